@@ -1,0 +1,141 @@
+// Package auth holds staff accounts and their sessions: password hashing,
+// JWT access tokens, rotating refresh tokens with reuse detection, login
+// throttling, roles and the audit trail of security events. It knows nothing
+// of HTTP or of the database; storage comes in through Repository.
+package auth
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// Role is what a staff member may do.
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	RoleAdmin     Role = "admin"
+	RoleReception Role = "reception"
+	RoleClinician Role = "clinician"
+)
+
+// ParseRole returns the role named s, or false.
+func ParseRole(s string) (Role, bool) {
+	switch r := Role(s); r {
+	case RoleAdmin, RoleReception, RoleClinician:
+		return r, true
+	}
+	return "", false
+}
+
+// Staff is a staff account.
+type Staff struct {
+	ID                uuid.UUID
+	Email             string
+	Name              string
+	Role              Role
+	Active            bool
+	PasswordHash      string
+	PasswordChangedAt time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// MinPasswordLength is the shortest password accepted (SPEC §4).
+const MinPasswordLength = 12
+
+// maxPasswordLength keeps bcrypt's 72-byte input limit from silently
+// truncating a passphrase.
+const maxPasswordLength = 72
+
+// NormalizeEmail returns the canonical form used for uniqueness and lookup.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// checkPassword adds a problem for field when pw is not acceptable.
+func checkPassword(p *booking.Problems, field, pw string) {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLength:
+		p.Add(field, "must be at least 12 characters")
+	case len(pw) > maxPasswordLength:
+		p.Add(field, "must be at most 72 bytes")
+	}
+}
+
+func checkEmail(p *booking.Problems, field, email string) {
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 {
+		p.Add(field, "must be an email address such as name@clinic.example")
+	}
+}
+
+func checkName(p *booking.Problems, field, name string) {
+	n := utf8.RuneCountInString(strings.TrimSpace(name))
+	p.Check(n >= 1 && n <= 200, field, "must be 1 to 200 characters")
+}
+
+// NewStaff is the input of CreateStaff.
+type NewStaff struct {
+	Email, Name, Role, Password string
+}
+
+// StaffPatch is the input of UpdateStaff; nil fields stay as they are.
+type StaffPatch struct {
+	Name   *string
+	Role   *string
+	Active *bool
+}
+
+// Principal is the authenticated staff member behind a request.
+type Principal struct {
+	StaffID uuid.UUID
+	Role    Role
+}
+
+// AuditType names a security event.
+type AuditType string
+
+// Audit event types.
+const (
+	AuditLoginSucceeded     AuditType = "login_succeeded"
+	AuditLoginFailed        AuditType = "login_failed"
+	AuditLoginThrottled     AuditType = "login_throttled"
+	AuditRefreshTokenReused AuditType = "refresh_token_reused"
+	AuditStaffCreated       AuditType = "staff_created"
+	AuditStaffUpdated       AuditType = "staff_updated"
+	AuditRoleChanged        AuditType = "role_changed"
+	AuditStaffDeactivated   AuditType = "staff_deactivated"
+	AuditStaffReactivated   AuditType = "staff_reactivated"
+	AuditPasswordChanged    AuditType = "password_changed"
+	AuditLogout             AuditType = "logout"
+)
+
+// AuditEvent is one recorded security event. It never holds a password or
+// token.
+type AuditEvent struct {
+	ID             uuid.UUID
+	Type           AuditType
+	ActorStaffID   *uuid.UUID
+	SubjectStaffID *uuid.UUID
+	Email          string
+	ClientIP       string
+	Detail         string
+	At             time.Time
+}
+
+// RefreshToken is a stored refresh token; only its hash is kept.
+type RefreshToken struct {
+	ID        uuid.UUID
+	StaffID   uuid.UUID
+	FamilyID  uuid.UUID
+	TokenHash string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+	CreatedAt time.Time
+}

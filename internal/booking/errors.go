@@ -1,0 +1,129 @@
+package booking
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Code is a stable, machine-readable error code. The HTTP layer maps each
+// code to a status and returns it to clients as the problem's "code".
+type Code string
+
+// Error codes returned by the domain and storage layers.
+const (
+	CodeNotFound             Code = "not_found"
+	CodeValidation           Code = "validation_failed"
+	CodeConflict             Code = "conflict"
+	CodeSlotUnavailable      Code = "slot_unavailable"
+	CodeSlotOverlap          Code = "slot_overlap"
+	CodeSlotInUse            Code = "slot_in_use"
+	CodeInvalidTransition    Code = "invalid_transition"
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
+	CodeVersionMismatch      Code = "version_mismatch"
+	CodeChangeWindowClosed   Code = "change_window_closed"
+	CodeDuplicate            Code = "duplicate"
+)
+
+// Error is a domain error: a code the HTTP layer understands and a message
+// safe to show to a client (no SQL, no internals, no health data).
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, ErrNotFound) holds for any not-found error whatever its
+// message.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Sentinel errors; match them with errors.Is. Wrapped errors and *Error values
+// with the same code but another message match too.
+var (
+	ErrNotFound             = &Error{Code: CodeNotFound, Message: "not found"}
+	ErrConflict             = &Error{Code: CodeConflict, Message: "conflict"}
+	ErrSlotUnavailable      = &Error{Code: CodeSlotUnavailable, Message: "the slot has no place left or cannot be booked"}
+	ErrSlotOverlap          = &Error{Code: CodeSlotOverlap, Message: "the provider already has a slot overlapping this time"}
+	ErrSlotInUse            = &Error{Code: CodeSlotInUse, Message: "the slot has bookings that occupy it"}
+	ErrInvalidTransition    = &Error{Code: CodeInvalidTransition, Message: "this change is not allowed in the booking's current state"}
+	ErrIdempotencyKeyReused = &Error{Code: CodeIdempotencyKeyReused, Message: "the Idempotency-Key was already used with another request body"}
+	ErrVersionMismatch      = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
+	ErrChangeWindowClosed   = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
+	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
+)
+
+// CodeOf returns the code of the first *Error or *ValidationError in err's
+// chain, and "" when there is none.
+func CodeOf(err error) Code {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return CodeValidation
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// FieldError names one invalid input field, as a JSON path such as
+// "patient.email", and says what is wrong with it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every invalid field of one input at once.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, 0, len(e.Fields))
+	for _, f := range e.Fields {
+		parts = append(parts, f.Field+": "+f.Message)
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Problems collects field errors while an input is checked; Err returns them
+// as one *ValidationError, or nil when there were none.
+type Problems struct {
+	fields []FieldError
+}
+
+// Add records that field is invalid.
+func (p *Problems) Add(field, message string) {
+	p.fields = append(p.fields, FieldError{Field: field, Message: message})
+}
+
+// Check records message for field when ok is false, and returns ok.
+func (p *Problems) Check(ok bool, field, message string) bool {
+	if !ok {
+		p.Add(field, message)
+	}
+	return ok
+}
+
+// Err returns the collected problems as a *ValidationError, or nil.
+func (p *Problems) Err() error {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: append([]FieldError(nil), p.fields...)}
+}
+
+// Invalid returns a *ValidationError for a single field.
+func Invalid(field, message string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
+}

@@ -1,0 +1,261 @@
+package booking
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// RequestInput is a booking request as the HTTP layer decoded it, before any
+// check: strings as sent, and nil pointers for fields not sent, so that
+// "missing" and "zero" can be told apart.
+type RequestInput struct {
+	SlotID  string
+	Patient PatientInput
+	Intake  IntakeInput
+	Consent ConsentInput
+}
+
+// PatientInput is the raw "patient" object of a booking request.
+type PatientInput struct {
+	FirstName, LastName, DateOfBirth, Phone, Email string
+}
+
+// IntakeInput is the raw "intake" object of a booking request.
+type IntakeInput struct {
+	PainSeverity           *int
+	RelievedBy             []string
+	PainStartedOn          *string
+	PreExistingConditions  []string
+	SpasmFrequency         string
+	RecentPhysicalActivity *bool
+	ActivityDetails        *string
+	Reason                 *string
+}
+
+// ConsentInput is the raw "consent" object of a booking request.
+type ConsentInput struct {
+	PrivacyPolicyAccepted *bool
+	ContactBySMS          *bool
+	ContactByEmail        *bool
+}
+
+// Request is a checked booking request: what ParseRequest returns.
+type Request struct {
+	SlotID  uuid.UUID
+	Patient Patient
+	Intake  Intake
+	Consent Consent
+}
+
+// Field limits of a booking request.
+const (
+	MaxNameLength            = 100
+	MaxEmailLength           = 254
+	MaxActivityDetailsLength = 1000
+	MaxIntakeReasonLength    = 2000
+)
+
+// earliestDate is the earliest date of birth or pain start taken: anything
+// before is a typing mistake.
+var earliestDate = Date{Year: 1900, Month: time.January, Day: 1}
+
+// ParseRequest checks a booking request received at now and returns it
+// trimmed and normalised. "Today" is now's date in now's location.
+//
+// It returns one *ValidationError naming every wrong field by its JSON path:
+// slot_id (a UUID); patient.first_name and patient.last_name (required, at
+// most 100 characters); patient.date_of_birth (required, before today, not
+// before 1900); patient.phone (required, E.164); patient.email (optional, a
+// plain address of at most 254 characters); intake.pain_severity (required,
+// 0 to 10); intake.relieved_by[i] and intake.pre_existing_conditions[i]
+// (known answers, each once); intake.pain_started_on (optional date, not in
+// the future, not before the date of birth); intake.spasm_frequency
+// (required); intake.recent_physical_activity (required);
+// intake.activity_details (at most 1000 characters); intake.reason
+// (required, at most 2000 characters); consent.privacy_policy_accepted (must
+// be true).
+func ParseRequest(in RequestInput, now time.Time) (Request, error) {
+	var p Problems
+	var r Request
+	today := DateOf(now, now.Location())
+
+	if in.SlotID == "" {
+		p.Add("slot_id", "is required")
+	} else if id, err := ParseID(in.SlotID); p.Check(err == nil, "slot_id", "must be a UUID") {
+		r.SlotID = id
+	}
+	r.Patient = parsePatient(&p, in.Patient, today)
+	r.Intake = parseIntake(&p, in.Intake, today, r.Patient.DateOfBirth)
+	r.Consent = Consent{
+		PrivacyPolicyAccepted: in.Consent.PrivacyPolicyAccepted != nil && *in.Consent.PrivacyPolicyAccepted,
+		ContactBySMS:          in.Consent.ContactBySMS != nil && *in.Consent.ContactBySMS,
+		ContactByEmail:        in.Consent.ContactByEmail != nil && *in.Consent.ContactByEmail,
+	}
+	p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", "must be accepted (true)")
+
+	if err := p.Err(); err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+func parsePatient(p *Problems, in PatientInput, today Date) Patient {
+	out := Patient{
+		FirstName: strings.TrimSpace(in.FirstName),
+		LastName:  strings.TrimSpace(in.LastName),
+		Email:     strings.TrimSpace(in.Email),
+	}
+	checkText(p, "patient.first_name", out.FirstName, true, MaxNameLength, false)
+	checkText(p, "patient.last_name", out.LastName, true, MaxNameLength, false)
+
+	const dob = "patient.date_of_birth"
+	if in.DateOfBirth == "" {
+		p.Add(dob, "is required")
+	} else if d, err := ParseDate(in.DateOfBirth); err != nil {
+		p.Add(dob, err.Error())
+	} else if p.Check(d.Before(today), dob, "must be in the past") &&
+		p.Check(!d.Before(earliestDate), dob, "must not be before 1900-01-01") {
+		out.DateOfBirth = d
+	}
+
+	if in.Phone == "" {
+		p.Add("patient.phone", "is required")
+	} else if v, ok := NormalizePhone(in.Phone); p.Check(ok, "patient.phone", phoneMessage) {
+		out.Phone = v
+	}
+	if out.Email != "" {
+		p.Check(validEmail(out.Email), "patient.email", emailMessage)
+	}
+	return out
+}
+
+// parseIntake checks the intake answers; dob is the zero Date when the date
+// of birth was wrong, and then the pain start is not compared with it.
+func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
+	var out Intake
+	if in.PainSeverity == nil {
+		p.Add("intake.pain_severity", "is required")
+	} else if p.Check(*in.PainSeverity >= 0 && *in.PainSeverity <= 10, "intake.pain_severity", "must be between 0 and 10") {
+		out.PainSeverity = *in.PainSeverity
+	}
+	out.RelievedBy = parseAnswers(p, "intake.relieved_by", in.RelievedBy, Reliefs())
+	out.PreExistingConditions = parseAnswers(p, "intake.pre_existing_conditions", in.PreExistingConditions, Conditions())
+
+	if in.PainStartedOn != nil {
+		const f = "intake.pain_started_on"
+		if d, err := ParseDate(*in.PainStartedOn); err != nil {
+			p.Add(f, err.Error())
+		} else if p.Check(!d.After(today), f, "must not be in the future") &&
+			p.Check(!d.Before(earliestDate), f, "must not be before 1900-01-01") &&
+			p.Check(dob.IsZero() || !d.Before(dob), f, "must not be before the date of birth") {
+			out.PainStartedOn = &d
+		}
+	}
+
+	switch sf := SpasmFrequency(in.SpasmFrequency); {
+	case sf == "":
+		p.Add("intake.spasm_frequency", "is required")
+	case slices.Contains(SpasmFrequencies(), sf):
+		out.SpasmFrequency = sf
+	default:
+		p.Add("intake.spasm_frequency", "must be one of "+joinValues(SpasmFrequencies()))
+	}
+
+	if p.Check(in.RecentPhysicalActivity != nil, "intake.recent_physical_activity", "is required") {
+		out.RecentPhysicalActivity = *in.RecentPhysicalActivity
+	}
+	if in.ActivityDetails != nil {
+		out.ActivityDetails = strings.TrimSpace(*in.ActivityDetails)
+		checkText(p, "intake.activity_details", out.ActivityDetails, false, MaxActivityDetailsLength, true)
+	}
+	if in.Reason != nil {
+		out.Reason = strings.TrimSpace(*in.Reason)
+	}
+	checkText(p, "intake.reason", out.Reason, true, MaxIntakeReasonLength, true)
+	return out
+}
+
+// parseAnswers checks a multiple-choice answer: each item one of valid, and
+// none twice. It returns a non-nil slice, so that "none" is [] in JSON.
+func parseAnswers[T ~string](p *Problems, field string, in []string, valid []T) []T {
+	out := make([]T, 0, len(in))
+	if len(in) > len(valid) {
+		// More items than choices means duplicates; one message is enough,
+		// rather than one per item of a possibly huge list.
+		p.Add(field, fmt.Sprintf("must have at most %d answers, each once", len(valid)))
+		return out
+	}
+	for i, s := range in {
+		v := T(s)
+		item := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !slices.Contains(valid, v):
+			p.Add(item, "must be one of "+joinValues(valid))
+		case slices.Contains(out, v):
+			p.Add(item, "is listed twice")
+		default:
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ParseID parses a UUID in its canonical 36-character form, such as
+// 0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91. It returns an error for anything
+// else: uuid.Parse also takes braces, "urn:uuid:" and no hyphens, which
+// would give one resource several spellings.
+func ParseID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.Nil, errors.New("must be a UUID")
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, errors.New("must be a UUID")
+	}
+	return id, nil
+}
+
+const (
+	phoneMessage = "must be a phone number in international E.164 form, such as +14245550123"
+	emailMessage = "must be a plain email address, such as ana@example.com"
+)
+
+var (
+	e164 = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
+	// phoneSeparators are what people type between digit groups; they are
+	// dropped so that "+1 (424) 555-0123" is stored as +14245550123.
+	phoneSeparators = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "")
+)
+
+// NormalizePhone returns s in E.164 form (+, country code, number; 8 to 16
+// characters) with spaces, hyphens, dots and parentheses dropped, and
+// ok=false when that is not a phone number.
+func NormalizePhone(s string) (string, bool) {
+	v := phoneSeparators.Replace(strings.TrimSpace(s))
+	if !e164.MatchString(v) {
+		return "", false
+	}
+	return v, true
+}
+
+// validEmail reports whether s is one plain address (no display name, no
+// angle brackets, no comments) of at most 254 characters with a dotted
+// domain, as mail systems deliver to.
+func validEmail(s string) bool {
+	if len(s) > MaxEmailLength {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	domain := s[strings.LastIndexByte(s, '@')+1:]
+	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}

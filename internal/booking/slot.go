@@ -1,0 +1,121 @@
+package booking
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// SlotStatus says whether a slot takes new bookings.
+type SlotStatus string
+
+// Slot statuses. A blocked slot is invisible to the public and takes no new
+// bookings; the bookings it already has stay.
+const (
+	SlotOpen    SlotStatus = "open"
+	SlotBlocked SlotStatus = "blocked"
+)
+
+// ParseSlotStatus parses "open" or "blocked". It returns an error, whose
+// message can be shown as a field message, for anything else.
+func ParseSlotStatus(s string) (SlotStatus, error) {
+	switch st := SlotStatus(s); st {
+	case SlotOpen, SlotBlocked:
+		return st, nil
+	}
+	return "", errors.New("must be open or blocked")
+}
+
+// MaxSlotLength bounds a slot made by hand: a working day.
+const MaxSlotLength = 12 * time.Hour
+
+// Slot is a concrete bookable interval of one provider at one location for
+// one consultation type. Booked, the number of bookings that occupy it (see
+// Status.Occupies), is derived by the store and never above Capacity.
+type Slot struct {
+	ID                 uuid.UUID
+	ProviderID         uuid.UUID
+	LocationID         uuid.UUID
+	ConsultationTypeID uuid.UUID
+	ScheduleID         *uuid.UUID // the schedule that generated it; nil when made by hand
+	StartAt, EndAt     time.Time  // UTC
+	Capacity           int
+	Booked             int
+	Status             SlotStatus
+	CreatedAt          time.Time
+}
+
+// Remaining returns the places left, Capacity minus Booked, and never less
+// than zero. It does not look at Status: whether the slot may be booked is
+// Policy.PublicBookable's question.
+func (s Slot) Remaining() int { return max(0, s.Capacity-s.Booked) }
+
+// Overlaps reports whether the slot and [start, end) share any time. The
+// intervals are half-open, so a slot ending at 10:00 does not overlap one
+// starting at 10:00.
+func (s Slot) Overlaps(start, end time.Time) bool {
+	return s.StartAt.Before(end) && start.Before(s.EndAt)
+}
+
+// ValidateNewSlot checks a slot about to be created at now and returns a
+// *ValidationError naming every wrong JSON field: provider_id, location_id,
+// consultation_type_id (set), start_at (not in the past), end_at (after
+// start_at, at most 12 hours later), capacity (1 to 100), status (open or
+// blocked; empty counts as open).
+func ValidateNewSlot(s Slot, now time.Time) error {
+	var p Problems
+	p.Check(s.ProviderID != uuid.Nil, "provider_id", "is required")
+	p.Check(s.LocationID != uuid.Nil, "location_id", "is required")
+	p.Check(s.ConsultationTypeID != uuid.Nil, "consultation_type_id", "is required")
+	p.Check(!s.StartAt.Before(now), "start_at", "must not be in the past")
+	if p.Check(s.EndAt.After(s.StartAt), "end_at", "must be after start_at") {
+		p.Check(s.EndAt.Sub(s.StartAt) <= MaxSlotLength, "end_at", "must be at most 12 hours after start_at")
+	}
+	checkRange(&p, "capacity", s.Capacity, 1, MaxCapacity)
+	p.Check(s.Status == "" || s.Status == SlotOpen || s.Status == SlotBlocked, "status", "must be open or blocked")
+	return p.Err()
+}
+
+// ValidateCapacity checks a new capacity for a slot that has booked
+// occupying bookings. It returns a *ValidationError naming "capacity" when
+// the capacity is outside 1 to 100 or below booked, which would overbook the
+// slot.
+func ValidateCapacity(capacity, booked int) error {
+	var p Problems
+	if p.Check(capacity >= 1 && capacity <= MaxCapacity, "capacity", fmt.Sprintf("must be between 1 and %d", MaxCapacity)) {
+		p.Check(capacity >= booked, "capacity", fmt.Sprintf("must be at least %d, the places already booked", booked))
+	}
+	return p.Err()
+}
+
+// Policy is the clinic's booking window (SPEC rule 3).
+type Policy struct {
+	MinNotice           time.Duration // the public books at least this long before the start
+	MaxAdvance          time.Duration // and at most this far ahead; <= 0 means no limit
+	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
+}
+
+// DefaultPolicy returns the SPEC's defaults: 2h notice, 120 days ahead, and
+// patient changes until 24h before the start.
+func DefaultPolicy() Policy {
+	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
+}
+
+// PublicBookable reports whether the public may book s at now: the slot is
+// open, has a place left, and starts at least MinNotice and at most
+// MaxAdvance from now.
+func (p Policy) PublicBookable(s Slot, now time.Time) bool {
+	if s.Status != SlotOpen || s.Remaining() <= 0 || s.StartAt.Before(now.Add(p.MinNotice)) {
+		return false
+	}
+	return p.MaxAdvance <= 0 || !s.StartAt.After(now.Add(p.MaxAdvance))
+}
+
+// PatientMayChange reports whether a patient may still cancel or reschedule,
+// at now, a booking that starts at start: until PatientChangeCutoff before
+// it. Staff may change bookings at any time.
+func (p Policy) PatientMayChange(start, now time.Time) bool {
+	return !now.After(start.Add(-p.PatientChangeCutoff))
+}

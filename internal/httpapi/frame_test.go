@@ -1,0 +1,103 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestOperationsEndpoints(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		tests := []struct {
+			path, wantType, wantBody string
+		}{
+			{"/healthz", "application/json", `"ok"`},
+			{"/readyz", "application/json", `"ok"`},
+			{"/metrics", "text/plain", "go_goroutines"},
+			{"/openapi.yaml", "application/yaml", "openapi: 3.0.3"},
+		}
+		for _, tt := range tests {
+			r := e.do("GET", tt.path, nil)
+			if r.Status != http.StatusOK {
+				t.Errorf("GET %s: got %d, want 200", tt.path, r.Status)
+			}
+			if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, tt.wantType) {
+				t.Errorf("GET %s content type: got %q, want %q", tt.path, got, tt.wantType)
+			}
+			if !strings.Contains(string(r.Body), tt.wantBody) {
+				t.Errorf("GET %s body lacks %q", tt.path, tt.wantBody)
+			}
+		}
+		// The request above is counted by route template, not raw path.
+		r := e.do("GET", "/metrics", nil)
+		if want := `http_requests_total{method="GET",route="/healthz",status="200"} 1`; !strings.Contains(string(r.Body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	})
+}
+
+func TestReadyzFailsWhenDatabaseIsGone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		e.Store.Close()
+		r := e.do("GET", "/readyz", nil)
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("readyz with closed database: got %d, want 503", r.Status)
+		}
+		if r := e.do("GET", "/healthz", nil); r.Status != http.StatusOK {
+			t.Errorf("healthz with closed database: got %d, want 200", r.Status)
+		}
+	})
+}
+
+func TestFrameLevelBadInput(t *testing.T) {
+	e := newEnv(t, sqliteURL(t))
+	huge := `{"email":"` + strings.Repeat("a", 70<<10) + `","password":"x"}`
+	tests := []struct {
+		name, method, path string
+		body               any
+		headers            []string
+		wantStatus         int
+		wantCode           string
+	}{
+		{"broken json", "POST", "/v1/auth/login", `{"email":`, nil, 400, "malformed_json"},
+		{"not json at all", "POST", "/v1/auth/login", `hello`, nil, 400, "malformed_json"},
+		{"two values", "POST", "/v1/auth/login", `{"email":"a","password":"b"}{}`, nil, 400, "malformed_json"},
+		{"empty body", "POST", "/v1/auth/login", ``, nil, 400, "malformed_json"},
+		{"huge body", "POST", "/v1/auth/login", huge, nil, 413, "payload_too_large"},
+		{"wrong content type", "POST", "/v1/auth/login", `{"email":"a","password":"b"}`, []string{"Content-Type: text/plain"}, 415, "unsupported_media_type"},
+		{"unknown field", "POST", "/v1/auth/login", `{"email":"a","password":"b","admin":true}`, nil, 422, "validation_failed"},
+		{"wrong type", "POST", "/v1/auth/login", `{"email":1,"password":"b"}`, nil, 422, "validation_failed"},
+		{"array body", "POST", "/v1/auth/login", `[]`, nil, 422, "validation_failed"},
+		{"unknown route", "GET", "/v1/nothing-here", nil, nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/healthz", nil, nil, 405, "method_not_allowed"},
+		{"bad uuid in path", "GET", "/v1/providers/not-a-uuid", nil, nil, 400, "invalid_parameter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(tt.method, tt.path, tt.body, tt.headers...)
+			if r.Status != tt.wantStatus || r.code() != tt.wantCode {
+				t.Errorf("got %d %q, want %d %q (body %s)", r.Status, r.code(), tt.wantStatus, tt.wantCode, r.Body)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type: got %q, want application/problem+json", ct)
+			}
+		})
+	}
+}
+
+func TestSecurityHeadersAndRequestID(t *testing.T) {
+	e := newEnv(t, sqliteURL(t))
+	r := e.do("GET", "/healthz", nil, "X-Request-ID: abc-123")
+	if got := r.Header.Get("X-Request-ID"); got != "abc-123" {
+		t.Errorf("request id: got %q, want the one sent", got)
+	}
+	r = e.do("GET", "/healthz", nil, "X-Request-ID: <script>")
+	if got := r.Header.Get("X-Request-ID"); got == "<script>" || got == "" {
+		t.Errorf("unsafe request id: got %q, want a fresh one", got)
+	}
+	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy"} {
+		if r.Header.Get(h) == "" {
+			t.Errorf("missing %s", h)
+		}
+	}
+}

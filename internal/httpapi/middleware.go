@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+const requestIDHeader = "X-Request-ID"
+
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestIDMiddleware gives every request an id, reusing a well-formed one a
+// proxy sent, and echoes it in the response so support can find the log line.
+func requestIDMiddleware(c *gin.Context) {
+	id := c.GetHeader(requestIDHeader)
+	if !safeRequestID.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Writer.Header().Set(requestIDHeader, id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.Writer.Header().Get(requestIDHeader) }
+
+// routeOf is the route template that served c ("/v1/bookings/:id"), never
+// the raw path: paths carry references and ids that identify patients.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
+// accessLog writes one line a request: method, route template, status,
+// latency and request id. It never logs bodies, query strings or headers,
+// which may hold health data or secrets.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.log.LogAttrs(c.Request.Context(), levelFor(c.Writer.Status()), "request",
+		slog.String("method", c.Request.Method),
+		slog.String("route", routeOf(c)),
+		slog.Int("status", c.Writer.Status()),
+		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("bytes", max(c.Writer.Size(), 0)),
+		slog.String("request_id", requestID(c)),
+	)
+}
+
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// metrics holds the Prometheus collectors of the HTTP layer.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests served, by method, route template and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "HTTP request latency, by method and route template.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route"}),
+	}
+	all := []prometheus.Collector{
+		m.requests, m.latency,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	for _, c := range all {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) middleware(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := routeOf(c)
+	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+}
+
+// recovery turns a panic into a logged 500 problem; the process lives on and
+// the client sees no stack trace.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.log.ErrorContext(c.Request.Context(), "panic recovered",
+				"request_id", requestID(c), "route", routeOf(c), "panic", fmt.Sprintf("%T", r))
+			if !c.Writer.Written() {
+				s.fail(c, fmt.Errorf("panic: %v", r))
+			} else {
+				c.Abort()
+			}
+		}
+	}()
+	c.Next()
+}
+
+// securityHeaders sets headers that cost nothing and close common holes. API
+// responses are not cached unless a handler says otherwise.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+	c.Next()
+}
+
+// bodyLimit caps request bodies at limit bytes; larger ones answer 413.
+func (s *Server) bodyLimit(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			s.fail(c, &httpError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
+				detail: fmt.Sprintf("the request body is larger than %d bytes", limit)})
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		c.Next()
+	}
+}
+
+// corsMiddleware lets the configured website origins call the API from a
+// browser; no origin is allowed by default.
+func corsMiddleware(origins []string) gin.HandlerFunc {
+	if len(origins) == 0 {
+		return func(c *gin.Context) { c.Next() }
+	}
+	return cors.New(cors.Config{
+		AllowOrigins: origins,
+		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token",
+			"If-Match", "If-None-Match", requestIDHeader},
+		ExposeHeaders: []string{"ETag", "Retry-After", "Location", requestIDHeader},
+		MaxAge:        10 * time.Minute,
+	})
+}

@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/booking"
+)
+
+// problemTypeBase prefixes every problem "type" URI; the part after it is the
+// code with dashes, e.g. .../problems/slot-unavailable.
+const problemTypeBase = "https://clinic.example/problems/"
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	Code   string         `json:"code"`
+	Errors []problemField `json:"errors,omitempty"`
+}
+
+type problemField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// httpError is an error the HTTP layer itself raises (bad JSON, wrong content
+// type, rate limits...), carrying its status and code.
+type httpError struct {
+	status     int
+	code       string
+	detail     string
+	retryAfter time.Duration
+	fields     []problemField
+}
+
+func (e *httpError) Error() string { return e.detail }
+
+func errBadRequest(code, detail string) error {
+	return &httpError{status: http.StatusBadRequest, code: code, detail: detail}
+}
+
+func errUnprocessable(field, message string) error {
+	return &httpError{status: http.StatusUnprocessableEntity, code: string(booking.CodeValidation),
+		detail: "the request has invalid fields", fields: []problemField{{Field: field, Message: message}}}
+}
+
+func errTooManyRequests(retryAfter time.Duration) error {
+	return &httpError{status: http.StatusTooManyRequests, code: "rate_limited",
+		detail: "too many requests; try again later", retryAfter: retryAfter}
+}
+
+// domainStatus maps each domain error code to its HTTP status. It is the one
+// place where the domain's vocabulary meets HTTP's.
+var domainStatus = map[booking.Code]int{
+	booking.CodeNotFound:             http.StatusNotFound,
+	booking.CodeValidation:           http.StatusUnprocessableEntity,
+	booking.CodeConflict:             http.StatusConflict,
+	booking.CodeSlotUnavailable:      http.StatusConflict,
+	booking.CodeSlotOverlap:          http.StatusConflict,
+	booking.CodeSlotInUse:            http.StatusConflict,
+	booking.CodeInvalidTransition:    http.StatusConflict,
+	booking.CodeIdempotencyKeyReused: http.StatusConflict,
+	booking.CodeVersionMismatch:      http.StatusPreconditionFailed,
+	booking.CodeChangeWindowClosed:   http.StatusConflict,
+	booking.CodeDuplicate:            http.StatusConflict,
+}
+
+// authStatus maps each authentication error code to its HTTP status.
+var authStatus = map[auth.Code]int{
+	auth.CodeUnauthenticated:    http.StatusUnauthorized,
+	auth.CodeInvalidCredentials: http.StatusUnauthorized,
+	auth.CodeForbidden:          http.StatusForbidden,
+	auth.CodeRateLimited:        http.StatusTooManyRequests,
+}
+
+// toProblem turns any error into the problem a client sees. Errors it does
+// not know become a bare 500 with no detail: internals never leak.
+func toProblem(err error) (problem, time.Duration) {
+	var he *httpError
+	if errors.As(err, &he) {
+		p := newProblem(he.status, he.code, he.detail)
+		p.Errors = he.fields
+		return p, he.retryAfter
+	}
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		return newProblem(authStatus[ae.Code], string(ae.Code), ae.Message), ae.RetryAfter
+	}
+	var ve *booking.ValidationError
+	if errors.As(err, &ve) {
+		p := newProblem(http.StatusUnprocessableEntity, string(booking.CodeValidation), "the request has invalid fields")
+		for _, f := range ve.Fields {
+			p.Errors = append(p.Errors, problemField{Field: f.Field, Message: f.Message})
+		}
+		return p, 0
+	}
+	var de *booking.Error
+	if errors.As(err, &de) {
+		if status, ok := domainStatus[de.Code]; ok {
+			return newProblem(status, string(de.Code), de.Message), 0
+		}
+	}
+	return newProblem(http.StatusInternalServerError, "internal_error", "something went wrong on our side; please try again"), 0
+}
+
+func newProblem(status int, code, detail string) problem {
+	return problem{
+		Type:   problemTypeBase + strings.ReplaceAll(code, "_", "-"),
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: detail,
+		Code:   code,
+	}
+}
+
+// fail writes err as a problem+json response and aborts the request. A 5xx
+// is logged with the error (which never holds health data: domain errors
+// carry no patient values); 4xx are the client's and are only counted.
+func (s *Server) fail(c *gin.Context, err error) {
+	p, retry := toProblem(err)
+	if p.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed",
+			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())
+	}
+	if retry > 0 {
+		c.Header("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+	}
+	writeProblem(c, p)
+}
+
+func writeProblem(c *gin.Context, p problem) {
+	c.Header("Content-Type", "application/problem+json")
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(p.Status, p)
+}
+
+// failf writes a problem of the HTTP layer's own.
+func (s *Server) failf(c *gin.Context, status int, code, format string, args ...any) {
+	s.fail(c, &httpError{status: status, code: code, detail: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,207 @@
+// Package store keeps the service's data in SQLite or PostgreSQL through GORM.
+// It maps database rows to the domain types of package booking and auth; rows
+// never leave this package. Every service call that writes runs in one
+// transaction, and the rules that must hold under concurrency (no overbooking,
+// no overlapping slots) are enforced here by the database, not by a read
+// followed by a write.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the service's storage. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect Dialect
+	now     func() time.Time
+}
+
+// Option changes how Open builds a Store.
+type Option func(*Store)
+
+// WithClock makes the store use now for the timestamps it writes; tests use
+// it to pin time.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// Open connects to the database named by rawURL (sqlite://path or
+// postgres://...), applies the pending migrations and returns the Store. For
+// SQLite it creates the file's folder when missing. Several processes may
+// call Open on one PostgreSQL database at once: migrations run under an
+// advisory lock.
+func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: parse url: %w", err)
+	}
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return s.now().UTC() },
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+	}
+	switch u.Scheme {
+	case "sqlite":
+		s.dialect = SQLite
+		path := strings.TrimPrefix(rawURL, "sqlite://")
+		if path == "" {
+			return nil, errors.New("open database: sqlite url has no path")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("open database: create folder: %w", err)
+			}
+		}
+		s.db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), gcfg)
+	case "postgres", "postgresql":
+		s.dialect = Postgres
+		s.db, err = gorm.Open(postgres.Open(rawURL), gcfg)
+	default:
+		return nil, fmt.Errorf("open database: unknown scheme %q", u.Scheme)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.sqlDB, err = s.db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	switch s.dialect {
+	case SQLite:
+		// One writer at a time is SQLite's model; readers run beside it in WAL
+		// mode. Enough connections for parallel reads, few enough to keep
+		// file handles bounded.
+		s.sqlDB.SetMaxOpenConns(8)
+		s.sqlDB.SetMaxIdleConns(8)
+	case Postgres:
+		s.sqlDB.SetMaxOpenConns(20)
+		s.sqlDB.SetMaxIdleConns(10)
+		s.sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		s.sqlDB.Close()
+		return nil, fmt.Errorf("open database: ping: %w", err)
+	}
+	if err := s.migrate(ctx, log); err != nil {
+		s.sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN turns a file path into a go-sqlite3 DSN. _txlock=immediate makes
+// every transaction take the write lock at BEGIN, so concurrent writers queue
+// on the busy timeout instead of failing with "database is locked" when a
+// read lock cannot be upgraded.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "30000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
+	dir := "migrations/sqlite"
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		dir = "migrations/postgres"
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	p, err := goose.NewProvider(dialect, s.sqlDB, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range results {
+		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// Dialect reports which database the store uses.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// tx runs fn in one transaction. On SQLite the transaction holds the write
+// lock from its start (see sqliteDSN), so a read-check-write inside fn cannot
+// interleave with another writer.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation.
+func isUniqueViolation(err error) bool {
+	return errors.Is(err, gorm.ErrDuplicatedKey)
+}
+
+// isCheckViolation reports whether err is a CHECK-constraint violation.
+func isCheckViolation(err error) bool {
+	if errors.Is(err, gorm.ErrCheckConstraintViolated) {
+		return true
+	}
+	// go-sqlite3's translator does not map CHECK failures; match its text.
+	return err != nil && strings.Contains(err.Error(), "CHECK constraint failed")
+}
