@@ -19,19 +19,11 @@ import (
 // A panicking handler answers a bare 500 problem, logs no internals to the
 // client, and the server keeps serving.
 func TestPanicBecomesProblemAndServerLivesOn(t *testing.T) {
-	st := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "p.db"))
-	a, err := auth.NewService(st, auth.Options{JWTSecret: []byte(strings.Repeat("k", 32)), PasswordCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs strings.Builder
-	h, err := NewServer(Deps{Store: st, Auth: a, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newInternalServer(t, &logs)
 	accessControl["GET /test/panic"] = publicRoute
 	t.Cleanup(func() { delete(accessControl, "GET /test/panic") })
-	h.(*gin.Engine).GET("/test/panic", func(*gin.Context) { panic("secret internal state") })
+	h.GET("/test/panic", func(*gin.Context) { panic("secret internal state") })
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -60,5 +52,39 @@ func TestPanicBecomesProblemAndServerLivesOn(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Errorf("after panic: healthz got %d, want 200", res.StatusCode)
+	}
+}
+
+func newInternalServer(t *testing.T, logs *strings.Builder) *gin.Engine {
+	t.Helper()
+	st := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "p.db"))
+	a, err := auth.NewService(st, auth.Options{JWTSecret: []byte(strings.Repeat("k", 32)), PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewServer(Deps{Store: st, Auth: a, Log: slog.New(slog.NewJSONHandler(logs, nil)), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.(*gin.Engine)
+}
+
+// Every route the router serves has an access rule, and every rule names a
+// served route: a new route cannot ship without deciding who may call it.
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	var logs strings.Builder
+	eng := newInternalServer(t, &logs)
+	served := map[string]bool{}
+	for _, r := range eng.Routes() {
+		key := r.Method + " " + r.Path
+		served[key] = true
+		if _, ok := accessControl[key]; !ok {
+			t.Errorf("route %s has no entry in accessControl", key)
+		}
+	}
+	for key := range accessControl {
+		if !served[key] {
+			t.Errorf("accessControl names %s, which no route serves", key)
+		}
 	}
 }

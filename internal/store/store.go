@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -46,6 +47,8 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	// sqlitePath is the database file, for the migration lock beside it.
+	sqlitePath string
 }
 
 // Option changes how Open builds a Store.
@@ -89,6 +92,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 				return nil, fmt.Errorf("open database: create folder: %w", err)
 			}
 		}
+		s.sqlitePath = path
 		s.db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), gcfg)
 	case "postgres", "postgresql":
 		s.dialect = Postgres
@@ -157,6 +161,13 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if s.dialect == SQLite {
+		unlock, err := lockFile(s.sqlitePath + ".migrate-lock")
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer unlock()
+	}
 	p, err := goose.NewProvider(dialect, s.sqlDB, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -169,6 +180,24 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "duration", r.Duration)
 	}
 	return nil
+}
+
+// lockFile takes an exclusive advisory lock on path (created if missing),
+// so that processes opening one SQLite file at once migrate it one at a time,
+// as PostgreSQL's advisory lock does for a server database.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // Dialect reports which database the store uses.

@@ -1,0 +1,89 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"HTTP_ADDR", c.HTTPAddr, ":8080"},
+		{"DATABASE_URL", c.DatabaseURL, "sqlite://data/clinic.db"},
+		{"MIN_NOTICE", c.MinNotice, 2 * time.Hour},
+		{"MAX_ADVANCE", c.MaxAdvance, 120 * 24 * time.Hour},
+		{"PATIENT_CHANGE_CUTOFF", c.PatientChangeCutoff, 24 * time.Hour},
+		{"PENDING_EXPIRY", c.PendingExpiry, time.Duration(0)},
+		{"PUBLIC_RATE_LIMIT", c.PublicRateLimit, 30},
+		{"LOGIN_RATE_LIMIT", c.LoginRateLimit, 10},
+		{"BODY_LIMIT_BYTES", c.BodyLimit, int64(64 << 10)},
+		{"LOG_FORMAT", c.LogFormat, "json"},
+		{"JWT_SECRET", len(c.JWTSecret), 0},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"MIN_NOTICE", map[string]string{"MIN_NOTICE": "two hours"}},
+		{"PENDING_EXPIRY", map[string]string{"PENDING_EXPIRY": "-5m"}},
+		{"DATABASE_URL", map[string]string{"DATABASE_URL": "mysql://x"}},
+		{"PUBLIC_RATE_LIMIT", map[string]string{"PUBLIC_RATE_LIMIT": "-1"}},
+		{"LOGIN_RATE_LIMIT", map[string]string{"LOGIN_RATE_LIMIT": "lots"}},
+		{"LOG_LEVEL", map[string]string{"LOG_LEVEL": "loud"}},
+		{"LOG_FORMAT", map[string]string{"LOG_FORMAT": "xml"}},
+		{"JWT_SECRET", map[string]string{"JWT_SECRET": "short"}},
+		{"DEMO", map[string]string{"DEMO": "maybe"}},
+		{"BOOTSTRAP_ADMIN_EMAIL", map[string]string{"BOOTSTRAP_ADMIN_EMAIL": "a@b.example"}},
+		{"MAX_ADVANCE", map[string]string{"MIN_NOTICE": "48h", "MAX_ADVANCE": "24h"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("got %v, want an error naming %s", err, tt.name)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryBadVariable(t *testing.T) {
+	_, err := Load(env(map[string]string{"MIN_NOTICE": "x", "LOG_LEVEL": "y"}))
+	if err == nil || !strings.Contains(err.Error(), "MIN_NOTICE") || !strings.Contains(err.Error(), "LOG_LEVEL") {
+		t.Errorf("got %v, want both variables named", err)
+	}
+}
+
+func TestLoadParsesValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"DATABASE_URL": "postgres://u@localhost/db", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+		"PENDING_EXPIRY": "48h", "LOG_LEVEL": "debug", "DEMO": "1", "PUBLIC_RATE_LIMIT": "0",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "https://b.example" {
+		t.Errorf("CORS_ALLOWED_ORIGINS: got %q", c.CORSAllowedOrigins)
+	}
+	if c.PendingExpiry != 48*time.Hour || !c.Demo || c.PublicRateLimit != 0 {
+		t.Errorf("got expiry %v demo %v public limit %d", c.PendingExpiry, c.Demo, c.PublicRateLimit)
+	}
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+type providerRow struct {
+	ID        string `gorm:"primaryKey"`
+	Name      string
+	Title     string
+	StaffID   *string
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (providerRow) TableName() string { return "providers" }
+
+func providerToRow(p booking.Provider, updated time.Time) providerRow {
+	return providerRow{
+		ID: p.ID.String(), Name: p.Name, Title: p.Title, StaffID: uuidPtrString(p.StaffID),
+		Active: p.Active, CreatedAt: utc(p.CreatedAt), UpdatedAt: utc(updated),
+	}
+}
+
+func (r providerRow) toDomain() (booking.Provider, error) {
+	id, err := uuid.Parse(r.ID)
+	if err != nil {
+		return booking.Provider{}, fmt.Errorf("provider row %q: %w", r.ID, err)
+	}
+	return booking.Provider{
+		ID: id, Name: r.Name, Title: r.Title, StaffID: parseUUIDPtr(r.StaffID),
+		Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
+	}, nil
+}
+
+type locationRow struct {
+	ID        string `gorm:"primaryKey"`
+	Name      string
+	Address   string
+	Timezone  string
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (locationRow) TableName() string { return "locations" }
+
+func locationToRow(l booking.Location, updated time.Time) locationRow {
+	return locationRow{
+		ID: l.ID.String(), Name: l.Name, Address: l.Address, Timezone: l.Timezone,
+		Active: l.Active, CreatedAt: utc(l.CreatedAt), UpdatedAt: utc(updated),
+	}
+}
+
+func (r locationRow) toDomain() (booking.Location, error) {
+	id, err := uuid.Parse(r.ID)
+	if err != nil {
+		return booking.Location{}, fmt.Errorf("location row %q: %w", r.ID, err)
+	}
+	return booking.Location{
+		ID: id, Name: r.Name, Address: r.Address, Timezone: r.Timezone,
+		Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
+	}, nil
+}
+
+type consultationTypeRow struct {
+	ID                   string `gorm:"primaryKey"`
+	Name                 string
+	Description          string
+	DurationMinutes      int
+	RequiresConfirmation bool
+	Active               bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+func (consultationTypeRow) TableName() string { return "consultation_types" }
+
+func consultationTypeToRow(c booking.ConsultationType, updated time.Time) consultationTypeRow {
+	return consultationTypeRow{
+		ID: c.ID.String(), Name: c.Name, Description: c.Description, DurationMinutes: c.DurationMinutes,
+		RequiresConfirmation: c.RequiresConfirmation, Active: c.Active,
+		CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(updated),
+	}
+}
+
+func (r consultationTypeRow) toDomain() (booking.ConsultationType, error) {
+	id, err := uuid.Parse(r.ID)
+	if err != nil {
+		return booking.ConsultationType{}, fmt.Errorf("consultation type row %q: %w", r.ID, err)
+	}
+	return booking.ConsultationType{
+		ID: id, Name: r.Name, Description: r.Description, DurationMinutes: r.DurationMinutes,
+		RequiresConfirmation: r.RequiresConfirmation, Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
+	}, nil
+}
+
+// catalogRow is a row type of the catalogue.
+type catalogRow interface {
+	providerRow | locationRow | consultationTypeRow
+}
+
+// takeByID reads the row with id into a T; booking.ErrNotFound when there is
+// none. what names the entity in error messages.
+func takeByID[T catalogRow](db *gorm.DB, what string, id uuid.UUID) (T, error) {
+	var row T
+	if err := db.Where("id = ?", id.String()).Take(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return row, fmt.Errorf("%s: %w", what, booking.ErrNotFound)
+		}
+		return row, fmt.Errorf("%s: %w", what, err)
+	}
+	return row, nil
+}
+
+// CreateProvider inserts p; the caller sets its ID and CreatedAt.
+func (s *Store) CreateProvider(ctx context.Context, p booking.Provider) error {
+	row := providerToRow(p, p.CreatedAt)
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("create provider: %w", booking.ErrDuplicate)
+		}
+		return fmt.Errorf("create provider: %w", err)
+	}
+	return nil
+}
+
+// Provider returns one provider, active or not; booking.ErrNotFound when
+// unknown.
+func (s *Store) Provider(ctx context.Context, id uuid.UUID) (booking.Provider, error) {
+	row, err := takeByID[providerRow](s.db.WithContext(ctx), "provider", id)
+	if err != nil {
+		return booking.Provider{}, err
+	}
+	return row.toDomain()
+}
+
+// CreateLocation inserts l; the caller sets its ID and CreatedAt and has
+// validated its timezone.
+func (s *Store) CreateLocation(ctx context.Context, l booking.Location) error {
+	row := locationToRow(l, l.CreatedAt)
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("create location: %w", booking.ErrDuplicate)
+		}
+		return fmt.Errorf("create location: %w", err)
+	}
+	return nil
+}
+
+// Location returns one location, active or not; booking.ErrNotFound when
+// unknown.
+func (s *Store) Location(ctx context.Context, id uuid.UUID) (booking.Location, error) {
+	row, err := takeByID[locationRow](s.db.WithContext(ctx), "location", id)
+	if err != nil {
+		return booking.Location{}, err
+	}
+	return row.toDomain()
+}
+
+// CreateConsultationType inserts ct; the caller sets its ID and CreatedAt.
+func (s *Store) CreateConsultationType(ctx context.Context, ct booking.ConsultationType) error {
+	row := consultationTypeToRow(ct, ct.CreatedAt)
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("create consultation type: %w", booking.ErrDuplicate)
+		}
+		return fmt.Errorf("create consultation type: %w", err)
+	}
+	return nil
+}
+
+// ConsultationType returns one consultation type, active or not;
+// booking.ErrNotFound when unknown.
+func (s *Store) ConsultationType(ctx context.Context, id uuid.UUID) (booking.ConsultationType, error) {
+	row, err := takeByID[consultationTypeRow](s.db.WithContext(ctx), "consultation type", id)
+	if err != nil {
+		return booking.ConsultationType{}, err
+	}
+	return row.toDomain()
+}
