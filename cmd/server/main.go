@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // location time zones must resolve even on an image without zoneinfo
 
 	"github.com/prometheus/client_golang/prometheus"
 
