@@ -1,60 +1,393 @@
 package httpapi
 
 import (
-	"github.com/google/uuid"
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
 )
 
-// TODO(parallel work): this file holds placeholders until the area is built.
-
+// ListBookings is the agenda and booking search.
 func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	f := store.BookingFilter{
+		From: deref(params.From), To: deref(params.To), Query: strings.TrimSpace(deref(params.Q)),
+		Cursor: deref(params.Cursor), Limit: deref(params.Limit),
+	}
+	var p booking.Problems
+	if params.Status != nil {
+		if st, err := booking.ParseStatus(string(*params.Status)); err != nil {
+			p.Add("status", err.Error())
+		} else {
+			f.Status = &st
+		}
+	}
+	f.ProviderID = parseIDParam(&p, "provider_id", params.ProviderId)
+	f.LocationID = parseIDParam(&p, "location_id", params.LocationId)
+	if params.Sort != nil {
+		f.Sort = string(*params.Sort)
+	}
+	p.Check(len([]rune(f.Query)) <= 200, "q", "must be at most 200 characters")
+	if err := p.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, next, err := s.store.ListBookings(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.BookingList{Items: make([]api.Booking, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, it := range items {
+		out.Items = append(out.Items, bookingJSON(it.Booking, it.Slot))
+	}
+	c.JSON(http.StatusOK, out)
 }
 
+func parseIDParam(p *booking.Problems, name string, v *string) *uuid.UUID {
+	if v == nil {
+		return nil
+	}
+	id, err := booking.ParseID(*v)
+	if !p.Check(err == nil, name, "must be a UUID") {
+		return nil
+	}
+	return &id
+}
+
+// CreateBooking books a caller into a slot (a phone booking). Staff are not
+// bound by the public booking window nor by inactive catalogue entries, but
+// the slot must be open and have a place: a blocked slot is refused like a
+// full one (409 slot_unavailable), as SPEC rule 5 says.
 func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	key, ok := s.idempotencyKey(c, params.IdempotencyKey)
+	if !ok {
+		return
+	}
+	now := s.now()
+	in, err := readBookingBody(c.Request, now, true)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	draft := func(store.SlotInfo) (booking.Booking, booking.Event, error) {
+		b, ev, _, err := booking.NewBooking(in.req, booking.SourcePhone, in.status, booking.StaffActor(p.StaffID), now)
+		b.Notes = in.notes
+		// The manage token is dropped: the caller did not ask for online
+		// self-service, and staff manage the booking.
+		return b, ev, err
+	}
+	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+		body, err := json.Marshal(bookingJSON(b, slot))
+		return http.StatusCreated, body, err
+	}
+	var idem *store.Idempotency
+	if key != "" {
+		// Scoped per staff member: two people's keys never collide.
+		idem = &store.Idempotency{Scope: "POST /v1/bookings " + p.StaffID.String(), Key: key, Request: in.canonical, Response: render}
+	}
+	res, err := s.store.CreateBooking(c.Request.Context(), in.req.SlotID, draft, idem)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if res.Replay != nil {
+		s.writeReplay(c, res.Replay, "/v1/bookings/", "id")
+		return
+	}
+	status, body, err := render(res.Booking, res.Slot)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/bookings/"+res.Booking.ID.String())
+	c.Header("ETag", etag(res.Booking.Version))
+	c.Data(status, "application/json; charset=utf-8", body)
 }
 
+// GetBooking returns the staff view of a booking with its ETag.
 func (s *Server) GetBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	b, slot, err := s.store.Booking(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(b.Version))
+	c.JSON(http.StatusOK, bookingJSON(b, slot))
 }
 
+// UpdateBooking changes notes and contact details under If-Match.
 func (s *Server) UpdateBooking(c *gin.Context, id uuid.UUID, params api.UpdateBookingParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	if params.IfMatch == nil || strings.TrimSpace(*params.IfMatch) == "" {
+		s.failf(c, http.StatusPreconditionRequired, "precondition_required", "send the booking's ETag in If-Match")
+		return
+	}
+	expected, anyVersion, ok := parseIfMatch(*params.IfMatch)
+	if !ok {
+		s.fail(c, booking.ErrVersionMismatch)
+		return
+	}
+	var in api.BookingUpdate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if in.Notes == nil && in.PatientPhone == nil && in.PatientEmail == nil {
+		s.fail(c, booking.Invalid("body", "must set at least one of notes, patient_phone, patient_email"))
+		return
+	}
+	patch, err := booking.ParseBookingPatch(in.Notes, in.PatientPhone, in.PatientEmail)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var want *int
+	if !anyVersion {
+		want = &expected
+	}
+	now := s.now()
+	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, want, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+		ev, changed := b.Update(patch, booking.StaffActor(p.StaffID), now)
+		if !changed {
+			return nil, nil
+		}
+		return []booking.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(b.Version))
+	c.JSON(http.StatusOK, bookingJSON(b, slot))
 }
 
-func (s *Server) CancelBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+// etag is a booking version's entity tag. It is strong: If-Match compares
+// strongly, and the version changes with every change of the booking.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// parseIfMatch reads an If-Match of one entity tag (a weak W/ prefix is
+// tolerated) or "*" (any version: anyVersion).
+func parseIfMatch(h string) (version int, anyVersion bool, ok bool) {
+	h = strings.TrimSpace(h)
+	if h == "*" {
+		return 0, true, true
+	}
+	h = strings.TrimPrefix(h, "W/")
+	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' {
+		return 0, false, false
+	}
+	v, err := strconv.Atoi(h[1 : len(h)-1])
+	if err != nil || v < 1 {
+		return 0, false, false
+	}
+	return v, false, true
 }
 
-func (s *Server) CheckInBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
-}
-
-func (s *Server) CompleteBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
-}
-
+// ConfirmBooking: pending -> confirmed.
 func (s *Server) ConfirmBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	s.transition(c, id, booking.ActionConfirm, "")
 }
 
+// DeclineBooking: pending -> declined, with a reason.
 func (s *Server) DeclineBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	var in api.DeclineRequest
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		s.fail(c, booking.Invalid("reason", "is required"))
+		return
+	}
+	s.transition(c, id, booking.ActionDecline, in.Reason)
 }
 
-func (s *Server) ListBookingEvents(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+// CancelBooking: pending or confirmed -> cancelled, at any time.
+func (s *Server) CancelBooking(c *gin.Context, id uuid.UUID) {
+	var in api.CancelRequest
+	if !s.decodeOptionalJSON(c, &in) {
+		return
+	}
+	s.transition(c, id, booking.ActionCancel, deref(in.Reason))
 }
 
+// CheckInBooking: confirmed -> checked_in.
+func (s *Server) CheckInBooking(c *gin.Context, id uuid.UUID) {
+	s.transition(c, id, booking.ActionCheckIn, "")
+}
+
+// CompleteBooking: checked_in -> completed.
+func (s *Server) CompleteBooking(c *gin.Context, id uuid.UUID) {
+	s.transition(c, id, booking.ActionComplete, "")
+}
+
+// MarkNoShowBooking: confirmed -> no_show.
 func (s *Server) MarkNoShowBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	s.transition(c, id, booking.ActionNoShow, "")
 }
 
+// transition applies action for the calling staff member. The store reads
+// the booking under a lock and saves with a compare-and-swap, so of two
+// concurrent calls the second sees the first's result: two confirmations
+// give one 200 and one 409 invalid_transition.
+func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action, reason string) {
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	now := s.now()
+	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+		ev, err := b.Apply(action, booking.StaffActor(p.StaffID), reason, now)
+		if err != nil {
+			return nil, err
+		}
+		return []booking.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(b.Version))
+	c.JSON(http.StatusOK, bookingJSON(b, slot))
+}
+
+// RescheduleBooking moves a booking for staff: any open slot with a place,
+// of the same consultation type, at any time (no public window, any
+// provider or location).
 func (s *Server) RescheduleBooking(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	to, ok := s.decodeReschedule(c)
+	if !ok {
+		return
+	}
+	now := s.now()
+	actor := booking.StaffActor(p.StaffID)
+	b, slot, err := s.store.RescheduleBooking(c.Request.Context(), id, to, func(b *booking.Booking, from booking.Slot, target store.SlotInfo) ([]booking.Event, error) {
+		if err := checkMovable(*b, to); err != nil {
+			return nil, err
+		}
+		if target.Slot.ConsultationTypeID != from.ConsultationTypeID {
+			return nil, booking.Invalid("slot_id", "must be a slot of the booking's consultation type")
+		}
+		ev, err := b.Reschedule(to, actor, now)
+		if err != nil {
+			return nil, err
+		}
+		return []booking.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(b.Version))
+	c.JSON(http.StatusOK, bookingJSON(b, slot))
+}
+
+// ListBookingEvents returns a booking's history, oldest first.
+func (s *Server) ListBookingEvents(c *gin.Context, id uuid.UUID) {
+	events, err := s.store.BookingEvents(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.BookingEventList{Items: make([]api.BookingEvent, 0, len(events))}
+	for _, e := range events {
+		ev := api.BookingEvent{
+			Id: e.ID, BookingId: e.BookingID, ActorType: api.BookingEventActorType(e.Actor.Type),
+			ActorStaffId: e.Actor.StaffID, Type: api.BookingEventType(e.Type), ToStatus: api.BookingStatus(e.To),
+			Reason: nonEmpty(e.Reason), At: e.At,
+		}
+		if e.From != nil {
+			from := api.BookingStatus(*e.From)
+			ev.FromStatus = &from
+		}
+		out.Items = append(out.Items, ev)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// ---------------------------------------------------------------- JSON shapes
+
+func bookingSlotJSON(sl booking.Slot) api.BookingSlot {
+	return api.BookingSlot{
+		Id: sl.ID, StartAt: sl.StartAt.UTC(), EndAt: sl.EndAt.UTC(),
+		ProviderId: sl.ProviderID, LocationId: sl.LocationID, ConsultationTypeId: sl.ConsultationTypeID,
+	}
+}
+
+func patientJSON(p booking.Patient) api.Patient {
+	return api.Patient{
+		FirstName: p.FirstName, LastName: p.LastName, DateOfBirth: p.DateOfBirth.String(),
+		Phone: p.Phone, Email: nonEmpty(p.Email),
+	}
+}
+
+func intakeJSON(in booking.Intake) api.Intake {
+	out := api.Intake{
+		PainSeverity: in.PainSeverity, SpasmFrequency: api.SpasmFrequency(in.SpasmFrequency),
+		RecentPhysicalActivity: in.RecentPhysicalActivity, ActivityDetails: nonEmpty(in.ActivityDetails),
+		Reason: in.Reason,
+	}
+	for _, r := range in.RelievedBy {
+		out.RelievedBy = append(out.RelievedBy, api.ReliefMethod(r))
+	}
+	for _, c := range in.PreExistingConditions {
+		out.PreExistingConditions = append(out.PreExistingConditions, api.PreExistingCondition(c))
+	}
+	if in.PainStartedOn != nil {
+		d := in.PainStartedOn.String()
+		out.PainStartedOn = &d
+	}
+	return out
+}
+
+func consentJSON(c booking.Consent) api.Consent {
+	sms, email := c.ContactBySMS, c.ContactByEmail
+	return api.Consent{PrivacyPolicyAccepted: c.PrivacyPolicyAccepted, ContactBySms: &sms, ContactByEmail: &email}
+}
+
+// bookingJSON is the staff view: everything, with internal notes.
+func bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
+	return api.Booking{
+		Id: b.ID, Reference: b.Reference, Status: api.BookingStatus(b.Status), Source: api.BookingSource(b.Source),
+		Slot: bookingSlotJSON(slot), Patient: patientJSON(b.Patient), Intake: intakeJSON(b.Intake),
+		Consent: consentJSON(b.Consent), Notes: b.Notes, Version: b.Version,
+		CancellationReason: nonEmpty(b.CancellationReason), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+	}
+}
+
+// patientBookingJSON is the patient's view: what they submitted and where
+// the booking stands; no notes, source or version.
+func patientBookingJSON(b booking.Booking, slot booking.Slot) api.PatientBooking {
+	return api.PatientBooking{
+		Id: b.ID, Reference: b.Reference, Status: api.BookingStatus(b.Status), Slot: bookingSlotJSON(slot),
+		Patient: patientJSON(b.Patient), Intake: intakeJSON(b.Intake), Consent: consentJSON(b.Consent),
+		CancellationReason: nonEmpty(b.CancellationReason), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+	}
+}
+
+// bookingCreatedJSON is the patient's view with the manage token, shown
+// once.
+func bookingCreatedJSON(b booking.Booking, slot booking.Slot, token string) api.BookingCreated {
+	v := patientBookingJSON(b, slot)
+	return api.BookingCreated{
+		Id: v.Id, Reference: v.Reference, Status: v.Status, Slot: v.Slot, Patient: v.Patient, Intake: v.Intake,
+		Consent: v.Consent, CancellationReason: v.CancellationReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		ManageToken: token,
+	}
 }

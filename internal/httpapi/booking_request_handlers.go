@@ -1,27 +1,466 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
 )
 
-// TODO(parallel work): this file holds placeholders until the area is built.
-
+// CreateBookingRequest takes a booking request from the website widget: the
+// slot must be open, have a place, start within the public booking window
+// and belong to an active provider, location and consultation type. The 201
+// carries the manage token, which is shown only here (and to a replay of the
+// same Idempotency-Key and body).
 func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRequestParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	if !s.allowPublic(c) {
+		return
+	}
+	key, ok := s.idempotencyKey(c, params.IdempotencyKey)
+	if !ok {
+		return
+	}
+	now := s.now()
+	in, err := readBookingBody(c.Request, now, false)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var token string
+	draft := func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
+		if !info.CatalogActive() || !s.opts.Policy.PublicBookable(info.Slot, now) {
+			return booking.Booking{}, booking.Event{}, booking.ErrSlotUnavailable
+		}
+		status := booking.InitialStatus(booking.SourceWeb, info.Type.RequiresConfirmation)
+		b, ev, tok, err := booking.NewBooking(in.req, booking.SourceWeb, status, booking.Actor{Type: booking.ActorPatient}, now)
+		token = tok
+		return b, ev, err
+	}
+	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+		body, err := json.Marshal(bookingCreatedJSON(b, slot, token))
+		return http.StatusCreated, body, err
+	}
+	var idem *store.Idempotency
+	if key != "" {
+		idem = &store.Idempotency{Scope: "POST /v1/booking-requests", Key: key, Request: in.canonical, Response: render}
+	}
+	res, err := s.store.CreateBooking(c.Request.Context(), in.req.SlotID, draft, idem)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if res.Replay != nil {
+		s.writeReplay(c, res.Replay, "/v1/booking-requests/", "reference")
+		return
+	}
+	status, body, err := render(res.Booking, res.Slot)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/booking-requests/"+res.Booking.Reference)
+	c.Data(status, "application/json; charset=utf-8", body)
 }
 
+// GetBookingRequest shows patients their own booking. An unknown reference
+// and a wrong token are the same 404.
 func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.GetBookingRequestParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	b, slot, err := s.store.BookingByReference(c.Request.Context(), reference, params.XBookingToken)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
 }
 
+// CancelBookingRequest lets patients cancel their pending or confirmed
+// booking until Policy.PatientChangeCutoff before its start.
 func (s *Server) CancelBookingRequest(c *gin.Context, reference string, params api.CancelBookingRequestParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	if !s.allowPublic(c) {
+		return
+	}
+	var in api.CancelRequest
+	if !s.decodeOptionalJSON(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	found, _, err := s.store.BookingByReference(ctx, reference, params.XBookingToken)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	patient := booking.Actor{Type: booking.ActorPatient}
+	b, slot, err := s.store.UpdateBooking(ctx, found.ID, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
+		// A booking that cannot be cancelled at all says so, rather than
+		// that it is too late to cancel it online.
+		if _, err := booking.Transition(b.Status, booking.ActionCancel); err != nil {
+			return nil, err
+		}
+		if !s.opts.Policy.PatientMayChange(slot.StartAt, now) {
+			return nil, booking.ErrChangeWindowClosed
+		}
+		ev, err := b.Apply(booking.ActionCancel, patient, deref(in.Reason), now)
+		if err != nil {
+			return nil, err
+		}
+		return []booking.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
 }
 
+// RescheduleBookingRequest lets patients move their pending or confirmed
+// booking, until Policy.PatientChangeCutoff before its current start, to
+// another slot that the public may book, of the same consultation type and
+// with the same provider (the location may change: telehealth or another
+// office). The new place is taken and the old one released together.
 func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, params api.RescheduleBookingRequestParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	if !s.allowPublic(c) {
+		return
+	}
+	to, ok := s.decodeReschedule(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	found, _, err := s.store.BookingByReference(ctx, reference, params.XBookingToken)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	patient := booking.Actor{Type: booking.ActorPatient}
+	b, slot, err := s.store.RescheduleBooking(ctx, found.ID, to, func(b *booking.Booking, from booking.Slot, target store.SlotInfo) ([]booking.Event, error) {
+		if err := checkMovable(*b, to); err != nil {
+			return nil, err
+		}
+		if !s.opts.Policy.PatientMayChange(from.StartAt, now) {
+			return nil, booking.ErrChangeWindowClosed
+		}
+		var p booking.Problems
+		if p.Check(target.Slot.ConsultationTypeID == from.ConsultationTypeID, "slot_id", "must be a slot of the booking's consultation type") {
+			p.Check(target.Slot.ProviderID == from.ProviderID, "slot_id", "must be a slot with the booking's provider")
+		}
+		if err := p.Err(); err != nil {
+			return nil, err
+		}
+		if !target.CatalogActive() || !s.opts.Policy.PublicBookable(target.Slot, now) {
+			return nil, booking.ErrSlotUnavailable
+		}
+		ev, err := b.Reschedule(to, patient, now)
+		if err != nil {
+			return nil, err
+		}
+		return []booking.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
+}
+
+// checkMovable returns the error booking.Booking.Reschedule would give for
+// moving b to slot to, without touching b: invalid_transition for a state
+// that cannot move, a validation error for its own slot.
+func checkMovable(b booking.Booking, to uuid.UUID) error {
+	_, err := b.Reschedule(to, booking.Actor{Type: booking.ActorSystem}, b.UpdatedAt)
+	return err
+}
+
+// allowPublic applies the per-address limit of public writes; it answers
+// 429 with Retry-After and returns false when the caller is over it.
+func (s *Server) allowPublic(c *gin.Context) bool {
+	if ok, wait := s.public.allow(c.ClientIP()); !ok {
+		s.fail(c, errTooManyRequests(wait))
+		return false
+	}
+	return true
+}
+
+// idempotencyKey checks the Idempotency-Key header: absent is "", otherwise
+// 1 to 255 characters (400 when not).
+func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
+	if key == nil {
+		return "", true
+	}
+	if n := len(*key); n == 0 || n > 255 {
+		s.fail(c, errBadRequest("invalid_parameter", "the Idempotency-Key header must be 1 to 255 characters"))
+		return "", false
+	}
+	return *key, true
+}
+
+// writeReplay answers with the stored first response to an Idempotency-Key,
+// byte for byte, with the Location its body points to (prefix and the
+// value of its field idField) and, for the staff view, its ETag.
+func (s *Server) writeReplay(c *gin.Context, r *store.Replay, prefix, idField string) {
+	var fields map[string]any
+	if json.Unmarshal(r.Body, &fields) == nil {
+		if v, ok := fields[idField].(string); ok && v != "" {
+			c.Header("Location", prefix+v)
+		}
+		if v, ok := fields["version"].(float64); ok {
+			c.Header("ETag", etag(int(v)))
+		}
+	}
+	c.Header("Idempotent-Replayed", "true")
+	c.Data(r.Status, "application/json; charset=utf-8", r.Body)
+}
+
+// decodeOptionalJSON is decodeJSON for bodies that may be left out: an empty
+// body is taken as {}.
+func (s *Server) decodeOptionalJSON(c *gin.Context, dst any) bool {
+	if c.Request.ContentLength == 0 {
+		return true
+	}
+	return s.decodeJSON(c, dst)
+}
+
+// decodeReschedule reads {"slot_id": "uuid"}.
+func (s *Server) decodeReschedule(c *gin.Context) (uuid.UUID, bool) {
+	var in api.RescheduleRequest
+	if !s.decodeJSON(c, &in) {
+		return uuid.Nil, false
+	}
+	if in.SlotId == "" {
+		s.fail(c, booking.Invalid("slot_id", "is required"))
+		return uuid.Nil, false
+	}
+	id, err := booking.ParseID(in.SlotId)
+	if err != nil {
+		s.fail(c, booking.Invalid("slot_id", err.Error()))
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+// ---------------------------------------------------------------- request bodies
+
+// jsonValue is one field of a booking request body, decoded on its own: a
+// value of the wrong JSON type is recorded rather than stopping the decoder,
+// so that one 422 can name it together with every other bad field. null is
+// taken as "not sent".
+type jsonValue[T any] struct {
+	set bool // sent, with the right type
+	bad bool // sent, with the wrong type
+	v   T
+}
+
+func (j *jsonValue[T]) UnmarshalJSON(b []byte) error {
+	*j = jsonValue[T]{}
+	if string(b) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(b, &j.v); err != nil {
+		var zero T
+		j.v, j.bad = zero, true
+		return nil
+	}
+	j.set = true
+	return nil
+}
+
+type patientBody struct {
+	FirstName   jsonValue[string] `json:"first_name"`
+	LastName    jsonValue[string] `json:"last_name"`
+	DateOfBirth jsonValue[string] `json:"date_of_birth"`
+	Phone       jsonValue[string] `json:"phone"`
+	Email       jsonValue[string] `json:"email"`
+}
+
+type intakeBody struct {
+	PainSeverity           jsonValue[int]      `json:"pain_severity"`
+	RelievedBy             jsonValue[[]string] `json:"relieved_by"`
+	PainStartedOn          jsonValue[string]   `json:"pain_started_on"`
+	PreExistingConditions  jsonValue[[]string] `json:"pre_existing_conditions"`
+	SpasmFrequency         jsonValue[string]   `json:"spasm_frequency"`
+	RecentPhysicalActivity jsonValue[bool]     `json:"recent_physical_activity"`
+	ActivityDetails        jsonValue[string]   `json:"activity_details"`
+	Reason                 jsonValue[string]   `json:"reason"`
+}
+
+type consentBody struct {
+	PrivacyPolicyAccepted jsonValue[bool] `json:"privacy_policy_accepted"`
+	ContactBySMS          jsonValue[bool] `json:"contact_by_sms"`
+	ContactByEmail        jsonValue[bool] `json:"contact_by_email"`
+}
+
+// bookingRequestBody is the body of POST /v1/booking-requests (schema
+// BookingRequestCreate).
+type bookingRequestBody struct {
+	SlotID  jsonValue[string] `json:"slot_id"`
+	Patient *patientBody      `json:"patient"`
+	Intake  *intakeBody       `json:"intake"`
+	Consent *consentBody      `json:"consent"`
+}
+
+// staffBookingBody is the body of POST /v1/bookings (schema BookingCreate):
+// a booking request plus the initial status and staff notes.
+type staffBookingBody struct {
+	bookingRequestBody
+	Status jsonValue[string] `json:"status"`
+	Notes  jsonValue[string] `json:"notes"`
+}
+
+// bookingBody is a checked booking request body.
+type bookingBody struct {
+	req       booking.Request
+	canonical []byte         // the body in canonical JSON, for Idempotency-Key
+	status    booking.Status // staff only: the initial status
+	notes     string         // staff only
+}
+
+// readBookingBody reads, decodes and checks a booking request body received
+// at now: the public one, or with staff the phone booking's (which adds
+// status and notes). The JSON must be well-formed, of the right content
+// type, within the size limit and without unknown fields; then every field
+// with a wrong JSON type or a wrong value is named in one
+// *booking.ValidationError.
+func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bookingBody{}, jsonError(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var body staffBookingBody
+	var dst any = &body.bookingRequestBody
+	if staff {
+		dst = &body
+	}
+	if err := decodeBody(r, dst); err != nil {
+		return bookingBody{}, err
+	}
+
+	var types booking.Problems
+	bad := map[string]bool{}
+	field := func(name string, isBad bool, want string) {
+		if isBad {
+			types.Add(name, "must be "+want)
+			bad[name] = true
+		}
+	}
+	const (
+		aString  = "a string"
+		aNumber  = "a whole number"
+		aBool    = "true or false"
+		aStrList = "an array of strings"
+	)
+	var in booking.RequestInput
+	b := body.bookingRequestBody
+	field("slot_id", b.SlotID.bad, aString)
+	in.SlotID = b.SlotID.v
+	if pt := b.Patient; pt != nil {
+		field("patient.first_name", pt.FirstName.bad, aString)
+		field("patient.last_name", pt.LastName.bad, aString)
+		field("patient.date_of_birth", pt.DateOfBirth.bad, aString)
+		field("patient.phone", pt.Phone.bad, aString)
+		field("patient.email", pt.Email.bad, aString)
+		in.Patient = booking.PatientInput{
+			FirstName: pt.FirstName.v, LastName: pt.LastName.v, DateOfBirth: pt.DateOfBirth.v,
+			Phone: pt.Phone.v, Email: pt.Email.v,
+		}
+	}
+	if it := b.Intake; it != nil {
+		field("intake.pain_severity", it.PainSeverity.bad, aNumber+" from 0 to 10")
+		field("intake.relieved_by", it.RelievedBy.bad, aStrList)
+		field("intake.pain_started_on", it.PainStartedOn.bad, aString)
+		field("intake.pre_existing_conditions", it.PreExistingConditions.bad, aStrList)
+		field("intake.spasm_frequency", it.SpasmFrequency.bad, aString)
+		field("intake.recent_physical_activity", it.RecentPhysicalActivity.bad, aBool)
+		field("intake.activity_details", it.ActivityDetails.bad, aString)
+		field("intake.reason", it.Reason.bad, aString)
+		in.Intake = booking.IntakeInput{
+			PainSeverity: ptrIf(it.PainSeverity), RelievedBy: it.RelievedBy.v,
+			PainStartedOn: ptrIf(it.PainStartedOn), PreExistingConditions: it.PreExistingConditions.v,
+			SpasmFrequency: it.SpasmFrequency.v, RecentPhysicalActivity: ptrIf(it.RecentPhysicalActivity),
+			ActivityDetails: ptrIf(it.ActivityDetails), Reason: ptrIf(it.Reason),
+		}
+	}
+	if cs := b.Consent; cs != nil {
+		field("consent.privacy_policy_accepted", cs.PrivacyPolicyAccepted.bad, aBool)
+		field("consent.contact_by_sms", cs.ContactBySMS.bad, aBool)
+		field("consent.contact_by_email", cs.ContactByEmail.bad, aBool)
+		in.Consent = booking.ConsentInput{
+			PrivacyPolicyAccepted: ptrIf(cs.PrivacyPolicyAccepted),
+			ContactBySMS:          ptrIf(cs.ContactBySMS), ContactByEmail: ptrIf(cs.ContactByEmail),
+		}
+	}
+
+	out := bookingBody{canonical: canonicalJSON(raw)}
+	var checks []error
+	out.req, err = booking.ParseRequest(in, now)
+	checks = append(checks, err)
+	if staff {
+		field("status", body.Status.bad, aString)
+		field("notes", body.Notes.bad, aString)
+		out.status = booking.StatusConfirmed
+		if body.Status.set {
+			if st := booking.Status(body.Status.v); st == booking.StatusConfirmed || st == booking.StatusPending {
+				out.status = st
+			} else {
+				checks = append(checks, booking.Invalid("status", "must be confirmed or pending"))
+			}
+		}
+		patch, err := booking.ParseBookingPatch(ptrIf(body.Notes), nil, nil)
+		checks = append(checks, err)
+		out.notes = deref(patch.Notes)
+	}
+
+	// Type errors first, then the value checks of the fields whose type was
+	// right (a field with the wrong type would also be "required").
+	all := types
+	for _, err := range checks {
+		var ve *booking.ValidationError
+		if !errors.As(err, &ve) {
+			continue
+		}
+		for _, f := range ve.Fields {
+			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] {
+				all.Add(f.Field, f.Message)
+			}
+		}
+	}
+	if err := all.Err(); err != nil {
+		return bookingBody{}, err
+	}
+	return out, nil
+}
+
+// ptrIf returns a pointer to the value of a field that was sent with the
+// right type, and nil otherwise.
+func ptrIf[T any](j jsonValue[T]) *T {
+	if !j.set {
+		return nil
+	}
+	v := j.v
+	return &v
+}
+
+// canonicalJSON re-encodes a JSON body with sorted keys and no insignificant
+// space, so that two spellings of one request hash alike.
+func canonicalJSON(raw []byte) []byte {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return raw
+	}
+	return out
 }

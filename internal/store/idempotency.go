@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// IdempotencyTTL is how long a create call's first response is kept for
+// replay under its Idempotency-Key.
+const IdempotencyTTL = 24 * time.Hour
+
+// Idempotency ties a create call to a client's Idempotency-Key. The store
+// keeps neither the key nor the response in clear: the key only as a
+// SHA-256, the request as an HMAC under a key derived from the client's key,
+// and the response (which, for a public booking request, holds the manage
+// token) encrypted with AES-256-GCM under another key derived from the
+// client's key. Only a client that holds the Idempotency-Key can get the
+// response back; a copy of the database cannot.
+type Idempotency struct {
+	// Scope separates key spaces: the same key sent to two endpoints, or by
+	// two staff members, are two keys.
+	Scope string
+	// Key is the client's Idempotency-Key as sent.
+	Key string
+	// Request is the canonical form of the request body; the same key with
+	// another Request is booking.ErrIdempotencyKeyReused.
+	Request []byte
+	// Response renders the created booking as the response to keep for
+	// replay: its HTTP status and body. It runs inside the create's
+	// transaction, so the response is stored if and only if the booking is.
+	Response func(b booking.Booking, slot booking.Slot) (status int, body []byte, err error)
+}
+
+// Replay is the first response to an Idempotency-Key, returned again.
+type Replay struct {
+	Status int
+	Body   []byte
+}
+
+type idempotencyRow struct {
+	Scope          string `gorm:"column:scope;primaryKey"`
+	Key            string `gorm:"column:key;primaryKey"` // hex SHA-256 of the client's key
+	RequestHash    string `gorm:"column:request_hash"`   // hex HMAC of the canonical request
+	ResponseStatus int    `gorm:"column:response_status"`
+	ResponseBody   string `gorm:"column:response_body"` // base64 of nonce || AES-GCM ciphertext
+	CreatedAt      time.Time
+}
+
+func (idempotencyRow) TableName() string { return "idempotency_keys" }
+
+// idempotencySecrets are what one Idempotency-Key gives: the id the row is
+// stored under, and the keys that authenticate the request and encrypt the
+// response.
+type idempotencySecrets struct {
+	id     string
+	macKey []byte
+	encKey []byte
+}
+
+const idempotencyLabel = "clinic-consult/idempotency/v1"
+
+func (k Idempotency) secrets() (idempotencySecrets, error) {
+	sum := sha256.Sum256([]byte(idempotencyLabel + "/id\x00" + k.Scope + "\x00" + k.Key))
+	keys, err := hkdf.Key(sha256.New, []byte(k.Key), nil, idempotencyLabel+"/keys\x00"+k.Scope, 64)
+	if err != nil {
+		return idempotencySecrets{}, fmt.Errorf("derive idempotency keys: %w", err)
+	}
+	return idempotencySecrets{id: hex.EncodeToString(sum[:]), macKey: keys[:32], encKey: keys[32:]}, nil
+}
+
+func (s idempotencySecrets) requestHash(request []byte) string {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write(request)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// aad binds a ciphertext to its row and status, so that a stored body
+// cannot be moved to another key or replayed with another status.
+func (s idempotencySecrets) aad(scope string, status int) []byte {
+	return []byte(scope + "\x00" + s.id + "\x00" + strconv.Itoa(status))
+}
+
+func (s idempotencySecrets) seal(scope string, status int, body []byte) (string, error) {
+	aead, err := newGCM(s.encKey)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(body)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("idempotency nonce: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, body, s.aad(scope, status))), nil
+}
+
+func (s idempotencySecrets) open(scope string, status int, stored string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		return nil, fmt.Errorf("stored idempotent response: %w", err)
+	}
+	aead, err := newGCM(s.encKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) < aead.NonceSize() {
+		return nil, errors.New("stored idempotent response: too short")
+	}
+	body, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], s.aad(scope, status))
+	if err != nil {
+		return nil, fmt.Errorf("stored idempotent response: %w", err)
+	}
+	return body, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency cipher: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// claimIdempotencyKey runs first in a create's transaction. It returns the
+// first response when the key was used with the same request within
+// IdempotencyTTL, booking.ErrIdempotencyKeyReused when it was used with
+// another request, and (nil, secrets, nil) when this call owns the key: the
+// caller then does the work and calls finishIdempotencyKey in the same
+// transaction.
+//
+// Concurrent calls with one key are decided by the (scope, key) primary key:
+// the INSERT ... ON CONFLICT DO NOTHING of the second waits until the first
+// transaction ends (PostgreSQL), or the second transaction only starts once
+// the first has committed (SQLite's write lock). Either way the second sees
+// the first's committed response and replays it, or, when the first rolled
+// back, claims the key itself. A claim is never visible to others before its
+// response is stored, so there is no "in flight" state to report.
+func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, idempotencySecrets, error) {
+	sec, err := k.secrets()
+	if err != nil {
+		return nil, sec, err
+	}
+	hash := sec.requestHash(k.Request)
+	// A key older than its TTL is forgotten, so it may be used afresh.
+	err = tx.Where("scope = ? AND key = ? AND created_at < ?", k.Scope, sec.id, utc(now.Add(-IdempotencyTTL))).
+		Delete(&idempotencyRow{}).Error
+	if err != nil {
+		return nil, sec, fmt.Errorf("idempotency key: %w", err)
+	}
+	row := idempotencyRow{Scope: k.Scope, Key: sec.id, RequestHash: hash, CreatedAt: utc(now)}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return nil, sec, fmt.Errorf("idempotency key: %w", res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return nil, sec, nil
+	}
+	var first idempotencyRow
+	if err := tx.Where("scope = ? AND key = ?", k.Scope, sec.id).Take(&first).Error; err != nil {
+		return nil, sec, fmt.Errorf("idempotency key: %w", err)
+	}
+	if !hmac.Equal([]byte(first.RequestHash), []byte(hash)) {
+		return nil, sec, booking.ErrIdempotencyKeyReused
+	}
+	if first.ResponseStatus == 0 {
+		// Not reachable with the transaction above (the response is stored
+		// before the claim commits); kept as a safe answer should a claim
+		// ever be committed without one.
+		return nil, sec, booking.Errorf(booking.CodeConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+	}
+	body, err := sec.open(k.Scope, first.ResponseStatus, first.ResponseBody)
+	if err != nil {
+		return nil, sec, err
+	}
+	return &Replay{Status: first.ResponseStatus, Body: body}, sec, nil
+}
+
+// finishIdempotencyKey stores the response of the call that claimed the key,
+// encrypted, in the claim's transaction.
+func finishIdempotencyKey(tx *gorm.DB, k *Idempotency, sec idempotencySecrets, status int, body []byte) error {
+	sealed, err := sec.seal(k.Scope, status, body)
+	if err != nil {
+		return err
+	}
+	err = tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ?", k.Scope, sec.id).
+		Updates(map[string]any{"response_status": status, "response_body": sealed}).Error
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys deletes the keys created before before (normally
+// now minus IdempotencyTTL) and returns how many it deleted.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("created_at < ?", utc(before)).Delete(&idempotencyRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
