@@ -1,36 +1,236 @@
 package httpapi
 
 import (
-	"github.com/google/uuid"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
 )
 
-// TODO(parallel work): this file holds placeholders until the area is built.
+// availabilityCacheControl lets browsers and shared caches keep an
+// availability response but makes them revalidate it on every use: with the
+// ETag that costs a 304 and no body when nothing changed, and a widget never
+// shows a place that was taken since it last asked.
+const availabilityCacheControl = "public, no-cache"
 
+// GetAvailability lists the slots the public can book, by local day.
 func (s *Server) GetAvailability(c *gin.Context, params api.GetAvailabilityParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	var pr booking.Problems
+	days, rangeErr := booking.ParseDateRange(params.From, params.To, booking.MaxAvailabilityDays)
+	q := store.AvailabilityQuery{
+		Days:               days,
+		ConsultationTypeID: parseQueryID(&pr, "consultation_type_id", params.ConsultationTypeId),
+		ProviderID:         parseQueryID(&pr, "provider_id", params.ProviderId),
+		LocationID:         parseQueryID(&pr, "location_id", params.LocationId),
+		Policy:             s.opts.Policy,
+		Now:                s.now(),
+	}
+	if err := combine(rangeErr, pr.Err()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	result, err := s.store.Availability(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.Availability{Days: make([]api.AvailabilityDay, 0, len(result))}
+	for _, d := range result {
+		day := api.AvailabilityDay{Date: d.Date.String(), Timezone: d.Timezone, Slots: make([]api.AvailableSlot, 0, len(d.Slots))}
+		for _, sl := range d.Slots {
+			day.Slots = append(day.Slots, api.AvailableSlot{
+				Id: sl.ID, StartAt: sl.StartAt, EndAt: sl.EndAt, ProviderId: sl.ProviderID,
+				LocationId: sl.LocationID, ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(),
+			})
+		}
+		out.Days = append(out.Days, day)
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", availabilityCacheControl)
+	if params.IfNoneMatch != nil && etagMatches(*params.IfNoneMatch, etag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
+// etagMatches applies If-None-Match's weak comparison (RFC 9110 13.1.2):
+// header is "*" or a list of entity tags, any of which may be weak (W/).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// ListSlots lists slots, open and blocked, by start.
 func (s *Server) ListSlots(c *gin.Context, params api.ListSlotsParams) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	var pr booking.Problems
+	f := store.SlotFilter{
+		ProviderID:         parseQueryID(&pr, "provider_id", params.ProviderId),
+		LocationID:         parseQueryID(&pr, "location_id", params.LocationId),
+		ConsultationTypeID: parseQueryID(&pr, "consultation_type_id", params.ConsultationTypeId),
+	}
+	if params.Status != nil {
+		st, err := booking.ParseSlotStatus(string(*params.Status))
+		pr.Check(err == nil, "status", "must be open or blocked")
+		f.Status = st
+	}
+	if params.From != nil {
+		f.FromDate, f.StartFrom = parseBound(&pr, "from", *params.From)
+	}
+	if params.To != nil {
+		f.ToDate, f.StartBefore = parseBound(&pr, "to", *params.To)
+	}
+	if !f.FromDate.IsZero() && !f.ToDate.IsZero() {
+		pr.Check(!f.ToDate.Before(f.FromDate), "to", "must not be before from")
+	}
+	if err := pr.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, next, err := s.store.ListSlots(c.Request.Context(), f, deref(params.Cursor), deref(params.Limit))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.SlotList{Items: make([]api.Slot, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, sl := range items {
+		out.Items = append(out.Items, slotJSON(sl))
+	}
+	c.JSON(http.StatusOK, out)
 }
 
+// parseBound parses a from or to filter: a YYYY-MM-DD calendar day or an
+// RFC 3339 instant. It records a problem on field when it is neither.
+func parseBound(pr *booking.Problems, field, v string) (booking.Date, time.Time) {
+	if d, err := booking.ParseDate(v); err == nil {
+		return d, time.Time{}
+	}
+	if t, err := booking.ParseInstant(v); err == nil {
+		return booking.Date{}, t
+	}
+	pr.Add(field, "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset")
+	return booking.Date{}, time.Time{}
+}
+
+// CreateSlot creates one slot by hand.
 func (s *Server) CreateSlot(c *gin.Context) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	var in api.SlotCreate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	var pr booking.Problems
+	sl := booking.Slot{ID: uuid.New(), Capacity: 1, Status: booking.SlotOpen, CreatedAt: s.now()}
+	sl.ProviderID, _ = parseID(&pr, "provider_id", in.ProviderId)
+	sl.LocationID, _ = parseID(&pr, "location_id", in.LocationId)
+	sl.ConsultationTypeID, _ = parseID(&pr, "consultation_type_id", in.ConsultationTypeId)
+	start, errStart := booking.ParseInstant(in.StartAt)
+	end, errEnd := booking.ParseInstant(in.EndAt)
+	var skip []string
+	if errStart != nil || errEnd != nil {
+		// end_at's checks compare it with start_at: meaningless unless both parsed.
+		skip = []string{"start_at", "end_at"}
+	}
+	if errStart != nil {
+		pr.Add("start_at", errStart.Error())
+	}
+	if errEnd != nil {
+		pr.Add("end_at", errEnd.Error())
+	}
+	// The database keeps whole seconds.
+	sl.StartAt, sl.EndAt = start.Truncate(time.Second), end.Truncate(time.Second)
+	if in.Capacity != nil {
+		sl.Capacity = *in.Capacity
+	}
+	if err := combine(pr.Err(), booking.ValidateNewSlot(sl, s.now()), skip...); err != nil {
+		s.fail(c, combine(err, s.store.CheckCatalogRefs(c.Request.Context(), sl.ProviderID, sl.LocationID, sl.ConsultationTypeID)))
+		return
+	}
+	if err := s.store.CreateSlot(c.Request.Context(), sl); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/slots/"+sl.ID.String())
+	c.JSON(http.StatusCreated, slotJSON(sl))
 }
 
-func (s *Server) DeleteSlot(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
-}
-
+// GetSlot returns one slot.
 func (s *Server) GetSlot(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	sl, err := s.store.Slot(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, slotJSON(sl))
 }
 
+// UpdateSlot blocks or reopens a slot, or changes its capacity.
 func (s *Server) UpdateSlot(c *gin.Context, id uuid.UUID) {
-	s.failf(c, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	var in api.SlotUpdate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if in.Status == nil && in.Capacity == nil {
+		s.fail(c, errNoChange)
+		return
+	}
+	var pr booking.Problems
+	var patch store.SlotPatch
+	if in.Status != nil {
+		st, err := booking.ParseSlotStatus(string(*in.Status))
+		if pr.Check(err == nil, "status", "must be open or blocked") {
+			patch.Status = &st
+		}
+	}
+	if in.Capacity != nil {
+		pr.Check(*in.Capacity >= 1 && *in.Capacity <= booking.MaxCapacity, "capacity", "must be between 1 and 100")
+		patch.Capacity = in.Capacity
+	}
+	if err := pr.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	sl, err := s.store.UpdateSlot(c.Request.Context(), id, patch)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, slotJSON(sl))
+}
+
+// DeleteSlot deletes a slot that no booking refers to.
+func (s *Server) DeleteSlot(c *gin.Context, id uuid.UUID) {
+	if err := s.store.DeleteSlot(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func slotJSON(sl booking.Slot) api.Slot {
+	return api.Slot{
+		Id: sl.ID, ProviderId: sl.ProviderID, LocationId: sl.LocationID, ConsultationTypeId: sl.ConsultationTypeID,
+		StartAt: sl.StartAt.UTC(), EndAt: sl.EndAt.UTC(), Capacity: sl.Capacity, Status: api.SlotStatus(sl.Status),
+		Booked: sl.Booked, Remaining: sl.Remaining(), ScheduleId: sl.ScheduleID,
+	}
 }

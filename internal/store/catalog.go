@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/clinic/consult/internal/booking"
 )
@@ -187,4 +188,156 @@ func (s *Store) ConsultationType(ctx context.Context, id uuid.UUID) (booking.Con
 		return booking.ConsultationType{}, err
 	}
 	return row.toDomain()
+}
+
+// ListProviders returns the providers ordered by name, then id; only the
+// active ones unless includeInactive. The catalogue is small: no paging.
+func (s *Store) ListProviders(ctx context.Context, includeInactive bool) ([]booking.Provider, error) {
+	var rows []providerRow
+	if err := catalogQuery(s.db.WithContext(ctx), includeInactive).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	return mapRows(rows, providerRow.toDomain)
+}
+
+// ListLocations returns the locations ordered by name, then id; only the
+// active ones unless includeInactive.
+func (s *Store) ListLocations(ctx context.Context, includeInactive bool) ([]booking.Location, error) {
+	var rows []locationRow
+	if err := catalogQuery(s.db.WithContext(ctx), includeInactive).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list locations: %w", err)
+	}
+	return mapRows(rows, locationRow.toDomain)
+}
+
+// ListConsultationTypes returns the consultation types ordered by name, then
+// id; only the active ones unless includeInactive.
+func (s *Store) ListConsultationTypes(ctx context.Context, includeInactive bool) ([]booking.ConsultationType, error) {
+	var rows []consultationTypeRow
+	if err := catalogQuery(s.db.WithContext(ctx), includeInactive).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list consultation types: %w", err)
+	}
+	return mapRows(rows, consultationTypeRow.toDomain)
+}
+
+func catalogQuery(db *gorm.DB, includeInactive bool) *gorm.DB {
+	q := db.Order("name, id")
+	if !includeInactive {
+		q = q.Where("active = ?", true)
+	}
+	return q
+}
+
+func mapRows[R, T any](rows []R, toDomain func(R) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		v, err := toDomain(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// UpdateProvider applies fn to the provider in one transaction, with its row
+// locked, and saves the result; booking.ErrNotFound when unknown. fn checks
+// the change and returns its error to abort.
+func (s *Store) UpdateProvider(ctx context.Context, id uuid.UUID, fn func(*booking.Provider) error) (booking.Provider, error) {
+	var out booking.Provider
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		row, err := takeByID[providerRow](tx.Clauses(clause.Locking{Strength: "UPDATE"}), "provider", id)
+		if err != nil {
+			return err
+		}
+		p, err := row.toDomain()
+		if err != nil {
+			return err
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+		p.ID, p.CreatedAt = id, row.CreatedAt
+		updated := providerToRow(p, s.now())
+		if err := tx.Save(&updated).Error; err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	if err != nil {
+		return booking.Provider{}, fmt.Errorf("update provider: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateLocation applies fn to the location in one transaction, with its row
+// locked, and saves the result; booking.ErrNotFound when unknown.
+func (s *Store) UpdateLocation(ctx context.Context, id uuid.UUID, fn func(*booking.Location) error) (booking.Location, error) {
+	var out booking.Location
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		row, err := takeByID[locationRow](tx.Clauses(clause.Locking{Strength: "UPDATE"}), "location", id)
+		if err != nil {
+			return err
+		}
+		l, err := row.toDomain()
+		if err != nil {
+			return err
+		}
+		if err := fn(&l); err != nil {
+			return err
+		}
+		l.ID, l.CreatedAt = id, row.CreatedAt
+		updated := locationToRow(l, s.now())
+		if err := tx.Save(&updated).Error; err != nil {
+			return err
+		}
+		out = l
+		return nil
+	})
+	if err != nil {
+		return booking.Location{}, fmt.Errorf("update location: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateConsultationType applies fn to the consultation type in one
+// transaction, with its row locked, and saves the result;
+// booking.ErrNotFound when unknown.
+func (s *Store) UpdateConsultationType(ctx context.Context, id uuid.UUID, fn func(*booking.ConsultationType) error) (booking.ConsultationType, error) {
+	var out booking.ConsultationType
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		row, err := takeByID[consultationTypeRow](tx.Clauses(clause.Locking{Strength: "UPDATE"}), "consultation type", id)
+		if err != nil {
+			return err
+		}
+		ct, err := row.toDomain()
+		if err != nil {
+			return err
+		}
+		if err := fn(&ct); err != nil {
+			return err
+		}
+		ct.ID, ct.CreatedAt = id, row.CreatedAt
+		updated := consultationTypeToRow(ct, s.now())
+		if err := tx.Save(&updated).Error; err != nil {
+			return err
+		}
+		out = ct
+		return nil
+	})
+	if err != nil {
+		return booking.ConsultationType{}, fmt.Errorf("update consultation type: %w", err)
+	}
+	return out, nil
+}
+
+// CheckCatalogRefs returns a *booking.ValidationError naming provider_id,
+// location_id or consultation_type_id for each that is unknown or
+// inactive, and nil when all three may take slots. CreateSlot and
+// CreateSchedule check this themselves; handlers call it to report these
+// fields together with a request's other problems.
+func (s *Store) CheckCatalogRefs(ctx context.Context, providerID, locationID, typeID uuid.UUID) error {
+	_, err := checkRefs(s.db.WithContext(ctx), providerID, locationID, typeID, false)
+	return err
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +129,213 @@ func TestSlotRoundTrip(t *testing.T) {
 		}
 		if _, err := s.Slot(ctx, uuid.New()); !errors.Is(err, booking.ErrNotFound) {
 			t.Errorf("unknown slot: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestListSlotsFiltersAndPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		la := newFixture(t, s, "America/Los_Angeles")
+		berlin := newFixture(t, s, "Europe/Berlin")
+		// 2030-01-10 in both zones: 08:00 and 23:30 local.
+		laTZ, _ := time.LoadLocation("America/Los_Angeles")
+		beTZ, _ := time.LoadLocation("Europe/Berlin")
+		var want []uuid.UUID
+		mk := func(f fixture, start time.Time, status booking.SlotStatus) booking.Slot {
+			sl := f.slot(start, 30*time.Minute)
+			sl.Status = status
+			if err := s.CreateSlot(ctx, sl); err != nil {
+				t.Fatalf("create %v: %v", start, err)
+			}
+			return sl
+		}
+		la1 := mk(la, time.Date(2030, 1, 10, 8, 0, 0, 0, laTZ), booking.SlotOpen)
+		la2 := mk(la, time.Date(2030, 1, 10, 23, 30, 0, 0, laTZ), booking.SlotBlocked) // 2030-01-11 in UTC
+		be1 := mk(berlin, time.Date(2030, 1, 10, 8, 0, 0, 0, beTZ), booking.SlotOpen)
+		be2 := mk(berlin, time.Date(2030, 1, 10, 23, 30, 0, 0, beTZ), booking.SlotOpen)
+		beNext := mk(berlin, time.Date(2030, 1, 11, 0, 30, 0, 0, beTZ), booking.SlotOpen) // the next local day
+		mk(la, time.Date(2030, 1, 9, 23, 30, 0, 0, laTZ), booking.SlotOpen)               // the day before
+		want = []uuid.UUID{be1.ID, la1.ID, be2.ID, la2.ID}
+		day := booking.Date{Year: 2030, Month: 1, Day: 10}
+		ids := func(f store.SlotFilter, limit int) []uuid.UUID {
+			t.Helper()
+			var got []uuid.UUID
+			cur := ""
+			for pages := 0; ; pages++ {
+				items, next, err := s.ListSlots(ctx, f, cur, limit)
+				if err != nil {
+					t.Fatalf("list: %v", err)
+				}
+				if len(items) > limit || pages > 20 {
+					t.Fatalf("page of %d items, limit %d", len(items), limit)
+				}
+				for _, sl := range items {
+					got = append(got, sl.ID)
+				}
+				if next == "" {
+					return got
+				}
+				cur = next
+			}
+		}
+		blocked := booking.SlotBlocked
+		tests := []struct {
+			name  string
+			f     store.SlotFilter
+			limit int
+			want  []uuid.UUID
+		}{
+			{"local day, one page", store.SlotFilter{FromDate: day, ToDate: day}, 50, want},
+			{"local day, pages of one", store.SlotFilter{FromDate: day, ToDate: day}, 1, want},
+			{"local day, pages of three", store.SlotFilter{FromDate: day, ToDate: day}, 3, want},
+			{"provider", store.SlotFilter{FromDate: day, ToDate: day, ProviderID: &la.provider.ID}, 50, []uuid.UUID{la1.ID, la2.ID}},
+			{"location", store.SlotFilter{FromDate: day, ToDate: day, LocationID: &berlin.location.ID}, 50, []uuid.UUID{be1.ID, be2.ID}},
+			{"type", store.SlotFilter{FromDate: day, ToDate: day, ConsultationTypeID: &berlin.ctype.ID}, 50, []uuid.UUID{be1.ID, be2.ID}},
+			{"status", store.SlotFilter{FromDate: day, ToDate: day, Status: blocked}, 50, []uuid.UUID{la2.ID}},
+			{"instants", store.SlotFilter{StartFrom: la1.StartAt, StartBefore: la2.StartAt}, 50, []uuid.UUID{la1.ID, be2.ID, beNext.ID}},
+			{"from day only", store.SlotFilter{FromDate: day, LocationID: &la.location.ID}, 50, []uuid.UUID{la1.ID, la2.ID}},
+			{"unknown location", store.SlotFilter{FromDate: day, LocationID: ptr(uuid.New())}, 50, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := ids(tt.f, tt.limit)
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+			})
+		}
+		if _, _, err := s.ListSlots(ctx, store.SlotFilter{}, "not-a-cursor!", 10); err == nil {
+			t.Errorf("bad cursor: got nil error, want a validation error")
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestUpdateSlotCapacityNeverBelowBooked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "UTC")
+		sl := f.slot(time.Now().Add(24*time.Hour), 30*time.Minute)
+		sl.Capacity = 3
+		if err := s.CreateSlot(ctx, sl); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SetSlotBooked(ctx, s, sl.ID, 2); err != nil {
+			t.Fatal(err)
+		}
+		blocked := booking.SlotBlocked
+		tests := []struct {
+			name         string
+			patch        store.SlotPatch
+			wantErr      error
+			wantCapacity int
+			wantStatus   booking.SlotStatus
+		}{
+			{"below booked", store.SlotPatch{Capacity: ptr(1)}, booking.ErrSlotInUse, 3, booking.SlotOpen},
+			{"below booked with status", store.SlotPatch{Capacity: ptr(1), Status: &blocked}, booking.ErrSlotInUse, 3, booking.SlotOpen},
+			{"equal to booked", store.SlotPatch{Capacity: ptr(2)}, nil, 2, booking.SlotOpen},
+			{"block", store.SlotPatch{Status: &blocked}, nil, 2, booking.SlotBlocked},
+			{"raise", store.SlotPatch{Capacity: ptr(5)}, nil, 5, booking.SlotBlocked},
+		}
+		for _, tt := range tests {
+			got, err := s.UpdateSlot(ctx, sl.ID, tt.patch)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("%s: got error %v, want %v", tt.name, err, tt.wantErr)
+			}
+			now, err := s.Slot(ctx, sl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.Capacity != tt.wantCapacity || now.Status != tt.wantStatus || now.Booked != 2 {
+				t.Errorf("%s: got capacity %d status %s booked %d, want %d %s 2",
+					tt.name, now.Capacity, now.Status, now.Booked, tt.wantCapacity, tt.wantStatus)
+			}
+			if tt.wantErr == nil && (got.Capacity != now.Capacity || got.Status != now.Status) {
+				t.Errorf("%s: returned %+v, stored %+v", tt.name, got, now)
+			}
+		}
+		if _, err := s.UpdateSlot(ctx, uuid.New(), store.SlotPatch{Capacity: ptr(2)}); !errors.Is(err, booking.ErrNotFound) {
+			t.Errorf("unknown slot: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestDeleteSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "UTC")
+		base := time.Now().Add(24 * time.Hour).Truncate(time.Hour)
+		free, occupied, history := f.slot(base, time.Hour), f.slot(base.Add(time.Hour), time.Hour), f.slot(base.Add(2*time.Hour), time.Hour)
+		for _, sl := range []booking.Slot{free, occupied, history} {
+			if err := s.CreateSlot(ctx, sl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := store.SetSlotBooked(ctx, s, occupied.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.InsertReleasedBooking(ctx, s, history.ID); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name    string
+			id      uuid.UUID
+			wantErr error
+		}{
+			{"occupied", occupied.ID, booking.ErrSlotInUse},
+			{"released bookings refer to it", history.ID, booking.ErrSlotInUse},
+			{"free", free.ID, nil},
+			{"already deleted", free.ID, booking.ErrNotFound},
+			{"unknown", uuid.New(), booking.ErrNotFound},
+		}
+		for _, tt := range tests {
+			err := s.DeleteSlot(ctx, tt.id)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Errorf("%s: got %v, want %v", tt.name, err, tt.wantErr)
+			}
+		}
+		for _, id := range []uuid.UUID{occupied.ID, history.ID} {
+			if _, err := s.Slot(ctx, id); err != nil {
+				t.Errorf("slot %v after refused delete: %v", id, err)
+			}
+		}
+	})
+}
+
+// Places taken while staff lower the capacity: whatever the interleaving,
+// booked never exceeds capacity and every refused change is ErrSlotInUse.
+func TestUpdateSlotCapacityRacesWithBookings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "UTC")
+		sl := f.slot(time.Now().Add(24*time.Hour), 30*time.Minute)
+		sl.Capacity = 10
+		if err := s.CreateSlot(ctx, sl); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Go(func() {
+				if _, err := store.TakePlace(ctx, s, sl.ID); err != nil {
+					t.Errorf("take place: %v", err)
+				}
+			})
+			wg.Go(func() {
+				_, err := s.UpdateSlot(ctx, sl.ID, store.SlotPatch{Capacity: ptr(10 - i)})
+				if err != nil && !errors.Is(err, booking.ErrSlotInUse) {
+					t.Errorf("capacity %d: got %v, want nil or ErrSlotInUse", 10-i, err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.Slot(ctx, sl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Booked > got.Capacity || got.Booked == 0 {
+			t.Errorf("after the race: booked %d, capacity %d", got.Booked, got.Capacity)
 		}
 	})
 }

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Test hooks for the store_test package.
+
+// SetSlotBooked writes a slot's booked counter directly, standing in for
+// bookings in tests of the slot rules.
+func SetSlotBooked(ctx context.Context, s *Store, id uuid.UUID, n int) error {
+	return s.db.WithContext(ctx).Exec("UPDATE slots SET booked = ? WHERE id = ?", n, id.String()).Error
+}
+
+// InsertReleasedBooking inserts a minimal cancelled booking in the slot: a
+// booking that no longer occupies it but still refers to it.
+func InsertReleasedBooking(ctx context.Context, s *Store, slotID uuid.UUID) error {
+	now := time.Now().UTC()
+	id := uuid.NewString()
+	return s.db.WithContext(ctx).Exec(`INSERT INTO bookings (id, reference, slot_id, status, source,
+		patient_first_name, patient_last_name, patient_dob, patient_phone, patient_email, intake,
+		consent_privacy, manage_token_hash, slot_start_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'cancelled', 'web', 'Ana', 'Lopez', '1980-04-02', '+14245550123', '', '{}',
+		TRUE, 'x', 0, ?, ?)`, id, id[:9], slotID.String(), now, now).Error
+}
+
+// CountQueries counts every SQL statement s runs from now on (queries,
+// raw statements, inserts, updates, deletes), through GORM callbacks.
+func CountQueries(s *Store) *atomic.Int64 {
+	var n atomic.Int64
+	count := func(*gorm.DB) { n.Add(1) }
+	cb := s.db.Callback()
+	name := "test:count_" + uuid.NewString()
+	_ = cb.Query().After("gorm:query").Register(name, count)
+	_ = cb.Row().After("gorm:row").Register(name, count)
+	_ = cb.Raw().After("gorm:raw").Register(name, count)
+	_ = cb.Create().After("gorm:create").Register(name, count)
+	_ = cb.Update().After("gorm:update").Register(name, count)
+	_ = cb.Delete().After("gorm:delete").Register(name, count)
+	return &n
+}
+
+// TakePlace takes one place in the slot as a booking would, if one is
+// left, and reports whether it did.
+func TakePlace(ctx context.Context, s *Store, id uuid.UUID) (bool, error) {
+	res := s.db.WithContext(ctx).Exec("UPDATE slots SET booked = booked + 1 WHERE id = ? AND booked < capacity", id.String())
+	return res.RowsAffected == 1, res.Error
+}
