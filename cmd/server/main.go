@@ -26,6 +26,8 @@ import (
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/config"
+	"github.com/clinic/consult/internal/demo"
+	"github.com/clinic/consult/internal/expiry"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 )
@@ -45,7 +47,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	demo := flags.Bool("demo", false, "seed a demo clinic (also DEMO=1)")
+	demoFlag := flags.Bool("demo", false, "seed a demo clinic (also DEMO=1)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	cfg.Demo = cfg.Demo || *demo
+	cfg.Demo = cfg.Demo || *demoFlag
 	log := newLogger(cfg, stdout)
 
 	if len(cfg.JWTSecret) == 0 {
@@ -71,6 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.Close()
 	log.Info("database ready", "dialect", string(st.Dialect()))
 
+	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
+	// stopped, and waited for, before the store closes.
+	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Log: log})
+	defer stopExpiry()
+
 	authSvc, err := auth.NewService(st, auth.Options{
 		JWTSecret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
@@ -87,6 +94,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if created {
 			log.Info("bootstrap admin created")
 		}
+	}
+
+	if cfg.Demo {
+		res, err := demo.Seed(ctx, st, authSvc, time.Now())
+		if err != nil {
+			return err
+		}
+		log.Info("demo clinic ready", "catalog_created", res.CatalogCreated, "slots_created", res.SlotsCreated, "bookings_created", res.Bookings)
+		// The one place a password is printed: demo accounts, on purpose,
+		// on plain lines outside the structured log.
+		fmt.Fprintf(stdout, "demo login: %s %s\n", res.AdminEmail, res.AdminPassword)
+		fmt.Fprintf(stdout, "demo reception login: %s %s\n", res.ReceptionEmail, res.ReceptionPassword)
 	}
 
 	handler, err := httpapi.NewServer(httpapi.Deps{

@@ -16,6 +16,13 @@ import (
 // its base URL; the server stops when the test ends, and run must then
 // return nil (a clean, graceful shutdown).
 func startServer(t *testing.T, env map[string]string, args ...string) string {
+	base, _ := startServerWithOutput(t, env, args...)
+	return base
+}
+
+// startServerWithOutput is startServer that also returns the plain (non-JSON)
+// lines the server printed before it listened, such as the demo login.
+func startServerWithOutput(t *testing.T, env map[string]string, args ...string) (string, []string) {
 	t.Helper()
 	if env["DATABASE_URL"] == "" {
 		env["DATABASE_URL"] = "sqlite://" + filepath.Join(t.TempDir(), "clinic.db")
@@ -30,6 +37,7 @@ func startServer(t *testing.T, env map[string]string, args ...string) string {
 		done <- err
 	}()
 	addr := make(chan string, 1)
+	var plain []string
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -37,7 +45,11 @@ func startServer(t *testing.T, env map[string]string, args ...string) string {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
 			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+				plain = append(plain, sc.Text())
+				continue
+			}
+			if line.Msg == "listening" {
 				addr <- line.Addr
 			}
 		}
@@ -55,13 +67,14 @@ func startServer(t *testing.T, env map[string]string, args ...string) string {
 	})
 	select {
 	case a := <-addr:
-		return "http://" + a
+		// plain is complete: every plain line is printed before "listening".
+		return "http://" + a, plain
 	case err := <-done:
 		t.Fatalf("server exited: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start within 30s")
 	}
-	return ""
+	return "", nil
 }
 
 func TestRunServesAndShutsDown(t *testing.T) {

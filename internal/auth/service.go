@@ -276,22 +276,42 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(current)) != nil {
 		return ErrInvalidCredentials
 	}
-	hash, err := s.hash(next)
+	return s.setPassword(ctx, p.StaffID, next, &p.StaffID, "")
+}
+
+// SetPassword sets a staff member's password without the current one, as
+// an operator's reset does, and ends all their sessions. A too short
+// password is a *booking.ValidationError naming "password"; an unknown id
+// is booking.ErrNotFound.
+func (s *Service) SetPassword(ctx context.Context, id uuid.UUID, password string) error {
+	var probs booking.Problems
+	checkPassword(&probs, "password", password)
+	if err := probs.Err(); err != nil {
+		return err
+	}
+	return s.setPassword(ctx, id, password, nil, "password reset")
+}
+
+// setPassword stores a new hash and revokes every refresh token; the new
+// password stamp invalidates every access token issued before.
+func (s *Service) setPassword(ctx context.Context, id uuid.UUID, password string, actor *uuid.UUID, detail string) error {
+	hash, err := s.hash(password)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	if _, err := s.repo.UpdateStaff(ctx, p.StaffID, func(st *Staff) error {
+	if _, err := s.repo.UpdateStaff(ctx, id, func(st *Staff) error {
 		st.PasswordHash = hash
 		st.PasswordChangedAt = now
+		st.UpdatedAt = now
 		return nil
 	}); err != nil {
-		return fmt.Errorf("change password: %w", err)
+		return fmt.Errorf("set password: %w", err)
 	}
-	if err := s.repo.RevokeStaffRefreshTokens(ctx, p.StaffID, now); err != nil {
-		return fmt.Errorf("change password: %w", err)
+	if err := s.repo.RevokeStaffRefreshTokens(ctx, id, now); err != nil {
+		return fmt.Errorf("set password: %w", err)
 	}
-	s.audit(ctx, AuditEvent{Type: AuditPasswordChanged, ActorStaffID: &p.StaffID, SubjectStaffID: &p.StaffID})
+	s.audit(ctx, AuditEvent{Type: AuditPasswordChanged, ActorStaffID: actor, SubjectStaffID: &id, Detail: detail})
 	return nil
 }
 
