@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
 	// stopped, and waited for, before the store closes.
-	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Log: log})
+	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log})
 	defer stopExpiry()
 
 	authSvc, err := auth.NewService(st, auth.Options{

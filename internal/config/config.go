@@ -30,6 +30,7 @@ type Config struct {
 	MaxAdvance             time.Duration // MAX_ADVANCE
 	PatientChangeCutoff    time.Duration // PATIENT_CHANGE_CUTOFF
 	PendingExpiry          time.Duration // PENDING_EXPIRY; 0 turns expiry off
+	ExpiryInterval         time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
 	PublicRateLimit        int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
 	LoginRateLimit         int           // LOGIN_RATE_LIMIT, failed logins a minute per account and per address; 0 off
 	BodyLimit              int64         // BODY_LIMIT_BYTES
@@ -63,6 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxAdvance:             r.duration("MAX_ADVANCE", 120*24*time.Hour, time.Hour),
 		PatientChangeCutoff:    r.duration("PATIENT_CHANGE_CUTOFF", 24*time.Hour, 0),
 		PendingExpiry:          r.duration("PENDING_EXPIRY", 0, 0),
+		ExpiryInterval:         r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
 		PublicRateLimit:        r.integer("PUBLIC_RATE_LIMIT", 30),
 		LoginRateLimit:         r.integer("LOGIN_RATE_LIMIT", 10),
 		BodyLimit:              int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),

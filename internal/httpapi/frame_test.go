@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/httpapi"
 )
 
 func TestOperationsEndpoints(t *testing.T) {
@@ -99,5 +102,37 @@ func TestSecurityHeadersAndRequestID(t *testing.T) {
 		if r.Header.Get(h) == "" {
 			t.Errorf("missing %s", h)
 		}
+	}
+}
+
+// Only configured origins may call the API from a browser.
+func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.CORSAllowedOrigins = []string{"https://www.clinic.example"}
+	})
+	tests := []struct {
+		origin, want string
+	}{
+		{"https://www.clinic.example", "https://www.clinic.example"},
+		{"https://evil.example", ""},
+	}
+	for _, tt := range tests {
+		// A preflight is not an API call the spec describes; send it raw.
+		req, _ := http.NewRequest(http.MethodOptions, e.URL+"/v1/booking-requests", nil)
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,idempotency-key")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
+			t.Errorf("preflight from %s: Access-Control-Allow-Origin %q, want %q", tt.origin, got, tt.want)
+		}
+	}
+	r := e.do("GET", "/v1/consultation-types", nil, "Origin: https://www.clinic.example")
+	if !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Idempotent-Replayed") {
+		t.Errorf("exposed headers: got %q", r.Header.Get("Access-Control-Expose-Headers"))
 	}
 }

@@ -163,7 +163,7 @@ func corsMiddleware(origins []string) gin.HandlerFunc {
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token",
 			"If-Match", "If-None-Match", requestIDHeader},
-		ExposeHeaders: []string{"ETag", "Retry-After", "Location", requestIDHeader},
+		ExposeHeaders: []string{"ETag", "Retry-After", "Location", "Idempotent-Replayed", requestIDHeader},
 		MaxAge:        10 * time.Minute,
 	})
 }
