@@ -58,8 +58,11 @@ type availableRow struct {
 //
 // It runs exactly one SQL statement whatever the range: slots joined with
 // their provider, location and type, bounded by the range's UTC window
-// (DateRange.Window) and the booking window, served by the slots_open_start
-// index. The exact local-day test and the grouping happen in Go.
+// (DateRange.Window) and the booking window. The slots_start (start_at)
+// index serves the range scan and the catalogue tables are joined by
+// primary key; a partial covering index on open slots measured no better
+// on SQLite, so the schema has none. The exact local-day test and the
+// grouping happen in Go.
 func (s *Store) Availability(ctx context.Context, q AvailabilityQuery) ([]booking.Day, error) {
 	lo, hi := q.Days.Window()
 	if earliest := q.Now.Add(q.Policy.MinNotice); earliest.After(lo) {
