@@ -12,6 +12,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -47,8 +48,6 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect Dialect
 	now     func() time.Time
-	// sqlitePath is the database file, for the migration lock beside it.
-	sqlitePath string
 }
 
 // Option changes how Open builds a Store.
@@ -92,7 +91,14 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 				return nil, fmt.Errorf("open database: create folder: %w", err)
 			}
 		}
-		s.sqlitePath = path
+		// Processes opening one new file at once would race to switch it to
+		// WAL and to migrate it; they take turns instead, under a file lock
+		// held until Open returns.
+		unlock, err := lockFile(path + ".open-lock")
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		defer unlock()
 		s.db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), gcfg)
 	case "postgres", "postgresql":
 		s.dialect = Postgres
@@ -151,7 +157,18 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	if s.dialect == Postgres {
 		dir = "migrations/postgres"
 		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema: instances migrating one schema take turns,
+		// while other schemas of the server (tests use one each) need not wait.
+		var schema string
+		if err := s.sqlDB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte(schema))
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockID(lock.DefaultLockID^int64(h.Sum64()>>1)),
+			lock.WithLockTimeout(1, 300), // poll every second, for up to five minutes
+		)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -160,13 +177,6 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
-	}
-	if s.dialect == SQLite {
-		unlock, err := lockFile(s.sqlitePath + ".migrate-lock")
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		defer unlock()
 	}
 	p, err := goose.NewProvider(dialect, s.sqlDB, fsys, opts...)
 	if err != nil {
@@ -183,8 +193,8 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 }
 
 // lockFile takes an exclusive advisory lock on path (created if missing),
-// so that processes opening one SQLite file at once migrate it one at a time,
-// as PostgreSQL's advisory lock does for a server database.
+// so that processes opening one SQLite file at once set it up one at a time,
+// as PostgreSQL's advisory lock does for migrations on a server database.
 func lockFile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
