@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/clinic/consult/internal/booking"
 )
 
@@ -62,3 +64,38 @@ func clampLimit(n int) int {
 // utc truncates t to microseconds, the precision both databases keep, in UTC,
 // so that a value read back equals the value written.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// pageByTime reads one page of q's rows in keyset order on (col, id),
+// ascending or descending, starting after the cursor cur, and returns at
+// most limit rows with the cursor of the next page ("" on the last page).
+// key gives a row's sort time and id.
+func pageByTime[R any](q *gorm.DB, cur string, limit int, col string, desc bool, key func(R) (time.Time, string)) ([]R, string, error) {
+	limit = clampLimit(limit)
+	c, ok, err := decodeCursor(cur)
+	if err != nil {
+		return nil, "", err
+	}
+	order, cmp := col+", id", ">"
+	if desc {
+		order, cmp = col+" DESC, id DESC", "<"
+	}
+	q = q.Order(order).Limit(limit + 1)
+	if ok {
+		t, err := parseTimeKey(c.key)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where(col+" "+cmp+" ? OR ("+col+" = ? AND id "+cmp+" ?)", t, t, c.id)
+	}
+	var rows []R
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		t, id := key(rows[limit-1])
+		next = cursor{key: timeKey(t), id: id}.encode()
+	}
+	return rows, next, nil
+}

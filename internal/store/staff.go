@@ -111,38 +111,13 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, fn func(*auth.Sta
 
 // ListStaff pages through staff by creation time.
 func (s *Store) ListStaff(ctx context.Context, cur string, limit int) ([]auth.Staff, string, error) {
-	limit = clampLimit(limit)
-	c, ok, err := decodeCursor(cur)
+	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "created_at", false,
+		func(r staffRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
-		return nil, "", err
-	}
-	q := s.db.WithContext(ctx).Order("created_at, id").Limit(limit + 1)
-	if ok {
-		t, err := parseTimeKey(c.key)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("created_at > ? OR (created_at = ? AND id > ?)", t, t, c.id)
-	}
-	var rows []staffRow
-	if err := q.Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list staff: %w", err)
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		next = cursor{key: timeKey(last.CreatedAt), id: last.ID}.encode()
-	}
-	out := make([]auth.Staff, 0, len(rows))
-	for _, r := range rows {
-		st, err := r.toDomain()
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, st)
-	}
-	return out, next, nil
+	out, err := mapRows(rows, staffRow.toDomain)
+	return out, next, err
 }
 
 // CountStaff counts staff accounts.
@@ -269,27 +244,10 @@ func (s *Store) RecordAudit(ctx context.Context, e auth.AuditEvent) error {
 
 // ListAudit pages through audit events, newest first.
 func (s *Store) ListAudit(ctx context.Context, cur string, limit int) ([]auth.AuditEvent, string, error) {
-	limit = clampLimit(limit)
-	c, ok, err := decodeCursor(cur)
+	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "at", true,
+		func(r auditRow) (time.Time, string) { return r.At, r.ID })
 	if err != nil {
-		return nil, "", err
-	}
-	q := s.db.WithContext(ctx).Order("at DESC, id DESC").Limit(limit + 1)
-	if ok {
-		t, err := parseTimeKey(c.key)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("at < ? OR (at = ? AND id < ?)", t, t, c.id)
-	}
-	var rows []auditRow
-	if err := q.Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
-	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = cursor{key: timeKey(rows[limit-1].At), id: rows[limit-1].ID}.encode()
 	}
 	out := make([]auth.AuditEvent, 0, len(rows))
 	for _, r := range rows {
