@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,9 +27,9 @@ func TestThrottleLocksUntilWindowEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			th.reset("k")
 			for _, d := range tt.failAt {
-				th.fail("k", t0.Add(d))
+				th.attempt("k", t0.Add(d))
 			}
-			_, got := th.locked("k", t0.Add(tt.checkAt))
+			_, got := th.attempt("k", t0.Add(tt.checkAt))
 			if got != tt.wantLocked {
 				t.Errorf("locked: got %v, want %v", got, tt.wantLocked)
 			}
@@ -35,13 +37,37 @@ func TestThrottleLocksUntilWindowEnds(t *testing.T) {
 	}
 }
 
+func TestThrottleCountsConcurrentAttempts(t *testing.T) {
+	th := newThrottle(3, time.Minute)
+	now := time.Now()
+	var wg sync.WaitGroup
+	var passed atomic.Int32
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, locked := th.attempt("k", now); !locked {
+				passed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := passed.Load(); got != 3 {
+		t.Errorf("attempts let through: got %d, want 3", got)
+	}
+	th.succeed("k")
+	if _, locked := th.attempt("k", now); locked {
+		t.Error("a successful attempt given back must free one place")
+	}
+}
+
 func TestThrottleOffWhenLimitZero(t *testing.T) {
 	th := newThrottle(0, time.Minute)
 	now := time.Now()
 	for range 100 {
-		th.fail("k", now)
+		th.attempt("k", now)
 	}
-	if _, locked := th.locked("k", now); locked {
+	if _, locked := th.attempt("k", now); locked {
 		t.Error("a zero limit must never lock")
 	}
 }

@@ -125,9 +125,15 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	now := s.now()
 	norm := NormalizeEmail(email)
 	acctKey, addrKey := "acct:"+norm, "addr:"+clientIP
-	wait1, l1 := s.byAccount.locked(acctKey, now)
-	wait2, l2 := s.byAddress.locked(addrKey, now)
+	wait1, l1 := s.byAccount.attempt(acctKey, now)
+	wait2, l2 := s.byAddress.attempt(addrKey, now)
 	if l1 || l2 {
+		if !l1 {
+			s.byAccount.succeed(acctKey) // not tried: the address was locked
+		}
+		if !l2 {
+			s.byAddress.succeed(addrKey)
+		}
 		s.audit(ctx, AuditEvent{Type: AuditLoginThrottled, Email: norm, ClientIP: clientIP})
 		return Session{}, &Error{Code: CodeRateLimited, Message: ErrRateLimited.Message, RetryAfter: max(wait1, wait2)}
 	}
@@ -142,8 +148,6 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	}
 	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && found && st.Active
 	if !ok {
-		s.byAccount.fail(acctKey, now)
-		s.byAddress.fail(addrKey, now)
 		ev := AuditEvent{Type: AuditLoginFailed, Email: norm, ClientIP: clientIP}
 		if found {
 			ev.SubjectStaffID = &st.ID
@@ -152,6 +156,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 		return Session{}, ErrInvalidCredentials
 	}
 	s.byAccount.reset(acctKey)
+	s.byAddress.succeed(addrKey)
 	sess, err := s.startSession(ctx, st, uuid.New(), now)
 	if err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)

@@ -27,32 +27,14 @@ func newThrottle(limit int, window time.Duration) *throttle {
 	return &throttle{limit: limit, window: window, keys: make(map[string]*attempts)}
 }
 
-// locked reports whether key is locked at now and for how long still.
-func (t *throttle) locked(key string, now time.Time) (time.Duration, bool) {
+// attempt counts an attempt for key at now, before its outcome is known, so
+// that concurrent attempts cannot all slip under the limit while each waits
+// for its password check. It reports whether key was already locked, and
+// for how long still; a locked attempt is not counted. A successful attempt
+// is given back with succeed.
+func (t *throttle) attempt(key string, now time.Time) (time.Duration, bool) {
 	if t.limit <= 0 {
 		return 0, false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a, ok := t.keys[key]
-	if !ok {
-		return 0, false
-	}
-	end := a.start.Add(t.window)
-	if !now.Before(end) {
-		delete(t.keys, key)
-		return 0, false
-	}
-	if a.failures >= t.limit {
-		return end.Sub(now), true
-	}
-	return 0, false
-}
-
-// fail records a failed attempt for key.
-func (t *throttle) fail(key string, now time.Time) {
-	if t.limit <= 0 {
-		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -62,7 +44,20 @@ func (t *throttle) fail(key string, now time.Time) {
 		t.keys[key] = a
 		t.sweep(now)
 	}
+	if a.failures >= t.limit {
+		return a.start.Add(t.window).Sub(now), true
+	}
 	a.failures++
+	return 0, false
+}
+
+// succeed gives back an attempt of key that turned out well.
+func (t *throttle) succeed(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a, ok := t.keys[key]; ok && a.failures > 0 {
+		a.failures--
+	}
 }
 
 // reset forgets key's failures, after a successful login.

@@ -210,8 +210,10 @@ func schedules(from booking.Date) []booking.Schedule {
 		{ID: id("schedule:park-telehealth"), ProviderID: ProviderPark, LocationID: LocationTele, ConsultationTypeID: TypeTelehealth,
 			SlotMinutes: 30, Capacity: 1, Windows: weekdays("10:00", "16:00")},
 	}
+	validTo := from.AddDays(365)
 	for i := range list {
 		list[i].ValidFrom = from.AddDays(-1)
+		list[i].ValidTo = &validTo
 		list[i].Active = true
 	}
 	return list

@@ -355,3 +355,49 @@ func TestRoleMatrix(t *testing.T) {
 		})
 	}
 }
+
+// Two refreshes racing with one token: one wins, the other is reuse, so the
+// whole family dies, including the token the winner received, however the
+// two interleave.
+func TestConcurrentRefreshReuseRevokesWinnersToken(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		e.newAccount(auth.RoleReception, "race@clinic.example", "a long password 8")
+		for i := range 15 {
+			_, tk := e.login("race@clinic.example", "a long password 8")
+			results := make(chan resp, 2)
+			for range 2 {
+				go func() { results <- e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken}) }()
+			}
+			both := []resp{<-results, <-results}
+			for _, r := range both {
+				if r.Status != http.StatusOK {
+					continue
+				}
+				var won tokens
+				r.decode(t, &won)
+				if again := e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": won.RefreshToken}); again.Status != 401 {
+					t.Errorf("round %d: the winner's token after reuse: got %d, want 401", i, again.Status)
+				}
+			}
+		}
+	})
+}
+
+func TestConcurrentWrongPasswordsAreThrottled(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(_ *httpapi.Options, a *auth.Options) { a.LoginRateLimit = 3 })
+	e.newAccount(auth.RoleReception, "burst@clinic.example", "a long password 9")
+	results := make(chan int, 40)
+	for i := range 40 {
+		go func() {
+			r, _ := e.login("burst@clinic.example", "wrong password "+strconv.Itoa(i))
+			results <- r.Status
+		}()
+	}
+	counts := map[int]int{}
+	for range 40 {
+		counts[<-results]++
+	}
+	if counts[401] != 3 || counts[429] != 37 {
+		t.Errorf("statuses: got %v, want 3 × 401 and 37 × 429", counts)
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -30,16 +32,21 @@ func decodeBody(r *http.Request, dst any) error {
 		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			detail: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	// A NUL character is valid JSON but no database stores it in text, and
+	// no field of this API needs one.
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return errUnprocessable("body", "text must not contain NUL characters")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return jsonError(err)
-		}
 		return errBadRequest("malformed_json", "the body must hold exactly one JSON value")
 	}
 	return nil
@@ -97,4 +104,20 @@ func jsonTypeName(kind string) string {
 		}
 		return "of another type"
 	}
+}
+
+// queryText rejects query strings holding a NUL or invalid UTF-8: no
+// parameter of this API needs one, and the database cannot store or compare
+// such text, so they would otherwise fail deep inside a query.
+func (s *Server) queryText(c *gin.Context) {
+	for name, values := range c.Request.URL.Query() {
+		for _, v := range values {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				s.fail(c, &httpError{status: http.StatusBadRequest, code: "invalid_parameter",
+					detail: fmt.Sprintf("query parameter %q must be UTF-8 text without NUL characters", name)})
+				return
+			}
+		}
+	}
+	c.Next()
 }

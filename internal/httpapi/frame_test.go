@@ -73,6 +73,9 @@ func TestFrameLevelBadInput(t *testing.T) {
 		{"array body", "POST", "/v1/auth/login", `[]`, nil, 422, "validation_failed"},
 		{"unknown route", "GET", "/v1/nothing-here", nil, nil, 404, "not_found"},
 		{"wrong method", "DELETE", "/healthz", nil, nil, 405, "method_not_allowed"},
+		{"NUL in a JSON string", "POST", "/v1/auth/login", `{"email":"a\u0000@x.example","password":"b"}`, nil, 422, "validation_failed"},
+		{"NUL in a query", "GET", "/v1/availability?from=2026-12-01%00&to=2026-12-02", nil, nil, 400, "invalid_parameter"},
+		{"invalid UTF-8 in a query", "GET", "/v1/availability?from=%ff&to=2026-12-02", nil, nil, 400, "invalid_parameter"},
 		{"bad uuid in path", "GET", "/v1/providers/not-a-uuid", nil, nil, 400, "invalid_parameter"},
 	}
 	for _, tt := range tests {

@@ -101,6 +101,7 @@ func (s *Server) routes(m *metrics) (http.Handler, error) {
 		securityHeaders,
 		corsMiddleware(s.opts.CORSAllowedOrigins),
 		s.bodyLimit(s.opts.BodyLimit),
+		s.queryText,
 		s.authorize,
 	)
 	r.NoRoute(func(c *gin.Context) {

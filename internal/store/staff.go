@@ -171,6 +171,9 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t auth.RefreshToken) error
 
 // UseRefreshToken spends the token atomically: of two concurrent uses only
 // one sees firstUse true, because the conditional update is what decides.
+// A token whose family has any revoked member is returned as revoked: a
+// family revoked for reuse stays revoked even for a token that a racing
+// refresh saved after the revocation.
 func (s *Store) UseRefreshToken(ctx context.Context, tokenHash string, now time.Time) (auth.RefreshToken, bool, error) {
 	var row refreshTokenRow
 	var first bool
@@ -186,6 +189,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, tokenHash string, now time.
 			return res.Error
 		}
 		first = res.RowsAffected == 1
+		if row.RevokedAt == nil {
+			var revoked refreshTokenRow
+			err := tx.Where("family_id = ? AND revoked_at IS NOT NULL", row.FamilyID).Limit(1).Find(&revoked).Error
+			if err != nil {
+				return err
+			}
+			row.RevokedAt = revoked.RevokedAt
+		}
 		return nil
 	})
 	if err != nil {
