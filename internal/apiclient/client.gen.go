@@ -1252,9 +1252,6 @@ type BadRequest = Problem
 // BookingTransitioned The staff view of a booking.
 type BookingTransitioned = Booking
 
-// DefaultError An RFC 9457 problem document.
-type DefaultError = Problem
-
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
@@ -2506,9 +2503,13 @@ type ClientInterface interface {
 	// UpdateStaffWithBody Update a staff account
 	//
 	// Changes the name, role or active flag; fields left out are
-	// unchanged. Deactivating an account (`"active": false`) or changing
-	// its role ends all of its sessions. Admin only; audited as
-	// `staff_updated`, `role_changed` or `staff_deactivated`.
+	// unchanged. Deactivating an account (`"active": false`) ends all of
+	// its sessions at once; a role change takes effect on its next request
+	// (roles are read per request, never trusted from the token). An admin
+	// cannot deactivate or demote their own account (409), so a clinic is
+	// never left without an admin by mistake. Admin only; audited as
+	// `staff_updated`, `role_changed`, `staff_deactivated` or
+	// `staff_reactivated`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2518,9 +2519,13 @@ type ClientInterface interface {
 	// UpdateStaff Update a staff account
 	//
 	// Changes the name, role or active flag; fields left out are
-	// unchanged. Deactivating an account (`"active": false`) or changing
-	// its role ends all of its sessions. Admin only; audited as
-	// `staff_updated`, `role_changed` or `staff_deactivated`.
+	// unchanged. Deactivating an account (`"active": false`) ends all of
+	// its sessions at once; a role change takes effect on its next request
+	// (roles are read per request, never trusted from the token). An admin
+	// cannot deactivate or demote their own account (409), so a clinic is
+	// never left without an admin by mistake. Admin only; audited as
+	// `staff_updated`, `role_changed`, `staff_deactivated` or
+	// `staff_reactivated`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4199,9 +4204,13 @@ func (c *Client) GetStaff(ctx context.Context, id openapi_types.UUID, reqEditors
 // UpdateStaffWithBody Update a staff account
 //
 // Changes the name, role or active flag; fields left out are
-// unchanged. Deactivating an account (`"active": false`) or changing
-// its role ends all of its sessions. Admin only; audited as
-// `staff_updated`, `role_changed` or `staff_deactivated`.
+// unchanged. Deactivating an account (`"active": false`) ends all of
+// its sessions at once; a role change takes effect on its next request
+// (roles are read per request, never trusted from the token). An admin
+// cannot deactivate or demote their own account (409), so a clinic is
+// never left without an admin by mistake. Admin only; audited as
+// `staff_updated`, `role_changed`, `staff_deactivated` or
+// `staff_reactivated`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4221,9 +4230,13 @@ func (c *Client) UpdateStaffWithBody(ctx context.Context, id openapi_types.UUID,
 // UpdateStaff Update a staff account
 //
 // Changes the name, role or active flag; fields left out are
-// unchanged. Deactivating an account (`"active": false`) or changing
-// its role ends all of its sessions. Admin only; audited as
-// `staff_updated`, `role_changed` or `staff_deactivated`.
+// unchanged. Deactivating an account (`"active": false`) ends all of
+// its sessions at once; a role change takes effect on its next request
+// (roles are read per request, never trusted from the token). An admin
+// cannot deactivate or demote their own account (409), so a clinic is
+// never left without an admin by mistake. Admin only; audited as
+// `staff_updated`, `role_changed`, `staff_deactivated` or
+// `staff_reactivated`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7739,9 +7752,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateStaffWithBodyWithResponse Update a staff account
 	//
 	// Changes the name, role or active flag; fields left out are
-	// unchanged. Deactivating an account (`"active": false`) or changing
-	// its role ends all of its sessions. Admin only; audited as
-	// `staff_updated`, `role_changed` or `staff_deactivated`.
+	// unchanged. Deactivating an account (`"active": false`) ends all of
+	// its sessions at once; a role change takes effect on its next request
+	// (roles are read per request, never trusted from the token). An admin
+	// cannot deactivate or demote their own account (409), so a clinic is
+	// never left without an admin by mistake. Admin only; audited as
+	// `staff_updated`, `role_changed`, `staff_deactivated` or
+	// `staff_reactivated`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7751,9 +7768,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateStaffWithResponse Update a staff account
 	//
 	// Changes the name, role or active flag; fields left out are
-	// unchanged. Deactivating an account (`"active": false`) or changing
-	// its role ends all of its sessions. Admin only; audited as
-	// `staff_updated`, `role_changed` or `staff_deactivated`.
+	// unchanged. Deactivating an account (`"active": false`) ends all of
+	// its sessions at once; a role change takes effect on its next request
+	// (roles are read per request, never trusted from the token). An admin
+	// cannot deactivate or demote their own account (409), so a clinic is
+	// never left without an admin by mistake. Admin only; audited as
+	// `staff_updated`, `role_changed`, `staff_deactivated` or
+	// `staff_reactivated`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7768,8 +7789,6 @@ type GetHealthzResponse struct {
 	JSON200 *Health
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7780,11 +7799,6 @@ func (r GetHealthzResponse) GetJSON200() *Health {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetHealthzResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetHealthzResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -7821,18 +7835,11 @@ type GetMetricsResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetMetricsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetMetricsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -7871,8 +7878,6 @@ type GetOpenAPISpecResponse struct {
 	YAML200 *map[string]interface{}
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -7883,11 +7888,6 @@ func (r GetOpenAPISpecResponse) GetYAML200() *map[string]interface{} {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetOpenAPISpecResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetOpenAPISpecResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -7928,8 +7928,6 @@ type GetReadyzResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7945,11 +7943,6 @@ func (r GetReadyzResponse) GetApplicationproblemJSON500() *InternalError {
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
 func (r GetReadyzResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
 	return r.ApplicationproblemJSON503
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetReadyzResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -7996,8 +7989,6 @@ type ListAuditEventsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8028,11 +8019,6 @@ func (r ListAuditEventsResponse) GetApplicationproblemJSON422() *UnprocessableEn
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListAuditEventsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListAuditEventsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8088,8 +8074,6 @@ type LoginResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -8134,11 +8118,6 @@ func (r LoginResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r LoginResponse) GetBody() []byte {
 	return r.Body
@@ -8181,8 +8160,6 @@ type LogoutResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -8208,11 +8185,6 @@ func (r LogoutResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r LogoutResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r LogoutResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8255,8 +8227,6 @@ type GetMeResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8277,11 +8247,6 @@ func (r GetMeResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetMeResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetMeResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8330,8 +8295,6 @@ type ChangePasswordResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -8367,11 +8330,6 @@ func (r ChangePasswordResponse) GetApplicationproblemJSON422() *Problem {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ChangePasswordResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ChangePasswordResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8420,8 +8378,6 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8457,11 +8413,6 @@ func (r RefreshTokenResponse) GetApplicationproblemJSON422() *UnprocessableEntit
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r RefreshTokenResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r RefreshTokenResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8516,8 +8467,6 @@ type GetAvailabilityResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetAvailabilityResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
@@ -8542,11 +8491,6 @@ func (r GetAvailabilityResponse) GetApplicationproblemJSON422() *Problem {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetAvailabilityResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetAvailabilityResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8608,8 +8552,6 @@ type CreateBookingRequestResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateBookingRequestResponse201Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8656,11 +8598,6 @@ func (r CreateBookingRequestResponse) GetApplicationproblemJSON500() *InternalEr
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateBookingRequestResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r CreateBookingRequestResponse) GetBody() []byte {
 	return r.Body
@@ -8701,8 +8638,6 @@ type GetBookingRequestResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8723,11 +8658,6 @@ func (r GetBookingRequestResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetBookingRequestResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetBookingRequestResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8785,8 +8715,6 @@ type CancelBookingRequestResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CancelBookingRequestResponse429Headers
 }
@@ -8834,11 +8762,6 @@ func (r CancelBookingRequestResponse) GetApplicationproblemJSON429() *TooManyReq
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CancelBookingRequestResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CancelBookingRequestResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -8896,8 +8819,6 @@ type RescheduleBookingRequestResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RescheduleBookingRequestResponse429Headers
 }
@@ -8947,11 +8868,6 @@ func (r RescheduleBookingRequestResponse) GetApplicationproblemJSON500() *Intern
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r RescheduleBookingRequestResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r RescheduleBookingRequestResponse) GetBody() []byte {
 	return r.Body
@@ -8996,8 +8912,6 @@ type ListBookingsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9028,11 +8942,6 @@ func (r ListBookingsResponse) GetApplicationproblemJSON422() *UnprocessableEntit
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListBookingsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListBookingsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9092,8 +9001,6 @@ type CreateBookingResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateBookingResponse201Headers
 }
@@ -9141,11 +9048,6 @@ func (r CreateBookingResponse) GetApplicationproblemJSON422() *UnprocessableEnti
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9197,8 +9099,6 @@ type GetBookingResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetBookingResponse200Headers
 }
@@ -9231,11 +9131,6 @@ func (r GetBookingResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9297,8 +9192,6 @@ type UpdateBookingResponse struct {
 	ApplicationproblemJSON428 *PreconditionRequired
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateBookingResponse200Headers
 }
@@ -9358,11 +9251,6 @@ func (r UpdateBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r UpdateBookingResponse) GetBody() []byte {
 	return r.Body
@@ -9420,8 +9308,6 @@ type CancelBookingResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelBookingResponse200Headers
 }
@@ -9476,11 +9362,6 @@ func (r CancelBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CancelBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r CancelBookingResponse) GetBody() []byte {
 	return r.Body
@@ -9532,8 +9413,6 @@ type CheckInBookingResponse struct {
 	ApplicationproblemJSON409 *InvalidTransition
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CheckInBookingResponse200Headers
 }
@@ -9571,11 +9450,6 @@ func (r CheckInBookingResponse) GetApplicationproblemJSON409() *InvalidTransitio
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CheckInBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CheckInBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9629,8 +9503,6 @@ type CompleteBookingResponse struct {
 	ApplicationproblemJSON409 *InvalidTransition
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CompleteBookingResponse200Headers
 }
@@ -9668,11 +9540,6 @@ func (r CompleteBookingResponse) GetApplicationproblemJSON409() *InvalidTransiti
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CompleteBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CompleteBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9726,8 +9593,6 @@ type ConfirmBookingResponse struct {
 	ApplicationproblemJSON409 *InvalidTransition
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ConfirmBookingResponse200Headers
 }
@@ -9765,11 +9630,6 @@ func (r ConfirmBookingResponse) GetApplicationproblemJSON409() *InvalidTransitio
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ConfirmBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ConfirmBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -9829,8 +9689,6 @@ type DeclineBookingResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeclineBookingResponse200Headers
 }
@@ -9885,11 +9743,6 @@ func (r DeclineBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r DeclineBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r DeclineBookingResponse) GetBody() []byte {
 	return r.Body
@@ -9934,8 +9787,6 @@ type ListBookingEventsResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9966,11 +9817,6 @@ func (r ListBookingEventsResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListBookingEventsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListBookingEventsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10024,8 +9870,6 @@ type MarkNoShowBookingResponse struct {
 	ApplicationproblemJSON409 *InvalidTransition
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MarkNoShowBookingResponse200Headers
 }
@@ -10063,11 +9907,6 @@ func (r MarkNoShowBookingResponse) GetApplicationproblemJSON409() *InvalidTransi
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r MarkNoShowBookingResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r MarkNoShowBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10127,8 +9966,6 @@ type RescheduleBookingResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RescheduleBookingResponse200Headers
 }
@@ -10183,11 +10020,6 @@ func (r RescheduleBookingResponse) GetApplicationproblemJSON500() *InternalError
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r RescheduleBookingResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r RescheduleBookingResponse) GetBody() []byte {
 	return r.Body
@@ -10224,8 +10056,6 @@ type ListConsultationTypesResponse struct {
 	JSON200 *ConsultationTypeList
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10236,11 +10066,6 @@ func (r ListConsultationTypesResponse) GetJSON200() *ConsultationTypeList {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListConsultationTypesResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListConsultationTypesResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10291,8 +10116,6 @@ type CreateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10333,11 +10156,6 @@ func (r CreateConsultationTypeResponse) GetApplicationproblemJSON422() *Unproces
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateConsultationTypeResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateConsultationTypeResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10382,8 +10200,6 @@ type GetConsultationTypeResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10409,11 +10225,6 @@ func (r GetConsultationTypeResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetConsultationTypeResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetConsultationTypeResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10466,8 +10277,6 @@ type UpdateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10515,11 +10324,6 @@ func (r UpdateConsultationTypeResponse) GetApplicationproblemJSON500() *Internal
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateConsultationTypeResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r UpdateConsultationTypeResponse) GetBody() []byte {
 	return r.Body
@@ -10556,8 +10360,6 @@ type ListLocationsResponse struct {
 	JSON200 *LocationList
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10568,11 +10370,6 @@ func (r ListLocationsResponse) GetJSON200() *LocationList {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListLocationsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListLocationsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10623,8 +10420,6 @@ type CreateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10665,11 +10460,6 @@ func (r CreateLocationResponse) GetApplicationproblemJSON422() *UnprocessableEnt
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateLocationResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateLocationResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10714,8 +10504,6 @@ type GetLocationResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10741,11 +10529,6 @@ func (r GetLocationResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetLocationResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetLocationResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10798,8 +10581,6 @@ type UpdateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10847,11 +10628,6 @@ func (r UpdateLocationResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateLocationResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r UpdateLocationResponse) GetBody() []byte {
 	return r.Body
@@ -10888,8 +10664,6 @@ type ListProvidersResponse struct {
 	JSON200 *ProviderList
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10900,11 +10674,6 @@ func (r ListProvidersResponse) GetJSON200() *ProviderList {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListProvidersResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListProvidersResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10955,8 +10724,6 @@ type CreateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10997,11 +10764,6 @@ func (r CreateProviderResponse) GetApplicationproblemJSON422() *UnprocessableEnt
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateProviderResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateProviderResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11046,8 +10808,6 @@ type GetProviderResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11073,11 +10833,6 @@ func (r GetProviderResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetProviderResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetProviderResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11130,8 +10885,6 @@ type UpdateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11179,11 +10932,6 @@ func (r UpdateProviderResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateProviderResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r UpdateProviderResponse) GetBody() []byte {
 	return r.Body
@@ -11228,8 +10976,6 @@ type ListSchedulesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11260,11 +11006,6 @@ func (r ListSchedulesResponse) GetApplicationproblemJSON422() *UnprocessableEnti
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListSchedulesResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListSchedulesResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11315,8 +11056,6 @@ type CreateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -11357,11 +11096,6 @@ func (r CreateScheduleResponse) GetApplicationproblemJSON422() *UnprocessableEnt
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateScheduleResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateScheduleResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11406,8 +11140,6 @@ type DeleteScheduleResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -11433,11 +11165,6 @@ func (r DeleteScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r DeleteScheduleResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r DeleteScheduleResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11484,8 +11211,6 @@ type GetScheduleResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11516,11 +11241,6 @@ func (r GetScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetScheduleResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetScheduleResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11573,8 +11293,6 @@ type UpdateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11620,11 +11338,6 @@ func (r UpdateScheduleResponse) GetApplicationproblemJSON422() *UnprocessableEnt
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r UpdateScheduleResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateScheduleResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11679,8 +11392,6 @@ type GenerateScheduleSlotsResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11733,11 +11444,6 @@ func (r GenerateScheduleSlotsResponse) GetApplicationproblemJSON500() *InternalE
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GenerateScheduleSlotsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r GenerateScheduleSlotsResponse) GetBody() []byte {
 	return r.Body
@@ -11782,8 +11488,6 @@ type ListSlotsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11814,11 +11518,6 @@ func (r ListSlotsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListSlotsResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListSlotsResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -11871,8 +11570,6 @@ type CreateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -11920,11 +11617,6 @@ func (r CreateSlotResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateSlotResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r CreateSlotResponse) GetBody() []byte {
 	return r.Body
@@ -11969,8 +11661,6 @@ type DeleteSlotResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -12001,11 +11691,6 @@ func (r DeleteSlotResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r DeleteSlotResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r DeleteSlotResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -12052,8 +11737,6 @@ type GetSlotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12084,11 +11767,6 @@ func (r GetSlotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetSlotResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetSlotResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -12143,8 +11821,6 @@ type UpdateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12197,11 +11873,6 @@ func (r UpdateSlotResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateSlotResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r UpdateSlotResponse) GetBody() []byte {
 	return r.Body
@@ -12246,8 +11917,6 @@ type ListStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12278,11 +11947,6 @@ func (r ListStaffResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListStaffResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r ListStaffResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -12335,8 +11999,6 @@ type CreateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -12384,11 +12046,6 @@ func (r CreateStaffResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateStaffResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
-}
-
 // GetBody returns the raw response body bytes
 func (r CreateStaffResponse) GetBody() []byte {
 	return r.Body
@@ -12433,8 +12090,6 @@ type GetStaffResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12465,11 +12120,6 @@ func (r GetStaffResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetStaffResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r GetStaffResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -12514,6 +12164,8 @@ type UpdateStaffResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -12522,8 +12174,6 @@ type UpdateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *DefaultError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12551,6 +12201,11 @@ func (r UpdateStaffResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateStaffResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateStaffResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
@@ -12569,11 +12224,6 @@ func (r UpdateStaffResponse) GetApplicationproblemJSON422() *UnprocessableEntity
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r UpdateStaffResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r UpdateStaffResponse) GetApplicationproblemJSONDefault() *DefaultError {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -14026,9 +13676,13 @@ func (c *ClientWithResponses) GetStaffWithResponse(ctx context.Context, id opena
 // UpdateStaffWithBodyWithResponse Update a staff account
 //
 // Changes the name, role or active flag; fields left out are
-// unchanged. Deactivating an account (`"active": false`) or changing
-// its role ends all of its sessions. Admin only; audited as
-// `staff_updated`, `role_changed` or `staff_deactivated`.
+// unchanged. Deactivating an account (`"active": false`) ends all of
+// its sessions at once; a role change takes effect on its next request
+// (roles are read per request, never trusted from the token). An admin
+// cannot deactivate or demote their own account (409), so a clinic is
+// never left without an admin by mistake. Admin only; audited as
+// `staff_updated`, `role_changed`, `staff_deactivated` or
+// `staff_reactivated`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14044,9 +13698,13 @@ func (c *ClientWithResponses) UpdateStaffWithBodyWithResponse(ctx context.Contex
 // UpdateStaffWithResponse Update a staff account
 //
 // Changes the name, role or active flag; fields left out are
-// unchanged. Deactivating an account (`"active": false`) or changing
-// its role ends all of its sessions. Admin only; audited as
-// `staff_updated`, `role_changed` or `staff_deactivated`.
+// unchanged. Deactivating an account (`"active": false`) ends all of
+// its sessions at once; a role change takes effect on its next request
+// (roles are read per request, never trusted from the token). An admin
+// cannot deactivate or demote their own account (409), so a clinic is
+// never left without an admin by mistake. Admin only; audited as
+// `staff_updated`, `role_changed`, `staff_deactivated` or
+// `staff_reactivated`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14087,13 +13745,6 @@ func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -14119,13 +13770,6 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14159,13 +13803,6 @@ func ParseGetOpenAPISpecResponse(rsp *http.Response) (*GetOpenAPISpecResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14206,13 +13843,6 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14274,13 +13904,6 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14357,13 +13980,6 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -14434,13 +14050,6 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -14487,13 +14096,6 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14566,13 +14168,6 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -14641,13 +14236,6 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -14697,13 +14285,6 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14817,13 +14398,6 @@ func ParseCreateBookingRequestResponse(rsp *http.Response) (*CreateBookingReques
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -14900,13 +14474,6 @@ func ParseGetBookingRequestResponse(rsp *http.Response) (*GetBookingRequestRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -14989,13 +14556,6 @@ func ParseCancelBookingRequestResponse(rsp *http.Response) (*CancelBookingReques
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15092,13 +14652,6 @@ func ParseRescheduleBookingRequestResponse(rsp *http.Response) (*RescheduleBooki
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -15172,13 +14725,6 @@ func ParseListBookingsResponse(rsp *http.Response) (*ListBookingsResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15261,13 +14807,6 @@ func ParseCreateBookingResponse(rsp *http.Response) (*CreateBookingResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15356,13 +14895,6 @@ func ParseGetBookingResponse(rsp *http.Response) (*GetBookingResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15473,13 +15005,6 @@ func ParseUpdateBookingResponse(rsp *http.Response) (*UpdateBookingResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -15582,13 +15107,6 @@ func ParseCancelBookingResponse(rsp *http.Response) (*CancelBookingResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -15669,13 +15187,6 @@ func ParseCheckInBookingResponse(rsp *http.Response) (*CheckInBookingResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15758,13 +15269,6 @@ func ParseCompleteBookingResponse(rsp *http.Response) (*CompleteBookingResponse,
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -15845,13 +15349,6 @@ func ParseConfirmBookingResponse(rsp *http.Response) (*ConfirmBookingResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -15955,13 +15452,6 @@ func ParseDeclineBookingResponse(rsp *http.Response) (*DeclineBookingResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -16036,13 +15526,6 @@ func ParseListBookingEventsResponse(rsp *http.Response) (*ListBookingEventsRespo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16110,13 +15593,6 @@ func ParseMarkNoShowBookingResponse(rsp *http.Response) (*MarkNoShowBookingRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16220,13 +15696,6 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	switch {
@@ -16272,13 +15741,6 @@ func ParseListConsultationTypesResponse(rsp *http.Response) (*ListConsultationTy
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16355,13 +15817,6 @@ func ParseCreateConsultationTypeResponse(rsp *http.Response) (*CreateConsultatio
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16415,13 +15870,6 @@ func ParseGetConsultationTypeResponse(rsp *http.Response) (*GetConsultationTypeR
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16505,13 +15953,6 @@ func ParseUpdateConsultationTypeResponse(rsp *http.Response) (*UpdateConsultatio
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16544,13 +15985,6 @@ func ParseListLocationsResponse(rsp *http.Response) (*ListLocationsResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16627,13 +16061,6 @@ func ParseCreateLocationResponse(rsp *http.Response) (*CreateLocationResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16687,13 +16114,6 @@ func ParseGetLocationResponse(rsp *http.Response) (*GetLocationResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16777,13 +16197,6 @@ func ParseUpdateLocationResponse(rsp *http.Response) (*UpdateLocationResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16816,13 +16229,6 @@ func ParseListProvidersResponse(rsp *http.Response) (*ListProvidersResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -16899,13 +16305,6 @@ func ParseCreateProviderResponse(rsp *http.Response) (*CreateProviderResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -16959,13 +16358,6 @@ func ParseGetProviderResponse(rsp *http.Response) (*GetProviderResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17049,13 +16441,6 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17116,13 +16501,6 @@ func ParseListSchedulesResponse(rsp *http.Response) (*ListSchedulesResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17199,13 +16577,6 @@ func ParseCreateScheduleResponse(rsp *http.Response) (*CreateScheduleResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17262,13 +16633,6 @@ func ParseDeleteScheduleResponse(rsp *http.Response) (*DeleteScheduleResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17330,13 +16694,6 @@ func ParseGetScheduleResponse(rsp *http.Response) (*GetScheduleResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17419,13 +16776,6 @@ func ParseUpdateScheduleResponse(rsp *http.Response) (*UpdateScheduleResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17516,13 +16866,6 @@ func ParseGenerateScheduleSlotsResponse(rsp *http.Response) (*GenerateScheduleSl
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17583,13 +16926,6 @@ func ParseListSlotsResponse(rsp *http.Response) (*ListSlotsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17673,13 +17009,6 @@ func ParseCreateSlotResponse(rsp *http.Response) (*CreateSlotResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17744,13 +17073,6 @@ func ParseDeleteSlotResponse(rsp *http.Response) (*DeleteSlotResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17811,13 +17133,6 @@ func ParseGetSlotResponse(rsp *http.Response) (*GetSlotResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -17908,13 +17223,6 @@ func ParseUpdateSlotResponse(rsp *http.Response) (*UpdateSlotResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -17975,13 +17283,6 @@ func ParseListStaffResponse(rsp *http.Response) (*ListStaffResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
@@ -18065,13 +17366,6 @@ func ParseCreateStaffResponse(rsp *http.Response) (*CreateStaffResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -18133,13 +17427,6 @@ func ParseGetStaffResponse(rsp *http.Response) (*GetStaffResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
-
 	}
 
 	return response, nil
@@ -18194,6 +17481,13 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18221,13 +17515,6 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest DefaultError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 

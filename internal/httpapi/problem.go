@@ -16,7 +16,7 @@ import (
 
 // problemTypeBase prefixes every problem "type" URI; the part after it is the
 // code with dashes, e.g. .../problems/slot-unavailable.
-const problemTypeBase = "https://clinic.example/problems/"
+const problemTypeBase = "https://consult.clinic.example/problems/"
 
 // problem is an RFC 9457 problem details body.
 type problem struct {
