@@ -366,7 +366,9 @@ func TestConcurrentRefreshReuseRevokesWinnersToken(t *testing.T) {
 			_, tk := e.login("race@clinic.example", "a long password 8")
 			results := make(chan resp, 2)
 			for range 2 {
-				go func() { results <- e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken}) }()
+				go func() {
+					results <- e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken})
+				}()
 			}
 			both := []resp{<-results, <-results}
 			for _, r := range both {
