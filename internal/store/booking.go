@@ -681,18 +681,30 @@ func (s *Store) BookingByReference(ctx context.Context, reference, token string)
 	if !ok {
 		ref = "" // no row has it; still do the lookup
 	}
-	var rows []bookingRow
-	if err := s.db.WithContext(ctx).Where("reference = ?", ref).Limit(1).Find(&rows).Error; err != nil {
+	// Only the id and the hash are read before the token is checked, so a
+	// real reference costs no more than an unknown one until it matches.
+	type credential struct {
+		ID              string
+		ManageTokenHash string
+	}
+	var creds []credential
+	err := s.db.WithContext(ctx).Model(&bookingRow{}).Select("id", "manage_token_hash").
+		Where("reference = ?", ref).Limit(1).Find(&creds).Error
+	if err != nil {
 		return booking.Booking{}, booking.Slot{}, fmt.Errorf("booking: %w", err)
 	}
 	hash := unknownTokenHash
-	if len(rows) == 1 {
-		hash = rows[0].ManageTokenHash
+	if len(creds) == 1 {
+		hash = creds[0].ManageTokenHash
 	}
-	if match := booking.TokenMatches(hash, token); !match || len(rows) == 0 {
+	if match := booking.TokenMatches(hash, token); !match || len(creds) == 0 {
 		return booking.Booking{}, booking.Slot{}, notFound
 	}
-	return s.withSlot(ctx, rows[0])
+	var row bookingRow
+	if err := s.db.WithContext(ctx).Where("id = ?", creds[0].ID).Take(&row).Error; err != nil {
+		return booking.Booking{}, booking.Slot{}, fmt.Errorf("booking: %w", err)
+	}
+	return s.withSlot(ctx, row)
 }
 
 // BookingEvents returns a booking's history, oldest first;
