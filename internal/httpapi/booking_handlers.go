@@ -28,8 +28,8 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 			f.Status = &st
 		}
 	}
-	f.ProviderID = parseIDParam(&p, "provider_id", params.ProviderId)
-	f.LocationID = parseIDParam(&p, "location_id", params.LocationId)
+	f.ProviderID = parseQueryID(&p, "provider_id", params.ProviderId)
+	f.LocationID = parseQueryID(&p, "location_id", params.LocationId)
 	if params.Sort != nil {
 		f.Sort = string(*params.Sort)
 	}
@@ -48,17 +48,6 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 		out.Items = append(out.Items, bookingJSON(it.Booking, it.Slot))
 	}
 	c.JSON(http.StatusOK, out)
-}
-
-func parseIDParam(p *booking.Problems, name string, v *string) *uuid.UUID {
-	if v == nil {
-		return nil
-	}
-	id, err := booking.ParseID(*v)
-	if !p.Check(err == nil, name, "must be a UUID") {
-		return nil
-	}
-	return &id
 }
 
 // CreateBooking books a caller into a slot (a phone booking). Staff are not

@@ -295,7 +295,7 @@ func setIf[T any](dst *T, v *T) {
 // parseID parses a UUID field of a request body, recording a problem on
 // field when it is not one.
 func parseID(pr *booking.Problems, field, s string) (uuid.UUID, bool) {
-	id, err := uuid.Parse(s)
+	id, err := booking.ParseID(s)
 	if err != nil || id == uuid.Nil {
 		if s == "" {
 			pr.Add(field, "is required")
