@@ -146,28 +146,10 @@ func scheduleWhere(db *gorm.DB, id uuid.UUID) (booking.Schedule, error) {
 // ListSchedules pages through schedules, active and inactive, by creation
 // time.
 func (s *Store) ListSchedules(ctx context.Context, cur string, limit int) ([]booking.Schedule, string, error) {
-	limit = clampLimit(limit)
-	c, ok, err := decodeCursor(cur)
+	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "created_at", false,
+		func(r scheduleRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
-		return nil, "", err
-	}
-	q := s.db.WithContext(ctx).Order("created_at, id").Limit(limit + 1)
-	if ok {
-		t, err := parseTimeKey(c.key)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("created_at > ? OR (created_at = ? AND id > ?)", t, t, c.id)
-	}
-	var rows []scheduleRow
-	if err := q.Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list schedules: %w", err)
-	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		next = cursor{key: timeKey(last.CreatedAt), id: last.ID}.encode()
 	}
 	out, err := mapRows(rows, scheduleRow.toDomain)
 	return out, next, err
