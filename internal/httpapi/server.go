@@ -49,6 +49,8 @@ type Server struct {
 	opts    Options
 	metrics http.Handler
 	public  *rateLimiter
+
+	availCache *availabilityCache // answers of GET /v1/availability
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -69,6 +71,8 @@ func NewServer(d Deps) (http.Handler, error) {
 		opts:    d.Options,
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
 		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
+
+		availCache: newAvailabilityCache(),
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {

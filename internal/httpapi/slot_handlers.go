@@ -1,9 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -38,36 +35,29 @@ func (s *Server) GetAvailability(c *gin.Context, params api.GetAvailabilityParam
 		s.fail(c, err)
 		return
 	}
-	result, err := s.store.Availability(c.Request.Context(), q)
+	key := days.From.String() + "|" + days.To.String() + "|" + idKey(q.ConsultationTypeID) + "|" +
+		idKey(q.ProviderID) + "|" + idKey(q.LocationID)
+	a, err := s.availability(c.Request.Context(), key, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := api.Availability{Days: make([]api.AvailabilityDay, 0, len(result))}
-	for _, d := range result {
-		day := api.AvailabilityDay{Date: d.Date.String(), Timezone: d.Timezone, Slots: make([]api.AvailableSlot, 0, len(d.Slots))}
-		for _, sl := range d.Slots {
-			day.Slots = append(day.Slots, api.AvailableSlot{
-				Id: sl.ID, StartAt: sl.StartAt, EndAt: sl.EndAt, ProviderId: sl.ProviderID,
-				LocationId: sl.LocationID, ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(),
-			})
-		}
-		out.Days = append(out.Days, day)
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := a.etag
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", availabilityCacheControl)
 	if params.IfNoneMatch != nil && etagMatches(*params.IfNoneMatch, etag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", a.body)
+}
+
+// idKey is an optional id in a cache key: "" when absent.
+func idKey(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return id.String()
 }
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 13.1.2):

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -332,27 +333,61 @@ func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft
 	return out, nil
 }
 
-// occupySlot takes one place in the slot and returns the slot after.
-func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, error) {
-	res := tx.Exec("UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity",
-		utc(now), slotID.String(), string(booking.SlotOpen))
-	if res.Error != nil {
-		if isCheckViolation(res.Error) {
-			return booking.Slot{}, booking.ErrSlotUnavailable
-		}
-		return booking.Slot{}, fmt.Errorf("take a place: %w", res.Error)
-	}
-	slot, err := slotWhere(tx, slotID)
-	if errors.Is(err, booking.ErrNotFound) {
-		return booking.Slot{}, booking.Invalid("slot_id", "is not a known slot")
-	}
-	if err != nil {
+// slotColumns are the columns of slots that scanSlot reads, in its order.
+const slotColumns = "id, provider_id, location_id, consultation_type_id, schedule_id, start_at, end_at, capacity, booked, status, created_at"
+
+// scanSlot reads one row of slotColumns.
+func scanSlot(rows *sql.Rows) (booking.Slot, error) {
+	var r slotRow
+	if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID, &r.ScheduleID,
+		&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Status, &r.CreatedAt); err != nil {
 		return booking.Slot{}, err
 	}
-	if res.RowsAffected == 0 {
-		return booking.Slot{}, booking.ErrSlotUnavailable
+	return r.toDomain()
+}
+
+// occupySlot takes one place in the slot and returns the slot after. It is
+// one statement when the place is there (UPDATE ... RETURNING); when it is
+// not, a read tells an unknown slot from a full or blocked one.
+func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, error) {
+	rows, err := tx.Raw("UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity RETURNING "+slotColumns,
+		utc(now), slotID.String(), string(booking.SlotOpen)).Rows()
+	if err != nil {
+		if isCheckViolation(err) {
+			return booking.Slot{}, booking.ErrSlotUnavailable
+		}
+		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
 	}
-	return slot, nil
+	var (
+		slot  booking.Slot
+		taken bool
+	)
+	for rows.Next() {
+		if slot, err = scanSlot(rows); err != nil {
+			rows.Close()
+			return booking.Slot{}, fmt.Errorf("take a place: %w", err)
+		}
+		taken = true
+	}
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if isCheckViolation(err) {
+			return booking.Slot{}, booking.ErrSlotUnavailable
+		}
+		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
+	}
+	if taken {
+		return slot, nil
+	}
+	if _, err := slotWhere(tx, slotID); errors.Is(err, booking.ErrNotFound) {
+		return booking.Slot{}, booking.Invalid("slot_id", "is not a known slot")
+	} else if err != nil {
+		return booking.Slot{}, err
+	}
+	return booking.Slot{}, booking.ErrSlotUnavailable
 }
 
 // releaseSlot gives back one place in the slot.
@@ -384,25 +419,33 @@ func lockSlots(tx *gorm.DB, ids ...uuid.UUID) error {
 	return nil
 }
 
+// slotInfo reads the slot's consultation type and whether its provider and
+// location are active, in one query.
 func slotInfo(tx *gorm.DB, sl booking.Slot) (SlotInfo, error) {
-	info := SlotInfo{Slot: sl}
-	ct, err := takeByID[consultationTypeRow](tx, "consultation type", sl.ConsultationTypeID)
+	rows, err := tx.Raw(`SELECT c.id, c.name, c.description, c.duration_minutes, c.requires_confirmation, c.active, c.created_at,
+       p.active, l.active
+FROM consultation_types c, providers p, locations l
+WHERE c.id = ? AND p.id = ? AND l.id = ?`, sl.ConsultationTypeID.String(), sl.ProviderID.String(), sl.LocationID.String()).Rows()
 	if err != nil {
-		return SlotInfo{}, err
+		return SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
+		}
+		return SlotInfo{}, fmt.Errorf("slot catalogue: %w", booking.ErrNotFound)
+	}
+	info := SlotInfo{Slot: sl}
+	var ct consultationTypeRow
+	if err := rows.Scan(&ct.ID, &ct.Name, &ct.Description, &ct.DurationMinutes, &ct.RequiresConfirmation, &ct.Active, &ct.CreatedAt,
+		&info.ProviderActive, &info.LocationActive); err != nil {
+		return SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
 	}
 	if info.Type, err = ct.toDomain(); err != nil {
 		return SlotInfo{}, err
 	}
-	p, err := takeByID[providerRow](tx, "provider", sl.ProviderID)
-	if err != nil {
-		return SlotInfo{}, err
-	}
-	l, err := takeByID[locationRow](tx, "location", sl.LocationID)
-	if err != nil {
-		return SlotInfo{}, err
-	}
-	info.ProviderActive, info.LocationActive = p.Active, l.Active
-	return info, nil
+	return info, rows.Close()
 }
 
 func insertEvents(tx *gorm.DB, events ...booking.Event) error {

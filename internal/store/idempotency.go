@@ -155,14 +155,18 @@ func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, i
 		return nil, sec, err
 	}
 	hash := sec.requestHash(k.Request)
-	// A key older than its TTL is forgotten, so it may be used afresh.
-	err = tx.Where("scope = ? AND key = ? AND created_at < ?", k.Scope, sec.id, utc(now.Add(-IdempotencyTTL))).
-		Delete(&idempotencyRow{}).Error
-	if err != nil {
-		return nil, sec, fmt.Errorf("idempotency key: %w", err)
-	}
+	// One statement claims a new key, or a key older than its TTL, which is
+	// forgotten and may be used afresh; a live key is left as it is.
 	row := idempotencyRow{Scope: k.Scope, Key: sec.id, RequestHash: hash, CreatedAt: utc(now)}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	res := tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "scope"}, {Name: "key"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"request_hash": hash, "response_status": 0, "response_body": "", "created_at": utc(now),
+		}),
+		Where: clause.Where{Exprs: []clause.Expression{
+			clause.Expr{SQL: "idempotency_keys.created_at < ?", Vars: []any{utc(now.Add(-IdempotencyTTL))}},
+		}},
+	}).Create(&row)
 	if res.Error != nil {
 		return nil, sec, fmt.Errorf("idempotency key: %w", res.Error)
 	}

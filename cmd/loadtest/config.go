@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	dbURL       string
+	clients     int
+	duration    time.Duration
+	warmup      time.Duration
+	bookings    int
+	pastDays    int
+	futureDays  int
+	burst       int
+	burstRounds int
+	seed        uint64
+	only        map[string]bool
+	cpuProfile  string
+	memProfile  string
+	quick       bool
+	// bcrypt cost of the reception account: production's 12, or the
+	// minimum with -quick, whose seconds are better spent elsewhere.
+	passwordCost int
+}
+
+// scenarios that -only can name; each brings its baseline along.
+var scenarioNames = []string{"availability", "revalidate", "booking", "burst", "search", "mixed"}
+
+// errGoalsMissed is returned after a complete run in which a goal failed.
+var errGoalsMissed = errors.New("goals missed (see FAIL above)")
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.dbURL, "db", getenv("LOADTEST_DATABASE_URL"),
+		"database: empty for a new SQLite file in a temporary folder; postgres://... for a fresh schema there, dropped afterwards (default $LOADTEST_DATABASE_URL)")
+	fs.IntVar(&c.clients, "clients", 16, "concurrent clients in each timed scenario and baseline")
+	fs.DurationVar(&c.duration, "duration", 4*time.Second, "measured time of each timed scenario and baseline")
+	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "unmeasured time before each timed scenario and baseline")
+	fs.IntVar(&c.bookings, "bookings", 50000, "bookings to seed, past and future")
+	fs.IntVar(&c.pastDays, "past-days", 270, "days of slots before today")
+	fs.IntVar(&c.futureDays, "future-days", 94, "days of slots after today (past + future + 1 <= 366)")
+	fs.IntVar(&c.burst, "burst", 200, "concurrent requests for the last place in each burst")
+	fs.IntVar(&c.burstRounds, "burst-rounds", 5, "bursts to run")
+	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the data and the traffic")
+	only := fs.String("only", "", "comma-separated scenarios to run, of "+strings.Join(scenarioNames, ", ")+" (default all)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (not the seeding) to this file")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write an allocation profile (go tool pprof -sample_index=alloc_space) to this file at the end")
+	fs.BoolVar(&c.quick, "quick", false, "tiny data and short runs: a smoke test of the tool in seconds")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	c.passwordCost = 12
+	if c.quick {
+		c.passwordCost = 4
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		def := func(name string, apply func()) {
+			if !set[name] {
+				apply()
+			}
+		}
+		def("clients", func() { c.clients = 4 })
+		def("duration", func() { c.duration = 200 * time.Millisecond })
+		def("warmup", func() { c.warmup = 50 * time.Millisecond })
+		def("bookings", func() { c.bookings = 300 })
+		def("past-days", func() { c.pastDays = 7 })
+		def("future-days", func() { c.futureDays = 14 })
+		def("burst", func() { c.burst = 50 })
+		def("burst-rounds", func() { c.burstRounds = 2 })
+	}
+	switch {
+	case c.clients < 1:
+		return c, errors.New("-clients must be at least 1")
+	case c.duration <= 0 || c.warmup < 0:
+		return c, errors.New("-duration must be positive and -warmup not negative")
+	case c.pastDays < 0 || c.futureDays < 7 || c.pastDays+c.futureDays+1 > 366:
+		return c, errors.New("-past-days and -future-days: future at least 7, past + future + 1 at most 366")
+	case c.bookings < 0:
+		return c, errors.New("-bookings must not be negative")
+	case c.burst < 2 || c.burstRounds < 0:
+		return c, errors.New("-burst must be at least 2 and -burst-rounds not negative")
+	}
+	if *only != "" {
+		c.only = map[string]bool{}
+		for _, n := range strings.Split(*only, ",") {
+			n = strings.TrimSpace(n)
+			known := false
+			for _, k := range scenarioNames {
+				known = known || k == n
+			}
+			if !known {
+				return c, fmt.Errorf("-only: unknown scenario %q (know %s)", n, strings.Join(scenarioNames, ", "))
+			}
+			c.only[n] = true
+		}
+	}
+	return c, nil
+}
+
+// runs reports whether scenario name is to run.
+func (c config) runs(name string) bool { return c.only == nil || c.only[name] }

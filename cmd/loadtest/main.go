@@ -1,0 +1,59 @@
+// Command loadtest measures the booking API under load on a realistic
+// clinic, against baselines measured in the same run.
+//
+// It seeds a fresh database (a new SQLite file in a temporary folder, or a
+// fresh schema on the PostgreSQL server that -db names, dropped afterwards)
+// with 5 providers, 2 locations, a year of slots generated from weekly
+// schedules and 50,000 past and future bookings; starts the real server
+// in-process on a loopback port; and drives it over real HTTP with
+// concurrent clients:
+//
+//   - availability: GET /v1/availability, a two-week window for one provider,
+//     every answer in full, then as browsers ask (revalidating with
+//     If-None-Match);
+//   - booking: POST /v1/booking-requests over many free places;
+//   - burst: 200 requests at once for one last place, several times; exactly
+//     one may win, the others get 409;
+//   - search: reception's GET /v1/bookings?q=.
+//
+// The baselines use the same client and concurrency: a bare Gin route that
+// serves the very same availability bodies as fixed bytes (the HTTP floor),
+// and a bare Gin route that does one transactional GORM insert into a scratch
+// table of the same database (the write floor). Machines are shared and
+// noisy, so figures are judged only as ratios to these.
+//
+//	go run ./cmd/loadtest                       # SQLite, defaults, under 3 minutes
+//	go run ./cmd/loadtest -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+//	go run ./cmd/loadtest -only availability -cpuprofile cpu.out
+//
+// See BENCHMARKS.md for the figures and what limits each scenario.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the flags, seeds the clinic, runs the scenarios and prints the
+// report on stdout. It returns an error when it cannot run, and errGoalsMissed
+// when it ran but a goal failed.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return cfg.execute(ctx, stdout, stderr)
+}

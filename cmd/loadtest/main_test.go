@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The tool runs end to end on a tiny clinic in seconds and prints every
+// scenario with its ratio; the ratios of such short runs mean nothing, so
+// only the correctness checks are held here (the burst has exactly one
+// winner every round, no 5xx anywhere).
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	args := []string{"-quick"}
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" && os.Getenv("LOADTEST_SMOKE_POSTGRES") != "" {
+		args = append(args, "-db", url)
+	}
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut)
+	if err != nil && !errors.Is(err, errGoalsMissed) {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"HTTP floor: fixed bytes (200)", "availability, 2 weeks (200)", "availability, 2 weeks (browser mix)",
+		"write floor: GORM tx insert", "booking requests (POST)", "reception search", "peak RSS (VmHWM",
+		"2/2 rounds exactly one winner",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	for _, line := range strings.Split(report, "\n") {
+		if strings.Contains(line, " 500:") || strings.Contains(line, " err:") || strings.Contains(line, "burst") && strings.Contains(line, "FAIL") {
+			t.Errorf("server errors or a failed burst: %s", line)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// rssGoal is the peak resident memory the whole run must stay under.
+const rssGoal = 150 << 20
+
+// row is one line of the report.
+type row struct {
+	res      result
+	baseline bool    // a baseline: no ratio, no goal
+	base     *result // what the ratio is taken against
+	goal     float64 // minimum ratio to base; 0 for none
+	goalText string
+	no5xx    bool // any 5xx or transport error fails the row
+	burst    bool // judged by burstOK
+	burstOK  bool
+}
+
+// verdict is "PASS", "FAIL" or "" for rows without a goal.
+func (r row) verdict() string {
+	switch {
+	case r.baseline:
+		return ""
+	case r.burst:
+		return passFail(r.burstOK && r.res.count5xx() == 0)
+	case r.goal > 0:
+		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
+	case r.no5xx:
+		return passFail(r.res.count5xx() == 0)
+	}
+	return ""
+}
+
+func (r row) ratio() float64 {
+	if r.base == nil || r.base.rate() == 0 {
+		return 0
+	}
+	return r.res.rate() / r.base.rate()
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// report is the table the run prints.
+type report struct {
+	rows          []row
+	peak, current int64
+	fatal         error
+}
+
+func (rp *report) add(r row) { rp.rows = append(rp.rows, r) }
+
+func (rp *report) failed() bool {
+	if rp.fatal != nil || rp.peak >= rssGoal {
+		return true
+	}
+	for _, r := range rp.rows {
+		if r.verdict() == "FAIL" {
+			return true
+		}
+	}
+	return false
+}
+
+func (rp *report) print(w io.Writer) {
+	if rp.fatal != nil {
+		fmt.Fprintf(w, "run stopped: %v\n", rp.fatal)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\trequests\treq/s\tp50\tp95\tp99\tstatuses\tratio\tgoal\t\t")
+	for _, r := range rp.rows {
+		ratio := ""
+		switch {
+		case r.baseline:
+			ratio = "baseline"
+		case r.base != nil:
+			ratio = fmt.Sprintf("%.0f%%", 100*r.ratio())
+		}
+		goal := r.goalText
+		if v := r.verdict(); v != "" {
+			goal += " " + v
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n", r.res.name, r.res.requests, r.res.rate(),
+			ms(r.res.pct(0.50)), ms(r.res.pct(0.95)), ms(r.res.pct(0.99)), statuses(r.res.statuses), ratio, goal)
+	}
+	tw.Flush()
+	for _, r := range rp.rows {
+		if r.res.note != "" {
+			fmt.Fprintf(w, "  %s: %s\n", r.res.name, r.res.note)
+		}
+	}
+	fmt.Fprintf(w, "\npeak RSS (VmHWM, whole process: seeding, server, clients): %.1f MB (now %.1f MB), goal < %d MB %s\n",
+		float64(rp.peak)/(1<<20), float64(rp.current)/(1<<20), rssGoal>>20, passFail(rp.peak < rssGoal))
+	if rp.failed() {
+		fmt.Fprintln(w, "RESULT: FAIL")
+	} else {
+		fmt.Fprintln(w, "RESULT: PASS")
+	}
+}
+
+// statuses prints counts by status, "200:1234 304:99"; status 0 is "err".
+func statuses(m map[int]int) string {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		name := fmt.Sprint(k)
+		if k == 0 {
+			name = "err"
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d", name, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000)
+}
+
+func sortDurations(d []time.Duration) { slices.Sort(d) }

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/store"
+)
+
+// execute is one whole run: database, seed, servers, scenarios, report.
+func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err error) {
+	began := time.Now()
+	db, err := freshDatabase(ctx, c.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.cleanup()
+
+	st, err := store.Open(ctx, db.url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The server logs as in production (one JSON line a request), into
+	// nothing: the encoding is paid, the terminal is not.
+	serverLog := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	authSvc, err := auth.NewService(st, auth.Options{
+		JWTSecret: secret, Issuer: "clinic-booking", Audience: "clinic-staff", Log: serverLog,
+		PasswordCost: c.passwordCost,
+	})
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "loadtest: %s\n", db.display)
+	fmt.Fprintf(stdout, "machine: %d CPUs (%s), %s, GOMAXPROCS %d\n", runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOMAXPROCS(0))
+	now := time.Now()
+	rng := mrand.New(mrand.NewPCG(c.seed, 0x5eed))
+	k, err := seedClinic(ctx, st, authSvc, c, now, rng)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Fprintf(stdout, "seeded in %.1fs: %d providers, %d locations, %d consultation types, %d slots (%d places, %d days), %d bookings (%d occupying, %d cancelled/declined/expired)\n",
+		time.Since(began).Seconds(), len(k.providers), len(k.locations), len(k.types), k.slots, k.places,
+		c.pastDays+c.futureDays+1, k.occupying+k.released, k.occupying, k.released)
+
+	policy := booking.DefaultPolicy()
+	handler, err := httpapi.NewServer(httpapi.Deps{
+		Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
+		Options: httpapi.Options{BodyLimit: 64 << 10, Policy: policy, PublicRateLimit: 0},
+	})
+	if err != nil {
+		return err
+	}
+	apiURL, stopAPI, err := serve(handler)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	floorDB, err := openFloorDB(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer dropScratch(floorDB)
+	fl := &floor{bodies: map[string]fixedBody{}, db: floorDB}
+	floorURL, stopFloor, err := serve(fl.handler())
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	fmt.Fprintf(stdout, "%d clients, %s measured (after %s warm-up) per run; server on %s, baselines on %s\n\n",
+		c.clients, c.duration, c.warmup, apiURL, floorURL)
+
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, floorURL: floorURL, floor: fl, stderr: stderr}
+	rep := r.scenarios(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if c.memProfile != "" {
+		runtime.GC()
+		f, err := os.Create(c.memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
+	rep.print(stdout)
+	fmt.Fprintf(stdout, "\ntotal %.1fs\n", time.Since(began).Seconds())
+	if rep.failed() {
+		return errGoalsMissed
+	}
+	return nil
+}
+
+// serve runs h on a new loopback port with the server's production
+// timeouts (cmd/server) and returns its base URL and a stop function.
+func serve(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "loadtest: serve:", err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

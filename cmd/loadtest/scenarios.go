@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
+)
+
+// runner runs the scenarios against the in-process server.
+type runner struct {
+	cfg      config
+	st       *store.Store
+	k        *clinic
+	policy   booking.Policy
+	client   *http.Client
+	api      string
+	floorURL string
+	floor    *floor
+	stderr   io.Writer
+
+	places    []uuid.UUID // free places for booking requests, one entry a place
+	nextPlace atomic.Int64
+}
+
+// scenarios runs every scenario the config selects, each next to its
+// baseline, and collects the report.
+func (r *runner) scenarios(ctx context.Context) *report {
+	rep := &report{}
+	c := r.cfg
+	d := func(name string, fn call) result {
+		res := drive(ctx, name, c.clients, c.warmup, c.duration, c.seed, fn)
+		fmt.Fprintf(r.stderr, "  %-34s %8d requests %9.0f req/s\n", name, res.requests, res.rate())
+		return res
+	}
+	var httpFloor *result
+	queries, err := r.availabilityQueries(ctx)
+	if err != nil {
+		rep.fatal = err
+		return rep
+	}
+	if c.runs("availability") || c.runs("search") {
+		f := d("HTTP floor: fixed bytes (200)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, false))
+		httpFloor = &f
+		rep.add(row{res: f, baseline: true})
+	}
+	if c.runs("availability") {
+		a := d("availability, 2 weeks (200)", r.availabilityCall(r.api+"/v1/availability?", queries, false))
+		rep.add(row{res: a, base: httpFloor, goal: 0.5, goalText: ">= 50% of HTTP floor"})
+	}
+	if c.runs("revalidate") {
+		f := d("HTTP floor: fixed bytes (browser mix)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, true))
+		rep.add(row{res: f, baseline: true})
+		a := d("availability, 2 weeks (browser mix)", r.availabilityCall(r.api+"/v1/availability?", queries, true))
+		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
+	}
+	if c.runs("booking") || c.runs("mixed") {
+		if err := r.findPlaces(ctx); err != nil {
+			rep.fatal = err
+			return rep
+		}
+	}
+	if c.runs("booking") {
+		f := d("write floor: GORM tx insert", r.writeFloorCall())
+		rep.add(row{res: f, baseline: true})
+		b := d("booking requests (POST)", r.bookingCall())
+		if left := len(r.places) - int(r.nextPlace.Load()); left <= 0 {
+			b.note = "ran out of free places"
+		}
+		rep.add(row{res: b, base: &f, goal: 0.5, goalText: ">= 50% of write floor, no 5xx", no5xx: true})
+	}
+	if c.runs("burst") && c.burstRounds > 0 {
+		res, ok, note := r.bursts(ctx)
+		fmt.Fprintf(r.stderr, "  %-34s %8d requests %s\n", res.name, res.requests, note)
+		res.note = note
+		rep.add(row{res: res, burst: true, burstOK: ok, goalText: "exactly 1 x 201, rest 409, every time"})
+	}
+	if c.runs("search") {
+		tok, err := r.login(ctx)
+		if err != nil {
+			rep.fatal = err
+			return rep
+		}
+		s := d("reception search GET /v1/bookings?q=", r.searchCall(tok))
+		rep.add(row{res: s, base: httpFloor, goalText: "(no goal)"})
+	}
+	if c.runs("mixed") {
+		writers := max(1, c.clients/8)
+		var wg sync.WaitGroup
+		var av, bk result
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			av = drive(ctx, "availability while booking (browser mix)", max(1, c.clients-writers), c.warmup, c.duration, c.seed,
+				r.availabilityCall(r.api+"/v1/availability?", queries, true))
+		}()
+		go func() {
+			defer wg.Done()
+			bk = drive(ctx, fmt.Sprintf("  ... %d booking writers meanwhile", writers), writers, c.warmup, c.duration, c.seed+1, r.bookingCall())
+		}()
+		wg.Wait()
+		fmt.Fprintf(r.stderr, "  %-34s %8d requests %9.0f req/s\n", av.name, av.requests, av.rate())
+		rep.add(row{res: av, goalText: "(no goal: cache invalidated by each booking)"})
+		rep.add(row{res: bk, goalText: "(no goal)", no5xx: true})
+	}
+	rep.peak, rep.current = peakRSS()
+	return rep
+}
+
+// availabilityQueries are the widget's queries: a two-week window for one
+// provider, starting today or on one of the next six days, for each
+// provider. It fetches each from the server once, so the HTTP floor can
+// serve the very same bytes.
+func (r *runner) availabilityQueries(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, p := range r.k.providers {
+		for off := range 7 {
+			from := r.k.today.AddDays(off)
+			q := url.Values{}
+			q.Set("from", from.String())
+			q.Set("to", from.AddDays(13).String())
+			q.Set("provider_id", p.String())
+			raw := q.Encode()
+			status, h, body := send(ctx, r.client, "GET", r.api+"/v1/availability?"+raw, nil, nil, true)
+			if status != http.StatusOK {
+				return nil, fmt.Errorf("availability %s: status %d: %s", raw, status, body)
+			}
+			r.floor.set(raw, body, h.Get("ETag"))
+			out = append(out, raw)
+		}
+	}
+	return out, nil
+}
+
+// availabilityCall asks for one of queries at base. With revalidate, it
+// behaves as browsers behind the widget do: half the requests come from a
+// visitor who has the answer cached and revalidates it with If-None-Match
+// (304 when unchanged), half from a new visitor.
+func (r *runner) availabilityCall(base string, queries []string, revalidate bool) call {
+	return func(ctx context.Context, w *worker) (int, bool) {
+		q := queries[w.rng.IntN(len(queries))]
+		var h http.Header
+		if revalidate {
+			if tag, ok := w.tags[q]; ok && w.rng.IntN(2) == 0 {
+				h = http.Header{"If-None-Match": {tag}}
+			}
+		}
+		status, hdr, _ := send(ctx, r.client, "GET", base+q, nil, h, false)
+		if revalidate && status == http.StatusOK {
+			w.tags[q] = hdr.Get("ETag")
+		}
+		return status, true
+	}
+}
+
+// findPlaces lists the free places the public can book now, shuffled: the
+// booking scenario takes one each.
+func (r *runner) findPlaces(ctx context.Context) error {
+	if r.places != nil {
+		return nil
+	}
+	now := time.Now()
+	for from := r.k.today; !from.After(r.k.today.AddDays(r.cfg.futureDays)); from = from.AddDays(booking.MaxAvailabilityDays) {
+		days, err := r.st.Availability(ctx, store.AvailabilityQuery{
+			Days:   booking.DateRange{From: from, To: from.AddDays(booking.MaxAvailabilityDays - 1)},
+			Policy: r.policy, Now: now.Add(time.Minute), // a minute's margin on MIN_NOTICE
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range days {
+			for _, sl := range d.Slots {
+				for range sl.Remaining() {
+					r.places = append(r.places, sl.ID)
+				}
+			}
+		}
+	}
+	rng := mrand.New(mrand.NewPCG(r.cfg.seed, 7))
+	rng.Shuffle(len(r.places), func(i, j int) { r.places[i], r.places[j] = r.places[j], r.places[i] })
+	return nil
+}
+
+// requestBody is a booking request as the widget sends it.
+func requestBody(slot uuid.UUID, rng *mrand.Rand) []byte {
+	in := fakeRequest(slot, rng)
+	body := map[string]any{
+		"slot_id": slot.String(),
+		"patient": map[string]any{
+			"first_name": in.Patient.FirstName, "last_name": in.Patient.LastName,
+			"date_of_birth": in.Patient.DateOfBirth, "phone": in.Patient.Phone, "email": in.Patient.Email,
+		},
+		"intake": map[string]any{
+			"pain_severity": *in.Intake.PainSeverity, "relieved_by": in.Intake.RelievedBy,
+			"pre_existing_conditions": append([]string{}, in.Intake.PreExistingConditions...),
+			"spasm_frequency":         in.Intake.SpasmFrequency, "recent_physical_activity": *in.Intake.RecentPhysicalActivity,
+			"reason": *in.Intake.Reason,
+		},
+		"consent": map[string]any{
+			"privacy_policy_accepted": true, "contact_by_sms": *in.Consent.ContactBySMS, "contact_by_email": true,
+		},
+	}
+	b, _ := json.Marshal(body)
+	return b
+}
+
+func idempotencyKey(rng *mrand.Rand) string {
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// bookingCall sends one booking request for the next free place, with an
+// Idempotency-Key as the widget does.
+func (r *runner) bookingCall() call {
+	return func(ctx context.Context, w *worker) (int, bool) {
+		i := int(r.nextPlace.Add(1)) - 1
+		if i >= len(r.places) {
+			return -1, false
+		}
+		body := requestBody(r.places[i], w.rng)
+		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey(w.rng)}}
+		status, _, _ := send(ctx, r.client, "POST", r.api+"/v1/booking-requests", body, h, false)
+		return status, true
+	}
+}
+
+// writeFloorCall sends the same kind of body to the write floor.
+func (r *runner) writeFloorCall() call {
+	return func(ctx context.Context, w *worker) (int, bool) {
+		body := requestBody(r.places[w.rng.IntN(len(r.places))], w.rng)
+		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey(w.rng)}}
+		status, _, _ := send(ctx, r.client, "POST", r.floorURL+"/floor/write", body, h, false)
+		return status, true
+	}
+}
+
+// bursts runs the last-place bursts: each round makes a fresh slot with one
+// place and sends cfg.burst booking requests for it at once, on fresh
+// connections. It reports whether every round ended with exactly one 201,
+// the rest 409 slot_unavailable, and the slot's booked count at 1.
+func (r *runner) bursts(ctx context.Context) (result, bool, string) {
+	res := result{name: fmt.Sprintf("burst: %d at once for 1 place x %d", r.cfg.burst, r.cfg.burstRounds), statuses: map[int]int{}}
+	ok := true
+	note := ""
+	saturday := r.k.today
+	for saturday.Weekday() != time.Saturday {
+		saturday = saturday.AddDays(1)
+	}
+	for round := range r.cfg.burstRounds {
+		day := saturday.AddDays(7 * (1 + round/8))
+		start, _ := day.At(clock("08:00"), r.k.zone)
+		start = start.Add(time.Duration(round%8) * time.Hour)
+		slot := booking.Slot{
+			ID: uuid.New(), ProviderID: r.k.providers[0], LocationID: r.k.locations[0], ConsultationTypeID: r.k.burstType,
+			StartAt: start, EndAt: start.Add(30 * time.Minute), Capacity: 1, Status: booking.SlotOpen, CreatedAt: time.Now(),
+		}
+		if err := r.st.CreateSlot(ctx, slot); err != nil {
+			return res, false, "create slot: " + err.Error()
+		}
+		// Fresh connections, as 200 browsers would open.
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: r.cfg.burst, DisableCompression: true}, Timeout: 60 * time.Second}
+		type answer struct {
+			status int
+			code   string
+			lat    time.Duration
+		}
+		answers := make([]answer, r.cfg.burst)
+		rng := mrand.New(mrand.NewPCG(r.cfg.seed, uint64(round)))
+		bodies := make([][]byte, r.cfg.burst)
+		for i := range bodies {
+			bodies[i] = requestBody(slot.ID, rng)
+		}
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range r.cfg.burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {fmt.Sprintf("burst-%d-%d", round, i)}}
+				<-gate
+				t0 := time.Now()
+				status, _, body := send(ctx, client, "POST", r.api+"/v1/booking-requests", bodies[i], h, true)
+				a := answer{status: status, lat: time.Since(t0)}
+				var p struct {
+					Code string `json:"code"`
+				}
+				if json.Unmarshal(body, &p) == nil {
+					a.code = p.Code
+				}
+				answers[i] = a
+			}()
+		}
+		t0 := time.Now()
+		close(gate)
+		wg.Wait()
+		res.elapsed += time.Since(t0)
+		client.CloseIdleConnections()
+		won, lost := 0, 0
+		for _, a := range answers {
+			res.statuses[a.status]++
+			res.lat = append(res.lat, a.lat)
+			switch {
+			case a.status == http.StatusCreated:
+				won++
+			case a.status == http.StatusConflict && a.code == "slot_unavailable":
+				lost++
+			}
+		}
+		after, err := r.st.Slot(ctx, slot.ID)
+		if err != nil {
+			return res, false, "read slot: " + err.Error()
+		}
+		if won != 1 || lost != r.cfg.burst-1 || after.Booked != 1 {
+			ok = false
+			note += fmt.Sprintf("round %d: %d won, %d x 409, booked %d; ", round+1, won, lost, after.Booked)
+		}
+	}
+	res.requests = len(res.lat)
+	sortDurations(res.lat)
+	if ok {
+		note = fmt.Sprintf("%d/%d rounds exactly one winner", r.cfg.burstRounds, r.cfg.burstRounds)
+	}
+	return res, ok, note
+}
+
+// login gets reception's access token over HTTP.
+func (r *runner) login(ctx context.Context) (string, error) {
+	body, _ := json.Marshal(map[string]string{"email": r.k.staffEmail, "password": r.k.staffPass})
+	status, _, out := send(ctx, r.client, "POST", r.api+"/v1/auth/login", body, http.Header{"Content-Type": {"application/json"}}, true)
+	if status != http.StatusOK {
+		return "", fmt.Errorf("login: status %d: %s", status, out)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(out, &tok); err != nil {
+		return "", fmt.Errorf("login: %w", err)
+	}
+	return tok.AccessToken, nil
+}
+
+// searchCall is reception looking a caller up: by last name, reference,
+// the last digits of a phone number, or first and last name.
+func (r *runner) searchCall(token string) call {
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	return func(ctx context.Context, w *worker) (int, bool) {
+		q := "smith"
+		if len(r.k.searches) > 0 {
+			q = r.k.searches[w.rng.IntN(len(r.k.searches))]
+		}
+		status, _, _ := send(ctx, r.client, "GET", r.api+"/v1/bookings?limit=20&q="+url.QueryEscape(q), nil, h, false)
+		return status, true
+	}
+}

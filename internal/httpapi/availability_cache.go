@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/store"
+)
+
+// availabilityCacheBytes bounds the memory the availability cache holds:
+// bodies plus a fixed overhead an entry.
+const (
+	availabilityCacheBytes = 32 << 20
+	availabilityEntryCost  = 256
+)
+
+// availabilityCache keeps the encoded answers of GET /v1/availability, with
+// their ETags, by normalised query, so that the widget's traffic costs one
+// query and one encoding per distinct question between two writes rather
+// than one per request.
+//
+// An answer is served from the cache only while both of its inputs are
+// unchanged:
+//
+//   - the data: every answer is stored under the store's
+//     AvailabilityVersion read before its query ran, and served only while
+//     the store still reports that version. The store moves it after every
+//     committed write to slots (created, generated, updated, blocked,
+//     deleted, a place taken or released by any booking transition or
+//     reschedule) and to the catalogue, before the writing call returns; on
+//     PostgreSQL also for writes by other instances, when their NOTIFY
+//     arrives. While the store cannot vouch for that (PostgreSQL without a
+//     listening connection), nothing is cached.
+//   - the clock: an answer is served only until the store's
+//     AvailabilityValidUntil, the moment its first slot leaves the booking
+//     window (start - MIN_NOTICE) or a slot of its range enters it
+//     (start - MAX_ADVANCE).
+//
+// So a place taken by a write that has returned is never offered again by
+// this process, and one taken on another instance is offered at most until
+// that instance's notification arrives (milliseconds; see
+// store.AvailabilityVersion).
+//
+// Concurrent misses for one query and version wait for one computation
+// instead of each running the query (the widget's traffic right after a
+// booking). The cache holds at most availabilityCacheBytes; a new version
+// empties it.
+type availabilityCache struct {
+	mu      sync.Mutex
+	version uint64
+	entries map[string]*availabilityAnswer
+	bytes   int
+	flights map[string]*availabilityFlight
+}
+
+// availabilityAnswer is one encoded answer.
+type availabilityAnswer struct {
+	body  []byte
+	etag  string
+	until time.Time // right while now is not after it; zero: no expiry
+}
+
+func (a *availabilityAnswer) validAt(now time.Time) bool {
+	return a.until.IsZero() || !now.After(a.until)
+}
+
+func (a *availabilityAnswer) cost() int { return len(a.body) + availabilityEntryCost }
+
+// availabilityFlight is one computation that requests for the same query
+// and version wait for.
+type availabilityFlight struct {
+	version uint64
+	done    chan struct{}
+	answer  *availabilityAnswer
+	err     error
+}
+
+func newAvailabilityCache() *availabilityCache {
+	return &availabilityCache{entries: map[string]*availabilityAnswer{}, flights: map[string]*availabilityFlight{}}
+}
+
+// availability answers q, whose normalised form is key, from the cache when
+// it may, else from the store, caching the answer when it may.
+func (s *Server) availability(ctx context.Context, key string, q store.AvailabilityQuery) (*availabilityAnswer, error) {
+	version, cacheable := s.store.AvailabilityVersion()
+	if !cacheable {
+		return s.computeAvailability(ctx, q, false)
+	}
+	c := s.availCache
+	c.mu.Lock()
+	if version == c.version {
+		if a := c.entries[key]; a != nil && a.validAt(q.Now) {
+			c.mu.Unlock()
+			return a, nil
+		}
+	}
+	if f := c.flights[key]; f != nil && f.version == version {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err == nil && f.answer.validAt(q.Now) {
+			return f.answer, nil
+		}
+		return s.computeAvailability(ctx, q, false)
+	}
+	f := &availabilityFlight{version: version, done: make(chan struct{})}
+	c.flights[key] = f
+	c.mu.Unlock()
+
+	f.answer, f.err = s.computeAvailability(ctx, q, true)
+	c.mu.Lock()
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
+	if f.err == nil {
+		c.put(key, version, f.answer)
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return f.answer, f.err
+}
+
+// put stores a under key for version; c.mu is held. An answer of an older
+// version than the cache's is dropped; a newer version empties the cache.
+func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswer) {
+	switch {
+	case version < c.version:
+		return
+	case version > c.version:
+		clear(c.entries)
+		c.version, c.bytes = version, 0
+	}
+	if old := c.entries[key]; old != nil {
+		c.bytes -= old.cost()
+		delete(c.entries, key)
+	}
+	if a.cost() > availabilityCacheBytes/8 {
+		return // a huge answer would push out many small ones
+	}
+	for k, old := range c.entries {
+		if c.bytes+a.cost() <= availabilityCacheBytes {
+			break
+		}
+		// Map order is unspecified: a cheap random eviction.
+		c.bytes -= old.cost()
+		delete(c.entries, k)
+	}
+	c.entries[key] = a
+	c.bytes += a.cost()
+}
+
+// computeAvailability queries the store and encodes the answer with its
+// ETag; with expiry, it also asks until when the answer holds.
+func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQuery, expiry bool) (*availabilityAnswer, error) {
+	result, err := s.store.Availability(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := api.Availability{Days: make([]api.AvailabilityDay, 0, len(result))}
+	for _, d := range result {
+		day := api.AvailabilityDay{Date: d.Date.String(), Timezone: d.Timezone, Slots: make([]api.AvailableSlot, 0, len(d.Slots))}
+		for _, sl := range d.Slots {
+			day.Slots = append(day.Slots, api.AvailableSlot{
+				Id: sl.ID, StartAt: sl.StartAt, EndAt: sl.EndAt, ProviderId: sl.ProviderID,
+				LocationId: sl.LocationID, ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(),
+			})
+		}
+		out.Days = append(out.Days, day)
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	a := &availabilityAnswer{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	if expiry {
+		if a.until, err = s.store.AvailabilityValidUntil(ctx, q, result); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}

@@ -1,0 +1,226 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/storetest"
+)
+
+// offered lists the slots GET /v1/availability offers for the days
+// of slots k made (three days ahead and on), asking twice so that the
+// second answer comes from the cache.
+func (k *clinic) offered(t testing.TB) []string {
+	t.Helper()
+	from := time.Now().UTC().Add(72 * time.Hour)
+	q := days(from, from.AddDate(0, 0, 5))
+	k.e.available(q)
+	return k.e.available(q)
+}
+
+// The cache never offers a place that is taken: right after the call that
+// took it (or blocked the slot) returns, the next answer leaves it out; a
+// place released comes back as soon.
+func TestCachedAvailabilityNeverOffersATakenPlace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		reception := e.token(auth.RoleReception)
+		last := k.slot(t, slotOpts{})
+		two := k.slot(t, slotOpts{capacity: 2})
+		if got := k.offered(t); !slices.Contains(got, last.String()) || !slices.Contains(got, two.String()) {
+			t.Fatalf("before: got %v, want both slots", got)
+		}
+		first := k.request(t, last)
+		if got := k.offered(t); slices.Contains(got, last.String()) {
+			t.Fatalf("after booking the last place: still offered in %v", got)
+		}
+		k.request(t, two)
+		if got := k.offered(t); !slices.Contains(got, two.String()) {
+			t.Errorf("one place of two taken: got %v, want it still offered", got)
+		}
+		second := k.request(t, two)
+		if got := k.offered(t); slices.Contains(got, two.String()) {
+			t.Errorf("both places taken: still offered in %v", got)
+		}
+		// The patient cancels: the place is offered again at once.
+		if r := e.do("POST", "/v1/booking-requests/"+first.Reference+"/cancel", nil, first.token()); r.Status != http.StatusOK {
+			t.Fatalf("cancel: %d %s", r.Status, r.Body)
+		}
+		if got := k.offered(t); !slices.Contains(got, last.String()) {
+			t.Errorf("after the cancellation: got %v, want %s offered again", got, last)
+		}
+		// Reception declines a pending request: released too.
+		if r := e.do("POST", "/v1/bookings/"+second.ID+"/decline", map[string]string{"reason": "full"}, reception); r.Status != http.StatusOK {
+			t.Fatalf("decline: %d %s", r.Status, r.Body)
+		}
+		if got := k.offered(t); !slices.Contains(got, two.String()) {
+			t.Errorf("after the decline: got %v, want %s offered again", got, two)
+		}
+		// Blocked by reception: gone at once.
+		if r := e.do("PATCH", "/v1/slots/"+last.String(), map[string]any{"status": "blocked"}, reception); r.Status != http.StatusOK {
+			t.Fatalf("block: %d %s", r.Status, r.Body)
+		}
+		if got := k.offered(t); slices.Contains(got, last.String()) {
+			t.Errorf("after blocking: still offered in %v", got)
+		}
+	}, noRateLimit)
+}
+
+// Under concurrent booking, no availability answer to a request sent after
+// a booking returned offers that booking's place.
+func TestCachedAvailabilityUnderConcurrentBookings(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		const slots, readers = 24, 4
+		ids := make([]uuid.UUID, slots)
+		for i := range ids {
+			ids[i] = k.slot(t, slotOpts{})
+		}
+		from := time.Now().UTC().Add(72 * time.Hour)
+		q := "/v1/availability?" + days(from, from.AddDate(0, 0, 5))
+		var takenAt sync.Map // slot id -> time its booking returned
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		errs := make(chan error, readers+1)
+		answers := atomic.Int64{}
+		for range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !done.Load() {
+					sent := time.Now()
+					r, err := e.send("GET", q, nil)
+					if err != nil || r.Status != http.StatusOK {
+						errs <- fmt.Errorf("availability: %v %d", err, r.Status)
+						return
+					}
+					answers.Add(1)
+					var a availabilityJSON
+					if err := json.Unmarshal(r.Body, &a); err != nil {
+						errs <- err
+						return
+					}
+					for _, d := range a.Days {
+						for _, sl := range d.Slots {
+							if at, ok := takenAt.Load(sl.ID); ok && at.(time.Time).Before(sent) {
+								errs <- fmt.Errorf("slot %s offered by a request sent %v after its booking returned",
+									sl.ID, sent.Sub(at.(time.Time)))
+								return
+							}
+						}
+					}
+				}
+			}()
+		}
+		for _, id := range ids {
+			r, err := e.send("POST", "/v1/booking-requests", requestBody(id))
+			if err != nil || r.Status != http.StatusCreated {
+				t.Fatalf("booking: %v %d %s", err, r.Status, r.Body)
+			}
+			takenAt.Store(id.String(), time.Now())
+			time.Sleep(2 * time.Millisecond)
+		}
+		done.Store(true)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if answers.Load() < slots {
+			t.Errorf("only %d availability answers during the bookings", answers.Load())
+		}
+		if got := k.offered(t); len(got) != 0 {
+			t.Errorf("after all bookings: got %v, want nothing offered", got)
+		}
+	}, noRateLimit)
+}
+
+// A cached answer follows the clock: a slot leaves it when it comes closer
+// than MIN_NOTICE, and a slot enters it when it comes within MAX_ADVANCE,
+// with no write in between.
+func TestCachedAvailabilityFollowsTheClock(t *testing.T) {
+	for _, be := range storetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := storetest.Open(t, be.URL(t))
+			authSvc, err := auth.NewService(st, auth.Options{JWTSecret: []byte("test-secret-test-secret-test-secret!"), PasswordCost: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			real := time.Now().UTC().Truncate(time.Second)
+			var offset atomic.Int64
+			h, err := httpapi.NewServer(httpapi.Deps{
+				Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+				Now:     func() time.Time { return time.Now().Add(time.Duration(offset.Load())) },
+				Options: httpapi.Options{BodyLimit: 64 << 10, Policy: testPolicy},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			e := &env{t: t, URL: srv.URL, Store: st, Auth: authSvc, client: srv.Client()}
+			k := newClinic(t, e)
+			soon := k.slot(t, slotOpts{start: real.Add(testPolicy.MinNotice + time.Hour)})
+			far := k.slot(t, slotOpts{start: real.Add(testPolicy.MaxAdvance + time.Hour)})
+			nearQ := days(real, real.Add(testPolicy.MinNotice+2*time.Hour))
+			farQ := days(real.Add(testPolicy.MaxAdvance), real.Add(testPolicy.MaxAdvance+2*time.Hour))
+			e.available(nearQ)
+			if got := e.available(nearQ); !slices.Contains(got, soon.String()) {
+				t.Fatalf("now: got %v, want %s", got, soon)
+			}
+			if got := e.available(farQ); slices.Contains(got, far.String()) {
+				t.Fatalf("now: got %v, want %s not yet bookable", got, far)
+			}
+			offset.Store(int64(time.Hour + time.Minute)) // soon is now within MIN_NOTICE, far within MAX_ADVANCE
+			if got := e.available(nearQ); slices.Contains(got, soon.String()) {
+				t.Errorf("an hour later: still offers %s, now within MIN_NOTICE", soon)
+			}
+			if got := e.available(farQ); !slices.Contains(got, far.String()) {
+				t.Errorf("an hour later: got %v, want %s, now within MAX_ADVANCE", got, far)
+			}
+		})
+	}
+}
+
+// Several instances on one PostgreSQL database: a place booked through one
+// leaves the others' cached answers as soon as the notification arrives.
+func TestCachedAvailabilityAcrossInstances(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	a, b := newEnv(t, url, noRateLimit), newEnv(t, url, noRateLimit)
+	k := newClinic(t, a)
+	slot := k.slot(t, slotOpts{})
+	from := time.Now().UTC().Add(72 * time.Hour)
+	q := days(from, from.AddDate(0, 0, 5))
+	// b caches once its listener is connected; ask until two answers agree.
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(b.available(q), slot.String()) {
+		if time.Now().After(deadline) {
+			t.Fatal("instance b never offered the slot")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // let b's listener connect and its cache fill
+	b.available(q)
+	k.request(t, slot)
+	booked := time.Now()
+	for slices.Contains(b.available(q), slot.String()) {
+		if time.Since(booked) > 5*time.Second {
+			t.Fatal("instance b still offers the place 5s after instance a booked it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("instance b stopped offering the place %v after instance a's booking returned", time.Since(booked))
+}

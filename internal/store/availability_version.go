@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// What Availability answers depends only on the rows of these tables (and
+// on the clock). A write to any of them may change it; a write to any other
+// table cannot: a booking takes or releases its place by updating its slot's
+// booked count.
+var availabilityTables = map[string]bool{
+	"slots": true, "providers": true, "locations": true, "consultation_types": true,
+}
+
+// availabilityChannel is the PostgreSQL NOTIFY channel on which every
+// instance announces a committed write to availabilityTables.
+const availabilityChannel = "clinic_availability"
+
+// availabilityVersion tells readers when Availability's answers may have
+// changed: a counter bumped after every committed write to
+// availabilityTables, by this process or, on PostgreSQL, by any process on
+// the same database.
+//
+// Writes are seen by GORM callbacks on every create, update, delete and raw
+// statement (onWrite), not by calls sprinkled over the write paths, so that
+// a write path added later cannot forget them. Inside a transaction (Store.tx)
+// the callback only marks the transaction; the counter moves once it has
+// committed. Bumping after the commit is what makes the counter safe to cache
+// against: a reader reads the counter before it queries, so an answer it
+// caches under counter n was read from a snapshot no older than n's writes.
+type availabilityVersion struct {
+	n atomic.Uint64
+
+	// PostgreSQL: the listener that turns other instances' NOTIFYs into bumps.
+	pgURL     string
+	log       *slog.Logger
+	startOnce sync.Once
+	listening atomic.Bool // false: notifications may be missed, do not cache
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+func (v *availabilityVersion) bump() { v.n.Add(1) }
+
+// txMark is the context value Store.tx sets: whether the transaction wrote
+// to availabilityTables.
+type txMark struct {
+	dirty atomic.Bool
+}
+
+type txMarkKey struct{}
+
+func withTxMark(ctx context.Context, m *txMark) context.Context {
+	return context.WithValue(ctx, txMarkKey{}, m)
+}
+
+// registerAvailabilityCallbacks hooks onWrite after GORM's create, update,
+// delete and raw (Exec) statements.
+func (s *Store) registerAvailabilityCallbacks() error {
+	dbs := []*gorm.DB{s.db}
+	if s.wdb != s.db {
+		dbs = append(dbs, s.wdb)
+	}
+	for _, db := range dbs {
+		cb := db.Callback()
+		for _, err := range []error{
+			cb.Create().After("gorm:create").Register("clinic:availability_create", s.onWrite),
+			cb.Update().After("gorm:update").Register("clinic:availability_update", s.onWrite),
+			cb.Delete().After("gorm:delete").Register("clinic:availability_delete", s.onWrite),
+			cb.Raw().After("gorm:raw").Register("clinic:availability_raw", s.onWrite),
+			// Raw(...).Rows() and Scan run here: UPDATE ... RETURNING.
+			cb.Row().After("gorm:row").Register("clinic:availability_row", s.onWrite),
+		} {
+			if err != nil {
+				return fmt.Errorf("register availability callbacks: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// onWrite runs after each writing statement. A write to availabilityTables
+// marks the transaction it belongs to (Store.tx bumps the counter, and on
+// PostgreSQL queues the NOTIFY, when the transaction ends), or, outside one,
+// bumps the counter and notifies at once: a single-statement write has
+// committed when its Exec returns. (Outside a transaction a write must not
+// be read with Rows, whose statement completes only as the rows are read;
+// the store has none.)
+func (s *Store) onWrite(db *gorm.DB) {
+	if !touchesAvailability(db.Statement) {
+		return
+	}
+	if m, ok := db.Statement.Context.Value(txMarkKey{}).(*txMark); ok {
+		m.dirty.Store(true)
+		return
+	}
+	if s.dialect == Postgres {
+		_, _ = s.sqlDB.ExecContext(context.WithoutCancel(db.Statement.Context), notifySQL, availabilityChannel)
+	}
+	s.avail.bump()
+}
+
+// notifySQL tells the other instances that availability may have changed;
+// inside a transaction PostgreSQL delivers it when, and only if, the
+// transaction commits.
+const notifySQL = "SELECT pg_notify($1, '')"
+
+// touchesAvailability reports whether the statement may have written to
+// availabilityTables. A raw statement (Exec, Raw) counts when it is not a
+// SELECT and names one of them.
+func touchesAvailability(st *gorm.Statement) bool {
+	sql := strings.ToLower(strings.TrimSpace(st.SQL.String()))
+	if strings.HasPrefix(sql, "select") {
+		return false
+	}
+	if st.Table != "" {
+		return availabilityTables[st.Table]
+	}
+	for t := range availabilityTables {
+		if strings.Contains(sql, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// AvailabilityVersion returns a number that changes after every committed
+// write that can change what Availability returns: slots created, generated,
+// updated or deleted, places taken or released by bookings, and catalogue
+// changes. Writes by this process move it before the write's call returns;
+// on PostgreSQL, writes by other processes move it when their notification
+// arrives, normally milliseconds after their commit.
+//
+// ok is false while changes could go unnoticed (on PostgreSQL, until the
+// listener is connected, and whenever it has lost its connection): nothing
+// may be cached then. On PostgreSQL the first call starts the listener.
+//
+// An answer of Availability read after AvailabilityVersion returned n may be
+// reused for as long as it still returns n (and, the clock being the other
+// input, until AvailabilityValidUntil).
+func (s *Store) AvailabilityVersion() (version uint64, ok bool) {
+	v := s.avail
+	if s.dialect != Postgres {
+		return v.n.Load(), true
+	}
+	v.startOnce.Do(v.start)
+	if !v.listening.Load() {
+		return 0, false
+	}
+	return v.n.Load(), true
+}
+
+// start runs the listener until stop.
+func (v *availabilityVersion) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	v.stop = cancel
+	v.done = make(chan struct{})
+	go func() {
+		defer close(v.done)
+		for ctx.Err() == nil {
+			err := v.listen(ctx)
+			v.listening.Store(false)
+			if ctx.Err() != nil {
+				return
+			}
+			v.log.Warn("availability listener disconnected; availability is not cached until it reconnects", "error", err.Error())
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+}
+
+// listenCheck is how long the listener waits for a notification before it
+// checks that its connection still answers.
+const listenCheck = 5 * time.Second
+
+// listen holds one LISTEN connection: it bumps the counter once connected
+// (anything may have changed while it was not) and on every notification,
+// and returns when the connection fails.
+func (v *availabilityVersion) listen(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, v.pgURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+availabilityChannel); err != nil {
+		return err
+	}
+	v.bump()
+	v.listening.Store(true)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenCheck)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			v.bump()
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			// Quiet: make sure the connection is alive, so that a silently
+			// dead one stops caching within listenCheck + the ping's timeout.
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// close stops the listener, if it runs, and waits for it.
+func (v *availabilityVersion) close() {
+	v.startOnce.Do(func() {}) // no listener may start after this
+	if v.stop != nil {
+		v.stop()
+		<-v.done
+	}
+}
+
+// AvailabilityValidUntil returns until when days, Availability's answer to
+// q (asked at q.Now), stays right with no write to the database: the first
+// moment one of its slots leaves the booking window (its start less
+// Policy.MinNotice) or a slot in q's range enters it (its start less
+// Policy.MaxAdvance). The zero time means the answer does not expire.
+func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery, days []booking.Day) (time.Time, error) {
+	var until time.Time
+	earlier := func(t time.Time) {
+		if until.IsZero() || t.Before(until) {
+			until = t
+		}
+	}
+	for _, d := range days {
+		for _, sl := range d.Slots {
+			// Bookable while now <= start - MinNotice (Policy.PublicBookable).
+			earlier(sl.StartAt.Add(-q.Policy.MinNotice))
+		}
+	}
+	if q.Policy.MaxAdvance <= 0 {
+		return until, nil
+	}
+	horizon := q.Now.Add(q.Policy.MaxAdvance)
+	_, hi := q.Days.Window()
+	if !hi.After(horizon) {
+		return until, nil
+	}
+	// The first slot beyond the horizon in the range, whatever its status
+	// or catalogue: an earlier expiry than needed is only a cache miss.
+	db := s.db.WithContext(ctx).Model(&slotRow{}).Where("start_at > ? AND start_at < ?", horizon.Unix(), ceilUnix(hi))
+	for _, by := range []struct {
+		col string
+		id  *uuid.UUID
+	}{{"provider_id", q.ProviderID}, {"location_id", q.LocationID}, {"consultation_type_id", q.ConsultationTypeID}} {
+		if by.id != nil {
+			db = db.Where(by.col+" = ?", by.id.String())
+		}
+	}
+	var next *int64
+	if err := db.Select("MIN(start_at)").Scan(&next).Error; err != nil {
+		return time.Time{}, fmt.Errorf("availability valid until: %w", err)
+	}
+	if next != nil {
+		// Bookable from start - MaxAdvance on; the answer holds until just
+		// before.
+		earlier(time.Unix(*next, 0).Add(-q.Policy.MaxAdvance - time.Nanosecond))
+	}
+	return until, nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// SeedBooking is one booking for SeedBookings, with its history.
+type SeedBooking struct {
+	Booking booking.Booking
+	Events  []booking.Event
+}
+
+// seedBatch is how many rows one INSERT statement of SeedBookings carries.
+const seedBatch = 400
+
+// SeedBookings inserts many bookings at once, with their events, in one
+// transaction. It exists for load tests and large demo clinics (see
+// cmd/loadtest), which need tens of thousands of bookings, past and
+// future, in seconds rather than one request at a time; nothing on a request
+// path calls it.
+//
+// It skips the rules CreateBooking and UpdateBooking apply (booking window,
+// active catalogue, state transitions, Idempotency-Keys): the caller builds
+// bookings and events that are valid, with booking.NewBooking and
+// booking.Booking.Apply. It does keep rule 1: after the inserts, the booked
+// count of every slot the bookings are in is set to the number of occupying
+// bookings that slot now has, and the slots' CHECK (booked <= capacity)
+// makes the whole call fail, inserting nothing, if that would overbook one.
+//
+// It returns a *booking.ValidationError naming slot_id when a booking's
+// slot does not exist.
+func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	slotIDs := make([]string, 0, len(bs))
+	seen := make(map[string]bool, len(bs))
+	for _, sb := range bs {
+		id := sb.Booking.SlotID.String()
+		if !seen[id] {
+			seen[id] = true
+			slotIDs = append(slotIDs, id)
+		}
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		starts := make(map[string]int64, len(slotIDs))
+		for chunk := range slices.Chunk(slotIDs, seedBatch) {
+			var rows []slotRow
+			if err := tx.Select("id", "start_at").Where("id IN ?", chunk).Find(&rows).Error; err != nil {
+				return err
+			}
+			for _, r := range rows {
+				starts[r.ID] = r.StartAt
+			}
+		}
+		rows := make([]bookingRow, 0, min(len(bs), seedBatch))
+		var events []bookingEventRow
+		flush := func() error {
+			if len(rows) > 0 {
+				if err := tx.CreateInBatches(rows, seedBatch).Error; err != nil {
+					return fmt.Errorf("insert bookings: %w", err)
+				}
+			}
+			if len(events) > 0 {
+				if err := tx.CreateInBatches(events, seedBatch).Error; err != nil {
+					return fmt.Errorf("insert booking events: %w", err)
+				}
+			}
+			rows, events = rows[:0], events[:0]
+			return nil
+		}
+		for _, sb := range bs {
+			b := sb.Booking
+			start, ok := starts[b.SlotID.String()]
+			if !ok {
+				return booking.Invalid("slot_id", fmt.Sprintf("slot %s is not a known slot", b.SlotID))
+			}
+			b.CreatedAt, b.UpdatedAt = utc(b.CreatedAt), utc(b.UpdatedAt)
+			row, err := bookingToRow(b, time.Unix(start, 0))
+			if err != nil {
+				return err
+			}
+			for _, e := range sb.Events {
+				if e.BookingID != b.ID {
+					return errors.New("an event of another booking")
+				}
+				if e.Actor.StaffID != nil && e.Type == booking.EventCreated {
+					row.CreatedByStaffID = uuidPtrString(e.Actor.StaffID)
+				}
+				events = append(events, eventToRow(e))
+			}
+			rows = append(rows, row)
+			if len(rows) == seedBatch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		occupying := make([]string, 0, 5)
+		for _, st := range booking.Statuses() {
+			if st.Occupies() {
+				occupying = append(occupying, string(st))
+			}
+		}
+		for chunk := range slices.Chunk(slotIDs, seedBatch) {
+			err := tx.Exec(`UPDATE slots SET booked = (SELECT COUNT(*) FROM bookings b
+  WHERE b.slot_id = slots.id AND b.status IN ?) WHERE id IN ?`, occupying, chunk).Error
+			if err != nil {
+				if isCheckViolation(err) {
+					return fmt.Errorf("a slot would be overbooked: %w", booking.ErrSlotUnavailable)
+				}
+				return fmt.Errorf("count places: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seed bookings: %w", err)
+	}
+	return nil
+}
