@@ -31,7 +31,7 @@ type config struct {
 }
 
 // scenarios that -only can name; each brings its baseline along.
-var scenarioNames = []string{"availability", "revalidate", "booking", "burst", "search", "mixed"}
+var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed"}
 
 // errGoalsMissed is returned after a complete run in which a goal failed.
 var errGoalsMissed = errors.New("goals missed (see FAIL above)")

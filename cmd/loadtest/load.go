@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,19 @@ func (r result) count5xx() int {
 		}
 	}
 	return n
+}
+
+// merge adds up two measurements of one scenario.
+func merge(a, b result) result {
+	out := result{name: a.name, requests: a.requests + b.requests, elapsed: a.elapsed + b.elapsed, statuses: map[int]int{}}
+	out.lat = append(append(make([]time.Duration, 0, len(a.lat)+len(b.lat)), a.lat...), b.lat...)
+	slices.Sort(out.lat)
+	for _, m := range []map[int]int{a.statuses, b.statuses} {
+		for k, v := range m {
+			out.statuses[k] += v
+		}
+	}
+	return out
 }
 
 // worker is one client's state in a scenario.
@@ -160,6 +174,14 @@ func send(ctx context.Context, c *http.Client, method, url string, body []byte, 
 		return 0, nil, nil
 	}
 	return res.StatusCode, res.Header, out
+}
+
+// goMemory is the Go runtime's share of the process's memory: what it has
+// obtained from the OS, and the live heap.
+func goMemory() (sys, heap uint64) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Sys - m.HeapReleased, m.HeapAlloc
 }
 
 // peakRSS returns the process's peak resident memory (VmHWM) and its current

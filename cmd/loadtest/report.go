@@ -78,8 +78,13 @@ func (rp *report) print(w io.Writer) {
 	if rp.fatal != nil {
 		fmt.Fprintf(w, "run stopped: %v\n", rp.fatal)
 	}
+	width := len("scenario")
+	for _, r := range rp.rows {
+		width = max(width, len(r.res.name))
+	}
+	pad := func(s string) string { return s + strings.Repeat(" ", width-len(s)) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests\treq/s\tp50\tp95\tp99\tstatuses\tratio\tgoal\t\t")
+	fmt.Fprintf(tw, "%s\trequests\treq/s\tp50\tp95\tp99\tstatuses\tratio\t\tgoal\n", pad("scenario"))
 	for _, r := range rp.rows {
 		ratio := ""
 		switch {
@@ -92,7 +97,7 @@ func (rp *report) print(w io.Writer) {
 		if v := r.verdict(); v != "" {
 			goal += " " + v
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n", r.res.name, r.res.requests, r.res.rate(),
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\t%s\n", pad(r.res.name), r.res.requests, r.res.rate(),
 			ms(r.res.pct(0.50)), ms(r.res.pct(0.95)), ms(r.res.pct(0.99)), statuses(r.res.statuses), ratio, goal)
 	}
 	tw.Flush()

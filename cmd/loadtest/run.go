@@ -63,6 +63,17 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		time.Since(began).Seconds(), len(k.providers), len(k.locations), len(k.types), k.slots, k.places,
 		c.pastDays+c.futureDays+1, k.occupying+k.released, k.occupying, k.released)
 
+	if db.sqlite != "" {
+		if fi, err := os.Stat(db.sqlite); err == nil {
+			fmt.Fprintf(stdout, "database file: %.1f MB\n", float64(fi.Size())/(1<<20))
+		}
+	}
+	{
+		peak, now := peakRSS()
+		gosys, heap := goMemory()
+		fmt.Fprintf(stderr, "  after seeding: RSS %.0f MB (peak %.0f MB; Go %.0f MB, heap %.0f MB)\n", float64(now)/(1<<20), float64(peak)/(1<<20),
+			float64(gosys)/(1<<20), float64(heap)/(1<<20))
+	}
 	policy := booking.DefaultPolicy()
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
@@ -76,6 +87,20 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	defer stopAPI()
+	// The same server with the availability cache off: what every request
+	// cost before it, measured beside it.
+	uncachedHandler, err := httpapi.NewServer(httpapi.Deps{
+		Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
+		Options: httpapi.Options{BodyLimit: 64 << 10, Policy: policy, PublicRateLimit: 0, NoAvailabilityCache: true},
+	})
+	if err != nil {
+		return err
+	}
+	uncachedURL, stopUncached, err := serve(uncachedHandler)
+	if err != nil {
+		return err
+	}
+	defer stopUncached()
 	floorDB, err := openFloorDB(ctx, db)
 	if err != nil {
 		return err
@@ -102,7 +127,8 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		defer pprof.StopCPUProfile()
 	}
 
-	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, floorURL: floorURL, floor: fl, stderr: stderr}
+	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
+		floorURL: floorURL, floor: fl, stderr: stderr}
 	rep := r.scenarios(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +26,7 @@ type runner struct {
 	policy   booking.Policy
 	client   *http.Client
 	api      string
+	uncached string // the same server with the availability cache off
 	floorURL string
 	floor    *floor
 	stderr   io.Writer
@@ -40,10 +40,30 @@ type runner struct {
 func (r *runner) scenarios(ctx context.Context) *report {
 	rep := &report{}
 	c := r.cfg
+	progress := func(res result) {
+		peak, now := peakRSS()
+		gosys, heap := goMemory()
+		fmt.Fprintf(r.stderr, "  %-40s %8d requests %9.0f req/s   RSS %3.0f MB (peak %3.0f MB; Go %3.0f MB, heap %3.0f MB)\n",
+			res.name, res.requests, res.rate(), float64(now)/(1<<20), float64(peak)/(1<<20), float64(gosys)/(1<<20), float64(heap)/(1<<20))
+	}
 	d := func(name string, fn call) result {
 		res := drive(ctx, name, c.clients, c.warmup, c.duration, c.seed, fn)
-		fmt.Fprintf(r.stderr, "  %-34s %8d requests %9.0f req/s\n", name, res.requests, res.rate())
+		progress(res)
 		return res
+	}
+	// pair measures a scenario and its baseline in turns, baseline,
+	// scenario, scenario, baseline, each for half the duration, so that a
+	// noisy neighbour's drift weighs on both alike.
+	pair := func(baseName string, baseFn call, name string, fn call) (result, result) {
+		half := c.duration / 2
+		b1 := drive(ctx, baseName, c.clients, c.warmup, half, c.seed, baseFn)
+		s1 := drive(ctx, name, c.clients, c.warmup, half, c.seed, fn)
+		s2 := drive(ctx, name, c.clients, c.warmup, half, c.seed+1, fn)
+		b2 := drive(ctx, baseName, c.clients, c.warmup, half, c.seed+1, baseFn)
+		base, scen := merge(b1, b2), merge(s1, s2)
+		progress(base)
+		progress(scen)
+		return base, scen
 	}
 	var httpFloor *result
 	queries, err := r.availabilityQueries(ctx)
@@ -51,19 +71,27 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.fatal = err
 		return rep
 	}
-	if c.runs("availability") || c.runs("search") {
-		f := d("HTTP floor: fixed bytes (200)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, false))
+	floorAvailability := r.availabilityCall(r.floorURL+"/floor/availability?", queries, false)
+	if c.runs("availability") {
+		f, a := pair("HTTP floor: fixed bytes (200)", floorAvailability,
+			"availability, 2 weeks (200)", r.availabilityCall(r.api+"/v1/availability?", queries, false))
 		httpFloor = &f
 		rep.add(row{res: f, baseline: true})
-	}
-	if c.runs("availability") {
-		a := d("availability, 2 weeks (200)", r.availabilityCall(r.api+"/v1/availability?", queries, false))
 		rep.add(row{res: a, base: httpFloor, goal: 0.5, goalText: ">= 50% of HTTP floor"})
 	}
+	if c.runs("uncached") {
+		if httpFloor == nil {
+			f := d("HTTP floor: fixed bytes (200)", floorAvailability)
+			httpFloor = &f
+			rep.add(row{res: f, baseline: true})
+		}
+		u := d("availability, cache off (200)", r.availabilityCall(r.uncached+"/v1/availability?", queries, false))
+		rep.add(row{res: u, base: httpFloor, goalText: "(no goal: every request queries and encodes)"})
+	}
 	if c.runs("revalidate") {
-		f := d("HTTP floor: fixed bytes (browser mix)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, true))
+		f, a := pair("HTTP floor: fixed bytes (browser mix)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, true),
+			"availability, 2 weeks (browser mix)", r.availabilityCall(r.api+"/v1/availability?", queries, true))
 		rep.add(row{res: f, baseline: true})
-		a := d("availability, 2 weeks (browser mix)", r.availabilityCall(r.api+"/v1/availability?", queries, true))
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
 	if c.runs("booking") || c.runs("mixed") {
@@ -73,17 +101,16 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		}
 	}
 	if c.runs("booking") {
-		f := d("write floor: GORM tx insert", r.writeFloorCall())
-		rep.add(row{res: f, baseline: true})
-		b := d("booking requests (POST)", r.bookingCall())
+		f, b := pair("write floor: GORM tx insert", r.writeFloorCall(), "booking requests (POST)", r.bookingCall())
 		if left := len(r.places) - int(r.nextPlace.Load()); left <= 0 {
 			b.note = "ran out of free places"
 		}
+		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: b, base: &f, goal: 0.5, goalText: ">= 50% of write floor, no 5xx", no5xx: true})
 	}
 	if c.runs("burst") && c.burstRounds > 0 {
 		res, ok, note := r.bursts(ctx)
-		fmt.Fprintf(r.stderr, "  %-34s %8d requests %s\n", res.name, res.requests, note)
+		fmt.Fprintf(r.stderr, "  %-40s %8d requests %s\n", res.name, res.requests, note)
 		res.note = note
 		rep.add(row{res: res, burst: true, burstOK: ok, goalText: "exactly 1 x 201, rest 409, every time"})
 	}
@@ -92,6 +119,11 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		if err != nil {
 			rep.fatal = err
 			return rep
+		}
+		if httpFloor == nil {
+			f := d("HTTP floor: fixed bytes (200)", floorAvailability)
+			httpFloor = &f
+			rep.add(row{res: f, baseline: true})
 		}
 		s := d("reception search GET /v1/bookings?q=", r.searchCall(tok))
 		rep.add(row{res: s, base: httpFloor, goalText: "(no goal)"})
@@ -111,7 +143,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 			bk = drive(ctx, fmt.Sprintf("  ... %d booking writers meanwhile", writers), writers, c.warmup, c.duration, c.seed+1, r.bookingCall())
 		}()
 		wg.Wait()
-		fmt.Fprintf(r.stderr, "  %-34s %8d requests %9.0f req/s\n", av.name, av.requests, av.rate())
+		progress(av)
 		rep.add(row{res: av, goalText: "(no goal: cache invalidated by each booking)"})
 		rep.add(row{res: bk, goalText: "(no goal)", no5xx: true})
 	}
@@ -216,13 +248,8 @@ func requestBody(slot uuid.UUID, rng *mrand.Rand) []byte {
 	return b
 }
 
-func idempotencyKey(rng *mrand.Rand) string {
-	var b [16]byte
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return hex.EncodeToString(b[:])
-}
+// idempotencyKey is a fresh key, as the widget makes one per request.
+func idempotencyKey() string { return uuid.NewString() }
 
 // bookingCall sends one booking request for the next free place, with an
 // Idempotency-Key as the widget does.
@@ -233,7 +260,7 @@ func (r *runner) bookingCall() call {
 			return -1, false
 		}
 		body := requestBody(r.places[i], w.rng)
-		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey(w.rng)}}
+		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey()}}
 		status, _, _ := send(ctx, r.client, "POST", r.api+"/v1/booking-requests", body, h, false)
 		return status, true
 	}
@@ -243,7 +270,7 @@ func (r *runner) bookingCall() call {
 func (r *runner) writeFloorCall() call {
 	return func(ctx context.Context, w *worker) (int, bool) {
 		body := requestBody(r.places[w.rng.IntN(len(r.places))], w.rng)
-		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey(w.rng)}}
+		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey()}}
 		status, _, _ := send(ctx, r.client, "POST", r.floorURL+"/floor/write", body, h, false)
 		return status, true
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	Policy             booking.Policy // booking window rules
 	PublicRateLimit    int            // public create requests a minute per client address; 0 off
 	TrustedProxies     []string       // proxies whose X-Forwarded-For is believed
+	// NoAvailabilityCache serves every GET /v1/availability from the
+	// database; for benchmarks and for ruling the cache out when debugging.
+	NoAvailabilityCache bool
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,13 +141,15 @@ func touchesAvailability(st *gorm.Statement) bool {
 // AvailabilityVersion returns a number that changes after every committed
 // write that can change what Availability returns: slots created, generated,
 // updated or deleted, places taken or released by bookings, and catalogue
-// changes. Writes by this process move it before the write's call returns;
-// on PostgreSQL, writes by other processes move it when their notification
-// arrives, normally milliseconds after their commit.
+// changes. Writes by this process move it before the write's call returns.
+// Writes by other processes on the same database move it too: on SQLite
+// within a millisecond of their commit (see sqliteWatch), on PostgreSQL when
+// their notification arrives, normally milliseconds after their commit.
 //
 // ok is false while changes could go unnoticed (on PostgreSQL, until the
-// listener is connected, and whenever it has lost its connection): nothing
-// may be cached then. On PostgreSQL the first call starts the listener.
+// listener is connected, and whenever it has lost its connection; on SQLite,
+// should the commit counter fail to read): nothing may be cached then. On
+// PostgreSQL the first call starts the listener.
 //
 // An answer of Availability read after AvailabilityVersion returned n may be
 // reused for as long as it still returns n (and, the clock being the other
@@ -154,6 +157,9 @@ func touchesAvailability(st *gorm.Statement) bool {
 func (s *Store) AvailabilityVersion() (version uint64, ok bool) {
 	v := s.avail
 	if s.dialect != Postgres {
+		if !s.watch.check(v) {
+			return 0, false
+		}
 		return v.n.Load(), true
 	}
 	v.startOnce.Do(v.start)
@@ -161,6 +167,82 @@ func (s *Store) AvailabilityVersion() (version uint64, ok bool) {
 		return 0, false
 	}
 	return v.n.Load(), true
+}
+
+// sqliteWatch sees commits made to the SQLite file by other processes (a
+// second server instance, a maintenance script): SQLite's PRAGMA
+// data_version, read on a connection of its own that never writes, changes
+// whenever any other connection has committed. Reading it costs some 15
+// microseconds, so it is read at most once every watchEvery: a cached answer
+// outlives another process's commit by at most that long. Any commit counts,
+// to any table (also this process's own, which the counter has seen already):
+// that only costs misses.
+type sqliteWatch struct {
+	mu     sync.Mutex
+	db     *sql.DB
+	conn   *sql.Conn
+	stmt   *sql.Stmt
+	last   int64
+	readAt time.Time
+}
+
+// watchEvery is how often sqliteWatch reads the commit counter, at most.
+const watchEvery = time.Millisecond
+
+func openSQLiteWatch(ctx context.Context, dsn string) (*sqliteWatch, error) {
+	db, err := openSQLiteDB(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	w := &sqliteWatch{db: db}
+	if w.conn, err = db.Conn(ctx); err == nil {
+		w.stmt, err = w.conn.PrepareContext(ctx, "PRAGMA data_version")
+	}
+	if err == nil {
+		err = w.stmt.QueryRowContext(ctx).Scan(&w.last)
+	}
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("watch commits: %w", err)
+	}
+	return w, nil
+}
+
+// check bumps v when another connection committed since the last read of
+// the counter, reading it again when the last read is watchEvery old, and
+// reports whether it could tell.
+func (w *sqliteWatch) check(v *availabilityVersion) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	if now.Sub(w.readAt) < watchEvery {
+		return true
+	}
+	var dv int64
+	if err := w.stmt.QueryRowContext(context.Background()).Scan(&dv); err != nil {
+		w.readAt = time.Time{}
+		return false
+	}
+	w.readAt = now
+	if dv != w.last {
+		w.last = dv
+		v.bump()
+	}
+	return true
+}
+
+func (w *sqliteWatch) close() {
+	if w == nil {
+		return
+	}
+	if w.stmt != nil {
+		w.stmt.Close()
+	}
+	if w.conn != nil {
+		w.conn.Close()
+	}
+	w.db.Close()
 }
 
 // start runs the listener until stop.

@@ -71,6 +71,11 @@ type idempotencySecrets struct {
 	id     string
 	macKey []byte
 	encKey []byte
+
+	// Set by claimIdempotencyKey for finishIdempotencyKey: the request's
+	// HMAC and the time of the claim.
+	hash string
+	at   time.Time
 }
 
 const idempotencyLabel = "clinic-consult/idempotency/v1"
@@ -138,52 +143,43 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 // claimIdempotencyKey runs first in a create's transaction. It returns the
 // first response when the key was used with the same request within
 // IdempotencyTTL, booking.ErrIdempotencyKeyReused when it was used with
-// another request, and (nil, secrets, nil) when this call owns the key: the
-// caller then does the work and calls finishIdempotencyKey in the same
-// transaction.
+// another request, and (nil, secrets, nil) when the key is free: the caller
+// then does the work and calls finishIdempotencyKey in the same transaction,
+// which stores the key with its response in one INSERT.
 //
-// Concurrent calls with one key are decided by the (scope, key) primary key:
-// the INSERT ... ON CONFLICT DO NOTHING of the second waits until the first
-// transaction ends (PostgreSQL), or the second transaction only starts once
-// the first has committed (SQLite's write lock). Either way the second sees
-// the first's committed response and replays it, or, when the first rolled
-// back, claims the key itself. A claim is never visible to others before its
-// response is stored, so there is no "in flight" state to report.
+// Concurrent calls with one key are decided by the (scope, key) primary key.
+// On SQLite transactions run one at a time, so the second call reads the
+// first's row and replays it. On PostgreSQL both may find the key free and
+// do their work; the second's INSERT then waits for the first transaction:
+// if it committed, the INSERT does nothing and finishIdempotencyKey asks for
+// the whole transaction to run again (errRetry), undoing the second's work,
+// and this time the read finds the first's response and replays it; if it
+// rolled back, the second's INSERT goes through. A key is never visible to
+// others before its response is stored, so there is no "in flight" state to
+// report.
 func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, idempotencySecrets, error) {
 	sec, err := k.secrets()
 	if err != nil {
 		return nil, sec, err
 	}
-	hash := sec.requestHash(k.Request)
-	// One statement claims a new key, or a key older than its TTL, which is
-	// forgotten and may be used afresh; a live key is left as it is.
-	row := idempotencyRow{Scope: k.Scope, Key: sec.id, RequestHash: hash, CreatedAt: utc(now)}
-	res := tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "scope"}, {Name: "key"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"request_hash": hash, "response_status": 0, "response_body": "", "created_at": utc(now),
-		}),
-		Where: clause.Where{Exprs: []clause.Expression{
-			clause.Expr{SQL: "idempotency_keys.created_at < ?", Vars: []any{utc(now.Add(-IdempotencyTTL))}},
-		}},
-	}).Create(&row)
-	if res.Error != nil {
-		return nil, sec, fmt.Errorf("idempotency key: %w", res.Error)
-	}
-	if res.RowsAffected == 1 {
-		return nil, sec, nil
-	}
-	var first idempotencyRow
-	if err := tx.Where("scope = ? AND key = ?", k.Scope, sec.id).Take(&first).Error; err != nil {
+	sec.hash, sec.at = sec.requestHash(k.Request), utc(now)
+	// A key older than its TTL is forgotten: finishIdempotencyKey replaces it.
+	var rows []idempotencyRow
+	err = tx.Where("scope = ? AND key = ? AND created_at >= ?", k.Scope, sec.id, utc(now.Add(-IdempotencyTTL))).
+		Limit(1).Find(&rows).Error
+	if err != nil {
 		return nil, sec, fmt.Errorf("idempotency key: %w", err)
 	}
-	if !hmac.Equal([]byte(first.RequestHash), []byte(hash)) {
+	if len(rows) == 0 {
+		return nil, sec, nil
+	}
+	first := rows[0]
+	if !hmac.Equal([]byte(first.RequestHash), []byte(sec.hash)) {
 		return nil, sec, booking.ErrIdempotencyKeyReused
 	}
 	if first.ResponseStatus == 0 {
-		// Not reachable with the transaction above (the response is stored
-		// before the claim commits); kept as a safe answer should a claim
-		// ever be committed without one.
+		// Not reachable: the row is written with its response. Kept as a
+		// safe answer should one ever be stored without.
 		return nil, sec, booking.Errorf(booking.CodeConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 	}
 	body, err := sec.open(k.Scope, first.ResponseStatus, first.ResponseBody)
@@ -193,17 +189,32 @@ func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, i
 	return &Replay{Status: first.ResponseStatus, Body: body}, sec, nil
 }
 
-// finishIdempotencyKey stores the response of the call that claimed the key,
-// encrypted, in the claim's transaction.
+// finishIdempotencyKey stores the key claimIdempotencyKey found free with
+// the call's response, encrypted, in the claim's transaction: one INSERT,
+// which also replaces a row older than the TTL. It returns errRetry when a
+// live row for the key appeared since the claim (another instance's call,
+// committed first; see claimIdempotencyKey).
 func finishIdempotencyKey(tx *gorm.DB, k *Idempotency, sec idempotencySecrets, status int, body []byte) error {
 	sealed, err := sec.seal(k.Scope, status, body)
 	if err != nil {
 		return err
 	}
-	err = tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ?", k.Scope, sec.id).
-		Updates(map[string]any{"response_status": status, "response_body": sealed}).Error
-	if err != nil {
-		return fmt.Errorf("store idempotent response: %w", err)
+	row := idempotencyRow{Scope: k.Scope, Key: sec.id, RequestHash: sec.hash,
+		ResponseStatus: status, ResponseBody: sealed, CreatedAt: sec.at}
+	res := tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "scope"}, {Name: "key"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"request_hash": row.RequestHash, "response_status": status, "response_body": sealed, "created_at": row.CreatedAt,
+		}),
+		Where: clause.Where{Exprs: []clause.Expression{
+			clause.Expr{SQL: "idempotency_keys.created_at < ?", Vars: []any{utc(sec.at.Add(-IdempotencyTTL))}},
+		}},
+	}).Create(&row)
+	if res.Error != nil {
+		return fmt.Errorf("store idempotent response: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return errRetry
 	}
 	return nil
 }

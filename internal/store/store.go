@@ -53,8 +53,16 @@ type Store struct {
 	// sleeps 1 to 100 ms between tries), and that connection's page cache
 	// stays warm, since no other connection changes the file under it. On
 	// PostgreSQL it is db.
-	wdb     *gorm.DB
-	wsqlDB  *sql.DB
+	wdb    *gorm.DB
+	wsqlDB *sql.DB
+	// writer runs the transactions on SQLite, with group commit; nil on
+	// PostgreSQL.
+	writer *sqliteWriter
+	// stopCheckpointer stops the background WAL checkpoints (SQLite).
+	stopCheckpointer func()
+	// watch sees other processes' commits to the SQLite file (see
+	// AvailabilityVersion).
+	watch   *sqliteWatch
 	dialect Dialect
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
@@ -113,7 +121,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 		defer unlock()
 		sqlitePath = path
-		s.db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), gcfg())
+		s.db, err = openSQLiteGorm(path, gcfg())
 	case "postgres", "postgresql":
 		s.dialect = Postgres
 		s.db, err = gorm.Open(postgres.Open(rawURL), gcfg())
@@ -145,7 +153,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	}
 	s.wdb, s.wsqlDB = s.db, s.sqlDB
 	if s.dialect == SQLite {
-		if s.wdb, err = gorm.Open(sqlite.Open(sqliteDSN(sqlitePath)), gcfg()); err == nil {
+		if s.wdb, err = openSQLiteGorm(sqlitePath+"?writer", gcfg()); err == nil {
 			s.wsqlDB, err = s.wdb.DB()
 		}
 		if err != nil {
@@ -154,6 +162,15 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 		s.wsqlDB.SetMaxOpenConns(1)
 		s.wsqlDB.SetMaxIdleConns(1)
+		s.writer = newSQLiteWriter(s.wsqlDB)
+		if s.watch, err = openSQLiteWatch(ctx, sqliteDSN(sqlitePath)); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		if err := s.startCheckpointer(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 	}
 	if err := s.registerAvailabilityCallbacks(); err != nil {
 		s.Close()
@@ -164,6 +181,25 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// openSQLiteGorm opens a GORM database on a pool of SQLite connections that
+// keep their prepared statements (see stmtCacheConn).
+func openSQLiteGorm(path string, cfg *gorm.Config) (*gorm.DB, error) {
+	dsn := sqliteDSN(strings.TrimSuffix(path, "?writer"))
+	if strings.HasSuffix(path, "?writer") {
+		dsn += "&_cache_size=-16384"
+	}
+	pool, err := openSQLiteDB(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: pool}), cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // sqliteDSN turns a file path into a go-sqlite3 DSN. _txlock=immediate makes
@@ -255,6 +291,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // database connections.
 func (s *Store) Close() error {
 	s.avail.close()
+	if s.stopCheckpointer != nil {
+		s.stopCheckpointer()
+	}
+	s.watch.close()
 	if s.wsqlDB != s.sqlDB {
 		s.wsqlDB.Close()
 	}
@@ -263,23 +303,40 @@ func (s *Store) Close() error {
 
 // tx runs fn in one transaction. On SQLite the transaction holds the write
 // lock from its start (see sqliteDSN), so a read-check-write inside fn cannot
-// interleave with another writer.
+// interleave with another writer; calls that wait for the writer at the same
+// time share one transaction, each in a savepoint of its own, and return
+// once it has committed (see sqliteWriter). fn must not call tx again.
 //
 // A transaction that wrote to the tables availability is read from moves
 // AvailabilityVersion once it has ended (see availabilityVersion), whether
 // it committed or not: a needless move only costs a cache miss.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if _, nested := ctx.Value(txMarkKey{}).(*txMark); nested {
+		return errors.New("store: a transaction inside a transaction")
+	}
 	m := &txMark{}
-	err := s.wdb.WithContext(withTxMark(ctx, m)).Transaction(func(tx *gorm.DB) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if s.dialect == Postgres && m.dirty.Load() {
-			// Delivered to the other instances at commit (see onWrite).
-			return tx.Exec("SELECT pg_notify(?, '')", availabilityChannel).Error
-		}
-		return nil
-	})
+	ctx = withTxMark(ctx, m)
+	var err error
+	if s.writer != nil {
+		err = s.writer.run(ctx, func(sqlTx *sql.Tx) error {
+			// Once started, a call runs to its end: an interrupted
+			// statement would fail the others of the batch.
+			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
+			tx.Statement.ConnPool = sqlTx
+			return fn(tx)
+		})
+	} else {
+		err = s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if m.dirty.Load() {
+				// Delivered to the other instances at commit (see onWrite).
+				return tx.Exec("SELECT pg_notify(?, '')", availabilityChannel).Error
+			}
+			return nil
+		})
+	}
 	if m.dirty.Load() {
 		s.avail.bump()
 	}
