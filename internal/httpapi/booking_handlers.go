@@ -80,28 +80,11 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		body, err := json.Marshal(bookingJSON(b, slot))
 		return http.StatusCreated, body, err
 	}
-	var idem *store.Idempotency
-	if key != "" {
+	s.createBooking(c, in.req.SlotID, draft, creation{
 		// Scoped per staff member: two people's keys never collide.
-		idem = &store.Idempotency{Scope: "POST /v1/bookings " + p.StaffID.String(), Key: key, Request: in.canonical, Response: render}
-	}
-	res, err := s.store.CreateBooking(c.Request.Context(), in.req.SlotID, draft, idem)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if res.Replay != nil {
-		s.writeReplay(c, res.Replay, "/v1/bookings/", "id")
-		return
-	}
-	status, body, err := render(res.Booking, res.Slot)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Location", "/v1/bookings/"+res.Booking.ID.String())
-	c.Header("ETag", etag(res.Booking.Version))
-	c.Data(status, "application/json; charset=utf-8", body)
+		scope: "POST /v1/bookings " + p.StaffID.String(), key: key, canonical: in.canonical, render: render,
+		locationPrefix: "/v1/bookings/", locationField: "id",
+	})
 }
 
 // GetBooking returns the staff view of a booking with its ETag.

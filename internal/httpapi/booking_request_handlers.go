@@ -50,26 +50,10 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		body, err := json.Marshal(bookingCreatedJSON(b, slot, token))
 		return http.StatusCreated, body, err
 	}
-	var idem *store.Idempotency
-	if key != "" {
-		idem = &store.Idempotency{Scope: "POST /v1/booking-requests", Key: key, Request: in.canonical, Response: render}
-	}
-	res, err := s.store.CreateBooking(c.Request.Context(), in.req.SlotID, draft, idem)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if res.Replay != nil {
-		s.writeReplay(c, res.Replay, "/v1/booking-requests/", "reference")
-		return
-	}
-	status, body, err := render(res.Booking, res.Slot)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Location", "/v1/booking-requests/"+res.Booking.Reference)
-	c.Data(status, "application/json; charset=utf-8", body)
+	s.createBooking(c, in.req.SlotID, draft, creation{
+		scope: "POST /v1/booking-requests", key: key, canonical: in.canonical, render: render,
+		locationPrefix: "/v1/booking-requests/", locationField: "reference",
+	})
 }
 
 // GetBookingRequest shows patients their own booking. An unknown reference
@@ -205,21 +189,48 @@ func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
 	return *key, true
 }
 
-// writeReplay answers with the stored first response to an Idempotency-Key,
-// byte for byte, with the Location its body points to (prefix and the
-// value of its field idField) and, for the staff view, its ETag.
-func (s *Server) writeReplay(c *gin.Context, r *store.Replay, prefix, idField string) {
+// creation describes one create call: the Idempotency-Key scope and key
+// ("" for none), the canonical request, how to render the new booking, and
+// where its Location points (locationPrefix + the body's locationField).
+type creation struct {
+	scope, key                    string
+	canonical                     []byte
+	render                        func(booking.Booking, booking.Slot) (int, []byte, error)
+	locationPrefix, locationField string
+}
+
+// createBooking runs a create through the store, with its Idempotency-Key
+// when there is one, and answers with the new booking or, for a replayed
+// key, the first response again (marked Idempotent-Replayed). Both carry
+// the same Location and, for bodies with a version, ETag.
+func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Draft, cr creation) {
+	var idem *store.Idempotency
+	if cr.key != "" {
+		idem = &store.Idempotency{Scope: cr.scope, Key: cr.key, Request: cr.canonical, Response: cr.render}
+	}
+	res, err := s.store.CreateBooking(c.Request.Context(), slotID, draft, idem)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status, body := 0, []byte(nil)
+	if res.Replay != nil {
+		status, body = res.Replay.Status, res.Replay.Body
+		c.Header("Idempotent-Replayed", "true")
+	} else if status, body, err = cr.render(res.Booking, res.Slot); err != nil {
+		s.fail(c, err)
+		return
+	}
 	var fields map[string]any
-	if json.Unmarshal(r.Body, &fields) == nil {
-		if v, ok := fields[idField].(string); ok && v != "" {
-			c.Header("Location", prefix+v)
+	if json.Unmarshal(body, &fields) == nil {
+		if v, ok := fields[cr.locationField].(string); ok && v != "" {
+			c.Header("Location", cr.locationPrefix+v)
 		}
 		if v, ok := fields["version"].(float64); ok {
 			c.Header("ETag", etag(int(v)))
 		}
 	}
-	c.Header("Idempotent-Replayed", "true")
-	c.Data(r.Status, "application/json; charset=utf-8", r.Body)
+	c.Data(status, "application/json; charset=utf-8", body)
 }
 
 // decodeOptionalJSON is decodeJSON for bodies that may be left out: an empty
