@@ -516,13 +516,7 @@ func (s *Store) UpdateBooking(ctx context.Context, id uuid.UUID, expectedVersion
 				return err
 			}
 		}
-		if slot, err = slotWhere(tx, b.SlotID); err != nil {
-			return err
-		}
-		if err := saveBooking(tx, &b, read.Version, slot.StartAt); err != nil {
-			return err
-		}
-		if err := insertEvents(tx, events...); err != nil {
+		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
 			return err
 		}
 		out = b
@@ -598,13 +592,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 				return err
 			}
 		}
-		if slot, err = slotWhere(tx, to); err != nil {
-			return err
-		}
-		if err := saveBooking(tx, &b, read.Version, slot.StartAt); err != nil {
-			return err
-		}
-		if err := insertEvents(tx, events...); err != nil {
+		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
 			return err
 		}
 		out = b
@@ -614,6 +602,23 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 		return booking.Booking{}, booking.Slot{}, fmt.Errorf("reschedule booking: %w", err)
 	}
 	return out, slot, nil
+}
+
+// saveWithEvents ends a booking change: it reads the booking's (new) slot,
+// saves the booking with the compare-and-swap on readVersion, and appends
+// the events. It returns the slot as it is after the change.
+func saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []booking.Event) (booking.Slot, error) {
+	slot, err := slotWhere(tx, b.SlotID)
+	if err != nil {
+		return booking.Slot{}, err
+	}
+	if err := saveBooking(tx, b, readVersion, slot.StartAt); err != nil {
+		return booking.Slot{}, err
+	}
+	if err := insertEvents(tx, events...); err != nil {
+		return booking.Slot{}, err
+	}
+	return slot, nil
 }
 
 func lockBooking(tx *gorm.DB, id uuid.UUID) (booking.Booking, error) {
