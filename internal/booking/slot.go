@@ -89,33 +89,3 @@ func ValidateCapacity(capacity, booked int) error {
 	}
 	return p.Err()
 }
-
-// Policy is the clinic's booking window (SPEC rule 3).
-type Policy struct {
-	MinNotice           time.Duration // the public books at least this long before the start
-	MaxAdvance          time.Duration // and at most this far ahead; <= 0 means no limit
-	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
-}
-
-// DefaultPolicy returns the SPEC's defaults: 2h notice, 120 days ahead, and
-// patient changes until 24h before the start.
-func DefaultPolicy() Policy {
-	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
-}
-
-// PublicBookable reports whether the public may book s at now: the slot is
-// open, has a place left, and starts at least MinNotice and at most
-// MaxAdvance from now.
-func (p Policy) PublicBookable(s Slot, now time.Time) bool {
-	if s.Status != SlotOpen || s.Remaining() <= 0 || s.StartAt.Before(now.Add(p.MinNotice)) {
-		return false
-	}
-	return p.MaxAdvance <= 0 || !s.StartAt.After(now.Add(p.MaxAdvance))
-}
-
-// PatientMayChange reports whether a patient may still cancel or reschedule,
-// at now, a booking that starts at start: until PatientChangeCutoff before
-// it. Staff may change bookings at any time.
-func (p Policy) PatientMayChange(start, now time.Time) bool {
-	return !now.After(start.Add(-p.PatientChangeCutoff))
-}

@@ -292,7 +292,7 @@ func sampleBookings(ctx context.Context, st *store.Store, now time.Time) (int, e
 		if smp.source == booking.SourcePhone {
 			actor = staff
 		}
-		created, err := st.CreateBooking(ctx, slotID, func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
+		created, err := st.CreateBooking(ctx, slotID, func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 			b, ev, _, err := booking.NewBooking(req, smp.source, booking.InitialStatus(smp.source, info.Type.RequiresConfirmation), actor, now)
 			return b, ev, err
 		}, nil)

@@ -127,7 +127,7 @@ func TestTwoInstancesExpireOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := one.CreateBooking(ctx, sl.ID, func(store.SlotInfo) (booking.Booking, booking.Event, error) {
+				res, err := one.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 					b, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusPending, booking.Actor{Type: booking.ActorPatient}, now)
 					return b, ev, err
 				}, nil)

@@ -26,7 +26,7 @@ import (
 func (k *clinic) offered(t testing.TB) []string {
 	t.Helper()
 	from := time.Now().UTC().Add(72 * time.Hour)
-	q := days(from, from.AddDate(0, 0, 5))
+	q := clinicDays(from, from.AddDate(0, 0, 5))
 	k.e.available(q)
 	return k.e.available(q)
 }
@@ -90,7 +90,7 @@ func TestCachedAvailabilityUnderConcurrentBookings(t *testing.T) {
 			ids[i] = k.slot(t, slotOpts{})
 		}
 		from := time.Now().UTC().Add(72 * time.Hour)
-		q := "/v1/availability?" + days(from, from.AddDate(0, 0, 5))
+		q := "/v1/availability?" + clinicDays(from, from.AddDate(0, 0, 5))
 		var takenAt sync.Map // slot id -> time its booking returned
 		var done atomic.Bool
 		var wg sync.WaitGroup
@@ -175,8 +175,8 @@ func TestCachedAvailabilityFollowsTheClock(t *testing.T) {
 			k := newClinic(t, e)
 			soon := k.slot(t, slotOpts{start: real.Add(testPolicy.MinNotice + time.Hour)})
 			far := k.slot(t, slotOpts{start: real.Add(testPolicy.MaxAdvance + time.Hour)})
-			nearQ := days(real, real.Add(testPolicy.MinNotice+2*time.Hour))
-			farQ := days(real.Add(testPolicy.MaxAdvance), real.Add(testPolicy.MaxAdvance+2*time.Hour))
+			nearQ := clinicDays(real, real.Add(testPolicy.MinNotice+2*time.Hour))
+			farQ := clinicDays(real.Add(testPolicy.MaxAdvance), real.Add(testPolicy.MaxAdvance+2*time.Hour))
 			e.available(nearQ)
 			if got := e.available(nearQ); !slices.Contains(got, soon.String()) {
 				t.Fatalf("now: got %v, want %s", got, soon)
@@ -207,7 +207,7 @@ func TestCachedAvailabilityAcrossInstances(t *testing.T) {
 			k := newClinic(t, a)
 			slot := k.slot(t, slotOpts{})
 			from := time.Now().UTC().Add(72 * time.Hour)
-			q := days(from, from.AddDate(0, 0, 5))
+			q := clinicDays(from, from.AddDate(0, 0, 5))
 			// On PostgreSQL b caches once its listener is connected.
 			deadline := time.Now().Add(10 * time.Second)
 			for !slices.Contains(b.available(q), slot.String()) {

@@ -41,7 +41,22 @@ func (e *env) available(query string) []string {
 }
 
 func days(from, to time.Time) string {
-	return "from=" + from.UTC().Format("2006-01-02") + "&to=" + to.UTC().Format("2006-01-02")
+	return daysIn(time.UTC, from, to)
+}
+
+// clinicDays is days for the clinic fixture (newClinic), whose location is
+// in Los Angeles: the API reads the days in the location's zone, and a UTC
+// date would miss a slot on the local day before (every evening there).
+func clinicDays(from, to time.Time) string {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		panic(err)
+	}
+	return daysIn(la, from, to)
+}
+
+func daysIn(zone *time.Location, from, to time.Time) string {
+	return "from=" + from.In(zone).Format("2006-01-02") + "&to=" + to.In(zone).Format("2006-01-02")
 }
 
 // Only slots inside the booking window are offered: at least MIN_NOTICE

@@ -69,7 +69,7 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		s.fail(c, err)
 		return
 	}
-	draft := func(store.SlotInfo) (booking.Booking, booking.Event, error) {
+	draft := func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		b, ev, _, err := booking.NewBooking(in.req, booking.SourcePhone, in.status, booking.StaffActor(p.StaffID), now)
 		b.Notes = in.notes
 		// The manage token is dropped: the caller did not ask for online
@@ -220,12 +220,8 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 		return
 	}
 	now := s.now()
-	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
-		ev, err := b.Apply(action, booking.StaffActor(p.StaffID), reason, now)
-		if err != nil {
-			return nil, err
-		}
-		return []booking.Event{ev}, nil
+	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
+		return s.opts.Policy.StaffTransition(b, slot, action, booking.StaffActor(p.StaffID), reason, now)
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -248,19 +244,8 @@ func (s *Server) RescheduleBooking(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	now := s.now()
-	actor := booking.StaffActor(p.StaffID)
-	b, slot, err := s.store.RescheduleBooking(c.Request.Context(), id, to, func(b *booking.Booking, from booking.Slot, target store.SlotInfo) ([]booking.Event, error) {
-		if err := checkMovable(*b, to); err != nil {
-			return nil, err
-		}
-		if target.Slot.ConsultationTypeID != from.ConsultationTypeID {
-			return nil, booking.Invalid("slot_id", "must be a slot of the booking's consultation type")
-		}
-		ev, err := b.Reschedule(to, actor, now)
-		if err != nil {
-			return nil, err
-		}
-		return []booking.Event{ev}, nil
+	b, slot, err := s.store.RescheduleBooking(c.Request.Context(), id, to, func(b *booking.Booking, from booking.Slot, target booking.SlotInfo) ([]booking.Event, error) {
+		return s.opts.Policy.StaffReschedule(b, from, target, booking.StaffActor(p.StaffID), now)
 	})
 	if err != nil {
 		s.fail(c, err)

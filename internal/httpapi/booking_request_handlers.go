@@ -37,12 +37,8 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		return
 	}
 	var token string
-	draft := func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
-		if !info.CatalogActive() || !s.opts.Policy.PublicBookable(info.Slot, now) {
-			return booking.Booking{}, booking.Event{}, booking.ErrSlotUnavailable
-		}
-		status := booking.InitialStatus(booking.SourceWeb, info.Type.RequiresConfirmation)
-		b, ev, tok, err := booking.NewBooking(in.req, booking.SourceWeb, status, booking.Actor{Type: booking.ActorPatient}, now)
+	draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
+		b, ev, tok, err := s.opts.Policy.PublicRequest(in.req, info, now)
 		token = tok
 		return b, ev, err
 	}
@@ -84,21 +80,8 @@ func (s *Server) CancelBookingRequest(c *gin.Context, reference string, params a
 		return
 	}
 	now := s.now()
-	patient := booking.Actor{Type: booking.ActorPatient}
 	b, slot, err := s.store.UpdateBooking(ctx, found.ID, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
-		// A booking that cannot be cancelled at all says so, rather than
-		// that it is too late to cancel it online.
-		if _, err := booking.Transition(b.Status, booking.ActionCancel); err != nil {
-			return nil, err
-		}
-		if !s.opts.Policy.PatientMayChange(slot.StartAt, now) {
-			return nil, booking.ErrChangeWindowClosed
-		}
-		ev, err := b.Apply(booking.ActionCancel, patient, deref(in.Reason), now)
-		if err != nil {
-			return nil, err
-		}
-		return []booking.Event{ev}, nil
+		return s.opts.Policy.PatientCancel(b, slot, deref(in.Reason), now)
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -127,43 +110,14 @@ func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, para
 		return
 	}
 	now := s.now()
-	patient := booking.Actor{Type: booking.ActorPatient}
-	b, slot, err := s.store.RescheduleBooking(ctx, found.ID, to, func(b *booking.Booking, from booking.Slot, target store.SlotInfo) ([]booking.Event, error) {
-		if err := checkMovable(*b, to); err != nil {
-			return nil, err
-		}
-		if !s.opts.Policy.PatientMayChange(from.StartAt, now) {
-			return nil, booking.ErrChangeWindowClosed
-		}
-		var p booking.Problems
-		if p.Check(target.Slot.ConsultationTypeID == from.ConsultationTypeID, "slot_id", "must be a slot of the booking's consultation type") {
-			p.Check(target.Slot.ProviderID == from.ProviderID, "slot_id", "must be a slot with the booking's provider")
-		}
-		if err := p.Err(); err != nil {
-			return nil, err
-		}
-		if !target.CatalogActive() || !s.opts.Policy.PublicBookable(target.Slot, now) {
-			return nil, booking.ErrSlotUnavailable
-		}
-		ev, err := b.Reschedule(to, patient, now)
-		if err != nil {
-			return nil, err
-		}
-		return []booking.Event{ev}, nil
+	b, slot, err := s.store.RescheduleBooking(ctx, found.ID, to, func(b *booking.Booking, from booking.Slot, target booking.SlotInfo) ([]booking.Event, error) {
+		return s.opts.Policy.PatientReschedule(b, from, target, now)
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
-}
-
-// checkMovable returns the error booking.Booking.Reschedule would give for
-// moving b to slot to, without touching b: invalid_transition for a state
-// that cannot move, a validation error for its own slot.
-func checkMovable(b booking.Booking, to uuid.UUID) error {
-	_, err := b.Reschedule(to, booking.Actor{Type: booking.ActorSystem}, b.UpdatedAt)
-	return err
 }
 
 // allowPublic applies the per-address limit of public writes; it answers

@@ -43,7 +43,7 @@ func TestAvailabilityVersionMovesOnEveryWrite(t *testing.T) {
 		spare := f.slot(start.Add(2*time.Hour), 30*time.Minute)
 		draft := func(slot uuid.UUID) store.Draft {
 			req := validRequest(t, slot)
-			return func(store.SlotInfo) (booking.Booking, booking.Event, error) {
+			return func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 				b, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusPending, booking.Actor{Type: booking.ActorPatient}, time.Now())
 				return b, ev, err
 			}
@@ -78,7 +78,7 @@ func TestAvailabilityVersionMovesOnEveryWrite(t *testing.T) {
 				return err
 			}},
 			{"reschedule", func() error {
-				_, _, err := s.RescheduleBooking(ctx, bookingID, other.ID, func(b *booking.Booking, _ booking.Slot, _ store.SlotInfo) ([]booking.Event, error) {
+				_, _, err := s.RescheduleBooking(ctx, bookingID, other.ID, func(b *booking.Booking, _ booking.Slot, _ booking.SlotInfo) ([]booking.Event, error) {
 					ev, err := b.Reschedule(other.ID, booking.Actor{Type: booking.ActorSystem}, time.Now())
 					return []booking.Event{ev}, err
 				})

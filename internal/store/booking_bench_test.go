@@ -67,7 +67,7 @@ func BenchmarkCreateBooking(b *testing.B) {
 				slot := slots[int(i)%len(slots)]
 				r := req
 				r.SlotID = slot
-				draft := func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
+				draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 					status := booking.InitialStatus(booking.SourceWeb, info.Type.RequiresConfirmation)
 					bk, ev, _, err := booking.NewBooking(r, booking.SourceWeb, status, booking.Actor{Type: booking.ActorPatient}, time.Now())
 					return bk, ev, err

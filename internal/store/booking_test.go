@@ -63,7 +63,7 @@ func validRequest(t *testing.T, slot uuid.UUID) booking.Request {
 // webDraft drafts a web request, recording its manage token in *token.
 func webDraft(t *testing.T, slot uuid.UUID, token *string) store.Draft {
 	req := validRequest(t, slot)
-	return func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
+	return func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		status := booking.InitialStatus(booking.SourceWeb, info.Type.RequiresConfirmation)
 		b, ev, tok, err := booking.NewBooking(req, booking.SourceWeb, status, booking.Actor{Type: booking.ActorPatient}, time.Now())
 		if token != nil {
@@ -114,7 +114,7 @@ func TestCreateBookingTakesAPlaceOrNothing(t *testing.T) {
 		}
 		// A draft that refuses undoes the place it was given.
 		two := slot(2, booking.SlotOpen)
-		refuse := func(info store.SlotInfo) (booking.Booking, booking.Event, error) {
+		refuse := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 			if info.Slot.Booked != 0 || !info.CatalogActive() {
 				t.Errorf("draft sees %+v, want the slot before this booking", info)
 			}
@@ -224,7 +224,7 @@ func TestRescheduleIsAllOrNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		move := func(to uuid.UUID) error {
-			_, _, err := s.RescheduleBooking(ctx, res.Booking.ID, to, func(b *booking.Booking, from booking.Slot, target store.SlotInfo) ([]booking.Event, error) {
+			_, _, err := s.RescheduleBooking(ctx, res.Booking.ID, to, func(b *booking.Booking, from booking.Slot, target booking.SlotInfo) ([]booking.Event, error) {
 				if from.ID != a.ID && from.ID != free.ID {
 					t.Errorf("from: got %s", from.ID)
 				}

@@ -1,0 +1,168 @@
+package booking
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Policy is the clinic's booking policy (SPEC rule 3) in one place: who may
+// book or move which slot, and until when. Handlers call one method of it
+// per decision, inside the store's transaction, so the rule and the write
+// cannot drift apart.
+type Policy struct {
+	MinNotice           time.Duration // the public books at least this long before the start
+	MaxAdvance          time.Duration // and at most this far ahead; <= 0 means no limit
+	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
+}
+
+// DefaultPolicy returns the defaults: 2h notice, 120 days ahead, and
+// patient changes until 24h before the start.
+func DefaultPolicy() Policy {
+	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
+}
+
+// SlotInfo is what a decision about booking a slot needs: the slot as it
+// was before the booking at hand took a place in it, its consultation type,
+// and whether its provider, location and type are active.
+type SlotInfo struct {
+	Slot           Slot
+	Type           ConsultationType
+	ProviderActive bool
+	LocationActive bool
+}
+
+// CatalogActive reports whether the slot's provider, location and
+// consultation type are all active.
+func (i SlotInfo) CatalogActive() bool {
+	return i.ProviderActive && i.LocationActive && i.Type.Active
+}
+
+// PublicBookable reports whether the public may book s at now: the slot is
+// open, has a place left, and starts at least MinNotice and at most
+// MaxAdvance from now.
+func (p Policy) PublicBookable(s Slot, now time.Time) bool {
+	if s.Status != SlotOpen || s.Remaining() <= 0 || s.StartAt.Before(now.Add(p.MinNotice)) {
+		return false
+	}
+	return p.MaxAdvance <= 0 || !s.StartAt.After(now.Add(p.MaxAdvance))
+}
+
+// PatientMayChange reports whether a patient may still cancel or reschedule,
+// at now, a booking that starts at start: until PatientChangeCutoff before
+// it. Staff may change bookings at any time.
+func (p Policy) PatientMayChange(start, now time.Time) bool {
+	return !now.After(p.changeDeadline(start))
+}
+
+// ChangeableUntil is the instant online (patient) changes to a booking that
+// starts at start close, or nil when they are closed at now.
+func (p Policy) ChangeableUntil(start, now time.Time) *time.Time {
+	until := p.changeDeadline(start)
+	if now.After(until) {
+		return nil
+	}
+	return &until
+}
+
+func (p Policy) changeDeadline(start time.Time) time.Time {
+	return start.Add(-p.PatientChangeCutoff).UTC()
+}
+
+// PublicRequest builds a web booking request for the slot info describes,
+// at now: the catalogue must be active and the slot publicly bookable
+// (ErrSlotUnavailable otherwise); the booking starts pending when its type
+// requires confirmation. It returns the booking, its "created" event and the
+// manage token (shown once), or NewBooking's validation errors.
+func (p Policy) PublicRequest(req Request, info SlotInfo, now time.Time) (Booking, Event, string, error) {
+	if !info.CatalogActive() || !p.PublicBookable(info.Slot, now) {
+		return Booking{}, Event{}, "", ErrSlotUnavailable
+	}
+	status := InitialStatus(SourceWeb, info.Type.RequiresConfirmation)
+	return NewBooking(req, SourceWeb, status, Actor{Type: ActorPatient}, now)
+}
+
+// PatientCancel cancels b for the patient at now. A booking that cannot be
+// cancelled at all is ErrInvalidTransition (rather than "too late online");
+// one whose slot starts within PatientChangeCutoff is ErrChangeWindowClosed.
+func (p Policy) PatientCancel(b *Booking, slot Slot, reason string, now time.Time) ([]Event, error) {
+	if _, err := Transition(b.Status, ActionCancel); err != nil {
+		return nil, err
+	}
+	if !p.PatientMayChange(slot.StartAt, now) {
+		return nil, ErrChangeWindowClosed
+	}
+	ev, err := b.Apply(ActionCancel, Actor{Type: ActorPatient}, reason, now)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
+}
+
+// PatientReschedule moves b from slot from to target for the patient at
+// now: b must be movable (ErrInvalidTransition), the change window open
+// (ErrChangeWindowClosed), target of the same consultation type and
+// provider (a *ValidationError naming slot_id; the location may change),
+// and target publicly bookable with an active catalogue
+// (ErrSlotUnavailable).
+func (p Policy) PatientReschedule(b *Booking, from Slot, target SlotInfo, now time.Time) ([]Event, error) {
+	if err := checkMovable(*b, target.Slot.ID); err != nil {
+		return nil, err
+	}
+	if !p.PatientMayChange(from.StartAt, now) {
+		return nil, ErrChangeWindowClosed
+	}
+	var pr Problems
+	if pr.Check(target.Slot.ConsultationTypeID == from.ConsultationTypeID, "slot_id", "must be a slot of the booking's consultation type") {
+		pr.Check(target.Slot.ProviderID == from.ProviderID, "slot_id", "must be a slot with the booking's provider")
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
+	if !target.CatalogActive() || !p.PublicBookable(target.Slot, now) {
+		return nil, ErrSlotUnavailable
+	}
+	ev, err := b.Reschedule(target.Slot.ID, Actor{Type: ActorPatient}, now)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
+}
+
+// StaffReschedule moves b from slot from to target for staff at now: any
+// open slot with a place (the store has taken it), of the same consultation
+// type, at any time (no public window, any provider or location). It
+// returns ErrInvalidTransition for a booking that cannot move and a
+// *ValidationError naming slot_id for another type or the same slot.
+func (p Policy) StaffReschedule(b *Booking, from Slot, target SlotInfo, actor Actor, now time.Time) ([]Event, error) {
+	if err := checkMovable(*b, target.Slot.ID); err != nil {
+		return nil, err
+	}
+	if target.Slot.ConsultationTypeID != from.ConsultationTypeID {
+		return nil, Invalid("slot_id", "must be a slot of the booking's consultation type")
+	}
+	ev, err := b.Reschedule(target.Slot.ID, actor, now)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
+}
+
+// StaffTransition applies action to b, in slot, for staff at now (confirm,
+// decline, cancel, check-in, complete, no-show). It returns
+// ErrInvalidTransition for a move the state diagram does not have.
+func (p Policy) StaffTransition(b *Booking, slot Slot, action Action, actor Actor, reason string, now time.Time) ([]Event, error) {
+	ev, err := b.Apply(action, actor, reason, now)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
+}
+
+// checkMovable returns the error Booking.Reschedule would give for moving b
+// to slot to, without touching b: ErrInvalidTransition for a state that
+// cannot move, a validation error for its own slot.
+func checkMovable(b Booking, to uuid.UUID) error {
+	_, err := b.Reschedule(to, Actor{Type: ActorSystem}, b.UpdatedAt)
+	return err
+}

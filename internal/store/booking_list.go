@@ -1,0 +1,299 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// Sort orders of ListBookings.
+const (
+	SortCreatedDesc = "-created_at" // newest first; the default
+	SortStartAt     = "start_at"    // by slot start, earliest first
+)
+
+// BookingFilter selects and orders bookings for ListBookings. Zero fields
+// do not filter.
+type BookingFilter struct {
+	Status     *booking.Status
+	From, To   string // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
+	ProviderID *uuid.UUID
+	LocationID *uuid.UUID
+	Query      string // reference, patient name, phone or email
+	Sort       string // SortCreatedDesc (default) or SortStartAt
+	Cursor     string
+	Limit      int
+}
+
+// BookingWithSlot is a booking with the slot it is in.
+type BookingWithSlot struct {
+	Booking booking.Booking
+	Slot    booking.Slot
+}
+
+// ListBookings pages through the bookings f selects, in f's order, and
+// returns the cursor of the next page ("" on the last). It returns a
+// *booking.ValidationError naming from, to, sort or cursor when one of them
+// cannot be used.
+func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWithSlot, string, error) {
+	limit := clampLimit(f.Limit)
+	db := s.db.WithContext(ctx)
+	q := db.Model(&bookingRow{})
+	var p booking.Problems
+	from, fromDate, okFrom := parseBound(&p, "from", f.From)
+	to, toDate, okTo := parseBound(&p, "to", f.To)
+	sortBy := f.Sort
+	if sortBy == "" {
+		sortBy = SortCreatedDesc
+	}
+	p.Check(sortBy == SortCreatedDesc || sortBy == SortStartAt, "sort", "must be start_at or -created_at")
+	if err := p.Err(); err != nil {
+		return nil, "", err
+	}
+
+	if f.Status != nil {
+		q = q.Where("status = ?", string(*f.Status))
+	}
+	if f.ProviderID != nil {
+		q = q.Where("slot_id IN (SELECT id FROM slots WHERE provider_id = ?)", f.ProviderID.String())
+	}
+	if f.LocationID != nil {
+		q = q.Where("slot_id IN (SELECT id FROM slots WHERE location_id = ?)", f.LocationID.String())
+	}
+	if okFrom || okTo {
+		cond, args, err := s.startRange(ctx, f.LocationID, from, fromDate, to, toDate)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where(cond, args...)
+	}
+	for _, group := range searchTerms(f.Query) {
+		parts := make([]string, len(group))
+		args := make([]any, len(group))
+		for i, term := range group {
+			parts[i] = `search_text LIKE ? ESCAPE '\'`
+			args[i] = "%" + likeEscaper.Replace(term) + "%"
+		}
+		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+
+	c, hasCursor, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	badCursor := booking.Invalid("cursor", "is not a cursor this API returned")
+	switch sortBy {
+	case SortStartAt:
+		q = q.Order("slot_start_at, id")
+		if hasCursor {
+			k, ok := strings.CutPrefix(c.key, "s")
+			start, err := strconv.ParseInt(k, 10, 64)
+			if !ok || err != nil {
+				return nil, "", badCursor
+			}
+			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", start, start, c.id)
+		}
+	default:
+		q = q.Order("created_at DESC, id DESC")
+		if hasCursor {
+			k, ok := strings.CutPrefix(c.key, "c")
+			if !ok {
+				return nil, "", badCursor
+			}
+			t, err := parseTimeKey(k)
+			if err != nil {
+				return nil, "", err
+			}
+			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.id)
+		}
+	}
+	var rows []bookingRow
+	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list bookings: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		key := "c" + timeKey(last.CreatedAt)
+		if sortBy == SortStartAt {
+			key = "s" + strconv.FormatInt(last.SlotStartAt, 10)
+		}
+		next = cursor{key: key, id: last.ID}.encode()
+	}
+	slots, err := slotsByID(db, rows)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]BookingWithSlot, 0, len(rows))
+	for _, r := range rows {
+		b, err := r.toDomain()
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, BookingWithSlot{Booking: b, Slot: slots[r.SlotID]})
+	}
+	return out, next, nil
+}
+
+func slotsByID(db *gorm.DB, rows []bookingRow) (map[string]booking.Slot, error) {
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.SlotID)
+	}
+	out := make(map[string]booking.Slot, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var slotRows []slotRow
+	if err := db.Where("id IN ?", ids).Find(&slotRows).Error; err != nil {
+		return nil, fmt.Errorf("list bookings: slots: %w", err)
+	}
+	for _, r := range slotRows {
+		sl, err := r.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = sl
+	}
+	return out, nil
+}
+
+// parseBound reads a from or to filter: an RFC 3339 instant, or a
+// YYYY-MM-DD date whose instants depend on each location's zone.
+func parseBound(p *booking.Problems, field, s string) (time.Time, *booking.Date, bool) {
+	if s == "" {
+		return time.Time{}, nil, false
+	}
+	if len(s) == 10 {
+		d, err := booking.ParseDate(s)
+		if err != nil {
+			p.Add(field, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
+			return time.Time{}, nil, false
+		}
+		return time.Time{}, &d, true
+	}
+	t, err := booking.ParseInstant(s)
+	if err != nil {
+		p.Add(field, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
+		return time.Time{}, nil, false
+	}
+	return t, nil, true
+}
+
+// startRange builds the condition on slot_start_at for a from/to filter.
+// Instants are the same everywhere; a date is a local calendar day, so its
+// bounds are computed in each location's zone and the condition is one
+// branch per location (a clinic has a handful).
+func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time.Time, fromDate *booking.Date,
+	to time.Time, toDate *booking.Date) (string, []any, error) {
+	type zoneRow struct {
+		ID       string
+		Timezone string
+	}
+	var zones []zoneRow
+	q := s.db.WithContext(ctx).Table("locations").Select("id, timezone")
+	if locationID != nil {
+		q = q.Where("id = ?", locationID.String())
+	}
+	if err := q.Order("id").Find(&zones).Error; err != nil {
+		return "", nil, fmt.Errorf("list bookings: locations: %w", err)
+	}
+	bound := func(instant time.Time, d *booking.Date, next bool, loc *time.Location) int64 {
+		if d == nil {
+			return instant.Unix()
+		}
+		day := *d
+		if next {
+			day = day.AddDays(1)
+		}
+		return time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, loc).Unix()
+	}
+	hasFrom, hasTo := fromDate != nil || !from.IsZero(), toDate != nil || !to.IsZero()
+	var branches []string
+	var args []any
+	for _, z := range zones {
+		loc, err := time.LoadLocation(z.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		var conds []string
+		if hasFrom {
+			conds = append(conds, "slot_start_at >= ?")
+			args = append(args, bound(from, fromDate, false, loc))
+		}
+		if hasTo {
+			conds = append(conds, "slot_start_at < ?")
+			args = append(args, bound(to, toDate, true, loc))
+		}
+		conds = append(conds, "slot_id IN (SELECT id FROM slots WHERE location_id = ?)")
+		args = append(args, z.ID)
+		branches = append(branches, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(branches) == 0 {
+		return "1 = 0", nil, nil
+	}
+	return "(" + strings.Join(branches, " OR ") + ")", args, nil
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// searchTerms turns a search into groups of lower-case terms: a booking
+// matches when, for every group, its search text holds one of the group's
+// terms. A phone number, however typed, is searched in E.164 form (or as its
+// digits, for part of a number); a reference typed without its dash is also
+// searched with it (a reference of digits only may look like a phone number,
+// so both are tried); anything else is words, each of which must appear.
+func searchTerms(q string) [][]string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return nil
+	}
+	var alternatives []string
+	if phoneLike(q) {
+		if v, ok := booking.NormalizePhone(q); ok {
+			alternatives = append(alternatives, v)
+		} else {
+			alternatives = append(alternatives, strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, q))
+		}
+	}
+	if ref, ok := booking.NormalizeReference(q); ok {
+		alternatives = append(alternatives, q, strings.ToLower(ref))
+	}
+	if len(alternatives) > 0 {
+		return [][]string{alternatives}
+	}
+	var out [][]string
+	for _, w := range strings.Fields(q) {
+		out = append(out, []string{w})
+	}
+	return out
+}
+
+// phoneLike reports whether q is written like (part of) a phone number:
+// digits with the usual separators, at least four digits.
+func phoneLike(q string) bool {
+	digits := 0
+	for i, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '.', r == '(', r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 4
+}

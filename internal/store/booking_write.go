@@ -1,0 +1,541 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// Rule 1 (no overbooking) is held here. slots.booked counts the bookings that
+// occupy each slot (booking.Status.Occupies) and only ever moves inside the
+// transaction that changes a booking's occupancy:
+//
+//   - taking a place is one conditional UPDATE, "booked = booked + 1 WHERE
+//     status = 'open' AND booked < capacity". The database evaluates the
+//     condition and the increment atomically on the row (PostgreSQL waits
+//     for a concurrent writer of the row and re-checks the condition on the
+//     committed value; SQLite runs one writing transaction at a time), so
+//     two callers can never both take the last place;
+//   - releasing one is "booked = booked - 1";
+//   - the CHECK (booked >= 0 AND booked <= capacity) on slots is the last
+//     line of defence: a write that would overbook fails.
+//
+// Bookings are changed read-modify-write (UpdateBooking): the row is read
+// with a lock (FOR NO KEY UPDATE on PostgreSQL; SQLite's transaction holds
+// the write lock from BEGIN), the domain method decides, and the save is a
+// compare-and-swap on version. Slot rows are locked in id order, so two
+// reschedules in opposite directions cannot deadlock.
+
+// Draft builds the booking to create once CreateBooking holds a place in
+// the slot: it checks what the caller's rules require of the slot (the
+// public booking window, an active catalogue), picks the initial status and
+// returns the new booking with its "created" event, or an error that undoes
+// everything. It may run more than once (see CreateBooking).
+type Draft func(booking.SlotInfo) (booking.Booking, booking.Event, error)
+
+// Created is what CreateBooking did.
+type Created struct {
+	Booking booking.Booking
+	Slot    booking.Slot // after the booking took its place
+	// Replay is set when the Idempotency-Key had been used with the same
+	// request: it is the first response, and nothing was created.
+	Replay *Replay
+}
+
+// CreateBooking takes a place in slot slotID and inserts the booking that
+// draft builds, with its event, in one transaction; with idem, it also
+// claims the Idempotency-Key and stores idem.Response's rendering of the
+// result (see Idempotency). The place is taken first, with the conditional
+// update described at the top of this file, so a full or blocked slot fails
+// before draft runs, whoever else is booking it at the same moment. Draft may
+// run again, with the transaction, when the new booking's reference is
+// already taken.
+//
+// It returns a *booking.ValidationError naming slot_id when the slot does
+// not exist, booking.ErrSlotUnavailable when it is blocked or full,
+// booking.ErrIdempotencyKeyReused, and draft's own errors.
+func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft, idem *Idempotency) (Created, error) {
+	var out Created
+	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		out = Created{}
+		now := s.now()
+		var sec idempotencySecrets
+		if idem != nil {
+			replay, secrets, err := claimIdempotencyKey(tx, idem, now)
+			if err != nil {
+				return err
+			}
+			if replay != nil {
+				out.Replay = replay
+				return nil
+			}
+			sec = secrets
+		}
+		slot, err := occupySlot(tx, slotID, now)
+		if err != nil {
+			return err
+		}
+		before := slot
+		before.Booked--
+		info, err := slotInfo(tx, before)
+		if err != nil {
+			return err
+		}
+		b, ev, err := draft(info)
+		if err != nil {
+			return err
+		}
+		if b.SlotID != slotID || !b.Status.Occupies() {
+			return fmt.Errorf("create booking: draft for slot %s gave slot %s in status %s", slotID, b.SlotID, b.Status)
+		}
+		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
+		row, err := bookingToRow(b, slot.StartAt)
+		if err != nil {
+			return err
+		}
+		row.CreatedByStaffID = uuidPtrString(ev.Actor.StaffID)
+		if err := tx.Create(&row).Error; err != nil {
+			if isUniqueViolation(err) {
+				return errRetry // the reference is taken; draft makes another
+			}
+			return fmt.Errorf("insert booking: %w", err)
+		}
+		if err := insertEvents(tx, ev); err != nil {
+			return err
+		}
+		if idem != nil {
+			status, body, err := idem.Response(b, slot)
+			if err != nil {
+				return err
+			}
+			if err := finishIdempotencyKey(tx, idem, sec, status, body); err != nil {
+				return err
+			}
+		}
+		out.Booking, out.Slot = b, slot
+		return nil
+	})
+	if err != nil {
+		return Created{}, fmt.Errorf("create booking: %w", err)
+	}
+	return out, nil
+}
+
+// slotColumns are the columns of slots that scanSlot reads, in its order.
+const slotColumns = "id, provider_id, location_id, consultation_type_id, schedule_id, start_at, end_at, capacity, booked, status, created_at"
+
+// scanSlot reads one row of slotColumns.
+func scanSlot(rows *sql.Rows) (booking.Slot, error) {
+	var r slotRow
+	if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID, &r.ScheduleID,
+		&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Status, &r.CreatedAt); err != nil {
+		return booking.Slot{}, err
+	}
+	return r.toDomain()
+}
+
+// occupySlot takes one place in the slot and returns the slot after. It is
+// one statement when the place is there (UPDATE ... RETURNING); when it is
+// not, a read tells an unknown slot from a full or blocked one.
+func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, error) {
+	rows, err := tx.Raw("UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity RETURNING "+slotColumns,
+		utc(now), slotID.String(), string(booking.SlotOpen)).Rows()
+	if err != nil {
+		if isCheckViolation(err) {
+			return booking.Slot{}, booking.ErrSlotUnavailable
+		}
+		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
+	}
+	var (
+		slot  booking.Slot
+		taken bool
+	)
+	for rows.Next() {
+		if slot, err = scanSlot(rows); err != nil {
+			rows.Close()
+			return booking.Slot{}, fmt.Errorf("take a place: %w", err)
+		}
+		taken = true
+	}
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if isCheckViolation(err) {
+			return booking.Slot{}, booking.ErrSlotUnavailable
+		}
+		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
+	}
+	if taken {
+		return slot, nil
+	}
+	if _, err := slotWhere(tx, slotID); errors.Is(err, booking.ErrNotFound) {
+		return booking.Slot{}, booking.Invalid("slot_id", "is not a known slot")
+	} else if err != nil {
+		return booking.Slot{}, err
+	}
+	return booking.Slot{}, booking.ErrSlotUnavailable
+}
+
+// releaseSlot gives back one place in the slot.
+func releaseSlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) error {
+	res := tx.Exec("UPDATE slots SET booked = booked - 1, updated_at = ? WHERE id = ?", utc(now), slotID.String())
+	if res.Error != nil {
+		return fmt.Errorf("release a place: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("release a place: slot %s is gone", slotID)
+	}
+	return nil
+}
+
+// lockSlots locks the slots' rows in id order, for the rest of tx
+// (PostgreSQL; SQLite's transaction already excludes other writers).
+func lockSlots(tx *gorm.DB, ids ...uuid.UUID) error {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = id.String()
+	}
+	slices.Sort(keys)
+	var got []string
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Model(&slotRow{}).
+		Where("id IN ?", keys).Order("id").Pluck("id", &got).Error
+	if err != nil {
+		return fmt.Errorf("lock slots: %w", err)
+	}
+	return nil
+}
+
+// slotInfo reads the slot's consultation type and whether its provider and
+// location are active, in one query.
+func slotInfo(tx *gorm.DB, sl booking.Slot) (booking.SlotInfo, error) {
+	rows, err := tx.Raw(`SELECT c.id, c.name, c.description, c.duration_minutes, c.requires_confirmation, c.active, c.created_at,
+       p.active, l.active
+FROM consultation_types c, providers p, locations l
+WHERE c.id = ? AND p.id = ? AND l.id = ?`, sl.ConsultationTypeID.String(), sl.ProviderID.String(), sl.LocationID.String()).Rows()
+	if err != nil {
+		return booking.SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return booking.SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
+		}
+		return booking.SlotInfo{}, fmt.Errorf("slot catalogue: %w", booking.ErrNotFound)
+	}
+	info := booking.SlotInfo{Slot: sl}
+	var ct consultationTypeRow
+	if err := rows.Scan(&ct.ID, &ct.Name, &ct.Description, &ct.DurationMinutes, &ct.RequiresConfirmation, &ct.Active, &ct.CreatedAt,
+		&info.ProviderActive, &info.LocationActive); err != nil {
+		return booking.SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
+	}
+	if info.Type, err = ct.toDomain(); err != nil {
+		return booking.SlotInfo{}, err
+	}
+	return info, rows.Close()
+}
+
+func insertEvents(tx *gorm.DB, events ...booking.Event) error {
+	for _, e := range events {
+		row := eventToRow(e)
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("append booking event: %w", err)
+		}
+	}
+	return nil
+}
+
+// Change applies a domain method to a booking that UpdateBooking read, given
+// the slot it is in, and returns the events to append; no events means no
+// change, and nothing is written. An error undoes everything.
+type Change func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error)
+
+// UpdateBooking reads booking id with a lock, applies fn and saves the
+// result in one transaction: the status, notes and contact details fn
+// changed, a version one higher (a compare-and-swap on the version read), the
+// slot's place released when the booking stops occupying it (or taken, with
+// the conditional update, should it start again), and fn's events. fn must
+// not move the booking to another slot; RescheduleBooking does that.
+//
+// With expectedVersion, a booking whose version differs is
+// booking.ErrVersionMismatch and fn does not run. It returns
+// booking.ErrNotFound for an unknown id, booking.ErrSlotUnavailable when a
+// place cannot be taken back, and fn's own errors (such as
+// booking.ErrInvalidTransition: of two concurrent confirmations, the second
+// reads the booking the first confirmed and fails there). It returns the
+// booking as saved and its slot.
+func (s *Store) UpdateBooking(ctx context.Context, id uuid.UUID, expectedVersion *int, fn Change) (booking.Booking, booking.Slot, error) {
+	var (
+		out  booking.Booking
+		slot booking.Slot
+	)
+	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		b, err := lockBooking(tx, id)
+		if err != nil {
+			return err
+		}
+		if expectedVersion != nil && b.Version != *expectedVersion {
+			return booking.ErrVersionMismatch
+		}
+		if slot, err = slotWhere(tx, b.SlotID); err != nil {
+			return err
+		}
+		read := b
+		events, err := fn(&b, slot)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			out = read
+			return nil
+		}
+		if b.SlotID != read.SlotID || b.ID != read.ID {
+			return errors.New("update booking: a change may not move the booking to another slot")
+		}
+		now := s.now()
+		switch was, is := read.Status.Occupies(), b.Status.Occupies(); {
+		case was && !is:
+			if err := releaseSlot(tx, b.SlotID, now); err != nil {
+				return err
+			}
+		case !was && is:
+			if _, err := occupySlot(tx, b.SlotID, now); err != nil {
+				return err
+			}
+		}
+		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
+			return err
+		}
+		out = b
+		return nil
+	})
+	if err != nil {
+		return booking.Booking{}, booking.Slot{}, fmt.Errorf("update booking: %w", err)
+	}
+	return out, slot, nil
+}
+
+// Move applies booking.Booking.Reschedule, and whatever rules the caller
+// sets on the move, to a booking that RescheduleBooking read: from is the
+// slot it is in, to the slot it is to move to (before the booking takes a
+// place there). It returns the events to append, or an error that undoes
+// everything.
+type Move func(b *booking.Booking, from booking.Slot, to booking.SlotInfo) ([]booking.Event, error)
+
+// RescheduleBooking moves booking id to slot to in one transaction: both
+// slots are locked in id order, fn checks and applies the move, the new
+// place is taken with the conditional update and the old one released, and
+// the booking is saved with its events. Either all of it happens or none.
+//
+// It returns booking.ErrNotFound for an unknown booking, a
+// *booking.ValidationError naming slot_id when slot to does not exist,
+// booking.ErrSlotUnavailable when it is blocked or full, and fn's own errors
+// (booking.ErrInvalidTransition for a booking that cannot move). It returns
+// the booking as saved and its new slot.
+func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move) (booking.Booking, booking.Slot, error) {
+	var (
+		out  booking.Booking
+		slot booking.Slot
+	)
+	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		b, err := lockBooking(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := lockSlots(tx, b.SlotID, to); err != nil {
+			return err
+		}
+		from, err := slotWhere(tx, b.SlotID)
+		if err != nil {
+			return err
+		}
+		target, err := slotWhere(tx, to)
+		if errors.Is(err, booking.ErrNotFound) {
+			return booking.Invalid("slot_id", "is not a known slot")
+		}
+		if err != nil {
+			return err
+		}
+		info, err := slotInfo(tx, target)
+		if err != nil {
+			return err
+		}
+		read := b
+		events, err := fn(&b, from, info)
+		if err != nil {
+			return err
+		}
+		if b.SlotID != to || len(events) == 0 {
+			return errors.New("reschedule booking: the move did not move the booking")
+		}
+		now := s.now()
+		if b.Status.Occupies() {
+			if slot, err = occupySlot(tx, to, now); err != nil {
+				return err
+			}
+		}
+		if read.Status.Occupies() {
+			if err := releaseSlot(tx, from.ID, now); err != nil {
+				return err
+			}
+		}
+		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
+			return err
+		}
+		out = b
+		return nil
+	})
+	if err != nil {
+		return booking.Booking{}, booking.Slot{}, fmt.Errorf("reschedule booking: %w", err)
+	}
+	return out, slot, nil
+}
+
+// saveWithEvents ends a booking change: it reads the booking's (new) slot,
+// saves the booking with the compare-and-swap on readVersion, and appends
+// the events. It returns the slot as it is after the change.
+func saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []booking.Event) (booking.Slot, error) {
+	slot, err := slotWhere(tx, b.SlotID)
+	if err != nil {
+		return booking.Slot{}, err
+	}
+	if err := saveBooking(tx, b, readVersion, slot.StartAt); err != nil {
+		return booking.Slot{}, err
+	}
+	if err := insertEvents(tx, events...); err != nil {
+		return booking.Slot{}, err
+	}
+	return slot, nil
+}
+
+func lockBooking(tx *gorm.DB, id uuid.UUID) (booking.Booking, error) {
+	var row bookingRow
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ?", id.String()).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return booking.Booking{}, fmt.Errorf("booking: %w", booking.ErrNotFound)
+	}
+	if err != nil {
+		return booking.Booking{}, fmt.Errorf("booking: %w", err)
+	}
+	return row.toDomain()
+}
+
+// saveBooking writes the booking's changeable columns if its version is
+// still prevVersion, and sets b.Version to the next one. A lost
+// compare-and-swap (which the row lock makes unlikely) retries the whole
+// transaction.
+func saveBooking(tx *gorm.DB, b *booking.Booking, prevVersion int, slotStart time.Time) error {
+	b.Version = prevVersion + 1
+	b.UpdatedAt = utc(b.UpdatedAt)
+	res := tx.Model(&bookingRow{}).Where("id = ? AND version = ?", b.ID.String(), prevVersion).Updates(map[string]any{
+		"slot_id": b.SlotID.String(), "status": string(b.Status), "patient_phone": b.Patient.Phone,
+		"patient_email": b.Patient.Email, "search_text": searchText(*b), "notes": b.Notes,
+		"cancellation_reason": b.CancellationReason, "version": b.Version, "slot_start_at": slotStart.Unix(),
+		"updated_at": b.UpdatedAt,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("save booking: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return errRetry
+	}
+	return nil
+}
+
+// errRetry asks bookingTx to run the transaction again: a generated
+// reference was taken, or a compare-and-swap lost.
+var errRetry = errors.New("transaction must be retried")
+
+// bookingTx runs fn in a transaction, again (up to five times in all, after
+// a short random pause) when it fails with errRetry or with a PostgreSQL
+// serialization failure or deadlock.
+func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	const attempts = 5
+	for i := 1; ; i++ {
+		err := s.tx(ctx, fn)
+		if err == nil || i == attempts || !retryable(err) {
+			if errors.Is(err, errRetry) {
+				return errors.New("transaction still conflicting after retries")
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.IntN(5*i)+1) * time.Millisecond):
+		}
+	}
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, errRetry) {
+		return true
+	}
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
+}
+
+// ExpirePending moves the pending bookings created before createdBefore to
+// expired, at now, as the system, releasing their places; each in its own
+// transaction through UpdateBooking, so a booking confirmed meanwhile, or
+// expired by another instance, is left alone. It returns how many it
+// expired.
+func (s *Store) ExpirePending(ctx context.Context, createdBefore, now time.Time) (int, error) {
+	const batch = 100
+	expired := 0
+	seen := map[string]bool{}
+	for {
+		var ids []string
+		err := s.db.WithContext(ctx).Model(&bookingRow{}).
+			Where("status = ? AND created_at < ?", string(booking.StatusPending), utc(createdBefore)).
+			Order("created_at, id").Limit(batch).Pluck("id", &ids).Error
+		if err != nil {
+			return expired, fmt.Errorf("expire pending bookings: %w", err)
+		}
+		fresh := 0
+		for _, raw := range ids {
+			if seen[raw] {
+				continue
+			}
+			seen[raw] = true
+			fresh++
+			id, err := uuid.Parse(raw)
+			if err != nil {
+				return expired, fmt.Errorf("expire pending bookings: %w", err)
+			}
+			changed := false
+			_, _, err = s.UpdateBooking(ctx, id, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+				if b.Status != booking.StatusPending {
+					return nil, nil
+				}
+				ev, err := b.Apply(booking.ActionExpire, booking.Actor{Type: booking.ActorSystem}, "", now)
+				if err != nil {
+					return nil, err
+				}
+				changed = true
+				return []booking.Event{ev}, nil
+			})
+			if err != nil {
+				return expired, fmt.Errorf("expire pending bookings: %w", err)
+			}
+			if changed {
+				expired++
+			}
+		}
+		if len(ids) < batch || fresh == 0 {
+			return expired, nil
+		}
+	}
+}
