@@ -221,6 +221,54 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for IntakeFormLocale.
+const (
+	IntakeFormLocaleEn IntakeFormLocale = "en"
+	IntakeFormLocaleEs IntakeFormLocale = "es"
+)
+
+// Valid indicates whether the value is a known member of the IntakeFormLocale enum.
+func (e IntakeFormLocale) Valid() bool {
+	switch e {
+	case IntakeFormLocaleEn:
+		return true
+	case IntakeFormLocaleEs:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntakeQuestionType.
+const (
+	IntakeQuestionTypeBoolean      IntakeQuestionType = "boolean"
+	IntakeQuestionTypeDate         IntakeQuestionType = "date"
+	IntakeQuestionTypeMultiChoice  IntakeQuestionType = "multi_choice"
+	IntakeQuestionTypeScale        IntakeQuestionType = "scale"
+	IntakeQuestionTypeSingleChoice IntakeQuestionType = "single_choice"
+	IntakeQuestionTypeText         IntakeQuestionType = "text"
+)
+
+// Valid indicates whether the value is a known member of the IntakeQuestionType enum.
+func (e IntakeQuestionType) Valid() bool {
+	switch e {
+	case IntakeQuestionTypeBoolean:
+		return true
+	case IntakeQuestionTypeDate:
+		return true
+	case IntakeQuestionTypeMultiChoice:
+		return true
+	case IntakeQuestionTypeScale:
+		return true
+	case IntakeQuestionTypeSingleChoice:
+		return true
+	case IntakeQuestionTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -475,13 +523,31 @@ type AvailableSlot struct {
 // Booking The staff view of a booking.
 type Booking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// Notes Internal staff notes; may be empty.
 	Notes string `json:"notes"`
@@ -490,6 +556,11 @@ type Booking struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
@@ -504,8 +575,13 @@ type Booking struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Version Increases on every change; the `ETag` is derived from it.
 	//
@@ -538,13 +614,31 @@ type BookingCreateStatus string
 
 // BookingCreated `PatientBooking` plus the `manage_token`, returned only by the create call.
 type BookingCreated struct {
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// ManageToken Secret for `X-Booking-Token`. Shown only once; the clinic cannot recover it.
 	ManageToken string `json:"manage_token"`
@@ -553,6 +647,11 @@ type BookingCreated struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Short human reference to quote to the clinic.
 	//
@@ -566,8 +665,13 @@ type BookingCreated struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // BookingEvent defines model for BookingEvent.
@@ -610,9 +714,42 @@ type BookingList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// BookingPolicy defines model for BookingPolicy.
+type BookingPolicy struct {
+	// HoldTtl Seconds a slot hold lasts.
+	//
+	// Example: 600
+	HoldTtl int `json:"hold_ttl"`
+
+	// MaxAdvance Seconds; the public books at most this far ahead (0 means no limit).
+	//
+	// Example: 10368000
+	MaxAdvance int `json:"max_advance"`
+
+	// MinNotice Seconds; the public books at least this long before the start.
+	//
+	// Example: 7200
+	MinNotice int `json:"min_notice"`
+
+	// PatientChangeCutoff Seconds; patients cancel or reschedule online until this long before the start.
+	//
+	// Example: 86400
+	PatientChangeCutoff int `json:"patient_change_cutoff"`
+}
+
 // BookingRequestCreate defines model for BookingRequestCreate.
 type BookingRequestCreate struct {
 	Consent Consent `json:"consent"`
+
+	// HoldToken The `hold_token` of a live hold on `slot_id` (`POST
+	// /v1/slot-holds`): the booking takes the held place, which no one
+	// else could take meanwhile, and consumes the hold. An expired
+	// hold is `409` `hold_expired`; an unknown or used token, or one
+	// for another slot, is `404`.
+	//
+	//
+	// Example: ht_Zm9vYmFyX2V4YW1wbGVfaG9sZF90b2tlbl8xMjM
+	HoldToken *string `json:"hold_token,omitempty"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -796,6 +933,88 @@ type Intake struct {
 	SpasmFrequency SpasmFrequency `json:"spasm_frequency"`
 }
 
+// IntakeCondition The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
+type IntakeCondition struct {
+	// Equals Example: true
+	Equals bool `json:"equals"`
+
+	// Field Example: intake.recent_physical_activity
+	Field string `json:"field"`
+}
+
+// IntakeForm defines model for IntakeForm.
+type IntakeForm struct {
+	// Locale The language of the labels.
+	Locale    IntakeFormLocale `json:"locale"`
+	Questions []IntakeQuestion `json:"questions"`
+}
+
+// IntakeFormLocale The language of the labels.
+type IntakeFormLocale string
+
+// IntakeOption defines model for IntakeOption.
+type IntakeOption struct {
+	// Label What the patient reads.
+	//
+	// Example: Heat or ice
+	Label string `json:"label"`
+
+	// Value What the booking request sends.
+	//
+	// Example: heat_or_ice
+	Value string `json:"value"`
+}
+
+// IntakeQuestion defines model for IntakeQuestion.
+type IntakeQuestion struct {
+	// Field JSON path of the answer in the booking request; also the `field` of its validation errors.
+	//
+	// Example: intake.pain_severity
+	Field string `json:"field"`
+
+	// Help A hint under the question; may be empty.
+	//
+	// Example: 0 is no pain, 10 the worst you can imagine.
+	Help string `json:"help"`
+
+	// Label Example: How strong is your pain?
+	Label string `json:"label"`
+
+	// Max Scale only.
+	//
+	// Example: 10
+	Max *int `json:"max,omitempty"`
+
+	// MaxLength Text only.
+	//
+	// Example: 1000
+	MaxLength *int `json:"max_length,omitempty"`
+
+	// Min Scale only.
+	//
+	// Example: 0
+	Min *int `json:"min,omitempty"`
+
+	// Options Choice questions' answers, in the order to show them; empty for other types.
+	Options  []IntakeOption `json:"options"`
+	Required bool           `json:"required"`
+
+	// ShowWhen The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
+	ShowWhen *IntakeCondition `json:"show_when,omitempty"`
+
+	// Type `scale`: a whole number from `min` to `max`; `multi_choice`: an
+	// array of option values, each once; `single_choice`: one option
+	// value; `date`: `YYYY-MM-DD`; `boolean`; `text`: at most
+	// `max_length` characters.
+	Type IntakeQuestionType `json:"type"`
+}
+
+// IntakeQuestionType `scale`: a whole number from `min` to `max`; `multi_choice`: an
+// array of option values, each once; `single_choice`: one option
+// value; `date`: `YYYY-MM-DD`; `boolean`; `text`: at most
+// `max_length` characters.
+type IntakeQuestionType string
+
 // Location defines model for Location.
 type Location struct {
 	Active bool `json:"active"`
@@ -848,6 +1067,29 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// NextAvailability defines model for NextAvailability.
+type NextAvailability struct {
+	Slots []NextSlot `json:"slots"`
+}
+
+// NextSlot defines model for NextSlot.
+type NextSlot struct {
+	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
+	EndAt              time.Time          `json:"end_at"`
+	Id                 openapi_types.UUID `json:"id"`
+	LocationId         openapi_types.UUID `json:"location_id"`
+	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// Remaining Places left.
+	Remaining int       `json:"remaining"`
+	StartAt   time.Time `json:"start_at"`
+
+	// Timezone IANA timezone of the slot's location.
+	//
+	// Example: America/Los_Angeles
+	Timezone string `json:"timezone"`
+}
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -883,18 +1125,41 @@ type Patient struct {
 // PatientBooking The patient's view of a booking. No internal notes.
 type PatientBooking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
@@ -906,8 +1171,13 @@ type PatientBooking struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PreExistingCondition defines model for PreExistingCondition.
@@ -922,7 +1192,8 @@ type Problem struct {
 	// `idempotency_key_reused`, `version_mismatch`,
 	// `precondition_required`, `payload_too_large`,
 	// `unsupported_media_type`, `validation_failed`, `rate_limited`,
-	// `method_not_allowed`, `internal_error`, `not_ready`. Clients must
+	// `method_not_allowed`, `internal_error`, `not_ready`,
+	// `hold_expired`, `hold_limit`. Clients must
 	// tolerate new codes.
 	//
 	//
@@ -1136,6 +1407,23 @@ type SlotCreate struct {
 	StartAt string `json:"start_at"`
 }
 
+// SlotHold defines model for SlotHold.
+type SlotHold struct {
+	// ExpiresAt When the hold stops counting.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// HoldToken Secret for `hold_token` in the booking request and `X-Hold-Token`. Shown only once.
+	HoldToken string             `json:"hold_token"`
+	Id        openapi_types.UUID `json:"id"`
+	SlotId    openapi_types.UUID `json:"slot_id"`
+}
+
+// SlotHoldCreate defines model for SlotHoldCreate.
+type SlotHoldCreate struct {
+	// SlotId A slot from `GET /v1/availability` or `GET /v1/availability/next`.
+	SlotId string `json:"slot_id"`
+}
+
 // SlotList defines model for SlotList.
 type SlotList struct {
 	Items []Slot `json:"items"`
@@ -1320,6 +1608,21 @@ type GetAvailabilityParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// GetNextAvailabilityParams defines parameters for GetNextAvailability.
+type GetNextAvailabilityParams struct {
+	// ConsultationTypeId Only slots of this consultation type (UUID).
+	ConsultationTypeId *string `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
+
+	// ProviderId Only this provider's slots (UUID).
+	ProviderId *string `form:"provider_id,omitempty" json:"provider_id,omitempty"`
+
+	// LocationId Only this location's slots (UUID).
+	LocationId *string `form:"location_id,omitempty" json:"location_id,omitempty"`
+
+	// Limit How many slots, 1 to 50 (default 10).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateBookingRequestParams defines parameters for CreateBookingRequest.
 type CreateBookingRequestParams struct {
 	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
@@ -1403,6 +1706,15 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// GetIntakeFormParams defines parameters for GetIntakeForm.
+type GetIntakeFormParams struct {
+	// Locale `en` or `es`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // ListSchedulesParams defines parameters for ListSchedules.
 type ListSchedulesParams struct {
 	// Limit Page size, 1 to 200.
@@ -1410,6 +1722,12 @@ type ListSchedulesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteSlotHoldParams defines parameters for DeleteSlotHold.
+type DeleteSlotHoldParams struct {
+	// XHoldToken The `hold_token` returned when the hold was taken.
+	XHoldToken string `json:"X-Hold-Token"`
 }
 
 // ListSlotsParams defines parameters for ListSlots.
@@ -1516,6 +1834,9 @@ type UpdateScheduleJSONRequestBody = ScheduleUpdate
 // GenerateScheduleSlotsJSONRequestBody defines body for GenerateScheduleSlots for application/json ContentType.
 type GenerateScheduleSlotsJSONRequestBody = GenerateRequest
 
+// CreateSlotHoldJSONRequestBody defines body for CreateSlotHold for application/json ContentType.
+type CreateSlotHoldJSONRequestBody = SlotHoldCreate
+
 // CreateSlotJSONRequestBody defines body for CreateSlot for application/json ContentType.
 type CreateSlotJSONRequestBody = SlotCreate
 
@@ -1563,6 +1884,12 @@ type ServerInterface interface {
 	// GetAvailability Bookable slots
 	// (GET /v1/availability)
 	GetAvailability(c *gin.Context, params GetAvailabilityParams)
+	// GetNextAvailability Next bookable slots
+	// (GET /v1/availability/next)
+	GetNextAvailability(c *gin.Context, params GetNextAvailabilityParams)
+	// GetBookingPolicy The booking policy
+	// (GET /v1/booking-policy)
+	GetBookingPolicy(c *gin.Context)
 	// CreateBookingRequest Request a booking
 	// (POST /v1/booking-requests)
 	CreateBookingRequest(c *gin.Context, params CreateBookingRequestParams)
@@ -1623,6 +1950,9 @@ type ServerInterface interface {
 	// UpdateConsultationType Update a consultation type
 	// (PATCH /v1/consultation-types/{id})
 	UpdateConsultationType(c *gin.Context, id openapi_types.UUID)
+	// GetIntakeForm The intake questionnaire
+	// (GET /v1/intake-form)
+	GetIntakeForm(c *gin.Context, params GetIntakeFormParams)
 	// ListLocations List active locations
 	// (GET /v1/locations)
 	ListLocations(c *gin.Context)
@@ -1665,6 +1995,12 @@ type ServerInterface interface {
 	// GenerateScheduleSlots Generate slots from a schedule
 	// (POST /v1/schedules/{id}/generate)
 	GenerateScheduleSlots(c *gin.Context, id openapi_types.UUID)
+	// CreateSlotHold Hold a place while the patient fills in the form
+	// (POST /v1/slot-holds)
+	CreateSlotHold(c *gin.Context)
+	// DeleteSlotHold Release a hold
+	// (DELETE /v1/slot-holds/{id})
+	DeleteSlotHold(c *gin.Context, id openapi_types.UUID, params DeleteSlotHoldParams)
 	// ListSlots List slots
 	// (GET /v1/slots)
 	ListSlots(c *gin.Context, params ListSlotsParams)
@@ -1933,6 +2269,70 @@ func (siw *ServerInterfaceWrapper) GetAvailability(c *gin.Context) {
 	}
 
 	siw.Handler.GetAvailability(c, params)
+}
+
+// GetNextAvailability operation middleware
+func (siw *ServerInterfaceWrapper) GetNextAvailability(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetNextAvailabilityParams
+
+	// ------------- Optional query parameter "consultation_type_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consultation_type_id", c.Request.URL.Query(), &params.ConsultationTypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter consultation_type_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "provider_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider_id", c.Request.URL.Query(), &params.ProviderId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter provider_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "location_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location_id", c.Request.URL.Query(), &params.LocationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter location_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNextAvailability(c, params)
+}
+
+// GetBookingPolicy operation middleware
+func (siw *ServerInterfaceWrapper) GetBookingPolicy(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBookingPolicy(c)
 }
 
 // CreateBookingRequest operation middleware
@@ -2612,6 +3012,54 @@ func (siw *ServerInterfaceWrapper) UpdateConsultationType(c *gin.Context) {
 	siw.Handler.UpdateConsultationType(c, id)
 }
 
+// GetIntakeForm operation middleware
+func (siw *ServerInterfaceWrapper) GetIntakeForm(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIntakeFormParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetIntakeForm(c, params)
+}
+
 // ListLocations operation middleware
 func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 
@@ -2910,6 +3358,71 @@ func (siw *ServerInterfaceWrapper) GenerateScheduleSlots(c *gin.Context) {
 	}
 
 	siw.Handler.GenerateScheduleSlots(c, id)
+}
+
+// CreateSlotHold operation middleware
+func (siw *ServerInterfaceWrapper) CreateSlotHold(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateSlotHold(c)
+}
+
+// DeleteSlotHold operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSlotHold(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteSlotHoldParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Hold-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Hold-Token")]; found {
+		var XHoldToken string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Hold-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Hold-Token", valueList[0], &XHoldToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Hold-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XHoldToken = XHoldToken
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Hold-Token is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteSlotHold(c, id, params)
 }
 
 // ListSlots operation middleware
@@ -3246,6 +3759,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/slots/:id", wrapper.GetSlot)
 	router.PATCH(options.BaseURL+"/v1/slots/:id", wrapper.UpdateSlot)
 	router.GET(options.BaseURL+"/v1/availability", wrapper.GetAvailability)
+	router.GET(options.BaseURL+"/v1/availability/next", wrapper.GetNextAvailability)
+	router.POST(options.BaseURL+"/v1/slot-holds", wrapper.CreateSlotHold)
+	router.DELETE(options.BaseURL+"/v1/slot-holds/:id", wrapper.DeleteSlotHold)
+	router.GET(options.BaseURL+"/v1/intake-form", wrapper.GetIntakeForm)
+	router.GET(options.BaseURL+"/v1/booking-policy", wrapper.GetBookingPolicy)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/cancel", wrapper.CancelBookingRequest)
@@ -3269,389 +3787,452 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9u20ij+VTB67kztPqQiyfKbPHfmcZ2kTVunOYnbnp6qPxEiIYvHFKBDQFbUNv/eD3A/4v0kv8Eu",
-	"AIIU9WY7aZL6j05jisTLYnex7/tHIxaTqeCMK9no/dFgb+lkmjH491dC3KT8Wv9TziYTmi8avcbVmBGp",
-	"6GhEblM2bwSNW5rNmH4npjxmWUZVKvggZ1QK3ujxWZYFjVhwybiCtwRXNFaD4WLAJjTNGj2Vz1jgP5cT",
-	"aZ9O8/SWxovBVGRpvBjQOGZTxRL8+V3QiHNGFUsGVDV6jU6rcxS222Hn8Kp93Gu3eq3WvxpBI00avUZr",
-	"dMpOkuM4PBoe0rDbPT0ITzrH7fCodTjqsoOkE7eH+l2u6A3shsYqvU3VYpAwRdNMNnqNibhlCRmLmWSN",
-	"oDGlKR9IdsvyVC0avWP7RNFcr0hv3q2o1dYf5GzA3qZSpfx6EAuepBpSstH7tTFmOU9hI0kq48ZvQcPC",
-	"r5GJOcvJkMY3RE6pBo3+MWZcDabjhUxjmg3sWi3Ucpal7JYlg+ECR6dqIPJBGsO6hYSJ9Sww4mCUs//M",
-	"GI/18SY0zRaNd0GDC6WxoPFVnvJrcvn6BRnlYkI6rc5hE3avUnOiCVVsIEaDYZqrcaPXaJ+etMJWN2x1",
-	"GkHDnHGDcvo/BreasZg0gsYozaUacDphjV7jnNNG0Mho8eR7MWW/64nGguu//7vd7XQPDw9b7c6BXl/O",
-	"RixnPNa/fXf8j8uwe9V51QgaMhMWz+QsU4iNajFlA8CDDmsnrfh0GJ7Q41HYZUdJeBofDsMuPRjZ3/Sy",
-	"eQmnOmGrrXGqe+jjVDtuDU/pySg81sN09TAntHsaHmjMOmodno66GuCZiHEV8NFxrDHQvBV2WfsoPKWt",
-	"w9BhYYueArKI2zRhOX5k1xaeDk9o2B0ds/AkOYrDw2Gxbr13jXt1624hLbwLGlLMcoDZnA3xCzXTxxwL",
-	"PkrzCUsaQWM2TeqJ6qTX6vS6bQ2AW5ZLjUS9g3fvAsspLoAay/zinMAJkqFhJj7D2J0rjGgmt2ALBRlX",
-	"qPRwLRlO81TkAzlNORvIWX7N8oWG0TTlNBtIxbiQqSxRJ59NhpxJSVJO1JiRjI0Uydg1kSmPGSkGWU2y",
-	"ZksVmp2wJEW0qafTOWM3ZUJ9rQkiZwkZLsjTvEleUcWyJkH6nebsNhUzqQl5I/keHYet07Dd9ch3QvN4",
-	"JpvxmPF1ZHwJr1Uo+WLMeImQD9otIOSTE8DITKjBLvRUg7NLOJhUkZCzOZkynmhgABilIvNUjUmqJJlQ",
-	"Tq8ZUeIGVvp4o32WNxqe8gBPudeYqME/Jqe3/5p8O46z04x9/VzFX7/N/nnw+pZ2fpr98/dni8vf/9F+",
-	"ef142326t51lFYb0111ujr48ZvJ9KlWZk/zAGZlqZiFGwPDpNeMJ9ZlGqpim9l8f2cf9SH4L2fSRMj87",
-	"OXQXQvWk0Pa734IGZ2/VIJ7lUuRIZx4lv8Y7v15CnbOhlU+tcHBPOXU7Yn28my1F/+VkvKMUqjHrwqPs",
-	"q8V0Cat8yiea8n2cAiAyC8KEyThPpwCoXuO53gq5TWVqZFRKQCdBdULwgKQ8zmYgy1KiJXs21/fRQsxy",
-	"kk7odcqvtZCfzHIk+EnKZ8Axu4eGZWzJfgzwXmrhGU+otCtAjv/M0pzJgRHG8Tki+Lug8b3hORXYcCJG",
-	"I0SQFRChSZIzqemg3Wm1yM9pJsdpzshX2W0SkDezVDHSbbUC8r2Q5Jxfs4zJgFyck9NWq31sOeOWTM5p",
-	"L6m3MJVO2O+ILOcTlqcxffK9kAMzF2DAK4TJSjuZgdkX8tFW9si9HoWQj1c92M36BaSfi2HGJhdjyq/Z",
-	"zylPxPwiE7JqeMDfyRxeIDG+URItEn1mMbw2wNcG7jUkJ8NMrIASU064IJng1xrZGcGPEyJ4lnJ2RqYZ",
-	"o5KRmGYZqChxlvI0bnpSVrd1qvmbytjqJcKF1WuMlZrK3pMnBoOaZjCDvU+mCAb5BBcR4iihGcUD1IuE",
-	"TaZCacr5ji1es9kSqLw3yA1bkBzfWQZWWrw4uGGLgXuxBC5vuPA7tiBzKgnNckaTBdHvm5uVCzVmuTMJ",
-	"DUWyWAmplSvcEVbeBsIbtgjNOD60+C3N0uQqp9wwoDKo8Geiit9rwIQvDUovORCdO3xKOdG7ZSQWepmK",
-	"JRrFuFCAW3hPsWQ1UOrWsitAcIzQG8MDxptMqB85vaVpRodZRczSP5KZ9+syIEC0K79SwhT9OxlTqalq",
-	"mtHYWHFF7sFBA2sNEGpWsSMI9CJCfwQDAOB7VcnSyIGrpadd+KS5Yp7mTfKUckpeswWTDW9vvugJy3oT",
-	"j1kyy5YEXmmfr1xXTKc0hsu3HdzzUoJ38fY4OAn1HRN29dWh75nQXR6jkw986WhcK4nbSISjXExKF1HD",
-	"/qIEPj8OWwfhgX6OPBRNSIzD3drptVr2StMC2in+PWfsJqELELe4/se7wH1yXP6kfdA7KH+ixrNcwke/",
-	"waEaUaF0oPqZd5hIBY1e60FP8tMUL3ItzHEQ+9tBw6I+DIFy/Cb5wxM/xJQZylJ0NDpPJumywkTh6WrK",
-	"qhXuW1etk2I+J37qof6nzImc7D88Zsdxm4UH8WE77I5aLDxN2jQ8ou1RZ3gQd5NDVjCN84y9JedmZbkA",
-	"foEL1bu5EjeMv2ZyqjWainakf5KEjhTLSSauq1uLmZTOUs8W346HX8fpD+m3L378/UX7ZfpCvuCvD+OL",
-	"F0cvbqb//Oni29MmW3z7e/Lzi/SH9MX8l38n2cvO5dt/vfn2tBl3Mj6cPG8l//w200B4OwV9VYP4tNUC",
-	"2Tlncuxmy9XgcPJL1kr+cRr/szP8z3fHP6kD+e38hH8zOm+zf3Vnr/HsRqNP4BiCBuxrYK6jrxjNWd54",
-	"p49nzGjCcoj0uKDxmF0IrnKRgRZTskfoX7WkkKQ5g93KJjnHiyrNUrUglMs5yyWJprNhlsYB4SKM9ZBR",
-	"QJTQ92fOgNtp2KDgFb0YhS8FZ+ElVfE4gps1HrMJ9YJQGr1GdcDiYpUq18SnN/Lsil4vr/oZV3ptil5b",
-	"W33O1CznLCE5m+ZMK9lom9kbidyKQzIgCctTrbxCvENkTIzR/qol9hsH/Ubtupy8qF6zaUYXKPGWVxlp",
-	"vInIfMw4UeNUklTCWqUSuV4DmIJyQ0MamLgRkFa/kCSqiLlRUOySXtOUnxE61DslIOfOU8kq++CzidZ7",
-	"9TK0lru8i9dM5YtzTajLq3/DtG4u9brmNNWS0kjkAOh8YYxQNSA7aAWNScrTiZ665eZMuWLXFjntljEQ",
-	"iSbGfmutIkbbptNpZtzkVpT6739LFJfddE4QHNJkUJh3SzKgL//rI9BiH8q137754WVZ7msVstFXNPEM",
-	"xjuKfEOahPbjdz6g/lfORo1e47+eFKFZT/BX+cTIxAik8mFc0mwktBLrdhMCttTvKdACLiVTqsYB+c+M",
-	"5Qv9AHkCmdKcTpjmzYUIPKW5VptErseapFLCARcW9kJZQTxfcUyV45FWrjAGtLq921efWEPbu63BVXyx",
-	"BC5fp8Z7SAOrUEGCIj6AszmJNJcBPuXxTct56pZgXnsC78D8z0U+TJOE8Xth8ciNUsLhVBJ9FQlOOGMJ",
-	"MhG4A4i+EMoYfFBg8HNvtB3xt1jIQ2Dv+UyNGVcaDiwJyHCmDB+koxGZsMmQ5V9I2AuZ0AUgcyKAZQIS",
-	"vuCK5Zxmz/Jc5PeCb2pGGjAYyteZOZlx9nbKYn2Nwc9ExPEsz8uq4aHPIuzCiGT5LcuJHXVnFRmHCfH7",
-	"h4D4j8Ve/LU1yUt2C5QPZpLhggxpQlI+nakzEtM8TxmoynZFFv41FovdzgAoKq0bZy1TWGkyefcQQPK4",
-	"xBeSwFlzZQwmiWDIVWmWiTle3wX/ONM/gdxkDHQAp5dCPRczntwLRblQgxGMsnSNoV+1WBoY0cvU3y2Q",
-	"86VQxA60I0JyoUL89CHA/FIQOYvHxQZ8mczeZzIgNJOCUDLPBb8uhW3tA3Rf0UUmaHIlxPc0v2b3AvIU",
-	"xxooIQYZjLZOZtA8acgIVWQipCJHh4cHR2S4UEyWgN/2WK9ZLFFCEDvBjodg1hgqIUIc4qFwvioQiVtz",
-	"Qcr0d0aydJIqsnfUJd+lX2kWkbARnWXKnELOnMvmOU0zdj9sNxL4YJLKiVYWViL9nEpnDMf4y1TBw5zR",
-	"su2u3fGOwVstGeFydz4Is8bQrfEhzkHrSKgeFfQMo6NZ3/AiM3XPaAYGFqvhQF6zUP+DUJ6gpL50aK/R",
-	"qXu/Y5t6Aw5yO6J3dm8YT4yAavmrlpVIyondeOnQOicrDs0bfFf68YYJ3TAPRUPe+Rm5OpVusUQzOLgy",
-	"0OEEh/CG5bdpzCrW7nvdE+DxqJJMQhUdUsmsWpAzGo/1dGUxxmNWZmX3M3LrOwPX8zB3Biw8WWj1EyQY",
-	"ffuORmlM9twGZ9ztDZnTlRCXlC+MPinvBd+cKjYAXljxPwmhL6eFu7jOkNA0ah+0iEStuYzcnjdh6fPd",
-	"Ia1XFtqVPQSwX2uBxwyoWYjeTaE18ZmWz4kY2b3pnUbwVgimg6ri5P20SX/y7A+wrh85namxyNPf78mg",
-	"Zv5AJdcYaslDsJWheOFTblmaahfn9mN5wB2PrLScB7EHoI4eEDR5oupuvHVxzhKtbVnx/Uc+zUXMpNSE",
-	"gpaz+93ZaO3TrN9dqbXC05hKcuCWNUpZhoQBqgj6QOAhCGQQZdFE+2nQmOjlaiGvMZlJMFFQc3LwBrEh",
-	"RO+CYgyMWWmW41HqhhoyNWeMkxZck+1WaZRYZGKWl76b8Rsu5hx30Hj3m0/anrDxk4PL3UUNN0RohngI",
-	"ZFlaWJNEeAYR4XTCJNHQWpRPiuxRsCWBFUkrhMIZnIx5CQ1LhTlJD7V/RkrQkoSCzXAqcq2LKiEMSsrZ",
-	"FJ9dsiSlNsTuHvTuBhxM9IgDE5RXJ5EkC0IlqRquykLkoU/6bmwCY9uAv52ZgBsnhHFCGOB9SfX67gfr",
-	"MJUkqm42anoqNHDt81mSqme3BvrTXExZrlJU3GmsRD4Acw04waqm4p/HgiRpQlJ1RiI+y7IIJCDKBV9M",
-	"xAzwiyuJaqAGvcFD9A5pwI9EPgG/ymyWarrRg6CIhL6Xiuk6aFBYpvtMS1mhSic1ToSgEWeatwzSaY37",
-	"A36y7MQ3wJOYThj4CYBlOZdAp3XQbDXb7YPmcd1cFt+WrOljkSsynk0oBzFJb47gy2dWwWSTqVpYEw0l",
-	"UyrlXOTA2+GiatZNaDxOf9RgBLLKlN+K7JYlZI81r5uwRcG1OJWyROu0cAb7AbopKIcQmY3gRyyontrS",
-	"a3I2/DeL1RrU0eukcSxm+hRGIzBZmbUAG7kTcijDTtZRU4HvwHzQL2FVo18bxX6CKvrXbMseg49rgKMO",
-	"IQr3i4Bv9TKLJdhclDLZmWwT7x/bbagAQYPmOcW0Cj9+fokK4LnRWhjR70IijKNmYTIgqcQftsCRKjxh",
-	"C+V1rIeJvRPKS/0u5YmRRWf6gkfW0iRIyJLIsZhl+qLJmJaTwbwPvmeUPIxHDHB+IGdxzFgCFzU+cfc2",
-	"/qnGuVDKPREz1aj4lIsANUutA6OdWz/ywLiN3d8mBtF4c5deTxh4nUuf5N6zJT9e0Hgb6n2FtzSH21xv",
-	"sAzG7/Vu3ni7rfn5ud16zW9XHhyWfkaolB+/RhiZIAEDofIrrwy8Ltz+y79DuMSFg13Njz86QFYmFxlb",
-	"O+rTEohrXnjtw1sjpecQXybThC52oFJvqKdImmVSrdANDF5LKJWBapalaujnexHTjMQ0YzyhOdEvgT5n",
-	"I+Kj6m3nBTWVbttGHR5ei3D5DsiE2hk+GYOYpRpGVoTuV7f24vzlObE/27gAmP0LYmOHyruri/3fxMjs",
-	"3u0y7AbXnJHZzNIJ1YdWbXGt2qiqbQWgLYctBVht8X4ptmqL972wqurZvcpozCQEZ+ojchEE7eUIAj/6",
-	"ajsA1F3tbgwHzfJ+ytBYEQbnb6nu/L3kkWWppyi0onGVWktpExfio0ldPkl1xNfwnFynt4yj+OTCe7X8",
-	"mDCtlaB9Y6P45GWprCPVC/NaJf3kgZGyyERZt5YX+FaRP7rEHJyrFsAOb1UE71oUL7I/1qpm5rVyuoYf",
-	"SeRnbtSyyC2jHSxbtDmW232EL3tZEdt9hi+/K+dNbHu+Ln9z+Sg0ukgmtViJlgcUgs6AY2MwhtZgS8Fa",
-	"qSrx7oOa0KIaMi9Ow+3dwc7AvThkh2wFCVh8KrYT1NJjiQRK8FrDF4qEVZqgn4JmrzzSdwVRqpfGbsT5",
-	"XimIg7Iqx2LObQSbteVpPk7ffs/4tRpD4ETrQQjMZXNuYh4rBRJHA8azWUkSqm47VSnuWjFfh/A/sZnN",
-	"2wnnpeNHIrvwBqv5+ZUdv4rkFhhrkXgjCtbFLpbzHyMyzWZoH4n8Wht+TKLg2YIMF+jAhHEhT2nrC+3z",
-	"vpfKFUpqgi1zpkADj/4ZGqCHoD9FTfIGyAvgK3hs+CSaGW0QX85icOMjm3zoe2ylLYu41zT1/2cmlAtk",
-	"LVLT3uMt+KGus+3vli2ulN0ukArqrCHmO1pvryqheMb8FuF3ejK4jSN4J7qbtdYNteVZwVbO9VdXxka+",
-	"CwkbUXpbvUTLFwP/VighO4SDmeBnjddgcCJ7lEQlvIr2S7bvyBxn5F8ZRQEM//KIxyy+YckAIvxdoh6I",
-	"HgN9scKVhOJ7gTzwb+P8awR63t82nUP5Plwiiq2VuK35tRKDOxLorpiy2oTroUIJDWusuua5jw3+HtzW",
-	"ARc3kWGBu14gPiaW+NxBLqRik93khvL4b8yYtT++chPVf2tmr6z9IazRJZa0yciFI24CaRWahWG1LL3V",
-	"kkrObBrXliTnaMvy4jsckl5xYcJc+mVZ5nO/PS12sfSZt6vqb69Lu1z6Enf9gtcupgBC9beX4g3CpPrD",
-	"Mwej6i/WNvvbcr2tB8CqT9nBsapm0UelAt5LK6vE/mMONiZcff3sijy5bT+hnvG6VqLYRpN7YFXI2mhr",
-	"hCO9AVok1UuCTuu/tzX3o7HCrjtTkauyoh+WxGzvYrbr8F/YiePrud7occ69+1Y/NDfAuXrKZOxzxDfO",
-	"hlfRvedsGPUcvs3T5JqpMxJBhZioZ4T1UundMyue9zAZ0LzDOIQAFxvFimxYasYmuu64S73mn2GY0qNX",
-	"ZszSQxRO/C2vkLIjIxpH5P/9n/9LIneh27/dfe1eMNdVdFZ9u88jc4vr38rjWuEgIk9IZG740lsi7/Pl",
-	"2e2NGzWLVwN/3qC0xADGsAuEIDO3JEgqmi6cb6rZ5x9AQdjtiEsmp8rR1Qgt5odl4cJ+sSRZ4A9VsQKf",
-	"Lks+ZphlsQd/sEKIh2UofWy8VScp95+2qxx9hSEUEn5jhtYwmymF9lCyF/Ub/UZE4ozRHN6Y7O9kCB24",
-	"eB7HU11MZDFG57C7rbXTjmvKSy1lUjfbR13DSzDS15SQ1ttq9Br/X7//37+2w9Pffm2Fp7/9cRS0u+/+",
-	"Vy1zX+LBeGJecu8OIs4qN9cPUxyA4AsBuWFTZQt0F7kG41QqgZzPg1q7DvK1Ky8ErN3EskpFN+/iMV8s",
-	"Cxe29h69zhmDbOucTVKesFyS4QJjuDyT3lCIjFFuzKGlSnEPMNubyzf1c62sP1c9oEsTY2ty3/eibqcT",
-	"FQnq+3XDVySDVXP9tuKkqnUal6xfUMPhj5pdlZa+JPlpJcE5NgzgZK11dbkYo+f66x7W+bC3FLKwCITv",
-	"SFxTr7HGVlNbwHEpfJMNXToCAVHIuxH17cUZS4xE4Y+0xVmieZCCPLgEpVULDOyhbXPid9KgKgfvc9Z6",
-	"7lx3whP6FoMUuid+0YPa47bnWJ4JvnLcabcDLFP6hmNYdQLbAPgh9PYlMr27Rag61APd9TuwiU8PW2qw",
-	"YwmuRu562Ov65/GiFFMNTn2U71zwhRIQr7nGdYz39trNV9DHrKcOf56nLEtcJYHyNkwOSHUXRRqECSor",
-	"J0oY6aMUf4+x1lEprUVrCab+16/t35rAaKP9NckUZd9ZNUVm6fhdwsryKVAAPWZWm8oX5cHXZ9lsAjfC",
-	"rVhBHdy/Zhwicu+GYFhj7Y/aYsoJXZiqyTK9ZQGJfvnll1/Cy8vw6dOybWmnsEUlaoIn6YbpzlySuJan",
-	"F4zmJpEu0hu482qq4M6hrqwSGwAt4YZYijpc5fJ/kwkljec+QUd+Kp0LvyYM7yadTlcPhBnNCSNDBuUm",
-	"NJEsXJlOqF0Aof4Qrz2mtwzy0DOqx3S1O8H0ZqjOGoaAYrzPTKVhS4dTKlXdgitA9MKyzT7qgPkNo5nm",
-	"OFUgrvIWRuLGFHwaw5eLMpmJm420ZEauW8yLoijzOspZlvrRFf+FJGgPJUCBqeCySXCDJOWIl6ngJDRB",
-	"PZm4vsaIwZqrslQRupbhQJEa8yqZU1lhOKUa0puUtKUq00vxozTlaGNukT0uONvXV0q7RfbmQvMIrJxu",
-	"MoW9dRwHxcXc3lC6qqaw9fLGmUVCLL2aA46XWYQmDIOro5ma5awu5Lp9n5DrlRW2l7IpIFOveIPsUb4g",
-	"YrR/hjGRiMpYMnUGVLWVuPcqZ8/M9Bd27CWRL2jMePqfGXuBI6KPxe0n1FQZCqPuh1MBhhZX73xDGKx1",
-	"9PgKUlAwCFu5fS7ypIKXdWXGlwS+jXLYqrLky8vVb2pecbsg9v2CakROMjoUs7xeKS+VN6+lQfOGLHDy",
-	"YQ74tR53dMnUWCQPe7BLldjXL+SNfv25e3vJlFDJBa6OvuasgnVCpN/6YHs9wvU98PX5O7ZAuKtXaNmg",
-	"UOmMsCQHbZlvsSyw3iW7wrcXeNJnkWyxxjJgD+VOFgHvbMq22jUw3FE92wWSAUEFogaG0TZQ9pZ21N0E",
-	"9NXwXgfmh7ALODq6uz3ADvEB7AAfGY40tznnGnhdp/xuStiKVOM36GrUPwYkppKFKZcMKqXdVljCirK4",
-	"6z0b74rkyhKLcw8r8mNnI8JbFdqNUIdY5QTFXX0BWMBpcN+FBw3O5qVRyrBvd7Sce9wh8ZjmNFYslyUl",
-	"s36q404ZETubALa0ncq66uHnYkh2VFeck0KiznittTw1ZmluMuZlk0RoUoHyZdYntEdBW2V5n2M1c63E",
-	"omtrQheoLIJucEZSMIhYuUdrmK4ora3Xy3CUlF/bBgIlowg6bpdTLr0GMUvKoacGBFV11ZMI/LYyd1MA",
-	"HKV6pLfcl+ZhHIx+ext/Qux0U9bsNvI/rzGOP5btkbPjaDv5PIvZSh147uYMLVvHHID8DQYVdLHLXUNL",
-	"a/MJyw2pyjmF5KWoeKof0wzvl87x8SYG/g1SImpJpM7m4EULV1qLudbfNFfjPFWprOkGHjRkLLLU/Lu+",
-	"g7iQiompyM1LYLbcMt6mbsnf2GU+xVXWvfMGlnnuLXz1W2+KvdS+5O2v7vdXes/QJeaN23Hdez+UoVD7",
-	"CkKm6P1TEyvKyevnF+S0e3hMTNkkkoh4NjE+oWq8RcJqpdEh1JGOxylnRa0d/XaPRF6d+CggkV+YDeK2",
-	"XOFr/aurxWujvbI0hs+SGZZTYvBNtQmRfgOeGYO2+zvlg5nEb5Y7OGEQ2XKvMHy9ti+W/qRaQRVer63P",
-	"qd9eKnwLr9dXz4LRq7Xe9EO/NCJ8PwFD0ECDC8ol42vlYtsWnmD+j4qCLZOZVH1eqteij8rIVwWfrOn0",
-	"tHXxpW/KZZfY22lGORq7wbeghUis9c1j5mpkC65oymVRDDsgb/7xvamkn6kxVNosSw67t5xaFt1Mcbwl",
-	"X5fISXEaWM5bBnWV27a24nmu0GUb3rYGu5RLRWvTBM/Jj69feAmCKVQlHC20RF2BuVebyrpR0d+aQxNU",
-	"4zxOyrb7xpPb9hMj4YTL5TTrE36rUtM3V1evCL4AeFeaAfuALbkBTGG42rTIoFrjy/TF8ZxYwNb0qOXd",
-	"rO4ztlzYahdAl+cke8btHtGhmKneMKP8JqoA9s6NzTYJCbZwHgDQExEM4QbI0+uv96Jd2vYWmx2NomWw",
-	"Pk3lNKOLGsvmcj+1GpRbk22ZpfzGRVSZ6mcBSUdQfo38wLNFEXgGL92tCppFUw/HSv3edjHG2iNbY3+1",
-	"R3Qn++uyzrcE5B1NaauPwAWRlg5AA1sfDNn78ccXT0F/4sR60UoJsvt3zVjZ6kyq29zKdovjrjuVhzDX",
-	"OiK8u7nWDvEBzLV3NsGaI9p8EEu7M3XP7hpEVWpW9kdtjU94xdQtBn+3S1uDknX6xjQvVcPON1v5ygv4",
-	"rXZ/nt9vS5djKQFauDai05xJOcsZ1o72+jJPKAYRaRKjk0EusoxhPd7EVDDFqixjpLNdFC5/+a+KpZQe",
-	"F8vyH3/DqPohfxFXn1+6xfpPnws6eW3XXXrd34P/w0u3H/9poTIViZ13w62V6XlXY5S5QWrdk3TClnvb",
-	"7z9whl4dZvl9R1eReLUwC/7iWpNKcm1Cn2x3lhVx8669pceGawuN3Tml72NJ0St1LN0Yk+63M10ZaoeZ",
-	"SwbkWESZSbKXQV1BzdP3H7yCYNFMdVVAXu2ivCi99esr2rPebX2uqeuW16jFdWwtvvkyTe5Wm84uq4IH",
-	"HgGUjtyD81oxz67+bqnLHu25GPZ2sBTNhckWZMpyR9QJ5ss1ShFbrU21Au9GwqtOeieCXR2dtQMVr6uq",
-	"6ZN2hS7g0tcyLKPxuALCMyyKSUYCWlsJzly4JUgU8AkizxcmHySANBAnauhPGE+krfbkXmY8KR3QFrHu",
-	"WzGdhwrq3cxJ1oT2ou0G6sBExarvsZr7840JfWuirA4R0Oav9gaW8pDcpJ6FrOMcD6GKOHnhEy4FYffw",
-	"AXQhn+/uwj6rbObulH1/gr03ka1I46VZZjiY3Np0ej9SXIkJZrjdQibOyZyxm2xhNmEDCyxVfyHJnGZZ",
-	"GGcivoEIojMSMZ5ENjUBE1GW/SuMJ6vqR0MvjXSiWeQ33/QuLyOy1+mS8X5QHvOMRJ1ur9WK8LYorgpI",
-	"k0gTnl6Pq8EPph2+53Tf2/u11UaX+5+dX1vhwW/7vV9b4aF9pGfY/18rS1Ss2gMmOtbtorwi25DfX9G6",
-	"BdWuxLXmX49WP5vXqhzFfm63BOUy6nlKbaVp29y/CgnjBpamKoE1GKMyaFJAA+JqEQSkKEWgH5vE/oCY",
-	"QgRlyNWG0H8A5evzq44dWaiR0LiOosAkaQyZluFaJcDXc3LDYlaXALTqkxpT5YmMFiFK5e1QgsT0ngUZ",
-	"a+lQ5GQ+FtIbaE4lSRigyJ0M2LtWmNk2+EHTiI18eCBdq66QjadmOUeHIUT/tMtHs4qmH1Tb+usUqII2",
-	"K5fx8wtycHBwStCdqDBLkUJgumTqrHSvDKhalrrrceITUOQ8JN8JJveCwP31gWWMX4W6DyLur+gG8cmI",
-	"+gXLWebuQy2ZsSQyXJXmkGGcynSYuWq609kwS2NQw+vCCKyBXUyh27sZcUuzeLG4H/Dz4sFXdiCzhwdS",
-	"VcqMqdr4E++0cu/JQkAxHn+5qyXoTnfD8kGWE46WQ03EnIiRYtykj5ExnU5ZyQmS05xl0JlQcDWGf6EA",
-	"DyGhKfxfE52m+W1PsLSq13aC8uNLN135+c928vLjp2Yp5acXbmEaGFDeq67kn+9YtQE1YFhJnGfINDcb",
-	"U3RV7Wj0N2NLSw2ZuDZV+WqU3zuEja7IdYDsCZvrgGluSykPWSXpN08VXc55WIq+3u66uHOa1+tUUfKa",
-	"xWy6slqMyDYGwGJ7JP1ireRk92K80jCiMyaXDqKWSRYtn+6ambIz1O8W874FeHf0Oq9O8bANCOwbAXlf",
-	"SR/3RYH601+bJAKDPYiAAKzoU5YQHFiXBQRIm4p6GOwHns0zEuUW2aJe4QINUIYI3C15RiIkgpTqF3NG",
-	"E2nlDJ6414xmL4mv2MuATGh+IwkXoVbvSy30YE0mgdbivJtJ79AjxZVcp/4ys5A4N1O4Bz59uYcXxaQW",
-	"jFtKKVVnA/SrVcJ1o6GKZMz4O0xXqi0NsJXzg/kiUrT2k6Y6gul7yRM0kKVKEsmkhNIMtVfZXSsD7UzX",
-	"S/hpevlhklSdlz5mUq6KXfn25yuCb9jQFUNx0bkJvwb1oke+gr7ctqd+fYAs1HuUg7RmnnN/jiwdMX29",
-	"k5T7bdkdXp62ai1UG8JwfphSfemXInHOiEz5dcbITDKylwsFhhPX3ci8u99cGSm4PXeDppOqUgkdobal",
-	"rFg6SPjjajFldogq+yqda2n+0klUwbZcW7bApJ8LW6jdwERwNG+qGZP4rzlLuP23Gs9y889RnhpDKFWz",
-	"3PxzBl9vt30z+6Wd0fx95SY2D3725rfvFMswT57b1Zi/3xSLsk/M2qDbsulZ+kafqjHMAtg1ERR/Pbf3",
-	"+Lc/Xy21I3pjJWuPlqC09qsf3pja2jM1fgLBYKacbfkXc05RbwXtkf6s1TqI/XOHJyxq9vlPGGUucls9",
-	"V0JJXkNdZK99SIyziAwXxJic9jGUH3AZ2BmiWql/Nja1TvlIeJU0PcmuMc2o0gLOskiHLLGB1wCx7xHF",
-	"6GSpeFupepwrsAy9qgkk9phyh7NcmAwfMtUSVhqznqeG9/mcDWWqmKnNTEap3v4oZ8y7WyXw9C/tLDZC",
-	"/csz4i7EPgeFHpbu4lGx3cvSnV66r88I5QsMXseOw30eU06wzFIqi6yZPu/z//ovoo+acWWCz/TDL8mX",
-	"X75Co0Iu9Il9+SXZi6mimbiesYD4JdqdOOE2sY81Ibnoc2K6eJPz6luEcjlnuTSGKy2ymBD1yBZIc9lv",
-	"0b4eSW+REigAqpY7TWFM9JdfCh6zL78884u5GGCniqRcDwR3S7WRkrlV9BV/m7J5YHIXMWbSglvvAwql",
-	"wTBAYLAq7hrbF4H21ykmJhOIm4u6ra4mEg1ZJFMHWADWFvRGSvRGvmaKUL0OORa5CjPohrd0l66gOrts",
-	"AReWHqUmerSWbTTJa/9NSfBGIwJAi3ca3HQrWMv+GZnmTGp849fYbHxMFbgDTPkvPc5MsoTk7FbcGHFo",
-	"PhYZs/JPs2ZpYqYi9wXCBV8+K0QrPSMtRWtD5o2W6Ix3K80L44NGGsC7LDMJGmleSGD6KLVAJHvEiOBk",
-	"rxDB9wNfBid7q2Xw/UDP4cnhZG+VHH5m5XBbb7YikOuByjL5vkZYzP7BcwViA3hCuT8t+pFrpqTGz4PI",
-	"MgRI+5H6j2dwnpBPRFK9mtU5eH2+F10IrhhXoRYaehhqh0zFpoX897+l4NE+riOyiWQQVY3ZctguKSAR",
-	"Zn1EhurlisS9KBaJJoafXPJTn2P2k6kuHEDiTl2u2j7kbhiMHVJbsJEqaKMGrCLCoXrk1z/6WMew3+iR",
-	"frnaYr8RkL6tboi/N5vNfuPdb1FAZlr2I9+++eFln0+pGkPCmKgpCWlE3rpKj/twLH/aRKQ/yYRRrof9",
-	"E5PhyJ99/mcYhu4//XK31dJv0kzfd5oxvPnhpakmqdfxBCZ6YnheMR/QYmFDntJcE+Kf5dRIYmZo6xlS",
-	"KcEPbKrJ6yk0MOOcQaIRzfSKy6mU9vsD8iehxd3DkoAMZ1gbDhBzQhcQV5UIvLf+JF4Gph2kS/50zDdN",
-	"TIi7YcF7sF9EdXNxAhns66GK/E071ClAFBM5C0ox5S2wx6P+cOeMTrJTQidZk89ZpJaaNbc7ekUvRuEl",
-	"pHeSRDBbXFHF5fWbXFD9/lJaqB1Nn0gJL6FtIBg50kmqyN5Rl3yXflW6Sf6sSxy1Ax6SP3EgvSZp6nZE",
-	"PmMAhoAoUptnakbq6I16KY5IxGfu6KEM6wi1dJpr6tIaBdN8T8CWl+jfDnxShqBBaK2g0aL4Hc0IppjD",
-	"dmsTaO14GosgztwkwWqJTuUL66R8rf8Iz/UfhWz8ZyVvFsc6BBqecfZ2inuRLNfngex4D338UD4Tiplo",
-	"skv5dIZnUkmwtSPqE8aWkFSznYQqOqSSkRnPGY3HUATRUgdm4+ov4VZ4UaClflJcwdU0S9PVovq7fg7l",
-	"2gnVn3vDhd+xhRPAoAgdyq1hPBaScYIq274WPaYMr3ErWPX5DVsUxAqyFiCcfpRy0umSsZjl0nQiRWEC",
-	"im64oi6EXlPN7fUXYqawyCmICtza09zQbjJKknQEfMZQSgp36Gm0Oh/b3q4/TFU6SaVKY41fJssVQWpb",
-	"IFmIPfkjTd5Fbu2U2wbIpe7HpfYGfW7JOyJ7+uIE7qfoNZGzeAzk128c9BvRWam9sk1BNeMEfV7wKmm9",
-	"MxDjo9/WwvS+lsLOry6+qV8xVpsmqerzlHsE1sPbPGOammcM4dbWFzV1tGcwIep2TqIzrRv8/CTq82nO",
-	"Rulb/YFNCE8Q0b6MkN1pwY8vLKOz4H4FxT2tZoOyd5ZKJQmUO42A5iKy1w47rVZg+Ro5bFWEZBKhgTZq",
-	"kqsx63OHPjHN85RJEnlW3KgHcqTWOTTEzUOtXGiNsGxO7nMsOLTKqkwurOJl1u3JhKaZhZ6e5qzPQRdA",
-	"PVXA53rrLLGwuEo1xVixzoYOpJK4cIJyGIGWRW3lIy3U/3h1gcXn+jwqcjeu2se9VqvXav1LS/cxzRhP",
-	"aA75FMiMS/HZ5KlmjjmgkZYZIU5aC4Ei2jfubZuY4Q21kDWhi7bi2Vmfa8iQUZoprVLSTArLa6qBErJJ",
-	"3rgYJAzshMYsEMnXb2hVUy+iEhVZN3u56Boo9QqzTfRJ0DgXUuqVZ+n1WIWS3urzMvRjD+S1uyhA3EYP",
-	"osbwcS6UylgCWQ6+LVj/jdzRFps6s/5/9KD1OeMJJOIj8M2dUvNhk3wl4LS1Iq6p7TSC8+/z0i2FFhqT",
-	"+WhNKSVbidGkyfmrF14z9F6j3Ww1W413AUQe0Gna6DUOmq2mqZs0BiPXE6yX8Lv+9zVTdXU/0E4QdVqt",
-	"iMzHacZs4jrouakks2mTPLWSjxIzI/nYy63ZgBVg2f0XSaPX+Jqpb8y00P0RUVzP3Wm1rJHJ1ierCCsl",
-	"115R7Lkhbmwk3YRuMtmaytFg16op1lTamR71EFdVN6Rb/RPbg90UbfBsio3er78FDVNsoNFrfJ/eMq5n",
-	"0FoZeLjpNdg/f7BQkmiUfDJhKk9jufJwXpmlaswEg5P5wJLLq1xMmBqzmSRKMzz21mZ5EvRINjUmYSkN",
-	"LjSOShC2lutoLB3gpVnaxgPUEz+ZZjQtH13jv8g3z75/RcZKTa1qIwdKKJrhVlzXk+ECjTWWxtVM0+9/",
-	"katfXj2r/RyoleV9XvPjH1gP5X/3G18/u+o3Ahj5f/cb1c6H/UaAU/3vvt5Tv/GOdDuFrZR6ofzOubiE",
-	"TZfFaVRPAsFP9qxa0Gq2mt3994Ft3swTd2YrMc6wiuaCTrKVaKep5Icp4+evXpCDZsvZIAi+NtTMyLhX",
-	"4OBsIRcUoAN9J/9yfvl9LV6Zcd9MWbwbc7ArLs6n3sGIjuGl4ka1+9nDWiic7Qd68SnNUi3te+uveFDq",
-	"OYodu6iX9PDHfKVXWp1o3UmDerE93zfF053GkmqZ3qgsAYkOWwdeK6km+VG/gk3ztW5KhjSjPGaOr6Ap",
-	"rRYDXuPCPrKbAVYFRT80EhOV09Eoje98kvqrg81fvWH5bRqzH706LuuQQC8y3e5qAdttkqoQeqavvmJQ",
-	"YrcTYod1GRDO5gxEvlyqJoFoACJ4tliq0GTtuTKwFutNl8v3qVTnemnPcGVaWjEGMr2V5fYC14zI9HcW",
-	"kLY+n04LIu71ddMAM1vhhwJZrMTCXeQ1JAbZiMXOpojFd8EK13Nsgla0XkjJNGe3qZhJUCS+qKgoTXLO",
-	"XXEo8x1oY51OtGoDJkbF38GmMhK/3ZeOTIjPr39Uu7L3tMKEzf9dY4TO4VX7qHd40msd/AuDThhXg3QK",
-	"r2jhs90+aB4XVYV6DTQPemFR1qu4oh6xnrhxOjphx8lRHB4OuzTsxgdJeMI6o7BNW8PT+CQ5ZkcjcD4D",
-	"W15asoEReFSMPaqhj7S6wUZreMyO4zYLD+LDdtgdtVh4mrRpeETbo87wIO4mh6xRA4JDo5BVQNA+PWke",
-	"tpvtVqvZaflAcL4KEqKDiRThOgVE6sPmYKFtissJD9nRKOzS42F4Ep8mYYu1Rx16MOzGh0ktQBqHtDs8",
-	"iDtJ2GYt/eWp/vI4CY/Y4ahLD4aduO1FMeYiYwNUopKGxq1SCFeDLb4dJxcvjl78+8X88t+/qMurZ+ry",
-	"3z/9eHn149Hl0/Ojy6df0Re8tT0/LvgABKLV8OVzIC4oCaTfNQwK+HJ3G778FU1s2Q74pL35kx89azp+",
-	"tAUnf25N5/BFp7PNNEYT0Wz/GVea399DbvDUD6lKwPKuCYC3f0NYxyNEFQlZc0E8e2uNUta3h7WY96qx",
-	"t2jQcf498Owbk4lxn5Zcp+h5KvlFnf/XRvlS6w52o+JXRTRXUmjvWbbsFG5rNqwUm0yVRMvDLqo/OLnq",
-	"tfb9Jnkzg+0wVM80m5nlzJrHY5EnRV8kOA2w+aUZ6vuVKxGOAKN/mFRfiWSxPRMHtu8OscADvLQzMzSY",
-	"A/2ojhX8twiGbcQiz1mswrHIJQuHkIO5CKWiUxBTtibyUtn7d+UoJ9dT5q5XGHyBkseqddg3n5Tj6Lbf",
-	"QPW7JSb1PbRrgiD4D8mX2lvwpVfoPLoS4nuaXzP87nCbyZy/6JIlKbWtI+/D2rqd083fXglxSfnitS0q",
-	"+R7sM5CvUOKKarzMFMVMreaKr73gCRO0YNzOfpzHkGWCX2uO1yz8O6oHHhrrWtNs0jRmw/iKpDIImlsL",
-	"da0bBUQKrJIfa66Xs1tGM+kqLxE/FNPFfZBUyhkzVlSUSmdcpVmfQ6F/dDCvDyNbYloaRPfkWgbKjj1V",
-	"QkAbuRocTn7JWsk/TuN/dob/+e74J3Ugv52f8G9G5232r+7s9S68qFIlbitu1K3NRdEED32b7kjxnxrx",
-	"vgciRPRZQ4UYcF2rt772HI6uiiT+u5AxfPo75wuIe1hh7Wzc+xKasI0XECjbGFq/PcqaAOR605MXPuGi",
-	"rpofUNK9t7QKNVmBmkJs2+e2sR41/KSdehZ9YcRWiNKA3iRfFOYK8DI66Dnx0vZihSYLfb4HIiRax9Ki",
-	"j+v+mfExYgUnzlgii4yFtp8cBGN0OlpePHeBbsVybLwbYTwx5Y8SjOL0gwDP+hxz7NCXjrEOc5onsklA",
-	"okebZWS3YTW4qI5tI1heFQr53dl37NrzOPa93HxnvRhZbbLToOFkFo9DTbcsD/UP03GuNQ2tf+/C6Ss9",
-	"hO7K6e0wxrWYnIGi4Z8bSz52bfQvvGpWYJMfr1ixR2FrgcZSRJFvT7nyAvzGVJL2chV2W8v9V9dauoxp",
-	"Xs/mogNzLQmDHcRam7udTuGs/akaMFUOrN+mjHexzdAZqrZFcNPKYcXNoLmT42sQ1SEwlllLnPoPTWIY",
-	"w2cr0GFLbWmBeT93lePwFyYCZs59M+Aa1m6Y33YmiUpgNYQk6q3X2Br0Y/N6n5vkIXR1Q8A0pA2B4wNC",
-	"vmZTk06UCr7fJK+KqGpaGWUpxLocX50qWY6vJnsQstTnCVMshvFNLIyR8fWlg0sDAw6EBiObr2PoRqS9",
-	"Msk/d2fnHtw/ZnH8UzMOvGRzc48/Wgc+oILh8igqSsFq3uOFB6x1jWPqgFcZJKaY0ESGTM0Z46blPIbP",
-	"KRH1iJgyHmgFvc9HsywLTIl7U1Ch6K5u45+w2Ei1GHTQ51D6BZiQvauiyxcvBy9/uHpx8Swieza+rkPG",
-	"++im4mKO3AW74/d5dHn+z8H505/OX5a+aHdaEAi2T+iY0aRJ3riKKNe5mE1tX3qmhdGYZqXwsSKDw+6g",
-	"ZyqVqnwBllWI7qU86XMX04XBcF6iLwARO3dkQgVE5AnLcV79eaCn4MUAtpiqiUWlsBC9Xu87r2pRn/c5",
-	"CA5wHU3ogsQQf20AQ446GAhnBPYzODpXdRRPNJV9bhIfIFpFAG82kXEkTfAqSDFUipIff3zxtEnOXeSl",
-	"GQVSA/XgGNXawrVdQPbFdc/YkSrhjy7W1ISo7lEo31EEliaLfUxpi/RALLwQXOUi6xkk1dgXxvoXNB8N",
-	"czGXEM0HZW0gvFPD5IaxKYRMDmcK1aGcGSGFWWC4NKQe5H5hxhcuC7p3Q3LHi1H4UnBmA79NbGZ00OqS",
-	"l0KRS5GkoxTi7gEPuIA9BKBs9bmxZVmpG9U1E6CtGQMYqHAdJsCOArnD3ig2/+lzdzH/W29EUX1Z68MB",
-	"F7aAAOPEOnMBBnX369dMnfusYYO/2iuc60Ite6Tcf1JLCVqdg3K/Gom/kI5wCvzGxdT5iU3F1/JN6V9Y",
-	"D1gDfNkXXlOv924bLNf1NZGqgMJIJ0ogDVYodDVcoH72LlBpdx8MKtg6BhiSjYdaYuDY32R/pft/Rbmv",
-	"ug2wdtKKT4fhCT0ehV12lISn8eEw7NKDkf3tzp0DarcGO7I31Rc2gW79hsq1zer2YVcbng5PaNgdHbPw",
-	"xDr+7W/vYR9enPE2+yhXZavbx3F8NDyk3dPw4KRzHHZZ+yg8pa3DcNRlB0knbg9b9PTB9nHuEhWQd2k6",
-	"y7NUM0GPUbk75Ay4rhfklTONZqDpcMtg7c4xOaDYeomNr9h8v0EPRqdxh7X7jcZ7CFHRRI+cFkqLlHka",
-	"nB/8Wl8ucVtSseURG+XI++6hCfTAOIy4NTylJ6PwWA/T1cOc2FNvH7UOT0ddVqnitzVulEoabksYXuXS",
-	"tl/QsFGXPwBBMO8BSie9g5YPpU6CcApP9LK7etmnw0Madk8tnEbdjxFK5qw1whbN4Gu7/L/7bfsQF192",
-	"qFEPv/JlXnC62X4ZUMsM6RHopiTXrZrWvP8EXrbvvgsaml9s+gbegSUe1JlCtdg2MWIbkSmPmS/5mTQk",
-	"T+aD1sdaqPvr9nEXZfvjM1yCWFOYK9VmJeYTtFmeQ4YlqBlCq1JBjf5lUqxx87BvKxK+BwNCmTB9s4FP",
-	"0c58sNQNc6X5UiNBuYjJF7JavwPVZ1thA4JvTW1wDEYCLxKczxeQ9E5vmLMfWtsB48roTfo7a+RGU8SY",
-	"3rI+p36XVJN+kSurUHsWDrs6U0J+z+ZiLiVrFzHiUBxhWQI2sVQ2g3FgCpxTrOQA80sSmfrn0RmOZ1qh",
-	"YCNgKIeuVeYIipXEi8FUZGm8GGBKGksit9dIawCF5h91Wu1oWbUGJubVR7H9Vio1UCCWbY5h0KaJKne1",
-	"acxBoStwKNS4ptIJJDW6UievvSTm2uyx86LsiUl4T6I+tyHEZA/N9e4nrGPwjeCQj7uU/9vDdVMDhFSS",
-	"GzZVWHVff7GPmrNeI7KnnI3AjI21JPR5a+LDuU0fU8w4B5dkKUUYs4aFvSAgh1rPeK2VWnJOcgbNPX34",
-	"I+v285ZVCF0iFizpETxGcmHzeVWRPQQTa+LQU2KSpkvk6JlUT6W1fc4kmVOTs1CkKZvD5nZRkCqIlFQy",
-	"OtwwNsWl4t40LCUxRhiLMTeYfq0/7nPG43yh8ZHMeKJZNHy5lFq8dFJwEBpiGCV0PTOWUvh8D41KtQE5",
-	"WL7TZAvaG22DteJ8RTa4nQjtW9dCJCQeizRm+wGZTSEO//Cwz70qmAisUhb3VinjyMvqcsZrE8ONr2r7",
-	"pPCVik0Z7CtUm6O4nXS0WHlKu0MbiX44Clu0PezEB0mXHY6qpUwPN9QERIXo7l4a14RwrT+jjAemtOv2",
-	"bo0Vn2/hn2nvGkWAlWm33dCFeX3nrRQfLpcmw5+a5DvGpjW8/8xEf0CZDbgEAEErcm0N69okqRafuC/e",
-	"BdAkBVdWJzqYu+YLCfdLtbIAieqEkSd/uPvtHWSf1OF67YeuSliNYn9XCbt1uruEjeVoC5r9ji1eA41v",
-	"xBsjc76o+9a0WfLzr7Yc7k3ls3cP5bcHYa1aZ57sodvIFJcPiJgpmSbMP3ojnO2DkFx7s4ApvLjUfV7a",
-	"fAwovo+r0dTcs0fhKQtfVar3rVYYfBpd63+sZQBpbifvmSTqwHjRtHAyH1MIj1z0uZwNJ6kCbvcSpNVl",
-	"dge6fLWC31mRjbGhNB+Iv5CKYcvy1flUdpNTrvwiLN5cWumGhGOI2HMdG4w4vlzp0Nk5p1SNC2HADbil",
-	"/8Dnit7df1DX57luKxV4oygEASgxK+y01ZqOcyr7PLZ3lc2VwdPQ+5eVgoggodac0BqpqHLqW4Jjogb/",
-	"mJze/mvy7TjOTjP29XMVf/02++fB61va+Wn2z9+fLS5//0f75XVVVDp6YGux67hlejmt5+SIJWbDu3Dw",
-	"6oe1jNws4+5BH93Nn7wU6rmY8eQ9MLWfgLfM+YPxtCeoCK+3i1jKxXe17uFsAaB+FgYAuy4TwwV2jFRq",
-	"/TVjFLL4sdQgBN6KOTPpDlBV6cWzl1eDi2/OX379bHDx49UPz58XgRB9Do3orOEJKAqMD2j0WFFXztQf",
-	"U2Oq9s/65mKFmnbSsUL9cU2pumVTQJ9XbAF1yh4A6JGJPjLRlUz0rhomF68ZNc9tIOA7aOepxsu/NHLz",
-	"qPGcsQy6BDGlWB4QjjGmLAezmNW8tmOxiN6luMBqQj6W/jgD9+dkqhbOJuDOj0oS/aH1nXf39UAiO8qo",
-	"qUm47YaxmZCZwlTWHgwXA5ODibjgPZcTV8BkhW3TKd1+Y51Sbvpxr11yxrVGp+wkOY7DI3DBdU8PwpPO",
-	"cTsEL5xxrQEiK3qDzQVoygeS3TK8FY6D4oQ1H80xxgdbLJkmFFwNpuOFTGOaDSCmDb40rR7gzcGo6Ntk",
-	"Oi1B5xVgMejjVWwgRoNhmmusbrRPT1phqxu2On7NAE7/x5xKM4YQGLAbDQzdnXPaCBoZLZ58L6bsd80W",
-	"x+jL++92t9M9PDxstTsHpuGAYVlldiRNK8+/o0t5sxO5qL1i6AJQHSt4VjHy6Kp14n/5gAKWm/yDi1p3",
-	"t2Cg8IC9hi9AdNjW4HCx/CWU7Qd54sqJE1ubQ5Y+fBgLhhAERCIrRZhWv8IVwuRZypmzUdjb2RjXIIzT",
-	"MlvwvWkR6tE4cQ85/sK4nx5Ski/8WNtJ8xNxy7aR5TWeWKuUZsF9bqybcJ3XOxOL3y23I3t+Kck+By85",
-	"YB9W1wTUZBnDKkX7Z25KGFPkXjy2n6gNhrky2n4hiftlrWPuXIlJGvdc2qBVV0xMqvUfiQxzUJwOo8Q1",
-	"00sL+lzkpBwUa1wueriSg9cFUWO4tuubYfWXJZ+tSWf0UknzYjQbn93nqxQnOqeL9crRvqnpak8ZfWnQ",
-	"cQnIe6MvtDbrxaLgow70qAM9uA6kOVZJyzHUvG102045UBaT32sa1MdlFdM3vWYAlns9im73Et0+PjeW",
-	"u5aqrqzA+FIhBVXz/Z1kw4m4fZQLH0QuvBS3zJcKq7LXLlKiXOuvoteMJ7RUV10ymsfjJnluSorHYjJM",
-	"bUrY+cunTRL9J9KSG9adN5V18NIJimgrOtF/ad1e4wz2i+HLhcmw+Ic0faGy2iyf71NpWdfGkpSQR2C3",
-	"jjW+UivLrMggMBrzjiELRTfs9UuYj7XGBeRmIugEFhYyRulU9rT07aXokIQu+nzPJfAEa+q/78NQfKnW",
-	"+8b8pI35SNtlbGzcpjPVb7PPot1VQhc77LrPbUH/PfbWjLa/IRVpY+rRrgBAfcdLxPkEE3DcbsAl7SXj",
-	"fFpJOM9zxkKo9Y3MDOORa7hUEWcITSd8pgXdZzXXWrXn/6zYaWbsmtVetJtPIE9Y3vPSYsleQU+BySOy",
-	"hX8DFyuZ0MUXss+RkwNlRGFhgY7Inl8vGGmsXDqslieKXO3MEfU3Nft6rBL8/qoEYyg7vWbbhuiZWq47",
-	"Hu3mCrCWczxWf91U/RVaoAJXGhYyTUWck9C0u954h1XBoaYB9bIQtIhooorUYprGNMsWJJnlWBUFeZp+",
-	"2OzzNy7uF8KkqxaIaTaT2PzH9P9KTat926Owz11lAs9QiIVSbPMt6KPFZHRGIilmecwwox7WETVtNyII",
-	"Vtc78WPmVuQ1YK1FFDHUmKo+H1OTfKA1FyVMaVdCyZxmN2HK3YpEkfybcizs0OeuqStUQkiZxB58mIA+",
-	"ZAsByfdTGqdqAWkvCGIT5mdsoKsNd/VJAgUDIed4KIXpTW+Hi1K7vl65922qmsRkEdS1EaOSrGtNlgi9",
-	"R5BTbthC9rmMxRQMma7wGcj/frk6U15ew9EVyt4Y3/4Y2P65BbYbH+0uUeB3DQJ/P4Hs21rYdjetrbGp",
-	"2dD1cij69lmSwYcKW68NUDcN7baISJdPtgxkeLAg9Q8jKzzGwu8aC/83im+/tzT4FUpwWG+U7KGEZihq",
-	"v14krFj2gEDXmvdGsywrqBsg7wQ0kM/wBjVp4qb5ZArti0cpg2sylbat5BlWFIJm8n7fWCVMh9htbHlF",
-	"dPlu3kAo11Tv10uTLT1YW3Kp9TaIDxkF/aC3USnu+Y430sfOsD9QWLaj4a/Z2swSo8ZBeZa1NZDLROli",
-	"DopskrIh/cz0e+5zyA4XMwW11YqKMeS17ULr0akTj72OuTawwFYug8az6Jx2/c2hSS0+g/a1ZyTHPvRY",
-	"Mw56PIO6gynubhrO5mZcvZ5y1w1vCdjHFXTRyMSpRdtwkh/h3U+dmSzZqb780pwdwGqqNZ00Zl9+2fML",
-	"ergM5YwqBgEgK/on74ncMOf9JvnZtHlOlemNANnTpjQBFM87Ia+8Dt8Wi5LozLZ+9vsXa7wovd/nz7HB",
-	"eJPsPWVxRqErvrUijFnOsDkC9ecPsHXpmPV50Yx/mHKI8ZnmIpnFtg6Axs3m/hrtarShFNLB6hpIdw/I",
-	"VvgPv7kLVLQVpm0mFrdFAuYzUz3dxS6Y7xtfgQJ8+foFnm2n1TmEwrYjqBox0uxBCA7SArTuM6xhsBw9",
-	"e3q6S4SDoR8kpr82uuHBbzvDTR5vvUqYRXsLqden6+eukswn6NA/2W2vluU9iHiAVGUudWE6M8aKYM0h",
-	"ub2QvzE/a2X05v/7P/+XRC4aOwoIVdAqXqUTVzPU80aboOBy4hapydviC+IlUjmr2Iosqjor4vq0qU9b",
-	"O7hz1wZ3zMspPK9c+h3E1SthgrH13QydhsCQnnLyLeUzmmu1+iPL6dnAPPE0i9ApyxA/H8bbOt2Gn9RE",
-	"kP39rCMmNH6DclXPK8csvgnX9U1cZpD6E5YMUu6V4rS+NZrn6S2TOzO9l8K51MDMhVwwKFggVgOz3UZr",
-	"GKJe1Qv+mdpLHrnBXbnBA7T9YPFNCcdLPfc2EpjQCKLYOgLzCAopzHxjdfsPSkdm7kdCeiSkByYkg1no",
-	"QPdyoHaiJriLtpHtDSW5OosPQ0kb5XKc8JF6HqnnoakHEItQYjD8DsJewjTjZ1tTj3nf9bagBBWs0m0I",
-	"TWMYUSJL/hJN+Cku8m+tCnsHW6MLwykQyRhZiFlOpnmqcYrENGcEyx2k1LYcAyNqTjOM99lJLTYHsXvy",
-	"1yNXeVR1t2WDBsnuxQahGd2GVJ+pHj6E8rjW5yZGhYYdEJElLlB8yQO3LivnGc7+t3ToQ7yPYhPcMY2V",
-	"yAcANshI5bMsC8xTM60trBI01tWHMYAa7FInZpSLycDW/8CZ4fND1k0O4s4wbNPWadgdnbDQjWYzYxtF",
-	"KRn8Ugk3VMPgZQE6Wxf2XbC85cYh7Q4P4k4StllrFHbp6TA8iY+T8Igdjrr0YNiJ2/oUSkCBz+tActJr",
-	"dXrd9oOAxNsHjHE0QsiEnWGbht3W6UmoBw1troqGzFq4OFHcg4x7tEMfCp+MVoXal6kH6b3ZeIzHWIqp",
-	"glBq5G87MFAuQjkW8x1shlwM9Bc1BsMkTcCpHYsJ+/DWjkua37wUb8Zi/qixPcpWD6uxadyC2AYklu3J",
-	"a5uqNJd3rEQTQNGSlF/3uVe35I5lXfrcNPQAoqTQAhiiWpcKvGAGi1Y4IARWn47rwlmbwhIQDu2dTWNj",
-	"kyQqir6cmIBiFtzn5dYga4vtYF9MvxeF6/UREEicGWHG7MaCOfsBdCHB0C6jISPo1qW6/ODX1NQgcSkS",
-	"2+rA25SR+Xsqwp9IuZNHrnznbIG/a7GRz7uWyP0vW3HLvPTMjTVAvMvXvyEgXX6DaQB7XS/dK7LU51kz",
-	"zyZ5BVebvf7mY9HnttFwmpMhoznLbbkqpkx0s5kAGv0oIVYV+bjwFnAFq35QzTzVjBSZfV1f4NtUpsoF",
-	"uk5Tzoic5ddMX8xQpCLBXNqc2dr+YHtMJ/TaRBcmM9zQYJLyGcR1dg9t38XtypKaC+qlFlisMbrsVqrt",
-	"zmU589I2lxbUaZkF2YlDWFVXr+pEr+ow7g4PaGfUZq2kWNCVq8lHRiLLxDycTVcvBqrL7qD/Vs99Zbr5",
-	"Kjx9oB5zf2gIIgpD//ner7+9+205g3vVKjySvFj+cXVG93mSaLn3JuWJxip/4Cb5mQ2Ljlpo0N62WZsn",
-	"SWN9dTTnmTc1aU5cPXRYI4huTuD2fBwgsAmeLVbn/lbPsHGvqGo2f1XUH3aSz4ek2vtR4rs74/77zIJF",
-	"uXSDQLB0kHffy9qk2I9b/Pv7BdzBuRC6zNc2sbWVMsf6/EQUJJClIUdFVo5VV7xHxmLWjZzujF+CiqrJ",
-	"XwuKWjqaqTHjShMASwyv2wPZhJbkkv0VeYk1HGyjurkErM8tVfFjYBm1gP7ADOSDN3zZKItg7uHO1Lox",
-	"H5HyhbU2YZahzTYkq5INz9FeZe9RAjgFkr6pu2LcRZhlMKd5IjfJFJg58blS5N2TzS5KokYpNGKNJH53",
-	"cnyfeWEfC2uxaWJ/NYv5AIlffzehxiRg3V2osab5rewn7mWyV9SwN0oIS/ZXG1NsOaz5WJAHM6Z875b+",
-	"vowopgR8o9dod1ot8nOayXGaM/JVdpsE5M0sVYx0W62AfC8kOefXLGMyIBfn5LTVah9bL/yWlSENv76k",
-	"+tYYjVIo424LgmolesLyNKZPvhdyYOZqLBtEiiX/lCZMQDIVhvhlKb/RkiY0zh4uMNHerlEz/iNrWQ+7",
-	"o85xeDJsH4Ue72/VGUu2WOL2VhJ7oBusIw4L/wqjSOYhnaWvAhE3mUDsyRI0cxQ0ZIdtksjCs+gkTwmW",
-	"aHxx/vIc6Mq6w0r97gtxY4UBw5VIus8NbTDTv5nvTSV3wvx3O6PV+zQ8ZF75qbXXvTuE3df/aGz4BI0N",
-	"WUF0deyiegvvalEoeGHJquCqGlcsC85xT3lCHtCy4LGWjfqLV+76szIk/FUswIfpo80AbAYbiG6rikVY",
-	"KtvcbYGrzE4K2htl9HrJdNDndbaD4vMl08E145qYSsaDsz5nb1OpoFopvHXD2NQIzaYS/JYWhs+EMh8s",
-	"tsQTVg5WCSvt1cLKHcSO92lh+Ct5jrUq/EW859GY8P6MCdsJLTbCbyvTgXt5m4gLz0bQ59sZCUy2W2TD",
-	"9KNVVoNXbtXvy2qwS79Tw1Of5k3ylHJKXrMFutlTBTz0je/v3UWXttvcoEu7Y/krdOmpdxQWz4rj2RhO",
-	"YKACdYdstHhgxg5cWbZsAZYPLChDUbbtcxrHYsYV2SsQBtVtUK8pJ+7+FZwFZEnd7vNtQgbsZu6lcdvD",
-	"92+xHdHm3c5o8z51ZXvs20Tu4Yu7r/9RV/4EdeVpQS517KB67eyqKxe8rqQru0D1D6Qre0xho0Ru1/a5",
-	"6cp/FQvwYfqoK4OuvIHodtCV4fLZpB8TmrM+9/TjpwxepwrT2hIzpKNK6rxFqAnbyrCWPM+Kq9o195KK",
-	"LrZTjz8TYryrbJEzIzF4soWTIRhPRV6OOLyLKPE+9d+/ko9Y/fcv4ieP+u/703+3E0RsKtFq/fc8y4h7",
-	"y6ompmeT01PKNQm2qZ6idag3bvINnOuxOd37a063zgpgO2sBgPzoDKgIMNglZwJz+U3Gftg5bh+FXdo6",
-	"DE9HXRa6EILRCWsEpUaVW4ce+J06tzZdQJZeKaIcMyGh/2ql16rJkRT4/DhsHYQH+jnmjSL4GE/Ahdxr",
-	"tfToiub61mud4t9zxm4Sqql0Irj+xzuQZjyMwfoFW7N3S0CbO/85Cn5s/beh9Z/0mJJlnAWjWm3QQQ1Q",
-	"Ekr0MWcLYtL00ixVC6LYZArNurUuJ3ghiAXOUNnnUDNgKb6NYN9zzPuY0ywL40zEN+COMc2TWZ/XNOA9",
-	"I4zG4yICQ5GMUalg+sjH/Ihkgl8HuACDzhpp9IsGZ41hSSjo0prRKfak2XoX+D1IudjH2hlVTRgIpxPI",
-	"n9N7AXG7FBjy7JblC8dJ8fdUgszuMmACwprXzT6PzA5+bf/WBAqMmgQOB1NM7PmSCb1h0MsPZPIeRBn1",
-	"edGbzyECJsdbH1e0Y7s9izuN+7mANL+4FDm3zcL9DET9GyznajzLJZyWeTMgT1kMTQL1tXlJc+i74MTk",
-	"B+Tvfx+eHbhPjsuftA96B+VPlDkPzejf7czV36f90i/0sFbpcOi7+/of7ZefoP1SFuyq7varqg3Ofpkw",
-	"W2y4fOBP4TnaQ+wl2CRvwAySKi9yQCq6CFxfojR3lpAz6AOa5iSys4KnY8hioS/ASEtM2zNlXI/HlDea",
-	"TOysH7v9srsK+MljBaqlYn5QD3gjtgcrVOJtFNyvmfocsaz1iVw0Pkwf8b+2I95G5N/Cam5Z+ob0s4BY",
-	"qTzq85xBrSIcYD4WGSNZKtUqjYJUFYo+B42iKFViJiF7sbnFbAUOs5t9e+HQLGc0WfS5F7BmSkOZMc5c",
-	"KSqnsXnRbvrv3H0Noe5bXjtolvtMGMJdtRj2VoHk7Gsvz+CZBu63M452xUTMhhlzbd3rFZZOjXB/FB60",
-	"GncQtN+ndf+v5H/Wuv+58sG/sXX/LmK6M2Gsru5njViqzICM19KUgoppxnhCc5LQhSSR1rsh3iBSIurz",
-	"PUilk+AXMH1Ea2xTAYmzdDrFiKbybH0eFQp99CSyZB7tN0nRN71nFgWNKg1fR/tSAM/6fC5mWWLNVaWq",
-	"TDZzurhrYGdUEfwG67KkHBQPMqUSbzN5gyvG+2jGFXb/jMzzKCASorOgT50xJ7k+q1ATMNd3jEm0lrZY",
-	"YZOcG6PbFxJAlRnTHniZb9hUERrnQkoN7yy9HqtQ0luvyiHZowTMFWYYXL8kVOFjNA5mRHAyFGpMZJow",
-	"uX+ml6qBMaJZBpW98LDsLuVUs/xwJCCcu8/HUJAFq39NaMICV50xZ1OTOT5Tswkn8CZntyw3NjacqM/V",
-	"PI0ZXvMIiQldEDmlXC91IqQiB0dHiFVoFdwvRbn0uUUSODCwTo6FrJUZsI9fxQY5p7LPE+ur11KJpQh3",
-	"GLaAot6bW4K94rXosuaO/9oMZgkRZI6/6VWfGLNjyStfZ6Gz1zc8OWjvcn1beO9eBnF7z5itod077AQN",
-	"QxqNXusOa9S4WHdRf+2ESZLDS83HmosG9iKxxbqzNFYNDTlF0wwMqwXVaKZkWcQZscQN/ZOFI3C8LdBY",
-	"C2XBu63TItT0opjCUMFYqansPbH1cpoYnNs0q7Orlk/c4h6qEuMddvWXV16889HC1Y5ugxG2r/XOGK4J",
-	"U2R7TCVpl/0/mksyLSIhV4VnGjNEI2hMtOR1zQyiFHdNLKCXduWyaUBImcWLTqfAi5/c+ohb344IUmwx",
-	"HLkOvffGFFNUlGhpUAYgedk+sSiPBYSafcOW7Vbh4qR9vu2NCUIRXPrgImQ2Lq7P94zvTZLI8+JEAYk8",
-	"T5D+s86tFEFc6cNYMnxKsEEZW0rHwBJWxb2gxcDL84hArBpQFZE9NWacRHojRSVmMsxEDCVTUWLU8sJo",
-	"pmY5K5m1IyysakSMnE1oyqH6H4iUskmep5mWFUgsJsOUMyNDnr98urHK/Ipska3kkB94tiBqnEo/RBCB",
-	"uqeFkv1V8Sq+D69eHtnSr7deHgkab8NrEW7szF/sw9M6ttmH78Cs38eWTs0H3AeuG7SVVNZVFF+7o1qH",
-	"bv3WtnTyPvjWDF2kWBB+JldtxXDnrQ0jmVBv8JP18wNJY4aM32A7lT1CSfTLL7/8El5ehk+fRpp7lnVb",
-	"YDWp5jlQ4dJktGotCqIu9PhfSC8swmq++wSLvL9+fkEODg5O3ZfF4Cbqvg4QIEKvOMOSWL3DIVSAYO6R",
-	"7aBQmHATuli1eVLZe58vb569dZsn53ih6RHNYqg1M8Asss8xhG4lmEAKWAekdncbID3GHX6ouEO8FBu9",
-	"1oMGHTKeDLxmRZo2rtrHve6h6d8EY2F1/pNReKyH6ephTiyXbx+1Dk9H3Q8blOhkAoCA5/TePoLSiipL",
-	"W2/Z1lWuPZIWXxpLYYgNtvj29+Tr54vk+ek4uXhx9OLfL+aX//5FXV69UJdPn/94eRUfXT49P7p8+hV9",
-	"wVvbS7WaN28Rr1goNo+xiqtjFY1k54Rc+HtzjCLUgJgyHkCQBdTw1/wnv6VZ05dzQURFIorQHFll3OYK",
-	"x6JQkkGbl6lyRl0whZ55Q/a5CyQcMmtytPJyMZeLWYQLOVWBU9raHTRFSnTGNUlk+UVEDMcFV117nTux",
-	"z+8aoNjn69Qd2wunRuE5I+yW5Ys+Xx/EqC8/lzaENlSt+6q5sJZs7KFjJFq/24v5XaskYzE35le+cObm",
-	"fMbtLGd2ANDvoNmgErN4TPY0ZjCegPEY2twFxiH6VnlmZfhlv88TUQ4J3S0wEvsj3CcoMkcu+cd7iWis",
-	"uzxap3h5hK0TjP37gGGPtSwdDPzFgnZxfmZCvdcIQ328G52e+qXd1vwJRxXe0xDqU3nVUFakGhpXmOYa",
-	"xsHjMQ7UtbQ43lxlC33jfbK7uUtPGNqvH8omutPm3EX2dw/kLLefsaKBb/vaOnjTwBpuCy5csxvo2axv",
-	"W31rwRsgDIg4nk0XcE25bNYiWAfnSsp3V8oHM8n0LQlGNJKiQs1o0uxzOzb4+tyIc6b1wizTQ8csy1gS",
-	"ENs3XN/D7O1UszN9w2qRpM+VEPWTBmTIYjqTWuf1p/jCdeB1G+3zVO0aaornsNkJiDrzY4jpZ+G08hBs",
-	"yW+lkRkdGo5SCrQGi26VWJbJYi33TjnBee/CvFMe6o8fgnfblldmn8TuHrwQrkm/l/GeZhnSmpbgU9V8",
-	"4GDfeo64Lsh3h46uXzP1OZF66yMW9ywMH+N66+N6V+H5injerzRvkUiTYsq4ve+BTG2MUaqki8gke2AN",
-	"bbda+zbut89XBf5qsimlHlrdXjKu71LrNjMxQiDBeZVqyq1klvoTnnmc0wiHKde3tKmfcWGXbD68FmTI",
-	"MjFHrXYGmXFiVMOI+3yFrBCPGSzXhkvRiWmAOGHciEjzPFUAsqDPISTMCkwTmjAyYZTPx2nmRzBrKRY3",
-	"tH24kQkp/rR5zl11f0CaciTxV5gVa/bqRw07W6dBNaCawlLgD3JFbxhYW0w7Mbki+nhHRfu9Rhh/YM7r",
-	"ooo/Qw78IcS+Tg23OSvz1yqz6nwS4p5tJOu2kcpaZjssi4Um7dvDp79xWPd6pV3R0Wh9oRZsd46FIVdW",
-	"ayliWqB/xvq+CxBBAhM/Fmn5OIu0oPHTNw23w07rCizCxtuHfVJ6DaoP+n/KDMH6QVvDY3Yct1l4EB+2",
-	"w+6oxcLTpE3DI9oedYYHcTc5ZAUEzjP2FvFGSw0CuBGMXtPPpX6FYLw+qK4wTxVdscBD2h0exJ0kbLPW",
-	"KOzS02F4Eh8n4RE7HHXpwbATt71muK9TRclrK0AVi3QyVeOetVc0TWzhyCxR5KNHc5NHswQunxUCC9qm",
-	"/EppCOeeTHmqUpqRKZVyLvKE7DmlpN3pa3Ulp7HmbPtN8kzjojSKTPqfGQtITCULUy4ZNHG/ZdnC2BL7",
-	"PEpmSLcsKrWwOSN0lqTKBEliiV5DCdEar5hhtfeph2cRvCTZnhemDI20nli7nvRWkZMFJLBjgG1oH4VT",
-	"MO2EqAPWkt673ejsPTmq4OdPglXtBK2/r4vMkaIvfZ8bljDBQjhFzCEcZDl5TK70i52XXttd2i6W9hCy",
-	"9o57+pu7wvwboeZO8cXr9QWZ1wnKX7Pt5GSwxniH97lZglEK3GiQ0BBA+fHd/blbAVNzyo+m4XrT8AZK",
-	"2KFSsr6j7lcomXJStDDom4u43+gR6Icb7ZtApCwjYtTnqZJEMimhdaeNYyIU14ETEAXppmw0YrF+AYwq",
-	"ELpkpKk+39Ovo2inOSSZstz+GJh4K5XPpJbabJFmWwldq4mA231u7DNFKqkGRMImQjGT5SHm3ua6rdN9",
-	"kxyMtwOEMONsACrNvgFcZgatmk9SqbezSqLscyNSGnNcFJBI721gYK3/xhe8hNeIiNx9mHvP19iXPxOW",
-	"dvdEVgulsjj9tHjuidJWmDQdna0k53+IlARo639pRD7nYNxZRH5PJualXX3GMnLJuv053ybvIyV3IWZk",
-	"HV9ciFmJLX7kubi/7Lidv73lepOMXWnsUNfVgeW39ffL91C/ImG3LBNT8LPiu2QvuhYQ2Nx8Ek+SJ/g0",
-	"2m8EjVmeGdTpPYHWpNlYSNU7aZ20wPBn1rc0U3rLODRL1OJBiv+cMJWnsTQFL1JJEhHP9DKaBX/6wd6d",
-	"2NC6kksKwMnEdcoD0wQsZ6OcyTFGkQmMUQ70K2KmgjJiFTZXDaxVo1ubmRkxg7ogTnTY94Yx/G95HHM8",
-	"KGUQlWtN0pkwYfU4uhVsivojtfOc62Hq5sE+DLIcUSNN0zTmXK+2qRpKamJEvHZpZ0ZQQle7N2lR477G",
-	"NwB9mc05ur7VAeasWUMhNKi2CWt3WkLRZm55Cd+lWqYVo3Iyp5cenMzyourZfMygaI0aswXhzF1LmtOl",
-	"WuiBEmR3WGJNN/3ltf68po61SR0oFyIwiOAFTZXQzmVgL091IXicM8WW81FsgokXfFKd5MxHIg2F0qzg",
-	"QqtJ7UOg3aZsbn2SMC9sJCDXuZhN0UeGxXMSuvBR24NJzeAQtIxY/IWEejs9YmvTedGzWNvA6RlzNpSp",
-	"wqRK3ud6aYGJbsXgnKI2hHIog/FyjMfo5ZtQTq+NyoJCvVnxV+VZ5YpVI37pFfue2h6h14wnNCDTseBF",
-	"hGyAkS+aVYBdXHAZ2KDZ5tLc0Ef//w8AAP//",
+	"7L1rc9u21i/+VTB6zkztblKRZPkmzzPPcZ2kdRsn2bbTy676FyESsrhNAdoEZEVt8/Z8gPMRzyf5D9YC",
+	"SPCim+2kTesXncYUCAILwMK6/tZvjVBMpoIzrmSj91uDvaeTacLg318JcRvzG/1POZtMaLpo9BrXY0ak",
+	"oqMRuYvZvOE17mgyY7pNSHnIkoSqWPBByqgUvNHjsyTxGuGY8htGhwkbzLiKk0av0Wl1Dvx2299rXbcP",
+	"e61Wr9X6V8NrhIJLxhX0J7iioRoMFwM2ofollc6Y5z6XE2mfTtP4joaLwVQkcbgY0DBkU8Ui/PkDdjxL",
+	"FI5OLaZswOmENXqNl3EqFXF/1sNIGVUsGlDlDLWzr4fatkONo0av0Rods6PoMPQPhvvU73aP9/yjzmHb",
+	"P2jtj7psL+qE7aFuyxW9BSrRUMV3sVoMIqZonMhGrzERdywiYzGTrOE1pjTmA8nuWBqrRaN3aJ8omuoR",
+	"aaJmI2q19QspG7D3sVQxvxmEgkexnoRs9H5ujFnKY5hIFMuw8YvXsOvSSMScpWRIw1sip1QTUv8YMq4G",
+	"0/FCxiFNBnaslsYpS2J2x6LBcIG9UzUQ6SAOYdxCwof1V6DHwShl/5kxHuptE9E4WTQ+eI1EhLgGNIpS",
+	"JvX8260WuaAxJ1fKI1fTNOY3o5glUcNpbRbruZhzJeaciNEIP8uF0ru18ZV+jVxcnpNRKiak0+rsN4Ga",
+	"Kjb7KaKKDcRoMIxTNdafPT5q+a2u3+o0vIbZYQ3K6f82Z6AZiknDa4z0/rDfP+VUj4rmT16JKftVf2gs",
+	"uP77H+1up7u/v99qd/b0fKepuIsjlmYzSJvkgi4oORszDjQfsZTxUP/23eE/L/zudedtw2vIRNhTUNq3",
+	"sO86rB21wuOhf0QPR36XHUT+cbg/9Lt0b2R/09PihT3c8VttvYe7++4eboet4TE9GvmHupuu7uaIdo/9",
+	"Pb2TD1r7x6Muc9cCXjoM9Y43rfwuax/4x7S172e7vkWPG8704SU7Nv94eET97uiQ+UfRQejvD/Nx67nr",
+	"vV43bsMmPngNKWYp0GzOhviGmultEAo+itMJ05tHxRP2K67K6YSlcUifvRJycMpvmOZwXmM2jepP+VGv",
+	"1el125pCdyyVelf39j588CxLPAP2UGSMpwS2ABkarulyxu2Z2ogmcgOulvOVEtvYX8kXpmks0oGcxpwN",
+	"5Cy9YelCE3Eac5oMpGJcyFgW2AWfTYacSUliTtSYkYSNFEnYDZExDxnJO1nOQ8yUSkxkwqIY91U945gz",
+	"doucw570S31iUhaR4YLo0/SWKpY0CTKAacruYjGTmhOsPf8Hh37r2G93nfM/oWk4k81wzPgqPnABzUqs",
+	"wJzonBPstVvACY6OYMsmQg22OXA1m7qyB6PyJuRsTqaMR5oYQEapyDxWYxIrSSaU0xtGlLiFkT5d3U9X",
+	"9x94deNuHOBu7DUmavDPyfHdvybfjsPkOGFfv1Th1++TH/cu72jn+9mPv75YXPz6z/brm6dr/a97rVuW",
+	"Z1jYg27x7MA7XPNVLFWRZb7hjEw1VxQjuNnoDeMRdbljrJhmVj8/8cmPxicfxNv+AG3jiQX97TSLR+VI",
+	"jl7R/vCL1+DsvRqEs1SKFBmKw7IuUYqr1znmbGg1DivuPVDz2IzXPElFlsX84XxgS71C76wz5+hfL6aV",
+	"XeWyBqJZg7ungIjMkjBiMkzjKRDK3jR3sYyN1kEJaJmoIArukZiHyQy0E0q0rsbm+uJdiFlK4gm9ifmN",
+	"VtuiWYocYRLzGbDc7r7hKRvyJ0O811odwhUqX4B6MeOUyYFRr/A5bvAPXuOVYUol2jiXwRKKOFdNp9Ui",
+	"P8SJHMcpI18ld5FHrmaxYqTbannklZDEMA2PnJ2S41arfWhZ54ZcMNNHY2dgaxiUnt1bpMlSE6+h2Rfy",
+	"ycz7pCv+CXTFJ2nrL67wPbLhFnhcKoYJm5wBV/oh5pGYnyVClm1m+DuZQwMSYouCDBXpkSBzG2CzQdYM",
+	"z7fhmlYSCyknXJBE8Bt9+hjBlyMieBJzdkKmCaOSkZAmCSidYRLzOGw68ma3dawJoRK2fIhwM/caY6Wm",
+	"svfsmdliTdOZ2f7PpkgG+QwH4WMvvunFIdQ3IolevJ/GaZlC+gfCzC9VyoxFEg3ynzOK6Inp34gWIsax",
+	"JPoskDGVtq8TEo6FkExLCfonekNjvpQGgo+SOFTbz1uPwbfjc+Z7HrHJVCjNur5ji0s2q2wNpwW5ZQuS",
+	"YpsqCeK84eCWLQZZw8L2cLrzv2MLMqeS0CRlNFoQ3d6ITFyoMUsz6+1QRIulO2PpCLekkTMB/5YtfNOP",
+	"Sy1+R5M4uk4pNzdAkVT4M1H57zVkwkaDQqOMRKfZ+Yk50bNlJBR6mIpF+khxoeAsoQDCouVEqRvLtgTB",
+	"PnynD4cYV4lQ7zi9o3GixZ0iKfSPZOb8WiUEyOzFJoWdkp0ULsg0oaFxuIjUoYMm1goi1IxiSxLoQfhu",
+	"D4YAcBGUVQYj4C8Xi7e5OJw79jnllFyyBfD9bG6uTgHDugrHLJolFU1G2udLxxXSKQ1B+ml7D7yloS1e",
+	"p3tHvr50/a6+S/XF62e36ejoE9/Ceq8V9Cg8hKNUTAo3c8P+ogQ+P/Rbe/6efo53BhpBGQdho9Nrtewd",
+	"ryXkY/x7zthtRBcg73L9jw9e9sph8ZX2Xm+v+Ioaz1IJL/0Ci2pkp8KC6mfOYuIpaPRaj7qSn6e8lWrp",
+	"l4M+1/YadutDF6igrRPIHHlMTJk5WYqORqfRJK5qwhSeLj9ZtdpV67p1lH8vk9d1V/+7yIky5Wt4yA7D",
+	"NvP3wv223x21mH8ctal/QNujznAv7Eb7LGcapwl7T07NyFIB/AIHqmdzLW4Zv2RyqhXQktqrf5KEjhRL",
+	"SSJuylMLmZSZs4otvh0Pvw7jN/G35+9+PW+/js/lOb/cD8/OD85vpz9+f/btcZMtvv01+uE8fhOfz3/6",
+	"d5S87ly8/9fVt8fNsJPw4eRlK/rx20QTAWQTOdAkPm61QJlImRxnX0vVYH/yU9KK/nkc/tgZ/ue7w+/V",
+	"nvx2fsS/GZ222b+6s0tcu9HoM1gGrwHzGpjr6CtGU5Y2PujlGTMasRSiz85oOGZngqtUJKD2FQxN+lct",
+	"KURxymC2sklO8aKKk1gtCOVyzlJJgulsmMShR7jwQ91l4BEl9P2ZMuB2mjYoeAXnI/+14My/oCocB3Cz",
+	"hmM2oU5gXKPXKHeYX6xSaaUW9tmLa3pTHfULrvTYFL2x3qaUqVnKWURSNk2ZZNwY3XZGIrXikPRIxNL4",
+	"jkUY2xQY23Gwu2yI/cZev1E7rkxeVJdsmtAFSrzFUQZ63wRkPmZGbo8ljFUqkeoxgCUlNWdIExMnAtLq",
+	"F5IEJTE38PJZgoR/QuhQz5SAnDuPJSvNg88mjd7PDT2Mxi91s7hkKl2c6oNaHf0VCwWPpB7XnMZaUhqJ",
+	"FAidLox1sYZkey2vMYl5PNGfbmXfjLliN3Zz2iljcCSNjGHeGrGMeYJOp4mJaLGi1D/+LVFczj6XCYJD",
+	"Gg1yu31BBnTlf70EWuxDufbbqzevi3JfK5eNvqKR4wnYUuQb0si3L39wCfW/UjZq9Br/9SwPF32Gv8pn",
+	"RiZGIhUX44ImI6G1+mw2PuyW+jl5WsClZErV2CP/mbF0oR8gTyBTmtIJ07w5F4GnNNVqk0h1X5NYSljg",
+	"3HWSKyu4z5csU2l5pJUrjGW0bu626TNrQf2wMbnyNyrkcm0IeA9pYuUqiJeH8nA2J4HmMsCnHL5pOU/d",
+	"EEyzZ9AGvv9SpMM4ihh/0C4eZb0U9nAsib6KBCecsQiZCNwBRF8IxR28l+/gl05vW+7ffCCPsXtPZ2rM",
+	"uNJ0YJFHhjNl+CAdjciETYYs/ULCXMiELmAzRwJYJmzCc65YymnyIk1F+iD6xqanAYOuXJ2Zkxln76cs",
+	"1NcY/ExEGM7StKga7rsswg6MSJbesZTYXrdWkbEbH99/DIq/y+fijq1JXrM7OPlgJhkuyJBGJObTmToh",
+	"IU3TmIGqbEdk6V9jsdhuDeBExXX9rGQKS00mHx6DSA6X+EISWGuujMEkEgy5Kk0SMcfrO+cfJ/onkJuM",
+	"QRLo9Fqol2LGowdtUS7UYAS9VK4x9KjnQwMvRvH0d/PN+VooYjvackNyoXx89THI/FoQOQvH+QRcmcze",
+	"Z9IjNJGCUDJPBb8pRFjuAnXf0kUiaHQtxCua3rAHEXmKfQ2UEIMEelslM2ieNGSEKjIRUpGD/f29AzJc",
+	"KCYLxG87rNcMlighiP3AlotgxugrIXzs4rH2fFkgEnfmgpTxr4wk8SRWZOegS76Lv9IsImIjOkuUWYWU",
+	"ZT6zlzRO2MN2u5HAB5NYTrSysHTTz6nMjP8YKh0reJgyWrTdtTvOMjijJSMc7tYLYcboZ2N8jHXQOhKq",
+	"R/l5ht7RjWF4kfl0z2gGhhbL6UAuma//QSiPUFKvLNoleusftmxTp8NBant01u6K8cgIqJa/almJxJzY",
+	"iRcWrXO0ZNGczrc9P043ftbNY50hZ/2MXB3LbLBEMzi4MtDBBotwxdK7OGQla/eD7gnweJSPTEQVHVLJ",
+	"rFqQMhqO9eeKYozDrMzIHmbk1ncGjudx7gwYeLTQ6idIMPr2HY3ikOxkE5zxbG7InK6FuKB8YfRJ+SD6",
+	"plSxAfDCkv9JCH05LbKL6wQPmt7aey0iUWsubm7Hm1B5fXtK65H5dmSPQexLLfCYDjUL0bPJtSY+0/I5",
+	"ESM7Nz3TAFr5YDooK07OT+v0J8f+AON6x+lMjUUa//pABjVzOyq4xlBLHoKtDMUL9+QWpal2vm7vih1u",
+	"uWSF4TyKPQB1dM96gEF1N966MGWR1ras+P6OT1MRMin1QUHL2cPubLT2adafXam1wtOYSrKXDQtiVOBg",
+	"gCqCPhAMXOnZsJQm2k+9xkQPVwt5jclMgomCmpWDFsRGw3zw8j4waKhZDAiq62rI1JwxTlpwTbZbhV5C",
+	"kYhZWnhvxm+5mHOcQePDL+7RdoSN7zO63F/UyLrwTRePsVkqA2uSANcgIJxOmCSaWoviSpEdCrYksCJp",
+	"hVBkBidjXkLDUm5O0l3tnpACtSShYDOcilTrokoIsyXlbIrPLlgUUxs7+YDznnU4mOgeBybask4iiRaE",
+	"SlI2XBWFyH336Gd9E+jbRnJuzQSyfnzox4cOPpZUr+9+sA5TSYLyZIOmo0ID1z6dRbF6cWeoP03FlKUq",
+	"RsWdhkqkAzDXgBOsbCr+YSxIFEckVick4LMkCUAColzwxUTMYH9xJVEN1KQ3+xC9Q5rwI5FOwK8ym8X6",
+	"3OhOUERC30vJdO01KAwze01LWb6KJzVOBK8RJpq3DOJpjfsDfrLsxDXAk5BOGPgJgGVlLoFOa6/Zarbb",
+	"e83Dum/Z/Vaxpo9Fqsh4NqEcxCQ9OYKNT6yCySZTtbAmGkqmVMq5SIG3w0XVrPug8Tj9VrMjkFXG/E4k",
+	"dywiO6x504QpCq7FqZhFWqeFNdj10E1BOYTIrCU/7oLyqlWaydnw3yxUK7aOHicNQzHTqzAagcnKjAXY",
+	"yL02hzLsZNVpyvc7MB/0S1jV6OdGPh+vvP1rpmWXwd1rsEezDZG7XwS8q4eZD8FmUxWPncmXcv6x2YRy",
+	"EjRomlJM+nUTIyqnAJ4brYUR3RZSubLTLEyyMpX4wwZ7pExPmEJxHKtpYu+E4lC/i3lkZNGZvuCRtTQJ",
+	"HmRJ5FjMEn3RJEzLyWDeB98zSh7GIwZ7fiBnYchYxDByVj/J7m38U41ToVT2RMxUo+RTzgPU7GkdGO3c",
+	"+pEHxm2c/W1iLo03t9I8YuB1LrySOs8qfjyv8d7X8/LvaAq3uZ5gkYyv9GyunNnW/PzSTr3mt2uHDpWf",
+	"kSrFx5dIIxMkYChUbPLW0Ossm3/xdwiXOMtoV/Pju4yQpY+LhK3s9XmBxDUNLl16603pOMSrxzSiiy1O",
+	"qdPVczyaxaNaOjfQee1BKXVUMyxVc35eiZAmJKQJ4xFNiW4E+pwNFQ7Kt50T1FS4bRt1+/BG+NU7IBFq",
+	"a/okDGKWahhZHtNcntr56etTYn+2cQHw9S+IjR0qzq4+KHo1I7Nzt8OwE1yxRmYylRWqD63a4Fq1UVWb",
+	"CkAbdlsIsNqgfSG2aoP2TlhVee3eJjRkEoIz9RJlEQTtagSBG321GQHqrvasj4yaxfkUqbEkDM6dUt36",
+	"O1lBVaknB3/Se5VaS2kTB+Juk7pEoXKPl/Cc3MR3jKP4lIX3avkxYlorQfvGWvGpmn70W8W9qOLEBrZk",
+	"SU4gx+Jn9TdTZiPnTLg+2Qnenl6fv3h9PTj75vT11y8GZ++u37x8GdjYEuMUTtWuI3mE+jlFa4K+ZHES",
+	"teu+fmZ5utQqJnRmmq3Ig6pb0Uq23xcSlGIkVB5mnDOg2mSq6qidwLNHPvJ5otUqepxjq9p0pDpC2FZf",
+	"yEyzckhAdkSKoiRkcu2W9J8CgVbkOi1nX8tXyBlYeWHKoyqOo5pIVfm8SWmv3EpZjACcd2hVnXGVt+Z5",
+	"WittAqZZNbGqbvq2yfbTLyVp1bD2LGvLjZ9zE7hqBYMNY3ysMGBzyjd7CRs7yVGbvYaNtxc17OaCuEg5",
+	"hqgBBq0IlU52Ejj87iGIFNO1NmUEWX58dWNqviKZ1NodGgCR8Z/AWDEmisSyGDMZq8LI92oi/Gpu23x7",
+	"ZIuRLabZCPmWz7hSzq/t6cqn49VeiwVeWaBXza1WEOKKp6fMTGoY39KrYYUgkEMP0AgdkzR569z1GVhZ",
+	"WUrc7s7alqlvxbk4WKf09uY2ZNUa7wGK6P0rxm/UGCKlWo/C2LK8/HX32VINJDv+JpShlCZZnnasYpy1",
+	"Yq7RwH3Fglhspo0Xlh/5y5nTWc3Pb23/5eNkibHyuKzdgnXBysVM9oBMkxlyrcDFl3KDkAVPFmS4QNYG",
+	"/UIi5sYS7JMg+iSIPgmijy6IFuHgasL6U6bA1hv86JvT7oOlLmiSK+DrcLD1hj9xxRYTLp6yEALGUBL4",
+	"SwmuS102JGum77z/zITK8jXyjPOPKPb+beXXzYXJDWTIbSXGwkH6UwiQ9/TPXpeC7Y2DLcD39MdA0A+g",
+	"TXA/f2zW1YbbFKZyqt+6Nl7wbW4VYyzb1PKoVZeBKwYWzjkEfDs3P7iUyA4lQeFIBbsF73ZgNk7gyog5",
+	"uJkrLYZjFt6yaAA5fFkqPmg1A33QQAZFA12+TeHfGRqE/u4v69ahKABX+MHGZtqNBTQlBvflTVvulOVO",
+	"WmcrFLZhjd/WPHd3gzuHbOqwF9cdw3zvOql2mDrq8iG5kIpNtlMUiv1fmT5rf3ybfaj+XfP10tgfw99c",
+	"YEnr3FjY4zqSlqmZu06L6lrtUcml/A2PXI60Yl2y2y+SHnHupKz8UlXyst+e57OovObMqvzbZWGWlTdx",
+	"1ue8djA5Ecq/vRZXSJPyDy8yGpV/sd7XX6qYsI+wqz7nEAYzhbeArFalB6D8KJUsz7g1KD4A+aPHWxS2",
+	"DlqtOqfYhL4f0OiO1ouy2DOK85h3DeKzzJJaIFp9RFNCx4xGZKdFJoxySAaDyOCiXN1u7R0ctZYMJOYD",
+	"LlS89TgSRu1AEsFvKrp4YQSHnfqvG8ZrwioG4UwJzOVfMhDTXq40F4C4t+nIjg66dUMrbSaHSsW1WzYF",
+	"L984KzZdBeP0oxoacUT1eiYkSeQNAnRyJvFdjmUVGGNWQHaCt2+urvv82V0b0XJ0Exns9twcEqIFelRE",
+	"xiyJEM9Hi7JxONb7VHDW5yyRjIQYA0RvGezi+ThOmAfBviByT2wvIoma5JTbIOo+h5FpSbjbOg7M8M2P",
+	"wQmhPAtuFSkCTcHcIB4Wvm6iHgF2Ss/DM511g2afFzSmsRr8a3J899Pk5eLHzvfdn35oz4dffz+iXx/L",
+	"f708bg07KhkmR+8v/n1RtKp29g8ewXryICNsKbcXmRUCKnz94proNaROcEqtPrGJ4faRLZ82BqNGNQLM",
+	"tBw0SxIMSv17R2v8aaIsVq2pSFXRru8X1HlHLLfjcBtsJe/pb13pfk4daVs/NPLfqXrOZOjKQ1eZt7Jk",
+	"ap+zYdDL9ts8jm6YOiEBQGYGPaOqF6rgnFjlvEcMd4E2jEOKXz5RxNpG7E0LZLPlLPWYf4BuCo/emj4L",
+	"D1E1cae8RMcOjGIckP/3f/4vCTJx3v6dSetZAyOsBifl1n0eGBle/1bs16oGAXlGgpxx561E2ufVr1t5",
+	"O2jmTT33u15hiB70YQcI90o2JAANmC6y2DPD9z+yeWC7JS54mEpLV6OymB+qqoV9o6JX4A9lpQKfVvUe",
+	"001V6cEfrAri7DLUPdaKN5OYu0/bZY6+xO8JgD6hkREsEgK6P8lO0G/0GwEJE0ZTaDHZ3crvOcji9TOe",
+	"muU8ubd8d1Pnpu3X4O1WkJKa7YOu4SWYyWeqOelpNXqN/6/f/8fPbf/4l59b/vEvvx147e6H/1XL3Cs8",
+	"GFfMAe/ZQtZcFsb2ZoodEGzgkVs2VbZWVp5LPI6lEsj5HKq16yhfO/Jc0t1OPi4BbDsXj3mjxnVhXJL0",
+	"JmUM0JRSNol5xFJJhgvM0XAcKUMhEka58fgVgLsf4WtXF1f131oKB15eoAuTQ2ewrXaCbqcT5ABUu3Xd",
+	"lySDZd/6ZclKlQH2K7ZvwGj7rWZWhaFXJD/2XuVxDFYPrPVpVVH0nSCn7n6dHrqhkGVdXrlisAJov8ZS",
+	"W4u8X0nPYsMs3RgVVudG1LcXZywyEoXb0wZric4B9HBUqLRsgJ5dtE1W/F6qbGnhXc5az53rVnhC32MQ",
+	"cvfIBTWrXW67jsUvwVsZd9puAYsnfc0yLFuBTQj8GFa7yjG9vz243NUj3fVbsInPb7fU7I4KXY3c9bjX",
+	"9Q/jRSFnEqIFUb7LgimUgHysFZFieG+vnHxp+5jx1O2flzFLogwprDgNk+NdnkWe5mw84cVEaCN9FPJr",
+	"MZcyKKStay3B4Pv+3P6lCYw22F2RLF30oZdT4KtxHTYhvboKFEiPyEkG2a7Y+eos+nXktpEudgR1dP+a",
+	"cci4u98GQwzl32qr4ER0YcrdyPiOeST46aeffvIvLvznz4PmvdOSlKhJjqJrPneS2cu1PL1gNDVAGYGe",
+	"wL1HUyZ3CoU2lFhDaAk3RCWraFmE31UilDSBehHG7cUyi9irSbO5jafT5R0hYlHEyJABnJw+JIsMhh+w",
+	"ySCVF2yxY3rHAGcqobrPgpHUnjprGIIT47xmSrnYczilUtUNuEREJ+3SzKOOmN8wmmiOUybisliBQNwa",
+	"QNcxvFmKEhO3a8+S6bluMOd51ZtVJ6cm3g/icr6QBO2hBE5gLLhsEpwgiTnuy1hw4psY3kTc3GAcYM1V",
+	"WSi5U8twAITSNCVzWooIKhbpWaekVcr4VPLDaMzRxtwiO1xwtquvlHaL7MyF5hFY8sogAbluIi+/mNtr",
+	"oGlrKgdVJ54FmmJphRT2eJFF6INh9upopmYpq0upbD8kpXJpCaNKtjQ4K/IWZIfyBRGj3ROMccStjCUR",
+	"ZnCqNhL33qbshfn8me27IvJ5jRmP/zNj59gjeliz+fj6VPrCqPv+VIChJSs/tSbNzbp5XQXJyxmELbk1",
+	"F2lU2pd1dZwqAt9aOWxZ3afqcHVLzSvuFsS2z08NRC4OxSytV8oL9aNqz6BpIfM9+TgLfKn7HV0wNRbR",
+	"4y5spdTV6oFc6eYvs9YVU0IJ66fc+4q18lYJkciJ871d6zayXFaLXlRCKKpWpmMlDWg6wK/sYjQt+CBh",
+	"mbLXqCIBSFYBhJQDP8X3AvafGU1kUOXN+EPBYlAIXXB2Tybs5pvfICStoMlmcqAZxXLKvRTppHqpJiKk",
+	"ybKAaMpvZk714IQOWVLAbIAYzIJOu8rWnY8DMt7ZC/125aEEq3J2XW6s72JH/zTvrdV2zcTdLy2n3ZtM",
+	"ES1RT1NkxV1sjUZa/ioxvW8YhZo3SwLGs9oMS3ouQbXqbV3+QrG23epdhJ/zzISWEyIj7731OHOciuZj",
+	"O40TBJyFDBdzDMUITm+OwoWoyaW5LsEZq5B1zJJpnb98HHNFZjwy+Hp2T6zKPmghoBOweE+LPfpFlHwW",
+	"YgZl0lACYrX2y2zrOFtCzIlUoDDGEsuG6s7/pz6h4H2NEqC3NPC2UmTQsuCkxNyotXbYmn6WRhdtPJba",
+	"DvBmqpGVzsYiDh3Z+Qtb+iITLEQKa5YHx0/sLavlEVRo9Aflxvds4cTXhLylDlhrlcPrYQz0Bb/ZZ2pE",
+	"tYp6IzUlgx6hZD4WSQb+iNEdk5gHevrBhL4PTkgwmSUqHoRAN/0O73MYuT5HSGYDveMRRsOxySgJZMxv",
+	"APjGvAcpCNC8z6H9CQm0OBz0SoJ1YOau/6nYe6W/iep4nwf5FgtIOKYpDRVLZdH9Kg0bdgeupQZ3QA3P",
+	"yuKW0l5Df2yre8eyLgjBNR+t/nKhh3Fmv1rzJoxrRYPnONDqD19lQ6/+dg2TWXa1mxBpB3YXmYdhZ/n5",
+	"qePbbqnfzc2vTgaXk291v5K/9w2mqfphSpWAK+ajDXNrqna++4DOuG4Wx2iXZ5+scKjYRbmXI8VZm6KL",
+	"ewUNt7Rqb0NJj6DdtYaGwSZUdoZ20F1H9OX0XkXmx3CnZOfo/m4U28UncJ/8yfZIc5N1rqHXTczvZ7te",
+	"gsB4hRFa+kePhFQyP+aSQQGJuxJLWFItbHVAyIccc67A4rKHJbNbZ+2Gt56HrIe6jfWavVer8dC2A/zS",
+	"/dVjfdXEf8qlQ3pC2PojEbbuBcv2hXxEWLaPA+q1hucXMQy3DSfCGg+Dhx5ir8HZvNBLkf7tjpbZDzuu",
+	"VOxanus/ddgpMuXOugWoTKc0rnr6ZWHoW3o8sjgniW6nG3oH1rU4NaC6skkC9MpChRMbVrZDweHF0j43",
+	"6ePDhYmO09o3+JvAvXBCYvCpWtOp3rhZ3boMcAJ7ifmNrTFc8Kui8lFFZXSK7lcUMEfh8coeL0c6dkv1",
+	"38+HkN1azjVUrfX/ODGKUOlwUJWxTzmtOIfWygIJre3rlZiyX7fvbauwyfxr/2h3O939/f1Wu7N3z3jK",
+	"ovaVEcidoFfaLna4K87SSsjB3DNShR0kr0Up2PUJifAJAOYJAOYzBIB5wg58AlH504Co/JGoKbVxCg6+",
+	"wJilPIahRrGEEv/TmNNkQFM1TmMVy/yRVIwLiU9CkcTm39M0FulAt2EDOUtvWLpoeA0hFRNTkZpG4BnY",
+	"0H5cN+Rv7DCf4yjr2lzBME+dgS9vdZXPpbaRM7+639/qOeue2FU247p2b4pUqG2ClIGlwuImVX8ZJ5cv",
+	"z8hxd/+QmFIqJBLhbGLiSMsKf8RqTTFDqC0bjmPO8vobunWPBE7t6MAjgVusCXK9smK4+tesPqfNEEvi",
+	"EF6LZlhihcE7kK3qFFTTLeCZCYLL/o75YCbxHRN2OsjrjGLiGaSBY2TpIEyENMOK8/Lgg1u2MKUI9Cvl",
+	"qorQvLZmn25dKYYJzesr6kDv5fpP+qFbLg3en0DwyECTC0qoYrNiAV5LTwgZhLcKGdeeycCGboO8xsNk",
+	"JlWfF0o86JWU5Rzr8hpsU6/lm2KlFvZ+mlCO8hRweq1UYnlgHrKsrK7gisZc5vVzPXL1z1em+HaixlCc",
+	"r8j1swRko0FC7plRO90S3bnQVlXlTD2tSvisSKu+bK+u2NPGDksnuroaFrRpDFDMparHqTgl7y7PHbC1",
+	"GAqZjRaQ/V+kuVPOxsYloOs/JTSPRy8LI8/u2s+MxuNXK/DVQ4aWJaFvrq/fEmwA+67whW7ruM6gZmpJ",
+	"1ULMeeWyQHI2mdB04cTFAtfTvRZno0UbsmaD1zt6VxO6+E2yY6TigA7FTPWGCeW3QYmwmxbBAnSHlUMu",
+	"SSu21hYQ0JFVzMH1kOXX3/4oW2znjdzSYVgk6/NYThO6qPH6aSn4OeWUXLIFW7blVsC3JTG/zZK0TMEk",
+	"j8QjqNhE3vBkkeeyQaP7FU6y29TZY/qiJyDb1OmEKxyVdslW+CbtEt3LN1m1AVWIvKWbafkSZHmphQXQ",
+	"xNYLQ3bevTt/DvYUTmxgbgFxb/e+IBgbrUl5mhv5NbHfVavyGK7M7BDe35Vpu/gErsx7uyfNEq1fiMrs",
+	"TKmk++ZlObWo6hmHaWJKnUIgT4aDBVWu0EAGjcqZ7Out/sUB/FI7PyeUeMMo5gKiojAl/yHsXcpZyrDc",
+	"rBNvOKGYl6SPGJ0MUpEkDEt4RqboISLIj/GcbaOPucN/mw+l8Dgflvv4G0bVm/Q8LD+/yAbrPn0p6OTS",
+	"jrvQ3J2D+8PrbD7u01yjypHi7re3liL+XI9R5gapdUfSSY29cfeRQX/qdtaVmd6q+70M7Y6/EEsZSW5M",
+	"NhUx22NJKj6d0tA4u/MQxTpB794e5z8L6o8m+OZp7qiwrsneQ2u6tcBDKVImyQ5ERUMFst1HLzpmFOkV",
+	"OX61g3IS/1aP79Bv7fl79x+fyRPd+Bq1e/0HeG/9ZRrdz/Nth1XaB84BKCy5Q+eVYp4d/f1g6Zyzl6XF",
+	"t71KgpjB8ZuyNDvUEULwNApJYK11wQ/3O8LLVnqrA7s84WuLU7yqEJ97tEvnAi59LcNCrG6RhCdYR4+M",
+	"RJKIOUTs2gxOkCjgFdw8XxiICcTby0QN/QrjkbT1IrLGjEeFBdogfX4jpvNYecLrOcmKbGG03YBHMchH",
+	"/YDRPJxvTOh7k7i1j4Q2f7XXsJTH5Cb1LGQV53gMVSSTFz5jbFk7h0+gC7l8dxv2WWYz9z/ZDz+wDz5k",
+	"S5DBaJIYDrZ5rsfDjuLSnWC62y6E6pTMGbtNFmYSNtDIcUrPaZL4YSLCW3BenpCA8SiwaAeIbVGTnsij",
+	"ZSVnofx+PNEs8ptvehcXAdnpdMl41yv2eUKCTrfXagV4W+RXBaR6xBGPb8blYKhOr9UqBuHs7PzcamMI",
+	"zu+dn1v+3i+7vZ9b/r59pL+w+7+Wol4umwNiJ9XNopSudVwd0aoB1Y5Er1BE12bI/mCalTmKfd1OCUIi",
+	"63lKbegs+huqlDAOcmmADq3BGJVBgyrlkQze0CM5uqF+bLACPWKwDXfXZ2x9AuXrrxfuG1iqEd+4jgLP",
+	"4D4MmZbhWsV0u1pObljM8poiVn2CsKhcZLQbolAvAyVIRAxZkLGWDkVK5mMhnY7mVJKIwRa5lwF7+8Dl",
+	"zcJC9BmxMSGPpGvVBSs7albm6DAHsRiW7C7NsjP9qNrWH6dA5WezdBm/PCN7e3vHBN2JCoGPKARGSaZO",
+	"CvfKgKpgabDeZ6fIOZt8K5o8iAIP1weqO37Z1v1GYH53SbqAuABZO/MMmQUg3KUSU0nAR2Nsepsxg1WA",
+	"9m7hNBfXvj67HFGBf/T1TJZVV2s+4GrZuChmfaJEhqXuzNhzCbxqZe7FWB4AIK/vidpfnml1KfgUpuZE",
+	"PErNnPpEp89I/cyvwarEMdTaAosCc9PTFID0YhkPk6xanqn5AaUYakJbrNNHTGE/mh43dNXkg3uDr+cP",
+	"vrIdmTk8kvpcvCxdYryGmSUm/NNk0YuRIzQbfiG3tU7eS16pLmQRV6ca/iTmRIwU4wYliYzpdMoKjrmU",
+	"pizRkspEcDWGf6FSCWkLMfxfXwT6Htp0BQujurQfKD6+yD5XfP6D/Xjx8XMzlOLTs2xgmhiAYl/HmFxn",
+	"vw3yAmNflHkrMb2JjCm6T7d0RJm+pT0NibgxxSdqDDL3CL5fkpsK2a42NxXRnCopqiUwjUYaK1rNUa1k",
+	"CG0mwtw7Lf8yVpRcspBNl4Iii2RtGgGs+KVuWHs92rmYSAnoMXNwFBailknqzu91R9bkZG1I9fvlZW1A",
+	"3i0jIZanIdqy2raFRz5WYuJDt0D96q9MZITOHkVAAFb0OUsIGVmrAgKkuQc9DEAFb/sJCVK72YJe7pb3",
+	"UIbwslvyhAR4CGKqGwLGlZUzeJQ1M9YmSVxjk/TIhKa3knDhy7Ex2dpbDMZkcOLsns++pGfoHMWlXKf+",
+	"MrOUODWfyB645yt7eJZ/1JJxQyml7ABjSQTI/xg4fpKXVhMID7W5U6C0fvC9gEQMWlBl7kAbDKcXAoy2",
+	"sZJEMikBgbT2KrsvAPbW57qyP0EVuzSJvHWRIyGTcpkK+O0P1wRb2HAqc+KCU5MxACpvj3zFaMrSgIwZ",
+	"jVhaH7RtdK06PKtT9xtJPGKQPxRzIrFsXeFiPq4HyloTGvZmSvWlX4gOOyGIhERmkpGdVCgw5gluIsZN",
+	"293m0ujVzbmb/lxWLdieRaTahrJiYSHhDwA+Ml2U2VdhXQvfL6xEmWzVEkr5Tvoht8/bCUwER5O7mjGJ",
+	"/5qziNt/q/EsNf8cpbExzlM1S80/Z/D2ZtM3X7+wXzR/X2cfNg9+cL5v2+TDME9e2tGYv6/yQdknZmya",
+	"rpKFszRWiyu9qsZZAGTXhyD/66W9x7/94brh1YKjFM8SGADevrkyev5MjZ9BgKKp2lT8xaxT0Fty9kh/",
+	"1mrthe66wxMWNPv8e8x8EKktEiWh8pQ5XWSnvU+MA5MMF8SYQXcxvQT2MrAz3GrZao2VmjY+fID8hpFw",
+	"CsY4kl1jmlClBZyqSIcssYHXALHtiGJ0UqlRUCiSkFmeoPgggVw0U9VjlgqTlEamWsKKQ9Zz1PA+n7Oh",
+	"jBUzJcjIKNbTH6WMOXcroD2SL0v2LfnlCckuxD4HhR6GnsVIY/X0yp1euK9PCOULTKgIIbmnz0PKCaKJ",
+	"xzJP9OrzPv+v/yJ6qRlXJiBSP/ySfPnlWzQqpEKv2Jdfkp2QKpqImxnziGsu8spGOrmLpU+46HOC0bBN",
+	"clpjygMcQGNM1SKLSZsIbB2ALFc12NU96SlSAnVuFCOBW0c+8Eyc/pdfCh6yL788KeStS3OBkpjrjuBu",
+	"+dE3PjdjRzS3ir7i72I292oT3fU8oB4AdAMHDEaVl7DMkz9u4juT8U4nLCtXqSmLxzQjLBBrg/NGCueN",
+	"fM0UoXoccixS5SfxHYtI5S5dcurssAVcWLqXmojmWrbRJJduS0nwRiMCSIt3Gtx0S1jL7gmZpkwysCFD",
+	"ABO4ueZUWpR73Q+UAU3ZnbC1SRE40cg/zZqhiZkKsjeQLtj4JBet9BdpIYMAssG0RGc8rnGaGx/0poF9",
+	"lyQmaShOcwlML6UWiGSPGBGc7OQi+K7nyuBkZ7kMvuvpbzhyONlZJoefWDk8K69bFMh1R0WZfFdvWMxI",
+	"w3WFwwb0BJBSLfqRG6agnOpeYBkCpKJJ/ccLWE/IcQNA5hVpo32+E5wJrhhXvhYaehj+iUzFpir9499S",
+	"8GAXxxHY3EeI9McET7CuQeInZCIF5tTLJbmmQSgifRi+zxLy+hwz8kwRLQ+SyerSK3cx4x537JDauiRU",
+	"ISaFZhUBdtUjP//WRyzHfqNH+sWiIv2GR/q2iAf+3mw2+40PvwQemWnZj3x79eZ1n0+pGkMSo6ipfCIy",
+	"2NpKQZNdWJbfbXLc71B9V3f7OyZokt/7/Hff97P/dONuq6Vb0kTfd5oxXL15bYqm6HE8gw89Mzwv/x6c",
+	"xdyGPKWpPoi/F7N5iflCW38hlhJiE0x6qf6EJmaYMkh+o4kecTH7176/R34nNL97WOSR4QzBkWFjTugC",
+	"Yv0igffW78RJGraddMnvGfONI5N2YVjwDswXt7q5OOEY7Oqu8pRj29UxUBRzj/OTYiCYgPxMv7h1EjLZ",
+	"KgeZrEhBzrOhzZjbHT2i85F/ARnJgH9gaoiosDh+k76s21cymW1vekUK+1JPCY0c8SRWZOegS76Lvyrc",
+	"JL/X5TrbDvfJ79iRHpM02FKByxiAIeAWqU2NNj119ESdtFs8xCfZ0gNK9Qi1dJrq06U1CqglLWDKlfNv",
+	"Oz4qUtBsaK2g0bzGA00I4i/AdGtzvm1/ehdB7oPJ29YSnUoX1nF+qf/wT/UfuWz8eynVG/vahzM84+z9",
+	"FOciWarXA9nxDsadQJUYANzSxy7m0xmuSSkn3PaoV1ivBdaT2YmookMqGZnxlNFwDLU+7OnABHL9JtwK",
+	"5/m21E/yK7ic+muKt5Z/18+hKiFgGgdOd/53bJEJYFBrAeVWPxwLyThBlW1Xix5Thte4Faz6/JYt8sMK",
+	"shZsOP0o5qTTJWMxS6VehFnKUZgAYKgMeIzQG6q5vX5DzBTW8gFRgVt7WtZ19jFKongEfMacFFvffDmE",
+	"gL1d30xVPImlikO9v0zmNZLUumMtxZ79FkcfgmzslJPgxTW9CUjEUpD3ssyzrIpnn9vjHZAdatHIFb0h",
+	"chaO4fj1G3v9RnBirj7kQjYt2vTj9XnOq6T1zkDcmW6theldLYWdXp99Uz9iLKpGYtXnMXcOWA9v84Qh",
+	"ijXSra0vapqdPbMTgm7nKDjRusEPz4I+n6ZsFL/XL1iQggg32pcBsjst+PGFZXSW3G+hho3VbFD2TmKp",
+	"JJayDxAHgey0/U6r5Vm+RvZbJSGZBGigDZrkesz6PNs+IU3TmEkSOFbcoAdypNY5NMXNQ61caI2waE7u",
+	"cwTFW2ZVJmdW8TLjdmRCU7NVf56mrM9BF0A9VcDreuossrS4jvWJsWKdDWeJJclCXIqhLVoWteh8Wqh/",
+	"d32GYMF9HuT5RNftw16r1Wu1/qWl+5AmjEc0hRwfZMaFnAHyXDPHFLaRlhkhdl8LgSLYNe5tmyzkdLWQ",
+	"NeG0FvLmpM81ZcgoTpRWKaEEgeE15eAd2SRXWVwcBhtD/WGILu03tKqpB1GK1K37ehGpCJR6hRlQeiVo",
+	"mAop9ciT+GasfEnv9HqZ82MX5DK7KEDcRg+i3uHjVCiVsAgyb1xbsP4buaPF3jqx/n/0oPU54xGAQyDx",
+	"zZ1S82KTfCVgtbE8SrdzHMD693nhlkILjcnGtaaUgq3EaNLk9O15w2uY89foNdrNVrOF5QEYp9O40Wvs",
+	"NVtNg+03BiPXM8Tw+FX/+4apOqgatBMEnVYrcCq+TFMBem4syWzaJM+t5KPEzEg+9nJrAsA6w+qS51Gj",
+	"1/iaqW/MZ71GtsX1tzutljUyWQzNkrBScO3lNc0a4tZGd07oOpOtKZAGdq1aUDBnZrrXfRxVXZfZ6J+d",
+	"mxvfAIk4NsVG7+dfvIYBwGj0Gq/iO8b1F7RWBh5uegP2zzeWShKNks8mTKVxKJcuzlszVL0zweBkXrDH",
+	"5W0qJkyN2UwSpRkee28zjwl6JJt6JyG8Cxd6j0oQtqrYLpUFvDBDW7uA+sPPpgmNi0vX+C/yzYtXb8lY",
+	"qalVbeRACUUTnEpW3He4QGONPeNqps/vf5Hrn96+qH0dTitL+7zmx98Qwue/+42vX1z3Gx70/N/9RjkK",
+	"q9/w8FP/3ddz6jc+kG4nt5VSJ70kcy5WdtNFvhrllUDykx2rFrSarWZ392PsNufLk2zNlu44wyqaCzpJ",
+	"lm47fUreTBk/fXtO9pqtzAZBsNlQMyPjXoGFs+BCKEB7+k7+6fTiVe2+Mv1eTVm4HXOwI87Xp97BiI7h",
+	"Ch5X7Xx2EJ+Hs11PDz6mSaylfWf8JQ9KPUexfecQX4+/zNd6pOUPrVppUC825/smEjXTWGIt0xuVxSPB",
+	"fmvPqZjeJO90Ewws1bopGdKE8pBlfAVNabU74BIH9ie7GWBUAESjNzFRKR2N4vDeK6nf2lv/1hVL7+KQ",
+	"vXOwhVZtAj3IeLOrBWy3Uax8dqe/uXQfoMRuP0iwtUc4mzMQ+VKpmgSiAbBWURk1zNpzpWct1usul1ex",
+	"VKd6aC9wZFpaMQYyPZVqFc0bRmT8K/NIW69PpwVZIPq6aYCZLfdDgSxWYOFZNgAkq9mIxc66iMUP3hLX",
+	"c2iCVrReSMk0ZXexmElQJL4oqShNcsozwDLzHmhjnU6wbAImRsWdwTpok18eeo5MiM/PEEMh0kGOJ6QV",
+	"Jq8B7lBb/7Ozf90+6O0f9Vp7/8KgE8bVIJ5CEy18ttt7zcMc6arXQPOgExZlvYpL6kfoDzeOR0fsMDoI",
+	"/f1hl/rdcC/yj1hn5Ldpa3gcHkWH7GAEzmdgy5UhGxqBR8XYoxp6ScsTbLSGh+wwbDN/L9xv+91Ri/nH",
+	"UZv6B7Q96gz3wm60D0F0ZRLsG4WsRIL28VFzv91st1rNTsslQuarID46mEgerpNTpD5sDgbapjgcf58d",
+	"jPwuPRz6R+Fx5LdYe9She8NuuB/VEqSxT7vDvbAT+W3W0m8e6zcPI/+A7Y+6dG/YCdtOFGMqoKaUVqKi",
+	"ht5bhRCuBlt8O47Ozg/O/30+v/j3T+ri+oW6+Pf37y6u3x1cPD89uHj+FT3nrc35cc4HIBCthi+fwuEC",
+	"mCrd1jAo4MvdTfjyVzSyUDLwSnv9K+8cazq+tAEnf2lN5/BGp7PJZ4wmotn+C640v3+A3OCoH1IViOVc",
+	"E0Bv94awjkeIKhKy5oJ48d4apaxvD+sF7JRjb9Ggk/n3wLNvTCbGfVpwnaLnqeAXzfy/NsqXWndw1iu+",
+	"lUdzRbn2niRVp3Bbs2Gl2GSqJFoetlH9wclVr7XvNsnVDKbDUD3TbGaWMmseD0Ua5eW/YTXA5hcnqO+X",
+	"rkRYAoz+YVJ9JaLF5kzclCk1i5jvA7y0E9N1Vi9zDf/Ng2EboUhTFip/LFLJ/CHkBS98qegUxJSND3mh",
+	"TNGHYpRTVjr5vlcYvIGSx7Jx2JbPinF0m0+g/F6FSb2CquQQBP8p+VJ7A770Fp1H10K8oukNw/f2N/lY",
+	"5i+6YFFMr/UF8UDW1u0cr3/3WogLyheXFuj0I9hnIF+hwBXVuMoUxUwt54qXTvCECVowbmc3zmPIEsFv",
+	"NMdr5v4dhVUnrWtNs0mMzDDxFVGpEzS35upaN/AI1oDt81BzvZTdMZrIDA2MuKGYWdwHiaWcMWNFRakU",
+	"sM37HIrRoIN5dRhZhWlpEj2QaxkqZ+ypFALaSNVgf/JT0or+eRz+2Bn+57vD79We/HZ+xL8ZnbbZv7qz",
+	"y214UQm5cCNu1K3NRdEHHsqT3/PEf26H9yMcQtw+K04hBlzX6q2XjsMxQzbFf+cyhnv+TvkC4h6WWDsb",
+	"D76EJmztBQTKNobWb75lTQByvenJCZ/Ioq6an1DSfbC0inVF9GnyY16Yxuqt4Sbt1LPoMyO2QpQG1M/6",
+	"IjdXgJcxo14mXk5mEiJzoBBQn++ACInWMfQigjy6e2J8jIgqxhmLZJ6x0HaTg6CPTkfLi6dZoFs+HBvv",
+	"RhiPDCRXhFGcbhDgSZ9jjh360jHWYU7TSDYJSPRoswzsNKwGF9SxbSTL21whvz/7DrMSchn7rhaIWy1G",
+	"lgvBNag/mYVjX59blvr6h+k41ZqG1r+34fSlOnf35fS2G+NajE5A0XDXjUV/dm30D7xqluwmN16xZI/C",
+	"ahiNSkSRa0+5dgL8xlSSdrUygK0v8HNWeb+40zwbU9joNeyprz/CYAex1uZup5M7a78vB0wVA+s3gZbP",
+	"p+lnhqpNN7ipPrLkZtDcKeNrENUhMJZZS5z6D33EMIbPoiJChGYsLTEf5q7KOPyZiYCZc9cMuIK1G+a3",
+	"mUmiFFgNIYl66jW2Bv3YNO9zkzyErm4ImIa0IXB8QMjXbGrSiWLBd5vkbR5VTUu9VEKsi/HVsZLF+Gqy",
+	"AyFLfR4xxULo38TCGBlfXzo4NDDgQGgwsvk6hm5E2muT/HN/du7Q/c8sjn9uxoHXbG7u8SfrwCdUMLI8",
+	"ipJSsJz3lApEL3WNY+qAgwwSUkxoIkOm5oxxglFXGD6nRNAjYsq4pxX0Ph/NksQzZRcMoIKFJfKy+CcE",
+	"GykDlHt9DnBEwITsXRVcnL8evH5zfX72IiA7Nr6uQ8a76KbiYo7cRZGJkKrPg4vTHwenz78/fV14o91p",
+	"QSDYLqFjRqMmucoQUW5SMZtiFCxYHRBk2g0fyzM47Ax6Bj1XpQuwrEJ0L+VRn2cxXRgM5yT6AhGxmkwi",
+	"lEdEGrEUv6tf9/QneN6BBfg1sagUBqLH67znIGn1eZ+D4ADXERTbhPhrQxhy0MFAOCOwn8DSZUi4uKKx",
+	"7HOT+ADRKgJ4s4mMI3GEV0GMoVKUvHt3/rxJTrPIS9MLpAbqzjGqtYVjO4Psi5uesSOVwh+zWFMTorpD",
+	"Ab4jDyyNFruY0hbojph/JrhKRdIzm1TvPj/Uv6D5aJiKuYRoPoC1gfBOTZNbxqYQMjmcKVSHUmaEFGaJ",
+	"kaUh9SD3CzO+cFhDGt5icsf5yH8tOLOB3yY2M9hrdclrociFiOJRDHH3sA+4gDl4oGz1ubFlWakb1TUT",
+	"oK0ZAxiocBwmwI7CcYe5USxI1efZxfxvPRFF9WWtFwdc2AICjCPrzAUa1N2vX7Ni7fg1/moHzDkLteyR",
+	"Yo1kLSVodQ4gqEtlxfP9jYOp8xMbFOLiTeleWI+IS1/1hddgSN9vgkWsaROpClsYz4kSeAZLJ3Q5XQDT",
+	"fRuqtLuPRhUsZwQMycZDVRg41tzZXer+XwJBVzcB1o5a4fHQP6KHI7/LDiL/ONwf+l26N7K/3RtirHZq",
+	"MCOnoCpOdfWEinh7dfOwo/WPh0fU744OmX9kHf/2t48wDyfOeJN5FJEC6+ZxGB4M92n32N876hz6XdY+",
+	"8I9pa98fddle1AnbwxY9frR5nGaJCsi79DlLk1gzQYdRZXfICXBdJ8grZXqbgabDLYO1M8fkgHzqBTa+",
+	"ZPL9Bt0bHYcd1u43Gh8hREUfeuS0AC1S5GmwfvBrPYTnpkfFQnY2ipH33X0T6IFxGGFreEyPRv6h7qar",
+	"uzmyq94+aO0fj7qshCy58d4owGxuejAcNN22C7LZqMsfgCCYj0Clo95ey6VSJ0I6+Ud62F097OPhPvW7",
+	"x5ZOo+6fkUpmrfWGzSso15Y4/vDL5iEuruxQox5+5cq84HSzNVwAywzPI5ybgly37LOm/TNobNt+8Bqa",
+	"X6x7B9rAEPfqTKFabJsYsY3IGEvLZ5KfSUNyZD4oz6+Fuj9uHvdRtv98hksQa3JzpVqvxHyGNstTyLAE",
+	"NUNoVcqr0b9MijVOHuZtRcKPYEAoHkzXbOCe6FrzAWC8rrQhQH7ackNCprkLrjUiqpjNFNYE6oHPHoOc",
+	"UqgIRuUyGNodND1Qp0avB/EHxvbgwI4YPdoFBsYUrpPs9TFLQK2mfZ5ATTIoAizQbAz61a7WwATPgoc9",
+	"W2fHpJCen74+1dqv4a+BFpZjlUtkoFMrpAQzsCNmULgfjSaRoBrRzDIMjR0DUMTaLS87EfstrYEv0dD7",
+	"XMt9ZlvZnsRMyThiGG683/LysN167fA1e7+VhvikKTxpCp9IU/hGzMmE8oWFRTFb2rH6tXY3j6bPKy/U",
+	"oLc9XMx/kuQ3l+QfU0Kt8K+lHsX3qmiilSVm/3iC3l9HeLPHqOputt6CNti89lufpdC2yvS9+l79GDLb",
+	"6+oWXSu4WXyNqUjicLXnxwhbWjzjCqpDYeyPEVItuoODetnr82AS8wEXKgbsNUfa082duCFz3fAb2x34",
+	"WoAR7HokmND3AxrdUYRwczw6+OKIpui42fX6PDAQSiYQaBDOlBiNArKTQVvVwa8RwZOYszwstDoerCZ1",
+	"QuY05aVZE4rSoPVQ9TmwhhR926b6hEoCsjMWc+yXOvJjQqWSu0skLJMB/xZX6KH3jB1Ko3fQwrQwS1h9",
+	"s+0dHLVMfphZtUbvEDLGaona6B0ddFutjQ9TcSrLUtTh18flpo+ej5qv/NSuiz1oX5UgC6uHLftlaZCH",
+	"/kAR6vELWUY5RCejxSGEFEWjk2DKRkFriDkgktgoC+thZVwZ75J+z/Jm1JrG9I71uas72ST1VLnqknOg",
+	"c62J7FjEmgqkVZ5JCxByVenfZJxYnJeBKU1GEe8Ovi9JYCqXBSfYnyliSoKskJnWWAKAdAwXA1ylAQJ3",
+	"sCjI5hqodMZy/2jQabWDqgMSTD0OiqStlFpCioSMH1swxqRXZwieZqEM0xRaJazgQQL0SwYIeelAPdVi",
+	"bJzm4JAGFiwK+txqbGQHg5qynxDt7RvBAbWogpLUw3FTQ4RYkls2VVgvT7+xi/5FPUaUA1I2gmAfRNzT",
+	"6w2FX+DbE7oAHRbGC4GbBSAlxFYS1owGSFP6izeCAxJmyqYJXRToj6fbRXdSPtR3XLCoR3AZyZlFPVI5",
+	"xgJ8WB8O/UmEssnS3XsGEEdf41qWI3NqMrtzMCez2NwOCgBV8CQVXLO3jE1xqDg3TUt9YYKr2u6YWwSp",
+	"0i/3OeNhutD7kcx4xLS4oN+sADBVVgoWQlMMcyluZiaeBF7fQfmj9jrBIgeGQ1nRcY3GfroEM8t+CKMA",
+	"boSISDgWcch2PTKbQrby/n6fO7UCkFgFrKuNgLWQl9Uha9XCZ5mIvs2hs5a6f4pkX6LTHoTtqKMVm2Pa",
+	"Hdp83f2R36LtYSfci7psf1Qu+LC/Bjkd9cn7x7Lhwq6L+iruA1MA48O2t3n59Q2i2Nrbxlpj/Y5NJ3Rm",
+	"mm89lfzFKoAz/tQk3zE2reH9JyZGHsAI4RKADVoSY2pY1zphJn8le+ODB+VNcWR1ooO5a76QcL+U8ddI",
+	"UCeMPPstu98+QI5+3V6vfTHDUq5xf95XlUUXzOpXXgv1Usy4CQw/3l73lVYgfoEAo2v3l1EGv3FegdI4",
+	"GZv4ji0uga1s2tV53bumWpwLjLFhd1el1z48VkA1yIflAmBkB+P5TNUvL1Nyq1b0XVCHay8ziFHK5QiX",
+	"fTefMj0fEgNqwNDtUtxLR3HZwkrzQC3PiVP78Z5Bt/JMeKOWh+ZjCnlriz6Xs+EkVsBgX4OAXOWw4GQt",
+	"Q6uf5GnyazDTQeKGHHmLl75C2d5QNLp20TGdb4UiYoAEBalUWSk9owFUIegzK/SUqnEuf2QdbhjY5TJi",
+	"R9zYq0FO8eqmUqI3Sl+QGRCyPICmDLY/p7LPQ3s9WhADXA09f1lCqgehuGaFVghipVXfkBwTNfjn5Pju",
+	"X5Nvx2FynLCvX6rw6/fJj3uXd7Tz/ezHX18sLn79Z/v1TVk6O3jkMJ6sPLcp/Lyak+MuMRPehoOXX6xl",
+	"5GYY94/G3/JifmSm9j3wljl/NJ72DHXv1aYYe3KxrVZ3MvMDaLy5zcGOyyTXgOkkllplThgFeDXEgIeM",
+	"SDFnJg8d4G7PX7y+Hpx9c/r66xeDs3fXb16+zCPU+xyq1leskcbOsgTw2wBDqzFVuyd9c7EC2LjMWKF+",
+	"uQZDvGp96POS+aFOvwQCPTHRJya6lIneV6nl4pJR89xmaOkDroXG6i+N1DxqvGQsgfKtTCmWeoRj8h9L",
+	"wRJnlb3NWCxu70LCVhkpDTEZTyAudTJVi8wMka0flST4TatYHx5qy0d2lFADFr/phD2Tu6yl1gGwH4sd",
+	"ZkzCTimkwXAxMKA5uEec53KSIU4uMbNm+n/Vp202JSYMuD8Xy3UWoccOe+1CrGVrdMyOosPQP4AIy+7x",
+	"nn/UOWz7EGRpvNJwHBS9xdpxNOYDye4Y3i2HXr5PNDdOMYUDK+iaGoNcDabjhYxDmgwgbAjeNJX8oOVg",
+	"lJflNYV03erzhl02eo12q0UuaMzJlfLI1VSfCnSUOq0NXZ6LOVdgSh6N4hCxiYDxYUiwYgMxGgzjVJ+1",
+	"Rvv4qOW3un6r40LMcfq/zV5phpAxAQY0+4FTTvVnaf7klZiyX/WHxuhY/0e72+nu7++32p29QiV8O8S0",
+	"SS7ogpKzseEmltEWmaiW982O+tvFNayPSc6hPM1pRv/26vgGr4EVI8pH5OC6deR2/YhyYza6Ty5B3t+0",
+	"g2zuBxCJzkAi2tSOclZ9E8rEgZh0nUlJG1t5Ki8+jmFGCAKSnhWOUCTMKokan3ZmerFChzFTQtqgvUMg",
+	"ZEBLhk82lweoJ2fGkfeYCkruEdxMSZmIO7aJiqL3iTW2aR7d58ZODFJKvVs2/92yQwzqyNPbICobdh9W",
+	"c4CtyRKGqLi7J9knoU+ROvm/LjAY2BuL2/YLSbJfVro4T5WYxGEvg6mxWpjJgbSeOJEg5kGmmilxw/TQ",
+	"vD4XKSkmYRrnle6u4CrPwm0wPTir02jVsor328DnONBFad6bDYfp82X6IJ3TxWqdb9fUELGrjF5JqPAL",
+	"x3utV7kWZcFuwSfV7km1e3TVTnOsgvJmTvOm2VRbYW7YnfxRYTf+XMY+fdNrBmC515Po9iDR7c/nncuu",
+	"pbKHzjNeaYA80nx/K9lwIu6e5MJHkQsvxB1zpcKy7LWNlChXuuHoDeMRLdTxkoym4bhJXpoSVqGYDGML",
+	"QXL6+nmTBP8JtOSGdc4MkiteOl4et0Yn+q+xFplEiiDVfV4FwkawSWnqECe1qBKvYmlZl9woYchOHbOh",
+	"YivLLEneMCr1lsEfV/jWsoSYbAjzsda48nBfSQQC2Rpbeyx7Wvp2ICFIRBd9vpMBRngr6o3tQle8Ults",
+	"LR7GWvyLzfJ+1k4z80BsMs+8vHJEF1vMus9tAbkd9t70trsG+mIt1MW2BEB9x0nn+gzTuLLZUFVM6fq8",
+	"Urlepoz5UFsKmRnmv9ZwqTxiE4ocukxLPwSutWzO/1ky08QYRl0ZuNXaZD+lEUt7DgwT2cnPk2dwK/Jc",
+	"URt1GtHFF7LPkZPDyQj83CQekB23Pg2esSJUdS1PFKnamiPqd2rm9VSV5uNVpcGkAHrDNg12NLVDtlza",
+	"9RVHLOd4qjayrtoIjyxXGuYyTUmc02Kct8R4h1WoIPWdOvkcWkQ0wVJqMY1DmiQLEs1STDdCnqYfNvv8",
+	"KoughoDzsgVimswkFps19aZjHquYJsTWxO/zLCfWMRRi8pIt9gx1m5kMTkggxSwNGSK4wTiCpq1+C2H/",
+	"eiZuKOCSDBHE9kcRQ42p6vMxNWkcWnNRwpQSIZTMaXLrxzwbkchTyGOTzN/nWTY/IO/FTGLNdwQ8G7KF",
+	"ALC3KQ1jtQCYBSSxiV40NtDlhrv6dIucgZBTXJTc9Kanw0WhPHzPonzjs1g1icnHqCtbTSVZVQo7EnqO",
+	"IKfcsoXscxmKKRgyM6BtkP9deHRTzkzTMSvMtDZT4ClF4K+WImCcvNvE0983nP7jpARsamHb3rS2wqZm",
+	"kwCKQf2bo/J4nyoBoDbU3xRQ3yC2Xz7bMLLi0cL9P42scG9z5N82xP9vFLb/YGnwK5TgsL4F2UEJzZyo",
+	"3XqRsGTZgwO60rw3miVJfrqB8pmABvIZ3qAGlgxZCIkjxlU8ipk0ie2mMPMJItjGyuKX5XC1GF+yiS0v",
+	"D5rfzhsI8MD1fr042tCDtSGXWm2D+JTB3Y96GxXCue95I/3ZGfYnijbPzvDXbGXCjFHjAA50Zc2d4qHM",
+	"Yg7yJJmiIf0EUVRkn0OevZgpwPLOEUrJpcmGd89pJh5np6qfZT9bpOyg2zky6KcGiNsjQbfdMc+kogk7",
+	"ISnzAbUYMMpTptIFqDsIFpB9hrO56VePp1jl0RnCOJZKpKCLBiZOLdiEk7yDtp87M6nYqb780qwd0Gqq",
+	"NZ04ZF9+2XMBJLNc74QqBgEgFtGuKLxBzRIk6m6T/BCrsd4rsTK1+CAP3YA8AFj7EXmbAhgL+C7tLoqC",
+	"E3Nr4wYg4HmHfVFo3+cvAS4naJKd5yxMqJ5EZkUYs5RhMT7qfh+g/hG/JVtBMow5xPhMUxHNQouooPdm",
+	"c3eFdjVaA727txxz9/5x5gr/4RYThQoqAkH8TTEVPMB8Zqp1ZbEL5v3GV6AAX1ye49p2Wp19KKQyAvyN",
+	"kWYPQnCQFqBUvAVYqYbfHh9vE+Fgzg8epj82uuHRbzvDTZ5uvVKYRXsDqdc91y8zEKzP0KF/tN1cLct7",
+	"FPEAT5W51EVKTDYEQZg0ubmQvzbtbGn05v/7P/+XBFk0dgBYn5QvwJVqnbOONzpDrXLz0UhNOhpfECc/",
+	"LLOKLUkOq7Mirs4G+7y1g3tXCcyWuZqZ9DbLKoS4eiVMMLa+m6GyLRjSY06+pXxGU61W/8lSldYwT1zN",
+	"PHTKMsS/DuNtHW/CT2oiyP5+1hETGr9GuarnlWMW3vqr6vRXGaR+hUWDmDulH6xvjaZpfMfk1kzvtchc",
+	"amDmQi7o5SwQcdUAcy2mdQxRj+qc/0XtJU/c4L7c4BHKTLLwtrDHCzXe1x4woTeIYqsOmHOg8ISZd6xu",
+	"/0nPkfn200F6OkiPfJDMzkIHejEtefPTBHfRJrK9OUkZYuXjnKS1cjl+8On0PJ2exz49sLEIJWaH30PY",
+	"i5hm/Gzj02PaZ7UUKUEFq3AbmooaSiTRH6IJP8dB/q1VYWdha3RhWAUiGSMLMUvJNI31niIhTRlB/IWY",
+	"2hLXYERNaWJx97dQi81CbJ/89cRVnlTdTdmg2WQPYoNQ/HxNqs9Ud+8D0LD1uYlRrmF7RCRRXp6i7IFb",
+	"lZXzAr/+t3ToQ7yPYhOcMQ2VSAdANshIRaAcfGo+a5FZvMYqwBpDqME2wDWjVEwGFiAEvwyv77NutBd2",
+	"hn6bto797uiI+VlvNjO2kWPb4JtKZF01zL7MSWcRdj941Sk39ml3uBd2Ir/NWiO/S4+H/lF4GPkHbH/U",
+	"pXvDTtjWq1AgCrxeR5KjXqvT67YfhSTOPKCPgxFSxu8M29Tvto6PfN2pb3NVNGVW0iUTxR3KZI+2qCrj",
+	"HqNlofbF04Pnvdl4iseoxFRBKDXyty0YKBe+HIv5FjZDLgb6jRqDYRRH4NQOxYR9emvHBU1vX4ursZg/",
+	"aWxPstXjamx6b0FsAx6WzY/XJqg0F/dEovEAtATK6Di4JfeEdelzUxoFDiUN9dggqrUC8IIZLFrhgBBY",
+	"vToG1qXPa1NYPMJFmqGX2CRRkWZJlpiAYgbc58UiKyvBdnYQ3sap6pFVTfEIJM6MMGN2LWDOrgf1XDC0",
+	"y2jISLpVqS5vXKhQTZIsRWJTHXgTGJm/pyL8mcCdPHHle2cL/F3BRv7aWCIPv2zFHXPSM9digDiXr3tD",
+	"QLr8GtOAqW9cvlekXqOIpQxuNs08m+QtXG32+puPRZ9DWoCB72c0ZamFq2LKRDebD0DJJCXEMpCPM2cA",
+	"1zDqR9XMY81IkdmX8AIgEfAulrHKAl2nMWdEztIbpi9mAKmIMJc2ZbZkAdge4wm9MdGF0QwnNJjEfAZx",
+	"nd19W+d/M9xSc0G91gKLNUYX3Uq1dc4sZ65MszKgTssMyH7Yh1F19aiO9Kj2w+5wj3ZGbdaK8gFdZ5h8",
+	"ZCSSRMz92XT5YADudgv9t7zuS9PNl+3TR6qP+ZumIG7h05kaN3o///Lhl2oG97JROEfyrPrj8ozu0yjS",
+	"cu9tzCO9q9yOm+QHNsxrk6FBe9Oyd44kjbDxaM4zLfXRnGQw7zBGEN0ygdvxcYDAJniyWJ77W17DxoOi",
+	"qtn8bQ5gnEk+n/LUPuwkfrj33v+YWbAol64RCCoLef+5rEyK/XOLf3+/gDtYF0KrfG0dW1sqc6zOT0RB",
+	"AlkaclRk5Yi64jwyFrNukOnO+CaoqPr4a0FRS0czNWZc6QPAIsPrdkA2oQW5ZFnl3BoOtlbdrBDrr5aq",
+	"+GdgGbWE/sQM5JPXsVkri2Du4dandW0+IuULa23CLEObbUiWJRueor3K3qME9hRI+gZ3xbiLMMtgTtNI",
+	"rpMpMHPir3oi759sdlYQNQqhESsk8fsfx4+ZF/ZnYS02TeyPZjGfIPHr7ybUmASs+ws1WAvG16d6pQXF",
+	"FEyHLRALLguRFZlDj0oSUUUB0PMFv0liOe7znYDxAHD7rqaUx3JMdgImg13PaHujVHBFwMQiSMo4gATq",
+	"nxgNx31uPwmQzQFw6gBR9r+9evNa6y7jUtK1Hc6uh7WpAz3nwCPzMeDZGwxgq1lGATRDB4fEfweY1CsD",
+	"20NChyzBOufBmCXTACs2BnIs5oP5mPHATCYbLZW3AIWeLPBW6HNq4N0xH9k1d+0ESN6mLagzMAl06HsF",
+	"NwP8vqwAD8JuQc3v3UINbghTlzkEV6ZoAxaUNCCY4HSJ2Ahw0MBXgdXfE8pvZoDLJUnwP4kIacL+2/iD",
+	"cS7GLwNPTMFfFus59bledXAImcVmiWROFfHsMOVfEaM+D06hVpL/yjwMzItmNy2RbM+BPC/1Jl5zg8Ko",
+	"zKBWgX0mbEmSNVpBNoHHH6ZiLln6hcxmKE8MQowmV4CfCaxZGAjaXJb6XSLL0sH5Fz96TJ78579bzWOP",
+	"cfjH0ccICTJE6jUAXz/jC0ByrOLUM4WmmsUqU15DHyAtcODMif7ZI+0WouMKvTkWYgYxqmjEgNgsOIGN",
+	"XuMbMSdSQc2AWJrgSBrz/0G8sEavjcCZjV5L7xM7pl+qMpClCExDr2Bp1OVaVtm4S4MRI8U4iQQMekzv",
+	"mKmX9T8NdwC/Ze9c0pQlizxFvpHiAz0E2+Y5VM3Km5gqWitmEfObhA0QTa5uNmXOkk/npea0uK49KJYS",
+	"kbGYSeZZ6EGSzjg3piQ7wB/GFCo5wJrZvs0aDBIL0tZqLV8EWzHMMlDYXv+Z0SQrolaawdLiYx8yKij2",
+	"Xm0TluSwjSWik93XnMYpK+XXn9FwzPwzwVUqknWJ9tDYtr13wj2KGtu54PCNSNMHvGloChxhyrues8IC",
+	"adeAc473+JhK0s6gYWEh9OSZlkCKRzzjlRMt3NxAHQ3j0WeAj80k7FsbUtbtdLyGihWwju+z8ZBsPGYp",
+	"x0pNZe+ZNbo0MR6oaeZk5yqf5VPyR1kW/4P9egXejBcaKdxnzY8Ail8jZsG22wgM34ZYbOQHyxqTnbwW",
+	"kTEms2h3uVPMwprOx4I8mlPsVTb0j+UMc0oOdlot8kOcyHGcMvJVchd55GoWK0a6rZZHXglJTFE5j5yd",
+	"kuNWq31ooyk3RPg2FzYUNsyqFa4pYFd1bOVD/j6OmICkeEzVSGJ+q/elZFzpBcICh2aMWoE/sBESfnfU",
+	"OfSPhu0D39HhW3VOrw2GuDlbtQu6xsuV7cI/wrmVOJvOnq58I65zZdmVJeiuys+Q7bZJAkvPIC9nRZCf",
+	"np++PoVzZcXnLJZpt2A2WuKIyqAuH2JpMTvTtbA8+JTca+d/2HpbfUwHUuLAiK4022SLsP34n5xGn6HT",
+	"KMkPXR27KN/C23qGcl5Y8A5l1SlKHqIsAJPyiDyih8hhLWvt0E7Zkr+UQ+iPYgEuTZ98P+D7WXPoNkKe",
+	"xJIn5m7zsgo7JD97o4TeVFxAfV7nA8pfr7iAbhjXh6ngBDrpc/Y+lgpQ56HVLWNTIzSbij4beor+Iifz",
+	"0WKEHWFlb5mw0l4urNxD7PiYnqI/kudY79AfxHuenEIfzym0mdBiMzU2Mh1kjTeJnHVsBH2+mZHAoBYE",
+	"Nt0yWGY1eJuN+mNZDbYpbG946vO0SZ5TTsklW6CjwFi6rty4vW10aTvNNbp0tix/hC49dZbC7rN8edaG",
+	"hRqqAH6kzfrzTN9eBq+bLMDygcCAFGXbPqdhKGZckZ18w6C6Deo15SS7fwVnHqmo232+SeinncyDNG67",
+	"+O4ttuW2+bD1tvmYurJd9k0yMLDh9uN/0pU/Q115mh+XOnZQvna21ZVzXlfQlbOEw0+kKztMYa1Ebsf2",
+	"V9OV/ygW4NL0SVcGXXnNodtCV4bLZ51+TGjK+tzRj58zaE4VwhNEpsvsVNLMW4SasEX4t8fzJL+qsyKt",
+	"UtHFZurxX+Qw3le2SJmRGBzZIpMhGI9FWswcuY8o8TH13z+Sj1j99w/iJ0/678fTfzcTRGxK+HL99zRJ",
+	"SNbKqiam9mampxSxpTZBwdM61FX28TWc66nI8McrMrzKCmArpAKB3ChbQHYabJP7iphMBnnJ7xy2D/wu",
+	"be37x6Mu87MQgtERa3iFguMbhx64Fdc3Nl0A2kIhMxARLaCOfqlmvsG6EPj80G/t+Xv6OeJ/IPkYj8CF",
+	"3Gu1GhD3k+pbr3WMf88Zu42oPqUTwfU/PoA04+wYxKHamL3bA7S+gnN2gp9KOK8p4SwdpmQZZ86olht0",
+	"UAOUhBK9zMmCGLiFOInVgig2mSaaMWtdTvBcEPMyQ2WfA/ZTJU+B/IAbDBJz5jRJ/DAR4S24Y6SJ/u5z",
+	"x+9h/TQnEESeR2AokjAqFXw+cHd+QBLBbzwcgNnOetPohmbPGsOSUFBtP6FTjLTeeBb4Pki5cDMMM6Oq",
+	"CQPhdAI4CHouIG4XAkNe3LF0UYzJg/A06mQye4Q1b5p9HpgZ/Nz+pQknMGgSWBxMFbbrSyb0lkEMLsjk",
+	"PYgy6vO8xnK2ERDkyPq4gi3LJtu903iYC0jziwuRcoCCKFSkuoDfYDjX41kqYbVMS488ZyEUe9bX5gVN",
+	"oX5WJiY/In//+/BsL3vlsPhKe6+3V3xFmfXQjP7D1lz9Y9ovXcCulUpHtn23H/+T/fIztF/KnF3V3X5l",
+	"tSGzX0bMFo0oLvhzeI72EHsJNskVmEFi5UQOSEUXXlZfMk4zS8gJ1HOPUxLYr4KnY8hCoS/AQEtMmzNl",
+	"HI/DlNeaTOxX/+z2y+4y4kdPSKIVUGao67B2t3tLVOJNFNyvmfor7rLWZ3LRuDR92v+1lY3Xbv4NrOaW",
+	"pa+BEfCIlcqDPk8ZYE5iB/OxSBhJYqmWaRSkrFD0OWgUOeSc+QjZCc0tZpHUzGx27YVDk5TRaNHnTsCa",
+	"gfg0fZxkkKKZxuZEu+m/0+xtCHXf8NpBs9xfhCHcV4th7xVIzq728gKeaeJ+O+NoV4zEbJjo9TXKSa3C",
+	"0qkR7g/8vVbjHoL2x7Tu/5H8z1r3/6p88G9s3b+PmJ6ZMJajNFsjlioyIOO1NJCeIU0Yj2hKIrqQJNB6",
+	"N8QbBEoEfb4DqXQS/AIGmqDGNuWRMImnU4xoKn6tz4NcoQ+eBfaYB7tNch6xyVTos9czg4KC44avo33J",
+	"g2d9PhezJLLmqgK6pkXAye8amBlVBN9BfL2Yg+JBplTibSZvccR4H824wirugXkeeERCdBbUGzbmpKxe",
+	"PsAMpPqOMYA50oJON8mpMbp9IYFUiTHtgZf5lk0VoWEqpNT0TuKbsfIlvXPQqskOJWCuMN3g+CWhCh+j",
+	"cTAhgpOhUGMi44jJ3RM9VE2MEU0SQGjFxbKzlFPN8v2RgHDuPh8DsB6m609oxLwMZTtlU4MANFOzCSfQ",
+	"krM7lhobG36oz9U8Dhle80iJCV0QOaVcD3UipCJ7Bwe4q9AquFuIculzu0lgwcA6ORayVmbAeswlG+Sc",
+	"yj6PrK9eSyX2RGSLYYGwAeDCDsFe8Vp0WXHHf206swcRZI6/6VUfGbNjwStfZ6Gz1zc82Wtvc31bem8P",
+	"Z725Z8zWQuntd7yGORqNXuseY9R7se6i/joTJkkKjZpP2NmFxP1Q8FESh8rN13dvDM2ULIs4IfZwk1jp",
+	"q8UecLwtGk4ufus4DzU9yz+xZQp+NrjHQtS+x6z+cATtPxMmgxIFPAZVuGtCLQ1ULpvPEKPBgMMTLQ1K",
+	"DyQvW+8f5TGPUDNvmLKdKlyctM83vTFBKEKkmkTwG2bj4vp8x/jeJAkcL07gIbSP8QTpP+vcSgHElT6O",
+	"JcM9CTYoY0PpOBHKH4skkssF4u8Ym0p02EKdDED+QrEJZMZYIkaxSOFB8M2bV88H19evArJj4k76vN0i",
+	"xl11AkUNg69foIfRWLj9qUjicBHs9sh8HCcIFKXHRZL4Ti8vRgrC90HulJrsWOkEoMLuWLrQQwSwqJ2C",
+	"3zlbuD4XoxFLJYkVSm7UKWCixsLUJoHPGssKoHHEardJrkwqS58HusEAYoODzFhfgULbKTTTgnTuVrWT",
+	"tjAewa7maPopDoAlEdL6xO26z2EfTYxuorsH2ZC9n+rbHsctlZhKJBGEUi5IrCRLRhmmV7HoCmcu4Kzm",
+	"DzCKHVvepFILxYX6Gs2SxCPDRIRQ7QCGPTS1oCQRmt4zpSXtAoFQQNeyd16tJavrkocGkVNkUZpu7756",
+	"dX42gH316vzi/DrfWaSzCzsEJi/JlEEOCRS1xwTBPtdi9HFAcDkgNMqWRg0umUoX/ulIsdQiiOcAZagg",
+	"Tfoc6au1BaBwDqGWSIGUztDU7FAvT69fmKGu8IonQn0jkui+XvFiqRQslHI08g/ZQeR3w/2hf2S9z+2D",
+	"1v7xqMs257t2bB/J/4r/BLIOnIp4Wh6+bh/kRQLzIwTXzeBfk+O7nyYvFz92vu/+9EN7Pvz6+xH9+lj+",
+	"6+Vxa9hRyTA5en/x7wsba3VMj4aH4UHk77PuyO/SvaF/ZOv22d+sN/0jErHu9vpGX9/kO5MOTFxmcWKR",
+	"9IQicqyPB2yvEvrUKydltCpC6e48EhRZPFhAArIDoITB8xevXly/CBBKJr1jwN1Stttcgi1X6mtD2pY1",
+	"qvsiX927+MyfrVxMqVQMMM2dlZzUIyvY6OdZOqbbeZg+lPPygkYkBJlQvjCCEE0NeU2qQSztpXCCt5xI",
+	"bVU0zA4UKZnTWGXxaUqYu9XVmTqOznQtBLnQH7y0eFxby8Z6Jj7O5FF2mCWBcylWpm9lE7wMAe6LgAAJ",
+	"D1hEdgL958D8Gew2CdyUiGxQujbR1CdL3Mlpsg4ZD5piS5jQI6OqaQaclXjLZUtb8mIUJ4mNICQjBBC1",
+	"8vKpI0XWicxrAz++1rJrSaQjQxre2ng9skMz2Xk+Fpk1E4M9JjGP+lykZBqHt7Jgvt1tkteMRbJyeYA1",
+	"9kdfz9q/NtcJ7fM5AGZi7jVIvrnspbUhYzsGcFIQcvTZyUy2kE23IpAkl2PWmvl0519IEkcPNfBteP2s",
+	"M/DVArcW6JkyNUu5BW3N9IO5VT+WIra6i7DhpLaScJyI+M7+wT2jYy5NVcj7G9w+eT5c4XSb8RMKq7LR",
+	"2V2e5oEOcgfWIAAvwoAqBJzmJNB6e15AMr+x0UGij+topmYpK0RxBVgPzljUUzahMYeiRajJNsnLONFn",
+	"hoRiMow5My6T09fP1xbHXQKOsJHZ/Y0WA+FecDLi8Orceffu/PnusvQMN2S1fiNvGMa6+nR6jff+jfDX",
+	"Htl8Ho6TbZN5uPG69fPYMIb3EeeB4wbdM5Z1hVBXzqg2frl+ahvGND/61My5iLGO7Uwum4oRuLbRta7w",
+	"ldXfhyONgBBw9YFIo8fTI5QEP/3000/+xYX//HlAIroounJBkIqVNAYCA+Ckb1xIMtD9fyGdLADr6AXs",
+	"e8rJ5cszsre3d5y9mXdukszrCAEeoyVrWPAibbEIJSIYs+lmVMgjliK6WDZ5Upp7n1cnz95nkyenaL/V",
+	"PZrBUOtVh6/IPkez0FIygdF7FZHa3U2I9JRm96nS7PBSBJz2R8zBYDyqWpQOe/8/e1fW27gNhP8K4ZdN",
+	"ANmxc20SvzRHd5G2aYFtimIBFWtaomNuZdIVpXjdIv+94MxQomzZsXNhc7ztOrZ4iBx+nPm+md098iit",
+	"7uZ5Sj1HgQlgBjyO9+qCQQdV5obeds40d4W1eEE15lR3DTH96d/444dp/OFwGJ+e759/PZ9cfP2cXVye",
+	"ZxdnH/64uIz2L86O9y/OTvi5aq/nB1tBnlfG8d6keYuleYTsipgO/P92SR6kPBwLFYDrA0oPW/uTXvOk",
+	"5eNcgKi4iXrIvpk13HSEYw5kI6A6/TgrOEzgDuh6jwxVoZvrC3fTdni5bKuQ6MGBDBEailF2tpF5Y5B7",
+	"2mI9Zy96jCwuMFM7y9izFDy5gx4vVMuie66Ef018r4tRqVAt1+zZw6/IkoGUoaG9XE60I25h6X9CtH6R",
+	"evq7vZIM9YTYRmpasKvSXLlWuu4BEM4ED3Cm82jINiBqpmLgSoHjPSD+77fMY1HBXzZDFeuqAnI9HSCW",
+	"db6PBjBFK/nfowj46g6P9iEeHs32AUrdnlDlV2vSgc9Wdmgdrm+is0cV1NnXeyvH135pvT4/YxHdPXk/",
+	"/i6f5YWUmXXIe2etBgXmPcOBdy0Lx1uLqD+/ez9Z34MN/lD364eKkqw1uOIge+26xWrVfAcNfN/XylpF",
+	"mms4LZT22A1AoMi0PbXgGwAGdBTl4ykcU0XypjLGhW3F1bNLqi+5EfaUBCcaxDyVyQSPW6FyzwZqa/HE",
+	"ibD3wiSxj45Ekog4YLGw61LEUGqGiBDSACQJVaZ1faMB64uI51CQzG/iHRtKk+l0Wg40VDJbV1mJ7+F2",
+	"zivemd8UlS+Co+ktsDmapl3MyN8rdkq5rMGjO7tZ5rfFUustFcN272K8pWraHz+E7T5xg8JxMjf6wAu2",
+	"xn6CN5kkuNcsgpdZ64G1rfUWcZmmdbGvvVbe+oK2evs7hntuDt9krPUy1kXrfIF89cTaFoN7Uo+Fcuc9",
+	"bFMXhJaZKQSIbAO8oZ12e9PJXEO1SOcKAWY/04672xuh7FnqwmYkiQEE5yVmrVbA90wjegy7nuUkcCiV",
+	"PaUpXeSp6zL98Eqzvkj0BG+1OSSC0YMaQwxUwTqsAEVUUehUxMStKRYjoQgiTVKZwZQFoQIFlANMIx4L",
+	"NhJcIfWgHIxFsTig1dU1pKB93jbnrnd/WDRV4ewJJoGisfoi2cLXSUsNdk3pKfAfcsn/FuBtIUqIWSC2",
+	"XfOi/aiC2ie2vIWI9gVa4KeAfds11qZbta+zxmr7WcC9S0oUUAxDmlpj26/CQspy5q2nV6xiXn5pz/hg",
+	"sDwvKSQupzoIC5OTlpwWKBe5vMwgMEig4becpN9nTlJ0fvqu4U5zu30JHmGK9mFZ0KMGty/6h6pBcHHQ",
+	"dv+9eB91RHMn2us0dwdt0TyMO7y5zzuD7f5OtBvvCa8EeSK+4bqxqEGDNYKn15Qvre8hOK93ZnuYyowv",
+	"6OAe3+3vOFpfc5cf9psH0fu4uS/2Brt8p78ddeKyg59kxtknB6DKThaYqnHPVKN2T6wQyKzsyLeI5m0R",
+	"zcp0+aYQTNAq2UYrjyjCk1LJTPKEjbkxE53GbKO4lHS2Q3tdSXlkLdtmi/1o16Khi4z8JxcBi7gRTamM",
+	"UEbapZ1MS1lUnOO+Fb1KxdYu43kMDGpuXAkj2gnLdEBkau+T/t0t8AqyPS5dGXbRerB2+dZbtJ3cRII5",
+	"hrltuo+aY3DtNPEOWLv1btbbZ4+oPHoepmqt2Xq9IbJiK/ro+5hMwgjzvpacQ3iR1VwpZmFc7LjytfXR",
+	"dtm1h8Daa47plYfC/BOh5kzx4fXy+kPLgPJHsRpOBm+M9/JemicYUeCtDgk7A4gfb+5v3co5pbf85hqu",
+	"dw3fshPWKAxkz6j71QXiipUV+0I6iMPGERvwxIjeJhGRkoTpQahkZpgRxkitTMFjYhz7gQ2ABscwMRiI",
+	"yH4BnCpAXSI0FaoN+3WEdtZCgkac/hgQ3ypLc2NRm6tJ5Ap/2WsirO1QkX+mzJxkJyIWI50JUnmAUNcN",
+	"brd9uEm5sPB0AAoztgZT5RIOcGrBXs1H0tjhLEKUoSJISe64XsB6dmxfaK7t//ELXn6nHujw6fPU+3yJ",
+	"f/mFmLS7521ys1SF02fl5x6UdmASVjCAVZ3M/BB3Eixb/5cE+YoA49oQ+ZFczHOjesEYueLdfsmnyWNk",
+	"oJrqnC2zi1OdV8zid5566vOaw3n1nuvbMPZMHcO6IoYiva4/X36BdI2xuBaJHkOcFb/LNnpXGojNra1o",
+	"FG/hp73NRtDI04SWztHWFqR7HGqTHR20D9rg+KP+zbUkr4USxgQADyT+cySyVEaG8jtKw2Id5bYbrdI+",
+	"/ebOTtOYd0pjDexEX0kVkO46FYNUmCGyyDRylAP7FZ1nQXVhlT5XO1mLnu58ZvTEBNJgFtBh03sM2b/5",
+	"59DrQZTBstTeJAsXJvQen+6ATZlus7adY/uYunaw7KCpMmoM1Qgv1PjG1RBHpKYHzKsO3iWghKF2r9Gy",
+	"pFtNbGAwkJGg9ygSMRQ8yYYBataco/D8+NfjQrB2py6UVdXnu/CztJhWD6piTk8eHOdpmeR7MhQg8s+G",
+	"YsqUKI4la+mkBT2QcfsOXTydlT/U9fXPJWWbSDpQzbtHC8EjTVWWXZFwbL6pU62iVGRiXo/iBCYe+WS2",
+	"ka6/iOwsVFqFEFqNtA8n7VqKiYtJQrswkIBdpTofY4wMc8XGfOovbV9QXp83gFbxOwPpZY+YS8U+lxus",
+	"uGdMRN/IDEWVKlS2awGxW5GcU6ZCzMpUY8CXEyrCKN+IK35FVxYE9dTjk2qrZkGvcX1BfhkvUnvE+JVQ",
+	"MQ/YeKhVyZANkPliTQX4xbUygSPNtubaNo2bv27+DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

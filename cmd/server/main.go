@@ -115,8 +115,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 			Policy: booking.Policy{
 				MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, PatientChangeCutoff: cfg.PatientChangeCutoff,
+				HoldTTL: cfg.HoldTTL,
 			},
 			PublicRateLimit: cfg.PublicRateLimit,
+			PublicHoldLimit: cfg.PublicHoldLimit,
 			TrustedProxies:  cfg.TrustedProxies,
 		},
 	})

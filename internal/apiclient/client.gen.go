@@ -221,6 +221,54 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for IntakeFormLocale.
+const (
+	IntakeFormLocaleEn IntakeFormLocale = "en"
+	IntakeFormLocaleEs IntakeFormLocale = "es"
+)
+
+// Valid indicates whether the value is a known member of the IntakeFormLocale enum.
+func (e IntakeFormLocale) Valid() bool {
+	switch e {
+	case IntakeFormLocaleEn:
+		return true
+	case IntakeFormLocaleEs:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntakeQuestionType.
+const (
+	IntakeQuestionTypeBoolean      IntakeQuestionType = "boolean"
+	IntakeQuestionTypeDate         IntakeQuestionType = "date"
+	IntakeQuestionTypeMultiChoice  IntakeQuestionType = "multi_choice"
+	IntakeQuestionTypeScale        IntakeQuestionType = "scale"
+	IntakeQuestionTypeSingleChoice IntakeQuestionType = "single_choice"
+	IntakeQuestionTypeText         IntakeQuestionType = "text"
+)
+
+// Valid indicates whether the value is a known member of the IntakeQuestionType enum.
+func (e IntakeQuestionType) Valid() bool {
+	switch e {
+	case IntakeQuestionTypeBoolean:
+		return true
+	case IntakeQuestionTypeDate:
+		return true
+	case IntakeQuestionTypeMultiChoice:
+		return true
+	case IntakeQuestionTypeScale:
+		return true
+	case IntakeQuestionTypeSingleChoice:
+		return true
+	case IntakeQuestionTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -475,13 +523,31 @@ type AvailableSlot struct {
 // Booking The staff view of a booking.
 type Booking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// Notes Internal staff notes; may be empty.
 	Notes string `json:"notes"`
@@ -490,6 +556,11 @@ type Booking struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
@@ -504,8 +575,13 @@ type Booking struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Version Increases on every change; the `ETag` is derived from it.
 	//
@@ -538,13 +614,31 @@ type BookingCreateStatus string
 
 // BookingCreated `PatientBooking` plus the `manage_token`, returned only by the create call.
 type BookingCreated struct {
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// ManageToken Secret for `X-Booking-Token`. Shown only once; the clinic cannot recover it.
 	ManageToken string `json:"manage_token"`
@@ -553,6 +647,11 @@ type BookingCreated struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Short human reference to quote to the clinic.
 	//
@@ -566,8 +665,13 @@ type BookingCreated struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // BookingEvent defines model for BookingEvent.
@@ -610,9 +714,42 @@ type BookingList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// BookingPolicy defines model for BookingPolicy.
+type BookingPolicy struct {
+	// HoldTtl Seconds a slot hold lasts.
+	//
+	// Example: 600
+	HoldTtl int `json:"hold_ttl"`
+
+	// MaxAdvance Seconds; the public books at most this far ahead (0 means no limit).
+	//
+	// Example: 10368000
+	MaxAdvance int `json:"max_advance"`
+
+	// MinNotice Seconds; the public books at least this long before the start.
+	//
+	// Example: 7200
+	MinNotice int `json:"min_notice"`
+
+	// PatientChangeCutoff Seconds; patients cancel or reschedule online until this long before the start.
+	//
+	// Example: 86400
+	PatientChangeCutoff int `json:"patient_change_cutoff"`
+}
+
 // BookingRequestCreate defines model for BookingRequestCreate.
 type BookingRequestCreate struct {
 	Consent Consent `json:"consent"`
+
+	// HoldToken The `hold_token` of a live hold on `slot_id` (`POST
+	// /v1/slot-holds`): the booking takes the held place, which no one
+	// else could take meanwhile, and consumes the hold. An expired
+	// hold is `409` `hold_expired`; an unknown or used token, or one
+	// for another slot, is `404`.
+	//
+	//
+	// Example: ht_Zm9vYmFyX2V4YW1wbGVfaG9sZF90b2tlbl8xMjM
+	HoldToken *string `json:"hold_token,omitempty"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -796,6 +933,88 @@ type Intake struct {
 	SpasmFrequency SpasmFrequency `json:"spasm_frequency"`
 }
 
+// IntakeCondition The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
+type IntakeCondition struct {
+	// Equals Example: true
+	Equals bool `json:"equals"`
+
+	// Field Example: intake.recent_physical_activity
+	Field string `json:"field"`
+}
+
+// IntakeForm defines model for IntakeForm.
+type IntakeForm struct {
+	// Locale The language of the labels.
+	Locale    IntakeFormLocale `json:"locale"`
+	Questions []IntakeQuestion `json:"questions"`
+}
+
+// IntakeFormLocale The language of the labels.
+type IntakeFormLocale string
+
+// IntakeOption defines model for IntakeOption.
+type IntakeOption struct {
+	// Label What the patient reads.
+	//
+	// Example: Heat or ice
+	Label string `json:"label"`
+
+	// Value What the booking request sends.
+	//
+	// Example: heat_or_ice
+	Value string `json:"value"`
+}
+
+// IntakeQuestion defines model for IntakeQuestion.
+type IntakeQuestion struct {
+	// Field JSON path of the answer in the booking request; also the `field` of its validation errors.
+	//
+	// Example: intake.pain_severity
+	Field string `json:"field"`
+
+	// Help A hint under the question; may be empty.
+	//
+	// Example: 0 is no pain, 10 the worst you can imagine.
+	Help string `json:"help"`
+
+	// Label Example: How strong is your pain?
+	Label string `json:"label"`
+
+	// Max Scale only.
+	//
+	// Example: 10
+	Max *int `json:"max,omitempty"`
+
+	// MaxLength Text only.
+	//
+	// Example: 1000
+	MaxLength *int `json:"max_length,omitempty"`
+
+	// Min Scale only.
+	//
+	// Example: 0
+	Min *int `json:"min,omitempty"`
+
+	// Options Choice questions' answers, in the order to show them; empty for other types.
+	Options  []IntakeOption `json:"options"`
+	Required bool           `json:"required"`
+
+	// ShowWhen The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
+	ShowWhen *IntakeCondition `json:"show_when,omitempty"`
+
+	// Type `scale`: a whole number from `min` to `max`; `multi_choice`: an
+	// array of option values, each once; `single_choice`: one option
+	// value; `date`: `YYYY-MM-DD`; `boolean`; `text`: at most
+	// `max_length` characters.
+	Type IntakeQuestionType `json:"type"`
+}
+
+// IntakeQuestionType `scale`: a whole number from `min` to `max`; `multi_choice`: an
+// array of option values, each once; `single_choice`: one option
+// value; `date`: `YYYY-MM-DD`; `boolean`; `text`: at most
+// `max_length` characters.
+type IntakeQuestionType string
+
 // Location defines model for Location.
 type Location struct {
 	Active bool `json:"active"`
@@ -848,6 +1067,29 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// NextAvailability defines model for NextAvailability.
+type NextAvailability struct {
+	Slots []NextSlot `json:"slots"`
+}
+
+// NextSlot defines model for NextSlot.
+type NextSlot struct {
+	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
+	EndAt              time.Time          `json:"end_at"`
+	Id                 openapi_types.UUID `json:"id"`
+	LocationId         openapi_types.UUID `json:"location_id"`
+	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// Remaining Places left.
+	Remaining int       `json:"remaining"`
+	StartAt   time.Time `json:"start_at"`
+
+	// Timezone IANA timezone of the slot's location.
+	//
+	// Example: America/Los_Angeles
+	Timezone string `json:"timezone"`
+}
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -883,18 +1125,41 @@ type Patient struct {
 // PatientBooking The patient's view of a booking. No internal notes.
 type PatientBooking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	ChangeableUntil *time.Time `json:"changeable_until"`
+	Consent         Consent    `json:"consent"`
+
+	// ConsultationTypeName The consultation type's name when booked.
+	//
+	// Example: First consultation
+	ConsultationTypeName string             `json:"consultation_type_name"`
+	CreatedAt            time.Time          `json:"created_at"`
+	Id                   openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// LocationAddress The location's address when booked (or last moved); may be empty.
+	//
+	// Example: 100 Main St, Springfield
+	LocationAddress string `json:"location_address"`
+
+	// LocationName The location's name when booked (or last moved).
+	//
+	// Example: Downtown office
+	LocationName string `json:"location_name"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// ProviderName The provider's name when booked (or last moved).
+	//
+	// Example: Dr. Maya Chen
+	ProviderName string `json:"provider_name"`
 
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
@@ -906,8 +1171,13 @@ type PatientBooking struct {
 	// `no_show`; `pending` → `declined` / `expired`; `pending` or
 	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
 	// `completed` and `no_show` occupy the slot.
-	Status    BookingStatus `json:"status"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PreExistingCondition defines model for PreExistingCondition.
@@ -922,7 +1192,8 @@ type Problem struct {
 	// `idempotency_key_reused`, `version_mismatch`,
 	// `precondition_required`, `payload_too_large`,
 	// `unsupported_media_type`, `validation_failed`, `rate_limited`,
-	// `method_not_allowed`, `internal_error`, `not_ready`. Clients must
+	// `method_not_allowed`, `internal_error`, `not_ready`,
+	// `hold_expired`, `hold_limit`. Clients must
 	// tolerate new codes.
 	//
 	//
@@ -1136,6 +1407,23 @@ type SlotCreate struct {
 	StartAt string `json:"start_at"`
 }
 
+// SlotHold defines model for SlotHold.
+type SlotHold struct {
+	// ExpiresAt When the hold stops counting.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// HoldToken Secret for `hold_token` in the booking request and `X-Hold-Token`. Shown only once.
+	HoldToken string             `json:"hold_token"`
+	Id        openapi_types.UUID `json:"id"`
+	SlotId    openapi_types.UUID `json:"slot_id"`
+}
+
+// SlotHoldCreate defines model for SlotHoldCreate.
+type SlotHoldCreate struct {
+	// SlotId A slot from `GET /v1/availability` or `GET /v1/availability/next`.
+	SlotId string `json:"slot_id"`
+}
+
 // SlotList defines model for SlotList.
 type SlotList struct {
 	Items []Slot `json:"items"`
@@ -1320,6 +1608,21 @@ type GetAvailabilityParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// GetNextAvailabilityParams defines parameters for GetNextAvailability.
+type GetNextAvailabilityParams struct {
+	// ConsultationTypeId Only slots of this consultation type (UUID).
+	ConsultationTypeId *string `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
+
+	// ProviderId Only this provider's slots (UUID).
+	ProviderId *string `form:"provider_id,omitempty" json:"provider_id,omitempty"`
+
+	// LocationId Only this location's slots (UUID).
+	LocationId *string `form:"location_id,omitempty" json:"location_id,omitempty"`
+
+	// Limit How many slots, 1 to 50 (default 10).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateBookingRequestParams defines parameters for CreateBookingRequest.
 type CreateBookingRequestParams struct {
 	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
@@ -1403,6 +1706,15 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// GetIntakeFormParams defines parameters for GetIntakeForm.
+type GetIntakeFormParams struct {
+	// Locale `en` or `es`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // ListSchedulesParams defines parameters for ListSchedules.
 type ListSchedulesParams struct {
 	// Limit Page size, 1 to 200.
@@ -1410,6 +1722,12 @@ type ListSchedulesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteSlotHoldParams defines parameters for DeleteSlotHold.
+type DeleteSlotHoldParams struct {
+	// XHoldToken The `hold_token` returned when the hold was taken.
+	XHoldToken string `json:"X-Hold-Token"`
 }
 
 // ListSlotsParams defines parameters for ListSlots.
@@ -1515,6 +1833,9 @@ type UpdateScheduleJSONRequestBody = ScheduleUpdate
 
 // GenerateScheduleSlotsJSONRequestBody defines body for GenerateScheduleSlots for application/json ContentType.
 type GenerateScheduleSlotsJSONRequestBody = GenerateRequest
+
+// CreateSlotHoldJSONRequestBody defines body for CreateSlotHold for application/json ContentType.
+type CreateSlotHoldJSONRequestBody = SlotHoldCreate
 
 // CreateSlotJSONRequestBody defines body for CreateSlot for application/json ContentType.
 type CreateSlotJSONRequestBody = SlotCreate
@@ -1767,6 +2088,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 	GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNextAvailability Next bookable slots
+	//
+	// The next slots the public can book from now on, whatever the date:
+	// the same rules as `GET /v1/availability` (open, a place left, an
+	// active catalogue, within the booking window; a place held by a
+	// live slot hold is taken), soonest first, each with the IANA
+	// `timezone` of its location so it can be shown in the clinic's local
+	// time. `limit` defaults to 10, at most 50. A filter id that is not a
+	// UUID, or a `limit` outside 1 to 50, is `422`.
+	//
+	// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
+	GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBookingPolicy The booking policy
+	//
+	// The rules a front end needs before booking, in seconds:
+	// `min_notice` (the public books at least this long before the
+	// start), `max_advance` (and at most this far ahead),
+	// `patient_change_cutoff` (patients cancel or reschedule online until
+	// this long before the start; warn before booking a slot starting
+	// sooner) and `hold_ttl` (how long a slot hold lasts).
+	//
+	// Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
+	GetBookingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateBookingRequestWithBody Request a booking
 	//
@@ -2133,6 +2479,24 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/consultation-types/{id} (the `UpdateConsultationType` operationId).
 	UpdateConsultationType(ctx context.Context, id openapi_types.UUID, body UpdateConsultationTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetIntakeForm The intake questionnaire
+	//
+	// The intake questions of a booking request as data, in English
+	// (`en`) or Spanish (`es`), for a front end to render: for each
+	// question its `field` (the JSON path in the booking request), its
+	// `type`, whether it is `required`, its bounds, its `options`, its
+	// `label` and `help`, and `show_when` for a question asked only after
+	// a given answer to another (`intake.activity_details` when
+	// `intake.recent_physical_activity` is `true`). The server checks
+	// booking requests against this same definition.
+	//
+	// The language is `?locale=` when given (`422` when it is neither
+	// `en` nor `es`), else the first supported language of
+	// `Accept-Language`, else English.
+	//
+	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
+	GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListLocations List active locations
 	//
 	// The active locations (telehealth included), ordered by name. Public.
@@ -2370,6 +2734,59 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/schedules/{id}/generate (the `GenerateScheduleSlots` operationId).
 	GenerateScheduleSlots(ctx context.Context, id openapi_types.UUID, body GenerateScheduleSlotsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSlotHoldWithBody Hold a place while the patient fills in the form
+	//
+	// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+	// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+	// place counts as taken for everyone else (availability no longer
+	// offers it, and a booking without the hold cannot take it). Send the
+	// `hold_token` with the booking request (`hold_token` in
+	// `POST /v1/booking-requests`) to book the held place; the booking
+	// consumes the hold. An expired hold stops counting by itself.
+	//
+	// The slot must be one the public may book (`409`
+	// `slot_unavailable` when it is full, blocked, held by others or
+	// outside the booking window); an unknown `slot_id` is `422`. At most
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+	// (`429` `hold_limit`, with `Retry-After` until the first of them
+	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+	CreateSlotHoldWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSlotHold Hold a place while the patient fills in the form
+	//
+	// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+	// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+	// place counts as taken for everyone else (availability no longer
+	// offers it, and a booking without the hold cannot take it). Send the
+	// `hold_token` with the booking request (`hold_token` in
+	// `POST /v1/booking-requests`) to book the held place; the booking
+	// consumes the hold. An expired hold stops counting by itself.
+	//
+	// The slot must be one the public may book (`409`
+	// `slot_unavailable` when it is full, blocked, held by others or
+	// outside the booking window); an unknown `slot_id` is `422`. At most
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+	// (`429` `hold_limit`, with `Retry-After` until the first of them
+	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+	CreateSlotHold(ctx context.Context, body CreateSlotHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSlotHold Release a hold
+	//
+	// Gives the held place back at once (a visitor who changes their mind
+	// or picks another slot). Needs the `hold_token` in `X-Hold-Token`; a
+	// wrong token and an unknown or already used hold are the same `404`.
+	//
+	// Corresponds with DELETE /v1/slot-holds/{id} (the `DeleteSlotHold` operationId).
+	DeleteSlotHold(ctx context.Context, id openapi_types.UUID, params *DeleteSlotHoldParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSlots List slots
 	//
@@ -2839,6 +3256,51 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAvailabilityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNextAvailability Next bookable slots
+//
+// The next slots the public can book from now on, whatever the date:
+// the same rules as `GET /v1/availability` (open, a place left, an
+// active catalogue, within the booking window; a place held by a
+// live slot hold is taken), soonest first, each with the IANA
+// `timezone` of its location so it can be shown in the clinic's local
+// time. `limit` defaults to 10, at most 50. A filter id that is not a
+// UUID, or a `limit` outside 1 to 50, is `422`.
+//
+// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
+func (c *Client) GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNextAvailabilityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBookingPolicy The booking policy
+//
+// The rules a front end needs before booking, in seconds:
+// `min_notice` (the public books at least this long before the
+// start), `max_advance` (and at most this far ahead),
+// `patient_change_cutoff` (patients cancel or reschedule online until
+// this long before the start; warn before booking a slot starting
+// sooner) and `hold_ttl` (how long a slot hold lasts).
+//
+// Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
+func (c *Client) GetBookingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBookingPolicyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3514,6 +3976,34 @@ func (c *Client) UpdateConsultationType(ctx context.Context, id openapi_types.UU
 	return c.Client.Do(req)
 }
 
+// GetIntakeForm The intake questionnaire
+//
+// The intake questions of a booking request as data, in English
+// (`en`) or Spanish (`es`), for a front end to render: for each
+// question its `field` (the JSON path in the booking request), its
+// `type`, whether it is `required`, its bounds, its `options`, its
+// `label` and `help`, and `show_when` for a question asked only after
+// a given answer to another (`intake.activity_details` when
+// `intake.recent_physical_activity` is `true`). The server checks
+// booking requests against this same definition.
+//
+// The language is `?locale=` when given (`422` when it is neither
+// `en` nor `es`), else the first supported language of
+// `Accept-Language`, else English.
+//
+// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
+func (c *Client) GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIntakeFormRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListLocations List active locations
 //
 // The active locations (telehealth included), ordered by name. Public.
@@ -3952,6 +4442,89 @@ func (c *Client) GenerateScheduleSlotsWithBody(ctx context.Context, id openapi_t
 // Corresponds with POST /v1/schedules/{id}/generate (the `GenerateScheduleSlots` operationId).
 func (c *Client) GenerateScheduleSlots(ctx context.Context, id openapi_types.UUID, body GenerateScheduleSlotsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGenerateScheduleSlotsRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSlotHoldWithBody Hold a place while the patient fills in the form
+//
+// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+// place counts as taken for everyone else (availability no longer
+// offers it, and a booking without the hold cannot take it). Send the
+// `hold_token` with the booking request (`hold_token` in
+// `POST /v1/booking-requests`) to book the held place; the booking
+// consumes the hold. An expired hold stops counting by itself.
+//
+// The slot must be one the public may book (`409`
+// `slot_unavailable` when it is full, blocked, held by others or
+// outside the booking window); an unknown `slot_id` is `422`. At most
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+// (`429` `hold_limit`, with `Retry-After` until the first of them
+// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+func (c *Client) CreateSlotHoldWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSlotHoldRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSlotHold Hold a place while the patient fills in the form
+//
+// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+// place counts as taken for everyone else (availability no longer
+// offers it, and a booking without the hold cannot take it). Send the
+// `hold_token` with the booking request (`hold_token` in
+// `POST /v1/booking-requests`) to book the held place; the booking
+// consumes the hold. An expired hold stops counting by itself.
+//
+// The slot must be one the public may book (`409`
+// `slot_unavailable` when it is full, blocked, held by others or
+// outside the booking window); an unknown `slot_id` is `422`. At most
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+// (`429` `hold_limit`, with `Retry-After` until the first of them
+// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+func (c *Client) CreateSlotHold(ctx context.Context, body CreateSlotHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSlotHoldRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSlotHold Release a hold
+//
+// Gives the held place back at once (a visitor who changes their mind
+// or picks another slot). Needs the `hold_token` in `X-Hold-Token`; a
+// wrong token and an unknown or already used hold are the same `404`.
+//
+// Corresponds with DELETE /v1/slot-holds/{id} (the `DeleteSlotHold` operationId).
+func (c *Client) DeleteSlotHold(ctx context.Context, id openapi_types.UUID, params *DeleteSlotHoldParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSlotHoldRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4718,6 +5291,123 @@ func NewGetAvailabilityRequest(server string, params *GetAvailabilityParams) (*h
 			req.Header.Set("If-None-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetNextAvailabilityRequest constructs an http.Request for the GetNextAvailability method
+func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/availability/next")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ConsultationTypeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "consultation_type_id", *params.ConsultationTypeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProviderId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "provider_id", *params.ProviderId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LocationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location_id", *params.LocationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBookingPolicyRequest constructs an http.Request for the GetBookingPolicy method
+func NewGetBookingPolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/booking-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -5705,6 +6395,75 @@ func NewUpdateConsultationTypeRequestWithBody(server string, id openapi_types.UU
 	return req, nil
 }
 
+// NewGetIntakeFormRequest constructs an http.Request for the GetIntakeForm method
+func NewGetIntakeFormRequest(server string, params *GetIntakeFormParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/intake-form")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListLocationsRequest constructs an http.Request for the ListLocations method
 func NewListLocationsRequest(server string) (*http.Request, error) {
 	var err error
@@ -6265,6 +7024,93 @@ func NewGenerateScheduleSlotsRequestWithBody(server string, id openapi_types.UUI
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateSlotHoldRequest calls the generic CreateSlotHold builder with application/json body
+func NewCreateSlotHoldRequest(server string, body CreateSlotHoldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSlotHoldRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateSlotHoldRequestWithBody constructs an http.Request for the CreateSlotHold method, with any body, and a specified content type
+func NewCreateSlotHoldRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slot-holds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSlotHoldRequest constructs an http.Request for the DeleteSlotHold method
+func NewDeleteSlotHoldRequest(server string, id openapi_types.UUID, params *DeleteSlotHoldParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slot-holds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Hold-Token", params.XHoldToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Hold-Token", headerParam0)
+
+	}
 
 	return req, nil
 }
@@ -6973,6 +7819,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 	GetAvailabilityWithResponse(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*GetAvailabilityResponse, error)
 
+	// GetNextAvailabilityWithResponse Next bookable slots
+	//
+	// The next slots the public can book from now on, whatever the date:
+	// the same rules as `GET /v1/availability` (open, a place left, an
+	// active catalogue, within the booking window; a place held by a
+	// live slot hold is taken), soonest first, each with the IANA
+	// `timezone` of its location so it can be shown in the clinic's local
+	// time. `limit` defaults to 10, at most 50. A filter id that is not a
+	// UUID, or a `limit` outside 1 to 50, is `422`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
+	GetNextAvailabilityWithResponse(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*GetNextAvailabilityResponse, error)
+
+	// GetBookingPolicyWithResponse The booking policy
+	//
+	// The rules a front end needs before booking, in seconds:
+	// `min_notice` (the public books at least this long before the
+	// start), `max_advance` (and at most this far ahead),
+	// `patient_change_cutoff` (patients cancel or reschedule online until
+	// this long before the start; warn before booking a slot starting
+	// sooner) and `hold_ttl` (how long a slot hold lasts).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
+	GetBookingPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBookingPolicyResponse, error)
+
 	// CreateBookingRequestWithBodyWithResponse Request a booking
 	//
 	// The website widget's booking request: one patient in one slot with
@@ -7358,6 +8233,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/consultation-types/{id} (the `UpdateConsultationType` operationId).
 	UpdateConsultationTypeWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateConsultationTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateConsultationTypeResponse, error)
 
+	// GetIntakeFormWithResponse The intake questionnaire
+	//
+	// The intake questions of a booking request as data, in English
+	// (`en`) or Spanish (`es`), for a front end to render: for each
+	// question its `field` (the JSON path in the booking request), its
+	// `type`, whether it is `required`, its bounds, its `options`, its
+	// `label` and `help`, and `show_when` for a question asked only after
+	// a given answer to another (`intake.activity_details` when
+	// `intake.recent_physical_activity` is `true`). The server checks
+	// booking requests against this same definition.
+	//
+	// The language is `?locale=` when given (`422` when it is neither
+	// `en` nor `es`), else the first supported language of
+	// `Accept-Language`, else English.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
+	GetIntakeFormWithResponse(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*GetIntakeFormResponse, error)
+
 	// ListLocationsWithResponse List active locations
 	//
 	// The active locations (telehealth included), ordered by name. Public.
@@ -7609,6 +8504,61 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/schedules/{id}/generate (the `GenerateScheduleSlots` operationId).
 	GenerateScheduleSlotsWithResponse(ctx context.Context, id openapi_types.UUID, body GenerateScheduleSlotsJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateScheduleSlotsResponse, error)
+
+	// CreateSlotHoldWithBodyWithResponse Hold a place while the patient fills in the form
+	//
+	// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+	// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+	// place counts as taken for everyone else (availability no longer
+	// offers it, and a booking without the hold cannot take it). Send the
+	// `hold_token` with the booking request (`hold_token` in
+	// `POST /v1/booking-requests`) to book the held place; the booking
+	// consumes the hold. An expired hold stops counting by itself.
+	//
+	// The slot must be one the public may book (`409`
+	// `slot_unavailable` when it is full, blocked, held by others or
+	// outside the booking window); an unknown `slot_id` is `422`. At most
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+	// (`429` `hold_limit`, with `Retry-After` until the first of them
+	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+	CreateSlotHoldWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSlotHoldResponse, error)
+
+	// CreateSlotHoldWithResponse Hold a place while the patient fills in the form
+	//
+	// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+	// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+	// place counts as taken for everyone else (availability no longer
+	// offers it, and a booking without the hold cannot take it). Send the
+	// `hold_token` with the booking request (`hold_token` in
+	// `POST /v1/booking-requests`) to book the held place; the booking
+	// consumes the hold. An expired hold stops counting by itself.
+	//
+	// The slot must be one the public may book (`409`
+	// `slot_unavailable` when it is full, blocked, held by others or
+	// outside the booking window); an unknown `slot_id` is `422`. At most
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+	// (`429` `hold_limit`, with `Retry-After` until the first of them
+	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+	CreateSlotHoldWithResponse(ctx context.Context, body CreateSlotHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSlotHoldResponse, error)
+
+	// DeleteSlotHoldWithResponse Release a hold
+	//
+	// Gives the held place back at once (a visitor who changes their mind
+	// or picks another slot). Needs the `hold_token` in `X-Hold-Token`; a
+	// wrong token and an unknown or already used hold are the same `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/slot-holds/{id} (the `DeleteSlotHold` operationId).
+	DeleteSlotHoldWithResponse(ctx context.Context, id openapi_types.UUID, params *DeleteSlotHoldParams, reqEditors ...RequestEditorFn) (*DeleteSlotHoldResponse, error)
 
 	// ListSlotsWithResponse List slots
 	//
@@ -8522,6 +9472,130 @@ func (r GetAvailabilityResponse) ContentType() string {
 	return ""
 }
 
+// GetNextAvailabilityResponse200Headers the declared response headers of an HTTP 200 response for GetNextAvailability
+type GetNextAvailabilityResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetNextAvailabilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NextAvailability
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetNextAvailabilityResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNextAvailabilityResponse) GetJSON200() *NextAvailability {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetNextAvailabilityResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetNextAvailabilityResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetNextAvailabilityResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNextAvailabilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNextAvailabilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNextAvailabilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNextAvailabilityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBookingPolicyResponse200Headers the declared response headers of an HTTP 200 response for GetBookingPolicy
+type GetBookingPolicyResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetBookingPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BookingPolicy
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBookingPolicyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBookingPolicyResponse) GetJSON200() *BookingPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBookingPolicyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBookingPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBookingPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBookingPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBookingPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateBookingRequestResponse201Headers the declared response headers of an HTTP 201 response for CreateBookingRequest
 type CreateBookingRequestResponse201Headers struct {
 	IdempotentReplayed *string
@@ -8540,6 +9614,8 @@ type CreateBookingRequestResponse struct {
 	JSON201 *BookingCreated
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -8566,6 +9642,11 @@ func (r CreateBookingRequestResponse) GetJSON201() *BookingCreated {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CreateBookingRequestResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateBookingRequestResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -10353,6 +11434,75 @@ func (r UpdateConsultationTypeResponse) ContentType() string {
 	return ""
 }
 
+// GetIntakeFormResponse200Headers the declared response headers of an HTTP 200 response for GetIntakeForm
+type GetIntakeFormResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetIntakeFormResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeForm
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIntakeFormResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIntakeFormResponse) GetJSON200() *IntakeForm {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetIntakeFormResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetIntakeFormResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetIntakeFormResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIntakeFormResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIntakeFormResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIntakeFormResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIntakeFormResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListLocationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11473,6 +12623,165 @@ func (r GenerateScheduleSlotsResponse) ContentType() string {
 	return ""
 }
 
+// CreateSlotHoldResponse201Headers the declared response headers of an HTTP 201 response for CreateSlotHold
+type CreateSlotHoldResponse201Headers struct {
+	Location *string
+}
+
+// CreateSlotHoldResponse429Headers the declared response headers of an HTTP 429 response for CreateSlotHold
+type CreateSlotHoldResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateSlotHoldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SlotHold
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateSlotHoldResponse201Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateSlotHoldResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSlotHoldResponse) GetJSON201() *SlotHold {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateSlotHoldResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSlotHoldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSlotHoldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSlotHoldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSlotHoldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSlotHoldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteSlotHoldResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteSlotHoldResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteSlotHoldResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSlotHoldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSlotHoldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSlotHoldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSlotHoldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12525,6 +13834,47 @@ func (c *ClientWithResponses) GetAvailabilityWithResponse(ctx context.Context, p
 	return ParseGetAvailabilityResponse(rsp)
 }
 
+// GetNextAvailabilityWithResponse Next bookable slots
+//
+// The next slots the public can book from now on, whatever the date:
+// the same rules as `GET /v1/availability` (open, a place left, an
+// active catalogue, within the booking window; a place held by a
+// live slot hold is taken), soonest first, each with the IANA
+// `timezone` of its location so it can be shown in the clinic's local
+// time. `limit` defaults to 10, at most 50. A filter id that is not a
+// UUID, or a `limit` outside 1 to 50, is `422`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
+func (c *ClientWithResponses) GetNextAvailabilityWithResponse(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*GetNextAvailabilityResponse, error) {
+	rsp, err := c.GetNextAvailability(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNextAvailabilityResponse(rsp)
+}
+
+// GetBookingPolicyWithResponse The booking policy
+//
+// The rules a front end needs before booking, in seconds:
+// `min_notice` (the public books at least this long before the
+// start), `max_advance` (and at most this far ahead),
+// `patient_change_cutoff` (patients cancel or reschedule online until
+// this long before the start; warn before booking a slot starting
+// sooner) and `hold_ttl` (how long a slot hold lasts).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
+func (c *ClientWithResponses) GetBookingPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBookingPolicyResponse, error) {
+	rsp, err := c.GetBookingPolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBookingPolicyResponse(rsp)
+}
+
 // CreateBookingRequestWithBodyWithResponse Request a booking
 //
 // The website widget's booking request: one patient in one slot with
@@ -13090,6 +14440,32 @@ func (c *ClientWithResponses) UpdateConsultationTypeWithResponse(ctx context.Con
 	return ParseUpdateConsultationTypeResponse(rsp)
 }
 
+// GetIntakeFormWithResponse The intake questionnaire
+//
+// The intake questions of a booking request as data, in English
+// (`en`) or Spanish (`es`), for a front end to render: for each
+// question its `field` (the JSON path in the booking request), its
+// `type`, whether it is `required`, its bounds, its `options`, its
+// `label` and `help`, and `show_when` for a question asked only after
+// a given answer to another (`intake.activity_details` when
+// `intake.recent_physical_activity` is `true`). The server checks
+// booking requests against this same definition.
+//
+// The language is `?locale=` when given (`422` when it is neither
+// `en` nor `es`), else the first supported language of
+// `Accept-Language`, else English.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
+func (c *ClientWithResponses) GetIntakeFormWithResponse(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*GetIntakeFormResponse, error) {
+	rsp, err := c.GetIntakeForm(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIntakeFormResponse(rsp)
+}
+
 // ListLocationsWithResponse List active locations
 //
 // The active locations (telehealth included), ordered by name. Public.
@@ -13466,6 +14842,79 @@ func (c *ClientWithResponses) GenerateScheduleSlotsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseGenerateScheduleSlotsResponse(rsp)
+}
+
+// CreateSlotHoldWithBodyWithResponse Hold a place while the patient fills in the form
+//
+// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+// place counts as taken for everyone else (availability no longer
+// offers it, and a booking without the hold cannot take it). Send the
+// `hold_token` with the booking request (`hold_token` in
+// `POST /v1/booking-requests`) to book the held place; the booking
+// consumes the hold. An expired hold stops counting by itself.
+//
+// The slot must be one the public may book (`409`
+// `slot_unavailable` when it is full, blocked, held by others or
+// outside the booking window); an unknown `slot_id` is `422`. At most
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+// (`429` `hold_limit`, with `Retry-After` until the first of them
+// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+func (c *ClientWithResponses) CreateSlotHoldWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSlotHoldResponse, error) {
+	rsp, err := c.CreateSlotHoldWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSlotHoldResponse(rsp)
+}
+
+// CreateSlotHoldWithResponse Hold a place while the patient fills in the form
+//
+// Keeps one place of a slot for this visitor for `HOLD_TTL` (default
+// 10 minutes; see `GET /v1/booking-policy`): while the hold lives, the
+// place counts as taken for everyone else (availability no longer
+// offers it, and a booking without the hold cannot take it). Send the
+// `hold_token` with the booking request (`hold_token` in
+// `POST /v1/booking-requests`) to book the held place; the booking
+// consumes the hold. An expired hold stops counting by itself.
+//
+// The slot must be one the public may book (`409`
+// `slot_unavailable` when it is full, blocked, held by others or
+// outside the booking window); an unknown `slot_id` is `422`. At most
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
+// (`429` `hold_limit`, with `Retry-After` until the first of them
+// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slot-holds (the `CreateSlotHold` operationId).
+func (c *ClientWithResponses) CreateSlotHoldWithResponse(ctx context.Context, body CreateSlotHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSlotHoldResponse, error) {
+	rsp, err := c.CreateSlotHold(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSlotHoldResponse(rsp)
+}
+
+// DeleteSlotHoldWithResponse Release a hold
+//
+// Gives the held place back at once (a visitor who changes their mind
+// or picks another slot). Needs the `hold_token` in `X-Hold-Token`; a
+// wrong token and an unknown or already used hold are the same `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/slot-holds/{id} (the `DeleteSlotHold` operationId).
+func (c *ClientWithResponses) DeleteSlotHoldWithResponse(ctx context.Context, id openapi_types.UUID, params *DeleteSlotHoldParams, reqEditors ...RequestEditorFn) (*DeleteSlotHoldResponse, error) {
+	rsp, err := c.DeleteSlotHold(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSlotHoldResponse(rsp)
 }
 
 // ListSlotsWithResponse List slots
@@ -14328,6 +15777,112 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 	return response, nil
 }
 
+// ParseGetNextAvailabilityResponse parses an HTTP response from a GetNextAvailabilityWithResponse call
+func ParseGetNextAvailabilityResponse(rsp *http.Response) (*GetNextAvailabilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNextAvailabilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NextAvailability
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetNextAvailabilityResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBookingPolicyResponse parses an HTTP response from a GetBookingPolicyWithResponse call
+func ParseGetBookingPolicyResponse(rsp *http.Response) (*GetBookingPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBookingPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BookingPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBookingPolicyResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateBookingRequestResponse parses an HTTP response from a CreateBookingRequestWithResponse call
 func ParseCreateBookingRequestResponse(rsp *http.Response) (*CreateBookingRequestResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14355,6 +15910,13 @@ func ParseCreateBookingRequestResponse(rsp *http.Response) (*CreateBookingReques
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Problem
@@ -15958,6 +17520,66 @@ func ParseUpdateConsultationTypeResponse(rsp *http.Response) (*UpdateConsultatio
 	return response, nil
 }
 
+// ParseGetIntakeFormResponse parses an HTTP response from a GetIntakeFormWithResponse call
+func ParseGetIntakeFormResponse(rsp *http.Response) (*GetIntakeFormResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIntakeFormResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeForm
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIntakeFormResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListLocationsResponse parses an HTTP response from a ListLocationsWithResponse call
 func ParseListLocationsResponse(rsp *http.Response) (*ListLocationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16858,6 +18480,147 @@ func ParseGenerateScheduleSlotsResponse(rsp *http.Response) (*GenerateScheduleSl
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateSlotHoldResponse parses an HTTP response from a CreateSlotHoldWithResponse call
+func ParseCreateSlotHoldResponse(rsp *http.Response) (*CreateSlotHoldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSlotHoldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SlotHold
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateSlotHoldResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateSlotHoldResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSlotHoldResponse parses an HTTP response from a DeleteSlotHoldWithResponse call
+func ParseDeleteSlotHoldResponse(rsp *http.Response) (*DeleteSlotHoldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSlotHoldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

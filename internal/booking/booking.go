@@ -280,8 +280,21 @@ type Booking struct {
 	Version            int    // for optimistic locking; the store bumps it on every save
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
 	IdempotencyKey     string // the Idempotency-Key it was created with, if any
+	Snapshot           Snapshot
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+}
+
+// Snapshot is what the patient booked, by name, as it was when the booking
+// was made or last moved: the store sets it from the slot's provider,
+// location and consultation type, so that renaming them later does not
+// change what the patient was told.
+type Snapshot struct {
+	ProviderName         string
+	LocationName         string
+	LocationAddress      string
+	ConsultationTypeName string
+	Timezone             string // IANA zone of the location
 }
 
 // ActorType says who made a change.

@@ -23,6 +23,8 @@ const (
 	CodeVersionMismatch      Code = "version_mismatch"
 	CodeChangeWindowClosed   Code = "change_window_closed"
 	CodeDuplicate            Code = "duplicate"
+	CodeHoldExpired          Code = "hold_expired"
+	CodeHoldLimit            Code = "hold_limit"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -60,6 +62,8 @@ var (
 	ErrVersionMismatch      = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
 	ErrChangeWindowClosed   = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
 	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
+	ErrHoldExpired          = &Error{Code: CodeHoldExpired, Message: "the hold on this slot has expired; choose a slot again"}
+	ErrHoldLimit            = &Error{Code: CodeHoldLimit, Message: "too many slots are held from this address; book or release one, or wait for one to expire"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

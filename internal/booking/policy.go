@@ -14,12 +14,43 @@ type Policy struct {
 	MinNotice           time.Duration // the public books at least this long before the start
 	MaxAdvance          time.Duration // and at most this far ahead; <= 0 means no limit
 	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
+	HoldTTL             time.Duration // a slot hold keeps its place this long
 }
 
-// DefaultPolicy returns the defaults: 2h notice, 120 days ahead, and
-// patient changes until 24h before the start.
+// DefaultPolicy returns the defaults: 2h notice, 120 days ahead, patient
+// changes until 24h before the start, and holds of 10 minutes.
 func DefaultPolicy() Policy {
-	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
+	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour,
+		HoldTTL: DefaultHoldTTL}
+}
+
+// DefaultHoldTTL is how long a slot hold lasts unless configured otherwise.
+const DefaultHoldTTL = 10 * time.Minute
+
+// HoldExpiry is when a hold taken at now stops counting: now plus HoldTTL
+// (DefaultHoldTTL when unset), in whole seconds, as the database keeps it.
+func (p Policy) HoldExpiry(now time.Time) time.Time {
+	return now.Add(p.HoldTime()).Truncate(time.Second).UTC()
+}
+
+// HoldTime is how long a slot hold lasts: HoldTTL, or DefaultHoldTTL when
+// unset.
+func (p Policy) HoldTime() time.Duration {
+	if p.HoldTTL <= 0 {
+		return DefaultHoldTTL
+	}
+	return p.HoldTTL
+}
+
+// PublicHoldable reports whether the public may hold a place in the slot
+// info describes at now: the same test as for a booking (an active
+// catalogue, the slot open with a place left, within the booking window).
+// Returns ErrSlotUnavailable when not.
+func (p Policy) PublicHoldable(info SlotInfo, now time.Time) error {
+	if !info.CatalogActive() || !p.PublicBookable(info.Slot, now) {
+		return ErrSlotUnavailable
+	}
+	return nil
 }
 
 // SlotInfo is what a decision about booking a slot needs: the slot as it
@@ -30,6 +61,7 @@ type SlotInfo struct {
 	Type           ConsultationType
 	ProviderActive bool
 	LocationActive bool
+	Names          Snapshot // what a booking in the slot keeps by name
 }
 
 // CatalogActive reports whether the slot's provider, location and

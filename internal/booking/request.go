@@ -136,20 +136,27 @@ func parsePatient(p *Problems, in PatientInput, today Date) Patient {
 	return out
 }
 
-// parseIntake checks the intake answers; dob is the zero Date when the date
-// of birth was wrong, and then the pain start is not compared with it.
+// parseIntake checks the intake answers against the intake form's
+// definition (intakeSpecs: which are required, the bounds, the options), so
+// that the form GET /v1/intake-form serves and this check cannot disagree;
+// dob is the zero Date when the date of birth was wrong, and then the pain
+// start is not compared with it.
 func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	var out Intake
+	pain := intakeSpec("intake.pain_severity")
 	if in.PainSeverity == nil {
-		p.Add("intake.pain_severity", "is required")
-	} else if p.Check(*in.PainSeverity >= 0 && *in.PainSeverity <= 10, "intake.pain_severity", "must be between 0 and 10") {
+		p.Check(!pain.required, pain.field, "is required")
+	} else if p.Check(*in.PainSeverity >= *pain.min && *in.PainSeverity <= *pain.max, pain.field,
+		fmt.Sprintf("must be between %d and %d", *pain.min, *pain.max)) {
 		out.PainSeverity = *in.PainSeverity
 	}
-	out.RelievedBy = parseAnswers(p, "intake.relieved_by", in.RelievedBy, Reliefs())
-	out.PreExistingConditions = parseAnswers(p, "intake.pre_existing_conditions", in.PreExistingConditions, Conditions())
+	relief := intakeSpec("intake.relieved_by")
+	out.RelievedBy = typedSlice[Relief](parseAnswers(p, relief.field, in.RelievedBy, relief.options))
+	cond := intakeSpec("intake.pre_existing_conditions")
+	out.PreExistingConditions = typedSlice[Condition](parseAnswers(p, cond.field, in.PreExistingConditions, cond.options))
 
 	if in.PainStartedOn != nil {
-		const f = "intake.pain_started_on"
+		f := intakeSpec("intake.pain_started_on").field
 		if d, err := ParseDate(*in.PainStartedOn); err != nil {
 			p.Add(f, err.Error())
 		} else if p.Check(!d.After(today), f, "must not be in the future") &&
@@ -159,26 +166,40 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 		}
 	}
 
-	switch sf := SpasmFrequency(in.SpasmFrequency); {
-	case sf == "":
-		p.Add("intake.spasm_frequency", "is required")
-	case slices.Contains(SpasmFrequencies(), sf):
-		out.SpasmFrequency = sf
+	spasm := intakeSpec("intake.spasm_frequency")
+	switch {
+	case in.SpasmFrequency == "":
+		p.Check(!spasm.required, spasm.field, "is required")
+	case slices.Contains(spasm.options, in.SpasmFrequency):
+		out.SpasmFrequency = SpasmFrequency(in.SpasmFrequency)
 	default:
-		p.Add("intake.spasm_frequency", "must be one of "+joinValues(SpasmFrequencies()))
+		p.Add(spasm.field, "must be one of "+joinValues(spasm.options))
 	}
 
-	if p.Check(in.RecentPhysicalActivity != nil, "intake.recent_physical_activity", "is required") {
+	activity := intakeSpec("intake.recent_physical_activity")
+	if in.RecentPhysicalActivity != nil {
 		out.RecentPhysicalActivity = *in.RecentPhysicalActivity
+	} else {
+		p.Check(!activity.required, activity.field, "is required")
 	}
+	details := intakeSpec("intake.activity_details")
 	if in.ActivityDetails != nil {
 		out.ActivityDetails = strings.TrimSpace(*in.ActivityDetails)
-		checkText(p, "intake.activity_details", out.ActivityDetails, false, MaxActivityDetailsLength, true)
+		checkText(p, details.field, out.ActivityDetails, details.required, details.maxLength, true)
 	}
+	reason := intakeSpec("intake.reason")
 	if in.Reason != nil {
 		out.Reason = strings.TrimSpace(*in.Reason)
 	}
-	checkText(p, "intake.reason", out.Reason, true, MaxIntakeReasonLength, true)
+	checkText(p, reason.field, out.Reason, reason.required, reason.maxLength, true)
+	return out
+}
+
+func typedSlice[T ~string](in []string) []T {
+	out := make([]T, len(in))
+	for i, v := range in {
+		out[i] = T(v)
+	}
 	return out
 }
 

@@ -43,14 +43,16 @@ type Slot struct {
 	StartAt, EndAt     time.Time  // UTC
 	Capacity           int
 	Booked             int
+	Held               int // live slot holds on it, when the read counted them (availability, holds)
 	Status             SlotStatus
 	CreatedAt          time.Time
 }
 
-// Remaining returns the places left, Capacity minus Booked, and never less
-// than zero. It does not look at Status: whether the slot may be booked is
+// Remaining returns the places left, Capacity minus Booked minus Held (a
+// place held by a live slot hold is taken for everyone but its holder), and
+// never less than zero. It does not look at Status: whether the slot may be booked is
 // Policy.PublicBookable's question.
-func (s Slot) Remaining() int { return max(0, s.Capacity-s.Booked) }
+func (s Slot) Remaining() int { return max(0, s.Capacity-s.Booked-s.Held) }
 
 // Overlaps reports whether the slot and [start, end) share any time. The
 // intervals are half-open, so a slot ending at 10:00 does not overlap one

@@ -32,6 +32,8 @@ type Config struct {
 	PendingExpiry          time.Duration // PENDING_EXPIRY; 0 turns expiry off
 	ExpiryInterval         time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
 	PublicRateLimit        int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
+	HoldTTL                time.Duration // HOLD_TTL: how long a slot hold keeps a place
+	PublicHoldLimit        int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
 	LoginRateLimit         int           // LOGIN_RATE_LIMIT, failed logins a minute per account and per address; 0 off
 	BodyLimit              int64         // BODY_LIMIT_BYTES
 	LogLevel               slog.Level    // LOG_LEVEL: debug, info, warn, error
@@ -66,6 +68,8 @@ func Load(getenv func(string) string) (Config, error) {
 		PendingExpiry:          r.duration("PENDING_EXPIRY", 0, 0),
 		ExpiryInterval:         r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
 		PublicRateLimit:        r.integer("PUBLIC_RATE_LIMIT", 30),
+		HoldTTL:                r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
+		PublicHoldLimit:        r.integer("PUBLIC_HOLD_LIMIT", 2),
 		LoginRateLimit:         r.integer("LOGIN_RATE_LIMIT", 10),
 		BodyLimit:              int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
 		LogLevel:               r.level("LOG_LEVEL", slog.LevelInfo),
@@ -82,6 +86,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		r.fail("BOOTSTRAP_ADMIN_EMAIL", "and BOOTSTRAP_ADMIN_PASSWORD must be set together")
+	}
+	if c.PublicHoldLimit == 0 && r.getenv("PUBLIC_HOLD_LIMIT") != "" {
+		r.fail("PUBLIC_HOLD_LIMIT", "must be at least 1")
 	}
 	if c.MaxAdvance <= c.MinNotice {
 		r.fail("MAX_ADVANCE", "must be longer than MIN_NOTICE")

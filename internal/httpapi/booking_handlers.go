@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -45,7 +46,7 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	}
 	out := api.BookingList{Items: make([]api.Booking, 0, len(items)), NextCursor: nonEmpty(next)}
 	for _, it := range items {
-		out.Items = append(out.Items, bookingJSON(it.Booking, it.Slot))
+		out.Items = append(out.Items, s.bookingJSON(it.Booking, it.Slot))
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -77,7 +78,7 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		return b, ev, err
 	}
 	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
-		body, err := json.Marshal(bookingJSON(b, slot))
+		body, err := json.Marshal(s.bookingJSON(b, slot))
 		return http.StatusCreated, body, err
 	}
 	s.createBooking(c, in.req.SlotID, draft, creation{
@@ -95,7 +96,7 @@ func (s *Server) GetBooking(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	c.Header("ETag", etag(b.Version))
-	c.JSON(http.StatusOK, bookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.bookingJSON(b, slot))
 }
 
 // UpdateBooking changes notes and contact details under If-Match.
@@ -143,7 +144,7 @@ func (s *Server) UpdateBooking(c *gin.Context, id uuid.UUID, params api.UpdateBo
 		return
 	}
 	c.Header("ETag", etag(b.Version))
-	c.JSON(http.StatusOK, bookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.bookingJSON(b, slot))
 }
 
 // etag is a booking version's entity tag. It is strong: If-Match compares
@@ -228,7 +229,7 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 		return
 	}
 	c.Header("ETag", etag(b.Version))
-	c.JSON(http.StatusOK, bookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.bookingJSON(b, slot))
 }
 
 // RescheduleBooking moves a booking for staff: any open slot with a place,
@@ -252,7 +253,7 @@ func (s *Server) RescheduleBooking(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	c.Header("ETag", etag(b.Version))
-	c.JSON(http.StatusOK, bookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.bookingJSON(b, slot))
 }
 
 // ListBookingEvents returns a booking's history, oldest first.
@@ -319,32 +320,48 @@ func consentJSON(c booking.Consent) api.Consent {
 }
 
 // bookingJSON is the staff view: everything, with internal notes.
-func bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
+func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 	return api.Booking{
 		Id: b.ID, Reference: b.Reference, Status: api.BookingStatus(b.Status), Source: api.BookingSource(b.Source),
 		Slot: bookingSlotJSON(slot), Patient: patientJSON(b.Patient), Intake: intakeJSON(b.Intake),
 		Consent: consentJSON(b.Consent), Notes: b.Notes, Version: b.Version,
 		CancellationReason: nonEmpty(b.CancellationReason), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
+		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
+		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
 	}
+}
+
+// changeableUntil is when online (patient) changes to b close, or nil when
+// they are closed now or b can no longer change at all.
+func (s *Server) changeableUntil(b booking.Booking, slot booking.Slot) *time.Time {
+	if b.Status != booking.StatusPending && b.Status != booking.StatusConfirmed {
+		return nil
+	}
+	return s.opts.Policy.ChangeableUntil(slot.StartAt, s.now())
 }
 
 // patientBookingJSON is the patient's view: what they submitted and where
 // the booking stands; no notes, source or version.
-func patientBookingJSON(b booking.Booking, slot booking.Slot) api.PatientBooking {
+func (s *Server) patientBookingJSON(b booking.Booking, slot booking.Slot) api.PatientBooking {
 	return api.PatientBooking{
 		Id: b.ID, Reference: b.Reference, Status: api.BookingStatus(b.Status), Slot: bookingSlotJSON(slot),
 		Patient: patientJSON(b.Patient), Intake: intakeJSON(b.Intake), Consent: consentJSON(b.Consent),
 		CancellationReason: nonEmpty(b.CancellationReason), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
+		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
+		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
 	}
 }
 
 // bookingCreatedJSON is the patient's view with the manage token, shown
 // once.
-func bookingCreatedJSON(b booking.Booking, slot booking.Slot, token string) api.BookingCreated {
-	v := patientBookingJSON(b, slot)
+func (s *Server) bookingCreatedJSON(b booking.Booking, slot booking.Slot, token string) api.BookingCreated {
+	v := s.patientBookingJSON(b, slot)
 	return api.BookingCreated{
 		Id: v.Id, Reference: v.Reference, Status: v.Status, Slot: v.Slot, Patient: v.Patient, Intake: v.Intake,
 		Consent: v.Consent, CancellationReason: v.CancellationReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
-		ManageToken: token,
+		ManageToken: token, ChangeableUntil: v.ChangeableUntil, Timezone: v.Timezone, ProviderName: v.ProviderName,
+		LocationName: v.LocationName, LocationAddress: v.LocationAddress, ConsultationTypeName: v.ConsultationTypeName,
 	}
 }

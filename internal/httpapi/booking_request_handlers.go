@@ -43,13 +43,17 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		return b, ev, err
 	}
 	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
-		body, err := json.Marshal(bookingCreatedJSON(b, slot, token))
+		body, err := json.Marshal(s.bookingCreatedJSON(b, slot, token))
 		return http.StatusCreated, body, err
 	}
-	s.createBooking(c, in.req.SlotID, draft, creation{
+	cr := creation{
 		scope: "POST /v1/booking-requests", key: key, canonical: in.canonical, render: render,
 		locationPrefix: "/v1/booking-requests/", locationField: "reference",
-	})
+	}
+	if in.holdToken != "" {
+		cr.holdTokenHash = booking.HashToken(in.holdToken)
+	}
+	s.createBooking(c, in.req.SlotID, draft, cr)
 }
 
 // GetBookingRequest shows patients their own booking. An unknown reference
@@ -60,7 +64,7 @@ func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
 }
 
 // CancelBookingRequest lets patients cancel their pending or confirmed
@@ -87,7 +91,7 @@ func (s *Server) CancelBookingRequest(c *gin.Context, reference string, params a
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
 }
 
 // RescheduleBookingRequest lets patients move their pending or confirmed
@@ -117,7 +121,7 @@ func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, para
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
 }
 
 // allowPublic applies the per-address limit of public writes; it answers
@@ -151,6 +155,7 @@ type creation struct {
 	canonical                     []byte
 	render                        func(booking.Booking, booking.Slot) (int, []byte, error)
 	locationPrefix, locationField string
+	holdTokenHash                 string // the hash of a slot hold's token, to book the held place
 }
 
 // createBooking runs a create through the store, with its Idempotency-Key
@@ -162,7 +167,15 @@ func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Dra
 	if cr.key != "" {
 		idem = &store.Idempotency{Scope: cr.scope, Key: cr.key, Request: cr.canonical, Response: cr.render}
 	}
-	res, err := s.store.CreateBooking(c.Request.Context(), slotID, draft, idem)
+	var (
+		res store.Created
+		err error
+	)
+	if cr.holdTokenHash != "" {
+		res, err = s.store.CreateHeldBooking(c.Request.Context(), slotID, cr.holdTokenHash, draft, idem)
+	} else {
+		res, err = s.store.CreateBooking(c.Request.Context(), slotID, draft, idem)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -274,6 +287,13 @@ type bookingRequestBody struct {
 	Consent *consentBody      `json:"consent"`
 }
 
+// publicBookingBody is the body of POST /v1/booking-requests: a booking
+// request, with the token of a slot hold to book the held place.
+type publicBookingBody struct {
+	bookingRequestBody
+	HoldToken jsonValue[string] `json:"hold_token"`
+}
+
 // staffBookingBody is the body of POST /v1/bookings (schema BookingCreate):
 // a booking request plus the initial status and staff notes.
 type staffBookingBody struct {
@@ -286,6 +306,7 @@ type staffBookingBody struct {
 type bookingBody struct {
 	req       booking.Request
 	canonical []byte         // the body in canonical JSON, for Idempotency-Key
+	holdToken string         // public only: a slot hold's token, "" for none
 	status    booking.Status // staff only: the initial status
 	notes     string         // staff only
 }
@@ -303,12 +324,16 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	var body staffBookingBody
-	var dst any = &body.bookingRequestBody
+	var pub publicBookingBody
+	var dst any = &pub
 	if staff {
 		dst = &body
 	}
 	if err := decodeBody(r, dst); err != nil {
 		return bookingBody{}, err
+	}
+	if !staff {
+		body.bookingRequestBody = pub.bookingRequestBody
 	}
 
 	var types booking.Problems
@@ -367,6 +392,13 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	}
 
 	out := bookingBody{canonical: canonicalJSON(raw)}
+	if !staff {
+		field("hold_token", pub.HoldToken.bad, aString)
+		out.holdToken = pub.HoldToken.v
+		if n := len(out.holdToken); n > 256 {
+			types.Add("hold_token", "must be at most 256 characters")
+		}
+	}
 	var checks []error
 	out.req, err = booking.ParseRequest(in, now)
 	checks = append(checks, err)

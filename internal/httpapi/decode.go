@@ -72,7 +72,10 @@ func jsonError(err error) error {
 		if typ.Field == "" {
 			return errUnprocessable("body", "must be a JSON "+jsonKind(typ.Value))
 		}
-		return errUnprocessable(typ.Field, "must be "+jsonTypeName(typ.Type.Kind().String()))
+		// An embedded struct's Go name is part of the path encoding/json
+		// reports; the client knows only the JSON names.
+		field := strings.ReplaceAll(typ.Field, "bookingRequestBody.", "")
+		return errUnprocessable(field, "must be "+jsonTypeName(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return errUnprocessable(name, "is not a field of this request")

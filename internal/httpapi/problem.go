@@ -73,6 +73,8 @@ var domainStatus = map[booking.Code]int{
 	booking.CodeVersionMismatch:      http.StatusPreconditionFailed,
 	booking.CodeChangeWindowClosed:   http.StatusConflict,
 	booking.CodeDuplicate:            http.StatusConflict,
+	booking.CodeHoldExpired:          http.StatusConflict,
+	booking.CodeHoldLimit:            http.StatusTooManyRequests,
 }
 
 // authStatus maps each authentication error code to its HTTP status.

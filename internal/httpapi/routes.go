@@ -64,6 +64,11 @@ var (
 		"DELETE /v1/slots/:id": frontDesk,
 
 		"GET /v1/availability":                            publicRoute,
+		"GET /v1/availability/next":                       publicRoute,
+		"POST /v1/slot-holds":                             publicRoute,
+		"DELETE /v1/slot-holds/:id":                       publicRoute, // the X-Hold-Token is the credential
+		"GET /v1/intake-form":                             publicRoute,
+		"GET /v1/booking-policy":                          publicRoute,
 		"POST /v1/booking-requests":                       publicRoute,
 		"GET /v1/booking-requests/:reference":             publicRoute,
 		"POST /v1/booking-requests/:reference/cancel":     publicRoute,

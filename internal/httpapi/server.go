@@ -27,6 +27,7 @@ type Options struct {
 	CORSAllowedOrigins []string       // website origins allowed to call the API
 	Policy             booking.Policy // booking window rules
 	PublicRateLimit    int            // public create requests a minute per client address; 0 off
+	PublicHoldLimit    int            // live slot holds per client address; 0 means 2
 	TrustedProxies     []string       // proxies whose X-Forwarded-For is believed
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
@@ -79,6 +80,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
 	}
 	return s.routes(m)

@@ -48,11 +48,13 @@ type availableRow struct {
 	Capacity           int
 	Booked             int
 	Timezone           string
+	Held               int
 }
 
 // Availability returns the slots the public may book whose start falls on
 // one of q.Days in their location's time zone, grouped by local day (see
-// booking.GroupByLocalDay): open, with a place left, starting within the
+// booking.GroupByLocalDay): open, with a place left (live slot holds take
+// places), starting within the
 // policy's booking window, of an active provider, location and consultation
 // type.
 //
@@ -69,7 +71,8 @@ func (s *Store) Availability(ctx context.Context, q AvailabilityQuery) ([]bookin
 		lo = earliest
 	}
 	sql := `SELECT s.id, s.provider_id, s.location_id, s.consultation_type_id, s.start_at, s.end_at,
-       s.capacity, s.booked, l.timezone
+       s.capacity, s.booked, l.timezone,
+       (SELECT COUNT(*) FROM slot_holds h WHERE h.slot_id = s.id AND h.expires_at > ?) AS held
 FROM slots s
 JOIN providers p ON p.id = s.provider_id
 JOIN locations l ON l.id = s.location_id
@@ -77,7 +80,7 @@ JOIN consultation_types c ON c.id = s.consultation_type_id
 WHERE s.status = 'open' AND s.booked < s.capacity
   AND s.start_at >= ? AND s.start_at < ?
   AND p.active = ? AND l.active = ? AND c.active = ?`
-	args := []any{ceilUnix(lo), ceilUnix(hi), true, true, true}
+	args := []any{q.Now.Unix(), ceilUnix(lo), ceilUnix(hi), true, true, true}
 	if q.Policy.MaxAdvance > 0 {
 		sql += "\n  AND s.start_at <= ?"
 		args = append(args, q.Now.Add(q.Policy.MaxAdvance).Unix())
@@ -115,7 +118,7 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 	for rows.Next() {
 		var r availableRow
 		if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID,
-			&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone); err != nil {
+			&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone, &r.Held); err != nil {
 			return nil, fmt.Errorf("availability: %w", err)
 		}
 		sl, err := slotRow{
@@ -125,6 +128,7 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 		if err != nil {
 			return nil, fmt.Errorf("availability: %w", err)
 		}
+		sl.Held = r.Held
 		z, ok := zoneOf[sl.LocationID]
 		if !ok {
 			loc, err := loadZone(r.Timezone)

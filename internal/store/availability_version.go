@@ -21,9 +21,9 @@ import (
 // What Availability answers depends only on the rows of these tables (and
 // on the clock). A write to any of them may change it; a write to any other
 // table cannot: a booking takes or releases its place by updating its slot's
-// booked count.
+// booked count, and a slot hold is a row of slot_holds.
 var availabilityTables = map[string]bool{
-	"slots": true, "providers": true, "locations": true, "consultation_types": true,
+	"slots": true, "providers": true, "locations": true, "consultation_types": true, "slot_holds": true,
 }
 
 // availabilityChannel is the PostgreSQL NOTIFY channel on which every
@@ -335,6 +335,27 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 			// Bookable while now <= start - MinNotice (Policy.PublicBookable).
 			earlier(sl.StartAt.Add(-q.Policy.MinNotice))
 		}
+	}
+	// A live hold on a slot of the range frees its place when it expires,
+	// with no write: the answer holds until the first such expiry.
+	lo, hiRange := q.Days.Window()
+	hq := s.db.WithContext(ctx).Table("slot_holds h").Joins("JOIN slots s ON s.id = h.slot_id").
+		Where("h.expires_at > ? AND s.start_at >= ? AND s.start_at < ?", q.Now.Unix(), lo.Unix(), ceilUnix(hiRange))
+	for _, by := range []struct {
+		col string
+		id  *uuid.UUID
+	}{{"s.provider_id", q.ProviderID}, {"s.location_id", q.LocationID}, {"s.consultation_type_id", q.ConsultationTypeID}} {
+		if by.id != nil {
+			hq = hq.Where(by.col+" = ?", by.id.String())
+		}
+	}
+	var firstExpiry *int64
+	if err := hq.Select("MIN(h.expires_at)").Scan(&firstExpiry).Error; err != nil {
+		return time.Time{}, fmt.Errorf("availability valid until: %w", err)
+	}
+	if firstExpiry != nil {
+		// Counted while expires_at > now: right until just before it.
+		earlier(time.Unix(*firstExpiry, 0).Add(-time.Nanosecond))
 	}
 	if q.Policy.MaxAdvance <= 0 {
 		return until, nil

@@ -36,6 +36,11 @@ type bookingRow struct {
 	CreatedByStaffID   *string   `gorm:"column:created_by_staff_id"`
 	Version            int       `gorm:"column:version"`
 	SlotStartAt        int64     `gorm:"column:slot_start_at"`
+	ProviderName       string    `gorm:"column:provider_name"`
+	LocationName       string    `gorm:"column:location_name"`
+	LocationAddress    string    `gorm:"column:location_address"`
+	ConsultationType   string    `gorm:"column:consultation_type_name"`
+	Timezone           string    `gorm:"column:timezone"`
 	CreatedAt          time.Time `gorm:"column:created_at"`
 	UpdatedAt          time.Time `gorm:"column:updated_at"`
 }
@@ -100,6 +105,9 @@ func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 		ConsentPrivacy: b.Consent.PrivacyPolicyAccepted, ConsentSMS: b.Consent.ContactBySMS, ConsentEmail: b.Consent.ContactByEmail,
 		Notes: b.Notes, CancellationReason: b.CancellationReason, ManageTokenHash: b.ManageTokenHash,
 		Version: b.Version, SlotStartAt: slotStart.Unix(), CreatedAt: utc(b.CreatedAt), UpdatedAt: utc(b.UpdatedAt),
+		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
+		LocationAddress: b.Snapshot.LocationAddress, ConsultationType: b.Snapshot.ConsultationTypeName,
+		Timezone: b.Snapshot.Timezone,
 	}, nil
 }
 
@@ -142,6 +150,10 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		Intake:  intake,
 		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
 		Notes:   r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
+		Snapshot: booking.Snapshot{
+			ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
+			ConsultationTypeName: r.ConsultationType, Timezone: r.Timezone,
+		},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}, nil
 }

@@ -66,6 +66,21 @@ type Created struct {
 // not exist, booking.ErrSlotUnavailable when it is blocked or full,
 // booking.ErrIdempotencyKeyReused, and draft's own errors.
 func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft, idem *Idempotency) (Created, error) {
+	return s.createBooking(ctx, slotID, "", draft, idem)
+}
+
+// CreateHeldBooking is CreateBooking for the holder of a slot hold on
+// slotID, whose token hashes to holdTokenHash: the booking takes the held
+// place (which no one else could take while the hold lived) and consumes
+// the hold, in the same transaction. Besides CreateBooking's errors it
+// returns booking.ErrNotFound when slotID has no hold with that token
+// (unknown, used, released, or another slot's) and booking.ErrHoldExpired
+// when the hold has expired.
+func (s *Store) CreateHeldBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency) (Created, error) {
+	return s.createBooking(ctx, slotID, holdTokenHash, draft, idem)
+}
+
+func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency) (Created, error) {
 	var out Created
 	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
 		out = Created{}
@@ -81,6 +96,15 @@ func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft
 				return nil
 			}
 			sec = secrets
+		}
+		if holdTokenHash != "" {
+			// The slot row first, then the hold: see slot_hold.go.
+			if err := lockSlots(tx, slotID); err != nil {
+				return err
+			}
+			if err := consumeHold(tx, slotID, holdTokenHash, now); err != nil {
+				return err
+			}
 		}
 		slot, err := occupySlot(tx, slotID, now)
 		if err != nil {
@@ -100,6 +124,7 @@ func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft
 			return fmt.Errorf("create booking: draft for slot %s gave slot %s in status %s", slotID, b.SlotID, b.Status)
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
+		b.Snapshot = info.Names
 		row, err := bookingToRow(b, slot.StartAt)
 		if err != nil {
 			return err
@@ -146,8 +171,9 @@ func scanSlot(rows *sql.Rows) (booking.Slot, error) {
 }
 
 // occupySlot takes one place in the slot and returns the slot after. It is
-// one statement when the place is there (UPDATE ... RETURNING); when it is
-// not, a read tells an unknown slot from a full or blocked one.
+// one statement when the place is there (UPDATE ... RETURNING), then a
+// count of the slot's live holds, which must leave the place free; when it
+// is not there, a read tells an unknown slot from a full or blocked one.
 func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, error) {
 	rows, err := tx.Raw("UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity RETURNING "+slotColumns,
 		utc(now), slotID.String(), string(booking.SlotOpen)).Rows()
@@ -179,6 +205,16 @@ func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, err
 		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
 	}
 	if taken {
+		// The UPDATE holds the slot row's lock now, so the count sees every
+		// hold committed before it (see slot_hold.go). The place just taken
+		// must not be one that a live hold keeps for someone else.
+		held, err := countHeld(tx, slotID, now)
+		if err != nil {
+			return booking.Slot{}, err
+		}
+		if slot.Booked+held > slot.Capacity {
+			return booking.Slot{}, booking.ErrSlotUnavailable
+		}
 		return slot, nil
 	}
 	if _, err := slotWhere(tx, slotID); errors.Is(err, booking.ErrNotFound) {
@@ -218,11 +254,11 @@ func lockSlots(tx *gorm.DB, ids ...uuid.UUID) error {
 	return nil
 }
 
-// slotInfo reads the slot's consultation type and whether its provider and
-// location are active, in one query.
+// slotInfo reads the slot's consultation type, whether its provider and
+// location are active, and their names (booking.Snapshot), in one query.
 func slotInfo(tx *gorm.DB, sl booking.Slot) (booking.SlotInfo, error) {
 	rows, err := tx.Raw(`SELECT c.id, c.name, c.description, c.duration_minutes, c.requires_confirmation, c.active, c.created_at,
-       p.active, l.active
+       p.active, l.active, p.name, l.name, l.address, l.timezone
 FROM consultation_types c, providers p, locations l
 WHERE c.id = ? AND p.id = ? AND l.id = ?`, sl.ConsultationTypeID.String(), sl.ProviderID.String(), sl.LocationID.String()).Rows()
 	if err != nil {
@@ -238,12 +274,14 @@ WHERE c.id = ? AND p.id = ? AND l.id = ?`, sl.ConsultationTypeID.String(), sl.Pr
 	info := booking.SlotInfo{Slot: sl}
 	var ct consultationTypeRow
 	if err := rows.Scan(&ct.ID, &ct.Name, &ct.Description, &ct.DurationMinutes, &ct.RequiresConfirmation, &ct.Active, &ct.CreatedAt,
-		&info.ProviderActive, &info.LocationActive); err != nil {
+		&info.ProviderActive, &info.LocationActive, &info.Names.ProviderName, &info.Names.LocationName,
+		&info.Names.LocationAddress, &info.Names.Timezone); err != nil {
 		return booking.SlotInfo{}, fmt.Errorf("slot catalogue: %w", err)
 	}
 	if info.Type, err = ct.toDomain(); err != nil {
 		return booking.SlotInfo{}, err
 	}
+	info.Names.ConsultationTypeName = info.Type.Name
 	return info, rows.Close()
 }
 
@@ -380,6 +418,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 		if b.SlotID != to || len(events) == 0 {
 			return errors.New("reschedule booking: the move did not move the booking")
 		}
+		b.Snapshot = info.Names
 		now := s.now()
 		if b.Status.Occupies() {
 			if slot, err = occupySlot(tx, to, now); err != nil {
@@ -443,7 +482,9 @@ func saveBooking(tx *gorm.DB, b *booking.Booking, prevVersion int, slotStart tim
 		"slot_id": b.SlotID.String(), "status": string(b.Status), "patient_phone": b.Patient.Phone,
 		"patient_email": b.Patient.Email, "search_text": searchText(*b), "notes": b.Notes,
 		"cancellation_reason": b.CancellationReason, "version": b.Version, "slot_start_at": slotStart.Unix(),
-		"updated_at": b.UpdatedAt,
+		"updated_at": b.UpdatedAt, "provider_name": b.Snapshot.ProviderName, "location_name": b.Snapshot.LocationName,
+		"location_address": b.Snapshot.LocationAddress, "consultation_type_name": b.Snapshot.ConsultationTypeName,
+		"timezone": b.Snapshot.Timezone,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("save booking: %w", res.Error)

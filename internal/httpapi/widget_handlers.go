@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
+)
+
+// The public routes a booking front end needs besides availability and
+// booking requests: the intake form, the policy, the next free slots and
+// slot holds.
+
+// publicInfoCacheControl lets browsers keep the intake form and the policy
+// for five minutes: they change only with a new release or configuration.
+const publicInfoCacheControl = "public, max-age=300"
+
+// GetIntakeForm serves the intake questionnaire in English or Spanish, from
+// the same definition that booking requests are checked against.
+func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
+	locale := booking.PickLocale(deref(params.AcceptLanguage))
+	if params.Locale != nil {
+		l := strings.ToLower(strings.TrimSpace(*params.Locale))
+		if booking.PickLocale(l) != l {
+			s.fail(c, booking.Invalid("locale", "must be en or es"))
+			return
+		}
+		locale = l
+	}
+	out := api.IntakeForm{Locale: api.IntakeFormLocale(locale)}
+	for _, q := range booking.IntakeForm(locale) {
+		jq := api.IntakeQuestion{
+			Field: q.Field, Type: api.IntakeQuestionType(q.Type), Required: q.Required, Min: q.Min, Max: q.Max,
+			Label: q.Label, Help: q.Help, Options: []api.IntakeOption{},
+		}
+		if q.MaxLength > 0 {
+			n := q.MaxLength
+			jq.MaxLength = &n
+		}
+		for _, o := range q.Options {
+			jq.Options = append(jq.Options, api.IntakeOption{Value: o.Value, Label: o.Label})
+		}
+		if q.ShowWhen != nil {
+			jq.ShowWhen = &api.IntakeCondition{Field: q.ShowWhen.Field, Equals: q.ShowWhen.Equals}
+		}
+		out.Questions = append(out.Questions, jq)
+	}
+	c.Header("Cache-Control", publicInfoCacheControl)
+	c.Header("Vary", "Accept-Language")
+	c.JSON(http.StatusOK, out)
+}
+
+// GetBookingPolicy serves the booking window, the online change cutoff and
+// the hold time, in seconds.
+func (s *Server) GetBookingPolicy(c *gin.Context) {
+	p := s.opts.Policy
+	secs := func(d time.Duration) int { return int(d / time.Second) }
+	c.Header("Cache-Control", publicInfoCacheControl)
+	c.JSON(http.StatusOK, api.BookingPolicy{
+		MinNotice: secs(p.MinNotice), MaxAdvance: secs(max(0, p.MaxAdvance)),
+		PatientChangeCutoff: secs(p.PatientChangeCutoff), HoldTtl: secs(p.HoldTime()),
+	})
+}
+
+// Bounds of GET /v1/availability/next's limit.
+const (
+	defaultNextLimit = 10
+	maxNextLimit     = 50
+)
+
+// GetNextAvailability lists the next slots the public can book from now on.
+func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabilityParams) {
+	var pr booking.Problems
+	q := store.NextQuery{
+		ConsultationTypeID: parseQueryID(&pr, "consultation_type_id", params.ConsultationTypeId),
+		ProviderID:         parseQueryID(&pr, "provider_id", params.ProviderId),
+		LocationID:         parseQueryID(&pr, "location_id", params.LocationId),
+		Policy:             s.opts.Policy,
+		Now:                s.now(),
+		Limit:              defaultNextLimit,
+	}
+	if params.Limit != nil {
+		q.Limit = *params.Limit
+		pr.Check(q.Limit >= 1 && q.Limit <= maxNextLimit, "limit", "must be between 1 and "+strconv.Itoa(maxNextLimit))
+	}
+	if err := pr.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	slots, err := s.store.NextAvailable(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.NextAvailability{Slots: make([]api.NextSlot, 0, len(slots))}
+	for _, n := range slots {
+		sl := n.Slot
+		out.Slots = append(out.Slots, api.NextSlot{
+			Id: sl.ID, StartAt: sl.StartAt.UTC(), EndAt: sl.EndAt.UTC(), ProviderId: sl.ProviderID, LocationId: sl.LocationID,
+			ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(), Timezone: n.Timezone,
+		})
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+// defaultHoldLimit is PUBLIC_HOLD_LIMIT's default.
+const defaultHoldLimit = 2
+
+// holdTokenPrefix marks hold tokens, so that one pasted in the wrong place
+// is recognisable.
+const holdTokenPrefix = "ht_"
+
+// CreateSlotHold keeps a place of a slot for this visitor for HOLD_TTL.
+func (s *Server) CreateSlotHold(c *gin.Context) {
+	if !s.allowPublic(c) {
+		return
+	}
+	var in api.SlotHoldCreate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	var pr booking.Problems
+	slotID, _ := parseID(&pr, "slot_id", in.SlotId)
+	if err := pr.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	raw, err := booking.NewManageToken()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	token := holdTokenPrefix + raw
+	limit := s.opts.PublicHoldLimit
+	if limit <= 0 {
+		limit = defaultHoldLimit
+	}
+	now := s.now()
+	h, err := s.store.CreateHold(c.Request.Context(), store.NewHold{
+		SlotID: slotID, TokenHash: booking.HashToken(token), ClientHash: clientHash(c.ClientIP()), Limit: limit,
+		ExpiresAt: s.opts.Policy.HoldExpiry(now),
+		Check: func(info booking.SlotInfo) error {
+			return s.opts.Policy.PublicHoldable(info, now)
+		},
+	})
+	var hl *store.HoldLimitError
+	if errors.As(err, &hl) {
+		c.Header("Retry-After", strconv.Itoa(int((hl.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/slot-holds/"+h.ID.String())
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, api.SlotHold{Id: h.ID, SlotId: h.SlotID, HoldToken: token, ExpiresAt: h.ExpiresAt.UTC()})
+}
+
+// DeleteSlotHold releases a hold for the holder of its token.
+func (s *Server) DeleteSlotHold(c *gin.Context, id uuid.UUID, params api.DeleteSlotHoldParams) {
+	if err := s.store.ReleaseHold(c.Request.Context(), id, params.XHoldToken); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// clientHash is how a client address is kept with its holds: hashed, since
+// the limit only needs to tell addresses apart.
+func clientHash(addr string) string {
+	sum := sha256.Sum256([]byte("slot-hold-client:" + addr))
+	return hex.EncodeToString(sum[:16])
+}
+
+// registerHoldGauge adds slot_holds_active, read from the database at each
+// scrape so that every instance reports the same, exact number.
+func (s *Server) registerHoldGauge(reg prometheus.Registerer) error {
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "slot_holds_active",
+		Help: "Slot holds that keep a place now (not expired, not used or released).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := s.store.LiveHolds(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}

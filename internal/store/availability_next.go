@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/internal/booking"
+)
+
+// NextQuery asks for the next slots the public may book from Now on.
+type NextQuery struct {
+	ProviderID, LocationID, ConsultationTypeID *uuid.UUID // optional filters
+	Policy                                     booking.Policy
+	Now                                        time.Time
+	Limit                                      int
+}
+
+// NextSlot is a bookable slot with the IANA time zone of its location.
+type NextSlot struct {
+	Slot     booking.Slot
+	Timezone string
+}
+
+// NextAvailable returns the first q.Limit slots, by start then id, that the
+// public may book at q.Now: the rules of Availability (open, a place left
+// after live holds, an active catalogue, within the booking window), whatever
+// the date. One statement; the place test is in SQL so that LIMIT counts
+// only bookable slots.
+func (s *Store) NextAvailable(ctx context.Context, q NextQuery) ([]NextSlot, error) {
+	now := q.Now.Unix()
+	sql := `SELECT s.id, s.provider_id, s.location_id, s.consultation_type_id, s.start_at, s.end_at,
+       s.capacity, s.booked, l.timezone,
+       (SELECT COUNT(*) FROM slot_holds h WHERE h.slot_id = s.id AND h.expires_at > ?) AS held
+FROM slots s
+JOIN providers p ON p.id = s.provider_id
+JOIN locations l ON l.id = s.location_id
+JOIN consultation_types c ON c.id = s.consultation_type_id
+WHERE s.status = 'open'
+  AND s.booked + (SELECT COUNT(*) FROM slot_holds h WHERE h.slot_id = s.id AND h.expires_at > ?) < s.capacity
+  AND s.start_at >= ?
+  AND p.active = ? AND l.active = ? AND c.active = ?`
+	args := []any{now, now, ceilUnix(q.Now.Add(q.Policy.MinNotice)), true, true, true}
+	if q.Policy.MaxAdvance > 0 {
+		sql += "\n  AND s.start_at <= ?"
+		args = append(args, q.Now.Add(q.Policy.MaxAdvance).Unix())
+	}
+	for _, by := range []struct {
+		col string
+		id  *uuid.UUID
+	}{{"s.provider_id", q.ProviderID}, {"s.location_id", q.LocationID}, {"s.consultation_type_id", q.ConsultationTypeID}} {
+		if by.id != nil {
+			sql += "\n  AND " + by.col + " = ?"
+			args = append(args, by.id.String())
+		}
+	}
+	sql += "\nORDER BY s.start_at, s.id\nLIMIT ?"
+	args = append(args, q.Limit)
+	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("next availability: %w", err)
+	}
+	defer rows.Close()
+	var out []NextSlot
+	for rows.Next() {
+		var r availableRow
+		if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID,
+			&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone, &r.Held); err != nil {
+			return nil, fmt.Errorf("next availability: %w", err)
+		}
+		sl, err := slotRow{
+			ID: r.ID, ProviderID: r.ProviderID, LocationID: r.LocationID, ConsultationTypeID: r.ConsultationTypeID,
+			StartAt: r.StartAt, EndAt: r.EndAt, Capacity: r.Capacity, Booked: r.Booked, Status: string(booking.SlotOpen),
+		}.toDomain()
+		if err != nil {
+			return nil, fmt.Errorf("next availability: %w", err)
+		}
+		sl.Held = r.Held
+		if !q.Policy.PublicBookable(sl, q.Now) {
+			continue
+		}
+		out = append(out, NextSlot{Slot: sl, Timezone: r.Timezone})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("next availability: %w", err)
+	}
+	return out, nil
+}
