@@ -500,4 +500,3 @@ func splitLines(s string) func(func(string) bool) {
 		}
 	}
 }
-
