@@ -1576,6 +1576,27 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
 
+// GetBookPageParams defines parameters for GetBookPage.
+type GetBookPageParams struct {
+	// Locale `en` or `es`; anything else is ignored.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// ConsultationType A consultation type id; anything but a UUID is ignored.
+	ConsultationType *string `form:"consultation_type,omitempty" json:"consultation_type,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetManagePageParams defines parameters for GetManagePage.
+type GetManagePageParams struct {
+	// Locale `en` or `es`; anything else is ignored.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size, 1 to 200.
@@ -1771,6 +1792,12 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetWidgetScriptParams defines parameters for GetWidgetScript.
+type GetWidgetScriptParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; `304` when the script is unchanged.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1851,9 +1878,15 @@ type UpdateStaffJSONRequestBody = StaffUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetBookPage Hosted booking page
+	// (GET /book)
+	GetBookPage(c *gin.Context, params GetBookPageParams)
 	// GetHealthz Liveness probe
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
+	// GetManagePage The patient's page for one booking
+	// (GET /manage)
+	GetManagePage(c *gin.Context, params GetManagePageParams)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(c *gin.Context)
@@ -2028,6 +2061,9 @@ type ServerInterface interface {
 	// UpdateStaff Update a staff account
 	// (PATCH /v1/staff/{id})
 	UpdateStaff(c *gin.Context, id openapi_types.UUID)
+	// GetWidgetScript The booking widget script
+	// (GET /widget.js)
+	GetWidgetScript(c *gin.Context, params GetWidgetScriptParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2038,6 +2074,62 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetBookPage operation middleware
+func (siw *ServerInterfaceWrapper) GetBookPage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBookPageParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "consultation_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consultation_type", c.Request.URL.Query(), &params.ConsultationType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter consultation_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBookPage(c, params)
+}
 
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
@@ -2050,6 +2142,54 @@ func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 	}
 
 	siw.Handler.GetHealthz(c)
+}
+
+// GetManagePage operation middleware
+func (siw *ServerInterfaceWrapper) GetManagePage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetManagePageParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetManagePage(c, params)
 }
 
 // GetMetrics operation middleware
@@ -3694,6 +3834,46 @@ func (siw *ServerInterfaceWrapper) UpdateStaff(c *gin.Context) {
 	siw.Handler.UpdateStaff(c, id)
 }
 
+// GetWidgetScript operation middleware
+func (siw *ServerInterfaceWrapper) GetWidgetScript(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWidgetScriptParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetWidgetScript(c, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -3725,6 +3905,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec)
+	router.GET(options.BaseURL+"/widget.js", wrapper.GetWidgetScript)
+	router.GET(options.BaseURL+"/book", wrapper.GetBookPage)
+	router.GET(options.BaseURL+"/manage", wrapper.GetManagePage)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshToken)
 	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
@@ -3787,452 +3970,473 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rc9u21i/+VTB6zkztblKRZPkmzzPPcZ2kdRsn2bbTy676FyESsrhNAdoEZEVt8/Z8gPMRzyf5D9YC",
-	"SPCim+2kTesXncYUCAILwMK6/tZvjVBMpoIzrmSj91uDvaeTacLg318JcRvzG/1POZtMaLpo9BrXY0ak",
-	"oqMRuYvZvOE17mgyY7pNSHnIkoSqWPBByqgUvNHjsyTxGuGY8htGhwkbzLiKk0av0Wl1Dvx2299rXbcP",
-	"e61Wr9X6V8NrhIJLxhX0J7iioRoMFwM2ofollc6Y5z6XE2mfTtP4joaLwVQkcbgY0DBkU8Ui/PkDdjxL",
-	"FI5OLaZswOmENXqNl3EqFXF/1sNIGVUsGlDlDLWzr4fatkONo0av0Rods6PoMPQPhvvU73aP9/yjzmHb",
-	"P2jtj7psL+qE7aFuyxW9BSrRUMV3sVoMIqZonMhGrzERdywiYzGTrOE1pjTmA8nuWBqrRaN3aJ8omuoR",
-	"aaJmI2q19QspG7D3sVQxvxmEgkexnoRs9H5ujFnKY5hIFMuw8YvXsOvSSMScpWRIw1sip1QTUv8YMq4G",
-	"0/FCxiFNBnaslsYpS2J2x6LBcIG9UzUQ6SAOYdxCwof1V6DHwShl/5kxHuptE9E4WTQ+eI1EhLgGNIpS",
-	"JvX8260WuaAxJ1fKI1fTNOY3o5glUcNpbRbruZhzJeaciNEIP8uF0ru18ZV+jVxcnpNRKiak0+rsN4Ga",
-	"Kjb7KaKKDcRoMIxTNdafPT5q+a2u3+o0vIbZYQ3K6f82Z6AZiknDa4z0/rDfP+VUj4rmT16JKftVf2gs",
-	"uP77H+1up7u/v99qd/b0fKepuIsjlmYzSJvkgi4oORszDjQfsZTxUP/23eE/L/zudedtw2vIRNhTUNq3",
-	"sO86rB21wuOhf0QPR36XHUT+cbg/9Lt0b2R/09PihT3c8VttvYe7++4eboet4TE9GvmHupuu7uaIdo/9",
-	"Pb2TD1r7x6Muc9cCXjoM9Y43rfwuax/4x7S172e7vkWPG8704SU7Nv94eET97uiQ+UfRQejvD/Nx67nr",
-	"vV43bsMmPngNKWYp0GzOhviGmultEAo+itMJ05tHxRP2K67K6YSlcUifvRJycMpvmOZwXmM2jepP+VGv",
-	"1el125pCdyyVelf39j588CxLPAP2UGSMpwS2ABkarulyxu2Z2ogmcgOulvOVEtvYX8kXpmks0oGcxpwN",
-	"5Cy9YelCE3Eac5oMpGJcyFgW2AWfTYacSUliTtSYkYSNFEnYDZExDxnJO1nOQ8yUSkxkwqIY91U945gz",
-	"doucw570S31iUhaR4YLo0/SWKpY0CTKAacruYjGTmhOsPf8Hh37r2G93nfM/oWk4k81wzPgqPnABzUqs",
-	"wJzonBPstVvACY6OYMsmQg22OXA1m7qyB6PyJuRsTqaMR5oYQEapyDxWYxIrSSaU0xtGlLiFkT5d3U9X",
-	"9x94deNuHOBu7DUmavDPyfHdvybfjsPkOGFfv1Th1++TH/cu72jn+9mPv75YXPz6z/brm6dr/a97rVuW",
-	"Z1jYg27x7MA7XPNVLFWRZb7hjEw1VxQjuNnoDeMRdbljrJhmVj8/8cmPxicfxNv+AG3jiQX97TSLR+VI",
-	"jl7R/vCL1+DsvRqEs1SKFBmKw7IuUYqr1znmbGg1DivuPVDz2IzXPElFlsX84XxgS71C76wz5+hfL6aV",
-	"XeWyBqJZg7ungIjMkjBiMkzjKRDK3jR3sYyN1kEJaJmoIArukZiHyQy0E0q0rsbm+uJdiFlK4gm9ifmN",
-	"VtuiWYocYRLzGbDc7r7hKRvyJ0O811odwhUqX4B6MeOUyYFRr/A5bvAPXuOVYUol2jiXwRKKOFdNp9Ui",
-	"P8SJHMcpI18ld5FHrmaxYqTbannklZDEMA2PnJ2S41arfWhZ54ZcMNNHY2dgaxiUnt1bpMlSE6+h2Rfy",
-	"ycz7pCv+CXTFJ2nrL67wPbLhFnhcKoYJm5wBV/oh5pGYnyVClm1m+DuZQwMSYouCDBXpkSBzG2CzQdYM",
-	"z7fhmlYSCyknXJBE8Bt9+hjBlyMieBJzdkKmCaOSkZAmCSidYRLzOGw68ma3dawJoRK2fIhwM/caY6Wm",
-	"svfsmdliTdOZ2f7PpkgG+QwH4WMvvunFIdQ3IolevJ/GaZlC+gfCzC9VyoxFEg3ynzOK6Inp34gWIsax",
-	"JPoskDGVtq8TEo6FkExLCfonekNjvpQGgo+SOFTbz1uPwbfjc+Z7HrHJVCjNur5ji0s2q2wNpwW5ZQuS",
-	"YpsqCeK84eCWLQZZw8L2cLrzv2MLMqeS0CRlNFoQ3d6ITFyoMUsz6+1QRIulO2PpCLekkTMB/5YtfNOP",
-	"Sy1+R5M4uk4pNzdAkVT4M1H57zVkwkaDQqOMRKfZ+Yk50bNlJBR6mIpF+khxoeAsoQDCouVEqRvLtgTB",
-	"PnynD4cYV4lQ7zi9o3GixZ0iKfSPZOb8WiUEyOzFJoWdkp0ULsg0oaFxuIjUoYMm1goi1IxiSxLoQfhu",
-	"D4YAcBGUVQYj4C8Xi7e5OJw79jnllFyyBfD9bG6uTgHDugrHLJolFU1G2udLxxXSKQ1B+ml7D7yloS1e",
-	"p3tHvr50/a6+S/XF62e36ejoE9/Ceq8V9Cg8hKNUTAo3c8P+ogQ+P/Rbe/6efo53BhpBGQdho9Nrtewd",
-	"ryXkY/x7zthtRBcg73L9jw9e9sph8ZX2Xm+v+Ioaz1IJL/0Ci2pkp8KC6mfOYuIpaPRaj7qSn6e8lWrp",
-	"l4M+1/YadutDF6igrRPIHHlMTJk5WYqORqfRJK5qwhSeLj9ZtdpV67p1lH8vk9d1V/+7yIky5Wt4yA7D",
-	"NvP3wv223x21mH8ctal/QNujznAv7Eb7LGcapwl7T07NyFIB/AIHqmdzLW4Zv2RyqhXQktqrf5KEjhRL",
-	"SSJuylMLmZSZs4otvh0Pvw7jN/G35+9+PW+/js/lOb/cD8/OD85vpz9+f/btcZMtvv01+uE8fhOfz3/6",
-	"d5S87ly8/9fVt8fNsJPw4eRlK/rx20QTAWQTOdAkPm61QJlImRxnX0vVYH/yU9KK/nkc/tgZ/ue7w+/V",
-	"nvx2fsS/GZ222b+6s0tcu9HoM1gGrwHzGpjr6CtGU5Y2PujlGTMasRSiz85oOGZngqtUJKD2FQxN+lct",
-	"KURxymC2sklO8aKKk1gtCOVyzlJJgulsmMShR7jwQ91l4BEl9P2ZMuB2mjYoeAXnI/+14My/oCocB3Cz",
-	"hmM2oU5gXKPXKHeYX6xSaaUW9tmLa3pTHfULrvTYFL2x3qaUqVnKWURSNk2ZZNwY3XZGIrXikPRIxNL4",
-	"jkUY2xQY23Gwu2yI/cZev1E7rkxeVJdsmtAFSrzFUQZ63wRkPmZGbo8ljFUqkeoxgCUlNWdIExMnAtLq",
-	"F5IEJTE38PJZgoR/QuhQz5SAnDuPJSvNg88mjd7PDT2Mxi91s7hkKl2c6oNaHf0VCwWPpB7XnMZaUhqJ",
-	"FAidLox1sYZkey2vMYl5PNGfbmXfjLliN3Zz2iljcCSNjGHeGrGMeYJOp4mJaLGi1D/+LVFczj6XCYJD",
-	"Gg1yu31BBnTlf70EWuxDufbbqzevi3JfK5eNvqKR4wnYUuQb0si3L39wCfW/UjZq9Br/9SwPF32Gv8pn",
-	"RiZGIhUX44ImI6G1+mw2PuyW+jl5WsClZErV2CP/mbF0oR8gTyBTmtIJ07w5F4GnNNVqk0h1X5NYSljg",
-	"3HWSKyu4z5csU2l5pJUrjGW0bu626TNrQf2wMbnyNyrkcm0IeA9pYuUqiJeH8nA2J4HmMsCnHL5pOU/d",
-	"EEyzZ9AGvv9SpMM4ihh/0C4eZb0U9nAsib6KBCecsQiZCNwBRF8IxR28l+/gl05vW+7ffCCPsXtPZ2rM",
-	"uNJ0YJFHhjNl+CAdjciETYYs/ULCXMiELmAzRwJYJmzCc65YymnyIk1F+iD6xqanAYOuXJ2Zkxln76cs",
-	"1NcY/ExEGM7StKga7rsswg6MSJbesZTYXrdWkbEbH99/DIq/y+fijq1JXrM7OPlgJhkuyJBGJObTmToh",
-	"IU3TmIGqbEdk6V9jsdhuDeBExXX9rGQKS00mHx6DSA6X+EISWGuujMEkEgy5Kk0SMcfrO+cfJ/onkJuM",
-	"QRLo9Fqol2LGowdtUS7UYAS9VK4x9KjnQwMvRvH0d/PN+VooYjvackNyoXx89THI/FoQOQvH+QRcmcze",
-	"Z9IjNJGCUDJPBb8pRFjuAnXf0kUiaHQtxCua3rAHEXmKfQ2UEIMEelslM2ieNGSEKjIRUpGD/f29AzJc",
-	"KCYLxG87rNcMlighiP3AlotgxugrIXzs4rH2fFkgEnfmgpTxr4wk8SRWZOegS76Lv9IsImIjOkuUWYWU",
-	"ZT6zlzRO2MN2u5HAB5NYTrSysHTTz6nMjP8YKh0reJgyWrTdtTvOMjijJSMc7tYLYcboZ2N8jHXQOhKq",
-	"R/l5ht7RjWF4kfl0z2gGhhbL6UAuma//QSiPUFKvLNoleusftmxTp8NBant01u6K8cgIqJa/almJxJzY",
-	"iRcWrXO0ZNGczrc9P043ftbNY50hZ/2MXB3LbLBEMzi4MtDBBotwxdK7OGQla/eD7gnweJSPTEQVHVLJ",
-	"rFqQMhqO9eeKYozDrMzIHmbk1ncGjudx7gwYeLTQ6idIMPr2HY3ikOxkE5zxbG7InK6FuKB8YfRJ+SD6",
-	"plSxAfDCkv9JCH05LbKL6wQPmt7aey0iUWsubm7Hm1B5fXtK65H5dmSPQexLLfCYDjUL0bPJtSY+0/I5",
-	"ESM7Nz3TAFr5YDooK07OT+v0J8f+AON6x+lMjUUa//pABjVzOyq4xlBLHoKtDMUL9+QWpal2vm7vih1u",
-	"uWSF4TyKPQB1dM96gEF1N966MGWR1ras+P6OT1MRMin1QUHL2cPubLT2adafXam1wtOYSrKXDQtiVOBg",
-	"gCqCPhAMXOnZsJQm2k+9xkQPVwt5jclMgomCmpWDFsRGw3zw8j4waKhZDAiq62rI1JwxTlpwTbZbhV5C",
-	"kYhZWnhvxm+5mHOcQePDL+7RdoSN7zO63F/UyLrwTRePsVkqA2uSANcgIJxOmCSaWoviSpEdCrYksCJp",
-	"hVBkBidjXkLDUm5O0l3tnpACtSShYDOcilTrokoIsyXlbIrPLlgUUxs7+YDznnU4mOgeBybask4iiRaE",
-	"SlI2XBWFyH336Gd9E+jbRnJuzQSyfnzox4cOPpZUr+9+sA5TSYLyZIOmo0ID1z6dRbF6cWeoP03FlKUq",
-	"RsWdhkqkAzDXgBOsbCr+YSxIFEckVick4LMkCUAColzwxUTMYH9xJVEN1KQ3+xC9Q5rwI5FOwK8ym8X6",
-	"3OhOUERC30vJdO01KAwze01LWb6KJzVOBK8RJpq3DOJpjfsDfrLsxDXAk5BOGPgJgGVlLoFOa6/Zarbb",
-	"e83Dum/Z/Vaxpo9Fqsh4NqEcxCQ9OYKNT6yCySZTtbAmGkqmVMq5SIG3w0XVrPug8Tj9VrMjkFXG/E4k",
-	"dywiO6x504QpCq7FqZhFWqeFNdj10E1BOYTIrCU/7oLyqlWaydnw3yxUK7aOHicNQzHTqzAagcnKjAXY",
-	"yL02hzLsZNVpyvc7MB/0S1jV6OdGPh+vvP1rpmWXwd1rsEezDZG7XwS8q4eZD8FmUxWPncmXcv6x2YRy",
-	"EjRomlJM+nUTIyqnAJ4brYUR3RZSubLTLEyyMpX4wwZ7pExPmEJxHKtpYu+E4lC/i3lkZNGZvuCRtTQJ",
-	"HmRJ5FjMEn3RJEzLyWDeB98zSh7GIwZ7fiBnYchYxDByVj/J7m38U41ToVT2RMxUo+RTzgPU7GkdGO3c",
-	"+pEHxm2c/W1iLo03t9I8YuB1LrySOs8qfjyv8d7X8/LvaAq3uZ5gkYyv9GyunNnW/PzSTr3mt2uHDpWf",
-	"kSrFx5dIIxMkYChUbPLW0Ossm3/xdwiXOMtoV/Pju4yQpY+LhK3s9XmBxDUNLl16603pOMSrxzSiiy1O",
-	"qdPVczyaxaNaOjfQee1BKXVUMyxVc35eiZAmJKQJ4xFNiW4E+pwNFQ7Kt50T1FS4bRt1+/BG+NU7IBFq",
-	"a/okDGKWahhZHtNcntr56etTYn+2cQHw9S+IjR0qzq4+KHo1I7Nzt8OwE1yxRmYylRWqD63a4Fq1UVWb",
-	"CkAbdlsIsNqgfSG2aoP2TlhVee3eJjRkEoIz9RJlEQTtagSBG321GQHqrvasj4yaxfkUqbEkDM6dUt36",
-	"O1lBVaknB3/Se5VaS2kTB+Juk7pEoXKPl/Cc3MR3jKP4lIX3avkxYlorQfvGWvGpmn70W8W9qOLEBrZk",
-	"SU4gx+Jn9TdTZiPnTLg+2Qnenl6fv3h9PTj75vT11y8GZ++u37x8GdjYEuMUTtWuI3mE+jlFa4K+ZHES",
-	"teu+fmZ5utQqJnRmmq3Ig6pb0Uq23xcSlGIkVB5mnDOg2mSq6qidwLNHPvJ5otUqepxjq9p0pDpC2FZf",
-	"yEyzckhAdkSKoiRkcu2W9J8CgVbkOi1nX8tXyBlYeWHKoyqOo5pIVfm8SWmv3EpZjACcd2hVnXGVt+Z5",
-	"WittAqZZNbGqbvq2yfbTLyVp1bD2LGvLjZ9zE7hqBYMNY3ysMGBzyjd7CRs7yVGbvYaNtxc17OaCuEg5",
-	"hqgBBq0IlU52Ejj87iGIFNO1NmUEWX58dWNqviKZ1NodGgCR8Z/AWDEmisSyGDMZq8LI92oi/Gpu23x7",
-	"ZIuRLabZCPmWz7hSzq/t6cqn49VeiwVeWaBXza1WEOKKp6fMTGoY39KrYYUgkEMP0AgdkzR569z1GVhZ",
-	"WUrc7s7alqlvxbk4WKf09uY2ZNUa7wGK6P0rxm/UGCKlWo/C2LK8/HX32VINJDv+JpShlCZZnnasYpy1",
-	"Yq7RwH3Fglhspo0Xlh/5y5nTWc3Pb23/5eNkibHyuKzdgnXBysVM9oBMkxlyrcDFl3KDkAVPFmS4QNYG",
-	"/UIi5sYS7JMg+iSIPgmijy6IFuHgasL6U6bA1hv86JvT7oOlLmiSK+DrcLD1hj9xxRYTLp6yEALGUBL4",
-	"SwmuS102JGum77z/zITK8jXyjPOPKPb+beXXzYXJDWTIbSXGwkH6UwiQ9/TPXpeC7Y2DLcD39MdA0A+g",
-	"TXA/f2zW1YbbFKZyqt+6Nl7wbW4VYyzb1PKoVZeBKwYWzjkEfDs3P7iUyA4lQeFIBbsF73ZgNk7gyog5",
-	"uJkrLYZjFt6yaAA5fFkqPmg1A33QQAZFA12+TeHfGRqE/u4v69ahKABX+MHGZtqNBTQlBvflTVvulOVO",
-	"WmcrFLZhjd/WPHd3gzuHbOqwF9cdw3zvOql2mDrq8iG5kIpNtlMUiv1fmT5rf3ybfaj+XfP10tgfw99c",
-	"YEnr3FjY4zqSlqmZu06L6lrtUcml/A2PXI60Yl2y2y+SHnHupKz8UlXyst+e57OovObMqvzbZWGWlTdx",
-	"1ue8djA5Ecq/vRZXSJPyDy8yGpV/sd7XX6qYsI+wqz7nEAYzhbeArFalB6D8KJUsz7g1KD4A+aPHWxS2",
-	"DlqtOqfYhL4f0OiO1ouy2DOK85h3DeKzzJJaIFp9RFNCx4xGZKdFJoxySAaDyOCiXN1u7R0ctZYMJOYD",
-	"LlS89TgSRu1AEsFvKrp4YQSHnfqvG8ZrwioG4UwJzOVfMhDTXq40F4C4t+nIjg66dUMrbSaHSsW1WzYF",
-	"L984KzZdBeP0oxoacUT1eiYkSeQNAnRyJvFdjmUVGGNWQHaCt2+urvv82V0b0XJ0Exns9twcEqIFelRE",
-	"xiyJEM9Hi7JxONb7VHDW5yyRjIQYA0RvGezi+ThOmAfBviByT2wvIoma5JTbIOo+h5FpSbjbOg7M8M2P",
-	"wQmhPAtuFSkCTcHcIB4Wvm6iHgF2Ss/DM511g2afFzSmsRr8a3J899Pk5eLHzvfdn35oz4dffz+iXx/L",
-	"f708bg07KhkmR+8v/n1RtKp29g8ewXryICNsKbcXmRUCKnz94proNaROcEqtPrGJ4faRLZ82BqNGNQLM",
-	"tBw0SxIMSv17R2v8aaIsVq2pSFXRru8X1HlHLLfjcBtsJe/pb13pfk4daVs/NPLfqXrOZOjKQ1eZt7Jk",
-	"ap+zYdDL9ts8jm6YOiEBQGYGPaOqF6rgnFjlvEcMd4E2jEOKXz5RxNpG7E0LZLPlLPWYf4BuCo/emj4L",
-	"D1E1cae8RMcOjGIckP/3f/4vCTJx3v6dSetZAyOsBifl1n0eGBle/1bs16oGAXlGgpxx561E2ufVr1t5",
-	"O2jmTT33u15hiB70YQcI90o2JAANmC6y2DPD9z+yeWC7JS54mEpLV6OymB+qqoV9o6JX4A9lpQKfVvUe",
-	"001V6cEfrAri7DLUPdaKN5OYu0/bZY6+xO8JgD6hkREsEgK6P8lO0G/0GwEJE0ZTaDHZ3crvOcji9TOe",
-	"muU8ubd8d1Pnpu3X4O1WkJKa7YOu4SWYyWeqOelpNXqN/6/f/8fPbf/4l59b/vEvvx147e6H/1XL3Cs8",
-	"GFfMAe/ZQtZcFsb2ZoodEGzgkVs2VbZWVp5LPI6lEsj5HKq16yhfO/Jc0t1OPi4BbDsXj3mjxnVhXJL0",
-	"JmUM0JRSNol5xFJJhgvM0XAcKUMhEka58fgVgLsf4WtXF1f131oKB15eoAuTQ2ewrXaCbqcT5ABUu3Xd",
-	"lySDZd/6ZclKlQH2K7ZvwGj7rWZWhaFXJD/2XuVxDFYPrPVpVVH0nSCn7n6dHrqhkGVdXrlisAJov8ZS",
-	"W4u8X0nPYsMs3RgVVudG1LcXZywyEoXb0wZric4B9HBUqLRsgJ5dtE1W/F6qbGnhXc5az53rVnhC32MQ",
-	"cvfIBTWrXW67jsUvwVsZd9puAYsnfc0yLFuBTQj8GFa7yjG9vz243NUj3fVbsInPb7fU7I4KXY3c9bjX",
-	"9Q/jRSFnEqIFUb7LgimUgHysFZFieG+vnHxp+5jx1O2flzFLogwprDgNk+NdnkWe5mw84cVEaCN9FPJr",
-	"MZcyKKStay3B4Pv+3P6lCYw22F2RLF30oZdT4KtxHTYhvboKFEiPyEkG2a7Y+eos+nXktpEudgR1dP+a",
-	"cci4u98GQwzl32qr4ER0YcrdyPiOeST46aeffvIvLvznz4PmvdOSlKhJjqJrPneS2cu1PL1gNDVAGYGe",
-	"wL1HUyZ3CoU2lFhDaAk3RCWraFmE31UilDSBehHG7cUyi9irSbO5jafT5R0hYlHEyJABnJw+JIsMhh+w",
-	"ySCVF2yxY3rHAGcqobrPgpHUnjprGIIT47xmSrnYczilUtUNuEREJ+3SzKOOmN8wmmiOUybisliBQNwa",
-	"QNcxvFmKEhO3a8+S6bluMOd51ZtVJ6cm3g/icr6QBO2hBE5gLLhsEpwgiTnuy1hw4psY3kTc3GAcYM1V",
-	"WSi5U8twAITSNCVzWooIKhbpWaekVcr4VPLDaMzRxtwiO1xwtquvlHaL7MyF5hFY8sogAbluIi+/mNtr",
-	"oGlrKgdVJ54FmmJphRT2eJFF6INh9upopmYpq0upbD8kpXJpCaNKtjQ4K/IWZIfyBRGj3ROMccStjCUR",
-	"ZnCqNhL33qbshfn8me27IvJ5jRmP/zNj59gjeliz+fj6VPrCqPv+VIChJSs/tSbNzbp5XQXJyxmELbk1",
-	"F2lU2pd1dZwqAt9aOWxZ3afqcHVLzSvuFsS2z08NRC4OxSytV8oL9aNqz6BpIfM9+TgLfKn7HV0wNRbR",
-	"4y5spdTV6oFc6eYvs9YVU0IJ66fc+4q18lYJkciJ871d6zayXFaLXlRCKKpWpmMlDWg6wK/sYjQt+CBh",
-	"mbLXqCIBSFYBhJQDP8X3AvafGU1kUOXN+EPBYlAIXXB2Tybs5pvfICStoMlmcqAZxXLKvRTppHqpJiKk",
-	"ybKAaMpvZk714IQOWVLAbIAYzIJOu8rWnY8DMt7ZC/125aEEq3J2XW6s72JH/zTvrdV2zcTdLy2n3ZtM",
-	"ES1RT1NkxV1sjUZa/ioxvW8YhZo3SwLGs9oMS3ouQbXqbV3+QrG23epdhJ/zzISWEyIj7731OHOciuZj",
-	"O40TBJyFDBdzDMUITm+OwoWoyaW5LsEZq5B1zJJpnb98HHNFZjwy+Hp2T6zKPmghoBOweE+LPfpFlHwW",
-	"YgZl0lACYrX2y2zrOFtCzIlUoDDGEsuG6s7/pz6h4H2NEqC3NPC2UmTQsuCkxNyotXbYmn6WRhdtPJba",
-	"DvBmqpGVzsYiDh3Z+Qtb+iITLEQKa5YHx0/sLavlEVRo9Aflxvds4cTXhLylDlhrlcPrYQz0Bb/ZZ2pE",
-	"tYp6IzUlgx6hZD4WSQb+iNEdk5gHevrBhL4PTkgwmSUqHoRAN/0O73MYuT5HSGYDveMRRsOxySgJZMxv",
-	"APjGvAcpCNC8z6H9CQm0OBz0SoJ1YOau/6nYe6W/iep4nwf5FgtIOKYpDRVLZdH9Kg0bdgeupQZ3QA3P",
-	"yuKW0l5Df2yre8eyLgjBNR+t/nKhh3Fmv1rzJoxrRYPnONDqD19lQ6/+dg2TWXa1mxBpB3YXmYdhZ/n5",
-	"qePbbqnfzc2vTgaXk291v5K/9w2mqfphSpWAK+ajDXNrqna++4DOuG4Wx2iXZ5+scKjYRbmXI8VZm6KL",
-	"ewUNt7Rqb0NJj6DdtYaGwSZUdoZ20F1H9OX0XkXmx3CnZOfo/m4U28UncJ/8yfZIc5N1rqHXTczvZ7te",
-	"gsB4hRFa+kePhFQyP+aSQQGJuxJLWFItbHVAyIccc67A4rKHJbNbZ+2Gt56HrIe6jfWavVer8dC2A/zS",
-	"/dVjfdXEf8qlQ3pC2PojEbbuBcv2hXxEWLaPA+q1hucXMQy3DSfCGg+Dhx5ir8HZvNBLkf7tjpbZDzuu",
-	"VOxanus/ddgpMuXOugWoTKc0rnr6ZWHoW3o8sjgniW6nG3oH1rU4NaC6skkC9MpChRMbVrZDweHF0j43",
-	"6ePDhYmO09o3+JvAvXBCYvCpWtOp3rhZ3boMcAJ7ifmNrTFc8Kui8lFFZXSK7lcUMEfh8coeL0c6dkv1",
-	"38+HkN1azjVUrfX/ODGKUOlwUJWxTzmtOIfWygIJre3rlZiyX7fvbauwyfxr/2h3O939/f1Wu7N3z3jK",
-	"ovaVEcidoFfaLna4K87SSsjB3DNShR0kr0Up2PUJifAJAOYJAOYzBIB5wg58AlH504Co/JGoKbVxCg6+",
-	"wJilPIahRrGEEv/TmNNkQFM1TmMVy/yRVIwLiU9CkcTm39M0FulAt2EDOUtvWLpoeA0hFRNTkZpG4BnY",
-	"0H5cN+Rv7DCf4yjr2lzBME+dgS9vdZXPpbaRM7+639/qOeue2FU247p2b4pUqG2ClIGlwuImVX8ZJ5cv",
-	"z8hxd/+QmFIqJBLhbGLiSMsKf8RqTTFDqC0bjmPO8vobunWPBE7t6MAjgVusCXK9smK4+tesPqfNEEvi",
-	"EF6LZlhihcE7kK3qFFTTLeCZCYLL/o75YCbxHRN2OsjrjGLiGaSBY2TpIEyENMOK8/Lgg1u2MKUI9Cvl",
-	"qorQvLZmn25dKYYJzesr6kDv5fpP+qFbLg3en0DwyECTC0qoYrNiAV5LTwgZhLcKGdeeycCGboO8xsNk",
-	"JlWfF0o86JWU5Rzr8hpsU6/lm2KlFvZ+mlCO8hRweq1UYnlgHrKsrK7gisZc5vVzPXL1z1em+HaixlCc",
-	"r8j1swRko0FC7plRO90S3bnQVlXlTD2tSvisSKu+bK+u2NPGDksnuroaFrRpDFDMparHqTgl7y7PHbC1",
-	"GAqZjRaQ/V+kuVPOxsYloOs/JTSPRy8LI8/u2s+MxuNXK/DVQ4aWJaFvrq/fEmwA+67whW7ruM6gZmpJ",
-	"1ULMeeWyQHI2mdB04cTFAtfTvRZno0UbsmaD1zt6VxO6+E2yY6TigA7FTPWGCeW3QYmwmxbBAnSHlUMu",
-	"SSu21hYQ0JFVzMH1kOXX3/4oW2znjdzSYVgk6/NYThO6qPH6aSn4OeWUXLIFW7blVsC3JTG/zZK0TMEk",
-	"j8QjqNhE3vBkkeeyQaP7FU6y29TZY/qiJyDb1OmEKxyVdslW+CbtEt3LN1m1AVWIvKWbafkSZHmphQXQ",
-	"xNYLQ3bevTt/DvYUTmxgbgFxb/e+IBgbrUl5mhv5NbHfVavyGK7M7BDe35Vpu/gErsx7uyfNEq1fiMrs",
-	"TKmk++ZlObWo6hmHaWJKnUIgT4aDBVWu0EAGjcqZ7Out/sUB/FI7PyeUeMMo5gKiojAl/yHsXcpZyrDc",
-	"rBNvOKGYl6SPGJ0MUpEkDEt4RqboISLIj/GcbaOPucN/mw+l8Dgflvv4G0bVm/Q8LD+/yAbrPn0p6OTS",
-	"jrvQ3J2D+8PrbD7u01yjypHi7re3liL+XI9R5gapdUfSSY29cfeRQX/qdtaVmd6q+70M7Y6/EEsZSW5M",
-	"NhUx22NJKj6d0tA4u/MQxTpB794e5z8L6o8m+OZp7qiwrsneQ2u6tcBDKVImyQ5ERUMFst1HLzpmFOkV",
-	"OX61g3IS/1aP79Bv7fl79x+fyRPd+Bq1e/0HeG/9ZRrdz/Nth1XaB84BKCy5Q+eVYp4d/f1g6Zyzl6XF",
-	"t71KgpjB8ZuyNDvUEULwNApJYK11wQ/3O8LLVnqrA7s84WuLU7yqEJ97tEvnAi59LcNCrG6RhCdYR4+M",
-	"RJKIOUTs2gxOkCjgFdw8XxiICcTby0QN/QrjkbT1IrLGjEeFBdogfX4jpvNYecLrOcmKbGG03YBHMchH",
-	"/YDRPJxvTOh7k7i1j4Q2f7XXsJTH5Cb1LGQV53gMVSSTFz5jbFk7h0+gC7l8dxv2WWYz9z/ZDz+wDz5k",
-	"S5DBaJIYDrZ5rsfDjuLSnWC62y6E6pTMGbtNFmYSNtDIcUrPaZL4YSLCW3BenpCA8SiwaAeIbVGTnsij",
-	"ZSVnofx+PNEs8ptvehcXAdnpdMl41yv2eUKCTrfXagV4W+RXBaR6xBGPb8blYKhOr9UqBuHs7PzcamMI",
-	"zu+dn1v+3i+7vZ9b/r59pL+w+7+Wol4umwNiJ9XNopSudVwd0aoB1Y5Er1BE12bI/mCalTmKfd1OCUIi",
-	"63lKbegs+huqlDAOcmmADq3BGJVBgyrlkQze0CM5uqF+bLACPWKwDXfXZ2x9AuXrrxfuG1iqEd+4jgLP",
-	"4D4MmZbhWsV0u1pObljM8poiVn2CsKhcZLQbolAvAyVIRAxZkLGWDkVK5mMhnY7mVJKIwRa5lwF7+8Dl",
-	"zcJC9BmxMSGPpGvVBSs7albm6DAHsRiW7C7NsjP9qNrWH6dA5WezdBm/PCN7e3vHBN2JCoGPKARGSaZO",
-	"CvfKgKpgabDeZ6fIOZt8K5o8iAIP1weqO37Z1v1GYH53SbqAuABZO/MMmQUg3KUSU0nAR2Nsepsxg1WA",
-	"9m7hNBfXvj67HFGBf/T1TJZVV2s+4GrZuChmfaJEhqXuzNhzCbxqZe7FWB4AIK/vidpfnml1KfgUpuZE",
-	"PErNnPpEp89I/cyvwarEMdTaAosCc9PTFID0YhkPk6xanqn5AaUYakJbrNNHTGE/mh43dNXkg3uDr+cP",
-	"vrIdmTk8kvpcvCxdYryGmSUm/NNk0YuRIzQbfiG3tU7eS16pLmQRV6ca/iTmRIwU4wYliYzpdMoKjrmU",
-	"pizRkspEcDWGf6FSCWkLMfxfXwT6Htp0BQujurQfKD6+yD5XfP6D/Xjx8XMzlOLTs2xgmhiAYl/HmFxn",
-	"vw3yAmNflHkrMb2JjCm6T7d0RJm+pT0NibgxxSdqDDL3CL5fkpsK2a42NxXRnCopqiUwjUYaK1rNUa1k",
-	"CG0mwtw7Lf8yVpRcspBNl4Iii2RtGgGs+KVuWHs92rmYSAnoMXNwFBailknqzu91R9bkZG1I9fvlZW1A",
-	"3i0jIZanIdqy2raFRz5WYuJDt0D96q9MZITOHkVAAFb0OUsIGVmrAgKkuQc9DEAFb/sJCVK72YJe7pb3",
-	"UIbwslvyhAR4CGKqGwLGlZUzeJQ1M9YmSVxjk/TIhKa3knDhy7Ex2dpbDMZkcOLsns++pGfoHMWlXKf+",
-	"MrOUODWfyB645yt7eJZ/1JJxQyml7ABjSQTI/xg4fpKXVhMID7W5U6C0fvC9gEQMWlBl7kAbDKcXAoy2",
-	"sZJEMikBgbT2KrsvAPbW57qyP0EVuzSJvHWRIyGTcpkK+O0P1wRb2HAqc+KCU5MxACpvj3zFaMrSgIwZ",
-	"jVhaH7RtdK06PKtT9xtJPGKQPxRzIrFsXeFiPq4HyloTGvZmSvWlX4gOOyGIhERmkpGdVCgw5gluIsZN",
-	"293m0ujVzbmb/lxWLdieRaTahrJiYSHhDwA+Ml2U2VdhXQvfL6xEmWzVEkr5Tvoht8/bCUwER5O7mjGJ",
-	"/5qziNt/q/EsNf8cpbExzlM1S80/Z/D2ZtM3X7+wXzR/X2cfNg9+cL5v2+TDME9e2tGYv6/yQdknZmya",
-	"rpKFszRWiyu9qsZZAGTXhyD/66W9x7/94brh1YKjFM8SGADevrkyev5MjZ9BgKKp2lT8xaxT0Fty9kh/",
-	"1mrthe66wxMWNPv8e8x8EKktEiWh8pQ5XWSnvU+MA5MMF8SYQXcxvQT2MrAz3GrZao2VmjY+fID8hpFw",
-	"CsY4kl1jmlClBZyqSIcssYHXALHtiGJ0UqlRUCiSkFmeoPgggVw0U9VjlgqTlEamWsKKQ9Zz1PA+n7Oh",
-	"jBUzJcjIKNbTH6WMOXcroD2SL0v2LfnlCckuxD4HhR6GnsVIY/X0yp1euK9PCOULTKgIIbmnz0PKCaKJ",
-	"xzJP9OrzPv+v/yJ6qRlXJiBSP/ySfPnlWzQqpEKv2Jdfkp2QKpqImxnziGsu8spGOrmLpU+46HOC0bBN",
-	"clpjygMcQGNM1SKLSZsIbB2ALFc12NU96SlSAnVuFCOBW0c+8Eyc/pdfCh6yL788KeStS3OBkpjrjuBu",
-	"+dE3PjdjRzS3ir7i72I292oT3fU8oB4AdAMHDEaVl7DMkz9u4juT8U4nLCtXqSmLxzQjLBBrg/NGCueN",
-	"fM0UoXoccixS5SfxHYtI5S5dcurssAVcWLqXmojmWrbRJJduS0nwRiMCSIt3Gtx0S1jL7gmZpkwysCFD",
-	"ABO4ueZUWpR73Q+UAU3ZnbC1SRE40cg/zZqhiZkKsjeQLtj4JBet9BdpIYMAssG0RGc8rnGaGx/0poF9",
-	"lyQmaShOcwlML6UWiGSPGBGc7OQi+K7nyuBkZ7kMvuvpbzhyONlZJoefWDk8K69bFMh1R0WZfFdvWMxI",
-	"w3WFwwb0BJBSLfqRG6agnOpeYBkCpKJJ/ccLWE/IcQNA5hVpo32+E5wJrhhXvhYaehj+iUzFpir9499S",
-	"8GAXxxHY3EeI9McET7CuQeInZCIF5tTLJbmmQSgifRi+zxLy+hwz8kwRLQ+SyerSK3cx4x537JDauiRU",
-	"ISaFZhUBdtUjP//WRyzHfqNH+sWiIv2GR/q2iAf+3mw2+40PvwQemWnZj3x79eZ1n0+pGkMSo6ipfCIy",
-	"2NpKQZNdWJbfbXLc71B9V3f7OyZokt/7/Hff97P/dONuq6Vb0kTfd5oxXL15bYqm6HE8gw89Mzwv/x6c",
-	"xdyGPKWpPoi/F7N5iflCW38hlhJiE0x6qf6EJmaYMkh+o4kecTH7176/R34nNL97WOSR4QzBkWFjTugC",
-	"Yv0igffW78RJGraddMnvGfONI5N2YVjwDswXt7q5OOEY7Oqu8pRj29UxUBRzj/OTYiCYgPxMv7h1EjLZ",
-	"KgeZrEhBzrOhzZjbHT2i85F/ARnJgH9gaoiosDh+k76s21cymW1vekUK+1JPCY0c8SRWZOegS76Lvyrc",
-	"JL/X5TrbDvfJ79iRHpM02FKByxiAIeAWqU2NNj119ESdtFs8xCfZ0gNK9Qi1dJrq06U1CqglLWDKlfNv",
-	"Oz4qUtBsaK2g0bzGA00I4i/AdGtzvm1/ehdB7oPJ29YSnUoX1nF+qf/wT/UfuWz8eynVG/vahzM84+z9",
-	"FOciWarXA9nxDsadQJUYANzSxy7m0xmuSSkn3PaoV1ivBdaT2YmookMqGZnxlNFwDLU+7OnABHL9JtwK",
-	"5/m21E/yK7ic+muKt5Z/18+hKiFgGgdOd/53bJEJYFBrAeVWPxwLyThBlW1Xix5Thte4Faz6/JYt8sMK",
-	"shZsOP0o5qTTJWMxS6VehFnKUZgAYKgMeIzQG6q5vX5DzBTW8gFRgVt7WtZ19jFKongEfMacFFvffDmE",
-	"gL1d30xVPImlikO9v0zmNZLUumMtxZ79FkcfgmzslJPgxTW9CUjEUpD3ssyzrIpnn9vjHZAdatHIFb0h",
-	"chaO4fj1G3v9RnBirj7kQjYt2vTj9XnOq6T1zkDcmW6theldLYWdXp99Uz9iLKpGYtXnMXcOWA9v84Qh",
-	"ijXSra0vapqdPbMTgm7nKDjRusEPz4I+n6ZsFL/XL1iQggg32pcBsjst+PGFZXSW3G+hho3VbFD2TmKp",
-	"JJayDxAHgey0/U6r5Vm+RvZbJSGZBGigDZrkesz6PNs+IU3TmEkSOFbcoAdypNY5NMXNQ61caI2waE7u",
-	"cwTFW2ZVJmdW8TLjdmRCU7NVf56mrM9BF0A9VcDreuossrS4jvWJsWKdDWeJJclCXIqhLVoWteh8Wqh/",
-	"d32GYMF9HuT5RNftw16r1Wu1/qWl+5AmjEc0hRwfZMaFnAHyXDPHFLaRlhkhdl8LgSLYNe5tmyzkdLWQ",
-	"NeG0FvLmpM81ZcgoTpRWKaEEgeE15eAd2SRXWVwcBhtD/WGILu03tKqpB1GK1K37ehGpCJR6hRlQeiVo",
-	"mAop9ciT+GasfEnv9HqZ82MX5DK7KEDcRg+i3uHjVCiVsAgyb1xbsP4buaPF3jqx/n/0oPU54xGAQyDx",
-	"zZ1S82KTfCVgtbE8SrdzHMD693nhlkILjcnGtaaUgq3EaNLk9O15w2uY89foNdrNVrOF5QEYp9O40Wvs",
-	"NVtNg+03BiPXM8Tw+FX/+4apOqgatBMEnVYrcCq+TFMBem4syWzaJM+t5KPEzEg+9nJrAsA6w+qS51Gj",
-	"1/iaqW/MZ71GtsX1tzutljUyWQzNkrBScO3lNc0a4tZGd07oOpOtKZAGdq1aUDBnZrrXfRxVXZfZ6J+d",
-	"mxvfAIk4NsVG7+dfvIYBwGj0Gq/iO8b1F7RWBh5uegP2zzeWShKNks8mTKVxKJcuzlszVL0zweBkXrDH",
-	"5W0qJkyN2UwSpRkee28zjwl6JJt6JyG8Cxd6j0oQtqrYLpUFvDBDW7uA+sPPpgmNi0vX+C/yzYtXb8lY",
-	"qalVbeRACUUTnEpW3He4QGONPeNqps/vf5Hrn96+qH0dTitL+7zmx98Qwue/+42vX1z3Gx70/N/9RjkK",
-	"q9/w8FP/3ddz6jc+kG4nt5VSJ70kcy5WdtNFvhrllUDykx2rFrSarWZ392PsNufLk2zNlu44wyqaCzpJ",
-	"lm47fUreTBk/fXtO9pqtzAZBsNlQMyPjXoGFs+BCKEB7+k7+6fTiVe2+Mv1eTVm4HXOwI87Xp97BiI7h",
-	"Ch5X7Xx2EJ+Hs11PDz6mSaylfWf8JQ9KPUexfecQX4+/zNd6pOUPrVppUC825/smEjXTWGIt0xuVxSPB",
-	"fmvPqZjeJO90Ewws1bopGdKE8pBlfAVNabU74BIH9ie7GWBUAESjNzFRKR2N4vDeK6nf2lv/1hVL7+KQ",
-	"vXOwhVZtAj3IeLOrBWy3Uax8dqe/uXQfoMRuP0iwtUc4mzMQ+VKpmgSiAbBWURk1zNpzpWct1usul1ex",
-	"VKd6aC9wZFpaMQYyPZVqFc0bRmT8K/NIW69PpwVZIPq6aYCZLfdDgSxWYOFZNgAkq9mIxc66iMUP3hLX",
-	"c2iCVrReSMk0ZXexmElQJL4oqShNcsozwDLzHmhjnU6wbAImRsWdwTpok18eeo5MiM/PEEMh0kGOJ6QV",
-	"Jq8B7lBb/7Ozf90+6O0f9Vp7/8KgE8bVIJ5CEy18ttt7zcMc6arXQPOgExZlvYpL6kfoDzeOR0fsMDoI",
-	"/f1hl/rdcC/yj1hn5Ldpa3gcHkWH7GAEzmdgy5UhGxqBR8XYoxp6ScsTbLSGh+wwbDN/L9xv+91Ri/nH",
-	"UZv6B7Q96gz3wm60D0F0ZRLsG4WsRIL28VFzv91st1rNTsslQuarID46mEgerpNTpD5sDgbapjgcf58d",
-	"jPwuPRz6R+Fx5LdYe9She8NuuB/VEqSxT7vDvbAT+W3W0m8e6zcPI/+A7Y+6dG/YCdtOFGMqoKaUVqKi",
-	"ht5bhRCuBlt8O47Ozg/O/30+v/j3T+ri+oW6+Pf37y6u3x1cPD89uHj+FT3nrc35cc4HIBCthi+fwuEC",
-	"mCrd1jAo4MvdTfjyVzSyUDLwSnv9K+8cazq+tAEnf2lN5/BGp7PJZ4wmotn+C640v3+A3OCoH1IViOVc",
-	"E0Bv94awjkeIKhKy5oJ48d4apaxvD+sF7JRjb9Ggk/n3wLNvTCbGfVpwnaLnqeAXzfy/NsqXWndw1iu+",
-	"lUdzRbn2niRVp3Bbs2Gl2GSqJFoetlH9wclVr7XvNsnVDKbDUD3TbGaWMmseD0Ua5eW/YTXA5hcnqO+X",
-	"rkRYAoz+YVJ9JaLF5kzclCk1i5jvA7y0E9N1Vi9zDf/Ng2EboUhTFip/LFLJ/CHkBS98qegUxJSND3mh",
-	"TNGHYpRTVjr5vlcYvIGSx7Jx2JbPinF0m0+g/F6FSb2CquQQBP8p+VJ7A770Fp1H10K8oukNw/f2N/lY",
-	"5i+6YFFMr/UF8UDW1u0cr3/3WogLyheXFuj0I9hnIF+hwBXVuMoUxUwt54qXTvCECVowbmc3zmPIEsFv",
-	"NMdr5v4dhVUnrWtNs0mMzDDxFVGpEzS35upaN/AI1oDt81BzvZTdMZrIDA2MuKGYWdwHiaWcMWNFRakU",
-	"sM37HIrRoIN5dRhZhWlpEj2QaxkqZ+ypFALaSNVgf/JT0or+eRz+2Bn+57vD79We/HZ+xL8ZnbbZv7qz",
-	"y214UQm5cCNu1K3NRdEHHsqT3/PEf26H9yMcQtw+K04hBlzX6q2XjsMxQzbFf+cyhnv+TvkC4h6WWDsb",
-	"D76EJmztBQTKNobWb75lTQByvenJCZ/Ioq6an1DSfbC0inVF9GnyY16Yxuqt4Sbt1LPoMyO2QpQG1M/6",
-	"IjdXgJcxo14mXk5mEiJzoBBQn++ACInWMfQigjy6e2J8jIgqxhmLZJ6x0HaTg6CPTkfLi6dZoFs+HBvv",
-	"RhiPDCRXhFGcbhDgSZ9jjh360jHWYU7TSDYJSPRoswzsNKwGF9SxbSTL21whvz/7DrMSchn7rhaIWy1G",
-	"lgvBNag/mYVjX59blvr6h+k41ZqG1r+34fSlOnf35fS2G+NajE5A0XDXjUV/dm30D7xqluwmN16xZI/C",
-	"ahiNSkSRa0+5dgL8xlSSdrUygK0v8HNWeb+40zwbU9joNeyprz/CYAex1uZup5M7a78vB0wVA+s3gZbP",
-	"p+lnhqpNN7ipPrLkZtDcKeNrENUhMJZZS5z6D33EMIbPoiJChGYsLTEf5q7KOPyZiYCZc9cMuIK1G+a3",
-	"mUmiFFgNIYl66jW2Bv3YNO9zkzyErm4ImIa0IXB8QMjXbGrSiWLBd5vkbR5VTUu9VEKsi/HVsZLF+Gqy",
-	"AyFLfR4xxULo38TCGBlfXzo4NDDgQGgwsvk6hm5E2muT/HN/du7Q/c8sjn9uxoHXbG7u8SfrwCdUMLI8",
-	"ipJSsJz3lApEL3WNY+qAgwwSUkxoIkOm5oxxglFXGD6nRNAjYsq4pxX0Ph/NksQzZRcMoIKFJfKy+CcE",
-	"GykDlHt9DnBEwITsXRVcnL8evH5zfX72IiA7Nr6uQ8a76KbiYo7cRZGJkKrPg4vTHwenz78/fV14o91p",
-	"QSDYLqFjRqMmucoQUW5SMZtiFCxYHRBk2g0fyzM47Ax6Bj1XpQuwrEJ0L+VRn2cxXRgM5yT6AhGxmkwi",
-	"lEdEGrEUv6tf9/QneN6BBfg1sagUBqLH67znIGn1eZ+D4ADXERTbhPhrQxhy0MFAOCOwn8DSZUi4uKKx",
-	"7HOT+ADRKgJ4s4mMI3GEV0GMoVKUvHt3/rxJTrPIS9MLpAbqzjGqtYVjO4Psi5uesSOVwh+zWFMTorpD",
-	"Ab4jDyyNFruY0hbojph/JrhKRdIzm1TvPj/Uv6D5aJiKuYRoPoC1gfBOTZNbxqYQMjmcKVSHUmaEFGaJ",
-	"kaUh9SD3CzO+cFhDGt5icsf5yH8tOLOB3yY2M9hrdclrociFiOJRDHH3sA+4gDl4oGz1ubFlWakb1TUT",
-	"oK0ZAxiocBwmwI7CcYe5USxI1efZxfxvPRFF9WWtFwdc2AICjCPrzAUa1N2vX7Ni7fg1/moHzDkLteyR",
-	"Yo1kLSVodQ4gqEtlxfP9jYOp8xMbFOLiTeleWI+IS1/1hddgSN9vgkWsaROpClsYz4kSeAZLJ3Q5XQDT",
-	"fRuqtLuPRhUsZwQMycZDVRg41tzZXer+XwJBVzcB1o5a4fHQP6KHI7/LDiL/ONwf+l26N7K/3RtirHZq",
-	"MCOnoCpOdfWEinh7dfOwo/WPh0fU744OmX9kHf/2t48wDyfOeJN5FJEC6+ZxGB4M92n32N876hz6XdY+",
-	"8I9pa98fddle1AnbwxY9frR5nGaJCsi79DlLk1gzQYdRZXfICXBdJ8grZXqbgabDLYO1M8fkgHzqBTa+",
-	"ZPL9Bt0bHYcd1u43Gh8hREUfeuS0AC1S5GmwfvBrPYTnpkfFQnY2ipH33X0T6IFxGGFreEyPRv6h7qar",
-	"uzmyq94+aO0fj7qshCy58d4owGxuejAcNN22C7LZqMsfgCCYj0Clo95ey6VSJ0I6+Ud62F097OPhPvW7",
-	"x5ZOo+6fkUpmrfWGzSso15Y4/vDL5iEuruxQox5+5cq84HSzNVwAywzPI5ybgly37LOm/TNobNt+8Bqa",
-	"X6x7B9rAEPfqTKFabJsYsY3IGEvLZ5KfSUNyZD4oz6+Fuj9uHvdRtv98hksQa3JzpVqvxHyGNstTyLAE",
-	"NUNoVcqr0b9MijVOHuZtRcKPYEAoHkzXbOCe6FrzAWC8rrQhQH7ackNCprkLrjUiqpjNFNYE6oHPHoOc",
-	"UqgIRuUyGNodND1Qp0avB/EHxvbgwI4YPdoFBsYUrpPs9TFLQK2mfZ5ATTIoAizQbAz61a7WwATPgoc9",
-	"W2fHpJCen74+1dqv4a+BFpZjlUtkoFMrpAQzsCNmULgfjSaRoBrRzDIMjR0DUMTaLS87EfstrYEv0dD7",
-	"XMt9ZlvZnsRMyThiGG683/LysN167fA1e7+VhvikKTxpCp9IU/hGzMmE8oWFRTFb2rH6tXY3j6bPKy/U",
-	"oLc9XMx/kuQ3l+QfU0Kt8K+lHsX3qmiilSVm/3iC3l9HeLPHqOputt6CNti89lufpdC2yvS9+l79GDLb",
-	"6+oWXSu4WXyNqUjicLXnxwhbWjzjCqpDYeyPEVItuoODetnr82AS8wEXKgbsNUfa082duCFz3fAb2x34",
-	"WoAR7HokmND3AxrdUYRwczw6+OKIpui42fX6PDAQSiYQaBDOlBiNArKTQVvVwa8RwZOYszwstDoerCZ1",
-	"QuY05aVZE4rSoPVQ9TmwhhR926b6hEoCsjMWc+yXOvJjQqWSu0skLJMB/xZX6KH3jB1Ko3fQwrQwS1h9",
-	"s+0dHLVMfphZtUbvEDLGaona6B0ddFutjQ9TcSrLUtTh18flpo+ej5qv/NSuiz1oX5UgC6uHLftlaZCH",
-	"/kAR6vELWUY5RCejxSGEFEWjk2DKRkFriDkgktgoC+thZVwZ75J+z/Jm1JrG9I71uas72ST1VLnqknOg",
-	"c62J7FjEmgqkVZ5JCxByVenfZJxYnJeBKU1GEe8Ovi9JYCqXBSfYnyliSoKskJnWWAKAdAwXA1ylAQJ3",
-	"sCjI5hqodMZy/2jQabWDqgMSTD0OiqStlFpCioSMH1swxqRXZwieZqEM0xRaJazgQQL0SwYIeelAPdVi",
-	"bJzm4JAGFiwK+txqbGQHg5qynxDt7RvBAbWogpLUw3FTQ4RYkls2VVgvT7+xi/5FPUaUA1I2gmAfRNzT",
-	"6w2FX+DbE7oAHRbGC4GbBSAlxFYS1owGSFP6izeCAxJmyqYJXRToj6fbRXdSPtR3XLCoR3AZyZlFPVI5",
-	"xgJ8WB8O/UmEssnS3XsGEEdf41qWI3NqMrtzMCez2NwOCgBV8CQVXLO3jE1xqDg3TUt9YYKr2u6YWwSp",
-	"0i/3OeNhutD7kcx4xLS4oN+sADBVVgoWQlMMcyluZiaeBF7fQfmj9jrBIgeGQ1nRcY3GfroEM8t+CKMA",
-	"boSISDgWcch2PTKbQrby/n6fO7UCkFgFrKuNgLWQl9Uha9XCZ5mIvs2hs5a6f4pkX6LTHoTtqKMVm2Pa",
-	"Hdp83f2R36LtYSfci7psf1Qu+LC/Bjkd9cn7x7Lhwq6L+iruA1MA48O2t3n59Q2i2Nrbxlpj/Y5NJ3Rm",
-	"mm89lfzFKoAz/tQk3zE2reH9JyZGHsAI4RKADVoSY2pY1zphJn8le+ODB+VNcWR1ooO5a76QcL+U8ddI",
-	"UCeMPPstu98+QI5+3V6vfTHDUq5xf95XlUUXzOpXXgv1Usy4CQw/3l73lVYgfoEAo2v3l1EGv3FegdI4",
-	"GZv4ji0uga1s2tV53bumWpwLjLFhd1el1z48VkA1yIflAmBkB+P5TNUvL1Nyq1b0XVCHay8ziFHK5QiX",
-	"fTefMj0fEgNqwNDtUtxLR3HZwkrzQC3PiVP78Z5Bt/JMeKOWh+ZjCnlriz6Xs+EkVsBgX4OAXOWw4GQt",
-	"Q6uf5GnyazDTQeKGHHmLl75C2d5QNLp20TGdb4UiYoAEBalUWSk9owFUIegzK/SUqnEuf2QdbhjY5TJi",
-	"R9zYq0FO8eqmUqI3Sl+QGRCyPICmDLY/p7LPQ3s9WhADXA09f1lCqgehuGaFVghipVXfkBwTNfjn5Pju",
-	"X5Nvx2FynLCvX6rw6/fJj3uXd7Tz/ezHX18sLn79Z/v1TVk6O3jkMJ6sPLcp/Lyak+MuMRPehoOXX6xl",
-	"5GYY94/G3/JifmSm9j3wljl/NJ72DHXv1aYYe3KxrVZ3MvMDaLy5zcGOyyTXgOkkllplThgFeDXEgIeM",
-	"SDFnJg8d4G7PX7y+Hpx9c/r66xeDs3fXb16+zCPU+xyq1leskcbOsgTw2wBDqzFVuyd9c7EC2LjMWKF+",
-	"uQZDvGp96POS+aFOvwQCPTHRJya6lIneV6nl4pJR89xmaOkDroXG6i+N1DxqvGQsgfKtTCmWeoRj8h9L",
-	"wRJnlb3NWCxu70LCVhkpDTEZTyAudTJVi8wMka0flST4TatYHx5qy0d2lFADFr/phD2Tu6yl1gGwH4sd",
-	"ZkzCTimkwXAxMKA5uEec53KSIU4uMbNm+n/Vp202JSYMuD8Xy3UWoccOe+1CrGVrdMyOosPQP4AIy+7x",
-	"nn/UOWz7EGRpvNJwHBS9xdpxNOYDye4Y3i2HXr5PNDdOMYUDK+iaGoNcDabjhYxDmgwgbAjeNJX8oOVg",
-	"lJflNYV03erzhl02eo12q0UuaMzJlfLI1VSfCnSUOq0NXZ6LOVdgSh6N4hCxiYDxYUiwYgMxGgzjVJ+1",
-	"Rvv4qOW3un6r40LMcfq/zV5phpAxAQY0+4FTTvVnaf7klZiyX/WHxuhY/0e72+nu7++32p29QiV8O8S0",
-	"SS7ogpKzseEmltEWmaiW982O+tvFNayPSc6hPM1pRv/26vgGr4EVI8pH5OC6deR2/YhyYza6Ty5B3t+0",
-	"g2zuBxCJzkAi2tSOclZ9E8rEgZh0nUlJG1t5Ki8+jmFGCAKSnhWOUCTMKokan3ZmerFChzFTQtqgvUMg",
-	"ZEBLhk82lweoJ2fGkfeYCkruEdxMSZmIO7aJiqL3iTW2aR7d58ZODFJKvVs2/92yQwzqyNPbICobdh9W",
-	"c4CtyRKGqLi7J9knoU+ROvm/LjAY2BuL2/YLSbJfVro4T5WYxGEvg6mxWpjJgbSeOJEg5kGmmilxw/TQ",
-	"vD4XKSkmYRrnle6u4CrPwm0wPTir02jVsor328DnONBFad6bDYfp82X6IJ3TxWqdb9fUELGrjF5JqPAL",
-	"x3utV7kWZcFuwSfV7km1e3TVTnOsgvJmTvOm2VRbYW7YnfxRYTf+XMY+fdNrBmC515Po9iDR7c/nncuu",
-	"pbKHzjNeaYA80nx/K9lwIu6e5MJHkQsvxB1zpcKy7LWNlChXuuHoDeMRLdTxkoym4bhJXpoSVqGYDGML",
-	"QXL6+nmTBP8JtOSGdc4MkiteOl4et0Yn+q+xFplEiiDVfV4FwkawSWnqECe1qBKvYmlZl9woYchOHbOh",
-	"YivLLEneMCr1lsEfV/jWsoSYbAjzsda48nBfSQQC2Rpbeyx7Wvp2ICFIRBd9vpMBRngr6o3tQle8Ults",
-	"LR7GWvyLzfJ+1k4z80BsMs+8vHJEF1vMus9tAbkd9t70trsG+mIt1MW2BEB9x0nn+gzTuLLZUFVM6fq8",
-	"Urlepoz5UFsKmRnmv9ZwqTxiE4ocukxLPwSutWzO/1ky08QYRl0ZuNXaZD+lEUt7DgwT2cnPk2dwK/Jc",
-	"URt1GtHFF7LPkZPDyQj83CQekB23Pg2esSJUdS1PFKnamiPqd2rm9VSV5uNVpcGkAHrDNg12NLVDtlza",
-	"9RVHLOd4qjayrtoIjyxXGuYyTUmc02Kct8R4h1WoIPWdOvkcWkQ0wVJqMY1DmiQLEs1STDdCnqYfNvv8",
-	"KoughoDzsgVimswkFps19aZjHquYJsTWxO/zLCfWMRRi8pIt9gx1m5kMTkggxSwNGSK4wTiCpq1+C2H/",
-	"eiZuKOCSDBHE9kcRQ42p6vMxNWkcWnNRwpQSIZTMaXLrxzwbkchTyGOTzN/nWTY/IO/FTGLNdwQ8G7KF",
-	"ALC3KQ1jtQCYBSSxiV40NtDlhrv6dIucgZBTXJTc9Kanw0WhPHzPonzjs1g1icnHqCtbTSVZVQo7EnqO",
-	"IKfcsoXscxmKKRgyM6BtkP9deHRTzkzTMSvMtDZT4ClF4K+WImCcvNvE0983nP7jpARsamHb3rS2wqZm",
-	"kwCKQf2bo/J4nyoBoDbU3xRQ3yC2Xz7bMLLi0cL9P42scG9z5N82xP9vFLb/YGnwK5TgsL4F2UEJzZyo",
-	"3XqRsGTZgwO60rw3miVJfrqB8pmABvIZ3qAGlgxZCIkjxlU8ipk0ie2mMPMJItjGyuKX5XC1GF+yiS0v",
-	"D5rfzhsI8MD1fr042tCDtSGXWm2D+JTB3Y96GxXCue95I/3ZGfYnijbPzvDXbGXCjFHjAA50Zc2d4qHM",
-	"Yg7yJJmiIf0EUVRkn0OevZgpwPLOEUrJpcmGd89pJh5np6qfZT9bpOyg2zky6KcGiNsjQbfdMc+kogk7",
-	"ISnzAbUYMMpTptIFqDsIFpB9hrO56VePp1jl0RnCOJZKpKCLBiZOLdiEk7yDtp87M6nYqb780qwd0Gqq",
-	"NZ04ZF9+2XMBJLNc74QqBgEgFtGuKLxBzRIk6m6T/BCrsd4rsTK1+CAP3YA8AFj7EXmbAhgL+C7tLoqC",
-	"E3Nr4wYg4HmHfVFo3+cvAS4naJKd5yxMqJ5EZkUYs5RhMT7qfh+g/hG/JVtBMow5xPhMUxHNQouooPdm",
-	"c3eFdjVaA727txxz9/5x5gr/4RYThQoqAkH8TTEVPMB8Zqp1ZbEL5v3GV6AAX1ye49p2Wp19KKQyAvyN",
-	"kWYPQnCQFqBUvAVYqYbfHh9vE+Fgzg8epj82uuHRbzvDTZ5uvVKYRXsDqdc91y8zEKzP0KF/tN1cLct7",
-	"FPEAT5W51EVKTDYEQZg0ubmQvzbtbGn05v/7P/+XBFk0dgBYn5QvwJVqnbOONzpDrXLz0UhNOhpfECc/",
-	"LLOKLUkOq7Mirs4G+7y1g3tXCcyWuZqZ9DbLKoS4eiVMMLa+m6GyLRjSY06+pXxGU61W/8lSldYwT1zN",
-	"PHTKMsS/DuNtHW/CT2oiyP5+1hETGr9GuarnlWMW3vqr6vRXGaR+hUWDmDulH6xvjaZpfMfk1kzvtchc",
-	"amDmQi7o5SwQcdUAcy2mdQxRj+qc/0XtJU/c4L7c4BHKTLLwtrDHCzXe1x4woTeIYqsOmHOg8ISZd6xu",
-	"/0nPkfn200F6OkiPfJDMzkIHejEtefPTBHfRJrK9OUkZYuXjnKS1cjl+8On0PJ2exz49sLEIJWaH30PY",
-	"i5hm/Gzj02PaZ7UUKUEFq3AbmooaSiTRH6IJP8dB/q1VYWdha3RhWAUiGSMLMUvJNI31niIhTRlB/IWY",
-	"2hLXYERNaWJx97dQi81CbJ/89cRVnlTdTdmg2WQPYoNQ/HxNqs9Ud+8D0LD1uYlRrmF7RCRRXp6i7IFb",
-	"lZXzAr/+t3ToQ7yPYhOcMQ2VSAdANshIRaAcfGo+a5FZvMYqwBpDqME2wDWjVEwGFiAEvwyv77NutBd2",
-	"hn6bto797uiI+VlvNjO2kWPb4JtKZF01zL7MSWcRdj941Sk39ml3uBd2Ir/NWiO/S4+H/lF4GPkHbH/U",
-	"pXvDTtjWq1AgCrxeR5KjXqvT67YfhSTOPKCPgxFSxu8M29Tvto6PfN2pb3NVNGVW0iUTxR3KZI+2qCrj",
-	"HqNlofbF04Pnvdl4iseoxFRBKDXyty0YKBe+HIv5FjZDLgb6jRqDYRRH4NQOxYR9emvHBU1vX4ursZg/",
-	"aWxPstXjamx6b0FsAx6WzY/XJqg0F/dEovEAtATK6Di4JfeEdelzUxoFDiUN9dggqrUC8IIZLFrhgBBY",
-	"vToG1qXPa1NYPMJFmqGX2CRRkWZJlpiAYgbc58UiKyvBdnYQ3sap6pFVTfEIJM6MMGN2LWDOrgf1XDC0",
-	"y2jISLpVqS5vXKhQTZIsRWJTHXgTGJm/pyL8mcCdPHHle2cL/F3BRv7aWCIPv2zFHXPSM9digDiXr3tD",
-	"QLr8GtOAqW9cvlekXqOIpQxuNs08m+QtXG32+puPRZ9DWoCB72c0ZamFq2LKRDebD0DJJCXEMpCPM2cA",
-	"1zDqR9XMY81IkdmX8AIgEfAulrHKAl2nMWdEztIbpi9mAKmIMJc2ZbZkAdge4wm9MdGF0QwnNJjEfAZx",
-	"nd19W+d/M9xSc0G91gKLNUYX3Uq1dc4sZ65MszKgTssMyH7Yh1F19aiO9Kj2w+5wj3ZGbdaK8gFdZ5h8",
-	"ZCSSRMz92XT5YADudgv9t7zuS9PNl+3TR6qP+ZumIG7h05kaN3o///Lhl2oG97JROEfyrPrj8ozu0yjS",
-	"cu9tzCO9q9yOm+QHNsxrk6FBe9Oyd44kjbDxaM4zLfXRnGQw7zBGEN0ygdvxcYDAJniyWJ77W17DxoOi",
-	"qtn8bQ5gnEk+n/LUPuwkfrj33v+YWbAol64RCCoLef+5rEyK/XOLf3+/gDtYF0KrfG0dW1sqc6zOT0RB",
-	"AlkaclRk5Yi64jwyFrNukOnO+CaoqPr4a0FRS0czNWZc6QPAIsPrdkA2oQW5ZFnl3BoOtlbdrBDrr5aq",
-	"+GdgGbWE/sQM5JPXsVkri2Du4dandW0+IuULa23CLEObbUiWJRueor3K3qME9hRI+gZ3xbiLMMtgTtNI",
-	"rpMpMHPir3oi759sdlYQNQqhESsk8fsfx4+ZF/ZnYS02TeyPZjGfIPHr7ybUmASs+ws1WAvG16d6pQXF",
-	"FEyHLRALLguRFZlDj0oSUUUB0PMFv0liOe7znYDxAHD7rqaUx3JMdgImg13PaHujVHBFwMQiSMo4gATq",
-	"nxgNx31uPwmQzQFw6gBR9r+9evNa6y7jUtK1Hc6uh7WpAz3nwCPzMeDZGwxgq1lGATRDB4fEfweY1CsD",
-	"20NChyzBOufBmCXTACs2BnIs5oP5mPHATCYbLZW3AIWeLPBW6HNq4N0xH9k1d+0ESN6mLagzMAl06HsF",
-	"NwP8vqwAD8JuQc3v3UINbghTlzkEV6ZoAxaUNCCY4HSJ2Ahw0MBXgdXfE8pvZoDLJUnwP4kIacL+2/iD",
-	"cS7GLwNPTMFfFus59bledXAImcVmiWROFfHsMOVfEaM+D06hVpL/yjwMzItmNy2RbM+BPC/1Jl5zg8Ko",
-	"zKBWgX0mbEmSNVpBNoHHH6ZiLln6hcxmKE8MQowmV4CfCaxZGAjaXJb6XSLL0sH5Fz96TJ78579bzWOP",
-	"cfjH0ccICTJE6jUAXz/jC0ByrOLUM4WmmsUqU15DHyAtcODMif7ZI+0WouMKvTkWYgYxqmjEgNgsOIGN",
-	"XuMbMSdSQc2AWJrgSBrz/0G8sEavjcCZjV5L7xM7pl+qMpClCExDr2Bp1OVaVtm4S4MRI8U4iQQMekzv",
-	"mKmX9T8NdwC/Ze9c0pQlizxFvpHiAz0E2+Y5VM3Km5gqWitmEfObhA0QTa5uNmXOkk/npea0uK49KJYS",
-	"kbGYSeZZ6EGSzjg3piQ7wB/GFCo5wJrZvs0aDBIL0tZqLV8EWzHMMlDYXv+Z0SQrolaawdLiYx8yKij2",
-	"Xm0TluSwjSWik93XnMYpK+XXn9FwzPwzwVUqknWJ9tDYtr13wj2KGtu54PCNSNMHvGloChxhyrues8IC",
-	"adeAc473+JhK0s6gYWEh9OSZlkCKRzzjlRMt3NxAHQ3j0WeAj80k7FsbUtbtdLyGihWwju+z8ZBsPGYp",
-	"x0pNZe+ZNbo0MR6oaeZk5yqf5VPyR1kW/4P9egXejBcaKdxnzY8Ail8jZsG22wgM34ZYbOQHyxqTnbwW",
-	"kTEms2h3uVPMwprOx4I8mlPsVTb0j+UMc0oOdlot8kOcyHGcMvJVchd55GoWK0a6rZZHXglJTFE5j5yd",
-	"kuNWq31ooyk3RPg2FzYUNsyqFa4pYFd1bOVD/j6OmICkeEzVSGJ+q/elZFzpBcICh2aMWoE/sBESfnfU",
-	"OfSPhu0D39HhW3VOrw2GuDlbtQu6xsuV7cI/wrmVOJvOnq58I65zZdmVJeiuys+Q7bZJAkvPIC9nRZCf",
-	"np++PoVzZcXnLJZpt2A2WuKIyqAuH2JpMTvTtbA8+JTca+d/2HpbfUwHUuLAiK4022SLsP34n5xGn6HT",
-	"KMkPXR27KN/C23qGcl5Y8A5l1SlKHqIsAJPyiDyih8hhLWvt0E7Zkr+UQ+iPYgEuTZ98P+D7WXPoNkKe",
-	"xJIn5m7zsgo7JD97o4TeVFxAfV7nA8pfr7iAbhjXh6ngBDrpc/Y+lgpQ56HVLWNTIzSbij4beor+Iifz",
-	"0WKEHWFlb5mw0l4urNxD7PiYnqI/kudY79AfxHuenEIfzym0mdBiMzU2Mh1kjTeJnHVsBH2+mZHAoBYE",
-	"Nt0yWGY1eJuN+mNZDbYpbG946vO0SZ5TTsklW6CjwFi6rty4vW10aTvNNbp0tix/hC49dZbC7rN8edaG",
-	"hRqqAH6kzfrzTN9eBq+bLMDygcCAFGXbPqdhKGZckZ18w6C6Deo15SS7fwVnHqmo232+SeinncyDNG67",
-	"+O4ttuW2+bD1tvmYurJd9k0yMLDh9uN/0pU/Q115mh+XOnZQvna21ZVzXlfQlbOEw0+kKztMYa1Ebsf2",
-	"V9OV/ygW4NL0SVcGXXnNodtCV4bLZ51+TGjK+tzRj58zaE4VwhNEpsvsVNLMW4SasEX4t8fzJL+qsyKt",
-	"UtHFZurxX+Qw3le2SJmRGBzZIpMhGI9FWswcuY8o8TH13z+Sj1j99w/iJ0/678fTfzcTRGxK+HL99zRJ",
-	"SNbKqiam9mampxSxpTZBwdM61FX28TWc66nI8McrMrzKCmArpAKB3ChbQHYabJP7iphMBnnJ7xy2D/wu",
-	"be37x6Mu87MQgtERa3iFguMbhx64Fdc3Nl0A2kIhMxARLaCOfqlmvsG6EPj80G/t+Xv6OeJ/IPkYj8CF",
-	"3Gu1GhD3k+pbr3WMf88Zu42oPqUTwfU/PoA04+wYxKHamL3bA7S+gnN2gp9KOK8p4SwdpmQZZ86olht0",
-	"UAOUhBK9zMmCGLiFOInVgig2mSaaMWtdTvBcEPMyQ2WfA/ZTJU+B/IAbDBJz5jRJ/DAR4S24Y6SJ/u5z",
-	"x+9h/TQnEESeR2AokjAqFXw+cHd+QBLBbzwcgNnOetPohmbPGsOSUFBtP6FTjLTeeBb4Pki5cDMMM6Oq",
-	"CQPhdAI4CHouIG4XAkNe3LF0UYzJg/A06mQye4Q1b5p9HpgZ/Nz+pQknMGgSWBxMFbbrSyb0lkEMLsjk",
-	"PYgy6vO8xnK2ERDkyPq4gi3LJtu903iYC0jziwuRcoCCKFSkuoDfYDjX41kqYbVMS488ZyEUe9bX5gVN",
-	"oX5WJiY/In//+/BsL3vlsPhKe6+3V3xFmfXQjP7D1lz9Y9ovXcCulUpHtn23H/+T/fIztF/KnF3V3X5l",
-	"tSGzX0bMFo0oLvhzeI72EHsJNskVmEFi5UQOSEUXXlZfMk4zS8gJ1HOPUxLYr4KnY8hCoS/AQEtMmzNl",
-	"HI/DlNeaTOxX/+z2y+4y4kdPSKIVUGao67B2t3tLVOJNFNyvmfor7rLWZ3LRuDR92v+1lY3Xbv4NrOaW",
-	"pa+BEfCIlcqDPk8ZYE5iB/OxSBhJYqmWaRSkrFD0OWgUOeSc+QjZCc0tZpHUzGx27YVDk5TRaNHnTsCa",
-	"gfg0fZxkkKKZxuZEu+m/0+xtCHXf8NpBs9xfhCHcV4th7xVIzq728gKeaeJ+O+NoV4zEbJjo9TXKSa3C",
-	"0qkR7g/8vVbjHoL2x7Tu/5H8z1r3/6p88G9s3b+PmJ6ZMJajNFsjlioyIOO1NJCeIU0Yj2hKIrqQJNB6",
-	"N8QbBEoEfb4DqXQS/AIGmqDGNuWRMImnU4xoKn6tz4NcoQ+eBfaYB7tNch6xyVTos9czg4KC44avo33J",
-	"g2d9PhezJLLmqgK6pkXAye8amBlVBN9BfL2Yg+JBplTibSZvccR4H824wirugXkeeERCdBbUGzbmpKxe",
-	"PsAMpPqOMYA50oJON8mpMbp9IYFUiTHtgZf5lk0VoWEqpNT0TuKbsfIlvXPQqskOJWCuMN3g+CWhCh+j",
-	"cTAhgpOhUGMi44jJ3RM9VE2MEU0SQGjFxbKzlFPN8v2RgHDuPh8DsB6m609oxLwMZTtlU4MANFOzCSfQ",
-	"krM7lhobG36oz9U8Dhle80iJCV0QOaVcD3UipCJ7Bwe4q9AquFuIculzu0lgwcA6ORayVmbAeswlG+Sc",
-	"yj6PrK9eSyX2RGSLYYGwAeDCDsFe8Vp0WXHHf206swcRZI6/6VUfGbNjwStfZ6Gz1zc82Wtvc31bem8P",
-	"Z725Z8zWQuntd7yGORqNXuseY9R7se6i/joTJkkKjZpP2NmFxP1Q8FESh8rN13dvDM2ULIs4IfZwk1jp",
-	"q8UecLwtGk4ufus4DzU9yz+xZQp+NrjHQtS+x6z+cATtPxMmgxIFPAZVuGtCLQ1ULpvPEKPBgMMTLQ1K",
-	"DyQvW+8f5TGPUDNvmLKdKlyctM83vTFBKEKkmkTwG2bj4vp8x/jeJAkcL07gIbSP8QTpP+vcSgHElT6O",
-	"JcM9CTYoY0PpOBHKH4skkssF4u8Ym0p02EKdDED+QrEJZMZYIkaxSOFB8M2bV88H19evArJj4k76vN0i",
-	"xl11AkUNg69foIfRWLj9qUjicBHs9sh8HCcIFKXHRZL4Ti8vRgrC90HulJrsWOkEoMLuWLrQQwSwqJ2C",
-	"3zlbuD4XoxFLJYkVSm7UKWCixsLUJoHPGssKoHHEardJrkwqS58HusEAYoODzFhfgULbKTTTgnTuVrWT",
-	"tjAewa7maPopDoAlEdL6xO26z2EfTYxuorsH2ZC9n+rbHsctlZhKJBGEUi5IrCRLRhmmV7HoCmcu4Kzm",
-	"DzCKHVvepFILxYX6Gs2SxCPDRIRQ7QCGPTS1oCQRmt4zpSXtAoFQQNeyd16tJavrkocGkVNkUZpu7756",
-	"dX42gH316vzi/DrfWaSzCzsEJi/JlEEOCRS1xwTBPtdi9HFAcDkgNMqWRg0umUoX/ulIsdQiiOcAZagg",
-	"Tfoc6au1BaBwDqGWSIGUztDU7FAvT69fmKGu8IonQn0jkui+XvFiqRQslHI08g/ZQeR3w/2hf2S9z+2D",
-	"1v7xqMs257t2bB/J/4r/BLIOnIp4Wh6+bh/kRQLzIwTXzeBfk+O7nyYvFz92vu/+9EN7Pvz6+xH9+lj+",
-	"6+Vxa9hRyTA5en/x7wsba3VMj4aH4UHk77PuyO/SvaF/ZOv22d+sN/0jErHu9vpGX9/kO5MOTFxmcWKR",
-	"9IQicqyPB2yvEvrUKydltCpC6e48EhRZPFhAArIDoITB8xevXly/CBBKJr1jwN1Stttcgi1X6mtD2pY1",
-	"qvsiX927+MyfrVxMqVQMMM2dlZzUIyvY6OdZOqbbeZg+lPPygkYkBJlQvjCCEE0NeU2qQSztpXCCt5xI",
-	"bVU0zA4UKZnTWGXxaUqYu9XVmTqOznQtBLnQH7y0eFxby8Z6Jj7O5FF2mCWBcylWpm9lE7wMAe6LgAAJ",
-	"D1hEdgL958D8Gew2CdyUiGxQujbR1CdL3Mlpsg4ZD5piS5jQI6OqaQaclXjLZUtb8mIUJ4mNICQjBBC1",
-	"8vKpI0XWicxrAz++1rJrSaQjQxre2ng9skMz2Xk+Fpk1E4M9JjGP+lykZBqHt7Jgvt1tkteMRbJyeYA1",
-	"9kdfz9q/NtcJ7fM5AGZi7jVIvrnspbUhYzsGcFIQcvTZyUy2kE23IpAkl2PWmvl0519IEkcPNfBteP2s",
-	"M/DVArcW6JkyNUu5BW3N9IO5VT+WIra6i7DhpLaScJyI+M7+wT2jYy5NVcj7G9w+eT5c4XSb8RMKq7LR",
-	"2V2e5oEOcgfWIAAvwoAqBJzmJNB6e15AMr+x0UGij+topmYpK0RxBVgPzljUUzahMYeiRajJNsnLONFn",
-	"hoRiMow5My6T09fP1xbHXQKOsJHZ/Y0WA+FecDLi8Orceffu/PnusvQMN2S1fiNvGMa6+nR6jff+jfDX",
-	"Htl8Ho6TbZN5uPG69fPYMIb3EeeB4wbdM5Z1hVBXzqg2frl+ahvGND/61My5iLGO7Uwum4oRuLbRta7w",
-	"ldXfhyONgBBw9YFIo8fTI5QEP/3000/+xYX//HlAIroounJBkIqVNAYCA+Ckb1xIMtD9fyGdLADr6AXs",
-	"e8rJ5cszsre3d5y9mXdukszrCAEeoyVrWPAibbEIJSIYs+lmVMgjliK6WDZ5Upp7n1cnz95nkyenaL/V",
-	"PZrBUOtVh6/IPkez0FIygdF7FZHa3U2I9JRm96nS7PBSBJz2R8zBYDyqWpQOe/8/e1fW27gNhP8K4ZdN",
-	"ANmxc20SvzRHd5G2aYFtimIBFWtaomNuZdIVpXjdIv+94MxQomzZsXNhc7ztOrZ4iBx+nPm+md098iit",
-	"7uZ5Sj1HgQlgBjyO9+qCQQdV5obeds40d4W1eEE15lR3DTH96d/444dp/OFwGJ+e759/PZ9cfP2cXVye",
-	"ZxdnH/64uIz2L86O9y/OTvi5aq/nB1tBnlfG8d6keYuleYTsipgO/P92SR6kPBwLFYDrA0oPW/uTXvOk",
-	"5eNcgKi4iXrIvpk13HSEYw5kI6A6/TgrOEzgDuh6jwxVoZvrC3fTdni5bKuQ6MGBDBEailF2tpF5Y5B7",
-	"2mI9Zy96jCwuMFM7y9izFDy5gx4vVMuie66Ef018r4tRqVAt1+zZw6/IkoGUoaG9XE60I25h6X9CtH6R",
-	"evq7vZIM9YTYRmpasKvSXLlWuu4BEM4ED3Cm82jINiBqpmLgSoHjPSD+77fMY1HBXzZDFeuqAnI9HSCW",
-	"db6PBjBFK/nfowj46g6P9iEeHs32AUrdnlDlV2vSgc9Wdmgdrm+is0cV1NnXeyvH135pvT4/YxHdPXk/",
-	"/i6f5YWUmXXIe2etBgXmPcOBdy0Lx1uLqD+/ez9Z34MN/lD364eKkqw1uOIge+26xWrVfAcNfN/XylpF",
-	"mms4LZT22A1AoMi0PbXgGwAGdBTl4ykcU0XypjLGhW3F1bNLqi+5EfaUBCcaxDyVyQSPW6FyzwZqa/HE",
-	"ibD3wiSxj45Ekog4YLGw61LEUGqGiBDSACQJVaZ1faMB64uI51CQzG/iHRtKk+l0Wg40VDJbV1mJ7+F2",
-	"zivemd8UlS+Co+ktsDmapl3MyN8rdkq5rMGjO7tZ5rfFUustFcN272K8pWraHz+E7T5xg8JxMjf6wAu2",
-	"xn6CN5kkuNcsgpdZ64G1rfUWcZmmdbGvvVbe+oK2evs7hntuDt9krPUy1kXrfIF89cTaFoN7Uo+Fcuc9",
-	"bFMXhJaZKQSIbAO8oZ12e9PJXEO1SOcKAWY/04672xuh7FnqwmYkiQEE5yVmrVbA90wjegy7nuUkcCiV",
-	"PaUpXeSp6zL98Eqzvkj0BG+1OSSC0YMaQwxUwTqsAEVUUehUxMStKRYjoQgiTVKZwZQFoQIFlANMIx4L",
-	"NhJcIfWgHIxFsTig1dU1pKB93jbnrnd/WDRV4ewJJoGisfoi2cLXSUsNdk3pKfAfcsn/FuBtIUqIWSC2",
-	"XfOi/aiC2ie2vIWI9gVa4KeAfds11qZbta+zxmr7WcC9S0oUUAxDmlpj26/CQspy5q2nV6xiXn5pz/hg",
-	"sDwvKSQupzoIC5OTlpwWKBe5vMwgMEig4becpN9nTlJ0fvqu4U5zu30JHmGK9mFZ0KMGty/6h6pBcHHQ",
-	"dv+9eB91RHMn2us0dwdt0TyMO7y5zzuD7f5OtBvvCa8EeSK+4bqxqEGDNYKn15Qvre8hOK93ZnuYyowv",
-	"6OAe3+3vOFpfc5cf9psH0fu4uS/2Brt8p78ddeKyg59kxtknB6DKThaYqnHPVKN2T6wQyKzsyLeI5m0R",
-	"zcp0+aYQTNAq2UYrjyjCk1LJTPKEjbkxE53GbKO4lHS2Q3tdSXlkLdtmi/1o16Khi4z8JxcBi7gRTamM",
-	"UEbapZ1MS1lUnOO+Fb1KxdYu43kMDGpuXAkj2gnLdEBkau+T/t0t8AqyPS5dGXbRerB2+dZbtJ3cRII5",
-	"hrltuo+aY3DtNPEOWLv1btbbZ4+oPHoepmqt2Xq9IbJiK/ro+5hMwgjzvpacQ3iR1VwpZmFc7LjytfXR",
-	"dtm1h8Daa47plYfC/BOh5kzx4fXy+kPLgPJHsRpOBm+M9/JemicYUeCtDgk7A4gfb+5v3co5pbf85hqu",
-	"dw3fshPWKAxkz6j71QXiipUV+0I6iMPGERvwxIjeJhGRkoTpQahkZpgRxkitTMFjYhz7gQ2ABscwMRiI",
-	"yH4BnCpAXSI0FaoN+3WEdtZCgkac/hgQ3ypLc2NRm6tJ5Ap/2WsirO1QkX+mzJxkJyIWI50JUnmAUNcN",
-	"brd9uEm5sPB0AAoztgZT5RIOcGrBXs1H0tjhLEKUoSJISe64XsB6dmxfaK7t//ELXn6nHujw6fPU+3yJ",
-	"f/mFmLS7521ys1SF02fl5x6UdmASVjCAVZ3M/BB3Eixb/5cE+YoA49oQ+ZFczHOjesEYueLdfsmnyWNk",
-	"oJrqnC2zi1OdV8zid5566vOaw3n1nuvbMPZMHcO6IoYiva4/X36BdI2xuBaJHkOcFb/LNnpXGojNra1o",
-	"FG/hp73NRtDI04SWztHWFqR7HGqTHR20D9rg+KP+zbUkr4USxgQADyT+cySyVEaG8jtKw2Id5bYbrdI+",
-	"/ebOTtOYd0pjDexEX0kVkO46FYNUmCGyyDRylAP7FZ1nQXVhlT5XO1mLnu58ZvTEBNJgFtBh03sM2b/5",
-	"59DrQZTBstTeJAsXJvQen+6ATZlus7adY/uYunaw7KCpMmoM1Qgv1PjG1RBHpKYHzKsO3iWghKF2r9Gy",
-	"pFtNbGAwkJGg9ygSMRQ8yYYBataco/D8+NfjQrB2py6UVdXnu/CztJhWD6piTk8eHOdpmeR7MhQg8s+G",
-	"YsqUKI4la+mkBT2QcfsOXTydlT/U9fXPJWWbSDpQzbtHC8EjTVWWXZFwbL6pU62iVGRiXo/iBCYe+WS2",
-	"ka6/iOwsVFqFEFqNtA8n7VqKiYtJQrswkIBdpTofY4wMc8XGfOovbV9QXp83gFbxOwPpZY+YS8U+lxus",
-	"uGdMRN/IDEWVKlS2awGxW5GcU6ZCzMpUY8CXEyrCKN+IK35FVxYE9dTjk2qrZkGvcX1BfhkvUnvE+JVQ",
-	"MQ/YeKhVyZANkPliTQX4xbUygSPNtubaNo2bv27+DwAA//8=",
+	"7P3rdtu21i8O3wpePXuM2n1IRZLlkzzWeLbrJG3aOMmy3dOq+ooQCVlcpgAtArKjtvm6L2Bf4r6S/8Cc",
+	"AAhS1Ml22qb1h47GFAgCE8DEPP7mr41YTKaCM65ko/drg72nk2nG4N9fCHGT8mv9TzmbTGg+b/QaV2NG",
+	"pKKjEblN2V0jaNzSbMZ0m5jymGUZVangg5xRKXijx2dZFjTiMeXXjA4zNphxlWaNXqPT6hyE7Xa417pq",
+	"H/ZarV6r9a9G0IgFl4wr6E9wRWM1GM4HbEL1SyqfscB/LifSPp3m6S2N54OpyNJ4PqBxzKaKJfjzB+x4",
+	"likcnZpP2YDTCWv0Gi/TXCri/6yHkTOqWDKgyhtqZ18PtW2HmiaNXqM1OmZHyWEcHgz3adjtHu+FR53D",
+	"dnjQ2h912V7SidtD3ZYregNUorFKb1M1HyRM0TSTjV5jIm5ZQsZiJlkjaExpygeS3bI8VfNG79A+UTTX",
+	"I9JEdSNqtfULORuw96lUKb8exIInqZ6EbPR+aoxZzlOYSJLKuPFz0LDr0sjEHcvJkMY3RE6pJqT+MWZc",
+	"DabjuUxjmg3sWC2Nc5al7JYlg+Ece6dqIPJBGsO4hYQP669Aj4NRzv4zYzzW2yahaTZvfAgamYhxDWiS",
+	"5Ezq+bdbLXJOU04uVUAup3nKr0cpy5KG19os1nNxx5W440SMRvhZLpTerY0v9Gvk/OIVGeViQjqtzn4T",
+	"qKlSs58SqthAjAbDNFdj/dnjo1bY6oatTiNomB3WoJz+b3MGmrGYNILGSO8P+/1TTvWoaPHktZiyX/SH",
+	"xoLrv/+73e109/f3W+3Onp7vNBe3acJyN4O8Sc7pnJKzMeNA8xHLGY/1b98c/vM87F513jWChsyEPQWV",
+	"fQv7rsPaSSs+HoZH9HAUdtlBEh7H+8OwS/dG9jc9LV7aw52w1dZ7uLvv7+F23Boe06NReKi76epujmj3",
+	"ONzTO/mgtX886jJ/LeClw1jveNMq7LL2QXhMW/uh2/Utetzwpg8v2bGFx8MjGnZHhyw8Sg7icH9YjFvP",
+	"Xe/1unEbNvEhaEgxy4Fmd2yIb6iZ3gax4KM0nzC9eVQ6Yb/gqpxOWJ7G9NlrIQen/JppDhc0ZtOk/pQf",
+	"9VqdXretKXTLcql3dW/vw4fAssQzYA9lxnhKYAuQoeGaPmfcnqmNaCY34GoFX6mwjf2VfGGapyIfyGnK",
+	"2UDO8muWzzURpymn2UAqxoVMZYld8NlkyJmUJOVEjRnJ2EiRjF0TmfKYkaKT5TzETKnCRCYsSXFf1TOO",
+	"O8ZukHPYk36hT0zOEjKcE32a3lHFsiZBBjDN2W0qZlJzgrXn/+AwbB2H7a53/ic0j2eyGY8ZX8UHzqFZ",
+	"hRWYE11wgr12CzjB0RFs2UyowTYHrmZTL+zBpLoJObsjU8YTTQwgo1TkLlVjkipJJpTTa0aUuIGRPl3d",
+	"T1f3H3h1424c4G7sNSZq8M/J8e2/Jl+P4+w4Y1++VPGX77Mf9i5uaee72Q+/vJif//LP9pvrp2v9r3ut",
+	"W5ZnWNiDbnF34D2u+TqVqswy33JGpporihHcbPSa8YT63DFVTDOrn5745Efjkw/ibX+AtvHEgv52msWj",
+	"ciRPr2h/+DlocPZeDeJZLkWODMVjWRcoxdXrHHdsaDUOK+49UPPYjNc8SUWWxfzhfGBLvULvrDPv6F/N",
+	"pwu7ymcNRLMGf08BEZklYcJknKdTIJS9aW5TmRqtgxLQMlFBFDwgKY+zGWgnlGhdjd3pi3cuZjlJJ/Q6",
+	"5ddabUtmOXKEScpnwHK7+4anbMifDPHeaHUIV6h6AerFTHMmB0a9wue4wT8EjdeGKVVo410GSyjiXTWd",
+	"Vot8n2ZynOaMfJHdJgG5nKWKkW6rFZDXQhLDNAJydkqOW632oWWdG3JBp4+m3sDWMCg9u3dIk6UmXkOz",
+	"z+STmfdJV/wT6IpP0tZfXOF7ZMMt8LhcDDM2OQOu9H3KE3F3lglZtZnh7+QOGpAYW5RkqESPBJnbAJsN",
+	"XDM834ZrWkksppxwQTLBr/XpYwRfTojgWcrZCZlmjEpGYpploHTGWcrTuOnJm93WsSaEytjyIcLN3GuM",
+	"lZrK3rNnZos1TWdm+z+bIhnkMxxEiL2EphePUF+JLHnxfprmVQrpHwgzvyxSZiyyZFD87CiiJ6Z/I1qI",
+	"GKeS6LNAxlTavk5IPBZCMi0l6J/oNU35UhoIPsrSWG0/bz2G0I7Pm++rhE2mQmnW9Q2bX7DZwtbwWpAb",
+	"Nic5tlkkQVo0HNyw+cA1LG0Pr7vwGzYnd1QSmuWMJnOi2xuRiQs1Zrmz3g5FMl+6M5aOcEsaeRMIb9g8",
+	"NP341OK3NEuTq5xycwOUSYU/E1X8XkMmbDQoNXIkOnXnJ+VEz5aRWOhhKpboI8WFgrOEAghLlhOlbizb",
+	"EgT7CL0+PGJcZkJ9y+ktTTMt7pRJoX8kM+/XRUKAzF5uUtop7qRwQaYZjY3DReQeHTSxVhChZhRbkkAP",
+	"IvR7MASAi6CqMhgBf7lYvM3F4d2xzymn5ILNge+7ufk6BQzrMh6zZJYtaDLSPl86rphOaQzSTzt44C0N",
+	"bfE63TsK9aUbdvVdqi/e0N2mo6Pf+RbWe62kR+EhHOViUrqZG/YXJfD5YdjaC/f0c7wz0AjKOAgbnV6r",
+	"Ze94LSEf4993jN0kdA7yLtf/+BC4Vw7Lr7T3envlV9R4lkt46WdYVCM7lRZUP/MWE09Bo9d61JX8NOWt",
+	"XEu/HPS5dtCwWx+6QAVtnUDmyWNiyszJUnQ0Ok0m6aImTOHp8pNVq121rlpHxfecvK67+t9lTuSUr+Eh",
+	"O4zbLNyL99thd9Ri4XHSpuEBbY86w724m+yzgmmcZuw9OTUjywXwCxyons2VuGH8gsmpVkAraq/+SRI6",
+	"UiwnmbiuTi1mUjpnFZt/PR5+Gadv069fffvLq/ab9JV8xS/247NXB69upj98d/b1cZPNv/4l+f5V+jZ9",
+	"dffjv5PsTef8/b8uvz5uxp2MDycvW8kPX2eaCCCbyIEm8XGrBcpEzuTYfS1Xg/3Jj1kr+edx/ENn+J9v",
+	"Dr9Te/LruyP+1ei0zf7VnV3g2o1Gn8AyBA2Y18BcR18wmrO88UEvz5jRhOUQfXZG4zE7E1zlIgO1r2Ro",
+	"0r9qSSFJcwazlU1yihdVmqVqTiiXdyyXJJrOhlkaB4SLMNZdRgFRQt+fOQNup2mDglf0ahS+EZyF51TF",
+	"4whu1njMJtQLjGv0GtUOi4tVKq3Uwj57cUWvF0f9gis9NkWvrbcpZ2qWc5aQnE1zJhk3RredkcitOCQD",
+	"krA8vWUJxjZFxnYc7S4bYr+x12/UjsvJi+qCTTM6R4m3PMpI75uI3I2ZkdtTCWOVSuR6DGBJyc0Z0sTE",
+	"iYC0+pkkUUXMjYJiliDhnxA61DMlIOfepZJV5sFnk0bvp4YeRuPnullcMJXPT/VBXRz9JYsFT6Qe1x1N",
+	"taQ0EjkQOp8b62INyfZaQWOS8nSiP91y30y5Ytd2c9opY3AkTYxh3hqxjHmCTqeZiWixotR//1uiuOw+",
+	"5wTBIU0Ghd2+JAP68r9eAi32oVz79eXbN2W5r1XIRl/QxPMEbCnyDWkS2pc/+IT6XzkbNXqN/3pWhIs+",
+	"w1/lMyMTI5HKi3FOs5HQWr2bTQi7pX5OgRZwKZlSNQ7If2Ysn+sHyBPIlOZ0wjRvLkTgKc212iRy3dck",
+	"lRIWuHCdFMoK7vMly1RZHmnlCmMZrZu7bfrMWlA/bEyu4o0Fcvk2BLyHNLEKFSQoQnk4uyOR5jLApzy+",
+	"aTlP3RBMs2fQBr7/UuTDNEkYf9AuHrleSns4lURfRYITzliCTATuAKIvhPIO3it28Euvty33bzGQx9i9",
+	"pzM1ZlxpOrAkIMOZMnyQjkZkwiZDln8mYS5kQuewmRMBLBM24SuuWM5p9iLPRf4g+qampwGDrnydmZMZ",
+	"Z++nLNbXGPxMRBzP8rysGu77LMIOjEiW37Kc2F63VpGxmxDffwyKf1vMxR9bk7xht3DywUwynJMhTUjK",
+	"pzN1QmKa5ykDVdmOyNK/xmKx3RrAiUrr+lnJFJaaTD48BpE8LvGZJLDWXBmDSSIYclWaZeIOr++Cf5zo",
+	"n0BuMgZJoNMboV6KGU8etEW5UIMR9LJwjaFHvRgaeDHKp79bbM43QhHb0ZYbkgsV4quPQeY3gshZPC4m",
+	"4Mtk9j6TAaGZFISSu1zw61KE5S5Q9x2dZ4ImV0K8pvk1exCRp9jXQAkxyKC3VTKD5klDRqgiEyEVOdjf",
+	"3zsgw7liskT8tsd6zWCJEoLYD2y5CGaMoRIixC4ea89XBSJxay5Imf7CSJZOUkV2Drrkm/QLzSISNqKz",
+	"TJlVyJnzmb2kacYettuNBD6YpHKilYWlm/6OSmf8x1DpVMHDnNGy7a7d8ZbBGy0Z4XC3XggzxtCN8THW",
+	"QetIqB4V5xl6RzeG4UXm0z2jGRhaLKcDuWCh/gehPEFJfWHRLtBb/7Blm3odDnLbo7d2l4wnRkC1/FXL",
+	"SiTlxE68tGidoyWL5nW+7fnxugldN491hrz1M3J1Kt1giWZwcGWggw0W4ZLlt2nMKtbuB90T4PGoHpmE",
+	"Kjqkklm1IGc0HuvPlcUYj1mZkT3MyK3vDBzP49wZMPBkrtVPkGD07TsapTHZcROccTc3ZE5XQpxTPjf6",
+	"pHwQfXOq2AB4YcX/JIS+nObu4jrBg6a39l6LSNSay5vb8yYsvL49pfXIQjuyxyD2hRZ4TIeahejZFFoT",
+	"n2n5nIiRnZueaQStQjAdVBUn76d1+pNnf4BxfcvpTI1Fnv7yQAY18zsqucZQSx6CrQzFC//klqWpdrFu",
+	"35Y73HLJSsN5FHsA6uiB9QCD6m68dXHOEq1tWfH9Wz7NRcyk1AcFLWcPu7PR2qdZv7tSa4WnMZVkzw0L",
+	"YlTgYIAqgj4QDFzp2bCUJtpPg8ZED1cLeY3JTIKJgpqVgxbERsN8CIo+MGioWQ4IqutqyNQdY5y04Jps",
+	"t0q9xCITs7z03ozfcHHHcQaNDz/7R9sTNr5zdLm/qOG6CE0Xj7FZFgbWJBGuQUQ4nTBJNLXm5ZUiOxRs",
+	"SWBF0gqhcAYnY15Cw1JhTtJd7Z6QErUkoWAznIpc66JKCLMl5WyKz85ZklIbO/mA8+46HEx0jwMTbVkn",
+	"kSRzQiWpGq7KQuS+f/Rd3wT6tpGcWzMB108I/YTQwceS6vXdD9ZhKklUnWzU9FRo4NqnsyRVL24N9ae5",
+	"mLJcpai401iJfADmGnCCVU3F348FSdKEpOqERHyWZRFIQJQLPp+IGewvriSqgZr0Zh+id0gTfiTyCfhV",
+	"ZrNUnxvdCYpI6HupmK6DBoVhute0lBWqdFLjRAgacaZ5yyCd1rg/4CfLTnwDPInphIGfAFiWcwl0WnvN",
+	"VrPd3mse1n3L7rcFa/pY5IqMZxPKQUzSkyPY+MQqmGwyVXNroqFkSqW8EznwdriomnUfNB6nX2t2BLLK",
+	"lN+K7JYlZIc1r5swRcG1OJWyROu0sAa7AbopKIcQmbXkx11QXbWFZnI2/DeL1Yqto8dJ41jM9CqMRmCy",
+	"MmMBNnKvzaEMO1l1mor9DswH/RJWNfqpUcwnqG7/mmnZZfD3GuxRtyEK94uAd/UwiyHYbKrysTP5Ut4/",
+	"NptQQYIGzXOKSb9+YsTCKYDnRmthRLeFVC53moVJVqYSf9hgj1TpCVMoj2M1TeydUB7qNylPjCw60xc8",
+	"spYmwYMsiRyLWaYvmoxpORnM++B7RsnDeMRgzw/kLI4ZSxhGzuon7t7GP9U4F0q5J2KmGhWfchGgZk/r",
+	"wGjn1o88MG5j97eJuTTe3IXmCQOvc+mV3Hu24McLGu9DPa/wluZwm+sJlsn4Ws/m0pttzc8v7dRrfrvy",
+	"6LDwM1Kl/PgCaWSCBAyFyk3eGXqdufmXf4dwiTNHu5ofv3WErHxcZGxlr89LJK5pcOHTW29KzyG+eEwT",
+	"Ot/ilHpdPcejWT6qlXMDndcelEpHNcNSNefntYhpRmKaMZ7QnOhGoM/ZUOGoett5QU2l27ZRtw+vRbh4",
+	"B2RCbU2fjEHMUg0jK2Kaq1N7dfrmlNifbVwAfP0zYmOHyrOrD4pezcjs3O0w7ARXrJGZzMIK1YdWbXCt",
+	"2qiqTQWgDbstBVht0L4UW7VBey+sqrp27zIaMwnBmXqJXARBezGCwI++2owAdVe768NRszyfMjWWhMH5",
+	"U6pbfy8raFHqKcCf9F6l1lLaxIH426QuUaja4wU8J9fpLeMoPrnwXi0/JkxrJWjfWCs+LaYf/brgXlRp",
+	"ZgNbXJITyLH4Wf3NnNnIOROuT3aid6dXr168uRqcfXX65ssXg7Nvr96+fBnZ2BLjFM7Vrid5xPo5RWuC",
+	"vmRxErXrvn5mRbrUKiZ0ZpqtyIOqW9GFbL/PJCjFSKgizLhgQLXJVIuj9gLPHvnIF4lWq+jxClvVpiPV",
+	"EcK2+kw6zcojAdkROYqSkMm1W9F/SgRakeu0nH0tXyFvYNWFqY6qPI7FRKqFz5uU9oVbycUIwHmHVosz",
+	"XuStRZ7WSpuAabaYWFU3fdtk++lXkrRqWLvL2vLj5/wErlrBYMMYHysM2JzyzV7Cxl5y1GavYePtRQ27",
+	"uSAuUo4haoBBK0Kll50EDr97CCLldK1NGYHLj1/cmJqvSCa1docGQGT8JzBWjIkiqSzHTKaqNPK9mgi/",
+	"mtu22B5uMdximo1QbHnHlQp+bU9XMZ2g9los8coSvWputZIQVz49VWZSw/iWXg0rBIECeoAm6Jik2Tvv",
+	"rndgZVUpcbs7a1umvhXn4mCd0tub25BVa7wHKKL3rxm/VmOIlGo9CmNzefnr7rOlGog7/iaUoZImWZ12",
+	"qlKctWK+0cB/xYJYbKaNl5Yf+cuZ11nNz+9s/9XjZImx8ris3YJ1wcrlTPaITLMZcq3Ix5fyg5AFz+Zk",
+	"OEfWBv1CIubGEuyTIPokiD4Joo8uiJbh4GrC+nOmwNYb/RCa0x6CpS5qkkvg63Cw9YY/8cUWEy6esxgC",
+	"xlAS+EsJrktdNsQ103fef2ZCuXyNIuP8I4q9f1v5dXNhcgMZcluJsXSQ/hQC5D39s1eVYHvjYIvwPf0x",
+	"EPQjaBPdzx/rutpwm8JUTvVbV8YLvs2tYoxlm1oeteoy8MXA0jmHgG/v5geXEtmhJCodqWi35N2OzMaJ",
+	"fBmxADfzpcV4zOIblgwgh8+l4oNWM9AHDWRQNNAV2xT+7dAg9Hd/XrcOZQF4gR9sbKbdWEBTYnBf3rTl",
+	"TlnupPW2Qmkb1vhtzXN/N/hzcFOHvbjuGBZ710u1w9RRnw/JuVRssp2iUO7/0vRZ++M796H6d83XK2N/",
+	"DH9ziSWtc2Nhj+tIWqVm4Totq2u1R6WQ8jc8cgXSinXJbr9IesSFk3Lhl0Ulz/32vJjFwmverKq/XZRm",
+	"ufAmzvoVrx1MQYTqb2/EJdKk+sMLR6PqL9b7+vMiJuwj7KpPOYTBTOEdIKst0gNQfpTKlmfcGhQfgPzR",
+	"4y0LWwetVp1TbELfD2hyS+tFWewZxXnMuwbxWbqkFohWH9Gc0DGjCdlpkQmjHJLBIDK4LFe3W3sHR60l",
+	"A0n5gAuVbj2OjFE7kEzw6wVdvDSCw0791w3jNWEVg3imBObyLxmIaS9XmgtA3Nt0ZEcH3bqhVTaTR6Xy",
+	"2i2bQlBsnBWbbgHj9KMaGnFE9XomJEkUDSJ0cmbpbYFlFRljVkR2ondvL6/6/NltG9FydBMZ7fb8HBKi",
+	"BXpURMYsSxDPR4uyaTzW+1Rw1ucsk4zEGANEbxjs4rtxmrEAgn1B5J7YXkSWNMkpt0HUfQ4j05Jwt3Uc",
+	"meGbH6MTQrkLbhU5Ak3B3CAeFr5uoh4BdkrPIzCddaNmn5c0prEa/GtyfPvj5OX8h8533R+/b98Nv/xu",
+	"RL88lv96edwadlQ2zI7en//7vGxV7ewfPIL15EFG2EpuLzIrBFT48sUV0WtIveCUWn1iE8PtI1s+bQxG",
+	"jWoEmGkFaJYkGJT6947W+NNEWaxaU5Grsl0/LKnznlhux+E32Ere09+61P2cetK2fmjkv1P1nMnYl4cu",
+	"nbeyYmq/Y8Oo5/bbXZpcM3VCIoDMjHpGVS9VwTmxynmPGO4CbRiHFL9iooi1jdibFshmy1nqMX8P3ZQe",
+	"vTN9lh6iauJPeYmOHRnFOCL/7//8XxI5cd7+7aR118AIq9FJtXWfR0aG17+V+7WqQUSekahg3EUrkff5",
+	"4tetvB01i6aB/92gNMQA+rADhHvFDQlAA6ZzF3tm+P5HNg9st8QlD1Nl6WpUFvPDomph31jQK/CHqlKB",
+	"Txf1HtPNotKDP1gVxNtlqHusFW8mKfeftqscfYnfEwB9YiMjWCQEdH+Snajf6DciEmeM5tBisruV33Pg",
+	"4vUdT3U5T/4t393UuWn7NXi7C0hJzfZB1/ASzOQz1Zz0tBq9xv+/3//vn9rh8c8/tcLjn389CNrdD/+r",
+	"lrkv8GBcMQ+8ZwtZc1kY29spdkCwQUBu2FTZWllFLvE4lUog5/Oo1q6jfO3IC0l3O/m4ArDtXTzmjRrX",
+	"hXFJ0uucMUBTytkk5QnLJRnOMUfDc6QMhcgY5cbjVwLufoSvXZ5f1n9rKRx4dYHOTQ6dwbbaibqdTlQA",
+	"UO3WdV+RDJZ96+clK1UF2F+wfQNG2681syoNfUHyY+9VEcdg9cBan9Yiir4X5NTdr9NDNxSyrMurUAxW",
+	"AO3XWGprkfcX0rPY0KUbo8Lq3Yj69uKMJUai8HvaYC3ROYAejgUqLRtgYBdtkxW/lypbWXifs9Zz57oV",
+	"ntD3GITcPfJBzWqX265j+UvwluNO2y1g+aSvWYZlK7AJgR/DardwTO9vD6529Uh3/RZs4tPbLTW7Y4Gu",
+	"Ru563Ov6+/G8lDMJ0YIo37lgCiUgH2tFpBje2ysnX9k+Zjx1++dlyrLEIYWVp2FyvKuzKNKcjSe8nAht",
+	"pI9Sfi3mUkaltHWtJRh835/aPzeB0Ua7K5Klyz70agr8YlyHTUhfXAUKpEfkJINsV+58dRb9OnLbSBc7",
+	"gjq6f8k4ZNzdb4MhhvKvtVVwEjo35W5kessCEv34448/hufn4fPnUfPeaUlK1CRH0TWfO3H2ci1PzxnN",
+	"DVBGpCdw79FUyZ1DoQ0l1hBawg2xkFW0LMLvMhNKmkC9BOP2Uuki9mrSbG7S6XR5R4hYlDAyZAAnpw/J",
+	"3MHwAzYZpPKCLXZMbxngTGVU91kyktpTZw1DcGK810wpF3sOp1SqugFXiOilXZp51BHzK0YzzXGqRFwW",
+	"KxCJGwPoOoY3K1Fi4mbtWTI91w3mVVH1ZtXJqYn3g7iczyRBeyiBE5gKLpsEJ0hSjvsyFZyEJoY3E9fX",
+	"GAdYc1WWSu7UMhwAoTRNyR2tRASVi/SsU9IWyvgs5IfRlKONuUV2uOBsV18p7RbZuROaR2DJK4ME5LuJ",
+	"guJibq+Bpq2pHLQ4cRdoiqUVctjjZRahD4bZq6OZmuWsLqWy/ZCUyqUljBaypcFZUbQgO5TPiRjtnmCM",
+	"I25lLIkwg1O1kbj3LmcvzOfPbN8LIl/QmPH0PzP2CntED6ubT6hPZSiMuh9OBRhaXPmpNWlu1s3rK0hB",
+	"wSBsya07kSeVfVlXx2lB4Fsrhy2r+7Q4XN1S84rbObHti1MDkYtDMcvrlfJS/ajaM2hayGJPPs4CX+h+",
+	"R+dMjUXyuAu7UOpq9UAudfOXrvWCKaGC9VPtfcVaBauESOTExd6udRtZLqtFLyohFFUr06mSBjQd4Fd2",
+	"MZoWfJCwTO41qkgEklUEIeXAT/G9iP1nRjMZLfJm/KFkMSiFLni7xwm7xeY3CEkraLKZHGhGsZxyL0U+",
+	"WbxUMxHTbFlANOXXM696cEaHLCthNkAMZkmnXWXrLsYBGe/shX574aEEq7K7LjfWd7Gjf5r31mq7ZuL+",
+	"l5bT7q1TRCvU0xRZcRdbo5GWvypM7ytGoebNkoBxV5thSc8VqFa9ratfKNe2W72L8HOBmdByQjjy3luP",
+	"M8epbD620zhBwFnIcDHHUIzg9BYoXIiaXJnrEpyxBbKOWTat85ePU67IjCcGX8/uiVXZBy0EdAIWH2ix",
+	"R7+Iks9czKBMGkpArNZ+6baOtyXEHZEKFMZUYtlQ3fn/1CcUvK9RAvSWBt5WiQxaFpyUmRu11g5b08/S",
+	"6KKNx1LbAd5MNbLS2ViksSc7f2ZLXzjBQuSwZkVw/MTesloeQYVGf1BufM+WTnxNyFvugbUucng9jIG+",
+	"4Df7TI2otqDeSE3JqEcouRuLzIE/YnTHJOWRnn40oe+jExJNZplKBzHQTb/D+xxGrs8RktlA7wSE0Xhs",
+	"MkoimfJrAL4x70EKAjTvc2h/QiItDke9imAdmbnrfyr2Xulvojre51GxxSISj2lOY8VyWXa/SsOG/YFr",
+	"qcEfUCOwsrildNDQH9vq3rGsC0JwzUcXfznXwzizX615E8a1osFzHOjiD1+4oS/+dgWTWXa1mxBpD3YX",
+	"mYdhZ8X5qePbfqnfzc2vXgaXl291v5K/9w2mWfTDVCoBL5iPNsytWbTz3Qd0xnezeEa7IvtkhUPFLsq9",
+	"HCne2pRd3CtouKVVextKBgTtrjU0jDahsje0g+46oi+n9yoyP4Y7xZ2j+7tRbBe/g/vkT7ZHmpuscw29",
+	"rlN+P9v1EgTGS4zQ0j8GJKaShSmXDApI3FZYwpJqYasDQj4UmHMlFuceVsxunbUb3noeXA91G+sNe69W",
+	"46FtB/il+6vH+qqJ/5RLh/SEsPVHImzdC5btM/mIsGwfB9RrDc8vYxhuG06ENR4GDz3EQYOzu1IvZfq3",
+	"O1pmP+z4UrFvea7/1GGnzJQ76xZgYTqVcdXTz4Whb+nxcHFOEt1O1/QWrGtpbkB1ZZNE6JWFCic2rGyH",
+	"gsOL5X1u0seHcxMdp7Vv8DeBe+GEpOBTtaZTvXFd3ToHOIG9pPza1hgu+VVR+VhEZfSK7i8oYJ7CE1Q9",
+	"Xp507Jfqv58Pwd1a3jW0WOv/cWIUodLhYFHGPuV0wTm0VhbIaG1fr8WU/bJ9b1uFTRZf++92t9Pd399v",
+	"tTt794ynLGtfjkD+BIPKdrHDXXGWVkIOFp6RRdhB8kZUgl2fkAifAGCeAGA+QQCYJ+zAJxCVPw2Iyh+J",
+	"mlIbp+DhC4xZzlMYapJKKPE/TTnNBjRX4zxVqSweScW4kPgkFllq/j3NU5EPdBs2kLP8muXzRtAQUjEx",
+	"FblpBJ6BDe3HdUP+yg7zOY6yrs0lDPPUG/jyVpfFXGobefOr+/2dnrPuiV26Gde1e1umQm0TpAwsFRY3",
+	"WfSXcXLx8owcd/cPiSmlQhIRzyYmjrSq8Ces1hQzhNqy8TjlrKi/oVv3SOTVjo4CEvnFmiDXyxXD1b+6",
+	"+pw2QyxLY3gtmWGJFQbvQLaqV1BNt4BnJgjO/Z3ywUziOybsdFDUGcXEM0gDx8jSQZwJaYaVFuXBBzds",
+	"bkoR6FeqVRWheW3NPt16oRgmNK+vqAO9V+s/6Yd+uTR4fwLBIwNNLiihis3KBXgtPSFkEN4qZVwHJgMb",
+	"uo2KGg+TmVR9XirxoFdSVnOsq2uwTb2Wr8qVWtj7aUY5ylPA6bVSieWBecxcWV3BFU25LOrnBuTyn69N",
+	"8e1MjaE4X5nruwRko0FC7plRO/0S3YXQtqjKmXpaC+GzIl/0ZQd1xZ42dlh60dWLYUGbxgClXKp6nIpT",
+	"8u3FKw9sLYVCZqM5ZP+Xae6Vs7FxCej6zwkt4tGrwsiz2/Yzo/GEixX46iFDq5LQV1dX7wg2gH1X+kK3",
+	"dVxnUDO1pGoh5oJqWSA5m0xoPvfiYoHr6V7Ls9GiDVmzwesdvasJXf4m2TFScUSHYqZ6w4zym6hC2E2L",
+	"YAG6w8ohV6QVW2sLCOjJKubgBsjy629/lC2280Zu6TAsk/V5KqcZndd4/bQU/JxySi7YnC3bcivg27KU",
+	"37gkLVMwKSDpCCo2kbc8mxe5bNDofoWT7Db19pi+6AnINnU64QpHpV2yFb5Ju0T38k0u2oAWiLylm2n5",
+	"Eri81NICaGLrhSE733776jnYUzixgbklxL3d+4JgbLQm1Wlu5NfEfletymO4Mt0hvL8r03bxO7gy7+2e",
+	"NEu0fiEWZmdKJd03L8urRVXPOEwTU+oUAnkcDhZUuUIDGTSqZrKvt/qXB/Bz7fy8UOINo5hLiIrClPyH",
+	"sHcpZznDcrNevOGEYl6SPmJ0MshFljEs4ZmYooeIID/Gc7aNPuYP/10xlNLjYlj+468YVW/zV3H1+bkb",
+	"rP/0paCTCzvuUnN/Dv4Pb9x8/KeFRlUgxd1vby1F/Lkao8wNUuuOpJMae+PuI4P+1O2sSzO9Vfd7Fdod",
+	"fyGWMpJcm2wqYrbHklR8OqWxcXYXIYp1gt69Pc5/FtQfTfDN09xRYV2TvYfWdGuBh1KkTJIdiIqGCmS7",
+	"j150zCjSK3L8agflJf6tHt9h2NoL9+4/PpMnuvE1avf69/De+ss0uZ/n2w6rsg+8A1Baco/OK8U8O/r7",
+	"wdJ5Z8+lxbeDhQQxg+M3Zbk71AlC8DRKSWCtdcEP9zvCy1Z6qwO7POFri1O8qhCff7Qr5wIufS3DQqxu",
+	"mYQnWEePjESWiTuI2LUZnCBRwCu4eT4zEBOIt+dEDf0K44m09SJcY8aT0gJtkD6/EdN5rDzh9ZxkRbYw",
+	"2m7AoxgVo37AaB7ONyb0vUnc2kdCm7/aa1jKY3KTehayinM8hiri5IVPGFvWzuF30IV8vrsN+6yymfuf",
+	"7Icf2AcfsiXIYDTLDAfbPNfjYUdx6U4w3W0XQnVK7hi7yeZmEjbQyHNK39EsC+NMxDfgvDwhEeNJZNEO",
+	"ENuiJj2RJ8tKzkL5/XSiWeRXX/XOzyOy0+mS8W5Q7vOERJ1ur9WK8LYorgpI9UgTnl6Pq8FQnV6rVQ7C",
+	"2dn5qdXGEJzfOj+1wr2fd3s/tcJ9+0h/Yfd/LUW9XDYHxE6qm0UlXet4cUSrBlQ7Er1CCV2bIfu9aVbl",
+	"KPZ1OyUIiaznKbWhs+hvWKSEcZBLA3RoDcaoDBpUqYA4eMOAFOiG+rHBCgyIwTbcXZ+x9TsoX3+9cN/I",
+	"Uo2ExnUUBQb3Yci0DNcqp9vVcnLDYpbXFLHqE4RFFSKj3RClehkoQSJiyJyMtXQocnI3FtLr6I5KkjDY",
+	"IvcyYG8fuLxZWIg+IzYm5JF0rbpgZU/Nco4OcxDLYcn+0iw704+qbf1xClRxNiuX8cszsre3d0zQnagQ",
+	"+IhCYJRk6qR0rwyoipYG631yipy3ybeiyYMo8HB9YHHHL9u6XwnM765IFxAXIGtn7pBZAMJdKjGVBHw0",
+	"xqa3GTNYBWjvF07zce3rs8sRFfiHUM9kWXW15gOulo2LYtYnSjgsdW/GgU/gVStzL8byAAB5fU/U/vJM",
+	"q0vR72FqzsSj1MypT3T6hNTP4hpclDiGWltgSWRuepoDkF4q02HmquWZmh9QiqEmtMU6fcQU9qPpcUNX",
+	"TTG4t/h68eAL25GZwyOpz+XL0ifGG5hZZsI/TRa9GHlCs+EXclvr5L3klcWFLOPqLIY/iTsiRopxg5JE",
+	"xnQ6ZSXHXE5zlmlJZSK4GsO/UKmEtIUU/q8vAn0PbbqCpVFd2A+UH5+7z5Wff28/Xn783Ayl/PTMDUwT",
+	"A1Ds6xiT7+y3QV5g7EuctxLTm8iYovt0S0eU6Vva05CJa1N8osYgc4/g+yW5qZDtanNTEc1pIUW1AqbR",
+	"yFNFF3NUFzKENhNh7p2Wf5EqSi5YzKZLQZFFtjaNAFb8QjesvR7tXEykBPToHBylhahlkrrze92RNTlZ",
+	"G1L9fnlZG5B3y0iI5WmItqy2bRGQj5WY+NAtUL/6KxMZobNHERCAFX3KEoIj66KAAGnuUQ8DUMHbfkKi",
+	"3G62qFe45QOUIQJ3S56QCA9BSnVDwLiycgZPXDNjbZLENzbJgExofiMJF6EcG5OtvcVgTAYnzu559yU9",
+	"Q+8oLuU69ZeZpcSp+YR74J8v9/Cs+Kgl44ZSStUBxrIEkP8xcPykKK0mEB5qc6dAZf3gexFJGLSgytyB",
+	"NhhOLwQYbVMliWRSAgJp7VV2XwDsrc/1wv4EVezCJPLWRY7ETMplKuDX318RbGHDqcyJi05NxgCovD3y",
+	"BaM5yyMyZjRheX3QttG16vCsTv1vZOmIQf5QyonEsnWli/m4HihrTWjY2ynVl34pOuyEIBISmUlGdnKh",
+	"wJgnuIkYN213m0ujVzfnbvpzrlqwPYtItQ1lxdJCwh8AfGS6qLKv0rqWvl9aiSrZFksoFTvp+8I+bycw",
+	"ERxN7mrGJP7rjiXc/luNZ7n55yhPjXGeqllu/jmDtzebvvn6uf2i+fvKfdg8+N77vm1TDMM8eWlHY/6+",
+	"LAZln5ixabpKFs/yVM0v9aoaZwGQXR+C4q+X9h7/+vurRlALjlI+S2AAePf20uj5MzV+BgGKpmpT+Rez",
+	"TlFvydkj/VmrtRf76w5PWNTs8+8w80HktkiUhMpT5nSRnfY+MQ5MMpwTYwbdxfQS2MvAznCrudUaKzVt",
+	"fPgA+Q0j4RWM8SS7xjSjSgs4iyIdssQGXgPEtiOK0clCjYJSkQRneYLigwRy0UxVj1kuTFIamWoJK41Z",
+	"z1PD+/yODWWqmClBRkapnv4oZ8y7WwHtkXxesW/Jz0+IuxD7HBR6GLqLkcbq6Qt3eum+PiGUzzGhIobk",
+	"nj6PKSeIJp7KItGrz/v8v/6L6KVmXJmASP3wc/L55+/QqJALvWKff052YqpoJq5nLCC+uSioGunkLpY+",
+	"4aLPCUbDNslpjSkPcACNMVWLLCZtIrJ1AFyuarSre9JTpATq3ChGIr+OfBSYOP3PPxc8Zp9/flLKW5fm",
+	"AiUp1x3B3fJDaHxuxo5obhV9xd+m7C6oTXTX84B6ANANHDAYVVHCskj+uE5vTcY7nTBXrlJTFo+pIywQ",
+	"a4PzRkrnjXzJFKF6HHIschVm6S1LyMJduuTU2WELuLB0LzURzbVso0ku/JaS4I1GBJAW7zS46Zawlt0T",
+	"Ms2ZZGBDhgAmcHPdUWlR7nU/UAY0Z7fC1iZF4EQj/zRrhiZmKnJvIF2w8UkhWukv0lIGAWSDaYnOeFzT",
+	"vDA+6E0D+y7LTNJQmhcSmF5KLRDJHjEiONkpRPDdwJfByc5yGXw30N/w5HCys0wOP7FyuCuvWxbIdUdl",
+	"mXxXb1jMSMN1hcMG9ASQUi36kWumoJzqXmQZAqSiSf3HC1hPyHEDQOYVaaN9vhOdCa4YV6EWGnoY/olM",
+	"xaYq/fe/peDRLo4jsrmPEOmPCZ5gXYPET8hEisypl0tyTaNYJPowfOcS8vocM/JMEa0Aksnq0it3MeMe",
+	"d+yQ2rokVCEmhWYVEXbVIz/92kcsx36jR/rloiL9RkD6togH/t5sNvuNDz9HAZlp2Y98ffn2TZ9PqRpD",
+	"EqOoqXwiHGztQkGTXViW32xy3G9QfVd3+xsmaJLf+vy3MAzdf7pxt9XSLWmm7zvNGC7fvjFFU/Q4nsGH",
+	"nhmeV3wPzmJhQ57SXB/E38rZvMR8oa2/kEoJsQkmvVR/QhMzzhkkv9FMj7ic/Wvf3yO/EVrcPSwJyHCG",
+	"4MiwMSd0DrF+icB76zfiJQ3bTrrkN8d808SkXRgWvAPzxa1uLk44Bru6qyLl2HZ1DBTF3OPipBgIJiA/",
+	"0y9unYRMtspBJitSkItsaDPmdkeP6NUoPIeMZMA/MDVEVFwev0lf1u0XMpltb3pFSvtSTwmNHOkkVWTn",
+	"oEu+Sb8o3SS/1eU62w73yW/YkR6TNNhSkc8YgCHgFqlNjTY9dfREvbRbPMQnbukBpXqEWjrN9enSGgXU",
+	"khYw5YXzbzs+KlPQbGitoNGixgPNCOIvwHRrc75tf3oXQe6DydvWEp3K59ZxfqH/CE/1H4Vs/Fsl1Rv7",
+	"2oczPOPs/RTnIlmu1wPZ8Q7GnUCVGADc0scu5dMZrkklJ9z2qFdYrwXWk9lJqKJDKhmZ8ZzReAy1Puzp",
+	"wARy/SbcCq+KbamfFFdwNfXXFG+t/q6fQ1VCwDSOvO7Cb9jcCWBQawHl1jAeC8k4QZVtV4seU4bXuBWs",
+	"+vyGzYvDCrIWbDj9KOWk0yVjMculXoRZzlGYAGAoBzxG6DXV3F6/IWYKa/mAqMCtPc117T5GSZKOgM+Y",
+	"k2Lrmy+HELC369upSiepVGms95fJvEaSWnespdizX9PkQ+TGTjmJXlzR64gkLAd5z2WeuSqefW6Pd0R2",
+	"qEUjV/SayFk8huPXb+z1G9GJufqQC9m0aNNP0OcFr5LWOwNxZ7q1FqZ3tRR2enX2Vf2IsagaSVWfp9w7",
+	"YD28zTOGKNZIt7a+qKk7e2YnRN3OUXSidYPvn0V9Ps3ZKH2vX7AgBQlutM8jZHda8ONzy+gsud9BDRur",
+	"2aDsnaVSSSxlHyEOAtlph51WK7B8jey3KkIyidBAGzXJ1Zj1uds+Mc3zlEkSeVbcqAdypNY5NMXNQ61c",
+	"aI2wbE7ucwTFW2ZVJmdW8TLj9mRCU7NVf57mrM9BF0A9VcDreuossbS4SvWJsWKdDWdJJXEhLuXQFi2L",
+	"WnQ+LdR/e3WGYMF9HhX5RFftw16r1Wu1/qWl+5hmjCc0hxwfZMalnAHyXDPHHLaRlhkhdl8LgSLaNe5t",
+	"myzkdTWXNeG0FvLmpM81ZcgozZRWKaEEgeE11eAd2SSXLi4Og42h/jBEl/YbWtXUg6hE6tZ9vYxUBEq9",
+	"wgwovRI0zoWUeuRZej1WoaS3er3M+bELcuEuChC30YOod/g4F0plLIHMG98WrP9G7mixt06s/x89aH3O",
+	"eALgEEh8c6fUvNgkXwhYbSyP0u0cR7D+fV66pdBCY7JxrSmlZCsxmjQ5ffeqETTM+Wv0Gu1mq9nC8gCM",
+	"02na6DX2mq2mwfYbg5ELOIf+xzVTdd5ifQQg/Mhy/XKB98AYaAz+k+XhlNyxYZ8n7JZlYopqPeSUK9Ek",
+	"0f9g6ZB/MBmB3cDYBsjllPJUjskOy7DyWp/jVeEkk1JFlegUtlj42jyLdk/6PPqfhTitf3z77avnEZE3",
+	"6dSAVWFRBDFaTPFs9vmlvuUTe83ouy9WxKlWl8ZOGL6DQr+gW2p6ac1SzTPggYnmTqYyrbkhUklEnkJi",
+	"Ms/mxuqmKQOffpU0eo0vGeAcvsM0WqcTyEbvpwWnBeMYP8RkdOLuSQJkSyVJr7nIMfYk1c1B2Sisca5w",
+	"C1qwy77SelTaxX2xQDmSJt5QhrAJAEBg/YAWVmzJ2DqsnbTi42F4RA9HYZcdJOFxvD8Mu3RvZH/bZPRX",
+	"ehvn4k4C8JvdUvIEzR6AARchkSIsUaIQ+NGNHy/IYgKVjbiUtOH5DwGTJ//5R6t5XDPQn4OG4/f61U6r",
+	"ZS2uBvlOsffq2VhNKv50NFP9/xIRw0roBminajabpcFUv/ihHob2mjU12+ji9+ucH26cz76giU3F9u3o",
+	"jd5PPwcNA/oCsTcSCjQa7jFFMil6jYZ/YCZoiX+GqEK/LGdKxnIZdVqtyKtBNc0FWN5SSWbTJnludTEl",
+	"ZkYXs+J2s+7wfWU+u3YRqupTaS2KKosNcWPjzZH4q5xIpmTjshUpzUz3ur/J0rwyOoiBNlqxOq/19tZf",
+	"mOZi6C/MW0slaRYH9fila3MJ7NwBsAZEatFhVuCZpmDfIENmruLEgJdag6/U4lgAmItwLSjhJWUyCzrI",
+	"E5KIO661XvTMOlFllGaaiVt0GbS3mBJSMUuhVy2km4n8l7NW/MOZu/XR6RyApeIf56dvTr98Mbh6+82L",
+	"N1HPGI6sfQM4vX7kGzeIyukty6zA8u3FazLK6fVED0Hz/oBgfaY5Ji70UfHTNw1ql5m4RjtRdAEf0gLv",
+	"uhtzyXVyDsP6JC6UJ5b8+7PkMngyCHpQ8ok7IW8Zh54wLRXJpVzgneFX+pyCH8y8YA/Fu1xMmBqzmSSa",
+	"fIS9t4AoBAOlmlrARdQ5LrToLMEGtAg5t7jnzdA2W7dpRtMy/278F/nqxet3ZKzU1Fpc5UAJRTOcipPs",
+	"hnP0IVnVQ820WvFf5OrHdy9qXwclQp/4mh9/RWTBf/QbX7646jcC6Pkf/UY1OLzfCPBT/+jrOfUbH0i3",
+	"U7hwN9tR58VqVFcCyU92rLWy1Ww1u7sf48rxvjxxa7b02jEaTHNO8aDVbju9od9OGT9994rsNVvONUKw",
+	"2RBYGkZ9wMJZzEPkvAGhkvx4ev66dl+Zfi+nLN5OQrAjLtanPu4J49UWYEJr57ODCgVnu4EefEqzVLNJ",
+	"b/yVwI56rmL7LpBHH3+Zr/RIqx9atdJg9dxc+DMJMs6QmkriLKkBifZbexEWsbtLJWuSb3UTzHfRwgMZ",
+	"0kyLHY6voIevdgdc4MD+ZOIhjArw8fQm1sLHaJTG915J/dbe+re0jpzG7FsP8nDVJtCDTDeTL8GlnKQq",
+	"ZLf6m8sFTTAk2g8SbB0Qzu4YWKJyqZoEghSxhGIVzNS6mWVgHenrLpfXqVSnemgvcGRrRKp3ECeS/sIC",
+	"0tbr02m1lspP6SRVJRbukhQhh94mUnTWJVIsylUmIi42sbS5mEAMB7tNxQzv/M8qltMmOeUOR9W8B0bi",
+	"TidaqsBj6Kw/g3WIaz8/9ByZyOOfILRT5IMC5pDPsixoQJSWLUve2b9qH/T2j3qtvX9hLCzjapBOocle",
+	"s9Vst/eahwUAZ6+BXksvWtsGOy0pa6U/3DgeHbHD5CAO94ddGnbjvSQ8Yp1R2Kat4XF8lByygxHExAFb",
+	"XhiyoREEehg3WUMvaXWCjdbwkB3GbRbuxfvtsDtqsfA4adPwgLZHneFe3E32Iba/SoJ9YyeukKB9fNTc",
+	"bzfbrVaz0/KJ4EIoSIjCKymiiAuK1Efzw0DbFIcT7rODUdilh8PwKD5OwhZrjzp0b9iN95NagjT2aXe4",
+	"F3eSsM1a+s1j/eZhEh6w/VGX7g07cdtLrsgFlLoEhbKh91YpsrzB5l+Pk7NXB6/+/eru/N8/qvOrF+r8",
+	"3999e3717cH589OD8+df0Fe8tTk/LvgAxMfX8GVjORUjAuzMMKj7yfD6lfb6V771nPz40gac/KX16MMb",
+	"nc4mnzHmCM32X3Cl+f0D5AbPBiFViVjeNQH09m8IGw8Fwc5C1lwQL95bX5kNOcIyRjvVlCD0M7mwI7Bn",
+	"G0+OieoqRXRhQEwpXMuFpdnkI2qj1Fyv+FYRZJ4UToUsW4xVa2s2rBSbTJVEh8g2HgmIval3Juw2yeUM",
+	"poOWanDkz3JmvfaxyBOWWD0NVgNckWlWZ2MAf4kprMqk+kIk882ZuKmebhax2Ad4aWema1fGew3/LXJ0",
+	"GrHIcxarcCxyycIhwJXMQ6noFMSUjQ95qXrih3LwtQH9vv8VBm+g5LFsHLbls3J4/+YTqL63wKRei+tr",
+	"WO3fly+1N+BL7zCm5UqI1zS/Zvje/iYfc86ic5ak9EpfEA9kbd3O8fp3r4Q4p3x+YfHXP4KRFtIoS1xR",
+	"jReZopip5VzxwovpNLGU1qjphZ8OWSb4tQRvnYsTUVgM20b8aDaJAaMm7DOpdIJe4EJd60bW9NnnseZ6",
+	"ObtlNJMOpJT4GSIuHJWkUs6Yce6iVArmZLC8zk3c2+ro9gWmpUn0QK5lqOzYUyUzpZGrwf7kx6yV/PM4",
+	"/qEz/M83h9+pPfn13RH/anTaZv/qzi624UUVQOWNuFG3NkUWTO4zde8T/6kd3o9wCHH7rDiFk+UOkgsv",
+	"DsoBruO/CxnDP3+nfA7hmEusnY0HX0ITtvYCAmUbM/4237ImL6re9ORFdbpg8ObvKOk+WFrFcmf6NIUp",
+	"L01j9dbwc4nrWfSZEVshUgHKen5WmCsg+MlRz4mXk5mEgGHwifT5DoiQzuGWSpRHd09M6BOCnXLGElkk",
+	"Urb9nGXoo9PR8uKpi78vhmPD8AnjiUEKTTC5xM9NOOlzTP3HED8MwbyjeSKbBCR6tFlGdhpWg4vq2DaS",
+	"5V2hkN+ffceusq1j34t1a1eLkdX6tA0aTmbxONTnluWh/mE6zrWmofXvbTh9pfzufTm97ca6WU9A0fDX",
+	"jSV/dm30D7xqluwmP42iYo/CIl2NhUBn355y5eUdjKkk7cWCRbbs0U+/YsZDo1feaYFNdWj0GvbU1x9h",
+	"sINYa3O30yliyL6rxnGX8/02qXhTTDN0hqpNN7gpirbkZtDcyfE1CDYVmGKlJU79hz5imFpg4wIgcSSV",
+	"lpgPc1c5Dn9mAnPvuG8GXMHaDfPbzCRRyfcCj7+eeo2tQT82zfvc5DRjvAvkcUEIBTg+wFc+m5os51Tw",
+	"3SZ5VyR70UovC5lf5bSvVMly2hfZgUjqPk+YYjH0b0J0jYyvLx0cGhhwIGMJ2XwdQzci7ZXJSb4/O/fo",
+	"/mcWxz8148Abdmfu8SfrwO+oYLj0zopSsJz3eOEBK13jmNHoAZZBIJYQN2TI1B1jnGAwOEb1KxH1iJgy",
+	"HmgFvc9HsywLTDUog/Nk0RIDF5aNGGjV0NCgzwElEZiQvaui81dvBm/eXr06exGRHRv23yHjXXRTcXGH",
+	"3EWRiZCqz6Pz0x8Gp8+/O31TeqPdaUF8+i6hY0aTJrl0QG3XuZhNMTkHrA5Y+8KPai8SS+0MegbUX+Vz",
+	"sKxC0hEGetlQc4wM9vBHgIhY5C4TKiAiT1iO39WvB/oTvOjA1h0wKTIUBqLH673nAXz2OYazQcg+1gCH",
+	"tDBDGHLQwfh8I7CfwNI5gH5cUQh5w3xMiFYRwJtNwD5JE7wKTGAVxu02yalLCDG9AGKB7hyTbVo4tjNI",
+	"Cr22wXGVrAyXAmMyZ3YooIoV+S7JfBcz7SPdEQvPBFe5yHpmk+rdF8b6FzQfmSAxadD2IOtE0+SGsSlk",
+	"cgxnCtWhnBkhhVliuOzoHqSkYyI6DmtI4xvMOX01Ct8Izmw+mkkZifZaXfJGKHIuknSUQjog7AMuYA4B",
+	"KFt9bmxZVupGdc1E9mnGAAYqHIeJ+6dw3GFuFOtk9rm7mP+tJ6Kovqz14oALW0DeU2KduUCDJQGApz5r",
+	"WOOv9mpMuAyQXil1JICsNa3OQcSi3sSfSXdwiv2Ng6nzE5viCOWbckms90PL5Sz6wmtKW9xvguUSGCaB",
+	"BrYwnhMl8AxWTuhyukCpmW2o0u4+GlWwyiIwJBsPtRjbD6UAdzeO3zfIuPcP4b8f8mnt1GBGXp13nOrq",
+	"CZVhgOvmYUcbHg+PaNgdHbLwyDr+7W8fYR5e+tMm8ygDGNfN4zA+GO7T7nG4d9Q5DLusfRAe09Z+OOqy",
+	"vaQTt4ctevxo8zh1+ZPIu/Q5y7NUM0GPUbk75AS4rhfklTO9zUDT4ZbBLov/LbHxJZPvN+je6DjusHa/",
+	"0fgIISr60COnBcSzMk+D9YNf65HFNz0qFkm8UU4I7O6bQA+Mw4hbw2N6NAoPdTdd3c2RXfX2QWv/eNRl",
+	"FcDrjfdGCf1704Phgfy3fezvRl1aIwTBfAQqHfX2Wj6VOgnSKTzSw+7qYR8P92nYPbZ0GnX/jFQya603",
+	"rL2i9GmbsDyN6bPXQg5O+TXTauWHnzcPcfFlhxr18Atf5gWnmy0tBxCreB7h3JTkumWfNe2fQWPb9kPQ",
+	"0Pxi3TvQBoa4V2cK1WLbxIhtRKY8Zr7kZ7KjPZmvSd6gUPfHzeM+yvafz3AJYk1hrlTrlZhP0GZ5CsAP",
+	"oGYIrUoFNfqXQX7BycO8rUj4EQwI5YPpmw38E11rPgDo+ZU2BEibX25IcJq74FojoopZABNNoB5mS0GQ",
+	"Uw6FSqlcho6/g6YHoxKRjI2g+F7fYkx7aGhGjy4nJ/NE3J2418csA7Wa9nkGpVIzobCoQoo4BHxXa2CC",
+	"u+DhwJb/M8gWr07fnGrt1/DXSAvLqSokMtCpXW4boqGZQeF+NJpEhmpE0wEfGDsGgJu2W4E7EfstrYEv",
+	"0dD7XMt9ZlvZnsRMyTRhGG683wqKsN167fANe7+VhvikKTxpCr+TpvCVuCMTyucWrc1sac/q19rdPJq+",
+	"KAhVAyr7cDH/SZLfXJJ/TAl1gX8t9Si+V2UTraww+8cT9P46wps9RovuZustaIPNa7/1SQptq0zfq+/V",
+	"jyGzvVncomsFNwv7NQUgkpVSmxG2tHjGFRStxNgfI6S6ZP0CjLvX59Ek5QMuVAqQsJ60p5t7cUPmuuHX",
+	"tjvwtQAj2A1INKHvBzS5pYgs63l08MURzdFxsxv0eWTSkU0g0CCeKTEaRWTHIW7WocIaBIEiLHRxPFjk",
+	"8oTc0ZxXZk0oSoPWQ9XnwBpy9G2bolgqi8jOWNxhv9STHzMqlVyF55Lya4SKeXDmoB1Ko3fQwrQwS1h9",
+	"s+0dHLVMfphZtUbvEDLGaona6B0ddFutjQ9TeSrL0tTh18flpo+ej1qs/NSuiz1oX1SQlBcPm/tlaZCH",
+	"/kAZgfozWQVfRiejBaaAFEWjk2DKRklrSDkApdkoC+thZVwZ75J+z/Jm1JrG9Jb1ua872ST1XPnqkneg",
+	"C62J7FggvQWkzSKTFpBtF6V/k3Fi4ecGpmIqRRhe+L4kkSmoGp1gf6a2OolcfVWtsUSANB3PB7hKA8QT",
+	"Y0nk5hqpfMYK/2jUabWjRQckmHo8cGtbwL0CYA0ZP7aOnUmvdsDiZqEM0xRaJVyAqQZEOodTfeEhUNZC",
+	"f50WmNUGrTSJ+txqbGQHg5rcTwhC+5XgAKa4AN7Yw3FTQ4RUkhs2VVjGV7+xi/5Fh0tFcjZCZA0AAtbr",
+	"DfAf8O0JnYMOC+OFwM0SviNCPgprRgMATP3Fa8EBoDtn04zOS/TH0+2DTqoQyk7PWdIjuIzkzIIxqgJj",
+	"AT6sD4f+JCLsuXT3nsHp09e4luXIHTWZ3QXGpFlsbgcFOG94kkqu2RvGDDYYzk3TUl+Y4Kq2O+YGsTP1",
+	"y33OeJzP9X4kM54wLS7oNxdwIRdWChZCUwxzKa5nJp4EXt9B+aP2OsHaS4ZDWdFxjcZ+ugTK034IowCu",
+	"hUgMJtpuQGZTyFbe3+9zr4QREqsEwbkR3ifysjrAz1pUTxPRtzmi51L3T5nsS3Tag7iddLRic0y7Q5uv",
+	"uz8KW7Q97MR7SZftj6p1qPbXFHRBffL+sWy4sOuivsr7wNTl+rDtbV59fYMotva2sdZYVmzTCZ2Z5ltP",
+	"pXhxsa4E/tQk3zA2reH9JyZGHjCS4RKADVoRY2pY1zphpnjFvfEhgKrrOLJfa5F+LCCPvl+qsLAkqhNG",
+	"nv3q7rcPUXPJXq990WFe1bg/76vKogtm9StvhHopZtwEhh9vr/tKKxC/QNzztfvLKINfea9AxT7HJr5h",
+	"8wtgK5t29aruXVPE1gfG2LC7y8prHx4roBrkw2pdUrKD8XymGGnglNxFK/ouqMO1lxnEKBVyhM++m0+Z",
+	"ng+JATU1WmqAuDbXUXy2sNI8UMtz0tx+vGfQrQIT3qjlobsxhby1eZ/L2XCSKmCwb0BAXuSw4GStVnw5",
+	"KdLk15RyAYkbcuRtGZcVyvaGotGVD9rtfSsWCQMkKEilchV+jQawWBnHWaGnVI0L+cN1uGFgl8+IPXFj",
+	"r7Mhdl6F3ih9QWZAzIoAmmoNoDsq+zy216MFMcDVuAasxHIBHRCKa1ZohSBWWfUNyTFRg39Ojm//Nfl6",
+	"HGfHGfvypYq/fJ/9sHdxSzvfzX745cX8/Jd/tt9cV6Wzg0cO48FCYOYQruXkuEvMhLfh4NUXaxm5Gcb9",
+	"o/G3vJgfmal9B7zljj8aT3uGuvdqU4w9uQZdVKvI1vwAGm9hc7DjMsk1YDpJpVaZM0YBXg1L00BGpLhj",
+	"Jg8dUPhfvXhzNTj76vTNly8GZ99evX35sohQ73OtFO0uWCONnWVJHRJTr0KNqdo96ZuLFWqgSMcK9cs1",
+	"pU0WrQ99XjE/1OmXQKAnJvrERJcy0fsqtVxcMGqe2wwtfcC10Lj4SyM3jxovGcsATJwpxfKAcEz+YzlY",
+	"4qyytxmLxe1dStiqIqUhJuMJxKVOpmruzBBu/agk0a9axfrwUFs+sqOMmho2m044MLnLWmodAPux2GHG",
+	"JOxVaBwM5wMDmoN7xHsuJw5xcomZ1en/iz5tsykxYcD/uVxFvAw9dthrl2ItW6NjdpQcxuEBRFh2j/fC",
+	"o85hO4QgS+OVhuOg6A2WtKUpH0h2y/BuOQyKfaK5cY4pHFjY35Q+5mowHc9lGtNsAGFD8KYpMAwtByNb",
+	"Ox/C6NMMtADnPDfsstFrtFstck5TTi5VQC6n+lSgo9RrbejyXNxxBabk0SiNEZsIGB+GBCs2EKPBMM31",
+	"WWu0j49aYasbtjo+xByn/9vslWYMGRNgQLMfOOVUf5YWT16LKftFf2iMjvX/bnc73f39/Va7swcFzK1j",
+	"3w4xb5JzOqfkbGy4iWW0ZSaq5X2zo/52cQ3rY5ILKE9zmtG/vTq+IWhgIavqETm4ah35XT+i3OhG97tL",
+	"kPc37SCb+x5EojOQiDa1o5wtvgnVa0FMunJS0sZWnoUXH8cwIwQBSc8KRygSugLnDhXfmF6s0GHMlJA2",
+	"aO8QCBnQkuGTzeUB6smZceQ9poJSeAQ3U1Kw6sF6FcWviqB5dJ8bOzFIKfVu2eJ3yw4xqKNIb4OobNh9",
+	"WGQKtibLGKLi7p64T0KfIvfyf31gMLA3lrftZ5K4X1a6OE+VmKRxz8HUWC3M5EBaT5zIEPPAqWZKXDM9",
+	"tKDPRU7KSZjGeaW7K7nKXbgNpge78tFWLVvwfhv4HA+6KC96s+Ewfb5MH6R3dL5a59s1pc3sKqNXMlXS",
+	"HO+1XuValAW7BZ9UuyfV7tFVO82xSsqbOc2bZlNthblhd/JHhd34cxn79E2vGYDlXk+i24NEtz+fd85d",
+	"S1UPXWC80gB5pPn+VrLhRNw+yYWPIheei1vmS4VV2WsbKVGudMPRa8YTWiovKhnN43GTvDSVNWMxGaYW",
+	"guT0zfMmif4TackNy6+WylMFRdwanei/xlpkEjmCVPf5IhA2gk0iliFATtahp6bSsi65UcKQnTpmQ6VW",
+	"llmSvGFU6i2DPy7xrWUJMW4Id2OtcRXhvpIIBLI1tvZU9rT07UFCkITO+3zHAUYEK8qg7kJXfKHk6Vo8",
+	"jLX4F5vl/aydpvNAbDJPPUmE/0rofItZ97mta7vD3pvedtdAX6yFutiWAKjveOlcn2Aal5sNVeWUrk8r",
+	"letlzlgItaWQmWH+aw2XKiI2ofayz7T0Q+Bay+b8nyUzzYxh1JeBW61N9lOesLznwTCRneI8BQa3osgV",
+	"tVGnCZ1/JvscOTmcjCgsTOIR2fHr0+AZK0NV1/JEkautOaJ+p2ZeT1VpPl5VGkwKMNUxNwl2NLVDtlza",
+	"9RVHLOd4qjayrtoITyxXGhYyTUWc02JcsMR4h1WoIPWdevkcWkQ0wVJqPk1jmmVzksxyTDdCnqYfNvv8",
+	"0kVQU69uqrNATLOZxBr46J0kKU9VSjPgTGomoz53ObGeoRCTl1IzfxJxoaCyZyTFLI+xhmYE44iatig/",
+	"hP3rmfihgEsyRBDbH0UMNaaqz8fUpHFozUUJU0qEUHJHs5sw5W5EokghT00yf5+7bH5A3kuZDADHDQHP",
+	"hmwuAOxtSuNUzQFmAUlsoheNDXS54a4+3aJgIOQUF6UwvenpcFEq7NqzKN/4LFVNYvIx/MQGGxlJJYne",
+	"vb1EaIOqkTgiidBzBDnlhs1ln8tYTMGQ6YC2Qf734dFNOTNNR1eYaW2mwFOKwF8tRcA4ebeJp79vOP3H",
+	"SQnY1MK2vWlthU3NJgGUg/o3R+UJfq8EgNpQf/ns1zTZKLZfPtswsuLRwv1/H1nh3ubIv22I/98obP/B",
+	"0uAXKMFhfQuygxKaOVG79SJhxbIHB3SleW80y7LidAPlnYAG8hneoAaWDFkISRPGVTpKmTSJ7aYw8wki",
+	"2GIV+OjVyIOrxfiSTWx5RdD8dt5AgAeu9+ulyYYerA251GobxO8Z3P2ot1EpnPueN9KfnWH/TtHm7gx/",
+	"yVYmzBg1DuBAV9bcKR9KF3PgVcovGdJPEEVF9jnk2YuZAizvAqGUXJhseP+cOvHYnaq+y362SNlRt3Nk",
+	"0E8NEHdAom67Y55JRTN2QnIWAmoxYJTnTOVzUHcQLMB9hrM7068eT7nKozeEcSqVyEEXjUycWrQJJ/kW",
+	"2n7qzGTBTvX552btgFZTremkMfv8854PIOlyvTOqGASAWES7svAGNUuQqLtN8n2qxnqvpMrU4oM8dAPy",
+	"AGDtR+RdDmAs4Lu0uyiJTsytjRuAgOcd9kWpfZ+/BLicqEl2nrM4o3oSzoowZjnDYnzU/z5A/SN+i1tB",
+	"Mkw5xPhMc5HMYouooPdmc3eFdjVaA727txxz9/5x5gr/4RcThQoqAkH8TTEVPMB8Zqp1udgF837jC1CA",
+	"zy9e4dp2Wp19KKQyAvyNkWYPQnCQFqBUvAVYWQy/PT7eJsLBnB88TH9sdMOj33aGmzzdepUwi/YGUq9/",
+	"rl86EKxP0KF/tN1cLct7FPEAT5W51EVOTDYEQZg0ubmQvzbtbGn05v/7P/+XRC4aOwKsT8rn4Eq1zlnP",
+	"G+1Qq/x8NFKTjsbnxMsPc1axJclhdVbE1dlgn7Z2cO8qgW6ZFzOT3rmsQoirV8IEY+u7GSrbgiE95eRr",
+	"ymc012r1nyxVaQ3zxNUsQqcsQ/zrMN7W8Sb8pCaC7O9nHTGh8WuUq3peOWbxTbiqTv8ig9SvsGSQcq/0",
+	"g/Wt0TxPb5ncmum9Ec6lBmYu5IJBwQIRVw0w11JaxxD1qF7xv6i95Ikb3JcbPEKZSRbflPZ4qcb72gMm",
+	"9AZRbNUB8w4UnjDzjtXtf9dzZL79dJCeDtIjHySzs9CBXk5L3vw0wV20iWxvTpJDrHyck7RWLscPPp2e",
+	"p9Pz2KcHNhahxOzwewh7CdOMn218ekx7V0uRElSwSrehqaihRJb8IZrwcxzk31oV9ha2RheGVSCSMTIX",
+	"s5xM81TvKRLTnBHEX0ipLXENRtScZhZ3fwu12CzE9slfT1zlSdXdlA2aTfYgNgjFz9ek+kx19yEADVuf",
+	"mxgVGnZARJYU5SmqHrhVWTkv8Ot/S4c+xPsoNsEZ01iJfABkg4xUBMrBp+azFpklaKwCrDGEGmwDXDPK",
+	"xWRgAULwy/D6Pusme3FnGLZp6zjsjo5Y6HqzmbGNAtsG31TCddUw+7IgnUXY/RAsTrmxT7vDvbiThG3W",
+	"GoVdejwMj+LDJDxg+6Mu3Rt24rZehRJR4PU6khz1Wp1et/0oJPHmAX0cjJAyYWfYpmG3dXwU6k5Dm6ui",
+	"KbOSLk4U9yjjHm1RVcY/RstC7cunB897s/EUj7EQUwWh1MjftmCgXIRyLO62sBlyMdBv1BgMkzQBp3Ys",
+	"Juz3t3ac0/zmjbgci7snje1JtnpcjU3vLYhtwMOy+fHaBJXm/J5INAGAlkAZHQ+35J6wLn1uSqPAoaSx",
+	"HhtEtS4AvGAGi1Y4IARWr46Bdenz2hSWgHCRO/QSmyQqcpdkiQkoZsB9Xi6yshJsZwfhbbyqHq5qSkAg",
+	"cWaEGbNrAXN2A6jngqFdRkNG0q1KdXnrQ4VqkrgUiU114E1gZP6eivAnAnfyxJXvnS3wdwUb+WtjiTz8",
+	"shW3zEvPXIsB4l2+/g0B6fJrTAOmvnH1XpF6jRKWM7jZNPNskndwtdnr724s+hzSAgx8P6M5yy1cFVMm",
+	"utl8AEomKSGWgXyceQO4glE/qmaeakaKzL6CFwCJgLepTJULdJ2mnBE5y6+ZvpgBpCLBXNqc2ZIFYHtM",
+	"J/TaRBcmM5zQYJLyGcR1dvdtnf/NcEvNBfVGCyzWGF12K9XWObOceWGaCwPqtMyA7IdDGFVXj+pIj2o/",
+	"7g73aGfUZq2kGNCVw+QjI5Fl4i6cTZcPBuBut9B/q+u+NN182T59pPqYv2oK4hY+nalxo/fTzx9+Xszg",
+	"XjYK70ieLf64PKP7NEm03HuT8kTvKr/jJvmeDYvaZGjQ3rTsnSdJI2w8mvNMS300Jw7mHcYIopsTuD0f",
+	"Bwhsgmfz5bm/1TVsPCiqmt29KwCMneTze57ah53ED/fe+x8zCxbl0jUCwcJC3n8uK5Ni/9zi398v4A7W",
+	"hdBFvraOrS2VOVbnJ6IggSwNOSqyckRd8R4Zi1k3crozvgkqqj7+WlDU0tFMjRlX+gCwxPC6HZBNaEku",
+	"WVY5t4aDrVU3F4j1V0tV/DOwjFpC/84M5HevY7NWFsHcw61P69p8RMrn1tqEWYY225AsSzY8RXuVvUcJ",
+	"7CmQ9A3uinEXYZbBHc0TuU6mwMyJv+qJvH+y2VlJ1CiFRqyQxO9/HD9mXtifhbXYNLE/msX8Dolffzeh",
+	"xiRg3V+owVowoT7VKy0opmA6bIFUcFmKrHAOPSpJQhUFQM8X/DpL5bjPdyLGI8Dtu5xSnsox2YmYjHYD",
+	"o+2NcsEVAROLIDnjABKof2I0Hve5/SRANkfAqSNE2f/68u0brbuMK0nXdji7AdamjvSco4DcjQHP3mAA",
+	"W80yiaAZOjgk/jvCpF4Z2R4yOmQZ1jmPxiybRlixMZJjcTe4GzMemcm40VJ5A1Do2RxvhT6nBt4d85F9",
+	"c9dOhORt2oI6A5NAh75XcDPA78sK8CDsFtT83i3V4IYwdVlAcDlFG7CgpAHBBKdLwkaAgwa+Cqz+nlF+",
+	"PQNcLkmi/8lETDP2D+MPxrkYvww8MQV/Warn1Od61cEhZBabZZJ5VcTdYSq+IkZ9Hp1CraTwtXkYmRfN",
+	"bloi2b4C8rzUm3jNDQqjMoNaBfaZsSVJ1mgF2QQef5iLO8nyz6SboTwxCDGaXBF+JrJmYSBoc1nqd4Us",
+	"SwcXnv8QMHnyn3+0mscB4/CPo48REmSI1GsAvr7jC0ByrOLUM4WmmuUqU0FDHyAtcODMif45IO0WouMK",
+	"vTnmYgYxqmjEgNgsOIGNXuMrcUekgpoBqTTBkTTl/4N4YY1eG4EzG72W3id2TD8vykCWIjANvYKVUVdr",
+	"WblxVwYjRopxkggY9JjeMlMv638a/gB+de9c0Jxl8yJFvpHjAz0E2+Y5VM0qmpgqWitmkfLrjA0QTa5u",
+	"NlXOUkznpea0uK49KJaSkLGYSRZY6EGSzzg3piQ7wO/HFCo5wJrZvs0aDDIL0tZqLV8EWzHMMlDYXv+Z",
+	"0cwVUavMYGnxsQ+OCoq9V9uEJXlsY4noZPc1p2nOKvn1ZzQes/BMcJWLbF2iPTS2be+dcI+ixnYuOHwj",
+	"0fQBbxqaAkeY8q7nrLBA2hXgnOM9PqaStB00LCyEnjzTEkj5iDteOdHCzTXU0TAefQb42EzCvrUhZd1O",
+	"J2ioVAHr+M6Nh7jxmKUcKzWVvWfW6NLEeKCmmZOdq3xWTCkcuSz+B/v1SrwZLzRSus+aHwEUv0bMgm23",
+	"ERi+DbHYyA/mGpOdohaRMSazZHe5U8zCmt6NBXk0p9hrN/SP5QzzSg52Wi3yfZrJcZoz8kV2mwTkcpYq",
+	"RrqtVkBeC0lMUbmAnJ2S41arfWijKTdE+DYXNhQ2dNUK1xSwW3RsFUP+Lk2YgKR4TNXIUn6j96VkXOkF",
+	"wgKHZoxagT+wERJhd9Q5DI+G7YPQ0+FbdU6vDYa4OVu1C7rGy+V24R/h3Mq8TWdPV7ER17my7MoSdFcV",
+	"Z8h22ySRpWdUlLMiyE9fnb45hXNlxWcXy7RbMhstcUQ5qMuHWFrMzvQtLA8+Jffa+R+23lYf04GUeTCi",
+	"K802bhG2H/+T0+gTdBplxaGrYxfVW3hbz1DBC0veIVedouIhcgGYlCfkET1EHmtZa4f2ypb8pRxCfxQL",
+	"8Gn65PsB38+aQ7cR8iSWPDF3W+Aq7JDi7I0yer3gAurzOh9Q8fqCC+iacX2YSk6gkz5n71OpAHUeWt0w",
+	"NjVCs6nos6Gn6C9yMh8tRtgTVvaWCSvt5cLKPcSOj+kp+iN5jvUO/UG858kp9PGcQpsJLTZTYyPTgWu8",
+	"SeSsZyPo882MBAa1ILLpltEyq8E7N+qPZTXYprC94anP8yZ5TjklF2yOjgJj6br04/a20aXtNNfo0m5Z",
+	"/ghdeuothd1nxfKsDQs1VAH8SJv1F5i+Awevm83B8oHAgBRl2z6ncSxmXJGdYsOgug3qNeXE3b+Cs4As",
+	"qNt9vknop53MgzRuu/j+Lbbltvmw9bb5mLqyXfZNMjCw4fbjf9KVP0FdeVoclzp2UL12ttWVC15X0pVd",
+	"wuHvpCt7TGGtRG7H9lfTlf8oFuDT9ElXBl15zaHbQleGy2edfkxozvrc04+fM2hOFcITJKZLdyqp8xah",
+	"JmwR/u3xPCmualekVSo630w9/oscxvvKFjkzEoMnWzgZgvFU5OXMkfuIEh9T//0j+YjVf/8gfvKk/348",
+	"/XczQcSmhC/Xf0+zjLhWVjUxtTednlLGltoEBU/rUJfu42s411OR4Y9XZHiVFcBWSAUC+VG2gOw02Cb3",
+	"FTGZDPJS2DlsH4Rd2toPj0ddFroQgtERawSlguMbhx74Fdc3Nl0A2kIpMxARLaCOfqVmvsG6EPj8MGzt",
+	"hXv6OeJ/IPkYT8CF3Gu1GhD3k+tbr3WMf98xdpNQfUongut/fABpxtsxiEO1MXu3B2h9BWd3gp9KOK8p",
+	"4Sw9pmQZZ8Golht0UAOUhBK9zNmcGLiFNEvVnCg2mWaaMWtdTvBCEAucobLPAftpIU+BfI8bDBJz7miW",
+	"hXEm4htwx0gT/d3nnt/D+mlOIIi8iMBQJGNUKvh85O/8iGSCXwc4ALOd9abRDc2eNYYloaDafkanGGm9",
+	"8SzwfZBy4WYYOqOqCQPhdAI4CHouIG6XAkNe3LJ8Xo7Jg/A06mUyB4Q1r5t9HpkZ/NT+uQknMGoSWBxM",
+	"FbbrSyb0hkEMLsjkPYgy6vOixrLbCAhyZH1c0ZZlk+3eaTzMBaT5xbnIOUBBlCpSncNvMJyr8SyXsFqm",
+	"ZUCesxiKPetr85zmUD/LicmPyN//Pjw7cK8cll9p7/X2yq8osx6a0X/Ymqt/TPulD9i1Uulw23f78T/Z",
+	"Lz9B+6Us2FXd7VdVG5z9MmG2aER5wZ/Dc7SH2EuwSS7BDJIqL3JAKjoPXH3JNHeWkBOo557mJLJfBU/H",
+	"kMVCX4CRlpg2Z8o4Ho8przWZ2K/+2e2X3WXET56QRBdAmaGuw9rdHixRiTdRcL9k6q+4y1qfyEXj0/Rp",
+	"/9dWNl67+TewmluWvgZGICBWKo/6PGeAOYkd3I1FxkiWSrVMoyBVhaLPQaMoIOfMR8hObG4xi6RmZrNr",
+	"Lxya5Ywm8z73AtYMxKfp48RBijqNzYt203/n7m0Idd/w2kGz3F+EIdxXi2HvFUjOvvbyAp5p4n4942hX",
+	"TMRsmOn1NcpJrcLSqRHuD8K9VuMegvbHtO7/kfzPWvf/qnzwb2zdv4+Y7kwYy1GarRFLlRmQ8VoaSM+Y",
+	"ZownNCcJnUsSab0b4g0iJaI+34FUOgl+AQNNUGObCkicpdMpRjSVv9bnUaHQR88ie8yj3SZ5lbDJVOiz",
+	"1zODgoLjhq+jfSmAZ31+J2ZZYs1VJXRNi4BT3DUwM6oIvoP4eikHxYNMqcTbTN7giPE+mnGFVdwj8zwK",
+	"iIToLKg3bMxJrl4+wAzk+o4xgDnSgk43yakxun0mgVSZMe2Bl/mGTRWhcS6k1PTO0uuxCiW99dCqyQ4l",
+	"YK4w3eD4JaEKH6NxMCOCk6FQYyLThMndEz1UTYwRzTJAaMXFsrOUU83yw5GAcO4+HwOwHqbrT2jCAoey",
+	"nbOpQQCaqdmEE2jJ2S3LjY0NP9Tn6i6NGV7zSIkJnRM5pVwPdSKkInsHB7ir0Cq4W4py6XO7SWDBwDo5",
+	"FrJWZsB6zBUb5B2VfZ5YX72WSuyJcIthgbAB4MIOwV7xWnRZccd/aTqzBxFkjr/pVZ8Ys2PJK19nobPX",
+	"NzzZa29zfVt6bw9nvblnzNZC6e13goY5Go1e6x5j1Hux7qL+0gmTJIdGzSfs7FLifiz4KEtj5efr+zeG",
+	"ZkqWRZwQe7hJqvTVYg843hYNLxe/dVyEmp4Vn9gyBd8N7rEQte8xqz8cQfvPhMmgRAmPQZXumlhLAwuX",
+	"zSeI0WDA4YmWBmUAkpet94/yWEComTdM2U4VLk7a55vemCAUIVJNJvg1s3Fxfb5jfG+SRJ4XJwoQ2sd4",
+	"gvSfdW6lCOJKH8eS4Z8EG5SxoXScCRWORZbI5QLxN4xNJTpsoU4GIH+h2AQyYyoRo1jk8CD66u3r54Or",
+	"q9cR2TFxJ33ebhHjrjqBoobRly/Qw2gs3OFUZGk8j3Z75G6cZggUpcdFsvRWLy9GCsL3Qe6UmuxY6QSg",
+	"wm5ZPtdDBLConZLf2S1cn4vRiOWSpAolN+oVMFFjYWqTwGeNZQXQOFK12ySXJpWlzyPdYACxwZEz1i9A",
+	"oe2UmmlBunCr2klbGI9oV3M0/RQHwLIEaX3id93nsI8mRjfR3YNsyN5P9W2P45ZKTCWSCEIp5yRVkmUj",
+	"h+lVLrrCmQ84q/kDjGLHljdZqIXiQ32NZlkWkGEmYqh2AMMemlpQkghN75nSknaJQCiga9m7qNbi6roU",
+	"oUHkFFmUptu3X7x+dTaAffX61fmrq2Jnkc4u7BCYvCRTBjkkUNQeEwT7XIvRxxHB5YDQKFsaNbpgKp+H",
+	"pyPFcosgXgCUoYI06XOkr9YWgMIFhFomBVLaoanZoV6cXr0wQ13hFc+E+kpkyX294uVSKVgo5WgUHrKD",
+	"JOzG+8PwyHqf2wet/eNRl23Od+3YPpL/Ff8JZB14FfG0PHzVPiiKBBZHCK6bwb8mx7c/Tl7Of+h81/3x",
+	"+/bd8MvvRvTLY/mvl8etYUdlw+zo/fm/z22s1TE9Gh7GB0m4z7qjsEv3huGRrdtnf7Pe9I9IxLrb6yt9",
+	"fZNvTDow8ZnFiUXSE4rIsT4esL0q6FOvvZTRRRFKdxeQqMziwQISkR0AJYyev3j94upFhFAy+S0D7paz",
+	"3eYSbLlKXxvStqpR3Rf56t7FZ/5s5WIqpWKAae6s5KQBWcFGP83SMd3Ow/ShgpeXNCIhyITyuRGEaG7I",
+	"a1INUmkvhRO85URuq6JhdqDIyR1NlYtPU8Lcrb7O1PF0pishyLn+4IXF49paNv7/2LvW3rZxrP1XCH+p",
+	"DUiuc+klCQZ43WRa+N1Ju2hSzBbQoqIlymZHJr2iFNc76H9f8BxSomzJlyQt2jTfYkXinYcPz+U5uic+",
+	"9uReVpgdAudQXOu+xSZ4GALdFwEACQ9YTLqh/vnJ/Ax7fQInJTIbrBybqOpTK9LJeWUbMx68im9Ch+6Z",
+	"VU0L4DLFW4UtbcqLhKep9SAkCRKIWrw8dFBkE2Te6vjxRmPXFUhHxjT6y/rrkS4tsfNiKkttJjp7zLiI",
+	"AyEzMufRX6qmvu31yVvGYrV2eIA29l++7rV/bY4TGogFEGZi7DUg3wp76duQ0R0DOSmAHL13SpUtRNNt",
+	"cCSpcMxWNZ8u/IkiPL6rgm/H42ebgq+RuLU2nhnLi0xY0tbyfrCw149WxlZ3Enbs1F4Ix/GIP3z2/Jbe",
+	"Me9NVsjbK9y+ezxcbXeb9hMKs7LT3m0P80ADuUNrEIIV4RPNkXBakFDf26sEktWJjQYSvV2TIi8yVvPi",
+	"CjEfnNGoZ2xGuYCkRXiT7ZPXPNV7hkRyNuaCGZPJ8O3F1uS4LeQIO6nd32kYCOeCExGHR2f3w4fRRa8t",
+	"PMN1WW1eyDu6sW7enV7niz+R/tYtW/XDMbLt0g/XX7e5Hzv68N5jP7DdcPfkqikR6sYeNfovN3dtR5/m",
+	"e++a2Rcc89gWqq0rBnDtc9e6wk821w9bGgkh4OgDSKPbc0ooCT9+/PjRv7z0Ly5CEtNl3ZQLQIrnyigI",
+	"DIGTPnEhyECX/0Q5UQDW0Avc91SQ96/PydHR0Un5ZVW4CTJvGgiwGLXMYc2KtMckrAyCUZvuNgqVx1JM",
+	"l22dJyt9D8R659mXsvNkiPpbXaJpDLVWdahFBQLVQq3DBErvTYN0cLzLID2G2X2vMDs8FIGn/R5jMJiI",
+	"1zVKL06PnxmN0u5qnu8Zz1FiAhgBx8d794BBC1XWuj6wyjR7hdV4QXTWou46bPn//43fvF7Gr0+m8fno",
+	"+ejzaHH5+WN+eT3KLy9ef7i8jp5fXgyfX168oiMx2E8PtkN4XmXHewzNaw/NM8iutOnA7+0heUB5OGfC",
+	"A9UHpB7W8ie7oWnfxbkAUXETheh9syq4zRGOHMiKQXb6eV76MIE64MwpMhBl3NyY2Zu2xctVXWWIHhzI",
+	"YKExNsqDQ/S8Ueh72iehlRchMRIXPFMPNnnPGuPJLeLxArHJumdT+DfY987QKhWIzTF7+vArWTLQZWiq",
+	"L5cLaR23MPW/QbRuknrzf30lmcqF8TYSy9K7KiuEreXMFgDmTNAA57KIpqQLVjMRg68UKN494//7JXe8",
+	"qOA/vUDEsh4BuV8cIKZ1vksMYIZS8u9vEsDXdHgMTvDw8AcvMdTtO0b5NYp08GerGrSPr28q828aUKen",
+	"d6uPr35pvzb/xEF0d/T7cXf5ql9IxaxjtHdaahjDvCM48K6l4Xi/zfXnyvlkfw026EPt1/dlJdmrc+VB",
+	"9qvHLdaz5lto4Oq+do5VNGMNp4WQjncDOFDkUp9a8AaAARlFxXwJx1RJ3lTZuLCuuH52cfGpUEyfkqBE",
+	"A5unUDmjcT8QtmxwbS1LXDB9L0xTXXTE0pTFHomZXpcshlQzxhGCK4AkgcilbK7UI2MW0QISkrlVPCFT",
+	"rnKZLauOBoLn+0ZW4jxs93nFO/NjROWD8NF0Ftiam6ZezOi/V+6UalmDRnd1s6xvi43SmwuC9d5GeHPh",
+	"64/vQ3a/sp3CfhLbe88xtsYuwRtPU9xrGsHzvH/Psa3NEnFTTGu7rr0xvPUBbfXBDwz37Bg+hrE2h7G2",
+	"rfOW8NVXWrYo3JNyzoQ972GbWiM0z1UZgEi6oA09GAx6Nsw1EG1xrmBgdpl27N1eMaHPUms2MyExgOAc",
+	"YtZ6BnxHNKLG8MyRnAYccqFPaUMXeW6bbD6cSDJmqVzgrbYAIhiZNAhicBVswgqQRBUDnUqbuBbFbMaE",
+	"gUiLjOcwZF4gIALKAqYZjRmZMSrQ9aDqjEax2KHdo2tMBO3PLXNue/eHRVMPnH2FJFCmr26QbKnrNEsN",
+	"dk2lKXALuaZ/MdC2GJcQ1RJsu+dF+5sG1H5nyVsG0T5ACfw9YN9hg7Q5q8vXVWF1+FPAvWtDFFB2g6tG",
+	"YTuuw0LDcuasp184innzpT2nSbKZlxSIy00ehFZy0sqnBdJFbk4zCB4kUPEjJ+mPyUmKyk9XNXzgHw6u",
+	"QSNsrH2YFvS0Q/VE/19dIFg76GD8gr2IDph/FD078I+TAfNP4gPqP6cHyeH4KDqOnzEnBXnKvuC60ahB",
+	"gjSC0hvSlza3EJTXR6stzHhOWxr4jB6Pj6xbn39MT8b+y+hF7D9nz5JjejQ+jA7iqoHveU7JewugqkaW",
+	"mKpzR6pRvSd2MGTWduSjRXObRbM2XK4oBBG0C9torYjSPMkFzzlNyZwqtZBZTLrlpeTgMNDXlYxGWrL1",
+	"+uR3vRaVucjw/xTMIxFVzOdCMaG4XtrpsgqLigvctyysZWw9I7SIwYOaKpvCyOyETXFARtTehf7dLvAa",
+	"sh1Wqgy9aB1Yu3nrtW0nO5AgjmFsffvIn4Nqx8c7YOPW+7rfPvuGkUc/h6jaa7R+XRNZuRVd9D00ImGG",
+	"vK+VzyFMZJ0rRbXaxYa11/ZH21XT7gNr79mnX9wU5p4IDWeKC6835x/aBJTfsN1wMmhjnMl7aJpgRIFb",
+	"FRJ6BBA/fr27dKvG1Mzyo2q4WTW8ZSfskRhIn1F3ywtEBaky9gXmIA46pyShqWJhzzgipSmRSSB4rohi",
+	"SnEpVOnHRCi2AyuAGBxFWJKwSL8AShVwXTJoKhBd/TpCOy0hIUbc/NMz/lZ5ViiN2mxOIpv4S18TYW0H",
+	"wuhnKuYkPRAxm8mcmSgPCNS1nTsenPQMFxaeDuDCjLXBUFnCAWpq0FfzGVe6O22IMhAGUhp1XOiRUPft",
+	"kxlr/RtfcPidQojDN88z5/kG/fIDEWm3522yo1SH0xfVcwdKWzAJKxjAqkxXPsSdBMvW/dJAvtLAuDdE",
+	"/kYq5rVePWCMXNNuP+TT5FswUC1lQTbJxaUsamLxB6ee+rhnd355zfUOGHvB4wnL+5/bgy4vWMKFgRlR",
+	"oXI5IywFy6oiYVAMBkcRzr5vaXD0M4YRmaWZNUnl4rTBx9sjlCQZY+AAaYgV2oPAkewS17cquR25ABYg",
+	"2OIaingQlsdEDn8kXB9Fuj59pGMJ4NDCIB+L/ilFykWJWGJGY/1bN62kEU10k6hlGJpRQScM8h330Eu+",
+	"NhD479o4mJ48QX03KLTGLD4NhPkSR5yoLPotKHeXGbzV3VXOWdAhse4J1oQFPcWSTOWY6aZxmkhMc+oD",
+	"6yb7LegwFXRq5TRO6hn2n+Z5xsdFzhQJoRh3XiHaMCRd2hAdyeNTIO/EaYimkkfMjKDTnJB0QybQdZ+p",
+	"sAfY0OaZ7pNRDsSlCgsZ/nNkuVJlxiccyI8WVBG9oy1m7KZcIXnUgo0VzxkSPp2/e3/1afjHH+/+/P3i",
+	"07v3ozejt1ehxoUAc4UsyaKoWC6mLEP6KnSgEIzFGjJKwnH54MB75c98iWg8ZDc0DSH2YQbkeKAZOL+6",
+	"MtsJmM7mLMs5hIFAK80OOyWh75uJoFHERK4x5MojP5mEXiCqx/q389Z45SfYmmqPgKJupQwZFar2UiJX",
+	"as9ozPU77mdzGsdcTMKWlLx/wsq9goHaBmCHgoS/X9NJaCxGgjCapRwuBygGz0h4NDgOq8B/s4m4qpxd",
+	"WqP/R4n/VgrmX8LlqhnsBp2j5IQeRgcs6NzqXp6zL/nTz/SGYsvqpXe7PfIb7ivyNwk6hdKLJuNRHnTO",
+	"SL/fJ1973d5ZrW1rbD3N9Iz69wrhxzmNpsw/lyLPZLqN8gNetu9+9Tp6HrZ9A+9Ai46anFI/2BkhiosI",
+	"xbuZXy5IWJuOsE/eSjKW8fJ2KG8DH8F1jaFHr0YzXM75iKu0Y9IhOYl+m7L8suymef3+AXzGMbthqZyD",
+	"IxK+S7rhRELkT/9pNIuf4tOw1/E6RZYabHX69CmIwqlU+enLwcsBWMZMA9dq4jdMMKU8uD9z/HPG9FKy",
+	"hyRXJJZRoZvRr/bAO7s/VWfdagsogaRywoVniEkylmRMTdHNWqJc9/Qrssi9OvKqjJJ6sNpKt0YlU2IK",
+	"PNHl3brnFGMuCOvlmOnBazjJM8rTysYHrcfS7c2/4qNurGeoi2mqB/PyqrrLqQJSGMXK8131icmHDqoM",
+	"mVhdjBRMnRlNAvqiOZVWOU8bjOdJwiNm5pGlbMpomk89DOq2lrTR8O2wjOi+VRMsW1lTE/7B9Wkok/p5",
+	"7vBnxEVWZcFYTBmw4ORTtoRD0syFC8Vu1cTzVTTR1NY/N+Q1NLF1dWJasxAcr+LasisZOderOpciyljO",
+	"1gM2bQSm4525WsmZu4j0KNRqBR+Thth3HLQbzhbWaQfqhY54ZJLJYo5OJEimHtOlu7RdxpVmYp0KpSoe",
+	"s1Nic5WskWeWijgDpwBHi0Dopnkm/AO9Vyuu4Lzi4izxN6wYg6ZBxiBwMC1+Va9VtbQa1xcQsDmuTKeE",
+	"TjR298h8KkUVQuKha6gWFWA4hguDiSrpr9XdVmfjGeIZ+iHQVdo3wOvAXlWqATad1v91ajVHz9d/f/1f",
+	"AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

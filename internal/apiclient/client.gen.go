@@ -1576,6 +1576,27 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
 
+// GetBookPageParams defines parameters for GetBookPage.
+type GetBookPageParams struct {
+	// Locale `en` or `es`; anything else is ignored.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// ConsultationType A consultation type id; anything but a UUID is ignored.
+	ConsultationType *string `form:"consultation_type,omitempty" json:"consultation_type,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetManagePageParams defines parameters for GetManagePage.
+type GetManagePageParams struct {
+	// Locale `en` or `es`; anything else is ignored.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size, 1 to 200.
@@ -1771,6 +1792,12 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetWidgetScriptParams defines parameters for GetWidgetScript.
+type GetWidgetScriptParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; `304` when the script is unchanged.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1923,12 +1950,36 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetBookPage Hosted booking page
+	//
+	// A page holding the booking widget, for a clinic without a web
+	// developer to link to. `?locale=es` shows it in Spanish (else the
+	// first supported language of `Accept-Language`);
+	// `?consultation_type=UUID` skips the choice of consultation type.
+	// Served with a strict `Content-Security-Policy` (scripts, styles and
+	// requests from this origin only).
+	//
+	// Corresponds with GET /book (the `GetBookPage` operationId).
+	GetBookPage(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealthz Liveness probe
 	//
 	// Answers `200` while the process is up. Does not touch the database.
 	//
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetManagePage The patient's page for one booking
+	//
+	// Shows a booking, says until when it can be changed online, cancels
+	// it, moves it to another free time and downloads its calendar file.
+	// The link a patient receives is
+	// `/manage#reference=K7QM-4T2P&token=MANAGE_TOKEN`: the reference and
+	// the manage token travel in the URL fragment only, so they never
+	// reach a server log or a `Referer`. `?locale=es` shows it in Spanish.
+	//
+	// Corresponds with GET /manage (the `GetManagePage` operationId).
+	GetManagePage(ctx context.Context, params *GetManagePageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetrics Prometheus metrics
 	//
@@ -2948,6 +2999,50 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/staff/{id} (the `UpdateStaff` operationId).
 	UpdateStaff(ctx context.Context, id openapi_types.UUID, body UpdateStaffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWidgetScript The booking widget script
+	//
+	// Defines the custom elements `<clinic-booking>` (the booking flow:
+	// consultation type, a free time, held while the patient fills in
+	// the details and the intake questions, consent, confirmation with
+	// the reference, the online change deadline, a calendar file and the
+	// manage link) and `<clinic-manage>` (the patient's page). Embed:
+	// `<script src="https://booking.clinic.example/widget.js" defer></script>`
+	// and `<clinic-booking data-locale="es"></clinic-booking>`; the
+	// attributes `data-consultation-type` (a consultation type id: skip
+	// the choice) and `data-locale` (`en` or `es`) are optional. It calls
+	// the API of the origin it was loaded from (list the website in
+	// `CORS_ALLOWED_ORIGINS`), sends no request anywhere else, and needs
+	// no inline script, inline style or `eval`. Theme it with CSS custom
+	// properties on the element: `--clinic-accent`, `--clinic-accent-fg`,
+	// `--clinic-fg`, `--clinic-bg`, `--clinic-border`, `--clinic-error`,
+	// `--clinic-focus`, `--clinic-font`, `--clinic-radius`,
+	// `--clinic-padding`.
+	//
+	// Corresponds with GET /widget.js (the `GetWidgetScript` operationId).
+	GetWidgetScript(ctx context.Context, params *GetWidgetScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetBookPage Hosted booking page
+//
+// A page holding the booking widget, for a clinic without a web
+// developer to link to. `?locale=es` shows it in Spanish (else the
+// first supported language of `Accept-Language`);
+// `?consultation_type=UUID` skips the choice of consultation type.
+// Served with a strict `Content-Security-Policy` (scripts, styles and
+// requests from this origin only).
+//
+// Corresponds with GET /book (the `GetBookPage` operationId).
+func (c *Client) GetBookPage(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBookPageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetHealthz Liveness probe
@@ -2957,6 +3052,28 @@ type ClientInterface interface {
 // Corresponds with GET /healthz (the `GetHealthz` operationId).
 func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetManagePage The patient's page for one booking
+//
+// Shows a booking, says until when it can be changed online, cancels
+// it, moves it to another free time and downloads its calendar file.
+// The link a patient receives is
+// `/manage#reference=K7QM-4T2P&token=MANAGE_TOKEN`: the reference and
+// the manage token travel in the URL fragment only, so they never
+// reach a server log or a `Referer`. `?locale=es` shows it in Spanish.
+//
+// Corresponds with GET /manage (the `GetManagePage` operationId).
+func (c *Client) GetManagePage(ctx context.Context, params *GetManagePageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetManagePageRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4826,6 +4943,119 @@ func (c *Client) UpdateStaff(ctx context.Context, id openapi_types.UUID, body Up
 	return c.Client.Do(req)
 }
 
+// GetWidgetScript The booking widget script
+//
+// Defines the custom elements `<clinic-booking>` (the booking flow:
+// consultation type, a free time, held while the patient fills in
+// the details and the intake questions, consent, confirmation with
+// the reference, the online change deadline, a calendar file and the
+// manage link) and `<clinic-manage>` (the patient's page). Embed:
+// `<script src="https://booking.clinic.example/widget.js" defer></script>`
+// and `<clinic-booking data-locale="es"></clinic-booking>`; the
+// attributes `data-consultation-type` (a consultation type id: skip
+// the choice) and `data-locale` (`en` or `es`) are optional. It calls
+// the API of the origin it was loaded from (list the website in
+// `CORS_ALLOWED_ORIGINS`), sends no request anywhere else, and needs
+// no inline script, inline style or `eval`. Theme it with CSS custom
+// properties on the element: `--clinic-accent`, `--clinic-accent-fg`,
+// `--clinic-fg`, `--clinic-bg`, `--clinic-border`, `--clinic-error`,
+// `--clinic-focus`, `--clinic-font`, `--clinic-radius`,
+// `--clinic-padding`.
+//
+// Corresponds with GET /widget.js (the `GetWidgetScript` operationId).
+func (c *Client) GetWidgetScript(ctx context.Context, params *GetWidgetScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWidgetScriptRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewGetBookPageRequest constructs an http.Request for the GetBookPage method
+func NewGetBookPageRequest(server string, params *GetBookPageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/book")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ConsultationType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "consultation_type", *params.ConsultationType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -4848,6 +5078,75 @@ func NewGetHealthzRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetManagePageRequest constructs an http.Request for the GetManagePage method
+func NewGetManagePageRequest(server string, params *GetManagePageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/manage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7595,6 +7894,48 @@ func NewUpdateStaffRequestWithBody(server string, id openapi_types.UUID, content
 	return req, nil
 }
 
+// NewGetWidgetScriptRequest constructs an http.Request for the GetWidgetScript method
+func NewGetWidgetScriptRequest(server string, params *GetWidgetScriptParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/widget.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -7639,6 +7980,20 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetBookPageWithResponse Hosted booking page
+	//
+	// A page holding the booking widget, for a clinic without a web
+	// developer to link to. `?locale=es` shows it in Spanish (else the
+	// first supported language of `Accept-Language`);
+	// `?consultation_type=UUID` skips the choice of consultation type.
+	// Served with a strict `Content-Security-Policy` (scripts, styles and
+	// requests from this origin only).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /book (the `GetBookPage` operationId).
+	GetBookPageWithResponse(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*GetBookPageResponse, error)
+
 	// GetHealthzWithResponse Liveness probe
 	//
 	// Answers `200` while the process is up. Does not touch the database.
@@ -7647,6 +8002,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthzResponse, error)
+
+	// GetManagePageWithResponse The patient's page for one booking
+	//
+	// Shows a booking, says until when it can be changed online, cancels
+	// it, moves it to another free time and downloads its calendar file.
+	// The link a patient receives is
+	// `/manage#reference=K7QM-4T2P&token=MANAGE_TOKEN`: the reference and
+	// the manage token travel in the URL fragment only, so they never
+	// reach a server log or a `Referer`. `?locale=es` shows it in Spanish.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /manage (the `GetManagePage` operationId).
+	GetManagePageWithResponse(ctx context.Context, params *GetManagePageParams, reqEditors ...RequestEditorFn) (*GetManagePageResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
@@ -8730,6 +9099,71 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/staff/{id} (the `UpdateStaff` operationId).
 	UpdateStaffWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateStaffJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStaffResponse, error)
+
+	// GetWidgetScriptWithResponse The booking widget script
+	//
+	// Defines the custom elements `<clinic-booking>` (the booking flow:
+	// consultation type, a free time, held while the patient fills in
+	// the details and the intake questions, consent, confirmation with
+	// the reference, the online change deadline, a calendar file and the
+	// manage link) and `<clinic-manage>` (the patient's page). Embed:
+	// `<script src="https://booking.clinic.example/widget.js" defer></script>`
+	// and `<clinic-booking data-locale="es"></clinic-booking>`; the
+	// attributes `data-consultation-type` (a consultation type id: skip
+	// the choice) and `data-locale` (`en` or `es`) are optional. It calls
+	// the API of the origin it was loaded from (list the website in
+	// `CORS_ALLOWED_ORIGINS`), sends no request anywhere else, and needs
+	// no inline script, inline style or `eval`. Theme it with CSS custom
+	// properties on the element: `--clinic-accent`, `--clinic-accent-fg`,
+	// `--clinic-fg`, `--clinic-bg`, `--clinic-border`, `--clinic-error`,
+	// `--clinic-focus`, `--clinic-font`, `--clinic-radius`,
+	// `--clinic-padding`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /widget.js (the `GetWidgetScript` operationId).
+	GetWidgetScriptWithResponse(ctx context.Context, params *GetWidgetScriptParams, reqEditors ...RequestEditorFn) (*GetWidgetScriptResponse, error)
+}
+
+type GetBookPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBookPageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBookPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBookPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBookPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBookPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetHealthzResponse struct {
@@ -8774,6 +9208,47 @@ func (r GetHealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetManagePageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetManagePageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetManagePageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetManagePageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetManagePageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetManagePageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13564,6 +14039,75 @@ func (r UpdateStaffResponse) ContentType() string {
 	return ""
 }
 
+// GetWidgetScriptResponse200Headers the declared response headers of an HTTP 200 response for GetWidgetScript
+type GetWidgetScriptResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetWidgetScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetWidgetScriptResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetWidgetScriptResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWidgetScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWidgetScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWidgetScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWidgetScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBookPageWithResponse Hosted booking page
+//
+// A page holding the booking widget, for a clinic without a web
+// developer to link to. `?locale=es` shows it in Spanish (else the
+// first supported language of `Accept-Language`);
+// `?consultation_type=UUID` skips the choice of consultation type.
+// Served with a strict `Content-Security-Policy` (scripts, styles and
+// requests from this origin only).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /book (the `GetBookPage` operationId).
+func (c *ClientWithResponses) GetBookPageWithResponse(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*GetBookPageResponse, error) {
+	rsp, err := c.GetBookPage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBookPageResponse(rsp)
+}
+
 // GetHealthzWithResponse Liveness probe
 //
 // Answers `200` while the process is up. Does not touch the database.
@@ -13577,6 +14121,26 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetHealthzResponse(rsp)
+}
+
+// GetManagePageWithResponse The patient's page for one booking
+//
+// Shows a booking, says until when it can be changed online, cancels
+// it, moves it to another free time and downloads its calendar file.
+// The link a patient receives is
+// `/manage#reference=K7QM-4T2P&token=MANAGE_TOKEN`: the reference and
+// the manage token travel in the URL fragment only, so they never
+// reach a server log or a `Referer`. `?locale=es` shows it in Spanish.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /manage (the `GetManagePage` operationId).
+func (c *ClientWithResponses) GetManagePageWithResponse(ctx context.Context, params *GetManagePageParams, reqEditors ...RequestEditorFn) (*GetManagePageResponse, error) {
+	rsp, err := c.GetManagePage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetManagePageResponse(rsp)
 }
 
 // GetMetricsWithResponse Prometheus metrics
@@ -15166,6 +15730,62 @@ func (c *ClientWithResponses) UpdateStaffWithResponse(ctx context.Context, id op
 	return ParseUpdateStaffResponse(rsp)
 }
 
+// GetWidgetScriptWithResponse The booking widget script
+//
+// Defines the custom elements `<clinic-booking>` (the booking flow:
+// consultation type, a free time, held while the patient fills in
+// the details and the intake questions, consent, confirmation with
+// the reference, the online change deadline, a calendar file and the
+// manage link) and `<clinic-manage>` (the patient's page). Embed:
+// `<script src="https://booking.clinic.example/widget.js" defer></script>`
+// and `<clinic-booking data-locale="es"></clinic-booking>`; the
+// attributes `data-consultation-type` (a consultation type id: skip
+// the choice) and `data-locale` (`en` or `es`) are optional. It calls
+// the API of the origin it was loaded from (list the website in
+// `CORS_ALLOWED_ORIGINS`), sends no request anywhere else, and needs
+// no inline script, inline style or `eval`. Theme it with CSS custom
+// properties on the element: `--clinic-accent`, `--clinic-accent-fg`,
+// `--clinic-fg`, `--clinic-bg`, `--clinic-border`, `--clinic-error`,
+// `--clinic-focus`, `--clinic-font`, `--clinic-radius`,
+// `--clinic-padding`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /widget.js (the `GetWidgetScript` operationId).
+func (c *ClientWithResponses) GetWidgetScriptWithResponse(ctx context.Context, params *GetWidgetScriptParams, reqEditors ...RequestEditorFn) (*GetWidgetScriptResponse, error) {
+	rsp, err := c.GetWidgetScript(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWidgetScriptResponse(rsp)
+}
+
+// ParseGetBookPageResponse parses an HTTP response from a GetBookPageWithResponse call
+func ParseGetBookPageResponse(rsp *http.Response) (*GetBookPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBookPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
 func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15193,6 +15813,32 @@ func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetManagePageResponse parses an HTTP response from a GetManagePageWithResponse call
+func ParseGetManagePageResponse(rsp *http.Response) (*GetManagePageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetManagePageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	}
 
@@ -19279,6 +19925,55 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetWidgetScriptResponse parses an HTTP response from a GetWidgetScriptWithResponse call
+func ParseGetWidgetScriptResponse(rsp *http.Response) (*GetWidgetScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWidgetScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetWidgetScriptResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -161,7 +161,7 @@ func corsMiddleware(origins []string) gin.HandlerFunc {
 	return cors.New(cors.Config{
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
-		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token",
+		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token", "X-Hold-Token",
 			"If-Match", "If-None-Match", requestIDHeader},
 		ExposeHeaders: []string{"ETag", "Retry-After", "Location", "Idempotent-Replayed", requestIDHeader},
 		MaxAge:        10 * time.Minute,

@@ -24,6 +24,9 @@ var (
 		"GET /readyz":       publicRoute,
 		"GET /metrics":      publicRoute,
 		"GET /openapi.yaml": publicRoute,
+		"GET /widget.js":    publicRoute,
+		"GET /book":         publicRoute,
+		"GET /manage":       publicRoute,
 
 		"POST /v1/auth/login":    publicRoute,
 		"POST /v1/auth/refresh":  publicRoute,

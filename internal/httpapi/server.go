@@ -19,6 +19,7 @@ import (
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/store"
+	"github.com/clinic/consult/web"
 )
 
 // Options are the HTTP layer's settings.
@@ -55,6 +56,7 @@ type Server struct {
 	public  *rateLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
+	widget     web.Asset          // /widget.js
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -77,6 +79,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
 
 		availCache: newAvailabilityCache(),
+		widget:     web.WidgetScript(),
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {

@@ -1,0 +1,570 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/store"
+)
+
+// The widget in a real headless Chromium, embedded in a website served from
+// a second origin, against a real server: the booking flow end to end, field
+// errors, a slot lost to another patient, Spanish, the manage page, no
+// console errors, no request to a third origin, and axe-core.
+
+// chromiumPath finds the browser: CHROMIUM_PATH, else chromium on PATH. A
+// missing browser skips the test, except under CI=true, where it fails.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(t, "chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)")
+	return ""
+}
+
+// axePath finds axe.min.js: AXE_CORE_JS, else where .ci/run installs it.
+func axePath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("AXE_CORE_JS"); p != "" {
+		return p
+	}
+	p, _ := filepath.Abs("../../.ci/axe/node_modules/axe-core/axe.min.js")
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "axe-core is not installed (npm install --prefix .ci/axe axe-core@4.10.3, or set AXE_CORE_JS)")
+	}
+	return p
+}
+
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// browser is one Chromium tab with what the test watches: console errors,
+// exceptions and every request's URL.
+type browser struct {
+	t        *testing.T
+	ctx      context.Context
+	shots    string
+	mu       sync.Mutex
+	errors   []string
+	requests []string
+	n        int
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	shots := os.Getenv("WIDGET_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{t: t, ctx: ctx, shots: shots}
+	// Open the tab first, so that the listener misses nothing of the pages.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if err := chromedp.Listen(ctx, b.record); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		call(ctx, network.Enable, network.EnableParams{}),
+		call(ctx, log.Enable, cdp.Empty{}),
+		call(ctx, runtime.Enable, cdp.Empty{}),
+	} {
+		if err != nil {
+			t.Fatalf("enable events: %v", err)
+		}
+	}
+	return b
+}
+
+func call[P any](ctx context.Context, cmd cdp.Command[P, cdp.Empty], p P) error {
+	_, err := chromedp.Call(ctx, cmd, p)
+	return err
+}
+
+// record keeps console errors, exceptions and request URLs; it runs on the
+// tab's goroutine, so it only appends under the lock.
+func (b *browser) record(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch e := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			b.errors = append(b.errors, "console.error: "+strings.Join(parts, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		b.errors = append(b.errors, "exception: "+e.ExceptionDetails.Text)
+	case *log.EventEntryAdded:
+		// Network entries are the expected 4xx answers (409, 422) that the
+		// widget handles; anything else (a CSP violation, an error of the
+		// page) is a failure.
+		if e.Entry.Level == log.EntryLevelError && e.Entry.Source != log.EntrySourceNetwork {
+			b.errors = append(b.errors, string(e.Entry.Source)+": "+e.Entry.Text)
+		}
+	case *network.EventRequestWillBeSent:
+		b.requests = append(b.requests, e.Request.URL)
+	}
+}
+
+func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v (console: %v)", err, b.consoleErrors())
+	}
+}
+
+// js evaluates expr in the page (awaiting a promise) and decodes its value
+// into out (may be nil).
+func (b *browser) js(expr string, out any) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("js %.200s: %v (console: %v)", expr, err, b.consoleErrors())
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			b.t.Fatalf("js %.200s: %s: %v", expr, raw, err)
+		}
+	}
+}
+
+// wait polls expr until it is truthy (an exception counts as false).
+func (b *browser) wait(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const w = document.querySelector("clinic-booking, clinic-manage"); return w && w.shadowRoot ? w.shadowRoot.innerHTML : document.body.innerHTML })()`))
+		b.t.Fatalf("waiting for %s: %v\nwidget: %.3000s\nconsole: %v", what, err, html, b.consoleErrors())
+	}
+}
+
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	b.n++
+	path := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) consoleErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+// origins checks that every request went to one of allowed.
+func (b *browser) origins(allowed ...string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, raw := range b.requests {
+		u, err := url.Parse(raw)
+		if err != nil {
+			b.t.Errorf("request to %q", raw)
+			continue
+		}
+		if u.Scheme == "data" || u.Scheme == "blob" {
+			continue
+		}
+		origin := u.Scheme + "://" + u.Host
+		found := false
+		for _, a := range allowed {
+			found = found || origin == a
+		}
+		if !found {
+			b.t.Errorf("a request left the two origins: %s", raw)
+		}
+	}
+	if len(b.requests) == 0 {
+		b.t.Error("no request seen: the network listener is not working")
+	}
+}
+
+// axe runs axe-core on the page (shadow roots included) and fails on any
+// serious or critical violation. It returns the number of rules that passed.
+func (b *browser) axe(script, step string) int {
+	b.t.Helper()
+	b.js(script+";true", nil)
+	var res struct {
+		Passes     int `json:"passes"`
+		Violations []struct {
+			ID     string `json:"id"`
+			Impact string `json:"impact"`
+			Help   string `json:"help"`
+			Nodes  []struct {
+				Target []any  `json:"target"`
+				HTML   string `json:"html"`
+			} `json:"nodes"`
+		} `json:"violations"`
+	}
+	b.js(`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}})
+		.then(r => ({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+			nodes: v.nodes.slice(0, 3).map(n => ({target: n.target, html: n.html}))}))}))`, &res)
+	for _, v := range res.Violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			b.t.Errorf("axe (%s): %s %s: %s %+v", step, v.Impact, v.ID, v.Help, v.Nodes)
+		} else {
+			b.t.Logf("axe (%s): %s %s: %s", step, v.Impact, v.ID, v.Help)
+		}
+	}
+	return res.Passes
+}
+
+// shadow is the expression of the widget's shadow root.
+const shadow = `document.querySelector("clinic-booking, clinic-manage").shadowRoot`
+
+func q(sel string) string { return shadow + `.querySelector(` + jsString(sel) + `)` }
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// hostPage serves the clinic's website: another origin, with its own strict
+// Content-Security-Policy that allows scripts and requests to the booking
+// server only.
+func hostPage(apiURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := r.URL.Query().Get("lang")
+		if lang == "" {
+			lang = "en"
+		}
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+apiURL+"; connect-src "+apiURL+
+			"; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html>
+<html lang="%[2]s">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Spine clinic</title>
+<script src="%[1]s/widget.js" defer></script>
+</head>
+<body>
+<header><p>Spine clinic: our website</p></header>
+<main>
+<h1>Book online</h1>
+<clinic-booking data-locale="%[2]s"></clinic-booking>
+</main>
+</body>
+</html>`, apiURL, lang)
+	})
+}
+
+// fill types into the widget's form field by name, as input events.
+func fill(name, value string) string {
+	return fmt.Sprintf(`(() => { const el = %s.querySelector('[name=%q]'); el.value = %s;
+		el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true })()`,
+		shadow, name, jsString(value))
+}
+
+// check ticks the radio or checkbox name=value.
+func check(name, value string) string {
+	return fmt.Sprintf(`(() => { const el = %s.querySelector('input[name=%q][value=%q]'); el.click(); return el.checked })()`, shadow, name, value)
+}
+
+func TestWidgetInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	axeJS, err := os.ReadFile(axePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The website's origin must be known before the booking server starts
+	// (its CORS list), so the host server starts first and learns the API
+	// address afterwards.
+	var apiURL string
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hostPage(apiURL).ServeHTTP(w, r) }))
+	t.Cleanup(host.Close)
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.CORSAllowedOrigins = []string{host.URL}
+		o.PublicRateLimit = 0
+	})
+	apiURL = e.URL
+	k := newClinic(t, e)
+	// Three days ahead and on, hourly: the first is taken by another patient
+	// while the widget shows it.
+	start := time.Now().Add(72 * time.Hour).Truncate(24 * time.Hour).Add(17 * time.Hour)
+	var slots []uuid.UUID
+	for i := range 6 {
+		slots = append(slots, k.slot(t, slotOpts{start: start.Add(time.Duration(i) * time.Hour), typeID: k.instant}))
+	}
+	taken, mine := slots[0], slots[1]
+
+	// 1. The consultation type.
+	b.do(chromedp.Navigate(host.URL + "/?lang=en"))
+	b.wait("consultation types", q(`[data-consultation-type-id]`)+` !== null`)
+	b.shot("types")
+	b.js(q(`[data-consultation-type-id=`+jsString(k.instant.String())+`]`)+`.click()`, nil)
+
+	// 2. The next free times, in the clinic's zone, labelled with it.
+	b.wait("slots", q(`[data-slot-id]`)+` !== null`)
+	var zoneNote string
+	b.js(q(`.help`)+`.textContent`, &zoneNote)
+	if !strings.Contains(zoneNote, "America/Los_Angeles") {
+		t.Errorf("slot list: %q, want the clinic's time zone named", zoneNote)
+	}
+	var focused string
+	b.js(shadow+`.activeElement && `+shadow+`.activeElement.tagName`, &focused)
+	if focused != "H2" {
+		t.Errorf("after choosing a type, focus is on %q, want the step's heading", focused)
+	}
+	b.shot("slots")
+
+	// 3. Another patient books the first time meanwhile: the widget says so
+	// and offers the rest.
+	k.request(t, taken)
+	b.js(q(`[data-slot-id=`+jsString(taken.String())+`]`)+`.click()`, nil)
+	b.wait("the taken slot removed", q(`[data-slot-id=`+jsString(taken.String())+`]`)+` === null && `+q(`[role=alert]`)+`.textContent.includes("just taken")`)
+	b.shot("slot-taken")
+
+	// 4. Hold a free time: the details form, from the intake form's data.
+	b.js(q(`[data-slot-id=`+jsString(mine.String())+`]`)+`.click()`, nil)
+	b.wait("details form", q(`form`)+` !== null`)
+	if n, err := e.Store.LiveHolds(context.Background()); err != nil || n != 1 {
+		t.Errorf("live holds after choosing a time: %d, %v; want 1", n, err)
+	}
+	var names []string
+	b.js(`Array.from(`+shadow+`.querySelectorAll("input[name], textarea[name]"), el => el.name + (el.type === "checkbox" || el.type === "radio" ? "=" + el.value : ""))`, &names)
+	for _, want := range []string{"patient.first_name", "patient.date_of_birth", "intake.pain_severity=7", "intake.relieved_by=heat_or_ice",
+		"intake.relieved_by=massage", "intake.spasm_frequency=daily", "intake.recent_physical_activity=true", "intake.activity_details",
+		"intake.reason", "consent.privacy_policy_accepted=true"} {
+		if !contains(names, want) {
+			t.Errorf("form lacks an input %s (has %v)", want, names)
+		}
+	}
+	var hidden bool
+	b.js(q(`[data-field="intake.activity_details"]`)+`.hidden`, &hidden)
+	if !hidden {
+		t.Error("activity details shown before recent activity is answered yes")
+	}
+	b.shot("details")
+	passes := b.axe(string(axeJS), "details form")
+
+	// 5. Submit with errors: each message next to its field.
+	b.js(q(`button[type=submit]`)+`.click()`, nil)
+	b.wait("field errors", q(`#err-patient-first_name`)+`.textContent !== ""`)
+	for _, f := range []string{"patient-last_name", "patient-phone", "intake-pain_severity", "intake-reason", "consent-privacy_policy_accepted"} {
+		var msg string
+		b.js(q(`#err-`+f)+`.textContent`, &msg)
+		if msg == "" {
+			t.Errorf("no error message next to %s", f)
+		}
+	}
+	var invalid string
+	b.js(q(`[name="patient.first_name"]`)+`.getAttribute("aria-invalid")`, &invalid)
+	if invalid != "true" {
+		t.Errorf("first name aria-invalid = %q, want true", invalid)
+	}
+	b.shot("field-errors")
+	b.axe(string(axeJS), "field errors")
+
+	// 6. Fill it in and book; a double click books once.
+	for _, js := range []string{
+		fill("patient.first_name", "Ana"), fill("patient.last_name", "López"), fill("patient.date_of_birth", "1980-04-02"),
+		fill("patient.phone", "+1 424 555 0123"), fill("patient.email", "ana@example.com"),
+		check("intake.pain_severity", "7"), check("intake.relieved_by", "heat_or_ice"), check("intake.relieved_by", "massage"),
+		check("intake.spasm_frequency", "daily"), check("intake.recent_physical_activity", "true"),
+		fill("intake.activity_details", "moved house"), fill("intake.reason", "lower back spasms"),
+		check("consent.privacy_policy_accepted", "true"), check("consent.contact_by_email", "true"),
+	} {
+		b.js(js, nil)
+	}
+	b.js(q(`[data-field="intake.activity_details"]`)+`.hidden`, &hidden)
+	if hidden {
+		t.Error("activity details hidden after recent activity answered yes")
+	}
+	b.shot("filled")
+	b.js(`(() => { const s = `+q(`button[type=submit]`)+`; s.click(); s.click(); return true })()`, nil)
+	b.wait("confirmation", q(`.reference`)+` !== null`)
+	var reference string
+	b.js(q(`.reference`)+`.textContent`, &reference)
+	var changeNote string
+	b.js(q(`[data-changeable-until]`)+`.textContent`, &changeNote)
+	if !strings.Contains(changeNote, "until") {
+		t.Errorf("confirmation: %q, want until when online changes are possible", changeNote)
+	}
+	var manageHref string
+	b.js(q(`a[href*="/manage#"]`)+`.href`, &manageHref)
+	if !strings.HasPrefix(manageHref, e.URL+"/manage#reference="+reference+"&token=") {
+		t.Errorf("manage link %q", manageHref)
+	}
+	var calendar bool
+	b.js(`Array.from(`+shadow+`.querySelectorAll("button")).some(x => x.textContent.includes(".ics"))`, &calendar)
+	if !calendar {
+		t.Error("no add-to-calendar on the confirmation")
+	}
+	b.shot("booked")
+	b.axe(string(axeJS), "confirmation")
+	list, _, err := e.Store.ListBookings(context.Background(), storeFilterAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mineCount := 0
+	for _, it := range list {
+		if it.Booking.SlotID == mine {
+			mineCount++
+			if it.Booking.Reference != reference || it.Booking.Intake.ActivityDetails != "moved house" || it.Booking.Patient.Phone != "+14245550123" {
+				t.Errorf("booked %+v", it.Booking)
+			}
+		}
+	}
+	if mineCount != 1 {
+		t.Errorf("bookings in the chosen slot: %d, want 1 (a double click books once)", mineCount)
+	}
+	if n, _ := e.Store.LiveHolds(context.Background()); n != 0 {
+		t.Errorf("live holds after booking: %d, want 0 (the booking uses its hold)", n)
+	}
+
+	// 7. The manage page: reference and token from the fragment; reschedule,
+	// then cancel.
+	b.do(chromedp.Navigate(manageHref))
+	b.wait("manage page", q(`[data-status]`)+` !== null`)
+	var status string
+	b.js(q(`[data-status]`)+`.dataset.status`, &status)
+	if status != "confirmed" {
+		t.Errorf("manage page status %q, want confirmed", status)
+	}
+	b.shot("manage")
+	b.axe(string(axeJS), "manage page")
+	b.js(`Array.from(`+shadow+`.querySelectorAll("button")).find(x => x.textContent === "Move to another time").click()`, nil)
+	b.wait("reschedule slots", q(`[data-slot-id]`)+` !== null`)
+	target := slots[3]
+	b.shot("reschedule")
+	b.js(q(`[data-slot-id=`+jsString(target.String())+`]`)+`.click()`, nil)
+	b.wait("moved", q(`[data-start]`)+` !== null && `+shadow+`.textContent.includes("was moved")`)
+	if got := k.booked(t, target); got != 1 {
+		t.Errorf("after the reschedule, the new slot has %d booked, want 1", got)
+	}
+	if got := k.booked(t, mine); got != 0 {
+		t.Errorf("after the reschedule, the old slot has %d booked, want 0", got)
+	}
+	b.shot("rescheduled")
+	b.js(`Array.from(`+shadow+`.querySelectorAll("button")).find(x => x.textContent === "Cancel booking").click()`, nil)
+	b.wait("cancel confirmation", shadow+`.textContent.includes("Cancel this booking?")`)
+	b.js(`Array.from(`+shadow+`.querySelectorAll("button")).find(x => x.textContent === "Yes, cancel it").click()`, nil)
+	b.wait("cancelled", q(`[data-status]`)+` !== null && `+q(`[data-status]`)+`.dataset.status === "cancelled"`)
+	b.shot("cancelled")
+
+	// 8. Spanish, on a phone-sized screen.
+	b.do(chromedp.EmulateViewport(320, 800), chromedp.Navigate(host.URL+"/?lang=es"))
+	b.wait("tipos de consulta", q(`[data-consultation-type-id]`)+` !== null`)
+	var title string
+	b.js(q(`h2`)+`.textContent`, &title)
+	if title != "¿Qué tipo de consulta?" {
+		t.Errorf("Spanish heading %q", title)
+	}
+	b.js(q(`[data-consultation-type-id=`+jsString(k.instant.String())+`]`)+`.click()`, nil)
+	b.wait("horas", q(`[data-slot-id]`)+` !== null`)
+	var day string
+	b.js(q(`section h3`)+`.textContent`, &day)
+	if !strings.ContainsAny(day, "áé") && !containsAnyWord(day, "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo") {
+		t.Errorf("Spanish day heading %q, want a Spanish weekday", day)
+	}
+	b.js(q(`[data-slot-id]`)+`.click()`, nil)
+	b.wait("formulario", q(`form`)+` !== null`)
+	var label string
+	b.js(q(`[data-field="intake.pain_severity"] legend`)+`.textContent`, &label)
+	if !strings.Contains(label, "¿Qué intensidad tiene su dolor?") {
+		t.Errorf("Spanish intake label %q", label)
+	}
+	var overflow bool
+	b.js(`document.documentElement.scrollWidth > 320`, &overflow)
+	if overflow {
+		t.Error("at 320 px the page scrolls sideways")
+	}
+	b.shot("spanish-320px")
+	b.axe(string(axeJS), "Spanish form at 320 px")
+
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+	b.origins(host.URL, e.URL)
+	t.Logf("axe-core: no serious or critical violation on 5 pages (%d rules passed on the details form); screenshots in %s", passes, b.shots)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAnyWord(s string, words ...string) bool {
+	s = strings.ToLower(s)
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func storeFilterAll() store.BookingFilter { return store.BookingFilter{Limit: 200} }

@@ -1,0 +1,852 @@
+// Clinic booking widget: <clinic-booking> (book a consultation) and
+// <clinic-manage> (the patient's page: view, cancel, reschedule).
+//
+// Plain modern JavaScript with no build step and no dependency. It talks
+// only to the API of the origin this file was loaded from, renders into an
+// open shadow root (themable through CSS custom properties), never uses
+// inline scripts, inline style attributes or eval, so it runs under a strict
+// Content-Security-Policy. Every text exists in English and Spanish
+// (data-locale="es"); dates and times go through Intl in the clinic's zone.
+(() => {
+  "use strict";
+
+  const script = document.currentScript;
+  const API = script && script.src ? new URL(script.src).origin : location.origin;
+
+  // ------------------------------------------------------------------ texts
+
+  const TEXTS = {
+    en: {
+      title: "Book a consultation",
+      loading: "Loading…",
+      chooseType: "What kind of consultation?",
+      minutes: (n) => `${n} minutes`,
+      needsConfirmation: "The clinic confirms this request.",
+      chooseSlot: "Choose a time",
+      timesIn: (zone) => `Times are shown in the clinic's time zone (${zone}).`,
+      noSlots: "No free times right now. Please call the clinic.",
+      lateSlot: "Cannot be changed online",
+      lateWarning: (cutoff) => `This time starts within ${cutoff}: once booked, it cannot be changed or cancelled online.`,
+      changeType: "Change consultation type",
+      holding: "Holding this time…",
+      heldUntil: (time) => `We keep this time for you until ${time}.`,
+      slotGone: "Sorry, that time was just taken. Please choose another.",
+      holdExpired: "Your hold on that time ended. Please choose a time again.",
+      details: "Your details",
+      selected: "Selected time",
+      otherTime: "Choose another time",
+      firstName: "First name",
+      lastName: "Last name",
+      dob: "Date of birth",
+      phone: "Mobile phone",
+      phoneHelp: "With country code, for example +1 424 555 0123.",
+      email: "Email (optional)",
+      intake: "About your pain",
+      yes: "Yes",
+      no: "No",
+      required: "required",
+      consent: "Consent",
+      privacy: "I accept the clinic's privacy policy.",
+      sms: "Send me reminders by SMS.",
+      emailConsent: "Send me reminders by email.",
+      submit: "Book this time",
+      submitting: "Booking…",
+      fixErrors: (n) => (n === 1 ? "Please correct 1 field." : `Please correct ${n} fields.`),
+      offline: "We could not reach the clinic. Check your connection and try again; you will not be booked twice.",
+      tooMany: (s) => `Too many attempts. Please try again in ${s} seconds.`,
+      holdLimit: (s) => `You are already holding other times. Book one of them, or try again in ${s} seconds.`,
+      failed: "Something went wrong. Please try again, or call the clinic.",
+      booked: "Booked",
+      requested: "Request received",
+      pendingNote: "The clinic will confirm your request.",
+      confirmedNote: "Your consultation is confirmed.",
+      reference: "Your reference",
+      keepReference: "Keep this reference and the manage link: you need both to change your booking.",
+      changesUntil: (t) => `You can change or cancel online until ${t}.`,
+      noOnlineChanges: "This booking cannot be changed or cancelled online. Please call the clinic.",
+      addToCalendar: "Add to calendar (.ics)",
+      calendarMissing: "The calendar file is not available right now.",
+      manageLink: "Manage your booking",
+      with: "with",
+      at: "at",
+      // manage page
+      manageTitle: "Your booking",
+      missingLink: "This link is incomplete. Open the manage link from your confirmation again.",
+      notFound: "We could not find this booking. Check the link from your confirmation.",
+      status: "Status",
+      statuses: {
+        pending: "Requested (waiting for the clinic)", confirmed: "Confirmed", checked_in: "Checked in",
+        completed: "Completed", no_show: "Missed", declined: "Declined", cancelled: "Cancelled", expired: "Expired",
+      },
+      when: "When",
+      where: "Where",
+      withWhom: "With",
+      what: "Consultation",
+      cancel: "Cancel booking",
+      cancelConfirm: "Cancel this booking?",
+      cancelYes: "Yes, cancel it",
+      cancelNo: "No, keep it",
+      cancelled: "Your booking is cancelled.",
+      reschedule: "Move to another time",
+      rescheduleTitle: "Choose a new time",
+      rescheduled: "Your booking was moved.",
+      back: "Back",
+      windowClosed: "Online changes are closed for this booking. Please call the clinic.",
+    },
+    es: {
+      title: "Reservar una consulta",
+      loading: "Cargando…",
+      chooseType: "¿Qué tipo de consulta?",
+      minutes: (n) => `${n} minutos`,
+      needsConfirmation: "La clínica confirma esta solicitud.",
+      chooseSlot: "Elija una hora",
+      timesIn: (zone) => `Las horas se muestran en la zona horaria de la clínica (${zone}).`,
+      noSlots: "No hay horas libres ahora. Llame a la clínica, por favor.",
+      lateSlot: "No se puede cambiar en línea",
+      lateWarning: (cutoff) => `Esta hora empieza en menos de ${cutoff}: una vez reservada, no se podrá cambiar ni cancelar en línea.`,
+      changeType: "Cambiar el tipo de consulta",
+      holding: "Reservando esta hora…",
+      heldUntil: (time) => `Le guardamos esta hora hasta las ${time}.`,
+      slotGone: "Lo sentimos, esa hora se acaba de ocupar. Elija otra, por favor.",
+      holdExpired: "Terminó el tiempo para esa hora. Elija una hora de nuevo, por favor.",
+      details: "Sus datos",
+      selected: "Hora elegida",
+      otherTime: "Elegir otra hora",
+      firstName: "Nombre",
+      lastName: "Apellidos",
+      dob: "Fecha de nacimiento",
+      phone: "Teléfono móvil",
+      phoneHelp: "Con prefijo del país, por ejemplo +34 612 345 678.",
+      email: "Correo electrónico (opcional)",
+      intake: "Sobre su dolor",
+      yes: "Sí",
+      no: "No",
+      required: "obligatorio",
+      consent: "Consentimiento",
+      privacy: "Acepto la política de privacidad de la clínica.",
+      sms: "Enviarme recordatorios por SMS.",
+      emailConsent: "Enviarme recordatorios por correo electrónico.",
+      submit: "Reservar esta hora",
+      submitting: "Reservando…",
+      fixErrors: (n) => (n === 1 ? "Corrija 1 campo, por favor." : `Corrija ${n} campos, por favor.`),
+      offline: "No pudimos contactar con la clínica. Compruebe su conexión e inténtelo de nuevo; no se reservará dos veces.",
+      tooMany: (s) => `Demasiados intentos. Inténtelo de nuevo en ${s} segundos.`,
+      holdLimit: (s) => `Ya tiene otras horas guardadas. Reserve una de ellas o inténtelo de nuevo en ${s} segundos.`,
+      failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
+      booked: "Reservada",
+      requested: "Solicitud recibida",
+      pendingNote: "La clínica confirmará su solicitud.",
+      confirmedNote: "Su consulta está confirmada.",
+      reference: "Su referencia",
+      keepReference: "Guarde esta referencia y el enlace de gestión: necesitará ambos para cambiar su reserva.",
+      changesUntil: (t) => `Puede cambiar o cancelar en línea hasta el ${t}.`,
+      noOnlineChanges: "Esta reserva no se puede cambiar ni cancelar en línea. Llame a la clínica, por favor.",
+      addToCalendar: "Añadir al calendario (.ics)",
+      calendarMissing: "El archivo de calendario no está disponible ahora.",
+      manageLink: "Gestionar su reserva",
+      with: "con",
+      at: "en",
+      manageTitle: "Su reserva",
+      missingLink: "Este enlace está incompleto. Abra de nuevo el enlace de gestión de su confirmación.",
+      notFound: "No encontramos esta reserva. Compruebe el enlace de su confirmación.",
+      status: "Estado",
+      statuses: {
+        pending: "Solicitada (pendiente de la clínica)", confirmed: "Confirmada", checked_in: "Registrada",
+        completed: "Realizada", no_show: "No asistió", declined: "Rechazada", cancelled: "Cancelada", expired: "Caducada",
+      },
+      when: "Cuándo",
+      where: "Dónde",
+      withWhom: "Con",
+      what: "Consulta",
+      cancel: "Cancelar la reserva",
+      cancelConfirm: "¿Cancelar esta reserva?",
+      cancelYes: "Sí, cancelarla",
+      cancelNo: "No, mantenerla",
+      cancelled: "Su reserva está cancelada.",
+      reschedule: "Cambiar a otra hora",
+      rescheduleTitle: "Elija una nueva hora",
+      rescheduled: "Su reserva se ha cambiado.",
+      back: "Volver",
+      windowClosed: "Los cambios en línea están cerrados para esta reserva. Llame a la clínica, por favor.",
+    },
+  };
+
+  const PATIENT_FIELDS = [
+    ["patient.first_name", "firstName", "text", "given-name", true],
+    ["patient.last_name", "lastName", "text", "family-name", true],
+    ["patient.date_of_birth", "dob", "date", "bday", true],
+    ["patient.phone", "phone", "tel", "tel", true],
+    ["patient.email", "email", "email", "email", false],
+  ];
+
+  // ------------------------------------------------------------------ styles
+
+  const CSS = `
+:host { display: block; font-family: var(--clinic-font, system-ui, sans-serif); color: var(--clinic-fg, #1a1a1a);
+  background: var(--clinic-bg, #ffffff); max-width: 40rem; line-height: 1.5; }
+* { box-sizing: border-box; }
+.box { padding: var(--clinic-padding, 1rem); border: 1px solid var(--clinic-border, #8a8a8a); border-radius: var(--clinic-radius, 8px); }
+h2 { font-size: 1.35rem; margin: 0 0 .75rem; }
+h3 { font-size: 1.1rem; margin: 1rem 0 .5rem; }
+h2:focus { outline: 2px solid var(--clinic-accent, #0b5cad); outline-offset: 2px; }
+p { margin: .4rem 0; }
+button, .button { font: inherit; cursor: pointer; border-radius: var(--clinic-radius, 8px); padding: .6rem 1rem;
+  border: 2px solid var(--clinic-accent, #0b5cad); background: var(--clinic-accent, #0b5cad); color: var(--clinic-accent-fg, #ffffff);
+  min-height: 44px; text-decoration: none; display: inline-block; }
+button.secondary, .button.secondary { background: transparent; color: var(--clinic-accent, #0b5cad); }
+button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible, a:focus-visible {
+  outline: 3px solid var(--clinic-focus, #f5a000); outline-offset: 2px; }
+button[disabled] { opacity: .6; cursor: progress; }
+.types, .slots { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0; padding: 0; list-style: none; }
+.types button { text-align: left; width: 100%; }
+.types li { width: 100%; }
+.slots button { min-width: 6.5rem; }
+.late { display: block; font-size: .8rem; }
+.day { margin-bottom: .75rem; }
+label { display: block; font-weight: 600; margin-top: .75rem; }
+fieldset { border: 1px solid var(--clinic-border, #8a8a8a); border-radius: var(--clinic-radius, 8px); margin: .75rem 0; padding: .5rem .75rem; }
+legend { font-weight: 600; padding: 0 .25rem; }
+fieldset label, label.check { font-weight: normal; display: flex; gap: .5rem; align-items: center; margin: .25rem 0; }
+.scale { display: flex; flex-wrap: wrap; gap: .25rem .75rem; }
+input[type=text], input[type=tel], input[type=email], input[type=date], textarea { font: inherit; width: 100%;
+  padding: .5rem; border: 1px solid var(--clinic-border, #8a8a8a); border-radius: 4px; background: #fff; color: #1a1a1a; }
+input[type=radio], input[type=checkbox] { width: 1.25rem; height: 1.25rem; flex: none; }
+textarea { min-height: 5rem; }
+.help { font-size: .9rem; color: var(--clinic-muted, #4a4a4a); margin: .1rem 0; }
+.error { color: var(--clinic-error, #b00020); font-weight: 600; margin: .25rem 0; }
+.error:empty { display: none; }
+[aria-invalid=true] { border-color: var(--clinic-error, #b00020); border-width: 2px; }
+.notice { padding: .5rem .75rem; border-left: 4px solid var(--clinic-accent, #0b5cad); background: var(--clinic-notice-bg, #eef4fb); }
+.notice:empty { display: none; }
+.warn { border-left-color: var(--clinic-error, #b00020); }
+.reference { font-size: 1.6rem; font-weight: 700; letter-spacing: .08em; font-family: ui-monospace, monospace; }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: 1rem; }
+dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); border: 0; }
+@media (max-width: 400px) { .slots button { flex: 1 1 45%; } .actions > * { width: 100%; } }
+`;
+
+  let sheet = null;
+  function styles() {
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+    }
+    return [sheet];
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  // h builds an element: h("p", {class: "x"}, "text", child...). Attributes
+  // go through setAttribute (never "style", never event attributes).
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === false || v === null || v === undefined) continue;
+      if (k === "on") {
+        for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      } else if (k === "dataset") {
+        Object.assign(el.dataset, v);
+      } else if (k in el && typeof v !== "string") {
+        el[k] = v;
+      } else {
+        el.setAttribute(k, v === true ? "" : v);
+      }
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  function pickLocale(el) {
+    const want = (el.getAttribute("data-locale") || el.getAttribute("lang") || document.documentElement.lang || navigator.language || "en").toLowerCase();
+    return want.startsWith("es") ? "es" : "en";
+  }
+
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+
+  // ApiError is a failed API call: status 0 is a network failure.
+  class ApiError extends Error {
+    constructor(status, problem, retryAfter) {
+      super((problem && problem.detail) || "request failed");
+      this.status = status;
+      this.code = (problem && problem.code) || "";
+      this.fields = (problem && problem.errors) || [];
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  async function api(method, path, { body, headers, raw } = {}) {
+    const init = { method, headers: Object.assign({ Accept: "application/json" }, headers || {}), mode: "cors", credentials: "omit" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(API + path, init);
+    } catch (e) {
+      throw new ApiError(0, null, 0);
+    }
+    if (res.ok) {
+      if (raw) return res;
+      return res.status === 204 ? null : res.json().catch(() => null);
+    }
+    let problem = null;
+    try {
+      problem = await res.json();
+    } catch (e) {
+      problem = null;
+    }
+    throw new ApiError(res.status, problem, parseInt(res.headers.get("Retry-After") || "0", 10) || 0);
+  }
+
+  function fmt(locale, zone, opts) {
+    return new Intl.DateTimeFormat(locale === "es" ? "es-ES" : "en-US", Object.assign({ timeZone: zone }, opts));
+  }
+  const dayFmt = (l, z) => fmt(l, z, { weekday: "long", day: "numeric", month: "long" });
+  const timeFmt = (l, z) => fmt(l, z, { hour: "numeric", minute: "2-digit" });
+  const fullFmt = (l, z) => fmt(l, z, { weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" });
+
+  function durationText(locale, seconds) {
+    const hours = Math.round(seconds / 3600);
+    try {
+      return new Intl.NumberFormat(locale === "es" ? "es-ES" : "en-US", { style: "unit", unit: "hour", unitDisplay: "long" }).format(hours);
+    } catch (e) {
+      return `${hours} h`;
+    }
+  }
+
+  // fieldKey maps an error's field ("intake.relieved_by[1]") to its input name.
+  const fieldKey = (f) => f.replace(/\[\d+\]$/, "");
+  const errId = (name) => "err-" + name.replace(/[^a-z0-9_-]/gi, "-");
+
+  // A base element with the shadow root, the texts, a live region and a
+  // helper that moves focus to each new step's heading.
+  class Base extends HTMLElement {
+    connectedCallback() {
+      if (this.root) return;
+      this.locale = pickLocale(this);
+      this.t = TEXTS[this.locale];
+      this.root = this.attachShadow({ mode: "open" });
+      this.root.adoptedStyleSheets = styles();
+      this.live = h("div", { class: "sr-only", role: "status", "aria-live": "polite" });
+      this.view = h("div", { class: "box", lang: this.locale });
+      this.root.append(this.live, this.view);
+      // Focus moves to each new step's heading once the visitor works with
+      // the widget, not when the host page loads it.
+      this.autoFocus = false;
+      const engaged = () => { this.autoFocus = true; };
+      this.view.addEventListener("click", engaged, true);
+      this.view.addEventListener("keydown", engaged, true);
+      this.start();
+    }
+
+    announce(text) {
+      this.live.textContent = "";
+      // A fresh text node is read even when the text repeats.
+      setTimeout(() => { this.live.textContent = text; }, 50);
+    }
+
+    // show replaces the view with a step: heading first, focused.
+    show(title, ...content) {
+      const heading = h("h2", { tabindex: "-1" }, title);
+      this.view.replaceChildren(heading, ...content);
+      if (this.autoFocus) heading.focus();
+      this.dispatchEvent(new CustomEvent("clinic-step", { detail: { step: this.step }, bubbles: true, composed: true }));
+    }
+
+    message(e) {
+      const t = this.t;
+      if (!(e instanceof ApiError)) return t.failed;
+      if (e.status === 0) return t.offline;
+      if (e.code === "hold_limit") return t.holdLimit(e.retryAfter || 60);
+      if (e.status === 429) return t.tooMany(e.retryAfter || 60);
+      return t.failed;
+    }
+
+    slotButtons(slots, onPick, lateCutoff) {
+      const t = this.t;
+      const out = [];
+      const byDay = new Map();
+      for (const s of slots) {
+        const key = dayFmt(this.locale, s.timezone).format(new Date(s.start_at)) + "|" + s.timezone;
+        if (!byDay.has(key)) byDay.set(key, []);
+        byDay.get(key).push(s);
+      }
+      const zones = new Set(slots.map((s) => s.timezone));
+      out.push(h("p", { class: "help" }, t.timesIn([...zones].join(", "))));
+      for (const [key, list] of byDay) {
+        const label = key.split("|")[0];
+        const headingId = "day-" + out.length;
+        out.push(h("section", { class: "day", "aria-labelledby": headingId },
+          h("h3", { id: headingId }, label),
+          h("ul", { class: "slots" }, list.map((s) => {
+            const start = new Date(s.start_at);
+            const late = lateCutoff !== undefined && start.getTime() - Date.now() < lateCutoff * 1000;
+            return h("li", {}, h("button", {
+              type: "button", class: "secondary", dataset: { slotId: s.id },
+              "aria-label": `${label}, ${timeFmt(this.locale, s.timezone).format(start)}${late ? ", " + t.lateSlot : ""}`,
+              on: { click: (ev) => onPick(s, ev.currentTarget) },
+            }, timeFmt(this.locale, s.timezone).format(start), late ? h("span", { class: "late" }, t.lateSlot) : null));
+          }))));
+      }
+      return out;
+    }
+  }
+
+  // ------------------------------------------------------------------ <clinic-booking>
+
+  class ClinicBooking extends Base {
+    async start() {
+      this.step = "loading";
+      this.gone = new Set(); // slots lost to others, never offered again
+      this.show(this.t.title, h("p", {}, this.t.loading));
+      try {
+        const [types, providers, locations, policy, form] = await Promise.all([
+          api("GET", "/v1/consultation-types"),
+          api("GET", "/v1/providers"),
+          api("GET", "/v1/locations"),
+          api("GET", "/v1/booking-policy"),
+          api("GET", "/v1/intake-form?locale=" + this.locale),
+        ]);
+        this.types = types.items;
+        this.providers = new Map(providers.items.map((p) => [p.id, p]));
+        this.locations = new Map(locations.items.map((l) => [l.id, l]));
+        this.policy = policy;
+        this.form = form.questions;
+      } catch (e) {
+        this.show(this.t.title, this.errorBox(this.message(e), () => this.start()));
+        return;
+      }
+      const wanted = this.getAttribute("data-consultation-type");
+      const type = this.types.find((c) => c.id === wanted);
+      if (type) this.pickType(type, false);
+      else this.chooseType();
+    }
+
+    errorBox(text, retry) {
+      return h("div", {},
+        h("p", { class: "notice warn", role: "alert" }, text),
+        retry ? h("div", { class: "actions" }, h("button", { type: "button", on: { click: retry } }, this.locale === "es" ? "Reintentar" : "Try again")) : null);
+    }
+
+    chooseType() {
+      this.step = "type";
+      const t = this.t;
+      this.show(t.chooseType, h("ul", { class: "types" }, this.types.map((c) => h("li", {},
+        h("button", { type: "button", class: "secondary", dataset: { consultationTypeId: c.id }, on: { click: () => this.pickType(c, true) } },
+          h("strong", {}, c.name), " · ", t.minutes(c.duration_minutes),
+          c.description ? h("span", { class: "late" }, c.description) : null)))));
+    }
+
+    async pickType(type, canChange) {
+      this.type = type;
+      this.canChangeType = canChange || this.types.length > 1;
+      await this.chooseSlot();
+    }
+
+    async chooseSlot(notice) {
+      this.step = "slots";
+      const t = this.t;
+      this.show(t.chooseSlot, h("p", {}, t.loading));
+      let slots;
+      try {
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${encodeURIComponent(this.type.id)}&limit=50`);
+        slots = r.slots.filter((s) => !this.gone.has(s.id));
+      } catch (e) {
+        this.show(t.chooseSlot, this.errorBox(this.message(e), () => this.chooseSlot()));
+        return;
+      }
+      const noticeBox = h("p", { class: "notice warn", role: "alert" }, notice || "");
+      const body = slots.length ? this.slotButtons(slots, (s, btn) => this.hold(s, btn, noticeBox), this.policy.patient_change_cutoff) : [h("p", {}, t.noSlots)];
+      this.show(`${t.chooseSlot}: ${this.type.name}`, noticeBox, ...body,
+        this.canChangeType ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.chooseType() } }, t.changeType)) : null);
+      if (notice) this.announce(notice);
+    }
+
+    async hold(slot, button, noticeBox) {
+      const t = this.t;
+      if (this.busy) return;
+      this.busy = true;
+      button.disabled = true;
+      this.announce(t.holding);
+      try {
+        this.held = await api("POST", "/v1/slot-holds", { body: { slot_id: slot.id } });
+        this.chosen = slot;
+        this.key = newKey(); // one Idempotency-Key per held slot: retries reuse it
+        this.details();
+      } catch (e) {
+        button.disabled = false;
+        if (e.status === 409) {
+          this.gone.add(slot.id);
+          button.closest("li").remove();
+          noticeBox.textContent = t.slotGone;
+          this.announce(t.slotGone);
+        } else {
+          noticeBox.textContent = this.message(e);
+          this.announce(noticeBox.textContent);
+        }
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    async release() {
+      const held = this.held;
+      this.held = null;
+      if (!held) return;
+      try {
+        await api("DELETE", "/v1/slot-holds/" + held.id, { headers: { "X-Hold-Token": held.hold_token } });
+      } catch (e) {
+        // It expires by itself.
+      }
+    }
+
+    slotSummary(slot, typeName) {
+      const p = this.providers.get(slot.provider_id);
+      const l = this.locations.get(slot.location_id);
+      return [fullFmt(this.locale, slot.timezone).format(new Date(slot.start_at)) + ` (${slot.timezone})`,
+        typeName, p ? `${this.t.with} ${p.name}` : null, l ? `${this.t.at} ${l.name}` : null].filter(Boolean).join(" · ");
+    }
+
+    input(name, label, type, opts = {}) {
+      const id = "f-" + name.replace(/\W/g, "-");
+      const described = [opts.help ? id + "-help" : null, errId(name)].filter(Boolean).join(" ");
+      const attrs = { id, name, type, "aria-describedby": described, autocomplete: opts.autocomplete || "off" };
+      if (opts.required) { attrs.required = true; attrs["aria-required"] = "true"; }
+      if (opts.maxLength) attrs.maxlength = String(opts.maxLength);
+      const control = type === "textarea" ? h("textarea", Object.assign({}, attrs, { type: null })) : h("input", attrs);
+      return h("div", { class: "field", dataset: { field: name } },
+        h("label", { for: id }, label, opts.required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, opts.required ? " *" : ""),
+        opts.help ? h("p", { class: "help", id: id + "-help" }, opts.help) : null,
+        control,
+        h("p", { class: "error", id: errId(name) }));
+    }
+
+    group(name, legend, help, options, type, required) {
+      const id = "f-" + name.replace(/\W/g, "-");
+      return h("fieldset", { class: "field", dataset: { field: name }, "aria-describedby": [help ? id + "-help" : null, errId(name)].filter(Boolean).join(" ") },
+        h("legend", {}, legend, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : ""),
+        help ? h("p", { class: "help", id: id + "-help" }, help) : null,
+        h("div", { class: type === "radio" && options.length > 6 ? "scale" : "" }, options.map((o, i) =>
+          h("label", { class: "check", for: `${id}-${i}` }, h("input", { type, name, value: o.value, id: `${id}-${i}` }), o.label))),
+        h("p", { class: "error", id: errId(name) }));
+    }
+
+    question(q) {
+      const t = this.t;
+      switch (q.type) {
+        case "scale": {
+          const opts = [];
+          for (let n = q.min; n <= q.max; n++) opts.push({ value: String(n), label: String(n) });
+          return this.group(q.field, q.label, q.help, opts, "radio", q.required);
+        }
+        case "single_choice": return this.group(q.field, q.label, q.help, q.options, "radio", q.required);
+        case "multi_choice": return this.group(q.field, q.label, q.help, q.options, "checkbox", q.required);
+        case "boolean": return this.group(q.field, q.label, q.help, [{ value: "true", label: t.yes }, { value: "false", label: t.no }], "radio", q.required);
+        case "date": return this.input(q.field, q.label, "date", { help: q.help, required: q.required });
+        default: return this.input(q.field, q.label, "textarea", { help: q.help, required: q.required, maxLength: q.max_length });
+      }
+    }
+
+    details() {
+      this.step = "details";
+      const t = this.t;
+      const slot = this.chosen;
+      const expires = timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at));
+      const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
+      this.errorSummary = h("div", { class: "notice warn", role: "alert" });
+      const intake = this.form.map((q) => this.question(q));
+      const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
+        h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
+        h("p", { class: "help" }, t.heldUntil(expires)),
+        late ? h("p", { class: "notice warn" }, t.lateWarning(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
+        this.errorSummary,
+        h("fieldset", {}, h("legend", {}, t.details),
+          PATIENT_FIELDS.map(([name, key, type, ac, req]) => this.input(name, t[key], type, { autocomplete: ac, required: req, help: key === "phone" ? t.phoneHelp : "" }))),
+        h("fieldset", {}, h("legend", {}, t.intake), intake),
+        h("fieldset", {}, h("legend", {}, t.consent),
+          this.check("consent.privacy_policy_accepted", t.privacy, true),
+          this.check("consent.contact_by_sms", t.sms, false),
+          this.check("consent.contact_by_email", t.emailConsent, false)),
+        h("div", { class: "actions" },
+          h("button", { type: "submit" }, t.submit),
+          h("button", { type: "button", class: "secondary", on: { click: () => { this.release(); this.chooseSlot(); } } }, t.otherTime)));
+      // Conditional questions: shown only after the answer they depend on.
+      for (const q of this.form.filter((q) => q.show_when)) {
+        const wrap = formEl.querySelector(`[data-field="${q.field}"]`);
+        const sync = () => {
+          const on = formEl.querySelector(`input[name="${q.show_when.field}"]:checked`);
+          wrap.hidden = !(on && on.value === String(q.show_when.equals));
+        };
+        formEl.querySelectorAll(`input[name="${q.show_when.field}"]`).forEach((el) => el.addEventListener("change", sync));
+        sync();
+      }
+      this.formEl = formEl;
+      this.show(t.details, formEl);
+    }
+
+    check(name, label, required) {
+      const id = "f-" + name.replace(/\W/g, "-");
+      return h("div", { class: "field", dataset: { field: name } },
+        h("label", { class: "check", for: id }, h("input", { type: "checkbox", id, name, value: "true", "aria-describedby": errId(name), "aria-required": required ? "true" : false }),
+          label, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : ""),
+        h("p", { class: "error", id: errId(name) }));
+    }
+
+    // body turns the form into the booking request: typed values, optional
+    // answers left out when empty, hidden questions never sent.
+    body(formEl) {
+      const data = new FormData(formEl);
+      const out = { slot_id: this.chosen.id, hold_token: this.held.hold_token, patient: {}, intake: {}, consent: {} };
+      const put = (path, v) => {
+        const [group, key] = path.split(".");
+        out[group][key] = v;
+      };
+      for (const [name] of PATIENT_FIELDS) {
+        const v = String(data.get(name) || "").trim();
+        if (v !== "" || name !== "patient.email") put(name, v);
+      }
+      for (const q of this.form) {
+        const wrap = formEl.querySelector(`[data-field="${q.field}"]`);
+        if (wrap && wrap.hidden) continue;
+        if (q.type === "multi_choice") { put(q.field, data.getAll(q.field)); continue; }
+        const v = data.get(q.field);
+        if (v === null || v === "") continue;
+        if (q.type === "scale") put(q.field, Number(v));
+        else if (q.type === "boolean") put(q.field, v === "true");
+        else put(q.field, String(v));
+      }
+      for (const name of ["consent.privacy_policy_accepted", "consent.contact_by_sms", "consent.contact_by_email"]) {
+        put(name, data.get(name) === "true");
+      }
+      return out;
+    }
+
+    clearErrors(formEl) {
+      formEl.querySelectorAll(".error").forEach((el) => { el.textContent = ""; });
+      formEl.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+      this.errorSummary.textContent = "";
+    }
+
+    async submit(formEl) {
+      const t = this.t;
+      if (this.busy) return; // a double click books once
+      this.busy = true;
+      const button = formEl.querySelector("button[type=submit]");
+      button.disabled = true;
+      button.textContent = t.submitting;
+      this.clearErrors(formEl);
+      try {
+        const created = await api("POST", "/v1/booking-requests", { body: this.body(formEl), headers: { "Idempotency-Key": this.key } });
+        this.held = null;
+        this.done(created);
+      } catch (e) {
+        button.disabled = false;
+        button.textContent = t.submit;
+        if (e.status === 422 && e.fields.length) {
+          this.showFieldErrors(formEl, e.fields);
+        } else if (e.status === 409 || e.status === 404) {
+          // The slot or the hold is gone: back to the times, without it.
+          this.gone.add(this.chosen.id);
+          this.held = null;
+          this.chooseSlot(e.code === "hold_expired" ? t.holdExpired : t.slotGone);
+        } else {
+          this.errorSummary.textContent = this.message(e);
+          this.announce(this.errorSummary.textContent);
+        }
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    showFieldErrors(formEl, fields) {
+      let first = null;
+      const general = [];
+      for (const f of fields) {
+        const name = fieldKey(f.field);
+        const box = formEl.querySelector(`[data-field="${name}"]`);
+        const err = box && box.querySelector(".error");
+        if (!err) { general.push(`${f.field}: ${f.message}`); continue; }
+        err.textContent = err.textContent ? err.textContent + "; " + f.message : f.message;
+        box.querySelectorAll("input, textarea").forEach((el) => el.setAttribute("aria-invalid", "true"));
+        if (!first) first = box.querySelector("input, textarea");
+      }
+      this.errorSummary.textContent = [this.t.fixErrors(fields.length), ...general].join(" ");
+      if (first) first.focus();
+    }
+
+    done(b) {
+      this.step = "done";
+      const t = this.t;
+      const zone = b.timezone || this.chosen.timezone;
+      const manage = `${API}/manage#reference=${encodeURIComponent(b.reference)}&token=${encodeURIComponent(b.manage_token)}`;
+      const until = b.changeable_until ? fullFmt(this.locale, zone).format(new Date(b.changeable_until)) : null;
+      const calNote = h("p", { class: "help", role: "status" });
+      this.show(b.status === "pending" ? t.requested : t.booked,
+        h("p", {}, b.status === "pending" ? t.pendingNote : t.confirmedNote),
+        h("p", {}, t.reference + ":"),
+        h("p", { class: "reference", "data-reference": b.reference }, b.reference),
+        h("p", {}, t.keepReference),
+        h("dl", {},
+          h("dt", {}, t.when), h("dd", {}, fullFmt(this.locale, zone).format(new Date(b.slot.start_at)) + ` (${zone})`),
+          h("dt", {}, t.what), h("dd", {}, b.consultation_type_name),
+          h("dt", {}, t.withWhom), h("dd", {}, b.provider_name),
+          h("dt", {}, t.where), h("dd", {}, [b.location_name, b.location_address].filter(Boolean).join(", "))),
+        h("p", { class: "notice" + (until ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, until ? t.changesUntil(until) : t.noOnlineChanges),
+        h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary", on: { click: () => downloadCalendar(b.reference, b.manage_token, calNote, t) } }, t.addToCalendar),
+          h("a", { class: "button", href: manage, target: "_blank", rel: "noopener" }, t.manageLink)),
+        calNote);
+      this.dispatchEvent(new CustomEvent("clinic-booked", { detail: { reference: b.reference }, bubbles: true, composed: true }));
+    }
+
+    disconnectedCallback() {
+      this.release();
+    }
+  }
+
+  // downloadCalendar fetches the booking's .ics with its token (a header, so
+  // not a plain link) and hands it to the browser as a download.
+  async function downloadCalendar(reference, token, note, t) {
+    note.textContent = "";
+    try {
+      const res = await api("GET", `/v1/booking-requests/${encodeURIComponent(reference)}/calendar.ics`, { headers: { "X-Booking-Token": token, Accept: "text/calendar" }, raw: true });
+      const url = URL.createObjectURL(await res.blob());
+      const a = h("a", { href: url, download: `appointment-${reference}.ics` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      note.textContent = e instanceof ApiError && e.status === 0 ? t.offline : t.calendarMissing;
+    }
+  }
+
+  // ------------------------------------------------------------------ <clinic-manage>
+
+  class ClinicManage extends Base {
+    start() {
+      const params = new URLSearchParams((location.hash || "").replace(/^#/, ""));
+      this.reference = params.get("reference") || "";
+      this.token = params.get("token") || "";
+      if (!this.reference || !this.token) {
+        this.step = "error";
+        this.show(this.t.manageTitle, h("p", { class: "notice warn", role: "alert" }, this.t.missingLink));
+        return;
+      }
+      this.load();
+    }
+
+    headers() { return { "X-Booking-Token": this.token }; }
+
+    async load(notice) {
+      this.step = "loading";
+      const t = this.t;
+      try {
+        const [b, providers, locations] = await Promise.all([
+          api("GET", "/v1/booking-requests/" + encodeURIComponent(this.reference), { headers: this.headers() }),
+          this.providers ? null : api("GET", "/v1/providers"),
+          this.locations ? null : api("GET", "/v1/locations"),
+        ]);
+        if (providers) this.providers = new Map(providers.items.map((p) => [p.id, p]));
+        if (locations) this.locations = new Map(locations.items.map((l) => [l.id, l]));
+        this.booking = b;
+        this.view_(notice);
+      } catch (e) {
+        this.step = "error";
+        this.show(t.manageTitle, h("p", { class: "notice warn", role: "alert" }, e.status === 404 ? t.notFound : this.message(e)));
+      }
+    }
+
+    view_(notice) {
+      this.step = "booking";
+      const t = this.t;
+      const b = this.booking;
+      const zone = b.timezone;
+      const open = !!b.changeable_until && (b.status === "pending" || b.status === "confirmed");
+      const until = b.changeable_until ? fullFmt(this.locale, zone).format(new Date(b.changeable_until)) : null;
+      const calNote = h("p", { class: "help", role: "status" });
+      this.show(t.manageTitle,
+        notice ? h("p", { class: "notice", role: "status" }, notice) : null,
+        h("p", {}, t.reference + ": ", h("span", { class: "reference", "data-reference": b.reference }, b.reference)),
+        h("dl", {},
+          h("dt", {}, t.status), h("dd", { "data-status": b.status }, t.statuses[b.status] || b.status),
+          h("dt", {}, t.when), h("dd", { "data-start": b.slot.start_at }, fullFmt(this.locale, zone).format(new Date(b.slot.start_at)) + ` (${zone})`),
+          h("dt", {}, t.what), h("dd", {}, b.consultation_type_name),
+          h("dt", {}, t.withWhom), h("dd", {}, b.provider_name),
+          h("dt", {}, t.where), h("dd", {}, [b.location_name, b.location_address].filter(Boolean).join(", "))),
+        (b.status === "pending" || b.status === "confirmed")
+          ? h("p", { class: "notice" + (open ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, open ? t.changesUntil(until) : t.noOnlineChanges)
+          : null,
+        h("div", { class: "actions" },
+          open ? h("button", { type: "button", on: { click: () => this.reschedule() } }, t.reschedule) : null,
+          open ? h("button", { type: "button", class: "secondary", on: { click: () => this.confirmCancel() } }, t.cancel) : null,
+          h("button", { type: "button", class: "secondary", on: { click: () => downloadCalendar(b.reference, this.token, calNote, t) } }, t.addToCalendar)),
+        calNote);
+      if (notice) this.announce(notice);
+    }
+
+    confirmCancel() {
+      this.step = "cancel";
+      const t = this.t;
+      const err = h("p", { class: "notice warn", role: "alert" });
+      this.show(t.cancelConfirm,
+        h("p", {}, this.booking.reference),
+        err,
+        h("div", { class: "actions" },
+          h("button", { type: "button", on: { click: (ev) => this.act(ev.currentTarget, "cancel", {}, t.cancelled, err) } }, t.cancelYes),
+          h("button", { type: "button", class: "secondary", on: { click: () => this.view_() } }, t.cancelNo)));
+    }
+
+    async act(button, action, body, done, err) {
+      if (this.busy) return;
+      this.busy = true;
+      button.disabled = true;
+      try {
+        this.booking = await api("POST", `/v1/booking-requests/${encodeURIComponent(this.reference)}/${action}`, { body, headers: this.headers() });
+        this.view_(done);
+      } catch (e) {
+        button.disabled = false;
+        if (e.code === "change_window_closed") err.textContent = this.t.windowClosed;
+        else if (e.code === "slot_unavailable") {
+          err.textContent = this.t.slotGone;
+          const li = button.closest("li");
+          if (li) li.remove();
+        } else err.textContent = this.message(e);
+        this.announce(err.textContent);
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    async reschedule() {
+      this.step = "reschedule";
+      const t = this.t;
+      const b = this.booking;
+      this.show(t.rescheduleTitle, h("p", {}, t.loading));
+      let slots;
+      try {
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${b.slot.consultation_type_id}&provider_id=${b.slot.provider_id}&limit=50`);
+        slots = r.slots.filter((s) => s.id !== b.slot.id);
+      } catch (e) {
+        this.show(t.rescheduleTitle, h("p", { class: "notice warn", role: "alert" }, this.message(e)));
+        return;
+      }
+      const err = h("p", { class: "notice warn", role: "alert" });
+      this.show(t.rescheduleTitle, err,
+        ...(slots.length ? this.slotButtons(slots, (s, btn) => this.act(btn, "reschedule", { slot_id: s.id }, t.rescheduled, err)) : [h("p", {}, t.noSlots)]),
+        h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.view_() } }, t.back)));
+    }
+  }
+
+  if (!customElements.get("clinic-booking")) customElements.define("clinic-booking", ClinicBooking);
+  if (!customElements.get("clinic-manage")) customElements.define("clinic-manage", ClinicManage);
+})();
