@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -79,6 +80,7 @@ type browser struct {
 	errors   []string
 	requests []string
 	n        int
+	paused   chan *fetch.EventRequestPaused // requests stopped by the Fetch domain
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -106,7 +108,7 @@ func newBrowser(t *testing.T) *browser {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{t: t, ctx: ctx, shots: shots}
+	b := &browser{t: t, ctx: ctx, shots: shots, paused: make(chan *fetch.EventRequestPaused, 16)}
 	// Open the tab first, so that the listener misses nothing of the pages.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -156,6 +158,46 @@ func (b *browser) record(ev any) {
 		}
 	case *network.EventRequestWillBeSent:
 		b.requests = append(b.requests, e.Request.URL)
+	case *fetch.EventRequestPaused:
+		select {
+		case b.paused <- e:
+		default:
+		}
+	}
+}
+
+// loseNextResponse lets the next POST to path reach the server, then drops
+// its response as a broken connection would: the server has acted, the
+// page sees a network error. It returns once the response was dropped.
+func (b *browser) loseNextResponse(path string, trigger func()) {
+	b.t.Helper()
+	pattern := &fetch.RequestPattern{URLPattern: "*" + path, RequestStage: fetch.RequestStageResponse}
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{pattern}}); err != nil {
+		b.t.Fatal(err)
+	}
+	defer func() {
+		if _, err := chromedp.Call(b.ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			b.t.Fatal(err)
+		}
+	}()
+	trigger()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case e := <-b.paused:
+			if e.Request.Method != http.MethodPost {
+				if _, err := chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID}); err != nil {
+					b.t.Fatal(err)
+				}
+				continue
+			}
+			if _, err := chromedp.Call(b.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset}); err != nil {
+				b.t.Fatal(err)
+			}
+			return
+		case <-timeout:
+			b.t.Fatalf("no POST %s was sent", path)
+		}
 	}
 }
 
@@ -440,6 +482,17 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Error("activity details hidden after recent activity answered yes")
 	}
 	b.shot("filled")
+	// The connection breaks after the server booked: the widget says so and
+	// keeps the form; trying again (with a double click) replays the first
+	// answer rather than booking twice.
+	b.loseNextResponse("/v1/booking-requests", func() {
+		b.js(q(`button[type=submit]`)+`.click()`, nil)
+	})
+	b.wait("the offline message", q(`[role=alert]`)+`.textContent.includes("could not reach")`)
+	b.shot("connection-lost")
+	if got := bookingsIn(t, e, mine); got != 1 {
+		t.Fatalf("after the lost response: %d bookings in the slot, want 1 (the server booked)", got)
+	}
 	b.js(`(() => { const s = `+q(`button[type=submit]`)+`; s.click(); s.click(); return true })()`, nil)
 	b.wait("confirmation", q(`.reference`)+` !== null`)
 	var reference string
@@ -475,7 +528,7 @@ func TestWidgetInBrowser(t *testing.T) {
 		}
 	}
 	if mineCount != 1 {
-		t.Errorf("bookings in the chosen slot: %d, want 1 (a double click books once)", mineCount)
+		t.Errorf("bookings in the chosen slot: %d, want 1 (a retry and a double click book once)", mineCount)
 	}
 	if n, _ := e.Store.LiveHolds(context.Background()); n != 0 {
 		t.Errorf("live holds after booking: %d, want 0 (the booking uses its hold)", n)
@@ -565,6 +618,22 @@ func containsAnyWord(s string, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// bookingsIn counts the bookings in slot.
+func bookingsIn(t *testing.T, e *env, slot uuid.UUID) int {
+	t.Helper()
+	list, _, err := e.Store.ListBookings(context.Background(), storeFilterAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range list {
+		if it.Booking.SlotID == slot {
+			n++
+		}
+	}
+	return n
 }
 
 func storeFilterAll() store.BookingFilter { return store.BookingFilter{Limit: 200} }
