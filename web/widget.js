@@ -196,7 +196,7 @@ button, .button { font: inherit; cursor: pointer; border-radius: var(--clinic-ra
 button.secondary, .button.secondary { background: transparent; color: var(--clinic-accent, #0b5cad); }
 button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible, a:focus-visible {
   outline: 3px solid var(--clinic-focus, #f5a000); outline-offset: 2px; }
-button[disabled] { opacity: .6; cursor: progress; }
+button[aria-disabled=true], button[aria-busy=true] { opacity: .6; cursor: progress; }
 .types, .slots { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0; padding: 0; list-style: none; }
 .types button { text-align: left; width: 100%; }
 .types li { width: 100%; }
@@ -464,7 +464,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.show(t.chooseSlot, this.errorBox(this.message(e), () => this.chooseSlot()));
         return;
       }
-      const noticeBox = h("p", { class: "notice warn", role: "alert" }, notice || "");
+      const noticeBox = h("p", { class: "notice warn", role: "alert", tabindex: "-1" }, notice || "");
       const body = slots.length ? this.slotButtons(slots, (s, btn) => this.hold(s, btn, noticeBox), this.policy.patient_change_cutoff) : [h("p", {}, t.noSlots)];
       this.show(`${t.chooseSlot}: ${this.type.name}`, noticeBox, ...body,
         this.canChangeType ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.chooseType() } }, t.changeType)) : null);
@@ -475,7 +475,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       const t = this.t;
       if (this.busy) return;
       this.busy = true;
-      button.disabled = true;
+      // Not disabled: a disabled button would lose the keyboard focus.
+      button.setAttribute("aria-busy", "true");
       this.announce(t.holding);
       try {
         this.held = await api("POST", "/v1/slot-holds", { body: { slot_id: slot.id } });
@@ -483,11 +484,13 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.key = newKey(); // one Idempotency-Key per held slot: retries reuse it
         this.details();
       } catch (e) {
-        button.disabled = false;
+        button.removeAttribute("aria-busy");
         if (e.status === 409) {
           this.gone.add(slot.id);
           button.closest("li").remove();
           noticeBox.textContent = t.slotGone;
+          // The focused button is gone: the focus goes to the message.
+          noticeBox.focus();
           this.announce(t.slotGone);
         } else {
           noticeBox.textContent = this.message(e);
@@ -641,7 +644,9 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       if (this.busy) return; // a double click books once
       this.busy = true;
       const button = formEl.querySelector("button[type=submit]");
-      button.disabled = true;
+      // aria-disabled rather than disabled, which would drop the focus;
+      // this.busy is what ignores a second click.
+      button.setAttribute("aria-disabled", "true");
       button.textContent = t.submitting;
       this.clearErrors(formEl);
       try {
@@ -649,7 +654,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.held = null;
         this.done(created);
       } catch (e) {
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = t.submit;
         if (e.status === 422 && e.fields.length) {
           this.showFieldErrors(formEl, e.fields);
@@ -809,17 +814,20 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     async act(button, action, body, done, err) {
       if (this.busy) return;
       this.busy = true;
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true");
       try {
         this.booking = await api("POST", `/v1/booking-requests/${encodeURIComponent(this.reference)}/${action}`, { body, headers: this.headers() });
         this.view_(done);
       } catch (e) {
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         if (e.code === "change_window_closed") err.textContent = this.t.windowClosed;
         else if (e.code === "slot_unavailable") {
           err.textContent = this.t.slotGone;
           const li = button.closest("li");
-          if (li) li.remove();
+          if (li) {
+            li.remove();
+            err.focus();
+          }
         } else err.textContent = this.message(e);
         this.announce(err.textContent);
       } finally {
@@ -840,7 +848,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.show(t.rescheduleTitle, h("p", { class: "notice warn", role: "alert" }, this.message(e)));
         return;
       }
-      const err = h("p", { class: "notice warn", role: "alert" });
+      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" });
       this.show(t.rescheduleTitle, err,
         ...(slots.length ? this.slotButtons(slots, (s, btn) => this.act(btn, "reschedule", { slot_id: s.id }, t.rescheduled, err)) : [h("p", {}, t.noSlots)]),
         h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.view_() } }, t.back)));

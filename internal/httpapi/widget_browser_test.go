@@ -318,6 +318,31 @@ func (b *browser) axe(script, step string) int {
 	return res.Passes
 }
 
+// tabTo presses Tab until the element sel of the widget has the focus.
+func (b *browser) tabTo(what, sel string) {
+	b.t.Helper()
+	for range 30 {
+		var ok bool
+		b.js(`document.activeElement === document.querySelector("clinic-booking, clinic-manage") && `+
+			shadow+`.activeElement === `+q(sel), &ok)
+		if ok {
+			return
+		}
+		b.do(chromedp.KeyEvent("\t"))
+	}
+	b.t.Fatalf("Tab never reached %s", what)
+}
+
+// focusedHeading checks that the focus is on the step's heading.
+func (b *browser) focusedHeading(step string) {
+	b.t.Helper()
+	var tag string
+	b.js(`(`+shadow+`.activeElement || {}).tagName || ""`, &tag)
+	if tag != "H2" {
+		b.t.Errorf("%s: focus on %q, want the step's heading", step, tag)
+	}
+}
+
 // shadow is the expression of the widget's shadow root.
 const shadow = `document.querySelector("clinic-booking, clinic-manage").shadowRoot`
 
@@ -383,7 +408,8 @@ func TestWidgetInBrowser(t *testing.T) {
 	var apiURL string
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hostPage(apiURL).ServeHTTP(w, r) }))
 	t.Cleanup(host.Close)
-	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+	clock := &testClock{}
+	e := newClockEnv(t, sqliteURL(t), clock, func(o *httpapi.Options, _ *auth.Options) {
 		o.CORSAllowedOrigins = []string{host.URL}
 		o.PublicRateLimit = 0
 	})
@@ -572,14 +598,30 @@ func TestWidgetInBrowser(t *testing.T) {
 	if title != "¿Qué tipo de consulta?" {
 		t.Errorf("Spanish heading %q", title)
 	}
-	b.js(q(`[data-consultation-type-id=`+jsString(k.instant.String())+`]`)+`.click()`, nil)
+	// Keyboard only: Tab to the consultation type, Enter, Tab to a time.
+	b.tabTo("the consultation type", `[data-consultation-type-id=`+jsString(k.instant.String())+`]`)
+	b.do(chromedp.KeyEvent("\r"))
 	b.wait("horas", q(`[data-slot-id]`)+` !== null`)
+	b.focusedHeading("the times")
 	var day string
 	b.js(q(`section h3`)+`.textContent`, &day)
 	if !strings.ContainsAny(day, "áé") && !containsAnyWord(day, "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo") {
 		t.Errorf("Spanish day heading %q, want a Spanish weekday", day)
 	}
-	b.js(q(`[data-slot-id]`)+`.click()`, nil)
+	// Two times held elsewhere from this address: the third hold is refused
+	// with when to try again; once one is released, it works.
+	h1 := e.hold(t, slots[4])
+	e.hold(t, slots[5])
+	b.tabTo("the first time", `[data-slot-id]`)
+	var heldID string
+	b.js(shadow+`.activeElement.dataset.slotId`, &heldID)
+	b.do(chromedp.KeyEvent("\r"))
+	b.wait("the hold limit message", q(`[role=alert]`)+`.textContent.includes("inténtelo de nuevo en")`)
+	b.shot("hold-limit")
+	if r := e.do("DELETE", "/v1/slot-holds/"+h1.ID, nil, "X-Hold-Token: "+h1.HoldToken); r.Status != http.StatusNoContent {
+		t.Fatalf("release: %d %s", r.Status, r.Body)
+	}
+	b.do(chromedp.KeyEvent("\r"))
 	b.wait("formulario", q(`form`)+` !== null`)
 	var label string
 	b.js(q(`[data-field="intake.pain_severity"] legend`)+`.textContent`, &label)
@@ -591,8 +633,29 @@ func TestWidgetInBrowser(t *testing.T) {
 	if overflow {
 		t.Error("at 320 px the page scrolls sideways")
 	}
+	b.focusedHeading("the details form")
 	b.shot("spanish-320px")
 	b.axe(string(axeJS), "Spanish form at 320 px")
+
+	// The hold runs out while the patient types: the booking answers 409
+	// hold_expired, and the widget goes back to the times without that one.
+	for _, js := range []string{
+		fill("patient.first_name", "Luis"), fill("patient.last_name", "García"), fill("patient.date_of_birth", "1975-01-31"),
+		fill("patient.phone", "+34 612 345 678"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
+		check("intake.recent_physical_activity", "false"), fill("intake.reason", "dolor lumbar"),
+		check("consent.privacy_policy_accepted", "true"),
+	} {
+		b.js(js, nil)
+	}
+	clock.advance(10*time.Minute + time.Second)
+	b.js(q(`button[type=submit]`)+`.click()`, nil)
+	b.wait("back to the times", q(`[role=alert]`)+`.textContent.includes("Terminó el tiempo") && `+
+		q(`[data-slot-id=`+jsString(heldID)+`]`)+` === null && `+q(`[data-slot-id]`)+` !== null`)
+	b.focusedHeading("the times again")
+	b.shot("hold-expired")
+	if got := bookingsIn(t, e, uuid.MustParse(heldID)); got != 0 {
+		t.Errorf("a booking with an expired hold: %d bookings, want 0", got)
+	}
 
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
