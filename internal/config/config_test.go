@@ -27,6 +27,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"PENDING_EXPIRY", c.PendingExpiry, time.Duration(0)},
 		{"PUBLIC_RATE_LIMIT", c.PublicRateLimit, 30},
 		{"LOGIN_RATE_LIMIT", c.LoginRateLimit, 10},
+		{"HOLD_TTL", c.HoldTTL, 10 * time.Minute},
+		{"PUBLIC_HOLD_LIMIT", c.PublicHoldLimit, 2},
 		{"BODY_LIMIT_BYTES", c.BodyLimit, int64(64 << 10)},
 		{"LOG_FORMAT", c.LogFormat, "json"},
 		{"JWT_SECRET", len(c.JWTSecret), 0},
@@ -54,6 +56,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"DEMO", map[string]string{"DEMO": "maybe"}},
 		{"BOOTSTRAP_ADMIN_EMAIL", map[string]string{"BOOTSTRAP_ADMIN_EMAIL": "a@b.example"}},
 		{"MAX_ADVANCE", map[string]string{"MIN_NOTICE": "48h", "MAX_ADVANCE": "24h"}},
+		{"HOLD_TTL", map[string]string{"HOLD_TTL": "5s"}},
+		{"PUBLIC_HOLD_LIMIT", map[string]string{"PUBLIC_HOLD_LIMIT": "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
