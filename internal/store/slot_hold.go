@@ -164,8 +164,9 @@ const expiredHoldKept = 24 * time.Hour
 // slot row locked (see the top of this file).
 func countHeld(tx *gorm.DB, slotID uuid.UUID, now time.Time) (int, error) {
 	var n int64
+	// Row().Scan, not GORM's reflecting Scan: this runs in every booking.
 	if err := tx.Raw("SELECT COUNT(*) FROM slot_holds WHERE slot_id = ? AND expires_at > ?", slotID.String(), now.Unix()).
-		Scan(&n).Error; err != nil {
+		Row().Scan(&n); err != nil {
 		return 0, fmt.Errorf("count holds: %w", err)
 	}
 	return int(n), nil
