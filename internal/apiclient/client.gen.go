@@ -2119,7 +2119,8 @@ type ClientInterface interface {
 	// GetAvailability Bookable slots
 	//
 	// The slots the public can book between `from` and `to`: open, not
-	// full, of an active provider, location and consultation type,
+	// full (a place kept by a live slot hold counts as taken), of an
+	// active provider, location and consultation type,
 	// starting at least `MIN_NOTICE` (default 2 h) from now and at most
 	// `MAX_ADVANCE` (default 120 days) ahead. Slots are grouped by the
 	// local calendar day of their location: one entry per date and
@@ -2172,7 +2173,8 @@ type ClientInterface interface {
 	// a place left and start within the public booking window (`409`
 	// `slot_unavailable` otherwise). A consultation type with
 	// `requires_confirmation` starts `pending`; others start `confirmed`.
-	// `privacy_policy_accepted` must be `true`.
+	// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+	// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
@@ -2200,7 +2202,8 @@ type ClientInterface interface {
 	// a place left and start within the public booking window (`409`
 	// `slot_unavailable` otherwise). A consultation type with
 	// `requires_confirmation` starts `pending`; others start `confirmed`.
-	// `privacy_policy_accepted` must be `true`.
+	// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+	// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
@@ -3352,7 +3355,8 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // GetAvailability Bookable slots
 //
 // The slots the public can book between `from` and `to`: open, not
-// full, of an active provider, location and consultation type,
+// full (a place kept by a live slot hold counts as taken), of an
+// active provider, location and consultation type,
 // starting at least `MIN_NOTICE` (default 2 h) from now and at most
 // `MAX_ADVANCE` (default 120 days) ahead. Slots are grouped by the
 // local calendar day of their location: one entry per date and
@@ -3435,7 +3439,8 @@ func (c *Client) GetBookingPolicy(ctx context.Context, reqEditors ...RequestEdit
 // a place left and start within the public booking window (`409`
 // `slot_unavailable` otherwise). A consultation type with
 // `requires_confirmation` starts `pending`; others start `confirmed`.
-// `privacy_policy_accepted` must be `true`.
+// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
@@ -3473,7 +3478,8 @@ func (c *Client) CreateBookingRequestWithBody(ctx context.Context, params *Creat
 // a place left and start within the public booking window (`409`
 // `slot_unavailable` otherwise). A consultation type with
 // `requires_confirmation` starts `pending`; others start `confirmed`.
-// `privacy_policy_accepted` must be `true`.
+// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
@@ -8165,7 +8171,8 @@ type ClientWithResponsesInterface interface {
 	// GetAvailabilityWithResponse Bookable slots
 	//
 	// The slots the public can book between `from` and `to`: open, not
-	// full, of an active provider, location and consultation type,
+	// full (a place kept by a live slot hold counts as taken), of an
+	// active provider, location and consultation type,
 	// starting at least `MIN_NOTICE` (default 2 h) from now and at most
 	// `MAX_ADVANCE` (default 120 days) ahead. Slots are grouped by the
 	// local calendar day of their location: one entry per date and
@@ -8224,7 +8231,8 @@ type ClientWithResponsesInterface interface {
 	// a place left and start within the public booking window (`409`
 	// `slot_unavailable` otherwise). A consultation type with
 	// `requires_confirmation` starts `pending`; others start `confirmed`.
-	// `privacy_policy_accepted` must be `true`.
+	// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+	// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
@@ -8252,7 +8260,8 @@ type ClientWithResponsesInterface interface {
 	// a place left and start within the public booking window (`409`
 	// `slot_unavailable` otherwise). A consultation type with
 	// `requires_confirmation` starts `pending`; others start `confirmed`.
-	// `privacy_policy_accepted` must be `true`.
+	// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+	// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
@@ -14369,7 +14378,8 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 // GetAvailabilityWithResponse Bookable slots
 //
 // The slots the public can book between `from` and `to`: open, not
-// full, of an active provider, location and consultation type,
+// full (a place kept by a live slot hold counts as taken), of an
+// active provider, location and consultation type,
 // starting at least `MIN_NOTICE` (default 2 h) from now and at most
 // `MAX_ADVANCE` (default 120 days) ahead. Slots are grouped by the
 // local calendar day of their location: one entry per date and
@@ -14446,7 +14456,8 @@ func (c *ClientWithResponses) GetBookingPolicyWithResponse(ctx context.Context, 
 // a place left and start within the public booking window (`409`
 // `slot_unavailable` otherwise). A consultation type with
 // `requires_confirmation` starts `pending`; others start `confirmed`.
-// `privacy_policy_accepted` must be `true`.
+// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
@@ -14480,7 +14491,8 @@ func (c *ClientWithResponses) CreateBookingRequestWithBodyWithResponse(ctx conte
 // a place left and start within the public booking window (`409`
 // `slot_unavailable` otherwise). A consultation type with
 // `requires_confirmation` starts `pending`; others start `confirmed`.
-// `privacy_policy_accepted` must be `true`.
+// `privacy_policy_accepted` must be `true`. With `hold_token` (see
+// `POST /v1/slot-holds`) the booking takes the place its hold keeps.
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
