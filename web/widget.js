@@ -56,6 +56,7 @@
       tooMany: (s) => `Too many attempts. Please try again in ${s} seconds.`,
       holdLimit: (s) => `You are already holding other times. Book one of them, or try again in ${s} seconds.`,
       failed: "Something went wrong. Please try again, or call the clinic.",
+      tryAgain: "Try again",
       booked: "Booked",
       requested: "Request received",
       pendingNote: "The clinic will confirm your request.",
@@ -133,6 +134,7 @@
       tooMany: (s) => `Demasiados intentos. Inténtelo de nuevo en ${s} segundos.`,
       holdLimit: (s) => `Ya tiene otras horas guardadas. Reserve una de ellas o inténtelo de nuevo en ${s} segundos.`,
       failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
+      tryAgain: "Reintentar",
       booked: "Reservada",
       requested: "Solicitud recibida",
       pendingNote: "La clínica confirmará su solicitud.",
@@ -170,6 +172,33 @@
       windowClosed: "Los cambios en línea están cerrados para esta reserva. Llame a la clínica, por favor.",
     },
   };
+
+  // The server's field messages are English; in Spanish the widget says
+  // the same in Spanish (and, for a message it does not know, asks to check
+  // the field).
+  const FIELD_MESSAGES_ES = [
+    [/^is required$/, () => "Este dato es obligatorio."],
+    [/^must be accepted/, () => "Debe aceptarla para continuar."],
+    [/^must be a phone number/, () => "Escriba un teléfono con el prefijo del país, por ejemplo +34 612 345 678."],
+    [/^must be a plain email address/, () => "Escriba una dirección de correo válida, por ejemplo ana@example.com."],
+    [/^must be a valid date/, () => "Escriba una fecha válida."],
+    [/^must be in the past$/, () => "Debe ser una fecha pasada."],
+    [/^must not be in the future$/, () => "No puede ser una fecha futura."],
+    [/^must not be before 1900/, () => "No puede ser anterior a 1900."],
+    [/^must not be before the date of birth$/, () => "No puede ser anterior a la fecha de nacimiento."],
+    [/^must be between (\d+) and (\d+)$/, (m) => `Debe estar entre ${m[1]} y ${m[2]}.`],
+    [/^must be at most (\d+) characters$/, (m) => `Como máximo ${m[1]} caracteres.`],
+    [/^must not contain control characters$/, () => "Contiene caracteres no válidos."],
+  ];
+
+  function fieldMessage(locale, message) {
+    if (locale !== "es") return /^must be accepted/.test(message) ? "Please accept it to continue." : `This ${message}.`;
+    for (const [re, say] of FIELD_MESSAGES_ES) {
+      const m = re.exec(message);
+      if (m) return say(m);
+    }
+    return "Revise este dato.";
+  }
 
   const PATIENT_FIELDS = [
     ["patient.first_name", "firstName", "text", "given-name", true],
@@ -215,7 +244,7 @@ textarea { min-height: 5rem; }
 .help { font-size: .9rem; color: var(--clinic-muted, #4a4a4a); margin: .1rem 0; }
 .error { color: var(--clinic-error, #b00020); font-weight: 600; margin: .25rem 0; }
 .error:empty { display: none; }
-[aria-invalid=true] { border-color: var(--clinic-error, #b00020); border-width: 2px; }
+input[aria-invalid=true], textarea[aria-invalid=true] { border-color: var(--clinic-error, #b00020); border-width: 2px; }
 .notice { padding: .5rem .75rem; border-left: 4px solid var(--clinic-accent, #0b5cad); background: var(--clinic-notice-bg, #eef4fb); }
 .notice:empty { display: none; }
 .warn { border-left-color: var(--clinic-error, #b00020); }
@@ -434,7 +463,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     errorBox(text, retry) {
       return h("div", {},
         h("p", { class: "notice warn", role: "alert" }, text),
-        retry ? h("div", { class: "actions" }, h("button", { type: "button", on: { click: retry } }, this.locale === "es" ? "Reintentar" : "Try again")) : null);
+        retry ? h("div", { class: "actions" }, h("button", { type: "button", on: { click: retry } }, this.t.tryAgain)) : null);
     }
 
     chooseType() {
@@ -679,8 +708,9 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         const name = fieldKey(f.field);
         const box = formEl.querySelector(`[data-field="${name}"]`);
         const err = box && box.querySelector(".error");
-        if (!err) { general.push(`${f.field}: ${f.message}`); continue; }
-        err.textContent = err.textContent ? err.textContent + "; " + f.message : f.message;
+        const text = fieldMessage(this.locale, f.message);
+        if (!err) { general.push(text); continue; }
+        err.textContent = err.textContent ? err.textContent + " " + text : text;
         box.querySelectorAll("input, textarea").forEach((el) => el.setAttribute("aria-invalid", "true"));
         if (!first) first = box.querySelector("input, textarea");
       }

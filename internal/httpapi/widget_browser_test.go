@@ -637,6 +637,15 @@ func TestWidgetInBrowser(t *testing.T) {
 	b.shot("spanish-320px")
 	b.axe(string(axeJS), "Spanish form at 320 px")
 
+	// Field errors in Spanish too.
+	b.js(q(`button[type=submit]`)+`.click()`, nil)
+	b.wait("errores", q(`#err-patient-first_name`)+`.textContent !== ""`)
+	var msg string
+	b.js(q(`#err-patient-first_name`)+`.textContent`, &msg)
+	if msg != "Este dato es obligatorio." {
+		t.Errorf("Spanish field error %q", msg)
+	}
+
 	// The hold runs out while the patient types: the booking answers 409
 	// hold_expired, and the widget goes back to the times without that one.
 	for _, js := range []string{
