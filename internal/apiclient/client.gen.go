@@ -525,7 +525,7 @@ type Booking struct {
 	// CancellationReason Reason given when cancelled or declined.
 	CancellationReason *string `json:"cancellation_reason"`
 
-	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 	Consent         Consent    `json:"consent"`
 
@@ -616,7 +616,7 @@ type BookingCreateStatus string
 type BookingCreated struct {
 	CancellationReason *string `json:"cancellation_reason"`
 
-	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 	Consent         Consent    `json:"consent"`
 
@@ -1127,7 +1127,7 @@ type PatientBooking struct {
 	// CancellationReason Reason given when cancelled or declined.
 	CancellationReason *string `json:"cancellation_reason"`
 
-	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed.
+	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 	Consent         Consent    `json:"consent"`
 

@@ -245,6 +245,21 @@ func TestHoldLimitPerAddress(t *testing.T) {
 	}, func(o *httpapi.Options, _ *auth.Options) { o.PublicRateLimit = 0; o.PublicHoldLimit = 2 })
 }
 
+// Holds count against PUBLIC_RATE_LIMIT like the other public writes.
+func TestHoldsCountAgainstThePublicRateLimit(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) { o.PublicRateLimit = 3; o.PublicHoldLimit = 100 })
+	k := newClinic(t, e)
+	for i := range 3 {
+		if r := e.do("POST", "/v1/slot-holds", map[string]any{"slot_id": k.slot(t, slotOpts{}).String()}); r.Status != http.StatusCreated {
+			t.Fatalf("hold %d: got %d %s, want 201", i+1, r.Status, r.Body)
+		}
+	}
+	r := e.do("POST", "/v1/slot-holds", map[string]any{"slot_id": k.slot(t, slotOpts{}).String()})
+	if r.Status != http.StatusTooManyRequests || r.code() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("fourth hold in a minute: got %d %s, want 429 rate_limited with Retry-After", r.Status, r.Body)
+	}
+}
+
 func TestHoldErrors(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		k := newClinic(t, e)
