@@ -666,6 +666,12 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Errorf("a booking with an expired hold: %d bookings, want 0", got)
 	}
 
+	// 9. The hosted page, under the server's own strict CSP, with the
+	// consultation type preselected: it starts at the times.
+	b.do(chromedp.EmulateViewport(1024, 900), chromedp.Navigate(e.URL+"/book?locale=es&consultation_type="+k.instant.String()))
+	b.wait("the hosted page's times", q(`[data-slot-id]`)+` !== null && document.title === "Reservar una consulta"`)
+	b.shot("hosted-book-page")
+
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}
