@@ -29,7 +29,11 @@ import (
 //     two callers can never both take the last place;
 //   - releasing one is "booked = booked - 1";
 //   - the CHECK (booked >= 0 AND booked <= capacity) on slots is the last
-//     line of defence: a write that would overbook fails.
+//     line of defence: a write that would overbook fails;
+//   - live slot holds take places too, without touching booked (they expire
+//     by themselves): right after its conditional UPDATE, which holds the
+//     row lock, a booking counts them and gives up when they leave no place
+//     (slot_hold.go has the whole argument).
 //
 // Bookings are changed read-modify-write (UpdateBooking): the row is read
 // with a lock (FOR NO KEY UPDATE on PostgreSQL; SQLite's transaction holds
@@ -63,8 +67,8 @@ type Created struct {
 // already taken.
 //
 // It returns a *booking.ValidationError naming slot_id when the slot does
-// not exist, booking.ErrSlotUnavailable when it is blocked or full,
-// booking.ErrIdempotencyKeyReused, and draft's own errors.
+// not exist, booking.ErrSlotUnavailable when it is blocked or full (live
+// holds count), booking.ErrIdempotencyKeyReused, and draft's own errors.
 func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft, idem *Idempotency) (Created, error) {
 	return s.createBooking(ctx, slotID, "", draft, idem)
 }
