@@ -1380,7 +1380,7 @@ type Slot struct {
 	LocationId         openapi_types.UUID `json:"location_id"`
 	ProviderId         openapi_types.UUID `json:"provider_id"`
 
-	// Remaining `capacity - booked`, never below 0.
+	// Remaining `capacity - booked`, less the places that live slot holds keep, never below 0.
 	//
 	// Example: 1
 	Remaining int `json:"remaining"`

@@ -125,6 +125,14 @@ func TestHoldKeepsThePlaceForItsHolder(t *testing.T) {
 		if got := k.offered(t); slices.Contains(got, id.String()) {
 			t.Errorf("held: still offered in %v", got)
 		}
+		var staffView struct {
+			Booked    int `json:"booked"`
+			Remaining int `json:"remaining"`
+		}
+		e.do("GET", "/v1/slots/"+id.String(), nil, reception).decode(t, &staffView)
+		if staffView.Booked != 0 || staffView.Remaining != 0 {
+			t.Errorf("staff view of the held slot: %+v, want booked 0, remaining 0", staffView)
+		}
 		for name, r := range map[string]resp{
 			"another hold":             e.do("POST", "/v1/slot-holds", map[string]any{"slot_id": id.String()}),
 			"a booking without a hold": e.do("POST", "/v1/booking-requests", requestBody(id)),

@@ -155,7 +155,15 @@ func checkRefs(tx *gorm.DB, providerID, locationID, typeID uuid.UUID, lock bool)
 // Slot returns one slot with its booked count; booking.ErrNotFound when
 // unknown.
 func (s *Store) Slot(ctx context.Context, id uuid.UUID) (booking.Slot, error) {
-	return slotWhere(s.db.WithContext(ctx), id)
+	sl, err := slotWhere(s.db.WithContext(ctx), id)
+	if err != nil {
+		return booking.Slot{}, err
+	}
+	out := []booking.Slot{sl}
+	if err := s.countLiveHolds(ctx, out); err != nil {
+		return booking.Slot{}, err
+	}
+	return out[0], nil
 }
 
 func slotWhere(db *gorm.DB, id uuid.UUID) (booking.Slot, error) {
@@ -235,7 +243,13 @@ func (s *Store) ListSlots(ctx context.Context, f SlotFilter, cur string, limit i
 		next = cursor{key: strconv.FormatInt(last.StartAt, 10), id: last.ID}.encode()
 	}
 	out, err := mapRows(rows, slotRow.toDomain)
-	return out, next, err
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.countLiveHolds(ctx, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // localDayBounds turns f's calendar days into exact start_at bounds per
@@ -337,7 +351,11 @@ func (s *Store) UpdateSlot(ctx context.Context, id uuid.UUID, p SlotPatch) (book
 	if err != nil {
 		return booking.Slot{}, fmt.Errorf("update slot: %w", err)
 	}
-	return out, nil
+	res := []booking.Slot{out}
+	if err := s.countLiveHolds(ctx, res); err != nil {
+		return booking.Slot{}, err
+	}
+	return res[0], nil
 }
 
 // DeleteSlot deletes a slot that no booking refers to: booking.ErrNotFound
