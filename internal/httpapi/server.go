@@ -18,6 +18,7 @@ import (
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/store"
 )
 
@@ -28,6 +29,15 @@ type Options struct {
 	Policy             booking.Policy // booking window rules
 	PublicRateLimit    int            // public create requests a minute per client address; 0 off
 	TrustedProxies     []string       // proxies whose X-Forwarded-For is believed
+	// RateCounter holds the public rate limit's counts; nil means a new
+	// in-memory one (one process). Several instances need a shared one.
+	RateCounter limit.Counter
+	// Draining, when set and true, makes /readyz answer 503 so that a load
+	// balancer stops sending requests before the server shuts down.
+	Draining func() bool
+	// AvailabilityConcurrency bounds the availability answers computed from
+	// the database at once (cache misses); 0 means 4.
+	AvailabilityConcurrency int
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
@@ -51,7 +61,7 @@ type Server struct {
 	now     func() time.Time
 	opts    Options
 	metrics http.Handler
-	public  *rateLimiter
+	public  publicLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
 }
@@ -63,6 +73,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Options.RateCounter == nil {
+		d.Options.RateCounter = limit.NewMemory()
+	}
 	if d.Options.BodyLimit <= 0 {
 		d.Options.BodyLimit = 64 << 10
 	}
@@ -73,7 +86,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		now:     d.Now,
 		opts:    d.Options,
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
-		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
+		public:  publicLimiter{counter: d.Options.RateCounter, perMinute: d.Options.PublicRateLimit},
 
 		availCache: newAvailabilityCache(),
 	}
@@ -89,8 +102,13 @@ func (s *Server) GetHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, api.Health{Status: "ok"})
 }
 
-// GetReadyz answers 200 when the database answers, 503 when it does not.
+// GetReadyz answers 200 when the database answers, 503 when it does not or
+// while the server drains before shutting down.
 func (s *Server) GetReadyz(c *gin.Context) {
+	if s.opts.Draining != nil && s.opts.Draining() {
+		s.failf(c, http.StatusServiceUnavailable, "not_ready", "the server is shutting down")
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
