@@ -44,6 +44,12 @@ var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 *
 // are several server instances sharing a database.
 func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 	t.Helper()
+	return newEnvLogging(t, dbURL, slog.New(slog.DiscardHandler), opts...)
+}
+
+// newEnvLogging is newEnv with the server's log written to log.
+func newEnvLogging(t testing.TB, dbURL string, log *slog.Logger, opts ...envOption) *env {
+	t.Helper()
 	st := storetest.Open(t, dbURL)
 	ao := auth.Options{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "clinic-booking", Audience: "clinic-staff",
@@ -58,7 +64,7 @@ func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	h, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
+		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(), Options: ho,
 	})
 	if err != nil {
 		t.Fatal(err)

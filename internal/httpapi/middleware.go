@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -51,10 +52,11 @@ func routeOf(c *gin.Context) string {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.log.LogAttrs(c.Request.Context(), levelFor(c.Writer.Status()), "request",
+	status := statusOf(c)
+	s.log.LogAttrs(c.Request.Context(), levelFor(status), "request",
 		slog.String("method", c.Request.Method),
 		slog.String("route", routeOf(c)),
-		slog.Int("status", c.Writer.Status()),
+		slog.Int("status", status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.String("request_id", requestID(c)),
@@ -66,6 +68,28 @@ func levelFor(status int) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// statusClientClosedRequest records a request whose client went away before
+// the answer was ready (nginx's 499): not a server error, and never sent.
+const statusClientClosedRequest = 499
+
+// clientGone reports whether the client of c closed its connection (or
+// gave up on HTTP/2) while the request was being served.
+func clientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
+}
+
+// statusOf is the status a request is logged and counted with: what was
+// written, except that a request whose client went away before a
+// successful answer was written is a 499, whatever error its abandoned work
+// ended in (a cancelled query surfaces as a 500 otherwise).
+func statusOf(c *gin.Context) int {
+	status := c.Writer.Status()
+	if clientGone(c) && (status >= 500 || !c.Writer.Written()) {
+		return statusClientClosedRequest
+	}
+	return status
 }
 
 // metrics holds the Prometheus collectors of the HTTP layer.
@@ -103,7 +127,7 @@ func (m *metrics) middleware(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	route := routeOf(c)
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(statusOf(c))).Inc()
 	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
 }
 
