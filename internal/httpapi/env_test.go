@@ -56,6 +56,11 @@ func newEnvLogging(t testing.TB, dbURL string, log *slog.Logger, opts ...envOpti
 		PasswordCost: 4, // bcrypt's minimum keeps tests fast; production uses 12
 	}
 	ho := httpapi.Options{BodyLimit: 64 << 10, Policy: testPolicy}
+	if st.Dialect() == store.Postgres {
+		// As the server does: limits shared by the instances on the database.
+		ho.RateCounter = st.RateCounter()
+		ao.Counter = st.RateCounter()
+	}
 	for _, o := range opts {
 		o(&ho, &ao)
 	}
