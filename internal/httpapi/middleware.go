@@ -92,13 +92,62 @@ func statusOf(c *gin.Context) int {
 	return status
 }
 
-// metrics holds the Prometheus collectors of the HTTP layer.
+// metrics holds the Prometheus collectors of the HTTP layer and the
+// product's figures it sees pass: booking requests, booking transitions and
+// rate-limited requests. Their names are part of the service's contract.
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	bookings    *prometheus.CounterVec // booking_requests_total{source,result}
+	transitions *prometheus.CounterVec // booking_transitions_total{transition,result}
+	rateLimited *prometheus.CounterVec // rate_limited_total{route}
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// bookingSources names the routes that create bookings, by where the
+// request comes from: the website (the patient) or the front desk (phone).
+var bookingSources = map[string]string{
+	"POST /v1/booking-requests": "web",
+	"POST /v1/bookings":         "phone",
+}
+
+// bookingTransitions names the routes that move a booking between states.
+var bookingTransitions = map[string]string{
+	"POST /v1/bookings/:id/confirm":                   "confirm",
+	"POST /v1/bookings/:id/decline":                   "decline",
+	"POST /v1/bookings/:id/cancel":                    "cancel",
+	"POST /v1/bookings/:id/reschedule":                "reschedule",
+	"POST /v1/bookings/:id/check-in":                  "check_in",
+	"POST /v1/bookings/:id/complete":                  "complete",
+	"POST /v1/bookings/:id/no-show":                   "no_show",
+	"POST /v1/booking-requests/:reference/cancel":     "cancel",
+	"POST /v1/booking-requests/:reference/reschedule": "reschedule",
+}
+
+// problemCodeKey holds, in the Gin context, the code of the problem a
+// request was answered with, for the product metrics' result label.
+const problemCodeKey = "clinic.problem_code"
+
+// resultOf is a product metric's result label: success for a 2xx answer
+// ("replayed" for an Idempotency-Key replay), client_gone for a 499, and
+// otherwise the problem's code, a closed list (slot_unavailable,
+// invalid_transition, validation_failed, rate_limited, internal_error...).
+func resultOf(c *gin.Context, status int, success string) string {
+	switch {
+	case status == statusClientClosedRequest:
+		return "client_gone"
+	case status < 300:
+		if c.Writer.Header().Get("Idempotent-Replayed") == "true" {
+			return "replayed"
+		}
+		return success
+	}
+	if code := c.GetString(problemCodeKey); code != "" {
+		return code
+	}
+	return "status_" + strconv.Itoa(status)
+}
+
+func newMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
@@ -109,12 +158,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "HTTP request latency, by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route"}),
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "booking_requests_total",
+			Help: "Requests to create a booking, by source (web, phone) and result (created, replayed, or the problem code such as slot_unavailable).",
+		}, []string{"source", "result"}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "booking_transitions_total",
+			Help: "Requests to change a booking's state, by transition (confirm, cancel, check_in...) and result (ok, or the problem code such as invalid_transition).",
+		}, []string{"transition", "result"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rate_limited_total",
+			Help: "Requests refused with 429 by a rate limit or the login throttle, by route template.",
+		}, []string{"route"}),
 	}
 	all := []prometheus.Collector{
-		m.requests, m.latency,
+		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
+	all = append(all, pools...)
 	for _, c := range all {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -129,6 +191,17 @@ func (m *metrics) middleware(c *gin.Context) {
 	route := routeOf(c)
 	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(statusOf(c))).Inc()
 	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	status := statusOf(c)
+	key := c.Request.Method + " " + route
+	if source, ok := bookingSources[key]; ok {
+		m.bookings.WithLabelValues(source, resultOf(c, status, "created")).Inc()
+	}
+	if transition, ok := bookingTransitions[key]; ok {
+		m.transitions.WithLabelValues(transition, resultOf(c, status, "ok")).Inc()
+	}
+	if status == http.StatusTooManyRequests {
+		m.rateLimited.WithLabelValues(route).Inc()
+	}
 }
 
 // recovery turns a panic into a logged 500 problem; the process lives on and

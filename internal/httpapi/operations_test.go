@@ -169,3 +169,15 @@ func TestReadyzFailsWhileDraining(t *testing.T) {
 }
 
 func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }
+
+// hasMetric reports whether /metrics has a sample of name.
+func (e *env) hasMetric(name string) bool {
+	e.t.Helper()
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return strings.Contains(string(body), "\n"+name+"{") || strings.Contains(string(body), "\n"+name+" ")
+}

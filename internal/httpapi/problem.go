@@ -148,6 +148,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 }
 
 func writeProblem(c *gin.Context, p problem) {
+	c.Set(problemCodeKey, p.Code)
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)

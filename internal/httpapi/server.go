@@ -90,7 +90,7 @@ func NewServer(d Deps) (http.Handler, error) {
 
 		availCache: newAvailabilityCache(),
 	}
-	m, err := newMetrics(d.Registry)
+	m, err := newMetrics(d.Registry, d.Store.PoolCollectors())
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -407,4 +409,15 @@ func isCheckViolation(err error) bool {
 	}
 	// go-sqlite3's translator does not map CHECK failures; match its text.
 	return err != nil && strings.Contains(err.Error(), "CHECK constraint failed")
+}
+
+// PoolCollectors returns Prometheus collectors of the connection pools'
+// figures (go_sql_*), labelled db_name "main" and, on SQLite, "writer" for
+// the single connection that runs the transactions.
+func (s *Store) PoolCollectors() []prometheus.Collector {
+	out := []prometheus.Collector{collectors.NewDBStatsCollector(s.sqlDB, "main")}
+	if s.wsqlDB != s.sqlDB {
+		out = append(out, collectors.NewDBStatsCollector(s.wsqlDB, "writer"))
+	}
+	return out
 }
