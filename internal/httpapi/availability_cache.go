@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -18,8 +20,9 @@ import (
 // availabilityCacheBytes bounds the memory the availability cache holds:
 // bodies plus a fixed overhead an entry.
 const (
-	availabilityCacheBytes = 32 << 20
+	availabilityCacheBytes = 8 << 20
 	availabilityEntryCost  = 256
+	availabilityEntryMax   = 256 << 10
 )
 
 // availabilityCache keeps the encoded answers of GET /v1/availability, with
@@ -148,7 +151,7 @@ func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswe
 		c.bytes -= old.cost()
 		delete(c.entries, key)
 	}
-	if a.cost() > availabilityCacheBytes/8 {
+	if a.cost() > availabilityEntryMax {
 		return // a huge answer would push out many small ones
 	}
 	for k, old := range c.entries {
@@ -163,9 +166,74 @@ func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswe
 	c.bytes += a.cost()
 }
 
+// availabilityQueueWait is how long an availability request waits for one
+// of the AvailabilityConcurrency computations to free up before it is
+// answered 503 busy.
+const availabilityQueueWait = 2 * time.Second
+
+// errAvailabilityBusy answers a request that found every availability
+// computation taken for availabilityQueueWait.
+var errAvailabilityBusy = &httpError{status: http.StatusServiceUnavailable, code: "busy",
+	detail: "too many availability requests at once; try again shortly", retryAfter: time.Second}
+
+// heavySlots bounds the availability answers computed from the database at
+// once. An uncached answer of a long range holds its query's rows, the
+// domain days and the encoded body at the same time (up to a megabyte of
+// JSON for 62 days of a busy clinic), so a flood of distinct questions would
+// otherwise grow the process's memory and latency with the requests in
+// flight; with the bound they queue briefly, then get 503 busy. A
+// heavySlots with a nil channel is unbounded.
+type heavySlots struct {
+	ch   chan struct{}
+	wait time.Duration // how long a request queues before 503 busy
+}
+
+// newHeavySlots bounds the computations at n; 0 means one a CPU (they are
+// CPU-bound: more at once only hold more memory), a negative n none.
+func newHeavySlots(n int) heavySlots {
+	switch {
+	case n < 0:
+		return heavySlots{}
+	case n == 0:
+		n = runtime.GOMAXPROCS(0)
+	}
+	return heavySlots{ch: make(chan struct{}, n), wait: availabilityQueueWait}
+}
+
+// acquire waits for a free computation, at most h.wait; the returned
+// function gives it back. It returns errAvailabilityBusy after the wait and
+// ctx's error when the client leaves first.
+func (h heavySlots) acquire(ctx context.Context) (func(), error) {
+	if h.ch == nil {
+		return func() {}, nil
+	}
+	release := func() { <-h.ch }
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, errAvailabilityBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // computeAvailability queries the store and encodes the answer with its
-// ETag; with expiry, it also asks until when the answer holds.
+// ETag; with expiry, it also asks until when the answer holds. At most
+// AvailabilityConcurrency run at once (see heavySlots).
 func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQuery, expiry bool) (*availabilityAnswer, error) {
+	release, err := s.heavy.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	result, err := s.store.Availability(ctx, q)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,8 @@ type Options struct {
 	// balancer stops sending requests before the server shuts down.
 	Draining func() bool
 	// AvailabilityConcurrency bounds the availability answers computed from
-	// the database at once (cache misses); 0 means 4.
+	// the database at once (cache misses); 0 means one a CPU, a negative
+	// number leaves them unbounded (for the load tool's comparison).
 	AvailabilityConcurrency int
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
@@ -64,6 +65,7 @@ type Server struct {
 	public  publicLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
+	heavy      heavySlots         // bounds the availability computations at once
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -89,6 +91,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		public:  publicLimiter{counter: d.Options.RateCounter, perMinute: d.Options.PublicRateLimit},
 
 		availCache: newAvailabilityCache(),
+		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
 	}
 	m, err := newMetrics(d.Registry, d.Store.PoolCollectors())
 	if err != nil {
