@@ -17,12 +17,16 @@ import (
 	"github.com/clinic/consult/internal/store"
 )
 
-// availabilityCacheBytes bounds the memory the availability cache holds:
-// bodies plus a fixed overhead an entry.
+// availabilityCacheBytes bounds the memory the availability cache holds by
+// default: bodies plus a fixed overhead an entry. An answer over a 32nd of
+// the bound (256 KB by default: a two-week answer for a whole clinic fits,
+// a 62-day one does not) is not kept, so that a flood of long, distinct
+// questions cannot push out the widget's small, hot ones, nor keep the
+// bound full of answers nobody asks for twice. The Go heap grows to about
+// twice what is live, so every cached byte costs about two of memory.
 const (
 	availabilityCacheBytes = 8 << 20
 	availabilityEntryCost  = 256
-	availabilityEntryMax   = 256 << 10
 )
 
 // availabilityCache keeps the encoded answers of GET /v1/availability, with
@@ -57,14 +61,15 @@ const (
 //
 // Concurrent misses for one query and version wait for one computation
 // instead of each running the query (the widget's traffic right after a
-// booking). The cache holds at most availabilityCacheBytes; a new version
+// booking). The cache holds at most maxBytes; a new version
 // empties it.
 type availabilityCache struct {
-	mu      sync.Mutex
-	version uint64
-	entries map[string]*availabilityAnswer
-	bytes   int
-	flights map[string]*availabilityFlight
+	maxBytes int // what the entries may cost together
+	mu       sync.Mutex
+	version  uint64
+	entries  map[string]*availabilityAnswer
+	bytes    int
+	flights  map[string]*availabilityFlight
 }
 
 // availabilityAnswer is one encoded answer.
@@ -89,8 +94,13 @@ type availabilityFlight struct {
 	err     error
 }
 
-func newAvailabilityCache() *availabilityCache {
-	return &availabilityCache{entries: map[string]*availabilityAnswer{}, flights: map[string]*availabilityFlight{}}
+// newAvailabilityCache returns a cache of at most maxBytes; 0 means
+// availabilityCacheBytes.
+func newAvailabilityCache(maxBytes int) *availabilityCache {
+	if maxBytes <= 0 {
+		maxBytes = availabilityCacheBytes
+	}
+	return &availabilityCache{maxBytes: maxBytes, entries: map[string]*availabilityAnswer{}, flights: map[string]*availabilityFlight{}}
 }
 
 // availability answers q, whose normalised form is key, from the cache when
@@ -151,11 +161,11 @@ func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswe
 		c.bytes -= old.cost()
 		delete(c.entries, key)
 	}
-	if a.cost() > availabilityEntryMax {
+	if a.cost() > c.maxBytes/32 {
 		return // a huge answer would push out many small ones
 	}
 	for k, old := range c.entries {
-		if c.bytes+a.cost() <= availabilityCacheBytes {
+		if c.bytes+a.cost() <= c.maxBytes {
 			break
 		}
 		// Map order is unspecified: a cheap random eviction.

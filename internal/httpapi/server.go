@@ -39,6 +39,9 @@ type Options struct {
 	// the database at once (cache misses); 0 means one a CPU, a negative
 	// number leaves them unbounded (for the load tool's comparison).
 	AvailabilityConcurrency int
+	// AvailabilityCacheBytes bounds the availability cache; 0 means 8 MB.
+	// Only the load tool sets it, to compare with other bounds.
+	AvailabilityCacheBytes int
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
@@ -90,7 +93,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
 		public:  publicLimiter{counter: d.Options.RateCounter, perMinute: d.Options.PublicRateLimit},
 
-		availCache: newAvailabilityCache(),
+		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
 		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
 	}
 	m, err := newMetrics(d.Registry, d.Store.PoolCollectors())
