@@ -189,9 +189,9 @@ func (m *metrics) middleware(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	route := routeOf(c)
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(statusOf(c))).Inc()
-	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
 	status := statusOf(c)
+	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
 	key := c.Request.Method + " " + route
 	if source, ok := bookingSources[key]; ok {
 		m.bookings.WithLabelValues(source, resultOf(c, status, "created")).Inc()
