@@ -55,6 +55,8 @@ func TestRunRejectsEveryBadSettingBeforeAnySideEffect(t *testing.T) {
 		{"CORS_ALLOWED_ORIGINS", "https://www.clinic.example?x=1", nil},
 		{"CORS_ALLOWED_ORIGINS", "https://", nil},
 		{"CORS_ALLOWED_ORIGINS", "://", nil},
+		{"CORS_ALLOWED_ORIGINS", "HTTPS://www.clinic.example", nil},
+		{"CORS_ALLOWED_ORIGINS", "https://WWW.clinic.example", nil},
 		{"MIN_NOTICE", "two hours", nil},
 		{"MAX_ADVANCE", "30m", nil},
 		{"MAX_ADVANCE", "24h", map[string]string{"MIN_NOTICE": "48h"}},

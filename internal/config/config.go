@@ -277,6 +277,10 @@ func (r *reader) origins(name string) []string {
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 			r.fail(name, fmt.Sprintf("has %q: an origin is http(s)://host[:port], such as https://www.clinic.example", o))
+		case strings.ToLower(o) != o:
+			// Browsers send the Origin header in lower case, and the
+			// comparison is exact.
+			r.fail(name, fmt.Sprintf("has %q: write origins in lower case, as browsers send them", o))
 		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#"):
 			r.fail(name, fmt.Sprintf("has %q: an origin has no path, trailing slash, query or user, such as https://www.clinic.example", o))
 		case strings.HasSuffix(u.Host, ":") || strings.Contains(u.Host, "*"):

@@ -250,17 +250,22 @@ func (s *Server) bodyLimit(limit int64) gin.HandlerFunc {
 }
 
 // corsMiddleware lets the configured website origins call the API from a
-// browser; no origin is allowed by default.
-func corsMiddleware(origins []string) gin.HandlerFunc {
+// browser; no origin is allowed by default. Origins the CORS package would
+// refuse are an error here, not its panic.
+func corsMiddleware(origins []string) (gin.HandlerFunc, error) {
 	if len(origins) == 0 {
-		return func(c *gin.Context) { c.Next() }
+		return func(c *gin.Context) { c.Next() }, nil
 	}
-	return cors.New(cors.Config{
+	cfg := cors.Config{
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token",
 			"If-Match", "If-None-Match", requestIDHeader},
 		ExposeHeaders: []string{"ETag", "Retry-After", "Location", "Idempotent-Replayed", requestIDHeader},
 		MaxAge:        10 * time.Minute,
-	})
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+	}
+	return cors.New(cfg), nil
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/storetest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // syncBuffer is a log destination safe for the server's goroutines.
@@ -180,4 +182,23 @@ func (e *env) hasMetric(name string) bool {
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	return strings.Contains(string(body), "\n"+name+"{") || strings.Contains(string(body), "\n"+name+" ")
+}
+
+// Origins the CORS package cannot use are an error from NewServer, never a
+// panic, even when they did not come through the configuration's checks.
+func TestNewServerRefusesBadOriginsWithoutPanic(t *testing.T) {
+	st := storetest.Open(t, sqliteURL(t))
+	a, err := auth.NewService(st, auth.Options{JWTSecret: []byte("test-secret-test-secret-test-secret!"), PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, origin := range []string{"www.clinic.example", "HTTPS://www.clinic.example"} {
+		_, err := httpapi.NewServer(httpapi.Deps{
+			Store: st, Auth: a, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+			Options: httpapi.Options{CORSAllowedOrigins: []string{origin}},
+		})
+		if err == nil || !strings.Contains(err.Error(), "CORS_ALLOWED_ORIGINS") {
+			t.Errorf("%s: got %v, want an error naming CORS_ALLOWED_ORIGINS", origin, err)
+		}
+	}
 }
