@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/storetest"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // syncBuffer is a log destination safe for the server's goroutines.
@@ -81,27 +83,51 @@ func (e *env) metric(name string, labels ...string) float64 {
 // a server error: the request is logged at INFO with status 499 and counted
 // as a 499, never as a 5xx.
 func TestClientGoneIsA499(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testClientGone(t, b.Name, b.URL(t)) })
+	}
+}
+
+// holdSessionWrites makes writes of new sessions wait until the returned
+// function is called: on SQLite another connection holds the write lock,
+// on PostgreSQL an exclusive lock on refresh_tokens.
+func holdSessionWrites(t *testing.T, backend, dbURL string) func() {
+	t.Helper()
+	driver, dsn, begin := "sqlite3", "file:"+strings.TrimPrefix(dbURL, "sqlite://")+"?_busy_timeout=5000", []string{"BEGIN IMMEDIATE"}
+	if backend == "postgres" {
+		driver, dsn, begin = "pgx", dbURL, []string{"BEGIN", "LOCK TABLE refresh_tokens IN ACCESS EXCLUSIVE MODE"}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range begin {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+		db.Close()
+	}
+}
+
+func testClientGone(t *testing.T, backend, dbURL string) {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	dbURL := sqliteURL(t)
 	e := newEnvLogging(t, dbURL, log)
 	e.newAccount(auth.RoleReception, "gone@clinic.example", "a long password 1")
 
-	// Another process holds SQLite's write lock, so the login's session
-	// write waits, and the client gives up meanwhile.
-	locker, err := sql.Open("sqlite3", "file:"+strings.TrimPrefix(dbURL, "sqlite://")+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close()
-	conn, err := locker.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	// The login's session write waits on a lock, and the client gives up
+	// meanwhile.
+	release := holdSessionWrites(t, backend, dbURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.URL+"/v1/auth/login",
@@ -109,13 +135,13 @@ func TestClientGoneIsA499(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
+		release()
 		t.Fatalf("login answered %d while the database was locked; the test needs it to wait", res.StatusCode)
 	} else if !errors.Is(err, context.DeadlineExceeded) {
+		release()
 		t.Fatalf("client: got %v, want its own deadline", err)
 	}
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 
 	var line map[string]any
 	deadline := time.Now().Add(10 * time.Second)
