@@ -109,7 +109,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		if path == "" {
 			return nil, errors.New("open database: sqlite url has no path")
 		}
-		if err := prepareSQLiteFile(path); err != nil {
+		if err := prepareSQLiteFile(path, log); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 		// Processes opening one new file at once would race to switch it to
@@ -289,13 +289,15 @@ func checkNotNewer(ctx context.Context, p *goose.Provider) error {
 // its -wal and -shm files the database file's mode, keeps them all readable
 // by the service's user only. An existing file and its companions are
 // narrowed to 0600; an existing folder is left as it is (it may be shared,
-// such as the working directory) but its mode is checked by the caller's
-// operator, not changed.
-func prepareSQLiteFile(path string) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("create folder: %w", err)
-		}
+// such as the working directory), with a warning when others may read it.
+func prepareSQLiteFile(path string, log *slog.Logger) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create folder: %w", err)
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the database folder is open to other users; give it mode 0700",
+			"folder", dir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
