@@ -123,9 +123,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	defer st.Close()
 	log.Info("database ready", "dialect", string(st.Dialect()))
 
+	registry := prometheus.NewRegistry()
+	metrics, err := httpapi.NewMetrics(registry, st.PoolCollectors())
+	if err != nil {
+		return err
+	}
+
 	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
 	// stopped, and waited for, before the store closes.
-	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log})
+	stopExpiry := expiry.Start(ctx, st, expiry.Config{
+		PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log, OnExpired: metrics.Expired,
+	})
 	defer stopExpiry()
 
 	// Rate limits and login throttles are counted where every instance sees
@@ -169,7 +177,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 
 	var draining atomic.Bool
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(),
+		Store: st, Auth: authSvc, Log: log, Registry: registry, Metrics: metrics,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,

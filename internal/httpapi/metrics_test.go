@@ -1,11 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clinic/consult/internal/apitest"
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/expiry"
 	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/storetest"
 )
 
 // After a scenario, /metrics shows each booking request, transition and
@@ -108,5 +117,46 @@ func TestRateLimitedRequestsAreCounted(t *testing.T) {
 		if got := e.metric(tt.name, tt.labels...); got != tt.want {
 			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
+	}
+}
+
+// The expiry job's expirations are booking transitions too, counted on the
+// server's metrics.
+func TestExpiredBookingsAreCounted(t *testing.T) {
+	st := storetest.Open(t, sqliteURL(t))
+	a, err := auth.NewService(st, auth.Options{JWTSecret: []byte("test-secret-test-secret-test-secret!"), PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m, err := httpapi.NewMetrics(reg, st.PoolCollectors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewServer(httpapi.Deps{
+		Store: st, Auth: a, Log: slog.New(slog.DiscardHandler), Registry: reg, Metrics: m,
+		Options: httpapi.Options{BodyLimit: 64 << 10, Policy: testPolicy},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, URL: srv.URL, Store: st, Auth: a, client: &http.Client{Transport: apitest.Transport(t, nil), Timeout: 30 * time.Second}}
+	k := newClinic(t, e)
+	slot := k.slot(t, slotOpts{capacity: 3})
+	for i := range 2 {
+		if r := e.do("POST", "/v1/booking-requests", requestBody(slot)); r.Status != http.StatusCreated {
+			t.Fatalf("request %d: got %d %s", i, r.Status, r.Body)
+		}
+	}
+	err = expiry.RunOnce(context.Background(), st, expiry.Config{
+		PendingExpiry: time.Minute, Now: func() time.Time { return time.Now().Add(time.Hour) }, OnExpired: m.Expired,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.metric("booking_transitions_total", `transition="expire"`, `result="ok"`); got != 2 {
+		t.Errorf("expire transitions: got %v, want 2", got)
 	}
 }

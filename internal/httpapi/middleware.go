@@ -92,10 +92,12 @@ func statusOf(c *gin.Context) int {
 	return status
 }
 
-// metrics holds the Prometheus collectors of the HTTP layer and the
-// product's figures it sees pass: booking requests, booking transitions and
-// rate-limited requests. Their names are part of the service's contract.
-type metrics struct {
+// Metrics are the Prometheus collectors of the HTTP layer and the product's
+// figures: booking requests, booking transitions and rate-limited requests
+// (their names are part of the service's contract), and the database
+// pools'. The server counts what passes through it; the expiry job reports
+// its expirations through Expired.
+type Metrics struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	bookings    *prometheus.CounterVec // booking_requests_total{source,result}
@@ -147,8 +149,11 @@ func resultOf(c *gin.Context, status int, success string) string {
 	return "status_" + strconv.Itoa(status)
 }
 
-func newMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*metrics, error) {
-	m := &metrics{
+// NewMetrics makes the metrics and registers them, with pools (the
+// database's go_sql_* collectors) and the Go runtime's and the process's,
+// on reg.
+func NewMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*Metrics, error) {
+	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests served, by method, route template and status.",
@@ -185,7 +190,14 @@ func newMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*metri
 	return m, nil
 }
 
-func (m *metrics) middleware(c *gin.Context) {
+// Expired counts n pending bookings the expiry job moved to expired.
+func (m *Metrics) Expired(n int) {
+	if n > 0 {
+		m.transitions.WithLabelValues("expire", "ok").Add(float64(n))
+	}
+}
+
+func (m *Metrics) middleware(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	route := routeOf(c)

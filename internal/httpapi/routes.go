@@ -85,7 +85,7 @@ var (
 
 // routes builds the Gin engine: middleware in the order each needs to see
 // the request, then the generated routes.
-func (s *Server) routes(m *metrics) (http.Handler, error) {
+func (s *Server) routes(m *Metrics) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

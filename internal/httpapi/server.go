@@ -53,6 +53,9 @@ type Deps struct {
 	Auth     *auth.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
+	// Metrics, when set, were made with NewMetrics on Registry (so that the
+	// expiry job can report to them too); nil makes them here.
+	Metrics *Metrics
 	Now      func() time.Time
 	Options  Options
 }
@@ -96,9 +99,12 @@ func NewServer(d Deps) (http.Handler, error) {
 		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
 		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
 	}
-	m, err := newMetrics(d.Registry, d.Store.PoolCollectors())
-	if err != nil {
-		return nil, err
+	m := d.Metrics
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(d.Registry, d.Store.PoolCollectors()); err != nil {
+			return nil, err
+		}
 	}
 	return s.routes(m)
 }
