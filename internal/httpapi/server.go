@@ -56,8 +56,8 @@ type Deps struct {
 	// Metrics, when set, were made with NewMetrics on Registry (so that the
 	// expiry job can report to them too); nil makes them here.
 	Metrics *Metrics
-	Now      func() time.Time
-	Options  Options
+	Now     func() time.Time
+	Options Options
 }
 
 // Server implements api.ServerInterface.
