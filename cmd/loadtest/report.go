@@ -22,6 +22,10 @@ type row struct {
 	no5xx    bool // any 5xx or transport error fails the row
 	burst    bool // judged by burstOK
 	burstOK  bool
+	// peak, when set, is the row's own peak RSS, judged against rssGoal
+	// when rssJudged.
+	peak      int64
+	rssJudged bool
 }
 
 // verdict is "PASS", "FAIL" or "" for rows without a goal.
@@ -31,6 +35,12 @@ func (r row) verdict() string {
 		return ""
 	case r.burst:
 		return passFail(r.burstOK && r.res.count5xx() == 0)
+	case r.rssJudged:
+		ok := r.peak > 0 && r.peak < rssGoal
+		for st := range r.res.statuses {
+			ok = ok && (st != 0 && (st < 500 || st == 503))
+		}
+		return passFail(ok)
 	case r.goal > 0:
 		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
 	case r.no5xx:

@@ -129,6 +129,18 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 
 	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
 		floorURL: floorURL, floor: fl, stderr: stderr}
+	// The flood's servers are made for it and stopped after it, so that
+	// one run's cache does not weigh on the next's memory.
+	r.floodServer = func(bound, cacheBytes int) (string, func(), error) {
+		h, err := httpapi.NewServer(httpapi.Deps{
+			Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
+			Options: httpapi.Options{BodyLimit: 64 << 10, Policy: policy, AvailabilityConcurrency: bound, AvailabilityCacheBytes: cacheBytes},
+		})
+		if err != nil {
+			return "", nil, err
+		}
+		return serve(h)
+	}
 	rep := r.scenarios(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -8,6 +8,9 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +36,14 @@ type runner struct {
 
 	places    []uuid.UUID // free places for booking requests, one entry a place
 	nextPlace atomic.Int64
+
+	// floodServer starts a server for the flood with AVAILABILITY_CONCURRENCY
+	// bound (negative: unbounded) and an availability cache of cacheBytes
+	// (0: the default), and returns its URL and how to stop it.
+	floodServer func(bound, cacheBytes int) (string, func(), error)
+	// peakBeforeReset is the highest peak RSS seen before a reset of the
+	// high-water mark (see resetPeak).
+	peakBeforeReset int64
 }
 
 // scenarios runs every scenario the config selects, each next to its
@@ -147,8 +158,95 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: av, goalText: "(no goal: cache invalidated by each booking)"})
 		rep.add(row{res: bk, goalText: "(no goal)", no5xx: true})
 	}
+	if c.runs("flood") {
+		r.flood(ctx, rep, progress)
+	}
 	rep.peak, rep.current = peakRSS()
+	rep.peak = max(rep.peak, r.peakBeforeReset)
 	return rep
+}
+
+// flood sends distinct 62-day availability questions from many clients at
+// once, as an abuser would (each one a cache miss until the cache holds
+// them), to a fresh server: first one as the server was before memory was
+// bounded (computations unbounded, a 32 MB cache keeping answers up to
+// 1 MB), then one with the production defaults (one computation a CPU, an
+// 8 MB cache keeping answers up to 256 KB). It reports each run's own peak
+// RSS: the high-water mark is reset before each.
+func (r *runner) flood(ctx context.Context, rep *report, progress func(result)) {
+	c := r.cfg
+	for _, srv := range []struct {
+		name       string
+		bound      int
+		cacheBytes int
+		judged     bool
+	}{
+		{"availability flood, 62 days, before", -1, 32 << 20, false},
+		{"availability flood, 62 days, bounded", 0, 0, true},
+	} {
+		url, stop, err := r.floodServer(srv.bound, srv.cacheBytes)
+		if err != nil {
+			rep.fatal = err
+			return
+		}
+		r.resetPeak()
+		res := drive(ctx, srv.name, c.floodClients, c.warmup, c.duration, c.seed, r.floodCall(url))
+		peak, _ := peakRSS()
+		stop()
+		if srv.judged {
+			r.peakBeforeReset = max(r.peakBeforeReset, peak)
+		} else {
+			// The old settings' peak is this row's figure, not the run's:
+			// forget it before the next measurement.
+			clearPeak()
+		}
+		progress(res)
+		res.note = fmt.Sprintf("%d clients; its own peak RSS %.1f MB (high-water mark reset before it)", c.floodClients, float64(peak)/(1<<20))
+		goal := "(unbounded, 32 MB cache)"
+		if srv.judged {
+			goal = "own peak RSS < 150 MB, no 5xx but 503 busy"
+		}
+		rep.add(row{res: res, goalText: goal, peak: peak, rssJudged: srv.judged})
+	}
+}
+
+// floodCall asks base for a random 62-day window starting within the
+// seeded future, for the whole clinic or one provider, location or type:
+// hundreds of distinct questions.
+func (r *runner) floodCall(base string) call {
+	filters := []string{""}
+	for _, p := range r.k.providers {
+		filters = append(filters, "&provider_id="+p.String())
+	}
+	for _, l := range r.k.locations {
+		filters = append(filters, "&location_id="+l.String())
+	}
+	for _, t := range r.k.types {
+		filters = append(filters, "&consultation_type_id="+t.String())
+	}
+	span := max(1, r.cfg.futureDays-booking.MaxAvailabilityDays+1)
+	return func(ctx context.Context, w *worker) (int, bool) {
+		from := r.k.today.AddDays(w.rng.IntN(span))
+		q := "from=" + from.String() + "&to=" + from.AddDays(booking.MaxAvailabilityDays-1).String() + filters[w.rng.IntN(len(filters))]
+		status, _, _ := send(ctx, r.client, "GET", base+"/v1/availability?"+q, nil, nil, false)
+		return status, true
+	}
+}
+
+// resetPeak remembers the peak RSS so far for the run's total, then
+// clears it (clearPeak).
+func (r *runner) resetPeak() {
+	peak, _ := peakRSS()
+	r.peakBeforeReset = max(r.peakBeforeReset, peak)
+	clearPeak()
+}
+
+// clearPeak frees what the Go runtime can and resets the process's peak RSS
+// (VmHWM) to its current RSS (Linux: clear_refs 5).
+func clearPeak() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // availabilityQueries are the widget's queries: a two-week window for one

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // location time zones must resolve even on an image without zoneinfo
@@ -29,6 +31,7 @@ import (
 	"github.com/clinic/consult/internal/demo"
 	"github.com/clinic/consult/internal/expiry"
 	"github.com/clinic/consult/internal/httpapi"
+	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/store"
 )
 
@@ -41,15 +44,34 @@ func main() {
 	}
 }
 
-// run starts the server and blocks until ctx is cancelled, then shuts down
-// gracefully. It writes logs to stdout and returns start-up errors (bad
-// configuration, unreachable database) to its caller.
+// run is the server binary: with no command it serves the API until ctx is
+// cancelled, then shuts down gracefully; "migrate" applies the migrations and
+// exits; "backup FILE" copies a live SQLite database to FILE. It writes logs
+// to stdout and returns start-up errors (bad configuration, unreachable
+// database) to its caller. Every setting is checked before anything is
+// created, migrated or listened on.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: server [-demo]          serve the API (configured by environment variables)")
+		fmt.Fprintln(stderr, "       server migrate          apply the database migrations and exit")
+		fmt.Fprintln(stderr, "       server backup FILE      copy the live SQLite database to FILE")
+		flags.PrintDefaults()
+	}
 	demoFlag := flags.Bool("demo", false, "seed a demo clinic (also DEMO=1)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	cmd := flags.Args()
+	switch {
+	case len(cmd) == 0:
+	case cmd[0] == "migrate" && len(cmd) == 1:
+	case cmd[0] == "backup" && len(cmd) == 2 && cmd[1] != "":
+	case cmd[0] == "backup":
+		return errors.New("backup needs one argument, the file to write: server backup FILE")
+	default:
+		return fmt.Errorf("unknown command %q: use migrate, backup FILE, or no command to serve", strings.Join(cmd, " "))
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -58,6 +80,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.Demo = cfg.Demo || *demoFlag
 	log := newLogger(cfg, stdout)
 
+	switch {
+	case len(cmd) > 0 && cmd[0] == "migrate":
+		st, err := store.Open(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "dialect", string(st.Dialect()))
+		return st.Close()
+	case len(cmd) > 0 && cmd[0] == "backup":
+		if err := store.Backup(ctx, cfg.DatabaseURL, cmd[1]); err != nil {
+			return err
+		}
+		log.Info("backup written", "file", cmd[1])
+		return nil
+	}
+	return serve(ctx, cfg, log, stdout)
+}
+
+// serve runs the API until ctx is cancelled.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	if len(cfg.JWTSecret) == 0 {
 		cfg.JWTSecret = make([]byte, 32)
 		if _, err := rand.Read(cfg.JWTSecret); err != nil {
@@ -66,6 +108,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("JWT_SECRET is not set: using a random key; staff tokens end with this process and other instances will not accept them")
 	}
 
+	// Listening first reports a taken or unusable HTTP_ADDR before any
+	// migration runs; connections wait in the backlog until Serve starts.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: cannot listen: %w", cfg.HTTPAddr, err)
+	}
+	defer ln.Close()
+
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
@@ -73,15 +123,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.Close()
 	log.Info("database ready", "dialect", string(st.Dialect()))
 
+	registry := prometheus.NewRegistry()
+	metrics, err := httpapi.NewMetrics(registry, st.PoolCollectors())
+	if err != nil {
+		return err
+	}
+
 	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
 	// stopped, and waited for, before the store closes.
-	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log})
+	stopExpiry := expiry.Start(ctx, st, expiry.Config{
+		PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log, OnExpired: metrics.Expired,
+	})
 	defer stopExpiry()
+
+	// Rate limits and login throttles are counted where every instance sees
+	// them: in the database on PostgreSQL (several instances), in memory on
+	// SQLite (one process).
+	var counter limit.Counter = limit.NewMemory()
+	if st.Dialect() == store.Postgres {
+		counter = st.RateCounter()
+	}
 
 	authSvc, err := auth.NewService(st, auth.Options{
 		JWTSecret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		LoginRateLimit: cfg.LoginRateLimit, Log: log,
+		LoginRateLimit: cfg.LoginRateLimit, LoginAddressRateLimit: cfg.LoginAddressRateLimit,
+		LoginAccountRateLimit: cfg.LoginAccountRateLimit, Counter: counter, Log: log,
 	})
 	if err != nil {
 		return err
@@ -108,8 +175,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "demo reception login: %s %s\n", res.ReceptionEmail, res.ReceptionPassword)
 	}
 
+	var draining atomic.Bool
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(),
+		Store: st, Auth: authSvc, Log: log, Registry: registry, Metrics: metrics,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -117,19 +185,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, PatientChangeCutoff: cfg.PatientChangeCutoff,
 				HoldTTL: cfg.HoldTTL,
 			},
-			PublicRateLimit: cfg.PublicRateLimit,
-			PublicHoldLimit: cfg.PublicHoldLimit,
-			TrustedProxies:  cfg.TrustedProxies,
+			PublicRateLimit:         cfg.PublicRateLimit,
+			PublicHoldLimit:         cfg.PublicHoldLimit,
+			RateCounter:             counter,
+			TrustedProxies:          cfg.TrustedProxies,
+			Draining:                draining.Load,
+			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
 		},
 	})
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -147,6 +214,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	if cfg.ShutdownDrain > 0 {
+		// Readiness fails first, so a load balancer stops sending new
+		// requests before the listener closes; requests still arriving
+		// meanwhile are served.
+		draining.Store(true)
+		log.Info("draining", "drain", cfg.ShutdownDrain.String())
+		select {
+		case <-time.After(cfg.ShutdownDrain):
+		case err := <-serveErr:
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)

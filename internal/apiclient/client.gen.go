@@ -1192,7 +1192,7 @@ type Problem struct {
 	// `idempotency_key_reused`, `version_mismatch`,
 	// `precondition_required`, `payload_too_large`,
 	// `unsupported_media_type`, `validation_failed`, `rate_limited`,
-	// `method_not_allowed`, `internal_error`, `not_ready`,
+	// `method_not_allowed`, `internal_error`, `not_ready`, `busy`,
 	// `hold_expired`, `hold_limit`. Clients must
 	// tolerate new codes.
 	//
@@ -1983,7 +1983,7 @@ type ClientInterface interface {
 
 	// GetMetrics Prometheus metrics
 	//
-	// Process and HTTP metrics in the Prometheus text exposition format. Contains no personal or health data.
+	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1997,7 +1997,7 @@ type ClientInterface interface {
 
 	// GetReadyz Readiness probe
 	//
-	// Answers `200` when the database is reachable, `503` otherwise. Use it for load balancer health checks.
+	// Answers `200` when the database is reachable, `503` otherwise, and `503` while the server drains before shutting down (`SHUTDOWN_DRAIN`). Use it for load balancer health checks.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3089,7 +3089,7 @@ func (c *Client) GetManagePage(ctx context.Context, params *GetManagePageParams,
 
 // GetMetrics Prometheus metrics
 //
-// Process and HTTP metrics in the Prometheus text exposition format. Contains no personal or health data.
+// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3123,7 +3123,7 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 
 // GetReadyz Readiness probe
 //
-// Answers `200` when the database is reachable, `503` otherwise. Use it for load balancer health checks.
+// Answers `200` when the database is reachable, `503` otherwise, and `503` while the server drains before shutting down (`SHUTDOWN_DRAIN`). Use it for load balancer health checks.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8025,7 +8025,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
-	// Process and HTTP metrics in the Prometheus text exposition format. Contains no personal or health data.
+	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8043,7 +8043,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyzWithResponse Readiness probe
 	//
-	// Answers `200` when the database is reachable, `503` otherwise. Use it for load balancer health checks.
+	// Answers `200` when the database is reachable, `503` otherwise, and `503` while the server drains before shutting down (`SHUTDOWN_DRAIN`). Use it for load balancer health checks.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9890,6 +9890,11 @@ type GetAvailabilityResponse304Headers struct {
 	ETag         *string
 }
 
+// GetAvailabilityResponse503Headers the declared response headers of an HTTP 503 response for GetAvailability
+type GetAvailabilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAvailabilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9901,10 +9906,14 @@ type GetAvailabilityResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetAvailabilityResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetAvailabilityResponse304Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAvailabilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9925,6 +9934,11 @@ func (r GetAvailabilityResponse) GetApplicationproblemJSON422() *Problem {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetAvailabilityResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetAvailabilityResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14154,7 +14168,7 @@ func (c *ClientWithResponses) GetManagePageWithResponse(ctx context.Context, par
 
 // GetMetricsWithResponse Prometheus metrics
 //
-// Process and HTTP metrics in the Prometheus text exposition format. Contains no personal or health data.
+// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14184,7 +14198,7 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 
 // GetReadyzWithResponse Readiness probe
 //
-// Answers `200` when the database is reachable, `503` otherwise. Use it for load balancer health checks.
+// Answers `200` when the database is reachable, `503` otherwise, and `503` while the server drains before shutting down (`SHUTDOWN_DRAIN`). Use it for load balancer health checks.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16393,6 +16407,13 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	switch {
@@ -16430,6 +16451,16 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 			headers.ETag = &value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAvailabilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

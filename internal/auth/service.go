@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/limit"
 )
 
 // Repository is the storage the auth service needs. Implementations return
@@ -49,7 +50,20 @@ type Options struct {
 	Audience        string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	LoginRateLimit  int // failed logins a minute per account and per address; 0 off
+	// LoginRateLimit is the failed logins a minute allowed for one account
+	// from one address; 0 turns it off.
+	LoginRateLimit int
+	// LoginAddressRateLimit is the failed logins a minute allowed from one
+	// address, whatever the accounts; 0 turns it off.
+	LoginAddressRateLimit int
+	// LoginAccountRateLimit is the failed logins a minute allowed for one
+	// account from all addresses together; meant to be higher than
+	// LoginRateLimit, so that one stranger cannot lock an account while
+	// guessing from many addresses is still stopped; 0 turns it off.
+	LoginAccountRateLimit int
+	// Counter holds the throttles' counts; nil means a new in-memory one
+	// (one process). Several instances need a shared one.
+	Counter limit.Counter
 	// PasswordCost is the bcrypt cost; 0 means 12. Only tests set it lower,
 	// to keep hashing fast.
 	PasswordCost int
@@ -65,8 +79,8 @@ type Service struct {
 	cost       int
 	now        func() time.Time
 	log        *slog.Logger
-	byAccount  *throttle
-	byAddress  *throttle
+	counter    limit.Counter
+	limits     loginLimits
 	dummyHash  []byte
 }
 
@@ -83,6 +97,9 @@ func NewService(repo Repository, o Options) (*Service, error) {
 	}
 	if o.PasswordCost == 0 {
 		o.PasswordCost = 12
+	}
+	if o.Counter == nil {
+		o.Counter = limit.NewMemory()
 	}
 	if o.AccessTokenTTL <= 0 {
 		o.AccessTokenTTL = 15 * time.Minute
@@ -103,8 +120,8 @@ func NewService(repo Repository, o Options) (*Service, error) {
 		cost:       o.PasswordCost,
 		now:        o.Now,
 		log:        o.Log,
-		byAccount:  newThrottle(o.LoginRateLimit, time.Minute),
-		byAddress:  newThrottle(o.LoginRateLimit, time.Minute),
+		counter:    o.Counter,
+		limits:     loginLimits{pair: o.LoginRateLimit, address: o.LoginAddressRateLimit, account: o.LoginAccountRateLimit},
 		dummyHash:  dummy,
 	}, nil
 }
@@ -124,18 +141,14 @@ type Session struct {
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (Session, error) {
 	now := s.now()
 	norm := NormalizeEmail(email)
-	acctKey, addrKey := "acct:"+norm, "addr:"+clientIP
-	wait1, l1 := s.byAccount.attempt(acctKey, now)
-	wait2, l2 := s.byAddress.attempt(addrKey, now)
-	if l1 || l2 {
-		if !l1 {
-			s.byAccount.succeed(acctKey) // not tried: the address was locked
-		}
-		if !l2 {
-			s.byAddress.succeed(addrKey)
-		}
+	rules := s.limits.rules(norm, clientIP)
+	ok, wait, err := limit.Take(ctx, s.counter, now, rules...)
+	if err != nil {
+		return Session{}, fmt.Errorf("login: %w", err)
+	}
+	if !ok {
 		s.audit(ctx, AuditEvent{Type: AuditLoginThrottled, Email: norm, ClientIP: clientIP})
-		return Session{}, &Error{Code: CodeRateLimited, Message: ErrRateLimited.Message, RetryAfter: max(wait1, wait2)}
+		return Session{}, &Error{Code: CodeRateLimited, Message: ErrRateLimited.Message, RetryAfter: wait}
 	}
 	st, err := s.repo.StaffByEmail(ctx, norm)
 	found := err == nil
@@ -146,7 +159,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	if found {
 		hash = []byte(st.PasswordHash)
 	}
-	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && found && st.Active
+	ok = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && found && st.Active
 	if !ok {
 		ev := AuditEvent{Type: AuditLoginFailed, Email: norm, ClientIP: clientIP}
 		if found {
@@ -155,8 +168,11 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 		s.audit(ctx, ev)
 		return Session{}, ErrInvalidCredentials
 	}
-	s.byAccount.reset(acctKey)
-	s.byAddress.succeed(addrKey)
+	// A success was not a failure: it is given back to the address and the
+	// account, and clears this account's failures from this address.
+	if err := s.limits.succeeded(ctx, s.counter, now, rules); err != nil {
+		return Session{}, fmt.Errorf("login: %w", err)
+	}
 	sess, err := s.startSession(ctx, st, uuid.New(), now)
 	if err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)

@@ -1,81 +1,54 @@
 package auth
 
 import (
-	"sync"
+	"context"
 	"time"
+
+	"github.com/clinic/consult/internal/limit"
 )
 
-// throttle counts failed attempts per key (an account or a client address)
-// in fixed windows. Once a key reaches the limit it stays locked until its
-// window ends, whatever is tried meanwhile, the right password included.
-// It lives in memory: each instance throttles on its own.
-type throttle struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	keys   map[string]*attempts
+// loginLimits are the login throttle's three counts of attempts, each in a
+// one-minute window. An attempt is counted before its outcome is known, so
+// concurrent guesses cannot all slip under a limit while each waits for its
+// password check; a success is given back. Once a count reaches its limit
+// every attempt it covers is refused until its window ends, the right
+// password included.
+//
+//   - pair: one account from one address. A stranger guessing a
+//     receptionist's password locks only their own address out of it.
+//   - address: one address, any accounts: one address spraying guesses over
+//     many accounts.
+//   - account: one account from all addresses together, with a higher
+//     limit: guessing one password from many addresses is still stopped.
+type loginLimits struct {
+	pair, address, account int
 }
 
-type attempts struct {
-	start    time.Time
-	failures int
-}
-
-// newThrottle returns a throttle allowing limit failures a window; a limit of
-// 0 turns it off (every method is then a no-op).
-func newThrottle(limit int, window time.Duration) *throttle {
-	return &throttle{limit: limit, window: window, keys: make(map[string]*attempts)}
-}
-
-// attempt counts an attempt for key at now, before its outcome is known, so
-// that concurrent attempts cannot all slip under the limit while each waits
-// for its password check. It reports whether key was already locked, and
-// for how long still; a locked attempt is not counted. A successful attempt
-// is given back with succeed.
-func (t *throttle) attempt(key string, now time.Time) (time.Duration, bool) {
-	if t.limit <= 0 {
-		return 0, false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a, ok := t.keys[key]
-	if !ok || !now.Before(a.start.Add(t.window)) {
-		a = &attempts{start: now}
-		t.keys[key] = a
-		t.sweep(now)
-	}
-	if a.failures >= t.limit {
-		return a.start.Add(t.window).Sub(now), true
-	}
-	a.failures++
-	return 0, false
-}
-
-// succeed gives back an attempt of key that turned out well.
-func (t *throttle) succeed(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if a, ok := t.keys[key]; ok && a.failures > 0 {
-		a.failures--
+func (l loginLimits) rules(normalizedEmail, clientIP string) []limit.Rule {
+	return []limit.Rule{
+		{Key: "login:pair:" + normalizedEmail + "\x00" + clientIP, Max: l.pair, Window: time.Minute},
+		{Key: "login:addr:" + clientIP, Max: l.address, Window: time.Minute},
+		{Key: "login:acct:" + normalizedEmail, Max: l.account, Window: time.Minute},
 	}
 }
 
-// reset forgets key's failures, after a successful login.
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.keys, key)
-}
-
-// sweep drops expired windows so an address scan cannot grow the map without
-// bound. Callers hold t.mu.
-func (t *throttle) sweep(now time.Time) {
-	if len(t.keys) < 10000 {
-		return
-	}
-	for k, a := range t.keys {
-		if !now.Before(a.start.Add(t.window)) {
-			delete(t.keys, k)
+// succeeded gives back a successful attempt: the account's failures from
+// this address are forgotten, and the attempt is taken back from the
+// address's and the account's counts (their other failures stay).
+func (l loginLimits) succeeded(ctx context.Context, c limit.Counter, now time.Time, rules []limit.Rule) error {
+	var undo []string
+	for _, r := range rules[1:] {
+		if r.Max > 0 {
+			undo = append(undo, r.Key)
 		}
 	}
+	if rules[0].Max > 0 {
+		if err := c.Reset(ctx, []string{rules[0].Key}); err != nil {
+			return err
+		}
+	}
+	if len(undo) == 0 {
+		return nil
+	}
+	return c.Undo(ctx, now, undo)
 }

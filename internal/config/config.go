@@ -7,40 +7,49 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/clinic/consult/internal/auth"
 )
 
 // Config is the whole configuration of the server. The README documents every
 // variable; keep the two in step.
 type Config struct {
-	HTTPAddr               string        // HTTP_ADDR
-	DatabaseURL            string        // DATABASE_URL: sqlite://path or postgres://...
-	JWTSecret              []byte        // JWT_SECRET; empty means "make a random one"
-	JWTIssuer              string        // JWT_ISSUER
-	JWTAudience            string        // JWT_AUDIENCE
-	AccessTokenTTL         time.Duration // ACCESS_TOKEN_TTL
-	RefreshTokenTTL        time.Duration // REFRESH_TOKEN_TTL
-	BootstrapAdminEmail    string        // BOOTSTRAP_ADMIN_EMAIL
-	BootstrapAdminPassword string        // BOOTSTRAP_ADMIN_PASSWORD
-	CORSAllowedOrigins     []string      // CORS_ALLOWED_ORIGINS, comma separated
-	MinNotice              time.Duration // MIN_NOTICE
-	MaxAdvance             time.Duration // MAX_ADVANCE
-	PatientChangeCutoff    time.Duration // PATIENT_CHANGE_CUTOFF
-	PendingExpiry          time.Duration // PENDING_EXPIRY; 0 turns expiry off
-	ExpiryInterval         time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
-	PublicRateLimit        int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
-	HoldTTL                time.Duration // HOLD_TTL: how long a slot hold keeps a place
-	PublicHoldLimit        int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
-	LoginRateLimit         int           // LOGIN_RATE_LIMIT, failed logins a minute per account and per address; 0 off
-	BodyLimit              int64         // BODY_LIMIT_BYTES
-	LogLevel               slog.Level    // LOG_LEVEL: debug, info, warn, error
-	LogFormat              string        // LOG_FORMAT: json or text
-	Demo                   bool          // DEMO: seed a demo clinic
-	ShutdownTimeout        time.Duration // SHUTDOWN_TIMEOUT
-	TrustedProxies         []string      // TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	HTTPAddr                string        // HTTP_ADDR
+	DatabaseURL             string        // DATABASE_URL: sqlite://path or postgres://...
+	JWTSecret               []byte        // JWT_SECRET; empty means "make a random one"
+	JWTIssuer               string        // JWT_ISSUER
+	JWTAudience             string        // JWT_AUDIENCE
+	AccessTokenTTL          time.Duration // ACCESS_TOKEN_TTL
+	RefreshTokenTTL         time.Duration // REFRESH_TOKEN_TTL
+	BootstrapAdminEmail     string        // BOOTSTRAP_ADMIN_EMAIL
+	BootstrapAdminPassword  string        // BOOTSTRAP_ADMIN_PASSWORD
+	CORSAllowedOrigins      []string      // CORS_ALLOWED_ORIGINS, comma separated
+	MinNotice               time.Duration // MIN_NOTICE
+	MaxAdvance              time.Duration // MAX_ADVANCE
+	PatientChangeCutoff     time.Duration // PATIENT_CHANGE_CUTOFF
+	PendingExpiry           time.Duration // PENDING_EXPIRY; 0 turns expiry off
+	ExpiryInterval          time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
+	PublicRateLimit         int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
+	HoldTTL                 time.Duration // HOLD_TTL: how long a slot hold keeps a place
+	PublicHoldLimit         int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
+	LoginRateLimit          int           // LOGIN_RATE_LIMIT, failed logins a minute per account from one address; 0 off
+	LoginAddressRateLimit   int           // LOGIN_ADDRESS_RATE_LIMIT, failed logins a minute per address, any accounts; 0 off
+	LoginAccountRateLimit   int           // LOGIN_ACCOUNT_RATE_LIMIT, failed logins a minute per account, all addresses; 0 off
+	BodyLimit               int64         // BODY_LIMIT_BYTES
+	LogLevel                slog.Level    // LOG_LEVEL: debug, info, warn, error
+	LogFormat               string        // LOG_FORMAT: json or text
+	Demo                    bool          // DEMO: seed a demo clinic
+	ShutdownTimeout         time.Duration // SHUTDOWN_TIMEOUT
+	ShutdownDrain           time.Duration // SHUTDOWN_DRAIN: /readyz answers 503 this long before the listener closes
+	AvailabilityConcurrency int           // AVAILABILITY_CONCURRENCY: availability queries computed at once; more wait briefly, then 503
+	TrustedProxies          []string      // TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
 }
 
 // DefaultDatabaseURL is where the server keeps its data when DATABASE_URL is
@@ -52,31 +61,45 @@ const DefaultDatabaseURL = "sqlite://data/clinic.db"
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		HTTPAddr:               r.str("HTTP_ADDR", ":8080"),
-		DatabaseURL:            r.databaseURL("DATABASE_URL", DefaultDatabaseURL),
-		JWTSecret:              []byte(getenv("JWT_SECRET")),
-		JWTIssuer:              r.str("JWT_ISSUER", "clinic-booking"),
-		JWTAudience:            r.str("JWT_AUDIENCE", "clinic-staff"),
-		AccessTokenTTL:         r.duration("ACCESS_TOKEN_TTL", 15*time.Minute, time.Minute),
-		RefreshTokenTTL:        r.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour, time.Minute),
-		BootstrapAdminEmail:    strings.TrimSpace(getenv("BOOTSTRAP_ADMIN_EMAIL")),
-		BootstrapAdminPassword: getenv("BOOTSTRAP_ADMIN_PASSWORD"),
-		CORSAllowedOrigins:     r.list("CORS_ALLOWED_ORIGINS"),
-		MinNotice:              r.duration("MIN_NOTICE", 2*time.Hour, 0),
-		MaxAdvance:             r.duration("MAX_ADVANCE", 120*24*time.Hour, time.Hour),
-		PatientChangeCutoff:    r.duration("PATIENT_CHANGE_CUTOFF", 24*time.Hour, 0),
-		PendingExpiry:          r.duration("PENDING_EXPIRY", 0, 0),
-		ExpiryInterval:         r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
-		PublicRateLimit:        r.integer("PUBLIC_RATE_LIMIT", 30),
-		HoldTTL:                r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
-		PublicHoldLimit:        r.integer("PUBLIC_HOLD_LIMIT", 2),
-		LoginRateLimit:         r.integer("LOGIN_RATE_LIMIT", 10),
-		BodyLimit:              int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
-		LogLevel:               r.level("LOG_LEVEL", slog.LevelInfo),
-		LogFormat:              r.oneOf("LOG_FORMAT", "json", "json", "text"),
-		Demo:                   r.boolean("DEMO", false),
-		ShutdownTimeout:        r.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second),
-		TrustedProxies:         r.list("TRUSTED_PROXIES"),
+		HTTPAddr:                r.httpAddr("HTTP_ADDR", ":8080"),
+		DatabaseURL:             r.databaseURL("DATABASE_URL", DefaultDatabaseURL),
+		JWTSecret:               []byte(getenv("JWT_SECRET")),
+		JWTIssuer:               r.str("JWT_ISSUER", "clinic-booking"),
+		JWTAudience:             r.str("JWT_AUDIENCE", "clinic-staff"),
+		AccessTokenTTL:          r.duration("ACCESS_TOKEN_TTL", 15*time.Minute, time.Minute),
+		RefreshTokenTTL:         r.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour, time.Minute),
+		BootstrapAdminEmail:     strings.TrimSpace(getenv("BOOTSTRAP_ADMIN_EMAIL")),
+		BootstrapAdminPassword:  getenv("BOOTSTRAP_ADMIN_PASSWORD"),
+		CORSAllowedOrigins:      r.origins("CORS_ALLOWED_ORIGINS"),
+		MinNotice:               r.duration("MIN_NOTICE", 2*time.Hour, 0),
+		MaxAdvance:              r.duration("MAX_ADVANCE", 120*24*time.Hour, time.Hour),
+		PatientChangeCutoff:     r.duration("PATIENT_CHANGE_CUTOFF", 24*time.Hour, 0),
+		PendingExpiry:           r.duration("PENDING_EXPIRY", 0, 0),
+		ExpiryInterval:          r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
+		PublicRateLimit:         r.integer("PUBLIC_RATE_LIMIT", 30),
+		HoldTTL:                 r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
+		PublicHoldLimit:         r.integer("PUBLIC_HOLD_LIMIT", 2),
+		LoginRateLimit:          r.integer("LOGIN_RATE_LIMIT", 10),
+		BodyLimit:               int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
+		LogLevel:                r.level("LOG_LEVEL", slog.LevelInfo),
+		LogFormat:               r.oneOf("LOG_FORMAT", "json", "json", "text"),
+		Demo:                    r.boolean("DEMO", false),
+		ShutdownTimeout:         r.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second),
+		ShutdownDrain:           r.duration("SHUTDOWN_DRAIN", 0, 0),
+		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 4),
+		TrustedProxies:          r.proxies("TRUSTED_PROXIES"),
+	}
+	// The wider login limits default to multiples of the per-account-and-
+	// address one, so raising LOGIN_RATE_LIMIT alone keeps them wider.
+	c.LoginAddressRateLimit = r.integer("LOGIN_ADDRESS_RATE_LIMIT", 3*c.LoginRateLimit)
+	c.LoginAccountRateLimit = r.integer("LOGIN_ACCOUNT_RATE_LIMIT", 5*c.LoginRateLimit)
+	if c.AvailabilityConcurrency == 0 && r.getenv("AVAILABILITY_CONCURRENCY") != "" {
+		r.fail("AVAILABILITY_CONCURRENCY", "must be at least 1")
+	}
+	for _, name := range []string{"JWT_ISSUER", "JWT_AUDIENCE"} {
+		if v := r.getenv(name); v != "" && strings.TrimSpace(v) == "" {
+			r.fail(name, "must not be blank")
+		}
 	}
 	if c.BodyLimit == 0 && r.getenv("BODY_LIMIT_BYTES") != "" {
 		r.fail("BODY_LIMIT_BYTES", "must be at least 1")
@@ -86,6 +109,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		r.fail("BOOTSTRAP_ADMIN_EMAIL", "and BOOTSTRAP_ADMIN_PASSWORD must be set together")
+	} else if c.BootstrapAdminEmail != "" {
+		// Checked here, not at the first start's account creation, so that a
+		// bad value stops start-up before the database is touched.
+		if a, err := mail.ParseAddress(c.BootstrapAdminEmail); err != nil || a.Address != c.BootstrapAdminEmail {
+			r.fail("BOOTSTRAP_ADMIN_EMAIL", "must be an email address such as admin@clinic.example")
+		}
+		if n := utf8.RuneCountInString(c.BootstrapAdminPassword); n < auth.MinPasswordLength || len(c.BootstrapAdminPassword) > 72 {
+			r.fail("BOOTSTRAP_ADMIN_PASSWORD", fmt.Sprintf("must be %d characters to 72 bytes long", auth.MinPasswordLength))
+		}
 	}
 	if c.PublicHoldLimit == 0 && r.getenv("PUBLIC_HOLD_LIMIT") != "" {
 		r.fail("PUBLIC_HOLD_LIMIT", "must be at least 1")
@@ -205,9 +237,84 @@ func (r *reader) databaseURL(name, def string) string {
 		return v
 	}
 	switch u.Scheme {
-	case "sqlite", "postgres", "postgresql":
+	case "sqlite":
+		if strings.TrimPrefix(v, "sqlite://") == "" || !strings.HasPrefix(v, "sqlite://") {
+			r.fail(name, "must name a file, such as sqlite://data/clinic.db")
+		}
+	case "postgres", "postgresql":
+		if u.Host == "" && u.Query().Get("host") == "" {
+			r.fail(name, "must name a server, such as postgres://user@host:5432/db")
+		}
 	default:
 		r.fail(name, fmt.Sprintf("has unknown scheme %q: use sqlite:// or postgres://", u.Scheme))
 	}
 	return v
+}
+
+// httpAddr checks a listen address of the form [host]:port. Whether the
+// port is free is only known by listening, which run does before touching
+// the database.
+func (r *reader) httpAddr(name, def string) string {
+	v := r.str(name, def)
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be host:port or :port, such as :8080, got %q", v))
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		r.fail(name, fmt.Sprintf("has a bad port %q: use a number from 0 to 65535", port))
+	}
+	if strings.ContainsAny(host, " /?#@") {
+		r.fail(name, fmt.Sprintf("has a bad host %q", host))
+	}
+	return v
+}
+
+// origins checks browser origins: scheme://host[:port], nothing more. A
+// trailing slash or a path would never match the Origin header a browser
+// sends, and "*" would let any website call the API.
+func (r *reader) origins(name string) []string {
+	list := r.list(name)
+	for _, o := range list {
+		if o == "*" {
+			r.fail(name, "must list the website origins one by one; \"*\" (any website) is refused")
+			continue
+		}
+		u, err := url.Parse(o)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			r.fail(name, fmt.Sprintf("has %q: an origin is http(s)://host[:port], such as https://www.clinic.example", o))
+		case strings.ToLower(o) != o:
+			// Browsers send the Origin header in lower case, and the
+			// comparison is exact.
+			r.fail(name, fmt.Sprintf("has %q: write origins in lower case, as browsers send them", o))
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#"):
+			r.fail(name, fmt.Sprintf("has %q: an origin has no path, trailing slash, query or user, such as https://www.clinic.example", o))
+		case strings.HasSuffix(u.Host, ":") || strings.Contains(u.Host, "*"):
+			r.fail(name, fmt.Sprintf("has %q: an origin is http(s)://host[:port] with no wildcard, such as https://www.clinic.example", o))
+		case u.Port() != "" && !validPort(u.Port()):
+			r.fail(name, fmt.Sprintf("has %q: the port must be a number from 1 to 65535", o))
+		}
+	}
+	return list
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// proxies checks TRUSTED_PROXIES entries: IP addresses or CIDR ranges, as
+// Gin parses them.
+func (r *reader) proxies(name string) []string {
+	list := r.list(name)
+	for _, p := range list {
+		if _, _, err := net.ParseCIDR(p); err == nil {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			r.fail(name, fmt.Sprintf("has %q: use IP addresses or CIDR ranges such as 10.0.0.0/8", p))
+		}
+	}
+	return list
 }

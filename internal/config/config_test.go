@@ -91,3 +91,26 @@ func TestLoadParsesValues(t *testing.T) {
 		t.Errorf("got expiry %v demo %v public limit %d", c.PendingExpiry, c.Demo, c.PublicRateLimit)
 	}
 }
+
+func TestLoadAcceptsOrigins(t *testing.T) {
+	for _, o := range []string{"https://www.clinic.example", "http://localhost:5173", "https://[::1]:8443", "https://xn--klinik-n2a.example"} {
+		c, err := Load(env(map[string]string{"CORS_ALLOWED_ORIGINS": o}))
+		if err != nil {
+			t.Errorf("%s: got %v, want accepted", o, err)
+			continue
+		}
+		if len(c.CORSAllowedOrigins) != 1 || c.CORSAllowedOrigins[0] != o {
+			t.Errorf("%s: got %v", o, c.CORSAllowedOrigins)
+		}
+	}
+}
+
+func TestLoadLoginLimitsDefaultWiderThanThePairLimit(t *testing.T) {
+	c, err := Load(env(map[string]string{"LOGIN_RATE_LIMIT": "4"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoginAddressRateLimit != 12 || c.LoginAccountRateLimit != 20 {
+		t.Errorf("got address %d account %d, want 12 and 20", c.LoginAddressRateLimit, c.LoginAccountRateLimit)
+	}
+}

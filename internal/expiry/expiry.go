@@ -33,6 +33,9 @@ type Config struct {
 	Interval      time.Duration    // time between runs; 0 means one minute
 	Now           func() time.Time // nil means time.Now
 	Log           *slog.Logger     // nil means no logging
+	// OnExpired, when set, is told how many bookings each run expired (for
+	// the booking_transitions_total metric).
+	OnExpired func(n int)
 }
 
 // RunOnce does one pass of the job at cfg.Now.
@@ -43,6 +46,9 @@ func RunOnce(ctx context.Context, st Store, cfg Config) error {
 		n, err := st.ExpirePending(ctx, now.Add(-cfg.PendingExpiry), now)
 		if n > 0 {
 			cfg.Log.InfoContext(ctx, "pending booking requests expired", "count", n)
+			if cfg.OnExpired != nil {
+				cfg.OnExpired(n)
+			}
 		}
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -15,10 +17,15 @@ import (
 	"github.com/clinic/consult/internal/store"
 )
 
-// availabilityCacheBytes bounds the memory the availability cache holds:
-// bodies plus a fixed overhead an entry.
+// availabilityCacheBytes bounds the memory the availability cache holds by
+// default: bodies plus a fixed overhead an entry. An answer over a 32nd of
+// the bound (256 KB by default: a two-week answer for a whole clinic fits,
+// a 62-day one does not) is not kept, so that a flood of long, distinct
+// questions cannot push out the widget's small, hot ones, nor keep the
+// bound full of answers nobody asks for twice. The Go heap grows to about
+// twice what is live, so every cached byte costs about two of memory.
 const (
-	availabilityCacheBytes = 32 << 20
+	availabilityCacheBytes = 8 << 20
 	availabilityEntryCost  = 256
 )
 
@@ -54,14 +61,15 @@ const (
 //
 // Concurrent misses for one query and version wait for one computation
 // instead of each running the query (the widget's traffic right after a
-// booking). The cache holds at most availabilityCacheBytes; a new version
+// booking). The cache holds at most maxBytes; a new version
 // empties it.
 type availabilityCache struct {
-	mu      sync.Mutex
-	version uint64
-	entries map[string]*availabilityAnswer
-	bytes   int
-	flights map[string]*availabilityFlight
+	maxBytes int // what the entries may cost together
+	mu       sync.Mutex
+	version  uint64
+	entries  map[string]*availabilityAnswer
+	bytes    int
+	flights  map[string]*availabilityFlight
 }
 
 // availabilityAnswer is one encoded answer.
@@ -86,8 +94,13 @@ type availabilityFlight struct {
 	err     error
 }
 
-func newAvailabilityCache() *availabilityCache {
-	return &availabilityCache{entries: map[string]*availabilityAnswer{}, flights: map[string]*availabilityFlight{}}
+// newAvailabilityCache returns a cache of at most maxBytes; 0 means
+// availabilityCacheBytes.
+func newAvailabilityCache(maxBytes int) *availabilityCache {
+	if maxBytes <= 0 {
+		maxBytes = availabilityCacheBytes
+	}
+	return &availabilityCache{maxBytes: maxBytes, entries: map[string]*availabilityAnswer{}, flights: map[string]*availabilityFlight{}}
 }
 
 // availability answers q, whose normalised form is key, from the cache when
@@ -148,11 +161,11 @@ func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswe
 		c.bytes -= old.cost()
 		delete(c.entries, key)
 	}
-	if a.cost() > availabilityCacheBytes/8 {
+	if a.cost() > c.maxBytes/32 {
 		return // a huge answer would push out many small ones
 	}
 	for k, old := range c.entries {
-		if c.bytes+a.cost() <= availabilityCacheBytes {
+		if c.bytes+a.cost() <= c.maxBytes {
 			break
 		}
 		// Map order is unspecified: a cheap random eviction.
@@ -163,9 +176,74 @@ func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswe
 	c.bytes += a.cost()
 }
 
+// availabilityQueueWait is how long an availability request waits for one
+// of the AvailabilityConcurrency computations to free up before it is
+// answered 503 busy.
+const availabilityQueueWait = 2 * time.Second
+
+// errAvailabilityBusy answers a request that found every availability
+// computation taken for availabilityQueueWait.
+var errAvailabilityBusy = &httpError{status: http.StatusServiceUnavailable, code: "busy",
+	detail: "too many availability requests at once; try again shortly", retryAfter: time.Second}
+
+// heavySlots bounds the availability answers computed from the database at
+// once. An uncached answer of a long range holds its query's rows, the
+// domain days and the encoded body at the same time (up to a megabyte of
+// JSON for 62 days of a busy clinic), so a flood of distinct questions would
+// otherwise grow the process's memory and latency with the requests in
+// flight; with the bound they queue briefly, then get 503 busy. A
+// heavySlots with a nil channel is unbounded.
+type heavySlots struct {
+	ch   chan struct{}
+	wait time.Duration // how long a request queues before 503 busy
+}
+
+// newHeavySlots bounds the computations at n; 0 means one a CPU (they are
+// CPU-bound: more at once only hold more memory), a negative n none.
+func newHeavySlots(n int) heavySlots {
+	switch {
+	case n < 0:
+		return heavySlots{}
+	case n == 0:
+		n = runtime.GOMAXPROCS(0)
+	}
+	return heavySlots{ch: make(chan struct{}, n), wait: availabilityQueueWait}
+}
+
+// acquire waits for a free computation, at most h.wait; the returned
+// function gives it back. It returns errAvailabilityBusy after the wait and
+// ctx's error when the client leaves first.
+func (h heavySlots) acquire(ctx context.Context) (func(), error) {
+	if h.ch == nil {
+		return func() {}, nil
+	}
+	release := func() { <-h.ch }
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, errAvailabilityBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // computeAvailability queries the store and encodes the answer with its
-// ETag; with expiry, it also asks until when the answer holds.
+// ETag; with expiry, it also asks until when the answer holds. At most
+// AvailabilityConcurrency run at once (see heavySlots).
 func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQuery, expiry bool) (*availabilityAnswer, error) {
+	release, err := s.heavy.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	result, err := s.store.Availability(ctx, q)
 	if err != nil {
 		return nil, err

@@ -127,7 +127,12 @@ func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, para
 // allowPublic applies the per-address limit of public writes; it answers
 // 429 with Retry-After and returns false when the caller is over it.
 func (s *Server) allowPublic(c *gin.Context) bool {
-	if ok, wait := s.public.allow(c.ClientIP()); !ok {
+	ok, wait, err := s.public.allow(c.Request.Context(), c.ClientIP(), s.now())
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	if !ok {
 		s.fail(c, errTooManyRequests(wait))
 		return false
 	}

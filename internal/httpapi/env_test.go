@@ -44,12 +44,23 @@ var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 *
 // are several server instances sharing a database.
 func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 	t.Helper()
+	return newEnvLogging(t, dbURL, slog.New(slog.DiscardHandler), opts...)
+}
+
+// newEnvLogging is newEnv with the server's log written to log.
+func newEnvLogging(t testing.TB, dbURL string, log *slog.Logger, opts ...envOption) *env {
+	t.Helper()
 	st := storetest.Open(t, dbURL)
 	ao := auth.Options{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "clinic-booking", Audience: "clinic-staff",
 		PasswordCost: 4, // bcrypt's minimum keeps tests fast; production uses 12
 	}
 	ho := httpapi.Options{BodyLimit: 64 << 10, Policy: testPolicy}
+	if st.Dialect() == store.Postgres {
+		// As the server does: limits shared by the instances on the database.
+		ho.RateCounter = st.RateCounter()
+		ao.Counter = st.RateCounter()
+	}
 	for _, o := range opts {
 		o(&ho, &ao)
 	}
@@ -58,7 +69,7 @@ func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	h, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
+		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(), Options: ho,
 	})
 	if err != nil {
 		t.Fatal(err)

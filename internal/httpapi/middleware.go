@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -51,10 +52,11 @@ func routeOf(c *gin.Context) string {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.log.LogAttrs(c.Request.Context(), levelFor(c.Writer.Status()), "request",
+	status := statusOf(c)
+	s.log.LogAttrs(c.Request.Context(), levelFor(status), "request",
 		slog.String("method", c.Request.Method),
 		slog.String("route", routeOf(c)),
-		slog.Int("status", c.Writer.Status()),
+		slog.Int("status", status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.String("request_id", requestID(c)),
@@ -68,14 +70,90 @@ func levelFor(status int) slog.Level {
 	return slog.LevelInfo
 }
 
-// metrics holds the Prometheus collectors of the HTTP layer.
-type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+// statusClientClosedRequest records a request whose client went away before
+// the answer was ready (nginx's 499): not a server error, and never sent.
+const statusClientClosedRequest = 499
+
+// clientGone reports whether the client of c closed its connection (or
+// gave up on HTTP/2) while the request was being served.
+func clientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
+// statusOf is the status a request is logged and counted with: what was
+// written, except that a request whose client went away before a
+// successful answer was written is a 499, whatever error its abandoned work
+// ended in (a cancelled query surfaces as a 500 otherwise).
+func statusOf(c *gin.Context) int {
+	status := c.Writer.Status()
+	if clientGone(c) && (status >= 500 || !c.Writer.Written()) {
+		return statusClientClosedRequest
+	}
+	return status
+}
+
+// Metrics are the Prometheus collectors of the HTTP layer and the product's
+// figures: booking requests, booking transitions and rate-limited requests
+// (their names are part of the service's contract), and the database
+// pools'. The server counts what passes through it; the expiry job reports
+// its expirations through Expired.
+type Metrics struct {
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	bookings    *prometheus.CounterVec // booking_requests_total{source,result}
+	transitions *prometheus.CounterVec // booking_transitions_total{transition,result}
+	rateLimited *prometheus.CounterVec // rate_limited_total{route}
+}
+
+// bookingSources names the routes that create bookings, by where the
+// request comes from: the website (the patient) or the front desk (phone).
+var bookingSources = map[string]string{
+	"POST /v1/booking-requests": "web",
+	"POST /v1/bookings":         "phone",
+}
+
+// bookingTransitions names the routes that move a booking between states.
+var bookingTransitions = map[string]string{
+	"POST /v1/bookings/:id/confirm":                   "confirm",
+	"POST /v1/bookings/:id/decline":                   "decline",
+	"POST /v1/bookings/:id/cancel":                    "cancel",
+	"POST /v1/bookings/:id/reschedule":                "reschedule",
+	"POST /v1/bookings/:id/check-in":                  "check_in",
+	"POST /v1/bookings/:id/complete":                  "complete",
+	"POST /v1/bookings/:id/no-show":                   "no_show",
+	"POST /v1/booking-requests/:reference/cancel":     "cancel",
+	"POST /v1/booking-requests/:reference/reschedule": "reschedule",
+}
+
+// problemCodeKey holds, in the Gin context, the code of the problem a
+// request was answered with, for the product metrics' result label.
+const problemCodeKey = "clinic.problem_code"
+
+// resultOf is a product metric's result label: success for a 2xx answer
+// ("replayed" for an Idempotency-Key replay), client_gone for a 499, and
+// otherwise the problem's code, a closed list (slot_unavailable,
+// invalid_transition, validation_failed, rate_limited, internal_error...).
+func resultOf(c *gin.Context, status int, success string) string {
+	switch {
+	case status == statusClientClosedRequest:
+		return "client_gone"
+	case status < 300:
+		if c.Writer.Header().Get("Idempotent-Replayed") == "true" {
+			return "replayed"
+		}
+		return success
+	}
+	if code := c.GetString(problemCodeKey); code != "" {
+		return code
+	}
+	return "status_" + strconv.Itoa(status)
+}
+
+// NewMetrics makes the metrics and registers them, with pools (the
+// database's go_sql_* collectors) and the Go runtime's and the process's,
+// on reg.
+func NewMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*Metrics, error) {
+	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests served, by method, route template and status.",
@@ -85,12 +163,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "HTTP request latency, by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route"}),
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "booking_requests_total",
+			Help: "Requests to create a booking, by source (web, phone) and result (created, replayed, or the problem code such as slot_unavailable).",
+		}, []string{"source", "result"}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "booking_transitions_total",
+			Help: "Requests to change a booking's state, by transition (confirm, cancel, check_in...) and result (ok, or the problem code such as invalid_transition).",
+		}, []string{"transition", "result"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rate_limited_total",
+			Help: "Requests refused with 429 by a rate limit or the login throttle, by route template.",
+		}, []string{"route"}),
 	}
 	all := []prometheus.Collector{
-		m.requests, m.latency,
+		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
+	all = append(all, pools...)
 	for _, c := range all {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -99,12 +190,30 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) middleware(c *gin.Context) {
+// Expired counts n pending bookings the expiry job moved to expired.
+func (m *Metrics) Expired(n int) {
+	if n > 0 {
+		m.transitions.WithLabelValues("expire", "ok").Add(float64(n))
+	}
+}
+
+func (m *Metrics) middleware(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	route := routeOf(c)
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	status := statusOf(c)
+	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	key := c.Request.Method + " " + route
+	if source, ok := bookingSources[key]; ok {
+		m.bookings.WithLabelValues(source, resultOf(c, status, "created")).Inc()
+	}
+	if transition, ok := bookingTransitions[key]; ok {
+		m.transitions.WithLabelValues(transition, resultOf(c, status, "ok")).Inc()
+	}
+	if status == http.StatusTooManyRequests {
+		m.rateLimited.WithLabelValues(route).Inc()
+	}
 }
 
 // recovery turns a panic into a logged 500 problem; the process lives on and
@@ -153,17 +262,22 @@ func (s *Server) bodyLimit(limit int64) gin.HandlerFunc {
 }
 
 // corsMiddleware lets the configured website origins call the API from a
-// browser; no origin is allowed by default.
-func corsMiddleware(origins []string) gin.HandlerFunc {
+// browser; no origin is allowed by default. Origins the CORS package would
+// refuse are an error here, not its panic.
+func corsMiddleware(origins []string) (gin.HandlerFunc, error) {
 	if len(origins) == 0 {
-		return func(c *gin.Context) { c.Next() }
+		return func(c *gin.Context) { c.Next() }, nil
 	}
-	return cors.New(cors.Config{
+	cfg := cors.Config{
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{"Content-Type", "Authorization", "Idempotency-Key", "X-Booking-Token", "X-Hold-Token",
 			"If-Match", "If-None-Match", requestIDHeader},
 		ExposeHeaders: []string{"ETag", "Retry-After", "Location", "Idempotent-Replayed", requestIDHeader},
 		MaxAge:        10 * time.Minute,
-	})
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+	}
+	return cors.New(cfg), nil
 }

@@ -129,6 +129,15 @@ func newProblem(status int, code, detail string) problem {
 // is logged with the error (which never holds health data: domain errors
 // carry no patient values); 4xx are the client's and are only counted.
 func (s *Server) fail(c *gin.Context, err error) {
+	if clientGone(c) {
+		// Nobody is waiting for the answer: whatever err is (often the
+		// cancelled query), it is not the server's failure. Logged by the
+		// access log as a 499 at INFO.
+		s.log.DebugContext(c.Request.Context(), "client went away",
+			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	}
 	p, retry := toProblem(err)
 	if p.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed",
@@ -141,6 +150,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 }
 
 func writeProblem(c *gin.Context, p problem) {
+	c.Set(problemCodeKey, p.Code)
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)

@@ -93,7 +93,7 @@ var (
 
 // routes builds the Gin engine: middleware in the order each needs to see
 // the request, then the generated routes.
-func (s *Server) routes(m *metrics) (http.Handler, error) {
+func (s *Server) routes(m *Metrics) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -101,13 +101,17 @@ func (s *Server) routes(m *metrics) (http.Handler, error) {
 	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
+	corsMW, err := corsMiddleware(s.opts.CORSAllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
 	r.Use(
 		requestIDMiddleware,
 		s.accessLog, // outside recovery, so a recovered panic is logged as the 500 it became
 		m.middleware,
 		s.recovery,
 		securityHeaders,
-		corsMiddleware(s.opts.CORSAllowedOrigins),
+		corsMW,
 		s.bodyLimit(s.opts.BodyLimit),
 		s.queryText,
 		s.authorize,

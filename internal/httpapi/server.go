@@ -18,6 +18,7 @@ import (
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/web"
 )
@@ -30,6 +31,19 @@ type Options struct {
 	PublicRateLimit    int            // public create requests a minute per client address; 0 off
 	PublicHoldLimit    int            // live slot holds per client address; 0 means 2
 	TrustedProxies     []string       // proxies whose X-Forwarded-For is believed
+	// RateCounter holds the public rate limit's counts; nil means a new
+	// in-memory one (one process). Several instances need a shared one.
+	RateCounter limit.Counter
+	// Draining, when set and true, makes /readyz answer 503 so that a load
+	// balancer stops sending requests before the server shuts down.
+	Draining func() bool
+	// AvailabilityConcurrency bounds the availability answers computed from
+	// the database at once (cache misses); 0 means one a CPU, a negative
+	// number leaves them unbounded (for the load tool's comparison).
+	AvailabilityConcurrency int
+	// AvailabilityCacheBytes bounds the availability cache; 0 means 8 MB.
+	// Only the load tool sets it, to compare with other bounds.
+	AvailabilityCacheBytes int
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
@@ -41,8 +55,11 @@ type Deps struct {
 	Auth     *auth.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
-	Now      func() time.Time
-	Options  Options
+	// Metrics, when set, were made with NewMetrics on Registry (so that the
+	// expiry job can report to them too); nil makes them here.
+	Metrics *Metrics
+	Now     func() time.Time
+	Options Options
 }
 
 // Server implements api.ServerInterface.
@@ -53,10 +70,11 @@ type Server struct {
 	now     func() time.Time
 	opts    Options
 	metrics http.Handler
-	public  *rateLimiter
+	public  publicLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
 	widget     web.Asset          // /widget.js
+	heavy      heavySlots         // bounds the availability computations at once
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -65,6 +83,9 @@ var _ api.ServerInterface = (*Server)(nil)
 func NewServer(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Options.RateCounter == nil {
+		d.Options.RateCounter = limit.NewMemory()
 	}
 	if d.Options.BodyLimit <= 0 {
 		d.Options.BodyLimit = 64 << 10
@@ -76,14 +97,18 @@ func NewServer(d Deps) (http.Handler, error) {
 		now:     d.Now,
 		opts:    d.Options,
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
-		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
+		public:  publicLimiter{counter: d.Options.RateCounter, perMinute: d.Options.PublicRateLimit},
 
-		availCache: newAvailabilityCache(),
 		widget:     web.WidgetScript(),
+		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
+		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
 	}
-	m, err := newMetrics(d.Registry)
-	if err != nil {
-		return nil, err
+	m := d.Metrics
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(d.Registry, d.Store.PoolCollectors()); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
@@ -96,8 +121,13 @@ func (s *Server) GetHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, api.Health{Status: "ok"})
 }
 
-// GetReadyz answers 200 when the database answers, 503 when it does not.
+// GetReadyz answers 200 when the database answers, 503 when it does not or
+// while the server drains before shutting down.
 func (s *Server) GetReadyz(c *gin.Context) {
+	if s.opts.Draining != nil && s.opts.Draining() {
+		s.failf(c, http.StatusServiceUnavailable, "not_ready", "the server is shutting down")
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {

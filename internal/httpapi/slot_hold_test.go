@@ -101,8 +101,8 @@ func manyHolds(o *httpapi.Options, _ *auth.Options) {
 	o.TrustedProxies = []string{"127.0.0.1", "::1"}
 }
 
-// from is the X-Forwarded-For header of the i-th test client address.
-func from(i int) string { return fmt.Sprintf("X-Forwarded-For: 10.0.%d.%d", i/250, i%250+1) }
+// fromClient is the X-Forwarded-For header of the i-th test client address.
+func fromClient(i int) string { return fmt.Sprintf("X-Forwarded-For: 10.0.%d.%d", i/250, i%250+1) }
 
 // A held place is taken for everyone else: availability leaves it out,
 // nobody else can hold or book it, and its holder books it with the token,
@@ -302,7 +302,7 @@ func TestConcurrentHoldsForTheLastPlace(t *testing.T) {
 		k := newClinic(t, e)
 		id := k.slot(t, slotOpts{})
 		rs := race(t, 100, func(i int) (resp, error) {
-			return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": id.String()}, from(i))
+			return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": id.String()}, fromClient(i))
 		})
 		wantTally(t, tally(rs), map[string]int{"201": 1, "409 slot_unavailable": 99})
 		var token string
@@ -330,7 +330,7 @@ func TestConcurrentHoldsForTheLastPlace(t *testing.T) {
 		two := k.slot(t, slotOpts{})
 		rs = race(t, 60, func(i int) (resp, error) {
 			if i%2 == 0 {
-				return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": two.String()}, from(i))
+				return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": two.String()}, fromClient(i))
 			}
 			return e.send("POST", "/v1/booking-requests", requestBody(two))
 		})
@@ -357,7 +357,7 @@ func TestConcurrentHoldsRespectCapacity(t *testing.T) {
 		id := k.slot(t, slotOpts{capacity: 3})
 		k.request(t, id)
 		rs := race(t, 40, func(i int) (resp, error) {
-			return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": id.String()}, from(i))
+			return e.send("POST", "/v1/slot-holds", map[string]any{"slot_id": id.String()}, fromClient(i))
 		})
 		wantTally(t, tally(rs), map[string]int{"201": 2, "409 slot_unavailable": 38})
 		if r := e.do("POST", "/v1/booking-requests", requestBody(id)); r.Status != http.StatusConflict {

@@ -24,6 +24,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -107,10 +109,8 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		if path == "" {
 			return nil, errors.New("open database: sqlite url has no path")
 		}
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return nil, fmt.Errorf("open database: create folder: %w", err)
-			}
+		if err := prepareSQLiteFile(path, log); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
 		}
 		// Processes opening one new file at once would race to switch it to
 		// WAL and to migrate it; they take turns instead, under a file lock
@@ -248,12 +248,68 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := checkNotNewer(ctx, p); err != nil {
+		return err
+	}
 	results, err := p.Up(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, r := range results {
 		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// ErrSchemaNewer is returned by Open when the database was migrated by a
+// newer version of the server than this one.
+var ErrSchemaNewer = errors.New("the database schema is newer than this server knows")
+
+// checkNotNewer refuses a database whose schema version is beyond the
+// newest migration this binary embeds: a newer server migrated it, and an
+// older one would serve it without knowing its tables and rules.
+func checkNotNewer(ctx context.Context, p *goose.Provider) error {
+	sources := p.ListSources()
+	if len(sources) == 0 {
+		return nil
+	}
+	known := sources[len(sources)-1].Version
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if current > known {
+		return fmt.Errorf("migrate: %w: the database is at version %d, this server knows up to %d; run the newer server (or restore a backup taken before the upgrade)", ErrSchemaNewer, current, known)
+	}
+	return nil
+}
+
+// prepareSQLiteFile makes the SQLite file's folder (0700) when missing and
+// the file itself (0600) before SQLite opens it, so that SQLite, which gives
+// its -wal and -shm files the database file's mode, keeps them all readable
+// by the service's user only. An existing file and its companions are
+// narrowed to 0600; an existing folder is left as it is (it may be shared,
+// such as the working directory), with a warning when others may read it.
+func prepareSQLiteFile(path string, log *slog.Logger) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create folder: %w", err)
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the database folder is open to other users; give it mode 0700",
+			"folder", dir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("create file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict file mode: %w", err)
+		}
 	}
 	return nil
 }
@@ -355,4 +411,15 @@ func isCheckViolation(err error) bool {
 	}
 	// go-sqlite3's translator does not map CHECK failures; match its text.
 	return err != nil && strings.Contains(err.Error(), "CHECK constraint failed")
+}
+
+// PoolCollectors returns Prometheus collectors of the connection pools'
+// figures (go_sql_*), labelled db_name "main" and, on SQLite, "writer" for
+// the single connection that runs the transactions.
+func (s *Store) PoolCollectors() []prometheus.Collector {
+	out := []prometheus.Collector{collectors.NewDBStatsCollector(s.sqlDB, "main")}
+	if s.wsqlDB != s.sqlDB {
+		out = append(out, collectors.NewDBStatsCollector(s.wsqlDB, "writer"))
+	}
+	return out
 }
