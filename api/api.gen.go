@@ -221,6 +221,45 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeedEventType.
+const (
+	FeedEventTypeCancelled   FeedEventType = "booking.cancelled"
+	FeedEventTypeCheckedIn   FeedEventType = "booking.checked_in"
+	FeedEventTypeCompleted   FeedEventType = "booking.completed"
+	FeedEventTypeConfirmed   FeedEventType = "booking.confirmed"
+	FeedEventTypeCreated     FeedEventType = "booking.created"
+	FeedEventTypeDeclined    FeedEventType = "booking.declined"
+	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
+	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the FeedEventType enum.
+func (e FeedEventType) Valid() bool {
+	switch e {
+	case FeedEventTypeCancelled:
+		return true
+	case FeedEventTypeCheckedIn:
+		return true
+	case FeedEventTypeCompleted:
+		return true
+	case FeedEventTypeConfirmed:
+		return true
+	case FeedEventTypeCreated:
+		return true
+	case FeedEventTypeDeclined:
+		return true
+	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeNoShow:
+		return true
+	case FeedEventTypeRescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -648,6 +687,42 @@ type BookingSource string
 // `completed` and `no_show` occupy the slot.
 type BookingStatus string
 
+// BookingSummary A booking as the live feed and webhooks carry it: the staff view
+// without intake answers and without staff notes.
+type BookingSummary struct {
+	// CancellationReason Reason given when cancelled or declined.
+	CancellationReason *string            `json:"cancellation_reason"`
+	Consent            Consent            `json:"consent"`
+	CreatedAt          time.Time          `json:"created_at"`
+	Id                 openapi_types.UUID `json:"id"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// Reference Example: K7QM-4T2P
+	Reference string `json:"reference"`
+
+	// Slot The slot a booking is in.
+	Slot BookingSlot `json:"slot"`
+
+	// Source `web`: booking widget; `phone`: staff phone booking; `staff`: other staff entry.
+	Source BookingSource `json:"source"`
+
+	// Status `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
+	// `no_show`; `pending` → `declined` / `expired`; `pending` or
+	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
+	// `completed` and `no_show` occupy the slot.
+	Status    BookingStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+
+	// Version The booking's version after the change.
+	//
+	// Example: 2
+	Version int `json:"version"`
+}
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -721,6 +796,35 @@ type DeclineRequest struct {
 	// Reason Why the request is declined; may be told to the patient.
 	Reason string `json:"reason"`
 }
+
+// FeedEvent defines model for FeedEvent.
+type FeedEvent struct {
+	// Booking A booking as the live feed and webhooks carry it: the staff view
+	// without intake answers and without staff notes.
+	Booking BookingSummary `json:"booking"`
+
+	// Id Increases with every change, in commit order.
+	//
+	// Example: 1043
+	Id         int64     `json:"id"`
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type What happened to the booking (the types of webhooks too).
+	Type FeedEventType `json:"type"`
+}
+
+// FeedEventList defines model for FeedEventList.
+type FeedEventList struct {
+	Items []FeedEvent `json:"items"`
+
+	// NextCursor Where the next page starts; always set (ask again with it for later changes).
+	//
+	// Example: 1043
+	NextCursor string `json:"next_cursor"`
+}
+
+// FeedEventType What happened to the booking (the types of webhooks too).
+type FeedEventType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1320,6 +1424,24 @@ type GetAvailabilityParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// ListFeedEventsParams defines parameters for ListFeedEvents.
+type ListFeedEventsParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next_cursor` of a previous page, or the `id` of the last event
+	// seen (the stream's `Last-Event-ID`); the page starts after it.
+	// Without it the feed starts at its beginning. Anything else is
+	// `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// StreamFeedEventsParams defines parameters for StreamFeedEvents.
+type StreamFeedEventsParams struct {
+	// LastEventID The `id` of the last event received; the stream resumes after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // CreateBookingRequestParams defines parameters for CreateBookingRequest.
 type CreateBookingRequestParams struct {
 	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
@@ -1563,6 +1685,12 @@ type ServerInterface interface {
 	// GetAvailability Bookable slots
 	// (GET /v1/availability)
 	GetAvailability(c *gin.Context, params GetAvailabilityParams)
+	// ListFeedEvents The clinic's booking changes, oldest first
+	// (GET /v1/booking-events)
+	ListFeedEvents(c *gin.Context, params ListFeedEventsParams)
+	// StreamFeedEvents The clinic's booking changes as they happen (Server-Sent Events)
+	// (GET /v1/booking-events/stream)
+	StreamFeedEvents(c *gin.Context, params StreamFeedEventsParams)
 	// CreateBookingRequest Request a booking
 	// (POST /v1/booking-requests)
 	CreateBookingRequest(c *gin.Context, params CreateBookingRequestParams)
@@ -1933,6 +2061,81 @@ func (siw *ServerInterfaceWrapper) GetAvailability(c *gin.Context) {
 	}
 
 	siw.Handler.GetAvailability(c, params)
+}
+
+// ListFeedEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListFeedEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedEventsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListFeedEvents(c, params)
+}
+
+// StreamFeedEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamFeedEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamFeedEventsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Last-Event-ID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Last-Event-ID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StreamFeedEvents(c, params)
 }
 
 // CreateBookingRequest operation middleware
@@ -3262,6 +3465,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/bookings/:id/complete", wrapper.CompleteBooking)
 	router.POST(options.BaseURL+"/v1/bookings/:id/no-show", wrapper.MarkNoShowBooking)
 	router.GET(options.BaseURL+"/v1/bookings/:id/events", wrapper.ListBookingEvents)
+	router.GET(options.BaseURL+"/v1/booking-events", wrapper.ListFeedEvents)
+	router.GET(options.BaseURL+"/v1/booking-events/stream", wrapper.StreamFeedEvents)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -3269,389 +3474,414 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9u20ij+VTB67kztPqQiyfKbPHfmcZ2kTVunOYnbnp6qPxEiIYvHFKBDQFbUNv/eD3A/4v0kv8Eu",
-	"AIIU9WY7aZL6j05jisTLYnex7/tHIxaTqeCMK9no/dFgb+lkmjH491dC3KT8Wv9TziYTmi8avcbVmBGp",
-	"6GhEblM2bwSNW5rNmH4npjxmWUZVKvggZ1QK3ujxWZYFjVhwybiCtwRXNFaD4WLAJjTNGj2Vz1jgP5cT",
-	"aZ9O8/SWxovBVGRpvBjQOGZTxRL8+V3QiHNGFUsGVDV6jU6rcxS222Hn8Kp93Gu3eq3WvxpBI00avUZr",
-	"dMpOkuM4PBoe0rDbPT0ITzrH7fCodTjqsoOkE7eH+l2u6A3shsYqvU3VYpAwRdNMNnqNibhlCRmLmWSN",
-	"oDGlKR9IdsvyVC0avWP7RNFcr0hv3q2o1dYf5GzA3qZSpfx6EAuepBpSstH7tTFmOU9hI0kq48ZvQcPC",
-	"r5GJOcvJkMY3RE6pBo3+MWZcDabjhUxjmg3sWi3Ucpal7JYlg+ECR6dqIPJBGsO6hYSJ9Sww4mCUs//M",
-	"GI/18SY0zRaNd0GDC6WxoPFVnvJrcvn6BRnlYkI6rc5hE3avUnOiCVVsIEaDYZqrcaPXaJ+etMJWN2x1",
-	"GkHDnHGDcvo/BreasZg0gsYozaUacDphjV7jnNNG0Mho8eR7MWW/64nGguu//7vd7XQPDw9b7c6BXl/O",
-	"RixnPNa/fXf8j8uwe9V51QgaMhMWz+QsU4iNajFlA8CDDmsnrfh0GJ7Q41HYZUdJeBofDsMuPRjZ3/Sy",
-	"eQmnOmGrrXGqe+jjVDtuDU/pySg81sN09TAntHsaHmjMOmodno66GuCZiHEV8NFxrDHQvBV2WfsoPKWt",
-	"w9BhYYueArKI2zRhOX5k1xaeDk9o2B0ds/AkOYrDw2Gxbr13jXt1624hLbwLGlLMcoDZnA3xCzXTxxwL",
-	"PkrzCUsaQWM2TeqJ6qTX6vS6bQ2AW5ZLjUS9g3fvAsspLoAay/zinMAJkqFhJj7D2J0rjGgmt2ALBRlX",
-	"qPRwLRlO81TkAzlNORvIWX7N8oWG0TTlNBtIxbiQqSxRJ59NhpxJSVJO1JiRjI0Uydg1kSmPGSkGWU2y",
-	"ZksVmp2wJEW0qafTOWM3ZUJ9rQkiZwkZLsjTvEleUcWyJkH6nebsNhUzqQl5I/keHYet07Dd9ch3QvN4",
-	"JpvxmPF1ZHwJr1Uo+WLMeImQD9otIOSTE8DITKjBLvRUg7NLOJhUkZCzOZkynmhgABilIvNUjUmqJJlQ",
-	"Tq8ZUeIGVvp4o32WNxqe8gBPudeYqME/Jqe3/5p8O46z04x9/VzFX7/N/nnw+pZ2fpr98/dni8vf/9F+",
-	"ef142326t51lFYb0111ujr48ZvJ9KlWZk/zAGZlqZiFGwPDpNeMJ9ZlGqpim9l8f2cf9SH4L2fSRMj87",
-	"OXQXQvWk0Pa734IGZ2/VIJ7lUuRIZx4lv8Y7v15CnbOhlU+tcHBPOXU7Yn28my1F/+VkvKMUqjHrwqPs",
-	"q8V0Cat8yiea8n2cAiAyC8KEyThPpwCoXuO53gq5TWVqZFRKQCdBdULwgKQ8zmYgy1KiJXs21/fRQsxy",
-	"kk7odcqvtZCfzHIk+EnKZ8Axu4eGZWzJfgzwXmrhGU+otCtAjv/M0pzJgRHG8Tki+Lug8b3hORXYcCJG",
-	"I0SQFRChSZIzqemg3Wm1yM9pJsdpzshX2W0SkDezVDHSbbUC8r2Q5Jxfs4zJgFyck9NWq31sOeOWTM5p",
-	"L6m3MJVO2O+ILOcTlqcxffK9kAMzF2DAK4TJSjuZgdkX8tFW9si9HoWQj1c92M36BaSfi2HGJhdjyq/Z",
-	"zylPxPwiE7JqeMDfyRxeIDG+URItEn1mMbw2wNcG7jUkJ8NMrIASU064IJng1xrZGcGPEyJ4lnJ2RqYZ",
-	"o5KRmGYZqChxlvI0bnpSVrd1qvmbytjqJcKF1WuMlZrK3pMnBoOaZjCDvU+mCAb5BBcR4iihGcUD1IuE",
-	"TaZCacr5ji1es9kSqLw3yA1bkBzfWQZWWrw4uGGLgXuxBC5vuPA7tiBzKgnNckaTBdHvm5uVCzVmuTMJ",
-	"DUWyWAmplSvcEVbeBsIbtgjNOD60+C3N0uQqp9wwoDKo8Geiit9rwIQvDUovORCdO3xKOdG7ZSQWepmK",
-	"JRrFuFCAW3hPsWQ1UOrWsitAcIzQG8MDxptMqB85vaVpRodZRczSP5KZ9+syIEC0K79SwhT9OxlTqalq",
-	"mtHYWHFF7sFBA2sNEGpWsSMI9CJCfwQDAOB7VcnSyIGrpadd+KS5Yp7mTfKUckpeswWTDW9vvugJy3oT",
-	"j1kyy5YEXmmfr1xXTKc0hsu3HdzzUoJ38fY4OAn1HRN29dWh75nQXR6jkw986WhcK4nbSISjXExKF1HD",
-	"/qIEPj8OWwfhgX6OPBRNSIzD3drptVr2StMC2in+PWfsJqELELe4/se7wH1yXP6kfdA7KH+ixrNcwke/",
-	"waEaUaF0oPqZd5hIBY1e60FP8tMUL3ItzHEQ+9tBw6I+DIFy/Cb5wxM/xJQZylJ0NDpPJumywkTh6WrK",
-	"qhXuW1etk2I+J37qof6nzImc7D88Zsdxm4UH8WE77I5aLDxN2jQ8ou1RZ3gQd5NDVjCN84y9JedmZbkA",
-	"foEL1bu5EjeMv2ZyqjWainakf5KEjhTLSSauq1uLmZTOUs8W346HX8fpD+m3L378/UX7ZfpCvuCvD+OL",
-	"F0cvbqb//Oni29MmW3z7e/Lzi/SH9MX8l38n2cvO5dt/vfn2tBl3Mj6cPG8l//w200B4OwV9VYP4tNUC",
-	"2Tlncuxmy9XgcPJL1kr+cRr/szP8z3fHP6kD+e38hH8zOm+zf3Vnr/HsRqNP4BiCBuxrYK6jrxjNWd54",
-	"p49nzGjCcoj0uKDxmF0IrnKRgRZTskfoX7WkkKQ5g93KJjnHiyrNUrUglMs5yyWJprNhlsYB4SKM9ZBR",
-	"QJTQ92fOgNtp2KDgFb0YhS8FZ+ElVfE4gps1HrMJ9YJQGr1GdcDiYpUq18SnN/Lsil4vr/oZV3ptil5b",
-	"W33O1CznLCE5m+ZMK9lom9kbidyKQzIgCctTrbxCvENkTIzR/qol9hsH/Ubtupy8qF6zaUYXKPGWVxlp",
-	"vInIfMw4UeNUklTCWqUSuV4DmIJyQ0MamLgRkFa/kCSqiLlRUOySXtOUnxE61DslIOfOU8kq++CzidZ7",
-	"9TK0lru8i9dM5YtzTajLq3/DtG4u9brmNNWS0kjkAOh8YYxQNSA7aAWNScrTiZ665eZMuWLXFjntljEQ",
-	"iSbGfmutIkbbptNpZtzkVpT6739LFJfddE4QHNJkUJh3SzKgL//rI9BiH8q137754WVZ7msVstFXNPEM",
-	"xjuKfEOahPbjdz6g/lfORo1e47+eFKFZT/BX+cTIxAik8mFc0mwktBLrdhMCttTvKdACLiVTqsYB+c+M",
-	"5Qv9AHkCmdKcTpjmzYUIPKW5VptErseapFLCARcW9kJZQTxfcUyV45FWrjAGtLq921efWEPbu63BVXyx",
-	"BC5fp8Z7SAOrUEGCIj6AszmJNJcBPuXxTct56pZgXnsC78D8z0U+TJOE8Xth8ciNUsLhVBJ9FQlOOGMJ",
-	"MhG4A4i+EMoYfFBg8HNvtB3xt1jIQ2Dv+UyNGVcaDiwJyHCmDB+koxGZsMmQ5V9I2AuZ0AUgcyKAZQIS",
-	"vuCK5Zxmz/Jc5PeCb2pGGjAYyteZOZlx9nbKYn2Nwc9ExPEsz8uq4aHPIuzCiGT5LcuJHXVnFRmHCfH7",
-	"h4D4j8Ve/LU1yUt2C5QPZpLhggxpQlI+nakzEtM8TxmoynZFFv41FovdzgAoKq0bZy1TWGkyefcQQPK4",
-	"xBeSwFlzZQwmiWDIVWmWiTle3wX/ONM/gdxkDHQAp5dCPRczntwLRblQgxGMsnSNoV+1WBoY0cvU3y2Q",
-	"86VQxA60I0JyoUL89CHA/FIQOYvHxQZ8mczeZzIgNJOCUDLPBb8uhW3tA3Rf0UUmaHIlxPc0v2b3AvIU",
-	"xxooIQYZjLZOZtA8acgIVWQipCJHh4cHR2S4UEyWgN/2WK9ZLFFCEDvBjodg1hgqIUIc4qFwvioQiVtz",
-	"Qcr0d0aydJIqsnfUJd+lX2kWkbARnWXKnELOnMvmOU0zdj9sNxL4YJLKiVYWViL9nEpnDMf4y1TBw5zR",
-	"su2u3fGOwVstGeFydz4Is8bQrfEhzkHrSKgeFfQMo6NZ3/AiM3XPaAYGFqvhQF6zUP+DUJ6gpL50aK/R",
-	"qXu/Y5t6Aw5yO6J3dm8YT4yAavmrlpVIyondeOnQOicrDs0bfFf68YYJ3TAPRUPe+Rm5OpVusUQzOLgy",
-	"0OEEh/CG5bdpzCrW7nvdE+DxqJJMQhUdUsmsWpAzGo/1dGUxxmNWZmX3M3LrOwPX8zB3Biw8WWj1EyQY",
-	"ffuORmlM9twGZ9ztDZnTlRCXlC+MPinvBd+cKjYAXljxPwmhL6eFu7jOkNA0ah+0iEStuYzcnjdh6fPd",
-	"Ia1XFtqVPQSwX2uBxwyoWYjeTaE18ZmWz4kY2b3pnUbwVgimg6ri5P20SX/y7A+wrh85namxyNPf78mg",
-	"Zv5AJdcYaslDsJWheOFTblmaahfn9mN5wB2PrLScB7EHoI4eEDR5oupuvHVxzhKtbVnx/Uc+zUXMpNSE",
-	"gpaz+93ZaO3TrN9dqbXC05hKcuCWNUpZhoQBqgj6QOAhCGQQZdFE+2nQmOjlaiGvMZlJMFFQc3LwBrEh",
-	"RO+CYgyMWWmW41HqhhoyNWeMkxZck+1WaZRYZGKWl76b8Rsu5hx30Hj3m0/anrDxk4PL3UUNN0RohngI",
-	"ZFlaWJNEeAYR4XTCJNHQWpRPiuxRsCWBFUkrhMIZnIx5CQ1LhTlJD7V/RkrQkoSCzXAqcq2LKiEMSsrZ",
-	"FJ9dsiSlNsTuHvTuBhxM9IgDE5RXJ5EkC0IlqRquykLkoU/6bmwCY9uAv52ZgBsnhHFCGOB9SfX67gfr",
-	"MJUkqm42anoqNHDt81mSqme3BvrTXExZrlJU3GmsRD4Acw04waqm4p/HgiRpQlJ1RiI+y7IIJCDKBV9M",
-	"xAzwiyuJaqAGvcFD9A5pwI9EPgG/ymyWarrRg6CIhL6Xiuk6aFBYpvtMS1mhSic1ToSgEWeatwzSaY37",
-	"A36y7MQ3wJOYThj4CYBlOZdAp3XQbDXb7YPmcd1cFt+WrOljkSsynk0oBzFJb47gy2dWwWSTqVpYEw0l",
-	"UyrlXOTA2+GiatZNaDxOf9RgBLLKlN+K7JYlZI81r5uwRcG1OJWyROu0cAb7AbopKIcQmY3gRyyontrS",
-	"a3I2/DeL1RrU0eukcSxm+hRGIzBZmbUAG7kTcijDTtZRU4HvwHzQL2FVo18bxX6CKvrXbMseg49rgKMO",
-	"IQr3i4Bv9TKLJdhclDLZmWwT7x/bbagAQYPmOcW0Cj9+fokK4LnRWhjR70IijKNmYTIgqcQftsCRKjxh",
-	"C+V1rIeJvRPKS/0u5YmRRWf6gkfW0iRIyJLIsZhl+qLJmJaTwbwPvmeUPIxHDHB+IGdxzFgCFzU+cfc2",
-	"/qnGuVDKPREz1aj4lIsANUutA6OdWz/ywLiN3d8mBtF4c5deTxh4nUuf5N6zJT9e0Hgb6n2FtzSH21xv",
-	"sAzG7/Vu3ni7rfn5ud16zW9XHhyWfkaolB+/RhiZIAEDofIrrwy8Ltz+y79DuMSFg13Njz86QFYmFxlb",
-	"O+rTEohrXnjtw1sjpecQXybThC52oFJvqKdImmVSrdANDF5LKJWBapalaujnexHTjMQ0YzyhOdEvgT5n",
-	"I+Kj6m3nBTWVbttGHR5ei3D5DsiE2hk+GYOYpRpGVoTuV7f24vzlObE/27gAmP0LYmOHyruri/3fxMjs",
-	"3u0y7AbXnJHZzNIJ1YdWbXGt2qiqbQWgLYctBVht8X4ptmqL972wqurZvcpozCQEZ+ojchEE7eUIAj/6",
-	"ajsA1F3tbgwHzfJ+ytBYEQbnb6nu/L3kkWWppyi0onGVWktpExfio0ldPkl1xNfwnFynt4yj+OTCe7X8",
-	"mDCtlaB9Y6P45GWprCPVC/NaJf3kgZGyyERZt5YX+FaRP7rEHJyrFsAOb1UE71oUL7I/1qpm5rVyuoYf",
-	"SeRnbtSyyC2jHSxbtDmW232EL3tZEdt9hi+/K+dNbHu+Ln9z+Sg0ukgmtViJlgcUgs6AY2MwhtZgS8Fa",
-	"qSrx7oOa0KIaMi9Ow+3dwc7AvThkh2wFCVh8KrYT1NJjiQRK8FrDF4qEVZqgn4JmrzzSdwVRqpfGbsT5",
-	"XimIg7Iqx2LObQSbteVpPk7ffs/4tRpD4ETrQQjMZXNuYh4rBRJHA8azWUkSqm47VSnuWjFfh/A/sZnN",
-	"2wnnpeNHIrvwBqv5+ZUdv4rkFhhrkXgjCtbFLpbzHyMyzWZoH4n8Wht+TKLg2YIMF+jAhHEhT2nrC+3z",
-	"vpfKFUpqgi1zpkADj/4ZGqCHoD9FTfIGyAvgK3hs+CSaGW0QX85icOMjm3zoe2ylLYu41zT1/2cmlAtk",
-	"LVLT3uMt+KGus+3vli2ulN0ukArqrCHmO1pvryqheMb8FuF3ejK4jSN4J7qbtdYNteVZwVbO9VdXxka+",
-	"CwkbUXpbvUTLFwP/VighO4SDmeBnjddgcCJ7lEQlvIr2S7bvyBxn5F8ZRQEM//KIxyy+YckAIvxdoh6I",
-	"HgN9scKVhOJ7gTzwb+P8awR63t82nUP5Plwiiq2VuK35tRKDOxLorpiy2oTroUIJDWusuua5jw3+HtzW",
-	"ARc3kWGBu14gPiaW+NxBLqRik93khvL4b8yYtT++chPVf2tmr6z9IazRJZa0yciFI24CaRWahWG1LL3V",
-	"kkrObBrXliTnaMvy4jsckl5xYcJc+mVZ5nO/PS12sfSZt6vqb69Lu1z6Enf9gtcupgBC9beX4g3CpPrD",
-	"Mwej6i/WNvvbcr2tB8CqT9nBsapm0UelAt5LK6vE/mMONiZcff3sijy5bT+hnvG6VqLYRpN7YFXI2mhr",
-	"hCO9AVok1UuCTuu/tzX3o7HCrjtTkauyoh+WxGzvYrbr8F/YiePrud7occ69+1Y/NDfAuXrKZOxzxDfO",
-	"hlfRvedsGPUcvs3T5JqpMxJBhZioZ4T1UundMyue9zAZ0LzDOIQAFxvFimxYasYmuu64S73mn2GY0qNX",
-	"ZszSQxRO/C2vkLIjIxpH5P/9n/9LIneh27/dfe1eMNdVdFZ9u88jc4vr38rjWuEgIk9IZG740lsi7/Pl",
-	"2e2NGzWLVwN/3qC0xADGsAuEIDO3JEgqmi6cb6rZ5x9AQdjtiEsmp8rR1Qgt5odl4cJ+sSRZ4A9VsQKf",
-	"Lks+ZphlsQd/sEKIh2UofWy8VScp95+2qxx9hSEUEn5jhtYwmymF9lCyF/Ub/UZE4ozRHN6Y7O9kCB24",
-	"eB7HU11MZDFG57C7rbXTjmvKSy1lUjfbR13DSzDS15SQ1ttq9Br/X7//37+2w9Pffm2Fp7/9cRS0u+/+",
-	"Vy1zX+LBeGJecu8OIs4qN9cPUxyA4AsBuWFTZQt0F7kG41QqgZzPg1q7DvK1Ky8ErN3EskpFN+/iMV8s",
-	"Cxe29h69zhmDbOucTVKesFyS4QJjuDyT3lCIjFFuzKGlSnEPMNubyzf1c62sP1c9oEsTY2ty3/eibqcT",
-	"FQnq+3XDVySDVXP9tuKkqnUal6xfUMPhj5pdlZa+JPlpJcE5NgzgZK11dbkYo+f66x7W+bC3FLKwCITv",
-	"SFxTr7HGVlNbwHEpfJMNXToCAVHIuxH17cUZS4xE4Y+0xVmieZCCPLgEpVULDOyhbXPid9KgKgfvc9Z6",
-	"7lx3whP6FoMUuid+0YPa47bnWJ4JvnLcabcDLFP6hmNYdQLbAPgh9PYlMr27Rag61APd9TuwiU8PW2qw",
-	"YwmuRu562Ov65/GiFFMNTn2U71zwhRIQr7nGdYz39trNV9DHrKcOf56nLEtcJYHyNkwOSHUXRRqECSor",
-	"J0oY6aMUf4+x1lEprUVrCab+16/t35rAaKP9NckUZd9ZNUVm6fhdwsryKVAAPWZWm8oX5cHXZ9lsAjfC",
-	"rVhBHdy/Zhwicu+GYFhj7Y/aYsoJXZiqyTK9ZQGJfvnll1/Cy8vw6dOybWmnsEUlaoIn6YbpzlySuJan",
-	"F4zmJpEu0hu482qq4M6hrqwSGwAt4YZYijpc5fJ/kwkljec+QUd+Kp0LvyYM7yadTlcPhBnNCSNDBuUm",
-	"NJEsXJlOqF0Aof4Qrz2mtwzy0DOqx3S1O8H0ZqjOGoaAYrzPTKVhS4dTKlXdgitA9MKyzT7qgPkNo5nm",
-	"OFUgrvIWRuLGFHwaw5eLMpmJm420ZEauW8yLoijzOspZlvrRFf+FJGgPJUCBqeCySXCDJOWIl6ngJDRB",
-	"PZm4vsaIwZqrslQRupbhQJEa8yqZU1lhOKUa0puUtKUq00vxozTlaGNukT0uONvXV0q7RfbmQvMIrJxu",
-	"MoW9dRwHxcXc3lC6qqaw9fLGmUVCLL2aA46XWYQmDIOro5ma5awu5Lp9n5DrlRW2l7IpIFOveIPsUb4g",
-	"YrR/hjGRiMpYMnUGVLWVuPcqZ8/M9Bd27CWRL2jMePqfGXuBI6KPxe0n1FQZCqPuh1MBhhZX73xDGKx1",
-	"9PgKUlAwCFu5fS7ypIKXdWXGlwS+jXLYqrLky8vVb2pecbsg9v2CakROMjoUs7xeKS+VN6+lQfOGLHDy",
-	"YQ74tR53dMnUWCQPe7BLldjXL+SNfv25e3vJlFDJBa6OvuasgnVCpN/6YHs9wvU98PX5O7ZAuKtXaNmg",
-	"UOmMsCQHbZlvsSyw3iW7wrcXeNJnkWyxxjJgD+VOFgHvbMq22jUw3FE92wWSAUEFogaG0TZQ9pZ21N0E",
-	"9NXwXgfmh7ALODq6uz3ADvEB7AAfGY40tznnGnhdp/xuStiKVOM36GrUPwYkppKFKZcMKqXdVljCirK4",
-	"6z0b74rkyhKLcw8r8mNnI8JbFdqNUIdY5QTFXX0BWMBpcN+FBw3O5qVRyrBvd7Sce9wh8ZjmNFYslyUl",
-	"s36q404ZETubALa0ncq66uHnYkh2VFeck0KiznittTw1ZmluMuZlk0RoUoHyZdYntEdBW2V5n2M1c63E",
-	"omtrQheoLIJucEZSMIhYuUdrmK4ora3Xy3CUlF/bBgIlowg6bpdTLr0GMUvKoacGBFV11ZMI/LYyd1MA",
-	"HKV6pLfcl+ZhHIx+ext/Qux0U9bsNvI/rzGOP5btkbPjaDv5PIvZSh147uYMLVvHHID8DQYVdLHLXUNL",
-	"a/MJyw2pyjmF5KWoeKof0wzvl87x8SYG/g1SImpJpM7m4EULV1qLudbfNFfjPFWprOkGHjRkLLLU/Lu+",
-	"g7iQiompyM1LYLbcMt6mbsnf2GU+xVXWvfMGlnnuLXz1W2+KvdS+5O2v7vdXes/QJeaN23Hdez+UoVD7",
-	"CkKm6P1TEyvKyevnF+S0e3hMTNkkkoh4NjE+oWq8RcJqpdEh1JGOxylnRa0d/XaPRF6d+CggkV+YDeK2",
-	"XOFr/aurxWujvbI0hs+SGZZTYvBNtQmRfgOeGYO2+zvlg5nEb5Y7OGEQ2XKvMHy9ti+W/qRaQRVer63P",
-	"qd9eKnwLr9dXz4LRq7Xe9EO/NCJ8PwFD0ECDC8ol42vlYtsWnmD+j4qCLZOZVH1eqteij8rIVwWfrOn0",
-	"tHXxpW/KZZfY22lGORq7wbeghUis9c1j5mpkC65oymVRDDsgb/7xvamkn6kxVNosSw67t5xaFt1Mcbwl",
-	"X5fISXEaWM5bBnWV27a24nmu0GUb3rYGu5RLRWvTBM/Jj69feAmCKVQlHC20RF2BuVebyrpR0d+aQxNU",
-	"4zxOyrb7xpPb9hMj4YTL5TTrE36rUtM3V1evCL4AeFeaAfuALbkBTGG42rTIoFrjy/TF8ZxYwNb0qOXd",
-	"rO4ztlzYahdAl+cke8btHtGhmKneMKP8JqoA9s6NzTYJCbZwHgDQExEM4QbI0+uv96Jd2vYWmx2NomWw",
-	"Pk3lNKOLGsvmcj+1GpRbk22ZpfzGRVSZ6mcBSUdQfo38wLNFEXgGL92tCppFUw/HSv3edjHG2iNbY3+1",
-	"R3Qn++uyzrcE5B1NaauPwAWRlg5AA1sfDNn78ccXT0F/4sR60UoJsvt3zVjZ6kyq29zKdovjrjuVhzDX",
-	"OiK8u7nWDvEBzLV3NsGaI9p8EEu7M3XP7hpEVWpW9kdtjU94xdQtBn+3S1uDknX6xjQvVcPON1v5ygv4",
-	"rXZ/nt9vS5djKQFauDai05xJOcsZ1o72+jJPKAYRaRKjk0EusoxhPd7EVDDFqixjpLNdFC5/+a+KpZQe",
-	"F8vyH3/DqPohfxFXn1+6xfpPnws6eW3XXXrd34P/w0u3H/9poTIViZ13w62V6XlXY5S5QWrdk3TClnvb",
-	"7z9whl4dZvl9R1eReLUwC/7iWpNKcm1Cn2x3lhVx8669pceGawuN3Tml72NJ0St1LN0Yk+63M10ZaoeZ",
-	"SwbkWESZSbKXQV1BzdP3H7yCYNFMdVVAXu2ivCi99esr2rPebX2uqeuW16jFdWwtvvkyTe5Wm84uq4IH",
-	"HgGUjtyD81oxz67+bqnLHu25GPZ2sBTNhckWZMpyR9QJ5ss1ShFbrU21Au9GwqtOeieCXR2dtQMVr6uq",
-	"6ZN2hS7g0tcyLKPxuALCMyyKSUYCWlsJzly4JUgU8AkizxcmHySANBAnauhPGE+krfbkXmY8KR3QFrHu",
-	"WzGdhwrq3cxJ1oT2ou0G6sBExarvsZr7840JfWuirA4R0Oav9gaW8pDcpJ6FrOMcD6GKOHnhEy4FYffw",
-	"AXQhn+/uwj6rbObulH1/gr03ka1I46VZZjiY3Np0ej9SXIkJZrjdQibOyZyxm2xhNmEDCyxVfyHJnGZZ",
-	"GGcivoEIojMSMZ5ENjUBE1GW/SuMJ6vqR0MvjXSiWeQ33/QuLyOy1+mS8X5QHvOMRJ1ur9WK8LYorgpI",
-	"k0gTnl6Pq8EPph2+53Tf2/u11UaX+5+dX1vhwW/7vV9b4aF9pGfY/18rS1Ss2gMmOtbtorwi25DfX9G6",
-	"BdWuxLXmX49WP5vXqhzFfm63BOUy6nlKbaVp29y/CgnjBpamKoE1GKMyaFJAA+JqEQSkKEWgH5vE/oCY",
-	"QgRlyNWG0H8A5evzq44dWaiR0LiOosAkaQyZluFaJcDXc3LDYlaXALTqkxpT5YmMFiFK5e1QgsT0ngUZ",
-	"a+lQ5GQ+FtIbaE4lSRigyJ0M2LtWmNk2+EHTiI18eCBdq66QjadmOUeHIUT/tMtHs4qmH1Tb+usUqII2",
-	"K5fx8wtycHBwStCdqDBLkUJgumTqrHSvDKhalrrrceITUOQ8JN8JJveCwP31gWWMX4W6DyLur+gG8cmI",
-	"+gXLWebuQy2ZsSQyXJXmkGGcynSYuWq609kwS2NQw+vCCKyBXUyh27sZcUuzeLG4H/Dz4sFXdiCzhwdS",
-	"VcqMqdr4E++0cu/JQkAxHn+5qyXoTnfD8kGWE46WQ03EnIiRYtykj5ExnU5ZyQmS05xl0JlQcDWGf6EA",
-	"DyGhKfxfE52m+W1PsLSq13aC8uNLN135+c928vLjp2Yp5acXbmEaGFDeq67kn+9YtQE1YFhJnGfINDcb",
-	"U3RV7Wj0N2NLSw2ZuDZV+WqU3zuEja7IdYDsCZvrgGluSykPWSXpN08VXc55WIq+3u66uHOa1+tUUfKa",
-	"xWy6slqMyDYGwGJ7JP1ireRk92K80jCiMyaXDqKWSRYtn+6ambIz1O8W874FeHf0Oq9O8bANCOwbAXlf",
-	"SR/3RYH601+bJAKDPYiAAKzoU5YQHFiXBQRIm4p6GOwHns0zEuUW2aJe4QINUIYI3C15RiIkgpTqF3NG",
-	"E2nlDJ6414xmL4mv2MuATGh+IwkXoVbvSy30YE0mgdbivJtJ79AjxZVcp/4ys5A4N1O4Bz59uYcXxaQW",
-	"jFtKKVVnA/SrVcJ1o6GKZMz4O0xXqi0NsJXzg/kiUrT2k6Y6gul7yRM0kKVKEsmkhNIMtVfZXSsD7UzX",
-	"S/hpevlhklSdlz5mUq6KXfn25yuCb9jQFUNx0bkJvwb1oke+gr7ctqd+fYAs1HuUg7RmnnN/jiwdMX29",
-	"k5T7bdkdXp62ai1UG8JwfphSfemXInHOiEz5dcbITDKylwsFhhPX3ci8u99cGSm4PXeDppOqUgkdobal",
-	"rFg6SPjjajFldogq+yqda2n+0klUwbZcW7bApJ8LW6jdwERwNG+qGZP4rzlLuP23Gs9y889RnhpDKFWz",
-	"3PxzBl9vt30z+6Wd0fx95SY2D3725rfvFMswT57b1Zi/3xSLsk/M2qDbsulZ+kafqjHMAtg1ERR/Pbf3",
-	"+Lc/Xy21I3pjJWuPlqC09qsf3pja2jM1fgLBYKacbfkXc05RbwXtkf6s1TqI/XOHJyxq9vlPGGUucls9",
-	"V0JJXkNdZK99SIyziAwXxJic9jGUH3AZ2BmiWql/Nja1TvlIeJU0PcmuMc2o0gLOskiHLLGB1wCx7xHF",
-	"6GSpeFupepwrsAy9qgkk9phyh7NcmAwfMtUSVhqznqeG9/mcDWWqmKnNTEap3v4oZ8y7WyXw9C/tLDZC",
-	"/csz4i7EPgeFHpbu4lGx3cvSnV66r88I5QsMXseOw30eU06wzFIqi6yZPu/z//ovoo+acWWCz/TDL8mX",
-	"X75Co0Iu9Il9+SXZi6mimbiesYD4JdqdOOE2sY81Ibnoc2K6eJPz6luEcjlnuTSGKy2ymBD1yBZIc9lv",
-	"0b4eSW+REigAqpY7TWFM9JdfCh6zL78884u5GGCniqRcDwR3S7WRkrlV9BV/m7J5YHIXMWbSglvvAwql",
-	"wTBAYLAq7hrbF4H21ykmJhOIm4u6ra4mEg1ZJFMHWADWFvRGSvRGvmaKUL0OORa5CjPohrd0l66gOrts",
-	"AReWHqUmerSWbTTJa/9NSfBGIwJAi3ca3HQrWMv+GZnmTGp849fYbHxMFbgDTPkvPc5MsoTk7FbcGHFo",
-	"PhYZs/JPs2ZpYqYi9wXCBV8+K0QrPSMtRWtD5o2W6Ix3K80L44NGGsC7LDMJGmleSGD6KLVAJHvEiOBk",
-	"rxDB9wNfBid7q2Xw/UDP4cnhZG+VHH5m5XBbb7YikOuByjL5vkZYzP7BcwViA3hCuT8t+pFrpqTGz4PI",
-	"MgRI+5H6j2dwnpBPRFK9mtU5eH2+F10IrhhXoRYaehhqh0zFpoX897+l4NE+riOyiWQQVY3ZctguKSAR",
-	"Zn1EhurlisS9KBaJJoafXPJTn2P2k6kuHEDiTl2u2j7kbhiMHVJbsJEqaKMGrCLCoXrk1z/6WMew3+iR",
-	"frnaYr8RkL6tboi/N5vNfuPdb1FAZlr2I9+++eFln0+pGkPCmKgpCWlE3rpKj/twLH/aRKQ/yYRRrof9",
-	"E5PhyJ99/mcYhu4//XK31dJv0kzfd5oxvPnhpakmqdfxBCZ6YnheMR/QYmFDntJcE+Kf5dRIYmZo6xlS",
-	"KcEPbKrJ6yk0MOOcQaIRzfSKy6mU9vsD8iehxd3DkoAMZ1gbDhBzQhcQV5UIvLf+JF4Gph2kS/50zDdN",
-	"TIi7YcF7sF9EdXNxAhns66GK/E071ClAFBM5C0ox5S2wx6P+cOeMTrJTQidZk89ZpJaaNbc7ekUvRuEl",
-	"pHeSRDBbXFHF5fWbXFD9/lJaqB1Nn0gJL6FtIBg50kmqyN5Rl3yXflW6Sf6sSxy1Ax6SP3EgvSZp6nZE",
-	"PmMAhoAoUptnakbq6I16KY5IxGfu6KEM6wi1dJpr6tIaBdN8T8CWl+jfDnxShqBBaK2g0aL4Hc0IppjD",
-	"dmsTaO14GosgztwkwWqJTuUL66R8rf8Iz/UfhWz8ZyVvFsc6BBqecfZ2inuRLNfngex4D338UD4Tiplo",
-	"skv5dIZnUkmwtSPqE8aWkFSznYQqOqSSkRnPGY3HUATRUgdm4+ov4VZ4UaClflJcwdU0S9PVovq7fg7l",
-	"2gnVn3vDhd+xhRPAoAgdyq1hPBaScYIq274WPaYMr3ErWPX5DVsUxAqyFiCcfpRy0umSsZjl0nQiRWEC",
-	"im64oi6EXlPN7fUXYqawyCmICtza09zQbjJKknQEfMZQSgp36Gm0Oh/b3q4/TFU6SaVKY41fJssVQWpb",
-	"IFmIPfkjTd5Fbu2U2wbIpe7HpfYGfW7JOyJ7+uIE7qfoNZGzeAzk128c9BvRWam9sk1BNeMEfV7wKmm9",
-	"MxDjo9/WwvS+lsLOry6+qV8xVpsmqerzlHsE1sPbPGOammcM4dbWFzV1tGcwIep2TqIzrRv8/CTq82nO",
-	"Rulb/YFNCE8Q0b6MkN1pwY8vLKOz4H4FxT2tZoOyd5ZKJQmUO42A5iKy1w47rVZg+Ro5bFWEZBKhgTZq",
-	"kqsx63OHPjHN85RJEnlW3KgHcqTWOTTEzUOtXGiNsGxO7nMsOLTKqkwurOJl1u3JhKaZhZ6e5qzPQRdA",
-	"PVXA53rrLLGwuEo1xVixzoYOpJK4cIJyGIGWRW3lIy3U/3h1gcXn+jwqcjeu2se9VqvXav1LS/cxzRhP",
-	"aA75FMiMS/HZ5KlmjjmgkZYZIU5aC4Ei2jfubZuY4Q21kDWhi7bi2Vmfa8iQUZoprVLSTArLa6qBErJJ",
-	"3rgYJAzshMYsEMnXb2hVUy+iEhVZN3u56Boo9QqzTfRJ0DgXUuqVZ+n1WIWS3urzMvRjD+S1uyhA3EYP",
-	"osbwcS6UylgCWQ6+LVj/jdzRFps6s/5/9KD1OeMJJOIj8M2dUvNhk3wl4LS1Iq6p7TSC8+/z0i2FFhqT",
-	"+WhNKSVbidGkyfmrF14z9F6j3Ww1W413AUQe0Gna6DUOmq2mqZs0BiPXE6yX8Lv+9zVTdXU/0E4QdVqt",
-	"iMzHacZs4jrouakks2mTPLWSjxIzI/nYy63ZgBVg2f0XSaPX+Jqpb8y00P0RUVzP3Wm1rJHJ1ierCCsl",
-	"115R7Lkhbmwk3YRuMtmaytFg16op1lTamR71EFdVN6Rb/RPbg90UbfBsio3er78FDVNsoNFrfJ/eMq5n",
-	"0FoZeLjpNdg/f7BQkmiUfDJhKk9jufJwXpmlaswEg5P5wJLLq1xMmBqzmSRKMzz21mZ5EvRINjUmYSkN",
-	"LjSOShC2lutoLB3gpVnaxgPUEz+ZZjQtH13jv8g3z75/RcZKTa1qIwdKKJrhVlzXk+ECjTWWxtVM0+9/",
-	"katfXj2r/RyoleV9XvPjH1gP5X/3G18/u+o3Ahj5f/cb1c6H/UaAU/3vvt5Tv/GOdDuFrZR6ofzOubiE",
-	"TZfFaVRPAsFP9qxa0Gq2mt3994Ft3swTd2YrMc6wiuaCTrKVaKep5Icp4+evXpCDZsvZIAi+NtTMyLhX",
-	"4OBsIRcUoAN9J/9yfvl9LV6Zcd9MWbwbc7ArLs6n3sGIjuGl4ka1+9nDWiic7Qd68SnNUi3te+uveFDq",
-	"OYodu6iX9PDHfKVXWp1o3UmDerE93zfF053GkmqZ3qgsAYkOWwdeK6km+VG/gk3ztW5KhjSjPGaOr6Ap",
-	"rRYDXuPCPrKbAVYFRT80EhOV09Eoje98kvqrg81fvWH5bRqzH706LuuQQC8y3e5qAdttkqoQeqavvmJQ",
-	"YrcTYod1GRDO5gxEvlyqJoFoACJ4tliq0GTtuTKwFutNl8v3qVTnemnPcGVaWjEGMr2V5fYC14zI9HcW",
-	"kLY+n04LIu71ddMAM1vhhwJZrMTCXeQ1JAbZiMXOpojFd8EK13Nsgla0XkjJNGe3qZhJUCS+qKgoTXLO",
-	"XXEo8x1oY51OtGoDJkbF38GmMhK/3ZeOTIjPr39Uu7L3tMKEzf9dY4TO4VX7qHd40msd/AuDThhXg3QK",
-	"r2jhs90+aB4XVYV6DTQPemFR1qu4oh6xnrhxOjphx8lRHB4OuzTsxgdJeMI6o7BNW8PT+CQ5ZkcjcD4D",
-	"W15asoEReFSMPaqhj7S6wUZreMyO4zYLD+LDdtgdtVh4mrRpeETbo87wIO4mh6xRA4JDo5BVQNA+PWke",
-	"tpvtVqvZaflAcL4KEqKDiRThOgVE6sPmYKFtissJD9nRKOzS42F4Ep8mYYu1Rx16MOzGh0ktQBqHtDs8",
-	"iDtJ2GYt/eWp/vI4CY/Y4ahLD4aduO1FMeYiYwNUopKGxq1SCFeDLb4dJxcvjl78+8X88t+/qMurZ+ry",
-	"3z/9eHn149Hl0/Ojy6df0Re8tT0/LvgABKLV8OVzIC4oCaTfNQwK+HJ3G778FU1s2Q74pL35kx89azp+",
-	"tAUnf25N5/BFp7PNNEYT0Wz/GVea399DbvDUD6lKwPKuCYC3f0NYxyNEFQlZc0E8e2uNUta3h7WY96qx",
-	"t2jQcf498Owbk4lxn5Zcp+h5KvlFnf/XRvlS6w52o+JXRTRXUmjvWbbsFG5rNqwUm0yVRMvDLqo/OLnq",
-	"tfb9Jnkzg+0wVM80m5nlzJrHY5EnRV8kOA2w+aUZ6vuVKxGOAKN/mFRfiWSxPRMHtu8OscADvLQzMzSY",
-	"A/2ojhX8twiGbcQiz1mswrHIJQuHkIO5CKWiUxBTtibyUtn7d+UoJ9dT5q5XGHyBkseqddg3n5Tj6Lbf",
-	"QPW7JSb1PbRrgiD4D8mX2lvwpVfoPLoS4nuaXzP87nCbyZy/6JIlKbWtI+/D2rqd083fXglxSfnitS0q",
-	"+R7sM5CvUOKKarzMFMVMreaKr73gCRO0YNzOfpzHkGWCX2uO1yz8O6oHHhrrWtNs0jRmw/iKpDIImlsL",
-	"da0bBUQKrJIfa66Xs1tGM+kqLxE/FNPFfZBUyhkzVlSUSmdcpVmfQ6F/dDCvDyNbYloaRPfkWgbKjj1V",
-	"QkAbuRocTn7JWsk/TuN/dob/+e74J3Ugv52f8G9G5232r+7s9S68qFIlbitu1K3NRdEED32b7kjxnxrx",
-	"vgciRPRZQ4UYcF2rt772HI6uiiT+u5AxfPo75wuIe1hh7Wzc+xKasI0XECjbGFq/PcqaAOR605MXPuGi",
-	"rpofUNK9t7QKNVmBmkJs2+e2sR41/KSdehZ9YcRWiNKA3iRfFOYK8DI66Dnx0vZihSYLfb4HIiRax9Ki",
-	"j+v+mfExYgUnzlgii4yFtp8cBGN0OlpePHeBbsVybLwbYTwx5Y8SjOL0gwDP+hxz7NCXjrEOc5onsklA",
-	"okebZWS3YTW4qI5tI1heFQr53dl37NrzOPa93HxnvRhZbbLToOFkFo9DTbcsD/UP03GuNQ2tf+/C6Ss9",
-	"hO7K6e0wxrWYnIGi4Z8bSz52bfQvvGpWYJMfr1ixR2FrgcZSRJFvT7nyAvzGVJL2chV2W8v9V9dauoxp",
-	"Xs/mogNzLQmDHcRam7udTuGs/akaMFUOrN+mjHexzdAZqrZFcNPKYcXNoLmT42sQ1SEwlllLnPoPTWIY",
-	"w2cr0GFLbWmBeT93lePwFyYCZs59M+Aa1m6Y33YmiUpgNYQk6q3X2Br0Y/N6n5vkIXR1Q8A0pA2B4wNC",
-	"vmZTk06UCr7fJK+KqGpaGWUpxLocX50qWY6vJnsQstTnCVMshvFNLIyR8fWlg0sDAw6EBiObr2PoRqS9",
-	"Msk/d2fnHtw/ZnH8UzMOvGRzc48/Wgc+oILh8igqSsFq3uOFB6x1jWPqgFcZJKaY0ESGTM0Z46blPIbP",
-	"KRH1iJgyHmgFvc9HsywLTIl7U1Ch6K5u45+w2Ei1GHTQ51D6BZiQvauiyxcvBy9/uHpx8Swieza+rkPG",
-	"++im4mKO3AW74/d5dHn+z8H505/OX5a+aHdaEAi2T+iY0aRJ3riKKNe5mE1tX3qmhdGYZqXwsSKDw+6g",
-	"ZyqVqnwBllWI7qU86XMX04XBcF6iLwARO3dkQgVE5AnLcV79eaCn4MUAtpiqiUWlsBC9Xu87r2pRn/c5",
-	"CA5wHU3ogsQQf20AQ446GAhnBPYzODpXdRRPNJV9bhIfIFpFAG82kXEkTfAqSDFUipIff3zxtEnOXeSl",
-	"GQVSA/XgGNXawrVdQPbFdc/YkSrhjy7W1ISo7lEo31EEliaLfUxpi/RALLwQXOUi6xkk1dgXxvoXNB8N",
-	"czGXEM0HZW0gvFPD5IaxKYRMDmcK1aGcGSGFWWC4NKQe5H5hxhcuC7p3Q3LHi1H4UnBmA79NbGZ00OqS",
-	"l0KRS5GkoxTi7gEPuIA9BKBs9bmxZVmpG9U1E6CtGQMYqHAdJsCOArnD3ig2/+lzdzH/W29EUX1Z68MB",
-	"F7aAAOPEOnMBBnX369dMnfusYYO/2iuc60Ite6Tcf1JLCVqdg3K/Gom/kI5wCvzGxdT5iU3F1/JN6V9Y",
-	"D1gDfNkXXlOv924bLNf1NZGqgMJIJ0ogDVYodDVcoH72LlBpdx8MKtg6BhiSjYdaYuDY32R/pft/Rbmv",
-	"ug2wdtKKT4fhCT0ehV12lISn8eEw7NKDkf3tzp0DarcGO7I31Rc2gW79hsq1zer2YVcbng5PaNgdHbPw",
-	"xDr+7W/vYR9enPE2+yhXZavbx3F8NDyk3dPw4KRzHHZZ+yg8pa3DcNRlB0knbg9b9PTB9nHuEhWQd2k6",
-	"y7NUM0GPUbk75Ay4rhfklTONZqDpcMtg7c4xOaDYeomNr9h8v0EPRqdxh7X7jcZ7CFHRRI+cFkqLlHka",
-	"nB/8Wl8ucVtSseURG+XI++6hCfTAOIy4NTylJ6PwWA/T1cOc2FNvH7UOT0ddVqnitzVulEoabksYXuXS",
-	"tl/QsFGXPwBBMO8BSie9g5YPpU6CcApP9LK7etmnw0Madk8tnEbdjxFK5qw1whbN4Gu7/L/7bfsQF192",
-	"qFEPv/JlXnC62X4ZUMsM6RHopiTXrZrWvP8EXrbvvgsaml9s+gbegSUe1JlCtdg2MWIbkSmPmS/5mTQk",
-	"T+aD1sdaqPvr9nEXZfvjM1yCWFOYK9VmJeYTtFmeQ4YlqBlCq1JBjf5lUqxx87BvKxK+BwNCmTB9s4FP",
-	"0c58sNQNc6X5UiNBuYjJF7JavwPVZ1thA4JvTW1wDEYCLxKczxeQ9E5vmLMfWtsB48roTfo7a+RGU8SY",
-	"3rI+p36XVJN+kSurUHsWDrs6U0J+z+ZiLiVrFzHiUBxhWQI2sVQ2g3FgCpxTrOQA80sSmfrn0RmOZ1qh",
-	"YCNgKIeuVeYIipXEi8FUZGm8GGBKGksit9dIawCF5h91Wu1oWbUGJubVR7H9Vio1UCCWbY5h0KaJKne1",
-	"acxBoStwKNS4ptIJJDW6UievvSTm2uyx86LsiUl4T6I+tyHEZA/N9e4nrGPwjeCQj7uU/9vDdVMDhFSS",
-	"GzZVWHVff7GPmrNeI7KnnI3AjI21JPR5a+LDuU0fU8w4B5dkKUUYs4aFvSAgh1rPeK2VWnJOcgbNPX34",
-	"I+v285ZVCF0iFizpETxGcmHzeVWRPQQTa+LQU2KSpkvk6JlUT6W1fc4kmVOTs1CkKZvD5nZRkCqIlFQy",
-	"OtwwNsWl4t40LCUxRhiLMTeYfq0/7nPG43yh8ZHMeKJZNHy5lFq8dFJwEBpiGCV0PTOWUvh8D41KtQE5",
-	"WL7TZAvaG22DteJ8RTa4nQjtW9dCJCQeizRm+wGZTSEO//Cwz70qmAisUhb3VinjyMvqcsZrE8ONr2r7",
-	"pPCVik0Z7CtUm6O4nXS0WHlKu0MbiX44Clu0PezEB0mXHY6qpUwPN9QERIXo7l4a14RwrT+jjAemtOv2",
-	"bo0Vn2/hn2nvGkWAlWm33dCFeX3nrRQfLpcmw5+a5DvGpjW8/8xEf0CZDbgEAEErcm0N69okqRafuC/e",
-	"BdAkBVdWJzqYu+YLCfdLtbIAieqEkSd/uPvtHWSf1OF67YeuSliNYn9XCbt1uruEjeVoC5r9ji1eA41v",
-	"xBsjc76o+9a0WfLzr7Yc7k3ls3cP5bcHYa1aZ57sodvIFJcPiJgpmSbMP3ojnO2DkFx7s4ApvLjUfV7a",
-	"fAwovo+r0dTcs0fhKQtfVar3rVYYfBpd63+sZQBpbifvmSTqwHjRtHAyH1MIj1z0uZwNJ6kCbvcSpNVl",
-	"dge6fLWC31mRjbGhNB+Iv5CKYcvy1flUdpNTrvwiLN5cWumGhGOI2HMdG4w4vlzp0Nk5p1SNC2HADbil",
-	"/8Dnit7df1DX57luKxV4oygEASgxK+y01ZqOcyr7PLZ3lc2VwdPQ+5eVgoggodac0BqpqHLqW4Jjogb/",
-	"mJze/mvy7TjOTjP29XMVf/02++fB61va+Wn2z9+fLS5//0f75XVVVDp6YGux67hlejmt5+SIJWbDu3Dw",
-	"6oe1jNws4+5BH93Nn7wU6rmY8eQ9MLWfgLfM+YPxtCeoCK+3i1jKxXe17uFsAaB+FgYAuy4TwwV2jFRq",
-	"/TVjFLL4sdQgBN6KOTPpDlBV6cWzl1eDi2/OX379bHDx49UPz58XgRB9Do3orOEJKAqMD2j0WFFXztQf",
-	"U2Oq9s/65mKFmnbSsUL9cU2pumVTQJ9XbAF1yh4A6JGJPjLRlUz0rhomF68ZNc9tIOA7aOepxsu/NHLz",
-	"qPGcsQy6BDGlWB4QjjGmLAezmNW8tmOxiN6luMBqQj6W/jgD9+dkqhbOJuDOj0oS/aH1nXf39UAiO8qo",
-	"qUm47YaxmZCZwlTWHgwXA5ODibjgPZcTV8BkhW3TKd1+Y51Sbvpxr11yxrVGp+wkOY7DI3DBdU8PwpPO",
-	"cTsEL5xxrQEiK3qDzQVoygeS3TK8FY6D4oQ1H80xxgdbLJkmFFwNpuOFTGOaDSCmDb40rR7gzcGo6Ntk",
-	"Oi1B5xVgMejjVWwgRoNhmmusbrRPT1phqxu2On7NAE7/x5xKM4YQGLAbDQzdnXPaCBoZLZ58L6bsd80W",
-	"x+jL++92t9M9PDxstTsHpuGAYVlldiRNK8+/o0t5sxO5qL1i6AJQHSt4VjHy6Kp14n/5gAKWm/yDi1p3",
-	"t2Cg8IC9hi9AdNjW4HCx/CWU7Qd54sqJE1ubQ5Y+fBgLhhAERCIrRZhWv8IVwuRZypmzUdjb2RjXIIzT",
-	"MlvwvWkR6tE4cQ85/sK4nx5Ski/8WNtJ8xNxy7aR5TWeWKuUZsF9bqybcJ3XOxOL3y23I3t+Kck+By85",
-	"YB9W1wTUZBnDKkX7Z25KGFPkXjy2n6gNhrky2n4hiftlrWPuXIlJGvdc2qBVV0xMqvUfiQxzUJwOo8Q1",
-	"00sL+lzkpBwUa1wueriSg9cFUWO4tuubYfWXJZ+tSWf0UknzYjQbn93nqxQnOqeL9crRvqnpak8ZfWnQ",
-	"cQnIe6MvtDbrxaLgow70qAM9uA6kOVZJyzHUvG102045UBaT32sa1MdlFdM3vWYAlns9im73Et0+PjeW",
-	"u5aqrqzA+FIhBVXz/Z1kw4m4fZQLH0QuvBS3zJcKq7LXLlKiXOuvoteMJ7RUV10ymsfjJnluSorHYjJM",
-	"bUrY+cunTRL9J9KSG9adN5V18NIJimgrOtF/ad1e4wz2i+HLhcmw+Ic0faGy2iyf71NpWdfGkpSQR2C3",
-	"jjW+UivLrMggMBrzjiELRTfs9UuYj7XGBeRmIugEFhYyRulU9rT07aXokIQu+nzPJfAEa+q/78NQfKnW",
-	"+8b8pI35SNtlbGzcpjPVb7PPot1VQhc77LrPbUH/PfbWjLa/IRVpY+rRrgBAfcdLxPkEE3DcbsAl7SXj",
-	"fFpJOM9zxkKo9Y3MDOORa7hUEWcITSd8pgXdZzXXWrXn/6zYaWbsmtVetJtPIE9Y3vPSYsleQU+BySOy",
-	"hX8DFyuZ0MUXss+RkwNlRGFhgY7Inl8vGGmsXDqslieKXO3MEfU3Nft6rBL8/qoEYyg7vWbbhuiZWq47",
-	"Hu3mCrCWczxWf91U/RVaoAJXGhYyTUWck9C0u954h1XBoaYB9bIQtIhooorUYprGNMsWJJnlWBUFeZp+",
-	"2OzzNy7uF8KkqxaIaTaT2PzH9P9KTat926Owz11lAs9QiIVSbPMt6KPFZHRGIilmecwwox7WETVtNyII",
-	"Vtc78WPmVuQ1YK1FFDHUmKo+H1OTfKA1FyVMaVdCyZxmN2HK3YpEkfybcizs0OeuqStUQkiZxB58mIA+",
-	"ZAsByfdTGqdqAWkvCGIT5mdsoKsNd/VJAgUDIed4KIXpTW+Hi1K7vl65922qmsRkEdS1EaOSrGtNlgi9",
-	"R5BTbthC9rmMxRQMma7wGcj/frk6U15ew9EVyt4Y3/4Y2P65BbYbH+0uUeB3DQJ/P4Hs21rYdjetrbGp",
-	"2dD1cij69lmSwYcKW68NUDcN7baISJdPtgxkeLAg9Q8jKzzGwu8aC/83im+/tzT4FUpwWG+U7KGEZihq",
-	"v14krFj2gEDXmvdGsywrqBsg7wQ0kM/wBjVp4qb5ZArti0cpg2sylbat5BlWFIJm8n7fWCVMh9htbHlF",
-	"dPlu3kAo11Tv10uTLT1YW3Kp9TaIDxkF/aC3USnu+Y430sfOsD9QWLaj4a/Z2swSo8ZBeZa1NZDLROli",
-	"DopskrIh/cz0e+5zyA4XMwW11YqKMeS17ULr0akTj72OuTawwFYug8az6Jx2/c2hSS0+g/a1ZyTHPvRY",
-	"Mw56PIO6gynubhrO5mZcvZ5y1w1vCdjHFXTRyMSpRdtwkh/h3U+dmSzZqb780pwdwGqqNZ00Zl9+2fML",
-	"ergM5YwqBgEgK/on74ncMOf9JvnZtHlOlemNANnTpjQBFM87Ia+8Dt8Wi5LozLZ+9vsXa7wovd/nz7HB",
-	"eJPsPWVxRqErvrUijFnOsDkC9ecPsHXpmPV50Yx/mHKI8ZnmIpnFtg6Axs3m/hrtarShFNLB6hpIdw/I",
-	"VvgPv7kLVLQVpm0mFrdFAuYzUz3dxS6Y7xtfgQJ8+foFnm2n1TmEwrYjqBox0uxBCA7SArTuM6xhsBw9",
-	"e3q6S4SDoR8kpr82uuHBbzvDTR5vvUqYRXsLqden6+eukswn6NA/2W2vluU9iHiAVGUudWE6M8aKYM0h",
-	"ub2QvzE/a2X05v/7P/+XRC4aOwoIVdAqXqUTVzPU80aboOBy4hapydviC+IlUjmr2Iosqjor4vq0qU9b",
-	"O7hz1wZ3zMspPK9c+h3E1SthgrH13QydhsCQnnLyLeUzmmu1+iPL6dnAPPE0i9ApyxA/H8bbOt2Gn9RE",
-	"kP39rCMmNH6DclXPK8csvgnX9U1cZpD6E5YMUu6V4rS+NZrn6S2TOzO9l8K51MDMhVwwKFggVgOz3UZr",
-	"GKJe1Qv+mdpLHrnBXbnBA7T9YPFNCcdLPfc2EpjQCKLYOgLzCAopzHxjdfsPSkdm7kdCeiSkByYkg1no",
-	"QPdyoHaiJriLtpHtDSW5OosPQ0kb5XKc8JF6HqnnoakHEItQYjD8DsJewjTjZ1tTj3nf9bagBBWs0m0I",
-	"TWMYUSJL/hJN+Cku8m+tCnsHW6MLwykQyRhZiFlOpnmqcYrENGcEyx2k1LYcAyNqTjOM99lJLTYHsXvy",
-	"1yNXeVR1t2WDBsnuxQahGd2GVJ+pHj6E8rjW5yZGhYYdEJElLlB8yQO3LivnGc7+t3ToQ7yPYhPcMY2V",
-	"yAcANshI5bMsC8xTM60trBI01tWHMYAa7FInZpSLycDW/8CZ4fND1k0O4s4wbNPWadgdnbDQjWYzYxtF",
-	"KRn8Ugk3VMPgZQE6Wxf2XbC85cYh7Q4P4k4StllrFHbp6TA8iY+T8Igdjrr0YNiJ2/oUSkCBz+tActJr",
-	"dXrd9oOAxNsHjHE0QsiEnWGbht3W6UmoBw1troqGzFq4OFHcg4x7tEMfCp+MVoXal6kH6b3ZeIzHWIqp",
-	"glBq5G87MFAuQjkW8x1shlwM9Bc1BsMkTcCpHYsJ+/DWjkua37wUb8Zi/qixPcpWD6uxadyC2AYklu3J",
-	"a5uqNJd3rEQTQNGSlF/3uVe35I5lXfrcNPQAoqTQAhiiWpcKvGAGi1Y4IARWn47rwlmbwhIQDu2dTWNj",
-	"kyQqir6cmIBiFtzn5dYga4vtYF9MvxeF6/UREEicGWHG7MaCOfsBdCHB0C6jISPo1qW6/ODX1NQgcSkS",
-	"2+rA25SR+Xsqwp9IuZNHrnznbIG/a7GRz7uWyP0vW3HLvPTMjTVAvMvXvyEgXX6DaQB7XS/dK7LU51kz",
-	"zyZ5BVebvf7mY9HnttFwmpMhoznLbbkqpkx0s5kAGv0oIVYV+bjwFnAFq35QzTzVjBSZfV1f4NtUpsoF",
-	"uk5Tzoic5ddMX8xQpCLBXNqc2dr+YHtMJ/TaRBcmM9zQYJLyGcR1dg9t38XtypKaC+qlFlisMbrsVqrt",
-	"zmU589I2lxbUaZkF2YlDWFVXr+pEr+ow7g4PaGfUZq2kWNCVq8lHRiLLxDycTVcvBqrL7qD/Vs99Zbr5",
-	"Kjx9oB5zf2gIIgpD//ner7+9+205g3vVKjySvFj+cXVG93mSaLn3JuWJxip/4Cb5mQ2Ljlpo0N62WZsn",
-	"SWN9dTTnmTc1aU5cPXRYI4huTuD2fBwgsAmeLVbn/lbPsHGvqGo2f1XUH3aSz4ek2vtR4rs74/77zIJF",
-	"uXSDQLB0kHffy9qk2I9b/Pv7BdzBuRC6zNc2sbWVMsf6/EQUJJClIUdFVo5VV7xHxmLWjZzujF+CiqrJ",
-	"XwuKWjqaqTHjShMASwyv2wPZhJbkkv0VeYk1HGyjurkErM8tVfFjYBm1gP7ADOSDN3zZKItg7uHO1Lox",
-	"H5HyhbU2YZahzTYkq5INz9FeZe9RAjgFkr6pu2LcRZhlMKd5IjfJFJg58blS5N2TzS5KokYpNGKNJH53",
-	"cnyfeWEfC2uxaWJ/NYv5AIlffzehxiRg3V2osab5rewn7mWyV9SwN0oIS/ZXG1NsOaz5WJAHM6Z875b+",
-	"vowopgR8o9dod1ot8nOayXGaM/JVdpsE5M0sVYx0W62AfC8kOefXLGMyIBfn5LTVah9bL/yWlSENv76k",
-	"+tYYjVIo424LgmolesLyNKZPvhdyYOZqLBtEiiX/lCZMQDIVhvhlKb/RkiY0zh4uMNHerlEz/iNrWQ+7",
-	"o85xeDJsH4Ue72/VGUu2WOL2VhJ7oBusIw4L/wqjSOYhnaWvAhE3mUDsyRI0cxQ0ZIdtksjCs+gkTwmW",
-	"aHxx/vIc6Mq6w0r97gtxY4UBw5VIus8NbTDTv5nvTSV3wvx3O6PV+zQ8ZF75qbXXvTuE3df/aGz4BI0N",
-	"WUF0deyiegvvalEoeGHJquCqGlcsC85xT3lCHtCy4LGWjfqLV+76szIk/FUswIfpo80AbAYbiG6rikVY",
-	"KtvcbYGrzE4K2htl9HrJdNDndbaD4vMl08E145qYSsaDsz5nb1OpoFopvHXD2NQIzaYS/JYWhs+EMh8s",
-	"tsQTVg5WCSvt1cLKHcSO92lh+Ct5jrUq/EW859GY8P6MCdsJLTbCbyvTgXt5m4gLz0bQ59sZCUy2W2TD",
-	"9KNVVoNXbtXvy2qwS79Tw1Of5k3ylHJKXrMFutlTBTz0je/v3UWXttvcoEu7Y/krdOmpdxQWz4rj2RhO",
-	"YKACdYdstHhgxg5cWbZsAZYPLChDUbbtcxrHYsYV2SsQBtVtUK8pJ+7+FZwFZEnd7vNtQgbsZu6lcdvD",
-	"92+xHdHm3c5o8z51ZXvs20Tu4Yu7r/9RV/4EdeVpQS517KB67eyqKxe8rqQru0D1D6Qre0xho0Ru1/a5",
-	"6cp/FQvwYfqoK4OuvIHodtCV4fLZpB8TmrM+9/TjpwxepwrT2hIzpKNK6rxFqAnbyrCWPM+Kq9o195KK",
-	"LrZTjz8TYryrbJEzIzF4soWTIRhPRV6OOLyLKPE+9d+/ko9Y/fcv4ieP+u/703+3E0RsKtFq/fc8y4h7",
-	"y6ompmeT01PKNQm2qZ6idag3bvINnOuxOd37a063zgpgO2sBgPzoDKgIMNglZwJz+U3Gftg5bh+FXdo6",
-	"DE9HXRa6EILRCWsEpUaVW4ce+J06tzZdQJZeKaIcMyGh/2ql16rJkRT4/DhsHYQH+jnmjSL4GE/Ahdxr",
-	"tfToiub61mud4t9zxm4Sqql0Irj+xzuQZjyMwfoFW7N3S0CbO/85Cn5s/beh9Z/0mJJlnAWjWm3QQQ1Q",
-	"Ekr0MWcLYtL00ixVC6LYZArNurUuJ3ghiAXOUNnnUDNgKb6NYN9zzPuY0ywL40zEN+COMc2TWZ/XNOA9",
-	"I4zG4yICQ5GMUalg+sjH/Ihkgl8HuACDzhpp9IsGZ41hSSjo0prRKfak2XoX+D1IudjH2hlVTRgIpxPI",
-	"n9N7AXG7FBjy7JblC8dJ8fdUgszuMmACwprXzT6PzA5+bf/WBAqMmgQOB1NM7PmSCb1h0MsPZPIeRBn1",
-	"edGbzyECJsdbH1e0Y7s9izuN+7mANL+4FDm3zcL9DET9GyznajzLJZyWeTMgT1kMTQL1tXlJc+i74MTk",
-	"B+Tvfx+eHbhPjsuftA96B+VPlDkPzejf7czV36f90i/0sFbpcOi7+/of7ZefoP1SFuyq7varqg3Ofpkw",
-	"W2y4fOBP4TnaQ+wl2CRvwAySKi9yQCq6CFxfojR3lpAz6AOa5iSys4KnY8hioS/ASEtM2zNlXI/HlDea",
-	"TOysH7v9srsK+MljBaqlYn5QD3gjtgcrVOJtFNyvmfocsaz1iVw0Pkwf8b+2I95G5N/Cam5Z+ob0s4BY",
-	"qTzq85xBrSIcYD4WGSNZKtUqjYJUFYo+B42iKFViJiF7sbnFbAUOs5t9e+HQLGc0WfS5F7BmSkOZMc5c",
-	"KSqnsXnRbvrv3H0Noe5bXjtolvtMGMJdtRj2VoHk7Gsvz+CZBu63M452xUTMhhlzbd3rFZZOjXB/FB60",
-	"GncQtN+ndf+v5H/Wuv+58sG/sXX/LmK6M2Gsru5njViqzICM19KUgoppxnhCc5LQhSSR1rsh3iBSIurz",
-	"PUilk+AXMH1Ea2xTAYmzdDrFiKbybH0eFQp99CSyZB7tN0nRN71nFgWNKg1fR/tSAM/6fC5mWWLNVaWq",
-	"TDZzurhrYGdUEfwG67KkHBQPMqUSbzN5gyvG+2jGFXb/jMzzKCASorOgT50xJ7k+q1ATMNd3jEm0lrZY",
-	"YZOcG6PbFxJAlRnTHniZb9hUERrnQkoN7yy9HqtQ0luvyiHZowTMFWYYXL8kVOFjNA5mRHAyFGpMZJow",
-	"uX+ml6qBMaJZBpW98LDsLuVUs/xwJCCcu8/HUJAFq39NaMICV50xZ1OTOT5Tswkn8CZntyw3NjacqM/V",
-	"PI0ZXvMIiQldEDmlXC91IqQiB0dHiFVoFdwvRbn0uUUSODCwTo6FrJUZsI9fxQY5p7LPE+ur11KJpQh3",
-	"GLaAot6bW4K94rXosuaO/9oMZgkRZI6/6VWfGLNjyStfZ6Gz1zc8OWjvcn1beO9eBnF7z5itod077AQN",
-	"QxqNXusOa9S4WHdRf+2ESZLDS83HmosG9iKxxbqzNFYNDTlF0wwMqwXVaKZkWcQZscQN/ZOFI3C8LdBY",
-	"C2XBu63TItT0opjCUMFYqansPbH1cpoYnNs0q7Orlk/c4h6qEuMddvWXV16889HC1Y5ugxG2r/XOGK4J",
-	"U2R7TCVpl/0/mksyLSIhV4VnGjNEI2hMtOR1zQyiFHdNLKCXduWyaUBImcWLTqfAi5/c+ohb344IUmwx",
-	"HLkOvffGFFNUlGhpUAYgedk+sSiPBYSafcOW7Vbh4qR9vu2NCUIRXPrgImQ2Lq7P94zvTZLI8+JEAYk8",
-	"T5D+s86tFEFc6cNYMnxKsEEZW0rHwBJWxb2gxcDL84hArBpQFZE9NWacRHojRSVmMsxEDCVTUWLU8sJo",
-	"pmY5K5m1IyysakSMnE1oyqH6H4iUskmep5mWFUgsJsOUMyNDnr98urHK/Ipska3kkB94tiBqnEo/RBCB",
-	"uqeFkv1V8Sq+D69eHtnSr7deHgkab8NrEW7szF/sw9M6ttmH78Cs38eWTs0H3AeuG7SVVNZVFF+7o1qH",
-	"bv3WtnTyPvjWDF2kWBB+JldtxXDnrQ0jmVBv8JP18wNJY4aM32A7lT1CSfTLL7/8El5ehk+fRpp7lnVb",
-	"YDWp5jlQ4dJktGotCqIu9PhfSC8swmq++wSLvL9+fkEODg5O3ZfF4Cbqvg4QIEKvOMOSWL3DIVSAYO6R",
-	"7aBQmHATuli1eVLZe58vb569dZsn53ih6RHNYqg1M8Asss8xhG4lmEAKWAekdncbID3GHX6ouEO8FBu9",
-	"1oMGHTKeDLxmRZo2rtrHve6h6d8EY2F1/pNReKyH6ephTiyXbx+1Dk9H3Q8blOhkAoCA5/TePoLSiipL",
-	"W2/Z1lWuPZIWXxpLYYgNtvj29+Tr54vk+ek4uXhx9OLfL+aX//5FXV69UJdPn/94eRUfXT49P7p8+hV9",
-	"wVvbS7WaN28Rr1goNo+xiqtjFY1k54Rc+HtzjCLUgJgyHkCQBdTw1/wnv6VZ05dzQURFIorQHFll3OYK",
-	"x6JQkkGbl6lyRl0whZ55Q/a5CyQcMmtytPJyMZeLWYQLOVWBU9raHTRFSnTGNUlk+UVEDMcFV117nTux",
-	"z+8aoNjn69Qd2wunRuE5I+yW5Ys+Xx/EqC8/lzaENlSt+6q5sJZs7KFjJFq/24v5XaskYzE35le+cObm",
-	"fMbtLGd2ANDvoNmgErN4TPY0ZjCegPEY2twFxiH6VnlmZfhlv88TUQ4J3S0wEvsj3CcoMkcu+cd7iWis",
-	"uzxap3h5hK0TjP37gGGPtSwdDPzFgnZxfmZCvdcIQ328G52e+qXd1vwJRxXe0xDqU3nVUFakGhpXmOYa",
-	"xsHjMQ7UtbQ43lxlC33jfbK7uUtPGNqvH8omutPm3EX2dw/kLLefsaKBb/vaOnjTwBpuCy5csxvo2axv",
-	"W31rwRsgDIg4nk0XcE25bNYiWAfnSsp3V8oHM8n0LQlGNJKiQs1o0uxzOzb4+tyIc6b1wizTQ8csy1gS",
-	"ENs3XN/D7O1UszN9w2qRpM+VEPWTBmTIYjqTWuf1p/jCdeB1G+3zVO0aaornsNkJiDrzY4jpZ+G08hBs",
-	"yW+lkRkdGo5SCrQGi26VWJbJYi33TjnBee/CvFMe6o8fgnfblldmn8TuHrwQrkm/l/GeZhnSmpbgU9V8",
-	"4GDfeo64Lsh3h46uXzP1OZF66yMW9ywMH+N66+N6V+H5injerzRvkUiTYsq4ve+BTG2MUaqki8gke2AN",
-	"bbda+zbut89XBf5qsimlHlrdXjKu71LrNjMxQiDBeZVqyq1klvoTnnmc0wiHKde3tKmfcWGXbD68FmTI",
-	"MjFHrXYGmXFiVMOI+3yFrBCPGSzXhkvRiWmAOGHciEjzPFUAsqDPISTMCkwTmjAyYZTPx2nmRzBrKRY3",
-	"tH24kQkp/rR5zl11f0CaciTxV5gVa/bqRw07W6dBNaCawlLgD3JFbxhYW0w7Mbki+nhHRfu9Rhh/YM7r",
-	"ooo/Qw78IcS+Tg23OSvz1yqz6nwS4p5tJOu2kcpaZjssi4Um7dvDp79xWPd6pV3R0Wh9oRZsd46FIVdW",
-	"ayliWqB/xvq+CxBBAhM/Fmn5OIu0oPHTNw23w07rCizCxtuHfVJ6DaoP+n/KDMH6QVvDY3Yct1l4EB+2",
-	"w+6oxcLTpE3DI9oedYYHcTc5ZAUEzjP2FvFGSw0CuBGMXtPPpX6FYLw+qK4wTxVdscBD2h0exJ0kbLPW",
-	"KOzS02F4Eh8n4RE7HHXpwbATt71muK9TRclrK0AVi3QyVeOetVc0TWzhyCxR5KNHc5NHswQunxUCC9qm",
-	"/EppCOeeTHmqUpqRKZVyLvKE7DmlpN3pa3Ulp7HmbPtN8kzjojSKTPqfGQtITCULUy4ZNHG/ZdnC2BL7",
-	"PEpmSLcsKrWwOSN0lqTKBEliiV5DCdEar5hhtfeph2cRvCTZnhemDI20nli7nvRWkZMFJLBjgG1oH4VT",
-	"MO2EqAPWkt673ejsPTmq4OdPglXtBK2/r4vMkaIvfZ8bljDBQjhFzCEcZDl5TK70i52XXttd2i6W9hCy",
-	"9o57+pu7wvwboeZO8cXr9QWZ1wnKX7Pt5GSwxniH97lZglEK3GiQ0BBA+fHd/blbAVNzyo+m4XrT8AZK",
-	"2KFSsr6j7lcomXJStDDom4u43+gR6Icb7ZtApCwjYtTnqZJEMimhdaeNYyIU14ETEAXppmw0YrF+AYwq",
-	"ELpkpKk+39Ovo2inOSSZstz+GJh4K5XPpJbabJFmWwldq4mA231u7DNFKqkGRMImQjGT5SHm3ua6rdN9",
-	"kxyMtwOEMONsACrNvgFcZgatmk9SqbezSqLscyNSGnNcFJBI721gYK3/xhe8hNeIiNx9mHvP19iXPxOW",
-	"dvdEVgulsjj9tHjuidJWmDQdna0k53+IlARo639pRD7nYNxZRH5PJualXX3GMnLJuv053ybvIyV3IWZk",
-	"HV9ciFmJLX7kubi/7Lidv73lepOMXWnsUNfVgeW39ffL91C/ImG3LBNT8LPiu2QvuhYQ2Nx8Ek+SJ/g0",
-	"2m8EjVmeGdTpPYHWpNlYSNU7aZ20wPBn1rc0U3rLODRL1OJBiv+cMJWnsTQFL1JJEhHP9DKaBX/6wd6d",
-	"2NC6kksKwMnEdcoD0wQsZ6OcyTFGkQmMUQ70K2KmgjJiFTZXDaxVo1ubmRkxg7ogTnTY94Yx/G95HHM8",
-	"KGUQlWtN0pkwYfU4uhVsivojtfOc62Hq5sE+DLIcUSNN0zTmXK+2qRpKamJEvHZpZ0ZQQle7N2lR477G",
-	"NwB9mc05ur7VAeasWUMhNKi2CWt3WkLRZm55Cd+lWqYVo3Iyp5cenMzyourZfMygaI0aswXhzF1LmtOl",
-	"WuiBEmR3WGJNN/3ltf68po61SR0oFyIwiOAFTZXQzmVgL091IXicM8WW81FsgokXfFKd5MxHIg2F0qzg",
-	"QqtJ7UOg3aZsbn2SMC9sJCDXuZhN0UeGxXMSuvBR24NJzeAQtIxY/IWEejs9YmvTedGzWNvA6RlzNpSp",
-	"wqRK3ud6aYGJbsXgnKI2hHIog/FyjMfo5ZtQTq+NyoJCvVnxV+VZ5YpVI37pFfue2h6h14wnNCDTseBF",
-	"hGyAkS+aVYBdXHAZ2KDZ5tLc0Ef//w8AAP//",
+	"7L37ctu21ij+Khh9Z6Z2P1KRZPkmz5n53FzatHGaHbvt7q76EyESsrhNAdoEZEVt8+95gPOI50l+g7UA",
+	"EKSom+2kTeo/Oo0pEpcFrPvt90YsJlPBGVey0fu9wd7RyTRj8O+vhLhJ+bX+p5xNJjRfNHqNqzEjUtHR",
+	"iNymbN4IGrc0mzH9Tkx5zLKMqlTwQc6oFLzR47MsCxqx4JJxBW8JrmisBsPFgE1omjV6Kp+xwH8uJ9I+",
+	"nebpLY0Xg6nI0ngxoHHMpool+PP7oBHnjCqWDKhq9BqdVucobLfDzuFV+7jXbvVarX81gkaaNHqN1uiU",
+	"nSTHcXg0PKRht3t6EJ50jtvhUetw1GUHSSduD/W7XNEb2A2NVXqbqsUgYYqmmWz0GhNxyxIyFjPJGkFj",
+	"SlM+kOyW5alaNHrH9omiuV6R3rxbUautP8jZgL1LpUr59SAWPEk1pGSj90tjzHKewkaSVMaNX4OGhV8j",
+	"E3OWkyGNb4icUg0a/WPMuBpMxwuZxjQb2LVaqOUsS9ktSwbDBY5O1UDkgzSGdQsJE+tZYMTBKGf/mTEe",
+	"6+NNaJotGu+DBhdK34LGV3nKr8nF25dklIsJ6bQ6h03YvUrNiSZUsYEYDYZprsaNXqN9etIKW92w1WkE",
+	"DXPGDcrp/5i71YzFpBE0Rmku1YDTCWv0GuecNoJGRosnr8SU/aYnGguu//7vdrfTPTw8bLU7B3p9ORux",
+	"nPFY//bd8T8uwu5V500jaMhM2HsmZ5nC26gWUzaAe9Bh7aQVnw7DE3o8CrvsKAlP48Nh2KUHI/ubXjYv",
+	"3alO2GrrO9U99O9UO24NT+nJKDzWw3T1MCe0exoe6Jt11Do8HXU1wDMR4yrgo+NY30DzVthl7aPwlLYO",
+	"Q3cLW/QULou4TROW40d2beHp8ISG3dExC0+Sozg8HBbr1nvXd69u3S3EhfdBQ4pZDjCbsyF+oWb6mGPB",
+	"R2k+YUkjaMymST1SnfRanV63rQFwy3KpL1Hv4P37wFKKp4CNZXpxTuAEydAQE59g7E4VRjSTW5CFAo0r",
+	"WHq4Fg2neSrygZymnA3kLL9m+ULDaJpymg2kYlzIVJawk88mQ86kJCknasxIxkaKZOyayJTHjBSDrEZZ",
+	"s6UKzk5YkuK1qcfTOWM3ZUR9qxEiZwkZLsizvEneUMWyJkH8nebsNhUzqRF5I/oeHYet07Dd9dB3QvN4",
+	"JpvxmPF1aHwBr1Uw+emY8RIiH7RbgMgnJ3AjM6EGu+BTzZ1duoNJ9RJyNidTxhMNDACjVGSeqjFJlSQT",
+	"yuk1I0rcwEofOdpnydHwlAd4yr3GRA3+MTm9/dfk23GcnWbs6xcq/vpd9s+Dt7e08+Psn789X1z89o/2",
+	"6+tHbvfpcjtLKgzqr2NuDr88YvIqlapMSb7njEw1sRAjIPj0mvGE+kQjVUxj+y+P5ON+KL+FbPqImZ+d",
+	"HLoLonpSaPv9r0GDs3dqEM9yKXLEMw+T3yLPr5dQ52xo5VMrHNxTTt0OWR95s8XoPx2Nd5RC9c166mH2",
+	"1WK6dKt8zCca8/07BUBkFoQJk3GeTgFQvcYLvRVym8rUyKiUgE6C6oTgAUl5nM1AlqVES/ZsrvnRQsxy",
+	"kk7odcqvtZCfzHJE+EnKZ0Axu4eGZGxJfgzwXmvhGU+otCu4HP+ZpTmTAyOM43O84O+DxitDcyqw4USM",
+	"RnhBVkCEJknOpMaDdqfVIj+lmRynOSNfZbdJQC5nqWKk22oF5JWQ5Jxfs4zJgDw9J6etVvvYUsYtiZzT",
+	"XlJvYSqdsN/wspxPWJ7G9MkrIQdmLrgBbxAmK+1kBmZfyEdb2SP1ehRC/rrqwW7WL0D9XAwzNnk6pvya",
+	"/ZTyRMyfZkJWDQ/4O5nDCyTGN0qiRaLPLIbXBvjawL2G6GSIiRVQYsoJFyQT/Fpfdkbw44QInqWcnZFp",
+	"xqhkJKZZBipKnKU8jZuelNVtnWr6pjK2eonAsHqNsVJT2XvyxNygphnM3N4nUwSDfIKLCHGU0IziAepl",
+	"wiZToTTmfMcWb9lsCVTeG+SGLUiO7ywDKy1eHNywxcC9WAKXN1z4HVuQOZWEZjmjyYLo9w1n5UKNWe5M",
+	"QkORLFZCauUKd4SVt4Hwhi1CM44PLX5LszS5yik3BKgMKvyZqOL3GjDhS4PSSw5E5+4+pZzo3TISC71M",
+	"xRJ9xbhQcLeQT7FkNVDq1rIrQHCM0BvDA8ZlJtQPnN7SNKPDrCJm6R/JzPt1GRAg2pVfKd0U/TsZU6mx",
+	"aprR2FhxRe7BQQNrDRBqVrEjCPQiQn8EAwCge1XJ0siBq6WnXeikYTHP8iZ5Rjklb9mCyYa3N1/0hGVd",
+	"xmOWzLIlgVfa5yvXFdMpjYH5toN7MiV4F7nHwUmoeUzY1axD85nQMY/RyUdmOvqulcRtRMJRLiYlRtSw",
+	"vyiBz4/D1kF4oJ8jDUUTEuPAWzu9VsuyNC2gneLfc8ZuEroAcYvrf7wP3CfH5U/aB72D8idqPMslfPQr",
+	"HKoRFUoHqp95h4lY0Oi1HvQkP03xItfCHAexvx007NWHIVCO3yR/eOKHmDKDWYqORufJJF1WmCg8XY1Z",
+	"tcJ966p1UsznxE891P+UKZGT/YfH7Dhus/AgPmyH3VGLhadJm4ZHtD3qDA/ibnLICqJxnrF35NysLBdA",
+	"L3ChejdX4obxt0xOtUZT0Y70T5LQkWI5ycR1dWsxk9JZ6tni2/Hw6zj9Pv325Q+/vWy/Tl/Kl/ztYfz0",
+	"5dHLm+k/f3z67WmTLb79LfnpZfp9+nL+87+T7HXn4t2/Lr89bcadjA8nL1rJP7/NNBDeTUFf1SA+bbVA",
+	"ds6ZHLvZcjU4nPyctZJ/nMb/7Az/893xj+pAfjs/4d+MztvsX93ZWzy70egTOIagAfsaGHb0FaM5yxvv",
+	"9fGMGU1YDpEeT2k8Zk8FV7nIQIsp2SP0r1pSSNKcwW5lk5wjo0qzVC0I5XLOckmi6WyYpXFAuAhjPWQU",
+	"ECU0/8wZUDsNGxS8opej8LXgLLygKh5HwFnjMZtQLwil0WtUBywYq1S5Rj69kedX9Hp51c+50mtT9Nra",
+	"6nOmZjlnCcnZNGdayUbbzN5I5FYckgFJWJ5q5RXiHSJjYoz2Vy2x3zjoN2rX5eRF9ZZNM7pAibe8ykjf",
+	"m4jMx4wTNU4lSSWsVSqR6zWAKSg3OKSBiRsBafULSaKKmBsFxS7pNU35GaFDvVMCcu48layyDz6baL1X",
+	"L0Nrucu7eMtUvjjXiLq8+kumdXOp1zWnqZaURiIHQOcLY4SqAdlBK2hMUp5O9NQtN2fKFbu2l9NuGQOR",
+	"aGLst9YqYrRtOp1mxk1uRan//rdEcdlN5wTBIU0GhXm3JAP68r8+Ai32oVz77eX3r8tyX6uQjb6iiWcw",
+	"3lHkG9IktB+/9wH1v3I2avQa//WkCM16gr/KJ0YmRiCVD+OCZiOhlVi3mxBuS/2eAi3gUjKlahyQ/8xY",
+	"vtAPkCaQKc3phGnaXIjAU5prtUnkeqxJKiUccGFhL5QVvOcrjqlyPNLKFcaAVrd3++oTa2h7vzW4ii+W",
+	"wOXr1MiHNLAKFSQo4gM4m5NIUxmgUx7dtJSnbgnmtSfwDsz/QuTDNEkYv9ctHrlRSnc4lUSzIsEJZyxB",
+	"IgI8gGiGUL7BB8UNfuGNtuP9LRbyELf3fKbGjCsNB5YEZDhThg7S0YhM2GTI8i8k7IVM6AIucyKAZMIl",
+	"fMkVyznNnue5yO8F39SMNGAwlK8zczLj7N2UxZqNwc9ExPEsz8uq4aFPIuzCiGT5LcuJHXVnFRmHCfH7",
+	"h4D4D8Ve/LU1yWt2C5gPZpLhggxpQlI+nakzEtM8TxmoynZFFv41FovdzgAwKq0bZy1RWGkyef8QQPKo",
+	"xBeSwFlzZQwmiWBIVWmWiTmy74J+nOmfQG4yBjqA02uhXogZT+51RblQgxGMssTG0K9aLA2M6GXs7xaX",
+	"87VQxA6044XkQoX46UOA+bUgchaPiw34MpnlZzIgNJOCUDLPBb8uhW3tA3Tf0EUmaHIlxCuaX7N7AXmK",
+	"Yw2UEIMMRlsnM2iaNGSEKjIRUpGjw8ODIzJcKCZLwG97pNcslighiJ1gx0MwawyVECEO8VB3vioQiVvD",
+	"IGX6GyNZOkkV2Tvqku/SrzSJSNiIzjJlTiFnzmXzgqYZu99tNxL4YJLKiVYWVl76OZXOGI7xl6mChzmj",
+	"Zdtdu+Mdg7daMsLl7nwQZo2hW+NDnIPWkVA9KvAZRkezvqFFZuqe0QwMLFbDgbxlof4HoTxBSX3p0N6i",
+	"U/d+xzb1BhzkdkTv7C4ZT4yAaumrlpVIyondeOnQOicrDs0bfFf88YYJ3TAPhUPe+Rm5OpVusUQTOGAZ",
+	"6HCCQ7hk+W0as4q1+158AjweVZRJqKJDKplVC3JG47GerizGeMTKrOx+Rm7NM3A9D8MzYOHJQqufIMFo",
+	"7jsapTHZcxuccbc3JE5XQlxQvjD6pLwXfHOq2ABoYcX/JIRmTgvHuM4Q0fTVPmgRiVpz+XJ73oSlz3eH",
+	"tF5ZaFf2EMB+qwUeM6AmIXo3hdbEZ1o+J2Jk96Z3GsFbIZgOqoqT99Mm/cmzP8C6fuB0psYiT3+7J4Ga",
+	"+QOVXGOoJQ/BVobihY+5ZWmqXZzbD+UBdzyy0nIexB6AOnpA0OSJqrvx1sU5S7S2ZcX3H/g0FzGTUiMK",
+	"Ws7ux7PR2qdJv2OptcLTmEpy4JY1SlmGiAGqCPpA4CEIZBBl0UT7adCY6OVqIa8xmUkwUVBzcvAGsSFE",
+	"74NiDIxZaZbjUeqGGjI1Z4yTFrDJdqs0SiwyMctL3834DRdzjjtovP/VR21P2PjRweXuooYbIjRDPMRl",
+	"WVpYk0R4BhHhdMIk0dBalE+K7FGwJYEVSSuEwhmcjHkJDUuFOUkPtX9GStCShILNcCpyrYsqIcyVlLMp",
+	"PrtgSUptiN098N0NOJjoEQcmKK9OIkkWhEpSNVyVhchDH/Xd2ATGtgF/OxMBN04I44QwwIeS6jXvB+sw",
+	"lSSqbjZqeio0UO3zWZKq57cG+tNcTFmuUlTcaaxEPgBzDTjBqqbin8aCJGlCUnVGIj7LsggkIMoFX0zE",
+	"DO4XVxLVQA16cw/RO6QBPxL5BPwqs1mq8UYPgiIS+l4qpuugQWGZ7jMtZYUqndQ4EYJGnGnaMkinNe4P",
+	"+MmSE98AT2I6YeAnAJLlXAKd1kGz1Wy3D5rHdXPZ+7ZkTR+LXJHxbEI5iEl6cwRfPrMKJptM1cKaaCiZ",
+	"UinnIgfaDoyqWTeh8Tj9XnMjkFSm/FZktywhe6x53YQtCq7FqZQlWqeFM9gP0E1BOYTIbAQ/3oLqqS29",
+	"JmfDf7NYrbk6ep00jsVMn8JoBCYrsxYgI3e6HMqQk3XYVNx3ID7ol7Cq0S+NYj9B9frXbMseg3/X4I66",
+	"C1G4XwR8q5dZLMHmopTRzmSbeP/YbkMFCBo0zymmVfjx80tYAM+N1sKIfhcSYRw2C5MBSSX+sMUdqcIT",
+	"tlBex3qYWJ5QXup3KU+MLDrTDB5JS5MgIksix2KWaUaTMS0ng3kffM8oeRiPGNz5gZzFMWMJMGp84vg2",
+	"/qnGuVDKPREz1aj4lIsANYutA6OdWz/ywLiN3d8mBtF4c5deTxh4nUuf5N6zJT9e0HgX6n2FtzQHbq43",
+	"WAbjK72bS2+3NT+/sFuv+e3Kg8PSzwiV8uO3CCMTJGAgVH7ljYHXU7f/8u8QLvHUwa7mxx8cICuTi4yt",
+	"HfVZCcQ1L7z14a0vpecQX0bThC52wFJvqGeImmVUreANDF6LKJWBapalavDnlYhpRmKaMZ7QnOiXQJ+z",
+	"EfFRldt5QU0lbtuou4fXIlzmAZlQO8MnYxCzVEPIitD96tZenr8+J/ZnGxcAs39BbOxQeXd1sf+bCJnd",
+	"u12G3eCaMzKbWTqh+tCqLdiqjaraVgDacthSgNUW75diq7Z43wurqp7dm4zGTEJwpj4iF0HQXo4g8KOv",
+	"tgNAHWt3YzholvdThsaKMDh/S3Xn7yWPLEs9RaEVfVeptZQ2cSH+NanLJ6mO+Baek+v0lnEUn1x4r5Yf",
+	"E6a1ErRvbBSfvCyVdaj61LxWST954EtZZKKsW8tLfKvIH10iDs5VC2CHtyqCd+0VL7I/1qpm5rVyuoYf",
+	"SeRnbtSSyC2jHSxZtDmW232EL3tZEdt9hi+/L+dNbHu+Ln9z+Sj0dZFMarESLQ8oBJ0BxcZgDK3BloK1",
+	"UlWi3Qc1oUU1aF6chtu7g52Be3HI7rIVKGDvU7GdoBYfSyhQgtcaulAkrNIE/RQ0e+OhviuIUmUauyHn",
+	"B8UgDsqqHIs5txFs1pan6Th994rxazWGwInWgyCYy+bcRDxWCiQOB4xns5IkVN12qlLctWK+DuF/YjOb",
+	"txPOS8ePSPbUG6zm5zd2/Oolt8BYe4k3XsG62MVy/mNEptkM7SORX2vDj0kUPFuQ4QIdmDAu5CltzdA+",
+	"b75UrlBSE2yZMwUaePTP0AA9BP0papJLQC+Ar+CxoZNoZrRBfDmLwY2PZPKh+dhKWxZxr2ns/89MKBfI",
+	"WqSmfUAu+LHY2fa8ZQuWshsDqVydNch8R+vtVSUUz5jfIvxOTwbcOIJ3ortZa91QW54VbOVcf3VlbOS7",
+	"oLARpbfVS7R8MfC5QumyQziYCX7W9xoMTmSPkqh0r6L9ku07MscZ+SyjKIDhM494zOIblgwgwt8l6oHo",
+	"MdCMFVgSiu/F5YF/G+dfI9Dz/rrpHMr8cAkptlbitqbXSgzuiKC73pTVJlzvKpSuYY1V1zz3b4O/B7d1",
+	"uIub0LC4u14gPiaW+NRBLqRik93khvL4l2bM2h/fuInqvzWzV9b+ENboEknaZOTCETeBtArNwrBalt5q",
+	"USVnNo1rS5RzuGVp8R0OSa+4MGEu/bIs87nfnhW7WPrM21X1t7elXS59ibt+yWsXUwCh+ttrcYkwqf7w",
+	"3MGo+ou1zf66XG/rAW7Vp+zgWFWz6C+lAt5LK6vE/mMONiZcff38ijy5bT+hnvG6VqLYRpN7YFXI2mhr",
+	"hCO9AVok1UuCTuu/tzX3L2OFXXemIldlRT8sidkeY7br8F/YieLruS71OOcev9UPDQc4V8+YjH2KeOls",
+	"eBXde86GUc/dt3maXDN1RiKoEBP1jLBeKr17ZsXzHiYDmncYhxDgYqNYkQ1LzdhE1x13qdf8EwxTevTG",
+	"jFl6iMKJv+UVUnZkROOI/L//839J5Bi6/dvxa/eCYVfRWfXtPo8MF9e/lce1wkFEnpDIcPjSWyLv8+XZ",
+	"LceNmsWrgT9vUFpiAGPYBUKQmVsSJBVNF8431ezzj6Ag7HbEJZNT5ehqhBbzw7JwYb9Ykizwh6pYgU+X",
+	"JR8zzLLYgz9YIcS/ZTYXfZkZuaxANGZl6S0jI8YwYn7OhmMhbiSkQi1IqnpentptyuZ9Pk/VWMwUQc7i",
+	"sqPha/OTZx/F03105zw6VD6kQ6Wcx2Ze8yK40btSssR1Poj7pDBxfQBvCaoUG0XlScr9p+0q+q3wbkAW",
+	"f8yQKtj0R0Rishf1G/1GROKM0RzemOzv5N0YuCA9d9Iu0LkYo3PY3daFYcc1NeOWyiM020ddIyBg+L6p",
+	"C6+31eg1/r9+/79/aYenv/7SCk9//f0oaHff/69aiW3pMJAMexn7O+gtq4jd91McgOALAblhU2Wr7hcX",
+	"e5xKJVCc8aDWroN87coLMribrlUp0+hJk+aLZWy0BTXpdc4YlFDI2STliWYVwwUGZnp2+qEQGaPcEOtS",
+	"+ccHmO3y4rJ+rpVFJasHdGEC501Bi72o2+lERdWJ/brhK+Rk1Vy/rjipavHVJZM2FGb5vWZXpaUvkUqt",
+	"+TtvpQGcrHWZLFdY9dhP97AuMGVLHoiVXXxmtqYIa40BtrYq61JMNhu6HCMC+o0n5mpxhWupB2UVf6Qt",
+	"zhJt/hS41BKUVi0wsIe2zYnfySxSOXifstZT57oTntB3GHnUPfErmdQetz3H8kzwlaNOux1gGdM3HMOq",
+	"E9gGwA9hjFtC07ubeatDPRCv34FMfHq3peZ2LMHVKFMPy65/Gi9KiRIQqYP6iIuoUgKCsNfEgyDfXrv5",
+	"yvUx66m7Py8YS1Z4PzfUn6lK6EZzdMR8VegS1I/xg5cCLbDEYjJJFRF5giKXo/DtVvfAs3KmXB11G3W3",
+	"xNYc2Ukz2MZd5kC0Md3BX4JzoK0H+0OQk+IMd7Xu/zRmxjfrDPvI8eQZodmcLiSRTJE9Km+wcJat/gMO",
+	"gYxCLSQ4RLlfjlfQx9Z4KMt/+QRqdkEVGdPplHHmcMeaK/agftFiyiQRo8JOoYTY9817Noa0cI25J57d",
+	"xj7zjEbuNc/KYp+VXWfuTd8oVcxS2Hrss8JIZZ/sZpUqga3wppUfe7sr/eBZk8ofePss/VD2oJW/8Sxc",
+	"ldmLXZd+cBau0lPfYPUiZVni6hqV0cdkpFbvSZGUaULcy2mbRm0qZQNi5ldUSrKNAhKZaqS/tH9tAr5E",
+	"+2tSO8uYUU3YXaJJLn229p6n0tR5MZhYHnx9zu8mfES4FSuow8WvGYf8oLtxRqz4+ntta4eELkwPB5ne",
+	"soBEP//888/hxUX47FnZ07VTEoUSNakcdMN0Z65kjeCMLBjNjVEo0hu482qq4M6hyr0SGwAtQbRdyoFY",
+	"FYB4mQklTRxhgmGFqXQBhTVJATfpdLp6IKyvkjAyZFD8SiPJwhUNh0pKkHgI2WNjesugKk6myXHiKomD",
+	"I9BgnXVTAcZ4n5m+BxYPp1SqugVXgOgliZl91AHzG0YzLSpVgbgqdikSN6b85Bi+XJTRTNxsxCUzct1i",
+	"XhYtItZhzrK5AgMDv5DWhg4YmAoumwQ3SFKO9zIVnIQmxDgT19do8K6R8Uv9KWoJDpTMM6+SOZUVglPq",
+	"aLHJurTU82Ipm0XLGODxbpE9Ljjb1/y83SJ7c6FpBPZxMXVLvHUcB4VG0d5QSLOmzUaNXGQvIRaCz+GO",
+	"l0mERgxzV0czNctZXQJY+z4JYCv7fSzldkLdgOINskf5gojR/hlmaOBVxgLuM8CqrQTLNzl7bqZ/asde",
+	"kjGDxoyn/5mxlzgiulLcfkKNlaEwdspwKsBC7LqvbPDi2LAT37ITFATC9pGZizyp3Mu6pidLmupGBXJV",
+	"k5Tl5eo3Na24XRD7foE1ICsPxSyvtyaWmq3U4qB5QxZ38mEO+K0ed3TB1FgkD3uwS31h1i/kUr/+wr29",
+	"ZAOtVCapjr7mrIJ12q/fiGl7A4jrwuQbIu/YkOmu3sBlS2ilT9OSHLRl9ueywHqXXE/f0OlJn0Xq5xqT",
+	"pj2UO5kyvbMpO5nWwHBHu9IukAwIKhA1MIy2gbK3tKPuJqCvhvc6MD+EBcLh0d0NmXaIj2DA/IvdkeY2",
+	"51wDr+uU300JW1H45BIDn/SPAYmpZGHKJYO6rbcVkrCiSP96l+z7otRDicS5hxX5sbPxwlsV2o1Qd7HK",
+	"5RJ2dWJiOcnBfRceNDibl0Ypw77d0XLucYfEY5rTWLFclpTM+qmOO+WL2NkEsKXtVNZVDz8Xd7KjuuK8",
+	"qxJ1xmut5akxS3NTv0c2SYQmFSimap3ZexS0VZb3OfZW0Uos+uQndIHKIugGZyQFg4iVe7SG6Urk2+4B",
+	"DEdJ+bVtZ1QyitQFGlXa1S0ph54aEFTVVU8i8Jvc3U0BcJjqod5yl7yHiYzwm+35E2LfvbJmt5H+eW36",
+	"/LFsx74dR9spWKOYrdQP8G5RHGXrmAOQv8Ggcl3sctfg0trqBuX2mOUKB+S1qITYPBY9uF9y6V83qu5v",
+	"kKBZiyJ1Ngcvd6nS6FTrginXCl+uxnmqUlk8kopxIfFJLLLU/HuapyIfQO/gATRwy7WWKKRiYipy8xKY",
+	"Lbf0s9Qt+Ru7zGe4yrp3LmGZ597CV791Weyl9iVvf3W/v9F7hp51l27Hde99X4ZC7SsImaITYU2wMCdv",
+	"Xzwlp93DY2KKOJJExLOJcWZXA8USViuNDqGrRTxOOSsq/+m3eyTyutZEAYn8MrEQRe7acOhfXWcAG3ue",
+	"pTF8lsywuCODb6otEfUb8MwYtN3fKR/MJH6z3E8SQ9qXO5fi67VdOvUn1Xru8HpttXD99lIZfni9vpYn",
+	"jF6tPKsf+oWa4fsJGIIGGlzQvAFfK7f+sPAE839UlI+bzKTq81L1OH1URr4q6GRN38mtS0F+Uy4Cyd5N",
+	"M8rR2A2+BS1Eoguex8x17BBc0ZTLojVHQC7/8cr09cnUGOp+lyWH3RtgLotuplTvkq9L5KQ4DWwuIoO6",
+	"OrJbW/E8V+iyDW9bg13KpaK1RQvOyQ9vX3rlClKokTxaaIm6AnOvUqZ1o6K/NYeW7CbqJanECjy5bT8x",
+	"Ek64XNy7vvxIVWr65urqDcEX4N6VZsCupEtuAFOmtrZIQ1CtOGq69HlOLCBretTyblZ3PV0OO9kF0OU5",
+	"yZ6JF4roUMxUb5hRfhNVAHvnNqubhARbxhcA6IkIBnEDpOn17L1o3rq9xWZHo2gZrM9SOc3oosayudzd",
+	"tebKran9kKX8xoWCmlqsAUlHUAyWfM+zRRExCy/drSarvabeHSt1n93FGGuPbI391R7RneyvyzrfEpB3",
+	"NKWtPgIX/V46AA1sfTBk74cfXj4D/YkT60UrlevYv2v+7FZnUt3mVrZbHHfdqTyEudYh4d3NtXaIj2Cu",
+	"vbMJ1hzR5oNY2p2pwnrX6M9S69TfayuOwyumiwL4u10SPRTQ1RzTvFTNl9ls5Ssv4Nfa/Xl+vy1djqVy",
+	"LMI1NZ/mTMpZzrCThRqIfIAeqAnFICKNYnQyyEWWMewOkJh66lgjbox4tovC5S//TbGU0uNiWf7jbxhV",
+	"3+cv4+rzC7dY/+kLQSdv7bpLr/t78H947fbjPy1UpiJI7m53a2WxgKsxytwgte5JOik7zUFm2H/gegF1",
+	"N8vvgr4KxauRwfiLa5QuybUJfbK94lYk/Lhm2x4Zri17eucCA3+VggGl/ukbk2n85uorQ+0wP9eAHFs6",
+	"MEn2MqhyrGn6/oPXMy5au68KyKtdlBelt359RbP4u63PtZjfko3au/4TfLeZmSZ3q5Rrl1W5Bx4ClI7c",
+	"g/NaMc+u/m6FVDzcc8k37WApmguzxMiU5Q6pE8zeb5QitlqbKhffDYVXnfROCLs6OmsHLF5X49tH7Qpe",
+	"ANPXMiyj8bgCwjMs0U1GAhptCs5cuCVIFPAJXp4vTCJbAPlrTtTQnzCeSFt70r3MeFI6oC2SdLYiOg8V",
+	"1LuZkqwJ7UXbDVSli4pV32M196cbE/rORFkdIqDNX+0NJOUhqUk9CVlHOR5CFXHywidcmMru4SPoQj7d",
+	"3YV8VsnM3TH7/gh7byRbUX+AZpmhYHJr0+n9UHHlTTDD7RYycU7mjN1kC7MJG1hgsfoLSeY0y8I4E/EN",
+	"RBCdkYjxJLKpCZiIsuxfYTxZ1c0COnulE00iv/mmd3ERkb1Ol4z3g/KYZyTqdHutVoTcomAVkCaRJjy9",
+	"HleDHzq9VqvsdN/b+6XVRpf7H51fWuHBr/u9X1rhoX2kZ9j/XysLZq3aA2Zo1+2ivKLW6fKK1i2odiX6",
+	"hBK6MZz1J/NalaLYz+2WoHhXPU2p7XuB/oZlSBg3sDQ1kqzBGJVBk7seEJfJFpAiB00/NklYATEZZ2XI",
+	"1YbQfwTl6/Pr1RFZqJHQuI6iwCRpDJmW4Vrl1NdaSm5IzOqCxFZ9UmOqPJHRXohSsV2UIDG9Z0HGWjoU",
+	"OZmPhfQGmlNJEgZX5E4G7F3r3W0b/KBxxEY+PJCuVVdWz1OznKPDIKJ/2uWjWYXTD6pt/XkKVIGbFWb8",
+	"4ik5ODg4JehOVJilSCEwXTJ1VuIrA6qWpe76O/EJKHLeJd8JJveCwP31geUbv+rqPoi4v6I31Scj6hck",
+	"Z5m6D7VkxpLIUFWaQ4ZxKtNh5mr7T2fDLI1BDa8LI7AGdjFlkB2OI25pFi8W9z1+Xjz4yg5k9vBAqkqZ",
+	"MFXbkCNPK3fCLgQU4/GXu1qC7sQblg+ynHC0HGoi5kSMFOMmfczUF/DPKKc5y6BPsuBqDP9CAR5CQlP4",
+	"v0Y6jfPbnmBpVW/tBOXHF2668vOf7OTlx8/MUspPn7qFaWBAsdG6AsS+Y9UG1IBhJXGeIdNqdUzRVbWj",
+	"0d+MLS02ZOLa1AiuUX7vEDa6ItcBsidsrgOmuS2lPGSVpN88VXQ552Ep+no7dnHnNK+3qaLkLYvZdGWZ",
+	"K5FtDIDFZo36xVrJye7FeKVhRGdMLh1ELZEsGlDeNTNlZ6jfLeZ9C/Du6HVeneJh2yHZNwLyoZI+7nsF",
+	"6k9/bZIIDPYgAgKQok9ZQnBgXRYQIG0q6mGwH3g2z0iU28sW9QoXaIAyROC45BmJEAlSql/MGU2klTN4",
+	"4l4zmr0kvmIvAzKh+Y0kXIRavS819IU1mQRae+fdTHqHHiqupDr1zMxC4txM4R74+OUePi0mtWDcUkqp",
+	"Ohuge74SrjceVSRjxt9hemRuaYCtnB/MF5Gi0bA01RFMF26eoIEsVZJIJiWUZqhlZXctabYzXi/dT9NZ",
+	"GJOk6rz0MZNyVezKtz9dEXzDhq4YjIvOTfg1qBc98hWjOcsjMmbUFPRa5sxQzEcO0pp5zv05snTENHsn",
+	"KScS4qHLuf6nrVoL1YYwnO+nVDP9UiTOGZEpv84YmUlG9nKhwHDiei2ad/ebKyMFt6du0AJbVfqyINS2",
+	"lBVLBwl/XC2mzA5RJV+lcy3NXzqJKtiWK90XN+mnwhZqNzARHM2basYk/mvOEm7/rcaz3PxzlKfGEErV",
+	"LDf/nMHX223fzH5hZzR/X7mJzYOfvPntO8UyzJMXdjXm78tiUfaJWZuGq+2gfqlP1RhmAewaCYq/Xlg+",
+	"/u1PV0vNES+tZO3hEjT6ePP9pen0MVPjJxAMZorrl38x5xT1VuAe6c9arYPYP3d4wqJmn/+IUeYit7X8",
+	"JTQIMNhF9tqHxDiLyHBBjMlpH0P54S4DOcOr5k5rrNS08f49xJKPhFcC2JPsGtOMKi3gLIt0SBIbyAaI",
+	"fY8oRidLVSdLZS9dqbcRhJlDYo+p0zrLhcnwIVMtYaUx63lqeJ/P2VCmiplOEWSU6u2PcsY83iqBpn9p",
+	"Z7ER6l+eEccQ+xwUeli6i0fF5nNLPL3Er88I5QsMXo8hkaLPY8oJlllKZZE10+d9/l//RfRRM65M8Jl+",
+	"+CX58ss3aFTIhT6xL78kezFVNBPXMxYQv2GMEyfcJvaxmC0XfU4w8rBJzqtvuVr9aLjSIosJUY9sgTSX",
+	"/Rbt65H0FimBysVque8lxkR/+aXgMfvyyzO/mIsBdqpIyvVAwFuqbR0NV9Es/jZl88DkLmLMpAW33gcU",
+	"SoNhAMFgVZzM+A2UyykC7a9TTEwmEDcXdVtdjSQasoimDrAArC3wjZTwjXzNFKF6HXIschVm0Jt3iZeu",
+	"wDq7bAEMS49SEz1aSzaa5K3/piTI0YgA0CJPA063grTsn5FpzqS+b/wagkXApTCn0pb/0uPMJEtIzm7F",
+	"jRGH5mORMSv/NGuWJmYqcl8gXPDls0K0gk4TpWhtyLzREp3xbqV5YXzQlwbuXZaZBI00LyQwfZRaIJI9",
+	"YkRwsleI4PuBL4OTvdUy+H6g5/DkcLK3Sg4/s3K4LZRdEcj1QGWZfF9fWMz+wXMFZAN4Qrk/LfqRa6ak",
+	"vp8HkSUIkPYj9R/P4Twhn4ikejWrc/D6fC96KrhiXIVaaOhhqB0SFZsW8t//loJH+7iOyCaSQVQ1Zsth",
+	"88aARJj1ERmslysS96JYJBoZfnTJT32O2U+mLHoAiTt1uWr7kLthbuyQ2oKNVEFTVyAVEQ7VI7/83sc6",
+	"hv1Gj/TL1Rb7jYD0bXVD/L3ZbPYb73+NAjLTsh/59vL7130+pWoMCWOipiSkEXnrKj3uw7H8YROR/iAT",
+	"Rrke9g9MhiN/9PkfYRi6//TL3VZLv0kzze80Ybj8/rWpJqnX8QQmemJoXjEf4GJhQ57SXCPiH+XUSGJm",
+	"aOsZUinBD2yqiOopNDDjnEGiEc30isuplPb7A/IHoQXvYUlAhjOsDQcXc0IXEFeVCORbfxAvA9MO0iV/",
+	"OOKbJibE3ZDgPdgvXnXDOAEN9vVQRf6mHeoUIIqJnAWmmPIW2HFaf7hzRifZKaGTrMnnLFJLzZrbHb2i",
+	"l6PwAtI7SSKYLa6o4vL6bSOSP2rSQu1o+kRK9xKaGGNnnkmqyN5Rl3yXflXiJH/UJY7aAQ/JHziQXpM0",
+	"dTsinzAAQcArUptnakbq6I16KY6IxGfu6KEM6wi1dJpr7NIaBVTuFbDlJfy3A5+UIWgutFbQaFH8jmYE",
+	"U8xhu7UJtHY8fYsgztwkwWqJTuUL66R8q/8Iz/UfhWz8RyVvFsc6BByecfZuinuRLNfngeR4D338UD4T",
+	"iplotEv5dIZnUkmwtSPqE8YG1VSTnYQqOqSSkRnPGY3HUATRYgdm4+ovgSu8LK6lflKw4GqapemxVf1d",
+	"P4c+E4Tqz73hwu/YwglgUIQO5dYwHgvJOEGVbV+LHlOGbNwKVn1+wxYFsoKsBRdOP0o56XTJWMxyafqi",
+	"ozABRTdcURcsQl30kgJDNIgK3NrT3NBuMkqSdAR0xmBKCjz0NFqdj2256/dTlU5SqdJY3y+T5YogtQ0Z",
+	"LcSe/J4m7yO3dspJ9PyKXkckYTnIey7Lx/Vl6XOL3hHZ04wTqJ+i10TO4jGgX79x0G9EZ6V66TYF1YwT",
+	"9HlBq6T1zkCMDxTmJqna11LY+dXTb+pXjGXySar6POUegvWQm2dMY/OMIdzamlFTh3vmJkTdzkl0pnWD",
+	"n55EfT7N2Sh9pz+wCeHYJiz6MkJypwU/vrCEzoL7DRT3tJoNyt5ZKpUkUO40ApyLyF477LRagaVr5LBV",
+	"EZJJhAbaqEmuxqzP3fWJaZ6nTJLIs+JGPZAjtc6hIW4eauVCa4Rlc3KfY8GhVVZl8tQqXmbdnkxouvDo",
+	"6WnO+hx0AdRTBXyut84SC4urVGOMFets6EAqiQsnKIcRaFnUVj7SQv0PV0+x+FyfR0XuxlX7uNdq9Vqt",
+	"f2npPqYZ4wnNIZ8CiXEpPps808Qxh2ukZUaIk9ZCoIj2jXvbJmZ4Qy1kTeiirXh21ucaMmSUZgrav2VS",
+	"WFpTDZSQTXLpYpAwsBM6SkEkX7+hVU29iEpUZN3s5aJroNQrzDbRJ0HjXEipV56l12MVSnqrz8vgjz2Q",
+	"t45RgLiNHkR9w8e5UCpjCWQ5+LZg/TdSR1ts6sz6/9GD1ueMJ5CIj8A3PKXmwyb5SsBpa0VcY9tpBOff",
+	"5yUuhRYak/loTSklW4nRpMn5m5des7Feo91sNVvQRmHKOJ2mjV7joNlqmrpJYzByPcF6Cb/pf18zVVf3",
+	"A+0EUafVish8nGbMJq6DnptKMps2yTMr+SgxM5KPZW7NBqwA+4W8TBq9xtdMfWOmhV7UeMX13J1WyxqZ",
+	"bH2yirBScu0VxZ4b4sZG0k3oJpOtqRwNdq2aYk2lnelRD3FVdUO61T95aTi+Kdrg2RQbvV9+DRrStmFs",
+	"vEpvGdczaK0MPNz0Guyf31soSTRKPpkwlaexXHk4b8xS9c0Eg5P5wKLLm1xMmBqzmSRKEzz2zmZ5EvRI",
+	"NvVNwlIaXOg7KkHYWq6jsXSAF2ZpGw9QT/xkmtG0fHSN/yLfPH/1hoyVmlrVRg6UUDTDrbh2TcMFGmss",
+	"jquZxt//Ilc/v3le+zlgK8v7vObH37Eeyv/uN75+ftVvBDDy/+43qn2Y+40Ap/rffb2nfuM96XYKWyn1",
+	"Qvmdc3HpNl0Up1E9CQQ/2bNqQavZanb3P8Rt82aeuDNbeeMMqWgu6CRbee00lnw/Zfz8zUty0Gw5GwTB",
+	"14aaGBn3ChycLeSCAnSgefLP5xevau+VGfdyyuLdiINdcXE+9Q5GdAwvFTeq3c8e1kLhbD/Qi09plmpp",
+	"31t/xYNST1Hs2EW9pIc/5iu90upE604a1Ivt6b4pnu40llTL9EZlCUh02DrweuA1yQ/6FdNSRtCEDGlG",
+	"ecwcXUFTWu0NeIsL+4txBlgVFP3Ql5ionI5GaXznk9RfHWz+6pLlt2nMfvDquKy7BHqR6XasBWy3SapC",
+	"dqvnXHkPUGK3ExJ8OyCczRmIfLlUTQLRAETwbLFUocnac2VgLdabmMurVKpzvbTnuDItrRgDmd7KcnuB",
+	"a0Zk+hsLSFufT6cFEfea3TTAzFb4oUAWK5FwF3kNiUE2YrGzKWLxfbDC9RyboBWtF1IyzdltKmYSFIkv",
+	"KipKk5xzVxzKfAfaWKcTrdqAiVHxd7CpjMSv98UjE+LzC8RQiHxQ1G7RClPQAHeobYzQObxqH/UOT3qt",
+	"g39h0AnjapBO4RUtfLbbB83joqpQr4HmQS8synoVV9Qj1hM3Tkcn7Dg5isPDYZeG3fggCU9YZxS2aWt4",
+	"Gp8kx+xoBM5nIMtLSzYwAo+KsUc19JFWN9hoDY/Zcdxm4UF82A67oxYLT5M2DY9oe9QZHsTd5BCC6Kog",
+	"ODQKWQUE7dOT5mG72W61mp2WDwTnqyAhOphIEa5TQKQ+bA4W2qa4nPCQHY3CLj0ehifxaRK2WHvUoQfD",
+	"bnyY1AKkcUi7w4O4k4Rt1tJfnuovj5PwiB2OuvRg2InbXhRjLjI2QCUqaei7VQrharDFt+Pk6cujl/9+",
+	"Ob/498/q4uq5uvj3jz9cXP1wdPHs/Oji2Vf0JW9tT48LOgCBaDV0+Rw7nIkRAXJmCBTQ5e42dPkrmtiy",
+	"HfBJe/MnP3jWdPxoC0r+wprO4YtOZ5tpjCaiyf5zrjS9v4fc4KkfUpWA5bEJgLfPIazjEaKKhKxhEM/f",
+	"WaOU9e1hLea9auwtGnScfw88+8ZkYtynJdcpep5KflHn/7VRvtS6g92o+FURzZUU2nuWLTuF25oMK8Um",
+	"UyXR8rCL6g9Ornqtfb9JLmewHYbqmSYzs5xZ83gs8qToiwSnATa/NEN9v8IS4Qgw+odJ9ZVIFtsTcSD7",
+	"7hCLe4BMOzNDgznQj+pYQX+LYNhGLPKcxSoci1yycAg5mItQKjoFMWVrJC+VvX9fjnJyPWXuysLgC5Q8",
+	"Vq3DvvmkHEe3/Qaq3y0RqVfQrgmC4D8mXWpvQZfeoPPoSohXNL9m+N3hNpM5f9EFS1Jqe97eh7R1O6eb",
+	"v70S4oLyxVtbVPID2GcgX6FEFdV4mSiKmVpNFd96wRMmaMG4nf04jyHLBL/WFK9Z+HdUDzw01rWmyaRp",
+	"zIbxFUllEDS3FupaNwqIFFglP9ZUL2e3jGbSVV4ifiimi/sgqZQzZqyoKJXOuEqzPodC/+hgXh9GtkS0",
+	"NIjuSbUMlB15qoSANnI1OJz8nLWSf5zG/+wM//Pd8Y/qQH47P+HfjM7b7F/d2dtdaFGlStxW1Khbm4ui",
+	"ER76Nt0R4z815P0ASIjXZw0WYsB1rd761nM4uiqS+O9CxvDx75wvIO5hhbWzcW8mNGEbGRAo2xhav/2V",
+	"NQHI9aYnL3zCRV01P6Kke29pFWqyAjaF2LbPbWP91fCTdupJ9FMjtkKUBvQm+aIwV4CX0UHPiZe2Fys0",
+	"WejzPRAh0TqWFn1c98+MjxErOHHGEllkLLT95CAYo9PR8uK5C3QrlmPj3QjjiSl/lGAUpx8EeNbnmGNn",
+	"GjpDrMOc5olsEpDo0WYZ2W1YDS6qI9sIljeFQn538h279jyOfC8331kvRlab7DRoOJnF41DjLctD/cN0",
+	"nGtNQ+vfu1D6Sg+hu1J6O4xxLSZnoGj458aSv7o2+ieymhW3yY9XrNijsLVAYymiyLenXHkBfmMqSXu5",
+	"Crut5f6Lay1dvmlez+aiA3MtCoMdxFqbu51O4az9sRowVQ6s36aMd7HN0Bmqtr3gppXDCs6gqZOjaxDV",
+	"ITCWWUuc+g+NYhjDZyvQYUttaYF5P3eVo/BPTQTMnPtmwDWk3RC/7UwSlcBqCEnUW6+xNejH5vU+N8lD",
+	"6OqGgGlIGwLHB4R8zaYmnSgVfL9J3hRR1bQyylKIdTm+OlWyHF9N9iBkqc8TplgM45tYGCPja6aDSwMD",
+	"DoQGI5mvI+hGpL0yyT93J+ce3P/K4vinZhx4zeaGjz9aBz6iguHyKCpKwWra44UHrHWNY+qAVxkkppjQ",
+	"RIZMzRnjpuU8hs8pEfWImDIeaAW9z0ezLAtMiXtTUKHorm7jn7DYSLUYdNDnUPoFiJDlVdHFy9eD199f",
+	"vXz6PCJ7Nr6uQ8b76KbiYo7UBbvj93l0cf7PwfmzH89fl75od1oQCLZP6JjRpEkuXUWU61zMprYvPdPC",
+	"aEyzUvhYkcFhd9AzlUpVvgDLKkT3Up70uYvpwmA4L9EXgIidOzKhAiLyhOU4r/480FPwYgBbTNXEolJY",
+	"iF6v951XtajP+xwEB2BHE7ogMcRfG8CQow4GwhmB/QyOzlUdxRNNZZ+bxAeIVhFAm01kHEkTZAUphkpR",
+	"8sMPL581ybmLvDSjQGqgHhyjWlu4tqeQfXHdM3akSvijizU1Iap7FMp3FIGlyWIfU9oiPRALnwqucpH1",
+	"zCXVty+M9S9oPhrmYi4hmg/K2kB4p4bJDWNTCJkczhSqQzkzQgqzwHBpSD3I/cKML1wWdO+G5I6Xo/C1",
+	"4MwGfpvYzOig1SWvhSIXIklHKcTdwz3gAvYQgLLV58aWZaVuVNdMgLYmDGCgwnWYADsK6A57o9j8p88d",
+	"Y/633oiimlnrwwEXtoAA48Q6cwEGdfz1a6bOfdKwwV/tFc51oZY9Uu4/qaUErc5BuV99ib+QDnGK+42L",
+	"qfMTm4qvZU7pM6wHrAG+7Auvqdd7tw2W6/qaSFW4wognSiAOVjB0NVygfvYuUGl3Hwwq2DoGCJKNh1oi",
+	"4NjfZH+l+39Fua+6DbB20opPh+EJPR6FXXaUhKfx4TDs0oOR/e3OnQNqtwY7spzqC5tAt35D5dpmdfuw",
+	"qw1Phyc07I6OWXhiHf/2tw+wDy/OeJt9lKuy1e3jOD4aHtLuaXhw0jkOu6x9FJ7S1mE46rKDpBO3hy16",
+	"+mD7OHeJCki7NJ7lWaqJoEeoHA85A6rrBXnlTF8z0HS4JbB255gcUGy9RMZXbL7foAej07jD2v1G4wOE",
+	"qGikR0oLpUXKNA3OD36tL5e4LarY8oiNcuR999AEemAcRtwantKTUXish+nqYU7sqbePWoenoy6rVPHb",
+	"+m6UShpuixhe5dK2X9CwUZc/AEEwHwBKJ72Dlg+lToJwCk/0srt62afDQxp2Ty2cRt2/IpTMWesLWzSD",
+	"r+3y//7X7UNcfNmhRj38ypd5welm+2VALTPER8Cbkly3alrz/hN42b77PmhoerHpG3gHlnhQZwrVYtvE",
+	"iG1EpjxmvuRn0pA8mQ9aH2uh7s/bx12U7b+e4RLEmsJcqTYrMZ+gzfIcMixBzRBalQpq9C+TYo2bh31b",
+	"kfADGBDKiOmbDXyMduYDm6a5Id4Wc8Nsflk5OxABTvYwRdJYAVCENl0y4fU+FzmZiFt2RliSorwJjcWh",
+	"3ALWb7Hd+kEf1lK2zTHcD4jIEiZVn0Nwrysb78JWn+sJU8UmTvf0MhcJhaw7MHaOIAkDFg7rQk1OzPRk",
+	"kPxnDZp6G/Yn9PBhH3Ryzhdg0oB6HRkLirDIIikSdOOXCTzIGYSmoxQDWj4pptfy9mSSKsh0dwWgbI/U",
+	"Xp9TG96lsFkauhllkQ+YJmAPL4Xx7uvtSmpsKPJG9jk64TKqoEOOkoS9o7HKFqW1pLYRrSKSofGHM6Lm",
+	"aaz1Ok0HRowltlmtS0fslWcH80I2pwtJJDOtYKjUB4EJtZABCcvxE3DtGqBGOBDq2viNVKoXjCWfUhh2",
+	"GTjQZ78UhA0EAphSmkQWrQC4gJZ9rs+C7EHUjsoZnXwhSaT12RCgEL58Fu3b4jZ6v1pSMDedpKrZ5z/Z",
+	"G47RBnCG9i0Fpv4hu045xzgck+FMWAYZFcZ2tFp/rYn/9toztLqdclnJo+4HjQc3KI9Fg5d7xJtga9tI",
+	"vqgdNRguBibKEDVw77mcuBQdKDUULwZTkaXxYoAJpZ7Z3y8dW4q+Pu61S+Jma3TKTpLjODwCIbN7ehBq",
+	"MTMEOdMIj14T/B7qEQMxGgzTXMOx0T49aYWtbtjq+AHqnP6PgUszBnsLEMyBOatzTrUMS4snr8SU/aYn",
+	"GqPg+N/tbqd7eHjYancOTHU706G/13DFl2yT/t5KyVyrGodxdxge0M5p2G2fHIenoyMWHibd+GDYoe3T",
+	"1sm2+stB3Bm2aet0pWQ+OlzWX9rDTnyQdFl4ODqiYXd4HIcnySkLWyMblg4flSXzU3oyPI6PkvCQdUda",
+	"ixiGJzYM3f7W2EZjaUgxywFmczYs6vmDtQRbYzSCBlaPqLkrJ71Wp9dt/8tPnO2YWr7tVvcgaJhO2Ou/",
+	"LapBaoxoFlMvx8jrUbcXiBwB3hz/XpYZHkPgNwQVoSjxhazCzco/mNvkiXWv0lsk6KtkuifIMtb6hjI7",
+	"iBaUKIkgOxY+D/HrCKUPqTRPF1NmHSXg6J1qgaq8XmMej9KkFxUsB8Rj+MY8ReuiqUHR59HSTY3Qxxwl",
+	"VFHzzQqRzkSWomQKrDIyGeiXCODIljvisPQs5QwqYZlPQOoA4VULd2iyt1IY5hQ6073ev2HEzosz1OxV",
+	"zYWt3tLne1zkE5plCzJJsyw1z3FKMYFETr0Gshf1yJjRXA0ZVVpwk1gTB+bq8/ahKwiDae7Wx4Bl4iW4",
+	"Dqa5eKdF3hvGpihLCc7RSQ+C6FsmZxPw0jjPhxUdQbTQWnBZniB71tXyRZ9H8PgSKJopJySF1vlTJVk2",
+	"cpFmUAJHzyuNOGKAhA4wI3C4sixYcMWA3worhV/lmk5NzQqSQ4WXZTnGDF8duCRIOm+i4EuSe518eQlj",
+	"bi9hXq0U26BoY3rLkhIscn0UzJPOVpkwS+fxgYWrJXwvT5MmPaIZRJ8j8pIlPO1zwFDye7+RJv1Gr7+V",
+	"eNNvBP1CvoDPnIQBvyHXhB+KqRpBs9l8r6+1hzi7JsFfuTAV3PCZvlMMsczYm43alaTS3morphvyIMcz",
+	"JUki5vwvztU+KGfShBhi8ZEgkb1LgE54qYGHOLS/Hb+yNRFWh1DpdZQLqXrrMZ8jZ7JVPlOk9tCfDBOi",
+	"lL+XGpXfaAbGd6u/s4F2GA4xprdMa+XgrCUZGylbAiJXlh14URZ2daaN3Z6tB7VUMK7IUzc8ouqFM/lc",
+	"torSwGAExWqShghGpgdbdIbjmXasJCpYarPPoxVaTOT2Gml1pog+iDqtdrTs3gc269VotT1fK3VYIZ9u",
+	"jqnYxBQvcPVxzUFhOPJQaBq+VG0VCiu5cqtvvUJqtRVszovSq6boXhL1uU1jJnsYMuh+wlqK3wgONcGW",
+	"apD1cN3UACHVbHaqsPOf/mIfvfd6jWgizdkIQulQBNLnrQkHzj2hCw1erHoHJpBSmTKsXCaskRrquOkZ",
+	"rwWHOrM5m2Z0UYI/8g2/dpoKoVPlgiU9gsdIntqaYqqoYAITa+TQU2KhKFdMomd4meZRgjNJ5tTUTSg4",
+	"tzlsbhcF5YoQk0qBD1oowaXi3jQstZQJgSD2xtxgCTj9cZ8zHucLfR/JjCcsJxS+XCpvtnRScBAaYpip",
+	"dD0zMjp8voeBLbVJQdhCxMiLlj5vYPznKyrS2YkwxuZaiITEY5HGbD8gsykYoQ4PQVK1nTgQWKVKcluV",
+	"rUNaVle3rrY4nYmX3b4w3UrnahnsK2STo7iddLS+fkq7Q5sNfzgKW9Rq5oejajuVww19CVCUuXukKB7s",
+	"ppjK8j0w7WW2D61c8fkWMaLtXTMZ0Na07Yaemtd33krx4XJ5dPypSb6zqkeZ9p+ZDBSwKAMTgAta8a3V",
+	"kK5N3rLiE/fF+wAateLK6kQHw2u+kMBfqtUNSVQnjDz53fG391ABo+6u137oG8uW5NG7younu3v5sCVO",
+	"gbPfscVbwPGN98b4vV7WfWtaPfs1YLYc7rLy2fuHyh0AYa3a647sYeiqaXAXEDFTMk1YyZaAwtl+YYdf",
+	"qkM6pybAfomWNh+Tmu8T7mzq/tuj8DSFryodBFYrDD6OrrVz1RKANLeT94zHMjCRvOABHFMwNiz6XM6G",
+	"6KhrktcgrS6TO7CkVLsInBUVITa0BwDxF8pB2NYAdXGdu8kpV34hWG+uWCQMip5B1qDrGmnE8eVuC85Q",
+	"MaVqXAgDhXtguxhGnyp6vP+gpkhQUGtrKcMbRSFIgolZobtX+0rMqezz2PIqW68DT0PvX1aaMoCEWnNC",
+	"a6SiyqlvCY6JGvxjcnr7r8m34zg7zdjXL1T89bvsnwdvb2nnx9k/f3u+uPjtH+3X11VR6eiBnWiu67fx",
+	"na2n5HhLzIZ3oeDVD2sJuTUv3dmq0t38yWuhXogZTz4AUfsRaMucPxhNe4KK8Hq7iMVcfBfM+NYWAOpn",
+	"YQCw6zIuY7BjpFLrrxmjUEkQ2x1A8q+YM1NyASo7v3z++mrw9Jvz118/Hzz94er7Fy+KZIw+h2b4NvgF",
+	"jZ40V8bosaK2vTPfU7V/1jeMFerqS0cK9cc15fKXTQF9XrEF1Cl7AKBHIvpIRFcS0btqmFy8NVEGRTKi",
+	"RnAtNC7/0rAhCY0XjGXQqZgpxfIAYmsglRzMYlbz2o7E4vUu5SZWiwJi+dEzCMGeTNXC2QTc+VFJot+1",
+	"vvP+voEZtTEYmzf8CUVooA0ZiDNN+UCyW4Zc4TgoTljT0RzzjLDNs2mEydVgOl7INKbZAPLq4EvTbhLe",
+	"HIyK3tGm2/P7Tzcs5LMOa98mLMTFgSBerIkDObpqnfhfPqCA5Sb/6KLW3S0YKDz8BLLDUxAdtjU4PF3+",
+	"EloHgjxx5cSJrc0hSx8+jAVDCAIikZUiUHZy3WWJ4FnKi1hBy52NcQ1SSS2xhfhfLUI9GifuIcc/Ne6n",
+	"h5TkCz/WdtL8RNyybWR5fU+sVUqT4D431k1g5/XOxOJ3S+0wcKZIeYRIfRPQA7KsvposY1gpef/MTQlj",
+	"itzLCfeLxYFhrnxtv5DE/bLWMXeuxCSNe650kVVXTF6s9R+JDOtgOB1GiWumlxZA3Hk5Mde4XPRwJQev",
+	"S+TGlHHXu9PqL0s+WxPm4pWzyovRbI54n69SnOicLtYrR/umr4w9ZfSlQddnQO+NvtDayhv2Cj7qQI86",
+	"0IPrQJpilbQcg83bZtjtVIfF3uQPWorlr2UV05xeEwBLvR5Ft3uJbn89N5ZjS1VXVmB8qVAGS9P9nWTD",
+	"ibh9lAsfRC68ELfMlwqrstcuUqJc66+i14wntNTbTTKax+MmeWHamsViMkxtWZrz18+aJPpPpCU37H1n",
+	"qvsi0wmKaCs60X9p3V7fGexZy5eLo2MB0vURs69SaUnXxmhZqGVgt44pcamVZVZkFxmNeceQhUv8alU5",
+	"BbeE+VhrXIBuJoJOYHFjY5ROZU9L316ZEJLQRZ/vuSIiwZoedPswFF/qN7exRsrGmijbVY3YuE1nqt9m",
+	"n0XL7YQudth1n9umgnvsnRltf0M5lI3lT3YFAOo7XjGQT7AIiNsNuKS9giCfViGQFzljIfQbQ2KGOdE1",
+	"VKqIM4Soep9oQY6xplqr9vyfFTvNjF3Tl4FbrW3uU56wvOeV5iJ7BT4FppaJTdAJXKxkQhdfQPatpuSA",
+	"GVFYWKAjsuf3LEIcK5cvr6WJIlc7U0T9Tc2+HjsVfbhORRjKTq/ZtiF6Jp9ux6PdOgvvMf1uYwcanliq",
+	"NCxkmoo4p8W4YIXxDjuTQV1F6mUhaBHRRBWpxTSNITEsmeVYmRVpmn7Y7PNLF/cLYdJVC8Q0m0lsQGx6",
+	"kKc8VSnNgDKpmYz63FVHjKqJdLYBOPTyZjI6I5E0aV0ad2AdUdN2RIZgdb0TP2ZuRV4D9ntAEUONqerz",
+	"MTXJB1pzUcK0lyGUzGl2E6bcrUgUBchSjsUl+zx2/Y0ZV3nKZAC1/bAI3pAtBBQAnNI4VQsovYEgNmF+",
+	"xga62nBXnyRQEBByjodSmN5MzQO0GqHFp2crv+OzVDWJySKoa2VOJVnXHj0Reo8gp9ywhexzGYspGDJd",
+	"8XWQ//2S+abFnYaja9a1Mb79MbD9cwtsNz7aXaLA7xoE/mEC2be1sO1uWltjU7Oh6+VQ9O0rNQUfK2y9",
+	"NkDdNNXfIiJdPtkykOHBgtQ/jqzwGAu/ayz83yi+/d7S4FcowWHPE7KHEprBqP16kbBi2QMEXWveG82y",
+	"rMBurIxkBTRTa+qqKFWHJISkCeMqHaUM2GQqiakQcoa5/amyNe2KEsYYX7KNLa+ILt/NGwglo+v9emmy",
+	"pQdrSyq13gbxMaOgH5QbleKe78iR/uoE+yOFZTsc/pqtzSwxahyUiF3bh6mMlC7moMgmKRvSz7Asouxz",
+	"yA4XMwX17IqqteStyeH28dSJxw6r+i5n11ZPj7qdE1MR1xRnD0jUbXfMM6loxs5IzkKoZA1163Om8gWo",
+	"O5ji7qbhbG7G1espd/70ljBOpRI56KKRiVOLtqEkP8C7nzoxWbJTffmlOTuA1VRrOmnMvvyy5xcVdRnK",
+	"GVVQszD6+nlJ7TPCG9TtQ6DuN0m1uAlmT5vSBFCE7YS8gRIrCfgu7S1KojPDtfECEPC8w70ovd/nL6Du",
+	"ZdQke89YnFG9CWdFGLOcYYNG6s8P7R+wto47QTJMOcT4THORzGJbB0Dfzeb+Gu1qtKEc88HqOsx3D8hW",
+	"+A+/wSx01RHY2ME02EEE5jPTwc3FLpjvG1+BAnzx9iWebafVOYTmOiOoGjHS5EEIDtKCbBZV2wbL0bOn",
+	"p7tEOBj8QWT6c6MbHpzbGWryyPUqYRbtLaReH69fuGq2n6BD/2S3vVqS9yDiAWLVyiK02wv5G/OzVkZv",
+	"/r//839J5KKxo4BQRShfgCvVOmc9b7QJCi4nbpGavC2+IF4ilbOKrciiqrMirk+b+rS1gzt3jnTHvJzC",
+	"88al30FcvRImGFvzZuh2DIb0lJNvKZ/RXKvVf7Gcng3EE0+zCJ2yBPHzIbyt023oSU0E2d/POmJC4zco",
+	"V/W0cszimxDb/q+glksEUn/CkkHKvXYg1rdG8zy9NWW5dyF6r4VzqYGZC6lgUJBArAZmS3vXEES9qpf8",
+	"M7WXPFKDu1KDB2g9yuKb0h0v9f3fiGBCXxDF1iGYh1CIYeYbq9t/VDwycz8i0iMiPTAimZtlS+K6HKid",
+	"sAl40TayvcEkV2fxYTBpo1yOEz5izyP2PDT2wMUilJgbfgdhL2Ga8LOtsce87/prUoIKVokbQuNaRpTI",
+	"kj9FE36Gi/xbq8LewdbownAKRDJGFmKWk2me6jtFYpozguUOUmrbnoMRNacZxvvspBabg9g9+euRqjyq",
+	"utuSQXPJ7kUGN3TXglSfqR4+hPK41ucGnYJcfIDfAGLJA7cuK2f7Qvafn0O/3BuIxkrkAwAbZKRiLyB8",
+	"aqa1hVWCxrr6MAZQg13qxIxyMRnY+h84M3x+yLrJQdwZhtDipjs6YaEbzWbGNopSMvilEm6ohrmXBehs",
+	"Xdj3wfKWG4e0OzywPW3CLj0dhifxcRIescNRlx4MO3Fbn0IJKPB5HUi8ZjP3Bom3DxjjaISQCTvDNg27",
+	"rdOTUA8a2lwVDZm1cPFb7VjIeC1wdvVjrW14U8YexPdm4zEeYymmCkKpkb7tQEC5COVYzHewGXIx0F/U",
+	"GAyTNAGndiwm7ONbOy5ofvNaXI7F/FFje5StHlZj03cLYhsQWbZHr22q0lzcsRJNAEVLoPejV7fkjmVd",
+	"+tw09ACkpNDhCKJalwq8YAaL7SM61Kdjyrr0eW0KS0C4yF31EpskKnKXZIkJKGbBfV5uDbK22M4elrfx",
+	"elG4Xh8BgcSZEWbMbiyYsx9g9ykI7TIaMoJuXarL935NTQ0SlyKxrQ68TRmZv6ci/ImUO3mkynfOFvi7",
+	"Fhv5vGuJ3J/ZilvmpWdurAHiMV+fQ0C6/AbTAKRELvMVGWA3aQacTRPPJnkDrM2yv/lY9Llt+ZfmZMho",
+	"znJbroopE91sJoBGP0qIVUU+nnoLuIJVP6hmnmpCisS+Ui8AEgFvU5kqF+g6TTkjcpZfM82Yses25tLm",
+	"zNb2B9tjOqHXJrowmeGGBpOUzyCus3todM0ty5IaBvVaCyzWGF12K9V257KUeWmbSwvqtMyC7MQhrKqr",
+	"V3WiV3UYd4cHtDNqs1ZSLOjK1eQjI5FlYh7OpqsXA9Vld9B/q+e+Mt181T19oD73v2sI4hU+n6lxo/fL",
+	"r+9/Xc7gXrUKDyWfLv+4OqP7PEm03HuT8kTfKn/gJvmJDYuOWmjQ3rZZmydJY311NOeZNzVqTlw9dFgj",
+	"iG5O4PZ8HCCwCZ4tVuf+Vs+wca+oajZ/U9QfdpLPx8Ta+2Hi+zvf/Q+ZBYty6QaBYOkg776XtUmxf23x",
+	"7+8XcAfnQugyXdtE1lbKHOvzE1GQQJKGFBVJOVZd8R4Zi1k3crozfgkqqkZ/LShq6WimxowrjQAsMbRu",
+	"D2QTWpJL9lfkJdZQsI3q5hKwPrdUxb8CyagF9EcmIB+94ctGWQRzD3fG1o35iJQvrLUJswxttiFZlWx4",
+	"jvYqy0cJ3CmQ9E3dFeMuwiyDOc0TuUmmwMyJzxUj755s9rQkapRCI9ZI4ndHxw+ZF/ZXIS02TezPJjEf",
+	"IfHr7ybUmASsuws11jS/lf3EvUz2ihr2Rglhyf5qY4othzUfC/JgxpRXbukfyohiSsA3eo12p9UiP6WZ",
+	"HKc5I19lt0lALmepYqTbagXklZDknF+zjMmAPD0np61W+9h64besDGno9QXVXGM0SqGMuy0IqpXoCcvT",
+	"mD55JeTAzNVYNogUS/4xTZiAZCoM8ctSfqMlTWicPVxgor1doyb8R9ayHnZHnePwZNg+Cj3a36ozlmyx",
+	"xO2tJPZAN1hH3C38M4wimXfpXEN+92yTCcSeLEEzR4FDdtgmiSw8i07ylGCJxpfnr88Br6w7rNTvvhA3",
+	"VhgwXImk+3BoczN9znxvLLnTzX+/87X6kIaHzCs/tZbdu0PYff2PxoZP0NiQFUhXRy6qXHhXi0JBC0tW",
+	"BVfVuGJZcI57yhPygJYFj7Rs1F+8cteflSHhzyIBPkwfbQZgM9iAdFtVLMJS2Ya3Ba4yOylwb5TR6yXT",
+	"QZ/X2Q6Kz5dMB9eMa2QqGQ/O+py9S6WCaqXw1g1jUyM0m0rwW1oYPhPMfLDYEk9YOVglrLRXCyt3EDs+",
+	"pIXhz6Q51qrwJ9GeR2PChzMmbCe02Ai/rUwH7uVtIi48G0Gfb2ckMNlukQ3Tj1ZZDd64VX8oq8Eu/U4N",
+	"TX2WN8kzyil5yxboZk8V0NBL39+7iy5tt7lBl3bH8mfo0lPvKOw9K45nYziBgQrUHbLR4oEZO3Bl2bIF",
+	"WD6woAxF2bbPaRyLGVdkr7gwqG6Dek05cfxXcBaQJXW7z7cJGbCbuZfGbQ/f52I7Xpv3O1+bD6kr22Pf",
+	"JnIPX9x9/Y+68ieoK08LdKkjB1W2s6uuXNC6kq7sAtU/kq7sEYWNErld2+emK/9ZJMCH6aOuDLryBqTb",
+	"QVcG5rNJPyY0Z33u6cfPGLxOFaa1JWZIh5XUeYtQE7aVYS16nhWs2jX3kooutlOPPxNkvKtskTMjMXiy",
+	"hZMhGE9FXo44vIso8SH13z+Tjlj990+iJ4/674fTf7cTRGwq0Wr99zzLiHvLqiamZ5PTU8o1CbapnqJ1",
+	"qEs3+QbK9dic7sM1p1tnBbCdtQBAfnQGVAQY7JIzgbn8JmM/7By3j8IubR2Gp6MuC10IweiENYJSo8qt",
+	"Qw/8Tp1bmy4gS68UUY6ZkNB/tdJr1eRICnx+HLYOwgP9HPNGEXyMJ+BC7rVaenRFc831Wqf495yxm4Rq",
+	"LJ0Irv/xHqQZ78Zg/YKtybtFoM2d/xwGP7b+29D6T3pEyRLOglCtNuigBigJJfqYswUxaXpplqoFUWwy",
+	"hWbdWpcTvBDEAmeo7HOoGbAU30aw7znmfcxploVxJuIbcMeY5smsz2sa8J4RRuNxEYGhSMaoVDB95N/8",
+	"iGSCXwe4AHOd9aXRL5o7awxLQkGX1oxOsSfN1rvA70HKxT7WzqhqwkA4nUD+nN4LiNulwJDntyxfOEqK",
+	"v6cSZHaXARMQ1rxu9nlkdvBL+9cmYGDUJHA4mGJiz5dM6A2DXn4gk/cgyqjPi9587iJgcrz1cUU7ttuz",
+	"d6dxPxeQphcXIue2Wbifgah/g+VcjWe5hNMybwbkGYuhSaBmmxc0h74LTkx+QPr+96HZgfvkuPxJ+6B3",
+	"UP5EmfPQhP79zlT9Q9ov/UIPa5UOd313X/+j/fITtF/KglzVcb+q2uDslwmzxYbLB/4MnqM9xDLBJrkE",
+	"M0iqvMgBqegicH2J0txZQs6gD2iak8jOCp6OIYuFZoCRlpi2J8q4Ho8obzSZ2Fn/6vbL7irgJ48VqJaK",
+	"+UE94I23PVihEm+j4H7N1Od4y1qfCKPxYfp4/2s74m28/FtYzS1J35B+FhArlUd9njOoVYQDzMciYyRL",
+	"pVqlUZCqQtHnoFEUpUrMJGQvNlzMVuAwu9m3DIdmOaPJos+9gDVTGsqMceZKUTmNzYt203/n7msIdd+S",
+	"7aBZ7jMhCHfVYtg7BZKzr708h2cauN/OONoVEzEbZsy1da9XWDo1wv1ReNBq3EHQ/pDW/T+T/lnr/udK",
+	"B//G1v27iOnOhLG6up81YqkyATJeS1MKKqYZ4wnNSUIXkkRa74Z4g0iJqM/3IJVOgl/A9BGtsU0FJM7S",
+	"6RQjmsqz9XlUKPTRk8iiebTfJEXf9J5ZFDSqNHQd7UsBPOvzuZhliTVXlaoy2czpgtfAzqgi+A3WZUk5",
+	"KB5kSiVyM3mDK0Z+NOMKu39G5nkUEAnRWdCnzpiTXJ9VqAmYax5jEq2lLVbYJOfG6PaFBFBlxrQHXuYb",
+	"NlWExrmQUsM7S6/HKpT01qtySPYoAXOFGQbXLwlV+BiNgxkRnAyFGhOZJkzun+mlamCMaJZBZS88LLtL",
+	"OdUkPxwJCOfu8zEUZMHqXxOasMBVZ8zZ1GSOz9Rswgm8ydkty42NDSfqczVPY4ZsHiExoQsip5TrpU6E",
+	"VOTg6AhvFVoF90tRLn1uLwkcGFgnx0LWygzYx69ig5xT2eeJ9dVrqcRihDsMW0BR780twbJ4Lbqs4fFf",
+	"m8EsIoLM8Tdl9YkxO5a88nUWOsu+4clBexf2beG9exnE7T1jtoZ277ATNAxqNHqtO6xR38U6Rv21EyZJ",
+	"Di81H2suGtiLxBbrztJYNTTkFE0zMKwWWKOJkiURZ8QiN/RPFg7BkVugsRbKgndbp0Wo6dNiCoMFY6Wm",
+	"svfE1stpYnBu06zOrlo+cYt7qEqMd9jVn1558c5HC6wd3QYjbF/rnTGwCVNke0wlaZf9P5pKMi0iIVWF",
+	"Z/pmiEbQmGjJ65qZi1LwmlhAL+0Ks2lASJm9F51OcS9+dOsjbn07XpBii+HIdei9900xRUWJlgZlAJKX",
+	"7ROL8lhAqNk3bNluFRgn7fNtOSYIRcD0wUXIbFxcn+8Z35skkefFiQISeZ4g/WedWymCuNKHsWT4mGCD",
+	"MraUjoEkrIp7QYuBl+cRgVg1oCoie2rMOIn0RopKzGSYiRhKpqLEqOWF0UzNclYya0dYWNWIGDmb0JRD",
+	"9T8QKWWTvEgzLSuQWEyGKWdGhjx//WxjlfkV2SJbySHf82xB1DiVfoggAnVPCyX7q+JVfB9evTyypV9v",
+	"vTwSNN6F1yLc2Jm/2IendWyzD9+BWb+PLZ2aD7gPXDdoK6msqyi+dke1Dt36rW3p5H3wrRm8SLEg/Eyu",
+	"2oqhzlsbRjKhLvGT9fMDSmOGjN9gO5U9Qkn0888//xxeXITPnkWaepZ1WyA1qaY5UOHSZLRqLQqiLvT4",
+	"X0gvLMJqvvsEi7y/ffGUHBwcnLovi8FN1H0dIECEXnGGJbF6h0OoAMHwke2gUJhwE7pYtXlS2XufL2+e",
+	"vXObJ+fI0PSIZjHUmhlgFtnnGEK3EkwgBawDUru7DZAe4w4/VtwhMsVGr/WgQYeMJwOvWZHGjav2ca97",
+	"aPo3wVhYnf9kFB7rYbp6mBNL5dtHrcPTUffjBiU6mQAg4Dm9t4+gtKLK0tZbtnWVa4+kxZfGUhhigy2+",
+	"/S35+sUieXE6Tp6+PHr575fzi3//rC6uXqqLZy9+uLiKjy6enR9dPPuKvuSt7aVaTZu3iFcsFJvHWMXV",
+	"sYpGsnNCLvy9OUYRakBMGQ8gyAJq+Gv6k9/SrOnLuSCiIhJFaI6sEm7DwrEolGTQ5mWqnFEXTKFn3pB9",
+	"7gIJh8yaHK28XMzlYhaBIacqcEpbu4OmSInOuCaJLL2IiKG44Kprr3Mn9vldAxT7fJ26Y3vh1Cg8Z4Td",
+	"snzR5+uDGDXzc2lDaEPVuq+aC2vJxh46RqL1u72Y37VKMhZzY37lC2duzmfcznJmBwD9DpoNKjGLx2RP",
+	"3wzGEzAeQ5u7wDhE3ynPrAy/7Pd5IsohobsFRmJ/hPsEReZIJX//IBGNdcyjdYrMI2ydYOzfRwx7rCXp",
+	"YOAvFrSL8zMT6oNGGOrj3ej01C/ttuZPOKrwnoZQH8urhrIi1dC4wjTVMA4ej3CgrqXF8eYqW+il98nu",
+	"5i49YWi/fiib6E6bc4zs7x7IWW4/Y0UD3/a1dfCmgTVwCy5csxvo2ay5reZa8AYIAyKOZ9MFsCmXzVoE",
+	"6+BcSZl3pXwwk0xzSTCikRQVakaTZp/bscHX50acM60XZpkeOmZZxpKA2L7hmg+zd1NNzjSH1SJJnysh",
+	"6icNyJDFdCa1zutP8YXrwOs22uep2jXUFM9hsxMQdebHENPPwmnlXbAlv5W+zOjQcJhSXGuw6FaRZRkt",
+	"1lLvlBOc9y7EO+Wh/vghaLdteWX2SezuwQvhmvR7Ge9pliGuaQk+Vc0HDvatp4jrgnx36Oj6NVOfE6q3",
+	"/sLinoXhY1xvfVzvqnu+Ip73K01bJOKkmDJu+T2gqY0xSpV0EZlkD6yh7VZr38b99vmqwF+NNqXUQ6vb",
+	"S8Y1L7VuMxMjBBKcV6mm3EpmqT/hmUc5jXCYcs2lTf2Mp3bJ5sNrQYYsE3PUameQGSdGNYS4z1fICvGY",
+	"wXJtuBSdmAaIE8aNiDTPUwUgC/ocQsKswDShCSMTRvl8nGZ+BLOWYnFD24cbmZDiT5vm3FX3h0tTjiT+",
+	"CrNizV79qGFn6zRXDbCmsBT4g1zRGwbWFtNOTK6IPt5R0f6gEcYfmfK6qOLPkAJ/DLGvU0Ntzsr0tUqs",
+	"Op+EuGcbybptpLKW2A7LYqFJ+/bu0984rHu90q7oaLS+UAu2O8fCkCurtRQxLdA/Y33fBYgggYkfi7T8",
+	"NYu0oPHTNw23w07rCizCxtuHfVJ6DaoP+n/KBMH6QVvDY3Yct1l4EB+2w+6oxcLTpE3DI9oedYYHcTc5",
+	"ZAUEzjP2Du+NlhoEUCMYvaafS/0KwXh9UF1hniq6YoGHtDs8iDtJ2GatUdilp8PwJD5OwiN2OOrSg2En",
+	"bnvNcN+mipK3VoAqFulkqsY9a69onNjCkVnCyEeP5iaPZglcPikEErRN+ZXSEM49mfJUpTQjUyrlXOQJ",
+	"2XNKSbvT1+pKTmNN2fab5Lm+i9IoMul/ZiwgMZUsTLlk0MT9lmULY0vs8yiZId6yqNTC5ozQWZIqEySJ",
+	"JXoNJkRrvGKG1N6nHp694CXJ9rwwZehL64m161FvFTpZQAI5BtiG9lE4BdNOiDpgLeq93w3PPpCjCn7+",
+	"JEjVTtD6+7rIHCr60ve5IQkTLIRTxBzCQZaTx+RKv9h56bXdpe1iaQ8ha++4p7+5K8znCDU8xRev1xdk",
+	"Xicof822k5PBGuMd3udmCUYpcKNBQkMA5cf396duBUzNKT+ahutNwxswYYdKyZpH3a9QMuWkaGHQN4y4",
+	"3+gR6Icb7ZtApCwjYtTnqZJEMimhdaeNYyIU14ETEAXppmw0YrF+AYwqELpkpKk+39Ovo2inKSSZstz+",
+	"GJh4K5XPpJbabJFmWwldq4lwt/vc2GeKVFINiIRNhGImy0PMvc11W6f7JjkYuQOEMONsACpNvgFcZgat",
+	"mk9SqbezSqLscyNSGnNcFJBI721gYK3/xhe8hNeIiNx9mHvP19iXPxOSdvdEVgulsjj9rHjuidJWmDQd",
+	"na0k53+ImATX1v/SiHzOwbiziPyBTMxLu/qMZeSSdftz5iYfIiV3IWZkHV1ciFmJLP7Fc3F/3nE7f3vL",
+	"9SYZu9LYoa6rA8tv6/nLK6hfkbBblokp+FnxXbIXXQsIbG4+iSfJE3wa7TeCxizPzNXpPYHWpNlYSNU7",
+	"aZ20wPBn1rc0U3rLODRL1OJBiv+cMJWnsTQFL1JJEhHP9DKaBX363vJObGhdySUF4GTiOuWBaQKWs1HO",
+	"5BijyATGKAf6FTFTQfliFTZXDaxVo1ubmRkxg7ogTnTY94Yx9G95HHM8KGUQlWtN0pkwYfU4uhVsivoj",
+	"tfOc62Hq5sE+DLIcUSNN0zTmXK+2qRpKamJEvHZpZ0ZQQle7N2lR477GNwB9mc05ur7VAeasWUMhNKi2",
+	"CWt3WkLRZm55Cd+lWqYVo3Iyp5cenMzyourZfMygaI0aswXhzLElTelSLfRACbI7LLGmm/7yWn9aU8fa",
+	"pA6UCxGYi+AFTZWuncvAXp7qqeBxzhRbzkexCSZe8El1kjP/EmkolGYFF1pNah8C7TZlc+uThHlhIwG5",
+	"zsVsij4yLJ6T0IV/tT2Y1AwOQct4i7+QUG+nR2xtOi96FmsbOD1jzoYyVZhUyftcLy0w0a0YnFPUhlDu",
+	"ymC8HOMxevkmlNNro7KgUG9W/FV5Vrli1Xi/9Ip9T22P0GvGExqQ6VjwIkI2wMgXTSrALi64DGzQbHNp",
+	"7ro5sbC3BYlR40x5JjzVgECwd2YTc+CvSyD04aVmBc9vNbEgUuWMTgKoUlUE7ck4Z4zrm8kXZnOaNvo3",
+	"5BWor0wLX7++//8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -108,8 +108,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "demo reception login: %s %s\n", res.ReceptionEmail, res.ReceptionPassword)
 	}
 
+	// Closed when shutdown starts: event streams end instead of holding it up.
+	shuttingDown := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(),
+		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(), Done: shuttingDown,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -137,6 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(shuttingDown) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String())

@@ -221,6 +221,45 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeedEventType.
+const (
+	FeedEventTypeCancelled   FeedEventType = "booking.cancelled"
+	FeedEventTypeCheckedIn   FeedEventType = "booking.checked_in"
+	FeedEventTypeCompleted   FeedEventType = "booking.completed"
+	FeedEventTypeConfirmed   FeedEventType = "booking.confirmed"
+	FeedEventTypeCreated     FeedEventType = "booking.created"
+	FeedEventTypeDeclined    FeedEventType = "booking.declined"
+	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
+	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the FeedEventType enum.
+func (e FeedEventType) Valid() bool {
+	switch e {
+	case FeedEventTypeCancelled:
+		return true
+	case FeedEventTypeCheckedIn:
+		return true
+	case FeedEventTypeCompleted:
+		return true
+	case FeedEventTypeConfirmed:
+		return true
+	case FeedEventTypeCreated:
+		return true
+	case FeedEventTypeDeclined:
+		return true
+	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeNoShow:
+		return true
+	case FeedEventTypeRescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -648,6 +687,42 @@ type BookingSource string
 // `completed` and `no_show` occupy the slot.
 type BookingStatus string
 
+// BookingSummary A booking as the live feed and webhooks carry it: the staff view
+// without intake answers and without staff notes.
+type BookingSummary struct {
+	// CancellationReason Reason given when cancelled or declined.
+	CancellationReason *string            `json:"cancellation_reason"`
+	Consent            Consent            `json:"consent"`
+	CreatedAt          time.Time          `json:"created_at"`
+	Id                 openapi_types.UUID `json:"id"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// Reference Example: K7QM-4T2P
+	Reference string `json:"reference"`
+
+	// Slot The slot a booking is in.
+	Slot BookingSlot `json:"slot"`
+
+	// Source `web`: booking widget; `phone`: staff phone booking; `staff`: other staff entry.
+	Source BookingSource `json:"source"`
+
+	// Status `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
+	// `no_show`; `pending` → `declined` / `expired`; `pending` or
+	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
+	// `completed` and `no_show` occupy the slot.
+	Status    BookingStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+
+	// Version The booking's version after the change.
+	//
+	// Example: 2
+	Version int `json:"version"`
+}
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -721,6 +796,35 @@ type DeclineRequest struct {
 	// Reason Why the request is declined; may be told to the patient.
 	Reason string `json:"reason"`
 }
+
+// FeedEvent defines model for FeedEvent.
+type FeedEvent struct {
+	// Booking A booking as the live feed and webhooks carry it: the staff view
+	// without intake answers and without staff notes.
+	Booking BookingSummary `json:"booking"`
+
+	// Id Increases with every change, in commit order.
+	//
+	// Example: 1043
+	Id         int64     `json:"id"`
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type What happened to the booking (the types of webhooks too).
+	Type FeedEventType `json:"type"`
+}
+
+// FeedEventList defines model for FeedEventList.
+type FeedEventList struct {
+	Items []FeedEvent `json:"items"`
+
+	// NextCursor Where the next page starts; always set (ask again with it for later changes).
+	//
+	// Example: 1043
+	NextCursor string `json:"next_cursor"`
+}
+
+// FeedEventType What happened to the booking (the types of webhooks too).
+type FeedEventType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1320,6 +1424,24 @@ type GetAvailabilityParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// ListFeedEventsParams defines parameters for ListFeedEvents.
+type ListFeedEventsParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next_cursor` of a previous page, or the `id` of the last event
+	// seen (the stream's `Last-Event-ID`); the page starts after it.
+	// Without it the feed starts at its beginning. Anything else is
+	// `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// StreamFeedEventsParams defines parameters for StreamFeedEvents.
+type StreamFeedEventsParams struct {
+	// LastEventID The `id` of the last event received; the stream resumes after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // CreateBookingRequestParams defines parameters for CreateBookingRequest.
 type CreateBookingRequestParams struct {
 	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
@@ -1767,6 +1889,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 	GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFeedEvents The clinic's booking changes, oldest first
+	//
+	// Every booking change of the clinic (creation and each status change
+	// or move; edits of notes or contact details are not included), oldest
+	// first, after `cursor`. Each item carries the booking as it was after
+	// the change, without intake answers and without staff notes. Any
+	// staff role, clinicians included.
+	//
+	// Ids increase in the order the changes committed, on every instance:
+	// a client that remembers the last id (or `next_cursor`) it saw and asks
+	// again later gets exactly the changes it has not seen, none twice.
+	// The feed has no last page: `next_cursor` is always set, and asking
+	// with it again returns the changes made since.
+	//
+	// Corresponds with GET /v1/booking-events (the `ListFeedEvents` operationId).
+	ListFeedEvents(ctx context.Context, params *ListFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamFeedEvents The clinic's booking changes as they happen (Server-Sent Events)
+	//
+	// The live feed as a `text/event-stream` that stays open: one event per
+	// booking change, with `id:` the feed id, `event:` the type (such as
+	// `booking.confirmed`) and `data:` the booking as it was after the
+	// change (the `BookingSummary` JSON, on one line). A change made on any
+	// server instance reaches every open stream within about two seconds
+	// (normally milliseconds). A comment line (`: heartbeat`) is sent every
+	// 15 seconds while nothing happens, so proxies keep the connection.
+	//
+	// Resuming: send the last id seen in `Last-Event-ID` (browsers'
+	// `EventSource` does so by itself when it reconnects); the stream then
+	// starts with the first change after it, with no gap and no repeat.
+	// Without it the stream starts with the changes made from now on. Any
+	// staff role.
+	//
+	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
+	StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateBookingRequestWithBody Request a booking
 	//
@@ -2839,6 +2997,62 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAvailabilityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFeedEvents The clinic's booking changes, oldest first
+//
+// Every booking change of the clinic (creation and each status change
+// or move; edits of notes or contact details are not included), oldest
+// first, after `cursor`. Each item carries the booking as it was after
+// the change, without intake answers and without staff notes. Any
+// staff role, clinicians included.
+//
+// Ids increase in the order the changes committed, on every instance:
+// a client that remembers the last id (or `next_cursor`) it saw and asks
+// again later gets exactly the changes it has not seen, none twice.
+// The feed has no last page: `next_cursor` is always set, and asking
+// with it again returns the changes made since.
+//
+// Corresponds with GET /v1/booking-events (the `ListFeedEvents` operationId).
+func (c *Client) ListFeedEvents(ctx context.Context, params *ListFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFeedEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamFeedEvents The clinic's booking changes as they happen (Server-Sent Events)
+//
+// The live feed as a `text/event-stream` that stays open: one event per
+// booking change, with `id:` the feed id, `event:` the type (such as
+// `booking.confirmed`) and `data:` the booking as it was after the
+// change (the `BookingSummary` JSON, on one line). A change made on any
+// server instance reaches every open stream within about two seconds
+// (normally milliseconds). A comment line (`: heartbeat`) is sent every
+// 15 seconds while nothing happens, so proxies keep the connection.
+//
+// Resuming: send the last id seen in `Last-Event-ID` (browsers'
+// `EventSource` does so by itself when it reconnects); the stream then
+// starts with the first change after it, with no gap and no repeat.
+// Without it the stream starts with the changes made from now on. Any
+// staff role.
+//
+// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
+func (c *Client) StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamFeedEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4716,6 +4930,114 @@ func NewGetAvailabilityRequest(server string, params *GetAvailabilityParams) (*h
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListFeedEventsRequest constructs an http.Request for the ListFeedEvents method
+func NewListFeedEventsRequest(server string, params *ListFeedEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/booking-events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamFeedEventsRequest constructs an http.Request for the StreamFeedEvents method
+func NewStreamFeedEventsRequest(server string, params *StreamFeedEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/booking-events/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
 		}
 
 	}
@@ -6973,6 +7295,46 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 	GetAvailabilityWithResponse(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*GetAvailabilityResponse, error)
 
+	// ListFeedEventsWithResponse The clinic's booking changes, oldest first
+	//
+	// Every booking change of the clinic (creation and each status change
+	// or move; edits of notes or contact details are not included), oldest
+	// first, after `cursor`. Each item carries the booking as it was after
+	// the change, without intake answers and without staff notes. Any
+	// staff role, clinicians included.
+	//
+	// Ids increase in the order the changes committed, on every instance:
+	// a client that remembers the last id (or `next_cursor`) it saw and asks
+	// again later gets exactly the changes it has not seen, none twice.
+	// The feed has no last page: `next_cursor` is always set, and asking
+	// with it again returns the changes made since.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/booking-events (the `ListFeedEvents` operationId).
+	ListFeedEventsWithResponse(ctx context.Context, params *ListFeedEventsParams, reqEditors ...RequestEditorFn) (*ListFeedEventsResponse, error)
+
+	// StreamFeedEventsWithResponse The clinic's booking changes as they happen (Server-Sent Events)
+	//
+	// The live feed as a `text/event-stream` that stays open: one event per
+	// booking change, with `id:` the feed id, `event:` the type (such as
+	// `booking.confirmed`) and `data:` the booking as it was after the
+	// change (the `BookingSummary` JSON, on one line). A change made on any
+	// server instance reaches every open stream within about two seconds
+	// (normally milliseconds). A comment line (`: heartbeat`) is sent every
+	// 15 seconds while nothing happens, so proxies keep the connection.
+	//
+	// Resuming: send the last id seen in `Last-Event-ID` (browsers'
+	// `EventSource` does so by itself when it reconnects); the stream then
+	// starts with the first change after it, with no gap and no repeat.
+	// Without it the stream starts with the changes made from now on. Any
+	// staff role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
+	StreamFeedEventsWithResponse(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*StreamFeedEventsResponse, error)
+
 	// CreateBookingRequestWithBodyWithResponse Request a booking
 	//
 	// The website widget's booking request: one patient in one slot with
@@ -8516,6 +8878,144 @@ func (r GetAvailabilityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAvailabilityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListFeedEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FeedEventList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFeedEventsResponse) GetJSON200() *FeedEventList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListFeedEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListFeedEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListFeedEventsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListFeedEventsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListFeedEventsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFeedEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFeedEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFeedEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFeedEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StreamFeedEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamFeedEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamFeedEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamFeedEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamFeedEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12525,6 +13025,58 @@ func (c *ClientWithResponses) GetAvailabilityWithResponse(ctx context.Context, p
 	return ParseGetAvailabilityResponse(rsp)
 }
 
+// ListFeedEventsWithResponse The clinic's booking changes, oldest first
+//
+// Every booking change of the clinic (creation and each status change
+// or move; edits of notes or contact details are not included), oldest
+// first, after `cursor`. Each item carries the booking as it was after
+// the change, without intake answers and without staff notes. Any
+// staff role, clinicians included.
+//
+// Ids increase in the order the changes committed, on every instance:
+// a client that remembers the last id (or `next_cursor`) it saw and asks
+// again later gets exactly the changes it has not seen, none twice.
+// The feed has no last page: `next_cursor` is always set, and asking
+// with it again returns the changes made since.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/booking-events (the `ListFeedEvents` operationId).
+func (c *ClientWithResponses) ListFeedEventsWithResponse(ctx context.Context, params *ListFeedEventsParams, reqEditors ...RequestEditorFn) (*ListFeedEventsResponse, error) {
+	rsp, err := c.ListFeedEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFeedEventsResponse(rsp)
+}
+
+// StreamFeedEventsWithResponse The clinic's booking changes as they happen (Server-Sent Events)
+//
+// The live feed as a `text/event-stream` that stays open: one event per
+// booking change, with `id:` the feed id, `event:` the type (such as
+// `booking.confirmed`) and `data:` the booking as it was after the
+// change (the `BookingSummary` JSON, on one line). A change made on any
+// server instance reaches every open stream within about two seconds
+// (normally milliseconds). A comment line (`: heartbeat`) is sent every
+// 15 seconds while nothing happens, so proxies keep the connection.
+//
+// Resuming: send the last id seen in `Last-Event-ID` (browsers'
+// `EventSource` does so by itself when it reconnects); the stream then
+// starts with the first change after it, with no gap and no repeat.
+// Without it the stream starts with the changes made from now on. Any
+// staff role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
+func (c *ClientWithResponses) StreamFeedEventsWithResponse(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*StreamFeedEventsResponse, error) {
+	rsp, err := c.StreamFeedEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamFeedEventsResponse(rsp)
+}
+
 // CreateBookingRequestWithBodyWithResponse Request a booking
 //
 // The website widget's booking request: one patient in one slot with
@@ -14323,6 +14875,114 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 			headers.ETag = &value
 		}
 		response.Headers304 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFeedEventsResponse parses an HTTP response from a ListFeedEventsWithResponse call
+func ParseListFeedEventsResponse(rsp *http.Response) (*ListFeedEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFeedEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FeedEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamFeedEventsResponse parses an HTTP response from a StreamFeedEventsWithResponse call
+func ParseStreamFeedEventsResponse(rsp *http.Response) (*StreamFeedEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamFeedEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
 	}
 
 	return response, nil

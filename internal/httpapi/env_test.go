@@ -57,14 +57,18 @@ func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
 	h, err := httpapi.NewServer(httpapi.Deps{
 		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
+		Done: done,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: open event streams end, so Close need not wait
+
 	return &env{
 		t: t, URL: srv.URL, Store: st, Auth: authSvc,
 		client: &http.Client{Transport: apitest.Transport(t, nil), Timeout: 30 * time.Second},
@@ -130,6 +134,9 @@ func (e *env) do(method, path string, body any, headers ...string) resp {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for _, h := range headers {
+		if h == "" {
+			continue
+		}
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}

@@ -80,6 +80,8 @@ var (
 		"POST /v1/bookings/:id/complete":                  anyStaff,
 		"POST /v1/bookings/:id/no-show":                   anyStaff,
 		"GET /v1/bookings/:id/events":                     anyStaff,
+		"GET /v1/booking-events":                          anyStaff,
+		"GET /v1/booking-events/stream":                   anyStaff,
 	}
 )
 

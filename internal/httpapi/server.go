@@ -31,6 +31,9 @@ type Options struct {
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
+	// FeedHeartbeat is how often an idle event stream sends a comment line;
+	// 0 means 15 seconds.
+	FeedHeartbeat time.Duration
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.
@@ -41,6 +44,10 @@ type Deps struct {
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Now      func() time.Time
 	Options  Options
+	// Done, when closed, ends the long-lived responses (event streams), so
+	// that a graceful shutdown need not wait for their clients to leave.
+	// Optional.
+	Done <-chan struct{}
 }
 
 // Server implements api.ServerInterface.
@@ -54,6 +61,9 @@ type Server struct {
 	public  *rateLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
+
+	feedHeartbeat time.Duration
+	done          <-chan struct{}
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -76,6 +86,12 @@ func NewServer(d Deps) (http.Handler, error) {
 		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
 
 		availCache: newAvailabilityCache(),
+
+		feedHeartbeat: d.Options.FeedHeartbeat,
+		done:          d.Done,
+	}
+	if s.feedHeartbeat <= 0 {
+		s.feedHeartbeat = defaultFeedHeartbeat
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {

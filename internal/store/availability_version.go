@@ -60,6 +60,7 @@ func (v *availabilityVersion) bump() { v.n.Add(1) }
 // to availabilityTables.
 type txMark struct {
 	dirty atomic.Bool
+	feed  atomic.Bool // appended to the live feed (see appendFeed)
 }
 
 type txMarkKey struct{}

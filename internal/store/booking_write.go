@@ -254,6 +254,9 @@ func insertEvents(tx *gorm.DB, events ...booking.Event) error {
 			return fmt.Errorf("append booking event: %w", err)
 		}
 	}
+	if _, err := appendFeed(tx, events...); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -66,6 +66,7 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
+	feed    *feedWatch           // see SubscribeFeed
 }
 
 // Option changes how Open builds a Store.
@@ -88,6 +89,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		return nil, fmt.Errorf("open database: parse url: %w", err)
 	}
 	s := &Store{now: time.Now, avail: &availabilityVersion{pgURL: rawURL, log: log}}
+	s.feed = newFeedWatch(s, rawURL, log)
 	for _, o := range opts {
 		o(s)
 	}
@@ -291,6 +293,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // database connections.
 func (s *Store) Close() error {
 	s.avail.close()
+	s.feed.close()
 	if s.stopCheckpointer != nil {
 		s.stopCheckpointer()
 	}
@@ -339,6 +342,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	}
 	if m.dirty.Load() {
 		s.avail.bump()
+	}
+	if err == nil && m.feed.Load() {
+		s.feed.wake()
 	}
 	return err
 }
