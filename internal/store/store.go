@@ -67,6 +67,7 @@ type Store struct {
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
 	feed    *feedWatch           // see SubscribeFeed
+	hooks   []ChangeHook         // see AddChangeHook
 }
 
 // Option changes how Open builds a Store.
@@ -257,7 +258,7 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	for _, r := range results {
 		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "duration", r.Duration)
 	}
-	return nil
+	return s.migrateQueue(ctx)
 }
 
 // lockFile takes an exclusive advisory lock on path (created if missing),
