@@ -410,6 +410,27 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliverySucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryFailed:
+		return true
+	case WebhookDeliveryPending:
+		return true
+	case WebhookDeliverySucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Weekday.
 const (
 	WeekdayFriday    Weekday = "friday"
@@ -1347,6 +1368,143 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
+type WebhookDelivery struct {
+	Attempts   int                `json:"attempts"`
+	CreatedAt  time.Time          `json:"created_at"`
+	EndpointId openapi_types.UUID `json:"endpoint_id"`
+
+	// EventId The booking event it reports (see the booking's history).
+	EventId openapi_types.UUID `json:"event_id"`
+
+	// EventType What happened to the booking (the types of webhooks too).
+	EventType     FeedEventType      `json:"event_type"`
+	Id            openapi_types.UUID `json:"id"`
+	LastAttemptAt *time.Time         `json:"last_attempt_at"`
+	LastError     *string            `json:"last_error"`
+
+	// LastResponseBody At most 1 KB of the last answer's body.
+	LastResponseBody *string `json:"last_response_body"`
+
+	// LastStatusCode The HTTP status of the last answer; `null` when none came (timeout, refused connection).
+	LastStatusCode *int       `json:"last_status_code"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+
+	// Status `pending`: waiting for its next attempt; `succeeded`: a 2xx answer arrived; `failed`: given up (retries exhausted, `410 Gone`, or the endpoint inactive).
+	Status WebhookDeliveryStatus `json:"status"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookDeliveryStatus `pending`: waiting for its next attempt; `succeeded`: a 2xx answer arrived; `failed`: given up (retries exhausted, `410 Gone`, or the endpoint inactive).
+type WebhookDeliveryStatus string
+
+// WebhookEndpoint A receiver of webhooks. The secret is never part of it, except right after creation or rotation (`WebhookEndpointWithSecret`).
+type WebhookEndpoint struct {
+	Active      bool      `json:"active"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the server turned the endpoint off (it answered `410 Gone`); `null` otherwise.
+	DisabledReason *string `json:"disabled_reason"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+
+	// Url Example: https://pm.clinic.example/hooks/bookings
+	Url string `json:"url"`
+}
+
+// WebhookEndpointCreate defines model for WebhookEndpointCreate.
+type WebhookEndpointCreate struct {
+	Active      *bool   `json:"active,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+
+	// Url An `https` URL on a public address (see the operation).
+	//
+	// Example: https://pm.clinic.example/hooks/bookings
+	Url string `json:"url"`
+}
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Items []WebhookEndpoint `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpointUpdate defines model for WebhookEndpointUpdate.
+type WebhookEndpointUpdate struct {
+	Active      *bool   `json:"active,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+	Url        *string            `json:"url,omitempty"`
+}
+
+// WebhookEndpointWithSecret An endpoint with its signing secret, shown once.
+type WebhookEndpointWithSecret struct {
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"created_at"`
+	Description    string    `json:"description"`
+	DisabledReason *string   `json:"disabled_reason"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Secret `whsec_` and the base64 of 32 random bytes; the key of the Standard Webhooks signature.
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2bBJrUSpzWk=
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// WebhookEventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+//
+// Example: ["booking.created","booking.cancelled"]
+type WebhookEventTypes = []string
+
+// WebhookPayload The JSON body of every webhook (`POST` to the endpoint's URL), signed
+// per the Standard Webhooks specification: headers `webhook-id` (the
+// delivery's id, the same on every attempt), `webhook-timestamp` (Unix
+// seconds of the attempt) and `webhook-signature` (`v1,` and the base64
+// of HMAC-SHA256 keyed with the secret's decoded bytes over
+// `id.timestamp.body`).
+type WebhookPayload struct {
+	// Data A booking as the live feed and webhooks carry it: the staff view
+	// without intake answers and without staff notes.
+	Data BookingSummary `json:"data"`
+
+	// Timestamp When the change happened.
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type What happened to the booking (the types of webhooks too).
+	Type FeedEventType `json:"type"`
+}
+
 // Weekday defines model for Weekday.
 type Weekday string
 
@@ -1575,6 +1733,24 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1649,6 +1825,12 @@ type CreateStaffJSONRequestBody = StaffCreate
 
 // UpdateStaffJSONRequestBody defines body for UpdateStaff for application/json ContentType.
 type UpdateStaffJSONRequestBody = StaffUpdate
+
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1820,6 +2002,30 @@ type ServerInterface interface {
 	// UpdateStaff Update a staff account
 	// (PATCH /v1/staff/{id})
 	UpdateStaff(c *gin.Context, id openapi_types.UUID)
+	// RedeliverWebhook Send a delivery again
+	// (POST /v1/webhook-deliveries/{id}/redeliver)
+	RedeliverWebhook(c *gin.Context, id openapi_types.UUID)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(c *gin.Context, params ListWebhookEndpointsParams)
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(c *gin.Context)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{id})
+	GetWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{id})
+	UpdateWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// ListWebhookDeliveries An endpoint's delivery log
+	// (GET /v1/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(c *gin.Context, id openapi_types.UUID, params ListWebhookDeliveriesParams)
+	// RotateWebhookSecret Rotate an endpoint's signing secret
+	// (POST /v1/webhook-endpoints/{id}/rotate-secret)
+	RotateWebhookSecret(c *gin.Context, id openapi_types.UUID)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -3384,6 +3590,223 @@ func (siw *ServerInterfaceWrapper) UpdateStaff(c *gin.Context) {
 	siw.Handler.UpdateStaff(c, id)
 }
 
+// RedeliverWebhook operation middleware
+func (siw *ServerInterfaceWrapper) RedeliverWebhook(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RedeliverWebhook(c, id)
+}
+
+// ListWebhookEndpoints operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookEndpoints(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWebhookEndpoints(c, params)
+}
+
+// CreateWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) CreateWebhookEndpoint(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWebhookEndpoint(c)
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteWebhookEndpoint(c, id)
+}
+
+// GetWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) GetWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetWebhookEndpoint(c, id)
+}
+
+// UpdateWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateWebhookEndpoint(c, id)
+}
+
+// ListWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookDeliveries(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWebhookDeliveries(c, id, params)
+}
+
+// RotateWebhookSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateWebhookSecret(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RotateWebhookSecret(c, id)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -3467,6 +3890,14 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/bookings/:id/events", wrapper.ListBookingEvents)
 	router.GET(options.BaseURL+"/v1/booking-events", wrapper.ListFeedEvents)
 	router.GET(options.BaseURL+"/v1/booking-events/stream", wrapper.StreamFeedEvents)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints", wrapper.ListWebhookEndpoints)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints", wrapper.CreateWebhookEndpoint)
+	router.DELETE(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.DeleteWebhookEndpoint)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.GetWebhookEndpoint)
+	router.PATCH(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.UpdateWebhookEndpoint)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:id/rotate-secret", wrapper.RotateWebhookSecret)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:id/deliveries", wrapper.ListWebhookDeliveries)
+	router.POST(options.BaseURL+"/v1/webhook-deliveries/:id/redeliver", wrapper.RedeliverWebhook)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -3474,414 +3905,467 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37ctu21ij+Khh9Z6Z2P1KRZPkmz5n53FzatHGaHbvt7q76EyESsrhNAdoEZEVt8+95gPOI50l+g7UA",
-	"EKSom+2kTeo/Oo0pEpcFrPvt90YsJlPBGVey0fu9wd7RyTRj8O+vhLhJ+bX+p5xNJjRfNHqNqzEjUtHR",
-	"iNymbN4IGrc0mzH9Tkx5zLKMqlTwQc6oFLzR47MsCxqx4JJxBW8JrmisBsPFgE1omjV6Kp+xwH8uJ9I+",
-	"nebpLY0Xg6nI0ngxoHHMpool+PP7oBHnjCqWDKhq9BqdVucobLfDzuFV+7jXbvVarX81gkaaNHqN1uiU",
-	"nSTHcXg0PKRht3t6EJ50jtvhUetw1GUHSSduD/W7XNEb2A2NVXqbqsUgYYqmmWz0GhNxyxIyFjPJGkFj",
-	"SlM+kOyW5alaNHrH9omiuV6R3rxbUautP8jZgL1LpUr59SAWPEk1pGSj90tjzHKewkaSVMaNX4OGhV8j",
-	"E3OWkyGNb4icUg0a/WPMuBpMxwuZxjQb2LVaqOUsS9ktSwbDBY5O1UDkgzSGdQsJE+tZYMTBKGf/mTEe",
-	"6+NNaJotGu+DBhdK34LGV3nKr8nF25dklIsJ6bQ6h03YvUrNiSZUsYEYDYZprsaNXqN9etIKW92w1WkE",
-	"DXPGDcrp/5i71YzFpBE0Rmku1YDTCWv0GuecNoJGRosnr8SU/aYnGguu//7vdrfTPTw8bLU7B3p9ORux",
-	"nPFY//bd8T8uwu5V500jaMhM2HsmZ5nC26gWUzaAe9Bh7aQVnw7DE3o8CrvsKAlP48Nh2KUHI/ubXjYv",
-	"3alO2GrrO9U99O9UO24NT+nJKDzWw3T1MCe0exoe6Jt11Do8HXU1wDMR4yrgo+NY30DzVthl7aPwlLYO",
-	"Q3cLW/QULou4TROW40d2beHp8ISG3dExC0+Sozg8HBbr1nvXd69u3S3EhfdBQ4pZDjCbsyF+oWb6mGPB",
-	"R2k+YUkjaMymST1SnfRanV63rQFwy3KpL1Hv4P37wFKKp4CNZXpxTuAEydAQE59g7E4VRjSTW5CFAo0r",
-	"WHq4Fg2neSrygZymnA3kLL9m+ULDaJpymg2kYlzIVJawk88mQ86kJCknasxIxkaKZOyayJTHjBSDrEZZ",
-	"s6UKzk5YkuK1qcfTOWM3ZUR9qxEiZwkZLsizvEneUMWyJkH8nebsNhUzqRF5I/oeHYet07Dd9dB3QvN4",
-	"JpvxmPF1aHwBr1Uw+emY8RIiH7RbgMgnJ3AjM6EGu+BTzZ1duoNJ9RJyNidTxhMNDACjVGSeqjFJlSQT",
-	"yuk1I0rcwEofOdpnydHwlAd4yr3GRA3+MTm9/dfk23GcnWbs6xcq/vpd9s+Dt7e08+Psn789X1z89o/2",
-	"6+tHbvfpcjtLKgzqr2NuDr88YvIqlapMSb7njEw1sRAjIPj0mvGE+kQjVUxj+y+P5ON+KL+FbPqImZ+d",
-	"HLoLonpSaPv9r0GDs3dqEM9yKXLEMw+T3yLPr5dQ52xo5VMrHNxTTt0OWR95s8XoPx2Nd5RC9c166mH2",
-	"1WK6dKt8zCca8/07BUBkFoQJk3GeTgFQvcYLvRVym8rUyKiUgE6C6oTgAUl5nM1AlqVES/ZsrvnRQsxy",
-	"kk7odcqvtZCfzHJE+EnKZ0Axu4eGZGxJfgzwXmvhGU+otCu4HP+ZpTmTAyOM43O84O+DxitDcyqw4USM",
-	"RnhBVkCEJknOpMaDdqfVIj+lmRynOSNfZbdJQC5nqWKk22oF5JWQ5Jxfs4zJgDw9J6etVvvYUsYtiZzT",
-	"XlJvYSqdsN/wspxPWJ7G9MkrIQdmLrgBbxAmK+1kBmZfyEdb2SP1ehRC/rrqwW7WL0D9XAwzNnk6pvya",
-	"/ZTyRMyfZkJWDQ/4O5nDCyTGN0qiRaLPLIbXBvjawL2G6GSIiRVQYsoJFyQT/Fpfdkbw44QInqWcnZFp",
-	"xqhkJKZZBipKnKU8jZuelNVtnWr6pjK2eonAsHqNsVJT2XvyxNygphnM3N4nUwSDfIKLCHGU0IziAepl",
-	"wiZToTTmfMcWb9lsCVTeG+SGLUiO7ywDKy1eHNywxcC9WAKXN1z4HVuQOZWEZjmjyYLo9w1n5UKNWe5M",
-	"QkORLFZCauUKd4SVt4Hwhi1CM44PLX5LszS5yik3BKgMKvyZqOL3GjDhS4PSSw5E5+4+pZzo3TISC71M",
-	"xRJ9xbhQcLeQT7FkNVDq1rIrQHCM0BvDA8ZlJtQPnN7SNKPDrCJm6R/JzPt1GRAg2pVfKd0U/TsZU6mx",
-	"aprR2FhxRe7BQQNrDRBqVrEjCPQiQn8EAwCge1XJ0siBq6WnXeikYTHP8iZ5Rjklb9mCyYa3N1/0hGVd",
-	"xmOWzLIlgVfa5yvXFdMpjYH5toN7MiV4F7nHwUmoeUzY1axD85nQMY/RyUdmOvqulcRtRMJRLiYlRtSw",
-	"vyiBz4/D1kF4oJ8jDUUTEuPAWzu9VsuyNC2gneLfc8ZuEroAcYvrf7wP3CfH5U/aB72D8idqPMslfPQr",
-	"HKoRFUoHqp95h4lY0Oi1HvQkP03xItfCHAexvx007NWHIVCO3yR/eOKHmDKDWYqORufJJF1WmCg8XY1Z",
-	"tcJ966p1UsznxE891P+UKZGT/YfH7Dhus/AgPmyH3VGLhadJm4ZHtD3qDA/ibnLICqJxnrF35NysLBdA",
-	"L3ChejdX4obxt0xOtUZT0Y70T5LQkWI5ycR1dWsxk9JZ6tni2/Hw6zj9Pv325Q+/vWy/Tl/Kl/ztYfz0",
-	"5dHLm+k/f3z67WmTLb79LfnpZfp9+nL+87+T7HXn4t2/Lr89bcadjA8nL1rJP7/NNBDeTUFf1SA+bbVA",
-	"ds6ZHLvZcjU4nPyctZJ/nMb/7Az/893xj+pAfjs/4d+MztvsX93ZWzy70egTOIagAfsaGHb0FaM5yxvv",
-	"9fGMGU1YDpEeT2k8Zk8FV7nIQIsp2SP0r1pSSNKcwW5lk5wjo0qzVC0I5XLOckmi6WyYpXFAuAhjPWQU",
-	"ECU0/8wZUDsNGxS8opej8LXgLLygKh5HwFnjMZtQLwil0WtUBywYq1S5Rj69kedX9Hp51c+50mtT9Nra",
-	"6nOmZjlnCcnZNGdayUbbzN5I5FYckgFJWJ5q5RXiHSJjYoz2Vy2x3zjoN2rX5eRF9ZZNM7pAibe8ykjf",
-	"m4jMx4wTNU4lSSWsVSqR6zWAKSg3OKSBiRsBafULSaKKmBsFxS7pNU35GaFDvVMCcu48layyDz6baL1X",
-	"L0Nrucu7eMtUvjjXiLq8+kumdXOp1zWnqZaURiIHQOcLY4SqAdlBK2hMUp5O9NQtN2fKFbu2l9NuGQOR",
-	"aGLst9YqYrRtOp1mxk1uRan//rdEcdlN5wTBIU0GhXm3JAP68r8+Ai32oVz77eX3r8tyX6uQjb6iiWcw",
-	"3lHkG9IktB+/9wH1v3I2avQa//WkCM16gr/KJ0YmRiCVD+OCZiOhlVi3mxBuS/2eAi3gUjKlahyQ/8xY",
-	"vtAPkCaQKc3phGnaXIjAU5prtUnkeqxJKiUccGFhL5QVvOcrjqlyPNLKFcaAVrd3++oTa2h7vzW4ii+W",
-	"wOXr1MiHNLAKFSQo4gM4m5NIUxmgUx7dtJSnbgnmtSfwDsz/QuTDNEkYv9ctHrlRSnc4lUSzIsEJZyxB",
-	"IgI8gGiGUL7BB8UNfuGNtuP9LRbyELf3fKbGjCsNB5YEZDhThg7S0YhM2GTI8i8k7IVM6AIucyKAZMIl",
-	"fMkVyznNnue5yO8F39SMNGAwlK8zczLj7N2UxZqNwc9ExPEsz8uq4aFPIuzCiGT5LcuJHXVnFRmHCfH7",
-	"h4D4D8Ve/LU1yWt2C5gPZpLhggxpQlI+nakzEtM8TxmoynZFFv41FovdzgAwKq0bZy1RWGkyef8QQPKo",
-	"xBeSwFlzZQwmiWBIVWmWiTmy74J+nOmfQG4yBjqA02uhXogZT+51RblQgxGMssTG0K9aLA2M6GXs7xaX",
-	"87VQxA6044XkQoX46UOA+bUgchaPiw34MpnlZzIgNJOCUDLPBb8uhW3tA3Tf0EUmaHIlxCuaX7N7AXmK",
-	"Yw2UEIMMRlsnM2iaNGSEKjIRUpGjw8ODIzJcKCZLwG97pNcslighiJ1gx0MwawyVECEO8VB3vioQiVvD",
-	"IGX6GyNZOkkV2Tvqku/SrzSJSNiIzjJlTiFnzmXzgqYZu99tNxL4YJLKiVYWVl76OZXOGI7xl6mChzmj",
-	"Zdtdu+Mdg7daMsLl7nwQZo2hW+NDnIPWkVA9KvAZRkezvqFFZuqe0QwMLFbDgbxlof4HoTxBSX3p0N6i",
-	"U/d+xzb1BhzkdkTv7C4ZT4yAaumrlpVIyondeOnQOicrDs0bfFf88YYJ3TAPhUPe+Rm5OpVusUQTOGAZ",
-	"6HCCQ7hk+W0as4q1+158AjweVZRJqKJDKplVC3JG47GerizGeMTKrOx+Rm7NM3A9D8MzYOHJQqufIMFo",
-	"7jsapTHZcxuccbc3JE5XQlxQvjD6pLwXfHOq2ABoYcX/JIRmTgvHuM4Q0fTVPmgRiVpz+XJ73oSlz3eH",
-	"tF5ZaFf2EMB+qwUeM6AmIXo3hdbEZ1o+J2Jk96Z3GsFbIZgOqoqT99Mm/cmzP8C6fuB0psYiT3+7J4Ga",
-	"+QOVXGOoJQ/BVobihY+5ZWmqXZzbD+UBdzyy0nIexB6AOnpA0OSJqrvx1sU5S7S2ZcX3H/g0FzGTUiMK",
-	"Ws7ux7PR2qdJv2OptcLTmEpy4JY1SlmGiAGqCPpA4CEIZBBl0UT7adCY6OVqIa8xmUkwUVBzcvAGsSFE",
-	"74NiDIxZaZbjUeqGGjI1Z4yTFrDJdqs0SiwyMctL3834DRdzjjtovP/VR21P2PjRweXuooYbIjRDPMRl",
-	"WVpYk0R4BhHhdMIk0dBalE+K7FGwJYEVSSuEwhmcjHkJDUuFOUkPtX9GStCShILNcCpyrYsqIcyVlLMp",
-	"PrtgSUptiN098N0NOJjoEQcmKK9OIkkWhEpSNVyVhchDH/Xd2ATGtgF/OxMBN04I44QwwIeS6jXvB+sw",
-	"lSSqbjZqeio0UO3zWZKq57cG+tNcTFmuUlTcaaxEPgBzDTjBqqbin8aCJGlCUnVGIj7LsggkIMoFX0zE",
-	"DO4XVxLVQA16cw/RO6QBPxL5BPwqs1mq8UYPgiIS+l4qpuugQWGZ7jMtZYUqndQ4EYJGnGnaMkinNe4P",
-	"+MmSE98AT2I6YeAnAJLlXAKd1kGz1Wy3D5rHdXPZ+7ZkTR+LXJHxbEI5iEl6cwRfPrMKJptM1cKaaCiZ",
-	"UinnIgfaDoyqWTeh8Tj9XnMjkFSm/FZktywhe6x53YQtCq7FqZQlWqeFM9gP0E1BOYTIbAQ/3oLqqS29",
-	"JmfDf7NYrbk6ep00jsVMn8JoBCYrsxYgI3e6HMqQk3XYVNx3ID7ol7Cq0S+NYj9B9frXbMseg3/X4I66",
-	"C1G4XwR8q5dZLMHmopTRzmSbeP/YbkMFCBo0zymmVfjx80tYAM+N1sKIfhcSYRw2C5MBSSX+sMUdqcIT",
-	"tlBex3qYWJ5QXup3KU+MLDrTDB5JS5MgIksix2KWaUaTMS0ng3kffM8oeRiPGNz5gZzFMWMJMGp84vg2",
-	"/qnGuVDKPREz1aj4lIsANYutA6OdWz/ywLiN3d8mBtF4c5deTxh4nUuf5N6zJT9e0HgX6n2FtzQHbq43",
-	"WAbjK72bS2+3NT+/sFuv+e3Kg8PSzwiV8uO3CCMTJGAgVH7ljYHXU7f/8u8QLvHUwa7mxx8cICuTi4yt",
-	"HfVZCcQ1L7z14a0vpecQX0bThC52wFJvqGeImmVUreANDF6LKJWBapalavDnlYhpRmKaMZ7QnOiXQJ+z",
-	"EfFRldt5QU0lbtuou4fXIlzmAZlQO8MnYxCzVEPIitD96tZenr8+J/ZnGxcAs39BbOxQeXd1sf+bCJnd",
-	"u12G3eCaMzKbWTqh+tCqLdiqjaraVgDacthSgNUW75diq7Z43wurqp7dm4zGTEJwpj4iF0HQXo4g8KOv",
-	"tgNAHWt3YzholvdThsaKMDh/S3Xn7yWPLEs9RaEVfVeptZQ2cSH+NanLJ6mO+Baek+v0lnEUn1x4r5Yf",
-	"E6a1ErRvbBSfvCyVdaj61LxWST954EtZZKKsW8tLfKvIH10iDs5VC2CHtyqCd+0VL7I/1qpm5rVyuoYf",
-	"SeRnbtSSyC2jHSxZtDmW232EL3tZEdt9hi+/L+dNbHu+Ln9z+Sj0dZFMarESLQ8oBJ0BxcZgDK3BloK1",
-	"UlWi3Qc1oUU1aF6chtu7g52Be3HI7rIVKGDvU7GdoBYfSyhQgtcaulAkrNIE/RQ0e+OhviuIUmUauyHn",
-	"B8UgDsqqHIs5txFs1pan6Th994rxazWGwInWgyCYy+bcRDxWCiQOB4xns5IkVN12qlLctWK+DuF/YjOb",
-	"txPOS8ePSPbUG6zm5zd2/Oolt8BYe4k3XsG62MVy/mNEptkM7SORX2vDj0kUPFuQ4QIdmDAu5CltzdA+",
-	"b75UrlBSE2yZMwUaePTP0AA9BP0papJLQC+Ar+CxoZNoZrRBfDmLwY2PZPKh+dhKWxZxr2ns/89MKBfI",
-	"WqSmfUAu+LHY2fa8ZQuWshsDqVydNch8R+vtVSUUz5jfIvxOTwbcOIJ3ortZa91QW54VbOVcf3VlbOS7",
-	"oLARpbfVS7R8MfC5QumyQziYCX7W9xoMTmSPkqh0r6L9ku07MscZ+SyjKIDhM494zOIblgwgwt8l6oHo",
-	"MdCMFVgSiu/F5YF/G+dfI9Dz/rrpHMr8cAkptlbitqbXSgzuiKC73pTVJlzvKpSuYY1V1zz3b4O/B7d1",
-	"uIub0LC4u14gPiaW+NRBLqRik93khvL4l2bM2h/fuInqvzWzV9b+ENboEknaZOTCETeBtArNwrBalt5q",
-	"USVnNo1rS5RzuGVp8R0OSa+4MGEu/bIs87nfnhW7WPrM21X1t7elXS59ibt+yWsXUwCh+ttrcYkwqf7w",
-	"3MGo+ou1zf66XG/rAW7Vp+zgWFWz6C+lAt5LK6vE/mMONiZcff38ijy5bT+hnvG6VqLYRpN7YFXI2mhr",
-	"hCO9AVok1UuCTuu/tzX3L2OFXXemIldlRT8sidkeY7br8F/YieLruS71OOcev9UPDQc4V8+YjH2KeOls",
-	"eBXde86GUc/dt3maXDN1RiKoEBP1jLBeKr17ZsXzHiYDmncYhxDgYqNYkQ1LzdhE1x13qdf8EwxTevTG",
-	"jFl6iMKJv+UVUnZkROOI/L//839J5Bi6/dvxa/eCYVfRWfXtPo8MF9e/lce1wkFEnpDIcPjSWyLv8+XZ",
-	"LceNmsWrgT9vUFpiAGPYBUKQmVsSJBVNF8431ezzj6Ag7HbEJZNT5ehqhBbzw7JwYb9Ykizwh6pYgU+X",
-	"JR8zzLLYgz9YIcS/ZTYXfZkZuaxANGZl6S0jI8YwYn7OhmMhbiSkQi1IqnpentptyuZ9Pk/VWMwUQc7i",
-	"sqPha/OTZx/F03105zw6VD6kQ6Wcx2Ze8yK40btSssR1Poj7pDBxfQBvCaoUG0XlScr9p+0q+q3wbkAW",
-	"f8yQKtj0R0Rishf1G/1GROKM0RzemOzv5N0YuCA9d9Iu0LkYo3PY3daFYcc1NeOWyiM020ddIyBg+L6p",
-	"C6+31eg1/r9+/79/aYenv/7SCk9//f0oaHff/69aiW3pMJAMexn7O+gtq4jd91McgOALAblhU2Wr7hcX",
-	"e5xKJVCc8aDWroN87coLMribrlUp0+hJk+aLZWy0BTXpdc4YlFDI2STliWYVwwUGZnp2+qEQGaPcEOtS",
-	"+ccHmO3y4rJ+rpVFJasHdGEC501Bi72o2+lERdWJ/brhK+Rk1Vy/rjipavHVJZM2FGb5vWZXpaUvkUqt",
-	"+TtvpQGcrHWZLFdY9dhP97AuMGVLHoiVXXxmtqYIa40BtrYq61JMNhu6HCMC+o0n5mpxhWupB2UVf6Qt",
-	"zhJt/hS41BKUVi0wsIe2zYnfySxSOXifstZT57oTntB3GHnUPfErmdQetz3H8kzwlaNOux1gGdM3HMOq",
-	"E9gGwA9hjFtC07ubeatDPRCv34FMfHq3peZ2LMHVKFMPy65/Gi9KiRIQqYP6iIuoUgKCsNfEgyDfXrv5",
-	"yvUx66m7Py8YS1Z4PzfUn6lK6EZzdMR8VegS1I/xg5cCLbDEYjJJFRF5giKXo/DtVvfAs3KmXB11G3W3",
-	"xNYc2Ukz2MZd5kC0Md3BX4JzoK0H+0OQk+IMd7Xu/zRmxjfrDPvI8eQZodmcLiSRTJE9Km+wcJat/gMO",
-	"gYxCLSQ4RLlfjlfQx9Z4KMt/+QRqdkEVGdPplHHmcMeaK/agftFiyiQRo8JOoYTY9817Noa0cI25J57d",
-	"xj7zjEbuNc/KYp+VXWfuTd8oVcxS2Hrss8JIZZ/sZpUqga3wppUfe7sr/eBZk8ofePss/VD2oJW/8Sxc",
-	"ldmLXZd+cBau0lPfYPUiZVni6hqV0cdkpFbvSZGUaULcy2mbRm0qZQNi5ldUSrKNAhKZaqS/tH9tAr5E",
-	"+2tSO8uYUU3YXaJJLn229p6n0tR5MZhYHnx9zu8mfES4FSuow8WvGYf8oLtxRqz4+ntta4eELkwPB5ne",
-	"soBEP//888/hxUX47FnZ07VTEoUSNakcdMN0Z65kjeCMLBjNjVEo0hu482qq4M6hyr0SGwAtQbRdyoFY",
-	"FYB4mQklTRxhgmGFqXQBhTVJATfpdLp6IKyvkjAyZFD8SiPJwhUNh0pKkHgI2WNjesugKk6myXHiKomD",
-	"I9BgnXVTAcZ4n5m+BxYPp1SqugVXgOgliZl91AHzG0YzLSpVgbgqdikSN6b85Bi+XJTRTNxsxCUzct1i",
-	"XhYtItZhzrK5AgMDv5DWhg4YmAoumwQ3SFKO9zIVnIQmxDgT19do8K6R8Uv9KWoJDpTMM6+SOZUVglPq",
-	"aLHJurTU82Ipm0XLGODxbpE9Ljjb1/y83SJ7c6FpBPZxMXVLvHUcB4VG0d5QSLOmzUaNXGQvIRaCz+GO",
-	"l0mERgxzV0czNctZXQJY+z4JYCv7fSzldkLdgOINskf5gojR/hlmaOBVxgLuM8CqrQTLNzl7bqZ/asde",
-	"kjGDxoyn/5mxlzgiulLcfkKNlaEwdspwKsBC7LqvbPDi2LAT37ITFATC9pGZizyp3Mu6pidLmupGBXJV",
-	"k5Tl5eo3Na24XRD7foE1ICsPxSyvtyaWmq3U4qB5QxZ38mEO+K0ed3TB1FgkD3uwS31h1i/kUr/+wr29",
-	"ZAOtVCapjr7mrIJ12q/fiGl7A4jrwuQbIu/YkOmu3sBlS2ilT9OSHLRl9ueywHqXXE/f0OlJn0Xq5xqT",
-	"pj2UO5kyvbMpO5nWwHBHu9IukAwIKhA1MIy2gbK3tKPuJqCvhvc6MD+EBcLh0d0NmXaIj2DA/IvdkeY2",
-	"51wDr+uU300JW1H45BIDn/SPAYmpZGHKJYO6rbcVkrCiSP96l+z7otRDicS5hxX5sbPxwlsV2o1Qd7HK",
-	"5RJ2dWJiOcnBfRceNDibl0Ypw77d0XLucYfEY5rTWLFclpTM+qmOO+WL2NkEsKXtVNZVDz8Xd7KjuuK8",
-	"qxJ1xmut5akxS3NTv0c2SYQmFSimap3ZexS0VZb3OfZW0Uos+uQndIHKIugGZyQFg4iVe7SG6Urk2+4B",
-	"DEdJ+bVtZ1QyitQFGlXa1S0ph54aEFTVVU8i8Jvc3U0BcJjqod5yl7yHiYzwm+35E2LfvbJmt5H+eW36",
-	"/LFsx74dR9spWKOYrdQP8G5RHGXrmAOQv8Ggcl3sctfg0trqBuX2mOUKB+S1qITYPBY9uF9y6V83qu5v",
-	"kKBZiyJ1Ngcvd6nS6FTrginXCl+uxnmqUlk8kopxIfFJLLLU/HuapyIfQO/gATRwy7WWKKRiYipy8xKY",
-	"Lbf0s9Qt+Ru7zGe4yrp3LmGZ597CV791Weyl9iVvf3W/v9F7hp51l27Hde99X4ZC7SsImaITYU2wMCdv",
-	"Xzwlp93DY2KKOJJExLOJcWZXA8USViuNDqGrRTxOOSsq/+m3eyTyutZEAYn8MrEQRe7acOhfXWcAG3ue",
-	"pTF8lsywuCODb6otEfUb8MwYtN3fKR/MJH6z3E8SQ9qXO5fi67VdOvUn1Xru8HpttXD99lIZfni9vpYn",
-	"jF6tPKsf+oWa4fsJGIIGGlzQvAFfK7f+sPAE839UlI+bzKTq81L1OH1URr4q6GRN38mtS0F+Uy4Cyd5N",
-	"M8rR2A2+BS1Eoguex8x17BBc0ZTLojVHQC7/8cr09cnUGOp+lyWH3RtgLotuplTvkq9L5KQ4DWwuIoO6",
-	"OrJbW/E8V+iyDW9bg13KpaK1RQvOyQ9vX3rlClKokTxaaIm6AnOvUqZ1o6K/NYeW7CbqJanECjy5bT8x",
-	"Ek64XNy7vvxIVWr65urqDcEX4N6VZsCupEtuAFOmtrZIQ1CtOGq69HlOLCBretTyblZ3PV0OO9kF0OU5",
-	"yZ6JF4roUMxUb5hRfhNVAHvnNqubhARbxhcA6IkIBnEDpOn17L1o3rq9xWZHo2gZrM9SOc3oosayudzd",
-	"tebKran9kKX8xoWCmlqsAUlHUAyWfM+zRRExCy/drSarvabeHSt1n93FGGuPbI391R7RneyvyzrfEpB3",
-	"NKWtPgIX/V46AA1sfTBk74cfXj4D/YkT60UrlevYv2v+7FZnUt3mVrZbHHfdqTyEudYh4d3NtXaIj2Cu",
-	"vbMJ1hzR5oNY2p2pwnrX6M9S69TfayuOwyumiwL4u10SPRTQ1RzTvFTNl9ls5Ssv4Nfa/Xl+vy1djqVy",
-	"LMI1NZ/mTMpZzrCThRqIfIAeqAnFICKNYnQyyEWWMewOkJh66lgjbox4tovC5S//TbGU0uNiWf7jbxhV",
-	"3+cv4+rzC7dY/+kLQSdv7bpLr/t78H947fbjPy1UpiJI7m53a2WxgKsxytwgte5JOik7zUFm2H/gegF1",
-	"N8vvgr4KxauRwfiLa5QuybUJfbK94lYk/Lhm2x4Zri17eucCA3+VggGl/ukbk2n85uorQ+0wP9eAHFs6",
-	"MEn2MqhyrGn6/oPXMy5au68KyKtdlBelt359RbP4u63PtZjfko3au/4TfLeZmSZ3q5Rrl1W5Bx4ClI7c",
-	"g/NaMc+u/m6FVDzcc8k37WApmguzxMiU5Q6pE8zeb5QitlqbKhffDYVXnfROCLs6OmsHLF5X49tH7Qpe",
-	"ANPXMiyj8bgCwjMs0U1GAhptCs5cuCVIFPAJXp4vTCJbAPlrTtTQnzCeSFt70r3MeFI6oC2SdLYiOg8V",
-	"1LuZkqwJ7UXbDVSli4pV32M196cbE/rORFkdIqDNX+0NJOUhqUk9CVlHOR5CFXHywidcmMru4SPoQj7d",
-	"3YV8VsnM3TH7/gh7byRbUX+AZpmhYHJr0+n9UHHlTTDD7RYycU7mjN1kC7MJG1hgsfoLSeY0y8I4E/EN",
-	"RBCdkYjxJLKpCZiIsuxfYTxZ1c0COnulE00iv/mmd3ERkb1Ol4z3g/KYZyTqdHutVoTcomAVkCaRJjy9",
-	"HleDHzq9VqvsdN/b+6XVRpf7H51fWuHBr/u9X1rhoX2kZ9j/XysLZq3aA2Zo1+2ivKLW6fKK1i2odiX6",
-	"hBK6MZz1J/NalaLYz+2WoHhXPU2p7XuB/oZlSBg3sDQ1kqzBGJVBk7seEJfJFpAiB00/NklYATEZZ2XI",
-	"1YbQfwTl6/Pr1RFZqJHQuI6iwCRpDJmW4Vrl1NdaSm5IzOqCxFZ9UmOqPJHRXohSsV2UIDG9Z0HGWjoU",
-	"OZmPhfQGmlNJEgZX5E4G7F3r3W0b/KBxxEY+PJCuVVdWz1OznKPDIKJ/2uWjWYXTD6pt/XkKVIGbFWb8",
-	"4ik5ODg4JehOVJilSCEwXTJ1VuIrA6qWpe76O/EJKHLeJd8JJveCwP31geUbv+rqPoi4v6I31Scj6hck",
-	"Z5m6D7VkxpLIUFWaQ4ZxKtNh5mr7T2fDLI1BDa8LI7AGdjFlkB2OI25pFi8W9z1+Xjz4yg5k9vBAqkqZ",
-	"MFXbkCNPK3fCLgQU4/GXu1qC7sQblg+ynHC0HGoi5kSMFOMmfczUF/DPKKc5y6BPsuBqDP9CAR5CQlP4",
-	"v0Y6jfPbnmBpVW/tBOXHF2668vOf7OTlx8/MUspPn7qFaWBAsdG6AsS+Y9UG1IBhJXGeIdNqdUzRVbWj",
-	"0d+MLS02ZOLa1AiuUX7vEDa6ItcBsidsrgOmuS2lPGSVpN88VXQ552Ep+no7dnHnNK+3qaLkLYvZdGWZ",
-	"K5FtDIDFZo36xVrJye7FeKVhRGdMLh1ELZEsGlDeNTNlZ6jfLeZ9C/Du6HVeneJh2yHZNwLyoZI+7nsF",
-	"6k9/bZIIDPYgAgKQok9ZQnBgXRYQIG0q6mGwH3g2z0iU28sW9QoXaIAyROC45BmJEAlSql/MGU2klTN4",
-	"4l4zmr0kvmIvAzKh+Y0kXIRavS819IU1mQRae+fdTHqHHiqupDr1zMxC4txM4R74+OUePi0mtWDcUkqp",
-	"Ohuge74SrjceVSRjxt9hemRuaYCtnB/MF5Gi0bA01RFMF26eoIEsVZJIJiWUZqhlZXctabYzXi/dT9NZ",
-	"GJOk6rz0MZNyVezKtz9dEXzDhq4YjIvOTfg1qBc98hWjOcsjMmbUFPRa5sxQzEcO0pp5zv05snTENHsn",
-	"KScS4qHLuf6nrVoL1YYwnO+nVDP9UiTOGZEpv84YmUlG9nKhwHDiei2ad/ebKyMFt6du0AJbVfqyINS2",
-	"lBVLBwl/XC2mzA5RJV+lcy3NXzqJKtiWK90XN+mnwhZqNzARHM2basYk/mvOEm7/rcaz3PxzlKfGEErV",
-	"LDf/nMHX223fzH5hZzR/X7mJzYOfvPntO8UyzJMXdjXm78tiUfaJWZuGq+2gfqlP1RhmAewaCYq/Xlg+",
-	"/u1PV0vNES+tZO3hEjT6ePP9pen0MVPjJxAMZorrl38x5xT1VuAe6c9arYPYP3d4wqJmn/+IUeYit7X8",
-	"JTQIMNhF9tqHxDiLyHBBjMlpH0P54S4DOcOr5k5rrNS08f49xJKPhFcC2JPsGtOMKi3gLIt0SBIbyAaI",
-	"fY8oRidLVSdLZS9dqbcRhJlDYo+p0zrLhcnwIVMtYaUx63lqeJ/P2VCmiplOEWSU6u2PcsY83iqBpn9p",
-	"Z7ER6l+eEccQ+xwUeli6i0fF5nNLPL3Er88I5QsMXo8hkaLPY8oJlllKZZE10+d9/l//RfRRM65M8Jl+",
-	"+CX58ss3aFTIhT6xL78kezFVNBPXMxYQv2GMEyfcJvaxmC0XfU4w8rBJzqtvuVr9aLjSIosJUY9sgTSX",
-	"/Rbt65H0FimBysVque8lxkR/+aXgMfvyyzO/mIsBdqpIyvVAwFuqbR0NV9Es/jZl88DkLmLMpAW33gcU",
-	"SoNhAMFgVZzM+A2UyykC7a9TTEwmEDcXdVtdjSQasoimDrAArC3wjZTwjXzNFKF6HXIschVm0Jt3iZeu",
-	"wDq7bAEMS49SEz1aSzaa5K3/piTI0YgA0CJPA063grTsn5FpzqS+b/wagkXApTCn0pb/0uPMJEtIzm7F",
-	"jRGH5mORMSv/NGuWJmYqcl8gXPDls0K0gk4TpWhtyLzREp3xbqV5YXzQlwbuXZaZBI00LyQwfZRaIJI9",
-	"YkRwsleI4PuBL4OTvdUy+H6g5/DkcLK3Sg4/s3K4LZRdEcj1QGWZfF9fWMz+wXMFZAN4Qrk/LfqRa6ak",
-	"vp8HkSUIkPYj9R/P4Twhn4ikejWrc/D6fC96KrhiXIVaaOhhqB0SFZsW8t//loJH+7iOyCaSQVQ1Zsth",
-	"88aARJj1ERmslysS96JYJBoZfnTJT32O2U+mLHoAiTt1uWr7kLthbuyQ2oKNVEFTVyAVEQ7VI7/83sc6",
-	"hv1Gj/TL1Rb7jYD0bXVD/L3ZbPYb73+NAjLTsh/59vL7130+pWoMCWOipiSkEXnrKj3uw7H8YROR/iAT",
-	"Rrke9g9MhiN/9PkfYRi6//TL3VZLv0kzze80Ybj8/rWpJqnX8QQmemJoXjEf4GJhQ57SXCPiH+XUSGJm",
-	"aOsZUinBD2yqiOopNDDjnEGiEc30isuplPb7A/IHoQXvYUlAhjOsDQcXc0IXEFeVCORbfxAvA9MO0iV/",
-	"OOKbJibE3ZDgPdgvXnXDOAEN9vVQRf6mHeoUIIqJnAWmmPIW2HFaf7hzRifZKaGTrMnnLFJLzZrbHb2i",
-	"l6PwAtI7SSKYLa6o4vL6bSOSP2rSQu1o+kRK9xKaGGNnnkmqyN5Rl3yXflXiJH/UJY7aAQ/JHziQXpM0",
-	"dTsinzAAQcArUptnakbq6I16KY6IxGfu6KEM6wi1dJpr7NIaBVTuFbDlJfy3A5+UIWgutFbQaFH8jmYE",
-	"U8xhu7UJtHY8fYsgztwkwWqJTuUL66R8q/8Iz/UfhWz8RyVvFsc6BByecfZuinuRLNfngeR4D338UD4T",
-	"iplotEv5dIZnUkmwtSPqE8YG1VSTnYQqOqSSkRnPGY3HUATRYgdm4+ovgSu8LK6lflKw4GqapemxVf1d",
-	"P4c+E4Tqz73hwu/YwglgUIQO5dYwHgvJOEGVbV+LHlOGbNwKVn1+wxYFsoKsBRdOP0o56XTJWMxyafqi",
-	"ozABRTdcURcsQl30kgJDNIgK3NrT3NBuMkqSdAR0xmBKCjz0NFqdj2256/dTlU5SqdJY3y+T5YogtQ0Z",
-	"LcSe/J4m7yO3dspJ9PyKXkckYTnIey7Lx/Vl6XOL3hHZ04wTqJ+i10TO4jGgX79x0G9EZ6V66TYF1YwT",
-	"9HlBq6T1zkCMDxTmJqna11LY+dXTb+pXjGXySar6POUegvWQm2dMY/OMIdzamlFTh3vmJkTdzkl0pnWD",
-	"n55EfT7N2Sh9pz+wCeHYJiz6MkJypwU/vrCEzoL7DRT3tJoNyt5ZKpUkUO40ApyLyF477LRagaVr5LBV",
-	"EZJJhAbaqEmuxqzP3fWJaZ6nTJLIs+JGPZAjtc6hIW4eauVCa4Rlc3KfY8GhVVZl8tQqXmbdnkxouvDo",
-	"6WnO+hx0AdRTBXyut84SC4urVGOMFets6EAqiQsnKIcRaFnUVj7SQv0PV0+x+FyfR0XuxlX7uNdq9Vqt",
-	"f2npPqYZ4wnNIZ8CiXEpPps808Qxh2ukZUaIk9ZCoIj2jXvbJmZ4Qy1kTeiirXh21ucaMmSUZgrav2VS",
-	"WFpTDZSQTXLpYpAwsBM6SkEkX7+hVU29iEpUZN3s5aJroNQrzDbRJ0HjXEipV56l12MVSnqrz8vgjz2Q",
-	"t45RgLiNHkR9w8e5UCpjCWQ5+LZg/TdSR1ts6sz6/9GD1ueMJ5CIj8A3PKXmwyb5SsBpa0VcY9tpBOff",
-	"5yUuhRYak/loTSklW4nRpMn5m5des7Feo91sNVvQRmHKOJ2mjV7joNlqmrpJYzByPcF6Cb/pf18zVVf3",
-	"A+0EUafVish8nGbMJq6DnptKMps2yTMr+SgxM5KPZW7NBqwA+4W8TBq9xtdMfWOmhV7UeMX13J1WyxqZ",
-	"bH2yirBScu0VxZ4b4sZG0k3oJpOtqRwNdq2aYk2lnelRD3FVdUO61T95aTi+Kdrg2RQbvV9+DRrStmFs",
-	"vEpvGdczaK0MPNz0Guyf31soSTRKPpkwlaexXHk4b8xS9c0Eg5P5wKLLm1xMmBqzmSRKEzz2zmZ5EvRI",
-	"NvVNwlIaXOg7KkHYWq6jsXSAF2ZpGw9QT/xkmtG0fHSN/yLfPH/1hoyVmlrVRg6UUDTDrbh2TcMFGmss",
-	"jquZxt//Ilc/v3le+zlgK8v7vObH37Eeyv/uN75+ftVvBDDy/+43qn2Y+40Ap/rffb2nfuM96XYKWyn1",
-	"Qvmdc3HpNl0Up1E9CQQ/2bNqQavZanb3P8Rt82aeuDNbeeMMqWgu6CRbee00lnw/Zfz8zUty0Gw5GwTB",
-	"14aaGBn3ChycLeSCAnSgefLP5xevau+VGfdyyuLdiINdcXE+9Q5GdAwvFTeq3c8e1kLhbD/Qi09plmpp",
-	"31t/xYNST1Hs2EW9pIc/5iu90upE604a1Ivt6b4pnu40llTL9EZlCUh02DrweuA1yQ/6FdNSRtCEDGlG",
-	"ecwcXUFTWu0NeIsL+4txBlgVFP3Ql5ionI5GaXznk9RfHWz+6pLlt2nMfvDquKy7BHqR6XasBWy3SapC",
-	"dqvnXHkPUGK3ExJ8OyCczRmIfLlUTQLRAETwbLFUocnac2VgLdabmMurVKpzvbTnuDItrRgDmd7KcnuB",
-	"a0Zk+hsLSFufT6cFEfea3TTAzFb4oUAWK5FwF3kNiUE2YrGzKWLxfbDC9RyboBWtF1IyzdltKmYSFIkv",
-	"KipKk5xzVxzKfAfaWKcTrdqAiVHxd7CpjMSv98UjE+LzC8RQiHxQ1G7RClPQAHeobYzQObxqH/UOT3qt",
-	"g39h0AnjapBO4RUtfLbbB83joqpQr4HmQS8synoVV9Qj1hM3Tkcn7Dg5isPDYZeG3fggCU9YZxS2aWt4",
-	"Gp8kx+xoBM5nIMtLSzYwAo+KsUc19JFWN9hoDY/Zcdxm4UF82A67oxYLT5M2DY9oe9QZHsTd5BCC6Kog",
-	"ODQKWQUE7dOT5mG72W61mp2WDwTnqyAhOphIEa5TQKQ+bA4W2qa4nPCQHY3CLj0ehifxaRK2WHvUoQfD",
-	"bnyY1AKkcUi7w4O4k4Rt1tJfnuovj5PwiB2OuvRg2InbXhRjLjI2QCUqaei7VQrharDFt+Pk6cujl/9+",
-	"Ob/498/q4uq5uvj3jz9cXP1wdPHs/Oji2Vf0JW9tT48LOgCBaDV0+Rw7nIkRAXJmCBTQ5e42dPkrmtiy",
-	"HfBJe/MnP3jWdPxoC0r+wprO4YtOZ5tpjCaiyf5zrjS9v4fc4KkfUpWA5bEJgLfPIazjEaKKhKxhEM/f",
-	"WaOU9e1hLea9auwtGnScfw88+8ZkYtynJdcpep5KflHn/7VRvtS6g92o+FURzZUU2nuWLTuF25oMK8Um",
-	"UyXR8rCL6g9Ornqtfb9JLmewHYbqmSYzs5xZ83gs8qToiwSnATa/NEN9v8IS4Qgw+odJ9ZVIFtsTcSD7",
-	"7hCLe4BMOzNDgznQj+pYQX+LYNhGLPKcxSoci1yycAg5mItQKjoFMWVrJC+VvX9fjnJyPWXuysLgC5Q8",
-	"Vq3DvvmkHEe3/Qaq3y0RqVfQrgmC4D8mXWpvQZfeoPPoSohXNL9m+N3hNpM5f9EFS1Jqe97eh7R1O6eb",
-	"v70S4oLyxVtbVPID2GcgX6FEFdV4mSiKmVpNFd96wRMmaMG4nf04jyHLBL/WFK9Z+HdUDzw01rWmyaRp",
-	"zIbxFUllEDS3FupaNwqIFFglP9ZUL2e3jGbSVV4ifiimi/sgqZQzZqyoKJXOuEqzPodC/+hgXh9GtkS0",
-	"NIjuSbUMlB15qoSANnI1OJz8nLWSf5zG/+wM//Pd8Y/qQH47P+HfjM7b7F/d2dtdaFGlStxW1Khbm4ui",
-	"ER76Nt0R4z815P0ASIjXZw0WYsB1rd761nM4uiqS+O9CxvDx75wvIO5hhbWzcW8mNGEbGRAo2xhav/2V",
-	"NQHI9aYnL3zCRV01P6Kke29pFWqyAjaF2LbPbWP91fCTdupJ9FMjtkKUBvQm+aIwV4CX0UHPiZe2Fys0",
-	"WejzPRAh0TqWFn1c98+MjxErOHHGEllkLLT95CAYo9PR8uK5C3QrlmPj3QjjiSl/lGAUpx8EeNbnmGNn",
-	"GjpDrMOc5olsEpDo0WYZ2W1YDS6qI9sIljeFQn538h279jyOfC8331kvRlab7DRoOJnF41DjLctD/cN0",
-	"nGtNQ+vfu1D6Sg+hu1J6O4xxLSZnoGj458aSv7o2+ieymhW3yY9XrNijsLVAYymiyLenXHkBfmMqSXu5",
-	"Crut5f6Lay1dvmlez+aiA3MtCoMdxFqbu51O4az9sRowVQ6s36aMd7HN0Bmqtr3gppXDCs6gqZOjaxDV",
-	"ITCWWUuc+g+NYhjDZyvQYUttaYF5P3eVo/BPTQTMnPtmwDWk3RC/7UwSlcBqCEnUW6+xNejH5vU+N8lD",
-	"6OqGgGlIGwLHB4R8zaYmnSgVfL9J3hRR1bQyylKIdTm+OlWyHF9N9iBkqc8TplgM45tYGCPja6aDSwMD",
-	"DoQGI5mvI+hGpL0yyT93J+ce3P/K4vinZhx4zeaGjz9aBz6iguHyKCpKwWra44UHrHWNY+qAVxkkppjQ",
-	"RIZMzRnjpuU8hs8pEfWImDIeaAW9z0ezLAtMiXtTUKHorm7jn7DYSLUYdNDnUPoFiJDlVdHFy9eD199f",
-	"vXz6PCJ7Nr6uQ8b76KbiYo7UBbvj93l0cf7PwfmzH89fl75od1oQCLZP6JjRpEkuXUWU61zMprYvPdPC",
-	"aEyzUvhYkcFhd9AzlUpVvgDLKkT3Up70uYvpwmA4L9EXgIidOzKhAiLyhOU4r/480FPwYgBbTNXEolJY",
-	"iF6v951XtajP+xwEB2BHE7ogMcRfG8CQow4GwhmB/QyOzlUdxRNNZZ+bxAeIVhFAm01kHEkTZAUphkpR",
-	"8sMPL581ybmLvDSjQGqgHhyjWlu4tqeQfXHdM3akSvijizU1Iap7FMp3FIGlyWIfU9oiPRALnwqucpH1",
-	"zCXVty+M9S9oPhrmYi4hmg/K2kB4p4bJDWNTCJkczhSqQzkzQgqzwHBpSD3I/cKML1wWdO+G5I6Xo/C1",
-	"4MwGfpvYzOig1SWvhSIXIklHKcTdwz3gAvYQgLLV58aWZaVuVNdMgLYmDGCgwnWYADsK6A57o9j8p88d",
-	"Y/633oiimlnrwwEXtoAA48Q6cwEGdfz1a6bOfdKwwV/tFc51oZY9Uu4/qaUErc5BuV99ib+QDnGK+42L",
-	"qfMTm4qvZU7pM6wHrAG+7Auvqdd7tw2W6/qaSFW4wognSiAOVjB0NVygfvYuUGl3Hwwq2DoGCJKNh1oi",
-	"4NjfZH+l+39Fua+6DbB20opPh+EJPR6FXXaUhKfx4TDs0oOR/e3OnQNqtwY7spzqC5tAt35D5dpmdfuw",
-	"qw1Phyc07I6OWXhiHf/2tw+wDy/OeJt9lKuy1e3jOD4aHtLuaXhw0jkOu6x9FJ7S1mE46rKDpBO3hy16",
-	"+mD7OHeJCki7NJ7lWaqJoEeoHA85A6rrBXnlTF8z0HS4JbB255gcUGy9RMZXbL7foAej07jD2v1G4wOE",
-	"qGikR0oLpUXKNA3OD36tL5e4LarY8oiNcuR999AEemAcRtwantKTUXish+nqYU7sqbePWoenoy6rVPHb",
-	"+m6UShpuixhe5dK2X9CwUZc/AEEwHwBKJ72Dlg+lToJwCk/0srt62afDQxp2Ty2cRt2/IpTMWesLWzSD",
-	"r+3y//7X7UNcfNmhRj38ypd5welm+2VALTPER8Cbkly3alrz/hN42b77PmhoerHpG3gHlnhQZwrVYtvE",
-	"iG1EpjxmvuRn0pA8mQ9aH2uh7s/bx12U7b+e4RLEmsJcqTYrMZ+gzfIcMixBzRBalQpq9C+TYo2bh31b",
-	"kfADGBDKiOmbDXyMduYDm6a5Id4Wc8Nsflk5OxABTvYwRdJYAVCENl0y4fU+FzmZiFt2RliSorwJjcWh",
-	"3ALWb7Hd+kEf1lK2zTHcD4jIEiZVn0Nwrysb78JWn+sJU8UmTvf0MhcJhaw7MHaOIAkDFg7rQk1OzPRk",
-	"kPxnDZp6G/Yn9PBhH3Ryzhdg0oB6HRkLirDIIikSdOOXCTzIGYSmoxQDWj4pptfy9mSSKsh0dwWgbI/U",
-	"Xp9TG96lsFkauhllkQ+YJmAPL4Xx7uvtSmpsKPJG9jk64TKqoEOOkoS9o7HKFqW1pLYRrSKSofGHM6Lm",
-	"aaz1Ok0HRowltlmtS0fslWcH80I2pwtJJDOtYKjUB4EJtZABCcvxE3DtGqBGOBDq2viNVKoXjCWfUhh2",
-	"GTjQZ78UhA0EAphSmkQWrQC4gJZ9rs+C7EHUjsoZnXwhSaT12RCgEL58Fu3b4jZ6v1pSMDedpKrZ5z/Z",
-	"G47RBnCG9i0Fpv4hu045xzgck+FMWAYZFcZ2tFp/rYn/9toztLqdclnJo+4HjQc3KI9Fg5d7xJtga9tI",
-	"vqgdNRguBibKEDVw77mcuBQdKDUULwZTkaXxYoAJpZ7Z3y8dW4q+Pu61S+Jma3TKTpLjODwCIbN7ehBq",
-	"MTMEOdMIj14T/B7qEQMxGgzTXMOx0T49aYWtbtjq+AHqnP6PgUszBnsLEMyBOatzTrUMS4snr8SU/aYn",
-	"GqPg+N/tbqd7eHjYancOTHU706G/13DFl2yT/t5KyVyrGodxdxge0M5p2G2fHIenoyMWHibd+GDYoe3T",
-	"1sm2+stB3Bm2aet0pWQ+OlzWX9rDTnyQdFl4ODqiYXd4HIcnySkLWyMblg4flSXzU3oyPI6PkvCQdUda",
-	"ixiGJzYM3f7W2EZjaUgxywFmczYs6vmDtQRbYzSCBlaPqLkrJ71Wp9dt/8tPnO2YWr7tVvcgaJhO2Ou/",
-	"LapBaoxoFlMvx8jrUbcXiBwB3hz/XpYZHkPgNwQVoSjxhazCzco/mNvkiXWv0lsk6KtkuifIMtb6hjI7",
-	"iBaUKIkgOxY+D/HrCKUPqTRPF1NmHSXg6J1qgaq8XmMej9KkFxUsB8Rj+MY8ReuiqUHR59HSTY3Qxxwl",
-	"VFHzzQqRzkSWomQKrDIyGeiXCODIljvisPQs5QwqYZlPQOoA4VULd2iyt1IY5hQ6073ev2HEzosz1OxV",
-	"zYWt3tLne1zkE5plCzJJsyw1z3FKMYFETr0Gshf1yJjRXA0ZVVpwk1gTB+bq8/ahKwiDae7Wx4Bl4iW4",
-	"Dqa5eKdF3hvGpihLCc7RSQ+C6FsmZxPw0jjPhxUdQbTQWnBZniB71tXyRZ9H8PgSKJopJySF1vlTJVk2",
-	"cpFmUAJHzyuNOGKAhA4wI3C4sixYcMWA3worhV/lmk5NzQqSQ4WXZTnGDF8duCRIOm+i4EuSe518eQlj",
-	"bi9hXq0U26BoY3rLkhIscn0UzJPOVpkwS+fxgYWrJXwvT5MmPaIZRJ8j8pIlPO1zwFDye7+RJv1Gr7+V",
-	"eNNvBP1CvoDPnIQBvyHXhB+KqRpBs9l8r6+1hzi7JsFfuTAV3PCZvlMMsczYm43alaTS3morphvyIMcz",
-	"JUki5vwvztU+KGfShBhi8ZEgkb1LgE54qYGHOLS/Hb+yNRFWh1DpdZQLqXrrMZ8jZ7JVPlOk9tCfDBOi",
-	"lL+XGpXfaAbGd6u/s4F2GA4xprdMa+XgrCUZGylbAiJXlh14URZ2daaN3Z6tB7VUMK7IUzc8ouqFM/lc",
-	"torSwGAExWqShghGpgdbdIbjmXasJCpYarPPoxVaTOT2Gml1pog+iDqtdrTs3gc269VotT1fK3VYIZ9u",
-	"jqnYxBQvcPVxzUFhOPJQaBq+VG0VCiu5cqtvvUJqtRVszovSq6boXhL1uU1jJnsYMuh+wlqK3wgONcGW",
-	"apD1cN3UACHVbHaqsPOf/mIfvfd6jWgizdkIQulQBNLnrQkHzj2hCw1erHoHJpBSmTKsXCaskRrquOkZ",
-	"rwWHOrM5m2Z0UYI/8g2/dpoKoVPlgiU9gsdIntqaYqqoYAITa+TQU2KhKFdMomd4meZRgjNJ5tTUTSg4",
-	"tzlsbhcF5YoQk0qBD1oowaXi3jQstZQJgSD2xtxgCTj9cZ8zHucLfR/JjCcsJxS+XCpvtnRScBAaYpip",
-	"dD0zMjp8voeBLbVJQdhCxMiLlj5vYPznKyrS2YkwxuZaiITEY5HGbD8gsykYoQ4PQVK1nTgQWKVKcluV",
-	"rUNaVle3rrY4nYmX3b4w3UrnahnsK2STo7iddLS+fkq7Q5sNfzgKW9Rq5oejajuVww19CVCUuXukKB7s",
-	"ppjK8j0w7WW2D61c8fkWMaLtXTMZ0Na07Yaemtd33krx4XJ5dPypSb6zqkeZ9p+ZDBSwKAMTgAta8a3V",
-	"kK5N3rLiE/fF+wAateLK6kQHw2u+kMBfqtUNSVQnjDz53fG391ABo+6u137oG8uW5NG7younu3v5sCVO",
-	"gbPfscVbwPGN98b4vV7WfWtaPfs1YLYc7rLy2fuHyh0AYa3a647sYeiqaXAXEDFTMk1YyZaAwtl+YYdf",
-	"qkM6pybAfomWNh+Tmu8T7mzq/tuj8DSFryodBFYrDD6OrrVz1RKANLeT94zHMjCRvOABHFMwNiz6XM6G",
-	"6KhrktcgrS6TO7CkVLsInBUVITa0BwDxF8pB2NYAdXGdu8kpV34hWG+uWCQMip5B1qDrGmnE8eVuC85Q",
-	"MaVqXAgDhXtguxhGnyp6vP+gpkhQUGtrKcMbRSFIgolZobtX+0rMqezz2PIqW68DT0PvX1aaMoCEWnNC",
-	"a6SiyqlvCY6JGvxjcnr7r8m34zg7zdjXL1T89bvsnwdvb2nnx9k/f3u+uPjtH+3X11VR6eiBnWiu67fx",
-	"na2n5HhLzIZ3oeDVD2sJuTUv3dmq0t38yWuhXogZTz4AUfsRaMucPxhNe4KK8Hq7iMVcfBfM+NYWAOpn",
-	"YQCw6zIuY7BjpFLrrxmjUEkQ2x1A8q+YM1NyASo7v3z++mrw9Jvz118/Hzz94er7Fy+KZIw+h2b4NvgF",
-	"jZ40V8bosaK2vTPfU7V/1jeMFerqS0cK9cc15fKXTQF9XrEF1Cl7AKBHIvpIRFcS0btqmFy8NVEGRTKi",
-	"RnAtNC7/0rAhCY0XjGXQqZgpxfIAYmsglRzMYlbz2o7E4vUu5SZWiwJi+dEzCMGeTNXC2QTc+VFJot+1",
-	"vvP+voEZtTEYmzf8CUVooA0ZiDNN+UCyW4Zc4TgoTljT0RzzjLDNs2mEydVgOl7INKbZAPLq4EvTbhLe",
-	"HIyK3tGm2/P7Tzcs5LMOa98mLMTFgSBerIkDObpqnfhfPqCA5Sb/6KLW3S0YKDz8BLLDUxAdtjU4PF3+",
-	"EloHgjxx5cSJrc0hSx8+jAVDCAIikZUiUHZy3WWJ4FnKi1hBy52NcQ1SSS2xhfhfLUI9GifuIcc/Ne6n",
-	"h5TkCz/WdtL8RNyybWR5fU+sVUqT4D431k1g5/XOxOJ3S+0wcKZIeYRIfRPQA7KsvposY1gpef/MTQlj",
-	"itzLCfeLxYFhrnxtv5DE/bLWMXeuxCSNe650kVVXTF6s9R+JDOtgOB1GiWumlxZA3Hk5Mde4XPRwJQev",
-	"S+TGlHHXu9PqL0s+WxPm4pWzyovRbI54n69SnOicLtYrR/umr4w9ZfSlQddnQO+NvtDayhv2Cj7qQI86",
-	"0IPrQJpilbQcg83bZtjtVIfF3uQPWorlr2UV05xeEwBLvR5Ft3uJbn89N5ZjS1VXVmB8qVAGS9P9nWTD",
-	"ibh9lAsfRC68ELfMlwqrstcuUqJc66+i14wntNTbTTKax+MmeWHamsViMkxtWZrz18+aJPpPpCU37H1n",
-	"qvsi0wmKaCs60X9p3V7fGexZy5eLo2MB0vURs69SaUnXxmhZqGVgt44pcamVZVZkFxmNeceQhUv8alU5",
-	"BbeE+VhrXIBuJoJOYHFjY5ROZU9L316ZEJLQRZ/vuSIiwZoedPswFF/qN7exRsrGmijbVY3YuE1nqt9m",
-	"n0XL7YQudth1n9umgnvsnRltf0M5lI3lT3YFAOo7XjGQT7AIiNsNuKS9giCfViGQFzljIfQbQ2KGOdE1",
-	"VKqIM4Soep9oQY6xplqr9vyfFTvNjF3Tl4FbrW3uU56wvOeV5iJ7BT4FppaJTdAJXKxkQhdfQPatpuSA",
-	"GVFYWKAjsuf3LEIcK5cvr6WJIlc7U0T9Tc2+HjsVfbhORRjKTq/ZtiF6Jp9ux6PdOgvvMf1uYwcanliq",
-	"NCxkmoo4p8W4YIXxDjuTQV1F6mUhaBHRRBWpxTSNITEsmeVYmRVpmn7Y7PNLF/cLYdJVC8Q0m0lsQGx6",
-	"kKc8VSnNgDKpmYz63FVHjKqJdLYBOPTyZjI6I5E0aV0ad2AdUdN2RIZgdb0TP2ZuRV4D9ntAEUONqerz",
-	"MTXJB1pzUcK0lyGUzGl2E6bcrUgUBchSjsUl+zx2/Y0ZV3nKZAC1/bAI3pAtBBQAnNI4VQsovYEgNmF+",
-	"xga62nBXnyRQEBByjodSmN5MzQO0GqHFp2crv+OzVDWJySKoa2VOJVnXHj0Reo8gp9ywhexzGYspGDJd",
-	"8XWQ//2S+abFnYaja9a1Mb79MbD9cwtsNz7aXaLA7xoE/mEC2be1sO1uWltjU7Oh6+VQ9O0rNQUfK2y9",
-	"NkDdNNXfIiJdPtkykOHBgtQ/jqzwGAu/ayz83yi+/d7S4FcowWHPE7KHEprBqP16kbBi2QMEXWveG82y",
-	"rMBurIxkBTRTa+qqKFWHJISkCeMqHaUM2GQqiakQcoa5/amyNe2KEsYYX7KNLa+ILt/NGwglo+v9emmy",
-	"pQdrSyq13gbxMaOgH5QbleKe78iR/uoE+yOFZTsc/pqtzSwxahyUiF3bh6mMlC7moMgmKRvSz7Asouxz",
-	"yA4XMwX17IqqteStyeH28dSJxw6r+i5n11ZPj7qdE1MR1xRnD0jUbXfMM6loxs5IzkKoZA1163Om8gWo",
-	"O5ji7qbhbG7G1espd/70ljBOpRI56KKRiVOLtqEkP8C7nzoxWbJTffmlOTuA1VRrOmnMvvyy5xcVdRnK",
-	"GVVQszD6+nlJ7TPCG9TtQ6DuN0m1uAlmT5vSBFCE7YS8gRIrCfgu7S1KojPDtfECEPC8w70ovd/nL6Du",
-	"ZdQke89YnFG9CWdFGLOcYYNG6s8P7R+wto47QTJMOcT4THORzGJbB0Dfzeb+Gu1qtKEc88HqOsx3D8hW",
-	"+A+/wSx01RHY2ME02EEE5jPTwc3FLpjvG1+BAnzx9iWebafVOYTmOiOoGjHS5EEIDtKCbBZV2wbL0bOn",
-	"p7tEOBj8QWT6c6MbHpzbGWryyPUqYRbtLaReH69fuGq2n6BD/2S3vVqS9yDiAWLVyiK02wv5G/OzVkZv",
-	"/r//839J5KKxo4BQRShfgCvVOmc9b7QJCi4nbpGavC2+IF4ilbOKrciiqrMirk+b+rS1gzt3jnTHvJzC",
-	"88al30FcvRImGFvzZuh2DIb0lJNvKZ/RXKvVf7Gcng3EE0+zCJ2yBPHzIbyt023oSU0E2d/POmJC4zco",
-	"V/W0cszimxDb/q+glksEUn/CkkHKvXYg1rdG8zy9NWW5dyF6r4VzqYGZC6lgUJBArAZmS3vXEES9qpf8",
-	"M7WXPFKDu1KDB2g9yuKb0h0v9f3fiGBCXxDF1iGYh1CIYeYbq9t/VDwycz8i0iMiPTAimZtlS+K6HKid",
-	"sAl40TayvcEkV2fxYTBpo1yOEz5izyP2PDT2wMUilJgbfgdhL2Ga8LOtsce87/prUoIKVokbQuNaRpTI",
-	"kj9FE36Gi/xbq8LewdbownAKRDJGFmKWk2me6jtFYpozguUOUmrbnoMRNacZxvvspBabg9g9+euRqjyq",
-	"utuSQXPJ7kUGN3TXglSfqR4+hPK41ucGnYJcfIDfAGLJA7cuK2f7Qvafn0O/3BuIxkrkAwAbZKRiLyB8",
-	"aqa1hVWCxrr6MAZQg13qxIxyMRnY+h84M3x+yLrJQdwZhtDipjs6YaEbzWbGNopSMvilEm6ohrmXBehs",
-	"Xdj3wfKWG4e0OzywPW3CLj0dhifxcRIescNRlx4MO3Fbn0IJKPB5HUi8ZjP3Bom3DxjjaISQCTvDNg27",
-	"rdOTUA8a2lwVDZm1cPFb7VjIeC1wdvVjrW14U8YexPdm4zEeYymmCkKpkb7tQEC5COVYzHewGXIx0F/U",
-	"GAyTNAGndiwm7ONbOy5ofvNaXI7F/FFje5StHlZj03cLYhsQWbZHr22q0lzcsRJNAEVLoPejV7fkjmVd",
-	"+tw09ACkpNDhCKJalwq8YAaL7SM61Kdjyrr0eW0KS0C4yF31EpskKnKXZIkJKGbBfV5uDbK22M4elrfx",
-	"elG4Xh8BgcSZEWbMbiyYsx9g9ykI7TIaMoJuXarL935NTQ0SlyKxrQ68TRmZv6ci/ImUO3mkynfOFvi7",
-	"Fhv5vGuJ3J/ZilvmpWdurAHiMV+fQ0C6/AbTAKRELvMVGWA3aQacTRPPJnkDrM2yv/lY9Llt+ZfmZMho",
-	"znJbroopE91sJoBGP0qIVUU+nnoLuIJVP6hmnmpCisS+Ui8AEgFvU5kqF+g6TTkjcpZfM82Yses25tLm",
-	"zNb2B9tjOqHXJrowmeGGBpOUzyCus3todM0ty5IaBvVaCyzWGF12K9V257KUeWmbSwvqtMyC7MQhrKqr",
-	"V3WiV3UYd4cHtDNqs1ZSLOjK1eQjI5FlYh7OpqsXA9Vld9B/q+e+Mt181T19oD73v2sI4hU+n6lxo/fL",
-	"r+9/Xc7gXrUKDyWfLv+4OqP7PEm03HuT8kTfKn/gJvmJDYuOWmjQ3rZZmydJY311NOeZNzVqTlw9dFgj",
-	"iG5O4PZ8HCCwCZ4tVuf+Vs+wca+oajZ/U9QfdpLPx8Ta+2Hi+zvf/Q+ZBYty6QaBYOkg776XtUmxf23x",
-	"7+8XcAfnQugyXdtE1lbKHOvzE1GQQJKGFBVJOVZd8R4Zi1k3crozfgkqqkZ/LShq6WimxowrjQAsMbRu",
-	"D2QTWpJL9lfkJdZQsI3q5hKwPrdUxb8CyagF9EcmIB+94ctGWQRzD3fG1o35iJQvrLUJswxttiFZlWx4",
-	"jvYqy0cJ3CmQ9E3dFeMuwiyDOc0TuUmmwMyJzxUj755s9rQkapRCI9ZI4ndHxw+ZF/ZXIS02TezPJjEf",
-	"IfHr7ybUmASsuws11jS/lf3EvUz2ihr2Rglhyf5qY4othzUfC/JgxpRXbukfyohiSsA3eo12p9UiP6WZ",
-	"HKc5I19lt0lALmepYqTbagXklZDknF+zjMmAPD0np61W+9h64besDGno9QXVXGM0SqGMuy0IqpXoCcvT",
-	"mD55JeTAzNVYNogUS/4xTZiAZCoM8ctSfqMlTWicPVxgor1doyb8R9ayHnZHnePwZNg+Cj3a36ozlmyx",
-	"xO2tJPZAN1hH3C38M4wimXfpXEN+92yTCcSeLEEzR4FDdtgmiSw8i07ylGCJxpfnr88Br6w7rNTvvhA3",
-	"VhgwXImk+3BoczN9znxvLLnTzX+/87X6kIaHzCs/tZbdu0PYff2PxoZP0NiQFUhXRy6qXHhXi0JBC0tW",
-	"BVfVuGJZcI57yhPygJYFj7Rs1F+8cteflSHhzyIBPkwfbQZgM9iAdFtVLMJS2Ya3Ba4yOylwb5TR6yXT",
-	"QZ/X2Q6Kz5dMB9eMa2QqGQ/O+py9S6WCaqXw1g1jUyM0m0rwW1oYPhPMfLDYEk9YOVglrLRXCyt3EDs+",
-	"pIXhz6Q51qrwJ9GeR2PChzMmbCe02Ai/rUwH7uVtIi48G0Gfb2ckMNlukQ3Tj1ZZDd64VX8oq8Eu/U4N",
-	"TX2WN8kzyil5yxboZk8V0NBL39+7iy5tt7lBl3bH8mfo0lPvKOw9K45nYziBgQrUHbLR4oEZO3Bl2bIF",
-	"WD6woAxF2bbPaRyLGVdkr7gwqG6Dek05cfxXcBaQJXW7z7cJGbCbuZfGbQ/f52I7Xpv3O1+bD6kr22Pf",
-	"JnIPX9x9/Y+68ieoK08LdKkjB1W2s6uuXNC6kq7sAtU/kq7sEYWNErld2+emK/9ZJMCH6aOuDLryBqTb",
-	"QVcG5rNJPyY0Z33u6cfPGLxOFaa1JWZIh5XUeYtQE7aVYS16nhWs2jX3kooutlOPPxNkvKtskTMjMXiy",
-	"hZMhGE9FXo44vIso8SH13z+Tjlj990+iJ4/674fTf7cTRGwq0Wr99zzLiHvLqiamZ5PTU8o1CbapnqJ1",
-	"qEs3+QbK9dic7sM1p1tnBbCdtQBAfnQGVAQY7JIzgbn8JmM/7By3j8IubR2Gp6MuC10IweiENYJSo8qt",
-	"Qw/8Tp1bmy4gS68UUY6ZkNB/tdJr1eRICnx+HLYOwgP9HPNGEXyMJ+BC7rVaenRFc831Wqf495yxm4Rq",
-	"LJ0Irv/xHqQZ78Zg/YKtybtFoM2d/xwGP7b+29D6T3pEyRLOglCtNuigBigJJfqYswUxaXpplqoFUWwy",
-	"hWbdWpcTvBDEAmeo7HOoGbAU30aw7znmfcxploVxJuIbcMeY5smsz2sa8J4RRuNxEYGhSMaoVDB95N/8",
-	"iGSCXwe4AHOd9aXRL5o7awxLQkGX1oxOsSfN1rvA70HKxT7WzqhqwkA4nUD+nN4LiNulwJDntyxfOEqK",
-	"v6cSZHaXARMQ1rxu9nlkdvBL+9cmYGDUJHA4mGJiz5dM6A2DXn4gk/cgyqjPi9587iJgcrz1cUU7ttuz",
-	"d6dxPxeQphcXIue2Wbifgah/g+VcjWe5hNMybwbkGYuhSaBmmxc0h74LTkx+QPr+96HZgfvkuPxJ+6B3",
-	"UP5EmfPQhP79zlT9Q9ov/UIPa5UOd313X/+j/fITtF/KglzVcb+q2uDslwmzxYbLB/4MnqM9xDLBJrkE",
-	"M0iqvMgBqegicH2J0txZQs6gD2iak8jOCp6OIYuFZoCRlpi2J8q4Ho8obzSZ2Fn/6vbL7irgJ48VqJaK",
-	"+UE94I23PVihEm+j4H7N1Od4y1qfCKPxYfp4/2s74m28/FtYzS1J35B+FhArlUd9njOoVYQDzMciYyRL",
-	"pVqlUZCqQtHnoFEUpUrMJGQvNlzMVuAwu9m3DIdmOaPJos+9gDVTGsqMceZKUTmNzYt203/n7msIdd+S",
-	"7aBZ7jMhCHfVYtg7BZKzr708h2cauN/OONoVEzEbZsy1da9XWDo1wv1ReNBq3EHQ/pDW/T+T/lnr/udK",
-	"B//G1v27iOnOhLG6up81YqkyATJeS1MKKqYZ4wnNSUIXkkRa74Z4g0iJqM/3IJVOgl/A9BGtsU0FJM7S",
-	"6RQjmsqz9XlUKPTRk8iiebTfJEXf9J5ZFDSqNHQd7UsBPOvzuZhliTVXlaoy2czpgtfAzqgi+A3WZUk5",
-	"KB5kSiVyM3mDK0Z+NOMKu39G5nkUEAnRWdCnzpiTXJ9VqAmYax5jEq2lLVbYJOfG6PaFBFBlxrQHXuYb",
-	"NlWExrmQUsM7S6/HKpT01qtySPYoAXOFGQbXLwlV+BiNgxkRnAyFGhOZJkzun+mlamCMaJZBZS88LLtL",
-	"OdUkPxwJCOfu8zEUZMHqXxOasMBVZ8zZ1GSOz9Rswgm8ydkty42NDSfqczVPY4ZsHiExoQsip5TrpU6E",
-	"VOTg6AhvFVoF90tRLn1uLwkcGFgnx0LWygzYx69ig5xT2eeJ9dVrqcRihDsMW0BR780twbJ4Lbqs4fFf",
-	"m8EsIoLM8Tdl9YkxO5a88nUWOsu+4clBexf2beG9exnE7T1jtoZ277ATNAxqNHqtO6xR38U6Rv21EyZJ",
-	"Di81H2suGtiLxBbrztJYNTTkFE0zMKwWWKOJkiURZ8QiN/RPFg7BkVugsRbKgndbp0Wo6dNiCoMFY6Wm",
-	"svfE1stpYnBu06zOrlo+cYt7qEqMd9jVn1558c5HC6wd3QYjbF/rnTGwCVNke0wlaZf9P5pKMi0iIVWF",
-	"Z/pmiEbQmGjJ65qZi1LwmlhAL+0Ks2lASJm9F51OcS9+dOsjbn07XpBii+HIdei9900xRUWJlgZlAJKX",
-	"7ROL8lhAqNk3bNluFRgn7fNtOSYIRcD0wUXIbFxcn+8Z35skkefFiQISeZ4g/WedWymCuNKHsWT4mGCD",
-	"MraUjoEkrIp7QYuBl+cRgVg1oCoie2rMOIn0RopKzGSYiRhKpqLEqOWF0UzNclYya0dYWNWIGDmb0JRD",
-	"9T8QKWWTvEgzLSuQWEyGKWdGhjx//WxjlfkV2SJbySHf82xB1DiVfoggAnVPCyX7q+JVfB9evTyypV9v",
-	"vTwSNN6F1yLc2Jm/2IendWyzD9+BWb+PLZ2aD7gPXDdoK6msqyi+dke1Dt36rW3p5H3wrRm8SLEg/Eyu",
-	"2oqhzlsbRjKhLvGT9fMDSmOGjN9gO5U9Qkn0888//xxeXITPnkWaepZ1WyA1qaY5UOHSZLRqLQqiLvT4",
-	"X0gvLMJqvvsEi7y/ffGUHBwcnLovi8FN1H0dIECEXnGGJbF6h0OoAMHwke2gUJhwE7pYtXlS2XufL2+e",
-	"vXObJ+fI0PSIZjHUmhlgFtnnGEK3EkwgBawDUru7DZAe4w4/VtwhMsVGr/WgQYeMJwOvWZHGjav2ca97",
-	"aPo3wVhYnf9kFB7rYbp6mBNL5dtHrcPTUffjBiU6mQAg4Dm9t4+gtKLK0tZbtnWVa4+kxZfGUhhigy2+",
-	"/S35+sUieXE6Tp6+PHr575fzi3//rC6uXqqLZy9+uLiKjy6enR9dPPuKvuSt7aVaTZu3iFcsFJvHWMXV",
-	"sYpGsnNCLvy9OUYRakBMGQ8gyAJq+Gv6k9/SrOnLuSCiIhJFaI6sEm7DwrEolGTQ5mWqnFEXTKFn3pB9",
-	"7gIJh8yaHK28XMzlYhaBIacqcEpbu4OmSInOuCaJLL2IiKG44Kprr3Mn9vldAxT7fJ26Y3vh1Cg8Z4Td",
-	"snzR5+uDGDXzc2lDaEPVuq+aC2vJxh46RqL1u72Y37VKMhZzY37lC2duzmfcznJmBwD9DpoNKjGLx2RP",
-	"3wzGEzAeQ5u7wDhE3ynPrAy/7Pd5IsohobsFRmJ/hPsEReZIJX//IBGNdcyjdYrMI2ydYOzfRwx7rCXp",
-	"YOAvFrSL8zMT6oNGGOrj3ej01C/ttuZPOKrwnoZQH8urhrIi1dC4wjTVMA4ej3CgrqXF8eYqW+il98nu",
-	"5i49YWi/fiib6E6bc4zs7x7IWW4/Y0UD3/a1dfCmgTVwCy5csxvo2ay5reZa8AYIAyKOZ9MFsCmXzVoE",
-	"6+BcSZl3pXwwk0xzSTCikRQVakaTZp/bscHX50acM60XZpkeOmZZxpKA2L7hmg+zd1NNzjSH1SJJnysh",
-	"6icNyJDFdCa1zutP8YXrwOs22uep2jXUFM9hsxMQdebHENPPwmnlXbAlv5W+zOjQcJhSXGuw6FaRZRkt",
-	"1lLvlBOc9y7EO+Wh/vghaLdteWX2SezuwQvhmvR7Ge9pliGuaQk+Vc0HDvatp4jrgnx36Oj6NVOfE6q3",
-	"/sLinoXhY1xvfVzvqnu+Ip73K01bJOKkmDJu+T2gqY0xSpV0EZlkD6yh7VZr38b99vmqwF+NNqXUQ6vb",
-	"S8Y1L7VuMxMjBBKcV6mm3EpmqT/hmUc5jXCYcs2lTf2Mp3bJ5sNrQYYsE3PUameQGSdGNYS4z1fICvGY",
-	"wXJtuBSdmAaIE8aNiDTPUwUgC/ocQsKswDShCSMTRvl8nGZ+BLOWYnFD24cbmZDiT5vm3FX3h0tTjiT+",
-	"CrNizV79qGFn6zRXDbCmsBT4g1zRGwbWFtNOTK6IPt5R0f6gEcYfmfK6qOLPkAJ/DLGvU0Ntzsr0tUqs",
-	"Op+EuGcbybptpLKW2A7LYqFJ+/bu0984rHu90q7oaLS+UAu2O8fCkCurtRQxLdA/Y33fBYgggYkfi7T8",
-	"NYu0oPHTNw23w07rCizCxtuHfVJ6DaoP+n/KBMH6QVvDY3Yct1l4EB+2w+6oxcLTpE3DI9oedYYHcTc5",
-	"ZAUEzjP2Du+NlhoEUCMYvaafS/0KwXh9UF1hniq6YoGHtDs8iDtJ2GatUdilp8PwJD5OwiN2OOrSg2En",
-	"bnvNcN+mipK3VoAqFulkqsY9a69onNjCkVnCyEeP5iaPZglcPikEErRN+ZXSEM49mfJUpTQjUyrlXOQJ",
-	"2XNKSbvT1+pKTmNN2fab5Lm+i9IoMul/ZiwgMZUsTLlk0MT9lmULY0vs8yiZId6yqNTC5ozQWZIqEySJ",
-	"JXoNJkRrvGKG1N6nHp694CXJ9rwwZehL64m161FvFTpZQAI5BtiG9lE4BdNOiDpgLeq93w3PPpCjCn7+",
-	"JEjVTtD6+7rIHCr60ve5IQkTLIRTxBzCQZaTx+RKv9h56bXdpe1iaQ8ha++4p7+5K8znCDU8xRev1xdk",
-	"Xicof822k5PBGuMd3udmCUYpcKNBQkMA5cf396duBUzNKT+ahutNwxswYYdKyZpH3a9QMuWkaGHQN4y4",
-	"3+gR6Icb7ZtApCwjYtTnqZJEMimhdaeNYyIU14ETEAXppmw0YrF+AYwqELpkpKk+39Ovo2inKSSZstz+",
-	"GJh4K5XPpJbabJFmWwldq4lwt/vc2GeKVFINiIRNhGImy0PMvc11W6f7JjkYuQOEMONsACpNvgFcZgat",
-	"mk9SqbezSqLscyNSGnNcFJBI721gYK3/xhe8hNeIiNx9mHvP19iXPxOSdvdEVgulsjj9rHjuidJWmDQd",
-	"na0k53+ImATX1v/SiHzOwbiziPyBTMxLu/qMZeSSdftz5iYfIiV3IWZkHV1ciFmJLP7Fc3F/3nE7f3vL",
-	"9SYZu9LYoa6rA8tv6/nLK6hfkbBblokp+FnxXbIXXQsIbG4+iSfJE3wa7TeCxizPzNXpPYHWpNlYSNU7",
-	"aZ20wPBn1rc0U3rLODRL1OJBiv+cMJWnsTQFL1JJEhHP9DKaBX363vJObGhdySUF4GTiOuWBaQKWs1HO",
-	"5BijyATGKAf6FTFTQfliFTZXDaxVo1ubmRkxg7ogTnTY94Yx9G95HHM8KGUQlWtN0pkwYfU4uhVsivoj",
-	"tfOc62Hq5sE+DLIcUSNN0zTmXK+2qRpKamJEvHZpZ0ZQQle7N2lR477GNwB9mc05ur7VAeasWUMhNKi2",
-	"CWt3WkLRZm55Cd+lWqYVo3Iyp5cenMzyourZfMygaI0aswXhzLElTelSLfRACbI7LLGmm/7yWn9aU8fa",
-	"pA6UCxGYi+AFTZWuncvAXp7qqeBxzhRbzkexCSZe8El1kjP/EmkolGYFF1pNah8C7TZlc+uThHlhIwG5",
-	"zsVsij4yLJ6T0IV/tT2Y1AwOQct4i7+QUG+nR2xtOi96FmsbOD1jzoYyVZhUyftcLy0w0a0YnFPUhlDu",
-	"ymC8HOMxevkmlNNro7KgUG9W/FV5Vrli1Xi/9Ip9T22P0GvGExqQ6VjwIkI2wMgXTSrALi64DGzQbHNp",
-	"7ro5sbC3BYlR40x5JjzVgECwd2YTc+CvSyD04aVmBc9vNbEgUuWMTgKoUlUE7ck4Z4zrm8kXZnOaNvo3",
-	"5BWor0wLX7++//8DAAD//w==",
+	"7L3rctu21jd+Kxg9z0zsPqIiyfJJnj3zOMe6jdPs2Gl2d9W/CJGQxZoCtAnIitrm63sB7yW+V/IfrAWA",
+	"IEWdbCdNWn/oNKZAEKe1sI6/9XstEuOJ4IwrWev+XmMf6HiSMvj3EyGuE36l/ymn4zHN5rVu7XLEiFR0",
+	"OCQ3CZvV6rUbmk6ZbhNRHrE0pSoRvJ8xKgWvdfk0Teu1SHDJuIJWgisaqf5g3mdjmqS1rsqmrO4/l2Np",
+	"n06y5IZG8/5EpEk079MoYhPFYvz5Y70WZYwqFvepqnVr7Wb7IGi1gvb+Zeuw22p2m81/1+q1JK51a83h",
+	"MTuKD6PgYLBPg07neC84ah+2goPm/rDD9uJ21BrotlzRa5gNjVRyk6h5P2aKJqmsdWtjccNiMhJTyWr1",
+	"2oQmvC/ZDcsSNa91D+0TRTM9Ij15N6JmS7+QsT77kEiV8Kt+JHic6JWSte7PtRHLeAITiRMZ1X6p1+z6",
+	"1VIxYxkZ0OiayAnVS6N/jBhX/cloLpOIpn07VrtqGUsTdsPi/mCOvVPVF1k/iWDcQsKH9Vegx/4wY/+Z",
+	"Mh7p7Y1pks5rH+s1LpQ+BbUnWcKvyPnbMzLMxJi0m+39BsxeJWZHY6pYXwz7gyRTo1q31jo+agbNTtBs",
+	"1+o1s8c1yun/mrPViMS4Vq8Nk0yqPqdjVuvWTjmt1WspzZ+8EhP2m/7QSHD99/+0Ou3O/v5+s9Xe0+PL",
+	"2JBljEf6t+8P/3kedC7bb2r1mkyFPWdymio8jWo+YX04B23WipvR8SA4oofDoMMO4uA42h8EHbo3tL/p",
+	"YfPCmWoHzZY+U519/0y1oubgmB4Ng0PdTUd3c0Q7x8GePlkHzf3jYUcveCoiHAW8dBjpE2haBR3WOgiO",
+	"aXM/cKewSY/hsIibJGYZvmTHFhwPjmjQGR6y4Cg+iIL9QT5uPXd99qrG3URa+FivSTHNYM1mbIBvqKne",
+	"5kjwYZKNWVyr16aTuJqojrrNdrfT0gtwwzKpD1F37+PHuuUUT4Eai/zilMAOkoFhJj7D2J4rDGkqN2AL",
+	"ORmXqHR/JRlOskRkfTlJOOvLaXbFsrleo0nCadqXinEhE1mgTj4dDziTkiScqBEjKRsqkrIrIhMeMZJ3",
+	"spxkzZRKNDtmcYLHpppOZ4xdFwn1rSaIjMVkMCfPsgZ5QxVLGwTpd5Kxm0RMpSbkteR7cBg0j4NWxyPf",
+	"Mc2iqWxEI8ZXkfE5NCtR8tMR4wVC3ms1gZCPjuBEpkL1t6GnijO7cAbj8iHkbEYmjMd6MWAZpSKzRI1I",
+	"oiQZU06vGFHiGkb6cKP9JW803OU+7nK3Nlb9f46Pb/49/m4Upccpe/lCRS8/pP/ae3tD2z9O//Xb8/n5",
+	"b/9svb56uO2+3tvOsgpD+qsuN0dfHjN5lUhV5CQ/cEYmmlmIITB8esV4TH2mkSimqf3nB/ZxN5LfQDZ9",
+	"oMy/nBy6DaF6Umjr4y/1GmcfVD+aZlJkSGceJb/FO79aQp2xgZVPrXBwRzl1M2J9uJstRf/pZLylFKpP",
+	"1lOPsi/nk4VT5VM+0ZTvnylYRGaXMGYyypIJLFS39kJPhdwkMjEyKiWgk6A6IXidJDxKpyDLUqIlezbT",
+	"99FcTDOSjOlVwq+0kB9PMyT4ccKnwDE7+4ZlbMh+zOK91sIz7lBhVnA4/jNNMib7RhjH53jAP9ZrrwzP",
+	"Ka0NJ2I4xAOyZEVoHGdMajpotZtN8j5J5SjJGHmS3sR1cjFNFCOdZrNOXglJTvkVS5msk6en5LjZbB1a",
+	"zrghk3PaS+INTCVj9hseltMxy5KIPn4lZN98C07AG1yTpXYys2aP5IOt7IF7PQghX656sJ31C0g/E4OU",
+	"jZ+OKL9i7xMei9nTVMiy4QF/JzNoQCJsURAtYr1nETTrY7O+a4bkZJiJFVAiygkXJBX8Sh92RvDlmAie",
+	"JpydkEnKqGQkomkKKkqUJjyJGp6U1Wkea/6mUrZ8iHBhdWsjpSay+/ixOUEN05k5vY8nuAzyMQ4iwF4C",
+	"04u3UGcxG0+E0pTzPZu/ZdOFpfJakGs2Jxm2WVysJG/Yv2bzvmtYWC6vu+B7NiczKglNM0bjOdHtzc3K",
+	"hRqxzJmEBiKeL12ppSPccq28CQTXbB6YfvzV4jc0TeLLjHLDgIpLhT8Tlf9esUzYqF9o5Jbo1J2nhBM9",
+	"W0YioYepWKyPGBcKzhbeUyxevihVY9l2QbCPwOvDW4yLVKh3nN7QJKWDtCRm6R/J1Pt1cSFAtCs2KZwU",
+	"/TsZUampapLSyFhxReatg16sFYtQMYotl0APIvB7MAsAfK8sWRo5cLn0tA2fNFfMs6xBnlFOyVs2Z7Lm",
+	"zc0XPWFYF9GIxdN0QeCV9vnScUV0QiO4fFv1O15K0BZvj72jQN8xQUdfHfqeCdzlMTz6zJeOPmsFcRuJ",
+	"cJiJceEiqtlflMDnh0FzL9jTz5GHogmJcbhb291m015pWkA7xr9njF3HdA7iFtf/+Fh3rxwWX2ntdfeK",
+	"r6jRNJPw0i+wqUZUKGyofuZtJlJBrdu81538OsWLTAtzHMT+Vr1mjz50gXL8OvnDEz/EhBnKUnQ4PI3H",
+	"yaLCROHpcsqqFO6bl82j/HtO/NRd/W+REznZf3DIDqMWC/ai/VbQGTZZcBy3aHBAW8P2YC/qxPssZxqn",
+	"KftATs3IMgH8AgeqZ3Mprhl/y+REazQl7Uj/JAkdKpaRVFyVpxYxKZ2lns2/Gw1eRskPyXdn7347a71O",
+	"zuQZf7sfPT07OLue/OvHp98dN9j8u9/i92fJD8nZ7Kdf4/R1+/zDvy++O25E7ZQPxi+a8b++S/UifJiA",
+	"vqqX+LjZBNk5Y3Lkvpap/v74p7QZ//M4+ld78J/vD39Ue/K72RH/dnjaYv/uTN/i3g2HX8E21Gswr765",
+	"jp4wmrEMduc9G4yEuH7G0uSG6U0p0n5snpMZTbQWRoYiA2eZGiVZTKhSbDwpcAfzSNa67RXKpudDZjye",
+	"iIQbu0t7cDBsRtFx0OzE+0Fn2NEU2GLBQXwYHbHjIW0ONHdkN8y+cTDcZ514LwragxYNOs3jo0ArroEl",
+	"e0317g2zAEbqafgSP3R2FLXiNtsbBh2qWVSkmRU7HAZHzeMWNUtutTIz08rJHZldhoYsy0QGCp+csYzF",
+	"ZL+5Ry5YdpNEjLwryAvQPjPE0tdyaK1bm06kyhgdk8FUzm0jZBt9lG72m3vG8LliUHtHZY5jzazeQXhu",
+	"dqPCOKp/Jna3bsGDjvPDX7R0vcl0DxEzHtgx44rIuVRM68RxIvXaxCX7SL6dYA74Ruvm2xygav2uOMpp",
+	"lnqy22RcFtv0gsjH5izJqlV8n6jRBYsytnY9cze0hPZ1Ikdixongq+xjX8daS7MCtdlIsqh/Pvz+n8fZ",
+	"0cvvf/pPdjn79d2bZ0dnr978+0y0X9FX9GLWHjz5Lnt3Mfnt/fU/PtVOfazXRozGLIMQt6c0GrGngqtM",
+	"pGC+KSyZ/lWzvjjJGKy+bJBTpNkkTdScIF1LEk6mgzSJ6oSLINJdhnWihFYcMgZinp4HbnR4NgxeC86C",
+	"c6qiUQgqRTRiY+pF32kCLXWYaxRSZZZyn1/Sq8VRP+dKj03RK+ukzJiaZpzFJGOTjEnGjVF6R/N0uzZ1",
+	"ErMsuWExBnqFxrcS7i4bYq+216tVjsspyuotm6R0jqp+cZShPschmY0Y11eKJImEsUolNKMEgxix/FAv",
+	"Jk4E1PRHkoQl/T6s57OkVzThJ4QO9EwJKPizRLLSPPh0rM+0HoY+1ouzeMtUNj/VEsri6C9YJHgs9bj0",
+	"/UgGbCgyWOhsbqzvFUu216zXxglPxvrTTffNhCt2BbcymPJwyhiBSWPjuLLmYGNmpJNJauKDrA75P79K",
+	"tBO4zzkNeEA1YVu/VkH59Q0fegu0vosK/XcXP7wuKrzNXCl8QmPPU7alrjugcWBf/ugv1H9nbFjr1v7r",
+	"cR6T+hh/lY+NMQAXqbgZ5zQdCn2Xu9kEcFqq51TXmj0lE6pGdfKfqRZxREaQJ5AJzeiYaaE01/0nNJMs",
+	"1o0SScaJlLDBuWsxt9LgOV+yTaXtkVahMp6Dqrnbpo+th+HjxsuVv7GwXL4xEQVwvVi57aWe30iczUio",
+	"uQzwKY9vWs5TNQTT7DG0ge+/ENkgiWPG73SKh66XwhlOJNEXm+CEMxYjEwHhl2hJuHiC9/IT/MLrbcvz",
+	"mw/kPk7v6VSNGFd6HVhcJ4OpMnyQDodkzMYDlj2SMBcypnM4zLEAlgmH8IwrlnGaPkdR8w7rm5iejNTq",
+	"Gws5mXL2YcIifY3Bz0RE0TTLijaxfZ9F2IERybIblhHb69a2QewmwPfvY8Xf5XPxx9Ygr9kNUD7Yhwdz",
+	"MqAxSfhkqk5IRLMsYWAjtCOy619hqt1uD4Cikqp+VjKFpbbij/exSB6XeCQJ7LUWGMFSHAuGXJWmqZjh",
+	"9Z3zjxP9E8hNxjMB6/RaqBdiyuM7HVEuVH8IvSxcYxhQkg8NvIdF6u/kh/O1UMR2tOWB5EIF+Op9LPNr",
+	"QeQ0GuUT8GUye5/JOqGpFISSWSb4VSFedRdW9w2dp4LGl0K8otkVu9MiT7CvvhKin0Jvq2QGzZMGjFBF",
+	"xkIqcrC/v3dABnPFZGHxWx7rNYMlSghiP7DlJpgxBkqIALu4rzNfFojEjbkgZfIbI2kyThTZOeiQ75Mn",
+	"mkXEbEinqTK7kDHnq35Bk5Td7bQbCbw/TuRYKwtLD/2MSucFxMDzRMHDjNGi06LV9rbBGy0Z4nC33ggz",
+	"xsCN8T72QetIqB7l9Ay9oz/T8CLz6a7RDMxaLF8H8pYF+h+E8hgl9YVNe4vRLHfbtonXYT+zPXp7d8F4",
+	"bARUy1+1rEQSTuzEC5vWPlqyaV7n29KP103gurkvGvL2z8jViXSDBUMiXBmo38MmGJtYyc13p3sCXL1l",
+	"kompogMqmVULMkajkf5cUYzxmJW11t3Ju6fvDBzP/dwZMPB4rtVPkGD07TscJhHZcROccjc3ZE6XQpxT",
+	"Pjf6pLzT+mZUsT7wwpLjXQh9Oc3dxXWChKaP9l6TSNSai4fbc6MuvL79SuuRBXZk97HYb7XAYzrULETP",
+	"Jtea+FTL50QM7dz0TENoFYDpoKw4eT+t0588+wOM6x2nUzUSWfLbHRnU1O+oEBOAWvIAnAQoXviUW5Sm",
+	"Wvm+vSt2uOWWFYZzL/YA1NHrBH09qLqbMIUoY7HWtqz4/o5PMhExCeZPtJzd7c5Ga59m/e5KrRSeRlSS",
+	"PTesYcJSJAxQRdD5Cw9BIIPwsgY6juq1sR6uFvJq46kEEwU1OwctiI2d/FjP+8BgvUYxEK+qqwFTM8Y4",
+	"acI12WoWeolEKqZZ4b0pv+ZixnEGtY+/+KTtCRs/unW5vajhughMF/dxWBYG1iAh7kFIOB0zSRi4wQo7",
+	"RXYo2JLAiqQVQuEMTsa8hIal3Jyku9o9IYXVkoSCzXAiMq2LKiHMkZTTCT47Z3FCbWzxHejdddgf6x77",
+	"Jhq5SiKJ54RKUjZcFYXIfZ/0Xd8E+raRzlszAddPAP0E0MGnkur13Q/WYSpJWJ5s2PBUaODap9M4Uc9v",
+	"zOpPMjFhmUpQcaeRElkfzDXgliybit+PBImTmCTqhIR8mqYhSECUCz4fiymcL64kqoF66c05RLe4Xvih",
+	"yMbgA5lOE003uhMUkdAXVDJd12sUhule01JWoJJxhROhXovSBByqkwr3B/xk2YlvgCcRHTPwEwDLci6B",
+	"dnOv0Wy0WnuNw6pv2fO2YE0fiUyR0XRMOYhJenIEG59YBZONJ2puTTSUTKiUM5EBb4eLqlH1QeNq/73i",
+	"RCCrTPiNSG9YTHZY46oBUxRci1MJi7VOC3uwW0c3BeUQG7h2+fEUlHdtoZmcDn5lkVpxdPQ4aRSJqd6F",
+	"4RBMVmYswEZudTiUYSerqCk/78B80C9hVaOfa/l86uXjXzEtuw3+WYMz6g5E7n4R8K4eZj4Em4RXJDuT",
+	"Zuf9Y7MJ5UtQo1lGMZ/MTxxaoAJ4brQWRnRbyAB01CxM6jeV+MMGZ6S8njCF4jhWr4m9E4pD/T7hsZFF",
+	"p/qCR9bSIEjIksiRmKb6okmZlpPBvA/+ZZQ8jEcMznxfTqOIsRguanzi7m38U40yoZR7IqaqVgqmySNz",
+	"LbX2jXZuA2j6xo3t/jYuXxPGstA8ZuAFL7ySec8W/Hj12odAzyu4oRnc5nqCxWV8pWdz4c224ucXduoV",
+	"v11667DwM65K8fFbXCMTHWVWqNjkjVmvp27+xd8hTuypW7uKH9+5hSx9XKRsZa/PCktc0eCtv976UHoO",
+	"8UUyjel8Cyr1unqGpFkk1RLdQOeVhFLqqGJYqoJ+XomIpiSiKeMxzYhuBPqcTQUKy7edF81ZuG1rVefw",
+	"SgSLd0Aq1NbrkzII1qxgZHnOUnlqZ6evT4n92cYFwNcfERs0WZxdVdLTOkZm526HYSe4Yo/MZBZ2qDqm",
+	"dINr1YaTbioAbdhtIbJ0g/aFoNIN2nvxpOW9e5PSiEmIStdb5CIIWosRBH7Y6WYLUHW1uz7cahbnU1yN",
+	"JfG//pSq9t/LmluUenKEKX1WqbWUNnAg/jGpSqQr9/gWnpOr5IZxFJ9cXoOWH2OmtRK0b6wVn7z0vFWk",
+	"+tQ0K+Xd3fOhzFPwVo3lDFvlifMLzMG5amHZoVVJ8K484nna20rVzDQr5qn5kUR+yloli9ww2sGyRZtc",
+	"vtlL2NhLB9vsNWz8sRimtun+usT1xa3Qx0UyqcVKtDygEHQCHBuDMbQGWwjWSlSBd+9VhBZVkHm+G27u",
+	"bu3Muueb7A5bTgL2POXTqVfSY4EECuu1gi/kmfo0Rj8FTd94pO+QoMqXxnbE+UkpiIOyiuGcxkRkbXma",
+	"j9MPrxi/UiMInGjeC4G5NPZ1zGOpQOJowHg2S9mR5WknKsFZK+brEP4rNtZ4M+G8sP1IZE+9zip+fmP7",
+	"Lx9yuxgrD/HaI1gVu1hM/A7JJJ2ifST0QYb8mETB0zkZzNGBCf1CgubGF9pf+14qQjNVBFtmTIEGHv4r",
+	"MIsegP4UNsiFiZZO5xAyfeLlvNogvoxF4MZHNnnf99hSWxZxzTT1/2cqlAtkzXNyP+Et+Lmus83vlg2u",
+	"lO0ukNLRWUHMt7TeXpZC8Yz5LcT39MfgNg6hTXg7a63rasO9gqmc6rcujY18GxI2ovSmeomWL/r+rVA4",
+	"7BAOZoKf9bkGgxPZoSQsnKtwt2D7Ds12hv6VkSP/+JdHNGLRNYv7kNrkMpRB9OjrixWuJBTf88MD/zbO",
+	"v1pdf/eXdftQvA8XiGJjJW5jfq1E/5YEuu1JWW7C9Y5C4RhWWHXNc/80+HNwU4ezuI4M87PrBeJjRp3P",
+	"HUx2ylZyQ7H/C9Nn5Y9v3Ieq3zVfL439PqzRBZa0zsiFPa5b0vJq5obVovRWSSoZs/mrG5Kcoy3Li2+x",
+	"SXrEuQlz4ZdFmc/99iyfxcJr3qzKv70tzHLhTZz1Ga8cTL4I5d9eiwtck/IPz90alX+xttlfFoEG7+FU",
+	"fc0OjmVgbV+UCngnrawU+4/gE5hw9fL5JXl803pMPeN1pUSxiSZ3z6qQtdFWCEd6AjRHE5EEndZ/b2vu",
+	"F2OFXbWnIlNFRT8oiNnexWzH4TfYiuPrb13ofk69+1Y/NDfAqXrGZORzxAtnwyvp3jM2CLvuvM2S+Iqp",
+	"ExICNFbYNcJ6AXP8xIrnXUwGNG0YhxDgfKIIRYkYWzbDf8tZ6jG/h24Kj96YPgsPUTjxp7xEyg6NaByS",
+	"//d//i8J3YVu/3b3tWtgrqvwpNy6x0Nzi+vfiv1a4SAkj0lobvhCK5H1+OLX7Y0bNvKmdf+79cIQ69CH",
+	"HSAEmbkhQVLRZO58U40e/wwKwnZbXDA5lbauQmgxPywKF/aNBckCfyiLFfh0UfIx3SyKPfiDFUL8U2Zz",
+	"0RcvI5cViMasNLlhZMgYRsybvHUJqVBzkqiul6d2k7BZj88SNRJTRfBmcdnR8Lb5ybOP4u4+uHMeHCqf",
+	"0qFSzGMzzbwIbvSuFCxx7U/iPslNXJ/AW4IqxVpReZxw/2mrTH5LvBuQxR8x5Ao2/RGJmOyEvVqvFpIo",
+	"ZTSDFuPdrbwbfRek53baBTrnfbT3O5u6MGy/BixzAR6h0TroGAEBw/dNQQw9rVq39v/1ev/zcys4/uXn",
+	"ZnD8y+8H9Vbn439XSmwLm4Fs2MvY30JvWcbsfphgBwQb1Mk1myhbbiQ/2KNEKoHijLdqraqVrxx5zga3",
+	"07VK+LSeNGneWKRGiyRMrzLGAEIhY+OEx/qqGMwxMNOz0w+ESBnlhlkXcG/v4WsX5xfV31qKplveoHMT",
+	"OG8ALXbCTrsd5qgTu1Xdl9jJsm/9smSnyqjTCyZtAIr5vWJWhaEvsEqt+TtvpVk4WekyWYSW9q6fzn5V",
+	"YMqGdyBCWvmX2Qr06QoDbCUc9UJMNhu4HCMC+o0n5mpxhWupB2UVv6cN9hJt/hRuqYVVWjbAut20TXb8",
+	"VmaR0sb7nLWaO1ft8Jh+wMijzpGPZFK53XYfi1+Ctxx32m4Di5S+ZhuW7cAmC3wfxrgFMr29mbfc1T3d",
+	"9Vuwia/vtFScjoV1NcrU/V7X70fzQqIEROqgPuIiqpSAIOwV8SB4b6+cfOn4mPFUnZ8XjMVLvJ9r8GfK",
+	"ErrRHB0zXxa6BPgxfvBSXQsskRiPE0VEFqPI5Th8q9nZ86ycCVcHnVrVKbGYI1tpBpu4y9wSrU138Ifg",
+	"HGirl/0+2Em+h9ta99+PmPHNOsM+3njyhNB0RueSSKbIDpXXCJxl0X/AIZBSwEKCTZS7xXgFvW21+7L8",
+	"F3egYhZUkRGdTBhnjnasuWIH8IvmEyaJGOZ2CiXErm/ec9CPzulUBQZpn3lGI9fMs7LYZ0XXmWvpG6Xy",
+	"r+S2HvssN1LZJ9tZpQrLlnvTio+92RV+8KxJxRe8eRZ+KHrQiu94Fq7S1/NZF35wFq7CU99g9SJhaexw",
+	"jYrkYzJSy+ckT8o0Ie7FtE2jNhWyATHzKywk2YZ1EhoY5p9bvzSAXsLdFamdRcooJ+wu8CSXPlt5zhNp",
+	"cF4MJRY7X53zu44ecd3yEVTR4kvGIT/odjcjQl3/XlnTJqZzU7xGJjesTsKffvrpp+D8PHj2rOjp2iqJ",
+	"QomKVA665nMnDrJGcEbmjGbGKBTqCdx6NOXlzqC8hxJrFlqCaLuQA7EsAPEiFUqaOMIYwwoT6QIKK5IC",
+	"rpPJZHlHiK8SMzJgAH6liWTuqiUAkhIkHkL22IjeMEDFSTU7jl0JBXAEGqqzbiqgGO81U/DF0uGESlU1",
+	"4NIiekliZh5Vi/kto6kWlcqLuCx2KRTXBn5yBG/Oi2QmrtfSkum5ajBneW2cVZSzaK7AwMBH0trQgQIT",
+	"wWWD4ARJwvFcJoKTwIQYp+LqCg3eFTJ+oTBPJcMByDzTlMyoLDGcQimfddalhWI/C9ksWsYAj3eT7HDB",
+	"2a6+z1tNsjMTmkdgASuDW+KN47CeaxStNUCaFfWFKuQiewixAkYGZ7zIIjRhmLM6nKppxqoSwFp3SQBb",
+	"WuhoIbcTcAPyFmSH8jkRw90TzNDAo4yVK6ZAVRsJlm8y9tx8/qnte0HGrNemPPnPlJ1hj+hKcfMJNFUG",
+	"wtgpAwA1ZpkrO7XGi2PDTnzLTj1nELaA1kxkcelcVlV7WtBU1yqQy6pDLQ5Xt9S84mZObPucakBWHohp",
+	"Vm1NLFSZqqRB00LmZ/J+Nvit7nd4ztRIxPe7sQsFsVYP5EI3f+FaL9hAS8gk5d5X7FV9lfbrV6Db3ADi",
+	"ys/5hshbVqK7rTdw0RJaKlC3IAdtmP25KLDeJtfTN3R60mee+rnCpGk35VamTG9vik6mFWu4pV1pm5Ws",
+	"E1QgKtYw3GSVvaEddNYt+vL1XrXM92GBcHR0e0Om7eIzGDC/sDPS2GSfK9brKuG3U8KWAJ9cYOCT/rFO",
+	"IipZkHDJALf1psQSllQnWe2S/ZhDPRRYnHtYkh/baw+8VaFdD1UHqwiXsK0TE+Ek+3cdeL3G2azQS3Ht",
+	"W20t5x62STSiGY0Uy2RByaz+1GG7eBDb6xZsYTqlcVWvn4s72VJdcd5ViTrjldby1IglmcHvkQ0SokkF",
+	"wFStM3uHgrbKsh7HolJaiUWf/JjOUVkE3eCEJGAQsXKP1jAdRL6tHsCwl4Rf2TpuBaNIVaBRqU7ngnLo",
+	"qQH1srrqSQR+dc/bKQCOUj3SWywPej+REX6VUf+DWHC0qNmt5X9efVK/L1uqdMvetgrWyL9WKIR6uyiO",
+	"onXMLZA/wXrpuNjhrqCllegGxbrARYQD8lqUQmweQA/ullz65UbV/Q0SNCtJpMrm4OUulSo8a10w4Vrh",
+	"y9QoS1Qi80dSMS4kPolEmph/T7JEZH0omt6HypWZ1hKFVExMRGYagdlyQz9L1ZC/tcN8hqOsanMBwzz1",
+	"Br681UU+l8pG3vyqfn+j5wzFOi/cjKva/VBchcomuDJ5CdaKYGFO3r54So47+4fEgDiSWETTsXFmlwPF",
+	"YlYpjQ6gqkU0SjjLkf906y4Jvao1YZ2EPkwsRJG7Mhz6V1cZwMaep0kEr8VTBHdk8E65FqxuAc+MQdv9",
+	"nfD+VOI7i4V0MaR9sWQzNq8sT6xfKeO5Q/NKtHDdegGGH5pXY3lC72XkWf3QB2qG98dgCOrr5YLiDdis",
+	"WPrDrieY/8McPm48larHC+hxequMfJXzyYqCuxtDQX5bBIFkHyYp5WjsBt+CFiLRBc8j5ip2CK5owmVe",
+	"mqNOLv75ytT1SdUIcL+LksP2lX8XRTcD1bvg6xIZyXcDi4vIehWO7MZWPM8VumjD29Rgl3CpaCVowSl5",
+	"9/bMgytIACN5ONcSdWnNPaRM60ZFf2tGaB71EpdiBR7ftGwRtmAR3LsafqQsNX17efmGYAM4d4UvYDnm",
+	"BTeAgamtBGmolxFHTZU+z4kFbE33WpzN8nLPi2En2yx08Ztkx8QLhXQgpqo7SCm/DksLe+v60uuEBAvj",
+	"CwvoiQiGcOvI06uv97xq9eYWmy2NosVlfZbISUrnFZbNxbLWFUduBfZDmvBrFwpqsFjrJBkCGCz5gafz",
+	"PGIWGt0Ok9UeU++MFcpub2OMtVu2wv5qt+hW9tdFnW9hkbc0pS3fAhf9XtgAvdh6Y8jOu3dnz0B/4sR6",
+	"0QpwHbu3zZ/daE/K09zIdov9rtqV+zDXOiK8vbnWdvEZzLW3NsGaLVq/EQuzMyist43+LNSM/r0ScRya",
+	"mCoK4O92SfQAoKtvTNOonC+z3spXHMAvlfPz/H4buhwLcCzCVBMDH7WU04xhJQvVF1kfPVBjikFEmsTo",
+	"uJ+JNGVYHSA2eOqIETdCOttG4fKH/yYfSuFxPiz/8beMqh+ys6j8/NwN1n/6QtDxWzvuQnN/Dv4Pr918",
+	"/Ke5ypQHyd3ubC0FC7gcocwNUuuOpOOi0xxkht17xguoOlkXZnqr7vdyZDD+QuzKSHJlQp9srbglCT90",
+	"QiPjjs/DhasEvVsDDHwpgAF6wTdPpkGNdE2oHebnmiXHkg5Mkp0UUI41T9+9dzxjoymvCMirHJQXpbd6",
+	"fIdBcy/Yu/34TFDnxteoPevv4b31l2l8O6RcO6zSOfAIoLDl3jqvFPPs6G8HpOLRnku+aS1UFTdZYmTC",
+	"MkfUMWbv1woRW811yMW3I+FlO70VwS6PztqCildhfPukXaILuPS1DMtoNCot4QlCdJOhgEKbgjMXbgkS",
+	"BbyCh+eRSWSrQ/6aEzX0K4zH0mJPusaMx4UN2iBJZyOmc19Bves5yYrQXrTdACpdmI/6DqO5O98Y0w8m",
+	"ymofF9r81VrDUu6Tm1SzkFWc4z5UEScvfMXAVHYOn0EX8vnuNuyzzGZuT9l3J9g7E9kS/AGapoaDyY1N",
+	"p3cjxaUnwXS3XcjEKZkxdp3OzSRsYIGl6keSzGiaBlEqomuIIDohIeNxaFMTMBFl0b/CeLysmgVU9krG",
+	"mkV++233/DwkO+0OGe3Wi32ekLDd6TabId4W+VUBaRJJzJOrUTn4od1tNotO952dn5stdLn/0f65Gez9",
+	"stv9uRns20f6C7v/vRQwa9kcMEO7ahbFETWPF0e0akCVI9E7FNO14azvTbMyR7Gv2ykBeFc1T6mse4H+",
+	"hsWVMG5gaTCSrMEYlUGTu14nLpOtTvIcNP3YJGHVick4K65cZQj9Z1C+/nq1OkK7aiQwrqOwbpI0BkzL",
+	"cM1i6mslJzcsZjkgsVWf1IgqT2S0B6IAtosSJKb3zMlIS4ciI7ORkF5HMypJzOCI3MqAvS3e3abBD5pG",
+	"bOTDPelaVbB6nprlHB2GEP3dLm7NMpq+V23rz1OgctosXcYvnpK9vb1jgu5EhVmKFALTJVMnhXulT9Wi",
+	"1F19Jr4CRc475FutyZ1W4O76wOKJX3Z070XcX1Kb6qsR9XOWs8jdB1oyY3FouCrNIMM4kckgddj+k+kg",
+	"TSJQw6vCCKyBXUwYZIdjjxuaxfPB/YCv5w+e2I7MHO5JVSkypnIZcrzTipWwcwHFePzltpagW90NixtZ",
+	"TDhaDDURMyKGinGTPmbwBfw9ymjGUqiTLLgawb9QgIeQ0AT+r4lO0/ymO1gY1Vv7geLjc/e54vP39uPF",
+	"x8/MUIpPn7qB6cUAsNEqAGLfsWoDasCwEjvPkCm1OqLoqtrS6G/6lpYaUnFlMIIrlN9bhI0uyXWA7Amb",
+	"64BpbgspD2kp6TdLFF3MeViIvt7surh1mtfbRFHylkVsshTmSqRrA2CxWKNuWCk52bkYrzT06IzJhY2o",
+	"ZJJ5AcrbZqZsveq3i3nfYHm39DovT/Gw5ZBsizr5VEkfdz0C1bu/MkkEOrsXAQFY0dcsIbhlXRQQIG0q",
+	"7GKwH3g2T0iY2cMWdnMXaB1liLq7JU9IiESQUN0wYzSWVs7gsWtmNHtJfMVe1smYZteScBFo9b5Q0BfG",
+	"ZBJo7Zl3X9Iz9EhxKdepvszsSpyaT7gHPn25h0/zj9pl3FBKKTsboHq+Eq42HlUkZcbfYWpkbmiALe0f",
+	"fC8keaFhadARTBVuHqOBLFGSSCYlQDNUXmW3hTTbmq4XzqepLIxJUlVe+ohJuSx25bv3lwRb2NAVQ3Hh",
+	"qQm/BvWiS54wmrEsJCNGDaDX4s0MYD6yn1R859T/RpoMmb7eScKJhHjoYq7/cbPSQrUmDOeHCdWXfiES",
+	"54TIhF+ljEwlIzuZUGA4cbUWTdvdxtJIwc25G5TAVqW6LLhqG8qKhY2EPy7nE2a7KLOvwr4Wvl/YifKy",
+	"LSLd5yfpPWJpPWNpopenYom5rfkkGVd1rMav9R38UwnrgIRY5AY5U5KESQzJgHCoDFpXoJ/hSQJXKGwG",
+	"VYqNJxXpBOYHdHOshAG5lTxpRruxEfOG8eUROzYxEVcpUSRjE5EpSXYkY9UgvhsE8bjP3gLdbnMzKpWq",
+	"b9Z61QqutQ5CR8wCeW3W3CZ59gcirgKrN+BNLfL9ExuwDVc/gs4/kgDu1dh4dKhy9qsTVcrR54vfc1II",
+	"JNpxfegjOmZkRy+RmKq65ixTyWISCc5ZpDveXTE6HxpTSyP3sQubadUlkl9lfPUJxSODwtH0DKqOaiuW",
+	"vHBGKk/A4kIsHtC1aktpcvchzZZZ5Fcs11Zv/fJyJF0yowmEXOvRa4kIRm825ISEchpFjMUsDruEkvaH",
+	"D4ZaCM2gePEJCU2qUtfkqU4nZCdjKkuYJOzDiE4ReSzstJrkpeAsxCtmlN8pJDF2ht3qYoJuDJqnwsc2",
+	"vHxLq5GX/Cgvk/eB0k8vzPfytX1uRl1lidGyt37NB7FsEPD3YAHURBpP0oRmkAifqDphH7SgTbLkaqSM",
+	"6R2IADKmMgISjv73TlgawvtEjbCyKuaUbBGhcItLtYQovPh7IvWBjvvrgHUly/QSmLK6hZMghkOyk1iW",
+	"zGLv2OT1Jx0w+0Z3Q87JNmUE7qLdpm7kbSpeTLOSGcWmAk3G5SwgOEo2/0oWhIss2Sy3RH+tuIvFxfFM",
+	"R+Wt3C45uHRKb4cQ5Gl3xpVW2N9VgPi2FtZCCYtPcDrMFi5k1oawlSF59/aVZv/UuRQQzyIXHfWkqZMl",
+	"bnUUCupp52jdYdBD3mDb7vFmdSzz679Z7VT+VAT3T3qUNzhN6xYnv5cqacNxewOOK4lMrjjkfcFLdZOP",
+	"J3jEvshr7Uu5c+SSNQ5nI8mifujiiAdUsoOOljf22iSjPBZjMpgrJrHU+jVzGbMXivKYZjF5bzG49d7Q",
+	"ReBM/MT58Pt/HmdHL7//6T/Z5ezXd2+eHZ29evPvM9F+RV/Ri1l78OS77N3F5Lf31/8oRnXh+z+fBv+m",
+	"wW/N4Ph/Hv/ye2fv4z/++54v1y/knnSbtYq35GegUn9F+wOipEMRHBA2u0SKMdP7FxasBChnhz/3at/0",
+	"ar+EhKZapdWslKap2e4x2UE/IcSiQcc0jlmMoPHFG2kl+rqDG//FC+m0kvw3fsuvE7m9EHJ6vCritAKP",
+	"M9/hNwgIUb29AHwOeObOfGZ0CLITvvnh4jK04QmWgT6SWr7YrQONsrjHJ6YiWgUVT1iUDE06XNfY6WTR",
+	"eLcDMFyx0XweSZLEdRTYqT5gvGjT263nb2salIqOJyHZeceTDz1uTMCWrdh3sFikfc2xlpDshDeteplh",
+	"9bgYkm/PT58GF9+etvcPNKNiWIjQKBKapB5BfQ4RAwKZYhKQrQHFo+HG1dDrGu4ugRGj21fPcD2vgCVG",
+	"z4arebBhCNG91Ltwqf92lHWcZzX3cdGylmLHgmMArJoyif+asZjbf6vRNDP/HGaJCZXVG2n+OYW3N9XR",
+	"4evn9ovm70v3YfPgvfd92yYfhnnywo7G/H2RD8o+MWP7iNfnNEvU/EIvqQndBcP86RQB5fCvF3bPvnt/",
+	"WatXwjEWvS1QCloTLNaCnqrRY0gXNuVXi78YS37YXeKdIb1ps7kX+Z4BeMLCRo//iDgkms/n7oHQ+l/I",
+	"TmufmHQCMpgToxkZKoCDBPITOiPcbmnNo/bxI6CNDIVXJM7z/dcmKVX6MC86/dFpVkNHIbHtiGJ0vCBu",
+	"FQojOTs73FEEoJ9MJa9pJgwGFJlk+vaNWNcL1OrxGRvIRDFTS5gMEz39YcaY532V4PX7xn7FYph8c0Kc",
+	"y7THIeQLhu4QC8aUQ8WVkte34NE9IZTP0cAcAdROj0eUEwTiT2SOq9TjPf5f/0X0VjOuDD/WD78h33zz",
+	"BnXETOgd++YbshNRRVNxNWV14pcUdw5nN4ldLHfGRY8TzE1vkNNyK1fNFUMbSehATEJbQsPho4W7uic9",
+	"RUqgtp1iJMSVwEMYWin9m2+0nP7NNyc+3LdZ7ESRhOuOwFH0r8Dw0QAcYc5bpASA6NUNuh1m1dvl1vOA",
+	"UhrQDRAYjIqTKb8GQPUciuUqQehKvLDCTrOjiUSvLJKpW1hYrA3ojRTojbxkilA9DjkSmQr0PRmTBW/r",
+	"Eqqzwxbg0tS9VOALVLKNBnnrt5RoEdQ3su4FL2XwhS5hLbsnZJIxqc8bvwJvHgSdz6i0BSJ0P+DayNiN",
+	"uDYO89lIpMx6yBsVQxNTFbo3cF2w8UnufIdaxAU8D8Bm0jejyX9Isjw8TR8aOHdOQk2y3Eevt/KtSJns",
+	"EhOkQXbyIA0tj+RRGmRneZTGbl1/w4vUIDvLIjVObKSGLaVYCtnQHRWjNnb1gUV8KNxXJ61gQZhML+oV",
+	"U1Kfz73QMgQAhpL6j+ewn+BGIYkezXKUth7fCZ8KrhhXgRYDupiMjUzFAgf9z69S8HAXxxFaqDHA3UA8",
+	"NfARAM4a4AKFhurlEmi3UItaYYP86OCxehzxsUzhzDpAO1Whme0Cuo85sQNqS/pQBao+sIoQu+qSn3/v",
+	"YaWbXq1LesV6PL1anfRs/Rv8vdFo9GoffwnrZCr1wdLCdI9PqBoBpJioKBpkjEpVtYB2YVv+sM7CP8iY",
+	"UTBQ/IFwaeSPHv8jCAL3n27caTZ1S5rq+04zhosfXpt6Q3ocj+FDjw3Py78HtJhHGU9opgnxjyJ4HjFf",
+	"aOkvJFJCppDRVvQn9GJGGQMoKprqERfB9uz7e+QPQvO7h8V1Mphi9RA4mGM6h8zbWOC99QfxMPpsJx3y",
+	"h2O+SWxAUAwL3oH54lE3FyeQwa7uKkf4s10dw4oi1F9OKQYAGZaf6Re3xvwjW0H+kRWIfzn4oBlzq61H",
+	"dDYMzgEAkMSC2fI7KiqO35aq/qMCOND2pnekcC7FjVHiAPOP7Bx0yPfJk8JN8kcVtKDtcJ/8gR3pMUmD",
+	"7Bz6jAEYAh6RSiRC01NbT9QDwUMiPnFbD/rqEOO4aKapS2sUUNtNwJQX6N92fFRcQXOg0U7ukBRpStB+",
+	"AtOthFi0/elTBEgkBiZRS3RKa6qYxvJW/xGc6j9y2fiPErIi9rUPNDzl7MME52J8VciOd9B3BwWWAO5a",
+	"k13CJ1PckxIEo+1R77DeCyzFtKP1MK3ekinPGI1GUCbHUgfiNeo34VY4y4+lfpJfwWUgPmTaC7/r51CJ",
+	"mFD9utdd8D2bOwEMypSg3BpEIyEZJ6iy7WrRY8LwGreCVY9fs7mnhGuWDgdOP0o4aXfISEwzqTdhmnEU",
+	"JgCW2cF+Y5nCHtdviKky7k4tKnAbcem6dh+jJE6GwGcMpSRwhx6HyxE77e36w0Ql40SqJNLny+Ag4pK+",
+	"fF5csce/J/HH0I2dchI+v6RXIYkZOLxzHCgX9NPjlrxDsqMvTuB+il4ROY1GQH692l6vFp4UKmpa24jp",
+	"p97jOa+SNn4fskChdCNJ1K6Wwk4vn35bPWIspEoS1eMJ9wisi7d5yjQ1TxmuW0tf1NTRnjkJYad9FJ5o",
+	"3eD947DHJxkbJh8g0stAhsZ40L4Jkd1pwY/PLaOzy/0Gyj9ZzQZl7zSRShIoiBUCzYVkpxW0m8265Wtk",
+	"v1kSkkmIDpkQfOg97o5PRDOILwg9r03YBTlS6xx6xc1DrVxojbDoPupxhKRf5kUiT63iZcbtyYQmxEt/",
+	"nmasx0EXQD1VwOt66iy2a3GZaIqxYp1NLkskcQlnxUQzLYtabHwt1L+7fIrlSXo8zNF9LluH3Waz22z+",
+	"W0v3EU0Zj2kGiDvIjAsIHuSZZo4ZHCMtMwKShhYCRbhrEqAsdI/X1VxWJLfbmhgnPa5XhgyTVGmVkqZS",
+	"WF5TTqWTDXLhslQx9Z/shD3M9e7VtKqpB1HKm6/6erEsByj1CvGI9E7QKBNS6pGnydVIBZLe6P0y9GM3",
+	"5K27KEDcxhwTiGXMhFIpiwEHx48W1n8jd7Tu2xPrzkVzdo9biywuvrlTKl5skCcCdhtiaMJO+ziE/e/x",
+	"wi2FFhqDjWdNKQVbidGkyembs1q9Zuiv1q21Gs1GEwrtThink6TWre01mg2DrD8CI9djRNT9Tf/7qtpH",
+	"h3aCsN1shmQ2SlJmoU1Bz00kmU4a5JmVfJSYGsnHXm6NGowAPdtnca1be8nUt+az9Zo74vrb7WbTGpls",
+	"BYuSsFIIksjLAdbEtc21Hq814ZragmDXqoDzL8xM97qPo6rq0o3+8Zm58Q2sr2dTrHV//qVeM3C0tW7t",
+	"VXLDuP6C1srANEuvwP75g10liUbJx2OmsiSSSzfnjRmqPplgcDIvWHJ5k4kxUyM2lURphsc+WBxAgtbn",
+	"hj5JCLbMhT6jEoStRaTlhQ08N0Nbu4H6w48nKU2KW1f7L/Lt81dvyEipiVVtZF8JRVOciivoP5ijscbS",
+	"uJpq+v0vcvnTm+eVrwO1sqzHK378HRGz/9GrvXx+2avVoed/9ADR2Der9Wp1/NQ/enpOvdpH0mnntlJa",
+	"4R5ePE3n+W6UdwKXn+xYtaDZaDY6u5/itHlfHrs9W3riDKtozOk4XXrsNJX8MGH89M0Z2Ws0nQ2CYLOB",
+	"CZDO7MZZqG8UoOv6Tv7p9PxV5bky/V5MWLQdc7AjzvenOhoD3fQLgQiV89lBtGzOdut68AlNEy3te+Mv",
+	"eVCqOYrtO0fUv/9tvtQjLX9o1U6DerE53zd+LKexJFqmNypLnYT7zT0/GI+8001M0XFBYzKgKeURc3wF",
+	"TWmVJ+AtDuwLuxlgVAALrQ8xURkdDpPo1jup39pb/9YFy26SiL3zkL5XHQI9yGSzqwVst3GiAogkWH7F",
+	"oMRuP4hxB7JOOJsxEPkyqRoE8sWI4Ol8AcPf2nNl3Vqs110urxKpTvXQnuPItLRiDGR6KosFaK8Ykclv",
+	"rE5aen/aTcBk0ddNDcxsuR8KZLECC3cBggAdZXPa2+ty2j/WlyQnRSZITeuFlEwydpOIqQRF4lFJRWmQ",
+	"U+7KB5j3QBtrt8NlEzAxaf4M1gEN/3JXOjIhHD9DtJXI+jm6t1aY6jVwh9rSue39y9ZBd/+o29z7N6Yl",
+	"QhbBBJpo4bPV2msc5rjz3RqaB73EWetVXFKxTn+4djw8YofxQRTsDzo06ER7cXDE2sOgRZuD4+goPmQH",
+	"Q3A+A1teGLJZI/CoGHtUTW9peYK15uCQHUYtFuxF+62gM2yy4Dhu0eCAtobtwV7Uifchzbq8BPtGISst",
+	"Qev4qLHfarSazUa76S+C81WQAB1MJE/ozFekOrEaBtqiOJxgnx0Mgw49HARH0XEcNFlr2KZ7g060H1cu",
+	"SG2fdgZ7UTsOWqyp3zzWbx7GwQHbH3bo3qAdtbx4s0ykrI9KVFzTZ6sQsllj8+9G8dOzg7Nfz2bnv/6k",
+	"zi+fq/Nff3x3fvnu4PzZ6cH5syf0jDc358c5H4AQ1Aq+fArEBaDxuq1hUMCXO5vw5Sc0tsDO8Epr/Svv",
+	"PGs6vrQBJ39hTefwRru9yWeMJqLZ/nOuNL+/g9zgqR9SFRbLuyZgvf0bwjoeIfpXyIoL4vkHa5Syvj2s",
+	"1rdTRmdAg47z74Fn35hMjPu04DpFz1PBL+r8vxYHglp3sOsV38rzfeNce0/TRadwS7Nhk8iElodtVH9w",
+	"clVr7bsNApkkUjJUzzSbmWbMmscjkcV55XzYDbD5JSnq+6UrEbYAw3qYVE9MDt1mTBzYvtvE/BzgpZ2a",
+	"rsEc6Ed1LOG/OVxCLRJZxiIVjEQmWTCAeM55IBWdgJiyMZEXCqN+LIYvuarjt73C4A2UPJaNw7Z8XMy0",
+	"3nwC5fcWmNQrKOgPMCmfky+1NuBLJgzxUohXNLti+N7+Jh9z/qJzFifUJqPehbV12sfr370U4pzy+Vtb",
+	"dugT2GcA0abAFdVokSmKqVrOFd96wRMmaMG4nf04jwFLBb/SHK+R+3dUFzw01rUGQbroL8L4irjUCZpb",
+	"c3WtE9aJFFhHNdJcL2M3jKbSYfMTP1nfxX2QRMopM1ZUlEqnXCVpj0MpWHQwrw4jW2BaeonuyLXMKjv2",
+	"VAIJqGWqvz/+KW3G/zyO/tUe/Of7wx/VnvxudsS/HZ622L8707fb8KJSHZGNuFGnEq1IE7yYqltT/NdG",
+	"vJ+ACPH4rKBChOSo1Fvfeg5HV2cI/53LGD79nfI5xD0ssXbW7nwJjdnaCwiUbQRf2fzIGoiKatOTFz7h",
+	"oq4an1HSvbO0ClW7gJqChBemsfpo+LBO1Sz6qRFbIUoDqlc/ys0VmKlrV8+Jl+OphMgcSG/u8R0QIdE6",
+	"hl5EkEd3T4yPETH+OWOxzDFtWj58FPTRbmt58dQFuuXDsfFuhPHYAOTHGMXpBwGe9DiisKEvHWMdZjSL",
+	"ZYOARI82y9BOw2pwYRXbxmV5kyvkt2ffkSvg7tj3Ynn21WJkuQx7jQbjaTQKNN2yLNA/TEaZ1jS0/r0N",
+	"py9Vmb8tp7fdGNdifAKKhr9vLP7StdE/8apZcpr8eMWSPQoxPWoLEUW+PeXSC/AbUUlai3U6bbXPn3/H",
+	"0MJat3jS6jamsNatWaqvJmGwg1hrc6fdzp21P5YDpoqB9ZsUesynGThD1aYH3BT7XXIzaO7k+BpEdQiM",
+	"ZUbUH0E0iWEMn61RAhGaibSLeTd3lePwT00EzIz7ZsAVrN0wv81MEqXAaghJ1FOvsDXox6Z5jxt4KXR1",
+	"Q8A0AEuB4wNCvgDbwsAx7DbImzyqmpZ6WQixLsZXJ0oW46vJDoQs9XjMlMGWMbEwRsbXlw4OzcAQSbQg",
+	"QKTJAkM3Iu2lgYe6PTv31v1LFse/NuPAazYz9/iDdeAzKhguj6KkFCznPV54wErXOKYOeNjREcWEJjJg",
+	"asYYJxh1heFzSoRdIiaM17WC3uPDaZrWTRFUA7lrQcLrLv4J4ajL5QLrPQ7g4MCE7F0Vnp+97r/+4fLs",
+	"6fOQ7Nj4ujYZ7aKbiosZcheE4Orx8Pz0X/3TZz+evi680Wo3IRBsl9ARo3GDXDjM7KtMTCcYBQtWByz5",
+	"5oeP5RkcdgZdAyWnsjlYViG6l/K4x11MFwbDeVCQsIhY2zkVAE8XAzDMYA6vQ4Iqzzuw5bZMLCqFgejx",
+	"eu95uPY93uMgOMB1NKZzEkH8tVkYctDGQDgjsJ/A1rm6VLijiexxk/gA0SoCeLOJjCNJjFdBgqFSlLx7",
+	"d/asQU5d5KXpBVIDdecY1drEsT2F7IurrrEjlcIfXaypCVHdoQDwnAeWxvNdTGkLdUcseCq4ykTaNYdU",
+	"n74g0r+g+WiQiZmEaD4APofwTr0m14xNIGRyMFWoDmXMCCnMLoZLQ+pC7hdmfOGwBjS6xuSOs2HwWnBm",
+	"A79NbGa41+yQ10KRcxEnwwTi7uEccAFzqIOy1ePGlmWlbguslKHveTwBA5XJUTYgVUDuMDeK5eF73F3M",
+	"v+qJKKovawfLJCDAOLbOXFiDqvv1JVOnPmtY46/2Squ5UMtuIUazDuHhWp2DgnD6ED+SjnDy842DqfIT",
+	"m5pgxZvSv7DusUrkoi+8oqLb7SZYrPxmIlXhCCOdKIE0WKLQ5esCFRa3WZVW595WBYuLA0Oy8VALDBwr",
+	"YO8udf8vKQhRNQHWipvR8SA4oofDoMMO4uA42h8EHbo3tL/durZs5dRgRvamemQT6FZPqFj9omoedrTB",
+	"8eCIBp3hIQuOrOPf/vYJ5uHFGW8yj2Ldjqp5HEYHg33aOQ72jtqHQYe1DoJj2twPhh22F7ej1qBJj+9t",
+	"HqcuUQF5l6azLE00E/QYlbtDToDrekFeGdPHDDQdbhmsnTkmB+RTL7DxJZPv1eje8Dhqs1avVvsEISqa",
+	"6JHTAg5TkafB/sGv1QV1NiUVW0CnVoy87+ybQA+Mw4iag2N6NAwOdTcd3c2R3fXWQXP/eNhhpTovG5+N",
+	"QtGbTQnDq23V8kve1KryByAI5hOs0lF3r+mvUjvGdQqO9LA7etjHg30adI7tOg07X+Iqmb3WB9ZeUZra",
+	"xixLIvr4lZD9U37FtFr58ZfNQ1x82aFCPXziy7zgdLMVlQEP16C36K8U5LplnzXtH0Nj2/Zjvab5xbp3",
+	"oA0Mca/KFKrFtrER24hMeMR8yc+kIXkyX4O8Fg7X98+Zx22U7S/PcAliTW6uVOuVmK/QZnkKGZagZogM",
+	"4IgW9S+TYo2Th3lbkfATGBCKhOmbDXyKduYDm6a5Jt4Wc8NsflkxOxAXnOw4RFioXwAiNCanY/MeFxkZ",
+	"ixt2QlicoLzJBaAhmcDcSBE8cqi/aynb5hju1olIYyZVj0Nwryss6sJWn+sPJoqNne7pZS4SCll3YOwc",
+	"QhJGjn6EmpyY6o9B8p81aOpp2J/QwwfDBZ8smDQAryNl9TwsMk+KBN34LIYHGYPQdJRiQMv3wJe0vD0e",
+	"Jwoy3R2CFealRazb49SGd4FamDF0M8o8HzCJwR5eCOPd1dOV1NhQ5LXscXTCAWwaojuwDzRS6bwwlgQJ",
+	"HBOz0fjDGVGzJNJ6neYDQ8Zi0yZPR+wWvw7mhXRG55JIZoqFU6k3AhNqIQMShuMn4NoxQBVJYNSV8RuJ",
+	"VA5Z6isJwy4ujhiWg7Ad3jRULfCB34Ese1zvBYCfEakyRsePJAm1PhvAKgRnz8JdC26j56slBXPSSaIa",
+	"Pf7ennCMNoA9tK0UmPoH7CrhHONwTIYzYSlkVBjb0XL9tSL+2yvg2+y0iwiwB51PGg9uSB7LygEiHzU5",
+	"+QiOicHW+rYwPRve0x/M+ybKEDVw77kcuxQdgBqK5v2JSJNo3seEUs/s7wN8FqKvD7utgrjZHB6zo/gw",
+	"Cg5AyOwc7wVazAxAzjTCI+ZEJmag+pbpi2F/kGR6HWut46Nm0OwEzbYfoM7p/5p1aURgbwGG2Td7dcqp",
+	"xbQ3T16JCftNf2iEguP/tDrtzv7+frPV3jP1TxA5o9atOfAlo8GY5auSzLWqsR91BsEebR8HndbRYXA8",
+	"PGDBftyJ9gZt2jpuHm2qv+xF7UGLNo+XSubD/UX9pTVoR3txhwX7wwMadAaHUXAUH7OgObRh6fBSUTI/",
+	"pkeDw+ggDvZZZ6i1iEFwZMPQ7W+1TTSWmhTTDNZsxgZ5gQKwljgwSR80tHBWjrrNdrfT+refONs2qKut",
+	"ZmevXhMRxCysfjeHny3hWC7GyOteNxeIHANeH/9elBkeQuDXBBWhKAGVRQrrZuUfzG3yxLpXyQ0y9GUy",
+	"3WO8Mlb6hlLbiRaUKAkhOxZeD/DtEKUPqfSdLibMOkrA0TvRAlVxvMY8HiZxN8yvHBCP4R3zFK2LBoOi",
+	"x8OFkxoaPM6YKmreWSLSmchSlEzhqgyLmJihhTviMPQ04QyQsMwrIHWA8KqFOzTZWykMcwqd6V7P31zE",
+	"zosz0NermgmL3tLjO1xkY5qmczJO0jQxz/GTYgyJnHoMZCcEsNNMDRhVWnCTiIkD3+rx1r4DhME0d+tj",
+	"QNBOCa6DSSY+aJH3mrEJylKuAAwIom+ZnI7BS+M8H1Z0BNFCa8FFeYLsWFfLox4P4fEFcDQDJySF1vkT",
+	"JVk6dJFmAIGjvyuNOGIWCR1gRuBwsCwIuGKW3woruV/lik4MZgXJAOFlUY4x3Zc7LgiSzpso+ILkXiVf",
+	"XkCfm0uYl0vFNgt/HBfWItNbwTzpbJkJs7Afn1i4WqD34meSuEv0BdHjSLxkgU57HCiU/N6rJXGv1u1t",
+	"JN70avVeLl/Aa07CgN/w1oQf8k/V6o1G46M+1h7hbJsEn6NV44RP9JliSGUWHBfVrjiR9lRbMd2wBzma",
+	"KkliMeNf+K32SW8mzYghFh8ZEtm5gNUJLvTiIQ3tbnZfWUyE5SFUehxFIFVvPOZ1vJksymeC3F4LqyYh",
+	"SvlzqVD5jWZgfLf6PRtoh+EQI3rDtFYOzlqSsqGyEBCZsteBF2VhR4ewMmTH4kEtAMbleermjih74Uw+",
+	"l0VR6huKoIgmaZigq5t0gv1JM7Awv1IbPR4u0WJCN9dQqzN59EHYbrbCRfc+XLMeRqsFxy7hsEI+3QxT",
+	"sYkBL3D4uGajMBx5IDQPX0BbBWAlB7f61gNSq0SwOc2hVw3oXhz2uE1jJjsYMuh+QizFbwUHTLAFDLIu",
+	"jpuaRUj0NTtRZMeiiO2i916PEU2ktgobikB6vwHnHr49pnNbudCYQAowZYhcJqyRGnDc9BevBAec2YxN",
+	"UjovrD/eGz52mgreQjMWdwluI3lqMcVUjmACH9bEoT+JQFEOTKJr7jJ9RwnOJBThclVO8OY2m83toACu",
+	"CCmpEPighRKZV3GAtdRSJgSC2BNzjRBw+uUeZzzK5vo8kimPWUYovLkAb7awU7AResUwU+lqamR0eH0H",
+	"A1sqk4KwAJCRFy1/XnPxny5BpLMfwhibKyFiEo1EErHdOplOwAi1vw+Sqq3VjItVQJLbCLYOeVkVbl0l",
+	"OJ2Jl90cmG6pc7W47Etkk4OoFbe1vn5MOwObDb8/DJrUaub7w3LB7f01lWtRlLl9pChu7LqYyuI5MMWh",
+	"Ng+tXPL6BjGirW0zGUypig0n9NQ033oq+YuL8Oj4U4N8b1WPIu8/MRkoYFGGSwAOaMm3VsG61nnL8lfc",
+	"Gx/rtVfGBFQtOpi75pGE+6WMbkjCKmHk8e/ufvsICBhVZ73yRd9YtiCP3lZePN7ey4fFsHKa/Z7N3wKN",
+	"rz03xu91VvXuR7QA+hgwG3Z3UXrt433lDoCwluMU6w1hMdnB0NVBKqJr8LFMlUziQlVcI5zt5nb4BRzS",
+	"GTUB9gu8tPGQ1HyXcGeD+2+3wtMUnpQqCCxXGHwaXWnnqmQASWY/3jUey7qJ5AUP4IiCsWHe43I6QEdd",
+	"g7wGaXWR3YElpVxF4CRHhFhTHgDEX4CDsKUBquI6t5NTLgvVn/NvRSJmAHqGRVENALkVxxerLThDxYSq",
+	"US4M5O6BzWIYfa7o3f17FSBB9UpbS3G9URSCJJiI5bp7ua7EjMoej+xdZfE6cDf0/GWpKANIqBU7tEIq",
+	"Ku36hssxVv1/jo9v/j3+bhSlxyl7+UJFLz+k/9p7e0PbP07/9dvz+flv/2y9viqLSgf37ETD4jK572w1",
+	"J8dTYia8DQcvv1jJyK156dZWlc76V14L9UJMefwJmNqPwFtm/N542mNUhFfbRSzlYlsw41tbAKifuQHA",
+	"jsu4jMGOkUitv6aMApIgljuA5F8xYwZyAZCdz56/vuw//fb09cvn/afvLn948SJPxuhxraHs2uAXNHrS",
+	"TBmjxxJse2e+p2r3pGcuVsDVl44V6pcr4PIXTQE9XrIFVCl7sEAPTPSBiS5lorfVMLl460pw2mRETeBa",
+	"aFz8pWZDEmovGEv1Sg+YUiyrQ2wNpJKDWcxqXpuxWDzehdzEMiggwo+eQAj2eKLmzibg9o9KEv6u9Z2P",
+	"dw3MqIzBWD/hryhCA23IwJxpwvuS3TC8FQ7r+Q5rPpphnpGcUDlGiOIIQAdGc5lENO1DXh28aWrzQsv+",
+	"EM4jj+aQ65GkIL9/rWEhf+mw9k3CQlwciFcttDoO5OCyeeS/eY8Clvv4Zxe1bm/BQOHhPcgOT0F02NTg",
+	"8HTxTSgdCPLEpRMnNjaHLLx4PxYMIQiIRFaKQNlJCRduy9OE57GC9nY2xjVIJbXMFuJ/tQj1YJy4gxz/",
+	"1Lif7lOSz/1Ym0nzY3HDNpHl9TmxVinNgqEwrbvOq52J+e+W22HgTJ7yCJH6JqAHZFl9NFnKECl598R9",
+	"EvoUmZcT7oPFgWGueGwfSeJ+WemYO1VinERdB11k1RWTF2v9RyJFHAynwyhxxfTQ6hB3XkzMNS4X3V3B",
+	"wesSuTFl3NXutPrLgs/WhLl4cFZZ3pvNEe/xZYoTndH5auVo19SVsbuMvjQoSA/kvdYXWom8YY/ggw70",
+	"oAPduw6kOVZByzHUvGmG3VY4LPYkf1Ioli/LKqZves0ALPd6EN3uJLp9eW4sdy2VXVl140sFGCzN97eS",
+	"Dcfi5kEuvBe58FzcMF8qLMte20iJcqW/il4xHtNCbTfJaBaNGuSFKWsWifEgsbA0p6+fNUj4n1BLblj7",
+	"zqD74qVTz6Ot6Fj/pXV7fWawZi1fBEdHANLVEbOvEmlZ19poWcAysFPHlLjEyjJLsouMxrxlyMIFvrUM",
+	"TsENYTbSGheQm4mgEwhubIzSiexq6duDCSExnff4jgMRqa+oQbcLXfGFenNrMVLWYqJshhqxdprOVL/J",
+	"PPOS2zGdbzHrHrdFBXfYB9Pb7ho4lLXwJ9suAOo7HhjIVwgC4mYDLmkPEOTrAgJ5kTEWQL0xZGaYE13B",
+	"pfI4Q4iq95kW5BhrrrVszv9ZMtPU2DV9GbjZ3OQ8ZTHLuh40F9nJ6alusExsgk7dxUrGdP4Ism81JwfK",
+	"CIPcAh2SHb9mEdJYEb68kieKTG3NEfU7FfN6qFT06SoVYSg7vWKbhuiZfLott3bjLLyH9Lu1FWh4bLnS",
+	"IJdpSuKcFuPqS4x3WJkMcBWpl4WgRUQTVaTmkySCxLB4miEyK/I0/bDR4xcu7hfCpMsWiEk6lViA2NQg",
+	"T3iiEpoCZ1JTGfa4Q0cMy4l0tgA41PJmMjwhoTRpXZp2YBxhw1ZEhmB1PRM/Zm5JXgPWe0ARQ42o6vER",
+	"NckHWnNRwpSXIZTMaHodJNyNSOQAZAlHcMkej1x9Y8ZVljBZB2w/BMEbsLkAAMAJjRI1B+gNXGIT5mds",
+	"oMsNd9VJAjkDIae4KbnpzWAeoNUILT5di/yOzxLVICaLoKqUOZVkVXn0WOg5gpxyzeayx2UkJmDIdODr",
+	"IP/7kPmmxJ1eR1esa218+0Ng+18tsN34aLeJAr9tEPinCWTf1MK2vWlthU3Nhq4XQ9E3R2qqf66w9coA",
+	"dVNUf4OIdPl4w0CGewtS/zyywkMs/Lax8H+j+PY7S4NPUILDmidkByU0Q1G71SJhybIHBLrSvDecpmlO",
+	"3YiMZAU0gzV1mUPVIQshScy4SoYJg2sykcQghJxgbn+iLKZdDmGM8SWb2PLy6PLtvIEAGV3t10viDT1Y",
+	"G3Kp1TaIzxkFfa+3USHu+ZY30pfOsD9TWLaj4ZdsZWaJUeMAInZlHaYiUbqYgzybpGhIP0FYRNnjkB0u",
+	"pgrw7HLUWvLW5HD7dOrEY0dVPZeza9HTw077yCDiGnD2Ogk7rbZ5JhVN2QnJWABI1oBbnzGVzUHdwRR3",
+	"9xnOZqZfPZ5i5U9vCKNEKpGBLhqaOLVwE07yDtp+7cxkwU71zTdm72CtJlrTSSL2zTddH1TUZSinVAFm",
+	"YfjyeUHtM8Ib4Pbhou42SBncBLOnDTQBgLAdkTcAsRKD79Keojg8Mbc2HgACnnc4F4X2Pf4CcC/DBtl5",
+	"xqKU6kk4K8KIZQwLNFL/+1D+AbF13A6SQcIhxmeSiXgaWRwAfTYbuyu0q+EaOOa95TjMtw/IVvgPv8As",
+	"VNURWNjBFNhBAuZTU8HNxS6Y92tPQAE+f3uGe9tutvehuM4QUCOGmj0IwUFakI0cta2/GD17fLxNhIOh",
+	"HySmPze64d5vO8NNHm69UphFawOp16frFw7N9it06B9tN1fL8u5FPECqWgpCu7mQvzY/a2n05v/7P/+X",
+	"hC4aO6wTqgjlc3ClWues5402QcHFxC1SkbfF58RLpHJWsSVZVFVWxNVpU1+3dnDrypFumxdTeN649DuI",
+	"q1fCBGPruxmqHYMhPeHkO8qnNNNq9ReW07OGeeJu5qFTliH+dRhv83gTflIRQfb3s46Y0Pg1ylU1rxyx",
+	"6DrAsv9LuOUCg9SvsLifcK8ciPWt0SxLbgws9zZM77VwLjUwcyEXrOcsENHALLR3BUPUozrjf1F7yQM3",
+	"uC03uIfSoyy6LpzxQt3/tQQm9AFRbBWBeQSFFGbesbr9Z6Uj8+0HQnogpHsmJHOyLCSuy4HaiprgLtpE",
+	"tjeU5HAW74eS1srl+MEH6nmgnvumHjhYhBJzwm8h7MVMM362MfWY9q6+JiWoYBVuQyhcy4gSafynaMLP",
+	"cJB/a1XY29gKXRh2gUjGyFxMMzLJEn2mSEQzRhDuIKG27DkYUTOaYrzPVmqx2Yjtk78euMqDqrspGzSH",
+	"7E5scE11LUj1mejuA4DHtT43qBTk4gP8AhALHrhVWTmbA9n/9Rz6xdpANFIi68OyQUYq1gLCp+azFlil",
+	"XluFD2MWqr8NTswwE+O+xf/AL8Pr+6wT70XtQQAlbjrDIxa43mxmbC2HksE3lXBd1cy5zJfO4sJ+rC9O",
+	"ubZPO4M9W9Mm6NDjQXAUHcbBAdsfdujeoB219C4UFgVer1oSr9jMnZfEmwf0cTDElQnagxYNOs3jo0B3",
+	"GthcFb0yK9fFL7VjV8YrgbOtH2tlwZsi9SC9N2oP8RgLMVUQSo38bQsGykUgR2K2hc2Qi75+o8JgGCcx",
+	"OLUjMWaf39pxTrPr1+JiJGYPGtuDbHW/Gps+WxDbgMSyOXltgkpzfkskmjqAlkDtRw+35JawLj1uCnoA",
+	"UVKocARRrQsAL5jBYuuIDvTuGFiXHq9MYakTLjKHXmKTREXmkiwxAcUMuMeLpUFWgu3sILyNV4vC1fqo",
+	"E0icGWLG7FrAnN06Vp+C0C6jIePSrUp1+cHH1NRL4lIkNtWBN4GR+Xsqwl8J3MkDV751tsDfFWzkr40l",
+	"cvfLVtwwLz1zLQaId/n6NwSky68xDUBK5OK9IutYTZrBzaaZZ4O8gavNXn+zkehxW/IvyciA0YxlFq6K",
+	"KRPdbD4AhX6UEMtAPp56A7iEUd+rZp5oRorMvoQXAImAN4lMlAt0nSScETnNrpi+mLHqNubSZsxi+4Pt",
+	"MRnTKxNdGE9xQv1xwqcQ19nZN7rmhrCk5oJ6rQUWa4wuupUqq3NZzrwwzYUBtZtmQPbDAYyqo0d1pEe1",
+	"H3UGe7Q9bLFmnA/o0mHykaFIUzELppPlgwF02S303/K+L003X3ZO76nO/e96BfEIn07VqNb9+ZePvyxm",
+	"cC8bhUeSTxd/XJ7RfRrHWu69TnisT5XfcYO8Z4O8ohYatDct1uZJ0oivjuY801KT5tjhocMYQXRzArfn",
+	"4wCBTfB0vjz3t7yHtTtFVbPZmxx/2Ek+n5Nq70aJH2999j9lFizKpWsEgoWNvP1cVibFftni398v4A72",
+	"hdBFvraOrS2VOVbnJ6IggSwNOSqyckRd8R4Zi1kndLozvgkqqiZ/LShq6WiqRowrTQAsNrxuB2QTWpBL",
+	"dpfkJVZwsLXq5sJi/dVSFb8EllG50J+ZgXz2gi9rZRHMPdyaWtfmI1I+t9YmzDK02YZkWbLhKdqr7D1K",
+	"4EyBpG9wV4y7CLMMZjSL5TqZAjMn/qoUeftks6cFUaMQGrFCEr89OX7KvLAvhbXYNLE/m8V8hsSvv5tQ",
+	"YxKwbi/UWNP8RvYT15js5Bj2Rglh8e5yY4qFw5qNBLk3Y8orN/RPZUQxEPC1bq3VbjbJ+ySVoyRj5El6",
+	"E9fJxTRRjHSazTp5JSQ55VcsZbJOnp6S42azdWi98BsiQxp+fU71rTEcJgDjbgFBtRI9ZlkS0cevhOyb",
+	"b9UWDSL5kH9MYiYgmQpD/NKEX2tJEwpnD+aYaG/HqBn/gbWsB51h+zA4GrQOAo/3N6uMJRsMcXMrid3Q",
+	"NdYRdwr/DKNI6h06V5DfPVtnArE7S9DMkdOQ7bZBQrueeSV5ShCi8ez09SnQlXWHFerd5+LGEgOGg0i6",
+	"yw1tTqZ/M9+ZSm518j9ufaw+peEh9eCnVl73bhO2H/+DseErNDakOdFVsYvyLbytRSHnhQWrgkM1LlkW",
+	"nOOe8pjco2XBYy1r9RcP7vovZUj4s1iAv6YPNgOwGawhuo0QixAq29xtdYfMTnLaG6b0asF00ONVtoP8",
+	"9QXTwRXjmpgKxoOTHmcfEqkArRRaXTM2MUKzQYLf0MLwF6HMe4st8YSVvWXCSmu5sHILseNTWhj+TJ5j",
+	"rQp/Eu95MCZ8OmPCZkKLjfDbyHTgGm8SceHZCHp8MyOByXYLbZh+uMxq8MaN+lNZDbapd2p46rOsQZ5R",
+	"TslbNkc3e6KAh174/t5tdGk7zTW6tNuWP0OXnnhbYc9Zvj1rwwnMqgDukI0Wr5u+6w6WLZ2D5QMBZSjK",
+	"tj1Oo0hMuSI7+YFBdRvUa8qJu38FZ3WyoG73+CYhA3Yyd9K47eb7t9iWx+bj1sfmU+rKdts3idzDhtuP",
+	"/0FX/gp15UlOLlXsoHztbKsr57yuoCu7QPXPpCt7TGGtRG7H9lfTlf8sFuCv6YOuDLryGqLbQleGy2ed",
+	"fkxoxnrc04+fMWhOFaa1xaZLR5XUeYtQE7bIsJY8T/Kr2hX3korON1OP/yLEeFvZImNGYvBkCydDMJ6I",
+	"rBhxeBtR4lPqv38mH7H675/ETx7030+n/24miNhUouX672maEtfKqiamZpPTU4qYBJugp2gd6sJ9fA3n",
+	"eihO9+mK062yAtjKWrBAfnQGIAL0t8mZwFx+k7EftA9bB0GHNveD42GHBS6EYHjEavVCocqNQw/8Sp0b",
+	"my4gS68QUY6ZkFB/tVRr1eRICnx+GDT3gj39HPNGcfkYj8GF3G02de+KZvrWax7j3zPGrmOqqXQsuP7H",
+	"R5BmvBOD+AUbs3dLQOsr/zkKfij9t6b0n/SYkmWcOaNabtBBDVASSvQ2p3Ni0vSSNFFzoth4AsW6tS4n",
+	"eC6I1Z2hsscBM2Ahvo1g3XPM+5jRNA2iVETX4I4xxZNZj1cU4D0hjEajPAJDkZRRqeDzoX/yQ5IKflXH",
+	"AZjjrA+NbmjOrDEsCQVVWlM6wZo0G88C3wcpF+tYO6OqCQPhdAz5c3ouIG4XAkOe37Bs7jgp/p5IkNld",
+	"BkydsMZVo8dDM4OfW780gALDBoHNwRQTu79kTK8Z1PIDmbwLUUY9ntfmcwcBk+OtjyvcstyePTu1u7mA",
+	"NL84Fxm3xcL9DET9GwzncjTNJOyWaVknz1gERQL1tXlOM6i74MTke+Tvfx+eXXevHBZfae1194qvKLMf",
+	"mtF/3Jqrf0r7pQ/0sFLpcMd3+/E/2C+/QvulzNlV1e1XVhuc/TJmFmy4uOHP4DnaQ+wl2CAXYAZJlBc5",
+	"IBWd111doiRzlpATqAOaZCS0XwVPx4BFQl+AoZaYNmfKOB6PKa81mdivfun2y86yxY8fEKgWwPwAD3jt",
+	"aa8vUYk3UXBfMvVXPGXNr+Si8df04fxXVsRbe/g3sJpblr4m/axOrFQe9njGAKsIO5iNRMpImki1TKMg",
+	"ZYWix0GjyKFKzEfITmRuMYvAYWazay8cmmaMxvMe9wLWDDSU6ePEQVE5jc2LdtN/Z+5tCHXf8NpBs9xf",
+	"hCHcVothHxRIzr728hye6cX9bsrRrhiL6SBlrqx7tcLSrhDuD4K9Zu0WgvantO7/mfzPWvf/qnzwb2zd",
+	"v42Y7kwYy9H9rBFLFRmQ8VoaKKiIpozHNCMxnUsSar0b4g1CJcIe34FUOgl+AVNHtMI2VSdRmkwmGNFU",
+	"/FqPh7lCHz4OLZmHuw2S103vmkFBoUrD19G+VIdnPT4T0zS25qoCKpPNnM7vGpgZVQTfQVyWhIPiQSZU",
+	"4m0mr3HEeB9NucLqn6F5HtaJhOgsqFNnzEmuzipgAmb6jjGJ1tKCFTbIqTG6PZKwVKkx7YGX+ZpNFKFR",
+	"JqTU650mVyMVSHrjoRySHUrAXGG6wfFLQhU+RuNgSgQnA6FGRCYxk7sneqh6MYY0TQHZCzfLzlJONMsP",
+	"hgLCuXt8BIAsiP41pjGrO3TGjE1M5vhUTcecQEvOblhmbGz4oR5XsyRieM3jSozpnMgJ5XqoYyEV2Ts4",
+	"wFOFVsHdQpRLj9tDAhsG1smRkJUyA9bxK9kgZ1T2eGx99VoqsRThNsMCKOq5uSHYK16LLivu+JemM0uI",
+	"IHP8Ta/62JgdC175Kgudvb7hyV5rm+vbrvf2MIibe8YshnZ3v12vGdKodZu3GKM+i1UX9UsnTJIMGjUe",
+	"MBfN2ovYgnWnSaRqeuUUTVIwrOZUo5mSZREnxBI31E8WjsDxtkBjLcCCd5rHeajp0/wThgpGSk1k97HF",
+	"y2lgcG7DjM6OWj52g7svJMZbzOpPR1689dbC1Y5ugyGWr/X2GK4JA7I9opK0iv4fzSWZFpGQq8IzfTJE",
+	"rV4ba8nripmDkt81kYBa2qXLpgYhZfZctNv5ufjRjY+48W15QPIpBkNXoffOJ8WAihItDco6SF62TizK",
+	"Y3VCzbxhynaqcHHSHt/0xgShCC59cBEyGxfX4zvG9yZJ6HlxwjoJPU+Q/rPKrRRCXOn9WDJ8SrBBGRtK",
+	"x8ASlsW9oMXAy/MIQazqUxWSHTVinIR6IjkSMxmkIgLIVJQYtbwwnKppxgpm7RCBVY2IkbExTTig/4FI",
+	"KRvkRZJqWYFEYjxIODMy5OnrZ2tR5pdki2wkh/zA0zlRo0T6IYK4qDtaKNldFq/i+/Cq5ZEN/Xqr5ZF6",
+	"7UNwJYK1lfnzeXhaxybz8B2Y1fPY0Kl5j/PAcYO2ksgqRPGVM6p06FZPbUMn771PzdBFgoDwU7lsKoY7",
+	"b2wYSYW6wFdWfx9IGjNk/ALbiewSSsKffvrpp+D8PHj2LNTcs6jbAqtJNM8BhEuT0aq1KIi60P0/kl5Y",
+	"hNV8dwmCvL998ZTs7e0duzfzzk3UfdVCgAi9ZA8LYvUWm1BaBHOPbLYKuQk3pvNlkyeluff44uTZBzd5",
+	"cooXmu7RDIZaMwN8RfY4htAtXSaQAlYtUquzySI9xB1+rrhDvBRr3ea9Bh0yHve9YkWaNi5bh93Ovqnf",
+	"BH0hOv/RMDjU3XR0N0eWy7cOmvvHw87nDUp0MgGsgOf03jyC0ooqC1Nv2tJVrjySFl9qC2GINTb/7rf4",
+	"5Yt5/OJ4FD89Ozj79Wx2/utP6vzyTJ0/e/Hu/DI6OH92enD+7Ak9483NpVrNmzeIV8wVm4dYxeWxikay",
+	"c0Iu/L0+RhEwICaM1yHIAjD8Nf/Jbmja8OVcEFGRiEI0R5YZt7nCERRKMijzMlHOqAum0BOvyx53gYQD",
+	"Zk2OVl7Ov+ViFuFCTlTdKW2tNpoiJTrjGiS0/CIkhuOCq661yp3Y47cNUOzxVeqOrYVTofCcEHbDsnmP",
+	"rw5i1JefSxtCG6rWfdVMWEs21tAxEq1f7cX8rlWSkZgZ8yufO3NzNuX2Kye2A9DvoNigEtNoRHb0yWA8",
+	"BuMxlLmrG4foB+WZleGX3R6PRTEkdLvASKyPcJegyAy55O+fJKKx6vJoHuPlETSPMPbvM4Y9VrJ0MPDn",
+	"A9rG+ZkK9UkjDPX2rnV66kbbjfkrjiq8oyHUp/KyoSxPNTSuMM01jIPHYxyoa2lxvLHMFnrhvbK9uUt/",
+	"MLBv35dNdKvJuYvs7x7IWSw/Y0UD3/a1cfCmWWu4LbhwxW6gZrO+bfWtBS1AGBBRNJ3M4Zpy2ax5sA5+",
+	"Ky7eXQnvTyXTtyQY0UiCCjWjcaPHbd/g63M9zpjWC9NUdx2xNGVxndi64foeZh8mmp3pG1aLJD2uhKj+",
+	"aJ0MWESnUuu8/iceuQq8bqI9nqhtQ01xH9Y7AVFnfggx/Us4rbwDtuC30ocZHRqOUvJjDRbdMrEsksVK",
+	"7p1wgt+9DfNOeKBfvg/ebUtemXkSO3vwQrgi/V7Ge5KmSGtagk9U456Dfas54qog3y0qur5k6q9E6s0v",
+	"WNyza/gQ11sd17vsnC+J532ieYtEmhQTxu19D2RqY4wSJV1EJtkBa2ir2dy1cb89vizwV5NNIfXQ6vaS",
+	"cX2XWreZiRECCc5DqimWklmoT3jicU4jHCZc39IGP+OpHbJ58UqQAUvFDLXaKWTGiWEFI+7xJbJCNGIw",
+	"XBsuRcemAOKYcSMizbJEwZLVexxCwqzA9P+zd+29bSNH/Kss9M9JBWmLsmxLMgrUuQuuhzMuqZNr0J4O",
+	"1oocWkSoXd0uaVUo8t2Lndnlw6JednJ1HP+XyCT3PfPbefxmziNgc+BiOUvSagSzQbE0oP3DjWxI8dct",
+	"cx5698dNU48kfkVZsXas1ajhwtZptxqemtJSUP3Ie/4R0Npiy4npDdHHB160v2iE8Z8seYuo4mcogf8M",
+	"2NdrkDYXdfl6X1j1vgq45wrJFsNIdKOwndZhoU37ruynbzise/ulPeNxvJ2ohcqdEzHkRraWMqYF62ds",
+	"r7uAESTY8AtJy9MkaSHjZ9U0HPi97nu0CFtvH9VJGbW4Wei/1QWC84N2p+dwHgbgn4Sngd+Pu+APo4D7",
+	"ZzyIe9OTsB+dQjkDlyn8h/aNQQ0SpRF+vaGeS3MP0Xh9cr+HKsn4hg6e8v70JOxFfgDd2O/z4dQfhOeR",
+	"fwancZ+fTHthUCmGe51knF07AFV2ssBUrUdyr5gzsYcjs3YiXzyauzyatemqikIUQfvQr9Q+UbgnE5Fk",
+	"CU/Zgmu9lCpi7eJSEvTG5rqieGgkW+eIvTZ7UduLTPJHDh4LuQY/ERqwiPsdpCtrSxyLSZTTuYVJrYTN",
+	"BeN5lGQ2SJIoeu1JmGzxillR+xg+PLfBa8j2sjRlmE1bgbXbj96m4+QmEsUxzq3vfvIXaNrx6Q7YePQ+",
+	"HXbOvpCjCv/8VYiqg2br23WRFUexir4vrUiYExFOGXOIC1lPHtMb/WKXtccOR9tl1z4H1j5wTN+4K6yq",
+	"ERp0ShVebydk3gaUf4T9cDJaYyqL99wswYQCdxokzAwQfvz0eOlWzqld5RfTcLNpeMdJOIAp2eioxxEl",
+	"c8HKEgZjq4jHrRHDeriTjg1ESlMm47FIMs00aI2lO10cE+PUD2qAZZhuCnEMoXkAjSoYumTR1Fi0zeME",
+	"7YyEZAtQ7o+ejbfKVK4NanMkzY4J3VwTcW+PhbXPlKmkZiIimMsMbJaHXFYG1+8OOzY5mLQDhjBTazhV",
+	"RnzjdNkWzNV8nmgznE2IciwspLTmuInHJmZsN3auzf/pgUrC64RJVbyoKr9vsS8/E5H28ERWN0t1OP1D",
+	"+XsFSjswaSs6OyRXfZFOEm7b6psW8hUOxoMh8hcyMa+N6hlj5Jp1+zlrky+RkruSOdsmF1cyr4nFJ56L",
+	"+68Dh/PNW673w9hLmM6k/OhHkCZ3oBJHTaLA/rKZm+QfOeQWgdhnV4zf8kR4LMqBCbm0eZacxQr0jPEs",
+	"g/kio8TKEVHLort24nqR2DTMqYxWrM3RQpIgBqiyisw4UhWGXLBIyQWxghDphVHrya1AUhBY7irXcO0G",
+	"+YHa30etuqFalcraBtNUB9B5rJYdhEHUgxMjgk+nfj88i/whnMf+oDsMuDX8Puji0DtQ1f5hFjjaeXOw",
+	"k/eDnZgDrg/rb64de9xkL4SJ94/5OyoNVD93lVNuZ1avH3QQ0UImItteYM8+zYqn6zUFLpiGUEFGwJ2A",
+	"s54Z6TsDBbv9V7Z7r4u+vLiyvi5X1rB0Zd1bKWW+EAKbc8FvKQZHr3QGc/NoguouMlcd7ITI09RrwR2I",
+	"DPNBcO/+pfW7RaS96VncDcOh3+1Hp34/7of+cBqAfxadhwMYxrw7DVpey0LErb3MVVpBLov5fdCCp+XY",
+	"ecIf6Yq6t713O6WKY/bij9rhj1oTTM1Cb5NX6hpuE41sDhVwEcuC3NiF11GyGhd6CYrNZBppC1eSW2Ee",
+	"m5D8m7D2ZDnTEN5MCvatKddw1jeretJjiotIztl0lSHDV5KhpYFEJZqHpQiBtc270uZqK0kJUh1n/0DZ",
+	"PmI6kwr5ZgymcpiHRnA0FmMxyVVaJupNcKtTrwxCmUmduT/acF8tU6x1islmXlGZDvM1BGSuTDXoEUul",
+	"XEx5+NFjC0XAux10jwceC857R8HZcdDzxiIYmn8PjoMzj8VhtzsaHZ93PCyU6RPhWTs4Gx71Tvv4yNKo",
+	"ChamMo/YHDIe8YyPBU257ngs5EoloPxbxSNgv1y+91gkw9xIlJKGlDjkFGhQdxARw4qmctkK4lxDZEu4",
+	"Vmsa4EzZFaYxGqHs4ghxupkUY5z9VaFjsccUYxhKISB0tfBL8jUFUaIgdGpRZmMRyzSVS6rZjZ1UlLZX",
+	"dOzD61d/f/Pm55vLq6s3H27eXv/0z8v3r/8aTFgb52wsIriDVC5QkuIeA51pXLaOgfewMPjTrDYttlug",
+	"YvX2LCt6T2Y9yuPJ07SWBHiAimjSBYfK7k8PFdRfMv2uIC7bD027Ln1Istk7lDWtBw+r9o1Njkgi2kVp",
+	"QGfQXt6cONJE44gwT7tkYgWZgTEz4K5k81WleHhzNJqT3OYCdX11tIEXohGyHu8JCO7jo08vxQ2epiPw",
+	"vjY/7AZzUK0D91ahEYu7UypvLxjddVlpBkERHim5WJQx4M0XGmqlSX6+lAN4ZIbQfvtjQ8LQG1Guule4",
+	"dMhthZKL7fAe71zSQz2xxTAOVAIPF/2brOquJy9br9Etu+++22ktrCq7z+CA21P/7WEa3MOt/Ov1FWsX",
+	"qNhATktd0fFY5S2PIWZD0g6N/sxdHmhWcUBP6GHnYza3nAWSAhdyuE1JwFZAxzxJCyCeKJblSjAsPNO5",
+	"KD9mZnAyFuaPGgvvO+FvLjHM9JmnWmL2EyEZBObOPGFZTvhYTPpBl/0oRVlkbHvl388JouuOzk0ezYcK",
+	"hi+ZAPN0xJxzHj5XcfcN+7c+A3Q8LqXMVmN4RYiXb3jmMlMYxEeWL9FzTi5NPD0p15kzanznSBVZKCPK",
+	"AWkXLErs51dMxh30fJWvMiTUpdzDwvqAATTOl5ZoFuWwSzpVbO4/lGN+Mbo/FaO73TNYRaXZ5n76PhiM",
+	"ur1RP/g3USHhjrw5xExOphVirYtPoR+dhH5vGnC/3x0O/CEMIt/xJZ0Meuc1Y0xr1LL2laNQijhRc+Re",
+	"xo/t6a80+/nGjrRxcANrqscHceO3Ri06OhCx0+4JewfqLgmB/SpsLVcMXsHn3VLcTFHTtvKFzhTwOZvm",
+	"euUeouN3Q0ETp90Ta+Pf0qmTwX16vgWICDfA5/AQOM/nbg9BKXienQ77f6qTS9Eg3dEk8Nwg/3ZNiFY+",
+	"8OlijCEfX+/NZoPjp1LjjIbpglZRE5dmTQFLhgVxCv/M0ViUWpNUkJBLvEYoyPBHGTPgKk0Ay6Bohoy8",
+	"EdItKLAhKZY4PMl2hqXgYthdZw23jwbltMJP0P5c3UzMzpDGVXAG5hcTRU1m0faoXmsNsrSOSe22SxMY",
+	"Np+BMFdImfDbf1tT4ArUZW4wzm9Y+p5uwk1n/go9eFVnlL01tye3Erksj47DeXRMv046NZ/76PgYvVkz",
+	"qbPRoDvoovq0XVxrKbkDAVp7GBGe0D/n5qCF2npZDeq1vsCjUti8cadIt9ZxJMa9GcGeCI8iyJkCG5cm",
+	"osLN4ZlHZJ559VjCMs3WTNamr7s0SfvFFEtBFUe9U/mMDXld/45dHgosZ5niSVpmrWLv6esulr0sOdXY",
+	"zqX5TFM7uboFab9VxDhrtpxJpgEKto0j9pa8whicL2OXXWCE3IWNjSd2lUqjby09YNMyvInjxIhh8mSm",
+	"MAOeZjOPXN8uN/Sny18uC47yB3XBuaGauvBzIiKU2DXO2UpFiChXpYd5OQP0MWczWDEBRSSyhcG26uQD",
+	"uvj9fcbbpr5+APiYrpiFu0lqtoYrhGnZYuu1Z+xGqPBk1bZdUXRjvanvpTCiA9YpiB2ncIVv6H4jF9VN",
+	"ZGah1iqyJjSwudOk3SVG48ZluzgQj90qmS+IFoHCByK+qm7typw0fBx5KmkXo3iMYMRcOdIKYSKVsylS",
+	"S5Yw1UlGPPpiLEzXPEtoaIMminJAWbFliCINHJQgtzbJGFLvtsev6q3qDb2m/WV6XCXnGDF+CyLiHlvM",
+	"pChJET0iOzKiAlOh0VNreRKP1tpulIwUMCtklsQWQehKy4WIseRPtNDfaRt7QZ57t++qy15onvUmXyPK",
+	"rjfgigDS9z2GlKKpo3/G/71D3eK/M9rntbmbaka3PA9jeEpqOB0qAGE6JVZ2Po04rvbuCk3UYNT+75/+",
+	"FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -44,7 +44,13 @@ var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 *
 // are several server instances sharing a database.
 func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 	t.Helper()
-	st := storetest.Open(t, dbURL)
+	return newEnvOn(t, storetest.Open(t, dbURL), nil, opts...)
+}
+
+// newEnvOn starts a server on an open store; deps, when set, adjusts the
+// server's dependencies before it starts.
+func newEnvOn(t testing.TB, st *store.Store, deps func(*httpapi.Deps), opts ...envOption) *env {
+	t.Helper()
 	ao := auth.Options{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "clinic-booking", Audience: "clinic-staff",
 		PasswordCost: 4, // bcrypt's minimum keeps tests fast; production uses 12
@@ -58,10 +64,14 @@ func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	h, err := httpapi.NewServer(httpapi.Deps{
+	d := httpapi.Deps{
 		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
 		Done: done,
-	})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	h, err := httpapi.NewServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}

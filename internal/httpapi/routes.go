@@ -82,6 +82,15 @@ var (
 		"GET /v1/bookings/:id/events":                     anyStaff,
 		"GET /v1/booking-events":                          anyStaff,
 		"GET /v1/booking-events/stream":                   anyStaff,
+
+		"GET /v1/webhook-endpoints":                    adminOnly,
+		"POST /v1/webhook-endpoints":                   adminOnly,
+		"GET /v1/webhook-endpoints/:id":                adminOnly,
+		"PATCH /v1/webhook-endpoints/:id":              adminOnly,
+		"DELETE /v1/webhook-endpoints/:id":             adminOnly,
+		"POST /v1/webhook-endpoints/:id/rotate-secret": adminOnly,
+		"GET /v1/webhook-endpoints/:id/deliveries":     adminOnly,
+		"POST /v1/webhook-deliveries/:id/redeliver":    adminOnly,
 	}
 )
 

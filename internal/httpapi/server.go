@@ -48,6 +48,9 @@ type Deps struct {
 	// that a graceful shutdown need not wait for their clients to leave.
 	// Optional.
 	Done <-chan struct{}
+	// Webhooks checks endpoint URLs and queues redeliveries; nil: URLs are
+	// checked strictly and redelivery is unavailable.
+	Webhooks Webhooks
 }
 
 // Server implements api.ServerInterface.
@@ -64,6 +67,7 @@ type Server struct {
 
 	feedHeartbeat time.Duration
 	done          <-chan struct{}
+	webhooks      Webhooks
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -89,6 +93,10 @@ func NewServer(d Deps) (http.Handler, error) {
 
 		feedHeartbeat: d.Options.FeedHeartbeat,
 		done:          d.Done,
+		webhooks:      d.Webhooks,
+	}
+	if s.webhooks == nil {
+		s.webhooks = noWebhooks{}
 	}
 	if s.feedHeartbeat <= 0 {
 		s.feedHeartbeat = defaultFeedHeartbeat

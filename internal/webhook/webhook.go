@@ -138,7 +138,7 @@ const (
 type Delivery struct {
 	ID               uuid.UUID
 	EndpointID       uuid.UUID
-	FeedEventID      int64
+	EventID          uuid.UUID // the booking event it reports
 	EventType        string
 	Status           DeliveryStatus
 	Attempts         int
@@ -147,8 +147,11 @@ type Delivery struct {
 	LastResponseBody string // at most MaxResponseBody bytes of the last answer
 	NextAttemptAt    *time.Time
 	LastAttemptAt    *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// StartedAt is when the current run of attempts began: at the change,
+	// or at an admin's redelivery. The give-up period counts from it.
+	StartedAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // MaxResponseBody is how much of a receiver's answer is kept.
