@@ -221,6 +221,81 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for MessageChannel.
+const (
+	Email MessageChannel = "email"
+	Sms   MessageChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the MessageChannel enum.
+func (e MessageChannel) Valid() bool {
+	switch e {
+	case Email:
+		return true
+	case Sms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplate.
+const (
+	Cancelled   MessageTemplate = "cancelled"
+	Confirmed   MessageTemplate = "confirmed"
+	Declined    MessageTemplate = "declined"
+	Expired     MessageTemplate = "expired"
+	Received    MessageTemplate = "received"
+	Reminder    MessageTemplate = "reminder"
+	Rescheduled MessageTemplate = "rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplate enum.
+func (e MessageTemplate) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Confirmed:
+		return true
+	case Declined:
+		return true
+	case Expired:
+		return true
+	case Received:
+		return true
+	case Reminder:
+		return true
+	case Rescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageStatus.
+const (
+	Failed    MessageStatus = "failed"
+	Pending   MessageStatus = "pending"
+	Scheduled MessageStatus = "scheduled"
+	Sent      MessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MessageStatus enum.
+func (e MessageStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Scheduled:
+		return true
+	case Sent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -848,6 +923,66 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Message One email or text message to a patient about their booking. It
+// holds no message text and no health data.
+type Message struct {
+	// Attempts Delivery attempts so far.
+	Attempts  int                `json:"attempts"`
+	BookingId openapi_types.UUID `json:"booking_id"`
+	Channel   MessageChannel     `json:"channel"`
+
+	// CreatedAt When the booking change that caused it committed.
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinishedAt When it was sent, or given up.
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// Id The message's id in the delivery queue (for `retry`).
+	//
+	// Example: 1042
+	Id            int64      `json:"id"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastError The last attempt's error (mail server or SMS provider answer); never a token or health data.
+	LastError *string `json:"last_error"`
+
+	// MessageId The message's stable id, the same on every attempt (sent as the email's `Message-ID`).
+	MessageId openapi_types.UUID `json:"message_id"`
+
+	// NextAttemptAt When it is next tried; `null` once sent or failed.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// ScheduledAt When it is or was due (later than `created_at` for reminders, or for a retry).
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// Status `scheduled`: due later (a reminder); `pending`: due, being delivered
+	// or waiting for its next attempt; `sent`: accepted by the mail server
+	// or SMS provider; `failed`: given up, see `last_error`.
+	Status MessageStatus `json:"status"`
+
+	// Template What the message is about.
+	Template MessageTemplate `json:"template"`
+}
+
+// MessageChannel defines model for Message.Channel.
+type MessageChannel string
+
+// MessageTemplate What the message is about.
+type MessageTemplate string
+
+// MessageList defines model for MessageList.
+type MessageList struct {
+	Items []Message `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// MessageStatus `scheduled`: due later (a reminder); `pending`: due, being delivered
+// or waiting for its next attempt; `sent`: accepted by the mail server
+// or SMS provider; `failed`: given up, see `last_error`.
+type MessageStatus string
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -1336,6 +1471,14 @@ type GetBookingRequestParams struct {
 	XBookingToken string `json:"X-Booking-Token"`
 }
 
+// GetBookingRequestCalendarParams defines parameters for GetBookingRequestCalendar.
+type GetBookingRequestCalendarParams struct {
+	// XBookingToken A manage token of the booking: the `manage_token` returned when
+	// it was created, or the one in a message's manage link. A wrong
+	// token gives the same `404` as an unknown reference.
+	XBookingToken string `json:"X-Booking-Token"`
+}
+
 // CancelBookingRequestParams defines parameters for CancelBookingRequest.
 type CancelBookingRequestParams struct {
 	// XBookingToken The `manage_token` returned once when the booking request was
@@ -1401,6 +1544,18 @@ type UpdateBookingParams struct {
 	// Failed`. (Declared optional here so that the server, not the
 	// parameter binder, produces the `428`.)
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// Status Only messages in this state (default `failed`).
+	Status *MessageStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -1569,6 +1724,9 @@ type ServerInterface interface {
 	// GetBookingRequest View own booking
 	// (GET /v1/booking-requests/{reference})
 	GetBookingRequest(c *gin.Context, reference string, params GetBookingRequestParams)
+	// GetBookingRequestCalendar Download own appointment as a calendar file
+	// (GET /v1/booking-requests/{reference}/calendar.ics)
+	GetBookingRequestCalendar(c *gin.Context, reference string, params GetBookingRequestCalendarParams)
 	// CancelBookingRequest Cancel own booking
 	// (POST /v1/booking-requests/{reference}/cancel)
 	CancelBookingRequest(c *gin.Context, reference string, params CancelBookingRequestParams)
@@ -1635,6 +1793,12 @@ type ServerInterface interface {
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
+	// ListMessages List patient messages
+	// (GET /v1/messages)
+	ListMessages(c *gin.Context, params ListMessagesParams)
+	// RetryMessage Retry a failed patient message
+	// (POST /v1/messages/{id}/retry)
+	RetryMessage(c *gin.Context, id int64)
 	// ListProviders List active providers
 	// (GET /v1/providers)
 	ListProviders(c *gin.Context)
@@ -2025,6 +2189,58 @@ func (siw *ServerInterfaceWrapper) GetBookingRequest(c *gin.Context) {
 	}
 
 	siw.Handler.GetBookingRequest(c, reference, params)
+}
+
+// GetBookingRequestCalendar operation middleware
+func (siw *ServerInterfaceWrapper) GetBookingRequestCalendar(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBookingRequestCalendarParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Booking-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Booking-Token")]; found {
+		var XBookingToken string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Booking-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Booking-Token", valueList[0], &XBookingToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Booking-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XBookingToken = XBookingToken
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Booking-Token is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBookingRequestCalendar(c, reference, params)
 }
 
 // CancelBookingRequest operation middleware
@@ -2688,6 +2904,74 @@ func (siw *ServerInterfaceWrapper) UpdateLocation(c *gin.Context) {
 	siw.Handler.UpdateLocation(c, id)
 }
 
+// ListMessages operation middleware
+func (siw *ServerInterfaceWrapper) ListMessages(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessagesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMessages(c, params)
+}
+
+// RetryMessage operation middleware
+func (siw *ServerInterfaceWrapper) RetryMessage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryMessage(c, id)
+}
+
 // ListProviders operation middleware
 func (siw *ServerInterfaceWrapper) ListProviders(c *gin.Context) {
 
@@ -3222,6 +3506,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/staff/:id", wrapper.GetStaff)
 	router.PATCH(options.BaseURL+"/v1/staff/:id", wrapper.UpdateStaff)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents)
+	router.GET(options.BaseURL+"/v1/messages", wrapper.ListMessages)
+	router.POST(options.BaseURL+"/v1/messages/:id/retry", wrapper.RetryMessage)
 	router.GET(options.BaseURL+"/v1/providers", wrapper.ListProviders)
 	router.POST(options.BaseURL+"/v1/providers", wrapper.CreateProvider)
 	router.GET(options.BaseURL+"/v1/providers/:id", wrapper.GetProvider)
@@ -3248,6 +3534,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/availability", wrapper.GetAvailability)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
+	router.GET(options.BaseURL+"/v1/booking-requests/:reference/calendar.ics", wrapper.GetBookingRequestCalendar)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/cancel", wrapper.CancelBookingRequest)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/reschedule", wrapper.RescheduleBookingRequest)
 	router.GET(options.BaseURL+"/v1/bookings", wrapper.ListBookings)
@@ -3269,389 +3556,422 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9u20ij+VTB67kztPqQiyfKbPHfmcZ2kTVunOYnbnp6qPxEiIYvHFKBDQFbUNv/eD3A/4v0kv8Eu",
-	"AIIU9WY7aZL6j05jisTLYnex7/tHIxaTqeCMK9no/dFgb+lkmjH491dC3KT8Wv9TziYTmi8avcbVmBGp",
-	"6GhEblM2bwSNW5rNmH4npjxmWUZVKvggZ1QK3ujxWZYFjVhwybiCtwRXNFaD4WLAJjTNGj2Vz1jgP5cT",
-	"aZ9O8/SWxovBVGRpvBjQOGZTxRL8+V3QiHNGFUsGVDV6jU6rcxS222Hn8Kp93Gu3eq3WvxpBI00avUZr",
-	"dMpOkuM4PBoe0rDbPT0ITzrH7fCodTjqsoOkE7eH+l2u6A3shsYqvU3VYpAwRdNMNnqNibhlCRmLmWSN",
-	"oDGlKR9IdsvyVC0avWP7RNFcr0hv3q2o1dYf5GzA3qZSpfx6EAuepBpSstH7tTFmOU9hI0kq48ZvQcPC",
-	"r5GJOcvJkMY3RE6pBo3+MWZcDabjhUxjmg3sWi3Ucpal7JYlg+ECR6dqIPJBGsO6hYSJ9Sww4mCUs//M",
-	"GI/18SY0zRaNd0GDC6WxoPFVnvJrcvn6BRnlYkI6rc5hE3avUnOiCVVsIEaDYZqrcaPXaJ+etMJWN2x1",
-	"GkHDnHGDcvo/BreasZg0gsYozaUacDphjV7jnNNG0Mho8eR7MWW/64nGguu//7vd7XQPDw9b7c6BXl/O",
-	"RixnPNa/fXf8j8uwe9V51QgaMhMWz+QsU4iNajFlA8CDDmsnrfh0GJ7Q41HYZUdJeBofDsMuPRjZ3/Sy",
-	"eQmnOmGrrXGqe+jjVDtuDU/pySg81sN09TAntHsaHmjMOmodno66GuCZiHEV8NFxrDHQvBV2WfsoPKWt",
-	"w9BhYYueArKI2zRhOX5k1xaeDk9o2B0ds/AkOYrDw2Gxbr13jXt1624hLbwLGlLMcoDZnA3xCzXTxxwL",
-	"PkrzCUsaQWM2TeqJ6qTX6vS6bQ2AW5ZLjUS9g3fvAsspLoAay/zinMAJkqFhJj7D2J0rjGgmt2ALBRlX",
-	"qPRwLRlO81TkAzlNORvIWX7N8oWG0TTlNBtIxbiQqSxRJ59NhpxJSVJO1JiRjI0Uydg1kSmPGSkGWU2y",
-	"ZksVmp2wJEW0qafTOWM3ZUJ9rQkiZwkZLsjTvEleUcWyJkH6nebsNhUzqQl5I/keHYet07Dd9ch3QvN4",
-	"JpvxmPF1ZHwJr1Uo+WLMeImQD9otIOSTE8DITKjBLvRUg7NLOJhUkZCzOZkynmhgABilIvNUjUmqJJlQ",
-	"Tq8ZUeIGVvp4o32WNxqe8gBPudeYqME/Jqe3/5p8O46z04x9/VzFX7/N/nnw+pZ2fpr98/dni8vf/9F+",
-	"ef142326t51lFYb0111ujr48ZvJ9KlWZk/zAGZlqZiFGwPDpNeMJ9ZlGqpim9l8f2cf9SH4L2fSRMj87",
-	"OXQXQvWk0Pa734IGZ2/VIJ7lUuRIZx4lv8Y7v15CnbOhlU+tcHBPOXU7Yn28my1F/+VkvKMUqjHrwqPs",
-	"q8V0Cat8yiea8n2cAiAyC8KEyThPpwCoXuO53gq5TWVqZFRKQCdBdULwgKQ8zmYgy1KiJXs21/fRQsxy",
-	"kk7odcqvtZCfzHIk+EnKZ8Axu4eGZWzJfgzwXmrhGU+otCtAjv/M0pzJgRHG8Tki+Lug8b3hORXYcCJG",
-	"I0SQFRChSZIzqemg3Wm1yM9pJsdpzshX2W0SkDezVDHSbbUC8r2Q5Jxfs4zJgFyck9NWq31sOeOWTM5p",
-	"L6m3MJVO2O+ILOcTlqcxffK9kAMzF2DAK4TJSjuZgdkX8tFW9si9HoWQj1c92M36BaSfi2HGJhdjyq/Z",
-	"zylPxPwiE7JqeMDfyRxeIDG+URItEn1mMbw2wNcG7jUkJ8NMrIASU064IJng1xrZGcGPEyJ4lnJ2RqYZ",
-	"o5KRmGYZqChxlvI0bnpSVrd1qvmbytjqJcKF1WuMlZrK3pMnBoOaZjCDvU+mCAb5BBcR4iihGcUD1IuE",
-	"TaZCacr5ji1es9kSqLw3yA1bkBzfWQZWWrw4uGGLgXuxBC5vuPA7tiBzKgnNckaTBdHvm5uVCzVmuTMJ",
-	"DUWyWAmplSvcEVbeBsIbtgjNOD60+C3N0uQqp9wwoDKo8Geiit9rwIQvDUovORCdO3xKOdG7ZSQWepmK",
-	"JRrFuFCAW3hPsWQ1UOrWsitAcIzQG8MDxptMqB85vaVpRodZRczSP5KZ9+syIEC0K79SwhT9OxlTqalq",
-	"mtHYWHFF7sFBA2sNEGpWsSMI9CJCfwQDAOB7VcnSyIGrpadd+KS5Yp7mTfKUckpeswWTDW9vvugJy3oT",
-	"j1kyy5YEXmmfr1xXTKc0hsu3HdzzUoJ38fY4OAn1HRN29dWh75nQXR6jkw986WhcK4nbSISjXExKF1HD",
-	"/qIEPj8OWwfhgX6OPBRNSIzD3drptVr2StMC2in+PWfsJqELELe4/se7wH1yXP6kfdA7KH+ixrNcwke/",
-	"waEaUaF0oPqZd5hIBY1e60FP8tMUL3ItzHEQ+9tBw6I+DIFy/Cb5wxM/xJQZylJ0NDpPJumywkTh6WrK",
-	"qhXuW1etk2I+J37qof6nzImc7D88Zsdxm4UH8WE77I5aLDxN2jQ8ou1RZ3gQd5NDVjCN84y9JedmZbkA",
-	"foEL1bu5EjeMv2ZyqjWainakf5KEjhTLSSauq1uLmZTOUs8W346HX8fpD+m3L378/UX7ZfpCvuCvD+OL",
-	"F0cvbqb//Oni29MmW3z7e/Lzi/SH9MX8l38n2cvO5dt/vfn2tBl3Mj6cPG8l//w200B4OwV9VYP4tNUC",
-	"2Tlncuxmy9XgcPJL1kr+cRr/szP8z3fHP6kD+e38hH8zOm+zf3Vnr/HsRqNP4BiCBuxrYK6jrxjNWd54",
-	"p49nzGjCcoj0uKDxmF0IrnKRgRZTskfoX7WkkKQ5g93KJjnHiyrNUrUglMs5yyWJprNhlsYB4SKM9ZBR",
-	"QJTQ92fOgNtp2KDgFb0YhS8FZ+ElVfE4gps1HrMJ9YJQGr1GdcDiYpUq18SnN/Lsil4vr/oZV3ptil5b",
-	"W33O1CznLCE5m+ZMK9lom9kbidyKQzIgCctTrbxCvENkTIzR/qol9hsH/Ubtupy8qF6zaUYXKPGWVxlp",
-	"vInIfMw4UeNUklTCWqUSuV4DmIJyQ0MamLgRkFa/kCSqiLlRUOySXtOUnxE61DslIOfOU8kq++CzidZ7",
-	"9TK0lru8i9dM5YtzTajLq3/DtG4u9brmNNWS0kjkAOh8YYxQNSA7aAWNScrTiZ665eZMuWLXFjntljEQ",
-	"iSbGfmutIkbbptNpZtzkVpT6739LFJfddE4QHNJkUJh3SzKgL//rI9BiH8q137754WVZ7msVstFXNPEM",
-	"xjuKfEOahPbjdz6g/lfORo1e47+eFKFZT/BX+cTIxAik8mFc0mwktBLrdhMCttTvKdACLiVTqsYB+c+M",
-	"5Qv9AHkCmdKcTpjmzYUIPKW5VptErseapFLCARcW9kJZQTxfcUyV45FWrjAGtLq921efWEPbu63BVXyx",
-	"BC5fp8Z7SAOrUEGCIj6AszmJNJcBPuXxTct56pZgXnsC78D8z0U+TJOE8Xth8ciNUsLhVBJ9FQlOOGMJ",
-	"MhG4A4i+EMoYfFBg8HNvtB3xt1jIQ2Dv+UyNGVcaDiwJyHCmDB+koxGZsMmQ5V9I2AuZ0AUgcyKAZQIS",
-	"vuCK5Zxmz/Jc5PeCb2pGGjAYyteZOZlx9nbKYn2Nwc9ExPEsz8uq4aHPIuzCiGT5LcuJHXVnFRmHCfH7",
-	"h4D4j8Ve/LU1yUt2C5QPZpLhggxpQlI+nakzEtM8TxmoynZFFv41FovdzgAoKq0bZy1TWGkyefcQQPK4",
-	"xBeSwFlzZQwmiWDIVWmWiTle3wX/ONM/gdxkDHQAp5dCPRczntwLRblQgxGMsnSNoV+1WBoY0cvU3y2Q",
-	"86VQxA60I0JyoUL89CHA/FIQOYvHxQZ8mczeZzIgNJOCUDLPBb8uhW3tA3Rf0UUmaHIlxPc0v2b3AvIU",
-	"xxooIQYZjLZOZtA8acgIVWQipCJHh4cHR2S4UEyWgN/2WK9ZLFFCEDvBjodg1hgqIUIc4qFwvioQiVtz",
-	"Qcr0d0aydJIqsnfUJd+lX2kWkbARnWXKnELOnMvmOU0zdj9sNxL4YJLKiVYWViL9nEpnDMf4y1TBw5zR",
-	"su2u3fGOwVstGeFydz4Is8bQrfEhzkHrSKgeFfQMo6NZ3/AiM3XPaAYGFqvhQF6zUP+DUJ6gpL50aK/R",
-	"qXu/Y5t6Aw5yO6J3dm8YT4yAavmrlpVIyondeOnQOicrDs0bfFf68YYJ3TAPRUPe+Rm5OpVusUQzOLgy",
-	"0OEEh/CG5bdpzCrW7nvdE+DxqJJMQhUdUsmsWpAzGo/1dGUxxmNWZmX3M3LrOwPX8zB3Biw8WWj1EyQY",
-	"ffuORmlM9twGZ9ztDZnTlRCXlC+MPinvBd+cKjYAXljxPwmhL6eFu7jOkNA0ah+0iEStuYzcnjdh6fPd",
-	"Ia1XFtqVPQSwX2uBxwyoWYjeTaE18ZmWz4kY2b3pnUbwVgimg6ri5P20SX/y7A+wrh85namxyNPf78mg",
-	"Zv5AJdcYaslDsJWheOFTblmaahfn9mN5wB2PrLScB7EHoI4eEDR5oupuvHVxzhKtbVnx/Uc+zUXMpNSE",
-	"gpaz+93ZaO3TrN9dqbXC05hKcuCWNUpZhoQBqgj6QOAhCGQQZdFE+2nQmOjlaiGvMZlJMFFQc3LwBrEh",
-	"RO+CYgyMWWmW41HqhhoyNWeMkxZck+1WaZRYZGKWl76b8Rsu5hx30Hj3m0/anrDxk4PL3UUNN0RohngI",
-	"ZFlaWJNEeAYR4XTCJNHQWpRPiuxRsCWBFUkrhMIZnIx5CQ1LhTlJD7V/RkrQkoSCzXAqcq2LKiEMSsrZ",
-	"FJ9dsiSlNsTuHvTuBhxM9IgDE5RXJ5EkC0IlqRquykLkoU/6bmwCY9uAv52ZgBsnhHFCGOB9SfX67gfr",
-	"MJUkqm42anoqNHDt81mSqme3BvrTXExZrlJU3GmsRD4Acw04waqm4p/HgiRpQlJ1RiI+y7IIJCDKBV9M",
-	"xAzwiyuJaqAGvcFD9A5pwI9EPgG/ymyWarrRg6CIhL6Xiuk6aFBYpvtMS1mhSic1ToSgEWeatwzSaY37",
-	"A36y7MQ3wJOYThj4CYBlOZdAp3XQbDXb7YPmcd1cFt+WrOljkSsynk0oBzFJb47gy2dWwWSTqVpYEw0l",
-	"UyrlXOTA2+GiatZNaDxOf9RgBLLKlN+K7JYlZI81r5uwRcG1OJWyROu0cAb7AbopKIcQmY3gRyyontrS",
-	"a3I2/DeL1RrU0eukcSxm+hRGIzBZmbUAG7kTcijDTtZRU4HvwHzQL2FVo18bxX6CKvrXbMseg49rgKMO",
-	"IQr3i4Bv9TKLJdhclDLZmWwT7x/bbagAQYPmOcW0Cj9+fokK4LnRWhjR70IijKNmYTIgqcQftsCRKjxh",
-	"C+V1rIeJvRPKS/0u5YmRRWf6gkfW0iRIyJLIsZhl+qLJmJaTwbwPvmeUPIxHDHB+IGdxzFgCFzU+cfc2",
-	"/qnGuVDKPREz1aj4lIsANUutA6OdWz/ywLiN3d8mBtF4c5deTxh4nUuf5N6zJT9e0Hgb6n2FtzSH21xv",
-	"sAzG7/Vu3ni7rfn5ud16zW9XHhyWfkaolB+/RhiZIAEDofIrrwy8Ltz+y79DuMSFg13Njz86QFYmFxlb",
-	"O+rTEohrXnjtw1sjpecQXybThC52oFJvqKdImmVSrdANDF5LKJWBapalaujnexHTjMQ0YzyhOdEvgT5n",
-	"I+Kj6m3nBTWVbttGHR5ei3D5DsiE2hk+GYOYpRpGVoTuV7f24vzlObE/27gAmP0LYmOHyruri/3fxMjs",
-	"3u0y7AbXnJHZzNIJ1YdWbXGt2qiqbQWgLYctBVht8X4ptmqL972wqurZvcpozCQEZ+ojchEE7eUIAj/6",
-	"ajsA1F3tbgwHzfJ+ytBYEQbnb6nu/L3kkWWppyi0onGVWktpExfio0ldPkl1xNfwnFynt4yj+OTCe7X8",
-	"mDCtlaB9Y6P45GWprCPVC/NaJf3kgZGyyERZt5YX+FaRP7rEHJyrFsAOb1UE71oUL7I/1qpm5rVyuoYf",
-	"SeRnbtSyyC2jHSxbtDmW232EL3tZEdt9hi+/K+dNbHu+Ln9z+Sg0ukgmtViJlgcUgs6AY2MwhtZgS8Fa",
-	"qSrx7oOa0KIaMi9Ow+3dwc7AvThkh2wFCVh8KrYT1NJjiQRK8FrDF4qEVZqgn4JmrzzSdwVRqpfGbsT5",
-	"XimIg7Iqx2LObQSbteVpPk7ffs/4tRpD4ETrQQjMZXNuYh4rBRJHA8azWUkSqm47VSnuWjFfh/A/sZnN",
-	"2wnnpeNHIrvwBqv5+ZUdv4rkFhhrkXgjCtbFLpbzHyMyzWZoH4n8Wht+TKLg2YIMF+jAhHEhT2nrC+3z",
-	"vpfKFUpqgi1zpkADj/4ZGqCHoD9FTfIGyAvgK3hs+CSaGW0QX85icOMjm3zoe2ylLYu41zT1/2cmlAtk",
-	"LVLT3uMt+KGus+3vli2ulN0ukArqrCHmO1pvryqheMb8FuF3ejK4jSN4J7qbtdYNteVZwVbO9VdXxka+",
-	"CwkbUXpbvUTLFwP/VighO4SDmeBnjddgcCJ7lEQlvIr2S7bvyBxn5F8ZRQEM//KIxyy+YckAIvxdoh6I",
-	"HgN9scKVhOJ7gTzwb+P8awR63t82nUP5Plwiiq2VuK35tRKDOxLorpiy2oTroUIJDWusuua5jw3+HtzW",
-	"ARc3kWGBu14gPiaW+NxBLqRik93khvL4b8yYtT++chPVf2tmr6z9IazRJZa0yciFI24CaRWahWG1LL3V",
-	"kkrObBrXliTnaMvy4jsckl5xYcJc+mVZ5nO/PS12sfSZt6vqb69Lu1z6Enf9gtcupgBC9beX4g3CpPrD",
-	"Mwej6i/WNvvbcr2tB8CqT9nBsapm0UelAt5LK6vE/mMONiZcff3sijy5bT+hnvG6VqLYRpN7YFXI2mhr",
-	"hCO9AVok1UuCTuu/tzX3o7HCrjtTkauyoh+WxGzvYrbr8F/YiePrud7occ69+1Y/NDfAuXrKZOxzxDfO",
-	"hlfRvedsGPUcvs3T5JqpMxJBhZioZ4T1UundMyue9zAZ0LzDOIQAFxvFimxYasYmuu64S73mn2GY0qNX",
-	"ZszSQxRO/C2vkLIjIxpH5P/9n/9LIneh27/dfe1eMNdVdFZ9u88jc4vr38rjWuEgIk9IZG740lsi7/Pl",
-	"2e2NGzWLVwN/3qC0xADGsAuEIDO3JEgqmi6cb6rZ5x9AQdjtiEsmp8rR1Qgt5odl4cJ+sSRZ4A9VsQKf",
-	"Lks+ZphlsQd/sEKIh2UofWy8VScp95+2qxx9hSEUEn5jhtYwmymF9lCyF/Ub/UZE4ozRHN6Y7O9kCB24",
-	"eB7HU11MZDFG57C7rbXTjmvKSy1lUjfbR13DSzDS15SQ1ttq9Br/X7//37+2w9Pffm2Fp7/9cRS0u+/+",
-	"Vy1zX+LBeGJecu8OIs4qN9cPUxyA4AsBuWFTZQt0F7kG41QqgZzPg1q7DvK1Ky8ErN3EskpFN+/iMV8s",
-	"Cxe29h69zhmDbOucTVKesFyS4QJjuDyT3lCIjFFuzKGlSnEPMNubyzf1c62sP1c9oEsTY2ty3/eibqcT",
-	"FQnq+3XDVySDVXP9tuKkqnUal6xfUMPhj5pdlZa+JPlpJcE5NgzgZK11dbkYo+f66x7W+bC3FLKwCITv",
-	"SFxTr7HGVlNbwHEpfJMNXToCAVHIuxH17cUZS4xE4Y+0xVmieZCCPLgEpVULDOyhbXPid9KgKgfvc9Z6",
-	"7lx3whP6FoMUuid+0YPa47bnWJ4JvnLcabcDLFP6hmNYdQLbAPgh9PYlMr27Rag61APd9TuwiU8PW2qw",
-	"YwmuRu562Ov65/GiFFMNTn2U71zwhRIQr7nGdYz39trNV9DHrKcOf56nLEtcJYHyNkwOSHUXRRqECSor",
-	"J0oY6aMUf4+x1lEprUVrCab+16/t35rAaKP9NckUZd9ZNUVm6fhdwsryKVAAPWZWm8oX5cHXZ9lsAjfC",
-	"rVhBHdy/Zhwicu+GYFhj7Y/aYsoJXZiqyTK9ZQGJfvnll1/Cy8vw6dOybWmnsEUlaoIn6YbpzlySuJan",
-	"F4zmJpEu0hu482qq4M6hrqwSGwAt4YZYijpc5fJ/kwkljec+QUd+Kp0LvyYM7yadTlcPhBnNCSNDBuUm",
-	"NJEsXJlOqF0Aof4Qrz2mtwzy0DOqx3S1O8H0ZqjOGoaAYrzPTKVhS4dTKlXdgitA9MKyzT7qgPkNo5nm",
-	"OFUgrvIWRuLGFHwaw5eLMpmJm420ZEauW8yLoijzOspZlvrRFf+FJGgPJUCBqeCySXCDJOWIl6ngJDRB",
-	"PZm4vsaIwZqrslQRupbhQJEa8yqZU1lhOKUa0puUtKUq00vxozTlaGNukT0uONvXV0q7RfbmQvMIrJxu",
-	"MoW9dRwHxcXc3lC6qqaw9fLGmUVCLL2aA46XWYQmDIOro5ma5awu5Lp9n5DrlRW2l7IpIFOveIPsUb4g",
-	"YrR/hjGRiMpYMnUGVLWVuPcqZ8/M9Bd27CWRL2jMePqfGXuBI6KPxe0n1FQZCqPuh1MBhhZX73xDGKx1",
-	"9PgKUlAwCFu5fS7ypIKXdWXGlwS+jXLYqrLky8vVb2pecbsg9v2CakROMjoUs7xeKS+VN6+lQfOGLHDy",
-	"YQ74tR53dMnUWCQPe7BLldjXL+SNfv25e3vJlFDJBa6OvuasgnVCpN/6YHs9wvU98PX5O7ZAuKtXaNmg",
-	"UOmMsCQHbZlvsSyw3iW7wrcXeNJnkWyxxjJgD+VOFgHvbMq22jUw3FE92wWSAUEFogaG0TZQ9pZ21N0E",
-	"9NXwXgfmh7ALODq6uz3ADvEB7AAfGY40tznnGnhdp/xuStiKVOM36GrUPwYkppKFKZcMKqXdVljCirK4",
-	"6z0b74rkyhKLcw8r8mNnI8JbFdqNUIdY5QTFXX0BWMBpcN+FBw3O5qVRyrBvd7Sce9wh8ZjmNFYslyUl",
-	"s36q404ZETubALa0ncq66uHnYkh2VFeck0KiznittTw1ZmluMuZlk0RoUoHyZdYntEdBW2V5n2M1c63E",
-	"omtrQheoLIJucEZSMIhYuUdrmK4ora3Xy3CUlF/bBgIlowg6bpdTLr0GMUvKoacGBFV11ZMI/LYyd1MA",
-	"HKV6pLfcl+ZhHIx+ext/Qux0U9bsNvI/rzGOP5btkbPjaDv5PIvZSh147uYMLVvHHID8DQYVdLHLXUNL",
-	"a/MJyw2pyjmF5KWoeKof0wzvl87x8SYG/g1SImpJpM7m4EULV1qLudbfNFfjPFWprOkGHjRkLLLU/Lu+",
-	"g7iQiompyM1LYLbcMt6mbsnf2GU+xVXWvfMGlnnuLXz1W2+KvdS+5O2v7vdXes/QJeaN23Hdez+UoVD7",
-	"CkKm6P1TEyvKyevnF+S0e3hMTNkkkoh4NjE+oWq8RcJqpdEh1JGOxylnRa0d/XaPRF6d+CggkV+YDeK2",
-	"XOFr/aurxWujvbI0hs+SGZZTYvBNtQmRfgOeGYO2+zvlg5nEb5Y7OGEQ2XKvMHy9ti+W/qRaQRVer63P",
-	"qd9eKnwLr9dXz4LRq7Xe9EO/NCJ8PwFD0ECDC8ol42vlYtsWnmD+j4qCLZOZVH1eqteij8rIVwWfrOn0",
-	"tHXxpW/KZZfY22lGORq7wbeghUis9c1j5mpkC65oymVRDDsgb/7xvamkn6kxVNosSw67t5xaFt1Mcbwl",
-	"X5fISXEaWM5bBnWV27a24nmu0GUb3rYGu5RLRWvTBM/Jj69feAmCKVQlHC20RF2BuVebyrpR0d+aQxNU",
-	"4zxOyrb7xpPb9hMj4YTL5TTrE36rUtM3V1evCL4AeFeaAfuALbkBTGG42rTIoFrjy/TF8ZxYwNb0qOXd",
-	"rO4ztlzYahdAl+cke8btHtGhmKneMKP8JqoA9s6NzTYJCbZwHgDQExEM4QbI0+uv96Jd2vYWmx2NomWw",
-	"Pk3lNKOLGsvmcj+1GpRbk22ZpfzGRVSZ6mcBSUdQfo38wLNFEXgGL92tCppFUw/HSv3edjHG2iNbY3+1",
-	"R3Qn++uyzrcE5B1NaauPwAWRlg5AA1sfDNn78ccXT0F/4sR60UoJsvt3zVjZ6kyq29zKdovjrjuVhzDX",
-	"OiK8u7nWDvEBzLV3NsGaI9p8EEu7M3XP7hpEVWpW9kdtjU94xdQtBn+3S1uDknX6xjQvVcPON1v5ygv4",
-	"rXZ/nt9vS5djKQFauDai05xJOcsZ1o72+jJPKAYRaRKjk0EusoxhPd7EVDDFqixjpLNdFC5/+a+KpZQe",
-	"F8vyH3/DqPohfxFXn1+6xfpPnws6eW3XXXrd34P/w0u3H/9poTIViZ13w62V6XlXY5S5QWrdk3TClnvb",
-	"7z9whl4dZvl9R1eReLUwC/7iWpNKcm1Cn2x3lhVx8669pceGawuN3Tml72NJ0St1LN0Yk+63M10ZaoeZ",
-	"SwbkWESZSbKXQV1BzdP3H7yCYNFMdVVAXu2ivCi99esr2rPebX2uqeuW16jFdWwtvvkyTe5Wm84uq4IH",
-	"HgGUjtyD81oxz67+bqnLHu25GPZ2sBTNhckWZMpyR9QJ5ss1ShFbrU21Au9GwqtOeieCXR2dtQMVr6uq",
-	"6ZN2hS7g0tcyLKPxuALCMyyKSUYCWlsJzly4JUgU8AkizxcmHySANBAnauhPGE+krfbkXmY8KR3QFrHu",
-	"WzGdhwrq3cxJ1oT2ou0G6sBExarvsZr7840JfWuirA4R0Oav9gaW8pDcpJ6FrOMcD6GKOHnhEy4FYffw",
-	"AXQhn+/uwj6rbObulH1/gr03ka1I46VZZjiY3Np0ej9SXIkJZrjdQibOyZyxm2xhNmEDCyxVfyHJnGZZ",
-	"GGcivoEIojMSMZ5ENjUBE1GW/SuMJ6vqR0MvjXSiWeQ33/QuLyOy1+mS8X5QHvOMRJ1ur9WK8LYorgpI",
-	"k0gTnl6Pq8EPph2+53Tf2/u11UaX+5+dX1vhwW/7vV9b4aF9pGfY/18rS1Ss2gMmOtbtorwi25DfX9G6",
-	"BdWuxLXmX49WP5vXqhzFfm63BOUy6nlKbaVp29y/CgnjBpamKoE1GKMyaFJAA+JqEQSkKEWgH5vE/oCY",
-	"QgRlyNWG0H8A5evzq44dWaiR0LiOosAkaQyZluFaJcDXc3LDYlaXALTqkxpT5YmMFiFK5e1QgsT0ngUZ",
-	"a+lQ5GQ+FtIbaE4lSRigyJ0M2LtWmNk2+EHTiI18eCBdq66QjadmOUeHIUT/tMtHs4qmH1Tb+usUqII2",
-	"K5fx8wtycHBwStCdqDBLkUJgumTqrHSvDKhalrrrceITUOQ8JN8JJveCwP31gWWMX4W6DyLur+gG8cmI",
-	"+gXLWebuQy2ZsSQyXJXmkGGcynSYuWq609kwS2NQw+vCCKyBXUyh27sZcUuzeLG4H/Dz4sFXdiCzhwdS",
-	"VcqMqdr4E++0cu/JQkAxHn+5qyXoTnfD8kGWE46WQ03EnIiRYtykj5ExnU5ZyQmS05xl0JlQcDWGf6EA",
-	"DyGhKfxfE52m+W1PsLSq13aC8uNLN135+c928vLjp2Yp5acXbmEaGFDeq67kn+9YtQE1YFhJnGfINDcb",
-	"U3RV7Wj0N2NLSw2ZuDZV+WqU3zuEja7IdYDsCZvrgGluSykPWSXpN08VXc55WIq+3u66uHOa1+tUUfKa",
-	"xWy6slqMyDYGwGJ7JP1ireRk92K80jCiMyaXDqKWSRYtn+6ambIz1O8W874FeHf0Oq9O8bANCOwbAXlf",
-	"SR/3RYH601+bJAKDPYiAAKzoU5YQHFiXBQRIm4p6GOwHns0zEuUW2aJe4QINUIYI3C15RiIkgpTqF3NG",
-	"E2nlDJ6414xmL4mv2MuATGh+IwkXoVbvSy30YE0mgdbivJtJ79AjxZVcp/4ys5A4N1O4Bz59uYcXxaQW",
-	"jFtKKVVnA/SrVcJ1o6GKZMz4O0xXqi0NsJXzg/kiUrT2k6Y6gul7yRM0kKVKEsmkhNIMtVfZXSsD7UzX",
-	"S/hpevlhklSdlz5mUq6KXfn25yuCb9jQFUNx0bkJvwb1oke+gr7ctqd+fYAs1HuUg7RmnnN/jiwdMX29",
-	"k5T7bdkdXp62ai1UG8JwfphSfemXInHOiEz5dcbITDKylwsFhhPX3ci8u99cGSm4PXeDppOqUgkdobal",
-	"rFg6SPjjajFldogq+yqda2n+0klUwbZcW7bApJ8LW6jdwERwNG+qGZP4rzlLuP23Gs9y889RnhpDKFWz",
-	"3PxzBl9vt30z+6Wd0fx95SY2D3725rfvFMswT57b1Zi/3xSLsk/M2qDbsulZ+kafqjHMAtg1ERR/Pbf3",
-	"+Lc/Xy21I3pjJWuPlqC09qsf3pja2jM1fgLBYKacbfkXc05RbwXtkf6s1TqI/XOHJyxq9vlPGGUucls9",
-	"V0JJXkNdZK99SIyziAwXxJic9jGUH3AZ2BmiWql/Nja1TvlIeJU0PcmuMc2o0gLOskiHLLGB1wCx7xHF",
-	"6GSpeFupepwrsAy9qgkk9phyh7NcmAwfMtUSVhqznqeG9/mcDWWqmKnNTEap3v4oZ8y7WyXw9C/tLDZC",
-	"/csz4i7EPgeFHpbu4lGx3cvSnV66r88I5QsMXseOw30eU06wzFIqi6yZPu/z//ovoo+acWWCz/TDL8mX",
-	"X75Co0Iu9Il9+SXZi6mimbiesYD4JdqdOOE2sY81Ibnoc2K6eJPz6luEcjlnuTSGKy2ymBD1yBZIc9lv",
-	"0b4eSW+REigAqpY7TWFM9JdfCh6zL78884u5GGCniqRcDwR3S7WRkrlV9BV/m7J5YHIXMWbSglvvAwql",
-	"wTBAYLAq7hrbF4H21ykmJhOIm4u6ra4mEg1ZJFMHWADWFvRGSvRGvmaKUL0OORa5CjPohrd0l66gOrts",
-	"AReWHqUmerSWbTTJa/9NSfBGIwJAi3ca3HQrWMv+GZnmTGp849fYbHxMFbgDTPkvPc5MsoTk7FbcGHFo",
-	"PhYZs/JPs2ZpYqYi9wXCBV8+K0QrPSMtRWtD5o2W6Ix3K80L44NGGsC7LDMJGmleSGD6KLVAJHvEiOBk",
-	"rxDB9wNfBid7q2Xw/UDP4cnhZG+VHH5m5XBbb7YikOuByjL5vkZYzP7BcwViA3hCuT8t+pFrpqTGz4PI",
-	"MgRI+5H6j2dwnpBPRFK9mtU5eH2+F10IrhhXoRYaehhqh0zFpoX897+l4NE+riOyiWQQVY3ZctguKSAR",
-	"Zn1EhurlisS9KBaJJoafXPJTn2P2k6kuHEDiTl2u2j7kbhiMHVJbsJEqaKMGrCLCoXrk1z/6WMew3+iR",
-	"frnaYr8RkL6tboi/N5vNfuPdb1FAZlr2I9+++eFln0+pGkPCmKgpCWlE3rpKj/twLH/aRKQ/yYRRrof9",
-	"E5PhyJ99/mcYhu4//XK31dJv0kzfd5oxvPnhpakmqdfxBCZ6YnheMR/QYmFDntJcE+Kf5dRIYmZo6xlS",
-	"KcEPbKrJ6yk0MOOcQaIRzfSKy6mU9vsD8iehxd3DkoAMZ1gbDhBzQhcQV5UIvLf+JF4Gph2kS/50zDdN",
-	"TIi7YcF7sF9EdXNxAhns66GK/E071ClAFBM5C0ox5S2wx6P+cOeMTrJTQidZk89ZpJaaNbc7ekUvRuEl",
-	"pHeSRDBbXFHF5fWbXFD9/lJaqB1Nn0gJL6FtIBg50kmqyN5Rl3yXflW6Sf6sSxy1Ax6SP3EgvSZp6nZE",
-	"PmMAhoAoUptnakbq6I16KY5IxGfu6KEM6wi1dJpr6tIaBdN8T8CWl+jfDnxShqBBaK2g0aL4Hc0IppjD",
-	"dmsTaO14GosgztwkwWqJTuUL66R8rf8Iz/UfhWz8ZyVvFsc6BBqecfZ2inuRLNfngex4D338UD4Tiplo",
-	"skv5dIZnUkmwtSPqE8aWkFSznYQqOqSSkRnPGY3HUATRUgdm4+ov4VZ4UaClflJcwdU0S9PVovq7fg7l",
-	"2gnVn3vDhd+xhRPAoAgdyq1hPBaScYIq274WPaYMr3ErWPX5DVsUxAqyFiCcfpRy0umSsZjl0nQiRWEC",
-	"im64oi6EXlPN7fUXYqawyCmICtza09zQbjJKknQEfMZQSgp36Gm0Oh/b3q4/TFU6SaVKY41fJssVQWpb",
-	"IFmIPfkjTd5Fbu2U2wbIpe7HpfYGfW7JOyJ7+uIE7qfoNZGzeAzk128c9BvRWam9sk1BNeMEfV7wKmm9",
-	"MxDjo9/WwvS+lsLOry6+qV8xVpsmqerzlHsE1sPbPGOammcM4dbWFzV1tGcwIep2TqIzrRv8/CTq82nO",
-	"Rulb/YFNCE8Q0b6MkN1pwY8vLKOz4H4FxT2tZoOyd5ZKJQmUO42A5iKy1w47rVZg+Ro5bFWEZBKhgTZq",
-	"kqsx63OHPjHN85RJEnlW3KgHcqTWOTTEzUOtXGiNsGxO7nMsOLTKqkwurOJl1u3JhKaZhZ6e5qzPQRdA",
-	"PVXA53rrLLGwuEo1xVixzoYOpJK4cIJyGIGWRW3lIy3U/3h1gcXn+jwqcjeu2se9VqvXav1LS/cxzRhP",
-	"aA75FMiMS/HZ5KlmjjmgkZYZIU5aC4Ei2jfubZuY4Q21kDWhi7bi2Vmfa8iQUZoprVLSTArLa6qBErJJ",
-	"3rgYJAzshMYsEMnXb2hVUy+iEhVZN3u56Boo9QqzTfRJ0DgXUuqVZ+n1WIWS3urzMvRjD+S1uyhA3EYP",
-	"osbwcS6UylgCWQ6+LVj/jdzRFps6s/5/9KD1OeMJJOIj8M2dUvNhk3wl4LS1Iq6p7TSC8+/z0i2FFhqT",
-	"+WhNKSVbidGkyfmrF14z9F6j3Ww1W413AUQe0Gna6DUOmq2mqZs0BiPXE6yX8Lv+9zVTdXU/0E4QdVqt",
-	"iMzHacZs4jrouakks2mTPLWSjxIzI/nYy63ZgBVg2f0XSaPX+Jqpb8y00P0RUVzP3Wm1rJHJ1ierCCsl",
-	"115R7Lkhbmwk3YRuMtmaytFg16op1lTamR71EFdVN6Rb/RPbg90UbfBsio3er78FDVNsoNFrfJ/eMq5n",
-	"0FoZeLjpNdg/f7BQkmiUfDJhKk9jufJwXpmlaswEg5P5wJLLq1xMmBqzmSRKMzz21mZ5EvRINjUmYSkN",
-	"LjSOShC2lutoLB3gpVnaxgPUEz+ZZjQtH13jv8g3z75/RcZKTa1qIwdKKJrhVlzXk+ECjTWWxtVM0+9/",
-	"katfXj2r/RyoleV9XvPjH1gP5X/3G18/u+o3Ahj5f/cb1c6H/UaAU/3vvt5Tv/GOdDuFrZR6ofzOubiE",
-	"TZfFaVRPAsFP9qxa0Gq2mt3994Ft3swTd2YrMc6wiuaCTrKVaKep5Icp4+evXpCDZsvZIAi+NtTMyLhX",
-	"4OBsIRcUoAN9J/9yfvl9LV6Zcd9MWbwbc7ArLs6n3sGIjuGl4ka1+9nDWiic7Qd68SnNUi3te+uveFDq",
-	"OYodu6iX9PDHfKVXWp1o3UmDerE93zfF053GkmqZ3qgsAYkOWwdeK6km+VG/gk3ztW5KhjSjPGaOr6Ap",
-	"rRYDXuPCPrKbAVYFRT80EhOV09Eoje98kvqrg81fvWH5bRqzH706LuuQQC8y3e5qAdttkqoQeqavvmJQ",
-	"YrcTYod1GRDO5gxEvlyqJoFoACJ4tliq0GTtuTKwFutNl8v3qVTnemnPcGVaWjEGMr2V5fYC14zI9HcW",
-	"kLY+n04LIu71ddMAM1vhhwJZrMTCXeQ1JAbZiMXOpojFd8EK13Nsgla0XkjJNGe3qZhJUCS+qKgoTXLO",
-	"XXEo8x1oY51OtGoDJkbF38GmMhK/3ZeOTIjPr39Uu7L3tMKEzf9dY4TO4VX7qHd40msd/AuDThhXg3QK",
-	"r2jhs90+aB4XVYV6DTQPemFR1qu4oh6xnrhxOjphx8lRHB4OuzTsxgdJeMI6o7BNW8PT+CQ5ZkcjcD4D",
-	"W15asoEReFSMPaqhj7S6wUZreMyO4zYLD+LDdtgdtVh4mrRpeETbo87wIO4mh6xRA4JDo5BVQNA+PWke",
-	"tpvtVqvZaflAcL4KEqKDiRThOgVE6sPmYKFtissJD9nRKOzS42F4Ep8mYYu1Rx16MOzGh0ktQBqHtDs8",
-	"iDtJ2GYt/eWp/vI4CY/Y4ahLD4aduO1FMeYiYwNUopKGxq1SCFeDLb4dJxcvjl78+8X88t+/qMurZ+ry",
-	"3z/9eHn149Hl0/Ojy6df0Re8tT0/LvgABKLV8OVzIC4oCaTfNQwK+HJ3G778FU1s2Q74pL35kx89azp+",
-	"tAUnf25N5/BFp7PNNEYT0Wz/GVea399DbvDUD6lKwPKuCYC3f0NYxyNEFQlZc0E8e2uNUta3h7WY96qx",
-	"t2jQcf498Owbk4lxn5Zcp+h5KvlFnf/XRvlS6w52o+JXRTRXUmjvWbbsFG5rNqwUm0yVRMvDLqo/OLnq",
-	"tfb9Jnkzg+0wVM80m5nlzJrHY5EnRV8kOA2w+aUZ6vuVKxGOAKN/mFRfiWSxPRMHtu8OscADvLQzMzSY",
-	"A/2ojhX8twiGbcQiz1mswrHIJQuHkIO5CKWiUxBTtibyUtn7d+UoJ9dT5q5XGHyBkseqddg3n5Tj6Lbf",
-	"QPW7JSb1PbRrgiD4D8mX2lvwpVfoPLoS4nuaXzP87nCbyZy/6JIlKbWtI+/D2rqd083fXglxSfnitS0q",
-	"+R7sM5CvUOKKarzMFMVMreaKr73gCRO0YNzOfpzHkGWCX2uO1yz8O6oHHhrrWtNs0jRmw/iKpDIImlsL",
-	"da0bBUQKrJIfa66Xs1tGM+kqLxE/FNPFfZBUyhkzVlSUSmdcpVmfQ6F/dDCvDyNbYloaRPfkWgbKjj1V",
-	"QkAbuRocTn7JWsk/TuN/dob/+e74J3Ugv52f8G9G5232r+7s9S68qFIlbitu1K3NRdEED32b7kjxnxrx",
-	"vgciRPRZQ4UYcF2rt772HI6uiiT+u5AxfPo75wuIe1hh7Wzc+xKasI0XECjbGFq/PcqaAOR605MXPuGi",
-	"rpofUNK9t7QKNVmBmkJs2+e2sR41/KSdehZ9YcRWiNKA3iRfFOYK8DI66Dnx0vZihSYLfb4HIiRax9Ki",
-	"j+v+mfExYgUnzlgii4yFtp8cBGN0OlpePHeBbsVybLwbYTwx5Y8SjOL0gwDP+hxz7NCXjrEOc5onsklA",
-	"okebZWS3YTW4qI5tI1heFQr53dl37NrzOPa93HxnvRhZbbLToOFkFo9DTbcsD/UP03GuNQ2tf+/C6Ss9",
-	"hO7K6e0wxrWYnIGi4Z8bSz52bfQvvGpWYJMfr1ixR2FrgcZSRJFvT7nyAvzGVJL2chV2W8v9V9dauoxp",
-	"Xs/mogNzLQmDHcRam7udTuGs/akaMFUOrN+mjHexzdAZqrZFcNPKYcXNoLmT42sQ1SEwlllLnPoPTWIY",
-	"w2cr0GFLbWmBeT93lePwFyYCZs59M+Aa1m6Y33YmiUpgNYQk6q3X2Br0Y/N6n5vkIXR1Q8A0pA2B4wNC",
-	"vmZTk06UCr7fJK+KqGpaGWUpxLocX50qWY6vJnsQstTnCVMshvFNLIyR8fWlg0sDAw6EBiObr2PoRqS9",
-	"Msk/d2fnHtw/ZnH8UzMOvGRzc48/Wgc+oILh8igqSsFq3uOFB6x1jWPqgFcZJKaY0ESGTM0Z46blPIbP",
-	"KRH1iJgyHmgFvc9HsywLTIl7U1Ch6K5u45+w2Ei1GHTQ51D6BZiQvauiyxcvBy9/uHpx8Swieza+rkPG",
-	"++im4mKO3AW74/d5dHn+z8H505/OX5a+aHdaEAi2T+iY0aRJ3riKKNe5mE1tX3qmhdGYZqXwsSKDw+6g",
-	"ZyqVqnwBllWI7qU86XMX04XBcF6iLwARO3dkQgVE5AnLcV79eaCn4MUAtpiqiUWlsBC9Xu87r2pRn/c5",
-	"CA5wHU3ogsQQf20AQ446GAhnBPYzODpXdRRPNJV9bhIfIFpFAG82kXEkTfAqSDFUipIff3zxtEnOXeSl",
-	"GQVSA/XgGNXawrVdQPbFdc/YkSrhjy7W1ISo7lEo31EEliaLfUxpi/RALLwQXOUi6xkk1dgXxvoXNB8N",
-	"czGXEM0HZW0gvFPD5IaxKYRMDmcK1aGcGSGFWWC4NKQe5H5hxhcuC7p3Q3LHi1H4UnBmA79NbGZ00OqS",
-	"l0KRS5GkoxTi7gEPuIA9BKBs9bmxZVmpG9U1E6CtGQMYqHAdJsCOArnD3ig2/+lzdzH/W29EUX1Z68MB",
-	"F7aAAOPEOnMBBnX369dMnfusYYO/2iuc60Ite6Tcf1JLCVqdg3K/Gom/kI5wCvzGxdT5iU3F1/JN6V9Y",
-	"D1gDfNkXXlOv924bLNf1NZGqgMJIJ0ogDVYodDVcoH72LlBpdx8MKtg6BhiSjYdaYuDY32R/pft/Rbmv",
-	"ug2wdtKKT4fhCT0ehV12lISn8eEw7NKDkf3tzp0DarcGO7I31Rc2gW79hsq1zer2YVcbng5PaNgdHbPw",
-	"xDr+7W/vYR9enPE2+yhXZavbx3F8NDyk3dPw4KRzHHZZ+yg8pa3DcNRlB0knbg9b9PTB9nHuEhWQd2k6",
-	"y7NUM0GPUbk75Ay4rhfklTONZqDpcMtg7c4xOaDYeomNr9h8v0EPRqdxh7X7jcZ7CFHRRI+cFkqLlHka",
-	"nB/8Wl8ucVtSseURG+XI++6hCfTAOIy4NTylJ6PwWA/T1cOc2FNvH7UOT0ddVqnitzVulEoabksYXuXS",
-	"tl/QsFGXPwBBMO8BSie9g5YPpU6CcApP9LK7etmnw0Madk8tnEbdjxFK5qw1whbN4Gu7/L/7bfsQF192",
-	"qFEPv/JlXnC62X4ZUMsM6RHopiTXrZrWvP8EXrbvvgsaml9s+gbegSUe1JlCtdg2MWIbkSmPmS/5mTQk",
-	"T+aD1sdaqPvr9nEXZfvjM1yCWFOYK9VmJeYTtFmeQ4YlqBlCq1JBjf5lUqxx87BvKxK+BwNCmTB9s4FP",
-	"0c58sNQNc6X5UiNBuYjJF7JavwPVZ1thA4JvTW1wDEYCLxKczxeQ9E5vmLMfWtsB48roTfo7a+RGU8SY",
-	"3rI+p36XVJN+kSurUHsWDrs6U0J+z+ZiLiVrFzHiUBxhWQI2sVQ2g3FgCpxTrOQA80sSmfrn0RmOZ1qh",
-	"YCNgKIeuVeYIipXEi8FUZGm8GGBKGksit9dIawCF5h91Wu1oWbUGJubVR7H9Vio1UCCWbY5h0KaJKne1",
-	"acxBoStwKNS4ptIJJDW6UievvSTm2uyx86LsiUl4T6I+tyHEZA/N9e4nrGPwjeCQj7uU/9vDdVMDhFSS",
-	"GzZVWHVff7GPmrNeI7KnnI3AjI21JPR5a+LDuU0fU8w4B5dkKUUYs4aFvSAgh1rPeK2VWnJOcgbNPX34",
-	"I+v285ZVCF0iFizpETxGcmHzeVWRPQQTa+LQU2KSpkvk6JlUT6W1fc4kmVOTs1CkKZvD5nZRkCqIlFQy",
-	"OtwwNsWl4t40LCUxRhiLMTeYfq0/7nPG43yh8ZHMeKJZNHy5lFq8dFJwEBpiGCV0PTOWUvh8D41KtQE5",
-	"WL7TZAvaG22DteJ8RTa4nQjtW9dCJCQeizRm+wGZTSEO//Cwz70qmAisUhb3VinjyMvqcsZrE8ONr2r7",
-	"pPCVik0Z7CtUm6O4nXS0WHlKu0MbiX44Clu0PezEB0mXHY6qpUwPN9QERIXo7l4a14RwrT+jjAemtOv2",
-	"bo0Vn2/hn2nvGkWAlWm33dCFeX3nrRQfLpcmw5+a5DvGpjW8/8xEf0CZDbgEAEErcm0N69okqRafuC/e",
-	"BdAkBVdWJzqYu+YLCfdLtbIAieqEkSd/uPvtHWSf1OF67YeuSliNYn9XCbt1uruEjeVoC5r9ji1eA41v",
-	"xBsjc76o+9a0WfLzr7Yc7k3ls3cP5bcHYa1aZ57sodvIFJcPiJgpmSbMP3ojnO2DkFx7s4ApvLjUfV7a",
-	"fAwovo+r0dTcs0fhKQtfVar3rVYYfBpd63+sZQBpbifvmSTqwHjRtHAyH1MIj1z0uZwNJ6kCbvcSpNVl",
-	"dge6fLWC31mRjbGhNB+Iv5CKYcvy1flUdpNTrvwiLN5cWumGhGOI2HMdG4w4vlzp0Nk5p1SNC2HADbil",
-	"/8Dnit7df1DX57luKxV4oygEASgxK+y01ZqOcyr7PLZ3lc2VwdPQ+5eVgoggodac0BqpqHLqW4Jjogb/",
-	"mJze/mvy7TjOTjP29XMVf/02++fB61va+Wn2z9+fLS5//0f75XVVVDp6YGux67hlejmt5+SIJWbDu3Dw",
-	"6oe1jNws4+5BH93Nn7wU6rmY8eQ9MLWfgLfM+YPxtCeoCK+3i1jKxXe17uFsAaB+FgYAuy4TwwV2jFRq",
-	"/TVjFLL4sdQgBN6KOTPpDlBV6cWzl1eDi2/OX379bHDx49UPz58XgRB9Do3orOEJKAqMD2j0WFFXztQf",
-	"U2Oq9s/65mKFmnbSsUL9cU2pumVTQJ9XbAF1yh4A6JGJPjLRlUz0rhomF68ZNc9tIOA7aOepxsu/NHLz",
-	"qPGcsQy6BDGlWB4QjjGmLAezmNW8tmOxiN6luMBqQj6W/jgD9+dkqhbOJuDOj0oS/aH1nXf39UAiO8qo",
-	"qUm47YaxmZCZwlTWHgwXA5ODibjgPZcTV8BkhW3TKd1+Y51Sbvpxr11yxrVGp+wkOY7DI3DBdU8PwpPO",
-	"cTsEL5xxrQEiK3qDzQVoygeS3TK8FY6D4oQ1H80xxgdbLJkmFFwNpuOFTGOaDSCmDb40rR7gzcGo6Ntk",
-	"Oi1B5xVgMejjVWwgRoNhmmusbrRPT1phqxu2On7NAE7/x5xKM4YQGLAbDQzdnXPaCBoZLZ58L6bsd80W",
-	"x+jL++92t9M9PDxstTsHpuGAYVlldiRNK8+/o0t5sxO5qL1i6AJQHSt4VjHy6Kp14n/5gAKWm/yDi1p3",
-	"t2Cg8IC9hi9AdNjW4HCx/CWU7Qd54sqJE1ubQ5Y+fBgLhhAERCIrRZhWv8IVwuRZypmzUdjb2RjXIIzT",
-	"MlvwvWkR6tE4cQ85/sK4nx5Ski/8WNtJ8xNxy7aR5TWeWKuUZsF9bqybcJ3XOxOL3y23I3t+Kck+By85",
-	"YB9W1wTUZBnDKkX7Z25KGFPkXjy2n6gNhrky2n4hiftlrWPuXIlJGvdc2qBVV0xMqvUfiQxzUJwOo8Q1",
-	"00sL+lzkpBwUa1wueriSg9cFUWO4tuubYfWXJZ+tSWf0UknzYjQbn93nqxQnOqeL9crRvqnpak8ZfWnQ",
-	"cQnIe6MvtDbrxaLgow70qAM9uA6kOVZJyzHUvG102045UBaT32sa1MdlFdM3vWYAlns9im73Et0+PjeW",
-	"u5aqrqzA+FIhBVXz/Z1kw4m4fZQLH0QuvBS3zJcKq7LXLlKiXOuvoteMJ7RUV10ymsfjJnluSorHYjJM",
-	"bUrY+cunTRL9J9KSG9adN5V18NIJimgrOtF/ad1e4wz2i+HLhcmw+Ic0faGy2iyf71NpWdfGkpSQR2C3",
-	"jjW+UivLrMggMBrzjiELRTfs9UuYj7XGBeRmIugEFhYyRulU9rT07aXokIQu+nzPJfAEa+q/78NQfKnW",
-	"+8b8pI35SNtlbGzcpjPVb7PPot1VQhc77LrPbUH/PfbWjLa/IRVpY+rRrgBAfcdLxPkEE3DcbsAl7SXj",
-	"fFpJOM9zxkKo9Y3MDOORa7hUEWcITSd8pgXdZzXXWrXn/6zYaWbsmtVetJtPIE9Y3vPSYsleQU+BySOy",
-	"hX8DFyuZ0MUXss+RkwNlRGFhgY7Inl8vGGmsXDqslieKXO3MEfU3Nft6rBL8/qoEYyg7vWbbhuiZWq47",
-	"Hu3mCrCWczxWf91U/RVaoAJXGhYyTUWck9C0u954h1XBoaYB9bIQtIhooorUYprGNMsWJJnlWBUFeZp+",
-	"2OzzNy7uF8KkqxaIaTaT2PzH9P9KTat926Owz11lAs9QiIVSbPMt6KPFZHRGIilmecwwox7WETVtNyII",
-	"Vtc78WPmVuQ1YK1FFDHUmKo+H1OTfKA1FyVMaVdCyZxmN2HK3YpEkfybcizs0OeuqStUQkiZxB58mIA+",
-	"ZAsByfdTGqdqAWkvCGIT5mdsoKsNd/VJAgUDIed4KIXpTW+Hi1K7vl65922qmsRkEdS1EaOSrGtNlgi9",
-	"R5BTbthC9rmMxRQMma7wGcj/frk6U15ew9EVyt4Y3/4Y2P65BbYbH+0uUeB3DQJ/P4Hs21rYdjetrbGp",
-	"2dD1cij69lmSwYcKW68NUDcN7baISJdPtgxkeLAg9Q8jKzzGwu8aC/83im+/tzT4FUpwWG+U7KGEZihq",
-	"v14krFj2gEDXmvdGsywrqBsg7wQ0kM/wBjVp4qb5ZArti0cpg2sylbat5BlWFIJm8n7fWCVMh9htbHlF",
-	"dPlu3kAo11Tv10uTLT1YW3Kp9TaIDxkF/aC3USnu+Y430sfOsD9QWLaj4a/Z2swSo8ZBeZa1NZDLROli",
-	"DopskrIh/cz0e+5zyA4XMwW11YqKMeS17ULr0akTj72OuTawwFYug8az6Jx2/c2hSS0+g/a1ZyTHPvRY",
-	"Mw56PIO6gynubhrO5mZcvZ5y1w1vCdjHFXTRyMSpRdtwkh/h3U+dmSzZqb780pwdwGqqNZ00Zl9+2fML",
-	"ergM5YwqBgEgK/on74ncMOf9JvnZtHlOlemNANnTpjQBFM87Ia+8Dt8Wi5LozLZ+9vsXa7wovd/nz7HB",
-	"eJPsPWVxRqErvrUijFnOsDkC9ecPsHXpmPV50Yx/mHKI8ZnmIpnFtg6Axs3m/hrtarShFNLB6hpIdw/I",
-	"VvgPv7kLVLQVpm0mFrdFAuYzUz3dxS6Y7xtfgQJ8+foFnm2n1TmEwrYjqBox0uxBCA7SArTuM6xhsBw9",
-	"e3q6S4SDoR8kpr82uuHBbzvDTR5vvUqYRXsLqden6+eukswn6NA/2W2vluU9iHiAVGUudWE6M8aKYM0h",
-	"ub2QvzE/a2X05v/7P/+XRC4aOwoIVdAqXqUTVzPU80aboOBy4hapydviC+IlUjmr2Iosqjor4vq0qU9b",
-	"O7hz1wZ3zMspPK9c+h3E1SthgrH13QydhsCQnnLyLeUzmmu1+iPL6dnAPPE0i9ApyxA/H8bbOt2Gn9RE",
-	"kP39rCMmNH6DclXPK8csvgnX9U1cZpD6E5YMUu6V4rS+NZrn6S2TOzO9l8K51MDMhVwwKFggVgOz3UZr",
-	"GKJe1Qv+mdpLHrnBXbnBA7T9YPFNCcdLPfc2EpjQCKLYOgLzCAopzHxjdfsPSkdm7kdCeiSkByYkg1no",
-	"QPdyoHaiJriLtpHtDSW5OosPQ0kb5XKc8JF6HqnnoakHEItQYjD8DsJewjTjZ1tTj3nf9bagBBWs0m0I",
-	"TWMYUSJL/hJN+Cku8m+tCnsHW6MLwykQyRhZiFlOpnmqcYrENGcEyx2k1LYcAyNqTjOM99lJLTYHsXvy",
-	"1yNXeVR1t2WDBsnuxQahGd2GVJ+pHj6E8rjW5yZGhYYdEJElLlB8yQO3LivnGc7+t3ToQ7yPYhPcMY2V",
-	"yAcANshI5bMsC8xTM60trBI01tWHMYAa7FInZpSLycDW/8CZ4fND1k0O4s4wbNPWadgdnbDQjWYzYxtF",
-	"KRn8Ugk3VMPgZQE6Wxf2XbC85cYh7Q4P4k4StllrFHbp6TA8iY+T8Igdjrr0YNiJ2/oUSkCBz+tActJr",
-	"dXrd9oOAxNsHjHE0QsiEnWGbht3W6UmoBw1troqGzFq4OFHcg4x7tEMfCp+MVoXal6kH6b3ZeIzHWIqp",
-	"glBq5G87MFAuQjkW8x1shlwM9Bc1BsMkTcCpHYsJ+/DWjkua37wUb8Zi/qixPcpWD6uxadyC2AYklu3J",
-	"a5uqNJd3rEQTQNGSlF/3uVe35I5lXfrcNPQAoqTQAhiiWpcKvGAGi1Y4IARWn47rwlmbwhIQDu2dTWNj",
-	"kyQqir6cmIBiFtzn5dYga4vtYF9MvxeF6/UREEicGWHG7MaCOfsBdCHB0C6jISPo1qW6/ODX1NQgcSkS",
-	"2+rA25SR+Xsqwp9IuZNHrnznbIG/a7GRz7uWyP0vW3HLvPTMjTVAvMvXvyEgXX6DaQB7XS/dK7LU51kz",
-	"zyZ5BVebvf7mY9HnttFwmpMhoznLbbkqpkx0s5kAGv0oIVYV+bjwFnAFq35QzTzVjBSZfV1f4NtUpsoF",
-	"uk5Tzoic5ddMX8xQpCLBXNqc2dr+YHtMJ/TaRBcmM9zQYJLyGcR1dg9t38XtypKaC+qlFlisMbrsVqrt",
-	"zmU589I2lxbUaZkF2YlDWFVXr+pEr+ow7g4PaGfUZq2kWNCVq8lHRiLLxDycTVcvBqrL7qD/Vs99Zbr5",
-	"Kjx9oB5zf2gIIgpD//ner7+9+205g3vVKjySvFj+cXVG93mSaLn3JuWJxip/4Cb5mQ2Ljlpo0N62WZsn",
-	"SWN9dTTnmTc1aU5cPXRYI4huTuD2fBwgsAmeLVbn/lbPsHGvqGo2f1XUH3aSz4ek2vtR4rs74/77zIJF",
-	"uXSDQLB0kHffy9qk2I9b/Pv7BdzBuRC6zNc2sbWVMsf6/EQUJJClIUdFVo5VV7xHxmLWjZzujF+CiqrJ",
-	"XwuKWjqaqTHjShMASwyv2wPZhJbkkv0VeYk1HGyjurkErM8tVfFjYBm1gP7ADOSDN3zZKItg7uHO1Lox",
-	"H5HyhbU2YZahzTYkq5INz9FeZe9RAjgFkr6pu2LcRZhlMKd5IjfJFJg58blS5N2TzS5KokYpNGKNJH53",
-	"cnyfeWEfC2uxaWJ/NYv5AIlffzehxiRg3V2osab5rewn7mWyV9SwN0oIS/ZXG1NsOaz5WJAHM6Z875b+",
-	"vowopgR8o9dod1ot8nOayXGaM/JVdpsE5M0sVYx0W62AfC8kOefXLGMyIBfn5LTVah9bL/yWlSENv76k",
-	"+tYYjVIo424LgmolesLyNKZPvhdyYOZqLBtEiiX/lCZMQDIVhvhlKb/RkiY0zh4uMNHerlEz/iNrWQ+7",
-	"o85xeDJsH4Ue72/VGUu2WOL2VhJ7oBusIw4L/wqjSOYhnaWvAhE3mUDsyRI0cxQ0ZIdtksjCs+gkTwmW",
-	"aHxx/vIc6Mq6w0r97gtxY4UBw5VIus8NbTDTv5nvTSV3wvx3O6PV+zQ8ZF75qbXXvTuE3df/aGz4BI0N",
-	"WUF0deyiegvvalEoeGHJquCqGlcsC85xT3lCHtCy4LGWjfqLV+76szIk/FUswIfpo80AbAYbiG6rikVY",
-	"KtvcbYGrzE4K2htl9HrJdNDndbaD4vMl08E145qYSsaDsz5nb1OpoFopvHXD2NQIzaYS/JYWhs+EMh8s",
-	"tsQTVg5WCSvt1cLKHcSO92lh+Ct5jrUq/EW859GY8P6MCdsJLTbCbyvTgXt5m4gLz0bQ59sZCUy2W2TD",
-	"9KNVVoNXbtXvy2qwS79Tw1Of5k3ylHJKXrMFutlTBTz0je/v3UWXttvcoEu7Y/krdOmpdxQWz4rj2RhO",
-	"YKACdYdstHhgxg5cWbZsAZYPLChDUbbtcxrHYsYV2SsQBtVtUK8pJ+7+FZwFZEnd7vNtQgbsZu6lcdvD",
-	"92+xHdHm3c5o8z51ZXvs20Tu4Yu7r/9RV/4EdeVpQS517KB67eyqKxe8rqQru0D1D6Qre0xho0Ru1/a5",
-	"6cp/FQvwYfqoK4OuvIHodtCV4fLZpB8TmrM+9/TjpwxepwrT2hIzpKNK6rxFqAnbyrCWPM+Kq9o195KK",
-	"LrZTjz8TYryrbJEzIzF4soWTIRhPRV6OOLyLKPE+9d+/ko9Y/fcv4ieP+u/703+3E0RsKtFq/fc8y4h7",
-	"y6ompmeT01PKNQm2qZ6idag3bvINnOuxOd37a063zgpgO2sBgPzoDKgIMNglZwJz+U3Gftg5bh+FXdo6",
-	"DE9HXRa6EILRCWsEpUaVW4ce+J06tzZdQJZeKaIcMyGh/2ql16rJkRT4/DhsHYQH+jnmjSL4GE/Ahdxr",
-	"tfToiub61mud4t9zxm4Sqql0Irj+xzuQZjyMwfoFW7N3S0CbO/85Cn5s/beh9Z/0mJJlnAWjWm3QQQ1Q",
-	"Ekr0MWcLYtL00ixVC6LYZArNurUuJ3ghiAXOUNnnUDNgKb6NYN9zzPuY0ywL40zEN+COMc2TWZ/XNOA9",
-	"I4zG4yICQ5GMUalg+sjH/Ihkgl8HuACDzhpp9IsGZ41hSSjo0prRKfak2XoX+D1IudjH2hlVTRgIpxPI",
-	"n9N7AXG7FBjy7JblC8dJ8fdUgszuMmACwprXzT6PzA5+bf/WBAqMmgQOB1NM7PmSCb1h0MsPZPIeRBn1",
-	"edGbzyECJsdbH1e0Y7s9izuN+7mANL+4FDm3zcL9DET9GyznajzLJZyWeTMgT1kMTQL1tXlJc+i74MTk",
-	"B+Tvfx+eHbhPjsuftA96B+VPlDkPzejf7czV36f90i/0sFbpcOi7+/of7ZefoP1SFuyq7varqg3Ofpkw",
-	"W2y4fOBP4TnaQ+wl2CRvwAySKi9yQCq6CFxfojR3lpAz6AOa5iSys4KnY8hioS/ASEtM2zNlXI/HlDea",
-	"TOysH7v9srsK+MljBaqlYn5QD3gjtgcrVOJtFNyvmfocsaz1iVw0Pkwf8b+2I95G5N/Cam5Z+ob0s4BY",
-	"qTzq85xBrSIcYD4WGSNZKtUqjYJUFYo+B42iKFViJiF7sbnFbAUOs5t9e+HQLGc0WfS5F7BmSkOZMc5c",
-	"KSqnsXnRbvrv3H0Noe5bXjtolvtMGMJdtRj2VoHk7Gsvz+CZBu63M452xUTMhhlzbd3rFZZOjXB/FB60",
-	"GncQtN+ndf+v5H/Wuv+58sG/sXX/LmK6M2Gsru5njViqzICM19KUgoppxnhCc5LQhSSR1rsh3iBSIurz",
-	"PUilk+AXMH1Ea2xTAYmzdDrFiKbybH0eFQp99CSyZB7tN0nRN71nFgWNKg1fR/tSAM/6fC5mWWLNVaWq",
-	"TDZzurhrYGdUEfwG67KkHBQPMqUSbzN5gyvG+2jGFXb/jMzzKCASorOgT50xJ7k+q1ATMNd3jEm0lrZY",
-	"YZOcG6PbFxJAlRnTHniZb9hUERrnQkoN7yy9HqtQ0luvyiHZowTMFWYYXL8kVOFjNA5mRHAyFGpMZJow",
-	"uX+ml6qBMaJZBpW98LDsLuVUs/xwJCCcu8/HUJAFq39NaMICV50xZ1OTOT5Tswkn8CZntyw3NjacqM/V",
-	"PI0ZXvMIiQldEDmlXC91IqQiB0dHiFVoFdwvRbn0uUUSODCwTo6FrJUZsI9fxQY5p7LPE+ur11KJpQh3",
-	"GLaAot6bW4K94rXosuaO/9oMZgkRZI6/6VWfGLNjyStfZ6Gz1zc8OWjvcn1beO9eBnF7z5itod077AQN",
-	"QxqNXusOa9S4WHdRf+2ESZLDS83HmosG9iKxxbqzNFYNDTlF0wwMqwXVaKZkWcQZscQN/ZOFI3C8LdBY",
-	"C2XBu63TItT0opjCUMFYqansPbH1cpoYnNs0q7Orlk/c4h6qEuMddvWXV16889HC1Y5ugxG2r/XOGK4J",
-	"U2R7TCVpl/0/mksyLSIhV4VnGjNEI2hMtOR1zQyiFHdNLKCXduWyaUBImcWLTqfAi5/c+ohb344IUmwx",
-	"HLkOvffGFFNUlGhpUAYgedk+sSiPBYSafcOW7Vbh4qR9vu2NCUIRXPrgImQ2Lq7P94zvTZLI8+JEAYk8",
-	"T5D+s86tFEFc6cNYMnxKsEEZW0rHwBJWxb2gxcDL84hArBpQFZE9NWacRHojRSVmMsxEDCVTUWLU8sJo",
-	"pmY5K5m1IyysakSMnE1oyqH6H4iUskmep5mWFUgsJsOUMyNDnr98urHK/Ipska3kkB94tiBqnEo/RBCB",
-	"uqeFkv1V8Sq+D69eHtnSr7deHgkab8NrEW7szF/sw9M6ttmH78Cs38eWTs0H3AeuG7SVVNZVFF+7o1qH",
-	"bv3WtnTyPvjWDF2kWBB+JldtxXDnrQ0jmVBv8JP18wNJY4aM32A7lT1CSfTLL7/8El5ehk+fRpp7lnVb",
-	"YDWp5jlQ4dJktGotCqIu9PhfSC8swmq++wSLvL9+fkEODg5O3ZfF4Cbqvg4QIEKvOMOSWL3DIVSAYO6R",
-	"7aBQmHATuli1eVLZe58vb569dZsn53ih6RHNYqg1M8Asss8xhG4lmEAKWAekdncbID3GHX6ouEO8FBu9",
-	"1oMGHTKeDLxmRZo2rtrHve6h6d8EY2F1/pNReKyH6ephTiyXbx+1Dk9H3Q8blOhkAoCA5/TePoLSiipL",
-	"W2/Z1lWuPZIWXxpLYYgNtvj29+Tr54vk+ek4uXhx9OLfL+aX//5FXV69UJdPn/94eRUfXT49P7p8+hV9",
-	"wVvbS7WaN28Rr1goNo+xiqtjFY1k54Rc+HtzjCLUgJgyHkCQBdTw1/wnv6VZ05dzQURFIorQHFll3OYK",
-	"x6JQkkGbl6lyRl0whZ55Q/a5CyQcMmtytPJyMZeLWYQLOVWBU9raHTRFSnTGNUlk+UVEDMcFV117nTux",
-	"z+8aoNjn69Qd2wunRuE5I+yW5Ys+Xx/EqC8/lzaENlSt+6q5sJZs7KFjJFq/24v5XaskYzE35le+cObm",
-	"fMbtLGd2ANDvoNmgErN4TPY0ZjCegPEY2twFxiH6VnlmZfhlv88TUQ4J3S0wEvsj3CcoMkcu+cd7iWis",
-	"uzxap3h5hK0TjP37gGGPtSwdDPzFgnZxfmZCvdcIQ328G52e+qXd1vwJRxXe0xDqU3nVUFakGhpXmOYa",
-	"xsHjMQ7UtbQ43lxlC33jfbK7uUtPGNqvH8omutPm3EX2dw/kLLefsaKBb/vaOnjTwBpuCy5csxvo2axv",
-	"W31rwRsgDIg4nk0XcE25bNYiWAfnSsp3V8oHM8n0LQlGNJKiQs1o0uxzOzb4+tyIc6b1wizTQ8csy1gS",
-	"ENs3XN/D7O1UszN9w2qRpM+VEPWTBmTIYjqTWuf1p/jCdeB1G+3zVO0aaornsNkJiDrzY4jpZ+G08hBs",
-	"yW+lkRkdGo5SCrQGi26VWJbJYi33TjnBee/CvFMe6o8fgnfblldmn8TuHrwQrkm/l/GeZhnSmpbgU9V8",
-	"4GDfeo64Lsh3h46uXzP1OZF66yMW9ywMH+N66+N6V+H5injerzRvkUiTYsq4ve+BTG2MUaqki8gke2AN",
-	"bbda+zbut89XBf5qsimlHlrdXjKu71LrNjMxQiDBeZVqyq1klvoTnnmc0wiHKde3tKmfcWGXbD68FmTI",
-	"MjFHrXYGmXFiVMOI+3yFrBCPGSzXhkvRiWmAOGHciEjzPFUAsqDPISTMCkwTmjAyYZTPx2nmRzBrKRY3",
-	"tH24kQkp/rR5zl11f0CaciTxV5gVa/bqRw07W6dBNaCawlLgD3JFbxhYW0w7Mbki+nhHRfu9Rhh/YM7r",
-	"ooo/Qw78IcS+Tg23OSvz1yqz6nwS4p5tJOu2kcpaZjssi4Um7dvDp79xWPd6pV3R0Wh9oRZsd46FIVdW",
-	"ayliWqB/xvq+CxBBAhM/Fmn5OIu0oPHTNw23w07rCizCxtuHfVJ6DaoP+n/KDMH6QVvDY3Yct1l4EB+2",
-	"w+6oxcLTpE3DI9oedYYHcTc5ZAUEzjP2FvFGSw0CuBGMXtPPpX6FYLw+qK4wTxVdscBD2h0exJ0kbLPW",
-	"KOzS02F4Eh8n4RE7HHXpwbATt71muK9TRclrK0AVi3QyVeOetVc0TWzhyCxR5KNHc5NHswQunxUCC9qm",
-	"/EppCOeeTHmqUpqRKZVyLvKE7DmlpN3pa3Ulp7HmbPtN8kzjojSKTPqfGQtITCULUy4ZNHG/ZdnC2BL7",
-	"PEpmSLcsKrWwOSN0lqTKBEliiV5DCdEar5hhtfeph2cRvCTZnhemDI20nli7nvRWkZMFJLBjgG1oH4VT",
-	"MO2EqAPWkt673ejsPTmq4OdPglXtBK2/r4vMkaIvfZ8bljDBQjhFzCEcZDl5TK70i52XXttd2i6W9hCy",
-	"9o57+pu7wvwboeZO8cXr9QWZ1wnKX7Pt5GSwxniH97lZglEK3GiQ0BBA+fHd/blbAVNzyo+m4XrT8AZK",
-	"2KFSsr6j7lcomXJStDDom4u43+gR6Icb7ZtApCwjYtTnqZJEMimhdaeNYyIU14ETEAXppmw0YrF+AYwq",
-	"ELpkpKk+39Ovo2inOSSZstz+GJh4K5XPpJbabJFmWwldq4mA231u7DNFKqkGRMImQjGT5SHm3ua6rdN9",
-	"kxyMtwOEMONsACrNvgFcZgatmk9SqbezSqLscyNSGnNcFJBI721gYK3/xhe8hNeIiNx9mHvP19iXPxOW",
-	"dvdEVgulsjj9tHjuidJWmDQdna0k53+IlARo639pRD7nYNxZRH5PJualXX3GMnLJuv053ybvIyV3IWZk",
-	"HV9ciFmJLX7kubi/7Lidv73lepOMXWnsUNfVgeW39ffL91C/ImG3LBNT8LPiu2QvuhYQ2Nx8Ek+SJ/g0",
-	"2m8EjVmeGdTpPYHWpNlYSNU7aZ20wPBn1rc0U3rLODRL1OJBiv+cMJWnsTQFL1JJEhHP9DKaBX/6wd6d",
-	"2NC6kksKwMnEdcoD0wQsZ6OcyTFGkQmMUQ70K2KmgjJiFTZXDaxVo1ubmRkxg7ogTnTY94Yx/G95HHM8",
-	"KGUQlWtN0pkwYfU4uhVsivojtfOc62Hq5sE+DLIcUSNN0zTmXK+2qRpKamJEvHZpZ0ZQQle7N2lR477G",
-	"NwB9mc05ur7VAeasWUMhNKi2CWt3WkLRZm55Cd+lWqYVo3Iyp5cenMzyourZfMygaI0aswXhzF1LmtOl",
-	"WuiBEmR3WGJNN/3ltf68po61SR0oFyIwiOAFTZXQzmVgL091IXicM8WW81FsgokXfFKd5MxHIg2F0qzg",
-	"QqtJ7UOg3aZsbn2SMC9sJCDXuZhN0UeGxXMSuvBR24NJzeAQtIxY/IWEejs9YmvTedGzWNvA6RlzNpSp",
-	"wqRK3ud6aYGJbsXgnKI2hHIog/FyjMfo5ZtQTq+NyoJCvVnxV+VZ5YpVI37pFfue2h6h14wnNCDTseBF",
-	"hGyAkS+aVYBdXHAZ2KDZ5tLc0Ef//w8AAP//",
+	"7L37cts22jB+Kxi970zsvqQiyfJJnndmHdtp3Y2drO202636EyESsrimAC0J2VFb//tdwHeJ35X8Bs8D",
+	"gCBFnWwnzcGzs9OYAkEcnvPxj1ooRmPBGZdZrfNHjX2go3HC4N+vhLiJ+bX6ZzYZjWg6rXVqV0NGMkkH",
+	"A3Ibs7uaV7ulyYSpMSHlIUsSKmPBeymjmeC1Dp8kiVcLBc8YlzBKcElD2etPe2xE46TWkemEee7zbJSZ",
+	"p+M0vqXhtDcWSRxOezQM2ViyCH++92phyqhkUY/KWqfWarR2/GbTb21fNXc7zUan0fhXzavFUa1Tawz2",
+	"2V60G/o7/W3qt9v7W/5ea7fp7zS2B222FbXCZl+N5ZLewG5oKOPbWE57EZM0TrJapzYStywiQzHJWM2r",
+	"jWnMexm7ZWksp7XOrnkiaapWpDZvV9RoqhdS1mMf4kzG/LoXCh7F6qSyWufX2pClPIaNRHEW1n7zaub8",
+	"aom4Yynp0/CGZGOqjkb9GDIue+PhNItDmvTMWs2ppSyJ2S2Lev0pzk5lT6S9OIR1iww+rL4CM/YGKfvP",
+	"hPFQXW9E42Rau/dqXEgFBbVXacyvydnFKRmkYkRajdZ2HXYvY32jEZWsJwa9fpzKYa1Ta+7vNfxG22+0",
+	"al5N33GNcvo3DVv1UIxqXm0Qp5nscTpitU7tkNOaV0to/uSNGLPf1YeGgqu//6fZbrW3t7cbzdaWWl/K",
+	"BixlPFS//X33H2d++6r1rubVskQYOMsmiURolNMx6wEctFgzaoT7fX+P7g78NtuJ/P1wu++36dbA/KaW",
+	"zQsw1fIbTQVT7W0Xpppho79P9wb+rpqmrabZo+19f0tB1k5je3/QVgeeiBBXAS/thgoC9Si/zZo7/j5t",
+	"bPsWCht0H4BF3MYRS/ElszZ/v79H/fZgl/l70U7ob/fzdau9K9irWncDceHeq2ViksKZ3bE+viEn6ppD",
+	"wQdxOmJRzatNxlE1Uu11Gq1Ou6kO4JalmQKiztb9vWcoxRFgY5FeHBK4QdLXxMQlGOtThQFNshXIQo7G",
+	"JSzdXoiG4zQWaS8bx5z1skl6zdKpOqNxzGnSyyTjIouzAnbyyajPWZaRmBM5ZCRhA0kSdk2ymIeM5JPM",
+	"R1m9pRLOjlgUI9hU4+kdYzdFRL1QCJGyiPSn5Ditk3dUsqROEH/HKbuNxSRTiLwUfXd2/ca+32w76Dui",
+	"aTjJ6uGQ8UVofAbDSph8NGS8gMhbzQYg8t4eQGQiZG8dfKqA2RkYjMpAyNkdGTMeqcOAY8wkuYvlkMQy",
+	"IyPK6TUjUtzASp852lfJ0fCWe3jLndpI9v4x2r/91+jHYZjsJ+z71zL8/kPyz62LW9r6afLP30+mZ7//",
+	"o3l+/cztvlxuZ0iFRv1FzM3il0NM3sSZLFKSt5yRsSIWYgAEn14zHlGXaMSSKWz/9Zl8PA7lV5BNnzHz",
+	"q5ND10FURwpt3v/m1Tj7IHvhJM1EinjmYPIF8vxqCfWO9Y18aoSDR8qpqyHrM282GP2Xo/GaUqiCrCMH",
+	"s6+m4xmocjGfKMx3YQoOkZkjjFgWpvEYDqpTe622Qm7jLNYyKiWgk6A6IbhHYh4mE5BlKVGSPbtT/Ggq",
+	"JimJR/Q65tdKyI8mKSL8KOYToJjtbU0yViQ/+vDOlfCMN1TYFQDHfyZxyrKeFsbxOQL4vVd7o2lO6Ww4",
+	"EYMBAsicE6FRlLJM4UGz1WiQn+MkG8YpI6+S28gjl5NYMtJuNDzyRmTkkF+zhGUeOTok+41Gc9dQxhWJ",
+	"nNVeYmdhMh6x3xFYDkcsjUP68o3IevpbAAHv8Ezm2sn0mb3Inm1lz9TrWQj5fNWD9axfgPqp6CdsdDSk",
+	"/Jr9HPNI3B0lIisbHvB3cgcDSIgjCqJFpO4shGE9HNazwxCdNDExAkpIOeGCJIJfK2BnBF+OiOBJzNkB",
+	"GSeMZoyENElARQmTmMdh3ZGy2o19Rd9kwuYvERhWpzaUcpx1Xr7UEFTXk2nofTnGY8he4iJ8nMXXszgH",
+	"dRqx0VhIhTl/Z9MLNpk5KmcEuWFTkuKY2cOK84G9Gzbt2YGF43Km8//OpuSOZoQmKaPRlKjxmrNyIYcs",
+	"tSahvoimc09q7grXPCtnA/4Nm/p6Hve0+C1N4ugqpVwToOJR4c9E5r9XHBMO6hUG2SM6tPAUc6J2y0go",
+	"1DIlixSIcSEBtpBPsWj+oVStZd0DwTl8Zw7nMC4TId9zekvjhPaTkpilfiQT59fZgwDRrjikACnqdzKk",
+	"mcKqcUJDbcUVqXMO6rAWHELFKtY8ArUI351BHwDQvbJkqeXA+dLTOnRSs5jjtE6OKafkgk1ZVnP25oqe",
+	"sKzLcMiiSTIj8Gbm+dx1hXRMQ2C+Te+RTAnGIvfY2vMVj/HbinUoPuNb5jHY+8RMR8FaQdxGJBykYlRg",
+	"RDXzixT4fNdvbPlb6jnSUDQhMQ68tdVpNAxLUwLaPv59x9hNRKcgbnH1j3vPvrJbfKW51dkqviKHkzSD",
+	"l36DS9WiQuFC1TPnMhELap3Gk97klylepEqY4yD2N72aAX2YAuX4ZfKHI36IMdOYJelgcBiN4lmFicLT",
+	"+ZhVKdw3rhp7+fes+Kmm+luRElnZv7/LdsMm87fC7abfHjSYvx81qb9Dm4NWfytsR9ssJxqHCftADvXK",
+	"UgH0AheqdnMlbhi/YNlYaTQl7Uj9lBE6kCwlibguby1kWWYt9Wz647D/fRi/jX88ff/7afM8Ps1O+cV2",
+	"eHS6c3oz/udPRz/u19n0x9+jn0/jt/Hp3S//jpLz1tmHf13+uF8PWwnvj143on/+mKhD+DAGfVUd8X6j",
+	"AbJzyrKh/Voqe9ujX5JG9I/98J+t/n/+vvuT3Mp+vNvjPwwOm+xf7ckF3t1g8AVcg1eDffU0O3rFaMrS",
+	"2r26niGjEUsh0uOIhkN2JLhMRQJaTMEeoX5VkkIUpwx2m9XJITKqOInllFCe3bE0I8F40k/i0CNc+KGa",
+	"MvCIFIp/pgyonTobFLyC04F/Ljjzz6gMhwFw1nDIRtQJQql1auUJc8aayVQhn9rIyRW9nl31CZdqbZJe",
+	"G1t9yuQk5SwiKRunTCnZaJvZGIjUiEOZRyKWxkp5hXiHQJsYg815S+zWtrq1ynVZeVFesHFCpyjxFlcZ",
+	"KLgJyN2QcSKHcUbiDNaaSZGqNYApKNU4pA4TNwLS6ouMBCUxN/DyXdJrGvMDQvtqpwTk3Ls4Y6V98MlI",
+	"6b1qGUrLnd3FBZPp9FAh6uzqL5nSzTO1rjsaK0lpIFI46HSqjVAVR7bV8GqjmMcj9emG/WbMJbs2wGm2",
+	"jIFINNL2W2MV0do2HY8T7SY3otT//DtDcdl+zgqCfRr1cvNuQQZ05X91BUrsQ7n2x8u350W5r5HLRq9o",
+	"5BiM1xT5+jTyzcv37kH9d8oGtU7tv17moVkv8dfspZaJ8ZCKl3FGk4FQSqzdjQ/QUr0nTwm4lIypHHrk",
+	"PxOWTtUDpAlkTFM6Yoo25yLwmKZKbRKpmmsUZxlccG5hz5UVhPM511S6nszIFdqAVrV3M/SlMbTdr3xc",
+	"+Rszx+Xq1MiH1GHlKoiXxwdwdkcCRWWATjl001CeqiXoYS9hDHz/tUj7cRQx/igoHthZCjAcZ0SxIsEJ",
+	"ZyxCIgI8gCiGUITgrRyCXzuzrQm/+UKeAnoPJ3LIuFTnwCKP9CdS00E6GJARG/VZ+iKDvZARnQIwRwJI",
+	"JgDhKZcs5TQ5SVORPup8Yz1Tj8FUrs7MyYSzD2MWKjYGPxMRhpM0LaqG2y6JMAsjGUtvWUrMrGuryDiN",
+	"j+8/xYm/z/firq1OztktYD6YSfpT0qcRifl4Ig9ISNM0ZqAqmxWZ86+wWKx3B4BRcdU8C4nCXJPJ/VMc",
+	"kkMlXmQE7ppLbTCJBEOqSpNE3CH7zunHgfoJ5CZtoINzOhfytZjw6FEgyoXsDWCWGTaGftV8aWBEL2J/",
+	"OwfOcyGJmWhNgORC+vjqUxzzuSDZJBzmG3BlMsPPMo/QJBOEkrtU8OtC2NYmnO47Ok0Eja6EeEPTa/ao",
+	"Qx7jXD0pRC+B2RbJDIom9RmhkoxEJsnO9vbWDulPJcsKh990SK9eLJFCEPOBNS9Br9GXQvg4xVPBfFkg",
+	"EreaQWbx74wk8SiWZGOnTf4ev1IkImIDOkmkvoWUWZfNaxon7HHQriXw3ijORkpZmAv0dzSzxnCMv4wl",
+	"PEwZLdrumi3nGpzVkgEud+2L0Gv07Rqf4h6UjoTqUY7PMDua9TUt0p/uaM1An8X8cyAXzFf/IJRHKKnP",
+	"XNoFOnUfd21jZ8JeamZ07u6S8UgLqIa+KlmJxJyYjRcurbU359KcydfFH2ca307zVDjk3J+Wq+PMLpYo",
+	"AgcsAx1OcAmXLL2NQ1aydj+KT4DHo4wyEZW0TzNm1IKU0XCoPlcUYxxipVf2OCO34hm4nqfhGbDwaKrU",
+	"T5BgFPcdDOKQbNgNTrjdGxKnKyHOKJ9qfTJ71PmmVLIe0MKS/0kIxZymlnEdIKIp0N5qkAy15iJwO96E",
+	"mdfXP2m1Mt+s7CkO+0IJPHpCRULUbnKtiU+UfE7EwOxN7TSAUT6YDsqKk/PTMv3JsT/Aut5zOpFDkca/",
+	"P5JATdyJCq4x1JL7YCtD8cLF3KI01czv7X1xwjWvrLCcJ7EHoI7uETR5ouquvXVhyiKlbRnx/T0fpyJk",
+	"WaYQBS1nj+PZaO1TpN+y1ErhaUgzsmWXNYhZgogBqgj6QOAhCGQQZVFH+6lXG6nlKiGvNppkYKKg+uZg",
+	"BDEhRPdePgfGrNSL8ShVU/WZvGOMkwawyWajMEsoEjFJC+9N+A0Xdxx3ULv/zUVtR9j4yZ7Lw0UNO4Wv",
+	"p3gKYJlZWJ0EeAcB4XTEMqJOa1q8KbJBwZYEViSlEAprcNLmJTQs5eYkNdXmASmcVkYo2AzHIlW6qBRC",
+	"g2Q2GeOzMxbF1ITYPQLf7YS9kZqxp4PyqiSSaEpoRsqGq6IQue2ivp2bwNwm4G9tImDn8WEeHyb4WFK9",
+	"4v1gHaYZCcqbDeqOCg1U+3ASxfLkVp/+OBVjlsoYFXcaSpH2wFwDTrCyqfjnoSBRHJFYHpCAT5IkAAmI",
+	"csGnIzEB+OIyQzVQHb2GQ/QOqYMfiHQEfpXJJFZ4oyZBEQl9LyXTtVejsEz7mpKyfBmPKpwIXi1MFG3p",
+	"xeMK9wf8ZMiJa4AnIR0x8BMAybIugVZjq96oN5tb9d2qbxl4m7GmD0UqyXAyohzEJLU5goMPjILJRmM5",
+	"NSYaSsY0y+5ECrQdGFW96oPa4/RHBUQgqYz5rUhuWUQ2WP26DlsUXIlTMYuUTgt3sOmhm4JyCJFZevwI",
+	"BeVbmxmWTfr/ZqFcADpqnTQMxUTdwmAAJiu9FiAjDwIOqcnJImzK4R2ID/oljGr0ay3fj1cG/4ptmWtw",
+	"YQ1g1AJE7n4R8K5aZr4Ek4tSRDudbeL8Y7UN5UdQo2lKMa3CjZ+fwQJ4rrUWRtRYSISx2Cx0BiTN8IcV",
+	"YKR8nrCF4joWn4nhCcWl/j3mkZZFJ4rBI2mpE0TkjGRDMUkUo0mYkpPBvA++Z5Q8tEcMYL6XTcKQsQgY",
+	"NT6xfBv/lMNUSGmfiImslXzKeYCawdae1s6NH7mn3cb2bx2DqL25M8MjBl7nwiup82zGj+fVPvhqX/4t",
+	"TYGbqw0Wj/GN2s2ls9uKn1+brVf8duWcw8zPeCrFxxd4RjpIQJ9Qccg7fV5Hdv/F3yFc4sieXcWP7+1B",
+	"lj4uErZw1uPCEVcMuHDPWwGl4xCfRdOITtfAUmeqY0TNIqqW8AYmr0SU0kQVy5IV+PNGhDQhIU0Yj2hK",
+	"1CDQ50xEfFDmdk5QU4Hb1qrg8Fr4szwgEXLt80kYxCxVELI8dL+8tdPD80NifjZxAfD1F8TEDhV3VxX7",
+	"v4yQmb2bZZgNLrgjvZmZG6oOrVqBrZqoqlUFoBWnLQRYrTC+EFu1wngnrKp8d+8SGrIMgjPVFdkIguZs",
+	"BIEbfbXaAVSxdjuHPc3ifoqnMScMzt1S1f07ySOzUk9eaEXBKjWW0jouxAWTqnyS8owX8Jxcx7eMo/hk",
+	"w3uV/BgxpZWgfWOp+ORkqSxC1SM9rJR+8sRAmWeiLFrLKY7K80dniIN11cKxw6iS4F0J4nn2x0LVTA8r",
+	"pmu4kURu5kYliVwx2sGQRZNjudpLONjJiljtNRx8X8ybWPV+bf7m7FUocMlYpsRKtDygEHQAFBuDMZQG",
+	"WwjWimWBdm9VhBZVoHl+G3bv9uz0ueeXbIEtRwEDT/l2vEp8LKBA4bwW0IU8YZVG6KegyTsH9W1BlDLT",
+	"WA85PyoGcVBWs6G44yaCzdjyFB2nH94wfi2HEDjReBIEs9mcy4jHXIHE4oD2bJaShMrbjmWMu5bM1SHc",
+	"V0xm82rCeeH6EcmOnMkqfn5n5i8DuTmMhUC8FASrYheL+Y8BGScTtI8Ebq0NNyZR8GRK+lN0YMK8kKe0",
+	"MkP7uvlSsUJJRbBlyiRo4ME/fX3oPuhPQZ1cAnrB+QoeajqJZkYTxJeyENz4SCafmo/NtWURO0xh/38m",
+	"QtpA1jw17SNywU/FzlbnLSuwlPUYSAl0FiDzA623V6VQPG1+C/A99THgxgGMCR5mrbVTrXhXsJVD9daV",
+	"tpGvg8JalF5VL1HyRc/lCgVgh3AwHfys4BoMTmSDkqAAV8FmwfYd6OsMXJaRF8BwmUc4ZOENi3oQ4W8T",
+	"9UD06CnGCiwJxfcceODf2vlX89R3f1t2D0V+OIMUKytxK9NrKXoPRNB1IWW+CdcBhQIYVlh19XMXGtw9",
+	"2K0DLC5Dwxx2nUB8TCxxqUM2zSQbrSc3FOe/1HNW/vjOfqj6Xf310tqfwhpdIEnLjFw447IjLZ9mblgt",
+	"Sm+VqJIyk8a1IspZ3DK0+AGXpFacmzBnfpmV+exvx/kuZl5zdlX+7aKwy5k3cdenvHIx+SGUfzsXl3gm",
+	"5R9O7BmVfzG22d9m6209AVR9yQ6OeTWLPisV8FFaWSn2H3OwMeHq+5Mr8vK2+ZI6xutKiWIVTe6JVSFj",
+	"o60QjtQGaJ5UnxF0Wn/b1tzPxgq76E5FKouKvl8Qsx3GbNbhDliL4qtvXap5Dh1+qx5qDnAoj1kWuhTx",
+	"0trwSrr3HesHHQtvd3F0zeQBCaBCTNDRwnqh9O6BEc87mAyoxzAOIcD5RrEiG5aaMYmua+5SrflnmKbw",
+	"6J2es/AQhRN3y3Ok7ECLxgH5f//n/5LAMnTzt+XXdoBmV8FBeXSXB5qLq9+K8xrhICAvSaA5fGGUSLt8",
+	"9uuG4wb1fKjnftcrLNGDOcwCIcjMLgmSisZT65uqd/knUBDWu+KCyal0dRVCi/5hVrgwb8xIFvhDWazA",
+	"p7OSj55mVuzBH4wQ4kAZSh9Lueoo5u7TZpmizzGEQsJvyNAaZjKl0B5KNoJurVsLSJgwmsKI0eZahtCe",
+	"jeexNNXGROZztLbbq1o7zby6vNRMJnW9udPWtAQjfXUJabWtWqf2/3W7//Nr09//7deGv//bHztes33/",
+	"35XEfYYG4405yb1riDjz3FxvxzgBwQEeuWFjaQp057kGwziTAimfc2rNqpOvXHkuYK0nlpUqujmMR78x",
+	"K1yY2nv0OmUMsq1TNop5xNKM9KcYw+WY9PpCJIxybQ4tVIp7gq9dnl1Wf2tu/bnyBZ3pGFud+74RtFut",
+	"IE9Q36yaviQZzPvWb3Nuqlynccb6BTUc/qjYVWHpM5KfUhKsY0MfXFZpXZ0txui4/trbVT7sFYUsLALh",
+	"OhIX1GussNVUFnCcCd9kfZuOQEAUcjii4l6csUhLFO5MK9wlmgcpyIMzpzRvgZ65tFVu/EEaVOniXcpa",
+	"TZ2rbnhEP2CQQnvPLXpQed3mHotfgrcsdVrvAouYvuQa5t3AKgf8FHr7DJo+3CJUnuqJeP0aZOLLg5YK",
+	"6Jg5Vy13PS27/nk4LcRUg1Mf5TsbfCEFxGsucB0j3164+RL46PVUwc/rmCWRrSRQ3IbOASnvIk+D0EFl",
+	"xUQJLX0U4u8x1joopLUoLUHX//q1+VsdCG2wuSCZoug7K6fIzFy/TViZvQUKR4+Z1bryRXHyxVk2y44b",
+	"zy1fQdW5f884ROQ+DMCwxtoflcWUIzrVVZOz+JZ5JPjll19+8c/O/OPjom1prbBFKSqCJ+mSzx3YJHEl",
+	"T08ZTXUiXaA28ODVlI87hbqyUiw56Aw4xEzU4TyX/2UiZKY99xE68uPMuvArwvBu4vF4/kSY0Rwx0mdQ",
+	"bkIhydSW6YTaBRDqD/HaQ3rLIA89oWpOW7sTTG8a64xhCDDGeU1XGjZ4OKaZrFpw6RCdsGy9j6rD/IHR",
+	"RFGc8iHO8xYG4kYXfBrCm9MimombpbikZ65azGlelHkR5sxK/eiKf5ERtIcSwMBY8KxOcIMk5giXseDE",
+	"10E9ibi+xojBClZZqAhdSXCgSI0eSu5oViI4hRrSy5S0mSrTM/GjNOZoY26QDS4421QspdkgG3dC0Qis",
+	"nK4zhZ117Ho5Y24uKV1VUdh6duPMACGWXk0BxoskQiGGhtXBRE5SVhVy3XxMyPXcCtsz2RSQqZePIBuU",
+	"T4kYbB5gTCSCMpZMnQBWrSTuvUvZif78kZl7RuTzahMe/2fCTnFG9LHY/fgKK32h1X1/LMDQYuudLwmD",
+	"NY4eV0HycgJhKrffiTQqwWVVmfEZgW+pHDavLPnsctVIRStup8SMz7FGpCShfTFJq5XyQnnzShzUI7Ic",
+	"Jp/mgi/UvIMzJocietqLnanEvnghl2r4azt6xpRQygUuz77grrxFQqTb+mB1PcL2PXD1+Qe2QHioV2jW",
+	"oFDqjDAjB62YbzErsD4ku8K1FzjSZ55sscAyYC7lQRYB526KttoFZ7imerbOSXoEFYiKMwxWOWVnaTvt",
+	"ZYc+/7wXHfNT2AUsHj3cHmCm+AR2gM8MRuqr3HPFeV3H/GFK2JxU40t0NaofPRLSjPkxzxhUSrstkYQ5",
+	"ZXEXezbu8+TKAomzD0vyY2spwBsV2s5QBVhn89Tpt9ykVispg32QROu9SuSkuYm9L7DOYWyLndXJqezy",
+	"oUgiqLJnX1NzgJ1VaLUBiviga7AEnlIqvl0hyh2zJIZcCjOEZIIMaFpIp6qUateMlgyHlHOWuJFY5jyz",
+	"Ao46rxTCsOeIzLYHBvaskEp+0XUKY0lCMRrFUqI+slqcxCDmcTZc9FldOitjXIJSidlTk/Hcb6yYFz+r",
+	"gemrViqYVVQjc2P/mbCJrooXQC2hoKikNBvtlrOgmMuddqVGDm1l9P0visxYug2YiBkj2ex2IE5Kf+hF",
+	"pstlbgBO6HKTIiWXZ5dWZ9dlpDdNwgjVpXewLK2F+FXWpo+yt/yoMwlVFuLIQ3c7HbE85UivnmyYGhnS",
+	"VEx4kZFAI79/eox3sVyuYh/KR18NcHGG4WdQf8GJPwsZVusQqSnS8mAgtDGAyxYiUoD/SEFfQrHgE+U2",
+	"drlHJQYzWx8hYAmU9sCiV5urY+NqkcD63J1IYDYaJ5WZzNbIYMhonCHNdeNdlHgf3z4sSDSPADX7ry6i",
+	"PSO/OhCak0tnK6WoZBtfbIl7KRmgcJ+zoDaL90XaV0DnBZzuKQQ6wzS/4ADNIgjOWvjsbQQdwBxEnA1q",
+	"sWTTCSiCIR7pM6ixjwSfRV0OmBdL9VTtGQtRf7A09YAEihgEHWK83yaxyqGxMItLZA9IgKQj6FhW5pGM",
+	"MRLkEBAUI45cgM+jj3Siii6HUcXSi+Ub1o2UwPKWvceKdeoy7wqzFO+q2VIi2W5LyRQpDSVLswLBqv7U",
+	"bqsopreWQdbMdkrrqoKyd3mE7ZrGXCtfZmhRv6a3TIuZ2iBbJwE6nIDGm4iZDQq2fAU32OtFgRQG/ozo",
+	"FE3pYDk90NzBWIWIGNguBZnpZsBwFgXAur1SwWVUJbuW2ufNIJZjJPXKxnzHXuI23XuYedTqMY5iMtu1",
+	"72nCr9zmf+4HsQ9g0e69VDt02ga6c5kOgmvOtlZEWP61Qn/Ch4WKFX2H9oDcDXolcDHLXYBLC6stFNt1",
+	"FisukHNRiuN7LsLwuGTXz7dswjeQMFqJIlUeGUeDLzVe9WrZOOY06dFUDtNYxln+KJOMiwyfhCKJ9b/H",
+	"aSzSHvQy7kFDuXRa82oik0yMRaoHgVN3xWjkqiX/YJZ5jKusGnMJyzx0Fj5/1GW+l8pBzv6qfn+n9gw9",
+	"9C7tjqvGvS2eQuUQPJm8M2JFJg0nF6+PyH57e5foopIkEuFkpCNmytGoEau01fWhy0Y4jDnLKxGq0R0S",
+	"OF10Ao8EbtlaiGq3bUHUr7ZTgYmFT+IQXosmWGySwTvlFo1qBDzT7n77d8x7kwzfme1viSH2s51UcXhl",
+	"11D1Srm+PAyvrF6uRs+0BYDh1bVFYfZyJVz10C0cDe+PwE3WU8cFzSRwWLEViTlPCI4I8nJ2o0kmu7xQ",
+	"zU5dlZavcjpZ0Qdz5dKUPxSLUrIP44RyDAWAyAslRGInFB4y20FEcEljnuWtQjxy+Y83FQadfJHrN+Sc",
+	"Fd106eCZSCCRkvw20CCVeVV1bVf2cTqBYrMezlXdmTHPJK0sonBI3l+cOuUTYqjZPJgqibp05k7lThNk",
+	"htFoaIfRoXVR0WhYe3nbfKklHH+22Hh1OZSy1PTD1dU7ggMA7gpfwC6pM0ZIXTa3smiEV66AqrsGOiE+",
+	"QNbUrMXdzO/COlv2c52DLn6TbOigxAAsSZ1+QvlNyRr78Lavy4QEU1YYDtARETTiekjTq9l73kx2dX/W",
+	"mi7jkr8hzsYJnVb4fWe7zVaA3IJaFEnMb2y8ua4N65F4AMVpyVueTPOwfBj0sBqxBkwdGCt0w13HVW2u",
+	"bIF32lzRg7zTszrfzCGv6WicfwU2xaZwAeqw1cWQjffvT49Bf+LExBgVyodsPjSfd6U7KW9zJc82zrvo",
+	"Vp7C9mmR8OHObDPFJ3BmP9hBra9o+UXM7E5XhX1oiHmhlesflRXQYYh2LUE0oLUZQ0FfAr4MGFROyltu",
+	"5Ssu4LfK/TlRUSsGZBXKwwjbZH2csiybpAw7a8ieSHsYnzOiaGBXKEZHvVQkCcNuBZGu744164aIZ+so",
+	"XO7y3+VLKTzOl+U+/oFR+TY9DcvPz+xi3aevBR1dmHUXhrt7cH84t/txn+YqU1724mGwNbd4wdUQZW6Q",
+	"WjfAgeiGFILMsPnE9QuqIMvtyj4Pxctl6/AX27g9I9c6MNz0rpuTVWibfztkuLIM64MLHnwuBQwK/dyX",
+	"Zuy5zd7nJiKgo1kfObaYYBnZSKDqsqLpm09eXzlvNT8vXaFyUU4Ow+L15c3rH7Y+2/J+RTZqYP1neG85",
+	"M40eVrnXLKsEBw4CFK7cOeeFYp5Z/cMKuzi4ZzP8mt5MrDumopIxSy1SR1hNoFaIZ28sq6T8MBSed9Nr",
+	"Iez82PU1sHhRzXEXtUt4AUxfybCMhsPSER5gyXAyEND4U3Bmk1FAooBXEHhe6GxZD4K3rKihXmE8yozL",
+	"1g5mPCpc0AqZgCsRnadKeVpOSRYkPqHtBqrkBfmqH7Gax9ONEf2gY9C38aD1X80lJOUpqUk1CVlEOZ5C",
+	"FbHywhcch2H28Al0IZfurkM+y2Tm4Zj9eIR9NJLNKXJCk0RTsGxl0+njUHEuJOjp1guZOCR3jN0kU70J",
+	"E1hgsPpFRu5okvhhIsIbiK8+IAHjUWASNzFNd9a/wng0r7sGdBqLR4pE/vBD5+wsIButNhluesU5D0jQ",
+	"ancajQC5Rc4qIIk0jnh8PSwHP7Q6jUbR6b6x8WujiS73P1u/Nvyt3zY7vzb8bfNIfWHzv+cW8Jq3BywD",
+	"UbWL4ooa+7MrWrSgypWoG4ro0mSfn/WwMkUxr5stQTGxappS2YcD/Q2zJ6HdwJmu2WQMxqgM6mApj9i4",
+	"Qo/khZrUY132yCO6TFPx5CpDsT+B8vX19Q4JzKkRX7uOAk+HGfeZkuEaxWjqSkquScz8AslGfYK49Fxk",
+	"NABRKP6LEiQmP0/JUEmHIiV3Q5E5E0HkLQMQeZABe936e6sGPygcMZEPT6RrVZX5c9Qs6+jQiOjedvFq",
+	"5uH0k2pbf50CleNmiRm/PiJbW1v7BN2JEms4UEjby5g8KPCVHpXBimHZX4Ai5wD5WmfyqBN4vD4wC/Hz",
+	"QPdJxP05vbK+GFE/Jzmz1L2vJDMWBZqq0hTqr8RZ3E9sr4HxpJ/EIajhVWEExsAuxowrMoMzrmgWzxf3",
+	"Fl/PH7wyE+k9PJGqUiRM5bboyNOKnblzAUV7/LN1LUEP4g2zF1lMx54NNRF3RAwk4zq5ngzpeMwKTpCU",
+	"piyBvs2CyyH8CwV4CAmN4b8K6RTOr3qDhVVdmA8UH5/ZzxWf/2w+Xnx8rJdSfHpkF6YOA4qfVhVEdh2r",
+	"JqAGDCuR9Qzp1q9Diq6qNY3+eu7MYEMirnXN4grl9wFho3MyQSG31GSCYhGAmYTQpFQSJY0lnc0InYm+",
+	"Xo1dPDgJ/iKWlFywkI3n1tITydIAWGweqQZWSk5mL9orDTNaY3LhIiqJZN4Q86F5u2uf+sNi3lc43jW9",
+	"zvNTPEx7JjPCIx8r6eOxIFB9+wuTRGCyJxEQgBR9yRKCPdZZAQGSyoMOBvuBZ/OABKkBtqCTu0A9lCE8",
+	"yyUPSIBIEFM1MGU0yoycwSM7TGv2GXEV+8wjI5reZIQLX6n3hQbDsCZdXsTAvP2S2qGDinOpTjUzMydx",
+	"qD9hH7j4ZR8e5R81x7iilFJ2NkA3fylsrz4qScK0v0Mnma9ogC3dH3wvIHnj40zXjtJdwXmEBrJYZiRj",
+	"WQaFqypZ2UPrJq6N1zPwqTsdY5JUlZc+ZFk2L3blx5+vCI4woSsa44JDHX4N6kWHvGI0ZWlAhoxGLK0O",
+	"kIWk1awXV3zn0P1GEg+YYu8k5iSDeOhiJaT9RqWFakkYztsxVUy/EIlzQLKYXyeMTDJGNlIhwXBiE7H1",
+	"2M363EjB1akbtOSWpT4xeGoryoqFi4Q/rqZjZqYok6/CvRa+X7iJ8rHNVt7PIenn3BZqNjASHM2bcsIy",
+	"/Ncdi7j5txxOUv3PQRprQyiVk1T/cwJvr7Z9/fUz80X995X9sH7ws/N9MyZfhn7y2qxG/32ZL8o80WtT",
+	"52o6ul+qW9WGWTh2hQT5X68NH//x56uZZo2XRrJ2cAkaj7x7e6k7j0zk8CUEg+li/8Vf9D0FnTm4R7qT",
+	"RmMrdO8dnrCg3uU/YZS5SE1vgQwaFmjsIhvNbaKdRaQ/JdrktImh/ADLQM4Q1OxtDaUc1+7vIZZ8IJw6",
+	"445kVxsnVCoBZ1akQ5JYQzZAzDgiGR3NlLYt1Na19Tgw3R8Se3Qx6EkqdIYPGSsJKw5Zx1HDu/yO9bNY",
+	"Mt25ggxitf1BypjDWzOg6d+Zr5gI9e8OiGWIXQ4KPSzdxqNiM7wZnl7g1weE8ikGr4eQSNHlIeUEi1DG",
+	"WZ410+Vd/l//RdRVMy518Jl6+B357rt3aFRIhbqx774jGyGVNBHXE+YRt4GNFSfsJjaxYjYXXU4w8rBO",
+	"DsujdEmMTBuulMiiQ9QDUz7WZr8Fm2omtUVKoDy6nO3DiTHR330neMi+++7ALXWnDzuWJOZqIuAt5TaT",
+	"mqsoFn8bsztP5y5izKQ5brUPKCML0wCCwao4mfAbKCaYB9pfx5iYjIU3gnajrZBEnSyiqT1YOKwV8I0U",
+	"8I18zyShah3ZUKTST6BX8AwvnYN1ZtkCGJaapSJ6tJJs1MmFOzIjyNGIgKNFngacbg5p2Twg45RlCt74",
+	"NQSLgEvhjmamOKqaB+repOxW3Ghx6G4oEmbkn3rF0sREBvYNPBccfJCLVuqLtBCtDZk3SqLT3q04zY0P",
+	"CmgA7pJEJ2jEaS6BqatUAlHWIVoEJxu5CL7puTI42Zgvg2966huOHE425snhB0YON9X4SwK5mqgok28q",
+	"gMXsH7xXQDY4TyiGrEQ/cs1kpuBzKzAEAdJ+MvXHCdwnFriJ1Wrm5+B1+UZwJLhkXPpKaOhgqB0SFZMW",
+	"8j//zgQPNnEdgUkkg6hqzJbDZpIeCTDrI9BYn81J3AtCESlk+MkmP3U5Zj/p3gseJO5U5aptQu6Ghtg+",
+	"NeWsqcRqNIpUBDhVh/z6RxerPHdrHdIt1qLu1jzSNUVP8Pd6vd6t3f8WeGSiZD/y4+Xb8y4fUzmEhDFR",
+	"UTBbi7xVdbA34Vr+NIlIf5IRo1xN+ycmw5E/u/xP3/ft/9XgdqOhRtJE8TtFGC7fnuta22odL+FDLzXN",
+	"y7+ny04ZG/KYpgoR/yymRhL9hab6Qpxl4AfW5WLUJ9RhhimDRCOaqBUXUynN+1vkT0Jz3sMij/SxZhgC",
+	"5ohOIa4qEsi3/iROBqaZpE3+tMQ3jnSIuybBG7BfBHXNOAENNtVUef6mmWofThQTOXNM0eUtsAO2enHt",
+	"jE6yVkInWZDPmaeW6jU3W2pFpwP/DNI7SSSYKT0tw+L6dS6oGj+TFmpmUzdSgEtoqgxGjngUS7Kx0yZ/",
+	"j18VOMmfVYmjZsJt8idOpNZkSk0FLmEAgoAgUplnqmdqqY06KY6IxAf26qFI/QC1dJoq7FIaBVN0T8CW",
+	"Z/DfTLxXPEEN0EpBo3lpYJoQTDGH7VYm0Jr5FBRBnLlOgj3AWlHGSXmh/vAP1R+5bPxnKW8W59oGHJ5w",
+	"9mGMe9HFxXS9MfTx6xpxfaRhMR9P8E5KCbZmRnXD2DCbKrITUUn7NGNkwlNGwyGUiDbYgdm46k3gCqc5",
+	"WKonOQsup1nqnl/l39VzKOdDqHrdmc7/O5taAQxK9KLc6odDkTFOUGXbVKLHmCEbN4JVl9+waY6sIGsB",
+	"wKlHMSetNhmKSZrpPu0oTEDRDVvUhdBrqqi9ekNMJJaAB1GBG3uandp+jJIoHgCd0ZgSAw/dD+bnYxvu",
+	"+nYs41GcyThU8KWzXPFITYNIc2Iv/4ij+8CunXISnFzR64BELAV5z2b52OZPXW7QOyAbinEC9ZP0mmST",
+	"cAjo161tdWvBgWZ9uuCgTkHV83hdntOqzHhnIMZHjVbC9KaSwg6vjn6oXjH24iCx7PKYOwjWQW6eMIXN",
+	"E4bn1lSMmlrc05AQtFt7wYHSDX5+GXT5OGWD+IN6wSSERwho3wVI7pTgx6eG0Jnjfgelz41mg7J3Emcy",
+	"I1AMPgCcC8hG0281Gp6ha2S7URKSSYAG2qBOroasyy34hDRNY5aRwLHiBh2QI5XOoU5cP1TKhdIIi+bk",
+	"LseCQ/OsyuTIKF563Y5MqFt9qc/TlHU56AK6mCa8rrbOInMWV7HCGCPWmdCBOCM2nKAYRqBkUVP5SAn1",
+	"76+OsDRvlwd57sZVc7fTaHQajX8p6T6kCeMRTSGfAolxIT6bHCvimAIYKZkR4qSVECiCTe3eNokZzlTT",
+	"rCJ00dSDPehydTJkECdSqZQ0yYShNeVAiaxOLm0MEgZ2Qts6iOTr1pSqqRZRioqs+nqxJC0o9RKzTdRN",
+	"0DAVWaZWnsTXQ+ln9DYv75mZC7mwjALEbfQgKggfpkLKhEWQ5eDagtXfSB1NsakD4/9HD1qXMx5BIj4e",
+	"vuYpFS/WySsBt60UcYVt+wHcf5cXuBRaaHTmozGlFGwlWpMmh+9Oa15N41+tU2vWG/VG7d6DyAM6jmud",
+	"2la9Udd1k4Zg5HqJ9RJ+V/++ZrKq7gfaCYJWoxGQu2GcMJO4DnpunJHJuE6OjeQjxURLPoa51WuwAmxK",
+	"dBrVOrXvmfxBfxbKHiKIq2+3Gg1jZDL1yUrCSsG1l7fCqIkbE0k3ostMtrqvBti1Koo1FXamZt3GVVVN",
+	"aVf/8lRzfF20wbEp1jq//ubVdLGBWqf2Jr5lXH1BaWXg4abXYP98a04pQ6PkyxGTaRxmcy/nnV6qgkww",
+	"OOkXDLq8S8WIySGbZFjml30wWZ4EPZJ1BUlYSoMLBaMZCFuzdTRmLvBML23pBaoPvxwnNC5eXe2/yA8n",
+	"b96RoZRjo9pkPSkkTXArtidcf4rGGoPjcqLw97/I1S/vTipfB2xlaZdX/PgH1kP5327t+5Orbs2Dmf+3",
+	"Wyv3he7WPPzU/3bVnrq1e9Ju5bZS6oTyW+fiDDSd5bdRvgk8frJh1IJGvVFvb34MaHO+PLJ3NhfiNKmo",
+	"T+komQt2Ckvejhk/fHdKtuoNa4MgOKyviJF2r8DFmUIuKEB7iif/cnj2phKu9LyXYxauRxzMivP7qXYw",
+	"omN4prhR5X42sBYKZ5ueWnxMk1hJ+876Sx6Uaopi5s7rJT39NV+plZY/tOimQb1Yne7rOtlWY4mVTK9V",
+	"Fo8E240tp9FmnbxXQwDMidJNSZ8mlIfM0hU0pVVCwAUu7DPjDLAqKPqhgJjIlA4Gcfjgm1RvbS1/65Kl",
+	"t3HI3jt1XBYBgVpkvBprAdttFEuf3apvzoUDlNjNBwmO9ghndwxEvjSTdQLRAETwZDpTocnYczPPWKyX",
+	"MZc3cSYP1dJOcGVKWtEGMrWV2eZL14xk8e/MI011P60GRNwrdlMDM1vuhwJZrEDCbeQ1JAaZiMXWsojF",
+	"e2+O6znUQStKL6RknLLbWEwyUCRelFSUOjnktjiUfg+0sVYrmLcBHaPi7mBZGYnfHotHOsTnV4ihEGkv",
+	"r92iFCavBu5Q0zaqtX3V3Ols73UaW//CoBPGZS8ewxAlfDabW/XdvKpQp4bmQScsyngV53RrUB+u7Q/2",
+	"2G60E/rb/Tb12+FW5O+x1sBv0kZ/P9yLdtnOAJzPQJZnlqzPCDwq2h5VU1da3mCt0d9lu2GT+VvhdtNv",
+	"DxrM34+a1N+hzUGrvxW2o20IoisfwbZWyEpH0Nzfq283681Go95quIdgfRXERwcTycN18hOpDpuDhTYp",
+	"LsffZjsDv013+/5euB/5DdYctOhWvx1uR5UHUtum7f5W2Ir8JmuoN/fVm7uRv8O2B2261W+FTSeKMRUJ",
+	"66ESFdUUbBVCuGps+uMwOjrdOf336d3Zv3+RZ1cn8uzfP70/u3q/c3Z8uHN2/Iqe8sbq9DinAxCIVkGX",
+	"DwG5oCSQGqsJFNDl9ip0+RWNTNkOeKW5/JX3jjUdX1qBkr82pnN4o9Va5TNaE1Fk/4RLRe8fITc46kcm",
+	"C4flsAk4b5dDGMcjRBWJrIJBnHwwRinj28NazBvl2Fs06Fj/Hnj2tclEu08LrlP0PBX8otb/a6J8qXEH",
+	"21nxrTyaK8q19ySZdQo3FRnWhe/R8rCO6g9OrmqtfbNOLiewHYbqmSIzk5QZ83go0ijvGgm3ATa/OEF9",
+	"v8QS4Qow+odl8pWIpqsTcSD79hJzOECmneipwRzoRnXMob95MGwtFGnKQukPRZoxvw85mFM/k3QMYsrK",
+	"SF5oCnRfjHKyHfceysLgDZQ85q3DjHxZjKNbfQPl92aI1BtoZglB8J+SLjVXoEvv0Hl0JcQbmmLvhHZz",
+	"e5WPWX/RGYtiahprP4a0tVv7y9+9EuKM8umFKSr5EewzkK9QoIpyOEsUxUTOp4oXTvCEDlrQbmc3zqPP",
+	"EsGvFcWr5/4d2QEPjXGtKTKp29ZifEVUmgTNrbm61g48kgmskh8qqpeyW0aTzFZeIm4opo37IHGWTZi2",
+	"oqJUOuEyTrocCv2jg3lxGNkM0VJH9EiqpU/ZkqdSCGgtlb3t0S9JI/rHfvjPVv8/f9/9SW5lP97t8R8G",
+	"h032r/bkYh1aVKoStxI1alfmoiiEh34wD8T4Lw15PwISIvgswEIMuK7UWy8ch6OtIon/zmUMF/8O+RTi",
+	"HuZYO2uPZkIjtpQBgbKNofWrg6wOQK42PTnhEzbqqv4JJd1HS6tQkxWwycemxnYbi0HDTdqpJtFHWmyF",
+	"KA3oTfIiN1eAl9GenhUvTad6aLLQ5RsgQqJ1LM673G8eaB8jVnDijEVZnrHQdJODYI5WS8mLhzbQLV+O",
+	"iXcjjEe6/FGEUZxuEOBBl2OOHfrSMdbhjqZRVicg0aPNMjDbMBpcUEW28Vje5Qr5w8l3aNvzWPI923xn",
+	"sRhZbrJTo/5oEg59hbcs9dUP42GqNA2lf69D6Us9hB5K6c002rUYHYCi4d4biz53bfQvZDVzoMmNVyzZ",
+	"o7C1QG0mosi1p1w5AX5DmpHmbBV2U8v91z8wtLDWKUKabaRW69QM1lejMNhBjLW53WrlztqfygFTxcD6",
+	"Vcp459v0raFqVQDXrRzmcAZFnSxdg6gOgbHM0FhUCKJQDGP4TAU6iNCMM3OYj3NXWQp/pCNg7rhrBlxA",
+	"2jXxW80kUQqshpBEtfUKW4N6rId3uU4eQlc3BExD2hA4PiDkazLW6USx4Jt18i6PqqalWWZCrIvx1bHM",
+	"ivHVZANClro8YpKFML+OhdEyvmI6uDQw4EBoMJL5KoKuRdornfzzcHLunPvnLI5/acaBc3an+fizdeAT",
+	"Khg2j6KkFMynPU54wELXOKYOOJVBQooJTaTP5B1jnGDUFYbPSRF0iBgz7ikFvcsHkyTxdIl7XVDBlIDx",
+	"bPwTFhspF4P2uhxKvwARMrwqODs9752/vTo9OgnIhomva5HhJrqpuLhD6iLJSGSyy4Ozw3/2Do9/Ojwv",
+	"vNFsNSAQbJPQIaNRnVzaiijXqZiMbZdIJYyGNCmEj+UZHGYHHV2pVKZTsKxCdC/lUZfbmC4MhnMSfeEQ",
+	"sXNHIqBpcsRS/K56HRrt8nwCU0xVx6JSWIhar/OeU7Woy7scBAdgRyM6JSHEX+uDITstDITTAvsBXJ2t",
+	"Ooo3GmddrhMfIFpFAG3WkXEkjpAVxBgqRcn796fHdXJoIy/1LJAaqCbHqNYGru0Isi+uO9qOVAp/tLGm",
+	"OkR1g0L5jjywNJpuYkpboCZi/pHgMhVJRwOpgj4/VL+g+aifirsMovmgrA2Ed6ozuWFsDCGT/YlEdShl",
+	"Wkhh5jBsGlIHcr8w4wuX1afhDSZ3nA78c8GZCfzWsZnBVqNNzoUkZyKKBzHE3QMccAF78EDZ6nJtyzJS",
+	"N6prOkBbEQYwUOleyxhgRwHdYW8Um/90uWXM/1YbkVQxa2iRDE2kIcA4Ms5cOIMq/vo9k4cuaVjir3YK",
+	"59pQyw4p9p9UUoJS56DcrwLiF5lFnBy+cTFVfmJd8bXIKV2G9YQ1wGd94RX1eh+2wWJdXx2pCiCMeCIF",
+	"4mAJQ+efC9TPXudUmu0nOxVsHQMEycRDzRBw7G+yOdf9P6fcV9UGWDNqhPt9f4/uDvw224n8/XC777fp",
+	"1sD89uDOAZVbgx0ZTvXCJNAt3lCxtlnVPsxq/f3+HvXbg13m7xnHv/ntI+zDiTNeZR/FqmxV+9gNd/rb",
+	"tL3vb+21dv02a+74+7Sx7Q/abCtqhc1+g+4/2T4ObaIC0i6FZ2kSKyLoECrLQw6A6jpBXilTYAaaDjcE",
+	"1uwckwPyrRfI+JzNd2t0a7AftlizW6t9hBAVhfRIaaG0SJGmwf3Br9XlEldFFVMesVaMvG9v60APjMMI",
+	"G/19ujfwd9U0bTXNnrn15k5je3/QZqUqfivDRqGk4aqI4VQubboFDWtV+QMQBPMRTmmvs9VwT6kV4Tn5",
+	"e2rZbbXs/f429dv75pwG7c/xlPRdK4A1LEph24ilcUhfvhFZ75BfM6VW3v+2eoiLKztUqIevXJkXnG6m",
+	"XwbUMkN8BLwpyHXzPqvHv4TBZuy9V1P0Ytk7MAaWuFVlClVi20iLbSSLechcyU+nITkyH7Q+VkLdX7eP",
+	"hyjbn5/hEsSa3FwplysxX6DN8hAyLEHNEEqV8ir0L51ijZuHfRuR8CMYEIqI6ZoNXIy25oOZbphzzZcK",
+	"CIpFTF5k5fodqD6bChsQfKtrg2MwEniR4H5eQNI7vWHWfmhsB4xLrTep94yRG00RQ3rLupy6XVJ1+kUq",
+	"jULtWDjM6nQJ+Q2TizmTrJ3HiENxhFkJWMdSmQzGni5wTrGSA3w/I4Gufx4c4Hy6FQo2AoZy6EplDqBY",
+	"STjtjUUSh9MepqSxKLB7DZQGkGv+QavRDGZVayBiTn0U02+lVAMFYtnuMAxaN1HltjaNvih0BfaFHFZU",
+	"OoGkRlvq5MJJYq7MHjvMy57ohPco6HITQkw20Fxvf8I6Bj8IDvm4M/m/HVw31YcQZ+SGjSVW3VdvbKLm",
+	"rNaI5CllAzBjYy0Jdd8K+fDbuo8pZpyDS7KQIoxZw8IwCMihVl+8VkotOSQpg+ae7vkj6XbzlqUPXSKm",
+	"LOoQvEZyZPJ5ZZ49BB9WyKE+iUmaNpGjo1M9pdL2OcvIHdU5C3masr5sbhYFqYKISQWjww1jY1wq7k2d",
+	"ZUa0EcZAzA2mX6uXu5zxMJ0qeCQTHikSDW/OpBbP3BRchDoxjBK6nmhLKby+gUalyoAcLN+pswUNR1ti",
+	"rTickw1uPoT2rWshIhIORRyyTY9MxhCHv73d5U4VTDysQhb3SinjSMuqcsYrE8O1r2r1pPC5ik3x2Oeo",
+	"NjthM2opsXKftvsmEn174Ddos98Kt6I22x6US5luL6kJiArRw700tgnhQn9GEQ50adfV3RpzXl/BP9Nc",
+	"N4oAK9OuuqEjPXztreQvzpYmw5/q5O+MjSto/4GO/oAyG8AEAEBLcm0F6Vomqeav2DfuPWiSgiurEh00",
+	"r3mRAX8pVxYgQZUw8vIPy9/uIfukCtYrX7RVwioU+4dK2I399SVsLEeb4+zf2fQCcHwp3GiZ87TqXd1m",
+	"yc2/WnG6y9Jr90/ltwdhrVxnnmyg20gXl/eImMgsjph79Vo42wQhuZKzgCk8Z+ouLa0/BxQ/xtWoa+6Z",
+	"q3CUhVel6n3zFQYXRxf6HysJQJyaj3d0ErWnvWhKOLkbUgiPnHZ5NumPYgnU7hyk1VlyB7p8uYLfQZ6N",
+	"saQ0H4i/kIphyvJV+VTWk1Ou3CIszreU0g0JxxCxZzs2aHF8ttKhtXOOqRzmwoCdcEX/gUsVHd6/VdXn",
+	"uWorpfNGUQgCUEKW22nLNR3vaNbloeFVJlcGb0PtPysVRAQJteKGFkhFpVtf8ThGsveP0f7tv0Y/DsNk",
+	"P2Hfv5bh9x+Sf25d3NLWT5N//n4yPfv9H83z67KotPPE1mLbcUv3clpMyRFK9IbXoeDlFysJuV7Gw4M+",
+	"2stfORfytZjw6CMQtZ+AttzxJ6NpL03AQH1RyYsigaNjKLUy0qXNKCfxkQk7GMQJIxsXr4/I9nZ7e9Nz",
+	"1M+BqWLiWhc8p9IoEK+UjWLQzCAlKiNUShoO6+RUqYDB+9NjsEdMHawyqmMubF2e/OP9CQRSXKfiTquj",
+	"jIbDrvasqDFXh1fvL9Hbf3VyfnV4dfrTSWCbvG16JDh6e/769OLs5FgHBxwdnh+dvHlzcmwcosdXl1eH",
+	"F1fBy+D46uT8OADleVqumRNc/UutGm0slAQ/XZ2enfzr7flJQCI2AAs4iWWdBG/eHh1enb49D7AaTmES",
+	"qNsIkRraFKG28P7s7PDil8AcasmoA+lz2jB/QLjQFimjSKtrZFTpiHM5DsYhTgt1BLV3q8u16XNzMV9a",
+	"UjG2yx/Clwy0fUP86bB4CUX9olN1eZZ9YexGjDEXmlFZcRSCKzmhRF/ni8x8KIn5jVP795tjaFBCx1DH",
+	"4kJenXx/et756ejwzcn58eFFl/90cnF5+va806o3uvzdxdvj0+OO//LlJVTQxupRL19Wldp++fLkvMvP",
+	"Tq5+eHvceff+1ZvTyx+6XM9v6ESXKwrSqXB5dXm9Xu/yk/Njd7R+/eSnk/OrLn9/etzZGrTCPdpmfrPf",
+	"Ag8p8/cG+9Rv9JthK9pi7cE2/ZthjUUPQ5cbatppdjlSzY6ljF2uaeCBWuL/Viyx02q0dpqtRvOqsd9o",
+	"NBrqjZPz45XGt7fVeE3mOucQO404WqB2QN6P0zo5ppySCzZVB2OIaeeMxlDaLQ5Zt+uRZqNB8F5+plP1",
+	"4HKsQAIr3eJJ6oODf+d3vF4VIkV6lvHJp/PA3X+Z0syxuONQqAaMN6XTykMZ1Vk9haDDQ5YsdgBZ8IKx",
+	"ahHW6QF29tzTYRBYB6uDwybOujxlCaNQrghrKkOGkbhjOq8Tykeenpxf9Y5+ODz//qR39P7q7evXecRn",
+	"l0PHXeNhA0oLXhb07swpoKsLrcohlZsHXW1BgOK9meWt6uWKmryzPo8uLzk9qqzacEDP2uKztjiXuT7U",
+	"lM7FBaP6ucl4uIe+5XI4+0st1Y9qrxlLoB0ik5KlnhJ4MV8N/H/GxLyaLongXUiAKFcewhpnBxDnNRrL",
+	"qXV+2PujGQn+uA/qtfvHhlohOUqoLr686oaxa6L+hG4h0utPe7rYBMKC8zwb2Uptc5y41rvgdhAsFOHZ",
+	"7TQLUUeNwT7bi3ZDfwdijdr7W/5ea7fpQ7iRjiECQFaqCRBnGvNexm4ZMoxdL79hRUdTDGbGXpK62xaX",
+	"vfFwmsUhTXoQvA9v6p5WMLI3yBtU6paS0GIOSAwGs0nWE4NeP04VVNea+3sNv9H2Gy23OBKnf9O3Ug8h",
+	"1hccZD2Nd4ec1rxaQvMnb8SY/a7I4hCDlv6n2W61t7e3G83Wlu6spElWkRxlumf5txg7tzxaLi8yp/EC",
+	"QB1LlZchcueqsee++YSWJPvxT25TerirBoWHn0F2OALRYVXPytHsm9CfCOSJKytOrOz3mXnxaVw1QhAQ",
+	"iYwUgbKTbWFHBE9izqz2a7iz9iKCImyILQQZKRHq2QvzCBH/SMfZPKXJMrcYribNj8QtW0WWV3Bi3G+K",
+	"BHe5NrMAO6+Omsp/N9SObLimuy6HcEBtdQRZVoEmSxiWY9w8sJ+EOUXqJJ65FWnAA1kE2xcZsb8sjEA6",
+	"lGIUhx1bH8GoKzr5xgTKiASTba0OI8U1U0vzulykpJj9o2NL1HSFSDabLYZ5abZBmNFfZoLTdN0Gp2ZG",
+	"ms9mEtG6fJ7iRO/odLFytKmL15tbxqAhaC0J6L006KsyvdeA4LMO9KwDPbkOpChWQcvR2LxqGP9ayd4G",
+	"kj9qvvfn5f5TnF4RAEO9nkW3R4lun1+8jmVL5ZgdTweNQa0NRffXkg1H4vZZLnwSufBM3DJXKizLXutI",
+	"iYv91vSa8YgWGshkjKbhsE5e694poRj1Y5P7fnh+XCfBfwIluWGDHV1CEJmOl4eV05H6S+n2CmawMR6f",
+	"rcCKVc4y3QAzqUxnfhNnhnQtrb0NCZNm61jMNDayzJxUSa0xrxmbeYlvzcvZtEu4GyqNC9BNpwoIrKCo",
+	"jdJx1lHSt5OLTCI67fINm6nsLWh0swlT8ZmmNksTsZcmXq+Wmrp0m9ZUv8o+876eEZ2usesuN52LNtgH",
+	"PdvmkpzrpTnW6x4A6jtOxvEXmGlsdwOxd07W8ZeVbfw6ZcyHpiZIzDDxqoJK5QkV0F3LJVrQZl9RrXl7",
+	"/s+cnSbarlluur/8BtKIpR2n/gfZyPHJ0wnTpsOBZyN7Ijp9kXU5UnLAjMDPLdAB2XAbIyCOFWukVtJE",
+	"kcq1KaJ6p2Jfz+0QPl47BMzZo9ds1VwEXbR+zatdXureUI7nMvfLytxDr3egSv1cpimJc0qM8+YY77D9",
+	"CRRvok66pRIRdfi0nI7jkCbJlESTFMu/IU1TD+tdfmkTnCCUoGyBGCeTDLsc6kanMY9lTBNimjF3uS3B",
+	"5BgKsSKc6TIKDUNZFhyQIBOTNGQYTAjrCOqm7SJk5amduMkBcxI4sag0ihhySGWXD6nOslSaixS6hj2h",
+	"5I4mN37M7YpEXuUk5ljBqstt93oo+RSzDJsNY6WdPpsKqDI0pmEsp5Dfi0es8xm0DXS+4a46GzInIOQQ",
+	"LyU3vantcFEIZesUm/zHsk50umRVv1SakUU9WCOh9ghyyg2bZl2ehWIMhkxb4RXkf7cur+6jg7GnuiPI",
+	"0kS+5wy+ry2DT/to10l3e2i228fJ2FvVwra+aW2BTc3k6BUj2VYvB+F9qvy8ykw83bl3hdS77OWKgQxP",
+	"lo33aWSF56S/dZP+vqFEvkdLg69QgsPC6mQDJTSNUZvVImHJsgcIutC8N5gkSY7dcPJWQAP5DDmoroej",
+	"u2zHEeMyHsQM2GScmf7ZB1g6MZak0L9b8WWML1nFlpenK6znDYS6lNV+vTha0YO1IpVabIP4lOleT8qN",
+	"CgleD+RInzvB/kQR2xaHv2cLU2i1Ggd16BY2eygipY05yLPKiob0A6y9lHU5lMEREwlFZPPSeOTCtNt3",
+	"8NSKxxarurY4iSnRCh320TmtK8B62I0fn0Gf/gOSMh/KZULKVcpkOgV1B2v52M9wdqfnVespthdzloAN",
+	"60EXDXScWrAKJXkPY790YjJjp/ruO313cFZjpenEIfvuu45bucyWYkmoZBAA8v1JQe3TwhskqeGhbtbJ",
+	"z7EcKliJpW4CBWVidA0mqBK8R94pJZpjl2IDRVFwoLk2AgABzzvARWF8l7+G4lpBnWwcszChahPWijBk",
+	"KcMuUNT9voc92oesy+0Nkj5kOXpknIpoEpqCRwo265sLtKvBkpqPW/OLPT48IFviP9wudlC6X+j+4FjF",
+	"HxGYT3SbGBu7oN+vvQIF+OziFO+21WhtQwX/AZTHGijyIAQHaQF6FGvS0JuNnt3fXyfCQeMPItNfG93w",
+	"5NxOU5NnrlcKs2iuIPW6eP3alsz7Ah36e+vt1ZC8JxEPEKs0Uxe6BXUoCRZXzFYX8pfmZ82N3vx//+f/",
+	"ksBGYwceoRKylmU8ssXRHW+0DgouJm6RirwtPiVOIpW1is3JoqqyIi5Om/qytYMHt6ey1zybwvPOpt9B",
+	"XL0UOhhb8WZoqQiG9JiTHymf0FSp1Z9ZTs8S4om3mYdOGYL49RDexv4q9KQiguzbs47o0PglylU1rRyy",
+	"8MZf1CB6lkCqV1jUi7lTc9z41miaxrcsW5vonQvrUgMzF1JBLyeBWPbUtFWvIIhqVaf8K7WXPFODh1KD",
+	"J+hvxsKbAowXmgsvRTChAESyRQjmIBRimH7H6PafFI/0t58R6RmRnhiRNGTNFBlaC5uAF60i22tMsgWl",
+	"nwaTlsrl+MFn7HnGnqfGHgAsQomG8AcIexFThJ+tjD16vG3iRQkqWAVuCN3xGJEiif4STfgYF/lNq8LO",
+	"xVbownALJGOMTMUkJeM0VjBFQpoyguUOYmp6q4IRNaUJxvuspRbri1g/+euZqjyruquSQQ1kjyKD0HV3",
+	"SarPWE3vQx8A43MTg1zD9ohIIhsoPuOBW5SVc4Jf/yYd+hDvI9kId0xDKdIeHBtkpPJJknj6qf6sKazi",
+	"1RbVh9EH1VunTswgFaOeqf+BX4bXt1k72gpbfb9JG/t+e7DHfDubyYyt5aVk8E0p7FQ1DZf50ZkC+Pfe",
+	"7JZr27Td3wpbkd9kjYHfpvt9fy/cjfwdtj1o061+K2yqWygcCrxedSR7nUar024+yZE4+4A5dgZ4Mn6r",
+	"36R+u7G/56tJfZOrok5m4blYUdw5GftojYZbLhrNC7UvYg/ie732HI8xE1MFodRI39YgoFz42VDcrWEz",
+	"5KKn3qgwGEZxBE7tUIzYp7d2nNH05lxcDsXds8b2LFs9rcamYAtiGxBZVkevVarSnD2wEo0HRUtift3l",
+	"Tt2SB5Z16XLduQyQkoZYhruqwAtmsCiFA0Jg1e3YduOVKSwe4SK11UtMkqjIG5BjAopecJcXe6AtLLaD",
+	"DcDdplu2qZlHIHFmgBmzSwvmbHrQbg1Du7SGjEe3KNXlrVtTUx2JTZFYVQdepYzMt6kIfyHlTp6p8oOz",
+	"Bb7VYiNfdy2RxzNbccuc9MylNUAc5utyCEiXX2IagJTIWb6SqTuKWMqAsyniWSfvgLUZ9nc3FF0OaQG6",
+	"oQ+jKUtNuSomdXSz/gB0NJRCzCvy4RaBv4JVP6lmHitCisS+VC8AEgFv4yyWNtAVqqBnk/SaKcYMRSoi",
+	"zKVNmWliBLbHeESvdXRhNMEN9UYxn0BcZ3vbNJherSypZlDzqrnnbKvYhtRQ5pltziyo1dALMh/2YVVt",
+	"tao9tartsN3foq1BkzWifEFXtiYfGYgkEXf+ZDx/MVBddg39t3zvc9PN58HpEzXT/UOdIILw4UQOa51f",
+	"f7v/bTaDe94qHJQ8mv1xfkb3YRQpufcm5pGCKnfiOvmZ9fPWoWjQXrUrrSNJY311NOfpkQo1R7YeOqwR",
+	"RDcrcDs+DhDYBE+m83N/y3dYe1RUNbt7l9cftpLPp8Tax2Hi/YNh/2NmwaJcukQgmLnIh+9lYVLs5y3+",
+	"fXsBd3AvhM7StWVkba7MsTg/EQUJJGlIUZGUY9UV55G2mLUDqzvjm6CiKvRXgqKSjiZyyLhUCMAiTes2",
+	"QDahBblkc05eYgUFW6puzhzW15aq+DmQjMqD/sQE5JP3glkqi2Du4drYujQfkfKpsTZhlqHJNiTzkg0P",
+	"0V5l+CgBmAJJX9dd0e4izDK4o2mULZMpMHPia8XIhyebHRVEjUJoxAJJ/OHo+DHzwj4X0mLSxP5qEvMJ",
+	"Er++NaFGJ2A9XKgxpvmV7Cd2MNnIa9hrJYRFm/ONKaYc1t1QkCczpryxS/9YRhRdAr7WqTVbjQb5OU6y",
+	"YZwy8iq5jTxyOYklI+1GwyNvREZ0BzuPHB2S/UajuWu88CtWhtT02mlYp65QFwRVSvRst7zarEEkX/JP",
+	"ccQEJFNhiF8S8xslaWZK0+tPMdHerFER/h1jWffbg9auv9dv7vgO7W9UGUtWWOLqVhJzoUusIxYK/wqj",
+	"SOIAncGvHBCXmUDMzRI0c+Q4ZKatk8CcZ5C3QSBYovH08PwQW8Fqd5j1gW0WxI05BgxbIukxHFpDpsuZ",
+	"H40lD4L8+7XB6mMaHhKn/NRCdm8vYf31PxsbvkBjQ5IjXRW5KHPhdS0KOS0sWBVsVeOSZcE67imPyBNa",
+	"FhzSslR/ccpdf1WGhL+KBLhn+mwzAJvBEqRbqWIRlsq27dYNOyI57g0Sej1jOujyKttB/vqM6eCacYVM",
+	"BePBQZezD3EmoVopjLphbKyFZl0JfkULw1eCmU8WW+IIK1vzhJXmfGHlAWLHx7Qw/JU0x1gV/iLa82xM",
+	"+HjGhNWElpFawfWSyAvQMnXBN/ZBEvMSqKEYISOUjoN/SmF8kRmhfSCn2lKgI0A84hb711W7dNnu/x1g",
+	"cS6PSOjVgc3UJuMux+IvwfHJm9OfTi5+6X1/+tNJ7/27gIgBwZcIlZKNxjKDgmIpG0AlTyVoXQsRbXpd",
+	"zmg41AUmZYbdFJg6wwIZJudQXBvK4MQ8M7uFrXtdDjIUFMrRal9EJZ1n3jgzx7tKQxh7rIWGMCQvY67P",
+	"ZvOJesToxc3vEfPcE+Hj9UQomaw05NY6zXYph2Rr0Ar3aJv5zX4L2vsyf2+wT/1Gvxm2oi3WHmzTmgfN",
+	"xThLap2asQnNbfC809ne6zS2/gXdj3mcDSt67jZ3Ou1Gp9kyXYabjXZLd0bWa533CmTBwEBArVqndk1v",
+	"FafpkGwkxx0SxTQhMhyTZqOu/rfd2d7b7Sh84yyU9h9K89E4XPNqGjdM8+J9trOzu+/vtlvbfrsRMX+/",
+	"3e77rLE7CJuD/QZlYJJQIOGuFnNjTPTo4pOx6TOIdIqKstE4UVJAMX9Gf0fDD3zjfk0MXN64wpCG58YV",
+	"SxpX2IaxOeE13M/S4hnmZ6L/ZTpdEPhPbyDwX/MawxWiia7JT7i4s+naSl1QrMufjMmYpbGI6uRUdnne",
+	"uDTIITrwyN0wDrEeKWAvCWmaKg2DZiTQ6/ZPjwOPZKLLKUSkx7dQC41Kci0k1LuC1jup4YKQHx6lYqyb",
+	"n40ZlXWiGE2XF/eQmVRydQIxi0wQ/RzLZGUQvEynep2rKCn6w4pux1HwSB0FSZPVQGIud9q1JUzm0aT7",
+	"syDYefbkV0Ge89XuXjX2Tc/3+QS7NKoiD7SSYq9JnOepTnrLnsJ7kxNd/6bTBZ4kEt/QVewzIw253YAU",
+	"qyQOpRJ/n4JdAM3K6XmJcSzkGyYtaiV/qx28Spi641jt8tU8q16uP0FuczBPF3lnV/2xXK2G/K3SD1AT",
+	"+eO0To4pp+SCTZFbxxIMT5dukOw6DkizzSUOSHstf4UDcuxchQGz/HqWxmDrU4FirSbF1tNze7aWdTIF",
+	"dzFW4aToEOhyGoZiwiXZyAEGfZTgk1RihDFaCs48MuOj7PJV4qzNZh7lpjSX75r+1gSb+7XB5mM6GM21",
+	"r5LuhAPXX/+zg/ELdDCOc3SpIgdltrOugzGndQUHo83u/UQORocoLNUQzNq+NgfjX0UC3DN9djCCg3EJ",
+	"0q3hYATms8ypSGjKutxxKh4zGE4l1gKJ9JQWK6kNsUP3oWmnYdDzIGfVtiNyJul0NZ/iV4KMD5UtUqYl",
+	"Bke2sDIE47FIi2laDxElPqbT8K+kI8Zp+BfRk2en4cdzGq4miBiDzHz99zBJiB1lVBPd6NbqKcVCbquU",
+	"nFQ61KX9+BLK9ey9+mTeq4IVwLQjhgNyQ9qhjFpvnURzLICmy5z5rd3mjt+mjW1/f9Bmvo27Huyxmlfo",
+	"7r9yvLaB9946pgsobVJIw8XyMepyrX2y5TeaNfOLFPh8129s+VvqORbbweNjPIK4206jgXbMVHE9sG2q",
+	"kYzdRFRh6Uhw9Y/73x7ndDIItNzrZDH42e20xO2UOUTJEM6cUM036KAGmBFK1DUnU6Jrm8RJLKfE2K9B",
+	"lxM8F8Q8G93R5VBobSYpiPyMAAZZcHc0SfwwEeENxLDpAAPW5U6wmAluOyAQJGHD1iVJGM0kfD5wIT8g",
+	"ieDXHi5Ag7MCGjVQw6w2LAlJxC1LEzrGRp4r7wLfBykXOEPfGlV17DynIyg6ovYC4nbBZ3Vyy9KppaT4",
+	"e5yBzG7LBniE1a/rXR7oHfza/K0OGBjUCVwO5uWb+yUj8AJyHfjXgdSMLs8bmltAQJ+iCQwM1uxRbmCn",
+	"9ri4OUUvzkTKoe5Kof3bGfwGy7kaTtIMbkuP9MgxC6GzumKbZzSFZnVWTH5C+v7t0GzPvrJbfKW51dkq",
+	"viL1fShCf782Vf+Y9ku3Ot5CpcOC7/rrf7ZffoH2yywnV1Xcr6w2WPtlxEyHluKFH8NztIcYJlgnl2AG",
+	"iaUTbp1JOvVsM1cnxvDABB0G5qvg6eizUCgGGCiJaXWijOtxiPJSk4n56uduv2zPO/zouWzvTAV0aKKy",
+	"FNq9OSrxKgru90x+jVDW+EIYjXumz/Bf2UZ8KfCvYDU3JH1JzQ6PGKk86PKUQYFXnOBuKBJGkjiT8zQK",
+	"UlYouhw0iry+o/4I2Qg1FzNlC/VuNg3DoUnKaDTtcifLR9fT1XMc2Pq9VmNzUoTU36l9G/KDV2Q7aJb7",
+	"SgjCQ7UY9kGC5OxqLyfwTB3ujxOOdsVITPqJul+tnFQqLK0K4X7H32rUHiBof0zr/l9J/4x1/2ulg9+w",
+	"df8hYro1YcyPjDZGLFkkQNprqevnhjRhPKIpieg0I4HSuyHeIJAi6PINqD+SgV8AjVOkwjblkTCJx2OM",
+	"aCp+rcuDXKEPXgYGzYPNOjmN2GgsFO519KIgbFrTdbQvefCsy+/EJImMuapQytaUm8p5jdDx1/gOFrOM",
+	"OSgeZEwz5GbZDa4Y+dGEK9SKOQn0cwjpVlcDzb21OcnoM1hIPVU8RlenykyF9zo51Ea3FxkcVaJNe+Bl",
+	"vmFjSWiYiixT553E10PpZ/TWKQ1PNigBc4WeBtefESrxMRoHEyI46Qs5JFkcsWzzQC01gbDMJIFyyHhZ",
+	"ZpfZWJF8fyAgB7bLh1DFEiM5RzRini1pjwHp6mAmcjLiBEZyyLwa6Uh79aEul3dxyJDN40mM6JRkY8rV",
+	"Ukcik2RrZwehCq2Cm4Uoly43QAIXBtZJyCyrkBmw+XnJBnlHsy6PjK9eSSUGI+xlmIB5tTe7BMPileiy",
+	"gMd/rycziAgyxzfK6iNtdix45assdIZ9w5Ot5jrs25z3+rXjV/eMmcZDne2WV9OoUes0HrBGBYtVjPp7",
+	"K0ySFAbVnwvV67MXkYn3T+JQ1tTJSRonYFjNsUYRJUMiDohBbhJLxVoMgiO3cHIL2o39PNT0KP+ExoKh",
+	"lOOs89IUGa1jcG5dr86sOntpF/dU5esfsKu/vFz9g68WWDu6DWxunr1jYBO6M9GQZqRZ9P8oKgl5L0hV",
+	"4ZmCDJHnsGhAyXlNqKSBGWYDmX8WLlqtHC5+susjee7gegCSb9HXUzwFpOhODERJg5kHkhfps4FImZbH",
+	"PEL1vmHLZqvAOGmXr8oxQSgCpg8uQmbi4rp8Q/veMhI4XpzAI4HjCVJ/VrmVAogrfRpLhosJJihjRekY",
+	"SMK8uBe0GDh5HgGIVT0qA7Ihh4xDwpvTvob0ExFCnwmUGJW8MJjIScoKZu0Au1FoESNlIxpzKJkOImVW",
+	"J6/jRMkKJBSjfsyZliEPz4+Xtuaaky2ykhwCaeuQqu6ECOKhbiihZG6muuvDq5ZHVvTrLZZHvNoH/1r4",
+	"ZSHFm78PR+tYZR+uA7N6Hys6NZ9wH7hu0FbirKoN08IdVTp0q7e2opP3ybem8UIXSJhkT1QOQUH8/FoI",
+	"zvcBpTFDBigjFKZQ6+kQSoJffvnlF//szD8+DhT1LOq2QGpiRXOgLYAuA6S0KIi6UPO/yJywCKP5bhLs",
+	"jHXx+ohsbW3t2zfzyXXUfdVBgAg95w4LYvUal1A6BM1HVjuF3IQb0em8zZPS3rt8dvPsg908OUSGpmbU",
+	"i6HGzABfybocQ+jmHhNIAYsOqdle5ZCe4w4/VdwhMsVap/GkQYeMFxKNFW5cNXc77W2daAxzYUuzvYG/",
+	"q6Zpq2n2DJVv7jS29wftTxuUaGUCOAHH6b16BKURVWa2PptjrcSX2doXNTb98ffo+9fT6PX+MDo63Tn9",
+	"9+nd2b9/kWdXp/Ls+PX7s6tw5+z4cOfs+BU95Y3VpVpFm1eIV8wVm+dYxfmxilqys0Iu/L08RhEK540Z",
+	"9yDIAhqfKfqT3tKk7sq5IKIiEgVojiwTbs3CsZJuxqA35lhaoy6YQg+cKbvcBhL2mTE5Gnk5/5aNWQSG",
+	"HEvPKm3NFpoiM3TG1Ulg6EVANMUFV11zkTuxyx8aoNjli9Qd00C0QuE5IOyWpdMuXxzEqJifTRtCG6rS",
+	"feWdMJZsbDyqJVq3Rab+XakkQ3Gnza98as3N6YSbrxyYCUC/gw7tUkzCIdlQkMF4BMZj6A3uaYfoB+mY",
+	"leGXzS6PRDEkdL3ASGwq95igyBSp5B8fJaKxink09pF5+I09jP37hGGPlSTdlM3QC1rH+ZkI+VEjDNX1",
+	"LnV6qkHrrfkLjip8pCHUxfKyoSxPNdSuMEU1tIPHIRyoaylxvD7PFnrpvLK+uUt90DdvP5VNdK3NWUb2",
+	"rQdyFnt2GtHAtX2tHLypzxq4BRe2Q2jKBixV3FZxLRgBwoAIw8l4CmzKZrPmwTr4rajIu2Lem2RMcUkw",
+	"opEYFWpGo3qXm7nB12dnvGNKL0wSNXXIkoRFHomYgksWKT7MPowVOVMcVokkXS6FqP6oR/ospJOM6UKV",
+	"5hMvTFv/fKNdHst1Q03xHpY7AVFnfg4x/SqcVg6AzfitFDCjQ8NiSg7WYNEtI8ssWiyk3jEn+N2HEO+Y",
+	"++rlp6Ddpk+w3icxuwcvhGmA72a8x0mCuKYk+FjWnzjYt5oiLgrynW9rr4z3/YpQvfEZi3vmDJ/jeqvj",
+	"eufB+Zx43leKtmSIk2LMuOH3gKYmxiiWmY3IJBtgDW02Gpsm7rfL5wX+KrQppB4a3T5jXPFS4zbTMUIg",
+	"wTmVaor9N2eauh84lFMLhzFXXFrXzzgyS9YvXgvSZ4m4Q612AplxYlBBiLt8jqwQDhks14RL0ZHuGj9i",
+	"XItId2ks4ci8LoeQMCMwjWjEyIhRfjeMEzeCWUmxuKHVw410SPGXTXMeqvsD0BQjiV9hVqzeqxs1bG2d",
+	"GtQAa3JLgTvJFb1hYG0xdc/nRB+vqWh/1AjjT0x5bVTxV0iBP4XY16qgNgdF+lomVq0vQty70pkTdhtx",
+	"Vkls+0WxUKd9O/D0DYd1L1baJR0MFhdqgUpuujDk3GoteUwL1Cte3KwOIkjgw89FWj7PIi2VtaYbV2AR",
+	"1t4+rEvdqVF10X8rEgTjB230d9lu2GT+Vrjd9NuDBvP3oyb1d2hz0Opvhe1om+UncJiwDwg3SmoQQI1g",
+	"9oommNUrBOP1VnmFaSzpnAVu03Z/K2xFfpM1Bn6b7vf9vXA38nfY9qBNt/qtsBnlC7yIJSUXRoDKF2ll",
+	"qkcW/AecWMGRWcDIZ4/mMo9m4bhcUggkaJXyK4UprHsy5rGMaULGNMvuRBqRDauUNFtdpa6kNFSUbbNO",
+	"TnSTHFBk4v9MmEdCmjE/5hnjWaxAO5lqW2KXB9EE8ZYFher6B4ROoljqIEks0asxIVjgFdOk9jH18AyA",
+	"FyTbw9yUoYDWEWsXo948dDIHCeQYztY3j/wxmHZ81AErUe9+PTz7SI4q+PmLIFVrnda36yKzqOhK34ea",
+	"JIywEE4ec4gNOgrJY9lcv9hhYdj60na+tKeQtdfc0zfuCnM5QgVPccXrxQWZFwnK37PV5GSwxjiX97VZ",
+	"glEKXGqQUCeA8uP946lbfqb6lp9Nw9Wm4SWYsEalZMWjHlcomXKStzDoakbcrXXIgCYZCzZ1IFKSEDHo",
+	"8lhmJGNZFgue2TgmQnEd+AEiId2UDQYsVAPAqAKhS1qa6vINNRxFO0UhyZil5kdPx1vJdJIpqc0UaTaV",
+	"0JWaCLDd5do+k6eSqoOI2EhIprM8xJ2zuXZjf1MnByN3gBBm/BoclSLfcFz6C0o1H8WZ2s48ibLLtUip",
+	"zXGBRwK1t54+a/U3DnASXgMiUvti6jxfYF/+SkjawxNZzSkVxenj/LkjShthEiAYhFWRlF5ETAKwdd/U",
+	"Ip91MK4tIn8kE/PMrr5iGblg3f6aucnHSMmdiglZRBenYlIgi595Lu4va27nm7dcL5OxS40dqro6sPS2",
+	"mr+8gfoVEbtliRiDnxXHko3gWkBgc/1lOIpe4tNgs+bVJmmiQafz8iXUvxiKTHb2GnsNMPzp9c18Kb5l",
+	"HDrMK/Egxn+OmEzjUHdNVkpWJMKJWkY9p09vDe/MarNGaWwKlojrmHu6CVjKBinLhhhFJv5/zq5ep2EY",
+	"CL+KN4Rk8QDtFCoGhMTKAoNJLk2kYFexQ9Sh747s8885dhi6V3dX95RefN8PYpS5/YhaDM8bK9252sPa",
+	"ix7uzHzEyemCxNHhkYTxz78yjv95cMpgZrZvkvEK01WP0cNgk/RHqnkaG6aWB30YdI6o0d40DeLqNZiq",
+	"4aSmekbs0o5+UMJVO0maNO4ru4G+H1sI7tcToOszZ8lLWkj22rw3kbB2VwnJm7ss4W20M63qczInoQd3",
+	"y5xUz9YBnGiNGeDKJMS/JW+B6CXI7ijxtKU/1Gr9+EfH2lMHciEC3wgENJW1XWRgl6lOSrYzGCj5KIFg",
+	"QsAn2yRH2kT2FLKsboVWofbhof2OsIadpMvrvghn51ktF9yRoXhOJ660tcmZVII70DJ28YN2ejsHFrTp",
+	"CHoWtQ3ie8YK33o0SKqUn9KWxj26FcE5SRvCxJZBvBzIFrd8P0I6g3P7jMGh3lf8nGfVO1Vjf9mK6ab2",
+	"wMQZZCc4uwxKArF/R19zMwt3L66k5gE0+1TkruV82fOjL6zn2dZ5PpnqdDCNTiB850EUbR9vX7e/AAAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
