@@ -260,6 +260,81 @@ func (e FeedEventType) Valid() bool {
 	}
 }
 
+// Defines values for MessageChannel.
+const (
+	Email MessageChannel = "email"
+	Sms   MessageChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the MessageChannel enum.
+func (e MessageChannel) Valid() bool {
+	switch e {
+	case Email:
+		return true
+	case Sms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplate.
+const (
+	Cancelled   MessageTemplate = "cancelled"
+	Confirmed   MessageTemplate = "confirmed"
+	Declined    MessageTemplate = "declined"
+	Expired     MessageTemplate = "expired"
+	Received    MessageTemplate = "received"
+	Reminder    MessageTemplate = "reminder"
+	Rescheduled MessageTemplate = "rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplate enum.
+func (e MessageTemplate) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Confirmed:
+		return true
+	case Declined:
+		return true
+	case Expired:
+		return true
+	case Received:
+		return true
+	case Reminder:
+		return true
+	case Rescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageStatus.
+const (
+	Failed    MessageStatus = "failed"
+	Pending   MessageStatus = "pending"
+	Scheduled MessageStatus = "scheduled"
+	Sent      MessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MessageStatus enum.
+func (e MessageStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Scheduled:
+		return true
+	case Sent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -973,6 +1048,66 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Message One email or text message to a patient about their booking. It
+// holds no message text and no health data.
+type Message struct {
+	// Attempts Delivery attempts so far.
+	Attempts  int                `json:"attempts"`
+	BookingId openapi_types.UUID `json:"booking_id"`
+	Channel   MessageChannel     `json:"channel"`
+
+	// CreatedAt When the booking change that caused it committed.
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinishedAt When it was sent, or given up.
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// Id The message's id in the delivery queue (for `retry`).
+	//
+	// Example: 1042
+	Id            int64      `json:"id"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastError The last attempt's error (mail server or SMS provider answer); never a token or health data.
+	LastError *string `json:"last_error"`
+
+	// MessageId The message's stable id, the same on every attempt (sent as the email's `Message-ID`).
+	MessageId openapi_types.UUID `json:"message_id"`
+
+	// NextAttemptAt When it is next tried; `null` once sent or failed.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// ScheduledAt When it is or was due (later than `created_at` for reminders, or for a retry).
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// Status `scheduled`: due later (a reminder); `pending`: due, being delivered
+	// or waiting for its next attempt; `sent`: accepted by the mail server
+	// or SMS provider; `failed`: given up, see `last_error`.
+	Status MessageStatus `json:"status"`
+
+	// Template What the message is about.
+	Template MessageTemplate `json:"template"`
+}
+
+// MessageChannel defines model for Message.Channel.
+type MessageChannel string
+
+// MessageTemplate What the message is about.
+type MessageTemplate string
+
+// MessageList defines model for MessageList.
+type MessageList struct {
+	Items []Message `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// MessageStatus `scheduled`: due later (a reminder); `pending`: due, being delivered
+// or waiting for its next attempt; `sent`: accepted by the mail server
+// or SMS provider; `failed`: given up, see `last_error`.
+type MessageStatus string
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -1616,6 +1751,14 @@ type GetBookingRequestParams struct {
 	XBookingToken string `json:"X-Booking-Token"`
 }
 
+// GetBookingRequestCalendarParams defines parameters for GetBookingRequestCalendar.
+type GetBookingRequestCalendarParams struct {
+	// XBookingToken A manage token of the booking: the `manage_token` returned when
+	// it was created, or the one in a message's manage link. A wrong
+	// token gives the same `404` as an unknown reference.
+	XBookingToken string `json:"X-Booking-Token"`
+}
+
 // CancelBookingRequestParams defines parameters for CancelBookingRequest.
 type CancelBookingRequestParams struct {
 	// XBookingToken The `manage_token` returned once when the booking request was
@@ -1681,6 +1824,18 @@ type UpdateBookingParams struct {
 	// Failed`. (Declared optional here so that the server, not the
 	// parameter binder, produces the `428`.)
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// Status Only messages in this state (default `failed`).
+	Status *MessageStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -1879,6 +2034,9 @@ type ServerInterface interface {
 	// GetBookingRequest View own booking
 	// (GET /v1/booking-requests/{reference})
 	GetBookingRequest(c *gin.Context, reference string, params GetBookingRequestParams)
+	// GetBookingRequestCalendar Download own appointment as a calendar file
+	// (GET /v1/booking-requests/{reference}/calendar.ics)
+	GetBookingRequestCalendar(c *gin.Context, reference string, params GetBookingRequestCalendarParams)
 	// CancelBookingRequest Cancel own booking
 	// (POST /v1/booking-requests/{reference}/cancel)
 	CancelBookingRequest(c *gin.Context, reference string, params CancelBookingRequestParams)
@@ -1945,6 +2103,12 @@ type ServerInterface interface {
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
+	// ListMessages List patient messages
+	// (GET /v1/messages)
+	ListMessages(c *gin.Context, params ListMessagesParams)
+	// RetryMessage Retry a failed patient message
+	// (POST /v1/messages/{id}/retry)
+	RetryMessage(c *gin.Context, id int64)
 	// ListProviders List active providers
 	// (GET /v1/providers)
 	ListProviders(c *gin.Context)
@@ -2434,6 +2598,58 @@ func (siw *ServerInterfaceWrapper) GetBookingRequest(c *gin.Context) {
 	}
 
 	siw.Handler.GetBookingRequest(c, reference, params)
+}
+
+// GetBookingRequestCalendar operation middleware
+func (siw *ServerInterfaceWrapper) GetBookingRequestCalendar(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBookingRequestCalendarParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Booking-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Booking-Token")]; found {
+		var XBookingToken string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Booking-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Booking-Token", valueList[0], &XBookingToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Booking-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XBookingToken = XBookingToken
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Booking-Token is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBookingRequestCalendar(c, reference, params)
 }
 
 // CancelBookingRequest operation middleware
@@ -3095,6 +3311,74 @@ func (siw *ServerInterfaceWrapper) UpdateLocation(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateLocation(c, id)
+}
+
+// ListMessages operation middleware
+func (siw *ServerInterfaceWrapper) ListMessages(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessagesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMessages(c, params)
+}
+
+// RetryMessage operation middleware
+func (siw *ServerInterfaceWrapper) RetryMessage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryMessage(c, id)
 }
 
 // ListProviders operation middleware
@@ -3848,6 +4132,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/staff/:id", wrapper.GetStaff)
 	router.PATCH(options.BaseURL+"/v1/staff/:id", wrapper.UpdateStaff)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents)
+	router.GET(options.BaseURL+"/v1/messages", wrapper.ListMessages)
+	router.POST(options.BaseURL+"/v1/messages/:id/retry", wrapper.RetryMessage)
 	router.GET(options.BaseURL+"/v1/providers", wrapper.ListProviders)
 	router.POST(options.BaseURL+"/v1/providers", wrapper.CreateProvider)
 	router.GET(options.BaseURL+"/v1/providers/:id", wrapper.GetProvider)
@@ -3874,6 +4160,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/availability", wrapper.GetAvailability)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
+	router.GET(options.BaseURL+"/v1/booking-requests/:reference/calendar.ics", wrapper.GetBookingRequestCalendar)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/cancel", wrapper.CancelBookingRequest)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/reschedule", wrapper.RescheduleBookingRequest)
 	router.GET(options.BaseURL+"/v1/bookings", wrapper.ListBookings)
@@ -3905,467 +4192,497 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rctu21jd+Kxg9z0zsPqIiyfJJnj3zOMe6jdPs2Gl2d9W/CJGQxZoCtAnIitrm63sB7yW+V/IfrAWA",
-	"IEWdbCdNWn/oNKZAEKe1sI6/9XstEuOJ4IwrWev+XmMf6HiSMvj3EyGuE36l/ymn4zHN5rVu7XLEiFR0",
-	"OCQ3CZvV6rUbmk6ZbhNRHrE0pSoRvJ8xKgWvdfk0Teu1SHDJuIJWgisaqf5g3mdjmqS1rsqmrO4/l2Np",
-	"n06y5IZG8/5EpEk079MoYhPFYvz5Y70WZYwqFvepqnVr7Wb7IGi1gvb+Zeuw22p2m81/1+q1JK51a83h",
-	"MTuKD6PgYLBPg07neC84ah+2goPm/rDD9uJ21BrotlzRa5gNjVRyk6h5P2aKJqmsdWtjccNiMhJTyWr1",
-	"2oQmvC/ZDcsSNa91D+0TRTM9Ij15N6JmS7+QsT77kEiV8Kt+JHic6JWSte7PtRHLeAITiRMZ1X6p1+z6",
-	"1VIxYxkZ0OiayAnVS6N/jBhX/cloLpOIpn07VrtqGUsTdsPi/mCOvVPVF1k/iWDcQsKH9Vegx/4wY/+Z",
-	"Mh7p7Y1pks5rH+s1LpQ+BbUnWcKvyPnbMzLMxJi0m+39BsxeJWZHY6pYXwz7gyRTo1q31jo+agbNTtBs",
-	"1+o1s8c1yun/mrPViMS4Vq8Nk0yqPqdjVuvWTjmt1WspzZ+8EhP2m/7QSHD99/+0Ou3O/v5+s9Xe0+PL",
-	"2JBljEf6t+8P/3kedC7bb2r1mkyFPWdymio8jWo+YX04B23WipvR8SA4oofDoMMO4uA42h8EHbo3tL/p",
-	"YfPCmWoHzZY+U519/0y1oubgmB4Ng0PdTUd3c0Q7x8GePlkHzf3jYUcveCoiHAW8dBjpE2haBR3WOgiO",
-	"aXM/cKewSY/hsIibJGYZvmTHFhwPjmjQGR6y4Cg+iIL9QT5uPXd99qrG3URa+FivSTHNYM1mbIBvqKne",
-	"5kjwYZKNWVyr16aTuJqojrrNdrfT0gtwwzKpD1F37+PHuuUUT4Eai/zilMAOkoFhJj7D2J4rDGkqN2AL",
-	"ORmXqHR/JRlOskRkfTlJOOvLaXbFsrleo0nCadqXinEhE1mgTj4dDziTkiScqBEjKRsqkrIrIhMeMZJ3",
-	"spxkzZRKNDtmcYLHpppOZ4xdFwn1rSaIjMVkMCfPsgZ5QxVLGwTpd5Kxm0RMpSbkteR7cBg0j4NWxyPf",
-	"Mc2iqWxEI8ZXkfE5NCtR8tMR4wVC3ms1gZCPjuBEpkL1t6GnijO7cAbj8iHkbEYmjMd6MWAZpSKzRI1I",
-	"oiQZU06vGFHiGkb6cKP9JW803OU+7nK3Nlb9f46Pb/49/m4Upccpe/lCRS8/pP/ae3tD2z9O//Xb8/n5",
-	"b/9svb56uO2+3tvOsgpD+qsuN0dfHjN5lUhV5CQ/cEYmmlmIITB8esV4TH2mkSimqf3nB/ZxN5LfQDZ9",
-	"oMy/nBy6DaF6Umjr4y/1GmcfVD+aZlJkSGceJb/FO79aQp2xgZVPrXBwRzl1M2J9uJstRf/pZLylFKpP",
-	"1lOPsi/nk4VT5VM+0ZTvnylYRGaXMGYyypIJLFS39kJPhdwkMjEyKiWgk6A6IXidJDxKpyDLUqIlezbT",
-	"99FcTDOSjOlVwq+0kB9PMyT4ccKnwDE7+4ZlbMh+zOK91sIz7lBhVnA4/jNNMib7RhjH53jAP9ZrrwzP",
-	"Ka0NJ2I4xAOyZEVoHGdMajpotZtN8j5J5SjJGHmS3sR1cjFNFCOdZrNOXglJTvkVS5msk6en5LjZbB1a",
-	"zrghk3PaS+INTCVj9hseltMxy5KIPn4lZN98C07AG1yTpXYys2aP5IOt7IF7PQghX656sJ31C0g/E4OU",
-	"jZ+OKL9i7xMei9nTVMiy4QF/JzNoQCJsURAtYr1nETTrY7O+a4bkZJiJFVAiygkXJBX8Sh92RvDlmAie",
-	"JpydkEnKqGQkomkKKkqUJjyJGp6U1Wkea/6mUrZ8iHBhdWsjpSay+/ixOUEN05k5vY8nuAzyMQ4iwF4C",
-	"04u3UGcxG0+E0pTzPZu/ZdOFpfJakGs2Jxm2WVysJG/Yv2bzvmtYWC6vu+B7NiczKglNM0bjOdHtzc3K",
-	"hRqxzJmEBiKeL12ppSPccq28CQTXbB6YfvzV4jc0TeLLjHLDgIpLhT8Tlf9esUzYqF9o5Jbo1J2nhBM9",
-	"W0YioYepWKyPGBcKzhbeUyxevihVY9l2QbCPwOvDW4yLVKh3nN7QJKWDtCRm6R/J1Pt1cSFAtCs2KZwU",
-	"/TsZUampapLSyFhxReatg16sFYtQMYotl0APIvB7MAsAfK8sWRo5cLn0tA2fNFfMs6xBnlFOyVs2Z7Lm",
-	"zc0XPWFYF9GIxdN0QeCV9vnScUV0QiO4fFv1O15K0BZvj72jQN8xQUdfHfqeCdzlMTz6zJeOPmsFcRuJ",
-	"cJiJceEiqtlflMDnh0FzL9jTz5GHogmJcbhb291m015pWkA7xr9njF3HdA7iFtf/+Fh3rxwWX2ntdfeK",
-	"r6jRNJPw0i+wqUZUKGyofuZtJlJBrdu81538OsWLTAtzHMT+Vr1mjz50gXL8OvnDEz/EhBnKUnQ4PI3H",
-	"yaLCROHpcsqqFO6bl82j/HtO/NRd/W+REznZf3DIDqMWC/ai/VbQGTZZcBy3aHBAW8P2YC/qxPssZxqn",
-	"KftATs3IMgH8AgeqZ3Mprhl/y+REazQl7Uj/JAkdKpaRVFyVpxYxKZ2lns2/Gw1eRskPyXdn7347a71O",
-	"zuQZf7sfPT07OLue/OvHp98dN9j8u9/i92fJD8nZ7Kdf4/R1+/zDvy++O25E7ZQPxi+a8b++S/UifJiA",
-	"vqqX+LjZBNk5Y3Lkvpap/v74p7QZ//M4+ld78J/vD39Ue/K72RH/dnjaYv/uTN/i3g2HX8E21Gswr765",
-	"jp4wmrEMduc9G4yEuH7G0uSG6U0p0n5snpMZTbQWRoYiA2eZGiVZTKhSbDwpcAfzSNa67RXKpudDZjye",
-	"iIQbu0t7cDBsRtFx0OzE+0Fn2NEU2GLBQXwYHbHjIW0ONHdkN8y+cTDcZ514LwragxYNOs3jo0ArroEl",
-	"e0317g2zAEbqafgSP3R2FLXiNtsbBh2qWVSkmRU7HAZHzeMWNUtutTIz08rJHZldhoYsy0QGCp+csYzF",
-	"ZL+5Ry5YdpNEjLwryAvQPjPE0tdyaK1bm06kyhgdk8FUzm0jZBt9lG72m3vG8LliUHtHZY5jzazeQXhu",
-	"dqPCOKp/Jna3bsGDjvPDX7R0vcl0DxEzHtgx44rIuVRM68RxIvXaxCX7SL6dYA74Ruvm2xygav2uOMpp",
-	"lnqy22RcFtv0gsjH5izJqlV8n6jRBYsytnY9cze0hPZ1Ikdixongq+xjX8daS7MCtdlIsqh/Pvz+n8fZ",
-	"0cvvf/pPdjn79d2bZ0dnr978+0y0X9FX9GLWHjz5Lnt3Mfnt/fU/PtVOfazXRozGLIMQt6c0GrGngqtM",
-	"pGC+KSyZ/lWzvjjJGKy+bJBTpNkkTdScIF1LEk6mgzSJ6oSLINJdhnWihFYcMgZinp4HbnR4NgxeC86C",
-	"c6qiUQgqRTRiY+pF32kCLXWYaxRSZZZyn1/Sq8VRP+dKj03RK+ukzJiaZpzFJGOTjEnGjVF6R/N0uzZ1",
-	"ErMsuWExBnqFxrcS7i4bYq+216tVjsspyuotm6R0jqp+cZShPschmY0Y11eKJImEsUolNKMEgxix/FAv",
-	"Jk4E1PRHkoQl/T6s57OkVzThJ4QO9EwJKPizRLLSPPh0rM+0HoY+1ouzeMtUNj/VEsri6C9YJHgs9bj0",
-	"/UgGbCgyWOhsbqzvFUu216zXxglPxvrTTffNhCt2BbcymPJwyhiBSWPjuLLmYGNmpJNJauKDrA75P79K",
-	"tBO4zzkNeEA1YVu/VkH59Q0fegu0vosK/XcXP7wuKrzNXCl8QmPPU7alrjugcWBf/ugv1H9nbFjr1v7r",
-	"cR6T+hh/lY+NMQAXqbgZ5zQdCn2Xu9kEcFqq51TXmj0lE6pGdfKfqRZxREaQJ5AJzeiYaaE01/0nNJMs",
-	"1o0SScaJlLDBuWsxt9LgOV+yTaXtkVahMp6Dqrnbpo+th+HjxsuVv7GwXL4xEQVwvVi57aWe30iczUio",
-	"uQzwKY9vWs5TNQTT7DG0ge+/ENkgiWPG73SKh66XwhlOJNEXm+CEMxYjEwHhl2hJuHiC9/IT/MLrbcvz",
-	"mw/kPk7v6VSNGFd6HVhcJ4OpMnyQDodkzMYDlj2SMBcypnM4zLEAlgmH8IwrlnGaPkdR8w7rm5iejNTq",
-	"Gws5mXL2YcIifY3Bz0RE0TTLijaxfZ9F2IERybIblhHb69a2QewmwPfvY8Xf5XPxx9Ygr9kNUD7Yhwdz",
-	"MqAxSfhkqk5IRLMsYWAjtCOy619hqt1uD4Cikqp+VjKFpbbij/exSB6XeCQJ7LUWGMFSHAuGXJWmqZjh",
-	"9Z3zjxP9E8hNxjMB6/RaqBdiyuM7HVEuVH8IvSxcYxhQkg8NvIdF6u/kh/O1UMR2tOWB5EIF+Op9LPNr",
-	"QeQ0GuUT8GUye5/JOqGpFISSWSb4VSFedRdW9w2dp4LGl0K8otkVu9MiT7CvvhKin0Jvq2QGzZMGjFBF",
-	"xkIqcrC/v3dABnPFZGHxWx7rNYMlSghiP7DlJpgxBkqIALu4rzNfFojEjbkgZfIbI2kyThTZOeiQ75Mn",
-	"mkXEbEinqTK7kDHnq35Bk5Td7bQbCbw/TuRYKwtLD/2MSucFxMDzRMHDjNGi06LV9rbBGy0Z4nC33ggz",
-	"xsCN8T72QetIqB7l9Ay9oz/T8CLz6a7RDMxaLF8H8pYF+h+E8hgl9YVNe4vRLHfbtonXYT+zPXp7d8F4",
-	"bARUy1+1rEQSTuzEC5vWPlqyaV7n29KP103gurkvGvL2z8jViXSDBUMiXBmo38MmGJtYyc13p3sCXL1l",
-	"kompogMqmVULMkajkf5cUYzxmJW11t3Ju6fvDBzP/dwZMPB4rtVPkGD07TscJhHZcROccjc3ZE6XQpxT",
-	"Pjf6pLzT+mZUsT7wwpLjXQh9Oc3dxXWChKaP9l6TSNSai4fbc6MuvL79SuuRBXZk97HYb7XAYzrULETP",
-	"Jtea+FTL50QM7dz0TENoFYDpoKw4eT+t0588+wOM6x2nUzUSWfLbHRnU1O+oEBOAWvIAnAQoXviUW5Sm",
-	"Wvm+vSt2uOWWFYZzL/YA1NHrBH09qLqbMIUoY7HWtqz4/o5PMhExCeZPtJzd7c5Ga59m/e5KrRSeRlSS",
-	"PTesYcJSJAxQRdD5Cw9BIIPwsgY6juq1sR6uFvJq46kEEwU1OwctiI2d/FjP+8BgvUYxEK+qqwFTM8Y4",
-	"acI12WoWeolEKqZZ4b0pv+ZixnEGtY+/+KTtCRs/unW5vajhughMF/dxWBYG1iAh7kFIOB0zSRi4wQo7",
-	"RXYo2JLAiqQVQuEMTsa8hIal3Jyku9o9IYXVkoSCzXAiMq2LKiHMkZTTCT47Z3FCbWzxHejdddgf6x77",
-	"Jhq5SiKJ54RKUjZcFYXIfZ/0Xd8E+raRzlszAddPAP0E0MGnkur13Q/WYSpJWJ5s2PBUaODap9M4Uc9v",
-	"zOpPMjFhmUpQcaeRElkfzDXgliybit+PBImTmCTqhIR8mqYhSECUCz4fiymcL64kqoF66c05RLe4Xvih",
-	"yMbgA5lOE003uhMUkdAXVDJd12sUhule01JWoJJxhROhXovSBByqkwr3B/xk2YlvgCcRHTPwEwDLci6B",
-	"dnOv0Wy0WnuNw6pv2fO2YE0fiUyR0XRMOYhJenIEG59YBZONJ2puTTSUTKiUM5EBb4eLqlH1QeNq/73i",
-	"RCCrTPiNSG9YTHZY46oBUxRci1MJi7VOC3uwW0c3BeUQG7h2+fEUlHdtoZmcDn5lkVpxdPQ4aRSJqd6F",
-	"4RBMVmYswEZudTiUYSerqCk/78B80C9hVaOfa/l86uXjXzEtuw3+WYMz6g5E7n4R8K4eZj4Em4RXJDuT",
-	"Zuf9Y7MJ5UtQo1lGMZ/MTxxaoAJ4brQWRnRbyAB01CxM6jeV+MMGZ6S8njCF4jhWr4m9E4pD/T7hsZFF",
-	"p/qCR9bSIEjIksiRmKb6okmZlpPBvA/+ZZQ8jEcMznxfTqOIsRguanzi7m38U40yoZR7IqaqVgqmySNz",
-	"LbX2jXZuA2j6xo3t/jYuXxPGstA8ZuAFL7ySec8W/Hj12odAzyu4oRnc5nqCxWV8pWdz4c224ucXduoV",
-	"v11667DwM65K8fFbXCMTHWVWqNjkjVmvp27+xd8hTuypW7uKH9+5hSx9XKRsZa/PCktc0eCtv976UHoO",
-	"8UUyjel8Cyr1unqGpFkk1RLdQOeVhFLqqGJYqoJ+XomIpiSiKeMxzYhuBPqcTQUKy7edF81ZuG1rVefw",
-	"SgSLd0Aq1NbrkzII1qxgZHnOUnlqZ6evT4n92cYFwNcfERs0WZxdVdLTOkZm526HYSe4Yo/MZBZ2qDqm",
-	"dINr1YaTbioAbdhtIbJ0g/aFoNIN2nvxpOW9e5PSiEmIStdb5CIIWosRBH7Y6WYLUHW1uz7cahbnU1yN",
-	"JfG//pSq9t/LmluUenKEKX1WqbWUNnAg/jGpSqQr9/gWnpOr5IZxFJ9cXoOWH2OmtRK0b6wVn7z0vFWk",
-	"+tQ0K+Xd3fOhzFPwVo3lDFvlifMLzMG5amHZoVVJ8K484nna20rVzDQr5qn5kUR+yloli9ww2sGyRZtc",
-	"vtlL2NhLB9vsNWz8sRimtun+usT1xa3Qx0UyqcVKtDygEHQCHBuDMbQGWwjWSlSBd+9VhBZVkHm+G27u",
-	"bu3Muueb7A5bTgL2POXTqVfSY4EECuu1gi/kmfo0Rj8FTd94pO+QoMqXxnbE+UkpiIOyiuGcxkRkbXma",
-	"j9MPrxi/UiMInGjeC4G5NPZ1zGOpQOJowHg2S9mR5WknKsFZK+brEP4rNtZ4M+G8sP1IZE+9zip+fmP7",
-	"Lx9yuxgrD/HaI1gVu1hM/A7JJJ2ifST0QYb8mETB0zkZzNGBCf1CgubGF9pf+14qQjNVBFtmTIEGHv4r",
-	"MIsegP4UNsiFiZZO5xAyfeLlvNogvoxF4MZHNnnf99hSWxZxzTT1/2cqlAtkzXNyP+Et+Lmus83vlg2u",
-	"lO0ukNLRWUHMt7TeXpZC8Yz5LcT39MfgNg6hTXg7a63rasO9gqmc6rcujY18GxI2ovSmeomWL/r+rVA4",
-	"7BAOZoKf9bkGgxPZoSQsnKtwt2D7Ds12hv6VkSP/+JdHNGLRNYv7kNrkMpRB9OjrixWuJBTf88MD/zbO",
-	"v1pdf/eXdftQvA8XiGJjJW5jfq1E/5YEuu1JWW7C9Y5C4RhWWHXNc/80+HNwU4ezuI4M87PrBeJjRp3P",
-	"HUx2ylZyQ7H/C9Nn5Y9v3Ieq3zVfL439PqzRBZa0zsiFPa5b0vJq5obVovRWSSoZs/mrG5Kcoy3Li2+x",
-	"SXrEuQlz4ZdFmc/99iyfxcJr3qzKv70tzHLhTZz1Ga8cTL4I5d9eiwtck/IPz90alX+xttlfFoEG7+FU",
-	"fc0OjmVgbV+UCngnrawU+4/gE5hw9fL5JXl803pMPeN1pUSxiSZ3z6qQtdFWCEd6AjRHE5EEndZ/b2vu",
-	"F2OFXbWnIlNFRT8oiNnexWzH4TfYiuPrb13ofk69+1Y/NDfAqXrGZORzxAtnwyvp3jM2CLvuvM2S+Iqp",
-	"ExICNFbYNcJ6AXP8xIrnXUwGNG0YhxDgfKIIRYkYWzbDf8tZ6jG/h24Kj96YPgsPUTjxp7xEyg6NaByS",
-	"//d//i8J3YVu/3b3tWtgrqvwpNy6x0Nzi+vfiv1a4SAkj0lobvhCK5H1+OLX7Y0bNvKmdf+79cIQ69CH",
-	"HSAEmbkhQVLRZO58U40e/wwKwnZbXDA5lbauQmgxPywKF/aNBckCfyiLFfh0UfIx3SyKPfiDFUL8U2Zz",
-	"0RcvI5cViMasNLlhZMgYRsybvHUJqVBzkqiul6d2k7BZj88SNRJTRfBmcdnR8Lb5ybOP4u4+uHMeHCqf",
-	"0qFSzGMzzbwIbvSuFCxx7U/iPslNXJ/AW4IqxVpReZxw/2mrTH5LvBuQxR8x5Ao2/RGJmOyEvVqvFpIo",
-	"ZTSDFuPdrbwbfRek53baBTrnfbT3O5u6MGy/BixzAR6h0TroGAEBw/dNQQw9rVq39v/1ev/zcys4/uXn",
-	"ZnD8y+8H9Vbn439XSmwLm4Fs2MvY30JvWcbsfphgBwQb1Mk1myhbbiQ/2KNEKoHijLdqraqVrxx5zga3",
-	"07VK+LSeNGneWKRGiyRMrzLGAEIhY+OEx/qqGMwxMNOz0w+ESBnlhlkXcG/v4WsX5xfV31qKplveoHMT",
-	"OG8ALXbCTrsd5qgTu1Xdl9jJsm/9smSnyqjTCyZtAIr5vWJWhaEvsEqt+TtvpVk4WekyWYSW9q6fzn5V",
-	"YMqGdyBCWvmX2Qr06QoDbCUc9UJMNhu4HCMC+o0n5mpxhWupB2UVv6cN9hJt/hRuqYVVWjbAut20TXb8",
-	"VmaR0sb7nLWaO1ft8Jh+wMijzpGPZFK53XYfi1+Ctxx32m4Di5S+ZhuW7cAmC3wfxrgFMr29mbfc1T3d",
-	"9Vuwia/vtFScjoV1NcrU/V7X70fzQqIEROqgPuIiqpSAIOwV8SB4b6+cfOn4mPFUnZ8XjMVLvJ9r8GfK",
-	"ErrRHB0zXxa6BPgxfvBSXQsskRiPE0VEFqPI5Th8q9nZ86ycCVcHnVrVKbGYI1tpBpu4y9wSrU138Ifg",
-	"HGirl/0+2Em+h9ta99+PmPHNOsM+3njyhNB0RueSSKbIDpXXCJxl0X/AIZBSwEKCTZS7xXgFvW21+7L8",
-	"F3egYhZUkRGdTBhnjnasuWIH8IvmEyaJGOZ2CiXErm/ec9CPzulUBQZpn3lGI9fMs7LYZ0XXmWvpG6Xy",
-	"r+S2HvssN1LZJ9tZpQrLlnvTio+92RV+8KxJxRe8eRZ+KHrQiu94Fq7S1/NZF35wFq7CU99g9SJhaexw",
-	"jYrkYzJSy+ckT8o0Ie7FtE2jNhWyATHzKywk2YZ1EhoY5p9bvzSAXsLdFamdRcooJ+wu8CSXPlt5zhNp",
-	"cF4MJRY7X53zu44ecd3yEVTR4kvGIT/odjcjQl3/XlnTJqZzU7xGJjesTsKffvrpp+D8PHj2rOjp2iqJ",
-	"QomKVA665nMnDrJGcEbmjGbGKBTqCdx6NOXlzqC8hxJrFlqCaLuQA7EsAPEiFUqaOMIYwwoT6QIKK5IC",
-	"rpPJZHlHiK8SMzJgAH6liWTuqiUAkhIkHkL22IjeMEDFSTU7jl0JBXAEGqqzbiqgGO81U/DF0uGESlU1",
-	"4NIiekliZh5Vi/kto6kWlcqLuCx2KRTXBn5yBG/Oi2QmrtfSkum5ajBneW2cVZSzaK7AwMBH0trQgQIT",
-	"wWWD4ARJwvFcJoKTwIQYp+LqCg3eFTJ+oTBPJcMByDzTlMyoLDGcQimfddalhWI/C9ksWsYAj3eT7HDB",
-	"2a6+z1tNsjMTmkdgASuDW+KN47CeaxStNUCaFfWFKuQiewixAkYGZ7zIIjRhmLM6nKppxqoSwFp3SQBb",
-	"WuhoIbcTcAPyFmSH8jkRw90TzNDAo4yVK6ZAVRsJlm8y9tx8/qnte0HGrNemPPnPlJ1hj+hKcfMJNFUG",
-	"wtgpAwA1ZpkrO7XGi2PDTnzLTj1nELaA1kxkcelcVlV7WtBU1yqQy6pDLQ5Xt9S84mZObPucakBWHohp",
-	"Vm1NLFSZqqRB00LmZ/J+Nvit7nd4ztRIxPe7sQsFsVYP5EI3f+FaL9hAS8gk5d5X7FV9lfbrV6Db3ADi",
-	"ys/5hshbVqK7rTdw0RJaKlC3IAdtmP25KLDeJtfTN3R60mee+rnCpGk35VamTG9vik6mFWu4pV1pm5Ws",
-	"E1QgKtYw3GSVvaEddNYt+vL1XrXM92GBcHR0e0Om7eIzGDC/sDPS2GSfK9brKuG3U8KWAJ9cYOCT/rFO",
-	"IipZkHDJALf1psQSllQnWe2S/ZhDPRRYnHtYkh/baw+8VaFdD1UHqwiXsK0TE+Ek+3cdeL3G2azQS3Ht",
-	"W20t5x62STSiGY0Uy2RByaz+1GG7eBDb6xZsYTqlcVWvn4s72VJdcd5ViTrjldby1IglmcHvkQ0SokkF",
-	"wFStM3uHgrbKsh7HolJaiUWf/JjOUVkE3eCEJGAQsXKP1jAdRL6tHsCwl4Rf2TpuBaNIVaBRqU7ngnLo",
-	"qQH1srrqSQR+dc/bKQCOUj3SWywPej+REX6VUf+DWHC0qNmt5X9efVK/L1uqdMvetgrWyL9WKIR6uyiO",
-	"onXMLZA/wXrpuNjhrqCllegGxbrARYQD8lqUQmweQA/ullz65UbV/Q0SNCtJpMrm4OUulSo8a10w4Vrh",
-	"y9QoS1Qi80dSMS4kPolEmph/T7JEZH0omt6HypWZ1hKFVExMRGYagdlyQz9L1ZC/tcN8hqOsanMBwzz1",
-	"Br681UU+l8pG3vyqfn+j5wzFOi/cjKva/VBchcomuDJ5CdaKYGFO3r54So47+4fEgDiSWETTsXFmlwPF",
-	"YlYpjQ6gqkU0SjjLkf906y4Jvao1YZ2EPkwsRJG7Mhz6V1cZwMaep0kEr8VTBHdk8E65FqxuAc+MQdv9",
-	"nfD+VOI7i4V0MaR9sWQzNq8sT6xfKeO5Q/NKtHDdegGGH5pXY3lC72XkWf3QB2qG98dgCOrr5YLiDdis",
-	"WPrDrieY/8McPm48larHC+hxequMfJXzyYqCuxtDQX5bBIFkHyYp5WjsBt+CFiLRBc8j5ip2CK5owmVe",
-	"mqNOLv75ytT1SdUIcL+LksP2lX8XRTcD1bvg6xIZyXcDi4vIehWO7MZWPM8VumjD29Rgl3CpaCVowSl5",
-	"9/bMgytIACN5ONcSdWnNPaRM60ZFf2tGaB71EpdiBR7ftGwRtmAR3LsafqQsNX17efmGYAM4d4UvYDnm",
-	"BTeAgamtBGmolxFHTZU+z4kFbE33WpzN8nLPi2En2yx08Ztkx8QLhXQgpqo7SCm/DksLe+v60uuEBAvj",
-	"CwvoiQiGcOvI06uv97xq9eYWmy2NosVlfZbISUrnFZbNxbLWFUduBfZDmvBrFwpqsFjrJBkCGCz5gafz",
-	"PGIWGt0Ok9UeU++MFcpub2OMtVu2wv5qt+hW9tdFnW9hkbc0pS3fAhf9XtgAvdh6Y8jOu3dnz0B/4sR6",
-	"0QpwHbu3zZ/daE/K09zIdov9rtqV+zDXOiK8vbnWdvEZzLW3NsGaLVq/EQuzMyist43+LNSM/r0ScRya",
-	"mCoK4O92SfQAoKtvTNOonC+z3spXHMAvlfPz/H4buhwLcCzCVBMDH7WU04xhJQvVF1kfPVBjikFEmsTo",
-	"uJ+JNGVYHSA2eOqIETdCOttG4fKH/yYfSuFxPiz/8beMqh+ys6j8/NwN1n/6QtDxWzvuQnN/Dv4Pr918",
-	"/Ke5ypQHyd3ubC0FC7gcocwNUuuOpOOi0xxkht17xguoOlkXZnqr7vdyZDD+QuzKSHJlQp9srbglCT90",
-	"QiPjjs/DhasEvVsDDHwpgAF6wTdPpkGNdE2oHebnmiXHkg5Mkp0UUI41T9+9dzxjoymvCMirHJQXpbd6",
-	"fIdBcy/Yu/34TFDnxteoPevv4b31l2l8O6RcO6zSOfAIoLDl3jqvFPPs6G8HpOLRnku+aS1UFTdZYmTC",
-	"MkfUMWbv1woRW811yMW3I+FlO70VwS6PztqCildhfPukXaILuPS1DMtoNCot4QlCdJOhgEKbgjMXbgkS",
-	"BbyCh+eRSWSrQ/6aEzX0K4zH0mJPusaMx4UN2iBJZyOmc19Bves5yYrQXrTdACpdmI/6DqO5O98Y0w8m",
-	"ymofF9r81VrDUu6Tm1SzkFWc4z5UEScvfMXAVHYOn0EX8vnuNuyzzGZuT9l3J9g7E9kS/AGapoaDyY1N",
-	"p3cjxaUnwXS3XcjEKZkxdp3OzSRsYIGl6keSzGiaBlEqomuIIDohIeNxaFMTMBFl0b/CeLysmgVU9krG",
-	"mkV++233/DwkO+0OGe3Wi32ekLDd6TabId4W+VUBaRJJzJOrUTn4od1tNotO952dn5stdLn/0f65Gez9",
-	"stv9uRns20f6C7v/vRQwa9kcMEO7ahbFETWPF0e0akCVI9E7FNO14azvTbMyR7Gv2ykBeFc1T6mse4H+",
-	"hsWVMG5gaTCSrMEYlUGTu14nLpOtTvIcNP3YJGHVick4K65cZQj9Z1C+/nq1OkK7aiQwrqOwbpI0BkzL",
-	"cM1i6mslJzcsZjkgsVWf1IgqT2S0B6IAtosSJKb3zMlIS4ciI7ORkF5HMypJzOCI3MqAvS3e3abBD5pG",
-	"bOTDPelaVbB6nprlHB2GEP3dLm7NMpq+V23rz1OgctosXcYvnpK9vb1jgu5EhVmKFALTJVMnhXulT9Wi",
-	"1F19Jr4CRc475FutyZ1W4O76wOKJX3Z070XcX1Kb6qsR9XOWs8jdB1oyY3FouCrNIMM4kckgddj+k+kg",
-	"TSJQw6vCCKyBXUwYZIdjjxuaxfPB/YCv5w+e2I7MHO5JVSkypnIZcrzTipWwcwHFePzltpagW90NixtZ",
-	"TDhaDDURMyKGinGTPmbwBfw9ymjGUqiTLLgawb9QgIeQ0AT+r4lO0/ymO1gY1Vv7geLjc/e54vP39uPF",
-	"x8/MUIpPn7qB6cUAsNEqAGLfsWoDasCwEjvPkCm1OqLoqtrS6G/6lpYaUnFlMIIrlN9bhI0uyXWA7Amb",
-	"64BpbgspD2kp6TdLFF3MeViIvt7surh1mtfbRFHylkVsshTmSqRrA2CxWKNuWCk52bkYrzT06IzJhY2o",
-	"ZJJ5AcrbZqZsveq3i3nfYHm39DovT/Gw5ZBsizr5VEkfdz0C1bu/MkkEOrsXAQFY0dcsIbhlXRQQIG0q",
-	"7GKwH3g2T0iY2cMWdnMXaB1liLq7JU9IiESQUN0wYzSWVs7gsWtmNHtJfMVe1smYZteScBFo9b5Q0BfG",
-	"ZBJo7Zl3X9Iz9EhxKdepvszsSpyaT7gHPn25h0/zj9pl3FBKKTsboHq+Eq42HlUkZcbfYWpkbmiALe0f",
-	"fC8keaFhadARTBVuHqOBLFGSSCYlQDNUXmW3hTTbmq4XzqepLIxJUlVe+ohJuSx25bv3lwRb2NAVQ3Hh",
-	"qQm/BvWiS54wmrEsJCNGDaDX4s0MYD6yn1R859T/RpoMmb7eScKJhHjoYq7/cbPSQrUmDOeHCdWXfiES",
-	"54TIhF+ljEwlIzuZUGA4cbUWTdvdxtJIwc25G5TAVqW6LLhqG8qKhY2EPy7nE2a7KLOvwr4Wvl/YifKy",
-	"LSLd5yfpPWJpPWNpopenYom5rfkkGVd1rMav9R38UwnrgIRY5AY5U5KESQzJgHCoDFpXoJ/hSQJXKGwG",
-	"VYqNJxXpBOYHdHOshAG5lTxpRruxEfOG8eUROzYxEVcpUSRjE5EpSXYkY9UgvhsE8bjP3gLdbnMzKpWq",
-	"b9Z61QqutQ5CR8wCeW3W3CZ59gcirgKrN+BNLfL9ExuwDVc/gs4/kgDu1dh4dKhy9qsTVcrR54vfc1II",
-	"JNpxfegjOmZkRy+RmKq65ixTyWISCc5ZpDveXTE6HxpTSyP3sQubadUlkl9lfPUJxSODwtH0DKqOaiuW",
-	"vHBGKk/A4kIsHtC1aktpcvchzZZZ5Fcs11Zv/fJyJF0yowmEXOvRa4kIRm825ISEchpFjMUsDruEkvaH",
-	"D4ZaCM2gePEJCU2qUtfkqU4nZCdjKkuYJOzDiE4ReSzstJrkpeAsxCtmlN8pJDF2ht3qYoJuDJqnwsc2",
-	"vHxLq5GX/Cgvk/eB0k8vzPfytX1uRl1lidGyt37NB7FsEPD3YAHURBpP0oRmkAifqDphH7SgTbLkaqSM",
-	"6R2IADKmMgISjv73TlgawvtEjbCyKuaUbBGhcItLtYQovPh7IvWBjvvrgHUly/QSmLK6hZMghkOyk1iW",
-	"zGLv2OT1Jx0w+0Z3Q87JNmUE7qLdpm7kbSpeTLOSGcWmAk3G5SwgOEo2/0oWhIss2Sy3RH+tuIvFxfFM",
-	"R+Wt3C45uHRKb4cQ5Gl3xpVW2N9VgPi2FtZCCYtPcDrMFi5k1oawlSF59/aVZv/UuRQQzyIXHfWkqZMl",
-	"bnUUCupp52jdYdBD3mDb7vFmdSzz679Z7VT+VAT3T3qUNzhN6xYnv5cqacNxewOOK4lMrjjkfcFLdZOP",
-	"J3jEvshr7Uu5c+SSNQ5nI8mifujiiAdUsoOOljf22iSjPBZjMpgrJrHU+jVzGbMXivKYZjF5bzG49d7Q",
-	"ReBM/MT58Pt/HmdHL7//6T/Z5ezXd2+eHZ29evPvM9F+RV/Ri1l78OS77N3F5Lf31/8oRnXh+z+fBv+m",
-	"wW/N4Ph/Hv/ye2fv4z/++54v1y/knnSbtYq35GegUn9F+wOipEMRHBA2u0SKMdP7FxasBChnhz/3at/0",
-	"ar+EhKZapdWslKap2e4x2UE/IcSiQcc0jlmMoPHFG2kl+rqDG//FC+m0kvw3fsuvE7m9EHJ6vCritAKP",
-	"M9/hNwgIUb29AHwOeObOfGZ0CLITvvnh4jK04QmWgT6SWr7YrQONsrjHJ6YiWgUVT1iUDE06XNfY6WTR",
-	"eLcDMFyx0XweSZLEdRTYqT5gvGjT263nb2salIqOJyHZeceTDz1uTMCWrdh3sFikfc2xlpDshDeteplh",
-	"9bgYkm/PT58GF9+etvcPNKNiWIjQKBKapB5BfQ4RAwKZYhKQrQHFo+HG1dDrGu4ugRGj21fPcD2vgCVG",
-	"z4arebBhCNG91Ltwqf92lHWcZzX3cdGylmLHgmMArJoyif+asZjbf6vRNDP/HGaJCZXVG2n+OYW3N9XR",
-	"4evn9ovm70v3YfPgvfd92yYfhnnywo7G/H2RD8o+MWP7iNfnNEvU/EIvqQndBcP86RQB5fCvF3bPvnt/",
-	"WatXwjEWvS1QCloTLNaCnqrRY0gXNuVXi78YS37YXeKdIb1ps7kX+Z4BeMLCRo//iDgkms/n7oHQ+l/I",
-	"TmufmHQCMpgToxkZKoCDBPITOiPcbmnNo/bxI6CNDIVXJM7z/dcmKVX6MC86/dFpVkNHIbHtiGJ0vCBu",
-	"FQojOTs73FEEoJ9MJa9pJgwGFJlk+vaNWNcL1OrxGRvIRDFTS5gMEz39YcaY532V4PX7xn7FYph8c0Kc",
-	"y7THIeQLhu4QC8aUQ8WVkte34NE9IZTP0cAcAdROj0eUEwTiT2SOq9TjPf5f/0X0VjOuDD/WD78h33zz",
-	"BnXETOgd++YbshNRRVNxNWV14pcUdw5nN4ldLHfGRY8TzE1vkNNyK1fNFUMbSehATEJbQsPho4W7uic9",
-	"RUqgtp1iJMSVwEMYWin9m2+0nP7NNyc+3LdZ7ESRhOuOwFH0r8Dw0QAcYc5bpASA6NUNuh1m1dvl1vOA",
-	"UhrQDRAYjIqTKb8GQPUciuUqQehKvLDCTrOjiUSvLJKpW1hYrA3ojRTojbxkilA9DjkSmQr0PRmTBW/r",
-	"Eqqzwxbg0tS9VOALVLKNBnnrt5RoEdQ3su4FL2XwhS5hLbsnZJIxqc8bvwJvHgSdz6i0BSJ0P+DayNiN",
-	"uDYO89lIpMx6yBsVQxNTFbo3cF2w8UnufIdaxAU8D8Bm0jejyX9Isjw8TR8aOHdOQk2y3Eevt/KtSJns",
-	"EhOkQXbyIA0tj+RRGmRneZTGbl1/w4vUIDvLIjVObKSGLaVYCtnQHRWjNnb1gUV8KNxXJ61gQZhML+oV",
-	"U1Kfz73QMgQAhpL6j+ewn+BGIYkezXKUth7fCZ8KrhhXgRYDupiMjUzFAgf9z69S8HAXxxFaqDHA3UA8",
-	"NfARAM4a4AKFhurlEmi3UItaYYP86OCxehzxsUzhzDpAO1Whme0Cuo85sQNqS/pQBao+sIoQu+qSn3/v",
-	"YaWbXq1LesV6PL1anfRs/Rv8vdFo9GoffwnrZCr1wdLCdI9PqBoBpJioKBpkjEpVtYB2YVv+sM7CP8iY",
-	"UTBQ/IFwaeSPHv8jCAL3n27caTZ1S5rq+04zhosfXpt6Q3ocj+FDjw3Py78HtJhHGU9opgnxjyJ4HjFf",
-	"aOkvJFJCppDRVvQn9GJGGQMoKprqERfB9uz7e+QPQvO7h8V1Mphi9RA4mGM6h8zbWOC99QfxMPpsJx3y",
-	"h2O+SWxAUAwL3oH54lE3FyeQwa7uKkf4s10dw4oi1F9OKQYAGZaf6Re3xvwjW0H+kRWIfzn4oBlzq61H",
-	"dDYMzgEAkMSC2fI7KiqO35aq/qMCOND2pnekcC7FjVHiAPOP7Bx0yPfJk8JN8kcVtKDtcJ/8gR3pMUmD",
-	"7Bz6jAEYAh6RSiRC01NbT9QDwUMiPnFbD/rqEOO4aKapS2sUUNtNwJQX6N92fFRcQXOg0U7ukBRpStB+",
-	"AtOthFi0/elTBEgkBiZRS3RKa6qYxvJW/xGc6j9y2fiPErIi9rUPNDzl7MME52J8VciOd9B3BwWWAO5a",
-	"k13CJ1PckxIEo+1R77DeCyzFtKP1MK3ekinPGI1GUCbHUgfiNeo34VY4y4+lfpJfwWUgPmTaC7/r51CJ",
-	"mFD9utdd8D2bOwEMypSg3BpEIyEZJ6iy7WrRY8LwGreCVY9fs7mnhGuWDgdOP0o4aXfISEwzqTdhmnEU",
-	"JgCW2cF+Y5nCHtdviKky7k4tKnAbcem6dh+jJE6GwGcMpSRwhx6HyxE77e36w0Ql40SqJNLny+Ag4pK+",
-	"fF5csce/J/HH0I2dchI+v6RXIYkZOLxzHCgX9NPjlrxDsqMvTuB+il4ROY1GQH692l6vFp4UKmpa24jp",
-	"p97jOa+SNn4fskChdCNJ1K6Wwk4vn35bPWIspEoS1eMJ9wisi7d5yjQ1TxmuW0tf1NTRnjkJYad9FJ5o",
-	"3eD947DHJxkbJh8g0stAhsZ40L4Jkd1pwY/PLaOzy/0Gyj9ZzQZl7zSRShIoiBUCzYVkpxW0m8265Wtk",
-	"v1kSkkmIDpkQfOg97o5PRDOILwg9r03YBTlS6xx6xc1DrVxojbDoPupxhKRf5kUiT63iZcbtyYQmxEt/",
-	"nmasx0EXQD1VwOt66iy2a3GZaIqxYp1NLkskcQlnxUQzLYtabHwt1L+7fIrlSXo8zNF9LluH3Waz22z+",
-	"W0v3EU0Zj2kGiDvIjAsIHuSZZo4ZHCMtMwKShhYCRbhrEqAsdI/X1VxWJLfbmhgnPa5XhgyTVGmVkqZS",
-	"WF5TTqWTDXLhslQx9Z/shD3M9e7VtKqpB1HKm6/6erEsByj1CvGI9E7QKBNS6pGnydVIBZLe6P0y9GM3",
-	"5K27KEDcxhwTiGXMhFIpiwEHx48W1n8jd7Tu2xPrzkVzdo9biywuvrlTKl5skCcCdhtiaMJO+ziE/e/x",
-	"wi2FFhqDjWdNKQVbidGkyembs1q9Zuiv1q21Gs1GEwrtThink6TWre01mg2DrD8CI9djRNT9Tf/7qtpH",
-	"h3aCsN1shmQ2SlJmoU1Bz00kmU4a5JmVfJSYGsnHXm6NGowAPdtnca1be8nUt+az9Zo74vrb7WbTGpls",
-	"BYuSsFIIksjLAdbEtc21Hq814ZragmDXqoDzL8xM97qPo6rq0o3+8Zm58Q2sr2dTrHV//qVeM3C0tW7t",
-	"VXLDuP6C1srANEuvwP75g10liUbJx2OmsiSSSzfnjRmqPplgcDIvWHJ5k4kxUyM2lURphsc+WBxAgtbn",
-	"hj5JCLbMhT6jEoStRaTlhQ08N0Nbu4H6w48nKU2KW1f7L/Lt81dvyEipiVVtZF8JRVOciivoP5ijscbS",
-	"uJpq+v0vcvnTm+eVrwO1sqzHK378HRGz/9GrvXx+2avVoed/9ADR2Der9Wp1/NQ/enpOvdpH0mnntlJa",
-	"4R5ePE3n+W6UdwKXn+xYtaDZaDY6u5/itHlfHrs9W3riDKtozOk4XXrsNJX8MGH89M0Z2Ws0nQ2CYLOB",
-	"CZDO7MZZqG8UoOv6Tv7p9PxV5bky/V5MWLQdc7AjzvenOhoD3fQLgQiV89lBtGzOdut68AlNEy3te+Mv",
-	"eVCqOYrtO0fUv/9tvtQjLX9o1U6DerE53zd+LKexJFqmNypLnYT7zT0/GI+8001M0XFBYzKgKeURc3wF",
-	"TWmVJ+AtDuwLuxlgVAALrQ8xURkdDpPo1jup39pb/9YFy26SiL3zkL5XHQI9yGSzqwVst3GiAogkWH7F",
-	"oMRuP4hxB7JOOJsxEPkyqRoE8sWI4Ol8AcPf2nNl3Vqs110urxKpTvXQnuPItLRiDGR6KosFaK8Ykclv",
-	"rE5aen/aTcBk0ddNDcxsuR8KZLECC3cBggAdZXPa2+ty2j/WlyQnRSZITeuFlEwydpOIqQRF4lFJRWmQ",
-	"U+7KB5j3QBtrt8NlEzAxaf4M1gEN/3JXOjIhHD9DtJXI+jm6t1aY6jVwh9rSue39y9ZBd/+o29z7N6Yl",
-	"QhbBBJpo4bPV2msc5rjz3RqaB73EWetVXFKxTn+4djw8YofxQRTsDzo06ER7cXDE2sOgRZuD4+goPmQH",
-	"Q3A+A1teGLJZI/CoGHtUTW9peYK15uCQHUYtFuxF+62gM2yy4Dhu0eCAtobtwV7Uifchzbq8BPtGISst",
-	"Qev4qLHfarSazUa76S+C81WQAB1MJE/ozFekOrEaBtqiOJxgnx0Mgw49HARH0XEcNFlr2KZ7g060H1cu",
-	"SG2fdgZ7UTsOWqyp3zzWbx7GwQHbH3bo3qAdtbx4s0ykrI9KVFzTZ6sQsllj8+9G8dOzg7Nfz2bnv/6k",
-	"zi+fq/Nff3x3fvnu4PzZ6cH5syf0jDc358c5H4AQ1Aq+fArEBaDxuq1hUMCXO5vw5Sc0tsDO8Epr/Svv",
-	"PGs6vrQBJ39hTefwRru9yWeMJqLZ/nOuNL+/g9zgqR9SFRbLuyZgvf0bwjoeIfpXyIoL4vkHa5Syvj2s",
-	"1rdTRmdAg47z74Fn35hMjPu04DpFz1PBL+r8vxYHglp3sOsV38rzfeNce0/TRadwS7Nhk8iElodtVH9w",
-	"clVr7bsNApkkUjJUzzSbmWbMmscjkcV55XzYDbD5JSnq+6UrEbYAw3qYVE9MDt1mTBzYvtvE/BzgpZ2a",
-	"rsEc6Ed1LOG/OVxCLRJZxiIVjEQmWTCAeM55IBWdgJiyMZEXCqN+LIYvuarjt73C4A2UPJaNw7Z8XMy0",
-	"3nwC5fcWmNQrKOgPMCmfky+1NuBLJgzxUohXNLti+N7+Jh9z/qJzFifUJqPehbV12sfr370U4pzy+Vtb",
-	"dugT2GcA0abAFdVokSmKqVrOFd96wRMmaMG4nf04jwFLBb/SHK+R+3dUFzw01rUGQbroL8L4irjUCZpb",
-	"c3WtE9aJFFhHNdJcL2M3jKbSYfMTP1nfxX2QRMopM1ZUlEqnXCVpj0MpWHQwrw4jW2BaeonuyLXMKjv2",
-	"VAIJqGWqvz/+KW3G/zyO/tUe/Of7wx/VnvxudsS/HZ622L8707fb8KJSHZGNuFGnEq1IE7yYqltT/NdG",
-	"vJ+ACPH4rKBChOSo1Fvfeg5HV2cI/53LGD79nfI5xD0ssXbW7nwJjdnaCwiUbQRf2fzIGoiKatOTFz7h",
-	"oq4an1HSvbO0ClW7gJqChBemsfpo+LBO1Sz6qRFbIUoDqlc/ys0VmKlrV8+Jl+OphMgcSG/u8R0QIdE6",
-	"hl5EkEd3T4yPETH+OWOxzDFtWj58FPTRbmt58dQFuuXDsfFuhPHYAOTHGMXpBwGe9DiisKEvHWMdZjSL",
-	"ZYOARI82y9BOw2pwYRXbxmV5kyvkt2ffkSvg7tj3Ynn21WJkuQx7jQbjaTQKNN2yLNA/TEaZ1jS0/r0N",
-	"py9Vmb8tp7fdGNdifAKKhr9vLP7StdE/8apZcpr8eMWSPQoxPWoLEUW+PeXSC/AbUUlai3U6bbXPn3/H",
-	"0MJat3jS6jamsNatWaqvJmGwg1hrc6fdzp21P5YDpoqB9ZsUesynGThD1aYH3BT7XXIzaO7k+BpEdQiM",
-	"ZUbUH0E0iWEMn61RAhGaibSLeTd3lePwT00EzIz7ZsAVrN0wv81MEqXAaghJ1FOvsDXox6Z5jxt4KXR1",
-	"Q8A0AEuB4wNCvgDbwsAx7DbImzyqmpZ6WQixLsZXJ0oW46vJDoQs9XjMlMGWMbEwRsbXlw4OzcAQSbQg",
-	"QKTJAkM3Iu2lgYe6PTv31v1LFse/NuPAazYz9/iDdeAzKhguj6KkFCznPV54wErXOKYOeNjREcWEJjJg",
-	"asYYJxh1heFzSoRdIiaM17WC3uPDaZrWTRFUA7lrQcLrLv4J4ajL5QLrPQ7g4MCE7F0Vnp+97r/+4fLs",
-	"6fOQ7Nj4ujYZ7aKbiosZcheE4Orx8Pz0X/3TZz+evi680Wo3IRBsl9ARo3GDXDjM7KtMTCcYBQtWByz5",
-	"5oeP5RkcdgZdAyWnsjlYViG6l/K4x11MFwbDeVCQsIhY2zkVAE8XAzDMYA6vQ4Iqzzuw5bZMLCqFgejx",
-	"eu95uPY93uMgOMB1NKZzEkH8tVkYctDGQDgjsJ/A1rm6VLijiexxk/gA0SoCeLOJjCNJjFdBgqFSlLx7",
-	"d/asQU5d5KXpBVIDdecY1drEsT2F7IurrrEjlcIfXaypCVHdoQDwnAeWxvNdTGkLdUcseCq4ykTaNYdU",
-	"n74g0r+g+WiQiZmEaD4APofwTr0m14xNIGRyMFWoDmXMCCnMLoZLQ+pC7hdmfOGwBjS6xuSOs2HwWnBm",
-	"A79NbGa41+yQ10KRcxEnwwTi7uEccAFzqIOy1ePGlmWlbguslKHveTwBA5XJUTYgVUDuMDeK5eF73F3M",
-	"v+qJKKovawfLJCDAOLbOXFiDqvv1JVOnPmtY46/2Squ5UMtuIUazDuHhWp2DgnD6ED+SjnDy842DqfIT",
-	"m5pgxZvSv7DusUrkoi+8oqLb7SZYrPxmIlXhCCOdKIE0WKLQ5esCFRa3WZVW595WBYuLA0Oy8VALDBwr",
-	"YO8udf8vKQhRNQHWipvR8SA4oofDoMMO4uA42h8EHbo3tL/durZs5dRgRvamemQT6FZPqFj9omoedrTB",
-	"8eCIBp3hIQuOrOPf/vYJ5uHFGW8yj2Ldjqp5HEYHg33aOQ72jtqHQYe1DoJj2twPhh22F7ej1qBJj+9t",
-	"HqcuUQF5l6azLE00E/QYlbtDToDrekFeGdPHDDQdbhmsnTkmB+RTL7DxJZPv1eje8Dhqs1avVvsEISqa",
-	"6JHTAg5TkafB/sGv1QV1NiUVW0CnVoy87+ybQA+Mw4iag2N6NAwOdTcd3c2R3fXWQXP/eNhhpTovG5+N",
-	"QtGbTQnDq23V8kve1KryByAI5hOs0lF3r+mvUjvGdQqO9LA7etjHg30adI7tOg07X+Iqmb3WB9ZeUZra",
-	"xixLIvr4lZD9U37FtFr58ZfNQ1x82aFCPXziy7zgdLMVlQEP16C36K8U5LplnzXtH0Nj2/Zjvab5xbp3",
-	"oA0Mca/KFKrFtrER24hMeMR8yc+kIXkyX4O8Fg7X98+Zx22U7S/PcAliTW6uVOuVmK/QZnkKGZagZogM",
-	"4IgW9S+TYo2Th3lbkfATGBCKhOmbDXyKduYDm6a5Jt4Wc8NsflkxOxAXnOw4RFioXwAiNCanY/MeFxkZ",
-	"ixt2QlicoLzJBaAhmcDcSBE8cqi/aynb5hju1olIYyZVj0Nwryss6sJWn+sPJoqNne7pZS4SCll3YOwc",
-	"QhJGjn6EmpyY6o9B8p81aOpp2J/QwwfDBZ8smDQAryNl9TwsMk+KBN34LIYHGYPQdJRiQMv3wJe0vD0e",
-	"Jwoy3R2CFealRazb49SGd4FamDF0M8o8HzCJwR5eCOPd1dOV1NhQ5LXscXTCAWwaojuwDzRS6bwwlgQJ",
-	"HBOz0fjDGVGzJNJ6neYDQ8Zi0yZPR+wWvw7mhXRG55JIZoqFU6k3AhNqIQMShuMn4NoxQBVJYNSV8RuJ",
-	"VA5Z6isJwy4ujhiWg7Ad3jRULfCB34Ese1zvBYCfEakyRsePJAm1PhvAKgRnz8JdC26j56slBXPSSaIa",
-	"Pf7ennCMNoA9tK0UmPoH7CrhHONwTIYzYSlkVBjb0XL9tSL+2yvg2+y0iwiwB51PGg9uSB7LygEiHzU5",
-	"+QiOicHW+rYwPRve0x/M+ybKEDVw77kcuxQdgBqK5v2JSJNo3seEUs/s7wN8FqKvD7utgrjZHB6zo/gw",
-	"Cg5AyOwc7wVazAxAzjTCI+ZEJmag+pbpi2F/kGR6HWut46Nm0OwEzbYfoM7p/5p1aURgbwGG2Td7dcqp",
-	"xbQ3T16JCftNf2iEguP/tDrtzv7+frPV3jP1TxA5o9atOfAlo8GY5auSzLWqsR91BsEebR8HndbRYXA8",
-	"PGDBftyJ9gZt2jpuHm2qv+xF7UGLNo+XSubD/UX9pTVoR3txhwX7wwMadAaHUXAUH7OgObRh6fBSUTI/",
-	"pkeDw+ggDvZZZ6i1iEFwZMPQ7W+1TTSWmhTTDNZsxgZ5gQKwljgwSR80tHBWjrrNdrfT+refONs2qKut",
-	"ZmevXhMRxCysfjeHny3hWC7GyOteNxeIHANeH/9elBkeQuDXBBWhKAGVRQrrZuUfzG3yxLpXyQ0y9GUy",
-	"3WO8Mlb6hlLbiRaUKAkhOxZeD/DtEKUPqfSdLibMOkrA0TvRAlVxvMY8HiZxN8yvHBCP4R3zFK2LBoOi",
-	"x8OFkxoaPM6YKmreWSLSmchSlEzhqgyLmJihhTviMPQ04QyQsMwrIHWA8KqFOzTZWykMcwqd6V7P31zE",
-	"zosz0NermgmL3tLjO1xkY5qmczJO0jQxz/GTYgyJnHoMZCcEsNNMDRhVWnCTiIkD3+rx1r4DhME0d+tj",
-	"QNBOCa6DSSY+aJH3mrEJylKuAAwIom+ZnI7BS+M8H1Z0BNFCa8FFeYLsWFfLox4P4fEFcDQDJySF1vkT",
-	"JVk6dJFmAIGjvyuNOGIWCR1gRuBwsCwIuGKW3woruV/lik4MZgXJAOFlUY4x3Zc7LgiSzpso+ILkXiVf",
-	"XkCfm0uYl0vFNgt/HBfWItNbwTzpbJkJs7Afn1i4WqD34meSuEv0BdHjSLxkgU57HCiU/N6rJXGv1u1t",
-	"JN70avVeLl/Aa07CgN/w1oQf8k/V6o1G46M+1h7hbJsEn6NV44RP9JliSGUWHBfVrjiR9lRbMd2wBzma",
-	"KkliMeNf+K32SW8mzYghFh8ZEtm5gNUJLvTiIQ3tbnZfWUyE5SFUehxFIFVvPOZ1vJksymeC3F4LqyYh",
-	"SvlzqVD5jWZgfLf6PRtoh+EQI3rDtFYOzlqSsqGyEBCZsteBF2VhR4ewMmTH4kEtAMbleermjih74Uw+",
-	"l0VR6huKoIgmaZigq5t0gv1JM7Awv1IbPR4u0WJCN9dQqzN59EHYbrbCRfc+XLMeRqsFxy7hsEI+3QxT",
-	"sYkBL3D4uGajMBx5IDQPX0BbBWAlB7f61gNSq0SwOc2hVw3oXhz2uE1jJjsYMuh+QizFbwUHTLAFDLIu",
-	"jpuaRUj0NTtRZMeiiO2i916PEU2ktgobikB6vwHnHr49pnNbudCYQAowZYhcJqyRGnDc9BevBAec2YxN",
-	"UjovrD/eGz52mgreQjMWdwluI3lqMcVUjmACH9bEoT+JQFEOTKJr7jJ9RwnOJBThclVO8OY2m83toACu",
-	"CCmpEPighRKZV3GAtdRSJgSC2BNzjRBw+uUeZzzK5vo8kimPWUYovLkAb7awU7AResUwU+lqamR0eH0H",
-	"A1sqk4KwAJCRFy1/XnPxny5BpLMfwhibKyFiEo1EErHdOplOwAi1vw+Sqq3VjItVQJLbCLYOeVkVbl0l",
-	"OJ2Jl90cmG6pc7W47Etkk4OoFbe1vn5MOwObDb8/DJrUaub7w3LB7f01lWtRlLl9pChu7LqYyuI5MMWh",
-	"Ng+tXPL6BjGirW0zGUypig0n9NQ033oq+YuL8Oj4U4N8b1WPIu8/MRkoYFGGSwAOaMm3VsG61nnL8lfc",
-	"Gx/rtVfGBFQtOpi75pGE+6WMbkjCKmHk8e/ufvsICBhVZ73yRd9YtiCP3lZePN7ey4fFsHKa/Z7N3wKN",
-	"rz03xu91VvXuR7QA+hgwG3Z3UXrt433lDoCwluMU6w1hMdnB0NVBKqJr8LFMlUziQlVcI5zt5nb4BRzS",
-	"GTUB9gu8tPGQ1HyXcGeD+2+3wtMUnpQqCCxXGHwaXWnnqmQASWY/3jUey7qJ5AUP4IiCsWHe43I6QEdd",
-	"g7wGaXWR3YElpVxF4CRHhFhTHgDEX4CDsKUBquI6t5NTLgvVn/NvRSJmAHqGRVENALkVxxerLThDxYSq",
-	"US4M5O6BzWIYfa7o3f17FSBB9UpbS3G9URSCJJiI5bp7ua7EjMoej+xdZfE6cDf0/GWpKANIqBU7tEIq",
-	"Ku36hssxVv1/jo9v/j3+bhSlxyl7+UJFLz+k/9p7e0PbP07/9dvz+flv/2y9viqLSgf37ETD4jK572w1",
-	"J8dTYia8DQcvv1jJyK156dZWlc76V14L9UJMefwJmNqPwFtm/N542mNUhFfbRSzlYlsw41tbAKifuQHA",
-	"jsu4jMGOkUitv6aMApIgljuA5F8xYwZyAZCdz56/vuw//fb09cvn/afvLn948SJPxuhxraHs2uAXNHrS",
-	"TBmjxxJse2e+p2r3pGcuVsDVl44V6pcr4PIXTQE9XrIFVCl7sEAPTPSBiS5lorfVMLl460pw2mRETeBa",
-	"aFz8pWZDEmovGEv1Sg+YUiyrQ2wNpJKDWcxqXpuxWDzehdzEMiggwo+eQAj2eKLmzibg9o9KEv6u9Z2P",
-	"dw3MqIzBWD/hryhCA23IwJxpwvuS3TC8FQ7r+Q5rPpphnpGcUDlGiOIIQAdGc5lENO1DXh28aWrzQsv+",
-	"EM4jj+aQ65GkIL9/rWEhf+mw9k3CQlwciFcttDoO5OCyeeS/eY8Clvv4Zxe1bm/BQOHhPcgOT0F02NTg",
-	"8HTxTSgdCPLEpRMnNjaHLLx4PxYMIQiIRFaKQNlJCRduy9OE57GC9nY2xjVIJbXMFuJ/tQj1YJy4gxz/",
-	"1Lif7lOSz/1Ym0nzY3HDNpHl9TmxVinNgqEwrbvOq52J+e+W22HgTJ7yCJH6JqAHZFl9NFnKECl598R9",
-	"EvoUmZcT7oPFgWGueGwfSeJ+WemYO1VinERdB11k1RWTF2v9RyJFHAynwyhxxfTQ6hB3XkzMNS4X3V3B",
-	"wesSuTFl3NXutPrLgs/WhLl4cFZZ3pvNEe/xZYoTndH5auVo19SVsbuMvjQoSA/kvdYXWom8YY/ggw70",
-	"oAPduw6kOVZByzHUvGmG3VY4LPYkf1Ioli/LKqZves0ALPd6EN3uJLp9eW4sdy2VXVl140sFGCzN97eS",
-	"Dcfi5kEuvBe58FzcMF8qLMte20iJcqW/il4xHtNCbTfJaBaNGuSFKWsWifEgsbA0p6+fNUj4n1BLblj7",
-	"zqD74qVTz6Ot6Fj/pXV7fWawZi1fBEdHANLVEbOvEmlZ19poWcAysFPHlLjEyjJLsouMxrxlyMIFvrUM",
-	"TsENYTbSGheQm4mgEwhubIzSiexq6duDCSExnff4jgMRqa+oQbcLXfGFenNrMVLWYqJshhqxdprOVL/J",
-	"PPOS2zGdbzHrHrdFBXfYB9Pb7ho4lLXwJ9suAOo7HhjIVwgC4mYDLmkPEOTrAgJ5kTEWQL0xZGaYE13B",
-	"pfI4Q4iq95kW5BhrrrVszv9ZMtPU2DV9GbjZ3OQ8ZTHLuh40F9nJ6alusExsgk7dxUrGdP4Ism81JwfK",
-	"CIPcAh2SHb9mEdJYEb68kieKTG3NEfU7FfN6qFT06SoVYSg7vWKbhuiZfLott3bjLLyH9Lu1FWh4bLnS",
-	"IJdpSuKcFuPqS4x3WJkMcBWpl4WgRUQTVaTmkySCxLB4miEyK/I0/bDR4xcu7hfCpMsWiEk6lViA2NQg",
-	"T3iiEpoCZ1JTGfa4Q0cMy4l0tgA41PJmMjwhoTRpXZp2YBxhw1ZEhmB1PRM/Zm5JXgPWe0ARQ42o6vER",
-	"NckHWnNRwpSXIZTMaHodJNyNSOQAZAlHcMkej1x9Y8ZVljBZB2w/BMEbsLkAAMAJjRI1B+gNXGIT5mds",
-	"oMsNd9VJAjkDIae4KbnpzWAeoNUILT5di/yOzxLVICaLoKqUOZVkVXn0WOg5gpxyzeayx2UkJmDIdODr",
-	"IP/7kPmmxJ1eR1esa218+0Ng+18tsN34aLeJAr9tEPinCWTf1MK2vWlthU3Nhq4XQ9E3R2qqf66w9coA",
-	"dVNUf4OIdPl4w0CGewtS/zyywkMs/Lax8H+j+PY7S4NPUILDmidkByU0Q1G71SJhybIHBLrSvDecpmlO",
-	"3YiMZAU0gzV1mUPVIQshScy4SoYJg2sykcQghJxgbn+iLKZdDmGM8SWb2PLy6PLtvIEAGV3t10viDT1Y",
-	"G3Kp1TaIzxkFfa+3USHu+ZY30pfOsD9TWLaj4ZdsZWaJUeMAInZlHaYiUbqYgzybpGhIP0FYRNnjkB0u",
-	"pgrw7HLUWvLW5HD7dOrEY0dVPZeza9HTw077yCDiGnD2Ogk7rbZ5JhVN2QnJWABI1oBbnzGVzUHdwRR3",
-	"9xnOZqZfPZ5i5U9vCKNEKpGBLhqaOLVwE07yDtp+7cxkwU71zTdm72CtJlrTSSL2zTddH1TUZSinVAFm",
-	"YfjyeUHtM8Ib4Pbhou42SBncBLOnDTQBgLAdkTcAsRKD79Keojg8Mbc2HgACnnc4F4X2Pf4CcC/DBtl5",
-	"xqKU6kk4K8KIZQwLNFL/+1D+AbF13A6SQcIhxmeSiXgaWRwAfTYbuyu0q+EaOOa95TjMtw/IVvgPv8As",
-	"VNURWNjBFNhBAuZTU8HNxS6Y92tPQAE+f3uGe9tutvehuM4QUCOGmj0IwUFakI0cta2/GD17fLxNhIOh",
-	"HySmPze64d5vO8NNHm69UphFawOp16frFw7N9it06B9tN1fL8u5FPECqWgpCu7mQvzY/a2n05v/7P/+X",
-	"hC4aO6wTqgjlc3ClWues5402QcHFxC1SkbfF58RLpHJWsSVZVFVWxNVpU1+3dnDrypFumxdTeN649DuI",
-	"q1fCBGPruxmqHYMhPeHkO8qnNNNq9ReW07OGeeJu5qFTliH+dRhv83gTflIRQfb3s46Y0Pg1ylU1rxyx",
-	"6DrAsv9LuOUCg9SvsLifcK8ciPWt0SxLbgws9zZM77VwLjUwcyEXrOcsENHALLR3BUPUozrjf1F7yQM3",
-	"uC03uIfSoyy6LpzxQt3/tQQm9AFRbBWBeQSFFGbesbr9Z6Uj8+0HQnogpHsmJHOyLCSuy4HaiprgLtpE",
-	"tjeU5HAW74eS1srl+MEH6nmgnvumHjhYhBJzwm8h7MVMM362MfWY9q6+JiWoYBVuQyhcy4gSafynaMLP",
-	"cJB/a1XY29gKXRh2gUjGyFxMMzLJEn2mSEQzRhDuIKG27DkYUTOaYrzPVmqx2Yjtk78euMqDqrspGzSH",
-	"7E5scE11LUj1mejuA4DHtT43qBTk4gP8AhALHrhVWTmbA9n/9Rz6xdpANFIi68OyQUYq1gLCp+azFlil",
-	"XluFD2MWqr8NTswwE+O+xf/AL8Pr+6wT70XtQQAlbjrDIxa43mxmbC2HksE3lXBd1cy5zJfO4sJ+rC9O",
-	"ubZPO4M9W9Mm6NDjQXAUHcbBAdsfdujeoB219C4UFgVer1oSr9jMnZfEmwf0cTDElQnagxYNOs3jo0B3",
-	"GthcFb0yK9fFL7VjV8YrgbOtH2tlwZsi9SC9N2oP8RgLMVUQSo38bQsGykUgR2K2hc2Qi75+o8JgGCcx",
-	"OLUjMWaf39pxTrPr1+JiJGYPGtuDbHW/Gps+WxDbgMSyOXltgkpzfkskmjqAlkDtRw+35JawLj1uCnoA",
-	"UVKocARRrQsAL5jBYuuIDvTuGFiXHq9MYakTLjKHXmKTREXmkiwxAcUMuMeLpUFWgu3sILyNV4vC1fqo",
-	"E0icGWLG7FrAnN06Vp+C0C6jIePSrUp1+cHH1NRL4lIkNtWBN4GR+Xsqwl8J3MkDV751tsDfFWzkr40l",
-	"cvfLVtwwLz1zLQaId/n6NwSky68xDUBK5OK9IutYTZrBzaaZZ4O8gavNXn+zkehxW/IvyciA0YxlFq6K",
-	"KRPdbD4AhX6UEMtAPp56A7iEUd+rZp5oRorMvoQXAImAN4lMlAt0nSScETnNrpi+mLHqNubSZsxi+4Pt",
-	"MRnTKxNdGE9xQv1xwqcQ19nZN7rmhrCk5oJ6rQUWa4wuupUqq3NZzrwwzYUBtZtmQPbDAYyqo0d1pEe1",
-	"H3UGe7Q9bLFmnA/o0mHykaFIUzELppPlgwF02S303/K+L003X3ZO76nO/e96BfEIn07VqNb9+ZePvyxm",
-	"cC8bhUeSTxd/XJ7RfRrHWu69TnisT5XfcYO8Z4O8ohYatDct1uZJ0oivjuY801KT5tjhocMYQXRzArfn",
-	"4wCBTfB0vjz3t7yHtTtFVbPZmxx/2Ek+n5Nq70aJH2999j9lFizKpWsEgoWNvP1cVibFftni398v4A72",
-	"hdBFvraOrS2VOVbnJ6IggSwNOSqyckRd8R4Zi1kndLozvgkqqiZ/LShq6WiqRowrTQAsNrxuB2QTWpBL",
-	"dpfkJVZwsLXq5sJi/dVSFb8EllG50J+ZgXz2gi9rZRHMPdyaWtfmI1I+t9YmzDK02YZkWbLhKdqr7D1K",
-	"4EyBpG9wV4y7CLMMZjSL5TqZAjMn/qoUeftks6cFUaMQGrFCEr89OX7KvLAvhbXYNLE/m8V8hsSvv5tQ",
-	"YxKwbi/UWNP8RvYT15js5Bj2Rglh8e5yY4qFw5qNBLk3Y8orN/RPZUQxEPC1bq3VbjbJ+ySVoyRj5El6",
-	"E9fJxTRRjHSazTp5JSQ55VcsZbJOnp6S42azdWi98BsiQxp+fU71rTEcJgDjbgFBtRI9ZlkS0cevhOyb",
-	"b9UWDSL5kH9MYiYgmQpD/NKEX2tJEwpnD+aYaG/HqBn/gbWsB51h+zA4GrQOAo/3N6uMJRsMcXMrid3Q",
-	"NdYRdwr/DKNI6h06V5DfPVtnArE7S9DMkdOQ7bZBQrueeSV5ShCi8ez09SnQlXWHFerd5+LGEgOGg0i6",
-	"yw1tTqZ/M9+ZSm518j9ufaw+peEh9eCnVl73bhO2H/+DseErNDakOdFVsYvyLbytRSHnhQWrgkM1LlkW",
-	"nOOe8pjco2XBYy1r9RcP7vovZUj4s1iAv6YPNgOwGawhuo0QixAq29xtdYfMTnLaG6b0asF00ONVtoP8",
-	"9QXTwRXjmpgKxoOTHmcfEqkArRRaXTM2MUKzQYLf0MLwF6HMe4st8YSVvWXCSmu5sHILseNTWhj+TJ5j",
-	"rQp/Eu95MCZ8OmPCZkKLjfDbyHTgGm8SceHZCHp8MyOByXYLbZh+uMxq8MaN+lNZDbapd2p46rOsQZ5R",
-	"TslbNkc3e6KAh174/t5tdGk7zTW6tNuWP0OXnnhbYc9Zvj1rwwnMqgDukI0Wr5u+6w6WLZ2D5QMBZSjK",
-	"tj1Oo0hMuSI7+YFBdRvUa8qJu38FZ3WyoG73+CYhA3Yyd9K47eb7t9iWx+bj1sfmU+rKdts3idzDhtuP",
-	"/0FX/gp15UlOLlXsoHztbKsr57yuoCu7QPXPpCt7TGGtRG7H9lfTlf8sFuCv6YOuDLryGqLbQleGy2ed",
-	"fkxoxnrc04+fMWhOFaa1xaZLR5XUeYtQE7bIsJY8T/Kr2hX3korON1OP/yLEeFvZImNGYvBkCydDMJ6I",
-	"rBhxeBtR4lPqv38mH7H675/ETx7030+n/24miNhUouX672maEtfKqiamZpPTU4qYBJugp2gd6sJ9fA3n",
-	"eihO9+mK062yAtjKWrBAfnQGIAL0t8mZwFx+k7EftA9bB0GHNveD42GHBS6EYHjEavVCocqNQw/8Sp0b",
-	"my4gS68QUY6ZkFB/tVRr1eRICnx+GDT3gj39HPNGcfkYj8GF3G02de+KZvrWax7j3zPGrmOqqXQsuP7H",
-	"R5BmvBOD+AUbs3dLQOsr/zkKfij9t6b0n/SYkmWcOaNabtBBDVASSvQ2p3Ni0vSSNFFzoth4AsW6tS4n",
-	"eC6I1Z2hsscBM2Ahvo1g3XPM+5jRNA2iVETX4I4xxZNZj1cU4D0hjEajPAJDkZRRqeDzoX/yQ5IKflXH",
-	"AZjjrA+NbmjOrDEsCQVVWlM6wZo0G88C3wcpF+tYO6OqCQPhdAz5c3ouIG4XAkOe37Bs7jgp/p5IkNld",
-	"BkydsMZVo8dDM4OfW780gALDBoHNwRQTu79kTK8Z1PIDmbwLUUY9ntfmcwcBk+OtjyvcstyePTu1u7mA",
-	"NL84Fxm3xcL9DET9GwzncjTNJOyWaVknz1gERQL1tXlOM6i74MTke+Tvfx+eXXevHBZfae1194qvKLMf",
-	"mtF/3Jqrf0r7pQ/0sFLpcMd3+/E/2C+/QvulzNlV1e1XVhuc/TJmFmy4uOHP4DnaQ+wl2CAXYAZJlBc5",
-	"IBWd111doiRzlpATqAOaZCS0XwVPx4BFQl+AoZaYNmfKOB6PKa81mdivfun2y86yxY8fEKgWwPwAD3jt",
-	"aa8vUYk3UXBfMvVXPGXNr+Si8df04fxXVsRbe/g3sJpblr4m/axOrFQe9njGAKsIO5iNRMpImki1TKMg",
-	"ZYWix0GjyKFKzEfITmRuMYvAYWazay8cmmaMxvMe9wLWDDSU6ePEQVE5jc2LdtN/Z+5tCHXf8NpBs9xf",
-	"hCHcVothHxRIzr728hye6cX9bsrRrhiL6SBlrqx7tcLSrhDuD4K9Zu0WgvantO7/mfzPWvf/qnzwb2zd",
-	"v42Y7kwYy9H9rBFLFRmQ8VoaKKiIpozHNCMxnUsSar0b4g1CJcIe34FUOgl+AVNHtMI2VSdRmkwmGNFU",
-	"/FqPh7lCHz4OLZmHuw2S103vmkFBoUrD19G+VIdnPT4T0zS25qoCKpPNnM7vGpgZVQTfQVyWhIPiQSZU",
-	"4m0mr3HEeB9NucLqn6F5HtaJhOgsqFNnzEmuzipgAmb6jjGJ1tKCFTbIqTG6PZKwVKkx7YGX+ZpNFKFR",
-	"JqTU650mVyMVSHrjoRySHUrAXGG6wfFLQhU+RuNgSgQnA6FGRCYxk7sneqh6MYY0TQHZCzfLzlJONMsP",
-	"hgLCuXt8BIAsiP41pjGrO3TGjE1M5vhUTcecQEvOblhmbGz4oR5XsyRieM3jSozpnMgJ5XqoYyEV2Ts4",
-	"wFOFVsHdQpRLj9tDAhsG1smRkJUyA9bxK9kgZ1T2eGx99VoqsRThNsMCKOq5uSHYK16LLivu+JemM0uI",
-	"IHP8Ta/62JgdC175Kgudvb7hyV5rm+vbrvf2MIibe8YshnZ3v12vGdKodZu3GKM+i1UX9UsnTJIMGjUe",
-	"MBfN2ovYgnWnSaRqeuUUTVIwrOZUo5mSZREnxBI31E8WjsDxtkBjLcCCd5rHeajp0/wThgpGSk1k97HF",
-	"y2lgcG7DjM6OWj52g7svJMZbzOpPR1689dbC1Y5ugyGWr/X2GK4JA7I9opK0iv4fzSWZFpGQq8IzfTJE",
-	"rV4ba8nripmDkt81kYBa2qXLpgYhZfZctNv5ufjRjY+48W15QPIpBkNXoffOJ8WAihItDco6SF62TizK",
-	"Y3VCzbxhynaqcHHSHt/0xgShCC59cBEyGxfX4zvG9yZJ6HlxwjoJPU+Q/rPKrRRCXOn9WDJ8SrBBGRtK",
-	"x8ASlsW9oMXAy/MIQazqUxWSHTVinIR6IjkSMxmkIgLIVJQYtbwwnKppxgpm7RCBVY2IkbExTTig/4FI",
-	"KRvkRZJqWYFEYjxIODMy5OnrZ2tR5pdki2wkh/zA0zlRo0T6IYK4qDtaKNldFq/i+/Cq5ZEN/Xqr5ZF6",
-	"7UNwJYK1lfnzeXhaxybz8B2Y1fPY0Kl5j/PAcYO2ksgqRPGVM6p06FZPbUMn771PzdBFgoDwU7lsKoY7",
-	"b2wYSYW6wFdWfx9IGjNk/ALbiewSSsKffvrpp+D8PHj2LNTcs6jbAqtJNM8BhEuT0aq1KIi60P0/kl5Y",
-	"hNV8dwmCvL998ZTs7e0duzfzzk3UfdVCgAi9ZA8LYvUWm1BaBHOPbLYKuQk3pvNlkyeluff44uTZBzd5",
-	"cooXmu7RDIZaMwN8RfY4htAtXSaQAlYtUquzySI9xB1+rrhDvBRr3ea9Bh0yHve9YkWaNi5bh93Ovqnf",
-	"BH0hOv/RMDjU3XR0N0eWy7cOmvvHw87nDUp0MgGsgOf03jyC0ooqC1Nv2tJVrjySFl9qC2GINTb/7rf4",
-	"5Yt5/OJ4FD89Ozj79Wx2/utP6vzyTJ0/e/Hu/DI6OH92enD+7Ak9483NpVrNmzeIV8wVm4dYxeWxikay",
-	"c0Iu/L0+RhEwICaM1yHIAjD8Nf/Jbmja8OVcEFGRiEI0R5YZt7nCERRKMijzMlHOqAum0BOvyx53gYQD",
-	"Zk2OVl7Ov+ViFuFCTlTdKW2tNpoiJTrjGiS0/CIkhuOCq661yp3Y47cNUOzxVeqOrYVTofCcEHbDsnmP",
-	"rw5i1JefSxtCG6rWfdVMWEs21tAxEq1f7cX8rlWSkZgZ8yufO3NzNuX2Kye2A9DvoNigEtNoRHb0yWA8",
-	"BuMxlLmrG4foB+WZleGX3R6PRTEkdLvASKyPcJegyAy55O+fJKKx6vJoHuPlETSPMPbvM4Y9VrJ0MPDn",
-	"A9rG+ZkK9UkjDPX2rnV66kbbjfkrjiq8oyHUp/KyoSxPNTSuMM01jIPHYxyoa2lxvLHMFnrhvbK9uUt/",
-	"MLBv35dNdKvJuYvs7x7IWSw/Y0UD3/a1cfCmWWu4LbhwxW6gZrO+bfWtBS1AGBBRNJ3M4Zpy2ax5sA5+",
-	"Ky7eXQnvTyXTtyQY0UiCCjWjcaPHbd/g63M9zpjWC9NUdx2xNGVxndi64foeZh8mmp3pG1aLJD2uhKj+",
-	"aJ0MWESnUuu8/iceuQq8bqI9nqhtQ01xH9Y7AVFnfggx/Us4rbwDtuC30ocZHRqOUvJjDRbdMrEsksVK",
-	"7p1wgt+9DfNOeKBfvg/ebUtemXkSO3vwQrgi/V7Ge5KmSGtagk9U456Dfas54qog3y0qur5k6q9E6s0v",
-	"WNyza/gQ11sd17vsnC+J532ieYtEmhQTxu19D2RqY4wSJV1EJtkBa2ir2dy1cb89vizwV5NNIfXQ6vaS",
-	"cX2XWreZiRECCc5DqimWklmoT3jicU4jHCZc39IGP+OpHbJ58UqQAUvFDLXaKWTGiWEFI+7xJbJCNGIw",
-	"XBsuRcemAOKYcSMizbJEwZLVexxCwqzA9P+zd+29bSNH/Kss9M9JBWmLsmxLMgrUuQuuhzMuqZNr0J4O",
-	"1oocWkSoXd0uaVUo8t2Lndnlw6JednJ1HP+XyCT3PfPbefxmziNgc+BiOUvSagSzQbE0oP3DjWxI8dct",
-	"cx5698dNU48kfkVZsXas1ajhwtZptxqemtJSUP3Ie/4R0Npiy4npDdHHB160v2iE8Z8seYuo4mcogf8M",
-	"2NdrkDYXdfl6X1j1vgq45wrJFsNIdKOwndZhoU37ruynbzise/ulPeNxvJ2ohcqdEzHkRraWMqYF62ds",
-	"r7uAESTY8AtJy9MkaSHjZ9U0HPi97nu0CFtvH9VJGbW4Wei/1QWC84N2p+dwHgbgn4Sngd+Pu+APo4D7",
-	"ZzyIe9OTsB+dQjkDlyn8h/aNQQ0SpRF+vaGeS3MP0Xh9cr+HKsn4hg6e8v70JOxFfgDd2O/z4dQfhOeR",
-	"fwancZ+fTHthUCmGe51knF07AFV2ssBUrUdyr5gzsYcjs3YiXzyauzyatemqikIUQfvQr9Q+UbgnE5Fk",
-	"CU/Zgmu9lCpi7eJSEvTG5rqieGgkW+eIvTZ7UduLTPJHDh4LuQY/ERqwiPsdpCtrSxyLSZTTuYVJrYTN",
-	"BeN5lGQ2SJIoeu1JmGzxillR+xg+PLfBa8j2sjRlmE1bgbXbj96m4+QmEsUxzq3vfvIXaNrx6Q7YePQ+",
-	"HXbOvpCjCv/8VYiqg2br23WRFUexir4vrUiYExFOGXOIC1lPHtMb/WKXtccOR9tl1z4H1j5wTN+4K6yq",
-	"ERp0ShVebydk3gaUf4T9cDJaYyqL99wswYQCdxokzAwQfvz0eOlWzqld5RfTcLNpeMdJOIAp2eioxxEl",
-	"c8HKEgZjq4jHrRHDeriTjg1ESlMm47FIMs00aI2lO10cE+PUD2qAZZhuCnEMoXkAjSoYumTR1Fi0zeME",
-	"7YyEZAtQ7o+ejbfKVK4NanMkzY4J3VwTcW+PhbXPlKmkZiIimMsMbJaHXFYG1+8OOzY5mLQDhjBTazhV",
-	"RnzjdNkWzNV8nmgznE2IciwspLTmuInHJmZsN3auzf/pgUrC64RJVbyoKr9vsS8/E5H28ERWN0t1OP1D",
-	"+XsFSjswaSs6OyRXfZFOEm7b6psW8hUOxoMh8hcyMa+N6hlj5Jp1+zlrky+RkruSOdsmF1cyr4nFJ56L",
-	"+68Dh/PNW673w9hLmM6k/OhHkCZ3oBJHTaLA/rKZm+QfOeQWgdhnV4zf8kR4LMqBCbm0eZacxQr0jPEs",
-	"g/kio8TKEVHLort24nqR2DTMqYxWrM3RQpIgBqiyisw4UhWGXLBIyQWxghDphVHrya1AUhBY7irXcO0G",
-	"+YHa30etuqFalcraBtNUB9B5rJYdhEHUgxMjgk+nfj88i/whnMf+oDsMuDX8Puji0DtQ1f5hFjjaeXOw",
-	"k/eDnZgDrg/rb64de9xkL4SJ94/5OyoNVD93lVNuZ1avH3QQ0UImItteYM8+zYqn6zUFLpiGUEFGwJ2A",
-	"s54Z6TsDBbv9V7Z7r4u+vLiyvi5X1rB0Zd1bKWW+EAKbc8FvKQZHr3QGc/NoguouMlcd7ITI09RrwR2I",
-	"DPNBcO/+pfW7RaS96VncDcOh3+1Hp34/7of+cBqAfxadhwMYxrw7DVpey0LErb3MVVpBLov5fdCCp+XY",
-	"ecIf6Yq6t713O6WKY/bij9rhj1oTTM1Cb5NX6hpuE41sDhVwEcuC3NiF11GyGhd6CYrNZBppC1eSW2Ee",
-	"m5D8m7D2ZDnTEN5MCvatKddw1jeretJjiotIztl0lSHDV5KhpYFEJZqHpQiBtc270uZqK0kJUh1n/0DZ",
-	"PmI6kwr5ZgymcpiHRnA0FmMxyVVaJupNcKtTrwxCmUmduT/acF8tU6x1islmXlGZDvM1BGSuTDXoEUul",
-	"XEx5+NFjC0XAux10jwceC857R8HZcdDzxiIYmn8PjoMzj8VhtzsaHZ93PCyU6RPhWTs4Gx71Tvv4yNKo",
-	"ChamMo/YHDIe8YyPBU257ngs5EoloPxbxSNgv1y+91gkw9xIlJKGlDjkFGhQdxARw4qmctkK4lxDZEu4",
-	"Vmsa4EzZFaYxGqHs4ghxupkUY5z9VaFjsccUYxhKISB0tfBL8jUFUaIgdGpRZmMRyzSVS6rZjZ1UlLZX",
-	"dOzD61d/f/Pm55vLq6s3H27eXv/0z8v3r/8aTFgb52wsIriDVC5QkuIeA51pXLaOgfewMPjTrDYttlug",
-	"YvX2LCt6T2Y9yuPJ07SWBHiAimjSBYfK7k8PFdRfMv2uIC7bD027Ln1Istk7lDWtBw+r9o1Njkgi2kVp",
-	"QGfQXt6cONJE44gwT7tkYgWZgTEz4K5k81WleHhzNJqT3OYCdX11tIEXohGyHu8JCO7jo08vxQ2epiPw",
-	"vjY/7AZzUK0D91ahEYu7UypvLxjddVlpBkERHim5WJQx4M0XGmqlSX6+lAN4ZIbQfvtjQ8LQG1Guule4",
-	"dMhthZKL7fAe71zSQz2xxTAOVAIPF/2brOquJy9br9Etu+++22ktrCq7z+CA21P/7WEa3MOt/Ov1FWsX",
-	"qNhATktd0fFY5S2PIWZD0g6N/sxdHmhWcUBP6GHnYza3nAWSAhdyuE1JwFZAxzxJCyCeKJblSjAsPNO5",
-	"KD9mZnAyFuaPGgvvO+FvLjHM9JmnWmL2EyEZBObOPGFZTvhYTPpBl/0oRVlkbHvl388JouuOzk0ezYcK",
-	"hi+ZAPN0xJxzHj5XcfcN+7c+A3Q8LqXMVmN4RYiXb3jmMlMYxEeWL9FzTi5NPD0p15kzanznSBVZKCPK",
-	"AWkXLErs51dMxh30fJWvMiTUpdzDwvqAATTOl5ZoFuWwSzpVbO4/lGN+Mbo/FaO73TNYRaXZ5n76PhiM",
-	"ur1RP/g3USHhjrw5xExOphVirYtPoR+dhH5vGnC/3x0O/CEMIt/xJZ0Meuc1Y0xr1LL2laNQijhRc+Re",
-	"xo/t6a80+/nGjrRxcANrqscHceO3Ri06OhCx0+4JewfqLgmB/SpsLVcMXsHn3VLcTFHTtvKFzhTwOZvm",
-	"euUeouN3Q0ETp90Ta+Pf0qmTwX16vgWICDfA5/AQOM/nbg9BKXienQ77f6qTS9Eg3dEk8Nwg/3ZNiFY+",
-	"8OlijCEfX+/NZoPjp1LjjIbpglZRE5dmTQFLhgVxCv/M0ViUWpNUkJBLvEYoyPBHGTPgKk0Ay6Bohoy8",
-	"EdItKLAhKZY4PMl2hqXgYthdZw23jwbltMJP0P5c3UzMzpDGVXAG5hcTRU1m0faoXmsNsrSOSe22SxMY",
-	"Np+BMFdImfDbf1tT4ArUZW4wzm9Y+p5uwk1n/go9eFVnlL01tye3Erksj47DeXRMv046NZ/76PgYvVkz",
-	"qbPRoDvoovq0XVxrKbkDAVp7GBGe0D/n5qCF2npZDeq1vsCjUti8cadIt9ZxJMa9GcGeCI8iyJkCG5cm",
-	"osLN4ZlHZJ559VjCMs3WTNamr7s0SfvFFEtBFUe9U/mMDXld/45dHgosZ5niSVpmrWLv6esulr0sOdXY",
-	"zqX5TFM7uboFab9VxDhrtpxJpgEKto0j9pa8whicL2OXXWCE3IWNjSd2lUqjby09YNMyvInjxIhh8mSm",
-	"MAOeZjOPXN8uN/Sny18uC47yB3XBuaGauvBzIiKU2DXO2UpFiChXpYd5OQP0MWczWDEBRSSyhcG26uQD",
-	"uvj9fcbbpr5+APiYrpiFu0lqtoYrhGnZYuu1Z+xGqPBk1bZdUXRjvanvpTCiA9YpiB2ncIVv6H4jF9VN",
-	"ZGah1iqyJjSwudOk3SVG48ZluzgQj90qmS+IFoHCByK+qm7typw0fBx5KmkXo3iMYMRcOdIKYSKVsylS",
-	"S5Yw1UlGPPpiLEzXPEtoaIMminJAWbFliCINHJQgtzbJGFLvtsev6q3qDb2m/WV6XCXnGDF+CyLiHlvM",
-	"pChJET0iOzKiAlOh0VNreRKP1tpulIwUMCtklsQWQehKy4WIseRPtNDfaRt7QZ57t++qy15onvUmXyPK",
-	"rjfgigDS9z2GlKKpo3/G/71D3eK/M9rntbmbaka3PA9jeEpqOB0qAGE6JVZ2Po04rvbuCk3UYNT+75/+",
-	"FwAA//8=",
+	"7L37cuM2ti/8KijtXRU7W1RLsnyTa6q203YnTtruHtudniTKJ0IkZHFMARoCsltJ+t/zAOcRz5N8hbUA",
+	"EKSom+1O0olraipuCgRxWwvr+lu/1iIxngjOuJK17q819oGOJymDv78S4jbhN/pPOR2PaTardWvXI0ak",
+	"osMhuUvYfa1eu6PplOk2EeURS1OqEsH7GaNS8FqXT9O0XosEl4wraCW4opHqD2Z9NqZJWuuqbMrq/nM5",
+	"lvbpJEvuaDTrT0SaRLM+jSI2USzGnz/Wa1HGqGJxn6pat9ZutveCVito71639rutZrfZ/LFWryVxrVtr",
+	"Dg/ZQbwfBXuDXRp0Ooc7wUF7vxXsNXeHHbYTt6PWQLflit7CbGikkrtEzfoxUzRJZa1bG4s7FpORmEpW",
+	"q9cmNOF9ye5YlqhZrbtvnyia6RHpybsRNVv6hYz12YdEqoTf9CPB40SvlKx1f6qNWMYTmEicyKj2c71m",
+	"16+WinuWkQGNbomcUL00+seIcdWfjGYyiWjat2O1q5axNGF3LO4PZtg7VX2R9ZMIxi0kfFh/BXrsDzP2",
+	"nynjkd7emCbprPaxXuNC6VNQ+ypL+A05vzwjw0yMSbvZ3m3A7FVidjSmivXFsD9IMjWqdWutw4Nm0OwE",
+	"zXatXjN7XKOc/q85W41IjGv12jDJpOpzOma1bu2Y01q9ltL8yWsxYb/oD40E1//+n1an3dnd3W222jt6",
+	"fBkbsozxSP/23f4/z4POdfttrV6TqbDnTE5ThadRzSasD+egzVpxMzocBAd0fxh02F4cHEa7g6BDd4b2",
+	"Nz1sXjhT7aDZ0meqs+ufqVbUHBzSg2Gwr7vp6G4OaOcw2NEna6+5ezjs6AVPRYSjgJf2I30CTaugw1p7",
+	"wSFt7gbuFDbpIRwWcZfELMOX7NiCw8EBDTrDfRYcxHtRsDvIx63nrs9e1bibSAsf6zUpphms2T0b4Btq",
+	"qrc5EnyYZGMW1+q16SSuJqqDbrPd7bT0AtyxTOpD1N35+LFuOcVLoMYivzgmsINkYJiJzzA25wpDmso1",
+	"2EJOxiUq3V1KhpMsEVlfThLO+nKa3bBsptdoknCa9qViXMhEFqiTT8cDzqQkCSdqxEjKhoqk7IbIhEeM",
+	"5J0sJlkzpRLNjlmc4LGpptN7xm6LhHqpCSJjMRnMyEnWIG+pYmmDIP1OMnaXiKnUhLySfPf2g+Zh0Op4",
+	"5DumWTSVjWjE+DIyPodmJUp+OWK8QMg7rSYQ8sEBnMhUqP4m9FRxZufOYFw+hJzdkwnjsV4MWEapyH2i",
+	"RiRRkowppzeMKHELI32+0f6SNxruch93uVsbq/4/x4d3P46/HUXpYcq+fqWirz+k/9q5vKPt76f/+uV0",
+	"dv7LP1sXN8+33ed721lWYUh/2eXm6MtjJq8TqYqc5A1nZKKZhRgCw6c3jMfUZxqJYpraf3pmH48j+TVk",
+	"02fK/MvJoZsQqieFtj7+XK9x9kH1o2kmRYZ05lHyJd751RLqPRtY+dQKB4+UU9cj1ue72VL0H07GG0qh",
+	"+mS99Cj7ejaZO1U+5RNN+f6ZgkVkdgljJqMsmcBCdWuv9FTIXSITI6NSAjoJqhOC10nCo3QKsiwlWrJn",
+	"9/o+molpRpIxvUn4jRby42mGBD9O+BQ4ZmfXsIw12Y9ZvAstPOMOFWYFh+M/0yRjsm+EcXyOB/xjvfba",
+	"8JzS2nAihkM8IAtWhMZxxqSmg1a72STvk1SOkoyRr9K7uE6upolipNNs1slrIckxv2Epk3Xy8pgcNput",
+	"fcsZ12RyTntJvIGpZMx+wcNyPGZZEtEXr4Xsm2/BCXiLa7LQTmbW7Av5bCt75l7PQsifVz3YzPoFpJ+J",
+	"QcrGL0eU37D3CY/F/ctUyLLhAX8n99CARNiiIFrEes8iaNbHZn3XDMnJMBMroESUEy5IKviNPuyM4Msx",
+	"ETxNODsik5RRyUhE0xRUlChNeBI1PCmr0zzU/E2lbPEQ4cLq1kZKTWT3xQtzghqmM3N6X0xwGeQLHESA",
+	"vQSmF2+hzmI2ngilKec7Nrtk07ml8lqQWzYjGbaZX6wkb9i/ZbO+a1hYLq+74Ds2I/dUEppmjMYzotub",
+	"m5ULNWKZMwkNRDxbuFILR7jhWnkTCG7ZLDD9+KvF72iaxNcZ5YYBFZcKfyYq/71imbBRv9DILdGxO08J",
+	"J3q2jERCD1OxWB8xLhScLbynWLx4UarGsumCYB+B14e3GFepUO84vaNJSgdpSczSP5Kp9+v8QoBoV2xS",
+	"OCn6dzKiUlPVJKWRseKKzFsHvVhLFqFiFBsugR5E4PdgFgD4XlmyNHLgYulpEz5prpiTrEFOKKfkks2Y",
+	"rHlz80VPGNZVNGLxNJ0TeKV9vnBcEZ3QCC7fVv2RlxK0xdtj5yDQd0zQ0VeHvmcCd3kMD37nS0eftYK4",
+	"jUQ4zMS4cBHV7C9K4PP9oLkT7OjnyEPRhMQ43K3tbrNprzQtoB3iv+8Zu43pDMQtrv/4WHev7Bdfae10",
+	"d4qvqNE0k/DSz7CpRlQobKh+5m0mUkGt23zSnfw8xYtMC3McxP5WvWaPPnSBcvwq+cMTP8SEGcpSdDg8",
+	"jsfJvMJE4eliyqoU7pvXzYP8e0781F39b5ETOdl/sM/2oxYLdqLdVtAZNllwGLdosEdbw/ZgJ+rEuyxn",
+	"Gscp+0COzcgyAfwCB6pncy1uGb9kcqI1mpJ2pH+ShA4Vy0gqbspTi5iUzlLPZt+OBl9HyZvk27N3v5y1",
+	"LpIzecYvd6OXZ3tnt5N/ff/y28MGm337S/z+LHmTnN3/8O84vWiff/jx6tvDRtRO+WD8qhn/69tUL8KH",
+	"CeireokPm02QnTMmR+5rmervjn9Im/E/D6N/tQf/+W7/e7Ujv70/4N8Mj1vsx870EvduOPwMtqFeg3n1",
+	"zXX0FaMZy2B33rPBSIjbE5Ymd0xvSpH2Y/Oc3NNEa2FkKDJwlqlRksWEKsXGkwJ3MI9krdteomx6PmTG",
+	"44lIuLG7tAd7w2YUHQbNTrwbdIYdTYEtFuzF+9EBOxzS5kBzR3bH7Bt7w13WiXeioD1o0aDTPDwItOIa",
+	"WLLXVO/eMAtgpJ6GL/FDZwdRK26znWHQoZpFRZpZsf1hcNA8bFGz5FYrMzOtnNyB2WVoyLJMZKDwyXuW",
+	"sZjsNnfIFcvukoiRdwV5Adpnhlj6Wg6tdWvTiVQZo2MymMqZbYRso4/SzW5zxxg+lwxq56DMcayZ1TsI",
+	"p2Y3Koyj+mdid+sBPOgwP/xFS9fbTPcQMeOBHTOuiJxJxbROHCdSr01cso/k2wnmgC+1br7JAarW74qj",
+	"nGapJ7tNxmWxTS+IfGHOkqxaxfeJGl2xKGMr1zN3Q0toXydyJO45EXyZfezzWGtpVqB2P5Is6p8Pv/vn",
+	"YXbw9Xc//Ce7vv/3u7cnB2ev3/54Jtqv6Wt6dd8efPVt9u5q8sv72398qp36WK+NGI1ZBiFuL2k0Yi8F",
+	"V5lIwXxTWDL9q2Z9cZIxWH3ZIMdIs0maqBlBupYknEwHaRLVCRdBpLsM60QJrThkDMQ8PQ/c6PBsGFwI",
+	"zoJzqqJRCCpFNGJj6kXfaQItdZhrFFJllnJPr+nN/KhPudJjU/TGOikzpqYZZzHJ2CRjknFjlN7SPN2u",
+	"TZ3ELEvuWIyBXqHxrYTbi4bYq+30apXjcoqyumSTlM5Q1S+OMtTnOCT3I8b1lSJJImGsUgnNKMEgRiw/",
+	"1IuJEwE1/QtJwpJ+H9bzWdIbmvAjQgd6pgQU/PtEstI8+HSsz7Qehj7W87O4ZCqbHWsJZX70VywSPJZ6",
+	"XPp+JAM2FBksdDYz1veKJdtp1mvjhCdj/emm+2bCFbuBWxlMeThljMCksXFcWXOwMTPSySQ18UFWh/yf",
+	"f0u0E7jPOQ14QDVhW79WQfn1DR96C7S+iwr9t1dvLooKbzNXCr+isecp21DXHdA4sC9/9BfqvzM2rHVr",
+	"//Uij0l9gb/KF8YYgItU3Ixzmg6FvsvdbAI4LdVzqmvNnpIJVaM6+c9UizgiI8gTyIRmdMy0UJrr/hOa",
+	"SRbrRokk40RK2ODctZhbafCcL9im0vZIq1AZz0HV3G3TF9bD8HHt5crfmFsu35iIArherNz2Us9vJM7u",
+	"Sai5DPApj29azlM1BNPsBbSB778S2SCJY8YfdYqHrpfCGU4k0Reb4IQzFiMTAeGXaEm4eIJ38hP8yutt",
+	"w/ObD+QpTu/xVI0YV3odWFwng6kyfJAOh2TMxgOWfSFhLmRMZ3CYYwEsEw7hGVcs4zQ9RVHzEeubmJ6M",
+	"1OobCzmZcvZhwiJ9jcHPRETRNMuKNrFdn0XYgRHJsjuWEdvrxrZB7CbA959ixd/lc/HH1iAX7A4oH+zD",
+	"gxkZ0JgkfDJVRySiWZYwsBHaEdn1rzDVbrYHQFFJVT9LmcJCW/HHp1gkj0t8IQnstRYYwVIcC4Zclaap",
+	"uMfrO+cfR/onkJuMZwLW6UKoV2LK40cdUS5Ufwi9zF1jGFCSDw28h0Xq7+SH80IoYjva8EByoQJ89SmW",
+	"+UIQOY1G+QR8mczeZ7JOaCoFoeQ+E/ymEK+6Dav7ls5SQeNrIV7T7IY9apEn2FdfCdFPobdlMoPmSQNG",
+	"qCJjIRXZ293d2SODmWKysPgtj/WawRIlBLEf2HATzBgDJUSAXTzVmS8LROLOXJAy+YWRNBknimztdch3",
+	"yVeaRcRsSKepMruQMeerfkWTlD3utBsJvD9O5FgrCwsP/T2VzguIgeeJgocZo0WnRavtbYM3WjLE4W68",
+	"EWaMgRvjU+yD1pFQPcrpGXpHf6bhRebTXaMZmLVYvA7kkgX6D0J5jJL63KZdYjTL47Zt4nXYz2yP3t5d",
+	"MR4bAdXyVy0rkYQTO/HCprUPFmya1/mm9ON1E7hunoqGvP0zcnUi3WDBkAhXBur3sAnGJlZy8z3qngBX",
+	"b5lkYqrogEpm1YKM0WikP1cUYzxmZa11j/Lu6TsDx/M0dwYMPJ5p9RMkGH37DodJRLbcBKfczQ2Z07UQ",
+	"55TPjD4pH7W+GVWsD7yw5HgXQl9OM3dxHSGh6aO90yQStebi4fbcqHOvb77SemSBHdlTLPalFnhMh5qF",
+	"6NnkWhOfavmciKGdm55pCK0CMB2UFSfvp1X6k2d/gHG943SqRiJLfnkkg5r6HRViAlBLHoCTAMULn3KL",
+	"0lQr37d3xQ433LLCcJ7EHoA6ep2grwdVdxOmEGUs1tqWFd/f8UkmIibB/ImWs8fd2Wjt06zfXamVwtOI",
+	"SrLjhjVMWIqEAaoIOn/hIQhkEF7WQMdRvTbWw9VCXm08lWCioGbnoAWxsZMf63kfGKzXKAbiVXU1YOqe",
+	"MU6acE22moVeIpGKaVZ4b8pvubjnOIPax5990vaEje/dujxc1HBdBKaLpzgscwNrkBD3ICScjpkkDNxg",
+	"hZ0iWxRsSWBF0gqhcAYnY15Cw1JuTtJdbR+RwmpJQsFmOBGZ1kWVEOZIyukEn52zOKE2tvgR9O467I91",
+	"j30TjVwlkcQzQiUpG66KQuSuT/qubwJ920jnjZmA6yeAfgLo4FNJ9fruB+swlSQsTzZseCo0cO3jaZyo",
+	"0zuz+pNMTFimElTcaaRE1gdzDbgly6bi9yNB4iQmiToiIZ+maQgSEOWCz8ZiCueLK4lqoF56cw7RLa4X",
+	"fiiyMfhAptNE043uBEUk9AWVTNf1GoVhute0lBWoZFzhRKjXojQBh+qkwv0BP1l24hvgSUTHDPwEwLKc",
+	"S6Dd3Gk0G63WTmO/6lv2vM1Z00ciU2Q0HVMOYpKeHMHGR1bBZOOJmlkTDSUTKuW9yIC3w0XVqPqgcbX/",
+	"WnEikFUm/E6kdywmW6xx04ApCq7FqYTFWqeFPdiuo5uCcogNXLn8eArKuzbXTE4H/2aRWnJ09DhpFImp",
+	"3oXhEExWZizARh50OJRhJ8uoKT/vwHzQL2FVo59q+Xzq5eNfMS27Df5ZgzPqDkTufhHwrh5mPgSbhFck",
+	"O5Nm5/2x3oTyJajRLKOYT+YnDs1RATw3Wgsjui1kADpqFib1m0r8YY0zUl5PmEJxHMvXxN4JxaF+l/DY",
+	"yKJTfcEja2kQJGRJ5EhMU33RpEzLyWDeB/8ySh7GIwZnvi+nUcRYDBc1PnH3Nv5TjTKhlHsipqpWCqbJ",
+	"I3MttfaNdm4DaPrGje3+bVy+JoxlrnnMwAteeCXzns358eq1D4GeV3BHM7jN9QSLy/haz+bKm23Fz6/s",
+	"1Ct+u/bWYe5nXJXi40tcIxMdZVao2OStWa+Xbv7F3yFO7KVbu4of37mFLH1cpGxpryeFJa5ocOmvtz6U",
+	"nkN8nkxjOtuASr2uTpA0i6RaohvovJJQSh1VDEtV0M9rEdGURDRlPKYZ0Y1An7OpQGH5tvOiOQu3ba3q",
+	"HN6IYP4OSIXaeH1SBsGaFYwsz1kqT+3s+OKY2J9tXAB8/QtigyaLs6tKelrFyOzc7TDsBJfskZnM3A5V",
+	"x5Suca3acNJ1BaA1uy1Elq7RvhBUukZ7L560vHdvUxoxCVHpeotcBEFrPoLADztdbwGqrnbXh1vN4nyK",
+	"q7Eg/tefUtX+e1lz81JPjjClzyq1ltIGDsQ/JlWJdOUeL+E5uUnuGEfxyeU1aPkxZlorQfvGSvHJS89b",
+	"RqovTbNS3t0TH8o8BW/ZWM6wVZ44P8ccnKsWlh1alQTvyiOep70tVc1Ms2Kemh9J5KesVbLINaMdLFu0",
+	"yeXrvYSNvXSw9V7Dxh+LYWrr7q9LXJ/fCn1cJJNarETLAwpBR8CxMRhDa7CFYK1EFXj3TkVoUQWZ57vh",
+	"5u7Wzqx7vsnusOUkYM9TPp16JT0WSKCwXkv4Qp6pT2P0U9D0rUf6DgmqfGlsRpyflII4KKsYzmlMRNaW",
+	"p/k4/fCa8Rs1gsCJ5pMQmEtjX8U8FgokjgaMZ7OUHVmedqISnLVivg7hv2JjjdcTzgvbj0T20uus4ue3",
+	"tv/yIbeLsfQQrzyCVbGLxcTvkEzSKdpHQh9kyI9JFDydkcEMHZjQLyRorn2h/bXvpSI0U0WwZcYUaODh",
+	"vwKz6AHoT2GDXJlo6XQGIdNHXs6rDeLLWARufGSTT32PLbRlEddMU/9/pkK5QNY8J/cT3oK/13W2/t2y",
+	"xpWy2QVSOjpLiPmB1tvrUiieMb+F+J7+GNzGIbQJH2atdV2tuVcwlWP91rWxkW9CwkaUXlcv0fJF378V",
+	"CocdwsFM8LM+12BwIluUhIVzFW4XbN+h2c7QvzJy5B//8ohGLLplcR9Sm1yGMogefX2xwpWE4nt+eOBv",
+	"4/yr1fV3f161D8X7cI4o1lbi1ubXSvQfSKCbnpTFJlzvKBSOYYVV1zz3T4M/Bzd1OIuryDA/u14gPmbU",
+	"+dzBZKdsJDcU+78yfVb++NZ9qPpd8/XS2J/CGl1gSauMXNjjqiUtr2ZuWC1Kb5WkkjGbv7omyTnasrz4",
+	"AZukR5ybMOd+mZf53G8n+SzmXvNmVf7tsjDLuTdx1me8cjD5IpR/uxBXuCblH07dGpV/sbbZn+eBBp/g",
+	"VH3ODo5FYG1/KhXwUVpZKfYfwScw4err02vy4q71gnrG60qJYh1N7olVIWujrRCO9ARojiYiCTqt/97W",
+	"3D+NFXbZnopMFRX9oCBmexezHYffYCOOr791pfs59u5b/dDcAMfqhMnI54hXzoZX0r3v2SDsuvN2n8Q3",
+	"TB2REKCxwq4R1guY40dWPO9iMqBpwziEAOcTRShKxNiyGf4bzlKP+T10U3j01vRZeIjCiT/lBVJ2aETj",
+	"kPy///N/SegudPtvd1+7Bua6Co/KrXs8NLe4/q3YrxUOQvKChOaGL7QSWY/Pf93euGEjb1r3v1svDLEO",
+	"fdgBQpCZGxIkFU1mzjfV6PHfQUHYbIsLJqfS1lUILeaHeeHCvjEnWeAPZbECn85LPqabebEHf7BCiH/K",
+	"bC76/GXksgLRmJUmd4wMGcOIeZO3LiEVakYS1fXy1O4Sdt/j94kaiakieLO47Gh42/zk2Udxd5/dOc8O",
+	"lU/pUCnmsZlmXgQ3elcKlrj2J3Gf5CauT+AtQZVipag8Trj/tFUmvwXeDcjijxhyBZv+iERMtsJerVcL",
+	"SZQymkGL8fZG3o2+C9JzO+0CnfM+2ruddV0Ytl8DljkHj9Bo7XWMgIDh+6Yghp5WrVv7/3q9//mpFRz+",
+	"/FMzOPz51716q/PxvysltrnNQDbsZexvoLcsYnZvJtgBwQZ1cssmypYbyQ/2KJFKoDjjrVqrauUrR56z",
+	"wc10rRI+rSdNmjfmqdEiCdObjDGAUMjYOOGxvioGMwzM9Oz0AyFSRrlh1gXc2yf42tX5VfW3FqLpljfo",
+	"3ATOG0CLrbDTboc56sR2VfcldrLoWz8v2Kky6vScSRuAYn6tmFVh6HOsUmv+zltpFk5WukzmoaW966ez",
+	"WxWYsuYdiJBW/mW2BH26wgBbCUc9F5PNBi7HiIB+44m5WlzhWupBWcXvaY29RJs/hVtqbpUWDbBuN22d",
+	"HX+QWaS08T5nrebOVTs8ph8w8qhz4COZVG633cfil+Atx50228Aipa/YhkU7sM4CP4Uxbo5MH27mLXf1",
+	"RHf9Bmzi8zstFadjbl2NMvW01/X70ayQKAGROqiPuIgqJSAIe0k8CN7bSydfOj5mPFXn5xVj8QLv5wr8",
+	"mbKEbjRHx8wXhS4BfowfvFTXAkskxuNEEZHFKHI5Dt9qdnY8K2fC1V6nVnVKLObIRprBOu4yt0Qr0x38",
+	"ITgH2vJlfwp2ku/hptb99yNmfLPOsI83njwiNL2nM0kkU2SLylsEzrLoP+AQSClgIcEmyu1ivILettpT",
+	"Wf6LO1AxC6rIiE4mjDNHO9ZcsQX4RbMJk0QMczuFEmLbN+856EfndKoCg7TPPKORa+ZZWeyzouvMtfSN",
+	"UvlXcluPfZYbqeyTzaxShWXLvWnFx97sCj941qTiC948Cz8UPWjFdzwLV+nr+awLPzgLV+Gpb7B6lbA0",
+	"drhGRfIxGanlc5InZZoQ92LaplGbCtmAmPkVFpJswzoJDQzzT62fG0Av4faS1M4iZZQTdud4kkufrTzn",
+	"iTQ4L4YSi50vz/ldRY+4bvkIqmjxa8YhP+hhNyNCXf9aWdMmpjNTvEYmd6xOwh9++OGH4Pw8ODkpero2",
+	"SqJQoiKVg6743JGDrBGckRmjmTEKhXoCDx5NebkzKO+hxIqFliDazuVALApAvEqFkiaOMMawwkS6gMKK",
+	"pIDbZDJZ3BHiq8SMDBiAX2kimblqCYCkBImHkD02oncMUHFSzY5jV0IBHIGG6qybCijGe80UfLF0OKFS",
+	"VQ24tIhekpiZR9VifsNoqkWl8iIuil0Kxa2BnxzBm7MimYnblbRkeq4azFleG2cZ5cybKzAw8AtpbehA",
+	"gYngskFwgiTheC4TwUlgQoxTcXODBu8KGb9QmKeS4QBknmlK7qksMZxCKZ9V1qW5Yj9z2SxaxgCPd5Ns",
+	"ccHZtr7PW02ydS80j8ACVga3xBvHfj3XKForgDQr6gtVyEX2EGIFjAzOeJFFaMIwZ3U4VdOMVSWAtR6T",
+	"ALaw0NFcbifgBuQtyBblMyKG20eYoYFHGStXTIGq1hIs32bs1Hz+pe17Tsas16Y8+c+UnWGP6Epx8wk0",
+	"VQbC2CkDADVmmSs7tcKLY8NOfMtOPWcQtoDWvcji0rmsqvY0p6muVCAXVYeaH65uqXnF3YzY9jnVgKw8",
+	"ENOs2ppYqDJVSYOmhczP5NNs8KXud3jO1EjET7uxcwWxlg/kSjd/5VrP2UBLyCTl3pfsVX2Z9utXoFvf",
+	"AOLKz/mGyAdWonuoN3DeEloqUDcnB62Z/TkvsD4k19M3dHrSZ576ucSkaTflQaZMb2+KTqYla7ihXWmT",
+	"lawTVCAq1jBcZ5W9oe11Vi364vVetsxPYYFwdPRwQ6bt4ncwYP7JzkhjnX2uWK+bhD9MCVsAfHKFgU/6",
+	"xzqJqGRBwiUD3Na7EktYUJ1kuUv2Yw71UGBx7mFJfmyvPPBWhXY9VB2s80Xq9BtugV60lME+KGL0Xi1y",
+	"0tw3OBCIupw46NUGOVM9PhJpDJi/7jXdBziIhFEbAFKwKpQlL4dSHpUtuWKLqEgiBRnSrJDcXSnVbpi7",
+	"EY0o5yz148LtesoCjXqvFKJbFojMrhQhlg5UWn4xqMmJMnZehfrIejbaYcITOVr2WQPkKRlXoFRi8M90",
+	"svAba6L0zGtgZqu1CuYUVVcM5z9TNjUYvSEgG4bbZVN2ey1T9lwdmV8fOA2/zkzVdCBq23zoC2nAu7eA",
+	"Jgz4tcjI1fmV09lN2Na2TV+lBggQQfLdiV9nbGYp+6uXWirAfEriOgaV0THLE6DN6MmWRexSFr/pC0lC",
+	"Q/zB2QnuxWq5qlwtZ9GBSyTazAENyouGjxhih4nMQsY9+BA6e+qqgYgMzn+sTx8a5dWIcpdJ1acKU6tc",
+	"cANQCQCNIQTn9vrUuF7Ylll3Ly+JjSdpJa6KMzJYNppI5Lm+eV6L98ndw1JW8nwUO//qkh5z8qt3QnN2",
+	"6U2llCPlwrwccy9FaxX2c/6ozdN9kfcVyHnJTfcUAp29ND/jdJHiEZy38LndCLtAOUg4W9RRybYX3gxN",
+	"6mTAoOIPMnwW9zhQXrEEGszZbOIRCTUzCLvEhu3YNG+Px0IvPpM9IiGyjrDrrrI6kYyRMD8BYTH+2T/w",
+	"eSy0iSk04FxVV3oRTGrTEC8E2+4/VqzTm3lf6KW4V622Fsn221qmyGikWCYLDKv6U/vtopjeXnWy5qZT",
+	"GlfVKXubR+VuaMx18qVEi/oNvWNGzDQG2QYJ0eEEPN6G+m1RsOXrc4MlN/WRwojFMZ2hKR0sp0fmdrBW",
+	"ISKGrmaStLWVGPaiD7CpcltwGVXJrqUq5nOE5RlJ62Vjvmcv8WufP8w86vQYTzGZL57+NHGjfg12/4NY",
+	"jr1o916pHXrV2/2+bCH3DXvbKJQ1/1qhTPzDYlyLvkO3QP4E66XjYoe7hJaWYj/lRt95/CdyIUoByM+Q",
+	"UI+D3vjz5hz8DeArKkmkyiPjafAjlvEEOogTCTWnJwmnaZ9mapQlKpH5I6kYFxKfRCJNzN+TLBFZX7dh",
+	"fajrnc1q9ZqQiomJyEwjcOquGYVSNeRv7DBPcJRVba5gmMfewBe3usrnUtnIm1/V72/1nKGU+ZWbcVW7",
+	"N8VVqGyCK5MXqK9IpeLk8tVLctjZ3ScG4prEIpqOTahfOYw+ZpW2ugHU/IpGCWc5LrJu3SWhV9MvrJPQ",
+	"B9GHHDtXpEz/6uom2cy8NIngtXiK0NcM3ilXytct4Jlx97t/J7w/lfiOCbDp5/WfMOFPy5p9jKHpR6mQ",
+	"ZlhJXraxf8tmBiJWv1KudgPNK2up6NZzRYqgeTXSOfRexuXXD/0yFvD+GNxkfb1cUNoKmxULo9n1hOCI",
+	"MAfXHU+l6vECtq7eKiNf5XyyvMibAGV/U4TIZh8mKeUYCgCRF1qIxABFHjFXz0xwRRMu88JldXL1z9cV",
+	"Bp18kC6z20iMkP9jxEy/NiKKp9XY26aQwVwkkMhIvhtokJL1KpT9tX2cXqDYvIdzXXdmwqWilZBOx+Td",
+	"5ZkH5pRABYnhTEvUpTX3cMRtkBlGo6EdxsQEx6VIyhd3LVuiNpgvfVINzlaWmr65vn5LsAGcu8IXOs3D",
+	"KiOkAfGvhLCql/HYTQ1jL8QH2JrutTgbfYGTFQdcVUZ5Ll/o4jfJlommDsGS1B2klN+WrLFrVx/QRz1Y",
+	"OuSSkGCLHMACeiKCIdw68vTq6x0tAJv5ozd0GZf8DYmcpHRW4fc9yRrkhHJKLtmMLTpyS5Cx0oTfukQZ",
+	"g1RfJ8kQoPLJG57O8nwiaPQwxHp7TL0zpm9yAsJLVSLQEle13bIl3mm7RQ/yTs/rfHOLvKGjcfEWuNzA",
+	"wgboxdYbQ7bevTs7Af2JExtjVAAz234oushae1Ke5lqebex32a48he3TEeHDndm2i9/Bmf1gB7XZotUb",
+	"MTc7g1H/0NwYrwhANeMwTYxrCaIBnc0YygsQ8GVAo3I28WorX3EAP1fOz4uKWjMgqwBWJ0ytVYjgk3Ka",
+	"Mazzpfoi62N8zpiigV2TGB33M5GmDGsnxabaDCLojpDONlG4/OG/zYdSeJwPy3/8DaPqTXYWlZ+fu8H6",
+	"T18JOr604y409+fg/3Dh5uM/zVWmPIXgYWdrIZTS9QhlbpBat8CB6IcUgsyw/cRoSlUn68pMb9n9Xs6b",
+	"wl+IXRlJbkxguK2kuyAdmk5oZIIVcw90laD3YPilPwuckl7w9VONUSNdkYiAjmaz5FjwikmylUINCM3T",
+	"t5+82oPRlJekK1QOysthWD6+/aC5E+w8fHwm5WXta9Se9ffw3urLNH5YHQE7rNI58AigsOXeOi8V8+zo",
+	"HwYz59GeS01u1edi3TGHnkxY5og6RmyjWiGevbmqrsPDSHjRTm9EsItj1zeg4mUVUHzSLtEFXPpahmU0",
+	"GpWW8AgLmJChgDLkgjOXjAISBbyCh+cLk+Zfh+AtJ2roVxiPpXXZusaMx4UNWiOFeS2m81QpT6s5yZLE",
+	"J7TdAGZvmI/6EaN5PN8Y0w8mBn0XF9r8q7WCpTwlN6lmIcs4x1OoIk5e+IzjMOwcfgddyOe7m7DPMpt5",
+	"OGU/nmAfTWQL0JlomhoOJtc2nT6OFBeeBNPdZiETx+Sesdt0ZiZhAwssVX8hyT1N0yBKRXQL8dVHJGQ8",
+	"Dm3iJqbpzvtXGI8X1fqCuqfJWLPIb77pnp+HZKvdIaPterHPIxK2O91mM8TbIr8qIIk0iXlyMyoHP7S7",
+	"zWbR6b619VOzhS7339o/NYOdn7e7PzWDXftIf2H7vxfCiS6aA+LXVM2iOKLm4fyIlg2ociR6h2K6Mtnn",
+	"vWlW5ij2dTslgDat5imVVcHQ3zC/EsYNLA2CpDUYozJogqXqxMUV1kmeoa8fmxT1OjH5+MWVqwzF/h2U",
+	"r79eJbPQrhoJjOsorJsw4wHTMlyzGE1dyckNi1lcrsGqTxCXnouM9kAUShGgBInJzzMy0tKhyMj9SEiv",
+	"I4i8ZXBEHmTA3hQNeN3gB00jNvLhiXStKtBhT81yjg5DiP5uF7dmEU0/qbb1xylQOW2WLuNXL8nOzs4h",
+	"QXeiQgwHCml7kqmjwr3SpypcMyz7M1DkvEO+0Zo8agUerw/Mn/hFR/dJxP0FlTs/G1E/Zznz3H2gJTMW",
+	"h4ar0gzwVxKZDFJX+WgyHaRJBGp4VRiBNbCLCQPsHOxxTbN4Prg3+Hr+4CvbkZnDE6kqRcbkL8YFzEzf",
+	"abBlEJ1JxNATUIzHX25qCXrQ3TC/kcV07PlQE3FPxFAxbpLrDfpSIWODZizVt8JYcDWCv1CAh5DQBP6r",
+	"iU7T/Lo7WBjVpf1A8fG5+1zx+Xv78eLjEzOU4tOXbmB6MQCKvao8g+9YtQE1YFiJnWfIFKIfUXRVbWj0",
+	"N31LSw2puDEVFCqU3weEjS7IBIXcUpsJiiAAcwmhaQkSJUsUnc8InYu+Xu+6eHAS/GWiKLlkEZssBAEV",
+	"6coAWCxlrRtWSk52LsYrDT06Y3JhIyqZZF6e+6F5uxuv+sNi3tdY3g29zotTPGyxSNuiTj5V0sdjj0D1",
+	"7i9NEoHOnkRAAFb0OUsIblnnBQRIKg+7GOwHns0jEmb2sIXd3AVaRxmi7m7JIxIiESRUN8wYjaWVM3js",
+	"mhnNXhJfsZd1MqbZrSRcBFq9l/4tBmMy8CL2zLsv6Rl6pLiQ61RfZnYljs0n3AOfvtzDl/lH7TKuKaWU",
+	"nQ0sjQHp2lYOpoqkzPg7TJL5mgbY0v7B90ISM2hBlbkDbeCR3ggwkCVKEsmkBOCqyqvsoYCvG9P13PmE",
+	"uqGXJkmqyksfMSkXxa58+/6aYAsbumIoLjw24degXnTJV4xmLAvJiFEDdzp/M0PSquwnFd859r+RJkOm",
+	"r3eScCIhHrqIhHTYrLRQrQjDeTOh+tIvROIcEZnwm5SRqWRkKxMKDCcuEdu03W4sjBRcn7vpz7mil5YW",
+	"cdXWlBULGwn/uJ5NmO2izL4K+1r4fmEnyss2XwcoP0nvEWnUwjksgJ+AipgOt0AJre/gP5WwDkiIRW6Q",
+	"MyVJmMSQDAiHymCZBvoZniRwhfpZ8Y2lwBPL4SQeJE+a0a5txNTzX2irs4mJuEqJIhmbiExJsiUZqy5x",
+	"sF6SP372Adi/65tRPw2Cw3rNbZJnfyDiqlI+BtqyRb77ygZsIxAEYDt8IQH6tLH26FDl7FcnqpSjz+e/",
+	"56QQSLTj+tBHdMzIll4iMVV1zVkAPiQSnLNId7y9ZHQ+cPg8mMMDkRjW0qpLJL/M+OoTikcGhaNZjSgw",
+	"t+SFM1J5AtaDGlihtpQm9xTSbJlFfsZybfXWLy7W1l0JGzCNIsZiwACgpP3hg6EWQrMsuQPEkTmMALKV",
+	"MZUlTBL2YUSniMsadlpN8rXgLMQrZpTfKSQxdobt6lLLbgxLIAQqL9/SauQF0crL5H2g9NMr8718bU/N",
+	"qKssMQYeJPMhvhsE/D1YHh7QWnSDCc0gET5RdcI+aEGbZMnNSBnTOxABZExlBCQc/fdWWBrC+0SNsO48",
+	"5pRsEKHwgEu1VG9h/vdE6gMd91eVHTCQPmqacePxcidBDIdkK7EsmcXescmrc7uyNWvdDTknW5cRuIt2",
+	"k6raD6kHNs1KZhSbCjQZl7OA4CjZ/CtZEC6yZL3cEv214i4WF8czHZW3crPk4NIpfRh+oqfdGVdaYX+X",
+	"lQuylULnCnx9gtNhtnAuszaErQzJu8vXmv1T51JAPItcdNSTpk6WeNBRKKinnYNVh0EPeY1te8Kb1bHM",
+	"z/9mtVP5Q+vbfNKjvMZpWrU4+b1USRuO25vSAZLI5IZD3he8VDf5eIJH7E95rf1Z7hy5YI3D+5FkUT90",
+	"ccQDKtleR8sbO22SUR6LMRnMFJNH8PMtcxmzV4rymGYxeW8rlOi9ofOw4viJ8+F3/zzMDr7+7of/ZNf3",
+	"/3739uTg7PXbH89E+zV9Ta/u24Ovvs3eXU1+eX/7j2JUF77/03HwIw1+aQaH//Pi5187Ox//8d9PfLn+",
+	"Se5Jt1nLeEt+Bir1V7Q/YA0ZKBEIwmaXSDFmev/CgpUA5ezwp17ty17t55DQVKu0ALaXpma7x2QL/YQQ",
+	"iwYd0zhmMYKQFW+kpbVpHOjdz15Ip5Xkv/Rbfp51bQohp4fLIk4r0MrzHX6LgBDV2wtlYaDaizOfGR2C",
+	"bIVv31xdhzY8wTLQL6SWL7brQKMs7vGJqRdbQcUTFiVDkw7XNXY6WTTebQEMl4URBWzRJUiX2/X8bU2D",
+	"UtHxJCRb73jyoceNCdiyFfsOltK2rznWEpKt8K5VLzOsHhdD8s358cvg6pvj9u6eZlQMyzQbRUKT1BdQ",
+	"vUzEgECmmIS6H4Di0XDjauh1DbcXwIjRzWuLuZ6XINAa5FlbEWp9bMvHVwNzqf92lHWcZzX3cdGylmLH",
+	"gmMArJoyiX/ds5jbv9Vompk/h1liQmX1Rpo/p/D2ujo6fP3cftH8+9p92Dx4733ftsmHYZ68sqMx/77K",
+	"B2WfmLF9xOtzmiVqdqWX1ITugmH+eIqAcvivV3bPvn1/XatXglUXvS2ZGBMgWPLirvWCTtXoBaQLm+L0",
+	"xV+MJT/sLvDOkN602dyJfM8APGFho8e/RxwSzedz90Bo/S9kq7VLTDoBGcyI0YwMFcBBAvkJnRFut7Tm",
+	"Ufv4EdBGhsIroev5/muTlCp9mOed/ug0q6GjkNh2RDE6nhO3CmUjnZ0dAWEB+snUOZ1mwmBAkUmmb9+I",
+	"db1ArR6/ZwOZKEbuk/iGKTJM9PSHGWOe91WC1+9L+xWLYfLlEXEu0x6HkC8YukMsGFMO9ehKXt+CR/eI",
+	"UD5DA3MEUDs9HlFOsExRInNcpR7v8f/6L6K3mnFl+LF++CX58su3qCNmQu/Yl1+SrYgqmoqbKasTA/uR",
+	"pImaOYezm8Q2FoPloscJ5qY3yHG5lat1j6GNJHQgJqEtMObw0cJt3ZOeIiVQ+VcxEuJK4CEMrZT+5Zda",
+	"Tv/yyyO/GIpZ7ESRhOuOwFH0r8Dw0QAcYc5bpASA6NUNuh1m1dvl1vOAQmPQDRAYjIqTKb+FcjM5FMtN",
+	"gtCVeGGFnWZHE4leWSRTt7CwWGvQGynQG/maKUL1OORIZCrQ92RM5rytC6jODluAS1P3UoEvUMk2GuTS",
+	"bynRIqhvZN0LXsrgC13AWraPyCRjUp83fgPePAg6v6fSls/S/YBrI2N34tY4zO9HImXWQ96oGJqYqtC9",
+	"geuCjY9y57v+Ii3geQA2k74ZTf5DkuXhafrQwLlzEmqS5T56vZWXImWyS0yQBtnKgzS0PJJHaZCtxVEa",
+	"23X9DS9Sg2wtitQ4spEattB0KWRDd1SM2tjWBxbxoXBfnbSC5fIyvag3TEl9PndCyxAAGErqf5zCfiIE",
+	"eqJHsxilrce3wpeCK8ZVoMWALiZjI1OxwEH/828peLiN4wgt1BjgbiCeGvgIAGcNcIFCQ/VyAbRbqEWt",
+	"sEG+d/BYPY74WKaseB2gnarQzLYB3cec2AG1BQ+pQrxyzSpC7KpLfvq1h3UAe7Uu6RWrFfZqddKzsNj4",
+	"e6PR6NU+/hzWyVTqg6WF6R6fUDUCSDFRUVLRGJWqKiVuw7b8Zp2Fv5Exo2Cg+A3h0shvPf5bEATu/7px",
+	"p9nULWmq7zvNGK7eXJhqjHocL+BDLwzPy79nChPYKOMJzTQh/lYEzyPmCy39hURKyBQy2or+hF7MKGMA",
+	"RUVTPeIi2J59f4f8Rmh+97C4TgZYVQIP5pjOIPM2Fnhv/UY8jD7bSYf85phvEhsQFMOCt2C+eNTNxQlk",
+	"sK27yhH+bFeHsKII9ZdTigFAhuVn+sWNMf/IRpB/ZAniXw4+aMbcausRnQ2DcwAAJLFgtjihiorjN2iB",
+	"uv0ccKDtTe9I4VyKO6PEAeYf2drrkO+Srwo3yW9V0IK2w13yG3akx2SLEYQ+YwCGgEekEonQ9NTWE/VA",
+	"8JCIj9zWg746xDgummnq0hoFVL4VMOU5+rcdHxRX0BxotJM7JEWaErSfwHQrIRZtf/oUARKJgUk8wmoC",
+	"No3lUv8jONb/yGXj30rIitjXLtDwlLMPE5yL8VWZihTouzNVRAbIwxI+meKelCAYbY96h/VeYKHKLa2H",
+	"afWWTHnGaDSCIoKWOhCvUb8Jt8JZfiz1k/wKLgPxIdOe+10/B8B3QvXrXnfBd2zmBDAo4oZyaxCNhGSc",
+	"oMq2rUWPCcNr3ApWPX7LZp4Srlk6HDj9KOGk3SEjMc2k3oRpxlGYAFhmB/uNRZx7XL8hpsq4O7WowG3E",
+	"pevafYySOBkCnzGUksAdehguRuy0t+ubiUrGiVRJpM+XwUHEJf36tLhiL35N4o+hGzvlJDy9pjchiRk4",
+	"vHMcKBf00+OWvEOypS9O4H6K3hA5jUZAfr3aTq8WHhXqjVvbiOmn3uM5r5I2fh+yQKGwNUnUtpbCjq9f",
+	"flM9YiwzTxLV4wn3CKyLt3nKNDVPGa5bS1/U1NGeOQlhp30QHmnd4P2LsMcnGRsmHyDSy0CGxnjQvgyR",
+	"3WnBj88so7PL/RaKY1rNBmXvNJFKEigXGgLNhWSrFbSbzbrla2S3WRKSSYgOmRB86D3ujk9EM4gvCD2v",
+	"TdgFOVLrHHrFzUOtXGiNsOg+6nGEpF/kRSIvreJlxu3JhCbES3+eZqzHQRcw5ZbgdT11Ftu1uE40xVix",
+	"ziaXJZK4hLNiopmWRS02vhbq312/xOJtPR7m6D7Xrf1us9ltNn/U0n1EU8ZjmgHiDjLjAoIHOdHMMYNj",
+	"pGVGQNLQQqAIt00ClIXu8bqayYrkdlsx7KjH9cqQYZIqrVLSVArLa8qpdLJBrlyWKqb+k62wh7nevZpW",
+	"NfUgSnnzVV8vFi0DpV4hHpHeCRplQko98jS5GalA0ru8AJS0G3LpLgoQtzHHBGIZM6FUymLAwfGjhfW/",
+	"kTta9+2RdeeiObvHrUUWF9/cKRUvNshXAnYbYmjCTvswhP3v8cIthRYag41nTSkFW4nRpMnx27NavWbo",
+	"r9attRrNRrP2sQ65aXSS1Lq1nUazYZD1R2DkeoGIur/ov2+qfXRoJwjbzWZI7kdJyiy0Kei5iSTTSYOc",
+	"WMlHiamRfOzl1qjBCNCzfRbXurWvmfrGfBYK4+AR199uN5vWyGQrWJSElUKQRF4suSZuba71eKUJ11Re",
+	"BrtWBZx/YWa6110cVVWXbvQvzsyNb2B9PZtirfvTz/WagaOtdWuvkzvG9Re0VgamWXoD9s83dpUkGiVf",
+	"jJnKkkgu3Jy3Zqj6ZILBybxgyeVtJsZMjdhUYiE49sHiABK0Pjf0SUKwZS70GZUgbM0jLc9t4LkZ2soN",
+	"1B9+MUlpUty62n+Rb05fvyUjpSZWtZF9JRRNcSr2mZatwFhjaVxNNf3+F7n+4e1p5etArSzr8Yoff0XE",
+	"7H/0al+fXvdqdej5Hz1ANPbNar1aHT/1j56eU6/2kXTaua2UVriH50/Teb4b5Z3A5SdbVi1oNpqNzvan",
+	"OG3el8duzxaeOMMqGjM6ThceO00lbyaMH789IzuNprNBEGw2MAHSmd04C/WNAnRd38k/HJ+/rjxXpt+r",
+	"CYs2Yw52xPn+VEdjoJt+LhChcj5biJbN2XZdDz6haaKlfW/8JQ9KNUexfeeI+k+/zdd6pOUPLdtpUC/W",
+	"5/vGj+U0lkTL9EZlqZNwt7njB+ORd7oJHHOidVMyoCnlEXN8BU1plSfgEgf2J7sZYFQAC60PMVEZHQ6T",
+	"6ME7qd/aWf3WFcvukoi985C+lx0CPchkvasFbLdxogKIJFh8xaDEbj+IcQeyTji7ZyDyZVI1COSLEcHT",
+	"2RyGv7Xnyrq1WK+6XF4nUh3roZ3iyLS0Ygxkeirz5flvGJHJL6xOWnp/2k3AZNHXTQ3MbLkfCmSxAgt3",
+	"AYIAHWVz2turcto/1hckJ0UmSE3rhZRMMnaXiKkEReKLkorSIMfclQ8w74E21m6HiyZgYtL8GawCGv75",
+	"sXRkQjh+gmgrkfVzdG+tMNVr4A5FbaQVtHevW3vd3YNuc+dHTEuELIIJNNHCZ6u109jPcee7NTQPeomz",
+	"1qu4oJ6v/nDtcHjA9uO9KNgddGjQiXbi4IC1h0GLNgeH0UG8z/aG4HwGtjw3ZLNG4FEx9qia3tLyBGvN",
+	"wT7bj1os2Il2W0Fn2GTBYdyiwR5tDduDnagT70KadXkJdo1CVlqC1uFBY7fVaDWbjXbTXwTnqyABOphI",
+	"ntCZr0h1YjUMtEVxOMEu2xsGHbo/CA6iwzhostawTXcGnWg3rlyQ2i7tDHaidhy0WFO/eajf3I+DPbY7",
+	"7NCdQTtqefFmmUhZH5WouKbPViFks8Zm347il2d7Z/8+uz//9w/q/PpUnf/7+3fn1+/2zk+O985PvqJn",
+	"vLk+P875AISgVvDlYyAuAI3XbQ2DAr7cWYcvf0VjC+wMr7RWv/LOs6bjS2tw8lfWdA5vtNvrfMZoIprt",
+	"n3Kl+f0j5AZP/ZCqsFjeNQHr7d8Q1vEI0b9CVlwQpx+sUcr69rBa31YZnQENOs6/B559YzIx7tOC6xQ9",
+	"TwW/qPP/WhwIat3Brld8K8/3jXPtPU3nncItzYZNIhNaHjZR/cHJVa21bzcIZJJIyVA902xmmjFrHo9E",
+	"FjNXrhl2A2x+SYr6fulKhC3AsB4m1Vcmh249Jg5s321ifg7w0k5N12AO9KM6FvDfHC6hFoksY5EKRiKT",
+	"LBhAPOcskIpOQExZm8gLZeM/FsOXTMzcw68weAMlj0XjsC1fFDOt159A+b05JvVa3NzAbv++fKm1Bl8y",
+	"YYjXQrymGVbX7bR21/mY8xedszihNhn1Mayt0z5c/e61EOeUzy5t2aFPYJ8BRJsCV1SjeaYopmoxV7z0",
+	"gidM0IJxO/txHgOWCn6jOV4j9++oLnhorGsNgnTRX4TxFXGpEzS35upaJ6wTKbCOaqS5XsbuGE2lw+Yn",
+	"frK+i/sgiZRTZqyoKJVOuUrSHodSsOhgXh5GNse09BI9kmuZVXbsqQQSUMtUf3f8Q9qM/3kY/as9+M93",
+	"+9+rHfnt/QH/ZnjcYj92ppeb8KJSHZG1uFGnEq1IEzxUDH8gxX9uxPsJiBCPzxIqREiOSr310nM4ujpD",
+	"+HcuY/j0d8xnEPewwNpZe/QlNGYrLyBQthF8Zf0jayAqqk1PXviEi7pq/I6S7qOlVajaBdQUJLwwjeVH",
+	"w4d1qmbRL43YClEaUL36i9xcgZm6dvWceDmeSojMgfTmHt8CERKtY+hFBHl0+8j4GBHjnzMWyxzTpuXD",
+	"R0Ef7baWF49doFs+HBvvRhiPDUB+jFGcfhDgUY8jChv60jHW4Z5msWwQkOjRZhnaaVgNLqxi27gsb3OF",
+	"/OHsO3IF3B37ni/PvlyMLJdhr9FgPI1GgaZblgX6h8ko05qG1r834fSlKvMP5fS2G+NajI9A0fD3jcV/",
+	"dm30D7xqFpwmP16xZI9CTI/aXESRb0+59gL8RlSS1nydTlvt86dfMbSw1i2etLqNKax1a5bqq0kY7CDW",
+	"2txpt3Nn7fflgKliYP06hR7zaQbOULXuATfFfhfcDJo7Ob4GUR0CY5kR9UcQTWIYw2drlECEZiLtYj7O",
+	"XeU4/EsTAXPPfTPgEtZumN96JolSYDWEJOqpV9ga9GPTvMcNvBS6uiFgGoClwPEBIV+AbWHgGLYb5G0e",
+	"VU1LvcyFWBfjqxMli/HVZAtClno8Zspgy5hYGCPj60sHh2ZgiCRaECDSZI6hG5H22sBDPZyde+v+ZxbH",
+	"PzfjwAW7N/f4s3Xgd1QwXB5FSSlYzHu88IClrnFMHfCwoyOKCU1kwNQ9Y5xg1BWGzykRdomYMF7XCnqP",
+	"D6dpWjdFUA3krgUJr7v4J4SjLpcLrPc4gIMDE7J3VXh+dtG/eHN99vI0JFs2vq5NRtvopuLiHrkLQnD1",
+	"eHh+/K/+8cn3xxeFN1rtJgSCbRM6YjRukCuHmX2TiekEo2DB6oAl3/zwsTyDw86ga6DkVDYDyypE91Ie",
+	"97iL6cJgOA8KEhYRazunAuDpYgCGGczgdUhQ5XkHttyWiUWlMBA9Xu89D9e+x3scBAe4jsZ0RiKIvzYL",
+	"Q/baGAhnBPYj2DpXlwp3NJE9bhIfIFpFAG82kXEkifEqSDBUipJ3785OGuTYRV6aXiA1UHeOUa1NHNtL",
+	"yL646Ro7Uin80cWamhDVLQoAz3lgaTzbxpS2UHfEgpeCq0ykXXNI9ekLIv0Lmo8GmbiXEM0HwOcQ3qnX",
+	"5JaxCYRMDqYK1aGMGSGF2cVwaUhdyP3CjC8c1oBGt5jccTYMLgRnNvDbxGaGO80OuRCKnIs4GSYQdw/n",
+	"gAuYQx2UrR43tiwrdVtgpQx9z+MJGKhMjrIBqQJyh7lRLA/f4+5i/reeiKL6snawTAICjGPrzIU1qLpf",
+	"v2bq2GcNK/zVXmk1F2rZLcRo1iE8XKtzUBBOH+IvpCOc/HzjYKr8xKYmWPGm9C+sJ6wSOe8Lr6jo9rAJ",
+	"Fiu/mUhVOMJIJ0ogDZYodPG6QIXFTVal1XmyVcHi4sCQbDzUHAPHCtjbC93/CwpCVE2AteJmdDgIDuj+",
+	"MOiwvTg4jHYHQYfuDO1vD64tWzk1mJG9qb6wCXTLJ1SsflE1Dzva4HBwQIPOcJ8FB9bxb3/7BPPw4ozX",
+	"mUexbkfVPPajvcEu7RwGOwft/aDDWnvBIW3uBsMO24nbUWvQpIdPNo9jl6iAvEvTWZYmmgl6jMrdIUfA",
+	"db0gr4zpYwaaDrcM1s4ckwPyqRfY+ILJ92p0Z3gYtVmrV6t9ghAVTfTIaQGHqcjTYP/g1+qCOuuSii2g",
+	"UytG3nd2TaAHxmFEzcEhPRgG+7qbju7mwO56a6+5ezjssFKdl7XPRqHozbqE4dW2avklb2pV+QMQBPMJ",
+	"Vumgu9P0V6kd4zoFB3rYHT3sw8EuDTqHdp2GnT/jKpm91gfWXlGa2sYsSyL64rWQ/WN+w7Ra+fHn9UNc",
+	"fNmhQj38ypd5welmKyoDHq5Bb9FfKch1iz5r2r+Axrbtx3pN84tV70AbGOJOlSlUi21jI7YRmfCI+ZKf",
+	"SUPyZL4GuRAO1/ePmcdDlO0/n+ESxJrcXKlWKzGfoc3yGDIsQc0QGcARzetfJsUaJw/ztiLhJzAgFAnT",
+	"Nxv4FO3MBzZNc0W8LeaG2fyyYnYgLjjZcoiwUL8ARGhMTsfmPS4yMhZ37IiwOEF5kwtAQzKBuZEieORQ",
+	"f9dSts0x3K4TkcZMqh6H4F5XWNSFrZ7qDyaKjZ3u6WUuEgpZd2DsHEISRo5+hJqcmOqPQfKfNWjqadif",
+	"0MMHwwWfLJg0AK8jZfU8LDJPigTd+CyGBxmD0HSUYkDL98CXtLw9HicKMt0dghXmpUWs2+PUhneBWpgx",
+	"dDPKPB8wicEeXgjj3dbTldTYUOSt7HF0wgFsGqI7sA80UumsMJYECRwTs9H4wxlR90mk9TrNB4aMxaZN",
+	"no7YLX4dzAvpPZ1JIpkpFk6l3ghMqIUMSBiOn4BrxwBVJIFRV8ZvJFI5ZKnPJAy7uDhiWA7CdnjTULXA",
+	"B34HsuxxvRcAfkakyhgdfyFJqPXZAFYhODsJty24jZ6vlhTMSSeJavT4e3vCMdoA9tC2UmDqH7CbhHOM",
+	"wzEZzoSlkFFhbEeL9deK+G+vgG+z0y4iwO51Pmk8uCF5LCsHiHzU5OQjOCYGW+vbwvRseE9/MOubKEPU",
+	"wL3ncuxSdABqKJr1JyJNolkfE0o9s78P8FmIvt7vtgriZnN4yA7i/SjYAyGzc7gTaDEzADnTCI+YE5mY",
+	"gepbpi+G/UGS6XWstQ4PmkGzEzTbfoA6p/9r1qURgb0FGGbf7NUxpxbT3jx5LSbsF/2hEQqO/9PqtDu7",
+	"u7vNVnvH1D9B5Ixat+bAl4wGY5avSjLXqsZu1BkEO7R9GHRaB/vB4XCPBbtxJ9oZtGnrsHmwrv6yE7UH",
+	"Ldo8XCiZD3fn9ZfWoB3txB0W7A73aNAZ7EfBQXzIgubQhqXDS0XJ/JAeDPajvTjYZZ2h1iIGwYENQ7e/",
+	"1dbRWGpSTDNYs3s2yAsUgLXEgUn6oKGFs3LQbba7ndaPfuJs26CutpqdnXpNRBCzsPzdHH62hGM5HyOv",
+	"e11fIHIMeHX8e1FmeA6BXxFUhKIEVBYprJuVfzC3yRPrXid3yNAXyXQv8MpY6htKbSdaUKIkhOxYeD3A",
+	"t0OUPqTSd7qYMOsoAUfvRAtUxfEa83iYxN0wv3JAPIZ3zFO0LhoMih4P505qaPA4Y6qoeWeBSGciS1Ey",
+	"hasyLGJihhbuiMPQ04QzQMIyr4DUAcKrFu7QZG+lMMwpdKZ7PX9zETsvzkBfr+peWPSWHt/iIhvTNJ2R",
+	"cZKmiXmOnxRjSOTUYyBbIYCdZmrAqNKCm0RMHPhWj7d2HSAMprlbHwOCdkpwHUwy8UGLvLeMTVCWcgVg",
+	"QBC9ZHI6Bi+N83xY0RFEC60FF+UJsmVdLV/0eAiPr4CjGTghKbTOnyjJ0qGLNAMIHP1dacQRs0joADMC",
+	"h4NlQcAVs/xWWMn9Kjd0YjArSAYIL/NyjOm+3HFBkHTeRMHnJPcq+fIK+lxfwrxeKLZZ+OO4sBaZ3grm",
+	"SWeLTJiF/fjEwtUcvRc/k8Rdoi+IHkfiJXN02uNAoeTXXi2Je7Vuby3xpler93L5Al5zEgb8hrcm/JB/",
+	"qlZvNBof9bH2CGfTJPgcrRonfKTPFEMqs+C4qHbFibSn2orphj3I0VRJEot7/ie/1T7pzaQZMcTiI0Mi",
+	"W1ewOsGVXjykoe317iuLibA4hEqPowik6o3HvI43k0X5TJDba2HVJEQpfy4VKr/RDIzvVr9nA+0wHGJE",
+	"75jWysFZS1I2VBYCIlP2OvCiLOzoEFaGbFk8qDnAuDxP3dwRZS+cyeeyKEp9QxEU0SQNE3R1k46wP2kG",
+	"FuZXaqPHwwVaTOjmGmp1Jo8+CNvNVjjv3odr1sNoteDYJRxWyKe7x1RsYsALHD6u2SgMRx4IzcPn0FYB",
+	"WMnBrV56QGqVCDbHOfSqAd2Lwx63acxkC0MG3U+IpfiN4IAJNodB1sVxU7MIib5mJ4psWRSxbfTe6zGi",
+	"idRWYUMRSO834NzDt8d0ZisXGhNIAaYMkcuENVIDjpv+4o3ggDObsUlKZ4X1x3vDx05TwSU0Y3GX4DaS",
+	"lxZTTOUIJvBhTRz6kwgU5cAkuuYu03eU4ExCES5X5QRvbrPZ3A4K4IqQkgqBD1ookXkVB1hLLWVCIIg9",
+	"MbcIAadf7nHGo2ymzyOZ8phlhMKbc/BmczsFG6FXDDOVbqZGRofXtzCwpTIpCAsAGXnR8ucVF//xAkQ6",
+	"+yGMsbkRIibRSCQR266T6QSMULu7IKnaWs24WAUkubVg65CXVeHWVYLTmXjZ9YHpFjpXi8u+QDbZi1px",
+	"W+vrh7QzsNnwu8OgSa1mvjssF9zeXVG5FkWZh0eK4sauiqksngNTHGr90MoFr68RI9raNJPBlKpYc0Iv",
+	"TfONp5K/OA+Pjj81yHdW9Sjy/iOTgQIWZbgE4ICWfGsVrGuVtyx/xb3xsV57bUxA1aKDuWu+kHC/lNEN",
+	"SVgljLz41d1vHwEBo+qsV77oG8vm5NGHyouHm3v5sBhWTrPfsdkl0PjKc2P8XmdV735EC6CPAbNmd1el",
+	"1z4+Ve4ACGs5TrHeEBaTLQxdHaQiugUfy1TJJC5UxTXC2XZuh5/DIb2nJsB+jpc2npOaHxPubHD/7VZ4",
+	"msJXpQoCixUGn0aX2rkqGUCS2Y93jceybiJ5wQM4omBsmPW4nA7QUdcgFyCtzrM7sKSUqwgc5YgQK8oD",
+	"gPgLcBC2NEBVXOdmcsp1ofpz/q1IxAxAz7AoqgEgt+L4fLUFZ6iYUDXKhYHcPbBeDKPPFb27f6cCJKhe",
+	"aWsprjeKQpAEE7Fcdy/Xlbinsscje1dZvA7cDT1/WSrKABJqxQ4tkYpKu77mcoxV/5/jw7sfx9+OovQw",
+	"ZV+/UtHXH9J/7Vze0fb303/9cjo7/+WfrYubsqi098RONCwuk/vOlnNyPCVmwptw8PKLlYzcmpcebFXp",
+	"rH7lQqhXYsrjT8DUvgfecs+fjKe9sEkLjWWwm0UGRycA9zo28OqUk+SlTX0YJikjW5evXpLd3c7udt1T",
+	"P4cWSdW3LtS9aifAvDI2TkAzA6+jJFQpGo2g8n6Ph+/OTkLjKnBUZVXHXNi6Ov3nu1NI5rjJxL1RRxmN",
+	"RtaKr9tcH1+/u8KMg+vTi+vj67PvT0OyZYwc23USvnxz8ers8vz0xCQovDy+eHn6+vXpiQ3KPrm+uj6+",
+	"vA5fhCfXpxcnISjPszJub3j9ox412lgoCb+/Pjs//fHNxWlIYjaEKDySqAYJX795eXx99uYiRETeQidQ",
+	"OwKyRYwpQk/h3fn58eUPoV3UklEHIHyMC/KIcGEsUlaR1tvIqNYRF944mAs5K9QyMBG2PW7Cr7aX30sr",
+	"qtb0+EPuJXva/kb303FxE4r6Rbdq89z1hfkjxqFlLionjkKCJyeUmO38QtoPpQm/9eoP/e0uNHBcWO5Y",
+	"HMhXp1+fXXS/f3n8+vTi5Piyx78/vbw6e3PRbTeaPf728s3J2Uk3ePHiCqp4IYL1ixdV5b5evDi96PHz",
+	"0+tv3px037776vXZ1Tc9bvq3fKLHNQfpVoTd9nij0ejx04sTv7V5/fT704vrHn93dtLdGbajA9phQWvQ",
+	"hihtFhwMD2nQHLSidrzDOsNd+r/O81KIcuxxy027rR5Hrtl1nLHHDQ880kP8R8UQu+1me6/Vbraum4fN",
+	"ZrOp3zi9OFmrfWdXtzdsrnsB+dtIowVuB+z9JGuQE8opuWQzvTCWmXbPaQLw8knEer06aTWbBPflPZ3p",
+	"B1cTfSSw2g6upFk4+Dvf482dQKvuyaeLAv74eUozJ+KeA1guGG9Kq5WnU+q1egpBh0csXe4AcscL2kK8",
+	"gnV6gJ0993RYAjaxceCwSWSPZyxlFCCTsa4ToJyIe2awpaCExdnpxXX/5TfHF1+f9l++u37z6lWeddrj",
+	"7Q4ZbdsoX/Tu0kwZ786CIj4uToGq7aOesSBAASHp7lb9ckVdoHmfR4+XnB5VVm1YoGdt8VlbXHi5PtSU",
+	"zsWlqzVuURc0gWsuP/9LzcZe1l4xluqVHjClWFaHIGLAzAH/nzUxr6dL4vEugDCU0Y8RZ/0Ics3GEzVz",
+	"zg+3f1SS8NePYaP28bERqJXBpqsn/BmFoqJqAsyZJrwv2R3DC2O/nu+w5qMZJlTLCdWjrQOQMFf9yWgm",
+	"k4imfQAQgDeHNJX6rOuW/SGcRx7NIKk1ScFQ+bnGv/6l8/fWiX91Aa9eWfTqgNe96+aB/+YTWpLcx393",
+	"m9LDXTUoPLwH2eEliA7relZezr8JNZJBnrh24sTafp+5F5/GVSMEAZHIShEoOynh8op4mvA8KcLezsaL",
+	"CIqwZbaQ6KRFqGcvzCNE/JcmzuYpTZa5xXA9aX4s7tg6srw+J9b9plkwVOB313l11FT+u+V2GCGcYztA",
+	"SqKxOoIsq48mSxmWhNg+cp+EPkXmgd/4qLjggSwe2y8kcb8sjUA6VmKcRF2H0WjVFQMAYgNlRIqAX06H",
+	"UeKG6aHVIcGuiEBiYkt0d4VINodYg9g4rki51V/mgtNMPK+H25nlvVkwnB5fpDjRezpbrhxtmwJ6dpcx",
+	"aChR0pD3yqCvSogxewSfdaBnHejJdSDNsQpajqHmdaEENgKcsyf5k2LO/bncf/qm1wzAcq9n0e1Rotuf",
+	"L17HXUvlmJ26CRoDvE/N9zeSDcfi7lkufBK58FzcMV8qLMtem0iJy/3W9IbxmBaK2EpGs2jUIK9M/dZI",
+	"jAeJxd87vjhpkPA/oZbcsMivKWOAl049DyunY/0vrdvrM4PF+fl8FRhEWl+eGvQ6kZZ1rUwLAtAmO3XM",
+	"/U+sLLMgjdpozBvGZl7hW4two9wQ7kda4wJyM6kCAqs4GKN0Irta+vbw0EhMZz2+5dDS6kuK7W5DV3yu",
+	"sO5KMLiV4G/rwWOtnKYz1a8zTz1JxL6N6WyDWfe4rZ68xT6Y3rZX4L6txHnbdAFQ3/FQzz5DtDM3G4i9",
+	"85DPPi/Es1cZYwEUVkVmhuAvFVwqT6iA9EGfaQGYiuZai+b8nwUzTY1d05eBm811zlMWs6zrYZCSrZye",
+	"6ga0zWYi111kT0xnXwDMiObkQBlhkFugQ7LlF2dEGivWaankiSJTG3NE/U7FvJ5LMn66koyYs0dv2Lq5",
+	"CAY4YMOtXRtu4BlnYGWpPR5brjTIZZqSOKfFuPoC4x2WYAUAaeqlW2oR0YRPq9kkiSADPp5mCEGPPE0/",
+	"bPT4lUtwglCCsgVikk7BpCCMG48kPFEJTYEzqakMe9zBQIdlxIDEzJ+EANoUHpFQmvx1TTswjlCPAUu3",
+	"ULxzCskBCxI4sbAVihhqRFWPj6jJstSaixKmjh6h5J6mt0HC3YhEjrSacETR7vGIKpqKmynCTidM1gHE",
+	"GNF+B2wmAOl4QqNEzQBjDJfY5DMYG+hiw111NmTOQMgxbkpuejPgTn4oW9eWuMFniWoQky7p5x3aXAkq",
+	"Sfj2zdU1qTISI36ASfO/ZTPZ4zISEzBkuiozIP/7tYFMLV+MPTVVSVcm8j1n8P3VMviMj3aTdLeHZrt9",
+	"moy9dS1sm5vWltjUbI5eMZJtfUjK+u+Vn1eZiSdf/JrEa6XeyRdrBjI8WTbe7yMrPCf9bZr09zdK5Hu0",
+	"NPgVSnBY3I1soYRmKGq7WiQsWfaAQJea94bTNM2pGyEgrYBmQDWvc0xeZCEkiRlXyTBhcE0mkhgotCME",
+	"MUqUBe/NazVgfMk6trw8XWEzbyDUxqj26yXxmh6sNbnUchvE75nu9aS3USHB64E30p+dYf9OEduOhr9m",
+	"S1NojRoHWPhLC04WidLFHORZZUVD+hHiP8seBxgcMVUA3JvD85NLA1bj06kTjx1V9Rw4iS0TE3baBwb6",
+	"31ShqZOw02qbZ1LRlB2RjAVQsgNSrjKmshmoO4jl4z7D2b3pV4+nWOLcG8IokUpkoIuGJk4tXIeTvIO2",
+	"nzszmbNTffml2TtYq4nWdJKIffll10dPd1AsKVUAzhx+fVpQ+4zwBklquKjbDVJGcUOYGIPBBGizB+Qt",
+	"YMnF4Lu0pygOj8ytjQeAgOcdzkWhfY+/AoDvsEG2TliUUj0JZ0UYsYxhJWrqfx/qXCGIoNtBMoAsxzqZ",
+	"ZCKeRhbwSJ/NxvYS7Wq4ou7EzuKCEw8PyFb4h19JH8oHCqxgZSoJIgHzqSlV62IXzPu1r0ABPr88w71t",
+	"N9u7UEVwCPBYQ80ehOAgLchGDk/bn4+ePTzcJMLB0A8S0x8b3fDkt53hJs+3XinMorWG1OvT9SsH2/8Z",
+	"OvQPNpurZXlPIh4gVS1E219fyF+Zn7UwevP//Z//S0IXjR3WCVWQtaySsSvQ5nmjTVBwMXGLVORt8Rnx",
+	"EqmcVWxBFlWVFXF52tTnrR08uES22+b5FJ63Lv0O4uqVMMHY+m5OU5IxMKQnnHxL+ZRmWq3+k+X0rGCe",
+	"uJt56JRliH8dxts8XIefVESQ/f2sIyY0foVyVc0rRyy6DRK+hFvOMUj9Cov7CffqnlnfGs2y5M7UH9mE",
+	"6V0I51IDMxdywXrOAhH21NYwqWCIelRn/C9qL3nmBg/lBk9QY51Ft4UznvBNCEzoA6LYMgLzCAopzLxj",
+	"dfvflY7Mt58J6ZmQnpiQzMmaAxnaiJrgLlpHtjeU5ACln4aSVsrl+MFn6nmmnqemHjhYhBJzwh8g7MVM",
+	"M362NvWY9q6QOCWoYBVuQ6jQz4gSafyHaMInOMi/tSrsbWyFLgy7QCRjZCamGZlkiT5TJKIZIwh3kFAO",
+	"IbIU434zmmK8z0ZqsdmIzZO/nrnKs6q7Lhs0h+xRbHBFGVEDuMV4HEAdAOtzg5KILj7Ar3Q154FblpWz",
+	"fsWev55Dv1gEkUZKZH1YNshIxaKH+NR81gKr1GvL8GHMQvU3wYkZZmLct/gf+GV4fZd14p2oPQigll9n",
+	"eMAC15vNjK3lUDL4phKuq5o5l/nSWQD8j/X5Kdd2aWewY4v3BR16OAgOov042GO7ww7dGbSjlt6FwqLA",
+	"61VL4lXVe/SSePOAPvaGuDJBe9CiQad5eBDoTgObq6JXZum6+DUF7cp4tf429WMtrexXpB6k90btOR5j",
+	"LqYKQqmRv23AQLkI5Ejcb2Az5KKv36gwGMZJDE7tSIzZ72/tOKfZ7YW4Gon7Z43tWbZ6Wo1Nny2IbUBi",
+	"WZ+81kGlOX8gEk0dQEugyLWHW/JAWJceN5XLgChphDDcVQAvmMFiC6YP9O4YWJcer0xhqRMuModeYpNE",
+	"ReaSLDEBxQy4x4s10JaC7WwhvI1XdMsVNasTSJwZYsbsSsCc7TqW2YTQLqMh49ItS3V542Nq6iVxKRLr",
+	"6sDrwMj8PRXhzwTu5JkrPzhb4O8KNvLXxhJ5/GUr7piXnrkSA8S7fP0bAtLlV5gGICVy/l6Reo9iljG4",
+	"2TTzbJC3cLXZ6+9+JHrc1jZOMjJgNGOZhatiykQ3mw9ARUMlxCKQDx8E/hpG/aSaeaIZKTL7El4AJALe",
+	"JTJRLtAVUNDlNLth+mIGkIoYc2kzZosYge0xGdMbE10YT3FC/XHCpxDX2dk1uuaasKTmglqE5p5fW8Uy",
+	"pJYzz01zbkDtphmQ/XAAo+roUR3oUe1GncEObQ9brBnnA7p2mHxkKNJU3AfTyeLBALrsBvpved8Xppsv",
+	"OqeNpwHh+VWvIB7h46ka1bo//fzx5/kM7kWj8Ejy5fyPizO6j+NYy723CY/1qfI7bpD3bJCXDkWD9rpV",
+	"aT1JGvHV0ZxnWmrSHDs8dBgjiG5O4PZ8HCCwCZ7OFuf+lvew9qioanb/NscfdpLP70m1j6PEjw8++58y",
+	"Cxbl0hUCwdxGPnwuS5Ni/9zi398v4A72hdB5vraKrS2UOZbnJ6IggSwNOSqyckRd8R4Zi1kndLozvgkq",
+	"qiZ/LShq6WiqRowrTQAsNrxuC2QTWpBLthfkJVZwsJXq5txi/dVSFf8MLKNyoX9nBvK714JZKYtg7uHG",
+	"1LoyH5HymbU2YZahzTYki5INj9FeZe9RAmcKJH2Du2LcRZhlcE+zWK6SKTBz4q9KkQ9PNntZEDUKoRFL",
+	"JPGHk+OnzAv7s7AWmyb2R7OY3yHx6+8m1JgErIcLNdY0v5b9xDUmWzmGvVFCWLy92Jhi4bDuR4I8mTHl",
+	"tRv6pzKiGAj4WrfWajeb5H2SylGSMfJVehfXydU0UYx0ms06eS0kMRXs6uTlMTlsNlv71gu/JjKk4dde",
+	"wTq9hQYQVCvR89XyavMGkXzI3ycxE5BMhSF+acJvtaQptaY3mGGivR2jZvx71rIedIbt/eBg0NoLPN7f",
+	"rDKWrDHE9a0kdkNXWEfcKfwjjCKpd+gsfeUHcZUJxO4sQTNHTkO22wYJ7XqGeRkEghCNZ8cXx1gK1rjD",
+	"nA9suyBuLDBgOIikx9zQ5mT6N/OjqeRBJ//jxsfqUxoeUg9+aul17zZh8/E/Gxs+Q2NDmhNdFbso38Kb",
+	"WhRyXliwKjhU45JlwTnuKY/JE1oWPNayUn/x4K7/UoaEP4oF+Gv6bDMAm8EKolsLsQihsl25dXsdkZz2",
+	"him9mTMd9HiV7SB/fc50cMO4JqaC8eCox9mHRCpAK4VWt4xNjNBskODXtDD8RSjzyWJLPGFlZ5Gw0los",
+	"rDxA7PiUFoY/kudYq8IfxHuejQmfzpiwntAy1iO4WRF5AVqmAXxjHxSxL4EaihEyQus4+E8lrC9SEjoA",
+	"dmosBSYCpE58sH+D2mVgu/8xRHCuOlFQqwOLqU0nPY7gL+HJ6euz708vf+h/ffb9af/d25CIIcGXCFWK",
+	"jSdKAqBYxoaA5KkFrRsh4u16jzMajQzApJJYTYHpNSywYXIB4NoAg5NwaWcLU6/3OMhQAJRj1L6YKrrI",
+	"vHFul3edgjBuWQsFYUgOY27WZvuJasSYwS2uEfNcE+HT1UQomazMya11W51SDsnOsB0d0A4LWoM2lPdl",
+	"wcHwkAbNQStqxzusM9yltToUF+MsrXVr1ia0sMDzXnf3oNvc+RGqH/NEjipq7rb2up1mt9W2VYZbzU7b",
+	"VEY2Y130CmTBQEMgrVq3dkPv9E3TJXKsJl0SJzQlKpqQVrOh/7fb3T3Y72p64yxS7g+t+RgartVrhjZs",
+	"8eJDtre3fxjsd9q7QacZs+Cw0xkErLk/jFrDwyZlYJLQR8IfLebG2OjR5Svj0meQ6DQXZeNJqqWAYv6M",
+	"+Y45P/CNjxtS4OrCFZY1PBeuWFG4whWMzRmvvf0cL567/Gz0v8pmSwL/6S0E/pu7xt4K8dRg8hMu7l26",
+	"tlYX9NUVTCdkwrJExA1ypno8L1wa5ic6rJP7URIhHilQL4lolmkNg0oSmnEHZydhnUjR4xQi0pM7wEKj",
+	"itwIBXhXUHons7cg5IfHmZiY4mcTRlWD6Iumx4tzkDaVXK9AwmIbRL/AMlkZBK+ymRnnOkqK+bDm20kc",
+	"PlJHQdbkNJCEq71ObcUl82jW/adg2Hn25F+CPeej3b9uHtqa74sZdqlVRR5oJcfekDkvUp3MlOua7m1O",
+	"dONvnS7wJJH4lq9inRll2e0WpFilSaS0+PsU1wXwrJyfly6OpfeGTYtay9/qGq8Tpu45Vnt8Pc9qPdef",
+	"ILc5XKSLvHWj/lSuVsv+1qkHaJj8SdYgJ5RTcslmeFsnCgxPV36Q7CYOSDvNFQ5Ity1/hANy4m2FPWb5",
+	"9qyMwTarAmCtNsW2bvquOyzrdAbuYkThpOgQ6HEaRWLKFdnKDwz6KMEnqcUIa7QUnNXJnI+yx9eJs7aT",
+	"eZSb0m6+b/rb8Nh83PjYfEoHo932ddKdsOHm4392MH6GDsZJTi5V7KB87WzqYMx5XcHB6LJ7fycHo8cU",
+	"VmoIdmx/NQfjH8UC/DV9djCCg3EF0W3gYITLZ5VTkdCM9bjnVDxh0JwqxAKJTZeOKqkLsUP3oS2nYcnz",
+	"KL+qXUVkqehsPZ/iX4QYHypbZMxIDJ5s4WQIxhORFdO0HiJKfEqn4R/JR6zT8A/iJ89Ow0/nNFxPELEG",
+	"mcX673GaEtfKqiam0K3TU4pAbutATmod6sp9fAXnevZe/W7eq4IVwJYjhgXyQ9oBRq2/SaI5AqAZmLOg",
+	"vd/aCzq0uRscDjsscHHXwwNWqxeq+68dr23Pe38T0wVAmxTScBE+Rm+us0+2g2arZn9RAp/vB82dYEc/",
+	"R7AdXD7GY4i77TabaMfM9K0Htk3dkrHbmGoqHQuu//j48+OcTpaAVnudHAU/u51WuJ2kx5Qs48wZ1WKD",
+	"DmqAklCitzmdEYNtkqSJmhFrvwZdTvBcEKu76I4eB6C1uaQg8h4PGGTB3dM0DaJURLcQw2YCDFiPe8Fi",
+	"NrjtiECQhAtbVyRlVCr4fOif/JCkgt/UcQDmOOtDoxuaM2sMS0IRcceylE6wkOfas8D3QcqFm2HgjKom",
+	"dp7TMYCO6LmAuF3wWZ3esWzmOCn+nkiQ2R1sQJ2wxk2jx0Mzg59aPzeAAsMGgc3BvHy7v2QMXkBuAv+6",
+	"kJrR43lBc3cQ0KdoAwPDDWuU27NTe1zcnOYX5yLjgLtSKP92Dr/BcK5H00zCbpmWdXLCIqisrq/Nc5pB",
+	"sTonJj8hf//78Oy6e2W/+Eprp7tTfEWZ/dCM/uPGXP1T2i99dLylSoc7vpuP/9l++RnaL2XOrqpuv7La",
+	"4OyXMbMVWoobfgLP0R5iL8EGuQIzSKK8cGup6Kzuirl6MYZHNugwtF8FT8eARUJfgKGWmNZnyjgejymv",
+	"NJnYr/7Z7ZedRYsfP8P2ziGgQxGVlae9vkAlXkfB/Zqpv+Ipa34mF42/ps/nv7KM+MrDv4bV3LL0FZgd",
+	"dWKl8rDHM/b/s3ftzW3jSP6roPTPSFekLMnyS66rOucxuewmk7kks6nccsuESMjihgK0BGlFt5XvfoXu",
+	"BglKlCzZTiZx/F8ikyCe3T/049dA8IoNLKYqFSxNdL7pRsFWLxSBhBtFxe9IH2HtiLSYpS2k0XSswuFp",
+	"Jni8DKST5UN8utTGecnfW97YnBQh8/+sfBvyg3dUO2iWeyAC4ba3GPE5B+Ts3l6ew29mcv9SSLQrxqoY",
+	"p2Z96XLSeGEZNID7Y/+w17oF0P6a1v0/U/5Z6/5DlYM/sXX/NjC9NGFsjoy2Rqy8LoDIa0n8uRFPhYx5",
+	"xmK+1Cw0926INwhzFQayDfwjGvwCaJxiDbYpj0VpMp9jRFP9a4EMqwt9eBDaYx52uuxlLGZzZc7eiDoF",
+	"YdMk19G+5MFvgVyoIo2tuapGZWvppipdoyj+Gt9BMstEwsWDzblGbaY/YY9RHxXSHK1EspB+h5BuszRQ",
+	"3JvMSfY+g0TqmdExxE6lLcN7l12Q0e0XDVOVkmkPvMyfxDxnPMqU1ma+0+RqmvuaXzvU8KzNGZgrqBns",
+	"v2Y8x5/ROJgyJdlY5VOmk1jozrnpagphmWkKdMi4WHaUem5Evj9RkAMbyCmwWGIk54zHwisp7TEg3UxM",
+	"kRczyeBJCZlXM4q0Nx8KZL5IIoFqHmdixpdMz7k0XZ0pnbPD42PcVWgV7NSiXAJpNwksGFgnIbOsATNg",
+	"8fMVG+SC60DG1ldvUIk9EeVi2IB5M7ayC1bFG+iyRce/oMbsQQTM8ZOq+pjMjjWvfJOFzqpv+OWwv4/6",
+	"tvO9P3f87p4xW3hodDTwWnQ0WqPeLfpo9mKTon5RgkmWwUPdR6J6mnsV23j/NInylpm5nCcpGFarU2OE",
+	"khUR58webpbkRrXYA47awsktGPbOqlDTp9Un6BRM83yuRweWZLSLwbld6p3ttT4oO3df9PW3GNWfTld/",
+	"66UF1Y5ugzI3r1xjUBNUmWjKNevX/T9GSkLeC0pV+M3sDFXlsNBGqXRNZNDAmrKBzL9yXwwG1b74W9k/",
+	"VuUO7rdBqiH61MR97BSqxMAMGtQeIC82FhOVCcJjHuM0bhiyHSooTh7IXTUmgCJQ+uAiFDYuLpBt8r1p",
+	"FjpenNBjoeMJMv9tciuFEFd6P5YM9yTYoIwd0TGIhE1xL2gxcPI8QoBVlzwPWTufCgkJb075GjZOVQR1",
+	"JhAxGrwwKfIiEzWzdojVKAhiZGLGEwmU6QApdZf9mqQGK7BIzcaJFIQhL357dmNprg3ZIjvhEEhbh1R1",
+	"J0QQJ7VtQMnGTHXXh9eMR3b0623HI17rs3+l/FWQ4m0eh3Pr2GUcrgOzeRw7OjXvcRzYb7itJLqpDNPW",
+	"ETU6dJuHtqOT996HRueCCBIKfU90CGbHb+ZCcL4PRxozZEAyAjGF6c+IcRZ+/Pjxo//6tf/sWWikZ/1u",
+	"C6ImMTIHygIQDZC5RUHUhWn/F+2ERdibb4dhZay3vz5lh4eHZ+WbVeMUdd80EQChN6xhDVbvsQgrk0B6",
+	"ZLdZqEy4MV9uGjxbGXsg1wcvPpeDZxeo0EyL1BluzQzwFR1IDKHbOE2AArZNUn+4yyQ9xh1+q7hDVIqt",
+	"Ue9egw6FrCUam7Pxvn8yGh5RojG0hSXNTif+iWlmaJo5tVK+f9w7OpsMv21QYokJYAYcp/fuEZQWqqwN",
+	"fT3H2sCXde6Lllj+5f/iF78u41/PpvHTl8cv//ly8fqfH/PX71/mr5/9+sfr99Hx62cXx6+fPeEvZW93",
+	"VGtk8w7xitXF5jFWcXOsIiG7EuTC/2+OUQTivLmQHgRZQOEzI3+ya552XZwLEBUPUYjmyFXBTSocmXS1",
+	"gNqY87w06oIp9NxpMpBlIOFYWJOjxcvVt8qYRVDISe6Vl7b+AE2RGp1xXRZaeREykrjgqutvcycG8rYB",
+	"ioHcdt2xBUQbLjznTFyLbBnI7UGMRvmVaUNoQzV333yhrCUbC48SonVLZNLfzZVkqhZkfpXL0tycFdJ+",
+	"5dw2APc7qNCeqyKasrbZGULGYDyG2uAeOUQ/545ZGf7SCWSs6iGh+wVGYlG5uwRFZigl//1VIhqblEfv",
+	"DJWH3zvF2L9vGPbYKNItbQZ1aB/nZ6ryrxphaJb3RqeneWi/Pv/AUYV3NIS6p3zVUFalGpIrzEgNcvA4",
+	"ggPvWgaOdzfZQt85r+xv7jIf9O3b92UT3WtwpSL72QM56zU7LTRwbV87B2/SXIO2kKqsEJqJiciMtjVa",
+	"C54AMKCiqJgvQU2V2axVsA5+K67rrkReFloYLQlGNJbghVrwuBtI2zb4+soWF8LcC9PUNB2JNBWxx2Jh",
+	"9qWIjR4Wn+dGnBkNayBJIHOlmj/qsbGIeKEFEVXaT/xiy/pXAw1kku8baorrcLMTEO/MjyGmD8Jp5Wyw",
+	"Nb+V2czo0ChPSrWtwaK7eljWj8VW6Z1Iht+9jfBOpG9evg/ZbesE0ziZHT14IWwBfDfjPUlTPGsGwSd5",
+	"956DfZsl4rYg38229sZ43wd01HvfMdyzc/gY19sc17tpn2+I531iZIvGM6nmQlp9D8fUxhgluS4jMlkb",
+	"rKH9Xq9j434DuSnw1xybWuqhvdtrIY0utW4zihECBOcw1dTrb64VdT93JCeBw0QaLU38GU9tl+nFK8XG",
+	"IlULvNUWkBmnJg2COJAbsEI0FdBdGy7FZ1Q1fiYkQaRFluQwZV4gISTMAqYZjwWbCS4X0yR1I5gNisUB",
+	"7R5uRCHFP7bMue3dHzZNPZL4CWbF0ljdqOHS1klbDU5NZSlwG3nPPwmwtlje8w3Rx3tetL9qhPE3lrxl",
+	"VPEDlMDfAvYNGqTNeV2+rgqrwQ8B995T5kQ5jEQ3CttxHRZS2rezn37isO7tl/acTybbiVqAyY2IITey",
+	"tVQxLcBXvL1YHUSQwIcfSVq+T5KWRq7p3nuwCJO3D3mpRy1uFvq/6gLB+kF74xNxEvWFfxgd9f3hpCf8",
+	"s7jP/WPenwzGh9EwPhLVDFyk4jPuG4MaFEgjaL2hCGZzD8F4fbjawyzJ+YYOHvHh+DAaxH5f9Cb+kJ+N",
+	"/dPoJPaPxdFkyA/Hg6gfVx18m+ScvbUAqupkianuSPgPZ2IHR2btRD56NG/yaNamyxWFIIJ2oV+pNVG6",
+	"JxOZ5AlP2ZxrvVBZzNrlpaQ/CMx1JeORkWydLntORXLgIpP8qxAei7gWfiK1kDoxWztdki0xkGFc4LkV",
+	"YY1d/5zxIk5yCpJEil46CeEWrxiJ2rvw4dkNXkO2F5Upw2xaB9ZuP3qbjpOdSBDHMLe+/cmfg2nHxztg",
+	"49H7st85+0qOKvjzDyGq9pqtn9dFVh5FF31fkEiYIRFOFXOIBTpqyWN6o1/sovbY/mi76tp9YO09x/ST",
+	"u8JcjdCgU1x4vZ2QeRtQfiF2w8lgjXEW76FZghEF3miQMDOA+PHL3aVbNae0yo+m4WbT8A0nYQ+mZKOj",
+	"7kaUzCWrShgEpIiD1ohNeKpF2KFApDRlahLIJNdMC60TJXUZx8Q49gM/wHJINxWTiYjMA2BUgdAlQlOB",
+	"bJvHEdoZCcnmIrN/9CjeKs8KbVCbJWm2TOjmmgh7O5Bkn6lSSc1ExGKmckFZHmrhDG7YO+tQcjBqBwhh",
+	"xq/BVBnxDdNFXzBX81mizXA2IcpAEqQkc1zosdCM7ZLm2vwfH3ASXkOmsvLFzPl9i335gYi02yey2lmq",
+	"w+ln1e8OlLZgEnYwgFWVrryIJwm2rfsmQb7Swbg3RP5KJua1UT1gjFyzbj9kbfI1UnKXqmDb5OJSFTWx",
+	"+J3n4n7cczg/veV6N4y9EOOpUp/8WKTJtciSqmIj/bKZm+R/ClEQAqFnl1iu0YPKjW7Nxkkm9LSqnmi6",
+	"NEJqWXDXhrYXCaVhjlW8ZO3VYoxutGFSFWFEVhAkvTBqPbmSQAoiFjfXVqSOf8Dv76JW7VBJpbI2VJx0",
+	"BtC5q5Y9jfrxQBwaEXw09ofRceyfiZOJf9o763My/N7q4jDYU9X+yyxwfOPNgSbvGU3MHteH9TfXjj1s",
+	"skfCxNVj/g5LA9XPnXPKaWb1+kEXMp6rRObbC+zR06x8ul5T4JxpEWUiR+COwFlPjfSdikzc7L+i7j0v",
+	"+/LoyvqxXFlOcdCVlcpMC5FgMy75Fcbg6KXOxcw8moC6i81VBzqBVVbFtZA55IPA3v2P1j8IkQ7Gx5Ne",
+	"FJ35vWF85A8nw8g/G/eFfxyfRKfibMJ7437LaxFE3NrLIksd5DKfrYIWOC0H1hN+R1fUyva+2SlVHrNH",
+	"f9QN/qg1wdQs9DZ5pd6Kq0QDm4MDLiaqJDe24XWYrMalXoiMTVUaa4IryZU0j4Uo/0LWDhdTLaLLsGTf",
+	"GnMtjodmVQ8HLOMyVjM2XubA8JXkYGlAUQnmYSUjwdrmXUW52pnCBKmOtX+AbB8xnasM+GYMprKYB0fQ",
+	"DWQgwyJLq0S9ELY69soglKnSuf0jhftqlUKtU0g288rKdJCvIUXOeBxnQmuhRyxVaj7m0SePzTME3u1+",
+	"7+DUY/2TQbd/fNAfeIHsn5l/nx70jz02iXq90ejgpONBoUwfCc/a/eOz7uBoCI8sjKpgUaqKmM1EzmOe",
+	"80DilOuOR3W6M/8q47Fgv12891isosJIlIqGFDnkMqFFdi1iZFjRgURzElRQphKubk0DmClaYRyjEco2",
+	"jhArjisZwOwvSx0LPcYYQ6dOc6Id8rVMxEkmIqsWVR7IiUpTtYAwQgadzDBtr+zYh+dP/vvNm79eXrx6",
+	"9ebD5e9vX/7t4v3z/+yHrA1zFshYXItUzUGSwh4TOtewbB0D78Xc4E+z2rjYdoHK1duxrOiKzLqTx5On",
+	"aS0JcA8V0aQL9pXdX24rqL9m+l1JXLYbmrZd+pDk03cga1q3HlatjU2OSCTaBWmAZ5Aub1YcaaRxBJin",
+	"bTJxJnIDY6aC25LNryj/shlWSrEoJbe5QL191d3AC9EIWQ92BASr+OjLY3GD79MRuKrN97vB7FXrwL5V",
+	"asTy7pSqq3OGd11WmUFAhMeZms+rGPDmCw1+pUl+PpYDuGOG0G77Y0PC0BtZrbpXunTQbQWSi93gPb5x",
+	"Sff1xJbD2FMJ3F70b7Kq2548br1Gt+yu++5Ga6Gr7O7BAbej/tvBNLiDW/mPt69Yu0TFBnISdUXHY85b",
+	"HgPMBqQdGvyZN3mgmeOADvFh62M2t5w5kAKXcriNScAkoCc8SUsgnmQsLzLJoPBM57xqzMxgGEjzRw2F",
+	"963wN5cYZvrMU60g+wmRDABza54glhMeyHDY77EXSlZFxrZX/r1PEF13dG7yaN5WMHzNBJjvR8xZ5+FD",
+	"FXc/sX/rHqDjQSVlthrDHSFeveGZy0xpEB8RX6JnnVwaeXpSrnNr1PjFkiqySMWYA9IuWZTYX58wNemA",
+	"56t6lQGhLuYeltYHCKCxvrREs7gQN0knx+b+rBrzo9H9ezG6056BKirNNvej9/3TUW8wGvb/F6mQYEde",
+	"7mMmR9MKstZNjsQwPoz8wbjP/WHv7NQ/E6exb/mSDk8HJzVjTGvUIvtKN1JykmQz4F6Gxnb0V5r9fEkj",
+	"bRzcKZnq4UHY+K1RC4+OiNlR75C9E9l1Egn2h6RarhC8As/bpbgcg6ZtFXOdZ4LP2LjQS/sQHr9LDJo4",
+	"6h2SjX9Lpw5PV+n55kLGsAHuw0NgPZ83ewgqwfPgdNifqU4uZIN0B5PAQ4P82zUhWPmEjxdjCPn4cW82",
+	"Gxw/To0zHKYNWgVNXJk1pVgwKIhT+me6gay0JqogqRZwjchEDj+qCRM8SxMBZVA0A0beGOgWMkEhKUQc",
+	"nuQ3hqXAYtCuI8PtnUE5rvB3aH92NxOjGdKwCtbA/GiiqMks3B7utdYgS3JMartdmsCwaUZERQaUCX//",
+	"d2sseCayi8JgnL9D6Xu8CTed+VfgwXOdUXRrbodXCrgsuwfRLD7AX8NOzec+OjgAb9ZU6Xx02jvtgfqk",
+	"Lq59KbkWUmjtQUR4gv+cmYMWafKyGtRLvsBuJWze2FOkW+s4EuLejGBPpIcR5CwTFJcm49LN4ZlHVJF7",
+	"9VjCKs3WTNam1m2aJLWYQimo8qh3nGYo5HW9HVoeDCxnecaTtMpahd5j6zaWvSo51fidC9NM03eK7Eoo",
+	"aquMcdZsMVVMC1GybXTZ7+gVhuB8NbHZBUbInVNsPLKrOB/9negBm5bhzWSSGDGMnsxUTAVP86mHrm+b",
+	"G/ry4reLkqP8Vl2wbqimLvw1kTFI7BrnrFMRIi6yysO8mArwMedTsWRSlJHIBIOp6uQtuvh0lfG2qa8f",
+	"hPiULhnB3SQ1W8MWwiS22HrtGdoIDk9WbduVRTfWP/VUSSM6xDoFseUUdviGVj9y7m4iMwu1rwJrQgOb",
+	"O07adWI07qT6LgzEY1eZKuZIi4DhAzFfulvbmZOGxoGnEncxiMdYjJgtR+oQJmI5mzK1ZCHGOsmRR18G",
+	"0nTNI0JDCpooywHl5ZZBijRhoQS6tVHGoHqnHj+pf1Vv6DXuL9Njl5xjxPiVkDH32HyqZEWK6CHZkREV",
+	"kAoNnlriSeyufbtRMmLArFR5MiEEoZ0vlyKGyJ9woX/RFHuBnnu779xlLzXP+iefA8quf8AWAcT2PQaU",
+	"oqmlf4b/vQPd4r8z2ue5uZtqhrc8D2J4Kmo4HWVCSNMpuaT5NOLY7d0rMFELUPtr3aN8c5BRn3NG5Ytg",
+	"CqxkZHysinylNHpZg89IEXuZ2CCaX1OjrS//+PL/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -73,6 +73,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.Close()
 	log.Info("database ready", "dialect", string(st.Dialect()))
 
+	// Patient messages: written in each booking change's transaction,
+	// delivered by this instance's workers (and every other instance's).
+	reg := prometheus.NewRegistry()
+	msgs, err := setUpMessages(cfg, st, log, reg)
+	if err != nil {
+		return err
+	}
+	stopDelivery, err := msgs.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		stopDelivery(stopCtx)
+	}()
+
 	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
 	// stopped, and waited for, before the store closes.
 	stopExpiry := expiry.Start(ctx, st, expiry.Config{PendingExpiry: cfg.PendingExpiry, Interval: cfg.ExpiryInterval, Log: log})
@@ -111,7 +128,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Closed when shutdown starts: event streams end instead of holding it up.
 	shuttingDown := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(), Done: shuttingDown,
+		Store: st, Auth: authSvc, Log: log, Registry: reg, Done: shuttingDown,
+		Queue: msgs.queue, Calendar: msgs.calendar, Webhooks: msgs.webhooks,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,

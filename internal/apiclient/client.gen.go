@@ -260,6 +260,81 @@ func (e FeedEventType) Valid() bool {
 	}
 }
 
+// Defines values for MessageChannel.
+const (
+	Email MessageChannel = "email"
+	Sms   MessageChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the MessageChannel enum.
+func (e MessageChannel) Valid() bool {
+	switch e {
+	case Email:
+		return true
+	case Sms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplate.
+const (
+	Cancelled   MessageTemplate = "cancelled"
+	Confirmed   MessageTemplate = "confirmed"
+	Declined    MessageTemplate = "declined"
+	Expired     MessageTemplate = "expired"
+	Received    MessageTemplate = "received"
+	Reminder    MessageTemplate = "reminder"
+	Rescheduled MessageTemplate = "rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplate enum.
+func (e MessageTemplate) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Confirmed:
+		return true
+	case Declined:
+		return true
+	case Expired:
+		return true
+	case Received:
+		return true
+	case Reminder:
+		return true
+	case Rescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageStatus.
+const (
+	Failed    MessageStatus = "failed"
+	Pending   MessageStatus = "pending"
+	Scheduled MessageStatus = "scheduled"
+	Sent      MessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MessageStatus enum.
+func (e MessageStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Scheduled:
+		return true
+	case Sent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -973,6 +1048,66 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Message One email or text message to a patient about their booking. It
+// holds no message text and no health data.
+type Message struct {
+	// Attempts Delivery attempts so far.
+	Attempts  int                `json:"attempts"`
+	BookingId openapi_types.UUID `json:"booking_id"`
+	Channel   MessageChannel     `json:"channel"`
+
+	// CreatedAt When the booking change that caused it committed.
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinishedAt When it was sent, or given up.
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// Id The message's id in the delivery queue (for `retry`).
+	//
+	// Example: 1042
+	Id            int64      `json:"id"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastError The last attempt's error (mail server or SMS provider answer); never a token or health data.
+	LastError *string `json:"last_error"`
+
+	// MessageId The message's stable id, the same on every attempt (sent as the email's `Message-ID`).
+	MessageId openapi_types.UUID `json:"message_id"`
+
+	// NextAttemptAt When it is next tried; `null` once sent or failed.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// ScheduledAt When it is or was due (later than `created_at` for reminders, or for a retry).
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// Status `scheduled`: due later (a reminder); `pending`: due, being delivered
+	// or waiting for its next attempt; `sent`: accepted by the mail server
+	// or SMS provider; `failed`: given up, see `last_error`.
+	Status MessageStatus `json:"status"`
+
+	// Template What the message is about.
+	Template MessageTemplate `json:"template"`
+}
+
+// MessageChannel defines model for Message.Channel.
+type MessageChannel string
+
+// MessageTemplate What the message is about.
+type MessageTemplate string
+
+// MessageList defines model for MessageList.
+type MessageList struct {
+	Items []Message `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// MessageStatus `scheduled`: due later (a reminder); `pending`: due, being delivered
+// or waiting for its next attempt; `sent`: accepted by the mail server
+// or SMS provider; `failed`: given up, see `last_error`.
+type MessageStatus string
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -1616,6 +1751,14 @@ type GetBookingRequestParams struct {
 	XBookingToken string `json:"X-Booking-Token"`
 }
 
+// GetBookingRequestCalendarParams defines parameters for GetBookingRequestCalendar.
+type GetBookingRequestCalendarParams struct {
+	// XBookingToken A manage token of the booking: the `manage_token` returned when
+	// it was created, or the one in a message's manage link. A wrong
+	// token gives the same `404` as an unknown reference.
+	XBookingToken string `json:"X-Booking-Token"`
+}
+
 // CancelBookingRequestParams defines parameters for CancelBookingRequest.
 type CancelBookingRequestParams struct {
 	// XBookingToken The `manage_token` returned once when the booking request was
@@ -1681,6 +1824,18 @@ type UpdateBookingParams struct {
 	// Failed`. (Declared optional here so that the server, not the
 	// parameter binder, produces the `428`.)
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// Status Only messages in this state (default `failed`).
+	Status *MessageStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -2173,6 +2328,22 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/booking-requests/{reference} (the `GetBookingRequest` operationId).
 	GetBookingRequest(ctx context.Context, reference string, params *GetBookingRequestParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetBookingRequestCalendar Download own appointment as a calendar file
+	//
+	// The patient's appointment as an iCalendar file (RFC 5545), the same
+	// file the confirmation, reschedule and reminder emails attach. Its
+	// `UID` stays the same for the booking, `SEQUENCE` grows with each
+	// change, `STATUS` is `TENTATIVE` (pending), `CONFIRMED` or
+	// `CANCELLED`, and `DTSTART`/`DTEND` carry the location's `TZID` with
+	// a `VTIMEZONE` defining it. `LOCATION` is the location's name and
+	// address, `SUMMARY` the consultation type and provider; no intake
+	// answer appears. Needs the `manage_token` (or any manage token from a
+	// message) in `X-Booking-Token`; a wrong token and an unknown reference
+	// both give `404`.
+	//
+	// Corresponds with GET /v1/booking-requests/{reference}/calendar.ics (the `GetBookingRequestCalendar` operationId).
+	GetBookingRequestCalendar(ctx context.Context, reference string, params *GetBookingRequestCalendarParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CancelBookingRequestWithBody Cancel own booking
 	//
 	// The patient cancels a `pending` or `confirmed` booking; the place is
@@ -2528,6 +2699,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 	UpdateLocation(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMessages List patient messages
+	//
+	// The emails and text messages sent, or to be sent, to patients about
+	// their bookings, newest first; with `status=failed`, those given up
+	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
+	// each with its last error. Admin only. Never contains message text,
+	// tokens or health data.
+	//
+	// Corresponds with GET /v1/messages (the `ListMessages` operationId).
+	ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryMessage Retry a failed patient message
+	//
+	// Makes a failed message due again now, with a new give-up period. It
+	// keeps its `message_id`, which the email carries as `Message-ID`, so
+	// a receiver that got an earlier attempt can drop the repeat. Only
+	// failed messages can be retried (`409` otherwise). Admin only.
+	//
+	// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
+	RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProviders List active providers
 	//
@@ -3458,6 +3650,32 @@ func (c *Client) GetBookingRequest(ctx context.Context, reference string, params
 	return c.Client.Do(req)
 }
 
+// GetBookingRequestCalendar Download own appointment as a calendar file
+//
+// The patient's appointment as an iCalendar file (RFC 5545), the same
+// file the confirmation, reschedule and reminder emails attach. Its
+// `UID` stays the same for the booking, `SEQUENCE` grows with each
+// change, `STATUS` is `TENTATIVE` (pending), `CONFIRMED` or
+// `CANCELLED`, and `DTSTART`/`DTEND` carry the location's `TZID` with
+// a `VTIMEZONE` defining it. `LOCATION` is the location's name and
+// address, `SUMMARY` the consultation type and provider; no intake
+// answer appears. Needs the `manage_token` (or any manage token from a
+// message) in `X-Booking-Token`; a wrong token and an unknown reference
+// both give `404`.
+//
+// Corresponds with GET /v1/booking-requests/{reference}/calendar.ics (the `GetBookingRequestCalendar` operationId).
+func (c *Client) GetBookingRequestCalendar(ctx context.Context, reference string, params *GetBookingRequestCalendarParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBookingRequestCalendarRequest(c.Server, reference, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CancelBookingRequestWithBody Cancel own booking
 //
 // The patient cancels a `pending` or `confirmed` booking; the place is
@@ -4134,6 +4352,47 @@ func (c *Client) UpdateLocationWithBody(ctx context.Context, id openapi_types.UU
 // Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 func (c *Client) UpdateLocation(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLocationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMessages List patient messages
+//
+// The emails and text messages sent, or to be sent, to patients about
+// their bookings, newest first; with `status=failed`, those given up
+// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
+// each with its last error. Admin only. Never contains message text,
+// tokens or health data.
+//
+// Corresponds with GET /v1/messages (the `ListMessages` operationId).
+func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMessagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryMessage Retry a failed patient message
+//
+// Makes a failed message due again now, with a new give-up period. It
+// keeps its `message_id`, which the email carries as `Message-ID`, so
+// a receiver that got an earlier attempt can drop the repeat. Only
+// failed messages can be retried (`409` otherwise). Admin only.
+//
+// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
+func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryMessageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5665,6 +5924,53 @@ func NewGetBookingRequestRequest(server string, reference string, params *GetBoo
 	return req, nil
 }
 
+// NewGetBookingRequestCalendarRequest constructs an http.Request for the GetBookingRequestCalendar method
+func NewGetBookingRequestCalendarRequest(server string, reference string, params *GetBookingRequestCalendarParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/booking-requests/%s/calendar.ics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Booking-Token", params.XBookingToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Booking-Token", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewCancelBookingRequestRequest calls the generic CancelBookingRequest builder with application/json body
 func NewCancelBookingRequestRequest(server string, reference string, params *CancelBookingRequestParams, body CancelBookingRequestJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6689,6 +6995,118 @@ func NewUpdateLocationRequestWithBody(server string, id openapi_types.UUID, cont
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMessagesRequest constructs an http.Request for the ListMessages method
+func NewListMessagesRequest(server string, params *ListMessagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/messages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryMessageRequest constructs an http.Request for the RetryMessage method
+func NewRetryMessageRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/messages/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8282,6 +8700,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/booking-requests/{reference} (the `GetBookingRequest` operationId).
 	GetBookingRequestWithResponse(ctx context.Context, reference string, params *GetBookingRequestParams, reqEditors ...RequestEditorFn) (*GetBookingRequestResponse, error)
 
+	// GetBookingRequestCalendarWithResponse Download own appointment as a calendar file
+	//
+	// The patient's appointment as an iCalendar file (RFC 5545), the same
+	// file the confirmation, reschedule and reminder emails attach. Its
+	// `UID` stays the same for the booking, `SEQUENCE` grows with each
+	// change, `STATUS` is `TENTATIVE` (pending), `CONFIRMED` or
+	// `CANCELLED`, and `DTSTART`/`DTEND` carry the location's `TZID` with
+	// a `VTIMEZONE` defining it. `LOCATION` is the location's name and
+	// address, `SUMMARY` the consultation type and provider; no intake
+	// answer appears. Needs the `manage_token` (or any manage token from a
+	// message) in `X-Booking-Token`; a wrong token and an unknown reference
+	// both give `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/booking-requests/{reference}/calendar.ics (the `GetBookingRequestCalendar` operationId).
+	GetBookingRequestCalendarWithResponse(ctx context.Context, reference string, params *GetBookingRequestCalendarParams, reqEditors ...RequestEditorFn) (*GetBookingRequestCalendarResponse, error)
+
 	// CancelBookingRequestWithBodyWithResponse Cancel own booking
 	//
 	// The patient cancels a `pending` or `confirmed` booking; the place is
@@ -8659,6 +9095,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 	UpdateLocationWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLocationResponse, error)
+
+	// ListMessagesWithResponse List patient messages
+	//
+	// The emails and text messages sent, or to be sent, to patients about
+	// their bookings, newest first; with `status=failed`, those given up
+	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
+	// each with its last error. Admin only. Never contains message text,
+	// tokens or health data.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/messages (the `ListMessages` operationId).
+	ListMessagesWithResponse(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*ListMessagesResponse, error)
+
+	// RetryMessageWithResponse Retry a failed patient message
+	//
+	// Makes a failed message due again now, with a new give-up period. It
+	// keeps its `message_id`, which the email carries as `Message-ID`, so
+	// a receiver that got an earlier attempt can drop the repeat. Only
+	// failed messages can be retried (`409` otherwise). Admin only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
+	RetryMessageWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryMessageResponse, error)
 
 	// ListProvidersWithResponse List active providers
 	//
@@ -10193,6 +10654,68 @@ func (r GetBookingRequestResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetBookingRequestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBookingRequestCalendarResponse200Headers the declared response headers of an HTTP 200 response for GetBookingRequestCalendar
+type GetBookingRequestCalendarResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetBookingRequestCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBookingRequestCalendarResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBookingRequestCalendarResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBookingRequestCalendarResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBookingRequestCalendarResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBookingRequestCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBookingRequestCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBookingRequestCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBookingRequestCalendarResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12161,6 +12684,165 @@ func (r UpdateLocationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateLocationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MessageList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMessagesResponse) GetJSON200() *MessageList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListMessagesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMessagesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMessagesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListMessagesResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMessagesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Message
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryMessageResponse) GetJSON200() *Message {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryMessageResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14822,6 +15504,30 @@ func (c *ClientWithResponses) GetBookingRequestWithResponse(ctx context.Context,
 	return ParseGetBookingRequestResponse(rsp)
 }
 
+// GetBookingRequestCalendarWithResponse Download own appointment as a calendar file
+//
+// The patient's appointment as an iCalendar file (RFC 5545), the same
+// file the confirmation, reschedule and reminder emails attach. Its
+// `UID` stays the same for the booking, `SEQUENCE` grows with each
+// change, `STATUS` is `TENTATIVE` (pending), `CONFIRMED` or
+// `CANCELLED`, and `DTSTART`/`DTEND` carry the location's `TZID` with
+// a `VTIMEZONE` defining it. `LOCATION` is the location's name and
+// address, `SUMMARY` the consultation type and provider; no intake
+// answer appears. Needs the `manage_token` (or any manage token from a
+// message) in `X-Booking-Token`; a wrong token and an unknown reference
+// both give `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/booking-requests/{reference}/calendar.ics (the `GetBookingRequestCalendar` operationId).
+func (c *ClientWithResponses) GetBookingRequestCalendarWithResponse(ctx context.Context, reference string, params *GetBookingRequestCalendarParams, reqEditors ...RequestEditorFn) (*GetBookingRequestCalendarResponse, error) {
+	rsp, err := c.GetBookingRequestCalendar(ctx, reference, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBookingRequestCalendarResponse(rsp)
+}
+
 // CancelBookingRequestWithBodyWithResponse Cancel own booking
 //
 // The patient cancels a `pending` or `confirmed` booking; the place is
@@ -15396,6 +16102,43 @@ func (c *ClientWithResponses) UpdateLocationWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateLocationResponse(rsp)
+}
+
+// ListMessagesWithResponse List patient messages
+//
+// The emails and text messages sent, or to be sent, to patients about
+// their bookings, newest first; with `status=failed`, those given up
+// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
+// each with its last error. Admin only. Never contains message text,
+// tokens or health data.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/messages (the `ListMessages` operationId).
+func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*ListMessagesResponse, error) {
+	rsp, err := c.ListMessages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMessagesResponse(rsp)
+}
+
+// RetryMessageWithResponse Retry a failed patient message
+//
+// Makes a failed message due again now, with a new give-up period. It
+// keeps its `message_id`, which the email carries as `Message-ID`, so
+// a receiver that got an earlier attempt can drop the repeat. Only
+// failed messages can be retried (`409` otherwise). Admin only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
+func (c *ClientWithResponses) RetryMessageWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryMessageResponse, error) {
+	rsp, err := c.RetryMessage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryMessageResponse(rsp)
 }
 
 // ListProvidersWithResponse List active providers
@@ -16985,6 +17728,59 @@ func ParseGetBookingRequestResponse(rsp *http.Response) (*GetBookingRequestRespo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetBookingRequestCalendarResponse parses an HTTP response from a GetBookingRequestCalendarWithResponse call
+func ParseGetBookingRequestCalendarResponse(rsp *http.Response) (*GetBookingRequestCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBookingRequestCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBookingRequestCalendarResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -18699,6 +19495,135 @@ func ParseUpdateLocationResponse(rsp *http.Response) (*UpdateLocationResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMessagesResponse parses an HTTP response from a ListMessagesWithResponse call
+func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MessageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryMessageResponse parses an HTTP response from a RetryMessageWithResponse call
+func ParseRetryMessageResponse(rsp *http.Response) (*RetryMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

@@ -125,14 +125,20 @@ func (e permanentError) Unwrap() error { return e.err }
 // receiver refuses for good): the message fails at once.
 func Permanent(err error) error { return permanentError{err} }
 
+// ErrSkip is what a handler returns when the message turned out to be moot
+// (a reminder for an appointment that moved, a patient who withdrew
+// consent): the job ends as done, counted as skipped.
+var ErrSkip = errors.New("message skipped")
+
 // Outcome is how an attempt ended, for metrics.
 type Outcome string
 
 // Outcomes of an attempt.
 const (
-	Sent   Outcome = "sent"   // the receiver accepted it
-	Retry  Outcome = "retry"  // it failed and will be tried again
-	Failed Outcome = "failed" // it failed and was given up
+	Sent   Outcome = "sent"    // the receiver accepted it
+	Retry  Outcome = "retry"   // it failed and will be tried again
+	Failed Outcome = "failed"  // it failed and was given up
+	Skip   Outcome = "skipped" // moot; nothing was sent (see ErrSkip)
 )
 
 // Workers collects the handlers of every kind, before New.
@@ -185,6 +191,10 @@ func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	kind := job.Kind
 	if err == nil {
 		w.ws.observe(kind, Sent)
+		return nil
+	}
+	if errors.Is(err, ErrSkip) {
+		w.ws.observe(kind, Skip)
 		return nil
 	}
 	var perm permanentError
@@ -308,6 +318,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 type Insert struct {
 	Args  river.JobArgs
 	RunAt time.Time
+	// Unique skips the insert when a message of the same kind with the
+	// same values in the arguments' fields tagged `river:"unique"` is
+	// scheduled, pending or sent already.
+	Unique bool
 }
 
 // InsertTx writes messages in tx, the caller's transaction: they are
@@ -318,10 +332,11 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, msgs ...Insert) error 
 	}
 	params := make([]river.InsertManyParams, len(msgs))
 	for i, m := range msgs {
-		params[i] = river.InsertManyParams{Args: m.Args}
-		if !m.RunAt.IsZero() {
-			params[i].InsertOpts = &river.InsertOpts{ScheduledAt: m.RunAt}
+		opts := &river.InsertOpts{ScheduledAt: m.RunAt}
+		if m.Unique {
+			opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 		}
+		params[i] = river.InsertManyParams{Args: m.Args, InsertOpts: opts}
 	}
 	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("insert messages: %w", err)

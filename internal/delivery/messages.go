@@ -65,6 +65,7 @@ type Message struct {
 	Status        Status
 	Attempts      int
 	CreatedAt     time.Time
+	ScheduledAt   time.Time  // when it is or was due
 	NextAttemptAt *time.Time // pending or scheduled ones
 	LastAttemptAt *time.Time
 	LastError     string
@@ -74,7 +75,7 @@ type Message struct {
 
 func messageOf(j *rivertype.JobRow) Message {
 	m := Message{ID: j.ID, Kind: j.Kind, Status: statusOf(j.State), Attempts: j.Attempt,
-		CreatedAt: j.CreatedAt, LastAttemptAt: j.AttemptedAt, FinishedAt: j.FinalizedAt, Args: j.EncodedArgs}
+		CreatedAt: j.CreatedAt, ScheduledAt: j.ScheduledAt, LastAttemptAt: j.AttemptedAt, FinishedAt: j.FinalizedAt, Args: j.EncodedArgs}
 	if m.Status == StatusPending || m.Status == StatusScheduled {
 		at := j.ScheduledAt
 		m.NextAttemptAt = &at

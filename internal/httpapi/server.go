@@ -18,6 +18,7 @@ import (
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/store"
 )
 
@@ -51,6 +52,18 @@ type Deps struct {
 	// Webhooks checks endpoint URLs and queues redeliveries; nil: URLs are
 	// checked strictly and redelivery is unavailable.
 	Webhooks Webhooks
+	// Queue is the delivery queue of patient messages (admin message
+	// routes).
+	Queue *delivery.Queue
+	// Calendar says how patients' calendar files name the clinic.
+	Calendar CalendarOptions
+}
+
+// CalendarOptions are the settings of the patient's calendar file.
+type CalendarOptions struct {
+	ClinicName string
+	UIDDomain  string // event UIDs are the booking id at this domain
+	Organizer  string // the clinic's email address; optional
 }
 
 // Server implements api.ServerInterface.
@@ -68,6 +81,8 @@ type Server struct {
 	feedHeartbeat time.Duration
 	done          <-chan struct{}
 	webhooks      Webhooks
+	queue         *delivery.Queue
+	calendar      CalendarOptions
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -88,6 +103,9 @@ func NewServer(d Deps) (http.Handler, error) {
 		opts:    d.Options,
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
 		public:  newRateLimiter(d.Options.PublicRateLimit, time.Minute, d.Now),
+
+		queue:    d.Queue,
+		calendar: d.Calendar,
 
 		availCache: newAvailabilityCache(),
 
