@@ -1525,6 +1525,14 @@ type WebhookDelivery struct {
 	LastStatusCode *int       `json:"last_status_code"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
 
+	// Payload The JSON body of every webhook (`POST` to the endpoint's URL), signed
+	// per the Standard Webhooks specification: headers `webhook-id` (the
+	// delivery's id, the same on every attempt), `webhook-timestamp` (Unix
+	// seconds of the attempt) and `webhook-signature` (`v1,` and the base64
+	// of HMAC-SHA256 keyed with the secret's decoded bytes over
+	// `id.timestamp.body`).
+	Payload WebhookPayload `json:"payload"`
+
 	// Status `pending`: waiting for its next attempt; `succeeded`: a 2xx answer arrived; `failed`: given up (retries exhausted, `410 Gone`, or the endpoint inactive).
 	Status WebhookDeliveryStatus `json:"status"`
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -214,7 +215,12 @@ func (s *Server) ListWebhookDeliveries(c *gin.Context, id uuid.UUID, params api.
 	}
 	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, 0, len(items)), NextCursor: nonEmpty(next)}
 	for _, d := range items {
-		out.Items = append(out.Items, webhookDeliveryJSON(d))
+		v, err := webhookDeliveryJSON(d)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out.Items = append(out.Items, v)
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -226,7 +232,12 @@ func (s *Server) RedeliverWebhook(c *gin.Context, id uuid.UUID) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, webhookDeliveryJSON(d))
+	v, err := webhookDeliveryJSON(d)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, v)
 }
 
 // pageLimit reads a list's limit: 50 by default, 1 to 200, else 400.
@@ -256,7 +267,7 @@ func webhookEndpointWithSecretJSON(e webhook.Endpoint) api.WebhookEndpointWithSe
 	}
 }
 
-func webhookDeliveryJSON(d webhook.Delivery) api.WebhookDelivery {
+func webhookDeliveryJSON(d webhook.Delivery) (api.WebhookDelivery, error) {
 	out := api.WebhookDelivery{
 		Id: d.ID, EndpointId: d.EndpointID, EventId: d.EventID, EventType: api.FeedEventType(d.EventType),
 		Status: api.WebhookDeliveryStatus(d.Status), Attempts: d.Attempts, LastError: nonEmpty(d.LastError),
@@ -267,7 +278,10 @@ func webhookDeliveryJSON(d webhook.Delivery) api.WebhookDelivery {
 		code := d.LastStatusCode
 		out.LastStatusCode = &code
 	}
-	return out
+	if err := json.Unmarshal(d.Payload, &out.Payload); err != nil {
+		return api.WebhookDelivery{}, fmt.Errorf("webhook delivery %s: payload: %w", d.ID, err)
+	}
+	return out, nil
 }
 
 // WebhookBody renders the body of a webhook: the event's type, when it

@@ -101,6 +101,7 @@ func (r webhookDeliveryRow) toDomain() (webhook.Delivery, error) {
 		Attempts: r.Attempts, LastError: r.LastError, LastResponseBody: r.LastResponseBody,
 		NextAttemptAt: utcPtr(r.NextAttemptAt), LastAttemptAt: utcPtr(r.LastAttemptAt),
 		StartedAt: r.StartedAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Payload: []byte(r.Payload),
 	}
 	if r.LastStatusCode != nil {
 		d.LastStatusCode = *r.LastStatusCode

@@ -152,6 +152,9 @@ type Delivery struct {
 	StartedAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Payload is the body sent, the same on every attempt (a
+	// WebhookPayload as JSON).
+	Payload []byte
 }
 
 // MaxResponseBody is how much of a receiver's answer is kept.
