@@ -31,7 +31,7 @@ func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *pr
 		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
 		ReminderBefore: cfg.ReminderBefore, Log: log,
 	}
-	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL)}
+	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL), PublicBaseURL: cfg.PublicBaseURL}
 	if cfg.SMTP != nil {
 		m, err := notify.NewMailer(*cfg.SMTP, cfg.SMTPFrom)
 		if err != nil {

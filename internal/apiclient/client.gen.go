@@ -829,6 +829,15 @@ type BookingUpdate struct {
 	PatientPhone *string `json:"patient_phone,omitempty"`
 }
 
+// CalendarFeed A provider's calendar feed, shown once when made.
+type CalendarFeed struct {
+	// Token The feed's secret; stored only as a hash.
+	Token string `json:"token"`
+
+	// Url The address to subscribe to; it holds the token.
+	Url string `json:"url"`
+}
+
 // CancelRequest defines model for CancelRequest.
 type CancelRequest struct {
 	// Reason Optional reason, kept in the booking's history.
@@ -1834,6 +1843,12 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// GetProviderCalendarFeedParams defines parameters for GetProviderCalendarFeed.
+type GetProviderCalendarFeedParams struct {
+	// IfNoneMatch The `ETag` of the copy the client has.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // ListMessagesParams defines parameters for ListMessages.
 type ListMessagesParams struct {
 	// Status Only messages in this state (default `failed`).
@@ -2594,6 +2609,21 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
+	//
+	// The provider's pending, confirmed, checked-in and completed bookings
+	// from 30 days ago to the end of the booking horizon (`MAX_ADVANCE`),
+	// as `text/calendar`: one event per booking with `DTSTART`/`DTEND` in
+	// the location's time zone (`TZID`, with its `VTIMEZONE`), `STATUS`
+	// `TENTATIVE` for pending ones, and `SUMMARY` the consultation type,
+	// the patient's initials and the booking reference. No names, contact
+	// details or intake answers. No login: the token is the credential.
+	// Send `If-None-Match` with the last `ETag` to get `304` when nothing
+	// changed. An unknown or replaced token is `404`.
+	//
+	// Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
+	GetProviderCalendarFeed(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListConsultationTypes List active consultation types
 	//
 	// The active consultation types, ordered by name. Public. Staff who
@@ -2788,6 +2818,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/providers/{id} (the `UpdateProvider` operationId).
 	UpdateProvider(ctx context.Context, id openapi_types.UUID, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProviderCalendarFeed Make (or replace) a provider's calendar feed URL
+	//
+	// Answers a secret URL the provider subscribes to in their own calendar
+	// (Google Calendar, Outlook, Apple Calendar): their appointments as
+	// iCalendar. The token is shown this once and stored only as a hash;
+	// calling again makes a new one, and the old URL stops working at once
+	// (use it when a URL has leaked). Admin only.
+	//
+	// Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
+	CreateProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSchedules List schedules
 	//
@@ -4136,6 +4177,31 @@ func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, b
 	return c.Client.Do(req)
 }
 
+// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
+//
+// The provider's pending, confirmed, checked-in and completed bookings
+// from 30 days ago to the end of the booking horizon (`MAX_ADVANCE`),
+// as `text/calendar`: one event per booking with `DTSTART`/`DTEND` in
+// the location's time zone (`TZID`, with its `VTIMEZONE`), `STATUS`
+// `TENTATIVE` for pending ones, and `SUMMARY` the consultation type,
+// the patient's initials and the booking reference. No names, contact
+// details or intake answers. No login: the token is the credential.
+// Send `If-None-Match` with the last `ETag` to get `304` when nothing
+// changed. An unknown or replaced token is `404`.
+//
+// Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
+func (c *Client) GetProviderCalendarFeed(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProviderCalendarFeedRequest(c.Server, token, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListConsultationTypes List active consultation types
 //
 // The active consultation types, ordered by name. Public. Staff who
@@ -4521,6 +4587,27 @@ func (c *Client) UpdateProviderWithBody(ctx context.Context, id openapi_types.UU
 // Corresponds with PATCH /v1/providers/{id} (the `UpdateProvider` operationId).
 func (c *Client) UpdateProvider(ctx context.Context, id openapi_types.UUID, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProviderRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProviderCalendarFeed Make (or replace) a provider's calendar feed URL
+//
+// Answers a secret URL the provider subscribes to in their own calendar
+// (Google Calendar, Outlook, Apple Calendar): their appointments as
+// iCalendar. The token is shown this once and stored only as a hash;
+// calling again makes a new one, and the old URL stops working at once
+// (use it when a URL has leaked). Admin only.
+//
+// Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
+func (c *Client) CreateProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProviderCalendarFeedRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6711,6 +6798,55 @@ func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, c
 	return req, nil
 }
 
+// NewGetProviderCalendarFeedRequest constructs an http.Request for the GetProviderCalendarFeed method
+func NewGetProviderCalendarFeedRequest(server string, token string, params *GetProviderCalendarFeedParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/calendar-feeds/%s.ics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListConsultationTypesRequest constructs an http.Request for the ListConsultationTypes method
 func NewListConsultationTypesRequest(server string) (*http.Request, error) {
 	var err error
@@ -7263,6 +7399,40 @@ func NewUpdateProviderRequestWithBody(server string, id openapi_types.UUID, cont
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateProviderCalendarFeedRequest constructs an http.Request for the CreateProviderCalendarFeed method
+func NewCreateProviderCalendarFeedRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/providers/%s/calendar-feed", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8982,6 +9152,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
 
+	// GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
+	//
+	// The provider's pending, confirmed, checked-in and completed bookings
+	// from 30 days ago to the end of the booking horizon (`MAX_ADVANCE`),
+	// as `text/calendar`: one event per booking with `DTSTART`/`DTEND` in
+	// the location's time zone (`TZID`, with its `VTIMEZONE`), `STATUS`
+	// `TENTATIVE` for pending ones, and `SUMMARY` the consultation type,
+	// the patient's initials and the booking reference. No names, contact
+	// details or intake answers. No login: the token is the credential.
+	// Send `If-None-Match` with the last `ETag` to get `304` when nothing
+	// changed. An unknown or replaced token is `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
+	GetProviderCalendarFeedWithResponse(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*GetProviderCalendarFeedResponse, error)
+
 	// ListConsultationTypesWithResponse List active consultation types
 	//
 	// The active consultation types, ordered by name. Public. Staff who
@@ -9192,6 +9379,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/providers/{id} (the `UpdateProvider` operationId).
 	UpdateProviderWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProviderResponse, error)
+
+	// CreateProviderCalendarFeedWithResponse Make (or replace) a provider's calendar feed URL
+	//
+	// Answers a secret URL the provider subscribes to in their own calendar
+	// (Google Calendar, Outlook, Apple Calendar): their appointments as
+	// iCalendar. The token is shown this once and stored only as a hash;
+	// calling again makes a new one, and the old URL stops working at once
+	// (use it when a URL has leaked). Admin only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
+	CreateProviderCalendarFeedWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CreateProviderCalendarFeedResponse, error)
 
 	// ListSchedulesWithResponse List schedules
 	//
@@ -12090,6 +12290,75 @@ func (r RescheduleBookingResponse) ContentType() string {
 	return ""
 }
 
+// GetProviderCalendarFeedResponse200Headers the declared response headers of an HTTP 200 response for GetProviderCalendarFeed
+type GetProviderCalendarFeedResponse200Headers struct {
+	ETag *string
+}
+
+// GetProviderCalendarFeedResponse304Headers the declared response headers of an HTTP 304 response for GetProviderCalendarFeed
+type GetProviderCalendarFeedResponse304Headers struct {
+	ETag *string
+}
+
+type GetProviderCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProviderCalendarFeedResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProviderCalendarFeedResponse304Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProviderCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProviderCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProviderCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProviderCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProviderCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProviderCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProviderCalendarFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListConsultationTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13155,6 +13424,82 @@ func (r UpdateProviderResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProviderCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CalendarFeed
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProviderCalendarFeedResponse) GetJSON201() *CalendarFeed {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProviderCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProviderCalendarFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProviderCalendarFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProviderCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProviderCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProviderCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProviderCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProviderCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProviderCalendarFeedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15918,6 +16263,29 @@ func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context,
 	return ParseRescheduleBookingResponse(rsp)
 }
 
+// GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
+//
+// The provider's pending, confirmed, checked-in and completed bookings
+// from 30 days ago to the end of the booking horizon (`MAX_ADVANCE`),
+// as `text/calendar`: one event per booking with `DTSTART`/`DTEND` in
+// the location's time zone (`TZID`, with its `VTIMEZONE`), `STATUS`
+// `TENTATIVE` for pending ones, and `SUMMARY` the consultation type,
+// the patient's initials and the booking reference. No names, contact
+// details or intake answers. No login: the token is the credential.
+// Send `If-None-Match` with the last `ETag` to get `304` when nothing
+// changed. An unknown or replaced token is `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
+func (c *ClientWithResponses) GetProviderCalendarFeedWithResponse(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*GetProviderCalendarFeedResponse, error) {
+	rsp, err := c.GetProviderCalendarFeed(ctx, token, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProviderCalendarFeedResponse(rsp)
+}
+
 // ListConsultationTypesWithResponse List active consultation types
 //
 // The active consultation types, ordered by name. Public. Staff who
@@ -16247,6 +16615,25 @@ func (c *ClientWithResponses) UpdateProviderWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateProviderResponse(rsp)
+}
+
+// CreateProviderCalendarFeedWithResponse Make (or replace) a provider's calendar feed URL
+//
+// Answers a secret URL the provider subscribes to in their own calendar
+// (Google Calendar, Outlook, Apple Calendar): their appointments as
+// iCalendar. The token is shown this once and stored only as a hash;
+// calling again makes a new one, and the old URL stops working at once
+// (use it when a URL has leaked). Admin only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
+func (c *ClientWithResponses) CreateProviderCalendarFeedWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CreateProviderCalendarFeedResponse, error) {
+	rsp, err := c.CreateProviderCalendarFeed(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProviderCalendarFeedResponse(rsp)
 }
 
 // ListSchedulesWithResponse List schedules
@@ -19028,6 +19415,72 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 	return response, nil
 }
 
+// ParseGetProviderCalendarFeedResponse parses an HTTP response from a GetProviderCalendarFeedWithResponse call
+func ParseGetProviderCalendarFeedResponse(rsp *http.Response) (*GetProviderCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProviderCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProviderCalendarFeedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProviderCalendarFeedResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListConsultationTypesResponse parses an HTTP response from a ListConsultationTypesWithResponse call
 func ParseListConsultationTypesResponse(rsp *http.Response) (*ListConsultationTypesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19876,6 +20329,67 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateProviderCalendarFeedResponse parses an HTTP response from a CreateProviderCalendarFeedWithResponse call
+func ParseCreateProviderCalendarFeedResponse(rsp *http.Response) (*CreateProviderCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProviderCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CalendarFeed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

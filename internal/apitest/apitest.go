@@ -33,6 +33,10 @@ var (
 // reset to "/" so it matches any test server's host.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
+		// Text formats the API serves besides JSON: checked as strings.
+		for _, ct := range []string{"text/calendar", "text/event-stream"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
 		loader := openapi3.NewLoader()
 		var doc *openapi3.T
 		doc, loadErr = loader.LoadFromData(api.SpecYAML())

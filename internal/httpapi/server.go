@@ -64,6 +64,10 @@ type CalendarOptions struct {
 	ClinicName string
 	UIDDomain  string // event UIDs are the booking id at this domain
 	Organizer  string // the clinic's email address; optional
+	// PublicBaseURL is where the server is reached from outside, without a
+	// trailing slash: provider feed URLs start with it. Empty: the address
+	// of the request that made the feed.
+	PublicBaseURL string
 }
 
 // Server implements api.ServerInterface.
