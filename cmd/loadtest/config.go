@@ -20,18 +20,21 @@ type config struct {
 	futureDays  int
 	burst       int
 	burstRounds int
-	seed        uint64
-	only        map[string]bool
-	cpuProfile  string
-	memProfile  string
-	quick       bool
+	// webhookBacklog is how many webhook deliveries to a dead endpoint the
+	// webhooks scenario queues.
+	webhookBacklog int
+	seed           uint64
+	only           map[string]bool
+	cpuProfile     string
+	memProfile     string
+	quick          bool
 	// bcrypt cost of the reception account: production's 12, or the
 	// minimum with -quick, whose seconds are better spent elsewhere.
 	passwordCost int
 }
 
 // scenarios that -only can name; each brings its baseline along.
-var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed"}
+var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "webhooks"}
 
 // errGoalsMissed is returned after a complete run in which a goal failed.
 var errGoalsMissed = errors.New("goals missed (see FAIL above)")
@@ -50,6 +53,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.futureDays, "future-days", 94, "days of slots after today (past + future + 1 <= 366)")
 	fs.IntVar(&c.burst, "burst", 200, "concurrent requests for the last place in each burst")
 	fs.IntVar(&c.burstRounds, "burst-rounds", 5, "bursts to run")
+	fs.IntVar(&c.webhookBacklog, "webhook-backlog", 10000, "webhook deliveries to a dead endpoint queued in the webhooks scenario")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the data and the traffic")
 	only := fs.String("only", "", "comma-separated scenarios to run, of "+strings.Join(scenarioNames, ", ")+" (default all)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (not the seeding) to this file")
@@ -79,6 +83,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		def("future-days", func() { c.futureDays = 14 })
 		def("burst", func() { c.burst = 50 })
 		def("burst-rounds", func() { c.burstRounds = 2 })
+		def("webhook-backlog", func() { c.webhookBacklog = 300 })
 	}
 	switch {
 	case c.clients < 1:
@@ -87,6 +92,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-duration must be positive and -warmup not negative")
 	case c.pastDays < 0 || c.futureDays < 7 || c.pastDays+c.futureDays+1 > 366:
 		return c, errors.New("-past-days and -future-days: future at least 7, past + future + 1 at most 366")
+	case c.webhookBacklog < 0:
+		return c, errors.New("-webhook-backlog must not be negative")
 	case c.bookings < 0:
 		return c, errors.New("-bookings must not be negative")
 	case c.burst < 2 || c.burstRounds < 0:

@@ -94,7 +94,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
-	if c.runs("booking") || c.runs("mixed") {
+	if c.runs("booking") || c.runs("mixed") || c.runs("webhooks") {
 		if err := r.findPlaces(ctx); err != nil {
 			rep.fatal = err
 			return rep
@@ -146,6 +146,12 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		progress(av)
 		rep.add(row{res: av, goalText: "(no goal: cache invalidated by each booking)"})
 		rep.add(row{res: bk, goalText: "(no goal)", no5xx: true})
+	}
+	if c.runs("webhooks") {
+		if err := r.webhookBacklog(ctx, rep); err != nil {
+			rep.fatal = err
+			return rep
+		}
 	}
 	rep.peak, rep.current = peakRSS()
 	return rep

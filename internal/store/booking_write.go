@@ -260,10 +260,7 @@ func insertEvents(tx *gorm.DB, events ...booking.Event) error {
 			return fmt.Errorf("append booking event: %w", err)
 		}
 	}
-	if _, err := appendFeed(tx, events...); err != nil {
-		return err
-	}
-	return nil
+	return appendFeed(tx, events...)
 }
 
 // Change applies a domain method to a booking that UpdateBooking read, given

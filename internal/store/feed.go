@@ -20,15 +20,17 @@ import (
 // transaction of the change, through insertEvents, so a change that commits
 // always has its feed event and one that rolls back never does.
 //
-// Feed ids increase in commit order, on both databases: the next id is taken
+// Feed ids increase in commit order, on both databases: the ids are taken
 // by an UPDATE of feed_counter's one row, which the writer then holds locked
 // until it commits (PostgreSQL), or inside SQLite's single writing
 // transaction. A reader that has seen id n will therefore never see an id
 // below n appear later, and "everything after n" is a safe resume point.
 // (Ids from a sequence would not be: a transaction that took 7 may commit
 // after one that took 8 was read.) The cost is that booking writes on
-// PostgreSQL run one at a time from the feed append to their commit, which
-// is the end of the transaction: a short stretch.
+// PostgreSQL take turns from that UPDATE to their commit; to keep the
+// stretch short, the events are only queued during the change (appendFeed)
+// and numbered and written as the transaction's last statements
+// (flushFeed).
 
 // FeedEvent is one entry of the live feed.
 type FeedEvent struct {
@@ -139,19 +141,15 @@ func (s feedSnapshot) toDomain() (booking.Booking, booking.Slot, error) {
 	return b, sl, nil
 }
 
-// markFeed records on the transaction's mark that it appended to the feed:
-// Store.tx wakes this process's feed watchers once it has committed.
-func markFeed(tx *gorm.DB) {
-	if m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark); ok {
-		m.feed.Store(true)
+// appendFeed queues the feed events of events, which insertEvents has just
+// written, each with a snapshot of its booking as it stands in tx, on the
+// transaction's mark; flushFeed numbers and writes them as the transaction's
+// last statements.
+func appendFeed(tx *gorm.DB, events ...booking.Event) error {
+	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
+	if !ok {
+		return errors.New("feed: a booking change outside Store.tx")
 	}
-}
-
-// appendFeed appends the feed events of events, which insertEvents has just
-// written, with a snapshot of their booking as it stands in tx. It returns
-// the events appended.
-func appendFeed(tx *gorm.DB, events ...booking.Event) ([]FeedEvent, error) {
-	var out []FeedEvent
 	for _, e := range events {
 		typ, ok := feedType(e.Type)
 		if !ok {
@@ -159,45 +157,58 @@ func appendFeed(tx *gorm.DB, events ...booking.Event) ([]FeedEvent, error) {
 		}
 		var b bookingRow
 		if err := tx.Where("id = ?", e.BookingID.String()).Take(&b).Error; err != nil {
-			return nil, fmt.Errorf("feed: booking: %w", err)
+			return fmt.Errorf("feed: booking: %w", err)
 		}
 		var sl slotRow
 		if err := tx.Where("id = ?", b.SlotID).Take(&sl).Error; err != nil {
-			return nil, fmt.Errorf("feed: slot: %w", err)
+			return fmt.Errorf("feed: slot: %w", err)
 		}
-		snap := snapshotOf(b, sl)
-		raw, err := json.Marshal(snap)
+		raw, err := json.Marshal(snapshotOf(b, sl))
 		if err != nil {
-			return nil, fmt.Errorf("feed: %w", err)
+			return fmt.Errorf("feed: %w", err)
 		}
-		var id int64
-		if err := tx.Raw("UPDATE feed_counter SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id").Scan(&id).Error; err != nil {
-			return nil, fmt.Errorf("feed: next id: %w", err)
-		}
-		if id == 0 {
-			return nil, errors.New("feed: the feed counter row is missing")
-		}
-		row := feedEventRow{ID: id, BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)}
-		if err := tx.Create(&row).Error; err != nil {
-			return nil, fmt.Errorf("feed: append: %w", err)
-		}
-		fb, fs, err := snap.toDomain()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, FeedEvent{ID: id, Type: typ, OccurredAt: row.OccurredAt, Booking: fb, Slot: fs})
+		m.mu.Lock()
+		m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
+		m.mu.Unlock()
 	}
-	if len(out) > 0 {
-		markFeed(tx)
-		if tx.Dialector.Name() == "postgres" {
-			// Delivered to every instance's listener when, and only if, the
-			// transaction commits.
-			if err := tx.Exec("SELECT pg_notify(?, '')", feedChannel).Error; err != nil {
-				return nil, fmt.Errorf("feed: notify: %w", err)
-			}
+	return nil
+}
+
+// flushFeed numbers the transaction's queued feed events and writes them.
+// Store.tx calls it after the transaction's work, just before the commit:
+// the counter row it updates stays locked until the commit (PostgreSQL), so
+// the stretch in which booking writers wait for each other is this and the
+// commit, nothing more.
+func flushFeed(tx *gorm.DB, m *txMark) error {
+	m.mu.Lock()
+	rows := m.pendingFeed
+	m.pendingFeed = nil
+	m.mu.Unlock()
+	if len(rows) == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.Raw("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(rows)).Scan(&last).Error; err != nil {
+		return fmt.Errorf("feed: next id: %w", err)
+	}
+	if last == 0 {
+		return errors.New("feed: the feed counter row is missing")
+	}
+	for i := range rows {
+		rows[i].ID = last - int64(len(rows)) + 1 + int64(i)
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("feed: append: %w", err)
+	}
+	if tx.Dialector.Name() == "postgres" {
+		// Delivered to every instance's listener when, and only if, the
+		// transaction commits.
+		if err := tx.Exec("SELECT pg_notify(?, '')", feedChannel).Error; err != nil {
+			return fmt.Errorf("feed: notify: %w", err)
 		}
 	}
-	return out, nil
+	m.feed.Store(true)
+	return nil
 }
 
 // FeedEvents returns up to limit feed events with ids above after, oldest

@@ -327,11 +327,18 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			// statement would fail the others of the batch.
 			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
 			tx.Statement.ConnPool = sqlTx
-			return fn(tx)
+			m.pendingFeed = nil // a call run again starts afresh
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return flushFeed(tx, m)
 		})
 	} else {
 		err = s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := fn(tx); err != nil {
+				return err
+			}
+			if err := flushFeed(tx, m); err != nil {
 				return err
 			}
 			if m.dirty.Load() {
