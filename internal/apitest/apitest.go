@@ -33,6 +33,8 @@ var (
 // reset to "/" so it matches any test server's host.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
+		// iCalendar files are text: validate them as strings.
+		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		var doc *openapi3.T
 		doc, loadErr = loader.LoadFromData(api.SpecYAML())
