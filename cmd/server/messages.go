@@ -29,7 +29,7 @@ type messages struct {
 func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*messages, error) {
 	nc := notify.Config{
 		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
-		ReminderBefore: cfg.ReminderBefore, Log: log,
+		ReminderBefore: cfg.ReminderBefore, RetryBase: cfg.RetryBase, Log: log,
 	}
 	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL), PublicBaseURL: cfg.PublicBaseURL}
 	if cfg.SMTP != nil {
@@ -65,7 +65,7 @@ func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *pr
 	}
 	hooks.Register(ws)
 	q, err := delivery.New(delivery.Config{
-		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
+		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws, Lease: cfg.DeliveryLease,
 		Log: log.With("component", "delivery"),
 	})
 	if err != nil {

@@ -48,6 +48,8 @@ type Config struct {
 	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (manage links)
 	ReminderBefore time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
 	DeliveryGiveUp time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
+	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
+	DeliveryLease  time.Duration // DELIVERY_LEASE: a message in delivery longer than this is taken to have lost its worker and retried
 	Twilio         *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
 
 	// Integrations.
@@ -127,6 +129,8 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicBaseURL:          strings.TrimSuffix(r.httpURL("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 		ReminderBefore:         r.duration("REMINDER_BEFORE", 24*time.Hour, 0),
 		DeliveryGiveUp:         r.duration("DELIVERY_GIVE_UP", 24*time.Hour, time.Second),
+		RetryBase:              r.duration("DELIVERY_RETRY_BASE", 10*time.Second, 100*time.Millisecond),
+		DeliveryLease:          r.duration("DELIVERY_LEASE", 2*time.Minute, 2*time.Second),
 		WebhookAllowPrivate:    r.boolean("WEBHOOK_ALLOW_PRIVATE", false),
 	}
 	if c.SMTP != nil && c.SMTPFrom == "" {

@@ -13,7 +13,7 @@
 //     SKIP LOCKED, on SQLite the fetch is one UPDATE in a write transaction,
 //     which SQLite runs one at a time. A worker killed mid-delivery leaves its
 //     job "running"; River's rescuer makes it available again once it has run
-//     longer than RescueAfter (the lease), so it is retried, at most twice
+//     longer than Config.Lease, so it is retried, at most twice
 //     delivered, never lost.
 //   - A failed attempt is retried after the kind's Schedule (by default
 //     exponential backoff with full jitter, DefaultSchedule); once the first
@@ -75,21 +75,24 @@ import (
 // failed attempts (1 after the first failure).
 type Schedule func(attempt int) time.Duration
 
-// DefaultSchedule is exponential backoff with full jitter: after the n-th
-// failure it waits a random time up to 10s * 2^(n-1), capped at one hour,
-// and at least a second. Full jitter spreads the retries of messages that
+// Backoff is exponential backoff with full jitter: after the n-th failure
+// it waits a random time up to base * 2^(n-1), capped at one hour, and at
+// least a tenth of base. Full jitter spreads the retries of messages that
 // failed together (a mail server that was down) instead of sending them
 // back in one burst.
-func DefaultSchedule(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
+func Backoff(base time.Duration) Schedule {
+	return func(attempt int) time.Duration {
+		attempt = min(max(attempt, 1), 30)
+		ceiling := time.Hour
+		if next := base << (attempt - 1); next > 0 && next < time.Hour {
+			ceiling = next
+		}
+		return max(base/10, rand.N(ceiling))
 	}
-	ceiling := time.Hour
-	if attempt < 20 {
-		ceiling = min(10*time.Second<<(attempt-1), time.Hour)
-	}
-	return max(time.Second, rand.N(ceiling))
 }
+
+// DefaultSchedule is Backoff(10 * time.Second).
+var DefaultSchedule = Backoff(10 * time.Second)
 
 // FixedSchedule waits delays[n-1] after the n-th failure, and the last delay
 // after any later one, each with up to 10% jitter either way (the Standard
@@ -143,15 +146,17 @@ const (
 
 // Workers collects the handlers of every kind, before New.
 type Workers struct {
-	w       *river.Workers
-	giveUp  time.Duration
-	observe func(kind string, o Outcome)
-	log     *slog.Logger
+	w              *river.Workers
+	attemptTimeout time.Duration // set by New
+	giveUp         time.Duration
+	observe        func(kind string, o Outcome)
+	log            *slog.Logger
 }
 
 // NewWorkers returns an empty set of handlers that give a message up once
 // its first failure is older than giveUp, and report each attempt's outcome
-// to observe (nil: to nobody).
+// to observe (nil: to nobody). Handlers registered without a schedule use
+// DefaultSchedule.
 func NewWorkers(giveUp time.Duration, log *slog.Logger, observe func(kind string, o Outcome)) *Workers {
 	if observe == nil {
 		observe = func(string, Outcome) {}
@@ -184,7 +189,7 @@ func (w *worker[T]) NextRetry(job *river.Job[T]) time.Time {
 }
 
 // Timeout bounds one attempt; RescueAfter is larger.
-func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return attemptTimeout }
+func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.ws.attemptTimeout }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	err := w.h(ctx, Job[T]{ID: job.ID, Attempt: job.Attempt, Args: job.Args})
@@ -230,14 +235,8 @@ func firstFailure(job *rivertype.JobRow, now time.Time) time.Time {
 	return first
 }
 
-// Timing of attempts and of the rescue of jobs whose worker died.
-const (
-	attemptTimeout = 30 * time.Second
-	// RescueAfter is the lease of a running job: a job still "running"
-	// this long after its attempt began is taken to have lost its worker
-	// (killed, or its machine gone) and is retried.
-	RescueAfter = 2 * time.Minute
-)
+// DefaultLease is the default Config.Lease.
+const DefaultLease = 2 * time.Minute
 
 // Config configures a Queue.
 type Config struct {
@@ -246,6 +245,11 @@ type Config struct {
 	Workers  *Workers
 	// MaxWorkers bounds the messages one instance delivers at once.
 	MaxWorkers int
+	// Lease is how long a message may stay in delivery: one still
+	// "running" this long after its attempt began is taken to have lost
+	// its worker (killed, or its machine gone) and is retried. An attempt
+	// is cut off at half of it. Default DefaultLease.
+	Lease time.Duration
 	// PollInterval is how often an instance looks for due jobs it has not
 	// been told about (on PostgreSQL, all of them); default 500ms.
 	PollInterval time.Duration
@@ -267,13 +271,17 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	cfg.Workers.attemptTimeout = cfg.Lease / 2
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:              cfg.Workers.w,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(100*time.Millisecond, cfg.PollInterval),
-		JobTimeout:           attemptTimeout,
-		RescueStuckJobsAfter: RescueAfter,
+		JobTimeout:           cfg.Lease / 2,
+		RescueStuckJobsAfter: cfg.Lease,
 		// Give-up is by time (see Workers), not by count.
 		MaxAttempts: 10000,
 		// Failed messages stay visible to admins for a month.

@@ -144,7 +144,7 @@ func (n *Notifier) sendEmail(ctx context.Context, j delivery.Job[EmailArgs]) err
 // prepare loads a message's booking and tells whether the message is moot
 // (a reminder for a booking that moved or is no longer confirmed).
 func (n *Notifier) prepare(ctx context.Context, m Message) (Details, bool, error) {
-	d, err := n.details(ctx, m.BookingID)
+	d, err := n.details(ctx, m)
 	if errors.Is(err, booking.ErrNotFound) {
 		return Details{}, false, delivery.Permanent(err)
 	}

@@ -51,6 +51,13 @@ type Message struct {
 	ID        string    `json:"message_id"`
 	Template  Template  `json:"template" river:"unique"`
 	BookingID uuid.UUID `json:"booking_id" river:"unique"`
+	// SlotID and Version are the booking's slot and version right after the
+	// change: the message tells of the appointment as the change left it,
+	// and its calendar file carries that version as its SEQUENCE, however
+	// late it is sent and whatever changed since.
+	SlotID  uuid.UUID      `json:"slot_id"`
+	Version int            `json:"version"`
+	Status  booking.Status `json:"status"`
 	// SlotStart is, for a reminder, the start it reminds of: a reminder
 	// whose booking has moved since is dropped (the move scheduled its
 	// own).
@@ -86,6 +93,7 @@ type Config struct {
 	ClinicName     string
 	PublicBaseURL  string        // manage links start with it
 	ReminderBefore time.Duration // 0: no reminders
+	RetryBase      time.Duration // see delivery.Backoff; 0: delivery.DefaultSchedule
 	Email          *Mailer       // nil: no email
 	SMS            *SMSSender    // nil: no text messages
 	Log            *slog.Logger
@@ -127,8 +135,12 @@ func (n *Notifier) Observe(kind string, o delivery.Outcome) {
 
 // Register adds the email and SMS handlers to ws.
 func (n *Notifier) Register(ws *delivery.Workers) {
-	delivery.Register(ws, n.sendEmail, nil)
-	delivery.Register(ws, n.sendSMS, nil)
+	var schedule delivery.Schedule
+	if n.cfg.RetryBase > 0 {
+		schedule = delivery.Backoff(n.cfg.RetryBase)
+	}
+	delivery.Register(ws, n.sendEmail, schedule)
+	delivery.Register(ws, n.sendSMS, schedule)
 }
 
 // SetQueue sets the queue the hook writes to.
@@ -144,6 +156,7 @@ func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) 
 	var msgs []delivery.Insert
 	add := func(tpl Template, runAt time.Time, m Message) {
 		m.ID, m.Template, m.BookingID = uuid.NewString(), tpl, b.ID
+		m.SlotID, m.Version, m.Status = b.SlotID, b.Version, b.Status
 		// A reminder is unique per booking, start and channel: confirming,
 		// moving away and moving back does not remind twice.
 		unique := tpl == Reminder
@@ -227,18 +240,29 @@ func LoadDetails(ctx context.Context, st *store.Store, b booking.Booking, slot b
 	return d, nil
 }
 
-func (n *Notifier) details(ctx context.Context, id uuid.UUID) (Details, error) {
-	b, slot, err := n.store.Booking(ctx, id)
+// details loads what message m tells of: the booking with the slot,
+// version and status the change left it in. A reminder tells of the
+// booking as it is now.
+func (n *Notifier) details(ctx context.Context, m Message) (Details, error) {
+	b, slot, err := n.store.Booking(ctx, m.BookingID)
 	if err != nil {
 		return Details{}, err
+	}
+	if m.Template != Reminder && m.SlotID != uuid.Nil && m.SlotID != slot.ID {
+		if slot, err = n.store.Slot(ctx, m.SlotID); err != nil {
+			return Details{}, err
+		}
+	}
+	if m.Template != Reminder && m.Version > 0 {
+		b.Version, b.Status = m.Version, m.Status
 	}
 	return LoadDetails(ctx, n.store, b, slot)
 }
 
-// CalendarFile returns the patient's iCalendar file for a booking: METHOD
-// PUBLISH, or with cancel METHOD CANCEL, to withdraw it. uidDomain makes
-// the event's UID (the booking id at that domain); organizer, when set, is
-// the clinic's address.
+// CalendarFile returns the patient's iCalendar file for a booking, as its
+// status and version are in d.Booking: METHOD PUBLISH, or with cancel
+// METHOD CANCEL, to withdraw it. uidDomain makes the event's UID (the
+// booking id at that domain); organizer, when set, is the clinic's address.
 func CalendarFile(d Details, clinic, uidDomain, organizer string, cancel bool) ([]byte, error) {
 	status := calendar.Confirmed
 	switch d.Booking.Status {
