@@ -45,7 +45,8 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 	}
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
-	q, err := delivery.New(delivery.Config{DB: r.st.QueueDB(), Postgres: r.st.Dialect() == store.Postgres, Workers: ws, Log: log})
+	q, err := delivery.New(delivery.Config{DB: r.st.QueueDB(), Postgres: r.st.Dialect() == store.Postgres, Workers: ws,
+		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Log: log})
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,8 @@ func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *pr
 	}
 	hooks.Register(ws)
 	q, err := delivery.New(delivery.Config{
-		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws, Lease: cfg.DeliveryLease,
+		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
+		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,
 		Log: log.With("component", "delivery"),
 	})
 	if err != nil {

@@ -245,6 +245,12 @@ type Config struct {
 	Workers  *Workers
 	// MaxWorkers bounds the messages one instance delivers at once.
 	MaxWorkers int
+	// Queues are further queues beside the default one, by name, each with
+	// its own bound on the messages delivered at once. A kind whose
+	// arguments name one (river.JobArgsWithInsertOpts) is worked there
+	// only, so that its slow receivers (a webhook endpoint that hangs)
+	// cannot hold up the others' (patient email).
+	Queues map[string]int
 	// Lease is how long a message may stay in delivery: one still
 	// "running" this long after its attempt began is taken to have lost
 	// its worker (killed, or its machine gone) and is retried. An attempt
@@ -275,8 +281,12 @@ func New(cfg Config) (*Queue, error) {
 		cfg.Lease = DefaultLease
 	}
 	cfg.Workers.attemptTimeout = cfg.Lease / 2
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}
+	for name, n := range cfg.Queues {
+		queues[name] = river.QueueConfig{MaxWorkers: max(n, 1)}
+	}
 	rc := &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Queues:               queues,
 		Workers:              cfg.Workers.w,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(100*time.Millisecond, cfg.PollInterval),

@@ -32,9 +32,12 @@ import (
 type hookEnv struct {
 	*env
 	registry *prometheus.Registry
+	queue    *delivery.Queue
 }
 
-func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Duration) *hookEnv {
+// newHookEnv starts it; extra registers further kinds on the queue's
+// workers.
+func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Duration, extra ...func(*delivery.Workers)) *hookEnv {
 	t.Helper()
 	st := storetest.Open(t, dbURL)
 	reg := prometheus.NewRegistry()
@@ -48,8 +51,11 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 	}
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
+	for _, x := range extra {
+		x(ws)
+	}
 	q, err := delivery.New(delivery.Config{DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
-		PollInterval: 50 * time.Millisecond, Log: log})
+		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, PollInterval: 50 * time.Millisecond, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +72,7 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 		d.Webhooks = snd
 		d.Registry = reg
 	})
-	return &hookEnv{env: e, registry: reg}
+	return &hookEnv{env: e, registry: reg, queue: q}
 }
 
 // receiver is a real HTTP server standing for the clinic's other system. It
@@ -495,4 +501,72 @@ func TestWebhookDialGuardAndNoRedirects(t *testing.T) {
 			t.Errorf("the redirect target got %d requests, want 0", n)
 		}
 	})
+}
+
+type probeArgs struct{}
+
+func (probeArgs) Kind() string { return "probe" }
+
+// Webhooks are worked in a queue of their own: with every webhook worker
+// held by a receiver that hangs, another kind of message (a patient email,
+// here a probe in the default queue) is still delivered at once.
+func TestWebhooksCannotHoldUpOtherMessages(t *testing.T) {
+	probed := make(chan int, 1)
+	var inFlight sync.WaitGroup
+	var mu sync.Mutex
+	hanging := 0
+	release := make(chan struct{})
+	e := newHookEnv(t, sqliteURL(t), webhook.Guard{AllowPrivate: true}, 20*time.Second, func(ws *delivery.Workers) {
+		delivery.Register(ws, func(context.Context, delivery.Job[probeArgs]) error {
+			mu.Lock()
+			probed <- hanging
+			mu.Unlock()
+			return nil
+		}, nil)
+	})
+	hang := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Done()
+		mu.Lock()
+		hanging++
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		mu.Lock()
+		hanging--
+		mu.Unlock()
+	})
+	t.Cleanup(func() { close(release) })
+	admin := e.token(auth.RoleAdmin)
+	ep := e.createEndpoint(t, admin, map[string]any{"url": hang.srv.URL})
+	hang.setSecret(ep.Secret)
+	k := newClinic(t, e.env)
+	for range sender.QueueWorkers + 2 {
+		k.request(t, k.slot(t, slotOpts{}))
+	}
+	waitFor(t, 10*time.Second, "every webhook worker to hang", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return hanging == sender.QueueWorkers
+	})
+	tx, err := e.Store.QueueDB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.queue.InsertTx(context.Background(), tx, delivery.Insert{Args: probeArgs{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-probed:
+		if n != sender.QueueWorkers {
+			t.Errorf("the probe ran with %d webhook attempts hanging, want all %d still hanging", n, sender.QueueWorkers)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the probe was not delivered while the webhook workers hang")
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
@@ -30,6 +31,18 @@ type Args struct {
 
 // Kind names webhook jobs in the queue.
 func (Args) Kind() string { return "webhook" }
+
+// Queue is the delivery queue webhooks are worked in, apart from patient
+// messages: an endpoint that hangs holds a worker for the whole attempt
+// timeout, and a backlog of such attempts must not delay a patient's email.
+// Give it to delivery.Config.Queues with QueueWorkers.
+const Queue = "webhooks"
+
+// QueueWorkers is how many webhook attempts one instance makes at once.
+const QueueWorkers = 10
+
+// InsertOpts puts webhook jobs in their own queue.
+func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
 
 // Config configures a Sender.
 type Config struct {
