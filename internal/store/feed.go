@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/webhook"
 )
 
 // The live feed is the clinic-wide, numbered list of booking changes that
@@ -43,21 +45,14 @@ type FeedEvent struct {
 	Slot    booking.Slot
 }
 
-// FeedEventTypes are the types of feed events (and of webhooks), in the
-// order of the booking's life.
-var FeedEventTypes = []string{
-	"booking.created", "booking.confirmed", "booking.declined", "booking.cancelled",
-	"booking.rescheduled", "booking.checked_in", "booking.completed", "booking.no_show",
-	"booking.expired",
-}
-
 // feedType returns the feed event type of a booking event, and false for
-// events that are not in the feed.
+// events that are not in the feed: edits of notes or contact details, and
+// any type not listed in webhook.EventTypes (a new kind of change joins the
+// feed, and webhooks, when it is added there and to the API's
+// FeedEventType).
 func feedType(t booking.EventType) (string, bool) {
-	if t == booking.EventUpdated {
-		return "", false
-	}
-	return "booking." + string(t), true
+	typ := "booking." + string(t)
+	return typ, slices.Contains(webhook.EventTypes, typ)
 }
 
 type feedEventRow struct {

@@ -18,8 +18,9 @@ import (
 	"github.com/clinic/consult/internal/booking"
 )
 
-// EventTypes are the event types an endpoint may subscribe to, as the live
-// feed names them.
+// EventTypes are the types of the live feed's events, which are also the
+// event types an endpoint may subscribe to: "booking." and the booking
+// event type. A booking event of any other type is in neither.
 var EventTypes = []string{
 	"booking.created", "booking.confirmed", "booking.declined", "booking.cancelled",
 	"booking.rescheduled", "booking.checked_in", "booking.completed", "booking.no_show",
