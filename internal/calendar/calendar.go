@@ -58,7 +58,11 @@ type Calendar struct {
 	// Organizer is a mailto: address, optional; CANCEL files should have
 	// one.
 	Organizer string
-	Events    []Event
+	// RefreshInterval, for a feed that calendar apps subscribe to, asks
+	// them to fetch it again this often (REFRESH-INTERVAL, RFC 7986, and
+	// X-PUBLISHED-TTL, which Outlook and Apple Calendar read); zero: unsaid.
+	RefreshInterval time.Duration
+	Events          []Event
 }
 
 // localFormat is an iCalendar local DATE-TIME, read with a TZID.
@@ -78,6 +82,11 @@ func Encode(c Calendar) ([]byte, error) {
 	cal.SetCalscale("GREGORIAN")
 	if c.Name != "" {
 		cal.SetXWRCalName(c.Name)
+	}
+	if c.RefreshInterval > 0 {
+		d := fmt.Sprintf("PT%dM", max(int(c.RefreshInterval.Minutes()), 1))
+		cal.SetRefreshInterval(d) // the library adds VALUE=DURATION
+		cal.SetXPublishedTTL(d)
 	}
 	// One VTIMEZONE per zone, covering the years of that zone's events.
 	type span struct {

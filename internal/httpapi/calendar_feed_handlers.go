@@ -48,6 +48,10 @@ var feedStatuses = []booking.Status{booking.StatusPending, booking.StatusConfirm
 // feedPast is how far back a provider's feed goes.
 const feedPast = 30 * 24 * time.Hour
 
+// feedRefresh is how often calendar apps are asked to fetch a feed again
+// (most poll less often whatever the feed says).
+const feedRefresh = 15 * time.Minute
+
 // CreateProviderCalendarFeed makes a new feed token for the provider,
 // replacing the old one, and answers it once.
 func (s *Server) CreateProviderCalendarFeed(c *gin.Context, id uuid.UUID) {
@@ -99,8 +103,9 @@ func (s *Server) GetProviderCalendarFeed(c *gin.Context, token string, params ap
 		clinic = "Clinic"
 	}
 	cal := calendar.Calendar{
-		ProductID: "-//" + clinic + "//Provider feed//EN",
-		Name:      provider.Name + " - " + clinic,
+		ProductID:       "-//" + clinic + "//Provider feed//EN",
+		Name:            provider.Name + " - " + clinic,
+		RefreshInterval: feedRefresh,
 	}
 	for _, it := range items {
 		ct, ok := types[it.Slot.ConsultationTypeID]

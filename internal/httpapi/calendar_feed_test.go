@@ -150,6 +150,9 @@ func TestProviderCalendarFeed(t *testing.T) {
 		if got.Status != http.StatusOK || !strings.HasPrefix(got.Header.Get("Content-Type"), "text/calendar") || got.Header.Get("ETag") == "" {
 			t.Fatalf("feed: got %d %q etag %q", got.Status, got.Header.Get("Content-Type"), got.Header.Get("ETag"))
 		}
+		if !bytes.Contains(got.Body, []byte("REFRESH-INTERVAL;VALUE=DURATION:PT15M")) {
+			t.Error("the feed does not say how often to refresh it")
+		}
 		for _, secret := range []string{"Ana", "Lopez", "4245550123", "ana@example.com", "moved house", "lower back", "herniated"} {
 			if bytes.Contains(got.Body, []byte(secret)) {
 				t.Errorf("the feed contains %q", secret)
