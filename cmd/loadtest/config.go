@@ -20,6 +20,7 @@ type config struct {
 	futureDays  int
 	burst       int
 	burstRounds int
+	messageRate int // booking requests a second while measuring delivery lag
 	// webhookBacklog is how many webhook deliveries to a dead endpoint the
 	// webhooks scenario queues.
 	webhookBacklog int
@@ -34,7 +35,7 @@ type config struct {
 }
 
 // scenarios that -only can name; each brings its baseline along.
-var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "webhooks"}
+var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "messages", "webhooks"}
 
 // errGoalsMissed is returned after a complete run in which a goal failed.
 var errGoalsMissed = errors.New("goals missed (see FAIL above)")
@@ -53,6 +54,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.futureDays, "future-days", 94, "days of slots after today (past + future + 1 <= 366)")
 	fs.IntVar(&c.burst, "burst", 200, "concurrent requests for the last place in each burst")
 	fs.IntVar(&c.burstRounds, "burst-rounds", 5, "bursts to run")
+	fs.IntVar(&c.messageRate, "message-rate", 50, "booking requests a second while measuring the delivery lag of patient messages")
 	fs.IntVar(&c.webhookBacklog, "webhook-backlog", 10000, "webhook deliveries to a dead endpoint queued in the webhooks scenario")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the data and the traffic")
 	only := fs.String("only", "", "comma-separated scenarios to run, of "+strings.Join(scenarioNames, ", ")+" (default all)")
@@ -96,6 +98,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-webhook-backlog must not be negative")
 	case c.bookings < 0:
 		return c, errors.New("-bookings must not be negative")
+	case c.messageRate < 1:
+		return c, errors.New("-message-rate must be at least 1")
 	case c.burst < 2 || c.burstRounds < 0:
 		return c, errors.New("-burst must be at least 2 and -burst-rounds not negative")
 	}

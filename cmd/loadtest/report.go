@@ -22,6 +22,7 @@ type row struct {
 	no5xx    bool // any 5xx or transport error fails the row
 	burst    bool // judged by burstOK
 	burstOK  bool
+	maxP99   time.Duration // judged by the 99th percentile being under it, when set
 }
 
 // verdict is "PASS", "FAIL" or "" for rows without a goal.
@@ -31,6 +32,8 @@ func (r row) verdict() string {
 		return ""
 	case r.burst:
 		return passFail(r.burstOK && r.res.count5xx() == 0)
+	case r.maxP99 > 0:
+		return passFail(r.res.requests > 0 && r.res.pct(0.99) < r.maxP99)
 	case r.goal > 0:
 		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
 	case r.no5xx:

@@ -33,6 +33,9 @@ type runner struct {
 
 	places    []uuid.UUID // free places for booking requests, one entry a place
 	nextPlace atomic.Int64
+
+	msgs     *messaging // the "messages" scenario's pipeline; nil when skipped
+	msgsSkip string     // why it is skipped
 }
 
 // scenarios runs every scenario the config selects, each next to its
@@ -94,7 +97,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
-	if c.runs("booking") || c.runs("mixed") || c.runs("webhooks") {
+	if c.runs("booking") || c.runs("mixed") || c.runs("messages") || c.runs("webhooks") {
 		if err := r.findPlaces(ctx); err != nil {
 			rep.fatal = err
 			return rep
@@ -147,6 +150,10 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: av, goalText: "(no goal: cache invalidated by each booking)"})
 		rep.add(row{res: bk, goalText: "(no goal)", no5xx: true})
 	}
+	if c.runs("messages") {
+		r.messagesScenario(ctx, rep, progress)
+	}
+	// After messages: its queue knows nothing of the webhooks' queue.
 	if c.runs("webhooks") {
 		if err := r.webhookBacklog(ctx, rep); err != nil {
 			rep.fatal = err

@@ -109,9 +109,10 @@ func FixedSchedule(delays ...time.Duration) Schedule {
 
 // Job is what a handler gets: the job's arguments and its attempt.
 type Job[T river.JobArgs] struct {
-	ID      int64 // the queue's id of the job (the admin routes' message id)
-	Attempt int   // 1 on the first attempt
-	Args    T
+	ID        int64     // the queue's id of the job (the admin routes' message id)
+	Attempt   int       // 1 on the first attempt
+	CreatedAt time.Time // when it was written, in the transaction of its cause
+	Args      T
 }
 
 // Handler delivers one message. It returns nil once the receiver has
@@ -147,6 +148,7 @@ const (
 // Workers collects the handlers of every kind, before New.
 type Workers struct {
 	w              *river.Workers
+	periodic       []*river.PeriodicJob
 	attemptTimeout time.Duration // set by New
 	giveUp         time.Duration
 	observe        func(kind string, o Outcome)
@@ -173,6 +175,15 @@ func Register[T river.JobArgs](ws *Workers, h Handler[T], schedule Schedule) {
 	river.AddWorker(ws.w, &worker[T]{h: h, schedule: schedule, ws: ws})
 }
 
+// RegisterPeriodic adds the handler of kind T, run every interval (and once
+// at start) by one instance at a time: the elected leader of the instances
+// inserts the job, and any instance's worker runs it.
+func RegisterPeriodic[T river.JobArgs](ws *Workers, h Handler[T], every time.Duration, args T) {
+	Register(ws, h, nil)
+	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+}
+
 // giveUpPrefix starts the error a job ends with when it is given up; an
 // admin's retry starts a new give-up period after it (see firstFailure).
 const giveUpPrefix = "gave up: "
@@ -192,7 +203,7 @@ func (w *worker[T]) NextRetry(job *river.Job[T]) time.Time {
 func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.ws.attemptTimeout }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
-	err := w.h(ctx, Job[T]{ID: job.ID, Attempt: job.Attempt, Args: job.Args})
+	err := w.h(ctx, Job[T]{ID: job.ID, Attempt: job.Attempt, CreatedAt: job.CreatedAt, Args: job.Args})
 	kind := job.Kind
 	if err == nil {
 		w.ws.observe(kind, Sent)
@@ -288,6 +299,7 @@ func New(cfg Config) (*Queue, error) {
 	rc := &river.Config{
 		Queues:               queues,
 		Workers:              cfg.Workers.w,
+		PeriodicJobs:         cfg.Workers.periodic,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(100*time.Millisecond, cfg.PollInterval),
 		JobTimeout:           cfg.Lease / 2,
@@ -342,22 +354,49 @@ type Insert struct {
 	Unique bool
 }
 
+// Insert writes messages in a transaction of their own.
+func (q *Queue) Insert(ctx context.Context, msgs ...Insert) error {
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("insert messages: %w", err)
+	}
+	defer tx.Rollback()
+	if err := q.InsertTx(ctx, tx, msgs...); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("insert messages: %w", err)
+	}
+	return nil
+}
+
 // InsertTx writes messages in tx, the caller's transaction: they are
 // delivered once it commits, and never if it rolls back.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, msgs ...Insert) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	params := make([]river.InsertManyParams, len(msgs))
-	for i, m := range msgs {
+	// Plain messages go in with River's fast insert (no rows read back);
+	// unique ones with the insert that resolves a conflict by skipping.
+	var fast, unique []river.InsertManyParams
+	for _, m := range msgs {
 		opts := &river.InsertOpts{ScheduledAt: m.RunAt}
 		if m.Unique {
 			opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
+			unique = append(unique, river.InsertManyParams{Args: m.Args, InsertOpts: opts})
+			continue
 		}
-		params[i] = river.InsertManyParams{Args: m.Args, InsertOpts: opts}
+		fast = append(fast, river.InsertManyParams{Args: m.Args, InsertOpts: opts})
 	}
-	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("insert messages: %w", err)
+	if len(fast) > 0 {
+		if _, err := q.client.InsertManyFastTx(ctx, tx, fast); err != nil {
+			return fmt.Errorf("insert messages: %w", err)
+		}
+	}
+	if len(unique) > 0 {
+		if _, err := q.client.InsertManyTx(ctx, tx, unique); err != nil {
+			return fmt.Errorf("insert messages: %w", err)
+		}
 	}
 	return nil
 }

@@ -138,7 +138,13 @@ func (n *Notifier) sendEmail(ctx context.Context, j delivery.Job[EmailArgs]) err
 		e.attachments = append(e.attachments, attachment{name: "appointment.ics",
 			contentType: "text/calendar; charset=utf-8; method=" + method, data: ics})
 	}
-	return n.cfg.Email.send(ctx, e)
+	if err := n.cfg.Email.send(ctx, e); err != nil {
+		return err
+	}
+	if n.cfg.OnSent != nil {
+		n.cfg.OnSent("email", j.CreatedAt)
+	}
+	return nil
 }
 
 // prepare loads a message's booking and tells whether the message is moot

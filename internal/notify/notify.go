@@ -84,6 +84,25 @@ const (
 	KindSMS   = "patient_sms"
 )
 
+// ReminderSweepArgs is the periodic job that schedules reminders.
+type ReminderSweepArgs struct{}
+
+// Kind names the job kind.
+func (ReminderSweepArgs) Kind() string { return "patient_reminder_sweep" }
+
+// Reminders are scheduled by a sweep every reminderSweep, for the
+// appointments whose reminder is due within reminderHorizon, or was due up
+// to reminderLookback ago (an outage of every instance delays reminders,
+// up to that long, rather than losing them). A booking change whose
+// reminder is due sooner than the horizon schedules it at once; the sweep
+// and the change cannot both schedule it (reminders are unique per
+// booking, start and channel).
+const (
+	reminderSweep    = time.Minute
+	reminderHorizon  = 3 * time.Minute
+	reminderLookback = 30 * time.Minute
+)
+
 // Kinds are the job kinds of patient messages (the admin message routes
 // list these).
 var Kinds = []string{KindEmail, KindSMS}
@@ -98,6 +117,10 @@ type Config struct {
 	SMS            *SMSSender    // nil: no text messages
 	Log            *slog.Logger
 	Now            func() time.Time
+	// OnSent, if set, is told of each message the mail server or Twilio
+	// accepted, with when it was written (in its booking change's
+	// transaction); the load tool measures delivery lag with it.
+	OnSent func(channel string, written time.Time)
 }
 
 // Notifier decides, writes and sends patient messages.
@@ -141,6 +164,9 @@ func (n *Notifier) Register(ws *delivery.Workers) {
 	}
 	delivery.Register(ws, n.sendEmail, schedule)
 	delivery.Register(ws, n.sendSMS, schedule)
+	if n.cfg.ReminderBefore > 0 && (n.cfg.Email != nil || n.cfg.SMS != nil) {
+		delivery.RegisterPeriodic(ws, n.sweepReminders, reminderSweep, ReminderSweepArgs{})
+	}
 }
 
 // SetQueue sets the queue the hook writes to.
@@ -197,10 +223,14 @@ func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) 
 		add(tpl, time.Time{}, m)
 	}
 	// A reminder before a confirmed appointment, unless its time has
-	// passed already (booked or confirmed late): none then.
+	// passed already (booked or confirmed late): none then. Only one due
+	// soon is written now; the sweep schedules the others when their time
+	// comes near, so a booking change writes no more than its own
+	// messages.
 	if remind && n.cfg.ReminderBefore > 0 && b.Status == booking.StatusConfirmed {
 		at := c.Slot.StartAt.Add(-n.cfg.ReminderBefore)
-		if at.After(n.cfg.Now()) {
+		now := n.cfg.Now()
+		if at.After(now) && at.Before(now.Add(reminderHorizon)) {
 			start := c.Slot.StartAt.UTC()
 			add(Reminder, at, Message{SlotStart: &start})
 		}
@@ -209,6 +239,40 @@ func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) 
 		return nil
 	}
 	return n.queue.InsertTx(ctx, tx, msgs...)
+}
+
+// sweepReminders schedules the reminders due within the horizon (or
+// missed by less than the lookback): confirmed bookings settled (made,
+// confirmed or moved) before their reminder's time.
+func (n *Notifier) sweepReminders(ctx context.Context, _ delivery.Job[ReminderSweepArgs]) error {
+	now := n.cfg.Now()
+	before := n.cfg.ReminderBefore
+	upcoming, err := n.store.ConfirmedStarting(ctx, now.Add(-reminderLookback).Add(before), now.Add(reminderHorizon).Add(before))
+	if err != nil {
+		return err
+	}
+	var msgs []delivery.Insert
+	for _, u := range upcoming {
+		b := u.Booking
+		at := u.SlotStart.Add(-before)
+		if u.SettledAt.After(at) {
+			continue
+		}
+		start := u.SlotStart
+		m := Message{Template: Reminder, BookingID: b.ID, SlotStart: &start, SlotID: b.SlotID, Version: b.Version, Status: b.Status}
+		if n.cfg.Email != nil && b.Consent.ContactByEmail && b.Patient.Email != "" {
+			m.ID = uuid.NewString()
+			msgs = append(msgs, delivery.Insert{Args: EmailArgs(m), RunAt: at, Unique: true})
+		}
+		if n.cfg.SMS != nil && b.Consent.ContactBySMS && b.Patient.Phone != "" {
+			m.ID = uuid.NewString()
+			msgs = append(msgs, delivery.Insert{Args: SMSArgs(m), RunAt: at, Unique: true})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return n.queue.Insert(ctx, msgs...)
 }
 
 // Details is everything a message or calendar file says about a booking.

@@ -93,5 +93,11 @@ func (n *Notifier) sendSMS(ctx context.Context, j delivery.Job[SMSArgs]) error {
 	if err != nil {
 		return delivery.Permanent(err)
 	}
-	return n.cfg.SMS.send(ctx, m.ID, phone, body)
+	if err := n.cfg.SMS.send(ctx, m.ID, phone, body); err != nil {
+		return err
+	}
+	if n.cfg.OnSent != nil {
+		n.cfg.OnSent("sms", j.CreatedAt)
+	}
+	return nil
 }
