@@ -80,8 +80,11 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 	}
 
 	// The server's write timeout is for ordinary answers; a stream lasts.
-	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetWriteDeadline(time.Time{})
+	// (A middleware that wraps the writer must unwrap to the server's, or
+	// this fails and the stream ends at the write timeout.)
+	if err := http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(ctx, "event stream: cannot lift the write timeout; the stream ends with it", "error", err.Error())
+	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,7 +17,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clinic/consult/internal/apitest"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/storetest"
@@ -473,4 +477,40 @@ func TestFeedIDsCommitInOrder(t *testing.T) {
 			}
 		}
 	}, noRateLimit)
+}
+
+// The server's write timeout bounds ordinary answers; an event stream
+// outlives it. A server with a 300 ms write timeout still delivers an event
+// and heartbeats a second after the stream opened.
+func TestFeedStreamOutlivesTheWriteTimeout(t *testing.T) {
+	st := storetest.Open(t, sqliteURL(t))
+	authSvc, err := auth.NewService(st, auth.Options{
+		JWTSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "clinic-booking", Audience: "clinic-staff", PasswordCost: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	h, err := httpapi.NewServer(httpapi.Deps{
+		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Done: done,
+		Options: httpapi.Options{BodyLimit: 64 << 10, Policy: testPolicy, FeedHeartbeat: 100 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) })
+	e := &env{t: t, URL: srv.URL, Store: st, Auth: authSvc,
+		client: &http.Client{Transport: apitest.Transport(t, nil), Timeout: 30 * time.Second}}
+	k := newClinic(t, e)
+	s := openStream(t, e, e.token(auth.RoleClinician), "")
+	time.Sleep(time.Second)
+	c := k.request(t, k.slot(t, slotOpts{}))
+	ev := s.next(t, 5*time.Second)
+	if ev.Event != "booking.created" || !strings.Contains(ev.Data, c.ID) {
+		t.Fatalf("after 1s: got %+v, want the booking.created of %s", ev, c.ID)
+	}
 }
