@@ -277,14 +277,15 @@ func testPatientMessages(t *testing.T, dbURL string) {
 	mp := mailpit.Start(t)
 	tw := newTwilioRecorder(t, "ACtest0001")
 	tw.fail = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} // the first texts are refused, then retried
-	// Appointment A (and D) start at s1; their reminders are due about 12
-	// seconds after the server starts.
-	now := time.Now()
-	s1 := now.Add(3 * time.Hour).Truncate(time.Minute).Add(time.Minute)
-	reminderBefore := s1.Sub(now) - 12*time.Second
+	// Reminders come REMINDER_BEFORE (3h) before the start: appointments A
+	// and D start at s1, made once the clinic is set up so that their
+	// reminders are due some twenty seconds after they are booked, however
+	// long the set-up took.
+	const reminderBefore = 3 * time.Hour
 	base := startServer(t, messageEnv(mp, tw, dbURL, reminderBefore))
 	a := newAPI(t, base)
 	cl := setUpClinic(t, a, 3)
+	s1 := time.Now().Add(reminderBefore + 20*time.Second).Truncate(time.Second)
 	slotA := cl.slot(t, a, 0, s1)
 	slotD := cl.slot(t, a, 1, s1)
 	slotB := cl.slot(t, a, 2, s1.Add(2*time.Hour))
@@ -330,7 +331,7 @@ func testPatientMessages(t *testing.T, dbURL string) {
 	dToken, _ := url.QueryUnescape(dLink[2])
 	patient.call("POST", "/v1/booking-requests/"+bD.Reference+"/cancel", map[string]string{}, 200, nil, "X-Booking-Token: "+dToken)
 
-	waitUntil(t, "A's reminder", 40*time.Second, func() bool {
+	waitUntil(t, "A's reminder", 60*time.Second, func() bool {
 		return hasPrefixIn(subjects(t, mp, "a@patients.test"), "Reminder: ")
 	})
 	waitUntil(t, "B's four emails", 20*time.Second, func() bool { return len(subjects(t, mp, "b@patients.test")) >= 4 })
