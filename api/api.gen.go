@@ -221,6 +221,45 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeedEventType.
+const (
+	FeedEventTypeCancelled   FeedEventType = "booking.cancelled"
+	FeedEventTypeCheckedIn   FeedEventType = "booking.checked_in"
+	FeedEventTypeCompleted   FeedEventType = "booking.completed"
+	FeedEventTypeConfirmed   FeedEventType = "booking.confirmed"
+	FeedEventTypeCreated     FeedEventType = "booking.created"
+	FeedEventTypeDeclined    FeedEventType = "booking.declined"
+	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
+	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the FeedEventType enum.
+func (e FeedEventType) Valid() bool {
+	switch e {
+	case FeedEventTypeCancelled:
+		return true
+	case FeedEventTypeCheckedIn:
+		return true
+	case FeedEventTypeCompleted:
+		return true
+	case FeedEventTypeConfirmed:
+		return true
+	case FeedEventTypeCreated:
+		return true
+	case FeedEventTypeDeclined:
+		return true
+	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeNoShow:
+		return true
+	case FeedEventTypeRescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IntakeFormLocale.
 const (
 	IntakeFormLocaleEn IntakeFormLocale = "en"
@@ -263,6 +302,81 @@ func (e IntakeQuestionType) Valid() bool {
 	case IntakeQuestionTypeSingleChoice:
 		return true
 	case IntakeQuestionTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageChannel.
+const (
+	Email MessageChannel = "email"
+	Sms   MessageChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the MessageChannel enum.
+func (e MessageChannel) Valid() bool {
+	switch e {
+	case Email:
+		return true
+	case Sms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplate.
+const (
+	Cancelled   MessageTemplate = "cancelled"
+	Confirmed   MessageTemplate = "confirmed"
+	Declined    MessageTemplate = "declined"
+	Expired     MessageTemplate = "expired"
+	Received    MessageTemplate = "received"
+	Reminder    MessageTemplate = "reminder"
+	Rescheduled MessageTemplate = "rescheduled"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplate enum.
+func (e MessageTemplate) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Confirmed:
+		return true
+	case Declined:
+		return true
+	case Expired:
+		return true
+	case Received:
+		return true
+	case Reminder:
+		return true
+	case Rescheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageStatus.
+const (
+	Failed    MessageStatus = "failed"
+	Pending   MessageStatus = "pending"
+	Scheduled MessageStatus = "scheduled"
+	Sent      MessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MessageStatus enum.
+func (e MessageStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Scheduled:
+		return true
+	case Sent:
 		return true
 	default:
 		return false
@@ -413,6 +527,27 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliverySucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryFailed:
+		return true
+	case WebhookDeliveryPending:
+		return true
+	case WebhookDeliverySucceeded:
 		return true
 	default:
 		return false
@@ -785,6 +920,42 @@ type BookingSource string
 // `completed` and `no_show` occupy the slot.
 type BookingStatus string
 
+// BookingSummary A booking as the live feed and webhooks carry it: the staff view
+// without intake answers and without staff notes.
+type BookingSummary struct {
+	// CancellationReason Reason given when cancelled or declined.
+	CancellationReason *string            `json:"cancellation_reason"`
+	Consent            Consent            `json:"consent"`
+	CreatedAt          time.Time          `json:"created_at"`
+	Id                 openapi_types.UUID `json:"id"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// Reference Example: K7QM-4T2P
+	Reference string `json:"reference"`
+
+	// Slot The slot a booking is in.
+	Slot BookingSlot `json:"slot"`
+
+	// Source `web`: booking widget; `phone`: staff phone booking; `staff`: other staff entry.
+	Source BookingSource `json:"source"`
+
+	// Status `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
+	// `no_show`; `pending` → `declined` / `expired`; `pending` or
+	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
+	// `completed` and `no_show` occupy the slot.
+	Status    BookingStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+
+	// Version The booking's version after the change.
+	//
+	// Example: 2
+	Version int `json:"version"`
+}
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -793,6 +964,15 @@ type BookingUpdate struct {
 
 	// PatientPhone E.164 phone number.
 	PatientPhone *string `json:"patient_phone,omitempty"`
+}
+
+// CalendarFeed A provider's calendar feed, shown once when made.
+type CalendarFeed struct {
+	// Token The feed's secret; stored only as a hash.
+	Token string `json:"token"`
+
+	// Url The address to subscribe to; it holds the token.
+	Url string `json:"url"`
 }
 
 // CancelRequest defines model for CancelRequest.
@@ -858,6 +1038,35 @@ type DeclineRequest struct {
 	// Reason Why the request is declined; may be told to the patient.
 	Reason string `json:"reason"`
 }
+
+// FeedEvent defines model for FeedEvent.
+type FeedEvent struct {
+	// Booking A booking as the live feed and webhooks carry it: the staff view
+	// without intake answers and without staff notes.
+	Booking BookingSummary `json:"booking"`
+
+	// Id Increases with every change, in commit order.
+	//
+	// Example: 1043
+	Id         int64     `json:"id"`
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type What happened to the booking (the types of webhooks too).
+	Type FeedEventType `json:"type"`
+}
+
+// FeedEventList defines model for FeedEventList.
+type FeedEventList struct {
+	Items []FeedEvent `json:"items"`
+
+	// NextCursor Where the next page starts; always set (ask again with it for later changes).
+	//
+	// Example: 1043
+	NextCursor string `json:"next_cursor"`
+}
+
+// FeedEventType What happened to the booking (the types of webhooks too).
+type FeedEventType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1066,6 +1275,66 @@ type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
+
+// Message One email or text message to a patient about their booking. It
+// holds no message text and no health data.
+type Message struct {
+	// Attempts Delivery attempts so far.
+	Attempts  int                `json:"attempts"`
+	BookingId openapi_types.UUID `json:"booking_id"`
+	Channel   MessageChannel     `json:"channel"`
+
+	// CreatedAt When the booking change that caused it committed.
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinishedAt When it was sent, or given up.
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// Id The message's id in the delivery queue (for `retry`).
+	//
+	// Example: 1042
+	Id            int64      `json:"id"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastError The last attempt's error (mail server or SMS provider answer); never a token or health data.
+	LastError *string `json:"last_error"`
+
+	// MessageId The message's stable id, the same on every attempt (sent as the email's `Message-ID`).
+	MessageId openapi_types.UUID `json:"message_id"`
+
+	// NextAttemptAt When it is next tried; `null` once sent or failed.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// ScheduledAt When it is or was due (later than `created_at` for reminders, or for a retry).
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// Status `scheduled`: due later (a reminder); `pending`: due, being delivered
+	// or waiting for its next attempt; `sent`: accepted by the mail server
+	// or SMS provider; `failed`: given up, see `last_error`.
+	Status MessageStatus `json:"status"`
+
+	// Template What the message is about.
+	Template MessageTemplate `json:"template"`
+}
+
+// MessageChannel defines model for Message.Channel.
+type MessageChannel string
+
+// MessageTemplate What the message is about.
+type MessageTemplate string
+
+// MessageList defines model for MessageList.
+type MessageList struct {
+	Items []Message `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// MessageStatus `scheduled`: due later (a reminder); `pending`: due, being delivered
+// or waiting for its next attempt; `sent`: accepted by the mail server
+// or SMS provider; `failed`: given up, see `last_error`.
+type MessageStatus string
 
 // NextAvailability defines model for NextAvailability.
 type NextAvailability struct {
@@ -1531,6 +1800,151 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
+type WebhookDelivery struct {
+	Attempts   int                `json:"attempts"`
+	CreatedAt  time.Time          `json:"created_at"`
+	EndpointId openapi_types.UUID `json:"endpoint_id"`
+
+	// EventId The booking event it reports (see the booking's history).
+	EventId openapi_types.UUID `json:"event_id"`
+
+	// EventType What happened to the booking (the types of webhooks too).
+	EventType     FeedEventType      `json:"event_type"`
+	Id            openapi_types.UUID `json:"id"`
+	LastAttemptAt *time.Time         `json:"last_attempt_at"`
+	LastError     *string            `json:"last_error"`
+
+	// LastResponseBody At most 1 KB of the last answer's body.
+	LastResponseBody *string `json:"last_response_body"`
+
+	// LastStatusCode The HTTP status of the last answer; `null` when none came (timeout, refused connection).
+	LastStatusCode *int       `json:"last_status_code"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+
+	// Payload The JSON body of every webhook (`POST` to the endpoint's URL), signed
+	// per the Standard Webhooks specification: headers `webhook-id` (the
+	// delivery's id, the same on every attempt), `webhook-timestamp` (Unix
+	// seconds of the attempt) and `webhook-signature` (`v1,` and the base64
+	// of HMAC-SHA256 keyed with the secret's decoded bytes over
+	// `id.timestamp.body`).
+	Payload WebhookPayload `json:"payload"`
+
+	// Status `pending`: waiting for its next attempt; `succeeded`: a 2xx answer arrived; `failed`: given up (retries exhausted, `410 Gone`, or the endpoint inactive).
+	Status WebhookDeliveryStatus `json:"status"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookDeliveryStatus `pending`: waiting for its next attempt; `succeeded`: a 2xx answer arrived; `failed`: given up (retries exhausted, `410 Gone`, or the endpoint inactive).
+type WebhookDeliveryStatus string
+
+// WebhookEndpoint A receiver of webhooks. The secret is never part of it, except right after creation or rotation (`WebhookEndpointWithSecret`).
+type WebhookEndpoint struct {
+	Active      bool      `json:"active"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the server turned the endpoint off (it answered `410 Gone`); `null` otherwise.
+	DisabledReason *string `json:"disabled_reason"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+
+	// Url Example: https://pm.clinic.example/hooks/bookings
+	Url string `json:"url"`
+}
+
+// WebhookEndpointCreate defines model for WebhookEndpointCreate.
+type WebhookEndpointCreate struct {
+	Active      *bool   `json:"active,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+
+	// Url An `https` URL on a public address (see the operation).
+	//
+	// Example: https://pm.clinic.example/hooks/bookings
+	Url string `json:"url"`
+}
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Items []WebhookEndpoint `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpointUpdate defines model for WebhookEndpointUpdate.
+type WebhookEndpointUpdate struct {
+	Active      *bool   `json:"active,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+	Url        *string            `json:"url,omitempty"`
+}
+
+// WebhookEndpointWithSecret An endpoint with its signing secret, shown once.
+type WebhookEndpointWithSecret struct {
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"created_at"`
+	Description    string    `json:"description"`
+	DisabledReason *string   `json:"disabled_reason"`
+
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	//
+	// Example: ["booking.created","booking.cancelled"]
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Secret `whsec_` and the base64 of 32 random bytes; the key of the Standard Webhooks signature.
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2bBJrUSpzWk=
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// WebhookEventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+//
+// Example: ["booking.created","booking.cancelled"]
+type WebhookEventTypes = []string
+
+// WebhookPayload The JSON body of every webhook (`POST` to the endpoint's URL), signed
+// per the Standard Webhooks specification: headers `webhook-id` (the
+// delivery's id, the same on every attempt), `webhook-timestamp` (Unix
+// seconds of the attempt) and `webhook-signature` (`v1,` and the base64
+// of HMAC-SHA256 keyed with the secret's decoded bytes over
+// `id.timestamp.body`).
+type WebhookPayload struct {
+	// Data A booking as the live feed and webhooks carry it: the staff view
+	// without intake answers and without staff notes.
+	Data BookingSummary `json:"data"`
+
+	// Timestamp When the change happened.
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type What happened to the booking (the types of webhooks too).
+	Type FeedEventType `json:"type"`
+}
+
 // Weekday defines model for Weekday.
 type Weekday string
 
@@ -1644,6 +2058,24 @@ type GetNextAvailabilityParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListFeedEventsParams defines parameters for ListFeedEvents.
+type ListFeedEventsParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next_cursor` of a previous page, or the `id` of the last event
+	// seen (the stream's `Last-Event-ID`); the page starts after it.
+	// Without it the feed starts at its beginning. Anything else is
+	// `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// StreamFeedEventsParams defines parameters for StreamFeedEvents.
+type StreamFeedEventsParams struct {
+	// LastEventID The `id` of the last event received; the stream resumes after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // CreateBookingRequestParams defines parameters for CreateBookingRequest.
 type CreateBookingRequestParams struct {
 	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
@@ -1657,6 +2089,14 @@ type CreateBookingRequestParams struct {
 type GetBookingRequestParams struct {
 	// XBookingToken The `manage_token` returned once when the booking request was
 	// created. A wrong token gives the same `404` as an unknown reference.
+	XBookingToken string `json:"X-Booking-Token"`
+}
+
+// GetBookingRequestCalendarParams defines parameters for GetBookingRequestCalendar.
+type GetBookingRequestCalendarParams struct {
+	// XBookingToken A manage token of the booking: the `manage_token` returned when
+	// it was created, or the one in a message's manage link. A wrong
+	// token gives the same `404` as an unknown reference.
 	XBookingToken string `json:"X-Booking-Token"`
 }
 
@@ -1727,6 +2167,12 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// GetProviderCalendarFeedParams defines parameters for GetProviderCalendarFeed.
+type GetProviderCalendarFeedParams struct {
+	// IfNoneMatch The `ETag` of the copy the client has.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetIntakeFormParams defines parameters for GetIntakeForm.
 type GetIntakeFormParams struct {
 	// Locale `en` or `es`.
@@ -1734,6 +2180,18 @@ type GetIntakeFormParams struct {
 
 	// AcceptLanguage The browser's languages; used when `locale` is not given.
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// Status Only messages in this state (default `failed`).
+	Status *MessageStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -1785,6 +2243,24 @@ type ListSlotsParams struct {
 
 // ListStaffParams defines parameters for ListStaff.
 type ListStaffParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1876,6 +2352,12 @@ type CreateStaffJSONRequestBody = StaffCreate
 // UpdateStaffJSONRequestBody defines body for UpdateStaff for application/json ContentType.
 type UpdateStaffJSONRequestBody = StaffUpdate
 
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointUpdate
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetBookPage Hosted booking page
@@ -1920,6 +2402,12 @@ type ServerInterface interface {
 	// GetNextAvailability Next bookable slots
 	// (GET /v1/availability/next)
 	GetNextAvailability(c *gin.Context, params GetNextAvailabilityParams)
+	// ListFeedEvents The clinic's booking changes, oldest first
+	// (GET /v1/booking-events)
+	ListFeedEvents(c *gin.Context, params ListFeedEventsParams)
+	// StreamFeedEvents The clinic's booking changes as they happen (Server-Sent Events)
+	// (GET /v1/booking-events/stream)
+	StreamFeedEvents(c *gin.Context, params StreamFeedEventsParams)
 	// GetBookingPolicy The booking policy
 	// (GET /v1/booking-policy)
 	GetBookingPolicy(c *gin.Context)
@@ -1929,6 +2417,9 @@ type ServerInterface interface {
 	// GetBookingRequest View own booking
 	// (GET /v1/booking-requests/{reference})
 	GetBookingRequest(c *gin.Context, reference string, params GetBookingRequestParams)
+	// GetBookingRequestCalendar Download own appointment as a calendar file
+	// (GET /v1/booking-requests/{reference}/calendar.ics)
+	GetBookingRequestCalendar(c *gin.Context, reference string, params GetBookingRequestCalendarParams)
 	// CancelBookingRequest Cancel own booking
 	// (POST /v1/booking-requests/{reference}/cancel)
 	CancelBookingRequest(c *gin.Context, reference string, params CancelBookingRequestParams)
@@ -1971,6 +2462,9 @@ type ServerInterface interface {
 	// RescheduleBooking Move a booking to another slot
 	// (POST /v1/bookings/{id}/reschedule)
 	RescheduleBooking(c *gin.Context, id openapi_types.UUID)
+	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
+	// (GET /v1/calendar-feeds/{token}.ics)
+	GetProviderCalendarFeed(c *gin.Context, token string, params GetProviderCalendarFeedParams)
 	// ListConsultationTypes List active consultation types
 	// (GET /v1/consultation-types)
 	ListConsultationTypes(c *gin.Context)
@@ -1998,6 +2492,12 @@ type ServerInterface interface {
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
+	// ListMessages List patient messages
+	// (GET /v1/messages)
+	ListMessages(c *gin.Context, params ListMessagesParams)
+	// RetryMessage Retry a failed patient message
+	// (POST /v1/messages/{id}/retry)
+	RetryMessage(c *gin.Context, id int64)
 	// ListProviders List active providers
 	// (GET /v1/providers)
 	ListProviders(c *gin.Context)
@@ -2010,6 +2510,9 @@ type ServerInterface interface {
 	// UpdateProvider Update a provider
 	// (PATCH /v1/providers/{id})
 	UpdateProvider(c *gin.Context, id openapi_types.UUID)
+	// CreateProviderCalendarFeed Make (or replace) a provider's calendar feed URL
+	// (POST /v1/providers/{id}/calendar-feed)
+	CreateProviderCalendarFeed(c *gin.Context, id openapi_types.UUID)
 	// ListSchedules List schedules
 	// (GET /v1/schedules)
 	ListSchedules(c *gin.Context, params ListSchedulesParams)
@@ -2061,6 +2564,30 @@ type ServerInterface interface {
 	// UpdateStaff Update a staff account
 	// (PATCH /v1/staff/{id})
 	UpdateStaff(c *gin.Context, id openapi_types.UUID)
+	// RedeliverWebhook Send a delivery again
+	// (POST /v1/webhook-deliveries/{id}/redeliver)
+	RedeliverWebhook(c *gin.Context, id openapi_types.UUID)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(c *gin.Context, params ListWebhookEndpointsParams)
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(c *gin.Context)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{id})
+	GetWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{id})
+	UpdateWebhookEndpoint(c *gin.Context, id openapi_types.UUID)
+	// ListWebhookDeliveries An endpoint's delivery log
+	// (GET /v1/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(c *gin.Context, id openapi_types.UUID, params ListWebhookDeliveriesParams)
+	// RotateWebhookSecret Rotate an endpoint's signing secret
+	// (POST /v1/webhook-endpoints/{id}/rotate-secret)
+	RotateWebhookSecret(c *gin.Context, id openapi_types.UUID)
 	// GetWidgetScript The booking widget script
 	// (GET /widget.js)
 	GetWidgetScript(c *gin.Context, params GetWidgetScriptParams)
@@ -2462,6 +2989,81 @@ func (siw *ServerInterfaceWrapper) GetNextAvailability(c *gin.Context) {
 	siw.Handler.GetNextAvailability(c, params)
 }
 
+// ListFeedEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListFeedEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedEventsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListFeedEvents(c, params)
+}
+
+// StreamFeedEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamFeedEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamFeedEventsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Last-Event-ID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Last-Event-ID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StreamFeedEvents(c, params)
+}
+
 // GetBookingPolicy operation middleware
 func (siw *ServerInterfaceWrapper) GetBookingPolicy(c *gin.Context) {
 
@@ -2565,6 +3167,58 @@ func (siw *ServerInterfaceWrapper) GetBookingRequest(c *gin.Context) {
 	}
 
 	siw.Handler.GetBookingRequest(c, reference, params)
+}
+
+// GetBookingRequestCalendar operation middleware
+func (siw *ServerInterfaceWrapper) GetBookingRequestCalendar(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBookingRequestCalendarParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Booking-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Booking-Token")]; found {
+		var XBookingToken string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Booking-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Booking-Token", valueList[0], &XBookingToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Booking-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XBookingToken = XBookingToken
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Booking-Token is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBookingRequestCalendar(c, reference, params)
 }
 
 // CancelBookingRequest operation middleware
@@ -3076,6 +3730,55 @@ func (siw *ServerInterfaceWrapper) RescheduleBooking(c *gin.Context) {
 	siw.Handler.RescheduleBooking(c, id)
 }
 
+// GetProviderCalendarFeed operation middleware
+func (siw *ServerInterfaceWrapper) GetProviderCalendarFeed(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", c.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter token: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProviderCalendarFeedParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetProviderCalendarFeed(c, token, params)
+}
+
 // ListConsultationTypes operation middleware
 func (siw *ServerInterfaceWrapper) ListConsultationTypes(c *gin.Context) {
 
@@ -3276,6 +3979,74 @@ func (siw *ServerInterfaceWrapper) UpdateLocation(c *gin.Context) {
 	siw.Handler.UpdateLocation(c, id)
 }
 
+// ListMessages operation middleware
+func (siw *ServerInterfaceWrapper) ListMessages(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessagesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMessages(c, params)
+}
+
+// RetryMessage operation middleware
+func (siw *ServerInterfaceWrapper) RetryMessage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryMessage(c, id)
+}
+
 // ListProviders operation middleware
 func (siw *ServerInterfaceWrapper) ListProviders(c *gin.Context) {
 
@@ -3350,6 +4121,31 @@ func (siw *ServerInterfaceWrapper) UpdateProvider(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateProvider(c, id)
+}
+
+// CreateProviderCalendarFeed operation middleware
+func (siw *ServerInterfaceWrapper) CreateProviderCalendarFeed(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateProviderCalendarFeed(c, id)
 }
 
 // ListSchedules operation middleware
@@ -3834,6 +4630,223 @@ func (siw *ServerInterfaceWrapper) UpdateStaff(c *gin.Context) {
 	siw.Handler.UpdateStaff(c, id)
 }
 
+// RedeliverWebhook operation middleware
+func (siw *ServerInterfaceWrapper) RedeliverWebhook(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RedeliverWebhook(c, id)
+}
+
+// ListWebhookEndpoints operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookEndpoints(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWebhookEndpoints(c, params)
+}
+
+// CreateWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) CreateWebhookEndpoint(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWebhookEndpoint(c)
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteWebhookEndpoint(c, id)
+}
+
+// GetWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) GetWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetWebhookEndpoint(c, id)
+}
+
+// UpdateWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWebhookEndpoint(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateWebhookEndpoint(c, id)
+}
+
+// ListWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookDeliveries(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWebhookDeliveries(c, id, params)
+}
+
+// RotateWebhookSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateWebhookSecret(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RotateWebhookSecret(c, id)
+}
+
 // GetWidgetScript operation middleware
 func (siw *ServerInterfaceWrapper) GetWidgetScript(c *gin.Context) {
 
@@ -3918,10 +4931,14 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/staff/:id", wrapper.GetStaff)
 	router.PATCH(options.BaseURL+"/v1/staff/:id", wrapper.UpdateStaff)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents)
+	router.GET(options.BaseURL+"/v1/messages", wrapper.ListMessages)
+	router.POST(options.BaseURL+"/v1/messages/:id/retry", wrapper.RetryMessage)
 	router.GET(options.BaseURL+"/v1/providers", wrapper.ListProviders)
 	router.POST(options.BaseURL+"/v1/providers", wrapper.CreateProvider)
 	router.GET(options.BaseURL+"/v1/providers/:id", wrapper.GetProvider)
 	router.PATCH(options.BaseURL+"/v1/providers/:id", wrapper.UpdateProvider)
+	router.POST(options.BaseURL+"/v1/providers/:id/calendar-feed", wrapper.CreateProviderCalendarFeed)
+	router.GET(options.BaseURL+"/v1/calendar-feeds/:token.ics", wrapper.GetProviderCalendarFeed)
 	router.GET(options.BaseURL+"/v1/locations", wrapper.ListLocations)
 	router.POST(options.BaseURL+"/v1/locations", wrapper.CreateLocation)
 	router.GET(options.BaseURL+"/v1/locations/:id", wrapper.GetLocation)
@@ -3949,6 +4966,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/booking-policy", wrapper.GetBookingPolicy)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
+	router.GET(options.BaseURL+"/v1/booking-requests/:reference/calendar.ics", wrapper.GetBookingRequestCalendar)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/cancel", wrapper.CancelBookingRequest)
 	router.POST(options.BaseURL+"/v1/booking-requests/:reference/reschedule", wrapper.RescheduleBookingRequest)
 	router.GET(options.BaseURL+"/v1/bookings", wrapper.ListBookings)
@@ -3963,6 +4981,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/bookings/:id/complete", wrapper.CompleteBooking)
 	router.POST(options.BaseURL+"/v1/bookings/:id/no-show", wrapper.MarkNoShowBooking)
 	router.GET(options.BaseURL+"/v1/bookings/:id/events", wrapper.ListBookingEvents)
+	router.GET(options.BaseURL+"/v1/booking-events", wrapper.ListFeedEvents)
+	router.GET(options.BaseURL+"/v1/booking-events/stream", wrapper.StreamFeedEvents)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints", wrapper.ListWebhookEndpoints)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints", wrapper.CreateWebhookEndpoint)
+	router.DELETE(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.DeleteWebhookEndpoint)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.GetWebhookEndpoint)
+	router.PATCH(options.BaseURL+"/v1/webhook-endpoints/:id", wrapper.UpdateWebhookEndpoint)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:id/rotate-secret", wrapper.RotateWebhookSecret)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:id/deliveries", wrapper.ListWebhookDeliveries)
+	router.POST(options.BaseURL+"/v1/webhook-deliveries/:id/redeliver", wrapper.RedeliverWebhook)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -3970,480 +4998,609 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rdtu2tjcO3wpe7T1G7W5KkWT5JI811nadpE0bJ1mx08Oq+ooQCVlcpgCVgOyobb4+F/Bc4nMl/4E5",
-	"ARA86GQ7bdP6Q0djCgSBCWBiHn/z10YkpjPBGVey0f+1wd7T6Sxl8O8vhLhO+JX+p5xPpzRbNPqNywkj",
-	"UtHxmNwk7LYRNG5oOme6TUR5xNKUqkTwYcaoFLzR5/M0DRrRhPIrRkcpG865StJGv9Ftdw+anU5zr33Z",
-	"Oey32/12+9+NoBEJLhlX0J/gikZqOFoM2ZTql1Q2Z4H/XE6lfTrLkhsaLYYzkSbRYkijiM0Ui/HnD9jx",
-	"PFU4OrWYsSGnU9boN54nmVTE/1kPI2NUsXhIlTfU7r4eascONYkb/UZ7fMyO4sOoeTDap81e73ivedQ9",
-	"7DQP2vvjHtuLu1FnpNtyRa+BSjRSyU2iFsOYKZqkstFvTMUNi8lEzCVrBI0ZTfhQshuWJWrR6B/aJ4pm",
-	"ekSaqG5E7Y5+IWND9j6RKuFXw0jwONGTkI3+j40Jy3gCE4kTGTV+Chp2XRqpuGUZGdHomsgZ1YTUP0aM",
-	"q+FsspBJRNOhHaulccbShN2weDhaYO9UDUU2TCIYt5DwYf0V6HE4ztjPc8YjvW1imqSLxoegkYoI14DG",
-	"ccaknn+n3SbnNOHkQgXkYpYl/GqcsDRueK3NYj0Vt1yJW07EeIyf5ULp3dr4Qr9Gzt++IONMTEm33d1v",
-	"ATVVYvZTTBUbivFwlGRqoj97fNRutnvNdrcRNMwOa1BO/9ecgVYkpo2gMdb7w37/lFM9Kpo/eSlm7Bf9",
-	"oYng+u//6fS6vf39/Xanu6fnO8vETRKzzM0ga5FzuqDkbMI40HzMMsYj/ds3h/86b/Yuu28aQUOmwp6C",
-	"0r6FfddlnbgdHY+aR/Rw3Oyxg7h5HO2Pmj26N7a/6Wnxwh7uNtsdvYd7+/4e7kTt0TE9GjcPdTc93c0R",
-	"7R039/ROPmjvH497zF8LeOkw0jvetGr2WOegeUzb+02369v0uOFNH16yY2sej45oszc+ZM2j+CBq7o/y",
-	"ceu5671eN27DJj4EDSnmGdDslo3wDTXX2yASfJxkU6Y3j0qm7BdcldMpy5KIPnkp5PCUXzHN4YLGfBbX",
-	"n/Kjfrvb73U0hW5YJvWu7u99+BBYlngG7KHIGE8JbAEyMlzT54zbM7UxTeUGXC3nKyW2sb+SL8yyRGRD",
-	"OUs4G8p5dsWyhSbiLOE0HUrFuJCJLLALPp+OOJOSJJyoCSMpGyuSsisiEx4xkneynIeYKZWYyJTFCe6r",
-	"esZxy9g1cg570t/qE5OxmIwWRJ+mN1SxtEWQAcwydpOIudScYO35Pzhsto+bnZ53/qc0i+ayFU0YX8UH",
-	"zqFZiRWYE51zgr1OGzjB0RFs2VSo4TYHrmZTV/ZgXN6EnN2SGeOxJgaQUSpym6gJSZQkU8rpFSNKXMNI",
-	"H6/ux6v7D7y6cTcOcTf2G1M1/Nf0+Obf068nUXqcsi+fq+jL9+n3e29vaPfb+fe/PFuc//Kvzqurx2v9",
-	"r3utW5ZnWNi9bnF34D2u+TKRqsgyX3NGZporijHcbPSK8Zj63DFRTDOrHx/55Efjk/fibX+AtvHIgv52",
-	"msWDciRPr+h8+ClocPZeDaN5JkWGDMVjWW9RiqvXOW7ZyGocVty7p+axGa95lIosi/nD+cCWeoXeWWfe",
-	"0b9czCq7ymcNRLMGf08BEZklYcxklCUzIJS9aW4SmRitgxLQMlFBFDwgCY/SOWgnlGhdjd3qi3ch5hlJ",
-	"pvQq4VdabYvnGXKEacLnwHJ7+4anbMifDPFeaXUIV6h8AerFTDImh0a9wue4wT8EjZeGKZVo410GSyji",
-	"XTXddpt8l6RykmSMfJHexAG5mCeKkV67HZCXQhLDNAJydkqO2+3OoWWdG3JBp48m3sDWMCg9uzdIk6Um",
-	"XkOzz+SjmfdRV/wT6IqP0tZfXOF7YMMt8LhMjFI2PQOu9F3CY3F7lgpZtpnh7+QWGpAIWxRkqFiPBJnb",
-	"EJsNXTM834ZrWkksopxwQVLBr/TpYwRfjongacLZCZmljEpGIpqmoHRGacKTqOXJm732sSaEStnyIcLN",
-	"3G9MlJrJ/pMnZou1TGdm+z+ZIRnkExxEE3tpml48Qn0l0vjZ+1mSlSmkfyDM/FKlzESk8TD/2VFET0z/",
-	"RrQQMUkk0WeBTKi0fZ2QaCKEZFpK0D/RK5rwpTQQfJwmkdp+3noMTTs+b74vYjadCaVZ1zds8ZbNK1vD",
-	"a0Gu2YJk2KZKgiRvOLxmi6FrWNgeXnfNb9iC3FJJaJoxGi+Ibm9EJi7UhGXOejsS8WLpzlg6wi1p5E2g",
-	"ec0WTdOPTy1+Q9MkvswoNzdAkVT4M1H57zVkwkbDQiNHolN3fhJO9GwZiYQepmKxPlJcKDhLKICweDlR",
-	"6sayLUGwj6bXh0eMi1Sod5ze0CTV4k6RFPpHMvd+rRICZPZik8JOcSeFCzJLaWQcLiLz6KCJtYIINaPY",
-	"kgR6EE2/B0MAuAjKKoMR8JeLxdtcHN4d+5RySt6yBfB9Nzdfp4BhXUQTFs/TiiYj7fOl44rojEYg/XSC",
-	"e97S0Bav072jpr50mz19l+qLt+lu0/HR73wL671W0KPwEI4zMS3czA37ixL4/LDZ3mvu6ed4Z6ARlHEQ",
-	"Nrr9dtve8VpCPsa/bxm7jukC5F2u//EhcK8cFl/p7PX3iq+oyTyT8NJPsKhGdiosqH7mLSaegka//aAr",
-	"+WnKW5mWfjnoc52gYbc+dIEK2jqBzJPHxIyZk6XoeHwaT5OqJkzh6fKTVatdtS/bR/n3nLyuu/rfIidy",
-	"ytfokB1GHdbci/Y7zd64zZrHcYc2D2hn3B3tRb14n+VM4zRl78mpGVkmgF/gQPVsLsU142+ZnGkFtKT2",
-	"6p8koWPFMpKKq/LUIialc1axxdeT0ZdR8jr5+sW7X150XiUv5Av+dj86e3Hw4nr2/bdnXx+32OLrX+Lv",
-	"XiSvkxe3P/wnTl91z9//++Lr41bUTflo+rwdf/91qokAsokcahIft9ugTGRMTtzXMjXcn/6QtuN/HUff",
-	"d0c/f3P4rdqTX98e8a/Gpx327978La7dePwJLEPQgHkNzXX0BaMZyxof9PJMGI1ZBtFnZzSasDPBVSZS",
-	"UPsKhib9q5YU4iRjMFvZIqd4USVpohaEcnnLMknC2XyUJlFAuGhGusswIEro+zNjwO00bVDwCl+Mm68E",
-	"Z81zqqJJCDdrNGFT6gXGNfqNcof5xSqVVmphnz27pFfVUT/jSo9N0SvrbcqYmmecxSRjs4xJxo3RbWcs",
-	"MisOyYDELEtuWIyxTaGxHYe7y4Y4aOwNGrXjcvKiestmKV2gxFscZaj3TUhuJ8zI7YmEsUolMj0GsKRk",
-	"5gxpYuJEQFr9TJKwJOaGQT5LkPBPCB3pmRKQc28TyUrz4PNpo/9jQw+j8VPdLN4ylS1O9UGtjv6CRYLH",
-	"Uo/rliZaUhqLDAidLYx1sYZke+2gMU14MtWfbrtvJlyxK7s57ZQxOJLGxjBvjVjGPEFns9REtFhR6n/+",
-	"I1Fcdp9zguCIxsPcbl+QAX35Xy+BFvtQrv364vWrotzXzmWjL2jseQK2FPlGNG7alz/4hPrvjI0b/cZ/",
-	"PcnDRZ/gr/KJkYmRSMXFOKfpWGit3s2mCbulfk6BFnApmVE1CcjPc5Yt9APkCWRGMzplmjfnIvCMZlpt",
-	"Epnua5pICQucu05yZQX3+ZJlKi2PtHKFsYzWzd02fWItqB82Jlf+RoVcvg0B7yFNrFwFCfJQHs5uSai5",
-	"DPApj29azlM3BNPsCbSB7z8X2SiJY8bvtYvHrpfCHk4k0VeR4IQzFiMTgTuA6AuhuIP38h383Otty/2b",
-	"D+Qhdu/pXE0YV5oOLA7IaK4MH6TjMZmy6Yhln0mYC5nSBWzmWADLhE34giuWcZo+yzKR3Yu+ielpyKAr",
-	"X2fmZM7Z+xmL9DUGPxMRRfMsK6qG+z6LsAMjkmU3LCO2161VZOymie8/BMXf5XPxx9Yir9gNnHwwk4wW",
-	"ZERjkvDZXJ2QiGZZwkBVtiOy9K+xWGy3BnCikrp+VjKFpSaTDw9BJI9LfCYJrDVXxmASC4ZclaapuMXr",
-	"O+cfJ/onkJuMQRLo9Eqo52LO43ttUS7UcAy9VK4x9KjnQwMvRvH09/LN+UooYjvackNyoZr46kOQ+ZUg",
-	"ch5N8gn4Mpm9z2RAaCoFoeQ2E/yqEGG5C9R9QxepoPGlEC9pdsXuReQZ9jVUQgxT6G2VzKB50ogRqshU",
-	"SEUO9vf3DshooZgsEL/jsV4zWKKEIPYDWy6CGWNTCdHELh5qz5cFInFjLkiZ/MJImkwTRXYOeuSb5AvN",
-	"ImI2pvNUmVXImPOZPadJyu63240EPpwmcqqVhaWb/pZKZ/zHUOlEwcOM0aLtrtP1lsEbLRnjcLdeCDPG",
-	"phvjQ6yD1pFQPcrPM/SObgzDi8yn+0YzMLRYTgfyljX1PwjlMUrqlUV7i976+y3bzOtwmNkevbW7YDw2",
-	"Aqrlr1pWIgknduKFReseLVk0r/Ntz4/XTdN181BnyFs/I1cn0g2WaAYHVwY62GARLlh2k0SsZO2+1z0B",
-	"Ho/ykYmpoiMqmVULMkajif5cUYzxmJUZ2f2M3PrOwPE8zJ0BA48XWv0ECUbfvuNxEpEdN8E5d3MDjQdY",
-	"GEo7iSRxhjY8q7gmisjJXEkSi1tzpVwKcU75wuif8l7rkVHFhsA7S/4qIfRltnAX3QkeTH0U9tpEopZd",
-	"PAye96Hy+vYro0fWtCN7iMV5qwUk06FmOXo2uZbF51qeJ2Js56ZnGkKrJpgayoqW99M6fcuzV8C43nE6",
-	"VxORJb/ck6HN/Y4KrjTUqkdgW0NxxD/pRemrk6/bu2KHWy5ZYTgPYj9AnT6wHmNQ9Y13L8pYrLUzK+6/",
-	"47NMRExKfbDQ0na/Ox6tg/qqcFdwrbA1oZLsuWFBTAscDFBd0GeCgS59G8bSQntr0Jjq4WqhsDGdSzBp",
-	"ULNy0ILY6JkPQd4HBhm1igFEdV2NmLpljJM2XKuddqGXSKRinhXem/NrLm45zqDx4Sf/aHvCybeOLncX",
-	"TVwXTdPFQ2yWysBaJMQ1CAmnUyaJptaiuFJkh4LtCaxOWoEUzkBlzFFoiMrNT7qr3RNSoJYkFGyMM5Fp",
-	"3VUJYbaknM/w2TmLE2pjLe9x3l2Hw6nucWiiM+skmHhBqCRlQ1dR6Nz3j77rm0DfNvJzaybg+mlCP03o",
-	"4GNpAVpWAGsylSQsTzZseSo3cO3TeZyoZzeG+rNMzFimElT0aaRENgTzDjjNyqbl7yaCxElMEnVCQj5P",
-	"0xAkJsoFX0zFHPYXVxLVRk16sw/Rm6QJPxbZFPww83miz43uBEUq9NWUTN1Bg8Iw3WtaKmuqZFrjdAga",
-	"Uap5yzCZ1bhL4CfLTnyDPYnolIFfAViWcyF023utdqvT2Wsd1n3L7reK9X0iMkUm8ynlIFbpyRFsfGIV",
-	"UjadqYU16VAyo1Leigx4O1xUrboPGg/VrzU7Alllwm9EesNissNaVy2YouBa/EpYrHVgWIPdAN0alENI",
-	"zVry4y4or1qlmZyP/sMitWLr6HHSKBJzvQrjMZi4zFiAjdxpcyjDTladpny/A/NBP4ZVpX5s5PMJytu/",
-	"Zlp2Gfy9BnvUbYjcXSPgXT3MfAg2+6p47Ex+lfePzSaUk6BBs4xikrCfSFE5BfDcaDmM6LaQ+uVOszDJ",
-	"zVTiDxvskTI9YQrFcaymib0TikP9JuGxkUXn+oJH1tIieJAlkRMxT/VFkzItJ4M7AHzVKHkYDxrs+aGc",
-	"RxFjMcNIW/3E3dv4p5pkQin3RMxVo+SDzgPa7GkdGm3e+p2Hxs3s/jYxmsb7W2keM/BSF17JvGcVv1/Q",
-	"eN/U82re0Axucz3BIhlf6tlceLOt+fm5nXrNb5ceHSo/I1WKj98ijUxQgaFQsckbQ68zN//i7xBeceZo",
-	"V/PjO0fI0sdFylb2+rRA4poGb316603pOdCrxzSmiy1OqdfVUzyaxaNaOjfQee1BKXVUMyxVc35eioim",
-	"JKIp4zHNiG4E+pwNLQ7Lt50XBFW4bRt1+/BKNKt3QCrU1vRJGcQ41TCyPAa6PLUXp69Oif3ZxhHA1z8j",
-	"NtaoOLv6IOrVjMzO3Q7DTnDFGpnJVFaoPhRrg2vVRmFtKgBt2G0hIGuD9oVYrA3ae2FY5bV7k9KISQjm",
-	"1EvkIg461YgDP1prMwLUXe2uD0fN4nyK1FgSNudPqW79vSyiqtSTg0XpvUqtZbWFA/G3SV1iUbnHt/Cc",
-	"XCU3jKP45MKBtfwYM62VoH1jrfhUTVf6teKOVElqA2FcUhTIsfhZ/c2M2Ug7E95PdsI3p5cvnr26HJ59",
-	"dfrqy2fDs3eXr58/D61JzziRM7XrSR6Rfk7RmqAvWS0far0dNAzndoImxfQCnAbZcYQIHBmc3SQg0YRF",
-	"1ywmCQ/yqGoIYpITcbvbKvM9u8fWUzFP5VrF8M5MsxU5WnW7p5KJ+JkEBRwXJQ+BzpldbaJXddReUNwD",
-	"s5c8CWwVPV5gq9pUqTpC2FafSafFeSQgOyJDsRWyzHZLulaBQCvysJazyuUr5A2svDDlURXHUU3yqnze",
-	"pNtXbkAXvwC8BVpVZ1zl43kO2Ur7g2lWTfqqm75tsv30SwlkNdeIyyjzY/v85LJaIWTD+CMreNh8981e",
-	"wsZe4tZmr2Hj7cUau7kgZlMzKgyISqaMUOllToEz8g5CTzGVbFNG4HL3qxtT8xXJpNYk0diI3PkExorx",
-	"WuDk8eM5E1UY+V5N9GHNzZ5vD7cYbjHNRsi3vONKOb+2pyufTlB7BRd4ZYFeNTdoQWAsnp4yM6lhfEuv",
-	"hhVCRw6LQGN0mtL0jSdXOCC1skS63Z21LVPfinNxsITp7c1tOK11FABM0vuXjF+pCURxtR+EsTnMgHX3",
-	"2VJtxx1/E2ZRSuEsTztRCc5aMd9A4b9iATY20/wLy4/85czrrObnN7b/8nGyxFh5XNZuwbpA6mKWfUhm",
-	"6Ry5VuhjX/kB0oKnCzJaIGuDfiFJdGNp+VHofRR6H4XeT1roLcLi1aQ3ZEzBAQm/bxrO0gQLZNgiF3CH",
-	"ABPRh+vEF5FM2HzGIgicQ6njLyUkL3VFEddM368/z4VyeSt55v1HFLH/trLy5oLrBvLqttJp4SD9KYTV",
-	"O/qdL0tJB8ZxGOJ7+mOgVITQJrybn9l1teE2hamc6rcujXd/m1vF3OybWlS1mjT0Rc7COYfAd0/KAFcZ",
-	"2aEkLBypcLfgtQ/Nxgl9eTQHefMlUyNGDCGX0ckRoEEN9UEDeReFj3ybwr8dKob+7k/r1qEobFf4wcbm",
-	"542FQSWGd+VNW+6U5c5nbysUtmGNP9o893eDPwc3ddiL645hvne9lENMofX5kFxIxabbKSXF/i9Mn7U/",
-	"vnEfqn/XfL009ofwoxdY0jr3HPa4jqRlauYu4aJqWHtUco1iwyOXI85YV/P2i6RHnDtfK79UFUr329N8",
-	"FpXXvFmVf3tbmGXlTZz1C147mJwI5d9eiQukSfmHZ45G5V+sV/mnKjbuA+yqTzk0w0zhDSDMVekBaEdK",
-	"pcszjw2aEUAf6fEWha2DdrvO2Tel74c0vqH1oiz2jOI85p+D+Cxdcg9E7Y9pRuiE0ZjstMmUUQ5JcRDx",
-	"XJSrO+29g6P2koEkfMiFSrYeR8qoHYhW0it6f2EEh936rxvGa8JFhtFcCcQ0WDIQ016uNE2AuLfpyI4O",
-	"enVDK20mj0rFtVs2hSDfOCs2XQXr9aMaNXFE9XomJIvkDUJ03qbJTY7pFRrDWUh2wjevLy4H/MlNB1GD",
-	"dBMZ7vb9XBqiBXpURCYsjRHXSIuySTTR+1RwNuAslYxEGNtErxns4ttJkjK0C4HIPbW9iDRukVNu7T0D",
-	"DiPTknCvfRya4ZsfwxNCuQvaFRkCbsHcIM4Xvm6iOQF+S88jMJ31wtaAFzSmiRr+e3p888P0+eL77re9",
-	"H77r3I6+/HZMvzyW/35+3B51VTpKj96f/+e8aMHt7h88gPXkXgbfUo4zMisElvjy2SXRa0i9oJtafWIT",
-	"I/EDW1ltbEmNagTYcTl4mCQYbPv3jkL500SPrFpTkamiD6FZUOc9sdyOw2+wlbynv3Wh+zn1pG390Mh/",
-	"p+opk5EvD104z2jJrH/LRmHf7bfbJL5i6oSEAB0a9o2qXqgGdGKV8z4x3AXaMA6pjvlEEXMcMUgtoM+W",
-	"s9Rj/g66KTx6Y/osPETVxJ/yEh07NIpxSP7f//m/JHTivP3bSeuugRFWw5Ny6wEPjQyvfyv2a1WDkDwh",
-	"Yc6481YiG/Dq1628HbbypoH/3aAwxAD6sAOEe8UNCcATZgsXU2f4/kc2D2y3xAVvVmnpalQW80NVtbBv",
-	"VPQK/KGsVODTqt5juqkqPfiDVUG8XYa6x1rxZppw/2mnzNGX+FgB2CgyMoJFhEBXK9kJB41BIyRRymgG",
-	"Laa7W/lYhy4PwfFUl8vl3/K9TR2ptl+DO1xBjGp1DnqGl2CGoqlqpafV6Df+/4PB//zYaR7/9GO7efzT",
-	"rwdBp/fhv2uZe4UH44p5IEZbyJrLwvNez7ADgg0Ccs1mytYMy3OqJ4lUAjmfR7VOHeVrR55LutvJxyWg",
-	"ce/iMW/UuC6M+5NeZYwBqlTGpgmPWSbJaIG5J54jZSREyig3Hr8CgPkDfO3i/KL+W0th0csLdG5yAw3G",
-	"107Y63bDHIhrt677kmSw7Fs/LVmpcqGBiu0bsOp+rZlVYegVyY+9V3nMhNUDa31a1WoCXkBVb79OD91Q",
-	"yLIur1wxWFFwoMZSW1uBoJJ2xkYujRoVVu9G1LcXZyw2EoXf0wZric4B9HBUqLRsgIFdtE1W/E6qbGnh",
-	"fc5az53rVnhK32Nwde/IB3erXW67jsUvwVuOO223gMWTvmYZlq3AJgR+CKtd5Zje3R5c7uqB7vot2MSn",
-	"t1tqdkeFrkbuetjr+rvJopALCpGJKN+5YAolIM9sRVQa3tsrJ1/aPmY8dfvnecLS2CGmFadhctfLs8jT",
-	"t40nvJjgbaSPQt4w5oiGhXR8rSUYnOMfOz+1gNGGuyuSwIs+9HJqfzWuwybaV1eBAukRQcog/BU7X40O",
-	"sI7cNtLFjqCO7l8yDpmEd9tgiCX9a201oJguTNkfmdywgIQ//PDDD83z8+bTp2HrzulWStQkfdE1nztx",
-	"9nItTy8YzQwASKgncOfRlMmdQcERJdYQWsINUcmWWhZNeJEKJU1QYIwxgol00YE16UPXyWy2vCNEbooZ",
-	"GTGA1dOHZOHKEQBGG6Qogy12Qm8Y4G2lVPdZMJLaU2cNQ3BivNdMSRt7DmdUqroBl4jopZOaedQR8ytG",
-	"U81xykRcFisQimsDbDuBN0tRYuJ67VkyPdcN5kVe/WfVyamJ94O4nM8kQXsogROYCC5bBCdIEo77MhGc",
-	"NE28cCqurjAOsOaqLJQeqmU4AMZpmpJbWooIKhYrWqekVcoZVfLeaMLRxtwmO1xwtquvlE6b7NwKzSOw",
-	"9BcdpazoqDoM8ou5swait6aCUnXiLqgVS0xksMeLLEIfDLNXx3M1z1hdqmjnPqmiS0s5VbLAwVmRtyA7",
-	"lC+IGO+eYIwjbmUsDTGHU7WRuPcmY8/M589s3xWRL2jMefLznL3AHtHD6ubT1KeyKYy635wJMLS4Mlxr",
-	"0vesm9dXkIKcQdjSY7cii0v7sq6eVUXgWyuHLat/VR2ubql5xc2C2Pb5qYHIxZGYZ/VKeaGOVu0ZNC1k",
-	"vicfZoHf6n7H50xNRPywC1sp+bV6IBe6+XPXumJKKGEYlXtfsVbBKiESOXG+t2vdRpbLatGLSghF1cp0",
-	"oqQBjwdYmV2MpgUfJCyTe40qEoJkFUL4OvBTfC9kP89pKsMqb8YfChaDQuiCt3ucsJtvfoP8tIImm8mB",
-	"ZhTLKfdcZNPqpZqKiKbLAqIpv5p7VZRTOmJpAYsCYjALOu0qW3c+DsjkZ8/025WHEqzK7rrcWN/Fjv5l",
-	"3lur7ZqJ+19aTrvXThEtUU9TZMVdbI1GWv4qMb2vGIXaP0sCxl2NiiU9lyBr9bYuf6FY42/1LsLPBWZC",
-	"ywnhyHtnPc4cp6L52E7jBIF3IZvGHEMxhtObo4shenRprkvw0ypknbB0VucvnyRckTmPDW6g3ROrsg/a",
-	"CFQFLD7QYo9+ESWfhZhDagtKQKzWfum2jrclxC2RChTGRGL5VN35P+sTCt7XKAF6SwNvK0UGLQtOSs2N",
-	"WmuHrelnaXTRxmOp7QBvphpZ6WwiksiTnT+zJUCcYCEyWLM8OH5qb1ktj6BCoz8oN75nCye+JuQt80Br",
-	"qxxeD2OoL/jNPlMjqlXUG6kpGfYJJbcTkTpQS4zumCY81NMPp/R9eELC6TxVyTACuul3+IDDyPU5QjIb",
-	"SKGAMBpNTEZJKBN+BYA+5j1IQYDmAw7tT0ioxeGwXxKsQzN3/U/F3iv9TVTHBzzMt1hIognNaKRYJovu",
-	"V2nYsD9wLTX4A2oEVha3lA4a+mNb3TuWdUEIrvlo9ZdzPYwz+9WaN2FcKxo8xYFWf/jCDb362yVMZtnV",
-	"bkKkPfhhZB6GneXnp45v+yWPNze/ehlcXr7V3Uof3zWYpuqHKVVErpiPNsytqdr57gKm47tZPKNdnn2y",
-	"wqFiF+VOjhRvbYou7hU03NKqvQ0lA4J21xoahptQ2RvaQW8d0ZfTexWZH8Kd4s7R3d0otovfwX3yJ9sj",
-	"rU3WuYZeVwm/m+16CbLkBUZo6R8DElHJmgmXDApp3JRYwpKqaasDQj7kWHoFFucelsxu3bUb3noeXA91",
-	"G+sVe69W47xtB2Sm+6vHMKuJ/5RLh/SIHPZHIofdCW7uM/mAcHMfB6xsDc8vYjNuG06EtS6G9z3EQYOz",
-	"20IvRfp3ulpmP+z6UrFvea7/1GG3yJS76xagMp3SuOrp58LQt/R4uDgniW6nK3oD1rUkM2DBskVC9MpC",
-	"pRcbVrZDweHFsgE36eOjhYmO09o3+JvAvXBCEvCpWtOp3riufp8Dt8BeEn5lay0X/KqofFTRJodiPBwl",
-	"WZ0y7Cs8Qdnj5UnHx0ftZrvXbHfv7ENwt5Z3DXH6v+avVgQuyAeKUYSKj8OqjH3KacU5tFYWSGltXy/F",
-	"jP2yfW9bhU3mX/ufTq/b29/fb3e6e3eMpyxqX45A/gSD0naxw11xllZCKeaekSqcInklSsGujwiLj2Az",
-	"j2Azj2AzK8FmHjERHwFb/jSALX8kQkttTISHZTBhGU9gqHEiI/BVJ5ymQ5qpSZaoROaPpGJcSHwSiTQx",
-	"/55liciGug0bynl2xbJFI2gIqZiYicw0Ai/EhrbquiF/ZYf5FEdZ1+YChnnqDXx5q4t8LrWNvPnV/f5G",
-	"z1n3xC7cjOvavS5SobYJUgaWCgvEVH1znLx9fkaOe/uHxJSjIbGI5lMTs1o2LsSs1uwzgnq+0SThLK9h",
-	"olv3SejV6w4DEvoFryCvzBUg1r+6mqg2Gy1NIngtnmOZGgbvQGasV8ROt4BnJuDO/Z3w4VziOybEdZjX",
-	"dsUkN0g5xyjWYZQKaYaV5CXZh9dsYco56FfKlSyheW2dRN26UoAUmtdXJYLeyzW09EO/5By8P4VAlaEm",
-	"F5StxWbFoseWnhCeqP8YzeUC3i5keQcm6xu6D/N6GdO5VANeKJehV1SW87rLa7FN7ZuvilVv2PtZSjnK",
-	"VcDxtSKLpZl5xFxJY8EVTbjMaxcH5OJfL03h81RNoDBikfu7pGejtUK+m1F1/fLoufBWVR9NbbJKyK7I",
-	"qv7zoK5w1sZOUi+iuxqKtGncUcKlqsfGOCXv3r7wAN4SKAo3XqAsX6C5VxrIxkJguIGW/10MfFkoeXLT",
-	"eWKUg2a1mmE9JGpZIvrq8vINwQaw7wpf6LWP64x4pi5XLaxdUC6xJOfTKc0WXiwucD/da3E2WsQhazZ4",
-	"vXN5NaGL3yQ7RjoO6UjMVX+UUn4dlgi7aUExQJRYOeSS1GLrlgEBPZnFHNwAWX+9FIAyxnYe0C2dlEWy",
-	"Pk3kLKWLGk+jloafUk7JW7Zgy7bcCsi4NOHXLjHMFJ8KSDKG6lfkNU8Xef4cNLpbESq7Tb09pi98AjJO",
-	"nW64wjlql2yFP9Qu0Z38oVW7U4XIW7q2li+By4UtLIAmtl4YsvPu3YunYMPhxAYDF1D+du8KvLHRmpSn",
-	"uZEvFftdtSoP4T51h/Du7lPbxe/gPr2zS9Qs0fqFqMzOlJ26ay6YV9ernnGYJqZsLAQPOewtqBiGRjlo",
-	"VM6eX+9pKA7gp9r5eeHLG0ZOF1AcBYrEIPIzKecZw9K9XozjlGIulD5idDrMRJoyLIcamwKSiJA/wXO2",
-	"jV7mD/9NPpTC43xY/uOvGFWvsxdR+fm5G6z/9Lmg07d23IXm/hz8H165+fhPc80qR6e7295aijJ0OUGZ",
-	"G6TWHUmnNXbH3QcGGqrbWRdmeqvu9zJ0Pf5CLGUkuTIZXMRsjyXp/3RGI+Ngz8Mi6wS9O3u5/yxIQ5rg",
-	"m6fWo+K6JmMQLfjW6g9lXZkkOxCJDdXcdh+8gJtRqFfkFdYOyks2XD2+w2Z7r7l39/GZ3NSNr1G717+D",
-	"99ZfpvHdvO12WKV94B2AwpJ7dF4p5tnR3w0Kzzt7LhW/E1SS0gx24Ixl7lDHCPvTKCSetdcFXNztCC9b",
-	"6a0O7PIksy1O8aqihv7RLp0LuPS1DAvxwUUSnmBNQjIWaSpuIUrYZo2CRAGv4Ob5zMBaoDvOiRr6FcZj",
-	"aethuMaMx4UF2iBlfyOm81C5yes5yYoMZbTdgBczzEd9j9Hcn29M6XuTLLaPhDZ/ddawlIfkJvUsZBXn",
-	"eAhVxMkLnzCerZ3D76AL+Xx3G/ZZZjN3P9n3P7D3PmRL0MhomhoOtnl+yf2O4tKdYLrbLmzrlNwydp0u",
-	"zCRscJPnnL6ladqMUhFdgxPzhISMx6FFWEA8jZqUSB4vK9/L9G2QTDWL/Oqr/vl5SHa6PTLZDYp9npCw",
-	"2+u32yHeFvlVAeklScyTq0k5AKvbb7eLgT87Oz+2Oxj281v3x3Zz76fd/o/t5r59pL+w+99LkTaXzQHx",
-	"mupmUUoRO66OaNWAakeiVyima7NyvzPNyhzFvm6nBGGY9TylNlwX/Q1VShhHuTTgitZgjMqgQbIKiINU",
-	"dKE0w0oozdCF0qzOEvsdlK+/XohxaKlGmsZ1FAYkZdIYWSyoIlUIA+1AziW5ZmwWGFiKEdPiXruYDVjL",
-	"9A03Wl7yxGpa8M1curR7p1DOA4VNBDRZkIkWJEVGbidCeh3dUkliBrvpTrbu7eOqN4sk0cfJhpE8kFpW",
-	"F0vtaWTOJ2LObDFq2l+aZcf/QRWzP07Xyo9x6d5+fkb29vaOCXoeFeIyUYilkkydFK6gIVXh0vi+T07n",
-	"8zb5VjS5FwXurzpUd/yyrfuVwPTzkiACIQSyduYOOAYQ5qUSM0nAnWPMf5sxg1V4+35dNx92vz75HUGL",
-	"v2/qmSwr/ta6xy20cX3Q+jwOB/XuzTjwCbxqZe7EWO6Bb6/vidpfnmjNKvw9rNKpeJCSPvV5WJ+Qpppf",
-	"g1XhZKQVCxaH5qanGeD8JTIZpa6YnylJApUiaqJgrH9IzGA/mh439Orkg3uNr+cPvrAdmTk8kKZdvCx9",
-	"YryCmaUmYtQk+YuxJ18bfiG3NWTeSV6pLmQR9qcaKSVuiRgrxg2IE5nQ2YwVfHgZzViqJZWp4GoC/0L9",
-	"E7IqEvi/vgj0PbTpChZG9dZ+oPj43H2u+Pw7+/Hi46dmKMWnZ25gmhgAsl/HmPy4ABsPBnbB2Dk2MfuK",
-	"TCh6Wrf0WZm+pT0NqbgytTFqbDd3iNdfkjoLybg2dRbBpioZtCWsj0aWKFpNoa0kMG0mwtwZNeBtoih5",
-	"yyI2W4rZLNK1mQew4m91w9rr0c7FBFVAj84XUliIWiapO7/THVmTMrYh1e+WNrYBebcMmlieJWkrjNsW",
-	"AflYeZP33QL1q78yzxI6exABAVjRpywhOLJWBQTIwg/7GKsKjvkTEmZ2s4X93IMfoAwRuFvyhIR4CBKq",
-	"GwIEl5UzeOyaGcOULKR4yYBMaXYtbaJXAfQMxmRg7Oyed1/SM/SO4lKuU3+ZWUqcmk+4B/75cg/P8o9a",
-	"Mm4opZR9ZSyNoTABxpqf5JXfBKJXbe4/KK0ffC8kMYMWVJk70MbN6YUA+26iJJFMSgBIrb3K7orPvfW5",
-	"ruxPUMXemjzjuiCTiEm5TAX8+rtLgi1s5JU5ceGpSTIAlbdPvmA0Y1lIJozGLKuP7za6Vh3c1qn/jTQZ",
-	"M0g5SjiRWFWvcDEf1+N4rYkiez2j+tIvBJKdEARqInPJyE4mFBjzBDfB5abtbmtpoOvm3E1/zhUztmcR",
-	"qbahrFhYSPgDcJlMF2X2VVjXwvcLK1EmW7XCU76TvstN+XYCU8HROq/mTOK/blnM7b/VZJ6Zf46zxNjx",
-	"qZpn5p9zeHuz6Zuvn9svmr8v3YfNg++879s2+TDMk+d2NObvi3xQ9okZm6arZNE8S9TiQq+q8SsA2fUh",
-	"yP96bu/xr7+7bAS12C3FswQGgDevL4yeP1eTJxDLaIpKFX8x6xT2l5w9Mpi323uRv+7whIWtAf8WkyRE",
-	"ZmtYSSiMZU4X2ensE+PrJKMFMWbQXcxEgb0M7Ay3mlutiVKzxocPkAoxFl49G0+ya8xSqrSAUxXpkCU2",
-	"8Bogth1RjE4rJRQKNRyc5QmzpCF9zRQdmWfC5LGRmZawkoj1PTV8wG/ZSCaKmQppZJzo6Y8zxry7FcAo",
-	"yecl+5b8/IS4C3HAQaGHobtwaizuXrnTC/f1CaF8gbkXEeQBDXhEOUGw80TmuWEDPuD/9V9ELzXjysRO",
-	"6oefk88/f4NGhUzoFfv8c7ITUUVTcTVnAfHNRUHZSCd3sTILFwNOMHC2RU5rTHkAU2iMqVpkMRkWoS1T",
-	"4NJbw13dk54iJVCGRzES+mXuw8CE9H/+ueAR+/zzk0JavTQXKEm47gjulu+bxj1n7IjmVtFX/E3CboPa",
-	"PHw9DyhXAN3AAYNR5RU28zyRq+TGJOTTKXPVNDVl8Zg6wgKxNjhvpHDeyJdMEarHISciU800uWExqdyl",
-	"S06dHbaAC0v3UhP8XMs2WuSt31ISvNGIANLinQY33RLWsntCZhmTDGzIEOsEbq5bKi0Iv+4HqpRm7EbY",
-	"0qmI62jkn1bN0MRche4NpAs2PslFK/1FWkg2gMQxLdEZ52yS5cYHvWlg36WpyS9KslwC00upBSLZJ0YE",
-	"Jzu5CL4b+DI42Vkug+8G+hueHE52lsnhJ1YOd9V/iwK57qgok+/qDYvJa7iucNiAnoChqkU/csUUVHvd",
-	"Cy1DgKw1qf94BusJ6XCAF70i03TAd8IzwRXjqqmFhj5GiiJTsVlN//MfKXi4i+MIbbokJAVgTihY1yBX",
-	"FJKWQnPq5ZL01DASsT4M37rcvQHH5D1T4yuAvLO6jMxdTNLHHTuitmwKVQiZoVlFiF31yY+/DhBqctDo",
-	"k0Gx5smgEZCBrTGCv7darUHjw09hQOZa9iNfX7x+NeAzqiaQ7yhqCrMIh6pbqbeyC8vym82j+w2KA+tu",
-	"f8NcTvLbgP/WbDbdf7pxr93WLWmq7zvNGC5evzI1XfQ4nsCHnhiel3/PooAYG/KMZvog/lZMACbmCx39",
-	"hURKCGMwmaj6E5qYUcYgT46mesTFhGH7/h75jdD87mFxQEZzxG6GjTmlCwgLjAXeW78RL8/YdtIjvznm",
-	"m8QmQ8Ow4B2YL251c3HCMdjVXeVZyrarY6AopivnJ8UgRAH5mX5x67xlslXaMlmRtZwnUJsxd7p6RC/G",
-	"zXNIYgbIBFPiREXF8ZuMZ92+kvxse9MrUtiXekpo5EimiSI7Bz3yTfJF4Sb5rS492na4T37DjvSYpIG+",
-	"Cn3GAAwBt0htNrXpqasn6mXo4iE+cUsPINpj1NJppk+X1iig1LWAKVfOv+34qEhBs6G1gkbzEhQ0JQjZ",
-	"ANOtTRO3/eldBGkSJtVbS3QqW1jH+Vv9R/NU/5HLxr+VssOxr304w3PO3s9wLpJlej2QHe9g3AkUsQE8",
-	"MH3sEj6b45qU0shtj3qF9VpguZudmCo6opKROc8YjSZ6PwObkJO5gvsyFrd894SM5nJBdjQxp1q49AVA",
-	"uIHmKDZLyz8Dw+L96bpjV0xm10ODa+dFvu/1k/yOL6chm+K15d/1c6jKCJjOoddd8xu2cBIe1JpAwbgZ",
-	"TYRknKBOuKtlmxlDOcFKbgN+zRY5NwBhDna0fpRw0u2RiZhnUq/yPOMorQAwlgNeI/SK6utEvyHmCmsZ",
-	"gSzCrcHOde0+RkmcjIGRmaNo67svhzWw1/frmUqmiVRJpDewyQJHklp/r6XYk1+T+EPoxk45CZ9d0quQ",
-	"xCwDgdJlwbkqpgNu+UdIdqhFY1f0ish5NIHzPWjsDRrhiblbDYyUSdE2/QQDnjNDad0/EAOnW2tpfVeL",
-	"eaeXZ1/VjxiLypFEDXjCvRPcR3EhZYjijXTraEmAusNtdkLY6x6FJ1r5+O5JOOCzjI2T9/oFC5gQ40b7",
-	"PER+qiVLvrCc1JL7DdTwsaoTCvdpIpXEUv4hYjKQnU6z224HlnGS/XZJCichWoDDFrmcsAF32yeiWZYw",
-	"SULPTBz2QVDVSo2muHmotRetchbt1QOOoIDLzNbkzGp2Ztye0Glq1urP04wNOCgbqAgLeF1PncWWFpeJ",
-	"PjFWbrTxMokkLoamGDujhV2LTqi1hneXZwiWPOBhntt02Tnst9v9dvvfWn2IaMp4TDPIN0JuX8hfIE81",
-	"981gG2mhFPIItJQpwl3jP7eJS15XC1kT2mtheE4GXFOGjJNUaZ0VSjAYXlOODpItcuEC7zDwGeovQ6Tr",
-	"oKF1WT2IUtRw3deL6ElgNVCYjaVXgkaZkFKPPE2uJqop6Y1eL3N+7IK8dTcRyPPootQ7fJIJpVIWQxaQ",
-	"b2zWfyN3tHhgJzbAAF10A854DEAVSHxzadW82CJfCFhtLA/T6x6HsP4DXrgX0ARkMoOtraZgjDGqOjl9",
-	"86IRNMz5a/QbnVa71cbyCIzTWdLoN/Za7ZbBNpyAFQ04h/7HFVN17mh9BCC+yXL9YoH7wFiADCaV5eGU",
-	"3LLRgMfshqVihnYDyG9XokXCf2LplH8wGYJhwhgfyMWM8kROyA5LsfLcgONV4USfQkWZ8BS2WPOleRbu",
-	"ngx4+M9KINg/3r178TQk8jqZGQAtLAohxtV009aAX2gxIrbXjL77IkWc7nZhDJHNN1DoGJRXTS+tuqpF",
-	"Cjww1tzJVOY1N0QiicgSSJLm6cKY9TRl4NMv4ka/8SUDnMc3mNLrlA7Z6P9Y8YowjgFKTIYn7p4kQLZE",
-	"kuSKiwyDWxLdHLSZ3NznCtegibzojK1H5a3uiwrlSBJ7QxnBJgAwg/UDqqzYkrF1WSduR8ej5hE9HDd7",
-	"7CBuHkf7o2aP7o3tb5uM/lJv40zcSgCjs1tKnqBdBXDpQiRSiCVaFAJfuvHjBZlPoLQRl5K2ef59wOTJ",
-	"z/9ot45rBvpT0HD8Xr/abbetSdeg8Sn2Xj2ZqGnJYY92sP9fLCJYCd0ADWGtVqswmPIXP9TD8F6xlmYb",
-	"Pfx+nXfFjfPJFzS2aeG+ob7R//GnoGEAaCC4R0KBSsM9ZkgmRa/QswDMBE39TxDh6JflTMmYRsNuux16",
-	"NbhmmQDTXiLJfNYiT62yp8TcKHtWnm/VHb6vzGfXLkJZPyusRV5lsiGubUA7En+Vl8qUrFy2IoWZ6V73",
-	"N1maF0bJMTBLK1bnpd7e+guzTIz8hXltqSTN4qChYOnaXAA7d7ipAZFadJjneK4JwqiOmLmKYwPeai3K",
-	"UotjAeBAwrWghJcgyiwQIo9B89JqNbp+nagyTlLNxC3SDRp0TAmtiCXQqxbSzUT+y5lD/uHs6frodA/A",
-	"FPKP89NXp18+G16+/ubZq7BvLFPWgAKcXj/yrSdEZfSGpVZgeff2JRln9Gqqh6B5f0CwPtUCMyMGqFnq",
-	"mwbV11RcoSEqfAsf0gLvuhtzyXVyDsP6JC6UR5b8+7PkIng0CHpQ8oo7IW8Zh54yLRXJpVzgTSamTE3Y",
-	"XBJNHsLeW/AVgpFWLfIGWVpAvhQk0/xhygJ0yu2EE6Vm1pwqh0ooCmW4/cdDV63dGIlAUTXyNWYjsTHk",
-	"+TW9MubGRhz2jo/D3cBdB2QmREp2wisxlD+nw89DVD1nmYjnkVZrruZal94JDVlKY/tVinkWsSCD2s0f",
-	"wHJjGnpKvGmbP/Hb++Yt0xAcYB/C3ZaW9REMkAutRUiwt1WRAKvH36zSZlt4ltKkeJU1/ot89ezlG1Kz",
-	"HLhSTsgdLdBfZ7UwNdca1n+Ryx/ePKt9HfQpzfxqfvwVgR//MWh8+exy0Aig538MGuVA/EEjwE/9Y6Dn",
-	"NGh8IL1u7i7f7HAZGmleWt60uFPJjrUMt1vtVm/3Y9y+3penbs2W3sBGmWstKPKc2hOoz/brGeOnb16Q",
-	"vVbbuaEINhsBd8cIG1g4C0WJl1BAqCQ/nJ6/rN1Xpt+LGYu2E5bsiPP1qY8xw9jACopr7Xx2ULfibDfQ",
-	"g09omugbwxt/KYimnsHavnNg2Idf5ks90vKHVq00GII3l4NNMpLjaokkntU63G/vhVjP8DaRDFE18GEu",
-	"QhsZJM6A3xjAiYKxm+yEF1+9u3z6+rtXw6dvT1+80hzqnf4apilpkYyMaKqFOcei0DFbu5ne4hz/ZEI3",
-	"jAoQEDVBtEg3HifRnTeFfmtv/VsXLLtJIvbOA7VctZ/0IJPNpHaIBIgT1WQ3+pvLxXcwz9oPEmwdEM5u",
-	"Gdj3MqlaBGJLsTBnGa7WRgfIwMY/rLunXiZSneqhPcORrRFU30B4T/ILC0hHr0+33V4qlerrtHAbuNxS",
-	"QEmw+S/ddfkvVWnVBDJGJgQ6E1MIvWE3iZijJPVZyR7dIqfcIeWa98D03u2GS80iGPHsz2Adpt5P9z1H",
-	"JmD8R4jIFdkwB7Lk8zQNGhBcZ4vdd/cvOwf9/aN+e+/fGMLMuBomM2iy12q3Op291mEOsdpvoLPZC7K3",
-	"MWpLiqXpDzeOx0fsMD6ImvujHm32or24ecS642aHtkfH0VF8yA7GEMoIHL4yZEMjiM8x3s2GXtLyBBvt",
-	"0SE7jDqsuRftd5q9cZs1j+MObR7Qzrg72ot68T6kZJRJsG+s7yUSdI6PWvudVqfdbnXbPhFc5AtpokpA",
-	"8uDvnCL1SRgw0A7F4TT32cG42aOHo+ZRdBw326wz7tK9US/aj2sJ0tinvdFe1I2bHdbWbx7rNw/j5gHb",
-	"H/fo3qgbdbycmExAAVVQ0xt6bxUSAhps8fUkPntx8OI/L27P//ODOr98ps7/8+2788t3B+dPTw/On35B",
-	"X/D25vw45wOQ1lDDl409WowJsDPDoO6mGelXOutfeefFZuBLG3Dy5zYQA97odjf5jDHyaLb/jCvN7+8h",
-	"gniWHakKxPKuCaC3f0PYMDaIURey5oJ49t56IG2kGBbH2ilnchkVykaLgZfA+MdMMF4hEA/jmApRdi6a",
-	"0OaMURtc6HrFt/LcgDh31aRpNcSwo9mwUmw6UxLdTNv4eSBkqt5Fs9siF3OYDtr/If4CdEYMtohEFkMN",
-	"IMxd0GQHB2+S1lluwAtlyvUyqb4Q8WJzJm5q8ptFzPcBXtqp6doVh1/Df/PUqkYksoxFqjkRmWTNEQDS",
-	"LJpS0RmIKRsf8kJNzg/FmHkD6373KwzeQMlj2ThsyyfFrIzNJ1B+r8KkXoqrK1jt35cvdTbgS28wFOlS",
-	"iJc0u2L43v4mH3MuuHMWJ/RSXxD3ZG297vH6dy+FOKd88dYi7H8E0zdkvxa4oppUmaKYq+Vc8a0XimtC",
-	"YK2p2IsaHrFU8CsJPlAXfaOwxLoN1NJsEuN8TbRuXOoEfeu55tcLrUF5wCPN9TJ2w2gqHQwt8RN7XBQx",
-	"SaScM+MyR6kUjPRgz16YcMXVSQkVpqVJdE+uZajs2FMpoaiRqeH+9Ie0Hf/rOPq+O/r5m8Nv1Z78+vaI",
-	"fzU+7bB/9+Zvt+FFJcjsjbhRrzazGRwZc3XnE/+pHd6PcAhx+6w4hdPlbqe3XnSZg9THf+cyhn/+TvkC",
-	"omiXGE4b976EpmztBQTKNiZqbr5lTTpbvRXLC8Z1Mfyt31HSvbe0ioXt9GlqJrwwjdVbw08Br2fRZ0Zs",
-	"hfgPKBb7WW6ugJAyRz0nXk7nEuK8wdM04DsgQjo3ZiJRHt09MQFlCGfLGYtlnv/a8VPNoY9uV8uLpy5t",
-	"Ih+OzZ4gjMcGCzbGnCA/peRkwBGxAQMnMXL2lmaxbBGQ6NH8GdppWA0urGPbSJY3uUJ+d/YduXrJjn1X",
-	"qyGvFiPLVY8btDmdR5MmVtxs6h9mk0xrGlr/3obTl4o635XT226s8/oEFA1/3Vj8Z9dG/8CrZslu8rNf",
-	"SvYoLMfWqMSn+/aUSy9dZEIl6VRLUtnCVj/+iokqjX5xpwU2Q6XRb9hTX3+EwQ5irc29bjePzPu2HH5f",
-	"TNPcpKZRPs2mM1RtusFN+bslN4PmTo6vQQivwMw4LXHqP/QRw4wQG20B+T6JtMS8n+fLcfgzE+58y30z",
-	"4ArWbpjfZiaJUpoexFHoqdfYGvRj03zATSo6RhFB+h0EpoAPBSIQ5jOTnJ4Ivtsib/IcPVrqpZKwV8zW",
-	"S5QsZuuRHYhPH/CYKRZB/ybw2cj4+tLBoYEBBxLNkM3XMXQj0l6aVPK7s3OP7n9mcfxTMw68YrfmHn+0",
-	"DvyOCobLyi0pBct5jxdpsNLLjomoHs4chLcJcU1GTN0yxgmG2KO/VYmwT8SM8UAr6AM+nqcp2aGmWOM1",
-	"mymtaNMSli4xgF0Ukyb4boAlwgYW0ssCYwYuQB7h7spBusGAAyAmMC57v4XnL14NX72+fHH2LCQ7NgGj",
-	"Sya76Nri4hY5kiJTIdWAh+en3w9Pn357+qrwRqfbhkyBXUInjMYtcuEw+a4yMZ9hHhZYKrAiip9fkOcQ",
-	"2xn0TakHlS3AGgv5ZRhyZ4P+MUbbg5oBwmPpw1SogIgsZhl+V78e6E/wvANbjcIkK1EYiB6v956H5Trg",
-	"GFgIyRNYjR4yAA1hyEEXMyWMkH8Cy+3KNuAugOBDTL2FYBkB/NykTpAkxuvDhLhhBHWLnLrUHNMLgFPo",
-	"zjHtqY1jO4P83ysbpljKj3HJSCaHaYcCgFyeeRQvdhFUIdQdseaZ4CoTad9sbChaH+lf0ORkwvWkAVaE",
-	"/B9Nk2vGZpBTM5orVKEyZgQbZonhEuH7gD6AmAM4rBGNrjG9+MW4+UpwZlMPTfJOuNfukVdCkXMRJ+ME",
-	"Mj9hH3ABcwhAQRtwY/+ykjqqeCa+AVPymDTjMBkYFFgEzM0cyAF3l/l/9ETg8MHigNtbQAZabB3AQIMl",
-	"oZinPjtZ4+P2Ko+4XJx+IYkngARFrQJC7KjexJ9Jd3Dy/Y2DqfMtm5IZxdt1SdT9fYsoVf3nNQVP7jbB",
-	"YmEUk8oEWxjPiRJ4BksndDldoADRNlTp9B6MKlh7ExiSDceqZllAgcjdjTMpDAjy3ZMp7gZyWzs1mJG9",
-	"qT6zEA6rJ1REfK6bhx1t83h0RJu98SFrHtlgAfvbR5iHl4i2yTyKWNV18ziMDkb7tHfc3DvqHjZ7rHPQ",
-	"PKbt/ea4x/bibtQZtenxg83j1GWyIu/S5yxLE80E/dRle4ecANf1YswwdBW0I24Z7LJI7AIbXzL5QYPu",
-	"jY+jLusMGo2PENaiDz1yWgC3K/I0WD/4tR5EftOjYkHjG8XUzN6+CQ7B2I2oPTqmR+Pmoe6mp7s5sqve",
-	"OWjvH497rIRtvvHeKAC9b3owvNIPHR/mvVGXYAqBMx+BSkf9vbZPpW6MdGoe6WH39LCPR/u02Tu2dBr3",
-	"/oxUMmutN6y9ovRpm7IsieiTl0IOT/kV06roh582D4vxZYcalfILX+YFR50tOAhounge4dwU5LplnzXt",
-	"n0Bj2/ZD0ND8Yt070AaGuFdnPtVi29SIbUQmPGK+5Gfy1D2Zr0VeoVD3x83jLgr6n8/YCWJNbuJU65WY",
-	"T9DOeQoYH6BmCK1KBTX6lwH5wcnDvK1IeO/Y3juv92guF/4S18OIuGQLAyFyQgA2BVxAYMlNvQou/f32",
-	"Xr5iJq6YvKurlr/pmsEoH2KZvpjLRd9qXkuAUkDlQm0L4E5vhQWDGfAdSsapELEWkucclK6YAG0SwSWg",
-	"lOSAMgUk/AG3iDKa1VRz7D0O4/24jldAU2z54cMqG1SRT/uWJ5/B11qgoOjESjMU4Fkst0U5Q47gWkGm",
-	"ilnoIn1e+pjGCHFyGVQzpnJZXYwdtF5Zk1XKxlCh05miPBxEY1YpogbwWNyeuNcnLAUrCx3wkskryW1d",
-	"Ugju4s8DWyPUQM68OH11OuChvW5DvS0SlQvoYGJxSaeIg2gGhVvdKJYpapUth0hizFoAa9xpB45B7rdb",
-	"5HSZwWbAtRpguIztScyVTGKGEev77SCP/K43Frxi77cyGDwqjo+K4++kOH4lbvFuMjiNZkt7RuD27uYJ",
-	"GXkpuBo46ftrfY+K3eaK3UMqLBX+tdQp/V4VLfayxOwfTu7/68jy9hhVIxasw6kDJtD99icpw6/yhKy+",
-	"Vz9Gzuar6hZdK7hZPL4ZIAStlNqMsKXFM66gsi2GjxmdxaFo5DD8/QEPpwkfcqESAIP2pD3d3As9M9cN",
-	"v7LdgesNGMFuQMIpfT+k8Q1FTGnPwYcvjmmGfrzdYMBDgxNgYsmG0VyJ8TgkOw5rtw4P2kB75JHF1fFg",
-	"JdwTckszXpo1oSgNWoflgANryDA8wpTDU2lIdibiFvulnvyYUqnkKqClhF8hhtO9k0/tUBr9gzZmFlrC",
-	"6ptt7+CobVIMzao1+oeQdFhL1Eb/6KDXbm98mIpTWYYfAb8+LDd98OzofOVndl3sQfuihKFePWzul6Vx",
-	"QvoDRez5z2QZdh19zhYxBrJcjU6CWT8FrSHhgGBoA3Wsw51xZZyN+j3Lm1FrmtAbNuC+7mQhEzLlq0ve",
-	"gc61JrJjES4rGLt5XjdgWlelf5O0ZHEhh6asMkUAbvi+JKGpuhyeYH/SDCx0RZi1xhICxny0GOIqDRHo",
-	"j8Whm2uosjkLW+Q7wDj161buSMZ86FI9kSZUCw53C3qipqxXYRg0OjjW14zNpPPEh912J6y6usGo6CHm",
-	"U+tiLqLiQz6aLY5pcARctQKzBww/FlrbrGDfAwqlA79/68Ha1sL9neZA+AYCOQ4H3CqDZAdD7txPiGz9",
-	"leAAoFoBbO3juKkhQiIxfGTHQq7uoifbYdGRjI0RTQeWRW8lgPyBb0/pAtRjGC/YlAqYrgjzKqzBFlB1",
-	"9RevBAfU/4zNUroo0B8Zhw80q5pQ9n7B4j4xO+TMArCq3L4FH9bnTn8SUTUdrkPfYHNqCUGLieSWGtyB",
-	"HFfWLDa3gwJsRzykhSAA2EnwHs5N01LfxRAUYXfMNeLl6pcHnPEoW+itTuY8ZloS0W9WsGArKwULoSmG",
-	"mT5XcxPtBK/voGhTe1NhQTfD/KxUusYYcLoEvtd+CONNroSIDQ7ibkDmM8il398fcK8uGhKrALu7EcYv",
-	"ssk6kN9aJF8Tb7o5iu9SR2OR7EvU5YOoE3e1znRMeyObTb4/brZpZ9SN9uIe2x+Xi9vtr6kSharq3SMt",
-	"cWHXxSQW94Ep9vdhW0Gh/PoGMZadbTMBsFbhphM6M823nkr+YrVYDf7UIt8wNqvh/ScmgwOA1+ESgA1a",
-	"kpBqWNc6OSl/xb3xIWi8NFp/vVSSg3Dp+6UMBU3COjnnya/ufvsQtpbs9doXHc5djaP9rloyOvtWv/JK",
-	"qOdizk3awvH2arW0svYzLKawdn8ZPfMr7xUoA+rYxDds8RbYyqZdvah711TG9r0rG3Z3UXrtw0OF+4Po",
-	"WS52THbG8zQNiKlwHDj9uWqg3wVNu/YyA9dMLkf47Lv1mId8nwhlU/ipBnxvc/XHZwsrLQ+1PCfJ7Mf7",
-	"BsYtMIG0Wh66nVDIqlwMuJyPpokCBvsKBOQqhwUfW7mM1EkO4rCmPhRI3IDgYGtDrdDjNxSNLn2gfu9b",
-	"kYgZQJ5Bop8rG240gGq5LWfgnlE1yeUP1+GGIYQ+I/bEjb3uhniZJXqj9AV5KxHLQ7XKhcVuqRzwyF6P",
-	"FmIDV+MK8FGLVblAKK5ZoRWCWGnVNyTHVA3/NT2++ff060mUHqfsy+cq+vJ9+v3e2xva/Xb+/S/PFue/",
-	"/Kvz6qosnR08cMAYVhc0h3AtJ8ddYia8DQcvv1jLyM0w7p4rsuXF/MBM7VvgLbf8wXjaE9S9V1t57Mk1",
-	"iMJaRbaWDdB4c3OGHdeJb2qQWmVOGQUcQQy2gHxdccsMSgJU3njx7NXl8Oyr01dfPhuevbt8/fx5ngsx",
-	"4Fop2q0YOo0JZ0lxIxezQNXuycBcrFBYSTpWqF+uqZdUtT4MeMn8UKdfAoEemegjE13KRO+q1HLxllHz",
-	"3OYP6gOuhcbqL43MPGo8ZyyFAgJMKZYFhGNqKsvAEmeVvc1YLG7vQjphGccPwUdPIAJ6OlMLZ4Zw60cl",
-	"CX/VKtaH+7oJkB2l1BTG2nTCgcms11LrENiPRbYz1mav7OtwtBgaSCfcI95zOXXQqkssuE7/r7rLzabE",
-	"1BT/Zz08PAfDCjDeYb9TiOptj4/ZUXwYNQ8glrd3vNc86h52mhDOaxzecBwUvcY62TThQ8luGN4th0G+",
-	"TzQ3zjBZSM6onEpTT52r4WyykElE0yFEJMGbpmo5tByOYVfzaAEJG0kKWoDzyxt22eg3Ou02OacJJxcq",
-	"IBczfSrQB+u1NnR5Km65AlPyeJxEiJwFjA+DzxUbivFwlGT6rDU6x0ftZrvXbHd9AERO/9fslVYEuTlg",
-	"QLMfOOVUf5bmT16KGftFf2iCPvv/6fS6vf39/Xanu6cn5GIG7BCzFjmnC0rOJoabWEZbZKJa3jc76m8X",
-	"MrE++j0HmjWnGV3nq0MnggZWxysfkYPL9pHf9QPKjW50v7sEeXfTDrK570AkOgOJaFM7yln1TSiJDWLS",
-	"pZOSNrbyVF58GMOMEAQkPSscoUiohKsBZyphGNOLFTqMmRISVO0dAtEIWjJ8tLncQz05M468h1RQco/g",
-	"ZkoKVjpZr6L4lVA0jx5wYycGKaXe45v/btkhxovkiZQQ/w+7DwvLwdZkKUPM5t0T90noU2ReprkPWwf2",
-	"xuK2/UwS98tKF+epEtMk6jsQJauFmfhv64kTKSJyONVMiSumhxYMuMhIMd3XOK90dwUvvIvkwUR0V5Pe",
-	"qmUVx7oBd/KAtbK8NxtpM+DL9EF6Sxerdb5dU87QrjJ6JRMlzfFe61WuxQCxW/BRtXtU7R5ctdMcq6C8",
-	"mdO8ad7eVogwdid/VFCYP5exT9/0mgFY7vUout1LdPvzeefctVT20AXGKw2AXJrvbyUbTsXNo1z4IHLh",
-	"ubhhvlRYlr22kRLlSjccvWI8poWSwpLRLJq0yHNTTTcS01FiwW5OXz1tkfDnUEtuWHK5UJIuyOPW6FT/",
-	"NdEik8gQQn3AqzDtCIWKSJsAiFqH7ZtIy7rkRrlIduqYaJVYWWZJXohRqbcM/rjAt5bl2rgh3E60xpVH",
-	"EksiEGbZ2NoT2dfStwc+QmK6GPAdB00SrCh9vAtd8UqZ47XIK2uRVjZLKVo7TeeB2GSeepIIThfTxRaz",
-	"HnBby3qHvTe97a4BWVkLqrItAVDf8TLFPsEMMTcbqorZYp9WltjzjLEmFFFDZoaZ1jVcKo/YhHrrPtPS",
-	"D4FrLZvzz0tmmhrDqC8Dt9ub7KcsZlnfA/wiO/l5CgxCSp6GaqNOY7r4TA44cnI4GWEzN4mHZMevnoRn",
-	"rAikXssTRaa25oj6nZp5PdZM+ng1kzDfwFTE3STY0VS22XJp19fDsZzjsRbOulo4PLZcaZTLNCVxTotx",
-	"wRLjHdZIg6x66qWKaBHRBEupxSyJaJouSDzPMJMJeZp+2BrwCxdBTb1ayc4CMUvnYFIQxjtJEp6ohKbA",
-	"mdRchgPu0m09QyHmRSVm/iTkQkE13xDLkyJWIIwj1GNAbHWKd04hFHBJ8glWnkARQ02oGvAJNRkiWnNR",
-	"whS6IZTc0vS6mXA3IpFnpycGJ2DAHVAAYDwmTAaAGIjQeiO2EAArOKNRohYA6IEkNtGLxga63HBXn26R",
-	"MxByiouSm970dLgoFHPuWwx6fJaoFjH5GH5ig42MpJLkqS1lI3FIYqHnCHLKNVvIAZeRmIEh08HAg/zv",
-	"g/ebYnuajq5s2NpMgccUgb9aioBx8m4TT3/XcPqPkxKwqYVte9PaCpuaTQIoBvVvjv8U/F4JALWh/vLJ",
-	"r0m8UWy/fLJhZMWDhfv/PrLCnc2Rf9sQ/79R2P69pcEvUILD6itkByU0c6J260XCkmUPDuhK8x7Ae7vT",
-	"DZR3AhrIZ3iDGgA8ZCEkiRlXyThh0uTMmwrkJ4iVnCiLlJcDI2N8ySa2vDxofjtvIABR1/v1knhDD9aG",
-	"XGq1DeL3DO5+0NuoEM59xxvpz86wf6doc3eGv2QrE2aMGgfAsysrQhUPpYs5yJNkiob0EwRokQMOKfxi",
-	"rgA1PsfCJW9Nor1/Tp147E7VwGU/W0z2sNc9Mji7BvI9IGGv0zXPpKIpOyEZawI+NqDhZ0xlC1B3EIfA",
-	"fYazW9OvHk+xBqk3hEkilchAFw1NnFq4CSd5B20/dWZSsVN9/rlZO6DVTGs6ScQ+/7zvQ5W6XO+UKgYB",
-	"IBYsryi8QUUdJOou4iHovZIov9i+wY+AsgBH5E0GOC/gu7S7KA5PzK2NG4CA5x32RaH9gD8HJJ6wRXae",
-	"siilehLOijBhGcNSkdT/PhSiQGgYt4JklHCI8ZllIp5HFlFB783W7grtarwG5HlvObrz3ePMFf7DL3UL",
-	"9X0EloswpX7wACMUpF8A17zf+AIU4PO3L3Btu+3uPpT5GQO0x1izByE4SAuylcf3Dqvht8fH20Q4mPOD",
-	"h+mPjW548NvOcJPHW68UZtHZQOr1z/Vzh6/1CTr0j7abq2V5DyIe4Kkyl7rIiMmGIIjAJjcX8temnS2N",
-	"3vx//+f/ktBFY4cAI0r5Alyp1jnreaMdIJafj0Zq0tH4gnj5Yc4qtiQ5rM6KuDob7NPWDu5cw9ItczUz",
-	"6Y3LKoS4eiVMMLa+m6HuMhjSE06+pnxOM61W/8lSldYwT1zNPHTKMsS/DuNtH2/CT2oiyP5+1hETGr9G",
-	"uarnlRMWXTcTvoJbVhikfoXFw4R7RUasb41mWXLD5NZM75VwLjUwcyEXDHIWiJBtAOeW0DqGqEf1gv9F",
-	"7SWP3OCu3OABiqCy6LqwxxO+zQETeoMotuqAeQcKT5h5x+r2v+s5Mt9+PEiPB+mBD5LZWehAL6Ylb36a",
-	"4C7aRLY3J8mBYT7MSVorl+MHH0/P4+l56NMDG4tQYnb4HYS9mGnGzzY+Paa9q9pJCSpYhdvQFOtQIo3/",
-	"EE34KQ7yb60KewtbowvDKhDJGFmIeUZmWaL3FIloxgjiLyTUFmAHI2pGUwvpv4VabBZi++SvR67yqOpu",
-	"ygbNJrsXG4TS/GtSfWa6+yYADVufmxjnGnZARBrnlS/KHrhVWTnP8Ot/S4c+xPsoNsUZ00iJbAhkg4xU",
-	"BMrBp+azFpklaKwCrDGEGm4DXDPOxHRoAULwy/D6PuvFe1F31OzQ9nGzNz5iTdebzYxt5Ng2+KYSrquG",
-	"2Zc56SzC7oegOuXGPu2N9qJu3Oyw9rjZo8ej5lF0GDcP2P64R/dG3aijV6FAFHi9jiRH/Xa33+s8CEm8",
-	"eUAfB2OkTLM76tBmr3181NSdNm2uiqbMSro4UdyjjHu0RcEa/xgtC7Uvnh48763GYzxGJaYKQqmRv23B",
-	"QLloyom43cJmyMVQv1FjMIyTGJzakZiy39/acU6z61fiYiJuHzW2R9nqYTU2vbcgtgEPy+bHaxNUmvM7",
-	"ItEEAFoCFXo83JI7wroMuKm6AoeSRnpsENVaAXjBDBatcEAIrF4dA+sy4LUpLAHhInPoJTZJVGQuyRIT",
-	"UMyAB7xYv2Ul2M4Owtt4VT1cQZaAQOLMGDNm1wLm7AZQKgZDu4yGjKRblery2ocK1SRxKRKb6sCbwMj8",
-	"PRXhTwTu5JEr3zlb4O8KNvLXxhK5/2UrbpiXnrkWA8S7fP0bAtLl15gGTOnk8r0i9RrFLGNws2nm2SJv",
-	"4Gqz19/tRAw4pAUY+H5GM5ZZuCqmTHSz+QCUTFJCLAP5OPMGcAmjflDNPNGMFJl9CS8AEgFvEpkoF+g6",
-	"Szgjcp5dMX0xA0hFjLm0GbMlC8D2mEzplYkujOc4oeE04XOI6+ztG11zQ9xSc0G90gKLNUYX3Uq1JdQs",
-	"Z65MszKgbtsMyH64CaPq6VEd6VHtR73RHu2OO6wd5wO6dJh8ZCzSVNw257PlgwG42y303/K6L003X7ZP",
-	"H6j05q+agriFT+dq0uj/+NOHn6oZ3MtG4R3Js+qPyzO6T+NYy73XCYei8n7HLfIdG+W1ydCgvWlFPU+S",
-	"Rth4NOeZlvpoTh3MO4wRRDcncHs+DhDYBE8Xy3N/y2vYuFdUNbt9kwMYO8nn9zy19zuJH+689z9mFizK",
-	"pWsEgspC3n0uK5Ni/9zi398v4A7WhdAqX1vH1pbKHKvzE1GQQJaGHBVZOaKueI+MxawXOt0Z3wQVVR9/",
-	"LShq6WiuJowrfQBYbHjdDsgmtCCXLCvKW8PB1qqbFWL91VIV/wwso5bQvzMD+d3r2KyVRTD3cOvTujYf",
-	"kfKFtTZhlqHNNiTLkg1P0V5l71ECewokfYO7YtxFmGVwS7NYrpMpMHPir3oi755sdlYQNQqhESsk8bsf",
-	"x4+ZF/ZnYS02TeyPZjG/Q+LX302oMQlYdxdqsBZMU5/qlRYUU4sdtkAiuCxEVjiHHpUkpooCoOczfpUm",
-	"cjLgOyHjIeD2XcwoT+SE7IRMhruB0fbGmeCKgIlFkIxxAAnUPzEaTQbcfhIgm0Pg1CGi7H998fqV1l0m",
-	"paRrO5zdAGtTh3rOYUBuJ4BnbzCArWYZh9AMHRwS/x1iUq8MbQ8pHbEU65yHE5bOQqzYGMqJuB3eThgP",
-	"zWTcaKm8Bij0dIG3woBTA++O+ci+uWsnRPK2bEGdoUmgQ98ruBng92UFeBB2C2p+7xZqcEOYuswhuJyi",
-	"DVhQ0oBggtMlZmPAQQNfBVZ/Tym/mgMulyThP1MR0ZT9w/iDcS7GLwNPTMFflug5DbhedXAImcVmqWRe",
-	"FXF3mPKviPGAh6dQK6n50jwMzYtmNy2RbF8AeZ7rTbzmBoVRmUGtAvtM2ZIka7SCbAKPP8rErWTZZ9LN",
-	"UJ4YhBhNrhA/E1qzMBC0tSz1u0SWpYNrnn8fMHny8z/areOAcfjH0ccICTJE6jcAX9/xBSA5VnHqm0JT",
-	"rWKVqaChD5AWOHDmRP8ckE4b0XGF3hwLMYcYVTRiQGwWnMBGv/GVuCVSQc2ARJrgSJrwfyJeWKPfQeDM",
-	"Rr+t94kd009VGchSBKahV7A06nItKzfu0mDEWDFOYgGDntAbZupl/bPhD+BX985bmrF0kafINzJ8oIdg",
-	"2zyFqll5E1NFa8UsEn6VsiGiydXNpsxZ8uk815wW17UPxVJiMhFzyQILPUiyOefGlGQH+N2EQiUHWDPb",
-	"t1mDYWpB2trt5YtgK4ZZBgrb6+c5TV0RtdIMlhYf++CooNh7tU1Yksc2lohOdl9zmmSslF9/RqMJa54J",
-	"rjKRrku0h8a27Z0T7lHU2M4Fh2/Emj7gTUNT4BhT3vWcFRZIuwScc7zHJ1SSjoOGhYXQk2daAikecccr",
-	"p1q4uYI6GsajzwAfm0nYtzakrNftBg2VKGAd37rxEDces5QTpWay/8QaXVoYD9Qyc7JzlU/yKTXHLov/",
-	"3n69Am/GC40U7rPWRwDFrxGzYNttBIZvQyw28oO5xmQnr0VkjMks3l3uFLOwprcTQR7MKfbSDf1jOcO8",
-	"koPddpt8l6RykmSMfJHexAG5mCeKkV67HZCXQhJTVC4gZ6fkuN3uHNpoyg0Rvs2FDYUNXbXCNQXsqo6t",
-	"fMjfJjETkBSPqRppwq/1vpSMK71AWODQjFEr8Ac2QqLZG3cPm0ejzkHT0+HbdU6vDYa4OVu1C7rGy+V2",
-	"4R/h3Eq9TWdPV74R17my7MoSdFflZ8h22yKhpWeYl7MiyE9fnL46hXNlxWcXy7RbMBstcUQ5qMv7WFrM",
-	"zvQtLPc+JXfa+R+23lYf04GUejCiK802bhG2H/+j0+gTdBql+aGrYxflW3hbz1DOCwveIVedouQhcgGY",
-	"lMfkAT1EHmtZa4f2ypb8pRxCfxQL8Gn66PsB38+aQ7cR8iSWPDF3W+Aq7JD87I1TelVxAQ14nQ8of73i",
-	"ArpiXB+mghPoZMDZ+0QqQJ2HVteMzYzQbCr6bOgp+ouczAeLEfaElb1lwkpnubByB7HjY3qK/kieY71D",
-	"fxDveXQKfTyn0GZCi83U2Mh04BpvEjnr2QgGfDMjgUEtCG26ZbjMavDGjfpjWQ22KWxveOrTrEWeUk7J",
-	"W7ZAR4GxdF34cXvb6NJ2mmt0abcsf4QuPfOWwu6zfHnWhoUaqgB+pM36C0zfgYPXTRdg+UBgQIqy7YDT",
-	"KBJzrshOvmFQ3Qb1mnLi7l/BWUAq6vaAbxL6aSdzL43bLr5/i225bT5svW0+pq5sl32TDAxsuP34H3Xl",
-	"T1BXnuXHpY4dlK+dbXXlnNcVdGWXcPg76coeU1grkdux/dV05T+KBfg0fdSVQVdec+i20JXh8lmnHxOa",
-	"sQH39OOnDJpThfAEsenSnUrqvEWoCVuEf3s8T/Kr2hVplYouNlOP/yKH8a6yRcaMxODJFk6GYDwRWTFz",
-	"5C6ixMfUf/9IPmL13z+Inzzqvx9P/91MELEp4cv139M0Ja6VVU1M7U2npxSxpTZBwdM61IX7+BrO9Vhk",
-	"+OMVGV5lBbAVUoFAfpQtIDsNt8l9RUwmg7zU7B52Dpo92t5vHo97rOlCCMZHrBEUCo5vHHrgV1zf2HQB",
-	"aAuFzEBEtIA6+qWa+QbrQuDzw2Z7r7mnnyP+B5KP8RhcyP12uwFxP5m+9drH+PctY9cx1ad0Krj+xweQ",
-	"ZrwdgzhUG7N3e4DWV3B2J/ixhPOaEs7SY0qWceaMarlBBzVASSjRy5wuiIFbSNJELYhi01mqGbPW5QTP",
-	"BbHAGSoHHLCfKnkK5DvcYJCYc0vTtBmlIroGd4w00d8D7vk9rJ/mBILI8wgMRVJGpYLPh/7OD0kq+FWA",
-	"AzDbWW8a3dDsWWNYEgqq7ad0hpHWG88C3wcpF26GkTOqmjAQTqeAg6DnAuJ2ITDk2Q3LFsWYPAhPo14m",
-	"c0BY66o14KGZwY+dn1pwAsMWgcXBVGG7vmRKrxnE4IJM3ocoowHPayy7jYAgR9bHFW5ZNtnuncb9XECa",
-	"X5yLjAMURKEi1Tn8BsO5nMwzCatlWgbkKYug2LO+Ns9pBvWznJj8gPz978OzA/fKYfGVzl5/r/iKMuuh",
-	"Gf2Hrbn6x7Rf+oBdK5UOt323H/+j/fITtF/KnF3V3X5ltcHZL2Nmi0YUF/wpPEd7iL0EW+QCzCCJ8iIH",
-	"pKKLwNWXTDJnCTmBeu5JRkL7VfB0jFgk9AUYaolpc6aM4/GY8lqTif3qn91+2VtG/PgRSbQCygx1Hdbu",
-	"9mCJSryJgvslU3/FXdb+RC4an6aP+7+2svHazb+B1dyy9DUwAgGxUnk44BkDzEns4HYiUkbSRKplGgUp",
-	"KxQDDhpFDjlnPkJ2InOLWSQ1M5tde+HQNGM0Xgy4F7BmID5NHycOUtRpbF60m/47c29DqPuG1w6a5f4i",
-	"DOGuWgx7r0By9rWXZ/BME/frOUe7Yizmo1Svr1FOahWWbo1wf9DcazfuIGh/TOv+H8n/rHX/r8oH/8bW",
-	"/buI6c6EsRyl2RqxVJEBGa+lgfSMaMp4TDMS04Ukoda7Id4gVCIc8B1IpZPgFzDQBDW2qYBEaTKbYURT",
-	"8WsDHuYKffgktMc83G2RFzGbzoQ+e30zKCg4bvg62pcCeDbgt2KextZcVUDXtAg4+V0DM6OK4DuIr5dw",
-	"UDzIjEq8zeQ1jhjvozlXWMU9NM/DgEiIzoJ6w8ac5OrlA8xApu8YA5gjLeh0i5wao9tnEkiVGtMeeJmv",
-	"2UwRGmVCSk3vNLmaqKakNx5aNdmhBMwVphscvyRU4WM0DqZEcDISakJkEjO5e6KHqokxpmkKCK24WHaW",
-	"cqZZfnMsIJx7wCcArIfp+lMas8ChbGdsZhCA5mo+5QRacnbDMmNjww8NuLpNIobXPFJiShdEzijXQ50K",
-	"qcjewQHuKrQK7haiXAbcbhJYMLBOToSslRmwHnPJBnlL5YDH1levpRJ7ItxiWCBsALiwQ7BXvBZdVtzx",
-	"X5rO7EEEmeNvetXHxuxY8MrXWejs9Q1P9jrbXN+W3tvDWW/uGbO1UPr73aBhjkaj377DGPVerLuov3TC",
-	"JMmgUesRO7uQuB8JPk6TSPn5+v6NoZmSZREnxB5ukih9tdgDjrdFw8vFbx/noaZn+Se2TMF3g3soRO07",
-	"zOoPR9D+M2EyKFHAY1CFuybS0kDlsvkEMRoMODzR0qAMQPKy9f5RHgsINfOGKdupwsVJB3zTGxOEIkSq",
-	"SQW/YjYubsB3jO9NktDz4oQBQvsYT5D+s86tFEJc6cNYMvyTYIMyNpSOU6GaE5HGcrlA/A1jM4kOW6iT",
-	"AchfKDaBzJhIxCgWGTwIv3r98unw8vJlSHZM3MmAd9rEuKtOoKhh+OUz9DAaC3dzJtIkWoS7fXI7SVIE",
-	"itLjImlyo5cXIwXh+yB3Sk12rHQCUGE3LFvoIQJY1E7B7+wWbsDFeMwySRKFkhv1CpioiTC1SeCzxrIC",
-	"aByJ2m2RC5PKMuChbjCE2ODQGesrUGg7hWZakM7dqnbSFsYj3NUcTT/FAbA0Rlqf+F0POOyjqdFNdPcg",
-	"G7L3M33b47ilEjOJJIJQygVJlGTp2GF6FYuucOYDzmr+AKPYseVNKrVQfKiv8TxNAzJKRQTVDv4/9q60",
-	"t22cW/8Vwl9qA5ZrJ06aBQNcN2k7vtO0F2k6nQx0EdESFbMjk7miHNd30P/+gueQEmVLXrIUXfItdmRu",
-	"Is95eJbnwLBHphaUIlKv9zTTSLu0QAjQNfYuqrXkdV2K0CAyQBGl1+3jy7fDkyvYV2+HZ8OLYmeRnRbs",
-	"EJi8IjcMckigqD0mCPpCw+jDgODrgNAoWxo1OGdZOvcGccZSyyBeEJThBWniC1xffVuAFS4o1BIlcaVz",
-	"NjU71PPBxSsz1BVe8URmv8skuqtXvFwqBQulHMTeC7Yfef1wb+QdWO9zb7+7dxj32eZy147tkfyv+Ccs",
-	"65VTEU/j4YveflEksDhCoG6u/p4c3l5OXs//2vmzf/mpNxu9+TOmbw7V368Pu6OdLBklB1/OPp/ZWKtD",
-	"ejB6Ee5H3h7rx16f7o68A1u3z/7PetMfcRGrtNfvWn2TP0w6MHGFxbFl0pMZUWN9PGB7LbBPvXVSRpch",
-	"lG6uTYKyiAcLSECaQEoYnL56++riVYBUMuktA+mWslanhltuoa0N13bxRnVX5qs7F5/53srFLJSKAaHZ",
-	"XClJ22SFGP0xS8f0d+53HypkeelGJCWZUDE3QIimZnlNqgFXVikco5aTqa2KhtmBMiUzyrM8Pi2TRre6",
-	"d6Yd5850ISU50x2eWz6urbGxnomHM3mQHWaXwFGKS9O32ASVIdB9EQCQ8AWLSDPQH6/Mx6DVIaApkdlg",
-	"QW2iqU8tSCfnkXXMePAoPgkTemBWNS2A8xJvBba0JS9iniQ2gpDESCBq8fLAQZFVkHlt4McbjV0XIB0Z",
-	"0fAfG69HmjTHzrOxzK2ZGOwx4SLyhUzJDQ//USXzbatD3jEWqSXlAdbYvzw9a+/CqBPqixkQZmLuNSDf",
-	"Anvp25CxHQM5KYAcfXZyky1k060IJClwzFozn278mSI8uq+Bb0P1s87AV0ncWlrPlGXTVFjS1vx+MLPX",
-	"j1rGVvclbDiprRCOExG/s7d/x+iYc1MV8u4Gt2+eD1c63Wb8hMJb2ejs1qd5oIPcoTUIwItwRTMknBYk",
-	"0Pf2ooBkobHRQaKPazzNpikrRXEFWA/OWNRTNqFcQNEivMl2yGue6DNDQjkZccGMy2Tw7nRtcdwacoSN",
-	"zO7vNQwEveBkxKHqbH78ODxt1aVnuCGr1Rt5wzDW1aez3fjiXUtv7ZEt5uE42TaZhxuvWz2PDWN4H3Ae",
-	"OG64e3JVVQh15Ywq45erp7ZhTPODT82cC451bKeqbioGcG1z1/qAP1ndPxxpJIQA1QeQRo/niFASXF5e",
-	"XnpnZ97paUAiOi+7cgFI8UwZA4EhcNIaF5IMdPvPlJMFYB29wH1PBTl/fUJ2d3cP818WjZsk86qFAI9R",
-	"zTsseZG2eAkLi2DMpputQhGxFNF53eTJwtx9sTx59iWfPBmg/Va3aAZDrVcdelG+QLNQ7TKB0XvVIvX6",
-	"myzSU5rdt0qzQ6UIPO0PmIPBRLRsUXpx1N8zFqXNzTzfMp8jxwSwAk6M9+YJgxaqLE29a41p9gqr8YJo",
-	"LGXdNdj8v/8/evN6Hr0+HEcnw/3h5+Hs7PNldnYxzM5OX388uwj3z04H+2enL+lQdLezg22Qnlf48Z5S",
-	"8+pT8wyyy3068Hl9Sh5QHt4w0QbTB5Qe1vInvaVJx8W5AFHxEAUYfbMouI0KRw5kxaA6/U2WxzCBOeDY",
-	"adIXed7ciNmbtsXLRV95ih4oZPDQGB9lbwcjbxTGnnZIYOVFQIzEhcjU3qroWeM8uUM+ni9WefdsCf8K",
-	"/94xeqV8sTpnTyu/nCUDQ4bG+nI5kzZwC0v/G0TrFqk3/9dXkrGcmWgjMc+jq9KpsL0c2wbAnQkW4ExO",
-	"wzFpgtdMRBArBYb3ton//ZI5UVTwn5YvIlnOgNwuDxDLOt8nBzBFKfnvoyTwVSmP7iEqD697gKlu3zDL",
-	"r1KkQzxbMaBtYn0TmT1qQp1+vWtjfPVD2435B06iu2fcj3vKF+NCCmYdY73TUsM45h3BgXctDcc7daE/",
-	"H5yfbG/BBnuo/fVDeUm2mlyuyH71vMVy1XwLDVzb18a5imatQVsI6UQ3QABFJrXWgicADMgwnN7MQU3l",
-	"5E2Fjwv7isq6i4urqWJaS4IRDXyeQmWMRh1f2LYhtDVvccb0vTBJdNMhSxIWtUnE9L5kEZSaMYEQXAEk",
-	"8UUmZXWnbTJiIZ1CQTK3i2dkzFUm03kxUV/wbNvMSnwP62Ne8c78lFH5U8RoOhtsKUxTb2aM38tPSrGt",
-	"waK7eFiWj8VK6c0FwX7vIry58PSPH0J2v7STwnkSO/u242yNXII3niR41jSC51nngXNbqyXiqpzWelt7",
-	"ZXrrT3TUu98x3LNr+JTGWp3GWrfPa9JXX2rZovBMyhsmrL6HY2qd0DxTeQIiaYI1tNfttmyaqy/q8lzB",
-	"wewy7di7vWJC61LrNjMpMYDgHGLWcgV8RzSixfDYkZwGHHKhtbShizyxQzY/vJZkxBI5w1vtFIhgZFwh",
-	"iCFUsAorQBFVTHTKfeJaFLMJEwYizVKewZK1fQEZUBYwTWjEyIRRgaEHxWQ0isUJbZ5dYzJof2yZc9e7",
-	"P2yacuLsSySBMnN1k2RzW6fZanBqCkuB28gF/YeBtcWEhKiaZNstL9qPmlD7jSVvnkT7E0rgbwH7diqk",
-	"zXFZvi4Kq50fAu5dGKKAfBpcVQrbURkWGpYzZz/9wlnMqy/tGY3j1bykQFxu6iDUkpMWMS1QLnJ1mUGI",
-	"IIGOnzhJv09OUjR+uqbhnrfTvQCLsPH2YVnQowbVL/q/ygLB+kG7oxfsRdhj3m641/P6cZd5h1GPevu0",
-	"F++MdsN+tMecEuQJ+4L7RqMGCdIIWq8oX1o9QjBe7y6OMOUZrRngHu2Pdm1Yn9enhyPvIHwReftsL+7T",
-	"3dFO2IuKAZ7zjJJzC6CKQeaYqnFPqlF9JjZwZJZO5JNHc51Hs7RcrigEEbQJ22ipidw9yQXPOE3IDVVq",
-	"JtOINPNLSW/H19eVlIZasrU65JXei8pcZPj/TVmbhFQxjwvFhOJ6ayfzIi0qmuK5ZUGpYusxodMIIqip",
-	"siWMzElYlQdkRO196N/tBi8h20FhytCb1oG1q49e3XGyCwniGNbWs195N2Da8fAOWHn0vm53zh4x8+jH",
-	"EFVbrdav6yLLj6KLvgdGJEyQ97WIOYQXWeZKUbV+sUHpse3RdjG0h8DaW87pF3eFuRqhQqe48Hp1/aFV",
-	"QPkN2wwngzXGeXk/myUYUeBag4ReAcSPX+8v3Yo1NW/5yTRcbRpecxK2KAykddT96gJRQYqKfb5RxH7j",
-	"iMQ0USxomUCkJCEy9gXPFFFMKS6FyuOYCMVxYAeQg6MIi2MW6gfAqAKhSwZN+aKpH0dopyUk5Iibf7ZN",
-	"vFWWTpVGbbYmkS38pa+JsLd9YewzBXOSXoiITWTGTJYHJOrayfW7hy3DhYXaAUKYsTdYKks4QE0P+mo+",
-	"4UpPpw5R+sJASmOOC9ok0HO7MmutP+MDDr9TAHn45vvU+X6FffknEWl3522yq1SG06fF9w6UtmASdjCA",
-	"VZks/BBPEmxb95cG8uUOxq0h8iOZmJdm9RNj5JJ1+2fWJo/BQDWXU7JKLs7ltCQWv3Pqqcstp/PLW643",
-	"wNgzHl2zrPO5PunylMVcGJgRTlUmJ4Ql4FlVJPCn3e5uiG/fszQ4+juGGZm5mzVO5OyoIsa7TSiJU8Yg",
-	"ANIQK9QngSPZJe5vlXM7cgEsQHDENRRpQ1oeExn8EXOtinR/WqVjCxDQwqAei/4oRcJFjlgiRiP9WQ8t",
-	"pxGN9ZCoZRiaUEGvGdQ7bmGUfGkh8N+ldTAzeYb2bjBojVh05AvzS1xxotLwNz8/XWbxFk9X/s78Bon0",
-	"TLAnbOg5tmQ6x0o3la+JRDSjHrBust/8BlN+o9RO5Us9xvnTLEv5aJoxRQJoxn2vkG0YkCatyI7k0RGQ",
-	"d+JrCMeSh8ysoDOcgDQDJjB0n6mgBdjQ1pnukGEGxKUKGxn8z9BypcqUX3MgP5pRRfSJtpixmXCF5FEz",
-	"NlI8Y0j4dPL+/MPV4O3b959enV69Px++Gb77EGhcCDBXyJwsior5bMxSpK/CAArBWKQhoyQctw8ufDv/",
-	"mM0RjQfsliYB5D5MgBwPLAMnHz6Y4wRMZzcszTikgcAozQk7IoHnmRdBw5CJTGPIha+8+Dpo+6L4Wn92",
-	"nhotfARfU+kroKhbaEOGU1V6KJYLvac04voZ92c3NIq4uA5qSvJ+gp37ARZqHYAdCBK8uqDXgfEYCcJo",
-	"mnC4HKAYPCbBbrcfFIn/5hBxVQS71Gb/D2PvnRTMO4PLVTXY9Ru78SHdCXvMb9zpXp6xL9nzz/SW4sjK",
-	"rTebLfIbnivyL/EbU6U3TcrDzG8ck06nQ762mq3j0tiW2Hqq6Rn15wXCjxMajpl3IkWWymQd5Qc8bJ/9",
-	"2m7o97DuN/AMjGi3Kij1o30jRHERong375cLEpReR9Ah7yQZyWh+N5S3go/gosTQo3ejWS5HP+IubZhy",
-	"SE6h36oqvyy9rd6/b4HPOGK3LJE3EIiEz5JmcC0h86fzPJxEz/HboNVoN6ZpYrDV0fPnIArHUmVHB92D",
-	"LnjGzACXeuK3TDCl2nB/5vjnhOmtZJUkVySS4VQPo1Ocgff2fKrGstcWUAJJ5DUXbUNMkrI4ZWqMYdYS",
-	"5XpbPyKnWbuMvAqnpF6sutatU8m0mABPdH63bjnNmAvCcjvm9eA1nGQp5Unh44PRY+v25l/wUVf2M9DN",
-	"VPWDdXlVOeRUASmMYrl+Vx1i6qGDKUPG1hYjBVPHxpKAsWhOp0XN0wrneRzzkJn3yBI2ZjTJxm1M6rae",
-	"tOHg3SDP6L7TECxbWdUQ/uBaG8q4rM8d/oxomhZVMGZjBiw42ZjNQUmad+FCsTsN8WQRTVSN9dOKuoYm",
-	"t65MTGs2ghNVXNp2OSPnclcnUoQpy9hywqbNwHSiMxc7OXY3kV6FUq8QY1KR+46LdsvZzAbtQL8wkTa5",
-	"TuX0BoNIkEw9onN3a7uMK9XEOgVKVTxiR8TWKlkiz8wNcQZOAY4WvtBDa5v0D4xeLbiCs4KLM8ffsGMM",
-	"mgYZg8DBjPhluVdVM2rcX0DA5oQyHRF6rbF7m9yMpShSSNoYGqpFBTiO4cJgsko6S33X9VmpQ9qGfghs",
-	"lfYJiDqwV5Vigc2k9X+dXo3q+fq/X/8TAAD//w==",
+	"7L37dts29j/6Kjia71qRO6RCyfJF8pr1+7qO07iNndR2ml7UI0IkZHFMASoBWVHb/Hse4DzieZKzsHEh",
+	"eJEs2U4vM/ljprEIgsAGsLGvn/1bI2LTGaOECt7o/9YgH/B0lhL495eM3Sb0Rv6Tz6dTnC0b/cb1hCAu",
+	"8HiM7hKyaHiNO5zOiWwTYRqRNMUiYXSYEcwZbfTpPE29RjTB9IbgUUqGcyqStNFvdILOvt9u+7vBdfug",
+	"HwT9IPix4TUiRjmhAvpjVOBIDEfLIZli+ZLI5sRzf+dTbn6dZckdjpbDGUuTaDnEUURmgsTq8UfV8TwV",
+	"anRiOSNDiqek0W+8TDIukPtYDiMjWJB4iIUz1M6eHGrbDDWJG/1GMO6Rw/gg8vdHe9jvdnu7/mHnoO3v",
+	"B3vjLtmNO1F7JNtSgW+BSjgSyV0ilsOYCJykvNFvTNkdidGEzTlpeI0ZTuiQkzuSJWLZ6B+YXwTO5Igk",
+	"Ue2IgrZ8ISND8iHhIqE3w4jROJGT4I3+T40JyWgCE4kTHjV+9hpmXRopW5AMjXB0i/gMS0LKhxGhYjib",
+	"LHkS4XRoxmponJE0IXckHo6WqncshiwbJhGMm3H4sPwK9DgcZ+SXOaGR3DYxTtJl46PXSFmk1gDHcUa4",
+	"nH87CNA5Tii6Eh66mmUJvRknJI0bTmu9WC/Yggq2oIiNx+qzlAm5WxtfytfQ+eUZGmdsijpBZ68F1BSJ",
+	"3k8xFmTIxsNRkomJ/GzvMPCDrh90Gl5D77AGpvh/9RloRWza8BpjuT/M948plqPC+S+v2Yz8Kj80YVT+",
+	"/c92t9Pd29sL2p1dOd9Zxu6SmGR2BlkLneMlRicTQoHmY5IRGsln3xx8e+53rztvG16Dp8ycgtK+hX3X",
+	"Ie04iHoj/xAfjP0u2Y/9XrQ38rt4d2yeyWnRwh7u+EFb7uHunruH21Ew6uHDsX8gu+nKbg5xt+fvyp28",
+	"H+z1xl3irgW8dBDJHa9b+V3S3vd7ONjz7a4PcK/hTB9eMmPze6ND7HfHB8Q/jPcjf2+Uj1vOXe71unFr",
+	"NvHRa3A2z4BmCzJSb4i53AYRo+MkmxK5eUQyJb+qVTmekiyJ8PPXjA+P6Q2RHM5rzGdx/Sk/7Aedfrct",
+	"KXRHMi53dX/340fPsMQTYA9FxniMYAugkeaaLmfcnqmNcco34Go5Xymxjb21fGGWJSwb8llCyZDPsxuS",
+	"LSURZwnF6ZALQhlPeIFd0Pl0RAnnKKFITAhKyViglNwgntCIoLyT1TxET6nERKYkTtS+qmccC0JuFecw",
+	"J/1SnpiMxGi0RPI0vcWCpC2kGMAsI3cJm3PJCe49//sHftDz213n/E9xFs15K5oQuo4PnEOzEivQJzrn",
+	"BLvtADjB4SFs2ZSJ4TYHrmZTV/ZgXN6ElCzQjNBYEgPIyAVaJGKCEsHRFFN8Q5BgtzDSz1f356v7T7y6",
+	"1W4cqt3Yb0zF8Ntp7+7H6deTKO2l5KuXIvrqQ/r97uUd7nw3//7X0+X5r9+2L24+X+v/ude6YXmahT3q",
+	"FrcH3uGarxMuiizzDSVoJrkiG8PNhm8IjbHLHRNBJLP66TOf/GR88lG87U/QNj6zoP86zeJJOZKjV7Q/",
+	"/uw1KPkghtE84yxTDMVhWZdKiqvXORZkZDQOI+49UvPYjNd8looMi/nT+cCWeoXcWSfO0b9eziq7ymUN",
+	"SLIGd08BEYkhYUx4lCUzIJS5ae4SnmitAyPQMpWCyKiHEhqlc9BOMJK6GlnIi3fJ5hlKpvgmoTdSbYvn",
+	"meII04TOgeV29zRP2ZA/aeJdSHVIrVD5ApSLmWSED7V6pX5XG/yj13itmVKJNs5lsIIizlXTCQL0Pkn5",
+	"JMkI+jK9iz10NU8EQd0g8NBrxpFmGh46OUa9IGgfGNa5IRe0+mjiDOweBiVn91bRZKWJV9PsGf9s5v2s",
+	"K/4FdMXP0tZ/uML3xIZb4HEZG6VkegJc6X1CY7Y4SRkv28zUc7SABihSLQoyVCxHopjbUDUb2mbqfGuu",
+	"aSSxCFNEGUoZvZGnjyD1cowYTRNKjtAsJZgTFOE0BaUzShOaRC1H3uwGPUkIkZLVQ4Sbud+YCDHj/efP",
+	"9RZr6c709n8+U2Tgz9UgfNWLr3txCPWKpfHph1mSlSkkHyCin1QpM2FpPMwfW4rIiclnSAoRk4QjeRbQ",
+	"BHPT1xGKJoxxIqUE+Qjf4ISupAGj4zSJxPbzlmPwzfic+Z7FZDpjQrKub8jykswrW8NpgW7JEmWqTZUE",
+	"Sd5weEuWQ9uwsD2c7vxvyBItMEc4zQiOl0i21yITZWJCMmu9HbF4uXJnrBzhljRyJuDfkqWv+3GpRe9w",
+	"msTXGab6BiiSSj1GIn9eQybVaFhoZEl0bM9PQpGcLUERk8MUJJZHijIBZ0kJICReTZS6sWxLENWH7/Th",
+	"EOMqZeIdxXc4SaW4UySFfIjmztMqIUBmLzYp7BR7UihDsxRH2uHCMocOklhriFAzii1JIAfhuz1oAsBF",
+	"UFYZtIC/Wize5uJw7tgXmGJ0SZbA9+3cXJ0ChnUVTUg8TyuaDDe/rxxXhGc4Aumn7T3yloa26jrdPfTl",
+	"pet35V0qL17f3qbjwz/4FpZ7raBHqUM4zti0cDM3zBPB1O8HfrDr78rf1Z2hjKCEgrDR6QeBueOlhNxT",
+	"fy8IuY3xEuRdKv/x0bOvHBRfae/2d4uviMk84/DSz7CoWnYqLKj8zVlMdQoa/eBJV/LvKW9lUvqloM+1",
+	"vYbZ+tCFUtDuE8gceYzNiD5ZAo/Hx/E0qWrCGH5dfbJqtavgOjjMv2flddnV/xY5kVW+RgfkIGoTfzfa",
+	"a/vdcUD8XtzG/j5ujzuj3agb75GcaRyn5AM61iPLGPALNVA5m2t2S+gl4TOpgJbUXvmIIzwWJEMpuylP",
+	"LSKcW2cVWX49GX0VJW+Sr8/e/XrWvkjO+Bm93ItOzvbPbmfff3fyda9Fll//Gr8/S94kZ4sf/h2nF53z",
+	"Dz9efd1rRZ2UjqYvg/j7r1NJBJBN+FCSuBcEoExkhE/s1zIx3Jv+kAbxt73o+87ol28OvhO7/OvFIX01",
+	"Pm6TH7vzS7V24/HfYBm8BsxrqK+jLwnOSAar856MJozdviBpckfkohTPfqx/RwucSDUYjVkGfm0xSbIY",
+	"YSHIdFbgDvon3uh31mj7TrgHofGMJVQb1Dqj/XEQRT0/6MZ7fnfclSewTfz9+CA6JL0xDkaSO5I7Yt7Y",
+	"H++Rbrwb+Z1RG/vdoHfo98hh7JtjL0+9fUMTQEs9LVcFgs4Oo3bcIbtjv4sli4oksyIHY/8w6LWxJrlR",
+	"Y/VMayd3qFcZGpIsYxloyHxBMhKjvWAXXZHsLokIeleQF6B9pg/LUMqhjX5jPuMiI3iKRnO+NI0U2xgq",
+	"6WYv2NUW7TWD2jWDmuFlynCsNXt8n4npkxmOntgU9KcbLB5okJB32V7UHfm7uNPzu+3DA7833if+XtyN",
+	"dkcd3O4Fh5tekLuRPAVBzz+UN1ZX3lg9IFpPX5HjveoF2R51ot24S/y98T72u6ODyD+Me8QPxnbPk8oF",
+	"2cOHowN5PvZIVx6X3ZF/GHViv02CsXn2dIFlW8WNdT4qgwYXeDpb3X4lL6jziju88lQzrBrHkHyMDEN7",
+	"wDXdy++HopX/bSZ7iIiOJ5oSKhBfckHkto0TLtlHXDq4OccDk+UXjZ+NPX8zHltP8+Io51nqqDezaVmz",
+	"kQThzzWJeR0V3ydickWijNxLzzyoikN7D/EJWCzpOt/A34PWXFOgsZhwEg3Px99828sOv/rmh1+y68W/",
+	"3719cXj2+u2PZ6zzGr/GV4vO6Muvs3dXs1/f3/7rU63UR68xITgmGUSmn+BoQk4YFRlLgcMWSCafSukg",
+	"TjIC1OctdKyutSRNxBKpq4+jcDYfpUnkIcr8SHYZekgwqVtnBDQhOQ+10OHZ2L9glPjnWESTELTuaEKm",
+	"2Amalwe01GF+sLnIzMk9vcY31VGfUiHHJvCNiUTJiJhnlMQoI7OMyGtPOeSaUuwxtPFQTLLkjsQq7jnU",
+	"fCfcWTXEQWN30Kgdl7UliUsyS/FSWcOKowzlPg7RYkK0TS/hMFYumJQl4M5CRmSQxFQTAUvWM47Ckgks",
+	"9PJZgvXvCOGRnCkCG9gi4aQ0Dzqfyj0thyG3dXUWl0Rky2MpxFdHf0UiRmMuxyVFSDQiY5YBobOl9jzW",
+	"kGw38BrThCZT+enAfjOhgtyA4Aq3rZqySpzAsXbaGzlFSwJ4Nkt1tKsxs/zz31yZ0uznrJFohOXBNj79",
+	"gn3ItQ3KJaBMIGXz+vrqzUXRJhTkdpMvcexECWxpDhrh2Dcvf3QJ9T8ZGTf6jX88z1NJnqun/Lm2lyki",
+	"FRfjHKdjJq84Oxsfdkv9nDzEMoTRDIuJh36ZSy2AZUjxBDTDGZ4Sqbfl5rEZzjiJZaOEo2nCOSxwHlaR",
+	"GzLVPl+xTKXl4cbmoL2mdXM3TZ8b7+rHjcmVv1Ehl+tfUDqqJFZunvTyG4mSBQollwE+5fBNw3nqhqCb",
+	"PYc28P2XLBslcUzoo3bx2PZS2MMJR/JiYxRRQmLFREA/RFJZLO7g3XwHv3R623L/5gN5it17PBcTQoWk",
+	"A4k9NJoLzQfxeIymZDoi2TMOc0FTvITNHDNgmbAJz6ggGcXpqdLGHkHfRPekFTvXnk7RnJIPMxLJawwe",
+	"IxZF8ywrmo33XBZhBoY4ye5IhkyvW5vPVTe+ev8pKP4un4s7tha6IHdw8sGFMlqiEY5RQmdzcYQinGUJ",
+	"ATO6GZGhf403Y7s1gBOV1PWzlimsdKd8fAoiOVziGUew1lJgBGdKzIjiqjhN2UJd3zn/OJKPQG7Szkqg",
+	"0wUTL9mcxo/aopSJ4Rh6qVxjSt3KhwYRDsXT38035wUTyHS05YakTPjq1acg8wVDfB5N8gm4Mpm5z7iH",
+	"cMoZwmiRMXpTyL7YAeq+VbaPa8Ze4+yGPIrI2o4yFIwNU+htncwgedKIICzQlHGB9vf2dvfRaCkILxC/",
+	"7bBePVgkGEPmA1sugh6jLxjzVRdPtefLAhG70xckT34lKE2miUDN/S76JvlSsoiYjPE8FXoVMmLjaV7i",
+	"JCWP2+1aAh9OEz6VysLKTb/A3AYGqDSqRMCPGcFFv1674yyDM1o0VsPdeiH0GH07xqdYB6kjKfUoP8/Q",
+	"uwpx0LxIf7qvNQNNi9V0QJfEl/9AmMZKUq8s2qWK5Hvcss2cDoeZ6dFZuytCYy2gGv4qZSWUUGQmXli0",
+	"zuGKRXM63/b8ON34tpunOkPO+mm5OuF2sGBrhytD6fewCNpsXPKEP+qegGiI8pGJscAjzIlRCzKCo4n8",
+	"XFGMcZiVMWg/ygEu7ww1nqe5M2Dg8VKqnyDByNt3PE4i1LQTnFM7N9B4gIUpaSfhKM6Uf88orolAfDIX",
+	"HMVsoa+Ua8bOMV1q/ZM/aj0yLMgQeGcploUxeZkt7UV3pA6mPAq7AeJKyy4eBicyofL69isjR+abkT3F",
+	"4lxKAUl3KFmOnE2uZdG5lOcRG5u5yZmG0MoHU0NZ0XIe3advOfYKGNc7iudiwrLk10cytLnbUSHMRmnV",
+	"I/C7KXHEPelF6audr9u7YodbLllhOE9iP1A6vWeiyUDV15E/UUZiqZ0Zcf8dnWUsIhzMpcrS9rg7XlkH",
+	"5VVhr+BaYWuCOdq1w4J4VzgYoLqoeAoVBNs3HqOW8gh5jakcrhQKG9M5B5MG1isHLZCJrP3o5X2oAORW",
+	"Mbi4rqsREQtCKArgWm0HhV4ilrJ5VnhvTm8pW1A1g8bHn92j7Qgn31m6PFw0sV34uoun2CyVgbVQqNYg",
+	"RBRPCUcEPMuFlUJNDLYnsDpJBZJZA5U2RylDVG5+kl3tHKECtTjCYGOcsUzqroIxvSX5fKZ+Oydxgk0e",
+	"xiPOu+1wOJU9DnXmRp0EEy8R5qhs6CoKnXvu0bd9I+jbZIVszQRsPz7040MHn0oLkLICWJMxR2F5smHL",
+	"UbmBax/P40Sc3mnqzzI2I5lIlKKPI8GyIZh3wOVYNi2/nzAUJzFKxBEK6TxNQ5CYMGV0OWVz2F9UcKU2",
+	"StLrfagiTSThxyybgs9kPk/kuZGdKJFK+Y5Kpm6vgWGY9jUplfkimdY4HbxGlCYQozCrcZfAI8NOXIM9",
+	"ivCUgF8BWJZ1IXSC3VbQard3Wwd13zL7rWJ9n7BMoMl8iimIVXJySDU+Mgopmc7E0ph0MJphzhcsA94O",
+	"F1Wr7oPah/5bzY5QrDKhdyy9IzFqktZNC6bIqBS/EhJLHRjWYMdTbg1MIdz2XvKrXVBetUozPh/9m0Ri",
+	"zdaR48RRxOZyFcZjMHHpsQAbedDmEJqdrDtN+X4H5qP8GEaV+qmRz8crb/+aaZllcPca7FG7IXJ3DYN3",
+	"5TDzIZjM7OKx07nXzj82m1BOggbOMqwARNwky8opgN+1lkOQbAtp4fY0Mw18grl6sMEeKdMTplAcx3qa",
+	"mDuhONRvEhprWXQuL3jFWlpIHWSO+ITNU3nRpETKyeAOAH+0kjy0Bw32/JDPo4iQmKgsHPmLvbfVn2KS",
+	"MSHsL2wuGqX4tDzY3ZzWodbmTUzaULu97d/aRawjwyrNYwJe88IrmfNbxe/nNT74cl7+Hc7gNpcTLJLx",
+	"tZzNlTPbmscvzdRrnl07dKg8VlQp/nypaKQDDjWFik3eanqd2PkXn0Po5YmlXc3Dd5aQpY+zlKzt9UWB",
+	"xDUNLl16y03pONCrxzTGyy1OqdPVC3U0i0e1dG6g89qDUuqoZlii5vy8ZhFOUYRTQmOcIdkI9DmTdhSW",
+	"bzsnQLpw2zbq9uEN86t3QMrE1vRJCcQ/1zCyPD+qPLWz44tjZB6bOAL4+jNkwqyKs6tPsFrPyMzczTDM",
+	"BNeskZ5MZYXqo9A2uFZNANqmAtCG3RZi0TZoXwhD26C9E6JdXru3KY4Ih0QPuUQ24qBdjThwI9k2I0Dd",
+	"1W77sNQszqdIjRUh9e6U6tbfyTCuSj05kKTcq9hYVltqIO42qYsILfd4Cb+jm+SOUCU+2VQhKT/GRGol",
+	"yr5xr/hUTWX+reKOFElqAmFswjTIseqz8psZMVH4OvUPNcO3x9dnpxfXw5NXxxdfnQ5P3l2/efkyNCY9",
+	"7UTOxI4jeUTyd6ysCfKSlfKh1NtBw7BuJ2hSTD1U00BNSwjPksHaTTwUTUh0S2KUUC/PuIIgJj5hi51W",
+	"me+ZPXY/FfNo3XUM70Q3W5O/Xbd7KigFzzgo4GpR8vSonNnVJoFXR+0E6T0xe8kTxNfR40y1qk2jriOE",
+	"afWMWy3OIQFqskyJrZCBvlPStQoEWpOjvZpVrl4hZ2DlhSmPqjiOagJ45fMaiqdyA9r4BeAt0Ko64yof",
+	"z8O119ofdLNqQnjd9E2T7adfSi6vuUZscLcb2+fGedcKIRvGHxnBwwRDb/aSauzEK2/2mmq8vVhjNhfE",
+	"bEpGpQKikilBmDtZ1eCMfIDQU4xk3ZQR2Ljv6saUfIUTLjVJZWxU3PkIxqritcDJ48ZzJqIw8t2a6MOa",
+	"mz3fHnYx7GLqjZBvecuVcn5tTlc+Ha/2Ci7wygK9am7QgsBYPD1lZlLD+FZeDWuEjhwyCcfKaYrTt45c",
+	"YUFWyxLpdnfWtkx9K85FwRKmYsu1/dk4CgBC8cNrQm/EBKK4gidhbBZP6L77bKW2Y4+/DrMopU+Up52I",
+	"RM1aENdA4b5iEh820/wLy6/4y4nTWc3jt6b/8nEyxFh7XO7dgnWB1EUEnhDN0rniWqGLi+kGSDOaLtFo",
+	"qVgb9AsAEhtLy5+F3s9C72eh928t9BYhc2vSGzIi4ICE3/uas/hggQxb6ErnJ6VLOFxHroikw+YzEkHg",
+	"nJI6/qOE5JWuKGSbyfv1lzkTNm8lR+X5hCL2f62svLnguoG8uq10WjhIfwlh9YF+5+tS0oF2HIbqPfkx",
+	"UCpCaBM+zM9su9pwm8JUjuVb19q7v82tom/2TS2qUk0auiJn4ZxD4LsjZYCrDDUxCgtHKtwpeO1DvXFC",
+	"Vx7NAWBdyVSLEUPAObByBGhQQ3nQQN5Vwke+TeHfFjFLfvfn+9ahKGxX+MHG5ueNhUHBhg/lTVvulNXO",
+	"Z2crFLZhjT9a/+7uBncOduqwF+87hvnedVIOFbyGy4d0Hu5WSkmx/yvdZ+3Dt/ZD9e/qr5fG/hR+9AJL",
+	"us89p3q8j6RlauYu4aJqWHtUco1iwyOXo9EZV/P2iyRHnDtfK0+qCqV99iKfReU1Z1blZ5eFWVbeVLM+",
+	"o7WDyYlQfnbBrhRNyg9OLY3KT4xX+ecqbv4T7Kq/c2iGnsJbABGp0gOQEIVIV2cea6RDgEWU4y0KW/tB",
+	"UOfsm+IPQxzf4XpRVvWsxHmVfw7iM7fJPRC1P8YZwhOCY9QM0JRgCklxEPFclKvbwe7+YbBiIAkdUiaS",
+	"rceREmwGIpX0it5fGMFBp/7rmvHqcJFhNBdM4R2tGIhuz9eaJkDc23Rkh/vduqGVNpNDpeLarZqCl2+c",
+	"NZuuggP/SY2aakT1eiYki+QNQuW8TZO7HO8z1IazEDXDt2+urgf0+V1bIQrKJjzc6bu5NEgK9EoRmZA0",
+	"VpiHUpRNooncp4ySASUpJyhSsU34lsAuXkySlCi7EIjcU9MLS+MWOqbG3jOgMDIpCXeDXqiHrx+GRwhT",
+	"G7TLMgXGCXODOF/4uo7mBGhOOQ9Pd9YNWwNa0JgmYvjjtHf3w/Tl8vvOd90f3rcXo6++G+OvevzHl71g",
+	"1BHpKD38cP7v86IFt7O3/wTWk0cZfEs5zopZKWCJr06vkVxD7ATd1OoTmxiJn9jKamJLalQjwJXNgUU5",
+	"UsG2/91RKH+Z6JF1a8oyUfQh+AV13hHLzTjcBlvJe/JbV7KfY0falj9q+e9YvCA8cuWhK+sZLZn1F2QU",
+	"9u1+WyTxDRFHKASUrrCvVfVCpcAjo5z3keYu0IZQSHXMJ6oAqRTclwH723KWcszvoZvCT291n4UflWri",
+	"TnmFjh1qxThE/9//8/+i0Irz5m8rrdsGWlgNj8qtBzTUMrx8VuzXqAYheo7CnHHnrVg2oNWvG3k7bOVN",
+	"Pfe7XmGIHvRhBgj3ih0SgCfMljamTvP9T2we2G6JC96s0tLVqCz6QVW1MG9U9Ar1oKxUqF+reo/upqr0",
+	"qAdGBXF3mcHcql5GFv1EXfEgb4wJUZnBGp+LA+TDEiWi7+Bx3CVkMaCLREzYXCB1s1gUKHhbP3Jcr2p1",
+	"/+wwtO19SZ/Oj7O9ZPEfGabypFEhRbwO3czJPFWKQkEJ6XySGJDclP7QkI81d7kyKNyrs0wT6v7aLh+/",
+	"FYETgFYWacHfwLyoQ4ya4aAxaIQoSgnOoMV0Z6vAiaFNLrIrbRM0XdG9u2l0hOlX43ZWYOBa7f2uFhBU",
+	"2rEuYyun1eg3/u/B4J8/tf3ezz8Ffu/n3/a9dvfj/9RKbJXFONER7y8JqRX2HU+cDY6X/NWFNlQMbYpj",
+	"UpWi12iLsptnBirxyKDFgS8ScuEmmE9qXY4AFFibMGXS1Rji85F8OiJIsCOUKOuK2g02Zyxnbllyr3wr",
+	"P6pBimt3tbrPHIi3LTTxVbfGm5nqAKkGHrolM2GqLeccYpJI2i1LW7hdt4Vrt0B+n2xnPSgh7TpiuX6j",
+	"xrGrg0PwTUYILFRGpgmN5Z07WqrMvFYB+TQlmOpbr4Dg+wRfuzq/qv/WSlzg8gKd68xpjYDYDLudTpjD",
+	"FO7UdV/aV6u+9fOKlSqXaKt4BgFZ9LeaWRWGXjk+5IPII8qMlaz2+FXrsDn3eHevzkq3oTBhAgJyqWBN",
+	"qbYaP1Zt7bZKUi4ZWZAJZc5z9AUp91EpPiqhz+1pg7VUrlPl/61QadUAPbNom6z4gwx9pYV3r6j6a65u",
+	"haf4g0o96R660Je1y23WsfgleMtyp+0WsHjS71mGVSuwCYGfwqdROaYP95aVu3oioWkLNvH32y01u6NC",
+	"V62VPu11/X6yLGTKQ9y2UuxsqJlgkIW7JmZX3dtrJ1/aPno8dftHinUrgkjuASwtqzpaBbfMfFUgOwCO",
+	"uqHsnhRYIjadJgKxLFayq+NZ6u46klhCxX63UbdLDEjlVirWJlEHlkT35ru7Q7BxCOvJ/hTsJF/DbZ2k",
+	"7ydEu62sf1TdePwI4XSBl1L6FqiJ+a1CWjZwseBXTbGwgbN8pxwe2d1tPJUDtbgCNbOAgN/ZjFBiz46x",
+	"+zRBol/OCEdsnBt8BGM7rp3UQuhb331dgQ3zm2N9s80cc5X5rRiBYFu61r38K7nRzPyWW/vML9uZ9wpk",
+	"y4MSij87sys8cMxyxReceRYeFAMRiu84psLS1/NZFx5YU2HhV9fy9zIhaWyBcIvHR0MSlfdJjsqjAxyL",
+	"uD1abSrAwSjoj7CAshR6KNSlrX5q/9yC8xLurMH2KZ6MMmJTNVzX4CfV7vOEa2BQfRKLna8HfbrvPJoA",
+	"ZjOCurP4FaEAEPGwm1GVD/uttgB0jJe60jNP7oiHwh9++OEH//zcf/EibD04i16wmlx+fM/njmwYBKME",
+	"LQnOtHUtlBN48GjK5M6gZItg9xCag2hbSYJflSRylTLBda5HrFI/Em6TPmqywm+T2Wx1RwqQMyZoRAAt",
+	"WR6Spa1ACdC7gDwDLvYJviMAo5pKdhwXfN/m1BmLEZwY5zVdxdicwxnmom7AJSI6KCF6HnXEfEVwKkWl",
+	"MhFXhYCG7FbXK5jAm6Xgf3Z771nSPdcN5iwv+Lzu5NSkcUC49TNunBFwAhNGeQupCaKEqn2ZMIp8nQaW",
+	"spsb5TmokfEL1aZrGQ5grOumaIFLgd7F+tT3WZcqFawrcAZSxoDQgQA1KaNkR97n7QA1F0zyCFXtHY9S",
+	"UpQ3Drxco2jfU3mhpmh2jVxkNqGqKprBHi+yCHkw9F4dz8U8I3UIIO3HIICsrN5dAfeBGJS8BWpiukRs",
+	"vHOkUlfUVlbVQOdwqjYSLN9m5FR//sT0XZExvcacJr/MyZnqUfmk7Hx8eSp9pu2UPlTBIZktoHWPO8xE",
+	"77mWHS9nEKba/IJlcWlf1pUwr2iq9yqQq0qeV4crW0pecbdEpn1+akBWHrF5Vm9NLJROrz2DugXP9+TT",
+	"LPCl7Hd8TsSExU+7sJUq7+sHciWbv7StKzbQEjRlufc1a+Wt034VJ873dq3TwHBZKXphDhlGmMZQM0N5",
+	"gwEtcEc5JiC0DJbJvoYFCkGyCiErEfipei8kv8xxysMqb1YPCqbOgrPX2T1W2M03vwb0XEOTzeRAPYrV",
+	"lHvJsmn1Uk1ZhNNVeW6Y3sylmmlyjPCIpAWIMUitKRjj1uk4+TgAoImcyrcrP3JQGex1ubFmrTr6Vr93",
+	"r5lOT9z90mravbEWtBL1JEXW3MXG2i3lrxLTe0UwlHtekQdoy4ut6LlUiUBu6/IXJgSLIcuGtV8oUUN9",
+	"ztMTWk0IS94H63H6OBX9XmYaR6qeAiRJ62PIxnB6c9BYVRSkNNcVsLgVsk5IOqvzjE4SKtCcxtopb/bE",
+	"uqTSQOGPAov3pNgjX1SSz5LNIWNZSUCk1vFit46zJdgCcQEKY8JlJxl0/n/q80Q/1CgBcksDbyuZ5VbF",
+	"nKf6Rq11INX0szJofOOx1HagbqYaWelkwpLIkZ2fmZgeK1iAEdLNeZyaW1bKI0qhAYvSxvds4cTXGOky",
+	"pxZBlcPLYQzlBb/ZZ2pEtYp6wyUlwz7CaDFhqcUqV0G704SGcvrhFH8Ij1A4naciGUZAN/kOHVAYuTxH",
+	"iswaKdJDBEcTnSgc8oTeAE6jfg8yS6H5gEL7IxRKcTjslwTrUM9d/lOQD0J+U6njAxrmWyxE0QRnOBIk",
+	"48WoOq7ZsDtwKTW4A2p4RhY3lPYa8mNb3TuGdUFmlf5o9cm5HMaJ+WrNmzCuNQ1eqIFWH3xph159dg2T",
+	"WXW1a4u1U1VCMQ/NzvLzU8e3X+sY3e3cy05ivmMn7gQBep+kfJJkBH2Z3sUeupongqBuEHjoNeNI5w97",
+	"6OQY9YKgffCIaLSqAxly+Ffnzm+aMl218z0EI9H1DztGuzypeI0n2CzKgzzAztoUg5zW0HBLd9w2lPSQ",
+	"srvW0DDchMrO0Pa79xF9Nb3XkfkpHDf2HD3c/2u6+AP8vn+xPdLaZJ1r6HWT0IfZrlcAhl+pwHv50EMR",
+	"5sRPKCdQH+2uxBJWFMpfHxL4MYdILrA4+2PJ7Na5d8Mbz4PtoW5jna/yQryhBiCdZUjemEi7C6TIgPOQ",
+	"qhFT1Q0TW+Kshc6ESqkCIde+JvuAuBqmra1QuqculDqvzF8elan+b+r5c8QZGuOsAIpaKyhuiRwQTTCl",
+	"Wso2GqumJ5/WaK2V6OoVlkajtWgcIo1QBDllidDucaHMuJu5tscJTfhk3Wd1wSxOqABbvAo+n88ejmK0",
+	"CmtCL/UzjhJr34/Niv0yJ3NdCy+EikBhObe029koAgAK3ev1XxcFcO80oCNifIt1RgwuzEZ7xnWRzCac",
+	"CV12iWXo6vzKujq0irFjkNmwLqCjitHaHb/J2DQph/eTmguolZDEnkpqwFOSowjq0aOmqXQhTN2DZxyF",
+	"+vD7Zy/Cnfuz9UyUQZH09RtO6rfyvEMVhSJul6rgnJlSKw/ehNYNfd9AWAb7P5a7T8UyiAmmFsdjiIUC",
+	"9rAxoXBKFJIYbNSdzU/jZmkDmu4OKgaZztJaPHJrtTFsNOGK57q2tIxEJLl7GGBCjoZg5l9fOrsivzo7",
+	"NGeXzlRKCB02zcAy91K2QGE9q1uteu6LvK9wnNfcdE8h0JlL828MVlDcgnWWA70aYR9Ojjo4TWxPyY6T",
+	"XgdNPDQiUFlfMXwSDyicvETIX+WcVfnpD5anHqFQMgOp9+toZ4Ng6PBY6MVlskcoVKwj7NurzEOcEBTm",
+	"OyAsWwryDZ/n4umcFl3Uou5KvyAfxPriBtuh98v+6oH7a5Ke6zUB28VnuPw/CS7/QTUWnvEnrLHwaRD6",
+	"79GIiwVJts0SUQVeh49VcSRjWxR6KdK/3ZHqyUHHtRm6l3f9pw46RZW1c98CVKZTGlc9/WyG5JbxIFbX",
+	"4ioo5wbfEa1y6ZiOFgpVzBrIOyZbqIkhHEjyUI2ZOFrq7LEpXqpoHAi+ONKSknEsy42bET5jFCJ5te6i",
+	"epHMfIJBsytEndXpcfIQDdl4OEqyOleBaw72yvFAju2wdxj4QdcPOg+OsLA6vaOkU/y/+q9WBAFaT5TD",
+	"N04yLoZVC+QxxZXQmXstJXCjVft6zWbk1+172yqtMP/aP9vdTndvby9od3YfmG9YtE1bArkT9ErbxQx3",
+	"zVlaWz8kjxup1hBBF6yUDPq5rMhnhOXPCMufEZbXIix/LgTyGaX4L4NS/GfCEtdGjDqm8gnJaAJDjRMe",
+	"QSRfQnE6xJmYZIlIeP4TF4Qyrn6JWJrof8+yhGVD2YYM+Ty7Idmy4TUYF4TNWKYbQYzGhp78uiG/MsN8",
+	"oUZZ1+YKhnnsDHx1q6t8LrWNnPnVPX8r5yx7Ild2xnXt3hSpUNtEUQaWSlVFrkYuUXT58gT1unsHSNdg",
+	"RjGL5lOdilg2LsSk1ik2SqU2EU0SSvLCvbJ1H4UjHA91eFboodCt8g5gSmOWjZI4hkoWIWViOGZzGhsI",
+	"pjSJ4LV4rmozE3gH4ODmFJvSgbIF/KbTEezfCR3OuXpHJwANRYbBYceoQnYCnEWV4zOMUsb1sJKYTGdM",
+	"EBoth7dkqWuYylc0/MlwmvApFtEEms8yYkOyh4YfyNYzvEwZjoeCsWGKsxs1mPpS3NB7uXC8/DGTQjFA",
+	"cerRTSGMdyjJhdOULVQzI81q85emJyRvyD9Gc76EtwvQhp6GOoTuw7xI7HTOxYAWasTKFeVlMMPyWmxT",
+	"8PlVsdQz+TBLMVVyFXB8qciqPEsaEVP0GcAfEsqt8M49dPXt6xoHSz5Ii/SntVbAg9GqbmaKG4yII7xV",
+	"1UddkL+S0MSyanShV1ctfuMQMiffrRqovWlUdkK5qAeEPUbvLs+cqgZJTKhIxkslyxdo7tTDNpGiKhhT",
+	"+UV0anNZKHl+136ulQPfoCusd5RUJaJX19dvkWoA+67whW7QqzPi6WL0tbUcvHJdca6SmJ1MJeB+stfi",
+	"bKSIg+7Z4PWhd+sJXfwmamrpOATPTn+UYnpb8o5uXEUfYFTXDrkktZhi/UBAR2bRB9dTrL9eClAyxnbx",
+	"YVuGcJX8/wmfpXhZE4clpeEXmGJ0SZZk1ZZbUychTeitxfvQFdc9lIyh5Dt6Q9NlDosCjR5Wed1sU2eP",
+	"yQsfgYxTpxuuCR0zS7YmWsws0YOixap2pwqRtwz8Wb0EFuKosACS2HJhUPPdu7MXYMOhyKRKFUpb7DwU",
+	"bXajNSlPc6NIM9XvulV5Cl+kPYQPDy4zXfwBwWUPDhjTS3T/QlRmp2utPxTiwylmX884dBMd6gGh1daH",
+	"C2XylVEOGpXR5e73NBQH8HPt/Jzkrg3zygqlS5gSiUHkJ5zPMwLhwW4GyBQrh7c8Yng6zFiakgxiAOIk",
+	"MkYtysREnbNt9DJ3+G/zoRR+zofl/vyKYPEmO4vKv5/bwbq/vmR4emnGXWjuzsF9cGHn4/6aa1Y5EsLD",
+	"9tZKaO3riZK5QWptQkBPxe6488To2nU760pPb939XoZ/UU+QoQxHNzq/HentsQLVDc9wpB3seURYnaD3",
+	"YC/3XwVeWxJ8c8Q0pbjeg6egLPjG6o9nszQhHDUhT01qRKUsap2z3HlMzrJWqNegLtQOyoFiWD++Az/Y",
+	"9XcfPj6N3LHxNWr2+nt47/7LNH6Yt90Mq7QPnANQWHKHzmvFPDP6h9V/cM6eRVhre5WUfV0wY0Yye6hj",
+	"hXXdKKTlB/cFXDzsCK9a6a0O7OoU/C1O8cratqWjXToXcOlLGRayp4okPIL/52jM0pQtIIfKYGqARAGv",
+	"qM3zTKMVKnecFTXkK4TG3IRQ2caExoUF2gCJbSOm81TILfdzkjX4Lcp2A17MMB/1I0bzeL4xxR90Kv2e",
+	"IrT+q30PS3lKblLPQtZxjqdQRay88DeOizRz+AN0IZfvbsM+y2zm4Sf78Qf20YdsBVo3TlPNwTbPvn3c",
+	"UVy5E3R324VtHaMFIbfpUk/CBDc5zukFTlM/Sll0C07MIxQSGocGf0qhjdUARtAafQHQDySfh548FL56",
+	"1T8/D1Gz00WTHa/Y5xEKO91+EITqtsivCki+TWKa3EzKAVidfhAUA3+azZ+Ctgr7+b3zU+Dv/rzT/ynw",
+	"98xP8gs7/7OyvMyqOSgY3rpZlBLoe9URrRtQ7UjkCsX4XsyS97pZmaOY182UIAyznqfUhusqf0OVEtpR",
+	"znVFEWMwVsqgDl72kI3zt6E0w0oozdCG0qzPof8DlK//vBDj0FAN+dp1FHooBdT5CUG26AAWqhaJrezH",
+	"0S0hM09nCI2IFPeCYiJULdPX3Gh1nV+jacE3c+nS7J1CDVslbCq4tyWaSEGSZWgxYdzpCJJmCOymB9m6",
+	"t4+r3iySRB4nE0byRGpZXSy1o5FZn4g+s8WoaXdpVh3/J1XM/jxdKz/GpXv75Qna3d3tIeV5FAq1EkMs",
+	"FSfiqHAFDbEIN8yo+hvofM4m34omj6LA41WH6o5ftXVfMQXOUxJEIISAr092hbKKXLAZR+DO0ea/zZjB",
+	"uiKTV1ArRJXjdmtN1kMDqUpd3/tyJv41tGyhK122JF1CsGvrEbeQY8i9p21tHoetb+jM2HMJvG5lHsRY",
+	"HlHUUd4TtU+eS80q/COs0il7Ejjt+jysv5Gmml+DVeFkJBULEof6pscZoCAnPBmlxMLOqzq8UB61JgrG",
+	"+IfYDPaj7nFDr04+uDfq9fyHL01Heg5PpGkXL0uXGBcws1RHjGoIJDZ25GvNL/i2hswHySvVhSyCIlYj",
+	"pdgCsbEgVENcagz0QgIwzkgqJZUpo2IC/1L6J2RVJPBfeRHIe2jTFSyM6tJ8oPjzuf1c8ff35uPFn1/o",
+	"oRR/PbEDk8SAypJ1jMmNCzDxYGAXjK1jU2Vf2YJRW/qsdN/cnIaU3eiCsDW2mwfE668AFgGoEgMsoqA4",
+	"K/giJSS0RpYIXAUYqSQwbSbCPBhT6TIRGF2SiMxWluJh6b2ZB7Dil7Jh7fVo5qKDKqBH6wspLEQtk5Sd",
+	"P+iOrEkZ25DqD0sb24C8WwZNrM6SPKOJSHBqT4yHPlXe5GO3QP3qr82zhM6eREAAVvR3lhAsWasCAmAU",
+	"hX0VqwqO+SMUZmazhf3cg+8pGcKzt+QRCtUhSLBsCAClRs6gsW2mDVO8kOLFPTTF2S03iV4FSFgYkwb5",
+	"NXvefknO0DmKK7lO/WVmKHGsP2F/cM+X/fEk/6gh44ZSStlXRqDYINNJcVBvICXaXacz0zf0H5TWD74X",
+	"ophACyz0HWji5uRCgH03ERxxwjnAx9deZQ8tu7T1ua7sT1DFLnWecV2QSUQ4X6UCfv3+GqkWJvJKn7jw",
+	"WCcZgMrbR18SnJEsRBOCddGh6s2sda06MNJj9xtpMiaQcpRQxCHqv5hq1KtHOb0niuzNDMtLvxBIdoQU",
+	"jCWac4KaGRNgzLO4PrrtTmtloOvm3E1+bmiimM1ZVFTbUFYsLCT8AaiVuosy+yqsa+H7hZUok61a1jzf",
+	"Se9VvR+DDrYCzeyOUJHDYAkm9R31p2DGfw6h9C10JjgKkxjy6WFT6YpCvvxN7STw5LsgS621OGbr0cke",
+	"JE/q0W5sg5fzX2k/NjYTRaVEoIzMWCY4anJC6guNboYZpT77gApcm3sBPg0g2GbNDU7CcMTiusrkusBM",
+	"G33zZQ6GDjYpvoCkT/lea+PRKZVzWJ+OVU6eqH7PSiGQZUrlpo/wlKCmJBGbC09yFkCjixilJJId76wZ",
+	"nVu+r4oN9rBV0GlT9/vl4ES+1a03VsdLvGKdJ8E9Yc75KezpemSryloVNlft1tkM8qqQD2ootQFLfAqB",
+	"uMxl/8aicf0mqIpZOcLVfUBW8ygiJAZUKow6Hz4YtHqcZckdYOBVUKtQMyMiSwhH5MMEz1WBpbDbDtBX",
+	"jJJQ3VKT/FpCiTZVFEraOXhWZgxrQK1q7+8SNd7aHstkcj5QevRSfy+n7akedZ0xRwPWZW6tvhYCN6ay",
+	"7AN+oGwww5lQQP4eIh+krI6y5GYitEcJjgPkDGYIhCT572ZYGsL7REyUy0BlVW0Ro/OAe7lUOLX6POFy",
+	"Q8fD++qHapBJMc+oduTancDGY9RMDFcnsbNtHBAPU396o+sl52mbMgJ7V/MtLuvts+xtofdqMtxsWs6D",
+	"g61kMhD5tsXdYciqwru7JEXiONan8lKuztdfw4TMLn0YorejIGoP8aoKMpW637p9o5SUUov0/NjdUVur",
+	"/5iiEJYyRO8uX0v2j61XQoOKWOlTThpbceRBW6Gg4XYPN6n0v8GyPeHNalnm3/9mNVP5UwtVf9KtvMFu",
+	"uo84+b1UezYst9c1QDniyQ2FzEd4ydMZqcZ//Ze71v4qdw5fQeNwMeEkGoY2kn6EOdnvSnljt4MyTGM2",
+	"RaOlIPwIHt8SmzN+JTCNcRaj96bUsFwbXK0PqD5xPv7m2152+NU3P/ySXS/+/e7ti8Oz129/PGOd1/g1",
+	"vlp0Rl9+nb27mv36/vZfxbhG9f5Px/6P2P818Hv/fP7zb93dj//6nye+XP8i96RdrHW8Jd8DtSqwMmGo",
+	"YtCCGWGzjzibApxQWDA0KDk7/GnQ+GLQ+DlEOJVaMcCcpale7ilqKlcjRGNCxziOSaxgcYs30toi0xaG",
+	"+WcnqNlI8l+4Lf+eBaoLQde9dTHXNWUH8xV+m5sAqssLdcGgbLO1wGkdAjXDt2+urkMT4WAY6DMu5Ysd",
+	"D84oiQd0pot11ZziGYmSsU4I7WtTHy/a/5oAhmmA7QHtfg32+o6Xvy3PIBd4OgtR8x1NPgyotiLbEmf6",
+	"HRWyZF6zrCVEzfCu7ZUZ1oCyMXp1fnziX7067uztS0ZFYnVtCKtUPeMoJhGLAQdUEA4FfAHupmXH1ZJ0",
+	"DXdWgHniTUG+FL6GQfmCnteEiWnEQFPaffMQsceX9bfgF2aUnppnPfex8eLmxE4ZVSHgYk64+teCxNT8",
+	"W0zmmf7nOEt0sLhcSP3POby9qY4OXz83X9R/X9sP6x/eO983bfJh6F9emtHov6/yQZlf9Ng+qutzniVi",
+	"eSVJqoPXwbZ/PFewruqvl2bNvn5/3fBqy6cUHTYQZSYPrAomm4vJc0iYDxGT+7L4RDsDwv4KBw8azINg",
+	"N3KdC/ALCVsD+p1C4pF8PvcwhMaFg5rtPaQTatBoibRmpE8BbCSQn5Q/w66W1DwaHz8C3s6YaQRugSPh",
+	"hA80ZikWcjNX4waU362hfI3ItEOC4GlF3GqcuPnfxlSvoDgBI00VViHzjGmwNDTL5O0bkb4T6zWgCzLi",
+	"iSBokcQ3RKBxIqc/zghxHLhQDxJ9UQqi5F8cIet1HVCIGoOhW8yOKab4hlQcxwWn8BHCdKls1BGATQ1o",
+	"hClS9cYTngOQDeiA/uMfSC41oULzY/njF+iLL94qHTFjcsW++AI1Iyxwym7mxENuTKJXjgTlO4gSEiPK",
+	"BhQpdIYWOq6JF4VKgTpiF4UWxifUoEihxVAMd2RPcooYzTLwxKJQUUIHpRop/YsvpJz+xRdHBexWrr20",
+	"KKGyI/A1fe9rPqqDVY3DSTCAsvVqwV7lPBYZozfQDRwwGBVFc3oLdaNzMKKb5I7kF1bYDbrykEjKqmNq",
+	"CQvE2uC8ocJ5Q18RgbAcB5+wTPjynoxRxWG74tSZYTPwispeahA2atlGC126LbmyCMobWfaiLmVwp65g",
+	"LTtHaJYRTiBQGRyCkEuxwNzUwZf9gHckI3fsVvvcVWlF7WRv1QyNzUVo31B0UY2Pcv+9/CIuINoAOpm8",
+	"GXUGUJLlEW5y08C+sxJqkuVufrmUlywlvI90nAdq5nEeUh7JAz1Qc3Wgx44nv+EEe6DmqmCPIxPsMTNp",
+	"4sWoD9lRMfBjR25YhZCm1tVKK7CLUSaJekMEl/tzNzQMAaDRuPzjFNZTFeVJ5GhWwxkOaDM8YVQQKnwp",
+	"BvQVHIFiKgY665//5oyGO2ococHkA+QZBTwIPgIAJARkrFCfer4CAzGUolbYQt9ZgLgBVQhxqBl2O53Q",
+	"A3CzOti/HYUEq3bsCGsMOYSFwmWWrCJUXfXRT78NVLXHQaOPBgZitAX3z6DhoYEp1KKet1qtQePjz6GH",
+	"5lxuLClMD+gMiwmA6rEC3hsI2U1mC9vKawVneEoEyWCIO7Asvxt/4+9oSjAYKH5XgIHo9wH93fd9+z/Z",
+	"uBsEsiVO5X0nGcPVmwtPwcrJcTyHDz3XPC//noGa1oHKM5zJg/h7EWUS6S+05RcSziFXTmsr8hOSmFFG",
+	"AIwNp3LERVRK8/4u+h3h/O4hsYdGqs6Z2phTvITc85ipe+t35IBZmk666HfLfJNYwwBpFtyE+aqtri9O",
+	"OAY7sqscCtN01QOKKkzM/KToMgRAfiJf3BocE22FjYnWQGPmKJ16zO2OHNHZ2D8HpEzA5QWaAXJmYfwa",
+	"VlO2ryBsmt7kihT2JbvTShygV6Lmfhd9k3xZuEl+r8PgNB3uod9VR3JMpjxW6DIGYAhqi9RCduqeOnKi",
+	"DgykOsRHdulBXx2rUDCcydMlNQoi+R6DKVfOv+n4sEhBvaGVndxCjuIUKfsJTLcWi9T0J3cRYPFoPNEj",
+	"Vd/KZGddyj/8Y/lHLhv/XoIgVX3twRmeU/JhpuaifVW6Rpry3em6diPFwxI6m6s1KWGVmh7lCsu1gJsW",
+	"NaUeJtVbNKcZwdFE7mdgE3wyF3BfxmxBd47QaM6XqCmJOZXCpSsAwg00V2IzN/zT0yzena49dkXEVDk0",
+	"uHbO8n0vf8nv+DLWpboVKs/l71DjCMoqh053/jdkaSW8ppyAEoz9aMI4oUjphDtStpkRJScYyW1Ab8nS",
+	"0fLlnQE7Wv6UUNTpogmbZ1yu8jyjSlqB6gu2ugfCN1heJ/INNhfanyplEWqiQm3X9mMYxckYGJk+iglc",
+	"0r1wNXauub7fzEQyTbhIIrmBNdSoIqlJKjIUe/5bEn8M7dgxReHpNb4JUUzAo55DrdnApAE1/CNETWwK",
+	"ogt8g/g8msD5HjR2B43wSN+t2vKgjS+6H29Ac2bITY4BJFrL1lJa35Fi3vH1yav6EcOxk+0GNKHOCe4r",
+	"cSElqpC2oltbSgLYHm69E8Ju5zA8ksrH++fhgM4yMk4+QDSaRuWN1Ub7IlT8VEqWdGk4qSH3W3yTUKs6",
+	"KeE+TbjgSOBbgkIF/Iuabb8TBJ5hnGgvKEnhKFQenxCc9ANqt0+EMwhgCB23UNgHQVUqNZLi+kepvUiV",
+	"s+ifGlBVeWaVmwqdGM1Oj9sROnUYmvw8zsiAgrKhK4zC63LqJDa0uE7kiTFyo0nKTDiyiZrFBE0p7JoS",
+	"OFJreHd9ouoVD2iYA2hdtw/6QdAPgh+l+hDhlNAYZwBqpbh9ASQHvZDcN4NtJIVSAKuRUiYLd3SSlkHH",
+	"crpa8hr8CIP1fjSgkjJonKRC6qw45czwmnIKKm+hK5vdrdA1UDMcKDiFQUPqsnIQJWiKuq8XIfrBaiAU",
+	"5JdcCRxljHM58jS5mQif47u85ik3C3JpbyKQ51UeDMRbZkyIlMQANeVGNMu/FXc0/uEj4y9W9vIBNSZf",
+	"RXx9adW82EJfMlhtCNIJu51eCOs/oIV7QZmANPyksdUUjDFaVUfHb88aXkOfv0a/0W4FraDx0YP8OTxL",
+	"Gv3Gbito6QI6E7CiAeeQ/7ip9QDCEYAkWsP1zc5X5htPW4B04QPDwzFakNGAxuSOpGym7AYAoipYC4X/",
+	"B1DXyL8ID8EwoY0P6GqGacInqElSMMaQAVVXhRV9UIrpzRwrfhkewxbzX+vfwp2jAQ3/TyXb+F/v3p29",
+	"CBG/TWa6SgPUv5ddVDANWwN6JcWI2Fwz8u6LBLK625U2RPpvWZpES1BeJb2k6iqWKfDAWHIndRebGwJq",
+	"gCaAxEnTpTbr2XiCs7jRb3xFoJjQW4UbaZUO3uj/VHEaEqqyYAkPj+w9iYBsCUfJDWWZMmInsjloM7m5",
+	"T1HfmBVxMaylvvRbdV9UKIeS2BnKCDYBIObeP6DKiq0YW4e04yDqjfxDfDD2u2Q/9nvR3sjv4t2xebbJ",
+	"6CHWOGMLDsGvZkvxI2VXgbDUUBEJgq8lK4d4OTt+dUHmEyhtxJWk9c+/9wg/+uVfQatXM9CfoTCq4vfy",
+	"1U4QGJOuLvkiyAfxfCKmpVgkZQf7v2IWwUrIBsoQ1mq1CoMpf/Fjfa23G9KSbKOrvl/n2rDjfP4ljg32",
+	"qGuob/R/+tlraJRzyCDlUFxTc4+ZIpPAN8qzAMxEmfqfKxj9X1czJW0aDTtBEKLFJEmJwTMH017C0XzW",
+	"Qi+MsifYXCt7Rp5v1R2+V/qz9y5CWT8rrMVvNgS4wW4Nasr0Xq+V+vjKFSnMTPa6t8nSnGklR2P5r1md",
+	"13J7yy/MMjZyF+aNoRLXi6MMBSvX5grYuS3O5SEuRYd5XjQsUbW6RsblFusKYcaizKU45kGxIbgWBHNQ",
+	"CImptkNj0LykWq3yi6yoMk5SycQNnLpTJl774CUVBzTUE/mHNYf8y9rT5dHp7IMp5F/nxxfHX50Or998",
+	"c3oR9rVlyhhQgNOrWrG59QSJDN+R1Ags7y5fo3GGb6ZQcpqmSw9xpmoogoY6UJqlvGmU+pqyG2WICi/h",
+	"Q1Lgve/GXHGdnMOw/hYXymeW/Mez5GKFQhD0pDAnpWl9fFdx6CmRUhFfyQXeZmxKxITMOZLkQeSDQfhG",
+	"yqveQm8VS/PQVwxlkj9Miaecck2IxzTmVD4UTOAU6sQ4Pw/judrrQ20kAkVVy9cK8oqMAUzOt3VCuLER",
+	"h91eL9zx7HWAZoylqBnesCH/JR1+ESrVc5axeB5JteZmLnXpZmiqiRfH9htn8ywiXkakFPMRLDe6oaPE",
+	"67b5L25717ylG4ID7GO405Kyvqo4Q5nUIjjY26rlZqrHX6/SZlt4luKkeJU1/oFenb5+i2qWQ62UFXJH",
+	"S+WvM1qYmEsN6x/o+oe3p7Wvgz4lmV/Nw99UdaF/DRpfnV4PGh70/K9Bo4z2Mmh46lP/Gsg5DRofUbeT",
+	"u8s3O1yaRpKXljet2qmoaSzDQStodXc+xe3rfHlq12zlDayVudYSK55TewLl2X4zI/T47RnabQXWDYVU",
+	"s5FOs8vMwpl6R+oS8hDm6Ifj89e1+0r3ezUj0XbCkhlxvj71AbkqUrMSi1o7n6bSrSjZ8eTgE5wm8sZw",
+	"xl8KoqlnsKbvvPrY0y/ztRxp+UPrVhoMwZvLwTqUyXK1hCPHah3uBbtOPoaCblY/5iK0lkHiDPiNRjUu",
+	"GLtRM7x69e76xZv3F8MXl8dnF5JDvZNfU1hYUiRDI5xKYc6yKOWYrd1Ml2qOfzGhG0YFZXYkQaRINx4n",
+	"0YM3hXxr9/63rkh2l0TknVM5ad1+koNMNpPaIRIgToQPcamrL25lnjUfVFGs3EOULAjY9zIuWggADECW",
+	"rdREM9EB3DPxD/fdU68TLo7l0E7VyO4RVN9CeE/yK/FQW65PJwhWSqXyOi3cBjbdBKB4DchS5z6Qpaq0",
+	"qrPlI53ykLEphN6Qu4TNlST1rGSPbqFjasux6ffA9N7phCvNIirDwZ3BfYVbfn7sOdIBwT9B7D7Lhnm1",
+	"JDpPU68BwXXK9Nz2O3vX7f3+3mE/2P1R4WRAduoMmuy2gla7vds6yOt49RvK2ewguZgYNYgRqQaoyQ83",
+	"euNDchDvR/7eqIv9brQb+4ekM/bbOBj1osP4gOyPIZQROHxlyJpGEJ+jvZsNuaTlCTaC0QE5iNrE3432",
+	"2n53HBC/F7exv4/b485oN+rGe4D7UybBnra+l0jQ7h229tqtdhC0OoFLBBv5gnylEqAcYSSnSD3SDwy0",
+	"jdVw/D2yP/a7+GDkH0a92A9Ie9zBu6NutBfXEqSxh7uj3agT+20SyDd78s2D2N8ne+Mu3h11oraTvZCx",
+	"lAy1mt6Qe6uQANQgy68n8cnZ/tm/zxbn//5BnF+fivN/f/fu/Prd/vmL4/3zF1/iMxpszo9zPgAJTTV8",
+	"Wduj2RgBO9MM6mGakXylff8r75zYDPXSBpz8pQnEgDc6nU0+o408ku2fUiH5/SNEEMeyw0WBWM41AfR2",
+	"bwgTxga5ZIzXXBCnH4wH0kSKwX5FzTJcmFahTLQYeAm0f0wH4xUC8VQcUyHKzkYTGmAybIILba/qrRyA",
+	"Js5dNWlaDTFsSzasE+SVm2kbPw+ETNW7aHZaCPKSOVf2f4i/AJ1RBVtELIuh0LwKsJdkBwdvktZZbsAL",
+	"1VBB4oSLLzWow2ZMHNi+XcR8H6hLO9Vdg+/XjRFewX9z/K5GxLKMRMKfsIwTfwTZQUufCzwDMWXjQw6z",
+	"y80ThWB4nYHx8CsM3lCSx6pxmJbPi9A/m0+g/F6FSb1mNzew2n8sX2pvwJd0Uss1Y69xdkPUe3ubfMy6",
+	"4M5JnGCDjvIY1tbt9O5/95qxc0yXl6aM6ycwfQPEYoErikmVKbK5WM0VL51QXB0Ca0zFTtTwiKSM3nDw",
+	"gdroG9GHcBwTqAUpXyr6SEXrxqVOlG891/y6oTEoD2gkuV5G7ghOua11hlz0KBtFjBLO50S7zJVUCkZ6",
+	"sGcvdbji+qSECtOSJHok19JUtuyphFrVyMRwb/pDGsTf9qLvO6Nfvjn4TuzyrxeH9NX4uE1+7M4vt+FF",
+	"pbqMG3Gjbi18Jjgy5uLBJ/7vdng/wSFU22fNKZyudjtdOtFltm6r+ncuY7jn75guIYp2heG08ehLaEru",
+	"vYBA2VZogJtvWY2ZVm/FcoJxbQx/6w+UdB8trYLbDk6Tn9DCNNZvDRdntJ5Fn2ixFeI/cJqCn8m8pnBf",
+	"DPWseDmdc4jzBk/TgDZBhLRuzIQreXTnSAeUqZpplJCY5yCLbRfPFProdKS8eGzTJvLhmOwJRGisC47F",
+	"KifITSk5GlAFC6wCJ1Xk7AJnMW8hkOiV+TM00zAaXFjHthVZ3uYK+cPZt/pMgX1rig43FSOlhrlwW2N/",
+	"Oo8mvjy3JPPlg9kkk5qG1L+34fRmhmq+D+b0phvjvD4CRcNdNxL/1bXRP/GqWbGb3OyXkj1Kgcw1KvHp",
+	"rj3l2kkXmWCO2tbQBhHvkBkPmSpg14LfGv3iTvNMhkqj3zCnvv4Igx3EWJu7nU4emfddOfy+mKa5SeH8",
+	"fJq+NVRtusFVH6tuBsmdLF+DEF6mMuMUDCVD8oipjBATbQH5Pgk3xHyc58ty+BMd7rygrhlwDWvXzG8z",
+	"k0QpTQ/iKOTUa2wN8mfdfEA13qmKIoL0OwhMAR8KRCAAUpoG99ppobd5jh4u9VJJ2Ctm6yWCF7P1UBPi",
+	"0wc0JkKDHerAZy3jy0tHDU3jYnJlQYCw4gpD1yLttcYrfTg7d+j+VxbH/27GgQuy0Pf4Z+vAH6hg2Kzc",
+	"klKwmvc4kQZrvewqEdUpZgLhbYzdohERC0IoUiH2yt8qWNhHbEaoJxX0AR3P0xQ1sSrWhm7JTEhFG5cK",
+	"tiFdFQKrpAm644EJnA5M3QhTfcmzAfKqpko5SNcbUKi6BIzL3G/h+dnF8OLN9dnJaYiaJgGjgyY7yrVF",
+	"2UJxJIUjO6Dh+fH3w+MX3x1fFN5odwLIFNhBeEJw3EJXtvDLTcbmM5WHBZYKVXbbzS/Ic4jNDPoaD1lk",
+	"S7DGQn6ZCrkzQf8qRtvBMwfCQ+qrpJ2HWBYDNOFoCa8DRArNOzAlj3WyEoaByPE67zkFwwZUBRZC8gTk",
+	"X0aQAagJg/Y7KlNCC/lHsNy2NrDaBRB8qFJvIViGAT/XqRMoidX1oUPcVAR1Cx3b1BzdC4BTyM5V2lOg",
+	"xnYC+b83JkyxlB9jk5F0DlMTQ5WSPPMoXu4oUIVQdkT8E0ZFxtK+3thyx/qRfKJMTjpcj+vqPZD/I2ly",
+	"S8gMcmpGc6FUqIxowYYYYthE+D6gDyjMATWsEY5uVXrx2di/YJSY1EOdvBPuBl10wQQ6Z3EyTiDzE/YB",
+	"ZTAHDxS0AdX2LyOpG2jPTPmrpzMwammUHA2TCiwC5qYP5IDay/zfciJw+HJgUAYZaLFxAAMNVoRiHrvs",
+	"5B4ft1Pe2ubi9AtJPB4kKEoVEGJH5SZ+xu3Byfe3Gkydb1nXZS7eriui7h9bqb/qP6+pqv2wCRarb+tU",
+	"JtjC6pwIps5g6YSupgtUud+GKu3uk1HlDU2XmiGZcKxqlkVTcoSdjTMpdKW9hydTPKySWu3UYEbmpnpm",
+	"IBzWT6hYVrBuHma0fm90iP3u+ID4hyZYwDz7BPNwEtE2mUexIGLdPA6i/dEe7vb83cPOgd8l7X2/h4M9",
+	"f9wlu3Enao8C3HuyeRzbTFbFu+Q5y9JEMkE3ddncIUfAdZ0YMxW6CtoRNQx2VSR2gY2vmPyggXfHvahD",
+	"2oNG4xOEtchDrzgtIIEWeRqsHzytr1S66VExlUkbxdTM7p4ODlGxG1Ew6uHDsX8gu+nKbg7Nqrf3g73e",
+	"uEtKBTQ33huFaqKbHgynvnDbrSXaqEswhcCZT0Clw/5u4FKpEys6+Ydy2F057N5oD/vdnqHTuPtXpJJe",
+	"a7lhzRUlT9uUZEmEn79mfHhMb4hURT/+vHlYjCs71KiUX7oyLzjqlHgdYyjqoPED5VcKct2qz+r2z6Gx",
+	"afvRa0h+cd870AaGuFtnPpVi21SLbYgnNCKu5Kfz1B2Zr4UumC1O8efM4yEK+l/P2AliTW7iFPcrMX9D",
+	"O+cxYHyAmsEyAMSs6l8a5EdNHuZtRMJHx/Y+eL1Hc750l7geRsQmW2gIkSMEsCngAgJLbuqUCe/vBbv5",
+	"ium4YuQGFm+9ZjDKp1imL+d82Tea1wqgFFC5lLYFgOILZsBgBrSJ0ThlLJZC8pyC0hUjoE3CKAeUkhxQ",
+	"plBuNYc6laymmmPvcBjn4X28Apqqlh8/rrNBFfm0a3lyGXytBQoqG681QwGexWpblDXkMCoVZCyIgS6S",
+	"56Wv0hghTi6bQxI7X1V8uamsV8ZklZKx8FxTlIODqM0qRdQAGrPFkX19QlKwsuABLZm8ktzWxRmjNv7c",
+	"UyqhhZw5O744HtDQXLehqtSRC+hgYrFJpwoHUQ9KbXWtWKZKq2xZRBJt1gL85nbgWQa5F7TQ8SqDzYBK",
+	"NUBzGdMTmwuexERFrO8FXh75XW8suCAftjIYfFYcPyuOf5Di+Iot1N2kcRr1lnaMwMHO5gkZdhLtmop0",
+	"j9f6Pit2myt2T6mwVPjXSqf0B1G02PMSs386uf8/R5Y3x6gasWAcTm0wge4Ff0sZfp0nZP29+ilyNi+q",
+	"W/Rewc3g8d2Ta6dAwIxgVISB03BKTVtbDIrpgilcpbCr5gPKMoDKOEIkTtT1Txng6uukvEggtd2UH06S",
+	"0oDJ7XiIpTHhQqMseQaD0aasncoPJoJMrQ/JFeUwgFBAoMMYcrlzHH3PAkElFFDeTDCDnIZ5pKL7YLgQ",
+	"jwmuSUB+TomXp0Tl6Hfg4zoD6V3ShRMjx4G3zoHxl+LPdJoIwEy1tRAUAFkkhd0iUkBGVIghz4Hfkhhi",
+	"YQopfDtyuhxrXyi/5QOqtC8owKFwgskHHIl0WRhLog63gvhUjl9KkFgkkQEqGRMS6zY57ly/+HVwE6YL",
+	"vOSIE+GZQST0RiEnAtQdDMdFWjRjmOKYKINLbex2woWtUfA3ScEsEoeNywmYtnIhlNB1q5DCsZSqIKFQ",
+	"RgNxkRE8fcZR+Bpz4QMV/LMX4Y6BSZfzlden3ukoEa0BfW92uIo0hjU0rQRoICNyk1CqYvBLiCraB7za",
+	"D1WT+5lLfO2g2ynWEtvvftJcUAMHIl9XtV2wRndVZZZUoqW8MXTPmvcMR8uhzjBSnjTndz61mf4AWh8t",
+	"hzOAVBsq5EAn5MctFVXIvDzotwtm42DcI4fxQeTvg7G429v1pfTlg71YS1QK/C7RA5Xa75CNh6Mkk3Rs",
+	"tHuHgR90/aDjJqdS/L+aLq0I/KbAMIcGaoZiUydV//Kazciv8kMTJU/9s93tdPf29oJ2Z1cX41YQQo1+",
+	"w8IOaU+EJl+duColy72oO/J3cafnd9uHB35vvE/8vbgb7Y46uN0LDjcVV3ejzqiNg95KC/t4ryqutked",
+	"aDfuEn9vvI/97ugg8g/jHvGDsUlJhZeK4moPH44Oov3Y3yPdsRStR/6hSUE1zxqbeB4aCmel0W8syMix",
+	"dTXcskRu+anCXjnsB51+t/2ji5DY0fW72kF312uwCOKV17+bFzIrVUSq5sfKXjcXiiwDvj/3tSgzfE5/",
+	"vSehwJp5SnQz8o9SNRyx7nVypxj6Kpnuuboy1hrkUtOJFJQwCgFkB1731duhkj64kHc6mxET8ARBnjMp",
+	"UBXHazCjk7gf5lcOmLnhHf2rMvZosOEBDSs7VaMbhTEWWL+zQqTTWWVKMoWrMixWVwoNcD6FoacJJVBT",
+	"Qb8CUgcIr1K4U6E3RgpT0CQ2BEfOX1/ENhprJK/XoumXsmyK03SJpkmaJvp39Uk2BTwYOQbUDKFsViZG",
+	"BAspuHGFrg7fGtD2noUWV9AnJlZIlX8CJRTNMvZBiry3hMyULGWrkYMgekn4fArRVjaCyYiOIFoktCxP",
+	"oKYJmXo2oCH8fAUcTQPTc4ZGSyk5kHRss0wATF1+l2txRBNJBbJpgcMaQxVcqia/EVby+KgbPNPgxCgD",
+	"KO+qHKO7L3dcECQdY3JFcq+TL6+gz80lzOuVYpsB8YsLtMjkUhBHOlsVilBYj08sXFXOe/EzSdxH8oIY",
+	"UHV4UeWcDiicUPTboJHEg0Z/sJF4M2h4g1y+gNdyYEP5TN2a8CD/VMNrtVof5bZ2Ds62WFp53UM14SO5",
+	"p4g6ZcRa3AGEKuFmVxsxXbMHPpkLDkBDf/Fb7ZPeTBDoOyFLzZBQEzCJM/9KEk+doZ3N7islUq+9qLTD",
+	"R55qCuulU9i039QieSbUcM3+gIbThA4pEwkUpHI8TiMoYWhjcrXJm96Y7uBKAe6y46Fwij8McXyHVV0r",
+	"J8hYvTjGmYol3vEGNNRiu85nG0ZzwcbjEDVtvZ+6mlQaXjTPbq6ORzG7I7TAGS3NGmHlkTJB0wMK5slM",
+	"X6ETlsZDIdIQNSdsofrFjg9LMi6+Duw5oTcKR/rRAFhmKI3+fqBUa0NYKd7u7h8GWsfWq9boH4DWXUvU",
+	"Rv9wvxsEG8uuxamswrCEp09r0X1yhLZ85WdmXcwp+7JUx6162OyTlblK8gPF+nfO4devKzHQoNYmSrSC",
+	"PaWQRwqeyxr7mlbDdcCzfM/Yh5XndoLvyIC6/lsD25gJ12XrHOjcc4uapspGpc5Pji2nBbKyB1IDp5ja",
+	"FEN9/WBVBExLHOGM0DihN+GR6o/rgYW5/NqSvKDeZBDauYYim5Owhd6DzKxOh6pk1+SEuOVT5ER82YCH",
+	"OwVpWFJWe9OBVIng6lhLkZDbbICwE7TDarg9iMtO1T5TLrVUmQ8wcRYKTk3jxFNbMVHvAc2PmZTFKvX3",
+	"oBKGLcB36ZTWqS05cJwX49NlmOJwQI1DGjVV2p99pKprvWIUirhUisb01bixJkLCVQpL05R92VHR9BYP",
+	"H2VkrBB9YVnkVgLYYfj2FC/BRQ/jBVNmoa6MKjXDTNAYVPaRX7xhFCoPZmSW4mWB/opxuMVuhH8JzUjc",
+	"R3qHnJgiMCKPsYEPy3MnP6kqe1hsyb6WSaWsySjhaIE19mEugevFpmZQUF9CHdJCIgLspLyuN9BS3sWQ",
+	"mGF2zK2q2SNfHlBCo2wptzqa05hkCMOblXo0lZWChZAUU2gjN3Ota8PrTeVeqb2pTsD4ppmfkbPuEeCP",
+	"V5QQMh9SOS83jMW6FsOOh+YzMCbv7YHGqbNtNbEKpX82qjOk2GRdoaHaakI653XzSkIrg52LZF+hY+xH",
+	"7bgzPiB+D3dHBtFub+wH2FjY9sZFHaSztwe3t/m7vUIleXi2p1rY+/Iii/tA7Y0t0iNXvL5Bnmd7WzQC",
+	"Xbx8wwmd6OZbTyV/sVowVz1qoW+MCaHI+480igR4huASgA1akpBqWNd9clL+in3jo9d4rU259VJJDgQu",
+	"75dyOSoU1sk5z3+z99vHsLVir9e+6Bq9K3rlQ/W+7v2vXDDxks2p1vl627v2uZG1T3X5+fv2l/Z1v3Je",
+	"AaOzZRPfkOUlsJVNuzqre/ejch64EZ4bdndVeu3jU0EOgOiZF8uUe4DEqDmep6mHRimLbsE9q3341SDB",
+	"ndyFV6lVt8A6L7/CvlufsdAekyWti0/XFADYXP1x2cJay0Mtz0ky8/G+DnbwdDIvBA9MMNgplwPK5yPl",
+	"42+hCxCQqxwWjLDlUtZHOZDkPTWqQeIGFElTn3qNHr+haHTtFgt0vhWxmADsOoANIV0F12gA1ZLf1sY5",
+	"w2KSyx+5Z3GzNEaXETvixm5nw5odJXor6QuwMyKSm/3Kxc0XmA9oZK5HA/OpVuMGarQUK4ODUFyzQmsE",
+	"sdKqb0iOqRh+O+3d/Tj9ehKlvZR89VJEX31Iv9+9vMOd7+bf/3q6PP/12/bFTVk6239i/zu84bjd13Ny",
+	"tUv0hLfh4OUXaxm5sUw3/qCL+YmZ2nfAWxb0yXjac4Nb0FpXA6XI4PAMSgJOdY1fTFFy4pYsQs3Llydo",
+	"b6+7t+M5Gu/YAPO7thLPNW9K5pWRaQLKIAQscISFwNGkhc6k1hmq4nfgZbSnymiruXx3dfrtu1PAc7jJ",
+	"2EJrwARHE+MAlG2uj6/fXSnQgevTi+vj67PvTkPU1CabHQ+FJ28uXp5dnp++0BgFJ8cXJ6evX5++MHnZ",
+	"L66vro8vr8Pn4Yvr04sXIejry3Jtx/D6RzlqZTHCKPzu+uz89Mc3F6cQlg9RrSgRLRS+fnNyfH325iJU",
+	"VRsLnUABcwCM0NYPOYV35+fHlz+EhqglE5Uu+wLRC0eIMm1fM7q7XEaCpVq68sZREErLYkkolWQ7oDpk",
+	"c2f9vYTWX0sD+pB7yey2/6L76bi4CEWVpl+3ePb6UhAS2heuLyorjgIuFEUY6eV8xs2H0oTe2vvMiBf/",
+	"RRca+DwNdywO5MvTr84u+t+dHL8+vXhxfDmg351eXp29ueh3WsGAvr188+LsRd9//vxqllCCVJXT588L",
+	"ZU71yj1/fnoxoOen16/evOi/fffl67OrVwOq+zd8YkAlB+nXBLIPaKvVGtDTixdua/366XenF9cD+u7s",
+	"RX933IkOcZf47VEH4vmJfzjuYT8YtaNOvEu64z38v9ZpWwiSHlDDTfvtAVVcs28544BqHngkh/ivmiH2",
+	"O0Fnv90J2tdBLwiCQL5xevFio/bdPdles7n+BcC+qTNa4HbA3l9kLfQCU4wuyVISxjDT/jlOoARxEpHB",
+	"wEPtIEBqXd7jpfzhaia3BJiKNSU14eDf+Rpv7z++75788xMC/mRp5oUuewgSTZlaxTKITyHo0Iik691Z",
+	"dnup8o0I5y4cMO3nfhtzgI9cnwof0IykBEPRJpXZCuCobEE0JDWUOT87vbgenrw6vvjqdHjy7vrNy5c5",
+	"8NSAdrposlPx6GpfFQq1b1OZFYZRyrgcjQlxwmLnaKAtCFLhJNzerfJlnZLhlHILq26WAS35WeoM6UCg",
+	"z9riZ21x5eX6UOs9ZZc6EjsHa5QHXHL56pOGCdtuvCQkhWrNRAiSeZB/AFC74HI0Vu3NdEm1vQvYjeWi",
+	"SarS2xHAzUxnYmn9LXb9MEfhbx/DVuPjY+MhauPU75+wp2GM8SglQ2A/nz66vRLsrTelwgFzHzeePhZe",
+	"KTjA4nFCh5zcEXXtHHj5PpHcOFPIbHyG5dw8qGJExXA2WfIkwukQ0r/hzTFOuTwxsuVwDLuaRktAx0pS",
+	"MHfaqHLNLiHsLkAgdlyJgnzhxqBrusgrUIDPHCSUv0JAv414N0PMWugcLzE6mWhu8qCA///o/NRNAv5t",
+	"hL86zSpPcX2e6qoUgP3r4NDt+gkNZHZ0f7ip7OE+LMXm3oNIdAIS0aYOo5Pqmx8lHwEx6dpKSRu7syov",
+	"Po0HijEEkp4RjpRIKJjNtNRlx4uWMOOPBf3e3CGQ+iklw8/OpUdoLic6YukpLbG5IXQzJUWVlb9fRXHL",
+	"zksePaDaegRSSn1oW/7csEMVGJujVgLYkjamgogutyZJiSqQuXNkPwl9ssyB9XVrBIFjtbhtn3Fkn6yN",
+	"5ToWbJpEfVuxwmhhGmzHhByxVMGfW9VMsBsih+ZBynERW1VH6cjuCuGGNm1aof7qgEJVR0NqVpUIQp3h",
+	"4FQxyfLeTEjxgK7SB/ECL9frfDsw0jyxRoVfJYLr431v+Fwt4LrZgp9Vu8+q3ZOrdpJjFZQ3fZo3BUnc",
+	"Cn7f7ORPisD/1/JqypteMgDDvT6Lbo8S3f56YUj2WiqHInk6/A6qn0i+v5VsOGV3n+XCJ5ELz9kdcaXC",
+	"suy1jZS43h2PbwiNMQg55luc4CyatNBLQJ0B4JBRYioLHF+8aKHwl1BKbgKSVXVRR3XpeHmAPp7KvyZS",
+	"ZGLaDT+g1Zq4qu7c+mTJ1wk3rItvBPxmpq7QUBIjy6wAltAq9ZZRrlfqrVXAZnYIi4nUuPKUKQ6pwZm1",
+	"tSe8L6VvB+kdxXg5oE2LA+8ZUBfHkW80/h3oiqLLlydod3e3p5OJxb0w9/fC2m+G33bvNK0HYpN5ykmq",
+	"SkAxXm4x6wHV00ZN8kH3tnMPov29CPbbEkDpOw4s398Qjs/OBosiNN/fC5LvZUaILwD+E5iZgrWt4VJ5",
+	"agokVLtMC+ClJNdaNedfVsw01YZRVwYOgk32UxaTrO9UV0HN/Dx5Go4+x/w0AUsxXj4D4CXJyeFkhH5u",
+	"Eg9Rk5KF8xq8UqhaW8sTWSa25ojynZp5/TXQkd7M8C9z0KQ5y0x9kgI+0jNexJeCzDADP6ffszClm4MU",
+	"Oftgr935FEGRM3xDNs3q0FAqWy7txgAsn5FX1uS3SyqqxFLFlUa5TFMS56QY560w3kG5WwVhjJ2cWCki",
+	"6qhwsZwlEWCCxPNMpWwrniZ/bA3olU0VgwiJsgVils7BpMC0dxIlNBEJToEziTkPB9Rim4ZlDJVEzx+F",
+	"AGMXHqGQa0QPeXZgHKEcgypki9WdU8h5WJFlq8p8KxFDTLAY0AnWqbBScxEMgEGyGGG0wOmtn1A7IpZD",
+	"AScalHlALSozFNRKCPegPJOqYzQiSwY1nGY4SsQS0NMViXWahraBrjbc1eeV5gwEHatFyU1vGu7OjdDr",
+	"m4K/6rdEtJBOPHUzOE0KCOYoz+EtG4kVoooGPrklSz6gPGIzMGTamrsg/7uVkhEUY9YhtRGZaayX9SmR",
+	"n3Mh/9NyIbWTd5vEwYfmDX6a3MdNLWzbm9bW2NRMtmMxQG/zYhveH5XpWJvTyJ//lsQbJTHy5xtGVjxZ",
+	"XuMfIys82Bz5X5vL+F+Un/hoafBLJcGpUveoqSQ0faJ26kXCkmUPDuha8x7UUrWnW4HiGgFNwwxf59WG",
+	"FAtBSUyoSMYJ4RocSINDHilYt0SYskR5FUoVX7KJLS/PwtjOGwhVP+v9ekm8oQdrQy613gbxR2axPelt",
+	"VMhbe+CN9Fdn2H9QILo9w1+RtZnBWo2DKn+V83migc0kuyweShtzkCfLFQ3pRwoNnw8oYBWxuQAo87zw",
+	"ILrUiELuObXisT1VAwvzYgrghv8/e1+63TaOrfsqWPpTUl9S0eRB8qrVxxUnKXfZSU7iqnT1YS0TIiGL",
+	"ZQpQE5QVda38vQ9wH/E+yVnYGwBBzfKQwfHKn5jigHHvjT18X6d1qEkNNb+uR8JOs6WvyZym7IhkzAcy",
+	"Uqgky1iezeC4g4BL9jOcTfV7VXvU0YzFpEx+o5owTGQuMjiLhjpPLdxGkvwK937rwmTBT/W3v+m5g7Ea",
+	"q5NOErG//a3n8sJZUJuU5gBXb5mJysYb1N7hoNYQ+MnFtUTAHQ2UBfjbh+QtoGvGELs0qygOj7TWxgVA",
+	"IPIO66J0f8BfAu1BWCfVExalVHXCehGGLGNECoR4Lb4PrN+IgWdnkPSheNMj40zEk8hAR6m1Wa+tOV0N",
+	"NjBqtldTad4+zzzH/xRC4TiOCYWdjAWLmFUEGxh5typekbugn6/8BAfg83enOLetRmuvrgZ3ABhmAyUe",
+	"hOBgLch6kd97uZh+2+3ukuGg9w9upi+b3XDv2k5LkyetN5dm0dzC6nX39UtLZvINBvQPd+urEXn3Yh7g",
+	"rlrJP7K9kb+x7Gxl9ub//7//j4Q2GzsEzjbKZxBKNcFZJxptkT/dejSypByNz4hTH2a9YiuKw5Z5EddX",
+	"g33bp4PbapNimhcrk97aqkLIq8+FTsZWujlNScbAkZ5w8g/KJzRTx+qvrFRpg/DE2SxSp4xAfDyCt9Hd",
+	"Rp4sySD7/rwjOjV+w+FquawcsujaT/gaabkgINUjLL5MuMPobmJrNMuSG83ItIvQey1sSA3cXCgFvUIE",
+	"IjatYXVaIhBVq075I/WXPEmD20qDu28utbBKazzhu2wwoRZIztZtMGdD4Q7Tz5iz/WfdR/rbTxvpaSPd",
+	"80bSK2sBO2mn3QS6aBvbXu8ki/p9Pztpo12OH3zaPU+75753DywsQole4bcw9mKmBD/bevfo+9VJWLs0",
+	"8YBV0oaaGT0XafxFTsIn2Mjv+ijsTOySszDMApGMkZmYZGScJWpNkYhmjCD+QkI5pMhSzPvNaGr4k3c4",
+	"FuuJ2L3460mqPB11txWDepHdSQxuIFbWOGKMxz4wKpiYG5DE2vwAl/tvIQK3ripnew6zxxfQL9PC0igX",
+	"2SUMG1SkIlAOXtWfNcgsXmUdYI0eqMtdgGsGmRhdGoAQ/DI8vsc6cTtq9X1gN+0MDplv32YqYysFtg0+",
+	"mQv7qopel8XQGSqBT95ilyt7tNNvGzpTv0O7ff8wOoj9fbY36NB2vxU11SyUBgUeXzYkDs/onYfE6Qe8",
+	"Y3+AI+O3+k3qdxrdQ1+91De1Kmpk1o6Ly7JqRsZhP901jrWW67S8e3C/1ytP+RgLOVWQSo3ybQcByoUv",
+	"h2K6g8+Qi0v1xBKHYZzEENSOxIh9fm/HOc2uX4v3QzF9OrE92Vb3e2JTawtyG3CzbL+9tkGlOb8lEo0H",
+	"oCVARejgltwS1iXgml4ONiWNEF18GcALVrCoAwekwKrZ0bAuAV9awuIRLjKLXmKKREVmiyyxAEU3OOBl",
+	"orq1YDtVhLdx6Mss85xHoHBmgBWzGwFzah4SD0Nqlz4h49CtK3V540KFqiGxJRLbnoG3gZH5Pg/C3wjc",
+	"yZNUvnW1wPcKNvK4sUTurmzFDXPKMzdigDjK14Be+wPGYvnsLygm/LSZnEMrpR+kcUV4xOpfj+ignq+F",
+	"tw3p2ULWgEPyYrtBYjqThF4Jo+4Yj+fYBghsT8FJNTw//ufl8clvx6+fvwhrXsCpJGEJNz9EAlhk0h6z",
+	"zFGs+XAJgUbCscBvDjqC/EcAEz4waZhyiFy6XBq1gtMj4C6jh9Kfxj0jOJOau2M9eYaHzSjSuHUlbZHh",
+	"XdTeGtgudQBQakp6Jl0s4DpfTFehOuy2cHcqrhKOhg7ChOmcnChjUMlBoeZXzUB4OvBfC84WMsIB/UDn",
+	"FueCXLGchO1GR59ttOkTFOnlTmkrUEuDhRAXn19HwvFWLzIDYv+Swfl5o2ZXS9klDylKXc2ytblyzuIP",
+	"V5gA+Q7IZ//u/NY/GL1uffylOz5ry4vD6e/N/xzvRS/2Bz83/nzXmZweiLet+FX3+rxcltlsHW6LFYdj",
+	"r7dIJMYzlxx+SGV9TdJzMaWrgAe+HHmFoa0wsw7T+Jn4Krax3lbyVXwGRooFFoyNHBU+Oa6f1YlPLDbh",
+	"PZNNqNm5U550G+2m8ptfq4OMiJNBwmIiE8NXrBc9UHN/9tzsL8tZcezqWoezQi5SfKB4NLre7CNX2Tsr",
+	"BLBxNsQBAP9gUVlJZZDFLGNwjFXSpU7ewjnWnHWnQxFwqAHUpISMZiwz2JQs16VM+gNABJ0LsQrRyyWy",
+	"uYBW36sbPlGnJpTpc+BAUPV/k8gkt1UtwOQiJ9kVU6dwQKSKETgjY4aIEQKNyYhe6VKCeIIduhwlfAJF",
+	"HJ097VjeEqRcS/BVu73QTmVieHMMW+jmQoNaDd0g82EfWtVRrTpUrdqLOv02bQ2arBEXDbqwALxkINJU",
+	"TP3JeHVjANt+B2f3/LyvxJZZtU7r97Mf/1IjiEv4eKKU5P/88emPRbiWVa1w9uTzxR9Xw7ccx7EklFwn",
+	"aBG7L66TD6xfMK5j9NqCKQc8XDoDoUYFLtxmyBGDsTt9p9qaI8vpAm0EP4217p2EBvDOCJ7OVgN9zM9h",
+	"5U4lVGz6tmArsG6Oz7lr77YTP9167T8k5AXq+w2n/4WJvH1f1iJgfN2+nu8vux7mhdBFubZJrK20OdaD",
+	"EaAhgSINJSqKcoRYcy7Z06N1lOOT4I9W27+fAiytmnN1uI2gwg9lXRVsE1qyS2orTqFLJNjGE+jCYD02",
+	"XIKvQWQsHejPLEA++9lgoy2CQAM779aN4AOUz4zTASEFDLQAWYUscIzBKaNHCawpsPQ1yJrODcGSwinN",
+	"YrnJpsAyyce6I29fWf68ZGqU8iDXWOK3344PWQT+tYgWUxP+pUXMZ6jy/t6MGl1tfXujBn3rvtrVaz0o",
+	"2gcPSyARXJbSKG32DpUkpjkF9O4X/CpN5DDg1ZDxEEB6348pT+SQVEMmw5qnT3uDTPAcoiWAZ8kBEVj9",
+	"hLzj5pMYtgBJHSKlzj/ev3mtzi7DOYQV05yap54JeKj6HHpkOgTyGg34b06WcQi3YTaDxP+HiOAhQ/OG",
+	"lPZZGmL8Y8jSseExl0MxvZwOGQ91Z2xrqbwG3pN0hloh4FRzuWgScSe2VQ1xeOuGPe9SRz9CTUFtfl/F",
+	"tocYm0pqaXIbA3QC4StZ4G3agzYAP0qNeA0ZFsiorhMTAn4BIRJ+NQEQTknCv6cioin7UQdIsC86CQOu",
+	"4LBylqg+BVzNOmR/6MlmqWSkgKC0m6n4ihgEPDwGYkT/TF8M9YN6Na2wbE9heF6qRbxBg0KrdKPWIXsD",
+	"b+4yNYlekG3iG/1MTCU4O00P5ZGGg1PDFeJnQhMDhgFdGfKYG5aVjfPP/+kxefTvHxv1rsc4/OfwIfJ/",
+	"9SD1KhBSsnIBhhwpG3uaVbJeppT0KmoDKYMDe07Uzx5pNhAKX6jFMRMTKEhBJwYkYsMOrPQqP4spkTkQ",
+	"BCVSV0LQhP8do1CVXhNRsiu9hlonpk1/LNpAZkSgG2oG51o9T1xp2z3XGDHIGSexgEYP6Q3T5Jh/r7gN",
+	"+Ms+845mLJ0VeDiVDC+oJph7ToAis7hFU2au6UXCr1J2idCxy3ozL1mK7rxUkhbntQfMaDEZiolknsEZ",
+	"JtmEc+1KMg38MKTIip8b73qSz/QcXKYmFNhorJ4EQw9qBCgsr39PaGoZU+d6sJJp9JMdhZx9zHfJQXbE",
+	"xgrTyaxrTpPsK2AdR1Njt3wbfCJW4wOpM+gKHCC+jepzjmyoF0Bqgnp8SCVpWhx4mAjVeaYskPIWt7Jy",
+	"pIybKyDN0ul7DALlTMK6NfnjnVbLq+RJDqLjN9seYtujp3KY52PZe2acLnOhStNX+azokj+wkD13TuIp",
+	"yWZUaKSkz+oPEB9bYmbBstuK+cakfWwVB7M3k2pBPKidySyurQ6KGQzz6VCQewuKndmmP1QwzOEXbjUa",
+	"5EOSymGSMfJTehN75P0kyRnpNBoeOROS6Ni1R54fk26j0TwwpRNb0nlohQ0sxpaaeANb7WJgq2jyb0nM",
+	"BCDgYF1mmvBrtS4l47maIGQz1m1UB/h9kw7pdwatA/+w39z3nTN8Y1nQa4smbi9WzYRuiHLZVfglglup",
+	"s+jM7ioW4qZQlplZguGqYg+Z19ZJaMYzLLgrCcrT0+PXx7CvjPlsE5drJbfRikCUxbW+i6dFr0zXw3Ln",
+	"XXKrlf9p52X1kAGk1MEMX+u2sZOwe/ufgkbfYNAoLTbdMnExr4V3jQwVsrAUHbJUVHMRIlttQXlM7jFC",
+	"5IiWjX5oJ9H0UQWEvpQIcMf0KfYDsZ8Nm24rmGnkN9O6zbN0eqTYe4OUXi2EgAK+LAZUPL4QArpiXG2m",
+	"UhDoKODsYyJzoJiBu64ZG2ujWdP3bRkpeiQ7894Kghxjpb3KWGmuNlZuYXY8ZKToS8ocEx36QrLnKSj0",
+	"cEGh7YwW7blZ7zmAU6au4WAfc2IegmMoljUJdcbBP3NhcsokoX0Qp9pToKtmPOIyNGqodc219iM6ckKP",
+	"5ECwipGGyTjgiNgbnrw4O/3txbvfL1+d/vbi8te3UEOADxGa52w0ziWgwGdsAP52ZWhdCRHXvIAzGg2L",
+	"MhgoAgG3VkkMk9fAiAbFKAmXprfQdS/gYENBaYo+9sU0p6vcG+dmeLdh8bXDWmLxJQX3nB6b2j0R++rG",
+	"rSb2fSKyfDgiyzmXlV65lV6zMwf80R60okPaYX6z34r9TrTH/MNBl/qNfjNqxW3WGezRigeM8Bzc88Yn",
+	"VHCizkGM7Pf2DnuN9r+U3k54IocLN+2rmzqNXrP1L+1cajY6La+idsylbuuqRwC6BG6ErVXpVa7ojdI0",
+	"PSJH+bhH4oSmJI/GpNmoq397vb3Dg57ab5xFuf2POvnoPVx4mC+1M67L9vcPuv5Bp7Xndxox87udTt9n",
+	"jYNB1Bx0G5SBS0ItCbe1CGhiSn7Xj4zFPCmc02w0TpUVUAY90d/R6we+8WnHHbiZbdSIhie20Q1soyab",
+	"eVQIXqP9rCxeUH4GsiHPZmvQGug1oDVoXWO0QjzRRIqEi6nF2FPHBaW6/MmYjFmWiLhOTvOAqyOAxCyD",
+	"YkVDdkISYWUi7F4S0SxTJwwqSajb7UMNpxQBpwAjkNwAgD3NyZXIAaQc+JIzowUhhhpnYqwZ68eM5nWi",
+	"FE3Ay32QBv9PjUDCYoN8sMIzuRS5IM9mup3bHFL0h5XcTlZWLG57RkHRZE8gCc/3O5UNSubOovurENgF",
+	"5NWjEM9Faw8uGt1ew0CDrRLYc3ctAe9aKrF3FM6rjk66y57a96ZSuv5dYzzcC3yCkatIDpwbcVsFXJw0",
+	"iXJl/t6HugCZVcjzOcWxVm/Y+utt4q325m3KDZ3AasC3i6x6xfkJAOnCVWeRopLyoUKtRvxBxZ/f7R9S",
+	"vzM4YP5hvB/5e/2iGrAQ8idZnZxQTsk7NkNtrdMD3rvFTrsEIE03NwQg7bR8iQDk2JmKZYWuG2rp9KgA",
+	"w47BRfP0uz1LQJbOIFyM1CkUAwIBp1EkJjwn1WLBYIwSYpLKjDBOS8GZRxZilAHfpl7OdOZOYUoz+a7r",
+	"b8dl82nnZfOQAUYz7dtg1OCNu7f/KcD4DQYYx8V2WVP3Xob92CHAWMi6UoDRQrJ9pgCjIxQ2nhActIBH",
+	"FWD8UiLAHdOnACMEGDdsuh0CjKB8NgUVCc1YwJ2g4gmD22mOAK6xfqXdldSm2GH40HCgmu15VKhq41lX",
+	"m3K2XUzxkWzG29oWGdMWg2NbWBuC8URk5XL725gSDxk0/JJyxAQNv5A8eQoaPlzQ8DaGSBl/bLUD1fBl",
+	"UyJZlLGc/PrurCzx5KSvHuhjagXWdSUZEVPgAYZvBLz6SoirlBEDGOSRN5M8FeLaI8fjsfNDraefn4Mb",
+	"CrgFG8JyKYviJofqUxB6EzxCNmOZi8zWcqnGD6kcHgU8omkK2Bvg+x1p5zBnUzw3uXC7qp8yF2NJpiKD",
+	"FG6NPRLw6kQykuRYFEThziFVOoNes7i2HTbJbfHlvhUTq7mbcwKB7nYFsZtkqVN4sBwjbQnQ5A4fATDK",
+	"HfhJnclcg12mJu/dGS431XFPL2KAtnlCy59H875mOjcAABxrjsT7QVoZg8iLv747Wy8FjVt6tRfwOE2J",
+	"vcs4aGCuzBlsgYNkG7aks0Tm7+3HN+z0pxj+Z4vhl3yhER3TCM4jTa/iFmgDA8jlLrBpyN2hGTr81kFz",
+	"3+/Qxp7fHXSYb6tPBoes4tlksstdqlbMHrjcxYELqNwlUClEPleTa6M0Lb/RrJhfcoHXD/xG22+r64gT",
+	"j8PHeAzVB71GA6M5mdISEOFRdzJ2HVO1iUeCq/98+uNuoXezgTbH3u0Ofgq+bwi+S0coGcFZCKrVbm20",
+	"Y5T9pKZZGVoIy52kST4jJooHHi3BC8PFszluAUd85nmIC/IBFxhgukxpmvpRKqJryOTVaVYs4HOoyf8R",
+	"nB0B/kBRvJMrk0zm8PnQXfkhSQW/8rABejmrRaNu1GtWu9dFTsQNy1I6Rqtz617g83DWB83Qt6ElXUHE",
+	"6QjwslVfwOlQity/uGHZrFzOCZWN1AHB8wirX9UDHuoe/E/zjzrswLBOYHIQZc7MrzZ3uU5/7kGBWsAL",
+	"gGK7EPCAYNKjt6dCwBVh1k7lbtnDSl6ci4wDZDjEFQrEcfUbNOdiOMkkzJa+0yMnLGKjPqI1nNMM0Iat",
+	"s+Ae5fv3I7M9+8hB+ZFmu9cuP5Lr+VCC/tPOUv0hozguscta14tdvru3/ymK8w1GcWQhrpZpv/ljg43i",
+	"xMyQi5cn/ASuo1fYKME6eQ/O4CR3ik5kTmeeBbd3Mq2PTOp1aL4K8d4+i4RSgKGymLYXytgeRyhvdDGY",
+	"r37tLobOqsGPn87QC+SdwP+9cbV7K47E2xxwX7H8Ma6yxjeiaNwxfVr/c+sfY4cbF/8WsUMj0jcgUHrE",
+	"WOVhwLXjCl8wHYqUkTSR+aoTBZk/UAQcThQFNZH+CKlGWosZxh3dm5pRODTNGI1nAXdqHTUVnH7HkaWe",
+	"syc2p1BS/Z3ZpwElYUu1g8GJRyIQbnuKYR9zsJzd08sLuKYG9x8Tjn7FWEz6qZpffThZemBpLTHu9/12",
+	"o3ILQ/shY5xfUv6ZGOdjlYPfcYzzNma6dWGsDm8aJ1ZeFkA6d0NTv9kQA/CFhercDVlXYS7CgFcBhUlC",
+	"XECjWi7xTXkkSpPxGPM6y18LeFgc6MNnodnmYa1OTmM2Ggu193q6UVA8ouU6+pc8uBbwqZiksXFXlVjY",
+	"DHhyoWuErkLBZ5CawfCRjalEbSavscWojyZcba2Ek1Bfh8IWDAwLdQe4kyxZFyBUZkrHaKxlaRi66uRY",
+	"O91+kDBUqXbtQa7NNRvnhEaZkFKNd5pcDXNf0huH1ZRUKQF3hX4Ntl8SmuNldA6mRHDSF/mQyCRmsnak",
+	"mppCcjoGgfVkmV7KsRL5/kAAEkDAh8DJgPnsIxo74WEsy1EDM8knI07gTg71pyakrD4U8HyaRAzVPI7E",
+	"iM6IHFOumjoSMift/X1cVegVrJVy/QJuFglMGHgnob52ic0gsiU+yCmVAY9NxpKySsyOsJNhyoYAG9U0",
+	"wah4Zbqs0fGv9MvMRgSb4ztV9bF2O5Zyk5Z56Iz6hivt5i7q24z37rSn20fGDGd+b6/lVfTWqPQat2ij",
+	"WovLFPUra0ySDG6qP3GsljAfTc2MC/XoagwllIyIOCJmc5MkR1JEHH/UFk6FVafRLRLunxef2BG90Tbu",
+	"vphXb9GrL860+jXBeeaiBOWZl3RNpKyBBWXzDcJ7ahJhoqxB6YHlRfpsIDKm7TGPUN1v6LLpKihOGvBt",
+	"NSYYRQhynAp+xUx2cMCrOvYmSehEcUIPUaF1JEj9uSysFEJ2/f14MtydYJIytrSOU5H7Q5HGcrVB/AvU",
+	"OkPAFvjUATQezSawGROJ9FYigwvhz2/OTi4vLs5Ci3gR8GaD6HDVEZGMkfDVC4wwag+3PxZpEs3CWo9M",
+	"h0mKGOOqXSRNbtT0Yr40fB/sTiipRkZ8QJm/YdkMqHZTyUi1FHe2ExdwMRiwTJIkR8uNlvh4heawh89q",
+	"zwoAuSZ5rU7e64K+gIfqhkvI0nKYaOdR9Kul25QhXYRVTacNAmxYA+AVIa6xASyNcayP3FcHHNbRSJ9N",
+	"1OvBNmQfx0rbY7sxPxGGCBLKZyTJJUsHFg6+TM7PmctVpOQDtKJqaPAXOPNdlPjBJE090k9FBKzY0Oz+",
+	"DIPWkgg13pNcWdqlAUIDXdneBRev5f8vUoPIMYooNW6//nR2+vwS1tXZ6fnpRbGySKsGKwQ6L4FiWVPP",
+	"amypgCszuhsSnA5IjTIUyiGUjvrHg5xlhnyuwLbHA9Io4Di+6rQAI1yg76dS4EhbIH7T1HfHFy90U9dE",
+	"xVOR/yzS+LZR8TKlPhLqHw78A7YP1ep9/9BEn5v7jb3uoMO2l7umbQ8Uf8X/wrC6teDKHr5o7veapha8",
+	"2EKgbi7/Nere/D56Oftn67fO7x+a0/6r3wb0VVf+62W30W/laT89/Hj+57nJterSw/5BtB/7e6wz8Du0",
+	"3fcPo1bsN1ljYH4z0fQHHMRl2utnpb7JLxpJjrjC4siQMIhcJ4HC8poDLj9z0MYWTSj1Oo+EZREPHpCQ",
+	"VCEHOjx5cfbi4kWIKMTZDQPpljEAJVp2pJp715Zju0Dee1vD/hYGtDQ75NdCgG1TZ6He9X7usU/3Ztwq",
+	"+Vv47UFoVtdKUo+sEaP1b9IJ2Gnd7TxUyPLSiUgIMqJ8pg0hmunh1QVXiTRK4Qi1HCQQp4xKhrn+IiNT",
+	"muQ2Py0XWre6Z6aWc2a6EIKcqw++M1DuO9vGqic+9uReVpgZAkcpLnTf2CaoDAEpnoABCRcApEH9ean/",
+	"DGt1okEWELqtpDbR1SfnpJNzyyZSBbgV74QO3TMgvxLAhGrTtbAtDUzEIElTk0FIBsg9Y+zlY8eKXGYy",
+	"b0z8eKVs1zmTjvRpdG3y9UiVWtt5OhTWm4nJHqOExwEXGRkn0bUsuW9rdfKasVguKA/wxv7TV732L7Q6",
+	"oQGfAtcKFsiA5VvYXuo0pH3HgLMHRo7aO9ZlCzXFaxJJCjtmo5tPvfwHSZL4rg6+LdXPJgffUs6f0nhm",
+	"LJ9k3PD92PPB1Bw/VpL9uJOwZad2snCcjPjW3v4ts2Peofy7Q3rMl6Wj1+0nFGZlq727uswDA+QOuEsI",
+	"UYRLmiNXGQeUKyUvx3obWY2NARK1XQeTfJKxUhZXqLQNi7VHPWMjmnDgu8aTbJ28TFK1Z0gkRv2EMx0y",
+	"OX59oh3vXhFYx8iLAQtZBRGzldsdsCpBLzi1M6g6q7/+enqyEp7STVldvpC3TGNdvzu9ykf/Svgbt2zR",
+	"DyfItk0/3Hzd5f3YMof3HvuB7YazZyKXeKPW92hp/vLyrm2Z03zvXdP7QqOiTuQ9YaCqFb8aANX5Pmxp",
+	"hMUB1QcmjWpPj1AS/v7777/75+f+yUlIYjorh3LBkEpyqR0EGvtbaVwoMlDv/0E6VQAm0Au0iZSTdy+f",
+	"k3a73bVPFi/XUBvLBgIiRivmsBRF2mES5gZBu023G4UiYymms1WdJ3N9D/hi59lH23lyjP5b9UbdGGqi",
+	"6vAVGXB0C60cJnB6rxukZmebQXoqs/tcZXaoFIHi7x5rMBiPFz1KB73OnvYobe/m+Zz1HNYmgBFwcry3",
+	"Lxg0pspC1xeBFZX5sgh4W2Gzf/wnfvVyFr/sDuPnp/unf55Oz//8PT+/OM3PT17+en4R7Z+fHO+fn/xE",
+	"T3ljNz/YFuV5RRzvqTRvdWmetuxsTAf+3lySB2wZY8Y9cH2olhElf7IbmtZdOxdMVNxEIWbfzAturcKR",
+	"Pkuy3COQn2NymMAdcOS8MuC2bq7PzEnb2MvFt2yJHihkiNDoGGWzhZk3EnNP6yQ08iIkWuJCZmpzXfas",
+	"Dp7coh4v4Ouie0BDuzy+d4RRqYCvr9lTys8iZ2DK0FAdLqfCJG6NoRXaosXcHAyY6N/VkWQopjrbiM9s",
+	"dlU24eYrR+YFEM4ED3AuJtGQVCFqxmPIlQLHu6fzfz/mThYV/FILeCzKFZC71QGmIr9jDWCGUvKvByng",
+	"W6Y8Gl1UHn7jEEvdPmOV31KRbrBydYN2yfVNRf6gBXVqejfm+KqbdmvzN1xEd8e8H3eXz+eFFPhi2ns3",
+	"pCbN0BUceNZS5nh9VerPe+eR3T3Y4A81T99XlGSnzllF9r3XLaJ4nTcNXN/X1rWKeqxBW3DhZDdAAkUu",
+	"lNaCO8AYEFE0Gc9ATVkIuyLGhd+Ky7or4ZcTyZSWBCcaxDy5zBmN6wE374bUVvvGKVPnwjRVr45YmrLY",
+	"IzFT65LFwFKsEyESCSZJwHMhln/UI30W0Qlw2buf+IEME5mLbFZ0NOBJvmtlJc7D5pxXPDM/VVQ+ihxN",
+	"Z4EtpGmqxYz5e3anFMsaPLrzm2VxW6yV3gkn+N3bCO+E++rh+5DdP5lOYT+J6b3nBFtjF+YySVPca4AU",
+	"l9fvubZ1uURcV9O62te+tLz1EW31xlds7pkxfCpjXV7Gumqdryhf/UnJFol7UowZN/oetqkJQie5tAWI",
+	"pAre0GajUTNlrgFfVecKAWYXacec7SXjSpeasJkuiQELzoGndhISy6IRPYZHjuTUxmHClZbWoLnPTZP1",
+	"g1eC9FkqpniqnQAQjBgsEcSQKrjMVoiGDJprqoPoiCGl24hxbSJNsySHIfMCDhVQxmAa0ZiREaMcUw+K",
+	"zigrFju0fXWNrqD9tmXObc/+sGjKhbM/IQiU7qtbJGt9nXqpwa4pPAXuSy7oNQNviyE7XFFsu+NB+0EL",
+	"aj+z5LVFtI9QAn8Os6+1RNocleXrvLBqfRPm3oUGCrDdSORSYdsvm4Ua5cxZT99xFfP6Q3tOB4P1uKRA",
+	"36DZYFaCkxY5LUBSVgIkXp5BAh9+wiT9OjFJlxLMNS7AI6yjfUhG16tQNdH/VRYIJg7a6B+wg6jJ/Ha0",
+	"1/Q7gwbzu3GT+vu0OWj121En3mPFCByn7COuG2U1CJBG8HbAg9umheC8bs+3MEtyuqKBe7TTb5u0Pr9D",
+	"u33/MDqI/X22N+jQdr8VNeOige+SnJJ3xoAqGmltqjuyfMKe2CKQWdqRTxHNTRHN0nC5ohBE0DZoo6VX",
+	"2PBkwpM8oSkZUymnIotJ1R5Kmq1AHVcyGinJVquTF5oZGw4yyb8nzCMRlcxPuGRcJmppp7OiLCqe4L5l",
+	"YQnb/YjQSQwZ1FQaIje9E9bVAWlRexcSDLPAS5btceHKUIvWMWvXb71V28kMJIhjGFvfXPLH4Nrx8Qy4",
+	"dOt92m2fPWDl0bchqnYare83RGa3omt9H2uRMELc1yLnEFl5S1gpcmVc7Lh02+7WdtG0+7C1d+zTdx4K",
+	"czXCEp3imtfrWdjWGcqv2HZ2MnhjnMl7bJ5gtAI3OiTUCKD9+Onu0q0YUz3LT67h5a7hDTthB3o0paPu",
+	"xo5GOSl4SwOtiINKjwxoKllY04lIaUrEIOBJLolkUiaCS5vHRCi2Az8ANTiSsMGAReoGcKpA6pK2pgJe",
+	"VbejaackJNSI6x89nW+VZxOprDbDzGboD9UxEdZ2wLV/pkBOUgMRs5HImcNuZDvXaXRrGgsLtQOkMOPX",
+	"YKgM4ADVX1BH81EiVXdWWZQB1yaldseFHglV3y71WKu/8QYH3ymEOnx9PXOur/EvPxKRdnvcJjNKZXP6",
+	"pLjumNLGmIQVDMaqSOcexJ0Ey9Z9Upt8NsC4s4n8QC7mhV49Yhu55N1+zNrkIRCoZmJC1snFmZiUxOJX",
+	"Dj31+47d+e4919vZ2FPWHwpx7ccsTW5YlhgkzozpK6uRh/57wibaAtH3zhALwyPxhBEuprrOkpJBxuSQ",
+	"0Dxno3GOhZU9hOvBEmbTikSXYfZFPCNVCh6SBGwAF0RzSAGZP6KcxJkYIwgmYjwqtZ5cccDAZNNNzH7v",
+	"TCc/4Pe3Uaumq1qlkqqyadwO1O6qZQ+jZtxibSWC9/p+J9qP/S47GPiHjW6TasfvrQ4OrR1V7b/VBMcb",
+	"Tw568E70wOxwfFh8cmHbwyJ74geY3+bvkQ+8vO+cXa5HVi5udMZj4OlcXWitVrm+m9i7yxR6R5pcFA13",
+	"NJwRDGfIMrY5fqWb98K25SmU9W2FsrpFKGtupjL1hoiREeX0CnNw5EzmbKRuTUDdxeqoA43gkzT1KuyG",
+	"8RzqQWDt/q3yh7ZIW/39QSOKun6jE+/5nUEn8rv9JvP344PokHUHtNFvVryKNhHXtrLMPDoezRstsFsM",
+	"9Ju8YyhqbnlvDkrZbfYUj9oQj1oQTMuF3qqo1Dt2lcgc+ZGtcTEQlsvHpNdhsRoFLmUN1IPmSnLF1W0h",
+	"yr+QVMPpULLoMrRg030q2X5HzWq7RTLKYzEi/VkOEHUAHRbweQbkqnpW6FrtTGCBVM34P0C295AiGViM",
+	"k3xobB7sAcAHhpMsLQr1Qljq2CploQyFtMCCOt1XivSGmWIzz/DdY70GZxajj8keSYUY92l07ZFxhoZ3",
+	"tdl4duiR5kGr3tx/1mx5AW921f8PnzX3PTKIGo1e79lBzSNpwq99xPeuNve79dZeB26ZKlVBolRMYjJi",
+	"OY1pTgOOQy5rHololiUs868yGjPy+vjCI7GIJkqiFKwbiLmTMY2RBoCiMuDoThoAYg6CCboUfjBSeoY1",
+	"5lIibR4hUk0LHsDoz6yO9QqMmUhwziJoRCIdrPGMxUnGIqMWRR7wgUhTMYU0QgRyy7Bszzbsw4uffn7z",
+	"5pfL47OzNx8u3747/e344sWPzZBUYcwCHrMblooxSFJYYwBvqKatpsx7Nlb2p5ptnGwzQXb26gHfht96",
+	"TmbdKeJJ07RUBLiDilimC3aV3Z9uK6gfsvzO4nRvZ02bJn1I8uF7kDWVW3er9I5VgUgEM0UCdtiD+vBm",
+	"xJFE1gIw86QpJs5YvhPwIWdTK7mRU3sdnuGCyfpsS4Pg3mANn7j8HjYQOK/NdzvB7ETtZ56yGtGenVJx",
+	"dUTwrEsKNwiI8DgT43GRA778QINfWSY/n9jv7lghtN36WFEw9IYXs+7ZkA6GrUBykQ3R441Tumsk1nZj",
+	"RyVwe9G/yqtuWvK09JaGZbdddxu9ha6yu4cA3Jb6bwvX4BZh5V/fnZGqtYqVyamhK2oecZ7yCNhsANqB",
+	"uOKbItDECUCHeLOJMSNCujJ6rRyuYhGwFtADmqTWEE8ykk8yToBntXZUvEyNYBhw9aMklBfCH+A9VZsB",
+	"HtwArGvD3LgnNMoJDXjYaTbIK8ELTu1VRjT63e/TiC4HOldFNG8rGB6yAObrEXMmePhYxd13HN+6B9Px",
+	"WSFl1jrDHSFePOGpw4x1iPc0XqJnglxIikFSKnPj1PjBgCqSSMRYA1K1KErkl5+IGNQg8lU8SoA/BmsP",
+	"rfcBEmhMLC2RJJ6wTdLJ8bmfFH1+crp/LU53vWaANHS5z33vonnYa7R6nea/EAoJVuTlLm5ydK0gat1g",
+	"j3XiduS3+k3qdxrdQ7/LDmPf4CW1D1sHJWdMpVfR/pV6JPggyUZANQQv2zJeqdbzpe7p0s4dalc93AgL",
+	"v9Kr4NZhMdlrtMl7lt0kESMu9L++30zFZR80bWUylnnG6Ij0J3JmbsLtd4lJE3uNtvbxr2lU2zRqjEIU",
+	"ljbNKVafAs4Jwk2VIxqRagouArUeaJRf9meXOgdHh1aK61ItA7wK3rtodomEO5fo33M088rFcVDQcmDx",
+	"0HapWrqqVneLXYrBZT/J1JqvNLuHDb/R8Rstt16J0//SS7geAfIpiL9LU4TEqRlrfeVMjNl/1IeGgqu/",
+	"/0+z0+rs7e01mq12BUyNAcsYj9Rvvxz897nfuWi91awfeviWQYYdsP14L+r0/TZtdf1O8/DA7w72mb8X",
+	"d6J2v0Wb3cbhtniT7UjtgkbXPxwcML8T76vtowatqxEnB3uLeJPNfitqxx3m7w32qd/pH0T+YdxlfmNg",
+	"1zxbQBbblvFkA1ikUohiksGYTVnfBY90N+fysFhZkNywTIKcbX3yKkDqmdPRePX9K2XBJ6cRY8ZjkJH3",
+	"EUQzyQGbg2iFbn50Zt6XtLiO+RIDCLxmj+1UvN5YBEc489F3BFlR3+7hf0Vs1GG9x25aJgxlrBaef86m",
+	"yMliQ5j1gBeGJVppXEzhpJ2xHC6KAWE0SxMG9C2SAGh1DIgkGdNZWxpbP8k3Zm7BZOhVp2Mbdz634gx/",
+	"hSEadzERPUISZsHEYJ68eCWZhcvD9fyow5eO3UuzXFacF6dJfMXy+p+rD4UnbJBwvVGiiczFiLAUApmS",
+	"hMGk0WhHGKL0DTmgusaQp8KmGgxSMe0tQb71MGGSASykpptaTY2DmQCY9SttEkLCgRsRZhqDd9okhf8o",
+	"nY3fc3MJtCHmmUBgwm0dR8xorP5WTbPk6gPVJGp4FzGYC9H+GmIHlwYCfy6Ng+7JD3iKgzLfPot7AddP",
+	"4ogTmUU/Bjb6ay2PcgjYzllQIbHqCX4JX/QM36Q/ro7j8fJpIsq0x1wF9mNQYTKolN6zdFKPsP80z7Ok",
+	"P8mZJCG8xp1X4GAISZUu4YxI4h5QmuM0REORREyPoNOckFRDxhHQmMmwBkJTwIKkaZ2c5kDnLvElx29P",
+	"DYO8yJKrBCghp1QSdYQxlTTVNJFIqTllfZnkDGkwn7959x6TEV6cXL55d/rq9PX7sOYRCcU/XFgKTcpn",
+	"mMLBUqnzHzhjsQw4FyTB5YMD79k/8xnWKIXshuoUjJHNaSHP37/X2wn4X8csy0FxoNtD77AeCX1fT4Q6",
+	"HvE89BYu+YOr0At4cVn97dzVn/sTEDhKl+D8OfcOEU1k6aaBmPt6RuNE3eM+NqaxsobD5YTs+QdYue9h",
+	"oDZ5ZI45CV9c0KtQ+0G41ahGLB6RsN3ohEWqit5EiXSc7qs4kU4H/mvBmX8OsYHlRkhQaQ+6tBU1WVC5",
+	"VbVizj7mz/6kNxRbVn57tVojP+K+In+RoDKRatFkSZQHlSNSr9fJp1q1dlRq20Kwfzlptfp7LlfhOY2G",
+	"zH8ueJ6JdBMRGtxs7v3kVdQ8bHoG7oEWtZeFf381M0JkoowsYAvD+U04CUvTEdbJawHewdsp+zUsTRcl",
+	"3kK1GvVwuSoSrisFWX7RX5U+oxnLjif5UL0XiKohmrJs/Z5BFpib0KQjL9XwSgAeev1ZNIqf4dWwVsrb",
+	"7D17BqJwKGTeO2wcNuB8qRu48KXkhnEmpQdVhQn+d6Qs0cgoyUTafLJ6sQfemP0pK4u+SKidUCefhHua",
+	"ri1juraBxzZVxlO3iEnuletRCqgWNVir3m6gNvQbUyZJlVpbuOa8RpdNLb5HTw8WJ5I8o0laIJ9A6/Ht",
+	"ph7SQAqu+M6xes2y70yyKyb0u2ydnASqPMmsfpd18hYzC6HAUwxMhao6BRzp+kpE6HM++lY7TpZNw5vB",
+	"IFHnFMyGS9mQ0TQfepg+afBFTo9fH1uem1s1waQyLWvCL4nShmJQ1ucOq1g8yYosxemQQZ5iPmQzUJJ6",
+	"LlxT7FZNfD5vTSxr6wfGrtMZKbFu52w0TinmxtB8jq5fLwQHa7W07CxP+eKnnguubGu2SGNheCkczMr5",
+	"jxy5i0iNQumrgLy1hBEIB+0mUUfSQfFd6IhHrjIxGSO0FqagxnTmLm2Xh2453WBhpcokZj0dAncwJI09",
+	"ZMuTtTkFdjQPuGqap0GxdeKtHkFr+JTsb1gx2poGGYOGg27xT+WvyhWtxvUFtLQOwFuP0Ctlu3sE3LH2",
+	"uoeAmUpUAJwOHBg01nZ94durvrlUh3ialBEquM0d4LEzR5VigHWn1a/OV7XqWSJ/sNCLizwZ6GO9dHpb",
+	"0HUiaCkurh+kzhnGjFOz1t2lZo+Di598Aa6v8geMpY3v9whA4aeGtgT+eg/6zH+vNN6LGzgmYnTCg9zz",
+	"AtJYRhljXDWKz/QcKhXgtu4MUisYnMUXmjcqDoHsY05GTEqqh8BIY0L7mko/yZwFoGdDSS7j4VuhDs71",
+	"Syuf/vj0vwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

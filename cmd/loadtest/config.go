@@ -21,18 +21,22 @@ type config struct {
 	burst        int
 	burstRounds  int
 	floodClients int
-	seed         uint64
-	only         map[string]bool
-	cpuProfile   string
-	memProfile   string
-	quick        bool
+	messageRate  int // booking requests a second while measuring delivery lag
+	// webhookBacklog is how many webhook deliveries to a dead endpoint the
+	// webhooks scenario queues.
+	webhookBacklog int
+	seed           uint64
+	only           map[string]bool
+	cpuProfile     string
+	memProfile     string
+	quick          bool
 	// bcrypt cost of the reception account: production's 12, or the
 	// minimum with -quick, whose seconds are better spent elsewhere.
 	passwordCost int
 }
 
 // scenarios that -only can name; each brings its baseline along.
-var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "flood"}
+var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "flood", "messages", "webhooks"}
 
 // errGoalsMissed is returned after a complete run in which a goal failed.
 var errGoalsMissed = errors.New("goals missed (see FAIL above)")
@@ -52,6 +56,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.burst, "burst", 200, "concurrent requests for the last place in each burst")
 	fs.IntVar(&c.burstRounds, "burst-rounds", 5, "bursts to run")
 	fs.IntVar(&c.floodClients, "flood-clients", 64, "concurrent clients of the availability flood (distinct uncached 62-day questions)")
+	fs.IntVar(&c.messageRate, "message-rate", 50, "booking requests a second while measuring the delivery lag of patient messages")
+	fs.IntVar(&c.webhookBacklog, "webhook-backlog", 10000, "webhook deliveries to a dead endpoint queued in the webhooks scenario")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the data and the traffic")
 	only := fs.String("only", "", "comma-separated scenarios to run, of "+strings.Join(scenarioNames, ", ")+" (default all)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (not the seeding) to this file")
@@ -82,6 +88,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		def("burst", func() { c.burst = 50 })
 		def("burst-rounds", func() { c.burstRounds = 2 })
 		def("flood-clients", func() { c.floodClients = 8 })
+		def("webhook-backlog", func() { c.webhookBacklog = 300 })
 	}
 	switch {
 	case c.clients < 1:
@@ -92,8 +99,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-past-days and -future-days: future at least 7, past + future + 1 at most 366")
 	case c.floodClients < 1:
 		return c, errors.New("-flood-clients must be at least 1")
+	case c.webhookBacklog < 0:
+		return c, errors.New("-webhook-backlog must not be negative")
 	case c.bookings < 0:
 		return c, errors.New("-bookings must not be negative")
+	case c.messageRate < 1:
+		return c, errors.New("-message-rate must be at least 1")
 	case c.burst < 2 || c.burstRounds < 0:
 		return c, errors.New("-burst must be at least 2 and -burst-rounds not negative")
 	}

@@ -14,7 +14,10 @@
 //   - booking: POST /v1/booking-requests over many free places;
 //   - burst: 200 requests at once for one last place, several times; exactly
 //     one may win, the others get 409;
-//   - search: reception's GET /v1/bookings?q=.
+//   - search: reception's GET /v1/bookings?q=;
+//   - webhooks: booking requests while the delivery workers work through
+//     10,000 webhook deliveries to a dead endpoint, against the same with
+//     the workers stopped.
 //
 // The baselines use the same client and concurrency: a bare Gin route that
 // serves the very same availability bodies as fixed bytes (the HTTP floor),

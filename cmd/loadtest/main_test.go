@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/clinic/consult/internal/mailpit"
 )
 
 // The tool runs end to end on a tiny clinic in seconds and prints every
@@ -34,6 +36,19 @@ func TestQuickRun(t *testing.T) {
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	// Patient messages: measured when Mailpit is installed (CI installs it).
+	if _, err := mailpit.Binary(); err == nil || os.Getenv("CI") == "true" {
+		for _, want := range []string{"booking, messages off", "booking, email + SMS on (jobs written)", "delivery lag, email (commit -> SMTP accept)"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("report lacks %q:\n%s", want, report)
+			}
+		}
+		for _, line := range strings.Split(report, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "delivery lag, email") && strings.Contains(line, " 0 ") {
+				t.Errorf("no email was delivered: %s", line)
+			}
 		}
 	}
 	for _, line := range strings.Split(report, "\n") {

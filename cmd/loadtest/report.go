@@ -26,6 +26,7 @@ type row struct {
 	// when rssJudged.
 	peak      int64
 	rssJudged bool
+	maxP99    time.Duration // judged by the 99th percentile being under it, when set
 }
 
 // verdict is "PASS", "FAIL" or "" for rows without a goal.
@@ -41,6 +42,8 @@ func (r row) verdict() string {
 			ok = ok && (st != 0 && (st < 500 || st == 503))
 		}
 		return passFail(ok)
+	case r.maxP99 > 0:
+		return passFail(r.res.requests > 0 && r.res.pct(0.99) < r.maxP99)
 	case r.goal > 0:
 		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
 	case r.no5xx:

@@ -74,6 +74,18 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		fmt.Fprintf(stderr, "  after seeding: RSS %.0f MB (peak %.0f MB; Go %.0f MB, heap %.0f MB)\n", float64(now)/(1<<20), float64(peak)/(1<<20),
 			float64(gosys)/(1<<20), float64(heap)/(1<<20))
 	}
+	// Patient messages (the "messages" scenario) hook into the store before
+	// it serves; they stay off until that scenario switches them on.
+	var msgs *messaging
+	msgsSkip := ""
+	if c.runs("messages") {
+		if msgs, msgsSkip, err = setUpMessaging(st); err != nil {
+			return err
+		}
+		if msgs != nil {
+			defer msgs.close()
+		}
+	}
 	policy := booking.DefaultPolicy()
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
@@ -128,7 +140,7 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	}
 
 	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
-		floorURL: floorURL, floor: fl, stderr: stderr}
+		floorURL: floorURL, floor: fl, stderr: stderr, msgs: msgs, msgsSkip: msgsSkip}
 	// The flood's servers are made for it and stopped after it, so that
 	// one run's cache does not weigh on the next's memory.
 	r.floodServer = func(bound, cacheBytes int) (string, func(), error) {

@@ -44,6 +44,8 @@ type runner struct {
 	// peakBeforeReset is the highest peak RSS seen before a reset of the
 	// high-water mark (see resetPeak).
 	peakBeforeReset int64
+	msgs            *messaging // the "messages" scenario's pipeline; nil when skipped
+	msgsSkip        string     // why it is skipped
 }
 
 // scenarios runs every scenario the config selects, each next to its
@@ -105,7 +107,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
-	if c.runs("booking") || c.runs("mixed") {
+	if c.runs("booking") || c.runs("mixed") || c.runs("messages") || c.runs("webhooks") {
 		if err := r.findPlaces(ctx); err != nil {
 			rep.fatal = err
 			return rep
@@ -160,6 +162,16 @@ func (r *runner) scenarios(ctx context.Context) *report {
 	}
 	if c.runs("flood") {
 		r.flood(ctx, rep, progress)
+	}
+	if c.runs("messages") {
+		r.messagesScenario(ctx, rep, progress)
+	}
+	// After messages: its queue knows nothing of the webhooks' queue.
+	if c.runs("webhooks") {
+		if err := r.webhookBacklog(ctx, rep); err != nil {
+			rep.fatal = err
+			return rep
+		}
 	}
 	rep.peak, rep.current = peakRSS()
 	rep.peak = max(rep.peak, r.peakBeforeReset)

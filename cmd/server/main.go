@@ -128,6 +128,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
+	// Patient messages: written in each booking change's transaction,
+	// delivered by this instance's workers (and every other instance's).
+	msgs, err := setUpMessages(cfg, st, log, registry)
+	if err != nil {
+		return err
+	}
+	stopDelivery, err := msgs.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		stopDelivery(stopCtx)
+	}()
 
 	// Expires pending requests (PENDING_EXPIRY) and old Idempotency-Keys;
 	// stopped, and waited for, before the store closes.
@@ -176,8 +191,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 
 	var draining atomic.Bool
+	// Closed when shutdown starts: event streams end instead of holding it up.
+	shuttingDown := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: registry, Metrics: metrics,
+		Store: st, Auth: authSvc, Log: log, Registry: registry, Metrics: metrics, Done: shuttingDown,
+		Queue: msgs.queue, Calendar: msgs.calendar, Webhooks: msgs.webhooks,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -206,6 +224,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(shuttingDown) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String())

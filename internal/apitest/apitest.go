@@ -33,8 +33,9 @@ var (
 // reset to "/" so it matches any test server's host.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
-		// The widget script and the hosted pages are text, checked as strings.
-		for _, ct := range []string{"text/html", "text/javascript"} {
+		// Text formats the API serves besides JSON (the widget script, the
+		// hosted pages, calendar files, event streams): checked as strings.
+		for _, ct := range []string{"text/html", "text/javascript", "text/calendar", "text/event-stream"} {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 		}
 		loader := openapi3.NewLoader()

@@ -50,6 +50,55 @@ type Config struct {
 	ShutdownDrain           time.Duration // SHUTDOWN_DRAIN: /readyz answers 503 this long before the listener closes
 	AvailabilityConcurrency int           // AVAILABILITY_CONCURRENCY: availability queries computed at once; more wait briefly, then 503
 	TrustedProxies          []string      // TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+
+	// Patient messages.
+	SMTP           *SMTP         // SMTP_URL; nil: email off
+	SMTPFrom       string        // SMTP_FROM: the sender address of patient email
+	ClinicName     string        // CLINIC_NAME: how messages name the clinic
+	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (manage links)
+	ReminderBefore time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
+	DeliveryGiveUp time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
+	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
+	DeliveryLease  time.Duration // DELIVERY_LEASE: a message in delivery longer than this is taken to have lost its worker and retried
+	Twilio         *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
+
+	// Integrations.
+	// WebhookAllowPrivate (WEBHOOK_ALLOW_PRIVATE=1) lets webhook endpoints
+	// be http URLs on private, loopback and link-local addresses: for local
+	// development and tests only.
+	WebhookAllowPrivate bool
+}
+
+// SMTPSecurity says how the connection to the mail server is protected.
+type SMTPSecurity string
+
+// SMTP security modes.
+const (
+	// STARTTLSOpportunistic upgrades with STARTTLS when the server offers it
+	// (smtp://).
+	STARTTLSOpportunistic SMTPSecurity = "starttls"
+	// STARTTLSRequired refuses to send unless STARTTLS succeeds
+	// (smtp://...?starttls=required).
+	STARTTLSRequired SMTPSecurity = "starttls-required"
+	// ImplicitTLS speaks TLS from the first byte (smtps://).
+	ImplicitTLS SMTPSecurity = "tls"
+)
+
+// SMTP is the mail server patient email goes through, from SMTP_URL.
+type SMTP struct {
+	Host     string
+	Port     int
+	Security SMTPSecurity
+	Username string // optional; with Password, authenticates
+	Password string
+}
+
+// Twilio is the Twilio account patient texts go through.
+type Twilio struct {
+	AccountSID string // TWILIO_ACCOUNT_SID
+	AuthToken  string // TWILIO_AUTH_TOKEN
+	From       string // TWILIO_FROM: the sending number (E.164) or messaging service
+	APIURL     string // TWILIO_API_URL: the API's base address, default https://api.twilio.com
 }
 
 // DefaultDatabaseURL is where the server keeps its data when DATABASE_URL is
@@ -88,6 +137,15 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownDrain:           r.duration("SHUTDOWN_DRAIN", 0, 0),
 		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 4),
 		TrustedProxies:          r.proxies("TRUSTED_PROXIES"),
+		SMTP:                    r.smtpURL("SMTP_URL"),
+		SMTPFrom:                strings.TrimSpace(getenv("SMTP_FROM")),
+		ClinicName:              r.str("CLINIC_NAME", "The clinic"),
+		PublicBaseURL:           strings.TrimSuffix(r.httpURL("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+		ReminderBefore:          r.duration("REMINDER_BEFORE", 24*time.Hour, 0),
+		DeliveryGiveUp:          r.duration("DELIVERY_GIVE_UP", 24*time.Hour, time.Second),
+		RetryBase:               r.duration("DELIVERY_RETRY_BASE", 10*time.Second, 100*time.Millisecond),
+		DeliveryLease:           r.duration("DELIVERY_LEASE", 2*time.Minute, 2*time.Second),
+		WebhookAllowPrivate:     r.boolean("WEBHOOK_ALLOW_PRIVATE", false),
 	}
 	// The wider login limits default to multiples of the per-account-and-
 	// address one, so raising LOGIN_RATE_LIMIT alone keeps them wider.
@@ -100,6 +158,23 @@ func Load(getenv func(string) string) (Config, error) {
 		if v := r.getenv(name); v != "" && strings.TrimSpace(v) == "" {
 			r.fail(name, "must not be blank")
 		}
+	}
+	if c.SMTP != nil && c.SMTPFrom == "" {
+		r.fail("SMTP_FROM", "must be set when SMTP_URL is (the address patient email comes from)")
+	}
+	if c.SMTPFrom != "" {
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			r.fail("SMTP_FROM", fmt.Sprintf("is not an email address such as \"Clinic <clinic@example.com>\": %q", c.SMTPFrom))
+		}
+	}
+	sid, token, from := strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")), getenv("TWILIO_AUTH_TOKEN"), strings.TrimSpace(getenv("TWILIO_FROM"))
+	switch {
+	case sid == "" && token == "" && from == "":
+	case sid == "" || token == "" || from == "":
+		r.fail("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_FROM must be set together")
+	default:
+		c.Twilio = &Twilio{AccountSID: sid, AuthToken: token, From: from,
+			APIURL: strings.TrimSuffix(r.httpURL("TWILIO_API_URL", "https://api.twilio.com"), "/")}
 	}
 	if c.BodyLimit == 0 && r.getenv("BODY_LIMIT_BYTES") != "" {
 		r.fail("BODY_LIMIT_BYTES", "must be at least 1")
@@ -227,6 +302,65 @@ func (r *reader) level(name string, def slog.Level) slog.Level {
 		return def
 	}
 	return l
+}
+
+// smtpURL parses an SMTP_URL: smtp://[user:pass@]host[:port][?starttls=required]
+// or smtps://[user:pass@]host[:port]. Empty is nil (email off).
+func (r *reader) smtpURL(name string) *SMTP {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return nil
+	}
+	const want = "is not a URL such as smtp://user:pass@mail.example.com:587, smtp://host:25?starttls=required or smtps://host:465"
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+		r.fail(name, want)
+		return nil
+	}
+	c := &SMTP{Host: u.Hostname()}
+	switch u.Scheme {
+	case "smtp":
+		c.Security, c.Port = STARTTLSOpportunistic, 587
+	case "smtps":
+		c.Security, c.Port = ImplicitTLS, 465
+	default:
+		r.fail(name, want)
+		return nil
+	}
+	for k, vals := range u.Query() {
+		switch {
+		case k == "starttls" && u.Scheme == "smtp" && len(vals) == 1 && vals[0] == "required":
+			c.Security = STARTTLSRequired
+		case k == "starttls" && u.Scheme == "smtp" && len(vals) == 1 && vals[0] == "opportunistic":
+		default:
+			r.fail(name, "has an unknown option "+strconv.Quote(k)+" (only starttls=required, with smtp://)")
+			return nil
+		}
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			r.fail(name, "has a bad port "+strconv.Quote(p))
+			return nil
+		}
+		c.Port = n
+	}
+	if u.User != nil {
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	return c
+}
+
+// httpURL reads an absolute http or https URL.
+func (r *reader) httpURL(name, def string) string {
+	v := r.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, fmt.Sprintf("is not an http or https URL such as https://booking.example.com: %q", v))
+		return def
+	}
+	return v
 }
 
 func (r *reader) databaseURL(name, def string) string {

@@ -58,6 +58,18 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"MAX_ADVANCE", map[string]string{"MIN_NOTICE": "48h", "MAX_ADVANCE": "24h"}},
 		{"HOLD_TTL", map[string]string{"HOLD_TTL": "5s"}},
 		{"PUBLIC_HOLD_LIMIT", map[string]string{"PUBLIC_HOLD_LIMIT": "0"}},
+		{"SMTP_URL", map[string]string{"SMTP_URL": "http://mail.example.com", "SMTP_FROM": "a@b.example"}},
+		{"SMTP_URL", map[string]string{"SMTP_URL": "smtp://mail.example.com:99999", "SMTP_FROM": "a@b.example"}},
+		{"SMTP_URL", map[string]string{"SMTP_URL": "smtp://mail.example.com?starttls=maybe", "SMTP_FROM": "a@b.example"}},
+		{"SMTP_URL", map[string]string{"SMTP_URL": "smtps://mail.example.com?starttls=required", "SMTP_FROM": "a@b.example"}},
+		{"SMTP_URL", map[string]string{"SMTP_URL": "smtp://", "SMTP_FROM": "a@b.example"}},
+		{"SMTP_FROM", map[string]string{"SMTP_URL": "smtp://mail.example.com"}},
+		{"SMTP_FROM", map[string]string{"SMTP_FROM": "not an address"}},
+		{"PUBLIC_BASE_URL", map[string]string{"PUBLIC_BASE_URL": "clinic.example.com"}},
+		{"REMINDER_BEFORE", map[string]string{"REMINDER_BEFORE": "a day"}},
+		{"DELIVERY_GIVE_UP", map[string]string{"DELIVERY_GIVE_UP": "0s"}},
+		{"TWILIO_ACCOUNT_SID", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}},
+		{"TWILIO_API_URL", map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x", "TWILIO_FROM": "+15005550006", "TWILIO_API_URL": "ftp://x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +78,35 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 				t.Errorf("got %v, want an error naming %s", err, tt.name)
 			}
 		})
+	}
+}
+
+func TestLoadSMTPURL(t *testing.T) {
+	tests := []struct {
+		url  string
+		want SMTP
+	}{
+		{"smtp://mail.example.com", SMTP{Host: "mail.example.com", Port: 587, Security: STARTTLSOpportunistic}},
+		{"smtp://u%40x:p%3Aw@mail.example.com:2525", SMTP{Host: "mail.example.com", Port: 2525, Security: STARTTLSOpportunistic, Username: "u@x", Password: "p:w"}},
+		{"smtp://mail.example.com:25?starttls=required", SMTP{Host: "mail.example.com", Port: 25, Security: STARTTLSRequired}},
+		{"smtps://user:secret@mail.example.com", SMTP{Host: "mail.example.com", Port: 465, Security: ImplicitTLS, Username: "user", Password: "secret"}},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(map[string]string{"SMTP_URL": tt.url, "SMTP_FROM": "Clinic <clinic@example.com>"}))
+		if err != nil {
+			t.Errorf("%s: %v", tt.url, err)
+			continue
+		}
+		if c.SMTP == nil || *c.SMTP != tt.want {
+			t.Errorf("%s: got %+v, want %+v", tt.url, c.SMTP, tt.want)
+		}
+	}
+	c, err := Load(env(nil))
+	if err != nil || c.SMTP != nil || c.Twilio != nil {
+		t.Errorf("no SMTP_URL or TWILIO_*: got %+v, %+v, %v; want email and SMS off", c.SMTP, c.Twilio, err)
+	}
+	if c.ReminderBefore != 24*time.Hour || c.DeliveryGiveUp != 24*time.Hour || c.PublicBaseURL != "http://localhost:8080" {
+		t.Errorf("defaults: got REMINDER_BEFORE %s, DELIVERY_GIVE_UP %s, PUBLIC_BASE_URL %s", c.ReminderBefore, c.DeliveryGiveUp, c.PublicBaseURL)
 	}
 }
 

@@ -44,13 +44,19 @@ var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 *
 // are several server instances sharing a database.
 func newEnv(t testing.TB, dbURL string, opts ...envOption) *env {
 	t.Helper()
-	return newEnvLogging(t, dbURL, slog.New(slog.DiscardHandler), opts...)
+	return newEnvOn(t, storetest.Open(t, dbURL), nil, opts...)
 }
 
 // newEnvLogging is newEnv with the server's log written to log.
 func newEnvLogging(t testing.TB, dbURL string, log *slog.Logger, opts ...envOption) *env {
 	t.Helper()
-	st := storetest.Open(t, dbURL)
+	return newEnvOn(t, storetest.Open(t, dbURL), func(d *httpapi.Deps) { d.Log = log }, opts...)
+}
+
+// newEnvOn starts a server on an open store; deps, when set, adjusts the
+// server's dependencies before it starts.
+func newEnvOn(t testing.TB, st *store.Store, deps func(*httpapi.Deps), opts ...envOption) *env {
+	t.Helper()
 	ao := auth.Options{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "clinic-booking", Audience: "clinic-staff",
 		PasswordCost: 4, // bcrypt's minimum keeps tests fast; production uses 12
@@ -68,14 +74,22 @@ func newEnvLogging(t testing.TB, dbURL string, log *slog.Logger, opts ...envOpti
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewServer(httpapi.Deps{
-		Store: st, Auth: authSvc, Log: log, Registry: prometheus.NewRegistry(), Options: ho,
-	})
+	done := make(chan struct{})
+	d := httpapi.Deps{
+		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
+		Done: done,
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	h, err := httpapi.NewServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: open event streams end, so Close need not wait
+
 	return &env{
 		t: t, URL: srv.URL, Store: st, Auth: authSvc,
 		client: &http.Client{Transport: apitest.Transport(t, nil), Timeout: 30 * time.Second},
@@ -141,6 +155,9 @@ func (e *env) do(method, path string, body any, headers ...string) resp {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for _, h := range headers {
+		if h == "" {
+			continue
+		}
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}

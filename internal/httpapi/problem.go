@@ -12,6 +12,7 @@ import (
 
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/delivery"
 )
 
 // problemTypeBase prefixes every problem "type" URI; the part after it is the
@@ -105,6 +106,12 @@ func toProblem(err error) (problem, time.Duration) {
 			p.Errors = append(p.Errors, problemField{Field: f.Field, Message: f.Message})
 		}
 		return p, 0
+	}
+	switch {
+	case errors.Is(err, delivery.ErrNotFound):
+		return newProblem(http.StatusNotFound, string(booking.CodeNotFound), "no such message"), 0
+	case errors.Is(err, delivery.ErrNotFailed):
+		return newProblem(http.StatusConflict, string(booking.CodeConflict), "only a failed message can be retried"), 0
 	}
 	var de *booking.Error
 	if errors.As(err, &de) {

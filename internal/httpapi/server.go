@@ -19,6 +19,7 @@ import (
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/limit"
+	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/web"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
+	// FeedHeartbeat is how often an idle event stream sends a comment line;
+	// 0 means 15 seconds.
+	FeedHeartbeat time.Duration
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.
@@ -58,8 +62,31 @@ type Deps struct {
 	// Metrics, when set, were made with NewMetrics on Registry (so that the
 	// expiry job can report to them too); nil makes them here.
 	Metrics *Metrics
-	Now     func() time.Time
-	Options Options
+	Now      func() time.Time
+	Options  Options
+	// Done, when closed, ends the long-lived responses (event streams), so
+	// that a graceful shutdown need not wait for their clients to leave.
+	// Optional.
+	Done <-chan struct{}
+	// Webhooks checks endpoint URLs and queues redeliveries; nil: URLs are
+	// checked strictly and redelivery is unavailable.
+	Webhooks Webhooks
+	// Queue is the delivery queue of patient messages (admin message
+	// routes).
+	Queue *delivery.Queue
+	// Calendar says how patients' calendar files name the clinic.
+	Calendar CalendarOptions
+}
+
+// CalendarOptions are the settings of the patient's calendar file.
+type CalendarOptions struct {
+	ClinicName string
+	UIDDomain  string // event UIDs are the booking id at this domain
+	Organizer  string // the clinic's email address; optional
+	// PublicBaseURL is where the server is reached from outside, without a
+	// trailing slash: provider feed URLs start with it. Empty: the address
+	// of the request that made the feed.
+	PublicBaseURL string
 }
 
 // Server implements api.ServerInterface.
@@ -75,6 +102,12 @@ type Server struct {
 	availCache *availabilityCache // answers of GET /v1/availability
 	widget     web.Asset          // /widget.js
 	heavy      heavySlots         // bounds the availability computations at once
+
+	feedHeartbeat time.Duration
+	done          <-chan struct{}
+	webhooks      Webhooks
+	queue         *delivery.Queue
+	calendar      CalendarOptions
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -102,6 +135,18 @@ func NewServer(d Deps) (http.Handler, error) {
 		widget:     web.WidgetScript(),
 		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
 		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
+		queue:    d.Queue,
+		calendar: d.Calendar,
+
+		feedHeartbeat: d.Options.FeedHeartbeat,
+		done:          d.Done,
+		webhooks:      d.Webhooks,
+	}
+	if s.webhooks == nil {
+		s.webhooks = noWebhooks{}
+	}
+	if s.feedHeartbeat <= 0 {
+		s.feedHeartbeat = defaultFeedHeartbeat
 	}
 	m := d.Metrics
 	if m == nil {

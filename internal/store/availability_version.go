@@ -60,6 +60,10 @@ func (v *availabilityVersion) bump() { v.n.Add(1) }
 // to availabilityTables.
 type txMark struct {
 	dirty atomic.Bool
+	feed  atomic.Bool // appended to the live feed (see flushFeed)
+
+	mu          sync.Mutex
+	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
 }
 
 type txMarkKey struct{}

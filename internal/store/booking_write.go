@@ -143,6 +143,12 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		if err := insertEvents(tx, ev); err != nil {
 			return err
 		}
+		if err := insertManageToken(tx, b.ID, b.ManageTokenHash, "", b.CreatedAt); err != nil {
+			return err
+		}
+		if err := s.runChangeHooks(tx, BookingChange{Booking: b, Slot: slot, Events: []booking.Event{ev}}); err != nil {
+			return err
+		}
 		if idem != nil {
 			status, body, err := idem.Response(b, slot)
 			if err != nil {
@@ -296,7 +302,7 @@ func insertEvents(tx *gorm.DB, events ...booking.Event) error {
 			return fmt.Errorf("append booking event: %w", err)
 		}
 	}
-	return nil
+	return appendFeed(tx, events...)
 }
 
 // Change applies a domain method to a booking that UpdateBooking read, given
@@ -357,7 +363,7 @@ func (s *Store) UpdateBooking(ctx context.Context, id uuid.UUID, expectedVersion
 				return err
 			}
 		}
-		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
+		if slot, err = s.saveWithEvents(tx, &b, read.Version, events); err != nil {
 			return err
 		}
 		out = b
@@ -434,7 +440,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 				return err
 			}
 		}
-		if slot, err = saveWithEvents(tx, &b, read.Version, events); err != nil {
+		if slot, err = s.saveWithEvents(tx, &b, read.Version, events); err != nil {
 			return err
 		}
 		out = b
@@ -447,9 +453,9 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 }
 
 // saveWithEvents ends a booking change: it reads the booking's (new) slot,
-// saves the booking with the compare-and-swap on readVersion, and appends
-// the events. It returns the slot as it is after the change.
-func saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []booking.Event) (booking.Slot, error) {
+// saves the booking with the compare-and-swap on readVersion, appends the
+// events and runs the change hooks (see AddChangeHook). It returns the slot as it is after the change.
+func (s *Store) saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []booking.Event) (booking.Slot, error) {
 	slot, err := slotWhere(tx, b.SlotID)
 	if err != nil {
 		return booking.Slot{}, err
@@ -458,6 +464,9 @@ func saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []b
 		return booking.Slot{}, err
 	}
 	if err := insertEvents(tx, events...); err != nil {
+		return booking.Slot{}, err
+	}
+	if err := s.runChangeHooks(tx, BookingChange{Booking: *b, Slot: slot, Events: events}); err != nil {
 		return booking.Slot{}, err
 	}
 	return slot, nil

@@ -194,6 +194,10 @@ func consumeHold(tx *gorm.DB, slotID uuid.UUID, tokenHash string, now time.Time)
 	return nil
 }
 
+// unknownHoldTokenHash is compared with the token given for an unknown
+// hold, so that it costs what a wrong token does.
+var unknownHoldTokenHash = booking.HashToken("no hold has this id")
+
 // ReleaseHold deletes hold id if token is its token. A wrong token and an
 // unknown (or already used) hold are the same booking.ErrNotFound.
 func (s *Store) ReleaseHold(ctx context.Context, id uuid.UUID, token string) error {
@@ -202,7 +206,7 @@ func (s *Store) ReleaseHold(ctx context.Context, id uuid.UUID, token string) err
 		if err := tx.Where("id = ?", id.String()).Limit(1).Find(&rows).Error; err != nil {
 			return fmt.Errorf("find hold: %w", err)
 		}
-		hash := unknownTokenHash
+		hash := unknownHoldTokenHash
 		if len(rows) == 1 {
 			hash = rows[0].TokenHash
 		}

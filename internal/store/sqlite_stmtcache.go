@@ -188,7 +188,7 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 // cacheableExec reports whether an Exec of query runs to its end in one
 // step: a single INSERT, UPDATE or DELETE that returns no rows.
 func cacheableExec(query string) bool {
-	q := strings.TrimSpace(query)
+	q := skipLineComments(query)
 	if len(q) < 6 || strings.Contains(q, ";") {
 		return false
 	}
@@ -197,6 +197,21 @@ func cacheableExec(query string) bool {
 		return !strings.Contains(strings.ToUpper(q), "RETURNING")
 	}
 	return false
+}
+
+// skipLineComments returns query without its leading white space and "--"
+// comment lines (generated queries, such as the job queue's, start with a
+// "-- name: ..." line).
+func skipLineComments(query string) string {
+	q := strings.TrimSpace(query)
+	for strings.HasPrefix(q, "--") {
+		nl := strings.IndexByte(q, '\n')
+		if nl < 0 {
+			return ""
+		}
+		q = strings.TrimSpace(q[nl+1:])
+	}
+	return q
 }
 
 // lentRows gives its statement back when closed. It passes on the column

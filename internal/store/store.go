@@ -68,6 +68,8 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
+	feed    *feedWatch           // see SubscribeFeed
+	hooks   []ChangeHook         // see AddChangeHook
 }
 
 // Option changes how Open builds a Store.
@@ -90,6 +92,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		return nil, fmt.Errorf("open database: parse url: %w", err)
 	}
 	s := &Store{now: time.Now, avail: &availabilityVersion{pgURL: rawURL, log: log}}
+	s.feed = newFeedWatch(s, rawURL, log)
 	for _, o := range opts {
 		o(s)
 	}
@@ -258,7 +261,7 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	for _, r := range results {
 		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "duration", r.Duration)
 	}
-	return nil
+	return s.migrateQueue(ctx)
 }
 
 // ErrSchemaNewer is returned by Open when the database was migrated by a
@@ -347,6 +350,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // database connections.
 func (s *Store) Close() error {
 	s.avail.close()
+	s.feed.close()
 	if s.stopCheckpointer != nil {
 		s.stopCheckpointer()
 	}
@@ -379,11 +383,18 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			// statement would fail the others of the batch.
 			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
 			tx.Statement.ConnPool = sqlTx
-			return fn(tx)
+			m.pendingFeed = nil // a call run again starts afresh
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return flushFeed(tx, m)
 		})
 	} else {
 		err = s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := fn(tx); err != nil {
+				return err
+			}
+			if err := flushFeed(tx, m); err != nil {
 				return err
 			}
 			if m.dirty.Load() {
@@ -395,6 +406,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	}
 	if m.dirty.Load() {
 		s.avail.bump()
+	}
+	if err == nil && m.feed.Load() {
+		s.feed.wake()
 	}
 	return err
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appconfig "github.com/clinic/consult/internal/config"
+	"github.com/clinic/consult/internal/delivery"
+	"github.com/clinic/consult/internal/mailpit"
+	"github.com/clinic/consult/internal/notify"
+	"github.com/clinic/consult/internal/store"
+)
+
+// messaging is the patient message pipeline of the "messages" scenario:
+// the store's change hook writes email and SMS jobs while on is set; the
+// queue's workers send the email to a real SMTP server (Mailpit, started
+// here) and the texts to a local server answering as Twilio does.
+type messaging struct {
+	on      atomic.Bool
+	queue   *delivery.Queue
+	mailpit *mailpit.Server
+	twilio  *httptest.Server
+	dir     string
+
+	mu   sync.Mutex
+	lags map[string][]time.Duration // by channel: job written -> accepted
+	from time.Time                  // only messages written after it count
+}
+
+// setUpMessaging builds the pipeline and hooks it into st, switched off. It
+// returns nil and a reason when Mailpit is not installed.
+func setUpMessaging(st *store.Store) (*messaging, string, error) {
+	bin, err := mailpit.Binary()
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	dir, err := os.MkdirTemp("", "loadtest-mailpit-")
+	if err != nil {
+		return nil, "", err
+	}
+	m := &messaging{dir: dir, lags: map[string][]time.Duration{}}
+	if m.mailpit, err = mailpit.StartAt(bin, dir, 0); err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	m.twilio = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"sid": "SM00000000000000000000000000000000", "status": "queued"}`)
+	}))
+	mailer, err := notify.NewMailer(appconfig.SMTP{Host: m.mailpit.SMTPHost, Port: m.mailpit.SMTPPort, Security: appconfig.STARTTLSOpportunistic},
+		"Load Clinic <clinic@loadtest.example>")
+	if err != nil {
+		m.close()
+		return nil, "", err
+	}
+	log := slog.New(slog.DiscardHandler)
+	n := notify.New(notify.Config{
+		ClinicName: "Load Clinic", PublicBaseURL: "http://loadtest.example", ReminderBefore: 24 * time.Hour,
+		Email: mailer, SMS: notify.NewSMSSender(appconfig.Twilio{AccountSID: "ACload", AuthToken: "x", From: "+15005550006", APIURL: m.twilio.URL}),
+		Log: log, OnSent: m.sent,
+	}, st)
+	ws := delivery.NewWorkers(time.Hour, log, nil)
+	n.Register(ws)
+	if m.queue, err = delivery.New(delivery.Config{DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws, Log: log}); err != nil {
+		m.close()
+		return nil, "", err
+	}
+	n.SetQueue(m.queue)
+	st.AddChangeHook(func(ctx context.Context, tx *sql.Tx, c store.BookingChange) error {
+		if !m.on.Load() {
+			return nil
+		}
+		return n.Hook(ctx, tx, c)
+	})
+	return m, "", nil
+}
+
+func (m *messaging) sent(channel string, written time.Time) {
+	lag := time.Since(written)
+	m.mu.Lock()
+	if !written.Before(m.from) {
+		m.lags[channel] = append(m.lags[channel], lag)
+	}
+	m.mu.Unlock()
+}
+
+func (m *messaging) close() {
+	if m.twilio != nil {
+		m.twilio.Close()
+	}
+	if m.mailpit != nil {
+		m.mailpit.Stop()
+	}
+	os.RemoveAll(m.dir)
+}
+
+// messagesScenario measures patient messages in three parts:
+//
+//  1. the write path: booking requests with email and SMS on (their jobs
+//     written in each booking's transaction) against the same requests
+//     with them off, in turns on one server, with the workers stopped so
+//     that the comparison is of the requests alone;
+//  2. the backlog that left, delivered as fast as the workers go (the
+//     delivery throughput, for information);
+//  3. the delivery lag, from the booking's commit to the SMTP server's (or
+//     Twilio's) acceptance, at a steady booking rate the workers can follow.
+func (r *runner) messagesScenario(ctx context.Context, rep *report, progress func(result)) {
+	m := r.msgs
+	if m == nil {
+		rep.add(row{res: result{name: "booking with email + SMS on", note: "skipped: " + r.msgsSkip}, goalText: "(skipped)"})
+		return
+	}
+	c := r.cfg
+	// Keep places for the paced part: the first runs could take them all.
+	rate := max(1, c.messageRate)
+	keep := min(len(r.places)/4, rate*int(c.duration/time.Second+1)+rate)
+	kept := slices.Clone(r.places[len(r.places)-keep:])
+	r.places = r.places[:len(r.places)-keep]
+	off := func(ctx context.Context, w *worker) (int, bool) { m.on.Store(false); return r.bookingCall()(ctx, w) }
+	on := func(ctx context.Context, w *worker) (int, bool) { m.on.Store(true); return r.bookingCall()(ctx, w) }
+	half := c.duration / 2
+	b1 := drive(ctx, "booking, messages off", c.clients, c.warmup, half, c.seed, off)
+	s1 := drive(ctx, "booking, email + SMS on (jobs written)", c.clients, c.warmup, half, c.seed, on)
+	s2 := drive(ctx, "booking, email + SMS on (jobs written)", c.clients, c.warmup, half, c.seed+1, on)
+	b2 := drive(ctx, "booking, messages off", c.clients, c.warmup, half, c.seed+1, off)
+	m.on.Store(false)
+	base, scen := merge(b1, b2), merge(s1, s2)
+	progress(base)
+	progress(scen)
+	rep.add(row{res: base, baseline: true})
+	rep.add(row{res: scen, base: &base, goal: 0.9, goalText: ">= 90% of messages off, no 5xx", no5xx: true})
+
+	// 2. Deliver the backlog.
+	backlog, _, _ := m.queue.Backlog(ctx)
+	began := time.Now()
+	if err := m.queue.Start(ctx); err != nil {
+		rep.fatal = err
+		return
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = m.queue.Stop(stopCtx)
+	}()
+	drain := func(limit time.Duration) bool {
+		deadline := time.Now().Add(limit)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			if pending, _, err := m.queue.Backlog(ctx); err == nil && pending == 0 {
+				return true
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return false
+	}
+	drained := drain(5 * time.Minute)
+	took := time.Since(began)
+	fmt.Fprintf(r.stderr, "  %-40s %8d messages in %.1fs (%.0f/s), drained: %v\n", "delivery of the backlog", backlog, took.Seconds(),
+		float64(backlog)/took.Seconds(), drained)
+	rep.add(row{res: result{name: "delivery of that backlog (messages)", requests: backlog, elapsed: took, statuses: map[int]int{}},
+		goalText: "(no goal: workers' throughput)"})
+
+	// 3. Steady bookings, messages on, workers running.
+	r.places = kept
+	r.nextPlace.Store(0)
+	m.mu.Lock()
+	m.from = time.Now()
+	m.lags = map[string][]time.Duration{}
+	m.mu.Unlock()
+	m.on.Store(true)
+	paced := r.paced(ctx, fmt.Sprintf("booking at %d/s, messages delivered meanwhile", rate), rate, c.duration)
+	m.on.Store(false)
+	progress(paced)
+	rep.add(row{res: paced, goalText: "(no goal: paced)", no5xx: true})
+	drain(time.Minute)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ch := range []string{"email", "sms"} {
+		lags := slices.Clone(m.lags[ch])
+		slices.Sort(lags)
+		res := result{name: "delivery lag, " + ch + " (commit -> accepted)", requests: len(lags), lat: lags,
+			statuses: map[int]int{}, elapsed: c.duration}
+		if ch == "email" {
+			res.name = "delivery lag, email (commit -> SMTP accept)"
+		}
+		fmt.Fprintf(r.stderr, "  %-40s %8d messages, p99 %s\n", res.name, len(lags), ms(res.pct(0.99)))
+		rep.add(row{res: res, maxP99: 2 * time.Second, goalText: "p99 < 2s"})
+	}
+}
+
+// paced sends booking requests at rate a second for d, each on its own
+// goroutine, and measures them.
+func (r *runner) paced(ctx context.Context, name string, rate int, d time.Duration) result {
+	res := result{name: name, statuses: map[int]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	began := time.Now()
+	for i := 0; time.Since(began) < d && ctx.Err() == nil; i++ {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{id: i, rng: mrand.New(mrand.NewPCG(r.cfg.seed, uint64(i))), tags: map[string]string{}}
+			t0 := time.Now()
+			status, _ := r.bookingCall()(ctx, w)
+			if status < 0 {
+				return
+			}
+			mu.Lock()
+			res.lat = append(res.lat, time.Since(t0))
+			res.statuses[status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(began)
+	res.requests = len(res.lat)
+	slices.Sort(res.lat)
+	return res
+}

@@ -1,0 +1,195 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Status is a message's state as admins see it.
+type Status string
+
+// Message statuses.
+const (
+	StatusScheduled Status = "scheduled" // due later (a reminder)
+	StatusPending   Status = "pending"   // due, being delivered or waiting for its next attempt
+	StatusSent      Status = "sent"      // the receiver accepted it
+	StatusFailed    Status = "failed"    // given up; an admin may retry it
+)
+
+// ParseStatus parses a Status as the API spells it.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case StatusScheduled, StatusPending, StatusSent, StatusFailed:
+		return st, nil
+	}
+	return "", errors.New("must be one of scheduled, pending, sent, failed")
+}
+
+func (s Status) states() []rivertype.JobState {
+	switch s {
+	case StatusScheduled:
+		return []rivertype.JobState{rivertype.JobStateScheduled}
+	case StatusPending:
+		return []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStatePending}
+	case StatusSent:
+		return []rivertype.JobState{rivertype.JobStateCompleted}
+	default:
+		return []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded}
+	}
+}
+
+func statusOf(st rivertype.JobState) Status {
+	switch st {
+	case rivertype.JobStateScheduled:
+		return StatusScheduled
+	case rivertype.JobStateCompleted:
+		return StatusSent
+	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return StatusFailed
+	}
+	return StatusPending
+}
+
+// Message is one message of the queue, as admins see it.
+type Message struct {
+	ID            int64
+	Kind          string
+	Status        Status
+	Attempts      int
+	CreatedAt     time.Time
+	ScheduledAt   time.Time  // when it is or was due
+	NextAttemptAt *time.Time // pending or scheduled ones
+	LastAttemptAt *time.Time
+	LastError     string
+	FinishedAt    *time.Time
+	Args          json.RawMessage // the job's arguments: ids, never message text
+}
+
+func messageOf(j *rivertype.JobRow) Message {
+	m := Message{ID: j.ID, Kind: j.Kind, Status: statusOf(j.State), Attempts: j.Attempt,
+		CreatedAt: j.CreatedAt, ScheduledAt: j.ScheduledAt, LastAttemptAt: j.AttemptedAt, FinishedAt: j.FinalizedAt, Args: j.EncodedArgs}
+	if m.Status == StatusPending || m.Status == StatusScheduled {
+		at := j.ScheduledAt
+		m.NextAttemptAt = &at
+	}
+	if n := len(j.Errors); n > 0 {
+		// River prefixes the error that cancelled a job with its type.
+		m.LastError = strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
+	}
+	return m
+}
+
+// Errors of List and Retry.
+var (
+	ErrNotFound  = errors.New("no such message")
+	ErrNotFailed = errors.New("message has not failed")
+	ErrBadCursor = errors.New("bad cursor")
+)
+
+// List returns up to limit messages of the given kinds in status, newest
+// first, after cursor (from a previous call; "" for the first page), and
+// the cursor of the next page ("" when there is none). It returns
+// ErrBadCursor for a cursor it did not make.
+func (q *Queue) List(ctx context.Context, status Status, kinds []string, cursor string, limit int) ([]Message, string, error) {
+	p := river.NewJobListParams().States(status.states()...).Kinds(kinds...).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit + 1)
+	if cursor != "" {
+		var c river.JobListCursor
+		if err := c.UnmarshalText([]byte(cursor)); err != nil {
+			return nil, "", ErrBadCursor
+		}
+		p = p.After(&c)
+	}
+	res, err := q.client.JobList(ctx, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	jobs := res.Jobs
+	next := ""
+	if len(jobs) > limit {
+		jobs = jobs[:limit]
+		text, err := river.JobListCursorFromJob(jobs[limit-1]).MarshalText()
+		if err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		next = string(text)
+	}
+	out := make([]Message, len(jobs))
+	for i, j := range jobs {
+		out[i] = messageOf(j)
+	}
+	return out, next, nil
+}
+
+// Get returns message id if its kind is one of kinds; ErrNotFound
+// otherwise.
+func (q *Queue) Get(ctx context.Context, id int64, kinds []string) (Message, error) {
+	j, err := q.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return Message{}, ErrNotFound
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("get message: %w", err)
+	}
+	for _, k := range kinds {
+		if j.Kind == k {
+			return messageOf(j), nil
+		}
+	}
+	return Message{}, ErrNotFound
+}
+
+// Retry makes failed message id (of one of kinds) due again now, with a new
+// give-up period; its id, and so what receivers see as its id, stay. It
+// returns ErrNotFound or ErrNotFailed.
+func (q *Queue) Retry(ctx context.Context, id int64, kinds []string) (Message, error) {
+	m, err := q.Get(ctx, id, kinds)
+	if err != nil {
+		return Message{}, err
+	}
+	if m.Status != StatusFailed {
+		return Message{}, ErrNotFailed
+	}
+	j, err := q.client.JobRetry(ctx, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("retry message: %w", err)
+	}
+	return messageOf(j), nil
+}
+
+// Backlog returns how many messages are due and not yet delivered (waiting,
+// being delivered, or waiting for a retry) and when the oldest of those
+// still waiting for a worker became due (zero when none is).
+func (q *Queue) Backlog(ctx context.Context) (pending int, oldestDue time.Time, err error) {
+	row := q.db.QueryRowContext(ctx,
+		"SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'pending')")
+	if err := row.Scan(&pending); err != nil {
+		return 0, time.Time{}, fmt.Errorf("message backlog: %w", err)
+	}
+	var id int64
+	err = q.db.QueryRowContext(ctx,
+		"SELECT id FROM river_job WHERE state IN ('available', 'running') ORDER BY scheduled_at, id LIMIT 1").Scan(&id)
+	switch {
+	case err == nil:
+	case errors.Is(err, sql.ErrNoRows):
+		return pending, time.Time{}, nil
+	default:
+		return 0, time.Time{}, fmt.Errorf("message backlog: %w", err)
+	}
+	j, err := q.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return pending, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("message backlog: %w", err)
+	}
+	return pending, j.ScheduledAt, nil
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/delivery"
+	"github.com/clinic/consult/internal/notify"
+)
+
+// GetBookingRequestCalendar serves the patient's appointment as an
+// iCalendar file, the one the emails attach. An unknown reference and a
+// wrong token are the same 404.
+func (s *Server) GetBookingRequestCalendar(c *gin.Context, reference string, params api.GetBookingRequestCalendarParams) {
+	ctx := c.Request.Context()
+	b, slot, err := s.store.BookingByReference(ctx, reference, params.XBookingToken)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := notify.LoadDetails(ctx, s.store, b, slot)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ics, err := notify.CalendarFile(d, s.calendar.ClinicName, s.calendar.UIDDomain, s.calendar.Organizer, false)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Disposition", `attachment; filename="appointment-`+b.Reference+`.ics"`)
+	c.Data(http.StatusOK, "text/calendar; charset=utf-8", ics)
+}
+
+// ListMessages lists patient messages in one status, newest first (admin).
+func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
+	status := delivery.StatusFailed
+	if params.Status != nil {
+		st, err := delivery.ParseStatus(string(*params.Status))
+		if err != nil {
+			s.fail(c, errUnprocessable("status", err.Error()))
+			return
+		}
+		status = st
+	}
+	limit := 50
+	if params.Limit != nil {
+		limit = *params.Limit
+	}
+	if limit < 1 || limit > 200 {
+		s.fail(c, errBadRequest("invalid_parameter", "limit must be from 1 to 200"))
+		return
+	}
+	items, next, err := s.queue.List(c.Request.Context(), status, notify.Kinds, deref(params.Cursor), limit)
+	if errors.Is(err, delivery.ErrBadCursor) {
+		s.fail(c, errUnprocessable("cursor", "is not a cursor of this list"))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.MessageList{Items: make([]api.Message, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, m := range items {
+		out.Items = append(out.Items, messageJSON(m))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// RetryMessage makes a failed patient message due again (admin).
+func (s *Server) RetryMessage(c *gin.Context, id int64) {
+	m, err := s.queue.Retry(c.Request.Context(), id, notify.Kinds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, messageJSON(m))
+}
+
+func messageJSON(m delivery.Message) api.Message {
+	var args notify.Message
+	_ = json.Unmarshal(m.Args, &args) // written by notify; a bad row shows empty fields
+	channel := api.MessageChannel("email")
+	if m.Kind == notify.KindSMS {
+		channel = api.MessageChannel("sms")
+	}
+	out := api.Message{
+		Id: m.ID, Channel: channel, Template: api.MessageTemplate(args.Template), BookingId: args.BookingID,
+		Status: api.MessageStatus(m.Status), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(),
+		ScheduledAt: m.ScheduledAt.UTC(), NextAttemptAt: utcPtr(m.NextAttemptAt),
+		LastAttemptAt: utcPtr(m.LastAttemptAt), FinishedAt: utcPtr(m.FinishedAt),
+	}
+	if id, err := uuid.Parse(args.ID); err == nil {
+		out.MessageId = id
+	}
+	if m.LastError != "" {
+		out.LastError = &m.LastError
+	}
+	return out
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

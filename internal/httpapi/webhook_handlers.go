@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/webhook"
+)
+
+// Webhooks is what the webhook routes need beside the store: the address
+// guard for endpoint URLs and the queue for redeliveries. *sender.Sender
+// has both.
+type Webhooks interface {
+	// CheckURL returns a *booking.ValidationError naming "url" for a URL
+	// deliveries may not go to.
+	CheckURL(ctx context.Context, rawURL string) error
+	// Redeliver queues a delivery again; booking.ErrNotFound when unknown.
+	Redeliver(ctx context.Context, id uuid.UUID) (webhook.Delivery, error)
+}
+
+// noWebhooks serves a server built without a delivery queue (some tests):
+// URLs are checked with the strict guard, and redelivery is unavailable.
+type noWebhooks struct{}
+
+func (noWebhooks) CheckURL(ctx context.Context, rawURL string) error {
+	return webhook.Guard{}.CheckURL(ctx, rawURL)
+}
+
+func (noWebhooks) Redeliver(context.Context, uuid.UUID) (webhook.Delivery, error) {
+	return webhook.Delivery{}, errors.New("webhook deliveries are not running in this server")
+}
+
+// ListWebhookEndpoints lists the endpoints, without secrets.
+func (s *Server) ListWebhookEndpoints(c *gin.Context, params api.ListWebhookEndpointsParams) {
+	limit, ok := s.pageLimit(c, params.Limit)
+	if !ok {
+		return
+	}
+	items, next, err := s.store.ListWebhookEndpoints(c.Request.Context(), deref(params.Cursor), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.WebhookEndpointList{Items: make([]api.WebhookEndpoint, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, e := range items {
+		out.Items = append(out.Items, webhookEndpointJSON(e))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// CreateWebhookEndpoint registers an endpoint and shows its secret once.
+func (s *Server) CreateWebhookEndpoint(c *gin.Context) {
+	var in api.WebhookEndpointCreate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	now := s.now()
+	e := webhook.Endpoint{
+		ID: uuid.New(), URL: strings.TrimSpace(in.Url), Description: strings.TrimSpace(deref(in.Description)),
+		EventTypes: []string{webhook.AllEvents}, Active: true, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.EventTypes != nil {
+		e.EventTypes = *in.EventTypes
+	}
+	if in.Active != nil {
+		e.Active = *in.Active
+	}
+	if !s.checkEndpoint(c, e) {
+		return
+	}
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	e.Secret = secret
+	if err := s.store.CreateWebhookEndpoint(c.Request.Context(), e); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/webhook-endpoints/"+e.ID.String())
+	c.JSON(http.StatusCreated, webhookEndpointWithSecretJSON(e))
+}
+
+// checkEndpoint validates the fields, then (only when they are well formed)
+// the URL's addresses, and answers 422 naming every bad field.
+func (s *Server) checkEndpoint(c *gin.Context, e webhook.Endpoint) bool {
+	var p booking.Problems
+	webhook.CheckFields(&p, e.URL, e.Description, e.EventTypes, true)
+	if err := p.Err(); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	if err := s.webhooks.CheckURL(c.Request.Context(), e.URL); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
+// GetWebhookEndpoint returns one endpoint, without its secret.
+func (s *Server) GetWebhookEndpoint(c *gin.Context, id uuid.UUID) {
+	e, err := s.store.WebhookEndpoint(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, webhookEndpointJSON(e))
+}
+
+// UpdateWebhookEndpoint changes the fields sent.
+func (s *Server) UpdateWebhookEndpoint(c *gin.Context, id uuid.UUID) {
+	var in api.WebhookEndpointUpdate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if in.Url == nil && in.Description == nil && in.EventTypes == nil && in.Active == nil {
+		s.fail(c, booking.Invalid("body", "must set at least one of url, description, event_types, active"))
+		return
+	}
+	// The URL is checked before the transaction: the check may wait on DNS.
+	if in.Url != nil {
+		cur, err := s.store.WebhookEndpoint(c.Request.Context(), id)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		cur.URL = strings.TrimSpace(*in.Url)
+		if in.Description != nil {
+			cur.Description = strings.TrimSpace(*in.Description)
+		}
+		if in.EventTypes != nil {
+			cur.EventTypes = *in.EventTypes
+		}
+		if !s.checkEndpoint(c, cur) {
+			return
+		}
+	}
+	now := s.now()
+	e, err := s.store.UpdateWebhookEndpoint(c.Request.Context(), id, func(e *webhook.Endpoint) error {
+		if in.Url != nil {
+			e.URL = strings.TrimSpace(*in.Url)
+		}
+		if in.Description != nil {
+			e.Description = strings.TrimSpace(*in.Description)
+		}
+		if in.EventTypes != nil {
+			e.EventTypes = *in.EventTypes
+		}
+		if in.Active != nil {
+			e.Active = *in.Active
+			if e.Active {
+				e.DisabledReason = ""
+			}
+		}
+		var p booking.Problems
+		webhook.CheckFields(&p, e.URL, e.Description, e.EventTypes, true)
+		e.UpdatedAt = now
+		return p.Err()
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, webhookEndpointJSON(e))
+}
+
+// DeleteWebhookEndpoint deletes an endpoint and its delivery log.
+func (s *Server) DeleteWebhookEndpoint(c *gin.Context, id uuid.UUID) {
+	if err := s.store.DeleteWebhookEndpoint(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// RotateWebhookSecret replaces the secret and shows the new one once.
+func (s *Server) RotateWebhookSecret(c *gin.Context, id uuid.UUID) {
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	e, err := s.store.UpdateWebhookEndpoint(c.Request.Context(), id, func(e *webhook.Endpoint) error {
+		e.Secret = secret
+		return nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, webhookEndpointWithSecretJSON(e))
+}
+
+// ListWebhookDeliveries is an endpoint's delivery log, newest first.
+func (s *Server) ListWebhookDeliveries(c *gin.Context, id uuid.UUID, params api.ListWebhookDeliveriesParams) {
+	limit, ok := s.pageLimit(c, params.Limit)
+	if !ok {
+		return
+	}
+	items, next, err := s.store.ListWebhookDeliveries(c.Request.Context(), id, deref(params.Cursor), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, d := range items {
+		v, err := webhookDeliveryJSON(d)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out.Items = append(out.Items, v)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// RedeliverWebhook queues a delivery again.
+func (s *Server) RedeliverWebhook(c *gin.Context, id uuid.UUID) {
+	d, err := s.webhooks.Redeliver(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, err := webhookDeliveryJSON(d)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, v)
+}
+
+// pageLimit reads a list's limit: 50 by default, 1 to 200, else 400.
+func (s *Server) pageLimit(c *gin.Context, limit *int) (int, bool) {
+	if limit == nil {
+		return 50, true
+	}
+	if *limit < 1 || *limit > 200 {
+		s.fail(c, errBadRequest("invalid_parameter", "limit must be between 1 and 200"))
+		return 0, false
+	}
+	return *limit, true
+}
+
+func webhookEndpointJSON(e webhook.Endpoint) api.WebhookEndpoint {
+	return api.WebhookEndpoint{
+		Id: e.ID, Url: e.URL, Description: e.Description, EventTypes: e.EventTypes, Active: e.Active,
+		DisabledReason: nonEmpty(e.DisabledReason), CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(),
+	}
+}
+
+func webhookEndpointWithSecretJSON(e webhook.Endpoint) api.WebhookEndpointWithSecret {
+	v := webhookEndpointJSON(e)
+	return api.WebhookEndpointWithSecret{
+		Id: v.Id, Url: v.Url, Description: v.Description, EventTypes: v.EventTypes, Active: v.Active,
+		DisabledReason: v.DisabledReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Secret: e.Secret,
+	}
+}
+
+func webhookDeliveryJSON(d webhook.Delivery) (api.WebhookDelivery, error) {
+	out := api.WebhookDelivery{
+		Id: d.ID, EndpointId: d.EndpointID, EventId: d.EventID, EventType: api.FeedEventType(d.EventType),
+		Status: api.WebhookDeliveryStatus(d.Status), Attempts: d.Attempts, LastError: nonEmpty(d.LastError),
+		LastResponseBody: nonEmpty(d.LastResponseBody), NextAttemptAt: d.NextAttemptAt, LastAttemptAt: d.LastAttemptAt,
+		CreatedAt: d.CreatedAt.UTC(),
+	}
+	if d.LastStatusCode != 0 {
+		code := d.LastStatusCode
+		out.LastStatusCode = &code
+	}
+	if err := json.Unmarshal(d.Payload, &out.Payload); err != nil {
+		return api.WebhookDelivery{}, fmt.Errorf("webhook delivery %s: payload: %w", d.ID, err)
+	}
+	return out, nil
+}
+
+// WebhookBody renders the body of a webhook: the event's type, when it
+// happened, and the booking as the live feed shows it (no intake, no
+// notes). It is the store.WebhookRender the sender is given.
+func WebhookBody(eventType string, at time.Time, b booking.Booking, slot booking.Slot) ([]byte, error) {
+	return json.Marshal(api.WebhookPayload{
+		Type: api.FeedEventType(eventType), Timestamp: at.UTC(), Data: bookingSummaryJSON(b, slot),
+	})
+}

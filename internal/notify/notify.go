@@ -1,0 +1,391 @@
+// Package notify tells patients about their bookings: email (SMTP) and text
+// messages (Twilio), for each change of a booking and as a reminder before
+// a confirmed appointment, to patients who consented to that channel. The
+// messages are written as jobs of the delivery queue in the transaction of
+// the change that causes them (Notifier.Hook, a store change hook), and
+// built and sent by the queue's workers (see package delivery): what a
+// message says is read when it is sent, and a manage token is minted for
+// each message, so every manage link works. No message ever carries an
+// intake answer.
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/calendar"
+	"github.com/clinic/consult/internal/delivery"
+	"github.com/clinic/consult/internal/store"
+)
+
+// Template names what a message is about.
+type Template string
+
+// Message templates.
+const (
+	Received    Template = "received" // a request waiting for the clinic's confirmation
+	Confirmed   Template = "confirmed"
+	Declined    Template = "declined"
+	Cancelled   Template = "cancelled"
+	Rescheduled Template = "rescheduled"
+	Expired     Template = "expired"
+	Reminder    Template = "reminder"
+)
+
+// Message is a job's arguments: which message about which booking. The text
+// is built when it is sent, from the booking as it is then.
+type Message struct {
+	// ID is the message's own stable id: the same on every attempt, sent
+	// as the email's Message-ID and with the text message, so that a
+	// repeat (after a crash mid-send) can be recognised.
+	ID        string    `json:"message_id"`
+	Template  Template  `json:"template" river:"unique"`
+	BookingID uuid.UUID `json:"booking_id" river:"unique"`
+	// SlotID and Version are the booking's slot and version right after the
+	// change: the message tells of the appointment as the change left it,
+	// and its calendar file carries that version as its SEQUENCE, however
+	// late it is sent and whatever changed since.
+	SlotID  uuid.UUID      `json:"slot_id"`
+	Version int            `json:"version"`
+	Status  booking.Status `json:"status"`
+	// SlotStart is, for a reminder, the start it reminds of: a reminder
+	// whose booking has moved since is dropped (the move scheduled its
+	// own).
+	SlotStart *time.Time `json:"slot_start,omitempty" river:"unique"`
+	// Reason is the reason staff gave for a cancellation or decline.
+	Reason string `json:"reason,omitempty"`
+}
+
+// EmailArgs is a patient email job.
+type EmailArgs Message
+
+// Kind names the job kind.
+func (EmailArgs) Kind() string { return KindEmail }
+
+// SMSArgs is a patient text message job.
+type SMSArgs Message
+
+// Kind names the job kind.
+func (SMSArgs) Kind() string { return KindSMS }
+
+// Job kinds of patient messages.
+const (
+	KindEmail = "patient_email"
+	KindSMS   = "patient_sms"
+)
+
+// ReminderSweepArgs is the periodic job that schedules reminders.
+type ReminderSweepArgs struct{}
+
+// Kind names the job kind.
+func (ReminderSweepArgs) Kind() string { return "patient_reminder_sweep" }
+
+// Reminders are scheduled by a sweep every reminderSweep, for the
+// appointments whose reminder is due within reminderHorizon, or was due up
+// to reminderLookback ago (an outage of every instance delays reminders,
+// up to that long, rather than losing them). A booking change whose
+// reminder is due sooner than the horizon schedules it at once; the sweep
+// and the change cannot both schedule it (reminders are unique per
+// booking, start and channel).
+const (
+	reminderSweep    = time.Minute
+	reminderHorizon  = 3 * time.Minute
+	reminderLookback = 30 * time.Minute
+)
+
+// Kinds are the job kinds of patient messages (the admin message routes
+// list these).
+var Kinds = []string{KindEmail, KindSMS}
+
+// Config configures patient messages.
+type Config struct {
+	ClinicName     string
+	PublicBaseURL  string        // manage links start with it
+	ReminderBefore time.Duration // 0: no reminders
+	RetryBase      time.Duration // see delivery.Backoff; 0: delivery.DefaultSchedule
+	Email          *Mailer       // nil: no email
+	SMS            *SMSSender    // nil: no text messages
+	Log            *slog.Logger
+	Now            func() time.Time
+	// OnSent, if set, is told of each message the mail server or Twilio
+	// accepted, with when it was written (in its booking change's
+	// transaction); the load tool measures delivery lag with it.
+	OnSent func(channel string, written time.Time)
+}
+
+// Notifier decides, writes and sends patient messages.
+type Notifier struct {
+	cfg   Config
+	store *store.Store
+	queue *delivery.Queue
+	sent  *prometheus.CounterVec
+}
+
+// New returns a Notifier. Call Register before building the queue, and
+// SetQueue and store.AddChangeHook(n.Hook) after.
+func New(cfg Config, st *store.Store) *Notifier {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Notifier{cfg: cfg, store: st, sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "notifications_total",
+		Help: "Patient message delivery attempts by channel (email, sms) and result (sent, retry, failed, skipped).",
+	}, []string{"channel", "result"})}
+}
+
+// Collectors returns the package's metrics, to register.
+func (n *Notifier) Collectors() []prometheus.Collector { return []prometheus.Collector{n.sent} }
+
+// Observe counts a delivery attempt's outcome (for delivery.NewWorkers).
+func (n *Notifier) Observe(kind string, o delivery.Outcome) {
+	switch kind {
+	case KindEmail:
+		n.sent.WithLabelValues("email", string(o)).Inc()
+	case KindSMS:
+		n.sent.WithLabelValues("sms", string(o)).Inc()
+	}
+}
+
+// Register adds the email and SMS handlers to ws.
+func (n *Notifier) Register(ws *delivery.Workers) {
+	var schedule delivery.Schedule
+	if n.cfg.RetryBase > 0 {
+		schedule = delivery.Backoff(n.cfg.RetryBase)
+	}
+	delivery.Register(ws, n.sendEmail, schedule)
+	delivery.Register(ws, n.sendSMS, schedule)
+	if n.cfg.ReminderBefore > 0 && (n.cfg.Email != nil || n.cfg.SMS != nil) {
+		delivery.RegisterPeriodic(ws, n.sweepReminders, reminderSweep, ReminderSweepArgs{})
+	}
+}
+
+// SetQueue sets the queue the hook writes to.
+func (n *Notifier) SetQueue(q *delivery.Queue) { n.queue = q }
+
+// Hook writes the messages a booking change causes, in the change's
+// transaction (a store.ChangeHook).
+func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) error {
+	if n.queue == nil || (n.cfg.Email == nil && n.cfg.SMS == nil) {
+		return nil
+	}
+	b := c.Booking
+	var msgs []delivery.Insert
+	add := func(tpl Template, runAt time.Time, m Message) {
+		m.ID, m.Template, m.BookingID = uuid.NewString(), tpl, b.ID
+		m.SlotID, m.Version, m.Status = b.SlotID, b.Version, b.Status
+		// A reminder is unique per booking, start and channel: confirming,
+		// moving away and moving back does not remind twice.
+		unique := tpl == Reminder
+		if n.cfg.Email != nil && b.Consent.ContactByEmail && b.Patient.Email != "" {
+			msgs = append(msgs, delivery.Insert{Args: EmailArgs(m), RunAt: runAt, Unique: unique})
+		}
+		if n.cfg.SMS != nil && b.Consent.ContactBySMS && smsTemplates[tpl] && b.Patient.Phone != "" {
+			m.ID = uuid.NewString()
+			msgs = append(msgs, delivery.Insert{Args: SMSArgs(m), RunAt: runAt, Unique: unique})
+		}
+	}
+	remind := false
+	for _, e := range c.Events {
+		var tpl Template
+		switch e.Type {
+		case booking.EventCreated:
+			tpl = Received
+			if e.To == booking.StatusConfirmed {
+				tpl, remind = Confirmed, true
+			}
+		case booking.EventConfirmed:
+			tpl, remind = Confirmed, true
+		case booking.EventDeclined:
+			tpl = Declined
+		case booking.EventCancelled:
+			tpl = Cancelled
+		case booking.EventRescheduled:
+			tpl, remind = Rescheduled, b.Status == booking.StatusConfirmed
+		case booking.EventExpired:
+			tpl = Expired
+		default:
+			continue
+		}
+		m := Message{}
+		if (tpl == Cancelled || tpl == Declined) && e.Actor.Type == booking.ActorStaff {
+			m.Reason = e.Reason
+		}
+		add(tpl, time.Time{}, m)
+	}
+	// A reminder before a confirmed appointment, unless its time has
+	// passed already (booked or confirmed late): none then. Only one due
+	// soon is written now; the sweep schedules the others when their time
+	// comes near, so a booking change writes no more than its own
+	// messages.
+	if remind && n.cfg.ReminderBefore > 0 && b.Status == booking.StatusConfirmed {
+		at := c.Slot.StartAt.Add(-n.cfg.ReminderBefore)
+		now := n.cfg.Now()
+		if at.After(now) && at.Before(now.Add(reminderHorizon)) {
+			start := c.Slot.StartAt.UTC()
+			add(Reminder, at, Message{SlotStart: &start})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return n.queue.InsertTx(ctx, tx, msgs...)
+}
+
+// sweepReminders schedules the reminders due within the horizon (or
+// missed by less than the lookback): confirmed bookings settled (made,
+// confirmed or moved) before their reminder's time.
+func (n *Notifier) sweepReminders(ctx context.Context, _ delivery.Job[ReminderSweepArgs]) error {
+	now := n.cfg.Now()
+	before := n.cfg.ReminderBefore
+	upcoming, err := n.store.ConfirmedStarting(ctx, now.Add(-reminderLookback).Add(before), now.Add(reminderHorizon).Add(before))
+	if err != nil {
+		return err
+	}
+	var msgs []delivery.Insert
+	for _, u := range upcoming {
+		b := u.Booking
+		at := u.SlotStart.Add(-before)
+		if u.SettledAt.After(at) {
+			continue
+		}
+		start := u.SlotStart
+		m := Message{Template: Reminder, BookingID: b.ID, SlotStart: &start, SlotID: b.SlotID, Version: b.Version, Status: b.Status}
+		if n.cfg.Email != nil && b.Consent.ContactByEmail && b.Patient.Email != "" {
+			m.ID = uuid.NewString()
+			msgs = append(msgs, delivery.Insert{Args: EmailArgs(m), RunAt: at, Unique: true})
+		}
+		if n.cfg.SMS != nil && b.Consent.ContactBySMS && b.Patient.Phone != "" {
+			m.ID = uuid.NewString()
+			msgs = append(msgs, delivery.Insert{Args: SMSArgs(m), RunAt: at, Unique: true})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return n.queue.Insert(ctx, msgs...)
+}
+
+// Details is everything a message or calendar file says about a booking.
+type Details struct {
+	Booking  booking.Booking
+	Slot     booking.Slot
+	Type     booking.ConsultationType
+	Provider booking.Provider
+	Location booking.Location
+	Zone     *time.Location
+}
+
+// LoadDetails reads a booking with its slot and catalogue entries.
+func LoadDetails(ctx context.Context, st *store.Store, b booking.Booking, slot booking.Slot) (Details, error) {
+	d := Details{Booking: b, Slot: slot}
+	var err error
+	if d.Type, err = st.ConsultationType(ctx, slot.ConsultationTypeID); err != nil {
+		return Details{}, fmt.Errorf("booking details: %w", err)
+	}
+	if d.Provider, err = st.Provider(ctx, slot.ProviderID); err != nil {
+		return Details{}, fmt.Errorf("booking details: %w", err)
+	}
+	if d.Location, err = st.Location(ctx, slot.LocationID); err != nil {
+		return Details{}, fmt.Errorf("booking details: %w", err)
+	}
+	if d.Zone, err = time.LoadLocation(d.Location.Timezone); err != nil {
+		return Details{}, fmt.Errorf("booking details: time zone: %w", err)
+	}
+	return d, nil
+}
+
+// details loads what message m tells of: the booking with the slot,
+// version and status the change left it in. A reminder tells of the
+// booking as it is now.
+func (n *Notifier) details(ctx context.Context, m Message) (Details, error) {
+	b, slot, err := n.store.Booking(ctx, m.BookingID)
+	if err != nil {
+		return Details{}, err
+	}
+	if m.Template != Reminder && m.SlotID != uuid.Nil && m.SlotID != slot.ID {
+		if slot, err = n.store.Slot(ctx, m.SlotID); err != nil {
+			return Details{}, err
+		}
+	}
+	if m.Template != Reminder && m.Version > 0 {
+		b.Version, b.Status = m.Version, m.Status
+	}
+	return LoadDetails(ctx, n.store, b, slot)
+}
+
+// CalendarFile returns the patient's iCalendar file for a booking, as its
+// status and version are in d.Booking: METHOD PUBLISH, or with cancel
+// METHOD CANCEL, to withdraw it. uidDomain makes the event's UID (the
+// booking id at that domain); organizer, when set, is the clinic's address.
+func CalendarFile(d Details, clinic, uidDomain, organizer string, cancel bool) ([]byte, error) {
+	status := calendar.Confirmed
+	switch d.Booking.Status {
+	case booking.StatusPending:
+		status = calendar.Tentative
+	case booking.StatusCancelled, booking.StatusDeclined, booking.StatusExpired:
+		status = calendar.Cancelled
+	}
+	method := calendar.Publish
+	if cancel {
+		method, status = calendar.Cancel, calendar.Cancelled
+	}
+	summary := d.Type.Name + " with " + d.Provider.Name
+	where := d.Location.Name
+	if addr := oneLine(d.Location.Address); addr != "" {
+		where += ", " + addr
+	}
+	c := calendar.Calendar{
+		ProductID: "-//" + clinic + "//Consultation booking//EN",
+		Method:    method,
+		Events: []calendar.Event{{
+			UID:         d.Booking.ID.String() + "@" + uidDomain,
+			Sequence:    max(d.Booking.Version-1, 0),
+			Status:      status,
+			Start:       d.Slot.StartAt,
+			End:         d.Slot.EndAt,
+			Zone:        d.Zone,
+			Summary:     summary,
+			Location:    where,
+			Description: clinic + ". Booking reference " + d.Booking.Reference + ".",
+			Updated:     d.Booking.UpdatedAt,
+		}},
+	}
+	if organizer != "" {
+		c.Organizer = "mailto:" + organizer
+	}
+	return calendar.Encode(c)
+}
+
+// UIDDomain is the domain of calendar UIDs: the host of the public base URL.
+func UIDDomain(publicBaseURL string) string {
+	if u, err := url.Parse(publicBaseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "booking.invalid"
+}
+
+func oneLine(s string) string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// manageURL is the patient's manage link; the reference and token are in
+// the fragment, which browsers never send to a server.
+func (n *Notifier) manageURL(reference, token string) string {
+	return n.cfg.PublicBaseURL + "/manage#reference=" + url.QueryEscape(reference) + "&token=" + url.QueryEscape(token)
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)

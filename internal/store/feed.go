@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/webhook"
+)
+
+// The live feed is the clinic-wide, numbered list of booking changes that
+// reception screens follow (and webhooks are made from). Each change a
+// booking goes through (creation and every status change or move; not the
+// edits of notes or contact details) appends one feed event in the
+// transaction of the change, through insertEvents, so a change that commits
+// always has its feed event and one that rolls back never does.
+//
+// Feed ids increase in commit order, on both databases: the ids are taken
+// by an UPDATE of feed_counter's one row, which the writer then holds locked
+// until it commits (PostgreSQL), or inside SQLite's single writing
+// transaction. A reader that has seen id n will therefore never see an id
+// below n appear later, and "everything after n" is a safe resume point.
+// (Ids from a sequence would not be: a transaction that took 7 may commit
+// after one that took 8 was read.) The cost is that booking writes on
+// PostgreSQL take turns from that UPDATE to their commit; to keep the
+// stretch short, the events are only queued during the change (appendFeed)
+// and numbered and written as the transaction's last statements
+// (flushFeed).
+
+// FeedEvent is one entry of the live feed.
+type FeedEvent struct {
+	ID         int64
+	Type       string // "booking.created", "booking.confirmed", ...
+	OccurredAt time.Time
+	// Booking and Slot are as they were after the change. Booking.Intake is
+	// always empty: the feed never carries health answers.
+	Booking booking.Booking
+	Slot    booking.Slot
+}
+
+// feedType returns the feed event type of a booking event, and false for
+// events that are not in the feed: edits of notes or contact details, and
+// any type not listed in webhook.EventTypes (a new kind of change joins the
+// feed, and webhooks, when it is added there and to the API's
+// FeedEventType).
+func feedType(t booking.EventType) (string, bool) {
+	typ := "booking." + string(t)
+	return typ, slices.Contains(webhook.EventTypes, typ)
+}
+
+type feedEventRow struct {
+	ID         int64     `gorm:"column:id;primaryKey;autoIncrement:false"`
+	BookingID  string    `gorm:"column:booking_id"`
+	Type       string    `gorm:"column:type"`
+	OccurredAt time.Time `gorm:"column:occurred_at"`
+	Booking    string    `gorm:"column:booking"`
+}
+
+func (feedEventRow) TableName() string { return "feed_events" }
+
+// feedSnapshot is the feed_events.booking column: the booking and its slot
+// after the change, without intake and without the manage token's hash.
+type feedSnapshot struct {
+	ID                 string    `json:"id"`
+	Reference          string    `json:"reference"`
+	Status             string    `json:"status"`
+	Source             string    `json:"source"`
+	FirstName          string    `json:"first_name"`
+	LastName           string    `json:"last_name"`
+	DateOfBirth        string    `json:"date_of_birth"`
+	Phone              string    `json:"phone"`
+	Email              string    `json:"email"`
+	ConsentPrivacy     bool      `json:"consent_privacy"`
+	ConsentSMS         bool      `json:"consent_sms"`
+	ConsentEmail       bool      `json:"consent_email"`
+	Notes              string    `json:"notes"`
+	CancellationReason string    `json:"cancellation_reason"`
+	Version            int       `json:"version"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+	Slot               struct {
+		ID                 string `json:"id"`
+		ProviderID         string `json:"provider_id"`
+		LocationID         string `json:"location_id"`
+		ConsultationTypeID string `json:"consultation_type_id"`
+		StartAt            int64  `json:"start_at"`
+		EndAt              int64  `json:"end_at"`
+	} `json:"slot"`
+}
+
+func snapshotOf(b bookingRow, sl slotRow) feedSnapshot {
+	s := feedSnapshot{
+		ID: b.ID, Reference: b.Reference, Status: b.Status, Source: b.Source,
+		FirstName: b.PatientFirstName, LastName: b.PatientLastName, DateOfBirth: b.PatientDOB,
+		Phone: b.PatientPhone, Email: b.PatientEmail, ConsentPrivacy: b.ConsentPrivacy,
+		ConsentSMS: b.ConsentSMS, ConsentEmail: b.ConsentEmail, Notes: b.Notes,
+		CancellationReason: b.CancellationReason, Version: b.Version,
+		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+	}
+	s.Slot.ID, s.Slot.ProviderID, s.Slot.LocationID, s.Slot.ConsultationTypeID = sl.ID, sl.ProviderID, sl.LocationID, sl.ConsultationTypeID
+	s.Slot.StartAt, s.Slot.EndAt = sl.StartAt, sl.EndAt
+	return s
+}
+
+func (s feedSnapshot) toDomain() (booking.Booking, booking.Slot, error) {
+	ids := make([]uuid.UUID, 5)
+	for i, raw := range []string{s.ID, s.Slot.ID, s.Slot.ProviderID, s.Slot.LocationID, s.Slot.ConsultationTypeID} {
+		id, err := uuid.Parse(raw)
+		if err != nil {
+			return booking.Booking{}, booking.Slot{}, fmt.Errorf("feed snapshot: %w", err)
+		}
+		ids[i] = id
+	}
+	dob, err := booking.ParseDate(s.DateOfBirth)
+	if err != nil {
+		return booking.Booking{}, booking.Slot{}, fmt.Errorf("feed snapshot: %w", err)
+	}
+	b := booking.Booking{
+		ID: ids[0], Reference: s.Reference, SlotID: ids[1], Status: booking.Status(s.Status), Source: booking.Source(s.Source),
+		Patient: booking.Patient{FirstName: s.FirstName, LastName: s.LastName, DateOfBirth: dob, Phone: s.Phone, Email: s.Email},
+		Consent: booking.Consent{PrivacyPolicyAccepted: s.ConsentPrivacy, ContactBySMS: s.ConsentSMS, ContactByEmail: s.ConsentEmail},
+		Notes:   s.Notes, CancellationReason: s.CancellationReason, Version: s.Version,
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+	sl := booking.Slot{
+		ID: ids[1], ProviderID: ids[2], LocationID: ids[3], ConsultationTypeID: ids[4],
+		StartAt: time.Unix(s.Slot.StartAt, 0).UTC(), EndAt: time.Unix(s.Slot.EndAt, 0).UTC(),
+	}
+	return b, sl, nil
+}
+
+// appendFeed queues the feed events of events, which insertEvents has just
+// written, each with a snapshot of its booking as it stands in tx, on the
+// transaction's mark; flushFeed numbers and writes them as the transaction's
+// last statements.
+func appendFeed(tx *gorm.DB, events ...booking.Event) error {
+	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
+	if !ok {
+		return errors.New("feed: a booking change outside Store.tx")
+	}
+	for _, e := range events {
+		typ, ok := feedType(e.Type)
+		if !ok {
+			continue
+		}
+		var b bookingRow
+		if err := tx.Where("id = ?", e.BookingID.String()).Take(&b).Error; err != nil {
+			return fmt.Errorf("feed: booking: %w", err)
+		}
+		var sl slotRow
+		if err := tx.Where("id = ?", b.SlotID).Take(&sl).Error; err != nil {
+			return fmt.Errorf("feed: slot: %w", err)
+		}
+		raw, err := json.Marshal(snapshotOf(b, sl))
+		if err != nil {
+			return fmt.Errorf("feed: %w", err)
+		}
+		m.mu.Lock()
+		m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
+		m.mu.Unlock()
+	}
+	return nil
+}
+
+// flushFeed numbers the transaction's queued feed events and writes them.
+// Store.tx calls it after the transaction's work, just before the commit:
+// the counter row it updates stays locked until the commit (PostgreSQL), so
+// the stretch in which booking writers wait for each other is this and the
+// commit, nothing more.
+func flushFeed(tx *gorm.DB, m *txMark) error {
+	m.mu.Lock()
+	rows := m.pendingFeed
+	m.pendingFeed = nil
+	m.mu.Unlock()
+	if len(rows) == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.Raw("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(rows)).Scan(&last).Error; err != nil {
+		return fmt.Errorf("feed: next id: %w", err)
+	}
+	if last == 0 {
+		return errors.New("feed: the feed counter row is missing")
+	}
+	for i := range rows {
+		rows[i].ID = last - int64(len(rows)) + 1 + int64(i)
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("feed: append: %w", err)
+	}
+	if tx.Dialector.Name() == "postgres" {
+		// Delivered to every instance's listener when, and only if, the
+		// transaction commits.
+		if err := tx.Exec("SELECT pg_notify(?, '')", feedChannel).Error; err != nil {
+			return fmt.Errorf("feed: notify: %w", err)
+		}
+	}
+	m.feed.Store(true)
+	return nil
+}
+
+// FeedEvents returns up to limit feed events with ids above after, oldest
+// first.
+func (s *Store) FeedEvents(ctx context.Context, after int64, limit int) ([]FeedEvent, error) {
+	var rows []feedEventRow
+	if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("feed events: %w", err)
+	}
+	out := make([]FeedEvent, 0, len(rows))
+	for _, r := range rows {
+		var snap feedSnapshot
+		if err := json.Unmarshal([]byte(r.Booking), &snap); err != nil {
+			return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
+		}
+		b, sl, err := snap.toDomain()
+		if err != nil {
+			return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
+		}
+		out = append(out, FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Booking: b, Slot: sl})
+	}
+	return out, nil
+}
+
+// LastFeedID returns the id of the newest feed event, 0 when there is none.
+func (s *Store) LastFeedID(ctx context.Context) (int64, error) {
+	return lastFeedID(s.db.WithContext(ctx))
+}
+
+func lastFeedID(db *gorm.DB) (int64, error) {
+	var id *int64
+	if err := db.Model(&feedEventRow{}).Select("MAX(id)").Scan(&id).Error; err != nil {
+		return 0, fmt.Errorf("last feed id: %w", err)
+	}
+	if id == nil {
+		return 0, nil
+	}
+	return *id, nil
+}
