@@ -18,8 +18,8 @@ import (
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
-	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/delivery"
+	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/web"
 )
@@ -62,8 +62,8 @@ type Deps struct {
 	// Metrics, when set, were made with NewMetrics on Registry (so that the
 	// expiry job can report to them too); nil makes them here.
 	Metrics *Metrics
-	Now      func() time.Time
-	Options  Options
+	Now     func() time.Time
+	Options Options
 	// Done, when closed, ends the long-lived responses (event streams), so
 	// that a graceful shutdown need not wait for their clients to leave.
 	// Optional.
@@ -135,8 +135,8 @@ func NewServer(d Deps) (http.Handler, error) {
 		widget:     web.WidgetScript(),
 		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
 		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
-		queue:    d.Queue,
-		calendar: d.Calendar,
+		queue:      d.Queue,
+		calendar:   d.Calendar,
 
 		feedHeartbeat: d.Options.FeedHeartbeat,
 		done:          d.Done,
