@@ -23,6 +23,7 @@ const (
 	CodeVersionMismatch      Code = "version_mismatch"
 	CodeChangeWindowClosed   Code = "change_window_closed"
 	CodeDuplicate            Code = "duplicate"
+	CodeTimezoneInUse        Code = "timezone_in_use"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -60,6 +61,7 @@ var (
 	ErrVersionMismatch      = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
 	ErrChangeWindowClosed   = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
 	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
+	ErrTimezoneInUse        = &Error{Code: CodeTimezoneInUse, Message: "the location's timezone cannot change once it has slots or schedules: their local times would move"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's
