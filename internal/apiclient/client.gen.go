@@ -735,10 +735,14 @@ type BookingStatus string
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
-	Notes        *string `json:"notes,omitempty"`
+	Notes *string `json:"notes,omitempty"`
+
+	// PatientEmail A plain email address, or `""` to remove the address.
 	PatientEmail *string `json:"patient_email,omitempty"`
 
-	// PatientPhone E.164 phone number.
+	// PatientPhone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped (`+1 (424) 555-0123` is stored as `+14245550123`).
+	//
+	// Example: +14245550123
 	PatientPhone *string `json:"patient_phone,omitempty"`
 }
 
@@ -857,7 +861,7 @@ type Intake struct {
 	// Example: 7
 	PainSeverity int `json:"pain_severity"`
 
-	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future.
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth`.
 	//
 	// Example: 2026-11-01
 	PainStartedOn *string `json:"pain_started_on,omitempty"`
@@ -902,7 +906,7 @@ type LocationCreate struct {
 	Address string `json:"address"`
 	Name    string `json:"name"`
 
-	// Timezone IANA timezone name, e.g. `America/Los_Angeles`.
+	// Timezone IANA timezone name, e.g. `America/Los_Angeles` (format `timezone`: a name in the IANA time zone database; `Local` is refused).
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
@@ -919,7 +923,7 @@ type LocationUpdate struct {
 	Address *string `json:"address,omitempty"`
 	Name    *string `json:"name,omitempty"`
 
-	// Timezone IANA timezone name; only while the location has no slots and no schedules (`409` `timezone_in_use`).
+	// Timezone IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
 	Timezone *string `json:"timezone,omitempty"`
 }
 
@@ -936,7 +940,7 @@ type LoginRequest struct {
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 
-	// NewPassword 12 to 72 characters.
+	// NewPassword 12 to 72 characters (characters, not bytes).
 	NewPassword string `json:"new_password"`
 }
 
@@ -944,7 +948,7 @@ type PasswordChange struct {
 // booked by phone may have none); it is left out of responses when the
 // booking has no email address.
 type Patient struct {
-	// DateOfBirth `YYYY-MM-DD`, in the past.
+	// DateOfBirth `YYYY-MM-DD`, before today (in the server's clock) and not before `1900-01-01` (`x-format-minimum`).
 	//
 	// Example: 1980-04-02
 	DateOfBirth string `json:"date_of_birth"`
@@ -958,7 +962,7 @@ type Patient struct {
 	// LastName Example: Lopez
 	LastName string `json:"last_name"`
 
-	// Phone E.164 phone number.
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped (`+1 (424) 555-0123` is stored as `+14245550123`).
 	//
 	// Example: +14245550123
 	Phone string `json:"phone"`
@@ -1273,7 +1277,7 @@ type StaffCreate struct {
 	// Name Example: Rita Reception
 	Name string `json:"name"`
 
-	// Password Initial password, 12 to 72 characters.
+	// Password Initial password, 12 to 72 characters (characters, not bytes).
 	Password string `json:"password"`
 
 	// Role `admin`: everything; `reception`: schedules, slots, bookings; `clinician`: reads slots and bookings, checks in, completes, marks no-shows.

@@ -463,7 +463,7 @@ func ParseBookingPatch(notes, phone, email *string) (BookingPatch, error) {
 	}
 	if email != nil {
 		v := strings.TrimSpace(*email)
-		if v == "" || p.Check(validEmail(v), "patient_email", emailMessage) {
+		if v == "" || p.Check(ValidEmail(v), "patient_email", emailMessage) {
 			out.PatientEmail = &v
 		}
 	}

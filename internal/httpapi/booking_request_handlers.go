@@ -307,17 +307,28 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	if staff {
 		dst = &body
 	}
-	if err := decodeBody(r, dst); err != nil {
+	schemaErr, err := decodeBodyCollect(r, dst)
+	if err != nil {
 		return bookingBody{}, err
 	}
 
+	// The schema's findings first; then the checks below, which add the
+	// rules a schema cannot state (dates in the past, onset after birth,
+	// answers listed once), so that one answer names every bad field.
 	var types booking.Problems
+	named := map[string]bool{}
+	if schemaErr != nil {
+		for _, f := range schemaErr.fields {
+			types.Add(f.Field, f.Message)
+			named[f.Field] = true
+		}
+	}
 	bad := map[string]bool{}
 	field := func(name string, isBad bool, want string) {
-		if isBad {
+		if isBad && !named[name] {
 			types.Add(name, "must be "+want)
-			bad[name] = true
 		}
+		bad[name] = bad[name] || isBad || named[name]
 	}
 	const (
 		aString  = "a string"
@@ -395,7 +406,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 			continue
 		}
 		for _, f := range ve.Fields {
-			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] {
+			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] && !named[f.Field] {
 				all.Add(f.Field, f.Message)
 			}
 		}

@@ -54,6 +54,7 @@ type Server struct {
 	public  *rateLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
+	bodies     bodySchemas        // request body schemas from openapi.yaml
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -79,6 +80,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {
+		return nil, err
+	}
+	if s.bodies, err = loadBodySchemas(); err != nil {
 		return nil, err
 	}
 	return s.routes(m)
