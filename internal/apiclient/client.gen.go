@@ -861,7 +861,7 @@ type Intake struct {
 	// Example: 7
 	PainSeverity int `json:"pain_severity"`
 
-	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth`.
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
 	//
 	// Example: 2026-11-01
 	PainStartedOn *string `json:"pain_started_on,omitempty"`
