@@ -483,4 +483,3 @@ func deleteAt(root map[string]any, path []string) map[string]any {
 	}
 	return cp
 }
-
