@@ -221,6 +221,21 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for ConsentInputPrivacyPolicyAccepted.
+const (
+	True ConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the ConsentInputPrivacyPolicyAccepted enum.
+func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case True:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreExistingCondition.
 const (
 	PreExistingConditionHerniatedDisc     PreExistingCondition = "herniated_disc"
@@ -559,10 +574,12 @@ type AvailableSlot struct {
 // Booking The staff view of a booking.
 type Booking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent   Consent            `json:"consent"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -599,7 +616,8 @@ type Booking struct {
 
 // BookingCreate defines model for BookingCreate.
 type BookingCreate struct {
-	Consent Consent `json:"consent"`
+	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+	Consent ConsentInput `json:"consent"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -613,19 +631,21 @@ type BookingCreate struct {
 	Patient Patient `json:"patient"`
 	SlotId  string  `json:"slot_id"`
 
-	// Status Initial state.
+	// Status Initial state; `confirmed` when left out.
 	Status *BookingCreateStatus `json:"status,omitempty"`
 }
 
-// BookingCreateStatus Initial state.
+// BookingCreateStatus Initial state; `confirmed` when left out.
 type BookingCreateStatus string
 
 // BookingCreated `PatientBooking` plus the `manage_token`, returned only by the create call.
 type BookingCreated struct {
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent   Consent            `json:"consent"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -696,7 +716,8 @@ type BookingList struct {
 
 // BookingRequestCreate defines model for BookingRequestCreate.
 type BookingRequestCreate struct {
-	Consent Consent `json:"consent"`
+	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+	Consent ConsentInput `json:"consent"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -752,17 +773,32 @@ type CancelRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
-// Consent defines model for Consent.
+// Consent The patient's consent as recorded with the booking.
 type Consent struct {
 	// ContactByEmail The patient agrees to reminders by email.
-	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+	ContactByEmail bool `json:"contact_by_email"`
 
 	// ContactBySms The patient agrees to reminders by SMS.
+	ContactBySms bool `json:"contact_by_sms"`
+
+	// PrivacyPolicyAccepted Always `true` (a request without it is refused).
+	PrivacyPolicyAccepted bool `json:"privacy_policy_accepted"`
+}
+
+// ConsentInput The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+type ConsentInput struct {
+	// ContactByEmail The patient agrees to reminders by email; `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms The patient agrees to reminders by SMS; `false` when left out.
 	ContactBySms *bool `json:"contact_by_sms,omitempty"`
 
 	// PrivacyPolicyAccepted Must be `true` (`422` otherwise).
-	PrivacyPolicyAccepted bool `json:"privacy_policy_accepted"`
+	PrivacyPolicyAccepted ConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted"`
 }
+
+// ConsentInputPrivacyPolicyAccepted Must be `true` (`422` otherwise).
+type ConsentInputPrivacyPolicyAccepted bool
 
 // ConsultationType defines model for ConsultationType.
 type ConsultationType struct {
@@ -784,10 +820,12 @@ type ConsultationType struct {
 
 // ConsultationTypeCreate defines model for ConsultationTypeCreate.
 type ConsultationTypeCreate struct {
-	Description          *string `json:"description,omitempty"`
-	DurationMinutes      int     `json:"duration_minutes"`
-	Name                 string  `json:"name"`
-	RequiresConfirmation *bool   `json:"requires_confirmation,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	DurationMinutes int     `json:"duration_minutes"`
+	Name            string  `json:"name"`
+
+	// RequiresConfirmation Web requests for this type wait for staff confirmation; `false` when left out.
+	RequiresConfirmation *bool `json:"requires_confirmation,omitempty"`
 }
 
 // ConsultationTypeList defines model for ConsultationTypeList.
@@ -971,10 +1009,12 @@ type Patient struct {
 // PatientBooking The patient's view of a booking. No internal notes.
 type PatientBooking struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent   Consent            `json:"consent"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -1132,7 +1172,7 @@ type Schedule struct {
 
 // ScheduleCreate defines model for ScheduleCreate.
 type ScheduleCreate struct {
-	// Capacity Patients per generated slot.
+	// Capacity Patients per generated slot; 1 when left out.
 	Capacity           *int   `json:"capacity,omitempty"`
 	ConsultationTypeId string `json:"consultation_type_id"`
 	LocationId         string `json:"location_id"`
@@ -1213,6 +1253,7 @@ type Slot struct {
 
 // SlotCreate defines model for SlotCreate.
 type SlotCreate struct {
+	// Capacity Patients the slot takes; 1 when left out.
 	Capacity           *int   `json:"capacity,omitempty"`
 	ConsultationTypeId string `json:"consultation_type_id"`
 

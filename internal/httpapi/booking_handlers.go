@@ -314,8 +314,7 @@ func intakeJSON(in booking.Intake) api.Intake {
 }
 
 func consentJSON(c booking.Consent) api.Consent {
-	sms, email := c.ContactBySMS, c.ContactByEmail
-	return api.Consent{PrivacyPolicyAccepted: c.PrivacyPolicyAccepted, ContactBySms: &sms, ContactByEmail: &email}
+	return api.Consent{PrivacyPolicyAccepted: c.PrivacyPolicyAccepted, ContactBySms: c.ContactBySMS, ContactByEmail: c.ContactByEmail}
 }
 
 // bookingJSON is the staff view: everything, with internal notes.
