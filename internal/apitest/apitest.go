@@ -37,6 +37,8 @@ func Router() (routers.Router, error) {
 		// The spec serves itself as YAML text (a string schema): check it
 		// as text, not as a YAML document decoded into an object.
 		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		var doc *openapi3.T
 		doc, loadErr = loader.LoadFromData(api.SpecYAML())

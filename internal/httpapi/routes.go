@@ -24,6 +24,9 @@ var (
 		"GET /readyz":       publicRoute,
 		"GET /metrics":      publicRoute,
 		"GET /openapi.yaml": publicRoute,
+		"GET /docs":         publicRoute,
+
+		"GET /docs/redoc.standalone.js": publicRoute,
 
 		"POST /v1/auth/login":    publicRoute,
 		"POST /v1/auth/refresh":  publicRoute,

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/apidocs"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/store"
@@ -108,6 +109,21 @@ func (s *Server) GetReadyz(c *gin.Context) {
 // GetMetrics serves Prometheus metrics in the text format.
 func (s *Server) GetMetrics(c *gin.Context) {
 	s.metrics.ServeHTTP(c.Writer, c.Request)
+}
+
+// GetDocs serves the interactive API reference, under the policy it was
+// built to work with.
+func (s *Server) GetDocs(c *gin.Context) {
+	c.Header("Content-Security-Policy", apidocs.ContentSecurityPolicy)
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", apidocs.Page())
+}
+
+// GetDocsScript serves the reference page's renderer.
+func (s *Server) GetDocsScript(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("ETag", apidocs.ScriptETag())
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", apidocs.Script())
 }
 
 // GetOpenAPISpec serves the OpenAPI document the server was built from.
