@@ -173,4 +173,3 @@ func TestDocsPageInChromium(t *testing.T) {
 		t.Error("saw no request at all; the network listener is broken")
 	}
 }
-
