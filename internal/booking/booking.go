@@ -279,7 +279,6 @@ type Booking struct {
 	CancellationReason string // set when cancelled or declined
 	Version            int    // for optimistic locking; the store bumps it on every save
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
-	IdempotencyKey     string // the Idempotency-Key it was created with, if any
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -340,8 +339,8 @@ const MaxReasonLength = 1000
 // InitialStatus) from a checked request, with a new ID, reference and manage
 // token, Version 1, and its EventCreated. It returns the booking, the event
 // and the manage token in clear, to be shown to the patient once: the
-// booking keeps only its hash. The caller sets IdempotencyKey, and makes a
-// new Reference with NewReference if the store reports it taken.
+// booking keeps only its hash. The caller makes a new Reference with
+// NewReference if the store reports it taken.
 //
 // It returns a *ValidationError naming "status" or "source" when they are
 // not allowed, and an error when the system's random source fails.

@@ -76,14 +76,15 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		// self-service, and staff manage the booking.
 		return b, ev, err
 	}
-	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(bookingJSON(b, slot))
-		return http.StatusCreated, body, err
+		return store.Response{Status: http.StatusCreated, Body: body, Header: map[string]string{
+			"Location": "/v1/bookings/" + b.ID.String(), "ETag": etag(b.Version),
+		}}, err
 	}
 	s.createBooking(c, in.req.SlotID, draft, creation{
 		// Scoped per staff member: two people's keys never collide.
 		scope: "POST /v1/bookings " + p.StaffID.String(), key: key, canonical: in.canonical, render: render,
-		locationPrefix: "/v1/bookings/", locationField: "id",
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -42,13 +43,13 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		token = tok
 		return b, ev, err
 	}
-	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(bookingCreatedJSON(b, slot, token))
-		return http.StatusCreated, body, err
+		return store.Response{Status: http.StatusCreated, Body: body,
+			Header: map[string]string{"Location": "/v1/booking-requests/" + b.Reference}}, err
 	}
 	s.createBooking(c, in.req.SlotID, draft, creation{
 		scope: "POST /v1/booking-requests", key: key, canonical: in.canonical, render: render,
-		locationPrefix: "/v1/booking-requests/", locationField: "reference",
 	})
 }
 
@@ -136,7 +137,7 @@ func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
 	if key == nil {
 		return "", true
 	}
-	if n := len(*key); n == 0 || n > 255 {
+	if n := utf8.RuneCountInString(*key); n == 0 || n > 255 {
 		s.fail(c, errBadRequest("invalid_parameter", "the Idempotency-Key header must be 1 to 255 characters"))
 		return "", false
 	}
@@ -144,19 +145,20 @@ func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
 }
 
 // creation describes one create call: the Idempotency-Key scope and key
-// ("" for none), the canonical request, how to render the new booking, and
-// where its Location points (locationPrefix + the body's locationField).
+// ("" for none), the canonical request, and how to render the new booking
+// as the response, with its headers (Location, and ETag for bodies with a
+// version).
 type creation struct {
-	scope, key                    string
-	canonical                     []byte
-	render                        func(booking.Booking, booking.Slot) (int, []byte, error)
-	locationPrefix, locationField string
+	scope, key string
+	canonical  []byte
+	render     func(booking.Booking, booking.Slot) (store.Response, error)
 }
 
 // createBooking runs a create through the store, with its Idempotency-Key
 // when there is one, and answers with the new booking or, for a replayed
-// key, the first response again (marked Idempotent-Replayed). Both carry
-// the same Location and, for bodies with a version, ETag.
+// key, the first response again with its headers (marked
+// Idempotent-Replayed). The headers come with the rendered response, so the
+// body is never read back.
 func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Draft, cr creation) {
 	var idem *store.Idempotency
 	if cr.key != "" {
@@ -167,24 +169,18 @@ func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Dra
 		s.fail(c, err)
 		return
 	}
-	status, body := 0, []byte(nil)
+	var out store.Response
 	if res.Replay != nil {
-		status, body = res.Replay.Status, res.Replay.Body
+		out = *res.Replay
 		c.Header("Idempotent-Replayed", "true")
-	} else if status, body, err = cr.render(res.Booking, res.Slot); err != nil {
+	} else if out, err = cr.render(res.Booking, res.Slot); err != nil {
 		s.fail(c, err)
 		return
 	}
-	var fields map[string]any
-	if json.Unmarshal(body, &fields) == nil {
-		if v, ok := fields[cr.locationField].(string); ok && v != "" {
-			c.Header("Location", cr.locationPrefix+v)
-		}
-		if v, ok := fields["version"].(float64); ok {
-			c.Header("ETag", etag(int(v)))
-		}
+	for k, v := range out.Header {
+		c.Header(k, v)
 	}
-	c.Data(status, "application/json; charset=utf-8", body)
+	c.Data(out.Status, "application/json; charset=utf-8", out.Body)
 }
 
 // decodeOptionalJSON is decodeJSON for bodies that may be left out: an empty
