@@ -269,17 +269,6 @@ func ParseTimezone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// UnixCeil returns t in Unix seconds, rounded up. Slot starts are whole
-// seconds, so comparing them with the rounded-up bound keeps a filter's
-// fraction of a second exact: start >= t is start >= UnixCeil(t), and
-// start < t is start < UnixCeil(t).
-func UnixCeil(t time.Time) int64 {
-	if t.Nanosecond() > 0 {
-		return t.Unix() + 1
-	}
-	return t.Unix()
-}
-
 // RangeOutOfOrder reports whether a from/to filter ends before it starts:
 // both days with toDay before fromDay, or both instants with to before from.
 // A day and an instant are not compared (the day's instants depend on each

@@ -214,7 +214,7 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 	}
 	bound := func(instant time.Time, d *booking.Date, next bool, loc *time.Location) int64 {
 		if d == nil {
-			return booking.UnixCeil(instant)
+			return ceilUnix(instant)
 		}
 		day := *d
 		if next {

@@ -212,10 +212,10 @@ func (s *Store) ListSlots(ctx context.Context, f SlotFilter, cur string, limit i
 		q = q.Where("status = ?", string(f.Status))
 	}
 	if !f.StartFrom.IsZero() {
-		q = q.Where("start_at >= ?", booking.UnixCeil(f.StartFrom))
+		q = q.Where("start_at >= ?", ceilUnix(f.StartFrom))
 	}
 	if !f.StartBefore.IsZero() {
-		q = q.Where("start_at < ?", booking.UnixCeil(f.StartBefore))
+		q = q.Where("start_at < ?", ceilUnix(f.StartBefore))
 	}
 	if !f.FromDate.IsZero() || !f.ToDate.IsZero() {
 		cond, args, err := s.localDayBounds(db, f)
