@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"log"
 	"log/slog"
 	"net/http"
 	"time"
@@ -87,6 +88,23 @@ func NewServer(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	return s.routes(m)
+}
+
+// NewHTTPServer wraps h in the http.Server the service runs with: its
+// timeouts and header limit, so a slow or idle client cannot hold a
+// connection for ever. errorLog receives the server's own errors (nil: the
+// log package's standard logger). The server binary and the load tool both
+// use it, so the load tool measures the server as it is deployed.
+func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          errorLog,
+	}
 }
 
 // GetHealthz answers while the process is up.
