@@ -72,7 +72,7 @@ func TestThrottleOffWhenLimitZero(t *testing.T) {
 	}
 }
 
-// Production hashing uses bcrypt cost 12 at least (SPEC §4).
+// Production hashing uses bcrypt cost 12 at least.
 func TestDefaultPasswordCost(t *testing.T) {
 	s, err := NewService(nil, Options{JWTSecret: make([]byte, 32)})
 	if err != nil {

@@ -47,7 +47,7 @@ type Staff struct {
 	UpdatedAt         time.Time
 }
 
-// MinPasswordLength is the shortest password accepted (SPEC §4).
+// MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 12
 
 // MaxPasswordLength is the longest password accepted, in characters (a

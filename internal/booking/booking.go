@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Status is a booking's place in its life cycle (SPEC §2, booking states).
+// Status is a booking's place in its life cycle (docs/product.md, booking states).
 type Status string
 
 // Booking statuses.
@@ -124,7 +124,7 @@ const (
 	ActionExpire   Action = "expire"
 )
 
-// transitions is the SPEC's state diagram; nothing else is allowed.
+// transitions is the product's state diagram; nothing else is allowed.
 var transitions = map[Status]map[Action]Status{
 	StatusPending: {
 		ActionConfirm: StatusConfirmed,
@@ -185,7 +185,7 @@ type Patient struct {
 	Email       string // optional
 }
 
-// Relief is an answer to "what relieves the pain?" (SPEC §1).
+// Relief is an answer to "what relieves the pain?".
 type Relief string
 
 // Relief answers.
@@ -206,7 +206,7 @@ func Reliefs() []Relief {
 		ReliefFoamRoller, ReliefMedication, ReliefNothing, ReliefOther}
 }
 
-// Condition is a pre-existing condition a patient reports (SPEC §1).
+// Condition is a pre-existing condition a patient reports.
 type Condition string
 
 // Condition answers.
@@ -227,7 +227,7 @@ func Conditions() []Condition {
 		ConditionScoliosis, ConditionPriorSpineSurgery, ConditionOsteoporosis, ConditionOther}
 }
 
-// SpasmFrequency is how often a patient has spasms (SPEC §1).
+// SpasmFrequency is how often a patient has spasms.
 type SpasmFrequency string
 
 // SpasmFrequency answers.
@@ -244,8 +244,8 @@ func SpasmFrequencies() []SpasmFrequency {
 	return []SpasmFrequency{SpasmRarely, SpasmMonthly, SpasmWeekly, SpasmDaily, SpasmConstant}
 }
 
-// Intake is the patient's answers to the clinic's intake questions (SPEC
-// §1). It is health information: never log it, and show it only to those who
+// Intake is the patient's answers to the clinic's intake questions. It is
+// health information: never log it, and show it only to those who
 // need it.
 type Intake struct {
 	PainSeverity           int // 0 to 10

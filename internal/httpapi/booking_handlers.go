@@ -53,7 +53,7 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 // CreateBooking books a caller into a slot (a phone booking). Staff are not
 // bound by the public booking window nor by inactive catalogue entries, but
 // the slot must be open and have a place: a blocked slot is refused like a
-// full one (409 slot_unavailable), as SPEC rule 5 says.
+// full one (409 slot_unavailable), as rule 5 of docs/product.md says.
 func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 	p, ok := s.principal(c)
 	if !ok {
