@@ -28,11 +28,16 @@ type bodySchemas map[string]*openapi3.Schema
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 
-func loadBodySchemas() (bodySchemas, error) {
+// loadSpec parses the embedded openapi.yaml.
+func loadSpec() (*openapi3.T, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(api.SpecYAML())
 	if err != nil {
 		return nil, fmt.Errorf("load openapi.yaml: %w", err)
 	}
+	return doc, nil
+}
+
+func loadBodySchemas(doc *openapi3.T) bodySchemas {
 	out := bodySchemas{}
 	for path, item := range doc.Paths.Map() {
 		route := pathParam.ReplaceAllString(path, ":$1")
@@ -45,15 +50,23 @@ func loadBodySchemas() (bodySchemas, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 type bodySchemaKey struct{}
 
-// attach puts the body schema of the matched route into the request's
-// context, where decodeBody finds it.
-func (b bodySchemas) attach(c *gin.Context) {
-	if sch, ok := b[c.Request.Method+" "+c.FullPath()]; ok {
+// checkRequest checks the matched route's parameters against the spec
+// (400), and puts its body schema into the request's context, where
+// decodeBody finds it (422).
+func (s *Server) checkRequest(c *gin.Context) {
+	if c.FullPath() == "" {
+		c.Next() // NoRoute / NoMethod answer next
+		return
+	}
+	if !s.checkParams(c) {
+		return
+	}
+	if sch, ok := s.bodies[c.Request.Method+" "+c.FullPath()]; ok {
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), bodySchemaKey{}, sch))
 	}
 	c.Next()

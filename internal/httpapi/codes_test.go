@@ -18,7 +18,7 @@ import (
 	"github.com/clinic/consult/api"
 )
 
-func loadSpec(t *testing.T) *openapi3.T {
+func specForTest(t *testing.T) *openapi3.T {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData(api.SpecYAML())
 	if err != nil {
@@ -59,7 +59,7 @@ func specCodes(t *testing.T, doc *openapi3.T) map[string]int {
 // the same status, and every listed code is one the server sends (or is
 // documented as reserved).
 func TestProblemCodesMatchSpec(t *testing.T) {
-	spec := specCodes(t, loadSpec(t))
+	spec := specCodes(t, specForTest(t))
 	for code, status := range problemStatus {
 		got, ok := spec[code]
 		switch {
@@ -291,7 +291,7 @@ func record(n ast.Node, enclosing string, uses map[string][]string, varUses map[
 // the recovery apply to all), 400 where there are parameters or a body,
 // 415 and 422 with a body, 401 where a login is needed.
 func TestSpecDeclaresCommonAnswers(t *testing.T) {
-	doc := loadSpec(t)
+	doc := specForTest(t)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			want := []int{413, 500}

@@ -57,6 +57,7 @@ type Server struct {
 
 	availCache *availabilityCache // answers of GET /v1/availability
 	bodies     bodySchemas        // request body schemas from openapi.yaml
+	params     paramSchemas       // parameters from openapi.yaml
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -84,9 +85,11 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.bodies, err = loadBodySchemas(); err != nil {
+	doc, err := loadSpec()
+	if err != nil {
 		return nil, err
 	}
+	s.bodies, s.params = loadBodySchemas(doc), loadParamSchemas(doc)
 	return s.routes(m)
 }
 

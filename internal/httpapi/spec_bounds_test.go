@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -482,4 +484,74 @@ func deleteAt(root map[string]any, path []string) map[string]any {
 		delete(m, path[len(path)-1])
 	}
 	return cp
+}
+
+// TestSpecParameterBoundsDriveServer walks every GET operation of the spec
+// and drives the bounds of its query parameters: a value at a minimum or
+// maximum is accepted, and one past it, a value outside an enum, of another
+// format or over maxLength is 400 invalid_parameter naming the parameter.
+func TestSpecParameterBoundsDriveServer(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.SpecYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eachBackend(t, func(t *testing.T, e *env) {
+		fx := newBoundFixtures(t, e)
+		paths := doc.Paths.InMatchingOrder()
+		slices.Sort(paths)
+		for _, path := range paths {
+			op := doc.Paths.Value(path).Get
+			if op == nil {
+				continue
+			}
+			t.Run("GET "+path, func(t *testing.T) {
+				u, headers := fx.target(t, path, op)
+				base := url.Values{}
+				for _, p := range op.Parameters {
+					if p.Value.In == "query" && p.Value.Required {
+						base.Set(p.Value.Name, fmt.Sprint(p.Value.Schema.Value.Example))
+					}
+				}
+				send := func(name, value string, accept bool) {
+					q := url.Values{}
+					maps.Copy(q, base)
+					q.Set(name, value)
+					r := fx.e.do("GET", u+"?"+q.Encode(), nil, headers...)
+					switch {
+					case accept && r.Status == http.StatusBadRequest:
+						t.Errorf("%s=%s: got %d %s, want it accepted", name, value, r.Status, r.Body)
+					case !accept && (r.Status != http.StatusBadRequest || !slices.Contains(problemFields(t, r), name)):
+						t.Errorf("%s=%s: got %d %s, want 400 naming %s", name, value, r.Status, r.Body, name)
+					}
+				}
+				for _, p := range op.Parameters {
+					if p.Value.In != "query" {
+						continue
+					}
+					s := p.Value.Schema.Value
+					switch {
+					case len(s.Enum) > 0:
+						for _, v := range s.Enum {
+							send(p.Value.Name, fmt.Sprint(v), true)
+						}
+						send(p.Value.Name, "not_a_listed_value", false)
+					case s.Type.Is("integer"):
+						if s.Min != nil {
+							send(p.Value.Name, fmt.Sprint(*s.Min), true)
+							send(p.Value.Name, fmt.Sprint(*s.Min-1), false)
+						}
+						if s.Max != nil {
+							send(p.Value.Name, fmt.Sprint(*s.Max), true)
+							send(p.Value.Name, fmt.Sprint(*s.Max+1), false)
+						}
+						send(p.Value.Name, "one", false)
+					case s.Format != "" || len(s.OneOf) > 0:
+						send(p.Value.Name, "not-a-value-of-this-format", false)
+					case s.MaxLength != nil:
+						send(p.Value.Name, strings.Repeat("é", int(*s.MaxLength)+1), false)
+					}
+				}
+			})
+		}
+	}, noRateLimit)
 }
