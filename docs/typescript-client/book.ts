@@ -70,7 +70,9 @@ export async function bookFirstFreeSlot(baseURL: string, today: string, inTwoWee
     const fields = (p.errors ?? []).map((f) => `${f.field}: ${f.message}`).join("; ");
     throw new Error(`${explain(p.code)} ${fields}`.trim());
   }
+  // The manage token is the patient's secret: hand it to them (the
+  // returned object holds it), never to a log.
   const created = (await res.json()) as BookingCreated;
-  console.log(`booked ${created.reference}; keep the manage token: ${created.manage_token}`);
+  console.log(`booked ${created.reference}`);
   return created;
 }
