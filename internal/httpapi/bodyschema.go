@@ -201,6 +201,9 @@ func schemaMessage(se *openapi3.SchemaError) string {
 		}
 		return "must be one of " + strings.Join(vals, ", ")
 	case "pattern":
+		if m, ok := s.Extensions["x-pattern-message"].(string); ok {
+			return "must be " + m
+		}
 		if s.Example != nil {
 			return fmt.Sprintf("must match the pattern %s, such as %v", s.Pattern, s.Example)
 		}

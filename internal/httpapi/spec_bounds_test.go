@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
@@ -302,7 +303,9 @@ func (fx *boundFixtures) driveRoute(t *testing.T, method, path string, op *opena
 		}
 	}
 	send(probe{what: "the spec's example", body: base, accept: true})
-	for _, p := range probes(mt.Schema.Value, base, nil) {
+	ps := probes(mt.Schema.Value, base, nil)
+	t.Logf("%d probes", len(ps))
+	for _, p := range ps {
 		send(p)
 	}
 }
@@ -392,28 +395,36 @@ func probes(s *openapi3.Schema, root map[string]any, path []string) []probe {
 			at("a day before x-format-minimum", d.AddDate(0, 0, -1).Format(time.DateOnly), false)
 		case s.Format != "" && s.Format != "password":
 			at("not of format "+s.Format, "not-a-"+s.Format, false)
-		case s.Pattern != "" && s.Pattern != `\S`:
-			re := regexp.MustCompile(s.Pattern)
-			if cur, ok := getAt(root, path).(string); ok {
-				for _, bad := range []string{cur + "!", cur + "x", "!" + cur, ""} {
-					if !re.MatchString(bad) {
-						at(fmt.Sprintf("%q (breaks pattern %s)", bad, s.Pattern), bad, false)
-						break
-					}
-				}
-			}
 		default:
-			if s.Pattern == `\S` {
-				at(`"  " (pattern \S)`, "  ", false)
-			}
-			// A two-byte character: a bound counted in bytes fails.
-			if s.MinLength > 0 {
-				at(fmt.Sprintf("of %d characters (minLength)", s.MinLength), strings.Repeat("é", int(s.MinLength)), true)
-				if s.Pattern != `\S` || s.MinLength > 1 {
-					at(fmt.Sprintf("of %d characters (minLength %d)", s.MinLength-1, s.MinLength), strings.Repeat("é", int(s.MinLength)-1), false)
+			var re *regexp.Regexp
+			if s.Pattern != "" {
+				re = regexp.MustCompile(s.Pattern)
+				cur, _ := getAt(root, path).(string)
+				// Each of these that the pattern refuses must be refused, and
+				// the ones it allows accepted.
+				seen := map[string]bool{}
+				for _, v := range []string{cur + "!", "!" + cur, " ", "x\x01", "x\ny", "x\u0085y", "x\u00a0y", ""} {
+					if seen[v] {
+						continue
+					}
+					seen[v] = true
+					ok := re.MatchString(v)
+					if ok && (v == "" && s.MinLength > 0 || s.MaxLength != nil && utf8.RuneCountInString(v) > int(*s.MaxLength)) {
+						continue // the pattern allows it, a length bound does not
+					}
+					at(fmt.Sprintf("%q (pattern %s)", v, s.Pattern), v, ok)
 				}
 			}
-			if s.MaxLength != nil {
+			// Lengths are probed with a two-byte character, so a bound counted
+			// in bytes fails; only where such text fits the pattern.
+			fits := func(v string) bool { return re == nil || re.MatchString(v) }
+			if s.MinLength > 0 && fits(strings.Repeat("é", int(s.MinLength))) {
+				at(fmt.Sprintf("of %d characters (minLength)", s.MinLength), strings.Repeat("é", int(s.MinLength)), true)
+				if short := strings.Repeat("é", int(s.MinLength)-1); fits(short) || s.MinLength > 1 {
+					at(fmt.Sprintf("of %d characters (minLength %d)", s.MinLength-1, s.MinLength), short, false)
+				}
+			}
+			if s.MaxLength != nil && fits(strings.Repeat("é", int(*s.MaxLength))) {
 				at(fmt.Sprintf("of %d characters (maxLength)", *s.MaxLength), strings.Repeat("é", int(*s.MaxLength)), true)
 				at(fmt.Sprintf("of %d characters (maxLength %d)", *s.MaxLength+1, *s.MaxLength), strings.Repeat("é", int(*s.MaxLength)+1), false)
 			}
@@ -454,7 +465,7 @@ func sample(s *openapi3.Schema) (any, bool) {
 			return *s.Min, true
 		}
 		return 1, true
-	case s.Type.Is("string") && s.Format == "" && (s.Pattern == "" || s.Pattern == `\S`):
+	case s.Type.Is("string") && s.Format == "" && (s.Pattern == "" || regexp.MustCompile(s.Pattern).MatchString("x")):
 		return "x", true
 	}
 	return nil, false
