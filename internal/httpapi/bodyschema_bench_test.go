@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
 
 // BenchmarkBodySchema measures the schema check of a booking request body
@@ -42,4 +44,30 @@ func BenchmarkBodySchema(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkParamCheck measures checking a GET /v1/availability request's
+// parameters against the spec, the work every request now does before its
+// handler. Compare it with a cached availability answer over HTTP in the
+// same run:
+//
+//	go test -run '^$' -bench 'ParamCheck|AvailabilityCache/sqlite/cache=true/two' ./internal/httpapi
+func BenchmarkParamCheck(b *testing.B) {
+	doc, err := loadSpec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{params: loadParamSchemas(doc)}
+	r := gin.New()
+	r.GET("/v1/availability", func(c *gin.Context) {
+		if !s.checkParams(c) {
+			b.Fatal("parameters refused")
+		}
+	})
+	req := httptest.NewRequest("GET", "/v1/availability?from=2027-01-04&to=2027-01-17&consultation_type_id=0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91&provider_id=3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.ServeHTTP(w, req)
+	}
 }

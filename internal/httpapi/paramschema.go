@@ -40,12 +40,17 @@ func loadParamSchemas(doc *openapi3.T) paramSchemas {
 // check validates the parameters of the matched route; it writes the 400
 // and returns false when one breaks its schema.
 func (s *Server) checkParams(c *gin.Context) bool {
+	params := s.params[c.Request.Method+" "+c.FullPath()]
+	if len(params) == 0 {
+		return true
+	}
 	var fields []problemField
-	for _, p := range s.params[c.Request.Method+" "+c.FullPath()] {
+	query := c.Request.URL.Query() // parsed once, not once a parameter
+	for _, p := range params {
 		var raw []string
 		switch p.In {
 		case openapi3.ParameterInQuery:
-			raw = c.Request.URL.Query()[p.Name]
+			raw = query[p.Name]
 		case openapi3.ParameterInHeader:
 			raw = c.Request.Header.Values(p.Name)
 		case openapi3.ParameterInPath:
