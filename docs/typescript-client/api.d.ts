@@ -1059,9 +1059,12 @@ export interface components {
              */
             detail: string;
             /**
-             * @description Stable machine-readable code; each comes with one HTTP status
-             *     (see `x-enumDescriptions`). Clients must tolerate codes added in
-             *     later versions.
+             * @description Stable machine-readable code; each comes with one HTTP status,
+             *     which its `x-enumDescriptions` entry starts with (an entry that
+             *     starts with `reserved:` would name a code listed ahead of use).
+             *     The server sends no code outside this list, and every code here
+             *     is one it sends. Clients must tolerate codes added in later
+             *     versions.
              * @example slot_unavailable
              * @enum {string}
              */

@@ -1043,9 +1043,12 @@ type PreExistingCondition string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
-	// Code Stable machine-readable code; each comes with one HTTP status
-	// (see `x-enumDescriptions`). Clients must tolerate codes added in
-	// later versions.
+	// Code Stable machine-readable code; each comes with one HTTP status,
+	// which its `x-enumDescriptions` entry starts with (an entry that
+	// starts with `reserved:` would name a code listed ahead of use).
+	// The server sends no code outside this list, and every code here
+	// is one it sends. Clients must tolerate codes added in later
+	// versions.
 	//
 	//
 	// Example: slot_unavailable
@@ -1080,9 +1083,12 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
-// ProblemCode Stable machine-readable code; each comes with one HTTP status
-// (see `x-enumDescriptions`). Clients must tolerate codes added in
-// later versions.
+// ProblemCode Stable machine-readable code; each comes with one HTTP status,
+// which its `x-enumDescriptions` entry starts with (an entry that
+// starts with `reserved:` would name a code listed ahead of use).
+// The server sends no code outside this list, and every code here
+// is one it sends. Clients must tolerate codes added in later
+// versions.
 //
 // Example: slot_unavailable
 type ProblemCode string
