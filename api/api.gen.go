@@ -221,6 +221,21 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for ConsentInputPrivacyPolicyAccepted.
+const (
+	True ConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the ConsentInputPrivacyPolicyAccepted enum.
+func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case True:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeedEventType.
 const (
 	FeedEventTypeCancelled   FeedEventType = "booking.cancelled"
@@ -410,6 +425,99 @@ func (e PreExistingCondition) Valid() bool {
 	case PreExistingConditionSpinalArthritis:
 		return true
 	case PreExistingConditionSpinalStenosis:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemCode.
+const (
+	ProblemCodeBusy                 ProblemCode = "busy"
+	ProblemCodeChangeWindowClosed   ProblemCode = "change_window_closed"
+	ProblemCodeConflict             ProblemCode = "conflict"
+	ProblemCodeDuplicate            ProblemCode = "duplicate"
+	ProblemCodeForbidden            ProblemCode = "forbidden"
+	ProblemCodeHoldExpired          ProblemCode = "hold_expired"
+	ProblemCodeHoldLimit            ProblemCode = "hold_limit"
+	ProblemCodeIdempotencyKeyReused ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError        ProblemCode = "internal_error"
+	ProblemCodeInvalidCredentials   ProblemCode = "invalid_credentials"
+	ProblemCodeInvalidParameter     ProblemCode = "invalid_parameter"
+	ProblemCodeInvalidTransition    ProblemCode = "invalid_transition"
+	ProblemCodeMalformedJson        ProblemCode = "malformed_json"
+	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound             ProblemCode = "not_found"
+	ProblemCodeNotReady             ProblemCode = "not_ready"
+	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
+	ProblemCodePreconditionRequired ProblemCode = "precondition_required"
+	ProblemCodeRateLimited          ProblemCode = "rate_limited"
+	ProblemCodeSlotInUse            ProblemCode = "slot_in_use"
+	ProblemCodeSlotOverlap          ProblemCode = "slot_overlap"
+	ProblemCodeSlotUnavailable      ProblemCode = "slot_unavailable"
+	ProblemCodeTimezoneInUse        ProblemCode = "timezone_in_use"
+	ProblemCodeUnauthenticated      ProblemCode = "unauthenticated"
+	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
+	ProblemCodeVersionMismatch      ProblemCode = "version_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeBusy:
+		return true
+	case ProblemCodeChangeWindowClosed:
+		return true
+	case ProblemCodeConflict:
+		return true
+	case ProblemCodeDuplicate:
+		return true
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeHoldExpired:
+		return true
+	case ProblemCodeHoldLimit:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
+		return true
+	case ProblemCodeInternalError:
+		return true
+	case ProblemCodeInvalidCredentials:
+		return true
+	case ProblemCodeInvalidParameter:
+		return true
+	case ProblemCodeInvalidTransition:
+		return true
+	case ProblemCodeMalformedJson:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodeNotReady:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePreconditionRequired:
+		return true
+	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeSlotInUse:
+		return true
+	case ProblemCodeSlotOverlap:
+		return true
+	case ProblemCodeSlotUnavailable:
+		return true
+	case ProblemCodeTimezoneInUse:
+		return true
+	case ProblemCodeUnauthenticated:
+		return true
+	case ProblemCodeUnsupportedMediaType:
+		return true
+	case ProblemCodeValidationFailed:
+		return true
+	case ProblemCodeVersionMismatch:
 		return true
 	default:
 		return false
@@ -662,7 +770,9 @@ type Booking struct {
 
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
-	Consent         Consent    `json:"consent"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent Consent `json:"consent"`
 
 	// ConsultationTypeName The consultation type's name when booked.
 	//
@@ -726,7 +836,8 @@ type Booking struct {
 
 // BookingCreate defines model for BookingCreate.
 type BookingCreate struct {
-	Consent Consent `json:"consent"`
+	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+	Consent ConsentInput `json:"consent"`
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
@@ -740,11 +851,11 @@ type BookingCreate struct {
 	Patient Patient `json:"patient"`
 	SlotId  string  `json:"slot_id"`
 
-	// Status Initial state.
+	// Status Initial state; `confirmed` when left out.
 	Status *BookingCreateStatus `json:"status,omitempty"`
 }
 
-// BookingCreateStatus Initial state.
+// BookingCreateStatus Initial state; `confirmed` when left out.
 type BookingCreateStatus string
 
 // BookingCreated `PatientBooking` plus the `manage_token`, returned only by the create call.
@@ -753,7 +864,9 @@ type BookingCreated struct {
 
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
-	Consent         Consent    `json:"consent"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent Consent `json:"consent"`
 
 	// ConsultationTypeName The consultation type's name when booked.
 	//
@@ -874,7 +987,8 @@ type BookingPolicy struct {
 
 // BookingRequestCreate defines model for BookingRequestCreate.
 type BookingRequestCreate struct {
-	Consent Consent `json:"consent"`
+	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+	Consent ConsentInput `json:"consent"`
 
 	// HoldToken The `hold_token` of a live hold on `slot_id` (`POST
 	// /v1/slot-holds`): the booking takes the held place, which no one
@@ -924,10 +1038,12 @@ type BookingStatus string
 // without intake answers and without staff notes.
 type BookingSummary struct {
 	// CancellationReason Reason given when cancelled or declined.
-	CancellationReason *string            `json:"cancellation_reason"`
-	Consent            Consent            `json:"consent"`
-	CreatedAt          time.Time          `json:"created_at"`
-	Id                 openapi_types.UUID `json:"id"`
+	CancellationReason *string `json:"cancellation_reason"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent   Consent            `json:"consent"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
@@ -959,10 +1075,14 @@ type BookingSummary struct {
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
-	Notes        *string `json:"notes,omitempty"`
+	Notes *string `json:"notes,omitempty"`
+
+	// PatientEmail A plain email address, or `""` to remove the address.
 	PatientEmail *string `json:"patient_email,omitempty"`
 
-	// PatientPhone E.164 phone number.
+	// PatientPhone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped (`+1 (424) 555-0123` is stored as `+14245550123`).
+	//
+	// Example: +14245550123
 	PatientPhone *string `json:"patient_phone,omitempty"`
 }
 
@@ -981,17 +1101,32 @@ type CancelRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
-// Consent defines model for Consent.
+// Consent The patient's consent as recorded with the booking.
 type Consent struct {
 	// ContactByEmail The patient agrees to reminders by email.
-	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+	ContactByEmail bool `json:"contact_by_email"`
 
 	// ContactBySms The patient agrees to reminders by SMS.
+	ContactBySms bool `json:"contact_by_sms"`
+
+	// PrivacyPolicyAccepted Always `true` (a request without it is refused).
+	PrivacyPolicyAccepted bool `json:"privacy_policy_accepted"`
+}
+
+// ConsentInput The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
+type ConsentInput struct {
+	// ContactByEmail The patient agrees to reminders by email; `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms The patient agrees to reminders by SMS; `false` when left out.
 	ContactBySms *bool `json:"contact_by_sms,omitempty"`
 
 	// PrivacyPolicyAccepted Must be `true` (`422` otherwise).
-	PrivacyPolicyAccepted bool `json:"privacy_policy_accepted"`
+	PrivacyPolicyAccepted ConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted"`
 }
+
+// ConsentInputPrivacyPolicyAccepted Must be `true` (`422` otherwise).
+type ConsentInputPrivacyPolicyAccepted bool
 
 // ConsultationType defines model for ConsultationType.
 type ConsultationType struct {
@@ -1013,10 +1148,12 @@ type ConsultationType struct {
 
 // ConsultationTypeCreate defines model for ConsultationTypeCreate.
 type ConsultationTypeCreate struct {
-	Description          *string `json:"description,omitempty"`
-	DurationMinutes      int     `json:"duration_minutes"`
-	Name                 string  `json:"name"`
-	RequiresConfirmation *bool   `json:"requires_confirmation,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	DurationMinutes int     `json:"duration_minutes"`
+	Name            string  `json:"name"`
+
+	// RequiresConfirmation Web requests for this type wait for staff confirmation; `false` when left out.
+	RequiresConfirmation *bool `json:"requires_confirmation,omitempty"`
 }
 
 // ConsultationTypeList defines model for ConsultationTypeList.
@@ -1119,7 +1256,7 @@ type Intake struct {
 	// Example: 7
 	PainSeverity int `json:"pain_severity"`
 
-	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future.
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
 	//
 	// Example: 2026-11-01
 	PainStartedOn *string `json:"pain_started_on,omitempty"`
@@ -1246,7 +1383,7 @@ type LocationCreate struct {
 	Address string `json:"address"`
 	Name    string `json:"name"`
 
-	// Timezone IANA timezone name, e.g. `America/Los_Angeles`.
+	// Timezone IANA timezone name, e.g. `America/Los_Angeles` (format `timezone`: a name in the IANA time zone database; `Local` is refused).
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
@@ -1263,7 +1400,7 @@ type LocationUpdate struct {
 	Address *string `json:"address,omitempty"`
 	Name    *string `json:"name,omitempty"`
 
-	// Timezone IANA timezone name.
+	// Timezone IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
 	Timezone *string `json:"timezone,omitempty"`
 }
 
@@ -1363,7 +1500,7 @@ type NextSlot struct {
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 
-	// NewPassword 12 to 72 characters.
+	// NewPassword 12 to 72 characters (characters, not bytes).
 	NewPassword string `json:"new_password"`
 }
 
@@ -1371,7 +1508,7 @@ type PasswordChange struct {
 // booked by phone may have none); it is left out of responses when the
 // booking has no email address.
 type Patient struct {
-	// DateOfBirth `YYYY-MM-DD`, in the past.
+	// DateOfBirth `YYYY-MM-DD`, before today (in the server's clock) and not before `1900-01-01` (`x-format-minimum`).
 	//
 	// Example: 1980-04-02
 	DateOfBirth string `json:"date_of_birth"`
@@ -1385,7 +1522,7 @@ type Patient struct {
 	// LastName Example: Lopez
 	LastName string `json:"last_name"`
 
-	// Phone E.164 phone number.
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped (`+1 (424) 555-0123` is stored as `+14245550123`).
 	//
 	// Example: +14245550123
 	Phone string `json:"phone"`
@@ -1398,7 +1535,9 @@ type PatientBooking struct {
 
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
-	Consent         Consent    `json:"consent"`
+
+	// Consent The patient's consent as recorded with the booking.
+	Consent Consent `json:"consent"`
 
 	// ConsultationTypeName The consultation type's name when booked.
 	//
@@ -1454,20 +1593,16 @@ type PreExistingCondition string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
-	// Code Stable machine-readable code: `bad_request`, `unauthorized`,
-	// `forbidden`, `not_found`, `conflict`, `duplicate`,
-	// `slot_unavailable`, `slot_overlap`, `slot_in_use`,
-	// `invalid_transition`, `change_window_closed`,
-	// `idempotency_key_reused`, `version_mismatch`,
-	// `precondition_required`, `payload_too_large`,
-	// `unsupported_media_type`, `validation_failed`, `rate_limited`,
-	// `method_not_allowed`, `internal_error`, `not_ready`, `busy`,
-	// `hold_expired`, `hold_limit`. Clients must
-	// tolerate new codes.
+	// Code Stable machine-readable code; each comes with one HTTP status,
+	// which its `x-enumDescriptions` entry starts with (an entry that
+	// starts with `reserved:` would name a code listed ahead of use).
+	// The server sends no code outside this list, and every code here
+	// is one it sends. Clients must tolerate codes added in later
+	// versions.
 	//
 	//
 	// Example: slot_unavailable
-	Code string `json:"code"`
+	Code ProblemCode `json:"code"`
 
 	// Detail Human-readable explanation of this occurrence. Never contains internals, SQL or health data.
 	//
@@ -1497,6 +1632,16 @@ type Problem struct {
 	// Example: https://consult.clinic.example/problems/slot-unavailable
 	Type string `json:"type"`
 }
+
+// ProblemCode Stable machine-readable code; each comes with one HTTP status,
+// which its `x-enumDescriptions` entry starts with (an entry that
+// starts with `reserved:` would name a code listed ahead of use).
+// The server sends no code outside this list, and every code here
+// is one it sends. Clients must tolerate codes added in later
+// versions.
+//
+// Example: slot_unavailable
+type ProblemCode string
 
 // Provider defines model for Provider.
 type Provider struct {
@@ -1583,7 +1728,7 @@ type Schedule struct {
 
 // ScheduleCreate defines model for ScheduleCreate.
 type ScheduleCreate struct {
-	// Capacity Patients per generated slot.
+	// Capacity Patients per generated slot; 1 when left out.
 	Capacity           *int   `json:"capacity,omitempty"`
 	ConsultationTypeId string `json:"consultation_type_id"`
 	LocationId         string `json:"location_id"`
@@ -1664,6 +1809,7 @@ type Slot struct {
 
 // SlotCreate defines model for SlotCreate.
 type SlotCreate struct {
+	// Capacity Patients the slot takes; 1 when left out.
 	Capacity           *int   `json:"capacity,omitempty"`
 	ConsultationTypeId string `json:"consultation_type_id"`
 
@@ -1745,7 +1891,7 @@ type StaffCreate struct {
 	// Name Example: Rita Reception
 	Name string `json:"name"`
 
-	// Password Initial password, 12 to 72 characters.
+	// Password Initial password, 12 to 72 characters (characters, not bytes).
 	Password string `json:"password"`
 
 	// Role `admin`: everything; `reception`: schedules, slots, bookings; `clinician`: reads slots and bookings, checks in, completes, marks no-shows.
@@ -1867,7 +2013,10 @@ type WebhookEndpoint struct {
 
 // WebhookEndpointCreate defines model for WebhookEndpointCreate.
 type WebhookEndpointCreate struct {
-	Active      *bool   `json:"active,omitempty"`
+	// Active Whether deliveries are sent; `true` when left out.
+	Active *bool `json:"active,omitempty"`
+
+	// Description What the endpoint is for; empty when left out.
 	Description *string `json:"description,omitempty"`
 
 	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
@@ -2016,7 +2165,7 @@ type ListAuditEventsParams struct {
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -2125,7 +2274,8 @@ type ListBookingsParams struct {
 
 	// To Only bookings whose slot starts on or before this: a `YYYY-MM-DD` day
 	// (inclusive, the whole day in the location's timezone) or an RFC 3339
-	// instant (exclusive).
+	// instant (exclusive). A `to` before `from` (both days or both
+	// instants) is `422` naming `to`.
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
 	// ProviderId Only bookings with this provider (UUID).
@@ -2144,7 +2294,7 @@ type ListBookingsParams struct {
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -2199,7 +2349,7 @@ type ListSchedulesParams struct {
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -2230,14 +2380,14 @@ type ListSlotsParams struct {
 
 	// To Only slots starting on or before this: a `YYYY-MM-DD` day
 	// (inclusive, the whole day in each slot's location timezone) or an
-	// RFC 3339 instant (exclusive). A `to` day before a `from` day is
-	// `422`.
+	// RFC 3339 instant (exclusive). A `to` before `from` (both days or
+	// both instants) is `422` naming `to`.
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -2246,7 +2396,7 @@ type ListStaffParams struct {
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -2363,6 +2513,12 @@ type ServerInterface interface {
 	// GetBookPage Hosted booking page
 	// (GET /book)
 	GetBookPage(c *gin.Context, params GetBookPageParams)
+	// GetDocs Interactive API reference
+	// (GET /docs)
+	GetDocs(c *gin.Context)
+	// GetDocsScript The reference page's renderer
+	// (GET /docs/redoc.standalone.js)
+	GetDocsScript(c *gin.Context)
 	// GetHealthz Liveness probe
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -2656,6 +2812,32 @@ func (siw *ServerInterfaceWrapper) GetBookPage(c *gin.Context) {
 	}
 
 	siw.Handler.GetBookPage(c, params)
+}
+
+// GetDocs operation middleware
+func (siw *ServerInterfaceWrapper) GetDocs(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocs(c)
+}
+
+// GetDocsScript operation middleware
+func (siw *ServerInterfaceWrapper) GetDocsScript(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocsScript(c)
 }
 
 // GetHealthz operation middleware
@@ -3344,7 +3526,7 @@ func (siw *ServerInterfaceWrapper) ListBookings(c *gin.Context) {
 
 	// ------------- Optional query parameter "from" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
 		return
@@ -3352,7 +3534,7 @@ func (siw *ServerInterfaceWrapper) ListBookings(c *gin.Context) {
 
 	// ------------- Optional query parameter "to" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
 		return
@@ -4404,7 +4586,7 @@ func (siw *ServerInterfaceWrapper) ListSlots(c *gin.Context) {
 
 	// ------------- Optional query parameter "from" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
 		return
@@ -4412,7 +4594,7 @@ func (siw *ServerInterfaceWrapper) ListSlots(c *gin.Context) {
 
 	// ------------- Optional query parameter "to" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
 		return
@@ -4918,6 +5100,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec)
+	router.GET(options.BaseURL+"/docs", wrapper.GetDocs)
+	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript)
 	router.GET(options.BaseURL+"/widget.js", wrapper.GetWidgetScript)
 	router.GET(options.BaseURL+"/book", wrapper.GetBookPage)
 	router.GET(options.BaseURL+"/manage", wrapper.GetManagePage)
@@ -4998,609 +5182,663 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts29j/6Kjia71qRO6RCyfJF8pr1+7qO07iNndR2ml7UI0IkZHFMASoBWVHb/Hse4DzieZKzsHEh",
-	"eJEs2U4vM/ljprEIgsAGsLGvn/1bI2LTGaOECt7o/9YgH/B0lhL495eM3Sb0Rv6Tz6dTnC0b/cb1hCAu",
-	"8HiM7hKyaHiNO5zOiWwTYRqRNMUiYXSYEcwZbfTpPE29RjTB9IbgUUqGcyqStNFvdILOvt9u+7vBdfug",
-	"HwT9IPix4TUiRjmhAvpjVOBIDEfLIZli+ZLI5sRzf+dTbn6dZckdjpbDGUuTaDnEUURmgsTq8UfV8TwV",
-	"anRiOSNDiqek0W+8TDIukPtYDiMjWJB4iIUz1M6eHGrbDDWJG/1GMO6Rw/gg8vdHe9jvdnu7/mHnoO3v",
-	"B3vjLtmNO1F7JNtSgW+BSjgSyV0ilsOYCJykvNFvTNkdidGEzTlpeI0ZTuiQkzuSJWLZ6B+YXwTO5Igk",
-	"Ue2IgrZ8ISND8iHhIqE3w4jROJGT4I3+T40JyWgCE4kTHjV+9hpmXRopW5AMjXB0i/gMS0LKhxGhYjib",
-	"LHkS4XRoxmponJE0IXckHo6WqncshiwbJhGMm3H4sPwK9DgcZ+SXOaGR3DYxTtJl46PXSFmk1gDHcUa4",
-	"nH87CNA5Tii6Eh66mmUJvRknJI0bTmu9WC/Yggq2oIiNx+qzlAm5WxtfytfQ+eUZGmdsijpBZ68F1BSJ",
-	"3k8xFmTIxsNRkomJ/GzvMPCDrh90Gl5D77AGpvh/9RloRWza8BpjuT/M948plqPC+S+v2Yz8Kj80YVT+",
-	"/c92t9Pd29sL2p1dOd9Zxu6SmGR2BlkLneMlRicTQoHmY5IRGsln3xx8e+53rztvG16Dp8ycgtK+hX3X",
-	"Ie04iHoj/xAfjP0u2Y/9XrQ38rt4d2yeyWnRwh7u+EFb7uHunruH21Ew6uHDsX8gu+nKbg5xt+fvyp28",
-	"H+z1xl3irgW8dBDJHa9b+V3S3vd7ONjz7a4PcK/hTB9eMmPze6ND7HfHB8Q/jPcjf2+Uj1vOXe71unFr",
-	"NvHRa3A2z4BmCzJSb4i53AYRo+MkmxK5eUQyJb+qVTmekiyJ8PPXjA+P6Q2RHM5rzGdx/Sk/7Aedfrct",
-	"KXRHMi53dX/340fPsMQTYA9FxniMYAugkeaaLmfcnqmNcco34Go5Xymxjb21fGGWJSwb8llCyZDPsxuS",
-	"LSURZwnF6ZALQhlPeIFd0Pl0RAnnKKFITAhKyViglNwgntCIoLyT1TxET6nERKYkTtS+qmccC0JuFecw",
-	"J/1SnpiMxGi0RPI0vcWCpC2kGMAsI3cJm3PJCe49//sHftDz213n/E9xFs15K5oQuo4PnEOzEivQJzrn",
-	"BLvtADjB4SFs2ZSJ4TYHrmZTV/ZgXN6ElCzQjNBYEgPIyAVaJGKCEsHRFFN8Q5BgtzDSz1f356v7T7y6",
-	"1W4cqt3Yb0zF8Ntp7+7H6deTKO2l5KuXIvrqQ/r97uUd7nw3//7X0+X5r9+2L24+X+v/ude6YXmahT3q",
-	"FrcH3uGarxMuiizzDSVoJrkiG8PNhm8IjbHLHRNBJLP66TOf/GR88lG87U/QNj6zoP86zeJJOZKjV7Q/",
-	"/uw1KPkghtE84yxTDMVhWZdKiqvXORZkZDQOI+49UvPYjNd8looMi/nT+cCWeoXcWSfO0b9eziq7ymUN",
-	"SLIGd08BEYkhYUx4lCUzIJS5ae4SnmitAyPQMpWCyKiHEhqlc9BOMJK6GlnIi3fJ5hlKpvgmoTdSbYvn",
-	"meII04TOgeV29zRP2ZA/aeJdSHVIrVD5ApSLmWSED7V6pX5XG/yj13itmVKJNs5lsIIizlXTCQL0Pkn5",
-	"JMkI+jK9iz10NU8EQd0g8NBrxpFmGh46OUa9IGgfGNa5IRe0+mjiDOweBiVn91bRZKWJV9PsGf9s5v2s",
-	"K/4FdMXP0tZ/uML3xIZb4HEZG6VkegJc6X1CY7Y4SRkv28zUc7SABihSLQoyVCxHopjbUDUb2mbqfGuu",
-	"aSSxCFNEGUoZvZGnjyD1cowYTRNKjtAsJZgTFOE0BaUzShOaRC1H3uwGPUkIkZLVQ4Sbud+YCDHj/efP",
-	"9RZr6c709n8+U2Tgz9UgfNWLr3txCPWKpfHph1mSlSkkHyCin1QpM2FpPMwfW4rIiclnSAoRk4QjeRbQ",
-	"BHPT1xGKJoxxIqUE+Qjf4ISupAGj4zSJxPbzlmPwzfic+Z7FZDpjQrKub8jykswrW8NpgW7JEmWqTZUE",
-	"Sd5weEuWQ9uwsD2c7vxvyBItMEc4zQiOl0i21yITZWJCMmu9HbF4uXJnrBzhljRyJuDfkqWv+3GpRe9w",
-	"msTXGab6BiiSSj1GIn9eQybVaFhoZEl0bM9PQpGcLUERk8MUJJZHijIBZ0kJICReTZS6sWxLENWH7/Th",
-	"EOMqZeIdxXc4SaW4UySFfIjmztMqIUBmLzYp7BR7UihDsxRH2uHCMocOklhriFAzii1JIAfhuz1oAsBF",
-	"UFYZtIC/Wize5uJw7tgXmGJ0SZbA9+3cXJ0ChnUVTUg8TyuaDDe/rxxXhGc4Aumn7T3yloa26jrdPfTl",
-	"pet35V0qL17f3qbjwz/4FpZ7raBHqUM4zti0cDM3zBPB1O8HfrDr78rf1Z2hjKCEgrDR6QeBueOlhNxT",
-	"fy8IuY3xEuRdKv/x0bOvHBRfae/2d4uviMk84/DSz7CoWnYqLKj8zVlMdQoa/eBJV/LvKW9lUvqloM+1",
-	"vYbZ+tCFUtDuE8gceYzNiD5ZAo/Hx/E0qWrCGH5dfbJqtavgOjjMv2flddnV/xY5kVW+RgfkIGoTfzfa",
-	"a/vdcUD8XtzG/j5ujzuj3agb75GcaRyn5AM61iPLGPALNVA5m2t2S+gl4TOpgJbUXvmIIzwWJEMpuylP",
-	"LSKcW2cVWX49GX0VJW+Sr8/e/XrWvkjO+Bm93ItOzvbPbmfff3fyda9Fll//Gr8/S94kZ4sf/h2nF53z",
-	"Dz9efd1rRZ2UjqYvg/j7r1NJBJBN+FCSuBcEoExkhE/s1zIx3Jv+kAbxt73o+87ol28OvhO7/OvFIX01",
-	"Pm6TH7vzS7V24/HfYBm8BsxrqK+jLwnOSAar856MJozdviBpckfkohTPfqx/RwucSDUYjVkGfm0xSbIY",
-	"YSHIdFbgDvon3uh31mj7TrgHofGMJVQb1Dqj/XEQRT0/6MZ7fnfclSewTfz9+CA6JL0xDkaSO5I7Yt7Y",
-	"H++Rbrwb+Z1RG/vdoHfo98hh7JtjL0+9fUMTQEs9LVcFgs4Oo3bcIbtjv4sli4oksyIHY/8w6LWxJrlR",
-	"Y/VMayd3qFcZGpIsYxloyHxBMhKjvWAXXZHsLokIeleQF6B9pg/LUMqhjX5jPuMiI3iKRnO+NI0U2xgq",
-	"6WYv2NUW7TWD2jWDmuFlynCsNXt8n4npkxmOntgU9KcbLB5okJB32V7UHfm7uNPzu+3DA7833if+XtyN",
-	"dkcd3O4Fh5tekLuRPAVBzz+UN1ZX3lg9IFpPX5HjveoF2R51ot24S/y98T72u6ODyD+Me8QPxnbPk8oF",
-	"2cOHowN5PvZIVx6X3ZF/GHViv02CsXn2dIFlW8WNdT4qgwYXeDpb3X4lL6jziju88lQzrBrHkHyMDEN7",
-	"wDXdy++HopX/bSZ7iIiOJ5oSKhBfckHkto0TLtlHXDq4OccDk+UXjZ+NPX8zHltP8+Io51nqqDezaVmz",
-	"kQThzzWJeR0V3ydickWijNxLzzyoikN7D/EJWCzpOt/A34PWXFOgsZhwEg3Px99828sOv/rmh1+y68W/",
-	"3719cXj2+u2PZ6zzGr/GV4vO6Muvs3dXs1/f3/7rU63UR68xITgmGUSmn+BoQk4YFRlLgcMWSCafSukg",
-	"TjIC1OctdKyutSRNxBKpq4+jcDYfpUnkIcr8SHYZekgwqVtnBDQhOQ+10OHZ2L9glPjnWESTELTuaEKm",
-	"2Amalwe01GF+sLnIzMk9vcY31VGfUiHHJvCNiUTJiJhnlMQoI7OMyGtPOeSaUuwxtPFQTLLkjsQq7jnU",
-	"fCfcWTXEQWN30Kgdl7UliUsyS/FSWcOKowzlPg7RYkK0TS/hMFYumJQl4M5CRmSQxFQTAUvWM47Ckgks",
-	"9PJZgvXvCOGRnCkCG9gi4aQ0Dzqfyj0thyG3dXUWl0Rky2MpxFdHf0UiRmMuxyVFSDQiY5YBobOl9jzW",
-	"kGw38BrThCZT+enAfjOhgtyA4Aq3rZqySpzAsXbaGzlFSwJ4Nkt1tKsxs/zz31yZ0uznrJFohOXBNj79",
-	"gn3ItQ3KJaBMIGXz+vrqzUXRJhTkdpMvcexECWxpDhrh2Dcvf3QJ9T8ZGTf6jX88z1NJnqun/Lm2lyki",
-	"FRfjHKdjJq84Oxsfdkv9nDzEMoTRDIuJh36ZSy2AZUjxBDTDGZ4Sqbfl5rEZzjiJZaOEo2nCOSxwHlaR",
-	"GzLVPl+xTKXl4cbmoL2mdXM3TZ8b7+rHjcmVv1Ehl+tfUDqqJFZunvTyG4mSBQollwE+5fBNw3nqhqCb",
-	"PYc28P2XLBslcUzoo3bx2PZS2MMJR/JiYxRRQmLFREA/RFJZLO7g3XwHv3R623L/5gN5it17PBcTQoWk",
-	"A4k9NJoLzQfxeIymZDoi2TMOc0FTvITNHDNgmbAJz6ggGcXpqdLGHkHfRPekFTvXnk7RnJIPMxLJawwe",
-	"IxZF8ywrmo33XBZhBoY4ye5IhkyvW5vPVTe+ev8pKP4un4s7tha6IHdw8sGFMlqiEY5RQmdzcYQinGUJ",
-	"ATO6GZGhf403Y7s1gBOV1PWzlimsdKd8fAoiOVziGUew1lJgBGdKzIjiqjhN2UJd3zn/OJKPQG7Szkqg",
-	"0wUTL9mcxo/aopSJ4Rh6qVxjSt3KhwYRDsXT38035wUTyHS05YakTPjq1acg8wVDfB5N8gm4Mpm5z7iH",
-	"cMoZwmiRMXpTyL7YAeq+VbaPa8Ze4+yGPIrI2o4yFIwNU+htncwgedKIICzQlHGB9vf2dvfRaCkILxC/",
-	"7bBePVgkGEPmA1sugh6jLxjzVRdPtefLAhG70xckT34lKE2miUDN/S76JvlSsoiYjPE8FXoVMmLjaV7i",
-	"JCWP2+1aAh9OEz6VysLKTb/A3AYGqDSqRMCPGcFFv1674yyDM1o0VsPdeiH0GH07xqdYB6kjKfUoP8/Q",
-	"uwpx0LxIf7qvNQNNi9V0QJfEl/9AmMZKUq8s2qWK5Hvcss2cDoeZ6dFZuytCYy2gGv4qZSWUUGQmXli0",
-	"zuGKRXM63/b8ON34tpunOkPO+mm5OuF2sGBrhytD6fewCNpsXPKEP+qegGiI8pGJscAjzIlRCzKCo4n8",
-	"XFGMcZiVMWg/ygEu7ww1nqe5M2Dg8VKqnyDByNt3PE4i1LQTnFM7N9B4gIUpaSfhKM6Uf88orolAfDIX",
-	"HMVsoa+Ua8bOMV1q/ZM/aj0yLMgQeGcploUxeZkt7UV3pA6mPAq7AeJKyy4eBicyofL69isjR+abkT3F",
-	"4lxKAUl3KFmOnE2uZdG5lOcRG5u5yZmG0MoHU0NZ0XIe3advOfYKGNc7iudiwrLk10cytLnbUSHMRmnV",
-	"I/C7KXHEPelF6audr9u7YodbLllhOE9iP1A6vWeiyUDV15E/UUZiqZ0Zcf8dnWUsIhzMpcrS9rg7XlkH",
-	"5VVhr+BaYWuCOdq1w4J4VzgYoLqoeAoVBNs3HqOW8gh5jakcrhQKG9M5B5MG1isHLZCJrP3o5X2oAORW",
-	"Mbi4rqsREQtCKArgWm0HhV4ilrJ5VnhvTm8pW1A1g8bHn92j7Qgn31m6PFw0sV34uoun2CyVgbVQqNYg",
-	"RBRPCUcEPMuFlUJNDLYnsDpJBZJZA5U2RylDVG5+kl3tHKECtTjCYGOcsUzqroIxvSX5fKZ+Oydxgk0e",
-	"xiPOu+1wOJU9DnXmRp0EEy8R5qhs6CoKnXvu0bd9I+jbZIVszQRsPz7040MHn0oLkLICWJMxR2F5smHL",
-	"UbmBax/P40Sc3mnqzzI2I5lIlKKPI8GyIZh3wOVYNi2/nzAUJzFKxBEK6TxNQ5CYMGV0OWVz2F9UcKU2",
-	"StLrfagiTSThxyybgs9kPk/kuZGdKJFK+Y5Kpm6vgWGY9jUplfkimdY4HbxGlCYQozCrcZfAI8NOXIM9",
-	"ivCUgF8BWJZ1IXSC3VbQard3Wwd13zL7rWJ9n7BMoMl8iimIVXJySDU+Mgopmc7E0ph0MJphzhcsA94O",
-	"F1Wr7oPah/5bzY5QrDKhdyy9IzFqktZNC6bIqBS/EhJLHRjWYMdTbg1MIdz2XvKrXVBetUozPh/9m0Ri",
-	"zdaR48RRxOZyFcZjMHHpsQAbedDmEJqdrDtN+X4H5qP8GEaV+qmRz8crb/+aaZllcPca7FG7IXJ3DYN3",
-	"5TDzIZjM7OKx07nXzj82m1BOggbOMqwARNwky8opgN+1lkOQbAtp4fY0Mw18grl6sMEeKdMTplAcx3qa",
-	"mDuhONRvEhprWXQuL3jFWlpIHWSO+ITNU3nRpETKyeAOAH+0kjy0Bw32/JDPo4iQmKgsHPmLvbfVn2KS",
-	"MSHsL2wuGqX4tDzY3ZzWodbmTUzaULu97d/aRawjwyrNYwJe88IrmfNbxe/nNT74cl7+Hc7gNpcTLJLx",
-	"tZzNlTPbmscvzdRrnl07dKg8VlQp/nypaKQDDjWFik3eanqd2PkXn0Po5YmlXc3Dd5aQpY+zlKzt9UWB",
-	"xDUNLl16y03pONCrxzTGyy1OqdPVC3U0i0e1dG6g89qDUuqoZlii5vy8ZhFOUYRTQmOcIdkI9DmTdhSW",
-	"bzsnQLpw2zbq9uEN86t3QMrE1vRJCcQ/1zCyPD+qPLWz44tjZB6bOAL4+jNkwqyKs6tPsFrPyMzczTDM",
-	"BNeskZ5MZYXqo9A2uFZNANqmAtCG3RZi0TZoXwhD26C9E6JdXru3KY4Ih0QPuUQ24qBdjThwI9k2I0Dd",
-	"1W77sNQszqdIjRUh9e6U6tbfyTCuSj05kKTcq9hYVltqIO42qYsILfd4Cb+jm+SOUCU+2VQhKT/GRGol",
-	"yr5xr/hUTWX+reKOFElqAmFswjTIseqz8psZMVH4OvUPNcO3x9dnpxfXw5NXxxdfnQ5P3l2/efkyNCY9",
-	"7UTOxI4jeUTyd6ysCfKSlfKh1NtBw7BuJ2hSTD1U00BNSwjPksHaTTwUTUh0S2KUUC/PuIIgJj5hi51W",
-	"me+ZPXY/FfNo3XUM70Q3W5O/Xbd7KigFzzgo4GpR8vSonNnVJoFXR+0E6T0xe8kTxNfR40y1qk2jriOE",
-	"afWMWy3OIQFqskyJrZCBvlPStQoEWpOjvZpVrl4hZ2DlhSmPqjiOagJ45fMaiqdyA9r4BeAt0Ko64yof",
-	"z8O119ofdLNqQnjd9E2T7adfSi6vuUZscLcb2+fGedcKIRvGHxnBwwRDb/aSauzEK2/2mmq8vVhjNhfE",
-	"bEpGpQKikilBmDtZ1eCMfIDQU4xk3ZQR2Ljv6saUfIUTLjVJZWxU3PkIxqritcDJ48ZzJqIw8t2a6MOa",
-	"mz3fHnYx7GLqjZBvecuVcn5tTlc+Ha/2Ci7wygK9am7QgsBYPD1lZlLD+FZeDWuEjhwyCcfKaYrTt45c",
-	"YUFWyxLpdnfWtkx9K85FwRKmYsu1/dk4CgBC8cNrQm/EBKK4gidhbBZP6L77bKW2Y4+/DrMopU+Up52I",
-	"RM1aENdA4b5iEh820/wLy6/4y4nTWc3jt6b/8nEyxFh7XO7dgnWB1EUEnhDN0rniWqGLi+kGSDOaLtFo",
-	"qVgb9AsAEhtLy5+F3s9C72eh928t9BYhc2vSGzIi4ICE3/uas/hggQxb6ErnJ6VLOFxHroikw+YzEkHg",
-	"nJI6/qOE5JWuKGSbyfv1lzkTNm8lR+X5hCL2f62svLnguoG8uq10WjhIfwlh9YF+5+tS0oF2HIbqPfkx",
-	"UCpCaBM+zM9su9pwm8JUjuVb19q7v82tom/2TS2qUk0auiJn4ZxD4LsjZYCrDDUxCgtHKtwpeO1DvXFC",
-	"Vx7NAWBdyVSLEUPAObByBGhQQ3nQQN5Vwke+TeHfFjFLfvfn+9ahKGxX+MHG5ueNhUHBhg/lTVvulNXO",
-	"Z2crFLZhjT9a/+7uBncOduqwF+87hvnedVIOFbyGy4d0Hu5WSkmx/yvdZ+3Dt/ZD9e/qr5fG/hR+9AJL",
-	"us89p3q8j6RlauYu4aJqWHtUco1iwyOXo9EZV/P2iyRHnDtfK0+qCqV99iKfReU1Z1blZ5eFWVbeVLM+",
-	"o7WDyYlQfnbBrhRNyg9OLY3KT4xX+ecqbv4T7Kq/c2iGnsJbABGp0gOQEIVIV2cea6RDgEWU4y0KW/tB",
-	"UOfsm+IPQxzf4XpRVvWsxHmVfw7iM7fJPRC1P8YZwhOCY9QM0JRgCklxEPFclKvbwe7+YbBiIAkdUiaS",
-	"rceREmwGIpX0it5fGMFBp/7rmvHqcJFhNBdM4R2tGIhuz9eaJkDc23Rkh/vduqGVNpNDpeLarZqCl2+c",
-	"NZuuggP/SY2aakT1eiYki+QNQuW8TZO7HO8z1IazEDXDt2+urgf0+V1bIQrKJjzc6bu5NEgK9EoRmZA0",
-	"VpiHUpRNooncp4ySASUpJyhSsU34lsAuXkySlCi7EIjcU9MLS+MWOqbG3jOgMDIpCXeDXqiHrx+GRwhT",
-	"G7TLMgXGCXODOF/4uo7mBGhOOQ9Pd9YNWwNa0JgmYvjjtHf3w/Tl8vvOd90f3rcXo6++G+OvevzHl71g",
-	"1BHpKD38cP7v86IFt7O3/wTWk0cZfEs5zopZKWCJr06vkVxD7ATd1OoTmxiJn9jKamJLalQjwJXNgUU5",
-	"UsG2/91RKH+Z6JF1a8oyUfQh+AV13hHLzTjcBlvJe/JbV7KfY0falj9q+e9YvCA8cuWhK+sZLZn1F2QU",
-	"9u1+WyTxDRFHKASUrrCvVfVCpcAjo5z3keYu0IZQSHXMJ6oAqRTclwH723KWcszvoZvCT291n4UflWri",
-	"TnmFjh1qxThE/9//8/+i0Irz5m8rrdsGWlgNj8qtBzTUMrx8VuzXqAYheo7CnHHnrVg2oNWvG3k7bOVN",
-	"Pfe7XmGIHvRhBgj3ih0SgCfMljamTvP9T2we2G6JC96s0tLVqCz6QVW1MG9U9Ar1oKxUqF+reo/upqr0",
-	"qAdGBXF3mcHcql5GFv1EXfEgb4wJUZnBGp+LA+TDEiWi7+Bx3CVkMaCLREzYXCB1s1gUKHhbP3Jcr2p1",
-	"/+wwtO19SZ/Oj7O9ZPEfGabypFEhRbwO3czJPFWKQkEJ6XySGJDclP7QkI81d7kyKNyrs0wT6v7aLh+/",
-	"FYETgFYWacHfwLyoQ4ya4aAxaIQoSgnOoMV0Z6vAiaFNLrIrbRM0XdG9u2l0hOlX43ZWYOBa7f2uFhBU",
-	"2rEuYyun1eg3/u/B4J8/tf3ezz8Ffu/n3/a9dvfj/9RKbJXFONER7y8JqRX2HU+cDY6X/NWFNlQMbYpj",
-	"UpWi12iLsptnBirxyKDFgS8ScuEmmE9qXY4AFFibMGXS1Rji85F8OiJIsCOUKOuK2g02Zyxnbllyr3wr",
-	"P6pBimt3tbrPHIi3LTTxVbfGm5nqAKkGHrolM2GqLeccYpJI2i1LW7hdt4Vrt0B+n2xnPSgh7TpiuX6j",
-	"xrGrg0PwTUYILFRGpgmN5Z07WqrMvFYB+TQlmOpbr4Dg+wRfuzq/qv/WSlzg8gKd68xpjYDYDLudTpjD",
-	"FO7UdV/aV6u+9fOKlSqXaKt4BgFZ9LeaWRWGXjk+5IPII8qMlaz2+FXrsDn3eHevzkq3oTBhAgJyqWBN",
-	"qbYaP1Zt7bZKUi4ZWZAJZc5z9AUp91EpPiqhz+1pg7VUrlPl/61QadUAPbNom6z4gwx9pYV3r6j6a65u",
-	"haf4g0o96R660Je1y23WsfgleMtyp+0WsHjS71mGVSuwCYGfwqdROaYP95aVu3oioWkLNvH32y01u6NC",
-	"V62VPu11/X6yLGTKQ9y2UuxsqJlgkIW7JmZX3dtrJ1/aPno8dftHinUrgkjuASwtqzpaBbfMfFUgOwCO",
-	"uqHsnhRYIjadJgKxLFayq+NZ6u46klhCxX63UbdLDEjlVirWJlEHlkT35ru7Q7BxCOvJ/hTsJF/DbZ2k",
-	"7ydEu62sf1TdePwI4XSBl1L6FqiJ+a1CWjZwseBXTbGwgbN8pxwe2d1tPJUDtbgCNbOAgN/ZjFBiz46x",
-	"+zRBol/OCEdsnBt8BGM7rp3UQuhb331dgQ3zm2N9s80cc5X5rRiBYFu61r38K7nRzPyWW/vML9uZ9wpk",
-	"y4MSij87sys8cMxyxReceRYeFAMRiu84psLS1/NZFx5YU2HhV9fy9zIhaWyBcIvHR0MSlfdJjsqjAxyL",
-	"uD1abSrAwSjoj7CAshR6KNSlrX5q/9yC8xLurMH2KZ6MMmJTNVzX4CfV7vOEa2BQfRKLna8HfbrvPJoA",
-	"ZjOCurP4FaEAEPGwm1GVD/uttgB0jJe60jNP7oiHwh9++OEH//zcf/EibD04i16wmlx+fM/njmwYBKME",
-	"LQnOtHUtlBN48GjK5M6gZItg9xCag2hbSYJflSRylTLBda5HrFI/Em6TPmqywm+T2Wx1RwqQMyZoRAAt",
-	"WR6Spa1ACdC7gDwDLvYJviMAo5pKdhwXfN/m1BmLEZwY5zVdxdicwxnmom7AJSI6KCF6HnXEfEVwKkWl",
-	"MhFXhYCG7FbXK5jAm6Xgf3Z771nSPdcN5iwv+Lzu5NSkcUC49TNunBFwAhNGeQupCaKEqn2ZMIp8nQaW",
-	"spsb5TmokfEL1aZrGQ5grOumaIFLgd7F+tT3WZcqFawrcAZSxoDQgQA1KaNkR97n7QA1F0zyCFXtHY9S",
-	"UpQ3Drxco2jfU3mhpmh2jVxkNqGqKprBHi+yCHkw9F4dz8U8I3UIIO3HIICsrN5dAfeBGJS8BWpiukRs",
-	"vHOkUlfUVlbVQOdwqjYSLN9m5FR//sT0XZExvcacJr/MyZnqUfmk7Hx8eSp9pu2UPlTBIZktoHWPO8xE",
-	"77mWHS9nEKba/IJlcWlf1pUwr2iq9yqQq0qeV4crW0pecbdEpn1+akBWHrF5Vm9NLJROrz2DugXP9+TT",
-	"LPCl7Hd8TsSExU+7sJUq7+sHciWbv7StKzbQEjRlufc1a+Wt034VJ873dq3TwHBZKXphDhlGmMZQM0N5",
-	"gwEtcEc5JiC0DJbJvoYFCkGyCiErEfipei8kv8xxysMqb1YPCqbOgrPX2T1W2M03vwb0XEOTzeRAPYrV",
-	"lHvJsmn1Uk1ZhNNVeW6Y3sylmmlyjPCIpAWIMUitKRjj1uk4+TgAoImcyrcrP3JQGex1ubFmrTr6Vr93",
-	"r5lOT9z90mravbEWtBL1JEXW3MXG2i3lrxLTe0UwlHtekQdoy4ut6LlUiUBu6/IXJgSLIcuGtV8oUUN9",
-	"ztMTWk0IS94H63H6OBX9XmYaR6qeAiRJ62PIxnB6c9BYVRSkNNcVsLgVsk5IOqvzjE4SKtCcxtopb/bE",
-	"uqTSQOGPAov3pNgjX1SSz5LNIWNZSUCk1vFit46zJdgCcQEKY8JlJxl0/n/q80Q/1CgBcksDbyuZ5VbF",
-	"nKf6Rq11INX0szJofOOx1HagbqYaWelkwpLIkZ2fmZgeK1iAEdLNeZyaW1bKI0qhAYvSxvds4cTXGOky",
-	"pxZBlcPLYQzlBb/ZZ2pEtYp6wyUlwz7CaDFhqcUqV0G704SGcvrhFH8Ij1A4naciGUZAN/kOHVAYuTxH",
-	"iswaKdJDBEcTnSgc8oTeAE6jfg8yS6H5gEL7IxRKcTjslwTrUM9d/lOQD0J+U6njAxrmWyxE0QRnOBIk",
-	"48WoOq7ZsDtwKTW4A2p4RhY3lPYa8mNb3TuGdUFmlf5o9cm5HMaJ+WrNmzCuNQ1eqIFWH3xph159dg2T",
-	"WXW1a4u1U1VCMQ/NzvLzU8e3X+sY3e3cy05ivmMn7gQBep+kfJJkBH2Z3sUeupongqBuEHjoNeNI5w97",
-	"6OQY9YKgffCIaLSqAxly+Ffnzm+aMl218z0EI9H1DztGuzypeI0n2CzKgzzAztoUg5zW0HBLd9w2lPSQ",
-	"srvW0DDchMrO0Pa79xF9Nb3XkfkpHDf2HD3c/2u6+AP8vn+xPdLaZJ1r6HWT0IfZrlcAhl+pwHv50EMR",
-	"5sRPKCdQH+2uxBJWFMpfHxL4MYdILrA4+2PJ7Na5d8Mbz4PtoW5jna/yQryhBiCdZUjemEi7C6TIgPOQ",
-	"qhFT1Q0TW+Kshc6ESqkCIde+JvuAuBqmra1QuqculDqvzF8elan+b+r5c8QZGuOsAIpaKyhuiRwQTTCl",
-	"Wso2GqumJ5/WaK2V6OoVlkajtWgcIo1QBDllidDucaHMuJu5tscJTfhk3Wd1wSxOqABbvAo+n88ejmK0",
-	"CmtCL/UzjhJr34/Niv0yJ3NdCy+EikBhObe029koAgAK3ev1XxcFcO80oCNifIt1RgwuzEZ7xnWRzCac",
-	"CV12iWXo6vzKujq0irFjkNmwLqCjitHaHb/J2DQph/eTmguolZDEnkpqwFOSowjq0aOmqXQhTN2DZxyF",
-	"+vD7Zy/Cnfuz9UyUQZH09RtO6rfyvEMVhSJul6rgnJlSKw/ehNYNfd9AWAb7P5a7T8UyiAmmFsdjiIUC",
-	"9rAxoXBKFJIYbNSdzU/jZmkDmu4OKgaZztJaPHJrtTFsNOGK57q2tIxEJLl7GGBCjoZg5l9fOrsivzo7",
-	"NGeXzlRKCB02zcAy91K2QGE9q1uteu6LvK9wnNfcdE8h0JlL828MVlDcgnWWA70aYR9Ojjo4TWxPyY6T",
-	"XgdNPDQiUFlfMXwSDyicvETIX+WcVfnpD5anHqFQMgOp9+toZ4Ng6PBY6MVlskcoVKwj7NurzEOcEBTm",
-	"OyAsWwryDZ/n4umcFl3Uou5KvyAfxPriBtuh98v+6oH7a5Ke6zUB28VnuPw/CS7/QTUWnvEnrLHwaRD6",
-	"79GIiwVJts0SUQVeh49VcSRjWxR6KdK/3ZHqyUHHtRm6l3f9pw46RZW1c98CVKZTGlc9/WyG5JbxIFbX",
-	"4ioo5wbfEa1y6ZiOFgpVzBrIOyZbqIkhHEjyUI2ZOFrq7LEpXqpoHAi+ONKSknEsy42bET5jFCJ5te6i",
-	"epHMfIJBsytEndXpcfIQDdl4OEqyOleBaw72yvFAju2wdxj4QdcPOg+OsLA6vaOkU/y/+q9WBAFaT5TD",
-	"N04yLoZVC+QxxZXQmXstJXCjVft6zWbk1+172yqtMP/aP9vdTndvby9od3YfmG9YtE1bArkT9ErbxQx3",
-	"zVlaWz8kjxup1hBBF6yUDPq5rMhnhOXPCMufEZbXIix/LgTyGaX4L4NS/GfCEtdGjDqm8gnJaAJDjRMe",
-	"QSRfQnE6xJmYZIlIeP4TF4Qyrn6JWJrof8+yhGVD2YYM+Ty7Idmy4TUYF4TNWKYbQYzGhp78uiG/MsN8",
-	"oUZZ1+YKhnnsDHx1q6t8LrWNnPnVPX8r5yx7Ild2xnXt3hSpUNtEUQaWSlVFrkYuUXT58gT1unsHSNdg",
-	"RjGL5lOdilg2LsSk1ik2SqU2EU0SSvLCvbJ1H4UjHA91eFboodCt8g5gSmOWjZI4hkoWIWViOGZzGhsI",
-	"pjSJ4LV4rmozE3gH4ODmFJvSgbIF/KbTEezfCR3OuXpHJwANRYbBYceoQnYCnEWV4zOMUsb1sJKYTGdM",
-	"EBoth7dkqWuYylc0/MlwmvApFtEEms8yYkOyh4YfyNYzvEwZjoeCsWGKsxs1mPpS3NB7uXC8/DGTQjFA",
-	"cerRTSGMdyjJhdOULVQzI81q85emJyRvyD9Gc76EtwvQhp6GOoTuw7xI7HTOxYAWasTKFeVlMMPyWmxT",
-	"8PlVsdQz+TBLMVVyFXB8qciqPEsaEVP0GcAfEsqt8M49dPXt6xoHSz5Ii/SntVbAg9GqbmaKG4yII7xV",
-	"1UddkL+S0MSyanShV1ctfuMQMiffrRqovWlUdkK5qAeEPUbvLs+cqgZJTKhIxkslyxdo7tTDNpGiKhhT",
-	"+UV0anNZKHl+136ulQPfoCusd5RUJaJX19dvkWoA+67whW7QqzPi6WL0tbUcvHJdca6SmJ1MJeB+stfi",
-	"bKSIg+7Z4PWhd+sJXfwmamrpOATPTn+UYnpb8o5uXEUfYFTXDrkktZhi/UBAR2bRB9dTrL9eClAyxnbx",
-	"YVuGcJX8/wmfpXhZE4clpeEXmGJ0SZZk1ZZbUychTeitxfvQFdc9lIyh5Dt6Q9NlDosCjR5Wed1sU2eP",
-	"yQsfgYxTpxuuCR0zS7YmWsws0YOixap2pwqRtwz8Wb0EFuKosACS2HJhUPPdu7MXYMOhyKRKFUpb7DwU",
-	"bXajNSlPc6NIM9XvulV5Cl+kPYQPDy4zXfwBwWUPDhjTS3T/QlRmp2utPxTiwylmX884dBMd6gGh1daH",
-	"C2XylVEOGpXR5e73NBQH8HPt/Jzkrg3zygqlS5gSiUHkJ5zPMwLhwW4GyBQrh7c8Yng6zFiakgxiAOIk",
-	"MkYtysREnbNt9DJ3+G/zoRR+zofl/vyKYPEmO4vKv5/bwbq/vmR4emnGXWjuzsF9cGHn4/6aa1Y5EsLD",
-	"9tZKaO3riZK5QWptQkBPxe6488To2nU760pPb939XoZ/UU+QoQxHNzq/HentsQLVDc9wpB3seURYnaD3",
-	"YC/3XwVeWxJ8c8Q0pbjeg6egLPjG6o9nszQhHDUhT01qRKUsap2z3HlMzrJWqNegLtQOyoFiWD++Az/Y",
-	"9XcfPj6N3LHxNWr2+nt47/7LNH6Yt90Mq7QPnANQWHKHzmvFPDP6h9V/cM6eRVhre5WUfV0wY0Yye6hj",
-	"hXXdKKTlB/cFXDzsCK9a6a0O7OoU/C1O8cratqWjXToXcOlLGRayp4okPIL/52jM0pQtIIfKYGqARAGv",
-	"qM3zTKMVKnecFTXkK4TG3IRQ2caExoUF2gCJbSOm81TILfdzkjX4Lcp2A17MMB/1I0bzeL4xxR90Kv2e",
-	"IrT+q30PS3lKblLPQtZxjqdQRay88DeOizRz+AN0IZfvbsM+y2zm4Sf78Qf20YdsBVo3TlPNwTbPvn3c",
-	"UVy5E3R324VtHaMFIbfpUk/CBDc5zukFTlM/Sll0C07MIxQSGocGf0qhjdUARtAafQHQDySfh548FL56",
-	"1T8/D1Gz00WTHa/Y5xEKO91+EITqtsivCki+TWKa3EzKAVidfhAUA3+azZ+Ctgr7+b3zU+Dv/rzT/ynw",
-	"98xP8gs7/7OyvMyqOSgY3rpZlBLoe9URrRtQ7UjkCsX4XsyS97pZmaOY182UIAyznqfUhusqf0OVEtpR",
-	"znVFEWMwVsqgDl72kI3zt6E0w0oozdCG0qzPof8DlK//vBDj0FAN+dp1FHooBdT5CUG26AAWqhaJrezH",
-	"0S0hM09nCI2IFPeCYiJULdPX3Gh1nV+jacE3c+nS7J1CDVslbCq4tyWaSEGSZWgxYdzpCJJmCOymB9m6",
-	"t4+r3iySRB4nE0byRGpZXSy1o5FZn4g+s8WoaXdpVh3/J1XM/jxdKz/GpXv75Qna3d3tIeV5FAq1EkMs",
-	"FSfiqHAFDbEIN8yo+hvofM4m34omj6LA41WH6o5ftXVfMQXOUxJEIISAr092hbKKXLAZR+DO0ea/zZjB",
-	"uiKTV1ArRJXjdmtN1kMDqUpd3/tyJv41tGyhK122JF1CsGvrEbeQY8i9p21tHoetb+jM2HMJvG5lHsRY",
-	"HlHUUd4TtU+eS80q/COs0il7Ejjt+jysv5Gmml+DVeFkJBULEof6pscZoCAnPBmlxMLOqzq8UB61JgrG",
-	"+IfYDPaj7nFDr04+uDfq9fyHL01Heg5PpGkXL0uXGBcws1RHjGoIJDZ25GvNL/i2hswHySvVhSyCIlYj",
-	"pdgCsbEgVENcagz0QgIwzkgqJZUpo2IC/1L6J2RVJPBfeRHIe2jTFSyM6tJ8oPjzuf1c8ff35uPFn1/o",
-	"oRR/PbEDk8SAypJ1jMmNCzDxYGAXjK1jU2Vf2YJRW/qsdN/cnIaU3eiCsDW2mwfE668AFgGoEgMsoqA4",
-	"K/giJSS0RpYIXAUYqSQwbSbCPBhT6TIRGF2SiMxWluJh6b2ZB7Dil7Jh7fVo5qKDKqBH6wspLEQtk5Sd",
-	"P+iOrEkZ25DqD0sb24C8WwZNrM6SPKOJSHBqT4yHPlXe5GO3QP3qr82zhM6eREAAVvR3lhAsWasCAmAU",
-	"hX0VqwqO+SMUZmazhf3cg+8pGcKzt+QRCtUhSLBsCAClRs6gsW2mDVO8kOLFPTTF2S03iV4FSFgYkwb5",
-	"NXvefknO0DmKK7lO/WVmKHGsP2F/cM+X/fEk/6gh44ZSStlXRqDYINNJcVBvICXaXacz0zf0H5TWD74X",
-	"ophACyz0HWji5uRCgH03ERxxwjnAx9deZQ8tu7T1ua7sT1DFLnWecV2QSUQ4X6UCfv3+GqkWJvJKn7jw",
-	"WCcZgMrbR18SnJEsRBOCddGh6s2sda06MNJj9xtpMiaQcpRQxCHqv5hq1KtHOb0niuzNDMtLvxBIdoQU",
-	"jCWac4KaGRNgzLO4PrrtTmtloOvm3E1+bmiimM1ZVFTbUFYsLCT8AaiVuosy+yqsa+H7hZUok61a1jzf",
-	"Se9VvR+DDrYCzeyOUJHDYAkm9R31p2DGfw6h9C10JjgKkxjy6WFT6YpCvvxN7STw5LsgS621OGbr0cke",
-	"JE/q0W5sg5fzX2k/NjYTRaVEoIzMWCY4anJC6guNboYZpT77gApcm3sBPg0g2GbNDU7CcMTiusrkusBM",
-	"G33zZQ6GDjYpvoCkT/lea+PRKZVzWJ+OVU6eqH7PSiGQZUrlpo/wlKCmJBGbC09yFkCjixilJJId76wZ",
-	"nVu+r4oN9rBV0GlT9/vl4ES+1a03VsdLvGKdJ8E9Yc75KezpemSryloVNlft1tkM8qqQD2ootQFLfAqB",
-	"uMxl/8aicf0mqIpZOcLVfUBW8ygiJAZUKow6Hz4YtHqcZckdYOBVUKtQMyMiSwhH5MMEz1WBpbDbDtBX",
-	"jJJQ3VKT/FpCiTZVFEraOXhWZgxrQK1q7+8SNd7aHstkcj5QevRSfy+n7akedZ0xRwPWZW6tvhYCN6ay",
-	"7AN+oGwww5lQQP4eIh+krI6y5GYitEcJjgPkDGYIhCT572ZYGsL7REyUy0BlVW0Ro/OAe7lUOLX6POFy",
-	"Q8fD++qHapBJMc+oduTancDGY9RMDFcnsbNtHBAPU396o+sl52mbMgJ7V/MtLuvts+xtofdqMtxsWs6D",
-	"g61kMhD5tsXdYciqwru7JEXiONan8lKuztdfw4TMLn0YorejIGoP8aoKMpW637p9o5SUUov0/NjdUVur",
-	"/5iiEJYyRO8uX0v2j61XQoOKWOlTThpbceRBW6Gg4XYPN6n0v8GyPeHNalnm3/9mNVP5UwtVf9KtvMFu",
-	"uo84+b1UezYst9c1QDniyQ2FzEd4ydMZqcZ//Ze71v4qdw5fQeNwMeEkGoY2kn6EOdnvSnljt4MyTGM2",
-	"RaOlIPwIHt8SmzN+JTCNcRaj96bUsFwbXK0PqD5xPv7m2152+NU3P/ySXS/+/e7ti8Oz129/PGOd1/g1",
-	"vlp0Rl9+nb27mv36/vZfxbhG9f5Px/6P2P818Hv/fP7zb93dj//6nye+XP8i96RdrHW8Jd8DtSqwMmGo",
-	"YtCCGWGzjzibApxQWDA0KDk7/GnQ+GLQ+DlEOJVaMcCcpale7ilqKlcjRGNCxziOSaxgcYs30toi0xaG",
-	"+WcnqNlI8l+4Lf+eBaoLQde9dTHXNWUH8xV+m5sAqssLdcGgbLO1wGkdAjXDt2+urkMT4WAY6DMu5Ysd",
-	"D84oiQd0pot11ZziGYmSsU4I7WtTHy/a/5oAhmmA7QHtfg32+o6Xvy3PIBd4OgtR8x1NPgyotiLbEmf6",
-	"HRWyZF6zrCVEzfCu7ZUZ1oCyMXp1fnziX7067uztS0ZFYnVtCKtUPeMoJhGLAQdUEA4FfAHupmXH1ZJ0",
-	"DXdWgHniTUG+FL6GQfmCnteEiWnEQFPaffMQsceX9bfgF2aUnppnPfex8eLmxE4ZVSHgYk64+teCxNT8",
-	"W0zmmf7nOEt0sLhcSP3POby9qY4OXz83X9R/X9sP6x/eO983bfJh6F9emtHov6/yQZlf9Ng+qutzniVi",
-	"eSVJqoPXwbZ/PFewruqvl2bNvn5/3fBqy6cUHTYQZSYPrAomm4vJc0iYDxGT+7L4RDsDwv4KBw8azINg",
-	"N3KdC/ALCVsD+p1C4pF8PvcwhMaFg5rtPaQTatBoibRmpE8BbCSQn5Q/w66W1DwaHz8C3s6YaQRugSPh",
-	"hA80ZikWcjNX4waU362hfI3ItEOC4GlF3GqcuPnfxlSvoDgBI00VViHzjGmwNDTL5O0bkb4T6zWgCzLi",
-	"iSBokcQ3RKBxIqc/zghxHLhQDxJ9UQqi5F8cIet1HVCIGoOhW8yOKab4hlQcxwWn8BHCdKls1BGATQ1o",
-	"hClS9cYTngOQDeiA/uMfSC41oULzY/njF+iLL94qHTFjcsW++AI1Iyxwym7mxENuTKJXjgTlO4gSEiPK",
-	"BhQpdIYWOq6JF4VKgTpiF4UWxifUoEihxVAMd2RPcooYzTLwxKJQUUIHpRop/YsvpJz+xRdHBexWrr20",
-	"KKGyI/A1fe9rPqqDVY3DSTCAsvVqwV7lPBYZozfQDRwwGBVFc3oLdaNzMKKb5I7kF1bYDbrykEjKqmNq",
-	"CQvE2uC8ocJ5Q18RgbAcB5+wTPjynoxRxWG74tSZYTPwispeahA2atlGC126LbmyCMobWfaiLmVwp65g",
-	"LTtHaJYRTiBQGRyCkEuxwNzUwZf9gHckI3fsVvvcVWlF7WRv1QyNzUVo31B0UY2Pcv+9/CIuINoAOpm8",
-	"GXUGUJLlEW5y08C+sxJqkuVufrmUlywlvI90nAdq5nEeUh7JAz1Qc3Wgx44nv+EEe6DmqmCPIxPsMTNp",
-	"4sWoD9lRMfBjR25YhZCm1tVKK7CLUSaJekMEl/tzNzQMAaDRuPzjFNZTFeVJ5GhWwxkOaDM8YVQQKnwp",
-	"BvQVHIFiKgY665//5oyGO2ococHkA+QZBTwIPgIAJARkrFCfer4CAzGUolbYQt9ZgLgBVQhxqBl2O53Q",
-	"A3CzOti/HYUEq3bsCGsMOYSFwmWWrCJUXfXRT78NVLXHQaOPBgZitAX3z6DhoYEp1KKet1qtQePjz6GH",
-	"5lxuLClMD+gMiwmA6rEC3hsI2U1mC9vKawVneEoEyWCIO7Asvxt/4+9oSjAYKH5XgIHo9wH93fd9+z/Z",
-	"uBsEsiVO5X0nGcPVmwtPwcrJcTyHDz3XPC//noGa1oHKM5zJg/h7EWUS6S+05RcSziFXTmsr8hOSmFFG",
-	"AIwNp3LERVRK8/4u+h3h/O4hsYdGqs6Z2phTvITc85ipe+t35IBZmk666HfLfJNYwwBpFtyE+aqtri9O",
-	"OAY7sqscCtN01QOKKkzM/KToMgRAfiJf3BocE22FjYnWQGPmKJ16zO2OHNHZ2D8HpEzA5QWaAXJmYfwa",
-	"VlO2ryBsmt7kihT2JbvTShygV6Lmfhd9k3xZuEl+r8PgNB3uod9VR3JMpjxW6DIGYAhqi9RCduqeOnKi",
-	"DgykOsRHdulBXx2rUDCcydMlNQoi+R6DKVfOv+n4sEhBvaGVndxCjuIUKfsJTLcWi9T0J3cRYPFoPNEj",
-	"Vd/KZGddyj/8Y/lHLhv/XoIgVX3twRmeU/JhpuaifVW6Rpry3em6diPFwxI6m6s1KWGVmh7lCsu1gJsW",
-	"NaUeJtVbNKcZwdFE7mdgE3wyF3BfxmxBd47QaM6XqCmJOZXCpSsAwg00V2IzN/zT0yzena49dkXEVDk0",
-	"uHbO8n0vf8nv+DLWpboVKs/l71DjCMoqh053/jdkaSW8ppyAEoz9aMI4oUjphDtStpkRJScYyW1Ab8nS",
-	"0fLlnQE7Wv6UUNTpogmbZ1yu8jyjSlqB6gu2ugfCN1heJ/INNhfanyplEWqiQm3X9mMYxckYGJk+iglc",
-	"0r1wNXauub7fzEQyTbhIIrmBNdSoIqlJKjIUe/5bEn8M7dgxReHpNb4JUUzAo55DrdnApAE1/CNETWwK",
-	"ogt8g/g8msD5HjR2B43wSN+t2vKgjS+6H29Ac2bITY4BJFrL1lJa35Fi3vH1yav6EcOxk+0GNKHOCe4r",
-	"cSElqpC2oltbSgLYHm69E8Ju5zA8ksrH++fhgM4yMk4+QDSaRuWN1Ub7IlT8VEqWdGk4qSH3W3yTUKs6",
-	"KeE+TbjgSOBbgkIF/Iuabb8TBJ5hnGgvKEnhKFQenxCc9ANqt0+EMwhgCB23UNgHQVUqNZLi+kepvUiV",
-	"s+ifGlBVeWaVmwqdGM1Oj9sROnUYmvw8zsiAgrKhK4zC63LqJDa0uE7kiTFyo0nKTDiyiZrFBE0p7JoS",
-	"OFJreHd9ouoVD2iYA2hdtw/6QdAPgh+l+hDhlNAYZwBqpbh9ASQHvZDcN4NtJIVSAKuRUiYLd3SSlkHH",
-	"crpa8hr8CIP1fjSgkjJonKRC6qw45czwmnIKKm+hK5vdrdA1UDMcKDiFQUPqsnIQJWiKuq8XIfrBaiAU",
-	"5JdcCRxljHM58jS5mQif47u85ik3C3JpbyKQ51UeDMRbZkyIlMQANeVGNMu/FXc0/uEj4y9W9vIBNSZf",
-	"RXx9adW82EJfMlhtCNIJu51eCOs/oIV7QZmANPyksdUUjDFaVUfHb88aXkOfv0a/0W4FraDx0YP8OTxL",
-	"Gv3Gbito6QI6E7CiAeeQ/7ip9QDCEYAkWsP1zc5X5htPW4B04QPDwzFakNGAxuSOpGym7AYAoipYC4X/",
-	"B1DXyL8ID8EwoY0P6GqGacInqElSMMaQAVVXhRV9UIrpzRwrfhkewxbzX+vfwp2jAQ3/TyXb+F/v3p29",
-	"CBG/TWa6SgPUv5ddVDANWwN6JcWI2Fwz8u6LBLK625U2RPpvWZpES1BeJb2k6iqWKfDAWHIndRebGwJq",
-	"gCaAxEnTpTbr2XiCs7jRb3xFoJjQW4UbaZUO3uj/VHEaEqqyYAkPj+w9iYBsCUfJDWWZMmInsjloM7m5",
-	"T1HfmBVxMaylvvRbdV9UKIeS2BnKCDYBIObeP6DKiq0YW4e04yDqjfxDfDD2u2Q/9nvR3sjv4t2xebbJ",
-	"6CHWOGMLDsGvZkvxI2VXgbDUUBEJgq8lK4d4OTt+dUHmEyhtxJWk9c+/9wg/+uVfQatXM9CfoTCq4vfy",
-	"1U4QGJOuLvkiyAfxfCKmpVgkZQf7v2IWwUrIBsoQ1mq1CoMpf/Fjfa23G9KSbKOrvl/n2rDjfP4ljg32",
-	"qGuob/R/+tlraJRzyCDlUFxTc4+ZIpPAN8qzAMxEmfqfKxj9X1czJW0aDTtBEKLFJEmJwTMH017C0XzW",
-	"Qi+MsifYXCt7Rp5v1R2+V/qz9y5CWT8rrMVvNgS4wW4Nasr0Xq+V+vjKFSnMTPa6t8nSnGklR2P5r1md",
-	"13J7yy/MMjZyF+aNoRLXi6MMBSvX5grYuS3O5SEuRYd5XjQsUbW6RsblFusKYcaizKU45kGxIbgWBHNQ",
-	"CImptkNj0LykWq3yi6yoMk5SycQNnLpTJl774CUVBzTUE/mHNYf8y9rT5dHp7IMp5F/nxxfHX50Or998",
-	"c3oR9rVlyhhQgNOrWrG59QSJDN+R1Ags7y5fo3GGb6ZQcpqmSw9xpmoogoY6UJqlvGmU+pqyG2WICi/h",
-	"Q1Lgve/GXHGdnMOw/hYXymeW/Mez5GKFQhD0pDAnpWl9fFdx6CmRUhFfyQXeZmxKxITMOZLkQeSDQfhG",
-	"yqveQm8VS/PQVwxlkj9Miaecck2IxzTmVD4UTOAU6sQ4Pw/judrrQ20kAkVVy9cK8oqMAUzOt3VCuLER",
-	"h91eL9zx7HWAZoylqBnesCH/JR1+ESrVc5axeB5JteZmLnXpZmiqiRfH9htn8ywiXkakFPMRLDe6oaPE",
-	"67b5L25717ylG4ID7GO405Kyvqo4Q5nUIjjY26rlZqrHX6/SZlt4luKkeJU1/oFenb5+i2qWQ62UFXJH",
-	"S+WvM1qYmEsN6x/o+oe3p7Wvgz4lmV/Nw99UdaF/DRpfnV4PGh70/K9Bo4z2Mmh46lP/Gsg5DRofUbeT",
-	"u8s3O1yaRpKXljet2qmoaSzDQStodXc+xe3rfHlq12zlDayVudYSK55TewLl2X4zI/T47RnabQXWDYVU",
-	"s5FOs8vMwpl6R+oS8hDm6Ifj89e1+0r3ezUj0XbCkhlxvj71AbkqUrMSi1o7n6bSrSjZ8eTgE5wm8sZw",
-	"xl8KoqlnsKbvvPrY0y/ztRxp+UPrVhoMwZvLwTqUyXK1hCPHah3uBbtOPoaCblY/5iK0lkHiDPiNRjUu",
-	"GLtRM7x69e76xZv3F8MXl8dnF5JDvZNfU1hYUiRDI5xKYc6yKOWYrd1Ml2qOfzGhG0YFZXYkQaRINx4n",
-	"0YM3hXxr9/63rkh2l0TknVM5ad1+koNMNpPaIRIgToQPcamrL25lnjUfVFGs3EOULAjY9zIuWggADECW",
-	"rdREM9EB3DPxD/fdU68TLo7l0E7VyO4RVN9CeE/yK/FQW65PJwhWSqXyOi3cBjbdBKB4DchS5z6Qpaq0",
-	"qrPlI53ykLEphN6Qu4TNlST1rGSPbqFjasux6ffA9N7phCvNIirDwZ3BfYVbfn7sOdIBwT9B7D7Lhnm1",
-	"JDpPU68BwXXK9Nz2O3vX7f3+3mE/2P1R4WRAduoMmuy2gla7vds6yOt49RvK2ewguZgYNYgRqQaoyQ83",
-	"euNDchDvR/7eqIv9brQb+4ekM/bbOBj1osP4gOyPIZQROHxlyJpGEJ+jvZsNuaTlCTaC0QE5iNrE3432",
-	"2n53HBC/F7exv4/b485oN+rGe4D7UybBnra+l0jQ7h229tqtdhC0OoFLBBv5gnylEqAcYSSnSD3SDwy0",
-	"jdVw/D2yP/a7+GDkH0a92A9Ie9zBu6NutBfXEqSxh7uj3agT+20SyDd78s2D2N8ne+Mu3h11oraTvZCx",
-	"lAy1mt6Qe6uQANQgy68n8cnZ/tm/zxbn//5BnF+fivN/f/fu/Prd/vmL4/3zF1/iMxpszo9zPgAJTTV8",
-	"Wduj2RgBO9MM6mGakXylff8r75zYDPXSBpz8pQnEgDc6nU0+o408ku2fUiH5/SNEEMeyw0WBWM41AfR2",
-	"bwgTxga5ZIzXXBCnH4wH0kSKwX5FzTJcmFahTLQYeAm0f0wH4xUC8VQcUyHKzkYTGmAybIILba/qrRyA",
-	"Js5dNWlaDTFsSzasE+SVm2kbPw+ETNW7aHZaCPKSOVf2f4i/AJ1RBVtELIuh0LwKsJdkBwdvktZZbsAL",
-	"1VBB4oSLLzWow2ZMHNi+XcR8H6hLO9Vdg+/XjRFewX9z/K5GxLKMRMKfsIwTfwTZQUufCzwDMWXjQw6z",
-	"y80ThWB4nYHx8CsM3lCSx6pxmJbPi9A/m0+g/F6FSb1mNzew2n8sX2pvwJd0Uss1Y69xdkPUe3ubfMy6",
-	"4M5JnGCDjvIY1tbt9O5/95qxc0yXl6aM6ycwfQPEYoErikmVKbK5WM0VL51QXB0Ca0zFTtTwiKSM3nDw",
-	"gdroG9GHcBwTqAUpXyr6SEXrxqVOlG891/y6oTEoD2gkuV5G7ghOua11hlz0KBtFjBLO50S7zJVUCkZ6",
-	"sGcvdbji+qSECtOSJHok19JUtuyphFrVyMRwb/pDGsTf9qLvO6Nfvjn4TuzyrxeH9NX4uE1+7M4vt+FF",
-	"pbqMG3Gjbi18Jjgy5uLBJ/7vdng/wSFU22fNKZyudjtdOtFltm6r+ncuY7jn75guIYp2heG08ehLaEru",
-	"vYBA2VZogJtvWY2ZVm/FcoJxbQx/6w+UdB8trYLbDk6Tn9DCNNZvDRdntJ5Fn2ixFeI/cJqCn8m8pnBf",
-	"DPWseDmdc4jzBk/TgDZBhLRuzIQreXTnSAeUqZpplJCY5yCLbRfPFProdKS8eGzTJvLhmOwJRGisC47F",
-	"KifITSk5GlAFC6wCJ1Xk7AJnMW8hkOiV+TM00zAaXFjHthVZ3uYK+cPZt/pMgX1rig43FSOlhrlwW2N/",
-	"Oo8mvjy3JPPlg9kkk5qG1L+34fRmhmq+D+b0phvjvD4CRcNdNxL/1bXRP/GqWbGb3OyXkj1Kgcw1KvHp",
-	"rj3l2kkXmWCO2tbQBhHvkBkPmSpg14LfGv3iTvNMhkqj3zCnvv4Igx3EWJu7nU4emfddOfy+mKa5SeH8",
-	"fJq+NVRtusFVH6tuBsmdLF+DEF6mMuMUDCVD8oipjBATbQH5Pgk3xHyc58ty+BMd7rygrhlwDWvXzG8z",
-	"k0QpTQ/iKOTUa2wN8mfdfEA13qmKIoL0OwhMAR8KRCAAUpoG99ppobd5jh4u9VJJ2Ctm6yWCF7P1UBPi",
-	"0wc0JkKDHerAZy3jy0tHDU3jYnJlQYCw4gpD1yLttcYrfTg7d+j+VxbH/27GgQuy0Pf4Z+vAH6hg2Kzc",
-	"klKwmvc4kQZrvewqEdUpZgLhbYzdohERC0IoUiH2yt8qWNhHbEaoJxX0AR3P0xQ1sSrWhm7JTEhFG5cK",
-	"tiFdFQKrpAm644EJnA5M3QhTfcmzAfKqpko5SNcbUKi6BIzL3G/h+dnF8OLN9dnJaYiaJgGjgyY7yrVF",
-	"2UJxJIUjO6Dh+fH3w+MX3x1fFN5odwLIFNhBeEJw3EJXtvDLTcbmM5WHBZYKVXbbzS/Ic4jNDPoaD1lk",
-	"S7DGQn6ZCrkzQf8qRtvBMwfCQ+qrpJ2HWBYDNOFoCa8DRArNOzAlj3WyEoaByPE67zkFwwZUBRZC8gTk",
-	"X0aQAagJg/Y7KlNCC/lHsNy2NrDaBRB8qFJvIViGAT/XqRMoidX1oUPcVAR1Cx3b1BzdC4BTyM5V2lOg",
-	"xnYC+b83JkyxlB9jk5F0DlMTQ5WSPPMoXu4oUIVQdkT8E0ZFxtK+3thyx/qRfKJMTjpcj+vqPZD/I2ly",
-	"S8gMcmpGc6FUqIxowYYYYthE+D6gDyjMATWsEY5uVXrx2di/YJSY1EOdvBPuBl10wQQ6Z3EyTiDzE/YB",
-	"ZTAHDxS0AdX2LyOpG2jPTPmrpzMwammUHA2TCiwC5qYP5IDay/zfciJw+HJgUAYZaLFxAAMNVoRiHrvs",
-	"5B4ft1Pe2ubi9AtJPB4kKEoVEGJH5SZ+xu3Byfe3Gkydb1nXZS7eriui7h9bqb/qP6+pqv2wCRarb+tU",
-	"JtjC6pwIps5g6YSupgtUud+GKu3uk1HlDU2XmiGZcKxqlkVTcoSdjTMpdKW9hydTPKySWu3UYEbmpnpm",
-	"IBzWT6hYVrBuHma0fm90iP3u+ID4hyZYwDz7BPNwEtE2mUexIGLdPA6i/dEe7vb83cPOgd8l7X2/h4M9",
-	"f9wlu3Enao8C3HuyeRzbTFbFu+Q5y9JEMkE3ddncIUfAdZ0YMxW6CtoRNQx2VSR2gY2vmPyggXfHvahD",
-	"2oNG4xOEtchDrzgtIIEWeRqsHzytr1S66VExlUkbxdTM7p4ODlGxG1Ew6uHDsX8gu+nKbg7Nqrf3g73e",
-	"uEtKBTQ33huFaqKbHgynvnDbrSXaqEswhcCZT0Clw/5u4FKpEys6+Ydy2F057N5oD/vdnqHTuPtXpJJe",
-	"a7lhzRUlT9uUZEmEn79mfHhMb4hURT/+vHlYjCs71KiUX7oyLzjqlHgdYyjqoPED5VcKct2qz+r2z6Gx",
-	"afvRa0h+cd870AaGuFtnPpVi21SLbYgnNCKu5Kfz1B2Zr4UumC1O8efM4yEK+l/P2AliTW7iFPcrMX9D",
-	"O+cxYHyAmsEyAMSs6l8a5EdNHuZtRMJHx/Y+eL1Hc750l7geRsQmW2gIkSMEsCngAgJLbuqUCe/vBbv5",
-	"ium4YuQGFm+9ZjDKp1imL+d82Tea1wqgFFC5lLYFgOILZsBgBrSJ0ThlLJZC8pyC0hUjoE3CKAeUkhxQ",
-	"plBuNYc6laymmmPvcBjn4X28Apqqlh8/rrNBFfm0a3lyGXytBQoqG681QwGexWpblDXkMCoVZCyIgS6S",
-	"56Wv0hghTi6bQxI7X1V8uamsV8ZklZKx8FxTlIODqM0qRdQAGrPFkX19QlKwsuABLZm8ktzWxRmjNv7c",
-	"UyqhhZw5O744HtDQXLehqtSRC+hgYrFJpwoHUQ9KbXWtWKZKq2xZRBJt1gL85nbgWQa5F7TQ8SqDzYBK",
-	"NUBzGdMTmwuexERFrO8FXh75XW8suCAftjIYfFYcPyuOf5Di+Iot1N2kcRr1lnaMwMHO5gkZdhLtmop0",
-	"j9f6Pit2myt2T6mwVPjXSqf0B1G02PMSs386uf8/R5Y3x6gasWAcTm0wge4Ff0sZfp0nZP29+ilyNi+q",
-	"W/Rewc3g8d2Ta6dAwIxgVISB03BKTVtbDIrpgilcpbCr5gPKMoDKOEIkTtT1Txng6uukvEggtd2UH06S",
-	"0oDJ7XiIpTHhQqMseQaD0aasncoPJoJMrQ/JFeUwgFBAoMMYcrlzHH3PAkElFFDeTDCDnIZ5pKL7YLgQ",
-	"jwmuSUB+TomXp0Tl6Hfg4zoD6V3ShRMjx4G3zoHxl+LPdJoIwEy1tRAUAFkkhd0iUkBGVIghz4Hfkhhi",
-	"YQopfDtyuhxrXyi/5QOqtC8owKFwgskHHIl0WRhLog63gvhUjl9KkFgkkQEqGRMS6zY57ly/+HVwE6YL",
-	"vOSIE+GZQST0RiEnAtQdDMdFWjRjmOKYKINLbex2woWtUfA3ScEsEoeNywmYtnIhlNB1q5DCsZSqIKFQ",
-	"RgNxkRE8fcZR+Bpz4QMV/LMX4Y6BSZfzlden3ukoEa0BfW92uIo0hjU0rQRoICNyk1CqYvBLiCraB7za",
-	"D1WT+5lLfO2g2ynWEtvvftJcUAMHIl9XtV2wRndVZZZUoqW8MXTPmvcMR8uhzjBSnjTndz61mf4AWh8t",
-	"hzOAVBsq5EAn5MctFVXIvDzotwtm42DcI4fxQeTvg7G429v1pfTlg71YS1QK/C7RA5Xa75CNh6Mkk3Rs",
-	"tHuHgR90/aDjJqdS/L+aLq0I/KbAMIcGaoZiUydV//Kazciv8kMTJU/9s93tdPf29oJ2Z1cX41YQQo1+",
-	"w8IOaU+EJl+duColy72oO/J3cafnd9uHB35vvE/8vbgb7Y46uN0LDjcVV3ejzqiNg95KC/t4ryqutked",
-	"aDfuEn9vvI/97ugg8g/jHvGDsUlJhZeK4moPH44Oov3Y3yPdsRStR/6hSUE1zxqbeB4aCmel0W8syMix",
-	"dTXcskRu+anCXjnsB51+t/2ji5DY0fW72kF312uwCOKV17+bFzIrVUSq5sfKXjcXiiwDvj/3tSgzfE5/",
-	"vSehwJp5SnQz8o9SNRyx7nVypxj6Kpnuuboy1hrkUtOJFJQwCgFkB1731duhkj64kHc6mxET8ARBnjMp",
-	"UBXHazCjk7gf5lcOmLnhHf2rMvZosOEBDSs7VaMbhTEWWL+zQqTTWWVKMoWrMixWVwoNcD6FoacJJVBT",
-	"Qb8CUgcIr1K4U6E3RgpT0CQ2BEfOX1/ENhprJK/XoumXsmyK03SJpkmaJvp39Uk2BTwYOQbUDKFsViZG",
-	"BAspuHGFrg7fGtD2noUWV9AnJlZIlX8CJRTNMvZBiry3hMyULGWrkYMgekn4fArRVjaCyYiOIFoktCxP",
-	"oKYJmXo2oCH8fAUcTQPTc4ZGSyk5kHRss0wATF1+l2txRBNJBbJpgcMaQxVcqia/EVby+KgbPNPgxCgD",
-	"KO+qHKO7L3dcECQdY3JFcq+TL6+gz80lzOuVYpsB8YsLtMjkUhBHOlsVilBYj08sXFXOe/EzSdxH8oIY",
-	"UHV4UeWcDiicUPTboJHEg0Z/sJF4M2h4g1y+gNdyYEP5TN2a8CD/VMNrtVof5bZ2Ds62WFp53UM14SO5",
-	"p4g6ZcRa3AGEKuFmVxsxXbMHPpkLDkBDf/Fb7ZPeTBDoOyFLzZBQEzCJM/9KEk+doZ3N7islUq+9qLTD",
-	"R55qCuulU9i039QieSbUcM3+gIbThA4pEwkUpHI8TiMoYWhjcrXJm96Y7uBKAe6y46Fwij8McXyHVV0r",
-	"J8hYvTjGmYol3vEGNNRiu85nG0ZzwcbjEDVtvZ+6mlQaXjTPbq6ORzG7I7TAGS3NGmHlkTJB0wMK5slM",
-	"X6ETlsZDIdIQNSdsofrFjg9LMi6+Duw5oTcKR/rRAFhmKI3+fqBUa0NYKd7u7h8GWsfWq9boH4DWXUvU",
-	"Rv9wvxsEG8uuxamswrCEp09r0X1yhLZ85WdmXcwp+7JUx6162OyTlblK8gPF+nfO4devKzHQoNYmSrSC",
-	"PaWQRwqeyxr7mlbDdcCzfM/Yh5XndoLvyIC6/lsD25gJ12XrHOjcc4uapspGpc5Pji2nBbKyB1IDp5ja",
-	"FEN9/WBVBExLHOGM0DihN+GR6o/rgYW5/NqSvKDeZBDauYYim5Owhd6DzKxOh6pk1+SEuOVT5ER82YCH",
-	"OwVpWFJWe9OBVIng6lhLkZDbbICwE7TDarg9iMtO1T5TLrVUmQ8wcRYKTk3jxFNbMVHvAc2PmZTFKvX3",
-	"oBKGLcB36ZTWqS05cJwX49NlmOJwQI1DGjVV2p99pKprvWIUirhUisb01bixJkLCVQpL05R92VHR9BYP",
-	"H2VkrBB9YVnkVgLYYfj2FC/BRQ/jBVNmoa6MKjXDTNAYVPaRX7xhFCoPZmSW4mWB/opxuMVuhH8JzUjc",
-	"R3qHnJgiMCKPsYEPy3MnP6kqe1hsyb6WSaWsySjhaIE19mEugevFpmZQUF9CHdJCIgLspLyuN9BS3sWQ",
-	"mGF2zK2q2SNfHlBCo2wptzqa05hkCMOblXo0lZWChZAUU2gjN3Ota8PrTeVeqb2pTsD4ppmfkbPuEeCP",
-	"V5QQMh9SOS83jMW6FsOOh+YzMCbv7YHGqbNtNbEKpX82qjOk2GRdoaHaakI653XzSkIrg52LZF+hY+xH",
-	"7bgzPiB+D3dHBtFub+wH2FjY9sZFHaSztwe3t/m7vUIleXi2p1rY+/Iii/tA7Y0t0iNXvL5Bnmd7WzQC",
-	"Xbx8wwmd6OZbTyV/sVowVz1qoW+MCaHI+480igR4huASgA1akpBqWNd9clL+in3jo9d4rU259VJJDgQu",
-	"75dyOSoU1sk5z3+z99vHsLVir9e+6Bq9K3rlQ/W+7v2vXDDxks2p1vl627v2uZG1T3X5+fv2l/Z1v3Je",
-	"AaOzZRPfkOUlsJVNuzqre/ejch64EZ4bdndVeu3jU0EOgOiZF8uUe4DEqDmep6mHRimLbsE9q3341SDB",
-	"ndyFV6lVt8A6L7/CvlufsdAekyWti0/XFADYXP1x2cJay0Mtz0ky8/G+DnbwdDIvBA9MMNgplwPK5yPl",
-	"42+hCxCQqxwWjLDlUtZHOZDkPTWqQeIGFElTn3qNHr+haHTtFgt0vhWxmADsOoANIV0F12gA1ZLf1sY5",
-	"w2KSyx+5Z3GzNEaXETvixm5nw5odJXor6QuwMyKSm/3Kxc0XmA9oZK5HA/OpVuMGarQUK4ODUFyzQmsE",
-	"sdKqb0iOqRh+O+3d/Tj9ehKlvZR89VJEX31Iv9+9vMOd7+bf/3q6PP/12/bFTVk6239i/zu84bjd13Ny",
-	"tUv0hLfh4OUXaxm5sUw3/qCL+YmZ2nfAWxb0yXjac4Nb0FpXA6XI4PAMSgJOdY1fTFFy4pYsQs3Llydo",
-	"b6+7t+M5Gu/YAPO7thLPNW9K5pWRaQLKIAQscISFwNGkhc6k1hmq4nfgZbSnymiruXx3dfrtu1PAc7jJ",
-	"2EJrwARHE+MAlG2uj6/fXSnQgevTi+vj67PvTkPU1CabHQ+FJ28uXp5dnp++0BgFJ8cXJ6evX5++MHnZ",
-	"L66vro8vr8Pn4Yvr04sXIejry3Jtx/D6RzlqZTHCKPzu+uz89Mc3F6cQlg9RrSgRLRS+fnNyfH325iJU",
-	"VRsLnUABcwCM0NYPOYV35+fHlz+EhqglE5Uu+wLRC0eIMm1fM7q7XEaCpVq68sZREErLYkkolWQ7oDpk",
-	"c2f9vYTWX0sD+pB7yey2/6L76bi4CEWVpl+3ePb6UhAS2heuLyorjgIuFEUY6eV8xs2H0oTe2vvMiBf/",
-	"RRca+DwNdywO5MvTr84u+t+dHL8+vXhxfDmg351eXp29ueh3WsGAvr188+LsRd9//vxqllCCVJXT588L",
-	"ZU71yj1/fnoxoOen16/evOi/fffl67OrVwOq+zd8YkAlB+nXBLIPaKvVGtDTixdua/366XenF9cD+u7s",
-	"RX933IkOcZf47VEH4vmJfzjuYT8YtaNOvEu64z38v9ZpWwiSHlDDTfvtAVVcs28544BqHngkh/ivmiH2",
-	"O0Fnv90J2tdBLwiCQL5xevFio/bdPdles7n+BcC+qTNa4HbA3l9kLfQCU4wuyVISxjDT/jlOoARxEpHB",
-	"wEPtIEBqXd7jpfzhaia3BJiKNSU14eDf+Rpv7z++75788xMC/mRp5oUuewgSTZlaxTKITyHo0Iik691Z",
-	"dnup8o0I5y4cMO3nfhtzgI9cnwof0IykBEPRJpXZCuCobEE0JDWUOT87vbgenrw6vvjqdHjy7vrNy5c5",
-	"8NSAdrposlPx6GpfFQq1b1OZFYZRyrgcjQlxwmLnaKAtCFLhJNzerfJlnZLhlHILq26WAS35WeoM6UCg",
-	"z9riZ21x5eX6UOs9ZZc6EjsHa5QHXHL56pOGCdtuvCQkhWrNRAiSeZB/AFC74HI0Vu3NdEm1vQvYjeWi",
-	"SarS2xHAzUxnYmn9LXb9MEfhbx/DVuPjY+MhauPU75+wp2GM8SglQ2A/nz66vRLsrTelwgFzHzeePhZe",
-	"KTjA4nFCh5zcEXXtHHj5PpHcOFPIbHyG5dw8qGJExXA2WfIkwukQ0r/hzTFOuTwxsuVwDLuaRktAx0pS",
-	"MHfaqHLNLiHsLkAgdlyJgnzhxqBrusgrUIDPHCSUv0JAv414N0PMWugcLzE6mWhu8qCA///o/NRNAv5t",
-	"hL86zSpPcX2e6qoUgP3r4NDt+gkNZHZ0f7ip7OE+LMXm3oNIdAIS0aYOo5Pqmx8lHwEx6dpKSRu7syov",
-	"Po0HijEEkp4RjpRIKJjNtNRlx4uWMOOPBf3e3CGQ+iklw8/OpUdoLic6YukpLbG5IXQzJUWVlb9fRXHL",
-	"zksePaDaegRSSn1oW/7csEMVGJujVgLYkjamgogutyZJiSqQuXNkPwl9ssyB9XVrBIFjtbhtn3Fkn6yN",
-	"5ToWbJpEfVuxwmhhGmzHhByxVMGfW9VMsBsih+ZBynERW1VH6cjuCuGGNm1aof7qgEJVR0NqVpUIQp3h",
-	"4FQxyfLeTEjxgK7SB/ECL9frfDsw0jyxRoVfJYLr431v+Fwt4LrZgp9Vu8+q3ZOrdpJjFZQ3fZo3BUnc",
-	"Cn7f7ORPisD/1/JqypteMgDDvT6Lbo8S3f56YUj2WiqHInk6/A6qn0i+v5VsOGV3n+XCJ5ELz9kdcaXC",
-	"suy1jZS43h2PbwiNMQg55luc4CyatNBLQJ0B4JBRYioLHF+8aKHwl1BKbgKSVXVRR3XpeHmAPp7KvyZS",
-	"ZGLaDT+g1Zq4qu7c+mTJ1wk3rItvBPxmpq7QUBIjy6wAltAq9ZZRrlfqrVXAZnYIi4nUuPKUKQ6pwZm1",
-	"tSe8L6VvB+kdxXg5oE2LA+8ZUBfHkW80/h3oiqLLlydod3e3p5OJxb0w9/fC2m+G33bvNK0HYpN5ykmq",
-	"SkAxXm4x6wHV00ZN8kH3tnMPov29CPbbEkDpOw4s398Qjs/OBosiNN/fC5LvZUaILwD+E5iZgrWt4VJ5",
-	"agokVLtMC+ClJNdaNedfVsw01YZRVwYOgk32UxaTrO9UV0HN/Dx5Go4+x/w0AUsxXj4D4CXJyeFkhH5u",
-	"Eg9Rk5KF8xq8UqhaW8sTWSa25ojynZp5/TXQkd7M8C9z0KQ5y0x9kgI+0jNexJeCzDADP6ffszClm4MU",
-	"Oftgr935FEGRM3xDNs3q0FAqWy7txgAsn5FX1uS3SyqqxFLFlUa5TFMS56QY560w3kG5WwVhjJ2cWCki",
-	"6qhwsZwlEWCCxPNMpWwrniZ/bA3olU0VgwiJsgVils7BpMC0dxIlNBEJToEziTkPB9Rim4ZlDJVEzx+F",
-	"AGMXHqGQa0QPeXZgHKEcgypki9WdU8h5WJFlq8p8KxFDTLAY0AnWqbBScxEMgEGyGGG0wOmtn1A7IpZD",
-	"AScalHlALSozFNRKCPegPJOqYzQiSwY1nGY4SsQS0NMViXWahraBrjbc1eeV5gwEHatFyU1vGu7OjdDr",
-	"m4K/6rdEtJBOPHUzOE0KCOYoz+EtG4kVoooGPrklSz6gPGIzMGTamrsg/7uVkhEUY9YhtRGZaayX9SmR",
-	"n3Mh/9NyIbWTd5vEwYfmDX6a3MdNLWzbm9bW2NRMtmMxQG/zYhveH5XpWJvTyJ//lsQbJTHy5xtGVjxZ",
-	"XuMfIys82Bz5X5vL+F+Un/hoafBLJcGpUveoqSQ0faJ26kXCkmUPDuha8x7UUrWnW4HiGgFNwwxf59WG",
-	"FAtBSUyoSMYJ4RocSINDHilYt0SYskR5FUoVX7KJLS/PwtjOGwhVP+v9ekm8oQdrQy613gbxR2axPelt",
-	"VMhbe+CN9Fdn2H9QILo9w1+RtZnBWo2DKn+V83migc0kuyweShtzkCfLFQ3pRwoNnw8oYBWxuQAo87zw",
-	"ILrUiELuObXisT1VAwvzYgrghv8/e1+63TaOrfsqWPpTUl9S0eRB8qrVxxUnKXfZSU7iqnT1YS0TIiGL",
-	"ZQpQE5QVda38vQ9wH/E+yVnYGwBBzfKQwfHKn5jigHHvjT18X6d1qEkNNb+uR8JOs6WvyZym7IhkzAcy",
-	"Uqgky1iezeC4g4BL9jOcTfV7VXvU0YzFpEx+o5owTGQuMjiLhjpPLdxGkvwK937rwmTBT/W3v+m5g7Ea",
-	"q5NOErG//a3n8sJZUJuU5gBXb5mJysYb1N7hoNYQ+MnFtUTAHQ2UBfjbh+QtoGvGELs0qygOj7TWxgVA",
-	"IPIO66J0f8BfAu1BWCfVExalVHXCehGGLGNECoR4Lb4PrN+IgWdnkPSheNMj40zEk8hAR6m1Wa+tOV0N",
-	"NjBqtldTad4+zzzH/xRC4TiOCYWdjAWLmFUEGxh5typekbugn6/8BAfg83enOLetRmuvrgZ3ABhmAyUe",
-	"hOBgLch6kd97uZh+2+3ukuGg9w9upi+b3XDv2k5LkyetN5dm0dzC6nX39UtLZvINBvQPd+urEXn3Yh7g",
-	"rlrJP7K9kb+x7Gxl9ub//7//j4Q2GzsEzjbKZxBKNcFZJxptkT/dejSypByNz4hTH2a9YiuKw5Z5EddX",
-	"g33bp4PbapNimhcrk97aqkLIq8+FTsZWujlNScbAkZ5w8g/KJzRTx+qvrFRpg/DE2SxSp4xAfDyCt9Hd",
-	"Rp4sySD7/rwjOjV+w+FquawcsujaT/gaabkgINUjLL5MuMPobmJrNMuSG83ItIvQey1sSA3cXCgFvUIE",
-	"IjatYXVaIhBVq075I/WXPEmD20qDu28utbBKazzhu2wwoRZIztZtMGdD4Q7Tz5iz/WfdR/rbTxvpaSPd",
-	"80bSK2sBO2mn3QS6aBvbXu8ki/p9Pztpo12OH3zaPU+75753DywsQole4bcw9mKmBD/bevfo+9VJWLs0",
-	"8YBV0oaaGT0XafxFTsIn2Mjv+ijsTOySszDMApGMkZmYZGScJWpNkYhmjCD+QkI5pMhSzPvNaGr4k3c4",
-	"FuuJ2L3460mqPB11txWDepHdSQxuIFbWOGKMxz4wKpiYG5DE2vwAl/tvIQK3ripnew6zxxfQL9PC0igX",
-	"2SUMG1SkIlAOXtWfNcgsXmUdYI0eqMtdgGsGmRhdGoAQ/DI8vsc6cTtq9X1gN+0MDplv32YqYysFtg0+",
-	"mQv7qopel8XQGSqBT95ilyt7tNNvGzpTv0O7ff8wOoj9fbY36NB2vxU11SyUBgUeXzYkDs/onYfE6Qe8",
-	"Y3+AI+O3+k3qdxrdQ1+91De1Kmpk1o6Ly7JqRsZhP901jrWW67S8e3C/1ytP+RgLOVWQSo3ybQcByoUv",
-	"h2K6g8+Qi0v1xBKHYZzEENSOxIh9fm/HOc2uX4v3QzF9OrE92Vb3e2JTawtyG3CzbL+9tkGlOb8lEo0H",
-	"oCVARejgltwS1iXgml4ONiWNEF18GcALVrCoAwekwKrZ0bAuAV9awuIRLjKLXmKKREVmiyyxAEU3OOBl",
-	"orq1YDtVhLdx6Mss85xHoHBmgBWzGwFzah4SD0Nqlz4h49CtK3V540KFqiGxJRLbnoG3gZH5Pg/C3wjc",
-	"yZNUvnW1wPcKNvK4sUTurmzFDXPKMzdigDjK14Be+wPGYvnsLygm/LSZnEMrpR+kcUV4xOpfj+ignq+F",
-	"tw3p2ULWgEPyYrtBYjqThF4Jo+4Yj+fYBghsT8FJNTw//ufl8clvx6+fvwhrXsCpJGEJNz9EAlhk0h6z",
-	"zFGs+XAJgUbCscBvDjqC/EcAEz4waZhyiFy6XBq1gtMj4C6jh9Kfxj0jOJOau2M9eYaHzSjSuHUlbZHh",
-	"XdTeGtgudQBQakp6Jl0s4DpfTFehOuy2cHcqrhKOhg7ChOmcnChjUMlBoeZXzUB4OvBfC84WMsIB/UDn",
-	"FueCXLGchO1GR59ttOkTFOnlTmkrUEuDhRAXn19HwvFWLzIDYv+Swfl5o2ZXS9klDylKXc2ytblyzuIP",
-	"V5gA+Q7IZ//u/NY/GL1uffylOz5ry4vD6e/N/xzvRS/2Bz83/nzXmZweiLet+FX3+rxcltlsHW6LFYdj",
-	"r7dIJMYzlxx+SGV9TdJzMaWrgAe+HHmFoa0wsw7T+Jn4Krax3lbyVXwGRooFFoyNHBU+Oa6f1YlPLDbh",
-	"PZNNqNm5U550G+2m8ptfq4OMiJNBwmIiE8NXrBc9UHN/9tzsL8tZcezqWoezQi5SfKB4NLre7CNX2Tsr",
-	"BLBxNsQBAP9gUVlJZZDFLGNwjFXSpU7ewjnWnHWnQxFwqAHUpISMZiwz2JQs16VM+gNABJ0LsQrRyyWy",
-	"uYBW36sbPlGnJpTpc+BAUPV/k8gkt1UtwOQiJ9kVU6dwQKSKETgjY4aIEQKNyYhe6VKCeIIduhwlfAJF",
-	"HJ097VjeEqRcS/BVu73QTmVieHMMW+jmQoNaDd0g82EfWtVRrTpUrdqLOv02bQ2arBEXDbqwALxkINJU",
-	"TP3JeHVjANt+B2f3/LyvxJZZtU7r97Mf/1IjiEv4eKKU5P/88emPRbiWVa1w9uTzxR9Xw7ccx7EklFwn",
-	"aBG7L66TD6xfMK5j9NqCKQc8XDoDoUYFLtxmyBGDsTt9p9qaI8vpAm0EP4217p2EBvDOCJ7OVgN9zM9h",
-	"5U4lVGz6tmArsG6Oz7lr77YTP9167T8k5AXq+w2n/4WJvH1f1iJgfN2+nu8vux7mhdBFubZJrK20OdaD",
-	"EaAhgSINJSqKcoRYcy7Z06N1lOOT4I9W27+fAiytmnN1uI2gwg9lXRVsE1qyS2orTqFLJNjGE+jCYD02",
-	"XIKvQWQsHejPLEA++9lgoy2CQAM779aN4AOUz4zTASEFDLQAWYUscIzBKaNHCawpsPQ1yJrODcGSwinN",
-	"YrnJpsAyyce6I29fWf68ZGqU8iDXWOK3344PWQT+tYgWUxP+pUXMZ6jy/t6MGl1tfXujBn3rvtrVaz0o",
-	"2gcPSyARXJbSKG32DpUkpjkF9O4X/CpN5DDg1ZDxEEB6348pT+SQVEMmw5qnT3uDTPAcoiWAZ8kBEVj9",
-	"hLzj5pMYtgBJHSKlzj/ev3mtzi7DOYQV05yap54JeKj6HHpkOgTyGg34b06WcQi3YTaDxP+HiOAhQ/OG",
-	"lPZZGmL8Y8jSseExl0MxvZwOGQ91Z2xrqbwG3pN0hloh4FRzuWgScSe2VQ1xeOuGPe9SRz9CTUFtfl/F",
-	"tocYm0pqaXIbA3QC4StZ4G3agzYAP0qNeA0ZFsiorhMTAn4BIRJ+NQEQTknCv6cioin7UQdIsC86CQOu",
-	"4LBylqg+BVzNOmR/6MlmqWSkgKC0m6n4ihgEPDwGYkT/TF8M9YN6Na2wbE9heF6qRbxBg0KrdKPWIXsD",
-	"b+4yNYlekG3iG/1MTCU4O00P5ZGGg1PDFeJnQhMDhgFdGfKYG5aVjfPP/+kxefTvHxv1rsc4/OfwIfJ/",
-	"9SD1KhBSsnIBhhwpG3uaVbJeppT0KmoDKYMDe07Uzx5pNhAKX6jFMRMTKEhBJwYkYsMOrPQqP4spkTkQ",
-	"BCVSV0LQhP8do1CVXhNRsiu9hlonpk1/LNpAZkSgG2oG51o9T1xp2z3XGDHIGSexgEYP6Q3T5Jh/r7gN",
-	"+Ms+845mLJ0VeDiVDC+oJph7ToAis7hFU2au6UXCr1J2idCxy3ozL1mK7rxUkhbntQfMaDEZiolknsEZ",
-	"JtmEc+1KMg38MKTIip8b73qSz/QcXKYmFNhorJ4EQw9qBCgsr39PaGoZU+d6sJJp9JMdhZx9zHfJQXbE",
-	"xgrTyaxrTpPsK2AdR1Njt3wbfCJW4wOpM+gKHCC+jepzjmyoF0Bqgnp8SCVpWhx4mAjVeaYskPIWt7Jy",
-	"pIybKyDN0ul7DALlTMK6NfnjnVbLq+RJDqLjN9seYtujp3KY52PZe2acLnOhStNX+azokj+wkD13TuIp",
-	"yWZUaKSkz+oPEB9bYmbBstuK+cakfWwVB7M3k2pBPKidySyurQ6KGQzz6VCQewuKndmmP1QwzOEXbjUa",
-	"5EOSymGSMfJTehN75P0kyRnpNBoeOROS6Ni1R54fk26j0TwwpRNb0nlohQ0sxpaaeANb7WJgq2jyb0nM",
-	"BCDgYF1mmvBrtS4l47maIGQz1m1UB/h9kw7pdwatA/+w39z3nTN8Y1nQa4smbi9WzYRuiHLZVfglglup",
-	"s+jM7ioW4qZQlplZguGqYg+Z19ZJaMYzLLgrCcrT0+PXx7CvjPlsE5drJbfRikCUxbW+i6dFr0zXw3Ln",
-	"XXKrlf9p52X1kAGk1MEMX+u2sZOwe/ufgkbfYNAoLTbdMnExr4V3jQwVsrAUHbJUVHMRIlttQXlM7jFC",
-	"5IiWjX5oJ9H0UQWEvpQIcMf0KfYDsZ8Nm24rmGnkN9O6zbN0eqTYe4OUXi2EgAK+LAZUPL4QArpiXG2m",
-	"UhDoKODsYyJzoJiBu64ZG2ujWdP3bRkpeiQ7894Kghxjpb3KWGmuNlZuYXY8ZKToS8ocEx36QrLnKSj0",
-	"cEGh7YwW7blZ7zmAU6au4WAfc2IegmMoljUJdcbBP3NhcsokoX0Qp9pToKtmPOIyNGqodc219iM6ckKP",
-	"5ECwipGGyTjgiNgbnrw4O/3txbvfL1+d/vbi8te3UEOADxGa52w0ziWgwGdsAP52ZWhdCRHXvIAzGg2L",
-	"MhgoAgG3VkkMk9fAiAbFKAmXprfQdS/gYENBaYo+9sU0p6vcG+dmeLdh8bXDWmLxJQX3nB6b2j0R++rG",
-	"rSb2fSKyfDgiyzmXlV65lV6zMwf80R60okPaYX6z34r9TrTH/MNBl/qNfjNqxW3WGezRigeM8Bzc88Yn",
-	"VHCizkGM7Pf2DnuN9r+U3k54IocLN+2rmzqNXrP1L+1cajY6La+idsylbuuqRwC6BG6ErVXpVa7ojdI0",
-	"PSJH+bhH4oSmJI/GpNmoq397vb3Dg57ab5xFuf2POvnoPVx4mC+1M67L9vcPuv5Bp7Xndxox87udTt9n",
-	"jYNB1Bx0G5SBS0ItCbe1CGhiSn7Xj4zFPCmc02w0TpUVUAY90d/R6we+8WnHHbiZbdSIhie20Q1soyab",
-	"eVQIXqP9rCxeUH4GsiHPZmvQGug1oDVoXWO0QjzRRIqEi6nF2FPHBaW6/MmYjFmWiLhOTvOAqyOAxCyD",
-	"YkVDdkISYWUi7F4S0SxTJwwqSajb7UMNpxQBpwAjkNwAgD3NyZXIAaQc+JIzowUhhhpnYqwZ68eM5nWi",
-	"FE3Ay32QBv9PjUDCYoN8sMIzuRS5IM9mup3bHFL0h5XcTlZWLG57RkHRZE8gCc/3O5UNSubOovurENgF",
-	"5NWjEM9Faw8uGt1ew0CDrRLYc3ctAe9aKrF3FM6rjk66y57a96ZSuv5dYzzcC3yCkatIDpwbcVsFXJw0",
-	"iXJl/t6HugCZVcjzOcWxVm/Y+utt4q325m3KDZ3AasC3i6x6xfkJAOnCVWeRopLyoUKtRvxBxZ/f7R9S",
-	"vzM4YP5hvB/5e/2iGrAQ8idZnZxQTsk7NkNtrdMD3rvFTrsEIE03NwQg7bR8iQDk2JmKZYWuG2rp9KgA",
-	"w47BRfP0uz1LQJbOIFyM1CkUAwIBp1EkJjwn1WLBYIwSYpLKjDBOS8GZRxZilAHfpl7OdOZOYUoz+a7r",
-	"b8dl82nnZfOQAUYz7dtg1OCNu7f/KcD4DQYYx8V2WVP3Xob92CHAWMi6UoDRQrJ9pgCjIxQ2nhActIBH",
-	"FWD8UiLAHdOnACMEGDdsuh0CjKB8NgUVCc1YwJ2g4gmD22mOAK6xfqXdldSm2GH40HCgmu15VKhq41lX",
-	"m3K2XUzxkWzG29oWGdMWg2NbWBuC8URk5XL725gSDxk0/JJyxAQNv5A8eQoaPlzQ8DaGSBl/bLUD1fBl",
-	"UyJZlLGc/PrurCzx5KSvHuhjagXWdSUZEVPgAYZvBLz6SoirlBEDGOSRN5M8FeLaI8fjsfNDraefn4Mb",
-	"CrgFG8JyKYviJofqUxB6EzxCNmOZi8zWcqnGD6kcHgU8omkK2Bvg+x1p5zBnUzw3uXC7qp8yF2NJpiKD",
-	"FG6NPRLw6kQykuRYFEThziFVOoNes7i2HTbJbfHlvhUTq7mbcwKB7nYFsZtkqVN4sBwjbQnQ5A4fATDK",
-	"HfhJnclcg12mJu/dGS431XFPL2KAtnlCy59H875mOjcAABxrjsT7QVoZg8iLv747Wy8FjVt6tRfwOE2J",
-	"vcs4aGCuzBlsgYNkG7aks0Tm7+3HN+z0pxj+Z4vhl3yhER3TCM4jTa/iFmgDA8jlLrBpyN2hGTr81kFz",
-	"3+/Qxp7fHXSYb6tPBoes4tlksstdqlbMHrjcxYELqNwlUClEPleTa6M0Lb/RrJhfcoHXD/xG22+r64gT",
-	"j8PHeAzVB71GA6M5mdISEOFRdzJ2HVO1iUeCq/98+uNuoXezgTbH3u0Ofgq+bwi+S0coGcFZCKrVbm20",
-	"Y5T9pKZZGVoIy52kST4jJooHHi3BC8PFszluAUd85nmIC/IBFxhgukxpmvpRKqJryOTVaVYs4HOoyf8R",
-	"nB0B/kBRvJMrk0zm8PnQXfkhSQW/8rABejmrRaNu1GtWu9dFTsQNy1I6Rqtz617g83DWB83Qt6ElXUHE",
-	"6QjwslVfwOlQity/uGHZrFzOCZWN1AHB8wirX9UDHuoe/E/zjzrswLBOYHIQZc7MrzZ3uU5/7kGBWsAL",
-	"gGK7EPCAYNKjt6dCwBVh1k7lbtnDSl6ci4wDZDjEFQrEcfUbNOdiOMkkzJa+0yMnLGKjPqI1nNMM0Iat",
-	"s+Ae5fv3I7M9+8hB+ZFmu9cuP5Lr+VCC/tPOUv0hozguscta14tdvru3/ymK8w1GcWQhrpZpv/ljg43i",
-	"xMyQi5cn/ASuo1fYKME6eQ/O4CR3ik5kTmeeBbd3Mq2PTOp1aL4K8d4+i4RSgKGymLYXytgeRyhvdDGY",
-	"r37tLobOqsGPn87QC+SdwP+9cbV7K47E2xxwX7H8Ma6yxjeiaNwxfVr/c+sfY4cbF/8WsUMj0jcgUHrE",
-	"WOVhwLXjCl8wHYqUkTSR+aoTBZk/UAQcThQFNZH+CKlGWosZxh3dm5pRODTNGI1nAXdqHTUVnH7HkaWe",
-	"syc2p1BS/Z3ZpwElYUu1g8GJRyIQbnuKYR9zsJzd08sLuKYG9x8Tjn7FWEz6qZpffThZemBpLTHu9/12",
-	"o3ILQ/shY5xfUv6ZGOdjlYPfcYzzNma6dWGsDm8aJ1ZeFkA6d0NTv9kQA/CFhercDVlXYS7CgFcBhUlC",
-	"XECjWi7xTXkkSpPxGPM6y18LeFgc6MNnodnmYa1OTmM2Ggu193q6UVA8ouU6+pc8uBbwqZiksXFXlVjY",
-	"DHhyoWuErkLBZ5CawfCRjalEbSavscWojyZcba2Ek1Bfh8IWDAwLdQe4kyxZFyBUZkrHaKxlaRi66uRY",
-	"O91+kDBUqXbtQa7NNRvnhEaZkFKNd5pcDXNf0huH1ZRUKQF3hX4Ntl8SmuNldA6mRHDSF/mQyCRmsnak",
-	"mppCcjoGgfVkmV7KsRL5/kAAEkDAh8DJgPnsIxo74WEsy1EDM8knI07gTg71pyakrD4U8HyaRAzVPI7E",
-	"iM6IHFOumjoSMift/X1cVegVrJVy/QJuFglMGHgnob52ic0gsiU+yCmVAY9NxpKySsyOsJNhyoYAG9U0",
-	"wah4Zbqs0fGv9MvMRgSb4ztV9bF2O5Zyk5Z56Iz6hivt5i7q24z37rSn20fGDGd+b6/lVfTWqPQat2ij",
-	"WovLFPUra0ySDG6qP3GsljAfTc2MC/XoagwllIyIOCJmc5MkR1JEHH/UFk6FVafRLRLunxef2BG90Tbu",
-	"vphXb9GrL860+jXBeeaiBOWZl3RNpKyBBWXzDcJ7ahJhoqxB6YHlRfpsIDKm7TGPUN1v6LLpKihOGvBt",
-	"NSYYRQhynAp+xUx2cMCrOvYmSehEcUIPUaF1JEj9uSysFEJ2/f14MtydYJIytrSOU5H7Q5HGcrVB/AvU",
-	"OkPAFvjUATQezSawGROJ9FYigwvhz2/OTi4vLs5Ci3gR8GaD6HDVEZGMkfDVC4wwag+3PxZpEs3CWo9M",
-	"h0mKGOOqXSRNbtT0Yr40fB/sTiipRkZ8QJm/YdkMqHZTyUi1FHe2ExdwMRiwTJIkR8uNlvh4heawh89q",
-	"zwoAuSZ5rU7e64K+gIfqhkvI0nKYaOdR9Kul25QhXYRVTacNAmxYA+AVIa6xASyNcayP3FcHHNbRSJ9N",
-	"1OvBNmQfx0rbY7sxPxGGCBLKZyTJJUsHFg6+TM7PmctVpOQDtKJqaPAXOPNdlPjBJE090k9FBKzY0Oz+",
-	"DIPWkgg13pNcWdqlAUIDXdneBRev5f8vUoPIMYooNW6//nR2+vwS1tXZ6fnpRbGySKsGKwQ6L4FiWVPP",
-	"amypgCszuhsSnA5IjTIUyiGUjvrHg5xlhnyuwLbHA9Io4Di+6rQAI1yg76dS4EhbIH7T1HfHFy90U9dE",
-	"xVOR/yzS+LZR8TKlPhLqHw78A7YP1ep9/9BEn5v7jb3uoMO2l7umbQ8Uf8X/wrC6teDKHr5o7veapha8",
-	"2EKgbi7/Nere/D56Oftn67fO7x+a0/6r3wb0VVf+62W30W/laT89/Hj+57nJterSw/5BtB/7e6wz8Du0",
-	"3fcPo1bsN1ljYH4z0fQHHMRl2utnpb7JLxpJjrjC4siQMIhcJ4HC8poDLj9z0MYWTSj1Oo+EZREPHpCQ",
-	"VCEHOjx5cfbi4kWIKMTZDQPpljEAJVp2pJp715Zju0Dee1vD/hYGtDQ75NdCgG1TZ6He9X7usU/3Ztwq",
-	"+Vv47UFoVtdKUo+sEaP1b9IJ2Gnd7TxUyPLSiUgIMqJ8pg0hmunh1QVXiTRK4Qi1HCQQp4xKhrn+IiNT",
-	"muQ2Py0XWre6Z6aWc2a6EIKcqw++M1DuO9vGqic+9uReVpgZAkcpLnTf2CaoDAEpnoABCRcApEH9ean/",
-	"DGt1okEWELqtpDbR1SfnpJNzyyZSBbgV74QO3TMgvxLAhGrTtbAtDUzEIElTk0FIBsg9Y+zlY8eKXGYy",
-	"b0z8eKVs1zmTjvRpdG3y9UiVWtt5OhTWm4nJHqOExwEXGRkn0bUsuW9rdfKasVguKA/wxv7TV732L7Q6",
-	"oQGfAtcKFsiA5VvYXuo0pH3HgLMHRo7aO9ZlCzXFaxJJCjtmo5tPvfwHSZL4rg6+LdXPJgffUs6f0nhm",
-	"LJ9k3PD92PPB1Bw/VpL9uJOwZad2snCcjPjW3v4ts2Peofy7Q3rMl6Wj1+0nFGZlq727uswDA+QOuEsI",
-	"UYRLmiNXGQeUKyUvx3obWY2NARK1XQeTfJKxUhZXqLQNi7VHPWMjmnDgu8aTbJ28TFK1Z0gkRv2EMx0y",
-	"OX59oh3vXhFYx8iLAQtZBRGzldsdsCpBLzi1M6g6q7/+enqyEp7STVldvpC3TGNdvzu9ykf/Svgbt2zR",
-	"DyfItk0/3Hzd5f3YMof3HvuB7YazZyKXeKPW92hp/vLyrm2Z03zvXdP7QqOiTuQ9YaCqFb8aANX5Pmxp",
-	"hMUB1QcmjWpPj1AS/v7777/75+f+yUlIYjorh3LBkEpyqR0EGvtbaVwoMlDv/0E6VQAm0Au0iZSTdy+f",
-	"k3a73bVPFi/XUBvLBgIiRivmsBRF2mES5gZBu023G4UiYymms1WdJ3N9D/hi59lH23lyjP5b9UbdGGqi",
-	"6vAVGXB0C60cJnB6rxukZmebQXoqs/tcZXaoFIHi7x5rMBiPFz1KB73OnvYobe/m+Zz1HNYmgBFwcry3",
-	"Lxg0pspC1xeBFZX5sgh4W2Gzf/wnfvVyFr/sDuPnp/unf55Oz//8PT+/OM3PT17+en4R7Z+fHO+fn/xE",
-	"T3ljNz/YFuV5RRzvqTRvdWmetuxsTAf+3lySB2wZY8Y9cH2olhElf7IbmtZdOxdMVNxEIWbfzAturcKR",
-	"Pkuy3COQn2NymMAdcOS8MuC2bq7PzEnb2MvFt2yJHihkiNDoGGWzhZk3EnNP6yQ08iIkWuJCZmpzXfas",
-	"Dp7coh4v4Ouie0BDuzy+d4RRqYCvr9lTys8iZ2DK0FAdLqfCJG6NoRXaosXcHAyY6N/VkWQopjrbiM9s",
-	"dlU24eYrR+YFEM4ED3AuJtGQVCFqxmPIlQLHu6fzfz/mThYV/FILeCzKFZC71QGmIr9jDWCGUvKvByng",
-	"W6Y8Gl1UHn7jEEvdPmOV31KRbrBydYN2yfVNRf6gBXVqejfm+KqbdmvzN1xEd8e8H3eXz+eFFPhi2ns3",
-	"pCbN0BUceNZS5nh9VerPe+eR3T3Y4A81T99XlGSnzllF9r3XLaJ4nTcNXN/X1rWKeqxBW3DhZDdAAkUu",
-	"lNaCO8AYEFE0Gc9ATVkIuyLGhd+Ky7or4ZcTyZSWBCcaxDy5zBmN6wE374bUVvvGKVPnwjRVr45YmrLY",
-	"IzFT65LFwFKsEyESCSZJwHMhln/UI30W0Qlw2buf+IEME5mLbFZ0NOBJvmtlJc7D5pxXPDM/VVQ+ihxN",
-	"Z4EtpGmqxYz5e3anFMsaPLrzm2VxW6yV3gkn+N3bCO+E++rh+5DdP5lOYT+J6b3nBFtjF+YySVPca4AU",
-	"l9fvubZ1uURcV9O62te+tLz1EW31xlds7pkxfCpjXV7Gumqdryhf/UnJFol7UowZN/oetqkJQie5tAWI",
-	"pAre0GajUTNlrgFfVecKAWYXacec7SXjSpeasJkuiQELzoGndhISy6IRPYZHjuTUxmHClZbWoLnPTZP1",
-	"g1eC9FkqpniqnQAQjBgsEcSQKrjMVoiGDJprqoPoiCGl24hxbSJNsySHIfMCDhVQxmAa0ZiREaMcUw+K",
-	"zigrFju0fXWNrqD9tmXObc/+sGjKhbM/IQiU7qtbJGt9nXqpwa4pPAXuSy7oNQNviyE7XFFsu+NB+0EL",
-	"aj+z5LVFtI9QAn8Os6+1RNocleXrvLBqfRPm3oUGCrDdSORSYdsvm4Ua5cxZT99xFfP6Q3tOB4P1uKRA",
-	"36DZYFaCkxY5LUBSVgIkXp5BAh9+wiT9OjFJlxLMNS7AI6yjfUhG16tQNdH/VRYIJg7a6B+wg6jJ/Ha0",
-	"1/Q7gwbzu3GT+vu0OWj121En3mPFCByn7COuG2U1CJBG8HbAg9umheC8bs+3MEtyuqKBe7TTb5u0Pr9D",
-	"u33/MDqI/X22N+jQdr8VNeOige+SnJJ3xoAqGmltqjuyfMKe2CKQWdqRTxHNTRHN0nC5ohBE0DZoo6VX",
-	"2PBkwpM8oSkZUymnIotJ1R5Kmq1AHVcyGinJVquTF5oZGw4yyb8nzCMRlcxPuGRcJmppp7OiLCqe4L5l",
-	"YQnb/YjQSQwZ1FQaIje9E9bVAWlRexcSDLPAS5btceHKUIvWMWvXb71V28kMJIhjGFvfXPLH4Nrx8Qy4",
-	"dOt92m2fPWDl0bchqnYare83RGa3omt9H2uRMELc1yLnEFl5S1gpcmVc7Lh02+7WdtG0+7C1d+zTdx4K",
-	"czXCEp3imtfrWdjWGcqv2HZ2MnhjnMl7bJ5gtAI3OiTUCKD9+Onu0q0YUz3LT67h5a7hDTthB3o0paPu",
-	"xo5GOSl4SwOtiINKjwxoKllY04lIaUrEIOBJLolkUiaCS5vHRCi2Az8ANTiSsMGAReoGcKpA6pK2pgJe",
-	"VbejaackJNSI6x89nW+VZxOprDbDzGboD9UxEdZ2wLV/pkBOUgMRs5HImcNuZDvXaXRrGgsLtQOkMOPX",
-	"YKgM4ADVX1BH81EiVXdWWZQB1yaldseFHglV3y71WKu/8QYH3ymEOnx9PXOur/EvPxKRdnvcJjNKZXP6",
-	"pLjumNLGmIQVDMaqSOcexJ0Ey9Z9Upt8NsC4s4n8QC7mhV49Yhu55N1+zNrkIRCoZmJC1snFmZiUxOJX",
-	"Dj31+47d+e4919vZ2FPWHwpx7ccsTW5YlhgkzozpK6uRh/57wibaAtH3zhALwyPxhBEuprrOkpJBxuSQ",
-	"0Dxno3GOhZU9hOvBEmbTikSXYfZFPCNVCh6SBGwAF0RzSAGZP6KcxJkYIwgmYjwqtZ5cccDAZNNNzH7v",
-	"TCc/4Pe3Uaumq1qlkqqyadwO1O6qZQ+jZtxibSWC9/p+J9qP/S47GPiHjW6TasfvrQ4OrR1V7b/VBMcb",
-	"Tw568E70wOxwfFh8cmHbwyJ74geY3+bvkQ+8vO+cXa5HVi5udMZj4OlcXWitVrm+m9i7yxR6R5pcFA13",
-	"NJwRDGfIMrY5fqWb98K25SmU9W2FsrpFKGtupjL1hoiREeX0CnNw5EzmbKRuTUDdxeqoA43gkzT1KuyG",
-	"8RzqQWDt/q3yh7ZIW/39QSOKun6jE+/5nUEn8rv9JvP344PokHUHtNFvVryKNhHXtrLMPDoezRstsFsM",
-	"9Ju8YyhqbnlvDkrZbfYUj9oQj1oQTMuF3qqo1Dt2lcgc+ZGtcTEQlsvHpNdhsRoFLmUN1IPmSnLF1W0h",
-	"yr+QVMPpULLoMrRg030q2X5HzWq7RTLKYzEi/VkOEHUAHRbweQbkqnpW6FrtTGCBVM34P0C295AiGViM",
-	"k3xobB7sAcAHhpMsLQr1Qljq2CploQyFtMCCOt1XivSGmWIzz/DdY70GZxajj8keSYUY92l07ZFxhoZ3",
-	"tdl4duiR5kGr3tx/1mx5AW921f8PnzX3PTKIGo1e79lBzSNpwq99xPeuNve79dZeB26ZKlVBolRMYjJi",
-	"OY1pTgOOQy5rHololiUs868yGjPy+vjCI7GIJkqiFKwbiLmTMY2RBoCiMuDoThoAYg6CCboUfjBSeoY1",
-	"5lIibR4hUk0LHsDoz6yO9QqMmUhwziJoRCIdrPGMxUnGIqMWRR7wgUhTMYU0QgRyy7Bszzbsw4uffn7z",
-	"5pfL47OzNx8u3747/e344sWPzZBUYcwCHrMblooxSFJYYwBvqKatpsx7Nlb2p5ptnGwzQXb26gHfht96",
-	"TmbdKeJJ07RUBLiDilimC3aV3Z9uK6gfsvzO4nRvZ02bJn1I8uF7kDWVW3er9I5VgUgEM0UCdtiD+vBm",
-	"xJFE1gIw86QpJs5YvhPwIWdTK7mRU3sdnuGCyfpsS4Pg3mANn7j8HjYQOK/NdzvB7ETtZ56yGtGenVJx",
-	"dUTwrEsKNwiI8DgT43GRA778QINfWSY/n9jv7lghtN36WFEw9IYXs+7ZkA6GrUBykQ3R441Tumsk1nZj",
-	"RyVwe9G/yqtuWvK09JaGZbdddxu9ha6yu4cA3Jb6bwvX4BZh5V/fnZGqtYqVyamhK2oecZ7yCNhsANqB",
-	"uOKbItDECUCHeLOJMSNCujJ6rRyuYhGwFtADmqTWEE8ykk8yToBntXZUvEyNYBhw9aMklBfCH+A9VZsB",
-	"HtwArGvD3LgnNMoJDXjYaTbIK8ELTu1VRjT63e/TiC4HOldFNG8rGB6yAObrEXMmePhYxd13HN+6B9Px",
-	"WSFl1jrDHSFePOGpw4x1iPc0XqJnglxIikFSKnPj1PjBgCqSSMRYA1K1KErkl5+IGNQg8lU8SoA/BmsP",
-	"rfcBEmhMLC2RJJ6wTdLJ8bmfFH1+crp/LU53vWaANHS5z33vonnYa7R6nea/EAoJVuTlLm5ydK0gat1g",
-	"j3XiduS3+k3qdxrdQ7/LDmPf4CW1D1sHJWdMpVfR/pV6JPggyUZANQQv2zJeqdbzpe7p0s4dalc93AgL",
-	"v9Kr4NZhMdlrtMl7lt0kESMu9L++30zFZR80bWUylnnG6Ij0J3JmbsLtd4lJE3uNtvbxr2lU2zRqjEIU",
-	"ljbNKVafAs4Jwk2VIxqRagouArUeaJRf9meXOgdHh1aK61ItA7wK3rtodomEO5fo33M088rFcVDQcmDx",
-	"0HapWrqqVneLXYrBZT/J1JqvNLuHDb/R8Rstt16J0//SS7geAfIpiL9LU4TEqRlrfeVMjNl/1IeGgqu/",
-	"/0+z0+rs7e01mq12BUyNAcsYj9Rvvxz897nfuWi91awfeviWQYYdsP14L+r0/TZtdf1O8/DA7w72mb8X",
-	"d6J2v0Wb3cbhtniT7UjtgkbXPxwcML8T76vtowatqxEnB3uLeJPNfitqxx3m7w32qd/pH0T+YdxlfmNg",
-	"1zxbQBbblvFkA1ikUohiksGYTVnfBY90N+fysFhZkNywTIKcbX3yKkDqmdPRePX9K2XBJ6cRY8ZjkJH3",
-	"EUQzyQGbg2iFbn50Zt6XtLiO+RIDCLxmj+1UvN5YBEc489F3BFlR3+7hf0Vs1GG9x25aJgxlrBaef86m",
-	"yMliQ5j1gBeGJVppXEzhpJ2xHC6KAWE0SxMG9C2SAGh1DIgkGdNZWxpbP8k3Zm7BZOhVp2Mbdz634gx/",
-	"hSEadzERPUISZsHEYJ68eCWZhcvD9fyow5eO3UuzXFacF6dJfMXy+p+rD4UnbJBwvVGiiczFiLAUApmS",
-	"hMGk0WhHGKL0DTmgusaQp8KmGgxSMe0tQb71MGGSASykpptaTY2DmQCY9SttEkLCgRsRZhqDd9okhf8o",
-	"nY3fc3MJtCHmmUBgwm0dR8xorP5WTbPk6gPVJGp4FzGYC9H+GmIHlwYCfy6Ng+7JD3iKgzLfPot7AddP",
-	"4ogTmUU/Bjb6ay2PcgjYzllQIbHqCX4JX/QM36Q/ro7j8fJpIsq0x1wF9mNQYTKolN6zdFKPsP80z7Ok",
-	"P8mZJCG8xp1X4GAISZUu4YxI4h5QmuM0REORREyPoNOckFRDxhHQmMmwBkJTwIKkaZ2c5kDnLvElx29P",
-	"DYO8yJKrBCghp1QSdYQxlTTVNJFIqTllfZnkDGkwn7959x6TEV6cXL55d/rq9PX7sOYRCcU/XFgKTcpn",
-	"mMLBUqnzHzhjsQw4FyTB5YMD79k/8xnWKIXshuoUjJHNaSHP37/X2wn4X8csy0FxoNtD77AeCX1fT4Q6",
-	"HvE89BYu+YOr0At4cVn97dzVn/sTEDhKl+D8OfcOEU1k6aaBmPt6RuNE3eM+NqaxsobD5YTs+QdYue9h",
-	"oDZ5ZI45CV9c0KtQ+0G41ahGLB6RsN3ohEWqit5EiXSc7qs4kU4H/mvBmX8OsYHlRkhQaQ+6tBU1WVC5",
-	"VbVizj7mz/6kNxRbVn57tVojP+K+In+RoDKRatFkSZQHlSNSr9fJp1q1dlRq20Kwfzlptfp7LlfhOY2G",
-	"zH8ueJ6JdBMRGtxs7v3kVdQ8bHoG7oEWtZeFf381M0JkoowsYAvD+U04CUvTEdbJawHewdsp+zUsTRcl",
-	"3kK1GvVwuSoSrisFWX7RX5U+oxnLjif5UL0XiKohmrJs/Z5BFpib0KQjL9XwSgAeev1ZNIqf4dWwVsrb",
-	"7D17BqJwKGTeO2wcNuB8qRu48KXkhnEmpQdVhQn+d6Qs0cgoyUTafLJ6sQfemP0pK4u+SKidUCefhHua",
-	"ri1juraBxzZVxlO3iEnuletRCqgWNVir3m6gNvQbUyZJlVpbuOa8RpdNLb5HTw8WJ5I8o0laIJ9A6/Ht",
-	"ph7SQAqu+M6xes2y70yyKyb0u2ydnASqPMmsfpd18hYzC6HAUwxMhao6BRzp+kpE6HM++lY7TpZNw5vB",
-	"IFHnFMyGS9mQ0TQfepg+afBFTo9fH1uem1s1waQyLWvCL4nShmJQ1ucOq1g8yYosxemQQZ5iPmQzUJJ6",
-	"LlxT7FZNfD5vTSxr6wfGrtMZKbFu52w0TinmxtB8jq5fLwQHa7W07CxP+eKnnguubGu2SGNheCkczMr5",
-	"jxy5i0iNQumrgLy1hBEIB+0mUUfSQfFd6IhHrjIxGSO0FqagxnTmLm2Xh2453WBhpcokZj0dAncwJI09",
-	"ZMuTtTkFdjQPuGqap0GxdeKtHkFr+JTsb1gx2poGGYOGg27xT+WvyhWtxvUFtLQOwFuP0Ctlu3sE3LH2",
-	"uoeAmUpUAJwOHBg01nZ94durvrlUh3ialBEquM0d4LEzR5VigHWn1a/OV7XqWSJ/sNCLizwZ6GO9dHpb",
-	"0HUiaCkurh+kzhnGjFOz1t2lZo+Di598Aa6v8geMpY3v9whA4aeGtgT+eg/6zH+vNN6LGzgmYnTCg9zz",
-	"AtJYRhljXDWKz/QcKhXgtu4MUisYnMUXmjcqDoHsY05GTEqqh8BIY0L7mko/yZwFoGdDSS7j4VuhDs71",
-	"Syuf/vj0vwEAAP//",
+	"7P3pdhs3tgeOvgou+6xlKs2iixQ1USvrHMVDosRTW3Kcgf6zwCpQrKgIMAVQMpP4632A+4j3Sf4LewMo",
+	"1ECKkuV00u0PnbZYKBSGjY09/vbvrVjMF4IzrmRr+HuLvafzRcbg318JcZnyC/1PuZzPab5qDVvnM0ak",
+	"otMpuUrZdavTuqLZkuk2MeUxyzKqUsHHOaNS8NaQL7Os04pnlF8wOsnYeMlVmrWGrX7Y3w96vWA3PO8d",
+	"DMNwGIY/tTqtWHDJuIL+BFc0VuPJaszmVL+k8iXr+L/LubS/LvL0isar8UJkabwa0zhmC8USfPwBO15m",
+	"CkenVgs25nTOWsPW0zSXiviP9TByRhVLxlR5Q+3v6aH27FDTpDVshdMjdpgcxMH+ZI8Gg8HRbnDYP+gF",
+	"++HedMB2k37cm+i2XNFLWCUaq/QqVatxwhRNM9katubiiiVkJpaStTqtBU35WLIrlqdq1Roe2F8UzfWI",
+	"9KK6EYU9/ULOxux9KlXKL8ax4EmqJyFbw59bM5bzFCaSpDJuveu07L60MnHNcjKh8SWRC6oXUj+MGVfj",
+	"xWwl05hmYztWu8Y5y1J2xZLxZIW9UzUW+TiNYdxCwof1V6DH8TRnvy4ZjzXZJDTNVq0PnVYmYtwDmiQ5",
+	"k3r+vTAkz2nKyZnqkLNFnvKLacqypOW1Npv1WFxzJa45EdMpfpYLpam19ZV+jTx/fUqmuZiTftjf68Jq",
+	"qtTQU0IVG4vpeJLmaqY/e3QYBuEgCPutTstQWIty+n/mDHRjMW91WlNNH/b7J5zqUdHil2diwX7TH5oJ",
+	"rv/+Z2/QH+zt7YW9/q6e7yIXV2nCcjeDvEue0xUlj2aMw5pPWc54rJ99d/Cv58HgvP+q1WnJTNhTUKFb",
+	"oLs+6yVhfDQJDunBNBiw/SQ4ivcmwYDuTu0zPS1eouF+EPY0DQ/2fBruxeHkiB5OgwPdzUB3c0gHR8Gu",
+	"puT9cO9oOmD+XsBLB7GmeNMqGLDefnBEw73AUX1Ij1re9OElO7bgaHJIg8H0gAWHyX4c7E2Kceu5a1pv",
+	"GrdhEx86LSmWOazZNZvgG2qpySAWfJrmc6aJR6Vz9hvuysmc5WlMHz4TcnzCL5jmcJ3WcpE0n/LDYdgf",
+	"Dnp6ha5YLjVVD3c/fOhYlvgI2EOZMZ4QIAEyMVzT54y3Z2pTmsktuFrBVypsY28jX1jkqcjHcpFyNpbL",
+	"/ILlK72Ii5TTbCwV40KmssQu+HI+4UxKknKiZoxkbKpIxi6ITHnMSNHJeh5iplRhInOWpEhXzYzjmrFL",
+	"5Bz2pL/WJyZnCZmsiD5Nr6hiWZcgA1jk7CoVS6k5wY3nf/8gCI+C3sA7/3Oax0vZjWeMb+IDz6FZhRWY",
+	"E11wgt1eCJzg8BBINhNqfJsD10DUNRpMqkTI2TVZMJ7oxYBllIpcp2pGUiXJnHJ6wYgSlzDSz1f356v7",
+	"33h1IzWOkRqHrbka/2t+dPXT/NtZnB1l7OunKv76ffbD7usr2v9++cNvT1bPf/tX78XF52v9P/datyzP",
+	"sLCPusXdgfe45rNUqjLLfMkZWWiuKKZws9ELxhPqc8dUMc2sfv7MJz8Zn/wo3vZv0DY+s6D/Os3iXjmS",
+	"p1f0PrzrtDh7r8bxMpciR4bisazXKMU16xzXbGI1DivufaTmsR2v+SwVWRbzb+cDt9QrNGU98o7++WpR",
+	"oyqfNRDNGnyagkVkdgkTJuM8XcBC2ZvmKpWp0TooAS0TFUTBOyTlcbYE7YQSrauxa33xrsQyJ+mcXqT8",
+	"QqttyTJHjjBP+RJY7mDP8JQt+ZNZvBdaHcIdql6AejPTnMmxUa/wdyTwD53WM8OUKmvjXQZrVsS7avph",
+	"SN6mmZylOSNfZVdJh5wtU8XIIAw75JmQxDCNDnl0Qo7CsHdgWeeWXNDpo6k3sBsYlJ7dK1yTtSZes2YP",
+	"5Gcz72dd8S+gK36Wtv7DFb57NtwCj8vFJGPzR8CV3qY8EdePMiGrNjN8Tq6hAYmxRUmGSvRIkLmNsdnY",
+	"NcPzbbimlcRiygkXJBP8Qp8+RvDlhAiepZwdk0XGqGQkplkGSmecpTyNu568OQiP9EKojK0fItzMw9ZM",
+	"qYUcPnxoSKxrOjPk/3CByyAf4iAC7CUwvXgL9Y3IkifvF2leXSH9gDDzpL4yM5El4+KxWxE9Mf2MaCFi",
+	"lkqizwKZUWn7OibxTAjJtJSgH9ELmvK1ayD4NEtjdft56zEEdnzefE8TNl8IpVnXd2z1mi1rpOG1IJds",
+	"RXJsU1+CtGg4vmSrsWtYIg+vu+A7tiLXVBKa5YwmK6LbG5GJCzVjubPeTkSyWksZa0d4yzXyJhBcslVg",
+	"+vFXi1/RLE3Oc8rNDVBeKnxMVPG8YZmw0bjUyC3RiTs/KSd6tozEQg9TsUQfKS4UnCUUQFiyflGaxnLb",
+	"BcE+Aq8PbzHOMqHecHpF00yLO+Wl0A/J0ntaXwiQ2ctNSpTiTgoXZJHR2DhcRO6tg16sDYvQMIpbLoEe",
+	"ROD3YBYALoKqymAE/PVi8W0uDu+OfUw5Ja/ZCvi+m5uvU8CwzuIZS5ZZTZOR9ve144rpgsYg/fQ6H3lL",
+	"Q1u8TncPA33pBgN9l+qLN3C36fTwT76FNa2V9Cg8hNNczEs3c8s+UQJ/PwjC3WBX/453BhpBGQdhoz8M",
+	"Q3vHawn5CP++ZuwyoSuQd7n+x4eOe+Wg/Epvd7hbfkXNlrmEl97BphrZqbSh+jdvM/EUtIbhve7k31Pe",
+	"yrX0y0Gf63ValvShC1TQbhLIPHlMLJg5WYpOpyfJPK1rwhR+XX+yGrWr8Dw8LL7n5HXd1f+VOZFTviYH",
+	"7CDusWA33usFg2nIgqOkR4N92pv2J7vxINljBdM4ydh7cmJGlgvgFzhQPZtzccn4ayYXWgGtqL36kSR0",
+	"qlhOMnFRnVrMpHTOKrb6djb5Ok5fpt+evvnttPciPZWn/PVe/Oh0//Ry8cP3j7496rLVt78lb0/Tl+np",
+	"9Y+/JNmL/vP3P519e9SN+xmfzJ+GyQ/fZnoRQDaRY73ER2EIykTO5Mx9LVfjvfmPWZj86yj+oT/59buD",
+	"79Wu/Pb6kH8zPemxnwbL17h30+nfYBs6LZjX2FxHXzGasxx25y2bzIS4fMyy9IrpTSmf/cT8Tq5pqtVg",
+	"MhU5+LXVLM0TQpVi80WJO5ifZGvY36Dte+EejCcLkXJjUOtP9qdhHB8F4SDZCwbTgT6BPRbsJwfxITua",
+	"0nCiuSO7YvaN/ekeGyS7cdCf9GgwCI8OgyN2mAT22OtT794wC2Cknq6vAkFnh3Ev6bPdaTCgmkXFmlmx",
+	"g2lwGB71qFlyq8aamTZO7tDsMjRkeS5y0JDlNctZQvbCXXLG8qs0ZuRNSV6A9rk5LGMth7aGreVCqpzR",
+	"OZks5co2QrYxRulmL9w1Fu0Ng9q1g1rQVSZoYjR7epOJ6ZMZju7ZFPRvN1jc0SCh77K9eDAJdmn/KBj0",
+	"Dg+Co+k+C/aSQbw76dPeUXi47QW5G+tTEB4Fh/rGGugb6wgW7chckdO9+gXZm/Tj3WTAgr3pPg0Gk4M4",
+	"OEyOWBBOHc2z2gV5RA8nB/p87LGBPi67k+Aw7idBj4VT++z+AstuFTfW/4AGDanofLG+/Vpe0OQV93jl",
+	"E8OwGhxD+jGxDO0O1/RRcT+Urfyvct1DzEw80ZxxReRKKqbJNkmlZh9J5eAWHA9Mll+03ll7/nY8tnnN",
+	"y6Nc5pmn3izmVc1GL4h8aJZYNq3i21TNzlicsxvXswiqktC+Q+QMLJZ8k2/g77HW0qxA63omWTx+Pv3u",
+	"X0f54dff/fhrfn79y5tXjw9Pn7366VT0n9Fn9Oy6P/nq2/zN2eK3t5dffqqd+tBpzRhNWA6R6Y9oPGOP",
+	"BFe5yIDDlpZMP9XSQZLmDFZfdskJXmtplqoVwatPkmixnGRp3CFcBLHuMuoQJbRunTPQhPQ8cKOj02nw",
+	"QnAWPKcqnkWgdcczNqde0Lw+oJUOi4MtVW5P7pNzelEf9ROu9NgUvbCRKDlTy5yzhORskTN97aFDrq3F",
+	"Hrs2HZKwPL1iCcY9R4bvRDvrhjhq7Y5ajeNytiT1mi0yukJrWHmUkabjiFzPmLHppRLGKpXQsgTcWcSK",
+	"DHoxcSJgyXogSVQxgUWdYpZg/TsmdKJnSsAGdp1KVpkHX841TethaLKuz+I1U/nqRAvx9dGfsVjwROpx",
+	"aRGSTNhU5LDQ+cp4HhuWbDfstOYpT+f606H7ZsoVuwDBFW5bnDImTtDEOO2tnGIkAbpYZCba1ZpZ/vmL",
+	"RFOa+5wzEs1pNhX6DhhDm4qJyDcP6l3gQhE0e3179vJF2SwUFqaTr2hCXrtAgVtahNyIAhjRB3+5/idn",
+	"09aw9Y+HRULJQ3wqHxqrGS5VeUue2y7thIZAMv6s9HxIOyovR7TTISInlCyomnXIr0utF4icIJcgC5rT",
+	"OdOa3CRn9FIip4bh6FapJPNUSs0l2pG1Srp39OEp4i8KiyceiDX7WdlHaY0Txr3atDy26UPrhv2w9YoW",
+	"b9RW1HdEoDKrF7SwY3aKq4uzaxJpdgQMzWOwlkU1DcE0ewht4PtPRT5Jk4TxjyL3qeulROmpJPoGFJxw",
+	"xhLkNqBIEq1Vlul8t6Dzp15vt6TyYiD3QeAnSzVjXOl1YEmHTJbKMEw6nZI5m09Y/kDCXMicroDgEwG8",
+	"FYjwlCuWc5o9QbXtI9Y3NT0ZDdA3vHOy5Oz9gsX6voPHRMTxMs/L9uU9n5HYgRHJ8iuWE9vrre3s2E2A",
+	"79/Hir8p5uKPrUteMP1HTMHXMlmRCU1IyhdLdUximucpA3u7HZFd/wa3x+32AE5U2tTPRqaw1u/y4T4W",
+	"yeMSDySBvdaSJXhdEsGQ89IsE9d4zxf841g/AgHLeDVhnV4I9VQsefJRJMqFGk+hl9plh3pZMTQIhSif",
+	"/kFBnC+EIrajWxIkFyrAV+9jmV8IIpfxrJiAL7zZK092CM2kIJRc54JflNI08Cp6hUaScyGe0fyCfdQi",
+	"G4PLWAkxzqC3TZKF5kkTRqgicyEV2d/b290nk5VisrT4PY/1msESJQSxH7jlJpgxBkqIALu4L5qvik3i",
+	"ylyQMv2NkSydp4q09wfku/QrzSISNqXLTJldyJkLvHlK04x9HLUbUX08T+VcaxVrif6aShdBgPlWqYIf",
+	"c0bLDsBe39sGb7RkisO99UaYMQZujPexD1qZQj2qOM/QO8ZCGF5kPj00KoRZi/XrQF6zQP+DUJ6gSF/b",
+	"tNcY8vdx27bwOhzntkdv784YT4wQa/mrlpVIyomdeGnT+odrNs3r/Lbnx+smcN3c1xny9s+I26l0gwWj",
+	"PFwZaAiATTD25YrL/KPuCQibqB6ZhCo6oZJZ1SFnNJ7pz5XFGI9ZWcv3R3nK9Z2B47mfOwMGnqy0ngoS",
+	"jL59p9M0Jm03wSV3cwNFCFgYSjupJEmOjkCr4aaKyNlSSZKIa3OlnAvxnPKV0QXlR+1HThUbA++sBL0I",
+	"oS+zlbvojvFg6qOwGxKJ6nj5MHghDLXXb78zemSBHdl9bM5rLSCZDjXL0bMptCy+1PI8EVM7Nz3TCFoF",
+	"YJOoKlreo5v0Lc+wAeN6w+lSzUSe/vaRDG0JHTkdpRySgyaFCfjoUCLxD3tZAOsVW1ca3K13rTqiezE0",
+	"oL7fscFnYAYwgUJxzhL9NSv0v+GLXMRMgnUVDXMfd9OjMVFfGO4ibhS5ZlSSXTcsCI+F4wEKDIZfYMzs",
+	"0DqYuuhA6rTmergXYDdaSggQombzoAWxgbgfOkUfGK/cLcciN3U1YeqaMU5CuFx7YamXWGRimZfeW/JL",
+	"Lq45zqD14Z1/wD0R5Xu3LncXUFwXgeniPoilNrAuiXAPIsLpnEnCwBFd2inSpmirWlA102qkcKYsY6tC",
+	"K1Vhm9Jd7RyT0mpJQsEkuRC51mCVEIYk5XKBvz1nSUpt2sZHnHrX4XiuexybRI8mOSZZESpJ1dxVFj33",
+	"/NPv+ibQt00iuTUfcP0E0E8AHXwqXUBLDGB8ppJE1clGXU/xBt59skxS9eTKrP4iFwuWqxTVfRorkY/B",
+	"yAMeyqol+u1MkCRNSKqOScSXWRaB3ES54Ku5WAJ9cSVRedRLb+gQA1P0wk9FPgcXy3KZ6nOjO0HBCl1N",
+	"Fct4p0VhmO41LZsFKp03+Cg6rThLIaRh0eBdgUeWnfj2fRLTOQM3BLAs53Hoh7vdsNvr7XYPmr5l6a1m",
+	"rJ+JXJHZck45CFd6cgQbH1u1lM0XamUNO5QsqJTXIgfeDndVt+mDxuX+ewNFIKtM+ZXIrlhC2qx70YUp",
+	"Cq6FsJQlWhOGPdjpoBeEcojOvXH5kQqqu1ZrJpeTX1isNpCOHieNY7HUuzCdgqHLjAXYyJ2IQxl2suk0",
+	"FfQOzAfdHlah+rlVzKdTJf+Gadlt8GkNaNQRROHdEfCuHmYxBJvIXT52JlXb+8d2EyqWoEXznCLeiJ+T",
+	"WTsF8LvRdRjRbSGL3J1mYXBSqMQHW9BIdT1hCuVxbF4TeyeUh/pdyhMjkS71BY+spUvwIEsiZ2KZ6Ysm",
+	"Y1paBqcAuK9R8jAON6D5sVzGMWMJw6Qd/Yu7t/FPNcuFUu4XsVStSjhbERtvT+vY6PQ2hG1svOTub+NR",
+	"NoFkteYJAyd76ZXc+63mJuy03gd6XsEVzeE21xMsL+MzPZszb7YNj5/aqTc8O/fWofYYV6X882tcIxOf",
+	"aFao3OSVWa9Hbv7l5xCp+citXcPDN24hKx8XGdvY6+PSEjc0eO2vtyZKz99eP6YJXd3ilHpdPcajWT6q",
+	"lXMDnTcelEpHDcNSDefnmYhpRmKaMZ7QnOhGoNXZLKWoett58dSl27bVRIcXIqjfAZlQt16fjEG4dAMj",
+	"K9KpqlM7PXlxQuxjG3YAX39AbFRWeXbN+VibGZmdux2GneCGPTKTqe1Qc9DaFteqjVfbVgDasttS6NoW",
+	"7UtRa1u09yK6q3v3KqMxk5AXorfIBSj06gEKfuDbdgvQdLW7PtxqludTXo01Efj+lJr230tIrks9Be6k",
+	"plVq7atdHIhPJk0BpNUeX8Pv5CK9YhzFJ5dZpOXHhGmtBE0cN4pP9czn32tOSZVmNm7G5VeDHIuf1d/M",
+	"mQ3aN5mCpB29Ojk/ffLifPzom5MXXz8ZP3pz/vLp08ga9owrOVc7nuQR698pWhP0JavlQ623g4bhnE/Q",
+	"pJypiNMgbbcQHbcMzm7SIfGMxZcsISnvFAlaEPMkZ+J6p1vle5bGbl7FIrh3E8N7ZJptSPduop4aqMED",
+	"CQo4bkqRTVUwu8ac8fqovZi+e2YvRT75pvU4xVaNWddNC2FbPZBOi/OWgLRFjmIrJKzvVHSt0gJtSOle",
+	"zyrX75A3sOrGVEdVHkc9X7z2eYPcU7sBXRQD8BZoVZ9xnY8X0d0b7Q+mWT1/vGn6tsntp1/JRW+4Rlws",
+	"uB8K6IeFNwohW0YhWcHDxk5v9xI29sKbt3sNG99erLHEBSGemlFhWFQ6Z4RKLwkbXJJ3EHrKga/bMgIX",
+	"Jl4nTM1XJJNak0RjI3LnYxgrRm2Bq8cP/0xVaeS7DcGKDTd7QR5uM9xmGkIoSN5xpYJf29NVTKfTeAWX",
+	"eGVpvRpu0JLAWD49VWbSwPjWXg0bhI4CYYkm6Dql2StPrnCYrFWJdPs765QvluounP1W7IuDOQzj0Y0R",
+	"2noLAHbx/TPGL9QMArpC2FndS2vY+n9+/n9Go/dhGOj/Hur/fKX/80j/54n+sfd0NHp/8FT/8+jpuy/+",
+	"p1GlMf0FhTtAsfcYMC+WcJ+qXGSanHMaK5ZLDPbVAgknIPWYmE0tsyg6kXfjuA4X6aaLdq0a5vhSddFT",
+	"leKaK3ZMIperYeKiMVV7qXzziZ8+YrM4trNLlIgTud8jr7OGx69s/9XDbldk42G+8YA0RYWX4YQissiW",
+	"yFMjH+TTj/YWPFuRyQoZL/QLaBhby/KfRfLPIvlnkfxvLZKX8X8bcjVypuCARD8EhrMEYB+NuuTMJFtl",
+	"Kzhcx74AZyAychZDcB/KRP9RIvxaRxlxzfTF/+tSKJeEU0AMfUIF4L9Wkt9erN5Cmr6t7Fw6SH8JUfqO",
+	"XvHzSmKEcWtG+J7+GKg8EbSJ7uYFd11tSaYwlRP91rmJPbjNrWJu9m3tvVqJG6+TO88gON+TMsCRR9qU",
+	"RKUjFe2UYgoiQziRL48WaLa+ZGrEiDGANjg5AvS7sT5o4JxF4aMgU/i3g//S33130z6UJe4aP9jaOL61",
+	"MKjE+K686ZaUst417pFCiQwbvOXmd58a/Dm4qQMt3nQMC9r18icRK8TnQyap+FZKSbn/M9Nn48NX7kPN",
+	"75qvV8Z+H17+Eku6yXmIPd60pNXVLBzW/mlac1QKjWLLI1dA61lH+O03SY+4cA3XntQVSvfscTGL2mve",
+	"rKrPXpdmWXsTZ33KGwdTLEL12QtxhmtSffDErVH1ifV5v6sXAbgHqvo7B46YKbwCRJT6egCso1LZ+jRq",
+	"A9sIGI96vGVhaz8Mm1yRc/p+TJMr2izKYs8ozmMyPYjP0iUgQWbBlOaEzhhNSDskc0Y5JO5BVHZZru6F",
+	"u/uH4ZqBpHzMhUpvPY6MUTsQraTX9P7SCA76zV83jNcEs4zjpRII3rRmIKa93GiaAHFv25Ed7g+ahlYh",
+	"Jm+Vynu3bgqdgnA2EF0N1P7Tm1xxWM3KJmS1FA0i9C9n6VWBYBoZ61lE2tGrl2fnI/7wqocYibqJjHaG",
+	"ftIP0VI9aiMzliWI4qjl2TSeaWIVnI04yyQjMYZf0UsGpHw9SzOGxiGQu+e2F5ElXXLCrdFnxGFkWhwe",
+	"hEeRGb55GB0Tyl1cscgRXhTmBqHI8HUTcAq2Vz2PjulsEHVHvKQ2zdT4p/nR1Y/zp6sf+t8Pfnzbu558",
+	"/f2Ufn0kf3p6FE76Kptkh++f//K8bF/u7+3fgwnlo0y/lWRs5FgIlfH1k3Oi95B6cUGNSsU25uJ7NrXa",
+	"8JcG/QiQcguoVEkwHvi/O1DmLxPgsmlPRW72FHJKW8NWUNLpPdncjsNvcCuhT3/rTPdz4onc+kcjBJ6o",
+	"x0zGvlB05py3Fdv+NZtEQ0dv12lywdQxiQB3LBoafb1U+/DYauhD49nBNoxDTmYxUYTYQgAzC194y1nq",
+	"Mb+Fbko/vTJ9ln5E/cSf8hpFOzLacUT+///f/1/Jv4N/O5HdNTASa3RcbT3ikRHk9bNyv1Y/iMhDEhWM",
+	"u2gl8hGvf90K3VG3aNrxv9spDbEDfdgBwr3ihgQoD4uVC/szfP8T2whut8Ull1Zl6xr0FvOgrl/YN2rK",
+	"BT6oahb4a135Md3UNR98YPUQn8osilj9MnIwLXjFg7wxZQxTmA3imARsihVJDTJOEQQ34talijeLw7WC",
+	"t80jzzGMu/vvjpS7vUPp0zlzbi9Z/EdG0txr4EoZWMQ081JkUVsoaSL9TxKmUtjT7xqVsuEuR6vCjYrL",
+	"POX+r73q8VsT1gH4a7ER/C0eDR5i0o5GrVErInHGaA4t5jt/+7COscvJonz1coqJrpYO8dmHzu/+HMMP",
+	"72pIS1rJSnk53xXUHbNkSpCczcUVMyBS0KBbVVkG28aH2LEbBNYae+fkSbe3PzCyEaaGd1xGX+QDtkbH",
+	"ZLkAT921IHKh975DEqFkh8xWixnjUk9jQXPG1YxJJl1GbpJepApzRgGtx1weSS4WC5aQdvTPHmkP+oMd",
+	"sre3F8C3tM5g8Ppq46i4JUugsiWSGo3++XMvOHrX/t/hz6S90w3e/R52+h9+DoOjdzu/73d6gw//0yh2",
+	"107UI5NZ8ZSxRo3N86m6JAx9SfqIm3grzWnC6qrQBpVfd/PAInge20UBrzLkXM6onDU6jwG/sjExz6ZF",
+	"CiKXE/10wogSxyRFOxkeaZebWNxQeXqjkqI/arCzG1kTCiUe8uAtbCrrrv6XC+yAYIMOuWQLZYuAF2x+",
+	"luq1W1XOUu/vwocaybIQVBr8/K48mrllCKDQxCJPLGKot0CN6nkFu3rDVwi9yBmThn2lPNFzmqyQz3VL",
+	"2MEZo9xIWSUM7Dv0fvb8rLnvtUjataObXdOVJAYytE1L9chBbFWIJTFdShMQUf1a5QSs+3Rtwp36Cr9b",
+	"v8doIrzpwGxDBSn3TDNmul1iQp30eMg0oxfSxu/YSEE09ylIJ84ZieCL0ackm2P7kXrI4qeiplt9cmsi",
+	"e24QKiyVRYN+PyrQY3c8e4Nu8e7ONLaOfqp1NGsRDwD//HvDHEsTqa2p5mkuhNda/xsvo3qxTE81Gew1",
+	"eR+21I9soFMhEGyop9ngn28ssFmDQmATB/CDbgrPBKLPBdcaMeqxfk9b8AsMCcG4ltoqrRtgx27aNjt+",
+	"JwdGZeN96fPvI7k3Ud2cvsckxMGhj5ncSIKWtsqzh7ec/LBuKSqz9p70Q//J+le2XSgtucMKiClxi0Zo",
+	"sVYYs2vAQyjK7sjOuWhY2bueCweqpgeN4NX6p/qpuAWXrRyWdedkm2NwHx71GjO9e6xGtat70tZvwcw/",
+	"n+nPZ5o3UUqTqmGszPerub2drUrgPJAqhoZaFz+uBAB/bMgQQhVum/3bhpS32dRPciQ+Yne30h59tmQ2",
+	"pIkvPWUsWRMaewNUfNV2a3wKTpRblzwIk/fTBztaR4nFfJ4qorXVvBIvM9j1rBIpV/uDVtNJt/Dgt7IZ",
+	"bxNL6ZboRowhfwguunLzst/HNVXs4W1Dv97OmAnGcVFfKO/KY0JRV5ZMkTaVl1gMwwL1w1WfUeXSgeRO",
+	"NeljsNu6r7Cw8g40zALSmBYLxpljHlblbYN1a7VgUjNX58FSQviKWFHlyEUkNtVAs7957kTXzPO/2d/K",
+	"cZWupe+uLL5SeAHtb4X70v5yO39ladmKUMvyz97sSg88P2P5BW+epQfl8MryO57vs/L1YtalB873WfrV",
+	"d2U+TVmWuBIE5eNjYCCrdFIgIZq0jTJWojEhliD4EG4tKiFbRh0SmeqjP/fedeG8uNofTXiK5ZNRRcms",
+	"JyHZy6KRzlNpINnNSSx3vhlo86bzaNOy7AiazuLXjAMo191EA6zwWp0YptAldKWvgjhbyvSKdUj0448/",
+	"/hg8fx48fhx174xcpEQDfhK94XPHLrhTS2YrRnPjLoz0BO48mupy51BVT4kbFlpCaE4NeGhd6utZJpQ0",
+	"GawJJrSm0qWyNiDxXKaLxfqOEAo9YWTCoE6FPiQrVyQcih4A2h/EDM7oFQMA+4yCs8cP5rOnznpP4MR4",
+	"r8FBYu4cLqhUTQOuLKKHzGbm0bSY3zCaaVmxuojrElsicWnU1Rm8WUlpFJc3niXTc9NgTl204S2tu5hE",
+	"9kDa6Ao4gangsktwgiTlSJep4CQwWfeZuLjAUIgG3TFVqzGiG8o1DAcck6YpuaaV9DXIHCQzsZTsb+pp",
+	"0YP0wYbrsFZa7oH4zJC0ueBsR8sYvZC0r4XmW+mcXqScTjJWloEOOoWm2ruhYJcdBB6BcbP25LLCsRh9",
+	"DueuzLb0YTXnZ7pUy5x1CNZmh6jrqHcUhkHYC8JeRNrR+wCJJTAji3aMzlG8YC+rUsFQfJcLFWCzqovW",
+	"VtjbEm+uPAioRmpH2cxH9Y/F170rtVzWFGz2bAwcKuUXY1d+oIHSv4Oo5KIFaVO+ImK6c4wZzXXT1VaS",
+	"+aucPTGff2T7rgnpndaSp78u2Sn2iFFKbtqBZmuBME7PACo9stwVib0hQMomdfiG8U7BYa2z6FrkSeVg",
+	"Z+Ka5WRC40utj6IHq2ZC+qyFb+YsOYsxHGMl05hmY8tHm/ZLt9S3zdWK2PYF3wVtayKWebNvKmdZyq5Y",
+	"Mp6s1nBx00IWHOR+KPy17nf6nKmZSO6XsoHqxlMQxzlmA20ayJlu/tS1rvnQKoDy1d437FVnk/0E7/Li",
+	"cDd6Iu09rYmLSsi811QCUTIQIAkY3zsY5gHZFrBN7jWqSASyeQRoHXAj43sR+3VJM9ngmMUHJVdZKf7R",
+	"ox6nLhWn38Dwb1iT7TQJM4r1K/dU5PO6WJaJmGbr8B8ov1jSiyL3nk5YVgIGhpTzkptgk5ZcjANgVdkT",
+	"/XbtRwlKpxO4trbNYEf/Mu/d6EAwE/e/tH7tXjrbfmX19IpskOast1RL8BWu/w2jCspQNONjuBrCa3qu",
+	"xBlosq5+YcaoGot83PiFymrg5zpmQusXwi3vnS0B5jiVo4jsNI6xFhqAB5ljKKZweotSD1jQrzLXNcUs",
+	"ass6Y9miKc5slnJFljwxcaqWJjaBrYR4gQGL72ghVb+IcupKLAHJB+VV1ui4d6TjkYS4JlKBySGVupMc",
+	"Ov/fZvyU9w1qpCZp4G0Vw+66XMzMiBSNAQgN/axNptx6LI0d4M3UICw+mok09rSvBzbM3UlWYMb2sUDm",
+	"9pbVApkRHFYLxAK5BR8xJ77BzJt7dcTqHF4PY6wv+O0+0yCr1hRkqVcyGhJKrmcic3WGMI9tnnKIbY3m",
+	"9H10TKL5MlPpOIZ10+/wEYeR63OEy2zw3TuE0XhmAHQimfILQFc37wHiCjQfcWh/TCIt80fDihoUmbnr",
+	"f2pZT38TDTojHhUkFnniXDnRRBo27A9cSw3+gFodq9PYle6AYHmre8eyLkAcMB+tP3muh/HIfrXhTRjX",
+	"hgaPcaD1B1+5odefncNk1l3txufhVYRD5mHYWXF+mvj2M5O2drvwJA+wyvM09MOQvE0zOUtzRr7KrpIO",
+	"OVumipFBGHbIMyGJwdXpkEcn5CgMewcfkaBRD0ACbKv1mFLbQgnVLcV3QTb344s8s28BtrMhkshuyp0i",
+	"iLy9Kcf9/02MQP+9gQK3IdAOQYdIA2lGUEh2rnUVV4dAXw+AOmbuRdchgR5t6cBjEoGYHVWDb286C+60",
+	"egTubeD+4Kbjsv6kbDog9+G0dRzw7jFFtos/IZbo8+n+bzjdDSd457hqlbAZ52CK4AKLc9gxWBewJG2D",
+	"AWF7Gqd8vJTGVnync9tA/xcpv5sfck2s+hlmheuHHRJTyYKUSwZVxq8qlzMU/P+/cpm4G/O2PhQlhkrC",
+	"hvux4kLp38jArBfZ9dDEKJ6v8yi/5LbAmMiR4gwxauGdFhH0E33y1IylrlB4l5wqxPsAInCv6T4MLaDn",
+	"DJh8U56vpv75QjXoV49ZlkJ8kG1CpCBTmpeKijSqbLfEtotnlHOj71rbkVlPOW+wH9VSf9d4aKz9wCDl",
+	"GgxdADxJlQl1UuiS2y5MaZryVM42fdaUnZaMK/CrYmb0cnF3nN11aIhmqx9IkjpfbWJ37NclW5qK8hHU",
+	"1Y2q6EeD/lbRXBmVamz2f1NE143TgI6YjRNpMidKZQntgUQzDmnDmTDFi0VOzp6fObe1UfZ3LKg5NTVo",
+	"RV6i+G3GZpZyfPNSSwW1BtOkgxn3mlk7FH4zetK2aV/K1g18IElkDn9w+rjCe9dqOOx9dembCU7fQ/q8",
+	"QxXCMrI0jETktlTpnYnQhRTdNBCRA/0nmvowLg3kgag4rwg96VKA4JQg1jUQ6s72p3G7nHaz7h5uI5sv",
+	"ssZ6Xs5+atloKpHn+lbtnMUsvbobpF+B12fn38DcmjRJj0ILdulNpYIh6XLgHXOvpLKX9rNOavVzX+Z9",
+	"peO84aa7DwHdXpp/Yzi9Mgk22fDMbkRDODl4cCAtEqlkx8N+gSYdMmH6ZjMMnyUjDicvVfpXPedUGa5g",
+	"NvGYRJoZaFXQ5K1ZjH2Px0IvPpOFnJEUR2avsg6RjJGooICoarMrCL4AijGAC6YoZNOV/oK9V5uLA96u",
+	"+p3ur7nwXQMiV7Nm57r4XG7u31Ru7k41Ch/Ie6xR+Gkq3N1g4SgX9LwtCuIyz8Fd/JEqjmZs16Veyuvf",
+	"62v15KDv2wDaxb9NyNNKmaD0G4Zw0C+bAfo3bUxtmpXxNq+rg/W5W0a3EetW5IIiWEiam8rTsksijEsG",
+	"OciiI7QphHxq3mrQ/icrg/sxpyuMuIRgtmMjQdnQD03QOZMLwSFbw+g02Itm8kbtL0UWN+l35WCs+uXj",
+	"OWw6DhZUJHRF2karwLvhgSRxJuLLenDaTdFslYyEo8MwCAdB2P80UWl+GW/PTMDp/5m/ujGE+1ZAZO4K",
+	"9TJNc6nGdW/ECae1QMz/BjsXiAX15XgmFuy3/8oF+YwBdBsMoLKH0x0tn646FZZml3gDv99YO7YIv6zX",
+	"jyUvRAVl63NJ2c/1qz7Xr/pcv2pj/arPRWA/14D6y9SA+ncWfWpMvPDcPDOW8xSGmqQyhnjwlNNsTHM1",
+	"y1OVyuInqRgXEn+JRZaafy/yVORj3YaN5TK/YPmq1WkJqZhYiNw0As/0lvFgTUP+xg7zMY6yqc0ZDPPE",
+	"G/j6VmfFXBobefNrev5Kz1n3xM7cjJvavSyvQmMTXBnYKjHJ2LxRUn399BE5GuwdaB6kG5FExMu5wYSo",
+	"GsYS1ujQnWRa441nKWdBzmgCP+jWxxhrGIu5RSXQp/mb8/NXBM9FZ8SxOIIWZSPcssdF9zJC/HCTMY9d",
+	"tCk3v2rJY8T9Z1HOQKVNhpHJewR+SmE0JINESlNEREzJUrKd7oifO0UYo6lR4E+YVtVlmjBTWyOVBrLN",
+	"ICvoFjOWsxFPJcwrtdHY5FGGZTsgV1iJDLJM4Q24KjEDE0zBI25waivRkSZveuzSnEHByjRHYsn4F2QM",
+	"S06Xasa4SmOToGlfi3OW6N9pZmJ4JmmSwA3BhRpPxZKj60HNRDLWPxkVwng+sjRWgAq0yKBrw77GS27K",
+	"JmTuJ5OJav/EEARvJCqn4NwXRZG6MaZ2j+NMSPikX8TCY2FeZwmbL4RiPF6NL9lqnLMlvmkWbzxP5Zyq",
+	"GDQGusoETcZKiHFG8wsGCyWXi4WAxL85S1Jqi3AV0eVjY76GjDaXpTb2Yi/1Ho6h3EwxaPgTeTkoEsZv",
+	"gssM6butTmuylCvNoYrbqGExm9mXfxYAMER3NWzthbtDci4EmVO+In4piwIOPGfGkaAv4iXQvTJRv+CN",
+	"s+nWr/UfwYn+IyISK8901+3VsDUIj4bk3PfAlyT/icV6Tpzm4ZDjUCnAijFGnwBxxlGc17ttbB7JAl7T",
+	"2AaxELNBD0gYRFZRcJFA/LwW4mgciyVXHXKBed4Aus5JyjEMy0XS6FNNTgsSC75jmuOkWaaP6TRLL2ZY",
+	"Yag4D2akJ1rTAixqO75UEkzIwmhrMz5qiyHMaZrtlDO7Zbd0QnXPu0Ny4h/sDplgcAjJRYbGRS4USQR8",
+	"sFs9Qd4yFqWajHpaASkF1c68d0zimRBSc0sUqS4oFhnxKH3YGvSPPNID8Hr3EYmx6ZgMn6FNFUWLY/gg",
+	"qqYZo1LrpQyz0y2qmeagSpjBdNcfem921T27ptKtLYSCoI3HJMj7qBPd+pnVpyockjecvV+wWJ8XcyfA",
+	"YxuKYGJMJisyoZqLL0wiXwPf1QPtDclbyOtwIUDWhg01pcRFyg2qBSJOWOK2rfy+i6tA9xxq6ltQNesY",
+	"QAwMjkhY7kFjmDA9fbmiDE7ams90CEq2HZIjOpAx7yDCBtLZUjEQo4HSLrm4NkAYDXy9zhQeyMoxdT3B",
+	"PWMoxGHCVy42Mz3sL1mRVKLOiF6Hb89evoBxztFuQTmQDuQbwZnrNt9sutc97BXSkvDwwcnS3RbnF989",
+	"JtGJfjOCi1+a2AH9RK8nFnrqlu5T/YGBJiCsv5QmHa8wr6Z8vaal3cYSrgUwdHFpGBb/QmAK2QqrQNhg",
+	"XgJcJteylb49uo233rA16O3ifEt4K1pYuTLpTnCoSXt/QL5Lv9JEbarU7HTX3oOaAxwOSXQ6DZ7rGxeM",
+	"ivNUSs1NBAdRi1v3C0FtpVu9PatsxCIebnk1+ZJGjdlRaalQomnKlDvRE01YxhSz8c/HZJKJ+BKcM1wq",
+	"RvE6Kok1XvdFdJJhMTPqquFZPA60h6USOGi3SWxqGi8XWCkMHERQkAsGphm/yGHDnCBaKkyHpXn0/dxt",
+	"EJvcHeWZQ5xGbcplm2sWTH0pDgaDTUVeBJp2G0RNw9xeCGfPg6EatB+PDZL2hNEcUrVMCFfOpjmTM/xh",
+	"p7tePNMUvFfmA3rMNgQrogu8jlPBH2rGASm6dYlOE1sfuwEmAX3VOSPaNJcy5UxKkoNcIDxmaqgJxEzj",
+	"HTRvalHLkBTcZNcm1mhFJF2RdqSEM7MiuE1HnxKMYXGqBUlSdL2lUi7ZzjGJMN0xAg1GGqVDXzpgGes2",
+	"Cb96wfqls+n4rhu2Y8zm7S6YMNDPWVfuvlnOKS90OvZ+kVGOlk+wyWjaREQ2HrMueYF3pOCKplw687rs",
+	"kLN/PWsI3ysk4vXnQb9mqHXCPPNq3TUI69UAfSTyehZpxyxoCZ9q61RBDxmrnpC/bfa95jnNBTFPyJvX",
+	"p97lkcJhmq4cdynW3AiYPqoWJt1i1J1BgayaDR9e9R4aBhJY3rs5DK9us/S0eNBsS18YhEdNISIqVdm6",
+	"WvYdLGZfEJtEuEMP0wjsE7rX8mzONN1s0qbWplhuXujyN0nb2K8jiBscTjLKL6tus5lSCzl8+NDY0brl",
+	"4PWHpj+JFSQ3DrliVzT6Ki6gZ1U0B7eDxplmOx1eW7fLA7xlql4lujyVi0wrKbV8u8d5lzymnJLXbMXW",
+	"kdyGOvFZyi8dLrjT79IpoXzVJS95tirg06HRncrFOzL1aGyhdVmwQjZ5bzakCNot25AVaLfoTlmBdYd8",
+	"bZH/+1Jy1lORq21SoiFNL5q2SPvNm9PH4CjmxMIamaZzNp+wfOeutUK3IqvqTm21Nx+10M0JX+uy+HAK",
+	"m2j4PuKCHcu6e+Ke7eJPSNz7b058MwT9lyLbGi28RoXjrkjb8PKmGtIlhcaawEz0OZh4PK2nWrTt5ljI",
+	"8gDeNc7PA4jaEpvKT3tYCGegX+RMymXOAGLAR5GZU9wOzfvofJyLLEOfBEuMCob2ixnu4228cv7wXxVD",
+	"Kf1cDMv/+RtG1cv8NK7+/twN1v/1qaDz13bcpeb+HPwHL9x8/F8Lv1qBx3s32lpbsfocshquUSNqQypS",
+	"Lepk556LVjdR1pmZ3ibZsQpCXjGuS2t9Z8SQx5pyQ3RBY5MaUOSyNSkRd47P/6tUrdYLvn3VHjS33oDq",
+	"i/FbNuYLDCNMkjZgXWltmzXiR/a3xY9skmaMGXgD9m/joDxA4M3jOwjC3WD37uMz+NFbCx2W1t/CezeL",
+	"Hsnd8gTssCp04B2A0pZ767xRhbCjv5MK4Z+9KjArlqAiC5a7g5wAXzomvTqgoYfGGt6UL3K3c7xuu291",
+	"atcW97zNUV7XSfV8Vw4H3PxaloHQiOqaovV1KsBNoiUf670CsQJeQQp6YMpmuSpyKG/oVyCGwWSAucaM",
+	"J6UN2qKwy1ac575AxG9mJxugxP2UhWLUHzGaj2cec/reYHLu4UKbv3o38JX7ZCnNfGQT+7gP7c0JDX/j",
+	"tE47hz9BffSZ723YZ5XN3P1kf/yB/ehDtqYSNs0yw8G2h/H7uKO4lhJMd7fLLjsh14xdZiszCYvl4Dnk",
+	"rmmWBZB8Bb65YxIxnkTWAYqFLxqQZ3mD0gD4TprPQ08dEn3zzfD584i0+wMy2+mU+zwmUX8wDMMIb4vi",
+	"qgAUvzTh6cWsUvii1x+GYTkXpN3+Oey9g9SPP/o/h8Huu53hz2GwZ3/SX9j5nzVm3lytmwPWg2yaRQWJ",
+	"86g+ok0DahyJ3qGE3gh+/NY0q3IU+7qdEmSRNvOUxmxjdGjVV+Ir68NG97X1SKBGaHKvO8TBFLhsinEt",
+	"m2Lssik2g3H+CRrYf16GdGRXjQTGNxl1SAbFwGeMuIL+VNVCpS4ZW3RMVNGEaXEvLOO4NDJ9w43WWg2c",
+	"ugXfLKRLSzvuLoVCkiBsYuWRFZlpQRLc10J6HQHmB8RNJHdyptw+LXy7ZAJ9nGwmwT3pZk2p4J5a5pxu",
+	"5syWk779rVl3/D+VduY4A4Ql/cU0s+LQV275p4/I7u7uEUFHuLVIQ/KNZOq4dGGNqYq2hI/5G2iI3pG4",
+	"1Zp81Ap8vKJRPx/rCP0bgZjgFbEFIoXkZmQviFaVSiwkAdecsRhuxzogVHWNqf6MxTnDWNOoaBetQSQH",
+	"tTr6IdAzCc6hZZecgW8Z0PoEj5vxvW9jBdyqbSNohXm7NOOOv8CbduZObGitsfoEWQ/CUn/95Jw8vOo9",
+	"9GPSI32rND55qPWw6M8wZGfiXupANoPO/I302uLSrIsyJugwsniTOZTvS2U6yZgrGIvRh/pwNAVlWZeS",
+	"WAA9mh63dAQVg3uJrxc/fGU7MnO4J718/dX6AmaWmRRDg7wupp40boNMb3u53km6qW9kuRZLPXBPXBMx",
+	"VYyb0kKmeGcJ7YzmLNNyzVxwNYN/obYKafgp/L++CPQ9tO0Olkb12n6g/PNz97ny72/tx8s/PzZDKf/6",
+	"yA1ML4ai02kjY/JjPGx4IlgRE+cLNeH4M4rO2Vu6uUzf0p6GTFwQ9K42WHrukOC9BkUVcFktiqpJOKmC",
+	"qVYKMLTyVNE6mmoNK2U7EebOUO6vU0XJaxazxbo8+FxkN6aqw46/1g0br0c7FxO1Aj0690lpIxqZpO78",
+	"TndkAzrNlqt+N4SaLZb3vy8qZT2q1SlPVUozd+g75M/GufpY6m4m7I24WNDZvcg+wGX/zsKPW9a67ANY",
+	"09EQo8IhTOGYRLk9R9GwiGfooHjUcQLAMYnwfKdUN4SSTx5kt21mLHSyBHciO2RO80tpQU9KRbZgTKZs",
+	"mj3O7kvlhNJ8LUNtvqftSpyYT7gffNbhfnxUfNQu45YCWNVpyLJE6hOHeSdQAzhjxm9pEAa3dKRU9g++",
+	"FxWJoOZ6t+GdkLbNE5PwwSRmXDfe0v+94Xy3Z021IwaK8msDbdcUNRQzKdcp6N++PSfYwobSGaYRnSzV",
+	"TOTpb2CQGJKvIKMoMvmOzckgRhNuqlB14n8jS6cM0l1T7qeYuaN11Fz66oawwJcLqkWyUmTgMcHaRmQp",
+	"GWnnQoFh1kFMm7Y73bVR8dszaP25sU15sOwEV21LSb60kfAHlDIyXVQ5cGlfS98v7UR12ey8mpj1WzaZ",
+	"CXFpgerXAOtfQYqpRWRXQmuj+KcSNhYC8m665FRJEqUJ5CsCUV3jFwL9m8mcFdMy3nd3I6T+ZqD8O0n7",
+	"ZrRb+1P0/Nf6AqxFC1cpVSRnC5ErSdqSMd/m9UCSWSqVqEJ0b/6spa+NiVKMJU90a009t/HofBps+u2a",
+	"W2jO8UQkDYR3YurW98h3XxUVMsFiKK8Bw8lmmG/3OTQIjJvRVaqZVvXvOUEKTP4ckzvnjLT1Eoml6rjc",
+	"xFhwzmLd8c6G0Xkk3ABTf7ddMNnJN/tY4US+Mq23NpZUeMUmr5B/wrzzU6LpZpD12l6ViKuRdLZDXy/B",
+	"O9mV2oIl3odMX+Wyf2PpvpkI6pJiAbZ+E6b6Mo4ZSwAgnZL++/e2hCnN8/QKyjHUANRJO2cqT5kk7P2M",
+	"LiXWjx/0QvK14Cxy+AqWDB0YyU4pIL+AVrdj2ICv3nh/V1bjleuxukzeByqPnprvFWv7xIy6ydRmaifA",
+	"HWpuVtnFNHf0u0ApiyuEp1BY3bVD2HutbpA8vZgp4++D4wAJxjkBIUn/ux1VhvA2VTN06EQ7m8x292OF",
+	"K03294bnqdQEnazFCH07W3l4y0Qtc26c8o4SxHRK2qnl6izxyMbD5FQzll+nkm11vRQ8bVtG4O5qeYvL",
+	"+vageZ3WMq/YyWzm7GJeTZoFUrLpyqWSdMs83c5dpr9W3sXy4ni2wepWroff28CELJXerczjGh337YxB",
+	"JLApDKGZDM1R3D0mkSaBqO72r9N/hZbXlEkpGJTU/HFtBftqqbp7p0FDKDXcuggIJiJvXj9D2BHrmTJI",
+	"pE7G1UtLndBzJ4IrmQIGhyXtH7r53+HDh6PR2T9vBj7W09mCcO7xbndM++9/t9up/AlRuZVT8meR+UdS",
+	"2k0LV9yajWfKHXowJoGpLL3gkAENL3VMcr2NffjLXbp/lRtRrlnj6HomWTyOXM7GhEq2P9DS0G6f5JQn",
+	"Yo7uhmN4fMkc/MWZojyheULMuHBvqFrmFYgF/MTz6Xf/OsoPv/7ux1/z8+tf3rx6fHj67NVPp6L/jD6j",
+	"Z9f9yVff5m/OFr+9vfyyHEGL7/98EvxEg9/C4OifD9/9Ptj98OX/3PPV/xe5xd1mbeI7BQ00KuhoYIFB",
+	"ECWsKDwkUszBQBuVzCCoBUQ/j1pfjFrvIkIzrbMDpnqWme2ekza6qSHuFzpG3FAADS3fZD/bAmFdM8ei",
+	"ZFi3qFf2zguft3rGF37L+rteCTT7m1cKrf6J4rdyaTTX0kUol75iQpW930zMsveLhTZsKi5VhPcfbYru",
+	"77TQT24eGxCeismhcXsL1ChnHzQaDmlHr16enUc2OsYy0AdSyyU7HTijLBnxhQFcazjFCxanU5N/PDSG",
+	"SFm2TrahOoytAAllITcUKdzpFG/rMygVnS8i0n7D0/cjbmzclq3YdzDczb7mWEtE2tFVr1NlWCMupuSb",
+	"5yePgrNvTvp7+5pRWbhF5VS+B5IkLBYJ4CUqhrhzIx6lSdeNq6vXNdpZU92GbosojlBBFlIcet4QYmhQ",
+	"zzAk5jZFQu9g8lyH42NH2cF5NnMfl5lgT+xccEw2UEsm8V/XLOH232q2zM0/p3lq0hL0Rpp/LuHtbS0I",
+	"8PXn9ovm73P3YfPDW+/7tk0xDPPLUzsa8/dZMSj7ixnbB7w+l3mqVmd6SU2aBHgeTpZY5wj/emr37Nu3",
+	"561OY53hsjsJIhT1gcVAxKWaPQR8hogITZflJ8ZVEQ3XuJ/IaBmGu7Hv+oBfWNQd8e8RVEzz+cL/4TAM",
+	"Sbu3R0zqVgl1EU4BEBLIT+htcbulBcDWhw8AHTYVplSdorHyQk9ai4wqTcz1mBN0bLbQmUtsO6IYndfE",
+	"rdYjH27AOhKw7gcAsqMnkS1zYZDZySLXt2/Mhl6c4Ihfs4lMFSPXaXLBFJmmHFBiGfM85Ai6/UUlAFd+",
+	"cUycW3vEIeIQhu6wewx8ZtUzX/K6HxPKV2hBR0TaEY8pBxccIKk5tPMRH/F//MPH3YXPjvgX5IsvXqFu",
+	"CQie8osvSDumimbiYsk6JfTlTjWKWO4QzlhCuBhxgmAgXXLSEGuMoM3GiRs5RLLI4LtFrmBDtKN70lOk",
+	"ZJGDq5tEuBImoNlK6V98oeX0L744LhWKkcYNTlKuOwJP2A+B4aMm0Nm6w5SAujmdxsoyeh4AYwrdwAGD",
+	"UXGyNAioBa7aRXrFigsrGoQDfUj0yuIxdQsLi7XFeSOl80a+ZopQPQ45E7kK9D2ZkJo7ec2ps8MW4LPV",
+	"vTQAujSyjS557beUaK/UN7LuBS9lcPauYS07x2SRM8kgyB0BkGdU+TDGuh/w3eTsSlyaoIbrmciYjWLo",
+	"NgxNLFXk3sB1wcbHZaRsWkK2AqBFfTOaXLPUAyvWRAN05yTUNC/iKPRWvhYZk0NiAmlIuwik0fJIEUlD",
+	"2usjaXY6+hteNA1pr4umObbRNAubA1MOq9EdlSNrdjTBItgj7quTVhCMF6C1L5iSmj53I8sQAOVR6j+e",
+	"wH5i9epUj2Z97YQRb0ePBFeMq0CLAUPiY5Wa1v8EzNIdU7hAoWYQAaZS1BnxCH1N+jcE+YvMqZdrCi5E",
+	"WtSKuuR7h3U54gh2SdrRoN+POlizIKpBpEY7WCahgjFqAeOBVRg40iH5+fdRCx6PWkMysvVMunD/jFod",
+	"MrIVjfF5t9sdtT68izpkCRDBWpge8QVVM8AHFSXoShCy28bghLDWBZi1HuIObMsf1hv6B5kzCgaKP0x1",
+	"hT9G/I8gCNz/dONBGJI/sNb+7dCynbvGh58FbeAPEtVgufVOlZGsI2K+39MjRYzkEl6uXmofK/cPElWA",
+	"dnWnDeDiruddPbPtseL1FxzWvOtkQP5wTLsZtho2pQm2ekf36DCwXY975A9768wKEFpFL5mPsa3frSN1",
+	"u06OYFexAMA6/P8/NNljEzgpFqFf/1HFXna/GbRm9zcCJvtLXaCb61+bSiHgWS0hLkMHjaD1dkq9vh7w",
+	"beB5dfsqzq/rTW9+6ejcDOyt+6thhbsO9bZBR5txlpFOmzCbbU99PVEPdBf5zLGjMjhEUwwHRPjkXxBz",
+	"XwkBU66xKNvxYXkFb0Aeh+k24Zi7/jSRATqVwSbfAoJcd+rDmZu+9oDNLJvrB5D22voBO8hN/GIErke9",
+	"w9yCwJO2A4D30N+BScnZUsGVnohrvnNMJku5Im3VWCEE64HA4krL4jvmFvKn6442fFwTt+4VhjbiJ/YI",
+	"g8RCmw66FWqjQbgXNR70EbfpjRZrH3kyCu3IeIpeertgZ6FlUh9x2AVzXf8DmL3INQVa4X0Qhl98UVRM",
+	"tAemSF/S87MFxAykt6QrObRXhpYl1t8asAB1OHHIKvQUDN3JxuILx77oXLn7dkzZAD1zlNqL2E44ShQq",
+	"K5B29QLaMWL2oN//4ovGYwXrQjcio8OwUaSyx8ec3Q7JwFshzWSkm43sEMaXc9lxUzJvgIRX8sxEOw3Y",
+	"6+Q6T5ViXK8jxXfBnOR0VFhPU1xlQVNOBJdM+eUs4fyLKYFSojsY+wqzrUC6o6h4O1T3IWlAddcdwUwi",
+	"dGVFuE9rIN67axHedT8lAQyI+5y9V5Zl4rgawnhJG2NMA4gNNq1N4dkRx+/QTArbAzQzOw4mPjqRRiHS",
+	"q5in8zmDUllymef6hk+1vod1ao8NwjjQg3KjAx1O3hSKjGW30lzfRkAwEZw5IgVuVFQLejYNQHMlWinR",
+	"eke9JDXeBLD3OJwUaZnRPEuZVCOudcKF5s9QLeRYf4oLFeBe2s0wNOdKz2vxGI4H8rsRhy9Y6UpfMSwx",
+	"+1SEeeCXJGHvaayylSUhjytgPRQ5tJuvl5ikasQZn4o8ZhKnY+VPl6qcrB4Ux9OcQUyX9oihM+JF+kqB",
+	"E5YDKqMxV1o2yN4D9KdJ+oR2KORz78xJqxR5hXf0L4UGWgWVR52l9lz/DmtDqH69UsfH2R/a+hpAs00Q",
+	"z4RknKDFckdr3guGWqzdnxG/ZCvPBu22TP+UctIfkJlY5vr0qGXOpZlkLpUrxo41j/BaAoTZnNmyUTYp",
+	"xHXtPkZJkk5BYC4qrESD8CgCU3ejOGjX8eVCpfNUqjTWZ9lg+uOS2nRpu2IPf0+TD5Ebu74zn5zTi4gk",
+	"DKLRCtxZF9Q74lZ0jEhb640gvSt6UZSiHrV2R63o2Ja0M9VApn4/nREvpGFpsycBcAZYPknVTpdEr07O",
+	"H33TPGJgERLIOuWe8DZEZTaztbJg3Xp9KI9h5TpDCdGgfxhphhO9fRiN+CJn0/Q9RHKb4npY/Dr6IkJW",
+	"rk8wX7kaF2a5X9GLlDvDHpqeTHUfLbBEIElEpN0L+mHYsTIz2QsrNiLH4CHAbcQd+cQ0h7icyAtoiIZg",
+	"RtGMS6+4uxoEuWCqElkx4ikwynUBFuSRtTuacXsmERPCbcKCRhxMYa6g/wKnzhK7FuepPjHWqmHhJlJJ",
+	"HARFGXqCtO0sJdi03pw/6hB9/454VKCJnvcOhmE4DMOfop1jEtOM8YTmwI6Rt5TAAsljzURRchjxti2O",
+	"oq/WHcOJLFSo19VKNuBoWVXsWMuDUl9FGdyHcNkZXlMF15BdcuZQbhBljLSjEcJKjVrRzojrQVQgupq+",
+	"Xq5WCzZthfineidonAsp9cihlFwg6RUUzsPzYzfktVNCwNqEGb6Qq5ALpTKWAAann9Ck/66WWTNRUOjN",
+	"1dcIOiRx8Y2+0vBil3wlYLchwDUa9I8i2P8RL6kE6KAwsN/Wk1ByFRhDMjl5dVpUqGkNW71u2A1bHzqA",
+	"DEAXaWvY2u2GXVNbfgY+HuAc+h8XjfEpcAQAHsRy/aIGUnLBVMf4J0wNYMvDKblmE32NXbFMLNCqDVD/",
+	"SnRJ9L8AQcu+ZDICs7kVMM4WlKdyRtosA1cBG3G8KpzWSzLKL5YU+WV0AiQWPDO/RTvHIx79bw1H5cs3",
+	"b04fR0RepgtTsHgm0hi6qAE8d0f8DGqZ2mtG332xIs6yeGbcZMErkaXxCkyrer1kh0i1yoAHJpo74V3s",
+	"FecTeQqw5DxbGaeTi5I7TVrD1tcM6uq/QhDtQl5uDX+uhbQwjvgeTEbH7p4ksGxaYrngImemjl1r2ALF",
+	"pnBG4epbpxcth4Q2FQj50KnTRW3lSJp4Q5kAEUBdh5sHVNuxNWPrs14SxkeT4JAeTIMB20+Co3hvEgzo",
+	"7tQ+22b0kKeTi2sJiSOWpOSxqV+o1ZUIFymyEjTEmrvx4wVZTKBCiGuXNnj+Q4fJ41+/DLtHDQN912k5",
+	"fq9f7YehdTia6uda4n84U/NKHC96af4/iYhhJ3QDdNN0u93SYKpfrLkgsVLfBetqtjHA7zc53t04H35F",
+	"EwvErl/p7d78ign8OBfiGVTN+9Bp7W3zqVNjrzFFoDyndWv487tOyxQvAiQOKDpsedUCN0XRC/SyA+tC",
+	"t/fDRMRyPf/j5Jvz58+QCyoE9ecJKrG+RtGOHhoe213ReaZvUgliNpiYDGxFYeEF3vKaJSK2SohjBS4M",
+	"cMQLFtDRMi7geJs9l0Y2AjNNx/ooGM3jWZc8cV4gEG1QNcRy0AU3MtpSO4IFeJjrwXQlRMpkgrPuL1IL",
+	"E1p8nNNLsDA5I44SDiDZ8DT9fdtnhXOO+FrWuYYJPtYb8pEn4fHLR+c/vnrinQR8oP+GA//lqMX4qOVO",
+	"CT5+WLS//bEpttfG5Zq4It3DmjVojn1awDNjy79gWvG+lGTJwUpnAP1xK8v7cMNZ/+scz1PvVJy88oqB",
+	"eYf0paUL6R3UJjpde3jhgCFkt2lNJkueQO1hiUKbnGE2MF/MIeDLeQAKvX+aZuyBNDrRTscSOUB9p5JM",
+	"Uk7zFUadwBABWauRqM9gbFuS9i/0iuJkAAfsdqSIf1dIUGuu6zbRNHsIbf5KlFI/WA+k4cEYpbOOWrDo",
+	"4W8bOLsxcffDMCLXszRjtvocRC+kkiwXXfLYWdfF0jiLrD+gcZ+/MZ+9cZOr/p0SG/vd5WC2xKWFIJ3f",
+	"GJiHH197rZdm9he6rJ9p2UqPbJGLyUYWgE7QtXt6BroEdUYUNF4uuUozlOpS8EDU66XbYBupL8wOmYsr",
+	"hgWHhVcKgDFTopsn4PHRq4JmTqcna16BRlbUdqiLADLhyXr1RzwyE/mHo+wvXaiRvn36++Dm/fL5yYuT",
+	"r5+Mz19+9+RFNDSOFHsWQM2AAsmeZ5ionF6xzPKuN6+fkWlOL0BG0YpHh0iB9nTwjI3QowWyA4gDmbgw",
+	"1vTX8KE8ulldW3ONP4dh/S20mc/6wH+6PnBeBOM9kChU2fL3hlmsUw/mTIux64WMV7mYMzVjS4nuGPbe",
+	"VvYyLscueYWMt0O+FiTX3GjOOhgd2YaEurE1FoyVUDSLOqT08zhZ4skaG1c42GSNKQlRrtkU8OMDV3tW",
+	"2mCdaHB0FO10iirmCyEy0o4uxFj+mo2/iNDKushFsowVmaYXy5xJ0o7MslTG9rsUyzxmnZxphf0D+KdN",
+	"Q89ebdoWv/jtfSe+aQhO5w/RTpc8slWMuSALlkuIKqiXMK4zG7NL2x2YRUbT8oXb+gf55smzV6RhO3Cn",
+	"nD1nUvjIE7PI3RH/BzHqRv11MB1qVtvw8Hf0z385an395HzU6kDPX45aVcjWUauDn/pypOc0an0gg34R",
+	"t7zdUTZrpDl3lWiRUknbSr9hN+wOdv5KMoI34rnb67Vygq+Lrz25mie8XDCuFZDdblgo89hsYlBccrvh",
+	"tvY2XpWgQ/x48vxZIz2afs8WLL6dKGhHXOxrzSDROOY2mhg527Hjgp1twDVq5vG2Uxea/Zdi3qmsDXDT",
+	"9kPszPaiv4lRcSwy1RqGC/SJ9sJdDwPAeMrhx0JrMOJTkgPzMhEKpfgg0o7Ovnlz/vjl2xfjx69PTl9o",
+	"dvdGfw3RsfUakgnNtBzq+B2G2zZS2Guc419Mz4BRQR1ovSBaGp1O0/hPJyb91hZfO2P5VRqzN15J8E10",
+	"qCeXbqeoQFx4kqoAshTXSw/oDrUfxJxG2SGcXTPwp+VSdQngBYL4Xiv2b2PFZcdGw990WT5LpTrRQ3uC",
+	"I7tBNn8FyR7pb6xDenpf+2G4VhDXd3rpSjK+XFMCyMI192+Ca64L6AbZLTbJ8WD5IoucXaViKa1VoOT/",
+	"Lbg1naPfFi9skSsi8oTlXXJi+1sTK0TaVvfTzx7IDqGZYjlLIC4Mw2pMDxgJtoPO9H4f4ln0wXcu63WO",
+	"D8y+99fspjq17z72xJuE1J8hd1zk46JqN19mWacFyV3oXO4F/b3z3v5w73AY7v6EQJiA3bSAJrvdsNvr",
+	"7XYPipL4wxZGK3tQrTZHCnIU6glS+sOto+khO0j242BvMqDBIN5NgkPWnwY9Gk6O4sPkgO1PIZUO0vRq",
+	"QzZrBPkhJsaupYmoOsFWODlgB3GPBbvxXi8YTEMWHCU9GuzT3rQ/2Y0HyR5gFleXYM/41ytL0Ds67O71",
+	"ur0w7PZDfxFc5gUJUO8iBYRosSLNKMUw0B7F4QR7bH8aDOjBJDiMj5IgZL1pn+5OBvFe0rggrT06mOzG",
+	"/STosVC/eaTfPEiCfbY3HdDdST/uednzucjY2NhCWpq2SuAULbb6dpY8Ot0//eX0+vkvP6rn50/U81++",
+	"f/P8/M3+88cn+88ff0VPebj9zVFwHgDbaLhBjMdZTAkwUMMS76x+hr2bX3kD0f8iT38DumkNtrk7ntqA",
+	"/o+52wb9/jbDM5Y7fUE94UrfTB8hZHlmN80UvUX2LjTYJ/8us+lXgI8iZMNV9uS9jU2yGU5A56RdhUg3",
+	"GqfNcoL4ARM5Y5LISglk6NsqZYe5LDgLxk5tUpzrFd8qkGmTIogjy+qpcb2oS04M7BwGoNwmAgRSfZqD",
+	"N3a6BNC+pDQ+O82eQMXGUNdYX0aJtdfBbkDoV5o1mdUgPqWFyc1Mqq8MVOJ2zB+uC7eJBR2geJGZriEq",
+	"zM9tXcO3C8DvVizynMUqmIlcsmACEaSrQCq6AIFqa+YAs3OHt5zEbZAD7n71wRsoI60bh235sAyou/0E",
+	"qu/VmNszcXEBu/3n8rO7cqfe3jYfc8E5z1mSUos5+jGsbdA/uvndcyGeU74yiyM/hV8CykqUuKKa1Zmi",
+	"WKr1XPG1l0JqUjetHd/Ldp2wTPALCdFRLi5XDSGCwIbyA1QJpqRglmlS6QSj7grddhBZa/+Ix5rr5eyK",
+	"0Uy6kvDEx2R22a8o/JpgOkzdBA8KOBtWJpFuczJ9jWnpJfpIrmVW2bGnChZ0K1fjvfmPWZj86yj+oT/5",
+	"9buD79Wu/Pb6kH8zPemxnwbL17fhRSbH+FbcaNBYMgS8TEv1ZxvQ/22H9xMcQiSfDadwzjYEARRx5/YW",
+	"N/8uZAz//J1AFlTG1tiZWx99Cc3ZjRcQmAWwTMD2JGuQyJvte14Cp8s97/4NJOSPlnLBFwunMEh5afqb",
+	"ScovaNLM2h8ZcRciSmmWgfPQvoYorHbVnVg6X0rIfgP34Yi3QfR0vulUohy7c2xC1LEavcntsVUben7h",
+	"FOij39dy5omDCSiGY9ECCOOJKeWeIAaGD6FwPOJYQglTMTAN85rmiewS0AQYpOpFdhpWY2yM4MJleVUY",
+	"AO7O9vEzJbZvVnS8rfipNdprvzUN5st4FujzzvJAP1jMcq2haH3/NjeEnSHO9843hO3GRiQcg4Li7xtL",
+	"/lO133u4otZQk4/2ULF/IeR7q5aV6dtvzr2U1RmVpEdMjjrmZwESHKQRgh0NfmsNy5TWaRV1Q+ypbz7C",
+	"YHexdvhBv1/E+n9fzeUuwxLJ4cOHJnS6iqZq5i8fFtMMnGFsWwLHPtbdKJo7Ob4GSUECkWCwKIQg+ogh",
+	"hIENoXGpgbiY6GD8aA7/yCRQXXPf7LiBtRvmt50powJLA8ExeuoNNgr9s2k+4qb6CIaUAdwMRBuBdwnC",
+	"SgC33EBt73TJqwKThlZ6qQHUlNFpUiXL6DSkDRlvI54wZUoP+OHCaO/AoZkqFRItD5CoVGPoRhQ+N9VD",
+	"7s7OvXX/K4vxfzejwgt2be7xz1aFP1ExcShUFWViPe/xAjo2BiUg8JJX+BViFoW4JBOmrhnjJvcdPdFK",
+	"REMiFoxD3bwRny6zjLQplsEnl2yhtIJOK6XwiamgSTENk+90wOTOR7bGpq1U3XEpd1h/tpr20xlxqFAN",
+	"jMveb9Hz0xfjFy/PTx89iUjbpnT2yWwHnXdcXCNHwqouIx49P/lhfPL4+5MXpTd6/RByD3cInTGadMmZ",
+	"K5J7kYvlwsZhMy3AxjQrZSwWmFl2BkNTnUjlK7DiQjo5xlHaNELMXfAKpMHCA9STXrsOOg/xu/p1gATl",
+	"RQfHZvdM+jOFgejxeu95xdVt7jqkY0JmewwYG2ZhyH4fcy+NkH/cgICAEaUINYUuTuDnJhmTpEkFCeDN",
+	"m9PHXXLikn1NLwDGqDvHROoQx/YI8K4ubOxpJePWpTebrOg2hYquRS5zstpBEMFId8SCR4idMDSErSk2",
+	"iPUTNFWZGExpKh1DRrFek0vGFpDKMlkqVKFyZgQbZhfDAb8NAW0PMfZwWBMaXyKc1uk0eCE4szg2Jh04",
+	"2g0H5IVQ5LlI0mkKMENAB1zAHDqgoEFe/6zIIU1soY0cPfLzBRjDDCqsKVoCLALmZg7kiLvL/Bc9ETh8",
+	"RZkOATntiXVxwxqsia898dnJDV78p5BFmdBVp8juHZbSgjsIyJJyAgHBmogfSHdwCvrGwTT5svWQW9Xb",
+	"dU0en0tdroLAbl2EvGZoo/c0wWOsPlrCGEFGi+dECTyDlRO6fl2UuOWq9Ab3tiovebYyDMnGQ9TzNtua",
+	"I+xsnZuJlZs+Ij3zblXnG6cGM7I31QMLWbh5Qrb5+nnY0QZHk0MaDKYHLDi0wQn22SeYh5favs08bPP1",
+	"8ziI9yd7dHAU7B72D4IB6+0HRzTcC6YDtpv0494kpEf3No8Th41hEtMM+EtexsGyd8gxcN3IR4jSZAba",
+	"EbcMdl14fYmNr5n8qEV3p0dxn/VGrdYnCKPRhx45LVTFKPM02D942nh8tj4qjCPKf6sM9jDYM8EoGCsS",
+	"h5MjejgNDnQ3A93Nod313n64dzQdQN00j162pg3/sGx9MHI2pynX6zzsgWUjV02zMCE1mpQ+wSodDndD",
+	"f5X6Ca5TcKiHPdDDPprs0WBwZNdpOvgrrpLZa02w9orSp23O8jSmD58JOT7hF0yroh/ebR+G48sODSrl",
+	"V77MCw4+FK8Tuqrmtfpy3U3ZhdDYtv3QuWVG4m6T+VSLbXMjthGZ8pj5kp9BvvFkvi55IVypyH/PPP5M",
+	"J+Bfz0gK4lBhGlU3Kz9/Q/voCQBNIhZeDuiuDch1mGiHk4d5W1Hyo6Oe77zfk6Vc+VvcjGXpcmEMUt4x",
+	"AexOcB2BBThbFeU8h3vhbrFjJuKa+CHXt94zGOV9bNNXS7myAAzr0DpBVUMtDYpyXQuLSDribUqmmRAA",
+	"WLfkoKwlBNYmFVwCXlqBagoevSVifk+LkiCaRdXRfjzO5D28icdAU2yJ6f7rbFdl/u5brPyLodFy9ZCz",
+	"92qj+QqQtdbbsJwBSPAOgPMxi5+rz8sQc1ohLg8x86gkDpfNH0hE2mj1sqaujE1VxzdhefUCjDmmjF/E",
+	"E3F97F6fsQysM3TEK6aytLCRSSG4i8zvoCrpwO9OT16cjLgDKI6w3mYh2INpxmUgY70AMygkdaOQZqiN",
+	"dh02mjGHQZ2jXthxDHIv7JKTdYaeEdfqg+EytiexVDJNGMby74UdF7G+xsjwgr2/laHhs8L5WeH8kxTO",
+	"b8Q13k2mnoEhac94HO5sn6riJtHzU1X2bspU+Wg18rOmuL2meJ8aUI2xrfVyv1dlF4Cs3AL3p0h8Vg7s",
+	"uayHTljPVw9ssXvh31Ip2OSS2XxRdz+BA/NFnbRvlAQt1PANaY1PDLAySlplhFuDFNl2Jcf1hqJNHiEL",
+	"sPmIixyAWI4JS1KUJ7iAgnYm/zFWBMkNHYKQt2dwcnc6RGQJAE8bSc1UFnAQsk/0B1PF5s6Z5cuGFCBO",
+	"IOJiCrn7RQG7jsO4THkJcR+Qzs0jDDOE4UJAKfhIoeRSxjpFLlgB7AvOtlNQB/S6SIcHDW5Dr34eALnN",
+	"UwVFR1wRQsRWjbX0XEaGyBnGOsoC0zZNICinlC25o6crqXHKyks54qjOQeVLLNBj8bT9saR4uLFwBXqg",
+	"OSPqOrVY42TKWGLaFJC6w0quZioJza4BiZypjh0E4NcZNDyjXfog0nYMc5owtPw0Bp+nUrnigH+TbNda",
+	"Imsl19VVyInSJLLHChYXjqXWLRlHODOpckbnDySJnlGpAliF4PRxtHNcoMvBtWsonUBRh7eWwjFUGvbQ",
+	"tlKg0kzYRco5JhFU8HqMM3q9Q6wh6bUQIXvhoF+pcP6Js2At/ot+HauqUlO0BAscY4qpvjJMz4b5jCer",
+	"scmRQp+e97u0xU61XJRe0Xg1Rky/scXBd8FHfpHmUs7pwbBXMmCH0yN2mBzEwT6YrQdHu4EW2wKwXBtR",
+	"DIF9UzNQrU+PxXQMtRgwXTUMwkEQ9v20XE7/z6xLNwYPLnDMsUUy4lRLhLT45ZlYsN/0h2YoiP2zN+gP",
+	"9vb2wl5/twXRVBbLb9hyqFbGJ2KWr0nO1SLpXjyYBLu0fxQMeocHwdF0nwV7ySDenfRp7yg83FbO3Y37",
+	"kx4Nj9ba+qd7dTm3N+nHu8mABXvTfRoMJgdxcJgcsSCc2mRceKks5x7Rw8lBvJ8Ee2ww1TL5JDi0ybf2",
+	"WWsbH0gLgXVaw9Y1m3jWs5ZfENgv/FyilcNh2B8Oej/56M99Uzm7Fw52Oy0RQ+T05neLEuKVWsT1zGDd",
+	"6/ZSkePAN2f9loWGz4m/nyDx99w3OFXW2wpOqNt48uCz9ApvgnXC4EO8azaaBjPbCcDjkgjQmOD1AN82",
+	"1Vuk0sKAWDAbsgVhqgstiZXHa0sopckwKu4qMLjDO+ZXNDu5kixRjcINDFaUUEXNO2tkQZNPhyIt3LFR",
+	"uR5yBGV9QDjTQ89SzqAKonkFxBWQerVUiMFDVnxD2BkXRKTnb25wF0820fdy2QjNRT6nWbYi8zTLUvM7",
+	"flLMARwICs60Iyh0nasJoyraQbxervBbI97bc5W2ENbGRjthwWbQeskiF++1rHzJ2AKFMME5hhiDBPua",
+	"yeUc4sVcDJaVOUEmSXlVECFtG/T1YMQj+PkMOKGp0yYFmay0yMGyqcuTgdpi+rvSyDFmkTAUz0gqziyL",
+	"EPJm+a2UU0R4XdCFKdhAcihvUheATPfVjksSqGfWron8TYLpGfS5vWh6vlbes9iSSWktcr0VzBPr1gVT",
+	"lPZja6lsf3BnuEL/vJc/kyZDoi+WEcfDS2rnFEoA0SH5fdRKk1FrONpKLBq1OqNCLoHXCrxN/QxvW3hQ",
+	"fKrV6Xa7HzRZewfntqBr5y7IHid8rGmK4SljzvYPqGOptFRt5XvDHuRsqSSASP2H3oaf9EYzReZWhpGR",
+	"NtR3yIMzveh49na2u+cWDrJ77QVnXFaaG3DYZ5O8Zzy/Dpg25ZbbDkc8mqd8zIVKofS05zPTzb3EP2O0",
+	"5xdewTXD7nagDOr7MU2uKFaw9sKr8cUpzTGKeqcz4pFRE0wm3zheKjGdRqTtKvs2VZ82aLlFPnh9PMgk",
+	"j8k1zXll1oSiT82Gi4842FFzc/XORJaMlcoi0p6Ja+yXel44zfDkpsIZKb8woOofqxzaobSG+yHq8nZh",
+	"tTi9u38YGqXe7FpreABqfuOitoaH+4Mw3FpWLk9lHSQrPL1n0/NfB6rV1W2w+2lP51eVSu/1Q+qerM3u",
+	"0h8oV8j3mIZ5HcVOC96coigHtIgYLyWfbYMh0JgLTIi4fs8astFnPaNXbMR9z7XFE82V76z2GEHhsyZt",
+	"W+msVmy3wCk0AmDV92ogamx9sLG57iiWCTcSTrRgUHQwOsb+pBlYVMjLXc1Dmk0bkZtrpPIli7rkLcjo",
+	"eKqw1n1bMuaXsNMTCXQDGe2UpG9FLXoGLlWqJLIDLYJKlz8R9cNeVE9QAPHcq+tvq/FVavcD+tA1QuyZ",
+	"Wj08ZsNSCX/Dx4WW/WoV+qEamSvR/9qrbNtY9umkqDlqaiEn0Yg78Lg2Jkq6R1h/+xvBoZBerXDfEMdN",
+	"zSKkEpN+2rb03g7mH7iaRK7AJqpOmpQAfRu+PacrCE6A8YLNtVTbD8v9CRtmB4V19RcvBGea4HK2yOiq",
+	"tP7IcPyCgyp4Dc1YMiSGQh7ZQnyqiC6CD+tzpz+J1dVYnlKt4iRDIwNr2VZwJsk1NTiahcRvNpvbQUFN",
+	"FTykpdQNoCR4D+em11Lf4ZDKYinmEusm6pdHnPE4X0E1S6jJQSi8WasJWNsp2Ai9YojrcrE0uj283kY/",
+	"UOMN9wiMhIb5WbnuBoXhZE0ZR/shzBK6ECIx9bB2OmS5AKv33h5ouCY/2SxWqfziVrUekU02FXtsrOho",
+	"soS3r+a4Njy8vOxrdJr9uJf0pwcsOKKDicUc3JsGIbWWwL1pWefp7+3BrW//7q1Rge6eH4sbe1MmaZkO",
+	"kDZukVC65vUtMmN7t8VvQNv2thN6ZJrfeirFizVhyTzqku+syaLM+48N7ga4sOASAAL9f9l71+W2cWx/",
+	"9FVQqn9VpDmkIsnyTa6uvdW2k/aM7WRsJz3dm71NiIQsTihATVBWNF3+eh7gPOJ5kn9hLQAkJermSxIn",
+	"rv7Qsc0LiMu6r99vxrIqEV2r7KvsFnvHnVM51SHnBbw/FqFe6ZdZSlDil9k5r/+y+u3Ory/Y66U35oPz",
+	"pVxB9/Ez26tvORfpGzHm2sfc37wGQRob/RiwqFbvL52U/yV3CwTHrZj4B5tegFhZ91EnZffeYZIjX9u6",
+	"5uMuZ267eyyQBjA9M9J1tQdYSKr9cRw7pBeL4BPkkXWxwXx5ZC3LNc7xBU+oRjKYE9/1F9S5h/SVo5VG",
+	"S5gp1nd/8mJhacSiVOZEiXl5R1dlOLr9GfncNSm7x+W4h8UIdXIOBvK8hIWg779cPXT3SotdC9mZQ9DI",
+	"zOKM5gYsbsDr9NuNtr/c/1/TNLrKEzbn3hWIELnBAJ5JmUJ5DwCJ730rNv2svHBE00Fmf+TZzNZp/MwL",
+	"4py5sdVak7pmZr7R+gK0kYBlYcYZD1cdX48HRj0aQFVcjRugKsoDpLZ9ZDScX6ElhtjMqq85HcP0+p/D",
+	"/dvfh38fBPF+zN6+SYO3n+N/bV3c0tbH8b/+czw9+88/m+c3s9bZziPXCcAdufKA5ZIcd4n+4E0k+OyN",
+	"pYLcRMIrX0oxfxvBoI8gkyb80WTha4MQUV9G6lMUjHQEdM6QSsNDEB3mGb9I9eLNIdnebm/XnJyn3Dfk",
+	"EPkYi5MPpyqhl7BhBE4kFGRIQtOUBoM6OVHeqo/ExZANtafReLmZXXh5/M8Px4CccZOIifacGQ0GJlGp",
+	"rrnqXn24RHiHq+Pzq+7Vycdjn1R1qKfmEP/w3fmbk4uz4yONBnHYPT88Pj09PjId8EdXl1fdiyv/tX90",
+	"dXx+5IOfP53l5favflejxkgTJf7Hq5Oz49/fnR9DIwOU+5IorRP/9N1h9+rk3bmPjNuFhygJgtAcOmqi",
+	"PuHD2Vn34jffTOpMaEvzGEF1xgHhQsfljM+vlpFR5c4u1FQIVjUtMqphO7PHdU1qbbk+I8vVmcfvo8/M",
+	"bvuB9Fq3uAhFV6hTtnhW7SFYh87ZawVnzVhA4OKEEr2cr6R5URzxT1YPGrPkB1KEkJs10rE4kJ+P356c",
+	"dz4edk+Pz4+6Fx7/eHxxefLuvNOqNzz+/uLd0clRx339+nIUcUaQof716wJFvV6516+Pzz1+dnz1y7uj",
+	"zvsPP5+eXP7icf18Iyc8riRIp6TC3+P1et3jx+dH+av17ccfj8+vPP7h5Kiz1W8Fe7TN3GavBY0OzN3r",
+	"71O30WsGrXCLtfvb9L9tcrlQBe5xI007TY+j1OxYyehxLQMP1BB/Khlip9Vo7TRbjeZVY7/RaDTUHcfn",
+	"R2td395W12sx1zkHgD08owVpB+L9KKmTI8opuWBTNTFGmHbOaKTOSz8KmOc5pNloEFyXX+lU/eJypLYE",
+	"hJj1TOqJg39na7x5nnuVnvz6nRLP1Ao60myjYAnNznKRffQxDCQesHh5+sxuS2RNJTRLGUEqIcsTmYN/",
+	"kM/hSI8nLGZUstD0EAN8rZgwDTZO/Pfdq5Pj86vrw1+652+Prw8/XL178yaDBvN4q00GtbnMs86NEV/n",
+	"YDGMcR3EQqrRmBIumtYOPB2xUA4uk1Ynq5t1r0qO09CfT+t4fCavUxa4hwl68U5fvNOFSvm+2QIuLnSF",
+	"eganqQ640g7zf6mYcvbKG8biCGo20pQlDjRmABgypDhNFH093xW3dwFdc5a4S/2DxgcACDQcpVOb37Hr",
+	"RyXx/7rz65W7h9ZtlNbvr/5gRwNN017MrkH8PH3V/1wRvN6UiNSW/3Pl8XsE0DECEU8jfi3ZLUO1s+tk",
+	"+0RJ4wSx8+SIqm9zgNeKp9ejwVRGAY2vodEe7uzTWKoTo6687sOu5sEU8MuiGMKrttpei0soK2wQMFcu",
+	"04Jdkq/N1/OiVGAKOXqwbL6FRgfbCWCGmNTJGZ1ScjjQ0uRejRDfdcPvOo0QtvMBTzM2cC5v/F3UGrFz",
+	"1djLP/oRA3J2dF8+NHfvnBmKuV/BJDoEi2jdBNXh/J13So6AmXRlraS102dzNz5OxksIApaeMY7QJEyF",
+	"bUHVbP/FCJrJ/0JcwOgQ6IlVluFLMusBnsuhrpB6zAhuFkBdz0kZilu2joui9onJYioZ7XEddQIrpbyU",
+	"Lvu7EYdYwJvhigKslQ7CgomutiaLGZK01g7sK+GZIskBL+fZnyCRW9y2rySxf1laO9ZNxTAKOpZTxHhh",
+	"GtbIlDiJGAHqrWuWihumhuZAL3YR/VZXBanHFcobbT854jLrAkZkOlGe1VzFou7gyPHTJNnTTOmzxxf5",
+	"g3RCp8t9vhqMNGscwnKvKJX6eK8s1yuFxDdb8MW1e3HtHt21UxKr4Lzp07wujOVGBAlmJz8pR8K3lUVV",
+	"ml4JACO9Xky3B5lu317Zk1VLs6VPji73A34aJfc3sg2H4vbFLnwUu/BM3LK8VThre21iJS5P49MbxkMK",
+	"Ro55l2Q0CQZ18gbgeABRpRcZ7ofu+VGd+H/6ynJLoRlX03Wi0nGyhgA6VD8NlMkkdPre4/Nsx8gouLwZ",
+	"9DSSRnTJtSD2zKcjTExkbJkFiBvapd6wqvYS71oEIWeHMBkojytr7ZLQ+pzYWHskO8r6zmHxk5BOPV61",
+	"SP2OQbvJFQAYj78Gj+Lk4s0h2dra2tfN0ulKIoKVxAOCs3f9ssL5AouIUxh5vQSafwSMc+rO//2fhrv/",
+	"x1/tOxf/0cr+8X/mi2zLINRnv9LUVhLR70uWHpB+QqHdWiIuDDYRIpnL3NhcNYeFAV7Nj+KPjXADVy66",
+	"zcess+pqyZG5KqTTDfaAx830VNln/TTodyphR6lCwQWQqKjhiXRg75a1zG/idAhkKKnwV1A5rKRueNlX",
+	"D9lX6FTnUDafIbqm/RqaFpE2nxfC5puEMTcFNF/QmIhSXaIKs34rQCXIa0YAd1OqcdE3/7ngS2Mdfc87",
+	"Wo3GGo7puyRkSSdHskSqmZhyNCtFBuFrqulCOn0FsGfqhILA8d0s7+KTKmeT3G1wS4H0ulTxiiTdWO2q",
+	"e0q+69vAJns3on+OIVwjRWJoigroZK8kmQMwQxNFefRxpHeKRKbIkCXQqIrPw8OiLgmjEO1uKceMVI1t",
+	"qP72SjqEKstNl3UhhqJ+Ak0JjeMSwW6Q/9YHJXtSDDLsT6Y3bN3mKI2ctOFmWhtv6QVo6QmAlk7tZkf5",
+	"2ctM/BnvRnk1zoJYNvB6I3Y6zbWkK49JN2Wk01EUAARQOE4QaQGlr/pl3eOXtlMTCoZmA3KjeAwRNqGT",
+	"9STiURrRGGRoOpa+xy2osj8LmRTp7yc+wF36B8SXGsBHnUEYhzKp8CugvVh9Sb7laEGTO42l+USo2PH4",
+	"gOpOdHXyUwE4QElIKJnQ+JMbcTsikWGQRxoN3uMWDh4YACMmHeCTQ+K1HpuCwUNHNIjSKdA24BTrLimd",
+	"Elgcxy5v684A1kkXFyWLRGtYzHyha8cwlOPvorROdN93voHadGBRSbIW+tmcCQIoaZyjT2wqPS4DMYK4",
+	"viUJB3c4TwlPgHVeV6YHbKShnZZ3JL+0In9vrci65mGTvt37tu0+TevxugHnzSPNS0LMptm4WOe6PjuQ",
+	"86UajUtbiuXrv6JwrR5i+XrNQqNHayv+MjbGvaPzP2wr8Q/UHvxga/BntOCU2mUJqaKFpk9UrdwknAl0",
+	"wwFdGu0G8md7uhE82xhoGo78KqNHQxFCopDxNOpHTGpML40he4AojlFqeNQy2lwst1ontJ01M22WHAea",
+	"4vI0N4Q01knorimllkdLvmQT6aNqo0Lb6D010rcusL/xfg579t+ypQ392v0DOtO5c32ocQyVmC0eZlu6",
+	"k/WqFvNRB8i2IT0OEGNinAJVQsawSi40EFj+fFuz2p5Gz6IzGaZvv93a0+ytmkjcIX672dK/kymN2QFJ",
+	"mAusy9DImbA0mYKbhDhp9jWcTfRz1XiUS8dCUmTrUkMYRDIVCfiwvi739NeRQB/g2ucuhOYicX/7m147",
+	"mKsRxO8D9re/dfIEmBaLKqYp0GFYKrWi0QetrzipNcRry8PfIk6WxrcDfP898h5AeEMoATC7KPQPtLbH",
+	"DUCggAX2ReF6j78BWhW/TqpHLIip+ggbfRiwhBEpEAk6e78DgT6AvLQrSHrQO+2QUSLCcWAQ39TerNeW",
+	"eGX9FdTBW4s5g+/frpHiPzKh0A1DQuEkY78wFufBAUaiwIqTlQDp+ys/g+N8dnGCa9tqtLbranL7AD3Y",
+	"V+JBCA5WhqxnZfLX81Xs+/ubFArp84OH6esWCT26ltTS5EVbzmrLNazl/Ll+Y8mSnmFdzN5m32pE3qOY",
+	"B3iqFvIbre8crOzeXFgE/f//v/8f8W1Tgw8kk5RPIQdvUuq5og4L9Jtv6yQlXZ18SnJtljaatqDHsiz6",
+	"uLyp8nl7FffVJtkyzzf4vbfNudCekgrd06B0cxyThEEAPuLk75SPaaLc8W+s42+F8MTVzCoQjUD8fgRv",
+	"Y38deVJSiPnjRVV0h8kK56pcVg5Y8MmN+BJpOScg1S0svI64nxW4m5wcTZLoVjO+bSL0zoVNxUF4DKWg",
+	"k4lAhJQ2rHElAlGN6oR/p3GWF2nwpaXBww+l2pCFsxHxTQ6mUBsrZcsOZu4g4snU95iYwBc9f/rdLwfw",
+	"5QB+IwdQ78g5qLSNTiHovnV8CX0CLTnA45zAlX4AvvDl1L2cum/l1MGGJJTok3EPozRkStGwtU+dvl55",
+	"7Dr0io5gQfsGlJMeI6mIw6/isR/hIH9olz23sCU+O6wCkYyRqRgnZJREak+RgCaMINxKRDkUK1OswE5o",
+	"bPjnN3Df9UJs3uv5Io1eXPJ1xaDeZA8SgysI5jXcIOOhC4QtJjcIzSu2/iFPZTqXKVzWhLc+JeP3V7BQ",
+	"ZMemQSqSa5g2aEBHXCz8rX6tAWJyKsvwqfREXW+CU9VPxPDa4AHhm+H2bdYOt4JWzwWS53Z/j7n2aaYR",
+	"vpJBWeGdqbCPquh9mU2dYSq5c+Y/ubJN270tw+rstul+z90LdkN3h23323Sr1wqaahUKkwK3l01Jjm75",
+	"wVOS+w54xk4fZ8Zt9ZrUbTf291z1UNd0DamZWTovebJpMzM5EuhN821LKZ+LpwfPe73yUm/yaLVmUGKO",
+	"cnEDwcuFKwdiskFMlItrdUdJQNQ08QRiyL58VOaMJp/OxeVATF48xBeb7NvwENWehJoPPGTrH8t1QK/O",
+	"7gl05QAmEjCy5mCR7oka5XHNlgmHGZuKTZteET8KO4KUgwMlxWpVNWqUx0tbghzCRWLBkUx7sEhsey02",
+	"9OgBe7zIu7kUy6uKzYI5NkZLpOkQaETqYwv6SjyumoO87VDypj1ynLplrUPv8kjEakpsy8m6Pvc6KFU/",
+	"puP9TNCUXqT5vbsvflQso+8bqujhylbcsly760qIoZzyNUgdbp+xUL7+C5oz71ZzBmml9Eqa0IdDrP51",
+	"iE5aulp425SlbQz2OBR1bjUQsITeCKPuGA9nSFAIHE/BSdU/6/7runv0sXt+eOzXHI9TSfwCnYePfNbg",
+	"ZAHEYaZY00EJr0/EsWFyBouF/Ec9pYoEP6a9JJV5ip9aRjXk8TzRkNKfJhwkOJOaUmg5p4+Dw8jK23Vn",
+	"clb5nvUyG1RA5TgoNSUdU0bncV1Hp7t6c2TdcHUsbiKOhg6iEOpapSBh0BlDoYdarYB/0nfPBWdzlfKA",
+	"e6FrrlNBblhK/K1GW/tE2vTxsrL7XKswMOyDhRBmr1/GDfRebzLDrfGGgb++UrOrrZznNMpah822tTWE",
+	"uc3vLzAB0g2AFf9sf+ztDs9bn/+xPzrdkld7k9+a/+luB8c7/V8a/75oj092xftW+Hb/01mxzbXZ2lsX",
+	"ihLnXh+RQIwQflRDeQ6orC8pBs+WdBEAxNfj1DFsOmbVYRm/EI3OOtbbQhqdL0CUM0fOs5I6xyXd+mmd",
+	"uMRCnz4yB45anQfVj2+h3VR88rlyZEQY9SMWEhkZ+nW96SVDkKYvW7P+PKl0unkdnaPSkfOMRShWjY1g",
+	"zl/eSMjtLEBTWpGvAByKeSUnHcTBYeD+KqlUJ+/B/zU+8mQgPA69mJqbldGEJQYyl6W6NUy/APjwUyEW",
+	"AQ3mebmuYNSPmi6IlLeFumAGTgrQF24jGaW2SwiIqeQ4uWHKewdouBABTBJm+GghIRoN6Y1uzQjH+EHX",
+	"w4iPoSmmva0D4GtyJ2jJv0hKZFpNXue5G437NveZcwNqNfSAzItdGFVbjWpPjWo7aPe2aKvfZI0wG9CV",
+	"xQUnfRHHYuKOR4sHA5QbGwTlZ9d9ITbQon1a/7rn+C8187j1u2OllP/nj7s/5uF2Fo0+d5YP5/+4GH6n",
+	"G4aSUPIpQgs8/+A6+ZX1LDCpzs5bbHiP+6Ur52uQ8yxMh5RXmJvUV6ojPbQUVTBGiAtZbyJXsAHRIMHj",
+	"6WKgltm1rzyolY1N3mfkKzas8iVP+8NO8N29z8xTQpagfbEi2jC3kPf/lqUIJt8nGNjz7XKAdSF0Xq6t",
+	"EmsLbZXlYBJogKBIQ4mKKkB5rtbSAFFnvFUbmMc7If6tjn8vBpRttebKmQ6g0xJlXRVsGlqwZ2oLvN4S",
+	"CbbS452brO8NV+JbEBmlE/2FBciz8UVW2jAIFLHxKV8JHkH51ARHEBLCQEOQRcgQXUyiGf1LYC+CZ6HB",
+	"9XTNDLaETmgSylW2CLa5fq8n+f7IAIcFE6VQH7rE8r//MX7KJv5vRSSZnv6vLZq+2Rqj52sM6W75+xtD",
+	"mANw1aleGrHRuQLYAhk2+ix8KpUkpCkFEoNjfhNHcuDxqs+4DzDSlyPKIzkgVZ9Jv+ZoL7GfCJ5CVgdw",
+	"TDlgVqs/MRoMPG5eiekVkNQ+Mov9/fLdufJ5BjMIOWY4NUfd43FffbPvkMkAOLw074nxSEMfLsOqC4n/",
+	"9hGBRfrmCTHtsdjHPM2AxSNf52zkQEyuJwPGff0xdrRUfgL6p3iKWsHjVFNaYb4ln4Or+ji9dUMieq2z",
+	"NL5m8Dd/X0Q6itiqSmppji8DVANpNpnhrFoHHQA/ZZqDow5ZH1JKUEDh8StI5fCbMYCvSuL/VywCGrOf",
+	"dCIHv0UXi8BvcFo5i9Q3eVytOlSp6MVmsWQkgx61hyl7i+h73O8CP6x7qn/p6xv1blpgEZ/A9LxRm3iF",
+	"BoVR6UEtw54H+vAyNYnRk3XyML1ETCQEV80XygMNA6imy8fX+CZXDRO6MDUzMy0LB+ee/cth8uDPnxr1",
+	"fYdx+MfeU9RF60nqVCD1ZeUCTDky13Y0uW69yKzrVNQBUgYHfjlRf3ZIs4EcGEJtjqkYQ6MOBj+gQB1O",
+	"YKVT+UVMiEyBJy2SukOERvy/MFtW6TQRx73Saah9Ysb0x7wNZGYEPkOt4MyoZ/l77bhnBiP6KeMkFDDo",
+	"Ab1lmiP4vyr5Afxl77mgCYunGZ5RJcFfqCGYa46AKTi7RDMHL/mKiN/E7Bohg8u+ZlayZJ/zRklaXNcO",
+	"EESGZCDGkjkGX5okY851CMoM8NcBBfY6WDPzbL0G17FJWTYaixfBsCQbAQrb688xjS1x9MwXLCRcvrOz",
+	"kLLP6Sa12TmxscB0Mvua0yhhM4mlQxoMmHsoeJqIeFWGCS4219470/Qw5PfN6onwjlDNK5QGYeixj7hG",
+	"aq5SJJO+Ak4o1P8DKkmT6CIk9KrUpDFluRRFg5WxQ2UU3QDnoC5PZFAIwCTsd1OP3261nEoapSByPtrx",
+	"EDsevQUGaTqSndcmyDOTijXfKl9nn+T2LVTTg4uUCjIdFSEp6MH6E+TxSswz2K5rEYeZspa18nX2YlLN",
+	"eFt18JqFtcXJO4N5PxkI8mjJu1M79KdK2uXo2VuNBvk1iuUgShj5Ob4NHXI5jlJG2o2GQ06FJDo375DD",
+	"LtlvNJq7phVlTaIareiBBN4yu68g+55PwGVD/hiFTADyEfa5xhH/pPalZDxVC4Rk8HqMyvHfMeWebrvf",
+	"2nX3es0dN+f7N8qSc2sMcX1xbBZ0RTbO7sLnlISLc5vVnMpsA69KuZkdQTCtlp0989g68c06+BllMEE5",
+	"fNI978J5NOa6LeiuFcJUCxJmFj/9IZEdvaPzEZ0Hn657nZi7jbfjUya64hw2/dIwkV2Ezcf/ktx6hsmt",
+	"ODt0ZeJiVntvmsHKZGghi2XJ2WYyWbYLhfKQPGImKydaVsa9cwW431Xi6muJgPycvuSoHpSjWnFY14Iz",
+	"R6ZArRMdy/dJsjPbj+nNXKrK4zO5KrWs9uaA8hyn85RMBlHMCtSiymXzODeJLHW+1Q+6dUfaTi3zyOuI",
+	"X48ly9sQHY9n16vRTGgcu0Esgk8wEokc45Z3mIXFasMJS5jHKedizAOE8I5ShwDjFWcTrLSfiHEcQngC",
+	"yoHq5ErgT1T3vZJUqIdgQFXd4uisnH6K/WAgIdPjVc9K2Hq5uu9EVj1a61jOfNtaZL41F5tv9zDEnjJX",
+	"9zWlsMnPfSVp/G22s+XCTzOyZzb4VMKSbBrErOwLmJJAQJqHbHhJJuOA5cmEmRr7WZjpUPB+HAXp5tEl",
+	"Mw434q4a8aPElmZFcGdOkJd8HMjRKM1NTSRJP/psbP8fN2O6noWtw5PLw2MQStGNWOxzSsxNEGvB3kSh",
+	"HHL8MRWmUFMS2gMdrsNhuvXNIXmCXc0joQkof8Jope+QFGjHMQ03Hnkc4cj9o+PTk4/HF79dvz35eHz9",
+	"4T00AuFNhKYpG45SCRQXCetDMkp5BTdChDXH44wGg6yXDTq5IHZb0JDkHGgioaMs4tJ8LXy643Ew+GET",
+	"6hhFSFO6KIZ3ZqZ3HaZ/O60Fpn+SEXLquak9Evm/Htxi8v/nykOsnT6MDun7LDnnN8IKPBOX1Tu30mm2",
+	"Z9CCtvqtYI+2mdvstUK3HWwzd6+/T91Grxm0wi3W7m/TilNRqoBD7soEPjNK6xlcop3O9l6nsfW7Mqki",
+	"HsnB3EU76qJ2o9Ns/a4jqM1Gu+VU1Im51mNddAvgHcGFcLQqncoNvVVGQIfIYTrqkDCiMUmDEWk26uq/",
+	"7c723m5HnTfOgtT+Q8l8fYazNMq1jjjvs52d3X13t93adtuNkLn77XbPZY3dftDs7zcog/iZ2hL50SIK",
+	"ktEdy2fGAiVlGRg2HMXKQCsiJen36P0D77jb8ASupm42ouGFuvmJqJtNa8EwE9hGa1oZPqc0DV5LmkyX",
+	"QLXQTwDVonWU0SbhWLPSEi4mFtBTeXJK5bnjERmxJBJhnZykHv/E2Ehi6U52EqDkJwqwLRlOPQlokkQM",
+	"Otx8PW4XGril8h4BQyS6BVYPmpIbkQJzA9DkJ0Z7glMdJmIEj03YiNG0TpSC8njxG6QBG1UzELHQONML",
+	"wu+lsCVpMtXjXMfv1C9W8j5a2K68rtuJIs06lRFPd9qVFcrpwSL/mxD0Gb7edyHWs9HuXjX2Ow2DQ7hI",
+	"0M9cVYIUWCrpNxTqi7xh/cmOOvcGJuHH9ogfBTvFyFVkWk+NuK0CKJbycpXZ/DXxwEDWZXpgRuEs1TcW",
+	"tGGdIgZ78Tq9xrlqBY+vV67gZP4aoGb6i3yfrI36qeoXjNiEdl93v7dH3XZ/l7l74U7gbveyVuBMORwl",
+	"dXJEOSUXbIpaXgdDLvMdi5tk9c1nrsjq22V5Tln9UW4Jy7rjVzTS6tkEmjMD3ujoZzuWBTKeQu0G8ldR",
+	"zLJ5nAaBGPOUVLONhol/SPQrs+VzJFMNMeOQucS/x9dpljUf86Dcv9k0+ejxhtvtbuPt9pRZe7Ps6wBi",
+	"4YWbj/8la/8Ms/aj7LgsAcsoYgxtkLXPZGQha2/xH79Q1j4nFFZ6JDmIke8qa/+1REB+Tl+y9g/K2q84",
+	"rBtk7UFprcrUE5owj+cy9UcMLqcpolOH+pH2NFNbJ4tpHUNgbY71QabiTeZAHebpeuns7+QQ39cmSZi2",
+	"NHI2ibU9GI9EUsTouI8J8pT56q8pf0y++ivJoZc20qdLit7HgCmCJC4O9HYRZ1K5MCxIWEo+XJwWJZ4c",
+	"99QNPWytx6bOKCFiAiTu8A6PV98KcRMzYtDJHPJunMZCfHJIdzTK/aHW0ffPYJt53CKb6XIpAzUpB+pV",
+	"kFqEkgEoFUpFYhs51eAHVA4OPB7QOAbAHohRD3UQm7MJ+lt5THD1nTIVI0kmIoE+DA1Y5PHqWEJlAnQE",
+	"UrhyQJXOoJ9YWFsP0Oi+IJjPxTRrbhYMQTTOTZE2x0mcq+8oB3IsQcPd4CWAmLsBuXRuMZcALKrFuzjF",
+	"7aY+3NGbGPCwXuTyY1EVfGK6ZgLQaWs5SflKWtmEsLIfLk6XS09bm7PQ8+vGcb6CR1uVao2NzzdH6LQO",
+	"9dxpJNNL+/IVEuK51jYgtItpao8hWKfEuEhSjPfWSdc8D66DSww9SyTlmJGqqSNVf3ulViBOWaJhxtVl",
+	"1DyBpoTGcc1WTyiHQAl431RafJvVFIUocUBHNADPqelU8jgSQOB0vQmaJFIvaYIlt7Xb3HHbtLHt7vfb",
+	"zLXNbv09VnFsxeX1Jk1y5tRdbxLaBpKDAmYeEkmo7WTzXi230ayYv6QCf7/rNrbcLfV7pN3A6WM8hKal",
+	"TqOB+bFE6TPImakrGfsUUiU2hoKrf9z98bAiCHNkV1dB5EoaX8ognqQMQubEpxHxmUhdHPBHS01ZiGp7",
+	"KFMS2RGiOEqnxORTIdYneGaaObZK0eMIkz+L4EN+xY25sPAeAgYlJbIHAK+S9QqmyuiUKbzez58Yn8SC",
+	"3zg4AH0M1GaDqnzc6zrxIFIiblkS0xHa1Wt/Bd4P0QzsErDJumpBqsK3QFilUENxfMuSabHrHBqwaQ4b",
+	"1CGsflP3uK+/4H+af9Th5Pp1AouD4Ju2MQANetMX0YE+Wo9nOPF2I6ALdMO40rRsfUYa3BFm71QeVpqv",
+	"5Izs8vBqME6k+jemXczWfTOOY6RREJyc4dUwQnu9Q45YwIY9xKU5owngv9vIyCOqiGcv9ndnxP7eIrHv",
+	"2Ft2Olszt2wVb0n1OihdcbexYnjKVFeeamtpnMnu5M3H/5LqeoapLplJrjJFOOvr2FRXyGKWloAkH8Hv",
+	"MQRu9GGdXELkO0qJEbCQr5o6lm4kVzZ/YOroffNWSIr3WCCULvSV0bW+fMbx5OTzyniKeeu3Hk9pL5r8",
+	"8CVg8EgBA5zP1afEWeD/r+PNv2Xp97g7G89EQeXn9OXcPNK5wcTsykOzRmLWqJAV2L4OMQ6B73Ed3cMH",
+	"TAYixvjRImeGzPoyHgdnJiOn0y8hVdOJbDjX9NfUjIKjccJoOPV4puYMGah+xoElH7XOYg6FWP2c2LsB",
+	"D2ZNNYeZn+9EkNzXgWKfU7DU8z7TMfxOTe7fxxyDr6EY92K1vtoZKnWQWiXOxI671ajcw7B/ygTy15Sb",
+	"JoH8Ij+/uwTyfdwCGz1ZnDs28bO0KIB0YYwm/7R5GIhv+MrPh1I4PxW+x6uAUycheaLxgkvCYg4J4mg0",
+	"wmLb4ts87mcBBP+1b465X6uTk5ANR0KdvY4eFHQQabmOoS0HfudxhLLQkbICD6eBpc90jdCtSHgPkuUY",
+	"RsoRlajN5CccMeqjMU8RRMPXv/c1loZkgVBXQCTL0jVCmiSBNvlAT7LmaKyTro73vZIwVbGOKkIh0yc2",
+	"SgkNEiGlmu84uhmkrqS3OV5rUqUEouL6MTh+SWiKv8a4ZEwEJz2RDoiMQiZrB2qoMXQoYIZdL5b5SjlS",
+	"It/tCwDa9/gAWHKwqWFIw1zuHXuz1MSM0/GQE7iSQ/OyyderF3k8nUQBQzWPMzGkUyJHlKuhDoVMydbO",
+	"Du4qDEjWCgWYGf4JLBgERqE5u8RmEElJ+HNCpcdDUw6mrBJzIuximN4xQJ02QzAqXpkuS3T8W/0wcxDB",
+	"5vhBVX2ow5yFwq+yiKBR3/CbreYm6tvM9+bE1+sn83RPW6Wz3XIq+mhUOo17jFHtxTJF/dYakySBi15g",
+	"SYqwJEEGD2LxSPIaQwklIyIOiDncJEqRFhfnH7XF4yOQ2ME9Fvf2Pb7qqyOMfEuAx6kogB2nBV0TKGtg",
+	"Ttk8QwBkTSNPlDUoHbC8SI/1RcK0PeYQqr8bPtl8KihO6vF1NSYYRQgfHwt+w0zptcerOu0niZ/LGvkO",
+	"4u3rzJP6sSyN5UPLw+NEMvInwVSurGkdxyJ1ByIO5WKD+B/Q8A654pgGDOk40GwyhS1AOCgS+IX/y7vT",
+	"o+urq1PfwqV4vNkgOj12QCRjxH97jMlNHVF3RyKOgqlf6+SA49S4SBzdquXFYnR4P9id0FefUqDVFglR",
+	"ltYUyNZjyUi1kPK2C+dx0e+zRALmG8UelBwjuxin2Wt1ZAWgrqO0VieXujvT47664BpK4HJc5LP8JNXC",
+	"ZcqQzjK65qMNRrZfA9QeIT7hAFgc4lwf5B/tcdhHQ+2bqMeDbcg+j5S2x3Fj8SdMEVTrT0mUShb3LdEG",
+	"LJxJxasZy7HHKfkAo0AL0OOYnR9zPZ8xK/Bv9Mdx7JBeLIJPypCEYfemmC+XRKj5HqfK0i5MEBroyvbO",
+	"2NjxPVHoZ9gwpIsiSs3bh59PTw6vYV+dnpydXGU7i7RqsEPg4yWQ7GvycY0Z53FlRu/7BJcD6scMib4P",
+	"fcBut5+yxNCBZqwh6CANPY7zq7wFmOGM1ySWAmfaUpyYoV50r471UJck5GOR/iLi8L4JeQit4LxVOpVm",
+	"0Ojt072+u8t2ALKg5+6ZbHdzp7G9329vAA5mxvZE+V78J0xrHhBA2cNXzZ1O0wACZEcI1M3178P929+G",
+	"b6b/an1s//Zrc9J7+7FP3+7L39/sN3qtNO7Fe5/P/n1mysP26V5vN9gJ3W3W7rttutVz94JW6DZZo2/+",
+	"ZrL3TziJZdrrF6W+iRKtyCmeExYHht5GpLrCFrbXDCXEaQ5FcN6EUo9ziF8U8RAB8UkVCsz9o+PT46tj",
+	"H3Hak1sWIkIlIFqVuVQzz1pzbufo2+9r2N/DgJbmhHzIBNg6TSzqWZczt909mnGr5G8WtwehWV0qSR2y",
+	"RIw+T2i9duth/lAmywsekRBkSPnUAMwmenp1N1skjVI4QC0HVdYxo5JhI4VIyIRGqS2NS4XWrXmfqZXz",
+	"ma6EIGfqhReG7GJj21h9iYtf8ig7zExBTinOfb6xTVAZApcGAQMSfgFIHerHa/2jX6sTjZiBuH8FtYmh",
+	"PjkjnXKXrKKrgUvxSvigR6YsUQKYUG26ZralwfzoR3FsihdJH1m9jL3czVmRZSbzykKTt8p2nTHpSI8G",
+	"n0ypIKlSaztPBsJGM7G4ZBjx0OMiIaMo+CQL4dtanZwzFso55QHR2H+56qvdK61OqMcnwGKF3Udg+Wa2",
+	"l/KGdOwYQBrByFFnx4ZsodF7SeFKZsesDPOph7+SJAofGuBbU/2sCvCVsqkV5jNh6TjhhknN+gcT434s",
+	"pFHLL8KaH7WRhZMr4m9t79yzGucC5d8DynGeTav2H0UEIJT7FFZzrTO/uIfmUkPhWoQfH7IP1zRF9kgO",
+	"EGlKzo708bOaHhMr6pj3x+k4YYVqMx8hzHUkPmFDGvGI3/jaA66TN1GszhoJxLAXcaZTLd3zIx2wd7KE",
+	"PGZsDPLLIpygtcL1AJAK+iTXmIQqt/rhw8nRQkzUfGlt+QFYs9x2+al2Kp/dG+GuPOrZd+SSc+t8R76u",
+	"uPw71qw1fsTv0HDMuiFpPoq1/ItK66zLP23N2utH/zR9LjQU71g+EvCu2vGLUXdz74cjjRhHoDLBFFLj",
+	"6RBK/N9+++039+zMPTrySUinxRQwGGBRKnVgIeIypVz9H/si1PNfyVzjgkkQA5Et5eTizSHZ2trat3dm",
+	"D9e4KWUTAZmmBWuYzz4Jzt71S455t5DkdgrfWM+vMBSOQKWUkr6VTuV//6fh7v/xV/vOxX+0sn/8n3kd",
+	"7Mw3b89/MWJyAveSZOkB6Sc0yJEDm3yzkotzY3PVfBYGeDU/ij/usSVntoQOPq+3J7K6r5BOF20FMrMT",
+	"PD6/FdhnuxVItyQKTqqQ8MaWjMTj8JO+W5Z0E6bCX7ynILOwbEc12y87atMd9dL++v22v6IFBwzBj9jY",
+	"xHg4Hzbd7bS3ddh0/Vjml2ySsgYszECucWL9Rl5jV899+jyErLK15yHBK2z69/+Eb99Mwzf7g/DwZOfk",
+	"3yeTs3//lp5dnaRnR28+nF0FO2dH3Z2zo5/pCW9sFuxdo202S1a/tMw+fsusdl9swhN+Xt0qC+RXI8Yd",
+	"iAuqkRElKZNbGtfzzhz4YXj4fCxNm1UrckavOASK10yBHyiVg9wjPW77WXvMhKGMU5i9y7bOgtUJ6Uud",
+	"wG+2sCxNYmF2nfhGzvhE6wYo224uKy3XmcV79Ml6fFnqG9jvy5PfB5iy9fjyXlqlQixmD9bTDagk6USY",
+	"qsYRjEK7bZpBDBI6+u/K7x6IiS7F41NbepiMuXnLgXkA5PohPZKKcTAgVUgp8xAKCSEr5eji+M9prsQQ",
+	"/lLzeCiKncmb9efGIn1gb26C0vWvJ+mmLVM6jX1UOq5pTf2CLbelqsCgiesBbVIIH4v0Sbtb1fKuLIBX",
+	"F2025mfc0frAorj8KZ8tmsqQDXVoe0BNDW5ecKBdqqz5hcxcl7lbNk/vQLLA3P1YKcSNPs4qsh+9iRjF",
+	"66xpkA/wrt04rOcatAUXudIfqC5KhdJacAUYAyIIxqMpqCkLnpklgPFdYVF3adq12gFGiqEggMuU0bDu",
+	"cfNsqPu2T5ywhCkPST06YHGsfKiQqX3JQqWHTZVQJMEk8XgqRPlLHdJjAR1Lpnm/zCtekUEkU5FMsw/1",
+	"eJRu2uaM67C6IBxDIS/tzd9FAXNug83VMKvNjMWt9qRk2xrSFrOHZf5YLJXeESf43vsI70ekVfzZfBR+",
+	"JzFf7+QqEcI8wG4Ux3jWAKMyrX8jjeblknRZg/niRFRpr/l3JCIa37CZaObwpSfycXvKF52PBb3kPytZ",
+	"JlEGiBHjxr4AsWAqQqJU2m5gUoU4cbPRqJmec48vajqHao884paJJUjGle42uWjdnwYWYw7AP1cdXBTF",
+	"GNk8yElqbYxGXFkFGh780AxZ33gjSI/FYoJe9BhQoES/RPBD3W6ZbRIMGAzXtOrRIUNyziHj2iSbJFEK",
+	"U+Z4HNoRjYE2pCEjQ0Y51gFlH6OsZvyg9VvddDv785ZV9401wKYpdrH/jGBw+lvzHes2Jqu3GpyaLDKR",
+	"f8gV/cQgumNoaxd0vm/o2D9pd/sXlti2o/17lNxfwMxslUibg6J8nRVWrWdhXl5p1A77GZEsFba9ohmq",
+	"0Q5z++kHhhRYHiRIab+/HEkZCG40X9ZCOOWsUAxoIwvQ6+VlWfDiFxTlFxRlRFEuJRltXEHMW+dBkZC0",
+	"U6Fqa/13UQSZDHGjt8t2gyZzt4LtptvuN5i7Hzapu0Ob/VZvK2iH2yybgW7MPuNOVXaKAPkHT4eCi3VG",
+	"COH5rdkRJlFKFwxwm7Z7W6aq123T/Z67F+yG7g7b7rfpVq8VNMNsgBdRSsmFMdmyQVor7oEM0XAK10jx",
+	"FmTAS673qXK9hWnOC20QluvgIxceYRO3EY/SiMZkRKWciCQkVes+NVuecqwSGigZXKuTY7WHpXa5oj/H",
+	"zCEBlcyNuGRcRupIxNOsmzIc43lnfoFv44DQcQiNF1QaMk99gpa1D2ql8BBiInMwCjZ4NwvWqM2eM8CX",
+	"H9lFx9BMJCgOmFvX/ModQdDLRW+19MjebXY+n7Bh8XmIuI1m68dNHtqjmPcTulokDBGeOis5Rkb3AsSS",
+	"XJgx7BYu29wvyIb2GF7Bht/0gycJ8xqhRKfkHYHljJrLTPq3bD2LHuJGucX73mLdaD2uDJ2oGUC78+7h",
+	"0i2bU73KL8Hvxw1+rzhBG1BdKt32MKZLyknGXe1pBe5VOqRPY8n8mi7timMi+h6PUkkkkxKKwE1lGKE4",
+	"DnwBtPxJwvp9FqgLIGwExWDaCvN4VV2OJqGSrABJof/o6Aq2NBlLZe0Zlk1DgUu6nMCZ8LiOQGVAbWoi",
+	"QjYUKcsx1dmPazf2axp6D7UKiaTH8W0wVQbfhOo3kN6UDCOpPmeRJepxbYrqgKPvEF9927Wea/UzXpCD",
+	"k/Ohx0D/Psn9fkkE/TsRhfeHiTOzVDTDj7Lf50xwY4TCDgYjV8QzN+JJgm2bv1Obijb1urFp/URB9Lmv",
+	"+o5t60L8/rvWQk8AeDcVY7JMLk7FuCAWv3Gku982/JwfPja/nm0+Yb2BEJ/ckMXRLUsiA/ybMP2bxUBn",
+	"/xyzsbZA9LVThN5xSDhmhIuJbs+mpJ8wOSA0TdlwlGKXWAfRwRAxwYwi0t3bPRFOSZVCZCUCGyCP2Tug",
+	"QDwSUE7CRIwQcxchZZVaj244QO6yySqW1gvzkb/i+9dRq+ZTtUolVWXT5D+g9lAtuxc0wxbbUiJ4u+e2",
+	"g53Q3We7fXevsd+kOtB8L4ejtaGq/VMtcLjS49CTd6QnZgO3Y/7OuWMPm+yF/uSxvA6A5aMz5zUnHfSK",
+	"yHkBwXgIXM2LcR3U6dBXE3t1kQ71QBNMo8GPBjdidg1YwlZn9vTwju1YvtMknwaxxlYffZ+F+nvOKbf9",
+	"LOU2s1LQTxwwMqSc3mB1kpzKlA3VpRGoyVC5SDAIPo5jp8JuGU+hMwf27t8qf2hLttXb6TeCYN9ttMNt",
+	"t91vB+5+r8ncnXA32GP7fdroNStORZuWS0dZZJ8eDWeNHTgtBqFSPjBlNrO9VyfP7DF7yZs9Ud5sTqCV",
+	"C8tF2bMLdhPJFLn1rTHTF5YazRQsYrshBR5+jUOG5lF0wyHfjnLTJ1V/MpAsuPYtln6PSrbTVrthq0US",
+	"ykMxJL1pCgicgIzo8Vn2/Kq6V2gQhURgi1vNxFtAJ3SQXh8Y8KN0YGws/AJAR/XHSZy1WvpwRHBUyiIa",
+	"CGlxU3XBthTxLTPtgo7HdZ0kdNxwZiFImeyQWIhRjwafHDJK0NCvNhuv9xzS3G3Vmzuvmy3H48199e+9",
+	"180dh/SDRqPTeb1bc0gc8U8u0hdUmzv79dZ2Gy6ZKBVDgliMQzJkKQ1pSj2OUy5rDglokkQscW8SGjJy",
+	"3r1ySCiCsZJEGakQlk0kTENAAl6y9DiGr/oACIZYqYViCTVTeoU1pFwkbWUmTDcR3IPZn1rd7GQQWoHg",
+	"nAHcgroxo1JIWBglLDDqVKQe74s4FhMozEScygQbL+3Afj3++Zd37/5x3T09fffr9fuLk4/dq+Ofmj6p",
+	"wpx5PGS3LBYjkMCwxwC9VS1bTbkTbKTsXbXauNhmgezq1T2+3OrG9MGMrHtQZpbGcaGNcwPVUqZDNpX5",
+	"d/cV8E/ZQGlpCNaz3s2Qfo3SwSXImsq9P6vwjEUJU8RqBmmAZ1A7i0YcSSRlAfNQmnbwhKUb4bpyNrGS",
+	"WzlsF6fL4FrnTN3XaxoSj4ba+kKN+rQJy1ltvpnnsxFTqrnLakTrc8Xi5oCgb02ysAuI8DARo1FWVV/u",
+	"COFbyuTnC5noV+rxWm9fLWj5esez3eLY1BOm10DikRXZ8ZVbYdNMs/2MDZXH/VXGoui/GcnLln3UtPO6",
+	"+3VlNDSvXB8hwbimvl0j9LlG2vzDxSmpWiscGPjRaKo5JHeXQ8BGBJgXxIRblWEnuQS7jxebHDoSTigj",
+	"28r9KraNa4XQp1FsDf8oIek44QRosmsH2cPUDPoeV3+UhPJM2QBashozsC0YvgrtCJgwisbFoR73280G",
+	"eSs481eFyjGv8JhGezGRuyhje1+B8pQtTN+OeDTJ0Rcx+d3l7x7BVH2dSZmlQfucEM/ucJTzZAP3HQ0j",
+	"65gkHnIMkZjK1ARRXhmsWRKIELt4qhZ3i/zjZyL6NcjsZbcSoOPC7lEb7YACIZMrjCQJx2yVdMrlBo6y",
+	"b35JDnwryQG9Z4CDuTw3sH3V3Os0Wp1283cEz4Ideb1JOB9DOYiP2N9m7XArcFu9JnXbjf09d5/tha5B",
+	"2Nraa+0Wgj+VTkXHc+qB4P0oGQJzGzxszXys2s/X+ktLP25PpxTgQtj4lU4Fjw4LyXZji1yy5DYKGMkz",
+	"qejrzVJc90DTVsYjmSaMDklvLKfmIjx+11gUst3Y0rmIJYPaMoMaoRCFrU1Tiv3DgIyDAGXFzEughoKb",
+	"QO0HGqTXvem1rjHSKaDs91JtA/wtRAuD6TXyl11jPDGnmRdujt2M5QibsdYrRdN90fqz2LXoX/eiRO35",
+	"SnN/r+E22m6jle//4vS/9RauBwAIDeLv2jR1cWrmWv/mVIzYf9SLBoKrn/+fZrvV3t7ebjRbWxUwNfos",
+	"YTxQf/vH7j/P3PZV670mUdLTVwYyt8t2wu2g3XO3aGvfbTf3dt39/g5zt8N2sNVr0eZ+Y29dZNOtQJ2C",
+	"xr67199lbjvcUcdHTdq+xjbtb88jmzZ7rWArbDN3u79D3XZvN3D3wn3mNvp2z7M5LLp1CaRWwJIqhSjG",
+	"CczZhPXyMKX5w1mevisKkluWSJCzrTunAhzJKR2OFl+/UBbc5QYxYjw0mMUPTvaZ4ofVyb5MN7+Yed9A",
+	"erDLSwwniO59b970ciMTAvbMxVgVVIs936DBghwuMBHlkxCWkAhar22GgrMJUmPZVGvd45lBitYdFxPw",
+	"0BOWwi9FnzCaxBEDFi1JAPU+BCyahOlqNk1VEqUrK9pgMfSu0zmYB/u7uMLfYCopv5mIniEJq2ByRS9y",
+	"8lFkHW6rfKRJOXu6NkGabbbAP51E4Q1L6/9e7IQesX7E9QELxjIVQ8JiSNRK4nvjRmMrwBSsa7hd1e8Y",
+	"0gXZUop+LCadEmxmBwtQGQCXarbAxcxmWOmAVdTSFllEHKhtYYdgclKbwPAPZSPg+/K1Etrwc0yiM+K2",
+	"LyZkNFQ/q6FZkoe+GhI1tLmYrIZqhhqiWxcmAv9cmAf9Ja/Qa4R26x4LOx7Xd+KME5kEP3k2u20tnWKK",
+	"266ZVyGh+hJ8Ez7oNT5Jv1y5/2H5MhHlSmAtBvvJqzDpVQrPKV3UA/x+mqZJ1BunTBIfHpNfV2CJ8EmV",
+	"llD3RGGHyE+RLgsOBiIKmJ7B3HB8UvUZR8htJv0aCFsBG5LGdXKSqnWJJT6k+/5E89sSkUQ3ETD6Tqgk",
+	"6qCZzqQqAG2kWAQpo5Qhi/Hhu4tLLLY4Prp+d3Hy9uT80q85REIzFReWAZnyKZaosFjq+g7OWCg9zgWJ",
+	"cPvgxDv2x3SKPV8+u6W6xGRoa3bI4eWlPk5A3z1iSQoKB8Ms+oR1iO+6eiGUO8ZT35n7ldu/8R2PZ79W",
+	"P+eu6s38CEAkhV+BvzvzDBGMZeGivph5e0LDSF2Tv21EQ2V9l7ZIvWXpr7BzL2GiVkWAupz4x1f0xtdx",
+	"F241sRGLB8TfarT9rBRHH6JI5oL8iyjtTvruueDMPYNcRLnx4lW2+vu0FTSZV7lX12jKPqev/01vKY6s",
+	"+PRqtUZ+wnNF/iJeZSzVpkmiIPUqB6Rer5O7WrV2UBjbXDFDaU8o/DxTi3FIgwFzDwVPExGv4rGEi821",
+	"d05FrcOqe+AaGNFWWXr7g1kRIiNlnAHZI65vxIlfWA6/Ts4FRCPvbSR8G9R8VwWSW7X39eLkFTL8Xqnj",
+	"4oP+qvQYTVjSHacD9Vy13TBXVHZaTqGmLl8epvNKVf9GAD9A/XUwDF/jb/1aoXq28/o1CN6BkGlnr7HX",
+	"AO9ZD3DuTdEt40xKB3pCI/znUNnLgVHJkbTVefXsxL0z0kCW0BpB54vyzyLuaG7PhOnOFB7awiNHXSLG",
+	"qVPsJsqAfdRkLXq6AVjRT4yZJFVqLfZa7jG66W3+OXp5sLWUpAmN4gwnB0aPTzfdrAbycsF7uuoxZe8Z",
+	"JzdM6GfZLkcJvKqSWWtC1sl7rNOE9lzRN/3Fylc50N2xiCCZe+l7HRYqW4Z3/X6kvCmsLYzZgNE4HThY",
+	"jGpQZU66511L53WvIZjCsLIh/CNSulf0i9ZDjkoyHCdZzedkwKDqMx2wKahkvRZ5w+9eQzyctV3Kxvor",
+	"Y5/iKaE5ok2SsuEoplhpRFNywzgDQmJN60FnMIQL207zCJW96lBwZcmzeVoXw9OSw1SdfclBfhOpWSi8",
+	"FZDhSri8cNJuI+U497P3woc45CYR4xFCv2FBb0in+a2dJx8t56bNbGIZhayjE/w5jFNjfdnmcm28gdXO",
+	"Pa6G5miQeF3GrGfQmlkFax92jLbdQcagmaJH/HPxrXLBqHF/AYd5DoCwQ+iN8hQcAsFm+3sHAV2VqAAQ",
+	"JXBPNPZ8fe7di95ZqkMczeAL/ffmCohHGscom2D90eqvubdq1VMif7BNj4s06uvgg8x9bcbtjKC6uLle",
+	"SV2BjfW7Zq/nt5p1PudfeQwBuuILjF2Pz3cIUENYVD346RL0mXupNN7xLTilmHtxoJI/g+qWQcIYV4Pi",
+	"U72GSgXkR3cKhSMMIgZzwxtmLif7nJIhk5LqKTDSmNCeGKdaSmUbQK+GklwmDrlAHZzph1bu/rj7vwEA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

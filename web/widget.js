@@ -178,6 +178,9 @@
   // the field).
   const FIELD_MESSAGES_ES = [
     [/^is required$/, () => "Este dato es obligatorio."],
+    [/^must not be empty$/, () => "Este dato es obligatorio."],
+    [/^must be (one line of )?text with a character that is not a space/, () => "Este dato es obligatorio."],
+    [/^must be (one line of )?text without control characters/, () => "Contiene caracteres no válidos."],
     [/^must be accepted/, () => "Debe aceptarla para continuar."],
     [/^must be a phone number/, () => "Escriba un teléfono con el prefijo del país, por ejemplo +34 612 345 678."],
     [/^must be a plain email address/, () => "Escriba una dirección de correo válida, por ejemplo ana@example.com."],

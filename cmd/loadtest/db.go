@@ -12,10 +12,9 @@ import (
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the schema
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+
+	"github.com/clinic/consult/internal/store"
 )
 
 // database is the fresh database of one run.
@@ -85,39 +84,16 @@ type scratchRow struct {
 func (scratchRow) TableName() string { return "loadtest_scratch" }
 
 // openFloorDB opens a second, plain GORM connection pool on the run's
-// database for the write floor, configured as the store configures its own
-// (for SQLite: WAL, synchronous NORMAL, busy timeout, BEGIN IMMEDIATE, 8
-// connections; see store.Open), and creates the scratch table.
+// database for the write floor, with the store's own connection settings
+// (store.OpenPlain), and creates the scratch table.
 func openFloorDB(ctx context.Context, d database) (*gorm.DB, error) {
-	cfg := &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true}
-	var (
-		db  *gorm.DB
-		err error
-	)
-	if d.sqlite != "" {
-		q := url.Values{}
-		q.Set("_journal_mode", "WAL")
-		q.Set("_busy_timeout", "30000")
-		q.Set("_foreign_keys", "on")
-		q.Set("_synchronous", "NORMAL")
-		q.Set("_txlock", "immediate")
-		db, err = gorm.Open(sqlite.Open("file:"+d.sqlite+"?"+q.Encode()), cfg)
-	} else {
-		db, err = gorm.Open(postgres.Open(d.url), cfg)
-	}
+	db, err := store.OpenPlain(d.url)
 	if err != nil {
 		return nil, fmt.Errorf("write floor: %w", err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("write floor: %w", err)
-	}
-	if d.sqlite != "" {
-		sqlDB.SetMaxOpenConns(8)
-		sqlDB.SetMaxIdleConns(8)
-	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
 	}
 	err = db.WithContext(ctx).Exec(`CREATE TABLE loadtest_scratch (id TEXT PRIMARY KEY, payload TEXT NOT NULL, at BIGINT NOT NULL)`).Error
 	if err != nil {

@@ -176,21 +176,15 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	return nil
 }
 
-// serve runs h on a new loopback port with the server's production
-// timeouts (cmd/server) and returns its base URL and a stop function.
+// serve runs h on a new loopback port in the server binary's own
+// http.Server (httpapi.NewHTTPServer) and returns its base URL and a stop
+// function.
 func serve(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-	}
+	srv := httpapi.NewHTTPServer(h, nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

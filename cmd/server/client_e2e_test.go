@@ -58,7 +58,7 @@ func TestGeneratedClientScenario(t *testing.T) {
 		Intake: apiclient.Intake{PainSeverity: 6, SpasmFrequency: apiclient.SpasmFrequency("weekly"), RecentPhysicalActivity: true,
 			ActivityDetails: &details, Reason: "sciatica down the left leg",
 			RelievedBy: []apiclient.ReliefMethod{"position"}, PreExistingConditions: []apiclient.PreExistingCondition{"herniated_disc"}},
-		Consent: apiclient.Consent{PrivacyPolicyAccepted: true, ContactBySms: &yes},
+		Consent: apiclient.ConsentInput{PrivacyPolicyAccepted: true, ContactBySms: &yes}, // contact_by_email left out
 	}
 	created, err := c.CreateBookingRequestWithResponse(ctx, &apiclient.CreateBookingRequestParams{IdempotencyKey: &key}, req)
 	if err != nil || created.JSON201 == nil {

@@ -26,6 +26,7 @@ import (
 var (
 	loadOnce sync.Once
 	router   routers.Router
+	spec     *openapi3.T
 	loadErr  error
 )
 
@@ -33,10 +34,11 @@ var (
 // reset to "/" so it matches any test server's host.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
-		// Text formats the API serves besides JSON (the widget script, the
-		// hosted pages, calendar files, event streams): checked as strings.
-		for _, ct := range []string{"text/html", "text/javascript", "text/calendar", "text/event-stream"} {
-			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		// Text formats the API serves besides JSON (the spec itself as YAML
+		// text, the widget script, the hosted pages, calendar files, event
+		// streams): checked as text, not decoded into an object.
+		for _, ct := range []string{"application/yaml", "text/html", "text/javascript", "text/calendar", "text/event-stream"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 		}
 		loader := openapi3.NewLoader()
 		var doc *openapi3.T
@@ -48,6 +50,7 @@ func Router() (routers.Router, error) {
 			return
 		}
 		doc.Servers = openapi3.Servers{{URL: "/"}}
+		spec = doc
 		router, loadErr = gorillamux.NewRouter(doc)
 	})
 	return router, loadErr
@@ -118,7 +121,9 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 	return nil
 }
 
-// checkProblem insists on an RFC 9457 body with the fields SPEC §3 promises.
+// checkProblem insists on an RFC 9457 body that matches the spec's Problem
+// schema (so its code is one the spec lists), also on routes the spec does
+// not define.
 func checkProblem(status int, header http.Header, body []byte) error {
 	if status < 400 {
 		return fmt.Errorf("status %d on a route the spec does not define", status)
@@ -137,6 +142,13 @@ func checkProblem(status int, header http.Header, body []byte) error {
 	}
 	if p.Type == "" || p.Title == "" || p.Code == "" || p.Status != status {
 		return fmt.Errorf("problem %+v lacks type, title or code, or its status is not %d", p, status)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("problem body: %w", err)
+	}
+	if err := spec.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.MultiErrors()); err != nil {
+		return fmt.Errorf("problem body does not match the Problem schema: %w", err)
 	}
 	return nil
 }

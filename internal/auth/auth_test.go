@@ -6,7 +6,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Production hashing uses bcrypt cost 12 at least (SPEC §4).
+// Production hashing uses bcrypt cost 12 at least.
 func TestDefaultPasswordCost(t *testing.T) {
 	s, err := NewService(nil, Options{JWTSecret: make([]byte, 32)})
 	if err != nil {

@@ -159,7 +159,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	if found {
 		hash = []byte(st.PasswordHash)
 	}
-	ok = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && found && st.Active
+	ok = bcrypt.CompareHashAndPassword(hash, bcryptInput(password)) == nil && found && st.Active
 	if !ok {
 		ev := AuditEvent{Type: AuditLoginFailed, Email: norm, ClientIP: clientIP}
 		if found {
@@ -294,7 +294,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(current)) != nil {
+	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), bcryptInput(current)) != nil {
 		return ErrInvalidCredentials
 	}
 	return s.setPassword(ctx, p.StaffID, next, &p.StaffID, "")
@@ -483,7 +483,7 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) {
 }
 
 func (s *Service) hash(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cost)
+	h, err := bcrypt.GenerateFromPassword(bcryptInput(pw), s.cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -501,4 +501,17 @@ func randomToken() (string, error) {
 func hashToken(t string) string {
 	sum := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(sum[:])
+}
+
+// bcryptInput is what bcrypt hashes for pw. bcrypt reads at most 72 bytes,
+// and 72 characters of UTF-8 can be four times that; a longer password is
+// first reduced to the base64 of its SHA-256 (44 bytes), so every character
+// counts. Passwords of at most 72 bytes are hashed as they are, as they
+// always were, so existing hashes keep working.
+func bcryptInput(pw string) []byte {
+	if len(pw) <= 72 {
+		return []byte(pw)
+	}
+	sum := sha256.Sum256([]byte(pw))
+	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
 }

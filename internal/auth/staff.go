@@ -47,12 +47,14 @@ type Staff struct {
 	UpdatedAt         time.Time
 }
 
-// MinPasswordLength is the shortest password accepted (SPEC §4).
+// MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 12
 
-// maxPasswordLength keeps bcrypt's 72-byte input limit from silently
-// truncating a passphrase.
-const maxPasswordLength = 72
+// MaxPasswordLength is the longest password accepted, in characters (a
+// passphrase in Greek or with emoji counts as many characters as it shows).
+// Passwords longer than bcrypt's 72-byte input are pre-hashed (see
+// bcryptInput), so no character is silently ignored.
+const MaxPasswordLength = 72
 
 // NormalizeEmail returns the canonical form used for uniqueness and lookup.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -62,8 +64,8 @@ func checkPassword(p *booking.Problems, field, pw string) {
 	switch {
 	case utf8.RuneCountInString(pw) < MinPasswordLength:
 		p.Add(field, "must be at least 12 characters")
-	case len(pw) > maxPasswordLength:
-		p.Add(field, "must be at most 72 bytes")
+	case utf8.RuneCountInString(pw) > MaxPasswordLength:
+		p.Add(field, "must be at most 72 characters")
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Status is a booking's place in its life cycle (SPEC §2, booking states).
+// Status is a booking's place in its life cycle (docs/product.md, booking states).
 type Status string
 
 // Booking statuses.
@@ -124,7 +124,7 @@ const (
 	ActionExpire   Action = "expire"
 )
 
-// transitions is the SPEC's state diagram; nothing else is allowed.
+// transitions is the product's state diagram; nothing else is allowed.
 var transitions = map[Status]map[Action]Status{
 	StatusPending: {
 		ActionConfirm: StatusConfirmed,
@@ -185,7 +185,7 @@ type Patient struct {
 	Email       string // optional
 }
 
-// Relief is an answer to "what relieves the pain?" (SPEC §1).
+// Relief is an answer to "what relieves the pain?".
 type Relief string
 
 // Relief answers.
@@ -206,7 +206,7 @@ func Reliefs() []Relief {
 		ReliefFoamRoller, ReliefMedication, ReliefNothing, ReliefOther}
 }
 
-// Condition is a pre-existing condition a patient reports (SPEC §1).
+// Condition is a pre-existing condition a patient reports.
 type Condition string
 
 // Condition answers.
@@ -227,7 +227,7 @@ func Conditions() []Condition {
 		ConditionScoliosis, ConditionPriorSpineSurgery, ConditionOsteoporosis, ConditionOther}
 }
 
-// SpasmFrequency is how often a patient has spasms (SPEC §1).
+// SpasmFrequency is how often a patient has spasms.
 type SpasmFrequency string
 
 // SpasmFrequency answers.
@@ -244,8 +244,8 @@ func SpasmFrequencies() []SpasmFrequency {
 	return []SpasmFrequency{SpasmRarely, SpasmMonthly, SpasmWeekly, SpasmDaily, SpasmConstant}
 }
 
-// Intake is the patient's answers to the clinic's intake questions (SPEC
-// §1). It is health information: never log it, and show it only to those who
+// Intake is the patient's answers to the clinic's intake questions. It is
+// health information: never log it, and show it only to those who
 // need it.
 type Intake struct {
 	PainSeverity           int // 0 to 10
@@ -279,7 +279,6 @@ type Booking struct {
 	CancellationReason string // set when cancelled or declined
 	Version            int    // for optimistic locking; the store bumps it on every save
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
-	IdempotencyKey     string // the Idempotency-Key it was created with, if any
 	Snapshot           Snapshot
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
@@ -353,8 +352,8 @@ const MaxReasonLength = 1000
 // InitialStatus) from a checked request, with a new ID, reference and manage
 // token, Version 1, and its EventCreated. It returns the booking, the event
 // and the manage token in clear, to be shown to the patient once: the
-// booking keeps only its hash. The caller sets IdempotencyKey, and makes a
-// new Reference with NewReference if the store reports it taken.
+// booking keeps only its hash. The caller makes a new Reference with
+// NewReference if the store reports it taken.
 //
 // It returns a *ValidationError naming "status" or "source" when they are
 // not allowed, and an error when the system's random source fails.
@@ -476,7 +475,7 @@ func ParseBookingPatch(notes, phone, email *string) (BookingPatch, error) {
 	}
 	if email != nil {
 		v := strings.TrimSpace(*email)
-		if v == "" || p.Check(validEmail(v), "patient_email", emailMessage) {
+		if v == "" || p.Check(ValidEmail(v), "patient_email", emailMessage) {
 			out.PatientEmail = &v
 		}
 	}

@@ -17,7 +17,7 @@ var actions = []booking.Action{
 	booking.ActionComplete, booking.ActionNoShow, booking.ActionExpire,
 }
 
-// TestTransition checks every (status, action) pair against the SPEC's
+// TestTransition checks every (status, action) pair against the product's
 // diagram: the allowed ones reach their target, all others are refused.
 func TestTransition(t *testing.T) {
 	allowed := map[booking.Status]map[booking.Action]booking.Status{

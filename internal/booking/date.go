@@ -268,3 +268,18 @@ func ParseTimezone(name string) (*time.Location, error) {
 	}
 	return loc, nil
 }
+
+// RangeOutOfOrder reports whether a from/to filter ends before it starts:
+// both days with toDay before fromDay, or both instants with to before from.
+// A day and an instant are not compared (the day's instants depend on each
+// location's zone). Every list that takes from and to refuses such a range
+// the same way.
+func RangeOutOfOrder(fromDay Date, from time.Time, toDay Date, to time.Time) bool {
+	if !fromDay.IsZero() && !toDay.IsZero() {
+		return toDay.Before(fromDay)
+	}
+	if !from.IsZero() && !to.IsZero() {
+		return to.Before(from)
+	}
+	return false
+}

@@ -25,6 +25,7 @@ const (
 	CodeDuplicate            Code = "duplicate"
 	CodeHoldExpired          Code = "hold_expired"
 	CodeHoldLimit            Code = "hold_limit"
+	CodeTimezoneInUse        Code = "timezone_in_use"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -64,6 +65,7 @@ var (
 	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
 	ErrHoldExpired          = &Error{Code: CodeHoldExpired, Message: "the hold on this slot has expired; choose a slot again"}
 	ErrHoldLimit            = &Error{Code: CodeHoldLimit, Message: "too many slots are held from this address; book or release one, or wait for one to expire"}
+	ErrTimezoneInUse        = &Error{Code: CodeTimezoneInUse, Message: "the location's timezone cannot change once it has slots or schedules: their local times would move"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

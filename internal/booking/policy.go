@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Policy is the clinic's booking policy (SPEC rule 3) in one place: who may
+// Policy is the clinic's booking policy (docs/product.md, rule 3) in one place: who may
 // book or move which slot, and until when. Handlers call one method of it
 // per decision, inside the store's transaction, so the rule and the write
 // cannot drift apart.

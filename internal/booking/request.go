@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -131,7 +132,7 @@ func parsePatient(p *Problems, in PatientInput, today Date) Patient {
 		out.Phone = v
 	}
 	if out.Email != "" {
-		p.Check(validEmail(out.Email), "patient.email", emailMessage)
+		p.Check(ValidEmail(out.Email), "patient.email", emailMessage)
 	}
 	return out
 }
@@ -266,11 +267,11 @@ func NormalizePhone(s string) (string, bool) {
 	return v, true
 }
 
-// validEmail reports whether s is one plain address (no display name, no
+// ValidEmail reports whether s is one plain address (no display name, no
 // angle brackets, no comments) of at most 254 characters with a dotted
 // domain, as mail systems deliver to.
-func validEmail(s string) bool {
-	if len(s) > MaxEmailLength {
+func ValidEmail(s string) bool {
+	if utf8.RuneCountInString(s) > MaxEmailLength {
 		return false
 	}
 	a, err := mail.ParseAddress(s)

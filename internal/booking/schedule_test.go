@@ -80,7 +80,7 @@ func TestScheduleValidate(t *testing.T) {
 	}
 }
 
-// TestOccurrencesDST proves SPEC rule 4: schedules stay on local wall-clock
+// TestOccurrencesDST proves rule 4 of docs/product.md: schedules stay on local wall-clock
 // time across DST changes, skip a start DST skips, and never double one in
 // the repeated hour. Wants are RFC 3339 in the location's zone, which names
 // the wall time and the instant at once.

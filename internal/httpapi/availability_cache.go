@@ -244,7 +244,14 @@ func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQu
 		return nil, err
 	}
 	defer release()
-	result, err := s.store.Availability(ctx, q)
+	// One store call either way: the answer alone, or with its expiry.
+	var result []booking.Day
+	var until time.Time
+	if expiry {
+		result, until, err = s.store.AvailabilityUntil(ctx, q)
+	} else {
+		result, err = s.store.Availability(ctx, q)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +260,7 @@ func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQu
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	a := &availabilityAnswer{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-	if expiry {
-		if a.until, err = s.store.AvailabilityValidUntil(ctx, q, result); err != nil {
-			return nil, err
-		}
-	}
-	return a, nil
+	return &availabilityAnswer{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, until: until}, nil
 }
 
 // encodeAvailability is the JSON body of an availability answer: what

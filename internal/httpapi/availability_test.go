@@ -166,12 +166,14 @@ func TestAvailabilityValidation(t *testing.T) {
 		status int
 		fields []string
 	}{
+		// Parameters that break their schema are 400; values that fit it but
+		// make no sense together are 422.
 		{"from=2027-01-10&to=2027-01-09", http.StatusUnprocessableEntity, []string{"to"}},
 		{"from=2027-01-01&to=2027-03-04", http.StatusUnprocessableEntity, []string{"to"}}, // 63 days
-		{"from=2027-02-30&to=2027-03-01", http.StatusUnprocessableEntity, []string{"from"}},
-		{"from=2027-01-01T00:00:00Z&to=2027-01-02", http.StatusUnprocessableEntity, []string{"from"}},
-		{"from=2027-01-01&to=2027-01-02&provider_id=nope&location_id=x", http.StatusUnprocessableEntity, []string{"provider_id", "location_id"}},
-		{"from=2027-01-01&to=2027-01-02&consultation_type_id=1", http.StatusUnprocessableEntity, []string{"consultation_type_id"}},
+		{"from=2027-02-30&to=2027-03-01", http.StatusBadRequest, []string{"from"}},
+		{"from=2027-01-01T00:00:00Z&to=2027-01-02", http.StatusBadRequest, []string{"from"}},
+		{"from=2027-01-01&to=2027-01-02&provider_id=nope&location_id=x", http.StatusBadRequest, []string{"provider_id", "location_id"}},
+		{"from=2027-01-01&to=2027-01-02&consultation_type_id=1", http.StatusBadRequest, []string{"consultation_type_id"}},
 		{"to=2027-01-02", http.StatusBadRequest, nil},
 		{"from=2027-01-01&to=2027-03-03", http.StatusOK, nil}, // 62 days
 	}

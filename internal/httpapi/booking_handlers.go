@@ -54,7 +54,7 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 // CreateBooking books a caller into a slot (a phone booking). Staff are not
 // bound by the public booking window nor by inactive catalogue entries, but
 // the slot must be open and have a place: a blocked slot is refused like a
-// full one (409 slot_unavailable), as SPEC rule 5 says.
+// full one (409 slot_unavailable), as rule 5 of docs/product.md says.
 func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 	p, ok := s.principal(c)
 	if !ok {
@@ -77,14 +77,15 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		// self-service, and staff manage the booking.
 		return b, ev, err
 	}
-	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(s.bookingJSON(b, slot))
-		return http.StatusCreated, body, err
+		return store.Response{Status: http.StatusCreated, Body: body, Header: map[string]string{
+			"Location": "/v1/bookings/" + b.ID.String(), "ETag": etag(b.Version),
+		}}, err
 	}
 	s.createBooking(c, in.req.SlotID, draft, creation{
 		// Scoped per staff member: two people's keys never collide.
 		scope: "POST /v1/bookings " + p.StaffID.String(), key: key, canonical: in.canonical, render: render,
-		locationPrefix: "/v1/bookings/", locationField: "id",
 	})
 }
 
@@ -315,8 +316,7 @@ func intakeJSON(in booking.Intake) api.Intake {
 }
 
 func consentJSON(c booking.Consent) api.Consent {
-	sms, email := c.ContactBySMS, c.ContactByEmail
-	return api.Consent{PrivacyPolicyAccepted: c.PrivacyPolicyAccepted, ContactBySms: &sms, ContactByEmail: &email}
+	return api.Consent{PrivacyPolicyAccepted: c.PrivacyPolicyAccepted, ContactBySms: c.ContactBySMS, ContactByEmail: c.ContactByEmail}
 }
 
 // bookingJSON is the staff view: everything, with internal notes.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -42,13 +43,13 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		token = tok
 		return b, ev, err
 	}
-	render := func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
+	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(s.bookingCreatedJSON(b, slot, token))
-		return http.StatusCreated, body, err
+		return store.Response{Status: http.StatusCreated, Body: body,
+			Header: map[string]string{"Location": "/v1/booking-requests/" + b.Reference}}, err
 	}
 	cr := creation{
 		scope: "POST /v1/booking-requests", key: key, canonical: in.canonical, render: render,
-		locationPrefix: "/v1/booking-requests/", locationField: "reference",
 	}
 	if in.holdToken != "" {
 		cr.holdTokenHash = booking.HashToken(in.holdToken)
@@ -145,7 +146,7 @@ func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
 	if key == nil {
 		return "", true
 	}
-	if n := len(*key); n == 0 || n > 255 {
+	if n := utf8.RuneCountInString(*key); n == 0 || n > 255 {
 		s.fail(c, errBadRequest("invalid_parameter", "the Idempotency-Key header must be 1 to 255 characters"))
 		return "", false
 	}
@@ -153,20 +154,21 @@ func (s *Server) idempotencyKey(c *gin.Context, key *string) (string, bool) {
 }
 
 // creation describes one create call: the Idempotency-Key scope and key
-// ("" for none), the canonical request, how to render the new booking, and
-// where its Location points (locationPrefix + the body's locationField).
+// ("" for none), the canonical request, and how to render the new booking
+// as the response, with its headers (Location, and ETag for bodies with a
+// version).
 type creation struct {
-	scope, key                    string
-	canonical                     []byte
-	render                        func(booking.Booking, booking.Slot) (int, []byte, error)
-	locationPrefix, locationField string
-	holdTokenHash                 string // the hash of a slot hold's token, to book the held place
+	scope, key    string
+	canonical     []byte
+	render        func(booking.Booking, booking.Slot) (store.Response, error)
+	holdTokenHash string // the hash of a slot hold's token, to book the held place
 }
 
 // createBooking runs a create through the store, with its Idempotency-Key
 // when there is one, and answers with the new booking or, for a replayed
-// key, the first response again (marked Idempotent-Replayed). Both carry
-// the same Location and, for bodies with a version, ETag.
+// key, the first response again with its headers (marked
+// Idempotent-Replayed). The headers come with the rendered response, so the
+// body is never read back.
 func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Draft, cr creation) {
 	var idem *store.Idempotency
 	if cr.key != "" {
@@ -185,24 +187,18 @@ func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Dra
 		s.fail(c, err)
 		return
 	}
-	status, body := 0, []byte(nil)
+	var out store.Response
 	if res.Replay != nil {
-		status, body = res.Replay.Status, res.Replay.Body
+		out = *res.Replay
 		c.Header("Idempotent-Replayed", "true")
-	} else if status, body, err = cr.render(res.Booking, res.Slot); err != nil {
+	} else if out, err = cr.render(res.Booking, res.Slot); err != nil {
 		s.fail(c, err)
 		return
 	}
-	var fields map[string]any
-	if json.Unmarshal(body, &fields) == nil {
-		if v, ok := fields[cr.locationField].(string); ok && v != "" {
-			c.Header("Location", cr.locationPrefix+v)
-		}
-		if v, ok := fields["version"].(float64); ok {
-			c.Header("ETag", etag(int(v)))
-		}
+	for k, v := range out.Header {
+		c.Header(k, v)
 	}
-	c.Data(status, "application/json; charset=utf-8", body)
+	c.Data(out.Status, "application/json; charset=utf-8", out.Body)
 }
 
 // decodeOptionalJSON is decodeJSON for bodies that may be left out: an empty
@@ -334,20 +330,31 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	if staff {
 		dst = &body
 	}
-	if err := decodeBody(r, dst); err != nil {
+	schemaErr, err := decodeBodyCollect(r, dst)
+	if err != nil {
 		return bookingBody{}, err
 	}
 	if !staff {
 		body.bookingRequestBody = pub.bookingRequestBody
 	}
 
+	// The schema's findings first; then the checks below, which add the
+	// rules a schema cannot state (dates in the past, onset after birth,
+	// answers listed once), so that one answer names every bad field.
 	var types booking.Problems
+	named := map[string]bool{}
+	if schemaErr != nil {
+		for _, f := range schemaErr.fields {
+			types.Add(f.Field, f.Message)
+			named[f.Field] = true
+		}
+	}
 	bad := map[string]bool{}
 	field := func(name string, isBad bool, want string) {
-		if isBad {
+		if isBad && !named[name] {
 			types.Add(name, "must be "+want)
-			bad[name] = true
 		}
+		bad[name] = bad[name] || isBad || named[name]
 	}
 	const (
 		aString  = "a string"
@@ -400,7 +407,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	if !staff {
 		field("hold_token", pub.HoldToken.bad, aString)
 		out.holdToken = pub.HoldToken.v
-		if n := len(out.holdToken); n > 256 {
+		if n := utf8.RuneCountInString(out.holdToken); n > 256 {
 			types.Add("hold_token", "must be at most 256 characters")
 		}
 	}
@@ -432,7 +439,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 			continue
 		}
 		for _, f := range ve.Fields {
-			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] {
+			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] && !named[f.Field] {
 				all.Add(f.Field, f.Message)
 			}
 		}

@@ -16,7 +16,8 @@ import (
 
 // decodeJSON reads the request body into dst, strictly: the content type must
 // be JSON (415), the body within the limit (413), well-formed (400), one
-// value, with no field the spec does not define (422). It writes the problem
+// value, matching the route's schema in openapi.yaml (422, every bad field
+// named), with no field the spec does not define (422). It writes the problem
 // itself and returns false when the body cannot be used.
 func (s *Server) decodeJSON(c *gin.Context, dst any) bool {
 	if err := decodeBody(c.Request, dst); err != nil {
@@ -27,29 +28,53 @@ func (s *Server) decodeJSON(c *gin.Context, dst any) bool {
 }
 
 func decodeBody(r *http.Request, dst any) error {
+	schemaErr, err := decodeBodyCollect(r, dst)
+	if err != nil {
+		return err
+	}
+	if schemaErr != nil {
+		return schemaErr
+	}
+	return nil
+}
+
+// decodeBodyCollect is decodeBody for a handler that checks the fields
+// itself as well and names every problem at once: a body that breaks its
+// schema but still decodes into dst comes back as schemaErr, with err nil.
+func decodeBodyCollect(r *http.Request, dst any) (schemaErr *httpError, err error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+		return nil, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			detail: "send the body as application/json"}
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return jsonError(err)
+		return nil, jsonError(err)
 	}
 	// A NUL character is valid JSON but no database stores it in text, and
 	// no field of this API needs one.
 	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
-		return errUnprocessable("body", "text must not contain NUL characters")
+		return nil, errUnprocessable("body", "text must not contain NUL characters")
+	}
+	if err := checkBodySchema(r, body); err != nil {
+		if !errors.As(err, &schemaErr) {
+			return nil, err
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		err = jsonError(err)
+		var he *httpError
+		if schemaErr != nil && errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
+			return nil, schemaErr // it names this field too, with the others
+		}
+		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadRequest("malformed_json", "the body must hold exactly one JSON value")
+		return nil, errBadRequest("malformed_json", "the body must hold exactly one JSON value")
 	}
-	return nil
+	return schemaErr, nil
 }
 
 // jsonError explains a decoding failure to the client without echoing its

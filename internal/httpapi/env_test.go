@@ -37,7 +37,7 @@ type env struct {
 // envOption adjusts the server's options before it starts.
 type envOption func(*httpapi.Options, *auth.Options)
 
-// testPolicy is the booking window of most tests: the SPEC defaults.
+// testPolicy is the booking window of most tests: the defaults.
 var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
 
 // newEnv starts a server on the database at dbURL. Several envs on one URL

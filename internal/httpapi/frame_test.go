@@ -87,6 +87,9 @@ func TestFrameLevelBadInput(t *testing.T) {
 			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("content type: got %q, want application/problem+json", ct)
 			}
+			if r.Status == http.StatusMethodNotAllowed && r.Header.Get("Allow") != "GET" {
+				t.Errorf("405: Allow %q, want GET", r.Header.Get("Allow"))
+			}
 		})
 	}
 }

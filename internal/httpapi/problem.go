@@ -60,44 +60,18 @@ func errTooManyRequests(retryAfter time.Duration) error {
 		detail: "too many requests; try again later", retryAfter: retryAfter}
 }
 
-// domainStatus maps each domain error code to its HTTP status. It is the one
-// place where the domain's vocabulary meets HTTP's.
-var domainStatus = map[booking.Code]int{
-	booking.CodeNotFound:             http.StatusNotFound,
-	booking.CodeValidation:           http.StatusUnprocessableEntity,
-	booking.CodeConflict:             http.StatusConflict,
-	booking.CodeSlotUnavailable:      http.StatusConflict,
-	booking.CodeSlotOverlap:          http.StatusConflict,
-	booking.CodeSlotInUse:            http.StatusConflict,
-	booking.CodeInvalidTransition:    http.StatusConflict,
-	booking.CodeIdempotencyKeyReused: http.StatusConflict,
-	booking.CodeVersionMismatch:      http.StatusPreconditionFailed,
-	booking.CodeChangeWindowClosed:   http.StatusConflict,
-	booking.CodeDuplicate:            http.StatusConflict,
-	booking.CodeHoldExpired:          http.StatusConflict,
-	booking.CodeHoldLimit:            http.StatusTooManyRequests,
-}
-
-// authStatus maps each authentication error code to its HTTP status.
-var authStatus = map[auth.Code]int{
-	auth.CodeUnauthenticated:    http.StatusUnauthorized,
-	auth.CodeInvalidCredentials: http.StatusUnauthorized,
-	auth.CodeForbidden:          http.StatusForbidden,
-	auth.CodeRateLimited:        http.StatusTooManyRequests,
-}
-
 // toProblem turns any error into the problem a client sees. Errors it does
 // not know become a bare 500 with no detail: internals never leak.
 func toProblem(err error) (problem, time.Duration) {
 	var he *httpError
-	if errors.As(err, &he) {
+	if errors.As(err, &he) && problemStatus[he.code] == he.status {
 		p := newProblem(he.status, he.code, he.detail)
 		p.Errors = he.fields
 		return p, he.retryAfter
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) {
-		return newProblem(authStatus[ae.Code], string(ae.Code), ae.Message), ae.RetryAfter
+		return newProblem(problemStatus[string(ae.Code)], string(ae.Code), ae.Message), ae.RetryAfter
 	}
 	var ve *booking.ValidationError
 	if errors.As(err, &ve) {
@@ -115,10 +89,13 @@ func toProblem(err error) (problem, time.Duration) {
 	}
 	var de *booking.Error
 	if errors.As(err, &de) {
-		if status, ok := domainStatus[de.Code]; ok {
+		if status, ok := problemStatus[string(de.Code)]; ok {
 			return newProblem(status, string(de.Code), de.Message), 0
 		}
 	}
+	// Reached also by an httpError or a domain code missing from
+	// problemStatus (or sent with another status): the table is the whole
+	// vocabulary, so a code outside it is a server bug, never sent as is.
 	return newProblem(http.StatusInternalServerError, "internal_error", "something went wrong on our side; please try again"), 0
 }
 

@@ -27,6 +27,9 @@ var (
 		"GET /widget.js":    publicRoute,
 		"GET /book":         publicRoute,
 		"GET /manage":       publicRoute,
+		"GET /docs":         publicRoute,
+
+		"GET /docs/redoc.standalone.js": publicRoute,
 
 		"POST /v1/auth/login":    publicRoute,
 		"POST /v1/auth/refresh":  publicRoute,
@@ -132,6 +135,7 @@ func (s *Server) routes(m *Metrics) (http.Handler, error) {
 		s.queryText,
 		s.feedToken,
 		s.authorize,
+		s.checkRequest,
 	)
 	r.NoRoute(func(c *gin.Context) {
 		s.failf(c, http.StatusNotFound, "not_found", "no route %s %s", c.Request.Method, c.Request.URL.Path)

@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"log"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/apidocs"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
@@ -108,6 +110,8 @@ type Server struct {
 	webhooks      Webhooks
 	queue         *delivery.Queue
 	calendar      CalendarOptions
+	bodies        bodySchemas  // request body schemas from openapi.yaml
+	params        paramSchemas // parameters from openapi.yaml
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -158,7 +162,29 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
 	}
+	doc, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	s.bodies, s.params = loadBodySchemas(doc), loadParamSchemas(doc)
 	return s.routes(m)
+}
+
+// NewHTTPServer wraps h in the http.Server the service runs with: its
+// timeouts and header limit, so a slow or idle client cannot hold a
+// connection for ever. errorLog receives the server's own errors (nil: the
+// log package's standard logger). The server binary and the load tool both
+// use it, so the load tool measures the server as it is deployed.
+func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          errorLog,
+	}
 }
 
 // GetHealthz answers while the process is up.
@@ -186,6 +212,21 @@ func (s *Server) GetReadyz(c *gin.Context) {
 // GetMetrics serves Prometheus metrics in the text format.
 func (s *Server) GetMetrics(c *gin.Context) {
 	s.metrics.ServeHTTP(c.Writer, c.Request)
+}
+
+// GetDocs serves the interactive API reference, under the policy it was
+// built to work with.
+func (s *Server) GetDocs(c *gin.Context) {
+	c.Header("Content-Security-Policy", apidocs.ContentSecurityPolicy)
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", apidocs.Page())
+}
+
+// GetDocsScript serves the reference page's renderer.
+func (s *Server) GetDocsScript(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("ETag", apidocs.ScriptETag())
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", apidocs.Script())
 }
 
 // GetOpenAPISpec serves the OpenAPI document the server was built from.

@@ -91,9 +91,7 @@ func (s *Server) ListSlots(c *gin.Context, params api.ListSlotsParams) {
 	if params.To != nil {
 		f.ToDate, f.StartBefore = parseBound(&pr, "to", *params.To)
 	}
-	if !f.FromDate.IsZero() && !f.ToDate.IsZero() {
-		pr.Check(!f.ToDate.Before(f.FromDate), "to", "must not be before from")
-	}
+	pr.Check(!booking.RangeOutOfOrder(f.FromDate, f.StartFrom, f.ToDate, f.StartBefore), "to", "must not be before from")
 	if err := pr.Err(); err != nil {
 		s.fail(c, err)
 		return

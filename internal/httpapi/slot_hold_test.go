@@ -474,9 +474,10 @@ func TestNextAvailability(t *testing.T) {
 		if got := next("?consultation_type_id=" + k.instant.String()); len(got) != 0 {
 			t.Errorf("next of another type: got %v, want none", got)
 		}
+		// Parameters that break their schema are 400 invalid_parameter.
 		for _, q := range []string{"?limit=0", "?limit=51", "?provider_id=x"} {
-			if r := e.do("GET", "/v1/availability/next"+q, nil); r.Status != http.StatusUnprocessableEntity {
-				t.Errorf("next%s: got %d, want 422", q, r.Status)
+			if r := e.do("GET", "/v1/availability/next"+q, nil); r.Status != http.StatusBadRequest {
+				t.Errorf("next%s: got %d, want 400", q, r.Status)
 			}
 		}
 	})

@@ -37,8 +37,10 @@ import (
 // missing browser skips the test, except under CI=true, where it fails.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		return p
+	for _, env := range []string{"CHROMIUM_PATH", "CHROMIUM"} {
+		if p := os.Getenv(env); p != "" {
+			return p
+		}
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -322,6 +322,20 @@ func (v *availabilityVersion) close() {
 	}
 }
 
+// AvailabilityUntil is Availability together with AvailabilityValidUntil
+// of its answer: what a cache needs on a miss, in one call.
+func (s *Store) AvailabilityUntil(ctx context.Context, q AvailabilityQuery) ([]booking.Day, time.Time, error) {
+	days, err := s.Availability(ctx, q)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	until, err := s.AvailabilityValidUntil(ctx, q, days)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return days, until, nil
+}
+
 // AvailabilityValidUntil returns until when days, Availability's answer to
 // q (asked at q.Now), stays right with no write to the database: the first
 // moment one of its slots leaves the booking window (its start less

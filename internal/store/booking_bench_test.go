@@ -76,8 +76,8 @@ func BenchmarkCreateBooking(b *testing.B) {
 				if idem {
 					key = &store.Idempotency{
 						Scope: "POST /v1/booking-requests", Key: "bench-" + strconv.FormatInt(i, 10), Request: []byte(`{"slot_id":"` + slot.String() + `"}`),
-						Response: func(bk booking.Booking, _ booking.Slot) (int, []byte, error) {
-							return 201, []byte(`{"id":"` + bk.ID.String() + `"}`), nil
+						Response: func(bk booking.Booking, _ booking.Slot) (store.Response, error) {
+							return store.Response{Status: 201, Body: []byte(`{"id":"` + bk.ID.String() + `"}`)}, nil
 						},
 					}
 				}

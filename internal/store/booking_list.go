@@ -54,6 +54,14 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		sortBy = SortCreatedDesc
 	}
 	p.Check(sortBy == SortCreatedDesc || sortBy == SortStartAt, "sort", "must be start_at or -created_at")
+	var fromDay, toDay booking.Date
+	if fromDate != nil {
+		fromDay = *fromDate
+	}
+	if toDate != nil {
+		toDay = *toDate
+	}
+	p.Check(!booking.RangeOutOfOrder(fromDay, from, toDay, to), "to", "must not be before from")
 	if err := p.Err(); err != nil {
 		return nil, "", err
 	}
@@ -84,30 +92,28 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
 	}
 
-	c, hasCursor, err := decodeCursor(f.Cursor)
+	list := listBookingsByNew
+	if sortBy == SortStartAt {
+		list = listBookingsByStart
+	}
+	c, hasCursor, err := decodeCursor(list, f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	badCursor := booking.Invalid("cursor", "is not a cursor this API returned")
 	switch sortBy {
 	case SortStartAt:
 		q = q.Order("slot_start_at, id")
 		if hasCursor {
-			k, ok := strings.CutPrefix(c.key, "s")
-			start, err := strconv.ParseInt(k, 10, 64)
-			if !ok || err != nil {
-				return nil, "", badCursor
+			start, err := parseIntKey(c.key)
+			if err != nil {
+				return nil, "", err
 			}
 			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", start, start, c.id)
 		}
 	default:
 		q = q.Order("created_at DESC, id DESC")
 		if hasCursor {
-			k, ok := strings.CutPrefix(c.key, "c")
-			if !ok {
-				return nil, "", badCursor
-			}
-			t, err := parseTimeKey(k)
+			t, err := parseTimeKey(c.key)
 			if err != nil {
 				return nil, "", err
 			}
@@ -122,11 +128,11 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		key := "c" + timeKey(last.CreatedAt)
+		key := timeKey(last.CreatedAt)
 		if sortBy == SortStartAt {
-			key = "s" + strconv.FormatInt(last.SlotStartAt, 10)
+			key = strconv.FormatInt(last.SlotStartAt, 10)
 		}
-		next = cursor{key: key, id: last.ID}.encode()
+		next = cursor{list: list, key: key, id: last.ID}.encode()
 	}
 	slots, err := slotsByID(db, rows)
 	if err != nil {
@@ -208,7 +214,7 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 	}
 	bound := func(instant time.Time, d *booking.Date, next bool, loc *time.Location) int64 {
 		if d == nil {
-			return instant.Unix()
+			return ceilUnix(instant)
 		}
 		day := *d
 		if next {

@@ -334,8 +334,9 @@ func TestIdempotentCreate(t *testing.T) {
 		idem := func(request string) *store.Idempotency {
 			return &store.Idempotency{
 				Scope: "test", Key: "key-1", Request: []byte(request),
-				Response: func(b booking.Booking, slot booking.Slot) (int, []byte, error) {
-					return 201, []byte(`{"id":"` + b.ID.String() + `","secret":"token"}`), nil
+				Response: func(b booking.Booking, slot booking.Slot) (store.Response, error) {
+					return store.Response{Status: 201, Body: []byte(`{"id":"` + b.ID.String() + `","secret":"token"}`),
+						Header: map[string]string{"Location": "/v1/x/" + b.ID.String()}}, nil
 				},
 			}
 		}
@@ -345,7 +346,8 @@ func TestIdempotentCreate(t *testing.T) {
 		}
 		again, err := s.CreateBooking(ctx, sl.ID, webDraft(t, sl.ID, nil), idem(`{"a":1}`))
 		if err != nil || again.Replay == nil || again.Replay.Status != 201 ||
-			string(again.Replay.Body) != `{"id":"`+first.Booking.ID.String()+`","secret":"token"}` {
+			string(again.Replay.Body) != `{"id":"`+first.Booking.ID.String()+`","secret":"token"}` ||
+			again.Replay.Header["Location"] != "/v1/x/"+first.Booking.ID.String() {
 			t.Fatalf("replay: %+v %v", again.Replay, err)
 		}
 		if _, err := s.CreateBooking(ctx, sl.ID, webDraft(t, sl.ID, nil), idem(`{"a":2}`)); !errors.Is(err, booking.ErrIdempotencyKeyReused) {

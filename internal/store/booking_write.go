@@ -54,7 +54,7 @@ type Created struct {
 	Slot    booking.Slot // after the booking took its place
 	// Replay is set when the Idempotency-Key had been used with the same
 	// request: it is the first response, and nothing was created.
-	Replay *Replay
+	Replay *Response
 }
 
 // CreateBooking takes a place in slot slotID and inserts the booking that
@@ -150,11 +150,11 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			return err
 		}
 		if idem != nil {
-			status, body, err := idem.Response(b, slot)
+			resp, err := idem.Response(b, slot)
 			if err != nil {
 				return err
 			}
-			if err := finishIdempotencyKey(tx, idem, sec, status, body); err != nil {
+			if err := finishIdempotencyKey(tx, idem, sec, resp); err != nil {
 				return err
 			}
 		}

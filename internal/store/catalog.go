@@ -273,6 +273,13 @@ func (s *Store) UpdateProvider(ctx context.Context, id uuid.UUID, fn func(*booki
 
 // UpdateLocation applies fn to the location in one transaction, with its row
 // locked, and saves the result; booking.ErrNotFound when unknown.
+//
+// The timezone cannot change once the location has slots or schedules
+// (booking.ErrTimezoneInUse): schedules are wall-clock times in it and
+// booked slots were shown to patients in it, so a new zone would silently
+// move them. The location row is locked first, and on PostgreSQL a slot or
+// schedule insert takes a key-share lock on the row it references, so no
+// slot can appear between the check and the change.
 func (s *Store) UpdateLocation(ctx context.Context, id uuid.UUID, fn func(*booking.Location) error) (booking.Location, error) {
 	var out booking.Location
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -286,6 +293,11 @@ func (s *Store) UpdateLocation(ctx context.Context, id uuid.UUID, fn func(*booki
 		}
 		if err := fn(&l); err != nil {
 			return err
+		}
+		if l.Timezone != row.Timezone {
+			if err := locationUnused(tx, id); err != nil {
+				return err
+			}
 		}
 		l.ID, l.CreatedAt = id, row.CreatedAt
 		updated := locationToRow(l, s.now())
@@ -340,4 +352,19 @@ func (s *Store) UpdateConsultationType(ctx context.Context, id uuid.UUID, fn fun
 func (s *Store) CheckCatalogRefs(ctx context.Context, providerID, locationID, typeID uuid.UUID) error {
 	_, err := checkRefs(s.db.WithContext(ctx), providerID, locationID, typeID, false)
 	return err
+}
+
+// locationUnused returns booking.ErrTimezoneInUse when any slot or schedule
+// refers to the location.
+func locationUnused(tx *gorm.DB, id uuid.UUID) error {
+	for _, table := range []string{"slots", "schedules"} {
+		var n int64
+		if err := tx.Table(table).Where("location_id = ?", id.String()).Limit(1).Count(&n).Error; err != nil {
+			return fmt.Errorf("count %s: %w", table, err)
+		}
+		if n > 0 {
+			return booking.ErrTimezoneInUse
+		}
+	}
+	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,15 +44,51 @@ type Idempotency struct {
 	// another Request is booking.ErrIdempotencyKeyReused.
 	Request []byte
 	// Response renders the created booking as the response to keep for
-	// replay: its HTTP status and body. It runs inside the create's
-	// transaction, so the response is stored if and only if the booking is.
-	Response func(b booking.Booking, slot booking.Slot) (status int, body []byte, err error)
+	// replay. It runs inside the create's transaction, so the response is
+	// stored if and only if the booking is.
+	Response func(b booking.Booking, slot booking.Slot) (Response, error)
 }
 
-// Replay is the first response to an Idempotency-Key, returned again.
-type Replay struct {
+// Response is a create's answer as kept for replay: the status, the
+// headers that belong to it (such as Location and ETag) and the body, so a
+// replay answers exactly as the first call did without reading its body.
+type Response struct {
 	Status int
+	Header map[string]string
 	Body   []byte
+}
+
+// envelopeV1 starts a stored response that holds its headers; a stored
+// body without it (a JSON body starts with "{") has none.
+const envelopeV1 = 0x01
+
+// envelope frames r's headers and body for sealing: envelopeV1, the length
+// of the headers' JSON as a uvarint, that JSON, then the body.
+func (r Response) envelope() ([]byte, error) {
+	hdr, err := json.Marshal(r.Header)
+	if err != nil {
+		return nil, fmt.Errorf("idempotent response headers: %w", err)
+	}
+	out := binary.AppendUvarint([]byte{envelopeV1}, uint64(len(hdr)))
+	out = append(out, hdr...)
+	return append(out, r.Body...), nil
+}
+
+// openEnvelope undoes envelope; a body stored without one comes back with
+// no headers.
+func openEnvelope(status int, b []byte) (Response, error) {
+	if len(b) == 0 || b[0] != envelopeV1 {
+		return Response{Status: status, Body: b}, nil
+	}
+	n, k := binary.Uvarint(b[1:])
+	if k <= 0 || uint64(len(b)-1-k) < n {
+		return Response{}, errors.New("stored idempotent response: bad envelope")
+	}
+	var hdr map[string]string
+	if err := json.Unmarshal(b[1+k:1+k+int(n)], &hdr); err != nil {
+		return Response{}, fmt.Errorf("stored idempotent response headers: %w", err)
+	}
+	return Response{Status: status, Header: hdr, Body: b[1+k+int(n):]}, nil
 }
 
 type idempotencyRow struct {
@@ -157,7 +195,7 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 // rolled back, the second's INSERT goes through. A key is never visible to
 // others before its response is stored, so there is no "in flight" state to
 // report.
-func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, idempotencySecrets, error) {
+func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Response, idempotencySecrets, error) {
 	sec, err := k.secrets()
 	if err != nil {
 		return nil, sec, err
@@ -186,7 +224,11 @@ func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, i
 	if err != nil {
 		return nil, sec, err
 	}
-	return &Replay{Status: first.ResponseStatus, Body: body}, sec, nil
+	resp, err := openEnvelope(first.ResponseStatus, body)
+	if err != nil {
+		return nil, sec, err
+	}
+	return &resp, sec, nil
 }
 
 // finishIdempotencyKey stores the key claimIdempotencyKey found free with
@@ -194,8 +236,13 @@ func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Replay, i
 // which also replaces a row older than the TTL. It returns errRetry when a
 // live row for the key appeared since the claim (another instance's call,
 // committed first; see claimIdempotencyKey).
-func finishIdempotencyKey(tx *gorm.DB, k *Idempotency, sec idempotencySecrets, status int, body []byte) error {
-	sealed, err := sec.seal(k.Scope, status, body)
+func finishIdempotencyKey(tx *gorm.DB, k *Idempotency, sec idempotencySecrets, resp Response) error {
+	env, err := resp.envelope()
+	if err != nil {
+		return err
+	}
+	status := resp.Status
+	sealed, err := sec.seal(k.Scope, status, env)
 	if err != nil {
 		return err
 	}

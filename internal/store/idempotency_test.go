@@ -29,7 +29,7 @@ func TestIdempotentResponseIsSealedUnderTheClientKey(t *testing.T) {
 		if err != nil || replay != nil {
 			t.Fatalf("claim: %v %v", replay, err)
 		}
-		return finishIdempotencyKey(tx, k, sec, 201, body)
+		return finishIdempotencyKey(tx, k, sec, Response{Status: 201, Body: body})
 	})
 	if err != nil {
 		t.Fatal(err)

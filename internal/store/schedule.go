@@ -146,7 +146,7 @@ func scheduleWhere(db *gorm.DB, id uuid.UUID) (booking.Schedule, error) {
 // ListSchedules pages through schedules, active and inactive, by creation
 // time.
 func (s *Store) ListSchedules(ctx context.Context, cur string, limit int) ([]booking.Schedule, string, error) {
-	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "created_at", false,
+	rows, next, err := pageByTime(s.db.WithContext(ctx), listSchedules, cur, limit, "created_at", false,
 		func(r scheduleRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list schedules: %w", err)

@@ -195,16 +195,16 @@ type SlotFilter struct {
 // a cursor it did not make.
 func (s *Store) ListSlots(ctx context.Context, f SlotFilter, cur string, limit int) ([]booking.Slot, string, error) {
 	limit = clampLimit(limit)
-	c, ok, err := decodeCursor(cur)
+	c, ok, err := decodeCursor(listSlots, cur)
 	if err != nil {
 		return nil, "", err
 	}
 	db := s.db.WithContext(ctx)
 	q := db.Order("start_at, id").Limit(limit + 1)
 	if ok {
-		start, err := strconv.ParseInt(c.key, 10, 64)
+		start, err := parseIntKey(c.key)
 		if err != nil {
-			return nil, "", booking.Invalid("cursor", "is not a cursor this API returned")
+			return nil, "", err
 		}
 		q = q.Where("start_at > ? OR (start_at = ? AND id > ?)", start, start, c.id)
 	}
@@ -220,10 +220,10 @@ func (s *Store) ListSlots(ctx context.Context, f SlotFilter, cur string, limit i
 		q = q.Where("status = ?", string(f.Status))
 	}
 	if !f.StartFrom.IsZero() {
-		q = q.Where("start_at >= ?", f.StartFrom.Unix())
+		q = q.Where("start_at >= ?", ceilUnix(f.StartFrom))
 	}
 	if !f.StartBefore.IsZero() {
-		q = q.Where("start_at < ?", f.StartBefore.Unix())
+		q = q.Where("start_at < ?", ceilUnix(f.StartBefore))
 	}
 	if !f.FromDate.IsZero() || !f.ToDate.IsZero() {
 		cond, args, err := s.localDayBounds(db, f)
@@ -240,7 +240,7 @@ func (s *Store) ListSlots(ctx context.Context, f SlotFilter, cur string, limit i
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		next = cursor{key: strconv.FormatInt(last.StartAt, 10), id: last.ID}.encode()
+		next = cursor{list: listSlots, key: strconv.FormatInt(last.StartAt, 10), id: last.ID}.encode()
 	}
 	out, err := mapRows(rows, slotRow.toDomain)
 	if err != nil {

@@ -111,7 +111,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, fn func(*auth.Sta
 
 // ListStaff pages through staff by creation time.
 func (s *Store) ListStaff(ctx context.Context, cur string, limit int) ([]auth.Staff, string, error) {
-	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "created_at", false,
+	rows, next, err := pageByTime(s.db.WithContext(ctx), listStaff, cur, limit, "created_at", false,
 		func(r staffRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list staff: %w", err)
@@ -255,7 +255,7 @@ func (s *Store) RecordAudit(ctx context.Context, e auth.AuditEvent) error {
 
 // ListAudit pages through audit events, newest first.
 func (s *Store) ListAudit(ctx context.Context, cur string, limit int) ([]auth.AuditEvent, string, error) {
-	rows, next, err := pageByTime(s.db.WithContext(ctx), cur, limit, "at", true,
+	rows, next, err := pageByTime(s.db.WithContext(ctx), listAudit, cur, limit, "at", true,
 		func(r auditRow) (time.Time, string) { return r.At, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)

@@ -138,18 +138,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	switch s.dialect {
-	case SQLite:
-		// One writer at a time is SQLite's model; readers run beside it in WAL
-		// mode. Enough connections for parallel reads, few enough to keep
-		// file handles bounded.
-		s.sqlDB.SetMaxOpenConns(8)
-		s.sqlDB.SetMaxIdleConns(8)
-	case Postgres:
-		s.sqlDB.SetMaxOpenConns(20)
-		s.sqlDB.SetMaxIdleConns(10)
-		s.sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	}
+	configurePool(s.sqlDB, s.dialect)
 	if err := s.sqlDB.PingContext(ctx); err != nil {
 		s.sqlDB.Close()
 		return nil, fmt.Errorf("open database: ping: %w", err)
@@ -184,6 +173,51 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// configurePool sizes the connection pool of the store's database. One
+// writer at a time is SQLite's model; readers run beside it in WAL mode:
+// enough connections for parallel reads, few enough to keep file handles
+// bounded.
+func configurePool(db *sql.DB, d Dialect) {
+	switch d {
+	case SQLite:
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	case Postgres:
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+}
+
+// OpenPlain opens a plain GORM pool on rawURL (sqlite://path or
+// postgres://...) with the store's own connection settings (SQLite's
+// pragmas, BEGIN IMMEDIATE and statement cache, and the pool sizes of
+// Open), but no migration, writer queue or cache: for tools that measure
+// what the database itself can do, such as the load tool's write floor.
+func OpenPlain(rawURL string) (*gorm.DB, error) {
+	cfg := &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true}
+	var (
+		db      *gorm.DB
+		err     error
+		dialect = Postgres
+	)
+	if path, ok := strings.CutPrefix(rawURL, "sqlite://"); ok {
+		dialect = SQLite
+		db, err = openSQLiteGorm(path, cfg)
+	} else {
+		db, err = gorm.Open(postgres.Open(rawURL), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	configurePool(sqlDB, dialect)
+	return db, nil
 }
 
 // openSQLiteGorm opens a GORM database on a pool of SQLite connections that

@@ -142,7 +142,7 @@ func webhookEndpointWhere(db *gorm.DB, id uuid.UUID) (webhook.Endpoint, error) {
 // cursor of the next page ("" on the last). A cursor that does not parse is
 // a *booking.ValidationError naming "cursor".
 func (s *Store) ListWebhookEndpoints(ctx context.Context, cur string, limit int) ([]webhook.Endpoint, string, error) {
-	rows, next, err := pageByTime(s.db.WithContext(ctx).Model(&webhookEndpointRow{}), cur, limit, "created_at", false,
+	rows, next, err := pageByTime(s.db.WithContext(ctx).Model(&webhookEndpointRow{}), listWebhooks, cur, limit, "created_at", false,
 		func(r webhookEndpointRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhook endpoints: %w", err)
@@ -218,7 +218,7 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, endpointID uuid.UUID,
 	if _, err := webhookEndpointWhere(db, endpointID); err != nil {
 		return nil, "", err
 	}
-	rows, next, err := pageByTime(db.Model(&webhookDeliveryRow{}).Where("endpoint_id = ?", endpointID.String()), cur, limit, "created_at", true,
+	rows, next, err := pageByTime(db.Model(&webhookDeliveryRow{}).Where("endpoint_id = ?", endpointID.String()), listWebhookSends, cur, limit, "created_at", true,
 		func(r webhookDeliveryRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhook deliveries: %w", err)

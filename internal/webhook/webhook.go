@@ -98,7 +98,7 @@ func CheckEventTypes(p *booking.Problems, types []string) {
 }
 
 func checkURLSyntax(p *booking.Problems, rawURL string, allowHTTP bool) {
-	if len(rawURL) > MaxURLLength {
+	if utf8.RuneCountInString(rawURL) > MaxURLLength {
 		p.Add("url", fmt.Sprintf("must be at most %d characters", MaxURLLength))
 		return
 	}

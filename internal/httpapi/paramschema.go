@@ -1,0 +1,167 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gin-gonic/gin"
+)
+
+// paramSchemas holds the path, query and header parameters of every
+// operation in openapi.yaml, keyed like bodySchemas. Each value a request
+// sends is checked against its parameter's schema before the handler runs:
+// a value that breaks it (type, format, range, length, pattern, enum), or a
+// required parameter left out, is 400 invalid_parameter naming it. That is
+// the first half of the 400 / 422 rule (see problemStatus).
+type paramSchemas map[string][]*openapi3.Parameter
+
+func loadParamSchemas(doc *openapi3.T) paramSchemas {
+	out := paramSchemas{}
+	for path, item := range doc.Paths.Map() {
+		route := pathParam.ReplaceAllString(path, ":$1")
+		for method, op := range item.Operations() {
+			var params []*openapi3.Parameter
+			for _, ps := range [][]*openapi3.ParameterRef{item.Parameters, op.Parameters} {
+				for _, p := range ps {
+					if p.Value != nil && p.Value.Schema != nil && p.Value.Schema.Value != nil {
+						params = append(params, p.Value)
+					}
+				}
+			}
+			out[method+" "+route] = params
+		}
+	}
+	return out
+}
+
+// check validates the parameters of the matched route; it writes the 400
+// and returns false when one breaks its schema.
+func (s *Server) checkParams(c *gin.Context) bool {
+	params := s.params[c.Request.Method+" "+c.FullPath()]
+	if len(params) == 0 {
+		return true
+	}
+	var fields []problemField
+	query := c.Request.URL.Query() // parsed once, not once a parameter
+	for _, p := range params {
+		var raw []string
+		switch p.In {
+		case openapi3.ParameterInQuery:
+			raw = query[p.Name]
+		case openapi3.ParameterInHeader:
+			raw = c.Request.Header.Values(p.Name)
+		case openapi3.ParameterInPath:
+			raw = []string{c.Param(p.Name)}
+		default:
+			continue
+		}
+		if len(raw) == 0 {
+			if p.Required {
+				fields = append(fields, problemField{Field: p.Name, Message: "is required"})
+			}
+			continue
+		}
+		sch := p.Schema.Value
+		v, err := paramValue(sch, p, raw)
+		if err == nil {
+			err = sch.VisitJSON(v, schemaOptions...)
+		}
+		if err != nil {
+			msg := "is not valid here"
+			if se := schemaFields(err, nil); len(se) > 0 {
+				msg = se[0].Message
+			}
+			if len(sch.OneOf) > 0 {
+				msg = "must be " + alternatives(sch.OneOf)
+			}
+			fields = append(fields, problemField{Field: p.Name, Message: msg})
+		}
+	}
+	if len(fields) == 0 {
+		return true
+	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Field
+	}
+	s.fail(c, &httpError{status: http.StatusBadRequest, code: "invalid_parameter",
+		detail: "invalid parameter: " + strings.Join(names, ", "), fields: fields})
+	return false
+}
+
+// paramValue turns a parameter's text into the JSON value its schema
+// describes: a number or boolean for those types, a list for an array
+// (repeated, or comma-separated when explode is false), text otherwise.
+func paramValue(sch *openapi3.Schema, p *openapi3.Parameter, raw []string) (any, error) {
+	if sch.Type.Is("array") {
+		var parts []string
+		explode := p.Explode == nil || *p.Explode
+		for _, r := range raw {
+			if explode {
+				parts = append(parts, r)
+			} else {
+				parts = append(parts, strings.Split(r, ",")...)
+			}
+		}
+		items := make([]any, 0, len(parts))
+		for _, part := range parts {
+			var item any = part
+			if sch.Items != nil && sch.Items.Value != nil {
+				v, err := scalarValue(sch.Items.Value, part)
+				if err != nil {
+					return nil, err
+				}
+				item = v
+			}
+			items = append(items, item)
+		}
+		return items, nil
+	}
+	if len(raw) > 1 {
+		return nil, &openapi3.SchemaError{Schema: sch, SchemaField: "type", Reason: "given more than once"}
+	}
+	return scalarValue(sch, raw[0])
+}
+
+func scalarValue(sch *openapi3.Schema, s string) (any, error) {
+	switch {
+	case sch.Type.Is("integer"):
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, &openapi3.SchemaError{Schema: sch, SchemaField: "type", Reason: fmt.Sprintf("%q is not a whole number", s)}
+		}
+		return float64(n), nil
+	case sch.Type.Is("number"):
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, &openapi3.SchemaError{Schema: sch, SchemaField: "type", Reason: "not a number"}
+		}
+		return f, nil
+	case sch.Type.Is("boolean"):
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, &openapi3.SchemaError{Schema: sch, SchemaField: "type", Reason: "not true or false"}
+		}
+		return b, nil
+	}
+	return s, nil
+}
+
+// alternatives describes oneOf branches by their descriptions ("a calendar
+// day, `YYYY-MM-DD`, or an RFC 3339 instant...").
+func alternatives(refs openapi3.SchemaRefs) string {
+	var parts []string
+	for _, r := range refs {
+		if r.Value != nil && r.Value.Description != "" {
+			d := strings.TrimSuffix(r.Value.Description, ".")
+			parts = append(parts, strings.ToLower(d[:1])+d[1:])
+		}
+	}
+	if len(parts) == 0 {
+		return "one of the forms the spec allows"
+	}
+	return strings.Join(parts, ", or ")
+}
