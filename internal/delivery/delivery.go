@@ -137,6 +137,13 @@ func (e permanentError) Unwrap() error { return e.err }
 // receiver refuses for good): the message fails at once.
 func Permanent(err error) error { return permanentError{err} }
 
+// IsPermanent reports whether err, or an error it wraps, was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
 // ErrSkip is what a handler returns when the message turned out to be moot
 // (a reminder for an appointment that moved, a patient who withdrew
 // consent): the job ends as done, counted as skipped.
