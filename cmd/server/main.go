@@ -73,10 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.Close()
 	log.Info("database ready", "dialect", string(st.Dialect()))
 
-	// Patient messages: written in each booking change's transaction,
-	// delivered by this instance's workers (and every other instance's).
+	// Messages (patient email and texts): written in each booking change's
+	// transaction, delivered by this instance's workers (and every other
+	// instance's).
 	reg := prometheus.NewRegistry()
-	msgs, err := setUpMessages(cfg, st, log, reg)
+	msgs, err := setUpDeliveries(cfg, st, log, reg)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,9 @@
 //	}, delivery.FixedSchedule(5*time.Second, 5*time.Minute, 30*time.Minute, ...))
 //
 // then pass workers to New and insert jobs with Queue.InsertTx from a
-// store.ChangeHook.
+// store.ChangeHook (cmd/server's setUpDeliveries shows the steps). Count a
+// kind's outcomes with Workers.OnOutcome; run a kind on a timer with
+// RegisterPeriodic.
 package delivery
 
 import (
@@ -166,7 +168,7 @@ type Workers struct {
 	periodic       []*river.PeriodicJob
 	attemptTimeout time.Duration // set by New
 	giveUp         time.Duration
-	observe        func(kind string, o Outcome)
+	observers      []func(kind string, o Outcome)
 	log            *slog.Logger
 }
 
@@ -175,10 +177,23 @@ type Workers struct {
 // to observe (nil: to nobody). Handlers registered without a schedule use
 // DefaultSchedule.
 func NewWorkers(giveUp time.Duration, log *slog.Logger, observe func(kind string, o Outcome)) *Workers {
-	if observe == nil {
-		observe = func(string, Outcome) {}
+	ws := &Workers{w: river.NewWorkers(), giveUp: giveUp, log: log}
+	if observe != nil {
+		ws.OnOutcome(observe)
 	}
-	return &Workers{w: river.NewWorkers(), giveUp: giveUp, observe: observe, log: log}
+	return ws
+}
+
+// OnOutcome adds f to the functions told of every attempt's outcome (each
+// kind's metrics, say). Call it before New.
+func (ws *Workers) OnOutcome(f func(kind string, o Outcome)) {
+	ws.observers = append(ws.observers, f)
+}
+
+func (ws *Workers) observe(kind string, o Outcome) {
+	for _, f := range ws.observers {
+		f(kind, o)
+	}
 }
 
 // Register adds the handler of the kind T names, with its retry schedule
