@@ -1,9 +1,14 @@
 package notify
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clinic/consult/internal/config"
@@ -40,5 +45,69 @@ func TestMailerAuthenticates(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].MessageID != "11111111-2222-4333-8444-555555555555@example.com" {
 		t.Errorf("received %+v, want one message with Message-ID 11111111-2222-4333-8444-555555555555@example.com", got)
+	}
+}
+
+// refusingSMTP is a mail server that greets, then refuses every recipient
+// with 550 (a bounced address); it counts the refusals.
+func refusingSMTP(t *testing.T) (port int, refused *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	refused = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				fmt.Fprint(c, "220 refusing.test ESMTP\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+					case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+						fmt.Fprint(c, "250-refusing.test\r\n250 8BITMIME\r\n")
+					case strings.HasPrefix(cmd, "MAIL FROM"):
+						fmt.Fprint(c, "250 2.1.0 Ok\r\n")
+					case strings.HasPrefix(cmd, "RCPT TO"):
+						refused.Add(1)
+						fmt.Fprint(c, "550 5.1.1 Recipient address rejected: User unknown\r\n")
+					case strings.HasPrefix(cmd, "QUIT"):
+						fmt.Fprint(c, "221 Bye\r\n")
+						return
+					default:
+						fmt.Fprint(c, "250 Ok\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, refused
+}
+
+// TestMailerReportsABounce: a refused recipient is an error naming the
+// server's answer, so the message is retried and, in the end, listed as
+// failed with it.
+func TestMailerReportsABounce(t *testing.T) {
+	port, refused := refusingSMTP(t)
+	m, err := NewMailer(config.SMTP{Host: "127.0.0.1", Port: port, Security: config.STARTTLSOpportunistic}, "clinic@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.send(context.Background(), email{id: "x", to: "nobody@example.com", subject: "Hello", text: "t", html: "h"})
+	if err == nil || !strings.Contains(err.Error(), "550") {
+		t.Errorf("send to a refused address: got %v, want an error with the server's 550", err)
+	}
+	if refused.Load() != 1 {
+		t.Errorf("refusals: got %d, want 1", refused.Load())
 	}
 }
