@@ -25,6 +25,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the server binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // serverBinary builds the server once per test run.
 func serverBinary(t *testing.T) string {
 	t.Helper()
