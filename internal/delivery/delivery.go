@@ -199,10 +199,23 @@ func (ws *Workers) observe(kind string, o Outcome) {
 // Register adds the handler of the kind T names, with its retry schedule
 // (nil: DefaultSchedule).
 func Register[T river.JobArgs](ws *Workers, h Handler[T], schedule Schedule) {
-	if schedule == nil {
-		schedule = DefaultSchedule
+	RegisterWith(ws, h, KindOptions{Schedule: schedule})
+}
+
+// KindOptions are a kind's own delivery rules.
+type KindOptions struct {
+	Schedule Schedule      // nil: DefaultSchedule
+	GiveUp   time.Duration // 0: the Workers' (DELIVERY_GIVE_UP)
+}
+
+// RegisterWith adds the handler of the kind T names with its own rules: a
+// kind whose retry schedule runs longer than the general give-up period
+// (the Standard Webhooks one spans more than a day) sets its own.
+func RegisterWith[T river.JobArgs](ws *Workers, h Handler[T], o KindOptions) {
+	if o.Schedule == nil {
+		o.Schedule = DefaultSchedule
 	}
-	river.AddWorker(ws.w, &worker[T]{h: h, schedule: schedule, ws: ws})
+	river.AddWorker(ws.w, &worker[T]{h: h, schedule: o.Schedule, giveUp: o.GiveUp, ws: ws})
 }
 
 // RegisterPeriodic adds the handler of kind T, run every interval (and once
@@ -222,6 +235,7 @@ type worker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
 	h        Handler[T]
 	schedule Schedule
+	giveUp   time.Duration // 0: ws.giveUp
 	ws       *Workers
 }
 
@@ -246,7 +260,11 @@ func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	var perm permanentError
 	now := time.Now()
 	first := firstFailure(job.JobRow, now)
-	if errors.As(err, &perm) || now.Add(w.schedule(job.Attempt)).Sub(first) > w.ws.giveUp {
+	giveUp := w.ws.giveUp
+	if w.giveUp > 0 {
+		giveUp = w.giveUp
+	}
+	if errors.As(err, &perm) || now.Add(w.schedule(job.Attempt)).Sub(first) > giveUp {
 		w.ws.observe(kind, Failed)
 		w.ws.log.Warn("message given up", "kind", kind, "job_id", job.ID, "attempt", job.Attempt, "error", err.Error())
 		return river.JobCancel(fmt.Errorf("%s%w", giveUpPrefix, err))
