@@ -25,6 +25,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the server binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // serverBinary builds the server once per test run.
 func serverBinary(t *testing.T) string {
 	t.Helper()
@@ -315,5 +324,40 @@ func TestDeliveryFaults(t *testing.T) {
 	res, err := http.Get(base + "/readyz")
 	if err != nil || res.StatusCode != 200 {
 		t.Errorf("readyz after faults: %v %v", res, err)
+	}
+}
+
+// TestSTARTTLSRequiredRefusesPlainServers: with ?starttls=required, a mail
+// server that offers no STARTTLS (Mailpit without a certificate) gets
+// nothing: the message fails visibly instead of travelling in clear.
+func TestSTARTTLSRequiredRefusesPlainServers(t *testing.T) {
+	mp := mailpit.Start(t)
+	tw := newTwilioRecorder(t, "ACtest0001")
+	env := messageEnv(mp, tw, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), 0)
+	env["SMTP_URL"] = mp.SMTPURL() + "?starttls=required"
+	env["DELIVERY_GIVE_UP"] = "1s"
+	delete(env, "TWILIO_ACCOUNT_SID")
+	delete(env, "TWILIO_AUTH_TOKEN")
+	delete(env, "TWILIO_FROM")
+	base := startServer(t, env)
+	a := newAPI(t, base)
+	cl := setUpClinic(t, a, 1)
+	body := bookingBody(cl.slot(t, a, 0, time.Now().Add(48*time.Hour).Truncate(time.Hour)), "tls@patients.test", true, true)
+	body["status"] = "confirmed"
+	a.call("POST", "/v1/bookings", body, 201, nil)
+	var failed struct {
+		Items []struct {
+			LastError *string `json:"last_error"`
+		} `json:"items"`
+	}
+	waitUntil(t, "the email to fail", 30*time.Second, func() bool {
+		a.call("GET", "/v1/messages?status=failed", nil, 200, &failed)
+		return len(failed.Items) == 1
+	})
+	if e := failed.Items[0].LastError; e == nil || !strings.Contains(strings.ToLower(*e), "starttls") {
+		t.Errorf("last error: got %v, want it to name STARTTLS", e)
+	}
+	if got := mailCount(t, mp)["tls@patients.test"]; got != 0 {
+		t.Errorf("mail received in clear: got %d, want 0", got)
 	}
 }

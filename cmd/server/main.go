@@ -128,9 +128,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	// Patient messages: written in each booking change's transaction,
-	// delivered by this instance's workers (and every other instance's).
-	msgs, err := setUpMessages(cfg, st, log, registry)
+	// Messages (patient email and texts, webhooks): written in each booking
+	// change's transaction, delivered by this instance's workers (and every
+	// other instance's).
+	msgs, err := setUpDeliveries(cfg, st, log, registry)
 	if err != nil {
 		return err
 	}

@@ -16,26 +16,74 @@ import (
 	"github.com/clinic/consult/internal/webhook/sender"
 )
 
-// messages is the delivery queue and the patient messages on it.
-type messages struct {
+// deliveries is the delivery queue and what travels on it.
+type deliveries struct {
 	queue    *delivery.Queue
 	calendar httpapi.CalendarOptions
 	webhooks *sender.Sender
 }
 
-// setUpMessages builds the delivery queue with the patient message
-// handlers, hooks the messages into every booking change and registers
-// the metrics. The queue's workers start with start.
-func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*messages, error) {
+// setUpDeliveries builds the delivery queue with the handlers of every kind
+// of message, hooks the writing of messages into every booking change and
+// registers the metrics. The workers start with start.
+//
+// Each kind follows the same steps: register its handler (and retry
+// schedule) on ws, then, once the queue exists, give it the queue and add
+// its store.ChangeHook.
+func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*deliveries, error) {
+	ws := delivery.NewWorkers(cfg.DeliveryGiveUp, log, nil)
+
+	// Patient email and text messages.
+	patients, cal, err := patientMessages(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	patients.Register(ws)
+	ws.OnOutcome(patients.Observe)
+
+	// Webhooks, in a queue of their own so that a slow receiver cannot hold
+	// up patient messages.
+	if cfg.WebhookAllowPrivate {
+		log.Warn("WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http URLs and private addresses; for local development and tests only")
+	}
+	hooks, err := sender.New(sender.Config{
+		Store: st, Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Render: httpapi.WebhookBody,
+		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"), Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	hooks.Register(ws)
+
+	q, err := delivery.New(delivery.Config{
+		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
+		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,
+		Log: log.With("component", "delivery"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	patients.SetQueue(q)
+	st.AddChangeHook(patients.Hook)
+	hooks.Attach(q)
+
+	reg.MustRegister(q.Collector())
+	reg.MustRegister(patients.Collectors()...)
+	return &deliveries{queue: q, calendar: cal, webhooks: hooks}, nil
+}
+
+// patientMessages builds the patient notifier from the settings, saying
+// once which channels are on.
+func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*notify.Notifier, httpapi.CalendarOptions, error) {
 	nc := notify.Config{
 		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
 		ReminderBefore: cfg.ReminderBefore, RetryBase: cfg.RetryBase, Log: log,
 	}
-	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL), PublicBaseURL: cfg.PublicBaseURL}
+	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL)}
 	if cfg.SMTP != nil {
 		m, err := notify.NewMailer(*cfg.SMTP, cfg.SMTPFrom)
 		if err != nil {
-			return nil, fmt.Errorf("SMTP_FROM: %w", err)
+			return nil, cal, fmt.Errorf("SMTP_FROM: %w", err)
 		}
 		nc.Email = m
 		cal.Organizer = m.FromAddress()
@@ -49,42 +97,15 @@ func setUpMessages(cfg config.Config, st *store.Store, log *slog.Logger, reg *pr
 	} else {
 		log.Info("patient text messages off: TWILIO_ACCOUNT_SID is not set")
 	}
-	n := notify.New(nc, st)
-	ws := delivery.NewWorkers(cfg.DeliveryGiveUp, log, n.Observe)
-	n.Register(ws)
-	// Webhooks ride on the same queue.
-	if cfg.WebhookAllowPrivate {
-		log.Warn("WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http URLs and private addresses; for local development and tests only")
-	}
-	hooks, err := sender.New(sender.Config{
-		Store: st, Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Render: httpapi.WebhookBody,
-		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"), Registerer: reg,
-	})
-	if err != nil {
-		return nil, err
-	}
-	hooks.Register(ws)
-	q, err := delivery.New(delivery.Config{
-		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,
-		Log: log.With("component", "delivery"),
-	})
-	if err != nil {
-		return nil, err
-	}
-	n.SetQueue(q)
-	st.AddChangeHook(n.Hook)
-	hooks.Attach(q)
-	reg.MustRegister(q.Collector())
-	reg.MustRegister(n.Collectors()...)
-	return &messages{queue: q, calendar: cal, webhooks: hooks}, nil
+	return notify.New(nc, st), cal, nil
 }
 
 // start starts this instance's delivery workers and returns the function
-// that stops them, letting attempts under way finish until ctx ends.
-func (m *messages) start(ctx context.Context) (func(context.Context), error) {
-	if err := m.queue.Start(context.WithoutCancel(ctx)); err != nil {
+// that stops them, letting attempts under way finish until its context
+// ends.
+func (d *deliveries) start(ctx context.Context) (func(context.Context), error) {
+	if err := d.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
-	return func(stopCtx context.Context) { _ = m.queue.Stop(stopCtx) }, nil
+	return func(stopCtx context.Context) { _ = d.queue.Stop(stopCtx) }, nil
 }

@@ -60,7 +60,9 @@
 //	}, delivery.FixedSchedule(5*time.Second, 5*time.Minute, 30*time.Minute, ...))
 //
 // then pass workers to New and insert jobs with Queue.InsertTx from a
-// store.ChangeHook.
+// store.ChangeHook (cmd/server's setUpDeliveries shows the steps). Count a
+// kind's outcomes with Workers.OnOutcome; run a kind on a timer with
+// RegisterPeriodic.
 package delivery
 
 import (
@@ -137,6 +139,13 @@ func (e permanentError) Unwrap() error { return e.err }
 // receiver refuses for good): the message fails at once.
 func Permanent(err error) error { return permanentError{err} }
 
+// IsPermanent reports whether err, or an error it wraps, was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
 // ErrSkip is what a handler returns when the message turned out to be moot
 // (a reminder for an appointment that moved, a patient who withdrew
 // consent): the job ends as done, counted as skipped.
@@ -159,7 +168,7 @@ type Workers struct {
 	periodic       []*river.PeriodicJob
 	attemptTimeout time.Duration // set by New
 	giveUp         time.Duration
-	observe        func(kind string, o Outcome)
+	observers      []func(kind string, o Outcome)
 	log            *slog.Logger
 }
 
@@ -168,19 +177,45 @@ type Workers struct {
 // to observe (nil: to nobody). Handlers registered without a schedule use
 // DefaultSchedule.
 func NewWorkers(giveUp time.Duration, log *slog.Logger, observe func(kind string, o Outcome)) *Workers {
-	if observe == nil {
-		observe = func(string, Outcome) {}
+	ws := &Workers{w: river.NewWorkers(), giveUp: giveUp, log: log}
+	if observe != nil {
+		ws.OnOutcome(observe)
 	}
-	return &Workers{w: river.NewWorkers(), giveUp: giveUp, observe: observe, log: log}
+	return ws
+}
+
+// OnOutcome adds f to the functions told of every attempt's outcome (each
+// kind's metrics, say). Call it before New.
+func (ws *Workers) OnOutcome(f func(kind string, o Outcome)) {
+	ws.observers = append(ws.observers, f)
+}
+
+func (ws *Workers) observe(kind string, o Outcome) {
+	for _, f := range ws.observers {
+		f(kind, o)
+	}
 }
 
 // Register adds the handler of the kind T names, with its retry schedule
 // (nil: DefaultSchedule).
 func Register[T river.JobArgs](ws *Workers, h Handler[T], schedule Schedule) {
-	if schedule == nil {
-		schedule = DefaultSchedule
+	RegisterWith(ws, h, KindOptions{Schedule: schedule})
+}
+
+// KindOptions are a kind's own delivery rules.
+type KindOptions struct {
+	Schedule Schedule      // nil: DefaultSchedule
+	GiveUp   time.Duration // 0: the Workers' (DELIVERY_GIVE_UP)
+}
+
+// RegisterWith adds the handler of the kind T names with its own rules: a
+// kind whose retry schedule runs longer than the general give-up period
+// (the Standard Webhooks one spans more than a day) sets its own.
+func RegisterWith[T river.JobArgs](ws *Workers, h Handler[T], o KindOptions) {
+	if o.Schedule == nil {
+		o.Schedule = DefaultSchedule
 	}
-	river.AddWorker(ws.w, &worker[T]{h: h, schedule: schedule, ws: ws})
+	river.AddWorker(ws.w, &worker[T]{h: h, schedule: o.Schedule, giveUp: o.GiveUp, ws: ws})
 }
 
 // RegisterPeriodic adds the handler of kind T, run every interval (and once
@@ -200,6 +235,7 @@ type worker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
 	h        Handler[T]
 	schedule Schedule
+	giveUp   time.Duration // 0: ws.giveUp
 	ws       *Workers
 }
 
@@ -224,7 +260,11 @@ func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	var perm permanentError
 	now := time.Now()
 	first := firstFailure(job.JobRow, now)
-	if errors.As(err, &perm) || now.Add(w.schedule(job.Attempt)).Sub(first) > w.ws.giveUp {
+	giveUp := w.ws.giveUp
+	if w.giveUp > 0 {
+		giveUp = w.giveUp
+	}
+	if errors.As(err, &perm) || now.Add(w.schedule(job.Attempt)).Sub(first) > giveUp {
 		w.ws.observe(kind, Failed)
 		w.ws.log.Warn("message given up", "kind", kind, "job_id", job.ID, "attempt", job.Attempt, "error", err.Error())
 		return river.JobCancel(fmt.Errorf("%s%w", giveUpPrefix, err))

@@ -164,3 +164,50 @@ func TestQueueRetriesGivesUpAndAdminRetries(t *testing.T) {
 		}
 	})
 }
+
+type patientArgs struct {
+	MessageID string `json:"message_id"`
+}
+
+func (patientArgs) Kind() string { return "patient_test_message" }
+
+// TestKindGiveUp: a kind with a give-up period of its own keeps retrying
+// after another kind's messages, failing as long, were given up.
+func TestKindGiveUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		ws := delivery.NewWorkers(600*time.Millisecond, log, nil)
+		refuse := func(context.Context, delivery.Job[testArgs]) error { return errors.New("down") }
+		delivery.Register(ws, refuse, delivery.FixedSchedule(150*time.Millisecond))
+		delivery.RegisterWith(ws, func(context.Context, delivery.Job[patientArgs]) error { return errors.New("down") },
+			delivery.KindOptions{Schedule: delivery.FixedSchedule(150 * time.Millisecond), GiveUp: time.Hour})
+		q, err := delivery.New(delivery.Config{DB: s.QueueDB(), Postgres: s.Dialect() == store.Postgres, Workers: ws,
+			PollInterval: 100 * time.Millisecond, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = q.Stop(ctx)
+		})
+		insert(t, s, q, true, delivery.Insert{Args: testArgs{MessageID: "general"}}, delivery.Insert{Args: patientArgs{MessageID: "own"}})
+		ctx := context.Background()
+		waitFor(t, "the general kind to give up", func() bool {
+			failed, _, err := q.List(ctx, delivery.StatusFailed, []string{"test_message"}, "", 10)
+			return err == nil && len(failed) == 1
+		})
+		time.Sleep(300 * time.Millisecond)
+		failed, _, err := q.List(ctx, delivery.StatusFailed, []string{"patient_test_message"}, "", 10)
+		if err != nil || len(failed) != 0 {
+			t.Errorf("kind with its own give-up: got %d failed (%v), want 0", len(failed), err)
+		}
+		pending, _, err := q.List(ctx, delivery.StatusPending, []string{"patient_test_message"}, "", 10)
+		if err != nil || len(pending) != 1 || pending[0].Attempts < 2 {
+			t.Errorf("kind with its own give-up: got %+v (%v), want one pending message retried at least twice", pending, err)
+		}
+	})
+}

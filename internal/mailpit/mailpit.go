@@ -49,7 +49,7 @@ func Binary() (string, error) {
 // Start starts Mailpit on free ports for t and stops it when t ends. When
 // the binary is missing the test is skipped, except under CI=true, where it
 // fails.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
@@ -58,7 +58,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(err)
 	}
-	s, err := StartAt(bin, t.TempDir(), 0)
+	s, err := StartAt(bin, t.TempDir(), 0, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,9 @@ func Start(t testing.TB) *Server {
 }
 
 // StartAt starts Mailpit from bin with its database in dir, on smtpPort (0:
-// any free port) and a free API port, and waits until its API answers.
-func StartAt(bin, dir string, smtpPort int) (*Server, error) {
+// any free port) and a free API port, with extra command-line flags, and
+// waits until its API answers.
+func StartAt(bin, dir string, smtpPort int, extra ...string) (*Server, error) {
 	if smtpPort == 0 {
 		p, err := FreePort()
 		if err != nil {
@@ -81,12 +82,13 @@ func StartAt(bin, dir string, smtpPort int) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{SMTPHost: "127.0.0.1", SMTPPort: smtpPort, APIURL: "http://127.0.0.1:" + strconv.Itoa(apiPort)}
-	s.cmd = exec.Command(bin,
-		"--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort),
-		"--listen", "127.0.0.1:"+strconv.Itoa(apiPort),
+	args := []string{
+		"--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
+		"--listen", "127.0.0.1:" + strconv.Itoa(apiPort),
 		"--database", filepath.Join(dir, "mailpit.db"),
 		"--max", "0", // keep every message
-	)
+	}
+	s.cmd = exec.Command(bin, append(args, extra...)...)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mailpit: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"strings"
 	"time"
@@ -50,7 +51,14 @@ func (m *Mailer) client() (*gomail.Client, error) {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if m.cfg.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+		// The strongest mechanism the server offers; credentials never
+		// travel in clear, except to a relay on this machine (loopback),
+		// where PLAIN is allowed without TLS.
+		mech := gomail.SMTPAuthAutoDiscover
+		if ip := net.ParseIP(m.cfg.Host); m.cfg.Host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			mech = gomail.SMTPAuthPlain
+		}
+		opts = append(opts, gomail.WithSMTPAuth(mech),
 			gomail.WithUsername(m.cfg.Username), gomail.WithPassword(m.cfg.Password))
 	}
 	return gomail.NewClient(m.cfg.Host, opts...)
