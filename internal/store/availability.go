@@ -107,8 +107,9 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 	}
 	defer rows.Close()
 	type zone struct {
-		loc  *time.Location
-		name string
+		loc        *time.Location
+		name       string
+		start, end time.Time // q.Days in the zone
 	}
 	zoneOf := map[uuid.UUID]zone{}
 	var slots []booking.Slot
@@ -131,10 +132,11 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 			if err != nil {
 				return nil, fmt.Errorf("availability: location %s: %w", sl.LocationID, err)
 			}
-			z = zone{loc, r.Timezone}
+			z = zone{loc: loc, name: r.Timezone}
+			z.start, z.end = q.Days.Instants(loc)
 			zoneOf[sl.LocationID] = z
 		}
-		if !q.Days.Contains(sl.StartAt, z.loc) || !q.Policy.PublicBookable(sl, q.Now) {
+		if sl.StartAt.Before(z.start) || !sl.StartAt.Before(z.end) || !q.Policy.PublicBookable(sl, q.Now) {
 			continue
 		}
 		slots = append(slots, sl)

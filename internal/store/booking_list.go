@@ -214,7 +214,7 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 		if next {
 			day = day.AddDays(1)
 		}
-		return time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, loc).Unix()
+		return day.StartIn(loc).Unix()
 	}
 	hasFrom, hasTo := fromDate != nil || !from.IsZero(), toDate != nil || !to.IsZero()
 	var branches []string
