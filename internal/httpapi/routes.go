@@ -103,6 +103,7 @@ func (s *Server) routes(m *metrics) (http.Handler, error) {
 		s.bodyLimit(s.opts.BodyLimit),
 		s.queryText,
 		s.authorize,
+		s.checkQuery,
 	)
 	r.NoRoute(func(c *gin.Context) {
 		s.failf(c, http.StatusNotFound, "not_found", "no route %s %s", c.Request.Method, c.Request.URL.Path)

@@ -53,6 +53,8 @@ type Server struct {
 	metrics http.Handler
 	public  *rateLimiter
 
+	queryRules queryRules // the declared query parameters of each route
+
 	availCache *availabilityCache // answers of GET /v1/availability
 }
 
@@ -77,6 +79,11 @@ func NewServer(d Deps) (http.Handler, error) {
 
 		availCache: newAvailabilityCache(),
 	}
+	rules, err := loadQueryRules()
+	if err != nil {
+		return nil, err
+	}
+	s.queryRules = rules
 	m, err := newMetrics(d.Registry)
 	if err != nil {
 		return nil, err
