@@ -115,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 			Policy: booking.Policy{
 				MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, PatientChangeCutoff: cfg.PatientChangeCutoff,
+				CheckinOpens: cfg.CheckinOpens,
 			},
 			PublicRateLimit: cfg.PublicRateLimit,
 			TrustedProxies:  cfg.TrustedProxies,

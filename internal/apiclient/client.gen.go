@@ -115,6 +115,7 @@ const (
 	BookingEventTypeExpired     BookingEventType = "expired"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
+	BookingEventTypeReverted    BookingEventType = "reverted"
 	BookingEventTypeUpdated     BookingEventType = "updated"
 )
 
@@ -138,6 +139,8 @@ func (e BookingEventType) Valid() bool {
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
+		return true
+	case BookingEventTypeReverted:
 		return true
 	case BookingEventTypeUpdated:
 		return true
@@ -915,10 +918,17 @@ type PreExistingCondition string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
+	// ClosedAt With `transition_no_longer_allowed`: the instant the action stopped being allowed, the end of the appointment's local day.
+	//
+	// Example: 2026-12-02T08:00:00Z
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
 	// Code Stable machine-readable code: `bad_request`, `unauthorized`,
 	// `forbidden`, `not_found`, `conflict`, `duplicate`,
 	// `slot_unavailable`, `slot_overlap`, `slot_in_use`,
-	// `invalid_transition`, `change_window_closed`,
+	// `invalid_transition`, `transition_not_yet_allowed`,
+	// `transition_no_longer_allowed`, `merge_conflict`,
+	// `change_window_closed`, `invalid_parameter`,
 	// `idempotency_key_reused`, `version_mismatch`,
 	// `precondition_required`, `payload_too_large`,
 	// `unsupported_media_type`, `validation_failed`, `rate_limited`,
@@ -941,6 +951,11 @@ type Problem struct {
 	//
 	// Example: /v1/booking-requests
 	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt With `transition_not_yet_allowed`: the instant the refused front-desk action becomes allowed (check-in opens, or the appointment starts).
+	//
+	// Example: 2026-12-01T14:00:00Z
+	OpensAt *time.Time `json:"opens_at,omitempty"`
 
 	// Status The HTTP status code.
 	//
@@ -1012,6 +1027,14 @@ type ReliefMethod string
 type RescheduleRequest struct {
 	// SlotId The new slot (same consultation type).
 	SlotId string `json:"slot_id"`
+}
+
+// RevertRequest defines model for RevertRequest.
+type RevertRequest struct {
+	// Reason Why the check-in or no-show is undone; kept in the booking's history.
+	//
+	// Example: Checked in the wrong Ana Lopez.
+	Reason string `json:"reason"`
 }
 
 // Schedule defines model for Schedule.
@@ -1255,6 +1278,9 @@ type BookingTransitioned = Booking
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
+// FrontDeskConflict An RFC 9457 problem document.
+type FrontDeskConflict = Problem
+
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
 
@@ -1488,6 +1514,9 @@ type DeclineBookingJSONRequestBody = DeclineRequest
 
 // RescheduleBookingJSONRequestBody defines body for RescheduleBooking for application/json ContentType.
 type RescheduleBookingJSONRequestBody = RescheduleRequest
+
+// RevertBookingJSONRequestBody defines body for RevertBooking for application/json ContentType.
+type RevertBookingJSONRequestBody = RevertRequest
 
 // CreateConsultationTypeJSONRequestBody defines body for CreateConsultationType for application/json ContentType.
 type CreateConsultationTypeJSONRequestBody = ConsultationTypeCreate
@@ -1992,14 +2021,14 @@ type ClientInterface interface {
 
 	// CheckInBooking Check the patient in
 	//
-	// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
 	CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CompleteBooking Complete the consultation
 	//
-	// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
 	CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2038,7 +2067,7 @@ type ClientInterface interface {
 
 	// MarkNoShowBooking Mark a no-show
 	//
-	// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
 	MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2074,6 +2103,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertBookingWithBody Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertBooking Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConsultationTypes List active consultation types
 	//
@@ -3223,7 +3280,7 @@ func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body 
 
 // CheckInBooking Check the patient in
 //
-// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
 func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3240,7 +3297,7 @@ func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqE
 
 // CompleteBooking Complete the consultation
 //
-// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
 func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3329,7 +3386,7 @@ func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, r
 
 // MarkNoShowBooking Mark a no-show
 //
-// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
 func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3386,6 +3443,54 @@ func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertBookingWithBody Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertBookingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertBooking Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *Client) RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5557,6 +5662,53 @@ func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, c
 	return req, nil
 }
 
+// NewRevertBookingRequest calls the generic RevertBooking builder with application/json body
+func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBookingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevertBookingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRevertBookingRequestWithBody constructs an http.Request for the RevertBooking method, with any body, and a specified content type
+func NewRevertBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/bookings/%s/revert", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListConsultationTypesRequest constructs an http.Request for the ListConsultationTypes method
 func NewListConsultationTypesRequest(server string) (*http.Request, error) {
 	var err error
@@ -7203,7 +7355,7 @@ type ClientWithResponsesInterface interface {
 
 	// CheckInBookingWithResponse Check the patient in
 	//
-	// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7212,7 +7364,7 @@ type ClientWithResponsesInterface interface {
 
 	// CompleteBookingWithResponse Complete the consultation
 	//
-	// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7257,7 +7409,7 @@ type ClientWithResponsesInterface interface {
 
 	// MarkNoShowBookingWithResponse Mark a no-show
 	//
-	// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7295,6 +7447,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+
+	// RevertBookingWithBodyWithResponse Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+
+	// RevertBookingWithResponse Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// ListConsultationTypesWithResponse List active consultation types
 	//
@@ -9417,7 +9597,7 @@ type CheckInBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -9450,7 +9630,7 @@ func (r CheckInBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CheckInBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r CheckInBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -9507,7 +9687,7 @@ type CompleteBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -9540,7 +9720,7 @@ func (r CompleteBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CompleteBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r CompleteBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -9874,7 +10054,7 @@ type MarkNoShowBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -9907,7 +10087,7 @@ func (r MarkNoShowBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r MarkNoShowBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r MarkNoShowBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -10050,6 +10230,117 @@ func (r RescheduleBookingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RescheduleBookingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevertBookingResponse200Headers the declared response headers of an HTTP 200 response for RevertBooking
+type RevertBookingResponse200Headers struct {
+	ETag *string
+}
+
+type RevertBookingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BookingTransitioned
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *FrontDeskConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevertBookingResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevertBookingResponse) GetJSON200() *BookingTransitioned {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RevertBookingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevertBookingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevertBookingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevertBookingResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12873,7 +13164,7 @@ func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id 
 
 // CheckInBookingWithResponse Check the patient in
 //
-// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12888,7 +13179,7 @@ func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id
 
 // CompleteBookingWithResponse Complete the consultation
 //
-// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12963,7 +13254,7 @@ func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context,
 
 // MarkNoShowBookingWithResponse Mark a no-show
 //
-// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13018,6 +13309,46 @@ func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseRescheduleBookingResponse(rsp)
+}
+
+// RevertBookingWithBodyWithResponse Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+	rsp, err := c.RevertBookingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertBookingResponse(rsp)
+}
+
+// RevertBookingWithResponse Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+	rsp, err := c.RevertBooking(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertBookingResponse(rsp)
 }
 
 // ListConsultationTypesWithResponse List active consultation types
@@ -15210,7 +15541,7 @@ func ParseCheckInBookingResponse(rsp *http.Response) (*CheckInBookingResponse, e
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15291,7 +15622,7 @@ func ParseCompleteBookingResponse(rsp *http.Response) (*CompleteBookingResponse,
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15616,7 +15947,7 @@ func ParseMarkNoShowBookingResponse(rsp *http.Response) (*MarkNoShowBookingRespo
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15736,6 +16067,108 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 	switch {
 	case rsp.StatusCode == 200:
 		var headers RescheduleBookingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevertBookingResponse parses an HTTP response from a RevertBookingWithResponse call
+func ParseRevertBookingResponse(rsp *http.Response) (*RevertBookingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevertBookingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BookingTransitioned
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FrontDeskConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevertBookingResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

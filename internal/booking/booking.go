@@ -122,6 +122,7 @@ const (
 	ActionComplete Action = "complete"
 	ActionNoShow   Action = "no_show"
 	ActionExpire   Action = "expire"
+	ActionRevert   Action = "revert" // a mistaken check-in or no-show back to confirmed
 )
 
 // transitions is the SPEC's state diagram; nothing else is allowed.
@@ -139,6 +140,10 @@ var transitions = map[Status]map[Action]Status{
 	},
 	StatusCheckedIn: {
 		ActionComplete: StatusCompleted,
+		ActionRevert:   StatusConfirmed,
+	},
+	StatusNoShow: {
+		ActionRevert: StatusConfirmed,
 	},
 }
 
@@ -150,6 +155,7 @@ var actionVerbs = map[Action]string{
 	ActionComplete: "complete",
 	ActionNoShow:   "mark as no-show",
 	ActionExpire:   "expire",
+	ActionRevert:   "revert",
 }
 
 // Transition returns the status a booking in status from moves to under
@@ -319,6 +325,7 @@ const (
 	EventNoShow      EventType = "no_show"
 	EventExpired     EventType = "expired"
 	EventUpdated     EventType = "updated"
+	EventReverted    EventType = "reverted" // a check-in or no-show undone, back to confirmed
 )
 
 // Event is one entry of a booking's append-only history.
@@ -404,8 +411,13 @@ func (b *Booking) Apply(a Action, actor Actor, reason string, now time.Time) (Ev
 		b.CancellationReason = reason
 	}
 	// Each target status is reached by one action only, and event types of
-	// transitions spell their target.
-	return Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventType(to), From: &from, To: to, Reason: reason, At: now}, nil
+	// transitions spell their target; a revert is the exception, named for
+	// itself so the history does not read as a second confirmation.
+	typ := EventType(to)
+	if a == ActionRevert {
+		typ = EventReverted
+	}
+	return Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: typ, From: &from, To: to, Reason: reason, At: now}, nil
 }
 
 // Reschedule moves the booking to slot to at now for actor, and returns the

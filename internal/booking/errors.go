@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. The HTTP layer maps each
@@ -23,6 +24,15 @@ const (
 	CodeVersionMismatch      Code = "version_mismatch"
 	CodeChangeWindowClosed   Code = "change_window_closed"
 	CodeDuplicate            Code = "duplicate"
+	// CodeTransitionNotYetAllowed: a front-desk action before its time
+	// (check-in before it opens, no-show or complete before the start).
+	CodeTransitionNotYetAllowed Code = "transition_not_yet_allowed"
+	// CodeTransitionNoLongerAllowed: a front-desk action after the
+	// appointment's local day closed (check-in, revert).
+	CodeTransitionNoLongerAllowed Code = "transition_no_longer_allowed"
+	// CodeMergeConflict: a patient merge into itself or into, or from, a
+	// patient already merged.
+	CodeMergeConflict Code = "merge_conflict"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -30,6 +40,10 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// OpensAt and ClosedAt are set on timing errors: when the refused action
+	// becomes allowed (CodeTransitionNotYetAllowed), or when it stopped
+	// being allowed (CodeTransitionNoLongerAllowed).
+	OpensAt, ClosedAt *time.Time
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -50,16 +64,19 @@ func Errorf(code Code, format string, args ...any) *Error {
 // Sentinel errors; match them with errors.Is. Wrapped errors and *Error values
 // with the same code but another message match too.
 var (
-	ErrNotFound             = &Error{Code: CodeNotFound, Message: "not found"}
-	ErrConflict             = &Error{Code: CodeConflict, Message: "conflict"}
-	ErrSlotUnavailable      = &Error{Code: CodeSlotUnavailable, Message: "the slot has no place left or cannot be booked"}
-	ErrSlotOverlap          = &Error{Code: CodeSlotOverlap, Message: "the provider already has a slot overlapping this time"}
-	ErrSlotInUse            = &Error{Code: CodeSlotInUse, Message: "the slot has bookings that occupy it"}
-	ErrInvalidTransition    = &Error{Code: CodeInvalidTransition, Message: "this change is not allowed in the booking's current state"}
-	ErrIdempotencyKeyReused = &Error{Code: CodeIdempotencyKeyReused, Message: "the Idempotency-Key was already used with another request body"}
-	ErrVersionMismatch      = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
-	ErrChangeWindowClosed   = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
-	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
+	ErrNotFound                  = &Error{Code: CodeNotFound, Message: "not found"}
+	ErrConflict                  = &Error{Code: CodeConflict, Message: "conflict"}
+	ErrSlotUnavailable           = &Error{Code: CodeSlotUnavailable, Message: "the slot has no place left or cannot be booked"}
+	ErrSlotOverlap               = &Error{Code: CodeSlotOverlap, Message: "the provider already has a slot overlapping this time"}
+	ErrSlotInUse                 = &Error{Code: CodeSlotInUse, Message: "the slot has bookings that occupy it"}
+	ErrInvalidTransition         = &Error{Code: CodeInvalidTransition, Message: "this change is not allowed in the booking's current state"}
+	ErrIdempotencyKeyReused      = &Error{Code: CodeIdempotencyKeyReused, Message: "the Idempotency-Key was already used with another request body"}
+	ErrVersionMismatch           = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
+	ErrChangeWindowClosed        = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
+	ErrDuplicate                 = &Error{Code: CodeDuplicate, Message: "already exists"}
+	ErrTransitionNotYetAllowed   = &Error{Code: CodeTransitionNotYetAllowed, Message: "this change is not allowed yet"}
+	ErrTransitionNoLongerAllowed = &Error{Code: CodeTransitionNoLongerAllowed, Message: "this change is no longer allowed"}
+	ErrMergeConflict             = &Error{Code: CodeMergeConflict, Message: "these patients cannot be merged"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

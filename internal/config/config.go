@@ -29,6 +29,7 @@ type Config struct {
 	MinNotice              time.Duration // MIN_NOTICE
 	MaxAdvance             time.Duration // MAX_ADVANCE
 	PatientChangeCutoff    time.Duration // PATIENT_CHANGE_CUTOFF
+	CheckinOpens           time.Duration // CHECKIN_OPENS
 	PendingExpiry          time.Duration // PENDING_EXPIRY; 0 turns expiry off
 	ExpiryInterval         time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
 	PublicRateLimit        int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
@@ -63,6 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MinNotice:              r.duration("MIN_NOTICE", 2*time.Hour, 0),
 		MaxAdvance:             r.duration("MAX_ADVANCE", 120*24*time.Hour, time.Hour),
 		PatientChangeCutoff:    r.duration("PATIENT_CHANGE_CUTOFF", 24*time.Hour, 0),
+		CheckinOpens:           r.duration("CHECKIN_OPENS", 3*time.Hour, 0),
 		PendingExpiry:          r.duration("PENDING_EXPIRY", 0, 0),
 		ExpiryInterval:         r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
 		PublicRateLimit:        r.integer("PUBLIC_RATE_LIMIT", 30),

@@ -210,6 +210,20 @@ func (s *Server) MarkNoShowBooking(c *gin.Context, id uuid.UUID) {
 	s.transition(c, id, booking.ActionNoShow, "")
 }
 
+// RevertBooking: checked_in or no_show -> confirmed, with a reason, until
+// the end of the appointment's local day.
+func (s *Server) RevertBooking(c *gin.Context, id uuid.UUID) {
+	var in api.RevertRequest
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		s.fail(c, booking.Invalid("reason", "is required"))
+		return
+	}
+	s.transition(c, id, booking.ActionRevert, in.Reason)
+}
+
 // transition applies action for the calling staff member. The store reads
 // the booking under a lock and saves with a compare-and-swap, so of two
 // concurrent calls the second sees the first's result: two confirmations
@@ -220,8 +234,15 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 		return
 	}
 	now := s.now()
-	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
-		return s.opts.Policy.StaffTransition(b, slot, action, booking.StaffActor(p.StaffID), reason, now)
+	ctx := c.Request.Context()
+	b, slot, err := s.store.UpdateBooking(ctx, id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
+		// The front-desk rules count in the local days of the slot's
+		// location.
+		loc, err := s.store.LocationZone(ctx, slot.LocationID)
+		if err != nil {
+			return nil, err
+		}
+		return s.opts.Policy.StaffTransition(b, slot, loc, action, booking.StaffActor(p.StaffID), reason, now)
 	})
 	if err != nil {
 		s.fail(c, err)

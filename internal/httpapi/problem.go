@@ -26,6 +26,10 @@ type problem struct {
 	Detail string         `json:"detail,omitempty"`
 	Code   string         `json:"code"`
 	Errors []problemField `json:"errors,omitempty"`
+	// OpensAt and ClosedAt say when a refused front-desk action opens, or
+	// when it closed.
+	OpensAt  *time.Time `json:"opens_at,omitempty"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
 }
 
 type problemField struct {
@@ -73,6 +77,10 @@ var domainStatus = map[booking.Code]int{
 	booking.CodeVersionMismatch:      http.StatusPreconditionFailed,
 	booking.CodeChangeWindowClosed:   http.StatusConflict,
 	booking.CodeDuplicate:            http.StatusConflict,
+
+	booking.CodeTransitionNotYetAllowed:   http.StatusConflict,
+	booking.CodeTransitionNoLongerAllowed: http.StatusConflict,
+	booking.CodeMergeConflict:             http.StatusConflict,
 }
 
 // authStatus maps each authentication error code to its HTTP status.
@@ -107,7 +115,9 @@ func toProblem(err error) (problem, time.Duration) {
 	var de *booking.Error
 	if errors.As(err, &de) {
 		if status, ok := domainStatus[de.Code]; ok {
-			return newProblem(status, string(de.Code), de.Message), 0
+			p := newProblem(status, string(de.Code), de.Message)
+			p.OpensAt, p.ClosedAt = de.OpensAt, de.ClosedAt
+			return p, 0
 		}
 	}
 	return newProblem(http.StatusInternalServerError, "internal_error", "something went wrong on our side; please try again"), 0

@@ -79,6 +79,7 @@ var (
 		"POST /v1/bookings/:id/check-in":                  anyStaff,
 		"POST /v1/bookings/:id/complete":                  anyStaff,
 		"POST /v1/bookings/:id/no-show":                   anyStaff,
+		"POST /v1/bookings/:id/revert":                    anyStaff,
 		"GET /v1/bookings/:id/events":                     anyStaff,
 	}
 )

@@ -159,3 +159,16 @@ func ceilUnix(t time.Time) int64 {
 	}
 	return u
 }
+
+// LocationZone returns the time zone of location id. It returns
+// booking.ErrNotFound for an unknown location.
+func (s *Store) LocationZone(ctx context.Context, id uuid.UUID) (*time.Location, error) {
+	var names []string
+	if err := s.db.WithContext(ctx).Table("locations").Where("id = ?", id.String()).Limit(1).Pluck("timezone", &names).Error; err != nil {
+		return nil, fmt.Errorf("location zone: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("location zone: %w", booking.ErrNotFound)
+	}
+	return loadZone(names[0])
+}
