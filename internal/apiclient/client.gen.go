@@ -1378,8 +1378,8 @@ type RescheduleBookingRequestParams struct {
 
 // ListBookingsParams defines parameters for ListBookings.
 type ListBookingsParams struct {
-	// Status Only bookings in this state.
-	Status *BookingStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only bookings in one of these states, comma-separated (`pending,confirmed`).
+	Status *[]BookingStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// From Only bookings whose slot starts on or after this: a `YYYY-MM-DD` day
 	// (inclusive, in the location's timezone) or an RFC 3339 instant.
@@ -1927,6 +1927,14 @@ type ClientInterface interface {
 	// The agenda and booking search. Filters combine with AND. `q`
 	// matches the reference, patient name, phone or email
 	// (case-insensitive). Any staff role.
+	//
+	// The day sheet: with `Accept: text/csv` the answer is every booking
+	// the filters select (no pages: `limit` and `cursor` are not taken)
+	// as a CSV ready for a spreadsheet, one row per booking with the
+	// appointment's local date and time and zone, patient, phone,
+	// consultation type, provider, location, status and reference; never
+	// intake. Cells that a spreadsheet would read as a formula start with
+	// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
 	//
 	// Corresponds with GET /v1/bookings (the `ListBookings` operationId).
 	ListBookings(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3106,6 +3114,14 @@ func (c *Client) RescheduleBookingRequest(ctx context.Context, reference string,
 // The agenda and booking search. Filters combine with AND. `q`
 // matches the reference, patient name, phone or email
 // (case-insensitive). Any staff role.
+//
+// The day sheet: with `Accept: text/csv` the answer is every booking
+// the filters select (no pages: `limit` and `cursor` are not taken)
+// as a CSV ready for a spreadsheet, one row per booking with the
+// appointment's local date and time and zone, patient, phone,
+// consultation type, provider, location, status and reference; never
+// intake. Cells that a spreadsheet would read as a formula start with
+// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
 //
 // Corresponds with GET /v1/bookings (the `ListBookings` operationId).
 func (c *Client) ListBookings(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5080,7 +5096,7 @@ func NewListBookingsRequest(server string, params *ListBookingsParams) (*http.Re
 
 		if params.Status != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7257,6 +7273,14 @@ type ClientWithResponsesInterface interface {
 	// The agenda and booking search. Filters combine with AND. `q`
 	// matches the reference, patient name, phone or email
 	// (case-insensitive). Any staff role.
+	//
+	// The day sheet: with `Accept: text/csv` the answer is every booking
+	// the filters select (no pages: `limit` and `cursor` are not taken)
+	// as a CSV ready for a spreadsheet, one row per booking with the
+	// appointment's local date and time and zone, patient, phone,
+	// consultation type, provider, location, status and reference; never
+	// intake. Cells that a spreadsheet would read as a formula start with
+	// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13019,6 +13043,14 @@ func (c *ClientWithResponses) RescheduleBookingRequestWithResponse(ctx context.C
 // matches the reference, patient name, phone or email
 // (case-insensitive). Any staff role.
 //
+// The day sheet: with `Accept: text/csv` the answer is every booking
+// the filters select (no pages: `limit` and `cursor` are not taken)
+// as a CSV ready for a spreadsheet, one row per booking with the
+// appointment's local date and time and zone, patient, phone,
+// consultation type, provider, location, status and reference; never
+// intake. Cells that a spreadsheet would read as a formula start with
+// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings (the `ListBookings` operationId).
@@ -15091,6 +15123,9 @@ func ParseListBookingsResponse(rsp *http.Response) (*ListBookingsResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 

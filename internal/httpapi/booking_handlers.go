@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,8 @@ import (
 	"github.com/clinic/consult/internal/store"
 )
 
-// ListBookings is the agenda and booking search.
+// ListBookings is the agenda and booking search, and with Accept: text/csv
+// the day sheet.
 func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	f := store.BookingFilter{
 		From: deref(params.From), To: deref(params.To), Query: strings.TrimSpace(deref(params.Q)),
@@ -22,10 +24,15 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	}
 	var p booking.Problems
 	if params.Status != nil {
-		if st, err := booking.ParseStatus(string(*params.Status)); err != nil {
-			p.Add("status", err.Error())
-		} else {
-			f.Status = &st
+		for _, raw := range *params.Status {
+			st, err := booking.ParseStatus(string(raw))
+			if err != nil {
+				p.Add("status", err.Error())
+				break
+			}
+			if !slices.Contains(f.Statuses, st) {
+				f.Statuses = append(f.Statuses, st)
+			}
 		}
 	}
 	f.ProviderID = parseQueryID(&p, "provider_id", params.ProviderId)
@@ -34,8 +41,16 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 		f.Sort = string(*params.Sort)
 	}
 	p.Check(len([]rune(f.Query)) <= 200, "q", "must be at most 200 characters")
+	csv := wantsCSV(c.GetHeader("Accept"))
+	if csv {
+		checkDaySheet(&p, f)
+	}
 	if err := p.Err(); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if csv {
+		s.daySheet(c, f)
 		return
 	}
 	items, next, err := s.store.ListBookings(c.Request.Context(), f)

@@ -22,7 +22,7 @@ const (
 // BookingFilter selects and orders bookings for ListBookings. Zero fields
 // do not filter.
 type BookingFilter struct {
-	Status     *booking.Status
+	Statuses   []booking.Status // any of these
 	From, To   string // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
 	ProviderID *uuid.UUID
 	LocationID *uuid.UUID
@@ -58,8 +58,8 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		return nil, "", err
 	}
 
-	if f.Status != nil {
-		q = q.Where("status = ?", string(*f.Status))
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", strs(f.Statuses))
 	}
 	if f.ProviderID != nil {
 		q = q.Where("slot_id IN (SELECT id FROM slots WHERE provider_id = ?)", f.ProviderID.String())
