@@ -35,7 +35,7 @@ func TestDaySheet(t *testing.T) {
 		if r := e.do("POST", "/v1/bookings/"+cancelled.ID+"/cancel", nil, rec); r.Status != 200 {
 			t.Fatalf("cancel: %d %s", r.Status, r.Body)
 		}
-		k.request(t, k.slot(t, slotOpts{start: at(9*60).Add(24 * time.Hour)}))
+		k.request(t, k.slot(t, slotOpts{start: at(9 * 60).Add(24 * time.Hour)}))
 
 		q := "/v1/bookings?from=" + day.String() + "&to=" + day.String() + "&sort=start_at"
 		ids := func(path string) []string {

@@ -23,7 +23,7 @@ const (
 // do not filter.
 type BookingFilter struct {
 	Statuses   []booking.Status // any of these
-	From, To   string // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
+	From, To   string           // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
 	ProviderID *uuid.UUID
 	LocationID *uuid.UUID
 	Query      string // reference, patient name, phone or email
