@@ -286,6 +286,7 @@ type Booking struct {
 	Version            int    // for optimistic locking; the store bumps it on every save
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
 	IdempotencyKey     string // the Idempotency-Key it was created with, if any
+	PatientID          uuid.UUID // the patient record it belongs to (see MatchPatient); set by the store
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

@@ -34,6 +34,7 @@ type bookingRow struct {
 	CancellationReason string    `gorm:"column:cancellation_reason"`
 	ManageTokenHash    string    `gorm:"column:manage_token_hash"`
 	CreatedByStaffID   *string   `gorm:"column:created_by_staff_id"`
+	PatientID          *string   `gorm:"column:patient_id"`
 	Version            int       `gorm:"column:version"`
 	SlotStartAt        int64     `gorm:"column:slot_start_at"`
 	CreatedAt          time.Time `gorm:"column:created_at"`
@@ -100,7 +101,16 @@ func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 		ConsentPrivacy: b.Consent.PrivacyPolicyAccepted, ConsentSMS: b.Consent.ContactBySMS, ConsentEmail: b.Consent.ContactByEmail,
 		Notes: b.Notes, CancellationReason: b.CancellationReason, ManageTokenHash: b.ManageTokenHash,
 		Version: b.Version, SlotStartAt: slotStart.Unix(), CreatedAt: utc(b.CreatedAt), UpdatedAt: utc(b.UpdatedAt),
+		PatientID: patientIDString(b.PatientID),
 	}, nil
+}
+
+func patientIDString(id uuid.UUID) *string {
+	if id == uuid.Nil {
+		return nil
+	}
+	s := id.String()
+	return &s
 }
 
 func (r bookingRow) toDomain() (booking.Booking, error) {
@@ -142,8 +152,15 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		Intake:  intake,
 		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
 		Notes:   r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PatientID: derefUUID(parseUUIDPtr(r.PatientID)),
 	}, nil
+}
+
+func derefUUID(id *uuid.UUID) uuid.UUID {
+	if id == nil {
+		return uuid.Nil
+	}
+	return *id
 }
 
 type bookingEventRow struct {

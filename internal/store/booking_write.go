@@ -100,6 +100,9 @@ func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft
 			return fmt.Errorf("create booking: draft for slot %s gave slot %s in status %s", slotID, b.SlotID, b.Status)
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
+		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
+			return err
+		}
 		row, err := bookingToRow(b, slot.StartAt)
 		if err != nil {
 			return err
