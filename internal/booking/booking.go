@@ -281,11 +281,11 @@ type Booking struct {
 	Patient            Patient
 	Intake             Intake
 	Consent            Consent
-	Notes              string // internal staff notes; never shown to the patient
-	CancellationReason string // set when cancelled or declined
-	Version            int    // for optimistic locking; the store bumps it on every save
-	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
-	IdempotencyKey     string // the Idempotency-Key it was created with, if any
+	Notes              string    // internal staff notes; never shown to the patient
+	CancellationReason string    // set when cancelled or declined
+	Version            int       // for optimistic locking; the store bumps it on every save
+	ManageTokenHash    string    // HashToken of the patient's manage token; the token itself is never stored
+	IdempotencyKey     string    // the Idempotency-Key it was created with, if any
 	PatientID          uuid.UUID // the patient record it belongs to (see MatchPatient); set by the store
 	CreatedAt          time.Time
 	UpdatedAt          time.Time

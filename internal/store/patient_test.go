@@ -41,13 +41,13 @@ func TestBookingsJoinTheirPatient(t *testing.T) {
 		ctx := context.Background()
 		slot := catalogue(t, s)
 		people := []booking.PatientInput{
-			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},   // A
+			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},      // A
 			{FirstName: "Ana", LastName: "López", DateOfBirth: "1980-04-02", Phone: "+1 (424) 555-0123", Email: "new@example.com"}, // A: phone
-			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245559999", Email: " ANA@Example.com"},  // A: email
-			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245558888", Email: "other@example.com"}, // B: neither
-			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1981-04-02", Phone: "+14245550123", Email: "ana@example.com"},   // C: another birthday
-			{FirstName: "Bo", LastName: "Kim", DateOfBirth: "1980-04-02", Phone: "+14245558888"},                                // B: phone, no email
-			{FirstName: "Cy", LastName: "Kim", DateOfBirth: "1980-04-02", Phone: "+14245557777"},                                // D: an empty email matches nothing
+			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245559999", Email: " ANA@Example.com"},     // A: email
+			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245558888", Email: "other@example.com"},    // B: neither
+			{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1981-04-02", Phone: "+14245550123", Email: "ana@example.com"},      // C: another birthday
+			{FirstName: "Bo", LastName: "Kim", DateOfBirth: "1980-04-02", Phone: "+14245558888"},                                   // B: phone, no email
+			{FirstName: "Cy", LastName: "Kim", DateOfBirth: "1980-04-02", Phone: "+14245557777"},                                   // D: an empty email matches nothing
 		}
 		want := []int{0, 0, 0, 1, 2, 1, 3}
 		var ids []uuid.UUID
