@@ -27,6 +27,7 @@ const (
 	AuditEventTypeLoginThrottled     AuditEventType = "login_throttled"
 	AuditEventTypeLogout             AuditEventType = "logout"
 	AuditEventTypePasswordChanged    AuditEventType = "password_changed"
+	AuditEventTypePatientMerged      AuditEventType = "patient_merged"
 	AuditEventTypeRefreshTokenReused AuditEventType = "refresh_token_reused"
 	AuditEventTypeRoleChanged        AuditEventType = "role_changed"
 	AuditEventTypeStaffCreated       AuditEventType = "staff_created"
@@ -47,6 +48,8 @@ func (e AuditEventType) Valid() bool {
 	case AuditEventTypeLogout:
 		return true
 	case AuditEventTypePasswordChanged:
+		return true
+	case AuditEventTypePatientMerged:
 		return true
 	case AuditEventTypeRefreshTokenReused:
 		return true
@@ -494,6 +497,9 @@ type Booking struct {
 	// booking has no email address.
 	Patient Patient `json:"patient"`
 
+	// PatientId The patient record the booking belongs to (staff only; never in public answers).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
 
@@ -913,6 +919,83 @@ type PatientBooking struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// PatientMergeRequest defines model for PatientMergeRequest.
+type PatientMergeRequest struct {
+	// Into The patient that keeps the bookings.
+	//
+	// Example: 01938a4e-9d1c-7e2f-8a3b-4c5d6e7f8a9b
+	Into openapi_types.UUID `json:"into"`
+}
+
+// PatientRecord A person the clinic sees; their bookings belong to this record. Staff only.
+type PatientRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// DateOfBirth `YYYY-MM-DD`.
+	//
+	// Example: 1980-04-02
+	DateOfBirth string `json:"date_of_birth"`
+
+	// Email Example: ana@example.com
+	Email *string `json:"email"`
+
+	// FirstName Example: Ana
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastName Example: Lopez
+	LastName string `json:"last_name"`
+
+	// MergedInto Set when this record was merged into another, which holds its bookings.
+	MergedInto *openapi_types.UUID `json:"merged_into"`
+
+	// Phone E.164.
+	//
+	// Example: +14245550123
+	Phone     string    `json:"phone"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version Increases on every change; the `ETag` is derived from it.
+	//
+	// Example: 1
+	Version int `json:"version"`
+}
+
+// PatientRecordDetail defines model for PatientRecordDetail.
+type PatientRecordDetail struct {
+	// Bookings The patient's bookings, newest first (at most 500).
+	Bookings []Booking `json:"bookings"`
+
+	// Patient A person the clinic sees; their bookings belong to this record. Staff only.
+	Patient PatientRecord `json:"patient"`
+}
+
+// PatientRecordList defines model for PatientRecordList.
+type PatientRecordList struct {
+	Items []PatientRecord `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// PatientRecordUpdate defines model for PatientRecordUpdate.
+type PatientRecordUpdate struct {
+	// DateOfBirth `YYYY-MM-DD`, in the past, from 1900-01-01.
+	//
+	// Example: 1980-04-02
+	DateOfBirth *string `json:"date_of_birth,omitempty"`
+
+	// Email An empty string clears it.
+	Email     *string `json:"email,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+
+	// Phone E.164 (separators are accepted and removed).
+	//
+	// Example: +14245550199
+	Phone *string `json:"phone,omitempty"`
+}
+
 // PreExistingCondition defines model for PreExistingCondition.
 type PreExistingCondition string
 
@@ -1287,6 +1370,9 @@ type InternalError = Problem
 // InvalidTransition An RFC 9457 problem document.
 type InvalidTransition = Problem
 
+// MergeConflict An RFC 9457 problem document.
+type MergeConflict = Problem
+
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
 
@@ -1429,6 +1515,25 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Q Name words, phone digits, email or a date of birth.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdatePatientParams defines parameters for UpdatePatient.
+type UpdatePatientParams struct {
+	// IfMatch **Required in practice**: the `ETag` from the latest
+	// `GET /v1/patients/{id}` (or update). Without it `428`; stale `412`.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // ListSchedulesParams defines parameters for ListSchedules.
 type ListSchedulesParams struct {
 	// Limit Page size, 1 to 200.
@@ -1529,6 +1634,12 @@ type CreateLocationJSONRequestBody = LocationCreate
 
 // UpdateLocationJSONRequestBody defines body for UpdateLocation for application/json ContentType.
 type UpdateLocationJSONRequestBody = LocationUpdate
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientRecordUpdate
+
+// MergePatientJSONRequestBody defines body for MergePatient for application/json ContentType.
+type MergePatientJSONRequestBody = PatientMergeRequest
 
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderCreate
@@ -1667,6 +1778,18 @@ type ServerInterface interface {
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
+	// ListPatients Find patients
+	// (GET /v1/patients)
+	ListPatients(c *gin.Context, params ListPatientsParams)
+	// GetPatient A patient with their bookings
+	// (GET /v1/patients/{id})
+	GetPatient(c *gin.Context, id openapi_types.UUID)
+	// UpdatePatient Correct a patient's details
+	// (PATCH /v1/patients/{id})
+	UpdatePatient(c *gin.Context, id openapi_types.UUID, params UpdatePatientParams)
+	// MergePatient Merge a duplicate patient into another
+	// (POST /v1/patients/{id}/merge)
+	MergePatient(c *gin.Context, id openapi_types.UUID)
 	// ListProviders List active providers
 	// (GET /v1/providers)
 	ListProviders(c *gin.Context)
@@ -2745,6 +2868,148 @@ func (siw *ServerInterfaceWrapper) UpdateLocation(c *gin.Context) {
 	siw.Handler.UpdateLocation(c, id)
 }
 
+// ListPatients operation middleware
+func (siw *ServerInterfaceWrapper) ListPatients(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientsParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListPatients(c, params)
+}
+
+// GetPatient operation middleware
+func (siw *ServerInterfaceWrapper) GetPatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetPatient(c, id)
+}
+
+// UpdatePatient operation middleware
+func (siw *ServerInterfaceWrapper) UpdatePatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePatientParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdatePatient(c, id, params)
+}
+
+// MergePatient operation middleware
+func (siw *ServerInterfaceWrapper) MergePatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.MergePatient(c, id)
+}
+
 // ListProviders operation middleware
 func (siw *ServerInterfaceWrapper) ListProviders(c *gin.Context) {
 
@@ -3320,6 +3585,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/bookings/:id/no-show", wrapper.MarkNoShowBooking)
 	router.POST(options.BaseURL+"/v1/bookings/:id/revert", wrapper.RevertBooking)
 	router.GET(options.BaseURL+"/v1/bookings/:id/events", wrapper.ListBookingEvents)
+	router.GET(options.BaseURL+"/v1/patients", wrapper.ListPatients)
+	router.GET(options.BaseURL+"/v1/patients/:id", wrapper.GetPatient)
+	router.PATCH(options.BaseURL+"/v1/patients/:id", wrapper.UpdatePatient)
+	router.POST(options.BaseURL+"/v1/patients/:id/merge", wrapper.MergePatient)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -3327,409 +3596,434 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tctu21i9+Kxg9Z6Z2H1KRZPlNnjPzuE7Suq3T7Nhtd3fVvwiRkMVtCtAmIDtqm6/nAs4lniv5D9YC",
-	"QJCi3mwnTVJ/6DSmSLyvhfX6W380YjGZCs64ko3eHw32lk6mGYN/fyXETcqv9T/lbDKh+bzRa1yNGZGK",
-	"jkbkNmV3jaBxS7MZ0+/ElMcsy6hKBR/kjErBGz0+y7KgEQsuGVfwluCKxmownA/YhKZZo6fyGQv853Ii",
-	"7dNpnt7SeD6YiiyN5wMax2yqWII/vwsacc6oYsmAqkav0Wl1DsJ2O+zsX7UPe+1Wr9X6VyNopEmj12iN",
-	"jtlRchiHB8N9Gna7x3vhUeewHR609kddtpd04vZQv8sVvYHZ0Filt6maDxKmaJrJRq8xEbcsIWMxk6wR",
-	"NKY05QPJblmeqnmjd2ifKJrrEenJuxG12vqDnA3Y21SqlF8PYsGTVK+UbPR+bYxZzlOYSJLKuPFb0LDr",
-	"18jEHcvJkMY3RE6pXhr9Y8y4GkzHc5nGNBvYsdpVy1mWsluWDIZzbJ2qgcgHaQzjFhI61r1Ai4NRzv4z",
-	"YzzW25vQNJs33gUNLpQ+BY2v8pRfk4s352SUiwnptDr7TZi9Ss2OJlSxgRgNhmmuxo1eo3181Apb3bDV",
-	"aQQNs8cNyun/mLPVjMWkETRGaS7VgNMJa/Qap5w2gkZGiyffiyn7XXc0Flz//d/tbqe7v7/fanf29Phy",
-	"NmI547H+7bvDf1yE3avO60bQkJmw50zOMoWnUc2nbADnoMPaSSs+HoZH9HAUdtlBEh7H+8OwS/dG9jc9",
-	"bF46U52w1dZnqrvvn6l23Boe06NReKib6epmjmj3ONzTJ+ugtX886uoFz0SMo4CPDmN9As1bYZe1D8Jj",
-	"2toP3Sls0WM4LOI2TViOH9mxhcfDIxp2R4csPEoO4nB/WIxbz12fvbpxt5AW3gUNKWY5rNkdG+IXaqa3",
-	"ORZ8lOYTljSCxmya1BPVUa/V6XXbegFuWS71IertvXsXWE5xBtRY5henBHaQDA0z8RnG9lxhRDO5AVso",
-	"yLhCpfsryXCapyIfyGnK2UDO8muWz/UaTVNOs4FUjAuZyhJ18tlkyJmUJOVEjRnJ2EiRjF0TmfKYkaKR",
-	"5SRrplSh2QlLUjw29XR6x9hNmVDfaILIWUKGc/I8b5LXVLGsSZB+pzm7TcVMakJeS74Hh2HrOGx3PfKd",
-	"0DyeyWY8ZnwVGV/AaxVKPhszXiLkvXYLCPnoCE5kJtRgG3qqObMLZzCpHkLO7siU8UQvBiyjVOQuVWOS",
-	"KkkmlNNrRpS4gZE+3Wif5Y2GuzzAXe41Jmrwj8nx7b8m347j7DhjX79U8ddvs3/uvbmlnZ9m//z9xfzi",
-	"93+0X10/3Xaf7m1nWYUh/VWXm6Mvj5l8n0pV5iQ/cEammlmIETB8es14Qn2mkSqmqf3XJ/bxMJLfQDZ9",
-	"oszPTg7dhlA9KbT97regwdlbNYhnuRQ50plHyW/wzq+XUO/Y0MqnVjh4oJy6GbE+3c2Wov9yMt5SCtUn",
-	"68yj7Kv5dOFU+ZRPNOX7ZwoWkdklTJiM83QKC9VrvNRTIbepTI2MSgnoJKhOCB6QlMfZDGRZSrRkz+70",
-	"fTQXs5ykE3qd8mst5CezHAl+kvIZcMzuvmEZG7Ifs3ivtPCMO1SaFRyO/8zSnMmBEcbxOR7wd0Hje8Nz",
-	"KmvDiRiN8IAsWRGaJDmTmg7anVaL/JxmcpzmjHyV3SYBuZylipFuqxWQ74Ukp/yaZUwG5OyUHLda7UPL",
-	"GTdkck57Sb2BqXTCfsfDcjpheRrTZ98LOTB9wQl4jWuy1E5m1uwL+WQre+JeT0LIx6sebGf9AtLPxTBj",
-	"k7Mx5dfs55Qn4u4sE7JqeMDfyR28QGJ8oyRaJHrPYnhtgK8N3GtIToaZWAElppxwQTLBr/VhZwQ/Tojg",
-	"WcrZCZlmjEpGYpploKLEWcrTuOlJWd3WseZvKmPLhwgXVq8xVmoqe8+emRPUNI2Z0/tsissgn+EgQmwl",
-	"NK14C3WesMlUKE0537H5GzZbWCrvDXLD5iTHdxYXKy1eHNyw+cC9WFour7nwOzYnd1QSmuWMJnOi3zc3",
-	"KxdqzHJnEhqKZL50pZaOcMu18iYQ3rB5aNrxV4vf0ixNrnLKDQMqLxX+TFTxe80y4UuD0ktuiU7deUo5",
-	"0bNlJBZ6mIol+ohxoeBs4T3FkuWLUjeWbRcE2wi9NrzFuMyE+pHTW5pmdJhVxCz9I5l5vy4uBIh25VdK",
-	"J0X/TsZUaqqaZjQ2VlyRe+ugF2vFItSMYssl0IMI/RbMAgDfq0qWRg5cLj1twyfNFfM8b5LnlFPyhs2Z",
-	"bHhz80VPGNZlPGbJLFsQeKV9vnRcMZ3SGC7fdvDASwnexdtj7yjUd0zY1VeHvmdCd3mMjj7wpaPPWknc",
-	"RiIc5WJSuoga9hcl8Plh2NoL9/Rz5KFoQmIc7tZOr9WyV5oW0I7x7zvGbhI6B3GL63+8C9wnh+VP2nu9",
-	"vfInajzLJXz0G2yqERVKG6qfeZuJVNDotR51Jz9N8SLXwhwHsb8dNOzRhyZQjl8nf3jih5gyQ1mKjkan",
-	"ySRdVJgoPF1OWbXCfeuqdVT058RP3dT/lDmRk/2Hh+wwbrNwL95vh91Ri4XHSZuGB7Q96gz34m6yzwqm",
-	"cZqxt+TUjCwXwC9woHo2V+KG8TdMTrVGU9GO9E+S0JFiOcnEdXVqMZPSWerZ/Nvx8Os4/SH99vzH38/b",
-	"r9Jzec7f7Mdn5wfnN9N//nT27XGTzb/9Pfn5PP0hPb/75d9J9qpz8fZfl98eN+NOxoeTl63kn99mehHe",
-	"TkFf1Ut83GqB7JwzOXa95WqwP/klayX/OI7/2Rn+57vDn9Se/PbuiH8zOm2zf3Vnb3DvRqNPYBuCBsxr",
-	"YK6jrxjNWd54p7dnzGjCcoj0OKPxmJ0JrnKRgRZTskfoX7WkkKQ5g9nKJjnFiyrNUjUnlMs7lksSTWfD",
-	"LI0DwkUY6yajgCih78+cAbfTa4OCV3Q+Cl8JzsILquJxBDdrPGYT6gWhNHqNaoPFxSpVrolPT+TFFb1e",
-	"HPULrvTYFL22tvqcqVnOWUJyNs2ZVrLRNrMzErkVh2RAEpanWnmFeIfImBij3WVD7Df2+o3acTl5Ub1h",
-	"04zOUeItjzLS5yYid2PGiRqnkqQSxiqVyPUYwBSUGxrSi4kTAWn1C0miipgbBcUs6TVN+QmhQz1TAnLu",
-	"XSpZZR58NtF6rx6G1nIXZ/GGqXx+qgl1cfSXTOvmUo/rjqZaUhqJHBY6nxsjVM2S7bWCxiTl6UR33XJ9",
-	"plyxa3s47ZQxEIkmxn5rrSJG26bTaWbc5FaU+u9/SxSXXXdOEBzSZFCYd0syoC//6y3QYh/Ktd9e/vCq",
-	"LPe1CtnoK5p4BuMtRb4hTUL78Tt/of5XzkaNXuO/nhWhWc/wV/nMyMS4SOXNuKDZSGgl1s0mhNNSP6dA",
-	"C7iUTKkaB+Q/M5bP9QPkCWRKczphmjcXIvCU5lptErlua5JKmfJraET3gQ1odiShUfs5nFYxU4wkguEQ",
-	"EhZnNGfYPydm171v5CweEypJlKWTVEW6OzFTMk0YOOvN9wnJQW/d4exWjzOjkylLdpuNwuZfqE9IeUsO",
-	"TuXASCvpGJNe3W7YV59Z09+7jTew+GJhA30tH29GvXyFUhQUEQuc3ZFI8z3gnB4nt7ywbgjmtWfwDvT/",
-	"UuTDNEkYfxBdjVwrJapKJdGXo+CEM5YgW4NbiegrqkxTewVNvfRa25KiioE8Bj2dztSYcaXXgSUBGc6U",
-	"4cx0NCITNhmy/AsJcyETOsezLYCJwyF8mQuunjN5cyb4KEvje/Au2NHYmZUKxRYeVWTLTknIMFtTHJ4B",
-	"FwO0GQ1olom7ssUk10SkwLwEbROqiN9yC1sOoYsA1oHxxDnBp1ORcjVBW7fWKZbZmuxSbL21xURCLkKc",
-	"SGgn8g58aTUmk5W0u9TWgh7mX5gqL3rNiqrBnKm69YzHLL4JU060aC9Lq9m+ah34q9kIQP6Xi6pCd1FV",
-	"eB+rqcI5U95aPgbtvBIKREZjm+yZiwh42xeSxLM810IJGp7c1QBjAArq82KIZCdatGVFu3CBpMrebJor",
-	"qnTCyJypPt+Jlu9TZPhoZJc96pHyfvV5dPbNi7Pvzl8Nfnj94tVlZAUbQ/+5OtESqRyLO0J54ixn8LXe",
-	"bDVmfQ4v4jALe21lYBWSNEPr88iRuD843RdSKpKp6cojxT4v06LWhzNNkbvNPhzsc65Yzmn2Is9F/iCu",
-	"n5qWBgya8m2LnMw4eztlsRb34WciYtjzkglt3xel7MCIZLm+0G2rW5sSsZkQv3+Ms/xjMRd/bE3yCiUP",
-	"Cubk4ZwMaUJSPp2pExLTPE/hVBM7IrwVai2797gVHpPdPcYiXW1H355Uo0mpxCxgnV4J9VLMePKgI6oJ",
-	"fwStLIj7GH9SDA2cjWWZpFsczldCEdvQlgdS81f89HH4KorHbgK+7mrlfhkQmklBKLnLBb8uhbeigPya",
-	"zjNBkyshvqf5NXvQIk+xrYESYpBBa6t0Ky0pDYFxTYRU5GB/f++ADOeKydLitz2B0AyWKCGI7WDLTTBj",
-	"DJUQITbxWGe+qjiKWyO2y/R3RkCDITsHXfJd+pVmEQkb0VmmzC7kzLm2X9I0Yw877cZSMZikckJVPF56",
-	"6O+odE5DjFNPFTzMGS37ONodbxu80ZIRDnfrjTBjDN0YH2MfovORMSMV9Ayto/vT8CLTdc9YUMxaLF8H",
-	"8oaF+h/m1lX5fGHT3mDwy8O2beo1OMhti97eXerrvSw/aQ2OpJzYiZc2rXO0ZNO8xrelH6+Z0DXzWDTk",
-	"7Z+xP6TSDZaMwMSQSoKOediES5bfpjGreAUfdE+AZ7hKMglVdEgls0Jmzmg81t2VxRiPWZmRPcwZqO8M",
-	"HM8jyeIE/d5KoASjb9/RKI3JjpvgjLu5IXO6EuKC8rmxu8kHrW9OFRsAL6z46YXQl9PcXVwnSGj6aO+1",
-	"iETrYvlwe/rPwufbr7QeWWhH9hiL/UYLPKZBzUL0bApbDp9NhizXsrqZm55pBG+FYGKtmnO8n9ZZdTw7",
-	"LYzrR05naizy9PcHMqiZ31AphACtiUPwKaB44VNuWZpqF/v2Y7nBLbesNJxHsZtaWya6htDEaaIa4pwl",
-	"jKvUiu8/8mkuYialJhT0MDzszkaviGb97kqtFZ7GVJI9N6xRyjIkDFBF0FcMD0Egg2i0JvqZgsZED1cL",
-	"eY3JTIIpl5qdgzeIDbV8FxRtYGxfsxy3V9fUkKk7xjhpwTXZbpVaiUUmZnnpuxm/4eKO4wwa737zSdsT",
-	"Nn5y63J/UcM1EZomHuOwLAysSSLcg8iYv/Vqzcs7RXYo2NzB2q4VQuEM88YMj/bzwgaum9o9IaXVkoSC",
-	"b2Uqcq2LKiHMkZSzKT67YElKbSjyA+jdNTiY6BYHJni5TiJJ5oRKUjWnl4XIfZ/0XdsE2raB0VszAddO",
-	"CO2E0MD7kur13Q9eNCpJVJ1s1PRUaODap7MkVS9uzepPczFluUpRcaexEvkAjMgQLFB1qf08FiRJE5Kq",
-	"ExLxWZZFIAFRLvh8ImZwvriSzktCzTlEL7pe+JHIJ2BLnM1STTe6ERSR0EddcfEFDQrDdJ9pKStU6aTG",
-	"2Ro04kzzlkE6rXETw0+WnfiOShLTCQN/KrAs5zrttPaarWa7vdc8rOvLnrcFr+NY5IqMZxPKQUzSkyP4",
-	"8olVMNlkqubWREPJlEp5J3Lg7XBRNes6NJ75P2pOBLLKlN+K7JYlZIc1r5swRcG1OJWiyRz2YDdAdy7l",
-	"EEq4dvnxFFR3beE1ORv+m8VqxdHR46RxLGZ6F0YjMFmZsQAbudfhUIadrKKm4rwD80H/rVWNfm0U8wmq",
-	"x79mWnYb/LMGZ9QdiMJNLeBbPcxiCDZnr0x2JivP+8dmEyqWoEHznGL6mZ9ntEAF8NxoLYzodyFh0FGz",
-	"MJniVOIPG5yR6nrCFMrjWL0m9k4oD/W7FO3GksUzfcEja2kSJGRJ5FjMMn3RZEzLyeB0BHcISh4mcgDO",
-	"/EDO4pixBC5qfOLubfxTjXOhlHsiZqpRib0pAnkttQ6Mdm7jbQYmvMb9bWK1TdTLwusJg+ic0ie592wh",
-	"3iFovA31vMJbmsNtridYXsbv9WwuvdnW/PzSTr3mtytvHRZ+xlUpP36Da2SCqcwKlV95bdbrzM2//DuE",
-	"lZ25tav58Ue3kJXORcZWtvq8tMQ1L7zx11sfSi9waJFMEzrfgkq9pp4jaZZJtUI30HgtoVQaqhmWqqGf",
-	"78G5EtOM8YTmRL8E+pzNHIqqt50X/Fm6bRt15/BahIt3QCbU1uuTMYjtrGFkRYpTdWrnp69Oif3Zunmh",
-	"9y+IjbEsz64uR2odI7Nzt8OwE1yxR2YyCztUH4K6wbVqo083FYA2bLYUiLrB+6UY1A3e98JPq3v3OqMx",
-	"kxDErrfIRVq1FyOt/CjVzRag7mp3bbjVLM+nvBpLwoX9KdXtv5dktyj1FIBU+qxSaylt4kD8Y1KXd1dt",
-	"8Q08J9fpLeMoPrk0CC0/JkxrJWjfWCs+edl8q0j1zLxWSdN75ENZZOytGss5vlXk2S8wB+eqhWWHtyqC",
-	"d+0RL7LkVqpm5rVyWpsfcelnuNWyyA1jsCxbtLnom32EL3vZY5t9hi+/K+eXbbq/Ls99cSv0cZFMarES",
-	"LQ8oBJ0Ax8YQMa3BloJaU1Xi3Xs1IZg1ZF7shpu7Wzuz7sUmu8NWkIA9T8V0glp6LJFAab1W8IUisZ8m",
-	"6Keg2WuP9B1wVPXS2I443ysFYSSjHIs7biN9rS1P83H69nvGr9UYAidaj0JgLut9HfNYKpA4GjCezUoy",
-	"ZXXaqUpx1or5OoT/iUWA2Ew4L20/EtmZ11jNz69t+9VDbhdj5SFeewTrYrzLeeIRmWYztI9EPiaRH7st",
-	"eDYnwzk6MKFdyOfc+EL7vO+lMpJTTVB6zhRo4NE/Q7PoIehPUZNcAnnB+goeGz6JZkYb7JyzGNz4yCYf",
-	"+x5bassi7jVN/f+ZCeUC/osU3vd4C36o62zzu2WDK2W7C6RydFYQ8z2tt1eVAGFjfovwO90Z3MYRvBPd",
-	"z1rrmtpwr2Aqp/qrK2Mj34aEjSi9qV6i5YuBfyuUDjuEg3mxlGBwIjuURKVzFe2WbN+R2c7IvzIKoCD/",
-	"8oBQSZYMIBPKJTSD6DHQFytcSSi+F4cH/m2cf41A9/vbun0o34cLRLGxErcxv1ZicE8C3fakLDfhekeh",
-	"dAxrrLrmuX8a/Dm4qcNZXEeGxdn1EpYwAc/nDnIuFZtsJzeU2780bdb++Np1VP+t6b0y9sewRpdY0joj",
-	"F7a4bkmrq1kYVsvSWy2p5Mymu25Ico62Gp7BFuKYNzbCVgdfWDMXflkU/9xvz4sJLXzmTbD625vShBe+",
-	"xAU457WDKdaj+tsrcYnLU/3hhVuu6i+FmXZxiHY5F9ELH+HsfcpukGUIcB+Vovgg3a2St4SIFpi++vWL",
-	"K/Lstv2MeibuWrljE33vkRUma8mtEaH0BGgBUSIJurb/3jbfj8ZWu2pPRa7K5oCwJIx717cdh//CVpeB",
-	"7utSt3Pq3cr6obkcTtVzJmOfI146S19FQ79jw6jnzttdmlwzdUIiwNuKekakLwGZn1ghvoep1eYdxiFQ",
-	"uJgo4lsicJeFDdhylnrMP0MzpUevTZulhyjC+FNeIotHRoCOyP/7P/+XRO7at3+7W929YG6y6KT6dp9H",
-	"5q7Xv5XbtSJERJ6RyMgBpbdE3ueLvdvLOGoWrwZ+v0FpiAG0YQcIoWhuSJB6NJ07D1azzz+AGrHdFpcM",
-	"U5Wtq5FnzA+Lcof9YkHowB+qEgc+XRSKTDOLEhH+YOUT75ShYLL2Vp2k3H/arnL0JeZSgE+IGdrMbD4V",
-	"Wk3JTtRv9BsRiTNGc3hjsruVuXTgon4cT3WRk0Ubnf3upjZR264B61vApWi2D7qGl2A8sAHk19Nq9Br/",
-	"X7//37+2w+Pffm2Fx7/9cRC0u+/+Vy1zX+DBuGMeVMIWIs4yZ9gPU2yA4AsBuWFTZcsdFBkJ41QqgZzP",
-	"W7V23crXjrwQsLYTyyr4mN7FY75YFC4skim9zhkD7IqcTVKesFyS4RwjvTzD31CIjFFujKYl3M1H6O3y",
-	"4rK+r6VontUNujCRuAZJZCfqdjpRAfexW9d8RTJY1tdvS3aqinq7YCMDRJw/amZVGvqC5KeVBOf+MAsn",
-	"a22wi9C2noOwu1/n6d5QyEJIHd/duAL9tsaiUwuHuxDkyYYuaQETir0bUd9enLHESBR+SxvsJRoRKciD",
-	"C6u0bICB3bRNdvxeGlRl433OWs+d63Z4Qt9iKEP3yIeQqd1uu4/lnuArx52228Aypa/ZhmU7sMkCP4be",
-	"vkCm97cbVZt6pLt+Czbx6Z2WmtOxsK5G7nrc6/rn8bwUeZ1KF6/iQjSUgKjOFQ5mvLdXTr5yfMx46s7P",
-	"y5RlicMbKE/DZIpUZ1EkS5jQs3I6hZE+SlH6GJEdlZJftJZg0BR/bf/WBEZrgCPqUy7KHrZqIs3C9ru0",
-	"lsVdoLD0mH9tUHvKja/OxVm33LhuxQjq1v1rxiFu934HDBEr/6iFpk/o3GDQy/SWBST65ZdffgkvLsLn",
-	"z8u2pa2CG5WoCbGka7o7cankWp6eM5qbdLtIT+Deo6kudw4o3UqsWWgJN8RCbOKywIDLTChp/PsJuvtT",
-	"6Rz9NcF6N+l0urwhzHtOGBkyAKXQRDJ3oMeAcAAJARDVPaa3DLLVM6rbdEjIYHozVGcNQ0Ax3mcGt93S",
-	"4ZRKVTfgyiJ6wdtmHnWL+Q2jmeY41UVc5lOMxI2BzxvDl/MymYmbtbRkWq4bzHkBcb+KchalfnTYfyEJ",
-	"2kMJUGAquGwSnCBJOZ7LVHASmtCfTFxfY1xhzVVZwtevZTgAxWReJXdUVhhOCZF/nZK2gNm/EGVKU442",
-	"5hbZ4YKzXX2ltFtk505oHoF1KEw+sTeOw6C4mNtrgABrygQsTpzZQ4hA1jmc8TKLAHwgfG00U7Oc1QVm",
-	"tx8SmL20XsFCzgXk8xVvkB3K50SMdk8wchKPMgJQz4CqNhL3Xufshen+zLa9IPIFjRlP/zNj59gi+ljc",
-	"fEJNlaEw6n4IKEIsd9Uj1gTLWkePryAFBYOwdTDuRJ5UzmVd0YYFgW+tHLasyMPicPWbmlfczol9v6Aa",
-	"kZOMDsUsr1fKS8UiamnQvCGLM/k4G/xGtzu6YGosksfd2IW6FqsHcqlff+neXjAlVDKGq62v2KtglRDp",
-	"F5LZXI9wVWR8ff6eBWXu6xVaNChU6swsyEEbZmUsCqz3ycHw7QWe9FmkZKywDNhNuZdFwNubsq12xRpu",
-	"qZ5ts5IBQQWiZg2jTVbZG9pBd92iL1/vVcv8GHYBR0f3twfYJj6AHeAjOyPNTfa5Zr2uU34/JWxJQvIl",
-	"uhr1jwGJqWRhyiUDPLXbCktYAjK+2rPxrkjBLLE497AiP3bWHnirQrsW6g5WOY1xW18AwjwNHjrwoMHZ",
-	"XamV8tq3O1rOPeyQeExzGiuWy5KSWd/VYad8EDvrFmxhOpVx1a+fiyHZUl1xTgqJOuO11vLUmKW5yauX",
-	"TRKhSQVAzqxPaIeCtsryPsfaEFqJRdfWhM5RWQTd4MQgdVq5R2uYDuLbop8zbCXl17YcS8kogo7bxcRM",
-	"r9zWgnLoqQFBVV31JAK/SNf9FABHqR7pLVb5ehwHo18szO8Q64aVNbu1/M8rM+a3ZSuObdnaVj7PordS",
-	"PbP7OUPL1jG3QP4Eg8pxscNdQUsrsw7L5f3KmYfklah4qp+SER+W9PHxpg/+DRInakmkzubgxRRXCjVq",
-	"XTDlWuHL1ThPVSqLR1IxLiQ+iUWWmn9P81TkA6h9OoACVLnWEoVUTExFbl4Cs+WG8TZ1Q/7GDvM5jrLu",
-	"nUsY5qk38OVvXRZzqX3Jm1/d76/1nKHm1qWbcd17P5RXofYVXJmiklpNrCgnb16ekePu/iEx4EokEfFs",
-	"YnxCFYZV4M4vGD8AUXsltnXPeHKkorwwVgpOpBJggh4yqHyAr68BmXfA1kswFspo+BtiGwH+VY2wPQSI",
-	"/3icclYADum3eyTyiopEAYl8dDoIS3M1CfSvDpDYBrNlaQyfJTPElGLwTbVinX4Dnhl7vfs75YOZxG9q",
-	"INIDshIFvc/XYZFHE5Zfs0Ex0D6P6kpV6ldt/86hhqOqrdWo36+i1cLrtVio+u0FkGF4vR6pDFqv4urp",
-	"hz4MJXw/AXMarIw36TKwud02cKJEBTjOZCZVn5ewcfSJMFJqcSJrqg9uDHT1TRniir2dZpSjywCIQovi",
-	"iKvOY+bwyAVXNOWyAB4PyOU/vjfVXTI1BlTTMtlsXwZxUQA2QIQLHkORk2I3EDpdBnUoeRvbQj2H8qIl",
-	"dFOzJ/KhumDgU/Ljm3MvGTMFBMjRXDOnypp7OGDWGY1e6xwKcxsXfFL2gDSe3bafGTkxXIQuLZa0KAux",
-	"AbctE/cir83ZCHDqR7ngKkyYvLHsd8hiAXV78FuyUy6G4Gr8eAwYHS1ydxnATal2xWbMd5l/Tx/Nb66u",
-	"XhN8AYis1C2WxFjwHBnEwdp826AKHmcK03l+T7gJdavlKS4v9LmImLbNqSr3SXZMpEZEh2KmesOM8puo",
-	"str3riy6Tq60iIywgJ5UabiUuSfrJcKiXunmRr4t7ejlZX2eymlG5zXG8MWCpjVHbkUab5byGxeEZ2D1",
-	"ApKOANeP/MCzeRGrCC/dD17PHlPvjJUKrm5jv7dbtsJkb7foXib7RTPBwiJvaX1dvgUu7ri0AXqx9caQ",
-	"nR9/PH8OKjcn1vFayrzevW+S00Z7Up3mRuZ+bHfVrjyGhd8R4f0t/LaJD2Dhv7fV3mzR+o1YmJ0B1Ltv",
-	"3F2pWugfteCx8IoBxIYQCZfpCFiI+kI1L1UzFdYbhssD+K12fp6reEMvdSmzXrg63tOcSTnLGYKSq4HI",
-	"B+i0nFCMO9MkRieDXGQZQ6DnxEDjItzPGOlsGx3dH/7rYiilx8Ww/MffMKp+yM/j6vMLN1j/6UtBJ2/s",
-	"uEuv+3Pwf3jl5uM/LbTsIk34fmdraUbn1RgVDBDRdySdlOMsQGbYfeSkzvqTdcty9X4CVguhM3e1tVJJ",
-	"ZjwRnJ2szzopeLXJi7JvYwzmKacEbNrvM9LVL4y+jAVWEZHwF1c7XZJrE01oyyItSUVx9be9a6oW4e/e",
-	"WbIfS9ZrqaT62jQPv9760uhVTAY0S47o5UySHWtUUmz30aE7i2rvy2JcawflBb6uHl9RP/5+43NV5zcU",
-	"M+xZ/xm+Wy9sJPcDhbTDqpwDjwBKW+6t80ox2I7+fmgAHu25tJB2sBAgiflLZMpyR9QJpqA2SkGQrXUg",
-	"nfcj4WU7vRXBLg943IKKV8HZ+qRdoQvgyFrGZzQeV5bwBNFoyUhATTnBmYtgBokLPsHD84VJsQogs8qJ",
-	"YvoTxhNpYdbcy4wnpQ3aIH1kI6bzWHHy6znJimh5NOQBAFNUjPoBo3k435jQtyZwcR8X2vzVXsNSHpOb",
-	"1LOQVZzjMVQ1Jy98wugqdg4fQFf0+e427LPKZu5P2Q8n2AcT2ZLMeJplhoPJje3oDyPFpSfBNLddFNIp",
-	"uWPsJpubSVjh3VL1F5Lc0SwL40zENxCUd0IixpPIZvtgbteiy5LxZBlwOxSxSSeaRX7zTe/iIiI7nS4Z",
-	"7wblNk9I1On2Wq0Ib4viqoDMozTh6fW4Gk/UwbrOXhzLzs6vrTZGsfzZ+bUV7v222/u1Fe7bR7qH3f+1",
-	"FPVl2Rwwd7huFuURtY4XR7RqQLUj0TuU0LUR4j+b16ocxX5upwQINPU8pRbiHZ1PiythIiukAfqwBnVU",
-	"lk1WdUAcvEdACnSPwJVuTgJisD3KK1eblfIBlK/PD5Y+sqtGQuNHjAKT9zRkWoZrlRa+npMbFrMce9Oq",
-	"T2pMlScy2gNRwpVECRIz5uZkrKVDkZO7sZBeQ3dUkoTBEbmXgX9b0KZN44k0jdhgokfSteqwoTw1yzmC",
-	"DCH6u13emmU0/aja1l+nQBW0WbmMX56Rvb29Y+d3hcRfCrkekqmT0r0yoGpR6q4/E5+AIucd8q3W5EEr",
-	"8HB9YPHELzu6jyLuLynD8smI+gXLWeTuQy2ZsSQyXJXmkLSfynSYORjr6WyYpTGo4XUxJdYBIaaMazaD",
-	"LW7oNigG9wN+Xjz4yjZk5vBIqkqZMVUr7uKdVi76WggoxoQtt7UE3etuWNzIcg7fYtyRuCNipBg3GZlk",
-	"TKdTVnIS5TRnGZQEFVyN4V8owEOUdQr/10SnaX7THSyN6o3toPz4wnVXfv6z7bz8+LkZSvnpmRuYXgxA",
-	"zKtD0fQdzza6CgwrifOcmaqCY4quvC2N/qZtaakhE9cG6LJG+b1HJPaS9CFISLLpQ5g5upBFlFWcKnmq",
-	"6GIa0UJCw2bXxb0zJ9+kipI3LGbTpQBMIlsbU451yfSLtZKTnYvx2kOLzphc2ohaJlnUWrtvstfWq36/",
-	"NJINlndLr/zyrClb+cO+EZD3lUf10CNQv/sr866gsUcREIAVfcoSglvWRQEBMhGjHkZ+gmfzhES5PWxR",
-	"r3CBBihDBO6WPCEREkFK9Ys5o4m0cgZP3GtGs5fEV+xlQCY0v5HWqVyqXQljMjnp9sy7nvQMPVJcynXq",
-	"LzO7EqemC/fApy/38Kzo1C7jhlJK1dkAhaKVcGWgqCIZM/4OUw5uQwNsZf+gv4gUNTWlieE3BWd5ggay",
-	"VEkimZSAdlJ7ld0XbGtrul44n6aIJuYd1nnpYyblstieb3++IviGDe0xFBedmpB/UC965CsoiB8RrMxf",
-	"Hy0NEKpykNb0c+r3kaUjpq93knIiITi+DJ9x3Kq1UK0JU/phSvWlX4pUOiEy5dcZIzPJyE4uFBhOXFkx",
-	"8+5uc2kk5ebcDaq9qkoJAly1DWXF0kbCH1fzKbNNVNlXaV9L/Zd2orpsi3DNxUn6ubCF2glMBEfzppox",
-	"if+6Ywm3/1bjWW7+OcpTYwilapabf87g682mb3q/sD2av69cx+bBz17/9p1iGObJSzsa8/dlMSj7xIwN",
-	"ypybYsGXeleNYRaWXRNB8ddLe49/+/PVQh2wSytZe7QEaPWvf7g0cPUzNX4GwXIGIbr8i9mnqLeE9kh/",
-	"1mrtxf6+wxMWNfv8J0w5ELkFpJaAcm2oi+y094lxFpHhnBiT0y7mdcBZBnaGR61UuB6ryad8JDxwWk+y",
-	"a0wzqrSAsyjSIUts4DVA7HtEMTpZwEMsATI6zHIoEk8gV84giM5yYZLmyFRLWGnMep4a3ud3bChTxQzc",
-	"ORmlevqjnDHvbpXA07+0vdh0hS9PiLsQ+xwUehi6i9fFOksLd3rpvj4hlM8xuB9Lffd5TDlB5LJUFolo",
-	"fd7n//VfRG8148oE5+mHX5Ivv3yNRoVc6B378kuyE1NFM3E9YwHxqx44ccJNYhdhVrnoc2LK55PT6luE",
-	"cnnHcmkMV1pkMSH8kcUcdAml0a5uSU+REsDUVYsl3jBm/MsvBY/Zl1+e+PhIZrFTRVKuG4K7pVrBzNwq",
-	"+oq/TdldYNKBMabULreeB8S9QTNAYDAqTmYcSsF7iQjXKeb6E4grjLqtriYSvbJIpm5hYbE2oDdSojfy",
-	"NVOE6nHIschVmEEZyoW7dAnV2WELuLB0KzXRtbVso0ne+G9KgjcaEbC0eKfBTbeEteyekGnOpD5v/Bqr",
-	"/I+pAneAQdTT7UBKTc5uxY0Rh+7GImNW/mnWDE3MVOS+wHXBl08K0QrSIEvR7JCGpSU6491K88L4oA8N",
-	"nLssMwksaV5IYHortUAke8SI4GSnEMF3A18GJzvLZfDdQPfhyeFkZ5kcfmLlcAvhXBHIdUNlmXxXH1hM",
-	"BcN9BWIroje16EeumZL6fO5FliFADpjUf7yA/YTkMpLq0SxPa+3znehMcMW4CrXQ0MNQO2QqNm3mv/8t",
-	"BY92cRyRzSqEqHPM0MQ6ZQGJMCsmMlQvlySLRrFINDH85DLh+hxT4QxgdwCJTXWJi7uQ22JO7JBaDFSq",
-	"oH4hsIoIm+qRX//oIzRov9Ej/TKAab8RkL4FDMXfm81mv/HutyggMy37kW8vf3jV51OqxpA9KGpQVo3I",
-	"Wweeugvb8qdN1PqTTBjlutk/MTOS/Nnnf4Zh6P7TL3dbLf0mzfR9pxnD5Q+vDECrHscz6OiZ4XlFf0CL",
-	"hQ15SnNNiH+W03GJ6aGte0ilBD+wKdCgu9CLGecMErFopkdcTt+13++RPwkt7h6WBGQ4M1l1IkOoEz2Q",
-	"ROC99Sfxsn5tI13yp2O+aWJSAAwL3oH54lE3FyeQwa5uqsgZtk0dw4piTm5BKQYxBour6g+3ziImS5KI",
-	"l6b8Lk3uLdKZzZjbHT2i81F4Abm+JBHM4pWquDx+kxis31/IEbat6R0pnUuo1wlGjnSSKrJz0CXfpV+V",
-	"bpI/67KIbYP75E9sSI9JGiicyGcMwBDwiNQmHZuWOnqiXr4rEvGJ23pANh6hlk5zTV1ao2Ca7wmY8gL9",
-	"24aPyitoDrRW0GiBJ0kzgqgNMN3abGrbnj5FEGduMqK1RKfyuXVSvtF/hKf6j0I2/rOSRI1t7QMNzzh7",
-	"O8W5SJbr/UB2vIM+fkCkBXwgTXYpn85wTyrZ1rZFvcNYi5VqtpNQRYdUMjLjOaPxGHBFLXVgarb+Em6F",
-	"8+JY6ifFFVzNuTWFYqq/6+dQAYFQ/bnXXPgdmzsBDHAdUW4N47GQjBNU2Xa16DFleI1bwarPb9i8IFaQ",
-	"teDA6UcpJ50uGYtZLk0JYBQmAMfG4SQRek01t9dfiJlC3GAQFbi1p7mmXWeUJOkI+IyhlBTu0ONoeXK+",
-	"vV1/mKp0kkqVxvp8mZRnXFJbVcyu2LM/0uRd5MZOua08Xio7Xsrd6HNL3hHZ0RcncD9Fr4mcxWMgv35j",
-	"r9+ITkp1zW2Krmkn6POCV0nrnYEYH/22FqZ3tRR2enX2Tf2IEcCdpKrPU+4RWA9v84xpap4xXLe2vqip",
-	"oz1zEqJu5yg60brBz8+iPp/mbJS+1R9YdIAED9qXEbI7LfjxuWV0drlfA16u1WxQ9s5SqSQBBOEIaC4i",
-	"O+2w02oFlq+R/VZFSCYRGmijJrkasz53xyemeZ4ySSLPihv1QI7UOodecfNQKxdaIyybk/scMbyWWZXJ",
-	"mVW8zLg9mdBk6ujuac76HHQB1FMFfK6nzhK7Flepphgr1tnQgVQSF05QDiPQsqgFE9NC/Y9XZ4jn2OeR",
-	"n5V+aLLStXQf04zxhOaQT4HMuBSfTZ5r5pjDMdIyI8RJayFQRLvGvW0TM7ym5rImdNGCCJ70uV4ZMkoz",
-	"pVVKmklheU01UEI2yaWLQcLATqh1BJF8/YZWNfUgKlGRdb2XcQxBqVeYbaJ3gsa5kFKPPEuvxyqU9Fbv",
-	"l6EfuyFv3EUB4jZ6EPUJH+dCqYwlkOXg24L138gdLX7bifX/owetzxlPAFEAF9/cKTUfNslXAnZbK+Ka",
-	"2o4j2P8+L91SaKExmaHWlFKylRhNmpy+Pm8EDUN/jV6j3Ww1WxZxgU7TRq+x12w1DRTZGIxczxA843f9",
-	"72um6qB00E4QdVqtiNyN04zZxH7Qc1NJZtMmeW4lHyVmRvKxl1uzASPAShbnSaPX+Jqpb0y3UHYVj7ju",
-	"u9NqWSOThfyrCCsl116Bn94QNzaSbkLXmWwNGDvYtWrwz0oz063u46jqmnSjf3ZubnyD4OHZFBu9X38L",
-	"GgaModFrfJ/eMq570FoZeLjpNdg/f7CrJNEo+WzCVJ7GcunmvDZD1ScTDE7mA0sur3MxYWrMZpIozfDY",
-	"W5sFS9Aj2dQnCXFVuNBnVIKwtQiqsrCBF2ZoazdQd/xsmtG0vHWN/yLfvPj+NRkrNbWqjRwooWiGU3GF",
-	"hIZzNNZYGlczTb//Ra5+ef2i9nOgVpb3ec2PfyA4zv/uN75+cdVvBNDy/+43qsVE+40Au/rffT2nfuMd",
-	"6XYKWyn1Qvmdc3HhNF0Uu1HdCVx+smPVglaz1ezuvo/T5vU8cXu29MQZVtGc00m29NhpKvlhyvjp63Oy",
-	"12w5GwTB14aaGRn3CmycRfVBATrQd/Ivpxff154r0+7llMXbMQc74mJ/6h2M6BhewAurnc8OAuNwthvo",
-	"wac0S7W0742/4kGp5yi27QKC7PG3+UqPtNrRqp0G9WJzvm/qETiNJdUyvVFZAhLtt/a86mxN8qN+BY45",
-	"0bopGdKM8pg5voKmtNoT8AYH9pHdDDAqAEXRh5ionI5GaXzvndRf7a3/6pLlt2nMfvRwblYdAj3IdLOr",
-	"BWy3SapCdqv7XHoOUGK3HRJ8OyCc3TEQ+XKpmgSiAYjg2XwBrsvac2VgLdbrLpfvU6lO9dBe4Mi0tGIM",
-	"ZHoqixU7rhmR6e8sIG29P50WRNzr66YBZrbCDwWyWImFu8hrSAyyEYuddRGL74IlrufYBK1ovZCSac5u",
-	"UzGToEh8UVFRmuSUO6Qw8x1oY51OtGwCJkbFn8E6mI3fHkpHJsTnV4ihEPmgwLbRClPQAHeorTXS2b9q",
-	"H/T2j3qtvX9h0AnjapBO4RUtfLbbe83DAnWp10DzoBcWZb2KSyC+dceN49ERO0wO4nB/2KVhN95LwiPW",
-	"GYVt2hoex0fJITsYgfMZ2PLCkM0agUfF2KMaekurE2y0hofsMG6zcC/eb4fdUYuFx0mbhge0PeoM9+Ju",
-	"sg9BdNUl2C9gwvwlaB8fNffbzXar1ey0/EVwvgoSooOJFOE6xYrUh83BQNsUhxPus4NR2KWHw/AoPk7C",
-	"FmuPOnRv2I33k9oFaezT7nAv7iRhm7X0l8f6y8MkPGD7oy7dG3bithfFmIuMDVCJShr6bJVCuBps/u04",
-	"OTs/OP/3+d3Fv39RF1cv1MW/f/rx4urHg4vnpwcXz7+i57y1OT8u+AAEotXw5VMgLoBM0u8aBgV8ubsJ",
-	"X/6KJhb5Az5pr//kR8+ajh9twMlfWtM5fNHpbNKN0UQ023/Bleb3D5AbPPVDqtJiedcErLd/Q1jHI0QV",
-	"CVlzQbx4a41S1reH8OY71dhbNOg4/x549o3JxLhPS65T9DyV/KLO/2ujfKl1B7tW8asimisptPcsW3QK",
-	"tzUbVopNpkqi5WEb1R+cXPVa+26TXM5gOgzVM81mZjmz5vFY5EkB5gK7ATa/NEN9v3IlwhZg9A+T6iuR",
-	"zDdn4sD23SYW5wAv7cw0DeZAP6pjCf8tgmEbschzFqtwLHLJwiHkYM5DqegUxJSNibxUSeJdOcrJlWm6",
-	"7xUGX6DksWwc9s1n5Ti6zSdQ/W6BSX0PFdAgCP5D8qX2BnzpNTqProT4nubXDL/b36Qz5y+6YElKbTXW",
-	"h7C2bud4/bdXQlxQPn9jEUbfg30G8hVKXFGNF5mimKnlXPGNFzxhghYsXqkX5zFkmeDXmuM1C/+O6oGH",
-	"xrrWNJs0tQ4xviKpNILm1kJd60YBkQILT8Sa6+XsltFMOuQl4odiurgPkko5Y8aKilLpjKs063OonYEO",
-	"5tVhZAtMSy/RA7mWWWXHniohoI1cDfYnv2St5B/H8T87w/98d/iT2pPf3h3xb0anbfav7uzNNryogqK3",
-	"ETfq1uaiaIKHUmj3pPhPjXjfAxHi8VlBhRhwXau3vvEcjg5lE/9dyBg+/Z3yOcQ9LLF2Nh58CU3Y2gsI",
-	"lG0Mrd/8yJoA5HrTkxc+4aKuPnLh+MECLsDcAgGGWDzTzXz1afLzfOq5+pmRdCGwAyoEfVFYOMAx6Rbc",
-	"SaS2IjKUOunzHZA60aCWFtWUd0+MWxJBnzhjiSySHNp+PhG00eloEfPUxcYVw7EhcoTxxCAmJRj46ccN",
-	"nvQ5puWh+x3DI+5onsgmASUAzZyRnYZV+qI6To/L8rrQ4e/P8WNXJMtx/MUSWKslz2qpqwYNJ7N4HGId",
-	"gFD/MB3nWjnRKvs2l0Olktd9LwfbjPFGJiegm/j7xpKPXYH9C2+nJafJD3GsmLCwAkZjIQjJN8FceTGB",
-	"YypJexHF39YC+NUVeC+fNK9yelEHvZaEwXRiDdTdTqfw7/5UjbEqx+JvgoxeTDN0tq1ND7gpqLLkMtHc",
-	"yfE1CAQRGP4MWPpCEE1iGPZnQeuwsL20i/kwD5fj8GcmaOaO+5bDFazdML/NrBiVWGyIYtRTrzFP6Mfm",
-	"9T43+UboHYcYa8g0Al8JRInNpiYDKRV8t0leF4HYtNLKQlR2OSQ7VbIckk12IMqpzxOmGNQ/sOEzRi3Q",
-	"lw4ODWw+EE2MbL6OoRsp+MrkC92fnXvr/jFL8J+aPeEVuzP3+JNB4QPqJC71oqJHLOc9XkTBSm86Zht4",
-	"YCIxxRwoMmTqjjFOMFALI+6UiHpQxSTQOn2fj2ZZFpiqAQaDwaLGBC5kCvFJqvjaQZ8DWgwwIXtXRRfn",
-	"rwavfrg6P3sRkR0bktch4130bHFxh9xFkYmQqs+ji9N/Dk6f/3T6qvRFu9OC2LFdQseMJk1y6UBUrnMx",
-	"m2LgLBgqEAPYjzgrkj7sDHoG3FTlczDGQkAw5UmfuzAwjJ/zcoNhEbEYSiZUQESesBz71Z9DOS5eNGDx",
-	"V034KoWB6PF633lAR33e5yA4wHU0oXMSQ8i2WRhy0MHYOSOwn8DWOaBS3NFU9rnJlYAAFwG82QTTkTTB",
-	"qyDF6CpKfvzx/HmTnLpgTdMKZBPqxjEQtoVjO4OEjeueMT1VIiZdeKqJat2hgPhRxKIm813Mgot0Qyw8",
-	"E1zlIuuZQ6pPXxjrX9DiNMzFnYQAQEDCgYhQvSY3jE0hynI4U6gO5cwIKcwuhstc6kG6GCaJ4bCghj7k",
-	"g5yPwleCMxsrbsI5o71Wl7wSilyIJB2lEKoP54ALmEMAylafG/OXlbpRXTMx3ZoxgE0Lx2Fi8iiQO8yN",
-	"YvGoPncX87/1RBTVl7XeHPB6C4hJTqz/F9ag7n79mqlTnzWscXF7WLsuOrNHylVgtZSg1TlACNaH2FST",
-	"w8hbe75xMHWuZQMSW74p/QvrEWHDF93nNRC/95tgGQrYBLfCEUY6UQJpsEKhy9cFILe3WZV299FWBavx",
-	"AEOyIVQLDBxLxuwujRhYghBWNwHWTlrx8TA8ooejsMsOkvA43h+GXbo3sr/duxhD7dRgRvam+sLm3K2e",
-	"UBkOrW4edrTh8fCIht3RIQuPbKyA/e09zMMLTd5kHmUgt7p5HMYHw33aPQ73jjqHYZe1D8Jj2toPR122",
-	"l3Ti9rBFjx9tHqcutwF5l6azPEs1E/QYlbtDToDrenFhOdPHDEtbWAZrZ475BMXUS2x8yeT7Dbo3Oo47",
-	"rN1vNN5DVIsmeuS0gEZS5mmwf/BrPcLipqRiERUb5WD97r6JDcHQjbg1PKZHo/BQN9PVzRzZXW8ftPaP",
-	"R11WAf7b+GyUUBA3JQwP7LTtYyA26lIOIG7mPazSUW+v5a9SJ8F1Co/0sLt62MfDfRp2j+06jbof4yqZ",
-	"vdYH1l5RmtomLE9j+ux7IQen/JpptfLdb5tHxfiyQ416+JUv84KfrlRXFukR6KYk1y3r1rz/DF62774L",
-	"GppfrPsG3oEh7tWZQrXYNjFiG5Epj5kv+ZnMJU/mgwLkWqj76+ZxH2X74zNcglhTmCvVeiXmE7RZnkJS",
-	"JqgZQqtSQY3+ZbKycfIwbysSvgcDQpkwfbOBT9HOfLBQTXWp+VIfgjLuyReyCvmB6rMF5YB4XQMnjvFL",
-	"4EWC/fkC8uTpDXP2Q2s7YFwZvUl/Z43caIoY01vW59SvsmsyNnJlFWrPwmFHZ1Dnd2z65kJ+dxFWDngK",
-	"ixKwCb+ySY8Dg4lOEfwBa7qSyECmRyfYnqmegvWqAUFdq8wR4JvE88FUZGk8H2AWG0siN9dIawCF5h91",
-	"Wu1oUbUGJuZBqtgSLRXYFAh/u8PIaVOElzs4G7NR6AocCjWuAUeBPEiHjvLGy3uuTTg7LZBSTI58EvW5",
-	"jTomO2iudz8h9ME3gkMK70LKcA/HTc0ipBLLme3YpN9d1Jz1GJE92WK9CD+h91sTH/ZtSsNikjq4JEtZ",
-	"xZhoLOwFAWnXusdrrdSSU5IzqJfqrz+ybj/VWYVQWGLOkh7BbSRnNgVYFQlH0LEmDt0l5nW63I+eyQ5V",
-	"WtvnTJI7atIcisxms9ncDgqyC5GSSkaHG8amOFScm15LSYwRxp6YG8zY1h/3OeNxPtfnkcx4olk0fLmQ",
-	"jbywU7AResUwsOh6Ziyl8PkOGpVqY3gQ8dMkGNobbY214nRJArntCO1b10IkJB6LNGa7AZlNIXR/f7/P",
-	"PeBMXKxS4vdGWebIy+rSzGtzyY2vavM88qWKTXnZl6g2B3E76Wix8ph2hzZ4fX8Utmh72In3ki7bH1XR",
-	"T/fXFfP77WFeGlf6cKU/o3wODBrs5m6NJZ9v4J9pbxtFgGC2m07ozLy+9VSKDxfRzPCnJvmOsWkN7z8x",
-	"0R+AzAGXABzQilxbw7rWSarFJ+6LdwHUVcGR1YkO5q75QsL9UgUjIFGdMPLsD3e/vYOElbqzXvuhAxar",
-	"UezvK2G3jreXsBHBtqDZ79j8DdD42nNjZM7zum9NZSY/ZWvD5i4rn717LL89CGtVaHqyg24jg0cfEDFT",
-	"Mk2Yv/VGONt1xfIXYUPuqHFuL/DS5lMM8kNcjQamz26Fpyx8VQH8W64w+DS60v9YywDS3HbeM3nXgfGi",
-	"aeHkbkwhonLe53I2nKQKuN0rkFYX2R3o8lXQv5MigWMNmh+Iv5C9YZH86nwq28kpV6Wau0VfWumGHGWI",
-	"2HNFHow4vgiO6OycU6rGhTDgGtzQf+BzRe/u36srnV03lcp6oygEASgxK+y0VRjIOyr7PLZ3lU2vwd3Q",
-	"85cVDEWQUGt2aIVUVNn1DZdjogb/mBzf/mvy7TjOjjP29UsVf/02++fem1va+Wn2z99fzC9+/0f71XVV",
-	"VDp4ZGuxK9Jlyj+t5uR4SsyEt+Hg1Q9rGbkZxv2DPrrrP3kl1Esx48l7YGo/AW+544/G056hIrzaLmIp",
-	"F9/VuoezBYD6WRgA7LhMDBfYMVKp9deMUUj8R3RCCLwVd8xkSAAQ0/mLV1eDs29OX339YnD249UPL18W",
-	"gRB9DrXrrOEJKAqMD2j0WAJFZyDL1Jiq3ZO+uVgBBk86Vqg/rkG3WzQF9HnFFlCn7MECPTHRJya6lIne",
-	"V8Pk4o0rlG8DAd9BBVA1XvzFVdVvvGQsg8JCTCmWB4RjjCnLwSxmNa/NWCwe71JcYDWHH9FCTsD9OZmq",
-	"ubMJuP2jkkR/aH3n3UM9kMiOMmpgDDedMNYfMl0YMO7BcD4waZt4FrzncuIwT5bYNp3S7dfiKaWzH/ba",
-	"JWdca3TMjpLDODwAF1z3eC886hy2Q/DCGdcaHGRFb7AeAU35QLJbhrfCYVDssOajOcb4YFUmU7eCq8F0",
-	"PJdpTLMBxLTBl6Y6BLw5GBWlnkxxJijWAiwGfbyKDcRoMExzfaob7eOjVtjqhq2ODzPA6f+YXWnGEAID",
-	"dqOBobtTThtBI6PFk+/FlP2u2eIYfXn/3e52uvv7+612Z8/UKDAsq8yOpKn++Xd0Ka93IhdwLYYu4Kgj",
-	"6Gf1RB5ctY78Lx9RwHKdf3BR6/4WDBQesDzxGYgOmxoczha/BKR/kCeunDixsTlk4cPHsWAIQUAkslKE",
-	"qQ4sHHYmz1LOnI3C3s7GuAZhnJbZgu9Ni1BPxokHyPFnxv30mJJ84cfaTJqfiFu2iSyvz4m1SmkW3OfG",
-	"ugnXeb0zsfjdcjuy46NP9jl4yeH0ISAnHE2WMQQ22j1xXUKbIvfisf3cbjDMlY/tF5K4X1Y65k6VmKRx",
-	"z6UNWnXFxKRa/5HIMAfF6TBKXDM9tKDPRU7KQbHG5aKbKzl4XRA1hmu7UhtWf1nw2Zp0Ri/7NC9as/HZ",
-	"fb5McaJ3dL5aOdo1MLB2l9GXBkWagLzX+kJrs17sEXzSgZ50oEfXgTTHKmk5hpo3jW7bKgfKnuT3mgb1",
-	"cVnF9E2vGYDlXk+i24NEt4/PjeWupaorKzC+VEhB1Xx/K9lwIm6f5MJHkQsvxC3zpcKq7LWNlChX+qvo",
-	"NeMJLUGxS0bzeNwkLw0KeSwmw9SmhJ2+et4k0X8iLbkhVL0B48FLJyiirehE/6V1e31msMQMX8QyQ7wQ",
-	"aUpJZcwFhCV0TuSYMdUzYU6nYGbpAezvs1jeRpg+iBlGqc04MrOwkSs4BckyFiuywwWA3Mmeg8uHjBYL",
-	"a09zhtDbWvDb7XMIIjq7/MlUmbAl1KCukR5ZgAKhuAO5qHD1ouDb53QK+OUTdAja0GEDwAxVG/U/fhe8",
-	"WDezZEGfL2YY1uQiBraajm7I7cIJZlH1ORqOmuSMZZnE/LfSBMidmGUJZgTBZEcin8wy6sUa9nn0RaTl",
-	"EL0OGEJXyaAMXIDr3sEBpunRqTHKA7pGHaRRKu1ltBaXFDJD7GG24Zaoe0jDbCSUj5rQUDLdlJZUd6w+",
-	"ExSqzC6WxpxmEA1sTGB1OSXGhlIrB/3aMA2jBRGbbvwWbFbC10zaVl8HSekcPzyC0CTzR3uxyK9Uc5DD",
-	"9B41liTQuGW6G2s9H5i8idsUiIBlXCGp7Gmdz0sM0zvX5zsubSxYUahgF5riC0UJ1mbFrc2C2yxPaO00",
-	"nYNok3kWddk0z9l81pq+sPLEDntrWttdkwC3NuFt2wVAZuOlf32CaV9uNhAI4aWAfVqpXy9zxkIApccr",
-	"FKPga+7GIroVqqP4VyWUSdZ35bI5/2fJTDNjTa8WTV6/A3nC8p6XjE12CnoKTPaaRagOXIRuQudfyD5H",
-	"+QEoIwoLv0dEdnxga6SxMsZdLd8VeRlWehNWqr+pmdcTnPX7g7PGBAp6zTYNDDWgw1turfvKinzlIw+4",
-	"A5o5B5ZDB1aKQiFqwUMUOAnKCVAmHstRaZ8X91EAxXSCmiSzoI/uq4CcctpvBF/4zqvgFcD7mGAJbwzB",
-	"87xJnlNOyRs2ZzK4oClUKEpjVkgpgTM7bVslo0Bwtgz1Cb15HXozlDAGZj0sxNGKbiWh6H69JR1R/QFg",
-	"hHopQVpfMyF+aj5NY5plc5LMcoQoQlavHzb7/NIF4YMEXjUHTjOQ7okwPnWS8lSlNCO2xmifO5gQz2qP",
-	"qEW2eB7UwWMyOiGRFLM8ZghvAeOImraaGGSO6Jn4AaxLkowQKxUlL61X9PmYmkwglgSa3yI0M6HkjmY3",
-	"YcrdiESRiZ9yRFnpc1eUGWBJUi3RD2fKoEEM2VwAEsaUxqmaQw4aLrGJuTUOieVW9PqMnYKvklPclMIO",
-	"rqfDRancZq9cuzpVTWJSeurKAFJJVpUWTISeI4hvN2wu+1zGYgpeBYdCCMq4DzdpykOgrmeA7tcmmzxl",
-	"mXxuWSYmYGKblIz7ZmS8n6ySTc3d29u5Vxi4bR5JOS9k85Tl4EPlkNRmi5iClBukh8hnG0YVPVrGyIeR",
-	"FZ4SU7ZNTPkbJZs8WBr8CiU4BP8lOyihGYrarRcJK2Z2INCVtvbRLMsK6oaVdwIayGd4gxrMBlM8NoXy",
-	"46OUwTWZSlsW9gThvVJFSmVp9b2MwV41hvUVqR7bueYBO63eyZ4mG7qTN+RSq00zHzIl4VFvo1ISwj1v",
-	"pI+dYX+gHAlHw1+zlWleRo0DrKSVgORlonQBQEVqV9mrdWLqtfc5QDWImQJHUgHfRN7YKtIenTrx2Kt4",
-	"baN8LIwgFI7GSBGDUhhgkWl8BuWnT0jOQnTg8KTPoUY7qDuIN+G64ezOtKvHU66a4w0B6zCDLhqZoNFo",
-	"E07yI7z7qTOTBfPdl1+avYO1mmpNJ43Zl1/2fHQdBxeQUcUgGmtJ/fMdkRvmvNskP5sy7akytU0AysDg",
-	"hACS5RF57VXot6coiU5s6Xa//rg+F6X3+/wlAMBETbLznMUZ1ZNwVoQxyxkWN6F+/wH6P8esz90OkmHK",
-	"wek4zUUyiy0ohz6bzd0V2tVoDS7Z3nJAsvtnRyj8h1+cCeClhfG6ItI0EjCfmVIGLpDIfN/4ChTgizfn",
-	"uLedVmcfUKZHAOEy0uxBCA7SApTeNKxhsBjKfny8TbiRoR8kpr821OjRbzvDTZ5uvUrMU3sDqden65cO",
-	"1ukTjK452m6uluU9iniAVGUudWEqq8aKIACY3FzIX5ssuTSU+v/9n/9LIpcagZETlM8xFsT4rD0nvYnQ",
-	"L2dRkpokSj4nXlajs4otSWmssyKuzmH8tLWDe5dQcdu8mE/32uXCQpKLEiYzQt/NUCkMDOkpJ99SPqO5",
-	"Vqs/sgS7NcwTd7OIY7QM8fNhvK3jTfhJTTjn3886YvJU1ihX9bxyzOKbcFXd00UGqT9hySDlHi6u9a3R",
-	"PE9vmQxQMovOvnlx9t35q8EPr1+8uvQQ8/fqssSNb4XxxCLz1EfozckOy6TLCy+Y54ALNZgzNaCYtm7U",
-	"uEhMGZcDqhAEsfzBANNOq59g+oX+ZndrBv5KOPcgmOyQowcFO0eYQVv5uIa56xU+55+p7eeJs23A2V7m",
-	"gqvnTN6cCT7K0lg9Uj0hFt+U6LVU/3MtsxD6gCi2ill4zAG5hflGi1NOE0d6XyRysmOYQqruQd1/BaWa",
-	"2T2R6hOpPjKpmpOF4QZelNJW9Ao39yaakKFVBxH7OJS0VovBDp+o50mEL4nwj0A9cLAIJeaE30M0Tphm",
-	"/Gxj6jHvu7I8lKA6Wrpvod4VI0pkyV9iN3iOg/xbGw68ja2xHMAuEMkYmYtZTqZ5qs8UiWnOCCK1pNRW",
-	"SwSTc04zjI7ayohgNmL7vNUnrvJkGNiUDZpD9iA2CHU012QpTnXzISB7Ww+lGBX2iICILHHZBgv+ylXp",
-	"Zy+w979l+ANER2G+2a9/NGisRD6AZYNkej7LssA8Nd1aTKigsQrayizUYBuIK625DSx0EfYMn++zbrIX",
-	"d4Zhm7aOw+7oiIWuNZvU3yhQsPBLJVxTXrKemYOFtH4XLE65sU+7w724k4Rt1hqFXXo8DI/iwyQ8YPuj",
-	"Lt0bduK23oXSosDndUty1Gt1et32oyyJNw9o42CEKxN2hm0adlvHR6FuNLQJT3plVq5LkbpYrIx7tEUJ",
-	"HZ+MTL7GqmCXLyTWzf3oUxM+ePSKTeQ2/G0LBspFKMfibgsLKxcD/UWNeTVJEwgBiMWEfY72lAua37wS",
-	"l2Nx96QTPllUHteios8WxJogOW5OwJtAdl3cE6YrAEQnQETwQJ3uiXnV5yb9HoiSxghBUId+hRlFFlBh",
-	"qHfHlSiuTSkKCIfa96bqu8llFrkHdTCcKTvgPi/XTVqJRIY4BH6hHlcIKSCQyDTCxO61aGK7AZRowlA7",
-	"o4Pj0q1KPfrBBxzWS+JSVjbVsjfB2Pp7qtqfCBbUE1e+d/bG3xWJ6fMGWnr4ZStumZcuuxYgacXle8ty",
-	"taHHUd+5TniuuDQg63XGE6F3KJVY9s8E0460wEESJm8CA3W/aSACxoKlqs/r5OtNgguwriUYihGD3wQ0",
-	"myumPhKceIHglES4SEzfnaC+3c92HOje6wX12htO9/m3vt2Ks7loRz7DY2l3DmEiTzklAEzQ3O5m0908",
-	"3WofTtf4+/HrH5Ex2nAwVBrWK0q+NA8IPGsMxQAnsKgDSH2fJkyzveEcAHea5DWoIVZVuRuLPoeUOlOw",
-	"idGc5RZ3lSmTGWQ6gIqVSohl2GZn3gCuYNSPaqdNtdCLrKsCQQRJ9LepTJVLEpmmnBE5y6+ZVqIA9ypB",
-	"HIqc2SJV4IlKJ/TaROYnM5zQYJLyGeREdPdtAfHN8PUNu10GhVIw4XKZWctvFqa5MKBOywzIdhzCqLp6",
-	"VEd6VPtxd7hHO6M2ayXFgK4cuDQZCX1rhrPp8sEARtwW1tDqvi+ziJ4uO6f3NYs+HIDyD73oeOpPZ2rc",
-	"6P3627vfFgFTlg3co+KzxR+XA6icJomWMG5SlIX8hpvkZzYsqsmiR3TTQsWeoQQFLvQHmTc1NU9cLSAY",
-	"I2jmTprznOSgjwuezZdDbVS3vfGgJCZ297qoveEu/g9J6A8j3nf3Jpf3CTqBgtkafW9hI+8/l5UYFB+3",
-	"HPT3i2+HfdHiSZV1rWNrS8WU1XAAKHsgS0OOitwfsd+8R0av6kbONIpfggVSk/8wA5RmveeMK00ALDG8",
-	"bgfEGVoSZXaXwADUcLC1+tbCYn1uyAAfA8uoXegPzEA+eLHDtbIIpvpvTa1r0/8pn1uLDCb12+R+siy3",
-	"/xTdEfYeJXCmQDkwMGcm3gCT+u5onsh1MgUmKn6uFHn/3O6zkqhRsomsEN7vT47vMw37Y2EtNiv7r2Yx",
-	"HyDP+m9nccF85/sLNdbzupHJxb1Mdor6TUYJYcnucvuLRZ+8GwvyaPaX793Q35fdxZQ/avQa7U6rRX5O",
-	"MzlOc0a+ym6TgFzOUsVIt9UKyPdCEosaS85OyXGr1T60YVwb4lMbfu3hxeotNKC3WoleRKhtLNpQiiH/",
-	"lCZMQO4yxohnKb/RkqbUmt5wjrg2doya8R9Yx2nYHXUOw6Nh+yD0eH+rzr6ywRA3N6zYDV1jUHGn8BOx",
-	"o2TeObUkWZzddVYTexgIWkYKsrPNNklktyAqqoYRxJY+P311CqRoAyRcVMRuSUJZYvNwIIYPudTNYfYv",
-	"8wcT1r2I5d3WJ/F92ioyDyBypYTgNmH78T/ZJz5B+0RWEF0du6he3NsaIQr2WTJEuHIMFWOEC+WiPCGP",
-	"aIzwWMtalcer0/FZ2R7+Khbgr+mTmQHMDGuIbiNMQazxYe62wJWUIQXtjTJ6vWBt6PM6c0Px+YK14Zpx",
-	"llfsDSd9zt6mUgGeOLx1w9jUyNmmhM2GRonPhDIfLdrQE1b2lgkr7eXCyj3EjvdplPgreY41RPxFvOfJ",
-	"/vD+7A+bCS025nsja4N7eZO4Ds+s0Oeb2RVMhnVkU8OiZYaG127U78vQADr4hjW5DE8tl5kB7UcBD730",
-	"XcTbqN92mmvUb7ctn4j6PfV2zx7NYkfXBi2YhQQwQRvJGJi2A4e1ms3BvoIocRTF4T6ncSxmXJGd4oyh",
-	"hg4aOeXEXdlQHnJBQ+/zTQIT7GQepKTb8+JffFuetHdbn7T3qV7bbd8k/Btf3H78T+r1J6heTwtyqWMH",
-	"1ZtqW/W6YI8l9dplO30g9dpjCmuFeDu2z029/qtYgL+mT+o1qNdriG4L9Roun3UqNaE563NPpX7O4HWq",
-	"MPs6MU06qqTOJ4XKs02KtuR5UlzVrpCpVHS+mUb9mRDj/TMcjMTgyRZOhmA8FXk5rvE+osT7VJn/Sj5i",
-	"Vea/iJ88qczvT2XeTBCx+ajLVebTLCPuLauamEKMTk8pQ+dsAvKldahL1/kazvVUiPf9FeJdZTiw5TJh",
-	"gRZK4Q62SeZAyBkDLBN2DtsHYZe29sPjUZeFLlBhdMQaQako98YBDn5V8o2tHZDqXYpbx8RDqDVfqStv",
-	"UhIFPj8MW3vhnn6O4AO4fIwn4HXutVq6dUVzfetBDWD9JmM3CdVUOhFc/+MdSDPeiUGYnY3ZuyWgpTYV",
-	"V87XUfBTPd819Xylx5Qs4ywY1XKDDmqAklCitzmbE5PrnWapmhPFJtNMM2atywleCGKBs232OeSzLkTR",
-	"kZ/xgEHY6B3NsjDORHwDHhxpcjf73HOVWNfOCWE0HhdBG4pkjEoF3Uf+yY9IJvh1gAMwx1kfGv2iObPG",
-	"sCQUVKTP6BSTgjeeBX4PUi7cDENnhzWRI5xOIAkbUp21uF2KJXlxy/K546T4eypBZnd5NgFhzetmn0dm",
-	"Br+2f2sCBUZNApuDiSx2f8mE3jAo0AsyeQ9imfq8KLjrDgImeVu3WLRlDV17dhoP8xppfnEhcg65jaXy",
-	"RBfwGwznajzLJeyWeTMgz1kMlX/1tXlBcyim5MTkR+Tvfx+eHbhPDsuftPd6e+VPlNkPzejfbc3V36f9",
-	"0kcLWql0uOO7/fif7JefoP1SFuyq7varqg3Ofpkwi7pf3vDn8BztIfYSbJJLMIOkygs2kIrOA1dsMM2d",
-	"JeQEinunOYlsr+DpGLJY6Asw0hLT5kwZx+Mx5bUmE9vrx26/7C5b/OQJKHEBcxZg69ee9mCJSryJgvs1",
-	"U5/jKWt9IheNv6ZP57+2zO3aw7+B1dyy9DVJbgGxUnnU5zkDwDts4G4sMkayVKplGgWpKhR9DhpFgXdl",
-	"OiE7sbnFLIyTmc2uvXBoljOazPvci3Ez+IKmjROHZ+g0Ni9ATv+du68hOn7DawfNcp8JQ7ivFsPeKpCc",
-	"fe3lBTzTi/vtjKNdMRGzYab31ygntQpLp0a4Pwj3Wo17CNrv07r/V/I/a93/XPng39i6fx8x3ZkwliPV",
-	"WSOWKjMg47U0eIIxzRhPaE4SOpck0no3xBtESkR9vgMJexL8AgZYrMY2FZA4S6dTjGgq99bnUaHQR88i",
-	"S+bRbpOcJ2wyFZr2emZQUH3a8HW0LwXwrM/vxCxLrLmqBO1n87OLuwZmRhXBbxD9JeWgeJAplXibyRsc",
-	"Md5HM64QOi0yz6OASIjOguKzxpzkiqcDsGyu7xiTzi0t4m2TnBqjm4PtQ9MeeJlv2FQRGudCSr3eWXo9",
-	"VqGktx5ULtmhBMwVphkcvyRU4WM0DmZEcDIUakxkmjC5e6KHqhdjRLMM4CFxs+ws5VSz/HAkIAK8z8cA",
-	"+4IQkhOasMBB/OZsavLTZ2o24QTe5OyW5cbGhh31ubpLY2bQBGElJnRO5JRyPdSJkIrsHRzgqUKr4G4p",
-	"yqXP7SGBDQPr5FjIWpkBi/NWbJB3VPZ5Yn31WiqxFOE2w6Lw6rm5Idgr3sMerI+LwcYsIYLM8Te96hNj",
-	"dix55essdPb6hid77W2ub7ve26MObu4Zs6UeevudoGFIo9Fr3WOM+izWXdRfO2GS5PBS8wm416y9SGxN",
-	"CQA91CunaJqBYbWgGs2ULIs4IZa4SQrFWi2B422BxlqoXtFtHRehpmdFF4YKxkpNZe+ZReVpYnBu04zO",
-	"jlo+iz1ExkeB873HrP5y+N57by1c7eg2GGFNem+PEXQWKzWMqSTtsv9Hc0mmRSTkqvBMnwzRCBoTLXld",
-	"M3NQirsm1tLAwmXTgJAyey46neJc/OTGR9z4tjwgxRTDkSu7/+CTYpCpiZYGZQCSl61VjPJYQKiZN0zZ",
-	"ThUuTtrnm96YIBTBpU8QJpjYq3jH+N4kiTwvThSQyPME6T/r3EoRxJU+jiXDpwQblLGhdAwsYVncC1oM",
-	"vNSQCMSqAVUR2VFjxkmkJ1LA+ZNhJmLA3UaJUcsLo5ma5axk1o4QnduIGDmb0JQDxiCIlLJJXqaZlhVI",
-	"LCbDlDMjQ56+er62VMmSBJON5JAfeDYnapxKP0QQF3VHCyW7y+JVfB9evTyyoV9vtTwSNN6G1yKsCinB",
-	"8nl4Wscm8/AdmPXz2NCp+YjzwHGDtpLKurIUK2dU69Ctn9qGTt5Hn5qhixSriszksqkY7ryxYSQT6hI/",
-	"Wd0/kDRmyABnBKR0PZ4eoST65ZdffgkvLsLnzyPNPcu6LbCaVPMcwNE0SbBai4KoC93+F9ILi7Ca7y7B",
-	"SiFvXp6Rvb29Y/dl0biJuq9bCBChl+xhSazeYhMqi+Bq3m+yCoUJN6HzZZMnlbn3+eLk2Vs3eXKKF5pu",
-	"0QyGWjMD9CL7HEPoli4TSAGrFqnd3WSRnuIOP1TcIV6KjV7rUYMOGU8GXk09TRtX7cNed9+UGYS2sMTL",
-	"0Sg81M10dTNHlsu3D1r7x6Puhw1KdDIBrIDn9N48gtKKKgtTb9kKi66KnxZfGgthiA02//b35OuX8+Tl",
-	"8Tg5Oz84//f53cW/f1EXV+fq4vnLHy+u4oOL56cHF8+/oue8tblUq3nzBvGKhWLzFKu4PFbRSHZOyIW/",
-	"18coAmzElPEAgiygEIzmP/ktzZq+nAsiKhJRhObIKuM2VzjiSEkGtcKmyhl1wRR64jXZ5y6QcMisydHK",
-	"y0VfLmbRlC4JnNLW7qApUqIzrkkiyy8iYjguuOraq9yJfX7fAMU+X6Xu2IJqNQrPCWG3LJ/3+eogRn35",
-	"ubQhtKFq3VfdCWvJxkJsRqL1S4aZ37VKMhZ3xvzK587cnM+47eXENgD6HdTEVWIWj8mOPhmMJ2A8hmqs",
-	"gXGIvlWeWRl+2e3zRJRDQrcLjMQiOw8JisyRS/7xXiIa6y6P1jFeHmHrCGP/PmDYYy1LBwN/MaBtnJ+Z",
-	"UO81wlBv71qnp35puzF/wlGFDzSE+lReNZQVqYbGFTam1u/iMw7UtbQ43lxmC730Ptne3KU7DO3Xj2UT",
-	"3Wpy7iL7uwdylmuYWdHAt31tHLxp1hpuCy5cxbScjViub1t9a8EbIAyIOJ5N53BNuWzWIlgH+0rKd1fK",
-	"BzPJ9C0JRjSSokLNaNLsc9s2+Ppci3dM64VZppuOWZaxJCAJ1pJP9D3M3k6hRlkqQSTpcyVEfacBGbKY",
-	"zqTWef0uvnAVzNxE+zxV24aa4j6sdwKizvwUYvpZOK28A7bgt9KHGR0ajlKKYw0W3SqxLJLFSu6dcoL9",
-	"3od5pzzUHz8G77a1uMw8iZ09eCFsQWA/4z3NMqQ1LcGn6Al9xGDfeo64Ksh3i7LgXzP1OZF66yMW9+wa",
-	"PsX11sf1LjvnS+J5v9K8RSJNQmF90waQqY0xSpV0EZlkB6yh7VZr18b99vmywF9NNqXUQ6vbSywCat1m",
-	"JkYIJDgPqaZcsGahyO2JxzmNcJhyfUsb/IwzO2Tz4bUgQ5aJO9RqZ5AZJ0Y1jLjPl8gKcbloJsR1Qf3S",
-	"CeNGRLrLUwVLFvQ5hIRZgWlCE0YmjPK7cZr5EcxaisUJbR5uZEKKP22ec1/dHw5NOZL4K8yKNXP1o4ad",
-	"rdMcNaCawlLgN3JFbxhYW0zRMrkk+nhLRfu9Rhh/YM7rooo/Qw78IcS+Tg23OSnz1yqz6nwS4p6tRu6m",
-	"kcpaZjssi4Um7ds7T3/jsO7VSruio9FqoBZAcjPAkEvRWoqYFqjSsbpUA0SQQMdPIC0fJ0gLGj9903A7",
-	"7LSuwCJsvH1YjaXXoHqj/6fMEKwftDU8ZIdxm4V78X477I5aLDxO2jQ8oO1RZ7gXd5N9VqzAacbe4rnR",
-	"UoMAbgSt11SNqR8hGK/3qiPMU0WXDHCfdod7cScJ26w1Crv0eBgexYdJeMD2R126N+zEba9K75tUUfLG",
-	"ClDFIJ1M1Xgg9oqmiQ0cmSWKfPJorvNolpbLZ4XAgjaBXyk14dyTKU9VSjMypVLeiTwhO04paXf6Wl3J",
-	"aaw5226TvNBnURpFJv3PjAUkppKFKZcMCtHfsmxubIl9HiUzpFsWlarenBA6S1JlgiQRotdQQrTCK2ZY",
-	"7UPw8OwBL0m2p4UpQx9aT6xdTXrLyMkuJLBjWNvQPgqnYNoJUQesJb1329HZe3JUwc+fBKvaarX+vi4y",
-	"R4q+9H1qWMIEgXCKmEPYyHLymFzqFzstvba9tF0M7TFk7S3n9Dd3hfk3Qs2d4ovXqwGZVwnKX7PN5GSw",
-	"xnib97lZglEKXGuQ0CuA8uO7h3O3Yk3NLj+ZhutNw2soYQukZH1HPQwomXJSlDDom4u43+gRqLob7ZpA",
-	"pCwjYtTnqZJEMimhQKiNYyIUx4EdEAXppmw0YrF+AYwqELpkpKk+39Gvo2inOSSZstz+GJh4K5XPpJba",
-	"LEizRULXaiKc7T439pkilVQvRMImQjGT5SHuvMl1W8e7JjkYbwcIYcbeYKk0+4blMj1o1XySSj2dZRJl",
-	"nxuR0pjjooBEem4Ds9b6b3zBS3iNiMjdh7n3fIV9+TNhafdPZLWrVBannxfPPVHaCpOmbrSV5PwPkZLg",
-	"2PpfGpHPORi3FpHfk4l5YVafsYxcsm5/zrfJ+0jJnYsZWcUX52JWYosfeS7uL1tO529vuV4nY1cKO9RV",
-	"dWD5bf398j3gVyTslmViCn5WfJfsRNcCApubz+JJ8gyfRruNoDHLM3N0es+gmmk2FlL1jlpHLTD8mfEt",
-	"9JTeMg71FbV4kOI/J0zlaSwN4EUqSSLimR5Gs+BPP9i7E8tmV3JJYXEycZ3ywNQNy9koZ3KMUWQCY5QD",
-	"/YqYqaB8sAqbq16sZa1bm5lpMQNcECc67HrNGP632I7ZHpQyiMq1JulMmDB6bN0KNgX+SG0/p7qZun6w",
-	"DoMsR9RIU2eNOderrcOGkpoYEa/C2okRlNDV7nVaYNzX+AaglLPZR1fqOsCcNWsohJrWNmHtXkMoKtMt",
-	"DuG7VMu0YlRO5vTSg5NZXqCe3Y0ZgNaoMZsTzty1pDldqoUegCC7xxBravYvjvXnFTjWJnWgDERgDoIX",
-	"NFU6di4De7GrM8HjnCm2mI9iE0y84JNqJyf+IdKrUOoVXGg1qX24aLcpu7M+SegXJhKQ61zMpugjQ/Cc",
-	"hM79o+2tSU3jELSMp/gLCXg7PWKx6bzoWcQ2cHrGHRvKVGFSJe9zPbTARLdicE6BDaHckcF4OcZj9PJN",
-	"KKfXRmVBod6M+Ktyr3LJqPF86RH7ntoeodeMJzQg07HgRYRsgJEvmlWAXVxwGdig2eZC31Ct//8PAAD/",
-	"/w==",
+	"7P3rctu2ujCO3wpGe/+ndjepSLJ8kmfPLNdJWrd1mhW77eqq+hchErK4TAEqAdlR23x9L+C9xPdKfoPn",
+	"AUCQok62kyatP3QaUyCIw3M+/t6IxWQqOONKNnq/N9hbOplmDP79hRA3Kb/W/5SzyYTm80avcTVmRCo6",
+	"GpHblN01gsYtzWZMj4kpj1mWUZUKPsgZlYI3enyWZUEjFlwyrmCU4IrGajCcD9iEplmjp/IZC/znciLt",
+	"02me3tJ4PpiKLI3nAxrHbKpYgj+/CxpxzqhiyYCqRq/RaXUOwnY77OxftQ977Vav1fp3I2ikSaPXaI2O",
+	"2VFyGIcHw30adrvHe+FR57AdHrT2R122l3Ti9lCP5YrewG5orNLbVM0HCVM0zWSj15iIW5aQsZhJ1gga",
+	"U5rygWS3LE/VvNE7tE8UzfWK9Obdilpt/ULOBuxtKlXKrwex4EmqT0o2ej83xiznKWwkSWXc+CVo2PNr",
+	"ZOKO5WRI4xsip1Qfjf4xZlwNpuO5TGOaDexa7anlLEvZLUsGwznOTtVA5IM0hnULCR/WX4EZB6Oc/Tpj",
+	"PNbXm9A0mzfeBQ0ulIaCxhd5yq/JxZtzMsrFhHRanf0m7F6l5kYTqthAjAbDNFfjRq/RPj5qha1u2Oo0",
+	"goa54wbl9B8GtpqxmDSCxijNpRpwOmGNXuOU00bQyGjx5FsxZb/pD40F13//T7vb6e7v77fanT29vpyN",
+	"WM54rH/75vCfF2H3qvO6ETRkJiycyVmmEBrVfMoGAAcd1k5a8fEwPKKHo7DLDpLwON4fhl26N7K/6WXz",
+	"Ekx1wlZbw1R334epdtwaHtOjUXiop+nqaY5o9zjc05B10No/HnX1gWcixlXAS4exhkAzKuyy9kF4TFv7",
+	"oYPCFj0GYBG3acJyfMmuLTweHtGwOzpk4VFyEIf7w2Ldeu8a9urW3UJceBc0pJjlcGZ3bIhvqJm+5ljw",
+	"UZpPWNIIGrNpUo9UR71Wp9dt6wO4ZbnUQNTbe/cusJTiDLCxTC9OCdwgGRpi4hOM7anCiGZyA7JQoHEF",
+	"S/dXouE0T0U+kNOUs4Gc5dcsn+szmqacZgOpGBcylSXs5LPJkDMpScqJGjOSsZEiGbsmMuUxI8Uky1HW",
+	"bKmCsxOWpAg29Xh6x9hNGVHfaITIWUKGc/I8b5LXVLGsSRB/pzm7TcVMakRei74Hh2HrOGx3PfSd0Dye",
+	"yWY8ZnwVGl/AsAomn40ZLyHyXrsFiHx0BBCZCTXYBp9qYHYBBpMqEHJ2R6aMJ/ow4BilInepGpNUSTKh",
+	"nF4zosQNrPSJo/0lORre8gBvudeYqME/J8e3/558PY6z44x9+VLFX77N/rX35pZ2fpj967cX84vf/tl+",
+	"df3E7T5dbmdJhUH9VczN4ZdHTL5NpSpTku84I1NNLMQICD69ZjyhPtFIFdPY/vMT+XgYym8gmz5h5l9O",
+	"Dt0GUT0ptP3ul6DB2Vs1iGe5FDnimYfJb5Dn10uod2xo5VMrHDxQTt0MWZ94s8XoPx2Nt5RCNWSdeZh9",
+	"NZ8uQJWP+URjvg9TcIjMHmHCZJynUzioXuOl3gq5TWVqZFRKQCdBdULwgKQ8zmYgy1KiJXt2p/nRXMxy",
+	"kk7odcqvtZCfzHJE+EnKZ0Axu/uGZGxIfszhvdLCM95QaVcAHL/O0pzJgRHG8TkC+Lug8a2hOZWz4USM",
+	"RgggS06EJknOpMaDdqfVIj+mmRynOSNfZLdJQC5nqWKk22oF5FshySm/ZhmTATk7JcetVvvQUsYNiZzT",
+	"XlJvYSqdsN8QWE4nLE9j+uxbIQfmWwABr/FMltrJzJl9Jp9sZU/U60kI+XjVg+2sX4D6uRhmbHI2pvya",
+	"/ZjyRNydZUJWDQ/4O7mDASTGESXRItF3FsOwAQ4buGGIToaYWAElppxwQTLBrzWwM4IvJ0TwLOXshEwz",
+	"RiUjMc0yUFHiLOVp3PSkrG7rWNM3lbHlSwSG1WuMlZrK3rNnBoKaZjIDvc+meAzyGS4ixFlCM4t3UOcJ",
+	"m0yF0pjzDZu/YbOFo/JGkBs2JzmOWTystBg4uGHzgRtYOi5vuvAbNid3VBKa5Ywmc6LHG87KhRqz3JmE",
+	"hiKZLz2ppSvc8qy8DYQ3bB6aefzT4rc0S5OrnHJDgMpHhT8TVfxec0w4aFAa5I7o1MFTyoneLSOx0MtU",
+	"LNEgxoUC2EI+xZLlh1K3lm0PBOcIvTm8w7jMhPqe01uaZnSYVcQs/SOZeb8uHgSIduUhJUjRv5MxlRqr",
+	"phmNjRVX5N456MNacQg1q9jyCPQiQn8GcwBA96qSpZEDl0tP29BJw2Ke503ynHJK3rA5kw1vb77oCcu6",
+	"jMcsmWULAq+0z5euK6ZTGgPzbQcPZEowFrnH3lGoeUzY1axD85nQMY/R0QdmOhrWSuI2IuEoF5MSI2rY",
+	"X5TA54dhay/c08+RhqIJiXHgrZ1eq2VZmhbQjvHvO8ZuEjoHcYvrf7wL3CuH5Vfae7298itqPMslvPQL",
+	"XKoRFUoXqp95l4lY0Oi1HvUmP03xItfCHAexvx00LOjDFCjHr5M/PPFDTJnBLEVHo9Nkki4qTBSeLses",
+	"WuG+ddU6Kr7nxE891T/KlMjJ/sNDdhi3WbgX77fD7qjFwuOkTcMD2h51hntxN9lnBdE4zdhbcmpWlgug",
+	"F7hQvZsrccP4GyanWqOpaEf6J0noSLGcZOK6urWYSeks9Wz+9Xj4ZZx+l359/v1v5+1X6bk852/247Pz",
+	"g/Ob6b9+OPv6uMnmX/+W/Hiefpee3/30nyR71bl4++/Lr4+bcSfjw8nLVvKvrzN9CG+noK/qIz5utUB2",
+	"zpkcu6/larA/+SlrJf88jv/VGf76zeEPak9+fXfEvxqdttm/u7M3eHej0SdwDUED9jUw7OgLRnOWN97p",
+	"6xkzmrAcIj3OaDxmZ4KrXGSgxZTsEfpXLSkkac5gt7JJTpFRpVmq5oRyecdySaLpbJilcUC4CGM9ZRQQ",
+	"JTT/zBlQO302KHhF56PwleAsvKAqHkfAWeMxm1AvCKXRa1QnLBirVLlGPr2RF1f0enHVL7jSa1P02trq",
+	"c6ZmOWcJydk0Z1rJRtvMzkjkVhySAUlYnmrlFeIdImNijHaXLbHf2Os3atfl5EX1hk0zOkeJt7zKSMNN",
+	"RO7GjBM1TiVJJaxVKpHrNYApKDc4pA8TNwLS6meSRBUxNwqKXdJrmvITQod6pwTk3LtUsso++Gyi9V69",
+	"DK3lLu7iDVP5/FQj6uLqL5nWzaVe1x1NtaQ0EjkcdD43RqiaI9trBY1JytOJ/nTLfTPlil1b4LRbxkAk",
+	"mhj7rbWKGG2bTqeZcZNbUep//iNRXHafc4LgkCaDwrxbkgF9+V9fgRb7UK79+vK7V2W5r1XIRl/QxDMY",
+	"bynyDWkS2pff+Qf13zkbNXqN/3pWhGY9w1/lMyMT4yGVL+OCZiOhlVi3mxCgpX5PgRZwKZlSNQ7IrzOW",
+	"z/UDpAlkSnM6YZo2FyLwlOZabRK5nmuSSpnya5hEfwMn0ORIwqT2dYBWMVOMJILhEhIWZzRn+H1OzK17",
+	"78hZPCZUkihLJ6mK9OfETMk0YeCsN+8nJAe9dYezW73OjE6mLNltNgqbf6E+IeYtAZwKwEgr6RiTXt1t",
+	"2KHPrOnv3cYXWLyxcIG+lo+cUR9foRQFRcQCZ3ck0nQPKKdHyS0trFuCGfYMxsD3X4p8mCYJ4w/Cq5Gb",
+	"pYRVqSSaOQpOOGMJkjXgSkSzqDJO7RU49dKbbUuMKhbyGPh0OlNjxpU+B5YEZDhThjLT0YhM2GTI8s8k",
+	"7IVM6BxhWwARByB8mQuunjN5cyb4KEvje9AuuNHYmZUKxRYeVWTLTknIMFdTAM+AiwHajAY0y8Rd2WKS",
+	"ayRSYF6CuQlVxJ+5hTOH8IkAzoHxxDnBp1ORcjVBW7fWKZbZmuxRbH21xUZCLkLcSGg38g58aTUmk5W4",
+	"u9TWgh7mn5gqH3rNiarBnKm684zHLL4JU060aC9Lp9m+ah34p9kIQP6Xi6pCd1FVeB+nqcI5U95ZPgbu",
+	"vBIKREZjm+wZRgS07TNJ4lmea6EEDU+ONcAaAIP6vFgi2YkWbVnRLjCQVFnOpqmiSieMzJnq851o+T1F",
+	"ho5G9tijHinfV59HZ1+9OPvm/NXgu9cvXl1GVrAx+J+rEy2RyrG4I5QnznIGb+vLVmPW5zAQl1nYaysL",
+	"q6CkWVqfRw7F/cXpbyGmIpqaT3mo2OdlXNT6cKYxcrfZB8A+54rlnGYv8lzkD6L6qZlpwGAq37bIyYyz",
+	"t1MWa3EffiYihjsvmdD2fVHKLoxIlmuGbmfd2pSI04T4/mPA8vfFXvy1NckrlDwomJOHczKkCUn5dKZO",
+	"SEzzPAWoJnZFyBVqLbv34AqPSe4e45CutsNvT6rRqFQiFnBOFyy/ZvfnnB6cTvRM4J42tNLBKS2c2k7K",
+	"hdH6GpXQJIVlo8envvCN0K3osY7fbEYu7MZJ6Xa7d1TajdI7Okcahi/hHZCdqHxs0W79Nb0S6qWY8eRB",
+	"N6Tp8whmWdDKMEyogCDwCZdFx25xJa+EInaiLe9Es0F89XHYH2oxbgO+icGqZzIgNJOCUHKXC35dikJG",
+	"PeY1nWeCJldCfEvza/agQ57iXAMlxCCD2VapwFqgHQJ/mQipyMH+/t4BGc4Vk6XDb3tyu1ksUUIQ+4Et",
+	"L8GsMVRChDjFY+FGVb8Xt0a7kulvjICiSXYOuuSb9AtNyRM2orNMmVvImYtAeEnTjD0M2o1BaTBJ5YSq",
+	"eLwU6DWWWt8uphOkiLo5o2VXVLvjXYO3WjLC5W59EWaNoVvjY9xDdD4y1r4Cn2F29FIblmE+3TOGLnMW",
+	"y8+BvGGh/ocRjlQ+X7i0Nxij9LBrm3oTDnI7o3d3l1oKK4u5WtEmKSd246VL6xwtuTRv8m3xx5smdNM8",
+	"Fg5592fMRKl0iyUj4DGpJBg/AZdwyfLbNGYV5+2D+AQ48Ksok1BFh1QyqwvkjMZj/bmytOkRK7Oyh/ls",
+	"Nc/A9TySykQwPEEJFDS1kDQapTHZcRuccbc3JE5XQlxQPjfmUfmg882pYgOghZVwCiE0c5o7xnWCiKZB",
+	"e69FJBqBy8DtCUoLr29/0nploV3ZYxz2Gy2Xmgk1CdG7KUxufDYZslyrVGZveqcRjArBEl61unk/rTO+",
+	"eeZ0WNf3nM7UWOTpbw8kUDN/olKkBxp9h+D6QfHCx9yyNNUu7u378oRbXllpOY9i3rYmZ/TgoSXaBJ/E",
+	"OUsYV6nVsr7n01zETEqNKOgIehjPRueVJv2OpdYKT2MqyZ5b1ihlGSIGaIzo0oeHIJCBMN5Ed2DQmOjl",
+	"XoPGMpMgvVNzczCC2IjYd0ExB4ZgNsvhlXVTDZm6Y4yTFrDJdqs0SywyMctL7834DRd3HHfQePeLj9qe",
+	"sPGDO5f7ixpuitBM8RjAsrCwJonwDiLjpdCnNS/fFNmh4BoBpwiqgNZ/Yrwl6OYoXBV6qt0TUjotSSi4",
+	"wKYiVwzEYQOScjbFZxcsSamNGH8AvrsJBxM948DEmNdJJMmcUEmqXo+yELnvo76bm8DcNn59ayLg5glh",
+	"nhAmeF9Sveb94OykkkTVzUZNz9IBVPt0lqTqxa05/WkupixXKdpXaKxEPgBbP8R0VD2fP44FSdKEpOqE",
+	"RHyWZRFIQJQLPp+IGcCX1sWtM4saOMRgB33wI5FPwOQ7m6Uab/QkKCJhKEHFExs0KCzTvaalrFClkxqf",
+	"eNCIM01bBum0xpsPP1ly4vuTSUwnDNzeQLKch7vT2mu2mu32XvOw7lsW3hacw2ORKzKeTSgHMUlvjuDg",
+	"E6tgsslUza0ljZIplfJO5EDbgVE16z5oAih+r4EIJJUpvxXZLUvIDmteN2GLgmtxKkXPBtzBboBed8oh",
+	"4nPt8SMUVG9tYZicDf/DYrUCdPQ6aRyLmb6F0Qgsi2YtQEbuBRzKkJNV2FTAOxAfdLNb1ejnRrGfoAr+",
+	"Nduy1+DDGsCoA4gimkDAu3qZxRJsamUZ7UzypPePzTZUHEGD5jnFLEE/HWwBC+C50VoY0WMhr9NhszAJ",
+	"/VTiDxvASPU8YQvldaw+E8sTykv9JkXzvmTxTDN4JC1NgogsiRyLWaYZTca0nAy+YfBaoeRhAjwA5gdy",
+	"FseMJcCo8Ynj2/inGudCKfdEzFSjEiJVxFtbbB0Y7dyGRQ1MFJT724TUm+CkheEJgyCq0it56ZmRlQZo",
+	"tFyMUwkab0O90fCW5sDe9Y7L5/qt3t6lt/2an1/as6j57co7mIWf8ZjKj9/goZkgOHNk5SGvzQGeuQMp",
+	"/w7hgGfuMGt+/N6dbOXjImMrZ31eOt+aAW9WDDB5TxfmNjQMe+Fgi1id0PkWSO1N9RwxuYzZFTSDyWvx",
+	"qjJRzbJUDbp9Cy6zmGaMJzQnehCofzYfLKoyRy+kt8ScG3VQei3CRZaRCbX1+WQMInZr6F6RuFbd2vnp",
+	"q1Nif7bOe/j6Z8RGzpZ3V5f5to7u2b3bZdgNrrgjs5mFG6oPLN6AC9uY4k3lpQ2nLYUXbzC+FFm8wXgv",
+	"qLh6d68zGjMJqQn6ilz8XHsxfs6PPd7sAOokATeHO83yfsqnsSQI3N9S3f17qZOLQlJRZkzDKrWG1SYu",
+	"xAeTumzK6oxv4Dm5Tm8ZR2nLJbdocTNhWolBc8haacvL0VyFqmdmWCX58pGBssjDXLWWcxxVVE9YIA7O",
+	"AQ/HDqMqcnotiBe5jys1OTOseGOpbGy9lDmLtSrgmdTJkGWCX0O86Q4uU/BsfkIwBjDlBOOFbUDy7r1E",
+	"aS+Z0o/z9fMqa0n4hpF/lmzbCgibvYSDvZzFzV7Dwe/KWY2bwp+rrrAIKhqcJZNaSkZDCsp0J3BbGJio",
+	"FfJSKHWqSrxlrybwt4YMFbfh9u7Ozpx7AYQOGQoUtfBebCeopRclFC2d1wq6VZSToAm6XWj22iNNrlxZ",
+	"laltRzzeK4Yj7sixuOM2vtyaJjWfoW+/ZfxajSFcp/UoBMDVWlhH3JYKTA4HjKO2ksJb3XaqUty1Yr5K",
+	"5L9i645splqUrh+R7MybrObn13b+KpDbw1gJxGtBsC6zoFydICLTbIbmnsivhOVnDGhiSoZz9MfCvJBF",
+	"vDHD/WvzzXL9sJpUiJwpMChE/wrNoYeg/UVNcgnoBecreGzoJFpNbeSNZnfAxdQj8dkSH1tqmiNumMb+",
+	"X2dCuTSTInH8PXLBD8XONuctG7CU7RhIBXRWIPM9jdFXlbB0Y02M8D39MeDGEYyJ7md8dlNteFewlVP9",
+	"1pUx+W+Dwkbg21Rv0vLFwOcKJWCHIEQvghfsZ2SHkqgEV9FuyZQfmeuMfJZRlKfymQcE6LJkAPl3Lo0e",
+	"RI+BZqzAklC9KIAH/m18mY1Af/eXdfdQ5ocLSLGxkrkxvVZicE8E3RZSllukPVAogWGNkdo896HB34Pb",
+	"OsDiOjQsYNdLk8O0T586yLlUbLKd3FCe/9LMWfvja/eh+nfN1ytrfwzjeokkrTPC4YzrjrR6moWduCy9",
+	"1aJKzmyS9YYo53Cr4dmfIXp+YxNydfGFLXbhl0Xxz/32vNjQwmveBqu/vSlteOFNPIBzXruY4jyqv70S",
+	"l3g81R9euOOq/lIYmReXaI9zsWbmI8Dep+zVWVZ38KNSFB+ku1Wy5bCOCiZNf/niijy7bT+jngm+Vu7Y",
+	"RN97ZIXJWpprRCi9AVoUxpEEPfV/b5v0R2NLXnWnIldlc0BYEsY99m3X4Q/Yihnob13qeU49rqwfGuZw",
+	"qp4zGfsU8dJZ+ioa+h0bRj0Hb3dpcs3UCYmgylvUMyJ9qXz+iRXie5jQb8YwDnHPxUaxqiqWi7PFKrbc",
+	"pV7zjzBN6dFrM2fpIYow/paXyOKREaAj8v/+z/8lkWP79m/H1d0Aw8mik+roPo8Mr9e/lee1IkREnpHI",
+	"yAGlUSLv88WvW2YcNYuhgf/doLTEAOawC4TIOrckSHibzp2HrdnnH0CN2O6KS4apytXVyDPmh0W5w76x",
+	"IHTgD1WJA58uCkVmmkWJCH+w8okHZSiYrOWqk5T7T9tVir7EXApFO2KGNjObxYdWU7IT9Rv9RkTijNEc",
+	"Rkx2tzKXDlwQk6OpLhC0mKOz393UJmrnNSUiF6qhNNsHXUNLMLzZtIHQ22r0Gv//fv9/fm6Hx7/83AqP",
+	"f/n9IGh33/13LXFfoMF4Y16Bji1EnGXOuu+mOAHBAQG5YVNlm2wUCRbjVCqBlM87tXbdydeuvBCwthPL",
+	"KlVZPcZj3lju1aLXOWPgwcrZJOUJyyUZzjFwzTP8DYXIGOXGaFqq9voIX7u8uKz/1tIastULujCBxaZ+",
+	"zU7U7XSiosjMbt30Fclg2bd+WXJT1VrLCzYyqMP0e82uSktfkPy0kuDcHzaJstYGu1hQ2XMQdvfrPPEb",
+	"CllYyMl3N66ouVxj0aktwrwQs8qGLgcD09g9jqi5F2csMRKFP9MGd4lGRAry4MIpLVtgYC9tkxu/lwZV",
+	"uXifstZT57obntC3GGrRPfILF9Vet73H8pfgLUedtrvAMqavuYZlN7DJAT+G3r6Apve3G1WneiRevwWZ",
+	"+PSgpQY6Fs7VyF2Py65/HM9LgeSpdPE0LoRECQhSXeFgRr69cvMV8DHrqYOflynLElflorwNk/hS3UWR",
+	"+2FC48rZIUb6KCUdYIB5VMrl0VqCqeH5c/uXJhBaU66kPoOk7GGr5gUtXL/L0lm8BQpHj+nkplZUefLV",
+	"qUXrjhvPrVhB3bl/yTiEId8PwLBO6u+1DRESOjedD2R6ywIS/fTTTz+FFxfh8+dl29JWwZdK1ISA0jWf",
+	"O3GZ8VqenjOam+zBSG/g3qupHncOteGVWHPQEjjEQuzkssCAy0woafz7Cbr7U+kc/TXBhDfpdLp8Ikzj",
+	"ThgZMiiFopFk7kptQ8EGyG+AIPUxvWWQfJ9RPaervw2mN4N11jAEGOO9ZroFWDycUqnqFlw5RC8W3eyj",
+	"7jC/YjTTFKd6iMt8ipG4MUUbx/DmvIxm4mYtLpmZ6xZzXjRWWIU5i1I/Ouw/kwTtoQQwMBVcNglukKQc",
+	"4TIVnIQm9CcT19cY91jDKktdHWoJDhQAM0PJHZUVglPqA7FOSVvoFLEQBUtTjjbmFtnhgrNdzVLaLbJz",
+	"JzSNwO4nJj3aW8dhUDDm9prykzXNKRY3ziwQYvn0HGC8TCKgKhUOG83ULGd1gePthwSOL+2SsZBCAumJ",
+	"xQiyQ/mciNHuCUZ2Iihj2fMZYNVG4t7rnL0wnz+zcy+IfEFjxtNfZ+wcZ0Qfi9tPqLEyFEbdD6F2Fctd",
+	"z5I1wbzW0eMrSEFBIGz3lTuRJxW4rGsVsiDwrZXDlrUWWVyuHqlpxe2c2PEF1oicZHQoZnm9Ul5qUVKL",
+	"g2aELGDycS74jZ53dMHUWCSPe7EL3VRWL+RSD3/pRi+YEioJ0NXZV9xVsEqI9NsXba5HuN5Fvj5/zzZG",
+	"9/UKLRoUKt2NFuSgDbNGFgXW++SI+PYCT/osUkZWWAbspdzLIuDdTdlWu+IMt1TPtjnJgKACUXOG0San",
+	"7C3toLvu0Jef96pjfgy7gMOj+9sD7BQfwA7wkcFIc5N7rjmv65TfTwlbkl99ia5G/WNAYipZmHLJoIrf",
+	"bYUkLCltv9qz8a7IKC2ROPewIj921gK8VaHdDHWAVU7C3NYXgFWrBg9deNDg7K40S/ns2x0t5x52SDym",
+	"OY0Vy2VJyaz/1GGnDIiddQe2sJ3KuurPz8WQbKmuOCeFRJ3xWmt5aszS3JQJkE0SoUkFarZZn9AOBW2V",
+	"5X2OHUm0EouurQmdo7IIusGJqQ9r5R6tYbrC8rbmPsNZUn5tmwCVjCLouF1MHPWavC0oh54aEFTVVU8i",
+	"8FvD3U8BcJjqod5ib7nHcTD6Ler8D2K3urJmt5b+ec3t/Llsn7stZ9vK51l8rdRF737O0LJ1zB2Qv8Gg",
+	"Ai52uStwaWVWZLmpZDkzkrwSFU/1U7Lkw5I+Hph28ZQ48ZDEiRUoArUH7ifepLzO5uszJKV16hvGptKP",
+	"N6hYEFrt470j2oXGPHF4yDqj8IjuDcNuvJ8csMPREYXuVmsgsnq6fIm112z7DeTE1kVfTlkuTXSrySuS",
+	"jMkTw0/tFkwGLfphoAicnq9JLl0ybQ3BuAc2bsEhVzDF+/G7tQRpNSe7dxzmapZW48bJryHYqw4aL5ny",
+	"egKZTGivbDMUJzPG84DcjdN4TMYiSyTUwfcBdutMn1XMdCX/XJjp48s5bm+Wc7wlJy9KIRUpxv7t3ovA",
+	"IaY/d7W1yjhpb3idiFB0teLsjkllGkrtWPfVfqu1u7E1cEVU/nZs0lCxRSue5Rxue2sP6DGsE5VVfbo5",
+	"B6WNPJKh5L66ToAI2D5utcJWO2y170XnK1yOG2s2jrTRl2k1kKDeuFAm+w9RWB5TPdmRbEpzqkSOhSNt",
+	"GJypZw3+s91ldPf4eLMQzVpHjZeIVempHjTkNOU0G9BcjfNUpbJ4JBXjQuKTWGSp+fc0T0U+0GPYAHrF",
+	"5vNG0BBSMTEVuRkE7GrDIOW6JX9ll/kcV1k35hKWeeotfPmoy2IvtYO8/dX9/lrvGdrjXrod1437rnwK",
+	"tUPwZIqmx7XA/+blGTnu7h8SU2CTJCKeTUwgTUVoK1pELXiMoPnNyjY0PRP+IhXlhYdXcCKVAL/9kEGT",
+	"Mhy+ph+U60GzpHBWuXHVhvUtoQZqjYVyCN244nHKWVF0Uo/ukcjr/xcFJPIrFEMsv2sfpn91TSlsBgC0",
+	"wQhIlMywriiDd6rNpfUIeGaCHNzfKR/MJL5T080oICsbFvX5urZB1X4dkJtQ01VeD7Xfd1FIuKratup6",
+	"fLVjAQyvrYevRy80moDh9dVqYfZqbWX90C9FDu9PwAcJJ+NtutyDyF4bRJ5ERYHEyUyqPi/VR9QQYUx7",
+	"BUTWNArfuNjpV+Uyp+ztNKMc4ywAKVJpWyDxmLnWQYIrmnJZ9AgKyOU/vzWNGDM1hsr2ZbTZvmP5Inc1",
+	"xagXwqxETorbwC5HMqirlLyxyOhF4S26jzf1FSMdqsugOiXfvzn3KlikUAV8NNfEqXLmXi1YG8GHoX45",
+	"oUXcYpXVPrttPzPCaLhYvr440qKD2wbUtozci7Q2ZyNoKTXKBVdhwuSNJb9DFgtosYnvkp1y3zLX6Mcj",
+	"wBidIneXVS0stZnbjPguC4rSoPnV1dVrggMAyUqfxf5JC+E2pup0bZGSoFpA2PSQ9oLFgBPqWctbXN6T",
+	"f7Fq7jZQVf4m2THhrREdipnqDTPKb6LKaW9aLlvjdbhyyRXFwFblhgP0THGGShk+WasqmCC77SIbtgw+",
+	"KB/r81ROMzqviSB4njfJc8opecPmTC4BuRW1T7KU37jMBVNaOSDpCGo7k+94Ni8SPGDQ/UosWzD1YEwL",
+	"fwTk3brMjBVBD/bKVsQ52Cu6V5zDoiFq4ZC3dFkvvwKXrFW6AH3Y+mLIzvffnz8HPwUnNlqtVK5m976Z",
+	"4RvdSXWbG8VI4LyrbuVRDA8WCe8fFmGn+ABhEfcOdTBXtP4iFnZnaijfN1mh1Nj/99oGAjDENEUBg4Uz",
+	"1UA9bM1QzaBqeud6b3p5Ab/U7s+Lr9swtK9UjkiYHo4QCyrlLGfYmEYNRD7ASK8JxWB9jWJ0MshFljFs",
+	"9pGY9ghYI3GMeLaNju4v/3WxlNLjYln+468YVd/l53H1+YVbrP/0paCTN3bdpeH+HvwfXrn9+E8LLbuo",
+	"rXI/2FpaBuNqjAoGiOg7kk7KwakgM+w+ciWMesi6Zbl6P1k+hdCZuza4qSQzngjOTtan6ha02iST29GY",
+	"uHLKKQGvyftMD7o0179K/qk6IPAXYiFHkmuTgmFbYy7J36VTGpuw4FWeiOD+pUU+llIhGiA3z41FK8Sa",
+	"lB+soGCOHDvYMEl2rFFJsd1Hr8durDMrEoNqF+VlC61e32HY2gv37r8+k1y2sZhhYf1HeG+9sJHcr9K3",
+	"XVYFDjwEKF25d84rxWC7+vuVUPJwz+XStoOFrBLTOXfKcofUCdbtaJQyR1rrKq/fD4WX3fRWCLs8S2QL",
+	"LF7Vo8BH7QpeAEXWMj6j8bhyhCfYYoCMBLR/Fpy5tC+QuOAVBJ7PTF56AN4PJ4rpVxhPpK1N6wYznpQu",
+	"aIOc242IzmMlF66nJCtSDNGQB1Uro2LVD1jNw+nGhL412R77eNDmr/YakvKY1KSehKyiHI+hqjl54RN2",
+	"D9s9fABd0ae725DPKpm5P2Y/HGEfjGRLygnRLDMUTG5sR38YKi6FBDPddqHbp+SOsZtsbjZhhXeL1Z9J",
+	"ckezLIwzEd9AJsMJiRhPIpsijQnxiy5LxpNl3XigkWE60STyq696FxcR2el0yXg3KM95QqJOt9dqRcgt",
+	"ClYB6dppwtPrcTUIu9NrtcrBvzs7P7faGPr7R+fnVrj3y27v51a4bx/pL+z+99JSecv2gAVX6nZRiSs8",
+	"XlzRqgXVrkTfUELXptX9aIZVKYp93W4JyvbV05Tavj3ofFo8iS9sGCJWR7MGdVSWTSmagLiaaAEpSqLp",
+	"x6bAWEBMQbTyydWm8n4A5euv12sosqdGQuNHjAKTLD5kWoZrrYuqwz6bmsQsL1hu1SeIti1ERgsQpWLc",
+	"KEFimYE5GWvpUOTkbiykN9EdlSRhACL3MvBvW+ly0yBsjSM2AvuRdK26gpqemuUcQQYR/dsuX80ynH5U",
+	"bevPU6AK3Kww45dnZG9v79j5XaFaCoUEWcnUSYmvDKhalLrrYeITUOQ8IN/qTB50Ag/XBxYhfhnoPoq4",
+	"v6S33icj6hckZ5G6D7VkxpLIUFWaQ6WjVKbDzPX+cI20ktqYEuuAEFPGNZnBGTd0GxSL+w5fLx58YScy",
+	"e3gkVaVMmPzDeAU70zyt3Pi/EFD8YPqtVJn78IbFiywXPliMOxJ3RIwU46aMBRnT6ZSVnEQ5zVkGbeEF",
+	"V2P4FwrwENCewv810mmc3/QGS6t6Yz9QfnzhPld+/qP9ePnxc7OU8tMztzB9GFBmuK70uO94ttFVYFhJ",
+	"nOfMdJYeU3TlbWn0N3NLiw2ZuDbVwWuU33skzCyJeIYsbptzjeU2FlKvs4pTJU8VXcy9XsgC3Yxd3Lvc",
+	"xJtUUfKGxWy6tGqlyNYm4mErWj2wVnKyezFee5jRGZNLF1FLJIv2uvfNkN/61O+Xe7vB8W7plV+eam7b",
+	"pdkRAXlfyecPBYH621+ZrA6TPYqAAKToU5YQ3LEuCghQviHqYeQneDZPSJRbYIt6hQs0QBkicFzyhESI",
+	"BCnVA3NGE2nlDJ54+Uig2UviK/YyIBOa30jrVC71L4c1mUI+Fubdl/QOPVRcSnXqmZk9iVPzCffAxy/3",
+	"8Kz4qD3GDaWUqrOBZQmUZrZ5bFSRjBl/h+nxu6EBtnJ/8L2IFH3VpYnhx8AsfRFgIEuVJJJJCSXialnZ",
+	"fSuUbo3XC/Bp+qZjsYY6L33MpFwW2/P1j1cER9jQHoNx0akJ+Qf1oke+YDRneUTGjCYsr4+WhrrzcpDW",
+	"fOfU/0aWjphm7yTlREJwfDlj+LhVa6FaE6b03ZRqpl+KVDohMuXXGSMzychOLhQYTlxepBm721waSbk5",
+	"dYOO/6rStwlPbUNZsXSR8MfVfMrsFFXyVbrX0vdLN1E9tsUeFwUk/VjYQu0GJoKjeVPNmMR/3bGE23+r",
+	"8Sw3/xzlqTGEUjXLzT9n8PZm2zdfv7BfNH9fuQ+bBz9637djimWYJy/taszfl8Wi7BOzNn2uksWzPFXz",
+	"S32rxjALx66RoPjrpeXjX/94tdA89dJK1h4uQYuf199dmh4/MzV+BsFypq1G+RdzT1FvCe6R/qzV2ov9",
+	"e4cnLGr2+Q+YciBy28VDQmsQg11kp71PjLOIDOfEmJx2Ma8DYBnIGYKau62xUtPGu3eQWDASXkV/T7Jr",
+	"TDOqtICzKNIhSWwgGyB2HFGMThaKSJeqWLtGLyPIOYBcOVN2fZYLkzRHplrCSmPW89TwPr9jQ5kqZnrE",
+	"kFGqtz/KGfN4qwSa/rn9ik1X+PyEOIbY56DQw9JdvC42p1zg6SV+fUIon2NwfwxZNX0eU06w3Gsqi0S0",
+	"Pu/z//ovoq+acWWC8/TDz8nnn79Go0Iu9I19/jnZiamimbiesYD4raKcOOE2sYu16bnoc4KRmU1yWh1l",
+	"234bw5UWWUwIf2QLNbsqHNGunklvkRJoRKAW++JizPjnnwses88/P/GLSprDThVJuZ4IeEu17avhKprF",
+	"36bsLjA1VDCm1B633gfEvcE0gGCwKk5m/AbKdhaJCNcpFkgiEFcYdVtdjST6ZBFN3cHCYW2Ab6SEb+RL",
+	"pgjV65Bjkaswgzz6BV66BOvssgUwLD1LTXRtLdlokjf+SEmQoxEBR4s8DTjdEtKye0KmOZMa3vg1BIuA",
+	"S+GOSluGWM8DKTU5uxU3Rhy6G4uMWfmnWbM0MVORewPPBQefFKIVpEGWotkhDUtLdMa7leaF8UEDDcBd",
+	"lpkEljQvJDB9lVogkj1iRHCyU4jgu4Evg5Od5TL4bqC/4cnhZGeZHH5i5XDb96IikOuJyjL5rgZYTAXD",
+	"ewVkK6I3tehHrpmSGj73IksQIAdM6j9ewH1CchlJ9WqWp7X2+U50JrhiXIVaaOhhqB0SFZs28z//kYJH",
+	"u7iOyGYVQtQ5Zmhic9eARJgVExmsl0uSRaNYJBoZfnCZcH2OqXCmy0kAiU11iYu7kNtiIHZIbeF4qqDp",
+	"M5CKCKfqkZ9/72M99X6jR/rlqu/9RkD6tso6/t5sNvuNd79EAZlp2Y98ffndqz6fUjWWWAxksTS9EXnr",
+	"Ks7vwrX8YRO1/iATRrme9g/MjCR/9PkfYRi6//TgbqulR9JM8ztNGC6/e2Wq2ut1PIMPPTM0r/ge4GJh",
+	"Q57SXCPiH+V0XGK+0NZfSKUEP7DpaqU/oQ8zzhkkYtFMr7icvmvf3yN/EFrwHpYEZDgzWXUiw/pweiGJ",
+	"qX/zB/Gyfu0kXfKHI75pYlIADAnegf0iqBvGCWiwq6cqcobtVMdwopiTW2CKKbOHHen1i1tnEZMlScRL",
+	"U36XJvcW6cxmze2OXtH5KLyAXF+SCGaLvKu4vH6TGKzHL+QI29n0jZTgEpqcg5EjnaSK7Bx0yTfpFyVO",
+	"8kddFrGdcJ/8gRPpNUlTPzDyCQMQBASR2qRjM1NHb9TLd0UkPnFXD+0gRqil01xjl9YomKZ7Ara8gP92",
+	"4qPyCRqA1goaLYpw04xgJRjYbm02tZ1PQxHEmZuMaC3RqXxunZRv9B/hqf6jkI3/qCRR41z7gMMzzt5O",
+	"cS+S5fo+kBzvoI8fyvhDUUWNdimfzvBOKtnWdkZ9w9jAnmqyk1BFh1QyMuM5o/EYirFb7MDUbP0mcIXz",
+	"Aiz1k4IFV3NuTXe96u/6OdTLIFS/7k0XfsPmTgCDYtgot4bxWEjGTQWRXS16TBmycStY9fkNmxfICrIW",
+	"AJx+lHLS6ZKxmOVSX8Is5yhMYF0dW1yS0Guqqb1+Q8wUNlsAUYFbe5qb2n2MkiQdAZ0xmJICDz2Olifn",
+	"W+763VSlk1SqNNbwZVKe8UhtK1Z7Ys9+T5N3kVs75bZ0UqluUil3o88tekdkRzNOoH6KXhM5i8eAfv3G",
+	"Xr8RnZQKM9kUXTNP0OcFrZLWOwMxPnq0FqZ3tRR2enX2Vf2KsesNSVWfp9xDsB5y84xpbJ4xPLe2ZtTU",
+	"4Z6BhKjbOYpOtG7w47Ooz6c5G6Vv9Qu2OgDWXYk+j5DcacGPzy2hs8f9GpoMWM0GZe8slUoSaLsQAc5F",
+	"ZKcddlqtwNI1st+qCMkkQgNt1CRXY9bnDnximucpkyTyrLhRD+RIrXPoEzcPtXKhNcKyObnPsfDpMqsy",
+	"ObOKl1m3JxOaTB39eZqzPgddAPVUAa/rrbPEnsVVqjHGinU2dCCVxIUTlMMItCxqK7Bqof77qzMsgt3n",
+	"kZ+Vfmiy0rV0H9OM8YTmkE+BxLgUn02ea+KYAxhpmRHipLUQKKJd4962iRneVHNZE7poKy+f9Lk+GTJK",
+	"M6VVSppJYWlNNVBCNsmli0HCwE5oEAmRfP2GVjX1IipRkXVfLxd/BqVeYbaJvgka50JKvfIsvR6rUNJb",
+	"qIKE+GMv5I1jFCBuowdRQ/g4F0plLIEsB98WrP9G6miL3p5Y/z960Pqc8QQqCuDhG55S82KTfCHgtrUi",
+	"rrHtOIL77/MSl0ILjckMtaaUkq3EaNLk9PW5V1et12g3W82WrbhAp2mj19hrtpqmfusYjFzPsHjGb/rf",
+	"10zVldJBO0HUabUicjdOM2YT+0HPTSWZTZvkuZV8lJgZyccyt2YDVoDtv86TRq/xJVNfmc9Cr3oEcf3t",
+	"TqtljUy2TnJFWCm59oqmMw1xYyPpJnSdydZ0sAG7Vk1FuNLO9Kz7uKq6Kd3qn50bjm8qeHg2xUbv51+C",
+	"hinG0Og1vk1vGddf0FoZeLjpNdg/v7OnJNEo+WzCVJ7GcunlvDZL1ZAJBifzgkWX17mYMDVmM0mUJnjs",
+	"rc2CJeiRbGpIwroqXJi6mDSrKaqycIEXZmlrL1B/+Nk0o2n56hr/Rb568e1rMlZqalUbOVBC0Qy34rov",
+	"DudorLE4rmYaf/+LXP30+kXt64CtLO/zmh9/x+I4/9tvfPniqt8IYOb/7TeqHdj7jQA/9b99vad+4x3p",
+	"dgpbKfVC+Z1zcQGaLorbqN4EHj/ZsWpBq9lqdnffB7R5X564O1sKcYZUNOd0ki0FO40l300ZP319Tvaa",
+	"LWeDIDhsqImRca/AxdmqPihAB5on/3R68W0tXJl5L6cs3o442BUX91PvYETH8EK9sNr97GBhHM52A734",
+	"lGaplva99Vc8KPUUxc5dlCB7/Gu+0iutfmjVTYN6sTndN02cnMYCpVaNyhKQaL+157W0bZLv9RAAc6J1",
+	"UzKkGeUxc3QFTWm1EPAGF/aRcQZYFRRF0UBMVE5HozS+903qt/bWv3XJ8ts0Zt97dW5WAYFeZLoZawHb",
+	"bZKqkN3qby6FA5TY7QcJji6XSG0SiAbAksjVcl3WnisDa7Fex1y+TaU61Ut7gSvT0ooxkOmtLLY5u2ZE",
+	"pr+xgLT1/XRaEHGv2U0DzGyFHwpksRIJd5HXkBhkIxY76yIW3wVLXM+xCVrReiEl05zdpmImQZH4rKKi",
+	"NMkpd5XCzHugjXU60bINmBgVfwfrymz88lA8MiE+P0MMhcgHRW0brTAFDXCH2gZtnf2r9kFv/6jX2vs3",
+	"Bp0wrgbpFIZo4bPd3mseFlWXeg00D3phUdaruKQviv5w43h0xA6TgzjcH3Zp2I33kvCIdUZhm7aGx/FR",
+	"csgORuB8BrK8sGRzRuBRMfaohr7S6gYbreEhO4zbLNyL99thd9SCCuY0PKDtUWe4F3eTfQiiqx7BflEm",
+	"zD+C9vFRc7/dbLdazU7LPwTnqyAhOphIEa5TnEh92BwstE1xOeE+OxiFXXo4DI/i4yRssfaoQ/eG3Xg/",
+	"qT2Qxj7tDvfiThK2WUu/eazfPEzCA7Y/6tK9YSdue1GMucjYAJWopKFhqxTC1WDzr8fJ2fnB+X/O7y7+",
+	"85O6uHqhLv7zw/cXV98fXDw/Pbh4/gU9563N6XFBByAQrYYunwJyQckkPdYQKKDL3U3o8hc0sZU/4JX2",
+	"+le+96zp+NIGlPylNZ3DG53OJp8xmogm+y+40vT+AXKDp35IVTosj03AefscwjoeIapIyBoG8eKtNUpZ",
+	"3x72hNmpxt6iQcf598Czb0wmxn1acp2i56nkF3X+XxvlS6072M2KbxXRXEmhvWfZolO4rcmwUmwyVRIt",
+	"D9uo/uDkqtfad5vkcgbbYaieaTIzy5k1j8ciT4piLnAbYPNLM9T3KywRrgCjf5hUX4hkvjkRB7LvLrGA",
+	"A2TamZkazIF+VMcS+lsEwzZikecsVuFY5JKFQ8jBnIdS0SmIKRsjean91rtylJPrbXlfFgZvoOSxbB12",
+	"5LNyHN3mG6i+t0CkvoW2sRAE/yHpUnsDuvQanUdXQnxL82uG7+1v8jHnL7pgSUptC/uHkLZu53j9u1dC",
+	"XFA+f2MrjL4H+wzkK5SoohovEkUxU8up4hsveMIELdh6pV6cB3YY0RSvWfh3VA88NNa1psmkaRCN8RVJ",
+	"ZRI0txbqWjcKiBTYrSvWVC9nt4xm0lVeIn4opov7IKmUM2asqCiVzrhKsz6HhmPoYF4dRrZAtPQRPZBq",
+	"mVN25KkSAtrI1WB/8lPWSv55HP+rM/z1m8Mf1J78+u6IfzU6bbN/d2dvtqFFlSp6G1Gjbm0uikZ46B97",
+	"T4z/1JD3PSAhgs8KLMSA61q99Y3ncHRVNvHfhYzh498pn0PcwxJrZ+PBTGjC1jIgULYxtH5zkDUByPWm",
+	"Jy98wkVdfeTC8YMFXChzCwgYYsdxt/PV0OTn+dRT9TMj6UJgB7RV/KywcIBj0h24k0gnMwnBPNAfrs93",
+	"QOpEgxo6HkGE3T0xbkks+sQZS2SR5ND284lgjk5Hi5inLjauWI4NkSOMJ6ZiUoKBn37c4EmfY1oeut8x",
+	"POKO5olsElAC0MwZ2W1YpS+qo/R4LK8LHf7+FD92nUUdxV/sG7pa8qz2B23QcDKLxyH2AQj1D9NxrpUT",
+	"rbJvwxwq7U/vyxzsNMYbmZyAbuLfG0s+dgX2T+ROS6DJD3GsmLCwA0ZjIQjJN8FceTGBYypJe7GKv+0F",
+	"8PPvGI3Y6JUhLbBhiI1ew2J9PQqD6cQaqLudTuHf/aEaY1WOxd+kMnqxzdDZtjYFcNNQZQkz0dTJ0TUI",
+	"BBEY/gy19IUg0C8Pwv5s0ToI6kylPcyHebgchT8zQTN33LccriDthvhtZsWoxGJDFKPeeo15Qj82w/vc",
+	"5BuhdxxirCHTCHwlECU2m5oMpFTw3SZ5XQRi08osC1HZ5ZDsVMlySDbZgSinPk+YYtD/wIbPGLVAMx1c",
+	"Gth8IJoYyXwdQTdS8JXJF7o/OffO/WOW4D81e8Irdmf4+JNB4QPqJC71oqJHLKc9XkTBSm86Zht4xURi",
+	"ijlQZMjUHWOcYKAWRtwpEfWgi0mgdfo+H82yLDBdA0wNBls1JnAhU1ifpFpfO+hzqBYDRMjyquji/NXg",
+	"1XdX52cvIrJjQ/I6ZLyLni0u7pC6YGfEPo8uTv81OH3+w+mr0hvtTgtix3YJHTOaNMmlK6JynYvZFANn",
+	"wVCBNYD9iLMi6cPuoGeKm6p8DsZYCAimPOlzFwaG8XNebjAcIjZDyYQKiMgTluN39evQjosXE9j6qyZ8",
+	"lcJC9Hq997xCR33e5yA4ADua0DmJIWTbtow86GDsnBHYT+DqXKFSvNFU9rnJlYAAFwG02QTTkTRBVpBi",
+	"dBUl339//rxJTl2wppkFsgn15BgI28K1nUHCxnXPmJ4qEZMuPNVEte5QqPhRxKIm813Mgov0RCw8E1zl",
+	"IusZINXQF8b6F7Q4DXNxJyEAECrhQESoPpMbxqYQZTmcKVSHcmaEFGYPw2Uu9SBdzO9TOqTxDeaDnI/C",
+	"V4IzGytuwjmjvVaXvBKKXIgkHaUQqg9wwAXsIQBlq8+N+ctK3aiumZhuTRjApoXrMDF5FNAd9kaxeVSf",
+	"O8b8H70RRTWz1pcDXm8BMcmJ9f/CGdTx1y+ZOvVJwxoXt1dr10Vn9ki5naSWErQ6BxWCNRCbbnIYeWvh",
+	"GxdT51o2RWLLnNJnWI9YNnzRfV5T4vd+GyyXAjbBrQDCiCdKIA5WMHT5uUDJ7W1Opd19tFPBbjxAkGwI",
+	"1QIBx5Yxu0sjBpZUCKvbAGsnrfh4GB7Rw1HYZQdJeBzvD8Mu3RvZ3+7djKF2a7Ajy6k+szl3qzdULodW",
+	"tw+72vB4eETD7uiQhUc2VsD+9h724YUmb7KPciG3un0cxgfDfdo9DveOOodhl7UPwmPa2g9HXbaXdOL2",
+	"sEWPH20fpy63AWmXxrM8SzUR9AiV4yEnQHW9uLCcaTDD1haWwNqdYz5BsfUSGV+y+X6D7o2O4w5r9xuN",
+	"9xDVopEeKS1UIynTNLg/+LW+wuKmqGIrKjbKwfrdfRMbgqEbcWt4TI9G4aGepqunObK33j5o7R+PuqxS",
+	"+G9j2ChVQdwUMbxip22/BmKjLuUA4mbewykd9fZa/il1Ejyn8Egvu6uXfTzcp2H32J7TqPsxnpK5aw2w",
+	"lkVpbJuwPI3ps2+FHJzya6bVyne/bB4V48sONerhF77MC366Ul9ZxEfAm5Jct+yzZvwzGGzHvgsaml6s",
+	"ewfGwBL36kyhWmybGLGNyJTHrNShHjOXPJmvSV6hUPfn7eM+yvbHZ7gEsaYwV6r1SswnaLM8haRMUDOE",
+	"VqWCGv3LZGXj5mHfViR8DwaEMmL6ZgMfo535YKGb6lLzpQaCct2Tz2S15Aeqz7YoB8TrmnLiGL8EXiS4",
+	"n88gT57eMGc/tLYDxpXRm/R71siNpogxvWV9Tv0uuyZjI1dWofYsHHZ1pur8jk3fXMjvLsLKoZ7CogRs",
+	"wq9s0uPA1ESnWPwBe7qSyJRMj05wPtM9BftVQwV1rTJHUN8kng+mIkvj+cB2mI/cXiOtARSaf9RptaNF",
+	"1RqImFdSxbZoqZRNgfC3O4ycNk14uStnYy4KXYFDocY1xVEgD9JVR3nj5T3XJpydFpVSTI58EvW5jTom",
+	"O2iudz9h6YOvBIcU3oWU4R6um5pDSCW2M9uxSb+7qDnrNSJ5ss16sfyEvm+NfPht0xoWk9TBJVnKKsZE",
+	"Y2EZBKRd6y9ea6WWnJKcQb9U//yRdPupziqExhJzlvQIXiM5synAqkg4gg9r5NCfxLxOl/vRM9mhSmv7",
+	"nElyR02aQ5HZbC6b20VBdiFiUsnocMPYFJeKe9NnKYkxwliIucGMbf1ynzMe53MNj2TGE02i4c2FbOSF",
+	"m4KL0CeGgUXXM2Mphdd30KhUG8ODFT9NgqHlaGusFadLEsjth9C+dS1EQuKxSGO2G5DZFEL39/f73Cuc",
+	"iYdVSvzeKMscaVldmnltLrnxVW2eR75UsSkf+xLV5iBuJx0tVh7T7tAGr++PwhZtDzvxXtJl+6Nq9dP9",
+	"dc38fnmYl8a1PlzpzyjDgakGu7lbY8nrG/hn2ttGEWAx2003dGaGb72V4sXFamb4U5N8w9i0hvafmOgP",
+	"qMwBTAAAtCLX1pCudZJq8Yp7410AfVVwZXWig+E1n0ngL9ViBCSqE0ae/e742ztIWKmD9doXXWGxGsX+",
+	"vhJ263h7CRsr2BY4+w2bvwEcXws3RuY8r3vXdGbyU7Y2nO6y8tq7x/Lbg7BWLU1PdtBtZOrRB0TMlEwT",
+	"5l+9Ec52XbP8xbIhd9Q4txdoafMpBvkhrkZTps9ehacsfFEp+LdcYfBxdKX/sZYApLn9eM/kXQfGi6aF",
+	"k7sxhYjKeZ/L2XCSKqB2r0BaXSR3oMtXi/6dFAkca6r5gfgL2Ru2kl+dT2U7OeWq1HO3+JZWuiFHGSL2",
+	"XJMHI44vFkd0ds4pVeNCGHATbug/8Kmix/v36lpn122lct4oCkEASswKO221DOQdlX0eW15l02vwNvT+",
+	"ZaWGIkioNTe0Qiqq3PqGxzFRg39Ojm//Pfl6HGfHGfvypYq/fJv9a+/NLe38MPvXby/mF7/9s/3quioq",
+	"HTyytdg16TLtn1ZTcoQSs+FtKHj1xVpCbpZx/6CP7vpXXgn1Usx48h6I2g9AW+74o9G0Z6gIr7aLWMzF",
+	"sVr3cLYAUD8LA4Bdl4nhAjtGKrX+mjEKif9YnRACb8UdMxkSUIjp/MWrq8HZV6evvnwxOPv+6ruXL4tA",
+	"iD6H3nXW8AQYBcYHNHosKUVnSpapMVW7J33DWKEMnnSkUL9cU91u0RTQ5xVbQJ2yBwf0RESfiOhSInpf",
+	"DZOLN65Rvg0EfAcdQNV48RfXVb/xkrEMGgsxpVgeEI4xpiwHs5jVvDYjsQjepbjAag4/Vgs5AffnZKrm",
+	"zibg7o9KEv2u9Z13D/VAIjnKqCljuOmGsf+Q+YQpxj0YzgcmbRNhwXsuJ67myRLbplO6/V48pXT2w167",
+	"5IxrjY7ZUXIYhwfgguse74VHncN2CF4441oDQFb0BvsR0JQPJLtlyBUOg+KGNR3NMcYHuzKZvhVcDabj",
+	"uUxjmg0gpg3eNN0hYORgVLR6Ms2ZoFkLkBj08So2EKPBMM01VDfax0etsNUNWx2/zACn/zC30owhBAbs",
+	"RgODd6ecNoJGRosn34op+02TxTH68v6n3e109/f3W+3OnulRYEhWmRxJ0/3z7+hSXu9ELsq1GLwAUMei",
+	"n1WIPLhqHflvPqKA5T7+wUWt+1swUHjA9sRnIDpsanA4W3wTKv2DPHHlxImNzSELLz6OBUMIAiKRlSJM",
+	"d2DhamfyLOXM2SgsdzbGNQjjtMQWfG9ahHoyTjxAjj8z7qfHlOQLP9Zm0vxE3LJNZHkNJ9YqpUlwnxvr",
+	"JrDzemdi8buldmTHrz7Z5+AlB+jDgpwAmixjWNho98R9EuYUuReP7ed2g2GuDLafSeJ+WemYO1ViksY9",
+	"lzZo1RUTk2r9RyLDHBSnwyhxzfTSgj4XOSkHxRqXi56u5OB1QdQYru1abVj9ZcFna9IZvezTvJjNxmf3",
+	"+TLFid7R+WrlaNeUgbW3jL40aNIE6L3WF1qb9WJB8EkHetKBHl0H0hSrpOUYbN40um2rHCgLye81Derj",
+	"soppTq8JgKVeT6Lbg0S3j8+N5dhS1ZUVGF8qpKBqur+VbDgRt09y4aPIhRfilvlSYVX22kZKlCv9VfSa",
+	"8YSWSrFLRvN43CQvTRXyWEyGqU0JO331vEmiXyMtuWGpelOMB5lOUERb0Yn+S+v2GmawxQxfrGWG9UKk",
+	"aSWVMRcQltA5kWPGVM+EOZ2CmaUHZX+fxfI2wvRBzDBKbcaR2YWNXMEtSJaxWJEdLqDIney5cvmQ0WLL",
+	"2tOcYeltLfjt9jkEEZ1d/mC6TNgWatDXSK8sQIFQ3IFcVLh6UfDtczqF+uUTdAja0GFTgBm6Nup//CZ4",
+	"cW7myII+X8wwrMlFDGw3HT2Ru4UTzKLqczQcNckZyzKJ+W+lDZA7McsSzAiCzY5EPpll1Is17PPos0jL",
+	"IfocMISukkEZuADXvYMDTNOjU2OUh+oadSWNUmmZ0dq6pJAZYoHZhlui7iENsZHQPmpCQ8n0VFpS3bH6",
+	"TFCoMrvYGnOaQTSwMYHV5ZQYG0qtHPRzw0yMFkScuvFLsFkLX7Np230dJKVzfPEIQpPMH+3FJr9SzUEO",
+	"03fUWJJA447pbqz1fCDyJm5TYAUs4wpJZU/rfF5imL65Pt9xaWPBikYFuzAVX2hKsDYrbm0W3GZ5Qmu3",
+	"6RxEm+yz6Mumac7mu9b4hZ0ndthbM9vumgS4tQlv2x4AEhsv/esTTPtyu4FACC8F7NNK/XqZMxZCUXpk",
+	"oRgFX8Mbi+hW6I7is0pok6x55bI9/7pkp5mxplebJq+/gTxhec9LxiY7BT4FJnvNVqgOXIRuQuefyT5H",
+	"+QEwIwoLv0dEdvzC1ohj5Rp3tXRX5OWy0puQUv1Ozb6eylm/v3LWmEBBr9mmgaGm6PCWV+vesiJfGeSh",
+	"7oAmzoGl0IGVolCIWvAQBU6CcgKUicdyWNrnBT8KoJlOUJNkFvTRfRWQU077jeAz33kVvILyPiZYwltD",
+	"8DxvkueUU/KGzZkMLmgKHYrSmBVSSuDMTtt2ySgqOFuC+lS9eV31ZmhhDMR6WIijFd1KQtP9eks6VvWH",
+	"AiPUSwnS+poJ8VPzaRrTLJuTZJZjiSIk9fphs88vXRA+SOBVc+A0A+meCONTJylPVUozYnuM9rkrE+JZ",
+	"7bFqkW2eB33wmIxOSCTFLI8ZlreAdURN200MMkf0TvwA1iVJRlgrFSUvrVf0+ZiaTCCWBJreYmlmQskd",
+	"zW7ClLsViSITP+VYZaXPXVNmKEuSaol+OFOmGsSQzQVUwpjSOFVzyEHDIzYxt8YhsdyKXp+xU9BVcoqX",
+	"UtjB9Xa4KLXb7JV7V6eqSUxKT10bQCrJqtaCidB7BPHths1ln8tYTMGr4KoQgjLul5s07SFQ1zOF7tcm",
+	"mzxlmfzVskxMwMQ2KRn3zch4P1klm5q7t7dzrzBw2zyScl7I5inLwYfKIanNFjENKTdID5HPNowqerSM",
+	"kQ8jKzwlpmybmPI3SjZ5sDT4BUpwWPyX7KCEZjBqt14krJjZAUFX2tpHsywrsBtO3gloIJ8hBzU1G0zz",
+	"2BTaj49SBmwylbYt7AmW90oVKbWl1XwZg71qDOsrUj22c81D7bR6J3uabOhO3pBKrTbNfMiUhEflRqUk",
+	"hHtypI+dYH+gHAmHw1+ylWleRo2DWkkrC5KXkdIFABWpXWWv1onp197nUKpBzBQ4koryTeSN7SLt4akT",
+	"j72O1zbKx5YRhMbRGCliqhQG2GQan0H76ROSsxAdODzpc+jRDuoO1ptwn+Hszsyr11PumuMtAfswgy4a",
+	"maDRaBNK8j2M/dSJyYL57vPPzd3BWU21ppPG7PPPe351HVcuIKOKQTTWkv7nOyI3xHm3SX40bdpTZXqb",
+	"QCkDUycEKlkekddeh34LRUl0Ylu3+/3HNVyUxvf5SygAEzXJznMWZ1RvwlkRxixn2NyE+t8P0P85Zn3u",
+	"bpAMUw5Ox2kukllsi3Jo2GzurtCuRmvqku0tL0h2/+wIhf/wmzNBeWlhvK5YaRoRmM9MKwMXSGTeb3wB",
+	"CvDFm3O8206rsw9VpkdQwmWkyYMQHKQFaL1pSMNgMZT9+HibcCODP4hMf26o0aNzO0NNnrheJeapvYHU",
+	"6+P1S1fW6ROMrjnabq+W5D2KeIBYZZi6MJ1VY0WwAJjcXMhfmyy5NJT6//2f/0silxqBkROUzzEWxPis",
+	"PSe9idAvZ1GSmiRKPideVqOzii1JaayzIq7OYfy0tYN7t1Bx17yYT/fa5cJCkosSJjNC82boFAaG9JST",
+	"rymf0Vyr1R9Zgt0a4om3WcQxWoL41yG8reNN6ElNOOffzzpi8lTWKFf1tHLM4ptwVd/TRQKpX2HJIOVe",
+	"XVzrW6N5nt4yGaBkFp199eLsm/NXg+9ev3h16VXM36vLEje+FcYTW5mnPkJvTnZYJl1eeEE8B1yowZyp",
+	"AcW0daPGRWLKuBxQhUUQyy8MMO20+gqmX+h3drcm4K+Ecw+CyQ4pelCQcywzaDsf1xB3fcLn/C9q+3mi",
+	"bBtQtpe54Oo5kzdngo+yNFaP1E+IxTclfC31/1xLLIQGEMVWEQuPOCC1MO9occpp4ojvi0hOdgxRSNU9",
+	"sPvPwFSzuydUfULVR0ZVA1kYbuBFKW2Fr8C5N9GEDK66ErGPg0lrtRj84BP2PInwJRH+EbAHAItQYiD8",
+	"HqJxwjThZxtjjxnv2vJQgupoid9CvytGlMiSP8Vu8BwX+bc2HHgXW2M5gFsgkjEyF7OcTPNUwxSJac4I",
+	"VmpJqe2WCCbnnGYYHbWVEcFcxPZ5q09U5ckwsCkZNED2IDIIfTTXZClO9fQhVPa2HkoxKuwRARFZ4rIN",
+	"FvyVq9LPXuDX/5bhDxAdhflmP//eoLES+QCODZLp+SzLAvPUfNbWhAoaq0pbmYMabFPiSmtuA1u6CL8M",
+	"r++zbrIXd4Zhm7aOw+7oiIVuNpvU3yiqYOGbSripvGQ9swdb0vpdsLjlxj7tDvfiThK2WWsUdunxMDyK",
+	"D5PwgO2PunRv2Inb+hZKhwKv1x3JUa/V6XXbj3Ik3j5gjoMRnkzYGbZp2G0dH4V60tAmPOmTWXkuRepi",
+	"cTLu0RYtdHw0Mvkaq4JdPpPYN/ejT0344NErNpHb0LctCCgXoRyLuy0srFwM9Bs15tUkTSAEIBYT9le0",
+	"p1zQ/OaVuByLuyed8Mmi8rgWFQ1bEGuC6Lg5Am9SsuvinmW6AqjoBBURvKJO96x51ecm/R6QksZYgqCu",
+	"+hVmFNmCCkN9O65FcW1KUUA49L43Xd9NLrPIvVIHw5myC+7zct+klZXIsA6B36jHNUIKCCQyjTCxe201",
+	"sd0AWjRhqJ3RwfHoVqUefecXHNZH4lJWNtWyN6mx9fdUtT+RWlBPVPne2Rt/10pMf+1CSw9ntuKWeemy",
+	"awskrWC+tyxXG3ocNc91wnPFpQFZrzOeCH1DqcS2fyaYdqQFDpIweROYUvebBiJgLFiq+rxOvt4kuAD7",
+	"WoKhGGvwm4Bmw2LqI8GJFwhOSYSHxDTvBPXtfrbjQH+9XlCv5XD6m39r7lbA5qId+QzB0t4clok85ZRA",
+	"YYLmdpxNf+aJq304XePvR6+/R8Jow8FQaVivKPnSPFTgWWMohnICizqA1Pw0YZrsDedQcKdJXoMaYlWV",
+	"u7Hoc0ipMw2bGM1ZbuuuMmUyg8wHoGOlEmJZbbMzbwFXsOpHtdOmWuhF0lUpQQRJ9LepTJVLEpmmnBE5",
+	"y6+ZVqKg7lWCdShyZptUgScqndBrE5mfzHBDg0nKZ5AT0d23DcQ3q69vyO2yUigFES63mbX0ZmGbCwvq",
+	"tMyC7IdDWFVXr+pIr2o/7g73aGfUZq2kWNCVKy5NRkJzzXA2Xb4YqBG3hTW0eu/LLKKny+D0vmbRhxeg",
+	"/F0fOkL96UyNG72ff3n3y2LBlGUL97D4bPHH5QVUTpNESxg3KcpC/sRN8iMbFt1k0SO6aaNiz1CCAhf6",
+	"g8xIjc0T1wsI1giauZPmPCc56OOCZ/PlpTaq1954UBITu3td9N5wjP9DIvrDkPfdvdHlfRadQMFsjb63",
+	"cJH338vKGhQftxz094tvh3vR4kmVdK0ja0vFlNXlAFD2QJKGFBWpP9Z+8x4ZvaobOdMovgkWSI3+wwyq",
+	"NOs7Z1xpBGCJoXU7IM7Qkiizu6QMQA0FW6tvLRzWX60ywMdAMmoP+gMTkA/e7HCtLIKp/ltj69r0f8rn",
+	"1iKDSf02uZ8sy+0/RXeE5aMEYAqUA1PmzMQbYFLfHc0TuU6mwETFvypG3j+3+6wkapRsIiuE9/uj4/tM",
+	"w/5YSIvNyv6zScwHyLP+21lcMN/5/kKN9bxuZHJxg8lO0b/JKCEs2V1uf7HVJ+/Ggjya/eVbt/T3ZXcx",
+	"7Y8avUa702qRH9NMjtOckS+y2yQgl7NUMdJttQLyrZDEVo0lZ6fkuNVqH9owrg3rUxt67dWL1Vdoit5q",
+	"JXqxQm1j0YZSLPmHNGECcpcxRjxL+Y2WNKXW9IZzrGtj16gJ/4F1nIbdUecwPBq2D0KP9rfq7CsbLHFz",
+	"w4q90DUGFQeFn4gdJfPg1KJkAbvrrCYWGAhaRgq0s9M2SWSvICq6hhGsLX1++uoUUNEGSLioiN2ShLLE",
+	"5uGKGD6EqRtg9pn5gxHrXsjybmtIfJ+2iswrELlSQnCXsP36n+wTn6B9IiuQro5cVBn3tkaIgnyWDBGu",
+	"HUPFGOFCuShPyCMaIzzSslbl8fp0/KVsD38WCfDP9MnMAGaGNUi3UU1B7PFheFvgWsqQAvdGGb1esDb0",
+	"eZ25oXh9wdpwzTjLK/aGkz5nb1OpoJ44jLphbGrkbNPCZkOjxF8EMx8t2tATVvaWCSvt5cLKPcSO92mU",
+	"+DNpjjVE/Em058n+8P7sD5sJLcbRuNzYYEtuYcyaDIjfYeiETFh+zZIQOh6bIWCrtaS02efRrxF2M4CF",
+	"iREZprkak52ofXzUClvdsNWJAsLe0ljtBq5PB5aJhMhLPu9zJDBkJ9rpdrq7ZH9/P2y1O3tRQKKiBYz+",
+	"C/7fc2vBVmWmy8RYaCqv4FGSXqdKgoWE3MFQKMoJ6hqj8RiyH2luA71gu32ODMX1j3LVaMlORLk+8yn7",
+	"Ta+CcvoP9jbabZIX0B/R9WuAYEDF3qoe+XUmoIde9P/Tbwwivy0KcgGRSwINH8FxLll2i86qeZ+vrgur",
+	"ld3X9mbXMI1Xeh93eLd49Hg0gdkZaLmlq9u2SZY7mfs0ynpqKPX+GkqVLW1FHzE/o7J11T7stfZ67c6/",
+	"GwE0fxqI0QDgQPNfh8KNoIH2K7jvf5gvNGNoQAjYMzC7POXUGrla7eO9I9pl4WHcGYaHyR4Lj0ftVmg7",
+	"fBzQQy1daHyzb39rAQkIzyDlSthEy8U6sJ29RtAwPG7lvkx590avrU/Uu0ece9uOz1jqeanVzHWMstT3",
+	"qWPUcob2MuWJOyiPmTn6tsDL1vcEmJaYGrb/8/vYWm+ka3Zve63ut1q7QZ+Xu+wZFoEk+TZld6WOAkUr",
+	"AVLqJGDiHle2Eqhhr0SOxZ3s88hDAGQdXBQdyDbrQvDaJZavVSuKMuyPolVshvfvR9+/ByY/h2K1y4Ro",
+	"VySxcKO4TnBP5ZYfhQicukO2pfW9U64nChsZCBCnPpMgzcmgLOdUG2mTHVv3tc/xQZwxmkuSqt21EQs2",
+	"yNpZAfrclEDWf8zJHcsZmdAEwyzXdC+wy75f84LdJjnt8xrSYtKhTO95m1wJA8HJn6Uxpo/bZEkvs2S5",
+	"9eJTpzKP3Z6gxKaWtyeAmzwx3QbgCpsPKPvffvyy/64hmo+mq+r8P7ROf4kkP7ZF5h5LWGdUMRf9xAS2",
+	"yNu50MSmnLPzVKn/w1TqPxN5zmJVdFT9TNZU6V8jdj8DbrGuoEKNsJ1Kx+JtzK35MypE3AnNb2xHLk1j",
+	"kIeRnVQBW9Wc2K05QEmZlATlwEjKfY4pnGheYRLolpUndhd79dBZkiqSies+34ls3xGcWDNEDbWQLsyV",
+	"0Gtg2SiwzVJ9PmsbJfc5WFWc4JjljCZzu50iqbPCessNhrCBp53DvsuV2LiaASDbX0IJuLdrwUKrY1Jo",
+	"UCgWd5y04/CQdUbhEd0bht14Pzlgh6Mjejy8B++CE98+5fPD8a4acLJN8xRiidFfn7jaw7ja365ygD4C",
+	"QkkyQ/hllb7dmBS2mtGY+jQbRUa6wZvkoHohkH2+WQykwYrIlrGLltrh3arfV1AkmFJtGmh4PDyiYXd0",
+	"yMKj5CAO94dFimhBpMst8SFSSwFRvvTT2bYJFbTbXBMq6K7lEwkVnHq35yDTPVubYGkOEhof2aoLgZk7",
+	"cH3hsjnEgmJHG4p2uz6ncSxmXJGdAsbQPQWeJ8qJCy8QnAVkIZqwzzdJorSbeVBAoYUXn5FuCWnvtoa0",
+	"9xkKaK99k1I1OHD79T+FAn6CoYDTAl3qyEGVU20bCliQx1IooKvM9oFCAT2isF4pMGP/aqGAfxYJ8M/0",
+	"KRQQQgHXIN0WoYDAfNaF/xGasz73bPfPGQynCivFJmZKh5WF4wcD/azt16LnScGqrY1BI+V8s+i/vwgy",
+	"3r8ak5EYPNnCyRCMpyIv12C4jyjxPsP7/kw64izRfw49eQrve3/hfZsJIrZ25nKV+TTLiBtlVROgaFb6",
+	"WCjzv0lDEq1DXbqPr6FcTzFeHyrGq2w4iOmUxsCJ20HDz1eFIvuDbQpPYXl8UwQ/7By2D8Iube2Hx6Mu",
+	"C11S5eiINQIX8DzYJhnTwvtgG2sHlKUt1djBIon6cl0wWCdstRv2FzD+dlqdw7C1F+7p51goGY+P8QQy",
+	"5Hqtlp5d0VxzvdYx/n3H2E1CNZZOBNf/ePfLw6LJLAKtDyRzGPwUSbacdoJdR3pEyRLOglAtN+igBigJ",
+	"JfqaszkxdWnTLFVzothkmmnCrHU5wQtBLHBx2H0OtTcXMv7JjwhgEDByR7MsjDMR30C2iTT+pz730jps",
+	"GsoJxim7BFNFMkalgs9HPuRHJBP8OsAFGHDWQKMHGpg1hiWhiLhleUanGMK28S5M3PRbsJzxBNaDnMRk",
+	"uXI6gYKxUJZVi9ulvFcMkraUFH9PMSjH1QQLCGteN/s8Mjv4uf1LEzAwahK4HCy6Ze+XTOgNk4SbFJ0e",
+	"5F33efT6u0sMw3CAgH5Lm8KzeS1whAgLO42HZbhoenEhcg7xTKWYigv4DZZzNZ7lEm7LjAzIcxYzCJRX",
+	"glzQHCJAnJj8iPT970OzA/fKYfmV9l5vr/yKMvehCf27ran6+7Rf+p0NViodDny3X/+T/fITtF/KglzV",
+	"cb+q2uDslwmzHYLLF/4cnqM9xDLBJrkEM0iqvMRIqeg8qIvePIE4hjQnkf0qeDqGLBaaAUZaYtqcKON6",
+	"PKK81mRiv/qx2y+7yw4/eWrqtNAfD1rsroX2YIlKvImC+yVTf0Uoa30ijMY/0yf4r8A/Ws3XAv8GVnNL",
+	"0teEtwfESuVRn+cMmvPgBHdjkTGSpVIt0yhIVaHoc9Aoit4c5iNkJzZczLacMLvZtQzHxNH1uZePb3oh",
+	"mTlOXO8lp7F5yfz679y9DZV8NmQ7aJb7ixCE+2ox7K0CydnXXl7AM324X8842hUTMRtm+n6NclKrsHRq",
+	"hPuDcK/VuIeg/T6t+38m/bPW/b8qHfwbW/fvI6Y7E8by6GtrxFJlAmS8lqb3UUwzxhOak4TOJYm03g3x",
+	"BpESUZ/vQHFBCX4BExxdY5sKSJyl0ylGNJW/1udRodBHzyKL5tFuk5wnbDIVGvd6ZlGQlG/jo8G+FMCz",
+	"Pr8Tsyyx5qpSGyKXvel4DeyMKoLvYKX6lNsAaoncTN7gipEfzbjC8O/IPI8CIiE6C8LvjTnJZWRBE7wc",
+	"8qZic8imO1+TnBqjm2sxhKY98DLfsKkiNM6FlPq8s/R6rEJJb722fmSHEjBXmGlw/ZJQhY/ROJgRwclQ",
+	"qDGRacLk7oleqj6MEc0yjE3HhZpdyqkm+eFIQLWaPh9DiXpsdzWhCQtcO8KcTU0t3ZmaTTiBkZzdQvT8",
+	"DZhE9Yf6XN2lMTOdj+AkJnRO5JRyYtNn9w4OEKrQKrhbinLpcwskcGFgncTqDYsyg8hrbJB3VPZ5Yn31",
+	"WiqxGOEuwya16b25JWyYzfalmcwiIsgcf1NWnxizY8krX2ehs+wbnuy1t2Hf9rwfPVze84zZttS9/U7Q",
+	"MKjR6LXusUYNi3WM+ksnTJIcBjWfmgyasxeJ7X8NYfH65BRWkPA5hiZKlkScEIvcJIU8IYvgyC3QWAud",
+	"trut4yLU9Kz4hMGCsVJT2XtmOwg0MTi3aVZnVy2fxV7M/qO0HrzHrv70VoP3vlpg7eg2GGFWnnfH2CAP",
+	"u0qPqSTtsv9HU0mmRSSkqvBMQ4aA2h9S0mtmAKXgNbGWBhaYTQNCyixcdDoFXPzg1kfc+rYEkGKL4cgl",
+	"Hj4YUkwXTUhHlwFIXsS0/EZ5LCDU7Bu2bLcKjJP2+aYcE4QiYPrE5MNZVrxjfG+SRJ4XJwpI5HmC9J91",
+	"bqUI4kofx5LhY4INythQOgaSsCzuBS0GXmpIBGLVgKqI7Kgx4yTSGylaD5NhJmLoEYoSo5YXRjM1y1nJ",
+	"rB1hJ1EjYuRsQlMO/ZBApJRN8jLNtKxAYjEZppwZGfL01fO1bdWXJJhsJId8x7O5ybIsQgTxUHe0ULK7",
+	"LF7F9+HVyyMb+vVWyyNB4214LcK1uffFPjytY5N9+A7M+n1s6NR8xH3gum36a00L7ZU7qnXo1m9tQyfv",
+	"o2/N4EWKHdBnctlWDHXe2DCSCXWJr6z+PqA0ZsgAZYSurno9PUJJ9NNPP/0UXlyEz59HmnqWdVsgNamm",
+	"OdDzyxTs1FoURF3o+T+TXliE1Xx3CXY1f/PyjOzt7R27N4vJd71CDpWDABF6yR2WxOotLqFyCIaPbHYK",
+	"hQk3ofNlmyeVvff54ubZW7d5cooMTc9oFkOtmQG+IvscQ+iWHhNIAasOqd1tPNWW+4jiDpEpNnqtRw06",
+	"ZLxU1U3jxlX7sNfd77Va/7ZBidiO/mgUHuppunqaI0vl2wet/eNR98MGJTqZAE7Ac3pvHkFpRZWFrbda",
+	"ZutW3tXyAm8shCE22Pzr35IvX86Tl8fj5Oz84Pw/53cX//lJXVydq4vnL7+/uIoPLp6fHlw8/4Ke89bm",
+	"Uq2mzRvEKxaKzVOs4vJYRSPZOSEX/l4fowhFq6aMBxBkAU3rNf3Jb2nW9OVcEFERiSI0R1YJt2Hh2PNC",
+	"MhUQMFhaoy6YQk+8KfvcBRIOmTU5Wnm5+JaLWTRt1gOntLU7aIqU6IxrksjSi4gYiguuuvYqd2Kf3zdA",
+	"sc9XqTvQiL5e4TnBmiZ9vjqIUTM/lzaENlSt+6o7YS3ZU1iFkWhNGRAIiTO/a5VkLO6M+ZXPnbk5n3H7",
+	"lRM7Aeh3AkRmMYvHZEdDBuMJGI/bmlYExiH6VnlmZfhlt88TUQ4J3S4wMhPqgUGROVLJ399LRGMd82gd",
+	"I/MIW0cY+/cBwx5rSToY+IsFbeP8zIR6rxGG+nrXOj31oO3W/AlHFT7QEOpjedVQVqQaGleYphrGweMR",
+	"DtS1tDjeXGYLvfRe2d7cpT8Y2rcfyya61eYcI/u7B3Iiea2KBr7ta+PgTXPWwC2KKrIkZyOWa26ruRaM",
+	"AGFAxPFsOgc25bJZi2Ad/FZS5l0pH8wk01wSjGhY9FYqRpNmn9u5wdfnZoR6mDTL9NQxyzKWBCRhGi5Z",
+	"AhU5306xAqMEkaTPlRD1Hw3IkMV0Jpmp/G4/8RkZp1KJfF5stM9TtW2oKd7Deicg6sxPIaZ/CaeVB2AL",
+	"fisNzOjQcJhSgDVYdKvIsogWK6l3ygl+9z7EO+WhfvkxaLcraYv7JHb34IXIWcaoZImf8Z5mGeIagTJ5",
+	"zUcO9q2niKuCfJfb2mvjff9CqN76iMU9e4ZPcb31cb3L4HxJPO8XmrZIxEkxZdzye0BTG2OUKukiMskO",
+	"WEPbrZYra93nywJ/NdqUUg+tbi8Z17zUus1MjBBIcF6lmnJzfY80osXwxKOcRjhMuebSpn7GmV2yefFa",
+	"kCHLxB1qtdhCRoxqCHGfL5EV4jGD5dpwKTqByv6KTaA0KUSR5amCIwv6HELCrMAE5bsnjPK7cZr5Ecxa",
+	"isUNbVs8+xOnOffV/QFoypHEX2BWrNmrHzXsbJ0G1ABrCkuBP8kVvWFgbfEaStRFH2+paL/XCOMPTHld",
+	"VPFfkAJ/CLGvU0NtTsr0tUqsOp+EuHdlMifcNlJZS2yHZbHQpH178PQ3DuterbQrOhqtLtQCldxMYcil",
+	"1VqKmBboUrG6rTREkMCHn4q0fJxFWpa05QKLsPH2uc5b+qL/USYIrtfW8JAdxm0W7sX77bA7akFtaxoe",
+	"0PaoM9yLu8k+K07gNGNvEW601CCwjxv8udjhvn6FYLzeq64wTxVdssB92h3uxZ0kbLPWKOzS42F4FB8m",
+	"4QHbH3Xp3rATt5NigW9SRckbK0AVi3QyVeOBtVc0TmzgyCxh5JNHc51Hs3RcPikEErRJ+ZXSFM49mfJU",
+	"pTQjUyrlncgTaNmFSkm70+eu/6LcbZIXE2i7g4pM+uuMBSSmkoUpl4zLVIN2Nje2xD6PXMXqqNSh/wSb",
+	"ApggSSzRazAhWuEVM6T2IfXw/j/2rma3bRwIvwrhUwwocQ57yDonbxYoigbtpUBRwEWtSiObgEwaJGU3",
+	"B797wZkhRdmyUycN0Dq9JbLEnxE5/DR/X1jgO9Qr8Qe/aBNYe3zrHdpOQZCojlG2l+HS5QpNO5f0Ddi7",
+	"9ban7bMXclThz3+EqjpJWq/XRRa3Yoq+J6wSllQIp405JI6uTvKYPegXm3RuOx1tt0P7FVj7xDm9cldY",
+	"eiL0nCkpvD5ekPkYUH4DP4eTP0YqSHp552YJJhT4qEHCS4Dw4/b52q2VKb/lv6bhftPwIzvhhErJ/ox6",
+	"XqHkXImWwmDKB/F0MBZVXluYDTkQqa6FrqZKOissWCu1sjGOSeQ0DmYkdJhuClUFhb+BKWm+u5BHNFUX",
+	"/naCdl5DihWY8GPG8VbONNajtkjQx5XQ/Wciru2pYvtMm0rqBVHCUjvgLA+9SSb3z/W/Q04OptMBQ5ip",
+	"NxTVhln9cu7Bf5ovpfXTOYQop4ohJZvjZpmY+bl9ZVn7/+mGJOF1JrSJD5rk+hH78pmotKcnsgYpdeH0",
+	"/+31BEoHMIkrGMGqrncepJ2EyzZ9kiFfdDCeDJFfyMS8N6szxsgd6/Y5nyYvkZL7oBtxTC8+6KajFn/z",
+	"XNzPJ07n1VuuH8PYO8QOfawOYNb958s91q8oYQ21XqGfle4VF7O5xsDmq1GxLEd0dTYcZIPG1Lx0xqMR",
+	"1r9YaOvGN9c312j44/Ht9STXoMDaDOGBpD+X4IwsLBe8kFaUumiWzNzK+ulDODvtYN8oTTxitZ5LlTFv",
+	"mIHKgF1QFJmmGOXM36Ibl3UXVmtz9cI61HqwmXGLNdYFidBhmDTD+m+/HX49TGbpjP+SjCZMHD21HoBN",
+	"W3+kt5+Jb6avH+JhsN2IGss8a5H3zQYeNkJquhIJw9otAyVytSedtjXue3wDVSUL4PcINSwgr90io5y1",
+	"YCh8O3k/iQlrTxrCPceE9w3hnfSYVlfdZM4kPbhsTFv1bLMALFqDBOAK4rHkNZ30oAdLkD1hiHe76Q99",
+	"Y/10pI41pw50CxHwQkiCpjrLLmZg73d1p1VhwMF+PkpIMEmCT3Y7uU0XkZdCp1d0ofWk9pHQ1hI2wSeJ",
+	"/eJEMjE3ulmRj4yK55T5Q7q0E5n0NN7lQrWyhLEItemS6FmqbRC/MzbwzUpHSZVqqvzQMo5upeCctjaE",
+	"S6neKzCgCmACXJXP+ZOFQD2P+L9ur/bAqGl9+RGnntqxyOegyjwQ3ofrGUW+eFWBdnGtbBaCZq/2+u59",
+	"DczxSATzdkx7cQXGYuJ2dBU7PcetkAkLuSkWmSiIjZj6XDK/bjSy2UDeGGw1QT2EsI7tl+2PAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,6 +27,7 @@ const (
 	AuditEventTypeLoginThrottled     AuditEventType = "login_throttled"
 	AuditEventTypeLogout             AuditEventType = "logout"
 	AuditEventTypePasswordChanged    AuditEventType = "password_changed"
+	AuditEventTypePatientMerged      AuditEventType = "patient_merged"
 	AuditEventTypeRefreshTokenReused AuditEventType = "refresh_token_reused"
 	AuditEventTypeRoleChanged        AuditEventType = "role_changed"
 	AuditEventTypeStaffCreated       AuditEventType = "staff_created"
@@ -47,6 +48,8 @@ func (e AuditEventType) Valid() bool {
 	case AuditEventTypeLogout:
 		return true
 	case AuditEventTypePasswordChanged:
+		return true
+	case AuditEventTypePatientMerged:
 		return true
 	case AuditEventTypeRefreshTokenReused:
 		return true
@@ -494,6 +497,9 @@ type Booking struct {
 	// booking has no email address.
 	Patient Patient `json:"patient"`
 
+	// PatientId The patient record the booking belongs to (staff only; never in public answers).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
 	// Reference Example: K7QM-4T2P
 	Reference string `json:"reference"`
 
@@ -913,6 +919,83 @@ type PatientBooking struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// PatientMergeRequest defines model for PatientMergeRequest.
+type PatientMergeRequest struct {
+	// Into The patient that keeps the bookings.
+	//
+	// Example: 01938a4e-9d1c-7e2f-8a3b-4c5d6e7f8a9b
+	Into openapi_types.UUID `json:"into"`
+}
+
+// PatientRecord A person the clinic sees; their bookings belong to this record. Staff only.
+type PatientRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// DateOfBirth `YYYY-MM-DD`.
+	//
+	// Example: 1980-04-02
+	DateOfBirth string `json:"date_of_birth"`
+
+	// Email Example: ana@example.com
+	Email *string `json:"email"`
+
+	// FirstName Example: Ana
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastName Example: Lopez
+	LastName string `json:"last_name"`
+
+	// MergedInto Set when this record was merged into another, which holds its bookings.
+	MergedInto *openapi_types.UUID `json:"merged_into"`
+
+	// Phone E.164.
+	//
+	// Example: +14245550123
+	Phone     string    `json:"phone"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version Increases on every change; the `ETag` is derived from it.
+	//
+	// Example: 1
+	Version int `json:"version"`
+}
+
+// PatientRecordDetail defines model for PatientRecordDetail.
+type PatientRecordDetail struct {
+	// Bookings The patient's bookings, newest first (at most 500).
+	Bookings []Booking `json:"bookings"`
+
+	// Patient A person the clinic sees; their bookings belong to this record. Staff only.
+	Patient PatientRecord `json:"patient"`
+}
+
+// PatientRecordList defines model for PatientRecordList.
+type PatientRecordList struct {
+	Items []PatientRecord `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// PatientRecordUpdate defines model for PatientRecordUpdate.
+type PatientRecordUpdate struct {
+	// DateOfBirth `YYYY-MM-DD`, in the past, from 1900-01-01.
+	//
+	// Example: 1980-04-02
+	DateOfBirth *string `json:"date_of_birth,omitempty"`
+
+	// Email An empty string clears it.
+	Email     *string `json:"email,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+
+	// Phone E.164 (separators are accepted and removed).
+	//
+	// Example: +14245550199
+	Phone *string `json:"phone,omitempty"`
+}
+
 // PreExistingCondition defines model for PreExistingCondition.
 type PreExistingCondition string
 
@@ -1287,6 +1370,9 @@ type InternalError = Problem
 // InvalidTransition An RFC 9457 problem document.
 type InvalidTransition = Problem
 
+// MergeConflict An RFC 9457 problem document.
+type MergeConflict = Problem
+
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
 
@@ -1429,6 +1515,25 @@ type UpdateBookingParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Q Name words, phone digits, email or a date of birth.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdatePatientParams defines parameters for UpdatePatient.
+type UpdatePatientParams struct {
+	// IfMatch **Required in practice**: the `ETag` from the latest
+	// `GET /v1/patients/{id}` (or update). Without it `428`; stale `412`.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // ListSchedulesParams defines parameters for ListSchedules.
 type ListSchedulesParams struct {
 	// Limit Page size, 1 to 200.
@@ -1529,6 +1634,12 @@ type CreateLocationJSONRequestBody = LocationCreate
 
 // UpdateLocationJSONRequestBody defines body for UpdateLocation for application/json ContentType.
 type UpdateLocationJSONRequestBody = LocationUpdate
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientRecordUpdate
+
+// MergePatientJSONRequestBody defines body for MergePatient for application/json ContentType.
+type MergePatientJSONRequestBody = PatientMergeRequest
 
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderCreate
@@ -2253,6 +2364,85 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 	UpdateLocation(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPatients Find patients
+	//
+	// Patient records, newest first; merged-away records are left out.
+	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+	// holds those digits), or words that must each appear in the first
+	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+	// text: quotes, `%`, `_` and search operators match themselves. Any
+	// staff role.
+	//
+	// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+	ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPatient A patient with their bookings
+	//
+	// The patient record and every booking of the patient (at most 500),
+	// newest first, in the staff view. The `ETag` identifies this version;
+	// send it in `If-Match` to update. A merged-away record shows
+	// `merged_into` and no bookings. Any staff role.
+	//
+	// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+	GetPatient(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatientWithBody Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBody(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatient Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatient(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergePatientWithBody Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergePatient Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatient(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProviders List active providers
 	//
@@ -3741,6 +3931,145 @@ func (c *Client) UpdateLocationWithBody(ctx context.Context, id openapi_types.UU
 // Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 func (c *Client) UpdateLocation(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLocationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPatients Find patients
+//
+// Patient records, newest first; merged-away records are left out.
+// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+// holds those digits), or words that must each appear in the first
+// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+// text: quotes, `%`, `_` and search operators match themselves. Any
+// staff role.
+//
+// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+func (c *Client) ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPatientsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPatient A patient with their bookings
+//
+// The patient record and every booking of the patient (at most 500),
+// newest first, in the staff view. The `ETag` identifies this version;
+// send it in `If-Match` to update. A merged-away record shows
+// `merged_into` and no bookings. Any staff role.
+//
+// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+func (c *Client) GetPatient(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPatientRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatientWithBody Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatientWithBody(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatient Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatient(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergePatientWithBody Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *Client) MergePatientWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergePatientRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergePatient Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *Client) MergePatient(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergePatientRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6021,6 +6350,227 @@ func NewUpdateLocationRequestWithBody(server string, id openapi_types.UUID, cont
 	return req, nil
 }
 
+// NewListPatientsRequest constructs an http.Request for the ListPatients method
+func NewListPatientsRequest(server string, params *ListPatientsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPatientRequest constructs an http.Request for the GetPatient method
+func NewGetPatientRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePatientRequest calls the generic UpdatePatient builder with application/json body
+func NewUpdatePatientRequest(server string, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePatientRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdatePatientRequestWithBody constructs an http.Request for the UpdatePatient method, with any body, and a specified content type
+func NewUpdatePatientRequestWithBody(server string, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewMergePatientRequest calls the generic MergePatient builder with application/json body
+func NewMergePatientRequest(server string, id openapi_types.UUID, body MergePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMergePatientRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMergePatientRequestWithBody constructs an http.Request for the MergePatient method, with any body, and a specified content type
+func NewMergePatientRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s/merge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListProvidersRequest constructs an http.Request for the ListProviders method
 func NewListProvidersRequest(server string) (*http.Request, error) {
 	var err error
@@ -7621,6 +8171,89 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/locations/{id} (the `UpdateLocation` operationId).
 	UpdateLocationWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateLocationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLocationResponse, error)
+
+	// ListPatientsWithResponse Find patients
+	//
+	// Patient records, newest first; merged-away records are left out.
+	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+	// holds those digits), or words that must each appear in the first
+	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+	// text: quotes, `%`, `_` and search operators match themselves. Any
+	// staff role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+	ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error)
+
+	// GetPatientWithResponse A patient with their bookings
+	//
+	// The patient record and every booking of the patient (at most 500),
+	// newest first, in the staff view. The `ETag` identifies this version;
+	// send it in `If-Match` to update. A merged-away record shows
+	// `merged_into` and no bookings. Any staff role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+	GetPatientWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPatientResponse, error)
+
+	// UpdatePatientWithBodyWithResponse Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// UpdatePatientWithResponse Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// MergePatientWithBodyWithResponse Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergePatientResponse, error)
+
+	// MergePatientWithResponse Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithResponse(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*MergePatientResponse, error)
 
 	// ListProvidersWithResponse List active providers
 	//
@@ -10993,6 +11626,401 @@ func (r UpdateLocationResponse) ContentType() string {
 	return ""
 }
 
+type ListPatientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecordList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPatientsResponse) GetJSON200() *PatientRecordList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPatientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPatientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPatientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPatientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPatientResponse200Headers the declared response headers of an HTTP 200 response for GetPatient
+type GetPatientResponse200Headers struct {
+	ETag *string
+}
+
+type GetPatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecordDetail
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPatientResponse) GetJSON200() *PatientRecordDetail {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePatientResponse200Headers the declared response headers of an HTTP 200 response for UpdatePatient
+type UpdatePatientResponse200Headers struct {
+	ETag *string
+}
+
+type UpdatePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecord
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *MergeConflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *PreconditionRequired
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePatientResponse) GetJSON200() *PatientRecord {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON409() *MergeConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON428() *PreconditionRequired {
+	return r.ApplicationproblemJSON428
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MergePatientResponse200Headers the declared response headers of an HTTP 200 response for MergePatient
+type MergePatientResponse200Headers struct {
+	ETag *string
+}
+
+type MergePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecord
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *MergeConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MergePatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MergePatientResponse) GetJSON200() *PatientRecord {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON409() *MergeConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r MergePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MergePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MergePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MergePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProvidersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13575,6 +14603,125 @@ func (c *ClientWithResponses) UpdateLocationWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateLocationResponse(rsp)
+}
+
+// ListPatientsWithResponse Find patients
+//
+// Patient records, newest first; merged-away records are left out.
+// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+// holds those digits), or words that must each appear in the first
+// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+// text: quotes, `%`, `_` and search operators match themselves. Any
+// staff role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+func (c *ClientWithResponses) ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error) {
+	rsp, err := c.ListPatients(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPatientsResponse(rsp)
+}
+
+// GetPatientWithResponse A patient with their bookings
+//
+// The patient record and every booking of the patient (at most 500),
+// newest first, in the staff view. The `ETag` identifies this version;
+// send it in `If-Match` to update. A merged-away record shows
+// `merged_into` and no bookings. Any staff role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+func (c *ClientWithResponses) GetPatientWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPatientResponse, error) {
+	rsp, err := c.GetPatient(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPatientResponse(rsp)
+}
+
+// UpdatePatientWithBodyWithResponse Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatientWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// UpdatePatientWithResponse Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatient(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// MergePatientWithBodyWithResponse Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *ClientWithResponses) MergePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergePatientResponse, error) {
+	rsp, err := c.MergePatientWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergePatientResponse(rsp)
+}
+
+// MergePatientWithResponse Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *ClientWithResponses) MergePatientWithResponse(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*MergePatientResponse, error) {
+	rsp, err := c.MergePatient(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergePatientResponse(rsp)
 }
 
 // ListProvidersWithResponse List active providers
@@ -16714,6 +17861,359 @@ func ParseUpdateLocationResponse(rsp *http.Response) (*UpdateLocationResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListPatientsResponse parses an HTTP response from a ListPatientsWithResponse call
+func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPatientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecordList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPatientResponse parses an HTTP response from a GetPatientWithResponse call
+func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecordDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePatientResponse parses an HTTP response from a UpdatePatientWithResponse call
+func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest MergeConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest PreconditionRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMergePatientResponse parses an HTTP response from a MergePatientWithResponse call
+func ParseMergePatientResponse(rsp *http.Response) (*MergePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MergePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest MergeConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MergePatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

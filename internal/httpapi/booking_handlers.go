@@ -361,7 +361,15 @@ func bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		Slot: bookingSlotJSON(slot), Patient: patientJSON(b.Patient), Intake: intakeJSON(b.Intake),
 		Consent: consentJSON(b.Consent), Notes: b.Notes, Version: b.Version,
 		CancellationReason: nonEmpty(b.CancellationReason), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+		PatientId: uuidOrNil(b.PatientID),
 	}
+}
+
+func uuidOrNil(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }
 
 // patientBookingJSON is the patient's view: what they submitted and where

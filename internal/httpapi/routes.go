@@ -81,6 +81,11 @@ var (
 		"POST /v1/bookings/:id/no-show":                   anyStaff,
 		"POST /v1/bookings/:id/revert":                    anyStaff,
 		"GET /v1/bookings/:id/events":                     anyStaff,
+
+		"GET /v1/patients":            anyStaff,
+		"GET /v1/patients/:id":        anyStaff,
+		"PATCH /v1/patients/:id":      frontDesk,
+		"POST /v1/patients/:id/merge": frontDesk,
 	}
 )
 
