@@ -74,15 +74,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		}
 		q = q.Where(cond, args...)
 	}
-	for _, group := range searchTerms(f.Query) {
-		parts := make([]string, len(group))
-		args := make([]any, len(group))
-		for i, term := range group {
-			parts[i] = `search_text LIKE ? ESCAPE '\'`
-			args[i] = "%" + likeEscaper.Replace(term) + "%"
-		}
-		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
-	}
+	q = s.searchBookings(q, searchTerms(f.Query))
 
 	c, hasCursor, err := decodeCursor(f.Cursor)
 	if err != nil {
@@ -241,6 +233,33 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 		return "1 = 0", nil, nil
 	}
 	return "(" + strings.Join(branches, " OR ") + ")", args, nil
+}
+
+// searchBookings narrows q to the bookings that match every group of
+// terms (see searchTerms), through the search index of the database (see
+// search.go).
+func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
+	if len(groups) == 0 {
+		return q
+	}
+	if s.dialect == SQLite {
+		expr := ftsQuery(groups)
+		if expr == "" {
+			return q.Where("1 = 0")
+		}
+		return q.Where(`id IN (SELECT m.booking_id FROM booking_search_ids m WHERE m.docid IN
+  (SELECT docid FROM booking_search WHERE booking_search MATCH ?))`, expr)
+	}
+	for _, group := range groups {
+		parts := make([]string, len(group))
+		args := make([]any, len(group))
+		for i, term := range group {
+			parts[i] = `search_text LIKE ? ESCAPE '\'`
+			args[i] = "%" + likeEscaper.Replace(term) + "%"
+		}
+		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+	return q
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,14 +68,6 @@ func typed[T ~string](in []string) []T {
 		out[i] = T(v)
 	}
 	return out
-}
-
-// searchText is what a search over a booking looks in: reference, names,
-// phone and email, lower-cased.
-func searchText(b booking.Booking) string {
-	return strings.ToLower(strings.Join([]string{
-		b.Reference, b.Patient.FirstName, b.Patient.LastName, b.Patient.Phone, b.Patient.Email,
-	}, " "))
 }
 
 func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {

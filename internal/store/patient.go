@@ -35,13 +35,6 @@ type patientRow struct {
 
 func (patientRow) TableName() string { return "patients" }
 
-// patientSearchText is what a patient search looks in: names, email, phone
-// (E.164, whose digits a search by digits finds) and date of birth,
-// lower-cased.
-func patientSearchText(p booking.Patient) string {
-	return strings.ToLower(strings.Join([]string{p.FirstName, p.LastName, p.Email, p.Phone, p.DateOfBirth.String()}, " "))
-}
-
 func patientToRow(r booking.PatientRecord) patientRow {
 	return patientRow{
 		ID: r.ID.String(), FirstName: r.Details.FirstName, LastName: r.Details.LastName, DOB: r.Details.DateOfBirth.String(),
@@ -166,9 +159,10 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 
 // patientSearch narrows db to the records q matches: a date of birth
 // (1980-04-02) matches it exactly; a phone number in any format (at least
-// four digits) matches records whose phone holds those digits; anything
-// else is words, each of which must appear in the names or email. Every
-// character of q is text: LIKE's wildcards are escaped.
+// four digits) matches records whose phone holds that run of digits;
+// anything else is words, each of which must begin a word of the names or
+// email (on PostgreSQL: appear in them). Every character of q is text (see
+// search.go).
 func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
@@ -177,11 +171,24 @@ func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
 	if d, err := booking.ParseDate(q); err == nil {
 		return db.Where("dob = ?", d.String())
 	}
+	var groups [][]string
 	if phoneLike(q) {
-		return db.Where(`phone LIKE ? ESCAPE '\'`, "%"+digitsOf(q)+"%")
+		groups = [][]string{{digitsOf(q)}}
+	} else {
+		for _, w := range strings.Fields(q) {
+			groups = append(groups, []string{w})
+		}
 	}
-	for _, w := range strings.Fields(q) {
-		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")
+	if s.dialect == SQLite {
+		expr := ftsQuery(groups)
+		if expr == "" {
+			return db.Where("1 = 0")
+		}
+		return db.Where(`id IN (SELECT m.patient_id FROM patient_search_ids m WHERE m.docid IN
+  (SELECT docid FROM patient_search WHERE patient_search MATCH ?))`, expr)
+	}
+	for _, g := range groups {
+		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
 	}
 	return db
 }
@@ -309,7 +316,8 @@ func (s *Store) MergePatient(ctx context.Context, from, into uuid.UUID, actor uu
 	return out, moved, nil
 }
 
-// backfillPatients attaches every booking without a patient to one, oldest
+// backfillPatients writes every booking's search document again and
+// attaches every booking without a patient to one, oldest
 // booking first, with the rule new bookings follow (booking.MatchesPatient:
 // the oldest unmerged record with the date of birth and the phone or the
 // email). It is the Go migration that follows the patients table; it keeps
@@ -331,6 +339,31 @@ func backfillPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
 		}
 		return b.String()
 	}
+	// The search documents of bookings written before this version are in
+	// an older form: write them again (search.go).
+	docs, err := tx.QueryContext(ctx, `SELECT id, reference, patient_first_name, patient_last_name, patient_phone, patient_email FROM bookings`)
+	if err != nil {
+		return fmt.Errorf("backfill search text: %w", err)
+	}
+	type doc struct{ id, text string }
+	var redo []doc
+	for docs.Next() {
+		var id, ref, first, last, phone, email string
+		if err := docs.Scan(&id, &ref, &first, &last, &phone, &email); err != nil {
+			docs.Close()
+			return fmt.Errorf("backfill search text: %w", err)
+		}
+		redo = append(redo, doc{id, searchDoc([]string{first, last, email}, ref, phone)})
+	}
+	if err := docs.Close(); err != nil {
+		return fmt.Errorf("backfill search text: %w", err)
+	}
+	for _, d := range redo {
+		if _, err := tx.ExecContext(ctx, bind("UPDATE bookings SET search_text = ? WHERE id = ?"), d.text, d.id); err != nil {
+			return fmt.Errorf("backfill search text: %w", err)
+		}
+	}
+
 	rows, err := tx.QueryContext(ctx, `SELECT id, patient_first_name, patient_last_name, patient_dob, patient_phone, patient_email, created_at
 FROM bookings WHERE patient_id IS NULL ORDER BY created_at, id`)
 	if err != nil {
