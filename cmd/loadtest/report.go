@@ -19,8 +19,9 @@ type row struct {
 	base     *result // what the ratio is taken against
 	goal     float64 // minimum ratio to base; 0 for none
 	goalText string
-	no5xx    bool // any 5xx or transport error fails the row
-	burst    bool // judged by burstOK
+	no5xx    bool          // any 5xx or transport error fails the row
+	maxP99   time.Duration // when set, a p99 above it fails the row
+	burst    bool          // judged by burstOK
 	burstOK  bool
 }
 
@@ -32,7 +33,7 @@ func (r row) verdict() string {
 	case r.burst:
 		return passFail(r.burstOK && r.res.count5xx() == 0)
 	case r.goal > 0:
-		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
+		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0) && (r.maxP99 == 0 || r.res.pct(0.99) < r.maxP99))
 	case r.no5xx:
 		return passFail(r.res.count5xx() == 0)
 	}

@@ -44,7 +44,7 @@ type BookingWithSlot struct {
 // cannot be used.
 func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWithSlot, string, error) {
 	limit := clampLimit(f.Limit)
-	db := s.db.WithContext(ctx)
+	db := s.db.WithContext(s.boundedQuery(ctx))
 	q := db.Model(&bookingRow{})
 	var p booking.Problems
 	from, fromDate, okFrom := parseBound(&p, "from", f.From)
@@ -74,16 +74,28 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		}
 		q = q.Where(cond, args...)
 	}
-	q = s.searchBookings(q, searchTerms(f.Query))
+	groups := searchTerms(f.Query)
+	q = s.searchBookings(q, groups)
+	// With a search on SQLite, the few matching rows are found through the
+	// full-text index and then sorted; a unary + keeps the planner from
+	// walking the whole sort index instead, testing every booking against
+	// the match (SQLite has no statistics to tell the two apart).
+	plus := ""
+	if len(groups) > 0 && s.dialect == SQLite {
+		plus = "+"
+	}
 
 	c, hasCursor, err := decodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	badCursor := booking.Invalid("cursor", "is not a cursor this API returned")
+	order := plus + "created_at DESC, " + plus + "id DESC"
+	if sortBy == SortStartAt {
+		order = plus + "slot_start_at, " + plus + "id"
+	}
 	switch sortBy {
 	case SortStartAt:
-		q = q.Order("slot_start_at, id")
 		if hasCursor {
 			k, ok := strings.CutPrefix(c.key, "s")
 			start, err := strconv.ParseInt(k, 10, 64)
@@ -93,7 +105,6 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", start, start, c.id)
 		}
 	default:
-		q = q.Order("created_at DESC, id DESC")
 		if hasCursor {
 			k, ok := strings.CutPrefix(c.key, "c")
 			if !ok {
@@ -106,8 +117,32 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.id)
 		}
 	}
+	plainSearch := len(f.Statuses) == 0 && f.ProviderID == nil && f.LocationID == nil && !okFrom && !okTo
+	switch {
+	case plus != "" && plainSearch && sortBy == SortCreatedDesc:
+		// Reception's search: the page is sorted in the search map, which
+		// holds each booking's id and creation time, then read whole. A
+		// common name matches hundreds of bookings; sorting them in the
+		// bookings table would read every one.
+		page := db.Table("booking_search_ids m").Select("m.booking_id")
+		if expr := ftsQuery(groups); expr == "" {
+			page = page.Where("1 = 0")
+		} else {
+			page = page.Where("m.docid IN (SELECT docid FROM booking_search WHERE booking_search MATCH ?)", expr)
+		}
+		if hasCursor {
+			t, _ := parseTimeKey(strings.TrimPrefix(c.key, "c")) // checked above
+			page = page.Where("(m.created_at < ? OR (m.created_at = ? AND m.booking_id < ?))", t, t, c.id)
+		}
+		page = page.Order("m.created_at DESC, m.booking_id DESC").Limit(limit + 1)
+		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
+	case plus != "":
+		// Other filters too: the page's ids first, then those rows whole.
+		page := q.Session(&gorm.Session{}).Select("id").Order(order).Limit(limit + 1)
+		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
+	}
 	var rows []bookingRow
-	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list bookings: %w", err)
 	}
 	next := ""

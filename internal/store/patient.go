@@ -146,9 +146,41 @@ func (s *Store) PatientBookings(ctx context.Context, id uuid.UUID) ([]BookingWit
 // (see patientSearch for what q may be). It returns a *booking.ValidationError
 // naming cursor for a cursor it did not make.
 func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]booking.PatientRecord, string, error) {
-	db := s.db.WithContext(ctx).Model(&patientRow{}).Where("merged_into IS NULL")
-	db = s.patientSearch(db, q)
-	rows, next, err := pageByTime(db, cur, limit, "created_at", true,
+	db := s.db.WithContext(s.boundedQuery(ctx))
+	if expr, ok := s.patientFTS(q); ok {
+		// SQLite, words or digits: the page is sorted in the search map
+		// (ids and creation times of unmerged records only), then read
+		// whole; a common name matches hundreds of records.
+		type hit struct {
+			ID        string    `gorm:"column:id"`
+			CreatedAt time.Time `gorm:"column:created_at"`
+		}
+		page := db.Table("(SELECT patient_id AS id, created_at, docid FROM patient_search_ids) m")
+		if expr == "" {
+			page = page.Where("1 = 0")
+		} else {
+			page = page.Where("docid IN (SELECT docid FROM patient_search WHERE patient_search MATCH ?)", expr)
+		}
+		hits, next, err := pageByTime(page, cur, limit, "created_at", true, func(h hit) (time.Time, string) { return h.CreatedAt, h.ID })
+		if err != nil {
+			return nil, "", fmt.Errorf("list patients: %w", err)
+		}
+		ids := make([]string, len(hits))
+		for i, h := range hits {
+			ids[i] = h.ID
+		}
+		var rows []patientRow
+		if len(ids) > 0 {
+			if err := db.Where("id IN ?", ids).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+				return nil, "", fmt.Errorf("list patients: %w", err)
+			}
+		}
+		out, err := mapRows(rows, patientRow.toDomain)
+		return out, next, err
+	}
+	list := db.Model(&patientRow{}).Where("merged_into IS NULL")
+	list = s.patientSearch(list, q)
+	rows, next, err := pageByTime(list, cur, limit, "created_at", true,
 		func(r patientRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list patients: %w", err)
@@ -157,35 +189,49 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 	return out, next, err
 }
 
-// patientSearch narrows db to the records q matches: a date of birth
-// (1980-04-02) matches it exactly; a phone number in any format (at least
-// four digits) matches records whose phone holds that run of digits;
-// anything else is words, each of which must begin a word of the names or
-// email (on PostgreSQL: appear in them). Every character of q is text (see
-// search.go).
-func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
+// patientGroups reads a patient search: a date of birth, phone digits (at
+// least four, in any format) or words. Exactly one of dob and groups is set
+// for a non-empty q.
+func patientGroups(q string) (dob string, groups [][]string) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
-		return db
+		return "", nil
 	}
 	if d, err := booking.ParseDate(q); err == nil {
-		return db.Where("dob = ?", d.String())
+		return d.String(), nil
 	}
-	var groups [][]string
 	if phoneLike(q) {
-		groups = [][]string{{digitsOf(q)}}
-	} else {
-		for _, w := range strings.Fields(q) {
-			groups = append(groups, []string{w})
-		}
+		return "", [][]string{{digitsOf(q)}}
 	}
-	if s.dialect == SQLite {
-		expr := ftsQuery(groups)
-		if expr == "" {
-			return db.Where("1 = 0")
-		}
-		return db.Where(`id IN (SELECT m.patient_id FROM patient_search_ids m WHERE m.docid IN
-  (SELECT docid FROM patient_search WHERE patient_search MATCH ?))`, expr)
+	for _, w := range strings.Fields(q) {
+		groups = append(groups, []string{w})
+	}
+	return "", groups
+}
+
+// patientFTS returns the FTS4 expression of a word or digit search on
+// SQLite ("" when q has no letter or digit: nothing matches), and false
+// when the search does not go through the full-text index.
+func (s *Store) patientFTS(q string) (string, bool) {
+	if s.dialect != SQLite {
+		return "", false
+	}
+	_, groups := patientGroups(q)
+	if len(groups) == 0 {
+		return "", false
+	}
+	return ftsQuery(groups), true
+}
+
+// patientSearch narrows db to the records q matches, where the full-text
+// index does not serve it (see ListPatients): a date of birth (1980-04-02)
+// matches it exactly; on PostgreSQL a phone number in any format matches
+// records whose phone holds those digits, and words must each appear in the
+// names or email. Every character of q is text (see search.go).
+func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
+	dob, groups := patientGroups(q)
+	if dob != "" {
+		return db.Where("dob = ?", dob)
 	}
 	for _, g := range groups {
 		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
@@ -316,14 +362,19 @@ func (s *Store) MergePatient(ctx context.Context, from, into uuid.UUID, actor uu
 	return out, moved, nil
 }
 
-// backfillPatients writes every booking's search document again and
-// attaches every booking without a patient to one, oldest
-// booking first, with the rule new bookings follow (booking.MatchesPatient:
-// the oldest unmerged record with the date of birth and the phone or the
-// email). It is the Go migration that follows the patients table; it keeps
-// the records in memory, so a year of bookings takes one pass.
+// backfillPatients is the Go migration that follows the patients table:
+// it writes every booking's search document again (the form changed) and
+// attaches every booking to a patient record.
 func backfillPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
-	bind := func(q string) string {
+	if err := redoSearchText(ctx, tx, postgres); err != nil {
+		return err
+	}
+	return attachAllPatients(ctx, tx, postgres)
+}
+
+// bindFor rewrites ? placeholders as $1, $2... for PostgreSQL.
+func bindFor(postgres bool) func(string) string {
+	return func(q string) string {
 		if !postgres {
 			return q
 		}
@@ -339,6 +390,11 @@ func backfillPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
 		}
 		return b.String()
 	}
+}
+
+// redoSearchText writes every booking's search document again.
+func redoSearchText(ctx context.Context, tx *sql.Tx, postgres bool) error {
+	bind := bindFor(postgres)
 	// The search documents of bookings written before this version are in
 	// an older form: write them again (search.go).
 	docs, err := tx.QueryContext(ctx, `SELECT id, reference, patient_first_name, patient_last_name, patient_phone, patient_email FROM bookings`)
@@ -364,6 +420,44 @@ func backfillPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
 		}
 	}
 
+	return nil
+}
+
+// attachAllPatients attaches every booking without a patient to one, oldest
+// booking first, with the rule new bookings follow (booking.MatchesPatient:
+// the oldest unmerged record with the date of birth and the phone or the
+// email). It keeps the records in memory, so a year of bookings takes one
+// pass; the records there already count first.
+func attachAllPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
+	bind := bindFor(postgres)
+	type made struct {
+		id    string
+		order int
+	}
+	byPhone, byEmail := map[string]made{}, map[string]made{}
+	existing, err := tx.QueryContext(ctx, `SELECT id, dob, phone, email_norm FROM patients WHERE merged_into IS NULL ORDER BY created_at, id`)
+	if err != nil {
+		return fmt.Errorf("attach patients: %w", err)
+	}
+	order := 0
+	for existing.Next() {
+		var id, dob, phone, email string
+		if err := existing.Scan(&id, &dob, &phone, &email); err != nil {
+			existing.Close()
+			return fmt.Errorf("attach patients: %w", err)
+		}
+		m := made{id: id, order: order}
+		order++
+		if _, taken := byPhone[dob+"|"+phone]; !taken {
+			byPhone[dob+"|"+phone] = m
+		}
+		if _, taken := byEmail[dob+"|"+email]; email != "" && !taken {
+			byEmail[dob+"|"+email] = m
+		}
+	}
+	if err := existing.Close(); err != nil {
+		return fmt.Errorf("attach patients: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, patient_first_name, patient_last_name, patient_dob, patient_phone, patient_email, created_at
 FROM bookings WHERE patient_id IS NULL ORDER BY created_at, id`)
 	if err != nil {
@@ -400,14 +494,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`))
 		return fmt.Errorf("backfill patients: %w", err)
 	}
 	defer update.Close()
-	// Records made here, by dob+phone and dob+email, with their order of
-	// creation: when both keys match different records the older wins, as
+	// Records by dob+phone and dob+email, with their order of creation:
+	// when both keys match different records the older wins, as
 	// matchPatientSQL's ORDER BY created_at says.
-	type made struct {
-		id    string
-		order int
-	}
-	byPhone, byEmail := map[string]made{}, map[string]made{}
 	for i, p := range list {
 		email := booking.NormalizeEmail(p.mail)
 		m, ok := byPhone[p.dob+"|"+p.phone]
@@ -426,7 +515,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`))
 				row.EmailNorm, row.SearchText, row.CreatedAt, row.UpdatedAt); err != nil {
 				return fmt.Errorf("backfill patients: %w", err)
 			}
-			m = made{id: row.ID, order: i}
+			m = made{id: row.ID, order: order + i}
 			// Only the record's own keys match later bookings.
 			if _, taken := byPhone[p.dob+"|"+p.phone]; !taken {
 				byPhone[p.dob+"|"+p.phone] = m

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -232,6 +233,67 @@ func TestMergeAndUpdatePatient(t *testing.T) {
 			if slices.ContainsFunc(list, func(r booking.PatientRecord) bool { return r.ID == b }) {
 				t.Errorf("search %q finds the merged-away patient", q)
 			}
+		}
+	})
+}
+
+// TestSearchPages pages through a search that matches more than a page, on
+// bookings and patients: every match once, newest first.
+func TestSearchPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		slot := catalogue(t, s)
+		var want []uuid.UUID
+		for i := range 7 {
+			sl := slot(1, booking.SlotOpen)
+			p := booking.PatientInput{FirstName: "Ida", LastName: "Pagewood", DateOfBirth: fmt.Sprintf("1960-01-%02d", i+1), Phone: fmt.Sprintf("+1424555%04d", 4000+i)}
+			c, err := s.CreateBooking(ctx, sl.ID, draftFor(t, sl.ID, p), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append([]uuid.UUID{c.Booking.ID}, want...)
+			time.Sleep(2 * time.Millisecond) // distinct creation times, mostly
+		}
+		var got []uuid.UUID
+		cur := ""
+		for range 10 {
+			items, next, err := s.ListBookings(ctx, store.BookingFilter{Query: "pagewood", Limit: 3, Cursor: cur})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				got = append(got, it.Booking.ID)
+			}
+			if cur = next; cur == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("bookings: got %v, want %v", got, want)
+		}
+		var patients []uuid.UUID
+		cur = ""
+		for range 10 {
+			items, next, err := s.ListPatients(ctx, "ida pagewood", cur, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				patients = append(patients, it.ID)
+			}
+			if cur = next; cur == "" {
+				break
+			}
+		}
+		if len(patients) != 7 {
+			t.Errorf("patients: got %d, want 7", len(patients))
+		}
+		seen := map[uuid.UUID]bool{}
+		for _, id := range patients {
+			if seen[id] {
+				t.Errorf("patient %s twice", id)
+			}
+			seen[id] = true
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strings"
 	"unicode"
 
@@ -89,4 +90,15 @@ func ftsQuery(groups [][]string) string {
 		out = append(out, strings.Join(alts, " OR "))
 	}
 	return strings.Join(out, " ")
+}
+
+// boundedQuery returns the context for a read whose size a page limit
+// bounds. On SQLite it is not cancelled with the request: go-sqlite3 steps
+// every row on a goroutine of its own when the context can be cancelled,
+// which costs more than a short query (see Availability).
+func (s *Store) boundedQuery(ctx context.Context) context.Context {
+	if s.dialect == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
