@@ -430,4 +430,3 @@ func (r *runner) fixedCall(base string, queries []string, token string) call {
 		return status, true
 	}
 }
-
