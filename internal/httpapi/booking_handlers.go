@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -250,12 +251,19 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 	}
 	now := s.now()
 	ctx := c.Request.Context()
+	// The front-desk rules count in the local days of the slot's location.
+	// The zones are read before the transaction (a clinic has a handful of
+	// locations): a read inside it would wait for a second connection while
+	// holding the first, and a busy pool would then stall.
+	zones, err := s.store.LocationZones(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	b, slot, err := s.store.UpdateBooking(ctx, id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
-		// The front-desk rules count in the local days of the slot's
-		// location.
-		loc, err := s.store.LocationZone(ctx, slot.LocationID)
-		if err != nil {
-			return nil, err
+		loc, ok := zones[slot.LocationID]
+		if !ok {
+			return nil, fmt.Errorf("transition: location %s has no zone", slot.LocationID)
 		}
 		return s.opts.Policy.StaffTransition(b, slot, loc, action, booking.StaffActor(p.StaffID), reason, now)
 	})

@@ -160,15 +160,25 @@ func ceilUnix(t time.Time) int64 {
 	return u
 }
 
-// LocationZone returns the time zone of location id. It returns
-// booking.ErrNotFound for an unknown location.
-func (s *Store) LocationZone(ctx context.Context, id uuid.UUID) (*time.Location, error) {
-	var names []string
-	if err := s.db.WithContext(ctx).Table("locations").Where("id = ?", id.String()).Limit(1).Pluck("timezone", &names).Error; err != nil {
-		return nil, fmt.Errorf("location zone: %w", err)
+// LocationZones returns the time zone of every location, by id.
+func (s *Store) LocationZones(ctx context.Context) (map[uuid.UUID]*time.Location, error) {
+	type zoneRow struct {
+		ID       string
+		Timezone string
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("location zone: %w", booking.ErrNotFound)
+	var rows []zoneRow
+	if err := s.db.WithContext(ctx).Table("locations").Select("id, timezone").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("location zones: %w", err)
 	}
-	return loadZone(names[0])
+	out := make(map[uuid.UUID]*time.Location, len(rows))
+	for _, r := range rows {
+		id, err := uuid.Parse(r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("location zones: %w", err)
+		}
+		if out[id], err = loadZone(r.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
