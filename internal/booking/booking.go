@@ -370,7 +370,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		return Booking{}, Event{}, "", err
 	}
 	b := Booking{
-		ID:              uuid.New(),
+		ID:              NewID(),
 		Reference:       ref,
 		SlotID:          req.SlotID,
 		Status:          status,
@@ -383,7 +383,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
-	e := Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventCreated, To: status, At: now}
+	e := Event{ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventCreated, To: status, At: now}
 	return b, e, token, nil
 }
 
@@ -418,7 +418,7 @@ func (b *Booking) Apply(a Action, actor Actor, reason string, now time.Time) (Ev
 	if a == ActionRevert {
 		typ = EventReverted
 	}
-	return Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: typ, From: &from, To: to, Reason: reason, At: now}, nil
+	return Event{ID: NewID(), BookingID: b.ID, Actor: actor, Type: typ, From: &from, To: to, Reason: reason, At: now}, nil
 }
 
 // Reschedule moves the booking to slot to at now for actor, and returns the
@@ -440,7 +440,7 @@ func (b *Booking) Reschedule(to uuid.UUID, actor Actor, now time.Time) (Event, e
 	b.UpdatedAt = now
 	status := b.Status
 	return Event{
-		ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventRescheduled,
+		ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventRescheduled,
 		From: &status, To: status, Reason: fmt.Sprintf("moved from slot %s to slot %s", from, to), At: now,
 	}, nil
 }
@@ -507,7 +507,7 @@ func (b *Booking) Update(patch BookingPatch, actor Actor, now time.Time) (e Even
 	b.UpdatedAt = now
 	status := b.Status
 	return Event{
-		ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventUpdated,
+		ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventUpdated,
 		From: &status, To: status, Reason: "changed " + strings.Join(fields, ", "), At: now,
 	}, true
 }

@@ -458,31 +458,6 @@ func attachAllPatients(ctx context.Context, tx *sql.Tx, postgres bool) error {
 	if err := existing.Close(); err != nil {
 		return fmt.Errorf("attach patients: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, patient_first_name, patient_last_name, patient_dob, patient_phone, patient_email, created_at
-FROM bookings WHERE patient_id IS NULL ORDER BY created_at, id`)
-	if err != nil {
-		return fmt.Errorf("backfill patients: %w", err)
-	}
-	type pending struct {
-		id                            string
-		first, last, dob, phone, mail string
-		created                       time.Time
-	}
-	var list []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.id, &p.first, &p.last, &p.dob, &p.phone, &p.mail, &p.created); err != nil {
-			rows.Close()
-			return fmt.Errorf("backfill patients: %w", err)
-		}
-		list = append(list, p)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("backfill patients: %w", err)
-	}
-	if len(list) == 0 {
-		return nil
-	}
 	insert, err := tx.PrepareContext(ctx, bind(`INSERT INTO patients (id, first_name, last_name, dob, phone, email, email_norm, search_text, version, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`))
 	if err != nil {
@@ -494,39 +469,69 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`))
 		return fmt.Errorf("backfill patients: %w", err)
 	}
 	defer update.Close()
-	// Records by dob+phone and dob+email, with their order of creation:
-	// when both keys match different records the older wins, as
-	// matchPatientSQL's ORDER BY created_at says.
-	for i, p := range list {
-		email := booking.NormalizeEmail(p.mail)
-		m, ok := byPhone[p.dob+"|"+p.phone]
-		if e, eok := byEmail[p.dob+"|"+email]; email != "" && eok && (!ok || e.order < m.order) {
-			m, ok = e, true
-		}
-		if !ok {
-			dob, err := booking.ParseDate(p.dob)
-			if err != nil {
-				return fmt.Errorf("backfill patients: booking %s: %w", p.id, err)
-			}
-			details := booking.Patient{FirstName: p.first, LastName: p.last, DateOfBirth: dob, Phone: p.phone, Email: p.mail}
-			rec := booking.NewPatientRecord(details, p.created)
-			row := patientToRow(rec)
-			if _, err := insert.ExecContext(ctx, row.ID, row.FirstName, row.LastName, row.DOB, row.Phone, row.Email,
-				row.EmailNorm, row.SearchText, row.CreatedAt, row.UpdatedAt); err != nil {
-				return fmt.Errorf("backfill patients: %w", err)
-			}
-			m = made{id: row.ID, order: order + i}
-			// Only the record's own keys match later bookings.
-			if _, taken := byPhone[p.dob+"|"+p.phone]; !taken {
-				byPhone[p.dob+"|"+p.phone] = m
-			}
-			if _, taken := byEmail[p.dob+"|"+email]; email != "" && !taken {
-				byEmail[p.dob+"|"+email] = m
-			}
-		}
-		if _, err := update.ExecContext(ctx, m.id, p.id); err != nil {
+	// Oldest bookings first, a chunk at a time (each chunk's bookings get
+	// their patient, so the next query starts after them): memory stays
+	// flat however many bookings there are. byPhone and byEmail hold the
+	// records by dob+phone and dob+email with their order of creation: when
+	// both keys match different records the older wins, as matchPatientSQL's
+	// ORDER BY created_at says.
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT id, patient_first_name, patient_last_name, patient_dob, patient_phone, patient_email, created_at
+	FROM bookings WHERE patient_id IS NULL ORDER BY created_at, id LIMIT 5000`)
+		if err != nil {
 			return fmt.Errorf("backfill patients: %w", err)
 		}
+		type pending struct {
+			id                            string
+			first, last, dob, phone, mail string
+			created                       time.Time
+		}
+		var list []pending
+		for rows.Next() {
+			var p pending
+			if err := rows.Scan(&p.id, &p.first, &p.last, &p.dob, &p.phone, &p.mail, &p.created); err != nil {
+				rows.Close()
+				return fmt.Errorf("backfill patients: %w", err)
+			}
+			list = append(list, p)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("backfill patients: %w", err)
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		for i, p := range list {
+			email := booking.NormalizeEmail(p.mail)
+			m, ok := byPhone[p.dob+"|"+p.phone]
+			if e, eok := byEmail[p.dob+"|"+email]; email != "" && eok && (!ok || e.order < m.order) {
+				m, ok = e, true
+			}
+			if !ok {
+				dob, err := booking.ParseDate(p.dob)
+				if err != nil {
+					return fmt.Errorf("backfill patients: booking %s: %w", p.id, err)
+				}
+				details := booking.Patient{FirstName: p.first, LastName: p.last, DateOfBirth: dob, Phone: p.phone, Email: p.mail}
+				rec := booking.NewPatientRecord(details, p.created)
+				row := patientToRow(rec)
+				if _, err := insert.ExecContext(ctx, row.ID, row.FirstName, row.LastName, row.DOB, row.Phone, row.Email,
+					row.EmailNorm, row.SearchText, row.CreatedAt, row.UpdatedAt); err != nil {
+					return fmt.Errorf("backfill patients: %w", err)
+				}
+				m = made{id: row.ID, order: order + i}
+				// Only the record's own keys match later bookings.
+				if _, taken := byPhone[p.dob+"|"+p.phone]; !taken {
+					byPhone[p.dob+"|"+p.phone] = m
+				}
+				if _, taken := byEmail[p.dob+"|"+email]; email != "" && !taken {
+					byEmail[p.dob+"|"+email] = m
+				}
+			}
+			if _, err := update.ExecContext(ctx, m.id, p.id); err != nil {
+				return fmt.Errorf("backfill patients: %w", err)
+			}
+		}
+		order += len(list)
 	}
-	return nil
 }

@@ -16,7 +16,7 @@ INSERT INTO booking_search (docid, doc)
 -- One merged index to start from, and merges as rows come one at a time, so
 -- a search reads few segments.
 INSERT INTO booking_search (booking_search) VALUES ('optimize');
-INSERT INTO booking_search (booking_search) VALUES ('automerge=4');
+INSERT INTO booking_search (booking_search) VALUES ('automerge=8');
 
 -- +goose StatementBegin
 CREATE TRIGGER bookings_search_insert AFTER INSERT ON bookings BEGIN
@@ -48,7 +48,7 @@ INSERT INTO patient_search_ids (patient_id, created_at) SELECT id, created_at FR
 INSERT INTO patient_search (docid, doc)
     SELECT m.docid, p.search_text FROM patient_search_ids m JOIN patients p ON p.id = m.patient_id;
 INSERT INTO patient_search (patient_search) VALUES ('optimize');
-INSERT INTO patient_search (patient_search) VALUES ('automerge=4');
+INSERT INTO patient_search (patient_search) VALUES ('automerge=8');
 
 -- +goose StatementBegin
 CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN
