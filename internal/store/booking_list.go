@@ -84,13 +84,20 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if len(groups) > 0 && s.dialect == SQLite {
 		plus = "+"
 	}
+	createdKey := plus + "created_at"
+	if len(groups) > 0 && s.dialect == Postgres {
+		// The same on PostgreSQL: the trigram index finds the matches and
+		// they are sorted, rather than bookings_created walked and every
+		// booking tested (an expression is not the index's column).
+		createdKey = "(created_at + interval '0 second')"
+	}
 
 	c, hasCursor, err := decodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	badCursor := booking.Invalid("cursor", "is not a cursor this API returned")
-	order := plus + "created_at DESC, " + plus + "id DESC"
+	order := createdKey + " DESC, " + plus + "id DESC"
 	if sortBy == SortStartAt {
 		order = plus + "slot_start_at, " + plus + "id"
 	}
