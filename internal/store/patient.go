@@ -180,7 +180,13 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 	}
 	list := db.Model(&patientRow{}).Where("merged_into IS NULL")
 	list = s.patientSearch(list, q)
-	rows, next, err := pageByTime(list, cur, limit, "created_at", true,
+	col := "created_at"
+	if _, groups := patientGroups(q); len(groups) > 0 {
+		// PostgreSQL: sort the trigram index's matches rather than walk
+		// patients_created testing every record (as ListBookings).
+		col = "(created_at + interval '0 second')"
+	}
+	rows, next, err := pageByTime(list, cur, limit, col, true,
 		func(r patientRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list patients: %w", err)
