@@ -27,6 +27,7 @@ const (
 	AuditEventTypeLoginThrottled     AuditEventType = "login_throttled"
 	AuditEventTypeLogout             AuditEventType = "logout"
 	AuditEventTypePasswordChanged    AuditEventType = "password_changed"
+	AuditEventTypePatientMerged      AuditEventType = "patient_merged"
 	AuditEventTypeRefreshTokenReused AuditEventType = "refresh_token_reused"
 	AuditEventTypeRoleChanged        AuditEventType = "role_changed"
 	AuditEventTypeStaffCreated       AuditEventType = "staff_created"
@@ -47,6 +48,8 @@ func (e AuditEventType) Valid() bool {
 	case AuditEventTypeLogout:
 		return true
 	case AuditEventTypePasswordChanged:
+		return true
+	case AuditEventTypePatientMerged:
 		return true
 	case AuditEventTypeRefreshTokenReused:
 		return true
@@ -115,6 +118,7 @@ const (
 	BookingEventTypeExpired     BookingEventType = "expired"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
+	BookingEventTypeReverted    BookingEventType = "reverted"
 	BookingEventTypeUpdated     BookingEventType = "updated"
 )
 
@@ -138,6 +142,8 @@ func (e BookingEventType) Valid() bool {
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
+		return true
+	case BookingEventTypeReverted:
 		return true
 	case BookingEventTypeUpdated:
 		return true
@@ -433,33 +439,36 @@ func (e PreExistingCondition) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeBusy                 ProblemCode = "busy"
-	ProblemCodeChangeWindowClosed   ProblemCode = "change_window_closed"
-	ProblemCodeConflict             ProblemCode = "conflict"
-	ProblemCodeDuplicate            ProblemCode = "duplicate"
-	ProblemCodeForbidden            ProblemCode = "forbidden"
-	ProblemCodeHoldExpired          ProblemCode = "hold_expired"
-	ProblemCodeHoldLimit            ProblemCode = "hold_limit"
-	ProblemCodeIdempotencyKeyReused ProblemCode = "idempotency_key_reused"
-	ProblemCodeInternalError        ProblemCode = "internal_error"
-	ProblemCodeInvalidCredentials   ProblemCode = "invalid_credentials"
-	ProblemCodeInvalidParameter     ProblemCode = "invalid_parameter"
-	ProblemCodeInvalidTransition    ProblemCode = "invalid_transition"
-	ProblemCodeMalformedJson        ProblemCode = "malformed_json"
-	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound             ProblemCode = "not_found"
-	ProblemCodeNotReady             ProblemCode = "not_ready"
-	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
-	ProblemCodePreconditionRequired ProblemCode = "precondition_required"
-	ProblemCodeRateLimited          ProblemCode = "rate_limited"
-	ProblemCodeSlotInUse            ProblemCode = "slot_in_use"
-	ProblemCodeSlotOverlap          ProblemCode = "slot_overlap"
-	ProblemCodeSlotUnavailable      ProblemCode = "slot_unavailable"
-	ProblemCodeTimezoneInUse        ProblemCode = "timezone_in_use"
-	ProblemCodeUnauthenticated      ProblemCode = "unauthenticated"
-	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
-	ProblemCodeVersionMismatch      ProblemCode = "version_mismatch"
+	ProblemCodeBusy                      ProblemCode = "busy"
+	ProblemCodeChangeWindowClosed        ProblemCode = "change_window_closed"
+	ProblemCodeConflict                  ProblemCode = "conflict"
+	ProblemCodeDuplicate                 ProblemCode = "duplicate"
+	ProblemCodeForbidden                 ProblemCode = "forbidden"
+	ProblemCodeHoldExpired               ProblemCode = "hold_expired"
+	ProblemCodeHoldLimit                 ProblemCode = "hold_limit"
+	ProblemCodeIdempotencyKeyReused      ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError             ProblemCode = "internal_error"
+	ProblemCodeInvalidCredentials        ProblemCode = "invalid_credentials"
+	ProblemCodeInvalidParameter          ProblemCode = "invalid_parameter"
+	ProblemCodeInvalidTransition         ProblemCode = "invalid_transition"
+	ProblemCodeMalformedJson             ProblemCode = "malformed_json"
+	ProblemCodeMergeConflict             ProblemCode = "merge_conflict"
+	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound                  ProblemCode = "not_found"
+	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
+	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
+	ProblemCodeRateLimited               ProblemCode = "rate_limited"
+	ProblemCodeSlotInUse                 ProblemCode = "slot_in_use"
+	ProblemCodeSlotOverlap               ProblemCode = "slot_overlap"
+	ProblemCodeSlotUnavailable           ProblemCode = "slot_unavailable"
+	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
+	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
+	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
+	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
+	ProblemCodeUnsupportedMediaType      ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed          ProblemCode = "validation_failed"
+	ProblemCodeVersionMismatch           ProblemCode = "version_mismatch"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -491,6 +500,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMalformedJson:
 		return true
+	case ProblemCodeMergeConflict:
+		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
@@ -510,6 +521,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeSlotUnavailable:
 		return true
 	case ProblemCodeTimezoneInUse:
+		return true
+	case ProblemCodeTransitionNoLongerAllowed:
+		return true
+	case ProblemCodeTransitionNotYetAllowed:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -801,6 +816,9 @@ type Booking struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// PatientId The patient record the booking belongs to (staff only; never in public answers).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
 
 	// ProviderName The provider's name when booked (or last moved).
 	//
@@ -1588,11 +1606,93 @@ type PatientBooking struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PatientMergeRequest defines model for PatientMergeRequest.
+type PatientMergeRequest struct {
+	// Into The patient that keeps the bookings.
+	//
+	// Example: 01938a4e-9d1c-7e2f-8a3b-4c5d6e7f8a9b
+	Into openapi_types.UUID `json:"into"`
+}
+
+// PatientRecord A person the clinic sees; their bookings belong to this record. Staff only.
+type PatientRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// DateOfBirth `YYYY-MM-DD`.
+	//
+	// Example: 1980-04-02
+	DateOfBirth string `json:"date_of_birth"`
+
+	// Email Example: ana@example.com
+	Email *string `json:"email"`
+
+	// FirstName Example: Ana
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastName Example: Lopez
+	LastName string `json:"last_name"`
+
+	// MergedInto Set when this record was merged into another, which holds its bookings.
+	MergedInto *openapi_types.UUID `json:"merged_into"`
+
+	// Phone E.164.
+	//
+	// Example: +14245550123
+	Phone     string    `json:"phone"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version Increases on every change; the `ETag` is derived from it.
+	//
+	// Example: 1
+	Version int `json:"version"`
+}
+
+// PatientRecordDetail defines model for PatientRecordDetail.
+type PatientRecordDetail struct {
+	// Bookings The patient's bookings, newest first (at most 500).
+	Bookings []Booking `json:"bookings"`
+
+	// Patient A person the clinic sees; their bookings belong to this record. Staff only.
+	Patient PatientRecord `json:"patient"`
+}
+
+// PatientRecordList defines model for PatientRecordList.
+type PatientRecordList struct {
+	Items []PatientRecord `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// PatientRecordUpdate defines model for PatientRecordUpdate.
+type PatientRecordUpdate struct {
+	// DateOfBirth `YYYY-MM-DD`, before today (in the server's clock) and not before `1900-01-01` (`x-format-minimum`).
+	//
+	// Example: 1980-04-02
+	DateOfBirth *string `json:"date_of_birth,omitempty"`
+
+	// Email A plain email address, or `""` to remove the address.
+	Email     *string `json:"email,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped.
+	//
+	// Example: +14245550199
+	Phone *string `json:"phone,omitempty"`
+}
+
 // PreExistingCondition defines model for PreExistingCondition.
 type PreExistingCondition string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
+	// ClosedAt With `transition_no_longer_allowed`: the instant the action stopped being allowed, the end of the appointment's local day.
+	//
+	// Example: 2026-12-02T08:00:00Z
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
 	// Code Stable machine-readable code; each comes with one HTTP status,
 	// which its `x-enumDescriptions` entry starts with (an entry that
 	// starts with `reserved:` would name a code listed ahead of use).
@@ -1616,6 +1716,11 @@ type Problem struct {
 	//
 	// Example: /v1/booking-requests
 	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt With `transition_not_yet_allowed`: the instant the refused front-desk action becomes allowed (check-in opens, or the appointment starts).
+	//
+	// Example: 2026-12-01T14:00:00Z
+	OpensAt *time.Time `json:"opens_at,omitempty"`
 
 	// Status The HTTP status code.
 	//
@@ -1697,6 +1802,14 @@ type ReliefMethod string
 type RescheduleRequest struct {
 	// SlotId The new slot (same consultation type).
 	SlotId string `json:"slot_id"`
+}
+
+// RevertRequest defines model for RevertRequest.
+type RevertRequest struct {
+	// Reason Why the check-in or no-show is undone; kept in the booking's history.
+	//
+	// Example: Checked in the wrong Ana Lopez.
+	Reason string `json:"reason"`
 }
 
 // Schedule defines model for Schedule.
@@ -2106,11 +2219,17 @@ type BookingTransitioned = Booking
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
+// FrontDeskConflict An RFC 9457 problem document.
+type FrontDeskConflict = Problem
+
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
 
 // InvalidTransition An RFC 9457 problem document.
 type InvalidTransition = Problem
+
+// MergeConflict An RFC 9457 problem document.
+type MergeConflict = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -2265,8 +2384,8 @@ type RescheduleBookingRequestParams struct {
 
 // ListBookingsParams defines parameters for ListBookings.
 type ListBookingsParams struct {
-	// Status Only bookings in this state.
-	Status *BookingStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only bookings in one of these states, comma-separated (`pending,confirmed`).
+	Status *[]BookingStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// From Only bookings whose slot starts on or after this: a `YYYY-MM-DD` day
 	// (inclusive, in the location's timezone) or an RFC 3339 instant.
@@ -2342,6 +2461,25 @@ type ListMessagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Q Name words, phone digits, email or a date of birth.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdatePatientParams defines parameters for UpdatePatient.
+type UpdatePatientParams struct {
+	// IfMatch **Required in practice**: the `ETag` from the latest
+	// `GET /v1/patients/{id}` (or update). Without it `428`; stale `412`.
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -2460,6 +2598,9 @@ type DeclineBookingJSONRequestBody = DeclineRequest
 // RescheduleBookingJSONRequestBody defines body for RescheduleBooking for application/json ContentType.
 type RescheduleBookingJSONRequestBody = RescheduleRequest
 
+// RevertBookingJSONRequestBody defines body for RevertBooking for application/json ContentType.
+type RevertBookingJSONRequestBody = RevertRequest
+
 // CreateConsultationTypeJSONRequestBody defines body for CreateConsultationType for application/json ContentType.
 type CreateConsultationTypeJSONRequestBody = ConsultationTypeCreate
 
@@ -2471,6 +2612,12 @@ type CreateLocationJSONRequestBody = LocationCreate
 
 // UpdateLocationJSONRequestBody defines body for UpdateLocation for application/json ContentType.
 type UpdateLocationJSONRequestBody = LocationUpdate
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientRecordUpdate
+
+// MergePatientJSONRequestBody defines body for MergePatient for application/json ContentType.
+type MergePatientJSONRequestBody = PatientMergeRequest
 
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderCreate
@@ -2618,6 +2765,9 @@ type ServerInterface interface {
 	// RescheduleBooking Move a booking to another slot
 	// (POST /v1/bookings/{id}/reschedule)
 	RescheduleBooking(c *gin.Context, id openapi_types.UUID)
+	// RevertBooking Undo a check-in or no-show
+	// (POST /v1/bookings/{id}/revert)
+	RevertBooking(c *gin.Context, id openapi_types.UUID)
 	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
 	// (GET /v1/calendar-feeds/{token}.ics)
 	GetProviderCalendarFeed(c *gin.Context, token string, params GetProviderCalendarFeedParams)
@@ -2654,6 +2804,18 @@ type ServerInterface interface {
 	// RetryMessage Retry a failed patient message
 	// (POST /v1/messages/{id}/retry)
 	RetryMessage(c *gin.Context, id int64)
+	// ListPatients Find patients
+	// (GET /v1/patients)
+	ListPatients(c *gin.Context, params ListPatientsParams)
+	// GetPatient A patient with their bookings
+	// (GET /v1/patients/{id})
+	GetPatient(c *gin.Context, id openapi_types.UUID)
+	// UpdatePatient Correct a patient's details
+	// (PATCH /v1/patients/{id})
+	UpdatePatient(c *gin.Context, id openapi_types.UUID, params UpdatePatientParams)
+	// MergePatient Merge a duplicate patient into another
+	// (POST /v1/patients/{id}/merge)
+	MergePatient(c *gin.Context, id openapi_types.UUID)
 	// ListProviders List active providers
 	// (GET /v1/providers)
 	ListProviders(c *gin.Context)
@@ -3518,7 +3680,7 @@ func (siw *ServerInterfaceWrapper) ListBookings(c *gin.Context) {
 
 	// ------------- Optional query parameter "status" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
 		return
@@ -3912,6 +4074,31 @@ func (siw *ServerInterfaceWrapper) RescheduleBooking(c *gin.Context) {
 	siw.Handler.RescheduleBooking(c, id)
 }
 
+// RevertBooking operation middleware
+func (siw *ServerInterfaceWrapper) RevertBooking(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevertBooking(c, id)
+}
+
 // GetProviderCalendarFeed operation middleware
 func (siw *ServerInterfaceWrapper) GetProviderCalendarFeed(c *gin.Context) {
 
@@ -4227,6 +4414,148 @@ func (siw *ServerInterfaceWrapper) RetryMessage(c *gin.Context) {
 	}
 
 	siw.Handler.RetryMessage(c, id)
+}
+
+// ListPatients operation middleware
+func (siw *ServerInterfaceWrapper) ListPatients(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientsParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListPatients(c, params)
+}
+
+// GetPatient operation middleware
+func (siw *ServerInterfaceWrapper) GetPatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetPatient(c, id)
+}
+
+// UpdatePatient operation middleware
+func (siw *ServerInterfaceWrapper) UpdatePatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePatientParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdatePatient(c, id, params)
+}
+
+// MergePatient operation middleware
+func (siw *ServerInterfaceWrapper) MergePatient(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.MergePatient(c, id)
 }
 
 // ListProviders operation middleware
@@ -5164,6 +5493,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/bookings/:id/check-in", wrapper.CheckInBooking)
 	router.POST(options.BaseURL+"/v1/bookings/:id/complete", wrapper.CompleteBooking)
 	router.POST(options.BaseURL+"/v1/bookings/:id/no-show", wrapper.MarkNoShowBooking)
+	router.POST(options.BaseURL+"/v1/bookings/:id/revert", wrapper.RevertBooking)
 	router.GET(options.BaseURL+"/v1/bookings/:id/events", wrapper.ListBookingEvents)
 	router.GET(options.BaseURL+"/v1/booking-events", wrapper.ListFeedEvents)
 	router.GET(options.BaseURL+"/v1/booking-events/stream", wrapper.StreamFeedEvents)
@@ -5175,6 +5505,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/webhook-endpoints/:id/rotate-secret", wrapper.RotateWebhookSecret)
 	router.GET(options.BaseURL+"/v1/webhook-endpoints/:id/deliveries", wrapper.ListWebhookDeliveries)
 	router.POST(options.BaseURL+"/v1/webhook-deliveries/:id/redeliver", wrapper.RedeliverWebhook)
+	router.GET(options.BaseURL+"/v1/patients", wrapper.ListPatients)
+	router.GET(options.BaseURL+"/v1/patients/:id", wrapper.GetPatient)
+	router.PATCH(options.BaseURL+"/v1/patients/:id", wrapper.UpdatePatient)
+	router.POST(options.BaseURL+"/v1/patients/:id/merge", wrapper.MergePatient)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -5182,663 +5516,713 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3pdhs3tgeOvgou+6xlKs2iixQ1USvrHMVDosRTW3Kcgf6zwCpQrKgIMAVQMpP4632A+4j3Sf4LewMo",
-	"1ECKkuV00u0PnbZYKBSGjY09/vbvrVjMF4IzrmRr+HuLvafzRcbg318JcZnyC/1PuZzPab5qDVvnM0ak",
-	"otMpuUrZdavTuqLZkuk2MeUxyzKqUsHHOaNS8NaQL7Os04pnlF8wOsnYeMlVmrWGrX7Y3w96vWA3PO8d",
-	"DMNwGIY/tTqtWHDJuIL+BFc0VuPJaszmVL+k8iXr+L/LubS/LvL0isar8UJkabwa0zhmC8USfPwBO15m",
-	"CkenVgs25nTOWsPW0zSXiviP9TByRhVLxlR5Q+3v6aH27FDTpDVshdMjdpgcxMH+ZI8Gg8HRbnDYP+gF",
-	"++HedMB2k37cm+i2XNFLWCUaq/QqVatxwhRNM9katubiiiVkJpaStTqtBU35WLIrlqdq1Roe2F8UzfWI",
-	"9KK6EYU9/ULOxux9KlXKL8ax4EmqJyFbw59bM5bzFCaSpDJuveu07L60MnHNcjKh8SWRC6oXUj+MGVfj",
-	"xWwl05hmYztWu8Y5y1J2xZLxZIW9UzUW+TiNYdxCwof1V6DH8TRnvy4ZjzXZJDTNVq0PnVYmYtwDmiQ5",
-	"k3r+vTAkz2nKyZnqkLNFnvKLacqypOW1Npv1WFxzJa45EdMpfpYLpam19ZV+jTx/fUqmuZiTftjf68Jq",
-	"qtTQU0IVG4vpeJLmaqY/e3QYBuEgCPutTstQWIty+n/mDHRjMW91WlNNH/b7J5zqUdHil2diwX7TH5oJ",
-	"rv/+Z2/QH+zt7YW9/q6e7yIXV2nCcjeDvEue0xUlj2aMw5pPWc54rJ99d/Cv58HgvP+q1WnJTNhTUKFb",
-	"oLs+6yVhfDQJDunBNBiw/SQ4ivcmwYDuTu0zPS1eouF+EPY0DQ/2fBruxeHkiB5OgwPdzUB3c0gHR8Gu",
-	"puT9cO9oOmD+XsBLB7GmeNMqGLDefnBEw73AUX1Ij1re9OElO7bgaHJIg8H0gAWHyX4c7E2Kceu5a1pv",
-	"GrdhEx86LSmWOazZNZvgG2qpySAWfJrmc6aJR6Vz9hvuysmc5WlMHz4TcnzCL5jmcJ3WcpE0n/LDYdgf",
-	"Dnp6ha5YLjVVD3c/fOhYlvgI2EOZMZ4QIAEyMVzT54y3Z2pTmsktuFrBVypsY28jX1jkqcjHcpFyNpbL",
-	"/ILlK72Ii5TTbCwV40KmssQu+HI+4UxKknKiZoxkbKpIxi6ITHnMSNHJeh5iplRhInOWpEhXzYzjmrFL",
-	"5Bz2pL/WJyZnCZmsiD5Nr6hiWZcgA1jk7CoVS6k5wY3nf/8gCI+C3sA7/3Oax0vZjWeMb+IDz6FZhRWY",
-	"E11wgt1eCJzg8BBINhNqfJsD10DUNRpMqkTI2TVZMJ7oxYBllIpcp2pGUiXJnHJ6wYgSlzDSz1f356v7",
-	"33h1IzWOkRqHrbka/2t+dPXT/NtZnB1l7OunKv76ffbD7usr2v9++cNvT1bPf/tX78XF52v9P/datyzP",
-	"sLCPusXdgfe45rNUqjLLfMkZWWiuKKZws9ELxhPqc8dUMc2sfv7MJz8Zn/wo3vZv0DY+s6D/Os3iXjmS",
-	"p1f0PrzrtDh7r8bxMpciR4bisazXKMU16xzXbGI1DivufaTmsR2v+SwVWRbzb+cDt9QrNGU98o7++WpR",
-	"oyqfNRDNGnyagkVkdgkTJuM8XcBC2ZvmKpWp0TooAS0TFUTBOyTlcbYE7YQSrauxa33xrsQyJ+mcXqT8",
-	"QqttyTJHjjBP+RJY7mDP8JQt+ZNZvBdaHcIdql6AejPTnMmxUa/wdyTwD53WM8OUKmvjXQZrVsS7avph",
-	"SN6mmZylOSNfZVdJh5wtU8XIIAw75JmQxDCNDnl0Qo7CsHdgWeeWXNDpo6k3sBsYlJ7dK1yTtSZes2YP",
-	"5Gcz72dd8S+gK36Wtv7DFb57NtwCj8vFJGPzR8CV3qY8EdePMiGrNjN8Tq6hAYmxRUmGSvRIkLmNsdnY",
-	"NcPzbbimlcRiygkXJBP8Qp8+RvDlhAiepZwdk0XGqGQkplkGSmecpTyNu568OQiP9EKojK0fItzMw9ZM",
-	"qYUcPnxoSKxrOjPk/3CByyAf4iAC7CUwvXgL9Y3IkifvF2leXSH9gDDzpL4yM5El4+KxWxE9Mf2MaCFi",
-	"lkqizwKZUWn7OibxTAjJtJSgH9ELmvK1ayD4NEtjdft56zEEdnzefE8TNl8IpVnXd2z1mi1rpOG1IJds",
-	"RXJsU1+CtGg4vmSrsWtYIg+vu+A7tiLXVBKa5YwmK6LbG5GJCzVjubPeTkSyWksZa0d4yzXyJhBcslVg",
-	"+vFXi1/RLE3Oc8rNDVBeKnxMVPG8YZmw0bjUyC3RiTs/KSd6tozEQg9TsUQfKS4UnCUUQFiyflGaxnLb",
-	"BcE+Aq8PbzHOMqHecHpF00yLO+Wl0A/J0ntaXwiQ2ctNSpTiTgoXZJHR2DhcRO6tg16sDYvQMIpbLoEe",
-	"ROD3YBYALoKqymAE/PVi8W0uDu+OfUw5Ja/ZCvi+m5uvU8CwzuIZS5ZZTZOR9ve144rpgsYg/fQ6H3lL",
-	"Q1u8TncPA33pBgN9l+qLN3C36fTwT76FNa2V9Cg8hNNczEs3c8s+UQJ/PwjC3WBX/453BhpBGQdhoz8M",
-	"Q3vHawn5CP++ZuwyoSuQd7n+x4eOe+Wg/Epvd7hbfkXNlrmEl97BphrZqbSh+jdvM/EUtIbhve7k31Pe",
-	"yrX0y0Gf63ValvShC1TQbhLIPHlMLJg5WYpOpyfJPK1rwhR+XX+yGrWr8Dw8LL7n5HXd1f+VOZFTviYH",
-	"7CDusWA33usFg2nIgqOkR4N92pv2J7vxINljBdM4ydh7cmJGlgvgFzhQPZtzccn4ayYXWgGtqL36kSR0",
-	"qlhOMnFRnVrMpHTOKrb6djb5Ok5fpt+evvnttPciPZWn/PVe/Oh0//Ry8cP3j7496rLVt78lb0/Tl+np",
-	"9Y+/JNmL/vP3P519e9SN+xmfzJ+GyQ/fZnoRQDaRY73ER2EIykTO5Mx9LVfjvfmPWZj86yj+oT/59buD",
-	"79Wu/Pb6kH8zPemxnwbL17h30+nfYBs6LZjX2FxHXzGasxx25y2bzIS4fMyy9IrpTSmf/cT8Tq5pqtVg",
-	"MhU5+LXVLM0TQpVi80WJO5ifZGvY36Dte+EejCcLkXJjUOtP9qdhHB8F4SDZCwbTgT6BPRbsJwfxITua",
-	"0nCiuSO7YvaN/ekeGyS7cdCf9GgwCI8OgyN2mAT22OtT794wC2Cknq6vAkFnh3Ev6bPdaTCgmkXFmlmx",
-	"g2lwGB71qFlyq8aamTZO7tDsMjRkeS5y0JDlNctZQvbCXXLG8qs0ZuRNSV6A9rk5LGMth7aGreVCqpzR",
-	"OZks5co2QrYxRulmL9w1Fu0Ng9q1g1rQVSZoYjR7epOJ6ZMZju7ZFPRvN1jc0SCh77K9eDAJdmn/KBj0",
-	"Dg+Co+k+C/aSQbw76dPeUXi47QW5G+tTEB4Fh/rGGugb6wgW7chckdO9+gXZm/Tj3WTAgr3pPg0Gk4M4",
-	"OEyOWBBOHc2z2gV5RA8nB/p87LGBPi67k+Aw7idBj4VT++z+AstuFTfW/4AGDanofLG+/Vpe0OQV93jl",
-	"E8OwGhxD+jGxDO0O1/RRcT+Urfyvct1DzEw80ZxxReRKKqbJNkmlZh9J5eAWHA9Mll+03ll7/nY8tnnN",
-	"y6Nc5pmn3izmVc1GL4h8aJZYNq3i21TNzlicsxvXswiqktC+Q+QMLJZ8k2/g77HW0qxA63omWTx+Pv3u",
-	"X0f54dff/fhrfn79y5tXjw9Pn7366VT0n9Fn9Oy6P/nq2/zN2eK3t5dffqqd+tBpzRhNWA6R6Y9oPGOP",
-	"BFe5yIDDlpZMP9XSQZLmDFZfdskJXmtplqoVwatPkmixnGRp3CFcBLHuMuoQJbRunTPQhPQ8cKOj02nw",
-	"QnAWPKcqnkWgdcczNqde0Lw+oJUOi4MtVW5P7pNzelEf9ROu9NgUvbCRKDlTy5yzhORskTN97aFDrq3F",
-	"Hrs2HZKwPL1iCcY9R4bvRDvrhjhq7Y5ajeNytiT1mi0yukJrWHmUkabjiFzPmLHppRLGKpXQsgTcWcSK",
-	"DHoxcSJgyXogSVQxgUWdYpZg/TsmdKJnSsAGdp1KVpkHX841TethaLKuz+I1U/nqRAvx9dGfsVjwROpx",
-	"aRGSTNhU5LDQ+cp4HhuWbDfstOYpT+f606H7ZsoVuwDBFW5bnDImTtDEOO2tnGIkAbpYZCba1ZpZ/vmL",
-	"RFOa+5wzEs1pNhX6DhhDm4qJyDcP6l3gQhE0e3179vJF2SwUFqaTr2hCXrtAgVtahNyIAhjRB3+5/idn",
-	"09aw9Y+HRULJQ3wqHxqrGS5VeUue2y7thIZAMv6s9HxIOyovR7TTISInlCyomnXIr0utF4icIJcgC5rT",
-	"OdOa3CRn9FIip4bh6FapJPNUSs0l2pG1Srp39OEp4i8KiyceiDX7WdlHaY0Txr3atDy26UPrhv2w9YoW",
-	"b9RW1HdEoDKrF7SwY3aKq4uzaxJpdgQMzWOwlkU1DcE0ewht4PtPRT5Jk4TxjyL3qeulROmpJPoGFJxw",
-	"xhLkNqBIEq1Vlul8t6Dzp15vt6TyYiD3QeAnSzVjXOl1YEmHTJbKMEw6nZI5m09Y/kDCXMicroDgEwG8",
-	"FYjwlCuWc5o9QbXtI9Y3NT0ZDdA3vHOy5Oz9gsX6voPHRMTxMs/L9uU9n5HYgRHJ8iuWE9vrre3s2E2A",
-	"79/Hir8p5uKPrUteMP1HTMHXMlmRCU1IyhdLdUximucpA3u7HZFd/wa3x+32AE5U2tTPRqaw1u/y4T4W",
-	"yeMSDySBvdaSJXhdEsGQ89IsE9d4zxf841g/AgHLeDVhnV4I9VQsefJRJMqFGk+hl9plh3pZMTQIhSif",
-	"/kFBnC+EIrajWxIkFyrAV+9jmV8IIpfxrJiAL7zZK092CM2kIJRc54JflNI08Cp6hUaScyGe0fyCfdQi",
-	"G4PLWAkxzqC3TZKF5kkTRqgicyEV2d/b290nk5VisrT4PY/1msESJQSxH7jlJpgxBkqIALu4L5qvik3i",
-	"ylyQMv2NkSydp4q09wfku/QrzSISNqXLTJldyJkLvHlK04x9HLUbUX08T+VcaxVrif6aShdBgPlWqYIf",
-	"c0bLDsBe39sGb7RkisO99UaYMQZujPexD1qZQj2qOM/QO8ZCGF5kPj00KoRZi/XrQF6zQP+DUJ6gSF/b",
-	"tNcY8vdx27bwOhzntkdv784YT4wQa/mrlpVIyomdeGnT+odrNs3r/Lbnx+smcN3c1xny9s+I26l0gwWj",
-	"PFwZaAiATTD25YrL/KPuCQibqB6ZhCo6oZJZ1SFnNJ7pz5XFGI9ZWcv3R3nK9Z2B47mfOwMGnqy0ngoS",
-	"jL59p9M0Jm03wSV3cwNFCFgYSjupJEmOjkCr4aaKyNlSSZKIa3OlnAvxnPKV0QXlR+1HThUbA++sBL0I",
-	"oS+zlbvojvFg6qOwGxKJ6nj5MHghDLXXb78zemSBHdl9bM5rLSCZDjXL0bMptCy+1PI8EVM7Nz3TCFoF",
-	"YJOoKlreo5v0Lc+wAeN6w+lSzUSe/vaRDG0JHTkdpRySgyaFCfjoUCLxD3tZAOsVW1ca3K13rTqiezE0",
-	"oL7fscFnYAYwgUJxzhL9NSv0v+GLXMRMgnUVDXMfd9OjMVFfGO4ibhS5ZlSSXTcsCI+F4wEKDIZfYMzs",
-	"0DqYuuhA6rTmergXYDdaSggQombzoAWxgbgfOkUfGK/cLcciN3U1YeqaMU5CuFx7YamXWGRimZfeW/JL",
-	"Lq45zqD14Z1/wD0R5Xu3LncXUFwXgeniPoilNrAuiXAPIsLpnEnCwBFd2inSpmirWlA102qkcKYsY6tC",
-	"K1Vhm9Jd7RyT0mpJQsEkuRC51mCVEIYk5XKBvz1nSUpt2sZHnHrX4XiuexybRI8mOSZZESpJ1dxVFj33",
-	"/NPv+ibQt00iuTUfcP0E0E8AHXwqXUBLDGB8ppJE1clGXU/xBt59skxS9eTKrP4iFwuWqxTVfRorkY/B",
-	"yAMeyqol+u1MkCRNSKqOScSXWRaB3ES54Ku5WAJ9cSVRedRLb+gQA1P0wk9FPgcXy3KZ6nOjO0HBCl1N",
-	"Fct4p0VhmO41LZsFKp03+Cg6rThLIaRh0eBdgUeWnfj2fRLTOQM3BLAs53Hoh7vdsNvr7XYPmr5l6a1m",
-	"rJ+JXJHZck45CFd6cgQbH1u1lM0XamUNO5QsqJTXIgfeDndVt+mDxuX+ewNFIKtM+ZXIrlhC2qx70YUp",
-	"Cq6FsJQlWhOGPdjpoBeEcojOvXH5kQqqu1ZrJpeTX1isNpCOHieNY7HUuzCdgqHLjAXYyJ2IQxl2suk0",
-	"FfQOzAfdHlah+rlVzKdTJf+Gadlt8GkNaNQRROHdEfCuHmYxBJvIXT52JlXb+8d2EyqWoEXznCLeiJ+T",
-	"WTsF8LvRdRjRbSGL3J1mYXBSqMQHW9BIdT1hCuVxbF4TeyeUh/pdyhMjkS71BY+spUvwIEsiZ2KZ6Ysm",
-	"Y1paBqcAuK9R8jAON6D5sVzGMWMJw6Qd/Yu7t/FPNcuFUu4XsVStSjhbERtvT+vY6PQ2hG1svOTub+NR",
-	"NoFkteYJAyd76ZXc+63mJuy03gd6XsEVzeE21xMsL+MzPZszb7YNj5/aqTc8O/fWofYYV6X882tcIxOf",
-	"aFao3OSVWa9Hbv7l5xCp+citXcPDN24hKx8XGdvY6+PSEjc0eO2vtyZKz99eP6YJXd3ilHpdPcajWT6q",
-	"lXMDnTcelEpHDcNSDefnmYhpRmKaMZ7QnOhGoNXZLKWoett58dSl27bVRIcXIqjfAZlQt16fjEG4dAMj",
-	"K9KpqlM7PXlxQuxjG3YAX39AbFRWeXbN+VibGZmdux2GneCGPTKTqe1Qc9DaFteqjVfbVgDasttS6NoW",
-	"7UtRa1u09yK6q3v3KqMxk5AXorfIBSj06gEKfuDbdgvQdLW7PtxqludTXo01Efj+lJr230tIrks9Be6k",
-	"plVq7atdHIhPJk0BpNUeX8Pv5CK9YhzFJ5dZpOXHhGmtBE0cN4pP9czn32tOSZVmNm7G5VeDHIuf1d/M",
-	"mQ3aN5mCpB29Ojk/ffLifPzom5MXXz8ZP3pz/vLp08ga9owrOVc7nuQR698pWhP0JavlQ623g4bhnE/Q",
-	"pJypiNMgbbcQHbcMzm7SIfGMxZcsISnvFAlaEPMkZ+J6p1vle5bGbl7FIrh3E8N7ZJptSPduop4aqMED",
-	"CQo4bkqRTVUwu8ac8fqovZi+e2YvRT75pvU4xVaNWddNC2FbPZBOi/OWgLRFjmIrJKzvVHSt0gJtSOle",
-	"zyrX75A3sOrGVEdVHkc9X7z2eYPcU7sBXRQD8BZoVZ9xnY8X0d0b7Q+mWT1/vGn6tsntp1/JRW+4Rlws",
-	"uB8K6IeFNwohW0YhWcHDxk5v9xI29sKbt3sNG99erLHEBSGemlFhWFQ6Z4RKLwkbXJJ3EHrKga/bMgIX",
-	"Jl4nTM1XJJNak0RjI3LnYxgrRm2Bq8cP/0xVaeS7DcGKDTd7QR5uM9xmGkIoSN5xpYJf29NVTKfTeAWX",
-	"eGVpvRpu0JLAWD49VWbSwPjWXg0bhI4CYYkm6Dql2StPrnCYrFWJdPs765QvluounP1W7IuDOQzj0Y0R",
-	"2noLAHbx/TPGL9QMArpC2FndS2vY+n9+/n9Go/dhGOj/Hur/fKX/80j/54n+sfd0NHp/8FT/8+jpuy/+",
-	"p1GlMf0FhTtAsfcYMC+WcJ+qXGSanHMaK5ZLDPbVAgknIPWYmE0tsyg6kXfjuA4X6aaLdq0a5vhSddFT",
-	"leKaK3ZMIperYeKiMVV7qXzziZ8+YrM4trNLlIgTud8jr7OGx69s/9XDbldk42G+8YA0RYWX4YQissiW",
-	"yFMjH+TTj/YWPFuRyQoZL/QLaBhby/KfRfLPIvlnkfxvLZKX8X8bcjVypuCARD8EhrMEYB+NuuTMJFtl",
-	"Kzhcx74AZyAychZDcB/KRP9RIvxaRxlxzfTF/+tSKJeEU0AMfUIF4L9Wkt9erN5Cmr6t7Fw6SH8JUfqO",
-	"XvHzSmKEcWtG+J7+GKg8EbSJ7uYFd11tSaYwlRP91rmJPbjNrWJu9m3tvVqJG6+TO88gON+TMsCRR9qU",
-	"RKUjFe2UYgoiQziRL48WaLa+ZGrEiDGANjg5AvS7sT5o4JxF4aMgU/i3g//S33130z6UJe4aP9jaOL61",
-	"MKjE+K686ZaUst417pFCiQwbvOXmd58a/Dm4qQMt3nQMC9r18icRK8TnQyap+FZKSbn/M9Nn48NX7kPN",
-	"75qvV8Z+H17+Eku6yXmIPd60pNXVLBzW/mlac1QKjWLLI1dA61lH+O03SY+4cA3XntQVSvfscTGL2mve",
-	"rKrPXpdmWXsTZ33KGwdTLEL12QtxhmtSffDErVH1ifV5v6sXAbgHqvo7B46YKbwCRJT6egCso1LZ+jRq",
-	"A9sIGI96vGVhaz8Mm1yRc/p+TJMr2izKYs8ozmMyPYjP0iUgQWbBlOaEzhhNSDskc0Y5JO5BVHZZru6F",
-	"u/uH4ZqBpHzMhUpvPY6MUTsQraTX9P7SCA76zV83jNcEs4zjpRII3rRmIKa93GiaAHFv25Ed7g+ahlYh",
-	"Jm+Vynu3bgqdgnA2EF0N1P7Tm1xxWM3KJmS1FA0i9C9n6VWBYBoZ61lE2tGrl2fnI/7wqocYibqJjHaG",
-	"ftIP0VI9aiMzliWI4qjl2TSeaWIVnI04yyQjMYZf0UsGpHw9SzOGxiGQu+e2F5ElXXLCrdFnxGFkWhwe",
-	"hEeRGb55GB0Tyl1cscgRXhTmBqHI8HUTcAq2Vz2PjulsEHVHvKQ2zdT4p/nR1Y/zp6sf+t8Pfnzbu558",
-	"/f2Ufn0kf3p6FE76Kptkh++f//K8bF/u7+3fgwnlo0y/lWRs5FgIlfH1k3Oi95B6cUGNSsU25uJ7NrXa",
-	"8JcG/QiQcguoVEkwHvi/O1DmLxPgsmlPRW72FHJKW8NWUNLpPdncjsNvcCuhT3/rTPdz4onc+kcjBJ6o",
-	"x0zGvlB05py3Fdv+NZtEQ0dv12lywdQxiQB3LBoafb1U+/DYauhD49nBNoxDTmYxUYTYQgAzC194y1nq",
-	"Mb+Fbko/vTJ9ln5E/cSf8hpFOzLacUT+///f/1/Jv4N/O5HdNTASa3RcbT3ikRHk9bNyv1Y/iMhDEhWM",
-	"u2gl8hGvf90K3VG3aNrxv9spDbEDfdgBwr3ihgQoD4uVC/szfP8T2whut8Ull1Zl6xr0FvOgrl/YN2rK",
-	"BT6oahb4a135Md3UNR98YPUQn8osilj9MnIwLXjFg7wxZQxTmA3imARsihVJDTJOEQQ34talijeLw7WC",
-	"t80jzzGMu/vvjpS7vUPp0zlzbi9Z/EdG0txr4EoZWMQ081JkUVsoaSL9TxKmUtjT7xqVsuEuR6vCjYrL",
-	"POX+r73q8VsT1gH4a7ER/C0eDR5i0o5GrVErInHGaA4t5jt/+7COscvJonz1coqJrpYO8dmHzu/+HMMP",
-	"72pIS1rJSnk53xXUHbNkSpCczcUVMyBS0KBbVVkG28aH2LEbBNYae+fkSbe3PzCyEaaGd1xGX+QDtkbH",
-	"ZLkAT921IHKh975DEqFkh8xWixnjUk9jQXPG1YxJJl1GbpJepApzRgGtx1weSS4WC5aQdvTPHmkP+oMd",
-	"sre3F8C3tM5g8Ppq46i4JUugsiWSGo3++XMvOHrX/t/hz6S90w3e/R52+h9+DoOjdzu/73d6gw//0yh2",
-	"107UI5NZ8ZSxRo3N86m6JAx9SfqIm3grzWnC6qrQBpVfd/PAInge20UBrzLkXM6onDU6jwG/sjExz6ZF",
-	"CiKXE/10wogSxyRFOxkeaZebWNxQeXqjkqI/arCzG1kTCiUe8uAtbCrrrv6XC+yAYIMOuWQLZYuAF2x+",
-	"luq1W1XOUu/vwocaybIQVBr8/K48mrllCKDQxCJPLGKot0CN6nkFu3rDVwi9yBmThn2lPNFzmqyQz3VL",
-	"2MEZo9xIWSUM7Dv0fvb8rLnvtUjataObXdOVJAYytE1L9chBbFWIJTFdShMQUf1a5QSs+3Rtwp36Cr9b",
-	"v8doIrzpwGxDBSn3TDNmul1iQp30eMg0oxfSxu/YSEE09ylIJ84ZieCL0ackm2P7kXrI4qeiplt9cmsi",
-	"e24QKiyVRYN+PyrQY3c8e4Nu8e7ONLaOfqp1NGsRDwD//HvDHEsTqa2p5mkuhNda/xsvo3qxTE81Gew1",
-	"eR+21I9soFMhEGyop9ngn28ssFmDQmATB/CDbgrPBKLPBdcaMeqxfk9b8AsMCcG4ltoqrRtgx27aNjt+",
-	"JwdGZeN96fPvI7k3Ud2cvsckxMGhj5ncSIKWtsqzh7ec/LBuKSqz9p70Q//J+le2XSgtucMKiClxi0Zo",
-	"sVYYs2vAQyjK7sjOuWhY2bueCweqpgeN4NX6p/qpuAWXrRyWdedkm2NwHx71GjO9e6xGtat70tZvwcw/",
-	"n+nPZ5o3UUqTqmGszPerub2drUrgPJAqhoZaFz+uBAB/bMgQQhVum/3bhpS32dRPciQ+Yne30h59tmQ2",
-	"pIkvPWUsWRMaewNUfNV2a3wKTpRblzwIk/fTBztaR4nFfJ4qorXVvBIvM9j1rBIpV/uDVtNJt/Dgt7IZ",
-	"bxNL6ZboRowhfwguunLzst/HNVXs4W1Dv97OmAnGcVFfKO/KY0JRV5ZMkTaVl1gMwwL1w1WfUeXSgeRO",
-	"NeljsNu6r7Cw8g40zALSmBYLxpljHlblbYN1a7VgUjNX58FSQviKWFHlyEUkNtVAs7957kTXzPO/2d/K",
-	"cZWupe+uLL5SeAHtb4X70v5yO39ladmKUMvyz97sSg88P2P5BW+epQfl8MryO57vs/L1YtalB873WfrV",
-	"d2U+TVmWuBIE5eNjYCCrdFIgIZq0jTJWojEhliD4EG4tKiFbRh0SmeqjP/fedeG8uNofTXiK5ZNRRcms",
-	"JyHZy6KRzlNpINnNSSx3vhlo86bzaNOy7AiazuLXjAMo191EA6zwWp0YptAldKWvgjhbyvSKdUj0448/",
-	"/hg8fx48fhx174xcpEQDfhK94XPHLrhTS2YrRnPjLoz0BO48mupy51BVT4kbFlpCaE4NeGhd6utZJpQ0",
-	"GawJJrSm0qWyNiDxXKaLxfqOEAo9YWTCoE6FPiQrVyQcih4A2h/EDM7oFQMA+4yCs8cP5rOnznpP4MR4",
-	"r8FBYu4cLqhUTQOuLKKHzGbm0bSY3zCaaVmxuojrElsicWnU1Rm8WUlpFJc3niXTc9NgTl204S2tu5hE",
-	"9kDa6Ao4gangsktwgiTlSJep4CQwWfeZuLjAUIgG3TFVqzGiG8o1DAcck6YpuaaV9DXIHCQzsZTsb+pp",
-	"0YP0wYbrsFZa7oH4zJC0ueBsR8sYvZC0r4XmW+mcXqScTjJWloEOOoWm2ruhYJcdBB6BcbP25LLCsRh9",
-	"DueuzLb0YTXnZ7pUy5x1CNZmh6jrqHcUhkHYC8JeRNrR+wCJJTAji3aMzlG8YC+rUsFQfJcLFWCzqovW",
-	"VtjbEm+uPAioRmpH2cxH9Y/F170rtVzWFGz2bAwcKuUXY1d+oIHSv4Oo5KIFaVO+ImK6c4wZzXXT1VaS",
-	"+aucPTGff2T7rgnpndaSp78u2Sn2iFFKbtqBZmuBME7PACo9stwVib0hQMomdfiG8U7BYa2z6FrkSeVg",
-	"Z+Ka5WRC40utj6IHq2ZC+qyFb+YsOYsxHGMl05hmY8tHm/ZLt9S3zdWK2PYF3wVtayKWebNvKmdZyq5Y",
-	"Mp6s1nBx00IWHOR+KPy17nf6nKmZSO6XsoHqxlMQxzlmA20ayJlu/tS1rvnQKoDy1d437FVnk/0E7/Li",
-	"cDd6Iu09rYmLSsi811QCUTIQIAkY3zsY5gHZFrBN7jWqSASyeQRoHXAj43sR+3VJM9ngmMUHJVdZKf7R",
-	"ox6nLhWn38Dwb1iT7TQJM4r1K/dU5PO6WJaJmGbr8B8ov1jSiyL3nk5YVgIGhpTzkptgk5ZcjANgVdkT",
-	"/XbtRwlKpxO4trbNYEf/Mu/d6EAwE/e/tH7tXjrbfmX19IpskOast1RL8BWu/w2jCspQNONjuBrCa3qu",
-	"xBlosq5+YcaoGot83PiFymrg5zpmQusXwi3vnS0B5jiVo4jsNI6xFhqAB5ljKKZweotSD1jQrzLXNcUs",
-	"ass6Y9miKc5slnJFljwxcaqWJjaBrYR4gQGL72ghVb+IcupKLAHJB+VV1ui4d6TjkYS4JlKBySGVupMc",
-	"Ov/fZvyU9w1qpCZp4G0Vw+66XMzMiBSNAQgN/axNptx6LI0d4M3UICw+mok09rSvBzbM3UlWYMb2sUDm",
-	"9pbVApkRHFYLxAK5BR8xJ77BzJt7dcTqHF4PY6wv+O0+0yCr1hRkqVcyGhJKrmcic3WGMI9tnnKIbY3m",
-	"9H10TKL5MlPpOIZ10+/wEYeR63OEy2zw3TuE0XhmAHQimfILQFc37wHiCjQfcWh/TCIt80fDihoUmbnr",
-	"f2pZT38TDTojHhUkFnniXDnRRBo27A9cSw3+gFodq9PYle6AYHmre8eyLkAcMB+tP3muh/HIfrXhTRjX",
-	"hgaPcaD1B1+5odefncNk1l3txufhVYRD5mHYWXF+mvj2M5O2drvwJA+wyvM09MOQvE0zOUtzRr7KrpIO",
-	"OVumipFBGHbIMyGJwdXpkEcn5CgMewcfkaBRD0ACbKv1mFLbQgnVLcV3QTb344s8s28BtrMhkshuyp0i",
-	"iLy9Kcf9/02MQP+9gQK3IdAOQYdIA2lGUEh2rnUVV4dAXw+AOmbuRdchgR5t6cBjEoGYHVWDb286C+60",
-	"egTubeD+4Kbjsv6kbDog9+G0dRzw7jFFtos/IZbo8+n+bzjdDSd457hqlbAZ52CK4AKLc9gxWBewJG2D",
-	"AWF7Gqd8vJTGVnync9tA/xcpv5sfck2s+hlmheuHHRJTyYKUSwZVxq8qlzMU/P+/cpm4G/O2PhQlhkrC",
-	"hvux4kLp38jArBfZ9dDEKJ6v8yi/5LbAmMiR4gwxauGdFhH0E33y1IylrlB4l5wqxPsAInCv6T4MLaDn",
-	"DJh8U56vpv75QjXoV49ZlkJ8kG1CpCBTmpeKijSqbLfEtotnlHOj71rbkVlPOW+wH9VSf9d4aKz9wCDl",
-	"GgxdADxJlQl1UuiS2y5MaZryVM42fdaUnZaMK/CrYmb0cnF3nN11aIhmqx9IkjpfbWJ37NclW5qK8hHU",
-	"1Y2q6EeD/lbRXBmVamz2f1NE143TgI6YjRNpMidKZQntgUQzDmnDmTDFi0VOzp6fObe1UfZ3LKg5NTVo",
-	"RV6i+G3GZpZyfPNSSwW1BtOkgxn3mlk7FH4zetK2aV/K1g18IElkDn9w+rjCe9dqOOx9dembCU7fQ/q8",
-	"QxXCMrI0jETktlTpnYnQhRTdNBCRA/0nmvowLg3kgag4rwg96VKA4JQg1jUQ6s72p3G7nHaz7h5uI5sv",
-	"ssZ6Xs5+atloKpHn+lbtnMUsvbobpF+B12fn38DcmjRJj0ILdulNpYIh6XLgHXOvpLKX9rNOavVzX+Z9",
-	"peO84aa7DwHdXpp/Yzi9Mgk22fDMbkRDODl4cCAtEqlkx8N+gSYdMmH6ZjMMnyUjDicvVfpXPedUGa5g",
-	"NvGYRJoZaFXQ5K1ZjH2Px0IvPpOFnJEUR2avsg6RjJGooICoarMrCL4AijGAC6YoZNOV/oK9V5uLA96u",
-	"+p3ur7nwXQMiV7Nm57r4XG7u31Ru7k41Ch/Ie6xR+Gkq3N1g4SgX9LwtCuIyz8Fd/JEqjmZs16Veyuvf",
-	"62v15KDv2wDaxb9NyNNKmaD0G4Zw0C+bAfo3bUxtmpXxNq+rg/W5W0a3EetW5IIiWEiam8rTsksijEsG",
-	"OciiI7QphHxq3mrQ/icrg/sxpyuMuIRgtmMjQdnQD03QOZMLwSFbw+g02Itm8kbtL0UWN+l35WCs+uXj",
-	"OWw6DhZUJHRF2karwLvhgSRxJuLLenDaTdFslYyEo8MwCAdB2P80UWl+GW/PTMDp/5m/ujGE+1ZAZO4K",
-	"9TJNc6nGdW/ECae1QMz/BjsXiAX15XgmFuy3/8oF+YwBdBsMoLKH0x0tn646FZZml3gDv99YO7YIv6zX",
-	"jyUvRAVl63NJ2c/1qz7Xr/pcv2pj/arPRWA/14D6y9SA+ncWfWpMvPDcPDOW8xSGmqQyhnjwlNNsTHM1",
-	"y1OVyuInqRgXEn+JRZaafy/yVORj3YaN5TK/YPmq1WkJqZhYiNw0As/0lvFgTUP+xg7zMY6yqc0ZDPPE",
-	"G/j6VmfFXBobefNrev5Kz1n3xM7cjJvavSyvQmMTXBnYKjHJ2LxRUn399BE5GuwdaB6kG5FExMu5wYSo",
-	"GsYS1ujQnWRa441nKWdBzmgCP+jWxxhrGIu5RSXQp/mb8/NXBM9FZ8SxOIIWZSPcssdF9zJC/HCTMY9d",
-	"tCk3v2rJY8T9Z1HOQKVNhpHJewR+SmE0JINESlNEREzJUrKd7oifO0UYo6lR4E+YVtVlmjBTWyOVBrLN",
-	"ICvoFjOWsxFPJcwrtdHY5FGGZTsgV1iJDLJM4Q24KjEDE0zBI25waivRkSZveuzSnEHByjRHYsn4F2QM",
-	"S06Xasa4SmOToGlfi3OW6N9pZmJ4JmmSwA3BhRpPxZKj60HNRDLWPxkVwng+sjRWgAq0yKBrw77GS27K",
-	"JmTuJ5OJav/EEARvJCqn4NwXRZG6MaZ2j+NMSPikX8TCY2FeZwmbL4RiPF6NL9lqnLMlvmkWbzxP5Zyq",
-	"GDQGusoETcZKiHFG8wsGCyWXi4WAxL85S1Jqi3AV0eVjY76GjDaXpTb2Yi/1Ho6h3EwxaPgTeTkoEsZv",
-	"gssM6butTmuylCvNoYrbqGExm9mXfxYAMER3NWzthbtDci4EmVO+In4piwIOPGfGkaAv4iXQvTJRv+CN",
-	"s+nWr/UfwYn+IyISK8901+3VsDUIj4bk3PfAlyT/icV6Tpzm4ZDjUCnAijFGnwBxxlGc17ttbB7JAl7T",
-	"2AaxELNBD0gYRFZRcJFA/LwW4mgciyVXHXKBed4Aus5JyjEMy0XS6FNNTgsSC75jmuOkWaaP6TRLL2ZY",
-	"Yag4D2akJ1rTAixqO75UEkzIwmhrMz5qiyHMaZrtlDO7Zbd0QnXPu0Ny4h/sDplgcAjJRYbGRS4USQR8",
-	"sFs9Qd4yFqWajHpaASkF1c68d0zimRBSc0sUqS4oFhnxKH3YGvSPPNID8Hr3EYmx6ZgMn6FNFUWLY/gg",
-	"qqYZo1LrpQyz0y2qmeagSpjBdNcfem921T27ptKtLYSCoI3HJMj7qBPd+pnVpyockjecvV+wWJ8XcyfA",
-	"YxuKYGJMJisyoZqLL0wiXwPf1QPtDclbyOtwIUDWhg01pcRFyg2qBSJOWOK2rfy+i6tA9xxq6ltQNesY",
-	"QAwMjkhY7kFjmDA9fbmiDE7ams90CEq2HZIjOpAx7yDCBtLZUjEQo4HSLrm4NkAYDXy9zhQeyMoxdT3B",
-	"PWMoxGHCVy42Mz3sL1mRVKLOiF6Hb89evoBxztFuQTmQDuQbwZnrNt9sutc97BXSkvDwwcnS3RbnF989",
-	"JtGJfjOCi1+a2AH9RK8nFnrqlu5T/YGBJiCsv5QmHa8wr6Z8vaal3cYSrgUwdHFpGBb/QmAK2QqrQNhg",
-	"XgJcJteylb49uo233rA16O3ifEt4K1pYuTLpTnCoSXt/QL5Lv9JEbarU7HTX3oOaAxwOSXQ6DZ7rGxeM",
-	"ivNUSs1NBAdRi1v3C0FtpVu9PatsxCIebnk1+ZJGjdlRaalQomnKlDvRE01YxhSz8c/HZJKJ+BKcM1wq",
-	"RvE6Kok1XvdFdJJhMTPqquFZPA60h6USOGi3SWxqGi8XWCkMHERQkAsGphm/yGHDnCBaKkyHpXn0/dxt",
-	"EJvcHeWZQ5xGbcplm2sWTH0pDgaDTUVeBJp2G0RNw9xeCGfPg6EatB+PDZL2hNEcUrVMCFfOpjmTM/xh",
-	"p7tePNMUvFfmA3rMNgQrogu8jlPBH2rGASm6dYlOE1sfuwEmAX3VOSPaNJcy5UxKkoNcIDxmaqgJxEzj",
-	"HTRvalHLkBTcZNcm1mhFJF2RdqSEM7MiuE1HnxKMYXGqBUlSdL2lUi7ZzjGJMN0xAg1GGqVDXzpgGes2",
-	"Cb96wfqls+n4rhu2Y8zm7S6YMNDPWVfuvlnOKS90OvZ+kVGOlk+wyWjaREQ2HrMueYF3pOCKplw687rs",
-	"kLN/PWsI3ysk4vXnQb9mqHXCPPNq3TUI69UAfSTyehZpxyxoCZ9q61RBDxmrnpC/bfa95jnNBTFPyJvX",
-	"p97lkcJhmq4cdynW3AiYPqoWJt1i1J1BgayaDR9e9R4aBhJY3rs5DK9us/S0eNBsS18YhEdNISIqVdm6",
-	"WvYdLGZfEJtEuEMP0wjsE7rX8mzONN1s0qbWplhuXujyN0nb2K8jiBscTjLKL6tus5lSCzl8+NDY0brl",
-	"4PWHpj+JFSQ3DrliVzT6Ki6gZ1U0B7eDxplmOx1eW7fLA7xlql4lujyVi0wrKbV8u8d5lzymnJLXbMXW",
-	"kdyGOvFZyi8dLrjT79IpoXzVJS95tirg06HRncrFOzL1aGyhdVmwQjZ5bzakCNot25AVaLfoTlmBdYd8",
-	"bZH/+1Jy1lORq21SoiFNL5q2SPvNm9PH4CjmxMIamaZzNp+wfOeutUK3IqvqTm21Nx+10M0JX+uy+HAK",
-	"m2j4PuKCHcu6e+Ke7eJPSNz7b058MwT9lyLbGi28RoXjrkjb8PKmGtIlhcaawEz0OZh4PK2nWrTt5ljI",
-	"8gDeNc7PA4jaEpvKT3tYCGegX+RMymXOAGLAR5GZU9wOzfvofJyLLEOfBEuMCob2ixnu4228cv7wXxVD",
-	"Kf1cDMv/+RtG1cv8NK7+/twN1v/1qaDz13bcpeb+HPwHL9x8/F8Lv1qBx3s32lpbsfocshquUSNqQypS",
-	"Lepk556LVjdR1pmZ3ibZsQpCXjGuS2t9Z8SQx5pyQ3RBY5MaUOSyNSkRd47P/6tUrdYLvn3VHjS33oDq",
-	"i/FbNuYLDCNMkjZgXWltmzXiR/a3xY9skmaMGXgD9m/joDxA4M3jOwjC3WD37uMz+NFbCx2W1t/CezeL",
-	"Hsnd8gTssCp04B2A0pZ767xRhbCjv5MK4Z+9KjArlqAiC5a7g5wAXzomvTqgoYfGGt6UL3K3c7xuu291",
-	"atcW97zNUV7XSfV8Vw4H3PxaloHQiOqaovV1KsBNoiUf670CsQJeQQp6YMpmuSpyKG/oVyCGwWSAucaM",
-	"J6UN2qKwy1ac575AxG9mJxugxP2UhWLUHzGaj2cec/reYHLu4UKbv3o38JX7ZCnNfGQT+7gP7c0JDX/j",
-	"tE47hz9BffSZ723YZ5XN3P1kf/yB/ehDtqYSNs0yw8G2h/H7uKO4lhJMd7fLLjsh14xdZiszCYvl4Dnk",
-	"rmmWBZB8Bb65YxIxnkTWAYqFLxqQZ3mD0gD4TprPQ08dEn3zzfD584i0+wMy2+mU+zwmUX8wDMMIb4vi",
-	"qgAUvzTh6cWsUvii1x+GYTkXpN3+Oey9g9SPP/o/h8Huu53hz2GwZ3/SX9j5nzVm3lytmwPWg2yaRQWJ",
-	"86g+ok0DahyJ3qGE3gh+/NY0q3IU+7qdEmSRNvOUxmxjdGjVV+Ir68NG97X1SKBGaHKvO8TBFLhsinEt",
-	"m2Lssik2g3H+CRrYf16GdGRXjQTGNxl1SAbFwGeMuIL+VNVCpS4ZW3RMVNGEaXEvLOO4NDJ9w43WWg2c",
-	"ugXfLKRLSzvuLoVCkiBsYuWRFZlpQRLc10J6HQHmB8RNJHdyptw+LXy7ZAJ9nGwmwT3pZk2p4J5a5pxu",
-	"5syWk779rVl3/D+VduY4A4Ql/cU0s+LQV275p4/I7u7uEUFHuLVIQ/KNZOq4dGGNqYq2hI/5G2iI3pG4",
-	"1Zp81Ap8vKJRPx/rCP0bgZjgFbEFIoXkZmQviFaVSiwkAdecsRhuxzogVHWNqf6MxTnDWNOoaBetQSQH",
-	"tTr6IdAzCc6hZZecgW8Z0PoEj5vxvW9jBdyqbSNohXm7NOOOv8CbduZObGitsfoEWQ/CUn/95Jw8vOo9",
-	"9GPSI32rND55qPWw6M8wZGfiXupANoPO/I302uLSrIsyJugwsniTOZTvS2U6yZgrGIvRh/pwNAVlWZeS",
-	"WAA9mh63dAQVg3uJrxc/fGU7MnO4J718/dX6AmaWmRRDg7wupp40boNMb3u53km6qW9kuRZLPXBPXBMx",
-	"VYyb0kKmeGcJ7YzmLNNyzVxwNYN/obYKafgp/L++CPQ9tO0Olkb12n6g/PNz97ny72/tx8s/PzZDKf/6",
-	"yA1ML4ai02kjY/JjPGx4IlgRE+cLNeH4M4rO2Vu6uUzf0p6GTFwQ9K42WHrukOC9BkUVcFktiqpJOKmC",
-	"qVYKMLTyVNE6mmoNK2U7EebOUO6vU0XJaxazxbo8+FxkN6aqw46/1g0br0c7FxO1Aj0690lpIxqZpO78",
-	"TndkAzrNlqt+N4SaLZb3vy8qZT2q1SlPVUozd+g75M/GufpY6m4m7I24WNDZvcg+wGX/zsKPW9a67ANY",
-	"09EQo8IhTOGYRLk9R9GwiGfooHjUcQLAMYnwfKdUN4SSTx5kt21mLHSyBHciO2RO80tpQU9KRbZgTKZs",
-	"mj3O7kvlhNJ8LUNtvqftSpyYT7gffNbhfnxUfNQu45YCWNVpyLJE6hOHeSdQAzhjxm9pEAa3dKRU9g++",
-	"FxWJoOZ6t+GdkLbNE5PwwSRmXDfe0v+94Xy3Z021IwaK8msDbdcUNRQzKdcp6N++PSfYwobSGaYRnSzV",
-	"TOTpb2CQGJKvIKMoMvmOzckgRhNuqlB14n8jS6cM0l1T7qeYuaN11Fz66oawwJcLqkWyUmTgMcHaRmQp",
-	"GWnnQoFh1kFMm7Y73bVR8dszaP25sU15sOwEV21LSb60kfAHlDIyXVQ5cGlfS98v7UR12ey8mpj1WzaZ",
-	"CXFpgerXAOtfQYqpRWRXQmuj+KcSNhYC8m665FRJEqUJ5CsCUV3jFwL9m8mcFdMy3nd3I6T+ZqD8O0n7",
-	"ZrRb+1P0/Nf6AqxFC1cpVSRnC5ErSdqSMd/m9UCSWSqVqEJ0b/6spa+NiVKMJU90a009t/HofBps+u2a",
-	"W2jO8UQkDYR3YurW98h3XxUVMsFiKK8Bw8lmmG/3OTQIjJvRVaqZVvXvOUEKTP4ckzvnjLT1Eoml6rjc",
-	"xFhwzmLd8c6G0Xkk3ABTf7ddMNnJN/tY4US+Mq23NpZUeMUmr5B/wrzzU6LpZpD12l6ViKuRdLZDXy/B",
-	"O9mV2oIl3odMX+Wyf2PpvpkI6pJiAbZ+E6b6Mo4ZSwAgnZL++/e2hCnN8/QKyjHUANRJO2cqT5kk7P2M",
-	"LiXWjx/0QvK14Cxy+AqWDB0YyU4pIL+AVrdj2ICv3nh/V1bjleuxukzeByqPnprvFWv7xIy6ydRmaifA",
-	"HWpuVtnFNHf0u0ApiyuEp1BY3bVD2HutbpA8vZgp4++D4wAJxjkBIUn/ux1VhvA2VTN06EQ7m8x292OF",
-	"K03294bnqdQEnazFCH07W3l4y0Qtc26c8o4SxHRK2qnl6izxyMbD5FQzll+nkm11vRQ8bVtG4O5qeYvL",
-	"+vageZ3WMq/YyWzm7GJeTZoFUrLpyqWSdMs83c5dpr9W3sXy4ni2wepWroff28CELJXerczjGh337YxB",
-	"JLApDKGZDM1R3D0mkSaBqO72r9N/hZbXlEkpGJTU/HFtBftqqbp7p0FDKDXcuggIJiJvXj9D2BHrmTJI",
-	"pE7G1UtLndBzJ4IrmQIGhyXtH7r53+HDh6PR2T9vBj7W09mCcO7xbndM++9/t9up/AlRuZVT8meR+UdS",
-	"2k0LV9yajWfKHXowJoGpLL3gkAENL3VMcr2NffjLXbp/lRtRrlnj6HomWTyOXM7GhEq2P9DS0G6f5JQn",
-	"Yo7uhmN4fMkc/MWZojyheULMuHBvqFrmFYgF/MTz6Xf/OsoPv/7ux1/z8+tf3rx6fHj67NVPp6L/jD6j",
-	"Z9f9yVff5m/OFr+9vfyyHEGL7/98EvxEg9/C4OifD9/9Ptj98OX/3PPV/xe5xd1mbeI7BQ00KuhoYIFB",
-	"ECWsKDwkUszBQBuVzCCoBUQ/j1pfjFrvIkIzrbMDpnqWme2ekza6qSHuFzpG3FAADS3fZD/bAmFdM8ei",
-	"ZFi3qFf2zguft3rGF37L+rteCTT7m1cKrf6J4rdyaTTX0kUol75iQpW930zMsveLhTZsKi5VhPcfbYru",
-	"77TQT24eGxCeismhcXsL1ChnHzQaDmlHr16enUc2OsYy0AdSyyU7HTijLBnxhQFcazjFCxanU5N/PDSG",
-	"SFm2TrahOoytAAllITcUKdzpFG/rMygVnS8i0n7D0/cjbmzclq3YdzDczb7mWEtE2tFVr1NlWCMupuSb",
-	"5yePgrNvTvp7+5pRWbhF5VS+B5IkLBYJ4CUqhrhzIx6lSdeNq6vXNdpZU92GbosojlBBFlIcet4QYmhQ",
-	"zzAk5jZFQu9g8lyH42NH2cF5NnMfl5lgT+xccEw2UEsm8V/XLOH232q2zM0/p3lq0hL0Rpp/LuHtbS0I",
-	"8PXn9ovm73P3YfPDW+/7tk0xDPPLUzsa8/dZMSj7ixnbB7w+l3mqVmd6SU2aBHgeTpZY5wj/emr37Nu3",
-	"561OY53hsjsJIhT1gcVAxKWaPQR8hogITZflJ8ZVEQ3XuJ/IaBmGu7Hv+oBfWNQd8e8RVEzz+cL/4TAM",
-	"Sbu3R0zqVgl1EU4BEBLIT+htcbulBcDWhw8AHTYVplSdorHyQk9ai4wqTcz1mBN0bLbQmUtsO6IYndfE",
-	"rdYjH27AOhKw7gcAsqMnkS1zYZDZySLXt2/Mhl6c4Ihfs4lMFSPXaXLBFJmmHFBiGfM85Ai6/UUlAFd+",
-	"cUycW3vEIeIQhu6wewx8ZtUzX/K6HxPKV2hBR0TaEY8pBxccIKk5tPMRH/F//MPH3YXPjvgX5IsvXqFu",
-	"CQie8osvSDumimbiYsk6JfTlTjWKWO4QzlhCuBhxgmAgXXLSEGuMoM3GiRs5RLLI4LtFrmBDtKN70lOk",
-	"ZJGDq5tEuBImoNlK6V98oeX0L744LhWKkcYNTlKuOwJP2A+B4aMm0Nm6w5SAujmdxsoyeh4AYwrdwAGD",
-	"UXGyNAioBa7aRXrFigsrGoQDfUj0yuIxdQsLi7XFeSOl80a+ZopQPQ45E7kK9D2ZkJo7ec2ps8MW4LPV",
-	"vTQAujSyjS557beUaK/UN7LuBS9lcPauYS07x2SRM8kgyB0BkGdU+TDGuh/w3eTsSlyaoIbrmciYjWLo",
-	"NgxNLFXk3sB1wcbHZaRsWkK2AqBFfTOaXLPUAyvWRAN05yTUNC/iKPRWvhYZk0NiAmlIuwik0fJIEUlD",
-	"2usjaXY6+hteNA1pr4umObbRNAubA1MOq9EdlSNrdjTBItgj7quTVhCMF6C1L5iSmj53I8sQAOVR6j+e",
-	"wH5i9epUj2Z97YQRb0ePBFeMq0CLAUPiY5Wa1v8EzNIdU7hAoWYQAaZS1BnxCH1N+jcE+YvMqZdrCi5E",
-	"WtSKuuR7h3U54gh2SdrRoN+POlizIKpBpEY7WCahgjFqAeOBVRg40iH5+fdRCx6PWkMysvVMunD/jFod",
-	"MrIVjfF5t9sdtT68izpkCRDBWpge8QVVM8AHFSXoShCy28bghLDWBZi1HuIObMsf1hv6B5kzCgaKP0x1",
-	"hT9G/I8gCNz/dONBGJI/sNb+7dCynbvGh58FbeAPEtVgufVOlZGsI2K+39MjRYzkEl6uXmofK/cPElWA",
-	"dnWnDeDiruddPbPtseL1FxzWvOtkQP5wTLsZtho2pQm2ekf36DCwXY975A9768wKEFpFL5mPsa3frSN1",
-	"u06OYFexAMA6/P8/NNljEzgpFqFf/1HFXna/GbRm9zcCJvtLXaCb61+bSiHgWS0hLkMHjaD1dkq9vh7w",
-	"beB5dfsqzq/rTW9+6ejcDOyt+6thhbsO9bZBR5txlpFOmzCbbU99PVEPdBf5zLGjMjhEUwwHRPjkXxBz",
-	"XwkBU66xKNvxYXkFb0Aeh+k24Zi7/jSRATqVwSbfAoJcd+rDmZu+9oDNLJvrB5D22voBO8hN/GIErke9",
-	"w9yCwJO2A4D30N+BScnZUsGVnohrvnNMJku5Im3VWCEE64HA4krL4jvmFvKn6442fFwTt+4VhjbiJ/YI",
-	"g8RCmw66FWqjQbgXNR70EbfpjRZrH3kyCu3IeIpeertgZ6FlUh9x2AVzXf8DmL3INQVa4X0Qhl98UVRM",
-	"tAemSF/S87MFxAykt6QrObRXhpYl1t8asAB1OHHIKvQUDN3JxuILx77oXLn7dkzZAD1zlNqL2E44ShQq",
-	"K5B29QLaMWL2oN//4ovGYwXrQjcio8OwUaSyx8ec3Q7JwFshzWSkm43sEMaXc9lxUzJvgIRX8sxEOw3Y",
-	"6+Q6T5ViXK8jxXfBnOR0VFhPU1xlQVNOBJdM+eUs4fyLKYFSojsY+wqzrUC6o6h4O1T3IWlAddcdwUwi",
-	"dGVFuE9rIN67axHedT8lAQyI+5y9V5Zl4rgawnhJG2NMA4gNNq1N4dkRx+/QTArbAzQzOw4mPjqRRiHS",
-	"q5in8zmDUllymef6hk+1vod1ao8NwjjQg3KjAx1O3hSKjGW30lzfRkAwEZw5IgVuVFQLejYNQHMlWinR",
-	"eke9JDXeBLD3OJwUaZnRPEuZVCOudcKF5s9QLeRYf4oLFeBe2s0wNOdKz2vxGI4H8rsRhy9Y6UpfMSwx",
-	"+1SEeeCXJGHvaayylSUhjytgPRQ5tJuvl5ikasQZn4o8ZhKnY+VPl6qcrB4Ux9OcQUyX9oihM+JF+kqB",
-	"E5YDKqMxV1o2yN4D9KdJ+oR2KORz78xJqxR5hXf0L4UGWgWVR52l9lz/DmtDqH69UsfH2R/a+hpAs00Q",
-	"z4RknKDFckdr3guGWqzdnxG/ZCvPBu22TP+UctIfkJlY5vr0qGXOpZlkLpUrxo41j/BaAoTZnNmyUTYp",
-	"xHXtPkZJkk5BYC4qrESD8CgCU3ejOGjX8eVCpfNUqjTWZ9lg+uOS2nRpu2IPf0+TD5Ebu74zn5zTi4gk",
-	"DKLRCtxZF9Q74lZ0jEhb640gvSt6UZSiHrV2R63o2Ja0M9VApn4/nREvpGFpsycBcAZYPknVTpdEr07O",
-	"H33TPGJgERLIOuWe8DZEZTaztbJg3Xp9KI9h5TpDCdGgfxhphhO9fRiN+CJn0/Q9RHKb4npY/Dr6IkJW",
-	"rk8wX7kaF2a5X9GLlDvDHpqeTHUfLbBEIElEpN0L+mHYsTIz2QsrNiLH4CHAbcQd+cQ0h7icyAtoiIZg",
-	"RtGMS6+4uxoEuWCqElkx4ikwynUBFuSRtTuacXsmERPCbcKCRhxMYa6g/wKnzhK7FuepPjHWqmHhJlJJ",
-	"HARFGXqCtO0sJdi03pw/6hB9/454VKCJnvcOhmE4DMOfop1jEtOM8YTmwI6Rt5TAAsljzURRchjxti2O",
-	"oq/WHcOJLFSo19VKNuBoWVXsWMuDUl9FGdyHcNkZXlMF15BdcuZQbhBljLSjEcJKjVrRzojrQVQgupq+",
-	"Xq5WCzZthfineidonAsp9cihlFwg6RUUzsPzYzfktVNCwNqEGb6Qq5ALpTKWAAann9Ck/66WWTNRUOjN",
-	"1dcIOiRx8Y2+0vBil3wlYLchwDUa9I8i2P8RL6kE6KAwsN/Wk1ByFRhDMjl5dVpUqGkNW71u2A1bHzqA",
-	"DEAXaWvY2u2GXVNbfgY+HuAc+h8XjfEpcAQAHsRy/aIGUnLBVMf4J0wNYMvDKblmE32NXbFMLNCqDVD/",
-	"SnRJ9L8AQcu+ZDICs7kVMM4WlKdyRtosA1cBG3G8KpzWSzLKL5YU+WV0AiQWPDO/RTvHIx79bw1H5cs3",
-	"b04fR0RepgtTsHgm0hi6qAE8d0f8DGqZ2mtG332xIs6yeGbcZMErkaXxCkyrer1kh0i1yoAHJpo74V3s",
-	"FecTeQqw5DxbGaeTi5I7TVrD1tcM6uq/QhDtQl5uDX+uhbQwjvgeTEbH7p4ksGxaYrngImemjl1r2ALF",
-	"pnBG4epbpxcth4Q2FQj50KnTRW3lSJp4Q5kAEUBdh5sHVNuxNWPrs14SxkeT4JAeTIMB20+Co3hvEgzo",
-	"7tQ+22b0kKeTi2sJiSOWpOSxqV+o1ZUIFymyEjTEmrvx4wVZTKBCiGuXNnj+Q4fJ41+/DLtHDQN912k5",
-	"fq9f7YehdTia6uda4n84U/NKHC96af4/iYhhJ3QDdNN0u93SYKpfrLkgsVLfBetqtjHA7zc53t04H35F",
-	"EwvErl/p7d78ign8OBfiGVTN+9Bp7W3zqVNjrzFFoDyndWv487tOyxQvAiQOKDpsedUCN0XRC/SyA+tC",
-	"t/fDRMRyPf/j5Jvz58+QCyoE9ecJKrG+RtGOHhoe213ReaZvUgliNpiYDGxFYeEF3vKaJSK2SohjBS4M",
-	"cMQLFtDRMi7geJs9l0Y2AjNNx/ooGM3jWZc8cV4gEG1QNcRy0AU3MtpSO4IFeJjrwXQlRMpkgrPuL1IL",
-	"E1p8nNNLsDA5I44SDiDZ8DT9fdtnhXOO+FrWuYYJPtYb8pEn4fHLR+c/vnrinQR8oP+GA//lqMX4qOVO",
-	"CT5+WLS//bEpttfG5Zq4It3DmjVojn1awDNjy79gWvG+lGTJwUpnAP1xK8v7cMNZ/+scz1PvVJy88oqB",
-	"eYf0paUL6R3UJjpde3jhgCFkt2lNJkueQO1hiUKbnGE2MF/MIeDLeQAKvX+aZuyBNDrRTscSOUB9p5JM",
-	"Uk7zFUadwBABWauRqM9gbFuS9i/0iuJkAAfsdqSIf1dIUGuu6zbRNHsIbf5KlFI/WA+k4cEYpbOOWrDo",
-	"4W8bOLsxcffDMCLXszRjtvocRC+kkiwXXfLYWdfF0jiLrD+gcZ+/MZ+9cZOr/p0SG/vd5WC2xKWFIJ3f",
-	"GJiHH197rZdm9he6rJ9p2UqPbJGLyUYWgE7QtXt6BroEdUYUNF4uuUozlOpS8EDU66XbYBupL8wOmYsr",
-	"hgWHhVcKgDFTopsn4PHRq4JmTqcna16BRlbUdqiLADLhyXr1RzwyE/mHo+wvXaiRvn36++Dm/fL5yYuT",
-	"r5+Mz19+9+RFNDSOFHsWQM2AAsmeZ5ionF6xzPKuN6+fkWlOL0BG0YpHh0iB9nTwjI3QowWyA4gDmbgw",
-	"1vTX8KE8ulldW3ONP4dh/S20mc/6wH+6PnBeBOM9kChU2fL3hlmsUw/mTIux64WMV7mYMzVjS4nuGPbe",
-	"VvYyLscueYWMt0O+FiTX3GjOOhgd2YaEurE1FoyVUDSLOqT08zhZ4skaG1c42GSNKQlRrtkU8OMDV3tW",
-	"2mCdaHB0FO10iirmCyEy0o4uxFj+mo2/iNDKushFsowVmaYXy5xJ0o7MslTG9rsUyzxmnZxphf0D+KdN",
-	"Q89ebdoWv/jtfSe+aQhO5w/RTpc8slWMuSALlkuIKqiXMK4zG7NL2x2YRUbT8oXb+gf55smzV6RhO3Cn",
-	"nD1nUvjIE7PI3RH/BzHqRv11MB1qVtvw8Hf0z385an395HzU6kDPX45aVcjWUauDn/pypOc0an0gg34R",
-	"t7zdUTZrpDl3lWiRUknbSr9hN+wOdv5KMoI34rnb67Vygq+Lrz25mie8XDCuFZDdblgo89hsYlBccrvh",
-	"tvY2XpWgQ/x48vxZIz2afs8WLL6dKGhHXOxrzSDROOY2mhg527Hjgp1twDVq5vG2Uxea/Zdi3qmsDXDT",
-	"9kPszPaiv4lRcSwy1RqGC/SJ9sJdDwPAeMrhx0JrMOJTkgPzMhEKpfgg0o7Ovnlz/vjl2xfjx69PTl9o",
-	"dvdGfw3RsfUakgnNtBzq+B2G2zZS2Guc419Mz4BRQR1ovSBaGp1O0/hPJyb91hZfO2P5VRqzN15J8E10",
-	"qCeXbqeoQFx4kqoAshTXSw/oDrUfxJxG2SGcXTPwp+VSdQngBYL4Xiv2b2PFZcdGw990WT5LpTrRQ3uC",
-	"I7tBNn8FyR7pb6xDenpf+2G4VhDXd3rpSjK+XFMCyMI192+Ca64L6AbZLTbJ8WD5IoucXaViKa1VoOT/",
-	"Lbg1naPfFi9skSsi8oTlXXJi+1sTK0TaVvfTzx7IDqGZYjlLIC4Mw2pMDxgJtoPO9H4f4ln0wXcu63WO",
-	"D8y+99fspjq17z72xJuE1J8hd1zk46JqN19mWacFyV3oXO4F/b3z3v5w73AY7v6EQJiA3bSAJrvdsNvr",
-	"7XYPipL4wxZGK3tQrTZHCnIU6glS+sOto+khO0j242BvMqDBIN5NgkPWnwY9Gk6O4sPkgO1PIZUO0vRq",
-	"QzZrBPkhJsaupYmoOsFWODlgB3GPBbvxXi8YTEMWHCU9GuzT3rQ/2Y0HyR5gFleXYM/41ytL0Ds67O71",
-	"ur0w7PZDfxFc5gUJUO8iBYRosSLNKMUw0B7F4QR7bH8aDOjBJDiMj5IgZL1pn+5OBvFe0rggrT06mOzG",
-	"/STosVC/eaTfPEiCfbY3HdDdST/uednzucjY2NhCWpq2SuAULbb6dpY8Ot0//eX0+vkvP6rn50/U81++",
-	"f/P8/M3+88cn+88ff0VPebj9zVFwHgDbaLhBjMdZTAkwUMMS76x+hr2bX3kD0f8iT38DumkNtrk7ntqA",
-	"/o+52wb9/jbDM5Y7fUE94UrfTB8hZHlmN80UvUX2LjTYJ/8us+lXgI8iZMNV9uS9jU2yGU5A56RdhUg3",
-	"GqfNcoL4ARM5Y5LISglk6NsqZYe5LDgLxk5tUpzrFd8qkGmTIogjy+qpcb2oS04M7BwGoNwmAgRSfZqD",
-	"N3a6BNC+pDQ+O82eQMXGUNdYX0aJtdfBbkDoV5o1mdUgPqWFyc1Mqq8MVOJ2zB+uC7eJBR2geJGZriEq",
-	"zM9tXcO3C8DvVizynMUqmIlcsmACEaSrQCq6AIFqa+YAs3OHt5zEbZAD7n71wRsoI60bh235sAyou/0E",
-	"qu/VmNszcXEBu/3n8rO7cqfe3jYfc8E5z1mSUos5+jGsbdA/uvndcyGeU74yiyM/hV8CykqUuKKa1Zmi",
-	"WKr1XPG1l0JqUjetHd/Ldp2wTPALCdFRLi5XDSGCwIbyA1QJpqRglmlS6QSj7grddhBZa/+Ix5rr5eyK",
-	"0Uy6kvDEx2R22a8o/JpgOkzdBA8KOBtWJpFuczJ9jWnpJfpIrmVW2bGnChZ0K1fjvfmPWZj86yj+oT/5",
-	"9buD79Wu/Pb6kH8zPemxnwbL17fhRSbH+FbcaNBYMgS8TEv1ZxvQ/22H9xMcQiSfDadwzjYEARRx5/YW",
-	"N/8uZAz//J1AFlTG1tiZWx99Cc3ZjRcQmAWwTMD2JGuQyJvte14Cp8s97/4NJOSPlnLBFwunMEh5afqb",
-	"ScovaNLM2h8ZcRciSmmWgfPQvoYorHbVnVg6X0rIfgP34Yi3QfR0vulUohy7c2xC1LEavcntsVUben7h",
-	"FOij39dy5omDCSiGY9ECCOOJKeWeIAaGD6FwPOJYQglTMTAN85rmiewS0AQYpOpFdhpWY2yM4MJleVUY",
-	"AO7O9vEzJbZvVnS8rfipNdprvzUN5st4FujzzvJAP1jMcq2haH3/NjeEnSHO9843hO3GRiQcg4Li7xtL",
-	"/lO133u4otZQk4/2ULF/IeR7q5aV6dtvzr2U1RmVpEdMjjrmZwESHKQRgh0NfmsNy5TWaRV1Q+ypbz7C",
-	"YHexdvhBv1/E+n9fzeUuwxLJ4cOHJnS6iqZq5i8fFtMMnGFsWwLHPtbdKJo7Ob4GSUECkWCwKIQg+ogh",
-	"hIENoXGpgbiY6GD8aA7/yCRQXXPf7LiBtRvmt50powJLA8ExeuoNNgr9s2k+4qb6CIaUAdwMRBuBdwnC",
-	"SgC33EBt73TJqwKThlZ6qQHUlNFpUiXL6DSkDRlvI54wZUoP+OHCaO/AoZkqFRItD5CoVGPoRhQ+N9VD",
-	"7s7OvXX/K4vxfzejwgt2be7xz1aFP1ExcShUFWViPe/xAjo2BiUg8JJX+BViFoW4JBOmrhnjJvcdPdFK",
-	"REMiFoxD3bwRny6zjLQplsEnl2yhtIJOK6XwiamgSTENk+90wOTOR7bGpq1U3XEpd1h/tpr20xlxqFAN",
-	"jMveb9Hz0xfjFy/PTx89iUjbpnT2yWwHnXdcXCNHwqouIx49P/lhfPL4+5MXpTd6/RByD3cInTGadMmZ",
-	"K5J7kYvlwsZhMy3AxjQrZSwWmFl2BkNTnUjlK7DiQjo5xlHaNELMXfAKpMHCA9STXrsOOg/xu/p1gATl",
-	"RQfHZvdM+jOFgejxeu95xdVt7jqkY0JmewwYG2ZhyH4fcy+NkH/cgICAEaUINYUuTuDnJhmTpEkFCeDN",
-	"m9PHXXLikn1NLwDGqDvHROoQx/YI8K4ubOxpJePWpTebrOg2hYquRS5zstpBEMFId8SCR4idMDSErSk2",
-	"iPUTNFWZGExpKh1DRrFek0vGFpDKMlkqVKFyZgQbZhfDAb8NAW0PMfZwWBMaXyKc1uk0eCE4szg2Jh04",
-	"2g0H5IVQ5LlI0mkKMENAB1zAHDqgoEFe/6zIIU1soY0cPfLzBRjDDCqsKVoCLALmZg7kiLvL/Bc9ETh8",
-	"RZkOATntiXVxwxqsia898dnJDV78p5BFmdBVp8juHZbSgjsIyJJyAgHBmogfSHdwCvrGwTT5svWQW9Xb",
-	"dU0en0tdroLAbl2EvGZoo/c0wWOsPlrCGEFGi+dECTyDlRO6fl2UuOWq9Ab3tiovebYyDMnGQ9TzNtua",
-	"I+xsnZuJlZs+Ij3zblXnG6cGM7I31QMLWbh5Qrb5+nnY0QZHk0MaDKYHLDi0wQn22SeYh5favs08bPP1",
-	"8ziI9yd7dHAU7B72D4IB6+0HRzTcC6YDtpv0494kpEf3No8Th41hEtMM+EtexsGyd8gxcN3IR4jSZAba",
-	"EbcMdl14fYmNr5n8qEV3p0dxn/VGrdYnCKPRhx45LVTFKPM02D942nh8tj4qjCPKf6sM9jDYM8EoGCsS",
-	"h5MjejgNDnQ3A93Nod313n64dzQdQN00j162pg3/sGx9MHI2pynX6zzsgWUjV02zMCE1mpQ+wSodDndD",
-	"f5X6Ca5TcKiHPdDDPprs0WBwZNdpOvgrrpLZa02w9orSp23O8jSmD58JOT7hF0yroh/ebR+G48sODSrl",
-	"V77MCw4+FK8Tuqrmtfpy3U3ZhdDYtv3QuWVG4m6T+VSLbXMjthGZ8pj5kp9BvvFkvi55IVypyH/PPP5M",
-	"J+Bfz0gK4lBhGlU3Kz9/Q/voCQBNIhZeDuiuDch1mGiHk4d5W1Hyo6Oe77zfk6Vc+VvcjGXpcmEMUt4x",
-	"AexOcB2BBThbFeU8h3vhbrFjJuKa+CHXt94zGOV9bNNXS7myAAzr0DpBVUMtDYpyXQuLSDribUqmmRAA",
-	"WLfkoKwlBNYmFVwCXlqBagoevSVifk+LkiCaRdXRfjzO5D28icdAU2yJ6f7rbFdl/u5brPyLodFy9ZCz",
-	"92qj+QqQtdbbsJwBSPAOgPMxi5+rz8sQc1ohLg8x86gkDpfNH0hE2mj1sqaujE1VxzdhefUCjDmmjF/E",
-	"E3F97F6fsQysM3TEK6aytLCRSSG4i8zvoCrpwO9OT16cjLgDKI6w3mYh2INpxmUgY70AMygkdaOQZqiN",
-	"dh02mjGHQZ2jXthxDHIv7JKTdYaeEdfqg+EytiexVDJNGMby74UdF7G+xsjwgr2/laHhs8L5WeH8kxTO",
-	"b8Q13k2mnoEhac94HO5sn6riJtHzU1X2bspU+Wg18rOmuL2meJ8aUI2xrfVyv1dlF4Cs3AL3p0h8Vg7s",
-	"uayHTljPVw9ssXvh31Ip2OSS2XxRdz+BA/NFnbRvlAQt1PANaY1PDLAySlplhFuDFNl2Jcf1hqJNHiEL",
-	"sPmIixyAWI4JS1KUJ7iAgnYm/zFWBMkNHYKQt2dwcnc6RGQJAE8bSc1UFnAQsk/0B1PF5s6Z5cuGFCBO",
-	"IOJiCrn7RQG7jsO4THkJcR+Qzs0jDDOE4UJAKfhIoeRSxjpFLlgB7AvOtlNQB/S6SIcHDW5Dr34eALnN",
-	"UwVFR1wRQsRWjbX0XEaGyBnGOsoC0zZNICinlC25o6crqXHKyks54qjOQeVLLNBj8bT9saR4uLFwBXqg",
-	"OSPqOrVY42TKWGLaFJC6w0quZioJza4BiZypjh0E4NcZNDyjXfog0nYMc5owtPw0Bp+nUrnigH+TbNda",
-	"Imsl19VVyInSJLLHChYXjqXWLRlHODOpckbnDySJnlGpAliF4PRxtHNcoMvBtWsonUBRh7eWwjFUGvbQ",
-	"tlKg0kzYRco5JhFU8HqMM3q9Q6wh6bUQIXvhoF+pcP6Js2At/ot+HauqUlO0BAscY4qpvjJMz4b5jCer",
-	"scmRQp+e97u0xU61XJRe0Xg1Rky/scXBd8FHfpHmUs7pwbBXMmCH0yN2mBzEwT6YrQdHu4EW2wKwXBtR",
-	"DIF9UzNQrU+PxXQMtRgwXTUMwkEQ9v20XE7/z6xLNwYPLnDMsUUy4lRLhLT45ZlYsN/0h2YoiP2zN+gP",
-	"9vb2wl5/twXRVBbLb9hyqFbGJ2KWr0nO1SLpXjyYBLu0fxQMeocHwdF0nwV7ySDenfRp7yg83FbO3Y37",
-	"kx4Nj9ba+qd7dTm3N+nHu8mABXvTfRoMJgdxcJgcsSCc2mRceKks5x7Rw8lBvJ8Ee2ww1TL5JDi0ybf2",
-	"WWsbH0gLgXVaw9Y1m3jWs5ZfENgv/FyilcNh2B8Oej/56M99Uzm7Fw52Oy0RQ+T05neLEuKVWsT1zGDd",
-	"6/ZSkePAN2f9loWGz4m/nyDx99w3OFXW2wpOqNt48uCz9ApvgnXC4EO8azaaBjPbCcDjkgjQmOD1AN82",
-	"1Vuk0sKAWDAbsgVhqgstiZXHa0sopckwKu4qMLjDO+ZXNDu5kixRjcINDFaUUEXNO2tkQZNPhyIt3LFR",
-	"uR5yBGV9QDjTQ89SzqAKonkFxBWQerVUiMFDVnxD2BkXRKTnb25wF0820fdy2QjNRT6nWbYi8zTLUvM7",
-	"flLMARwICs60Iyh0nasJoyraQbxervBbI97bc5W2ENbGRjthwWbQeskiF++1rHzJ2AKFMME5hhiDBPua",
-	"yeUc4sVcDJaVOUEmSXlVECFtG/T1YMQj+PkMOKGp0yYFmay0yMGyqcuTgdpi+rvSyDFmkTAUz0gqziyL",
-	"EPJm+a2UU0R4XdCFKdhAcihvUheATPfVjksSqGfWron8TYLpGfS5vWh6vlbes9iSSWktcr0VzBPr1gVT",
-	"lPZja6lsf3BnuEL/vJc/kyZDoi+WEcfDS2rnFEoA0SH5fdRKk1FrONpKLBq1OqNCLoHXCrxN/QxvW3hQ",
-	"fKrV6Xa7HzRZewfntqBr5y7IHid8rGmK4SljzvYPqGOptFRt5XvDHuRsqSSASP2H3oaf9EYzReZWhpGR",
-	"NtR3yIMzveh49na2u+cWDrJ77QVnXFaaG3DYZ5O8Zzy/Dpg25ZbbDkc8mqd8zIVKofS05zPTzb3EP2O0",
-	"5xdewTXD7nagDOr7MU2uKFaw9sKr8cUpzTGKeqcz4pFRE0wm3zheKjGdRqTtKvs2VZ82aLlFPnh9PMgk",
-	"j8k1zXll1oSiT82Gi4842FFzc/XORJaMlcoi0p6Ja+yXel44zfDkpsIZKb8woOofqxzaobSG+yHq8nZh",
-	"tTi9u38YGqXe7FpreABqfuOitoaH+4Mw3FpWLk9lHSQrPL1n0/NfB6rV1W2w+2lP51eVSu/1Q+qerM3u",
-	"0h8oV8j3mIZ5HcVOC96coigHtIgYLyWfbYMh0JgLTIi4fs8astFnPaNXbMR9z7XFE82V76z2GEHhsyZt",
-	"W+msVmy3wCk0AmDV92ogamx9sLG57iiWCTcSTrRgUHQwOsb+pBlYVMjLXc1Dmk0bkZtrpPIli7rkLcjo",
-	"eKqw1n1bMuaXsNMTCXQDGe2UpG9FLXoGLlWqJLIDLYJKlz8R9cNeVE9QAPHcq+tvq/FVavcD+tA1QuyZ",
-	"Wj08ZsNSCX/Dx4WW/WoV+qEamSvR/9qrbNtY9umkqDlqaiEn0Yg78Lg2Jkq6R1h/+xvBoZBerXDfEMdN",
-	"zSKkEpN+2rb03g7mH7iaRK7AJqpOmpQAfRu+PacrCE6A8YLNtVTbD8v9CRtmB4V19RcvBGea4HK2yOiq",
-	"tP7IcPyCgyp4Dc1YMiSGQh7ZQnyqiC6CD+tzpz+J1dVYnlKt4iRDIwNr2VZwJsk1NTiahcRvNpvbQUFN",
-	"FTykpdQNoCR4D+em11Lf4ZDKYinmEusm6pdHnPE4X0E1S6jJQSi8WasJWNsp2Ai9YojrcrE0uj283kY/",
-	"UOMN9wiMhIb5WbnuBoXhZE0ZR/shzBK6ECIx9bB2OmS5AKv33h5ouCY/2SxWqfziVrUekU02FXtsrOho",
-	"soS3r+a4Njy8vOxrdJr9uJf0pwcsOKKDicUc3JsGIbWWwL1pWefp7+3BrW//7q1Rge6eH4sbe1MmaZkO",
-	"kDZukVC65vUtMmN7t8VvQNv2thN6ZJrfeirFizVhyTzqku+syaLM+48N7ga4sOASAAL9f9l71+W2cWx/",
-	"9FVQqn9VpDmkIsnyTa6uvdW2k/aM7WRsJz3dm71NiIQsTihATVBWNF3+eh7gPOJ5kn9hLQAkJermSxIn",
-	"rv7Qsc0LiMu6r99vxrIqEV2r7KvsFnvHnVM51SHnBbw/FqFe6ZdZSlDil9k5r/+y+u3Ory/Y66U35oPz",
-	"pVxB9/Ez26tvORfpGzHm2sfc37wGQRob/RiwqFbvL52U/yV3CwTHrZj4B5tegFhZ91EnZffeYZIjX9u6",
-	"5uMuZ267eyyQBjA9M9J1tQdYSKr9cRw7pBeL4BPkkXWxwXx5ZC3LNc7xBU+oRjKYE9/1F9S5h/SVo5VG",
-	"S5gp1nd/8mJhacSiVOZEiXl5R1dlOLr9GfncNSm7x+W4h8UIdXIOBvK8hIWg779cPXT3SotdC9mZQ9DI",
-	"zOKM5gYsbsDr9NuNtr/c/1/TNLrKEzbn3hWIELnBAJ5JmUJ5DwCJ730rNv2svHBE00Fmf+TZzNZp/MwL",
-	"4py5sdVak7pmZr7R+gK0kYBlYcYZD1cdX48HRj0aQFVcjRugKsoDpLZ9ZDScX6ElhtjMqq85HcP0+p/D",
-	"/dvfh38fBPF+zN6+SYO3n+N/bV3c0tbH8b/+czw9+88/m+c3s9bZziPXCcAdufKA5ZIcd4n+4E0k+OyN",
-	"pYLcRMIrX0oxfxvBoI8gkyb80WTha4MQUV9G6lMUjHQEdM6QSsNDEB3mGb9I9eLNIdnebm/XnJyn3Dfk",
-	"EPkYi5MPpyqhl7BhBE4kFGRIQtOUBoM6OVHeqo/ExZANtafReLmZXXh5/M8Px4CccZOIifacGQ0GJlGp",
-	"rrnqXn24RHiHq+Pzq+7Vycdjn1R1qKfmEP/w3fmbk4uz4yONBnHYPT88Pj09PjId8EdXl1fdiyv/tX90",
-	"dXx+5IOfP53l5favflejxkgTJf7Hq5Oz49/fnR9DIwOU+5IorRP/9N1h9+rk3bmPjNuFhygJgtAcOmqi",
-	"PuHD2Vn34jffTOpMaEvzGEF1xgHhQsfljM+vlpFR5c4u1FQIVjUtMqphO7PHdU1qbbk+I8vVmcfvo8/M",
-	"bvuB9Fq3uAhFV6hTtnhW7SFYh87ZawVnzVhA4OKEEr2cr6R5URzxT1YPGrPkB1KEkJs10rE4kJ+P356c",
-	"dz4edk+Pz4+6Fx7/eHxxefLuvNOqNzz+/uLd0clRx339+nIUcUaQof716wJFvV6516+Pzz1+dnz1y7uj",
-	"zvsPP5+eXP7icf18Iyc8riRIp6TC3+P1et3jx+dH+av17ccfj8+vPP7h5Kiz1W8Fe7TN3GavBY0OzN3r",
-	"71O30WsGrXCLtfvb9L9tcrlQBe5xI007TY+j1OxYyehxLQMP1BB/Khlip9Vo7TRbjeZVY7/RaDTUHcfn",
-	"R2td395W12sx1zkHgD08owVpB+L9KKmTI8opuWBTNTFGmHbOaKTOSz8KmOc5pNloEFyXX+lU/eJypLYE",
-	"hJj1TOqJg39na7x5nnuVnvz6nRLP1Ao60myjYAnNznKRffQxDCQesHh5+sxuS2RNJTRLGUEqIcsTmYN/",
-	"kM/hSI8nLGZUstD0EAN8rZgwDTZO/Pfdq5Pj86vrw1+652+Prw8/XL178yaDBvN4q00GtbnMs86NEV/n",
-	"YDGMcR3EQqrRmBIumtYOPB2xUA4uk1Ynq5t1r0qO09CfT+t4fCavUxa4hwl68U5fvNOFSvm+2QIuLnSF",
-	"eganqQ640g7zf6mYcvbKG8biCGo20pQlDjRmABgypDhNFH093xW3dwFdc5a4S/2DxgcACDQcpVOb37Hr",
-	"RyXx/7rz65W7h9ZtlNbvr/5gRwNN017MrkH8PH3V/1wRvN6UiNSW/3Pl8XsE0DECEU8jfi3ZLUO1s+tk",
-	"+0RJ4wSx8+SIqm9zgNeKp9ejwVRGAY2vodEe7uzTWKoTo6687sOu5sEU8MuiGMKrttpei0soK2wQMFcu",
-	"04Jdkq/N1/OiVGAKOXqwbL6FRgfbCWCGmNTJGZ1ScjjQ0uRejRDfdcPvOo0QtvMBTzM2cC5v/F3UGrFz",
-	"1djLP/oRA3J2dF8+NHfvnBmKuV/BJDoEi2jdBNXh/J13So6AmXRlraS102dzNz5OxksIApaeMY7QJEyF",
-	"bUHVbP/FCJrJ/0JcwOgQ6IlVluFLMusBnsuhrpB6zAhuFkBdz0kZilu2joui9onJYioZ7XEddQIrpbyU",
-	"Lvu7EYdYwJvhigKslQ7CgomutiaLGZK01g7sK+GZIskBL+fZnyCRW9y2rySxf1laO9ZNxTAKOpZTxHhh",
-	"GtbIlDiJGAHqrWuWihumhuZAL3YR/VZXBanHFcobbT854jLrAkZkOlGe1VzFou7gyPHTJNnTTOmzxxf5",
-	"g3RCp8t9vhqMNGscwnKvKJX6eK8s1yuFxDdb8MW1e3HtHt21UxKr4Lzp07wujOVGBAlmJz8pR8K3lUVV",
-	"ml4JACO9Xky3B5lu317Zk1VLs6VPji73A34aJfc3sg2H4vbFLnwUu/BM3LK8VThre21iJS5P49MbxkMK",
-	"Ro55l2Q0CQZ18gbgeABRpRcZ7ofu+VGd+H/6ynJLoRlX03Wi0nGyhgA6VD8NlMkkdPre4/Nsx8gouLwZ",
-	"9DSSRnTJtSD2zKcjTExkbJkFiBvapd6wqvYS71oEIWeHMBkojytr7ZLQ+pzYWHskO8r6zmHxk5BOPV61",
-	"SP2OQbvJFQAYj78Gj+Lk4s0h2dra2tfN0ulKIoKVxAOCs3f9ssL5AouIUxh5vQSafwSMc+rO//2fhrv/",
-	"x1/tOxf/0cr+8X/mi2zLINRnv9LUVhLR70uWHpB+QqHdWiIuDDYRIpnL3NhcNYeFAV7Nj+KPjXADVy66",
-	"zcess+pqyZG5KqTTDfaAx830VNln/TTodyphR6lCwQWQqKjhiXRg75a1zG/idAhkKKnwV1A5rKRueNlX",
-	"D9lX6FTnUDafIbqm/RqaFpE2nxfC5puEMTcFNF/QmIhSXaIKs34rQCXIa0YAd1OqcdE3/7ngS2Mdfc87",
-	"Wo3GGo7puyRkSSdHskSqmZhyNCtFBuFrqulCOn0FsGfqhILA8d0s7+KTKmeT3G1wS4H0ulTxiiTdWO2q",
-	"e0q+69vAJns3on+OIVwjRWJoigroZK8kmQMwQxNFefRxpHeKRKbIkCXQqIrPw8OiLgmjEO1uKceMVI1t",
-	"qP72SjqEKstNl3UhhqJ+Ak0JjeMSwW6Q/9YHJXtSDDLsT6Y3bN3mKI2ctOFmWhtv6QVo6QmAlk7tZkf5",
-	"2ctM/BnvRnk1zoJYNvB6I3Y6zbWkK49JN2Wk01EUAARQOE4QaQGlr/pl3eOXtlMTCoZmA3KjeAwRNqGT",
-	"9STiURrRGGRoOpa+xy2osj8LmRTp7yc+wF36B8SXGsBHnUEYhzKp8CugvVh9Sb7laEGTO42l+USo2PH4",
-	"gOpOdHXyUwE4QElIKJnQ+JMbcTsikWGQRxoN3uMWDh4YACMmHeCTQ+K1HpuCwUNHNIjSKdA24BTrLimd",
-	"Elgcxy5v684A1kkXFyWLRGtYzHyha8cwlOPvorROdN93voHadGBRSbIW+tmcCQIoaZyjT2wqPS4DMYK4",
-	"viUJB3c4TwlPgHVeV6YHbKShnZZ3JL+0In9vrci65mGTvt37tu0+TevxugHnzSPNS0LMptm4WOe6PjuQ",
-	"86UajUtbiuXrv6JwrR5i+XrNQqNHayv+MjbGvaPzP2wr8Q/UHvxga/BntOCU2mUJqaKFpk9UrdwknAl0",
-	"wwFdGu0G8md7uhE82xhoGo78KqNHQxFCopDxNOpHTGpML40he4AojlFqeNQy2lwst1ontJ01M22WHAea",
-	"4vI0N4Q01knorimllkdLvmQT6aNqo0Lb6D010rcusL/xfg579t+ypQ392v0DOtO5c32ocQyVmC0eZlu6",
-	"k/WqFvNRB8i2IT0OEGNinAJVQsawSi40EFj+fFuz2p5Gz6IzGaZvv93a0+ytmkjcIX672dK/kymN2QFJ",
-	"mAusy9DImbA0mYKbhDhp9jWcTfRz1XiUS8dCUmTrUkMYRDIVCfiwvi739NeRQB/g2ucuhOYicX/7m147",
-	"mKsRxO8D9re/dfIEmBaLKqYp0GFYKrWi0QetrzipNcRry8PfIk6WxrcDfP898h5AeEMoATC7KPQPtLbH",
-	"DUCggAX2ReF6j78BWhW/TqpHLIip+ggbfRiwhBEpEAk6e78DgT6AvLQrSHrQO+2QUSLCcWAQ39TerNeW",
-	"eGX9FdTBW4s5g+/frpHiPzKh0A1DQuEkY78wFufBAUaiwIqTlQDp+ys/g+N8dnGCa9tqtLbranL7AD3Y",
-	"V+JBCA5WhqxnZfLX81Xs+/ubFArp84OH6esWCT26ltTS5EVbzmrLNazl/Ll+Y8mSnmFdzN5m32pE3qOY",
-	"B3iqFvIbre8crOzeXFgE/f//v/8f8W1Tgw8kk5RPIQdvUuq5og4L9Jtv6yQlXZ18SnJtljaatqDHsiz6",
-	"uLyp8nl7FffVJtkyzzf4vbfNudCekgrd06B0cxyThEEAPuLk75SPaaLc8W+s42+F8MTVzCoQjUD8fgRv",
-	"Y38deVJSiPnjRVV0h8kK56pcVg5Y8MmN+BJpOScg1S0svI64nxW4m5wcTZLoVjO+bSL0zoVNxUF4DKWg",
-	"k4lAhJQ2rHElAlGN6oR/p3GWF2nwpaXBww+l2pCFsxHxTQ6mUBsrZcsOZu4g4snU95iYwBc9f/rdLwfw",
-	"5QB+IwdQ78g5qLSNTiHovnV8CX0CLTnA45zAlX4AvvDl1L2cum/l1MGGJJTok3EPozRkStGwtU+dvl55",
-	"7Dr0io5gQfsGlJMeI6mIw6/isR/hIH9olz23sCU+O6wCkYyRqRgnZJREak+RgCaMINxKRDkUK1OswE5o",
-	"bPjnN3Df9UJs3uv5Io1eXPJ1xaDeZA8SgysI5jXcIOOhC4QtJjcIzSu2/iFPZTqXKVzWhLc+JeP3V7BQ",
-	"ZMemQSqSa5g2aEBHXCz8rX6tAWJyKsvwqfREXW+CU9VPxPDa4AHhm+H2bdYOt4JWzwWS53Z/j7n2aaYR",
-	"vpJBWeGdqbCPquh9mU2dYSq5c+Y/ubJN270tw+rstul+z90LdkN3h23323Sr1wqaahUKkwK3l01Jjm75",
-	"wVOS+w54xk4fZ8Zt9ZrUbTf291z1UNd0DamZWTovebJpMzM5EuhN821LKZ+LpwfPe73yUm/yaLVmUGKO",
-	"cnEDwcuFKwdiskFMlItrdUdJQNQ08QRiyL58VOaMJp/OxeVATF48xBeb7NvwENWehJoPPGTrH8t1QK/O",
-	"7gl05QAmEjCy5mCR7oka5XHNlgmHGZuKTZteET8KO4KUgwMlxWpVNWqUx0tbghzCRWLBkUx7sEhsey02",
-	"9OgBe7zIu7kUy6uKzYI5NkZLpOkQaETqYwv6SjyumoO87VDypj1ynLplrUPv8kjEakpsy8m6Pvc6KFU/",
-	"puP9TNCUXqT5vbsvflQso+8bqujhylbcsly760qIoZzyNUgdbp+xUL7+C5oz71ZzBmml9Eqa0IdDrP51",
-	"iE5aulp425SlbQz2OBR1bjUQsITeCKPuGA9nSFAIHE/BSdU/6/7runv0sXt+eOzXHI9TSfwCnYePfNbg",
-	"ZAHEYaZY00EJr0/EsWFyBouF/Ec9pYoEP6a9JJV5ip9aRjXk8TzRkNKfJhwkOJOaUmg5p4+Dw8jK23Vn",
-	"clb5nvUyG1RA5TgoNSUdU0bncV1Hp7t6c2TdcHUsbiKOhg6iEOpapSBh0BlDoYdarYB/0nfPBWdzlfKA",
-	"e6FrrlNBblhK/K1GW/tE2vTxsrL7XKswMOyDhRBmr1/GDfRebzLDrfGGgb++UrOrrZznNMpah822tTWE",
-	"uc3vLzAB0g2AFf9sf+ztDs9bn/+xPzrdkld7k9+a/+luB8c7/V8a/75oj092xftW+Hb/01mxzbXZ2lsX",
-	"ihLnXh+RQIwQflRDeQ6orC8pBs+WdBEAxNfj1DFsOmbVYRm/EI3OOtbbQhqdL0CUM0fOs5I6xyXd+mmd",
-	"uMRCnz4yB45anQfVj2+h3VR88rlyZEQY9SMWEhkZ+nW96SVDkKYvW7P+PKl0unkdnaPSkfOMRShWjY1g",
-	"zl/eSMjtLEBTWpGvAByKeSUnHcTBYeD+KqlUJ+/B/zU+8mQgPA69mJqbldGEJQYyl6W6NUy/APjwUyEW",
-	"AQ3mebmuYNSPmi6IlLeFumAGTgrQF24jGaW2SwiIqeQ4uWHKewdouBABTBJm+GghIRoN6Y1uzQjH+EHX",
-	"w4iPoSmmva0D4GtyJ2jJv0hKZFpNXue5G437NveZcwNqNfSAzItdGFVbjWpPjWo7aPe2aKvfZI0wG9CV",
-	"xQUnfRHHYuKOR4sHA5QbGwTlZ9d9ITbQon1a/7rn+C8187j1u2OllP/nj7s/5uF2Fo0+d5YP5/+4GH6n",
-	"G4aSUPIpQgs8/+A6+ZX1LDCpzs5bbHiP+6Ur52uQ8yxMh5RXmJvUV6ojPbQUVTBGiAtZbyJXsAHRIMHj",
-	"6WKgltm1rzyolY1N3mfkKzas8iVP+8NO8N29z8xTQpagfbEi2jC3kPf/lqUIJt8nGNjz7XKAdSF0Xq6t",
-	"EmsLbZXlYBJogKBIQ4mKKkB5rtbSAFFnvFUbmMc7If6tjn8vBpRttebKmQ6g0xJlXRVsGlqwZ2oLvN4S",
-	"CbbS452brO8NV+JbEBmlE/2FBciz8UVW2jAIFLHxKV8JHkH51ARHEBLCQEOQRcgQXUyiGf1LYC+CZ6HB",
-	"9XTNDLaETmgSylW2CLa5fq8n+f7IAIcFE6VQH7rE8r//MX7KJv5vRSSZnv6vLZq+2Rqj52sM6W75+xtD",
-	"mANw1aleGrHRuQLYAhk2+ix8KpUkpCkFEoNjfhNHcuDxqs+4DzDSlyPKIzkgVZ9Jv+ZoL7GfCJ5CVgdw",
-	"TDlgVqs/MRoMPG5eiekVkNQ+Mov9/fLdufJ5BjMIOWY4NUfd43FffbPvkMkAOLw074nxSEMfLsOqC4n/",
-	"9hGBRfrmCTHtsdjHPM2AxSNf52zkQEyuJwPGff0xdrRUfgL6p3iKWsHjVFNaYb4ln4Or+ji9dUMieq2z",
-	"NL5m8Dd/X0Q6itiqSmppji8DVANpNpnhrFoHHQA/ZZqDow5ZH1JKUEDh8StI5fCbMYCvSuL/VywCGrOf",
-	"dCIHv0UXi8BvcFo5i9Q3eVytOlSp6MVmsWQkgx61hyl7i+h73O8CP6x7qn/p6xv1blpgEZ/A9LxRm3iF",
-	"BoVR6UEtw54H+vAyNYnRk3XyML1ETCQEV80XygMNA6imy8fX+CZXDRO6MDUzMy0LB+ee/cth8uDPnxr1",
-	"fYdx+MfeU9RF60nqVCD1ZeUCTDky13Y0uW69yKzrVNQBUgYHfjlRf3ZIs4EcGEJtjqkYQ6MOBj+gQB1O",
-	"YKVT+UVMiEyBJy2SukOERvy/MFtW6TQRx73Saah9Ysb0x7wNZGYEPkOt4MyoZ/l77bhnBiP6KeMkFDDo",
-	"Ab1lmiP4vyr5Afxl77mgCYunGZ5RJcFfqCGYa46AKTi7RDMHL/mKiN/E7Bohg8u+ZlayZJ/zRklaXNcO",
-	"EESGZCDGkjkGX5okY851CMoM8NcBBfY6WDPzbL0G17FJWTYaixfBsCQbAQrb688xjS1x9MwXLCRcvrOz",
-	"kLLP6Sa12TmxscB0Mvua0yhhM4mlQxoMmHsoeJqIeFWGCS4219470/Qw5PfN6onwjlDNK5QGYeixj7hG",
-	"aq5SJJO+Ak4o1P8DKkmT6CIk9KrUpDFluRRFg5WxQ2UU3QDnoC5PZFAIwCTsd1OP3261nEoapSByPtrx",
-	"EDsevQUGaTqSndcmyDOTijXfKl9nn+T2LVTTg4uUCjIdFSEp6MH6E+TxSswz2K5rEYeZspa18nX2YlLN",
-	"eFt18JqFtcXJO4N5PxkI8mjJu1M79KdK2uXo2VuNBvk1iuUgShj5Ob4NHXI5jlJG2o2GQ06FJDo375DD",
-	"LtlvNJq7phVlTaIareiBBN4yu68g+55PwGVD/hiFTADyEfa5xhH/pPalZDxVC4Rk8HqMyvHfMeWebrvf",
-	"2nX3es0dN+f7N8qSc2sMcX1xbBZ0RTbO7sLnlISLc5vVnMpsA69KuZkdQTCtlp0989g68c06+BllMEE5",
-	"fNI978J5NOa6LeiuFcJUCxJmFj/9IZEdvaPzEZ0Hn657nZi7jbfjUya64hw2/dIwkV2Ezcf/ktx6hsmt",
-	"ODt0ZeJiVntvmsHKZGghi2XJ2WYyWbYLhfKQPGImKydaVsa9cwW431Xi6muJgPycvuSoHpSjWnFY14Iz",
-	"R6ZArRMdy/dJsjPbj+nNXKrK4zO5KrWs9uaA8hyn85RMBlHMCtSiymXzODeJLHW+1Q+6dUfaTi3zyOuI",
-	"X48ly9sQHY9n16vRTGgcu0Esgk8wEokc45Z3mIXFasMJS5jHKedizAOE8I5ShwDjFWcTrLSfiHEcQngC",
-	"yoHq5ErgT1T3vZJUqIdgQFXd4uisnH6K/WAgIdPjVc9K2Hq5uu9EVj1a61jOfNtaZL41F5tv9zDEnjJX",
-	"9zWlsMnPfSVp/G22s+XCTzOyZzb4VMKSbBrErOwLmJJAQJqHbHhJJuOA5cmEmRr7WZjpUPB+HAXp5tEl",
-	"Mw434q4a8aPElmZFcGdOkJd8HMjRKM1NTSRJP/psbP8fN2O6noWtw5PLw2MQStGNWOxzSsxNEGvB3kSh",
-	"HHL8MRWmUFMS2gMdrsNhuvXNIXmCXc0joQkof8Jope+QFGjHMQ03Hnkc4cj9o+PTk4/HF79dvz35eHz9",
-	"4T00AuFNhKYpG45SCRQXCetDMkp5BTdChDXH44wGg6yXDTq5IHZb0JDkHGgioaMs4tJ8LXy643Ew+GET",
-	"6hhFSFO6KIZ3ZqZ3HaZ/O60Fpn+SEXLquak9Evm/Htxi8v/nykOsnT6MDun7LDnnN8IKPBOX1Tu30mm2",
-	"Z9CCtvqtYI+2mdvstUK3HWwzd6+/T91Grxm0wi3W7m/TilNRqoBD7soEPjNK6xlcop3O9l6nsfW7Mqki",
-	"HsnB3EU76qJ2o9Ns/a4jqM1Gu+VU1Im51mNddAvgHcGFcLQqncoNvVVGQIfIYTrqkDCiMUmDEWk26uq/",
-	"7c723m5HnTfOgtT+Q8l8fYazNMq1jjjvs52d3X13t93adtuNkLn77XbPZY3dftDs7zcog/iZ2hL50SIK",
-	"ktEdy2fGAiVlGRg2HMXKQCsiJen36P0D77jb8ASupm42ouGFuvmJqJtNa8EwE9hGa1oZPqc0DV5LmkyX",
-	"QLXQTwDVonWU0SbhWLPSEi4mFtBTeXJK5bnjERmxJBJhnZykHv/E2Ehi6U52EqDkJwqwLRlOPQlokkQM",
-	"Otx8PW4XGril8h4BQyS6BVYPmpIbkQJzA9DkJ0Z7glMdJmIEj03YiNG0TpSC8njxG6QBG1UzELHQONML",
-	"wu+lsCVpMtXjXMfv1C9W8j5a2K68rtuJIs06lRFPd9qVFcrpwSL/mxD0Gb7edyHWs9HuXjX2Ow2DQ7hI",
-	"0M9cVYIUWCrpNxTqi7xh/cmOOvcGJuHH9ogfBTvFyFVkWk+NuK0CKJbycpXZ/DXxwEDWZXpgRuEs1TcW",
-	"tGGdIgZ78Tq9xrlqBY+vV67gZP4aoGb6i3yfrI36qeoXjNiEdl93v7dH3XZ/l7l74U7gbveyVuBMORwl",
-	"dXJEOSUXbIpaXgdDLvMdi5tk9c1nrsjq22V5Tln9UW4Jy7rjVzTS6tkEmjMD3ujoZzuWBTKeQu0G8ldR",
-	"zLJ5nAaBGPOUVLONhol/SPQrs+VzJFMNMeOQucS/x9dpljUf86Dcv9k0+ejxhtvtbuPt9pRZe7Ps6wBi",
-	"4YWbj/8la/8Ms/aj7LgsAcsoYgxtkLXPZGQha2/xH79Q1j4nFFZ6JDmIke8qa/+1REB+Tl+y9g/K2q84",
-	"rBtk7UFprcrUE5owj+cy9UcMLqcpolOH+pH2NFNbJ4tpHUNgbY71QabiTeZAHebpeuns7+QQ39cmSZi2",
-	"NHI2ibU9GI9EUsTouI8J8pT56q8pf0y++ivJoZc20qdLit7HgCmCJC4O9HYRZ1K5MCxIWEo+XJwWJZ4c",
-	"99QNPWytx6bOKCFiAiTu8A6PV98KcRMzYtDJHPJunMZCfHJIdzTK/aHW0ffPYJt53CKb6XIpAzUpB+pV",
-	"kFqEkgEoFUpFYhs51eAHVA4OPB7QOAbAHohRD3UQm7MJ+lt5THD1nTIVI0kmIoE+DA1Y5PHqWEJlAnQE",
-	"UrhyQJXOoJ9YWFsP0Oi+IJjPxTRrbhYMQTTOTZE2x0mcq+8oB3IsQcPd4CWAmLsBuXRuMZcALKrFuzjF",
-	"7aY+3NGbGPCwXuTyY1EVfGK6ZgLQaWs5SflKWtmEsLIfLk6XS09bm7PQ8+vGcb6CR1uVao2NzzdH6LQO",
-	"9dxpJNNL+/IVEuK51jYgtItpao8hWKfEuEhSjPfWSdc8D66DSww9SyTlmJGqqSNVf3ulViBOWaJhxtVl",
-	"1DyBpoTGcc1WTyiHQAl431RafJvVFIUocUBHNADPqelU8jgSQOB0vQmaJFIvaYIlt7Xb3HHbtLHt7vfb",
-	"zLXNbv09VnFsxeX1Jk1y5tRdbxLaBpKDAmYeEkmo7WTzXi230ayYv6QCf7/rNrbcLfV7pN3A6WM8hKal",
-	"TqOB+bFE6TPImakrGfsUUiU2hoKrf9z98bAiCHNkV1dB5EoaX8ognqQMQubEpxHxmUhdHPBHS01ZiGp7",
-	"KFMS2RGiOEqnxORTIdYneGaaObZK0eMIkz+L4EN+xY25sPAeAgYlJbIHAK+S9QqmyuiUKbzez58Yn8SC",
-	"3zg4AH0M1GaDqnzc6zrxIFIiblkS0xHa1Wt/Bd4P0QzsErDJumpBqsK3QFilUENxfMuSabHrHBqwaQ4b",
-	"1CGsflP3uK+/4H+af9Th5Pp1AouD4Ju2MQANetMX0YE+Wo9nOPF2I6ALdMO40rRsfUYa3BFm71QeVpqv",
-	"5Izs8vBqME6k+jemXczWfTOOY6RREJyc4dUwQnu9Q45YwIY9xKU5owngv9vIyCOqiGcv9ndnxP7eIrHv",
-	"2Ft2Olszt2wVb0n1OihdcbexYnjKVFeeamtpnMnu5M3H/5LqeoapLplJrjJFOOvr2FRXyGKWloAkH8Hv",
-	"MQRu9GGdXELkO0qJEbCQr5o6lm4kVzZ/YOroffNWSIr3WCCULvSV0bW+fMbx5OTzyniKeeu3Hk9pL5r8",
-	"8CVg8EgBA5zP1afEWeD/r+PNv2Xp97g7G89EQeXn9OXcPNK5wcTsykOzRmLWqJAV2L4OMQ6B73Ed3cMH",
-	"TAYixvjRImeGzPoyHgdnJiOn0y8hVdOJbDjX9NfUjIKjccJoOPV4puYMGah+xoElH7XOYg6FWP2c2LsB",
-	"D2ZNNYeZn+9EkNzXgWKfU7DU8z7TMfxOTe7fxxyDr6EY92K1vtoZKnWQWiXOxI671ajcw7B/ygTy15Sb",
-	"JoH8Ij+/uwTyfdwCGz1ZnDs28bO0KIB0YYwm/7R5GIhv+MrPh1I4PxW+x6uAUycheaLxgkvCYg4J4mg0",
-	"wmLb4ts87mcBBP+1b465X6uTk5ANR0KdvY4eFHQQabmOoS0HfudxhLLQkbICD6eBpc90jdCtSHgPkuUY",
-	"RsoRlajN5CccMeqjMU8RRMPXv/c1loZkgVBXQCTL0jVCmiSBNvlAT7LmaKyTro73vZIwVbGOKkIh0yc2",
-	"SgkNEiGlmu84uhmkrqS3OV5rUqUEouL6MTh+SWiKv8a4ZEwEJz2RDoiMQiZrB2qoMXQoYIZdL5b5SjlS",
-	"It/tCwDa9/gAWHKwqWFIw1zuHXuz1MSM0/GQE7iSQ/OyyderF3k8nUQBQzWPMzGkUyJHlKuhDoVMydbO",
-	"Du4qDEjWCgWYGf4JLBgERqE5u8RmEElJ+HNCpcdDUw6mrBJzIuximN4xQJ02QzAqXpkuS3T8W/0wcxDB",
-	"5vhBVX2ow5yFwq+yiKBR3/CbreYm6tvM9+bE1+sn83RPW6Wz3XIq+mhUOo17jFHtxTJF/dYakySBi15g",
-	"SYqwJEEGD2LxSPIaQwklIyIOiDncJEqRFhfnH7XF4yOQ2ME9Fvf2Pb7qqyOMfEuAx6kogB2nBV0TKGtg",
-	"Ttk8QwBkTSNPlDUoHbC8SI/1RcK0PeYQqr8bPtl8KihO6vF1NSYYRQgfHwt+w0zptcerOu0niZ/LGvkO",
-	"4u3rzJP6sSyN5UPLw+NEMvInwVSurGkdxyJ1ByIO5WKD+B/Q8A654pgGDOk40GwyhS1AOCgS+IX/y7vT",
-	"o+urq1PfwqV4vNkgOj12QCRjxH97jMlNHVF3RyKOgqlf6+SA49S4SBzdquXFYnR4P9id0FefUqDVFglR",
-	"ltYUyNZjyUi1kPK2C+dx0e+zRALmG8UelBwjuxin2Wt1ZAWgrqO0VieXujvT47664BpK4HJc5LP8JNXC",
-	"ZcqQzjK65qMNRrZfA9QeIT7hAFgc4lwf5B/tcdhHQ+2bqMeDbcg+j5S2x3Fj8SdMEVTrT0mUShb3LdEG",
-	"LJxJxasZy7HHKfkAo0AL0OOYnR9zPZ8xK/Bv9Mdx7JBeLIJPypCEYfemmC+XRKj5HqfK0i5MEBroyvbO",
-	"2NjxPVHoZ9gwpIsiSs3bh59PTw6vYV+dnpydXGU7i7RqsEPg4yWQ7GvycY0Z53FlRu/7BJcD6scMib4P",
-	"fcBut5+yxNCBZqwh6CANPY7zq7wFmOGM1ySWAmfaUpyYoV50r471UJck5GOR/iLi8L4JeQit4LxVOpVm",
-	"0Ojt072+u8t2ALKg5+6ZbHdzp7G9329vAA5mxvZE+V78J0xrHhBA2cNXzZ1O0wACZEcI1M3178P929+G",
-	"b6b/an1s//Zrc9J7+7FP3+7L39/sN3qtNO7Fe5/P/n1mysP26V5vN9gJ3W3W7rttutVz94JW6DZZo2/+",
-	"ZrL3TziJZdrrF6W+iRKtyCmeExYHht5GpLrCFrbXDCXEaQ5FcN6EUo9ziF8U8RAB8UkVCsz9o+PT46tj",
-	"H3Hak1sWIkIlIFqVuVQzz1pzbufo2+9r2N/DgJbmhHzIBNg6TSzqWZczt909mnGr5G8WtwehWV0qSR2y",
-	"RIw+T2i9duth/lAmywsekRBkSPnUAMwmenp1N1skjVI4QC0HVdYxo5JhI4VIyIRGqS2NS4XWrXmfqZXz",
-	"ma6EIGfqhReG7GJj21h9iYtf8ig7zExBTinOfb6xTVAZApcGAQMSfgFIHerHa/2jX6sTjZiBuH8FtYmh",
-	"PjkjnXKXrKKrgUvxSvigR6YsUQKYUG26ZralwfzoR3FsihdJH1m9jL3czVmRZSbzykKTt8p2nTHpSI8G",
-	"n0ypIKlSaztPBsJGM7G4ZBjx0OMiIaMo+CQL4dtanZwzFso55QHR2H+56qvdK61OqMcnwGKF3Udg+Wa2",
-	"l/KGdOwYQBrByFFnx4ZsodF7SeFKZsesDPOph7+SJAofGuBbU/2sCvCVsqkV5jNh6TjhhknN+gcT434s",
-	"pFHLL8KaH7WRhZMr4m9t79yzGucC5d8DynGeTav2H0UEIJT7FFZzrTO/uIfmUkPhWoQfH7IP1zRF9kgO",
-	"EGlKzo708bOaHhMr6pj3x+k4YYVqMx8hzHUkPmFDGvGI3/jaA66TN1GszhoJxLAXcaZTLd3zIx2wd7KE",
-	"PGZsDPLLIpygtcL1AJAK+iTXmIQqt/rhw8nRQkzUfGlt+QFYs9x2+al2Kp/dG+GuPOrZd+SSc+t8R76u",
-	"uPw71qw1fsTv0HDMuiFpPoq1/ItK66zLP23N2utH/zR9LjQU71g+EvCu2vGLUXdz74cjjRhHoDLBFFLj",
-	"6RBK/N9+++039+zMPTrySUinxRQwGGBRKnVgIeIypVz9H/si1PNfyVzjgkkQA5Et5eTizSHZ2trat3dm",
-	"D9e4KWUTAZmmBWuYzz4Jzt71S455t5DkdgrfWM+vMBSOQKWUkr6VTuV//6fh7v/xV/vOxX+0sn/8n3kd",
-	"7Mw3b89/MWJyAveSZOkB6Sc0yJEDm3yzkotzY3PVfBYGeDU/ij/usSVntoQOPq+3J7K6r5BOF20FMrMT",
-	"PD6/FdhnuxVItyQKTqqQ8MaWjMTj8JO+W5Z0E6bCX7ynILOwbEc12y87atMd9dL++v22v6IFBwzBj9jY",
-	"xHg4Hzbd7bS3ddh0/Vjml2ySsgYszECucWL9Rl5jV899+jyErLK15yHBK2z69/+Eb99Mwzf7g/DwZOfk",
-	"3yeTs3//lp5dnaRnR28+nF0FO2dH3Z2zo5/pCW9sFuxdo202S1a/tMw+fsusdl9swhN+Xt0qC+RXI8Yd",
-	"iAuqkRElKZNbGtfzzhz4YXj4fCxNm1UrckavOASK10yBHyiVg9wjPW77WXvMhKGMU5i9y7bOgtUJ6Uud",
-	"wG+2sCxNYmF2nfhGzvhE6wYo224uKy3XmcV79Ml6fFnqG9jvy5PfB5iy9fjyXlqlQixmD9bTDagk6USY",
-	"qsYRjEK7bZpBDBI6+u/K7x6IiS7F41NbepiMuXnLgXkA5PohPZKKcTAgVUgp8xAKCSEr5eji+M9prsQQ",
-	"/lLzeCiKncmb9efGIn1gb26C0vWvJ+mmLVM6jX1UOq5pTf2CLbelqsCgiesBbVIIH4v0Sbtb1fKuLIBX",
-	"F2025mfc0frAorj8KZ8tmsqQDXVoe0BNDW5ecKBdqqz5hcxcl7lbNk/vQLLA3P1YKcSNPs4qsh+9iRjF",
-	"66xpkA/wrt04rOcatAUXudIfqC5KhdJacAUYAyIIxqMpqCkLnpklgPFdYVF3adq12gFGiqEggMuU0bDu",
-	"cfNsqPu2T5ywhCkPST06YHGsfKiQqX3JQqWHTZVQJMEk8XgqRPlLHdJjAR1Lpnm/zCtekUEkU5FMsw/1",
-	"eJRu2uaM67C6IBxDIS/tzd9FAXNug83VMKvNjMWt9qRk2xrSFrOHZf5YLJXeESf43vsI70ekVfzZfBR+",
-	"JzFf7+QqEcI8wG4Ux3jWAKMyrX8jjeblknRZg/niRFRpr/l3JCIa37CZaObwpSfycXvKF52PBb3kPytZ",
-	"JlEGiBHjxr4AsWAqQqJU2m5gUoU4cbPRqJmec48vajqHao884paJJUjGle42uWjdnwYWYw7AP1cdXBTF",
-	"GNk8yElqbYxGXFkFGh780AxZ33gjSI/FYoJe9BhQoES/RPBD3W6ZbRIMGAzXtOrRIUNyziHj2iSbJFEK",
-	"U+Z4HNoRjYE2pCEjQ0Y51gFlH6OsZvyg9VvddDv785ZV9401wKYpdrH/jGBw+lvzHes2Jqu3GpyaLDKR",
-	"f8gV/cQgumNoaxd0vm/o2D9pd/sXlti2o/17lNxfwMxslUibg6J8nRVWrWdhXl5p1A77GZEsFba9ohmq",
-	"0Q5z++kHhhRYHiRIab+/HEkZCG40X9ZCOOWsUAxoIwvQ6+VlWfDiFxTlFxRlRFEuJRltXEHMW+dBkZC0",
-	"U6Fqa/13UQSZDHGjt8t2gyZzt4LtptvuN5i7Hzapu0Ob/VZvK2iH2yybgW7MPuNOVXaKAPkHT4eCi3VG",
-	"COH5rdkRJlFKFwxwm7Z7W6aq123T/Z67F+yG7g7b7rfpVq8VNMNsgBdRSsmFMdmyQVor7oEM0XAK10jx",
-	"FmTAS673qXK9hWnOC20QluvgIxceYRO3EY/SiMZkRKWciCQkVes+NVuecqwSGigZXKuTY7WHpXa5oj/H",
-	"zCEBlcyNuGRcRupIxNOsmzIc43lnfoFv44DQcQiNF1QaMk99gpa1D2ql8BBiInMwCjZ4NwvWqM2eM8CX",
-	"H9lFx9BMJCgOmFvX/ModQdDLRW+19MjebXY+n7Bh8XmIuI1m68dNHtqjmPcTulokDBGeOis5Rkb3AsSS",
-	"XJgx7BYu29wvyIb2GF7Bht/0gycJ8xqhRKfkHYHljJrLTPq3bD2LHuJGucX73mLdaD2uDJ2oGUC78+7h",
-	"0i2bU73KL8Hvxw1+rzhBG1BdKt32MKZLyknGXe1pBe5VOqRPY8n8mi7timMi+h6PUkkkkxKKwE1lGKE4",
-	"DnwBtPxJwvp9FqgLIGwExWDaCvN4VV2OJqGSrABJof/o6Aq2NBlLZe0Zlk1DgUu6nMCZ8LiOQGVAbWoi",
-	"QjYUKcsx1dmPazf2axp6D7UKiaTH8W0wVQbfhOo3kN6UDCOpPmeRJepxbYrqgKPvEF9927Wea/UzXpCD",
-	"k/Ohx0D/Psn9fkkE/TsRhfeHiTOzVDTDj7Lf50xwY4TCDgYjV8QzN+JJgm2bv1Obijb1urFp/URB9Lmv",
-	"+o5t60L8/rvWQk8AeDcVY7JMLk7FuCAWv3Gku982/JwfPja/nm0+Yb2BEJ/ckMXRLUsiA/ybMP2bxUBn",
-	"/xyzsbZA9LVThN5xSDhmhIuJbs+mpJ8wOSA0TdlwlGKXWAfRwRAxwYwi0t3bPRFOSZVCZCUCGyCP2Tug",
-	"QDwSUE7CRIwQcxchZZVaj244QO6yySqW1gvzkb/i+9dRq+ZTtUolVWXT5D+g9lAtuxc0wxbbUiJ4u+e2",
-	"g53Q3We7fXevsd+kOtB8L4ejtaGq/VMtcLjS49CTd6QnZgO3Y/7OuWMPm+yF/uSxvA6A5aMz5zUnHfSK",
-	"yHkBwXgIXM2LcR3U6dBXE3t1kQ71QBNMo8GPBjdidg1YwlZn9vTwju1YvtMknwaxxlYffZ+F+nvOKbf9",
-	"LOU2s1LQTxwwMqSc3mB1kpzKlA3VpRGoyVC5SDAIPo5jp8JuGU+hMwf27t8qf2hLttXb6TeCYN9ttMNt",
-	"t91vB+5+r8ncnXA32GP7fdroNStORZuWS0dZZJ8eDWeNHTgtBqFSPjBlNrO9VyfP7DF7yZs9Ud5sTqCV",
-	"C8tF2bMLdhPJFLn1rTHTF5YazRQsYrshBR5+jUOG5lF0wyHfjnLTJ1V/MpAsuPYtln6PSrbTVrthq0US",
-	"ykMxJL1pCgicgIzo8Vn2/Kq6V2gQhURgi1vNxFtAJ3SQXh8Y8KN0YGws/AJAR/XHSZy1WvpwRHBUyiIa",
-	"CGlxU3XBthTxLTPtgo7HdZ0kdNxwZiFImeyQWIhRjwafHDJK0NCvNhuv9xzS3G3Vmzuvmy3H48199e+9",
-	"180dh/SDRqPTeb1bc0gc8U8u0hdUmzv79dZ2Gy6ZKBVDgliMQzJkKQ1pSj2OUy5rDglokkQscW8SGjJy",
-	"3r1ySCiCsZJEGakQlk0kTENAAl6y9DiGr/oACIZYqYViCTVTeoU1pFwkbWUmTDcR3IPZn1rd7GQQWoHg",
-	"nAHcgroxo1JIWBglLDDqVKQe74s4FhMozEScygQbL+3Afj3++Zd37/5x3T09fffr9fuLk4/dq+Ofmj6p",
-	"wpx5PGS3LBYjkMCwxwC9VS1bTbkTbKTsXbXauNhmgezq1T2+3OrG9MGMrHtQZpbGcaGNcwPVUqZDNpX5",
-	"d/cV8E/ZQGlpCNaz3s2Qfo3SwSXImsq9P6vwjEUJU8RqBmmAZ1A7i0YcSSRlAfNQmnbwhKUb4bpyNrGS",
-	"WzlsF6fL4FrnTN3XaxoSj4ba+kKN+rQJy1ltvpnnsxFTqrnLakTrc8Xi5oCgb02ysAuI8DARo1FWVV/u",
-	"COFbyuTnC5noV+rxWm9fLWj5esez3eLY1BOm10DikRXZ8ZVbYdNMs/2MDZXH/VXGoui/GcnLln3UtPO6",
-	"+3VlNDSvXB8hwbimvl0j9LlG2vzDxSmpWiscGPjRaKo5JHeXQ8BGBJgXxIRblWEnuQS7jxebHDoSTigj",
-	"28r9KraNa4XQp1FsDf8oIek44QRosmsH2cPUDPoeV3+UhPJM2QBashozsC0YvgrtCJgwisbFoR73280G",
-	"eSs481eFyjGv8JhGezGRuyhje1+B8pQtTN+OeDTJ0Rcx+d3l7x7BVH2dSZmlQfucEM/ucJTzZAP3HQ0j",
-	"65gkHnIMkZjK1ARRXhmsWRKIELt4qhZ3i/zjZyL6NcjsZbcSoOPC7lEb7YACIZMrjCQJx2yVdMrlBo6y",
-	"b35JDnwryQG9Z4CDuTw3sH3V3Os0Wp1283cEz4Ideb1JOB9DOYiP2N9m7XArcFu9JnXbjf09d5/tha5B",
-	"2Nraa+0Wgj+VTkXHc+qB4P0oGQJzGzxszXys2s/X+ktLP25PpxTgQtj4lU4Fjw4LyXZji1yy5DYKGMkz",
-	"qejrzVJc90DTVsYjmSaMDklvLKfmIjx+11gUst3Y0rmIJYPaMoMaoRCFrU1Tiv3DgIyDAGXFzEughoKb",
-	"QO0HGqTXvem1rjHSKaDs91JtA/wtRAuD6TXyl11jPDGnmRdujt2M5QibsdYrRdN90fqz2LXoX/eiRO35",
-	"SnN/r+E22m6jle//4vS/9RauBwAIDeLv2jR1cWrmWv/mVIzYf9SLBoKrn/+fZrvV3t7ebjRbWxUwNfos",
-	"YTxQf/vH7j/P3PZV670mUdLTVwYyt8t2wu2g3XO3aGvfbTf3dt39/g5zt8N2sNVr0eZ+Y29dZNOtQJ2C",
-	"xr67199lbjvcUcdHTdq+xjbtb88jmzZ7rWArbDN3u79D3XZvN3D3wn3mNvp2z7M5LLp1CaRWwJIqhSjG",
-	"CczZhPXyMKX5w1mevisKkluWSJCzrTunAhzJKR2OFl+/UBbc5QYxYjw0mMUPTvaZ4ofVyb5MN7+Yed9A",
-	"erDLSwwniO59b970ciMTAvbMxVgVVIs936DBghwuMBHlkxCWkAhar22GgrMJUmPZVGvd45lBitYdFxPw",
-	"0BOWwi9FnzCaxBEDFi1JAPU+BCyahOlqNk1VEqUrK9pgMfSu0zmYB/u7uMLfYCopv5mIniEJq2ByRS9y",
-	"8lFkHW6rfKRJOXu6NkGabbbAP51E4Q1L6/9e7IQesX7E9QELxjIVQ8JiSNRK4nvjRmMrwBSsa7hd1e8Y",
-	"0gXZUop+LCadEmxmBwtQGQCXarbAxcxmWOmAVdTSFllEHKhtYYdgclKbwPAPZSPg+/K1Etrwc0yiM+K2",
-	"LyZkNFQ/q6FZkoe+GhI1tLmYrIZqhhqiWxcmAv9cmAf9Ja/Qa4R26x4LOx7Xd+KME5kEP3k2u20tnWKK",
-	"266ZVyGh+hJ8Ez7oNT5Jv1y5/2H5MhHlSmAtBvvJqzDpVQrPKV3UA/x+mqZJ1BunTBIfHpNfV2CJ8EmV",
-	"llD3RGGHyE+RLgsOBiIKmJ7B3HB8UvUZR8htJv0aCFsBG5LGdXKSqnWJJT6k+/5E89sSkUQ3ETD6Tqgk",
-	"6qCZzqQqAG2kWAQpo5Qhi/Hhu4tLLLY4Prp+d3Hy9uT80q85REIzFReWAZnyKZaosFjq+g7OWCg9zgWJ",
-	"cPvgxDv2x3SKPV8+u6W6xGRoa3bI4eWlPk5A3z1iSQoKB8Ms+oR1iO+6eiGUO8ZT35n7ldu/8R2PZ79W",
-	"P+eu6s38CEAkhV+BvzvzDBGMZeGivph5e0LDSF2Tv21EQ2V9l7ZIvWXpr7BzL2GiVkWAupz4x1f0xtdx",
-	"F241sRGLB8TfarT9rBRHH6JI5oL8iyjtTvruueDMPYNcRLnx4lW2+vu0FTSZV7lX12jKPqev/01vKY6s",
-	"+PRqtUZ+wnNF/iJeZSzVpkmiIPUqB6Rer5O7WrV2UBjbXDFDaU8o/DxTi3FIgwFzDwVPExGv4rGEi821",
-	"d05FrcOqe+AaGNFWWXr7g1kRIiNlnAHZI65vxIlfWA6/Ts4FRCPvbSR8G9R8VwWSW7X39eLkFTL8Xqnj",
-	"4oP+qvQYTVjSHacD9Vy13TBXVHZaTqGmLl8epvNKVf9GAD9A/XUwDF/jb/1aoXq28/o1CN6BkGlnr7HX",
-	"AO9ZD3DuTdEt40xKB3pCI/znUNnLgVHJkbTVefXsxL0z0kCW0BpB54vyzyLuaG7PhOnOFB7awiNHXSLG",
-	"qVPsJsqAfdRkLXq6AVjRT4yZJFVqLfZa7jG66W3+OXp5sLWUpAmN4gwnB0aPTzfdrAbycsF7uuoxZe8Z",
-	"JzdM6GfZLkcJvKqSWWtC1sl7rNOE9lzRN/3Fylc50N2xiCCZe+l7HRYqW4Z3/X6kvCmsLYzZgNE4HThY",
-	"jGpQZU66511L53WvIZjCsLIh/CNSulf0i9ZDjkoyHCdZzedkwKDqMx2wKahkvRZ5w+9eQzyctV3Kxvor",
-	"Y5/iKaE5ok2SsuEoplhpRFNywzgDQmJN60FnMIQL207zCJW96lBwZcmzeVoXw9OSw1SdfclBfhOpWSi8",
-	"FZDhSri8cNJuI+U497P3woc45CYR4xFCv2FBb0in+a2dJx8t56bNbGIZhayjE/w5jFNjfdnmcm28gdXO",
-	"Pa6G5miQeF3GrGfQmlkFax92jLbdQcagmaJH/HPxrXLBqHF/AYd5DoCwQ+iN8hQcAsFm+3sHAV2VqAAQ",
-	"JXBPNPZ8fe7di95ZqkMczeAL/ffmCohHGscom2D90eqvubdq1VMif7BNj4s06uvgg8x9bcbtjKC6uLle",
-	"SV2BjfW7Zq/nt5p1PudfeQwBuuILjF2Pz3cIUENYVD346RL0mXupNN7xLTilmHtxoJI/g+qWQcIYV4Pi",
-	"U72GSgXkR3cKhSMMIgZzwxtmLif7nJIhk5LqKTDSmNCeGKdaSmUbQK+GklwmDrlAHZzph1bu/rj7vwEA",
-	"AP//",
+	"7L37dts29j/6Kjia71qRO6JCyfJF8ur6jptL6zZOMrHT9KL8RIiELNYUoBKQHbXNv+cBziOeJ/kt7A2A",
+	"IEXJsuN0mmn+mE4sgiBue2NfP/v3Rixmc8EZV7Ix+L3B3tHZPGPw76+EuEz5hf6nXMxmNF82Bo3zKSNS",
+	"0cmEXKXsutFqXNFswXSbmPKYZRlVqeCjnFEpeGPAF1nWasRTyi8YHWdstOAqzRqDRjfs7gedTrAbnncO",
+	"BmE4CMOfGq1GLLhkXEF/gisaq9F4OWIzql9S+YK1/N/lTNpf53l6RePlaC6yNF6OaByzuWIJPn6PHS8y",
+	"haNTyzkbcTpjjUHjaZpLRfzHehg5o4olI6q8oXb39FA7dqhp0hg0wkmfHSYHcbA/3qNBr9ffDQ67B51g",
+	"P9yb9Nhu0o07Y92WK3oJq0RjlV6lajlKmKJpJhuDxkxcsYRMxUKyRqsxpykfSXbF8lQtG4MD+4uiuR6R",
+	"XlQ3orCjX8jZiL1LpUr5xSgWPEn1JGRj8HNjynKewkSSVMaNt62G3ZdGJq5ZTsY0viRyTvVC6ocx42o0",
+	"ny5lGtNsZMdq1zhnWcquWDIaL7F3qkYiH6UxjFtI+LD+CvQ4muTs1wXjsT42CU2zZeN9q5GJGPeAJknO",
+	"pJ5/JwzJKU05OVMtcjbPU34xSVmWNLzWZrMei2uuxDUnYjLBz3Kh9GltfKVfI6evTsgkFzPSDbt7bVhN",
+	"lZrzlFDFRmIyGqe5murP9g/DIOwFYbfRapgT1qCc/svQQDsWs0arMdHnw37/mFM9Klr88kzM2W/6Q1PB",
+	"9d//7PS6vb29vbDT3dXznefiKk1Y7maQt8kpXVLyaMo4rPmE5YzH+tl3B/8+DXrn3ZeNVkNmwlJB5dzC",
+	"ueuyThLG/XFwSA8mQY/tJ0E/3hsHPbo7sc/0tHjpDHeDsKPPcG/PP8OdOBz36eEkONDd9HQ3h7TXD3b1",
+	"Sd4P9/qTHvP3Al46iPWJN62CHuvsB30a7gXu1Ie03/CmDy/ZsQX98SENepMDFhwm+3GwNy7Greeuz3rd",
+	"uA2beN9qSLHIYc2u2RjfUAt9DGLBJ2k+Y/rwqHTGfsNdOZ6xPI3pw2dCjo75BdMcrtVYzJN6Kj8chN1B",
+	"r6NX6IrlUp/qwe779y3LEh8BeygzxmMCR4CMDdf0OePtmdqEZnILrlbwlQrb2NvIF+Z5KvKRnKecjeQi",
+	"v2D5Ui/iPOU0G0nFuJCpLLELvpiNOZOSpJyoKSMZmyiSsQsiUx4zUnSynoeYKVWYyIwlKZ6resZxzdgl",
+	"cg5L6a80xeQsIeMl0dT0kiqWtQkygHnOrlKxkJoT3Ej/+wdB2A86PY/+ZzSPF7IdTxnfxAdOoVmFFRiK",
+	"LjjBbicETnB4CEc2E2p0G4KrOdQrZzCpHkLOrsmc8UQvBiyjVOQ6VVOSKklmlNMLRpS4hJF+vro/X93/",
+	"wasbT+MIT+OgMVOjf8/6Vz/Nvp3GWT9jXz9V8dfvsh92X13R7veLH357sjz97d+d5xefr/X/3mvdsjzD",
+	"wj7oFncE73HNZ6lUZZb5gjMy11xRTOBmoxeMJ9Tnjqlimln9/JlPfjQ++UG87T+gbXxmQX87zeJeOZKn",
+	"V3Tev201OHunRvEilyJHhuKxrFcoxdXrHNdsbDUOK+59oOaxHa/5LBVZFvMf5wO31Cv0yXrkkf75cr5y",
+	"qnzWQDRr8M8ULCKzS5gwGefpHBbK3jRXqUyN1kEJaJmoIAreIimPswVoJ5RoXY1d64t3KRY5SWf0IuUX",
+	"Wm1LFjlyhFnKF8Bye3uGp2zJn8ziPdfqEO5Q9QLUm5nmTI6MeoW/4wF/32o8M0ypsjbeZbBmRbyrphuG",
+	"5E2ayWmaM/JVdpW0yNkiVYz0wrBFnglJDNNokUfHpB+GnQPLOrfkgk4fTb2B3cCg9Oxe4pqsNfGaNXsg",
+	"P5t5P+uKfwFd8bO09V+u8N2z4RZ4XC7GGZs9Aq70JuWJuH6UCVm1meFzcg0NSIwtSjJUokeCzG2EzUau",
+	"GdK34ZpWEospJ1yQTPALTX2M4MsJETxLOTsi84xRyUhMswyUzjhLeRq3PXmzF/b1QqiMrR8i3MyDxlSp",
+	"uRw8fGiOWNt0Zo7/wzkug3yIgwiwl8D04i3UNyJLnrybp3l1hfQDwsyT1ZWZiiwZFY/diuiJ6WdECxHT",
+	"VBJNC2RKpe3riMRTISTTUoJ+RC9oyteugeCTLI3V7eetxxDY8XnzPUnYbC6UZl3fseUrtlg5Gl4LcsmW",
+	"JMc2q0uQFg1Hl2w5cg1Lx8PrLviOLck1lYRmOaPJkuj2RmTiQk1Z7qy3Y5Es156MtSO85Rp5Ewgu2TIw",
+	"/firxa9olibnOeXmBigvFT4mqnhes0zYaFRq5Jbo2NFPyomeLSOx0MNULNEkxYUCWkIBhCXrF6VuLLdd",
+	"EOwj8PrwFuMsE+o1p1c0zbS4U14K/ZAsvKerCwEye7lJ6aQ4SuGCzDMaG4eLyL110Iu1YRFqRnHLJdCD",
+	"CPwezALARVBVGYyAv14svs3F4d2xjymn5BVbAt93c/N1ChjWWTxlySJb0WSk/X3tuGI6pzFIP53WB97S",
+	"0Bav093DQF+6QU/fpfriDdxtOjn8k29hfdZKehQS4SQXs9LN3LBPlMDfD4JwN9jVv+OdgUZQxkHY6A7C",
+	"0N7xWkLu49/XjF0mdAnyLtf/eN9yrxyUX+nsDnbLr6jpIpfw0lvYVCM7lTZU/+ZtJlJBYxDe605+mvJW",
+	"rqVfDvpcp9WwRx+6QAXtJoHMk8fEnBnKUnQyOU5m6aomTOHX9ZRVq12F5+Fh8T0nr+uu/lXmRE75Gh+w",
+	"g7jDgt14rxP0JiEL+kmHBvu0M+mOd+NesscKpnGcsXfk2IwsF8AvcKB6NufikvFXTM61AlpRe/UjSehE",
+	"sZxk4qI6tZhJ6ZxVbPntdPx1nL5Ivz15/dtJ53l6Ik/4q7340cn+yeX8h+8ffdtvs+W3vyVvTtIX6cn1",
+	"j78k2fPu6bufzr7tt+Nuxsezp2Hyw7eZXgSQTeRIL3E/DEGZyJmcuq/larQ3+zELk3/34x+641+/O/he",
+	"7cpvrw/5N5PjDvupt3iFezeZfALb0GrAvEbmOvqK0ZzlsDtv2HgqxOVjlqVXTG9KmfYT8zu5pqlWg8lE",
+	"5ODXVtM0TwhVis3mJe5gfpKNQXeDtu+FezCezEXKjUGtO96fhHHcD8Jeshf0Jj1NgR0W7CcH8SHrT2g4",
+	"1tyRXTH7xv5kj/WS3Tjojjs06IX9w6DPDpPAkr2meveGWQAj9bR9FQg6O4w7SZftToIe1Swq1syKHUyC",
+	"w7DfoWbJrRprZlo7uUOzy9CQ5bnIQUOW1yxnCdkLd8kZy6/SmJHXJXkB2ueGWEZaDm0MGou5VDmjMzJe",
+	"yKVthGxjhNLNXrhrLNobBrVrBzWny0zQxGj29CYT00czHN2zKeg/brC4o0FC32V7cW8c7NJuP+h1Dg+C",
+	"/mSfBXtJL94dd2mnHx5ue0HuxpoKwn5wqG+snr6x+rBofXNFTvZWL8jOuBvvJj0W7E32adAbH8TBYdJn",
+	"QThxZ56tXJB9ejg+0PSxx3qaXHbHwWHcTYIOCyf22f0Flt0qbqz7Hg0aUtHZfH37tbygzivu8conhmHV",
+	"OIb0Y2IZ2h2u6X5xP5St/C9z3UPMTDzRjHFF5FIqpo9tkkrNPpIK4RYcD0yWXzTeWnv+djy2fs3Lo1zk",
+	"mafezGdVzUYviHxolljWreKbVE3PWJyzG9ezCKqS0L5F5BQslnyTb+DTWGtpVqBxPZUsHp1Ovvt3Pz/8",
+	"+rsff83Pr395/fLx4cmzlz+diO4z+oyeXXfHX32bvz6b//bm8suPtVPvW40pownLITL9EY2n7JHgKhcZ",
+	"cNjSkumnWjpI0pzB6ss2OcZrLc1StSR49UkSzRfjLI1bhIsg1l1GLaKE1q1zBpqQngdudHQyCZ4LzoJT",
+	"quJpBFp3PGUz6gXNawKtdFgQtlS5pdwn5/RiddRPuNJjU/TCRqLkTC1yzhKSs3nO9LWHDrmmFnvs2rRI",
+	"wvL0iiUY9xwZvhPtrBvisLE7bNSOy9mS1Cs2z+gSrWHlUUb6HEfkesqMTS+VMFaphJYl4M4iVmTQi4kT",
+	"AUvWA0miigksahWzBOvfEaFjPVMCNrDrVLLKPPhips+0HoY+1quzeMVUvjzWQvzq6M9YLHgi9bi0CEnG",
+	"bCJyWOh8aTyPNUu2G7Yas5SnM/3p0H0z5YpdgOAKty1OGRMnaGKc9lZOMZIAnc8zE+1qzSz//EWiKc19",
+	"zhmJZjSbCH0HjKBNxUTkmwf1LnChCJq9vj178bxsFgoL08lXNCGvXKDALS1CbkQBjOi9v1z/k7NJY9D4",
+	"x8MioeQhPpUPjdUMl6q8Jae2SzuhARwZf1Z6PqQZlZcj2mkRkRNK5lRNW+TXhdYLRE6QS5A5zemMaU1u",
+	"nDN6KZFTw3B0q1SSWSplyi+gF/1F7EELVxJ6te/DARYLxUgiGA4oYXFGc4YD4MQcBO8duYinhEoSZeks",
+	"VZH+nFgomSYMxmHeT0hO+QVrEc6uWE7ijM7mLCHNyJpJXYeamouAkMIEixS65oBVDpa01hLj763bL9v0",
+	"ofULv996i4s3VrbY94ygdq3XtDCstoq7lLNrEmn+CBzW4/iWZ9YNwTR7CG3g+09FPk6ThPEPor+J66VE",
+	"eqkk+koWnHDGEmR/oNkSreaWCW+3ILynXm+3JLtiIPdBcccLNWVc6XVgSYuMF8pwcDqZkBmbjVn+QMJc",
+	"yIwu8cALYPZwCJ/mgqvHTF46h8yt1xh2NHauuMI4Dj9V5PNuyVBhtqY4PCMuRuhnG9EsE9dlr0uuKQtM",
+	"Bdg3oYr4PYfYcwCfaME6MJ64UNA5iHozDIRI6PL+fVPFRAIuApxIYCfyHgKtatwuG2l3rb8Gcyh+RNm2",
+	"6pEoragaLZmqW894yuLLIOVEzMFW5q1m5zzc91ez0QIbolxVt3qr5saPsZoqWDLlreV90M5zoUC0NP5c",
+	"e1cBb3sgSbzIcxDQwXnl7gsYA1DQkBdD9Bh98aO51lJlLz8wb6UzRpZMDXkzWr9PkeGjkV32aEDK+zXk",
+	"0aNvnjz67uT56MXLJ8/PIisAGfrP1ZGWXLUiQyhPnPcN3tabraZsyKEhDrPwcVcGViFJM7QhjxyJ+4PT",
+	"30JKRTI1n/JIccjLtJiJmGaaInfaQzjYJ1yxnNPsCVq3PoDrp6YnYyjz/ZOcLDh7N2exVgvgMREx7HnJ",
+	"Dbfny1t2YESyXN/yttdbuyOxmwDfv4+z/LqYiz+2NnmO4ggFl/R4ScY0ISmfL9QRiWmep3CqiR0R3gq1",
+	"3uE73Ar3ye7uY5HOb0ffnlSjSanELGCdTll+we5+c/rage4JYhcNr3TnlBYRj85ZDK31NiqhWQrLJvfP",
+	"feEbgRvRfS2/mYxcmY0T3e10r6m0E6XXdIk8DF/CPdBaRGnZop36bXou1FOx4MkH7ZDmzxPoZUV1Qytj",
+	"cYIgsK8sOvaKLXkuFLEd3XJP9DWIr97P9YeqjZuAb4qwCpxsEZpJQSi5zgW/KCUdoh7zEk3+50I8o/kF",
+	"+6BFNu6DkRJilEFvm/RkLdCO4X6ZCanI/t7e7j4ZLxWTpcXveHK7GSxRQhD7gVtughljoIQIsIv7oo2q",
+	"EUBcGe1Kpr8xAtonae73yHfpV5qTJ2xCF5kyu5AzF0b6lKYZ+7DTbgxPo1kqZ1TF07WHXlOpjYfD7OEU",
+	"STdntBzO0ul62+CNlkxwuLfeCDPGwI3xPvYhOpkYq2BBz9A7RvaZK8N8emAMYmYt1q8DecUC/Q8jHKl8",
+	"ubJprzCA/cO2be51OMptj97enWkprCzmakWbpJzYiZc2rXu4ZtO8zm9LP143gevmvmjI2z9jPEqlGyy4",
+	"mOFmR7M2bILxllYCwD7onoAgwCrJJFTRMZXM6gI5o/FUf64sbXrMyvpxPyjuS98ZOJ57UpkIhjgqgYKm",
+	"FpImkzQmTTfBBXdzc7e6EUpTSZIcw1qsupIqIqcLJUkirs2Vci7EKeVLY9mUH7QfOVVsBLyzEsIphL7M",
+	"lu6iO0LC1KSwGxKJxuUyMXiC1crrt98ZPbLAjuw+NueVlmNNh5rl6NkUJjq+mI1ZrlUwMzc90whaBWBh",
+	"r1rpvEc3Ges8Mz2M6zWnCzUVefrbBzK0BXTkDFzlAFM0kI8h4gQlEp/YywJYp9i60uBuvWvVEd2L2dxa",
+	"r01cMxgNTNhrnLNEf83qZq/5PBcxk+ArRDfTh9306BrTF4a7iGtFrimVZNcNC5I9gDxAz8RgQswAGdhw",
+	"iTaGQ7QaMz3cC9BzFhJkfmo2D1oQm1byvlX0gdk37XJmTV1XY6auGeMkhMu1E5Z6iUUmFnnpvQW/5OKa",
+	"4wwa79/6BO6JKN+7dbm7gOK6CEwX93FYVgbWJhHuQWQcHgzCqko7RZoUPS9zqqaoOFrHjPG8oMek8Hro",
+	"rnaOSGm1JKHgYJuLXDEQos2RlIs5/nbKkpTaJMQPoHrX4WimexyZtMU6OSZZEipJ1VdSFj33fOp3fRPo",
+	"26ZE3poPuH4C6CeADj6WLqAlBnClUkmi6mSjtmcfAd59vEhS9eTKrP48F3OWqxStMjRWIh+BhwDibap+",
+	"1TdTQZI0Iak6IhFfZFkEchPlgi9nYgHnS2vw1i9GzTnEMEu98BORz8BQvFikmm50JyhYYeBExc/balAY",
+	"pntNy2aBSmc1HvdWI85SCNCb18QKwCPLTnxvNYnpjIFTHViW8593w9122O50dtsHdd+y523F9TwVuSLT",
+	"xYxyEK705Ag2PrJqKZvN1dLa3yiZUymvRQ68He6qdt0HTQDZ7zUnAlllyq9EdsUS0mTtizZMUXAthKXo",
+	"D4E92GmhT59yyDW5cfnxFFR3baWZXIx/YbHacHT0OGkci4XehckE7JFmLMBG7nQ4lGEnm6ipOO/AfNCJ",
+	"bxWqnxvFfFrV418zLbsN/lmDM+oORBGrIOBdPcxiCBaWpEx2BnjE+8d2EyqWoEHznCJ6lo8wsEIF8LvR",
+	"dRjRbQETxVGzMKhfVOKDLc5IdT1hCuVxbF4TeyeUh/pdik4ByeKFvuCRtbQJErIkcioWmb5oMqalZfAo",
+	"g68LJQ8TPgJnfiQXccxYwjAFVf/i7m38U01zoZT7RSxUoxKcXWR6WWodGZ3eBmSPTMyX+9vER5mw6JXm",
+	"CYOQsdIreek3IyuN0NS5GgXTarwL9ESDK5rD9a5nXF7XZ3p6Z970ax4/tWtR8+zcW5iVx7hM5Z9f4aKZ",
+	"8HuzZOUmL80CPnILUn4OiQiP3GLWPHztVrbycZGxjb0+Lq1vTYNXGxqYVPpTsxv6DHvBZqtUndDlLYja",
+	"6+oxUnKZsitkBp3X0lWlo5phqRpyewaOtphmjCc0J7oRKIE2RTeqXo5eMlHpcm7UndILEaxeGZlQt16f",
+	"jEGuUA3fK3KJq1M7OX5+TOxj6/KHrz8gNiS5PLv6ZOTNfM/O3Q7DTnDDHpnJrOxQfcT2FrewDdbeVl7a",
+	"sttS3PYW7Ush21u099KZqnv3MqMxk5AUqbfIRed1VqPz/Kjv7RagThJwfbjVLM+nvBpr0s/8KdXtv4fG",
+	"sSokFaDL+qxSa45t40D8Y1KXPVHt8RX8Ti7SK8ZR2nJptVrcTJhWYtAicqO0tQr78fuKq1mlmQ0aLfx1",
+	"WuzFz+pv5sxmrJk0edKMXh6fnzx5fj569M3x86+fjB69Pn/x9Olq2MKOJ6jE+neKxgd9J2txUqv5oJA4",
+	"XxU0KafpWxehW4iWWwZnZmlh0AJ4UltFdnLLhk3stKt8z56xm1exyGzZxPAemWYbsE7qTs8Kos8DCfo6",
+	"bkqRSlwwu1rAlNVRewHt98xeCjCVTetxgq1qIUfqFsK2eiCd0uctAWmKHKVcQGvZqahmpQXagGeynlWu",
+	"3yFvYNWNqY6qPI5VsJSVzxvYupUb0MWmAG+BVqszXuXjRWrTRnOFaVa8sVYBtAwhZ7HWdz1vExkzTZ4Q",
+	"st3EYQqeLY9MzGzKCYbc25j+nTvpixVwl9ohmia3354KUEzNNecStfw4fT9nq1ZI2jIi1wpGNrFpu5ew",
+	"sZd7tN1r2Pj2Ypc9/JB/AfFnECKczhih0kNIAQ/rHYSyclbKtozK5XCtEo7me5JJrRij7RRvjyMYK0Yw",
+	"g+fKz81IVWnkuzWZBDWSR3E83Ga4zTQHoSBJxzWL+8RSfzGdVq2IUOLlpfWqueFLAm2ZeqrMroYxr726",
+	"NghFBfwhTdATTLOXntzjANOrEvP2d+oJny/UXW6eW7FXZFyYLGZs6tb5AZjI754xfqGmEEYYws7qXhqD",
+	"xv/5+f8Mh+/CMND/PdT/+Ur/55H+zxP9Y+fpcPju4Kn+Z//p2y/+p1blMv0FhXdDsXeYzSYWcN+rXGT6",
+	"OOc0ViyXmImjBSZOQCozCRVaplJ0LO92IzjQwpsEgbVqouNL1UVPVYprrtgRiVwipUlaQhyVhfKtQX5u",
+	"p02x3M6qUjqcyP0eeZ3VPH5p+68Su12RjcR8I4HUpWyVsf4iMs8WyFMjH4HbT8XSVywZL5HxQr8AVbW1",
+	"rvFZZfisMnxWGT5plaEMzl+TSJkzBQQS/RAYzhKAdTdqkzOTCZ0tgbiOfAHOxONqSR8EeHVfKsZfRoRf",
+	"6/cjrpm++H9dCOUyZAv8v4+oAPxtJfntxeotpOnbys4lQvpLiNJ3dPKfV5IEjZc2wvf0x0DliaBNdDen",
+	"vutqy2MKUznWb52bUIrb3CrmZt/WHq2VuNE6ufMMUkI8KQP8kqRJSVQiqWinFCIRmYMT+fJoATXvS6ZG",
+	"jBgBopKTI0C/G2lCA18zCh/FMYV/O2xO/d23N+1DWeJe4QdbG++3FgaVGN2VN93ypKz39HtHoXQMa5z/",
+	"5nf/NPhzcFOHs3gTGRZn1wM3QCAvnw8ZxI9bKSXl/s9Mn7UPX7oP1b9rvl4Z+30ELZRY0k3OTezxpiWt",
+	"rmbhf/epaQ2pFBrFliRX4N56fn3IZdzaNV8dfOHjXnmyqlu6Z4+LCa285k2w+uxVacIrb+ICnPDawRTr",
+	"UX32XJzh8lQfPHHLVX1SOO9Xh2iXc7WOzz2cvU85WsZM4SWAmq2uByAzK5WtR0IxyMsA06zHWxbJ9sOw",
+	"zqE6o+9GNLmi9QIv9oxCvzHOa+4qXdYVpFNMaE7olNGENEMyY5RDUimEopel7064u38YrhlIClnQ6a3H",
+	"kTFqB6JV+RXrQGkEB936r1uvhkEGjxdKIP7imoH4iYxrDRggFG47ssP9Xt3QKofJW6Xy3q2bQqs4OBsO",
+	"3Updmo9vmMVh1aukkMpTNIjQS56lVwUIeWRsbBFpRi9fnJ0P+cOrDsIc6yYy2ikl9BMt+6POMmVZgkDM",
+	"WupN46k+rIKzIWeZZCTGmDN6yeAoX0/TjLVMCj2Xi5ntRWRJmxxzaxoachiZFpp7YT8ywzcPoyNCuQum",
+	"FjkihMPcIP4avm6ibMFCq+fRMp31ovaQl5SrqRr9NOtf/Th7uvyh+33vxzed6/HX30/o133509N+OO6q",
+	"bJwdvjv95bRshe7u7d+DoeWDDMQV+BLkWIh29fWTc6L3kHrRTbWqxzZG5Xs2yNognhotCsDuC7RzSTAI",
+	"+u8d7vOXCdPZtKciN3sKibSNQSMoaf6eBG/H4Te4lTyov3Wm+zn2BHP9o5EPj9VjJmNfKDpzLt6KB+Ca",
+	"jaOBO2/XaXLB1BGJADo0GhitvlS++Mjq8QPj/8E2jEMiajFRRMlEDFKLQHzLWeoxv4FuSj+9NH2WfkQt",
+	"xp/yGnU8Mjp0RP7///f/K3mB8G8n2LsGRpiNjqqthzwy4r5+Vu7XahEReUiignEXrUQ+5Ktft/J41C6a",
+	"tvzvtkpDbEEfdoBwr7ghAQLJfOmCFw3f/8iWhNttccnxVdm6GpXGPFhVPewbK3oHPqgqHfjrql5kullV",
+	"ivCBVVH8U2aBQFcvIwdshlc8yBsTxjBv24CGSsBNWZLUgNsVoXxDbh2veLM4aEp42zzy3Me4u//peL/b",
+	"u50+nsvn9pLFf2W8zb2Gt5RBb0wzLy8YtYWSJtL9KMEshdX9rrErG+5yNDjcqLjMUu7/2qmS35rgD4BQ",
+	"jY3gb7GSkIhJMxo2ho2IxBmjObSY7XzywR8jl4hG+fLFBLN77TnEZ+9bv/tzDN+/XcEm1EpWystJvqDu",
+	"mCVTguRsJq6YgV2EBu2qytLbNorEjt2AqK+wd06etDv7PSMbYT58q4D39DHXoyOymIM/71oQOdd73yKJ",
+	"ULJFpsv5lHGppzGnOeNqyiSTLg05SS9ShYmyBi8N1jfJxRzxQP/ZIc1et7dD9vb2AviW1hkM5O7KOCrO",
+	"yxIufOlIDYf//LkT9N82/3fwM2nutIO3v4et7vufw6D/duf3/Van9/5/asXuFYp6ZPJDnjJWq7F5nleX",
+	"SqIvSR80G2+lGU3Yqiq0QeXX3TywINxHdlHA9wyJplMqp7UuZoCgrs1GtLmggsjFWD8dM6LEEUnRToYk",
+	"7RIyixsqT29UUvRHTfmLWtaEQokHHnwLm8q6q//FHDsg2KBFLtlcyxsVUJdpqtduWaGlzqfCh2qPZSGo",
+	"rI051kcSmxGA3olFnljQb2+BatXzSvmJTZHN9CJnTBr2lfJEz2m8RD7XLsH/Z4xyI2WVyljcofez07P6",
+	"vtcWw1gh3eyaLiUxqN9N6pKjndiqEEBjspAmbKL6tQoFrPv0yoRbqyv8dv0eo4nwJoLZ5hSk3DPNmOm2",
+	"iQmI0uMhk4xeSBvlY+MJ0dynIIc6ZySCL0Yf89gc2Y+sBjZ+rNN0q09ufchODSyHPWVRr9uNCgD4Hc/e",
+	"oFu8vfMZW3d+qqWwV+IioILD7zVzLE1kZU01T3OBvtb6X3sZrda79lST3l6d92FL/ciGQxUCwYaS2DVe",
+	"/Noa2Sv4D2zsUI3QTeGZQDRdcK0Rox7r97QFv8DAEYx+WVmldQNs2U3bZsfv5MCobLwvfX46knvdqZvR",
+	"d5hK2Tv0yx7UHkF7tsqzh7ec/LBuKSqz9p50Q//J+le2XSgtucMKiAlxi0ZosVYY2WsQUyjK7sjOuahZ",
+	"2bvShUOS04PG+hP6p1WquAWXrRDLOjrZhgzuw6O+wkzvHtFR7eqetPVbMPPPNP2ZpnndSalTNYyV+X41",
+	"tzfTZQmRKJXOUOuizJUAtJMNeUSowm2zf9sc5W029aOQxAfs7lbao8+WzIbU8aWnjCVrAmhvKK5Std0a",
+	"n4IT5dalGMLk/STDltZRYjGbpYpobTWvxMv0dj2rRMrVfq9RR+kWuv5WNuNtIi7dEt0IrOQPwcVgbl72",
+	"+7imij28bejXmykzwTgu6gvlXXlEKOrKkinSpPIS61nZ0jZw1WdUuaQhuVNNDentNu4rLKy8AzWzgGSn",
+	"+Zxx5piHVXmbYN1azpnUzNV5sJQQviJWFCp0wYp1ZUztb5470TXz/G/2t3L0pWvpuyuLrxReQPtb4b60",
+	"v9zOX1latiIKs/yzN7vSA8/PWH7Bm2fpQTnysvyO5/usfL2YdemB832WfvVdmU9TliWuPEaZfAz2ZfWc",
+	"FPCPJrmjDBBpTIgl3EHEmItKcJ5Ri0SmgPjPnbdtoBdXvqsORLJMGVVo0NVUJXtZ1J7zVBocekOJ5c43",
+	"o4veRI82ecuOoI4Wv2YckMjuJhpgkfbqxDDRLqFLfRXE2UKmV6xFoh9//PHH4PQ0ePw4at8Zf0mJGhQo",
+	"esPnjlxwp5bMlozmxl0Y6QnceTTV5c6hMK4SNyy0hNCcFfikdQmyZ5lQ0uS5Jpj2mkqX8FqDJ3SZzufr",
+	"O0L894SRMYMaKppIloRmCIINlR4A4hBiBqf0igFqf0bB2eMH81mqs94ToBjvNSAk5uhwTqWqG3BlET04",
+	"OjOPusX8htFMy4rVRVyX/hKJS6OuTuHNSuKjuLyRlkzPdYM5cdGGt7TuYqrZA2mjK4ACU8Flm+AEScrx",
+	"XKaCk8Dk5mfi4gJDIWp0x1QtRwjpKNcwHHBMmqbkmlaS3CC/kEzFQrJP1NOiB+kjLK+Cc2m5B+IzQ9Lk",
+	"grMdLWN0QtK8FppvpTN6kXI6zlhZBjpoFZpq54aam3YQSAKjeu3J5Y6n3BJLlW1BiS1sNlmoRc5aBGvM",
+	"QNR11OmHYRB2grATkWb0LsDDEpiRRTtG5yhesJdVqeY3vsuFCrBZ1UVri+RuiZpXHgQUFLejrOej+sfi",
+	"696VWq5MDjZ7NgIOlfKLkau5UHPSv4Oo5KIFaVK+JGKyc4R5z6umq60k85c5e2I+/8j2vSKktxoLnv66",
+	"YCfYI0YpuWkHmq0Fwjg9A6gaxnJX5/2GACmb1OEbxlsFh7XOomuRJxXCzsQ1y8mYxpdaH0UP1ooJ6bMW",
+	"vpmz5CzGcIylTGOajSwfrdsv3VLfNldLYtsXfBe0rbFY5PW+qZxlKbtiyWi8XMPFTQtZcJD7OeGvdL+T",
+	"U6amIrnfkw2nbjQBcZxjNtCmgZzp5k9d6xUfWgVFv9r7hr1qbbKf4F1eEHetJ9Le0/pwUQn5+fqUQJQM",
+	"BEgCsPkOhnlAtoUt4YuvUUUikM0jwPSAGxnfi9ivC5rJGscsPii5ykrxj97pcepSQf2m9sCGNdlOkzCj",
+	"WL9yT0U+WxXLoB7iOpQIyi8W9KLI0KdjlpXQkCExveQm2KQlF+MAcFj2RL+98qMEpdMJXFvbZrCjf5v3",
+	"bnQgmIn7X1q/di+cbb+yenpFNkhzBTwdrXL9bxhVUHujHkXDVVld03MlzkAf6+oXpoyqkchHtV+orAZ+",
+	"rmUmtH4h3PLe2RJgyKkcRWSncYQF4ABiyJChmAD1FvUtsNhkZa5rKnisLOuUZfO6OLNpyhVZ8ITlJX6w",
+	"CZIlxAsMWHxLC6n6RZRTl2IBeD8or7Jax707Ot6RENdEKjA5pFJ3kkPn/1uPsvKuRo3URxp4W8Wwuy4X",
+	"MzMiRW0AQk0/a5Mptx5LbQd4M9UIi4+mIo097euBDXN3khWYsX3EkJm9ZbVAZgSH5RwRQ27BRwzF15h5",
+	"c6942iqH18MY6Qt+u8/UyKorCrLUKxkNCCXXU5G54kqYxzZLOcS2RjP6Ljoi0WyRqXQUw7rpd/iQw8g1",
+	"HeEyG1D7FmE0nhqYnUim/AIg5c17gMsCzYcc2h+RSMv80aCiBkVm7vqfWtbT30SDzpBHxRGLPHGunGgi",
+	"DRv2B66lBn9AjZbVaexKt0CwvNW9Y1kX4BKYj64+OdXDeGS/WvMmjGtDg8c40NUHX7mhrz47h8msu9qN",
+	"z8Mrg4fMw7Czgn7q+PYzk7Z2u/AkD9bK8zR0w5C8STM5TXNGvsqukhY5W6SKkV4YtsgzIYlB32mRR8ek",
+	"H4adgw9I0FgNQAIErPXIU9sCDq1aiu+Cz+7HF3lm3wKSZ0Mkkd2UO0UQeXtTjvv/RIxAf99Agdsc0BZB",
+	"h0jN0Yygeu5M6yqumoK+HgCbzNyLrkMCPdp6iUckAjE7qgbf3kQLjlq9A+5t4H7vJnJZTymbCOQ+nLaO",
+	"A949psh28SfEEn2m7r8DdddQ8M5R1SphM87BFMEFlhixY7AuYEmaBgPC9jRK+Wghja34TnRbc/4vUn43",
+	"P+SaWPUzzArXD1skppIFKZcMKuBfVS5nmsxS/q9ybbwb87beF3WVSsKG+7HiQuneyMCsF9n1UMcoTtd5",
+	"lF9wW1VN5HjizGHUwntRd5+ONeWpKUtddfQ2OVGI9wGHwL2m+zBnAT1nwOTr8nz16Z/NVY1+9ZhlKcQH",
+	"2SZECjKheak0Sq3KdksEvHhKOTf6rrUdmfWUsxr70Urq7xoPjbUfGDxdg7QLgCepMqFOCl1y24UpTVKe",
+	"yummz5pa25JxBX5VzIxezO+OxrsOM9Fs9QNJUuerTeyO/bpgC1NGP4JiwlEV/ajX3SqaK6NSjcz+b4ro",
+	"unEa0BGzcSJ15kSp7EF7INGMQ5pAE6Zis8jJ2emZc1sbZX/HQp9TU3hX5KUTv83YzFKObl5qqaDAYpq0",
+	"MONeM2uH1W9GT5o27UvZYokPJIkM8Qcnj6Odm6FkbMRYeenrD5y+hzS9Q+nFMv40jETktj7rnQ+hCym6",
+	"aSAih/Of6NOHcWkgD0QFvSJApUsBAipBRGw4qDvbU+N2Oe1m3T10RzabZ7VVyZz91LLRVCLP9a3aOYtZ",
+	"enU34L8C1c/Ov4a51WmS3gkt2KU3lQrSpMuBd8y9kspe2s/Vo7ZK92XeVyLnDTfdfQjo9tL8hOH0ykew",
+	"zoZndiMaAOUg4UBaJJ6SHQ/7BZq0yJjpm80wfJYMOVBeqvSves6pMlzBbOIRiTQz0KqgyVuzSPwej4Ve",
+	"fCYLOSMpjsxeZS0iGSNRcQKiqs2uOPAFUIwBXDCVMOuu9Ofsndpc4vB2Nfx0f/Xl+2oQueo1O9fF56J5",
+	"/6GieXeqtPhA3mOlxY9Tp+8GC0e5aOltURAXeQ7u4g9UcTRjuy71Ul7/TlerJwdd3wbQLP5tQp6WilXK",
+	"Z9UP4aBbNgN0b9qYlWlWxlu/rg7W524Z3UasW5ILimAhaW7Kbcs2iTAuGeQgi47QpBDyqXmrqQkwXhrc",
+	"jxldYsQlBLMdGQnKhn7oA50zORccsjWMToO9aCZv1P5SZHGdflcOxlq9fDyHTcvBgoqELknTaBV4NzyQ",
+	"JM5EfLkanHZTNFslI6F/GAZhLwi7Hycqza9d7pkJOP2X+asdQ7hvBUTmrlAvkzSXarTqjTjmdCUQ8+9g",
+	"5wKxYHU5nok5++1vuSCfMYBugwFU9nA60vLPVavC0uwSb+D3GyvgFuGXq1VwyXNRQdn6XBj3c5Wrz1Wu",
+	"Ple52ljl6lOuM/W5UtR/WaWo/2RpKHPCT1l+ccdMxZTXZQ76GhlcLZeMzaXv9Klsbdjp7x7SHgv6SScO",
+	"Dlh3EhzS3XHQi/eSfXYwOaT98c1G+eo+8jU5g2barwD2rRa5kOXS2B/NaZSMYVGJwrcnTZVqTKVOLYxc",
+	"m5y5gtU10sgdLohbqIgbdLm7qWE33tObFaw728s2qyk1LqL8AnLF607jGVNW2HK7BG4QfEtLkMKmYNpC",
+	"D+iy1cK5f2BvX2K8XrsA1WKjsP4JVLLubAf+e0s1oeUU/gL819/d24H+lij9MRiC1iJ4yJv0D9uuRTi7",
+	"ZlIRmBpp2iTovTDc2TpSeUMZotuJJ4aLrWby2DvKTe/GBboPf1BlVJ+uV6g0kXuKHfs7G/s+IXzo8p32",
+	"NzcSfjYJ/oVMgutkhn7/Y4F81+Zme5FgU5bzFK7gJJUxpIymnGYjmqtpnqpUFj9JxbiQ+EssstT8e56n",
+	"Ih/pNmwkF/kFy5eNVkNIxcRc5KYRCGdbpozUDfkbO8zHOMq6NmcwzGNv4OtbnRVzqW3kza/u+Us9Z90T",
+	"O3Mzrmv3orwKtU1wZWCrxDhjs9qT++rpI9Lv7R2QOTYiiYgXMwMbV1FRMiHXRRJp4opUTiHWU2uhYoTm",
+	"wpE5rNHAQAZJRXmBiiE4kQqN2hgZYZpjnBbjicswnEOC8wwlLsjzJAld1iEndIOwex4eDsJwEIY/bR2W",
+	"FIuE1Ya0jjNGZjSeppwFOaMJ/KBbH2G2VSxmFpdN0/835+cvCVoGWkOOWoOm3AhP5OOiexlhBSWDGYZd",
+	"NCk3v2oGNeT+syhncM8ng8ggv4BFicJoSAZQMqaMopiQhWQ77SE/d9IB5pMif0sYEQsl04SZ6oKpNKDV",
+	"RuzXLaYsZ0OeSphXavNRyaMMCxcCWpISGeDswBtgLEQMGgiGGXIjrFfywwxy1MgBPcGVnOmNYsnoFzSN",
+	"LDhdqCnjKo0NRI19Lc5Zon+nmcliGKdJAjYyLtRoIhYcg6/UVCQj/ZM5VSb2K0tjBbio8wy6Ngac0YKb",
+	"wnGZ+8lg8dg/MQjbG0lx5PWR8s+/Gi2Z/+FNxGFVmZE3OlODEZGyRkh7thRjEY9WCQ/XI0vYbC4U4/Fy",
+	"dMmWo5wt8E2zE6NZKmdUxaBZ0WUmaDJSQowyml8wWHW5mM8F4KjMWJJSW/m4SNYdmWggAAhxoB8jL5VN",
+	"H4gRVO8sBg1/omkM/DImDA33DNCQtE6ykEvNzQuartmZelbvExZob7qrQWMv3B2QcyHIjPIl8SsDFtWV",
+	"cma4j9ZbFkBEyiRRQnCjRa96pf8IjvUfEZFYyLO9bq8GjV7YH5BzP6C55EgZ29I5iXPkOCBu9LFgAU7j",
+	"ngER3R0Qr3fb2DySRbUCE2oB3IgZMLaEQaIKhYgzSEcW15zQOBYLrlrkAmGzgBVzknLManGJCZpFkJPi",
+	"iAXfMc2+0izTND/J0ospFmwtiMuM9JjkDEv72PGlkiC+BSavmvFRW1tOy/Q7ZaAsa2sx5K573h2QY59L",
+	"tMgYY+1JLjKM1dACXoKmuHaVgrxlLCrfGm9fpeYDeMrMe0ckngohNetFC/UFxZqN3kkfNHrdvnf0oBaY",
+	"+4hE0wlii2UYooLqyRF8ED19GaOSae6LYF8WJFqzYyXMYNrrid6bXXXPrql0awuR9SgfG7wxH8SvvUqz",
+	"mqrCAXnN2bs5izW9mAsGHtvIbhOyP16SMdVXwtzgotQwcT3QzoC8gTR5l1FhQ4KgRK+4SLkBCUQAP3u4",
+	"bSu/7+Je0T2H+vTNqZq2DL4gxponLPeQBk3Wk76p0WRBmprPtAhKDy2SI9iqEaYRsBDP2UIx8ErASbvk",
+	"4tpYxGouiVWmoFX2Epm6nuByMCfEldiq3JJmethfstT6DLjgMIjr27MXz2GcM3QDUw5HB+AbgObaqzeP",
+	"I1fnfdbP0RaaKsmyCfQIfwuTsO6lupgjhZa5dv0trD+xh4MGEAmkbSBcPeqCPeC7RyQ61m9GIKRIE+mt",
+	"n+jtwrK87dLdrz/Q0+cTq+WmSYs4tw0Qlt6y0mGaUY5pO6aMT3EnmRvkuUDAjyXKsTb1kgATy7UcqC+n",
+	"du2lOmj0Ors43xI6phasrgw4BfAM0tzvke/SrzTNmJqiO+2116xmMIcDEp1MglN9oYNhdpZKqZmV4CAW",
+	"cmuUImgQbVcv5yqXsvj0W958vlS0wktpYRpFbdsUp9QTTVjGFLPZqkdknIn4EkLpuFSM4m1XEsG87otc",
+	"EnPcptTVLrfoiRi9kEpg0O06Ea9uvFxgXWcI54PyyTAwfa/oQy89oblURhwLqerrv10jlTma8pzXzv8Z",
+	"U65PvbnFITAjxcFgaqDIi7TA9k2CpPvSJBdcBQmTl1bPKgr2rdGlCAoupAmxG4FmtznU2t85IpFT/iIi",
+	"6dIEA6TKvNPeLP1uGJWxT2q2Czep+3jxhIg549LFjugFsREltREu0Hx1pPBzu0avMJfPc+HCV5DBIQSs",
+	"d02R5pjRHJBJTMZSziY5k1P8Yae9XnzWLGCvzKf1ptuMo4jOUVxKBX+oGTs47FYlbk2tXewGmDj0tXpz",
+	"YQjPQqacSUlykNuEd9kZcgQ1wPguzZtaFDY0CZLGtUmtWeq1JM1ICRdVhFiuLc1m0Djv9EiSpGh8TqVc",
+	"ML0liO4TgboqjYaphQIIBGnXKSd6wbol5ubuRTdsd3Gat9tgqUqcN6esyX+zmFFeKPDs3TyjHAN9wMag",
+	"iRsByHnM2uQ5yjCCK5py6aLJZIuc/ftZTbZaobGsZyhwdJHcx8yLJlo1jsN61SD9inwVNKllFrQEx7y1",
+	"v8kDgl7Fn9sWbA7NOnXFpo/J61cn3u2bAjFNlo49F2tuFAAfRBoxpjDJzBQ9qEbJPLzqPDQcOLCXV92S",
+	"Wq6wlfGqxL5qTFeORGr4GZqDrI224GeGi4kVHmzMPztrbFmd807vtrasdbi8+mh69imw2ZQ+2wv7dekf",
+	"KlV1eHJnU5GrFpmWKUtiKQMPrxgMi7rX8hTPNJFsUu3XwidtPlXlb5KmiU2LICdwMM4ov6w6vKZKzeXg",
+	"4UMTI9MuJ6Y/NP3Jh5qug41DrngVjfEEF9CLGDJcypgda/2MRsi5HcbPLWF4KpnjqZxnWmNewdJ5nLfJ",
+	"Y8opecWW9dFVoLWvTcXNUn7pan45Y0M6IZQv2+QFz5ZFaTRodKeoCndMvTM2T7k+kvkFq4vM3AD/Y7ds",
+	"A+KP3aI7If6sRrGsLPLfD25j/SlydUtLZ0ifF322SPP165PHEATOiYUsNk1nbDZm+RbJ22sx8G8+VtWd",
+	"2mpvPmih68Fc1iH04BQ2neF7ifGwLOvuoDy2iz8BlOfvDGpjDvRf6tiunIVXqF3dtYoWvDzaUCy6pL1Z",
+	"e6yJIQJ7o6fiVQuy35znWB7A29r5eeDPW+JO+5AGc+FcT/OcSbnIGcAH+gixM4rboXkfnY1ykWXobWOJ",
+	"0TfR2jXFfbyNO90f/stiKKWfi2H5P3/DqHqRn8TV30/dYP1fnwo6e2XHXWruz8F/8NzNx/+1cIgXtXbu",
+	"drbQ6rVG1OHsGtW/JsCMrGSU3Pkiqkl/14OoP1lXLFcfp/xcodDkziQDVtBEcHZ0cznx4hJ95HKEEGYX",
+	"LLHHnBII592ibt1NBLgWdvzMbP8m2boaGVvxhEnrKmPEkM+aUst0TmMDi7ApRLZ1d2yCvwjWABzI7SsW",
+	"o2/khopGaNmz+W5gJWOSNK3NUrG1WvOdKx4Zn82Guke1g/KKIW0e30EQ7ga7dx+fqZ21tVBmz/obeO9m",
+	"0Sy5G0aCHVblHHgEUNpyb503qlh29HdSsXzaqxalwfLbZM5yR8gJ8O0j0lkt5uBVoglvwsq4Gx2v2+5b",
+	"Ue26Tm5Fyus6qdJ3hTiALWtZD4KiqmuKvoyJAJ+mlgytqxnELngFT9ADUzLcVdBHeUy/AtFLBv3GNWY8",
+	"KW3QFkVtt+I891VA7WZ2sqGMmh/BXYz6A0bz4cxjRt+ZeiR7uNDmr84NfOU+WUo9H9nEPu5Du3VCwyec",
+	"vGDn8Ceo1z7zvQ37rLKZu1P2hxPsBxNZFU1gjqBLNMsMB9u+hMGHkeLak2C6ux2yzjG5ZuwyW5pJWAne",
+	"c29f0ywLIBcF/LpHJGI8iWw4ARb9rKm6w2uUKsC2hlhg3VOLRN98Mzg9jUiz2yPTnVa5zyMSdXuDMIzw",
+	"tiiuCqhgkCY8vZhWin52uoMwLIfJN5s/h523EBX/R/fnMNh9uzP4OQz27E/6Czv/s8YMnqt1c4CHtbOo",
+	"ZL32V0e0aUC1I9E7lNAbCz+9Mc2qHMW+bqcECFr1PKUWaQ29m6sr8ZWNCMFgEOuxQY3Z4M61iINodEgS",
+	"oxUkiZFDkthciORP0MD++9DhIrtqJDCO6qhFMiaNJQrZGFgeq3GNl4zNWyYEcMy0uBfelB5aAFuutao4",
+	"dQu+WUiX9uy4u1TfsihsYtXVJZlqQRJiGYT0OgK8U4hCSu7kbLo9JN52QAqanCyKwj3pZnUweJ5a5pyS",
+	"hmbLgHf+1qwj/4+lnTnOAEF+fzHNrCD6yi3/9BHZ3d3tu4gBE1pLxGQimToqXVgjqqItoXM/AQ3RI4lb",
+	"rckHrcCHKxqr9LHuoH8jsB5aRWyBsDG5GdUcQsulEnNJwHVpLIbbsQ6IK1/jyjhjcc4wMDwq2kVrqrGB",
+	"Wh39EOiZBOfQsk3OwPcOlQoEj+trm93GCrhV21rATvN2acYtf4E37cyd2NBaY/4xsh4syfX1k3Py8Krz",
+	"0E8giSDTuO7JQ62HRX+CoV/P/F5021rA3U9Iry0uzVVRxoTwRrbWRs5Iyq9SmY4zhiAtLpZXE0ddhJ51",
+	"uYk5nEfT45aOsmJwL/D14oevbEdmDvekl6+/Wp/DzDIDr2SqzomJJ437uCa30tvvIt2sbmS5Du1qFKe4",
+	"JmKiGDdllcmUzues5BbNac4yLdfMBFdT+Bdqq4AtksL/64tA30Pb7mBpVK/sB8o/n7rPlX9/Yz9e/vmx",
+	"GUr510duYHoxFJ1MahmTHwNjY1XBipg4X7HJnZlSdF7f0s1l+paWGjJxQdD7XGPpuQN20ZoKMlCTxlaQ",
+	"Mdlh1UIyleKTjTxVdLWSzApO7HYizJ3L2L1KFSWvWMzm6zAAc5HdCNMHO/5KN6y9Hu1cTFQP9OjcJ6WN",
+	"qGWSuvM73ZE1kFBbrvrdgDa2WN6/X9TOekTvE56qlGaO6Fvkz8b4/tDTXX+wN2KCQ2f3IvsAl/2UhR+3",
+	"rKuyD9TZigaYIgBhCkckyi0dRYMinqGF4lHLCQCQ9aPpO6W6IZS79sqVFahXYKGTJahX2SIzml9KGyFS",
+	"KjAOYzIl4y05uy+Vs7/ztQy1/p62K3FsPuF+8FmH+/FR8VG7jFsKYFWnIcsSqSnOoqVRRTJm/JamusKW",
+	"jpTK/sH3oiJr21zvNvwVABu4QaSTTCLWQu0t/fcNd7w9a1ohMVCUXxlY/7qooZhJuU5B//bNOcEWNtTQ",
+	"MI3oeKGmIk9/A4PEgHwF6WWRSU6uzwwymnBdde5j/xtZOmGQUZdyP2HTkVa/vuz3DWGTL+ZUi2SlyMkj",
+	"gnWdyUIy0syFAsOsAxA0bXfaa7MGtmfQ+nMjmxJi2Qmu2paSfGkj4Q8o42y6qHLg0r6Wvl/aieqy2XnV",
+	"Mes3bDwV4tIW6VtTVPAK8oJsNToltDaKfyphYyEggahNTpQkUZpA9i8cqmv8QqB/M2nuYlKuddbeWE5w",
+	"c5HAO0n7ZrRb+1P0/Nf6AqxFC1cpVSRnc5ErSZqSsfrAw+1Kt+Fn7fnamDXHWPJEt9an57b4pfdfl2+7",
+	"5rYsyWgskpqDd2zgKjvku68cKjOU9wOcFAC6RDiI7T6HBoFRPa5SNRNt9XtOkAKTP8dU6RkjTb1EYqFa",
+	"LgsvFpwzSL/b2TA67wjXlOi72y6YXP+bfaxAkS9N662NJRVesckr5FOYRz+lM11fYG5lr0qHq/bobFd5",
+	"roTHaldqC5Z4HzJ9lct+wtJ9/SFYlRSLQnM31ZNbxDFjCSS2UtJ9984QHKE5gPrWFY8jzZypPGWSsHdT",
+	"upDggo96nZB8LTiLXFqrPYYOOWinlLBQlJWzY9hQW672/q6sxkvXY3WZvA9UHj013yvW9okZdZ2pzdSN",
+	"hDvU3KyyjaAR6HeBMp5XiCUD1Z9S1SLsnVY3SJ5eTJXx9wE5QLZ5TkBI0v9uRpUhvEnVFB060c4ms939",
+	"WOFKk/295nkq9YFORjclBRj8H7XIuXHKu5MgJhPSTC1XZ4l3bLx6JGrK8utUsq2ul4KnbcsI3F0tb3FZ",
+	"3wVae5FX7GQ2s3g+qyYVw1F66FCYffkkT7dzl+mvlXexvDiebbC6lbfDy66c0jsZEdfpuG+mDCKBTVFM",
+	"zWRojuLuEYn0EYhW3f6r579ylteUiC0YlNT88QjhkmrDCkpl+u/9DJqDsgLIGcGBicjrV88QxMd6pkwV",
+	"Fifj6qWlTui504ErmQJ6hyXtH7r538HDh8Ph2T9vLvqkp7PFwbnHu90x7U//brdT+ROicitU8mcd8w88",
+	"aTctXHFr1tKUI3owJoGpLL3gkCEOL7UM+ICNffjLXbp/lRtRrlnj6HoqWTyKXM7GmEq239PS0G6X5JQn",
+	"YobuBiwkcckcPMiZojyheULMuHBvqFrkFQgK/MTp5Lt/9/PDr7/78df8/PqX1y8fH548e/nTieg+o8/o",
+	"2XV3/NW3+euz+W9vLr8sR9Di+z8fBz/R4Lcw6P/z4dvfe7vvv/yfe776/yK3uNusTXynOAO1CjoaWGAQ",
+	"CKUPovCASDEDA21UMoOgFhD9PGx8MWy8jQjNtM4O9eSyzGz3jDTRTQ1xv9AxIgYDXHD5JvvZVqhomzkW",
+	"NSvaRa32t174vNUzvvBbrr7rlX+3v3ll4Fc/UfxWLgvvWroI5dJXTKiy95uJWfZ+sTikdYW1i/D+/qbo",
+	"/lYD/eTmsUFkqpgcare3gBBz9kGj4ZBm9PLF2Xlko2MsA30gtVyy0wIaZcmQzw2kXA0Vz1mcTkx+9sAY",
+	"ImXZOtmEyrhG7ls+kIDUCOoE1QeMl42WO63ibU2DUtHZPCLN1zx9N+TGxu3wws07GO5mX3OsJSLN6KrT",
+	"qjKsIRcT8s3p8aPg7Jvj7t6+ZlQWG1U5le+BJAmLRQLgpoohiuOQR2nSduNq63WNdtZU9qXbVlNDKCVb",
+	"Tg163hBiaDAEMSSmEta8uVj37U2e63CO7ChbOM967uMyEyzFzgTHZAO1YBL/dc0Sbv+tpovc/HOSpyYt",
+	"QW+k+ecC3t7WggBfP7VfNH+fuw+bH95437dtimGYX57a0Zi/z4pB2V/M2N7j9bnIU7U800tq0iTA83C8",
+	"wLIv+NdTu2ffvjlvtFYB6TH0x3MnQYSiJlgMRFyo6UPAr4iI0Oey/MS4KqLBGvcTGS7CcDf2XR/wC4va",
+	"Q/49IsxpPl/4PxwiKGl29ohJ3SphmAIVwEEC+Qm9LW63tADYeP8ecOQmwpTpVzRWXuhJY55RpQ/zaswJ",
+	"OjYb6Mwlth1RjM5WxK3GIx+OwToSsOYpVJpATyJb5MKUnCDzXN++MRt4cYJDfs3GMlWMXKfJBVNkknKA",
+	"dGbM85Aj3P4XlQBc+cURcW7tIYeIQxi6wzYyYLRVz3zJ635EKF+iBR3ho4c8phxccACr58o4DPmQ/+Mf",
+	"Pkg2fHbIvyBffPESdUvAw5VffEGaMVU0ExcL1ipBpbeqUcRyh3DGEsLFkBMES2mT45pYY0RYN07cyCG2",
+	"RQbsL3LFKqMd3ZOeIiXzHFzdJMKVMAHNVkr/4gstp3/xxVGpSK40bnCSct0ReMJ+CAwfNYHO1h2mBNQM",
+	"btVW1dXzACgK6AYIDEbFycLgCRe4cxepKS0EF1bUC3uaSPTKIpm6hYXF2oLeSIneyNdMEarHIaciV0EG",
+	"NddW3MlrqM4OW4DPVvdSA3hTyzba5JXfUqK9Ut/Iuhe8lMHZu4a17ByRec4kgyB3RCufUuVjjut+wHeT",
+	"sytxaYIarqciYzaKoV0zNLFQkXsD1wUbH5Vh7WkJ+QtQN/XNaHLNUg9ZXB8aOHdOQk3zIo5Cb+UrkTE5",
+	"ICaQhjSLQBotjxSRNKS5PpJmp6W/4UXTkOa6aJojG00ztzkw5bAa3VE5smZHH1hE/sR9ddIKAqoADv4F",
+	"U1Kfz93IMgSA/JT6jyewn+DuIakezfqiMEPejB4JrhhXgRYDBsQHrjWt/wkAtjumZIlCzSACzKmoNeQR",
+	"+pr0bwiCGBmql2tKrURa1Ira5HsHfDrkiHxKmlGv241aWK0kWsHLjXawQEoFcNZWdwBWYbBpB+Tn34cN",
+	"eDxsDMjQ1slrw/0zbLTIsGGiVPB5u90eNt6/jVpkAYDbWpge8jlVU4ng6KoK9900BifEoC+Q5/UQd2Bb",
+	"/rDe0D/IjFEwUPxh6qr8MeR/BEHg/qcb98KQ/IHg67eDtnfuGh+LGLSBP0i0gqGvd6oMOx8R8/2OHiki",
+	"jpfAk/VS+8DJf5CogrqsO62pBOB63tUz276wg/6CKwzhOumRPxzTrgeBh02pA4Hf0T06RHnX4x75w946",
+	"0wKRWNFL5iPW63dXce9dJ33YVcTbX1es4w997LEJUIotp6H/qCKZu98M9rn7G+HH/aUuUG71r3V1S5BW",
+	"S/jl0EFthQk7pU5XD/g2WM26fRX02fWmN79EOjfD5Ov+VpD3XYd626CjzaDbeE7rALxtT109UQ+BGfnM",
+	"kTtlQEQTDAdELO1fsECGEgKmvMKibMeH5RW8AccfpltXFcD1pw8ZoFMZpP8tAP11p35xANPXHrCZRX2x",
+	"D9JcW+xjB7mJXznE9ah3mNuSCqTpyil4tRSAScnpQsGVnohrvnNExgu5JE1VW84Hi/fA4krL4lvmFvKn",
+	"60gbPq4Pt+4Vhjbkx5aEQWKhdYRuhdqoF+5FtYQ+5Da90VauQJ6MQjsynqKXzi7YWWj5qA857IK5rv8B",
+	"zF7k+gRa4b0Xhl98YQsYF3dNkb6k52eLpxt8d0mXcmCvDC1LrL81YAFWseVTXlYwdCcbK6Uc+aJz5e7b",
+	"MUU49MxRai9iO4GUKJRBIc3qBbRjxOxet/vFF7VkBetCN8Lkw7BRpLLkY2i3RTLwVkgzGelmI1uE8cVM",
+	"ttyUzBsg4ZU8M9FODRA/uc5TpRjX60jxXTAnOR0V1tNUQprTlBPBJVN+oQOgfzEhUCx2B2NfYbYVfH8U",
+	"FW8H8T8gNRD/uiOYSYSurAj3aQ3ef3st3L/upySAweE+Z++UZZk4rpowXtLEGNMAYoNNa1Nhc8jxOzST",
+	"wvYAzcyOg4mPjqVRiPQq5ulsxqBInlzkub7hU63vYUHOIwM3D+dBudGBDidvCkXGgntprm8jODCmCoUU",
+	"uFHRStCzaQCaK9FKidY7Viv04k0Ae4/DSfEsM5pnKZNqyLVOONf8GUr7HOlPcaEC3Eu7GebMWTMp6K1A",
+	"Hsjvhhy+YKUrfcWwxOxTEeaBX5KEvaOxypb2CHlcAfHv5cBuvl5ikqohZ3wi8hgLjFMnf7pU5WT5oCBP",
+	"Q4OYLu0dhtaQF+krBU5YDqiMxlxp2SB7B9CoJukT2qGQzz2ak1Yp8qpk6V8KDbRaYQB1lpXn+ndYG0L1",
+	"65WiW87+0NTXAJptgngqJOMELZY7WvOeM9Ri7f4M+SVbejZot2X6p5STbo9MxSLX1KMWOZdmkrnU1yuG",
+	"7WGBMryWAIE3Z7bGm00KcV27j1GSpBMQmIt6RVEv7Edg6q4VB+06vpirdJZKlcaalk2BB1xSmy5tV+zh",
+	"72nyPnJj13cmVpkvlZgvBfUOuRUdI9LUeiNI74peFDV3h43dYSM6KtWwt2fe9NMa8kIaljZ7EgBngOWT",
+	"VO20SfTy+PzRN/UjBhYh4Vin3BPeBqjMZrawHaxbpwu1UqxcZ05C1OseRprhRG8eRkM+z9kkfQeR3Kas",
+	"Jlb5jb6IkJVrCuZLV/DELPdLepFyZ9hD05OplaUFlggkiYg0O0E3DFtWZiZ7YcVG5Bg8BLgNuTs+Mc0h",
+	"LifyAhqiAZhRNOPSK+6uBkEumKpEVgx5CoxyXYAFeWTtjmbcnknEhHCbsKAhB1OYq28+x6mzxK7Feaop",
+	"xlo1LNxEKomDoChDT5CmnaUEm9br80ctou/fIY/8GhwHpgZHtHNEYpoxntAc2DHylhJYIHmsmShKDkPe",
+	"tJVy9NW6YziRhQr1ulrKGhwtq4odaXlQ6qsog/sQLjvDa6rgGrJNzhzKDaKMkWY0RFipYSPaGXI9iApE",
+	"V93XT46fHxeVqsCmrRD/VO8EjXMhpR451H0MJL2CKpdIP3ZDXjklBKxNmOELuQq5UCpjCWBw+glN+u9q",
+	"TUQTBYXeXH2NoEMSF9/oKzUvtslXAnYbAlyjXrcfwf4PeUklQAeFgUW3noSSq8AYksnxy5OiXFFj0Oi0",
+	"w3Zo68vQedoYNHbbYXsXYw+m4OMBzqH/cVEbnwIkAPAglusXFcWSC6Zaxj+B5kOHok7JNRvra+yKZWKO",
+	"Vm0ohaBEm0T/CxC07EsmIzCbWwHjbE55KqekyTJwFbAhx6vCab0ko/xiQZFfRsdwxIJn5rdo52jIo/9d",
+	"wVH58vXrk8cRkZfpXBpXpEhj6GIFALs95GdQxdheM/ruixVxlsUz4yYLXoosjZdgWtXrJVtEqmUGPDDR",
+	"3AnvYq+SpshTgG3n2dI4nVyU3EnSGDS+Zuor8IpfYHqplZcbg59XQloYR3wPJqMjd08SWDYtsVxwkTNT",
+	"dLIxaIBiUzijcPWt04uWQ0LrCqi8b62ei5WVI2niDWUMhwDqXtw8oJUdWzO2LuskYdwfB4f0YBL02H4S",
+	"9OO9cdCjuxP7bJvRQ55OLq4lJI7YIyWPTLFRra5EuEiRlaAh1tyNHy/IYgKVg7h2aYPTH1pMHv36Zdju",
+	"1wz0bavh+L1+tRuG1uHIMABcS/wPp2pWieNFL83/k4gYdkI3QDdNu90uDab6xRUXJNa9vGBtzTZ6+P06",
+	"x7sb58OvaGKx3PUrnd2bXzGBH+dCPIMalO9bjb1tPnVi7DWmIpjntG4Mfn7bapjiToDEAeXGLa+a46Yo",
+	"eoFedmBd6PZ+mIhYrud/nHxzfvoMuaDCogc8QSXW1yia0UPDY9tLOsv0TSpBzAYTk4GtKCy8wFtesUTE",
+	"VglxrMCFAQ55wQJaWsYFHG+z59LIRmCmaVkfBaN5PG2TJ84LBKINqoZY+avgRkZbakawAA9zPZi2hEiZ",
+	"THDW/kVqYUKLjzN6CRYmZ8RRwgEkG56mv2/7rHDOIV/LOtcwwcd6Qz6QEh6/eHT+48snHiXgA/03EPyX",
+	"wwbjw4ajEnz8sGh/e7IpttfG5Zq4It3DmjWoj32awzNjy79gWvG+hCIGLD+ygP6muG1pH26g9U+aok88",
+	"Qjp+6dVX8+j6hT1K0qPtuqO9lt6BJhHl27Qm4wVPoLa4RDlPTjGBmM9nECPmnAaFqWCSZuyBNGrUTsvS",
+	"BaCDp5KMU07zJQaqwBABjKuWDs5gbFtSwy/0iuJkADrsdqcX/66cWq3srttE0+whtPnED9cq+T6QhtNj",
+	"LNC6A4Z1Nn/bcH8YQ3o3DCNyPU0zZmsAQoxEKsli3iaPnQ1fLIxLynodao/GN+azN56LqhepxCx/d5me",
+	"DXFpgU5nN4b/4cfXCg+lmX3aUsQzLfTpycxzMd7IaNA7u/YYnIGSQ511B62qC67SrChWTDkZ2zBJzWGy",
+	"lDMbBST1Td4iM3HFsK648GoUMGYK/fMEXFF6VdD+6hR4zZHQ+otqWFEU3cRN6w0b8shM5B+OGL50MVD6",
+	"Wuzug//5y9Pj58dfPxmdv/juyXNTgbQgH9B/oA6657ImKqdXLLMc8vWrZ2SS0wsQnrRG1CJSoKEfXHZD",
+	"dLWBUANySiYujJn/FXwoj27WI9fIF6cwrE9CzfqsqPy3KyrnRZTgA4nSnpYLQPBAZrFOb5kxLV+vF2Ve",
+	"5mLG1JQtJPqJ2Dtbks34QtvkJfLqFvlakFxzoxlrYdhmEzL9RtaKMVJC0SxqkdLPo2SBlDUyPnowFhsb",
+	"F8JvswkA2weuQrK0UURRr9+PdlruniNzITLSjC7ESP6ajb6I0Pw7z0WyiBWZpBeLnEnSjMyyVMb2uxSL",
+	"PGatnMlFpt6D49w09Azppm3xi9/ejy4wDcEb/j7aaZNHttY2F2TOcgnhDquFtleZjdml7QhmntG0fEc3",
+	"/kG+efLsJanZDtwpZ2gaF877xCxye8j/QYwetPo62DQ1q615+DsGDnw5bHz95HzYaEHPXw4bVSzZYaOF",
+	"n/pyqOc0bLwnvW4RUL0dKZs10py7emjxpJKmlbHDdtju7XziNO9NcuaOx1rRwrcrrCV2zUZezBnXmtFu",
+	"OywME9hsbBBpcntGbFF5vF1Bufnx+PRZ7RE2/Z7NWXw7gdOOuDgKK8aV2jE30VzK2Y4dFxyGGoym+mvB",
+	"durCzD/1KyKVK3PadGIgdGh7ncSE6DhGnGrVx8U5RXvhrgeBYAIF4MdCnTFCWpIDizQBGqXwKNKMzr55",
+	"ff74xZvno8evjk+ea6b6Wn8NwcH1GpIxzbS067gqRhvXHspXOMe/mAIEo4Iy4XpBtMw7maTxp3D+9Ftb",
+	"fO2M5VdpzF57ReY3HV29Hul2GhRE0iepCiCvc71Ygw5k+0HMApUtwtk1Aw9kLlWbAMIi6BUWfzi297eN",
+	"rpctmz9w0y3+LJXqWA/tCY7sBqXhJaTHpL+xFunoo9ANw7UaghY2Snel8X6bokkW4Lp7E8D1quZgsPBi",
+	"AycAtkIyz9lVKhbSWjhKHvPiTqAz9HSjJCFyRUSesLxNjm1/a6KrSNMqpfrZA9kiNFMsZ0kL67EqLR5i",
+	"Dxg7t4PhB90uRABpXuGc/OtcRYhX4K/ZTZWP334okzApvD9Dtr3IR0UdeL7IslYD0uHQHd8Junvnnf3B",
+	"3uEg3P0JoUMB7WoOTXbbYbvT2W0fQOacwuQxjO/2wG1tVhlkdaymlOkPN/qTQ3aQ7MfB3rhHg168mwSH",
+	"rDsJOjQc9+PD5IDtTyD5EBIbV4Zs1ggyakxUYkMfouoEG+H4gB3EHRbsxnudoDcJWdBPOjTYp51Jd7wb",
+	"95I9QHmuLsGeiUioLEGnf9je67Q7Ydjuhv4iuFwVEqBCSArQ1WJF6nGdYaAdisMJ9tj+JOjRg3FwGPeT",
+	"IGSdSZfujnvxXlK7II092hvvxt0k6LBQv9nXbx4kwT7bm/To7rgbdzy8gVxkbGSMNA19tkpwHg22/Haa",
+	"PDrZP/nl5Pr0lx/V6fkTdfrL969Pz1/vnz4+3j99/BU94eH2l03BeQCepObSMT56MSHAQA1LvPOlE3Zu",
+	"fuU15EuIPP0Nzk2jt83d8dSmQHzI3dbrdrcZnrFC6gvqCVf6ZvoAucyzB2qm6C2yd6HBPvl3mU1YA0QZ",
+	"IWuusifvbDSXzQmDc06aVVB5owrbvDCIuDCxRibtrpRyh97AUj6dyxu08PXUphG6XvGtAss3KcJesmw1",
+	"mbATtcmxAerDkJ3bxMxAclR9uMtOmwA+mpTGy6nZE+j+GBwc68vI1eWG3YBguTSrs/dBRE8D08GZVF8Z",
+	"cMntmD9cF24Ti3OA4kVmuoY4Oj8beA3fLiDSG7HIcxarYCpyyYIxxNwuA6noHASqrZkDzM4Rbznt3WAt",
+	"3P3qgzdQRlo3DtvyYRmCePsJVN9bYW7PxMUF7Pafy8/uyp06e9t8zIUznbIkpRal9UNYW6/bv/ndcyFO",
+	"KV+axZEfw2EChThKXFFNV5miWKj1XPGVl3Rrkl2tg8HLDx6zTPALCfFkLpJZDSDmwiY/ALgLJvFgXm5S",
+	"6QTjFAt1uBdZN8SQx5rr5eyK0Uy6IvrER7F2+cIo/JrwQ0x2BdcOeEGWJvVwM/zACtPSS/SBXMussmNP",
+	"FfTsRq5Ge7MfszD5dz/+oTv+9buD79Wu/Pb6kH8zOe6wn3qLV7fhRSYr+1bcqFdbZAXcX4s/3WzzHyPe",
+	"j0CEeHw2UOGMbYiBKCL17S1u/l3IGD79HUPeWMbWGMAbH3wJzdiNFxCYBbCwwvZH1mC311sRvZRXl63/",
+	"XypUf7BgDH5lINwg5aUV23wK/aox9bfBIyMhQ9guzTJwhNrXEOrWbpSTZGcLCSmG4Aod8iZIq87PnkoU",
+	"fXeOTB4Alvw3CVS2NEbHr04DfXS7WjQ9dlgMxXAsJANhPDH18hMEGvFxKo6GHOtUYb4L5rpe0zyRbQLK",
+	"A4N8yMhOwyqZtWFyuCwvC5vB3W8K/EzppjArOtpWYtVK8LXfmgazRTwNNItgeaAfzKe5Vmq6YXf/NpeK",
+	"nSHO986Xiu3GRlccgU7j7xtL/lsV5nu41dacJh9So2IyQ1z9xkrqq2/yOffygqdUkg4xQACYBAdwe5Cr",
+	"CaY3+K0xKJ+0VqMozmKpvp6EwVRjrf29brdIqPi+mjBfxn6Sg4cPTXx6FbLWzF8+LKYZOFvatgcc+1h3",
+	"CWnu5PgaZF4JhNvByhuCaBJDnAgbDuTyL3Ex0Vn6wRz+kclSu+a+pXIDazfMbzvrRwX7BwJ99NRrzBr6",
+	"Z9N8yE2JF4yoA0wfiJwCHxaEyAA4vMEz32mTlwXwD630soICVIYASpUsQwCRJqQVDnnClKnv4Mdko4kE",
+	"h2ZKgUg0VkA22ApDN9LzuSnRcnd27q37X1ny/9TsEM/ZtbnHPxsi/kRdxkF9VfSP9bzHC07ZGC2B6FZe",
+	"dV2IvxTikoyZumaMG4AB9HcrEQ2ImDMOxQmHfLLIMtKkZJ7RmJFLNldap6ckS69MUXioqG3KlFLMdeU7",
+	"LbDS86EtZGrLgbdcXiMW+a3mVrWGHMqAA+Oy91t0evJ89PzF+cmjJxFp2rzZLpnuoL+Pi2vkSFg6Z8ij",
+	"0+MfRsePvz9+Xnqj0w0hwXOH0CmjSZucuUrEF7lYzG3kOtMCbEyzUlpoAUxmZzAwJaBUvgTDL+TsY0yo",
+	"zdXEBBGvCh0sPOBp6bVrob8Rv6tfB9xVXnRwZHbP5JhTGIger/eeV8HeAgRAzivAB8QAZGIWhux3McHV",
+	"CPlHNTATGB2LeF7oFQV+bjJeSZpU4BZevz553CbHLqPa9AKIl7pzzFYPcWyPAFTswsbRVtKaXQ65ST1v",
+	"UiibWySMJ8sdRGqMdEcseIQAFQNzsPWJDWL9BK1bJp5UmnLSkLat1+SSsTnkC40XClWonBnBhtnFcOh6",
+	"A4A0RCBDHNaYxpeIWXYyCZ4LzixYkMm5jnbDHnkuFDkVSTpJAcsJzgEXMIcWKGgAnjAtEnUTW80kRyf+",
+	"bA72MwO9ayrDAIuAuRmCHHJ3mf+iJwLEV9RCEQAckFivOKzBmljhY5+d3OD4fwqpqgldtooU6kEp97qF",
+	"qDcpJxDcrA/xA+kIpzjfOJg697cecqN6u65JlnT54VWk3a0rva/Y5ug9TfAIS7yWgFyQ0SKdKIE0WKHQ",
+	"9euixC1XpdO7t1V5wbOlYUg2hGI1ObapOcLO1gmwWB7rA3Jg71bav3ZqMCN7Uz2wuJCbJ2Sbr5+HHW3Q",
+	"Hx/SoDc5YMGhjWewzz7CPDz8gG3mYZuvn8dBvD/eo71+sHvYPQh6rLMf9Gm4F0x6bDfpxp1xSPv3No9j",
+	"B0Bisv8Mwk5eBhuzd8gRcN3Ih+HSxwy0I24Z7LpUgRIbXzP5YYPuTvpxl3WGjcZHiLzRRI+cFkqPlHka",
+	"7B88rSWfrUmFcSyl0CgjavT2TPwKhpfE4bhPDyfBge6mp7s5tLve2Q/3+pMeFKfzzsvWZ8Mnlq0JI2cz",
+	"mnK9zoMOWDZyVTcLE4Wjj9JHWKXDwW7or1I3wXUKDvWwe3rY/fEeDXp9u06T3l9xlcxe6wNrryhNbTOW",
+	"pzF9+EzI0TG/YFoVff92+8gdX3aoUSm/8mVe8AmieJ3QZTV52JfrbsrHhMa27fvWLXM4d+vMp1psmxmx",
+	"jciUx8yX/Ay8kCfztclz4epx/mfm8Wf6Df96RlIQhwrTqLpZ+fkE7aPHgOaJgIM5QOjWwANi0iBOHuZt",
+	"RckPDpS+836PF3Lpb3E9YKjL6zFwhEcEAFLBdQQW4GxZ1Ewd7IW7xY6ZIG3iR2nfes9glPexTV8t5NKi",
+	"XKyDRAVVDbU0qHx2LSzs65A3KZlkQgAq4IKDspYQWJtUcAmgdAV0LHj0FgisPinqrmgWtQqp5HEm7+FN",
+	"PAaaYkvEVFhnuyrzd99i5V8MtZarh5y9UxvNVwBftt6G5QxAgrcAAZFZkGJNLwPMz4VQPgQmpJI48Dt/",
+	"IBFpotXLmroyNlEt34TlFWUw5pgySBRPxPWRe33KMrDO0CGvmMrSwkYmheAumL+FqqRDGDw5fn485A4F",
+	"OsKipoVgD6YZl02NRRnMoPCoG4U0Q2207QDojDkMikl1wpZjkHthmxyvM/QMuVYfDJexPYmFkmnCMPx/",
+	"L2y5IPc1Robn7N2tDA2fFc7PCuefpHB+I67xbjJFI8yR9ozH4c722S1uEh0/u2XvpuSWD1YjP2uK22uK",
+	"96kBrTC2tV7ud6rsApCVW+D+FInPyoGly9XQCev56oAtdi/8JJWCTS6ZzRd1+yM4MJ+vHu0bJUGL53xD",
+	"JuQTg16NklYZRtjAcTZdXXe9oWiTR/gFbD7kIgdQmSPCkhTlCS6gaqBJmYwVweOGDkFI9TNgxDstIrIE",
+	"0L2NpGbKNzic3if6g6liM+fM8mVDCnAtEHExARyCokpgywGJprxU1gDg5M0jDDOE4UIMKvhIoa5VxlpF",
+	"+liBngzOthNQB/S6SAe6DW5Dr0ghoOXNUgWVXVylRwSwjbX0XEa5yBnGOsoCODhNICinlGC5o6crqXHK",
+	"yks55KjOQXlRrIJkQcv9saRI3FgdBD3QnBF1nVpAdzJhLDFtCtziQSW9M5WEZtcA985Uyw4CQAIN5KDR",
+	"Ln2kbjuGGU0YWn5q49VTqVwFxk8kQXYl97WSHuvKEEVpElmygsUFstS6JeMIACdVzujsgSTRMypVAKsQ",
+	"nDyOdo4KCD+4ds1JJ1A544094RhdDXtoWylQacbsIuUc8w4q2EPGGb3eIVaTJ1uIkJ2w162Ukf/IibMW",
+	"y0a/jqVrqakMg1WkMStVXxmmZ8N8RuPlyKRVoU/P+13airJaLkqvaLwcIXDiyBYbcMFHfiXsUprqwaBT",
+	"MmCHkz47TA7iYB/M1r3+bqDFtgAs10YUQ/Tk1AxU69MjMRlBwQvMcA2DsBeEXT+Tl9N/mXVpx+DBBY45",
+	"sqhMnGqJkBa/PBNz9pv+0BQFsX92et3e3t5e2OnuNiCayqIfDhoOocv4RMzy1cm5WiTdi3vjYJd2+0Gv",
+	"c3gQ9Cf7LNhLevHuuEs7/fBwWzl3N+6OOzTsr7X1T/ZW5dzOuBvvJj0W7E32adAbH8TBYdJnQTix+bvw",
+	"UlnO7dPD8UG8nwR7rDfRMvk4OLT5uvZZYxsfSANBghqDxjUbe9azhl912a+uXTorh4OwO+h1fvIhtrum",
+	"PHkn7O22GiKGyOnN7xZ12isFn1eTiXWv20tFjgPfnChcFho+5wp/hFzhc9/gVFlvKzihbuPJg8/SK7wJ",
+	"1gmDD/Gu2WgazGwngEFMIkCWgtcDfNuUyJFKCwNizmzIFoSpzrUkVh6vrVOVJoOouKvA4A7vmF/R7OTq",
+	"3kQrJ9xAekUJVdS8s0YWNCl4KNLCHRuVi05HUDsJhDM99CzlDEpNmldAXAGpV0uFGDxkxTcEt3FBRHr+",
+	"5gZ38WRjfS+XjdBc5DOaZUsyS7MsNb/jJ8UMUIugqk8zgmriuRozqqIdBEXmCr815J09V84MwXNstBNW",
+	"xQatl/xf9r58uW0j6/dVuljfLZO5AE1S1EZV6htFkh1NLNkjyc4kg3xEE2iKGIHdDBoUzUn53/sA9xHv",
+	"k9zqc7obAAluWrzIqvwRS8LS6OXs5/cbJeKjspVvGBuhESY4xxJjsGAvmBwPoV7M1mAZmxNskojPGiKk",
+	"aoq+Xnjch19fgiTUZHhSkN5UmRws7ts+GSBwU++V2o7Rk4SleNpSsWFZxOnX02+snKzC65qONCsGSYBD",
+	"Zt4A0o+ffXDBAs2FtedM/jLD9BKeub5perXQ3jM4mWFhLhK1FCxn1i0qpiisx9pW2U77ztCL+fNefE0U",
+	"dohSLB7Hw0vmzinwLNEO+curRKFX6XhrmUVexfEyuwRuy7BD1d9Q28IfsldVnHq9/klt69zB2RRA7soW",
+	"2eMHH6g9xfCUMRv7Bzi0SJpdbex7LR7kYJxKgKp6bvLbXKNpJr+pFmSkCiQaiXupJh3PXm09PTeyuOgL",
+	"FZxOWSlpwGGddfOezvxakN2IG2nb8bg/jHiXizQCfu9czkxdnmv800F7fp1jtdPirgZcsx+7NLylSBOe",
+	"K6/GG/s0wSrqmuNxX7sJupOvG4xT0e/7pGrpk8sovjXyb9ZCPj8eFJIHZEITPvPVhGJOzZSLexziqIlW",
+	"vQMRh900jX1SHYgJPpfmsnBK4Mll7CQRv9bI9fd1Ds1QKp2dBvryZmKVOb21s9fQTr1etUpnF9z80kmt",
+	"dPZ22o3G2rZy8VMWwcvCX7/Z0PMjINVaPg2zBcyB/mmGgX/+XNu/LGwIUy+YsJ6MUqbJhXJyRt+OlqrB",
+	"ro7Q+oPti0gyhTRvSexQRxh0Vbm6z8S+Mc09oLfM4/lkt4FTTdJ8fjsnO7I0N6kaBro5EuQMQFHbjLPp",
+	"Wg2EY3jbulpDUqRv10aRP2JABukf4POkHpifmdh1JXbKoyG+/VY/TcbMr5NfwazHgyhuGPDEM5anFlQf",
+	"4qoLpF8rGOwpNRgdOFVRKlGCKKtV2pYLv9Vo+vM9DWDRW1vBtyyJPkKG69E4gHE0QSA/zaHEA9YxJNew",
+	"B7ToF8pcFOQ2YhMnE6vAEqflaj1H9rWAjusw44LVHNWh73ELUVfF3kr7J+RF/1lwIDicI1Ts4LipnoRI",
+	"Yp9Q1VAi1rBlwXJFWeJT9LbUVgLwcXj3kE6hngHGC2HaAuci0jAKU5kHhMfqjdeCM7XhEjaK6bQw/yij",
+	"8kSQqXsBl7GwQ/QOOTIEiWlWkAQvVudOvRJZ71gSUeUVhR1tNitzWHAmyYRqgM/MSdCLzc2ggOsGD2mh",
+	"2wN2EtyH36bmUql96H4xO+YG+SzVzR5nPEimwDIKXCmEwp1zXI1zKwULoWYM0WOuxzocALdXMXVUqhSP",
+	"IK6ohZ8R2St8jMMF9JrmRdhYdC1EqHnKag4ZjyBQvr0NTrFuadaTVaDFXIuDE8VkGQlnKdOmbixen2Vz",
+	"YUV5cdoXuEE7QTNs9XeZu0/bPYNsuN13G9QED7f7RTeptb0NhoL5ubnAa7p7Sy0u7Krm0+I+wL2xQQ/q",
+	"gtvXaKZtbgr5gOHwdT/oSF++8adkN87ZV/pPdfKLiXIUZf+BhuqArBcoAdigM8ZYiehaZZJlt9g7PjmV",
+	"NzpKvYCPyQL0K/0yS9VK/DI75+VfVr998usL9nrpjfl4/kNxOGFV9/JbzkX6Soy5dkv3Ny9bkMasPwHE",
+	"q9X7S+fxf87dAvF0KyZ+YdMLECvrPuq07N5PmBfJl8Ou+bjLmds+PRSuA5ieGRm+2gMsJNX+OI4d0otF",
+	"cAOpZ12fMF9RWcvSk3M8zhOqwQ/mxHf9GdvuPq3oaKXREmKO9d2fvFhYGuQolTlRYl7e0YUcju6YRp59",
+	"TZbvcTnuYf1CnZyDgTwvYSFO/E9XD9290mLXAoPmQDcyszhj+QGLG1BB/Xaj7S8PGaxpGl3libRz7wpE",
+	"iARsgOikTKG8B1Bl9es68a3Y9LOKxBFNB5n9kaeMW6dXNC+Ic+bGVmtN5p6Z+UbrCwBKApZFJmc8XHV8",
+	"PR4Y9WhgW3E1roGpKQ/D2vaRaXJ+hZYYYjOrvuZ0DNPuP4b7t78P/z4I4v2YvX6VBq8/xv/curilrQ/j",
+	"f/7nZHr2n380z69nrbOdBy4tgDtyFQXLJTnuEv3Bm0jw2RtLBbkJnlc+l2L+OoJBH0AmTfiDycKXBlSi",
+	"vozTqCgY6QhotiH7hocgOsoTnpHqxasjsr3d3q45OU+5b1gr8jEWJx+BVUIvYcMInEio4ZCEpikNBnVy",
+	"qrxVHwmlIYFqT6PxcjO78PLkH+9PAGzjOhET7TkzGgxMblNdc3V49f4SESGuTs6vDq9OP5z4pKpDPTWH",
+	"+Edvz1+dXpydHGsAiaPD86OTN29Ojk3T/PHV5dXhxZX/0j++Ojk/9sHPn87ypftXv6tRY6SJEv/D1enZ",
+	"ye9vz0+g9wEqhEmU1on/5u3R4dXp23MfmdALD1ESBNE8dNREfcL7s7PDi998M6kzoS1N4wQFHQeECx2X",
+	"Mz6/WkZGlTu7UFMhvtW0SCiHHdAe12WsteX6jCxXZx6/iz4zu+070muHxUUoukKdssWzag/xPXSaXys4",
+	"a8YCaBcnlOjlfCHNi+KI31g9aMyS70gRQjrXSMfiQH46eX163vlwdPjm5Pz48MLjH04uLk/fnnda9YbH",
+	"3128PT497rgvX16OIs7IEcTFX748yp9QvXIvX56ce/zs5Ornt8edd+9/enN6+bPH9fONnPC4kiCdkqYA",
+	"j9frdY+fnB/nr9a3n3w4Ob/y+PvT485WvxXs0TZzm70W9EYwd6+/T91Grxm0wi3W7m/Tv9l8dKFw3ONG",
+	"mnaaHkep2bGS0eNaBh6oIf5YMsROq9HaabYazavGfqPRaKg7Ts6P17q+va2u12Kucw6YfHhGC9IOxPtx",
+	"UifHlFNywaZqYoww7ZzRSJ2XfhQwz3NIs9EguC6/0qn6xeVIbQkIMeuZ1BMH/87WePPU+Co9+eUzXN+o",
+	"FXSsyVbBEpqd5SL56kMYSDxg8fL0md2WSBpLaJYyglRClicyB/8gn8ORHk9YzKhkoWk7BsRbMWEa0pz4",
+	"7w6vTk/Or7pHPx+evz7pHr2/evvqVYYm5vFWmwxqc8lqnRsjvk7bYhijG8RCqtGYqi+a1g48HbFQDi6T",
+	"Vierm3V7S47S0Z9P63h8Jq9TFriHCXr2Tp+904VK+a7ZAi4udFF7hsCpDrjSDvN/qZgK+MorxuIIyjzS",
+	"lCUO9HIAfjKkOE0UfT3fFbd3AZBzlh5M/YPGB4AhNBylU5vfsetHJfH/+uTXK5/uW+pRWvK/+oMdjU1N",
+	"ezHrgvh5/EaBubp5vSkR3C3/58rDtxWgYwQinka8K9ktQ7Wz62T7REnjBOH25Iiqb3OAPYun3dFgKqOA",
+	"xl3ozYc7+zSW6sSoK7t92NU8mALkWRRDeNUW6GtxCZWIDQLmymVasEvy5fx6XpQKTCFHD5bN19AbYZsH",
+	"zBCTOjmjU0qOBlqa3Kl34kn3CK/TO2GbJfA0Y8/n8l7hRd0UO1eNvfyjHzAgZ0f3+UNzd86ZoZj7FUyi",
+	"I7CI1k1QHc3f+UnJETCTrqyVtHb6bO7Gh8l4CUHA0jPGEZqEqbBdq1DyaIMBxujQ+V+ICxgdAm20yjJ8",
+	"Tmbdw3M50hVSDxnBzQKo6zkpQ3HL1nFR1D4xWUwloz2uo05gpZSX0mV/N+IQa34zKFJAwtJBWDDR1dZk",
+	"MUMq2NqBfSU8UyQ5rOY8xxQkcovb9oUk9i9La8cOUzGMgo6lITFemEZCMiVOIkZMe+uapeKaqaE50L5d",
+	"BMzVVUHqcYXyRtuCjlDOuoARyVGUZzVXsaibPnIsOEn2NFMt7fFF/iCd0Olyn68GI816jbDcK0qlPt4r",
+	"y/VKUfTNFnx27Z5duwd37ZTEKjhv+jSvi3y5EaeC2cmPSqvwdWVRlaZXAsBIr2fT7V6m29dX9mTV0mzp",
+	"k6PL/YDSRsn9jWzDobh9tgsfxC48E7csbxXO2l6bWInL0/j0mvGQgpFj3iUZTYJBnbwCBB8AYelFhi7i",
+	"8Py4Tvw/fWW5pdC/q0lBUek4WUMAHaqfBspkEjp97/F5TmXkLSz0j2LPQkinRA4YSzu6Ev8QokQdgpk4",
+	"eYuJbp29jkwjsf4KU1yNnyBZzIKUVLmA3nvZsdhDkLg38CMGWgcRED0O+YOjyw8EmYiQEEmO1E8wMgcN",
+	"QjEBuygrDUTD1+O5XISBO7Q8HET57PAP5bjbedNT5nh8nn2khKfEMUBCWCuhV+EAGRY8jpGsOjlicSyx",
+	"3bzwAWQixnGIbAHwsX2RDMcxzXXaeNx/4Ss7RM0DdnnMMLJkGI1bOztI4UFHOtcAbH0LoGp+MvtzHZxF",
+	"s5lNsxH6HlILG+lA/zd1JVOPUpZq1fgzTq7xHaC4Po5iAPXSMbky2BYdZCm1g/5V0Q+uODnAij8cA7Oy",
+	"Vkn2Jb7gE1hKp3jjHlTP6x+y4nmaJBQhYNMp2GFqjSoLsA7tNE0Gys/PehAl9OgnNsMTyY7y+XKkEWrl",
+	"PF61lBKOgWXKlZ2YOFMNHsXJxasjsrW1ta+7+tOVjBkrGTIEZ2/7Ze0aBbobpzDyegmHxAioEdWd//Ov",
+	"hrv/x1/tTy7+o5X947/mS7vLsP5nv9JU9BLR70uWHpB+QgEXQCKAEXa7IuvQ3NhcNYeFAV7Nj+KPjQAu",
+	"Vy66zQKus+pqyZFiTUng9feAkjY4PVX2UT8NuuxKaHyqUOYDokINTygxo++Wtcxb53QIrD2p8Fdwjqzk",
+	"GHneV/fZV6jRcnCw3yAMrP0amhYhYb8tKNhXCWNuCrDTYKchnHqJAZZ1+QF8Rt4eAxRCZZAt+uY/F3xp",
+	"rHM+efe+0VgjHPI2CVnSybGBkWomphxNn5JhTZsazpBOXwA+nzqhIHB8N8v2+aTK2SR3G9xSIHQvVe4i",
+	"KYLZraOv1T0l3/V1gOi9HdE/xxAklCIxfFoFGL0Xkswh7cEhgDhSHOmdIpHSNGQJtEfj8/CwqEvCKERv",
+	"T8oxI1Xjkai/vZAOocrY1sWECPapn6DMzjguEewGonJ99LxHBcvDrnh6zdZtydMQXxtuJnuX8WSKhwyo",
+	"9pQ0d4yqdYxzgL7BXGbUsY6B9Qt0W0qusjYzs5zGfqfRcEoyhY6HaV2HHHLqVZwX+aSus6jizikW2zm5",
+	"ErvM+HYyFJoNa+fm8NKegdIeASjtjZUBqFZ6mXc2E2qQlT8+OQsSS0Dlj9wHNIcPkQoNb+IoTzYKAMIr",
+	"HCeIlIJKSf2y7vFL2zYNDulsdHwUg7NLhK6cIRGP0ojGoFrSsfQ9bkHR/VnIs0h/P/EBrtY/IL7UAFxK",
+	"NME4lKWJXwG9/upL8v1/CxAnaCzNJ4Kb7fEB1bAQSiCmAnC8kpBQMqHxjRtxOyKRcQhEms3B45bOARg8",
+	"I+Xg9sapJk7ssSnYgXREgyidAu0KTrFuWdT5ucVJpXKMhYwggRziomRpIQ1rm6867+iojf5dlNaJBmHI",
+	"oxmYdkgqSYZnMZvARAA0jVN2w6bS4zIQI0iyWZJ/iE3hGwHnt04Ow2HEdegjYCMNzbYcHuAZF+Cp4QLo",
+	"AqRNmujv2kP/ODgA62Z/Nk/7LMn3mM7/YtH5+uxezufq+i/t75cv/4rCtRr65cs1q/4erMf/89gYd06V",
+	"fbd9/d9Rr/69rcGf0IJTapclpIoWmj5RtXKTcCbrBAd0aeoJyNvt6Ubwe2OgaTqBq4zeEEUIiULG06gf",
+	"Makx+TQG9AGisEap4UHMaK+x9rEkz7Sks3CzShWgGS+vOYFIzzrVFWtKqeVBpM/Z0f2g2qjQw31HjfS1",
+	"C+yvvLnKnv3XbCm6hnb/gI547lwfaRxSJWaLh9nW0WWN48Xk8AGy5UiPA96fGKeQj80YksmFRuXLn29r",
+	"VtvT6FmoNMPU77dbe5p9eRhJicZEu9nSv5MpjdkBSZiLeVAeejxhaTIFNwlBC+1rOJvo56rxKJeOhaTI",
+	"tqeGMIhkKhLwYX1de+2vI4Hew7XfuhCaC1D+8INeO5irEaQ1AvbDD508ga0FhotpCnQ2lgqxaPRBHzpO",
+	"ag3BE/Pw1Qhap8EmgZ9jj7wDEO0Q6nHMLgr9A63tcQMQqCaDfVG43uOvgBbJr5PqMQtiqj7CRh8GLGFE",
+	"CkytZ+93sIxgwDxuV5D0AMgAsvjhODDwi2pv1mtLvLL+CurvrcWc33fvnUrxH5lQOAxDQuEkY/M+VsrC",
+	"AUaiz4qT1ePp+ys/geN8dnGKa9tqtLbranL7gAPaV+JBCA5WhqxnPSvd+ZaS/f1Nqvb0+cHD9GUr9h5c",
+	"S2pp8qwtZ7XlGtZy/ly/smRn32CR2t5m32pE3oOYB3iqFvKTre8crGylXtiR8P/+z/8lvu0wwgIkyqdY",
+	"UqUrDXK1LhaoO99jTUparPmU5HqebTRtQcNzWfRxeYfzt+1V3FWbZMs83237znbKQ69YKnSDkdLNcUwS",
+	"BgH4iJO/Uz6miXLHv7L22xXCE1czKwc2AvHpCN7G/jrypKQq+vuLquh2rxXOVbmsHLDgxo34Emk5JyDV",
+	"LSzsRtzPuk1MTo4mSXTLpIOWmX/088nRL6fn3bfvTs4vMxgJslWGIaFzMoyHBniovNB1SqrAk6eFaCY8",
+	"u1yk3SlLuxRBLbQb54sR47JLUx9CdcUbutiUPnsLdjGpe2obC/BzYdOKEOpDie5k4hyx6g2DZYlwVzN8",
+	"yp9ozOhZsq0h2V4lgqfHTN4cCd6PoyD9oqEb2JCFcx7xTYSMUBsrZcuETE6ooJTR9ygzzHrwKCfmhQOp",
+	"amESpXeQCl/ihOuvez7iz0f8KzniekfOoTxudM7BUljH89Jn3PKaPMwJXOk14QufT92zy/AgLsMDnDrY",
+	"kIQSfTLuYMKHTCkatvap09crxaoD1eg2F/R7QDnpMZKKOPwi8Y1jHOR3HeDILWxJhANWgUjGyFSMEzJK",
+	"IrWnSEATRhApKqJc9xZCaDyhMVZ/bRTs0AuxeZv6szR6DmCsKwb1JruXGEQG5eVNySP1eBe4pkwmFTqg",
+	"bLVInrh5Lq+6rNt0fQLap1feAdVf2F76r78qNEhF0oVpA+wMhPTD3+rXGgw5p7IMWk9PVHcTiD3lKXYN",
+	"lBm+GW7fZu1wK2j1XKC0b/f3mGufZjA8KhkKH96ZCvuoXG+u/gZDsvTJmf/kyjZt97YMh73bpvs9dy/Y",
+	"Dd0dtt1v061eK2iqVShMCtxeNiU5cvl7T0nuO+AZO32cGbfVa1K33djfc9VDXdN6pmZm6bzkqfXNzOQo",
+	"7zfNTi4luC+eHjzv9cpzdc6DVeZBQT7KxQ0ELxeuHIjJBhFkLrrqjpLwsekEC8SQPcW4zxlNbs7F5UBM",
+	"nn3Q58jP1xH5UXsSanDwGK9/8NdBBDy7IwqgA4BxALiSw4y7I6SexzW6Bxxm7H033aRFcD3s0DJ4LT21",
+	"qhpSz+OlLVoO4SKxyHGmi10kOSSV3jg1A/Z4kZR4KdAhwpzkqWoty7BDoDGsj0gJK8EKaw7wH2MJovb5",
+	"ceqWtXK9zcO0qymxLUDrevXrQPh9n679NwI19yzN79wN870CvT1tHLf7K1txy3Ltxyvx15Yo31uWpGtm",
+	"VJXOtUb3TOoFuojHPBRqhSKJnPq6yLivDBUSMnnjaIKQdQs0sEYuSj1eZpevU3RxBfhvEJhG5hJd6K1V",
+	"THmFPMkVyFPi4yQxpTvBXbxbrNpRby838Es1nHrnd63dsr05H7c+wm1pVg5RaA85JQAQUd9Ms6nXPGu1",
+	"r99H+Xbl9XsUjKZMDp2G1Y6SAf9y+4yF8uVfAGzwaTX5pXYgXkgTCHdIhnRCtEh3taFtS2QsqAZI7CHZ",
+	"ami4xGtRUlRnoRfUphOcVP2zw392D48/HJ4fnfg1B/Ap/QIvnd8B9wlk6Dwm5TxBZcQRbGAG3g0gKUkV",
+	"mSpNa2Yq81yVtYwz0+N5xkzl65jkgOBMam7M5eSUDg4jaw3TqB5Z11iGA2Lgrcm5AFArwH6EEnSP6xp0",
+	"jYgBGhIbgeDqWFxHHJ1ShNPWdb5BwqCrlAL+iFoB/7TvngvO5rrMAEpL9yulglyzlPhbjbaOkGk31cta",
+	"1nIwGyIhCQNvLsxev4zk8p3eZIYk7hWD6O1KPaW2cp6cM4PdMNvW1t/nNr+/QKGlGyCE/9n+0Nsdnrc+",
+	"/rI/erMlr/YmvzX/c7gdnOz0f278+6I9Pt0V71rh6/2bsyJERLO1ty6mOs69PiKBGCGOvsakH1BZX9JI",
+	"lS3pIkypL0cOaWghzarDMn4mPsh1bJGFfJCfgfFxjmVyJQekSw7rb+rEJTnUqQclc1Src6/eqy20BopP",
+	"PhcpGYow6kcsJDLiAcs3SEqGuI+ft9/r2+SEPMzr6Jz3I+epN1GsGhvBnL+8kZDbWQDQuCJ7DRhO80pO",
+	"OgitxyBUqaRSnbyDWKWJZ04GwuOAY5AOWJSQHqMJSwz3A0t1W7V+gdKuJBViEb5ynmD2Ckb9oMnj6JYZ",
+	"XTCDUAnIRbeRjFLbYQsMq3KcXDPBHQJosyGCfyXsFkjM+1geEw3ptW5rDMf4Qd1hxMfQUNre1unQNUnA",
+	"tORfJCUyrSa7eRJy45TMfebcgFoNPSDzYhdG1Vaj2lOj2g7avS3a6jdZI8wGdGUJbkhfKNfaHY8WDwZw",
+	"qjdI0c6u+6I07eGifXrnXO0XO/p/qcXC03I4Vnr8X398+mMe3W7RB+eO/9H8Hxej3R2GoSSU3ERotOcf",
+	"XCe/sp4F5dflXZYXyeN+6WL7OoOaZWEwmoPFLfpKJQWGlp4Vxghhf+uA5Cr+INgveDxdjIs2u10q9+oc",
+	"Z5N3GfGgjSp8TgFxv0P/6c7H7DERwtAkWRFMnlvIu3/LUsCwp4m9+e02FcK6EDov11aJtYXmzXLsJrRZ",
+	"UKShREWtoZxda5yAqDMOrs274p2Q3lTHvxcDw4xac+V/BwBsgLKuCmYQLZhAtQWOcokEW+kkz03WU4Nx",
+	"+hpERulEf2YB8s24LyttGMRl2viUr8Rqonxq4imIwGSQmMgiIKZDrJEw+pfAXgRnRGPZ6qJLRGCY0CSU",
+	"q2wRRJV4qif57kA8RwUTpZCoWeIs3P0YPyZmztcikgyEzpcWTV9tkeo3nAZCcJq7G0OYNnCBY2lZkEen",
+	"F2ALZAwts2jlVJKQphSolE74dRzJgcerPuM+kFlcjiiP5IBUfSb9mqO9REzmQxRIkIRxYM5Qf2I0GHjc",
+	"vBIzMiCpfWTV/fvl23Pl8wxm0u1mODVH3eNxX32z75DJAPhrNeef8UhDHy7DojqJ//YR8Ez65gkx7bFY",
+	"U4ANWDzydZpHDsSkOxkw7uuPsaOl8gaoT+MpagWPU03nqhncciUWVV8TlxkC/a5O7GCeBUrb4O+LCPcR",
+	"ylxJLVOhoHHhIDMnM1hz66ADvrZMc6QYIetDFgrq45CSLqb8egxY55L4/w1VFOxHnfvBb9G1gPAbnFbO",
+	"IvVNHlerDkWIerEBGiND+raHKXuL6Htcs965b/QvfX2j3k0LLOJTmJ5XahOv0KAwKj2oZQw4MVsAQIfR",
+	"k3VSN71ETCTEY80XygONuqumy8fX+KYUCSZ0YTZnZloWDs49+6fD5MGfPzbq+w7j8I+9x2is0ZPUqUC2",
+	"zMoFmHI4pEjhonbtiEa8K9ktA8vPqagDpAwO/HKi/uyQZgPrLoTaHFMxhk5PDH5AhxOcwEqn8rOYEJlC",
+	"dUYkdYshjfh/Y4Kt0mkim0yl01D7xIzpj3kbyMwIfIZawZlRyxGVw24fTgwPcuOeGYzop4yTUMCgB/SW",
+	"EbhT/nclP4C/7D0XNGHxNIMPrCT4CzUEc80xjQqXhPDzpyVfEfHrmHURob/sa2YlS/Y5r5SkxXXtADl6",
+	"SAZiLJlj6BxIMuZch6DMAH8dUGBuxmIr/Wy9Bt3YZDkbjcWLoNkIrQCF7fXnmMbSfNrMFyySfUqP6llI",
+	"2cd0k+aenNhYYDqZfc1plLCZXNQRDQbMPRI8TUS8KikFF5tr75ycuh/RymblonhHqOYVCtAw9NhHGEE1",
+	"V2of6Wky+n9AJWkSXbGGXhVQUCrLpSgarIwdKqPoGvi2dfU5g9oBJmG/m4audqvlVNIoBZHzwY6H2PHo",
+	"LTBI05HsvDRBnpnsrflW+TL7JLdvkRHvXYNakOmoCElBD9YfIfVXYp7Bdl2LNNdUwqyV4rMXk2qapXQw",
+	"eM3C2uJ8n6GYmQwEebB83xs79MfK82nK/0qn0mw1GuTXKJaDKGHkp/g2dMjlOEoZaTcaDnkjJDGUUuTo",
+	"kOw3Gs1d08u4Jl2eVvQ5Mim1gJoRS1kA86UDlfmcXTbkD1HIBAANIlBCHPEbtS8l46laIAChNmNUjv+O",
+	"qeZ32/3WrrvXa+64Od+/UZbPW2OI64tjs6ArEnh2Fz7xvF2c29/mIGd7flWWzmwigpm47Liax9aJb5bO",
+	"t50/lKDoPj08P4QjbCx82+JTK0S2FuTYLMPJfYJB+hDkg0D3PpB3OmSfNt7Bj5kbi3PsMUsjS3YRNh//",
+	"cz7sG8yHxdmhKxMXswp/06RXJnYLiS/LKjuT/LJ9iZSH5AGTXznRsjJUnivzfVK5ri8lAvJz+pzWulda",
+	"a8VhXYtwBCmOtU50LFE5yc5sP6bXc9ktj8+kt9Sy2psDynXbMQYvJ4MoZgVOdOXleZyb3Jc63+oH3cwp",
+	"be+ueWQ34t2xZHkbouPx7Ho1mgmNYzeIRXADI5EkgniiejY28BVrGicsYR6nnIsxD7BpJ0odApyUnE2w",
+	"nn8ixnEIEQ2oIKqTK4E/Ud0oRVKhHoIxWOCd1Yk8/RT7wUATqsernpWw9dJ7T0RWPVgzcc5821pkvjUX",
+	"m293MMQeM733JaWwSel9IWn8dTY45yJWM7JnNl410/9jBB8gvBjZFwB6C9DaIl9tksk44GE0kanGfhaZ",
+	"sk1pGwekzDjciLtqxA8SjpoVwZ05QV7ycSBHozQ3NZEk/eijsf2/3yTreha2jmguj6hB9EW3e7GPKTE3",
+	"QXgGu9WFcsjxx1SY2k5JaA90uI6g6QY7RyksixCnmZ40RfSPGOD0HZIOhGQ6czceeRybof3jkzenH04u",
+	"fuu+Pv1w0n3/DtqN8CZC05QNR6kEEqqE9SF/pbyCayHCmuNxRoNB1jEH/WIQ7i1oSHIORM7QtxZxab4W",
+	"Pt3xOBj8sAl1jCKkKV0U9jsz07tCqb5V1oudVsgQRxqwJcP79/Xc1BblAvUpX/cw6sFd4l0licF36rNl",
+	"9B/mkCaQKDcaC9OQ0TBKC2/Wo650thuQaYmG42Gl02pgygt/ytiGI56ya5aUjeLtiP45ZiQYJ1Ik2DVH",
+	"yShht5EYS6CffyGJz9nHtIvX+Nrpw+iQvs/SZy/4ALxsUevZdrP1uHh/eudWOs32DELdVr8V7NE2c5u9",
+	"Vui2g23m7vX3qdvoNYNWuMXa/W1acSpKFXBId5lYqa7z6s5h4e10tvc6ja3flUkV8UgO5i7aURe1G51m",
+	"63cddG022i2nok5MV4910S2AsQcXwtGqdCrX9FYZAR0ih+moQ8KIxiQNRqTZqKv/tjvbe7sddd44C1L7",
+	"DyXz9RnOMi9dHaTeZzs7u/vubru17bYbIXP32+2eyxq7/aDZ329QBvEztSXyo0XkPaM7ls+MBefLkjZs",
+	"OIqVgVZE59Pv0fsH3vFpwxO4MIYMu1sJOCManmpA60tqTAhjm26EYSawjda0MnxOaRoQkTSZLgHvojcA",
+	"3qV1lNEm4VjzxhMuJhZEWnlySuW54xEZsSQSYZ2cph6/YWwksdonOwlQJRQF2PwMp54ENEkiBn10vh63",
+	"C23iUnmPgCoV3QLvFk3JtUiBW4kmccQSoz3BqQ4TMYLHJmzEaFonSkF5vPgN0gBcqxmIWGic6QXh91KY",
+	"jzSZ6nGu43fqFyt5Hy1sil7X7USRZp3KiKc77coK5XRvkf9VCPoM0/VJiPVstLtXjf1Ow2DfLhL0M1eV",
+	"oNOWSvoNhfoib1h/sqPOvQFj+L494gdB0zJyVbmJyjXWoqoKIE3Ky1Vm85dEiARZl+mBGYWzVN8Yd2px",
+	"AkQ/DCGd5hysIUuuWejSCZ2aSyCQaYKsdY/7f0IdCCXgPYo+6UVJOiBVv7m/13AbbbfR8h3CPtIgrTnK",
+	"/s6xywIwGVfqAWQpqfrVdqtdI9vb226j2dryHWV6I1cs/gT/79ixTMDVg0d6fCDiUGrvL4yuo1RCrQaZ",
+	"wKWguCABDL4cHY0YTUxJLXyuxzHUDN4dZIUNiTWp+pQrx3jE/qNGQTn9G/vo1+rk5JYlUxIMaEIDgNyS",
+	"HlfuXof8ORYpkw7x/5e6o4tVtZLRJBgQ1GUikWRIU1TDQ8niW2y3mnp8OZ20sjvemZVdofzO1XdMcG1x",
+	"6nFqHP1lkDcvLN0iP+fPBdWYdmaK4B/gr62sIH12FD+Xo1iu6xtXzd1OY0v7a2ofdEW/C/ug0qlkR7ji",
+	"aKMB1vtv+g31QAzBREhk2jUlvJyacptGc38L7JLdoNVzd8Mt5u73mw23FWyFbbbd36G7PWMb6LvfmI0E",
+	"gqcb8VQYq2OePrq1VXEqOka89LtuWSJhpZv387r0oUOG+NW+l5G+z77Xw/teryJuVWHe57JycU4HLq8E",
+	"uMrBoKN2AYHNQL6bvgLdT2euqyqNImRKthuNmuPxvO50jGpBUX4bsQmmIDXqSwTYVH3orxtEkugteqCR",
+	"QiIA7fQNTTyUG+BOr5PDErVM5EBMpMf93MHxTdLShE/nKDUWIFRZfoiVblUG7fUg2bz15MXjVB7cQQIc",
+	"Y7JlgV1pOVmzQlCzDs/s7l+WbeHQLo6BgMutTrkwWatUAc/iC2kQ7Ap2lbG/MqPS0FN7XMdgYkYTSaK0",
+	"trJX12AeAk47FiIZlLx0wKZQOkCGNERgkjrRXPEyL1Is/J0ZtseDcZKoadFCquq3W3u672kYSQmIiH67",
+	"aXqhZEpjiNV4vEQkFVONpl4CLuzmfKsMuzwH9Lq42uBbl05zxucPPxgifyXyR8qRiAL2ww+dPEiY5eKI",
+	"acqUq+K/PtHof3n15kMCCxVFrU5+jdKB2jzAz9Ha8w9wxXAJcYoXgerN4+llM+FVml7locsotHn3V+GY",
+	"AstAzmHMmoX+KrEH9/c3KZ4oiPKHrqC4wxBWFUHohX5WHhvA6J4pYVOE0F3DZn2nBBgPoUv0lW2b+eYq",
+	"Atqtvc2+1cihB+LWTBIWpMqRtmI468pb01x/CdpiFb9JiZEeSaviDUqN/tHPTOMhTW6kx+FqJWNQh5Fq",
+	"lJIsbaLH7KCFTQoGtqMtbI8jojqGc5gEuWXsiZrSvkXAdDoOo5TE4trjVV8PrIsPVgpR7VpA7+cplKiw",
+	"uO/gD7Rg+us7HY9DFMcanHHCaDg1n5NhrM+oXuUOAIyuBi/Lz5K5l6dibXIROGxPwnm4cymg2a1WSWEA",
+	"IxvcftgM3F3W6rt7dKvntoPtcIft9vfofu8OugtmfHME9s+nu0q2Uw54Wp0S7fc+a7X7abXvjshDTQGh",
+	"JBzj/s22GspJLHdermgsJOwaPaH24nXQXnPNnx5fr/vTyWrZgMXSXxj3t6N+rHZQk1IGwFV3v7dH3XZ/",
+	"l7l74U7gbvcyMNZMSB8ndXJMOSUXbIoVELpQ9DIPALlJk6T5zBVNknZZnniT5Ci36mWQxiugTPUCEJFk",
+	"5CmOfrZDELqAxvEUumcBZl7dpLaix2kQiDFPSTXbm5hGgwwZ5YR9jGSqeQEcMtdH6fF14ErNx9yrldLs",
+	"s7wC3nCHftp4hz5mE6RZ9nUYp/DCzcf/3AT5DTZBjrLjsgThvEgMsUETZCZWC02QlmDxMzVB5oTCamci",
+	"w4V/Uk2QX0oE5Of0uQnyXk2QKw7rBk2QoLRWNT4SmjCP53IFxwwupykSTIf6kfY0Zwkq7JIxsWZzrA8y",
+	"FW9iGuowT9frDnwih/juZGza0sjZJNb2YDwSSREl/S4myGO2/31J+WMj319GDj0DeT5ej9ldDJgis9Xi",
+	"oLCJalIiWZCwlLy/eFOUeHLcUzf0ENwYg7JRQsSEE/MOj1dfC3EdM2IoZRzydpzGQtw45HA0yv2h1tH3",
+	"zxDSeNzS0ejuc8MPJgfqVTruHDAsDUxFYqE01eAHVA4OPB7QOAbKBCj5H+qeAM4m6G/lSbfVd8pUjCSZ",
+	"iARi4ZoywuPVsYRGT0jbUrhyQJXOoDcsrK1HKXFX5rJvxTRrbhY/QQq1TenRxkmca5ctZ98qoTDc4CVA",
+	"c7g+unJ+MZewYqnFu3iD2019uKM3MTCSPMvlh6lLOaM3TLegAqVgLScpX0grm5AL8P3Fm+XS07Y6L/T8",
+	"DuM43xCtrUq1xsbnc5RgsUVt5amg0jjlpX35CgnxrVYA2zwjwArHEKxTYlwkKYaI6+TQPA+ug0vCKERG",
+	"binHjFQNLIf62wu1AnHKEs3jrS6j5gk0JTSOa7bGWDkESsD7ph7562xOLQSWAzqiAXhOTaeSR/LuqiF0",
+	"N6EAg2sRb3Brz23tNnfcNm1su/v9NnMt3GB/j1UcC2DR3QSm0Jy67ibRcOU+FVmLkNNabSdbnNxyG82K",
+	"+QskB1uN1q7b2HK31O8nEQ/FBKeP8RAw4DqNBrYbJUqfQQuSupKxm5AqsTEUXP3j0x/3q242R3Z1YXMO",
+	"IeK5svlRukplTnwaEZ+J1MUBf7TUlIWotocyJW9pFNNeFEfplJj2NIj1CZ6ZZo4FffA4chvPciiQX3Fj",
+	"LsQxgoBBCeLIAfbbWOjFVBmdMoXX+/kT45NY8GsHB6CPgdpsAHKEe10nHkRKxC1LYjpCu3rtr9D9Px+N",
+	"sO7Z/F61IFWRfT9icVhoScVmnwLuL0Dg0hw7m0NY/brucV9/wb+af9Th5Pp1AouD9GcWZwkNegMz1QEk",
+	"U49n5L52I6ALdM240rTMX7sqA3eE2TuV+yEdKTkjD3l4NRgnUv27WLD3ahzHyH0tODnDq2GE9nqHHLOA",
+	"Qe9XKsgZTaDI0EZGHlBFfPNif3dG7O8tEvuOvWWnszVzy1bxllSvg9IVnzZWDI+Z6jL7fGWcye7kzcf/",
+	"nOr6BlNdMpNcZYpw1texqa6QxSwtoak8ht9jCNzowzq5hMh3lBIjYCFfNXXKGgQODCyRb94KSfEeC4TS",
+	"hb4yutaXzzienHxeGU8xb/3a4yntRZMfPgcMHihggPO5+pQ4C/z/dbz51yx9iruz8Y0oqPycPp+bBzo3",
+	"mJhdeWjWSMwaFbKiY8shxiHwPa6je/iAyUDEGD9a5MyQWV/G4+DM6P6qHtMtViGpGmBXHVYyH1gzCk6X",
+	"hns8U3NqmFmbVogsCpxNMmcxxwOpfk7s3QCvv6aaw8zPExEkd3Wg2McULPW8z3QCv1OT+/cxx+BrKMa9",
+	"WK2vdoZKHaRWiTOx4241Kncw7B8zgfwl5aZJID/LzyeXQL6LW2CjJ4tzxyZ+lhYFkC6MgVA+y/IwEN/w",
+	"lZ8PpXB+KnyPV4EpSELyRPf7lITFHBLE0WiExbbFt3nczwII/kvfHHO/VienIRuOhDp7HT0owLUxLT8Q",
+	"2nLgdx5HZHAdKct0QixSC2RgdY3QyG54DwQQSMRNT5BEbSZvcMSoj8Y8xY4mX//e19DkEjrKdCTLNhlD",
+	"miSBVuBAT7IaUcSv6+RQx/teSJiqWEcVoZDpho1SQoNESKnmO46uB6kr6W3Er7XOkqRKCUTF9WNw/JLQ",
+	"FH+NccmYCE56Ih0QGYVM1g7UUGMAfMIMuwFs0F8pR0rku30BVMceH4hxYlgMhzTM5d4R6k5NzDgdDzmB",
+	"KzlgwZp8vXqRx9NJFDBU8zgTQzolckQ5MUgSWzs7uKswIFkrFGBmcPKwYBAYRQCkeZtBJCXhzwmVHg9N",
+	"OZiySsyJsIth+rSB99MMYc0G7df6YeYggs3xnar6UIc5C4VfZRFBo77hN1vNTdS3me8H7wDLI41jfKzS",
+	"2W45FX00Kp3GHcao9mKZon5tjUmSwEXPKO9FlPcgQ1u38O55jaGEkhERB8QcbhJB66s54KgtHh7QPci1",
+	"oT0IHN8dvuqLA7Z/TZSTqSjQTaYFXRMoa2BO2XyDFJSneiaUNSgdsLxIj/VFwrQ95hCqvxs+2XwqKE7q",
+	"8XU1JhhFSOCrW7yNKq7qtJ8kfi5r5DvIeKwzT+rHsjSWDy0PDxPJyJ8EU7mypnUci9QF1MTFBvEv0AgP",
+	"ueKYBgwJ0dFsMoUtt5GMUpHAL/yf37457l5dvfEt+rzHmw2i02MHRDJGLHaJjqi7IxFHwdSvdXI8PGpc",
+	"JI5u1fJiMTq8H+xOgClO6Q3jyKB+y5KpGiJwaFcLKW+7cB4X/T4DeB203DJe94mGSbGv1ZEVIBuN0lqd",
+	"XOqGTo/76oIulMDlEHRmGeKrhcuUIZ1ldM1HG5ZSvwYkCELc4ABYHOJcH+Qf7XHYR0Ptm6jHg23IPo4A",
+	"OgbGjcWfMEVQrT/V6AGW6hwWzqTi1YyBfY/NO0o+wCjQAvQ4ZufHXM9nzAoM6P1xHDukF4vgRhmSMOze",
+	"FPPlkgg13+NUWdqFCUIDXdnenIz5DRcTrqsAotDPEBTJIYooNW/vf3pzetSFffXm9Oz0KttZpFWDHUIQ",
+	"+XPEoL0RIBCQgsfjyoze9wkuB9SP+abVFmBV3cN+yhKfqBmLc7zt6CANPY7zq7wFmOGMWT6WAmfaksyb",
+	"oV4cXp3ooS5JyMci/VnE4V0T8hBawXmrdCrNoNHbp3t9d5ftAAJ0z90z2e7mTmN7v9/egGvFjO2R8r34",
+	"T5jWPGqjsoevmjudpsFXzo4QqJvu78P929+Gr6b/bH1o//Zrc9J7/aFPX+/L31/tN3qtNO7Fex/P/n1m",
+	"ysP26V5vN9gJ3W3W7rttutVz94JW6DZZo2/+ZrL3jziJZdrrZ6W+yS8auovkhcWBPl5K/mCFLWyvGXyE",
+	"NzlSpnkTSj3OIX5RxFt8KB5PgQzl5OrER6bc5JaFSPgFBCFlLtXMs9ac21mP6s5gDXcwoKU5Ie8zAbZO",
+	"E4t61uXMbZ8ezLhV8jeL24PQrC6VpA5ZIkbr3ygu0f38oUyWFzwiIciQ8qnh60v09OputkgapXCAWg6q",
+	"rGNGJcNGCpGQCY1SWxqXCq1b8z5TK+czXQlBztQLLwzd+Ma2sfoSF7/kQXaYmYKcUpz7fGOboDJEhGww",
+	"IOEXAHyufuzqH32ALwIAcqRRKqhNDPXNAlrmLlkF4gKX4pXwQQ9MGq8EMKHadM1sS4MV0o/iWFoMcJEM",
+	"c/byYc6KLDOZVxaavFa264xJR3o0uDGlgqRKre08GQgbzcTikmHEQwB2GkXBjSyEb2t1cs5YKOeUB0Rj",
+	"/+mqr3avtDqhHp8kgl/r7iOwfDPbS3lDOnYMnFdg5KizY0O20Oi9pHAls2NWhvnUw19IEoX3DfCtqX42",
+	"hmK8mp3PhKXjhLMQDV/rH0yM+1FfhKCYX4Q1P2ojCycPtL69c8dqnAuUf/cox/lmWrX/KBIqoNynsJpr",
+	"nfnFPTSXmlnQggL5kH3o0tQn1VRtG1/5+w4RI338rKbHxIo65v1xOk5YodrMR0ZYHYlP2JBGPOLXvvaA",
+	"6+RVFKuzRgIx7EWc6VTL4fmxDtg7WUIeMzYG+WURtNBa4Xrgm0N8vawxCVVu9f370+OFFHP50tryA7Bm",
+	"ue3yU+1UPrrXwl151LPvyCXn1vmOfF1x+XesWWv8gN+h2S11Q9J8FGv5F5XWWZd/2pq11w/+afpcaGbD",
+	"sXwgHkO14xeTGObeD0caMY5AZYIppMbTIZT4v/3222/u2Zl7fOyTkE6LKWAwwKJU6sBCxGVKAaYM+yLU",
+	"81/IXOOCSRDX4EWcXLw6IltbW/v2zuzhtRyE78xEQKZpwRrms0+Cs7f9kmN+WEhyO4VvrOdXGApHoFJK",
+	"Sd9Kp/I//2q4+3/81f7k4j9a2T/+a14HO/PN2/NfjBRnnIh+X7L0gPQBI1lwqaOROt+s5OLc2Fw1n4UB",
+	"Xs2P4o87bMmZLaGDz+vtiazuK6TTRVuBzOwEj89vBfbRbgVyWBIFJ1VIeGNLRuJx+EnfLUu6CVPhL95T",
+	"kFlYtqOa7ecdtemOem5/fbrtr2jBVTqNB+19ZTycD5vudtrbOmy6fizzczZJWQMWZiDXOLF+I6+xq+c+",
+	"fZ6RT9na8wyrFTb9+3/C16+m4av9QXh0unP679PJ2b9/S8+uTtOz41fvz66CnbPjw52z45/oKW9sFuxd",
+	"o202S1Y/t8w+fMusdl9swhN+Xt0qC5wcI8YdiAuqkRElKZNbGtfzzhz4YXj4fCxNm1UrckavOASK10yB",
+	"HyiVg9wjPW77WXvMhKGMU5i9y7bOgtUJ6UudwG+2sCxNYmF2nfhGzvhE6wYo224uKy3XmcU79Ml6fFnq",
+	"WwnxBcnvA0zZenx5L61SIRazB+vpBlSSdCJMVeMIRqHdNo1yDgkd/Xfldw/ERJfi8aktPUzG3LzlwDwA",
+	"cv2QHknFOBiQKqSUeQiFhJCVcnRx/Mc0V2IIf6l5PBTFzuTN+nNjkd6zNzdB6frXo3TTlimdxj4qHde0",
+	"pn7GlttSVWDIWfWANimEj0X6qN2tanlXFsCrizYb8zfc0XrPorj8KZ8tmsqQDXVoe0BNDW5ecKBdqqz5",
+	"+qK6uMvcLZundyBZYO5+qBTiRh9nFdn33kSM4nXWNMgHeNduHNZzDdoiI9cjCYPqIuDLwCvAGBBBMB5N",
+	"QU1Z8MwsAYzvCou6K+LdsWRKS0KkGLkAZcpoWPe4eTbUfdsnAt0XjWP16IDFsfKhQqb2JQuBcExXCUUS",
+	"TBKPp0KUv9QhPRbQsWSaSNe84gUZRDIVyTT7UI9H6aZtzrgOqwvCMRTy3N78JAqYcxtsroZZbWYsbrUn",
+	"JdvWkLaYPSzzx2Kp9I44wffeRXhH3FU3P4Tstox9+J3EfL2Tq0QI8wC7URzjWQOMyrT+lTSal0vSZQ3m",
+	"ixNRpb3mT0hENL5iM9HM4XNP5MP2lC86Hwt6yX9SskyiDBAjxo19AWLBVIREqbTdwKQKceJmo2FZQj2+",
+	"qOkcqj3yiFsmliAZV7rb5KJ1fxpYjDkA/1x1cFEUY2TzICeptTEacWUVaHjwIzNkfeO1ID0Wiwl60UDo",
+	"CABfc4If6nbLbJNgwGC4plWPDoFgOWVDYHqDDsYkSmHKHI9DO6Ix0IANdcgoxzqg7GOU1YwftCkX6Tcu",
+	"q+4aa4BNU+xi/wnB4PS35jvWbUxWbzU4NVlkIv+QK3rDILqT4/Uu63zf0LF/1O72zyyxbUf7U5Tcn8HM",
+	"bJVIm4OifJ0VVq1vwry80qgd9jMiWSpse0UzVKMd5vbTdwwpsDxIkNJ+fzmSMhDcaL6shXDKWaEYkH4X",
+	"oNfLy7Lgxc8oys8oyoiijOHdfPC76bYaVxDz1nlQ2FmVToWqrfW3oggyGeJGb5ftBk3mbgXbTbfdbwA5",
+	"KXV3aLPf6m0F7XCbZTNwGLOPuFOVnSJA/sHToeBinRFCeH5rdoRJlNIFA9ym7d6Wqep123S/5+4Fu6G7",
+	"w7b7bbrVawXNMBvgRZRScmFMtmyQ1oqr3BMcWZ3CNVK8BRnwnOt9rFxvYZrzQhuE5Tr4yIVH2MRtxKM0",
+	"ojEZUSknIglJ1bpPzZanHKuEBkoG1+rkRO1hqV2u6M8xc0hAJXMjLhmXkToS8TTrprRUpX6Bb+MA2aB1",
+	"KzFyLOoTtKx9UCuF+xATmYMxw7lv/6A2e84AX35kFx1DM5GgOGBuXfMrdwRBLxe91dIj+2mz8/mIDYvf",
+	"hojbaLa+3+ShPYp5P+FQi4QhwlNnJcewkEWIJbkwY3hYuGxzvyAb2kN4BRt+03eeJMxrhBKdkncEljNq",
+	"LjPpX7P1LHqIG+UW76nFutF6XBk6UTOAduen+0u3bE71Kj8Hvx82+L3iBG1Adal02/2YLiknGXe1pxW4",
+	"V+mQPo0l82u6tCuOieh7PEolkUxKKAI3lWGE4jjwBdDyJwnr91mgLoCwERSDaSvM41V1OZqESrICJIX+",
+	"o6Mr2NJkLJW1Z1g2DQUuOeQEzoTHdQQqA2pTExGyoUhZjqnOfly7sV/T0HuoVUgkPY5vg6ky+CZUv4H0",
+	"pmQYSfU5iyxRj2tTVAccfYf46tu6eq7Vz3hBDk7Ohx4D/fsk9/slEfQnIgrvDhNnZqlohh9nv8+Z4MYI",
+	"hR0MRq6IZ27EkwTbNn+nNhVt6nVj0/qRguhzX/WEbetC/P5Ja6FHALybijFZJhenYlwQi1850t1vG37O",
+	"dx+bX882n7DeQIgbN2RxdMuSyAD/Jkz/ZjHQ2T/GbKwtEH3tFKF3HBKOGeFiotuzKeknTA4ITVM2HKXY",
+	"JdZBdDBETDCjiHT3dk+EU1KlEFmJwAbIY/YOKBCPBJSTMBEjxNxFSFml1qNrDpC7bLKKpfXCfOSv+P51",
+	"1Kr5VK1SSVXZNPkPqN1Xy+4FzbDFtpQI3u657WAndPfZbt/da+w3qQ4038nhaG2oav9UCxyu9Dj05B3r",
+	"idnA7Zi/c+7YwyZ7pj95KK8DYPnozHnNSQe9InJeQDAeAlfzYlwHdTr01cReXaRDPdAE02jwo8GNmF0D",
+	"lrDVmT09vBM7liea5NMg1tjqo++zUH/fcsptP0u5zawU9BMHjAwpp9dYnSSnMmVDdWkEajJULhIMgo/j",
+	"2KmwW8ZT6MyBvftD5Q9tybZ6O/1GEOy7jXa47bb77cDd7zWZuxPuBntsv08bvWbFqWjTcukoi+zTo+Gs",
+	"sQOnxSBUynumzGa29+rkmT1mz3mzR8qbzQm0cmG5KHt2wa4jmSK3vjVm+sJSo5mCRWw3pMDDr3HI0DyK",
+	"rjnk21Fu+qTqTwaSBV3fYun3qGQ7bbUbtlokoTwUQ9KbpoDACciIHp9lz6+qe4UGUUgEtrjVTLwFdEIH",
+	"6fWBAT9KB8bGwi8AdFR/nMRZq6UPRwRHpSyigZAWN1UXbEsR3zLTLuh4XNdJQscNZxaClMkOiYUY9Whw",
+	"45BRgoZ+tdl4ueeQ5m6r3tx52Ww5Hm/uq3/vvWzuOKQfNBqdzsvdmkPiiN+4SF9Qbe7s11vbbbhkolQM",
+	"CWIxDsmQpTSkKfU4TrmsOSSgSRKxxL1OaMjI+eGVQ0IRjJUkykiFsGwiYRoCEvCSpccxfNUHQDDESi0U",
+	"S6iZ0iusIeUiaSszYbqJ4B7M/tTqZieD0AoE5wzgFtSNGZVCwsIoYYFRpyL1eF/EsZhAYSbiVCbYeGkH",
+	"9uvJTz+/fftL9/DNm7e/dt9dnH44vDr5semTKsyZx0N2y2IxAgkMewzQW9Wy1ZQ7wUbK3lWrjYttFsiu",
+	"Xt3jy61uTB/MyLp7ZWZpHBfaODdQLWU6ZFOZ/+muAv4xGygtDcF61rsZ0q9ROrgEWVO582cVnrEoYYpY",
+	"zSAN8AxqZ9GII4mkLGAeStMOnrB0I1xXziZWciuH7eLNMrjWOVP35ZqGxIOhtj5Toz5uwnJWm2/m+WzE",
+	"lGrushrR+lyxuD4g6FuTLOwCIjxMxGiUVdWXO0L4ljL5+Uwm+oV6vNbbVwtavt7ybLc4NvWE6TWQeGRF",
+	"dnzlVtg002w/Y0PlcXeVsSj6b0byvGUfNO287n5dGQ3NK9cHSDCuqW/XCH2ukTZ/f/GGVK0VDgz8aDTV",
+	"HJK7yyFgIwLMC2LCrcqwk1yC3ceLTQ4dCSeUkW3lfhXbxrVC6NMotoZ/lJB0nHACNNm1g+xhagZ9j6s/",
+	"SkJ5pmwALVmNGdgWDF+FdgRMGEXj4lCP++1mg7wWnPmrQuWYV3hIo72YyF2Usb2rQHnMFqavRzya5Oiz",
+	"mHxy+bsHMFVfZlJmadA+J8SzOxzlPNnAfUfDyDomiYccQySmMjVBlBcGa5YEIsQunqrF3SK//EREvwaZ",
+	"vexWAnRc2D1qox1QIGRyhZEk4Zitkk653MBx9s3PyYGvJTmg9wxwMJfnBravmnudRqvTbv6O4FmwI7ub",
+	"hPMxlIP4iP1t1g63ArfVa1K33djfc/fZXugahK2tvdZuIfhT6VR0PKceCN6PkiEwt8HD1szHqv3c1V9a",
+	"+nF7OqUAF8LGr3QqeHRYSLYbW+SSJbdRwEieSUVfb5ai2wNNWxmPZJowOiS9sZyai/D4dbEoZLuxpXMR",
+	"Swa1ZQY1QiEKW5umFPuHARkHAcqKmZdADQU3gdoPNEi7vWlX1xjpFFD2e6m2Af4WooXBtIv8ZV2MJ+Y0",
+	"88LNsZuxHGEz1nqlaLovWn8W64p+txclas9Xmvt7DbfRdhutfP8Xp3/TW7geACA0iL+uaeri1My1/s0b",
+	"MWL/US8aCK5+/t/Ndqu9vb3daLa2KmBq9FnCeKD+9svuP87c9lXrnSZR0tNXBjK3y3bC7aDdc7doa99t",
+	"N/d23f3+DnO3w3aw1WvR5n5jb11k061AnYLGvrvX32VuO9xRx0dN2r7GNu1vzyObNnutYCtsM3e7v0Pd",
+	"dm83cPfCfeY2+nbPszksunUJpFbAkiqFKMYJzNmE9fIwpfnDWZ6+KwqSW5ZIkLOtT04FOJJTOhwtvn6h",
+	"LPiUG8SI8dBgFt872WeKH1Yn+zLd/GzmfQXpwUNeYjhBdO+pedPLjUwI2DMXY1VQLfbtBg0W5HCBiSif",
+	"hLCERNB6bTMUnE2QGsumWusezwxStO64mICHnrAUfin6hNEkjhiwaEkCqPchYNEkTFezaaqSKF1Z0QaL",
+	"oXedzsHc29/FFf4KU0n5zUT0DElYBZMrepaTDyLrcFvlI03K2dO1CdJsswX+6SQKr1la//diJ/SY9SOu",
+	"D1gwlqkYEhZDolYS3xs3GlsBpmBdw+2qfseQLsiWUvRjMemUYDM7WIDKALhUswUuZjbDSgesopa2yCLi",
+	"QG0LOwSTk9oEhn8oGwHfl6+V0IafYxKdEbd9MSGjofpZDc2SPPTVkKihzcVkNVQz1BDdujAR+OfCPOgv",
+	"eYFeI7Rb91jY8bi+E2ecyCT40bPZbWvpFFPcds28CgnVl+Cb8EEv8Un65cr9D8uXiShXAmsx2I9ehUmv",
+	"UnhO6aIe4PfTNE2i3jhlkvjwmPy6AkuET6q0hLonCjtE3kS6LDgYiChgegZzw/FJ1WccIbeZ9GsgbAVs",
+	"SBrXyWmq1iWW+JDDd6ea35aIJLqOgNF3QiVRB810JlUBaCPFIkgZpQxZjI/eXlxiscXJcfftxenr0/NL",
+	"v+YQCc1UXFgGZMqnWKLCYqnrOzhjofQ4FyTC7YMT79gf0yn2fPnsluoSk6Gt2SFHl5f6OAF994glKSgc",
+	"DLPoE9YhvuvqhVDuGE99Z+5Xbv/adzye/Vr9nLuqN/MjAJEUfgX+7swzRDCWhYv6YubtCQ0jdU3+thEN",
+	"lfVd2iL1mqW/ws69hIlaFQE65MQ/uaLXvo67cKuJjVg8IP5Wo+1npTj6EEUyF+RfRGl32nfPBWfuGeQi",
+	"yo0Xr7LV36etoMm8yp26RlP2MX35b3pLcWTFp1erNfIjnivyF/EqY6k2TRIFqVc5IPV6nXyqVWsHhbHN",
+	"FTOU9oTCzzO1GEc0GDD3SPA0EfEqHku42Fz7yamodVh1D1wDI9oqS2+/NytCZKSMMyB7xPWNOPELy+HX",
+	"ybmAaOSdjYSvg5rvqkByq/a+Xpy8QobfK3VcfNBflR6jCUsOx+lAPVdtN8wVlZ2WN1BTly8P03mlqn8t",
+	"gB+g/jIYhi/xt36tUD3befkSBO9AyLSz19hrgPesBzj3puiWcSalAz2hEf5zqOzlwKjkSNrqvHp24t4a",
+	"aSBLaI2g80X5ZxF3NLdnwnRnCg9t4ZGjLhHj1Cl2E2XAPmqyFj3dAKzoJ8ZMkiq1Fnst9xjd9Db/HL08",
+	"2FpK0oRGcYaTA6PHp5tuVgN5ueA9h+oxZe8ZJ9dM6GfZLkcJvKqSWWtC1sk7rNOE9lzRN/3Fylc50N2x",
+	"iCCZe+k7HRYqW4a3/X6kvCmsLYzZgNE4HThYjGpQZU4Pzw8tndedhmAKw8qG8EukdK/oF62HHJVkOE6y",
+	"ms/JgEHVZzpgU1DJei3yht+dhng0a7uUjfVXxm7iKaE5ok2SsuEoplhpRFNyzTgDQmJN60FnMIQL207z",
+	"CJW96khwZcmzeVoXw9OSw1SdfclBfhOpWSi8FZDhSri8cNJuI+U497P3woc45DoR4xFCv2FBb0in+a2d",
+	"Jx8t56bNbGIZhayjE/w5jFNjfdnmcm28gdXOPa6G5miQeF3GrGfQmlkFax92jLbdQcagmaJH/FPxrXLB",
+	"qHF/AYd5DoCwQ+i18hQcAsFm+3sHAV2VqAAQJXBPNPZ8fe7di95ZqkMczeAL/ffmCohHGscom2D90eqv",
+	"ubdq1VMif7BNj4s06uvgg8x9bcbtjKC6uLleSF2BjfW7Zq/nt5p1PudfeQIBuuILjF2Pz3cIUENYVD34",
+	"6RL0mXupNN7JLTilmHtxoJI/g+qWQcIYV4PiU72GSgXkR/cGCkcYRAzmhjfMXE72MSVDJiXVU2CkMaE9",
+	"MU61lMo2gF4NJblMHHKBOjjTDy07jNoTTlggklB2UCKPWCKB6tXiYKbiGgSi8mFoEgyUC5wkWJ8Oejq5",
+	"Bt/P4PLIOkHlaArYjJIwmLWf/vj0/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

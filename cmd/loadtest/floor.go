@@ -50,9 +50,11 @@ func (f *floor) handler() http.Handler {
 			c.Status(http.StatusNotFound)
 			return
 		}
-		c.Header("ETag", b.etag)
-		c.Header("Cache-Control", "public, no-cache")
-		if c.GetHeader("If-None-Match") == b.etag {
+		if b.etag != "" {
+			c.Header("ETag", b.etag)
+			c.Header("Cache-Control", "public, no-cache")
+		}
+		if b.etag != "" && c.GetHeader("If-None-Match") == b.etag {
 			c.Status(http.StatusNotModified)
 			return
 		}

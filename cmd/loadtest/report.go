@@ -19,14 +19,14 @@ type row struct {
 	base     *result // what the ratio is taken against
 	goal     float64 // minimum ratio to base; 0 for none
 	goalText string
-	no5xx    bool // any 5xx or transport error fails the row
-	burst    bool // judged by burstOK
+	no5xx    bool          // any 5xx or transport error fails the row
+	maxP99   time.Duration // when set, a p99 above it fails the row
+	burst    bool          // judged by burstOK
 	burstOK  bool
 	// peak, when set, is the row's own peak RSS, judged against rssGoal
 	// when rssJudged.
 	peak      int64
 	rssJudged bool
-	maxP99    time.Duration // judged by the 99th percentile being under it, when set
 }
 
 // verdict is "PASS", "FAIL" or "" for rows without a goal.
@@ -42,10 +42,10 @@ func (r row) verdict() string {
 			ok = ok && (st != 0 && (st < 500 || st == 503))
 		}
 		return passFail(ok)
-	case r.maxP99 > 0:
+	case r.maxP99 > 0 && r.base == nil: // a latency goal alone
 		return passFail(r.res.requests > 0 && r.res.pct(0.99) < r.maxP99)
 	case r.goal > 0:
-		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0))
+		return passFail(r.ratio() >= r.goal && (!r.no5xx || r.res.count5xx() == 0) && (r.maxP99 == 0 || r.res.pct(0.99) < r.maxP99))
 	case r.no5xx:
 		return passFail(r.res.count5xx() == 0)
 	}

@@ -202,7 +202,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 			Policy: booking.Policy{
 				MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, PatientChangeCutoff: cfg.PatientChangeCutoff,
-				HoldTTL: cfg.HoldTTL,
+				HoldTTL:      cfg.HoldTTL,
+				CheckinOpens: cfg.CheckinOpens,
 			},
 			PublicRateLimit:         cfg.PublicRateLimit,
 			PublicHoldLimit:         cfg.PublicHoldLimit,

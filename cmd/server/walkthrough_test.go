@@ -29,7 +29,9 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	script := walkthroughScript(t, string(readme))
 
-	base, printed := startServerWithOutput(t, map[string]string{"PUBLIC_RATE_LIMIT": "0"}, "-demo")
+	// As the README starts it: check-in open days ahead, so the demo's
+	// appointments can be checked in at once.
+	base, printed := startServerWithOutput(t, map[string]string{"PUBLIC_RATE_LIMIT": "0", "CHECKIN_OPENS": "336h"}, "-demo")
 	var email, password string
 	for _, l := range printed {
 		if f := strings.Fields(l); len(f) == 4 && f[0] == "demo" && f[1] == "login:" {

@@ -1165,6 +1165,14 @@ export interface paths {
          * @description The agenda and booking search. Filters combine with AND. `q`
          *     matches the reference, patient name, phone or email
          *     (case-insensitive). Any staff role.
+         *
+         *     The day sheet: with `Accept: text/csv` the answer is every booking
+         *     the filters select (no pages: `limit` and `cursor` are not taken)
+         *     as a CSV ready for a spreadsheet, one row per booking with the
+         *     appointment's local date and time and zone, patient, phone,
+         *     consultation type, provider, location, status and reference; never
+         *     intake. Cells that a spreadsheet would read as a formula start with
+         *     `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
          */
         get: operations["listBookings"];
         put?: never;
@@ -1315,7 +1323,7 @@ export interface paths {
         put?: never;
         /**
          * Check the patient in
-         * @description `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+         * @description `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
          */
         post: operations["checkInBooking"];
         delete?: never;
@@ -1335,7 +1343,7 @@ export interface paths {
         put?: never;
         /**
          * Complete the consultation
-         * @description `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+         * @description `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
          */
         post: operations["completeBooking"];
         delete?: never;
@@ -1355,9 +1363,34 @@ export interface paths {
         put?: never;
         /**
          * Mark a no-show
-         * @description `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+         * @description `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
          */
         post: operations["markNoShowBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a check-in or no-show
+         * @description `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+         *     front desk, until the end of the appointment's local day (after it
+         *     `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+         *     required and recorded in the booking's history as a `reverted`
+         *     event. Any other state is `409` `invalid_transition`. Admin,
+         *     reception and clinician.
+         */
+        post: operations["revertBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1590,6 +1623,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/patients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find patients
+         * @description Patient records, newest first; merged-away records are left out.
+         *     `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+         *     format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+         *     holds those digits), or words that must each appear in the first
+         *     name, last name or email (`ana lopez`, `ana@ex`). Every character is
+         *     text: quotes, `%`, `_` and search operators match themselves. Any
+         *     staff role.
+         */
+        get: operations["listPatients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient with their bookings
+         * @description The patient record and every booking of the patient (at most 500),
+         *     newest first, in the staff view. The `ETag` identifies this version;
+         *     send it in `If-Match` to update. A merged-away record shows
+         *     `merged_into` and no bookings. Any staff role.
+         */
+        get: operations["getPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct a patient's details
+         * @description Changes the record's names, date of birth, phone or email (an empty
+         *     email clears it); fields left out are unchanged. Bookings keep the
+         *     details they were made with. Requires `If-Match` with the record's
+         *     current `ETag` (`428` when missing, `412` when stale). A
+         *     merged-away record cannot change (`409` `merge_conflict`). Admin and
+         *     reception.
+         */
+        patch: operations["updatePatient"];
+        trace?: never;
+    };
+    "/v1/patients/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge a duplicate patient into another
+         * @description Moves every booking of this patient to the patient `into` and marks
+         *     this one merged (it keeps its details, shows `merged_into`, and no
+         *     longer matches new bookings). Recorded in the audit log
+         *     (`patient_merged`). Merging into itself, into a merged-away patient,
+         *     or a patient already merged is `409` `merge_conflict`. Answers with
+         *     the patient merged into. Admin and reception.
+         */
+        post: operations["mergePatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1626,12 +1742,24 @@ export interface components {
              * @example slot_unavailable
              * @enum {string}
              */
-            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "change_window_closed" | "hold_expired" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
+            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
             /**
              * @description A URI reference identifying this occurrence (e.g. the request path or a request id).
              * @example /v1/booking-requests
              */
             instance?: string;
+            /**
+             * Format: date-time
+             * @description With `transition_not_yet_allowed`: the instant the refused front-desk action becomes allowed (check-in opens, or the appointment starts).
+             * @example 2026-12-01T14:00:00Z
+             */
+            opens_at?: string;
+            /**
+             * Format: date-time
+             * @description With `transition_no_longer_allowed`: the instant the action stopped being allowed, the end of the appointment's local day.
+             * @example 2026-12-02T08:00:00Z
+             */
+            closed_at?: string;
             /** @description For validation errors, every invalid field. */
             errors?: components["schemas"]["FieldError"][];
         };
@@ -1745,7 +1873,7 @@ export interface components {
          * @description Kind of security event. Clients should tolerate new values.
          * @enum {string}
          */
-        AuditEventType: "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "refresh_token_reused" | "password_changed" | "staff_created" | "staff_updated" | "role_changed" | "staff_deactivated" | "staff_reactivated";
+        AuditEventType: "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "refresh_token_reused" | "password_changed" | "staff_created" | "staff_updated" | "role_changed" | "staff_deactivated" | "staff_reactivated" | "patient_merged";
         AuditEvent: {
             /** Format: uuid */
             id: string;
@@ -2471,6 +2599,13 @@ export interface components {
             /** @description Why the request is declined; may be told to the patient. */
             reason: string;
         };
+        RevertRequest: {
+            /**
+             * @description Why the check-in or no-show is undone; kept in the booking's history.
+             * @example Checked in the wrong Ana Lopez.
+             */
+            reason: string;
+        };
         RescheduleRequest: {
             /**
              * Format: uuid
@@ -2525,6 +2660,76 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        PatientMergeRequest: {
+            /**
+             * Format: uuid
+             * @description The patient that keeps the bookings.
+             * @example 01938a4e-9d1c-7e2f-8a3b-4c5d6e7f8a9b
+             */
+            into: string;
+        };
+        /** @description A person the clinic sees; their bookings belong to this record. Staff only. */
+        PatientRecord: {
+            /** Format: uuid */
+            id: string;
+            /** @example Ana */
+            first_name: string;
+            /** @example Lopez */
+            last_name: string;
+            /**
+             * @description `YYYY-MM-DD`.
+             * @example 1980-04-02
+             */
+            date_of_birth: string;
+            /**
+             * @description E.164.
+             * @example +14245550123
+             */
+            phone: string;
+            /** @example ana@example.com */
+            email: string | null;
+            /**
+             * @description Increases on every change; the `ETag` is derived from it.
+             * @example 1
+             */
+            version: number;
+            /**
+             * Format: uuid
+             * @description Set when this record was merged into another, which holds its bookings.
+             */
+            merged_into: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PatientRecordDetail: {
+            patient: components["schemas"]["PatientRecord"];
+            /** @description The patient's bookings, newest first (at most 500). */
+            bookings: components["schemas"]["Booking"][];
+        };
+        PatientRecordList: {
+            items: components["schemas"]["PatientRecord"][];
+            /** @description Cursor for the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        PatientRecordUpdate: {
+            first_name?: string;
+            last_name?: string;
+            /**
+             * Format: date
+             * @description `YYYY-MM-DD`, before today (in the server's clock) and not before `1900-01-01` (`x-format-minimum`).
+             * @example 1980-04-02
+             */
+            date_of_birth?: string;
+            /**
+             * @description An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped.
+             * @example +14245550199
+             */
+            phone?: string;
+            /** @description A plain email address, or `""` to remove the address. */
+            email?: string | unknown | unknown;
         };
         /** @description `PatientBooking` plus the `manage_token`, returned only by the create call. */
         BookingCreated: {
@@ -2588,6 +2793,11 @@ export interface components {
             source: components["schemas"]["BookingSource"];
             slot: components["schemas"]["BookingSlot"];
             patient: components["schemas"]["Patient"];
+            /**
+             * Format: uuid
+             * @description The patient record the booking belongs to (staff only; never in public answers).
+             */
+            patient_id?: string | null;
             intake: components["schemas"]["Intake"];
             consent: components["schemas"]["Consent"];
             /** @description Internal staff notes; may be empty. */
@@ -2664,7 +2874,7 @@ export interface components {
         /** @enum {string} */
         BookingEventActorType: "staff" | "patient" | "system";
         /** @enum {string} */
-        BookingEventType: "created" | "confirmed" | "declined" | "cancelled" | "rescheduled" | "checked_in" | "completed" | "no_show" | "expired" | "updated";
+        BookingEventType: "created" | "confirmed" | "declined" | "cancelled" | "rescheduled" | "checked_in" | "completed" | "no_show" | "expired" | "updated" | "reverted";
         BookingEvent: {
             /** Format: uuid */
             id: string;
@@ -2841,7 +3051,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Malformed request: the body is not JSON (`malformed_json`), or a path, query or header parameter breaks its schema or is missing (`invalid_parameter`). */
+        /** @description Malformed request: the body is not JSON (`malformed_json`), or a path, query or header parameter breaks its schema or is missing, or the query names a parameter the route does not declare, or an integer parameter such as `limit` is outside its declared range, never clamped (`invalid_parameter`). */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2908,6 +3118,41 @@ export interface components {
                  *       "status": 404,
                  *       "detail": "The resource does not exist.",
                  *       "code": "not_found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Nothing changed: the booking's current state does not allow this
+         *     transition (`invalid_transition`), or it is not its time yet
+         *     (`transition_not_yet_allowed`, with `opens_at`: check-in opens
+         *     `CHECKIN_OPENS` before the start; no-show and complete open at the
+         *     start), or no longer (`transition_no_longer_allowed`, with
+         *     `closed_at`: check-in and revert close at the end of the
+         *     appointment's local day).
+         */
+        FrontDeskConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The patients cannot be merged, or the patient was merged away and cannot change (`merge_conflict`); nothing changed. */
+        MergeConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://consult.clinic.example/problems/merge-conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "a patient cannot be merged into itself",
+                 *       "code": "merge_conflict"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -3131,6 +3376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -3158,6 +3404,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3186,6 +3433,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -3208,6 +3456,7 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -3233,6 +3482,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -3256,6 +3506,7 @@ export interface operations {
                     "text/javascript": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -3464,6 +3715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Staff"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
@@ -3925,6 +4177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -4153,6 +4406,7 @@ export interface operations {
                     "application/json": components["schemas"]["LocationList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -4308,6 +4562,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsultationTypeList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -5350,6 +5605,7 @@ export interface operations {
                     "application/json": components["schemas"]["BookingPolicy"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -5637,8 +5893,8 @@ export interface operations {
     listBookings: {
         parameters: {
             query?: {
-                /** @description Only bookings in this state. */
-                status?: components["schemas"]["BookingStatus"];
+                /** @description Only bookings in one of these states, comma-separated (`pending,confirmed`). */
+                status?: components["schemas"]["BookingStatus"][];
                 /**
                  * @description Only bookings whose slot starts on or after this: a `YYYY-MM-DD` day
                  *     (inclusive, in the location's timezone) or an RFC 3339 instant.
@@ -5680,6 +5936,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BookingList"];
+                    /**
+                     * @example date,time,timezone,patient,phone,consultation_type,provider,location,status,reference
+                     *     2026-12-01,09:00,America/Los_Angeles,"Lopez, Ana",'+14245550123,New patient consultation,Dr. Dana Reyes,Main office,confirmed,K7QM-4T2P
+                     */
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5951,7 +6212,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["InvalidTransition"];
+            409: components["responses"]["FrontDeskConflict"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -5973,7 +6234,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["InvalidTransition"];
+            409: components["responses"]["FrontDeskConflict"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -5995,8 +6256,36 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["InvalidTransition"];
+            409: components["responses"]["FrontDeskConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revertBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The booking's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevertRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["BookingTransitioned"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["FrontDeskConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6489,6 +6778,170 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listPatients: {
+        parameters: {
+            query?: {
+                /** @description Name words, phone digits, email or a date of birth. */
+                q?: string;
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of patients. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01938a4e-7c2b-7d3e-9f10-2c3d4e5f6a7b",
+                     *           "first_name": "Ana",
+                     *           "last_name": "Lopez",
+                     *           "date_of_birth": "1980-04-02",
+                     *           "phone": "+14245550123",
+                     *           "email": "ana@example.com",
+                     *           "version": 1,
+                     *           "merged_into": null,
+                     *           "created_at": "2026-11-20T17:03:12Z",
+                     *           "updated_at": "2026-11-20T17:03:12Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PatientRecordList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getPatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The patient's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient and their bookings. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientRecordDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updatePatient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description **Required in practice**: the `ETag` from the latest
+                 *     `GET /v1/patients/{id}` (or update). Without it `428`; stale `412`.
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The patient's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatientRecordUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated patient. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientRecord"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["MergeConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            428: components["responses"]["PreconditionRequired"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    mergePatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The patient's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatientMergeRequest"];
+            };
+        };
+        responses: {
+            /** @description The patient merged into, with its new version. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientRecord"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["MergeConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -27,6 +27,7 @@ const (
 	AuditEventTypeLoginThrottled     AuditEventType = "login_throttled"
 	AuditEventTypeLogout             AuditEventType = "logout"
 	AuditEventTypePasswordChanged    AuditEventType = "password_changed"
+	AuditEventTypePatientMerged      AuditEventType = "patient_merged"
 	AuditEventTypeRefreshTokenReused AuditEventType = "refresh_token_reused"
 	AuditEventTypeRoleChanged        AuditEventType = "role_changed"
 	AuditEventTypeStaffCreated       AuditEventType = "staff_created"
@@ -47,6 +48,8 @@ func (e AuditEventType) Valid() bool {
 	case AuditEventTypeLogout:
 		return true
 	case AuditEventTypePasswordChanged:
+		return true
+	case AuditEventTypePatientMerged:
 		return true
 	case AuditEventTypeRefreshTokenReused:
 		return true
@@ -115,6 +118,7 @@ const (
 	BookingEventTypeExpired     BookingEventType = "expired"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
+	BookingEventTypeReverted    BookingEventType = "reverted"
 	BookingEventTypeUpdated     BookingEventType = "updated"
 )
 
@@ -138,6 +142,8 @@ func (e BookingEventType) Valid() bool {
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
+		return true
+	case BookingEventTypeReverted:
 		return true
 	case BookingEventTypeUpdated:
 		return true
@@ -433,33 +439,36 @@ func (e PreExistingCondition) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeBusy                 ProblemCode = "busy"
-	ProblemCodeChangeWindowClosed   ProblemCode = "change_window_closed"
-	ProblemCodeConflict             ProblemCode = "conflict"
-	ProblemCodeDuplicate            ProblemCode = "duplicate"
-	ProblemCodeForbidden            ProblemCode = "forbidden"
-	ProblemCodeHoldExpired          ProblemCode = "hold_expired"
-	ProblemCodeHoldLimit            ProblemCode = "hold_limit"
-	ProblemCodeIdempotencyKeyReused ProblemCode = "idempotency_key_reused"
-	ProblemCodeInternalError        ProblemCode = "internal_error"
-	ProblemCodeInvalidCredentials   ProblemCode = "invalid_credentials"
-	ProblemCodeInvalidParameter     ProblemCode = "invalid_parameter"
-	ProblemCodeInvalidTransition    ProblemCode = "invalid_transition"
-	ProblemCodeMalformedJson        ProblemCode = "malformed_json"
-	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound             ProblemCode = "not_found"
-	ProblemCodeNotReady             ProblemCode = "not_ready"
-	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
-	ProblemCodePreconditionRequired ProblemCode = "precondition_required"
-	ProblemCodeRateLimited          ProblemCode = "rate_limited"
-	ProblemCodeSlotInUse            ProblemCode = "slot_in_use"
-	ProblemCodeSlotOverlap          ProblemCode = "slot_overlap"
-	ProblemCodeSlotUnavailable      ProblemCode = "slot_unavailable"
-	ProblemCodeTimezoneInUse        ProblemCode = "timezone_in_use"
-	ProblemCodeUnauthenticated      ProblemCode = "unauthenticated"
-	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
-	ProblemCodeVersionMismatch      ProblemCode = "version_mismatch"
+	ProblemCodeBusy                      ProblemCode = "busy"
+	ProblemCodeChangeWindowClosed        ProblemCode = "change_window_closed"
+	ProblemCodeConflict                  ProblemCode = "conflict"
+	ProblemCodeDuplicate                 ProblemCode = "duplicate"
+	ProblemCodeForbidden                 ProblemCode = "forbidden"
+	ProblemCodeHoldExpired               ProblemCode = "hold_expired"
+	ProblemCodeHoldLimit                 ProblemCode = "hold_limit"
+	ProblemCodeIdempotencyKeyReused      ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError             ProblemCode = "internal_error"
+	ProblemCodeInvalidCredentials        ProblemCode = "invalid_credentials"
+	ProblemCodeInvalidParameter          ProblemCode = "invalid_parameter"
+	ProblemCodeInvalidTransition         ProblemCode = "invalid_transition"
+	ProblemCodeMalformedJson             ProblemCode = "malformed_json"
+	ProblemCodeMergeConflict             ProblemCode = "merge_conflict"
+	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound                  ProblemCode = "not_found"
+	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
+	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
+	ProblemCodeRateLimited               ProblemCode = "rate_limited"
+	ProblemCodeSlotInUse                 ProblemCode = "slot_in_use"
+	ProblemCodeSlotOverlap               ProblemCode = "slot_overlap"
+	ProblemCodeSlotUnavailable           ProblemCode = "slot_unavailable"
+	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
+	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
+	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
+	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
+	ProblemCodeUnsupportedMediaType      ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed          ProblemCode = "validation_failed"
+	ProblemCodeVersionMismatch           ProblemCode = "version_mismatch"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -491,6 +500,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMalformedJson:
 		return true
+	case ProblemCodeMergeConflict:
+		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
@@ -510,6 +521,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeSlotUnavailable:
 		return true
 	case ProblemCodeTimezoneInUse:
+		return true
+	case ProblemCodeTransitionNoLongerAllowed:
+		return true
+	case ProblemCodeTransitionNotYetAllowed:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -801,6 +816,9 @@ type Booking struct {
 	// booked by phone may have none); it is left out of responses when the
 	// booking has no email address.
 	Patient Patient `json:"patient"`
+
+	// PatientId The patient record the booking belongs to (staff only; never in public answers).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
 
 	// ProviderName The provider's name when booked (or last moved).
 	//
@@ -1588,11 +1606,93 @@ type PatientBooking struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PatientMergeRequest defines model for PatientMergeRequest.
+type PatientMergeRequest struct {
+	// Into The patient that keeps the bookings.
+	//
+	// Example: 01938a4e-9d1c-7e2f-8a3b-4c5d6e7f8a9b
+	Into openapi_types.UUID `json:"into"`
+}
+
+// PatientRecord A person the clinic sees; their bookings belong to this record. Staff only.
+type PatientRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// DateOfBirth `YYYY-MM-DD`.
+	//
+	// Example: 1980-04-02
+	DateOfBirth string `json:"date_of_birth"`
+
+	// Email Example: ana@example.com
+	Email *string `json:"email"`
+
+	// FirstName Example: Ana
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastName Example: Lopez
+	LastName string `json:"last_name"`
+
+	// MergedInto Set when this record was merged into another, which holds its bookings.
+	MergedInto *openapi_types.UUID `json:"merged_into"`
+
+	// Phone E.164.
+	//
+	// Example: +14245550123
+	Phone     string    `json:"phone"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version Increases on every change; the `ETag` is derived from it.
+	//
+	// Example: 1
+	Version int `json:"version"`
+}
+
+// PatientRecordDetail defines model for PatientRecordDetail.
+type PatientRecordDetail struct {
+	// Bookings The patient's bookings, newest first (at most 500).
+	Bookings []Booking `json:"bookings"`
+
+	// Patient A person the clinic sees; their bookings belong to this record. Staff only.
+	Patient PatientRecord `json:"patient"`
+}
+
+// PatientRecordList defines model for PatientRecordList.
+type PatientRecordList struct {
+	Items []PatientRecord `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// PatientRecordUpdate defines model for PatientRecordUpdate.
+type PatientRecordUpdate struct {
+	// DateOfBirth `YYYY-MM-DD`, before today (in the server's clock) and not before `1900-01-01` (`x-format-minimum`).
+	//
+	// Example: 1980-04-02
+	DateOfBirth *string `json:"date_of_birth,omitempty"`
+
+	// Email A plain email address, or `""` to remove the address.
+	Email     *string `json:"email,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped.
+	//
+	// Example: +14245550199
+	Phone *string `json:"phone,omitempty"`
+}
+
 // PreExistingCondition defines model for PreExistingCondition.
 type PreExistingCondition string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
+	// ClosedAt With `transition_no_longer_allowed`: the instant the action stopped being allowed, the end of the appointment's local day.
+	//
+	// Example: 2026-12-02T08:00:00Z
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
 	// Code Stable machine-readable code; each comes with one HTTP status,
 	// which its `x-enumDescriptions` entry starts with (an entry that
 	// starts with `reserved:` would name a code listed ahead of use).
@@ -1616,6 +1716,11 @@ type Problem struct {
 	//
 	// Example: /v1/booking-requests
 	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt With `transition_not_yet_allowed`: the instant the refused front-desk action becomes allowed (check-in opens, or the appointment starts).
+	//
+	// Example: 2026-12-01T14:00:00Z
+	OpensAt *time.Time `json:"opens_at,omitempty"`
 
 	// Status The HTTP status code.
 	//
@@ -1697,6 +1802,14 @@ type ReliefMethod string
 type RescheduleRequest struct {
 	// SlotId The new slot (same consultation type).
 	SlotId string `json:"slot_id"`
+}
+
+// RevertRequest defines model for RevertRequest.
+type RevertRequest struct {
+	// Reason Why the check-in or no-show is undone; kept in the booking's history.
+	//
+	// Example: Checked in the wrong Ana Lopez.
+	Reason string `json:"reason"`
 }
 
 // Schedule defines model for Schedule.
@@ -2106,11 +2219,17 @@ type BookingTransitioned = Booking
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
+// FrontDeskConflict An RFC 9457 problem document.
+type FrontDeskConflict = Problem
+
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
 
 // InvalidTransition An RFC 9457 problem document.
 type InvalidTransition = Problem
+
+// MergeConflict An RFC 9457 problem document.
+type MergeConflict = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -2265,8 +2384,8 @@ type RescheduleBookingRequestParams struct {
 
 // ListBookingsParams defines parameters for ListBookings.
 type ListBookingsParams struct {
-	// Status Only bookings in this state.
-	Status *BookingStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only bookings in one of these states, comma-separated (`pending,confirmed`).
+	Status *[]BookingStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// From Only bookings whose slot starts on or after this: a `YYYY-MM-DD` day
 	// (inclusive, in the location's timezone) or an RFC 3339 instant.
@@ -2342,6 +2461,25 @@ type ListMessagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Q Name words, phone digits, email or a date of birth.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdatePatientParams defines parameters for UpdatePatient.
+type UpdatePatientParams struct {
+	// IfMatch **Required in practice**: the `ETag` from the latest
+	// `GET /v1/patients/{id}` (or update). Without it `428`; stale `412`.
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListSchedulesParams defines parameters for ListSchedules.
@@ -2460,6 +2598,9 @@ type DeclineBookingJSONRequestBody = DeclineRequest
 // RescheduleBookingJSONRequestBody defines body for RescheduleBooking for application/json ContentType.
 type RescheduleBookingJSONRequestBody = RescheduleRequest
 
+// RevertBookingJSONRequestBody defines body for RevertBooking for application/json ContentType.
+type RevertBookingJSONRequestBody = RevertRequest
+
 // CreateConsultationTypeJSONRequestBody defines body for CreateConsultationType for application/json ContentType.
 type CreateConsultationTypeJSONRequestBody = ConsultationTypeCreate
 
@@ -2471,6 +2612,12 @@ type CreateLocationJSONRequestBody = LocationCreate
 
 // UpdateLocationJSONRequestBody defines body for UpdateLocation for application/json ContentType.
 type UpdateLocationJSONRequestBody = LocationUpdate
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientRecordUpdate
+
+// MergePatientJSONRequestBody defines body for MergePatient for application/json ContentType.
+type MergePatientJSONRequestBody = PatientMergeRequest
 
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderCreate
@@ -3002,6 +3149,14 @@ type ClientInterface interface {
 	// matches the reference, patient name, phone or email
 	// (case-insensitive). Any staff role.
 	//
+	// The day sheet: with `Accept: text/csv` the answer is every booking
+	// the filters select (no pages: `limit` and `cursor` are not taken)
+	// as a CSV ready for a spreadsheet, one row per booking with the
+	// appointment's local date and time and zone, patient, phone,
+	// consultation type, provider, location, status and reference; never
+	// intake. Cells that a spreadsheet would read as a formula start with
+	// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
+	//
 	// Corresponds with GET /v1/bookings (the `ListBookings` operationId).
 	ListBookings(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3095,14 +3250,14 @@ type ClientInterface interface {
 
 	// CheckInBooking Check the patient in
 	//
-	// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
 	CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CompleteBooking Complete the consultation
 	//
-	// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
 	CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3141,7 +3296,7 @@ type ClientInterface interface {
 
 	// MarkNoShowBooking Mark a no-show
 	//
-	// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
 	MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3177,6 +3332,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertBookingWithBody Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertBooking Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
 	//
@@ -3351,6 +3534,85 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
 	RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPatients Find patients
+	//
+	// Patient records, newest first; merged-away records are left out.
+	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+	// holds those digits), or words that must each appear in the first
+	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+	// text: quotes, `%`, `_` and search operators match themselves. Any
+	// staff role.
+	//
+	// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+	ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPatient A patient with their bookings
+	//
+	// The patient record and every booking of the patient (at most 500),
+	// newest first, in the staff view. The `ETag` identifies this version;
+	// send it in `If-Match` to update. A merged-away record shows
+	// `merged_into` and no bookings. Any staff role.
+	//
+	// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+	GetPatient(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatientWithBody Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBody(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatient Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatient(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergePatientWithBody Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergePatient Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatient(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProviders List active providers
 	//
@@ -4630,6 +4892,14 @@ func (c *Client) RescheduleBookingRequest(ctx context.Context, reference string,
 // matches the reference, patient name, phone or email
 // (case-insensitive). Any staff role.
 //
+// The day sheet: with `Accept: text/csv` the answer is every booking
+// the filters select (no pages: `limit` and `cursor` are not taken)
+// as a CSV ready for a spreadsheet, one row per booking with the
+// appointment's local date and time and zone, patient, phone,
+// consultation type, provider, location, status and reference; never
+// intake. Cells that a spreadsheet would read as a formula start with
+// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
+//
 // Corresponds with GET /v1/bookings (the `ListBookings` operationId).
 func (c *Client) ListBookings(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListBookingsRequest(c.Server, params)
@@ -4803,7 +5073,7 @@ func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body 
 
 // CheckInBooking Check the patient in
 //
-// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
 func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4820,7 +5090,7 @@ func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqE
 
 // CompleteBooking Complete the consultation
 //
-// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
 func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4909,7 +5179,7 @@ func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, r
 
 // MarkNoShowBooking Mark a no-show
 //
-// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
 func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4966,6 +5236,54 @@ func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertBookingWithBody Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertBookingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertBooking Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *Client) RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5300,6 +5618,145 @@ func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, r
 // Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
 func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetryMessageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPatients Find patients
+//
+// Patient records, newest first; merged-away records are left out.
+// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+// holds those digits), or words that must each appear in the first
+// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+// text: quotes, `%`, `_` and search operators match themselves. Any
+// staff role.
+//
+// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+func (c *Client) ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPatientsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPatient A patient with their bookings
+//
+// The patient record and every booking of the patient (at most 500),
+// newest first, in the staff view. The `ETag` identifies this version;
+// send it in `If-Match` to update. A merged-away record shows
+// `merged_into` and no bookings. Any staff role.
+//
+// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+func (c *Client) GetPatient(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPatientRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatientWithBody Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatientWithBody(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatient Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatient(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergePatientWithBody Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *Client) MergePatientWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergePatientRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergePatient Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *Client) MergePatient(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergePatientRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7485,7 +7942,7 @@ func NewListBookingsRequest(server string, params *ListBookingsParams) (*http.Re
 
 		if params.Status != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8067,6 +8524,53 @@ func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, c
 	return req, nil
 }
 
+// NewRevertBookingRequest calls the generic RevertBooking builder with application/json body
+func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBookingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevertBookingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRevertBookingRequestWithBody constructs an http.Request for the RevertBooking method, with any body, and a specified content type
+func NewRevertBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/bookings/%s/revert", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetProviderCalendarFeedRequest constructs an http.Request for the GetProviderCalendarFeed method
 func NewGetProviderCalendarFeedRequest(server string, token string, params *GetProviderCalendarFeedParams) (*http.Request, error) {
 	var err error
@@ -8589,6 +9093,227 @@ func NewRetryMessageRequest(server string, id int64) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListPatientsRequest constructs an http.Request for the ListPatients method
+func NewListPatientsRequest(server string, params *ListPatientsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPatientRequest constructs an http.Request for the GetPatient method
+func NewGetPatientRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePatientRequest calls the generic UpdatePatient builder with application/json body
+func NewUpdatePatientRequest(server string, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePatientRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdatePatientRequestWithBody constructs an http.Request for the UpdatePatient method, with any body, and a specified content type
+func NewUpdatePatientRequestWithBody(server string, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewMergePatientRequest calls the generic MergePatient builder with application/json body
+func NewMergePatientRequest(server string, id openapi_types.UUID, body MergePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMergePatientRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMergePatientRequestWithBody constructs an http.Request for the MergePatient method, with any body, and a specified content type
+func NewMergePatientRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s/merge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10512,6 +11237,14 @@ type ClientWithResponsesInterface interface {
 	// matches the reference, patient name, phone or email
 	// (case-insensitive). Any staff role.
 	//
+	// The day sheet: with `Accept: text/csv` the answer is every booking
+	// the filters select (no pages: `limit` and `cursor` are not taken)
+	// as a CSV ready for a spreadsheet, one row per booking with the
+	// appointment's local date and time and zone, patient, phone,
+	// consultation type, provider, location, status and reference; never
+	// intake. Cells that a spreadsheet would read as a formula start with
+	// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/bookings (the `ListBookings` operationId).
@@ -10609,7 +11342,7 @@ type ClientWithResponsesInterface interface {
 
 	// CheckInBookingWithResponse Check the patient in
 	//
-	// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10618,7 +11351,7 @@ type ClientWithResponsesInterface interface {
 
 	// CompleteBookingWithResponse Complete the consultation
 	//
-	// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10663,7 +11396,7 @@ type ClientWithResponsesInterface interface {
 
 	// MarkNoShowBookingWithResponse Mark a no-show
 	//
-	// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10701,6 +11434,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
 	RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+
+	// RevertBookingWithBodyWithResponse Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+
+	// RevertBookingWithResponse Undo a check-in or no-show
+	//
+	// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+	// front desk, until the end of the appointment's local day (after it
+	// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+	// required and recorded in the booking's history as a `reverted`
+	// event. Any other state is `409` `invalid_transition`. Admin,
+	// reception and clinician.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+	RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
 	//
@@ -10891,6 +11652,89 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
 	RetryMessageWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryMessageResponse, error)
+
+	// ListPatientsWithResponse Find patients
+	//
+	// Patient records, newest first; merged-away records are left out.
+	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+	// holds those digits), or words that must each appear in the first
+	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+	// text: quotes, `%`, `_` and search operators match themselves. Any
+	// staff role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+	ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error)
+
+	// GetPatientWithResponse A patient with their bookings
+	//
+	// The patient record and every booking of the patient (at most 500),
+	// newest first, in the staff view. The `ETag` identifies this version;
+	// send it in `If-Match` to update. A merged-away record shows
+	// `merged_into` and no bookings. Any staff role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+	GetPatientWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPatientResponse, error)
+
+	// UpdatePatientWithBodyWithResponse Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// UpdatePatientWithResponse Correct a patient's details
+	//
+	// Changes the record's names, date of birth, phone or email (an empty
+	// email clears it); fields left out are unchanged. Bookings keep the
+	// details they were made with. Requires `If-Match` with the record's
+	// current `ETag` (`428` when missing, `412` when stale). A
+	// merged-away record cannot change (`409` `merge_conflict`). Admin and
+	// reception.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// MergePatientWithBodyWithResponse Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergePatientResponse, error)
+
+	// MergePatientWithResponse Merge a duplicate patient into another
+	//
+	// Moves every booking of this patient to the patient `into` and marks
+	// this one merged (it keeps its details, shows `merged_into`, and no
+	// longer matches new bookings). Recorded in the audit log
+	// (`patient_merged`). Merging into itself, into a merged-away patient,
+	// or a patient already merged is `409` `merge_conflict`. Answers with
+	// the patient merged into. Admin and reception.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+	MergePatientWithResponse(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*MergePatientResponse, error)
 
 	// ListProvidersWithResponse List active providers
 	//
@@ -11541,12 +12385,19 @@ type GetDocsResponse200Headers struct {
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDocsResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDocsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11596,12 +12447,19 @@ type GetDocsScriptResponse200Headers struct {
 type GetDocsScriptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDocsScriptResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDocsScriptResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11648,6 +12506,8 @@ type GetHealthzResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11657,6 +12517,11 @@ type GetHealthzResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthzResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHealthzResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11756,10 +12621,17 @@ func (r GetManagePageResponse) ContentType() string {
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11806,6 +12678,8 @@ type GetOpenAPISpecResponse struct {
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *string
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11815,6 +12689,11 @@ type GetOpenAPISpecResponse struct {
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
 func (r GetOpenAPISpecResponse) GetYAML200() *string {
 	return r.YAML200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenAPISpecResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11861,6 +12740,8 @@ type GetReadyzResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11872,6 +12753,11 @@ type GetReadyzResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetReadyzResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReadyzResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12172,6 +13058,8 @@ type GetMeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Staff
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12185,6 +13073,11 @@ type GetMeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetMeResponse) GetJSON200() *Staff {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12739,6 +13632,8 @@ type GetBookingPolicyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *BookingPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -12750,6 +13645,11 @@ type GetBookingPolicyResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetBookingPolicyResponse) GetJSON200() *BookingPolicy {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBookingPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -13776,7 +14676,7 @@ type CheckInBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -13811,7 +14711,7 @@ func (r CheckInBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CheckInBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r CheckInBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -13873,7 +14773,7 @@ type CompleteBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -13908,7 +14808,7 @@ func (r CompleteBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CompleteBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r CompleteBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -14261,7 +15161,7 @@ type MarkNoShowBookingResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *InvalidTransition
+	ApplicationproblemJSON409 *FrontDeskConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -14296,7 +15196,7 @@ func (r MarkNoShowBookingResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r MarkNoShowBookingResponse) GetApplicationproblemJSON409() *InvalidTransition {
+func (r MarkNoShowBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -14450,6 +15350,117 @@ func (r RescheduleBookingResponse) ContentType() string {
 	return ""
 }
 
+// RevertBookingResponse200Headers the declared response headers of an HTTP 200 response for RevertBooking
+type RevertBookingResponse200Headers struct {
+	ETag *string
+}
+
+type RevertBookingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BookingTransitioned
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *FrontDeskConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevertBookingResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevertBookingResponse) GetJSON200() *BookingTransitioned {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON409() *FrontDeskConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevertBookingResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RevertBookingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevertBookingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevertBookingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevertBookingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProviderCalendarFeedResponse200Headers the declared response headers of an HTTP 200 response for GetProviderCalendarFeed
 type GetProviderCalendarFeedResponse200Headers struct {
 	ETag *string
@@ -14531,6 +15542,8 @@ type ListConsultationTypesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConsultationTypeList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -14540,6 +15553,11 @@ type ListConsultationTypesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListConsultationTypesResponse) GetJSON200() *ConsultationTypeList {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListConsultationTypesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14925,6 +15943,8 @@ type ListLocationsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LocationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -14934,6 +15954,11 @@ type ListLocationsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListLocationsResponse) GetJSON200() *LocationList {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListLocationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -15418,11 +16443,422 @@ func (r RetryMessageResponse) ContentType() string {
 	return ""
 }
 
+type ListPatientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecordList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPatientsResponse) GetJSON200() *PatientRecordList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPatientsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPatientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPatientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPatientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPatientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPatientResponse200Headers the declared response headers of an HTTP 200 response for GetPatient
+type GetPatientResponse200Headers struct {
+	ETag *string
+}
+
+type GetPatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecordDetail
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPatientResponse) GetJSON200() *PatientRecordDetail {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePatientResponse200Headers the declared response headers of an HTTP 200 response for UpdatePatient
+type UpdatePatientResponse200Headers struct {
+	ETag *string
+}
+
+type UpdatePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecord
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *MergeConflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *PreconditionRequired
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePatientResponse) GetJSON200() *PatientRecord {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON409() *MergeConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON428() *PreconditionRequired {
+	return r.ApplicationproblemJSON428
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdatePatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MergePatientResponse200Headers the declared response headers of an HTTP 200 response for MergePatient
+type MergePatientResponse200Headers struct {
+	ETag *string
+}
+
+type MergePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientRecord
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *MergeConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MergePatientResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MergePatientResponse) GetJSON200() *PatientRecord {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON409() *MergeConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MergePatientResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r MergePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MergePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MergePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MergePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProvidersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ProviderList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -15432,6 +16868,11 @@ type ListProvidersResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListProvidersResponse) GetJSON200() *ProviderList {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProvidersResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -18730,6 +20171,14 @@ func (c *ClientWithResponses) RescheduleBookingRequestWithResponse(ctx context.C
 // matches the reference, patient name, phone or email
 // (case-insensitive). Any staff role.
 //
+// The day sheet: with `Accept: text/csv` the answer is every booking
+// the filters select (no pages: `limit` and `cursor` are not taken)
+// as a CSV ready for a spreadsheet, one row per booking with the
+// appointment's local date and time and zone, patient, phone,
+// consultation type, provider, location, status and reference; never
+// intake. Cells that a spreadsheet would read as a formula start with
+// `'`. A CSV needs `from` and `to`, at most 366 days apart (`422`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings (the `ListBookings` operationId).
@@ -18875,7 +20324,7 @@ func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id 
 
 // CheckInBookingWithResponse Check the patient in
 //
-// `confirmed` → `checked_in` when the patient arrives. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18890,7 +20339,7 @@ func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id
 
 // CompleteBookingWithResponse Complete the consultation
 //
-// `checked_in` → `completed`. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18965,7 +20414,7 @@ func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context,
 
 // MarkNoShowBookingWithResponse Mark a no-show
 //
-// `confirmed` → `no_show` when the patient did not come. Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
+// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19020,6 +20469,46 @@ func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseRescheduleBookingResponse(rsp)
+}
+
+// RevertBookingWithBodyWithResponse Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+	rsp, err := c.RevertBookingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertBookingResponse(rsp)
+}
+
+// RevertBookingWithResponse Undo a check-in or no-show
+//
+// `checked_in` or `no_show` → `confirmed`, to undo a mistake at the
+// front desk, until the end of the appointment's local day (after it
+// `409` `transition_no_longer_allowed` with `closed_at`). The reason is
+// required and recorded in the booking's history as a `reverted`
+// event. Any other state is `409` `invalid_transition`. Admin,
+// reception and clinician.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
+func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+	rsp, err := c.RevertBooking(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertBookingResponse(rsp)
 }
 
 // GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
@@ -19306,6 +20795,125 @@ func (c *ClientWithResponses) RetryMessageWithResponse(ctx context.Context, id i
 		return nil, err
 	}
 	return ParseRetryMessageResponse(rsp)
+}
+
+// ListPatientsWithResponse Find patients
+//
+// Patient records, newest first; merged-away records are left out.
+// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
+// holds those digits), or words that must each appear in the first
+// name, last name or email (`ana lopez`, `ana@ex`). Every character is
+// text: quotes, `%`, `_` and search operators match themselves. Any
+// staff role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/patients (the `ListPatients` operationId).
+func (c *ClientWithResponses) ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error) {
+	rsp, err := c.ListPatients(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPatientsResponse(rsp)
+}
+
+// GetPatientWithResponse A patient with their bookings
+//
+// The patient record and every booking of the patient (at most 500),
+// newest first, in the staff view. The `ETag` identifies this version;
+// send it in `If-Match` to update. A merged-away record shows
+// `merged_into` and no bookings. Any staff role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/patients/{id} (the `GetPatient` operationId).
+func (c *ClientWithResponses) GetPatientWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPatientResponse, error) {
+	rsp, err := c.GetPatient(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPatientResponse(rsp)
+}
+
+// UpdatePatientWithBodyWithResponse Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatientWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// UpdatePatientWithResponse Correct a patient's details
+//
+// Changes the record's names, date of birth, phone or email (an empty
+// email clears it); fields left out are unchanged. Bookings keep the
+// details they were made with. Requires `If-Match` with the record's
+// current `ETag` (`428` when missing, `412` when stale). A
+// merged-away record cannot change (`409` `merge_conflict`). Admin and
+// reception.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatient(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// MergePatientWithBodyWithResponse Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *ClientWithResponses) MergePatientWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergePatientResponse, error) {
+	rsp, err := c.MergePatientWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergePatientResponse(rsp)
+}
+
+// MergePatientWithResponse Merge a duplicate patient into another
+//
+// Moves every booking of this patient to the patient `into` and marks
+// this one merged (it keeps its details, shows `merged_into`, and no
+// longer matches new bookings). Recorded in the audit log
+// (`patient_merged`). Merging into itself, into a merged-away patient,
+// or a patient already merged is `409` `merge_conflict`. Answers with
+// the patient merged into. Admin and reception.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/merge (the `MergePatient` operationId).
+func (c *ClientWithResponses) MergePatientWithResponse(ctx context.Context, id openapi_types.UUID, body MergePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*MergePatientResponse, error) {
+	rsp, err := c.MergePatient(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergePatientResponse(rsp)
 }
 
 // ListProvidersWithResponse List active providers
@@ -20205,6 +21813,13 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20251,6 +21866,13 @@ func ParseGetDocsScriptResponse(rsp *http.Response) (*GetDocsScriptResponse, err
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20303,6 +21925,13 @@ func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -20377,6 +22006,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20417,6 +22053,13 @@ func ParseGetOpenAPISpecResponse(rsp *http.Response) (*GetOpenAPISpecResponse, e
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20456,6 +22099,13 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -20716,6 +22366,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -21209,6 +22866,13 @@ func ParseGetBookingPolicyResponse(rsp *http.Response) (*GetBookingPolicyRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -21721,6 +23385,9 @@ func ParseListBookingsResponse(rsp *http.Response) (*ListBookingsResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	return response, nil
@@ -22177,7 +23844,7 @@ func ParseCheckInBookingResponse(rsp *http.Response) (*CheckInBookingResponse, e
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22265,7 +23932,7 @@ func ParseCompleteBookingResponse(rsp *http.Response) (*CompleteBookingResponse,
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22611,7 +24278,7 @@ func ParseMarkNoShowBookingResponse(rsp *http.Response) (*MarkNoShowBookingRespo
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest InvalidTransition
+		var dest FrontDeskConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22751,6 +24418,108 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 	return response, nil
 }
 
+// ParseRevertBookingResponse parses an HTTP response from a RevertBookingWithResponse call
+func ParseRevertBookingResponse(rsp *http.Response) (*RevertBookingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevertBookingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BookingTransitioned
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FrontDeskConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevertBookingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetProviderCalendarFeedResponse parses an HTTP response from a GetProviderCalendarFeedWithResponse call
 func ParseGetProviderCalendarFeedResponse(rsp *http.Response) (*GetProviderCalendarFeedResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22844,6 +24613,13 @@ func ParseListConsultationTypesResponse(rsp *http.Response) (*ListConsultationTy
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -23169,6 +24945,13 @@ func ParseListLocationsResponse(rsp *http.Response) (*ListLocationsResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -23557,6 +25340,373 @@ func ParseRetryMessageResponse(rsp *http.Response) (*RetryMessageResponse, error
 	return response, nil
 }
 
+// ParseListPatientsResponse parses an HTTP response from a ListPatientsWithResponse call
+func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPatientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecordList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPatientResponse parses an HTTP response from a GetPatientWithResponse call
+func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecordDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePatientResponse parses an HTTP response from a UpdatePatientWithResponse call
+func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest MergeConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest PreconditionRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMergePatientResponse parses an HTTP response from a MergePatientWithResponse call
+func ParseMergePatientResponse(rsp *http.Response) (*MergePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MergePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest MergeConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MergePatientResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListProvidersResponse parses an HTTP response from a ListProvidersWithResponse call
 func ParseListProvidersResponse(rsp *http.Response) (*ListProvidersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23577,6 +25727,13 @@ func ParseListProvidersResponse(rsp *http.Response) (*ListProvidersResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

@@ -115,6 +115,7 @@ const (
 	AuditStaffReactivated   AuditType = "staff_reactivated"
 	AuditPasswordChanged    AuditType = "password_changed"
 	AuditLogout             AuditType = "logout"
+	AuditPatientMerged      AuditType = "patient_merged" // reception merged two patient records
 )
 
 // AuditEvent is one recorded security event. It never holds a password or

@@ -115,8 +115,9 @@ func (r DateRange) Window() (start, end time.Time) {
 	return r.From.midnightUTC().Add(-zoneReach), r.To.AddDays(1).midnightUTC().Add(zoneReach)
 }
 
-// Contains reports whether t falls on one of r's days in loc (UTC when nil).
+// Contains reports whether t falls on one of r's days in loc (UTC when nil):
+// within r.Instants(loc).
 func (r DateRange) Contains(t time.Time, loc *time.Location) bool {
-	d := DateOf(t, loc)
-	return !d.Before(r.From) && !d.After(r.To)
+	start, end := r.Instants(loc)
+	return !t.Before(start) && t.Before(end)
 }

@@ -122,6 +122,7 @@ const (
 	ActionComplete Action = "complete"
 	ActionNoShow   Action = "no_show"
 	ActionExpire   Action = "expire"
+	ActionRevert   Action = "revert" // a mistaken check-in or no-show back to confirmed
 )
 
 // transitions is the product's state diagram; nothing else is allowed.
@@ -139,6 +140,10 @@ var transitions = map[Status]map[Action]Status{
 	},
 	StatusCheckedIn: {
 		ActionComplete: StatusCompleted,
+		ActionRevert:   StatusConfirmed,
+	},
+	StatusNoShow: {
+		ActionRevert: StatusConfirmed,
 	},
 }
 
@@ -150,6 +155,7 @@ var actionVerbs = map[Action]string{
 	ActionComplete: "complete",
 	ActionNoShow:   "mark as no-show",
 	ActionExpire:   "expire",
+	ActionRevert:   "revert",
 }
 
 // Transition returns the status a booking in status from moves to under
@@ -280,6 +286,7 @@ type Booking struct {
 	Version            int    // for optimistic locking; the store bumps it on every save
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
 	Snapshot           Snapshot
+	PatientID          uuid.UUID // the patient record it belongs to (see MatchPatient); set by the store
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -331,6 +338,7 @@ const (
 	EventNoShow      EventType = "no_show"
 	EventExpired     EventType = "expired"
 	EventUpdated     EventType = "updated"
+	EventReverted    EventType = "reverted" // a check-in or no-show undone, back to confirmed
 )
 
 // Event is one entry of a booking's append-only history.
@@ -374,7 +382,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		return Booking{}, Event{}, "", err
 	}
 	b := Booking{
-		ID:              uuid.New(),
+		ID:              NewID(),
 		Reference:       ref,
 		SlotID:          req.SlotID,
 		Status:          status,
@@ -387,7 +395,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
-	e := Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventCreated, To: status, At: now}
+	e := Event{ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventCreated, To: status, At: now}
 	return b, e, token, nil
 }
 
@@ -416,8 +424,13 @@ func (b *Booking) Apply(a Action, actor Actor, reason string, now time.Time) (Ev
 		b.CancellationReason = reason
 	}
 	// Each target status is reached by one action only, and event types of
-	// transitions spell their target.
-	return Event{ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventType(to), From: &from, To: to, Reason: reason, At: now}, nil
+	// transitions spell their target; a revert is the exception, named for
+	// itself so the history does not read as a second confirmation.
+	typ := EventType(to)
+	if a == ActionRevert {
+		typ = EventReverted
+	}
+	return Event{ID: NewID(), BookingID: b.ID, Actor: actor, Type: typ, From: &from, To: to, Reason: reason, At: now}, nil
 }
 
 // Reschedule moves the booking to slot to at now for actor, and returns the
@@ -439,7 +452,7 @@ func (b *Booking) Reschedule(to uuid.UUID, actor Actor, now time.Time) (Event, e
 	b.UpdatedAt = now
 	status := b.Status
 	return Event{
-		ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventRescheduled,
+		ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventRescheduled,
 		From: &status, To: status, Reason: fmt.Sprintf("moved from slot %s to slot %s", from, to), At: now,
 	}, nil
 }
@@ -506,7 +519,7 @@ func (b *Booking) Update(patch BookingPatch, actor Actor, now time.Time) (e Even
 	b.UpdatedAt = now
 	status := b.Status
 	return Event{
-		ID: uuid.New(), BookingID: b.ID, Actor: actor, Type: EventUpdated,
+		ID: NewID(), BookingID: b.ID, Actor: actor, Type: EventUpdated,
 		From: &status, To: status, Reason: "changed " + strings.Join(fields, ", "), At: now,
 	}, true
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. The HTTP layer maps each
@@ -26,6 +27,15 @@ const (
 	CodeHoldExpired          Code = "hold_expired"
 	CodeHoldLimit            Code = "hold_limit"
 	CodeTimezoneInUse        Code = "timezone_in_use"
+	// CodeTransitionNotYetAllowed: a front-desk action before its time
+	// (check-in before it opens, no-show or complete before the start).
+	CodeTransitionNotYetAllowed Code = "transition_not_yet_allowed"
+	// CodeTransitionNoLongerAllowed: a front-desk action after the
+	// appointment's local day closed (check-in, revert).
+	CodeTransitionNoLongerAllowed Code = "transition_no_longer_allowed"
+	// CodeMergeConflict: a patient merge into itself or into, or from, a
+	// patient already merged.
+	CodeMergeConflict Code = "merge_conflict"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -33,6 +43,10 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// OpensAt and ClosedAt are set on timing errors: when the refused action
+	// becomes allowed (CodeTransitionNotYetAllowed), or when it stopped
+	// being allowed (CodeTransitionNoLongerAllowed).
+	OpensAt, ClosedAt *time.Time
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -53,19 +67,22 @@ func Errorf(code Code, format string, args ...any) *Error {
 // Sentinel errors; match them with errors.Is. Wrapped errors and *Error values
 // with the same code but another message match too.
 var (
-	ErrNotFound             = &Error{Code: CodeNotFound, Message: "not found"}
-	ErrConflict             = &Error{Code: CodeConflict, Message: "conflict"}
-	ErrSlotUnavailable      = &Error{Code: CodeSlotUnavailable, Message: "the slot has no place left or cannot be booked"}
-	ErrSlotOverlap          = &Error{Code: CodeSlotOverlap, Message: "the provider already has a slot overlapping this time"}
-	ErrSlotInUse            = &Error{Code: CodeSlotInUse, Message: "the slot has bookings that occupy it"}
-	ErrInvalidTransition    = &Error{Code: CodeInvalidTransition, Message: "this change is not allowed in the booking's current state"}
-	ErrIdempotencyKeyReused = &Error{Code: CodeIdempotencyKeyReused, Message: "the Idempotency-Key was already used with another request body"}
-	ErrVersionMismatch      = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
-	ErrChangeWindowClosed   = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
-	ErrDuplicate            = &Error{Code: CodeDuplicate, Message: "already exists"}
-	ErrHoldExpired          = &Error{Code: CodeHoldExpired, Message: "the hold on this slot has expired; choose a slot again"}
-	ErrHoldLimit            = &Error{Code: CodeHoldLimit, Message: "too many slots are held from this address; book or release one, or wait for one to expire"}
-	ErrTimezoneInUse        = &Error{Code: CodeTimezoneInUse, Message: "the location's timezone cannot change once it has slots or schedules: their local times would move"}
+	ErrNotFound                  = &Error{Code: CodeNotFound, Message: "not found"}
+	ErrConflict                  = &Error{Code: CodeConflict, Message: "conflict"}
+	ErrSlotUnavailable           = &Error{Code: CodeSlotUnavailable, Message: "the slot has no place left or cannot be booked"}
+	ErrSlotOverlap               = &Error{Code: CodeSlotOverlap, Message: "the provider already has a slot overlapping this time"}
+	ErrSlotInUse                 = &Error{Code: CodeSlotInUse, Message: "the slot has bookings that occupy it"}
+	ErrInvalidTransition         = &Error{Code: CodeInvalidTransition, Message: "this change is not allowed in the booking's current state"}
+	ErrIdempotencyKeyReused      = &Error{Code: CodeIdempotencyKeyReused, Message: "the Idempotency-Key was already used with another request body"}
+	ErrVersionMismatch           = &Error{Code: CodeVersionMismatch, Message: "the resource was changed since it was read"}
+	ErrChangeWindowClosed        = &Error{Code: CodeChangeWindowClosed, Message: "the booking can no longer be changed online; please call the clinic"}
+	ErrDuplicate                 = &Error{Code: CodeDuplicate, Message: "already exists"}
+	ErrHoldExpired               = &Error{Code: CodeHoldExpired, Message: "the hold on this slot has expired; choose a slot again"}
+	ErrHoldLimit                 = &Error{Code: CodeHoldLimit, Message: "too many slots are held from this address; book or release one, or wait for one to expire"}
+	ErrTimezoneInUse             = &Error{Code: CodeTimezoneInUse, Message: "the location's timezone cannot change once it has slots or schedules: their local times would move"}
+	ErrTransitionNotYetAllowed   = &Error{Code: CodeTransitionNotYetAllowed, Message: "this change is not allowed yet"}
+	ErrTransitionNoLongerAllowed = &Error{Code: CodeTransitionNoLongerAllowed, Message: "this change is no longer allowed"}
+	ErrMergeConflict             = &Error{Code: CodeMergeConflict, Message: "these patients cannot be merged"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,13 +16,15 @@ type Policy struct {
 	MaxAdvance          time.Duration // and at most this far ahead; <= 0 means no limit
 	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
 	HoldTTL             time.Duration // a slot hold keeps its place this long
+	CheckinOpens        time.Duration // staff check a patient in from this long before the start
 }
 
 // DefaultPolicy returns the defaults: 2h notice, 120 days ahead, patient
-// changes until 24h before the start, and holds of 10 minutes.
+// changes until 24h before the start, holds of 10 minutes, and check-in
+// from 3h before the start.
 func DefaultPolicy() Policy {
 	return Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour,
-		HoldTTL: DefaultHoldTTL}
+		HoldTTL: DefaultHoldTTL, CheckinOpens: 3 * time.Hour}
 }
 
 // DefaultHoldTTL is how long a slot hold lasts unless configured otherwise.
@@ -181,14 +184,69 @@ func (p Policy) StaffReschedule(b *Booking, from Slot, target SlotInfo, actor Ac
 }
 
 // StaffTransition applies action to b, in slot, for staff at now (confirm,
-// decline, cancel, check-in, complete, no-show). It returns
-// ErrInvalidTransition for a move the state diagram does not have.
-func (p Policy) StaffTransition(b *Booking, slot Slot, action Action, actor Actor, reason string, now time.Time) ([]Event, error) {
+// decline, cancel, check-in, complete, no-show, revert); loc is the zone of
+// the slot's location, whose local days bound the front-desk actions:
+//
+//   - check-in opens CheckinOpens before the start and closes at the end of
+//     the appointment's local day;
+//   - no-show and complete open at the start;
+//   - revert (a checked-in or no-show booking back to confirmed, to undo a
+//     mistake) is allowed until the end of the appointment's local day.
+//
+// It returns ErrInvalidTransition for a move the state diagram does not
+// have, an *Error matching ErrTransitionNotYetAllowed with OpensAt for an
+// action before its time, and one matching ErrTransitionNoLongerAllowed
+// with ClosedAt for one after the day closed.
+func (p Policy) StaffTransition(b *Booking, slot Slot, loc *time.Location, action Action, actor Actor, reason string, now time.Time) ([]Event, error) {
+	if _, err := Transition(b.Status, action); err != nil {
+		return nil, err
+	}
+	dayEnd := DayEnd(slot.StartAt, loc)
+	switch action {
+	case ActionCheckIn:
+		if opens := slot.StartAt.Add(-p.CheckinOpens); now.Before(opens) {
+			return nil, notYet("check-in", opens, loc)
+		}
+		if !now.Before(dayEnd) {
+			return nil, noLonger("check-in", dayEnd, loc)
+		}
+	case ActionNoShow:
+		if now.Before(slot.StartAt) {
+			return nil, notYet("marking a no-show", slot.StartAt, loc)
+		}
+	case ActionComplete:
+		if now.Before(slot.StartAt) {
+			return nil, notYet("completing", slot.StartAt, loc)
+		}
+	case ActionRevert:
+		if !now.Before(dayEnd) {
+			return nil, noLonger("reverting", dayEnd, loc)
+		}
+	}
 	ev, err := b.Apply(action, actor, reason, now)
 	if err != nil {
 		return nil, err
 	}
 	return []Event{ev}, nil
+}
+
+func notYet(what string, opens time.Time, loc *time.Location) error {
+	at := opens.UTC()
+	return &Error{Code: CodeTransitionNotYetAllowed, OpensAt: &at,
+		Message: fmt.Sprintf("%s opens at %s", what, opens.In(zoneOr(loc)).Format(time.RFC3339))}
+}
+
+func noLonger(what string, closed time.Time, loc *time.Location) error {
+	at := closed.UTC()
+	return &Error{Code: CodeTransitionNoLongerAllowed, ClosedAt: &at,
+		Message: fmt.Sprintf("%s closed at %s, the end of the appointment's day", what, closed.In(zoneOr(loc)).Format(time.RFC3339))}
+}
+
+func zoneOr(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // checkMovable returns the error Booking.Reschedule would give for moving b

@@ -39,6 +39,7 @@ type Config struct {
 	PublicRateLimit         int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
 	HoldTTL                 time.Duration // HOLD_TTL: how long a slot hold keeps a place
 	PublicHoldLimit         int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
+	CheckinOpens            time.Duration // CHECKIN_OPENS
 	LoginRateLimit          int           // LOGIN_RATE_LIMIT, failed logins a minute per account from one address; 0 off
 	LoginAddressRateLimit   int           // LOGIN_ADDRESS_RATE_LIMIT, failed logins a minute per address, any accounts; 0 off
 	LoginAccountRateLimit   int           // LOGIN_ACCOUNT_RATE_LIMIT, failed logins a minute per account, all addresses; 0 off
@@ -128,6 +129,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicRateLimit:         r.integer("PUBLIC_RATE_LIMIT", 30),
 		HoldTTL:                 r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
 		PublicHoldLimit:         r.integer("PUBLIC_HOLD_LIMIT", 2),
+		CheckinOpens:            r.duration("CHECKIN_OPENS", 3*time.Hour, 0),
 		LoginRateLimit:          r.integer("LOGIN_RATE_LIMIT", 10),
 		BodyLimit:               int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
 		LogLevel:                r.level("LOG_LEVEL", slog.LevelInfo),

@@ -94,6 +94,16 @@ func (k *clinic) slot(t testing.TB, o slotOpts) uuid.UUID {
 	return sl.ID
 }
 
+// startOf returns the slot's start.
+func (k *clinic) startOf(t testing.TB, id uuid.UUID) time.Time {
+	t.Helper()
+	sl, err := k.e.Store.Slot(context.Background(), id)
+	if err != nil {
+		t.Fatalf("slot: %v", err)
+	}
+	return sl.StartAt
+}
+
 // booked returns the slot's booked counter as the store keeps it.
 func (k *clinic) booked(t testing.TB, id uuid.UUID) int {
 	t.Helper()

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +17,8 @@ import (
 	"github.com/clinic/consult/internal/store"
 )
 
-// ListBookings is the agenda and booking search.
+// ListBookings is the agenda and booking search, and with Accept: text/csv
+// the day sheet.
 func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	f := store.BookingFilter{
 		From: deref(params.From), To: deref(params.To), Query: strings.TrimSpace(deref(params.Q)),
@@ -23,10 +26,15 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	}
 	var p booking.Problems
 	if params.Status != nil {
-		if st, err := booking.ParseStatus(string(*params.Status)); err != nil {
-			p.Add("status", err.Error())
-		} else {
-			f.Status = &st
+		for _, raw := range *params.Status {
+			st, err := booking.ParseStatus(string(raw))
+			if err != nil {
+				p.Add("status", err.Error())
+				break
+			}
+			if !slices.Contains(f.Statuses, st) {
+				f.Statuses = append(f.Statuses, st)
+			}
 		}
 	}
 	f.ProviderID = parseQueryID(&p, "provider_id", params.ProviderId)
@@ -35,8 +43,16 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 		f.Sort = string(*params.Sort)
 	}
 	p.Check(len([]rune(f.Query)) <= 200, "q", "must be at most 200 characters")
+	csv := wantsCSV(c.GetHeader("Accept"))
+	if csv {
+		checkDaySheet(&p, f)
+	}
 	if err := p.Err(); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if csv {
+		s.daySheet(c, f)
 		return
 	}
 	items, next, err := s.store.ListBookings(c.Request.Context(), f)
@@ -212,6 +228,20 @@ func (s *Server) MarkNoShowBooking(c *gin.Context, id uuid.UUID) {
 	s.transition(c, id, booking.ActionNoShow, "")
 }
 
+// RevertBooking: checked_in or no_show -> confirmed, with a reason, until
+// the end of the appointment's local day.
+func (s *Server) RevertBooking(c *gin.Context, id uuid.UUID) {
+	var in api.RevertRequest
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		s.fail(c, booking.Invalid("reason", "is required"))
+		return
+	}
+	s.transition(c, id, booking.ActionRevert, in.Reason)
+}
+
 // transition applies action for the calling staff member. The store reads
 // the booking under a lock and saves with a compare-and-swap, so of two
 // concurrent calls the second sees the first's result: two confirmations
@@ -222,8 +252,22 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 		return
 	}
 	now := s.now()
-	b, slot, err := s.store.UpdateBooking(c.Request.Context(), id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
-		return s.opts.Policy.StaffTransition(b, slot, action, booking.StaffActor(p.StaffID), reason, now)
+	ctx := c.Request.Context()
+	// The front-desk rules count in the local days of the slot's location.
+	// The zones are read before the transaction (a clinic has a handful of
+	// locations): a read inside it would wait for a second connection while
+	// holding the first, and a busy pool would then stall.
+	zones, err := s.store.LocationZones(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	b, slot, err := s.store.UpdateBooking(ctx, id, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
+		loc, ok := zones[slot.LocationID]
+		if !ok {
+			return nil, fmt.Errorf("transition: location %s has no zone", slot.LocationID)
+		}
+		return s.opts.Policy.StaffTransition(b, slot, loc, action, booking.StaffActor(p.StaffID), reason, now)
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -329,6 +373,7 @@ func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
+		PatientId: uuidOrNil(b.PatientID),
 	}
 }
 
@@ -339,6 +384,13 @@ func (s *Server) changeableUntil(b booking.Booking, slot booking.Slot) *time.Tim
 		return nil
 	}
 	return s.opts.Policy.ChangeableUntil(slot.StartAt, s.now())
+}
+
+func uuidOrNil(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }
 
 // patientBookingJSON is the patient's view: what they submitted and where

@@ -84,6 +84,7 @@ func TestPhoneBooking(t *testing.T) {
 // stateMachine drives a new booking to status from and returns its id.
 func (k *clinic) bookingIn(t *testing.T, authz string, from booking.Status) string {
 	t.Helper()
+	k.e.shift.Store(0) // the patient books on the real clock
 	c := k.request(t, k.slot(t, slotOpts{}))
 	steps := map[booking.Status][]string{
 		booking.StatusPending:   nil,
@@ -104,6 +105,9 @@ func (k *clinic) bookingIn(t *testing.T, authz string, from booking.Status) stri
 		}
 		return c.ID
 	}
+	// The front-desk actions open at the start: the server's clock moves
+	// to a minute after it.
+	k.e.travelTo(k.startOf(t, uuid.MustParse(c.Slot.ID)).Add(time.Minute))
 	for _, step := range steps[from] {
 		if r := k.e.do("POST", "/v1/bookings/"+c.ID+"/"+step, actionBody(step, ""), authz); r.Status != http.StatusOK {
 			t.Fatalf("drive to %s: %s: got %d %s", from, step, r.Status, r.Body)
@@ -183,6 +187,7 @@ func TestRolesOnBookings(t *testing.T) {
 	clin := e.token(auth.RoleClinician)
 	rec := e.token(auth.RoleReception)
 	c := k.request(t, k.slot(t, slotOpts{}))
+	e.travelTo(k.startOf(t, uuid.MustParse(c.Slot.ID)).Add(time.Minute)) // the front-desk actions are open
 	path := "/v1/bookings/" + c.ID
 	tests := []struct {
 		method, path string

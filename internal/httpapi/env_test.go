@@ -32,13 +32,19 @@ type env struct {
 	Store  *store.Store
 	Auth   *auth.Service
 	client *http.Client
+	shift  *atomic.Int64 // how far the server's clock runs ahead of the real one
 }
+
+// travelTo sets the server's clock so that it reads at now, and runs on
+// from there.
+func (e *env) travelTo(at time.Time) { e.shift.Store(int64(time.Until(at))) }
 
 // envOption adjusts the server's options before it starts.
 type envOption func(*httpapi.Options, *auth.Options)
 
 // testPolicy is the booking window of most tests: the defaults.
-var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour}
+var testPolicy = booking.Policy{MinNotice: 2 * time.Hour, MaxAdvance: 120 * 24 * time.Hour, PatientChangeCutoff: 24 * time.Hour,
+	CheckinOpens: 3 * time.Hour}
 
 // newEnv starts a server on the database at dbURL. Several envs on one URL
 // are several server instances sharing a database.
@@ -75,8 +81,10 @@ func newEnvOn(t testing.TB, st *store.Store, deps func(*httpapi.Deps), opts ...e
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
+	shift := new(atomic.Int64)
 	d := httpapi.Deps{
 		Store: st, Auth: authSvc, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Options: ho,
+		Now:  func() time.Time { return time.Now().Add(time.Duration(shift.Load())) },
 		Done: done,
 	}
 	if deps != nil {
@@ -91,7 +99,7 @@ func newEnvOn(t testing.TB, st *store.Store, deps func(*httpapi.Deps), opts ...e
 	t.Cleanup(func() { close(done) }) // runs first: open event streams end, so Close need not wait
 
 	return &env{
-		t: t, URL: srv.URL, Store: st, Auth: authSvc,
+		t: t, URL: srv.URL, Store: st, Auth: authSvc, shift: shift,
 		client: &http.Client{Transport: apitest.Transport(t, nil), Timeout: 30 * time.Second},
 	}
 }

@@ -39,8 +39,8 @@ func TestProductMetricsCountTheScenario(t *testing.T) {
 		if r := e.do("POST", "/v1/booking-requests", with(requestBody(slot), "patient.email", "nope")); r.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("invalid: got %d", r.Status)
 		}
-		// Phone: one created.
-		phone := k.staffBook(t, rec, requestBody(k.slot(t, slotOpts{})))
+		// Phone: one created, within the hour, so that check-in is open.
+		phone := k.staffBook(t, rec, requestBody(k.slot(t, slotOpts{start: time.Now().Add(time.Hour).Truncate(time.Minute)})))
 
 		// Transitions: confirm the web request, then confirm it again.
 		var web struct {

@@ -27,6 +27,10 @@ type problem struct {
 	Detail string         `json:"detail,omitempty"`
 	Code   string         `json:"code"`
 	Errors []problemField `json:"errors,omitempty"`
+	// OpensAt and ClosedAt say when a refused front-desk action opens, or
+	// when it closed.
+	OpensAt  *time.Time `json:"opens_at,omitempty"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
 }
 
 type problemField struct {
@@ -90,7 +94,9 @@ func toProblem(err error) (problem, time.Duration) {
 	var de *booking.Error
 	if errors.As(err, &de) {
 		if status, ok := problemStatus[string(de.Code)]; ok {
-			return newProblem(status, string(de.Code), de.Message), 0
+			p := newProblem(status, string(de.Code), de.Message)
+			p.OpensAt, p.ClosedAt = de.OpensAt, de.ClosedAt
+			return p, 0
 		}
 	}
 	// Reached also by an httpError or a domain code missing from

@@ -95,6 +95,7 @@ var (
 		"POST /v1/bookings/:id/check-in":                   anyStaff,
 		"POST /v1/bookings/:id/complete":                   anyStaff,
 		"POST /v1/bookings/:id/no-show":                    anyStaff,
+		"POST /v1/bookings/:id/revert":                     anyStaff,
 		"GET /v1/bookings/:id/events":                      anyStaff,
 		"GET /v1/booking-events":                           anyStaff,
 		"GET /v1/booking-events/stream":                    anyStaff,
@@ -107,6 +108,11 @@ var (
 		"POST /v1/webhook-endpoints/:id/rotate-secret": adminOnly,
 		"GET /v1/webhook-endpoints/:id/deliveries":     adminOnly,
 		"POST /v1/webhook-deliveries/:id/redeliver":    adminOnly,
+
+		"GET /v1/patients":            anyStaff,
+		"GET /v1/patients/:id":        anyStaff,
+		"PATCH /v1/patients/:id":      frontDesk,
+		"POST /v1/patients/:id/merge": frontDesk,
 	}
 )
 
@@ -133,8 +139,9 @@ func (s *Server) routes(m *Metrics) (http.Handler, error) {
 		corsMW,
 		s.bodyLimit(s.opts.BodyLimit),
 		s.queryText,
-		s.feedToken,
 		s.authorize,
+		s.checkQuery, // unknown query parameters first, whatever the route does with its path
+		s.feedToken,
 		s.checkRequest,
 	)
 	r.NoRoute(func(c *gin.Context) {

@@ -110,8 +110,9 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 	}
 	defer rows.Close()
 	type zone struct {
-		loc  *time.Location
-		name string
+		loc        *time.Location
+		name       string
+		start, end time.Time // q.Days in the zone
 	}
 	zoneOf := map[uuid.UUID]zone{}
 	var slots []booking.Slot
@@ -135,10 +136,11 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 			if err != nil {
 				return nil, fmt.Errorf("availability: location %s: %w", sl.LocationID, err)
 			}
-			z = zone{loc, r.Timezone}
+			z = zone{loc: loc, name: r.Timezone}
+			z.start, z.end = q.Days.Instants(loc)
 			zoneOf[sl.LocationID] = z
 		}
-		if !q.Days.Contains(sl.StartAt, z.loc) || !q.Policy.PublicBookable(sl, q.Now) {
+		if sl.StartAt.Before(z.start) || !sl.StartAt.Before(z.end) || !q.Policy.PublicBookable(sl, q.Now) {
 			continue
 		}
 		slots = append(slots, sl)
@@ -160,4 +162,27 @@ func ceilUnix(t time.Time) int64 {
 		u++
 	}
 	return u
+}
+
+// LocationZones returns the time zone of every location, by id.
+func (s *Store) LocationZones(ctx context.Context) (map[uuid.UUID]*time.Location, error) {
+	type zoneRow struct {
+		ID       string
+		Timezone string
+	}
+	var rows []zoneRow
+	if err := s.db.WithContext(ctx).Table("locations").Select("id, timezone").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("location zones: %w", err)
+	}
+	out := make(map[uuid.UUID]*time.Location, len(rows))
+	for _, r := range rows {
+		id, err := uuid.Parse(r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("location zones: %w", err)
+		}
+		if out[id], err = loadZone(r.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

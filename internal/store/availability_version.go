@@ -405,3 +405,23 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 	}
 	return until, nil
 }
+
+// InvalidateAvailability says that what Availability answers for provider
+// providerID may have changed through a write the store cannot see on its
+// own (a write to a table outside availabilityTables, such as a hold on a
+// place). Called inside a Store transaction (with its context), the version
+// moves when that transaction has committed; outside one, at once, and on
+// PostgreSQL the other instances are told. Today every call moves the one
+// version that all cached answers share; the provider is the scope a finer
+// invalidation would empty, so callers already say it.
+func (s *Store) InvalidateAvailability(ctx context.Context, providerID uuid.UUID) {
+	_ = providerID // the scope of a finer invalidation; see the comment above
+	if m, ok := ctx.Value(txMarkKey{}).(*txMark); ok {
+		m.dirty.Store(true)
+		return
+	}
+	if s.dialect == Postgres {
+		_, _ = s.sqlDB.ExecContext(context.WithoutCancel(ctx), notifySQL, availabilityChannel)
+	}
+	s.avail.bump()
+}

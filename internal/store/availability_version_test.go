@@ -238,3 +238,15 @@ func TestAvailabilityValidUntil(t *testing.T) {
 		t.Run("enters", func(t *testing.T) { check(t, far.StartAt.Add(-policy.MaxAdvance-time.Nanosecond)) })
 	})
 }
+
+// TestInvalidateAvailability: an explicit invalidation moves the version at
+// once outside a transaction.
+func TestInvalidateAvailability(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		before := version(t, s)
+		s.InvalidateAvailability(context.Background(), uuid.New())
+		if after := version(t, s); after == before {
+			t.Errorf("version: got %d after invalidating, want a change from %d", after, before)
+		}
+	})
+}

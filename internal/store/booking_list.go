@@ -22,8 +22,8 @@ const (
 // BookingFilter selects and orders bookings for ListBookings. Zero fields
 // do not filter.
 type BookingFilter struct {
-	Status     *booking.Status
-	From, To   string // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
+	Statuses   []booking.Status // any of these
+	From, To   string           // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
 	ProviderID *uuid.UUID
 	LocationID *uuid.UUID
 	Query      string // reference, patient name, phone or email
@@ -44,7 +44,7 @@ type BookingWithSlot struct {
 // cannot be used.
 func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWithSlot, string, error) {
 	limit := clampLimit(f.Limit)
-	db := s.db.WithContext(ctx)
+	db := s.db.WithContext(s.boundedQuery(ctx))
 	q := db.Model(&bookingRow{})
 	var p booking.Problems
 	from, fromDate, okFrom := parseBound(&p, "from", f.From)
@@ -66,8 +66,8 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		return nil, "", err
 	}
 
-	if f.Status != nil {
-		q = q.Where("status = ?", string(*f.Status))
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", strs(f.Statuses))
 	}
 	if f.ProviderID != nil {
 		q = q.Where("slot_id IN (SELECT id FROM slots WHERE provider_id = ?)", f.ProviderID.String())
@@ -82,14 +82,22 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		}
 		q = q.Where(cond, args...)
 	}
-	for _, group := range searchTerms(f.Query) {
-		parts := make([]string, len(group))
-		args := make([]any, len(group))
-		for i, term := range group {
-			parts[i] = `search_text LIKE ? ESCAPE '\'`
-			args[i] = "%" + likeEscaper.Replace(term) + "%"
-		}
-		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	groups := searchTerms(f.Query)
+	q = s.searchBookings(q, groups)
+	// With a search on SQLite, the few matching rows are found through the
+	// full-text index and then sorted; a unary + keeps the planner from
+	// walking the whole sort index instead, testing every booking against
+	// the match (SQLite has no statistics to tell the two apart).
+	plus := ""
+	if len(groups) > 0 && s.dialect == SQLite {
+		plus = "+"
+	}
+	createdKey := plus + "created_at"
+	if len(groups) > 0 && s.dialect == Postgres {
+		// The same on PostgreSQL: the trigram index finds the matches and
+		// they are sorted, rather than bookings_created walked and every
+		// booking tested (an expression is not the index's column).
+		createdKey = "(created_at + interval '0 second')"
 	}
 
 	list := listBookingsByNew
@@ -100,9 +108,12 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if err != nil {
 		return nil, "", err
 	}
+	order := createdKey + " DESC, " + plus + "id DESC"
+	if sortBy == SortStartAt {
+		order = plus + "slot_start_at, " + plus + "id"
+	}
 	switch sortBy {
 	case SortStartAt:
-		q = q.Order("slot_start_at, id")
 		if hasCursor {
 			start, err := parseIntKey(c.key)
 			if err != nil {
@@ -111,7 +122,6 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", start, start, c.id)
 		}
 	default:
-		q = q.Order("created_at DESC, id DESC")
 		if hasCursor {
 			t, err := parseTimeKey(c.key)
 			if err != nil {
@@ -120,8 +130,32 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.id)
 		}
 	}
+	plainSearch := len(f.Statuses) == 0 && f.ProviderID == nil && f.LocationID == nil && !okFrom && !okTo
+	switch {
+	case plus != "" && plainSearch && sortBy == SortCreatedDesc:
+		// Reception's search: the page is sorted in the search map, which
+		// holds each booking's id and creation time, then read whole. A
+		// common name matches hundreds of bookings; sorting them in the
+		// bookings table would read every one.
+		page := db.Table("booking_search_ids m").Select("m.booking_id")
+		if expr := ftsQuery(groups); expr == "" {
+			page = page.Where("1 = 0")
+		} else {
+			page = page.Where("m.docid IN (SELECT docid FROM booking_search WHERE booking_search MATCH ?)", expr)
+		}
+		if hasCursor {
+			t, _ := parseTimeKey(strings.TrimPrefix(c.key, "c")) // checked above
+			page = page.Where("(m.created_at < ? OR (m.created_at = ? AND m.booking_id < ?))", t, t, c.id)
+		}
+		page = page.Order("m.created_at DESC, m.booking_id DESC").Limit(limit + 1)
+		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
+	case plus != "":
+		// Other filters too: the page's ids first, then those rows whole.
+		page := q.Session(&gorm.Session{}).Select("id").Order(order).Limit(limit + 1)
+		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
+	}
 	var rows []bookingRow
-	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list bookings: %w", err)
 	}
 	next := ""
@@ -220,7 +254,7 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 		if next {
 			day = day.AddDays(1)
 		}
-		return time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, loc).Unix()
+		return day.StartIn(loc).Unix()
 	}
 	hasFrom, hasTo := fromDate != nil || !from.IsZero(), toDate != nil || !to.IsZero()
 	var branches []string
@@ -247,6 +281,33 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 		return "1 = 0", nil, nil
 	}
 	return "(" + strings.Join(branches, " OR ") + ")", args, nil
+}
+
+// searchBookings narrows q to the bookings that match every group of
+// terms (see searchTerms), through the search index of the database (see
+// search.go).
+func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
+	if len(groups) == 0 {
+		return q
+	}
+	if s.dialect == SQLite {
+		expr := ftsQuery(groups)
+		if expr == "" {
+			return q.Where("1 = 0")
+		}
+		return q.Where(`id IN (SELECT m.booking_id FROM booking_search_ids m WHERE m.docid IN
+  (SELECT docid FROM booking_search WHERE booking_search MATCH ?))`, expr)
+	}
+	for _, group := range groups {
+		parts := make([]string, len(group))
+		args := make([]any, len(group))
+		for i, term := range group {
+			parts[i] = `search_text LIKE ? ESCAPE '\'`
+			args[i] = "%" + likeEscaper.Replace(term) + "%"
+		}
+		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+	return q
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

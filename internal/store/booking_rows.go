@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +33,7 @@ type bookingRow struct {
 	CancellationReason string    `gorm:"column:cancellation_reason"`
 	ManageTokenHash    string    `gorm:"column:manage_token_hash"`
 	CreatedByStaffID   *string   `gorm:"column:created_by_staff_id"`
+	PatientID          *string   `gorm:"column:patient_id"`
 	Version            int       `gorm:"column:version"`
 	SlotStartAt        int64     `gorm:"column:slot_start_at"`
 	ProviderName       string    `gorm:"column:provider_name"`
@@ -75,14 +75,6 @@ func typed[T ~string](in []string) []T {
 	return out
 }
 
-// searchText is what a search over a booking looks in: reference, names,
-// phone and email, lower-cased.
-func searchText(b booking.Booking) string {
-	return strings.ToLower(strings.Join([]string{
-		b.Reference, b.Patient.FirstName, b.Patient.LastName, b.Patient.Phone, b.Patient.Email,
-	}, " "))
-}
-
 func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 	in := intakeJSON{
 		PainSeverity: b.Intake.PainSeverity, RelievedBy: strs(b.Intake.RelievedBy),
@@ -107,8 +99,17 @@ func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 		Version: b.Version, SlotStartAt: slotStart.Unix(), CreatedAt: utc(b.CreatedAt), UpdatedAt: utc(b.UpdatedAt),
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationType: b.Snapshot.ConsultationTypeName,
-		Timezone: b.Snapshot.Timezone,
+		Timezone:  b.Snapshot.Timezone,
+		PatientID: patientIDString(b.PatientID),
 	}, nil
+}
+
+func patientIDString(id uuid.UUID) *string {
+	if id == uuid.Nil {
+		return nil
+	}
+	s := id.String()
+	return &s
 }
 
 func (r bookingRow) toDomain() (booking.Booking, error) {
@@ -154,8 +155,15 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 			ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
 			ConsultationTypeName: r.ConsultationType, Timezone: r.Timezone,
 		},
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PatientID: derefUUID(parseUUIDPtr(r.PatientID)),
 	}, nil
+}
+
+func derefUUID(id *uuid.UUID) uuid.UUID {
+	if id == nil {
+		return uuid.Nil
+	}
+	return *id
 }
 
 type bookingEventRow struct {

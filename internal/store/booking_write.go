@@ -129,6 +129,9 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
 		b.Snapshot = info.Names
+		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
+			return err
+		}
 		row, err := bookingToRow(b, slot.StartAt)
 		if err != nil {
 			return err

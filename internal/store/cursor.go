@@ -36,6 +36,7 @@ const (
 	listSchedules       = "schedules"
 	listWebhooks        = "webhook-endpoints"
 	listWebhookSends    = "webhook-deliveries"
+	listPatients        = "patients"
 )
 
 func (c cursor) encode() string {

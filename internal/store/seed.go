@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -106,6 +107,24 @@ func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
 		}
 		if err := flush(); err != nil {
 			return err
+		}
+		// Each booking joins its patient record, as a booking made through
+		// the API would.
+		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return errors.New("seed bookings: not in a database transaction")
+		}
+		if err := attachAllPatients(ctx, sqlTx, s.dialect == Postgres); err != nil {
+			return err
+		}
+		if s.dialect == SQLite {
+			// A batch load: merge the search index into one segment, as
+			// after the migration (search.go).
+			for _, t := range []string{"booking_search", "patient_search"} {
+				if err := tx.Exec("INSERT INTO " + t + " (" + t + ") VALUES ('optimize')").Error; err != nil {
+					return fmt.Errorf("optimize %s: %w", t, err)
+				}
+			}
 		}
 		occupying := make([]string, 0, 5)
 		for _, st := range booking.Statuses() {

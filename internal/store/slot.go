@@ -279,30 +279,15 @@ func (s *Store) localDayBounds(db *gorm.DB, f SlotFilter) (string, []any, error)
 		args = append(args, l.ID)
 		if !f.FromDate.IsZero() {
 			term += " AND start_at >= ?"
-			args = append(args, dayStart(f.FromDate, tz).Unix())
+			args = append(args, f.FromDate.StartIn(tz).Unix())
 		}
 		if !f.ToDate.IsZero() {
 			term += " AND start_at < ?"
-			args = append(args, dayStart(f.ToDate.AddDays(1), tz).Unix())
+			args = append(args, f.ToDate.AddDays(1).StartIn(tz).Unix())
 		}
 		terms = append(terms, term+")")
 	}
 	return "(" + strings.Join(terms, " OR ") + ")", args, nil
-}
-
-// dayStart returns the first instant of day d in loc. That is midnight,
-// except where a DST change skips midnight: then the day starts at the
-// change.
-func dayStart(d booking.Date, loc *time.Location) time.Time {
-	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
-	if booking.DateOf(t, loc).Before(d) {
-		// time.Date read the skipped midnight with the later offset, an
-		// instant still on the day before; the day begins where that
-		// offset's period ends.
-		_, end := t.ZoneBounds()
-		t = end
-	}
-	return t
 }
 
 // SlotPatch is a change to a slot; nil fields stay as they are.

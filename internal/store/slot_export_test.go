@@ -51,3 +51,23 @@ func TakePlace(ctx context.Context, s *Store, id uuid.UUID) (bool, error) {
 	res := s.db.WithContext(ctx).Exec("UPDATE slots SET booked = booked + 1 WHERE id = ? AND booked < capacity", id.String())
 	return res.RowsAffected == 1, res.Error
 }
+
+// RedoPatientBackfill forgets every patient record and runs the migration
+// that attaches bookings to records again, as it ran on a database whose
+// bookings predate records.
+func RedoPatientBackfill(ctx context.Context, s *Store) error {
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, q := range []string{"UPDATE bookings SET patient_id = NULL", "DELETE FROM patients"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	if err := backfillPatients(ctx, tx, s.dialect == Postgres); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

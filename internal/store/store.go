@@ -281,6 +281,15 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// Version 41 is Go: it attaches the bookings made before patient records
+	// existed to records, with the rule new bookings follow.
+	postgres := s.dialect == Postgres
+	opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(41,
+		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return backfillPatients(ctx, tx, postgres) }},
+		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE bookings SET patient_id = NULL")
+			return err
+		}})))
 	p, err := goose.NewProvider(dialect, s.sqlDB, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

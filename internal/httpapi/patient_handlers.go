@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
+)
+
+// ListPatients finds patient records.
+func (s *Server) ListPatients(c *gin.Context, params api.ListPatientsParams) {
+	q := strings.TrimSpace(deref(params.Q))
+	if len([]rune(q)) > 200 {
+		s.fail(c, booking.Invalid("q", "must be at most 200 characters"))
+		return
+	}
+	items, next, err := s.store.ListPatients(c.Request.Context(), q, deref(params.Cursor), deref(params.Limit))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.PatientRecordList{Items: make([]api.PatientRecord, 0, len(items)), NextCursor: nonEmpty(next)}
+	for _, r := range items {
+		out.Items = append(out.Items, patientRecordJSON(r))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// GetPatient returns a record with its bookings, newest first.
+func (s *Server) GetPatient(c *gin.Context, id uuid.UUID) {
+	ctx := c.Request.Context()
+	r, err := s.store.Patient(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	bookings, err := s.store.PatientBookings(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.PatientRecordDetail{Patient: patientRecordJSON(r), Bookings: make([]api.Booking, 0, len(bookings))}
+	for _, b := range bookings {
+		out.Bookings = append(out.Bookings, s.bookingJSON(b.Booking, b.Slot))
+	}
+	c.Header("ETag", etag(r.Version))
+	c.JSON(http.StatusOK, out)
+}
+
+// UpdatePatient corrects a record's details under If-Match.
+func (s *Server) UpdatePatient(c *gin.Context, id uuid.UUID, params api.UpdatePatientParams) {
+	if params.IfMatch == nil || strings.TrimSpace(*params.IfMatch) == "" {
+		s.failf(c, http.StatusPreconditionRequired, "precondition_required", "send the patient's ETag in If-Match")
+		return
+	}
+	expected, anyVersion, ok := parseIfMatch(*params.IfMatch)
+	if !ok {
+		s.fail(c, booking.ErrVersionMismatch)
+		return
+	}
+	var in api.PatientRecordUpdate
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	now := s.now()
+	patch, err := booking.ParsePatientPatch(booking.PatientPatchInput{
+		FirstName: in.FirstName, LastName: in.LastName, DateOfBirth: in.DateOfBirth, Phone: in.Phone, Email: in.Email,
+	}, now)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var want *int
+	if !anyVersion {
+		want = &expected
+	}
+	r, err := s.store.UpdatePatient(c.Request.Context(), id, want, func(r *booking.PatientRecord) (bool, error) {
+		return r.Apply(patch, now), nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(r.Version))
+	c.JSON(http.StatusOK, patientRecordJSON(r))
+}
+
+// MergePatient moves a duplicate record's bookings into another record.
+func (s *Server) MergePatient(c *gin.Context, id uuid.UUID) {
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	var in api.PatientMergeRequest
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	r, _, err := s.store.MergePatient(c.Request.Context(), id, in.Into, p.StaffID, c.ClientIP(), s.now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(r.Version))
+	c.JSON(http.StatusOK, patientRecordJSON(r))
+}
+
+func patientRecordJSON(r booking.PatientRecord) api.PatientRecord {
+	return api.PatientRecord{
+		Id: r.ID, FirstName: r.Details.FirstName, LastName: r.Details.LastName, DateOfBirth: r.Details.DateOfBirth.String(),
+		Phone: r.Details.Phone, Email: nonEmpty(r.Details.Email), Version: r.Version, MergedInto: r.MergedInto,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
