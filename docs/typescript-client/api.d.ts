@@ -2904,7 +2904,7 @@ export interface components {
          * @description What happened to the booking (the types of webhooks too).
          * @enum {string}
          */
-        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired";
+        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted";
         FeedEvent: {
             /**
              * Format: int64
@@ -2932,7 +2932,7 @@ export interface components {
          *       "booking.cancelled"
          *     ]
          */
-        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired")[];
+        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted")[];
         /** @description A receiver of webhooks. The secret is never part of it, except right after creation or rotation (`WebhookEndpointWithSecret`). */
         WebhookEndpoint: {
             /** Format: uuid */

@@ -253,6 +253,7 @@ const (
 	FeedEventTypeExpired     FeedEventType = "booking.expired"
 	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
 	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
+	FeedEventTypeReverted    FeedEventType = "booking.reverted"
 )
 
 // Valid indicates whether the value is a known member of the FeedEventType enum.
@@ -275,6 +276,8 @@ func (e FeedEventType) Valid() bool {
 	case FeedEventTypeNoShow:
 		return true
 	case FeedEventTypeRescheduled:
+		return true
+	case FeedEventTypeReverted:
 		return true
 	default:
 		return false

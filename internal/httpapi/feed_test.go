@@ -514,3 +514,40 @@ func TestFeedStreamOutlivesTheWriteTimeout(t *testing.T) {
 		t.Fatalf("after 1s: got %+v, want the booking.created of %s", ev, c.ID)
 	}
 }
+
+// Undoing a check-in at the front desk is a change reception screens and
+// other systems must see: it is in the feed as booking.reverted, with the
+// booking confirmed again.
+func TestFeedReportsReverts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		desk := e.token(auth.RoleReception)
+		// A phone booking within the hour, so check-in is open now.
+		b := k.staffBook(t, desk, requestBody(k.slot(t, slotOpts{start: time.Now().Add(time.Hour).Truncate(time.Minute)})))
+		for _, step := range []struct {
+			path string
+			body any
+		}{
+			{"/v1/bookings/" + b.ID + "/check-in", nil},
+			{"/v1/bookings/" + b.ID + "/revert", map[string]string{"reason": "checked in the wrong patient"}},
+		} {
+			if r := e.do("POST", step.path, step.body, desk); r.Status != http.StatusOK {
+				t.Fatalf("POST %s: got %d %s, want 200", step.path, r.Status, r.Body)
+			}
+		}
+		_, types, bookings, _ := readFeed(t, e, desk, "", 50)
+		want := []string{"booking.created", "booking.checked_in", "booking.reverted"}
+		if !slices.Equal(types, want) {
+			t.Fatalf("types: got %v, want %v", types, want)
+		}
+		var last struct {
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(bookings[len(bookings)-1], &last); err != nil {
+			t.Fatal(err)
+		}
+		if last.Status != "confirmed" {
+			t.Errorf("after the revert: status got %q, want confirmed", last.Status)
+		}
+	})
+}
