@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -49,6 +50,26 @@ type availableRow struct {
 	Booked             int
 	Timezone           string
 	Held               int
+}
+
+// scanAvailable reads one row of an availability query (the columns of
+// availableRow, in order) as an open slot with its live holds, and the
+// zone of its location.
+func scanAvailable(rows *sql.Rows) (booking.Slot, string, error) {
+	var r availableRow
+	if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID,
+		&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone, &r.Held); err != nil {
+		return booking.Slot{}, "", err
+	}
+	sl, err := slotRow{
+		ID: r.ID, ProviderID: r.ProviderID, LocationID: r.LocationID, ConsultationTypeID: r.ConsultationTypeID,
+		StartAt: r.StartAt, EndAt: r.EndAt, Capacity: r.Capacity, Booked: r.Booked, Status: string(booking.SlotOpen),
+	}.toDomain()
+	if err != nil {
+		return booking.Slot{}, "", err
+	}
+	sl.Held = r.Held
+	return sl, r.Timezone, nil
 }
 
 // Availability returns the slots the public may book whose start falls on
@@ -117,26 +138,17 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 	zoneOf := map[uuid.UUID]zone{}
 	var slots []booking.Slot
 	for rows.Next() {
-		var r availableRow
-		if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID,
-			&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone, &r.Held); err != nil {
-			return nil, fmt.Errorf("availability: %w", err)
-		}
-		sl, err := slotRow{
-			ID: r.ID, ProviderID: r.ProviderID, LocationID: r.LocationID, ConsultationTypeID: r.ConsultationTypeID,
-			StartAt: r.StartAt, EndAt: r.EndAt, Capacity: r.Capacity, Booked: r.Booked, Status: string(booking.SlotOpen),
-		}.toDomain()
+		sl, tz, err := scanAvailable(rows)
 		if err != nil {
 			return nil, fmt.Errorf("availability: %w", err)
 		}
-		sl.Held = r.Held
 		z, ok := zoneOf[sl.LocationID]
 		if !ok {
-			loc, err := loadZone(r.Timezone)
+			loc, err := loadZone(tz)
 			if err != nil {
 				return nil, fmt.Errorf("availability: location %s: %w", sl.LocationID, err)
 			}
-			z = zone{loc: loc, name: r.Timezone}
+			z = zone{loc: loc, name: tz}
 			z.start, z.end = q.Days.Instants(loc)
 			zoneOf[sl.LocationID] = z
 		}

@@ -65,23 +65,14 @@ WHERE s.status = 'open'
 	defer rows.Close()
 	var out []NextSlot
 	for rows.Next() {
-		var r availableRow
-		if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID,
-			&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Timezone, &r.Held); err != nil {
-			return nil, fmt.Errorf("next availability: %w", err)
-		}
-		sl, err := slotRow{
-			ID: r.ID, ProviderID: r.ProviderID, LocationID: r.LocationID, ConsultationTypeID: r.ConsultationTypeID,
-			StartAt: r.StartAt, EndAt: r.EndAt, Capacity: r.Capacity, Booked: r.Booked, Status: string(booking.SlotOpen),
-		}.toDomain()
+		sl, tz, err := scanAvailable(rows)
 		if err != nil {
 			return nil, fmt.Errorf("next availability: %w", err)
 		}
-		sl.Held = r.Held
 		if !q.Policy.PublicBookable(sl, q.Now) {
 			continue
 		}
-		out = append(out, NextSlot{Slot: sl, Timezone: r.Timezone})
+		out = append(out, NextSlot{Slot: sl, Timezone: tz})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("next availability: %w", err)
