@@ -85,11 +85,13 @@ type browser struct {
 	paused   chan *fetch.EventRequestPaused // requests stopped by the Fetch domain
 }
 
-func newBrowser(t *testing.T) *browser {
+// headless starts Debian's chromium as every browser test here runs it:
+// headless, in a fresh profile, and without the background traffic that
+// this machine's closed network would refuse.
+func headless(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
 	t.Helper()
-	exe := chromiumPath(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -98,11 +100,16 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 900),
-	}
+	}, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
+	return ctx, func() { cancelB(); cancelA() }
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	ctx, cancel := headless(t, chromedp.WindowSize(1024, 900))
+	t.Cleanup(cancel)
 	shots := os.Getenv("WIDGET_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
