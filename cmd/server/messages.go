@@ -79,7 +79,7 @@ func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*not
 		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
 		ReminderBefore: cfg.ReminderBefore, RetryBase: cfg.RetryBase, Log: log,
 	}
-	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL)}
+	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL), PublicBaseURL: cfg.PublicBaseURL}
 	if cfg.SMTP != nil {
 		m, err := notify.NewMailer(*cfg.SMTP, cfg.SMTPFrom)
 		if err != nil {

@@ -137,7 +137,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Demo:                    r.boolean("DEMO", false),
 		ShutdownTimeout:         r.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second),
 		ShutdownDrain:           r.duration("SHUTDOWN_DRAIN", 0, 0),
-		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 4),
+		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 0), // 0: one a CPU
 		TrustedProxies:          r.proxies("TRUSTED_PROXIES"),
 		SMTP:                    r.smtpURL("SMTP_URL"),
 		SMTPFrom:                strings.TrimSpace(getenv("SMTP_FROM")),

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,10 +75,8 @@ ORDER BY created_at, id LIMIT 1`
 // (READ COMMITTED then sees its record).
 func (s *Store) attachPatient(tx *gorm.DB, p booking.Patient, now time.Time) (uuid.UUID, error) {
 	dob := p.DateOfBirth.String()
-	if s.dialect == Postgres {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "patient:"+dob).Error; err != nil {
-			return uuid.Nil, fmt.Errorf("attach patient: lock: %w", err)
-		}
+	if err := s.lockPatientDOBs(tx, dob); err != nil {
+		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
 	}
 	var ids []string
 	if err := tx.Raw(matchPatientSQL, dob, p.Phone, booking.NormalizeEmail(p.Email)).Scan(&ids).Error; err != nil {
@@ -92,6 +91,26 @@ func (s *Store) attachPatient(tx *gorm.DB, p booking.Patient, now time.Time) (uu
 		return uuid.Nil, fmt.Errorf("attach patient: insert: %w", err)
 	}
 	return rec.ID, nil
+}
+
+// lockPatientDOBs takes, on PostgreSQL, the transaction-scoped advisory
+// locks of the dates of birth, in order: every change that decides which
+// record a booking joins (attaching a booking, merging, editing the fields
+// matching reads) holds the lock of the dates it concerns, so a booking
+// cannot join a record that a concurrent merge is retiring, nor miss one an
+// edit is making match. SQLite runs one writing transaction at a time.
+func (s *Store) lockPatientDOBs(tx *gorm.DB, dobs ...string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	dobs = slices.Clone(dobs)
+	slices.Sort(dobs)
+	for _, dob := range slices.Compact(dobs) {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "patient:"+dob).Error; err != nil {
+			return fmt.Errorf("lock patients born %s: %w", dob, err)
+		}
+	}
+	return nil
 }
 
 // Patient returns record id. It returns booking.ErrNotFound for an unknown
@@ -277,9 +296,13 @@ func (s *Store) UpdatePatient(ctx context.Context, id uuid.UUID, expectedVersion
 		if r.MergedInto != nil {
 			return booking.Errorf(booking.CodeMergeConflict, "the patient was merged into %s; change that one", *r.MergedInto)
 		}
+		oldDOB := r.Details.DateOfBirth.String()
 		changed, err := fn(&r)
 		if err != nil || !changed {
 			out = r
+			return err
+		}
+		if err := s.lockPatientDOBs(tx, oldDOB, r.Details.DateOfBirth.String()); err != nil {
 			return err
 		}
 		prev := r.Version
@@ -332,6 +355,11 @@ func (s *Store) MergePatient(ctx context.Context, from, into uuid.UUID, actor uu
 		}
 		src, dst := recs[from], recs[into]
 		if err := booking.CheckMerge(src, dst); err != nil {
+			return err
+		}
+		// After this, no booking still being made can join the record
+		// being retired (see lockPatientDOBs).
+		if err := s.lockPatientDOBs(tx, src.Details.DateOfBirth.String(), dst.Details.DateOfBirth.String()); err != nil {
 			return err
 		}
 		res := tx.Model(&bookingRow{}).Where("patient_id = ?", from.String()).Update("patient_id", into.String())
