@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,37 +17,85 @@ import (
 // a value that breaks it (type, format, range, length, pattern, enum), or a
 // required parameter left out, is 400 invalid_parameter naming it. That is
 // the first half of the 400 / 422 rule (see problemStatus).
-type paramSchemas map[string][]*openapi3.Parameter
+//
+// On every /v1 route a query parameter the operation does not declare is
+// 400 invalid_parameter too: a typo in a filter must not silently widen a
+// search. Read from the spec, a route added there gets both rules without
+// code.
+type paramSchemas map[string]routeParams
+
+// routeParams are one operation's parameters.
+type routeParams struct {
+	params []*openapi3.Parameter // those with a schema to check
+	// query names the declared query parameters; nil where undeclared ones
+	// are not refused (routes outside /v1).
+	query map[string]bool
+}
 
 func loadParamSchemas(doc *openapi3.T) paramSchemas {
 	out := paramSchemas{}
 	for path, item := range doc.Paths.Map() {
 		route := pathParam.ReplaceAllString(path, ":$1")
 		for method, op := range item.Operations() {
-			var params []*openapi3.Parameter
+			var rp routeParams
+			if strings.HasPrefix(path, "/v1/") {
+				rp.query = map[string]bool{}
+			}
 			for _, ps := range [][]*openapi3.ParameterRef{item.Parameters, op.Parameters} {
 				for _, p := range ps {
-					if p.Value != nil && p.Value.Schema != nil && p.Value.Schema.Value != nil {
-						params = append(params, p.Value)
+					if p.Value == nil {
+						continue
+					}
+					if p.Value.In == openapi3.ParameterInQuery && rp.query != nil {
+						rp.query[p.Value.Name] = true
+					}
+					if p.Value.Schema != nil && p.Value.Schema.Value != nil {
+						rp.params = append(rp.params, p.Value)
 					}
 				}
 			}
-			out[method+" "+route] = params
+			out[method+" "+route] = rp
 		}
 	}
 	return out
 }
 
-// check validates the parameters of the matched route; it writes the 400
-// and returns false when one breaks its schema.
-func (s *Server) checkParams(c *gin.Context) bool {
-	params := s.params[c.Request.Method+" "+c.FullPath()]
-	if len(params) == 0 {
-		return true
+// checkQueryNames refuses, on the /v1 routes, query parameters the
+// operation does not declare: 400 invalid_parameter naming just those. It
+// runs before the route's own middleware (feedToken), so a typo is named
+// whatever the route then makes of its path.
+func (s *Server) checkQueryNames(c *gin.Context) {
+	declared := s.params[c.Request.Method+" "+c.FullPath()].query
+	if declared == nil {
+		c.Next()
+		return
 	}
-	var fields []problemField
+	var unknown []string
+	for name := range c.Request.URL.Query() {
+		if !declared[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		c.Next()
+		return
+	}
+	slices.Sort(unknown)
+	fields := make([]problemField, len(unknown))
+	for i, name := range unknown {
+		fields[i] = problemField{Field: name, Message: "is not a parameter of this route"}
+	}
+	s.fail(c, &httpError{status: http.StatusBadRequest, code: "invalid_parameter",
+		detail: "unknown query parameters: " + strings.Join(unknown, ", "), fields: fields})
+}
+
+// checkParams validates the parameters of the matched route; it writes the
+// 400 and returns false when one breaks its schema.
+func (s *Server) checkParams(c *gin.Context) bool {
+	rp := s.params[c.Request.Method+" "+c.FullPath()]
 	query := c.Request.URL.Query() // parsed once, not once a parameter
-	for _, p := range params {
+	var fields []problemField
+	for _, p := range rp.params {
 		var raw []string
 		switch p.In {
 		case openapi3.ParameterInQuery:

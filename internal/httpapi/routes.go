@@ -140,7 +140,7 @@ func (s *Server) routes(m *Metrics) (http.Handler, error) {
 		s.bodyLimit(s.opts.BodyLimit),
 		s.queryText,
 		s.authorize,
-		s.checkQuery, // unknown query parameters first, whatever the route does with its path
+		s.checkQueryNames,
 		s.feedToken,
 		s.checkRequest,
 	)

@@ -101,8 +101,6 @@ type Server struct {
 	metrics http.Handler
 	public  publicLimiter
 
-	queryRules queryRules // the declared query parameters of each route
-
 	availCache *availabilityCache // answers of GET /v1/availability
 	widget     web.Asset          // /widget.js
 	heavy      heavySlots         // bounds the availability computations at once
@@ -164,11 +162,6 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
 	}
-	rules, err := loadQueryRules()
-	if err != nil {
-		return nil, err
-	}
-	s.queryRules = rules
 	doc, err := loadSpec()
 	if err != nil {
 		return nil, err
