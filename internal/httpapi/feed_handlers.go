@@ -22,12 +22,8 @@ const defaultFeedHeartbeat = 15 * time.Second
 // ListFeedEvents is the live feed as a list: changes after the cursor,
 // oldest first.
 func (s *Server) ListFeedEvents(c *gin.Context, params api.ListFeedEventsParams) {
-	limit := 50
+	limit := 50 // the parameter check has held a given limit to 1..200
 	if params.Limit != nil {
-		if *params.Limit < 1 || *params.Limit > 200 {
-			s.fail(c, errBadRequest("invalid_parameter", "limit must be between 1 and 200"))
-			return
-		}
 		limit = *params.Limit
 	}
 	var after int64

@@ -50,13 +50,9 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 		}
 		status = st
 	}
-	limit := 50
+	limit := 50 // the parameter check has held a given limit to 1..200
 	if params.Limit != nil {
 		limit = *params.Limit
-	}
-	if limit < 1 || limit > 200 {
-		s.fail(c, errBadRequest("invalid_parameter", "limit must be from 1 to 200"))
-		return
 	}
 	items, next, err := s.queue.List(c.Request.Context(), status, notify.Kinds, deref(params.Cursor), limit)
 	if errors.Is(err, delivery.ErrBadCursor) {

@@ -42,11 +42,7 @@ func (noWebhooks) Redeliver(context.Context, uuid.UUID) (webhook.Delivery, error
 
 // ListWebhookEndpoints lists the endpoints, without secrets.
 func (s *Server) ListWebhookEndpoints(c *gin.Context, params api.ListWebhookEndpointsParams) {
-	limit, ok := s.pageLimit(c, params.Limit)
-	if !ok {
-		return
-	}
-	items, next, err := s.store.ListWebhookEndpoints(c.Request.Context(), deref(params.Cursor), limit)
+	items, next, err := s.store.ListWebhookEndpoints(c.Request.Context(), deref(params.Cursor), deref(params.Limit))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -204,11 +200,7 @@ func (s *Server) RotateWebhookSecret(c *gin.Context, id uuid.UUID) {
 
 // ListWebhookDeliveries is an endpoint's delivery log, newest first.
 func (s *Server) ListWebhookDeliveries(c *gin.Context, id uuid.UUID, params api.ListWebhookDeliveriesParams) {
-	limit, ok := s.pageLimit(c, params.Limit)
-	if !ok {
-		return
-	}
-	items, next, err := s.store.ListWebhookDeliveries(c.Request.Context(), id, deref(params.Cursor), limit)
+	items, next, err := s.store.ListWebhookDeliveries(c.Request.Context(), id, deref(params.Cursor), deref(params.Limit))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -238,18 +230,6 @@ func (s *Server) RedeliverWebhook(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	c.JSON(http.StatusAccepted, v)
-}
-
-// pageLimit reads a list's limit: 50 by default, 1 to 200, else 400.
-func (s *Server) pageLimit(c *gin.Context, limit *int) (int, bool) {
-	if limit == nil {
-		return 50, true
-	}
-	if *limit < 1 || *limit > 200 {
-		s.fail(c, errBadRequest("invalid_parameter", "limit must be between 1 and 200"))
-		return 0, false
-	}
-	return *limit, true
 }
 
 func webhookEndpointJSON(e webhook.Endpoint) api.WebhookEndpoint {
