@@ -1,34 +1,13 @@
 package calendar_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinic/consult/internal/calendar"
+	"github.com/clinic/consult/internal/calendar/icaltest"
 )
-
-// python returns the Python with the icalendar module (Debian's
-// python3-icalendar): ICAL_PYTHON, else /usr/bin/python3. Without it the
-// test is skipped, except under CI=true, where it fails.
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("ICAL_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	if err := exec.Command(py, "-c", "import icalendar").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s with the icalendar module is needed (apt-get install python3-icalendar): %v", py, err)
-		}
-		t.Skipf("%s with the icalendar module not found (apt-get install python3-icalendar): %v", py, err)
-	}
-	return py
-}
 
 // parseScript reads an iCalendar file with Python's icalendar and prints,
 // for each event, its fields and its start and end as UTC instants twice:
@@ -72,18 +51,8 @@ type parsed struct {
 
 func parseWithPython(t *testing.T, ics []byte) parsed {
 	t.Helper()
-	cmd := exec.Command(python(t), "-c", parseScript)
-	cmd.Stdin = bytes.NewReader(ics)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python icalendar could not read the file: %v\n%s\n%s", err, stderr.String(), ics)
-	}
 	var p parsed
-	if err := json.Unmarshal(out, &p); err != nil {
-		t.Fatalf("python output: %v: %s", err, out)
-	}
+	icaltest.Parse(t, icaltest.Python(t), parseScript, ics, &p)
 	return p
 }
 

@@ -2,10 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,26 +10,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/calendar/icaltest"
 	"github.com/clinic/consult/internal/httpapi"
 )
-
-// icalPython returns a Python with the icalendar module (Debian's
-// python3-icalendar): ICAL_PYTHON, else /usr/bin/python3. Without one the
-// test is skipped, except under CI=true, where it fails.
-func icalPython(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("ICAL_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	if err := exec.Command(py, "-c", "import icalendar").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s with the icalendar module is needed (apt-get install python3-icalendar): %v", py, err)
-		}
-		t.Skipf("%s with the icalendar module not found (apt-get install python3-icalendar): %v", py, err)
-	}
-	return py
-}
 
 // feedScript reads a feed with Python's icalendar, an independent parser,
 // and prints each event with its start and end as UTC instants read two
@@ -72,18 +52,8 @@ type feedICSEvent struct {
 
 func parseFeed(t *testing.T, py string, ics []byte) []feedICSEvent {
 	t.Helper()
-	cmd := exec.Command(py, "-c", feedScript)
-	cmd.Stdin = bytes.NewReader(ics)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python icalendar could not read the feed: %v\n%s\n%s", err, stderr.String(), ics)
-	}
 	var evs []feedICSEvent
-	if err := json.Unmarshal(out, &evs); err != nil {
-		t.Fatalf("python output: %v: %s", err, out)
-	}
+	icaltest.Parse(t, py, feedScript, ics, &evs)
 	return evs
 }
 
@@ -98,7 +68,7 @@ func nextDSTChange(t *testing.T, zone *time.Location, after time.Time) time.Time
 }
 
 func TestProviderCalendarFeed(t *testing.T) {
-	py := icalPython(t)
+	py := icaltest.Python(t)
 	long := func(o *httpapi.Options, _ *auth.Options) { o.Policy.MaxAdvance = 400 * 24 * time.Hour }
 	eachBackend(t, func(t *testing.T, e *env) {
 		k := newClinic(t, e)
