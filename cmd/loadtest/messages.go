@@ -23,11 +23,13 @@ import (
 )
 
 // messaging is the patient message pipeline of the "messages" scenario:
-// the store's change hook writes email and SMS jobs while on is set; the
+// the relay writes email and SMS jobs from the live feed while on is set; the
 // queue's workers send the email to a real SMTP server (Mailpit, started
 // here) and the texts to a local server answering as Twilio does.
 type messaging struct {
 	on      atomic.Bool
+	st      *store.Store
+	n       *notify.Notifier
 	queue   *delivery.Queue
 	mailpit *mailpit.Server
 	twilio  *httptest.Server
@@ -79,13 +81,39 @@ func setUpMessaging(st *store.Store) (*messaging, string, error) {
 		return nil, "", err
 	}
 	n.SetQueue(m.queue)
-	st.AddChangeHook(func(ctx context.Context, tx *sql.Tx, c store.BookingChange) error {
-		if !m.on.Load() {
-			return nil
-		}
-		return n.Hook(ctx, tx, c)
-	})
+	m.st, m.n = st, n
 	return m, "", nil
+}
+
+// write is the relay's reader: the notifier's while on is set; otherwise
+// it writes nothing, as the relay of a server with email and SMS off.
+func (m *messaging) write(ctx context.Context, tx *sql.Tx, events []store.FeedEvent) error {
+	if !m.on.Load() {
+		return nil
+	}
+	return m.n.WriteMessages(ctx, tx, events)
+}
+
+// startRelay passes the relay the changes made so far (the seed's), with
+// messages off, then runs it until the returned function is called.
+func (m *messaging) startRelay(ctx context.Context) (func(), error) {
+	m.on.Store(false)
+	for {
+		passed, err := m.st.FollowFeed(ctx, notify.RelayCursor, store.FeedBatch, m.write)
+		if err != nil {
+			return nil, err
+		}
+		if passed < store.FeedBatch {
+			break
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.st.ReadFeed(ctx, notify.RelayCursor, m.write, slog.New(slog.DiscardHandler))
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 func (m *messaging) sent(channel string, written time.Time) {
@@ -110,9 +138,10 @@ func (m *messaging) close() {
 // messagesScenario measures patient messages in three parts:
 //
 //  1. the write path: booking requests with email and SMS on (their jobs
-//     written in each booking's transaction) against the same requests
-//     with them off, in turns on one server, with the workers stopped so
-//     that the comparison is of the requests alone;
+//     written by the relay as the bookings commit, taking turns with them
+//     on the database) against the same requests with them off (the relay
+//     running, writing nothing), in turns on one server, with the workers
+//     that send stopped so that the comparison is of writing alone;
 //  2. the backlog that left, delivered as fast as the workers go (the
 //     delivery throughput, for information);
 //  3. the delivery lag, from the booking's commit to the SMTP server's (or
@@ -129,6 +158,12 @@ func (r *runner) messagesScenario(ctx context.Context, rep *report, progress fun
 	keep := min(len(r.places)/4, rate*int(c.duration/time.Second+1)+rate)
 	kept := slices.Clone(r.places[len(r.places)-keep:])
 	r.places = r.places[:len(r.places)-keep]
+	stopRelay, err := m.startRelay(ctx)
+	if err != nil {
+		rep.fatal = err
+		return
+	}
+	defer stopRelay()
 	off := func(ctx context.Context, w *worker) (int, bool) { m.on.Store(false); return r.bookingCall()(ctx, w) }
 	on := func(ctx context.Context, w *worker) (int, bool) { m.on.Store(true); return r.bookingCall()(ctx, w) }
 	half := c.duration / 2

@@ -19,17 +19,18 @@ import (
 // deliveries is the delivery queue and what travels on it.
 type deliveries struct {
 	queue    *delivery.Queue
+	patients *notify.Notifier
 	calendar httpapi.CalendarOptions
 	webhooks *sender.Sender
 }
 
 // setUpDeliveries builds the delivery queue with the handlers of every kind
-// of message, hooks the writing of messages into every booking change and
-// registers the metrics. The workers start with start.
+// of message, hooks the writing of messages into booking changes and
+// registers the metrics. The workers, and the relay that writes patient
+// messages from the live feed, start with start.
 //
 // Each kind follows the same steps: register its handler (and retry
-// schedule) on ws, then, once the queue exists, give it the queue and add
-// its store.ChangeHook.
+// schedule) on ws, then, once the queue exists, give it the queue.
 func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*deliveries, error) {
 	ws := delivery.NewWorkers(cfg.DeliveryGiveUp, log, nil)
 
@@ -64,12 +65,11 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		return nil, err
 	}
 	patients.SetQueue(q)
-	st.AddChangeHook(patients.Hook)
 	hooks.Attach(q)
 
 	reg.MustRegister(q.Collector())
 	reg.MustRegister(patients.Collectors()...)
-	return &deliveries{queue: q, calendar: cal, webhooks: hooks}, nil
+	return &deliveries{queue: q, patients: patients, calendar: cal, webhooks: hooks}, nil
 }
 
 // patientMessages builds the patient notifier from the settings, saying
@@ -100,12 +100,22 @@ func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*not
 	return notify.New(nc, st), cal, nil
 }
 
-// start starts this instance's delivery workers and returns the function
-// that stops them, letting attempts under way finish until its context
-// ends.
+// start starts this instance's delivery workers and patient message relay,
+// and returns the function that stops them, letting attempts under way
+// finish until its context ends.
 func (d *deliveries) start(ctx context.Context) (func(context.Context), error) {
 	if err := d.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
-	return func(stopCtx context.Context) { _ = d.queue.Stop(stopCtx) }, nil
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		d.patients.Relay(relayCtx)
+	}()
+	return func(stopCtx context.Context) {
+		stopRelay()
+		<-relayed
+		_ = d.queue.Stop(stopCtx)
+	}, nil
 }

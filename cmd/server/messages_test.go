@@ -496,7 +496,7 @@ func testPatientMessages(t *testing.T, dbURL string) {
 	metrics := string(a.call("GET", "/metrics", nil, 200, nil))
 	for _, want := range []string{fmt.Sprintf(`notifications_total{channel="email",result="sent"} %d`, len(all)),
 		`notifications_total{channel="sms",result="retry"} 2`, `notifications_total{channel="email",result="skipped"} 1`,
-		"outbox_pending ", "outbox_oldest_age_seconds "} {
+		"outbox_pending ", "outbox_oldest_age_seconds ", "patient_messages_relay_behind 0\n"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}

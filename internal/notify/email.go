@@ -150,7 +150,7 @@ func (n *Notifier) sendEmail(ctx context.Context, j delivery.Job[EmailArgs]) err
 		return err
 	}
 	if n.cfg.OnSent != nil {
-		n.cfg.OnSent("email", j.CreatedAt)
+		n.cfg.OnSent("email", m.since(j.CreatedAt))
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
 // Package notify tells patients about their bookings: email (SMTP) and text
 // messages (Twilio), for each change of a booking and as a reminder before
 // a confirmed appointment, to patients who consented to that channel. The
-// messages are written as jobs of the delivery queue in the transaction of
-// the change that causes them (Notifier.Hook, a store change hook), and
-// built and sent by the queue's workers (see package delivery): what a
+// messages are written as jobs of the delivery queue by a relay that follows
+// the live feed (Notifier.Relay), in the transaction that moves its cursor
+// past each change's feed event, and built and sent by the queue's workers
+// (see package delivery): what a
 // message says is read when it is sent, and a manage token is minted for
 // each message, so every manage link works. No message ever carries an
 // intake answer.
@@ -64,6 +65,18 @@ type Message struct {
 	SlotStart *time.Time `json:"slot_start,omitempty" river:"unique"`
 	// Reason is the reason staff gave for a cancellation or decline.
 	Reason string `json:"reason,omitempty"`
+	// ChangedAt is when the change that caused the message was made (zero
+	// for a reminder the sweep wrote).
+	ChangedAt time.Time `json:"changed_at,omitzero"`
+}
+
+// since returns when m's cause happened: its change, or written (the job's
+// creation) for a reminder.
+func (m Message) since(written time.Time) time.Time {
+	if m.ChangedAt.IsZero() {
+		return written
+	}
+	return m.ChangedAt
 }
 
 // EmailArgs is a patient email job.
@@ -118,8 +131,9 @@ type Config struct {
 	Log            *slog.Logger
 	Now            func() time.Time
 	// OnSent, if set, is told of each message the mail server or Twilio
-	// accepted, with when it was written (in its booking change's
-	// transaction); the load tool measures delivery lag with it.
+	// accepted, with when the booking change that caused it was made (for
+	// a reminder, when the sweep wrote it); the load tool measures delivery
+	// lag with it.
 	OnSent func(channel string, written time.Time)
 }
 
@@ -131,8 +145,8 @@ type Notifier struct {
 	sent  *prometheus.CounterVec
 }
 
-// New returns a Notifier. Call Register before building the queue, and
-// SetQueue and store.AddChangeHook(n.Hook) after.
+// New returns a Notifier. Call Register before building the queue, SetQueue
+// after, and run Relay.
 func New(cfg Config, st *store.Store) *Notifier {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -144,7 +158,21 @@ func New(cfg Config, st *store.Store) *Notifier {
 }
 
 // Collectors returns the package's metrics, to register.
-func (n *Notifier) Collectors() []prometheus.Collector { return []prometheus.Collector{n.sent} }
+func (n *Notifier) Collectors() []prometheus.Collector {
+	behind := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "patient_messages_relay_behind",
+		Help: "Booking changes committed whose patient messages the relay has not written yet.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		at, newest, ok, err := n.store.FeedCursor(ctx, RelayCursor)
+		if err != nil || !ok {
+			return 0
+		}
+		return float64(max(newest-at, 0))
+	})
+	return []prometheus.Collector{n.sent, behind}
+}
 
 // Observe counts a delivery attempt's outcome (for delivery.NewWorkers).
 func (n *Notifier) Observe(kind string, o delivery.Outcome) {
@@ -169,20 +197,61 @@ func (n *Notifier) Register(ws *delivery.Workers) {
 	}
 }
 
-// SetQueue sets the queue the hook writes to.
+// SetQueue sets the queue the messages are written to.
 func (n *Notifier) SetQueue(q *delivery.Queue) { n.queue = q }
 
-// Hook writes the messages a booking change causes, in the change's
-// transaction (a store.ChangeHook).
-func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) error {
+// RelayCursor names the live-feed cursor of patient messages (see
+// store.FollowFeed).
+const RelayCursor = "patient_messages"
+
+// Relay writes the messages of booking changes as they commit, until ctx
+// ends: it follows the live feed, where every change leaves an event in
+// its own transaction, and writes each event's messages in the transaction
+// that moves the relay's cursor past it. A change therefore has its
+// messages written exactly once, shortly after it commits, whatever
+// crashes in between; and a booking's own transaction writes nothing for
+// them, so messages cost the booking request nothing. Every instance runs
+// a relay; they take turns on the cursor.
+//
+// With email and text messages both off the relay still moves the cursor,
+// so that turning them on later does not send the messages of old changes.
+func (n *Notifier) Relay(ctx context.Context) {
+	n.store.ReadFeed(ctx, RelayCursor, n.WriteMessages, n.cfg.Log)
+}
+
+// CatchUp writes the messages of every change committed so far that the
+// relay has not passed, and returns once it has.
+func (n *Notifier) CatchUp(ctx context.Context) error {
+	for {
+		passed, err := n.store.FollowFeed(ctx, RelayCursor, store.FeedBatch, n.WriteMessages)
+		if err != nil || passed < store.FeedBatch {
+			return err
+		}
+	}
+}
+
+// WriteMessages writes, in tx, the messages that the booking changes of
+// events cause (a store.FeedFunc; Relay passes it the feed).
+func (n *Notifier) WriteMessages(ctx context.Context, tx *sql.Tx, events []store.FeedEvent) error {
 	if n.queue == nil || (n.cfg.Email == nil && n.cfg.SMS == nil) {
 		return nil
 	}
-	b := c.Booking
 	var msgs []delivery.Insert
+	for _, e := range events {
+		msgs = n.messagesOf(msgs, e)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return n.queue.InsertTx(ctx, tx, msgs...)
+}
+
+// messagesOf appends to msgs the messages of one booking change.
+func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []delivery.Insert {
+	b := e.Booking
 	add := func(tpl Template, runAt time.Time, m Message) {
 		m.ID, m.Template, m.BookingID = uuid.NewString(), tpl, b.ID
-		m.SlotID, m.Version, m.Status = b.SlotID, b.Version, b.Status
+		m.SlotID, m.Version, m.Status, m.ChangedAt = b.SlotID, b.Version, b.Status, e.OccurredAt
 		// A reminder is unique per booking, start and channel: confirming,
 		// moving away and moving back does not remind twice.
 		unique := tpl == Reminder
@@ -194,51 +263,46 @@ func (n *Notifier) Hook(ctx context.Context, tx *sql.Tx, c store.BookingChange) 
 			msgs = append(msgs, delivery.Insert{Args: SMSArgs(m), RunAt: runAt, Unique: unique})
 		}
 	}
+	var tpl Template
 	remind := false
-	for _, e := range c.Events {
-		var tpl Template
-		switch e.Type {
-		case booking.EventCreated:
-			tpl = Received
-			if e.To == booking.StatusConfirmed {
-				tpl, remind = Confirmed, true
-			}
-		case booking.EventConfirmed:
+	switch e.Type {
+	case "booking.created":
+		tpl = Received
+		if b.Status == booking.StatusConfirmed {
 			tpl, remind = Confirmed, true
-		case booking.EventDeclined:
-			tpl = Declined
-		case booking.EventCancelled:
-			tpl = Cancelled
-		case booking.EventRescheduled:
-			tpl, remind = Rescheduled, b.Status == booking.StatusConfirmed
-		case booking.EventExpired:
-			tpl = Expired
-		default:
-			continue
 		}
-		m := Message{}
-		if (tpl == Cancelled || tpl == Declined) && e.Actor.Type == booking.ActorStaff {
-			m.Reason = e.Reason
-		}
-		add(tpl, time.Time{}, m)
+	case "booking.confirmed":
+		tpl, remind = Confirmed, true
+	case "booking.declined":
+		tpl = Declined
+	case "booking.cancelled":
+		tpl = Cancelled
+	case "booking.rescheduled":
+		tpl, remind = Rescheduled, b.Status == booking.StatusConfirmed
+	case "booking.expired":
+		tpl = Expired
+	default:
+		return msgs
 	}
+	m := Message{}
+	if tpl == Cancelled || tpl == Declined {
+		m.Reason = e.StaffReason
+	}
+	add(tpl, time.Time{}, m)
 	// A reminder before a confirmed appointment, unless its time has
 	// passed already (booked or confirmed late): none then. Only one due
 	// soon is written now; the sweep schedules the others when their time
 	// comes near, so a booking change writes no more than its own
 	// messages.
 	if remind && n.cfg.ReminderBefore > 0 && b.Status == booking.StatusConfirmed {
-		at := c.Slot.StartAt.Add(-n.cfg.ReminderBefore)
+		at := e.Slot.StartAt.Add(-n.cfg.ReminderBefore)
 		now := n.cfg.Now()
 		if at.After(now) && at.Before(now.Add(reminderHorizon)) {
-			start := c.Slot.StartAt.UTC()
+			start := e.Slot.StartAt.UTC()
 			add(Reminder, at, Message{SlotStart: &start})
 		}
 	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return n.queue.InsertTx(ctx, tx, msgs...)
+	return msgs
 }
 
 // sweepReminders schedules the reminders due within the horizon (or

@@ -97,7 +97,7 @@ func (n *Notifier) sendSMS(ctx context.Context, j delivery.Job[SMSArgs]) error {
 		return err
 	}
 	if n.cfg.OnSent != nil {
-		n.cfg.OnSent("sms", j.CreatedAt)
+		n.cfg.OnSent("sms", m.since(j.CreatedAt))
 	}
 	return nil
 }

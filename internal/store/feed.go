@@ -43,6 +43,11 @@ type FeedEvent struct {
 	// always empty: the feed never carries health answers.
 	Booking booking.Booking
 	Slot    booking.Slot
+	// Actor is who made the change; StaffReason the reason staff gave for
+	// it (a cancellation or decline), empty for anyone else's: a patient's
+	// own reason is not repeated to them.
+	Actor       booking.ActorType
+	StaffReason string
 }
 
 // feedType returns the feed event type of a booking event, and false for
@@ -68,24 +73,28 @@ func (feedEventRow) TableName() string { return "feed_events" }
 // feedSnapshot is the feed_events.booking column: the booking and its slot
 // after the change, without intake and without the manage token's hash.
 type feedSnapshot struct {
-	ID                 string    `json:"id"`
-	Reference          string    `json:"reference"`
-	Status             string    `json:"status"`
-	Source             string    `json:"source"`
-	FirstName          string    `json:"first_name"`
-	LastName           string    `json:"last_name"`
-	DateOfBirth        string    `json:"date_of_birth"`
-	Phone              string    `json:"phone"`
-	Email              string    `json:"email"`
-	ConsentPrivacy     bool      `json:"consent_privacy"`
-	ConsentSMS         bool      `json:"consent_sms"`
-	ConsentEmail       bool      `json:"consent_email"`
-	Notes              string    `json:"notes"`
-	CancellationReason string    `json:"cancellation_reason"`
-	Version            int       `json:"version"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
-	Slot               struct {
+	ID                 string `json:"id"`
+	Reference          string `json:"reference"`
+	Status             string `json:"status"`
+	Source             string `json:"source"`
+	FirstName          string `json:"first_name"`
+	LastName           string `json:"last_name"`
+	DateOfBirth        string `json:"date_of_birth"`
+	Phone              string `json:"phone"`
+	Email              string `json:"email"`
+	ConsentPrivacy     bool   `json:"consent_privacy"`
+	ConsentSMS         bool   `json:"consent_sms"`
+	ConsentEmail       bool   `json:"consent_email"`
+	Notes              string `json:"notes"`
+	CancellationReason string `json:"cancellation_reason"`
+	Version            int    `json:"version"`
+	// Actor and StaffReason are the change's, not the booking's (see
+	// FeedEvent); events written before they were added have neither.
+	Actor       string    `json:"actor,omitempty"`
+	StaffReason string    `json:"staff_reason,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Slot        struct {
 		ID                 string `json:"id"`
 		ProviderID         string `json:"provider_id"`
 		LocationID         string `json:"location_id"`
@@ -158,7 +167,12 @@ func appendFeed(tx *gorm.DB, events ...booking.Event) error {
 		if err := tx.Where("id = ?", b.SlotID).Take(&sl).Error; err != nil {
 			return fmt.Errorf("feed: slot: %w", err)
 		}
-		raw, err := json.Marshal(snapshotOf(b, sl))
+		snap := snapshotOf(b, sl)
+		snap.Actor = string(e.Actor.Type)
+		if e.Actor.Type == booking.ActorStaff {
+			snap.StaffReason = e.Reason
+		}
+		raw, err := json.Marshal(snap)
 		if err != nil {
 			return fmt.Errorf("feed: %w", err)
 		}
@@ -209,8 +223,12 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 // FeedEvents returns up to limit feed events with ids above after, oldest
 // first.
 func (s *Store) FeedEvents(ctx context.Context, after int64, limit int) ([]FeedEvent, error) {
+	return feedEvents(s.db.WithContext(ctx), after, limit)
+}
+
+func feedEvents(db *gorm.DB, after int64, limit int) ([]FeedEvent, error) {
 	var rows []feedEventRow
-	if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	if err := db.Where("id > ?", after).Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("feed events: %w", err)
 	}
 	out := make([]FeedEvent, 0, len(rows))
@@ -223,7 +241,8 @@ func (s *Store) FeedEvents(ctx context.Context, after int64, limit int) ([]FeedE
 		if err != nil {
 			return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
 		}
-		out = append(out, FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Booking: b, Slot: sl})
+		out = append(out, FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Booking: b, Slot: sl,
+			Actor: booking.ActorType(snap.Actor), StaffReason: snap.StaffReason})
 	}
 	return out, nil
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/clinic/consult/internal/storetest"
 )
 
-// TestHookWritesTheMessagesOfEachChange: which messages each booking change
-// writes, on which channel, and that only staff's reasons are told.
-func TestHookWritesTheMessagesOfEachChange(t *testing.T) {
+// TestRelayWritesTheMessagesOfEachChange: which messages each booking
+// change causes, on which channel, and that only staff's reasons are told.
+func TestRelayWritesTheMessagesOfEachChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -39,7 +39,6 @@ func TestHookWritesTheMessagesOfEachChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		n.SetQueue(q)
-		s.AddChangeHook(n.Hook)
 
 		now := time.Now()
 		l, ct := uuid.New(), uuid.New()
@@ -149,6 +148,17 @@ func TestHookWritesTheMessagesOfEachChange(t *testing.T) {
 		staffCancel := book(false, true, true)
 		apply(staffCancel, booking.ActionConfirm, staff, "")
 		apply(staffCancel, booking.ActionCancel, staff, "the surgeon is ill")
+
+		// Nothing is written by the changes themselves; the relay writes
+		// it all, and a second pass finds nothing more to write.
+		if got := messagesOf(confirmed.ID); got != nil {
+			t.Errorf("before the relay: got %+v, want nothing", got)
+		}
+		for range 2 {
+			if err := n.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		tests := []struct {
 			name string
