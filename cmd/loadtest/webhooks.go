@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
@@ -51,6 +50,19 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 		return err
 	}
 	snd.Attach(q)
+	// The relay writes each booking's delivery to the dead endpoint
+	// throughout, as a server's does; the workers that attempt them run
+	// only in the middle part.
+	if err := snd.CatchUp(ctx); err != nil { // the seed's changes, before the endpoint exists
+		return err
+	}
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		snd.Relay(relayCtx)
+	}()
+	defer func() { stopRelay(); <-relayed }()
 	secret, err := webhook.NewSecret()
 	if err != nil {
 		return err
@@ -105,9 +117,7 @@ func (r *runner) queueBacklog(ctx context.Context, q *delivery.Queue, n int) err
 		return fmt.Errorf("no booking to report")
 	}
 	b := items[0]
-	change := store.BookingChange{Booking: b.Booking, Slot: b.Slot, Events: []booking.Event{{
-		ID: uuid.New(), BookingID: b.Booking.ID, Type: booking.EventCreated, To: b.Booking.Status, At: b.Booking.CreatedAt,
-	}}}
+	change := []store.FeedEvent{{Type: "booking.created", OccurredAt: b.Booking.CreatedAt, Booking: b.Booking, Slot: b.Slot, EventID: uuid.New()}}
 	for done := 0; done < n; {
 		tx, err := r.st.QueueDB().BeginTx(ctx, nil)
 		if err != nil {

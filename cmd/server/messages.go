@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,9 +26,8 @@ type deliveries struct {
 }
 
 // setUpDeliveries builds the delivery queue with the handlers of every kind
-// of message, hooks the writing of messages into booking changes and
-// registers the metrics. The workers, and the relay that writes patient
-// messages from the live feed, start with start.
+// of message and registers the metrics. The workers, and the relays that
+// write patient messages and webhooks from the live feed, start with start.
 //
 // Each kind follows the same steps: register its handler (and retry
 // schedule) on ws, then, once the queue exists, give it the queue.
@@ -100,22 +100,21 @@ func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*not
 	return notify.New(nc, st), cal, nil
 }
 
-// start starts this instance's delivery workers and patient message relay,
+// start starts this instance's delivery workers and the relays that write
+// patient messages and webhooks from the live feed,
 // and returns the function that stops them, letting attempts under way
 // finish until its context ends.
 func (d *deliveries) start(ctx context.Context) (func(context.Context), error) {
 	if err := d.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayed := make(chan struct{})
-	go func() {
-		defer close(relayed)
-		d.patients.Relay(relayCtx)
-	}()
+	relayCtx, stopRelays := context.WithCancel(context.WithoutCancel(ctx))
+	var relays sync.WaitGroup
+	relays.Go(func() { d.patients.Relay(relayCtx) })
+	relays.Go(func() { d.webhooks.Relay(relayCtx) })
 	return func(stopCtx context.Context) {
-		stopRelay()
-		<-relayed
+		stopRelays()
+		relays.Wait()
 		_ = d.queue.Stop(stopCtx)
 	}, nil
 }

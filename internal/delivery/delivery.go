@@ -5,9 +5,11 @@
 //
 // # Guarantees
 //
-//   - A message is a job row written in the transaction of the booking
-//     change that causes it (Queue.InsertTx, called from a store change hook):
-//     a change that commits has its messages, one that rolls back has none.
+//   - A message is a job row written in a transaction of the caller's
+//     (Queue.InsertTx). Booking changes' messages are written by relays that
+//     follow the live feed (store.FollowFeed), in the transaction that moves
+//     their cursor past the change's feed event: a change that commits has
+//     its messages, exactly once; one that rolls back has none.
 //   - Every server instance runs workers (Queue.Start). River hands a job to
 //     one worker at a time: on PostgreSQL its fetch locks rows with FOR UPDATE
 //     SKIP LOCKED, on SQLite the fetch is one UPDATE in a write transaction,
@@ -60,7 +62,8 @@
 //	}, delivery.FixedSchedule(5*time.Second, 5*time.Minute, 30*time.Minute, ...))
 //
 // then pass workers to New and insert jobs with Queue.InsertTx from a
-// store.ChangeHook (cmd/server's setUpDeliveries shows the steps). Count a
+// store.FeedFunc run by store.ReadFeed (cmd/server's setUpDeliveries and
+// package sender show the steps). Count a
 // kind's outcomes with Workers.OnOutcome; run a kind on a timer with
 // RegisterPeriodic.
 package delivery

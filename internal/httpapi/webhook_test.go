@@ -63,7 +63,15 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		snd.Relay(relayCtx)
+	}()
 	t.Cleanup(func() {
+		stopRelay()
+		<-relayed
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = q.Stop(ctx)

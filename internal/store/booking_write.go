@@ -149,9 +149,6 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		if err := insertManageToken(tx, b.ID, b.ManageTokenHash, "", b.CreatedAt); err != nil {
 			return err
 		}
-		if err := s.runChangeHooks(tx, BookingChange{Booking: b, Slot: slot, Events: []booking.Event{ev}}); err != nil {
-			return err
-		}
 		if idem != nil {
 			resp, err := idem.Response(b, slot)
 			if err != nil {
@@ -456,8 +453,9 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 }
 
 // saveWithEvents ends a booking change: it reads the booking's (new) slot,
-// saves the booking with the compare-and-swap on readVersion, appends the
-// events and runs the change hooks (see AddChangeHook). It returns the slot as it is after the change.
+// saves the booking with the compare-and-swap on readVersion and appends the
+// events (and with them the feed events, which patient messages and webhooks
+// are made from). It returns the slot as it is after the change.
 func (s *Store) saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int, events []booking.Event) (booking.Slot, error) {
 	slot, err := slotWhere(tx, b.SlotID)
 	if err != nil {
@@ -467,9 +465,6 @@ func (s *Store) saveWithEvents(tx *gorm.DB, b *booking.Booking, readVersion int,
 		return booking.Slot{}, err
 	}
 	if err := insertEvents(tx, events...); err != nil {
-		return booking.Slot{}, err
-	}
-	if err := s.runChangeHooks(tx, BookingChange{Booking: *b, Slot: slot, Events: events}); err != nil {
 		return booking.Slot{}, err
 	}
 	return slot, nil

@@ -48,6 +48,9 @@ type FeedEvent struct {
 	// own reason is not repeated to them.
 	Actor       booking.ActorType
 	StaffReason string
+	// EventID is the id of the booking event in the booking's history
+	// (uuid.Nil for feed events written before it was recorded).
+	EventID uuid.UUID
 }
 
 // feedType returns the feed event type of a booking event, and false for
@@ -88,8 +91,9 @@ type feedSnapshot struct {
 	Notes              string `json:"notes"`
 	CancellationReason string `json:"cancellation_reason"`
 	Version            int    `json:"version"`
-	// Actor and StaffReason are the change's, not the booking's (see
-	// FeedEvent); events written before they were added have neither.
+	// EventID, Actor and StaffReason are the change's, not the booking's
+	// (see FeedEvent); events written before they were added have none.
+	EventID     string    `json:"event_id,omitempty"`
 	Actor       string    `json:"actor,omitempty"`
 	StaffReason string    `json:"staff_reason,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -168,7 +172,7 @@ func appendFeed(tx *gorm.DB, events ...booking.Event) error {
 			return fmt.Errorf("feed: slot: %w", err)
 		}
 		snap := snapshotOf(b, sl)
-		snap.Actor = string(e.Actor.Type)
+		snap.EventID, snap.Actor = e.ID.String(), string(e.Actor.Type)
 		if e.Actor.Type == booking.ActorStaff {
 			snap.StaffReason = e.Reason
 		}
@@ -241,8 +245,14 @@ func feedEvents(db *gorm.DB, after int64, limit int) ([]FeedEvent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
 		}
-		out = append(out, FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Booking: b, Slot: sl,
-			Actor: booking.ActorType(snap.Actor), StaffReason: snap.StaffReason})
+		e := FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Booking: b, Slot: sl,
+			Actor: booking.ActorType(snap.Actor), StaffReason: snap.StaffReason}
+		if snap.EventID != "" {
+			if e.EventID, err = uuid.Parse(snap.EventID); err != nil {
+				return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
+			}
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }

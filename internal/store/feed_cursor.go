@@ -15,7 +15,9 @@ import (
 // inside the transaction that moves the reader's cursor past them: what it
 // writes through tx commits with the cursor's move or rolls back with it, so
 // each event is acted on exactly once, even across crashes. It must only
-// write through tx (see ChangeHook).
+// write through tx, never open another transaction: on SQLite tx may be
+// shared with other calls batched into one commit, each in a savepoint of
+// its own (see sqliteWriter).
 type FeedFunc func(ctx context.Context, tx *sql.Tx, events []FeedEvent) error
 
 // FollowFeed passes fn the next feed events, up to limit, after where the
@@ -154,3 +156,9 @@ func (s *Store) ReadFeed(ctx context.Context, name string, fn FeedFunc, log *slo
 		}
 	}
 }
+
+// QueueDB returns the connection pool a job queue working beside the store
+// should use: on SQLite the store's single writer connection, so that the
+// queue's own writes take turns with the store's transactions in Go instead
+// of contending for the file lock; on PostgreSQL the store's pool.
+func (s *Store) QueueDB() *sql.DB { return s.wsqlDB }

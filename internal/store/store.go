@@ -69,7 +69,6 @@ type Store struct {
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
 	feed    *feedWatch           // see SubscribeFeed
-	hooks   []ChangeHook         // see AddChangeHook
 }
 
 // Option changes how Open builds a Store.

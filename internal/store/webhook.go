@@ -256,22 +256,16 @@ func webhookDeliveryWhere(db *gorm.DB, id uuid.UUID) (webhook.Delivery, []byte, 
 // WebhookRender turns a booking change into the body of its webhooks.
 type WebhookRender func(eventType string, at time.Time, b booking.Booking, slot booking.Slot) ([]byte, error)
 
-// QueueWebhookDeliveries writes, in tx (a booking change's transaction, as a
-// ChangeHook gets it), one pending delivery for each of the change's events
-// the live feed reports and each active endpoint that wants its type, with
-// the body render makes, and returns them for the caller to schedule.
-func (s *Store) QueueWebhookDeliveries(ctx context.Context, sqlTx *sql.Tx, c BookingChange, render WebhookRender) ([]webhook.Delivery, error) {
-	tx := s.wdb.WithContext(ctx)
-	tx.Statement.ConnPool = sqlTx
-	var types []string
-	for _, e := range c.Events {
-		if t, ok := feedType(e.Type); ok {
-			types = append(types, t)
-		}
-	}
-	if len(types) == 0 {
+// QueueWebhookDeliveries writes, in tx (the transaction in which a feed
+// reader passes events; see FollowFeed), one pending delivery for each of
+// the feed events and each active endpoint that wants its type, with the
+// body render makes, and returns them for the caller to schedule.
+func (s *Store) QueueWebhookDeliveries(ctx context.Context, sqlTx *sql.Tx, events []FeedEvent, render WebhookRender) ([]webhook.Delivery, error) {
+	if len(events) == 0 {
 		return nil, nil
 	}
+	tx := s.wdb.WithContext(ctx)
+	tx.Statement.ConnPool = sqlTx
 	var rows []webhookEndpointRow
 	if err := tx.Where("active = ?", true).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("queue webhooks: %w", err)
@@ -289,24 +283,26 @@ func (s *Store) QueueWebhookDeliveries(ctx context.Context, sqlTx *sql.Tx, c Boo
 	}
 	now := utc(s.now())
 	var out []webhook.Delivery
-	for _, e := range c.Events {
-		typ, ok := feedType(e.Type)
-		if !ok {
-			continue
-		}
+	for _, e := range events {
 		var body []byte
 		for _, ep := range endpoints {
-			if !ep.Wants(typ) {
+			if !ep.Wants(e.Type) {
 				continue
 			}
 			if body == nil {
 				var err error
-				if body, err = render(typ, e.At, c.Booking, c.Slot); err != nil {
+				if body, err = render(e.Type, e.OccurredAt, e.Booking, e.Slot); err != nil {
 					return nil, fmt.Errorf("queue webhooks: render: %w", err)
 				}
 			}
+			eventID := e.EventID
+			if eventID == uuid.Nil {
+				// A feed event from before the feed recorded event ids:
+				// a stable stand-in, the same on every reading.
+				eventID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "feed-event-%d", e.ID))
+			}
 			row := webhookDeliveryRow{
-				ID: uuid.NewString(), EndpointID: ep.ID.String(), EventID: e.ID.String(), EventType: typ,
+				ID: uuid.NewString(), EndpointID: ep.ID.String(), EventID: eventID.String(), EventType: e.Type,
 				Payload: string(body), Status: string(webhook.DeliveryPending), NextAttemptAt: &now,
 				StartedAt: now, CreatedAt: now, UpdatedAt: now,
 			}

@@ -1,8 +1,8 @@
 // Package sender delivers webhooks on the service's delivery queue (package
-// delivery): a store change hook writes, in each booking change's
-// transaction, one delivery row per interested endpoint and one queue job
-// per row; the job's handler makes one signed attempt and records its
-// outcome, and the queue retries it on the Standard Webhooks schedule.
+// delivery): a relay that follows the live feed writes, for each booking
+// change, one delivery row per interested endpoint and one queue job per
+// row; the job's handler makes one signed attempt and records its outcome,
+// and the queue retries it on the Standard Webhooks schedule.
 package sender
 
 import (
@@ -108,21 +108,48 @@ func (s *Sender) Register(ws *delivery.Workers) {
 	delivery.Register(ws, s.attempt, s.wait)
 }
 
-// Attach makes booking changes queue webhooks on q: it adds the store change
-// hook. Call it once q exists, before the store takes changes.
-func (s *Sender) Attach(q *delivery.Queue) {
-	s.queue = q
-	s.cfg.Store.AddChangeHook(func(ctx context.Context, tx *sql.Tx, c store.BookingChange) error {
-		ds, err := s.cfg.Store.QueueWebhookDeliveries(ctx, tx, c, s.cfg.Render)
-		if err != nil || len(ds) == 0 {
+// Attach makes Relay queue webhooks on q. Call it once q exists.
+func (s *Sender) Attach(q *delivery.Queue) { s.queue = q }
+
+// RelayCursor names the live-feed cursor of webhooks (see store.FollowFeed).
+const RelayCursor = "webhooks"
+
+// Relay queues the webhooks of booking changes as they commit, until ctx
+// ends: it follows the live feed and writes, for each event, a delivery
+// row per interested endpoint and a queue job per row, in the transaction
+// that moves its cursor past the event. Each change is reported exactly
+// once to each endpoint active when the relay reaches it (a few tens of
+// milliseconds after the commit), and a booking request writes nothing
+// for webhooks. Every instance runs a relay; they take turns on the cursor.
+func (s *Sender) Relay(ctx context.Context) {
+	s.cfg.Store.ReadFeed(ctx, RelayCursor, s.write, s.cfg.Log)
+}
+
+// CatchUp queues the webhooks of every change committed so far that the
+// relay has not passed, and returns once it has.
+func (s *Sender) CatchUp(ctx context.Context) error {
+	for {
+		passed, err := s.cfg.Store.FollowFeed(ctx, RelayCursor, store.FeedBatch, s.write)
+		if err != nil || passed < store.FeedBatch {
 			return err
 		}
-		jobs := make([]delivery.Insert, len(ds))
-		for i, d := range ds {
-			jobs[i] = delivery.Insert{Args: Args{DeliveryID: d.ID.String()}}
-		}
-		return q.InsertTx(ctx, tx, jobs...)
-	})
+	}
+}
+
+// write queues the webhooks of events in tx (a store.FeedFunc).
+func (s *Sender) write(ctx context.Context, tx *sql.Tx, events []store.FeedEvent) error {
+	if s.queue == nil {
+		return errors.New("webhooks: not attached to a queue")
+	}
+	ds, err := s.cfg.Store.QueueWebhookDeliveries(ctx, tx, events, s.cfg.Render)
+	if err != nil || len(ds) == 0 {
+		return err
+	}
+	jobs := make([]delivery.Insert, len(ds))
+	for i, d := range ds {
+		jobs[i] = delivery.Insert{Args: Args{DeliveryID: d.ID.String()}}
+	}
+	return s.queue.InsertTx(ctx, tx, jobs...)
 }
 
 // CheckURL validates an endpoint URL with the guard (see webhook.Guard).
