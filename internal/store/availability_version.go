@@ -31,21 +31,38 @@ var availabilityTables = map[string]bool{
 const availabilityChannel = "clinic_availability"
 
 // availabilityVersion tells readers when Availability's answers may have
-// changed: a counter bumped after every committed write to
-// availabilityTables, by this process or, on PostgreSQL, by any process on
-// the same database.
+// changed, by scope: a version for each provider, which moves after every
+// committed write to that provider's slots or holds, and one for the whole
+// clinic, which moves after every committed write to availabilityTables.
+// A catalogue change (providers, locations, consultation types), or a write
+// whose scope is not known, moves them all. Writes by this process and, on
+// both databases, by any process on the same database count.
 //
-// Writes are seen by GORM callbacks on every create, update, delete and raw
-// statement (onWrite), not by calls sprinkled over the write paths, so that
-// a write path added later cannot forget them. Inside a transaction (Store.tx)
-// the callback only marks the transaction; the counter moves once it has
-// committed. Bumping after the commit is what makes the counter safe to cache
-// against: a reader reads the counter before it queries, so an answer it
-// caches under counter n was read from a snapshot no older than n's writes.
+// Which writes count is decided by the database: triggers on
+// availabilityTables (migration 00070) record, in the writing transaction,
+// the scope of every row written: on SQLite in the table
+// availability_changes (a counter a scope), which sqliteWatch reads; on
+// PostgreSQL in a NOTIFY with the scope as payload, which the listener
+// receives, and in a transaction-local setting the writing instance reads
+// before its commit. GORM callbacks on every create, update, delete and raw
+// statement (onWrite) only tell this process when to look, so that a write
+// path added later cannot forget it. Inside a transaction (Store.tx) the
+// callback only marks the transaction; the versions move once it has
+// committed. Moving after the commit is what makes them safe to cache
+// against: a reader reads the version before it queries, so an answer it
+// caches under version n was read from a snapshot no older than n's writes.
+//
+// All versions are values of one counter, total, which every move
+// increments: a provider's version is the larger of the value total had at
+// the provider's last move and at the last move of everything. So each
+// version only grows, and a version read after a move is larger than any
+// read before it.
 type availabilityVersion struct {
-	n atomic.Uint64
+	total     atomic.Uint64 // every move; the version of the whole clinic
+	all       atomic.Uint64 // total at the last move of everything
+	providers sync.Map      // uuid.UUID -> *atomic.Uint64: total at the provider's last move
 
-	// PostgreSQL: the listener that turns other instances' NOTIFYs into bumps.
+	// PostgreSQL: the listener that turns other instances' NOTIFYs into moves.
 	pgURL     string
 	log       *slog.Logger
 	startOnce sync.Once
@@ -54,13 +71,65 @@ type availabilityVersion struct {
 	done      chan struct{}
 }
 
-func (v *availabilityVersion) bump() { v.n.Add(1) }
+// bump moves every version.
+func (v *availabilityVersion) bump() { storeMax(&v.all, v.total.Add(1)) }
+
+// bumpProvider moves the version of provider id (and the whole clinic's).
+func (v *availabilityVersion) bumpProvider(id uuid.UUID) {
+	t := v.total.Add(1)
+	c, ok := v.providers.Load(id)
+	if !ok {
+		c, _ = v.providers.LoadOrStore(id, new(atomic.Uint64))
+	}
+	storeMax(c.(*atomic.Uint64), t)
+}
+
+// bumpScope moves the versions a scope recorded by the triggers names: a
+// provider's id, or anything else ('*', the catalogue) for everything.
+func (v *availabilityVersion) bumpScope(scope string) {
+	if id, err := uuid.Parse(scope); err == nil {
+		v.bumpProvider(id)
+		return
+	}
+	v.bump()
+}
+
+// of is the version of the answers about provider, or about the whole
+// clinic when provider is nil.
+func (v *availabilityVersion) of(provider *uuid.UUID) uint64 {
+	if provider == nil {
+		return v.total.Load()
+	}
+	n := v.all.Load()
+	if c, ok := v.providers.Load(*provider); ok {
+		n = max(n, c.(*atomic.Uint64).Load())
+	}
+	return n
+}
+
+// storeMax sets c to n unless it holds more already.
+func storeMax(c *atomic.Uint64, n uint64) {
+	for {
+		old := c.Load()
+		if old >= n || c.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
 
 // txMark is the context value Store.tx sets: whether the transaction wrote
 // to availabilityTables.
 type txMark struct {
 	dirty atomic.Bool
 	feed  atomic.Bool // appended to the live feed (see flushFeed)
+
+	// invalidated are the providers InvalidateAvailability named in the
+	// transaction; scopes, on PostgreSQL, the scopes the triggers recorded,
+	// read before the commit (scopesErr when that failed). See
+	// Store.endAvailability.
+	invalidated []uuid.UUID
+	scopes      []string
+	scopesErr   error
 
 	mu          sync.Mutex
 	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
@@ -98,12 +167,15 @@ func (s *Store) registerAvailabilityCallbacks() error {
 }
 
 // onWrite runs after each writing statement. A write to availabilityTables
-// marks the transaction it belongs to (Store.tx bumps the counter, and on
-// PostgreSQL queues the NOTIFY, when the transaction ends), or, outside one,
-// bumps the counter and notifies at once: a single-statement write has
-// committed when its Exec returns. (Outside a transaction a write must not
-// be read with Rows, whose statement completes only as the rows are read;
-// the store has none.)
+// marks the transaction it belongs to (Store.tx moves the versions when the
+// transaction ends), or, outside one, moves them at once: a single-statement
+// write has committed when its Exec returns. (Outside a transaction a write
+// must not be read with Rows, whose statement completes only as the rows are
+// read; the store has none.) On SQLite the scopes written are read from
+// availability_changes (see sqliteWatch.sync); on PostgreSQL, where the
+// transaction-local record of an autocommitted statement is gone once it
+// returns, everything moves (the other instances get the scoped NOTIFYs of
+// the triggers).
 func (s *Store) onWrite(db *gorm.DB) {
 	if !touchesAvailability(db.Statement) {
 		return
@@ -113,15 +185,72 @@ func (s *Store) onWrite(db *gorm.DB) {
 		return
 	}
 	if s.dialect == Postgres {
-		_, _ = s.sqlDB.ExecContext(context.WithoutCancel(db.Statement.Context), notifySQL, availabilityChannel)
+		s.avail.bump()
+		return
 	}
-	s.avail.bump()
+	s.watch.sync(s.avail)
 }
 
-// notifySQL tells the other instances that availability may have changed;
-// inside a transaction PostgreSQL delivers it when, and only if, the
-// transaction commits.
-const notifySQL = "SELECT pg_notify($1, '')"
+// availabilityScopesSQL reads, inside a PostgreSQL transaction, the scopes
+// its writes recorded (see migration 00070): space-separated, empty or NULL
+// for none.
+const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availability_scopes', true), '')"
+
+// availabilityInvalidateSQL records an explicit invalidation of a provider in
+// the writing transaction, as the triggers do for the rows they see.
+var availabilityInvalidateSQL = map[Dialect]string{
+	SQLite:   "INSERT INTO availability_changes (scope, seq) VALUES (?, 1) ON CONFLICT (scope) DO UPDATE SET seq = seq + 1",
+	Postgres: "SELECT availability_changed(current_schema(), ?)",
+}
+
+// flushAvailability runs at the end of a transaction marked dirty, before
+// its commit: it records the providers InvalidateAvailability named, and on
+// PostgreSQL reads the scopes the transaction's writes recorded.
+func (s *Store) flushAvailability(tx *gorm.DB, m *txMark) error {
+	if !m.dirty.Load() {
+		return nil
+	}
+	for _, id := range m.invalidated {
+		if err := tx.Exec(availabilityInvalidateSQL[s.dialect], id.String()).Error; err != nil {
+			return fmt.Errorf("invalidate availability: %w", err)
+		}
+	}
+	if s.dialect != Postgres {
+		return nil
+	}
+	var scopes string
+	m.scopes, m.scopesErr = nil, nil
+	if err := tx.Raw(availabilityScopesSQL).Row().Scan(&scopes); err != nil {
+		// The versions move for everything instead (endAvailability); the
+		// transaction itself need not fail for it.
+		m.scopesErr = err
+		return nil
+	}
+	m.scopes = strings.Fields(scopes)
+	return nil
+}
+
+// endAvailability moves the versions once a transaction marked dirty has
+// ended, committed or not (a needless move only costs cache misses): on
+// SQLite those of the scopes availability_changes shows moved, on
+// PostgreSQL those its triggers recorded, or everything when that record
+// could not be read.
+func (s *Store) endAvailability(m *txMark) {
+	if !m.dirty.Load() {
+		return
+	}
+	if s.dialect != Postgres {
+		s.watch.sync(s.avail)
+		return
+	}
+	if m.scopesErr != nil || (m.scopes == nil && len(m.invalidated) > 0) {
+		s.avail.bump()
+		return
+	}
+	for _, sc := range m.scopes {
+		s.avail.bumpScope(sc)
+	}
+}
 
 // touchesAvailability reports whether the statement may have written to
 // availabilityTables. A raw statement (Exec, Raw) counts when it is not a
@@ -143,54 +272,67 @@ func touchesAvailability(st *gorm.Statement) bool {
 }
 
 // AvailabilityVersion returns a number that changes after every committed
-// write that can change what Availability returns: slots created, generated,
-// updated or deleted, places taken or released by bookings, and catalogue
-// changes. Writes by this process move it before the write's call returns.
-// Writes by other processes on the same database move it too: on SQLite
-// within a millisecond of their commit (see sqliteWatch), on PostgreSQL when
-// their notification arrives, normally milliseconds after their commit.
+// write that can change what Availability returns for provider (nil: for
+// any question, such as the whole clinic's, a location's or a consultation
+// type's): slots of that provider created, generated, updated or deleted,
+// places taken or released by bookings, holds placed or released on them,
+// and catalogue changes, which move every version. Writes by this process
+// move it before the write's call returns. Writes by other processes on the
+// same database move it too: on SQLite within a millisecond of their commit
+// (see sqliteWatch), on PostgreSQL when their notification arrives,
+// normally milliseconds after their commit. A write to another provider's
+// slots leaves it as it is. It only grows.
 //
 // ok is false while changes could go unnoticed (on PostgreSQL, until the
 // listener is connected, and whenever it has lost its connection; on SQLite,
-// should the commit counter fail to read): nothing may be cached then. On
+// should the record of changes fail to read): nothing may be cached then. On
 // PostgreSQL the first call starts the listener.
 //
-// An answer of Availability read after AvailabilityVersion returned n may be
-// reused for as long as it still returns n (and, the clock being the other
-// input, until AvailabilityValidUntil).
-func (s *Store) AvailabilityVersion() (version uint64, ok bool) {
+// An answer of Availability for provider read after AvailabilityVersion
+// returned n may be reused for as long as it still returns n (and, the
+// clock being the other input, until AvailabilityValidUntil).
+func (s *Store) AvailabilityVersion(provider *uuid.UUID) (version uint64, ok bool) {
 	v := s.avail
 	if s.dialect != Postgres {
 		if !s.watch.check(v) {
 			return 0, false
 		}
-		return v.n.Load(), true
+		return v.of(provider), true
 	}
 	v.startOnce.Do(v.start)
 	if !v.listening.Load() {
 		return 0, false
 	}
-	return v.n.Load(), true
+	return v.of(provider), true
 }
 
-// sqliteWatch sees commits made to the SQLite file by other processes (a
-// second server instance, a maintenance script): SQLite's PRAGMA
-// data_version, read on a connection of its own that never writes, changes
-// whenever any other connection has committed. Reading it costs some 15
-// microseconds, so it is read at most once every watchEvery: a cached answer
-// outlives another process's commit by at most that long. Any commit counts,
-// to any table (also this process's own, which the counter has seen already):
-// that only costs misses.
+// sqliteWatch sees which scopes commits to the SQLite file changed, this
+// process's and other processes' (a second server instance, a maintenance
+// script): the triggers of migration 00070 move a counter a scope in
+// availability_changes with every write to availabilityTables, and the
+// watch, on a connection of its own that never writes, moves the versions
+// of the scopes whose counter moved since it last looked. To look only
+// when something was committed, it first reads PRAGMA data_version, which
+// changes whenever any other connection has committed (some 15
+// microseconds).
+//
+// A reader asks at most once every watchEvery (check): a cached answer
+// outlives another process's commit by at most that long. This process's
+// own writes ask at once, after their commit and before they return (sync),
+// so they are seen with no delay, and only once: the watch remembers the
+// counters it saw.
 type sqliteWatch struct {
-	mu     sync.Mutex
-	db     *sql.DB
-	conn   *sql.Conn
-	stmt   *sql.Stmt
-	last   int64
-	readAt time.Time
+	mu      sync.Mutex
+	db      *sql.DB
+	conn    *sql.Conn
+	stmt    *sql.Stmt // PRAGMA data_version
+	changes *sql.Stmt // the counters, prepared once the table exists
+	last    int64
+	seen    map[string]int64 // scope -> counter last seen; nil until first read
+	readAt  time.Time
 }
 
-// watchEvery is how often sqliteWatch reads the commit counter, at most.
+// watchEvery is how often a reader makes sqliteWatch look, at most.
 const watchEvery = time.Millisecond
 
 func openSQLiteWatch(ctx context.Context, dsn string) (*sqliteWatch, error) {
@@ -203,19 +345,18 @@ func openSQLiteWatch(ctx context.Context, dsn string) (*sqliteWatch, error) {
 	if w.conn, err = db.Conn(ctx); err == nil {
 		w.stmt, err = w.conn.PrepareContext(ctx, "PRAGMA data_version")
 	}
-	if err == nil {
-		err = w.stmt.QueryRowContext(ctx).Scan(&w.last)
-	}
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("watch commits: %w", err)
 	}
+	// The first look (once the migrations have run) takes the counters as
+	// they are: nothing is cached before it.
+	w.last = -1
 	return w, nil
 }
 
-// check bumps v when another connection committed since the last read of
-// the counter, reading it again when the last read is watchEvery old, and
-// reports whether it could tell.
+// check looks for changes when the last look is watchEvery old, and reports
+// whether it could tell.
 func (w *sqliteWatch) check(v *availabilityVersion) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -223,17 +364,75 @@ func (w *sqliteWatch) check(v *availabilityVersion) bool {
 	if now.Sub(w.readAt) < watchEvery {
 		return true
 	}
-	var dv int64
-	if err := w.stmt.QueryRowContext(context.Background()).Scan(&dv); err != nil {
+	if err := w.look(v); err != nil {
 		w.readAt = time.Time{}
 		return false
 	}
 	w.readAt = now
-	if dv != w.last {
-		w.last = dv
-		v.bump()
-	}
 	return true
+}
+
+// sync looks for changes now: after this process's own commits. Should the
+// look fail, it moves every version instead.
+func (w *sqliteWatch) sync(v *availabilityVersion) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.look(v); err != nil {
+		w.readAt = time.Time{}
+		v.bump()
+		return
+	}
+	w.readAt = time.Now()
+}
+
+// look moves the versions of the scopes whose counters moved since the last
+// look, if anything was committed since; w.mu is held.
+func (w *sqliteWatch) look(v *availabilityVersion) error {
+	ctx := context.Background()
+	var dv int64
+	if err := w.stmt.QueryRowContext(ctx).Scan(&dv); err != nil {
+		return fmt.Errorf("read data_version: %w", err)
+	}
+	if dv == w.last {
+		return nil
+	}
+	if w.changes == nil {
+		st, err := w.conn.PrepareContext(ctx, "SELECT scope, seq FROM availability_changes")
+		if err != nil {
+			return fmt.Errorf("watch availability changes: %w", err)
+		}
+		w.changes = st
+	}
+	rows, err := w.changes.QueryContext(ctx)
+	if err != nil {
+		return fmt.Errorf("read availability changes: %w", err)
+	}
+	defer rows.Close()
+	first := w.seen == nil
+	if first {
+		w.seen = map[string]int64{}
+	}
+	for rows.Next() {
+		var scope string
+		var seq int64
+		if err := rows.Scan(&scope, &seq); err != nil {
+			return fmt.Errorf("read availability changes: %w", err)
+		}
+		if w.seen[scope] != seq {
+			w.seen[scope] = seq
+			if !first {
+				v.bumpScope(scope)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read availability changes: %w", err)
+	}
+	if first {
+		v.bump() // anything may have changed before the first look
+	}
+	w.last = dv
+	return nil
 }
 
 func (w *sqliteWatch) close() {
@@ -242,6 +441,9 @@ func (w *sqliteWatch) close() {
 	}
 	if w.stmt != nil {
 		w.stmt.Close()
+	}
+	if w.changes != nil {
+		w.changes.Close()
 	}
 	if w.conn != nil {
 		w.conn.Close()
@@ -287,15 +489,19 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+availabilityChannel); err != nil {
 		return err
 	}
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return err
+	}
 	v.bump()
 	v.listening.Store(true)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenCheck)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case err == nil:
-			v.bump()
+			v.notified(schema, n.Payload)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
@@ -311,6 +517,22 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// notified moves the versions a notification names: its payload is the
+// schema of the table written and the scope, space-separated (see
+// migration 00070). Other schemas' notifications are ignored; one in
+// another form moves everything.
+func (v *availabilityVersion) notified(schema, payload string) {
+	i := strings.LastIndexByte(payload, ' ')
+	if i < 0 {
+		v.bump()
+		return
+	}
+	if payload[:i] != schema {
+		return
+	}
+	v.bumpScope(payload[i+1:])
 }
 
 // close stops the listener, if it runs, and waits for it.
@@ -408,20 +630,25 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 
 // InvalidateAvailability says that what Availability answers for provider
 // providerID may have changed through a write the store cannot see on its
-// own (a write to a table outside availabilityTables, such as a hold on a
-// place). Called inside a Store transaction (with its context), the version
-// moves when that transaction has committed; outside one, at once, and on
-// PostgreSQL the other instances are told. Today every call moves the one
-// version that all cached answers share; the provider is the scope a finer
-// invalidation would empty, so callers already say it.
+// own (a write to a table outside availabilityTables). Called inside a
+// Store transaction (with its context), it is recorded in that transaction
+// for the other instances, and the version moves when it has committed;
+// outside one, at once, and the other instances are told.
 func (s *Store) InvalidateAvailability(ctx context.Context, providerID uuid.UUID) {
-	_ = providerID // the scope of a finer invalidation; see the comment above
 	if m, ok := ctx.Value(txMarkKey{}).(*txMark); ok {
+		m.mu.Lock()
+		m.invalidated = append(m.invalidated, providerID)
+		m.mu.Unlock()
 		m.dirty.Store(true)
 		return
 	}
-	if s.dialect == Postgres {
-		_, _ = s.sqlDB.ExecContext(context.WithoutCancel(ctx), notifySQL, availabilityChannel)
+	err := s.tx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+		s.InvalidateAvailability(tx.Statement.Context, providerID)
+		return nil
+	})
+	if err != nil {
+		// Not recorded for the other instances; this one at least forgets.
+		s.avail.bump()
+		s.avail.log.Warn("availability invalidation not recorded", "error", err.Error())
 	}
-	s.avail.bump()
 }
