@@ -38,19 +38,19 @@ const (
 // unchanged:
 //
 //   - the data: every answer is stored under the store's
-//     AvailabilityVersion for its provider (for a question without one, the
-//     whole clinic's) read before its query ran, and served only while the
-//     store still reports that version. The store moves a provider's
-//     version after every committed write to its slots (created, generated,
-//     updated, blocked, deleted, a place taken or released by any booking
-//     transition or reschedule, a hold), the whole clinic's after any of
-//     those, and all of them after a catalogue change, before the writing
-//     call returns; and for writes by other instances on the same database:
-//     on SQLite within a millisecond (it reads the file's record of
-//     changes), on PostgreSQL when their NOTIFY arrives. While the store
-//     cannot vouch for that (PostgreSQL without a listening connection),
-//     nothing is cached. So a booking for one provider leaves the cached
-//     answers about the others as they are.
+//     AvailabilityVersion for its question read before its query ran, and
+//     served only while the store still reports that version. The store
+//     moves the version of a question about a provider (or, without one,
+//     about any provider) after every committed write to that provider's
+//     slots starting on the question's days (created, generated, updated,
+//     blocked, deleted, a place taken or released by any booking transition
+//     or reschedule, a hold), and all versions after a catalogue change,
+//     before the writing call returns; and for writes by other instances on
+//     the same database: on SQLite within a millisecond (it reads the
+//     file's record of changes), on PostgreSQL when their NOTIFY arrives.
+//     While the store cannot vouch for that (PostgreSQL without a listening
+//     connection), nothing is cached. So a booking leaves the cached
+//     answers about other providers, and about other weeks, as they are.
 //   - the clock: an answer is served only until the store's
 //     AvailabilityValidUntil, the moment its first slot leaves the booking
 //     window (start - MIN_NOTICE) or a slot of its range enters it
@@ -110,7 +110,7 @@ func newAvailabilityCache(maxBytes int) *availabilityCache {
 // availability answers q, whose normalised form is key, from the cache when
 // it may, else from the store, caching the answer when it may.
 func (s *Server) availability(ctx context.Context, key string, q store.AvailabilityQuery) (*availabilityAnswer, error) {
-	version, cacheable := s.store.AvailabilityVersion(q.ProviderID)
+	version, cacheable := s.store.AvailabilityVersion(q)
 	if !cacheable || s.opts.NoAvailabilityCache {
 		return s.computeAvailability(ctx, q, false)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,36 +32,43 @@ var availabilityTables = map[string]bool{
 const availabilityChannel = "clinic_availability"
 
 // availabilityVersion tells readers when Availability's answers may have
-// changed, by scope: a version for each provider, which moves after every
-// committed write to that provider's slots or holds, and one for the whole
-// clinic, which moves after every committed write to availabilityTables.
-// A catalogue change (providers, locations, consultation types), or a write
+// changed, by scope: an answer about provider P for days D moves after every
+// committed write to P's slots starting on one of the days D (or holds on
+// them), one about the whole clinic (or a location, or a consultation type)
+// after every such write to any provider's slots on those days. A
+// catalogue change (providers, locations, consultation types), or a write
 // whose scope is not known, moves them all. Writes by this process and, on
 // both databases, by any process on the same database count.
 //
 // Which writes count is decided by the database: triggers on
 // availabilityTables (migration 00070) record, in the writing transaction,
-// the scope of every row written: on SQLite in the table
-// availability_changes (a counter a scope), which sqliteWatch reads; on
-// PostgreSQL in a NOTIFY with the scope as payload, which the listener
-// receives, and in a transaction-local setting the writing instance reads
-// before its commit. GORM callbacks on every create, update, delete and raw
-// statement (onWrite) only tell this process when to look, so that a write
-// path added later cannot forget it. Inside a transaction (Store.tx) the
-// callback only marks the transaction; the versions move once it has
-// committed. Moving after the commit is what makes them safe to cache
-// against: a reader reads the version before it queries, so an answer it
-// caches under version n was read from a snapshot no older than n's writes.
+// the scope of every row written (its provider and the UTC day its slot
+// starts on): on SQLite in the table availability_changes, which
+// sqliteWatch reads; on PostgreSQL in a NOTIFY with the scope as payload,
+// which the listener receives, and in a transaction-local setting the
+// writing instance reads before its commit. GORM callbacks on every create,
+// update, delete and raw statement (onWrite) only tell this process when to
+// look, so that a write path added later cannot forget it. Inside a
+// transaction (Store.tx) the callback only marks the transaction; the
+// versions move once it has committed. Moving after the commit is what
+// makes them safe to cache against: a reader reads the version before it
+// queries, so an answer it caches under version n was read from a snapshot
+// no older than n's writes.
 //
 // All versions are values of one counter, total, which every move
-// increments: a provider's version is the larger of the value total had at
-// the provider's last move and at the last move of everything. So each
-// version only grows, and a version read after a move is larger than any
-// read before it.
+// increments: the version of an answer is the largest value total had at
+// the last move of everything or of any scope the answer covers. So each
+// version only grows, and one read after a move is larger than any read
+// before it.
 type availabilityVersion struct {
-	total     atomic.Uint64 // every move; the version of the whole clinic
-	all       atomic.Uint64 // total at the last move of everything
-	providers sync.Map      // uuid.UUID -> *atomic.Uint64: total at the provider's last move
+	total atomic.Uint64 // every move
+	all   atomic.Uint64 // total at the last move of everything
+
+	mu sync.RWMutex
+	// byProvider holds, for each provider (uuid.Nil: any provider), the
+	// value of total at the last move of its slots by UTC day (start_at /
+	// 86400), and at the last move of the provider as a whole.
+	byProvider map[uuid.UUID]*dayVersions
 
 	// PostgreSQL: the listener that turns other instances' NOTIFYs into moves.
 	pgURL     string
@@ -71,40 +79,108 @@ type availabilityVersion struct {
 	done      chan struct{}
 }
 
+// dayVersions is one provider's versions (see availabilityVersion).
+type dayVersions struct {
+	whole uint64           // the provider as a whole, every day
+	days  map[int64]uint64 // by UTC day
+}
+
+// maxDayVersions bounds the days remembered for one provider: beyond it,
+// they fold into its version as a whole (only a few more cache misses).
+const maxDayVersions = 4096
+
+func newAvailabilityVersion(pgURL string, log *slog.Logger) *availabilityVersion {
+	return &availabilityVersion{pgURL: pgURL, log: log, byProvider: map[uuid.UUID]*dayVersions{}}
+}
+
 // bump moves every version.
 func (v *availabilityVersion) bump() { storeMax(&v.all, v.total.Add(1)) }
 
-// bumpProvider moves the version of provider id (and the whole clinic's).
-func (v *availabilityVersion) bumpProvider(id uuid.UUID) {
+// bumpProvider moves the versions of provider id's slots starting on UTC
+// day (every day when whole), and those of the questions about any provider.
+func (v *availabilityVersion) bumpProvider(id uuid.UUID, day int64, whole bool) {
 	t := v.total.Add(1)
-	c, ok := v.providers.Load(id)
-	if !ok {
-		c, _ = v.providers.LoadOrStore(id, new(atomic.Uint64))
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, p := range []uuid.UUID{id, uuid.Nil} {
+		dv := v.byProvider[p]
+		if dv == nil {
+			dv = &dayVersions{days: map[int64]uint64{}}
+			v.byProvider[p] = dv
+		}
+		if whole {
+			dv.whole = max(dv.whole, t)
+			continue
+		}
+		dv.days[day] = max(dv.days[day], t)
+		if len(dv.days) > maxDayVersions {
+			for _, n := range dv.days {
+				dv.whole = max(dv.whole, n)
+			}
+			clear(dv.days)
+		}
 	}
-	storeMax(c.(*atomic.Uint64), t)
 }
 
-// bumpScope moves the versions a scope recorded by the triggers names: a
-// provider's id, or anything else ('*', the catalogue) for everything.
+// bumpScope moves the versions a scope recorded by the triggers names:
+// "provider/day", "provider", or anything else ('*') for everything.
 func (v *availabilityVersion) bumpScope(scope string) {
-	if id, err := uuid.Parse(scope); err == nil {
-		v.bumpProvider(id)
+	id, dayText, hasDay := strings.Cut(scope, "/")
+	p, err := uuid.Parse(id)
+	if err != nil {
+		v.bump()
 		return
 	}
-	v.bump()
+	if !hasDay {
+		v.bumpProvider(p, 0, true)
+		return
+	}
+	day, err := strconv.ParseInt(dayText, 10, 64)
+	if err != nil {
+		v.bump()
+		return
+	}
+	v.bumpProvider(p, day, false)
 }
 
-// of is the version of the answers about provider, or about the whole
-// clinic when provider is nil.
-func (v *availabilityVersion) of(provider *uuid.UUID) uint64 {
-	if provider == nil {
-		return v.total.Load()
+// of is the version of the answers to q: about q.ProviderID (any provider
+// when nil), for the slots starting in q.Days's window (every day when
+// q.Days is zero).
+func (v *availabilityVersion) of(q AvailabilityQuery) uint64 {
+	p := uuid.Nil
+	if q.ProviderID != nil {
+		p = *q.ProviderID
 	}
 	n := v.all.Load()
-	if c, ok := v.providers.Load(*provider); ok {
-		n = max(n, c.(*atomic.Uint64).Load())
+	if p == uuid.Nil && q.Days.From.IsZero() {
+		return max(n, v.total.Load())
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	dv := v.byProvider[p]
+	if dv == nil {
+		return n
+	}
+	n = max(n, dv.whole)
+	if q.Days.From.IsZero() {
+		for _, t := range dv.days {
+			n = max(n, t)
+		}
+		return n
+	}
+	lo, hi := availabilityDays(q.Days)
+	for d := lo; d <= hi; d++ {
+		n = max(n, dv.days[d])
 	}
 	return n
+}
+
+// availabilityDays are the UTC days (start_at / 86400, as the triggers
+// count them) on which the slots Availability reads for days start: those
+// of its window.
+func availabilityDays(days booking.DateRange) (lo, hi int64) {
+	start, end := days.Window()
+	return start.Unix() / 86400, (end.Unix() - 1) / 86400
 }
 
 // storeMax sets c to n unless it holds more already.
@@ -199,7 +275,8 @@ const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availabil
 // availabilityInvalidateSQL records an explicit invalidation of a provider in
 // the writing transaction, as the triggers do for the rows they see.
 var availabilityInvalidateSQL = map[Dialect]string{
-	SQLite:   "INSERT INTO availability_changes (scope, seq) VALUES (?, 1) ON CONFLICT (scope) DO UPDATE SET seq = seq + 1",
+	SQLite: "INSERT INTO availability_changes (scope, seq) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM availability_changes))" +
+		" ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
 	Postgres: "SELECT availability_changed(current_schema(), ?)",
 }
 
@@ -272,63 +349,63 @@ func touchesAvailability(st *gorm.Statement) bool {
 }
 
 // AvailabilityVersion returns a number that changes after every committed
-// write that can change what Availability returns for provider (nil: for
-// any question, such as the whole clinic's, a location's or a consultation
-// type's): slots of that provider created, generated, updated or deleted,
-// places taken or released by bookings, holds placed or released on them,
-// and catalogue changes, which move every version. Writes by this process
-// move it before the write's call returns. Writes by other processes on the
-// same database move it too: on SQLite within a millisecond of their commit
-// (see sqliteWatch), on PostgreSQL when their notification arrives,
-// normally milliseconds after their commit. A write to another provider's
-// slots leaves it as it is. It only grows.
+// write that can change what Availability returns for q (only its
+// provider, nil for any, and its days, zero for all, count): slots of that
+// provider starting in q's window created, generated, updated or deleted,
+// places taken or released on them by bookings, holds placed or released
+// on them, and catalogue changes, which move every version. Writes by this
+// process move it before the write's call returns. Writes by other
+// processes on the same database move it too: on SQLite within a
+// millisecond of their commit (see sqliteWatch), on PostgreSQL when their
+// notification arrives, normally milliseconds after their commit. A write
+// to another provider's slots, or to slots on other days, leaves it as it
+// is. It only grows.
 //
 // ok is false while changes could go unnoticed (on PostgreSQL, until the
 // listener is connected, and whenever it has lost its connection; on SQLite,
 // should the record of changes fail to read): nothing may be cached then. On
 // PostgreSQL the first call starts the listener.
 //
-// An answer of Availability for provider read after AvailabilityVersion
-// returned n may be reused for as long as it still returns n (and, the
-// clock being the other input, until AvailabilityValidUntil).
-func (s *Store) AvailabilityVersion(provider *uuid.UUID) (version uint64, ok bool) {
+// An answer of Availability to q read after AvailabilityVersion returned n
+// may be reused for as long as it still returns n (and, the clock being the
+// other input, until AvailabilityValidUntil).
+func (s *Store) AvailabilityVersion(q AvailabilityQuery) (version uint64, ok bool) {
 	v := s.avail
 	if s.dialect != Postgres {
 		if !s.watch.check(v) {
 			return 0, false
 		}
-		return v.of(provider), true
+		return v.of(q), true
 	}
 	v.startOnce.Do(v.start)
 	if !v.listening.Load() {
 		return 0, false
 	}
-	return v.of(provider), true
+	return v.of(q), true
 }
 
 // sqliteWatch sees which scopes commits to the SQLite file changed, this
 // process's and other processes' (a second server instance, a maintenance
-// script): the triggers of migration 00070 move a counter a scope in
-// availability_changes with every write to availabilityTables, and the
-// watch, on a connection of its own that never writes, moves the versions
-// of the scopes whose counter moved since it last looked. To look only
-// when something was committed, it first reads PRAGMA data_version, which
-// changes whenever any other connection has committed (some 15
-// microseconds).
+// script): the triggers of migration 00070 number every change to
+// availabilityTables in availability_changes, and the watch, on a
+// connection of its own that never writes, moves the versions of the scopes
+// changed since the largest number it saw. To look only when something was
+// committed, it first reads PRAGMA data_version, which changes whenever any
+// other connection has committed (some 15 microseconds).
 //
 // A reader asks at most once every watchEvery (check): a cached answer
 // outlives another process's commit by at most that long. This process's
 // own writes ask at once, after their commit and before they return (sync),
-// so they are seen with no delay, and only once: the watch remembers the
-// counters it saw.
+// so they are seen with no delay, and only once.
 type sqliteWatch struct {
 	mu      sync.Mutex
 	db      *sql.DB
 	conn    *sql.Conn
 	stmt    *sql.Stmt // PRAGMA data_version
-	changes *sql.Stmt // the counters, prepared once the table exists
-	last    int64
-	seen    map[string]int64 // scope -> counter last seen; nil until first read
+	changes *sql.Stmt // the changes since a number, prepared once the table exists
+	first   *sql.Stmt // the largest number
+	last    int64     // data_version at the last look; -1 before the first
+	seq     int64     // the largest change number seen
 	readAt  time.Time
 }
 
@@ -385,8 +462,8 @@ func (w *sqliteWatch) sync(v *availabilityVersion) {
 	w.readAt = time.Now()
 }
 
-// look moves the versions of the scopes whose counters moved since the last
-// look, if anything was committed since; w.mu is held.
+// look moves the versions of the scopes changed since the last look, if
+// anything was committed since; w.mu is held.
 func (w *sqliteWatch) look(v *availabilityVersion) error {
 	ctx := context.Background()
 	var dv int64
@@ -397,39 +474,42 @@ func (w *sqliteWatch) look(v *availabilityVersion) error {
 		return nil
 	}
 	if w.changes == nil {
-		st, err := w.conn.PrepareContext(ctx, "SELECT scope, seq FROM availability_changes")
+		first, err := w.conn.PrepareContext(ctx, "SELECT coalesce(max(seq), 0) FROM availability_changes")
 		if err != nil {
 			return fmt.Errorf("watch availability changes: %w", err)
 		}
-		w.changes = st
+		changes, err := w.conn.PrepareContext(ctx, "SELECT scope, seq FROM availability_changes WHERE seq > ? ORDER BY seq")
+		if err != nil {
+			first.Close()
+			return fmt.Errorf("watch availability changes: %w", err)
+		}
+		w.first, w.changes = first, changes
 	}
-	rows, err := w.changes.QueryContext(ctx)
+	if w.last == -1 {
+		// The first look: anything may have changed before it.
+		if err := w.first.QueryRowContext(ctx).Scan(&w.seq); err != nil {
+			return fmt.Errorf("read availability changes: %w", err)
+		}
+		v.bump()
+		w.last = dv
+		return nil
+	}
+	rows, err := w.changes.QueryContext(ctx, w.seq)
 	if err != nil {
 		return fmt.Errorf("read availability changes: %w", err)
 	}
 	defer rows.Close()
-	first := w.seen == nil
-	if first {
-		w.seen = map[string]int64{}
-	}
 	for rows.Next() {
 		var scope string
 		var seq int64
 		if err := rows.Scan(&scope, &seq); err != nil {
 			return fmt.Errorf("read availability changes: %w", err)
 		}
-		if w.seen[scope] != seq {
-			w.seen[scope] = seq
-			if !first {
-				v.bumpScope(scope)
-			}
-		}
+		v.bumpScope(scope)
+		w.seq = max(w.seq, seq)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read availability changes: %w", err)
-	}
-	if first {
-		v.bump() // anything may have changed before the first look
 	}
 	w.last = dv
 	return nil
@@ -444,6 +524,9 @@ func (w *sqliteWatch) close() {
 	}
 	if w.changes != nil {
 		w.changes.Close()
+	}
+	if w.first != nil {
+		w.first.Close()
 	}
 	if w.conn != nil {
 		w.conn.Close()

@@ -22,7 +22,7 @@ func version(t *testing.T, s *store.Store) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v, ok := s.AvailabilityVersion(nil)
+		v, ok := s.AvailabilityVersion(store.AvailabilityQuery{})
 		if ok {
 			return v
 		}
@@ -260,7 +260,7 @@ func versionOf(t *testing.T, s *store.Store, provider uuid.UUID) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v, ok := s.AvailabilityVersion(&provider)
+		v, ok := s.AvailabilityVersion(store.AvailabilityQuery{ProviderID: &provider})
 		if ok {
 			return v
 		}
@@ -280,9 +280,30 @@ func settle(t *testing.T, s *store.Store) {
 	version(t, s)
 }
 
-// A write to one provider's slots, holds or bookings moves that provider's
-// version and the whole clinic's, and leaves another provider's as it is; a
-// catalogue change moves them all.
+// versionFor waits (on PostgreSQL, for the listener to connect) and returns
+// the store's AvailabilityVersion for a question about provider (nil: the
+// whole clinic) for the two weeks from day.
+func versionFor(t *testing.T, s *store.Store, provider *uuid.UUID, day time.Time) uint64 {
+	t.Helper()
+	from := booking.DateOf(day, time.UTC)
+	q := store.AvailabilityQuery{ProviderID: provider, Days: booking.DateRange{From: from, To: from.AddDays(13)}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, ok := s.AvailabilityVersion(q)
+		if ok {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("AvailabilityVersion: still not ok after 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A write to one provider's slots, holds or bookings moves the versions of
+// the questions about that provider, or the whole clinic, for the days of
+// those slots, and leaves as they are those about another provider, or
+// other days; a catalogue change moves them all.
 func TestAvailabilityVersionByProvider(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -308,8 +329,9 @@ func TestAvailabilityVersionByProvider(t *testing.T) {
 		scoped := []struct {
 			name  string
 			write func() error
+			whole bool // every day of the provider
 		}{
-			{"book a place", func() error {
+			{name: "book a place", write: func() error {
 				res, err := s.CreateBooking(ctx, mine.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 					b, ev, _, err := booking.NewBooking(validRequest(t, mine.ID), booking.SourceWeb, booking.StatusPending, booking.Actor{Type: booking.ActorPatient}, time.Now())
 					return b, ev, err
@@ -317,38 +339,46 @@ func TestAvailabilityVersionByProvider(t *testing.T) {
 				bookingID = res.Booking.ID
 				return err
 			}},
-			{"decline (releases the place)", func() error {
+			{name: "decline (releases the place)", write: func() error {
 				_, _, err := s.UpdateBooking(ctx, bookingID, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
 					ev, err := b.Apply(booking.ActionDecline, booking.Actor{Type: booking.ActorSystem}, "", time.Now())
 					return []booking.Event{ev}, err
 				})
 				return err
 			}},
-			{"hold a place", func() error {
+			{name: "hold a place", write: func() error {
 				_, err := s.CreateHold(ctx, store.NewHold{SlotID: spare.ID, TokenHash: booking.HashToken("t"), ClientHash: "c", Limit: 2,
 					ExpiresAt: time.Now().Add(10 * time.Minute), Check: func(info booking.SlotInfo) error { return policy.PublicHoldable(info, time.Now()) }})
 				return err
 			}},
-			{"block a slot", func() error { _, err := s.UpdateSlot(ctx, mine.ID, store.SlotPatch{Status: &blocked}); return err }},
-			{"delete a slot", func() error { return s.DeleteSlot(ctx, gone.ID) }},
-			{"delete a held slot", func() error { return s.DeleteSlot(ctx, spare.ID) }},
-			{"invalidate explicitly", func() error { s.InvalidateAvailability(ctx, f.provider.ID); return nil }},
+			{name: "block a slot", write: func() error { _, err := s.UpdateSlot(ctx, mine.ID, store.SlotPatch{Status: &blocked}); return err }},
+			{name: "delete a slot", write: func() error { return s.DeleteSlot(ctx, gone.ID) }},
+			{name: "delete a held slot", write: func() error { return s.DeleteSlot(ctx, spare.ID) }},
+			{name: "invalidate explicitly", write: func() error { s.InvalidateAvailability(ctx, f.provider.ID); return nil }, whole: true},
 		}
+		near, far := start.Add(-48*time.Hour), start.Add(30*24*time.Hour) // two weeks with the slots, and without
 		for _, w := range scoped {
 			settle(t, s)
-			p, q, all := versionOf(t, s, f.provider.ID), versionOf(t, s, other.ID), version(t, s)
+			p, q, all := versionFor(t, s, &f.provider.ID, near), versionOf(t, s, other.ID), versionFor(t, s, nil, near)
+			pFar, allFar := versionFor(t, s, &f.provider.ID, far), versionFor(t, s, nil, far)
 			if err := w.write(); err != nil {
 				t.Fatalf("%s: %v", w.name, err)
 			}
-			if got := versionOf(t, s, f.provider.ID); got <= p {
+			if got := versionFor(t, s, &f.provider.ID, near); got <= p {
 				t.Errorf("%s: the provider's version stayed %d (now %d)", w.name, p, got)
 			}
-			if got := version(t, s); got <= all {
+			if got := versionFor(t, s, nil, near); got <= all {
 				t.Errorf("%s: the clinic's version stayed %d (now %d)", w.name, all, got)
 			}
 			settle(t, s)
 			if got := versionOf(t, s, other.ID); got != q {
 				t.Errorf("%s: another provider's version moved from %d to %d", w.name, q, got)
+			}
+			if got := versionFor(t, s, &f.provider.ID, far); got != pFar && !w.whole {
+				t.Errorf("%s: the provider's version for other days moved from %d to %d", w.name, pFar, got)
+			}
+			if got := versionFor(t, s, nil, far); got != allFar && !w.whole {
+				t.Errorf("%s: the clinic's version for other days moved from %d to %d", w.name, allFar, got)
 			}
 		}
 		// A catalogue change moves every provider's version.
@@ -431,6 +461,26 @@ func TestAvailabilityVersionByProviderAcrossInstances(t *testing.T) {
 				if got := versionOf(t, b, other.ID); got != q {
 					t.Errorf("%s: the other instance's version of another provider moved from %d to %d", w.name, q, got)
 				}
+			}
+			// A schedule generated for months (on PostgreSQL more scopes
+			// than a transaction lists: everything) moves the far days too.
+			settle(t, b)
+			farDay := time.Now().Add(100 * 24 * time.Hour)
+			far := versionFor(t, b, &f.provider.ID, farDay)
+			today := booking.DateOf(time.Now().Add(5*24*time.Hour), time.UTC)
+			sc := f.schedule(today, today.AddDays(120))
+			if err := a.CreateSchedule(ctx, sc); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.GenerateSlots(ctx, sc.ID, sc.ValidFrom, *sc.ValidTo, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for versionFor(t, b, &f.provider.ID, farDay) == far {
+				if time.Now().After(deadline) {
+					t.Fatal("generate slots: the other instance's version for a day 100 days ahead did not move within 5s")
+				}
+				time.Sleep(time.Millisecond)
 			}
 			settle(t, b)
 			q := versionOf(t, b, other.ID)

@@ -91,7 +91,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: parse url: %w", err)
 	}
-	s := &Store{now: time.Now, avail: &availabilityVersion{pgURL: rawURL, log: log}}
+	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log)}
 	s.feed = newFeedWatch(s, rawURL, log)
 	for _, o := range opts {
 		o(s)

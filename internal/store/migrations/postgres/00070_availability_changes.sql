@@ -1,25 +1,33 @@
 -- +goose Up
 -- Every write that may change what availability answers announces it on
 -- the channel clinic_availability, with the schema of the table written and
--- its scope as the payload ("schema scope"): the scope is the provider
--- whose slots (or holds on them) it wrote, or '*' for the catalogue (active
--- flags, time zones), which every answer reads. (The channel is shared by
--- every schema of the database; a listener ignores the others'.) The
--- triggers below do it in the writing transaction, so the notification is
--- delivered at commit, and only then, whatever wrote (this server, another
--- instance, a maintenance script). They also collect the transaction's
--- scopes in the transaction-local setting clinic.availability_scopes
--- (space-separated), which the writing instance reads before it commits to
--- move its own versions at once. A scope is announced once a transaction.
+-- the scope of the change as the payload ("schema scope"). A scope is a
+-- provider's slots starting on one UTC day ("provider_id/day", day =
+-- start_at / 86400), a provider as a whole ("provider_id", for explicit
+-- invalidations), or '*' for everything: the catalogue (active flags, time
+-- zones), which every answer reads, and a transaction with too many scopes
+-- to list. (The channel is shared by every schema of the database; a
+-- listener ignores the others'.) The triggers below do it in the writing
+-- transaction, so the notification is delivered at commit, and only then,
+-- whatever wrote (this server, another instance, a maintenance script).
+-- They also collect the transaction's scopes in the transaction-local
+-- setting clinic.availability_scopes (space-separated), which the writing
+-- instance reads before it commits to move its own versions at once. A
+-- scope is announced once a transaction.
 -- +goose StatementBegin
 CREATE FUNCTION availability_changed(schema_name TEXT, scope TEXT) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    seen TEXT := coalesce(current_setting('clinic.availability_scopes', true), '');
+    seen TEXT := ' ' || coalesce(current_setting('clinic.availability_scopes', true), '');
 BEGIN
-    IF position(' ' || scope || ' ' IN ' ' || seen) = 0 THEN
-        PERFORM set_config('clinic.availability_scopes', seen || scope || ' ', true);
-        PERFORM pg_notify('clinic_availability', schema_name || ' ' || scope);
+    IF position(' * ' IN seen) > 0 OR position(' ' || scope || ' ' IN seen) > 0 THEN
+        RETURN;
     END IF;
+    IF length(seen) > 4000 THEN
+        -- Enough to list (a generated schedule, say): everything, once.
+        scope := '*';
+    END IF;
+    PERFORM set_config('clinic.availability_scopes', ltrim(seen) || scope || ' ', true);
+    PERFORM pg_notify('clinic_availability', schema_name || ' ' || scope);
 END $$;
 -- +goose StatementEnd
 
@@ -27,10 +35,11 @@ END $$;
 CREATE FUNCTION slots_availability_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        PERFORM availability_changed(TG_TABLE_SCHEMA, NEW.provider_id);
+        PERFORM availability_changed(TG_TABLE_SCHEMA, NEW.provider_id || '/' || (NEW.start_at / 86400));
     END IF;
-    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.provider_id IS DISTINCT FROM NEW.provider_id) THEN
-        PERFORM availability_changed(TG_TABLE_SCHEMA, OLD.provider_id);
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.provider_id IS DISTINCT FROM NEW.provider_id
+            OR OLD.start_at / 86400 IS DISTINCT FROM NEW.start_at / 86400)) THEN
+        PERFORM availability_changed(TG_TABLE_SCHEMA, OLD.provider_id || '/' || (OLD.start_at / 86400));
     END IF;
     RETURN NULL;
 END $$;
@@ -38,23 +47,23 @@ END $$;
 CREATE TRIGGER slots_availability AFTER INSERT OR UPDATE OR DELETE ON slots
     FOR EACH ROW EXECUTE FUNCTION slots_availability_changed();
 
--- A hold counts for its slot's provider. A hold whose slot is gone was
--- deleted with it, and the slot's own trigger counted that.
+-- A hold counts for its slot. A hold whose slot is gone was deleted with
+-- it, and the slot's own trigger counted that.
 -- +goose StatementBegin
 CREATE FUNCTION slot_holds_availability_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    provider TEXT;
+    scope TEXT;
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        SELECT provider_id INTO provider FROM slots WHERE id = NEW.slot_id;
-        IF provider IS NOT NULL THEN
-            PERFORM availability_changed(TG_TABLE_SCHEMA, provider);
+        SELECT s.provider_id || '/' || (s.start_at / 86400) INTO scope FROM slots s WHERE s.id = NEW.slot_id;
+        IF scope IS NOT NULL THEN
+            PERFORM availability_changed(TG_TABLE_SCHEMA, scope);
         END IF;
     END IF;
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.slot_id IS DISTINCT FROM NEW.slot_id) THEN
-        SELECT provider_id INTO provider FROM slots WHERE id = OLD.slot_id;
-        IF provider IS NOT NULL THEN
-            PERFORM availability_changed(TG_TABLE_SCHEMA, provider);
+        SELECT s.provider_id || '/' || (s.start_at / 86400) INTO scope FROM slots s WHERE s.id = OLD.slot_id;
+        IF scope IS NOT NULL THEN
+            PERFORM availability_changed(TG_TABLE_SCHEMA, scope);
         END IF;
     END IF;
     RETURN NULL;
