@@ -275,8 +275,7 @@ const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availabil
 // availabilityInvalidateSQL records an explicit invalidation of a provider in
 // the writing transaction, as the triggers do for the rows they see.
 var availabilityInvalidateSQL = map[Dialect]string{
-	SQLite: "INSERT INTO availability_changes (scope, seq) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM availability_changes))" +
-		" ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
+	SQLite:   "INSERT INTO availability_changes (scope) VALUES (?)",
 	Postgres: "SELECT availability_changed(current_schema(), ?)",
 }
 
@@ -386,10 +385,11 @@ func (s *Store) AvailabilityVersion(q AvailabilityQuery) (version uint64, ok boo
 
 // sqliteWatch sees which scopes commits to the SQLite file changed, this
 // process's and other processes' (a second server instance, a maintenance
-// script): the triggers of migration 00070 number every change to
-// availabilityTables in availability_changes, and the watch, on a
+// script): the triggers of migration 00070 log every change to
+// availabilityTables in availability_changes, numbered, and the watch, on a
 // connection of its own that never writes, moves the versions of the scopes
-// changed since the largest number it saw. To look only when something was
+// logged since the largest number it saw (all of them, should the log have
+// been pruned of changes it had not read). To look only when something was
 // committed, it first reads PRAGMA data_version, which changes whenever any
 // other connection has committed (some 15 microseconds).
 //
@@ -478,7 +478,7 @@ func (w *sqliteWatch) look(v *availabilityVersion) error {
 		if err != nil {
 			return fmt.Errorf("watch availability changes: %w", err)
 		}
-		changes, err := w.conn.PrepareContext(ctx, "SELECT scope, seq FROM availability_changes WHERE seq > ? ORDER BY seq")
+		changes, err := w.conn.PrepareContext(ctx, "SELECT seq, scope FROM availability_changes WHERE seq > ? ORDER BY seq")
 		if err != nil {
 			first.Close()
 			return fmt.Errorf("watch availability changes: %w", err)
@@ -502,11 +502,16 @@ func (w *sqliteWatch) look(v *availabilityVersion) error {
 	for rows.Next() {
 		var scope string
 		var seq int64
-		if err := rows.Scan(&scope, &seq); err != nil {
+		if err := rows.Scan(&seq, &scope); err != nil {
 			return fmt.Errorf("read availability changes: %w", err)
 		}
+		if seq != w.seq+1 {
+			// Pruned before this watch read them (it was idle long), or
+			// numbered some other way: anything may have changed.
+			v.bump()
+		}
 		v.bumpScope(scope)
-		w.seq = max(w.seq, seq)
+		w.seq = seq
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read availability changes: %w", err)

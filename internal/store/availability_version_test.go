@@ -512,3 +512,33 @@ func rawExec(t *testing.T, url, query string, args ...any) error {
 	_, err = db.Exec(query, args...)
 	return err
 }
+
+// On SQLite the log of changes keeps only its last rows: a store that had
+// not read the pruned ones takes everything as changed.
+func TestAvailabilityChangesPrunedUnread(t *testing.T) {
+	url := storetest.SQLiteURL(t)
+	a, b := storetest.Open(t, url), storetest.Open(t, url)
+	f := newFixture(t, a, "UTC")
+	settle(t, b)
+	before := versionOf(t, b, f.provider.ID)
+	// Twelve thousand changes of another scope in one transaction: more
+	// than the log keeps.
+	if err := rawExec(t, url, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+		INSERT INTO availability_changes (scope) SELECT ? FROM n`, uuid.NewString()+"/1"); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, b)
+	if got := versionOf(t, b, f.provider.ID); got == before {
+		t.Errorf("the provider's version stayed %d after changes were pruned unread", before)
+	}
+	// Read in time, the same number of changes moves only their scope.
+	settle(t, b)
+	before = versionOf(t, b, f.provider.ID)
+	if err := rawExec(t, url, "INSERT INTO availability_changes (scope) VALUES (?)", uuid.NewString()+"/1"); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, b)
+	if got := versionOf(t, b, f.provider.ID); got != before {
+		t.Errorf("another scope's change moved the provider's version from %d to %d", before, got)
+	}
+}
