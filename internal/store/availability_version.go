@@ -406,7 +406,9 @@ type sqliteWatch struct {
 	first   *sql.Stmt // the largest number
 	last    int64     // data_version at the last look; -1 before the first
 	seq     int64     // the largest change number seen
-	readAt  time.Time
+	// readAt is when the last look that succeeded began, in Unix
+	// nanoseconds; 0 after a failed one. Readers check it without the lock.
+	readAt atomic.Int64
 }
 
 // watchEvery is how often a reader makes sqliteWatch look, at most.
@@ -433,19 +435,26 @@ func openSQLiteWatch(ctx context.Context, dsn string) (*sqliteWatch, error) {
 }
 
 // check looks for changes when the last look is watchEvery old, and reports
-// whether it could tell.
+// whether it could tell. Most calls only read the time of the last look.
 func (w *sqliteWatch) check(v *availabilityVersion) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := time.Now()
-	if now.Sub(w.readAt) < watchEvery {
+	fresh := func(now int64) bool {
+		at := w.readAt.Load()
+		return at != 0 && now-at < int64(watchEvery)
+	}
+	if fresh(time.Now().UnixNano()) {
 		return true
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now().UnixNano()
+	if fresh(now) {
+		return true // looked while this call waited for the lock
+	}
 	if err := w.look(v); err != nil {
-		w.readAt = time.Time{}
+		w.readAt.Store(0)
 		return false
 	}
-	w.readAt = now
+	w.readAt.Store(now)
 	return true
 }
 
@@ -454,12 +463,13 @@ func (w *sqliteWatch) check(v *availabilityVersion) bool {
 func (w *sqliteWatch) sync(v *availabilityVersion) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	now := time.Now().UnixNano()
 	if err := w.look(v); err != nil {
-		w.readAt = time.Time{}
+		w.readAt.Store(0)
 		v.bump()
 		return
 	}
-	w.readAt = time.Now()
+	w.readAt.Store(now)
 }
 
 // look moves the versions of the scopes changed since the last look, if
