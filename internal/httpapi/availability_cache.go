@@ -38,15 +38,19 @@ const (
 // unchanged:
 //
 //   - the data: every answer is stored under the store's
-//     AvailabilityVersion read before its query ran, and served only while
-//     the store still reports that version. The store moves it after every
-//     committed write to slots (created, generated, updated, blocked,
-//     deleted, a place taken or released by any booking transition or
-//     reschedule) and to the catalogue, before the writing call returns; and
-//     for writes by other instances on the same database: on SQLite within
-//     a millisecond (it reads the file's commit counter), on PostgreSQL when
-//     their NOTIFY arrives. While the store cannot vouch for that
-//     (PostgreSQL without a listening connection), nothing is cached.
+//     AvailabilityVersion for its question read before its query ran, and
+//     served only while the store still reports that version. The store
+//     moves the version of a question about a provider (or, without one,
+//     about any provider) after every committed write to that provider's
+//     slots starting on the question's days (created, generated, updated,
+//     blocked, deleted, a place taken or released by any booking transition
+//     or reschedule, a hold), and all versions after a catalogue change,
+//     before the writing call returns; and for writes by other instances on
+//     the same database: on SQLite within a millisecond (it reads the
+//     file's record of changes), on PostgreSQL when their NOTIFY arrives.
+//     While the store cannot vouch for that (PostgreSQL without a listening
+//     connection), nothing is cached. So a booking leaves the cached
+//     answers about other providers, and about other weeks, as they are.
 //   - the clock: an answer is served only until the store's
 //     AvailabilityValidUntil, the moment its first slot leaves the booking
 //     window (start - MIN_NOTICE) or a slot of its range enters it
@@ -61,12 +65,11 @@ const (
 //
 // Concurrent misses for one query and version wait for one computation
 // instead of each running the query (the widget's traffic right after a
-// booking). The cache holds at most maxBytes; a new version
-// empties it.
+// booking). The cache holds at most maxBytes; an answer of an old version
+// stays until its question is answered again or it is evicted.
 type availabilityCache struct {
 	maxBytes int // what the entries may cost together
 	mu       sync.Mutex
-	version  uint64
 	entries  map[string]*availabilityAnswer
 	bytes    int
 	flights  map[string]*availabilityFlight
@@ -74,9 +77,10 @@ type availabilityCache struct {
 
 // availabilityAnswer is one encoded answer.
 type availabilityAnswer struct {
-	body  []byte
-	etag  string
-	until time.Time // right while now is not after it; zero: no expiry
+	version uint64 // the store's AvailabilityVersion it was read under
+	body    []byte
+	etag    string
+	until   time.Time // right while now is not after it; zero: no expiry
 }
 
 func (a *availabilityAnswer) validAt(now time.Time) bool {
@@ -106,17 +110,15 @@ func newAvailabilityCache(maxBytes int) *availabilityCache {
 // availability answers q, whose normalised form is key, from the cache when
 // it may, else from the store, caching the answer when it may.
 func (s *Server) availability(ctx context.Context, key string, q store.AvailabilityQuery) (*availabilityAnswer, error) {
-	version, cacheable := s.store.AvailabilityVersion()
+	version, cacheable := s.store.AvailabilityVersion(q)
 	if !cacheable || s.opts.NoAvailabilityCache {
 		return s.computeAvailability(ctx, q, false)
 	}
 	c := s.availCache
 	c.mu.Lock()
-	if version == c.version {
-		if a := c.entries[key]; a != nil && a.validAt(q.Now) {
-			c.mu.Unlock()
-			return a, nil
-		}
+	if a := c.entries[key]; a != nil && a.version == version && a.validAt(q.Now) {
+		c.mu.Unlock()
+		return a, nil
 	}
 	if f := c.flights[key]; f != nil && f.version == version {
 		c.mu.Unlock()
@@ -135,29 +137,28 @@ func (s *Server) availability(ctx context.Context, key string, q store.Availabil
 	c.mu.Unlock()
 
 	f.answer, f.err = s.computeAvailability(ctx, q, true)
+	if f.err == nil {
+		f.answer.version = version
+	}
 	c.mu.Lock()
 	if c.flights[key] == f {
 		delete(c.flights, key)
 	}
 	if f.err == nil {
-		c.put(key, version, f.answer)
+		c.put(key, f.answer)
 	}
 	c.mu.Unlock()
 	close(f.done)
 	return f.answer, f.err
 }
 
-// put stores a under key for version; c.mu is held. An answer of an older
-// version than the cache's is dropped; a newer version empties the cache.
-func (c *availabilityCache) put(key string, version uint64, a *availabilityAnswer) {
-	switch {
-	case version < c.version:
-		return
-	case version > c.version:
-		clear(c.entries)
-		c.version, c.bytes = version, 0
-	}
+// put stores a under key; c.mu is held. An answer of an older version than
+// the one cached under key is dropped (versions only grow).
+func (c *availabilityCache) put(key string, a *availabilityAnswer) {
 	if old := c.entries[key]; old != nil {
+		if old.version > a.version {
+			return
+		}
 		c.bytes -= old.cost()
 		delete(c.entries, key)
 	}

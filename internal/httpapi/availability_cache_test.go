@@ -231,3 +231,94 @@ func TestCachedAvailabilityAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// Two instances on one database, two providers: a booking through one
+// instance, or a write straight to the database, drops the place from both
+// instances' answers about that provider and about the whole clinic (at
+// once on the instance that booked, within the watch's bound on the other),
+// and a browser revalidating an answer that changed never gets 304 for it,
+// while an answer about the other provider still revalidates.
+func TestCachedAvailabilityByProviderAcrossInstances(t *testing.T) {
+	for _, be := range storetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			url := be.URL(t)
+			a, b := newEnv(t, url, noRateLimit), newEnv(t, url, noRateLimit)
+			k := newClinic(t, a)
+			mine := k.slot(t, slotOpts{})
+			theirs := k.slot(t, slotOpts{provider: k.provider2})
+			from := time.Now().UTC().Add(72 * time.Hour)
+			clinicQ := clinicDays(from, from.AddDate(0, 0, 5))
+			mineQ, theirsQ := clinicQ+"&provider_id="+k.provider.String(), clinicQ+"&provider_id="+k.provider2.String()
+			// On PostgreSQL b caches once its listener is connected.
+			deadline := time.Now().Add(10 * time.Second)
+			for !slices.Contains(b.available(mineQ), mine.String()) {
+				if time.Now().After(deadline) {
+					t.Fatal("instance b never offered the slot")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+			etag := func(e *env, q string) string {
+				t.Helper()
+				r := e.do("GET", "/v1/availability?"+q, nil)
+				if r.Status != http.StatusOK {
+					t.Fatalf("availability?%s: %d %s", q, r.Status, r.Body)
+				}
+				return r.Header.Get("ETag")
+			}
+			revalidate := func(e *env, q, tag string) int {
+				t.Helper()
+				return e.do("GET", "/v1/availability?"+q, nil, "If-None-Match: "+tag).Status
+			}
+			awaitGone := func(e *env, q string, slot uuid.UUID, what string) {
+				t.Helper()
+				since := time.Now()
+				for slices.Contains(e.available(q), slot.String()) {
+					if time.Since(since) > 5*time.Second {
+						t.Fatalf("%s: %s still offered 5s after the write", what, q)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			for _, e := range []*env{a, b} {
+				e.available(clinicQ)
+				e.available(mineQ)
+				e.available(theirsQ) // cached
+			}
+			mineTag, theirsTag := etag(b, mineQ), etag(b, theirsQ)
+
+			k.request(t, mine) // through a
+			if got := a.available(mineQ); slices.Contains(got, mine.String()) {
+				t.Fatalf("instance a offers the place it just booked: %v", got)
+			}
+			if got := a.available(clinicQ); slices.Contains(got, mine.String()) {
+				t.Fatalf("instance a offers the place it just booked for the whole clinic: %v", got)
+			}
+			if st := revalidate(a, mineQ, mineTag); st != http.StatusOK {
+				t.Errorf("instance a: revalidating the provider's answer after the booking: %d, want 200", st)
+			}
+			awaitGone(b, mineQ, mine, "instance b, the provider")
+			awaitGone(b, clinicQ, mine, "instance b, the clinic")
+			if st := revalidate(b, mineQ, mineTag); st != http.StatusOK {
+				t.Errorf("instance b: revalidating the provider's answer after the booking: %d, want 200", st)
+			}
+			for _, e := range []*env{a, b} {
+				if st := revalidate(e, theirsQ, theirsTag); st != http.StatusNotModified {
+					t.Errorf("revalidating the other provider's answer: %d, want 304", st)
+				}
+				if got := e.available(theirsQ); !slices.Contains(got, theirs.String()) {
+					t.Errorf("the other provider's place is gone: %v", got)
+				}
+			}
+
+			// A write by neither instance (a maintenance script).
+			setBooked(t, url, theirs.String(), 1)
+			awaitGone(a, theirsQ, theirs, "instance a, after a direct write")
+			awaitGone(b, theirsQ, theirs, "instance b, after a direct write")
+			awaitGone(b, clinicQ, theirs, "instance b, the clinic, after a direct write")
+			if st := revalidate(b, theirsQ, theirsTag); st != http.StatusOK {
+				t.Errorf("instance b: revalidating after a direct write: %d, want 200", st)
+			}
+		})
+	}
+}

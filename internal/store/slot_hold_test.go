@@ -31,7 +31,7 @@ func TestHoldsAndTheAvailabilityCache(t *testing.T) {
 			Days:   booking.DateRange{From: booking.DateOf(now, time.UTC), To: booking.DateOf(now, time.UTC).AddDays(2)},
 			Policy: policy, Now: now,
 		}
-		before, _ := s.AvailabilityVersion()
+		before, _ := s.AvailabilityVersion(store.AvailabilityQuery{})
 		expires := now.Add(10 * time.Minute)
 		h, err := s.CreateHold(ctx, store.NewHold{
 			SlotID: sl.ID, TokenHash: booking.HashToken("t"), ClientHash: "c", Limit: 2, ExpiresAt: expires,
@@ -43,7 +43,7 @@ func TestHoldsAndTheAvailabilityCache(t *testing.T) {
 		if h.SlotID != sl.ID || !h.ExpiresAt.Equal(expires) {
 			t.Errorf("hold = %+v", h)
 		}
-		if after, ok := s.AvailabilityVersion(); ok && after == before {
+		if after, ok := s.AvailabilityVersion(store.AvailabilityQuery{}); ok && after == before {
 			t.Errorf("availability version %d unchanged by a hold", after)
 		}
 		days, err := s.Availability(ctx, q)

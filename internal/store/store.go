@@ -90,7 +90,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: parse url: %w", err)
 	}
-	s := &Store{now: time.Now, avail: &availabilityVersion{pgURL: rawURL, log: log}}
+	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log)}
 	s.feed = newFeedWatch(s, rawURL, log)
 	for _, o := range opts {
 		o(s)
@@ -410,8 +410,8 @@ func (s *Store) Close() error {
 // once it has committed (see sqliteWriter). fn must not call tx again.
 //
 // A transaction that wrote to the tables availability is read from moves
-// AvailabilityVersion once it has ended (see availabilityVersion), whether
-// it committed or not: a needless move only costs a cache miss.
+// the AvailabilityVersion of the scopes it wrote once it has ended (see
+// availabilityVersion).
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if _, nested := ctx.Value(txMarkKey{}).(*txMark); nested {
 		return errors.New("store: a transaction inside a transaction")
@@ -426,10 +426,14 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
 			tx.Statement.ConnPool = sqlTx
 			m.pendingFeed = nil // a call run again starts afresh
+			m.invalidated = nil
 			if err := fn(tx); err != nil {
 				return err
 			}
-			return flushFeed(tx, m)
+			if err := flushFeed(tx, m); err != nil {
+				return err
+			}
+			return s.flushAvailability(tx, m)
 		})
 	} else {
 		err = s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -439,16 +443,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			if err := flushFeed(tx, m); err != nil {
 				return err
 			}
-			if m.dirty.Load() {
-				// Delivered to the other instances at commit (see onWrite).
-				return tx.Exec("SELECT pg_notify(?, '')", availabilityChannel).Error
-			}
-			return nil
+			return s.flushAvailability(tx, m)
 		})
 	}
-	if m.dirty.Load() {
-		s.avail.bump()
-	}
+	s.endAvailability(m)
 	if err == nil && m.feed.Load() {
 		s.feed.wake()
 	}
