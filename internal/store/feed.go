@@ -141,13 +141,8 @@ func (s feedSnapshot) toDomain() (booking.Booking, booking.Slot, error) {
 // transaction's mark; flushFeed numbers and writes them as the transaction's
 // last statements.
 func appendFeed(tx *gorm.DB, events ...booking.Event) error {
-	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
-	if !ok {
-		return errors.New("feed: a booking change outside Store.tx")
-	}
 	for _, e := range events {
-		typ, ok := feedType(e.Type)
-		if !ok {
+		if _, ok := feedType(e.Type); !ok {
 			continue
 		}
 		var b bookingRow
@@ -158,14 +153,32 @@ func appendFeed(tx *gorm.DB, events ...booking.Event) error {
 		if err := tx.Where("id = ?", b.SlotID).Take(&sl).Error; err != nil {
 			return fmt.Errorf("feed: slot: %w", err)
 		}
-		raw, err := json.Marshal(snapshotOf(b, sl))
-		if err != nil {
-			return fmt.Errorf("feed: %w", err)
+		if err := appendFeedSnapshot(tx, e, b, sl); err != nil {
+			return err
 		}
-		m.mu.Lock()
-		m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
-		m.mu.Unlock()
 	}
+	return nil
+}
+
+// appendFeedSnapshot is appendFeed for one event whose booking and slot,
+// as they stand in tx after the change, the caller holds already (a new
+// booking: CreateBooking has just written them).
+func appendFeedSnapshot(tx *gorm.DB, e booking.Event, b bookingRow, sl slotRow) error {
+	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
+	if !ok {
+		return errors.New("feed: a booking change outside Store.tx")
+	}
+	typ, ok := feedType(e.Type)
+	if !ok {
+		return nil
+	}
+	raw, err := json.Marshal(snapshotOf(b, sl))
+	if err != nil {
+		return fmt.Errorf("feed: %w", err)
+	}
+	m.mu.Lock()
+	m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
+	m.mu.Unlock()
 	return nil
 }
 
