@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,18 +196,25 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	var last int64
-	if err := tx.Raw("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(rows)).Scan(&last).Error; err != nil {
-		return fmt.Errorf("feed: next id: %w", err)
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("feed: %w", err)
 	}
-	if last == 0 {
+	var last int64
+	err = rt.queryRow("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", []any{len(rows)}, &last)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && last == 0) {
 		return errors.New("feed: the feed counter row is missing")
 	}
-	for i := range rows {
-		rows[i].ID = last - int64(len(rows)) + 1 + int64(i)
+	if err != nil {
+		return fmt.Errorf("feed: next id: %w", err)
 	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("feed: append: %w", err)
+	for i := range rows {
+		r := rows[i]
+		r.ID = last - int64(len(rows)) + 1 + int64(i)
+		if _, err := rt.exec("INSERT INTO feed_events (id, booking_id, type, occurred_at, booking) VALUES (?, ?, ?, ?, ?)",
+			r.ID, r.BookingID, r.Type, r.OccurredAt, r.Booking); err != nil {
+			return fmt.Errorf("feed: append: %w", err)
+		}
 	}
 	if tx.Dialector.Name() == "postgres" {
 		// Delivered to every instance's listener when, and only if, the
