@@ -86,6 +86,11 @@ func (s *Store) CreateHeldBooking(ctx context.Context, slotID uuid.UUID, holdTok
 
 func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency) (Created, error) {
 	var out Created
+	if idem != nil {
+		if err := idem.prepare(); err != nil {
+			return Created{}, fmt.Errorf("create booking: %w", err)
+		}
+	}
 	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
 		out = Created{}
 		now := s.now()
@@ -137,13 +142,17 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			return err
 		}
 		row.CreatedByStaffID = uuidPtrString(ev.Actor.StaffID)
-		if err := tx.Create(&row).Error; err != nil {
+		if err := insertBookingRow(tx, row); err != nil {
 			if isUniqueViolation(err) {
 				return errRetry // the reference is taken; draft makes another
 			}
 			return fmt.Errorf("insert booking: %w", err)
 		}
-		if err := insertEvents(tx, ev); err != nil {
+		if err := insertEventRows(tx, ev); err != nil {
+			return err
+		}
+		// The feed's snapshot from the rows just written, not read back.
+		if err := appendFeedSnapshot(tx, ev, row, slotToRow(slot)); err != nil {
 			return err
 		}
 		if err := insertManageToken(tx, b.ID, b.ManageTokenHash, "", b.CreatedAt); err != nil {
@@ -296,13 +305,46 @@ WHERE c.id = ? AND p.id = ? AND l.id = ?`, sl.ConsultationTypeID.String(), sl.Pr
 }
 
 func insertEvents(tx *gorm.DB, events ...booking.Event) error {
+	if err := insertEventRows(tx, events...); err != nil {
+		return err
+	}
+	return appendFeed(tx, events...)
+}
+
+// insertEventRows appends the events to the bookings' histories, without
+// their feed events (insertEvents adds those).
+func insertEventRows(tx *gorm.DB, events ...booking.Event) error {
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("append booking event: %w", err)
+	}
 	for _, e := range events {
-		row := eventToRow(e)
-		if err := tx.Create(&row).Error; err != nil {
+		r := eventToRow(e)
+		if _, err := rt.exec(`INSERT INTO booking_events (id, booking_id, actor_type, actor_staff_id, type, from_status, to_status, reason, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.BookingID, r.ActorType, r.ActorStaffID, r.Type, r.FromStatus, r.ToStatus, r.Reason, r.At); err != nil {
 			return fmt.Errorf("append booking event: %w", err)
 		}
 	}
-	return appendFeed(tx, events...)
+	return nil
+}
+
+// insertBookingRow inserts a new booking's row.
+func insertBookingRow(tx *gorm.DB, r bookingRow) error {
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return err
+	}
+	_, err = rt.exec(`INSERT INTO bookings (id, reference, slot_id, status, source, patient_first_name, patient_last_name,
+  patient_dob, patient_phone, patient_email, search_text, intake, consent_privacy, consent_sms, consent_email, notes,
+  cancellation_reason, manage_token_hash, created_by_staff_id, patient_id, version, slot_start_at, provider_name,
+  location_name, location_address, consultation_type_name, timezone, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Reference, r.SlotID, r.Status, r.Source, r.PatientFirstName, r.PatientLastName,
+		r.PatientDOB, r.PatientPhone, r.PatientEmail, r.SearchText, r.Intake, r.ConsentPrivacy, r.ConsentSMS, r.ConsentEmail, r.Notes,
+		r.CancellationReason, r.ManageTokenHash, r.CreatedByStaffID, r.PatientID, r.Version, r.SlotStartAt, r.ProviderName,
+		r.LocationName, r.LocationAddress, r.ConsultationType, r.Timezone, r.CreatedAt, r.UpdatedAt)
+	return err
 }
 
 // Change applies a domain method to a booking that UpdateBooking read, given

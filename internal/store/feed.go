@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,13 +155,8 @@ func (s feedSnapshot) toDomain() (booking.Booking, booking.Slot, error) {
 // transaction's mark; flushFeed numbers and writes them as the transaction's
 // last statements.
 func appendFeed(tx *gorm.DB, events ...booking.Event) error {
-	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
-	if !ok {
-		return errors.New("feed: a booking change outside Store.tx")
-	}
 	for _, e := range events {
-		typ, ok := feedType(e.Type)
-		if !ok {
+		if _, ok := feedType(e.Type); !ok {
 			continue
 		}
 		var b bookingRow
@@ -171,19 +167,37 @@ func appendFeed(tx *gorm.DB, events ...booking.Event) error {
 		if err := tx.Where("id = ?", b.SlotID).Take(&sl).Error; err != nil {
 			return fmt.Errorf("feed: slot: %w", err)
 		}
-		snap := snapshotOf(b, sl)
-		snap.EventID, snap.Actor = e.ID.String(), string(e.Actor.Type)
-		if e.Actor.Type == booking.ActorStaff {
-			snap.StaffReason = e.Reason
+		if err := appendFeedSnapshot(tx, e, b, sl); err != nil {
+			return err
 		}
-		raw, err := json.Marshal(snap)
-		if err != nil {
-			return fmt.Errorf("feed: %w", err)
-		}
-		m.mu.Lock()
-		m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
-		m.mu.Unlock()
 	}
+	return nil
+}
+
+// appendFeedSnapshot is appendFeed for one event whose booking and slot,
+// as they stand in tx after the change, the caller holds already (a new
+// booking: CreateBooking has just written them).
+func appendFeedSnapshot(tx *gorm.DB, e booking.Event, b bookingRow, sl slotRow) error {
+	m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
+	if !ok {
+		return errors.New("feed: a booking change outside Store.tx")
+	}
+	typ, ok := feedType(e.Type)
+	if !ok {
+		return nil
+	}
+	snap := snapshotOf(b, sl)
+	snap.EventID, snap.Actor = e.ID.String(), string(e.Actor.Type)
+	if e.Actor.Type == booking.ActorStaff {
+		snap.StaffReason = e.Reason
+	}
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("feed: %w", err)
+	}
+	m.mu.Lock()
+	m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
+	m.mu.Unlock()
 	return nil
 }
 
@@ -200,18 +214,25 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	var last int64
-	if err := tx.Raw("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(rows)).Scan(&last).Error; err != nil {
-		return fmt.Errorf("feed: next id: %w", err)
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("feed: %w", err)
 	}
-	if last == 0 {
+	var last int64
+	err = rt.queryRow("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", []any{len(rows)}, &last)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && last == 0) {
 		return errors.New("feed: the feed counter row is missing")
 	}
-	for i := range rows {
-		rows[i].ID = last - int64(len(rows)) + 1 + int64(i)
+	if err != nil {
+		return fmt.Errorf("feed: next id: %w", err)
 	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("feed: append: %w", err)
+	for i := range rows {
+		r := rows[i]
+		r.ID = last - int64(len(rows)) + 1 + int64(i)
+		if _, err := rt.exec("INSERT INTO feed_events (id, booking_id, type, occurred_at, booking) VALUES (?, ?, ?, ?, ?)",
+			r.ID, r.BookingID, r.Type, r.OccurredAt, r.Booking); err != nil {
+			return fmt.Errorf("feed: append: %w", err)
+		}
 	}
 	if tx.Dialector.Name() == "postgres" {
 		// Delivered to every instance's listener when, and only if, the

@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/clinic/consult/internal/booking"
 )
@@ -47,6 +47,22 @@ type Idempotency struct {
 	// replay. It runs inside the create's transaction, so the response is
 	// stored if and only if the booking is.
 	Response func(b booking.Booking, slot booking.Slot) (Response, error)
+
+	// sec caches the secrets Key derives (see prepare).
+	sec *idempotencySecrets
+}
+
+// prepare derives the key's secrets and the request's HMAC once, before
+// the create's transaction, which then does not spend the writer's time on
+// them (nor again when it is retried).
+func (k *Idempotency) prepare() error {
+	sec, err := k.secrets()
+	if err != nil {
+		return err
+	}
+	sec.hash = sec.requestHash(k.Request)
+	k.sec = &sec
+	return nil
 }
 
 // Response is a create's answer as kept for replay: the status, the
@@ -196,22 +212,28 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 // others before its response is stored, so there is no "in flight" state to
 // report.
 func claimIdempotencyKey(tx *gorm.DB, k *Idempotency, now time.Time) (*Response, idempotencySecrets, error) {
-	sec, err := k.secrets()
-	if err != nil {
-		return nil, sec, err
+	if k.sec == nil {
+		if err := k.prepare(); err != nil {
+			return nil, idempotencySecrets{}, err
+		}
 	}
-	sec.hash, sec.at = sec.requestHash(k.Request), utc(now)
-	// A key older than its TTL is forgotten: finishIdempotencyKey replaces it.
-	var rows []idempotencyRow
-	err = tx.Where("scope = ? AND key = ? AND created_at >= ?", k.Scope, sec.id, utc(now.Add(-IdempotencyTTL))).
-		Limit(1).Find(&rows).Error
+	sec := *k.sec
+	sec.at = utc(now)
+	rt, err := rawTxOf(tx)
 	if err != nil {
 		return nil, sec, fmt.Errorf("idempotency key: %w", err)
 	}
-	if len(rows) == 0 {
+	// A key older than its TTL is forgotten: finishIdempotencyKey replaces it.
+	var first idempotencyRow
+	err = rt.queryRow(`SELECT request_hash, response_status, response_body FROM idempotency_keys
+WHERE scope = ? AND "key" = ? AND created_at >= ? LIMIT 1`, []any{k.Scope, sec.id, utc(now.Add(-IdempotencyTTL))},
+		&first.RequestHash, &first.ResponseStatus, &first.ResponseBody)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sec, nil
 	}
-	first := rows[0]
+	if err != nil {
+		return nil, sec, fmt.Errorf("idempotency key: %w", err)
+	}
 	if !hmac.Equal([]byte(first.RequestHash), []byte(sec.hash)) {
 		return nil, sec, booking.ErrIdempotencyKeyReused
 	}
@@ -246,21 +268,22 @@ func finishIdempotencyKey(tx *gorm.DB, k *Idempotency, sec idempotencySecrets, r
 	if err != nil {
 		return err
 	}
-	row := idempotencyRow{Scope: k.Scope, Key: sec.id, RequestHash: sec.hash,
-		ResponseStatus: status, ResponseBody: sealed, CreatedAt: sec.at}
-	res := tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "scope"}, {Name: "key"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"request_hash": row.RequestHash, "response_status": status, "response_body": sealed, "created_at": row.CreatedAt,
-		}),
-		Where: clause.Where{Exprs: []clause.Expression{
-			clause.Expr{SQL: "idempotency_keys.created_at < ?", Vars: []any{utc(sec.at.Add(-IdempotencyTTL))}},
-		}},
-	}).Create(&row)
-	if res.Error != nil {
-		return fmt.Errorf("store idempotent response: %w", res.Error)
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	res, err := rt.exec(`INSERT INTO idempotency_keys (scope, "key", request_hash, response_status, response_body, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, "key") DO UPDATE SET request_hash = excluded.request_hash, response_status = excluded.response_status,
+  response_body = excluded.response_body, created_at = excluded.created_at
+WHERE idempotency_keys.created_at < ?`,
+		k.Scope, sec.id, sec.hash, status, sealed, sec.at, utc(sec.at.Add(-IdempotencyTTL)))
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
+	} else if n == 0 {
 		return errRetry
 	}
 	return nil

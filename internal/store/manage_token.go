@@ -11,24 +11,25 @@ import (
 	"github.com/clinic/consult/internal/booking"
 )
 
-// manageTokenRow is one manage token of a booking, kept as its hash. A
-// booking holds the token shown when it was made and one for each message
-// that carried a manage link; any of them opens the booking.
-type manageTokenRow struct {
-	TokenHash string    `gorm:"column:token_hash;primaryKey"`
-	BookingID string    `gorm:"column:booking_id"`
-	MessageID *string   `gorm:"column:message_id"`
-	CreatedAt time.Time `gorm:"column:created_at"`
-}
+// A booking holds several manage tokens, kept as their hashes: the one
+// shown when it was made and one for each message that carried a manage
+// link; any of them opens the booking. booking_manage_tokens is keyed by
+// (booking_id, token_hash), the only way a token is looked up.
 
-func (manageTokenRow) TableName() string { return "booking_manage_tokens" }
-
+// insertManageToken stores the hash of a new manage token of booking
+// bookingID, minted for message messageID ("" for the one shown at
+// creation).
 func insertManageToken(tx *gorm.DB, bookingID uuid.UUID, hash, messageID string, at time.Time) error {
-	row := manageTokenRow{TokenHash: hash, BookingID: bookingID.String(), CreatedAt: utc(at)}
+	var msg *string
 	if messageID != "" {
-		row.MessageID = &messageID
+		msg = &messageID
 	}
-	if err := tx.Create(&row).Error; err != nil {
+	rt, err := rawTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("store manage token: %w", err)
+	}
+	if _, err := rt.exec("INSERT INTO booking_manage_tokens (token_hash, booking_id, message_id, created_at) VALUES (?, ?, ?, ?)",
+		hash, bookingID.String(), msg, utc(at)); err != nil {
 		return fmt.Errorf("store manage token: %w", err)
 	}
 	return nil

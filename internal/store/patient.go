@@ -78,16 +78,23 @@ func (s *Store) attachPatient(tx *gorm.DB, p booking.Patient, now time.Time) (uu
 	if err := s.lockPatientDOBs(tx, dob); err != nil {
 		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
 	}
-	var ids []string
-	if err := tx.Raw(matchPatientSQL, dob, p.Phone, booking.NormalizeEmail(p.Email)).Scan(&ids).Error; err != nil {
+	rt, err := rawTxOf(tx)
+	if err != nil {
 		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
 	}
-	if len(ids) > 0 {
-		return uuid.Parse(ids[0])
+	var id string
+	err = rt.queryRow(matchPatientSQL, []any{dob, p.Phone, booking.NormalizeEmail(p.Email)}, &id)
+	if err == nil {
+		return uuid.Parse(id)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
 	}
 	rec := booking.NewPatientRecord(p, now)
-	row := patientToRow(rec)
-	if err := tx.Create(&row).Error; err != nil {
+	r := patientToRow(rec)
+	if _, err := rt.exec(`INSERT INTO patients (id, first_name, last_name, dob, phone, email, email_norm, search_text, merged_into, version, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.FirstName, r.LastName, r.DOB, r.Phone, r.Email, r.EmailNorm, r.SearchText, r.MergedInto, r.Version, r.CreatedAt, r.UpdatedAt); err != nil {
 		return uuid.Nil, fmt.Errorf("attach patient: insert: %w", err)
 	}
 	return rec.ID, nil

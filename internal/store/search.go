@@ -20,7 +20,8 @@ import (
 //   - on SQLite an FTS4 table (booking_search, patient_search; FTS4 and its
 //     prefix indexes are compiled into mattn/go-sqlite3 without build tags)
 //     is fed from search_text by triggers, through a map table whose integer
-//     docids survive VACUUM. A search is one MATCH of quoted prefix terms
+//     docids survive VACUUM, and a queue written into the index as the
+//     transaction's last statements (search_queue.go). A search is one MATCH of quoted prefix terms
 //     built here from the letters and digits of the query only, so quotes,
 //     %, _, * and operators such as NEAR or OR in a query are never syntax;
 //   - on PostgreSQL a pg_trgm GIN index on search_text serves the LIKE

@@ -118,8 +118,12 @@ func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
 			return err
 		}
 		if s.dialect == SQLite {
-			// A batch load: merge the search index into one segment, as
+			// A batch load: write the queued search documents now
+			// (search_queue.go) and merge the index into one segment, as
 			// after the migration (search.go).
+			if err := flushSearchQueue(ctx, sqlTx); err != nil {
+				return err
+			}
 			for _, t := range []string{"booking_search", "patient_search"} {
 				if err := tx.Exec("INSERT INTO " + t + " (" + t + ") VALUES ('optimize')").Error; err != nil {
 					return fmt.Errorf("optimize %s: %w", t, err)

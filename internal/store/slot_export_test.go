@@ -69,5 +69,21 @@ func RedoPatientBackfill(ctx context.Context, s *Store) error {
 	if err := backfillPatients(ctx, tx, s.dialect == Postgres); err != nil {
 		return err
 	}
+	if s.dialect == SQLite {
+		if err := flushSearchQueue(ctx, tx); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// SearchQueued returns how many search documents wait in the SQLite
+// search queue (search_queue.go); 0 on PostgreSQL.
+func SearchQueued(ctx context.Context, s *Store) (int, error) {
+	if s.dialect != SQLite {
+		return 0, nil
+	}
+	var n int
+	err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM search_queue").Scan(&n)
+	return n, err
 }

@@ -33,10 +33,14 @@ import (
 // call to be done, or for the lead. With one caller at a time a batch is
 // one call: the same transaction as before, plus a savepoint.
 type sqliteWriter struct {
-	db    *sql.DB // the writer pool: one connection
-	mu    sync.Mutex
-	queue []*writeJob
-	lead  chan struct{} // holds one token while a goroutine leads
+	db *sql.DB // the writer pool: one connection
+	// beforeCommit runs in each batch's transaction after its calls, just
+	// before the commit (the store writes its queued search documents
+	// there); an error fails the whole batch. Nil runs nothing.
+	beforeCommit func(context.Context, *sql.Tx) error
+	mu           sync.Mutex
+	queue        []*writeJob
+	lead         chan struct{} // holds one token while a goroutine leads
 }
 
 // maxBatch bounds the calls committed together, and so how long the first
@@ -150,8 +154,8 @@ func (w *sqliteWriter) runBatch(batch []*writeJob) {
 			_ = tx.Rollback()
 			return
 		}
-		if err := tx.Commit(); err != nil {
-			j.err = fmt.Errorf("commit: %w", err)
+		if err := w.finish(tx); err != nil {
+			j.err = err
 		}
 		return
 	}
@@ -181,9 +185,24 @@ func (w *sqliteWriter) runBatch(batch []*writeJob) {
 			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		failAll(fmt.Errorf("commit: %w", err))
+	if err := w.finish(tx); err != nil {
+		failAll(err)
 	}
+}
+
+// finish runs beforeCommit and commits tx, or rolls it back when
+// beforeCommit fails.
+func (w *sqliteWriter) finish(tx *sql.Tx) error {
+	if w.beforeCommit != nil {
+		if err := w.beforeCommit(context.Background(), tx); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("before commit: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // call runs fn, turning a panic into a value to raise in the caller's
