@@ -167,32 +167,27 @@ func (s *Store) PatientBookings(ctx context.Context, id uuid.UUID) ([]BookingWit
 func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]booking.PatientRecord, string, error) {
 	db := s.db.WithContext(s.boundedQuery(ctx))
 	if expr, ok := s.patientFTS(q); ok {
-		// SQLite, words or digits: the page is sorted in the search map
-		// (ids and creation times of unmerged records only), then read
-		// whole; a common name matches hundreds of records.
-		type hit struct {
-			ID        string    `gorm:"column:id"`
-			CreatedAt time.Time `gorm:"column:created_at"`
+		// SQLite, words or digits: the page's matches come from the
+		// full-text index newest first (newestMatches; the index holds
+		// unmerged records only), then those records whole.
+		limit = clampLimit(limit)
+		c, hasCursor, err := decodeCursor(listPatients, cur)
+		if err != nil {
+			return nil, "", err
 		}
-		page := db.Table("(SELECT patient_id AS id, created_at, docid FROM patient_search_ids) m")
-		if expr == "" {
-			page = page.Where("1 = 0")
-		} else {
-			page = page.Where("docid IN (SELECT docid FROM patient_search WHERE patient_search MATCH ?)", expr)
+		var before time.Time
+		if hasCursor {
+			if before, err = parseTimeKey(c.key); err != nil {
+				return nil, "", err
+			}
 		}
-		hits, next, err := pageByTime(page, listPatients, cur, limit, "created_at", true, func(h hit) (time.Time, string) { return h.CreatedAt, h.ID })
+		rows, more, err := searchPage[patientRow](db, patientFTS, expr, before, c.id, hasCursor, limit)
 		if err != nil {
 			return nil, "", fmt.Errorf("list patients: %w", err)
 		}
-		ids := make([]string, len(hits))
-		for i, h := range hits {
-			ids[i] = h.ID
-		}
-		var rows []patientRow
-		if len(ids) > 0 {
-			if err := db.Where("id IN ?", ids).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
-				return nil, "", fmt.Errorf("list patients: %w", err)
-			}
+		next := ""
+		if more != nil {
+			next = cursor{list: listPatients, key: timeKey(more.CreatedAt), id: more.ID}.encode()
 		}
 		out, err := mapRows(rows, patientRow.toDomain)
 		return out, next, err
