@@ -149,6 +149,24 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		if rows, more, err = searchPage[bookingRow](db, bookingFTS, ftsQuery(groups), before, c.id, hasCursor, limit); err != nil {
 			return nil, "", fmt.Errorf("list bookings: %w", err)
 		}
+	case s.dialect == Postgres && plainSearch && sortBy == SortCreatedDesc && walkable(groups):
+		// Reception's search for a name: the newest bookings first, in
+		// bookings_created (newestWalk); the trigram index when they do
+		// not fill the page.
+		var before time.Time
+		if hasCursor {
+			before, _ = parseTimeKey(c.key) // checked above
+		}
+		walk := newestWalk(db, "bookings", "", groups[0][0], before, c.id, hasCursor, limit+1)
+		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+			return nil, "", fmt.Errorf("list bookings: %w", err)
+		}
+		if len(rows) <= limit {
+			rows = nil
+			if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
+				return nil, "", fmt.Errorf("list bookings: %w", err)
+			}
+		}
 	default:
 		if plus != "" {
 			// Other filters too: the page's ids first, then those rows whole.

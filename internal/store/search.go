@@ -34,7 +34,12 @@ import (
 //     matches from the full-text index newest first and stops after the
 //     page (newestMatches), rather than sorting every match;
 //   - on PostgreSQL a pg_trgm GIN index on search_text serves the LIKE
-//     '%term%' conditions, with LIKE's wildcards escaped.
+//     '%term%' conditions, with LIKE's wildcards escaped. Its matches come
+//     in no useful order and each is a heap row to read and sort, so a
+//     search for one word (a name, the common case of many matches) first
+//     tests the newest rows in the order of the list's index, which holds
+//     search_text (00043_search_walk.sql), and asks the trigram index only
+//     when those do not fill the page (newestWalk).
 
 // searchDoc builds a search document from words (names, email, reference),
 // the reference and the phone.
@@ -228,3 +233,45 @@ func searchPage[R interface{ rowKey() string }](db *gorm.DB, ix ftsIndex, expr s
 
 func (r bookingRow) rowKey() string { return r.ID }
 func (r patientRow) rowKey() string { return r.ID }
+
+// walkBudget is how many of the newest rows a one-word search on
+// PostgreSQL tests, in the list's index, before it asks the trigram index
+// instead: a word as common as a frequent last name (1-2% of the rows)
+// fills a page within it. A variable for tests.
+var walkBudget = 2000
+
+// walkable reports whether a search of groups (see searchTerms) is one word
+// of letters, which newestWalk serves: a name, often common. References,
+// phone digits and several words match few rows, which the trigram index
+// finds at once.
+func walkable(groups [][]string) bool {
+	if len(groups) != 1 || len(groups[0]) != 1 || groups[0][0] == "" {
+		return false
+	}
+	for _, r := range groups[0][0] {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// newestWalk returns, on PostgreSQL, the subquery of the ids of the first n
+// rows of table (newest first: created_at DESC, id DESC), starting after the
+// cursor position (before, beforeID) when hasBefore, whose search_text holds
+// term, among the walkBudget newest rows where cond holds. It reads the
+// list's index only (created_at, id, search_text and what cond needs). When
+// it yields fewer than n ids, rows beyond the budget may match too: the
+// caller asks the trigram index instead.
+func newestWalk(db *gorm.DB, table, cond, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
+	inner := db.Table(table).Select("id, created_at, search_text")
+	if cond != "" {
+		inner = inner.Where(cond)
+	}
+	if hasBefore {
+		inner = inner.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, beforeID)
+	}
+	inner = inner.Order("created_at DESC, id DESC").Limit(walkBudget)
+	return db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%").
+		Order("created_at DESC, id DESC").Limit(n)
+}

@@ -71,3 +71,11 @@ func RedoPatientBackfill(ctx context.Context, s *Store) error {
 	}
 	return tx.Commit()
 }
+
+// SetWalkBudget sets how many of the newest rows a one-word search on
+// PostgreSQL tests before it asks the trigram index, until the test ends.
+func SetWalkBudget(t interface{ Cleanup(func()) }, n int) {
+	old := walkBudget
+	walkBudget = n
+	t.Cleanup(func() { walkBudget = old })
+}
