@@ -157,7 +157,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		if hasCursor {
 			before, _ = parseTimeKey(c.key) // checked above
 		}
-		walk := newestWalk(db, "bookings", "", groups[0][0], before, c.id, hasCursor, limit+1)
+		walk := newestWalk(db, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
 		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
 			return nil, "", fmt.Errorf("list bookings: %w", err)
 		}

@@ -259,19 +259,25 @@ func walkable(groups [][]string) bool {
 // newestWalk returns, on PostgreSQL, the subquery of the ids of the first n
 // rows of table (newest first: created_at DESC, id DESC), starting after the
 // cursor position (before, beforeID) when hasBefore, whose search_text holds
-// term, among the walkBudget newest rows where cond holds. It reads the
-// list's index only (created_at, id, search_text and what cond needs). When
-// it yields fewer than n ids, rows beyond the budget may match too: the
-// caller asks the trigram index instead.
-func newestWalk(db *gorm.DB, table, cond, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
-	inner := db.Table(table).Select("id, created_at, search_text")
-	if cond != "" {
-		inner = inner.Where(cond)
+// term (and, with unmergedOnly, that are not merged away), among the
+// walkBudget newest rows. It reads the list's index only (created_at, id and
+// the columns it includes). The walk itself has no condition but the cursor,
+// so that the planner takes the index whatever its statistics say. When it
+// yields fewer than n ids, rows beyond the budget may match too: the caller
+// asks the trigram index instead.
+func newestWalk(db *gorm.DB, table string, unmergedOnly bool, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
+	cols := "id, created_at, search_text"
+	if unmergedOnly {
+		cols += ", merged_into"
 	}
+	inner := db.Table(table).Select(cols)
 	if hasBefore {
 		inner = inner.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, beforeID)
 	}
 	inner = inner.Order("created_at DESC, id DESC").Limit(walkBudget)
-	return db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%").
-		Order("created_at DESC, id DESC").Limit(n)
+	walk := db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%")
+	if unmergedOnly {
+		walk = walk.Where("merged_into IS NULL")
+	}
+	return walk.Order("created_at DESC, id DESC").Limit(n)
 }
