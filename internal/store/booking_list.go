@@ -131,35 +131,56 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		}
 	}
 	plainSearch := len(f.Statuses) == 0 && f.ProviderID == nil && f.LocationID == nil && !okFrom && !okTo
+	var (
+		rows []bookingRow
+		more *ftsHit // a plain search's last row when more follow
+	)
 	switch {
 	case plus != "" && plainSearch && sortBy == SortCreatedDesc:
-		// Reception's search: the page is sorted in the search map, which
-		// holds each booking's id and creation time, then read whole. A
-		// common name matches hundreds of bookings; sorting them in the
-		// bookings table would read every one.
-		page := db.Table("booking_search_ids m").Select("m.booking_id")
-		if expr := ftsQuery(groups); expr == "" {
-			page = page.Where("1 = 0")
-		} else {
-			page = page.Where("m.docid IN (SELECT docid FROM booking_search WHERE booking_search MATCH ?)", expr)
-		}
+		// Reception's search: the page's matches come from the full-text
+		// index newest first (newestMatches), then those rows whole. A
+		// common name matches hundreds of bookings; sorting them would
+		// read every one.
+		var before time.Time
 		if hasCursor {
-			t, _ := parseTimeKey(strings.TrimPrefix(c.key, "c")) // checked above
-			page = page.Where("(m.created_at < ? OR (m.created_at = ? AND m.booking_id < ?))", t, t, c.id)
+			before, _ = parseTimeKey(c.key) // checked above
 		}
-		page = page.Order("m.created_at DESC, m.booking_id DESC").Limit(limit + 1)
-		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
-	case plus != "":
-		// Other filters too: the page's ids first, then those rows whole.
-		page := q.Session(&gorm.Session{}).Select("id").Order(order).Limit(limit + 1)
-		q = db.Model(&bookingRow{}).Where("id IN (?)", page)
-	}
-	var rows []bookingRow
-	if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list bookings: %w", err)
+		var err error
+		if rows, more, err = searchPage[bookingRow](db, bookingFTS, ftsQuery(groups), before, c.id, hasCursor, limit); err != nil {
+			return nil, "", fmt.Errorf("list bookings: %w", err)
+		}
+	case s.dialect == Postgres && plainSearch && sortBy == SortCreatedDesc && walkable(groups):
+		// Reception's search for a name: the newest bookings first, in
+		// bookings_created (newestWalk); the trigram index when they do
+		// not fill the page.
+		var before time.Time
+		if hasCursor {
+			before, _ = parseTimeKey(c.key) // checked above
+		}
+		walk := newestWalk(db, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
+		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+			return nil, "", fmt.Errorf("list bookings: %w", err)
+		}
+		if len(rows) <= limit {
+			rows = nil
+			if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
+				return nil, "", fmt.Errorf("list bookings: %w", err)
+			}
+		}
+	default:
+		if plus != "" {
+			// Other filters too: the page's ids first, then those rows whole.
+			page := q.Session(&gorm.Session{}).Select("id").Order(order).Limit(limit + 1)
+			q = db.Model(&bookingRow{}).Where("id IN (?)", page)
+		}
+		if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
+			return nil, "", fmt.Errorf("list bookings: %w", err)
+		}
 	}
 	next := ""
-	if len(rows) > limit {
+	if more != nil {
+		next = cursor{list: list, key: timeKey(more.CreatedAt), id: more.ID}.encode()
+	} else if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
 		key := timeKey(last.CreatedAt)

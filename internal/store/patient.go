@@ -174,40 +174,63 @@ func (s *Store) PatientBookings(ctx context.Context, id uuid.UUID) ([]BookingWit
 func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]booking.PatientRecord, string, error) {
 	db := s.db.WithContext(s.boundedQuery(ctx))
 	if expr, ok := s.patientFTS(q); ok {
-		// SQLite, words or digits: the page is sorted in the search map
-		// (ids and creation times of unmerged records only), then read
-		// whole; a common name matches hundreds of records.
-		type hit struct {
-			ID        string    `gorm:"column:id"`
-			CreatedAt time.Time `gorm:"column:created_at"`
+		// SQLite, words or digits: the page's matches come from the
+		// full-text index newest first (newestMatches; the index holds
+		// unmerged records only), then those records whole.
+		limit = clampLimit(limit)
+		c, hasCursor, err := decodeCursor(listPatients, cur)
+		if err != nil {
+			return nil, "", err
 		}
-		page := db.Table("(SELECT patient_id AS id, created_at, docid FROM patient_search_ids) m")
-		if expr == "" {
-			page = page.Where("1 = 0")
-		} else {
-			page = page.Where("docid IN (SELECT docid FROM patient_search WHERE patient_search MATCH ?)", expr)
+		var before time.Time
+		if hasCursor {
+			if before, err = parseTimeKey(c.key); err != nil {
+				return nil, "", err
+			}
 		}
-		hits, next, err := pageByTime(page, listPatients, cur, limit, "created_at", true, func(h hit) (time.Time, string) { return h.CreatedAt, h.ID })
+		rows, more, err := searchPage[patientRow](db, patientFTS, expr, before, c.id, hasCursor, limit)
 		if err != nil {
 			return nil, "", fmt.Errorf("list patients: %w", err)
 		}
-		ids := make([]string, len(hits))
-		for i, h := range hits {
-			ids[i] = h.ID
-		}
-		var rows []patientRow
-		if len(ids) > 0 {
-			if err := db.Where("id IN ?", ids).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
-				return nil, "", fmt.Errorf("list patients: %w", err)
-			}
+		next := ""
+		if more != nil {
+			next = cursor{list: listPatients, key: timeKey(more.CreatedAt), id: more.ID}.encode()
 		}
 		out, err := mapRows(rows, patientRow.toDomain)
 		return out, next, err
 	}
+	_, groups := patientGroups(q)
+	if s.dialect == Postgres && walkable(groups) {
+		// One word: the newest records first, in patients_created
+		// (newestWalk); the trigram index below when they do not fill
+		// the page.
+		limit = clampLimit(limit)
+		c, hasCursor, err := decodeCursor(listPatients, cur)
+		if err != nil {
+			return nil, "", err
+		}
+		var before time.Time
+		if hasCursor {
+			if before, err = parseTimeKey(c.key); err != nil {
+				return nil, "", err
+			}
+		}
+		walk := newestWalk(db, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
+		var rows []patientRow
+		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+			return nil, "", fmt.Errorf("list patients: %w", err)
+		}
+		if len(rows) > limit {
+			rows = rows[:limit]
+			last := rows[limit-1]
+			out, err := mapRows(rows, patientRow.toDomain)
+			return out, cursor{list: listPatients, key: timeKey(last.CreatedAt), id: last.ID}.encode(), err
+		}
+	}
 	list := db.Model(&patientRow{}).Where("merged_into IS NULL")
 	list = s.patientSearch(list, q)
 	col := "created_at"
-	if _, groups := patientGroups(q); len(groups) > 0 {
+	if len(groups) > 0 {
 		// PostgreSQL: sort the trigram index's matches rather than walk
 		// patients_created testing every record (as ListBookings).
 		col = "(created_at + interval '0 second')"

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
+
+	"gorm.io/gorm"
 
 	"github.com/clinic/consult/internal/booking"
 )
@@ -24,8 +29,18 @@ import (
 //     transaction's last statements (search_queue.go). A search is one MATCH of quoted prefix terms
 //     built here from the letters and digits of the query only, so quotes,
 //     %, _, * and operators such as NEAR or OR in a query are never syntax;
+//   - the map tables number their rows in creation order: a docid is the
+//     row's creation millisecond times 2^20 plus a sequence number within
+//     that millisecond (00043_search_order.sql), so a search reads its
+//     matches from the full-text index newest first and stops after the
+//     page (newestMatches), rather than sorting every match;
 //   - on PostgreSQL a pg_trgm GIN index on search_text serves the LIKE
-//     '%term%' conditions, with LIKE's wildcards escaped.
+//     '%term%' conditions, with LIKE's wildcards escaped. Its matches come
+//     in no useful order and each is a heap row to read and sort, so a
+//     search for one word (a name, the common case of many matches) first
+//     tests the newest rows in the order of the list's index, which holds
+//     search_text (00043_search_walk.sql), and asks the trigram index only
+//     when those do not fill the page (newestWalk).
 
 // searchDoc builds a search document from words (names, email, reference),
 // the reference and the phone.
@@ -102,4 +117,168 @@ func (s *Store) boundedQuery(ctx context.Context) context.Context {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx
+}
+
+// ftsIndex names an SQLite full-text index, its map table and the map's id
+// column.
+type ftsIndex struct{ fts, ids, idCol string }
+
+var (
+	bookingFTS = ftsIndex{fts: "booking_search", ids: "booking_search_ids", idCol: "booking_id"}
+	patientFTS = ftsIndex{fts: "patient_search", ids: "patient_search_ids", idCol: "patient_id"}
+)
+
+// docidMillisBits is how far a map docid's creation millisecond is shifted
+// (see 00043_search_order.sql).
+const docidMillisBits = 20
+
+// ftsHit is a search match: its row's id and creation time.
+type ftsHit struct {
+	ID        string
+	CreatedAt time.Time
+}
+
+// newestMatches returns the first n rows of ix that the FTS4 expression expr
+// matches, in the lists' order (created_at DESC, id DESC), starting after the
+// cursor position (before, id) when hasBefore. The index returns matches by
+// docid, newest millisecond first; the rows of one millisecond may come in
+// any order, so it reads on until the millisecond of the n-th match is
+// complete and sorts what it read. A common name matches hundreds of rows;
+// this reads a page's worth of them.
+func newestMatches(db *gorm.DB, ix ftsIndex, expr string, before time.Time, beforeID string, hasBefore bool, n int) ([]ftsHit, error) {
+	q := "SELECT s.docid, m.created_at, m." + ix.idCol + " FROM " + ix.fts + " s JOIN " + ix.ids + " m ON m.docid = s.docid WHERE s." + ix.fts + " MATCH ?"
+	args := []any{expr}
+	if hasBefore {
+		// The cursor's millisecond and older, then exactly after it.
+		q += " AND s.docid < (CAST((julianday(?) - 2440587.5) * 86400000 AS INTEGER) + 1) * 1048576" +
+			" AND (m.created_at < ? OR (m.created_at = ? AND m." + ix.idCol + " < ?))"
+		args = append(args, before, before, before, beforeID)
+	}
+	rows, err := db.Raw(q+" ORDER BY s.docid DESC", args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("search %s: %w", ix.fts, err)
+	}
+	defer rows.Close()
+	hits := make([]ftsHit, 0, n+1)
+	var nth int64
+	for rows.Next() {
+		var (
+			docid int64
+			h     ftsHit
+		)
+		if err := rows.Scan(&docid, &h.CreatedAt, &h.ID); err != nil {
+			return nil, fmt.Errorf("search %s: %w", ix.fts, err)
+		}
+		if len(hits) >= n && docid>>docidMillisBits < nth>>docidMillisBits {
+			break
+		}
+		if len(hits) == n-1 {
+			nth = docid
+		}
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %s: %w", ix.fts, err)
+	}
+	slices.SortFunc(hits, func(a, b ftsHit) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return hits[:min(n, len(hits))], nil
+}
+
+// searchPage reads whole the rows (bookingRow or patientRow, by id) of the
+// first limit matches newestMatches finds, in its order, and returns the
+// last of them when more follow (the next page's cursor), else nil. An empty
+// expr matches nothing.
+func searchPage[R interface{ rowKey() string }](db *gorm.DB, ix ftsIndex, expr string, before time.Time, beforeID string, hasBefore bool, limit int) ([]R, *ftsHit, error) {
+	if expr == "" {
+		return nil, nil, nil
+	}
+	hits, err := newestMatches(db, ix, expr, before, beforeID, hasBefore, limit+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	var more *ftsHit
+	if len(hits) > limit {
+		hits = hits[:limit]
+		more = &hits[limit-1]
+	}
+	if len(hits) == 0 {
+		return nil, nil, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	var rows []R
+	if err := db.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("search %s: rows: %w", ix.fts, err)
+	}
+	// In the page's order; a row deleted since the index was read is left
+	// out.
+	byID := make(map[string]R, len(rows))
+	for _, r := range rows {
+		byID[r.rowKey()] = r
+	}
+	out := rows[:0:0]
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, more, nil
+}
+
+func (r bookingRow) rowKey() string { return r.ID }
+func (r patientRow) rowKey() string { return r.ID }
+
+// walkBudget is how many of the newest rows a one-word search on
+// PostgreSQL tests, in the list's index, before it asks the trigram index
+// instead: a word as common as a frequent last name (1-2% of the rows)
+// fills a page within it. A variable for tests.
+var walkBudget = 2000
+
+// walkable reports whether a search of groups (see searchTerms) is one word
+// of letters, which newestWalk serves: a name, often common. References,
+// phone digits and several words match few rows, which the trigram index
+// finds at once.
+func walkable(groups [][]string) bool {
+	if len(groups) != 1 || len(groups[0]) != 1 || groups[0][0] == "" {
+		return false
+	}
+	for _, r := range groups[0][0] {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// newestWalk returns, on PostgreSQL, the subquery of the ids of the first n
+// rows of table (newest first: created_at DESC, id DESC), starting after the
+// cursor position (before, beforeID) when hasBefore, whose search_text holds
+// term (and, with unmergedOnly, that are not merged away), among the
+// walkBudget newest rows. It reads the list's index only (created_at, id and
+// the columns it includes). The walk itself has no condition but the cursor,
+// so that the planner takes the index whatever its statistics say. When it
+// yields fewer than n ids, rows beyond the budget may match too: the caller
+// asks the trigram index instead.
+func newestWalk(db *gorm.DB, table string, unmergedOnly bool, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
+	cols := "id, created_at, search_text"
+	if unmergedOnly {
+		cols += ", merged_into"
+	}
+	inner := db.Table(table).Select(cols)
+	if hasBefore {
+		inner = inner.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, beforeID)
+	}
+	inner = inner.Order("created_at DESC, id DESC").Limit(walkBudget)
+	walk := db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%")
+	if unmergedOnly {
+		walk = walk.Where("merged_into IS NULL")
+	}
+	return walk.Order("created_at DESC, id DESC").Limit(n)
 }

@@ -28,9 +28,10 @@ import (
 // flushSearchSQL applies the queue, for each document the last change
 // queued: the document as it is now (INSERT OR REPLACE: a new docid is
 // inserted, a known one rewritten), or its removal (a NULL doc). Documents
-// go in queue order, which for new rows is docid order, as FTS4 keeps
-// pending documents best, with no sort (a batch load queues a hundred
-// thousand of them). Then the queue is emptied.
+// go in queue order, which for new rows is nearly docid order (docids
+// follow creation times; see migration 00043), as FTS4 keeps pending
+// documents best, with no sort (a batch load queues a hundred thousand of
+// them). Then the queue is emptied.
 var flushSearchSQL = func() []string {
 	var out []string
 	for _, t := range []struct{ tbl, fts string }{{"b", "booking_search"}, {"p", "patient_search"}} {

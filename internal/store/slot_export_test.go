@@ -87,3 +87,11 @@ func SearchQueued(ctx context.Context, s *Store) (int, error) {
 	err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM search_queue").Scan(&n)
 	return n, err
 }
+
+// SetWalkBudget sets how many of the newest rows a one-word search on
+// PostgreSQL tests before it asks the trigram index, until the test ends.
+func SetWalkBudget(t interface{ Cleanup(func()) }, n int) {
+	old := walkBudget
+	walkBudget = n
+	t.Cleanup(func() { walkBudget = old })
+}

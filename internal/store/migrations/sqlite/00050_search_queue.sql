@@ -5,7 +5,8 @@
 -- pending, and merges segments as they pile up: one segment per booking
 -- and per patient made the index's pages most of what a booking commits.
 -- The triggers now queue each changed document here, under the docid its
--- map table gives it (NULL doc: remove it from the index), and the store
+-- map table gives it (in creation order, as 00043 made them; NULL doc:
+-- remove it from the index), and the store
 -- moves the queue into the FTS tables as the last statements of every
 -- write transaction, so the index still changes in the transaction that
 -- changes the row. A migration that changes search_text must end with the
@@ -27,7 +28,10 @@ DROP TRIGGER patients_search_delete;
 
 -- +goose StatementBegin
 CREATE TRIGGER bookings_search_insert AFTER INSERT ON bookings BEGIN
-    INSERT INTO booking_search_ids (booking_id, created_at) VALUES (new.id, new.created_at);
+    INSERT INTO booking_search_ids (docid, booking_id, created_at)
+        SELECT coalesce((SELECT max(docid) + 1 FROM booking_search_ids WHERE docid >= k.lo AND docid < k.lo + 1048576), k.lo),
+               new.id, new.created_at
+        FROM (SELECT CAST((julianday(new.created_at) - 2440587.5) * 86400000 AS INTEGER) * 1048576 AS lo) k;
     INSERT INTO search_queue (tbl, docid, doc) VALUES ('b', last_insert_rowid(), new.search_text);
 END;
 -- +goose StatementEnd
@@ -47,7 +51,10 @@ END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN
-    INSERT INTO patient_search_ids (patient_id, created_at) VALUES (new.id, new.created_at);
+    INSERT INTO patient_search_ids (docid, patient_id, created_at)
+        SELECT coalesce((SELECT max(docid) + 1 FROM patient_search_ids WHERE docid >= k.lo AND docid < k.lo + 1048576), k.lo),
+               new.id, new.created_at
+        FROM (SELECT CAST((julianday(new.created_at) - 2440587.5) * 86400000 AS INTEGER) * 1048576 AS lo) k;
     INSERT INTO search_queue (tbl, docid, doc) VALUES ('p', last_insert_rowid(), new.search_text);
 END;
 -- +goose StatementEnd
@@ -98,7 +105,10 @@ DROP TABLE search_queue;
 
 -- +goose StatementBegin
 CREATE TRIGGER bookings_search_insert AFTER INSERT ON bookings BEGIN
-    INSERT INTO booking_search_ids (booking_id, created_at) VALUES (new.id, new.created_at);
+    INSERT INTO booking_search_ids (docid, booking_id, created_at)
+        SELECT coalesce((SELECT max(docid) + 1 FROM booking_search_ids WHERE docid >= k.lo AND docid < k.lo + 1048576), k.lo),
+               new.id, new.created_at
+        FROM (SELECT CAST((julianday(new.created_at) - 2440587.5) * 86400000 AS INTEGER) * 1048576 AS lo) k;
     INSERT INTO booking_search (docid, doc) VALUES (last_insert_rowid(), new.search_text);
 END;
 -- +goose StatementEnd
@@ -117,7 +127,10 @@ END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN
-    INSERT INTO patient_search_ids (patient_id, created_at) VALUES (new.id, new.created_at);
+    INSERT INTO patient_search_ids (docid, patient_id, created_at)
+        SELECT coalesce((SELECT max(docid) + 1 FROM patient_search_ids WHERE docid >= k.lo AND docid < k.lo + 1048576), k.lo),
+               new.id, new.created_at
+        FROM (SELECT CAST((julianday(new.created_at) - 2440587.5) * 86400000 AS INTEGER) * 1048576 AS lo) k;
     INSERT INTO patient_search (docid, doc) VALUES (last_insert_rowid(), new.search_text);
 END;
 -- +goose StatementEnd
