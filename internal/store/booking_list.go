@@ -112,6 +112,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if sortBy == SortStartAt {
 		order = plus + "slot_start_at, " + plus + "id"
 	}
+	var before time.Time // the cursor's creation time, sorting by it
 	switch sortBy {
 	case SortStartAt:
 		if hasCursor {
@@ -123,11 +124,11 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		}
 	default:
 		if hasCursor {
-			t, err := parseTimeKey(c.key)
-			if err != nil {
+			var err error
+			if before, err = parseTimeKey(c.key); err != nil {
 				return nil, "", err
 			}
-			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.id)
+			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, c.id)
 		}
 	}
 	plainSearch := len(f.Statuses) == 0 && f.ProviderID == nil && f.LocationID == nil && !okFrom && !okTo
@@ -141,10 +142,6 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		// index newest first (newestMatches), then those rows whole. A
 		// common name matches hundreds of bookings; sorting them would
 		// read every one.
-		var before time.Time
-		if hasCursor {
-			before, _ = parseTimeKey(c.key) // checked above
-		}
 		var err error
 		if rows, more, err = searchPage[bookingRow](db, bookingFTS, ftsQuery(groups), before, c.id, hasCursor, limit); err != nil {
 			return nil, "", fmt.Errorf("list bookings: %w", err)
@@ -153,10 +150,6 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		// Reception's search for a name: the newest bookings first, in
 		// bookings_created (newestWalk); the trigram index when they do
 		// not fill the page.
-		var before time.Time
-		if hasCursor {
-			before, _ = parseTimeKey(c.key) // checked above
-		}
 		walk := newestWalk(db, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
 		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
 			return nil, "", fmt.Errorf("list bookings: %w", err)

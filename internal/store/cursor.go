@@ -77,6 +77,20 @@ func parseTimeKey(s string) (time.Time, error) {
 	return t, nil
 }
 
+// decodeTimeCursor decodes a cursor of list whose sort key is a time,
+// returning that time too (zero without a cursor).
+func decodeTimeCursor(list, s string) (cursor, time.Time, bool, error) {
+	c, ok, err := decodeCursor(list, s)
+	if err != nil || !ok {
+		return c, time.Time{}, ok, err
+	}
+	t, err := parseTimeKey(c.key)
+	if err != nil {
+		return cursor{}, time.Time{}, false, err
+	}
+	return c, t, true, nil
+}
+
 // parseIntKey parses an integer sort key of a cursor.
 func parseIntKey(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)

@@ -178,15 +178,9 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		// full-text index newest first (newestMatches; the index holds
 		// unmerged records only), then those records whole.
 		limit = clampLimit(limit)
-		c, hasCursor, err := decodeCursor(listPatients, cur)
+		c, before, hasCursor, err := decodeTimeCursor(listPatients, cur)
 		if err != nil {
 			return nil, "", err
-		}
-		var before time.Time
-		if hasCursor {
-			if before, err = parseTimeKey(c.key); err != nil {
-				return nil, "", err
-			}
 		}
 		rows, more, err := searchPage[patientRow](db, patientFTS, expr, before, c.id, hasCursor, limit)
 		if err != nil {
@@ -205,15 +199,9 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		// (newestWalk); the trigram index below when they do not fill
 		// the page.
 		limit = clampLimit(limit)
-		c, hasCursor, err := decodeCursor(listPatients, cur)
+		c, before, hasCursor, err := decodeTimeCursor(listPatients, cur)
 		if err != nil {
 			return nil, "", err
-		}
-		var before time.Time
-		if hasCursor {
-			if before, err = parseTimeKey(c.key); err != nil {
-				return nil, "", err
-			}
 		}
 		walk := newestWalk(db, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
 		var rows []patientRow
