@@ -94,18 +94,23 @@ func (m *messaging) write(ctx context.Context, tx *sql.Tx, events []store.FeedEv
 	return m.n.WriteMessages(ctx, tx, events)
 }
 
-// startRelay passes the relay the changes made so far (the seed's), with
-// messages off, then runs it until the returned function is called.
-func (m *messaging) startRelay(ctx context.Context) (func(), error) {
+// passWhileOff passes the relay every change made so far with messages
+// off: they write nothing.
+func (m *messaging) passWhileOff(ctx context.Context) error {
 	m.on.Store(false)
 	for {
 		passed, err := m.st.FollowFeed(ctx, notify.RelayCursor, store.FeedBatch, m.write)
-		if err != nil {
-			return nil, err
+		if err != nil || passed < store.FeedBatch {
+			return err
 		}
-		if passed < store.FeedBatch {
-			break
-		}
+	}
+}
+
+// startRelay passes the relay the changes made so far (the seed's), with
+// messages off, then runs it until the returned function is called.
+func (m *messaging) startRelay(ctx context.Context) (func(), error) {
+	if err := m.passWhileOff(ctx); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -155,6 +160,8 @@ func (r *runner) messagesScenario(ctx context.Context, rep *report, progress fun
 	c := r.cfg
 	// Keep places for the paced part: the first runs could take them all.
 	rate := max(1, c.messageRate)
+	all := r.places
+	defer func() { r.places = all; r.nextPlace.Store(0) }() // the next scenario books from every place again (after recyclePlaces)
 	keep := min(len(r.places)/4, rate*int(c.duration/time.Second+1)+rate)
 	kept := slices.Clone(r.places[len(r.places)-keep:])
 	r.places = r.places[:len(r.places)-keep]
@@ -172,14 +179,28 @@ func (r *runner) messagesScenario(ctx context.Context, rep *report, progress fun
 	// A first run, not counted, takes what the first turn after seeding
 	// would pay alone (a checkpoint of the seed's log, cold caches).
 	half := c.duration / 2
-	drive(ctx, "booking, warm-up", c.clients, c.warmup, half, c.seed+100, off)
+	// Each run starts with the places the last one took given back (their
+	// cancellations passed by the relay with messages off, before the run).
+	run := func(name string, seed uint64, fn call) result {
+		m.on.Store(false)
+		if err := r.recyclePlaces(ctx); err != nil {
+			rep.fatal = err
+			return result{name: name}
+		}
+		if err := m.passWhileOff(ctx); err != nil {
+			rep.fatal = err
+			return result{name: name}
+		}
+		return drive(ctx, name, c.clients, c.warmup, half, seed, fn)
+	}
+	run("booking, warm-up", c.seed+100, off)
 	var base, scen result
 	for round := range uint64(2) {
 		seed := c.seed + 2*round
-		b1 := drive(ctx, "booking, messages off", c.clients, c.warmup, half, seed, off)
-		s1 := drive(ctx, "booking, email + SMS on (jobs written)", c.clients, c.warmup, half, seed, on)
-		s2 := drive(ctx, "booking, email + SMS on (jobs written)", c.clients, c.warmup, half, seed+1, on)
-		b2 := drive(ctx, "booking, messages off", c.clients, c.warmup, half, seed+1, off)
+		b1 := run("booking, messages off", seed, off)
+		s1 := run("booking, email + SMS on (jobs written)", seed, on)
+		s2 := run("booking, email + SMS on (jobs written)", seed+1, on)
+		b2 := run("booking, messages off", seed+1, off)
 		if round == 0 {
 			base, scen = merge(b1, b2), merge(s1, s2)
 		} else {
@@ -187,6 +208,9 @@ func (r *runner) messagesScenario(ctx context.Context, rep *report, progress fun
 		}
 	}
 	m.on.Store(false)
+	if rep.fatal != nil {
+		return
+	}
 	progress(base)
 	progress(scen)
 	rep.add(row{res: base, baseline: true})

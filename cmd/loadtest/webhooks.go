@@ -75,7 +75,22 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 	}
 
 	half := c.duration / 2
-	a1 := drive(ctx, "booking, delivery workers stopped", c.clients, c.warmup, half, c.seed, r.bookingCall())
+	// Each run starts with the places the last one took given back; the
+	// cancellations' deliveries are queued before it starts.
+	var failed error
+	run := func(name string, seed uint64) result {
+		if failed == nil {
+			failed = r.recyclePlaces(ctx)
+		}
+		if failed == nil {
+			failed = snd.CatchUp(ctx)
+		}
+		if failed != nil {
+			return result{name: name}
+		}
+		return drive(ctx, name, c.clients, c.warmup, half, seed, r.bookingCall())
+	}
+	a1 := run("booking, delivery workers stopped", c.seed)
 
 	began := time.Now()
 	if err := r.queueBacklog(ctx, q, c.webhookBacklog); err != nil {
@@ -85,8 +100,8 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	b1 := drive(ctx, fmt.Sprintf("booking, workers on a %d backlog", c.webhookBacklog), c.clients, c.warmup, half, c.seed, r.bookingCall())
-	b2 := drive(ctx, fmt.Sprintf("booking, workers on a %d backlog", c.webhookBacklog), c.clients, c.warmup, half, c.seed+1, r.bookingCall())
+	b1 := run(fmt.Sprintf("booking, workers on a %d backlog", c.webhookBacklog), c.seed)
+	b2 := run(fmt.Sprintf("booking, workers on a %d backlog", c.webhookBacklog), c.seed+1)
 	attempts := counterSum(reg, "webhook_deliveries_total")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	err = q.Stop(stopCtx)
@@ -94,7 +109,10 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 	if err != nil {
 		return err
 	}
-	a2 := drive(ctx, "booking, delivery workers stopped", c.clients, c.warmup, half, c.seed+1, r.bookingCall())
+	a2 := run("booking, delivery workers stopped", c.seed+1)
+	if failed != nil {
+		return failed
+	}
 
 	base, with := merge(a1, a2), merge(b1, b2)
 	with.note = fmt.Sprintf("%.0f failed attempts meanwhile", attempts)
