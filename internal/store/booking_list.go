@@ -150,7 +150,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		// Reception's search for a name: the newest bookings first, in
 		// bookings_created (newestWalk); the trigram index when they do
 		// not fill the page.
-		walk := newestWalk(db, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
+		walk := newestWalk(db, s.walkBudget, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
 		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
 			return nil, "", fmt.Errorf("list bookings: %w", err)
 		}

@@ -203,7 +203,7 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		if err != nil {
 			return nil, "", err
 		}
-		walk := newestWalk(db, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
+		walk := newestWalk(db, s.walkBudget, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
 		var rows []patientRow
 		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
 			return nil, "", fmt.Errorf("list patients: %w", err)

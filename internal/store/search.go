@@ -235,11 +235,11 @@ func searchPage[R interface{ rowKey() string }](db *gorm.DB, ix ftsIndex, expr s
 func (r bookingRow) rowKey() string { return r.ID }
 func (r patientRow) rowKey() string { return r.ID }
 
-// walkBudget is how many of the newest rows a one-word search on
+// defaultWalkBudget is how many of the newest rows a one-word search on
 // PostgreSQL tests, in the list's index, before it asks the trigram index
 // instead: a word as common as a frequent last name (1-2% of the rows)
-// fills a page within it. A variable for tests.
-var walkBudget = 2000
+// fills a page within it. Store.walkBudget holds it (tests lower it).
+const defaultWalkBudget = 2000
 
 // walkable reports whether a search of groups (see searchTerms) is one word
 // of letters, which newestWalk serves: a name, often common. References,
@@ -261,12 +261,12 @@ func walkable(groups [][]string) bool {
 // rows of table (newest first: created_at DESC, id DESC), starting after the
 // cursor position (before, beforeID) when hasBefore, whose search_text holds
 // term (and, with unmergedOnly, that are not merged away), among the
-// walkBudget newest rows. It reads the list's index only (created_at, id and
+// budget newest rows. It reads the list's index only (created_at, id and
 // the columns it includes). The walk itself has no condition but the cursor,
 // so that the planner takes the index whatever its statistics say. When it
 // yields fewer than n ids, rows beyond the budget may match too: the caller
 // asks the trigram index instead.
-func newestWalk(db *gorm.DB, table string, unmergedOnly bool, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
+func newestWalk(db *gorm.DB, budget int, table string, unmergedOnly bool, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
 	cols := "id, created_at, search_text"
 	if unmergedOnly {
 		cols += ", merged_into"
@@ -275,7 +275,7 @@ func newestWalk(db *gorm.DB, table string, unmergedOnly bool, term string, befor
 	if hasBefore {
 		inner = inner.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, beforeID)
 	}
-	inner = inner.Order("created_at DESC, id DESC").Limit(walkBudget)
+	inner = inner.Order("created_at DESC, id DESC").Limit(budget)
 	walk := db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%")
 	if unmergedOnly {
 		walk = walk.Where("merged_into IS NULL")

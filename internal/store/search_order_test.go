@@ -112,7 +112,7 @@ func TestSearchOrderWithinMillisecond(t *testing.T) {
 		t.Run("walk", check)
 		// On PostgreSQL a one-word search tests the newest rows first, then
 		// asks the trigram index: here the newest 3 rarely fill a page.
-		store.SetWalkBudget(t, 3)
+		store.SetWalkBudget(t, s, 3)
 		t.Run("budget", check)
 		// The same order as the list without a search (the bookings index).
 		all, _, err := s.ListBookings(ctx, store.BookingFilter{Limit: 50})

@@ -90,8 +90,8 @@ func SearchQueued(ctx context.Context, s *Store) (int, error) {
 
 // SetWalkBudget sets how many of the newest rows a one-word search on
 // PostgreSQL tests before it asks the trigram index, until the test ends.
-func SetWalkBudget(t interface{ Cleanup(func()) }, n int) {
-	old := walkBudget
-	walkBudget = n
-	t.Cleanup(func() { walkBudget = old })
+func SetWalkBudget(t interface{ Cleanup(func()) }, s *Store, n int) {
+	old := s.walkBudget
+	s.walkBudget = n
+	t.Cleanup(func() { s.walkBudget = old })
 }

@@ -46,8 +46,9 @@ const (
 
 // Store is the service's storage. It is safe for concurrent use.
 type Store struct {
-	db    *gorm.DB // reads, and single-statement writes
-	sqlDB *sql.DB
+	walkBudget int      // see defaultWalkBudget
+	db         *gorm.DB // reads, and single-statement writes
+	sqlDB      *sql.DB
 	// wdb runs the transactions (Store.tx). On SQLite it is a pool of one
 	// connection: SQLite lets one transaction write at a time anyway, and
 	// with one connection the writers queue in Go, handed the connection in
@@ -90,7 +91,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: parse url: %w", err)
 	}
-	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log)}
+	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log), walkBudget: defaultWalkBudget}
 	s.feed = newFeedWatch(s, rawURL, log)
 	for _, o := range opts {
 		o(s)
