@@ -1,0 +1,83 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
+	"github.com/clinic/consult/internal/storetest"
+)
+
+// References are random, so a large seed can draw one twice (the load
+// tool's 50,000 bookings did, about once in 500 seeds): SeedBookings gives
+// such a booking another reference, as CreateBooking does, where it failed
+// the whole seed on the unique index.
+func TestSeedBookingsReferenceClash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "UTC")
+		sl := f.slot(time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC), 30*time.Minute)
+		sl.Capacity = 10
+		if err := s.CreateSlot(ctx, sl); err != nil {
+			t.Fatalf("create slot: %v", err)
+		}
+		created := time.Date(2029, 12, 1, 10, 0, 0, 0, time.UTC)
+		seed := func(n int) []store.SeedBooking {
+			t.Helper()
+			out := make([]store.SeedBooking, n)
+			for i := range out {
+				req, err := booking.ParseRequest(requestInput(sl.ID, booking.PatientInput{
+					FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1970-01-02", Phone: "+14245550100", Email: "ana.lopez@example.com",
+				}), created)
+				if err != nil {
+					t.Fatalf("parse request: %v", err)
+				}
+				b, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusConfirmed, booking.Actor{Type: booking.ActorPatient}, created)
+				if err != nil {
+					t.Fatalf("new booking: %v", err)
+				}
+				out[i] = store.SeedBooking{Booking: b, Events: []booking.Event{ev}}
+			}
+			return out
+		}
+		first := seed(1)
+		if err := s.SeedBookings(ctx, first); err != nil {
+			t.Fatalf("seed the first booking: %v", err)
+		}
+		stored := first[0].Booking.Reference
+		// Three more: two share a reference, and one has the stored booking's.
+		bs := seed(3)
+		bs[1].Booking.Reference = bs[0].Booking.Reference
+		bs[2].Booking.Reference = stored
+		if err := s.SeedBookings(ctx, bs); err != nil {
+			t.Fatalf("seed bookings whose references clash: %v", err)
+		}
+		refs := map[string]bool{stored: true}
+		for _, sb := range append(first, bs...) {
+			got, _, err := s.Booking(ctx, sb.Booking.ID)
+			if err != nil {
+				t.Fatalf("booking %s: %v", sb.Booking.ID, err)
+			}
+			if got.Reference != sb.Booking.Reference {
+				t.Errorf("booking %s: stored reference %s, SeedBookings gave back %s", sb.Booking.ID, got.Reference, sb.Booking.Reference)
+			}
+			refs[got.Reference] = true
+			// The search finds the booking by the reference it has.
+			page, _, err := s.ListBookings(ctx, store.BookingFilter{Query: got.Reference})
+			if err != nil {
+				t.Fatalf("search %s: %v", got.Reference, err)
+			}
+			if len(page) != 1 || page[0].Booking.ID != got.ID {
+				t.Errorf("search %s: %d bookings, want booking %s alone", got.Reference, len(page), got.ID)
+			}
+		}
+		if len(refs) != 4 {
+			t.Errorf("%d distinct references among 4 bookings", len(refs))
+		}
+		if bs[0].Booking.Reference == bs[1].Booking.Reference || bs[2].Booking.Reference == stored {
+			t.Errorf("a clashing reference was kept: %s %s %s (stored %s)", bs[0].Booking.Reference, bs[1].Booking.Reference, bs[2].Booking.Reference, stored)
+		}
+	})
+}
