@@ -98,12 +98,7 @@ func (m *messaging) write(ctx context.Context, tx *sql.Tx, events []store.FeedEv
 // off: they write nothing.
 func (m *messaging) passWhileOff(ctx context.Context) error {
 	m.on.Store(false)
-	for {
-		passed, err := m.st.FollowFeed(ctx, notify.RelayCursor, store.FeedBatch, m.write)
-		if err != nil || passed < store.FeedBatch {
-			return err
-		}
-	}
+	return m.st.CatchUpFeed(ctx, notify.RelayCursor, m.write)
 }
 
 // startRelay passes the relay the changes made so far (the seed's), with

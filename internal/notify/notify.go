@@ -222,12 +222,7 @@ func (n *Notifier) Relay(ctx context.Context) {
 // CatchUp writes the messages of every change committed so far that the
 // relay has not passed, and returns once it has.
 func (n *Notifier) CatchUp(ctx context.Context) error {
-	for {
-		passed, err := n.store.FollowFeed(ctx, RelayCursor, store.FeedBatch, n.WriteMessages)
-		if err != nil || passed < store.FeedBatch {
-			return err
-		}
-	}
+	return n.store.CatchUpFeed(ctx, RelayCursor, n.WriteMessages)
 }
 
 // WriteMessages writes, in tx, the messages that the booking changes of

@@ -107,9 +107,21 @@ func lockFeedCursor(tx *gorm.DB, name string) (int64, error) {
 	return 0, errors.New("cursor: its row was not made")
 }
 
-// FeedBatch is how many events ReadFeed passes its reader at most in one
-// transaction.
-const FeedBatch = 500
+// feedBatch is how many events ReadFeed and CatchUpFeed pass their reader
+// at most in one transaction.
+const feedBatch = 500
+
+// CatchUpFeed runs fn, with the cursor called name, over every feed event
+// committed so far that the cursor has not passed (FollowFeed, feedBatch at
+// a time), and returns once it has passed them all.
+func (s *Store) CatchUpFeed(ctx context.Context, name string, fn FeedFunc) error {
+	for {
+		passed, err := s.FollowFeed(ctx, name, feedBatch, fn)
+		if err != nil || passed < feedBatch {
+			return err
+		}
+	}
+}
 
 // feedGather is how long ReadFeed lets changes gather after being woken,
 // so that one transaction passes several: on SQLite every transaction
@@ -127,19 +139,15 @@ func (s *Store) ReadFeed(ctx context.Context, name string, fn FeedFunc, log *slo
 	const firstRetry, lastRetry = 500 * time.Millisecond, 30 * time.Second
 	retry := firstRetry
 	for ctx.Err() == nil {
-		passed, err := s.FollowFeed(ctx, name, FeedBatch, fn)
+		err := s.CatchUpFeed(ctx, name, fn)
 		if ctx.Err() != nil {
 			return
 		}
 		pause := feedGather
-		switch {
-		case err != nil:
+		if err != nil {
 			log.Error("feed reader failed; trying again", "cursor", name, "retry_in", retry, "err", err)
 			pause, retry = retry, min(retry*2, lastRetry)
-		case passed == FeedBatch:
-			retry = firstRetry
-			continue // more are waiting
-		default:
+		} else {
 			retry = firstRetry
 			select {
 			case <-ctx.Done():

@@ -295,14 +295,11 @@ func (s *Store) QueueWebhookDeliveries(ctx context.Context, sqlTx *sql.Tx, event
 					return nil, fmt.Errorf("queue webhooks: render: %w", err)
 				}
 			}
-			eventID := e.EventID
-			if eventID == uuid.Nil {
-				// A feed event from before the feed recorded event ids:
-				// a stable stand-in, the same on every reading.
-				eventID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "feed-event-%d", e.ID))
-			}
+			// Every event a relay reaches records its booking event's id:
+			// relays start after the events written before it was recorded
+			// (migration 00025, FollowFeed).
 			row := webhookDeliveryRow{
-				ID: uuid.NewString(), EndpointID: ep.ID.String(), EventID: eventID.String(), EventType: e.Type,
+				ID: uuid.NewString(), EndpointID: ep.ID.String(), EventID: e.EventID.String(), EventType: e.Type,
 				Payload: string(body), Status: string(webhook.DeliveryPending), NextAttemptAt: &now,
 				StartedAt: now, CreatedAt: now, UpdatedAt: now,
 			}

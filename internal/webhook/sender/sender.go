@@ -128,12 +128,7 @@ func (s *Sender) Relay(ctx context.Context) {
 // CatchUp queues the webhooks of every change committed so far that the
 // relay has not passed, and returns once it has.
 func (s *Sender) CatchUp(ctx context.Context) error {
-	for {
-		passed, err := s.cfg.Store.FollowFeed(ctx, RelayCursor, store.FeedBatch, s.write)
-		if err != nil || passed < store.FeedBatch {
-			return err
-		}
-	}
+	return s.cfg.Store.CatchUpFeed(ctx, RelayCursor, s.write)
 }
 
 // write queues the webhooks of events in tx (a store.FeedFunc).
