@@ -58,16 +58,7 @@ func BenchmarkCreateBookingMessages(b *testing.B) {
 				}
 			}
 			relay() // the cursor starts after the setup
-			sev, yes, reason := 7, true, "lower back spasms"
-			req, err := booking.ParseRequest(booking.RequestInput{
-				SlotID:  sl.ID.String(),
-				Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},
-				Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
-				Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &yes, ContactBySMS: &yes},
-			}, now)
-			if err != nil {
-				b.Fatal(err)
-			}
+			req := patientRequest(b, sl.ID, true, true, now)
 			draft := func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 				bk, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusPending, booking.Actor{Type: booking.ActorPatient}, time.Now())
 				return bk, ev, err

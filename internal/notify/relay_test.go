@@ -68,16 +68,7 @@ func TestRelayWritesTheMessagesOfEachChange(t *testing.T) {
 			if err := s.CreateSlot(ctx, sl); err != nil {
 				t.Fatal(err)
 			}
-			sev, yes, reason := 7, true, "lower back spasms"
-			req, err := booking.ParseRequest(booking.RequestInput{
-				SlotID:  sl.ID.String(),
-				Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},
-				Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
-				Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &byEmail, ContactBySMS: &bySMS},
-			}, now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := patientRequest(t, sl.ID, byEmail, bySMS, now)
 			res, err := s.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 				b, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusPending, booking.Actor{Type: booking.ActorPatient}, now)
 				return b, ev, err

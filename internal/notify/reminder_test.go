@@ -38,16 +38,7 @@ func bookConfirmed(t *testing.T, s *store.Store, start time.Time) booking.Bookin
 	if err := s.CreateSlot(ctx, sl); err != nil {
 		t.Fatal(err)
 	}
-	sev, yes, reason := 7, true, "lower back spasms"
-	req, err := booking.ParseRequest(booking.RequestInput{
-		SlotID:  sl.ID.String(),
-		Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},
-		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
-		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &yes},
-	}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := patientRequest(t, sl.ID, true, false, now)
 	res, err := s.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		b, ev, _, err := booking.NewBooking(req, booking.SourcePhone, booking.StatusConfirmed, booking.Actor{Type: booking.ActorSystem}, now)
 		return b, ev, err
@@ -127,3 +118,21 @@ func TestReminderSweep(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// patientRequest is a checked web request for slot from a patient in pain
+// (with intake answers, which no message may carry), consenting to the
+// channels given.
+func patientRequest(tb testing.TB, slot uuid.UUID, byEmail, bySMS bool, now time.Time) booking.Request {
+	tb.Helper()
+	sev, yes, reason := 7, true, "lower back spasms"
+	req, err := booking.ParseRequest(booking.RequestInput{
+		SlotID:  slot.String(),
+		Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},
+		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &byEmail, ContactBySMS: &bySMS},
+	}, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}
