@@ -260,21 +260,21 @@ func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []deliv
 	}
 	var tpl Template
 	remind := false
-	switch e.Type {
-	case "booking.created":
+	switch e.BookingEvent() {
+	case booking.EventCreated:
 		tpl = Received
 		if b.Status == booking.StatusConfirmed {
 			tpl, remind = Confirmed, true
 		}
-	case "booking.confirmed":
+	case booking.EventConfirmed:
 		tpl, remind = Confirmed, true
-	case "booking.declined":
+	case booking.EventDeclined:
 		tpl = Declined
-	case "booking.cancelled":
+	case booking.EventCancelled:
 		tpl = Cancelled
-	case "booking.rescheduled":
+	case booking.EventRescheduled:
 		tpl, remind = Rescheduled, b.Status == booking.StatusConfirmed
-	case "booking.expired":
+	case booking.EventExpired:
 		tpl = Expired
 	default:
 		return msgs

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,6 +63,12 @@ type FeedEvent struct {
 func feedType(t booking.EventType) (string, bool) {
 	typ := "booking." + string(t)
 	return typ, slices.Contains(webhook.EventTypes, typ)
+}
+
+// BookingEvent returns the type of the booking event e reports (the
+// inverse of feedType).
+func (e FeedEvent) BookingEvent() booking.EventType {
+	return booking.EventType(strings.TrimPrefix(e.Type, "booking."))
 }
 
 type feedEventRow struct {
