@@ -345,7 +345,9 @@ func (s *Service) CreateStaff(ctx context.Context, actor *Principal, in NewStaff
 	checkEmail(&probs, "email", email)
 	checkName(&probs, "name", in.Name)
 	role, ok := ParseRole(in.Role)
-	probs.Check(ok, "role", "must be admin, reception or clinician")
+	if !ok {
+		probs.AddEnum("role", []string{string(RoleAdmin), string(RoleReception), string(RoleClinician)}, "must be admin, reception or clinician")
+	}
 	checkPassword(&probs, "password", in.Password)
 	if err := probs.Err(); err != nil {
 		return Staff{}, err
@@ -387,7 +389,9 @@ func (s *Service) UpdateStaff(ctx context.Context, actor Principal, id uuid.UUID
 	if in.Role != nil {
 		var ok bool
 		role, ok = ParseRole(*in.Role)
-		probs.Check(ok, "role", "must be admin, reception or clinician")
+		if !ok {
+		probs.AddEnum("role", []string{string(RoleAdmin), string(RoleReception), string(RoleClinician)}, "must be admin, reception or clinician")
+	}
 	}
 	if err := probs.Err(); err != nil {
 		return Staff{}, err

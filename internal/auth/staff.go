@@ -5,6 +5,7 @@
 package auth
 
 import (
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -63,22 +64,24 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 func checkPassword(p *booking.Problems, field, pw string) {
 	switch {
 	case utf8.RuneCountInString(pw) < MinPasswordLength:
-		p.Add(field, "must be at least 12 characters")
+		p.AddLimit(field, booking.FieldTooShort, MinPasswordLength, fmt.Sprintf("must be at least %d characters", MinPasswordLength))
 	case utf8.RuneCountInString(pw) > MaxPasswordLength:
-		p.Add(field, "must be at most 72 characters")
+		p.AddLimit(field, booking.FieldTooLong, MaxPasswordLength, fmt.Sprintf("must be at most %d characters", MaxPasswordLength))
 	}
 }
 
 func checkEmail(p *booking.Problems, field, email string) {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > 254 {
-		p.Add(field, "must be an email address such as name@clinic.example")
+		p.Add(field, booking.FieldFormat, "must be an email address such as name@clinic.example")
 	}
 }
 
 func checkName(p *booking.Problems, field, name string) {
 	n := utf8.RuneCountInString(strings.TrimSpace(name))
-	p.Check(n >= 1 && n <= 200, field, "must be 1 to 200 characters")
+	if p.CheckLimit(n >= 1, field, booking.FieldTooShort, 1, "must be 1 to 200 characters") {
+		p.CheckLimit(n <= 200, field, booking.FieldTooLong, 200, "must be 1 to 200 characters")
+	}
 }
 
 // NewStaff is the input of CreateStaff.

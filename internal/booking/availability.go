@@ -85,11 +85,11 @@ func ParseDateRange(from, to string, maxDays int) (DateRange, error) {
 	var r DateRange
 	parse := func(field, s string) (Date, bool) {
 		if s == "" {
-			p.Add(field, "is required")
+			p.Add(field, FieldRequired, "is required")
 			return Date{}, false
 		}
 		d, err := ParseDate(s)
-		return d, p.Check(err == nil, field, errDate.Error())
+		return d, p.Check(err == nil, field, FieldFormat, errDate.Error())
 	}
 	var okFrom, okTo bool
 	r.From, okFrom = parse("from", from)

@@ -367,9 +367,13 @@ const MaxReasonLength = 1000
 // not allowed, and an error when the system's random source fails.
 func NewBooking(req Request, source Source, status Status, actor Actor, now time.Time) (Booking, Event, string, error) {
 	var p Problems
-	p.Check(status == StatusPending || status == StatusConfirmed, "status", "must be pending or confirmed")
+	if status != StatusPending && status != StatusConfirmed {
+		p.AddEnum("status", []string{string(StatusPending), string(StatusConfirmed)}, "must be pending or confirmed")
+	}
 	_, err := ParseSource(string(source))
-	p.Check(err == nil, "source", "must be one of web, phone, staff")
+	if err != nil {
+		p.AddEnum("source", []string{"web", "phone", "staff"}, "must be one of web, phone, staff")
+	}
 	if err := p.Err(); err != nil {
 		return Booking{}, Event{}, "", err
 	}
@@ -415,7 +419,7 @@ func (b *Booking) Apply(a Action, actor Actor, reason string, now time.Time) (Ev
 	}
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > MaxReasonLength {
-		return Event{}, Invalid("reason", fmt.Sprintf("must be at most %d characters", MaxReasonLength))
+		return Event{}, InvalidLimit("reason", FieldTooLong, MaxReasonLength, fmt.Sprintf("must be at most %d characters", MaxReasonLength))
 	}
 	from := b.Status
 	b.Status = to
@@ -445,7 +449,7 @@ func (b *Booking) Reschedule(to uuid.UUID, actor Actor, now time.Time) (Event, e
 		return Event{}, transitionError("reschedule", b.Status)
 	}
 	if to == b.SlotID {
-		return Event{}, Invalid("slot_id", "is the booking's current slot")
+		return Event{}, Invalid("slot_id", FieldSameSlot, "is the booking's current slot")
 	}
 	from := b.SlotID
 	b.SlotID = to
@@ -482,13 +486,13 @@ func ParseBookingPatch(notes, phone, email *string) (BookingPatch, error) {
 		out.Notes = &n
 	}
 	if phone != nil {
-		if v, ok := NormalizePhone(*phone); p.Check(ok, "patient_phone", phoneMessage) {
+		if v, ok := NormalizePhone(*phone); p.Check(ok, "patient_phone", FieldFormat, phoneMessage) {
 			out.PatientPhone = &v
 		}
 	}
 	if email != nil {
 		v := strings.TrimSpace(*email)
-		if v == "" || p.Check(ValidEmail(v), "patient_email", emailMessage) {
+		if v == "" || p.Check(ValidEmail(v), "patient_email", FieldFormat, emailMessage) {
 			out.PatientEmail = &v
 		}
 	}
@@ -526,9 +530,13 @@ func (b *Booking) Update(patch BookingPatch, actor Actor, now time.Time) (e Even
 
 // joinValues lists enum values for messages: "a, b, c".
 func joinValues[T ~string](values []T) string {
+	return strings.Join(stringSlice(values), ", ")
+}
+
+func stringSlice[T ~string](values []T) []string {
 	parts := make([]string, len(values))
 	for i, v := range values {
 		parts[i] = string(v)
 	}
-	return strings.Join(parts, ", ")
+	return parts
 }

@@ -56,7 +56,7 @@ func (l *Location) Validate() error {
 	checkText(&pr, "name", l.Name, true, 200, false)
 	checkText(&pr, "address", l.Address, false, 500, true)
 	if _, err := ParseTimezone(l.Timezone); err != nil {
-		pr.Add("timezone", err.Error())
+		pr.Add("timezone", FieldFormat, err.Error())
 	}
 	return pr.Err()
 }
@@ -102,17 +102,20 @@ func (c *ConsultationType) Validate() error {
 func checkText(p *Problems, field, s string, required bool, max int, multiline bool) {
 	switch {
 	case s == "":
-		p.Check(!required, field, "is required")
+		p.Check(!required, field, FieldRequired, "is required")
 	case utf8.RuneCountInString(s) > max:
-		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
+		p.AddLimit(field, FieldTooLong, max, fmt.Sprintf("must be at most %d characters", max))
 	case strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))
 	}):
-		p.Add(field, "must not contain control characters")
+		p.Add(field, FieldPattern, "must not contain control characters")
 	}
 }
 
 // checkRange records a problem for field when n is outside [min, max].
 func checkRange(p *Problems, field string, n, min, max int) {
-	p.Check(n >= min && n <= max, field, fmt.Sprintf("must be between %d and %d", min, max))
+	msg := fmt.Sprintf("must be between %d and %d", min, max)
+	if p.CheckLimit(n >= min, field, FieldTooSmall, min, msg) {
+		p.CheckLimit(n <= max, field, FieldTooLarge, max, msg)
+	}
 }

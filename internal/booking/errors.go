@@ -100,10 +100,16 @@ func CodeOf(err error) Code {
 }
 
 // FieldError names one invalid input field, as a JSON path such as
-// "patient.email", and says what is wrong with it.
+// "patient.email", the rule it breaks (Code) and, for a bound, the bound:
+// Limit for a length, size, count, duration or date bound (an int, or a
+// Date for FieldTooEarly and FieldTooLate), Allowed for FieldEnum. Message
+// says the same in English.
 type FieldError struct {
 	Field   string
+	Code    FieldCode
 	Message string
+	Limit   any
+	Allowed []string
 }
 
 // ValidationError lists every invalid field of one input at once.
@@ -125,15 +131,41 @@ type Problems struct {
 	fields []FieldError
 }
 
-// Add records that field is invalid.
-func (p *Problems) Add(field, message string) {
-	p.fields = append(p.fields, FieldError{Field: field, Message: message})
+// Add records that field breaks the rule code names.
+func (p *Problems) Add(field string, code FieldCode, message string) {
+	p.fields = append(p.fields, FieldError{Field: field, Code: code, Message: message})
 }
 
-// Check records message for field when ok is false, and returns ok.
-func (p *Problems) Check(ok bool, field, message string) bool {
+// AddLimit records that field breaks the bound limit (see FieldError).
+func (p *Problems) AddLimit(field string, code FieldCode, limit any, message string) {
+	p.fields = append(p.fields, FieldError{Field: field, Code: code, Message: message, Limit: limit})
+}
+
+// AddEnum records that field is not one of allowed.
+func (p *Problems) AddEnum(field string, allowed []string, message string) {
+	p.fields = append(p.fields, FieldError{Field: field, Code: FieldEnum, Message: message,
+		Allowed: append([]string(nil), allowed...)})
+}
+
+// AddError records f as it is (a problem found by another check).
+func (p *Problems) AddError(f FieldError) {
+	p.fields = append(p.fields, f)
+}
+
+// Check records that field breaks the rule code names when ok is false, and
+// returns ok.
+func (p *Problems) Check(ok bool, field string, code FieldCode, message string) bool {
 	if !ok {
-		p.Add(field, message)
+		p.Add(field, code, message)
+	}
+	return ok
+}
+
+// CheckLimit records that field breaks the bound limit when ok is false,
+// and returns ok.
+func (p *Problems) CheckLimit(ok bool, field string, code FieldCode, limit any, message string) bool {
+	if !ok {
+		p.AddLimit(field, code, limit, message)
 	}
 	return ok
 }
@@ -146,7 +178,21 @@ func (p *Problems) Err() error {
 	return &ValidationError{Fields: append([]FieldError(nil), p.fields...)}
 }
 
-// Invalid returns a *ValidationError for a single field.
-func Invalid(field, message string) error {
-	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
+// Invalid returns a *ValidationError for a single field breaking the rule
+// code names.
+func Invalid(field string, code FieldCode, message string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Code: code, Message: message}}}
+}
+
+// InvalidLimit returns a *ValidationError for a single field breaking the
+// bound limit (see FieldError).
+func InvalidLimit(field string, code FieldCode, limit any, message string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Code: code, Message: message, Limit: limit}}}
+}
+
+// InvalidEnum returns a *ValidationError for a single field that is not one
+// of allowed.
+func InvalidEnum(field string, allowed []string, message string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Code: FieldEnum, Message: message,
+		Allowed: append([]string(nil), allowed...)}}}
 }

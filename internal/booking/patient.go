@@ -67,7 +67,7 @@ func ParsePatientPatch(in PatientPatchInput, now time.Time) (PatientPatch, error
 	var p Problems
 	var out PatientPatch
 	if in.FirstName == nil && in.LastName == nil && in.DateOfBirth == nil && in.Phone == nil && in.Email == nil {
-		return out, Invalid("body", "must set at least one of first_name, last_name, date_of_birth, phone, email")
+		return out, InvalidLimit("body", FieldTooFew, 1, "must set at least one of first_name, last_name, date_of_birth, phone, email")
 	}
 	name := func(field string, v *string) *string {
 		if v == nil {
@@ -82,20 +82,20 @@ func ParsePatientPatch(in PatientPatchInput, now time.Time) (PatientPatch, error
 	if in.DateOfBirth != nil {
 		today := DateOf(now, now.Location())
 		if d, err := ParseDate(*in.DateOfBirth); err != nil {
-			p.Add("date_of_birth", err.Error())
-		} else if p.Check(d.Before(today), "date_of_birth", "must be in the past") &&
-			p.Check(!d.Before(earliestDate), "date_of_birth", "must not be before 1900-01-01") {
+			p.Add("date_of_birth", FieldFormat, err.Error())
+		} else if p.CheckLimit(d.Before(today), "date_of_birth", FieldTooLate, today.AddDays(-1), "must be in the past") &&
+			p.CheckLimit(!d.Before(earliestDate), "date_of_birth", FieldTooEarly, earliestDate, "must not be before 1900-01-01") {
 			out.DateOfBirth = &d
 		}
 	}
 	if in.Phone != nil {
-		if v, ok := NormalizePhone(*in.Phone); p.Check(ok, "phone", phoneMessage) {
+		if v, ok := NormalizePhone(*in.Phone); p.Check(ok, "phone", FieldFormat, phoneMessage) {
 			out.Phone = &v
 		}
 	}
 	if in.Email != nil {
 		e := strings.TrimSpace(*in.Email)
-		if e == "" || p.Check(ValidEmail(e), "email", emailMessage) {
+		if e == "" || p.Check(ValidEmail(e), "email", FieldFormat, emailMessage) {
 			out.Email = &e
 		}
 	}

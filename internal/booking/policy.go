@@ -148,8 +148,8 @@ func (p Policy) PatientReschedule(b *Booking, from Slot, target SlotInfo, now ti
 		return nil, ErrChangeWindowClosed
 	}
 	var pr Problems
-	if pr.Check(target.Slot.ConsultationTypeID == from.ConsultationTypeID, "slot_id", "must be a slot of the booking's consultation type") {
-		pr.Check(target.Slot.ProviderID == from.ProviderID, "slot_id", "must be a slot with the booking's provider")
+	if pr.Check(target.Slot.ConsultationTypeID == from.ConsultationTypeID, "slot_id", FieldSlotMismatch, "must be a slot of the booking's consultation type") {
+		pr.Check(target.Slot.ProviderID == from.ProviderID, "slot_id", FieldSlotMismatch, "must be a slot with the booking's provider")
 	}
 	if err := pr.Err(); err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (p Policy) StaffReschedule(b *Booking, from Slot, target SlotInfo, actor Ac
 		return nil, err
 	}
 	if target.Slot.ConsultationTypeID != from.ConsultationTypeID {
-		return nil, Invalid("slot_id", "must be a slot of the booking's consultation type")
+		return nil, Invalid("slot_id", FieldSlotMismatch, "must be a slot of the booking's consultation type")
 	}
 	ev, err := b.Reschedule(target.Slot.ID, actor, now)
 	if err != nil {

@@ -88,8 +88,8 @@ func ParseRequest(in RequestInput, now time.Time) (Request, error) {
 	today := DateOf(now, now.Location())
 
 	if in.SlotID == "" {
-		p.Add("slot_id", "is required")
-	} else if id, err := ParseID(in.SlotID); p.Check(err == nil, "slot_id", "must be a UUID") {
+		p.Add("slot_id", FieldRequired, "is required")
+	} else if id, err := ParseID(in.SlotID); p.Check(err == nil, "slot_id", FieldFormat, "must be a UUID") {
 		r.SlotID = id
 	}
 	r.Patient = parsePatient(&p, in.Patient, today)
@@ -99,7 +99,7 @@ func ParseRequest(in RequestInput, now time.Time) (Request, error) {
 		ContactBySMS:          in.Consent.ContactBySMS != nil && *in.Consent.ContactBySMS,
 		ContactByEmail:        in.Consent.ContactByEmail != nil && *in.Consent.ContactByEmail,
 	}
-	p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", "must be accepted (true)")
+	p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
 
 	if err := p.Err(); err != nil {
 		return Request{}, err
@@ -118,21 +118,21 @@ func parsePatient(p *Problems, in PatientInput, today Date) Patient {
 
 	const dob = "patient.date_of_birth"
 	if in.DateOfBirth == "" {
-		p.Add(dob, "is required")
+		p.Add(dob, FieldRequired, "is required")
 	} else if d, err := ParseDate(in.DateOfBirth); err != nil {
-		p.Add(dob, err.Error())
-	} else if p.Check(d.Before(today), dob, "must be in the past") &&
-		p.Check(!d.Before(earliestDate), dob, "must not be before 1900-01-01") {
+		p.Add(dob, FieldFormat, err.Error())
+	} else if p.CheckLimit(d.Before(today), dob, FieldTooLate, today.AddDays(-1), "must be in the past") &&
+		p.CheckLimit(!d.Before(earliestDate), dob, FieldTooEarly, earliestDate, "must not be before 1900-01-01") {
 		out.DateOfBirth = d
 	}
 
 	if in.Phone == "" {
-		p.Add("patient.phone", "is required")
-	} else if v, ok := NormalizePhone(in.Phone); p.Check(ok, "patient.phone", phoneMessage) {
+		p.Add("patient.phone", FieldRequired, "is required")
+	} else if v, ok := NormalizePhone(in.Phone); p.Check(ok, "patient.phone", FieldFormat, phoneMessage) {
 		out.Phone = v
 	}
 	if out.Email != "" {
-		p.Check(ValidEmail(out.Email), "patient.email", emailMessage)
+		p.Check(ValidEmail(out.Email), "patient.email", FieldFormat, emailMessage)
 	}
 	return out
 }
@@ -146,9 +146,9 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	var out Intake
 	pain := intakeSpec("intake.pain_severity")
 	if in.PainSeverity == nil {
-		p.Check(!pain.required, pain.field, "is required")
-	} else if p.Check(*in.PainSeverity >= *pain.min && *in.PainSeverity <= *pain.max, pain.field,
-		fmt.Sprintf("must be between %d and %d", *pain.min, *pain.max)) {
+		p.Check(!pain.required, pain.field, FieldRequired, "is required")
+	} else if msg := fmt.Sprintf("must be between %d and %d", *pain.min, *pain.max); p.CheckLimit(*in.PainSeverity >= *pain.min, pain.field, FieldTooSmall, *pain.min, msg) &&
+		p.CheckLimit(*in.PainSeverity <= *pain.max, pain.field, FieldTooLarge, *pain.max, msg) {
 		out.PainSeverity = *in.PainSeverity
 	}
 	relief := intakeSpec("intake.relieved_by")
@@ -159,10 +159,10 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	if in.PainStartedOn != nil {
 		f := intakeSpec("intake.pain_started_on").field
 		if d, err := ParseDate(*in.PainStartedOn); err != nil {
-			p.Add(f, err.Error())
-		} else if p.Check(!d.After(today), f, "must not be in the future") &&
-			p.Check(!d.Before(earliestDate), f, "must not be before 1900-01-01") &&
-			p.Check(dob.IsZero() || !d.Before(dob), f, "must not be before the date of birth") {
+			p.Add(f, FieldFormat, err.Error())
+		} else if p.CheckLimit(!d.After(today), f, FieldTooLate, today, "must not be in the future") &&
+			p.CheckLimit(!d.Before(earliestDate), f, FieldTooEarly, earliestDate, "must not be before 1900-01-01") &&
+			p.Check(dob.IsZero() || !d.Before(dob), f, FieldBeforeBirth, "must not be before the date of birth") {
 			out.PainStartedOn = &d
 		}
 	}
@@ -170,18 +170,18 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	spasm := intakeSpec("intake.spasm_frequency")
 	switch {
 	case in.SpasmFrequency == "":
-		p.Check(!spasm.required, spasm.field, "is required")
+		p.Check(!spasm.required, spasm.field, FieldRequired, "is required")
 	case slices.Contains(spasm.options, in.SpasmFrequency):
 		out.SpasmFrequency = SpasmFrequency(in.SpasmFrequency)
 	default:
-		p.Add(spasm.field, "must be one of "+joinValues(spasm.options))
+		p.AddEnum(spasm.field, spasm.options, "must be one of "+joinValues(spasm.options))
 	}
 
 	activity := intakeSpec("intake.recent_physical_activity")
 	if in.RecentPhysicalActivity != nil {
 		out.RecentPhysicalActivity = *in.RecentPhysicalActivity
 	} else {
-		p.Check(!activity.required, activity.field, "is required")
+		p.Check(!activity.required, activity.field, FieldRequired, "is required")
 	}
 	details := intakeSpec("intake.activity_details")
 	if in.ActivityDetails != nil {
@@ -211,7 +211,7 @@ func parseAnswers[T ~string](p *Problems, field string, in []string, valid []T) 
 	if len(in) > len(valid) {
 		// More items than choices means duplicates; one message is enough,
 		// rather than one per item of a possibly huge list.
-		p.Add(field, fmt.Sprintf("must have at most %d answers, each once", len(valid)))
+		p.AddLimit(field, FieldTooMany, len(valid), fmt.Sprintf("must have at most %d answers, each once", len(valid)))
 		return out
 	}
 	for i, s := range in {
@@ -219,9 +219,9 @@ func parseAnswers[T ~string](p *Problems, field string, in []string, valid []T) 
 		item := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case !slices.Contains(valid, v):
-			p.Add(item, "must be one of "+joinValues(valid))
+			p.AddEnum(item, stringSlice(valid), "must be one of "+joinValues(valid))
 		case slices.Contains(out, v):
-			p.Add(item, "is listed twice")
+			p.Add(item, FieldNotUnique, "is listed twice")
 		default:
 			out = append(out, v)
 		}

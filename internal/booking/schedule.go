@@ -70,39 +70,39 @@ const (
 // weekday).
 func (s Schedule) Validate() error {
 	var p Problems
-	p.Check(s.ProviderID != uuid.Nil, "provider_id", "is required")
-	p.Check(s.LocationID != uuid.Nil, "location_id", "is required")
-	p.Check(s.ConsultationTypeID != uuid.Nil, "consultation_type_id", "is required")
+	p.Check(s.ProviderID != uuid.Nil, "provider_id", FieldRequired, "is required")
+	p.Check(s.LocationID != uuid.Nil, "location_id", FieldRequired, "is required")
+	p.Check(s.ConsultationTypeID != uuid.Nil, "consultation_type_id", FieldRequired, "is required")
 	checkRange(&p, "slot_minutes", s.SlotMinutes, MinSlotMinutes, MaxSlotMinutes)
 	checkRange(&p, "capacity", s.Capacity, 1, MaxCapacity)
-	if p.Check(!s.ValidFrom.IsZero(), "valid_from", "is required") && s.ValidTo != nil {
-		p.Check(!s.ValidTo.Before(s.ValidFrom), "valid_to", "must not be before valid_from")
+	if p.Check(!s.ValidFrom.IsZero(), "valid_from", FieldRequired, "is required") && s.ValidTo != nil {
+		p.Check(!s.ValidTo.Before(s.ValidFrom), "valid_to", FieldOutOfOrder, "must not be before valid_from")
 	}
 	switch {
 	case len(s.Windows) == 0:
-		p.Add("windows", "must have at least one window")
+		p.AddLimit("windows", FieldTooFew, 1, "must have at least one window")
 	case len(s.Windows) > MaxWindows:
-		p.Add("windows", fmt.Sprintf("must have at most %d windows", MaxWindows))
+		p.AddLimit("windows", FieldTooMany, MaxWindows, fmt.Sprintf("must have at most %d windows", MaxWindows))
 	}
 	if len(s.Windows) > MaxWindows {
 		return p.Err()
 	}
 	for i, w := range s.Windows {
 		field := fmt.Sprintf("windows[%d]", i)
-		if !p.Check(w.Weekday >= time.Sunday && w.Weekday <= time.Saturday, field+".weekday", "must be a weekday") {
+		if !p.Check(w.Weekday >= time.Sunday && w.Weekday <= time.Saturday, field+".weekday", FieldFormat, "must be a weekday") {
 			continue
 		}
-		if !p.Check(w.Start >= 0 && w.Start < EndOfDay, field+".start", "must be from 00:00 to 23:59") ||
-			!p.Check(w.End > w.Start && w.End <= EndOfDay, field+".end", "must be after start, at most 24:00") {
+		if !p.Check(w.Start >= 0 && w.Start < EndOfDay, field+".start", FieldFormat, "must be from 00:00 to 23:59") ||
+			!p.Check(w.End > w.Start && w.End <= EndOfDay, field+".end", FieldOutOfOrder, "must be after start, at most 24:00") {
 			continue
 		}
 		if s.SlotMinutes >= MinSlotMinutes && int(w.End-w.Start) < s.SlotMinutes {
-			p.Add(field+".end", fmt.Sprintf("leaves no room for one %d-minute slot", s.SlotMinutes))
+			p.AddLimit(field+".end", FieldWindowTooShort, s.SlotMinutes, fmt.Sprintf("leaves no room for one %d-minute slot", s.SlotMinutes))
 			continue
 		}
 		for j, o := range s.Windows[:i] {
 			if o.Weekday == w.Weekday && w.Start < o.End && o.Start < w.End {
-				p.Add(field+".start", fmt.Sprintf("overlaps windows[%d] on %s", j, WeekdayName(w.Weekday)))
+				p.Add(field+".start", FieldConflict, fmt.Sprintf("overlaps windows[%d] on %s", j, WeekdayName(w.Weekday)))
 				break
 			}
 		}
@@ -179,8 +179,8 @@ func (s Schedule) Occurrences(from, to Date, loc *time.Location) ([]Interval, er
 func checkSpan(p *Problems, from, to Date, maxDays int) {
 	switch {
 	case to.Before(from):
-		p.Add("to", "must not be before from")
+		p.Add("to", FieldOutOfOrder, "must not be before from")
 	case maxDays > 0 && from.DaysUntil(to)+1 > maxDays:
-		p.Add("to", fmt.Sprintf("the range may cover at most %d days", maxDays))
+		p.AddLimit("to", FieldRangeTooLong, maxDays, fmt.Sprintf("the range may cover at most %d days", maxDays))
 	}
 }

@@ -68,15 +68,17 @@ func (s Slot) Overlaps(start, end time.Time) bool {
 // blocked; empty counts as open).
 func ValidateNewSlot(s Slot, now time.Time) error {
 	var p Problems
-	p.Check(s.ProviderID != uuid.Nil, "provider_id", "is required")
-	p.Check(s.LocationID != uuid.Nil, "location_id", "is required")
-	p.Check(s.ConsultationTypeID != uuid.Nil, "consultation_type_id", "is required")
-	p.Check(!s.StartAt.Before(now), "start_at", "must not be in the past")
-	if p.Check(s.EndAt.After(s.StartAt), "end_at", "must be after start_at") {
-		p.Check(s.EndAt.Sub(s.StartAt) <= MaxSlotLength, "end_at", "must be at most 12 hours after start_at")
+	p.Check(s.ProviderID != uuid.Nil, "provider_id", FieldRequired, "is required")
+	p.Check(s.LocationID != uuid.Nil, "location_id", FieldRequired, "is required")
+	p.Check(s.ConsultationTypeID != uuid.Nil, "consultation_type_id", FieldRequired, "is required")
+	p.Check(!s.StartAt.Before(now), "start_at", FieldInPast, "must not be in the past")
+	if p.Check(s.EndAt.After(s.StartAt), "end_at", FieldOutOfOrder, "must be after start_at") {
+		p.CheckLimit(s.EndAt.Sub(s.StartAt) <= MaxSlotLength, "end_at", FieldDurationTooLong, int(MaxSlotLength/time.Minute), "must be at most 12 hours after start_at")
 	}
 	checkRange(&p, "capacity", s.Capacity, 1, MaxCapacity)
-	p.Check(s.Status == "" || s.Status == SlotOpen || s.Status == SlotBlocked, "status", "must be open or blocked")
+	if s.Status != "" && s.Status != SlotOpen && s.Status != SlotBlocked {
+		p.AddEnum("status", []string{string(SlotOpen), string(SlotBlocked)}, "must be open or blocked")
+	}
 	return p.Err()
 }
 
@@ -86,8 +88,9 @@ func ValidateNewSlot(s Slot, now time.Time) error {
 // slot.
 func ValidateCapacity(capacity, booked int) error {
 	var p Problems
-	if p.Check(capacity >= 1 && capacity <= MaxCapacity, "capacity", fmt.Sprintf("must be between 1 and %d", MaxCapacity)) {
-		p.Check(capacity >= booked, "capacity", fmt.Sprintf("must be at least %d, the places already booked", booked))
+	checkRange(&p, "capacity", capacity, 1, MaxCapacity)
+	if p.Err() == nil {
+		p.CheckLimit(capacity >= booked, "capacity", FieldTooSmall, booked, fmt.Sprintf("must be at least %d, the places already booked", booked))
 	}
 	return p.Err()
 }

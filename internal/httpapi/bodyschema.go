@@ -113,14 +113,17 @@ func checkBodySchema(r *http.Request, body []byte) error {
 	}
 	fields := schemaFields(err, nil)
 	if len(fields) == 0 {
-		fields = []problemField{{Field: "body", Message: "does not match the request schema"}}
+		fields = []booking.FieldError{{Field: "body", Code: booking.FieldType, Message: "does not match the request schema"}}
 	}
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
 	return &httpError{status: http.StatusUnprocessableEntity, code: string(booking.CodeValidation),
 		detail: "the request has invalid fields", fields: fields}
 }
 
-func schemaFields(err error, out []problemField) []problemField {
+// schemaFields lists the fields err (from VisitJSON) names, one problem a
+// field, each with the code of the keyword it breaks and that keyword's
+// bound (see schemaProblem).
+func schemaFields(err error, out []booking.FieldError) []booking.FieldError {
 	var me openapi3.MultiError
 	if errors.As(err, &me) {
 		for _, e := range me {
@@ -132,19 +135,70 @@ func schemaFields(err error, out []problemField) []problemField {
 	if !errors.As(err, &se) {
 		return out
 	}
-	field := jsonPath(se.JSONPointer())
-	msg := schemaMessage(se)
+	fe := schemaProblem(se)
+	fe.Field = jsonPath(se.JSONPointer())
 	if se.SchemaField == "properties" && strings.HasPrefix(se.Reason, "property ") {
 		// An unknown field: kin-openapi names it in the reason only.
 		name, _ := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(se.Reason, "property "), " is unsupported"))
-		field, msg = joinPath(field, name), "is not a field of this request"
+		fe = booking.FieldError{Field: joinPath(fe.Field, name), Code: booking.FieldUnknownField, Message: "is not a field of this request"}
 	}
 	for _, f := range out {
-		if f.Field == field {
+		if f.Field == fe.Field {
 			return out // one message a field is enough
 		}
 	}
-	return append(out, problemField{Field: field, Message: msg})
+	return append(out, fe)
+}
+
+// schemaProblem maps the keyword a value breaks to its field code and
+// bound: the length, size or count for the min/max keywords, the values for
+// enum. Two refinements keep codes meaning what a person would say: text
+// that is empty (minLength 1) or only spaces where a pattern wants a
+// character is "required"; a parameter's oneOf (a date or an instant) is a
+// "format".
+func schemaProblem(se *openapi3.SchemaError) booking.FieldError {
+	s := se.Schema
+	fe := booking.FieldError{Message: schemaMessage(se)}
+	switch se.SchemaField {
+	case "required":
+		fe.Code = booking.FieldRequired
+	case "type", "nullable":
+		fe.Code = booking.FieldType
+	case "minLength":
+		fe.Code, fe.Limit = booking.FieldTooShort, int(s.MinLength)
+		if s.MinLength == 1 {
+			fe.Code, fe.Limit = booking.FieldRequired, nil
+		}
+	case "maxLength":
+		fe.Code, fe.Limit = booking.FieldTooLong, int(*s.MaxLength)
+	case "minimum", "exclusiveMinimum":
+		fe.Code, fe.Limit = booking.FieldTooSmall, *s.Min
+	case "maximum", "exclusiveMaximum":
+		fe.Code, fe.Limit = booking.FieldTooLarge, *s.Max
+	case "enum":
+		fe.Code = booking.FieldEnum
+		for _, v := range s.Enum {
+			fe.Allowed = append(fe.Allowed, fmt.Sprint(v))
+		}
+	case "pattern":
+		fe.Code = booking.FieldPattern
+		if v, ok := se.Value.(string); ok && strings.TrimSpace(v) == "" {
+			fe.Code = booking.FieldRequired
+		}
+	case "format", "oneOf", "anyOf":
+		fe.Code = booking.FieldFormat
+	case "minItems":
+		fe.Code, fe.Limit = booking.FieldTooFew, int(s.MinItems)
+	case "maxItems":
+		fe.Code, fe.Limit = booking.FieldTooMany, int(*s.MaxItems)
+	case "uniqueItems":
+		fe.Code = booking.FieldNotUnique
+	case "minProperties":
+		fe.Code, fe.Limit = booking.FieldTooFew, int(s.MinProps)
+	default:
+		fe.Code = booking.FieldType
+	}
+	return fe
 }
 
 // jsonPath spells a JSON pointer the way the API names fields:

@@ -29,7 +29,7 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 		for _, raw := range *params.Status {
 			st, err := booking.ParseStatus(string(raw))
 			if err != nil {
-				p.Add("status", err.Error())
+				p.Add("status", booking.FieldFormat, err.Error())
 				break
 			}
 			if !slices.Contains(f.Statuses, st) {
@@ -42,7 +42,7 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	if params.Sort != nil {
 		f.Sort = string(*params.Sort)
 	}
-	p.Check(len([]rune(f.Query)) <= 200, "q", "must be at most 200 characters")
+	p.CheckLimit(len([]rune(f.Query)) <= 200, "q", booking.FieldTooLong, 200, "must be at most 200 characters")
 	csv := wantsCSV(c.GetHeader("Accept"))
 	if csv {
 		checkDaySheet(&p, f)
@@ -136,7 +136,7 @@ func (s *Server) UpdateBooking(c *gin.Context, id uuid.UUID, params api.UpdateBo
 		return
 	}
 	if in.Notes == nil && in.PatientPhone == nil && in.PatientEmail == nil {
-		s.fail(c, booking.Invalid("body", "must set at least one of notes, patient_phone, patient_email"))
+		s.fail(c, booking.InvalidLimit("body", booking.FieldTooFew, 1, "must set at least one of notes, patient_phone, patient_email"))
 		return
 	}
 	patch, err := booking.ParseBookingPatch(in.Notes, in.PatientPhone, in.PatientEmail)
@@ -198,7 +198,7 @@ func (s *Server) DeclineBooking(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		s.fail(c, booking.Invalid("reason", "is required"))
+		s.fail(c, booking.Invalid("reason", booking.FieldRequired, "is required"))
 		return
 	}
 	s.transition(c, id, booking.ActionDecline, in.Reason)
@@ -236,7 +236,7 @@ func (s *Server) RevertBooking(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		s.fail(c, booking.Invalid("reason", "is required"))
+		s.fail(c, booking.Invalid("reason", booking.FieldRequired, "is required"))
 		return
 	}
 	s.transition(c, id, booking.ActionRevert, in.Reason)

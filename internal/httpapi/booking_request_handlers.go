@@ -217,12 +217,12 @@ func (s *Server) decodeReschedule(c *gin.Context) (uuid.UUID, bool) {
 		return uuid.Nil, false
 	}
 	if in.SlotId == "" {
-		s.fail(c, booking.Invalid("slot_id", "is required"))
+		s.fail(c, booking.Invalid("slot_id", booking.FieldRequired, "is required"))
 		return uuid.Nil, false
 	}
 	id, err := booking.ParseID(in.SlotId)
 	if err != nil {
-		s.fail(c, booking.Invalid("slot_id", err.Error()))
+		s.fail(c, booking.Invalid("slot_id", booking.FieldFormat, err.Error()))
 		return uuid.Nil, false
 	}
 	return id, true
@@ -345,14 +345,14 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 	named := map[string]bool{}
 	if schemaErr != nil {
 		for _, f := range schemaErr.fields {
-			types.Add(f.Field, f.Message)
+			types.AddError(f)
 			named[f.Field] = true
 		}
 	}
 	bad := map[string]bool{}
 	field := func(name string, isBad bool, want string) {
 		if isBad && !named[name] {
-			types.Add(name, "must be "+want)
+			types.Add(name, booking.FieldType, "must be "+want)
 		}
 		bad[name] = bad[name] || isBad || named[name]
 	}
@@ -408,7 +408,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		field("hold_token", pub.HoldToken.bad, aString)
 		out.holdToken = pub.HoldToken.v
 		if n := utf8.RuneCountInString(out.holdToken); n > 256 {
-			types.Add("hold_token", "must be at most 256 characters")
+			types.AddLimit("hold_token", booking.FieldTooLong, 256, "must be at most 256 characters")
 		}
 	}
 	var checks []error
@@ -422,7 +422,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 			if st := booking.Status(body.Status.v); st == booking.StatusConfirmed || st == booking.StatusPending {
 				out.status = st
 			} else {
-				checks = append(checks, booking.Invalid("status", "must be confirmed or pending"))
+				checks = append(checks, booking.InvalidEnum("status", []string{string(booking.StatusConfirmed), string(booking.StatusPending)}, "must be confirmed or pending"))
 			}
 		}
 		patch, err := booking.ParseBookingPatch(ptrIf(body.Notes), nil, nil)
@@ -440,7 +440,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		}
 		for _, f := range ve.Fields {
 			if !bad[f.Field] && !bad[strings.TrimRight(f.Field, "[]0123456789")] && !named[f.Field] {
-				all.Add(f.Field, f.Message)
+				all.AddError(f)
 			}
 		}
 	}

@@ -26,7 +26,7 @@ func isStaff(c *gin.Context) bool {
 }
 
 // errNoChange answers a PATCH whose body changes nothing.
-var errNoChange = booking.Invalid("body", "must hold at least one field to change")
+var errNoChange = booking.InvalidLimit("body", booking.FieldTooFew, 1, "must hold at least one field to change")
 
 // ListProviders lists the providers by name.
 func (s *Server) ListProviders(c *gin.Context) {
@@ -92,7 +92,7 @@ func (s *Server) CreateProvider(c *gin.Context) {
 func (s *Server) checkStaffExists(ctx context.Context, pr *booking.Problems, id uuid.UUID) error {
 	_, err := s.store.StaffByID(ctx, id)
 	if errors.Is(err, booking.ErrNotFound) {
-		pr.Add("staff_id", "is not a known staff account")
+		pr.Add("staff_id", booking.FieldNotFound, "is not a known staff account")
 		return nil
 	}
 	return err
@@ -298,9 +298,9 @@ func parseID(pr *booking.Problems, field, s string) (uuid.UUID, bool) {
 	id, err := booking.ParseID(s)
 	if err != nil || id == uuid.Nil {
 		if s == "" {
-			pr.Add(field, "is required")
+			pr.Add(field, booking.FieldRequired, "is required")
 		} else {
-			pr.Add(field, "must be a UUID")
+			pr.Add(field, booking.FieldFormat, "must be a UUID")
 		}
 		return uuid.Nil, false
 	}

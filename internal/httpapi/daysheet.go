@@ -51,8 +51,8 @@ func wantsCSV(accept string) bool {
 // required and at most maxDaySheetDays apart, and the whole range is sent,
 // so limit and cursor have no place.
 func checkDaySheet(p *booking.Problems, f store.BookingFilter) {
-	p.Check(f.Cursor == "", "cursor", "is not used with text/csv: the CSV holds the whole range")
-	p.Check(f.Limit == 0, "limit", "is not used with text/csv: the CSV holds the whole range")
+	p.Check(f.Cursor == "", "cursor", booking.FieldConflict, "is not used with text/csv: the CSV holds the whole range")
+	p.Check(f.Limit == 0, "limit", booking.FieldConflict, "is not used with text/csv: the CSV holds the whole range")
 	from, okFrom := sheetBound(p, "from", f.From)
 	to, okTo := sheetBound(p, "to", f.To)
 	if okFrom && okTo {
@@ -60,7 +60,7 @@ func checkDaySheet(p *booking.Problems, f store.BookingFilter) {
 		if isDate(f.To) {
 			days++ // a date is an inclusive last day; an instant an exclusive end
 		}
-		p.Check(days <= maxDaySheetDays, "to", fmt.Sprintf("must be at most %d days after from for a CSV", maxDaySheetDays))
+		p.CheckLimit(days <= maxDaySheetDays, "to", booking.FieldRangeTooLong, maxDaySheetDays, fmt.Sprintf("must be at most %d days after from for a CSV", maxDaySheetDays))
 	}
 }
 
@@ -70,7 +70,7 @@ func isDate(s string) bool { return len(s) == 10 }
 // for the range check only; the store reads the bounds exactly.
 func sheetBound(p *booking.Problems, field, s string) (booking.Date, bool) {
 	if s == "" {
-		p.Add(field, "is required for a CSV day sheet")
+		p.Add(field, booking.FieldRequired, "is required for a CSV day sheet")
 		return booking.Date{}, false
 	}
 	if isDate(s) {

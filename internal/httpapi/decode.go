@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/clinic/consult/internal/booking"
 )
 
 // decodeJSON reads the request body into dst, strictly: the content type must
@@ -54,7 +56,7 @@ func decodeBodyCollect(r *http.Request, dst any) (schemaErr *httpError, err erro
 	// A NUL character is valid JSON but no database stores it in text, and
 	// no field of this API needs one.
 	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
-		return nil, errUnprocessable("body", "text must not contain NUL characters")
+		return nil, errUnprocessable("body", booking.FieldPattern, "text must not contain NUL characters")
 	}
 	if err := checkBodySchema(r, body); err != nil {
 		if !errors.As(err, &schemaErr) {
@@ -95,17 +97,17 @@ func jsonError(err error) error {
 		return errBadRequest("malformed_json", "the request body is not valid JSON")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return errUnprocessable("body", "must be a JSON "+jsonKind(typ.Value))
+			return errUnprocessable("body", booking.FieldType, "must be a JSON "+jsonKind(typ.Value))
 		}
 		// An embedded struct's Go name is part of the path encoding/json
 		// reports; the client knows only the JSON names.
 		field := strings.ReplaceAll(typ.Field, "bookingRequestBody.", "")
-		return errUnprocessable(field, "must be "+jsonTypeName(typ.Type.Kind().String()))
+		return errUnprocessable(field, booking.FieldType, "must be "+jsonTypeName(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errUnprocessable(name, "is not a field of this request")
+		return errUnprocessable(name, booking.FieldUnknownField, "is not a field of this request")
 	default:
-		return errUnprocessable("body", "has a value of the wrong type or format")
+		return errUnprocessable("body", booking.FieldType, "has a value of the wrong type or format")
 	}
 }
 

@@ -30,7 +30,7 @@ func (s *Server) ListFeedEvents(c *gin.Context, params api.ListFeedEventsParams)
 	if params.Cursor != nil && *params.Cursor != "" {
 		n, ok := parseFeedID(*params.Cursor)
 		if !ok {
-			s.fail(c, booking.Invalid("cursor", "is not a cursor this API returned"))
+			s.fail(c, booking.Invalid("cursor", booking.FieldNotFound, "is not a cursor this API returned"))
 			return
 		}
 		after = n

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/notify"
 )
@@ -45,7 +46,7 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	if params.Status != nil {
 		st, err := delivery.ParseStatus(string(*params.Status))
 		if err != nil {
-			s.fail(c, errUnprocessable("status", err.Error()))
+			s.fail(c, errUnprocessable("status", booking.FieldFormat, err.Error()))
 			return
 		}
 		status = st
@@ -56,7 +57,7 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	}
 	items, next, err := s.queue.List(c.Request.Context(), status, notify.Kinds, deref(params.Cursor), limit)
 	if errors.Is(err, delivery.ErrBadCursor) {
-		s.fail(c, errUnprocessable("cursor", "is not a cursor of this list"))
+		s.fail(c, errUnprocessable("cursor", booking.FieldNotFound, "is not a cursor of this list"))
 		return
 	}
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
+
+	"github.com/clinic/consult/internal/booking"
 )
 
 // paramSchemas holds the path, query and header parameters of every
@@ -81,9 +83,9 @@ func (s *Server) checkQueryNames(c *gin.Context) {
 		return
 	}
 	slices.Sort(unknown)
-	fields := make([]problemField, len(unknown))
+	fields := make([]booking.FieldError, len(unknown))
 	for i, name := range unknown {
-		fields[i] = problemField{Field: name, Message: "is not a parameter of this route"}
+		fields[i] = booking.FieldError{Field: name, Code: booking.FieldUnknownField, Message: "is not a parameter of this route"}
 	}
 	s.fail(c, &httpError{status: http.StatusBadRequest, code: "invalid_parameter",
 		detail: "unknown query parameters: " + strings.Join(unknown, ", "), fields: fields})
@@ -94,7 +96,7 @@ func (s *Server) checkQueryNames(c *gin.Context) {
 func (s *Server) checkParams(c *gin.Context) bool {
 	rp := s.params[c.Request.Method+" "+c.FullPath()]
 	query := c.Request.URL.Query() // parsed once, not once a parameter
-	var fields []problemField
+	var fields []booking.FieldError
 	for _, p := range rp.params {
 		var raw []string
 		switch p.In {
@@ -109,7 +111,7 @@ func (s *Server) checkParams(c *gin.Context) bool {
 		}
 		if len(raw) == 0 {
 			if p.Required {
-				fields = append(fields, problemField{Field: p.Name, Message: "is required"})
+				fields = append(fields, booking.FieldError{Field: p.Name, Code: booking.FieldRequired, Message: "is required"})
 			}
 			continue
 		}
@@ -119,14 +121,15 @@ func (s *Server) checkParams(c *gin.Context) bool {
 			err = sch.VisitJSON(v, schemaOptions...)
 		}
 		if err != nil {
-			msg := "is not valid here"
+			fe := booking.FieldError{Code: booking.FieldType, Message: "is not valid here"}
 			if se := schemaFields(err, nil); len(se) > 0 {
-				msg = se[0].Message
+				fe = se[0]
 			}
 			if len(sch.OneOf) > 0 {
-				msg = "must be " + alternatives(sch.OneOf)
+				fe = booking.FieldError{Code: booking.FieldFormat, Message: "must be " + alternatives(sch.OneOf)}
 			}
-			fields = append(fields, problemField{Field: p.Name, Message: msg})
+			fe.Field = p.Name
+			fields = append(fields, fe)
 		}
 	}
 	if len(fields) == 0 {

@@ -15,7 +15,7 @@ import (
 func (s *Server) ListPatients(c *gin.Context, params api.ListPatientsParams) {
 	q := strings.TrimSpace(deref(params.Q))
 	if len([]rune(q)) > 200 {
-		s.fail(c, booking.Invalid("q", "must be at most 200 characters"))
+		s.fail(c, booking.InvalidLimit("q", booking.FieldTooLong, 200, "must be at most 200 characters"))
 		return
 	}
 	items, next, err := s.store.ListPatients(c.Request.Context(), q, deref(params.Cursor), deref(params.Limit))

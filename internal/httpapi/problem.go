@@ -33,9 +33,25 @@ type problem struct {
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 }
 
+// problemField is one item of a problem's "errors": the field, the rule it
+// breaks (a booking.FieldCode) and the bound, for clients to say in their
+// own words, and the same in English.
 type problemField struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string   `json:"field"`
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Limit   any      `json:"limit,omitempty"`
+	Allowed []string `json:"allowed,omitempty"`
+}
+
+// fieldItems turns the field errors of any layer into the problem's
+// "errors" items.
+func fieldItems(in []booking.FieldError) []problemField {
+	out := make([]problemField, len(in))
+	for i, f := range in {
+		out[i] = problemField{Field: f.Field, Code: string(f.Code), Message: f.Message, Limit: f.Limit, Allowed: f.Allowed}
+	}
+	return out
 }
 
 // httpError is an error the HTTP layer itself raises (bad JSON, wrong content
@@ -45,7 +61,7 @@ type httpError struct {
 	code       string
 	detail     string
 	retryAfter time.Duration
-	fields     []problemField
+	fields     []booking.FieldError
 }
 
 func (e *httpError) Error() string { return e.detail }
@@ -54,9 +70,9 @@ func errBadRequest(code, detail string) error {
 	return &httpError{status: http.StatusBadRequest, code: code, detail: detail}
 }
 
-func errUnprocessable(field, message string) error {
+func errUnprocessable(field string, code booking.FieldCode, message string) error {
 	return &httpError{status: http.StatusUnprocessableEntity, code: string(booking.CodeValidation),
-		detail: "the request has invalid fields", fields: []problemField{{Field: field, Message: message}}}
+		detail: "the request has invalid fields", fields: []booking.FieldError{{Field: field, Code: code, Message: message}}}
 }
 
 func errTooManyRequests(retryAfter time.Duration) error {
@@ -70,7 +86,9 @@ func toProblem(err error) (problem, time.Duration) {
 	var he *httpError
 	if errors.As(err, &he) && problemStatus[he.code] == he.status {
 		p := newProblem(he.status, he.code, he.detail)
-		p.Errors = he.fields
+		if len(he.fields) > 0 {
+			p.Errors = fieldItems(he.fields)
+		}
 		return p, he.retryAfter
 	}
 	var ae *auth.Error
@@ -80,9 +98,7 @@ func toProblem(err error) (problem, time.Duration) {
 	var ve *booking.ValidationError
 	if errors.As(err, &ve) {
 		p := newProblem(http.StatusUnprocessableEntity, string(booking.CodeValidation), "the request has invalid fields")
-		for _, f := range ve.Fields {
-			p.Errors = append(p.Errors, problemField{Field: f.Field, Message: f.Message})
-		}
+		p.Errors = fieldItems(ve.Fields)
 		return p, 0
 	}
 	switch {

@@ -150,12 +150,12 @@ func (s *Server) GenerateScheduleSlots(c *gin.Context, id uuid.UUID) {
 // field when it is not one.
 func parseDateField(pr *booking.Problems, field, v string) (booking.Date, bool) {
 	if v == "" {
-		pr.Add(field, "is required")
+		pr.Add(field, booking.FieldRequired, "is required")
 		return booking.Date{}, false
 	}
 	d, err := booking.ParseDate(v)
 	if err != nil {
-		pr.Add(field, err.Error())
+		pr.Add(field, booking.FieldFormat, err.Error())
 		return booking.Date{}, false
 	}
 	return d, true
@@ -173,17 +173,17 @@ func parseWindows(pr *booking.Problems, in []api.ScheduleWindow) ([]booking.Wind
 		bad := false
 		d, err := booking.ParseWeekday(string(w.Weekday))
 		if err != nil {
-			pr.Add(field+".weekday", err.Error())
+			pr.Add(field+".weekday", booking.FieldFormat, err.Error())
 			bad = true
 		}
 		start, err := booking.ParseClock(w.Start)
 		if err != nil {
-			pr.Add(field+".start", err.Error())
+			pr.Add(field+".start", booking.FieldFormat, err.Error())
 			bad = true
 		}
 		end, err := booking.ParseEndClock(w.End)
 		if err != nil {
-			pr.Add(field+".end", err.Error())
+			pr.Add(field+".end", booking.FieldFormat, err.Error())
 			bad = true
 		}
 		if bad {

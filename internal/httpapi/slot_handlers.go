@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -82,7 +83,9 @@ func (s *Server) ListSlots(c *gin.Context, params api.ListSlotsParams) {
 	}
 	if params.Status != nil {
 		st, err := booking.ParseSlotStatus(string(*params.Status))
-		pr.Check(err == nil, "status", "must be open or blocked")
+		if err != nil {
+			pr.AddEnum("status", slotStatuses, "must be open or blocked")
+		}
 		f.Status = st
 	}
 	if params.From != nil {
@@ -91,7 +94,7 @@ func (s *Server) ListSlots(c *gin.Context, params api.ListSlotsParams) {
 	if params.To != nil {
 		f.ToDate, f.StartBefore = parseBound(&pr, "to", *params.To)
 	}
-	pr.Check(!booking.RangeOutOfOrder(f.FromDate, f.StartFrom, f.ToDate, f.StartBefore), "to", "must not be before from")
+	pr.Check(!booking.RangeOutOfOrder(f.FromDate, f.StartFrom, f.ToDate, f.StartBefore), "to", booking.FieldOutOfOrder, "must not be before from")
 	if err := pr.Err(); err != nil {
 		s.fail(c, err)
 		return
@@ -108,6 +111,9 @@ func (s *Server) ListSlots(c *gin.Context, params api.ListSlotsParams) {
 	c.JSON(http.StatusOK, out)
 }
 
+// slotStatuses are the values a slot's status takes.
+var slotStatuses = []string{string(booking.SlotOpen), string(booking.SlotBlocked)}
+
 // parseBound parses a from or to filter: a YYYY-MM-DD calendar day or an
 // RFC 3339 instant. It records a problem on field when it is neither.
 func parseBound(pr *booking.Problems, field, v string) (booking.Date, time.Time) {
@@ -117,7 +123,7 @@ func parseBound(pr *booking.Problems, field, v string) (booking.Date, time.Time)
 	if t, err := booking.ParseInstant(v); err == nil {
 		return booking.Date{}, t
 	}
-	pr.Add(field, "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset")
+	pr.Add(field, booking.FieldFormat, "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset")
 	return booking.Date{}, time.Time{}
 }
 
@@ -140,10 +146,10 @@ func (s *Server) CreateSlot(c *gin.Context) {
 		skip = []string{"start_at", "end_at"}
 	}
 	if errStart != nil {
-		pr.Add("start_at", errStart.Error())
+		pr.Add("start_at", booking.FieldFormat, errStart.Error())
 	}
 	if errEnd != nil {
-		pr.Add("end_at", errEnd.Error())
+		pr.Add("end_at", booking.FieldFormat, errEnd.Error())
 	}
 	// The database keeps whole seconds.
 	sl.StartAt, sl.EndAt = start.Truncate(time.Second), end.Truncate(time.Second)
@@ -186,12 +192,17 @@ func (s *Server) UpdateSlot(c *gin.Context, id uuid.UUID) {
 	var patch store.SlotPatch
 	if in.Status != nil {
 		st, err := booking.ParseSlotStatus(string(*in.Status))
-		if pr.Check(err == nil, "status", "must be open or blocked") {
+		if err != nil {
+			pr.AddEnum("status", slotStatuses, "must be open or blocked")
+		} else {
 			patch.Status = &st
 		}
 	}
 	if in.Capacity != nil {
-		pr.Check(*in.Capacity >= 1 && *in.Capacity <= booking.MaxCapacity, "capacity", "must be between 1 and 100")
+		msg := fmt.Sprintf("must be between 1 and %d", booking.MaxCapacity)
+		if pr.CheckLimit(*in.Capacity >= 1, "capacity", booking.FieldTooSmall, 1, msg) {
+			pr.CheckLimit(*in.Capacity <= booking.MaxCapacity, "capacity", booking.FieldTooLarge, booking.MaxCapacity, msg)
+		}
 		patch.Capacity = in.Capacity
 	}
 	if err := pr.Err(); err != nil {

@@ -121,7 +121,7 @@ func (s *Server) UpdateWebhookEndpoint(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	if in.Url == nil && in.Description == nil && in.EventTypes == nil && in.Active == nil {
-		s.fail(c, booking.Invalid("body", "must set at least one of url, description, event_types, active"))
+		s.fail(c, booking.InvalidLimit("body", booking.FieldTooFew, 1, "must set at least one of url, description, event_types, active"))
 		return
 	}
 	// The URL is checked before the transaction: the check may wait on DNS.

@@ -34,7 +34,7 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 	if params.Locale != nil {
 		l := strings.ToLower(strings.TrimSpace(*params.Locale))
 		if booking.PickLocale(l) != l {
-			s.fail(c, booking.Invalid("locale", "must be en or es"))
+			s.fail(c, booking.InvalidEnum("locale", []string{"en", "es"}, "must be en or es"))
 			return
 		}
 		locale = l
@@ -93,7 +93,10 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 	}
 	if params.Limit != nil {
 		q.Limit = *params.Limit
-		pr.Check(q.Limit >= 1 && q.Limit <= maxNextLimit, "limit", "must be between 1 and "+strconv.Itoa(maxNextLimit))
+		msg := "must be between 1 and " + strconv.Itoa(maxNextLimit)
+		if pr.CheckLimit(q.Limit >= 1, "limit", booking.FieldTooSmall, 1, msg) {
+			pr.CheckLimit(q.Limit <= maxNextLimit, "limit", booking.FieldTooLarge, maxNextLimit, msg)
+		}
 	}
 	if err := pr.Err(); err != nil {
 		s.fail(c, err)

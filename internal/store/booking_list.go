@@ -53,7 +53,9 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if sortBy == "" {
 		sortBy = SortCreatedDesc
 	}
-	p.Check(sortBy == SortCreatedDesc || sortBy == SortStartAt, "sort", "must be start_at or -created_at")
+	if sortBy != SortCreatedDesc && sortBy != SortStartAt {
+		p.AddEnum("sort", []string{SortStartAt, SortCreatedDesc}, "must be start_at or -created_at")
+	}
 	var fromDay, toDay booking.Date
 	if fromDate != nil {
 		fromDay = *fromDate
@@ -61,7 +63,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if toDate != nil {
 		toDay = *toDate
 	}
-	p.Check(!booking.RangeOutOfOrder(fromDay, from, toDay, to), "to", "must not be before from")
+	p.Check(!booking.RangeOutOfOrder(fromDay, from, toDay, to), "to", booking.FieldOutOfOrder, "must not be before from")
 	if err := p.Err(); err != nil {
 		return nil, "", err
 	}
@@ -229,14 +231,14 @@ func parseBound(p *booking.Problems, field, s string) (time.Time, *booking.Date,
 	if len(s) == 10 {
 		d, err := booking.ParseDate(s)
 		if err != nil {
-			p.Add(field, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
+			p.Add(field, booking.FieldFormat, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
 			return time.Time{}, nil, false
 		}
 		return time.Time{}, &d, true
 	}
 	t, err := booking.ParseInstant(s)
 	if err != nil {
-		p.Add(field, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
+		p.Add(field, booking.FieldFormat, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
 		return time.Time{}, nil, false
 	}
 	return t, nil, true

@@ -237,7 +237,7 @@ func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, err
 		return slot, nil
 	}
 	if _, err := slotWhere(tx, slotID); errors.Is(err, booking.ErrNotFound) {
-		return booking.Slot{}, booking.Invalid("slot_id", "is not a known slot")
+		return booking.Slot{}, booking.Invalid("slot_id", booking.FieldNotFound, "is not a known slot")
 	} else if err != nil {
 		return booking.Slot{}, err
 	}
@@ -453,7 +453,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, id, to uuid.UUID, fn Move
 		}
 		target, err := slotWhere(tx, to)
 		if errors.Is(err, booking.ErrNotFound) {
-			return booking.Invalid("slot_id", "is not a known slot")
+			return booking.Invalid("slot_id", booking.FieldNotFound, "is not a known slot")
 		}
 		if err != nil {
 			return err

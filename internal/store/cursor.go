@@ -43,7 +43,7 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(c.list + "|" + c.key + "|" + c.id))
 }
 
-var errBadCursor = booking.Invalid("cursor", "is not a cursor this list returned; start again without one")
+var errBadCursor = booking.Invalid("cursor", booking.FieldNotFound, "is not a cursor this list returned; start again without one")
 
 // decodeCursor parses s, a cursor of list; an empty s is the first page. A
 // cursor of another list, or one that does not parse, is the client's

@@ -90,7 +90,7 @@ func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
 			b := sb.Booking
 			start, ok := starts[b.SlotID.String()]
 			if !ok {
-				return booking.Invalid("slot_id", fmt.Sprintf("slot %s is not a known slot", b.SlotID))
+				return booking.Invalid("slot_id", booking.FieldNotFound, fmt.Sprintf("slot %s is not a known slot", b.SlotID))
 			}
 			b.CreatedAt, b.UpdatedAt = utc(b.CreatedAt), utc(b.UpdatedAt)
 			row, err := bookingToRow(b, time.Unix(start, 0))

@@ -122,29 +122,29 @@ func checkRefs(tx *gorm.DB, providerID, locationID, typeID uuid.UUID, lock bool)
 	prov, err := takeByID[providerRow](q, "provider", providerID)
 	switch {
 	case errors.Is(err, booking.ErrNotFound):
-		p.Add("provider_id", "is not a known provider")
+		p.Add("provider_id", booking.FieldNotFound, "is not a known provider")
 	case err != nil:
 		return booking.Location{}, err
 	case !prov.Active:
-		p.Add("provider_id", "is not an active provider")
+		p.Add("provider_id", booking.FieldInactive, "is not an active provider")
 	}
 	locRow, err := takeByID[locationRow](tx, "location", locationID)
 	switch {
 	case errors.Is(err, booking.ErrNotFound):
-		p.Add("location_id", "is not a known location")
+		p.Add("location_id", booking.FieldNotFound, "is not a known location")
 	case err != nil:
 		return booking.Location{}, err
 	case !locRow.Active:
-		p.Add("location_id", "is not an active location")
+		p.Add("location_id", booking.FieldInactive, "is not an active location")
 	}
 	ct, err := takeByID[consultationTypeRow](tx, "consultation type", typeID)
 	switch {
 	case errors.Is(err, booking.ErrNotFound):
-		p.Add("consultation_type_id", "is not a known consultation type")
+		p.Add("consultation_type_id", booking.FieldNotFound, "is not a known consultation type")
 	case err != nil:
 		return booking.Location{}, err
 	case !ct.Active:
-		p.Add("consultation_type_id", "is not an active consultation type")
+		p.Add("consultation_type_id", booking.FieldInactive, "is not an active consultation type")
 	}
 	if err := p.Err(); err != nil {
 		return booking.Location{}, err

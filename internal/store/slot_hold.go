@@ -106,7 +106,7 @@ func (s *Store) CreateHold(ctx context.Context, h NewHold) (Hold, error) {
 		}
 		slot, err := slotWhere(tx, h.SlotID)
 		if errors.Is(err, booking.ErrNotFound) {
-			return booking.Invalid("slot_id", "is not a known slot")
+			return booking.Invalid("slot_id", booking.FieldNotFound, "is not a known slot")
 		}
 		if err != nil {
 			return err

@@ -83,7 +83,7 @@ func (g Guard) CheckURL(ctx context.Context, rawURL string) error {
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !PublicAddr(ip) {
-			return booking.Invalid("url", "must not point to a private, loopback, link-local or reserved address")
+			return booking.Invalid("url", booking.FieldPrivateAddress, "must not point to a private, loopback, link-local or reserved address")
 		}
 		return nil
 	}
@@ -95,12 +95,12 @@ func (g Guard) CheckURL(ctx context.Context, rawURL string) error {
 	defer cancel()
 	addrs, err := r.LookupIPAddr(lctx, host)
 	if err != nil || len(addrs) == 0 {
-		return booking.Invalid("url", fmt.Sprintf("host %q cannot be resolved", host))
+		return booking.Invalid("url", booking.FieldUnresolvableHost, fmt.Sprintf("host %q cannot be resolved", host))
 	}
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok || !PublicAddr(ip) {
-			return booking.Invalid("url", fmt.Sprintf("host %q resolves to a private, loopback, link-local or reserved address", host))
+			return booking.Invalid("url", booking.FieldPrivateAddress, fmt.Sprintf("host %q resolves to a private, loopback, link-local or reserved address", host))
 		}
 	}
 	return nil

@@ -68,7 +68,7 @@ func (e Endpoint) Wants(eventType string) bool {
 // http:// URLs (local development and tests).
 func CheckFields(p *booking.Problems, rawURL, description string, eventTypes []string, allowHTTP bool) {
 	checkURLSyntax(p, rawURL, allowHTTP)
-	p.Check(utf8.RuneCountInString(description) <= MaxDescriptionLength, "description",
+	p.CheckLimit(utf8.RuneCountInString(description) <= MaxDescriptionLength, "description", booking.FieldTooLong, MaxDescriptionLength,
 		fmt.Sprintf("must be at most %d characters", MaxDescriptionLength))
 	CheckEventTypes(p, eventTypes)
 }
@@ -77,11 +77,11 @@ func CheckFields(p *booking.Problems, rawURL, description string, eventTypes []s
 // or more distinct known types.
 func CheckEventTypes(p *booking.Problems, types []string) {
 	if len(types) == 0 {
-		p.Add("event_types", `must name at least one event type, or be ["*"]`)
+		p.AddLimit("event_types", booking.FieldTooFew, 1, `must name at least one event type, or be ["*"]`)
 		return
 	}
 	if slices.Contains(types, AllEvents) {
-		p.Check(len(types) == 1, "event_types", `"*" must be the only entry`)
+		p.Check(len(types) == 1, "event_types", booking.FieldConflict, `"*" must be the only entry`)
 		return
 	}
 	seen := map[string]bool{}
@@ -89,9 +89,9 @@ func CheckEventTypes(p *booking.Problems, types []string) {
 		field := fmt.Sprintf("event_types[%d]", i)
 		switch {
 		case !slices.Contains(EventTypes, t):
-			p.Add(field, "must be one of "+strings.Join(EventTypes, ", ")+`, or "*" alone`)
+			p.AddEnum(field, append(slices.Clone(EventTypes), AllEvents), "must be one of "+strings.Join(EventTypes, ", ")+`, or "*" alone`)
 		case seen[t]:
-			p.Add(field, "is listed twice")
+			p.Add(field, booking.FieldNotUnique, "is listed twice")
 		}
 		seen[t] = true
 	}
@@ -99,27 +99,27 @@ func CheckEventTypes(p *booking.Problems, types []string) {
 
 func checkURLSyntax(p *booking.Problems, rawURL string, allowHTTP bool) {
 	if utf8.RuneCountInString(rawURL) > MaxURLLength {
-		p.Add("url", fmt.Sprintf("must be at most %d characters", MaxURLLength))
+		p.AddLimit("url", booking.FieldTooLong, MaxURLLength, fmt.Sprintf("must be at most %d characters", MaxURLLength))
 		return
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
-		p.Add("url", "must be an absolute https URL")
+		p.Add("url", booking.FieldFormat, "must be an absolute https URL")
 		return
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && allowHTTP:
 	default:
-		p.Add("url", "must be an https URL")
+		p.Add("url", booking.FieldFormat, "must be an https URL")
 		return
 	}
 	if u.User != nil {
-		p.Add("url", "must not carry a user name or password")
+		p.Add("url", booking.FieldFormat, "must not carry a user name or password")
 		return
 	}
 	if u.Fragment != "" {
-		p.Add("url", "must not have a fragment")
+		p.Add("url", booking.FieldFormat, "must not have a fragment")
 	}
 }
 
