@@ -390,8 +390,8 @@ func (s *Service) UpdateStaff(ctx context.Context, actor Principal, id uuid.UUID
 		var ok bool
 		role, ok = ParseRole(*in.Role)
 		if !ok {
-		probs.AddEnum("role", []string{string(RoleAdmin), string(RoleReception), string(RoleClinician)}, "must be admin, reception or clinician")
-	}
+			probs.AddEnum("role", []string{string(RoleAdmin), string(RoleReception), string(RoleClinician)}, "must be admin, reception or clinician")
+		}
 	}
 	if err := probs.Err(); err != nil {
 		return Staff{}, err

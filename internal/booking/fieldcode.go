@@ -23,21 +23,21 @@ const (
 	FieldNotUnique    FieldCode = "not_unique"    // an item listed twice
 	FieldConflict     FieldCode = "conflict"      // does not go with another field or value of the request
 
-	FieldBeforeBirth      FieldCode = "before_birth"       // a date before the patient's date of birth
-	FieldTooEarly         FieldCode = "too_early"          // a date before Limit, the earliest allowed
-	FieldTooLate          FieldCode = "too_late"           // a date after Limit, the latest allowed
-	FieldInPast           FieldCode = "in_past"            // an instant that has already passed
-	FieldOutOfOrder       FieldCode = "out_of_order"       // an end before its start, a "to" before its "from"
-	FieldNotAccepted      FieldCode = "not_accepted"       // a consent that must be given
-	FieldNotFound         FieldCode = "not_found"          // names nothing known: an id, a cursor this list did not issue
-	FieldInactive         FieldCode = "inactive"           // names a deactivated provider, location or consultation type
-	FieldSameSlot         FieldCode = "same_slot"          // a move to the booking's current slot
-	FieldSlotMismatch     FieldCode = "slot_mismatch"      // a move to a slot of another consultation type or provider
-	FieldRangeTooLong     FieldCode = "range_too_long"     // a date range over Limit days
-	FieldDurationTooLong  FieldCode = "duration_too_long"  // a slot over Limit minutes
-	FieldWindowTooShort   FieldCode = "window_too_short"   // a schedule window shorter than one slot of Limit minutes
-	FieldPrivateAddress   FieldCode = "private_address"    // a webhook URL that reaches a private or reserved address
-	FieldUnresolvableHost FieldCode = "unresolvable_host"  // a webhook URL whose host does not resolve
+	FieldBeforeBirth      FieldCode = "before_birth"      // a date before the patient's date of birth
+	FieldTooEarly         FieldCode = "too_early"         // a date before Limit, the earliest allowed
+	FieldTooLate          FieldCode = "too_late"          // a date after Limit, the latest allowed
+	FieldInPast           FieldCode = "in_past"           // an instant that has already passed
+	FieldOutOfOrder       FieldCode = "out_of_order"      // an end before its start, a "to" before its "from"
+	FieldNotAccepted      FieldCode = "not_accepted"      // a consent that must be given
+	FieldNotFound         FieldCode = "not_found"         // names nothing known: an id, a cursor this list did not issue
+	FieldInactive         FieldCode = "inactive"          // names a deactivated provider, location or consultation type
+	FieldSameSlot         FieldCode = "same_slot"         // a move to the booking's current slot
+	FieldSlotMismatch     FieldCode = "slot_mismatch"     // a move to a slot of another consultation type or provider
+	FieldRangeTooLong     FieldCode = "range_too_long"    // a date range over Limit days
+	FieldDurationTooLong  FieldCode = "duration_too_long" // a slot over Limit minutes
+	FieldWindowTooShort   FieldCode = "window_too_short"  // a schedule window shorter than one slot of Limit minutes
+	FieldPrivateAddress   FieldCode = "private_address"   // a webhook URL that reaches a private or reserved address
+	FieldUnresolvableHost FieldCode = "unresolvable_host" // a webhook URL whose host does not resolve
 )
 
 // FieldCodes lists every field code the server can send; the spec's
