@@ -284,6 +284,105 @@ func (e FeedEventType) Valid() bool {
 	}
 }
 
+// Defines values for FieldErrorCode.
+const (
+	FieldErrorCodeBeforeBirth      FieldErrorCode = "before_birth"
+	FieldErrorCodeConflict         FieldErrorCode = "conflict"
+	FieldErrorCodeDurationTooLong  FieldErrorCode = "duration_too_long"
+	FieldErrorCodeEnum             FieldErrorCode = "enum"
+	FieldErrorCodeFormat           FieldErrorCode = "format"
+	FieldErrorCodeInPast           FieldErrorCode = "in_past"
+	FieldErrorCodeInactive         FieldErrorCode = "inactive"
+	FieldErrorCodeNotAccepted      FieldErrorCode = "not_accepted"
+	FieldErrorCodeNotFound         FieldErrorCode = "not_found"
+	FieldErrorCodeNotUnique        FieldErrorCode = "not_unique"
+	FieldErrorCodeOutOfOrder       FieldErrorCode = "out_of_order"
+	FieldErrorCodePattern          FieldErrorCode = "pattern"
+	FieldErrorCodePrivateAddress   FieldErrorCode = "private_address"
+	FieldErrorCodeRangeTooLong     FieldErrorCode = "range_too_long"
+	FieldErrorCodeRequired         FieldErrorCode = "required"
+	FieldErrorCodeSameSlot         FieldErrorCode = "same_slot"
+	FieldErrorCodeSlotMismatch     FieldErrorCode = "slot_mismatch"
+	FieldErrorCodeTooEarly         FieldErrorCode = "too_early"
+	FieldErrorCodeTooFew           FieldErrorCode = "too_few"
+	FieldErrorCodeTooLarge         FieldErrorCode = "too_large"
+	FieldErrorCodeTooLate          FieldErrorCode = "too_late"
+	FieldErrorCodeTooLong          FieldErrorCode = "too_long"
+	FieldErrorCodeTooMany          FieldErrorCode = "too_many"
+	FieldErrorCodeTooShort         FieldErrorCode = "too_short"
+	FieldErrorCodeTooSmall         FieldErrorCode = "too_small"
+	FieldErrorCodeType             FieldErrorCode = "type"
+	FieldErrorCodeUnknownField     FieldErrorCode = "unknown_field"
+	FieldErrorCodeUnresolvableHost FieldErrorCode = "unresolvable_host"
+	FieldErrorCodeWindowTooShort   FieldErrorCode = "window_too_short"
+)
+
+// Valid indicates whether the value is a known member of the FieldErrorCode enum.
+func (e FieldErrorCode) Valid() bool {
+	switch e {
+	case FieldErrorCodeBeforeBirth:
+		return true
+	case FieldErrorCodeConflict:
+		return true
+	case FieldErrorCodeDurationTooLong:
+		return true
+	case FieldErrorCodeEnum:
+		return true
+	case FieldErrorCodeFormat:
+		return true
+	case FieldErrorCodeInPast:
+		return true
+	case FieldErrorCodeInactive:
+		return true
+	case FieldErrorCodeNotAccepted:
+		return true
+	case FieldErrorCodeNotFound:
+		return true
+	case FieldErrorCodeNotUnique:
+		return true
+	case FieldErrorCodeOutOfOrder:
+		return true
+	case FieldErrorCodePattern:
+		return true
+	case FieldErrorCodePrivateAddress:
+		return true
+	case FieldErrorCodeRangeTooLong:
+		return true
+	case FieldErrorCodeRequired:
+		return true
+	case FieldErrorCodeSameSlot:
+		return true
+	case FieldErrorCodeSlotMismatch:
+		return true
+	case FieldErrorCodeTooEarly:
+		return true
+	case FieldErrorCodeTooFew:
+		return true
+	case FieldErrorCodeTooLarge:
+		return true
+	case FieldErrorCodeTooLate:
+		return true
+	case FieldErrorCodeTooLong:
+		return true
+	case FieldErrorCodeTooMany:
+		return true
+	case FieldErrorCodeTooShort:
+		return true
+	case FieldErrorCodeTooSmall:
+		return true
+	case FieldErrorCodeType:
+		return true
+	case FieldErrorCodeUnknownField:
+		return true
+	case FieldErrorCodeUnresolvableHost:
+		return true
+	case FieldErrorCodeWindowTooShort:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IntakeFormLocale.
 const (
 	IntakeFormLocaleEn IntakeFormLocale = "en"
@@ -1226,17 +1325,79 @@ type FeedEventList struct {
 // FeedEventType What happened to the booking (the types of webhooks too).
 type FeedEventType string
 
-// FieldError defines model for FieldError.
+// FieldError One invalid field. A client says what is wrong in its own words
+// from `code` and the bound (`limit`, `allowed`); `message` says the
+// same in English, for people reading the raw answer, and its wording
+// may change.
 type FieldError struct {
+	// Allowed With `enum`, the values the field takes.
+	//
+	// Example: ["never","monthly","weekly","daily"]
+	Allowed *[]string `json:"allowed,omitempty"`
+
+	// Code The rule the field breaks. The first fourteen are the schema's
+	// keywords (each `minLength`/`maxLength`, `minimum`/`maximum`,
+	// `minItems`/`maxItems` or `minProperties` bound sends its value
+	// as `limit`; `enum` sends `allowed`); the rest are business rules
+	// beyond the schema, each written in the description of the
+	// fields it applies to. The server sends no code outside this
+	// list, and every code here is one it sends. Clients must tolerate
+	// codes added in later versions (say "check this field").
+	//
+	//
+	// Example: format
+	Code FieldErrorCode `json:"code"`
+
 	// Field JSON path of the invalid field in the request body (e.g. `patient.email`, `windows[1].start`), or a query parameter name.
 	//
 	// Example: patient.email
 	Field string `json:"field"`
 
-	// Message What is wrong with it.
+	// Limit The bound broken: a count of characters (`too_short`,
+	// `too_long`), a number (`too_small`, `too_large`), a count of
+	// items or fields (`too_few`, `too_many`), days
+	// (`range_too_long`), minutes (`duration_too_long`,
+	// `window_too_short`), or a date `YYYY-MM-DD` (`too_early`,
+	// `too_late`). Absent for the other codes.
 	//
-	// Example: must be a valid email address
+	//
+	// Example: 100
+	Limit *FieldError_Limit `json:"limit,omitempty"`
+
+	// Message What is wrong with it, in English.
+	//
+	// Example: must be a plain email address, such as ana@example.com
 	Message string `json:"message"`
+}
+
+// FieldErrorCode The rule the field breaks. The first fourteen are the schema's
+// keywords (each `minLength`/`maxLength`, `minimum`/`maximum`,
+// `minItems`/`maxItems` or `minProperties` bound sends its value
+// as `limit`; `enum` sends `allowed`); the rest are business rules
+// beyond the schema, each written in the description of the
+// fields it applies to. The server sends no code outside this
+// list, and every code here is one it sends. Clients must tolerate
+// codes added in later versions (say "check this field").
+//
+// Example: format
+type FieldErrorCode string
+
+// FieldErrorLimit0 defines model for FieldError.Limit.0.
+type FieldErrorLimit0 = float32
+
+// FieldErrorLimit1 defines model for FieldError.Limit.1.
+type FieldErrorLimit1 = openapi_types.Date
+
+// FieldError_Limit The bound broken: a count of characters (`too_short`,
+// `too_long`), a number (`too_small`, `too_large`), a count of
+// items or fields (`too_few`, `too_many`), days
+// (`range_too_long`), minutes (`duration_too_long`,
+// `window_too_short`), or a date `YYYY-MM-DD` (`too_early`,
+// `too_late`). Absent for the other codes.
+//
+// Example: 100
+type FieldError_Limit struct {
+	union json.RawMessage
 }
 
 // GenerateRequest defines model for GenerateRequest.
@@ -2657,6 +2818,68 @@ type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
 
 // UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
 type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointUpdate
+
+// AsFieldErrorLimit0 returns the union data inside the FieldError_Limit as a FieldErrorLimit0
+func (t FieldError_Limit) AsFieldErrorLimit0() (FieldErrorLimit0, error) {
+	var body FieldErrorLimit0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldErrorLimit0 overwrites any union data inside the FieldError_Limit as the provided FieldErrorLimit0
+func (t *FieldError_Limit) FromFieldErrorLimit0(v FieldErrorLimit0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldErrorLimit0 performs a merge with any union data inside the FieldError_Limit, using the provided FieldErrorLimit0
+func (t *FieldError_Limit) MergeFieldErrorLimit0(v FieldErrorLimit0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFieldErrorLimit1 returns the union data inside the FieldError_Limit as a FieldErrorLimit1
+func (t FieldError_Limit) AsFieldErrorLimit1() (FieldErrorLimit1, error) {
+	var body FieldErrorLimit1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldErrorLimit1 overwrites any union data inside the FieldError_Limit as the provided FieldErrorLimit1
+func (t *FieldError_Limit) FromFieldErrorLimit1(v FieldErrorLimit1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldErrorLimit1 performs a merge with any union data inside the FieldError_Limit, using the provided FieldErrorLimit1
+func (t *FieldError_Limit) MergeFieldErrorLimit1(v FieldErrorLimit1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FieldError_Limit) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FieldError_Limit) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
