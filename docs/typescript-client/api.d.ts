@@ -1763,6 +1763,12 @@ export interface components {
             /** @description For validation errors, every invalid field. */
             errors?: components["schemas"]["FieldError"][];
         };
+        /**
+         * @description One invalid field. A client says what is wrong in its own words
+         *     from `code` and the bound (`limit`, `allowed`); `message` says the
+         *     same in English, for people reading the raw answer, and its wording
+         *     may change.
+         */
         FieldError: {
             /**
              * @description JSON path of the invalid field in the request body (e.g. `patient.email`, `windows[1].start`), or a query parameter name.
@@ -1770,10 +1776,43 @@ export interface components {
              */
             field: string;
             /**
-             * @description What is wrong with it.
-             * @example must be a valid email address
+             * @description The rule the field breaks. The first fourteen are the schema's
+             *     keywords (each `minLength`/`maxLength`, `minimum`/`maximum`,
+             *     `minItems`/`maxItems` or `minProperties` bound sends its value
+             *     as `limit`; `enum` sends `allowed`); the rest are business rules
+             *     beyond the schema, each written in the description of the
+             *     fields it applies to. The server sends no code outside this
+             *     list, and every code here is one it sends. Clients must tolerate
+             *     codes added in later versions (say "check this field").
+             * @example format
+             * @enum {string}
+             */
+            code: "required" | "unknown_field" | "type" | "format" | "pattern" | "enum" | "too_short" | "too_long" | "too_small" | "too_large" | "too_few" | "too_many" | "not_unique" | "conflict" | "before_birth" | "too_early" | "too_late" | "in_past" | "out_of_order" | "not_accepted" | "not_found" | "inactive" | "same_slot" | "slot_mismatch" | "range_too_long" | "duration_too_long" | "window_too_short" | "private_address" | "unresolvable_host";
+            /**
+             * @description What is wrong with it, in English.
+             * @example must be a plain email address, such as ana@example.com
              */
             message: string;
+            /**
+             * @description The bound broken: a count of characters (`too_short`,
+             *     `too_long`), a number (`too_small`, `too_large`), a count of
+             *     items or fields (`too_few`, `too_many`), days
+             *     (`range_too_long`), minutes (`duration_too_long`,
+             *     `window_too_short`), or a date `YYYY-MM-DD` (`too_early`,
+             *     `too_late`). Absent for the other codes.
+             * @example 100
+             */
+            limit?: number | string;
+            /**
+             * @description With `enum`, the values the field takes.
+             * @example [
+             *       "never",
+             *       "monthly",
+             *       "weekly",
+             *       "daily"
+             *     ]
+             */
+            allowed?: string[];
         };
         Health: {
             /**
@@ -3255,15 +3294,19 @@ export interface components {
                  *       "errors": [
                  *         {
                  *           "field": "patient.email",
-                 *           "message": "must be a valid email address"
+                 *           "code": "format",
+                 *           "message": "must be a plain email address, such as ana@example.com"
                  *         },
                  *         {
                  *           "field": "intake.pain_severity",
-                 *           "message": "must be between 0 and 10"
+                 *           "code": "too_large",
+                 *           "message": "must be at most 10",
+                 *           "limit": 10
                  *         },
                  *         {
                  *           "field": "colour",
-                 *           "message": "unknown field"
+                 *           "code": "unknown_field",
+                 *           "message": "is not a field of this request"
                  *         }
                  *       ]
                  *     }
@@ -3763,7 +3806,9 @@ export interface operations {
                      *       "errors": [
                      *         {
                      *           "field": "new_password",
-                     *           "message": "must be at least 12 characters"
+                     *           "code": "too_short",
+                     *           "message": "must be at least 12 characters",
+                     *           "limit": 12
                      *         }
                      *       ]
                      *     }
@@ -4914,7 +4959,9 @@ export interface operations {
                      *       "errors": [
                      *         {
                      *           "field": "to",
-                     *           "message": "the range may cover at most 366 days"
+                     *           "code": "range_too_long",
+                     *           "message": "the range may cover at most 366 days",
+                     *           "limit": 366
                      *         }
                      *       ]
                      *     }
@@ -5270,7 +5317,9 @@ export interface operations {
                      *       "errors": [
                      *         {
                      *           "field": "to",
-                     *           "message": "the range may cover at most 62 days"
+                     *           "code": "range_too_long",
+                     *           "message": "the range may cover at most 62 days",
+                     *           "limit": 62
                      *         }
                      *       ]
                      *     }
@@ -5366,7 +5415,9 @@ export interface operations {
                      *       "errors": [
                      *         {
                      *           "field": "limit",
-                     *           "message": "must be between 1 and 50"
+                     *           "code": "too_large",
+                     *           "message": "must be between 1 and 50",
+                     *           "limit": 50
                      *         }
                      *       ]
                      *     }
@@ -5567,7 +5618,12 @@ export interface operations {
                      *       "errors": [
                      *         {
                      *           "field": "locale",
-                     *           "message": "must be en or es"
+                     *           "code": "enum",
+                     *           "message": "must be en or es",
+                     *           "allowed": [
+                     *             "en",
+                     *             "es"
+                     *           ]
                      *         }
                      *       ]
                      *     }
