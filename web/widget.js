@@ -173,34 +173,100 @@
     },
   };
 
-  // The server's field messages are English; in Spanish the widget says
-  // the same in Spanish (and, for a message it does not know, asks to check
-  // the field).
-  const FIELD_MESSAGES_ES = [
-    [/^is required$/, () => "Este dato es obligatorio."],
-    [/^must not be empty$/, () => "Este dato es obligatorio."],
-    [/^must be (one line of )?text with a character that is not a space/, () => "Este dato es obligatorio."],
-    [/^must be (one line of )?text without control characters/, () => "Contiene caracteres no válidos."],
-    [/^must be accepted/, () => "Debe aceptarla para continuar."],
-    [/^must be a phone number/, () => "Escriba un teléfono con el prefijo del país, por ejemplo +34 612 345 678."],
-    [/^must be a plain email address/, () => "Escriba una dirección de correo válida, por ejemplo ana@example.com."],
-    [/^must be a valid date/, () => "Escriba una fecha válida."],
-    [/^must be in the past$/, () => "Debe ser una fecha pasada."],
-    [/^must not be in the future$/, () => "No puede ser una fecha futura."],
-    [/^must not be before 1900/, () => "No puede ser anterior a 1900."],
-    [/^must not be before the date of birth$/, () => "No puede ser anterior a la fecha de nacimiento."],
-    [/^must be between (\d+) and (\d+)$/, (m) => `Debe estar entre ${m[1]} y ${m[2]}.`],
-    [/^must be at most (\d+) characters$/, (m) => `Como máximo ${m[1]} caracteres.`],
-    [/^must not contain control characters$/, () => "Contiene caracteres no válidos."],
-  ];
+  // Field problems: the server names the rule each field breaks (`code`)
+  // and the bound it broke (`limit`, `allowed`); the widget says it in the
+  // reader's language from those, never from the English `message`. Every
+  // code of FieldError.code in openapi.yaml has an entry in each language
+  // (a Go test holds the table to the spec's list).
+  const limitDay = (locale, f) =>
+    new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(new Date(`${f.limit}T00:00:00Z`));
+  const allowedList = (f) => (f.allowed || []).join(", ");
+  const FIELD_MESSAGES = {
+    en: {
+      required: () => "This field is required.",
+      unknown_field: () => "This field is not expected here.",
+      type: () => "This value has the wrong type.",
+      format: (f) => FORMAT_HINTS.en[fieldKey(f.field).split(".").pop()] || "This is not in the expected form.",
+      pattern: () => "This contains characters that are not allowed.",
+      enum: (f) => `Choose one of: ${allowedList(f)}.`,
+      too_short: (f) => `Use at least ${f.limit} characters.`,
+      too_long: (f) => `Use at most ${f.limit} characters.`,
+      too_small: (f) => `Must be at least ${f.limit}.`,
+      too_large: (f) => `Must be at most ${f.limit}.`,
+      too_few: (f) => `Choose at least ${f.limit}.`,
+      too_many: (f) => `Choose at most ${f.limit}.`,
+      not_unique: () => "Each answer may be chosen once.",
+      conflict: () => "This does not go with another answer.",
+      before_birth: () => "Cannot be before the date of birth.",
+      too_early: (f, l) => `Cannot be before ${limitDay(l, f)}.`,
+      too_late: (f, l) => `Cannot be after ${limitDay(l, f)}.`,
+      in_past: () => "This time has already passed.",
+      out_of_order: () => "Must come after the start.",
+      not_accepted: () => "Please accept it to continue.",
+      not_found: () => "This was not found; please choose again.",
+      inactive: () => "This is no longer available.",
+      same_slot: () => "This is already your time.",
+      slot_mismatch: () => "Choose a time for the same kind of consultation.",
+      range_too_long: (f) => `Choose at most ${f.limit} days.`,
+      duration_too_long: (f) => `At most ${f.limit} minutes.`,
+      window_too_short: (f) => `Too short for one ${f.limit}-minute appointment.`,
+      private_address: () => "This address cannot be used.",
+      unresolvable_host: () => "This address cannot be found.",
+    },
+    es: {
+      required: () => "Este dato es obligatorio.",
+      unknown_field: () => "Este dato no se esperaba aquí.",
+      type: () => "Este dato no tiene el tipo correcto.",
+      format: (f) => FORMAT_HINTS.es[fieldKey(f.field).split(".").pop()] || "El formato no es válido.",
+      pattern: () => "Contiene caracteres no válidos.",
+      enum: (f) => `Elija una de estas opciones: ${allowedList(f)}.`,
+      too_short: (f) => `Escriba al menos ${f.limit} caracteres.`,
+      too_long: (f) => `Como máximo ${f.limit} caracteres.`,
+      too_small: (f) => `Debe ser como mínimo ${f.limit}.`,
+      too_large: (f) => `Debe ser como máximo ${f.limit}.`,
+      too_few: (f) => `Elija al menos ${f.limit}.`,
+      too_many: (f) => `Elija como máximo ${f.limit}.`,
+      not_unique: () => "Cada respuesta solo puede elegirse una vez.",
+      conflict: () => "No es compatible con otro dato.",
+      before_birth: () => "No puede ser anterior a la fecha de nacimiento.",
+      too_early: (f, l) => `No puede ser anterior al ${limitDay(l, f)}.`,
+      too_late: (f, l) => `No puede ser posterior al ${limitDay(l, f)}.`,
+      in_past: () => "Esta hora ya ha pasado.",
+      out_of_order: () => "Debe ser posterior al inicio.",
+      not_accepted: () => "Debe aceptarla para continuar.",
+      not_found: () => "No se ha encontrado; elija de nuevo.",
+      inactive: () => "Ya no está disponible.",
+      same_slot: () => "Ya es su hora actual.",
+      slot_mismatch: () => "Elija una hora para el mismo tipo de consulta.",
+      range_too_long: (f) => `Elija como máximo ${f.limit} días.`,
+      duration_too_long: (f) => `Como máximo ${f.limit} minutos.`,
+      window_too_short: (f) => `Demasiado corto para una cita de ${f.limit} minutos.`,
+      private_address: () => "Esta dirección no se puede usar.",
+      unresolvable_host: () => "No se encuentra esta dirección.",
+    },
+  };
+  // What a "format" problem means for the fields the widget asks for.
+  const FORMAT_HINTS = {
+    en: {
+      phone: "Enter a phone number with its country code, such as +1 424 555 0123.",
+      email: "Enter an email address, such as ana@example.com.",
+      date_of_birth: "Enter a valid date.",
+      pain_started_on: "Enter a valid date.",
+    },
+    es: {
+      phone: "Escriba un teléfono con el prefijo del país, por ejemplo +34 612 345 678.",
+      email: "Escriba una dirección de correo válida, por ejemplo ana@example.com.",
+      date_of_birth: "Escriba una fecha válida.",
+      pain_started_on: "Escriba una fecha válida.",
+    },
+  };
 
-  function fieldMessage(locale, message) {
-    if (locale !== "es") return /^must be accepted/.test(message) ? "Please accept it to continue." : `This ${message}.`;
-    for (const [re, say] of FIELD_MESSAGES_ES) {
-      const m = re.exec(message);
-      if (m) return say(m);
-    }
-    return "Revise este dato.";
+  function fieldMessage(locale, f) {
+    const lang = FIELD_MESSAGES[locale] ? locale : "en";
+    const say = FIELD_MESSAGES[lang][f.code];
+    if (say) return say(f, lang);
+    // A code added after this widget was built.
+    return lang === "es" ? "Revise este dato." : "Please check this field.";
   }
 
   const PATIENT_FIELDS = [
@@ -711,7 +777,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         const name = fieldKey(f.field);
         const box = formEl.querySelector(`[data-field="${name}"]`);
         const err = box && box.querySelector(".error");
-        const text = fieldMessage(this.locale, f.message);
+        const text = fieldMessage(this.locale, f);
         if (!err) { general.push(text); continue; }
         err.textContent = err.textContent ? err.textContent + " " + text : text;
         box.querySelectorAll("input, textarea").forEach((el) => el.setAttribute("aria-invalid", "true"));
