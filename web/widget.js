@@ -187,7 +187,7 @@
       unknown_field: () => "This field is not expected here.",
       type: () => "This value has the wrong type.",
       format: (f) => FORMAT_HINTS.en[fieldKey(f.field).split(".").pop()] || "This is not in the expected form.",
-      pattern: () => "This contains characters that are not allowed.",
+      pattern: (f) => FORMAT_HINTS.en[fieldKey(f.field).split(".").pop()] || "This contains characters that are not allowed.",
       enum: (f) => `Choose one of: ${allowedList(f)}.`,
       too_short: (f) => `Use at least ${f.limit} characters.`,
       too_long: (f) => `Use at most ${f.limit} characters.`,
@@ -218,7 +218,7 @@
       unknown_field: () => "Este dato no se esperaba aquí.",
       type: () => "Este dato no tiene el tipo correcto.",
       format: (f) => FORMAT_HINTS.es[fieldKey(f.field).split(".").pop()] || "El formato no es válido.",
-      pattern: () => "Contiene caracteres no válidos.",
+      pattern: (f) => FORMAT_HINTS.es[fieldKey(f.field).split(".").pop()] || "Contiene caracteres no válidos.",
       enum: (f) => `Elija una de estas opciones: ${allowedList(f)}.`,
       too_short: (f) => `Escriba al menos ${f.limit} caracteres.`,
       too_long: (f) => `Como máximo ${f.limit} caracteres.`,
@@ -245,7 +245,8 @@
       unresolvable_host: () => "No se encuentra esta dirección.",
     },
   };
-  // What a "format" problem means for the fields the widget asks for.
+  // What a "format" or "pattern" problem means for the fields the widget
+  // asks for whose form is particular.
   const FORMAT_HINTS = {
     en: {
       phone: "Enter a phone number with its country code, such as +1 424 555 0123.",

@@ -154,7 +154,8 @@ func schemaFields(err error, out []booking.FieldError) []booking.FieldError {
 // bound: the length, size or count for the min/max keywords, the values for
 // enum. Two refinements keep codes meaning what a person would say: text
 // that is empty (minLength 1) or only spaces where a pattern wants a
-// character is "required"; a parameter's oneOf (a date or an instant) is a
+// character is "required"; a boolean whose only allowed value is true (a
+// consent) is "not_accepted"; a parameter's oneOf (a date or an instant) is a
 // "format".
 func schemaProblem(se *openapi3.SchemaError) booking.FieldError {
 	s := se.Schema
@@ -176,6 +177,10 @@ func schemaProblem(se *openapi3.SchemaError) booking.FieldError {
 	case "maximum", "exclusiveMaximum":
 		fe.Code, fe.Limit = booking.FieldTooLarge, *s.Max
 	case "enum":
+		if len(s.Enum) == 1 && s.Enum[0] == true {
+			fe.Code = booking.FieldNotAccepted // a consent: true is the only answer
+			break
+		}
 		fe.Code = booking.FieldEnum
 		for _, v := range s.Enum {
 			fe.Allowed = append(fe.Allowed, fmt.Sprint(v))
