@@ -493,6 +493,11 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Errorf("no error message next to %s", f)
 		}
 	}
+	var msg string
+	b.js(q(`#err-patient-first_name`)+`.textContent`, &msg)
+	if msg != "This field is required." {
+		t.Errorf("English field error %q, want %q", msg, "This field is required.")
+	}
 	var invalid string
 	b.js(q(`[name="patient.first_name"]`)+`.getAttribute("aria-invalid")`, &invalid)
 	if invalid != "true" {
@@ -646,13 +651,23 @@ func TestWidgetInBrowser(t *testing.T) {
 	b.shot("spanish-320px")
 	b.axe(string(axeJS), "Spanish form at 320 px")
 
-	// Field errors in Spanish too.
+	// Field errors in Spanish too, said from each problem's code and
+	// bound: a date before the earliest (too_early, limit 1900-01-01), a
+	// text over its length (too_long, limit 2000).
+	b.js(fill("patient.date_of_birth", "1899-12-31"), nil)
+	b.js(fill("intake.reason", strings.Repeat("a", 2001)), nil)
 	b.js(q(`button[type=submit]`)+`.click()`, nil)
 	b.wait("errores", q(`#err-patient-first_name`)+`.textContent !== ""`)
-	var msg string
-	b.js(q(`#err-patient-first_name`)+`.textContent`, &msg)
-	if msg != "Este dato es obligatorio." {
-		t.Errorf("Spanish field error %q", msg)
+	for id, want := range map[string]string{
+		"patient-first_name":    "Este dato es obligatorio.",
+		"patient-date_of_birth": "No puede ser anterior al 1 de enero de 1900.",
+		"intake-reason":         "Como máximo 2000 caracteres.",
+	} {
+		var msg string
+		b.js(q(`#err-`+id)+`.textContent`, &msg)
+		if msg != want {
+			t.Errorf("Spanish field error for %s: got %q, want %q", id, msg, want)
+		}
 	}
 
 	// The hold runs out while the patient types: the booking answers 409
