@@ -1806,10 +1806,11 @@ export interface components {
             /**
              * @description With `enum`, the values the field takes.
              * @example [
-             *       "never",
+             *       "rarely",
              *       "monthly",
              *       "weekly",
-             *       "daily"
+             *       "daily",
+             *       "constant"
              *     ]
              */
             allowed?: string[];

@@ -1332,7 +1332,7 @@ type FeedEventType string
 type FieldError struct {
 	// Allowed With `enum`, the values the field takes.
 	//
-	// Example: ["never","monthly","weekly","daily"]
+	// Example: ["rarely","monthly","weekly","daily","constant"]
 	Allowed *[]string `json:"allowed,omitempty"`
 
 	// Code The rule the field breaks. The first fourteen are the schema's
