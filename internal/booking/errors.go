@@ -101,9 +101,9 @@ func CodeOf(err error) Code {
 
 // FieldError names one invalid input field, as a JSON path such as
 // "patient.email", the rule it breaks (Code) and, for a bound, the bound:
-// Limit for a length, size, count, duration or date bound (an int, or a
-// Date for FieldTooEarly and FieldTooLate), Allowed for FieldEnum. Message
-// says the same in English.
+// Limit for a length, size, count, duration or date bound (a number, int
+// or float64, or a Date for FieldTooEarly and FieldTooLate), Allowed for
+// FieldEnum. Message says the same in English.
 type FieldError struct {
 	Field   string
 	Code    FieldCode
