@@ -156,10 +156,17 @@ func (s *Server) CreateSlotHold(c *gin.Context) {
 		Check: func(info booking.SlotInfo) error {
 			return s.opts.Policy.PublicHoldable(info, now)
 		},
+		DayCheck: s.opts.Policy.CheckDayHolds,
 	})
-	var hl *store.HoldLimitError
-	if errors.As(err, &hl) {
+	var (
+		hl *store.HoldLimitError
+		hs *store.HoldShareError
+	)
+	switch {
+	case errors.As(err, &hl):
 		c.Header("Retry-After", strconv.Itoa(int((hl.RetryAfter+time.Second-1)/time.Second)))
+	case errors.As(err, &hs):
+		c.Header("Retry-After", strconv.Itoa(int((hs.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if err != nil {
 		s.fail(c, err)
