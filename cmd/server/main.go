@@ -204,6 +204,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 				MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, PatientChangeCutoff: cfg.PatientChangeCutoff,
 				HoldTTL:      cfg.HoldTTL,
 				CheckinOpens: cfg.CheckinOpens,
+				// Issue 21: one person cannot empty the calendar.
+				MaxLivePerPatient: cfg.MaxLivePerPatient,
+				HoldMaxShare:      cfg.HoldMaxShare,
 			},
 			PublicRateLimit:         cfg.PublicRateLimit,
 			PublicHoldLimit:         cfg.PublicHoldLimit,

@@ -921,9 +921,18 @@ export interface paths {
          *     The slot must be one the public may book (`409`
          *     `slot_unavailable` when it is full, blocked, held by others or
          *     outside the booking window); an unknown `slot_id` is `422`. At most
-         *     `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-         *     (`429` `hold_limit`, with `Retry-After` until the first of them
-         *     expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+         *     `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+         *     IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+         *     until the first of them expires); hold requests also count against
+         *     `PUBLIC_RATE_LIMIT`.
+         *
+         *     The live holds on one provider's local day (in the slot's
+         *     location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+         *     that day's free places (places of its open slots yet to start that
+         *     no booking takes), rounded down, and always at least one: beyond it
+         *     `409` `hold_share_reached`, with `Retry-After` until the first of
+         *     the day's holds expires. The places not held stay bookable without
+         *     a hold.
          */
         post: operations["createSlotHold"];
         delete?: never;
@@ -1031,8 +1040,15 @@ export interface paths {
          *
          *     The `201` response carries the `reference` and the `manage_token`,
          *     shown only this once: the patient needs both to view, cancel or
-         *     reschedule. Rate limited per client address. An unknown `slot_id`
-         *     is `422` (field `slot_id`).
+         *     reschedule. Rate limited per client address (an IPv6 client by its
+         *     /64). An unknown `slot_id` is `422` (field `slot_id`).
+         *
+         *     One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+         *     live future bookings made online (pending, confirmed or checked in,
+         *     in slots yet to start), counted by normalised email and by phone,
+         *     each: beyond it `409` `patient_limit_reached`, whose `limit` names
+         *     the limit. Cancelled, declined and expired requests stop counting.
+         *     Staff bookings (`POST /v1/bookings`) neither count nor are refused.
          *
          *     Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
          *     request refused with `409` or `422` may be sent again with the same
@@ -1706,6 +1722,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/patients/{id}/decline-pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline every pending request of a patient
+         * @description Declines, in one call, every `pending` booking of this patient
+         *     (say, one person's requests that filled the calendar), each exactly
+         *     as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+         *     change is in its history with the `reason`, and the patient gets
+         *     the usual message about each declined request, with the reason.
+         *     Bookings in any other state are left alone, and so is a request
+         *     confirmed or cancelled by someone else meanwhile. Answers with the
+         *     bookings declined (none when the patient had no pending request).
+         *     Admin and reception.
+         */
+        post: operations["declinePatientPending"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1742,7 +1786,7 @@ export interface components {
              * @example slot_unavailable
              * @enum {string}
              */
-            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
+            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
             /**
              * @description A URI reference identifying this occurrence (e.g. the request path or a request id).
              * @example /v1/booking-requests
@@ -1760,6 +1804,11 @@ export interface components {
              * @example 2026-12-02T08:00:00Z
              */
             closed_at?: string;
+            /**
+             * @description With `patient_limit_reached`: the limit reached (`MAX_LIVE_PER_PATIENT`).
+             * @example 3
+             */
+            limit?: number;
             /** @description For validation errors, every invalid field. */
             errors?: components["schemas"]["FieldError"][];
         };
@@ -2743,6 +2792,10 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        PatientPendingDeclined: {
+            /** @description The bookings this call declined, as they are now (`declined`), oldest request first. */
+            declined: components["schemas"]["Booking"][];
         };
         PatientRecordDetail: {
             patient: components["schemas"]["PatientRecord"];
@@ -5467,9 +5520,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description The slot cannot be held (full, blocked, held by others, outside the booking window). */
+            /** @description The slot cannot be held (full, blocked, held by others, outside the booking window), or the provider's day already has as many live holds as `HOLD_MAX_SHARE` allows (`hold_share_reached`, with `Retry-After`). */
             409: {
                 headers: {
+                    /** @description With `hold_share_reached`: seconds until the first of the day's holds expires. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5702,7 +5757,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
-            /** @description The slot cannot be booked (full, blocked, outside the booking window), or the `Idempotency-Key` was used with another body. */
+            /** @description The slot cannot be booked (full, blocked, outside the booking window), the `Idempotency-Key` was used with another body, or the patient already has `MAX_LIVE_PER_PATIENT` live online bookings. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6996,6 +7051,41 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MergeConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    declinePatientPending: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The patient's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineRequest"];
+            };
+        };
+        responses: {
+            /** @description The bookings declined, oldest request first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientPendingDeclined"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];

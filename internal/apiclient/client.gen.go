@@ -548,6 +548,7 @@ const (
 	ProblemCodeForbidden                 ProblemCode = "forbidden"
 	ProblemCodeHoldExpired               ProblemCode = "hold_expired"
 	ProblemCodeHoldLimit                 ProblemCode = "hold_limit"
+	ProblemCodeHoldShareReached          ProblemCode = "hold_share_reached"
 	ProblemCodeIdempotencyKeyReused      ProblemCode = "idempotency_key_reused"
 	ProblemCodeInternalError             ProblemCode = "internal_error"
 	ProblemCodeInvalidCredentials        ProblemCode = "invalid_credentials"
@@ -558,6 +559,7 @@ const (
 	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound                  ProblemCode = "not_found"
 	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodePatientLimitReached       ProblemCode = "patient_limit_reached"
 	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
 	ProblemCodeRateLimited               ProblemCode = "rate_limited"
@@ -590,6 +592,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeHoldLimit:
 		return true
+	case ProblemCodeHoldShareReached:
+		return true
 	case ProblemCodeIdempotencyKeyReused:
 		return true
 	case ProblemCodeInternalError:
@@ -609,6 +613,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodeNotReady:
+		return true
+	case ProblemCodePatientLimitReached:
 		return true
 	case ProblemCodePayloadTooLarge:
 		return true
@@ -1778,6 +1784,12 @@ type PatientMergeRequest struct {
 	Into openapi_types.UUID `json:"into"`
 }
 
+// PatientPendingDeclined defines model for PatientPendingDeclined.
+type PatientPendingDeclined struct {
+	// Declined The bookings this call declined, as they are now (`declined`), oldest request first.
+	Declined []Booking `json:"declined"`
+}
+
 // PatientRecord A person the clinic sees; their bookings belong to this record. Staff only.
 type PatientRecord struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1880,6 +1892,11 @@ type Problem struct {
 	//
 	// Example: /v1/booking-requests
 	Instance *string `json:"instance,omitempty"`
+
+	// Limit With `patient_limit_reached`: the limit reached (`MAX_LIVE_PER_PATIENT`).
+	//
+	// Example: 3
+	Limit *int `json:"limit,omitempty"`
 
 	// OpensAt With `transition_not_yet_allowed`: the instant the refused front-desk action becomes allowed (check-in opens, or the appointment starts).
 	//
@@ -2780,6 +2797,9 @@ type UpdateLocationJSONRequestBody = LocationUpdate
 // UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
 type UpdatePatientJSONRequestBody = PatientRecordUpdate
 
+// DeclinePatientPendingJSONRequestBody defines body for DeclinePatientPending for application/json ContentType.
+type DeclinePatientPendingJSONRequestBody = DeclineRequest
+
 // MergePatientJSONRequestBody defines body for MergePatient for application/json ContentType.
 type MergePatientJSONRequestBody = PatientMergeRequest
 
@@ -3238,8 +3258,15 @@ type ClientInterface interface {
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
-	// reschedule. Rate limited per client address. An unknown `slot_id`
-	// is `422` (field `slot_id`).
+	// reschedule. Rate limited per client address (an IPv6 client by its
+	// /64). An unknown `slot_id` is `422` (field `slot_id`).
+	//
+	// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+	// live future bookings made online (pending, confirmed or checked in,
+	// in slots yet to start), counted by normalised email and by phone,
+	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+	// the limit. Cancelled, declined and expired requests stop counting.
+	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -3267,8 +3294,15 @@ type ClientInterface interface {
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
-	// reschedule. Rate limited per client address. An unknown `slot_id`
-	// is `422` (field `slot_id`).
+	// reschedule. Rate limited per client address (an IPv6 client by its
+	// /64). An unknown `slot_id` is `422` (field `slot_id`).
+	//
+	// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+	// live future bookings made online (pending, confirmed or checked in,
+	// in slots yet to start), counted by normalised email and by phone,
+	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+	// the limit. Cancelled, declined and expired requests stop counting.
+	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -3812,6 +3846,40 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
 	UpdatePatient(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeclinePatientPendingWithBody Decline every pending request of a patient
+	//
+	// Declines, in one call, every `pending` booking of this patient
+	// (say, one person's requests that filled the calendar), each exactly
+	// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+	// change is in its history with the `reason`, and the patient gets
+	// the usual message about each declined request, with the reason.
+	// Bookings in any other state are left alone, and so is a request
+	// confirmed or cancelled by someone else meanwhile. Answers with the
+	// bookings declined (none when the patient had no pending request).
+	// Admin and reception.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+	DeclinePatientPendingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclinePatientPending Decline every pending request of a patient
+	//
+	// Declines, in one call, every `pending` booking of this patient
+	// (say, one person's requests that filled the calendar), each exactly
+	// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+	// change is in its history with the `reason`, and the patient gets
+	// the usual message about each declined request, with the reason.
+	// Bookings in any other state are left alone, and so is a request
+	// confirmed or cancelled by someone else meanwhile. Answers with the
+	// bookings declined (none when the patient had no pending request).
+	// Admin and reception.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+	DeclinePatientPending(ctx context.Context, id openapi_types.UUID, body DeclinePatientPendingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// MergePatientWithBody Merge a duplicate patient into another
 	//
 	// Moves every booking of this patient to the patient `into` and marks
@@ -4046,9 +4114,18 @@ type ClientInterface interface {
 	// The slot must be one the public may book (`409`
 	// `slot_unavailable` when it is full, blocked, held by others or
 	// outside the booking window); an unknown `slot_id` is `422`. At most
-	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-	// (`429` `hold_limit`, with `Retry-After` until the first of them
-	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+	// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+	// until the first of them expires); hold requests also count against
+	// `PUBLIC_RATE_LIMIT`.
+	//
+	// The live holds on one provider's local day (in the slot's
+	// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+	// that day's free places (places of its open slots yet to start that
+	// no booking takes), rounded down, and always at least one: beyond it
+	// `409` `hold_share_reached`, with `Retry-After` until the first of
+	// the day's holds expires. The places not held stay bookable without
+	// a hold.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4068,9 +4145,18 @@ type ClientInterface interface {
 	// The slot must be one the public may book (`409`
 	// `slot_unavailable` when it is full, blocked, held by others or
 	// outside the booking window); an unknown `slot_id` is `422`. At most
-	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-	// (`429` `hold_limit`, with `Retry-After` until the first of them
-	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+	// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+	// until the first of them expires); hold requests also count against
+	// `PUBLIC_RATE_LIMIT`.
+	//
+	// The live holds on one provider's local day (in the slot's
+	// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+	// that day's free places (places of its open slots yet to start that
+	// no booking takes), rounded down, and always at least one: beyond it
+	// `409` `hold_share_reached`, with `Retry-After` until the first of
+	// the day's holds expires. The places not held stay bookable without
+	// a hold.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4901,8 +4987,15 @@ func (c *Client) GetBookingPolicy(ctx context.Context, reqEditors ...RequestEdit
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
-// reschedule. Rate limited per client address. An unknown `slot_id`
-// is `422` (field `slot_id`).
+// reschedule. Rate limited per client address (an IPv6 client by its
+// /64). An unknown `slot_id` is `422` (field `slot_id`).
+//
+// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+// live future bookings made online (pending, confirmed or checked in,
+// in slots yet to start), counted by normalised email and by phone,
+// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+// the limit. Cancelled, declined and expired requests stop counting.
+// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -4940,8 +5033,15 @@ func (c *Client) CreateBookingRequestWithBody(ctx context.Context, params *Creat
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
-// reschedule. Rate limited per client address. An unknown `slot_id`
-// is `422` (field `slot_id`).
+// reschedule. Rate limited per client address (an IPv6 client by its
+// /64). An unknown `slot_id` is `422` (field `slot_id`).
+//
+// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+// live future bookings made online (pending, confirmed or checked in,
+// in slots yet to start), counted by normalised email and by phone,
+// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+// the limit. Cancelled, declined and expired requests stop counting.
+// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -5945,6 +6045,60 @@ func (c *Client) UpdatePatient(ctx context.Context, id openapi_types.UUID, param
 	return c.Client.Do(req)
 }
 
+// DeclinePatientPendingWithBody Decline every pending request of a patient
+//
+// Declines, in one call, every `pending` booking of this patient
+// (say, one person's requests that filled the calendar), each exactly
+// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+// change is in its history with the `reason`, and the patient gets
+// the usual message about each declined request, with the reason.
+// Bookings in any other state are left alone, and so is a request
+// confirmed or cancelled by someone else meanwhile. Answers with the
+// bookings declined (none when the patient had no pending request).
+// Admin and reception.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+func (c *Client) DeclinePatientPendingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclinePatientPendingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclinePatientPending Decline every pending request of a patient
+//
+// Declines, in one call, every `pending` booking of this patient
+// (say, one person's requests that filled the calendar), each exactly
+// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+// change is in its history with the `reason`, and the patient gets
+// the usual message about each declined request, with the reason.
+// Bookings in any other state are left alone, and so is a request
+// confirmed or cancelled by someone else meanwhile. Answers with the
+// bookings declined (none when the patient had no pending request).
+// Admin and reception.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+func (c *Client) DeclinePatientPending(ctx context.Context, id openapi_types.UUID, body DeclinePatientPendingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclinePatientPendingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // MergePatientWithBody Merge a duplicate patient into another
 //
 // Moves every booking of this patient to the patient `into` and marks
@@ -6359,9 +6513,18 @@ func (c *Client) GenerateScheduleSlots(ctx context.Context, id openapi_types.UUI
 // The slot must be one the public may book (`409`
 // `slot_unavailable` when it is full, blocked, held by others or
 // outside the booking window); an unknown `slot_id` is `422`. At most
-// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-// (`429` `hold_limit`, with `Retry-After` until the first of them
-// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+// until the first of them expires); hold requests also count against
+// `PUBLIC_RATE_LIMIT`.
+//
+// The live holds on one provider's local day (in the slot's
+// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+// that day's free places (places of its open slots yet to start that
+// no booking takes), rounded down, and always at least one: beyond it
+// `409` `hold_share_reached`, with `Retry-After` until the first of
+// the day's holds expires. The places not held stay bookable without
+// a hold.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6391,9 +6554,18 @@ func (c *Client) CreateSlotHoldWithBody(ctx context.Context, contentType string,
 // The slot must be one the public may book (`409`
 // `slot_unavailable` when it is full, blocked, held by others or
 // outside the booking window); an unknown `slot_id` is `422`. At most
-// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-// (`429` `hold_limit`, with `Retry-After` until the first of them
-// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+// until the first of them expires); hold requests also count against
+// `PUBLIC_RATE_LIMIT`.
+//
+// The live holds on one provider's local day (in the slot's
+// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+// that day's free places (places of its open slots yet to start that
+// no booking takes), rounded down, and always at least one: beyond it
+// `409` `hold_share_reached`, with `Retry-After` until the first of
+// the day's holds expires. The places not held stay bookable without
+// a hold.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9497,6 +9669,53 @@ func NewUpdatePatientRequestWithBody(server string, id openapi_types.UUID, param
 	return req, nil
 }
 
+// NewDeclinePatientPendingRequest calls the generic DeclinePatientPending builder with application/json body
+func NewDeclinePatientPendingRequest(server string, id openapi_types.UUID, body DeclinePatientPendingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeclinePatientPendingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeclinePatientPendingRequestWithBody constructs an http.Request for the DeclinePatientPending method, with any body, and a specified content type
+func NewDeclinePatientPendingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/patients/%s/decline-pending", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMergePatientRequest calls the generic MergePatient builder with application/json body
 func NewMergePatientRequest(server string, id openapi_types.UUID, body MergePatientJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -11322,8 +11541,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
-	// reschedule. Rate limited per client address. An unknown `slot_id`
-	// is `422` (field `slot_id`).
+	// reschedule. Rate limited per client address (an IPv6 client by its
+	// /64). An unknown `slot_id` is `422` (field `slot_id`).
+	//
+	// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+	// live future bookings made online (pending, confirmed or checked in,
+	// in slots yet to start), counted by normalised email and by phone,
+	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+	// the limit. Cancelled, declined and expired requests stop counting.
+	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -11351,8 +11577,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The `201` response carries the `reference` and the `manage_token`,
 	// shown only this once: the patient needs both to view, cancel or
-	// reschedule. Rate limited per client address. An unknown `slot_id`
-	// is `422` (field `slot_id`).
+	// reschedule. Rate limited per client address (an IPv6 client by its
+	// /64). An unknown `slot_id` is `422` (field `slot_id`).
+	//
+	// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+	// live future bookings made online (pending, confirmed or checked in,
+	// in slots yet to start), counted by normalised email and by phone,
+	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+	// the limit. Cancelled, declined and expired requests stop counting.
+	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -11934,6 +12167,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/patients/{id} (the `UpdatePatient` operationId).
 	UpdatePatientWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePatientParams, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
 
+	// DeclinePatientPendingWithBodyWithResponse Decline every pending request of a patient
+	//
+	// Declines, in one call, every `pending` booking of this patient
+	// (say, one person's requests that filled the calendar), each exactly
+	// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+	// change is in its history with the `reason`, and the patient gets
+	// the usual message about each declined request, with the reason.
+	// Bookings in any other state are left alone, and so is a request
+	// confirmed or cancelled by someone else meanwhile. Answers with the
+	// bookings declined (none when the patient had no pending request).
+	// Admin and reception.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+	DeclinePatientPendingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclinePatientPendingResponse, error)
+
+	// DeclinePatientPendingWithResponse Decline every pending request of a patient
+	//
+	// Declines, in one call, every `pending` booking of this patient
+	// (say, one person's requests that filled the calendar), each exactly
+	// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+	// change is in its history with the `reason`, and the patient gets
+	// the usual message about each declined request, with the reason.
+	// Bookings in any other state are left alone, and so is a request
+	// confirmed or cancelled by someone else meanwhile. Answers with the
+	// bookings declined (none when the patient had no pending request).
+	// Admin and reception.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+	DeclinePatientPendingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclinePatientPendingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclinePatientPendingResponse, error)
+
 	// MergePatientWithBodyWithResponse Merge a duplicate patient into another
 	//
 	// Moves every booking of this patient to the patient `into` and marks
@@ -12180,9 +12447,18 @@ type ClientWithResponsesInterface interface {
 	// The slot must be one the public may book (`409`
 	// `slot_unavailable` when it is full, blocked, held by others or
 	// outside the booking window); an unknown `slot_id` is `422`. At most
-	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-	// (`429` `hold_limit`, with `Retry-After` until the first of them
-	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+	// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+	// until the first of them expires); hold requests also count against
+	// `PUBLIC_RATE_LIMIT`.
+	//
+	// The live holds on one provider's local day (in the slot's
+	// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+	// that day's free places (places of its open slots yet to start that
+	// no booking takes), rounded down, and always at least one: beyond it
+	// `409` `hold_share_reached`, with `Retry-After` until the first of
+	// the day's holds expires. The places not held stay bookable without
+	// a hold.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12202,9 +12478,18 @@ type ClientWithResponsesInterface interface {
 	// The slot must be one the public may book (`409`
 	// `slot_unavailable` when it is full, blocked, held by others or
 	// outside the booking window); an unknown `slot_id` is `422`. At most
-	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-	// (`429` `hold_limit`, with `Retry-After` until the first of them
-	// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+	// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+	// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+	// until the first of them expires); hold requests also count against
+	// `PUBLIC_RATE_LIMIT`.
+	//
+	// The live holds on one provider's local day (in the slot's
+	// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+	// that day's free places (places of its open slots yet to start that
+	// no booking takes), rounded down, and always at least one: beyond it
+	// `409` `hold_share_reached`, with `Retry-After` until the first of
+	// the day's holds expires. The places not held stay bookable without
+	// a hold.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16967,6 +17252,103 @@ func (r UpdatePatientResponse) ContentType() string {
 	return ""
 }
 
+type DeclinePatientPendingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientPendingDeclined
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclinePatientPendingResponse) GetJSON200() *PatientPendingDeclined {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeclinePatientPendingResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclinePatientPendingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclinePatientPendingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclinePatientPendingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclinePatientPendingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MergePatientResponse200Headers the declared response headers of an HTTP 200 response for MergePatient
 type MergePatientResponse200Headers struct {
 	ETag *string
@@ -18024,6 +18406,11 @@ type CreateSlotHoldResponse201Headers struct {
 	Location *string
 }
 
+// CreateSlotHoldResponse409Headers the declared response headers of an HTTP 409 response for CreateSlotHold
+type CreateSlotHoldResponse409Headers struct {
+	RetryAfter *int
+}
+
 // CreateSlotHoldResponse429Headers the declared response headers of an HTTP 429 response for CreateSlotHold
 type CreateSlotHoldResponse429Headers struct {
 	RetryAfter *int
@@ -18050,6 +18437,8 @@ type CreateSlotHoldResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateSlotHoldResponse201Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateSlotHoldResponse409Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateSlotHoldResponse429Headers
 }
@@ -20208,8 +20597,15 @@ func (c *ClientWithResponses) GetBookingPolicyWithResponse(ctx context.Context, 
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
-// reschedule. Rate limited per client address. An unknown `slot_id`
-// is `422` (field `slot_id`).
+// reschedule. Rate limited per client address (an IPv6 client by its
+// /64). An unknown `slot_id` is `422` (field `slot_id`).
+//
+// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+// live future bookings made online (pending, confirmed or checked in,
+// in slots yet to start), counted by normalised email and by phone,
+// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+// the limit. Cancelled, declined and expired requests stop counting.
+// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -20243,8 +20639,15 @@ func (c *ClientWithResponses) CreateBookingRequestWithBodyWithResponse(ctx conte
 //
 // The `201` response carries the `reference` and the `manage_token`,
 // shown only this once: the patient needs both to view, cancel or
-// reschedule. Rate limited per client address. An unknown `slot_id`
-// is `422` (field `slot_id`).
+// reschedule. Rate limited per client address (an IPv6 client by its
+// /64). An unknown `slot_id` is `422` (field `slot_id`).
+//
+// One patient may have at most `MAX_LIVE_PER_PATIENT` (default 3)
+// live future bookings made online (pending, confirmed or checked in,
+// in slots yet to start), counted by normalised email and by phone,
+// each: beyond it `409` `patient_limit_reached`, whose `limit` names
+// the limit. Cancelled, declined and expired requests stop counting.
+// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -21102,6 +21505,52 @@ func (c *ClientWithResponses) UpdatePatientWithResponse(ctx context.Context, id 
 	return ParseUpdatePatientResponse(rsp)
 }
 
+// DeclinePatientPendingWithBodyWithResponse Decline every pending request of a patient
+//
+// Declines, in one call, every `pending` booking of this patient
+// (say, one person's requests that filled the calendar), each exactly
+// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+// change is in its history with the `reason`, and the patient gets
+// the usual message about each declined request, with the reason.
+// Bookings in any other state are left alone, and so is a request
+// confirmed or cancelled by someone else meanwhile. Answers with the
+// bookings declined (none when the patient had no pending request).
+// Admin and reception.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+func (c *ClientWithResponses) DeclinePatientPendingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclinePatientPendingResponse, error) {
+	rsp, err := c.DeclinePatientPendingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclinePatientPendingResponse(rsp)
+}
+
+// DeclinePatientPendingWithResponse Decline every pending request of a patient
+//
+// Declines, in one call, every `pending` booking of this patient
+// (say, one person's requests that filled the calendar), each exactly
+// as `POST /v1/bookings/{id}/decline` would: its place is freed, the
+// change is in its history with the `reason`, and the patient gets
+// the usual message about each declined request, with the reason.
+// Bookings in any other state are left alone, and so is a request
+// confirmed or cancelled by someone else meanwhile. Answers with the
+// bookings declined (none when the patient had no pending request).
+// Admin and reception.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/patients/{id}/decline-pending (the `DeclinePatientPending` operationId).
+func (c *ClientWithResponses) DeclinePatientPendingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclinePatientPendingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclinePatientPendingResponse, error) {
+	rsp, err := c.DeclinePatientPending(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclinePatientPendingResponse(rsp)
+}
+
 // MergePatientWithBodyWithResponse Merge a duplicate patient into another
 //
 // Moves every booking of this patient to the patient `into` and marks
@@ -21456,9 +21905,18 @@ func (c *ClientWithResponses) GenerateScheduleSlotsWithResponse(ctx context.Cont
 // The slot must be one the public may book (`409`
 // `slot_unavailable` when it is full, blocked, held by others or
 // outside the booking window); an unknown `slot_id` is `422`. At most
-// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-// (`429` `hold_limit`, with `Retry-After` until the first of them
-// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+// until the first of them expires); hold requests also count against
+// `PUBLIC_RATE_LIMIT`.
+//
+// The live holds on one provider's local day (in the slot's
+// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+// that day's free places (places of its open slots yet to start that
+// no booking takes), rounded down, and always at least one: beyond it
+// `409` `hold_share_reached`, with `Retry-After` until the first of
+// the day's holds expires. The places not held stay bookable without
+// a hold.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21484,9 +21942,18 @@ func (c *ClientWithResponses) CreateSlotHoldWithBodyWithResponse(ctx context.Con
 // The slot must be one the public may book (`409`
 // `slot_unavailable` when it is full, blocked, held by others or
 // outside the booking window); an unknown `slot_id` is `422`. At most
-// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address
-// (`429` `hold_limit`, with `Retry-After` until the first of them
-// expires); hold requests also count against `PUBLIC_RATE_LIMIT`.
+// `PUBLIC_HOLD_LIMIT` (default 2) live holds per client address, an
+// IPv6 client by its /64 (`429` `hold_limit`, with `Retry-After`
+// until the first of them expires); hold requests also count against
+// `PUBLIC_RATE_LIMIT`.
+//
+// The live holds on one provider's local day (in the slot's
+// location's timezone) keep at most `HOLD_MAX_SHARE` (default 0.5) of
+// that day's free places (places of its open slots yet to start that
+// no booking takes), rounded down, and always at least one: beyond it
+// `409` `hold_share_reached`, with `Retry-After` until the first of
+// the day's holds expires. The places not held stay bookable without
+// a hold.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25831,6 +26298,88 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 	return response, nil
 }
 
+// ParseDeclinePatientPendingResponse parses an HTTP response from a DeclinePatientPendingWithResponse call
+func ParseDeclinePatientPendingResponse(rsp *http.Response) (*DeclinePatientPendingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclinePatientPendingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientPendingDeclined
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseMergePatientResponse parses an HTTP response from a MergePatientWithResponse call
 func ParseMergePatientResponse(rsp *http.Response) (*MergePatientResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -26795,6 +27344,16 @@ func ParseCreateSlotHoldResponse(rsp *http.Response) (*CreateSlotHoldResponse, e
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateSlotHoldResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateSlotHoldResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

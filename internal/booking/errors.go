@@ -36,6 +36,14 @@ const (
 	// CodeMergeConflict: a patient merge into itself or into, or from, a
 	// patient already merged.
 	CodeMergeConflict Code = "merge_conflict"
+	// CodePatientLimitReached: an online request for a patient (by email
+	// or by phone) who already has Policy.MaxLivePerPatient live future
+	// online bookings; the error's Limit names the limit.
+	CodePatientLimitReached Code = "patient_limit_reached"
+	// CodeHoldShareReached: a slot hold on a provider's local day whose
+	// live holds already keep the share of its free places that
+	// Policy.HoldMaxShare allows.
+	CodeHoldShareReached Code = "hold_share_reached"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -47,6 +55,9 @@ type Error struct {
 	// becomes allowed (CodeTransitionNotYetAllowed), or when it stopped
 	// being allowed (CodeTransitionNoLongerAllowed).
 	OpensAt, ClosedAt *time.Time
+	// Limit is set on the errors of a limit (CodePatientLimitReached):
+	// the limit that was reached.
+	Limit *int
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -83,6 +94,8 @@ var (
 	ErrTransitionNotYetAllowed   = &Error{Code: CodeTransitionNotYetAllowed, Message: "this change is not allowed yet"}
 	ErrTransitionNoLongerAllowed = &Error{Code: CodeTransitionNoLongerAllowed, Message: "this change is no longer allowed"}
 	ErrMergeConflict             = &Error{Code: CodeMergeConflict, Message: "these patients cannot be merged"}
+	ErrPatientLimitReached       = &Error{Code: CodePatientLimitReached, Message: "this patient has as many upcoming online bookings as one patient may have"}
+	ErrHoldShareReached          = &Error{Code: CodeHoldShareReached, Message: "too many places of this day are held at the moment; book without a hold, or try again in a few minutes"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

@@ -17,6 +17,13 @@ type Policy struct {
 	PatientChangeCutoff time.Duration // patients cancel or reschedule until this long before the start
 	HoldTTL             time.Duration // a slot hold keeps its place this long
 	CheckinOpens        time.Duration // staff check a patient in from this long before the start
+	// MaxLivePerPatient bounds the live future online bookings of one
+	// patient, by email and by phone each (CheckLivePerPatient); 0 means
+	// no limit.
+	MaxLivePerPatient int
+	// HoldMaxShare is the share of a provider's free places of a local day
+	// that live slot holds may keep (MaxDayHolds); 0 means no share limit.
+	HoldMaxShare float64
 }
 
 // DefaultPolicy returns the defaults: 2h notice, 120 days ahead, patient

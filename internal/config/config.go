@@ -39,6 +39,8 @@ type Config struct {
 	PublicRateLimit         int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
 	HoldTTL                 time.Duration // HOLD_TTL: how long a slot hold keeps a place
 	PublicHoldLimit         int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
+	HoldMaxShare            float64       // HOLD_MAX_SHARE: the share of a provider's local day's free places live holds may keep, (0, 1]
+	MaxLivePerPatient       int           // MAX_LIVE_PER_PATIENT: live future online bookings per patient email and per phone; 0 off
 	CheckinOpens            time.Duration // CHECKIN_OPENS
 	LoginRateLimit          int           // LOGIN_RATE_LIMIT, failed logins a minute per account from one address; 0 off
 	LoginAddressRateLimit   int           // LOGIN_ADDRESS_RATE_LIMIT, failed logins a minute per address, any accounts; 0 off
@@ -102,6 +104,19 @@ type Twilio struct {
 	APIURL     string // TWILIO_API_URL: the API's base address, default https://api.twilio.com
 }
 
+// DefaultPendingExpiry is PENDING_EXPIRY's default: a request nobody
+// answers frees its place by itself after three days (long enough for a
+// front desk closed over a weekend to answer it), so unanswered requests
+// cannot keep a calendar full.
+const DefaultPendingExpiry = 72 * time.Hour
+
+// DefaultHoldMaxShare is HOLD_MAX_SHARE's default: live slot holds may keep
+// at most half of a provider's free places of a local day (at least one
+// place), so that whoever takes holds from many addresses can block no more
+// than half a day, while the few visitors who fill in the form at one time
+// on a real day are never refused a hold.
+const DefaultHoldMaxShare = 0.5
+
 // DefaultDatabaseURL is where the server keeps its data when DATABASE_URL is
 // not set: an SQLite file under ./data, created on first start.
 const DefaultDatabaseURL = "sqlite://data/clinic.db"
@@ -124,11 +139,13 @@ func Load(getenv func(string) string) (Config, error) {
 		MinNotice:               r.duration("MIN_NOTICE", 2*time.Hour, 0),
 		MaxAdvance:              r.duration("MAX_ADVANCE", 120*24*time.Hour, time.Hour),
 		PatientChangeCutoff:     r.duration("PATIENT_CHANGE_CUTOFF", 24*time.Hour, 0),
-		PendingExpiry:           r.duration("PENDING_EXPIRY", 0, 0),
+		PendingExpiry:           r.duration("PENDING_EXPIRY", DefaultPendingExpiry, 0),
 		ExpiryInterval:          r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
 		PublicRateLimit:         r.integer("PUBLIC_RATE_LIMIT", 30),
 		HoldTTL:                 r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
 		PublicHoldLimit:         r.integer("PUBLIC_HOLD_LIMIT", 2),
+		HoldMaxShare:            r.share("HOLD_MAX_SHARE", DefaultHoldMaxShare),
+		MaxLivePerPatient:       r.integer("MAX_LIVE_PER_PATIENT", 3),
 		CheckinOpens:            r.duration("CHECKIN_OPENS", 3*time.Hour, 0),
 		LoginRateLimit:          r.integer("LOGIN_RATE_LIMIT", 10),
 		BodyLimit:               int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
@@ -254,6 +271,20 @@ func (r *reader) integer(name string, def int) int {
 		return def
 	}
 	return n
+}
+
+// share reads a fraction greater than 0 and at most 1, such as 0.5.
+func (r *reader) share(name string, def float64) float64 {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		r.fail(name, fmt.Sprintf("must be a fraction greater than 0 and at most 1, such as 0.5, got %q", v))
+		return def
+	}
+	return f
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -24,11 +24,13 @@ func TestLoadDefaults(t *testing.T) {
 		{"MIN_NOTICE", c.MinNotice, 2 * time.Hour},
 		{"MAX_ADVANCE", c.MaxAdvance, 120 * 24 * time.Hour},
 		{"PATIENT_CHANGE_CUTOFF", c.PatientChangeCutoff, 24 * time.Hour},
-		{"PENDING_EXPIRY", c.PendingExpiry, time.Duration(0)},
+		{"PENDING_EXPIRY", c.PendingExpiry, 72 * time.Hour},
 		{"PUBLIC_RATE_LIMIT", c.PublicRateLimit, 30},
 		{"LOGIN_RATE_LIMIT", c.LoginRateLimit, 10},
 		{"HOLD_TTL", c.HoldTTL, 10 * time.Minute},
 		{"PUBLIC_HOLD_LIMIT", c.PublicHoldLimit, 2},
+		{"HOLD_MAX_SHARE", c.HoldMaxShare, 0.5},
+		{"MAX_LIVE_PER_PATIENT", c.MaxLivePerPatient, 3},
 		{"BODY_LIMIT_BYTES", c.BodyLimit, int64(64 << 10)},
 		{"LOG_FORMAT", c.LogFormat, "json"},
 		{"JWT_SECRET", len(c.JWTSecret), 0},
@@ -107,6 +109,51 @@ func TestLoadSMTPURL(t *testing.T) {
 	}
 	if c.ReminderBefore != 24*time.Hour || c.DeliveryGiveUp != 24*time.Hour || c.PublicBaseURL != "http://localhost:8080" {
 		t.Errorf("defaults: got REMINDER_BEFORE %s, DELIVERY_GIVE_UP %s, PUBLIC_BASE_URL %s", c.ReminderBefore, c.DeliveryGiveUp, c.PublicBaseURL)
+	}
+}
+
+// The public limits of issue 21 (MAX_LIVE_PER_PATIENT, HOLD_MAX_SHARE,
+// PENDING_EXPIRY): the values each takes, 0 turning the per-patient limit
+// and the expiry off, and the values each refuses.
+func TestLoadPublicLimits(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		got     func(Config) any
+		want    any
+		wantErr bool
+	}{
+		{"per-patient limit set", map[string]string{"MAX_LIVE_PER_PATIENT": "5"}, func(c Config) any { return c.MaxLivePerPatient }, 5, false},
+		{"per-patient limit off", map[string]string{"MAX_LIVE_PER_PATIENT": "0"}, func(c Config) any { return c.MaxLivePerPatient }, 0, false},
+		{"per-patient limit negative", map[string]string{"MAX_LIVE_PER_PATIENT": "-1"}, nil, nil, true},
+		{"per-patient limit not a number", map[string]string{"MAX_LIVE_PER_PATIENT": "three"}, nil, nil, true},
+		{"hold share set", map[string]string{"HOLD_MAX_SHARE": "0.25"}, func(c Config) any { return c.HoldMaxShare }, 0.25, false},
+		{"hold share all", map[string]string{"HOLD_MAX_SHARE": "1"}, func(c Config) any { return c.HoldMaxShare }, 1.0, false},
+		{"hold share zero", map[string]string{"HOLD_MAX_SHARE": "0"}, nil, nil, true},
+		{"hold share over one", map[string]string{"HOLD_MAX_SHARE": "1.5"}, nil, nil, true},
+		{"hold share a percentage", map[string]string{"HOLD_MAX_SHARE": "50%"}, nil, nil, true},
+		{"hold share NaN", map[string]string{"HOLD_MAX_SHARE": "NaN"}, nil, nil, true},
+		{"expiry off", map[string]string{"PENDING_EXPIRY": "0"}, func(c Config) any { return c.PendingExpiry }, time.Duration(0), false},
+		{"expiry set", map[string]string{"PENDING_EXPIRY": "24h"}, func(c Config) any { return c.PendingExpiry }, 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			if tt.wantErr {
+				for name := range tt.env {
+					if err == nil || !strings.Contains(err.Error(), name) {
+						t.Errorf("got %v, want an error naming %s", err, name)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.got(c); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

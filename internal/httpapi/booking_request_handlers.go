@@ -178,10 +178,13 @@ func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Dra
 		res store.Created
 		err error
 	)
+	// Only online bookings count against, and are held to, the limit;
+	// the store asks booking.CountsOnline.
+	perPatient := store.LivePerPatient(s.opts.Policy.MaxLivePerPatient)
 	if cr.holdTokenHash != "" {
-		res, err = s.store.CreateHeldBooking(c.Request.Context(), slotID, cr.holdTokenHash, draft, idem)
+		res, err = s.store.CreateHeldBooking(c.Request.Context(), slotID, cr.holdTokenHash, draft, idem, perPatient)
 	} else {
-		res, err = s.store.CreateBooking(c.Request.Context(), slotID, draft, idem)
+		res, err = s.store.CreateBooking(c.Request.Context(), slotID, draft, idem, perPatient)
 	}
 	if err != nil {
 		s.fail(c, err)

@@ -116,3 +116,54 @@ func TestLoginThrottleScopes(t *testing.T) {
 		})
 	}, limits)
 }
+
+// The public limits count an IPv6 client by its /64: the addresses of one
+// /64 share the rate limit and the hold limit, the next /64 has its own,
+// and an IPv4 client keeps counting by its address.
+func TestPublicLimitsCountIPv6ByItsSlash64(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.PublicRateLimit = 3
+		o.PublicHoldLimit = 100
+		o.TrustedProxies = []string{"127.0.0.1"}
+	})
+	k := newClinic(t, e)
+	slot := k.slot(t, slotOpts{capacity: 50})
+	for _, tc := range []struct {
+		addr string
+		want int
+	}{
+		{"2001:db8:0:1::1", http.StatusCreated},
+		{"2001:db8:0:1::2", http.StatusCreated},
+		{"2001:db8:0:1:ffff:ffff:ffff:fffe", http.StatusCreated},
+		{"2001:db8:0:1:1234::9", http.StatusTooManyRequests}, // the same /64, a fourth address
+		{"2001:db8:0:2::1", http.StatusCreated},              // the next /64
+		{"203.0.113.1", http.StatusCreated},
+		{"203.0.113.2", http.StatusCreated},
+	} {
+		r := e.do("POST", "/v1/booking-requests", requestBody(slot), from(tc.addr))
+		if r.Status != tc.want {
+			t.Errorf("request from %s: got %d %s, want %d", tc.addr, r.Status, r.Body, tc.want)
+		}
+	}
+
+	h := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.PublicRateLimit = 0
+		o.PublicHoldLimit = 2
+		o.TrustedProxies = []string{"127.0.0.1"}
+	})
+	hk := newClinic(t, h)
+	for _, tc := range []struct {
+		addr string
+		want int
+	}{
+		{"2001:db8:0:7::a", http.StatusCreated},
+		{"2001:db8:0:7::b", http.StatusCreated},
+		{"2001:db8:0:7::c", http.StatusTooManyRequests},
+		{"2001:db8:0:8::a", http.StatusCreated},
+	} {
+		r := h.do("POST", "/v1/slot-holds", map[string]any{"slot_id": hk.slot(t, slotOpts{}).String()}, from(tc.addr))
+		if r.Status != tc.want {
+			t.Errorf("hold from %s: got %d %s, want %d", tc.addr, r.Status, r.Body, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -106,6 +107,59 @@ func (s *Server) MergePatient(c *gin.Context, id uuid.UUID) {
 	}
 	c.Header("ETag", etag(r.Version))
 	c.JSON(http.StatusOK, patientRecordJSON(r))
+}
+
+// DeclinePatientPending declines every pending request of a patient, each
+// as DeclineBooking would (its own transaction, history entry and patient
+// message). A request that stopped being pending meanwhile is left alone.
+func (s *Server) DeclinePatientPending(c *gin.Context, id uuid.UUID) {
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	var in api.DeclineRequest
+	if !s.decodeJSON(c, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		s.fail(c, booking.Invalid("reason", "is required"))
+		return
+	}
+	ctx := c.Request.Context()
+	ids, err := s.store.PendingBookingIDs(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	zones, err := s.store.LocationZones(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	out := api.PatientPendingDeclined{Declined: make([]api.Booking, 0, len(ids))}
+	for _, bid := range ids {
+		declined := false
+		b, slot, err := s.store.UpdateBooking(ctx, bid, nil, func(b *booking.Booking, slot booking.Slot) ([]booking.Event, error) {
+			if b.Status != booking.StatusPending {
+				return nil, nil // confirmed, cancelled or declined meanwhile
+			}
+			loc, ok := zones[slot.LocationID]
+			if !ok {
+				return nil, fmt.Errorf("decline pending: location %s has no zone", slot.LocationID)
+			}
+			declined = true
+			return s.opts.Policy.StaffTransition(b, slot, loc, booking.ActionDecline, booking.StaffActor(p.StaffID), in.Reason, now)
+		})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if declined {
+			out.Declined = append(out.Declined, s.bookingJSON(b, slot))
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func patientRecordJSON(r booking.PatientRecord) api.PatientRecord {

@@ -31,6 +31,8 @@ type problem struct {
 	// when it closed.
 	OpensAt  *time.Time `json:"opens_at,omitempty"`
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// Limit names the limit a request reached (patient_limit_reached).
+	Limit *int `json:"limit,omitempty"`
 }
 
 // problemField is one item of a problem's "errors": the field, the rule it
@@ -111,7 +113,7 @@ func toProblem(err error) (problem, time.Duration) {
 	if errors.As(err, &de) {
 		if status, ok := problemStatus[string(de.Code)]; ok {
 			p := newProblem(status, string(de.Code), de.Message)
-			p.OpensAt, p.ClosedAt = de.OpensAt, de.ClosedAt
+			p.OpensAt, p.ClosedAt, p.Limit = de.OpensAt, de.ClosedAt, de.Limit
 			return p, 0
 		}
 	}

@@ -113,6 +113,8 @@ var (
 		"GET /v1/patients/:id":        anyStaff,
 		"PATCH /v1/patients/:id":      frontDesk,
 		"POST /v1/patients/:id/merge": frontDesk,
+
+		"POST /v1/patients/:id/decline-pending": frontDesk,
 	}
 )
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/limit"
 	"github.com/clinic/consult/internal/store"
 )
 
@@ -147,21 +148,28 @@ func (s *Server) CreateSlotHold(c *gin.Context) {
 		return
 	}
 	token := holdTokenPrefix + raw
-	limit := s.opts.PublicHoldLimit
-	if limit <= 0 {
-		limit = defaultHoldLimit
+	holdLimit := s.opts.PublicHoldLimit
+	if holdLimit <= 0 {
+		holdLimit = defaultHoldLimit
 	}
 	now := s.now()
 	h, err := s.store.CreateHold(c.Request.Context(), store.NewHold{
-		SlotID: slotID, TokenHash: booking.HashToken(token), ClientHash: clientHash(c.ClientIP()), Limit: limit,
+		SlotID: slotID, TokenHash: booking.HashToken(token), ClientHash: clientHash(c.ClientIP()), Limit: holdLimit,
 		ExpiresAt: s.opts.Policy.HoldExpiry(now),
 		Check: func(info booking.SlotInfo) error {
 			return s.opts.Policy.PublicHoldable(info, now)
 		},
+		DayCheck: s.opts.Policy.CheckDayHolds,
 	})
-	var hl *store.HoldLimitError
-	if errors.As(err, &hl) {
+	var (
+		hl *store.HoldLimitError
+		hs *store.HoldShareError
+	)
+	switch {
+	case errors.As(err, &hl):
 		c.Header("Retry-After", strconv.Itoa(int((hl.RetryAfter+time.Second-1)/time.Second)))
+	case errors.As(err, &hs):
+		c.Header("Retry-After", strconv.Itoa(int((hs.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -181,10 +189,11 @@ func (s *Server) DeleteSlotHold(c *gin.Context, id uuid.UUID, params api.DeleteS
 	c.Status(http.StatusNoContent)
 }
 
-// clientHash is how a client address is kept with its holds: hashed, since
-// the limit only needs to tell addresses apart.
+// clientHash is how a client is kept with its holds: its address, or its
+// /64 for IPv6, like every public limit (limit.ClientKey), hashed, since
+// the limit only needs to tell clients apart.
 func clientHash(addr string) string {
-	sum := sha256.Sum256([]byte("slot-hold-client:" + addr))
+	sum := sha256.Sum256([]byte("slot-hold-client:" + limit.ClientKey(addr)))
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -66,11 +66,14 @@ type Created struct {
 // run again, with the transaction, when the new booking's reference is
 // already taken.
 //
+// Options add rules (LivePerPatient).
+//
 // It returns a *booking.ValidationError naming slot_id when the slot does
 // not exist, booking.ErrSlotUnavailable when it is blocked or full (live
-// holds count), booking.ErrIdempotencyKeyReused, and draft's own errors.
-func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft, idem *Idempotency) (Created, error) {
-	return s.createBooking(ctx, slotID, "", draft, idem)
+// holds count), booking.ErrIdempotencyKeyReused, booking.ErrPatientLimitReached
+// (with LivePerPatient), and draft's own errors.
+func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft, idem *Idempotency, opts ...CreateOption) (Created, error) {
+	return s.createBooking(ctx, slotID, "", draft, idem, opts)
 }
 
 // CreateHeldBooking is CreateBooking for the holder of a slot hold on
@@ -80,11 +83,15 @@ func (s *Store) CreateBooking(ctx context.Context, slotID uuid.UUID, draft Draft
 // returns booking.ErrNotFound when slotID has no hold with that token
 // (unknown, used, released, or another slot's) and booking.ErrHoldExpired
 // when the hold has expired.
-func (s *Store) CreateHeldBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency) (Created, error) {
-	return s.createBooking(ctx, slotID, holdTokenHash, draft, idem)
+func (s *Store) CreateHeldBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency, opts ...CreateOption) (Created, error) {
+	return s.createBooking(ctx, slotID, holdTokenHash, draft, idem, opts)
 }
 
-func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency) (Created, error) {
+func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHash string, draft Draft, idem *Idempotency, opts []CreateOption) (Created, error) {
+	var rules createRules
+	for _, o := range opts {
+		o(&rules)
+	}
 	var out Created
 	if idem != nil {
 		if err := idem.prepare(); err != nil {
@@ -134,6 +141,10 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
 		b.Snapshot = info.Names
+		// MAX_LIVE_PER_PATIENT, under the patient's locks (patient_limit.go).
+		if err := s.checkLivePerPatient(tx, rules, b, now); err != nil {
+			return err
+		}
 		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
 			return err
 		}

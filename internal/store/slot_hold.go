@@ -75,7 +75,9 @@ func (slotHoldRow) TableName() string { return "slot_holds" }
 // token hashes to TokenHash, from the client address whose hash is
 // ClientHash, which may hold at most Limit live holds; it expires at
 // ExpiresAt. Check decides whether the public may hold the slot, given the
-// slot (with its live holds counted in Held) and its catalogue.
+// slot (with its live holds counted in Held) and its catalogue. DayCheck,
+// when set, decides whether the slot's provider's local day may take one
+// more hold, given its free places and live holds (slot_hold_share.go).
 type NewHold struct {
 	SlotID     uuid.UUID
 	TokenHash  string
@@ -83,13 +85,14 @@ type NewHold struct {
 	Limit      int
 	ExpiresAt  time.Time
 	Check      func(booking.SlotInfo) error
+	DayCheck   func(booking.DayHolds) error
 }
 
 // CreateHold takes a hold (see the top of this file for how rule 1 is kept).
 // It returns a *booking.ValidationError naming slot_id for an unknown slot,
 // a *HoldLimitError when the client address already has Limit live holds,
-// booking.ErrSlotUnavailable when the slot has no free place, and Check's
-// errors.
+// booking.ErrSlotUnavailable when the slot has no free place, Check's
+// errors, and a *HoldShareError when DayCheck refuses.
 func (s *Store) CreateHold(ctx context.Context, h NewHold) (Hold, error) {
 	var out Hold
 	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
@@ -140,6 +143,10 @@ func (s *Store) CreateHold(ctx context.Context, h NewHold) (Hold, error) {
 		}
 		if slot.Remaining() <= 0 {
 			return booking.ErrSlotUnavailable
+		}
+		// HOLD_MAX_SHARE, under the day's lock (slot_hold_share.go).
+		if err := s.checkDayHolds(tx, info, now, h.DayCheck); err != nil {
+			return err
 		}
 		row := slotHoldRow{
 			ID: uuid.NewString(), SlotID: h.SlotID.String(), TokenHash: h.TokenHash, ClientHash: h.ClientHash,
