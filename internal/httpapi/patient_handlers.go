@@ -122,7 +122,7 @@ func (s *Server) DeclinePatientPending(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		s.fail(c, booking.Invalid("reason", "is required"))
+		s.fail(c, booking.Invalid("reason", booking.FieldRequired, "is required"))
 		return
 	}
 	ctx := c.Request.Context()
