@@ -36,6 +36,9 @@ const (
 	// CodeMergeConflict: a patient merge into itself or into, or from, a
 	// patient already merged.
 	CodeMergeConflict Code = "merge_conflict"
+	// CodeTriageEmergency: a booking request whose intake answers are an
+	// emergency (see AssessTriage); the *Error carries the Triage.
+	CodeTriageEmergency Code = "triage_emergency"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -47,6 +50,9 @@ type Error struct {
 	// becomes allowed (CodeTransitionNotYetAllowed), or when it stopped
 	// being allowed (CodeTransitionNoLongerAllowed).
 	OpensAt, ClosedAt *time.Time
+	// Triage is set on CodeTriageEmergency: the outcome and the rules that
+	// fired, for the front end to show what to do now.
+	Triage *Triage
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -83,6 +89,7 @@ var (
 	ErrTransitionNotYetAllowed   = &Error{Code: CodeTransitionNotYetAllowed, Message: "this change is not allowed yet"}
 	ErrTransitionNoLongerAllowed = &Error{Code: CodeTransitionNoLongerAllowed, Message: "this change is no longer allowed"}
 	ErrMergeConflict             = &Error{Code: CodeMergeConflict, Message: "these patients cannot be merged"}
+	ErrTriageEmergency           = &Error{Code: CodeTriageEmergency, Message: "the answers suggest the patient needs emergency care today; no booking was made"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's
