@@ -401,6 +401,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		Consent:         req.Consent,
 		Version:         1,
 		ManageTokenHash: HashToken(token),
+		Triage:          Triage{Level: TriageRoutine, Rules: []string{}},
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
