@@ -116,6 +116,7 @@ const (
 	BookingEventTypeCreated     BookingEventType = "created"
 	BookingEventTypeDeclined    BookingEventType = "declined"
 	BookingEventTypeExpired     BookingEventType = "expired"
+	BookingEventTypeFlagged     BookingEventType = "flagged"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
 	BookingEventTypeReverted    BookingEventType = "reverted"
@@ -139,6 +140,8 @@ func (e BookingEventType) Valid() bool {
 		return true
 	case BookingEventTypeExpired:
 		return true
+	case BookingEventTypeFlagged:
+		return true
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
@@ -156,6 +159,7 @@ func (e BookingEventType) Valid() bool {
 const (
 	BookingSortCreatedAtDesc BookingSort = "-created_at"
 	BookingSortStartAt       BookingSort = "start_at"
+	BookingSortTriage        BookingSort = "triage"
 )
 
 // Valid indicates whether the value is a known member of the BookingSort enum.
@@ -164,6 +168,8 @@ func (e BookingSort) Valid() bool {
 	case BookingSortCreatedAtDesc:
 		return true
 	case BookingSortStartAt:
+		return true
+	case BookingSortTriage:
 		return true
 	default:
 		return false
@@ -227,15 +233,33 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for BookingTriageLevel.
+const (
+	BookingTriageLevelRoutine BookingTriageLevel = "routine"
+	BookingTriageLevelUrgent  BookingTriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the BookingTriageLevel enum.
+func (e BookingTriageLevel) Valid() bool {
+	switch e {
+	case BookingTriageLevelRoutine:
+		return true
+	case BookingTriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConsentInputPrivacyPolicyAccepted.
 const (
-	True ConsentInputPrivacyPolicyAccepted = true
+	ConsentInputPrivacyPolicyAcceptedTrue ConsentInputPrivacyPolicyAccepted = true
 )
 
 // Valid indicates whether the value is a known member of the ConsentInputPrivacyPolicyAccepted enum.
 func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
 	switch e {
-	case True:
+	case ConsentInputPrivacyPolicyAcceptedTrue:
 		return true
 	default:
 		return false
@@ -251,6 +275,7 @@ const (
 	FeedEventTypeCreated     FeedEventType = "booking.created"
 	FeedEventTypeDeclined    FeedEventType = "booking.declined"
 	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeFlagged     FeedEventType = "booking.flagged"
 	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
 	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
 	FeedEventTypeReverted    FeedEventType = "booking.reverted"
@@ -272,6 +297,8 @@ func (e FeedEventType) Valid() bool {
 	case FeedEventTypeDeclined:
 		return true
 	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeFlagged:
 		return true
 	case FeedEventTypeNoShow:
 		return true
@@ -468,6 +495,7 @@ const (
 	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
 	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
 	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
+	ProblemCodeTriageEmergency           ProblemCode = "triage_emergency"
 	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
 	ProblemCodeUnsupportedMediaType      ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed          ProblemCode = "validation_failed"
@@ -529,6 +557,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeTransitionNotYetAllowed:
 		return true
+	case ProblemCodeTriageEmergency:
+		return true
 	case ProblemCodeUnauthenticated:
 		return true
 	case ProblemCodeUnsupportedMediaType:
@@ -536,6 +566,42 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVersionMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RedFlag.
+const (
+	RedFlagBladderBowelChange    RedFlag = "bladder_bowel_change"
+	RedFlagCancerHistory         RedFlag = "cancer_history"
+	RedFlagFeverOrUnwell         RedFlag = "fever_or_unwell"
+	RedFlagNone                  RedFlag = "none"
+	RedFlagRecentTrauma          RedFlag = "recent_trauma"
+	RedFlagSaddleNumbness        RedFlag = "saddle_numbness"
+	RedFlagUnexplainedWeightLoss RedFlag = "unexplained_weight_loss"
+	RedFlagWorseningLegWeakness  RedFlag = "worsening_leg_weakness"
+)
+
+// Valid indicates whether the value is a known member of the RedFlag enum.
+func (e RedFlag) Valid() bool {
+	switch e {
+	case RedFlagBladderBowelChange:
+		return true
+	case RedFlagCancerHistory:
+		return true
+	case RedFlagFeverOrUnwell:
+		return true
+	case RedFlagNone:
+		return true
+	case RedFlagRecentTrauma:
+		return true
+	case RedFlagSaddleNumbness:
+		return true
+	case RedFlagUnexplainedWeightLoss:
+		return true
+	case RedFlagWorseningLegWeakness:
 		return true
 	default:
 		return false
@@ -653,6 +719,57 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageLevel.
+const (
+	TriageLevelEmergency TriageLevel = "emergency"
+	TriageLevelRoutine   TriageLevel = "routine"
+	TriageLevelUrgent    TriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the TriageLevel enum.
+func (e TriageLevel) Valid() bool {
+	switch e {
+	case TriageLevelEmergency:
+		return true
+	case TriageLevelRoutine:
+		return true
+	case TriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageOverrideInputAdvisedEmergencyCare.
+const (
+	TriageOverrideInputAdvisedEmergencyCareTrue TriageOverrideInputAdvisedEmergencyCare = true
+)
+
+// Valid indicates whether the value is a known member of the TriageOverrideInputAdvisedEmergencyCare enum.
+func (e TriageOverrideInputAdvisedEmergencyCare) Valid() bool {
+	switch e {
+	case TriageOverrideInputAdvisedEmergencyCareTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageRefusalOutcome.
+const (
+	TriageRefusalOutcomeEmergency TriageRefusalOutcome = "emergency"
+)
+
+// Valid indicates whether the value is a known member of the TriageRefusalOutcome enum.
+func (e TriageRefusalOutcome) Valid() bool {
+	switch e {
+	case TriageRefusalOutcomeEmergency:
 		return true
 	default:
 		return false
@@ -846,8 +963,13 @@ type Booking struct {
 	// Timezone IANA timezone of the location, to show the time as the clinic does.
 	//
 	// Example: America/Los_Angeles
-	Timezone  string    `json:"timezone"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Timezone string `json:"timezone"`
+
+	// Triage Staff only: what the triage rules made of the booking's answers
+	// when it was made, under form `intake_form_version` (`null` for
+	// bookings made before versions were kept). It never changes.
+	Triage    BookingTriage `json:"triage"`
+	UpdatedAt time.Time     `json:"updated_at"`
 
 	// Version Increases on every change; the `ETag` is derived from it.
 	//
@@ -874,6 +996,12 @@ type BookingCreate struct {
 
 	// Status Initial state; `confirmed` when left out.
 	Status *BookingCreateStatus `json:"status,omitempty"`
+
+	// TriageOverride Staff phone bookings only: the caller's answers are an emergency,
+	// staff advised them to seek emergency care, and book anyway (a
+	// follow-up, say). Recorded with the staff member and the time;
+	// without it such a booking is `422` `triage_emergency`.
+	TriageOverride *TriageOverrideInput `json:"triage_override,omitempty"`
 }
 
 // BookingCreateStatus Initial state; `confirmed` when left out.
@@ -1093,6 +1221,31 @@ type BookingSummary struct {
 	Version int `json:"version"`
 }
 
+// BookingTriage Staff only: what the triage rules made of the booking's answers
+// when it was made, under form `intake_form_version` (`null` for
+// bookings made before versions were kept). It never changes.
+type BookingTriage struct {
+	// IntakeFormVersion Example: 3f9a2c1b7d4e
+	IntakeFormVersion *string            `json:"intake_form_version"`
+	Level             BookingTriageLevel `json:"level"`
+
+	// Override Set when staff booked emergency answers by phone after advising emergency care (`triage_override`).
+	Override *struct {
+		AdvisedEmergencyCare bool               `json:"advised_emergency_care"`
+		At                   time.Time          `json:"at"`
+		Note                 string             `json:"note"`
+		StaffId              openapi_types.UUID `json:"staff_id"`
+	} `json:"override"`
+
+	// Rules The ids of the rules that fired at `level`.
+	//
+	// Example: ["possible_fracture"]
+	Rules []string `json:"rules"`
+}
+
+// BookingTriageLevel defines model for BookingTriage.Level.
+type BookingTriageLevel string
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -1210,6 +1363,8 @@ type FeedEvent struct {
 	OccurredAt time.Time `json:"occurred_at"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -1224,6 +1379,8 @@ type FeedEventList struct {
 }
 
 // FeedEventType What happened to the booking (the types of webhooks too).
+// `booking.flagged` follows `booking.created` for a request the
+// triage rules marked `urgent`, so staff learn of it at once.
 type FeedEventType string
 
 // FieldError defines model for FieldError.
@@ -1293,6 +1450,18 @@ type Intake struct {
 	// RecentPhysicalActivity Recent heavy physical activity or labour.
 	RecentPhysicalActivity bool `json:"recent_physical_activity"`
 
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
 	// RelievedBy What relieves the pain (any of); empty when left out.
 	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
 
@@ -1311,13 +1480,47 @@ type IntakeCondition struct {
 
 // IntakeForm defines model for IntakeForm.
 type IntakeForm struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for the emergency screen; `null` when not configured.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone"`
+
 	// Locale The language of the labels.
 	Locale    IntakeFormLocale `json:"locale"`
 	Questions []IntakeQuestion `json:"questions"`
+
+	// TriageRules The triage rules, checked in order: when the answer at
+	// `when.field` includes any of `when.any_of`, the rule fires. The
+	// outcome of a request is the most pressing outcome of the rules
+	// that fire (`emergency`, then `urgent`, then `routine`); the
+	// server decides with these same rules.
+	TriageRules []TriageRule `json:"triage_rules"`
+
+	// Version The form's version: a digest of its questions, options, wording
+	// and triage rules in every language, so any change is a new
+	// version. Each booking records the version it was answered under
+	// (staff view `triage.intake_form_version`); admins read past
+	// versions at `GET /v1/intake-form/versions/{version}`.
+	//
+	//
+	// Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
 }
 
 // IntakeFormLocale The language of the labels.
 type IntakeFormLocale string
+
+// IntakeFormVersion defines model for IntakeFormVersion.
+type IntakeFormVersion struct {
+	// CreatedAt When this database first served the version.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Definition The form as it was: `{"version", "locales": {"en": {"questions", "triage_rules"}, "es": {...}}}`.
+	Definition map[string]interface{} `json:"definition"`
+
+	// Version Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
+}
 
 // IntakeOption defines model for IntakeOption.
 type IntakeOption struct {
@@ -1334,6 +1537,11 @@ type IntakeOption struct {
 
 // IntakeQuestion defines model for IntakeQuestion.
 type IntakeQuestion struct {
+	// ExclusiveOption Multiple choice only: the option that excludes every other (`none`).
+	//
+	// Example: none
+	ExclusiveOption *string `json:"exclusive_option,omitempty"`
+
 	// Field JSON path of the answer in the booking request; also the `field` of its validation errors.
 	//
 	// Example: intake.pain_severity
@@ -1735,6 +1943,11 @@ type Problem struct {
 	// Example: Slot unavailable
 	Title string `json:"title"`
 
+	// Triage With `triage_emergency`: the outcome of the triage rules and the
+	// guidance to show the patient in place of a booking (in the
+	// language of `Accept-Language`): guidance, not a diagnosis.
+	Triage *TriageRefusal `json:"triage,omitempty"`
+
 	// Type A URI reference identifying the problem type (may be `about:blank`).
 	//
 	// Example: https://consult.clinic.example/problems/slot-unavailable
@@ -1791,6 +2004,14 @@ type ProviderUpdate struct {
 	Name   *string `json:"name,omitempty"`
 	Title  *string `json:"title,omitempty"`
 }
+
+// RedFlag An answer to the red-flag question: `bladder_bowel_change` (new
+// trouble passing or controlling urine or stools), `saddle_numbness`
+// (numbness around the genitals or back passage),
+// `worsening_leg_weakness`, `fever_or_unwell`, `recent_trauma` (a
+// recent fall or injury), `cancer_history`, `unexplained_weight_loss`,
+// or `none` (alone).
+type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -2062,6 +2283,61 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// TriageLevel `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+type TriageLevel string
+
+// TriageOverrideInput Staff phone bookings only: the caller's answers are an emergency,
+// staff advised them to seek emergency care, and book anyway (a
+// follow-up, say). Recorded with the staff member and the time;
+// without it such a booking is `422` `triage_emergency`.
+type TriageOverrideInput struct {
+	AdvisedEmergencyCare TriageOverrideInputAdvisedEmergencyCare `json:"advised_emergency_care"`
+
+	// Note Example: Advised A&E now; booked a follow-up.
+	Note *string `json:"note,omitempty"`
+}
+
+// TriageOverrideInputAdvisedEmergencyCare defines model for TriageOverrideInput.AdvisedEmergencyCare.
+type TriageOverrideInputAdvisedEmergencyCare bool
+
+// TriageRefusal With `triage_emergency`: the outcome of the triage rules and the
+// guidance to show the patient in place of a booking (in the
+// language of `Accept-Language`): guidance, not a diagnosis.
+type TriageRefusal struct {
+	// Message What the patient should do now, in the clinic's words.
+	//
+	// Example: Some of your answers can be a sign of a problem with the nerves at the base of the spine that needs to be checked today. Please do not wait for an appointment: call the emergency services or go to the nearest emergency department now.
+	Message string               `json:"message"`
+	Outcome TriageRefusalOutcome `json:"outcome"`
+
+	// Rules The ids of the emergency rules that fired.
+	//
+	// Example: ["cauda_equina"]
+	Rules []string `json:"rules"`
+}
+
+// TriageRefusalOutcome defines model for TriageRefusal.Outcome.
+type TriageRefusalOutcome string
+
+// TriageRule defines model for TriageRule.
+type TriageRule struct {
+	// Id Example: cauda_equina
+	Id string `json:"id"`
+
+	// Message What the patient reads when the rule fires, in the form's language; guidance, not a diagnosis.
+	Message string `json:"message"`
+
+	// Outcome `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+	Outcome TriageLevel `json:"outcome"`
+	When    struct {
+		// AnyOf Example: ["bladder_bowel_change","saddle_numbness"]
+		AnyOf []string `json:"any_of"`
+
+		// Field Example: intake.red_flags
+		Field string `json:"field"`
+	} `json:"when"`
+}
+
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
 	Attempts   int                `json:"attempts"`
@@ -2072,6 +2348,8 @@ type WebhookDelivery struct {
 	EventId openapi_types.UUID `json:"event_id"`
 
 	// EventType What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	EventType     FeedEventType      `json:"event_type"`
 	Id            openapi_types.UUID `json:"id"`
 	LastAttemptAt *time.Time         `json:"last_attempt_at"`
@@ -2207,6 +2485,8 @@ type WebhookPayload struct {
 	Timestamp time.Time `json:"timestamp"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -2410,7 +2690,9 @@ type ListBookingsParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort Order: `start_at` (slot start, earliest first, for the day's
-	// agenda) or `-created_at` (newest first, the default).
+	// agenda), `-created_at` (newest first, the default) or `triage`
+	// (the staff queue: `urgent` requests before `routine` ones, then
+	// oldest first; with `status=pending`, the requests to answer).
 	Sort *BookingSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Limit Page size, 1 to 200.
@@ -2789,6 +3071,9 @@ type ServerInterface interface {
 	// GetIntakeForm The intake questionnaire
 	// (GET /v1/intake-form)
 	GetIntakeForm(c *gin.Context, params GetIntakeFormParams)
+	// GetIntakeFormVersion A past version of the intake form
+	// (GET /v1/intake-form/versions/{version})
+	GetIntakeFormVersion(c *gin.Context, version string)
 	// ListLocations List active locations
 	// (GET /v1/locations)
 	ListLocations(c *gin.Context)
@@ -4275,6 +4560,31 @@ func (siw *ServerInterfaceWrapper) GetIntakeForm(c *gin.Context) {
 	siw.Handler.GetIntakeForm(c, params)
 }
 
+// GetIntakeFormVersion operation middleware
+func (siw *ServerInterfaceWrapper) GetIntakeFormVersion(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "version" -------------
+	var version string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", c.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetIntakeFormVersion(c, version)
+}
+
 // ListLocations operation middleware
 func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 
@@ -5479,6 +5789,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/slot-holds", wrapper.CreateSlotHold)
 	router.DELETE(options.BaseURL+"/v1/slot-holds/:id", wrapper.DeleteSlotHold)
 	router.GET(options.BaseURL+"/v1/intake-form", wrapper.GetIntakeForm)
+	router.GET(options.BaseURL+"/v1/intake-form/versions/:version", wrapper.GetIntakeFormVersion)
 	router.GET(options.BaseURL+"/v1/booking-policy", wrapper.GetBookingPolicy)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
@@ -5519,713 +5830,768 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts29j/6Kjia71qRO6JCyfJF8ur6jptL6zZOMrHT9KL8RIiELNYUoBKQHbXNv+cBziOeJ/kt7A2A",
-	"IEXJsuN0mmn+mE4sgiBue2NfP/v3Rixmc8EZV7Ix+L3B3tHZPGPw76+EuEz5hf6nXMxmNF82Bo3zKSNS",
-	"0cmEXKXsutFqXNFswXSbmPKYZRlVqeCjnFEpeGPAF1nWasRTyi8YHWdstOAqzRqDRjfs7gedTrAbnncO",
-	"BmE4CMOfGq1GLLhkXEF/gisaq9F4OWIzql9S+YK1/N/lTNpf53l6RePlaC6yNF6OaByzuWIJPn6PHS8y",
-	"haNTyzkbcTpjjUHjaZpLRfzHehg5o4olI6q8oXb39FA7dqhp0hg0wkmfHSYHcbA/3qNBr9ffDQ67B51g",
-	"P9yb9Nhu0o07Y92WK3oJq0RjlV6lajlKmKJpJhuDxkxcsYRMxUKyRqsxpykfSXbF8lQtG4MD+4uiuR6R",
-	"XlQ3orCjX8jZiL1LpUr5xSgWPEn1JGRj8HNjynKewkSSVMaNt62G3ZdGJq5ZTsY0viRyTvVC6ocx42o0",
-	"ny5lGtNsZMdq1zhnWcquWDIaL7F3qkYiH6UxjFtI+LD+CvQ4muTs1wXjsT42CU2zZeN9q5GJGPeAJknO",
-	"pJ5/JwzJKU05OVMtcjbPU34xSVmWNLzWZrMei2uuxDUnYjLBz3Kh9GltfKVfI6evTsgkFzPSDbt7bVhN",
-	"lZrzlFDFRmIyGqe5murP9g/DIOwFYbfRapgT1qCc/svQQDsWs0arMdHnw37/mFM9Klr88kzM2W/6Q1PB",
-	"9d//7PS6vb29vbDT3dXznefiKk1Y7maQt8kpXVLyaMo4rPmE5YzH+tl3B/8+DXrn3ZeNVkNmwlJB5dzC",
-	"ueuyThLG/XFwSA8mQY/tJ0E/3hsHPbo7sc/0tHjpDHeDsKPPcG/PP8OdOBz36eEkONDd9HQ3h7TXD3b1",
-	"Sd4P9/qTHvP3Al46iPWJN62CHuvsB30a7gXu1Ie03/CmDy/ZsQX98SENepMDFhwm+3GwNy7Greeuz3rd",
-	"uA2beN9qSLHIYc2u2RjfUAt9DGLBJ2k+Y/rwqHTGfsNdOZ6xPI3pw2dCjo75BdMcrtVYzJN6Kj8chN1B",
-	"r6NX6IrlUp/qwe779y3LEh8BeygzxmMCR4CMDdf0OePtmdqEZnILrlbwlQrb2NvIF+Z5KvKRnKecjeQi",
-	"v2D5Ui/iPOU0G0nFuJCpLLELvpiNOZOSpJyoKSMZmyiSsQsiUx4zUnSynoeYKVWYyIwlKZ6resZxzdgl",
-	"cg5L6a80xeQsIeMl0dT0kiqWtQkygHnOrlKxkJoT3Ej/+wdB2A86PY/+ZzSPF7IdTxnfxAdOoVmFFRiK",
-	"LjjBbicETnB4CEc2E2p0G4KrOdQrZzCpHkLOrsmc8UQvBiyjVOQ6VVOSKklmlNMLRpS4hJF+vro/X93/",
-	"wasbT+MIT+OgMVOjf8/6Vz/Nvp3GWT9jXz9V8dfvsh92X13R7veLH357sjz97d+d5xefr/X/3mvdsjzD",
-	"wj7oFncE73HNZ6lUZZb5gjMy11xRTOBmoxeMJ9Tnjqlimln9/JlPfjQ++UG87T+gbXxmQX87zeJeOZKn",
-	"V3Tev201OHunRvEilyJHhuKxrFcoxdXrHNdsbDUOK+59oOaxHa/5LBVZFvMf5wO31Cv0yXrkkf75cr5y",
-	"qnzWQDRr8M8ULCKzS5gwGefpHBbK3jRXqUyN1kEJaJmoIAreIimPswVoJ5RoXY1d64t3KRY5SWf0IuUX",
-	"Wm1LFjlyhFnKF8Bye3uGp2zJn8ziPdfqEO5Q9QLUm5nmTI6MeoW/4wF/32o8M0ypsjbeZbBmRbyrphuG",
-	"5E2ayWmaM/JVdpW0yNkiVYz0wrBFnglJDNNokUfHpB+GnQPLOrfkgk4fTb2B3cCg9Oxe4pqsNfGaNXsg",
-	"P5t5P+uKfwFd8bO09V+u8N2z4RZ4XC7GGZs9Aq70JuWJuH6UCVm1meFzcg0NSIwtSjJUokeCzG2EzUau",
-	"GdK34ZpWEospJ1yQTPALTX2M4MsJETxLOTsi84xRyUhMswyUzjhLeRq3PXmzF/b1QqiMrR8i3MyDxlSp",
-	"uRw8fGiOWNt0Zo7/wzkug3yIgwiwl8D04i3UNyJLnrybp3l1hfQDwsyT1ZWZiiwZFY/diuiJ6WdECxHT",
-	"VBJNC2RKpe3riMRTISTTUoJ+RC9oyteugeCTLI3V7eetxxDY8XnzPUnYbC6UZl3fseUrtlg5Gl4LcsmW",
-	"JMc2q0uQFg1Hl2w5cg1Lx8PrLviOLck1lYRmOaPJkuj2RmTiQk1Z7qy3Y5Es156MtSO85Rp5Ewgu2TIw",
-	"/firxa9olibnOeXmBigvFT4mqnhes0zYaFRq5Jbo2NFPyomeLSOx0MNULNEkxYUCWkIBhCXrF6VuLLdd",
-	"EOwj8PrwFuMsE+o1p1c0zbS4U14K/ZAsvKerCwEye7lJ6aQ4SuGCzDMaG4eLyL110Iu1YRFqRnHLJdCD",
-	"CPwezALARVBVGYyAv14svs3F4d2xjymn5BVbAt93c/N1ChjWWTxlySJb0WSk/X3tuGI6pzFIP53WB97S",
-	"0Bav093DQF+6QU/fpfriDdxtOjn8k29hfdZKehQS4SQXs9LN3LBPlMDfD4JwN9jVv+OdgUZQxkHY6A7C",
-	"0N7xWkLu49/XjF0mdAnyLtf/eN9yrxyUX+nsDnbLr6jpIpfw0lvYVCM7lTZU/+ZtJlJBYxDe605+mvJW",
-	"rqVfDvpcp9WwRx+6QAXtJoHMk8fEnBnKUnQyOU5m6aomTOHX9ZRVq12F5+Fh8T0nr+uu/lXmRE75Gh+w",
-	"g7jDgt14rxP0JiEL+kmHBvu0M+mOd+NesscKpnGcsXfk2IwsF8AvcKB6NufikvFXTM61AlpRe/UjSehE",
-	"sZxk4qI6tZhJ6ZxVbPntdPx1nL5Ivz15/dtJ53l6Ik/4q7340cn+yeX8h+8ffdtvs+W3vyVvTtIX6cn1",
-	"j78k2fPu6bufzr7tt+Nuxsezp2Hyw7eZXgSQTeRIL3E/DEGZyJmcuq/larQ3+zELk3/34x+641+/O/he",
-	"7cpvrw/5N5PjDvupt3iFezeZfALb0GrAvEbmOvqK0ZzlsDtv2HgqxOVjlqVXTG9KmfYT8zu5pqlWg8lE",
-	"5ODXVtM0TwhVis3mJe5gfpKNQXeDtu+FezCezEXKjUGtO96fhHHcD8Jeshf0Jj1NgR0W7CcH8SHrT2g4",
-	"1tyRXTH7xv5kj/WS3Tjojjs06IX9w6DPDpPAkr2meveGWQAj9bR9FQg6O4w7SZftToIe1Swq1syKHUyC",
-	"w7DfoWbJrRprZlo7uUOzy9CQ5bnIQUOW1yxnCdkLd8kZy6/SmJHXJXkB2ueGWEZaDm0MGou5VDmjMzJe",
-	"yKVthGxjhNLNXrhrLNobBrVrBzWny0zQxGj29CYT00czHN2zKeg/brC4o0FC32V7cW8c7NJuP+h1Dg+C",
-	"/mSfBXtJL94dd2mnHx5ue0HuxpoKwn5wqG+snr6x+rBofXNFTvZWL8jOuBvvJj0W7E32adAbH8TBYdJn",
-	"QThxZ56tXJB9ejg+0PSxx3qaXHbHwWHcTYIOCyf22f0Flt0qbqz7Hg0aUtHZfH37tbygzivu8conhmHV",
-	"OIb0Y2IZ2h2u6X5xP5St/C9z3UPMTDzRjHFF5FIqpo9tkkrNPpIK4RYcD0yWXzTeWnv+djy2fs3Lo1zk",
-	"mafezGdVzUYviHxolljWreKbVE3PWJyzG9ezCKqS0L5F5BQslnyTb+DTWGtpVqBxPZUsHp1Ovvt3Pz/8",
-	"+rsff83Pr395/fLx4cmzlz+diO4z+oyeXXfHX32bvz6b//bm8suPtVPvW40pownLITL9EY2n7JHgKhcZ",
-	"cNjSkumnWjpI0pzB6ss2OcZrLc1StSR49UkSzRfjLI1bhIsg1l1GLaKE1q1zBpqQngdudHQyCZ4LzoJT",
-	"quJpBFp3PGUz6gXNawKtdFgQtlS5pdwn5/RiddRPuNJjU/TCRqLkTC1yzhKSs3nO9LWHDrmmFnvs2rRI",
-	"wvL0iiUY9xwZvhPtrBvisLE7bNSOy9mS1Cs2z+gSrWHlUUb6HEfkesqMTS+VMFaphJYl4M4iVmTQi4kT",
-	"AUvWA0miigksahWzBOvfEaFjPVMCNrDrVLLKPPhips+0HoY+1quzeMVUvjzWQvzq6M9YLHgi9bi0CEnG",
-	"bCJyWOh8aTyPNUu2G7Yas5SnM/3p0H0z5YpdgOAKty1OGRMnaGKc9lZOMZIAnc8zE+1qzSz//EWiKc19",
-	"zhmJZjSbCH0HjKBNxUTkmwf1LnChCJq9vj178bxsFgoL08lXNCGvXKDALS1CbkQBjOi9v1z/k7NJY9D4",
-	"x8MioeQhPpUPjdUMl6q8Jae2SzuhARwZf1Z6PqQZlZcj2mkRkRNK5lRNW+TXhdYLRE6QS5A5zemMaU1u",
-	"nDN6KZFTw3B0q1SSWSplyi+gF/1F7EELVxJ6te/DARYLxUgiGA4oYXFGc4YD4MQcBO8duYinhEoSZeks",
-	"VZH+nFgomSYMxmHeT0hO+QVrEc6uWE7ijM7mLCHNyJpJXYeamouAkMIEixS65oBVDpa01hLj763bL9v0",
-	"ofULv996i4s3VrbY94ygdq3XtDCstoq7lLNrEmn+CBzW4/iWZ9YNwTR7CG3g+09FPk6ThPEPor+J66VE",
-	"eqkk+koWnHDGEmR/oNkSreaWCW+3ILynXm+3JLtiIPdBcccLNWVc6XVgSYuMF8pwcDqZkBmbjVn+QMJc",
-	"yIwu8cALYPZwCJ/mgqvHTF46h8yt1xh2NHauuMI4Dj9V5PNuyVBhtqY4PCMuRuhnG9EsE9dlr0uuKQtM",
-	"Bdg3oYr4PYfYcwCfaME6MJ64UNA5iHozDIRI6PL+fVPFRAIuApxIYCfyHgKtatwuG2l3rb8Gcyh+RNm2",
-	"6pEoragaLZmqW894yuLLIOVEzMFW5q1m5zzc91ez0QIbolxVt3qr5saPsZoqWDLlreV90M5zoUC0NP5c",
-	"e1cBb3sgSbzIcxDQwXnl7gsYA1DQkBdD9Bh98aO51lJlLz8wb6UzRpZMDXkzWr9PkeGjkV32aEDK+zXk",
-	"0aNvnjz67uT56MXLJ8/PIisAGfrP1ZGWXLUiQyhPnPcN3tabraZsyKEhDrPwcVcGViFJM7QhjxyJ+4PT",
-	"30JKRTI1n/JIccjLtJiJmGaaInfaQzjYJ1yxnNPsCVq3PoDrp6YnYyjz/ZOcLDh7N2exVgvgMREx7HnJ",
-	"Dbfny1t2YESyXN/yttdbuyOxmwDfv4+z/LqYiz+2NnmO4ggFl/R4ScY0ISmfL9QRiWmep3CqiR0R3gq1",
-	"3uE73Ar3ye7uY5HOb0ffnlSjSanELGCdTll+we5+c/rage4JYhcNr3TnlBYRj85ZDK31NiqhWQrLJvfP",
-	"feEbgRvRfS2/mYxcmY0T3e10r6m0E6XXdIk8DF/CPdBaRGnZop36bXou1FOx4MkH7ZDmzxPoZUV1Qytj",
-	"cYIgsK8sOvaKLXkuFLEd3XJP9DWIr97P9YeqjZuAb4qwCpxsEZpJQSi5zgW/KCUdoh7zEk3+50I8o/kF",
-	"+6BFNu6DkRJilEFvm/RkLdCO4X6ZCanI/t7e7j4ZLxWTpcXveHK7GSxRQhD7gVtughljoIQIsIv7oo2q",
-	"EUBcGe1Kpr8xAtonae73yHfpV5qTJ2xCF5kyu5AzF0b6lKYZ+7DTbgxPo1kqZ1TF07WHXlOpjYfD7OEU",
-	"STdntBzO0ul62+CNlkxwuLfeCDPGwI3xPvYhOpkYq2BBz9A7RvaZK8N8emAMYmYt1q8DecUC/Q8jHKl8",
-	"ubJprzCA/cO2be51OMptj97enWkprCzmakWbpJzYiZc2rXu4ZtO8zm9LP143gevmvmjI2z9jPEqlGyy4",
-	"mOFmR7M2bILxllYCwD7onoAgwCrJJFTRMZXM6gI5o/FUf64sbXrMyvpxPyjuS98ZOJ57UpkIhjgqgYKm",
-	"FpImkzQmTTfBBXdzc7e6EUpTSZIcw1qsupIqIqcLJUkirs2Vci7EKeVLY9mUH7QfOVVsBLyzEsIphL7M",
-	"lu6iO0LC1KSwGxKJxuUyMXiC1crrt98ZPbLAjuw+NueVlmNNh5rl6NkUJjq+mI1ZrlUwMzc90whaBWBh",
-	"r1rpvEc3Ges8Mz2M6zWnCzUVefrbBzK0BXTkDFzlAFM0kI8h4gQlEp/YywJYp9i60uBuvWvVEd2L2dxa",
-	"r01cMxgNTNhrnLNEf83qZq/5PBcxk+ArRDfTh9306BrTF4a7iGtFrimVZNcNC5I9gDxAz8RgQswAGdhw",
-	"iTaGQ7QaMz3cC9BzFhJkfmo2D1oQm1byvlX0gdk37XJmTV1XY6auGeMkhMu1E5Z6iUUmFnnpvQW/5OKa",
-	"4wwa79/6BO6JKN+7dbm7gOK6CEwX93FYVgbWJhHuQWQcHgzCqko7RZoUPS9zqqaoOFrHjPG8oMek8Hro",
-	"rnaOSGm1JKHgYJuLXDEQos2RlIs5/nbKkpTaJMQPoHrX4WimexyZtMU6OSZZEipJ1VdSFj33fOp3fRPo",
-	"26ZE3poPuH4C6CeADj6WLqAlBnClUkmi6mSjtmcfAd59vEhS9eTKrP48F3OWqxStMjRWIh+BhwDibap+",
-	"1TdTQZI0Iak6IhFfZFkEchPlgi9nYgHnS2vw1i9GzTnEMEu98BORz8BQvFikmm50JyhYYeBExc/balAY",
-	"pntNy2aBSmc1HvdWI85SCNCb18QKwCPLTnxvNYnpjIFTHViW8593w9122O50dtsHdd+y523F9TwVuSLT",
-	"xYxyEK705Ag2PrJqKZvN1dLa3yiZUymvRQ68He6qdt0HTQDZ7zUnAlllyq9EdsUS0mTtizZMUXAthKXo",
-	"D4E92GmhT59yyDW5cfnxFFR3baWZXIx/YbHacHT0OGkci4XehckE7JFmLMBG7nQ4lGEnm6ipOO/AfNCJ",
-	"bxWqnxvFfFrV418zLbsN/lmDM+oORBGrIOBdPcxiCBaWpEx2BnjE+8d2EyqWoEHznCJ6lo8wsEIF8LvR",
-	"dRjRbQETxVGzMKhfVOKDLc5IdT1hCuVxbF4TeyeUh/pdik4ByeKFvuCRtbQJErIkcioWmb5oMqalZfAo",
-	"g68LJQ8TPgJnfiQXccxYwjAFVf/i7m38U01zoZT7RSxUoxKcXWR6WWodGZ3eBmSPTMyX+9vER5mw6JXm",
-	"CYOQsdIreek3IyuN0NS5GgXTarwL9ESDK5rD9a5nXF7XZ3p6Z970ax4/tWtR8+zcW5iVx7hM5Z9f4aKZ",
-	"8HuzZOUmL80CPnILUn4OiQiP3GLWPHztVrbycZGxjb0+Lq1vTYNXGxqYVPpTsxv6DHvBZqtUndDlLYja",
-	"6+oxUnKZsitkBp3X0lWlo5phqRpyewaOtphmjCc0J7oRKIE2RTeqXo5eMlHpcm7UndILEaxeGZlQt16f",
-	"jEGuUA3fK3KJq1M7OX5+TOxj6/KHrz8gNiS5PLv6ZOTNfM/O3Q7DTnDDHpnJrOxQfcT2FrewDdbeVl7a",
-	"sttS3PYW7Ush21u099KZqnv3MqMxk5AUqbfIRed1VqPz/Kjv7RagThJwfbjVLM+nvBpr0s/8KdXtv4fG",
-	"sSokFaDL+qxSa45t40D8Y1KXPVHt8RX8Ti7SK8ZR2nJptVrcTJhWYtAicqO0tQr78fuKq1mlmQ0aLfx1",
-	"WuzFz+pv5sxmrJk0edKMXh6fnzx5fj569M3x86+fjB69Pn/x9Olq2MKOJ6jE+neKxgd9J2txUqv5oJA4",
-	"XxU0KafpWxehW4iWWwZnZmlh0AJ4UltFdnLLhk3stKt8z56xm1exyGzZxPAemWYbsE7qTs8Kos8DCfo6",
-	"bkqRSlwwu1rAlNVRewHt98xeCjCVTetxgq1qIUfqFsK2eiCd0uctAWmKHKVcQGvZqahmpQXagGeynlWu",
-	"3yFvYNWNqY6qPI5VsJSVzxvYupUb0MWmAG+BVqszXuXjRWrTRnOFaVa8sVYBtAwhZ7HWdz1vExkzTZ4Q",
-	"st3EYQqeLY9MzGzKCYbc25j+nTvpixVwl9ohmia3354KUEzNNecStfw4fT9nq1ZI2jIi1wpGNrFpu5ew",
-	"sZd7tN1r2Pj2Ypc9/JB/AfFnECKczhih0kNIAQ/rHYSyclbKtozK5XCtEo7me5JJrRij7RRvjyMYK0Yw",
-	"g+fKz81IVWnkuzWZBDWSR3E83Ga4zTQHoSBJxzWL+8RSfzGdVq2IUOLlpfWqueFLAm2ZeqrMroYxr726",
-	"NghFBfwhTdATTLOXntzjANOrEvP2d+oJny/UXW6eW7FXZFyYLGZs6tb5AZjI754xfqGmEEYYws7qXhqD",
-	"xv/5+f8Mh+/CMND/PdT/+Ur/55H+zxP9Y+fpcPju4Kn+Z//p2y/+p1blMv0FhXdDsXeYzSYWcN+rXGT6",
-	"OOc0ViyXmImjBSZOQCozCRVaplJ0LO92IzjQwpsEgbVqouNL1UVPVYprrtgRiVwipUlaQhyVhfKtQX5u",
-	"p02x3M6qUjqcyP0eeZ3VPH5p+68Su12RjcR8I4HUpWyVsf4iMs8WyFMjH4HbT8XSVywZL5HxQr8AVbW1",
-	"rvFZZfisMnxWGT5plaEMzl+TSJkzBQQS/RAYzhKAdTdqkzOTCZ0tgbiOfAHOxONqSR8EeHVfKsZfRoRf",
-	"6/cjrpm++H9dCOUyZAv8v4+oAPxtJfntxeotpOnbys4lQvpLiNJ3dPKfV5IEjZc2wvf0x0DliaBNdDen",
-	"vutqy2MKUznWb52bUIrb3CrmZt/WHq2VuNE6ufMMUkI8KQP8kqRJSVQiqWinFCIRmYMT+fJoATXvS6ZG",
-	"jBgBopKTI0C/G2lCA18zCh/FMYV/O2xO/d23N+1DWeJe4QdbG++3FgaVGN2VN93ypKz39HtHoXQMa5z/",
-	"5nf/NPhzcFOHs3gTGRZn1wM3QCAvnw8ZxI9bKSXl/s9Mn7UPX7oP1b9rvl4Z+30ELZRY0k3OTezxpiWt",
-	"rmbhf/epaQ2pFBrFliRX4N56fn3IZdzaNV8dfOHjXnmyqlu6Z4+LCa285k2w+uxVacIrb+ICnPDawRTr",
-	"UX32XJzh8lQfPHHLVX1SOO9Xh2iXc7WOzz2cvU85WsZM4SWAmq2uByAzK5WtR0IxyMsA06zHWxbJ9sOw",
-	"zqE6o+9GNLmi9QIv9oxCvzHOa+4qXdYVpFNMaE7olNGENEMyY5RDUimEopel7064u38YrhlIClnQ6a3H",
-	"kTFqB6JV+RXrQGkEB936r1uvhkEGjxdKIP7imoH4iYxrDRggFG47ssP9Xt3QKofJW6Xy3q2bQqs4OBsO",
-	"3Updmo9vmMVh1aukkMpTNIjQS56lVwUIeWRsbBFpRi9fnJ0P+cOrDsIc6yYy2ikl9BMt+6POMmVZgkDM",
-	"WupN46k+rIKzIWeZZCTGmDN6yeAoX0/TjLVMCj2Xi5ntRWRJmxxzaxoachiZFpp7YT8ywzcPoyNCuQum",
-	"FjkihMPcIP4avm6ibMFCq+fRMp31ovaQl5SrqRr9NOtf/Th7uvyh+33vxzed6/HX30/o133509N+OO6q",
-	"bJwdvjv95bRshe7u7d+DoeWDDMQV+BLkWIh29fWTc6L3kHrRTbWqxzZG5Xs2yNognhotCsDuC7RzSTAI",
-	"+u8d7vOXCdPZtKciN3sKibSNQSMoaf6eBG/H4Te4lTyov3Wm+zn2BHP9o5EPj9VjJmNfKDpzLt6KB+Ca",
-	"jaOBO2/XaXLB1BGJADo0GhitvlS++Mjq8QPj/8E2jEMiajFRRMlEDFKLQHzLWeoxv4FuSj+9NH2WfkQt",
-	"xp/yGnU8Mjp0RP7///f/K3mB8G8n2LsGRpiNjqqthzwy4r5+Vu7XahEReUiignEXrUQ+5Ktft/J41C6a",
-	"tvzvtkpDbEEfdoBwr7ghAQLJfOmCFw3f/8iWhNttccnxVdm6GpXGPFhVPewbK3oHPqgqHfjrql5kullV",
-	"ivCBVVH8U2aBQFcvIwdshlc8yBsTxjBv24CGSsBNWZLUgNsVoXxDbh2veLM4aEp42zzy3Me4u//peL/b",
-	"u50+nsvn9pLFf2W8zb2Gt5RBb0wzLy8YtYWSJtL9KMEshdX9rrErG+5yNDjcqLjMUu7/2qmS35rgD4BQ",
-	"jY3gb7GSkIhJMxo2ho2IxBmjObSY7XzywR8jl4hG+fLFBLN77TnEZ+9bv/tzDN+/XcEm1EpWystJvqDu",
-	"mCVTguRsJq6YgV2EBu2qytLbNorEjt2AqK+wd06etDv7PSMbYT58q4D39DHXoyOymIM/71oQOdd73yKJ",
-	"ULJFpsv5lHGppzGnOeNqyiSTLg05SS9ShYmyBi8N1jfJxRzxQP/ZIc1et7dD9vb2AviW1hkM5O7KOCrO",
-	"yxIufOlIDYf//LkT9N82/3fwM2nutIO3v4et7vufw6D/duf3/Van9/5/asXuFYp6ZPJDnjJWq7F5nleX",
-	"SqIvSR80G2+lGU3Yqiq0QeXX3TywINxHdlHA9wyJplMqp7UuZoCgrs1GtLmggsjFWD8dM6LEEUnRToYk",
-	"7RIyixsqT29UUvRHTfmLWtaEQokHHnwLm8q6q//FHDsg2KBFLtlcyxsVUJdpqtduWaGlzqfCh2qPZSGo",
-	"rI051kcSmxGA3olFnljQb2+BatXzSvmJTZHN9CJnTBr2lfJEz2m8RD7XLsH/Z4xyI2WVyljcofez07P6",
-	"vtcWw1gh3eyaLiUxqN9N6pKjndiqEEBjspAmbKL6tQoFrPv0yoRbqyv8dv0eo4nwJoLZ5hSk3DPNmOm2",
-	"iQmI0uMhk4xeSBvlY+MJ0dynIIc6ZySCL0Yf89gc2Y+sBjZ+rNN0q09ufchODSyHPWVRr9uNCgD4Hc/e",
-	"oFu8vfMZW3d+qqWwV+IioILD7zVzLE1kZU01T3OBvtb6X3sZrda79lST3l6d92FL/ciGQxUCwYaS2DVe",
-	"/Noa2Sv4D2zsUI3QTeGZQDRdcK0Rox7r97QFv8DAEYx+WVmldQNs2U3bZsfv5MCobLwvfX46knvdqZvR",
-	"d5hK2Tv0yx7UHkF7tsqzh7ec/LBuKSqz9p50Q//J+le2XSgtucMKiAlxi0ZosVYY2WsQUyjK7sjOuahZ",
-	"2bvShUOS04PG+hP6p1WquAWXrRDLOjrZhgzuw6O+wkzvHtFR7eqetPVbMPPPNP2ZpnndSalTNYyV+X41",
-	"tzfTZQmRKJXOUOuizJUAtJMNeUSowm2zf9sc5W029aOQxAfs7lbao8+WzIbU8aWnjCVrAmhvKK5Std0a",
-	"n4IT5dalGMLk/STDltZRYjGbpYpobTWvxMv0dj2rRMrVfq9RR+kWuv5WNuNtIi7dEt0IrOQPwcVgbl72",
-	"+7imij28bejXmykzwTgu6gvlXXlEKOrKkinSpPIS61nZ0jZw1WdUuaQhuVNNDentNu4rLKy8AzWzgGSn",
-	"+Zxx5piHVXmbYN1azpnUzNV5sJQQviJWFCp0wYp1ZUztb5470TXz/G/2t3L0pWvpuyuLrxReQPtb4b60",
-	"vxTRmcUnbhWbWVrJIjCz/LM34dIDz/VYfsGbeulBORiz/I7nDq18vViI0gPnDi39WgRgVr7sxVg+TVmW",
-	"uEoaZUozMJnVI1UgRZo8kDKWpLE2liAKEY4uKiF/Ri0SmVrjP3fetoG0XKWvOrzJMhFVUURXs5rsvVJL",
-	"Eqk0kPWGaMudbwYivYl0bZ6XHUEd2X7NOICW3U2KwHru1YlhTl5Cl/rWiLOFTK9Yi0Q//vjjj8HpafD4",
-	"cdS+M1STEjWAUfSGzx25OFAtxC0ZzY1nMdITuPNoqsudQw1dJW5YaAlRPCtIS+tyac8yoaRJiU0wQzaV",
-	"Lje2BnroMp3P13eEUPEJI2MG5VY0kSwJzRAvG4pCABoihBdO6RUDgP+Mgl/Ij/uzVGcdLUAx3mtASMzR",
-	"4ZxKVTfgyiJ6yHVmHnWL+Q2jmRYrq4u4LlMmEpdGs53Cm5UcSXF5Iy2ZnusGc+ICE29pCMastAfSBmIA",
-	"BaaCyzbBCZKU47lMBSeBSePPxMUFRk3UqJmpWo4Q/VGuYTjgwzRNyTWt5MNBKiKZioVkn6hTRg/SB2Ne",
-	"xfHSIhKEcoakyQVnO1oc6YSkeS0030pn9CLldJyxsrh00CqU2s4N5TntIJAERvWKlkszT7kllirbgmpc",
-	"2GyyUIuctQiWo4EA7ajTD8Mg7ARhJyLN6F2AhyUwI4t2jHpSvGAvq1J5cHyXCxVgs6o319bT3RJgrzwI",
-	"qD1uR1nPR/WPxde9K7VcxBzM+2wEHCrlFyNXnqHmpH8HAcxFC9KkfEnEZOcIU6RXrVxbCfEvc/bEfP6R",
-	"7XtFnm81Fjz9dcFOsEcMaHLTDjRbC4TxjwZQYIzlriT8DbFUNv/Dt6G3Cg5r/UrXIk8qhJ2Ja5aTMY0v",
-	"teqKzq4Va9NnhX0zZ8lZjJEbS5nGNBtZPlq3X7qlvm2ulsS2L/guKGZjscjr3Vg5y1J2xZLReLmGi5sW",
-	"suAg93PCX+l+J6dMTUVyvycbTt1oAuI4x8ShTQM5082futYr7rYK4H619w171dpkasG7vCDuWqelvaf1",
-	"4aISUvn1KYGAGoilBAz0HYwIgcQMW+0XX6OKRCCbRwD/ATcyvhexXxc0kzU+XHxQ8qqVQiW90+PUpYL6",
-	"TZmCDWuynSZhRrF+5Z6KfLYqlkHpxHWAEpRfLOhFkcxPxywrASdDDnvJo7BJey7GATiy7Il+e+VHCUqn",
-	"E7i2NuNgR/82793oazAT97+0fu1eODdAZfX0imyQ5gokO1rl+t8wqqBMRz3ghivIuqbnSkiCPtbVL0wZ",
-	"VSORj2q/UFkN/FzLTGj9QrjlvbMlwJBTOeDITuMIa8UBGpEhQzEB6i1KYWBdyspc1xT7WFnWKcvmdSFp",
-	"05QrsuAJy0v8YBN6S4gXGLD4lhZS9Ysopy7FAqCBUF5ltT5+d3S8IyGuiVRgckil7iSHzv+3HpDlXY0a",
-	"qY808LaKDXhd2mZmRIraWIWaftbmXW49ltoO8GaqERYfTUUae9rXAxsR7yQrsHj74CIze8tqgcwIDss5",
-	"govcgo8Yiq+xCOdenbVVDq+HMdIX/HafqZFVVxRkqVcyGhBKrqcic3WYMOVtlnIIg41m9F10RKLZIlPp",
-	"KIZ10+/wIYeRazrCZTb49y3CaDw1iDyRTPkFoM+b9wDCBZoPObQ/IpGW+aNBRQ2KzNz1P7Wsp7+JBp0h",
-	"j4ojFnniXDknRRo27A9cSw3+gBotq9PYlW6BYHmre8eyLoAwMB9dfXKqh/HIfrXmTRjXhgaPcaCrD75y",
-	"Q199dg6TWXe1G/eIVzEPmYdhZwX91PHtZybD7XaRTB4ClueU6IYheZNmcprmjHyVXSUtcrZIFSO9MGyR",
-	"Z0ISA9TTIo+OST8MOwcfkMuxGqsEYFnrQaq2xSZatRTfBcrdD0XyzL4Fes+GoCO7KXcKNvL2ppwi8IkY",
-	"gf6+MQW3OaAtgg6RmqMZQaHdmdZVXOEFfT0AjJm5F12HBHq0pRWPSARidlSN072JFhy1egfc28D93k3k",
-	"sp5SNhHIffh3HQe8e/iR7eJPCDv6TN1/B+quoeCdo6pVwiangymCC6xGYsdgXcOSNA1chO1plPLRQhpb",
-	"8Z3otub8X6T8bn7INWHtZ5hArh+2SEwlC1IuGRTLv6pczjSZpfxf5TJ6N6Z4vS9KMJWEDfdjxYXSvZGB",
-	"WS+y66GOUZyu8yi/4LYAm8jxxJnDqIX3okQ/HWvKU1OWukLqbXKiEBoEDoF7TfdhzgJ6zoDJ16UE69M/",
-	"m6sa/eoxy1IIJbJNiBRkQvNSFZVale2WYHnxlHJu9F1rOzLrKWc19qOVLOE1HhprPzDQuwaUF7BRUmWi",
-	"ohS65LaLaJqkPJXTTZ81Zbkl4wr8qphEvZjfHbh3Hbyi2eoHkqTOV5vYHft1wRam4n4EdYejKlBSr7tV",
-	"4FdGpRqZ/d8U/HXjNKAjZuNE6syJUtmD9kCiGYc0gSZMcWeRk7PTM+e2Nsr+jkVJp6ZGr8hLJ36bsZml",
-	"HN281FJBLcY0aWFyvmbWDtbfjJ40bYaYsnUVH0gSGeIPTh5HOzejztjgsvLS1x84fQ9peocqjWWoahiJ",
-	"yG0p1zsfQhdqdNNARA7nP9GnD0PYQB6ICnpFLEuXLQRUguDZcFB3tqfG7dLfzbp7QJBsNs9qC5g5+6ll",
-	"o6lEnutbtXMWs/TqbhiBRYiZnX8Nc6vTJL0TWrBLbyoVUEqXLu+YeyXrvbSfq0dtle7LvK9EzhtuuvsQ",
-	"0O2l+Qkj75WPYJ0Nz+xGNADKQcKBDEo8JTseTAw0aZEx0zebYfgsGXKgvFTpX/WcU2W4gtnEIxJpZqBV",
-	"QZPiZkH7PR4LvfhMFtJLUhyZvcpaRDJGouIERFWbXXHgC0wZg81gimbWXenP2Tu1uRri7cr96f7qK/3V",
-	"gHfVa3aui8/19f5D9fXuVJTxgbzHoowfp6TfDRaOcn3T2wImLvIc3MUfqOJoxnZd6qW8/p2uVk8Our4N",
-	"oFn824Q8LRWrVNqqH8JBt2wG6N60MSvTrIy3fl0dAtDdkr+NWLckFxRxRdLcVOaWbRJhXDLIQRZIoUkh",
-	"5FPzVlM+YLw0ECEzusSISwhmOzISlA390Ac6Z3IuOCR2GJ0Ge9FM3qj9pcjiOv2uHIy1evl4DpuWQxAV",
-	"CV2SptEq8G54IEmcifhyNTjtpmi2SvJC/zAMwl4Qdj9OVJpf5twzE3D6L/NXO4Zw3wrezF1RYSZpLtVo",
-	"1RtxzOlKIObfwc4FYsHqcjwTc/bb33JBPsMF3QYuqOzhdKTln6tWhaXZJd7A7zcWyy3CL1cL5pLnogLI",
-	"9bmG7ueCWJ8LYn0uiLWxINanXJLqc1Gp/7KiUv/JKlLmhJ+y/OKOmYopr8sc9DUyuFouGZtL3+lT2dqw",
-	"0989pD0W9JNOHByw7iQ4pLvjoBfvJfvsYHJI++ObjfLVfeRrcgbNtF8BQlwtyCHLpbE/mtMoGcP6E4Vv",
-	"T5qC1ph1nVrEuTY5c7Wta6SRO1wQt1ARN+hyd1PDbrynNytYd7aXbVZTalxE+QWkldedxjOmrLDldgnc",
-	"IPiWliCFTcG0NSHQZauFc//A3r4aeb12AarFRmH9Eyh63dkOJ/iWakLLKfwFTrC/u7fDBy5R+mMwBK0F",
-	"+5A36R+2XYtwds2kIjA10rRJ0HthuLN1pPKGikW3E08MF1vN5LF3lJvejQt0H/6gyqg+Xa9QaSL3FDv2",
-	"dzb2fUJQ0uU77W9uJPxsEvwLmQTXyQz9/sfCA6/NzfYiwaYs5ylcwUkqY0gZTTnNRjRX0zxVqSx+kopx",
-	"IfGXWGSp+fc8T0U+0m3YSC7yC5YvG62GkIqJuchNIxDOtkwZqRvyN3aYj3GUdW3OYJjH3sDXtzor5lLb",
-	"yJtf3fOXes66J3bmZlzX7kV5FWqb4MrAVolxxma1J/fV00ek39s7IHNsRBIRL2YGYa6iomRCrosk0sQV",
-	"qZxCrKfWQsUIzYUjc1ijgYEMkoryAhVDcCIVGrUxMsI0xzgtxhOXYTiHBOcZSlyQ50kSuqxDTugGYfc8",
-	"PByE4SAMf9o6LCkWCasNaR1njMxoPE05C3JGE/hBtz7CbKtYzCyEm6b/b87PXxK0DLSGHLUGTbkRnsjH",
-	"RfcywmJLBl4Mu2hSbn7VDGrI/WdRzuCeTwaRQX4BixKF0ZAMoGRMxUUxIQvJdtpDfu6kA8wnRf6WMCIW",
-	"SqYJM4UIU2nwrY3Yr1tMWc6GPJUwr9Tmo5JHGdY4BLQkJTLA2YE3wFiIGDQQDDPkRliv5IcZ5KiRA3qC",
-	"KznTG8WS0S9oGllwulBTxlUaG4ga+1qcs0T/TjOTxTBOkwRsZFyo0UQsOAZfqalIRvonc6pM7FeWxgog",
-	"VOcZdG0MOKMFNzXmMveTweKxf2IQtjeS4sjrI+WffzVaMv/Dm4jDqjIjb3SmXCMiZY2Q9mzVxiIerRIe",
-	"rkeWsNlcKMbj5eiSLUc5W+CbZidGs1TOqIpBs6LLTNBkpIQYZTS/YLDqcjGfC8BRmbEkpbZIcpGsOzLR",
-	"QAAQ4kA/Rl4qmz4QIyj0WQwa/kTTGPhlTBga7hmgIWmdZCGXmpsXNF2zM/Ws3ics0N50V4PGXrg7IOdC",
-	"kBnlS+IXESwKMeXMcB+ttyyAiJRJooTgRote9Ur/ERzrPyIiseZne91eDRq9sD8g535Ac8mRMrZVdhLn",
-	"yHGY3ehjwVqdxj0DIro7IF7vtrF5JIvCBibUArgRM2BsCYNEFQoRZ5COLK45oXEsFly1yAXCZgEr5iTl",
-	"mNXiEhM0iyAnxRELvmOafaVZpml+kqUXU6ztWhCXGekxyRlWAbLjSyVBfAtMXjXjo7YMnZbpd8pAWdbW",
-	"Yshd97w7IMc+l2iRMcbak1xkGKuhBbwETXHtKgV5y1gUyTXevkp5CPCUmfeOSDwVQmrWixbqC4rlHb2T",
-	"Pmj0un3v6EHZMPcRiaYTxBbLMEQF1ZMj+CB6+jJGJdPcF8G+LJ60ZsdKmMG01xO9N7vqnl1T6dYWIutR",
-	"PjZ4Yz6IX3uVZjVVhQPymrN3cxZrejEXDDy2kd0mZH+8JGOqr4S5wUWpYeJ6oJ0BeQNp8i6jwoYEQTVf",
-	"cZFyAxKIAH72cNtWft/FvaJ7DvXpm1M1bRl8QYw1T1juIQ2arCd9U6PJgjQ1n2kRlB5aJEdcViNMI2Ah",
-	"nrOFYuCVgJN2ycW1sYjVXBKrTEGr7CUydT3B5WBOiKvGVbklzfSwv2Sp9RlwwWEQ17dnL57DOGfoBqYc",
-	"jg7ANwDNtVdvHkeuzvusn6MtNFWSZRPoEf4WJmHdS3UxRwotc+36W1h/Yg8HDSASSNtAuHrUBXvAd49I",
-	"dKzfjEBIkSbSWz/R24UVfNulu19/oKfPJxbWTZMWcW4bICy9ZaXDNKMc03ZMxZ/iTjI3yHOBgB9LlGNt",
-	"6iUBJpZrOVBfTu3aS3XQ6HV2cb4ldEwtWF0ZcArgGaS53yPfpV9pmjHlR3faa69ZzWAOByQ6mQSn+kIH",
-	"w+wslVIzK8FBLOTWKEXQINquXs5VLmWh7Le8+XypaIWX0sI0itq2qWOpJ5qwjClms1WPyDgT8SWE0nGp",
-	"GMXbriSCed0XuSTmuE2pK3Nu0RMxeiGVwKDbdSJe3Xi5wBLQEM4HlZZhYPpe0YdeekJzqeI41lzV13+7",
-	"RipzNOU5r53/M6Zcn3pzi0NgRoqDwdRAkRdpge2bBEn3pUkuuAoSJi+tnlXU9lujSxEUXEgTYjcCzW4R",
-	"SXfniERO+YuIpEsTDJAq8057s/S7YVTGPqnZLtyk7uPFEyLmjEsXO6IXxEaU1Ea4QPPVkcLP7Rq9wlw+",
-	"z4ULX0EGhxCw3jVFmmNGc0AmMRlLOZvkTE7xh532evFZs4C9Mp/Wm24zjiI6R3EpFfyhZuzgsFuVuDW1",
-	"drEbYOLQ1+rNhSE8C5lyJiXJQW4T3mVnyBHUAOO7NG9qUdjQJEga1ya1ZqnXkjQjJVxUEWK5tjSbQeO8",
-	"0yNJkqLxOZVywfSWILpPBOqqNBqmFgogEKRdp5zoBeuWmJu7F92w3cVp3m6DpSpx3pyyJv/NYkZ5ocCz",
-	"d/OMcgz0ARuDJm7EKucxa5PnKMMIrmjKpYsmky1y9u9nNdlqhcaynqHA0UVyHzMvmmjVOA7rVYP0K/JV",
-	"0KSWWdASHPPW/iYPCHoVf25bsDk069TVpT4mr1+deLdvCsQ0WTr2XKy5UQB8EGnEmMIkM1MfoRol8/Cq",
-	"89Bw4MBeXnVLarnCVsarEvuqMV05EqnhZ2gOsjbagp8ZLiZWeLAx/+yssWV1zju929qy1uHy6qPp2afA",
-	"ZlP6bC/s16V/qFTV4cmdTUWuWmRapiyJVQ88vGIwLOpey1M800SySbVfC5+0+VSVv0maJjYtgpzAwTij",
-	"/LLq8JoqNZeDhw9NjEy7nJj+0PQnH2q6DjYOueJVNMYTXEAvYshwKWN2rPUzGiHndhg/t4ThqWSOp3Ke",
-	"aY15BUvncd4mjymn5BVb1kdXgda+NhU3S/mlKw/mjA3phFC+bJMXPFsWVdSg0Z2iKtwx9c7YPOX6SOYX",
-	"rC4ycwP8j92yDYg/dovuhPizGsWyssh/P7iN9afIlTgtnSF9XvTZIs3Xr08eQxA4Jxay2DSdsdmY5Vsk",
-	"b6/FwL/5WFV3aqu9+aCFrgdzWYfQg1PYdIbvJcbDsqy7g/LYLv4EUJ6/M6iNOdB/qWO7chZeoXZ114Jb",
-	"8PJoQ13pkvZm7bEmhgjsjZ6KV63dfnOeY3kAb2vn54E/b4k77UMazIVzPc1zJuUiZwAf6CPEzihuh+Z9",
-	"dDbKRZaht40lRt9Ea9cU9/E27nR/+C+LoZR+Lobl//wNo+pFfhJXfz91g/V/fSro7JUdd6m5Pwf/wXM3",
-	"H//XwiFe1OC529lCq9caUYeza1T/mgAzspJRcueLqCb9XQ+i/mRdsVx9nEp1hUKTO5MMWEETwdnRzZXH",
-	"i0v0kcsRQphdsMQec0ognHeLEnc3EeBa2PEzs/2bZOtqZGzFEyatq4wRQz5rqjLTOY0NLMKmENnW3bEJ",
-	"/iJYA3Agty9ujL6RGyoaoWXP5ruBlYxJ0rQ2S8XWas13rnhkfDYb6h7VDsorhrR5fAdBuBvs3n18pnbW",
-	"1kKZPetv4L2bRbPkbhgJdliVc+ARQGnLvXXeqGLZ0d9JxfJpr1qUBit1kznLHSEnwLePSGe1mINXiSa8",
-	"CSvjbnS8brtvRbXrOrkVKa/rpErfFeIAtqxlPQiKqq4p+jImAnyaWjK0rmYQu+AVPEEPTHVxV2wf5TH9",
-	"CkQvGfQb15jxpLRBW9S/3Yrz3FcBtZvZyYYyan4EdzHqDxjNhzOPGX1n6pHs4UKbvzo38JX7ZCn1fGQT",
-	"+7gP7dYJDZ9w8oKdw5+gXvvM9zbss8pm7k7ZH06wH0xkVTSBOYIu0SwzHGz7EgYfRoprT4Lp7nbIOsfk",
-	"mrHLbGkmYSV4z719TbMsgFwU8OsekYjxJLLhBFj0s6bqDq9RqgDbGmKBdU8tEn3zzeD0NCLNbo9Md1rl",
-	"Po9I1O0NwjDC26K4KqCCQZrw9GJaKfrZ6Q7CsBwm32z+HHbeQlT8H92fw2D37c7g5zDYsz/pL+z8zxoz",
-	"eK7WzQEe1s6ikvXaXx3RpgHVjkTvUEJvLPz0xjSrchT7up0SIGjV85RapDX0bq6uxFc2IgSDQazHBjVm",
-	"gzvXIg6i0SFJjFaQJEYOSWJzIZI/QQP770OHi+yqkcA4qqMWyZg0lihkY2B5rMY1XjI2b5kQwDHT4l54",
-	"U3poAWy51qri1C34ZiFd2rPj7lJ9y6KwiVVXl2SqBUmIZRDS6wjwTiEKKbmTs+n2kHjbASlocrIoCvek",
-	"m9XB4HlqmXNKGpotA975W7OO/D+WduY4AwT5/cU0s4LoK7f800dkd3e37yIGTGgtEZOJZOqodGGNqIq2",
-	"hM79BDREjyRutSYftAIfrmis0se6g/6NwHpoFbEFwsbkZlRzCC2XSswlAdelsRhuxzogrnyNK+OMxTnD",
-	"wPCoaBetqcYGanX0Q6BnEpxDyzY5A987VCoQPK6vbXYbK+BWbWsBO83bpRm3/AXetDN3YkNrjfnHyHqw",
-	"JNfXT87Jw6vOQz+BJIJM47onD7UeFv0Jhn4983vRbWsBdz8hvba4NFdFGRPCG9laGzkjKb9KZTrOGIK0",
-	"uFheTRx1EXrW5SbmcB5Nj1s6yorBvcDXix++sh2ZOdyTXr7+an0OM8sMvJKpOicmnjTu45rcSm+/i3Sz",
-	"upHlOrSrUZzimoiJYtyUVSZTOp+zkls0pznLtFwzE1xN4V+orQK2SAr/ry8CfQ9tu4OlUb2yHyj/fOo+",
-	"V/79jf14+efHZijlXx+5genFUHQyqWVMfgyMjVUFK2LifMUmd2ZK0Xl9SzeX6VtaasjEBUHvc42l5w7Y",
-	"RWsqyEBNGltBxmSHVQvJVIpPNvJU0dVKMis4sduJMHcuY/cqVZS8YjGbr8MAzEV2I0wf7Pgr3bD2erRz",
-	"MVE90KNzn5Q2opZJ6s7vdEfWQEJtuep3A9rYYnn/flE76xG9T3iqUpo5om+RPxvj+0NPd/3B3ogJDp3d",
-	"i+wDXPZTFn7csq7KPlBnKxpgigCEKRyRKLd0FA2KeIYWikctJwBA1o+m75TqhlDu2itXVqBegYVOlqBe",
-	"ZYvMaH4pbYRIqcA4jMmUjLfk7L5Uzv7O1zLU+nvarsSx+YT7wWcd7sdHxUftMm4pgFWdhixLpKY4i5ZG",
-	"FcmY8Vua6gpbOlIq+wffi4qsbXO92/BXAGzgBpFOMolYC7W39N833PH2rGmFxEBRfmVg/euihmIm5ToF",
-	"/ds35wRb2FBDwzSi44Waijz9DQwSA/IVpJdFJjm5PjPIaMJ11bmP/W9k6YRBRl3K/YRNR1r9+rLfN4RN",
-	"vphTLZKVIiePCNZ1JgvJSDMXCgyzDkDQtN1pr80a2J5B68+NbEqIZSe4altK8qWNhD+gjLPposqBS/ta",
-	"+n5pJ6rLZudVx6zfsPFUiEtbpG9NUcEryAuy1eiU0Noo/qmEjYWABKI2OVGSRGkC2b9wqK7xC4H+zaS5",
-	"i0m51ll7YznBzUUC7yTtm9Fu7U/R81/rC7AWLVylVJGczUWuJGlKxuoDD7cr3YaftedrY9YcY8kT3Vqf",
-	"ntvil95/Xb7tmtuyJKOxSGoO3rGBq+yQ775yqMxQ3g9wUgDoEuEgtvscGgRG9bhK1Uy01e85QQpM/hxT",
-	"pWeMNPUSiYVquSy8WHDOIP1uZ8PovCNcU6Lvbrtgcv1v9rECRb40rbc2llR4xSavkE9hHv2UznR9gbmV",
-	"vSodrtqjs13luRIeq12pLVjifcj0VS77CUv39YdgVVIsCs3dVE9uEceMJZDYSkn33TtDcITmAOpbVzyO",
-	"NHOm8pRJwt5N6UKCCz7qdULyteAscmmt9hg65KCdUsJCUVbOjmFDbbna+7uyGi9dj9Vl8j5QefTUfK9Y",
-	"2ydm1HWmNlM3Eu5Qc7PKNoJGoN8FynheIZYMVH9KVYuwd1rdIHl6MVXG3wfkANnmOQEhSf+7GVWG8CZV",
-	"U3ToRDubzHb3Y4UrTfb3muep1Ac6Gd2UFGDwf9Qi58Yp706CmExIM7VcnSXesfHqkagpy69Tyba6Xgqe",
-	"ti0jcHe1vMVlfRdo7UVesZPZzOL5rJpUDEfpoUNh9uWTPN3OXaa/Vt7F8uJ4tsHqVt4OL7tySu9kRFyn",
-	"476ZMogENkUxNZOhOYq7RyTSRyBadfuvnv/KWV5TIrZgUFLzxyOES6oNKyiV6b/3M2gOygogZwQHJiKv",
-	"Xz1DEB/rmTJVWJyMq5eWOqHnTgeuZAroHZa0f+jmfwcPHw6HZ/+8ueiTns4WB+ce73bHtD/9u91O5U+I",
-	"yq1QyZ91zD/wpN20cMWtWUtTjujBmASmsvSCQ4Y4vNQy4AM29uEvd+n+VW5EuWaNo+upZPEocjkbYyrZ",
-	"fk9LQ7tdklOeiBm6G7CQxCVz8CBnivKE5gkx48K9oWqRVyAo8BOnk+/+3c8Pv/7ux1/z8+tfXr98fHjy",
-	"7OVPJ6L7jD6jZ9fd8Vff5q/P5r+9ufyyHEGL7/98HPxEg9/CoP/Ph29/7+2+//J/7vnq/4vc4m6zNvGd",
-	"4gzUKuhoYIFBIJQ+iMIDIsUMDLRRyQyCWkD087DxxbDxNiI00zo71JPLMrPdM9JENzXE/ULHiBgMcMHl",
-	"m+xnW6GibeZY1KxoF7Xa33rh81bP+MJvufquV/7d/uaVgV/9RPFbuSy8a+kilEtfMaHK3m8mZtn7pUDy",
-	"LT5xxXK1ptZ2EfHf2Rjx32qg79w8NihNFTNE7ZYXsGLOZmi0HtKMXr44O49sxIxlqg+kllV2WkC3LBny",
-	"uYGZq6HsOYvTicnZHhjjpCxbLJtQLdfIgssHEtAbQcWg+tDxsiFzp1W8relSKjqbR6T5mqfvhtzYvR2G",
-	"uHkHQ+Dsa47dRKQZXXVaVSY25GJCvjk9fhScfXPc3dvXzMvipSqnBj6QJGGxSADwVDFEdhzyKE3ablxt",
-	"va7Rzppqv3TbCmsIr2RLrEHPG8IODa4ghslUQp03F/C+vRl0HfaRHWUL51nPkVy2gqXimeCYgKAWTOK/",
-	"rlnC7b/VdJGbf07y1KQq6I00/1zA29taFeDrp/aL5u9z92Hzwxvv+7ZNMQzzy1M7GvP3WTEo+4sZ23u8",
-	"Uhd5qpZneklN6gR4I44XWAoG/3pq9+zbN+eN1ipIPYYDeS4miFrUBIvBiQs1fQiYFhER+lyWnxj3RTRY",
-	"45Iiw0UY7sa+OwR+YVF7yL9H1DnN+wufiEMJJc3OHjHpXCVcU6ACOEggU6EHxu2WFgob798DttxEmNL9",
-	"isbKC0dpzDOq9GFejUNBZ2cDHbzEtiOK0dmKCNZ45EM0WOcC1kGF6hPoXWSLXJgyFGSe6xs5ZgMvdnDI",
-	"r9lYpoqR6zS5YIpMUg4wz4x5XnOE4P+iEpQrvzgiztU95BCFCEN3eEcGoLbqrS954o8I5Uu0qiOk9JDH",
-	"lINbDqD2XGmHIR/yf/zDB86Gzw75F+SLL16ivgkYufKLL0gzpopm4mLBWiX49FY1sljuEM5YQrgYcoIA",
-	"Km1yXBN/jKjrxrEbORS3yAAARq6AZbSje9JTpGSeg/ubRLgSJsjZSu5ffKFl9y++OCoVzpXGNU5SrjsC",
-	"79gPgeGjJvjZusiUgDrCrdpKu3oeAE8B3QCBwag4WRiM4QKL7iI15Ybgwop6YU8TiV5ZJFO3sLBYW9Ab",
-	"KdEb+ZopQvU45FTkKsigDtuKi3kN1dlhC/Dj6l5qQHBq2UabvPJbSrRh6htZ94KXMjiA17CWnSMyz5lk",
-	"EPiOCOZTqnwcct0P+HNydiUuTaDD9VRkzEY2tGuGJhYqcm/gumDjozLUPS2hgQESp74ZTf5Z6qGN60MD",
-	"585JrWlexFborXwlMiYHxATXkGYRXKPlkSK6hjTXR9fstPQ3vAgb0lwXYXNkI2zmNi+mHGqjOypH2+zo",
-	"A4tooLivTlpBkBXAxr9gSurzuRtZhgAwoFL/8QT2E1xAJNWjWV8oZsib0SPBFeMq0GLAgPhgtqb1PwHU",
-	"dseUMVGoLUSAQxW1hjxC/5P+DYERI0P1ck35lUiLWlGbfO/AUIcc0VBJM+p1u1ELK5hEKxi60Q4WTamA",
-	"0NqKD8AqDF7tgPz8+7ABj4eNARna2nltuH+GjRYZNkzkCj5vt9vDxvu3UYssAIRbC9NDPqdqKhEwXVUh",
-	"wJvGCIW49AUavR7iDmzLH9ZD+geZMQpGiz9MrZU/hvyPIAjc/3TjXhiSPxCQ/XZw986F4+MTgzbwB4lW",
-	"cPX1TpWh6CNivt/RI0UU8hKgsl5qH0z5DxJVkJh1pzXVAVzPu3pm2xd70F9wxSJcJz3yh2Pa9cDwsCl1",
-	"wPA7ukeHMu963CN/2FtnWqAUK3rJfBR7/e4qFr7rpA+7ihj86wp4/KGPPTYBSrElNvQfVXRz95vBQ3d/",
-	"IyS5v9QF8q3+ta6WCdJqCdMcOqitOmGn1OnqAd8Gv1m3rwJBu9705pdI52bofN3fChq/61BvG3S0GYgb",
-	"z2kdqLftqasn6qEyI585cqcMiGiCIYKIr/0LFs1QQsCUV1iU7fiwvII3YPvDdOsqBbj+9CEDxCqD/r8F",
-	"yL/u1C8YYPraAzazqC8AQpprC4DsIDfxq4m4HvUOc1tmgTRdiQWvvgIwKTldKLjSE3HNd47IeCGXpKlq",
-	"S/xgQR9YXGlZfMvcQv50HWnDx/Xh1r3C0Ib82JIwSCy0jtCtUBv1wr2oltCH3KY82moWyJNRaEfGU/TS",
-	"2QU7Cy0f9SGHXTDX9T+A2Ytcn0ArvPfC8IsvbFHj4q4pUpr0/GxBdYP5LulSDuyVoWWJ9bcGLMAq3nzK",
-	"ywqG7mRj9ZQjX3Su3H07pjCHnjlK7UW8J5AShdIopFm9gHaMmN3rdr/4opasYF3oRuh8GDaKVJZ8DO22",
-	"SAYeDGkmI91sZIswvpjJlpuSeQMkvJK3JtqpAecn13mqFON6HSm+C+Ykp6PCeprqSHOaciK4ZMovfgD0",
-	"LyYECsjuYDwszLaC+Y+i4u1g/wekBvZfdwQzidC9FeE+rakB0F5bAkD3UxLA4HCfs3fKskwcV01oL2li",
-	"3GkA8cKmtam6OeT4HZpJYXuAZmbHwcRHx9IoRHoV83Q2Y1A4Ty7yXN/wqdb3sEjnkYGgh/Og3OhAh5M3",
-	"hSdjEb4017cRHBhTmUIK3KhoJRDaNADNlWilROsdq1V78SaAvcfhpHiWGc2zlEk15FonnGv+DOV+jvSn",
-	"uFAB7qXdDHPmrJkU9FYgD+R3Qw5fsNKVvmJYYvapCP3AL0nC3tFYZUt7hDyugJj4cmA3Xy8xSdWQMz4R",
-	"eYxFx6mTP136crJ8UJCnoUFMofYOQ2vIi5SWAjssB6RGY660bJC9A7hUkwgK7VDI5x7NSasUeZWz9C+F",
-	"BlqtOoA6y8pz/TusDaH69UohLmd/aOprAM02QTwVknGCFssdrXnPGWqxdn+G/JItPRu02zL9U8pJt0em",
-	"YpFr6lGLnEszyVzq6xVD+bBoGV5LgMqbM1v3zSaKuK7dxyhJ0gkIzEUNo6gX9iMwddeKg3YdX8xVOkul",
-	"SmNNy6boAy6pTaG2K/bw9zR5H7mx6zsTK8+Xys6XAn2H3IqOEWlqvRGkd0Uvijq8w8busBEdlera2zNv",
-	"+mkNeSENS5tRCSA0wPJJqnbaJHp5fP7om/oRA4uQcKxT7glvA1RmM1vsDtat04X6KVauMych6nUPI81w",
-	"ojcPoyGf52ySvoPoblNqEyv/Rl9EyMo1BfOlK4JilvslvUi5M+yh6cnUz9ICSwSSRESanaAbhi0rM5O9",
-	"sGIjcgwegt6G3B2fmOYQqxN5QQ7RAMwomnHpFXdXgyAXTFWiLYY8BUa5LuiCPLJ2RzNuzyRiwrpNqNCQ",
-	"gynM1Tyf49RZYtfiPNUUY60aFoIilcTBUpThKEjTzlKCTev1+aMW0ffvkEd+XY4DU5cj2jkiMc0YT2gO",
-	"7Bh5SwlAkDzWTBQlhyFv2uo5+mrdMZzIwod6XS1lDbaWVcWOtDwo9VWUwX0Il53hNVXADdkmZw75BpHH",
-	"SDMaItTUsBHtDLkeRAW2q+7rJ8fPj4vqVWDTVoiJqneCxrmQUo8cakEGkl5B5UukH7shr5wSAtYmzPqF",
-	"/IVcKJWxBHA5/SQn/Xe1TqKJjEIPr75G0CGJi2/0lZoX2+QrAbsNQa9Rr9uPYP+HvKQSoIPCQKVbT0LJ",
-	"VWAMyeT45UlRwqgxaHTaYTu0NWfoPG0MGrvtsL2L8QhT8PEA59D/uKiNWQESAMgQy/WLKmPJBVMt459A",
-	"86FDVqfkmo31NXbFMjFHqzaUR1CiTaL/BVha9iWTEZjNrYBxNqc8lVPSZBm4CtiQ41XhtF6SUX6xoMgv",
-	"o2M4YsEz81u0czTk0f+uYKt8+fr1yeOIyMt0Lo0rUqQxdLECit0e8jOobGyvGX33xYo4y+KZcZMFL0WW",
-	"xkswrer1ki0i1TIDHpho7oR3sVddU+QpQLnzbGmcTi5y7iRpDBpfM/UVeMUvMOXUysuNwc8rYS6MI+YH",
-	"k9GRuycJLJuWWC64yJkpRNkYNECxKZxRuPrW6UXLYaJ1RVXet1bPxcrKkTTxhjKGQwC1MG4e0MqOrRlb",
-	"l3WSMO6Pg0N6MAl6bD8J+vHeOOjR3Yl9ts3oIXcnF9cSkknskZJHpgCpVlciXKTIStAQf+7GjxdkMYHK",
-	"QVy7tMHpDy0mj379Mmz3awb6ttVw/F6/2g1D63BkGBSuJf6HUzWrxPail+b/SUQMO6EboJum3W6XBlP9",
-	"4ooLEmthXrC2Zhs9/H6d492N8+FXNLH47vqVzu7Nr5jAj3MhnkFdyvetxt42nzox9hpTJcxzWjcGP79t",
-	"NUzBJ0DngBLkllfNcVMUvUAvO7AudHs/TEQs1/M/Tr45P32GXFBhIQSeoBLraxTN6KHhse0lnWX6JpUg",
-	"ZoOJyUBZFBZe4C2vWCJiq4Q4VuBCA4e8YAEtLeMCtrfZc2lkIzDTtKyPgtE8nrbJE+cFAtEGVUOsBlZw",
-	"I6MtNSNYgIe5HkxbQqRMJjhr/yK1MKHFxxm9BAuTM+Io4UCTDU/T37d9VjjnkK9lnWuY4GO9IR9ICY9f",
-	"PDr/8eUTjxLwgf4bCP7LYYPxYcNRCT5+WLS/PdkU22tjdU1cke5hzRrUxz7N4Zmx5V8wrXhfQmEDlh9Z",
-	"kH9T8La0DzfQ+idN0SceIR2/9GqueXT9wh4l6dF23dFeS+9Ak4j8bVqT8YInUG9copwnp5hUzOcziBFz",
-	"ToPCVDBJM/ZAGjVqp2XpAhDDU0nGKaf5EgNVYIgA0FVLB2cwti2p4Rd6RXEyACd2u9OLf1dOrVZ2122i",
-	"afYQ2nzih2uVfB9Iw+kxFmjdAcPam79tuD+MIb0bhhG5nqYZs3UBIUYilWQxb5PHzoYvFsYlZb0OtUfj",
-	"G/PZG89F1YtUYpa/u+zPhri04KezG8P/8ONrhYfSzD5tKeKZFvr0ZOa5GG9kNOidXXsMzkDJoc66g1bV",
-	"BVdpVhQwppyMbZik5jBZypmNApL6Jm+RmbhiWGtceHULGDPF/3kCrii9Kmh/dQq85kho/UU1rCiUbmKp",
-	"9YYNeWQm8g9HDF+6GCh9LXb3wf/85enx8+Ovn4zOX3z35LmpSlqQD+g/UBvdc1kTldMrllkO+frVMzLJ",
-	"6QUIT1ojahEp0NAPLrshutpAqAE5JRMXxsz/Cj6URzfrkWvki1MY1iehZn1WVP7bFZXzIkrwgURpT8sF",
-	"IHggs1int8yYlq/XizIvczFjasoWEv1E7J0t02Z8oW3yEnl1i3wtSK650Yy1MGyzCdl/I2vFGCmhaBa1",
-	"SOnnUbJAyhoZHz0Yi42NCyG52QTA7gNXNVnaKKKo1+9HOy13z5G5EBlpRhdiJH/NRl9EaP6d5yJZxIpM",
-	"0otFziRpRmZZKmP7XYpFHrNWzuQiU+/BcW4aeoZ007b4xW/vRxeYhuANfx/ttMkjW3+bCzJnuYRwh9Xi",
-	"26vMxuzSdgQzz2havqMb/yDfPHn2ktRsB+6UMzSNC+d9Yha5PeT/IEYPWn0dbJqa1dY8/B0DB74cNr5+",
-	"cj5stKDnL4eNKr7ssNHCT3051HMaNt6TXrcIqN6OlM0aac5dPbR4UknTythhO2z3dj5xmvcmOXPHY61o",
-	"4dsV1hK7ZiMv5oxrzWi3HRaGCWw2Nig1uT0jttA83q6g3Px4fPqs9gibfs/mLL6dwGlHXByFFeNK7Zib",
-	"aC7lbMeOCw5DDW5T/bVgO3Vh5p/6FZHKlTltOjEQOrS9TmJCdBwjTrXq4+Kcor1w14NFMIEC8GOhzhgh",
-	"LcmBRZoAjVJ4FGlGZ9+8Pn/84s3z0eNXxyfPNVN9rb+GgOF6DcmYZlradVwVo41rD+UrnONfTAGCUUHp",
-	"cL0gWuadTNL4Uzh/+q0tvnbG8qs0Zq+9wvObjq5ej3Q7DQoi6ZNUBZDruV6sQQey/SBmhsoW4eyagQcy",
-	"l6pNAHUR9AqLSRzb+9tG18uWzR+46RZ/lkp1rIf2BEd2g9LwEtJj0t9Yi3T0UeiG4VoNQQsbpbvSeL9N",
-	"ISULet29CfR6VXMw+HixgRgAWyGZ5+wqFQtpLRwlj3lxJ9AZerpRkhC5IiJPWN4mx7a/NdFVpGmVUv3s",
-	"gWwRmimWs6SFNVqVFg+xB4yd28Hwg24XIoA0r3BO/nWuIsQw8NfspmrIbz+USZi03p8hA1/ko6I2PF9k",
-	"WasB6XDoju8E3b3zzv5g73AQ7v6EcKKAgDWHJrvtsN3p7LYPIHNOYfIYxnd7gLc2qwyyOlZTyvSHG/3J",
-	"ITtI9uNgb9yjQS/eTYJD1p0EHRqO+/FhcsD2J5B8CImNK0M2awQZNSYqsaEPUXWCjXB8wA7iDgt2471O",
-	"0JuELOgnHRrs086kO96Ne8keID9Xl2DPRCRUlqDTP2zvddqdMGx3Q38RXK4KCVAhJAUQa7Ei9VjPMNAO",
-	"xeEEe2x/EvTowTg4jPtJELLOpEt3x714L6ldkMYe7Y13424SdFio3+zrNw+SYJ/tTXp0d9yNOx4GQS4y",
-	"NjJGmoY+WyWIjwZbfjtNHp3sn/xycn36y4/q9PyJOv3l+9en56/3Tx8f758+/oqe8HD7y6bgPABZUnPp",
-	"GB+9mBBgoIYl3vnSCTs3v/Ia8iVEnv4G56bR2+bueGpTID7kbut1u9sMz1gh9QX1hCt9M32AXObZAzVT",
-	"9BbZu9Bgn/y7zCasAcqMkDVX2ZN3NprL5oTBOSfNKtC8UYVtXhhEXJhYI5N2V0q5Q29gKZ/O5Q1aSHtq",
-	"0whdr/hWge+bFGEvWbaaTNiJ2uTYgPdhyM5tYmYgOao+3GWnTQAzTUrj5dTsCXR/DA6O9WXkanXDbkCw",
-	"XJrV2fsgoqeB6eBMqq8M4OR2zB+uC7eJxTlA8SIzXUMcnZ8NvIZvF7DpjVjkOYtVMBW5ZMEYYm6XgVR0",
-	"DgLV1swBZueIt5z2brAW7n71wRsoI60bh235sAxLvP0Equ+tMLdn4uICdvvP5Wd35U6dvW0+5sKZTlmS",
-	"Uovc+iGsrdft3/zuuRCnlC/N4siP4TCB4hwlrqimq0xRLNR6rvjKS7o1ya7WweDlB49ZJviFhHgyF8ms",
-	"BhBzYZMfAPAFk3gwLzepdIJxioU63IusG2LIY831cnbFaCZdYX3iI1u7fGEUfk34ISa7gmsHvCBLk3q4",
-	"GX5ghWnpJfpArmVW2bGnCqJ2I1ejvdmPWZj8ux//0B3/+t3B92pXfnt9yL+ZHHfYT73Fq9vwIpOVfStu",
-	"1KstvALur8Wfbrb5jxHvRyBCPD4bqHDGNsRAFJH69hY3/y5kDJ/+jiFvLGNrDOCND76EZuzGCwjMAlhs",
-	"Yfsja/Dc662IXsqry9b/LxWqP1gwBr8yEG6Q8tKKbT6FfiWZ+tvgkZGQIWyXZhk4Qu1rCH9rN8pJsrOF",
-	"hBRDcIUOeROkVednTyWKvjtHJg/gGrxtJoHKlsvo+BVroI9uV4umxw6LoRiOhWQgjCemhn6CQCM+TsXR",
-	"kGPtKsx3wVzXa5onsk1AeWCQDxnZaVglszZMDpflZWEzuPtNgZ8p3RRmRUfbSqxaCb72W9NgtoingWYR",
-	"LA/0g/k010pNN+zu3+ZSsTPE+d75UrHd2OiKI9Bp/H1jyX+rwnwPt9qa0+RDalRMZoi131hJffVNPude",
-	"XvCUStIhBggAk+AAgg9yNcH0Br81BuWT1moUBVss1deTMJhqrLW/1+0WCRXfVxPmy9hPcvDwoYlPr8LY",
-	"mvnLh8U0A2dL2/aAYx/rLiHNnRxfg8wrgXA7WI1DEE1iiBNhw4Fc/iUuJjpLP5jDPzJZatfct1RuYO2G",
-	"+W1n/ahg/0Cgj556jVlD/2yaD7kp+4IRdYDpA5FT4MOCEBkAjDcY5ztt8rIA/qGVXlZQgMoQQKmSZQgg",
-	"0oS0wiFPmDI1H/yYbDSR4NBMeRCJxgrIBlth6EZ6PjdlW+7Ozr11/ytL/p+aHeI5uzb3+GdDxJ+oyzio",
-	"r4r+sZ73eMEpG6MlEN3Kq7gL8ZdCXJIxU9eMcQMwgP5uJaIBEXPGoWDhkE8WWUaalMwzGjNyyeZK6/SU",
-	"ZOmVKRQPVbZN6VKKua58pwVWej60xU1tifCWy2vEwr/V3KrWkENpcGBc9n6LTk+ej56/OD959CQiTZs3",
-	"2yXTHfT3cXGNHAnL6Qx5dHr8w+j48ffHz0tvdLohJHjuEDplNGmTM1ed+CIXi7mNXGdagI1pVkoLLYDJ",
-	"7AwGpiyUypdg+IWcfYwJtbmamCDiVaaDhQc8Lb12LfQ34nf164C7yosOjszumRxzCgPR4/Xe86raW4AA",
-	"yHkF+IAYgEzMwpD9Lia4GiH/qAZmAqNjEc8LvaLAz03GK0mTCtzC69cnj9vk2GVUm14A8VJ3jtnqIY7t",
-	"EYCKXdg42kpas8shN6nnTQqldIuE8WS5g0iNke6IBY8QoGJgDrY+sUGsn6B1y8STSlNiGtK29ZpcMjaH",
-	"fKHxQqEKlTMj2DC7GA5dbwCQhghkiMMa0/gSMctOJsFzwZkFCzI519Fu2CPPhSKnIkknKWA5wTngAubQ",
-	"AgUNwBOmRaJuYiuc5OjEn83Bfmagd021GGARMDdDkEPuLvNf9ESA+Ir6KAKAAxLrFYc1WBMrfOyzkxsc",
-	"/08hVTWhy1aRQj0o5V63EPUm5QSCm/UhfiAd4RTnGwdT5/7WQ25Ub9c1yZIuP7yKtLt19fcV2xy9pwke",
-	"YdnXEpALMlqkEyWQBisUun5dlLjlqnR697YqL3i2NAzJhlCsJsc2NUfY2ToBFktmfUAO7N3K/ddODWZk",
-	"b6oHFhdy84Rs8/XzsKMN+uNDGvQmByw4tPEM9tlHmIeHH7DNPGzz9fM4iPfHe7TXD3YPuwdBj3X2gz4N",
-	"94JJj+0m3bgzDmn/3uZx7ABITPafQdjJy2Bj9g45Aq4b+TBc+piBdsQtg12XKlBi42smP2zQ3Uk/7rLO",
-	"sNH4CJE3muiR00I5kjJPg/2Dp7XkszWpMI7lFRplRI3enolfwfCSOBz36eEkONDd9HQ3h3bXO/vhXn/S",
-	"g4J13nnZ+mz4xLI1YeRsRlOu13nQActGrupmYaJw9FH6CKt0ONgN/VXqJrhOwaEedk8Puz/eo0Gvb9dp",
-	"0vsrrpLZa31g7RWlqW3G8jSmD58JOTrmF0yrou/fbh+548sONSrlV77MCz5BFK8TuqwmD/ty3U35mNDY",
-	"tn3fumUO526d+VSLbTMjthGZ8pj5kp+BF/JkvjZ5LlyNzv/MPP5Mv+Ffz0gK4lBhGlU3Kz+foH30GNA8",
-	"EXAwBwjdGnhATBrEycO8rSj5wYHSd97v8UIu/S2uBwx1eT0GjvCIAEAquI7AApwtizqqg71wt9gxE6RN",
-	"/CjtW+8ZjPI+tumrhVxalIt1kKigqqGWBtXQroWFfR3yJiWTTAhABVxwUNYSAmuTCi4BlK6AjgWP3gKB",
-	"1SdF3RXNolYhlTzO5D28icdAU2yJmArrbFdl/u5brPyLodZy9ZCzd2qj+Qrgy9bbsJwBSPAWICAyC1Ks",
-	"6WWA+bkQyofAhFQSB37nDyQiTbR6WVNXxiaq5ZuwvKIMxhxTBoniibg+cq9PWQbWGTrkFVNZWtjIpBDc",
-	"BfO3UJV0CIMnx8+Ph9yhQEdY6LQQ7ME047KpsSiDGRQedaOQZqiNth0AnTGHQYGpTthyDHIvbJPjdYae",
-	"Idfqg+EytiexUDJNGIb/74UtF+S+xsjwnL27laHhs8L5WeH8kxTOb8Q13k2maIQ50p7xONzZPrvFTaLj",
-	"Z7fs3ZTc8sFq5GdNcXtN8T41oBXGttbL/U6VXQCycgvcnyLxWTmwdLkaOmE9Xx2wxe6Fn6RSsMkls/mi",
-	"bn8EB+bz1aN9oyRo8ZxvyIR8YtCrUdIqwwgbOM6mq/WuNxRt8gi/gM2HXOQAKnNEWJKiPMEFVA00KZOx",
-	"Injc0CEIqX4GjHinRUSWALq3kdRM+QaH0/tEfzBVbOacWb5sSAGuBSIuJoBDUFQJbDkg0ZSXyhoAnLx5",
-	"hGGGMFyIQQUfKdS1ylirSB8r0JPB2XYC6oBeF+lAt8Ft6BUpBLS8Waqgsour9IgAtrGWnssoFznDWEdZ",
-	"AAenCQTllBIsd/R0JTVOWXkphxzVOSg5ilWQLGi5P5YUiRurg6AHmjOirlML6E4mjCWmTYFbPKikd6aS",
-	"0Owa4N6ZatlBAEiggRw02qWP1G3HMKMJQ8tPbbx6KpWrwPiJJMiu5L5W0mNdGaIoTSJLVrC4QJZat2Qc",
-	"AeCkyhmdPZAkekalCmAVgpPH0c5RAeEH16456QQqZ7yxJxyjq2EPbSsFKs2YXaScY95BBXvIOKPXO8Rq",
-	"8mQLEbIT9rqV0vIfOXHWYtno17GcLTWVYbCyNGal6ivD9GyYz2i8HJm0KvTpeb9LW1FWy0XpFY2XIwRO",
-	"HNliAy74yK+OXUpTPRh0SgbscNJnh8lBHOyD2brX3w202BaA5dqIYoienJqBan16JCYjKHiBGa5hEPaC",
-	"sOtn8nL6L7Mu7Rg8uMAxRxaViVMtEdLil2dizn7TH5qiIPbPTq/b29vbCzvd3QZEU1n0w0HDIXQZn4hZ",
-	"vjo5V4uke3FvHOzSbj/odQ4Pgv5knwV7SS/eHXdppx8ebivn7sbdcYeG/bW2/sneqpzbGXfj3aTHgr3J",
-	"Pg1644M4OEz6LAgnNn8XXirLuX16OD6I95Ngj/UmWiYfB4c2X9c+a2zjA2kgSFBj0LhmY8961vArMfsV",
-	"t0tn5XAQdge9zk8+xHbXlCzvhL3dVkPEEDm9+d2idnulCPRqMrHudXupyHHgmxOFy0LD51zhj5ArfO4b",
-	"nCrrbQUn1G08efBZeoU3wTph8CHeNRtNg5ntBDCISQTIUvB6gG+bEjlSaWFAzJkN2YIw1bmWxMrjtXWq",
-	"0mQQFXcVGNzhHfMrmp1c3Zto5YQbSK8ooYqad9bIgiYFD0VauGOjctHpCGongXCmh56lnEGpSfMKiCsg",
-	"9WqpEIOHrPiG4DYuiEjP39zgLp5srO/lshGai3xGs2xJZmmWpeZ3/KSYAWoRVPVpRlBNPFdjRlW0g6DI",
-	"XOG3hv+XvS9fbtvI+n2VLtZ3y2QuQJMUtVGV+kaRZEcTS/ZIsjPJIB/RBJoiRmA3gwZFc1L+9z7AfcT7",
-	"JLf6nO4GQIKbFi+yKn/EkrA0ejn7+f14c9vSmSF4jql2QlZs8HrJKBEfla18w9gIjTDBOZYYgwV7weR4",
-	"CPVitgbL2Jxgk0R81hAhVVP09cLjPvz6EiShJsOTgvSmyuRgcd/2yQCBm3qv1HaMniQsxdOWig3LIk6/",
-	"nn5j5WQVXtd0pFkxSAIcMvMGkH787IMLFmgurD1n8pcZppfwzPVN06uF9p7ByQwLc5GopWA5s25RMUVh",
-	"Pda2ynbad4ZezJ/34muisEOUYvE4Hl4yd06BZ4l2yF9eJQq9SsdbyyzyKo6X2SVwW4Ydqv6G2hb+kL2q",
-	"4tTr9U9qW+cOzqYAcle2yB4/+EDtKYanjNnYP8ChRdLsamPfa/EgB+NUAlTVc5Pf5hpNM/lNtSAjVSDR",
-	"SNxLNel49mrr6bmRxUVfqOB0ykpJAw7rrJv3dObXguxG3Ejbjsf9YcS7XKQR8Hvncmbq8lzjnw7a8+sc",
-	"q50WdzXgmv3YpeEtRZrwXHk13tinCVZR1xyP+9pN0J183WCcin7fJ1VLn1xG8a2Rf7MW8vnxoJA8IBOa",
-	"8JmvJhRzaqZc3OMQR0206h2IOOymaeyT6kBM8Lk0l4VTAk8uYyeJ+LVGrr+vc2iGUunsNNCXNxOrzOmt",
-	"nb2Gdur1qlU6u+Dml05qpbO302401raVi5+yCF4W/vrNhp4fAanW8mmYLWAO9E8zDPzz59r+ZWFDmHrB",
-	"hPVklDJNLpSTM/p2tFQNdnWE1h9sX0SSKaR5S2KHOsKgq8rVfSb2jWnuAb1lHs8nuw2capLm89s52ZGl",
-	"uUnVMNDNkSBnAIraZpxN12ogHMPb1tUakiJ9uzaK/BEDMkj/AJ8n9cD8zMSuK7FTHg3x7bf6aTJmfp38",
-	"CmY9HkRxw4AnnrE8taD6EFddIP1awWBPqcHowKmKUokSRFmt0rZc+K1G05/vaQCL3toKvmVJ9BEyXI/G",
-	"AYyjCQL5aQ4lHrCOIbmGPaBFv1DmoiC3EZs4mVgFljgtV+s5sq8FdFyHGRes5qgOfY9biLoq9lbaPyEv",
-	"+s+CA8HhHKFiB8dN9SREEvuEqoYSsYYtC5YryhKforelthKAj8O7h3QK9QwwXgjTFjgXkYZRmMo8IDxW",
-	"b7wWnKkNl7BRTKeF+UcZlSeCTN0LuIyFHaJ3yJEhSEyzgiR4sTp36pXIeseSiCqvKOxos1mZw4IzSSZU",
-	"A3xmToJebG4GBVw3eEgL3R6wk+A+/DY1l0rtQ/eL2TE3yGepbvY440EyBZZR4EohFO6c42qcWylYCDVj",
-	"iB5zPdbhALi9iqmjUqV4BHFFLfyMyF7hYxwuoNc0L8LGomshQs1TVnPIeASB8u1tcIp1S7OerAIt5loc",
-	"nCgmy0g4S5k2dWPx+iybCyvKi9O+wA3aCZphq7/L3H3a7hlkw+2+26AmeLjdL7pJre1tMBTMz80FXtPd",
-	"W2pxYVc1nxb3Ae6NDXpQF9y+RjNtc1PIBwyHr/tBR/ryjT8lu3HOvtJ/qpNfTJSjKPsPNFQHZL1ACcAG",
-	"nTHGSkTXKpMsu8Xe8cmpvNFR6gV8TBagX+mXWapW4pfZOS//svrtk19fsNdLb8zH8x+Kwwmrupffci7S",
-	"V2LMtVu6v3nZgjRm/QkgXq3eXzqP/3PuFoinWzHxC5tegFhZ91GnZfd+wrxIvhx2zcddztz26aFwHcD0",
-	"zMjw1R5gIan2x3HskF4sghtIPev6hPmKylqWnpzjcZ5QDX4wJ77rz9h292lFRyuNlhBzrO/+5MXC0iBH",
-	"qcyJEvPyji7kcHTHNPLsa7J8j8txD+sX6uQcDOR5CQtx4n+6eujulRa7Fhg0B7qRmcUZyw9Y3IAK6rcb",
-	"bX95yGBN0+gqT6Sde1cgQiRgA0QnZQrlPYAqq1/XiW/Fpp9VJI5oOsjsjzxl3Dq9onlBnDM3tlprMvfM",
-	"zDdaXwBQErAsMjnj4arj6/HAqEcD24qrcQ1MTXkY1raPTJPzK7TEEJtZ9TWnY5h2/zHcv/19+PdBEO/H",
-	"7PWrNHj9Mf7n1sUtbX0Y//M/J9Oz//yjeX49a53tPHBpAdyRqyhYLslxl+gP3kSCz95YKshN8LzyuRTz",
-	"1xEM+gAyacIfTBa+NKAS9WWcRkXBSEdAsw3ZNzwE0VGe8IxUL14dke3t9nbNyXnKfcNakY+xOPkIrBJ6",
-	"CRtG4ERCDYckNE1pMKiTU+Wt+kgoDQlUexqNl5vZhZcn/3h/AmAb14mYaM+Z0WBgcpvqmqvDq/eXiAhx",
-	"dXJ+dXh1+uHEJ1Ud6qk5xD96e/7q9OLs5FgDSBwdnh+dvHlzcmya5o+vLq8OL678l/7x1cn5sQ9+/nSW",
-	"L92/+l2NGiNNlPgfrk7PTn5/e34CvQ9QIUyitE78N2+PDq9O3577yIReeIiSIIjmoaMm6hPen50dXvzm",
-	"m0mdCW1pGico6DggXOi4nPH51TIyqtzZhZoK8a2mRUI57ID2uC5jrS3XZ2S5OvP4XfSZ2W3fkV47LC5C",
-	"0RXqlC2eVXuI76HT/FrBWTMWQLs4oUQv5wtpXhRH/MbqQWOWfEeKENK5RjoWB/LTyevT886Ho8M3J+fH",
-	"hxce/3BycXn69rzTqjc8/u7i7fHpccd9+fJyFHFGjiAu/vLlUf6E6pV7+fLk3ONnJ1c/vz3uvHv/05vT",
-	"y589rp9v5ITHlQTplDQFeLxer3v85Pw4f7W+/eTDyfmVx9+fHne2+q1gj7aZ2+y1oDeCuXv9feo2es2g",
-	"FW6xdn+b/s3mowuF4x430rTT9DhKzY6VjB7XMvBADfHHkiF2Wo3WTrPVaF419huNRkPdcXJ+vNb17W11",
-	"vRZznXPA5MMzWpB2IN6Pkzo5ppySCzZVE2OEaeeMRuq89KOAeZ5Dmo0GwXX5lU7VLy5HaktAiFnPpJ44",
-	"+He2xpunxlfpyS+f4fpGraBjTbYKltDsLBfJVx/CQOIBi5enz+y2RNJYQrOUEaQSsjyROfgH+RyO9HjC",
-	"YkYlC03bMSDeignTkObEf3d4dXpyftU9+vnw/PVJ9+j91dtXrzI0MY+32mRQm0tW69wY8XXaFsMY3SAW",
-	"Uo3GVH3RtHbg6YiFcnCZtDpZ3azbW3KUjv58WsfjM3mdssA9TNCzd/rsnS5UynfNFnBxoYvaMwROdcCV",
-	"dpj/S8VUwFdeMRZHUOaRpixxoJcD8JMhxWmi6Ov5rri9C4Ccs/Rg6h80PgAMoeEondr8jl0/Kon/1ye/",
-	"Xvl031KP0pL/1R/saGxq2otZF8TP4zcKzNXN602J4G75P1cevq0AHSMQ8TTiXcluGaqdXSfbJ0oaJwi3",
-	"J0dUfZsD7Fk87Y4GUxkFNO5Cbz7c2aexVCdGXdntw67mwRQgz6IYwqu2QF+LS6hEbBAwVy7Tgl2SL+fX",
-	"86JUYAo5erBsvobeCNs8YIaY1MkZnVJyNNDS5E69E0+6R3id3gnbLIGnGXs+l/cKL+qm2Llq7OUf/YAB",
-	"OTu6zx+au3PODMXcr2ASHYFFtG6C6mj+zk9KjoCZdGWtpLXTZ3M3PkzGSwgClp4xjtAkTIXtWoWSRxsM",
-	"MEaHzv9CXMDoEGijVZbhczLrHp7Lka6QesgIbhZAXc9JGYpbto6LovaJyWIqGe1xHXUCK6W8lC77uxGH",
-	"WPObQZECEpYOwoKJrrYmixlSwdYO7CvhmSLJYTXnOaYgkVvcti8ksX9ZWjt2mIphFHQsDYnxwjQSkilx",
-	"EjFi2lvXLBXXTA3NgfbtImCurgpSjyuUN9oWdIRy1gWMSI6iPKu5ikXd9JFjwUmyp5lqaY8v8gfphE6X",
-	"+3w1GGnWa4TlXlEq9fFeWa5XiqJvtuCza/fs2j24a6ckVsF506d5XeTLjTgVzE5+VFqFryuLqjS9EgBG",
-	"ej2bbvcy3b6+sierlmZLnxxd7geUNkrub2QbDsXts134IHbhmbhleatw1vbaxEpcnsan14yHFIwc8y7J",
-	"aBIM6uQVIPgACEsvMnQRh+fHdeL/6SvLLYX+XU0KikrHyRoC6FD9NFAmk9Dpe4/Pcyojb2GhfxR7FkI6",
-	"JXLAWNrRlfiHECXqEMzEyVtMdOvsdWQaifVXmOJq/ATJYhakpMoF9N7LjsUegsS9gR8x0DqIgOhxyB8c",
-	"XX4gyESEhEhypH6CkTloEIoJ2EVZaSAavh7P5SIM3KHl4SDKZ4d/KMfdzpueMsfj8+wjJTwljgESwloJ",
-	"vQoHyLDgcYxk1ckRi2OJ7eaFDyATMY5DZAuAj+2LZDiOaa7TxuP+C1/ZIWoesMtjhpElw2jc2tlBCg86",
-	"0rkGYOtbAFXzk9mf6+Asms1smo3Q95Ba2EgH+r+pK5l6lLJUq8afcXKN7wDF9XEUA6iXjsmVwbboIEup",
-	"HfSvin5wxckBVvzhGJiVtUqyL/EFn8BSOsUb96B6Xv+QFc/TJKEIAZtOwQ5Ta1RZgHVop2kyUH5+1oMo",
-	"oUc/sRmeSHaUz5cjjVAr5/GqpZRwDCxTruzExJlq8ChOLl4dka2trX3d1Z+uZMxYyZAhOHvbL2vXKNDd",
-	"OIWR10s4JEZAjaju/J9/Ndz9P/5qf3LxH63sH/81X9pdhvU/+5WmopeIfl+y9ID0Ewq4ABIBjLDbFVmH",
-	"5sbmqjksDPBqfhR/bARwuXLRbRZwnVVXS44Ua0oCr78HlLTB6amyj/pp0GVXQuNThTIfEBVqeEKJGX23",
-	"rGXeOqdDYO1Jhb+Cc2Qlx8jzvrrPvkKNloOD/QZhYO3X0LQICfttQcG+ShhzU4CdBjsN4dRLDLCsyw/g",
-	"M/L2GKAQKoNs0Tf/ueBLY53zybv3jcYa4ZC3SciSTo4NjFQzMeVo+pQMa9rUcIZ0+gLw+dQJBYHju1m2",
-	"zydVzia52+CWAqF7qXIXSRHMbh19re4p+a6vA0Tv7Yj+OYYgoRSJ4dMqwOi9kGQOaQ8OAcSR4kjvFImU",
-	"piFLoD0an4eHRV0SRiF6e1KOGakaj0T97YV0CFXGti4mRLBP/QRldsZxiWA3EJXro+c9KlgedsXTa7Zu",
-	"S56G+NpwM9m7jCdTPGRAtaekuWNUrWOcA/QN5jKjjnUMrF+g21JylbWZmeU09juNhlOSKXQ8TOs65JBT",
-	"r+K8yCd1nUUVd06x2M7JldhlxreTodBsWDs3h5f2DJT2CEBpb6wMQLXSy7yzmVCDrPzxyVmQWAIqf+Q+",
-	"oDl8iFRoeBNHebJRABBe4ThBpBRUSuqXdY9f2rZpcEhno+OjGJxdInTlDIl4lEY0BtWSjqXvcQuK7s9C",
-	"nkX6+4kPcLX+AfGlBuBSognGoSxN/Aro9Vdfku//W4A4QWNpPhHcbI8PqIaFUAIxFYDjlYSEkgmNb9yI",
-	"2xGJjEMg0mwOHrd0DsDgGSkHtzdONXFij03BDqQjGkTpFGhXcIp1y6LOzy1OKpVjLGQECeQQFyVLC2lY",
-	"23zVeUdHbfTvorRONAhDHs3AtENSSTI8i9kEJgKgaZyyGzaVHpeBGEGSzZL8Q2wK3wg4v3VyGA4jrkMf",
-	"ARtpaLbl8ADPuABPDRdAFyBt0kR/1x76x8EBWDf7s3naZ0m+x3T+F4vO12f3cj5X139pf798+VcUrtXQ",
-	"L1+uWfX3YD3+n8fGuHOq7Lvt6/+OevXvbQ3+hBacUrssIVW00PSJqpWbhDNZJzigS1NPQN5uTzeC3xsD",
-	"TdMJXGX0hihCSBQynkb9iEmNyacxoA8QhTVKDQ9iRnuNtY8leaYlnYWbVaoAzXh5zQlEetaprlhTSi0P",
-	"In3Oju4H1UaFHu47aqSvXWB/5c1V9uy/ZkvRNbT7B3TEc+f6SOOQKjFbPMy2ji5rHC8mhw+QLUd6HPD+",
-	"xDiFfGzGkEwuNCpf/nxbs9qeRs9CpRmmfr/d2tPsy8NISjQm2s2W/p1MacwOSMJczIPy0OMJS5MpuEkI",
-	"Wmhfw9lEP1eNR7l0LCRFtj01hEEkU5GAD+vr2mt/HQn0Hq791oXQXIDyhx/02sFcjSCtEbAffujkCWwt",
-	"MFxMU6CzsVSIRaMP+tBxUmsInpiHr0bQOg02Cfwce+QdgGiHUI9jdlHoH2htjxuAQDUZ7IvC9R5/BbRI",
-	"fp1Uj1kQU/URNvowYAkjUmBqPXu/g2UEA+Zxu4KkB0AGkMUPx4GBX1R7s15b4pX1V1B/by3m/L5771SK",
-	"/8iEwmEYEgonGZv3sVIWDjASfVacrB5P31/5CRzns4tTXNtWo7VdV5PbBxzQvhIPQnCwMmQ961npzreU",
-	"7O9vUrWnzw8epi9bsffgWlJLk2dtOast17CW8+f6lSU7+waL1PY2+1Yj8h7EPMBTtZCfbH3nYGUr9cKO",
-	"hP/3f/4v8W2HERYgUT7FkipdaZCrdbFA3fkea1LSYs2nJNfzbKNpCxqey6KPyzucv22v4q7aJFvm+W7b",
-	"d7ZTHnrFUqEbjJRujmOSMAjAR5z8nfIxTZQ7/pW1364QnriaWTmwEYhPR/A29teRJyVV0d9fVEW3e61w",
-	"rspl5YAFN27El0jLOQGpbmFhN+J+1m1icnI0SaJbJh20zPyjn0+Ofjk97759d3J+mcFIkK0yDAmdk2E8",
-	"NMBD5YWuU1IFnjwtRDPh2eUi7U5Z2qUIaqHdOF+MGJddmvoQqive0MWm9NlbsItJ3VPbWICfC5tWhFAf",
-	"SnQnE+eIVW8YLEuEu5rhU/5EY0bPkm0NyfYqETw9ZvLmSPB+HAXpFw3dwIYsnPOIbyJkhNpYKVsmZHJC",
-	"BaWMvkeZYdaDRzkxLxxIVQuTKL2DVPgSJ1x/3fMRfz7iX8kR1ztyDuVxo3MOlsI6npc+45bX5GFO4Eqv",
-	"CV/4fOqeXYYHcRke4NTBhiSU6JNxBxM+ZErRsLVPnb5eKVYdqEa3uaDfA8pJj5FUxOEXiW8c4yC/6wBH",
-	"bmFLIhywCkQyRqZinJBREqk9RQKaMIJIURHlurcQQuMJjbH6a6Ngh16IzdvUn6XRcwBjXTGoN9m9xCAy",
-	"KC9vSh6px7vANWUyqdABZatF8sTNc3nVZd2m6xPQPr3yDqj+wvbSf/1VoUEqki5MG2BnIKQf/la/1mDI",
-	"OZVl0Hp6orqbQOwpT7FroMzwzXD7NmuHW0Gr5wKlfbu/x1z7NIPhUclQ+PDOVNhH5Xpz9TcYkqVPzvwn",
-	"V7Zpu7dlOOzdNt3vuXvBbujusO1+m271WkFTrUJhUuD2sinJkcvfe0py3wHP2OnjzLitXpO67cb+nqse",
-	"6prWMzUzS+clT61vZiZHeb9pdnIpwX3x9OB5r1eeq3MerDIPCvJRLm4geLlw5UBMNoggc9FVd5SEj00n",
-	"WCCG7CnGfc5ocnMuLgdi8uyDPkd+vo7Ij9qTUIODx3j9g78OIuDZHVEAHQCMA8CVHGbcHSH1PK7RPeAw",
-	"Y++76SYtguthh5bBa+mpVdWQeh4vbdFyCBeJRY4zXewiySGp9MapGbDHi6TES4EOEeYkT1VrWYYdAo1h",
-	"fURKWAlWWHOA/xhLELXPj1O3rJXrbR6mXU2JbQFa16tfB8Lv+3TtvxGouWdpfudumO8V6O1p47jdX9mK",
-	"W5ZrP16Jv7ZE+d6yJF0zo6p0rjW6Z1Iv0EU85qFQKxRJ5NTXRcZ9ZaiQkMkbRxOErFuggTVyUerxMrt8",
-	"naKLK8B/g8A0MpfoQm+tYsor5EmuQJ4SHyeJKd0J7uLdYtWOenu5gV+q4dQ7v2vtlu3N+bj1EW5Ls3KI",
-	"QnvIKQGAiPpmmk295lmrff0+yrcrr9+jYDRlcug0rHaUDPiX22cslC//AmCDT6vJL7UD8UKaQLhDMqQT",
-	"okW6qw1tWyJjQTVAYg/JVkPDJV6LkqI6C72gNp3gpOqfHf6ze3j84fD86MSvOYBP6Rd46fwOuE8gQ+cx",
-	"KecJKiOOYAMz8G4ASUmqyFRpWjNTmeeqrGWcmR7PM2YqX8ckBwRnUnNjLiendHAYWWuYRvXIusYyHBAD",
-	"b03OBYBaAfYjlKB7XNega0QM0JDYCARXx+I64uiUIpy2rvMNEgZdpRTwR9QK+Kd991xwNtdlBlBaul8p",
-	"FeSapcTfarR1hEy7qV7WspaD2RAJSRh4c2H2+mUkl+/0JjMkca8YRG9X6im1lfPknBnshtm2tv4+t/n9",
-	"BQot3QAh/M/2h97u8Lz18Zf90ZstebU3+a35n8Pt4GSn/3Pj3xft8emueNcKX+/fnBUhIpqtvXUx1XHu",
-	"9REJxAhx9DUm/YDK+pJGqmxJF2FKfTlySEMLaVYdlvEz8UGuY4ss5IP8DIyPcyyTKzkgXXJYf1MnLsmh",
-	"Tj0omaNanXv1Xm2hNVB88rlIyVCEUT9iIZERD1i+QVIyxH38vP1e3yYn5GFeR+e8HzlPvYli1dgI5vzl",
-	"jYTczgKAxhXZa8Bwmldy0kFoPQahSiWV6uQdxCpNPHMyEB4HHIN0wKKE9BhNWGK4H1iq26r1C5R2JakQ",
-	"i/CV8wSzVzDqB00eR7fM6IIZhEpALrqNZJTaDltgWJXj5JoJ7hBAmw0R/Ctht0Bi3sfymGhIr3VbYzjG",
-	"D+oOIz6GhtL2tk6HrkkCpiX/IimRaTXZzZOQG6dk7jPnBtRq6AGZF7swqrYa1Z4a1XbQ7m3RVr/JGmE2",
-	"oCtLcEP6QrnW7ni0eDCAU71BinZ23RelaQ8X7dM752q/2NH/Sy0WnpbDsdLj//rj0x/z6HaLPjh3/I/m",
-	"/7gY7e4wDCWh5CZCoz3/4Dr5lfUsKL8u77K8SB73Sxfb1xnULAuD0RwsbtFXKikwtPSsMEYI+1sHJFfx",
-	"B8F+wePpYly02e1SuVfnOJu8y4gHbVThcwqI+x36T3c+Zo+JEIYmyYpg8txC3v1blgKGPU3szW+3qRDW",
-	"hdB5ubZKrC00b5ZjN6HNgiINJSpqDeXsWuMERJ1xcG3eFe+E9KY6/r0YGGbUmiv/OwBgA5R1VTCDaMEE",
-	"qi1wlEsk2EoneW6ynhqM09cgMkon+jMLkG/GfVlpwyAu08anfCVWE+VTE09BBCaDxEQWATEdYo2E0b8E",
-	"9iI4IxrLVhddIgLDhCahXGWLIKrEUz3JdwfiOSqYKIVEzRJn4e7H+DExc74WkWQgdL60aPpqi1S/4TQQ",
-	"gtPc3RjCtIELHEvLgjw6vQBbIGNomUUrp5KENKVApXTCr+NIDjxe9Rn3gczickR5JAek6jPp1xztJWIy",
-	"H6JAgiSMA3OG+hOjwcDj5pWYkQFJ7SOr7t8v354rn2cwk243w6k56h6P++qbfYdMBsBfqzn/jEca+nAZ",
-	"FtVJ/LePgGfSN0+IaY/FmgJswOKRr9M8ciAm3cmAcV9/jB0tlTdAfRpPUSt4nGo6V83gliuxqPqauMwQ",
-	"6Hd1YgfzLFDaBn9fRLiPUOZKapkKBY0LB5k5mcGaWwcd8LVlmiPFCFkfslBQH4eUdDHl12PAOpfE/2+o",
-	"omA/6twPfouuBYTf4LRyFqlv8rhadShC1IsN0BgZ0rc9TNlbRN/jmvXOfaN/6esb9W5aYBGfwvS8Upt4",
-	"hQaFUelBLWPAidkCADqMnqyTuuklYiIhHmu+UB5o1F01XT6+xjelSDChC7M5M9OycHDu2T8dJg/+/LFR",
-	"33cYh3/sPUZjjZ6kTgWyZVYuwJTDIUUKF7VrRzTiXcluGVh+TkUdIGVw4JcT9WeHNBtYdyHU5piKMXR6",
-	"YvADOpzgBFY6lZ/FhMgUqjMiqVsMacT/GxNslU4T2WQqnYbaJ2ZMf8zbQGZG4DPUCs6MWo6oHHb7cGJ4",
-	"kBv3zGBEP2WchAIGPaC3jMCd8r8r+QH8Ze+5oAmLpxl8YCXBX6ghmGuOaVS4JISfPy35iohfx6yLCP1l",
-	"XzMrWbLPeaUkLa5rB8jRQzIQY8kcQ+dAkjHnOgRlBvjrgAJzMxZb6WfrNejGJsvZaCxeBM1GaAUobK8/",
-	"xzSW5tNmvmCR7FN6VM9Cyj6mmzT35MTGAtPJ7GtOo4TN5KKOaDBg7pHgaSLiVUkpuNhce+fk1P2IVjYr",
-	"F8U7QjWvUICGocc+wgiquVL7SE+T0f8DKkmT6Io19KqAglJZLkXRYGXsUBlF18C3ravPGdQOMAn73TR0",
-	"tVstp5JGKYicD3Y8xI5Hb4FBmo5k56UJ8sxkb823ypfZJ7l9i4x47xrUgkxHRUgKerD+CKm/EvMMtuta",
-	"pLmmEmatFJ+9mFTTLKWDwWsW1hbn+wzFzGQgyIPl+97YoT9Wnk9T/lc6lWar0SC/RrEcRAkjP8W3oUMu",
-	"x1HKSLvRcMgbIYmhlCJHh2S/0Wjuml7GNenytKLPkUmpBdSMWMoCmC8dqMzn7LIhf4hCJgBoEIES4ojf",
-	"qH0pGU/VAgEItRmjcvx3TDW/2+63dt29XnPHzfn+jbJ83hpDXF8cmwVdkcCzu/CJ5+3i3P42Bznb86uy",
-	"dGYTEczEZcfVPLZOfLN0vu38oQRF9+nh+SEcYWPh2xafWiGytSDHZhlO7hMM0ocgHwS694G80yH7tPEO",
-	"fszcWJxjj1kaWbKLsPn4n/Nh32A+LM4OXZm4mFX4mya9MrFbSHxZVtmZ5JftS6Q8JA+Y/MqJlpWh8lyZ",
-	"75PKdX0pEZCf0+e01r3SWisO61qEI0hxrHWiY4nKSXZm+zG9nstueXwmvaWW1d4cUK7bjjF4ORlEMStw",
-	"oisvz+Pc5L7U+VY/6GZOaXt3zSO7Ee+OJcvbEB2PZ9er0UxoHLtBLIIbGIkkEcQT1bOxga9Y0zhhCfM4",
-	"5VyMeYBNO1HqEOCk5GyC9fwTMY5DiGhABVGdXAn8iepGKZIK9RCMwQLvrE7k6afYDwaaUD1e9ayErZfe",
-	"eyKy6sGaiXPm29Yi86252Hy7gyH2mOm9LymFTUrvC0njr7PBORexmpE9s/Gqmf4fI/gA4cXIvgDQW4DW",
-	"Fvlqk0zGAQ+jiUw19rPIlG1K2zggZcbhRtxVI36QcNSsCO7MCfKSjwM5GqW5qYkk6Ucfje3//SZZ17Ow",
-	"dURzeUQNoi+63Yt9TIm5CcIz2K0ulEOOP6bC1HZKQnugw3UETTfYOUphWYQ4zfSkKaJ/xACn75B0ICTT",
-	"mbvxyOPYDO0fn7w5/XBy8Vv39emHk+77d9BuhDcRmqZsOEolkFAlrA/5K+UVXAsR1hyPMxoMso456BeD",
-	"cG9BQ5JzIHKGvrWIS/O18OmOx8Hgh02oYxQhTemisN+Zmd4VSvWtsl7stEKGONKALRnev6/nprYoF6hP",
-	"+bqHUQ/uEu8qSQy+U58to/8whzSBRLnRWJiGjIZRWnizHnWls92ATEs0HA8rnVYDU174U8Y2HPGUXbOk",
-	"bBRvR/TPMSPBOJEiwa45SkYJu43EWAL9/AtJfM4+pl28xtdOH0aH9H2WPnvBB+Bli1rPtputx8X70zu3",
-	"0mm2ZxDqtvqtYI+2mdvstUK3HWwzd6+/T91Grxm0wi3W7m/TilNRqoBDusvESnWdV3cOC2+ns73XaWz9",
-	"rkyqiEdyMHfRjrqo3eg0W7/roGuz0W45FXViunqsi24BjD24EI5WpVO5prfKCOgQOUxHHRJGNCZpMCLN",
-	"Rl39t93Z3tvtqPPGWZDafyiZr89wlnnp6iD1PtvZ2d13d9utbbfdCJm73273XNbY7QfN/n6DMoifqS2R",
-	"Hy0i7xndsXxmLDhflrRhw1GsDLQiOp9+j94/8I5PG57AhTFk2N1KwBnR8FQDWl9SY0IY23QjDDOBbbSm",
-	"leFzStOAiKTJdAl4F70B8C6to4w2CceaN55wMbEg0sqTUyrPHY/IiCWRCOvkNPX4DWMjidU+2UmAKqEo",
-	"wOZnOPUkoEkSMeij8/W4XWgTl8p7BFSp6BZ4t2hKrkUK3Eo0iSOWGO0JTnWYiBE8NmEjRtM6UQrK48Vv",
-	"kAbgWs1AxELjTC8Iv5fCfKTJVI9zHb9Tv1jJ+2hhU/S6bieKNOtURjzdaVdWKKd7i/yvQtBnmK5PQqxn",
-	"o929aux3Ggb7dpGgn7mqBJ22VNJvKNQXecP6kx117g0Yw/ftET8ImpaRq8pNVK6xFlVVAGlSXq4ym78k",
-	"QiTIukwPzCicpfrGuFOLEyD6YQjpNOdgDVlyzUKXTujUXAKBTBNkrXvc/xPqQCgB71H0SS9K0gGp+s39",
-	"vYbbaLuNlu8Q9pEGac1R9neOXRaAybhSDyBLSdWvtlvtGtne3nYbzdaW7yjTG7li8Sf4f8eOZQKuHjzS",
-	"4wMRh1J7f2F0HaUSajXIBC4FxQUJYPDl6GjEaGJKauFzPY6hZvDuICtsSKxJ1adcOcYj9h81Csrp39hH",
-	"v1YnJ7csmZJgQBMaAOSW9Lhy9zrkz7FImXSI/7/UHV2sqpWMJsGAoC4TiSRDmqIaHkoW32K71dTjy+mk",
-	"ld3xzqzsCuV3rr5jgmuLU49T4+gvg7x5YekW+Tl/LqjGtDNTBP8Af21lBemzo/i5HMVyXd+4au52Glva",
-	"X1P7oCv6XdgHlU4lO8IVRxsNsN5/02+oB2IIJkIi064p4eXUlNs0mvtbYJfsBq2euxtuMXe/32y4rWAr",
-	"bLPt/g7d7RnbQN/9xmwkEDzdiKfCWB3z9NGtrYpT0THipd91yxIJK928n9elDx0yxK/2vYz0ffa9Ht73",
-	"ehVxqwrzPpeVi3M6cHklwFUOBh21CwhsBvLd9BXofjpzXVVpFCFTst1o1ByP53WnY1QLivLbiE0wBalR",
-	"XyLApupDf90gkkRv0QONFBIBaKdvaOKh3AB3ep0clqhlIgdiIj3u5w6Ob5KWJnw6R6mxAKHK8kOsdKsy",
-	"aK8HyeatJy8ep/LgDhLgGJMtC+xKy8maFYKadXhmd/+ybAuHdnEMBFxudcqFyVqlCngWX0iDYFewq4z9",
-	"lRmVhp7a4zoGEzOaSBKltZW9ugbzEHDasRDJoOSlAzaF0gEypCECk9SJ5oqXeZFi4e/MsD0ejJNETYsW",
-	"UlW/3drTfU/DSEpARPTbTdMLJVMaQ6zG4yUiqZhqNPUScGE351tl2OU5oNfF1QbfunSaMz5/+MEQ+SuR",
-	"P1KORBSwH37o5EHCLBdHTFOmXBX/9YlG/8urNx8SWKgoanXya5QO1OYBfo7Wnn+AK4ZLiFO8CFRvHk8v",
-	"mwmv0vQqD11Goc27vwrHFFgGcg5j1iz0V4k9uL+/SfFEQZQ/dAXFHYawqghCL/Sz8tgARvdMCZsihO4a",
-	"Nus7JcB4CF2ir2zbzDdXEdBu7W32rUYOPRC3ZpKwIFWOtBXDWVfemub6S9AWq/hNSoz0SFoVb1Bq9I9+",
-	"ZhoPaXIjPQ5XKxmDOoxUo5RkaRM9ZgctbFIwsB1tYXscEdUxnMMkyC1jT9SU9i0CptNxGKUkFtcer/p6",
-	"YF18sFKIatcCej9PoUSFxX0Hf6AF01/f6XgcojjW4IwTRsOp+ZwMY31G9Sp3AGB0NXhZfpbMvTwVa5OL",
-	"wGF7Es7DnUsBzW61SgoDGNng9sNm4O6yVt/do1s9tx1shztst79H93t30F0w45sjsH8+3VWynXLA0+qU",
-	"aL/3WavdT6t9d0QeagoIJeEY92+21VBOYrnzckVjIWHX6Am1F6+D9ppr/vT4et2fTlbLBiyW/sK4vx31",
-	"Y7WDmpQyAK66+7096rb7u8zdC3cCd7uXgbFmQvo4qZNjyim5YFOsgNCFopd5AMhNmiTNZ65okrTL8sSb",
-	"JEe5VS+DNF4BZaoXgIgkI09x9LMdgtAFNI6n0D0LMPPqJrUVPU6DQIx5SqrZ3sQ0GmTIKCfsYyRTzQvg",
-	"kLk+So+vA1dqPuZerZRmn+UV8IY79NPGO/QxmyDNsq/DOIUXbj7+5ybIb7AJcpQdlyUI50ViiA2aIDOx",
-	"WmiCtASLn6kJMicUVjsTGS78k2qC/FIiID+nz02Q92qCXHFYN2iCBKW1qvGR0IR5PJcrOGZwOU2RYDrU",
-	"j7SnOUtQYZeMiTWbY32QqXgT01CHebped+ATOcR3J2PTlkbOJrG2B+ORSIoo6XcxQR6z/e9Lyh8b+f4y",
-	"cugZyPPxeszuYsAUma0WB4VNVJMSyYKEpeT9xZuixJPjnrqhh+DGGJSNEiImnJh3eLz6WojrmBFDKeOQ",
-	"t+M0FuLGIYejUe4PtY6+f4aQxuOWjkZ3nxt+MDlQr9Jx54BhaWAqEgulqQY/oHJw4PGAxjFQJkDJ/1D3",
-	"BHA2QX8rT7qtvlOmYiTJRCQQC9eUER6vjiU0ekLalsKVA6p0Br1hYW09Som7Mpd9K6ZZc7P4CVKobUqP",
-	"Nk7iXLtsOftWCYXhBi8BmsP10ZXzi7mEFUst3sUb3G7qwx29iYGR5FkuP0xdyhm9YboFFSgFazlJ+UJa",
-	"2YRcgO8v3iyXnrbVeaHndxjH+YZobVWqNTY+n6MEiy1qK08FlcYpL+3LV0iIb7UC2OYZAVY4hmCdEuMi",
-	"STFEXCeH5nlwHVwSRiEycks5ZqRqYDnU316oFYhTlmgeb3UZNU+gKaFxXLM1xsohUALeN/XIX2dzaiGw",
-	"HNARDcBzajqVPJJ3Vw2huwkFGFyLeINbe25rt7njtmlj293vt5lr4Qb7e6ziWACL7iYwhebUdTeJhiv3",
-	"qchahJzWajvZ4uSW22hWzF8gOdhqtHbdxpa7pX4/iXgoJjh9jIeAAddpNLDdKFH6DFqQ1JWM3YRUiY2h",
-	"4Oofn/64X3WzObKrC5tzCBHPlc2P0lUqc+LTiPhMpC4O+KOlpixEtT2UKXlLo5j2ojhKp8S0p0GsT/DM",
-	"NHMs6IPHkdt4lkOB/IobcyGOEQQMShBHDrDfxkIvpsrolCm83s+fGJ/Egl87OAB9DNRmA5Aj3Os68SBS",
-	"Im5ZEtMR2tVrf4Xu//lohHXP5veqBamK7PsRi8NCSyo2+xRwfwECl+bY2RzC6td1j/v6C/7V/KMOJ9ev",
-	"E1gcpD+zOEto0BuYqQ4gmXo8I/e1GwFdoGvGlaZl/tpVGbgjzN6p3A/pSMkZecjDq8E4kerfxYK9V+M4",
-	"Ru5rwckZXg0jtNc75JgFDHq/UkHOaAJFhjYy8oAq4psX+7szYn9vkdh37C07na2ZW7aKt6R6HZSu+LSx",
-	"YnjMVJfZ5yvjTHYnbz7+51TXN5jqkpnkKlOEs76OTXWFLGZpCU3lMfweQ+BGH9bJJUS+o5QYAQv5qqlT",
-	"1iBwYGCJfPNWSIr3WCCULvSV0bW+fMbx5OTzyniKeevXHk9pL5r88Dlg8EABA5zP1afEWeD/r+PNv2bp",
-	"U9ydjW9EQeXn9PncPNC5wcTsykOzRmLWqJAVHVsOMQ6B73Ed3cMHTAYixvjRImeGzPoyHgdnRvdX9Zhu",
-	"sQpJ1QC76rCS+cCaUXC6NNzjmZpTw8zatEJkUeBskjmLOR5I9XNi7wZ4/TXVHGZ+nogguasDxT6mYKnn",
-	"faYT+J2a3L+POQZfQzHuxWp9tTNU6iC1SpyJHXerUbmDYf+YCeQvKTdNAvlZfj65BPJd3AIbPVmcOzbx",
-	"s7QogHRhDITyWZaHgfiGr/x8KIXzU+F7vApMQRKSJ7rfpyQs5pAgjkYjLLYtvs3jfhZA8F/65pj7tTo5",
-	"DdlwJNTZ6+hBAa6NafmB0JYDv/M4IoPrSFmmE2KRWiADq2uERnbDeyCAQCJueoIkajN5gyNGfTTmKXY0",
-	"+fr3voYml9BRpiNZtskY0iQJtAIHepLViCJ+XSeHOt73QsJUxTqqCIVMN2yUEhokQko133F0PUhdSW8j",
-	"fq11liRVSiAqrh+D45eEpvhrjEvGRHDSE+mAyChksnaghhoD4BNm2A1gg/5KOVIi3+0LoDr2+ECME8Ni",
-	"OKRhLveOUHdqYsbpeMgJXMkBC9bk69WLPJ5OooChmseZGNIpkSPKiUGS2NrZwV2FAclaoQAzg5OHBYPA",
-	"KAIgzdsMIikJf06o9HhoysGUVWJOhF0M06cNvJ9mCGs2aL/WDzMHEWyO71TVhzrMWSj8KosIGvUNv9lq",
-	"bqK+zXw/eAdYHmkc42OVznbLqeijUek07jBGtRfLFPVra0ySBC56RnkvorwHGdq6hXfPawwllIyIOCDm",
-	"cJMIWl/NAUdt8fCA7kGuDe1B4Pju8FVfHLD9a6KcTEWBbjIt6JpAWQNzyuYbpKA81TOhrEHpgOVFeqwv",
-	"EqbtMYdQ/d3wyeZTQXFSj6+rMcEoQgJf3eJtVHFVp/0k8XNZI99BxmOdeVI/lqWxfGh5eJhIRv4kmMqV",
-	"Na3jWKQuoCYuNoh/gUZ4yBXHNGBIiI5mkylsuY1klIoEfuH//PbNcffq6o1v0ec93mwQnR47IJIxYrFL",
-	"dETdHYk4CqZ+rZPj4VHjInF0q5YXi9Hh/WB3AkxxSm8YRwb1W5ZM1RCBQ7taSHnbhfO46PcZwOug5Zbx",
-	"uk80TIp9rY6sANlolNbq5FI3dHrcVxd0oQQuh6AzyxBfLVymDOkso2s+2rCU+jUgQRDiBgfA4hDn+iD/",
-	"aI/DPhpq30Q9HmxD9nEE0DEwbiz+hCmCav2pRg+wVOewcCYVr2YM7Hts3lHyAUaBFqDHMTs/5no+Y1Zg",
-	"QO+P49ghvVgEN8qQhGH3ppgvl0So+R6nytIuTBAa6Mr25mTMb7iYcF0FEIV+hqBIDlFEqXl7/9Ob06Mu",
-	"7Ks3p2enV9nOIq0a7BCCyJ8jBu2NAIGAFDweV2b0vk9wOaB+zDettgCr6h72U5b4RM1YnONtRwdp6HGc",
-	"X+UtwAxnzPKxFDjTlmTeDPXi8OpED3VJQj4W6c8iDu+akIfQCs5bpVNpBo3ePt3ru7tsBxCge+6eyXY3",
-	"dxrb+/32BlwrZmyPlO/Ff8K05lEblT181dzpNA2+cnaEQN10fx/u3/42fDX9Z+tD+7dfm5Pe6w99+npf",
-	"/v5qv9FrpXEv3vt49u8zUx62T/d6u8FO6G6zdt9t062euxe0QrfJGn3zN5O9f8RJLNNePyv1TX7R0F0k",
-	"LywO9PFS8gcrbGF7zeAjvMmRMs2bUOpxDvGLIt7iQ/F4CmQoJ1cnPjLlJrcsRMIvIAgpc6lmnrXm3M56",
-	"VHcGa7iDAS3NCXmfCbB1mljUsy5nbvv0YMatkr9Z3B6EZnWpJHXIEjFa/0Zxie7nD2WyvOARCUGGlE8N",
-	"X1+ip1d3s0XSKIUD1HJQZR0zKhk2UoiETGiU2tK4VGjdmveZWjmf6UoIcqZeeGHoxje2jdWXuPglD7LD",
-	"zBTklOLc5xvbBJUhImSDAQm/AOBz9WNX/+gDfBEAkCONUkFtYqhvFtAyd8kqEBe4FK+ED3pg0nglgAnV",
-	"pmtmWxqskH4Ux9JigItkmLOXD3NWZJnJvLLQ5LWyXWdMOtKjwY0pFSRVam3nyUDYaCYWlwwjHgKw0ygK",
-	"bmQhfFurk3PGQjmnPCAa+09XfbV7pdUJ9fgkEfxadx+B5ZvZXsob0rFj4LwCI0edHRuyhUbvJYUrmR2z",
-	"MsynHv5Ckii8b4BvTfWzMRTj1ex8JiwdJ5yFaPha/2Bi3I/6IgTF/CKs+VEbWTh5oPXtnTtW41yg/LtH",
-	"Oc4306r9R5FQAeU+hdVc68wv7qG51MyCFhTIh+xDl6Y+qaZq2/jK33eIGOnjZzU9JlbUMe+P03HCCtVm",
-	"PjLC6kh8woY04hG/9rUHXCevolidNRKIYS/iTKdaDs+PdcDeyRLymLExyC+LoIXWCtcD3xzi62WNSahy",
-	"q+/fnx4vpJjLl9aWH4A1y22Xn2qn8tG9Fu7Ko559Ry45t8535OuKy79jzVrjB/wOzW6pG5Lmo1jLv6i0",
-	"zrr809asvX7wT9PnQjMbjuUD8RiqHb+YxDD3fjjSiHEEKhNMITWeDqHE/+23335zz87c42OfhHRaTAGD",
-	"ARalUgcWIi5TCjBl2Behnv9C5hoXTIK4Bi/i5OLVEdna2tq3d2YPr+UgfGcmAjJNC9Ywn30SnL3tlxzz",
-	"w0KS2yl8Yz2/wlA4ApVSSvpWOpX/+VfD3f/jr/YnF//Ryv7xX/M62Jlv3p7/YqQ440T0+5KlB6QPGMmC",
-	"Sx2N1PlmJRfnxuaq+SwM8Gp+FH/cYUvObAkdfF5vT2R1XyGdLtoKZGYneHx+K7CPdiuQw5IoOKlCwhtb",
-	"MhKPw0/6blnSTZgKf/GegszCsh3VbD/vqE131HP769Ntf0ULrtJpPGjvK+PhfNh0t9Pe1mHT9WOZn7NJ",
-	"yhqwMAO5xon1G3mNXT336fOMfMrWnmdYrbDp3/8Tvn41DV/tD8Kj053Tf59Ozv79W3p2dZqeHb96f3YV",
-	"7JwdH+6cHf9ET3ljs2DvGm2zWbL6uWX24VtmtftiE57w8+pWWeDkGDHuQFxQjYwoSZnc0ried+bAD8PD",
-	"52Np2qxakTN6xSFQvGYK/ECpHOQe6XHbz9pjJgxlnMLsXbZ1FqxOSF/qBH6zhWVpEguz68Q3csYnWjdA",
-	"2XZzWWm5zizeoU/W48tS30qIL0h+H2DK1uPLe2mVCrGYPVhPN6CSpBNhqhpHMArttmmUc0jo6L8rv3sg",
-	"JroUj09t6WEy5uYtB+YBkOuH9EgqxsGAVCGlzEMoJISslKOL4z+muRJD+EvN46EodiZv1p8bi/SevbkJ",
-	"Ste/HqWbtkzpNPZR6bimNfUzttyWqgJDzqoHtEkhfCzSR+1uVcu7sgBeXbTZmL/hjtZ7FsXlT/ls0VSG",
-	"bKhD2wNqanDzggPtUmXN1xfVxV3mbtk8vQPJAnP3Q6UQN/o4q8i+9yZiFK+zpkE+wLt247Cea9AWGbke",
-	"SRhUFwFfBl4BxoAIgvFoCmrKgmdmCWB8V1jUXRHvjiVTWhIixcgFKFNGw7rHzbOh7ts+Eei+aByrRwcs",
-	"jpUPFTK1L1kIhGO6SiiSYJJ4PBWi/KUO6bGAjiXTRLrmFS/IIJKpSKbZh3o8Sjdtc8Z1WF0QjqGQ5/bm",
-	"J1HAnNtgczXMajNjcas9Kdm2hrTF7GGZPxZLpXfECb73LsI74q66+SFkt2Xsw+8k5uudXCVCmAfYjeIY",
-	"zxpgVKb1r6TRvFySLmswX5yIKu01f0IiovEVm4lmDp97Ih+2p3zR+VjQS/6TkmUSZYAYMW7sCxALpiIk",
-	"SqXtBiZViBM3Gw3LEurxRU3nUO2RR9wysQTJuNLdJhet+9PAYswB+Oeqg4uiGCObBzlJrY3RiCurQMOD",
-	"H5kh6xuvBemxWEzQiwZCRwD4mhP8ULdbZpsEAwbDNa16dAgEyykbAtMbdDAmUQpT5ngc2hGNgQZsqENG",
-	"OdYBZR+jrGb8oE25SL9xWXXXWANsmmIX+08IBqe/Nd+xbmOyeqvBqckiE/mHXNEbBtGdHK93Wef7ho79",
-	"o3a3f2aJbTvan6Lk/gxmZqtE2hwU5eussGp9E+bllUbtsJ8RyVJh2yuaoRrtMLefvmNIgeVBgpT2+8uR",
-	"lIHgRvNlLYRTzgrFgPS7AL1eXpYFL35GUX5GUUYUZQzv5oPfTbfVuIKYt86Dws6qdCpUba2/FUWQyRA3",
-	"ertsN2gydyvYbrrtfgPISam7Q5v9Vm8raIfbLJuBw5h9xJ2q7BQB8g+eDgUX64wQwvNbsyNMopQuGOA2",
-	"bfe2TFWv26b7PXcv2A3dHbbdb9OtXitohtkAL6KUkgtjsmWDtFZc5Z7gyOoUrpHiLciA51zvY+V6C9Oc",
-	"F9ogLNfBRy48wiZuIx6lEY3JiEo5EUlIqtZ9arY85VglNFAyuFYnJ2oPS+1yRX+OmUMCKpkbccm4jNSR",
-	"iKdZN6WlKvULfBsHyAatW4mRY1GfoGXtg1op3IeYyByMGc59+we12XMG+PIju+gYmokExQFz65pfuSMI",
-	"ernorZYe2U+bnc9HbFj8NkTcRrP1/SYP7VHM+wmHWiQMEZ46KzmGhSxCLMmFGcPDwmWb+wXZ0B7CK9jw",
-	"m77zJGFeI5TolLwjsJxRc5lJ/5qtZ9FD3Ci3eE8t1o3W48rQiZoBtDs/3V+6ZXOqV/k5+P2wwe8VJ2gD",
-	"qkul2+7HdEk5ybirPa3AvUqH9GksmV/TpV1xTETf41EqiWRSQhG4qQwjFMeBL4CWP0lYv88CdQGEjaAY",
-	"TFthHq+qy9EkVJIVICn0Hx1dwZYmY6msPcOyaShwySEncCY8riNQGVCbmoiQDUXKckx19uPajf2aht5D",
-	"rUIi6XF8G0yVwTeh+g2kNyXDSKrPWWSJelybojrg6DvEV9/W1XOtfsYLcnByPvQY6N8nud8viaA/EVF4",
-	"d5g4M0tFM/w4+33OBDdGKOxgMHJFPHMjniTYtvk7taloU68bm9aPFESf+6onbFsX4vdPWgs9AuDdVIzJ",
-	"Mrk4FeOCWPzKke5+2/BzvvvY/Hq2+YT1BkLcuCGLo1uWRAb4N2H6N4uBzv4xZmNtgehrpwi945BwzAgX",
-	"E92eTUk/YXJAaJqy4SjFLrEOooMhYoIZRaS7t3sinJIqhchKBDZAHrN3QIF4JKCchIkYIeYuQsoqtR5d",
-	"c4DcZZNVLK0X5iN/xfevo1bNp2qVSqrKpsl/QO2+WnYvaIYttqVE8HbPbQc7obvPdvvuXmO/SXWg+U4O",
-	"R2tDVfunWuBwpcehJ+9YT8wGbsf8nXPHHjbZM/3JQ3kdAMtHZ85rTjroFZHzAoLxELiaF+M6qNOhryb2",
-	"6iId6oEmmEaDHw1uxOwasIStzuzp4Z3YsTzRJJ8GscZWH32fhfr7llNu+1nKbWaloJ84YGRIOb3G6iQ5",
-	"lSkbqksjUJOhcpFgEHwcx06F3TKeQmcO7N0fKn9oS7bV2+k3gmDfbbTDbbfdbwfufq/J3J1wN9hj+33a",
-	"6DUrTkWblktHWWSfHg1njR04LQahUt4zZTazvVcnz+wxe86bPVLebE6glQvLRdmzC3YdyRS59a0x0xeW",
-	"Gs0ULGK7IQUefo1DhuZRdM0h345y0ydVfzKQLOj6Fku/RyXbaavdsNUiCeWhGJLeNAUETkBG9Pgse35V",
-	"3Ss0iEIisMWtZuItoBM6SK8PDPhROjA2Fn4BoKP64yTOWi19OCI4KmURDYS0uKm6YFuK+JaZdkHH47pO",
-	"EjpuOLMQpEx2SCzEqEeDG4eMEjT0q83Gyz2HNHdb9ebOy2bL8XhzX/1772VzxyH9oNHodF7u1hwSR/zG",
-	"RfqCanNnv97absMlE6ViSBCLcUiGLKUhTanHccplzSEBTZKIJe51QkNGzg+vHBKKYKwkUUYqhGUTCdMQ",
-	"kICXLD2O4as+AIIhVmqhWELNlF5hDSkXSVuZCdNNBPdg9qdWNzsZhFYgOGcAt6BuzKgUEhZGCQuMOhWp",
-	"x/sijsUECjMRpzLBxks7sF9Pfvr57dtfuodv3rz9tfvu4vTD4dXJj02fVGHOPB6yWxaLEUhg2GOA3qqW",
-	"rabcCTZS9q5abVxss0B29eoeX251Y/pgRtbdKzNL47jQxrmBainTIZvK/E93FfCP2UBpaQjWs97NkH6N",
-	"0sElyJrKnT+r8IxFCVPEagZpgGdQO4tGHEkkZQHzUJp28ISlG+G6cjaxkls5bBdvlsG1zpm6L9c0JB4M",
-	"tfWZGvVxE5az2nwzz2cjplRzl9WI1ueKxfUBQd+aZGEXEOFhIkajrKq+3BHCt5TJz2cy0S/U47XevlrQ",
-	"8vWWZ7vFsaknTK+BxCMrsuMrt8KmmWb7GRsqj7urjEXRfzOS5y37oGnndffrymhoXrk+QIJxTX27Ruhz",
-	"jbT5+4s3pGqtcGDgR6Op5pDcXQ4BGxFgXhATblWGneQS7D5ebHLoSDihjGwr96vYNq4VQp9GsTX8o4Sk",
-	"44QToMmuHWQPUzPoe1z9URLKM2UDaMlqzMC2YPgqtCNgwigaF4d63G83G+S14MxfFSrHvMJDGu3FRO6i",
-	"jO1dBcpjtjB9PeLRJEefxeSTy989gKn6MpMyS4P2OSGe3eEo58kG7jsaRtYxSTzkGCIxlakJorwwWLMk",
-	"ECF28VQt7hb55Sci+jXI7GW3EqDjwu5RG+2AAiGTK4wkCcdslXTK5QaOs29+Tg58LckBvWeAg7k8N7B9",
-	"1dzrNFqddvN3BM+CHdndJJyPoRzER+xvs3a4FbitXpO67cb+nrvP9kLXIGxt7bV2C8GfSqei4zn1QPB+",
-	"lAyBuQ0etmY+Vu3nrv7S0o/b0ykFuBA2fqVTwaPDQrLd2CKXLLmNAkbyTCr6erMU3R5o2sp4JNOE0SHp",
-	"jeXUXITHr4tFIduNLZ2LWDKoLTOoEQpR2No0pdg/DMg4CFBWzLwEaii4CdR+oEHa7U27usZIp4Cy30u1",
-	"DfC3EC0Mpl3kL+tiPDGnmRdujt2M5QibsdYrRdN90fqzWFf0u70oUXu+0tzfa7iNttto5fu/OP2b3sL1",
-	"AAChQfx1TVMXp2au9W/eiBH7j3rRQHD18/9utlvt7e3tRrO1VQFTo88SxgP1t192/3Hmtq9a7zSJkp6+",
-	"MpC5XbYTbgftnrtFW/tuu7m36+73d5i7HbaDrV6LNvcbe+sim24F6hQ09t29/i5z2+GOOj5q0vY1tml/",
-	"ex7ZtNlrBVthm7nb/R3qtnu7gbsX7jO30bd7ns1h0a1LILUCllQpRDFOYM4mrJeHKc0fzvL0XVGQ3LJE",
-	"gpxtfXIqwJGc0uFo8fULZcGn3CBGjIcGs/jeyT5T/LA62Zfp5mcz7ytIDx7yEsMJontPzZtebmRCwJ65",
-	"GKuCarFvN2iwIIcLTET5JIQlJILWa5uh4GyC1Fg21Vr3eGaQonXHxQQ89ISl8EvRJ4wmccSARUsSQL0P",
-	"AYsmYbqaTVOVROnKijZYDL3rdA7m3v4urvBXmErKbyaiZ0jCKphc0bOcfBBZh9sqH2lSzp6uTZBmmy3w",
-	"TydReM3S+r8XO6HHrB9xfcCCsUzFkLAYErWS+N640dgKMAXrGm5X9TuGdEG2lKIfi0mnBJvZwQJUBsCl",
-	"mi1wMbMZVjpgFbW0RRYRB2pb2CGYnNQmMPxD2Qj4vnythDb8HJPojLjtiwkZDdXPamiW5KGvhkQNbS4m",
-	"q6GaoYbo1oWJwD8X5kF/yQv0GqHdusfCjsf1nTjjRCbBj57NbltLp5jitmvmVUiovgTfhA96iU/SL1fu",
-	"f1i+TES5EliLwX70Kkx6lcJzShf1AL+fpmkS9cYpk8SHx+TXFVgifFKlJdQ9Udgh8ibSZcHBQEQB0zOY",
-	"G45Pqj7jCLnNpF8DYStgQ9K4Tk5TtS6xxIccvjvV/LZEJNF1BIy+EyqJOmimM6kKQBspFkHKKGXIYnz0",
-	"9uISiy1OjrtvL05fn55f+jWHSGim4sIyIFM+xRIVFktd38EZC6XHuSARbh+ceMf+mE6x58tnt1SXmAxt",
-	"zQ45urzUxwnou0csSUHhYJhFn7AO8V1XL4Ryx3jqO3O/cvvXvuPx7Nfq59xVvZkfAYik8Cvwd2eeIYKx",
-	"LFzUFzNvT2gYqWvyt41oqKzv0hap1yz9FXbuJUzUqgjQISf+yRW99nXchVtNbMTiAfG3Gm0/K8XRhyiS",
-	"uSD/Ikq70757LjhzzyAXUW68eJWt/j5tBU3mVe7UNZqyj+nLf9NbiiMrPr1arZEf8VyRv4hXGUu1aZIo",
-	"SL3KAanX6+RTrVo7KIxtrpihtCcUfp6pxTiiwYC5R4KniYhX8VjCxebaT05FrcOqe+AaGNFWWXr7vVkR",
-	"IiNlnAHZI65vxIlfWA6/Ts4FRCPvbCR8HdR8VwWSW7X39eLkFTL8Xqnj4oP+qvQYTVhyOE4H6rlqu2Gu",
-	"qOy0vIGaunx5mM4rVf1rAfwA9ZfBMHyJv/VrherZzsuXIHgHQqadvcZeA7xnPcC5N0W3jDMpHegJjfCf",
-	"Q2UvB0YlR9JW59WzE/fWSANZQmsEnS/KP4u4o7k9E6Y7U3hoC48cdYkYp06xmygD9lGTtejpBmBFPzFm",
-	"klSptdhrucfoprf55+jlwdZSkiY0ijOcHBg9Pt10sxrIywXvOVSPKXvPOLlmQj/LdjlK4FWVzFoTsk7e",
-	"YZ0mtOeKvukvVr7Kge6ORQTJ3Evf6bBQ2TK87fcj5U1hbWHMBozG6cDBYlSDKnN6eH5o6bzuNARTGFY2",
-	"hF8ipXtFv2g95Kgkw3GS1XxOBgyqPtMBm4JK1muRN/zuNMSjWdulbKy/MnYTTwnNEW2SlA1HMcVKI5qS",
-	"a8YZEBJrWg86gyFc2HaaR6jsVUeCK0uezdO6GJ6WHKbq7EsO8ptIzULhrYAMV8LlhZN2GynHuZ+9Fz7E",
-	"IdeJGI8Q+g0LekM6zW/tPPloOTdtZhPLKGQdneDPYZwa68s2l2vjDax27nE1NEeDxOsyZj2D1swqWPuw",
-	"Y7TtDjIGzRQ94p+Kb5ULRo37CzjMcwCEHUKvlafgEAg22987COiqRAWAKIF7orHn63PvXvTOUh3iaAZf",
-	"6L83V0A80jhG2QTrj1Z/zb1Vq54S+YNtelykUV8HH2TuazNuZwTVxc31QuoKbKzfNXs9v9Ws8zn/yhMI",
-	"0BVfYOx6fL5DgBrCourBT5egz9xLpfFObsEpxdyLA5X8GVS3DBLGuBoUn+o1VCogP7o3UDjCIGIwN7xh",
-	"5nKyjykZMimpngIjjQntiXGqpVS2AfRqKMll4pAL1MGZfmjZYdSecMICkYSygxJ5xBIJVK8WBzMV1yAQ",
-	"lQ9Dk2CgXOAkwfp00NPJNfh+BpdH1gkqR1PAZpSEwaz99Men/x8AAP//",
+	"7P3vdts20gAO3wpe7XNO5C6lSLKc2PLpeR7nX+M2TrKx02xb5SdCJGShpgCVgOyobb6+F/Be4nslv4MZ",
+	"AAQpSpYdt9ts82G7MQWCwGBmMP/nt0YiZ3MpmNCqMfitwT7Q2Txj8O9HUl5wcW7+qRazGc2XjUHjbMqI",
+	"0nQyIZecXTWixiXNFsyMSahIWJZRzaUY5YwqKRoDsciyqJFMqThndJyx0UJonjUGjV6n96DV7bZ2O2fd",
+	"h4NOZ9Dp/NiIGokUigkN80mhaaJH4+WIzah5SecLFoXP1Uy5p/OcX9JkOZrLjCfLEU0SNtcsxZ8/4sSL",
+	"TOPq9HLORoLOWGPQeMZzpUn4s1lGzqhm6YjqYKm9PbPUrlsqTxuDRmdywPbTh0nrwXiPtvr9g93Wfu9h",
+	"t/Wgszfps920l3THZqzQ9AKgRBPNL7lejlKmKc9UY9CYyUuWkqlcKNaIGnPKxUixS5ZzvWwMHronmuZm",
+	"RQaofkWdrnkhZyP2gSvNxfkokSLlZhOqMfipMWW54LCRlKuk8T5quHNpZPKK5WRMkwui5tQA0vyYMKFH",
+	"8+lS8YRmI7dWB+OcpaNJRs9hbiEFwxkzzi5ZOhov8ZNUj2Q+4glsRipYjRkInxlNcvbLgonE4FJKebZs",
+	"fIwamUzwYGia5kwZoHQ7HXJCuSCnOiKn85yL8wlnWdoIRtsTfCKvhJZXgsjJBD8rpDYo3HhkXiMnb47J",
+	"JJcz0uv09toAYs0tkqVUs5GcjMY811Pz2YP9TqvTb3V6jahh0a5BBf0/SxjtRM4aUWNikMZ9/0hQsypa",
+	"PHkh5+xX86GpAdKg8c9uv9ff29vrdHu7Zr/zXF7ylOV+B3mbnNAlJY+nTMBBTFjORGJ+++7hv05a/bPe",
+	"60bUUJl0pFFBZkDGHuumneRg3NqnDyetPnuQtg6SvXGrT3cn7jezLVFC7F6r0zWI3d8LEbubdMYHdH/S",
+	"emim6Ztp9mn/oLVr0PtBZ+9g0mfhWcBLDxNDBnZUq8+6D1oHtLPX8qTQoQeNYPvwkltb62C8T1v9yUPW",
+	"2k8fJK29cbFus3dDAHXrtrzjY9RQcpEDzK7YGN/QC4MGiRQTns+YQR7NZ+xXPJWjGct5Qu+/kGp0JM6Z",
+	"YXtRQ+ecngOpItGOJjKfjS5ZrjgQzu7kgJqtPEwRAOySGRzJ5UJzYZ7IS5bnPGWO+eUL4KeGYkYFBb3/",
+	"GDUW87Sey+wPOr1Bv2sOw3949+PHyLHkx8Ceyoz5iAC2kbHl2iFnvjlTndBMbcFVC75WYVt7G/nSPOcy",
+	"H6k5F2ykFvk5y5fmvOZc0GykNBNScVViV2IxGwumFOGC6CkjGZtokrFzorhIGCkmWc/D7Ja2YWIzlnLE",
+	"63rGdcXYBXIux2neGIrNWUrGS2Ko+TXVLGsTZEDznF1yuVCGE13Lfx48bHUOWt1+wH9mNE8Wqp1MmdjE",
+	"h05gWIUVWY5ScKLdbgc40f4+kEwm9egmBF9DVCuImVYxU7ArMmciNcAAMCpNrrieEq4VmVFBzxnR8gJW",
+	"+kWe+CJP/NXkCUTREaLooDHTo3/NDi5/nH07TbKDjH3zTCfffMj+vfvmkva+X/z716fLk1//1X15/kXW",
+	"+O+VNRwftHxtG9Fi7X3vuUDASl9wpct89JVgZG5YpZzAHUjPmUhpyDK5ZoaD/fSFef5hzPPuGd5/QC/6",
+	"wpf+djrQDdjULTUgI4ILvUkBmkuluOE7k5wmepGzzVpQQN7+492P76OGYB/0KFnkSub4jYBtvkHxsl5D",
+	"umJjpx85OfQT9aTt+N0XcW0jm/uP86IbakEG3R4H7OdsOV9BtZA9EcOeQkQDyDIH15SpJOdzjdSFV+Al",
+	"V9zqSJSAoow6rhQR4SLJFqBLUWI0S3ZlJIKlXOSEz+g5F+dGyUwXOXKlGRcLYPv9PcvXtuSRFngvjfKG",
+	"J1S9mc1h8pypkVUG8Tli/ceo8cIyxgpsggtpDUSC667X6ZB3PFNTnjPyKLtMI3K64JqRfqcTkRdSEcu4",
+	"IvL4iBx0Ot2Hjn1vyYm99syDhV3DJM3uXiNM1lrJLczuqS+W8i+a7V9Vs/0iBv6Xq6c3sn1fb5AGxpfL",
+	"ccZmj4FVveMilVePM6mqZj/8nVzBAJLgiJK0ZUREy/FGOGzkhyHRW1bqZLaECiIkyaQ4NyTJCL6cEiky",
+	"LtghmWeMKkYSmmWgIicZFzxpB4Jwv3NgAKEztn6JcF0PGlOt52pw/75FsbadzKL//TmCQd3HRbRwlpad",
+	"JQDUc5mlTz/MeV6FkPmBMPvLKmSmMktHxc8eImZj5jdiJIspV8TQAplS5eY6JMlUSsWM6GB+oueUi7Uw",
+	"kGKS8UTffN9mDS23vmC/xymbzaU2rOs7tnzDFiuoEYwgF2xJchyzCgJeDBxdsOXIDyyhRzBd6zu2JFdU",
+	"EZrljKZLYsZbOUpIPWW5N0CPZbpcixlrV3hDGAUbaF2wZcvOE0JLXNKMp2c5FfYGKIMKfya6+L0GTDho",
+	"VBrkQXTk6YcLYnbLSCLNMjVLDUkJqYGWUCph6Xqg1K3lpgDBOVrBHAEwTjOp3wp6SXlmZKAyKMyPZBH8",
+	"ugoIEOTLQ0qY4ilFSDLPaGIdSTIP4GCAtQEINau4IQjMIlrhDBYAcBFU9Qgr9a+XlW9ycQR37BMqKHnD",
+	"lqjxu72FigYs6zSZsnSRrag3yj1fu66EzmkCIlE3+sRbGsbidbq73zKXbqtv7lJz8bb8bTrZ/5NvYYNr",
+	"JeUKiXCSy1npZm64X7TE5w9bnd3WrnmOdwaabJkAYaM36HTcHW/E5gP8+4qxi5QuQQgW5h8fI//Kw/Ir",
+	"3d3BbvkVPV3kCl56D4dqZafSgZpnwWEiFTQGnTs9yc9T3sqN9CtAyetGDYf6MAVqbdcJZIE8JufMUpam",
+	"k8lROuOr6jGFp+spq1bl6px19ovveXndTPV/ZU7kNbLxQ/Yw6bLWbrLXbfUnHdY6SLu09YB2J73xbtJP",
+	"91jBNI4y9oEc2ZXlEvgFLtTs5kxeMPGGqbnRSiu6sPlJETrRLCeZPK9uLWFKedcaW347HX+T8Ff82+O3",
+	"vx53X/JjdSze7CWPjx8cX8z//f3jbw/abPntr+m7Y/6KH1/98HOaveydfPjx9NuDdtLLxHj2rJP++9vM",
+	"AAFkEzUyID7odECZyJma+q/lerQ3+yHrpP86SP7dG//y3cPv9a769mpfPJ8cddmP/cUbPLvJ5DM4hqgB",
+	"+xrZ6+gRoznL4XTesfFUyosnLOOXzBxKmfZT+5xcUW50YzKRObjm9ZTnKaFas9m8xB3sI9UY9DaYAIIw",
+	"FibSueTCWtl64weTTpIctDr9dK/Vn/QNBXZZ60H6MNlnBxPaGRvuyC6Ze+PBZI/1092k1Rt3aavfOdhv",
+	"HbD9tOXI3lC9f8MCwEo97VAFgsn2k27aY7uTVp8aFpUYZsUeTlr7nYMutSB3aqzdae3m9u0pw0CW5zIH",
+	"DVldsZylZK+zS05ZfskTRt6W5AUYn1tiGRk5tDFoLOZK54zOyHihlm4Qso0RSjd7nV1r+96wqF23qDld",
+	"ZpKmVrOn19md/jBr0h3bh/7jBotbGiTMXbaX9MetXdo7aPW7+w9bB5MHrLWX9pPdcY92Dzr7216Qu4mh",
+	"gs5Ba9/cWH1zYx0A0A7sFTnZW70gu+Nespv2WWtv8oC2+uOHSWs/PWCtzsTjPFu5IA/o/vihoY891jfk",
+	"sjtu7Se9tNVlnYn77e5i824UD9f7iAYNpelsvn78Wl5Q58MPeOVTy7BqXEjmZ+IY2i2u6YPifiib/l/n",
+	"ZoaE2ZCoGROaqKXSzKBtypVhH2mFcAuOB7bGrxrvnZF/Ox5bD/PyKhd5Fqg381lVszEAUfctiFUdFN9x",
+	"PT1lSc6uhWcRF6ZgfETUFCyWYpPD4POAtbIQaFxNFUtGJ5Pv/nWQ73/z3Q+/5GdXP799/WT/+MXrH49l",
+	"7wV9QU+veuNH3+ZvT+e/vrv4+o86qY9RY8poynKI+H9Mkyl7LIXOZQYctgQy86uRDlKeM4C+apMjvNZ4",
+	"xvWS4NWnSDxfjDOeRETIVmKmjCOipdGtcwaakNkHHnR8PGm9lIK1TqhOpjFo3cmUzWiQjGAItDJhQdhK",
+	"545yn57R89VVPxXarE3Tcxc3kzO9yAVLSc7mOTPXHnrpmkbscbCJSMpyfslSDB2PLd+Jd9YtcdjYHTZq",
+	"1+VtSfoNm2d0idaw8ipjg8cxuZoya9PjCtaqtDSyBNxZxIkMBpi4EbBk3VMkrpjA4qjYJVj/Dgkdm50S",
+	"sIFdccUq+xCLmcFpswyD1qu7eMN0vjwyQvzq6k9ZIkWqzLqMCEnGbCJzAHS+tO7IGpDtdqLGjAs+M5/u",
+	"+G9yodk5CK5w2+KWMSGFpta97+QUKwnQ+TyzAbvOzPLPnxWa0vznvJFoRrOJNHfACMZUTEShedCcgpCa",
+	"oNnr29NXL8tmoU5hOnlEU/LGhxTc0CLkV9SCFX0MwfU/OZs0Bo1/3C8Sde7jr+q+tZohqMpHcuKmdBsa",
+	"AMqEuzL7Ic24DI54JyIyJ5TMqZ5G5JeF0QtkTpBLkDnN6YwZTW6cM3qhkFPDcsworsiMK8XFOcxivogz",
+	"GOFKwazufUBgudCMpJLhglKWZDRnuABBLCIE76hFMiVUkTjjM65j8zm50IqnDNZh309JTsU5i4hglywn",
+	"SUZnc5aSZuzMpH5CQ81F6EhhgkUKXYNgFcRSzlpincB15+WG3nfO4o9bH3HxxsoRh54R1K4NTAvDalTc",
+	"pYJdkdjwR+CwAcd3PLNuCXbYfRgD338m8zFPUyY+if4mfpYS6XFFzJUsBRGMpcj+QLMlRs0tE95uQXjP",
+	"gtluSHbFQu6C4o4WesqENnBgaUTGC205OJ1MyIzNxiy/p2AvZEaXiPASmD0g4bNcCv2EqQvvkLkxjOFE",
+	"E++KK4zj8Kgin/dKhgp7NAXyjIQcoZ9tRLNMXpW9LrmhLDAV4NyEahLO3MGZW/CJCODAROoDV+cg6s0w",
+	"OiKly7v3TRUbaQnZwo203EY+QkhWjdtlI+2u9ddgGsgPKNtWPRIliOrRkuk6eCZTlly0uCByDrayAJrd",
+	"s86DEJqNCGyIalXd6q+aG/8IaOrWkukAlndBOy+lBtHS+nPdXQW87Z4iySLPQUAH55W/L2ANQEFDUSwx",
+	"YPTFQ3utce0uPzBv8RkjS6aHohmvP6fY8tHYgT0ekPJ5DUX8+PnTx98dvxy9ev305WnsBCBL/7k+NJKr",
+	"UWQIFan3vsHb5rD1lA0FDMRlFj7uysIqJGmXNhSxJ/FwceZbSKlIpvZTASkORZkWM5nQzFDkTnsIiH0s",
+	"NMsFzZ6idesTuD63M1lDWeifFGQh2Ic5S4xaAD8TmcCZl9xwe6G85RZGFMvNLe9mvbE7Eqdp4ft3gctv",
+	"i72Ea2uTlyiOUHBJj5dkTFPCxXyhD0lC85wDVhO3IrwVar3Dt7gV7pLd3QWQzm5G34FUY0ipxCwATics",
+	"P2e3vzlD7cDMBAGNlld6PKVFGKR3FsNoc4xaGpbCssndc1/4Rsuv6K7AbzejVnbjRXe33Suq3EbpFV0i",
+	"D8OX8AyMFlECW7xTf0wvpX4mFyL9pBMy/HkCs6yobmhlLDAIov3KomO/OJKXUhM30Q3PxFyD+OrdXH+o",
+	"2vgNhKYIp8CpiNBMSULJVS7FeSlvEvWY12jyP5PyBc3P2ScB2boPRlrKUQazbdKTjUA7hvtlJpUmD/b2",
+	"dh+Q8VIzVQJ+N5Db7WKJlpK4D9zwEOwaW1rKFk5xV7RRNQLIS6tdKf4rI6B9kuaDPvmOPzKcPGUTusi0",
+	"PYWc+djSZ5Rn7NOw3RqeRjOuZlQn07VIb6jUxcNhVjRH0s0ZLYezdHvBMQSrJRNc7o0Pwq6x5dd4F+cQ",
+	"H0+sVbCgZ5gdI/vslWE/PbAGMQuL9XAgb1jL/MMKRzpfrhzaG4xq/7RjmwcTjnI3Y3B2p0YKK4u5RtEm",
+	"XBC38dKh9fbXHFow+U3pJ5im5ae5KxoKzs8aj7jyiwUXM9zsaNaGQ7De0koA2CfdExAEWCWZlGo6poo5",
+	"XSBnNJmaz5WlzYBZOT/uJ8V9mTsD13NHKhPBEEctUdA0QtJkwhPS9BtcCL83f6tboZQrkuYY1uLUFa6J",
+	"mi60Iqm8slfKmZQnVCytZVN90nnkVLMR8M5KCKeU5jJb+ovuEAnTkMJuhyg0LpeJIRCsVl6/+cmYlbXc",
+	"yu7icN4YOdZOaFiO2U1hohOL2ZjlRgWzezM7jWFUCyzsVStd8NN1xrrATA/reivoQk9lzn/9RIa2gIm8",
+	"gascYIoG8jFEnKBEEhJ7WQDrFkdXWtyNT626ojsxmzvrtY1rBqOBDXtNcpaarznd7K2Y5zJhCnyF6Gb6",
+	"tJseXWPmwvAXca3INaWK7PplQbIHkAfomRhMiBkgAxcu0cZwiKgxM8s9Bz1noUDmp/bwYARxaSUfo2IO",
+	"TMlpl9Nt6qYaM33FmCAduFy7ndIsiczkIi+9txAXQl4J3EHj4/uQwAMR5XsPl9sLKH6Klp3iLpBlZWFt",
+	"EuMZxNbhwSCsqnRSpEnR8zKneoqKo3PMWM8LekwKr4eZaueQlKClCAUH21zmmoEQbVFSLeb47ISlnLrM",
+	"xE+gej/haGZmHNlcxjo5Jl0SqkjVV1IWPfdC6vdzE5jb5UnemA/4eVowTwsm+KN0ASMxgCuVKhJXNxu3",
+	"A/sI8O6jRcr100sL/Xku5yzXHK0yNNEyH4GHAOJtqn7Vd1NJUp4Srg9JLBZZFoPcRIUUy5lcAH4ZDd75",
+	"xajFQwyzNICfyHwGhuLFghu6MZOgYIWBExU/b9SgsEz/mpHNWprPajzuUSPJOATozWtiBeAnx05CbzVJ",
+	"6IyBUx1Ylvef9zq77U67291tP6z7lsO3FdfzVOaaTBczKkC4MpsjOPjQqaVsNtdLZ3+jZE6VupI58Ha4",
+	"q9p1H7QBZL/VYASySi4uZXbJUtJk7fM2bFEKI4Rx9IfAGexE6NOnAnJNrgU/YkH11FaGqcX4Z5boDahj",
+	"1kmTRC7MKUwmYI+0awE2civk0JadbKKmAt+B+aAT3ylUPzWK/URV9K/ZljuGENcARz1CFLEKEt41yyyW",
+	"4IqolMnOlkkJ/rHdhgoQNGieUywAFtYiWKECeG51HUbMWKjg4qlZ2mpmVOEPW+BIFZ6whfI6NsPE3Qnl",
+	"pX7H0SmgWLIwFzyyljZBQlZETeUiMxdNxoy0DB5l8HWh5GHDRwDnR2qRJIylDFNQzRN/b+OfeppLrf0T",
+	"udCNSnB2kenlqHVkdXoXkD2yMV/+bxsfZcOiV4anDELGSq/kpWdWVhqhqXM1CiZqfGiZjbYuaQ7Xu9lx",
+	"Ga4vzPZOg+3X/PzMwaLmt7MAMCs/I5jKj98g0Gz4vQVZechrC8DHHiDl3yER4bEHZs2Pbz1kKx+XGds4",
+	"65MSfGsGvNkwwObXn9jTMDgcBJutUnVKlzcg6mCqJ0jJZcqukBlMXktXlYlqlqVryO0FONoSmjGR0pyY",
+	"QaAEuhTduHo5BslEpcu5UYel57K1emVkUt8YPhmDXKEavlfkEle3dnz08oi4n53LH75+j7iQ5PLu1pSh",
+	"2cj33N7dMtwGN5yR3czKCdVHbG9xC7tg7W3lpS2nLcVtbzG+FLK9xfggnal6dq8zmjAFSZHmiHx0Xnc1",
+	"Oi+M+t4OAHWSgJ/DQ7O8nzI01qSfhVuqO/+gRMeqkFQUsza4Sp05to0LCdGkLnuiOuMbeE7O+SUTKG35",
+	"tFojbqbMKDFoEblW2lqtBfLbiqtZ88wFjRb+OiP24mfNN3PmMtZsmjxpxq+Pzo6fvjwbPX5+9PKbp6PH",
+	"b89ePXu2GrawEwgqiXlO0fhg7mQjTho1HxQS76uCIeU0feci9ICIPBi8mSXCoAXwpEZFdnLkwiZ22lW+",
+	"53DseigWmS2bGN5jO2xDAZQ67Fkp83NPgb6Oh1KkEhfMrraKyuqqg4D2O2YvRYWVTfA4xlG1JUfqAOFG",
+	"3VNe6QtAQJoyRykXSrjsVFSzEoA21DNZzyrXn1CwsOrBVFdVXsdqsZSVz9t6eis3oI9NAd4Co1Z3vMrH",
+	"i9SmjeYKO6x4Y60C6BhCzhKj7wbeJjJmhjwhZLuJy5QiWx7amFkuCIbcu5j+nVvpi5XiLrVLtENufjyV",
+	"QjE115xP1Arj9MOcrVohacuIXCcYucSm7V7CwUHu0Xav4eCbi10O+SH/AuLPIESYzxihKqiQAh7WWwhl",
+	"YbHALfZxhoMrRf+25W8+9WuV3gy7VEwZfRpNrnjpHMIWMfAZHF5hSgfXpQ3v1iQg1AgsBVb5M/Q4YPGn",
+	"oGTPbItryDGNYjtRrWRRugJK8KoRDEpycJnoqjyyhp+vvfH86W4QqopCizRFTzLNXgdyky8kX5W4t7+T",
+	"j8V8oW9zc92IPSPjw2Qza5N3zhOoAP3hBRPnegphiB04YjNLY9D4f376f4bDD51Oy/x33/znkfnPY/Of",
+	"p+Zh99lw+OHhM/PPg2fvv/qfWpXNztcqvCOafcBsOLkAeUHnMjN4ndNEs1xhJo8RuAQBqc4mZBiZTNOx",
+	"ut2N4ishXidIrFUzPV+rAp1rjjDX7JDEPhHTJj1hHZaFDq1JYW6oS9HczipTQk7kno+DyWp+fu3m9zxt",
+	"VNQx3Qw+5Gqv7GiLrRXe4eC6kTdcS2Z1iWPlMoQxmWcL5OxxWLU8TAgzFz0ZL5H9w7xQMGtrjeeL4vJF",
+	"cfmiuHzWiku5oUFNOmfONBBI/O+W5SwtsDHHbXJq87GzJRDXYShG2qhgo2+AGqHvStH5yygSa72PxA8z",
+	"4sMvC6l9nm5RhfAPVEP+S/SJmysG20vpWwjnNxXFS4T050nmGySFW4YanFVSFa2vOMb3zMdAg4phTHy7",
+	"0AI/1ZZoCls5Mm+d2YCOm9wq9mbf1ipudMLROun1FBJTAikDvKOkSUlcIql4pxSoEVvEiUOptqjEH8q3",
+	"VowYQV0nL0eAujgyhAYebxQ+CjSFf/sKoea77687h7LcvsIPtnYhbC0Majm6LW+6IaasjzcIUKGEhjUh",
+	"CPZ5iA3hHvzWARevI8MCd4MSC1hOLORDtu7IjVSb8vynds7aH1/7D9W/a79eWftdhE6UWNJ1Llac8TqQ",
+	"VqFZRAGE1LSGVAqNYkuSK6rvBtEFkFEJ/5xk9Hz7UIHqNgqf+8ovq7qq/+1JsbWV14KtVn97U9r6ypsI",
+	"imNRu5gCMtXfXspTBFT1h6cecNVfimCC1SV6wFZ/euYAvdof6Q7w83OO67FbeA3l11bhATWktc7W12yx",
+	"NaKhoLRZb1lse9Dp1Ll+Z/TDiKaXtF4oxplRMbBuBMOBlc8Pg8SPCc0JnTKakmaHzBgVkP4KQfNlCb3b",
+	"2X2w31mzEA752vzG68gYdQsx6v6KBaG0goe9+q87/4utYZ4stMRKkWsWEqZcrjVygOC47cr2H/TrllZB",
+	"pgBK5bNbt4WoQJwNSLfSa+ePNwHjsurVVkg6KgbE6M/P+GVRLj22driYNOPXr07PhuL+ZRcLMpshKt4p",
+	"lR4gRj9AvWbKshRLRhvJmCdTg6xSsKFgmWIkweg4esEAla+mPGORTfYXajFzs8gsbZMj4cxHQwErM4J1",
+	"v3MQ2+XbH+NDQoUP+5Y51jKHvUGkOHzdxgODLdjsI7KT9eP2UJQUsKke/Tg7uPxh9mz57973/R/eda/G",
+	"33w/od8cqB+fHXTGPZ2Ns/0PJz+flO3dvb0Hd2CM+SRTdKXQCnIsrMv1zdMzYs6QBnFYterJNubrOzba",
+	"unCjGk0LyvIXddkVwXDtv3dg0l8moGjTmcrcnimk/DYGjVbJOhBI+W4d5QErLrUtREbz0VMz4VEgxZuH",
+	"VoQ80k+YSso/WV/r+3DpzlNdcSFcsXE88Mh4xdNzpg9JDBVQ44E1C5S6Sx86Q8DAuqFwDBOQT1tAAYt9",
+	"YilVV0j5hjs3a34H05QevbZzlh6iGhRueY0+H1slPCb////v/6/kjMK/vWbgB1gZOD6sjh6K2OoL5rfy",
+	"vE4Nicl9EhdcvRgl86FY/boT4+N2MTQKvxuVlhjBHG6BcOn4JUEhlfnSx2DaS+EPNkXc7IhL/rfK0dVo",
+	"QvaHVY3FvbGiruAPVV0Fn66qU3aaVV0Kf3CaTYhlrp7p6k3l67Ph/Q/CyIQxTD+3tU8VlH9ZEm5r9BUR",
+	"iUPh/L947fgKm/C2/SnwYuPp/qfDFm/ut/rjfEY3Fzv+K8OG7jTcply7xw4L0ptRlSipKb0/JLimMNvf",
+	"NpZmw0V/5gObVkzBNlhuQK6mtqIWXuoEOp2SGU29w6SAkyXdoQDysiUpzNCILETKwJowI3FNy1WjrHib",
+	"8lC4CrX4Hasd2qGKXLGckQs21zttcqxdCUw4kVr2UNviNUT8SrfXa8nftoMtLHS5XGgOd7XtEHuj2wGP",
+	"4YWZ9I2faPW3t3bqj2H72VU9XCNzQ5ZpnYMM8n1EUtQvHi+ttIM4TdNLrgwTL0YmNGdQm60UKILFgasQ",
+	"qvhhzGQsHfm5RmYu80tRqTxjVNzU22H4fzBLSaj2Lp9r2GWFJNcs1X4rmHmtLdx2/q1jIDxVvh4zUA0E",
+	"YEwg555qEgMalbNgahsIR4Wlb0264hpzM+KpW2NUSwgBMm3gFGjRvNb+MeMifNqtYsaaaDWoGZ1Y+4Er",
+	"DofXPWnGw8awEZMkYzSHEbOdzz5abeQzb6lYvppgOQOHuPjbx+i3cI+dj+9XirGSeUa5KFc1AKuJBZmW",
+	"JGczeclsnVkY0K5aPvrbhr25tduuESuCoCBP290HfctXsABIVNQzDptMxIdkMYfQgStJ1NycfURSqVVE",
+	"psv5lAlltjGnORN6yhRTvu5Cys+5xsoAtkAkwDfN5RwLIP+zS5r9Xn+H7O3tteBbhCtXY3xlHZU4iVIj",
+	"jBJKDYf//KnbOnjf/N/BT6S50269/60T9T7+1GkdvN/57UHU7X/8n1pus0JRj21C3DPGag0/QZCHz50z",
+	"4nTYJQBZvLkcVy0qGyyHZpp7ruvAoQMKhLlAZv2UqmltNAvU3K9Nv3bJ75Koxdj8OmZEy0Nz+YO1EUUH",
+	"l4FeMOecX8ubzUdtv59a1oTqS1At/Qam2XVKwqs5TkBwQARiBuGiIuhMuYHdskJL3c+FD9WiZaHSrE2y",
+	"MCiJwwjUGktknrouBwGAaq18lX47m1I56HnOmLLsixvBEeQVeLNd6nfipIhq355bzH56clo/99ruPyuk",
+	"m13RpSK2zUGT+moQXsHVWDFoslA2Qqv6tQoFrPv0yoajVQi/X3/G6Gm4jmC2wQIuAguv3W6b2NhLsx4C",
+	"HaJdQKELgEavgYaiETkjMXwx/iPR5tB9ZDUS+4/Cpht9cmskO7F1iByWxf1eLy46XuwElkkz4v2tcWwd",
+	"/jhDsgtSWAnBgpY1daJ+aSMrMDU8zWcmOCdi7WW02vU/0OX6e3VOzC0tKS7yshAIXrKroiLuNWHBFqpq",
+	"ZA2NtH6n79jYl3FDb2dgLDV0IRhLrfoWzrQFv8AYNQy0W4HSugVG7tC2OfFb+UErBx9Kn5+P5F6HdTP6",
+	"AXPH+/thn5daFHS4Vd49vOXlh3WgqOw6+KXXCX9Z/8q2gDKSO0DA6K0OaIQWsEId1paIoii7IzsXsgay",
+	"t6ULXzrTLBob7phHq1RxAy5bIZZ1dLINGdxFYM4KM7198Fh1qjvS1m/AzL/Q9BeaFnWYUqdqWH/U3Wpu",
+	"76bLUgk2rrxLxye0aAnlnTYkPqIKt835bYPK2xzqH0ISn3C6W2mPIVuyB1LHl54xlq6J1b+mm1TVy2O9",
+	"j16UW5ccDZsP06Mjo6MkcjbjmhhtNa+E3fV3A6sEF/pBv1FH6a5Xx428S9sEd3sQXVtJLlyCD/feDPa7",
+	"uKaKM7xpBOm7KbMxfT54FOVddUgo6sqKadKk6gIb+LleXnDVZ1QXXp2dahZaf7dxV9Gl5ROo2QXkVc7n",
+	"TDDPPJzK2wTr1nLOwNDvfd1ayp32UMTOHmJjqGMykVkmrxTxv7jkCZup6ZgXtK2pONzyC5aSGP1LcUSU",
+	"tNJQxmguzOe5JlSDebAcAVH5VoE8pa7R7lkQ9uCHBXEC7lk5zNyPDMMqiq8U0QruWRFm4Z4UYejFJ3ys",
+	"dAWQW7rXSidbRKKXHwcgKP0QBE2UXwiAUfqhHH1eficI5Kh8vQBN6QcfyFF6WkScV77sAVV6HkaUP+Ms",
+	"S32HozJDsOWLq5hfVPC1TqxyjV9rFC2VjsUyoXGpInMckfiKi1ReqZ+679vAAXwHxro6wGVar1Z3Xs3z",
+	"dNdfLeVyZVuJWN5SnnxzgejrOIzLfHUrqOMu3zABxSRvJ+xMcjlb3RhmKad0aS63JFsofskiEv/www8/",
+	"tE5OWk+exO1bl9DTsqaQH73mc4c+6t3ImktGc+tWjs0Gbr2aKrhz6G2u5TWAVhCzuFIBb111gdNMamWL",
+	"BKRYM4ArXy2gpiTcBZ/P10+ELTwgagHaYBkiWRKaYR8DaNYDVWohmHpKLxk0XskouK/CKGdHdc4fBBQT",
+	"vAaExDwdzqnSdQuuADGoKGr3UQfM54xmRvqtAnFd7mAsL6wCPoU3K1nj8uJaWrIz1y3m2Idh39BejXm6",
+	"95SLLAMK5FKoNsENEi4QL7kUpGUDSTJ5fo5hYDXaMNfLEVblVWsYDrha7VByRSsZwpCcTaZyodhn6jsy",
+	"iwyL5K/WVzSSHASud0hTSMF2jNTU7ZDmlTR8i8/oORd0nLGyVPcwKnTv7jVtk90ikARG9fqgL7zBhSOW",
+	"KtuCLok4bLLQi5xFBNuEQcBR3D3odFqdbqvTjUkz/tBCZGnZlcU7VosqXnCXlWFyIzkZjXmup/iukLqF",
+	"w6pOZ9fnfMvCp+VFGGnYr7Kej5qHxdeDK7W0SvRCsBFwKC7OR75tTg2mfwfpGsUI0qRiSeRk5xCLRqwa",
+	"47bSNV7n7Kn9/GM394raETUWgv+yYMc4IwYg+W23DFtrSevGbUHjR5bjsFJSb21wqMt2C039UcFhnfvr",
+	"SuZphbAzecVyMqbJhdGw0Se3YhT7YlfYzFlylmCAyVLxhGYjx0frzsuMNLfN5ZK48QXfBf1xLBd5vbfN",
+	"aNHgmKz37eUsbZmf/YUxsCYFDJ7DjUNXBGbjbX4aNgynGzbex0PRjM2/Y8I+JNkitVFNsHu10yau8xaB",
+	"JtBX3uQ9IHQoajzGTSqIzFJo8m3QbweTn3o96L/BxflQ2IDKtt9WjD7YkgIpJ0UiEY4HThIPhV7kiOAu",
+	"NhAadpjPLnQiZ2xAYh8eFxfh2Tkz6wVftnNDumDBYvhO5FVWIxti4I4NSqQiHQqr0UEAiVFn2+QpMBAp",
+	"SG0QqG23DsdSyf76Cc6gFC63idm8YalRkGyqp+Um+9czG8CfjLNLlo7GyzVSgB2hihvobjjkGzPv5ITp",
+	"qUzvljMC1xpNAAMFptluWsipGf7Mj141CjoKq8oLq1/aQPfRJusiyoXFRVFLyw5XDNVQBYVyDMeBGDKk",
+	"ZgVEBUFQkNJYQjGI0wQ9L4biWgWZkJj9sqCZqglbwB9KjuRSIHHAibzqXdwknpjXwmQ7rdSuYj3knsl8",
+	"VqMngdC8LsivJFaHgX6kCcF/EYkfvzh+efx49Pr5q5dPDf27O7WILFZJzpjwieRACdBoVYoJP1/k1apc",
+	"RVQetAa/PjxbJjRbV3GKivOF4Yqu2g8ds6zU3wGK3JT8gJtsTAUoodw9e2reXnmowAbj9Y+tja840b/s",
+	"e7U16pHjbohCDm+BsJQbmsMHRYU6i9dUD0VsHrYt3oPSb+4x5GAEf6RiOZKTOPLhzRDYrODmGQp7dWB6",
+	"cuCSMYPBUDDPGXQhI8FIHyg9FD5SmjSDyyfCmKHCCIp/2uj7eOfQdhnH7n8pS3jqfAIQRkoUndlP4N2x",
+	"1SFgCP6bRcbqDmBjCom5YYv8kQGhJOXnBhRgrlWFRhoRZMwqAuESrnWQjMIrnLvKrw6JwQpsTsWW8TM8",
+	"zggVQ2G/2CZPaTINIrQSI7kCoF1Oi83SwMNnKSZqDEUzqBlvr/V2Xd7GziGh6YwLbD0KVgj/dShCUCd0",
+	"uGaq6v5v9l8fV1K5KzkZm3mepfgwSaYgtgqRRGUWt5k/fl+cbq05yfqDalVProounBMw2QFipiH415ZO",
+	"rGkONeHCX3T1lhDkh/VoSKiyZz0g8W9DB6lhIyJDCz81bAzIb8MGE/YfHoY4KgTjsPHRPLLvtNvtjx8/",
+	"xoG0XQBzm4ybzacbZD6FOU4BRNYf4isfolA+P+D7G0w4RVlxWlX1njOqoWdifd1B6Bi0YeZKuKSRP6pf",
+	"mDKqRzIf1X6hChz4XGQ3tB4Q/hJZAQXoKYpfspFcE5x3ssg0n2eMJFPJE2Yzw0CtmWNxTbM5r+8gk0J9",
+	"zypDFZOHwMTm1QJlW3oi7FVVjst2ED3EHuJQH9ZeYZbdFi0SCfYwLK9qTRPIlVVOWTavi9yfcqFtolso",
+	"Q26qp9lBBRpUhIh0O/Ai2smWcgHFWtFexmpDIT0WB9gpr4jS4PLgykySw+T/W18i80ONGduwAjjiiqt8",
+	"XZGczJo0akM6a+ZZW+Vm67XUTmAv0JpKRoi0npndczqst+yAJBSWe5w5Lc0Ir9ZwsZxjuccbCG6W+dRI",
+	"DXnQf3tVKzDLGBkpa7vP1NjKVgz0ykAyNhLI1VRmXmrHAiMzLiBbKJ7RD/EhiWeG3kdI7OYdMRSwckNH",
+	"luKxL1pEmJEvsEZqbOQ56Epm34OimjB8KGD8IYnNHRcPKmbY2O7d/FOzD9p8Ex1KQxEXKBYH5qSyi1vZ",
+	"6z9cuNE0wwWZGwNtqg7SERi2biToOy4KReXsR1d/AX752H215k1Y14YBT3Chqz888ktf/e0MNrNOHbRR",
+	"JEEndWQelp0V9FN3hbyw9URuFvAd1CQOYjd6nQ55xzM1NdL9o+wyjcjpgmtG+p1ORF5IRWzp1Ig8PiIH",
+	"nU734Sckx6+GdEP54vVlg7etFrvqqb5Ni68wYjtwOxf1VDfEZrtDuVVMdnA25UzKz8QJ9fcNvbwJgkYE",
+	"AzJqUDMmTSSeoCGfuR6gsLS9F/2EBGZ02swhicGuEVfTma6jBU+tAYIHB/igfx25rKeUTQRyF2FwngPe",
+	"PkrbTfEnRGd/oe6/A3XXUPDOYdWS7UqBgflaSOxS6dbgItYUadrifG6mERejhbKK263otgb/z7m4XRzU",
+	"muw/rFMCP0YkoYq1uFBMKG4oo8yQwEj1f+X26tdmwn8sWvOWhA3/sBLC0buWgbkoNj9DHaM4WRfR9kq4",
+	"xtwyR4yzyGiEd1rkJI4N5ekp47lPySXHGgsxAhL418wcFhcwcgeYfF0RFYP9s7mu0a+esIyje9QOIUqS",
+	"Cc1L3TVrVbYbli9PplSIcuEVB081qzHYr5RdWhMh4uwH1opq26SAY5NrGzyu0Smxna1uwgVX002ftVZX",
+	"xYQGDzJWpVrMb99KZV3Be3vU9xThPlYsdSf2y4ItkI2QOGc6X8bVsrT93lbx8RlVemTPf1OM/PW+GzMR",
+	"c3Gqdf4bpR2i3VNoxiFNoAlr9pc5OT059WFzVtnfcd2vKFYjMMNCjN9mbRaUo+tBrTT06OcpukfA7eD7",
+	"ttnVk6ZLpNeu3/49RWJL/K3jJ/HO9TU+XQx+GfT1CGfuIUPv0L2/3DwIViJzgj3Mb4+EPgL6uoXIHPA/",
+	"NdiHkf4gD8QFvWJIvE+qBipxQfI6X+5sT43b1ROzcA9K87PZPKttbO1NuY6NcoU8N3Qj5ixh/PJ2VduL",
+	"WHi3/xrmVqdJBhhasMtgK5U2Ab7+mGfuFRN76TxXUW2V7su8r0TOG266uxDQ3aX5Gdc5L6NgnQ3PnkY8",
+	"AMpBwoFCE4glO0HdTRgSkTEzN5tl+CwdCqA8rs1Ts2euLVewh3hIYsMMjCpoKwG4NmoBj4VZQiYLWbgc",
+	"V+ausogoxkhcYEBctdkVCF8U6bTF7nC22iv9JfugN3fJv1kbeDNffQf4mlLJ9Zqdn+JL3/X/UN/1WzXr",
+	"v6fusFn/H9Pq/RoLx2urRjwGyfWm5ekXeQ4hRp+o4hjGdlWapQz/bs+oJw97oQ2gWfzbhlwvNat0YK5f",
+	"wsNe2QzQu+5gVrZZWW89XH1J1dvVyLFi3ZKcUyy/xnNi8wbaJMa8KJCDXL2pJoWUE2aLXyLbxQCrGV1i",
+	"xgcE0x9aCcqFDhqEzpmaSwH5r1an8SU0ndpfymyq0+/KweCrl0/gsIl8MKZM6ZI0rVaBd8M9RZJMJher",
+	"wfHXRdNXcjwP9jutTr/V6f0xUfGGxzqrQmAmEPT/7F/tBNKNKmX5bls8DwJARqveiCNBVxJB/g52LhAL",
+	"VsHxQs7Zr39LgHypqniTqoplD6cnrRCvogpLcyDewO8fFUUJNlU/g6A4iGz01rWXslK3tP0XKFL+pUXx",
+	"lxbFX1oU/4VbFH/OTYK/tPn9L2vz+5/s62sx/ITl57eslMBFXeWCUCODq+WCsbkKnT6Vo+10D3b3aZ+1",
+	"DtJu0nrIepPWPt0dt/rJXvqAPZzs04Px9Ub56jmKNTUL7LbfQFh+bS1olitrf7TYqBjDbn+Fb8+IcdBF",
+	"D4rTcFeYt02KNg410sgtLogbqIgbdLnbqWHX3tObFaxb28s2qyk1LqL8HOrf1GGj780QnBK2yIC3XN4l",
+	"xEe4DnzosjXCeYiwN+5LvUa7ANVio7B+B1xtQ45MUbjLe8eQDWFDy/jpGT2PsZRbzi9ZivGqlSou3e0a",
+	"r9xQTYi8wl+kH4Sne7OGKyVKfwKGoLU10dR1+ocbFxHBrpjSNruk6Yqw7HU6O1tHKm/oD3sz8cRysZX6",
+	"wv6O8tu7FkB34Q+qrOrz9QqVNnJHsWN/Z2PfZ9Rxo3yn/c2NhF9Mgn8hk+A6meHg4I9qm1JbGyaIBJuy",
+	"XHC4glMOfULVnAuajWiupznXXBWPlGZCKnySyIzbf89zLvORGcNGapGfs3zZiBpSaSbnMreDQDjbMmWk",
+	"bsnP3TKf4CrrxpzCMo+Cha8fdVrspXZQsL+631+bPZuZ2Knfcd24V2Uo1A5ByMBRyXHGZrWY++bZY3LQ",
+	"33tI5jiIpDJZzGwh3molAqnWRRIZ4op1TiHW02ihcoTmwpFF1nhgSxYqTUVRlUsKojQatTEywg7HOC0m",
+	"Up9hOIcCGTOUuCA/lqR0WVe5qdfq9M46+4NOZ9Dp/Lh1WFIi0/rWe+OMkRlNplywVs5oCg/M6EPMtkrk",
+	"zGW1G/p/fnb2mqBlIBoK1BoM5caIkU+K6VWM3WttFVacokmFfWoY1FCEv8U5w5TlQWwrz4FFicJqSAal",
+	"7Gx/ezkhC8V22kNx5qUDTG1F/pYyIhda8ZTZtu9c2TYgVuw3I6YsZ0PBFeyLu9RY8jjDjvJQrVHLDOr8",
+	"wRtgLMRqBhAMU6Sel2NNbOXKkS80CVdyZg6KpaOf0TSyEHShp0xontgSee61JGepeU4zm8Uw5mkKNjIh",
+	"9WgiFwKDr/RUpiPzyGKVjf3KeAL5yot5BlNbA85oIWxH78w/srUA3Z8YhB2spEB5SGsP8F+Pliz88Cbi",
+	"cKrMKFidbY6PlTpHSHuuR34Rj1YJDzcrS9lsLjX0zrtgy1HOFvimPYnRjKsZ1QloVnSZSZqOtJSjjObn",
+	"0DBRqMV8LqGO24ylnI5splqRrDuy0UA+kd9XhACewXwdslGQ3WZwZJTxGdfFPuBPtJaBq8ZGpuExQoFG",
+	"o6Ys1NIw+ILMaw6rnvuHtAYKnZlq0Njr7A7ImZRkRsWShF3cw2pKliEZVWahsUMg5lVCvKMrqPnG/NE6",
+	"Mn/ERMHWQcCsPb5Bo985GJCzMMa55FsZu06mqfft+G4n6HZJFlpOJtZjA1K7x5lgdjfY/lTU3CA2+gIY",
+	"FLP1YVMGuSsUgtAgQ1leCUKTRC6Ejsg5VvIE7iwIF5jo4nMVDNcgxwXWtb5jhqPxLDNsYJLx86mGhRb0",
+	"Zld6RHKGnVbd+rgiWDIJ81nt+qhr9W3E/J1y7U5nfrEcwMy8OyBHIeOIyBjD70kuMwzfMDJfita5dpWo",
+	"AjBC2U/zo3MAVhprgfPMvndIkqmUynBjNFqfU+yvH2D6oNHvHQSoB62Z/UcUWlOw3GmGUSuosRzCB9H5",
+	"lzGqmGHIWH/UdeIwHFpLu5j2ej4Q7K56ZlB2xMIWgu1RZLYlUMO6wu1VmjVU1RmQt4J9mLPE0Iu9c+Bn",
+	"F+xto/jHSzKm5paY21JbNXzdLLQ7IO8gc94nWbgoIUONmTznwtYtxprCDrndqHDu4qoxM3cM9s2pnka2",
+	"5DGGn6csD4of20Qoc3mjFYM0DZ+BEkozqiOSY0V7K19jDWXEs4Vm4KgATLsQ8soayWrujVWmYLT4Epn6",
+	"meC+sBjiOx5XLk67PZwvXRoVB7xyGNf17emrl7DOGXqGqQDUgYoOQHPt1cvIk6t3SJvf0TzKtWLZBGaE",
+	"v6XNYQ+yXyxKobGuXX8xm0/s4aKhrgTSNhCuWXXBHvDdQxIfmTdjkFtsGSP4BYqqaHqBPqJCHDAf6Bv8",
+	"vIBSmTyNiPfkAGGZIysh04wKzOSxvRKLO8neIC8lliOxpTd8bRlgYrkRDc3l1K69ZweNfncX91sq2G1k",
+	"rUtbrwJ4Bmk+6JPv+CNDMymb0EWGzLT+mjUMZn9A4uNJ68Tc8WCrnXFb2UmApCicnYqgjbRdvZyrXMpV",
+	"RNzy5gsFpRVeSgtrKSrgMkkW8yUUVkxZxjRzCayHZJzJ5AKi64TSjOJtV5LKgumL9BKLblPooImFm21B",
+	"Zwxo4AoYdLtO6qtbr5AEuuFChF9kAAoLM/eKQXoVyNGMzBfjjCf+fsDrv10jqHmaCvzZ3iWaUAH11/AW",
+	"h1gNjovBbEGZF5mC7etkS/+lSS6FbqVMXTjVq+ifvka9Iii4kCaEc7QMu8UuADuHJPb6YEwUXdr4AK7t",
+	"O+3NAvGGVVmTpWG7cJP6jxe/EDlnQvlwEgMQF2RSG/QCw1dXCo/bdXKsoYFeWVKzZFCUrw5lRaO0+Xp6",
+	"RckZO9KWHSsVD2vWVv/0JTthULwzMOxvCqhkSQcDjy4YpAbgYL8rqkvOc8eBBaJgVZ+yN+xL6cN2kItj",
+	"6f3gLibNMaM5VGSxmVo5m+RMTfHBTnu92mD43F75MjKY7TKtYqjaigRw39xe4Khc1TSC44CbCuZavZ4x",
+	"dGmhuGBKAZwja07DG93yHFB/rM/WvmnO0BVPNeKU67K/NKAlzVhLH02FNfQjw0vRKeH1Z5JyNLpzpRbM",
+	"4B1WNYLKsL4Ok5F8IACmXaeUGYD1ShzcX/5+2V468EXLPkJBMl2blPt8MaOiMFywD/OMCgxwAtuK4WDY",
+	"ykYkrE1eoqAmhaZcKB9FpyJy+q8XNVl6hVq2nmsCfSJPG7MgimrVKQDwqumwIPPVYlGRBWipDcbWfrag",
+	"Acdq3dZti7SiOSupMwqTt2+OAxGDAzFNlv4OKmButZyweQfW1go70PBqdJDhHJY1tdwNXQdSx/q2MtqV",
+	"eHSNyc6TSA3TRjOYs00XTNuyarly0Viz184aG173rNu/qQ1vXT8Eg5qBXQ5sVaXP9jsHdWkvmuu6wqWn",
+	"U5nriEzLlKWwKVbQJwIMqmbW8hZPDZFssl/4OqJblsI0p0Kz9dWmNiNjeamkaUP5YkihHIwzKi6q/sGp",
+	"1nM1uH/fhhS1y3n89+186r5hB62NO604Ya2tCeEeBFhZ5mattLVuWSsA3qwk0g2rFlUS7bmaZ3RZU3ro",
+	"Sd4mT6ig5A1b1gejgUVjbeZyxsWFbzrrDTF8QqhYtskrkS2L3rxYpvs2QSgeuwPUnHNhMDk/Z3WBrBuq",
+	"Jbkj21AgyR3RrQokrQb9rAD571edZD0W+cb5JRwy+GJwizTfvj1+AjHzgrgOE3bojM3GLN8i131ty6Lr",
+	"0ap6UludzScBur72zbqCRriFTTh8JyExjmXdvoaRm+JPqGH0d64BZBH6L4W2K7jgGijUuXldpwxpxbiV",
+	"hhrxOKNpyvLRWF6xbISmh5g0oXq1zuXCSDhzai1JuVtUZv5c5LDsnCgtZaZ2IhIrmqYZG4nFbGx0sXgo",
+	"mu7fhOZyIbDq8jkTXBsNU9peLeYL9JztREMRX8lcMcHF+Shj56MrRi9gqojEEyP4j2Q+WogrlkFHO1ue",
+	"X+d0MaMxaULzDuhJMqFZhortz4t8aRYHkdj5aMqVlvnSvL0QoBZxwdLRFePnUz3KpPkWZNbb/iFNmkkB",
+	"LtWwmWMN2IzgUt5/I2rU78Yw2fJmivYLuBcXOe7XC8p27XLBSFnKqNoUDWHR5RFu4JFZ/2O3fPvbKezi",
+	"ZbEJ+/yd28sLdv6u2In99ZnZ0Kv8rduOfYwtYs7cpuxTaN+YP/dbs4/fFjt8Bxt8IcNPvIRtAs6DIeK2",
+	"rYvh5RFYMda1ngkMHc4/Y8MMwf8QWEMqcWV716dClxfwvpamg/4iW7Y2CauezKX3TkOF/0XOoMJoWM96",
+	"hjQH9z2djQxVo0OepdY0g9bvKaLSTSJuwuW/LpZSelwsK3z8nFH9Kj9Oqs9P/GLDp88knb1x6y4ND/cQ",
+	"/vDS7yd8WsTMFN1Db4dbaAVfI94LdoWWkiZUIlpJOru18FVTIcMsoh6zLlmu/5ie34Xun3sTLXhFUinY",
+	"IRgvK7XC7yli2VtZkXpctMeAStzgmTkSlEDE/xbNwq8jwLXdbE7t8W/SJ6vB8xXPuHKuc+asuPXtrxI6",
+	"p4mtnLIpij66ffmSv0g5EkDIoLl/YX+p7eePvtJrmq6ipd+lxNo2YKTpfBiarTUw3bopq/XhbmjNWruo",
+	"oF/r5vU9bHV2W7u3X59t77u1IuJw/R28d706kt6ujIpbVgUPAgIoHXkA541mBbf6W5kVQtqr9s3UGOY2",
+	"Z7kn5BT49iHprvYLC5pldq4rp3M7Ol533Dei2nWT3IiU101Spe8KcQBbNvoNxE1WYYq+TWzJDkEJLvQE",
+	"xC54BTEIC/rlNl7Ry2PmFQhwtAWy/GAm0tIB9ffDA7o957mrHs/Xs5MNnZ7DJI9i1Z+wmk9nHkX7vj0E",
+	"tP2rew1fuUuWUs9HNrGPu7DoeKHhM85vcnv4E0xKIfO9CfusspnbU/anE+wnE1m14Mgc67LRLLMcbPsu",
+	"J59GimsxwU53s+JbR+SKsYtsaTfhJPgg3OWKZlkL0tUgzuOQxEyksQsvAg5f18xR1ChVUP4e0gXMTBGJ",
+	"nz8fnJzEpNnrk+lOVJ7zkMS9/qDTifG2KK4KaHLCU8HPp7qSD9cbQKvDwODXbP7U6b6HxJnfez91Wrvv",
+	"dwY/dVp77pH5ws7/rHH95HrdHuDH2l1UEuMPVle0aUG1KzEnlNJre4u+s8OqHMW97rYERfbqeUptMUYM",
+	"BFiFxCMXIYbBYc5LiRqzLU0ZEV/F1RebGa0Umxn5YjObexX9CRrYf18BydhBjbRsTEcckYwpa4lCNgbW",
+	"9mqc8wVj88iGBI+ZEfc612WQF7Vv11pVvLoF3yykS4c7/i41tywKm9jJeEmmRpCEsB+pgomgJDJEJaa3",
+	"crDevGrmdrVWDDm5Qit3pJvVVcoM1DLviLc0W66JGR7NOvL/o7Qzzxkg6PcvppkVRF+55Z89Jru7uwc+",
+	"uMaG2hM5mSimD0sX1ojqeMvq2p+BhhiQxI1g8kkQ+HRFY5U+1iH6c4ktE6tNHec8Z2pz4wNINVFazhUB",
+	"d721GG7HOiDPZI0r45QlOcNEkbgYF69p2AhqdfzvltlJ6wxGtskpxJtAMxMpkvr2hzexAm41tramr327",
+	"tOMoBPCmk7kVG1przD9C1oNd+1w8b5hQFkMxgrpf7hs9LP4TDP1m53ei29bW5P6M9Nri0lwVZWxIf+za",
+	"8eSMcHHJFR9nzHnNbWy/IY66YFbncpNzwEc745aOsmJxr/D14sEjN5Hdwx3p5euv1pews8wGkdvGlHIS",
+	"SONh6aMb6e23kW5WD3JO1ewZ8CoI1V8JeJZXRE40E0SZkYpM6XzOSm7RnOYsM3LNTAo9hX+htgrlhzj8",
+	"v7kIzD207QmWVvXGfaD8+MR/rvz8nft4+fETu5Ty08d+YQYYmk4mtYwpjPtyYd2+dTz6im0u3ZSi8/qG",
+	"bi47t3LUkMlzgt7nGkvPLcqbrWkyBW2rXJMpmy1a7TVV6U/byLmmq82mVkpJbyfC3LrT5RuuKXnDEjZf",
+	"VyY0l9m1Mb9w4m/MwNrr0e3FRrLBjN59UjqIWiZpJr/VHVlTNW5LqN+uFs8W4P37RaqtL/p/LLjmNPNE",
+	"H5E/uw3Ap2J3PWJvbBsAk92J7ANc9nMWfjxYV2UfaMUXDzCbBsIUDjGeDkbEgyKeIULxKPICAGQBGvrm",
+	"1AyE5vxBR8OiMB5Y6FSpGrSKyIzmF8pFiKjwgoY12VA4R87+S+VqEPlahlp/TztIHNlP+Ach6/APHxcf",
+	"dWDcUgCrOg1ZlipDca6gItUkY9ZvaRuwbOlIqZwffC8uqjjY692FfENNF2GLViqmsBxL7S399w3xvTlr",
+	"WiExUJTf2M4fdVFDCVNqnYL+7bszgiNcqKFlGvHRQk9lzn+lGKf7CDIxY1usoD6JzmrCdQ38j8JvZHzC",
+	"IMOWizCB25PWQafWWH5N2OSrOTUiWSly8pBg63eyUIw0c6nBMOtrjNqxO+21mTLbM2jzuZFLg3LsBKG2",
+	"pSRfOkj4Azq92ymqHLh0rqXvl06iCja3rzpmjVldL9glqxF/Y59nHA/wigYNNCpl/HJzxFkK6UGMXZDE",
+	"KLRCXh2SeGFe1vHAvzfJ6Pk5S30qEXYBgBgHNA/xHPtSmltBLjTHxtSCyDzlgua+QEDIv8OKQPhFuLLh",
+	"7W2PoYDC02C24PFbN3Hw7I37hofjq0uW5zxlx2K+uGkHIazYjHX9fN0CKTJb8gE7BN1Ta1PBI6jfZWCa",
+	"XnKFvoiZP5UiY9ycT+SvTELF8oouIYgdw2Fa0L6NLnfaBOuOuuosNsvdp+34iBjwqA6FyyHg2tYj9LY+",
+	"rkjc7/WKjPMCr2rbzeIGilEjs+aAxoy08r72UpG6WgLaAuNouOh0eg+eImba5HZK/JZrwzs/g37ZVQ5R",
+	"D7r1lO/yOddm7FbOC5FRLnQiZ76efqnYgMWKoThf8JRC74+aOgFc2JztsJeKqzA7FBkV5wszp5yQ+Ai6",
+	"EbZe2GfxzoC4uSN776acnkMtxDp8mq3rqeybebpVqSlUukulQZPImaxRGLyniBH+K0XjTy0YoJSVI82E",
+	"CjJmRhzg5wJ36NJePSUJll8aaOECoJiLa08HCWwgVwjGUJAbM9/lBGrxtslrLM4ES9VFbSYqwrTnAbAN",
+	"22TWMQDF8kueMEiEOZfO4ijMnaN0MC5lc5pj9rSt6rCa8I14UO7K7PjnTVivRcNXOF/Bgw1rBbSqd8Py",
+	"VDmoFetGNAT4TQxdlA7sp0ZCFykdGZoR1KzRK2WryYWbAsjc1n3j1YZb6QZiq43xRhtPgVKlBa5vRbwF",
+	"OqOO5Hv8mOUBSJRHbVstxJHb4QbCuub8r08dRyHjY9QwC6oRWsVyJCclUGyd8nSDY4wa2BGmBHIsi9LO",
+	"WToyIoraou8UdpWxi1498jpz2RX2VlnFnDqMecfGUykvXIP1NQ3hL4FruU7iyCjwTy1dkCpwgzY51orE",
+	"PIUyTSDtX+EXWuaZrUcmJ+U+1e2NreA3N3i/lRnWrnbrQBez/7VBGu5WQShxQw9zmWtFmoqx+oyQ7dpu",
+	"42ed4L+x8gdj6VMz2oj1N+09cfc91bcb7lpKjsYyrUG8I9tqoEu+e+Q76kBrdrj+oEkB1u3b7nPoqRnV",
+	"18StVtNY/Z63cAGfE1jTasZI04BILnTkK4kkUggGJUR2NqwuQOGa9uq3OwVblO364DegyNd29NZerAqv",
+	"2BSuE1JYQD8lnK5vDr5yViXkqkWd7bqGl3ppOEhtwRLvwtha5bKfsdm1HglWdfqiSfh1vcAXScJYCsV5",
+	"KOl9+OAyu2kODVnqGn+TZs50zpki7MOULhTERsb9bod8IwWLfWkeh4a+xOtOKZO0aAnu1rChL3itWFmB",
+	"xms/YxVMwQcqPz2z3ytg+9Suus4Hanv+wx1qb1bVxup+GBDDlY1CNFK1GcV1RNgHo9qQnJ9PtQ3EAnKA",
+	"ilk5AeuV+XczrizBqGcYaRPvbPKn3o17tLTZGhEr5cogdDq6LlvTFmrVi1zYaEmPCXIyIU3uuDpLA7QJ",
+	"ekkaffiKK7bV9VLwtG0Zgb+r1Q0u69u0RVrkFQemK3M0n1UrHAEq3fcddEL5JOfbxTGZr5VPsQycwGlb",
+	"Pcqb9TqqYOmtvLvrnA/vpgysISnSp2EyNEdxF8oTLli8Go+5iv8VXF6jQhUMShn+eIh1bWvjPX0SfmDC",
+	"vjsctIiyUmUjBoSJyds3L7DaqgsZsh00vYxrQEu90HMrhCv5aPr7JcMYTPO/g/v3h8PTf17fsNdsZwvE",
+	"ucO73TPtz/9ud1v5E9KlKlTyZ6H5J2LadYArbs1amvJED1Y68GHycwHlquClyFZCc0Gpf7lL969yI6o1",
+	"MI6vpoolo9i7DsZUsQd9Iw3t9khORSpnGAeCTQAvmC9xeKqpSGmeErsuPBuqF3mlHh5+4mTy3b8O8v1v",
+	"vvvhl/zs6ue3r5/sH794/eOx7L2gL+jpVW/86Nv87en813cXX5dTm/D9n45aP9LWr53WwT/vv/+tv/vx",
+	"6/+546v/L3KL+8PaxHcKHKhV0NHAAovANmggCg+IssbxuGQGQS0g/mnY+GrYeB8TKHWExusss8c9I02M",
+	"H4SELJgYu71Aq5ediknXtWK3eyz6DbZ94/CSidDpGV+FI1ffdUlfwTPXfbz2E8Wzom96aaRPHSt9xeaQ",
+	"Bc9sMlnwpOjCUnzikuXl16x3dVVDKiVndjcmZ0YNDHO0P9vasxXDRC0SFMWSvRXR6kGkGb9+dXoWO1eD",
+	"Y7P3lJFediKgZJYOxdyWsq6h9TlL+MSW1xlYc6Uq2zCb4Dmy0uHynoLC+6B0UIOGomza3ImKtw2lKk1n",
+	"85g03wr+YShsiILvCGXfwWwF95pnQDFpxpfdqMrWhkJOyPOTo8et0+dHvb0Hhp2VnKlAePcUSVkiU+hV",
+	"oRkW5R+KmKdtv662gWu8U+fcSqmm2/bLxqKxrmE2zLwhQ8SWhMeI5kpW2kYGdwvD6LrSrG6VEe6znkf5",
+	"xFJH1zMpMFdUL5jCf12xVLh/6+kit/+c5NxmlZqDtP9cwNvb2hng6yfui/bvM/9h++Bd8H03pliGffLM",
+	"rcb+fVosyj2xa/uIl+wi53p5akBqs1whcORogY098a9n7sy+fXfWqA86KEcDQYKJIVjMI1no6X0oPxYT",
+	"afCy/IuNNIkHa6KHyHDR6ewmYeQKPGFxeyi+x1ra5jYowld8gwfS7O4Rm3lfakkBVACIBFIWBsv40zJi",
+	"YuPjR6iYPYG0eSgwnuggcrgxz6g2yLwaMoxxaQ2MxSNuHNGMzlaEssbjsJqWczfATWa9uBAIxha5tE0F",
+	"yTw3d3TCBkGax1BcsbHimpErnp4zTSZcQIcexoIAR2yo9lUlf0p9dUh8VOJQQMIILN2XY7W9RaqBlaWg",
+	"yUNCxRLt7NgNaCgSKiCCCgqI+0Z9QzEU//hH2PMIPjsUX5GvvnqNGii0N1FffUWaCdU0k+cLFpU6X0XV",
+	"JDC1A55uIuRQEKx11yZHNali6F63MXixLzId27Lm8XcP/3XS6p/1Xsc7ZiazRUrmOUQqkhghYfPRnCz/",
+	"1VdGmv/qq8NyIICNYiRcmInAX/bvluWjNk/NOc20JJecXUUEJQGs0ufAbfYBlcRgGiAwWJUgC9sepiiV",
+	"fc5t81i4sOJ+p2+IxEAWydQDFoC1Bb2REr2Rb5gm1KxDTWWuWxl01V6JBlxDdW7ZEkLuzCw19Qpr2Uab",
+	"vAlHKrRqmhvZzIKXMsTqrWEtO4dknjPFIEcRm09NqQ5bSJl5wMOTs0t5YWNSr6YyYy4ItV2zNLnQsX8D",
+	"4YKDD8tdymg56knmeDPaUgE8aBRlkAbwzsuxPC/CYM1RvpEZUwNi46BJs4iD3onCQGjSXB8IvROZbwTB",
+	"0KS5Lhj60AVDz10Kczkq2kxUDozeMQiLPQ7wXL20gvXwoK3ZOdPK4Odu7BgCNDdQ5o+ncJ7gFCLcrGZ9",
+	"28+haMaPpdBM6JYRAwYkbNFhR/8TWnXs2KaUGvWHGMrkxtFQxOiRMs+wbntsqV6taaYZG1ErbpPvfYuH",
+	"ocAeD6QJQWoR9qOMVzqDxDvYArPSWsM16wNWYbtwDMhPvw0xSGDYGJCh64Tehvtn2IjI0Dn/8fd2uz1s",
+	"fHwfR2QBVW+NMD0Uc6qnCntd6Wr3pqY1S2FLsaKRmFniDhzL785n+juZMQpmjN9t58zfh+L3Vqvl/2cG",
+	"9zsd8jv20rpZpzLv1Am7roA28DuJV1qimZMqdxGLif1+16wUG0iV2sQYUIctYn4ncaW/jJm0prGbn3nX",
+	"7Gz7Pn3mC77Pn5+kT373TLu+pxccSl1Prx0zo28Q5mfcI7+7W2da9F6BNj5BAzLz7mobMz/JAZwqtk9b",
+	"13vxd4P2OAQoxXVHNH9UG1P5Z7aVlf8bu0mFoC76eZindW0okVZL7ahggtqGgW5L3Z5Z8E260pjx1fY2",
+	"fjZz+CXSub7rmZlvpZGan9AcG0y0ub0Q4mldqyI3U89sNOg1g3zm0GMZENEEszmwa9DP2O9QSwlbXmFR",
+	"buL9MgSvacsG261r8ubnM0gGxUVt47Yt+rOZScNeb3auPWAzi/rejaS5tnfjDnKTsBGkn9GcsHAd8kjT",
+	"d8cLWuMBk1LThYYrPZVXYueQjBdqSZq6tjsr9mIF4CrH4iN7C4Xb9aQNHzfIbWaFpQ3FkSNhkFhoHaE7",
+	"oTbud/biWkLHyGpzk7pGhMiTUWhHxlPM0t0FOwsto/pQwCnY6/ofwOxlbjDQCe/9Tuerr4JYQUswRfa5",
+	"2Z9BdFdtdEahFdjAXRlGllh/awAAVrtoQRhioGCYSTY2vjwMRefK3bdjeyqanaPUXqTmAClR6GpJmtUL",
+	"aMeK2f1e76uvaskK4EI3NgSDZaNI5cjH0m5EMvBpKLsZ5XejIsLEYqYivyX7Bkh4Jf9NvFPTcoxc5Vxr",
+	"JgwcKb4L5iSvowI8bWPbOeWCSKGYDvvWAf3LCRnzXEP5MpHibiudzFBUvFkzswGpaWZmJoKdxOjwivGc",
+	"1nQ2a69tbGbmKQlggNxn7IN2LBPXVRdW38QUoRbE1NvRmLOghgK/QzMl3Qx1ofdWIcoh+n02Y9AGXS1y",
+	"aDjAjb4HuWBGtS7wQfvV2dDuazLJsKU6z81tBAhj2+8piQcVr+QU2AGgudp49aGIP7SQmlo2ZDPGmwDO",
+	"HpfDEZcZzTPOlB4KCkH3LMVOrYfmU0LqFp6lOwyLcz5y3YjHQB7I74YCvuCkK3PFsNSeUxEMgl9ShH2g",
+	"ic6WDoUCroCdvtTAHT70dOB6KJiYyBxC2YXjeGYjwouj9wrytDSI1W4CZIiGosg+Lsq8YhS5NVc6Nsg+",
+	"QGV7W7MDI6hByBcBzSmnFAVNj82TQgOt9lJDnWXld/McYEOoeb3SQ9nbH5rmGkCzTSuZSsUEQYslZPDM",
+	"GWqx7nyG4oItAxu0PzLziAvS65OpXOSGevQiF8puMlfmesXgPuw3XST8YMQStOx2Ob1+av8xSlI+AYG5",
+	"aD8b9zsHMZi6a8VBB8dXc81nXGmeGFq2rewQpK7ajYPY/d94+jH2azd35tMzeh6TlEHMWtFWwYf+DoUT",
+	"HWPSNHojSO+anjuOQOJhY3fYiA8t+rlWqZNwnmgoCmlYueIXUC8QWD7heqdN4tdHZ4+f168YWIQCtOYi",
+	"EN4GqMxmrk85wK3bg66QTq6zmBD3e/uxYTjxu/vxUMxzNuEfbIKeLVAHiPZVjKwcsnWWvrWjBfdres6F",
+	"N+yh6cm2PjYCSwySREya3Vav04mczEz2OhUbkWfwEAY3FB59EppD9E4chD3EAzCjGMZlIO6vBknOma7E",
+	"XwwFB0a5LgyDPHZ2R7vuwCRiA71t8NBQgCnM5uvC62brLHWwOOOGYpxVw1UL44r4CmLlymGk6XapwKb1",
+	"9uxxRMz9OxRx2G3woe02GO8ckoRmTKQ0B3aMvKVU65k8MUwUJYehaLqeoOZq3bGcyFV6D6ZaqpoyqE4V",
+	"OzTyoDJXUQb3IVx2ltdUa6OpNjn1RQqxSCxpxkOsCjpsxDtDYRZRqbBa9/Xjo5dHReNhsGlrLF9vToIm",
+	"uVTKrBza+LcUvTTnZenHHcgbr4SAtQkLtEBGQy61zlgKJdTDfHTzd7XFvY2VQp+vuUbQIYnAt/pKzYtt",
+	"8kjCaUMYbNzvHcRw/kNRUgnQQWE7OTlPQslVYA3J5Oj1cdGYtTFodNuddsd10qRz3hg0dtud9i5GKEzB",
+	"xwOcw/zjvDaKBUgAqrs5rl80iE7PmY6sfwLNhz73kJIrNjbX2CXL5Byt2tC9Tcs2if8XOgiwr5mKwWzu",
+	"BIzTORVcTUmTZeAqYEOBV4XXesnmTL7DoYj/d6UM3tdv3x4/iYm64HNlXZGSY67gSv+S9lCcGjkiddeM",
+	"ufsSTbxl8dS6yVqvZcaTJZhWDbxURJRe2oxFw53wLnY3BFdE5hy67ohsaZ1OPpbuOG0MGt8w/Qi84udY",
+	"HcTJy43BT6uZ1ALLszEVH/p7kgDYjMRyLqTNVONmOCg2hTMKoe+cXrQcOMpqs5VW8WIFcoSnwVLGgATQ",
+	"qu/6Ba2c2Jq19Vg37SQH49Y+fThp9dmDtHWQ7I1bfbo7cb9ts3rI5snllYL0EodS6hCt/qCuxAik2EnQ",
+	"EJHu148XZLGBCiKuBW3r5N8RU4e/fN1pH9Qs9H3U8PzevNrrdJzDkWGYuJH470/1rBLti16a/08qEzgJ",
+	"MwDdNO12u7SY6hdXXJDQkB6CDz9GjT5+v87x7td5/xFNXSse80p39/pXbODHmZQvaH4OiUx723zq2Npr",
+	"bO/jwGndGPz0PmrYNrZQSE0ZbuF41RwPRdNz9LID60K39/1UJmo9/xPk+dnJC+SCGntWiRSV2FCjaMb3",
+	"LY9tL+ksMzepAjEbTEy26lhh4QXe8oalMnFKiGcFPlhwKAoWEBkZF9qw2DNXVjYCM03kfBSM5sm0TZ56",
+	"LxCINqgaYo/jghtZbakZAwDu52YxbQWRMpkUrP2zMsKEER9n9AIsTN6Io6Xvb2F5mvm+m7PCOYdiLetc",
+	"wwSfmAP5REp48urx2Q+vnwaUgD+Yv4Hgvx42mBg2PJXgz/eL8Tcnm+J4XfSujSsyM6yBQX3s0xx+s7b8",
+	"c2YU7wuFvfkPfVd9OMryOVxD6581RR8HhHT0OmgJHdD1K4dKKqDtOtReS+9Ak9ikxY4m44VIMxYZggY5",
+	"T02x/ouYzyBGzDsNClPBhGfsnrJq1E7k6AKau3BFxlh7BAJVYIlQS7WWDk5hbVtSw8/0kuJmoPLrzbAX",
+	"/65grVF21x2iHXYfxnzmyLVKvveU5fQYC7QOwaaMZnr664b7wxrSe51OTK6mPGOubTnESHBFFvM2eeJt",
+	"+HJhXVLO61CLGs/tZ6/Fi6oXqcQsf/P5oA154erUz64N/8OPrxUeSjv7vKWIF0boM5uZ53K8kdGgd3Yt",
+	"GpyCkuMLk0RoVV0IzTMUN7l2VT5QQTUcJuOCuSggZW7yiMzkJdh0wisY4rqgFpa5hVN5JQxU0P7qFXjD",
+	"kdD6i2oYDYo6QHS1ObChiO1G/uGJ4WsfA4UVb8D//PXJ0cujb56Ozl599/SlreFSkA/oP+ZR6LImOqeX",
+	"LHMc8u2bF2SS03MQnoxGFBEl0dAPLrshutpAqAE5JZPn1sz/Bj6Ux9frkWvkixNY1mehZn1RVP7bFZWz",
+	"IkrwnkJpz8gFQdWudXrLjBn5er0o8zqXM6anbKHQT8Q+uI661hfaJq+RV0fkG0lyw41mLMKwzSbkA46c",
+	"FWOkpabQrDp8PEoXSFkj66MHY7G1cWH3FDaBvkTONQFKAkYRxf2Dg3gn8vccmUuZkWZ8Lkfql2z0VYzm",
+	"33ku00WiyYSfL3KmSDO2YKms7TclF3nCopypRaY/guPcDgwM6XZs8SQcH0YX2IHgDf8Y77SJkd8pF6AH",
+	"zVmuINwBPdOZnsIuam/qE3tK2xEM9I0uU8w/yPOnL16TmuPAk/KGpnHhvE8tkNtD8Q9i9aDV18GmaVht",
+	"zY+/YeDA18PGN0/Pho0IZv562Ki2Ahg2IvzU10Ozp2HjI+n3ioDq7UjZwshw7irSIqaSppOxO+1Ou7/z",
+	"mdN8sMmZR4+1okVoV1hL7IaNvJozYTSj3XanMEzgsLGtW5M7HAFvk7cCgHLzw9HJi1oUtvOezllyM4HT",
+	"rbhAhRXjSu2am2guFWzHrQuQoaZkVP214Cb1Yeaf+xXB1cqeNmEMhA5tr5PYEB3PiLlRfXycU7zX2Q0K",
+	"JdhAAXhYqDNWSEtzYJE2QKMUHkWa8enzt2dPXr17OXry5uj4pWGqb83XsNCcgSEZ0wx66juuitHGtUj5",
+	"Bvf4F1OAYFVYJDO/ZEbmnUx48jngn3lri6+dYrG/t0V850bUNfDg22lQEEmfct2C7M/1Yg06kN0HMVdU",
+	"RUSwKwYeyFzpNoEC2aBXuPYRibu/XXS9ilz+wHW3+Auu9JFZ2lNc2TVKw2tIj+G/soh0DSr0Op21GoIR",
+	"Nkp3pfV+256Xrj9J77r+JKuagy1lnNiiA2ArJPOcXXK5UM7CUfKYF3cCnaGnGyUJmWsi85TlbXLk5lsT",
+	"XUWaTik1v91TEaGZZjlLI2ynr414iDNg7NxOUctV0JnhFd7Jv85VhFUNQpiFxQRqivdvoaxcwyRsou9P",
+	"kJMv8xHkb0CZOLHIsqgB6XDoju+2entn3QeDvf1BZ/dHrPwONbHmMGS33Wl3u7vth5A5pzF5DOO7g94E",
+	"LqsMsjpWU8rMhxsHk332MH2QtPbGfdrqJ7tpa5/1Jq0u7YwPkv30IXswgeRDSGxcWbKFEWTU2KjEhkGi",
+	"6gYbnfFD9jDpstZustdt9Scd1jpIu7T1gHYnvfFu0k/3oElHFQR7NiKhAoLuwX57r9vudjrtXicEgs9V",
+	"IS1UCElRM7+ASH1bDlhol+JyWnvswaTVpw/Hrf3kIG11WHfSo7vjfrKX1gKksUf7492kl7a6rGPePDBv",
+	"PkxbD9jepE93x72kG1QlyGXGbOXItGFwq1T0o8GW307Tx8cPjn8+vjr5+Qd9cvZUn/z8/duTs7cPTp4c",
+	"PTh58ogei872l03BeaCISc2lY330ckKAgVqWeOtLp9O9/pW3kC8hc/4r4E2jv83d8cylQHzK3dbv9bZZ",
+	"nrVCmgvqqdDmZvoEuSywBxqmGAA5uNDgnMK7zCWsQd0ZqWqusqcfXDSXywkDPCfNak8gqwq7vDCIuLCx",
+	"RjbtrpRyh97AUj6dzxt03YeoSyP0s+JbRSuGtAh7ybLVZMJu3CZHtpwfhuzcJGYGkqPqw1122gSqqCll",
+	"vZyGPYHuj8HBtoa4NSTCaUCwHM/q7H0Q0dPAdHCm9CNbgnI75g/XhT/EAg9QvMjs1BBHF2YDr+HbRYeb",
+	"RiLznCW6NZW5Yq0xxNwuW0rTOQhUWzMH2J0n3nLau621cPurD8vfgoy0bh1u5P1yB4ntN1B9b4W5vZBQ",
+	"4Z+LP5ef3ZY7dfe2+ZgPZzphKaeuluunsLZ+7+D6d8+kPKFiaYGj/giHCfRRK3FFPV1lihK7GdRzxTdB",
+	"0q1NdnUOhiA/eMwyKc4VxJP5SGY9gJgLl/wAJWAwiQfzctPKJBinWKjD/di5IYYCKp3n7JLRTDmfe5uE",
+	"TUh8vjAKvzb8EJNdwbUDXpClTT3cXH5ghWkZEH0i17JQ9uyp0vykkevR3uyHrJP+6yD5d2/8y3cPv9e7",
+	"6turffF8ctRlP/YXb27Ci2xW9o24Ub+2Rx64vxZ/utnmP0a8fwARIvpsoMIZ2xADUUTqu1vc/ruQMUL6",
+	"O4K8sYytMYA3PvkSWl8S3l9AYBbAvljbo6xtvVNvRQxSXn22/n+pUP3JgjH4lYFwW1yUILYZC8Omf/W3",
+	"wWMrIZd61rjXsCCuOygvyc4WClIMwRU6FE2QVr2fnSsUfXcObR7AFXjbbAKV62zWDZsLwhy9nhFNj3wt",
+	"hmI5riQDYSKNSFForHTZqMOhwDajmO+Cua5XNE9Vm4DywCAfMnbbcEpmbZgcguV1YTO4/U1huyCEN4WF",
+	"6GhbidUowVfhaNqaLZJpy7AIlrfMD/NpbpSaXqf34CaXitsh7vfWl4qbxkVXHIJOE54bS/9bFeY7uNXW",
+	"YFNYUqNiMsPq+42V1NfQ5HMW5AVPqSJdYgsBYBIcFOWDXE0wvdk2G2VMC7qXNBzV15MwmGqctb/f6xUJ",
+	"Fd9XE+bLtZ/U4P59G59eLWxr96/uF9tseVvatgiOc6y7hAx38nwNMq8kltvB/hySGBLDOhEuHMjnXyIw",
+	"0Vn6yRz+sc1SuxKhpXIDa7fMbzvrR6X2DwT6mK3XmDXMYzt8KGyHPoyog5o+EDkFPiwIkYES8rbq+U6b",
+	"vC4K/9DKLCtVgMolgLhW5RJApAlphUORMm27QIQx2WgiwaXZhiEKjRWQDbbC0K30fGY77N2enQdw/ytL",
+	"/p+bHeIlu7L3+BdDxJ+oy/hSXxX9Yz3vCYJTNkZLYHWromoexl9KeUHG7P9l702XGzeyddFXyWCcG0X2",
+	"AVgkRQ2komO3LKls7a5SeUuy3e6GD5EEkiJaYCaNBMViO+rvfYD7iPdJTuRaKzFwpoaarPAPlyQMiRzW",
+	"vL4vnQohCWAA892p8rtMjYUEIitPDiZxzKqcSOfuxDg1Pj1ncXSPj4aWOUYs8xx7XWXNgSi99CwP/ThR",
+	"91EoEifra4TXLfRWIRljgoLL6jf/3cVl7/L9zcXpuc+qtm+2xYY1zPdJNUWJhAQ7nvTfnfyjd3L288ll",
+	"6Y5mqwENnjXGh4KHdXaNwF+JYLeJmoxt5bowBmzA41JbaA5MZr+gS0RRaTKDwC/07GNNqO3VxAaRAokw",
+	"TDzgaZm5czDfiO81twPuqswfcEyrRz3mHAZixlu4z4cJ6/HUzwACoOcV4AMCADKhiWEHLWxwJSP/eAnM",
+	"BFbHIp4XZkVBnlPHK4vCObiFn366OKuzk6yjmp4CiJfm4dit3sCxnQKo2K2to51ra856yKn1vMqNtTTM",
+	"G8bDWQ2RGn3zIOGeIkBFlza22bFuYP6C0S2qJ8XYOvxew5zcCTGGfqH+JEUXKhFk2Ag7GRm6XhcgDRHI",
+	"EIfV58EdYpZdDNxLJYUFC6Kea3+v0WaXKmXvVBgNIsBygn0gFXyDAw4agCcM80bd0HKeJJjEH40hfkbQ",
+	"u8QfAyICvo0OpCczZf5v8yFw+HLGFAXAAaHNisMcrKgVPimKkw2J/zfQqhrymZO3UHdLvdcOot5EkkFx",
+	"s9nEr3R2cPL9jYNZlv42Q67Ma9cVzZJZf/g80u5SMtFb5W4sR37Ln+gDj5H+twTkgoIWz0mq8AzOndDV",
+	"85KqHWel2X6yWXkv4xkJJFtCsdgcWzUSobZ1AyySaD2iB3Y9pv5OnwZfZDXVK4sLuf6D7OWrv8OO1u30",
+	"j7jbHhwK98jWM9i/PcN3FPADtvkOe/nq7zgMDvr7vN1x945ah25bNA/cDm/su4O22AtbQbPf4J0n+46T",
+	"DICEuv8IYScpg41ZHXIMUtcvwnCZbQbekbQCdlWrQEmMr/h4r8L3Bp2gJZpepfIMlTfm0KOkBYKSskyD",
+	"9YO/Lj0+Wx8VIZFwoVJG1GjvU/0KlpcEjX6HHw3cQ/OYtnnMkV315kFjvzNoA4VdYb9svTeKh2Xrg5GI",
+	"EY+kmeduEyIbSbrsK6gKx2ylZ5ilo+5eozhLrRDnyT0yw26bYXf6+9xtd+w8Ddpf4izRWpsNa1WUOW0j",
+	"kUQBf/1W6d6JvBXGFf342/aVO0XbYYlL+V3R5oWcIJrXIZ/NNw8X7bpN/Zhwsb32o7NjD+fesvCpMdtG",
+	"ZLYxHQEJd275EbxQwears0uVsXZ+nu/4lHnDLy9ICuZQgRZ+s/PzFcZHTwDNEwEHE4DQXQIPiE2D+PHw",
+	"3daUfHSh9IPXuz/Rs+ISLwcMzfp6CI7wmAFAKqSOIAIcz3Jm1e5+Yy9fMSrSZsUq7Z3XDEb5FMv03UTP",
+	"LMrFKkhUcNXQSwN+tKmysK+erHI2iJUCVMCJBGctZDA3kZIaQOly6FjI6E0QWH2Q864YEbUIqVSQTIU/",
+	"bpIxcCleiZgKq2JXZflejFgVFcPSyNVrKT6ka8NXAF+2OoaVBYCUdAABUViQYnNeutifC6V8CEzINcvA",
+	"74oD8VkVo1421BWLQeoUQ1gFUgYKx5RBomSopsfZ7UMRQ3SGe3IuVBblMTKtlMyK+R10JTOEwYuTyxNP",
+	"ZijQPlKf5oY9hGaybmokZaBB4VYnhzRGb7SeAdBROAwop5oNJxOQ+406O1kV6PGkcR9IytgnqUmqo1Bg",
+	"+f9+w8mK3FcEGS7Fh50CDS8O54vD+Ykczh/UFHUTkUbQli4Ejxu17btbso9oFrtb9jc1tzzajXzxFLf3",
+	"FJ/SA1oQbCuz3B/ScgpAz2mBp3MkXpwDey4XSyds5qsJsdj9xlfpFKxLyaxX1PVnSGBeLm7tjZagxXPe",
+	"0Al5TujVaGmVYYQJjrOasb+bBcWYPMIv4OWeVAmAyhwzEUZoT0gFrIHUMhmkDLcbJgSh1Y/AiGsOU3EI",
+	"6N5kqRF9Q4bTe25eGKVilCWzirYhB7gWqLgYAA5BzhLoZECikSzRGgCcPP0JywxhuFCDCjlS4LWKhZO3",
+	"j+XoyZBsuwB3wMyLzkC3IW1YICkEtLxRlAKzS8b0iAC2gbGeyygXicBaR50DB0chFOWUGixr5nM1p6Ss",
+	"vtOeRHcOSEiRBcmClhfHEuHhRnYQzEBLwdJpZAHd2UCIkK7JcYu7c+2dkWY8ngLcu0gdOwgACSTIQfIu",
+	"i0jddgwjHgqM/CytV490mjEwfiUNsgu9r3PtsRkNkR+Fvj1WMLlwLI1vKSQCwOk0EXz0SjP/LdepC7Pg",
+	"Xpz5teMcwg/ULu10BswZv9gdjtXVsIb2qhRcmr64jaTEvoM57CFKRq9OiC3pk81NyGaj3Zojm3/mxlmL",
+	"ZWNuR4JbTswwyDWNXalGZdCTSfj0+rMetVVhTq/we20ZZY1dFN3zYNZD4MSeJRvIio+KfNmlNtXDbrMU",
+	"wG4MOuIoPAzcAwhbtzt7rjHbXIhckymG6MkRDdT40z016AHhBXa4NtxG2220ip28kv+N5qUeQAYXJGbP",
+	"ojJJbixCnv/mrRqL/5gXDdEQ+9/Ndqu9v7/faLb2KlBNZdEPu5UMoYtyIjR9y+xcY5LuB+2+u8dbHbfd",
+	"PDp0O4MD4e6H7WCv3+LNTuNoWzt3L2j1m7zRWRnrH+wv2rnNfivYC9vC3R8ccLfdPwzco7Aj3MbA9u/C",
+	"TWU7t8OP+ofBQejui/bA2OR998j269q/VbbJgVQQJKjSrUxFvxA9qxS5mYsc3KW9ctRttLrt5j+LENst",
+	"IjFvNtp7TkUFUDm9/t6czX2OFnqxmdg8dXurKJPAmxuFy0bDS6/wM/QK3xQDTnPzbQ0n9G0K9uDb6B41",
+	"wSpj8DXqmrWhwdg+BDCImQ/IUnC7i3cTRY5OjTGgxsKWbEGZ6thYYuXxWp6qKOz6ua6CgDvcQ7/FsFPG",
+	"e+Mv7HCC9PJDnnK6Z4UtSC14aNKCjvXLpNM+cCeBcWaGHkdSANUk3QLmCli9xirE4iFrviG4TVZEZL6f",
+	"NHhWT9Y3erkchJYqGfE4nrFRFMcR/R5fqUaAWgSsPlUf2MSTtC946tcQFFmm+C5PNvczOjMEz7HVTsiK",
+	"DV4vGyfqg7GV74QYoxGmpMQSY7Bgr4SejKBeLKvBsjYn2CSRnDdEWNUWfb3ypA+/vgZJSGR4WrH+zJgc",
+	"Ih5kfTJA4Gbeq8mOoUnCUjyyVLKwLOL00/RbKyev8LrlY2LFYAlwyCwaQPT4+QeXLNBCWHvB5F9mmF7D",
+	"M7c3TW9W2nsWJzMszUVilkIUzLpVxRSl9djaKjtoPxh6sXjey6+Jwi4zisWTeHjZwjkFniXeZX94lSj0",
+	"Kl1vK7PIqzhebpfAbTl2qPkbalv4Q/6qilOv1z+abV04OLsCyN1kRfb4wcdmTwk8ZSKL/QMcWqTtrrb2",
+	"PYkHPZykGqCqXpr8dtdoxOQ3I0HGqkCikbjXZtLx7NW203PjDBd9pYKjlJWRBhLWmZr3KPObgexG0krb",
+	"rif9USR7UqUR8HsXcmbm8kLjHwXt5W2B1Y7EXQ24Zj/0eHjPkSa8UF6NNw54glXUNceTPrkJ1MnXCyap",
+	"Ggx8Vs3ok5dRfBPyb95CvjgeFJLHbMoTOffVjGNOzZaLexLiqAmp3qGKw16axj6rDtUUn8sLWTgj8PQ6",
+	"dpJI3hJy/WOdQzuUSveggb68nVhjTu8dHDXIqadVq3QPwc1fOqmV7tFBu9HY2lYuf8oqeFn461cben4G",
+	"pNqMT8NuAXugv5tj4F8819lfVjaEmRdMRV9HqSByoYKcodvRUrXY1RFaf7B9EUmmlOZdEjukCANVlZv7",
+	"bOwb09xDfi88WUx2WzjVJC3mtwuyI09zs6ploFsgQc4BFMlmnE/XEhCO5W3rkYbkSN9ORpE/FkAG6R/j",
+	"8zQNzM9N7LoRO8ujIX72rX6aTIRfZ7+AWY8HUd0J4IkXokgtaD7ENRdov1Yy2FNuMTpwqqJUowQxVqvO",
+	"Wi78VqPpL/Y0gEWf2Qp+xpLoI2Q4jcYBjKMpAvkRh5IMRNeSXMMeINGvjLmo2H0kpk4uVoEljuRqvUD2",
+	"tYKO6yTngiWO6tD3ZAZRV8XeyuxPyIt+k0QQbYUWJdpqtwrQkCa3aMPSRhyoBKKEKdzRAzXmU/C8znwx",
+	"EsmtkMHMz7dsgQ4VfTAzEE/aR5RuCcHZgz/41H3Pqr6apIEaAU225fQ0qglfXgOsSqMJIkkLCZFQWuWc",
+	"bIRcojzfBNMCfU9VWB1unC0lZyM1IU5MJ/9Q8wU8tijSTElAmkfoW3IKpWI0POsz1Zk/MR+XlqfDDE2E",
+	"jicHMQekEPMF4ARk0NB1+lPO5Zd7xDI0MmZodL7jSS4JcitVzD99e3F5cdo7eXt+ddM7f3dy8ZbGhr4N",
+	"nvwoYb9PxER4srrAFvlfWiXpX2kFsuCvxfY2W9N2oJgpR2GFV8NG+kFJYMpcYObs4gHgdJqyibfcmjXs",
+	"fclIx+a3TKODKPawiUd8BoUxsPEh3l8i70Q+T2VLPIE527zxVklhJFcixjGflQ4yKrsio2jqXsFlIuwy",
+	"EjWnlmkzzSvb4MVGgJtXIn2iSCJu3OuwS/6X8auUFJpNOSHF5t4mSQ1pBwWkSbhXSm1DIJLgPvw2M5fG",
+	"foQ2Kit67pAY1dzsSSGDZAZ0tUC6wzjcuUD6ubBSsBBmxhCG6HZCcSW4vYo5yKXW1SkEqEmLWt2/wVk9",
+	"WcHTal+EHWq3SoVEeFdz2GQMGZf9fYiuUG88TVaJX3UrMlfcwsvYXJdStlKH+vZ0rStbE8rTvsKfPgia",
+	"YWtwKNwOb/ctROb+wG1wG4XeH5T97db+Plic9ufmCvf74b3ZuLCbupjL+wD3xg7NzCtu36Iru7krdgjm",
+	"Vbb9oFO6fOdPyW9cMNTpT3X2dxsuKxsRx4T5AulTsCZgg85Z9UtE1ybbPr8lu+OjU3lL6Y4VxF4lbTDP",
+	"+cv8ZQbz6z8yQ+mjX1+x15feWEwMPRUZGLYHrL/lUqVv1ERSfKOze/2Ltv7hOUCnbd5fVBDyQ+EWSMxk",
+	"YuLvYnYFYmXbR10su/cjJtiKddVbPu567raPTwUQAj4M0Yn3rXXEqoNJHDusH6vgDmoYqNBlsTS3lue5",
+	"FwjBp5xQNBbEd/0FJPExmAZopfElDC/b+9FFsbA2WrZU5kSJfXmXKoIcar0HCxkp88XMk3rSx0KYOrsE",
+	"T2tRwkLC4R8uDd29IbGbIcwW0Fty/yqniwLXDeBl/Xaj7a+PPW1pGt0UGdkL7wpUiEx+AA1mTKGiK1kV",
+	"9ds68zOx6eelrWOeDnP7o8g9uE3TcVEQF8yNvdaWFFBz843WFyDdBCIPcc+FSszx9WRg1aPF/8XVuAXK",
+	"ryKeb9tHytLFFVpjiM2t+pbTMUp7/zPq3P9z9N/DIO7E4vs3afD9h/gfe1f3vPXz5B//OZ+9+8//NC9v",
+	"562zgyeuUYE7CqUp6yU57hL64F0k+PyNSwW59V0rn0oxfxlRxZ9BJk3lk8nC1xadpL6OHKssGPkY+Noh",
+	"jYuHIDotMuex6tWbU7a/396vOQVPeWDpT4rBOqcYyjdCLxGjCJxIiDRoxtOUB8M6uzDeqo/M5JCJz06j",
+	"9XJzu/D6/H9+OgfUlttETclzFjwY2iS5uebm5Oana4QWuTm/vDm5ufj53GdVihnWHOafvr98c3H17vyM",
+	"kEhOTy5Pz9++PT+z6AtnN9c3J1c3/mv/7Ob88swHP382T7zv3/zTjBpDlpz5P99cvDv/5/vLc2iigVJz",
+	"FqV15r99f3pyc/H+0kdK/dJDjARBWBgKv5lP+Ondu5OrX307qXMxUuIDg8qgYyYVxdWsz2+WUXDjzq7U",
+	"VAiUNiszE2IrvScp/lRbr8/YenXmyYfoM7vb/kR67aS8CGVXqLts8TK1h0AxVC9CCi4zYwH9TTJuw4mv",
+	"tH1RHMm7TA9as+RPpAihLsBKx/JAvjv//uKy+/Ppydvzy7OTK0/+fH51ffH+stuqNzz549X7s4uzrvv6",
+	"9fU4koKdQoLl9evT4gmllXv9+vzSk+/Ob354f9b98afv3l5c/+BJer6VE540EqS7pLvEk/V63ZPnl2fF",
+	"q+n285/PL288+dPFWXdv0AqOeFu4zX4LmmyEezTocLfRbwatcE+0B/v8b1lhQ6kDwZNWmnabnkSp2c0k",
+	"oydJBh6bIf51yRC7rUbroNlqNG8anUaj0TB3nF+ebXV9e99cT2KuewngjnhGS9IOxPtZUmdnXHJ2JWZm",
+	"Yqww7b7jkTkvgygQnuewZqPBcF1+4TPzi+ux2RKQq6CZpImDf+drvHuNxSY9+flTpV+pFXRGrL1gCc3P",
+	"cpnF9ykMJBmIeH0eNtuWyD7MeJ57hFRCnnDMc0WFZKD2ZCJiwbUIbf86QCerqSBsfOb/eHJzcX550zv9",
+	"4eTy+/Pe6U8379+8yWHpPNlqs2FtoeqBkqzMp/w/hjF6Qay0GY0tH+Rp7dijiIVxcIXOdLK5mfqkCtyg",
+	"/mJ+0JNzCcJlgXuYoBfv9MU7XamUH5otkOqKuiNyKFdzwI12WPxLxbZSVN4IEUdQL5SmInGgKQiAuCFX",
+	"bqPo2/muuL1LyK7zPHPmHzw+BjCq0TidZfmdbP24Zv4fH/165eNja4aW9o5s/mCHQM55PxY9ED/P33Gy",
+	"0IBBmxJRAot/rjx9fwo6RiDieSR7WtwLVDuHTr5PjDROELdRj7n5Ngdo2GTaGw9nOgp43AOQB7hzwGMt",
+	"zAVhbxCTApJKiopRZOb23gC2ugxmAKgXxRBzzdo/SIZCnWuDgQ1znZaMlWKzCE2W0YspVICAufMldN5k",
+	"rSl2iEmdveMzzk6HJGIe1JnzTXegb9OZk7Xi4BHHjuL1neirenUObhpHxUc/YZQuG92nj9c9OJGGsu8X",
+	"sJNOwUzaNmt1unjnRyNcwHa6yUynrXNqCzc+TRpMKQbmn7WY0E5MVdYTDQW1WYTAWiKUFIZggVUs0KRt",
+	"zMWXDNcj3JlTqr97yrBuHlXdznMZqXuxjd9i9olNbRoZ7UkKRYHpsrxQM/+7FYdYUZ4D3QLOGkVmwW43",
+	"W1PEAomGa8fZK+GZKikggRcZzCC7W962rzTL/rK2MvEkVaMo6GYkN9Y1I5wtW/ekYmRMyPy1VN0KMzQH",
+	"wAHKcMxUKmQeVyqezQAOECicymORese4Wwv1sFQdV+BYSvKn2Vp8T65yEvmUz9Y7gjUYad7JhjVgUarp",
+	"eG8sBl3K0WC34Iu/9+LvPbm/ZyRWyaOj07wtrupOjB12Jz8raceXlVo1mt4IACu9Xky3R5luX14tVKaW",
+	"5uuhHKoBBMIkI/d3sg1H6v7FLnwSu/CduhdFq3De9trFSlyf2+e3QoYcjBz7Li14Egzr7A3gQwHETz+y",
+	"ZCQnl2d15v/uG8sthe5wopxFpePk7SZ8ZH4aGpNJUU7fk4uM3ciKWepOxo6YkM+YHgqRdqk8/wRCR12G",
+	"6Tl97xc6Scw+FEWYJ1txjZ+gRSyClFWlAmQH3c2QrSCbb8FtLHAT4mt6EpIKp9c/M+S5QrotPTY/wcgc",
+	"NAjVFOyivF4QDV9PFhIUFkwzY3lhxmeHfxjHPZs3mjLHk4vcNktYcBwLU4UFFLQKx9g94UkMb9XZqYhj",
+	"jWAGpQ9gUzWJQ+SigI8dqGQ0iXmhj8uT/ivf2CFmHrCHaI7vJ0cA3Ts4QIIYPqYEBHBBrgBC+s7uz21Q",
+	"PO1mtq1s6HtoEjbaAXQB7mphHmUs1ar1Z5wCrAIAvX0YxwAZR4G6ZaBAFGRZagf9q0IPrjgFOJTfHAvi",
+	"s1Wd9jW+4CNYShd44xGU1NMPeUU9TxKOAMPpDOwws0aVFUia2TRNh8bPzztcNSBAJFnaJ9Jd4/MVKEnM",
+	"ynmymhGWOBb0q1CLYuNMNXiUZFdvTtne3l6HMCPSjXwsG/lXlBTvB8t6OEpkSk5p5PUlDCVjIN40d/6f",
+	"fzXczm9/tD+6+I9W/o//tVjvvYxJYv4rbZkvU4OBFukxGyQcUCc0NoVhLzU2dy2MzTVzWBrgzeIoftsJ",
+	"PnXjomepwW1W3Sw5EvgZCbz9HjDSBqenKj7Q06CHcwlJVBVqf0BUmOEpI2bobl3LvXXJR8AJlSp/A6PN",
+	"Rgabl331mH2FGq0ANvwVggxnX8PTMuDw1wU0/CYRwk0B1BzsNATrX2KA5a1/AM5StMcA49IYZKu++fcV",
+	"XxpTzqfo3jcaW4RD3iehSLoFrjlWzcWUQ+Q8OZK5LewM+ewVoD+aE1pzmO/mCUCfVaWYFm6CG7AmAmST",
+	"bfH1JIEPGhMTelK7ecds1mNpBVSiJmkEcOnSmBUI4lNEoTomcxRthL/aqKlTbPrVaLAby7S2WnJplZQx",
+	"G7cxHMw9Syb4y8CKfD/mv08gWqlVYmnjSmiRrzRbAJSE0wgBrTiiLauRuTcUCaAA4PPw1JpLwihEt1Pr",
+	"iWBV6xqZv73SDuPG6qdSR8S0pScY+zeOl2gYi8S6PUjks2JCIvgDvxXbNgwSkt2Omym7y7pU5dMOjJJG",
+	"rThW5zvWS0EnZSFF62QeSuagUNNMoe43t/ecRqfbaDhLUpaOh/llh51I7lWcV8XssrOqHtAplwI6hQLA",
+	"3AtwcrClHSv7FmABX/AAnwEP8G0mA1C/9XM3cS7moSu/fXRWZLiuQdoDxQcvwKAYsUz9W+lsHAWAVBdO",
+	"EgQEQu1ofln35HXW1A2e8XyYfhyD180U1fWwSEZpxGOrGIzasdj//jyyX0Tfz3xAZfaPma8JZ86IJhiH",
+	"MXnxKwCJwHxJsTtxBbAKj7X9RPD3PTnkhH5iBGKqAK4uCRlnUx7fuZHMRqRyqoyISEs8mbGWAFFtZFRi",
+	"f5ISOkNfzMAg5WMeROkM2IVwiqmhkhKFq7Nby6FEch4QdoKLkuenCL25WBPfJd1Ov4vSOiOIiCLWgm3W",
+	"5JrlsC3zmVTE+SM4vjsx057UgRojegbiPMRQQkVvBPCQOjsJR5GkGEwgxoRAuB684AW14FtDLaBKqF1a",
+	"/B/a4f88KAXbpqF2zz+tSTxZXIJySfz2JHbOp8IkWIo+oF//EYVbwQ3o11vWJD4ZAsGnsTEenLP706IO",
+	"/ImQBB5tDX6HFpxRuyJhVbTQ6ETVlpuEc+kvOKBrc2CDSRznpxs5HqyBRqwZNzmLJ4oQFoVCptEgEpqg",
+	"Jwnq/BjBhqPU0n3m7O5YhLkk4bWm73G3khlg019e/AIhp23KPLaUUuujWZ+y3/xJtVGpw/yBGulLF9hf",
+	"eOtXdva/F2uxP8j9A9bthXN9SnC7hCpYOMxZQV/e1l7OUh8jKZT2JMBaqkkKieGcCJxdEfhk8XxnZnV2",
+	"Gr0MyI0kR9Vvt46IZHwUaY3GRLvZot/plMfimCXCxYSsDD2ZiDSZgZuEyH7Za6SY0nPNeIxLJ0JWJpU0",
+	"QxhGOlUJ+LA+FYH720ign+Dar10ILQQo//IXWjuYqzHkVwLxl790izzNGWxdzFNAcFwAMESjD7rkcVJr",
+	"iBFaRGlHSD1CZAQamiP2I2DFh1AYZHdR6FNEmeMGYFDWBvuidL0n3wD7l19n1TMRxNx8RBZ9GIpEMK0w",
+	"x5+/38F6hqHwZLaCrA8wC1BOEE4CizJq9ma9tsYrG2xguN9bTW3/8M6uFP+RC4WTMGQcTjIheULJLhxg",
+	"5LOtOHlhIN1f+Q4c53dXF7i2rUZrv24mdwBgmQMjHpSSYGXoet4801vsbel0dikfpPODh+nzlg4+uZYk",
+	"afKiLee15RbWcvFcv8k4/b7Carmj3b7VirwnMQ/wVK2k4dveOdjY6L2yNeL//3//P+ZnrU5YCcXlDGu7",
+	"KKNYKLrJ8OiLHeBsSQO4nLFCR3YWTVvRjr0s+ri+//rr9ioeqk3yZV7sBf4x6+OHprVUUaeT0c1xzBIB",
+	"AfhIsv/mcsIT445/Yc3BG4QnrmZel2wF4rcjeBudbeTJkvLsP19UhfrONjhXy2XlUAR3biTXSMsFAWlu",
+	"EWEvkn7e9mJzcjxJonuhHbTM/NMfzk//fnHZe//j+eV1DnLB9pYhXFBORsjQwiItr7idsSrQQZIQzYVn",
+	"T6q0NxNpjyPkBrlxvhoLqXs89R0qJCnc0MOW+flbsJ3K3FPbWYBfqiytCKE+lOhOLs6RksEStS4R7maG",
+	"L+Q3GjN6kWxbSLY3iZLpmdB3p0oO4ihIP2voBjZk6ZxHchcho8zGSsU6IVMQKihl6B5jhmUePMqJReHA",
+	"qiRMovQBUuFznHD6upcj/nLEv5AjTjtyAYNyp3MOlsI2nhed8Yy+52lO4EavCV/4cupeXIYncRme4NTB",
+	"hmSc0cl4gAkfCqNoxNanjq43ipUC1eg2l/R7wCXrC5aqOPws8Y0zHOSfOsBRWNglEQ5YBaaFYDM1Sdg4",
+	"icyeYgFPBEMcq4hLanKE0HjCY6z+2inYQQuxe7/8izR6CWBsKwZpkz1KDCJR+Pru6LF5vAtMWDaTWuR9",
+	"K/OTL+RV17W9bs+z/O2Vd0D1F/a5/uuPCg9SlfRg2gDEAwEH8bf0Wgtm51TWAf/RRPV2AQA0nmLPYqrh",
+	"m+H2fdEO94JW323yRsdtD46Emz3NgolUcoxAvDNV2aMKTcL0DZYC6qOz+MmVfd7u7wWt0G2KxsBt807f",
+	"PQoOQ/dA7A/afK/fCppmFUqTArcvm5KjbqPVbTefZEoK3wHPOBjgzLitfpO77UbnyDUPdW0PnJmZtfOS",
+	"t0znM5P96uNvu2Yn4RhRH8u6Yp5XGomvv/iWja+mOscCT5Bc3EHwSuXqoZruEEGWqmfuWBI+tp1ggRqJ",
+	"bzHu844nd5fqeqimLz7oS+Tny4j8mD0JNTh4jLc/+NtAE757IByhA8h1gPxSAK97ILafJwlmBA4zNuHb",
+	"btIyyh92aFngmL5ZVcL28+TSFi2HSZVkEHa2nV4lBUiXPjEISzH1ZJl7ey3iIuKtFBmZMzJth0Fj2AAh",
+	"GzaiJtYcoPnGEkTy+XHq1rVyvS+CyJspyVqAtvXqt8ES/HO69l8J5t2LNH9wN8yfFXHu2waUe7yyVfei",
+	"0H68EQhujfK9F0m6ZUbV6NzM6J5LvUAX8USGyqxQpIGxn1OR8cAYKiwU+s4h+pJtCzSwRi5KPbnMLt+m",
+	"6OIG8DcgMI28KlToTSpmeYU8KxTIc+bjJAmjO8FdfFis2jFvX27gL9Vw5p1/au2W783FuPUpbku7cgiH",
+	"eyI5A4CI+m6azbzmRat9+T7K1yuvf0LBaMvk0GnY7ChZFDJ3IESoX/8BwAYfN1NzkgPxSttAuMNypBNG",
+	"It0lQzsrkclANUBij9heg3Abb9WSoroMesFsOiVZ1X938o/eydnPJ5en537NAaBMv8Sa53fBfQIZugiO",
+	"uUifGUkEG5jDmQNsTFZFHk3bmpnqIpNmLWf09GSRz9P4OjY5gFhOAFi5njrTwWHkrWGE6pF3jeU4IBZn",
+	"m10qQNcCEEooQfck1aATIgZoSGwEgqtjdRtJdEoR15vqfINEQFcpB/wRswL+xcC9VFIsdJkBphf1K6WK",
+	"3YqU+XuNNkXIyE318pa1AsyGSlgiwJsL89evo+D8kTaZpbB7IyB6u1FPma1cpA7NYTfsts3q7wub31+h",
+	"0NIdoMp/b//cPxxdtj78vTN+u6dvjqa/Nv9zsh+cHwx+aPz7qj25OFQ/tsLvO3fvyhARzdbRtuDuOPd0",
+	"RAI1RkB/Ascfcl1f00iVL+kqTKnPR11pSSvtqsMyfiK2ym1skZVslZ+Aj3KBA3MjQ6XLTupv68xlBdSp",
+	"J6WaNKvzqN6rPbQGyk++VCkbqTAaRCJkOpKBKDZIaoEAlJ+23+vrZKw8KerogvejF4lBUaxaG8Gev6KR",
+	"UNhZgBS5IXsNGE6LSk47CK0nIFRppFKd/QixShvPnA6VJwHHIB2KKGF9wRORWBIKkVJbNb3AaFeWKrUK",
+	"6LlIf3sDo37S5HF0L6wumIPKBOSi+0hHadZhC/yvepLcCiUdBrC3IYJ/JeIeKNYHWB4TjfgttTWGE/yg",
+	"3iiSE2gobe9TOnRLNjKS/KukRK7VdK9IkW6dkoXPXBhQq0EDsi92YVRtM6ojM6r9oN3f461BUzTCfEA3",
+	"GdMOGyjjWruT8erBAGD2Dina+XVflaY9WbVPH5yr/WxH/w+zWHhaTiZGj//rt4+/LaLbrfrgwvE/Xfzj",
+	"arS7kzDUjLO7CI324oPr7BfRz3FJsbwrI2jypL90sX3KoOZZGIzmYHELXWmkwCgjj4UxQtg/c0AKFX8Q",
+	"7Fcynq3GRZvfLpVHdY6L6Y85A2IWVfiUAuJxh/7jg4/ZcyKEoUmyIZi8sJAP/5a1gGHfJvbm19tUCOvC",
+	"+KJc2yTWVpo367Gb0GZBkYYSFbWGcXYz4wREnXVws7wr3gnpTXP8+zFQ3Zg1N/53AMAGKOuqYAbxkglU",
+	"W+EoL5FgG53khcn61mCcvgSRsXSiP7EA+Wrcl402DOIy7XzKN2I1cTmz8RREYLJITGwVENMJ1khY/ctg",
+	"L4IzQli2VHSJCAxTnoR6ky2CqBLf6kl+OBDPaclEKSVq1jgLDz/Gz4mZ86WIJAuh87lF0xdbpPoVp4EQ",
+	"nObhxhCmDVwge1oX5KH0AmyBnCpmHq2caxbylAOn07m8jSM99GTVF9IHqozrMZeRHrKqL7Rfc8hLxGQ+",
+	"RIEUS4QECg/zJ8GDoSftKzEjA5LaR3rf/75+f2l8nuFcut0Op+aYezzpm2/2HTYdApEukQ9ajzT04TIs",
+	"qtP4bx8Bz7RvnxDzvoiJi2wo4rFPaR49VNPedCikTx+TjZbrO+BgjWeoFTzJiVeWqOQKJRZVnxjULL1/",
+	"jxI7mGeB0jb4eyICxAub6Sjgcc9ej1DmRmrZCgXChYPMnM5hzTMHHfC1dVogxQjFALJQUB+H3Hgxl7cT",
+	"wDrXzP8vqKIQf6XcD34L1QLCb3BapYjMN3nSrDoUIdJiAzRGjvSdHab8LWrgSaLfc9/SL326kXbTCov4",
+	"AqbnjdnEGzQojIoGtY6KJxYrAOgwerJN6qafqKmGeKz9Qn1MqLtmunx8jW9LkWBCV2Zz5qZl5eDcd/9w",
+	"hD7+/a+NescREv5x9ByNNZgWWQJd12hUHDuF3Qrk0jKpAQuS0Xb1lJ0uaR7iVOBwI/UL7vawN4g5cDKY",
+	"Qwc2nFJaMB7HRDM4HsczKO7yKpdFwj6vYqYSjm2lWzlTbKYmbMjvRcH804JJNf0v2FD58Ow9l5NRXwqt",
+	"GU+g3NZs3Vsho5RjwrXPgzs25lrjcpChUtE8DGPRk3Q39OHYR54wPMBsYD4Akrb/nsDOs3fTAU8TPhnx",
+	"0r2lryvcAVNnra6ijUcrPprEadRD6H544Nwkj3kke1rcCzDLs4lu4LZk5s8OazawKEaZk2tmMuCSIlOi",
+	"OM8/qCnTKZTORJr6P3kk/wuzn5VuE6l+Kt1Gcc5XD17DLloyaj3metQbgDiTQWHcc4NRg1RIFhaWH+7U",
+	"qxb9iiciLi0I/qK4Emc8Kl0Sws9rlkBH8jYWa9ZgXuznn/PGqEE8dF2g0A/ZUE20cCzXBksmUlJ80A7w",
+	"F3MyphyT/fbZtAa92KagG43Vi0CclZl2g7P/+4TH2n7awlFdrpiMkUOzkIoPKcwS8mX1kgmYyf/6AzMK",
+	"AZ+EvGdGILkZqsCD1a1cq5HIoqFU3mDbwDnT0a1EW4SqXovQtQnU+GMaqc91XtgO0VcQIEg1mirzNCpj",
+	"YakK+azOqJM5VCCepzxKbWF7Ib/WBSg3LGUZieTW7EZQvlGAcIF5qYs0vq5OC9eFYswTbBiSagpdOZM0",
+	"UCDws6sqTsUuAZeznhoYk64f8zAUSa+vpiLuoaNqdMKc8PltjUwFrQVTP1YaYlM9IAKcJKI0/9+hnIsk",
+	"4QvyOenF9BDYXfvQ9C2ZVpgNwOM24omZUli8gpWIvGhZtQsqE8TAs/iKMzWpswtYd8gFGuEjnHXTXZ5A",
+	"fMXS2StL2fWT9JtTIch1oBPscOMHH4ZtsP2389MK1skKD80qSMmjRMylvE95MBTuqZJpouJNuW+42F77",
+	"4Bz44/icdqtKxztCs2JQ54oZjgGilZq5MhKRpsluoCHXrMmoMBaDN0C5axwkFCl2QTNTLt/PtslFQImS",
+	"0CCTbN9ou9VyKmmUgu3yczYelo2HhNkwTce6+9rGkueKROy36tf5J7mDDID10aXuJdMR7W1WMrfrz1Bh",
+	"sMQLhO26FUl4wc18TcdJv/6D/vVxG8/T3GokR4SqDfybkE2Mt8h8ehD5hfmP4FFYVO3CGMh9g4tRHdXx",
+	"rz3z117hfsYz56nWJe5va86/0gV/GJ4Hj2Kg2ersxHI1eBJ5rKibC3KV7E6MUwehtCNtFnJqIbUzyELQ",
+	"dYIQ2rM/w9OZ5lFoVVsajTbmPktO0s8k0DZRQ+Gk01esiC/eZ8/aJshYEqALNLfcHfz2R3Mpse0DHZZd",
+	"BbSdmVVVUKVN+BI+e6JOzxPjR6V2o1krrXDwt5Ixtqh3q2ql7GJWTfPqFMzDi7C2unTJsuVNh4o9WenS",
+	"22zoz1WyxMMwMRZht9JsNRrslyjWwygR7Lv4PnTY9SRKBWs3Gg57qzSz7Jjs9IR1Go3moYVl2JKCmERD",
+	"gRfTLCCRe5r1XqyCrCyWH+VD/jkKhQLLDzGf4kjeGZGpjZjsz5BPw47xKMRRQmOi2x60Dt2jfvPALaQx",
+	"GstKk7YY4vY1SXZBN9QiZbvwGy9Bigv72x7kfM9vKjiym4hhUVF+XO1j68y3S+dnTcycoXl4cXJ5AkfY",
+	"BiuzbuVaSWmuKBfKyNoek9eiQ1DMZz36QD7okH3ceQc/Z5lPXCDCW5skyxZh9/G/lPZ8haU9cX7olomL",
+	"eYW/a/1OLnZLNTwZU/9cHU8GsWBs/Ces4ymIlo1Z/0LH0jdVtvO5REBxTl8qdB5VobPhsG7FnWb2r8NI",
+	"JzrMqjGWn9lBzG8XCnU8OVepc0Pu8H+QYVuSz4152OkwijEFmZ30IdeelLaMx5xv8wPhUugMhsQ+shfJ",
+	"3kSLog3R9WR+vRnNlMexG8QquIORaBZBatQ8G7EIyu0ZxsX3JJdSTWSA/ccRBgaQcwq+ZAoR1pG6h+GP",
+	"6uxG4U/chk5TZR6C6WSg0KeaJHpK9sHAeE7jNc9KxHaVSt+IrHoyXJSC+ba3ynxrrjbfHmCIPWel0ueU",
+	"wrY66TNJ4y8Tq6UQFZ+TPfMx8blWZiv4AKzOyr4AgOiAoR+p95NcxgGltI1+Nzp59Dvrr9856G3H4UbS",
+	"NSN+kpD3vAjuLgjyJR8HcjRKC1MTaTaIPljb/89bL7adhU1Zk/URNYi+UABcfEiZvQnCMwi8ozA7aH5M",
+	"lQ1wa8b7oMMpgkZYAY5RWBnYLZFW+rhF/4pJFN9h6VBpQUVIk7EnMTfpn52/vfj5/OrX3vcXP5/3fvoR",
+	"Qvh4E+NpKkbjVAOfZiIGUIozgBStCmuOJwUPhnnzP7S+Q0qppCHZJcbylUx5JLX9Wvh0x5Ng8MMmpBhF",
+	"yFO+Kuz3zk7vBqX63lgv2bRCsVtE2HM5dZFPc1NbVdZEp3zbw0iDu8a7ltQ4/Wg+W0f/EQ5rmmVtNRor",
+	"K6qiUZSW3kyjrnT3G1CXEI0mo0q31cACEfypmUmeSKbiViTLRvF+zH+fCBZMEq0SBADgbJyI+0hNNBtj",
+	"msaX4kPaw2t8cvowOkT3gcfXaq0sCcPLVnXR7zdbzwtdTDu30m2258B29wat4Ii3hdvst0K3HewL92jQ",
+	"4W6j3wxa4Z5oD/Z5xakYVSChOMTGSqlkvbcA63vQ3T/qNvb+CfVYMtLDhYsOzEXtRrfZ+icFXZuNdsup",
+	"mBPTo7GuugXgguFCOFqVbuWW3xsjoMv0KB13WRjxmKXBmDUbdfPffnf/6LBrzpsUQZr9w8h8OsN5drdH",
+	"QeqOODg47LiH7da+226Ewu20231XNA4HQXPQaXAB8TOzJYqjRRBhqzvWz0yGM5wnhsVoHBsDrQw0TO+h",
+	"/QPv+LjjCVwZQ4bdbQScFQ3fakDrc2pMCGPblOwoF9hWa2YyfEFpWjy0NJmtwSHld4BDSjrKapNwIrBE",
+	"l0k1zfgwjCdnVJ47GbOxSCIV1tlF6sk7IcYaC5fzkwAFz1EwpGIZHsUs4EkSCYAE8GncLiDeaOM9QnFi",
+	"dA8UojxltyoFmkiexJFIrPYEpzpM1Bhz0WIseFpnRkF5svwNWZGWmYFIhNaZXhF+X4pYliYzGuc2fie9",
+	"2Mj7aCW+y7ZuJ4q0zKmMZHrQrmxQTo8W+V+EoM/h6b8JsZ6P9vCm0ek2LIz/KkE/d9USoP2lkn5Hob7K",
+	"G6ZPdsy5t7hSf26P+EmAQa1cNW6icY1JVFUBb9J4ucZs/pwlECDrcj0wp3DW6hvrTq1OgNDDEJ1ywcGC",
+	"OsrQ5VM+s5dAINMGWeue9H+HWjPOwHtUA9aPknTIqn6zc9RwG2230fIdJj7wIK05xv4uEOUDxqo06gFk",
+	"Kav61XarXWP7+/tuo9na8x1jemPvAP4E/+9mY5mCqweP9ORQxaEm7y+MbqNUQ60Gm8KloLggAQy+HB+P",
+	"BU9sdxB8ricx1AzeHWSFVULasepzaRzjsfiPGQWX/G/ig1+rs3Oo+gqGPOEBoIdqTxp3r8t+n6hUaIf5",
+	"/4+5o4cNQlrwJBgy1GUq0WzEU1TDIy3ie+wcn3mywOCywj/80a7sBuV3ab5jimuLU49T49CXQd68tHSr",
+	"/JzfVzSWZDNTxjEDf21jM8yLo/ipHMXlur5x0zzsNvbIXzP7oKcGPdgHlW4lP8IVh4wGWO+/0RvqgRqB",
+	"iZDotGe7kaBGH9lemp09sEsOg1bfPQz3hNsZNBtuK9gL22J/cMAP+9Y2oLvf2o0EgqcXyVRZq2Oxnai1",
+	"V3EqFCNe+11ZlXbzcV4XHborkD6bfS8rfV98r6f3vd5EMlOFRZ8rk4sLOnB9JcBNoboWtQsIbKzqtS2S",
+	"VH1or6sajaJ0yvYbjZrjyaLudKxqQVF+H4kppiAJwC4CmM0BQAUMI20LHI8J9CwC/HH/YmBhN1NF2ZA6",
+	"O1milpkeqqn2pF84OL5NWtrw6QI72AqwzYzqaqNblaOUPkk2bzt58TyVBw+QAGeYbFlhV+a12lkhqF2H",
+	"Tw5c+FJUvFBUjItjO8IKq7NcmGxVqoBn8ZW2YLwlu8raX7lRySUzrujMkxSDiQVPNIvS2kbYEQvfDJQz",
+	"WIhkAX/ToZhB6QAb8RAx1ursiiAyiiIl64azw/ZkMEkSMy0kpKp+u3VELdyjSGsAd/bbTdvWrVMeQ6zG",
+	"k0tEUjnVaOsl4MJewbfKaVgKmPWrqw2+dum0YHz+5S9XlicgkmxsHIkoEH/5S7eId5rRisU8FcZVyVpX",
+	"SurNhwQWKopanf0SpUOzeYBqrHXkH+OK4RLiFK/CB16EBs5nwqs0vcpTl1GQefdH6ZgCYVLBYcxba/9Y",
+	"Yg92OrsUT5RE+VNXUDxgCJuKIGihX5THDowA74ywKbMBbGGz/mgEmAwB8OJN1pr31VUEtFtHu32rlUNP",
+	"RBOeJCJIjSOdieG8h31Lc/01aItNVG1LjPRIZyreAu7Rj35uGo94cqc9CVcbGYM6jFWjlOVpExqzgxY2",
+	"KxnYDlnYnkRyGAznCA1yy9oTNaN9y9wvfBJGKYvVrSerPg2shw82CtHsWiAikimUqIh44OAPvGT6052O",
+	"JyGKkxmccSJ4OLOfk9PFzKle4w5gyzzisBZnyd4rU7U1Txoctm/CeXhwKaDdrZmSwgBGPrhO2AzcQ9Ea",
+	"uEd8r++2g/3wQBwOjnin/wDdBTO+O5nMp9NdS7ZTgUPDnJJCB+mLVnu4VvvTcZKZKWCchRPcv/lWQzmJ",
+	"5c7rFU2Gbr9FT2h28TbA9YXmT09u1/3p5LVsQMjtr4z7Z6N+rnZQm1IG7Hi30z/ibntwKNyj8CBw9/s5",
+	"rnwupM+SOjvjkrMrMcMKCCoUvS5iWe/SJGk/c0OTZLYs33iT5Liw6svYGTagstMCMJXkPHAOPdthCPTD",
+	"43gG3bOAcmNuMlvRkzwI1ESmrJrvTUyjQYaMSyY+RDoliiOHLfRRenIb5HX7MY9qpbT7rKiAd9yhH3fe",
+	"oc/ZBGmXfRvyTLxw9/G/NEF+hU2Q4/y4rCFrKXNc7dAEmYvVUhNkxhX9iZogC0JhszORU9x8U02Qn0sE",
+	"FOf0pQnyUU2QGw7rDk2QoLQ2NT4ynghPFnIFZwIu56Ckh1FIj8xOc56gwi4ZG2u2x/o4V/E2pmEO82y7",
+	"7sBv5BA/nFeWLI2CTZLZHkJGKikTvjzEBHnO9r/PKX+yyPfnkUMvmOTP12P2EAOmTNK5Oihso5qcaREk",
+	"ImU/Xb0tSzw96Zsb+sjTgEHZKGFqKpl9hyer3yt1Gwtm2fEc9n6SxkrdOexkPC78odal++e49TyZMetR",
+	"97mlOtVD8yqKOwcCSwNTlWSo4GbwQ66Hx54MeBwD+xOU/I+oJ0CKKfpbFqtOxSF8p07VWLOpSiAWTuxX",
+	"nqxONDR6QtqWw5VDbnQGvxNhbTt2rIeSsH4tpllzt/gJssHuyvQ6SeJCu+xyItElbMw7vAQYm7cniigu",
+	"5hqCT7N4V29xu5kPd2gTA7nai1x+mrqUd/xOUAsqsCPXCpLylc5kE9Ia/3T1dr30zFqdV3p+J3FcbIgm",
+	"q9KssfX5HCNYsqK25amgpXHK6+zlGyTE11oBnOUZgSEhhmCdEeMqSTFEXGcn9nlwHVwSRiE0GURaTwSr",
+	"WlgO87dXZgXiVCQidJCzHTiO8Ak8ZTyOa1mNsXEIjID3bT3yl9mcWgosB3zMA/Ccmk6lSErSM0Po7cJm",
+	"Ctci3uDekds6bB64bd7YdzuDtnAzuMHBkSC+AXjLLjCF9tT1domGG/epTMAI9eE9s52y4uSW22hW7F8g",
+	"OdhqtA7dxp67Z34/jWSopsSGIEPAgOsCbwKguhv918Gfp0LchdyIjZGS5h8ff3tcdbM9spsLmwsIES+V",
+	"zc/SVaoL4tOK+Fykrg74o6VmLESzPYwpec+jmPejOEpnzLanQaxPydw0czLQB08aKbZIB8V+wY25EscI",
+	"AgZLEEeOsd8mg15MjdGpU3i9XzwxPouVvHVwAHQMzGYDkCPc65R4UClT9yKJ+Rjt6q2/gvp/Plhh3c/y",
+	"e9WSVIVvgbBKqSUVm31K2OIAs80LRLMOE/Xbuid9+oJ/NX+rw8n16wwWB5lcM5wlNOgtzBRSBnjS//H9",
+	"NZb3ZRsBXaBbIY2mFf7WVRm4I+zeqTwO6cjIGX0iw5vhJNHm3+WCvTeTOGbm10xJ9g6vhhFm1zvsTAQC",
+	"er9Sxd7xBIoMs8jIE6qIr17sH86J/aNVYt/Jbjno7s3dsle+JaV1MLri486K4TlTXXafb4wzZTt59/G/",
+	"pLq+wlSXziXXMkU47+tkqa5QxCJdwrh9Br/HELjVh3V2DZHvKGVWwEK+auYsaxA4trBEvn0rJMX7IlBG",
+	"F/rG6NpePuN4CvJ5YzzFvvVLj6e0V01++BIweKKAAc7n5lPirPD/t/Hmvxfpt7g7G1+JgirO6cu5eaJz",
+	"g4nZjYdmi8SsVSEbOrYcZh0C35MU3cMHTIcqxvjRKmeGzfsyngRnhvqrgJ0MXsKqFtiVwkr2A2tWwVFp",
+	"uCdzNWeGmbdphcfERzbNncUCpbX5OcnuBnj9LdUcZn6+EUHyUAdKfEjBUi/6TOfwOzO5/z2RGHwN1aQf",
+	"m/UlZ2ipg9Ra4kwcuHuNygMM++dMIH9OuWkTyC/y85tLID/ELciiJ6tzxzZ+lpYFEBXGQChf5HkYiG/4",
+	"xs+HUjg/Vb4nq8AUpCF5Qv0+S8JiDgviaDzGYtvy2zzp5wEE/7Vvj7lfq7OLUIzGKgV2SRwUct1Syw+E",
+	"thz4nScRGZwiZblOiFWaARlkukYRshveAwEEFknbE6RRm+k7HDHqo4lMsaPJp9/7BE2uoaOMIllZkzGk",
+	"SRJoBQ5oks2IInlbZycU73ulYapiiipCIdOdGKeMB4nS2sx3HN0OU1fz+0jeZqxpVc4gKk6PwfEDvSf8",
+	"GuOSMVOS9VU6ZDoKha4dm6HGChl3sd0KB0pfqcdG5LsDlUx5EnpyqCaJJWQe8bCQe0eoOzMxk3Qykgyu",
+	"RF43m683L/JkOo0CgWoeZ2LEZ0yPuWQWSWLv4AB3FQYka6UCzBxOHhYMAqMIgLRoM6hkSfhzyrUnQ1sO",
+	"ZqwSeyKyxbB92kBhboewZYP29/QwexDB5viTqvqQwpylwq9lEUGrvuE3e81d1Led7yfvACsijWN8rNLd",
+	"bzkVOhqVbuMBYzR7cZmi/j4zJlkCF72gvJdR3oMcbT2Ddy9qDCOUrIg4ZvZwswhaX+0BR23x9IDuQaEN",
+	"7Ung+B7wVZ8dsP1LorVNVYnSNi3pmsBYAwvK5iukub2gmTDWoHbA8mJ9MVCJIHvMYZy+Gz7ZfiooTu7J",
+	"bTUmGEVId08t3lYVVyntp5lfyBr5DvMLmSfz47I0lg8tD08TySieBFu5sqV1HKvUBdTE1Qbx36ERHnLF",
+	"MQ8E8qmj2WQLW+4jHaUqgV/4P7x/e9a7uXnrZ+jznmw2GKXHjpkWgmXYJRRRd8cqjoKZX+sWeHjMuFgc",
+	"3ZvlxWJ0eD/YnQBTnPI7IeGl0P9vhihiLVi1lPLOFs6TajAQAK+DlhvPEAOmBJOSvZYiK8AxGqW1Orum",
+	"hk5P+uaCHpTAFRB0+mXmUVYtXWYM6Tyjaz/aspT6NSBBUOoOByDiEOf6uPhoT8I+GpFvYh4PtqH4MAbo",
+	"GBg3Fn/CFEG1/ozQA+qe9CQIV7NwNhWvJM40Ne8Y+QCjQAvQk5idn0iaz1gQ6k8EJ2IwiWOH9WMV3BlD",
+	"Eobdn2G+XDNl5nuSGku7NEFooBvbW7KJvJNqKqkKIAr9HEGRnaCIMvP203dvL057sK/eXry7uMl3FmvV",
+	"YIcwRP4cC2hvBAgEpODxpDGjOz7D5YD6Md+22gKsqnsySEXiMzNjcQ4FSg7SyJM4v8ZbgBm2i8Z4rBXO",
+	"NFbm6pTZoV6d3JzTUNck5GOV/qDi8KEJeQit4LxVupVm0Oh3+NHAPRQHgADdd49strt50NjvDHYhpbdj",
+	"e6Z8L/4TprWI2mjs4ZvmQbdp8ZXzIwTqpvfPUef+19Gb2T9aP7d//aU57X//84B/39H/fNNp9Ftp3I+P",
+	"Prz79ztbHtbhR/3D4CB090V74Lb5Xt89Clqh2xSNgf2bzd4/4yQu014/GPXN/k7QXawoLI7peBn5gxW2",
+	"sL3m8BHeFkiZFk0o8ziH+WURn+FDyXgGZCjnN+c+MuUCXToQfgFByDKXau5ZW87tvEf1YLCGBxjQ2p6Q",
+	"n3IBtk0Ti3nW9dxtH5/MuDXyN4/bg9CsrpWkDlsjRutfKS7R4/yhXJaXPCKl2IjLmeXrS2h6qZst0lYp",
+	"HKOWgyrrWHAtsJFCJWzKozQrjUsV6daiz9Qq+Ew3SrF35oVXlm58Z9vYfImLX/IkO8xOQUEpLny+tU1Q",
+	"GSJCNhiQ8AsAPjc/9uhHH+CLAIAcaZRKahNDffOAloVLNoG4wKV4JXzQ45sySw2YRgAzTqZrbltarJBB",
+	"FMc6wwAvk8mfFKzIZSbzxkKT743tOmfSsT4P7mypIKvyzHaeDlUWzcTiklEkQwB2GkfBnS6Fb2t1dilE",
+	"qBeUB0Rj/+Gar3ZvSJ1wT04TJW+p+wgs39z2Mt4QxY6B8wqMHHN2spAtNHqvKVzJ7ZiNYT7z8FeaReFj",
+	"A3xbqp+doRhv5uczEekkkSJEwzfzD6bW/aivQlAsLsKWH7WThVMEWt8/eGA1zhXKv0eU43w1rdq/lQkV",
+	"UO5zWM2tzvzqHpprYhbMQIF8yD70eOqzamq2jW/8fYepMR2/TNNjYsUc88EknSSiVG3mIyMsReITMeKR",
+	"jOStTx5wnb2JYnPWWKBG/UgKSrWcXJ5RwN7JE/KYsbHIL6ughbYK1wPfHOLr5Y1JqHKrP/10cbaSYq5Y",
+	"Wrv8AGxZbrv+VDuVD+6tcjce9fw7Csm5bb6jWFe8/Du2rDV+wu8gdktqSFqMYq3/oqV11ss/bcva6yf/",
+	"NDoXxGw40U/EY2h2/GoSw8L74UgjxhGoTDCFzHi6jDP/119//dV99849O/NZyGflFDAYYFGqKbAQSZ1y",
+	"gCnDvgjz/Fe60LhgE8Q1eJFkV29O2d7eXie7M394rQDhOzcRkGlasYbF7JOS4v1gyTE/KSW5ndI31osr",
+	"DIUjUCllpG+lW/k//2q4nd/+aH908R+t/B//a1EHO4vN24tfjBRnkqnBQIv0mA0AI1lJTdFIyjcbubgw",
+	"NtfMZ2mAN4uj+O0BW3JuS1Dwebs9kdd9hXy2aiuwuZ3gycWtID5kW4GdLImCsyokvLElI/Ek/ER36yXd",
+	"hKnyV+8pyCys21HN9suO2nVHvbS/frvtr2jBVbqNJ+19FTJcDJsedtv7FDbdPpb5KZukMgMWZqDQOLF9",
+	"I6+1qxc+fZGRz9jaiwyrFTH77/+E37+ZhW86w/D04uDi3xfTd//+NX13c5G+O3vz07ub4ODd2cnBu7Pv",
+	"+IVs7Bbs3aJtNk9Wv7TMPn3LLLkvWcITft7cKgucHGMhHYgLmpExIymTex7Xi84c+GF4+HwsTZtXK3pO",
+	"rzgMitdsgR8olePCIz2Z9bP2hQ1DWacwf1fWOgtWJ6QvKYHfbGFZmsbC7DrzrZzxGekGKNturistp8zi",
+	"A/pkPbku9W2E+Irk9zGmbD25vpfWqJAMswfr6YZcs3SqbFXjGEZBbhuhnENCh/5u/O6hmlIpnpxlpYfJ",
+	"RNq3HNsHQK4f0iOpmgRDVoWUsgyhkBCyUg4Vx39ICyWG8JeaJ0NV7kzerT83Vukje3MTlK5/PEs37TKl",
+	"0+ig0nFta+onbLldqgosOSsNaJdC+Filz9rdapZ3YwG8uWi3MX/FHa2PLIornvL5oqkc2ZBC20Nua3CL",
+	"ggPtUmPN11fVxV0Xbtk9vQPJAnv3U6UQd/q4TJH92ZuIUbzOmwbFAO/WjcM016AtcnI9lgioLgK+DLwC",
+	"jAEVBJPxDNRUBp6ZJ4DxXWFZd0WyN9HCaEmIFCMXoE4FD+uetM+Guu/siUD3xePYPDoQcWx8qFCYfSlC",
+	"IByjKqFIg0niyVSp5S91WF8EfKIFEenaV7xiw0inKpnlH+rJKN21zRnXYXNBOIZCXtqbv4kC5sIGW6hh",
+	"NpsZi1uzk5Jva0hbzB+WxWOxVnpHkuF7HyK8I+mam59CdmeMffidzH69U6hECIsAu1Ec41kDjMq0/oU0",
+	"mi+XpOsazFcnopb2mn9DIqLxBZuJdg5feiKftqd81flY0Uv+nZFlGmWAGgtp7QsQC7YiJEp11g3MqhAn",
+	"bjYaGUuoJ1c1nUO1RxFxy8YStJBGd9tcNPWngcVYAPAvVAeXRTFGNo8LkpqM0Ugaq4DgwU/tkOnGW8X6",
+	"IlZT9KKB0BEAvhYEP9TtLrNNgqGA4dpWPT4CguVUjIDpDToYkyiFKXM8Ce2I1kADNtSR4BLrgPKPMVYz",
+	"ftCuXKRfuax6aKwBNk25i/07BIOjby12rGcxWdpqcGryyETxITf8TkB0p8DrvazzfUfH/lm72z+xxM46",
+	"2r9Fyf0JzMzWEmlzXJav88Kq9VWYlzeE2pF9RqSXCtt+2QwltMPCfvoTQwqsDxKkfDBYj6QMBDfEl7US",
+	"TjkvFAPS7xL0+vKyLHjxC4ryC4oyoihjeLcY/G66rcYNxLwpDwo7q9KtcLO1/lYWQTZD3OgfisOgKdy9",
+	"YL/ptgcNICfl7gFvDlr9vaAd7ot8Bk5i8QF3qrFTFMg/eDoUXGwzQgjP782PMIlSvmKA+7zd37NVvW6b",
+	"d/ruUXAYugdif9Dme/1W0AzzAV5FKWdX1mTLB5lZcZVHgiObU7hFirckA15yvc+V6y1Nc1Fog7DcBh+5",
+	"9IgscRvJKI14zMZc66lKQlbN3KdmyzOOVcIDI4NrdXZu9rAmlyv6fSIcFnAt3EhqIXVkjkQ8y7spM6pS",
+	"v8S3cYxs0NRKjByLdILWtQ+SUngMMZE9GHOc+9kfzGYvGODrj+yqY2gnEhQHzK1rf+WOIejlore69Mh+",
+	"3O18PmPD4tch4naarT9v8jA7ikU/4YREwgjhqfOSY1jIMsSSXpkxPCldtrtfkA/tKbyCHb/pT54kLGqE",
+	"JTql6AisZ9RcZ9J/L7az6CFuVFi8by3WjdbjxtCJmQG0Oz8+Xrrlc0qr/BL8ftrg94YTtAPVpdFtj2O6",
+	"5JLl3NUeKXCv0mUDHmvh16i0K46ZGngySjXTQmsoAreVYYzjOPAF0PKnmRgMRGAugLARFIORFebJqrkc",
+	"TUIjWQGSgv7oUAVbmky0sfYsy6alwGUnksGZ8CRFoHKgNjMRoRipVBSY6rKPazc6NYLeQ63CIu1JfBtM",
+	"lcU34fQG1p+xUaTN56yyRD1JpigFHH2H+ebbejTX5me8oAAn50OPAf0+Kfx+TQT9GxGFD4eJs7NUNsPP",
+	"8t8XTHBrhMIOBiNXxXM34kmCbVu8k0zFLPW6s2n9TEH0ha/6hm3rUvz+m9ZCzwB4N1MTtk4uztSkJBa/",
+	"cKS7X3f8nD99bH4723wq+kOl7txQxNG9SCIL/JsI+s1qoLP/mYgJWSB07QyhdxwWTgSTakrt2ZwNEqGH",
+	"jKepGI1T7BLrIjoYIibYUUTUvd1X4YxVOURWIrABipi9Qw7EIwGXLEzUGDF3EVLWqPXoVgLkrphuYmm9",
+	"sh/5C75/G7VqP5VUKqsam6b4AbXHatmjoBm2xJ4Rwft9tx0chG5HHA7co0anySnQ/CCHo7Wjqv3dLHC4",
+	"0eOgyTujidnB7Vi8c+HYwyZ7oT95Kq8DYPn43HktSAdaEb0oIIQMgat5Na6DOR10NcuuLtOhHhPBNBr8",
+	"aHAjZtdQJGJzZo+Gd56N5RtN8hGINbb60H0Z1N/XnHLr5Cm3uZWCfuJAsBGX/Bark/RMp2JkLo1ATYbG",
+	"RYJByEkcOxVxL2QKnTmwd/9S+Y0s2Vb/YNAIgo7baIf7bnvQDtxOvyncg/AwOBKdAW/0mxWnQqbl2lGW",
+	"2afHo3ljB06LRajUj0yZzW3vzcmz7Ji95M2eKW+2INCWC8tV2bMrcRvpFLn1M2NmoDJqNFuwiO2GHHj4",
+	"CYcMzaPoVkK+HeWmz6r+dKhF0PMzLP0+1+KgbXbDXoslXIZqxPqzFBA4ARnRk/Ps+VVzryIQhURhi1vN",
+	"xltAJ3SRXh8Y8KN0aG0s/AJAR/UnSZy3WvpwRHBUxiIaKp3hplLBtlbxvbDtgo4nqU4SOm6kyCBIhe6y",
+	"WKlxnwd3DhsnaOhXm43XRw5rHrbqzYPXzZbjyWbH/PvodfPAYYOg0eh2Xx/WHBZH8s5F+oJq86BTb+23",
+	"4ZKpUTEsiNUkZCOR8pCn3JM45brmsIAnSSQS9zbhoWCXJzcOC1UwMZIoJxXCsolEEAQk4CVrT2L4agCA",
+	"YIiVWiqWMDNFK0yQcpHOKjNhupmSHsz+LNPNTg6hFSgpBcAtmBtzKoVEhFEiAqtOVerJgYpjNYXCTMSp",
+	"TLDxMhvYL+ff/fD+/d97J2/fvv+l9+PVxc8nN+d/bfqsCnPmyVDci1iNQQLDHgP0VrNsNeNOiLGxd81q",
+	"42LbBcpWr+7J9VY3pg/mZN2jMrM8jkttnDuolmU6ZFeZ//GhAv45GygzGoLtrHc7pF+idHgNsqby4M8q",
+	"PWNVwhSxmkEa4BkkZ9GKI42kLGAeatsOnoh0J1xXKaaZ5DYO29XbdXCtC6bu6y0NiSdDbX2hRn3ehOW8",
+	"Nt/N89mJKdXelWnEzOeK1e0xQ9+a5WEXEOFhosbjvKp+uSOEb1kmP1/IRD9Tj9d2+2pFy9d7me8WJ0s9",
+	"YXoNJB7bkB3fuBV2zTRnn7Gj8ni4ylgV/bcjedmyT5p23na/boyGFpXrEyQYt9S3W4Q+t0ib/3T1llUz",
+	"KxwY+NFoqjmscJfDwEYEmBfEhNuUYWeFBLuPF9scOhJOGCM7k/tVbBsnhTDgUZwZ/lHC0kkiGdBk147z",
+	"h5kZ9D1p/qgZl7myAbRkM2ZgW7B8FeQI2DAK4eJwT/rtZoN9r6TwN4XKMa/wlEZ7OZG7KmP7UIHynC1M",
+	"X454tMnRFzH5zeXvnsBUfZ1LmbVB+4IQz+9wjPOUBe67BCPr2CQecgyxmOvUBlFeWaxZFqgQu3iqGe4W",
+	"+/t3TA1qkNnLb2VAx4Xdo1m0AwqEbK4w0iyciE3SqZAbOMu/+SU58KUkB2jPAAfz8tzA/k3zqNtoddvN",
+	"fyJ4FuzI3i7hfAzlID7iYF+0w73AbfWb3G03OkduRxyFrkXY2jtqHZaCP5VuheI59UDJQZSMgLkNHrZl",
+	"Ptbs5x596dKPO6KUAlwIG7/SreDRESHbb+yxa5HcR4FgRSYVut4uRa8PmrYyGes0EXzE+hM9sxfh8eth",
+	"Uch+Y49yEWsGtWcHNUYhClubpxz7hwEZBwHKypmXwAwFN4HZDzxIe/1Zj2qMKAWU/16bbYC/hWhhMOsh",
+	"f1kP44kFzbxycxzmLEfYjLVdKRr1RdNniZ4a9PpRYvZ8pdk5ariNtttoFfu/JP8bbeF6AIDQIP56tqlL",
+	"cjvX9Ju3aiz+Y140VNL8/L+b7VZ7f3+/0WztVcDUGIhEyMD87e+H//PObd+0fiQSJZq+ZSBzh+Ig3A/a",
+	"fXePtzpuu3l06HYGB8LdD9vBXr/Fm53G0bbIpnuBOQWNjns0OBRuOzwwx8dMWoewTQf7i8imzX4r2Avb",
+	"wt0fHHC33T8M3KOwI9zGINvzYgGLblsCqQ2wpEYhqkkCczYV/SJMafFwLk/flQXJvUg0yNnWR6cCHMkp",
+	"H41XX79SFnwsDGIsZGgxix+d7LPFD5uTfblufjHzvoD04IlcYjhBdO9b86bXG5kQsBcuxqqgWuzrDRqs",
+	"yOECE1ExCZEREkHrdZahkGKK1FhZqrXuydwgRetOqil46IlI4ZdqwARP4kgAi5ZmgHofAhZNIqiajahK",
+	"onRjRRssBu06ysE82t/FFf4CU0nFzcRohjSsgs0VvcjJJ5F1uK2KkSbj7FFtgrbbbIV/Oo3CW5HW/73a",
+	"CT0Tg0jSAQsmOlUjJmJI1Grme5NGYy/AFKxruV3N7wTSBWWlFINYTbtLsJkdLEAVAFxKbIGrmc2w0gGr",
+	"qHVWZBFJoLaFHYLJSTKB4R/GRsD3FWslyPBzbKIzkllfTCh4aH42Q8tIHgZmSNzS5mKyGqoZaohuXZoI",
+	"/HNpHuhLXqHXCO3WfRF2PUl34owznQR/9bLsdmbplFPc2Zp5FRaaL8E34YNe45Po5cb9D5cvEzOuBNZi",
+	"iL96FaG9Suk5Sxf1GL+fp2kS9Sep0MyHxxTXFVgifFblS6h7orDL9F1EZcHBUEWBoBksDMdnVV9IhNwW",
+	"2q+BsFWwIXlcZxepWZdY40NOfrwgflumkug2AkbfKdfMHDTbmVQFoI0UiyB1lApkMT59f3WNxRbnZ733",
+	"VxffX1xe+zWHaWimkipjQOZyhiUqItZU3yGFCLUnpWIRbh+ceCf7MZ1hz5cv7jmVmIyymh12en1Nxwno",
+	"u8ciSUHhYJiFTliX+a5LC2HcMZn6zsKv3MGt73gy/7X5uXBVf+5HACIp/Qr83blnqGCiSxcN1NzbEx5G",
+	"5pribWMeGut7aYvU9yL9BXbuNUzUpgjQiWT++Q2/9SnuIjNNbMXiMfP3Gm0/L8WhQxTpQpB/FaXdxcC9",
+	"VFK47yAXsdx48Sp7gw5vBU3hVR7UNZqKD+nrf/N7jiMrP71arbG/4rlifzCvMtFm0yRRkHqVY1av19nH",
+	"WrV2XBrbQjHD0p5Q+HmuFuOUB0PhniqZJirexGMJF9trPzoVsw6b7oFrYER7y9LbP9kVYToyxhmQPeL6",
+	"RpL5peXw6+xSQTTywUbCl0HNd1MiuTV7nxanqJDh90Ydlx/0R6UveCKSk0k6NM812w1zRctOy1uoqSuW",
+	"h1FeqerfKuAHqL8ORuFr/K1fK1XPdl+/BsE7VDrtHjWOGuA90wAX3hTdCym0dqAnNMJ/joy9HFiVHOms",
+	"Oq+en7j3VhroJbRG0Pli/LNIOsTtmQjqTJFhVnjkmEvUJHXK3UQ5sI+ZrFVPtwAr9MRYaFblmcVeKzyG",
+	"mt4Wn0PLg62lLE14FOc4OTB6fLrtZrWQlyvec2Ies+w9k+RWKHpW1uWogVdVi8ya0HX2I9ZpQnuuGtj+",
+	"YuOrHFN3LCJIFl76I4WFli3D+8EgMt4U1hbGYih4nA4dLEa1qDIXJ5cnGZ3Xg4ZgC8OWDeHvkdG9alC2",
+	"HgpUkuEkyWs+p0MBVZ/pUMxAJdNaFA2/Bw3xdN52WTbWX4S4i2eMF4g2WSpG45hjpRFP2a2QAgiJidaD",
+	"z2EIl7Yd8Qgte9WpksaSF4u0LpanpYCpOv+S4+ImMrNQeisgwy3h8sJJu4+M4zzI3wsf4rDbRE3GCP2G",
+	"Bb0hnxW3dpF8dDk3bW4T6ygUXUrwFzBOrfWVNZeT8QZWu/SkGZpDIPFUxkwzmJlZJWsfdgzZ7iBj0Eyh",
+	"EX9XfqteMWrcX8BhXgAg7DJ+azwFh0GwOfu9g4CuRlQAiBK4J4Q9X19496p3LtUhDjH4Qv+9vQLikdYx",
+	"yieYPtr8tfBWUj1L5A+26UmVRgMKPujC1+bczgiqi5vrlaYKbKzftXu9uNUy53PxlecQoCu/wNr1+HyH",
+	"ATVEhqoHP12DPnOvjcY7vwenFHMvDlTy51DdOkiEkGZQckZraFRAcXRvoXBEQMRgYXij3OUUH1I2Elpz",
+	"mgIrjRnvq0lKUirfALQaRnLZOOQKdfCOHrrsMJInnIhAJaHuokQei0QD1WuGg5mqWxCIxofhSTA0LnCS",
+	"YH066OnkFnw/i8uj6wyVoy1gs0rCYtZ+/O3j/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -31,6 +31,15 @@ type problem struct {
 	// when it closed.
 	OpensAt  *time.Time `json:"opens_at,omitempty"`
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// Triage is the guidance of a triage_emergency refusal.
+	Triage *problemTriage  `json:"triage,omitempty"`
+	triage *booking.Triage // for the message, in the caller's language
+}
+
+type problemTriage struct {
+	Outcome string   `json:"outcome"`
+	Message string   `json:"message"`
+	Rules   []string `json:"rules"`
 }
 
 type problemField struct {
@@ -96,6 +105,11 @@ func toProblem(err error) (problem, time.Duration) {
 		if status, ok := problemStatus[string(de.Code)]; ok {
 			p := newProblem(status, string(de.Code), de.Message)
 			p.OpensAt, p.ClosedAt = de.OpensAt, de.ClosedAt
+			if de.Triage != nil {
+				p.triage = de.Triage
+				p.Triage = &problemTriage{Outcome: string(de.Triage.Level), Rules: de.Triage.Rules,
+					Message: booking.TriageMessage(*de.Triage, booking.Locales[0])}
+			}
 			return p, 0
 		}
 	}
@@ -129,6 +143,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	p, retry := toProblem(err)
+	if p.triage != nil {
+		p.Triage.Message = booking.TriageMessage(*p.triage, booking.PickLocale(c.Query("locale"), c.GetHeader("Accept-Language")))
+	}
 	if p.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed",
 			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())
