@@ -1,14 +1,18 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/store"
+	"github.com/clinic/consult/internal/storetest"
+	"github.com/clinic/consult/internal/webhook"
 )
 
 // triageProblem is the 422 of a request refused by the triage rules.
@@ -235,4 +239,53 @@ func TestIntakeFormServesTriageRulesAndVersions(t *testing.T) {
 			t.Errorf("unknown version: got %d, want 404", r.Status)
 		}
 	})
+}
+
+// TestTriageFlaggedWebhook: an urgent request reaches a subscribed endpoint
+// as booking.flagged, signed so the Standard Webhooks library verifies it;
+// a routine request and a refused emergency send no flag.
+func TestTriageFlaggedWebhook(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newHookEnv(t, b.URL(t), webhook.Guard{AllowPrivate: true}, 2*time.Second)
+			admin := e.token(auth.RoleAdmin)
+			rc := newReceiver(t, nil)
+			ep := e.createEndpoint(t, admin, map[string]any{"url": rc.srv.URL + "/hook", "event_types": []string{"booking.flagged"}})
+			rc.setSecret(ep.Secret)
+
+			k := newClinic(t, e.env)
+			k.request(t, k.slot(t, slotOpts{}))
+			if r := e.do("POST", "/v1/booking-requests", with(requestBody(k.slot(t, slotOpts{})), "intake.red_flags", []string{"bladder_bowel_change"})); r.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("emergency: got %d", r.Status)
+			}
+			r := e.do("POST", "/v1/booking-requests", with(requestBody(k.slot(t, slotOpts{})), "intake.red_flags", []string{"cancer_history"}))
+			if r.Status != http.StatusCreated {
+				t.Fatalf("urgent: got %d %s", r.Status, r.Body)
+			}
+			var urgent created
+			r.decode(t, &urgent)
+			waitFor(t, 15*time.Second, "the flagged webhook", func() bool { return len(rc.received()) >= 1 })
+			time.Sleep(300 * time.Millisecond) // a wrong second hook has had its chance
+			got := rc.received()
+			if len(got) != 1 {
+				t.Fatalf("received %d hooks, want 1 (the urgent request's flag)", len(got))
+			}
+			if got[0].Verified != nil {
+				t.Errorf("the Standard Webhooks library rejects it: %v", got[0].Verified)
+			}
+			var body struct {
+				Type string         `json:"type"`
+				Data map[string]any `json:"data"`
+			}
+			if err := json.Unmarshal(got[0].Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Type != "booking.flagged" || body.Data["reference"] != urgent.Reference {
+				t.Errorf("hook = %s, want booking.flagged for %s", got[0].Body, urgent.Reference)
+			}
+			if _, ok := body.Data["intake"]; ok {
+				t.Errorf("the hook carries the intake: %s", got[0].Body)
+			}
+		})
+	}
 }
