@@ -44,8 +44,8 @@ func (n *Notifier) alertOf(msgs []delivery.Insert, e store.FeedEvent) []delivery
 
 // sendAlert is the handler of clinic alert email jobs. The email names the
 // booking (reference, consultation, time) and says it is urgent; why, and
-// who the patient is, staff read on the desk: no health information and no
-// patient details travel by email.
+// who the patient is, staff read in the booking's staff view: no health
+// information and no patient details travel by email.
 func (n *Notifier) sendAlert(ctx context.Context, j delivery.Job[AlertArgs]) error {
 	if n.cfg.Email == nil || n.cfg.AlertEmail == "" {
 		return delivery.Permanent(errors.New("alert email is not configured (SMTP_URL, CLINIC_ALERT_EMAIL)"))
@@ -65,14 +65,12 @@ func (n *Notifier) sendAlert(ctx context.Context, j delivery.Job[AlertArgs]) err
 	subject := fmt.Sprintf("Urgent booking request %s: please review today", b.Reference)
 	lines := []string{
 		"A booking request was marked urgent by the intake's red-flag questions.",
-		"Please review it on the reception desk and contact the patient soon.",
+		"Please review it and contact the patient soon: it is listed first among the pending requests.",
 		"",
 		"Reference: " + b.Reference,
 		"Consultation: " + d.Type.Name + " with " + d.Provider.Name,
 		"Requested time: " + when,
 		"Status: " + string(b.Status),
-		"",
-		"Open the desk: " + strings.TrimSuffix(n.cfg.PublicBaseURL, "/") + "/desk",
 	}
 	var h strings.Builder
 	h.WriteString("<!DOCTYPE html><html><body>")
