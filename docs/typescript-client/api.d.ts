@@ -1223,6 +1223,14 @@ export interface paths {
          *     booking has no manage token: staff manage it. Honours
          *     `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
          *     scoped to the calling staff member. Admin and reception.
+         *
+         *     The same red-flag triage as a booking request applies: emergency
+         *     answers are `422` `triage_emergency`, unless the body carries
+         *     `triage_override` (`advised_emergency_care: true`, a `note`):
+         *     staff advised the caller to seek emergency care and book anyway;
+         *     the booking is then marked `urgent` with the emergency rules and
+         *     keeps the override with the staff member and the time. Urgent
+         *     phone bookings are flagged (`booking.flagged`) like web ones.
          */
         post: operations["createBooking"];
         delete?: never;

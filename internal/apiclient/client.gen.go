@@ -3480,6 +3480,14 @@ type ClientInterface interface {
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
 	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -3497,6 +3505,14 @@ type ClientInterface interface {
 	// booking has no manage token: staff manage it. Honours
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
+	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5266,6 +5282,14 @@ func (c *Client) ListBookings(ctx context.Context, params *ListBookingsParams, r
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
 //
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -5293,6 +5317,14 @@ func (c *Client) CreateBookingWithBody(ctx context.Context, params *CreateBookin
 // booking has no manage token: staff manage it. Honours
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
+//
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11680,6 +11712,14 @@ type ClientWithResponsesInterface interface {
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
 	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -11697,6 +11737,14 @@ type ClientWithResponsesInterface interface {
 	// booking has no manage token: staff manage it. Honours
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
+	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20738,6 +20786,14 @@ func (c *ClientWithResponses) ListBookingsWithResponse(ctx context.Context, para
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
 //
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -20761,6 +20817,14 @@ func (c *ClientWithResponses) CreateBookingWithBodyWithResponse(ctx context.Cont
 // booking has no manage token: staff manage it. Honours
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
+//
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

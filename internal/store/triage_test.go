@@ -70,6 +70,18 @@ func TestTriageKeptAndQueued(t *testing.T) {
 			!slices.Equal(got.Intake.RedFlags, []booking.RedFlag{"saddle_numbness"}) {
 			t.Errorf("read back: triage %+v version %q override %+v flags %v", got.Triage, got.IntakeFormVersion, got.TriageOverride, got.Intake.RedFlags)
 		}
+		// A later change (staff confirm) never rewrites the triage.
+		confirmed, _, err := s.UpdateBooking(ctx, made[4].ID, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+			ev, err := b.Apply(booking.ActionConfirm, booking.StaffActor(staff), "", time.Now())
+			return []booking.Event{ev}, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _, err := s.Booking(ctx, confirmed.ID); err != nil || again.Triage.Level != booking.TriageUrgent ||
+			again.IntakeFormVersion != booking.IntakeFormVersion() || again.TriageOverride == nil {
+			t.Errorf("after confirming: triage %+v version %q override %v (%v), want them as made", again.Triage, again.IntakeFormVersion, again.TriageOverride, err)
+		}
 		events, err := s.BookingEvents(ctx, made[1].ID)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +112,7 @@ func TestTriageKeptAndQueued(t *testing.T) {
 				break
 			}
 		}
-		want := []uuid.UUID{made[1].ID, made[3].ID, made[4].ID, made[0].ID, made[2].ID}
+		want := []uuid.UUID{made[1].ID, made[3].ID, made[0].ID, made[2].ID} // made[4] is confirmed now
 		if !slices.Equal(order, want) {
 			t.Errorf("triage order = %v, want %v (urgent oldest first, then routine oldest first)", order, want)
 		}
