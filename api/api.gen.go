@@ -117,6 +117,7 @@ const (
 	BookingEventTypeCreated     BookingEventType = "created"
 	BookingEventTypeDeclined    BookingEventType = "declined"
 	BookingEventTypeExpired     BookingEventType = "expired"
+	BookingEventTypeFlagged     BookingEventType = "flagged"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
 	BookingEventTypeReverted    BookingEventType = "reverted"
@@ -140,6 +141,8 @@ func (e BookingEventType) Valid() bool {
 		return true
 	case BookingEventTypeExpired:
 		return true
+	case BookingEventTypeFlagged:
+		return true
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
@@ -157,6 +160,7 @@ func (e BookingEventType) Valid() bool {
 const (
 	BookingSortCreatedAtDesc BookingSort = "-created_at"
 	BookingSortStartAt       BookingSort = "start_at"
+	BookingSortTriage        BookingSort = "triage"
 )
 
 // Valid indicates whether the value is a known member of the BookingSort enum.
@@ -165,6 +169,8 @@ func (e BookingSort) Valid() bool {
 	case BookingSortCreatedAtDesc:
 		return true
 	case BookingSortStartAt:
+		return true
+	case BookingSortTriage:
 		return true
 	default:
 		return false
@@ -228,15 +234,33 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for BookingTriageLevel.
+const (
+	BookingTriageLevelRoutine BookingTriageLevel = "routine"
+	BookingTriageLevelUrgent  BookingTriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the BookingTriageLevel enum.
+func (e BookingTriageLevel) Valid() bool {
+	switch e {
+	case BookingTriageLevelRoutine:
+		return true
+	case BookingTriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConsentInputPrivacyPolicyAccepted.
 const (
-	True ConsentInputPrivacyPolicyAccepted = true
+	ConsentInputPrivacyPolicyAcceptedTrue ConsentInputPrivacyPolicyAccepted = true
 )
 
 // Valid indicates whether the value is a known member of the ConsentInputPrivacyPolicyAccepted enum.
 func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
 	switch e {
-	case True:
+	case ConsentInputPrivacyPolicyAcceptedTrue:
 		return true
 	default:
 		return false
@@ -252,6 +276,7 @@ const (
 	FeedEventTypeCreated     FeedEventType = "booking.created"
 	FeedEventTypeDeclined    FeedEventType = "booking.declined"
 	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeFlagged     FeedEventType = "booking.flagged"
 	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
 	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
 	FeedEventTypeReverted    FeedEventType = "booking.reverted"
@@ -273,6 +298,8 @@ func (e FeedEventType) Valid() bool {
 	case FeedEventTypeDeclined:
 		return true
 	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeFlagged:
 		return true
 	case FeedEventTypeNoShow:
 		return true
@@ -570,6 +597,7 @@ const (
 	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
 	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
 	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
+	ProblemCodeTriageEmergency           ProblemCode = "triage_emergency"
 	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
 	ProblemCodeUnsupportedMediaType      ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed          ProblemCode = "validation_failed"
@@ -635,6 +663,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeTransitionNotYetAllowed:
 		return true
+	case ProblemCodeTriageEmergency:
+		return true
 	case ProblemCodeUnauthenticated:
 		return true
 	case ProblemCodeUnsupportedMediaType:
@@ -642,6 +672,42 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVersionMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RedFlag.
+const (
+	RedFlagBladderBowelChange    RedFlag = "bladder_bowel_change"
+	RedFlagCancerHistory         RedFlag = "cancer_history"
+	RedFlagFeverOrUnwell         RedFlag = "fever_or_unwell"
+	RedFlagNone                  RedFlag = "none"
+	RedFlagRecentTrauma          RedFlag = "recent_trauma"
+	RedFlagSaddleNumbness        RedFlag = "saddle_numbness"
+	RedFlagUnexplainedWeightLoss RedFlag = "unexplained_weight_loss"
+	RedFlagWorseningLegWeakness  RedFlag = "worsening_leg_weakness"
+)
+
+// Valid indicates whether the value is a known member of the RedFlag enum.
+func (e RedFlag) Valid() bool {
+	switch e {
+	case RedFlagBladderBowelChange:
+		return true
+	case RedFlagCancerHistory:
+		return true
+	case RedFlagFeverOrUnwell:
+		return true
+	case RedFlagNone:
+		return true
+	case RedFlagRecentTrauma:
+		return true
+	case RedFlagSaddleNumbness:
+		return true
+	case RedFlagUnexplainedWeightLoss:
+		return true
+	case RedFlagWorseningLegWeakness:
 		return true
 	default:
 		return false
@@ -759,6 +825,57 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageLevel.
+const (
+	TriageLevelEmergency TriageLevel = "emergency"
+	TriageLevelRoutine   TriageLevel = "routine"
+	TriageLevelUrgent    TriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the TriageLevel enum.
+func (e TriageLevel) Valid() bool {
+	switch e {
+	case TriageLevelEmergency:
+		return true
+	case TriageLevelRoutine:
+		return true
+	case TriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageOverrideInputAdvisedEmergencyCare.
+const (
+	TriageOverrideInputAdvisedEmergencyCareTrue TriageOverrideInputAdvisedEmergencyCare = true
+)
+
+// Valid indicates whether the value is a known member of the TriageOverrideInputAdvisedEmergencyCare enum.
+func (e TriageOverrideInputAdvisedEmergencyCare) Valid() bool {
+	switch e {
+	case TriageOverrideInputAdvisedEmergencyCareTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageRefusalOutcome.
+const (
+	TriageRefusalOutcomeEmergency TriageRefusalOutcome = "emergency"
+)
+
+// Valid indicates whether the value is a known member of the TriageRefusalOutcome enum.
+func (e TriageRefusalOutcome) Valid() bool {
+	switch e {
+	case TriageRefusalOutcomeEmergency:
 		return true
 	default:
 		return false
@@ -952,8 +1069,13 @@ type Booking struct {
 	// Timezone IANA timezone of the location, to show the time as the clinic does.
 	//
 	// Example: America/Los_Angeles
-	Timezone  string    `json:"timezone"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Timezone string `json:"timezone"`
+
+	// Triage Staff only: what the triage rules made of the booking's answers
+	// when it was made, under form `intake_form_version` (`null` for
+	// bookings made before versions were kept). It never changes.
+	Triage    BookingTriage `json:"triage"`
+	UpdatedAt time.Time     `json:"updated_at"`
 
 	// Version Increases on every change; the `ETag` is derived from it.
 	//
@@ -980,6 +1102,12 @@ type BookingCreate struct {
 
 	// Status Initial state; `confirmed` when left out.
 	Status *BookingCreateStatus `json:"status,omitempty"`
+
+	// TriageOverride Staff phone bookings only: the caller's answers are an emergency,
+	// staff advised them to seek emergency care, and book anyway (a
+	// follow-up, say). Recorded with the staff member and the time;
+	// without it such a booking is `422` `triage_emergency`.
+	TriageOverride *TriageOverrideInput `json:"triage_override,omitempty"`
 }
 
 // BookingCreateStatus Initial state; `confirmed` when left out.
@@ -1199,6 +1327,31 @@ type BookingSummary struct {
 	Version int `json:"version"`
 }
 
+// BookingTriage Staff only: what the triage rules made of the booking's answers
+// when it was made, under form `intake_form_version` (`null` for
+// bookings made before versions were kept). It never changes.
+type BookingTriage struct {
+	// IntakeFormVersion Example: 3f9a2c1b7d4e
+	IntakeFormVersion *string            `json:"intake_form_version"`
+	Level             BookingTriageLevel `json:"level"`
+
+	// Override Set when staff booked emergency answers by phone after advising emergency care (`triage_override`).
+	Override *struct {
+		AdvisedEmergencyCare bool               `json:"advised_emergency_care"`
+		At                   time.Time          `json:"at"`
+		Note                 string             `json:"note"`
+		StaffId              openapi_types.UUID `json:"staff_id"`
+	} `json:"override"`
+
+	// Rules The ids of the rules that fired at `level`.
+	//
+	// Example: ["possible_fracture"]
+	Rules []string `json:"rules"`
+}
+
+// BookingTriageLevel defines model for BookingTriage.Level.
+type BookingTriageLevel string
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -1316,6 +1469,8 @@ type FeedEvent struct {
 	OccurredAt time.Time `json:"occurred_at"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -1330,6 +1485,8 @@ type FeedEventList struct {
 }
 
 // FeedEventType What happened to the booking (the types of webhooks too).
+// `booking.flagged` follows `booking.created` for a request the
+// triage rules marked `urgent`, so staff learn of it at once.
 type FeedEventType string
 
 // FieldError One invalid field. A client says what is wrong in its own words
@@ -1461,6 +1618,18 @@ type Intake struct {
 	// RecentPhysicalActivity Recent heavy physical activity or labour.
 	RecentPhysicalActivity bool `json:"recent_physical_activity"`
 
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
 	// RelievedBy What relieves the pain (any of); empty when left out.
 	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
 
@@ -1479,13 +1648,47 @@ type IntakeCondition struct {
 
 // IntakeForm defines model for IntakeForm.
 type IntakeForm struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for the emergency screen; `null` when not configured.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone"`
+
 	// Locale The language of the labels.
 	Locale    IntakeFormLocale `json:"locale"`
 	Questions []IntakeQuestion `json:"questions"`
+
+	// TriageRules The triage rules, checked in order: when the answer at
+	// `when.field` includes any of `when.any_of`, the rule fires. The
+	// outcome of a request is the most pressing outcome of the rules
+	// that fire (`emergency`, then `urgent`, then `routine`); the
+	// server decides with these same rules.
+	TriageRules []TriageRule `json:"triage_rules"`
+
+	// Version The form's version: a digest of its questions, options, wording
+	// and triage rules in every language, so any change is a new
+	// version. Each booking records the version it was answered under
+	// (staff view `triage.intake_form_version`); admins read past
+	// versions at `GET /v1/intake-form/versions/{version}`.
+	//
+	//
+	// Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
 }
 
 // IntakeFormLocale The language of the labels.
 type IntakeFormLocale string
+
+// IntakeFormVersion defines model for IntakeFormVersion.
+type IntakeFormVersion struct {
+	// CreatedAt When this database first served the version.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Definition The form as it was: `{"version", "locales": {"en": {"questions", "triage_rules"}, "es": {...}}}`.
+	Definition map[string]interface{} `json:"definition"`
+
+	// Version Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
+}
 
 // IntakeOption defines model for IntakeOption.
 type IntakeOption struct {
@@ -1502,6 +1705,11 @@ type IntakeOption struct {
 
 // IntakeQuestion defines model for IntakeQuestion.
 type IntakeQuestion struct {
+	// ExclusiveOption Multiple choice only: the option that excludes every other (`none`).
+	//
+	// Example: none
+	ExclusiveOption *string `json:"exclusive_option,omitempty"`
+
 	// Field JSON path of the answer in the booking request; also the `field` of its validation errors.
 	//
 	// Example: intake.pain_severity
@@ -1914,6 +2122,11 @@ type Problem struct {
 	// Example: Slot unavailable
 	Title string `json:"title"`
 
+	// Triage With `triage_emergency`: the outcome of the triage rules and the
+	// guidance to show the patient in place of a booking (in the
+	// language of `Accept-Language`): guidance, not a diagnosis.
+	Triage *TriageRefusal `json:"triage,omitempty"`
+
 	// Type A URI reference identifying the problem type (may be `about:blank`).
 	//
 	// Example: https://consult.clinic.example/problems/slot-unavailable
@@ -1970,6 +2183,14 @@ type ProviderUpdate struct {
 	Name   *string `json:"name,omitempty"`
 	Title  *string `json:"title,omitempty"`
 }
+
+// RedFlag An answer to the red-flag question: `bladder_bowel_change` (new
+// trouble passing or controlling urine or stools), `saddle_numbness`
+// (numbness around the genitals or back passage),
+// `worsening_leg_weakness`, `fever_or_unwell`, `recent_trauma` (a
+// recent fall or injury), `cancer_history`, `unexplained_weight_loss`,
+// or `none` (alone).
+type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -2241,6 +2462,61 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// TriageLevel `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+type TriageLevel string
+
+// TriageOverrideInput Staff phone bookings only: the caller's answers are an emergency,
+// staff advised them to seek emergency care, and book anyway (a
+// follow-up, say). Recorded with the staff member and the time;
+// without it such a booking is `422` `triage_emergency`.
+type TriageOverrideInput struct {
+	AdvisedEmergencyCare TriageOverrideInputAdvisedEmergencyCare `json:"advised_emergency_care"`
+
+	// Note Example: Advised A&E now; booked a follow-up.
+	Note *string `json:"note,omitempty"`
+}
+
+// TriageOverrideInputAdvisedEmergencyCare defines model for TriageOverrideInput.AdvisedEmergencyCare.
+type TriageOverrideInputAdvisedEmergencyCare bool
+
+// TriageRefusal With `triage_emergency`: the outcome of the triage rules and the
+// guidance to show the patient in place of a booking (in the
+// language of `Accept-Language`): guidance, not a diagnosis.
+type TriageRefusal struct {
+	// Message What the patient should do now, in the clinic's words.
+	//
+	// Example: Some of your answers can be a sign of a problem with the nerves at the base of the spine that needs to be checked today. Please do not wait for an appointment: call the emergency services or go to the nearest emergency department now.
+	Message string               `json:"message"`
+	Outcome TriageRefusalOutcome `json:"outcome"`
+
+	// Rules The ids of the emergency rules that fired.
+	//
+	// Example: ["cauda_equina"]
+	Rules []string `json:"rules"`
+}
+
+// TriageRefusalOutcome defines model for TriageRefusal.Outcome.
+type TriageRefusalOutcome string
+
+// TriageRule defines model for TriageRule.
+type TriageRule struct {
+	// Id Example: cauda_equina
+	Id string `json:"id"`
+
+	// Message What the patient reads when the rule fires, in the form's language; guidance, not a diagnosis.
+	Message string `json:"message"`
+
+	// Outcome `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+	Outcome TriageLevel `json:"outcome"`
+	When    struct {
+		// AnyOf Example: ["bladder_bowel_change","saddle_numbness"]
+		AnyOf []string `json:"any_of"`
+
+		// Field Example: intake.red_flags
+		Field string `json:"field"`
+	} `json:"when"`
+}
+
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
 	Attempts   int                `json:"attempts"`
@@ -2251,6 +2527,8 @@ type WebhookDelivery struct {
 	EventId openapi_types.UUID `json:"event_id"`
 
 	// EventType What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	EventType     FeedEventType      `json:"event_type"`
 	Id            openapi_types.UUID `json:"id"`
 	LastAttemptAt *time.Time         `json:"last_attempt_at"`
@@ -2386,6 +2664,8 @@ type WebhookPayload struct {
 	Timestamp time.Time `json:"timestamp"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -2589,7 +2869,9 @@ type ListBookingsParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort Order: `start_at` (slot start, earliest first, for the day's
-	// agenda) or `-created_at` (newest first, the default).
+	// agenda), `-created_at` (newest first, the default) or `triage`
+	// (the staff queue: `urgent` requests before `routine` ones, then
+	// oldest first; with `status=pending`, the requests to answer).
 	Sort *BookingSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Limit Page size, 1 to 200.
@@ -3033,6 +3315,9 @@ type ServerInterface interface {
 	// GetIntakeForm The intake questionnaire
 	// (GET /v1/intake-form)
 	GetIntakeForm(c *gin.Context, params GetIntakeFormParams)
+	// GetIntakeFormVersion A past version of the intake form
+	// (GET /v1/intake-form/versions/{version})
+	GetIntakeFormVersion(c *gin.Context, version string)
 	// ListLocations List active locations
 	// (GET /v1/locations)
 	ListLocations(c *gin.Context)
@@ -4522,6 +4807,31 @@ func (siw *ServerInterfaceWrapper) GetIntakeForm(c *gin.Context) {
 	siw.Handler.GetIntakeForm(c, params)
 }
 
+// GetIntakeFormVersion operation middleware
+func (siw *ServerInterfaceWrapper) GetIntakeFormVersion(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "version" -------------
+	var version string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", c.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetIntakeFormVersion(c, version)
+}
+
 // ListLocations operation middleware
 func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 
@@ -5751,6 +6061,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/slot-holds", wrapper.CreateSlotHold)
 	router.DELETE(options.BaseURL+"/v1/slot-holds/:id", wrapper.DeleteSlotHold)
 	router.GET(options.BaseURL+"/v1/intake-form", wrapper.GetIntakeForm)
+	router.GET(options.BaseURL+"/v1/intake-form/versions/:version", wrapper.GetIntakeFormVersion)
 	router.GET(options.BaseURL+"/v1/booking-policy", wrapper.GetBookingPolicy)
 	router.POST(options.BaseURL+"/v1/booking-requests", wrapper.CreateBookingRequest)
 	router.GET(options.BaseURL+"/v1/booking-requests/:reference", wrapper.GetBookingRequest)
@@ -5792,763 +6103,823 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdts29jd6Kzia/1qRO6IiyXJiy6tr/q6TNG7jJGM7TV+UR4RIyGJNASoBWVHbfD0XcC7xXMmzsDcA",
-	"gi+SZcftNNN8mI5DgSCwAWzs19/+rRGJ2VxwxpVsDH5rsPd0Nk8Z/P2VEFcJv9R/ysVsRrNVY9C4mDIi",
-	"FZ1MyHXClo1W45qmC6bbRJRHLE2pSgQfZYxKwRsDvkjTViOaUn7J6DhlowVXSdoYNHqd3qOg2w12Oxfd",
-	"x4NOZ9Dp/NhoNSLBJeMK+hNc0UiNxqsRm1H9ksoWrOU/lzNpn86z5JpGq9FcpEm0GtEoYnPFYvz5A3a8",
-	"SBWOTq3mbMTpjDUGjWdJJhXxf9bDyBhVLB5R5Q21t6eH2rVDTeLGoNGZHLD9+HEUPBrv0aDfP9gN9nuP",
-	"u8Gjzt6kz3bjXtQd67Zc0SugEo1Ucp2o1ShmiiapbAwaM3HNYjIVC8karcacJnwk2TXLErVqDB7bJ4pm",
-	"ekSaqG5Ena5+IWMj9j6RKuGXo0jwONGTkI3BT40py3gCE4kTGTXetRp2XRqpWLKMjGl0ReScakLqHyPG",
-	"1Wg+XckkounIjtXSOGNpwq5ZPBqvsHeqRiIbJRGMW0j4sP4K9DiaZOyXBeOR3jYxTdJV40OrkYoI14DG",
-	"ccaknn+30yGnNOHkXLXI+TxL+OUkYWnc8FqbxXoillyJJSdiMsHPcqH0bm18pV8jp2cnZJKJGel1entt",
-	"oKZKzH6KqWIjMRmNk0xN9WcP9jtBpx90eo1Ww+ywBuX0f80ZaEdi1mg1Jnp/2O8fcapHRfMnL8Sc/ao/",
-	"NBVc//uf3X6vv7e31+n2dvV855m4TmKWuRlkbXJKV5QcTxkHmk9Yxnikf/v28b9Pg/5F73Wj1ZCpsKeg",
-	"tG9h3/VYN+5EB+Ngnz6eBH32KA4Oor1x0Ke7E/ubnhYv7OFe0OnqPdzf8/dwN+qMD+j+JHisu+nrbvZp",
-	"/yDY1Tv5UWfvYNJn/lrAS48jveNNq6DPuo+CA9rZC9yu79CDhjd9eMmOLTgY79OgP3nMgv34URTsjfNx",
-	"67nrvV43bsMmPrQaUiwyoNmSjfENtdDbIBJ8kmQzpjePSmbsV1yVoxnLkog+fCHk6IhfMs3hWo3FPK4/",
-	"5fuDTm/Q72oKXbNM6l092P3woWVZ4jGwhyJjPCKwBcjYcE2fM96eqU1oKrfgajlfKbGNvY18YZ4lIhvJ",
-	"ecLZSC6yS5atNBHnCafpSCrGhUxkgV3wxWzMmZQk4URNGUnZRJGUXRKZ8IiRvJP1PMRMqcREZixOcF/V",
-	"M44lY1fIOexJP9MnJmMxGa+IPk2vqWJpmyADmGfsOhELqTnBjef/0eOgcxB0+975n9EsWsh2NGV8Ex84",
-	"hWYlVmBOdM4Jdrsd4AT7+7BlU6FGtzlwNZu6sgfj8ibkbEnmjMeaGEBGqcgyUVOSKElmlNNLRpS4gpF+",
-	"vro/X93/wasbd+MId+OgMVOjf88Orn+cfTON0oOUff1MRV+/T7/fPbumve8W3//6dHX667+7Ly8/X+v/",
-	"vde6ZXmGhX3ULe4OvMc1XyRSFVnmK87IXHNFMYGbjV4yHlOfOyaKaWb102c++YfxyY/ibf8BbeMzC/rb",
-	"aRb3ypE8vaL74V2rwdl7NYoWmRQZMhSPZZ2hFFevcyzZ2GocVtz7SM1jO17zWSqyLOY/zgduqVfonXXs",
-	"Hf2L1byyq3zWQDRr8PcUEJFZEsZMRlkyB0LZm+Y6kYnROigBLRMVRMFbJOFRugDthBKtq7GlvnhXYpGR",
-	"ZEYvE36p1bZ4kSFHmCV8ASy3v2d4ypb8yRDvpVaHcIXKF6BezCRjcmTUK3yOG/xDq/HCMKUSbbzLYA1F",
-	"vKum1+mQt0kqp0nGyFfpddwi54tEMdLvdFrkhZDEMI0WOT4iB51O97FlnVtyQaePJt7AbmBQenavkSZr",
-	"TbyGZg/kZzPvZ13xL6Arfpa2/ssVvns23AKPy8Q4ZbNj4EpvEx6L5XEqZNlmhr+TJTQgEbYoyFCxHgky",
-	"txE2G7lmeL4N17SSWEQ54YKkgl/q08cIvhwTwdOEs0MyTxmVjEQ0TUHpjNKEJ1Hbkzf7nQNNCJWy9UOE",
-	"m3nQmCo1l4OHD80Wa5vOzPZ/OEcyyIc4iAB7CUwvHqGeizR++n6eZGUK6R8IM79UKTMVaTzKf3YU0RPT",
-	"vxEtREwTSfRZIFMqbV+HJJoKIZmWEvRP9JImfC0NBJ+kSaRuP289hsCOrzTf8ynN2Bmj0bR20lL/bC0D",
-	"MV2RzDRdQwVoP8ob5bQQgswoX5F5SiMmsctEQp/6E1OWxoQq+M5MzBhXh7CbQIoSC0UokLJFREZUtkJS",
-	"kYQTSiZsSayY9MfQDmYV2Fl5FDyJ2WwulGb+37LVGVtUDpfXglwxTb9F/fFK8oajK7YauYaFA+Z1F3zL",
-	"VmRJJaFpxmi8Irq9ETq5UFOWOfv3WMSrtWdr7QhvSSlvAsEVWwWmH59a/JqmSXyRUW7u0CKp8Gei8t9r",
-	"yISNRoVGjkRHjgMlnOjZMhIJPUzFYs2UuFDAjVCEY/F6otSN5bYEwT4Crw+PGEYAfZHMElV7/kwDkuoW",
-	"G86dkQxG0K726OlzZnUAu1k0F9oli3kkZppcyJct9WSLUInHlUoiuBOHyYzqV6/XcnA4n0heeA+EDn3n",
-	"6sE1Brv3fj7NwAL4QN0RPU+FesPpNU1SLZgXaax/JAvv1yp5QbssNimcSMfTuUDehq5BJIPZb5qsGzZb",
-	"zShuSQU9iMDvwRAARJaycmtU0fUK3G1EHE8afEI5JWdsBWzYzc3XfmFY53qFFmlF55b2+dpxRXROI5DT",
-	"u62PlCehLQp+u/uBFg+Dvpb6tIgYOLlvsv8ny4t6rxU0fmR2k0zMCjJkw/6iBD5/HHR2g139HKUbNNcz",
-	"DmJxb9DpWGlU63IH+O8lY1cxXYFmxvUfH1rulcfFV7q7g93iK2q6yCS89A4W1Uj5hQXVz7zFxFPQGHTu",
-	"dSU/Tc0g03oaB8tDt9WwWx+6QFPCTaqDpzmIOTMnS9HJ5CieJVWbDYWn609WrR2gc9HZz7/nNEvd1f8W",
-	"OZEzE4wfs8dRlwW70V436E86LDiIuzR4RLuT3ng36sd7LGcaRyl7T47MyDIB/AIHqmdzIa4YP2NyLrgs",
-	"MQv4SRI6USwjqbgsTy1iUjq3Klt9Mx1/HSWvkm9O3vx60n2ZnMgTfrYXHZ88Ormaf//d8TcHbbb65tf4",
-	"7UnyKjlZ/vBznL7snb7/8fybg3bUS/l49qwTf/9NqokAUrQcaRIfdDqg9mZMTt3XMjXam/2QduJ/H0Tf",
-	"98a/fPv4O7Urv1nu8+eToy77sb84w7WbTD6BZWg1YF4jcx19xWjGMlidt2w8FeLqCUuTa6YXpXj2Y/Oc",
-	"LGmitIAxERlEYKhpkmlBX7HZvMAdzCPZGPQ22KW8wCTG47lIuDH99saPJp0oOgg6/Xgv6E/6+gR2WfAo",
-	"fhzts4MJ7Yw1d2TXzL7xaLLH+vFuFPTGXRr0Owf7wQHbjwN77PWpd28YAhj5qO0r69DZftSNe2x3EvSp",
-	"ZlGRZlbs8STY7xx0qSG5NbiYmdZObt+sMjRkWSYysOXIJctYTPY6u+ScZddJxMibgrwA7TNzWEZa3m8M",
-	"Gou5VBmjMzJeyJVthGxjhNLNXmfX+F42DGrXDmpOV6mgsbFB0ZuMoX+YifOejZb/cdPaHU1n+i7bi/rj",
-	"YJf2DoJ+d/9xcDB5xIK9uB/tjnu0e9DZ3/aC3I30KegcBPv6xurrG+sAiHZgrsjJXvWC7I570W7cZ8He",
-	"5BEN+uPHUbAfH7CgM3F7nlUuyAO6P36sz8ce6+vjsjsO9qNeHHRZZ2J/u78QyFtFOPY+oOlNKjqbr2+/",
-	"lhfUxW94vPKpYVg1Lkz9M7EM7Q7X9EF+PxT9Ua8z3UPETOTbTOtwciUV09s2TqRmH3Hp4OYcD4zrXzTe",
-	"Wc/Tdjy2nubFUS6y1FNv5rOyZqMJIh9adbSOim8TNT1nUcZupGce/iehfYvIKdjW+SYv1qdBa2ko0FhO",
-	"JYtGp5Nv/32Q7X/97Q+/ZBfLn9+8frJ/8uL1jyei94K+oOfL3virb7I35/Nf3159+Uet1IdWY8pozDLI",
-	"oTjWCvmx4CoTKXDYAsn0r1o6iJOMAfVlmxzhtZakiVoRvPokCeeLcZpELcJFEOkuwxZRQuvWGQNNSM8D",
-	"Fzo8mQQvBWfBKVXRNAStO5qyGfXSO/QBLXWYH2ypMntyn17Qy+qon3Klx6bopbWMZkwtMs5ikrF5xvS1",
-	"h67jphZ7cqNKzLLkmsUYoR8avhPurBvisLE7bNSOy9ns1Bmbp3SFtqPiKEO9j0OynDJjfU4kjFUqoWUJ",
-	"uLOIFRk0MXEiYDF8IElYMjWGrXyWYHw9JHSsZ0rA1rhMJCvNgy9mek/rYehtXZ3FGVPZ6kgL8dXRn7NI",
-	"8FjqcWkRkozZRGRA6GxlfOQ1JNvttBqzhCcz/emO+2bCFbsEwRVuW5wypvjQ2ISXWDnFSAJ0Pk9NXLY1",
-	"s/zzZ4kmS/c5ZySa0XQi9B0wgjYlE5FvhtWrwIUiaF785vzVy6JZqJObTr6iMTlzIS23tAi5EQUwog8+",
-	"uf4nY5PGoPGPh3nq00P8VT40VjMkVXFJTm2XdkID2DL+rPR8SDMskiPcAasgJXOqpi3yy0LrBSIjyCXI",
-	"nGZ0xrQmN84YvZLIqWE4ulUiySyRMuGXaPufMtODFq4k9Grfhw0sFoqRWDAcUMyilGYMB8CJ2QjeO3IR",
-	"TQmVJAQDYqg/JxZKJjGDcZj3Y5JRfslahLNrlpEopbM5i0kztOZo16E+zXnoUm7qxhO6ZoOVNpa01hIT",
-	"mVC3XrbpQxvB8GHrJc7fqCyx78ND7VrTNDdgt/K7lLMlCTV/BA7rcXzLM+uGYJo9hDbw/WciGydxzPhH",
-	"nb+J66Vw9BJJ9JUsOOGMxcj+QLMlWs0tHrzd/OA983q75bHLB3IfJ+5ooaaMK00HFrfIeKEMB6eTCZmx",
-	"2ZhlDyTMBQzzsOEFMHvYhM8ywdUTJq+cef3WNIYVjZzTODeOw6OSfN4rGCrM0uSbZ8TFCD3CI5qmYln0",
-	"UmT6ZIGpAPsmVBG/5w72HMAnWkAHxmMXtDwHUW+GITsxXd2/JzCfSMBFgBMJ7EQ+QEhgjXtr49ld6xfD",
-	"bJ8fULYteyQKFFWjFVN19IymLLoKEk7EHGxlHjW7F51HPjUbLbAhyqq61a+aG/8IaqpgxZRHy/s4Oy+F",
-	"AtHSRB7Yuwp42wNJokWWgYAOTkJ3X8AY4AQNeT5Ej9HnD821lih7+YF5K5kxsmJqyJvh+nUKDR8NLdnD",
-	"ASmu15CHx8+fHn978nL06vXTl+ehFYDM+c/UoZZctSJDKI+dlxPeNn70IYeGOMw8GqM0sNKRNEMb8tAd",
-	"cX9w+lt4UvGYWpd9fhSHvHgWUxHRVJ/InfYQNvYJVyzjNH2K1q2P4PqJ6ckYynw/MCcLzt7PWaTVAviZ",
-	"iAjWvOCG2/PlLTswIlmmb3nb663dvthNgO/fx15+k8/FH1ubvERxhILrf7wiYxqThM8X6pBENMsS2NXE",
-	"jghvhVov/B1uhftkd/dBpIvbnW9PqtFHqcAsgE6nLLtkd785fe1A9wRRtoZXun1K89hc5yyG1noZldAs",
-	"haWT++e+8I3Ajei+yG8mIyuzcaK7ne6SSjtRuqQr5GH4Eq6B1iIKZAt36pfppVDPxILHH7VCmj9PoJeK",
-	"6oZWxnwHQQhqUXTs50vyUihiO7rlmuhrEF+9n+sPVRs3Ad8UYRU42SI0lYJQsswEvyykx6Ie8xpN/hdC",
-	"vKDZJfsoIhv3wUgJMUqht016shZox3C/zIRU5NHe3u4jMl4pJgvE73pyuxksUUIQ+4Fbh5NAF4ESIsAu",
-	"7utslI0A4tpoVzL5lZkgn+ajPvk2+Upz8phN6CJVZhUy5gKen9EkZR+3243haTRL5IyqaLp20+tTaiM3",
-	"Mc89waObMVoMZ+n2vGXwRksmONxbL4QZY+DGeB/rEJ5MjFUwP8/QO0YwmSvDfHpgDGKGFuvpQM4gNjA2",
-	"wpHKVpVFO8NUi49btrnX4SizPXprd66lsKKYqxVtknBiJ15YtN7+mkXzOr/t+fG6CVw393WGvPUzxqNE",
-	"usGCixludjRrwyIYb2kpAOyj7gmInysfmZgqOqaSWV0AAtH054rSpsesrB/3o+K+9J2B47knlYlgdKAS",
-	"KGhqIWkySSLSdBNccDc3d6sboTSRJM4wrMWqK4kicrpQksRiaa6UCyFOKV8Zy6b8qPXIqGIY+FgKlbXR",
-	"xvaiO8SDqY/CbodINC4XD4MnWFVev/3K6JEFdmT3sThnWo41HWqWA0HQzkTHF7Mxy7QKZuamZxpCqwAs",
-	"7GUrnffTTcY6z0wP43rD6UJNRZb8+pEMbQEdOQNXMZAXDeRjiDhBicQ/7EUBrJsvXWFwt1618ojuxWxu",
-	"rdcmAh+MBia8OMpYrL9mdbM3fJ6JiEnwFaKb6eNuenSN6QvDXcS1IheGA9thQVoSHA/QM03uvzO1zqiC",
-	"oAeWxnn8cRvDI1qNmR7+Jeg9Cwk6ACXzlCacQAtiEqJazvRejqf40MpNXZ6oaL+HOWbtYv6YizDudmpH",
-	"YKTIbsfvfcGvuFjykc3Csl+IRCoWWWEqhq1TJI3LXrAZxx/e+ZzEk4W+cwtwd0nIdRGYLu5jV1YG1iYh",
-	"LnZoPCsM4rcKW4I0Kbp45lRNUUO1HiDj4kHXTO5e0V3tHBJDabOxIOEjY3ORKQbSutn7cjHHZ6csTqjN",
-	"y/0I9uI6HM10jyOTyVsnMMUQ6l52yhRl3D2fzbi+CfRts4RvzXBcPwH0E0AHf5TSofcw+GypJGF5smHb",
-	"M8TAJXG0iBP19NpQf56JOctUguYfGimRjcAVAYE9ZQfu26kgcRKTRB2SkC/SNAQBjXLBVzOxgP3Flcy5",
-	"gNmHGM+pCW84zaCxWCT63OhOUILDCI2SQ7nVoDBM95oWAgOVzGpc+61GlELSRDKvCUpIMVMC+ZTvFicR",
-	"nTHw3gNvdI76Xme33Wl3u7vtx3Xfsvut4uOeikyR6WJGOUhxenIEGx9a/ZfN5mplDX2UzKmUS5HBJQKX",
-	"YrvugyZS7beaHYE8OOHXIr1mMWmy9mUbpii4lvYSdLzAGuy0MHiAckgeupH8uAvKq1ZpJhfjn1mkNmwd",
-	"PU4aRWKhV2EyAcOnGQuwkTttDmXYyabTlO93YD4YLWA1t58a+Xxa5e1fMy27DP5egz3qNkQeFCHgXT3M",
-	"fAgWqad47AwWj/fHdhPKSdCgWUYRUM4H3aicAnhulCpGdFuACXKnWRggPCrxhy32SJmeMIXiODbTxN4J",
-	"xaF+m6D3QbJooaUBZC1tggdZEjkVi1RfNCnTYjm4rsGphiKOiVOBPT+SiyhiLGaYla2fuHsb/6mmmVDK",
-	"PREL1ShFgeepe/a0jozxwEZ+j0xwmfu3CcQy8deV5jGD2LTCK1nhmU0CQ5tqNdym1Xgf6IkG1zSD613P",
-	"uEjXF3p65970a35+ZmlR89uFR5jKz0im4uMzJJqJ8zckKzZ5bQh47AhS/B0yHo4dMWt+fOMoW/q4SNnG",
-	"Xp8U6FvT4GxDA5O7d2pWQ+9hL6qteqpjurrFofa6eoInuXiyS8cMOq89V6WOaoalao7bC/DoRTRlPKYZ",
-	"0Y1A27RZ62H5cvSylgqXc6Nul16KoHplpELdmj4pg6SkGr6Xp9eXp3Zy9PKI2J9tbAF8/QGxsc/F2dXn",
-	"52/me3budhh2ghvWyEymskL1oeFb3MI2KnxbeWnLbgsB4lu0L8SGb9Hey5sqr91rTCxP2QTcMy4MsFsN",
-	"A/TDy7cjQJ0k4Ppw1CzOp0iNNXlu/pTq1t8DqKkKSTkOud6r1Np92zgQf5vUpWmUezyD5+QyuWYcpS2X",
-	"J63FzZhpJQZNLzdKW1UknN8qPm2VpDY6tZhgbPOHM5IxmxpnM5Sb4euji5OnLy9Gx8+PXn79dHT85uLV",
-	"s2fV+IgdT1CJ9HOKVg59J2txknK0GDuqYZMicoX1RTpCtBwZnD2nhdER4LJt5enmLRufsdMu8z27x26m",
-	"Yp5Cs4nhHZtmG+B/6nZPBeTqgQR9HRclz1nOmV0thlB11F7k/D2zlxxfaBM9TrBVLQpPHSFsqwfSKX0e",
-	"CUhTZCjlAoDRTkk1KxBoA8TPela5foW8gZUXpjyq4jiq+EGVzxskx8oN6IJggLdAq+qMq3w8z6HaaK4w",
-	"zfI31iqAliFkLNL6rufWImOmjyfEhjdxmIKnq0MTnJtwgrH9Nnlg5076YgnvqHaIpsntl6eEnVRzzbmM",
-	"MD8hwE8OqxWStgz9tYKRzaDa7iVs7CU5bfcaNr692GU3PyR6QKAbxCInM0ao9CAnwJV7B6GsmP6yLaNy",
-	"yWLVg6P5nmRSK8ZoO8Xb4xDGiqHS4CLzk0ASVRj5bk3KQo3kkW8PtxhuMc1GyI+k45r5fWJPfz6dVq2I",
-	"UODlBXrV3PAFgbZ4esrMroYxr726NghFOSIojdHlTNPXntzjagiUJebt79QTPl+ou9w8t2KvyLgwK83Y",
-	"1K1XBWDC379g/FJNIV6xAyure2kMGv/np/8zHL7vdAL93339n6/0f471f57qh91nw+H7x8/0nwfP3n3x",
-	"P7Uql+kvyN0dir1XDnkpwuwtvZ0zGimWSUz50QITJ4gbg5kbWqZSdCzvdiM4HM+bBIG1aqLjS2WiJypB",
-	"mit2SEKXsWmyoxCwZaF8a5CfRGpzObezqhQ2J3K/Y6+zmp9f2/7Lh91SZONhvvGA1OWGFeEvQzJPF8hT",
-	"Qx+U3s/50lcsGa+Q8UK/gP2zta7xWWX4rDJ8Vhk+aZWhWK+iJmMzYwoOSPh9YDhLANbdsE3OTcp1uoLD",
-	"degLcCbwV0v6IMCr+1Ix/jIi/Fq/H3HN9MX/y0Iol4qbQ2L+gQrA31aS316s3kKavq3sXDhIfwlR+o5O",
-	"/otSNqLx0ob4nv4YqDwhtAnv5tR3XW25TWEqR/qtCxNKcZtbxdzs29qjtRI3Wid3nkPuiSdlgF+SNCkJ",
-	"C0cq3CmESIRm44S+PJpXX/AlUyNGjAC6yckRoN+N9EEDXzMKH/k2hb8dXK3+7rub1qEocVf4wdbG+62F",
-	"QSVGd+VNt9wp6z393lYobMMa57957u8Gfw5u6rAXbzqG+d71UBQQMcznQwZa5FZKSbH/c9Nn7Y+v3Yfq",
-	"3zVfL439PoIWCizpJucm9ngTScvUzP3v/mlac1RyjWLLI5dDQXt+fUia3No1Xx587uOu/FLVLd1vT/IJ",
-	"VV7zJlj+7aww4cqbSIATXjuYnB7l316KcyRP+YenjlzlX3LnfXWIlpzV0lb3sPc+5WgZM4XXgJ5WpQfA",
-	"dCuVrodcMWDkgFyux1sUyR51OnUO1Rl9P6LxNa0XeLFnFPqNcV5zV+kCcyGadkIzQqeMxqTZITNGOWSv",
-	"QmBvUfrudnYf7XfWDCSBdOvk1uNIGbUD0ap8xTpQGMHjXv3XrVfDgOVHCyUQ6HHNQPyMybUGDBAKtx3Z",
-	"/qN+3dBKm8mjUnHt1k2hlW+cDZuuUqrpjzfM4rDqVVLIGcobhOglT5PrHJc/NDa2kDTD16/OL4b84XUX",
-	"8ZR1ExnuFJADiJb9UWcBxHpAfNZSbxJN9WYVnA05SyUjEcac0SsGW3k5TVLWMrn6XC5mtheRxm1yxK1p",
-	"aMhhZFpo7ncOQjN882N4SCh3wdQiQ8h3mBvEX8PXTZQtWGj1PFqms37YHvKCcjVVox9nB9c/zJ6tvu99",
-	"1//hbXc5/vq7Cf36QP747KAz7ql0nO6/P/35tGiF7u09ugdDy0cZiEs4KcixEFbr66cXRK8h9aKbalWP",
-	"bYzK92yQtUE8NVoU1H/I4eslwSDov3e4z18mTGfTmorMrClk7DYGjaCg+XsSvB2H3+BW8qD+1rnu58gT",
-	"zPVDIx8eqSdMRr5QdO5cvCUPwJKNw4Hbb8skvmTqkISAURoOjFZfqOh9aPX4gfH/YBvGIeM1nyjCcSLY",
-	"qYU6vuUs9ZjfQjeFR69Nn4WHqMX4U16jjodGhw7J/////n8FLxD+2wn2roERZsPDcushD424r38r9mu1",
-	"iJA8JGHOuPNWIhvy6tetPB6286Yt/7utwhBb0IcdINwrbkgAdTJfueBFw/f/YEvC7Za44PgqLV2NSmN+",
-	"qKoe9o2K3oE/lJUOfFrVi0w3VaUIf7Aqir/LLOJo9TJyCGp4xYO8MWEME8QNOqkEgJYVSQyKXh7KN+TW",
-	"8Yo3i8PAhLfNT577GFf3Px3vd3u30x/n8rm9ZPFfGW9zr+EtRXQd08xLQEZtoaCJ9P6QYJbc6n7X2JUN",
-	"dzkaHG5UXGYJ9592y8dvTfAHYLVGRvC3oEx4iEkzHDaGjZBEKaMZtJjtfPLBHyOXiEb56tUE0ojdPsTf",
-	"PrR+8+fY+fCuAoJYnz0sMmJIpgTJ2ExcM4PvCA3aZZWlv20UiR27QWuvsHdOnra7j/pGNsLE+zyZOfTB",
-	"3cNDspiDP28piJzrtW+RWCjZItPVfMq41NOY04xxNWWSSTJmaskYJ3FymShMlDXAbEDfOBNzBB79Z5c0",
-	"+73+Dtnb2wvgW1pnMNi+lXGUnJcFAPrClhoO//lTNzh41/zX4CfS3GkH737rtHoffuoEB+92fnvU6vY/",
-	"/E+t2F05UccmP+QZY7Uam+d5dakk+pL00bnxVprRmFVVoQ0qv+7mgUX7PrREAd8zJJpOqZzWupgB67o2",
-	"G9HmggoiF2P965gRJQ5JgnYyPNIuITO/obLkRiVFf9TU2ahlTSiUeCjFt7CprLv6X82xA4INWuSKzbW8",
-	"UUKPmSaadqvSWep+KnyodlvmgsramGO9JbEZAYyfSGSxRRf3CFSrnpfqXGyKbKaXGWPSsK+Ex3pO4xXy",
-	"uXahzkDKKDdSVqFexh16Pz89r+97bdWNytFNl3QliYEXb1KXHO3EVoVIHZOFNGET5a+VTsC6T1cm3KpS",
-	"+N36NUYT4U0HZptdAGUmS9hpbWICovR4yCSll9JG+dh4QjT3KcihzhgJ4YvhH7ltDu1HqoGNf9RuutUn",
-	"t95kpwa4w+6ysN/rhTnS/I5nb9At3t15j63bP+Xq8JW4CCgV8VvNHAsTqdBU8zQX6Gut/7WXUbUEvKea",
-	"9PfqvA9b6kc2HCoXCDZUia/x4teWja/gP7Cxg09CN4VnAtHngmuNGPVYv6ct+AUGjmD0S4VK6wbYsou2",
-	"zYrfyYFRWnhf+vx0JPe6XTej7zGVsr/v11eo3YJ2bxVnD285+WEdKUqz9n7pdfxf1r+yLaG05A4UEBPi",
-	"iEZoTiuM7HWoPyC7Izvnooaydz0XDrJODxoLXehH1VNxCy5bOizrzsk2x+A+POoVZnr3iI5yV/ekrd+C",
-	"mX8+05/PNK/bKXWqhrEy36/m9na6KiASJdIZal2UuRKAdrIhjwhVuG3Wb5utvM2i/iFH4iNWdyvt0WdL",
-	"ZkHq+NIzxuI1AbQ3VHEp226NT8GJcutSDGHyfpJhS+sokZjNEkW0tpqV4mX6u55VIuHqUb9Rd9ItRv6t",
-	"bMbbRFw6Et0IrOQPwcVgbib7fVxT+RreNvTr7ZSZYBwX9YXyrjwkFHVlyRRpUnmFhbNsDR246lOqXNKQ",
-	"3CmnhvR3G/cVFlZcgZpZQLLTfM44c8zDqrxNsG6t5kxq5uo8WEoIXxHLKyK6YMW6eqn2medOdM08/5t9",
-	"Voy+dC19d2X+ldwLaJ/l7kv7JI/OzD9xq9jMAiXzwMziY2/ChR8812PxBW/qhR+KwZjFdzx3aOnrOSEK",
-	"Pzh3aOFpHoBZ+rIXY/ksYWnsSnaUrImcFXEi2+SIIOgZkXr/Lw1rRpT5hEOpFK0DL0UWyyHHwJ1IxCy0",
-	"JhMyFgsek6apy9UioS1QsnNIQnMXhNg91jqhM4Ahesov00ROW3C65kzMUwagxpiux0hGl8ajireDHooe",
-	"RsIvhxxSCdGTVeNVtQVqqocHirnojRJiZSJEF4M/ETgTwsYKp/unRkYzlq70xSy4msJfS8au4I+YJvD/",
-	"WhlXFIOKHB9bw4FzfoUAmHX2nGyRMm9YeOmhKQsLAk7EIlPMWKzAMQ0M8oEc8iu2gvUiTUajKQmd+BA+",
-	"DJ1soVfKSJP4GP5qDbl+eqJngI/xT/DiFOTz0Cy8ZABirCTScsjzGm2HhtSmjb8xDGK7gtGPFzLhTEqY",
-	"tBzyMVsJs7lwUi0CE1lmiVKMW/O3RzRX0sbgliYKEULBEoZUM9DXOBSQNGLmKshhHaE0kcYUaG5s3QQu",
-	"jUQC7GKi8P0csQ5way1e3ZDrNyDREDJGzZ1h3J+SNCVdkSFGcJhAWj3cYWOnGPjhobqXkW9t/oLF9rWy",
-	"oHm5BUC8cioyZf5OBXBHeDyjaWof26oLQowmbGn+mlG+QsyB0YInvyxMsJytXYLhrKbmMr7BaAbbH/sE",
-	"tKyEj+YUKiGKhRqJyQjEHNOtZzL2S3kk3Oh2rYZmDyPjTIYoPq/4AdT2G3nTcgqT92yZ8FgsRz4hwKao",
-	"mJd4teAZkyK9hlyuqZBwbvML3dG3/pZ5ku88FB59wkBV9VI+UW6phl/EhEBbvK/nWtQQXDIMnnYEHzSe",
-	"2NoHl8KI0SZc1IAbZ3jm8uKmqGo0KXGRyUgNKGKR0vkcol2wkxYJh40vho0Qu8aOMfEJJIgWCVFKwcNv",
-	"yi4aaf74/DsS0xWRU2aGXV0KF+5pEq5BhLf9GA03l0oA1N7LRTScOeE53yh47HRzwwj0szIL10QAWoc/",
-	"/PDDD8HpafDkSagPNzl7dkx2d3cPSIIcu0UoefPm5An8WPJd05LzmHICgMHkzdkL+FchjbLdbgMp7AkA",
-	"H7T5Sp6kTlOE7sdkdT1OzpZAqAfG/mo6seaOxktTQNNDl3Re2ZZL2tSrVEn7bpfPnV4U6y3x9wzWXcT9",
-	"iBZ4ghb4HauqYfhRE/wrWpcmy6mQlkOj81ui7xZ9ATvtwiG307ClgTA0Grhrk5r45+qkWtUpEWd3S+JD",
-	"rVhiRgdG3SdSAZgxlHmTcsHcKAxDwzVRbAZttQS9TCIgU4FbQTPG47w8glkbvSdCJUL/h1CLRSH8YmrP",
-	"5b+bJ9CiXXDhPwd3tKfo5jvY1TyBsLJmVSluFVRhYB8sgEda5d5p1/A8v+D2m7MXWPgC2AExTTXVxXxM",
-	"oyvo/irAinCY6aBvz9iP2SjxYsf14DkWzbFnPaYrfMVpQx7W/myuViYmPl2Z2AuyRFVNq2l69wHQabtw",
-	"OejvYSiJWFcwMBVY/qlwifjvmfwZMXF8tbrZmiJrGSwJw8RbrrXdrug6dbdh+QKwZGj6rGjHVMakmZZS",
-	"FLEHlDTD9wEyucCKZ65/fVMPGs/YEpLv2UwWeWqTamkwoyuoJNiCrImxiFdhi0zgHSMdaS3Xf7FdEAr0",
-	"8E2VCjrWlKq0UiyfIwaWbZqibl+YIC1dghb7396XIqYrYL3uXkRTEYawCahQ6Es3g8apfq9wkqqTA9nG",
-	"NK3Srl0QnSyNb+gSBSqPXmOWiqW3HJarR3ROo0StTAPNM0yAmb0MEMmg5TR1I3ccFS94VMsA2B83JyUo",
-	"mZgd6l1TaE8wSO64K+z1VJQp8SYt10twlQLQSFeuFuDKKoiFYu1aearMb/C20D/l7A3fgQ4qUhtIDyUp",
-	"RgmAJchwXvpitge4IlZ8+ODKRJTVq7wwgiFrsXSCESoKiPyIvh4WKmhoBQrHJX/qvmvD7eAqaNeVVyja",
-	"jMrVOKopG1gnoz6+U2te40xcMT7QVyAgsIuJv2GboaMlaHX2uOgh2p1iG+l9rKfjmAA2st0OOR4Y4TgI",
-	"vjdhS/uWPl36Jc3qh7wZFm8H/YtZGdIMK5IijK+8ARwpK1Kc+Tow23xqVGmRgxxhqXub32nZemzDrz1T",
-	"a6fVEJyZaEdDfqQLBDtuRkD+8O6DV3ak1kjn7CjGjNjyrB7FvXDH+is3WRyt0ghWhny0dUbHrxkHFfZu",
-	"PhAt3VSJgIhCwMwTHqULmVyzVmEl23cGmlaiBu6a3vC5Q5fFqlnHitHMXl9OPLvLaMpUz3BpxA2ElpCD",
-	"VMGJXocEdp4KJQ2gV4z4Xol0yF41wMlXyXy+viOsqBfrWxeq0urTsnLXEdTOhFoOkBw5pdfMqZAQ4Zpn",
-	"LVommsvuIvNfA77IHFvVilHdgEtE9HD3zTzqiPmc0VRr3GUirsP5CMWV8ctP4c0SwpO4uvFImZ7rBnPi",
-	"0ipvGcaGmDoPpE0jgROYCC7bBCdIEo77UkulgQEhTMXlJQrFNU7yRK1GWLtCrmFOEIFtmpIlLaH5AJAS",
-	"mYqFZJ9oSKkepF93qopCrhkt2LM7pMkFZztaJeh2SHMpNN9KZvQy4VqeKTp7Hrdyl3zX98ivSTPXg8Aj",
-	"MKp3EzuQvITbw1JmW9yzdSzUImMtglV7Ub/oHnQ6QacbdLphrfpgnKv5C1b20ExO67wgh+O7XKgAm5Vj",
-	"0bE8QHfb8gDFQTQGjXyU9XxUP8y/7klIhVFicCIbAYdK+OXIVbGs2enfgo0hb6E1pBURk51D1DurMTpb",
-	"uSBfZ+yp+fyx7bti3dcycfLLgp1gj5iO5aYdaLYWCBPdHUAddpZhswIAT20mmJVufHW1lXNYa2sEJ0Bx",
-	"EVOh9Rqt42tVG0N1K7Eyn8MNNnOWjEWYd7KSSUTTkeWjdeulW+rb5npFbPuc74JbeSwWWX0QbsbShF2z",
-	"eDRereHipoXMOcj97PAz3e/klKmpiO93Z8OuG01Au+IIe7JpIOe6+TPXuhIsXKotWO59w1q1NgWK4F2e",
-	"H+5aLcze03pzUQlAhNZPiX5LqOC2g4YtgJWAZXKvUUVCENFDsAvDjYzvheyXBU1lTQQ6/lCICS4kenq7",
-	"x2m/+ek3FRk30GQ7hcKMYj3lnolsVhXLwJ64Dg6T8ssFvcyhCOmYpYWyT4DAV4iH3OT7z8cBVXDYU/12",
-	"5aEEl7kTuLYOQsGO/m3euzFS0kzc/9J62r1yQYwl6mmKbJDmchx+Wub6zxlVUM20Hi4UbEwbei4lVBgf",
-	"aBGhhFE1Etmo9gslauDnWmZC6wnhyFshxbaGHXOciulSdhqHWFIfsJTNMRQT68i2JTex0mZxrmvqmlbI",
-	"OmXpvC6hbppwRRY8Ngm5dk9swp7t4AUGLL6lhVSwBoKcuhILADZGeZXVZii4reNtCbEkUmGYh9SdZND5",
-	"v+rhZN/XqJF6SwNvK0WwrQOdSo1IUZtpUdPPWtSorcdS24GYrxEWj6ciiTzt64HN53eSFbiGfGjUmb1l",
-	"wRyJgsNqjl7NW/ARc+Jr4kMyrxx9lcPrYYz0Bb/dZ2pk1YqCLDUlwwGhZDkVqStXjXE/s4RDEm84o+/D",
-	"QxLOFqlKRhHQTb/DhxxGrs8Rktl4cU38BuIJhzLhl1A7z7wHTl9oPuTQ/pCEWuYPByU1KDRz139qWU9/",
-	"Ew06Qx7mWyz0xLliYIU0bNgfuJYa/AFBTA/oNJbSLRAsb3XvWNYFAIzmo9VfTvUwju1Xa96EcW1o8AQH",
-	"Wv3hKzf06m8XMJl1V7sJMPFCUJB5GHaWn586vv3CeG1vl4fl4Xd7IZW9Toe8TVI5TTJGvkqv4xY5XySK",
-	"kX6n0yIvhCQGZrhFjo/IQafTffwRSBTVTCuA+l4Psb0tsnLV8H+XQnR+IlUexOJhD29ImbKLcqdUKW9t",
-	"igAHn4gR6O+bEXGbDdoi6N+q2ZohaeLh8cpG6uuBmyhOfS+6Dgn0GFNFx1RqNg5idljOMr7pLLjT6m1w",
-	"bwEf9W86LutPyqYDch/R6Y4D3j15ynbxJyRNfT7df4fTXXOCdw7LVgkXRTaloGlAoVM7BuuHl6RpwC5t",
-	"T6OEjxbS2IrvdG5r9v9lwu/mh1yTlH+O8Hf6xxaJqGRBwiXjMtEno8iQaDxL+P+aig728U0ANR/yAtIF",
-	"YcM9LLlQejcyMBsU4HqoYxSn67zPr7gtHy8y3HFmM2LQk4MKGOuTp6YsyRxSBjlRCGwKm8C9pvswewE9",
-	"Z8Dka0PvldIqUY1+9YSlCYRV2yZECjKhWaEGbK3Kdkuo/2hKOTf6rrUdGXrKWY39qIJxtsZDY+0HpnCQ",
-	"KSkEyK6JMjldCl1y2+VjTRKeyOmmzyaKLKkEOyL4VTEGczG/e9mhdcUhzFI/kCSJ8wB7s2K/LNgC2QgJ",
-	"M6ayVViGee73tkpbS6lUI7P+m1LXbpwGdMTqs1wuLHy3+dADiWYc0oQzYRIBREbOT8+d29oo+zu2xhtF",
-	"kCDdzN/x24zNkHJ0M6ml0h2RJMZIOciMcUUJzehJ0+LbQLygnsIDSUJz+IOTJ+HOzZi5NjWuSPr6DQcB",
-	"l+8VUVnC4mKhLRiJyAhW2r/7JnSJUjcNRGSw/2O9+zCZAuPw8vOKlTgc1gmcEgyGg426s/1p3A68z9Dd",
-	"K2PBZvO0tvy6s59aNppI5LntQq5HxJLru1U4yBPk7PxrmFudJunt0JxdelMpldRwYH+OuZcw+wrrWd1q",
-	"1XNf5H2F47zhprsPAd1emp9w3YDiFqyz4ZnVCAdwcvDgAP4T7pIdD+QWmrTImOmbzTB8Fg85nLxE2djS",
-	"RBmuYBbxkISaGWhV0Mb1mpKDHo+FXnwmC+AYCY7MXmUtIhkjYb4DwrLNLt/wOSKuQZbE3mqv9JfsvTry",
-	"kMVrooSglv+2G0f3Z+FBN2p22G3dwrkuqlFffzO48LyUfjUuBwOjUzZRBcmwWxvkdkvY8VtXRDMB3JYe",
-	"92TJuxekc5+KN1g4Xhs14hgk19uWe8B8itHHqjiasS0LvRTp3+1p9eRxrxDE7Ke8QATTSrFSnfD6ITzu",
-	"Fc0AvZsWpjLN0njr6erwi+8GXWfEuhW5pIiKmmTExO21SYhh5iAHWRjIJoWQT81bTfHD8crkqM3oCiMu",
-	"IZjt0EhQNvRDb+iMybngkklXmhV70UzeqP2FyOM6/a4YjFW9fArZdn5GB2karQLvhgeSRKmIrqrBaTdF",
-	"s5WgFw72O0GnH3R6f0xUmuax1qrgmQkqkdgltNy7YtpCbveo6o044rQSiPl3sHOBWFAlxwsxZ7/+LQny",
-	"Gez4NmDHRQ+nO1r+vmqVWJol8QZ+/1WOFbQJlPQ6YUssZOSsay9FCU68/ReoCPC5nPfnct6fy3n/hct5",
-	"f8oFtT+XxP4vK4n9n6yBbXb4Kcsu75ipmPC6zEFfI4Or5YqxufSdPqWl7XQPdvdpnwUHcTcKHrPeJNin",
-	"u+OgH+3Fj9jjyT49GN9slC+vI1+TM2imbYowOWCyihUp9n5ZWxRG5omD3gVp9VAt2nGxJM28OtZOi4g0",
-	"ZlK5+F+QpLaOcVxbqbU0fTf6DSQ4A4j/2ioVLJPGBGsOpGQMC4jm7k0JCfhafhAmfx36axP0ENsA0tqM",
-	"zFvdkbfQkjeos3fTRG8UVTbrmHc2GW7W1Gq8ZNkl4ALWHchzpqy86VYJPEH4lhaiRY5jhEU90Wut9RP/",
-	"zN66jP0aBQu0q436yj0w9g1lnXJIUecgRE6MWGrh0wt6GSLIbJZcsxhDdpNiydnudoWebqkptZzNIy/0",
-	"5K/u7Qo8FU76E7CFrUVrlTepYLZdi3C2dKyLNG0e+F6ns/PxjOy2EprhYtVkJntNu+ndSKD7cImVRvXp",
-	"OsYKE7mn8Lm/s73zE6oFVrzT/uZ20s9W0b+QVXSdzHBw8EcVdKtNT/eC4aYs4wlcwXEiI8iaTThNRzRT",
-	"0yxRicwfScW4kPgkEmli/p5nichGug0byUV2ybJVo9UQUjExF5lpBMLZllkzdUN+bof5BEdZ1+Ychnnk",
-	"DXx9q/N8LrWNvPnV/f5az1n3xM7djOvavSpSobYJUgaWSoxTNqvduWfPjslBf+8xmWMjEotoMTMlAkoq",
-	"SirkumAqQDxWGYVwV62II+YSy0YWVnNgQLAsTiUCgwhOpEK7PgaHmOYGt47HLslyDjneM5S4EDMwpqs6",
-	"8Ihe0OlddPYHnc6g0/lx68isepTkcwyemwGMIQsyRmN4oFsfYsJZJGYWg1+f/+cXF68JGkdaQ45aA+A3",
-	"VlFdQ6yWbfDhsYsm5eapZlBD7v8WWojEQWjAb8CoRhFD2EBN0imjQLaFZDvtId8KlpisRSUe8u1giUkd",
-	"KvGQW1jiYriNwUIbOegyuJJTvVAsHv2M1qEFpws1ZVwlkUHpsa9FGYv1c5qaRI5xEsdgJvThfmcALDAC",
-	"YFID1V0AGo4X8xS6tvCNC04xlCd1jwwckf0nxqF7I8m3vN5S/v5XoxXzP7zpcFhVZuSNDvWukQEsw7PX",
-	"aDW0/jnKQ/JsdVKAcRsB2mbeTE5pxryHpXB6PY2YzeZCMR6tRldsNcrYAj9jls2HRZ7TVSpoPPKBnRdc",
-	"LuZzAbgzMxYndGQy+/Lk5pGJngJAFQeSMvJS//TuwQnkQ0dYOjAlgh/LhO3hAgN6lFZgFnJVRFSuWcYt",
-	"sZV1V4PGXmd3QC6EIDPKV4R6gV152e2MGVallZwFnDhlkk4hGNSifZ3pfwRH+h8hkTB1ED1rF3bQ6HcO",
-	"BuTCDwAvOJ7GtqZy7BxfrkIb+qSihRKTiXFnlTGeXe+2sflJ5mUsHaKp0qcZsQgdFrAeEKRviyUnNALM",
-	"vha5RJgxhHsmFkvYJXIgdnG+xYJvmeZ1SZpqBjFJk8upRXW2J9GM9AhAGxdZxOz4EkkQD8RgVeL4qMHo",
-	"BQVgpwgsZg0zhjfonncH5MhnKS0yXhiAYpFibIuWBmO027XLx80jI2CS6R+td7RUDBQ8i+a9QxJNhZCa",
-	"T6NF/5ImvF3c6YNGv3fgbT0oEu8+ItHOgiZVLKRgdJlD+CB6RlNGJdOsGsHRbPUwzbuVMINp1/MGb2ae",
-	"x8bdso6wgCwt64eoRd3nr148GZ0efT86f3509tRBHUwyxnIs0lQs7bhtYhaFPlo4jy3O0Bq+5U2jvO2W",
-	"HiY2JFMUkM59GM52le1oxtAZkDecvZ+zSB95c6HCzzaY32RpjFdkTPUVODdQODWXlh5od0DeAjKCS6Kx",
-	"UWCaoaTiMuEGmxLxHe35tK38vvN7VPfc0QdoTtW0ZRBCMb0gZpmHFWpRnZW04NpNzSoBhnhGVQshllvE",
-	"KA+Ik4lHZaFYjq56xQFrtl1/KVb5mo+dDJzG9QQ7w2xyVz6+JBWY6WF/8UrrbwbbWffwzfmrlzDOGXr+",
-	"KUBWI5QtsI129aZ1HMcFHOjf0fabKMnSCfQI/xYGo8DLbjJbCi2R7XqpQ39iz5wuqqaGPQHv0aPOORy+",
-	"e0jCI/1mCEKZNMH9+hcoOeFqh/io5/1OX+9PhDtP4hZxnjo4U3rJCptpRjlmapkS1fm1ai7BlwIxXlYo",
-	"t9tsWwJ8GNiGvl/ba0UQn6MYWjVtWVo9EBtQuFPgLaHmHS9Ovns6ev30bGQCO0JkNYhJZ28/a7w8dKC8",
-	"oOahEVA/aJNjmqaeqwbmbyNJOMv9S1XBZtDod3dx8AWAXi0JXxtAFfgIaT7qk2+Tr/R0Yjahi9TCoteJ",
-	"OprJ7w9IeDIJTrVQBZb0GWKUE8FBjufWikjQgt0uC0jlm8IWj9xS+vDF2Mp9RqXvv9NiTRQt5iu965ox",
-	"S5liNsP6kIxTEV1B+CeXilGUOAoyc82lUrxIDLKnVzQCi18mCGZQEebqxssFXiwQgtrSBIWBMbxM9II5",
-	"LYeR+WKcJpG7o1EEa9dIxo4peAEXzmcfUa6PrZGkIJgowcFgOqvI8lTW9k2Sv/vSJBNcBTGTV1YxNlDk",
-	"65VfgsIjaUK8UaDvC6xdtXNIQqeth7boEuY74fP2ZnVlw6i8igQgzbiP578QMWdcungnLBmBUVC1UVnQ",
-	"vDpSeNyuUQTN7flSuJAr5NCIr+3ds6Q5ZjQDNB2TZZexScbkFB8YnPJaFUazgL3iRaMX3WbJhVD4B/fG",
-	"Q30zgYe1qvXo09rDbuAWgr6qVy+GnfkFilrGDoi3tTmOoIoZZ7OtiJG5MwnS3tKkg600LQHDOi8S4QpI",
-	"3FDM4pCEiEhlmSqaBLRUg/W86hRETbBegbm5i90N29385m0EUI+d+61oenm+mFGeW1zY+3lKOc0LMenD",
-	"jdUBecTa5CUKYYIrmnDpIiBli5z/+0VNhmWuNa5nKObKQEeKFwFX9WYAvWrQqbF6ThHoq2UIWiyStq2D",
-	"0Cu9VsVM3BYgEe1wUZ01m7w5O/HEhwQO02Tl2HNOc6OE+Tj2iIuGiZGmImk5suvhdfeh4cCBvbxugUyP",
-	"psZaocPYGPFmNs9Is16mKA5q96YUIMuitjJ9FnhpjeHTndca5orGRGvhz5mrYamiciEY4+HOGkto96Lb",
-	"v60ldB2wtT4nnnUTLH6Fz/Y7B3XEU4mqA2Q8n4pMtci0eMwlFj31AL/BLG3LDOVTPNcndpOtZy3+2OYt",
-	"XvwmaZrgzhCSagfjlPKrsrsUqjUNHj40QWbtIrLDQ9OffKiZTLBxyCWftLGmIQG9kDvDMo3RutZLbSSu",
-	"24Fk3RLHqgS9kMh5Slc1YFRPsjZ5QjklZ2xVH54IZpy1uexpwq+00g22Hmd9SiaE8lWbvIKSPlOt+SiB",
-	"je4Uk+O2qbfH5lrXAOdTXWjzBvwsu2QbILPsEt0JMqsaA1Uh8t8Pr2b9LnplU9sKe0jvF723SPPNm5Mn",
-	"WKKJWMxv03TGZmNTfGnzuVhbROLmbVVeqa3W5qMIXY+GtA7iCqewaQ/fS4SQZVl3R7WyXfwJqFZ/Z1Qo",
-	"s6H/Utu2shfOUNW7a719eHkEeuKa2rm+KmkN9CYCDay3nr5ZCjnauzlRuDiAd7Xz89DTtwRu9zFB5sI5",
-	"LucZk3KRMcDf9CGWZxSXQ/M+OhtlIk3RV8tio/yi7XCK63ibYAx/+K/zoRQe58PyHz9nVL3KTqLy81M3",
-	"WP/pM0FnZ3bcheb+HPwfXrr5+E/zcIq8BPfd9haa4NaIOrZKJ2kCTk8lJevOF1ENfoQeRP3OumaZuuvB",
-	"qc8lfDtF4I5cocmcfQhsyrHg7JBcsbkqIWk/kGSaSCWyUrDHsUuy86rWHXFKIBi8XVdRpsibbzqAa3H7",
-	"z83yb5Kty3HVJdeotL5TZkuV1hdnsDX9CvJDrYZ6Z3CPvwhYhymgCeXbCrPt79VNNy94uqEkmCvuDQmj",
-	"tlZ30xpQFVurNd+5ZJgtzbq+cFjtoLxqYpvH9zjo7Aa7dx+fqSW4tVBm9/pbeO9m0Sy+G8iIHVZpH3gH",
-	"oLDkHp03qlh29HdSsfyzV67qpDACas4yd5Bj4NuHpFuthuKVcurcZGm62zlet9y3OrXrOrnVUV7XSfl8",
-	"lw4HsGUt60FIXZmm6FiZCPAQa8nQlSjXYheW7Ycd9CAvoGxq+4M8pl+B2DcDH+UaMx4XFqi/7y/Q3TnP",
-	"fVUgvJmdbKhD6Mf/lwpE/6eYx4y+NwV99pDQ5l/dG/jKfbKUej6yiX3ch3brhIZPOPXFzuFPUK995nsb",
-	"9llmM3c/2R9/YD/6kJXhOPIQKsPBtq8B8nFHce1OMN3dDprqiCwZu0pXtuCykeA9X/uSpmkAmUzgZD4k",
-	"IeNxaGMbsAhyTdkqXqNUATg8RJLrnlokfP58cHoakmavT6Y7rWKfhyTs9QedToi3RX5VQAmQJObJ5VSV",
-	"UqV6g06nmGTRbP7U6b6DnIrfez91gt13O4OfOsGefaS/sPM/a8zgmVo3B/ixdhaltPGD6og2Dah2JHqF",
-	"Ynpj5bS3plmZo9jX7ZQAgq6ep9RCFaKrtUqJr2x4CkamWI8NaswGuLFFHMapg2IZVaBYRg6KZXMlnz9B",
-	"A/vvg1cMXS36wHjNwxZJmTSWKGRjYHksR5FeMTZvmYBKrGPfuSm5OEeGXWtVceoWfDOXLu3ecXepvmVR",
-	"2MSyxSsy1YIkBFYI6XUEgMEQEhXfydl0e0zJ7ZBI9HGyMCT3pJvV4Uh6aplzSpozW0SM9Jdm3fH/o7Qz",
-	"xxkgZPIvppnlh750yz87Jru7uwcuYsAEKhMxmUimDgsX1oiqcEvs6U9AQ/SOxK1o8lEU+HhFo3o+1m30",
-	"5yKtAVTBGDa5uSwA5BpIJeaSgOvSWAy3Yx0Q8b/GlXHOooxhpkCYtwvXlDMEtTr8PtAzCS6gZZucg+8d",
-	"Sn0IHtUXB7yNFXCrtrWIt+btwoxbPoE3rcyd2NBaY/4Rsh6saff10wvy8Lr70M8oCiFPve6Xh1oPC/8E",
-	"Q7+e+b3otrWI1Z+QXptfmlVRxsQTh7ZYTcZIwq8TmYxThhA/LrBYH466cEHrchNz2I+mxy0dZfngXuHr",
-	"+YOvbEdmDvekl6+/Wl/CzFKDT2bKNoqJJ437qDi30tvvIt1UF7JYyLkaUiqWREwU46YuOZnS+ZwV3KIZ",
-	"zViq5ZqZ4GoKf6G2Csg0Cfy/vgj0PbTtChZGdWY/UHx86j5XfP7Wfrz4+IkZSvHpsRuYJoaik0ktY/Jj",
-	"YGzgLFgRY+crNplIU4rO61u6uUzf0p6GVFwS9D7XWHrugHy1pgQTFHWyJZhMumC5ElOpemsjSxStlmKq",
-	"AC1vJ8LcuQ7kWaIoOWMRm68D0cxEeiPOJaz4mW5Yez3auZioHujRuU8KC1HLJHXnd7ojawDFtqT63WBa",
-	"tiDv3y9qZz0k/glPVEJTd+hb5M8Gyf/Y3V2/sTeC6kNn9yL7AJf9lIUfR9aq7AOF6sIB5itAmMIhCTN7",
-	"jsJBHs/QQvGo5Sfm4flOqG4I9eK9en85ZhpY6GQBK1m2yIxmV9JGiBQq9MOYwMqQH2f3pSIcQLaWodbf",
-	"05YSR+YT7oHPOtzD4/yjloxbCmBlpyFLY6lPnMXao4qkzPgtTXmSLR0ppfWD74V5Gr+53m34K8B9cINn",
-	"KJlEpI7aW/rvG+54e9ZUOWKgKJ+Zuhh1UUMRk3Kdgv7N2wuCLWyooWEa4dFCTUWW/AoGiQH5CnLdQpPq",
-	"XZ+mZDThuvL2R/430mTCIL0v4X72qDtaB/V1828Im3w1p1okK0ROHhIsjE4WkpFmJhQYZh38pGm7016b",
-	"NbA9g9afG9mUEMtOkGpbSvKFhYR/QB1000WZAxfWtfD9wkqUyWbnVces37LxVIgrW+VyTVXOa8gLsuUc",
-	"ldDaKP5TCRsLAQlEbXKiJAmTGFKRYVMt8QuBfmZAA8SkWCywvbEe5+Yqm3eS9s1ot/an6Pmv9QVYixZS",
-	"CTLF5iJTkjQlY/WBh9vVPsTP2v21MYWPsfipbq13z23Rb++/sOV2zW1dn9FYxDUb78iAnXbJt185WHOo",
-	"jwnAOQCTiuAa230ODQKjelSuciZa9XtOkAKTP8e87RkjTU0isVAtl4UXCc4ZpN/tbBidt4VralzebRUM",
-	"8MDNPlY4ka9N662NJSVesckr5J8w7/wU9nR9hcbKWhU2V+3W2a50YwHN11JqC5Z4HzJ9mct+wtJ9/Sao",
-	"Sop5pcabCjIuooixGBJbKem9f28OHKEZQELXVV8kzYypLGGSsPdTupDggg/73Q75WnAWurRWuw0dlNRO",
-	"IWEhr8tox7ChOGPt/V2ixmvXY5lM3gdKPz0z38tp+9SMus7UZgqvwh1qblbZRgQL9LtAHdxrROZRiJfU",
-	"Iuy9VjdIllxOlfH3wXGA1PeMgJCk/26GpSG8TdQUHTrhziaz3f1Y4QqT/a3m90TqDR2PbkoKMGhKapFx",
-	"45R3O0FMJqSZWK7OYm/beAV91JRly0Syra6XnKdtywjcXS1vcVnfBZh9kZXsZDazeD4rJxXDVnroMLx9",
-	"+SRLtnOX6a8VV7FIHM82WF7K26Gtl3bpnYyI63Tct1MGkcCmqqxmMjRDcfeQhHoLhFW3f3X/l/bymhrL",
-	"OYOSmj8eIvhUbViBy/XyNKX724Nmo1TgXEPYMCF5c/YCEYWsZ8qUMXIyriYtdULPnTZcwRTQ3y9o/9DN",
-	"vwYPHw6H5/+8uWqans4WG+ce73bHtD/9u91O5U+Iyi2dkj9rm3/kTruJcPmtWXum3KEHYxKYypJLDhni",
-	"8FLLgA/Y2Ie/3KX7V7kR5Roah8upZNEodDkbYyrZo76WhnZ7JKM8FjN0N2AZkivm4EHOFeUxzWJixoVr",
-	"Q9UiK0FQ4CdOJ9/++yDb//rbH37JLpY/v3n9ZP/kxesfT0TvBX1Bz5e98VffZG/O57++vfqyGEGL7/90",
-	"FPxIg187wcE/H777rb/74cv/ueer/y9yi7vF2sR38j1Qq6CjgQUGgYUYQBQeEClmYKANC2YQ1ALCn4aN",
-	"L4aNdyGhKYD0iQzC3XG5Z6SJbmqI+4WOEW8awKaLN9lPtr5J28wxr3jSdtUb9fTcrWH1jC/8ltV3bWyx",
-	"98wVlar7RP4sL15ZaOkilAtfMaHK3jMTs+w9yXGg809cs0ytKVafR/x3N0b8txroOzc/G8iokhmidslz",
-	"jDNnMzRaD2mGr1+dX4Q2YsYy1QdSyyo7LTi3LB7yucG8qznZcxYlE5OzPTDGSVm0WDah3LSRBVcPJGBh",
-	"gopB9abjRUPmTit/W59LqehsHpLmG568H3Jj93YI9OYdDIGzrzl2E5JmeN1tlZnYkIsJeX56dBycPz/q",
-	"7T3SzMuizyqnBj6QJGaRiAE+VjGEmRzyMInbblxtTddwZ025bLptiUKEV7I1CqHnDWGHBuQQw2RKoc6b",
-	"K+Df3gy6DvvIjrKF86znSC5bwZ7imeCYgKAWTOJfSxZz+7eaLjLz5yRLTKqCXkjz5wLe3taqAF8/tV80",
-	"/75wHzYP3nrft23yYZgnz+xozL/P80HZJ2ZsH/BKXWSJWp1rkprUCfBGHC2wkBD+65lds2/eXjRa1RIH",
-	"GA7kuZggalEfWAxOXKjpQ8C0CInQ+7L4i3FfhIM1LikyXHQ6u5HvDoEnLGwP+XcIgad5f+4TcZClpNnd",
-	"IyadqwCyCqcANhLIVOiBcaulhcLGhw8AdDeBXCzABYyUF47SmKdU6c1cjUNBZ2cDHbzEtiOK0VlFBGsc",
-	"+xAN1rmAhYShdgl6F9kiE6aICZln+kaO2MCLHRzyJRvLRDGyTOJLpsgk4bFBzs695ljA4YtSUK784pA4",
-	"V/eQQxQiDN3hHRm437K3vuCJPySUr9CqjhjjQx5RDm45wP1zhUGGfMj/8Q8fSR0+O+RfkC++eI36JiAO",
-	"yy++IM2IKpqKywVrFfD0W+XIYrlDOGMx4WLICQKotMlRTfwxwvAbx27oUNxCg0YYugqw4Y7uSU+RknkG",
-	"7m8SIiVMkLOV3L/4QsvuX3xxWKg8LY1rnCRcdwTese8Dw0dN8LN1kSkBhbhbtaWq9TwAngK6gQMGo+Jk",
-	"YRCbcyy6y8QUq4ILK+x3+vqQaMriMXWEBWJtcd5I4byRr5kiVI9DTkWmghSq+FVczGtOnR22AD+u7qUG",
-	"BKeWbbTJmd9Sog1T38i6F7yUwQG8hrXsHJJ5xiSDwHeEtJ9S5aO6637An5Oxa3FlAh2WU5EyG9nQrhma",
-	"WKjQvYF0wcaHxdoHtIAGBrCg+mY0+WeJh92uNw3sOye1JlkeW6GX8kykTA6ICa4hzTy4RssjeXQNaa6P",
-	"rtlp6W94ETakuS7C5tBG2MxtXkwx1EZ3VIy22dEbFqFJcV2dtIIgK1As4ZIpqffnbmgZAmCSSv2Pp7Ce",
-	"4AIiiR7N+jJDQ94MjwVXjKtAiwED4iPrmtb/BITdHVMER6G2EAIOVdga8hD9T/oZAiOG5tTLNcV7Qi1q",
-	"hW3ynUNmHXKEZiXNsN/rhS2sfxNWAH3DHSy5U0LEtSVAgFUY8NwB+em3YQN+HjYGZGiB0ttw/wwbLTIE",
-	"+Eb8EaUqfGriWfCHdrs9bHx4p+e5AKBwkLHnVE0lgtKrMkp505imEPs/R/zXAz8cckr6nQ4JK6UDLNhv",
-	"omQReNjwoiVd7bTJUxpNh1zrTA+koSMaFcMclzbcsUDOSTQFNGPoBSmF4MctWMshR3f7gseaz44zccUG",
-	"DtAd79AUDD9aP/iVtTD3RR8/LXzim3oDWKxVfIcTLaK1CN4HxUXA2tRtVIALizDkwwZAwGtGDT/AOPRr",
-	"vU6nU1kYqH40ZsRW+dSNhjyPHRo2PoRt8iwTXJls4oxymcK4V4Z0hyQ0fUIAxlN+mSZyqmehFSExT1F6",
-	"0EuimUsCyP22Jiucu9+tC/x3MmMUrFK/m1JMvw/570EQuP/pxnrpf8f6BberDuF8dD4aNmzF3+v2Ukvf",
-	"tH7lhpCY73f1SBHzvgDfrc+SD939OwlLuN+605piGq7nXT2z7cu76C+48jCukz753d3K9XUU4HzV1VHY",
-	"0T26ogyuxz3yuxUrpjkmtt6FftEH/W61dITr5ABWFUtWrCvZ87veVNgEWKEtqqP/UcbSd88M+r77NwLg",
-	"+6TOoY3107rqRciMCwj60EFtkRY7pW5PD/g2aOG6fRl23PWmF7/ABW8u1KD7q9R+cB3qZYOONsO+4z6t",
-	"g5C3PfX0RD0McLxIDt0ug0M0wRhQRHP/GWvMKCFgypU7yHa8X6TgDZUkYLp1dSlcf3qTASSZqTWxRUkJ",
-	"3alfnsL0tQdsZlFfL4c019bL2UFu4hffcT3qFea2KglpuookXjkSYFJyulAgs8ViyXcOyXghV6Spaot6",
-	"YQkvIK60d3jLiBn+dN3Rho/rza17haEN+ZE9wiCS0rqDbrWWsN/ZC2sP+pDbnFZb/AV5MmplyHjyXrq7",
-	"YEijxa0+5Fj5BOWxfwCzF5negVY763c6X3xha57nYkOes6bnZ8r02woD+iof2CtDC4vrbw0gQLW6QcKL",
-	"GqTuZGOxoUNfNyqJMTumjo2eOapleUAvHCUKlYRIs3wB7Rg9qt/rffFF7bECutCNhRpg2Cgz2+Njzm7L",
-	"SCrSTEa62cgWyCOy5aZk3gARvuCOC3dqSkGQZZYoxbimI8V3wV7ojBBAT1MPbU4TTgSXTPmlNuD8iwmB",
-	"+tI7GPAMsy1VmEBd4HZFJgakpsiE7ghmEqL/MsR1WlNxor224ITupyBhw+a+YO+VZZk4rprYbdLEwOIA",
-	"AsJNa1OUd8jxOzSVwvaAZYVwxcGGS8fSaLyailkymzGoqykXWaZv+EQr9FjD99AUPID9oNzoQEmXN8Wf",
-	"Y43OJIOqBnrDmDooUuBChZVId9MATBMgGGrFslrUG28CWHscToJ7mdEsTZhUQ66V/rnmz1Ad61B/igsV",
-	"4FraxTB7ztrBQRmA44H8bsjhC1a60lcMi8065bE9+CVJ2HsaqXRlt5DHFUxluIFdfKMVDDnjE5FFTOJ0",
-	"rPzp8tPj1YP8eJozaPQEL2VpyPOcpRwcLgMoTmOPtmyQvQc8XJPpm6suQ+6dOWm1Xq/QnH6SmxjKNS5Q",
-	"Ka38rp8DbQjVr5fq1jkDU1NfA2iXC6KpkIwTNEnvtMkZmzM0U9j1GfIrtvKcDG7J9KOEk16fTMUi06dH",
-	"LTIuzSQzqa9XjNXEMoV4LQHscsZspUebCeS6dh+jJE4mIDDnFbPCfucgBF9GrTho6fhqrpJZIlUS6bNs",
-	"SowgSW2OvKXYw9+S+EPoxq7vzKcX9DIkMYMQxByM2UVyD7kVHUPSpJp0WnpX9DIv0z1s7A4b4aGtf2uq",
-	"O038flpDnkvD0qbMAsoQsHySqJ02CV8fXRw/rx8xsAgJ2zrhnvA2QGtFastbAt26PajWY+U6sxPCfm8/",
-	"1AwnfPswHPJ5xibJewjfN5V4sTB4+EWIrFyfYL5yJXcMuV/Ty4Q7yy3aFk25OS2wWB282Q16Wvc1MjPZ",
-	"65SMgI7BQ1TjkLvtE9EMgrFCL4olHICdTDMuTXF3NQhyyVQpnGbIE2CU66JqyLE1LJtxezYvE7dvYsGG",
-	"HGydJssHXtdTZ7GlxUWiT4w1W1mMkUQShztSxBshTTtLCUbLNxfHaGwY8tAvvPLYFF4Jdw5JRFPGY4qG",
-	"C+QtBYRI8kQzUZQchrxpazXpq3XHcCKLD+t1tZI14GlWFTvU8qDUV1EK9yFcdobXlBFVZJucO2gjhJYj",
-	"zXCIWGLDRrgz5HoQJVy2uq+fHL08ymulgdNCIeitXgkaZUJKPXKo/hpIeg21bvH82AU5c0oImBMxrRsS",
-	"VDKhVMpiAF71s9j0v8uVUU3oG7rw9TWCHmckvtFXal5sk68ErDZENYf93kFojFUFlQA9UAYL37qKCr4g",
-	"4ykgR69P8oJZjUGj2+60O7aoEJ0njUFjt91p72LAyRSceMA59B+XtUFJcAQAE8Zy/bymXXzJVMsYz9A+",
-	"7JVZXbKxvsauWSrm6LaA+hdKtEn4L8AdZl8yGYJfxAoY53PKEzklTZaCL4gNOV4VTuslKeWXC4r8MjyC",
-	"LRa8MM/CncMhD/9VAc/58s2bkychkVfJXBpfs0gi6KKCet4e8nMofG6vGX33RYo40/G58YMGr0WaRCuw",
-	"nWt6yRaRapUCD4w1d8K72KunK7IEsPp5ujJeRRcaeRI3Bo2vmfoKwh4uMafYysuNwU+VOCbGEdSFyfDQ",
-	"3ZMEyKYllksuMmbqtjYGDVBscm8jUt96NWkxDriuas6HVnVfVChHktgbyhg2ARQ7uXlAlRVbM7Ye68ad",
-	"6GAc7NPHk6DPHsXBQbQ3Dvp0d2J/22b0kJyViaXE4sNm+8hDU69XqyshEim0EjQkGLjx4wWZT6C0EdeS",
-	"Njj9vsXk4S9fdtoHNQN912o4fq9f7XU61qPMMOpfS/wPp2pWCt5GN9z/E4sIVkI3QD9cu90uDKb8xYqP",
-	"GcuoXrK2Zht9/H5dZIUb58OvaGwB/PUr3d2bXzGRPRdCvIAqqB9ajb1tPnVi7DWmJp0XldAY/PSu1TAV",
-	"vQB+RWpuYXnVHBdF0UsMowDWhXEND2MRyfX8j5PnF6cvkAsqrHTBY1RifY2iGT40PLa9orNU36QSxGww",
-	"MRmsktzCC7zljMUiskqIYwUu9nPIcxbQ0jIugLebNZdGNgIzTcs6oRjNommbPHVuPhBtUDXEcm85NzLa",
-	"UjMEAjzM9GDaEkKhUsFZ+2ephQktPs7oFViYnBFHCYeKbXgauA5MnyXOOeRrWecaJvhEL8hHnoQnr44v",
-	"fnj91DsJ+IP+Nxz4L4cNxocNd0rw54d5+9sfm3x5bTC2CRzTPayhQX1w2xx+M7b8S6YV7yuoXMGyQ1vF",
-	"wdSHLqzDDWf9kz7RJ95BOnrtFdXzzvUru5Wkd7brtvba8w5nEqHdTWsyXvA4ZS19oEHOk1PMGufzGQQB",
-	"OqdBbiqYJCl7II0atdOy5wIg4RNJxgmn2QojkWCIgMBWew7OYWxbnoaf6TXFyQBe3O12L/67tGu1srtu",
-	"EU2zh9DmE99c1eP7QBpOj8Fe6zYYVnr9dcP9YQzpvU4nJMtpYjzU80xAEEwiyWLeJk+cDV8sjEvKeh1q",
-	"t8Zz89kb90XZi1Rglr+59N6GuLLotrMb4zvx42uFh8LMPm0p4oUW+vRk5pkYb2Q06J1duw3OQcmhzrqD",
-	"VtUFV0mal8umnIxtHGxsqs/bMC+pb/IWmYlrhqX5hVeYgjEskK1v4VgsuaYK2l+dAq85Elp/UQ2jLvbM",
-	"BMvrBRvy0EzkH+4wfOmC3PS12HsE/ucvT49eHn39dHTx6tunL03Z2fz4gP6jH/kua6Iyes1SyyHfnL0g",
-	"k4xegvCkNaIWkQIN/eCyG6KrDYQakFNScWnM/GfwoSy8WY9cI1+cwrA+CTXrs6Ly366oXORhoA8kSnta",
-	"LgDBA5nFOr1lxrR8vV6UeZ2JGVNTtpDoJ2LvbR0+4wttk9fIq1vka0EyzY1mrIVxuU1I7xxZK8ZICUXT",
-	"sEUKj0fxAk/WyPjowVhsbFyIuc4mUM0gcDW6pY0iCvsHB+FOy91zZC5ESprhpRjJX9LRFyGaf+eZiBeR",
-	"IpPkcpExSZqhIUtpbL9Jscgi1sqYXKTqAzjOTUPPkG7a5k/89n50gWkI3vAP4U6bHNtq71yQOcskhDtU",
-	"S71XmY1Zpe0OzDylSfGObvyDPH/64jWpWQ5cKWdoGufO+9gQuT3k/yBGD6q+DjZNzWprfvwNAwe+HDa+",
-	"fnoxbLSg5y+HjTKA8LDRwk99OdRzGjY+kH4vj5jf7igbGmnOXd60uFNJ08rYnXan3d/5xM+8N8mZ2x5r",
-	"RQvfrrD2sGs28mrOuNaMdtud3DCBzcYGhiizewS8Tc4KAMrND0enL2q3sOn3fM6i2wmcdsT5VqgYV2rH",
-	"3ERzKWc7dlywGWqAueqvBdupyyP41K+IRFbmtGnHQOjQ9jqJCdFxjDjRqo+Lcwr3Orse7oUJFICHuTpj",
-	"hLQ4AxZpAjQK4VGkGZ4/f3Px5NXbl6MnZ0cnLzVTfaO/hojwmoZkTFMt7TquiuHktZvyDOf4F1OAYFRQ",
-	"G14TRMu8k0kSfQr7T7+1xdfOWXadROxNHt+5cetqeiTbaVCQKhEnKoBk3vViDTqQ7Qcx9Ve2CGdLBh7I",
-	"TKo2AVhN0Css6HRk72+bPiFbNkHkplv8RSLVkR7aUxzZDUrDa8h/ghjyrt4KvU5nrYaghY3CXWm836ZS",
-	"lkU1792Eal7VHAwAYmQwJMBWSOYZu07EQloLR8Fjnt8JdIaebpQkRKaIyGKWtcmR7W9NdBVpWqVU//ZA",
-	"tghNFctY3MIivEqLh9gDxs7tYPhBrwcRQJpXOCf/OlcRglT4NLup3PW7j2USJm/7J4BYENkoL/7PF2na",
-	"akC+I7rju0Fv76L7aLC3P+js/oh4sQBxNocmu+1Ou9vdbT+G1EiF2YEY3+0hGtu0QUjbqeYM6g83Dib7",
-	"7HH8KAr2xn0a9KPdONhnvUnQpZ3xQbQfP2aPJpBdCpmrlSEbGkHKlIlKbOhNVJ5gozN+zB5HXRbsRnvd",
-	"oD/psOAg7tLgEe1OeuPdqB/vAbR3mQR7JiKhRILuwX57r9vudjrtXscngktGIgEqhCRH2s0pUg/mDQPt",
-	"UhxOsMceTYI+fTwO9qODOOiw7qRHd8f9aC+uJUhjj/bHu1EvDrqso9880G8+joNHbG/Sp7vjXtT1QCYy",
-	"kbKRMdI09N4qYLg02OqbaXx88ujk55Pl6c8/qNOLp+r05+/enF68eXT65OjR6ZOv6AnvbH/Z5JwHMGlq",
-	"Lh3joxcTAgzUsMQ7Xzqd7s2vvIF8CZElv8K+afS3uTue2RSIj7nb+r3eNsMzVkh9QT3lSt9MHyGXefZA",
-	"zRQ9InsXGqyTf5fZjESAERKy5ip7+t5Gc9mkP9jnpFmuJGBUYZv4BxEXJtbI5FUWcirRG1hImHSJobZm",
-	"AbV5oq5XfCsHcI7zsJc0rWaLdsM2OTLojBiyc5uYGch+qw932WkTAMWT0ng5NXsC3R+DgyN9Gbli7LAa",
-	"ECyXpHX2PojoaWC+P5PqK4Mouh3zh+vCLWK+D1C8SE3XEEfnp3uv4ds5Ln4jElnGIhVMRSZZMIaY21Ug",
-	"FZ2DQLU1c4DZucNbxDUwYBp3v/rgDZSR1o3DtnxYxJ3efgLl9yrM7YW4vITV/nP52V25U3dvm4+5cKZT",
-	"FifUQvN+DGvr9w5ufvdCiFPKV4Y48o9wmED1lQJXVNMqUxQLtZ4rnnlZ1Sab2ToYvATwMUsFv5QQT+Yi",
-	"mdUAYi5s8gMg+mASDyZex6VOME4xV4f7oXVDDHmkuV7GrhlNpfW5t4kPXe4SwlH4NeGHmM0Mrh3wgqxM",
-	"6uFmfIkK09Ik+kiuZajs2FMJMr2RqdHe7Ie0E//7IPq+N/7l28ffqV35zXKfP58cddmP/cXZbXiRSbu/",
-	"FTfq11bWAffX4k832/zHDu8fcAhx+2w4hTO2IQYij9S3t7j5O5cx/PN3BHljKVtjAG989CU0YzdeQGAW",
-	"wGoa229ZA9hfb0X0Ul4dHMN/qVD90YIx+JXh4AYJL1Bs8y70SwXV3wbHRkKGsF2apuAIta8hvrFdKCfJ",
-	"2nx5cIUOeROkVednTySKvjuHJg9gCd42k0Bl66F0/ZJE0Eevp0XTIwe2kQ/HYm4QxuMWyXHjCpeNPBxy",
-	"LE6G+S6Y67qkWSzbBJQHBvmQoZ2GVTJrw+SQLK9zm8Hdbwr8TOGmMBQdbSuxaiV46bemwWwRTQPNIlgW",
-	"6B/m00wrNb1O79FtLhU7Q5zvnS8V242NrjgEncZfNxb/tyrM93CrrdlNPmZKyWSGxRQaldRX3+Rz4eUF",
-	"T6kkXWKAADAJDjAWIVcTTG+mRyUAmxAKvUOzxqC4+VrGqgrVv/J6PR6GRs0BB0OO9QX0e7083eK7cjp9",
-	"EfpLDh4+NNHrZRRjQx35MCdC4Cxt225/7GPdFaV5l+N6kJclEG0Ji7EIog8gokjYYCGXnYmkRlfqR/P/",
-	"Y5PDtuS+HXMD4zescTvbSAn6CcKA9NRrjB76sWk+5KbqD8bbAaQTxFWBhwsCaKBegIG432mT1znuEy31",
-	"UgGBKiJAAWyKjwBFmpB0OOQxU6bkhx+xjQYUHJqpDiPRlAG5YhV2b2TrC1O15+7M3qP7X1kv+NSsFC/Z",
-	"0tzyn80Uf6Km45DeStrJet7jha5sjKVAcDOv4DJEZwpxRcZMLRnjBn4AveFKhAMi5oxDvcohnyzSlDQp",
-	"mac0YuSKzZXW+ClJk2vsGousm8q1FDNh+U4LbPh8aGvb2grxLZf1iHWfy5lXrSGHyvDAuOz9Fp6evBy9",
-	"fHVxcvw0JE2bVdsj0x30BnKxRI6EoFJDHp4efT86evLd0cvCG91eB9I/dwidMhq3ybkrTn2ZicXcxrUz",
-	"Ld5GNC0kjea4dHYGA1MVTGUrMAtDRj9GjNpMTkwf8QoTAuEBTk3TroXeSPyufh1gd3newaFZPZOBTmEg",
-	"erzee6EtpR86+ADIiEXQK4A5sWhbj3qY/mpUgMMaEAqMnUU4N/SZAj83+bAkiUtgDG/enDxpkyOXb216",
-	"AcBT3TnmsndwbMeAKXdpo2xLSc8uw9wkpjcpVFLO08nj1Q4CdYa6IxYcI3zFwGxsvWODSP+Cti8TbSpN",
-	"hXFI6tY0uWJsDtlE44VCBStjRrD5v+y963LjNvYv+ioo1T7V0mxSrattyTX1H8d2dzzpdvfYTjKZYbYI",
-	"kZDFaQpQCMpqTaq/ngc4j3ieZBfWAkBSom6+pC9x5UPaNi8ACKz7+v2YWQwLrtgHREvEscRhDWnwASHr",
-	"LkbupeDMQAnpjmy/3eiQS5GStyKMRhEgPcE+4ALm4ID7BtAK46yNNzQENwmm+CdTiK5p5GVNFgQiAuam",
-	"D6THrTL/j5oIHL6MHkcArEBocuawBmsqiU/y4mRLWcAraGQN6cLJGqz7hc5sBzFxIk6g9Flt4hfSHpxs",
-	"f+NgypLjasiVZe26ppXSdo8vAy3vTP6/ErmjjzTBY2T9LcC8oKDFc5IKPINLJ3T9uqRiz1Vpdh5tVd7x",
-	"eKEFkimwWG2drSqJUNu5PRYZ0x7QIbuZQGGvqcGMjKZ6YWBBN0/IXL5+Hma0bm94RN3O6JC5R6bawfzt",
-	"CeaRQxfYZR7m8vXzOAwOhl3a6bnto9ah22HNA7dHG1131GHtsBU0hw3ae7R5nFh4Et0bqPF3kiIUmdEh",
-	"xyB1/TxIl9pm4B1xI2DXNRIUxPiayXsV2h71ghZrepXKE9TlqEOPkhbYaIoyDb6fjhyUHJ+djwrjyK5R",
-	"KeJtdLq6ugWLT4LGsEePRu6hekxHPebIfPXmQaPbG3WArzC3X3beG/nDsvPBSNiERlytc78JkY0kLZuF",
-	"rtFRW+kJVumo327kV6kV4jq5R2rYHTXs3rBL3U7PrNOo8yWukv7WasMaFaVO24QlUUBfvhFycMJvmXJF",
-	"P/26e11P3nYocSm/y9u8kDFE8zqki+XW4rxdt61bEy42135y9uzwbJcFV5XZNtFmG5ERD1je8tPgQzmb",
-	"r04uhaVo/Tzz+COzil9cCBUcnYEBIM7FUcFM0tHTg0L0NN3uH32FIdQTgANFxMIEMHhL8AWx6xAnD/M2",
-	"1uaDK63vvSWGM7nI74JyxFHbGKTxDI8JIKxC7gmCxPEiY9rtdxvt7IvpKm+SL/Pe+5vBKB/jM303kwsD",
-	"k7EOUxW8OXTkgC9vLgxurMerlIxiIQBWcMbBnwsJrE0kuARUuwx7FlKCM4TeH2XMPEqKrWIy5YRX7o/b",
-	"xBBcilciKMO68FZRBeSDWnndURrcesnZx3RjhAvwz9aHuWyMSHAHIBSZQTlW56WPDb5QC4jIhlQSi56X",
-	"H4hPqhgYM9GwmI1SJx/lytF26IhNEWWKh2J+bG8fA7L7glCPL0XToiyMJoXgthvAQW/TQhRenFyeeNzC",
-	"SPtIhZvZ/hC9se3YSNuhB4VbXfusMTqsdYtgpyNmQEHWbDhWQHYbdXKyLhbkceVhaCljniRmqYxChv0D",
-	"3YZjq+TXxCEu2ce9YhHPPumzT/oH+aTfiznqJk0rord0Lr7cqO3eHmMn0cy3x3S3dcc82NN8diZ3dyYf",
-	"00laEWxrE+Ef02KWQC5pgcfzNf70/oNlMMi5Duaoau8BTuRK7YVJnTUhmNttfJUuw6aczmY1Xn+CDOjl",
-	"6sbfaicauOgtjZbnGhwb7bAiSrFG+6wiVLPOS2JQH9Ed8HKPiwQwa44JCyO0NrgA1kndkRmkBDcjZhSh",
-	"k1BjHdccIuIQwMO1HafZISwM8Ll6YZSyic2G5S1HCmgwULIxApiDjGXSsTilSNJjyzIArV7/CasYYbhQ",
-	"4gpJVuBFi5mTdadl4MyQrbsAZ0Gti7SY3pB3zJFcAhjfJEqBOMYyhSI+bqBs6yKIRsKwlFJmuMRRCFU9",
-	"hf7NmpqupDqrKz9Ij6OzB5S1yKJlMNHzY4nw6CP5CKawOSPpPDJ48WTEWKivyWCR+0vdo5EkNJ4DmjxL",
-	"HTMIwCDUiIba98wDgZsxTGjIMHRUWg4fydQyeH4l/bcrrbVL3beW5ciPQt8cK1hcOJbK82Qc8eVkmjAK",
-	"JFhvqExdWAX34syvHWcIgaCU9U4nQMzxs9nhWLwN39BclYLDM2S3EefY1rAEbaSz2eszaiVtuJmB2Wx0",
-	"WkXW/qfuyzVQOep2pEOmmngGmcmx6VWpDP1kLXwGw8VAd21hUjD3e2kYiZXVFN3RYDFAXMaB4TKw1Ut5",
-	"dvVCF+xhv1mIgDdGPXYUHgbuAcS9O722q4w6F0Lf2lBDcOZID1R52wMxGgCfBjbQNtxGx2208o3CnP5N",
-	"r0s9gBQwSMyBAX3iVKlmmv3mjZiy/6oXjdFM+9/NTqvT7XYbzVa7AuVYBlyxX7EAYDqpopevzApWBms3",
-	"6AzdNm313E7z6NDtjQ6Y2w07QXvYos1e42hXK7gdtIZN2uitTRaMuqtWcHPYCtphh7nd0QF1O8PDwD0K",
-	"e8xtjEx7MNxUtIJ79Gh4GByEbpd1RspiH7pHph3Y/K2ySxKlghhElX5lzoa52Folz+SdZ2wv7JWjfqPV",
-	"7zT/lUfwbmnK+2aj03YqIoDC7M33Ztz/SyTiq73K6qm7W0VWAm/vQy4aDc+tyE/QinyTD0ctrbcxnNDz",
-	"ydmDb6I71ATrjMGXqGs2Bg5j8xCAOCY+AFfB7S7erRl4ZKqMATFlpuYL6lynyhIrjtfQYEVh3890FYTj",
-	"4R79WwxKWVodf2WHa8QwP6Qp1fessQV1hx+atKBj/SJpuQ/UTGCcqaHHEWdAVapvAXMFrF5lFWL1kTHf",
-	"EDvHViGp+WsNbgvShkovF0PUXCQTGscLMoniONK/x1eKCYAiAWlQ1Qc2+iQdMpr6NcRc5im+y+PNrmVL",
-	"Q2weUy6FrOrgE5NpIj4qW/kDY1M0wgTnWKMMFuwVk7MJFJzZIi5jc4JNEvFlQ4RUTdXYC4/78OtrkISa",
-	"a08KMlwok4PFI9uGA/xw6r1S2zF6kbCWT1sqNmiLNAB6+Y2Vk5WI3dKpJt0gCVDUrBpA+vHLDy5YoLmg",
-	"94rJX2aYXsMzdzdNb9baewaGMyysRaI+BcuZdeuqMQrfY2er7KBzb2TH/HkvviYK+0QpFo/j4SUr5xRo",
-	"nGif/O5VotCr9L2dzCKv4niZXQK3ZdCk6m+obeEP2asqTr1e/6S2de7g7ItPd2Or9HHCx2pPMTxlzGYG",
-	"AG0tkmZXG/teiwc5nqUSkLCeewj312iaKHChBRmpAkdH4l6rRcezV9tNz00t7PpaBacTWkoaIKGu7g3U",
-	"eWGL4RtxI237HvcnER9wkUbAD5/LqKnLc32FOqTPb3OkeVrc1YDK9uOAhncUaeZz9dl444gmWIZdczzu",
-	"azdBNwoOglkqRiOfVC39dhlFvAYWzjrUV8eDQvKYzGnCl2ZNKGbcTL25xyHKmmjVOxZxOEjT2CfVsZjj",
-	"c2kuR6cEntxEfhLxWw2M/1Dn0Ayl0j9ooC9vFlaZ0+2Do4Z26vVXq/QPwc0vXdRK/+ig02jsbCsXp7IO",
-	"vRb++tUGpp8ACNfSdZgtYA60ITgyNQ2r59r+ZW1HmXrBnA1llDLNXZSTM/p2tFQNNHaE1h9s34xE3Mqo",
-	"ktihjjDosnR1n4l9YxJ8TO+Yx/OpcIPWmqT57HdOdmRJcFI1BHcrHMsZPqO2GZeTuRpnx9DCDbSGpEj/",
-	"r40if8qAa9I/xudJPTA/M7HrSuyUR0N8O1c/TWbMr5OfwazHgyg+MI787XnmQjURV10g/VrBYE+pgQDB",
-	"pYpSiRJEWa3S9mz4rUbTX22KAIve2gq+JWH0EZFcj8YBCKU54gRqiiYesL7h0IY9oEW/UOaiIHcRmzuZ",
-	"WAUSOi1X6zkuMVYOeUQ5uXh/d2B+jzaxx18edNRXy3hoNT926GfoeFVs3LR/qcESvMtt1gldwPayCgP6",
-	"ed5c/HQ+eH9+NXh/cnNxfnmTa+xp13QJxWiWzjIJL413gw6H3hIOsXsAYvdjFnwAWB4H6AUxMb1gAExv",
-	"lBniC0O1Bro3kWShhrgCCr0FgfiT43HlMvXJkC0E8vPDRidWwcGiDtCxgs6QsZAZcyBwh+LZRFZicoox",
-	"QBY6JGTqvGqmQkMCb0ujZCqmOE5loRp2QrsS1RIOzRrhLIJeWkTG4CLJs9bCd/lecOC8XOHY7ONeo3rj",
-	"RhKbw6qGJbOGfSqWPsxy4aKHDKsiEr0n1BcfMs0YDqH1Ag0nMnMKU44JHNjqjbeCMyUkEjaN6aJwZlCv",
-	"5LlBU/cKLmNhn+hTfWo4M9NsHeHFSlaqVyIRIksi/OJ97eooF0ZwJsmcaszXzLHTB5SbQcG5QMFaaPGB",
-	"0w/34dzUWipTDVqezCn/gBSn6maPMx4kCyCeBfocQuHOFfrOlS8FH0KtGAIK3c50CAdur2K6r9SQOYVY",
-	"sFZYRs1u8QtP1jCumhdhN9mtEKGmrqs5ZDaF5Ea3C4EM3ceuF6vAlLoTLSsenzJe1lLyVd1Nvjvx6to2",
-	"guKyr3FdD4Jm2BodMrdHO0MDdtkduQ1qAr7dUdG1bXW7YNyZn5trPN3791Hjh93WcVzcB7g39mg8XnP7",
-	"Dh3UzX1RQDCFseuETvXle08lu3HFJtZ/qpMfTGSqqK+PNXoLZCpBccMGXTKgS0TXNjM6u8Xe8cmpvNGZ",
-	"hTUUXZazQdkEy+y9xC+zTV/+bm2ST359zV4vvTGfg3ksWi8s5d98y6VIX4kZ16GE3v6FKNK4Yueoerfu",
-	"L1178X3uFsiBWDHxA1tcgVjZ9VEXZfd+so7eG2UyXKFpsesj35fc+gmzY/mS6R2fdr1026fHggcBB0RT",
-	"jQ9xc7KQVEezOHbIMBbKhHNslcpq1W3NKdeNEEjPzJK8NrBpbWOWGriMMZXrLFIwQrW9acys+jMK40Ng",
-	"EdB4pCUUMrt70nlptTFeVioKo8S8vK9rghzdvQ81NsjJzxYel7MhlsLUySX4WquCH1IO/3T10N0brQ0s",
-	"hG0OACZzojI+KnDeAL/W7zQ6/ubo044W202e8j33rkCESBUI2GPKQssfhiqr39aJb6W5n5W+Tmk6zsyi",
-	"PLnhLn3Lef2Qs4LarR05ppbWG41CAMsJWBbkXgqWKDHg8cBobQMwjF/jFjjF8oDBHR85UVe/0Ab7cOmr",
-	"77gck3Twj0nv7l+Tv4+DuBez16/S4PXH+J/tqzva+mn2z/+eL97+9x/Ny9tlo/HgkatU4I5cccpmdYC7",
-	"RE94HzWwfGOpNjB5mMofZS98GXHFn0AmzfmjycKXBuCkvol9qygY6RQI4SGRi4cgOs1T85Hq1atT0u12",
-	"ulrnogM/Mvwq+XCdkw/mK6GXsEkEvi2EViShaUqDcZ1cKCfaR+pzyMXb02ic78xcvT7/x4/nAPxym4i5",
-	"duiVZWPS5Oqam5ObH68xKHVzfnlzcnPx07lvQ0Q1h/in7y5fXVy9PT/TYCanJ5en52/enJ8ZAIezm+ub",
-	"k6sb/6V/dnN+eeZD+GGxzOzv3/xLjRqDlpT4P91cvD3/17vLc2iygVJ0EqV14r95d3pyc/Hu0kfO/sJD",
-	"lARBZBkdgFNT+PHt25OrX3yzqEtRUk04BrVBx4QLHeI1oQj1GRlVXvZaTYVYa4si9SF243tcV0TXNusz",
-	"slmdefw++szstj+RXjspfoSih9Yv+3hW7SHWjK4Y0QrOWrYAIMcJJfpzvpDmRXHEP1g9aMySP5EihMoA",
-	"Ix2LA/nu/PXFZf+n05M355dnJ1ce/+n86vri3WW/VW94/P3Vu7OLs7778uX1VHkBp5BiefnyNH9C9Zd7",
-	"+fL80uNvz2++f3fWf//jd28urr/3uH6+kRMeVxKkX9J94vF6ve7x88uz/NX69vOfzi9vPP7jxVm/PWoF",
-	"R7TD3OawBU04zD0a9ajbGDaDVthmnVGX/s2WNhR6EDxupGm/6XGUmn0rGT2uZeCxGuJfS4bYbzVaB81W",
-	"o3nT6DUajYa64/zybKfrO111vRZz/UvAh8QzWpB2IN7Pkjo5o5ySK7ZQC2OEaf8tjdR5GUUB8zyHNBsN",
-	"gt/lZ7pQv7ieqi0BGQm9knrh4N/ZN96/ymKbnvz8ydKv1Ao607TAYAktr3KRJvgxDCQesHhzJtZuS6Q3",
-	"JjTLPkKGI0s5moN/nE8HSo8nLGZUstD0twM2s5gzDb5PfB1gGJx+f3L5+nxw+uPNu1evsgSYx1sdMq6t",
-	"1D3oNCvxdQUAxkIGQSykGo0pIKRp7djTkQ/l4DJpdbK6WfdR5chH/dUMoceLKcLSfAIs0LN3+uydrlXK",
-	"901icHGl+yMyNFh1wJV2WP1LxTRTVF4xFkdQMZSmLHGgLQiQviFbboL7u/muuL0L4LDLRHbqHzQ+Bjyr",
-	"yTRd2LST/X5UEv/3T3698umhVUOl3SPbJ+xoFHU6jNkAxM/T95ystGDoTYlAg/k/Vx6/QwUdIxDxNOID",
-	"ye4Yqp1DJ9snShonCP0op1TNzQGeN54OpuOFjAIaDwAEAu4c0ViqE6OuHIxgV/NgAfB7UQzhVdvrocUl",
-	"FLU2CJgr12nBLsl3huh1USowhXIPsGy+hDYb24dihpjUyVu6oOR0rKXJvdpwvulm9F3acGzfjakD2d6U",
-	"vq4x5+CmcZR/9CMG5Ozo/vjQ3L1TeSjmfgaT6BQsol2zXKerd35ScgTMpBtrJe2c1Vu58XHSZkIQsPSM",
-	"cYQmYSpsAzTkqWwwwBgdOi0NcQGjQ6AjW1mGz8msB3gup7rY7jEjuFkAdTcnZSLu2C4uitonJhuqZLTH",
-	"ddQJrJTyqszs70YcYvl4BosLkGs6CAsmutqaLGZIWlw7tq+EZ4okhxueZ0ODbHBx276QxP5lY6nhSSom",
-	"UdC3hDnGC9OQW6bySsTIr2Bds1TcMjU0B5AAiuDNulhJPa5QKWvRDBBWXNfCIo2P8qxWil91/1COrynJ",
-	"nmYK7z2+zh+kc7rY7PPVYKRZ2xpWoUVQP6iO97bKz3JGB7MFn127Z9fu0V07JbEKzps+zbuisO7F72F2",
-	"8pNSfHxZWVSl6ZUAMNLr2XR7kOn25dVOWbW0XD/l6CpEoFdScn8v23Ai7p7twkexC9+KO5a3Cpdtr32s",
-	"xM1pfHrLeEixZUE/STKaBOM6eQVgUIDnM4wMdcnJ5Vmd+L/5ynJLoRVc09ei0nGy3hI6UT+NlckkdPre",
-	"46vs38iwWWhFxvaXkC6IHDOW9nWDwAlEifoEM3HyDhPdOnsdmZ50PQtT841TkCxmQUqqXACMg+zb/gpI",
-	"3BskG4PShFCbHof8wen1TwTL/JCcS07VTzAyBw1CMQe7KKsvRMPX47lchMHVtJwwRPns8A/luNt1c2zb",
-	"yCoTTglnjmMwqbBWQn+FY2T78DhGsurklMWxROSCwgTIXMziEJkrYLIjkUxmMc01bXncf+ErO0StAzYM",
-	"LbEDZWCg7YMDpJOhU51rAF7JNahH35n9uQugp21b0X1r6HtILWykA1AC1JVMPUpZqlXjzzg5DAXAfPs4",
-	"jQHrTcfkyhCAdJCl1A76d0U/uOLksE9+dQxiz06V4tf4gk9gKV3gjUdQ1K9/yGr6aZJQxBpOF2CHqW9U",
-	"WQOqaZcJu4iydlYJcA+JzfBEsq98vhyBifpyHq9aehPHIHzlyk5MnKkGj+Lk6tUpabfbPQ0QkW5lb9nK",
-	"1iI4ezcq6yIpUC85hZHXS/hMpkDiqe78P/9uuL1ff+98cvEfrewf/2u14ryMd2J5lqYymIjRSLL0mIwS",
-	"ChATErGwsHEaW6hWxuaqNSwM8GZ1FL/uhaS69aPbLOAuX119cqT7UxJ49z2gpA0uT5V91E+Dhs0SSqkq",
-	"lPmAqFDDE0rM6LtlLfPWOZ0Ag1Qq/C38N1v5bp731UP2FWq0HO7wV4g3bGdD0yL28NeFOfwqYcxNAd8c",
-	"7DTE7S8xwLLmQ0Biydtj0C6qDLJ1c/5tzUxjnfPJu/eNxg7hkHdJyJJ+jpmOVDMx5WgqnwzU3NRwhnTx",
-	"AqAe1QkFgeO7WbbPJ1XO5rnb4BYsgKitFxgSCXb36uy6VveUzOvLwGN8N6W/zSBIKEViuN0KiIwvJFkB",
-	"bYRDAHGkONI7RSK9bsgS6LTH5+FhUZeEUYjenpQzRqrGI1F/eyEdQpWxrYsJETdWP0GZnXFcItgN2unu",
-	"QIxPiruIAAv0lu3aKajR4vbcTPYu48kUDxnQPipp7hhV6xjnAH2DlcyoYx0D6xfotpRcZW1mZjmNXr/R",
-	"cEoyhY6HaV2HnHDqVZwX+aSus67izikW2zm5ErvM+HYyQKM9a+dWoPeeMfeeAHPvjZUBqFaGmXe2FGqQ",
-	"lV8/OWsSSxnGgJJAFmokFRopx1GebBQAGlw4SxB0B5WS+mXd49e2mxsc0uXo+DQGZ5cIXTlDIh6lEY1B",
-	"taQz6XvcgkD4y+h5kZ4/8QH52D8mvtRYbko0wTh8i5QAEARqJvkmwjXgJTSWZorgZnt8TDXCiBKIqQBI",
-	"uCQklMxp/MGNuB2RyMgqIk0b4nHLGwJsspFycIezVJN4aiiJgE5pEKUL4PfBJdZ9jzo/tz6ptAWRQwl/",
-	"WIwsLaQRkvNV530dtdG/i9I60dgQeZAF01ZJJVkBnLAJTMTS05B3H9hCelwGYgpJNg3wEEORkn4jQEbX",
-	"yUk4ibgOfQRsqlH+NqMWPMMVfGtwBboAaZ/e/vu29j8NPMGu2Z/90z4b8j0GkKBYdL4705zzR4ERlMIO",
-	"yJe/R+FOOAPy5Y5Vf48GPfDH2Bj3TpU9BdzAVwEOkKHS79Hz/3WmsR5sDX6HFpxSuywhVbTQ9ImqlZuE",
-	"S1knOKAbU0+jWRxnpxt5FIyBppkpbjKqTRQhJAoZT6NRhKBYkSQaTvwYAX2j1HByZhTsWPtYkmfa0Fm4",
-	"X6UKUN6X15xApGeX6oodpdTmINIf2dH9qNqo0MN9T430pQvsL7y5yp7912wjuoZ2/4Aae+Vcn2pIWyVm",
-	"i4fZ1tFljePF5PAx0jJJjwN0pJilkI/N2LrJlQZ4zJ9va1bb0+hZBDctOap+p3WkmcAnkZRoTHSaLf07",
-	"mdKYHZOEuZgH5aHHE5YmC3CTEP/SvoazuX6uGo9y6QApcHkI40imIgEf1te11/4uEuhHuPZrF0IrAcq/",
-	"/EV/O1irKaQ1AvaXv/TzZMoWry6mKTAjWc7NotEHfei4qDXE4cwjoSOWnsYtBaqXI/Ie8NhDqMcxuyj0",
-	"j7W2xw1AoJoM9kXheo+/AoYtv06qZyyIqZqEjT6MWcKIFJhaz97vYBnBmHncfkEyBCADyOKHs8Ageaq9",
-	"Wa9t8MpGW2jo2+v55+/fO5XiPzKhcBKGhMJJxuZ9rJSFA4yMshUnq8fT91e+A8f57dUFfttWo9Wtq8Ud",
-	"AaTsSIkHIThYGbKe9awMVltKer19qvb0+cHD9Hkr9h5dS2pp8qwtl7XlDtZy/ly/srx5X2GR2tF+czUi",
-	"71HMAzxVa6nudncOtrZSr+1I+P//3/+P+LbDCAuQKF9gSZWuNMjVuljM93yPNSlpseYLkut5ttG0NQ3P",
-	"ZdHHzR3OX7dXcV9tkn3m1W7b97ZTHnrFUqEbjJRujmOSMAjAR5z8nfIZTZQ7/oW1324Rnvg1s3JgIxC/",
-	"HcHb6O0iT0qqov98URXd7rXFuSqXlWMWfHAjvkFarghIxDEfRNzPuk0sdGWSRHdMOmiZ+affn5/+cHE5",
-	"ePf+/PI6j6NehiGhczKMhwZ4qLzQdUGqQLmohWgmPAdcpIMFSwcUQS20G+eLKeNyQFMfQnXFGwbYlL58",
-	"C3YxqXtqewvwS2HTihDqQ4nuZOIcaQ8MGWqJcFcrfMG/0ZjRs2TbQbK9SgRPz5j8cCr4KI6C9LOGbmBD",
-	"Fs55xPcRMkJtrJRtEjI5oYJSRt+jzDDrwaOcWBUOpKqFSUaDsIdU+BwnXM/u+Yg/H/Ev5IjrHbmC8rjX",
-	"OQdLYRfPS59xS5HzOCdwq9eEL3w+dc8uw6O4DI9w6mBDEkr0ybiHCa/ZenY+dYbdx3dMoBrd5oJ+Dygn",
-	"Q0ZSEYefJb5xhoP8Uwc4ch+2JMIBX4FIxshCzBIyTSK1p0hAE0YQKSqiXPcWQmg8oTFWf+0V7NAfYv82",
-	"9Wdp9BzA2FUM6k32IDGIZNybm5Kn6vEuUGCZTCp0QNlqkTwH+EpedVO36e5cxt9eeQdUf2F76b9/r9Ag",
-	"FckAlg2wMxDSD3+rX2sw5JzKJmg9vVCDfSD2lKc4MFBm+Ga4vcs6YTtoDd0mbfTczuiIufZpBsOjkqHw",
-	"4Z2psI/K9ebqORjup0/O6pQrXdoZtoNW6DZZY+R2aG/oHgWHoXvAuqMObQ9bQVN9hcKiwO1lS3LUb7T6",
-	"neajLEluHvCMgxGujNsaNqnbafSOXPVQ17SeqZXZuC5Zp3K2MvZXn37dNzsJx0j3sWwq5nkhkVz6i2/Z",
-	"+Gqqcwzeg5aLewheLlw5FvM9IshcDNQdJeFj0wkWiAn7FuM+b2ny4VJcj8X82Qd9jvx8GZEftSehBgeP",
-	"8e4HfxdEwLf3RAF0ADAOAFdymHH3hNQDul31CzjM2PtuukmL4HrYoWXwWobqq2pIPY+Xtmg5wGVrkONM",
-	"F7tIckgqw1lqBuzxIr/1RqBDhDnJ2qg0cPo8kswh0Bg2QqSErWCFNQeotLEEUfv8uHSbWrne5WHa1ZLY",
-	"FqBdvfpdIPz+nK79VwI19yzN790N82cFevu2cdwermzFHcu1H2/FX9ugfO9Yku6YUVU61xrdS6kX6CKe",
-	"8VCoLxRJpUkRyoR5fKQMFRIy+cHRBCG7FmhgjVyUerzMLt+l6OIG8N8gMI3MJbrQW6uY8gp5kiuQp8TH",
-	"RWJKd4K7eL9YtaPeXm7gl2o49c4/tXbL9uZq3PoUt6X5cohCe8IpAYCI+n6aTb3mWat9+T7K1yuvf0TB",
-	"aMrk0GnY7igZ8C93xFgoX/4OwAaftpNfagfihTSBcIdkSCdEi3RXG9q2RMaCaoDEnpB2Q8Ml3oqSojoL",
-	"vaA2neCkChTTJ2c/nVyenvs1B/Ap/QIvnd8H9wlk6Com5SpBZcQRbGAJ3g0gKUkVmSpNa2Yq81yVtYwz",
-	"0+N5xkzl65jkgOBMam7MzeSUDg4jaw3TqB5Z11iGA2LgrcmlAFArwH6EEnSP6xp0jYgBGhIbgeDqWNxG",
-	"HJ1ShNPWdb5BwqCrlAL+iPoC/sXIvRScrXSZAZSW7ldKBbllKfHbjY6OkGk31cta1nIwGyIhCQNvLsxe",
-	"v4nk8r3eZIYk7hWD6O1WPaW2cp6cM4PdMNvW1t/nNr+/RqGleyCE/9b5aXg4uWx9/KE3fdOWN0fzX5r/",
-	"PekG5wej7xv/uerMLg7F+1b4uvfhbREiotk62hVTHddeH5FATBFHX2PSj6msb2ikyj7pOkypz0cOaWgh",
-	"zVeHz/gH8UHuYous5YP8AxgfV1gmt3JAuuSk/qZOXJJDnXpUMkf1dR7Ue9VGa6D45EuRkokIo1HEQiIj",
-	"HrB8g6RkiPv4x/Z7fZ2ckCd5HZ3zfuQq9SaKVWMjmPOXNxJyOwsAGrdkrwHDaVXJSQeh9RiEKpVUqpP3",
-	"EKs08cz5WHgccAzSMYsSMmQ0YYnhfmCpbqvWL1DalaRCrMNXzhPM3sCoHzV5HN0xowuWECoBueguklFq",
-	"O2yBYVXOklsmuEMAbTZE8K+E3QGJ+QjLY6IJvdVtjeEMJzSYRHwGDaWdrk6H7kgCpiX/OimRaTU5yJOQ",
-	"G6dkZZorA2o19IDMi10YVUeN6kiNqht0hm3aGjVZI8wGdGMJbshIKNfanU3XDwZwqvdI0S5/93Vp2pN1",
-	"+/TeudrPdvR/Vx8LT8vJTOnxf//66ddVdLt1E84d/9PVP65HuzsJQ0ko+RCh0Z5/cJ38zIYWlF+Xd1le",
-	"JI/7pR/b1xnULAuD0RwsbtFXKikwsfSsMEYI+1sHJFfxB8F+wePFely05e1SeVDnOJu/z4gHbVThjxQQ",
-	"Dzv0n+59zJ4SIQxNki3B5JUPef+5bAQM+zaxN7/epkL4LoSuyrVtYm2tebMZuwltFhRpKFFRayhn1xon",
-	"IOqMg2vzrngnpDfV8R/GwDCjvrnyvwMANkBZVwUziBZMoNoaR7lEgm11klcW61uDcfoSREbpQv/BAuSr",
-	"cV+22jCIy7T3Kd+K1UT5wsRTEIHJIDGRdUBMJ1gjYfQvgb0IzojGstVFl4jAMKdJKLfZIogq8a2e5PsD",
-	"8ZwWTJRComaDs3D/Y/yUmDlfikgyEDqfWzR9sUWqX3EaCMFp7m8MYdrABY6lTUEenV6ALZAxtCyjlVNJ",
-	"QppSoFI657dxJMcer/qM+0BmcT2lPJJjUvWZ9GuO9hIxmQ9RIEESxoE5Q/2J0WDscfNKzMiApPaRVffv",
-	"1+8ulc8zXkq3m+HUHHWPx301Z98h8zHw12rOP+ORhj5chkV1Ev/tI+CZ9M0TYjpksaYAG7N46us0jxyL",
-	"+WA+ZtzXk7GjpfIDUJ/GC9QKHqeazlUzuOVKLKq+Ji4zBPoDndjBPAuUtsHf1xHuI5S5klqmQkHjwkFm",
-	"Tmaw5tZBB3xtmeZIMUI2giwU1MchJV1M+e0MsM4l8f8HqijYX3XuB+eiawHhN7isnEVqTh5XXx2KEPXH",
-	"BmiMDOnbHqbsLWLkcc16577Rv/T1jXo3rbGIL2B5XqlNvEWDwqj0oDYx4MRsDQAdRk92Sd0MEzGXEI81",
-	"M5THGnVXLZePr/FNKRIs6NpsztKyrB2c+/afDpPHv/21Ue85jMM/jp6isUYvUr8C2TIrF2DJ4ZAihYva",
-	"tVMa8YFkdwwsP6eiDpAyOHDmRP3ZIc0G1l0ItTkWYgadnhj8gA4nOIGVfuV7MScyheqMSOoWQxrx/8EE",
-	"W6XfRDaZSr+h9okZ06+rNpBZEZiG+oJLo5ZTKieDEZwYHuTGvTQYMUoZJ6GAQY/pHSNwp/yfSn4Av9t7",
-	"rmjC4kUGH1hJ8BdqCOaaMxoVLgnh508bZhHx25gNEKG/bDbLkiWbzislafG79oEcPSRjMZPMMXQOJJlx",
-	"rkNQZoA/jykwN2OxlX62/gaD2GQ5G431H0GzEVoBCtvrtxmNpZna0gzWyT6lR/UqpOxjuk9zT05srDGd",
-	"zL7mNErYUi7qlAZj5p4KniYi3paUgovNtfdOTj2MaGW/clG8I1TrCgVoGHocIYygWiu1j/QyGf0/ppI0",
-	"ia5YQ68KKCiV5aITKVhZp8wSEBzKFnHMexifKQFuPryVwxNlON0CJ7euUGdQX8AknAnT9NVptZxKGqUg",
-	"ln6yYyZ2zHqbjNN0KvsvTSBoKcNr1kO+zKbtjix64oPrVAtyH5UlKejK+hOkB0tMONjSOxHrmmqZndKA",
-	"9mJSTbO0Dwa4WVhbnxM0NDTzsSCPlhN8Y4f+VLlAGoYJk7LSrzRbjQb5OYrlOEoY+S6+Cx1yPYtSRjqN",
-	"hkPeCEkM7RQ5PSG9RqN5aPodd6TU08ZAjnBKfUDNmqWshNXygspqXi8b8k9RyASAESKYQhzxD2pfSsZT",
-	"9YEAqNqM8SjEUULFv9sZtQ7do2HzwM3FBxplOb8dhri7yDYfdEuSz+7Cbzy3F+f2tznI2Z7flskzm4hg",
-	"ti47ruaxdeKbT+fb7iBKULxfnFyewBE2XoBtA6oVol9r8nCWBeUhASN9CPKBogcfyHsdsk977+CnzJ/F",
-	"OYaZjdEn+xH2H/9zzuwrzJnF2aErExfLCn/fxFgmdgvJMcs8u5Qgs72LlIfkERNkOdGyNZyeKwX+pvJh",
-	"n0sE5Nf0OfX1oNTXlsO6EykJ0iBrnehYMnOSndlRTG9XMmAeX0qBqc9qbw4o163JGOCcj6OYFXjTlSfo",
-	"cW7yY+p8qx90w6e0/b3mkYOID2aS5W2Ivsez69Vo5jSO3SAWwQcYiSQRxBzVs7HJr1j3OGcJ8zjlXMx4",
-	"gI09UeoQ4K3kbI41/3Mxi0OIekCVUZ3cCPyJ6mYqkgr1EIzTAjetTvbpp9gJA5WoHq96VsJ2SwF+I7Lq",
-	"0RqOc+Zbe5351lxvvt3DEHvKFODnlMIm7feZpPGX2QSdi2otyZ7lmNZSj5ARfIACY2RfAAgvQH2LnLZJ",
-	"JuOAq9FEphq9LDJlG9f2DkiZcbgRd9WIHyUctSyC+yuCvGRyIEejNLc0kSSj6KOx/f+8idjdLGwd0dwc",
-	"UYPoi24JYx9TYm6C8Ax2tAvlkOOPqTD1n5LQIehwHUHTTXiOUlgWRU6zQWka6b9igNN3SDoWkuns3mzq",
-	"cWyY9s/O31z8dH71y+D1xU/ngx/fQ0sS3kRomrLJNJVAVJWwEeS4lFdwK0RYczzOaDDOuuqgpwxCwgUN",
-	"SS6B7Bl62yIuzWxh6o7HweCHTahjFCFN6bqw31uzvFuU6jtlvdhlhSxypEFdMk4AX69NbV2+UJ/yXQ+j",
-	"Htw13lWSPHyvpi2j/zKHNIFoudFYm6qMJlFaeLMedaXfbUA2JprMJpV+q4FpMfwpYySOeMpuWVI2indT",
-	"+tuMkWCWSJFgZx0l04TdRWImgaL+hSQ+Zx/TAV7ja6cPo0P6PkuxvWYCeNm69rRus/W0mIB651b6zc4S",
-	"il171AqOaIe5zWErdDtBl7lHox51G8Nm0ArbrDPq0opTUaqAQ0rMxEp1LdhgBS/voN896jfa/4IMB4/k",
-	"eOWiA3VRp9Fvtv6lg67NRqflVNSJGeixrrsFcPjgQjhalX7llt4pI6BP5CSd9kkY0ZikwZQ0G3X1X7ff",
-	"PTrsq/PGWZDafyiZr89wlnkZ6CB1jx0cHPbcw06r63YaIXN7nc7QZY3DUdAc9RqUQfxMbYn8aBGdz+iO",
-	"zStjAfyypA2bTGNloBUR/PR79P6Bd3za8wSujSHD7lYCzoiGbzWg9Tk1JoSxTcfCJBPYRmtaGb6iNA3Q",
-	"SJosNgB80Q8A8KV1lNEm4UxzyxMu5hZoWnlySuW5symZsiQSYZ1cpB7/wNhUYkVQdhKgkigKsEEaTj0J",
-	"aJJEDHrtfD1uF1rJpfIeAXkqugNuLpqSW5EC/xJN4oglRnuCUx0mYgqPTdiU0bROlILyeHEO0oBgqxWI",
-	"WGic6TXh91IokDRZ6HHu4nfqFyt5H61tnN7V7USRZp3KiKcHncoW5fRgkf9FCPoM9/WbEOvZaA9vGr1+",
-	"w+DjrhP0S1eVINiWSvo9hfo6b1hP2VHn3gA2/Lk94kdB3DJyVbmJyjXWoqoKQE7Ky1Vm8+dEkQRZl+mB",
-	"JYWzUd8Yd2p9AkQ/DGGfVhysCUtuWejSOV2YSyCQaYKsdY/7v0EdCCXgPYoRGUZJOiZVv9k7ariNjtto",
-	"+Q5hH2mQ1hxlf+cYaAG8jCv1ALKUVP1qp9WpkW636zaarbbvKNMb+WTxJ/h/345lDq4ePNLjYxGHUnt/",
-	"YXQbpRJqNcgcLgXFBQlg8OXodMpoYspuYboex1AzeHeQFTZE16TqU64c4yn7rxoF5fRv7KNfq5PzO5Ys",
-	"SDCmCQ0Alkt6XLl7ffLbTKRMOsT/f9QdA6y8lYwmwZigLhOJJBOaohqeSBbfYUvWwuObKaeV3fHefNkt",
-	"yu9SzWOO3xaXHpfG0TODvHnh063zc35bU7FpV6YIEAL+2tYq02dH8Y9yFMt1feOmedhvtLW/pvbBQIwG",
-	"sA8q/Up2hCuONhrge/9Nv6EeCKx2S2Q6MGW+nJpym0az1wa75DBoDd3DsM3c3qjZcFtBO+yw7uiAHg6N",
-	"baDvfmM2EgieQcRTYayOVYrpVrviVHSMeOO87lgi4Us3H+Z16UOHLPLbfS8jfZ99r8f3vV5F3KrCvM9l",
-	"5eKKDtxcCXCTg0pH7QICm4F8N70HuufOXFdVGkXIlHQbjZrj8bzudIxqQVF+F7E5piA1MkwE+FUj6MEb",
-	"R5LoLXqs0UQiAPb0DZU8lBvgTq+TkxK1TORYzKXH/dzB8U3S0oRPV2g31qBYWQ6JrW5VBv/1KNm83eTF",
-	"01Qe3EMCnGGyZY1daXlbs0JQ8x2eGeA/LyPDif04BiYu93XKhclOpQp4Fl9Ig3JXsKuM/ZUZlYbC2uM6",
-	"BhMzmkgSpbWt/bwGFxGw3LEQySDppWO2gNIBMqEhgpfUieaTl3mRYiHyzLA9HsySRC2LFlJVv9M60r1R",
-	"k0hKQE30O03TLyVTGkOsxuMlIqmYajT1EnDhIOdbZfjmOTDY9dUGX7t0WjE+//IXQ/avRP5UORJRwP7y",
-	"l34eSMzydcQ0ZcpV8V+fa4TAvHrzIYGFiqJWJz9H6VhtHuDwaB35x/jF8BPiEq8D3lvF3MtWwqs0vcpj",
-	"l1Fo8+73wjEFJoKcw5g1FP1eYg/2evsUTxRE+WNXUNxjCNuKIPSHflYee0DtvlXCpgizu4PN+l4JMB5C",
-	"J+kr2zbz1VUEdFpH+83VyKFH4t9MEhakypG2Yjjr3NvRXDcMnK4Jsa5NlmieOwl2Nxa6xLGj7fcMnKtg",
-	"yUfSjM3jVUkXDtw4ZYmEmhnbaQyho1EUxwyRbQ1saM3BWBIEt+IFovta6NZSKlEf6/X6kJGxHCujhLHQ",
-	"QTWu1WWkiwMz3HWrrn1E/NYN3HmH5JalEnF5Z3JGYxvahGIKHKuhKDWzc/JmgHps3ePWuMDwXAHV3Ub/",
-	"aAylhBDVEhgB1I/0eIZrJhJlBgQM1m64IFJMGOAdx5KRCaMcCi+VYwKgv3Ywtt9bZiOucqh3XCa2GlNw",
-	"cgyCsemcr3t8R+IUvXX0Vnxvg/lfsffzJLyoPzMSQLGpsuoS2E0LMVOeaQ7mTtpWSnlMpsikqo6iwfzF",
-	"glQ4h38MWepjKmq9N/RYwi1MetnWteyXpsvUkMU+u3PfBLkqapklCYT4Ihkh564qDxykbbRfJXGpTJtZ",
-	"8Db9o59FgyY0+QAqIpKg7NBtI9UoJVmlgFbTDgaVSCGm5OigkseRaAQzGEyCqW42fk05nEUeEToLo5TE",
-	"4tbjVV8PbIAPVj6gMtSA1IanUJXJ4pGDP9BCtEvf6XgcEhc2xhInjIYLM52MemTJ2ywqmgKEvb2Xp2Jn",
-	"zi2wL7+JeNm9q9/NbrX6AmP22eB6YTNwD1lr5B7R9tDtBN3wgB2OjmhveA93DVb882qBze5ayXbK8TGo",
-	"U6JDvc+O3MMcuT8dv5VaAkJJOMP9m201lJPY4bNZ0Vik9B1gEOzFu4Cg5/AOPL4b4IGTlW8DubO/NtVt",
-	"R/1UCAimigpwyN3e8Ii6ndEhc4/Cg8DtDjOM8kxInyV1ckY5JVdsgUV/ujfiOo+LvA8ugJnmFlwA+1m+",
-	"cVyAae6rlyH9b0H41h8AHFDDKeboZzsEEX1oHC8AMALYV9RNait6nAaBmPGUVLO9iZUjUBRCOWEfI5lq",
-	"uhyHrEAHGM9zM4q3mcyD0APMPssr4D136Ke9d+hT9v2bz74LESNeuP/4n/v+v8K+/2l2XDYQfxT5kvbo",
-	"+8/EaqHv3/IO/0F9/zmhsN2ZyOhSvqm+/88lAvJr+tz3/6C+/y2HdY++f1Ba23r9CU2Yx3Pp8TMGl1NQ",
-	"0uMo1I+0pzmrycDGUJNeNcf6OFPxNpgnU7rYrSH+GznE9+co1ZZGziaxtgfjkUiK5CH3MUGesuP9c8of",
-	"m+z9PHLoOUb8dG3V9zFgioSP64PCJqpJiWRBwlLy49WbosSTs6G6YYiY/xiUjRIi5tymMz1efS3EbcyI",
-	"YVpzyLtZGgvxwSEn02nuD7W+vn+Jp83jlqVNA64Y2kw5Vq/SceeAYd4wFYlFmFaDH1M5PvZ4QOMYmISg",
-	"y22i2+A4mxObclRzE3EI85SpmEoyFwnEwjWTkserMwnYBpAwpHDlmCqdQT+wsLYb09J9CT2/FtOsuV/8",
-	"BJlF92UNnSVxDiGinJSyhNl3j5cA++/upAP5j7mBLFJ9vKs3uN3UxB29iYGo61kuP04p5lv6gWnUBSiH",
-	"qOUk5QtpZRNS5P549Waz9LToHms9v5M4zmOAaKtSfWPj89lkLSZpS1NBpXHKa/vyLRLia216sXlGQNuP",
-	"IVgH5R9JiiHiOjkxz4Pr4JIwwoqBSMoZI1WDRKX+9kJ9gThlCaTIE7iMmifQlNA4rtm2GuUQKAHvmxac",
-	"LxOPoRBYDuiUBuA5NZ1KnuBioIYw2IcZE65FiN32kds6bB64Hdrour1Rh7kWYXd0xCqOxWwa7IPMa07d",
-	"YJ9ouHKfimR+0BI1UNvJ9uO03EazYv4CycFWo3XoNtpuW/1+HvFQzHH5GA8B9rTfaGCHbaL0GXTdqisZ",
-	"+xBSJTYmgqt/fPr1YQ095shu7+XJgSI9N/M8CZCCzIlPI+Izkbo+4I+WmrIQ1fZQpuQdjWI6jOIoXRDT",
-	"kQ2xPijv09vcsThHHkfK/2VqIfIzbsy10H0QMCgB2TrGUjuLNpwqo1Om8Ho/f2J8Egt+6+AA9DFQmw3q",
-	"3HCv68SDSIm4Y0lMp2hX7zwL3fL60Qjroc3vVQtSFeYCYZUCCgP2txbg8AH1neZISx3C6rd1j/t6Bv9u",
-	"/lqHk+vXCXwcZAW10IJo0BtkxT6Uh3k8K5y0GwFdoFvGlaZl/s5VGbgjzN6pPAzcT8kZecLDm/Eskerf",
-	"xRr1V7M4JurXRHDyFq+GEdrrHXLGAgbtzqkgb2kCdfU2MvKIKuKrF/uHS2L/aJ3Yd+wtB/320i3t4i2p",
-	"/g5KV3zaWzE8ZarL7POtcSa7k/cf/3Oq6ytMdclMcpUpwmVfx6a6QhazlJXVxqvfYwjc6MM6uYbId5QS",
-	"I2AhX7Vwynrijg0Sn2/eCknxIQuE0oW+Mrp2l884npx83hpPMW/90uMpnXWLHz4HDB4pYIDruf2UOGv8",
-	"/128+dcs/RZ3Z+MrUVD5NX0+N490bjAxu/XQ7JCYNSpkS5OyQ4xD4HtcR/fwAfOxiDF+tM6ZIcu+jMfB",
-	"mdEtxUOmu4pDUjVY5jqsZCZYMwpOl4Z7PFNzaphZZ3KIxEGczTNnMUePrH5O7N3AKLOjmsPMzzciSO7r",
-	"QLGPKVjqeZ/pHH6nFvfvM47B11DMhrH6vtoZKnWQWiXOxIHbblTuYdg/ZQL5c8pNk0B+lp/fXAL5Pm6B",
-	"jZ6szx2b+FlaFEC6MAZC+VnLK4Y6fOXnQymcnwrf41Ugx5OQPNH9PiVhMYcEcTSdYrFt8W0e97MAgv/S",
-	"N8fcr9XJRcgmU6HOXl8PCvpxTcsPhLYc+J3HkQxDR8oynRCL1GL3WF0jNJgp3gMBBBJx0xMkUZvJDzhi",
-	"1EcznmJHk69/72s2DglN1DqSZRtqIU2SQDtvoBdZjSjit3VyouN9LyQsVayjilDI9IFNU0KDREip1juO",
-	"bsepK+ldxG+1zpKkSglExfVjcPyS0BR/jXHJmAhOhiIdExmFTNaO1VBjwDjEDLvBKNKzlFMl8t2RSOY0",
-	"CT0+FrPEkPtOaJjLvSO6q1qYWTqbcAJXcoA/N/l69SKPp/MoYKjmcSUmdEHklHJiwJPaBwe4qzAgWSsU",
-	"YGYMKvDBsAEYMP9WbQaRlIQ/51R6PDTlYMoqMSfCfgwDTQJ02GYIO2KSvNYPMwcRbI4/qaoPdZizUPhV",
-	"FhE06ht+027uo77Nej96B1ieXAPjY5V+t+VU9NGo9Bv3GKPai2WK+rU1JkkCFz0TmxSJTYKMYMQymuQ1",
-	"BsIjoIg4JuZwkwhaX80BR23x+BwmQa4N7VEQaO8xq8/OUfIlMDHrJ4JeGaRCDGIBwA2GfTkVFUdXUPTb",
-	"Bwd5Fua0oI8CZTGsKKSvkJn5Qq+WshilA9YZGbKRSJi22RxC9bxhymaqoFypx3fVqmA4Ife9bgM36rqq",
-	"U4OS+LnMku8QP5edUj+Wpbp8aIt4nGhH/rSY6pYdLehYpC6ACa83mn+AZnnIJwOIC/T6o2llil/uIhml",
-	"IoFf+N+/e3M2uLl541tSFo83G0Sn0I6JZIxYSC8ddXenIo6ChV/r5+jp1LhIHN2pz4sF6/B+sE0BvT+l",
-	"HxiHlwJGgAVbqRbS4vbDeVyMRgxQ59C6oxZVYK7Rw+xrdfQFOLijtFYn17rp0+O+umAAZXI5YLlhkZCb",
-	"VAuXKWN7BS7HNeghfs3ghOAAWBziWh/nHw1YM3I20f6LejzYj+zjFBDVYNxYIApLBBX9C40wUPe4x0EA",
-	"qw9n0vVqxcAHwAYfJR9gFGglehwz+DOu1zNmGgwvghMxmsWxQ4axCD4oYxOGPdQQOpIItd6zVFnjhQVC",
-	"I17Z55zM+Acu5lxXCkShnwELkxMUUWrdfvzuzcXpAPbVm4u3FzfZziKtGuwQgoDYUwYtkACTYEgUKff4",
-	"xfu7A/MHXBLy8qADVnjPJ/ilQHj6plMXgMjdk1HKEt/jajXjDD1bO1gTvfTK2YDFtyhKNJYCPwIW9uan",
-	"cXVyc66nYT9KbgqCF0o3rM8U0gWpGh8mFqlyJEsczxqiJBr5jofx7ck/B9ffn1yd5xauUe/WiBgpH5Cm",
-	"6ukvEJuJ6OBlVf9fjGC5xJRxLWAWDJQ0epHoi2bAq3BiZM0hibKPWEhCMef6tMVzKBjIlYj0yZAtBGDA",
-	"elzDWMDHkGOasAEA74DnufpRyOo3QX8Wp4KLqb+PDr3ihNSxhq0qU73d1cY2EsDjFE/W+lqLWKTfizi8",
-	"b60FRM1wu1f6lWbQGPbo0cg9ZAfAZzF0j0whQ/Og0e2NOnswx5mxPVEqH/8JS5rHoFauzk3zoN80bBGZ",
-	"5AMrYfCvSe/ul8mrxT9bP3V++bk5H77+aURf9+S/XvUaw1YaD+Ojj2//89ZU/vXo0fAwOAjdLuuM3A5t",
-	"D92joBW6TdYYmb+ZwownXMQyo+N7ZZmRHzQQKcnL+GMtFdX+wuJpOPpL0BdvchSTq9axepxD/KJmtmiX",
-	"PF4Atdv5zbmPvP/JHcK0JQzozsq85aVn7bi2y87yvXE47uEbwTqp0V4rIXCFMmCXBiX1sO+X7/uEG+XH",
-	"TIft+qjrpds+PZoPpFRwlt4BYVTdqEwdskGT6vBeQWcobWGihsq5oJJMKF/kFY0yW5e1A41jMZfGdtku",
-	"hGtLuzv3t9UN/jPcXvLkvo4pSlKuZ0tFevl277QaJfXgn75OSMuHxRUyo6YQWRACd4Kmek70/tNdoZE0",
-	"htMxWoLQrYDQdhDWFgmZ0yi1Jaap0F8kH3to5WIPN0KQt+qFWizI/f1HNRMXZ/IoR9AsQe4wrEzfnAG0",
-	"CvGMgZMFvwDOHPXjQP/oAwwYcNcgA2fBVNHbe/Nh2QSGBJfilTChhzc3FxqZldAkVLt3mf9lMHdGURxL",
-	"Sx8jkknOpzzJeVplbuXWgq3Xyr9bcnvIkAYfTMktqVLrX87HwmYFsEhrEvEQANKmUfBBFtIgtTq5ZCyU",
-	"K5oashr/dNWs3Rutu6nH54lQ9it08YG9mvknIrHSFOhSwdpXZ8emPgAwYUMBWGY0bg2Xq4e/kCQKHxoo",
-	"31HX743ifbO8nglLZwlnYQZYCgs0Ny56fR34dv4j7DipvczJPEdP9+CeVW1XKP8eUNb21UAe/Frk4kK5",
-	"jw7RTmd+fS/atSaltuBaPviPA5r6pJqqbeNHIcjZqT5+1hTCBKU65qNZOktYoWrTV1qKhTqjlbAJjTig",
-	"H2OUqE5eRbE6ayQQk2HEmU5Znlye6cSXkxW2YObTICitg+jaKe0FVMWIU5kZZahyqz/+eHG2lp04X6Je",
-	"fgB2LFvffKqdykf3Vrhbj3o2j1ysYZd55Ovzy+exY83+I85DE6Prxr7VSO/mGZX2K5RPbccehkefmj4X",
-	"mhR7Jh+JAlvt+PX817n3w5FGrDBQmWAKqfH0CSX+L7/88ov79q17duYri75YSgEGWJRKbfhHXKYU4P6w",
-	"vwgjXrkGoCzepV7EydWrU9Jut3v2zuzhtRz7w9JCQMZ2zTfMZ3EFZ+9GJcf8pFAs4hTmWM9/YSjAgopD",
-	"JX0r/cr/+XfD7f36e+eTi/9oZf/4X6s62FkFQVidMbLjciJGI8nSYzICeg3BpY7Y67oNJRdXxuaq9SwM",
-	"8GZ1FL/eY0subQmdoNltT2T1k8qdXbMVyNJO8PjqVmAf7VYgJyWZIlKFwhFsbUo8Dj/pu2VJV24q/PV7",
-	"CjJxm3ZUs/O8o/bdUc9t5N9uGzlacJV+41F7yBkPV2PUh/1OV8eodw8c/5HNhtaAhRXINSDt3hBv7OqV",
-	"qa+SOStbe5Wcv8IWf/9v+PrVInzVG4enFwcX/7mYv/3PL+nbm4v07dmrH9/eBAdvz04O3p59Ry94Y7/I",
-	"+g7t51nRx3Pr+eO3nmv3xRYFwM/bW86Bzm3KuJOlzJSkTO5oXM87c+CH4eHzscRzWa3IJb3iECgCNYWy",
-	"oFSOc4/0uO0LHzIThjJOYfYu24IOViek+HUStNnC8k6JDQ514hs54xOtG6D9obmpRUNn3+/Rb+7xTeUh",
-	"SoivKRA5xrIGj2/uSVcqxGJfYV3qmEqSzoWpDp7CKLTbptOskD3Tf1d+91jMdUkrX9gS3mTGzVuOzQMg",
-	"Xwy5qFTMgjGpQtkFDyGzCylARzeZfExzpbrwl5rHQ1Hs8N+vzz0W6QN73BOuuZWeoiu9TOk0eqh0XNPi",
-	"/Qe2rpeqAsPrrwe0T0NJLNIn7RJXn3drI4m6aL8xf8Wd4Q8sLs2f8uXiwwwhNJ8o1B0EmeBAu1RZ8/V1",
-	"9aXXuVv2T+9AssDc/Vg51r0mZxXZn70ZH8XrsmmQD/Du3ICv1xq0Ra48KGFQgQe8M3gFGAMiCGbTBagp",
-	"C0KbZcjxXWFRd0V8MJNMaUmIFCONtEwZDeseN8+G/gn7RGCKpXGc8bQ5GeWaSGwlXSTBJPF4KkT5Sx0y",
-	"ZAGdSUbSwiteWAo7O1GPR+m+cAH4HbY3VmAo5Bkm4JtoBMhtsJVeALWZsUjcnpRsW0PaYvmwrB6LjdI7",
-	"4gTfex/hHXFX3fwYstvyMeI8bbmjk6tECPNA1VEc41kDrNe0/oUANpRL0k1ADesTUaWYDd+QiGh8wWai",
-	"WcPn3uLHxWZYdz7WYDJ8p2SZRBkgpowb+wLEgqkIiVJpu+pJFeLEzUbDEsx7fB14A1R75JHrTCxBMq50",
-	"t8lF6z5PsBhzRBi5CvqiKMbI5nFOUmtjNOLKKtAw+6dmyPrGW0GGLBZz9KKBCxyA8lYEv8fX2CbBmMFw",
-	"Tbk4nTCktJ0AYyJ0AidRCkvmeBzaeo2BBkT6lq02NxllNeOE9qWx/8pl1X1jDbBpimgQ3yGoop5rHvnB",
-	"xmT1VoNTk0Um8g+5oR8YRHcMl+YaBIk9HfsnRYn4gyW2RYb4FiX3H2BmtkqkzXFRvi4Lq9ZXYV7eaPQb",
-	"O41IlgrbYdEM1aihuf30J4bm2BwkSOlotBmRHIiiNO/cWljyrFCMTWgUFygMysuy4MXPaOTPaOSIRo7h",
-	"3Xzwu+m2GjcQ89Z5UNhZlX6Fqq31t6IIMhnixvCQHQZN5raDbtPtjBpA8kvdA9octYbtoBN2WbYCJzH7",
-	"iDtV2SkC5B88HQoudhkhhOfbyyNMopSuGWCXdoZtU9Xrdmhv6B4Fh6F7wLqjDm0PW0EzzAZ4FaWUXBmT",
-	"LRukteIqDwQZV6dwhxRvQQY853qfKtdbWOa80AZhuQvOeOERNnEb8SiNaEymVMq5SEJSte5Ts+Upxyqh",
-	"gZLBtTo5V3tYapcr+m3GHBJQydyIS8ZlpI5EvMg6ji3lr1/grTlGVnXdbo9cpfoE+RvyhVopPITgyxyM",
-	"gg1+kgVr1GbPGeCbj+y6Y2gWEhQHrK1rfuVOIejlordaemQ/7Xc+n7A79OsQcXut1p83eWiPYt5PONEi",
-	"YYIw71nJMXzIIlSZXJsxPClctr9fkA3tMbyCPef0J08S5jVCiU7JOwKbmWk3mfSv2W4WPcSNch/vW4t1",
-	"o/W4NXSiVgDtzk8Pl27Zmuqv/Bz8ftzg95YTtAdlrNJtD2OMpZxkHPCeVuBepU9GNJbMr+nSrjgGgI0o",
-	"lUQyKaEI3FSGEYrjwBcgAghhoxEL1AUQNoJiMG2FebyqLkeTUElWgG3Rf3R0BVuazKSy9gxbraGSJiec",
-	"wJnwuI5AZYCHaiFCNhEpyzE+2sl1Gr2ahrBErUIi6XF8GyyVwQCi+g1kuCCTSKrprLNEPa5NUR1w9B3i",
-	"q7kN9Fqrn/GCHCyjDz0G+vdJ7vcbIujfiCi8P9yiWaWiGX6W/T5nghsjFHYwGLkiXroRTxJs2/yd2lS0",
-	"qde9TesnCqKvzOobtq0L8ftvWgs9AXDkQszIJrm4ELOCWPzCESN/2XM6f/rY/G62+ZwNx0J8cEMWR3cs",
-	"iQyAdsL0b9aDAf5jxmbaAtHXLhDnyCHhjBEu5ro9m5JRwuSY0DRlk2mKXWJ9RNBDxAQzikh3bw9FuCBV",
-	"CpGVCGyAPPb1mAKBT0A5CRMxRawvhGZWaj265QBdzebb2I6vzCR/xvfvolbNVLVKJVVl0+QnUHuolj0K",
-	"mmGLtZUI7g7dTnAQuj12OHKPGr0m1YHmezkcrT1V7W/qA2+HW9KLd6YXZg+3Y/XOlWMPm+yZRuixvA6A",
-	"rqRL5zUnHfQXkasCgvEQOM/X4zqo06GvJvbqIq3wsSZqR4MfDW4ESBuzhG3P7OnhnduxfKNJPg0Gj60+",
-	"+j4Lh/k1p9x6Wcpt6UtBP3HAyIRyeovVSXIhUzZRl0agJkPlIsEg+CyOnQq7YzyFzhzYu3+p/Kot2dbw",
-	"YNQIgp7b6IRdtzPqBG5v2GTuQXgYHLHeiDaGzYpT0ablxlEWWdynk2VjB06LQXGVD0yZLW3v7ckze8ye",
-	"82ZPlDdbEWjlwnJd9uyK3UYSQGdyxsxIWIpBU7CI7YaUyzlLNA4ZmkfRLYd8O8pNn1T9+ViyYOBbTooh",
-	"leygo3ZDu0USykMxIcNFClC0AEPpcRSxEMbWMFo8JEKDKCQCW9xqJt4COqFPZCoSQGFXNpyxsXAGAFbr",
-	"z5I4a7X04YjgqJRFNBbSYgvrgm0p4jtm2gUdj+s6Sei44czC9DLZJ7EQ0yENPjhkmqChX202Xh45pHnY",
-	"qjcPXjZbjsebPfXvo5fNA4eMgkaj3395WHNIHPEPLgLlVpsHvXqr24FL5krFkCAWs5BMWEpDmlKP45LL",
-	"mkMCmiQRS9zbhIaMXJ7cOCQUwUxJooycC8smEqbxNgFTXHocw1cjAARDaMRCsYRaKf2FNaRcJG1lJiw3",
-	"EdyD1V9Y3exkEFqB4JwB3IK6MaMkSVgYJSww6lSkHh+JOBZzKMxEUNAEGy/twH4+/+77d+9+GJy8efPu",
-	"58H7q4ufTm7O/9r0SRXWzOMhu2OxmIIEhj0GMMbqs9WUO8Gmyt5VXxs/tvlA9uvVPb7Z6sb0wZKse1Bm",
-	"lsZxoY1zD9VSpkP2lfmf7ivgn7KB0tJ57Ga9myH9HKXja5A1lXtPq/CMdQlTxDMHaYBnUDuLRhxJJDcC",
-	"81CadvCEpXuB6HI2t5JbOWxXbzZh466Yui93NCQeDSL3mWL4aROWy9p8P89nL8Zhc5fViNbnisXtMUHf",
-	"mmRhFxDhYSKm06yqvtwRwreUyc9nUt7P1OO1275a0/L1jme7xbGpJ0yvgcQjW7LjW7fCvplmO409lcf9",
-	"Vca66L8ZyfOWfdS08677dWs0NK9cHyHBuKO+3SH0uUPa/MerN6RqrXCg20CjqeaQ3F0OARsRYF4QE25b",
-	"hp3kEuw+Xmxy6EjKooxsK/er2DauFcKIRrE1/KOEpLOEE6Cbrx1nD1Mr6Htc/VESyjNlA2jJasxAO2I4",
-	"XbQjYMIoGheHetzvNBvkteDM3xYqx7zCYxrtxUTuuoztfQXKU7YwfTni0SRHn8XkN5e/ewRT9WUmZTYG",
-	"7XNCPLvDUc6TDdz3NYysY5J4yMNFYipTE0R5YbBmSSBC7OKpWtwt8sN3RIxqkNnLbiVAa4fdozbaAQVC",
-	"JlcYSRLO2DbplMsNnGVzfk4OfCnJAb1ngMu8PDfQvWke9Rutfqf5LwTPgh052Cecj6EcxEccdVknbAdu",
-	"a9ikbqfRO3J77Ch0DcJW+6h1WAj+VPoVHc+pB4KPomQC7IbwsB3zsWo/D/RMSyd3pFMKcCFs/Eq/gkeH",
-	"haTbaJNrltxFASN5qhl9vfkUgyFo2spsKtOE0QkZzuTCXITHb4BFId1GW+ciNgyqbQY1RSEKW5umFPuH",
-	"ARkHAcqKmZdADQU3gdoPNEgHw8VA1xjpFFD2e6m2Af4WooXBYoAcfwOMJ+Y089rNcZhRSmEz1m6laLov",
-	"Wk+LDcRoMIwStecrzd5Rw2103EYr3//F6d/0Fq4HAAgN4m9gmro4NWutf/NGTNl/1YvGgquf/3ez0+p0",
-	"u91Gs9WugKkxYgnjgfrbD4f/eOt2blrvNWOVXr4ykLlDdhB2g87QbdNWz+00jw7d3uiAud2wE7SHLdrs",
-	"NY52RTZtB+oUNHru0eiQuZ3wQB0ftWg9jW066q4imzaHraAddpjbHR1QtzM8DNyjsMfcxsjuebaCRbcr",
-	"W9cWWFKlEMUsgTWbs2EepjR/OMvTd0VBcscSCXK29cmpANd4SifT9devlQWfcoOYMh4azOIHJ/tM8cP2",
-	"ZF+mm5/NvC8gPXjCSwwniO59a970ZiMTAvbMxVgVVIt9vUGDNTlcTReZJSEsIRG0XtsMBWdzpMayqda6",
-	"xzODFK07LubgoScshV+KEWE0iSMGLFqSAOp9CFg0CdPVbJqqJEq3VrTBx9C7TudgHuzv4hf+AlNJ+c1E",
-	"9ApJ+AomV/QsJx9F1uG2ykealLOnaxOk2WZr/NN5FN6ytP6f9U7oGRtFXB+wYCZTMSEshkStJL43azTa",
-	"AaZgXcN/rH7HkC7IllKMYjHvl2AzO1iAygC4VNMprmc208yxUEUtbZFFxIH+GXYIJie1CQz/UDYCvi9f",
-	"K6ENP8ckOiNu+2JCRkP1sxqaJXkYqSFRQy2NyWqoZqghunVhIfDPhXXQM3mBXiO0Ww9Z2Pe4vhNXnMgk",
-	"+Ktns9vW0immuO038yokVDPBN+GDXuKT9MuV+x+WfyaiXAmsxWB/9SpMepXCc0o/6jHOn6ZpEg1nKZPE",
-	"h8fkvyuwRPikSkuoe6KwT+SHSJcFB2MRBUyvYG44Pqn6jCPkNpN+DYStgA1J4zq5SNV3iSU+5OT9heGf",
-	"FEl0GwHr9ZxKog6a6UyqAtBGikWQMkoZMn2fvru6xmKL87PBu6uL1xeX137NIRKaqbiwLOGUL7BEhcVS",
-	"13dwxkIJlMoRbh9ceMf+mC6w58tnd1SXmExszQ45vb7Wxwko7qcsSUHhYJhFn7A+8V1XfwjljvHUd1Z+",
-	"5Y5ufcfj2a/Vz7mrhks/AhBJ4Vfg7y49QwQzWbhoJJbentAwUtfkb5vSUFnfpS1Sr1n6M+zca1iobRGg",
-	"E0788xt66+u4C7ea2IjFY+K3Gx0/K8XRhyiSuSD/Okq7i5F7KThz30Iuotx48SrtUY+2gibzKvfqGk3Z",
-	"x/Tlf+gdxZEVn16t1shf8VyR34lXmUm1aZIoSL3KManX6+RTrVo7LoxtpZihtCcUfl6qxTilwZi5p4Kn",
-	"iYi38VjCxebaT05FfYdt98A1MKJ2WXr7R/NFiIyUcQZkj/h9I078wufw6+RSQDTy3kbCl0HNd1NgAVZ7",
-	"X3+cvEKG3yt1XHzQ75UhowlLTmbpWD1XbTfMFZWdljdIPp8rD9N5pap/K4AfoP4ymIQv8bd+rVA923/5",
-	"EgTvWMi0f9Q4aoD3rAe48qbojnFg7E8YDSP850TZy4FRyZG01Xn17MS9M9JAltAaQeeL8s8i7mhuz4Tp",
-	"zhQe2sIjR10iZqlT7CbKgH3UYq17ugFY0U+MmSRVai32Wu4xuult9Tn682BrKUkTGsUZTg6MHp9uulkN",
-	"5OWa95yox5S9Z5bcMqGfZbscJfCqSmatCVkn77FOE9pzxcj0Fytf5Vh3xyKCZO6l73VYqOwzvBuNIuVN",
-	"YW1hzMaMxunYwWJUgypzcXJ5Yum87jUEUxhWNoQfIqV7xahoPeSoJMNZktV8zscMqj7TMVuAStbfIm/4",
-	"3WuIp8u2S9lYf2bsQ7wgNEe0SVI2mcYUK41oSm4ZZ0BIrGk96BKGcGHbaR6hsledCq4sebZK62J4WnKY",
-	"qssvOc5vIrUKhbcCMlwJlxcu2l2kHOdR9l6YiENuEzGbIvQbFvSGdJHf2nny0XJu2swmllHI+jrBn8M4",
-	"NdaXbS7XxhtY7dzjamiOBonXZcx6Ba2ZVbD2Ycdo2x1kDJopesTfFd8q14wa9xeQvOcACPuE3ipPwSEQ",
-	"bLa/dxDQVYkKAFEC90Rjz9dX3r3unaU6xNEMvtB/b66AeKRxjLIF1pNWf829VaueEvmDbXpcpNFIBx9k",
-	"brYZtzOC6uLmeiF1BTbW75q9nt9q1vlcfeU5BOiKLzB2PT7fIUANYVH14Kdr0GfutdJ453fglGLuxYFK",
-	"/gyqWwYJY1wNii/0N1QqID+6N1A4wiBisDK8SeZyso8pmTApqV4CI40JHYpZqqVUtgH011CSy8Qh16iD",
-	"t/qhZYdRe8IJC0QSyj5K5ClLJFC9WhzMVNyCQFQ+DE2CsXKBkwTr00FPJ7fg+xlcHlknqBxNAZtREgaz",
-	"9tOvn/5vAAAA//8=",
+	"7L3rdhs3sjD6Kjjcey1TmSZNSZQtUWvW3opsx0p8G0kez0zojw12g2SPmgCngRbNJP57HuA84nmSb6EK",
+	"QKMvpEhZmR3v5Mdk5CYaDRSqCnWvn1uRmC8EZ1zJ1uDnFvtE54uUwd/fCnGT8Kn+U+bzOc1WrUHresaI",
+	"VHQyIbcJW7aC1i1Nc6bHRJRHLE2pSgQfZYxKwVsDnqdp0IpmlE8ZHadslHOVpK1B66B38KSzv9857F3v",
+	"Px30eoNe7x+toBUJLhlXMJ/gikZqNF6N2Jzql1SWs8B/LufSPl1kyS2NVqOFSJNoNaJRxBaKxfjzZ5w4",
+	"TxWuTq0WbMTpnLUGrRdJJhXxf9bLyBhVLB5R5S314Egvdd8uNYlbg1ZvcsKO46dR58n4iHb6/ZPDzvHB",
+	"0/3Ok97RpM8O44Nof6zHckVvAEo0UsltolajmCmapLI1aM3FLYvJTOSStYLWgiZ8JNktyxK1ag2e2ieK",
+	"ZnpFGqhuRb19/ULGRuxTIlXCp6NI8DjRm5CtwY+tGct4AhuJExm1PgYtey6tVCxZRsY0uiFyQTUg9Y8R",
+	"42q0mK1kEtF0ZNdqYZyxeDRJ6RTm5oIznDFN2C2LR+MVfpKqkchGSQSbERJWowfCZ0aTjP0rZzzSuBTT",
+	"JF21PgetVER4MDSOMyY1UPZ7PfKaJpxcqYBcLbKETycJS+OWN9qc4DOx5EosORGTCX6WC6VRuPWtfo28",
+	"vrwgk0zMyUHv4KgLIFaJQbKYKjYSk9E4ydRMf/bkuNfp9Tu9g1bQMmjXopz+tyGMbiTmraA10Uhjv3/G",
+	"qV4VLZ68Egv2k/7QTANp0PrTfv+gf3R01Ns/ONT7XWTiNolZ5naQdclruqLkfMY4HMSEZYxH+rcfnv7l",
+	"dad/ffCuFbRkKixpVJAZkPGA7ce96GTcOaZPJ50+exJ3TqKjcadPDyf2N70tXkLsg05vXyN2/8hH7P2o",
+	"Nz6hx5POUz1NX09zTPsnnUON3k96RyeTPvPPAl56GmkyMKM6fbb/pHNCe0cdRwo9etLytg8v2bV1TsbH",
+	"tNOfPGWd4/hJ1DkaF+vWe9cE0LRuwzs+By0p8gxgtmRjfEPlGg0iwSdJNmcaeVQyZz/hqZzNWZZE9PEr",
+	"IUdnfMo02wtaKkvoFEgViXY0Edl8dMsymQDhHE5OqN7K0xgBwG6ZxpFM5Crh+om4ZVmWxMwyvywHfqop",
+	"ZlRQ0MfPQStfxM1c5njQOxj09/VhuA8ffv4cWJZ8DuypzJjPCGAbGRuu7XPm3ZnqhKZyC65a8LUK2zra",
+	"yJcWWSKykVwknI1knk1ZttLntUg4TUdSMS5kIkvsiufzMWdSkoQTNWMkZRNFUjYlMuERI8Uk63mY2dI2",
+	"TGzO4gTxuplxLRm7Qc5lOc2lptiMxWS8Ipqa31HF0i5BBrTI2G0icqk50Z3858nTTu+ks9/3+M+cZlEu",
+	"u9GM8U186DUMq7Aiw1EKTnS43wNOdHwMJJMKNdqF4BuIqoaYcRUzOVuSBeOxBgaAUSqyTNSMJEqSOeV0",
+	"yogSN7DSP+SJP+SJ35o8gSg6QhQdtOZq9Jf5ye0/5t/PovQkZd+9UNF3n9K/HV7e0oO/5n/76fnq9U9/",
+	"2X8z/UPW+N8ra1g+aPjaNqLF2vvecQGPlb5KpCrz0beckYVmlWICdyCdMh5Tn2UmimkO9uMfzPNXY54P",
+	"z/D+B/SiP/jS704H2oFN3VMD0iI4V5sUoIWQMtF8Z5LRSOUZ26wFeeTtPr7/+WPQ4uyTGkV5JkWG3/DY",
+	"5iWKl80a0pKNrX5k5dAv1JO243d/iGsb2dz/OC/aUQvS6HbusZ/r1aKGaj57Ipo9+YgGkGUWrjGTUZYs",
+	"FFIXXoG3iUyMjkQJKMqo4woekIRHaQ66FCVas2RLLRGsRJ6RZE6nCZ9qJTPOM+RK84TnwPb7R4avbckj",
+	"DfDeaOUNT6h6M+vDTDImR0YZxOeI9Z+D1ivDGCuw8S6kNRDxrruDXo98SFI5SzJGvk1v44Bc5YlipN/r",
+	"BeSVkMQwroCcn5GTXm//qWXfW3Jipz0n3sLuYJJ6d+8QJmut5AZmj+QflvI/NNvfqmb7hxj4v1w93cn2",
+	"fbdBGhhfJsYpm58Dq/qQ8Fgsz1Mhq2Y//J0sYQCJcERJ2tIiouF4Ixw2csOQ6A0rtTJbRDnhgqSCTzVJ",
+	"MoIvx0TwNOHslCxSRiUjEU1TUJGjNOFJ1PUE4X7vRANCpWz9EuG6HrRmSi3k4PFjg2JdM5lB/8cLBIN8",
+	"jIvo4CwdM4sHqJcijZ9/WiRZFUL6B8LML3XIzEQaj4qfHUT0xvRvREsWs0QSTQtkRqWd65REMyEk06KD",
+	"/olOacLXwkDwSZpEavd96zV07Poq+72a0YxdMhrNGjct9c/WjhHTFcnM0DVQgPGjYlABCyHInPIVWaQ0",
+	"YhKnTCTMqT8xY2lMqILvzMWccXUK2ASilcgVoQDKgIiMqGyFoCIJJ5RM2JJY2enXgR3sqmN35UHwImbz",
+	"hVCa+f/AVpcsrxGXN4LcMA2/vJm8kmLg6IatRm5gicC86To/sBVZUklomjEar4gebyRRLtSMZc6EPxbx",
+	"ai1trV3hjpDyNtC5YauOmceHFr+laRJfZ5SbO7QMKvyZqOL3BjDhoFFpkAPRmeNACSd6t4xEQi9TsVgz",
+	"JS4UcCOU61i8HihNa9kVIDhHx5vDA4aRSl8l80Q10p8ZQFI9YgPdGclgBOMaSU/TmVUMLLJoLnRI8kUk",
+	"5hpcyJct9GRAqERypZII7mRkMqf61du1HBzoE8EL74HQoe9cvbjW4PDB6dMsrAMfaCLRq1So95ze0iTV",
+	"0noZxvpHknu/1sELKmd5SIkiHU/nAnkbujwRDAbfNFg3IFvDKnaEgl5Ex5/BAABElqrGa/TT9VrdLiKO",
+	"Jw0+o5ySS7ZC25Tdm68Sw7Ku9AnlaU0Rl/b52nVFdEEjEN73gy+UJ2EsCn6Hxx0tHnb6WurTImLHyX2T",
+	"43+zvKhxrWQGQGY3ycS8JEO27C9K4POnnd5h51A/R+kGnQuMg1h8MOj1rDSqFbwT/PeSsZuYrkBd4/qP",
+	"z4F75Wn5lf3DwWH5FTXLMwkvfYRDNVJ+6UD1M+8wkQpag96DnuTXqRlkWk/jYI7YD1oW9WEKtC/cpTp4",
+	"moNYMENZik4mZ/E8qRtyKDxdT1mNxoHede+4+J7TLPVU/13mRM52MH7Knkb7rHMYHe13+pMe65zE+7Tz",
+	"hO5PDsaHUT8+YgXTOEvZJ3JmVpYJ4Be4UL2ba3HD+CWTC8FlhVnAT5LQiWIZScW0urWISemcwGz1/Wz8",
+	"XZS8Tb6/eP/Txf6b5EJe8Muj6PziycXN4m9/Pf/+pMtW3/8Uf7hI3iYXy7//M07fHLz+9I+r70+60UHK",
+	"x/MXvfhv36caCCBFy5EG8UmvB2pvxuTMfS1To6P539Ne/JeT6G8H43/98PSv6lB+vzzmLydn++wf/fwS",
+	"z24y+QqOIWjBvkbmOvqW0YxlcDof2HgmxM0zlia3TB9KmfZj85wsaaK0gDERGQSRqFmSaUFfsfmixB3M",
+	"I9kaHGwwVnkBV4zHC5FwYw8+GD+Z9KLopNPrx0ed/qSvKXCfdZ7ET6NjdjKhvbHmjuyW2TeeTI5YPz6M",
+	"Ogfjfdrp906OOyfsOO5YstdU794wADDyUddX1mGy42g/PmCHk06fahYVaWbFnk46x72TfWpAbg0uZqeN",
+	"mzs2pwwDWZaJDGw5cskyFpOj3iG5YtltEjHyviQvwPjMEMtIy/utQStfSJUxOifjXK7sIGQbI5RujnqH",
+	"xkuzYVGHdlELukoFjY0Nit5lIf3V7J4PbMn8Hzet3dN0pu+yo6g/7hzSg5NOf//4aedk8oR1juJ+dDg+",
+	"oPsnveNtL8jDSFNB76RzrG+svr6xTgBoJ+aKnBzVL8j98UF0GPdZ52jyhHb646dR5zg+YZ3exOE8q12Q",
+	"J/R4/FTTxxHra3I5HHeOo4O4s896E/vbw0WR7hS5efAZTW9S0fli/fi1vKAp2sTjlc8Nw2pwduqfiWVo",
+	"97imT4r7oeykepfpGSJmgvfmWoeTK6mYRts4kZp9xBXCLTgeWMW/aX207qjteGwzzMurzLPUU28W86pm",
+	"owEiH1t1tAmKHxI1u2JRxu6EZxHBKGF8QOQMbOt8k2vr64C1NBBoLWeSRaPXkx/+cpIdf/fD3/+VXS//",
+	"+f7ds+OLV+/+cSEOXtFX9Gp5MP72++z91eKnDzd//rVO6nPQmjEaswxyU861Qn4uuMpEChy2BDL9q5YO",
+	"4iRjAH3ZJWd4rSVpolYErz5JwkU+TpMoIFx0Ij1lGBAltG6dMdCE9D7woMOLSeeN4KzzmqpoFoLWHc3Y",
+	"nHppM5pAKxMWhC1VZin3+TWd1lf9nCu9NkWn1jKaMZVnnMUkY4uM6WsP/cltLfYURpWYZcktizHJITR8",
+	"J9xbt8Rh63DYalyXs9mpS7ZI6QptR+VVhhqPQ7KcMWN9TiSsVSqhZQm4s4gVGTQwcSNgMXwkSVgxNYZB",
+	"sUswvp4SOtY7JWBrXCaSVfbB87nGab0Mjdb1XVwyla3OtBBfX/0ViwSPpV6XFiHJmE1EBoDOVsZx3gCy",
+	"w17Qmic8metP99w3E67YFARXuG1xy5g6RWMTiGLlFCMJ0MUiNaHl1szyp39KNFm6zzkj0ZymE6HvgBGM",
+	"qZiIfDOsPgUuFEHz4vdXb9+UzUK9wnTyLY3JpQt+2dEi5FbUgRV99sH1nxmbtAat/3hcpJQ9xl/lY2M1",
+	"Q1CVj+S1ndJuaAAo4+9K74e0wzI4wj2wClKyoGoWkH/lWi8QGUEuQRY0o3OmNblxxuiNRE4Ny9GjEknm",
+	"iZQJn6Ltf8bMDFq4kjCrfR8QWOSKkVgwXFDMopRmDBfAiUEE7x2ZRzNCJQnBgBjqz4lcySRmsA7zfkwy",
+	"yqcsIJzdsoxEKZ0vWEzaoTVHuwk1NRdBToWpGyl0DYJVEEtaa4kJV2g6Lzv0sQ1r+Lz1ERdv1I7Y9+Gh",
+	"dq1hWhiwg+Iu5WxJQs0fgcN6HN/yzKYlmGGPYQx8/4XIxkkcM/5F9Ddxs5RIL5FEX8mCE85YjOwPNFui",
+	"1dwy4R0WhPfCm21HsisW8hAUd5arGeNKw4HFARnnynBwOpmQOZuPWfZIwl7AMA8IL4DZAxK+yARXz5i8",
+	"ceb1nWEMJxo5p3FhHIdHFfn8oGSoMEdTIM+IixF6hEc0TcWy7KXINGWBqQDnJlQRf+YeztyBTwQAB8Zj",
+	"F2K9AFFvjnE8MV09vCew2EiHiw5upGM38hmCBxvcWxtpd61fDBOW/o6ybdUjUYKoGq2YaoJnNGPRTSfh",
+	"RCzAVuZBc/+698SHZisAG6Ksq1v9urnx14Cm6qyY8mD5ELTzRigQLU3kgb2rgLc9kiTKswwEdHASuvsC",
+	"1gAUNOTFEj1GXzw011qi7OUH5q1kzsiKqSFvh+vPKTR8NLRgDwekfF5DHp6/fH7+w8Wb0dt3z99chVYA",
+	"MvSfqVMtuWpFhlAeOy8nvG386EMOA3GZRTRGZWEVkjRLG/LQkbi/OP0tpFQkU+uyL0hxyMu0mIqIppoi",
+	"97pDQOwLrljGafocrVtfwPUTM5MxlPl+YE5yzj4tWKTVAviZiAjOvOSGO/LlLbswIlmmb3k7685uX5ym",
+	"g+8/BC6/L/bir61L3qA4QsH1P16RMY1Jwhe5OiURzbIEsJrYFeGt0OiFv8et8JDs7iGAdL0bfXtSjSal",
+	"ErMAOL1m2ZTd/+b0tQM9E4TeGl7p8JQWAbvOWQyj9TEqoVkKSycPz33hGx23oocCv9mMrO3Gie52u0sq",
+	"7Ubpkq6Qh+FLeAZaiyiBLdxrPqY3Qr0QOY+/6IQ0f57ALDXVDa2MBQZBXGpZdOwXR/JGKGIn2vFM9DWI",
+	"rz7M9YeqjduAb4qwCpwMCE2lIJQsM8GnpQxf1GPeocn/WohXNJuyLwKycR+MlBCjFGbbpCdrgXYM98tc",
+	"SEWeHB0dPiHjlWKyBPx9T243iyVKCGI/sHM4CUzRUUJ0cIqHoo2qEUDcGu1KJj8xE+TTftInPyTfak4e",
+	"swnNU2VOIWMuCvoFTVL2ZdhuDE+jeSLnVEWztUivqdRGbmL+foKkmzFaDmfZP/COwVstmeBydz4Is8aO",
+	"W+NDnEN4MTFWwYKeYXaMYDJXhvn0wBjEDCzWw4FcQmxgbIQjla1qh3aJ+RdfdmwLb8JRZmf0zu5KS2Fl",
+	"MVcr2iThxG68dGgHx2sOzZt8V/rxpum4aR6KhrzzM8ajRLrFgosZbnY0a8MhGG9pJQDsi+4JiJ+rkkxM",
+	"FR1TyawuAIFo+nNladNjVtaP+0VxX/rOwPU8kMpEMDpQCRQ0tZA0mSQRabsN5tztzd3qRihNJIkzDGux",
+	"6kqiiJzlSpJYLM2Vci3Ea8pXxrIpv+g8MqoYBj5WQmVttLG96E6RMDUpHPaIRONymRg8war2+u4no1fW",
+	"sSt7iMO51HKsmVCzHAiCdiY6ns/HLNMqmNmb3mkIozpgYa9a6byf7jLWeWZ6WNd7TnM1E1ny0xcytBwm",
+	"cgauciAvGsjHEHGCEolP7GUBbL84utLidj616ooexGxurdcmAh+MBia8OMpYrL9mdbP3fJGJiEnwFaKb",
+	"6ctuenSN6QvDXcSNIheGA9tlQVoSkAfomaZSgTO1zqmCoAeWxkX8cRfDI4LWXC9/CnpPLkEHoGSR0oQT",
+	"GEFMQlTgTO/VeIrPQWHq8kRF+z1MPOuWk8pchPF+r3EFRorc7/mz5/yGiyUf2Sws+4VIpCLPSlsxbJ0i",
+	"aFz2gs1N/vzR5ySeLPRXdwD3l4TcFB0zxUNgZW1hXRLiYYfGs8IgfquEEqRN0cWzoGqGGqr1ABkXD7pm",
+	"CveKnmrvlBhIG8SChI+MLUSmGEjrBvdlvsBnr1mcUJus+wXsxU04musZRya9t0lgiiHUveqUKcu4Rz6b",
+	"cXMTmNumDu/McNw8HZinAxP8WkqHxmHw2VJJwupmw65niIFL4iyPE/X81kB/kYkFy1SC5h8aKZGNwBUB",
+	"gT1VB+6HmSBxEpNEnZKQ52kagoBGueCrucgBv7iSBRcweIjxnBrwhtMMWnmeaLrRk6AEhxEaFYdy0KKw",
+	"TPeaFgI7Kpk3uPaDVpRC0kSyaAhKSDFTAvmU7xYnEZ0z8N4Db3SO+oPeYbfX3d8/7D5t+pbFt5qPeyYy",
+	"RWb5nHKQ4vTmCA4+tfovmy/Uyhr6KFlQKZcig0sELsVu0wdNpNrPDRiBPDjhtyK9ZTFps+60C1sUXEt7",
+	"CTpe4Az2AgweoBySh+4EP2JB9dRqw2Q+/ieL1AbU0eukUSRyfQqTCRg+zVqAjdwLOZRhJ5uoqcB3YD4Y",
+	"LWA1tx9bxX6CKvo3bMseg49rgKMOIYqgCAHv6mUWS7B1hcpkZyoHeX9st6ECBC2aZRRr4vnlOWpUAM+N",
+	"UsWIHgtFjRw1C1Pgj0r8YQscqcITtlBex2aY2DuhvNQfEvQ+SBblWhpA1tIlSMiSyJnIU33RpEyL5eC6",
+	"BqcaijgmTgVwfiTzKGIsZpiVrZ+4exv/qWaZUMo9EblqVaLAi9Q9S60jYzywkd8jE1zm/m0CsUz8dW14",
+	"zCA2rfRKVnpmk8DQploPtwlanzp6o51bmsH1rndchusrvb0rb/sNP7+wsGj47doDTO1nBFP58SUCzcT5",
+	"G5CVh7wzADx3ACn/DhkP5w6YDT++d5CtfFykbOOsz0rwbRhwuWGAyd17bU5D47AX1Van6piudiBqb6pn",
+	"SMllyq6QGUzeSFeViRqWpRrI7RV49CKaMh7TjOhBoG3arPWwejl6WUuly7nVhKVT0alfGalQO8MnZZCU",
+	"1MD3ivT66tYuzt6cEfuzjS2Arz8iNva5vLs1lZk28j27d7sMu8ENZ2Q2Uzuh5tDwLW5hGxW+rby05bSl",
+	"APEtxpdiw7cY7+VNVc/uHSaWp2wC7hkXBrhfDwP0w8u3A0CTJODmcNAs76cMjTV5bv6Wms7fq1pTF5KK",
+	"+u4aV6m1+3ZxIT6aNKVpVGe8hOdkmtwyjtKWy5PW4mbMtBKDppc7pa16eZyfaz5tlaQ2OrWcYGzzhzOS",
+	"MZsaZzOU2+G7s+uL52+uR+cvz95893x0/v767YsX9fiIPU9QifRzilYOfSdrcZJytBg7qOGQcuUK64t0",
+	"gAgcGJw9J8DoCHDZBkW6eWDjM/a6Vb5ncexuKBYpNJsY3rkZtqEmUBP21CpfPZKgr+OhFDnLBbNrLCxU",
+	"X7UXOf/A7KUoOrQJHhc4qrEKTxMg7KhH0il9HghIW2Qo5UJVo72KalYC0IYSP+tZ5foT8hZWPZjqqsrr",
+	"qNcPqn3elJis3YAuCAZ4C4yq77jOx4scqo3mCjOseGOtAmgZQsYire96bi0yZpo8ITa8jcsUPF2dmuDc",
+	"hBOM7bfJA3v30hcr9Y4al2iG7H48ldpJDdecywjzEwL85LBGIWnL0F8rGNkMqu1ewsFektN2r+Hg3cUu",
+	"i/yQ6AGBbhCLnMwZodIrOQGu3HsIZX79zC32cY2DK3Uwt+VvLsesTm+aXUomtT6NJle8dE5hixhhDZ41",
+	"P3ckUaUNHzZkOjQILAVWuTN0OGDwp6Bkx2yLa8gyjWI7QaNkUboCSvBqEAxKcnCZ6Ko8soGfr73x3Olu",
+	"EKqK2qM0Rpc1Td95cpPrrVCVuLe/ky/4Ilf3ubl2Ys/I+DCrzdjkrVcGiqJ/esX4VM0g3rEHR6xnaQ1a",
+	"/+fH/zMcfur1Ovq/x/o/3+r/nOv/PNcP918Mh5+evtB/nrz4+M1/NqpsZr5O4S5R7JNylZsizP7SeJ3R",
+	"SLFMYsqQFrg4wbozmPmhZTJFx/J+N4orDnqXILFWzXR8rQr0RCUIc8VOSegyPk12FRZ8yZVvTfKTUG0u",
+	"6HZWmRJyIvc89yZr+Pmdnd/xtFFR2ncz+JCrvTWjDbZWeIeF60becCeZNWWolStzhmSR5sjZQ7+Qv595",
+	"pi96Ml4h+4d5oQLR1hrPH4rLH4rLH4rLV624lHt8NOSNZkwBgYR/6xjO0gEbc9glVybxO10BcZ36YqQJ",
+	"P9b6BqgR6qEUnd+MIrHW+0jcMC0+/CsXyiUEF4U5f0U15H+JPrG7YrC9lL6FcL6rKF4ipH+fZL5BUrhn",
+	"qMF1JSfS+IpDfE9/DDSoEMaE9wstcFNtiaawlTP91rUJ6NjlVjE3+7ZWca0TjtZJr1eQAeNJGeAdJW1K",
+	"whJJhXulQI3QIE7oS7VFcwpfvjVixAgKSDk5AtTFkSY08Hij8FGgKfztiubq73686xzKcnuNH2ztQtha",
+	"GFRidF/etCOmrI838FChhIYNIQjmuY8N/h7c1gEX7yLDAne9Wg5Yt8znQ6bAyU6qTXn+KzNn44/v3Iea",
+	"3zVfr6z9IUInSizpLhcrzngXSKvQLKIAfGpaQyqFRrElyRUFqb3oAkjdhD8nKZ1uHypQ3Ubhc6/9UtdV",
+	"3W/Piq3VXvO2Wv3tsrT12psIigveuJgCMtXf3ogrBFT1h+cOcNVfimCC+hIdYKs/vbCArrcMewD8/Jrj",
+	"eswW3kGdtzo8oKC4Uun64jCmbDrUWNfrLYttT3q9JtfvnH4a0fiWNgvFODMqBsaNoDmwdCHEEPc7oRmh",
+	"M0Zj0u6ROaMc8mwhBLksoe/3Dp8c99YsJIHE8GTndaSM2oVodb9mQSit4OlB89et/8WU9Y9yJbAk5ZqF",
+	"+Lmda40cIDhuu7LjJ/2mpVWQyYNS+ezWbSEoEGcD0tXaT/36JmBcVrPaCtlNxYAQ/flpclt0EAiNHS4k",
+	"7fDd26vrIX98u4+Vn/UQGe6VahwQrR+gXgO19aE2tZaMk2imkVVwNuQslYxEGB1Hbxig8nKWpCwwVQW4",
+	"zOd2FpHGXXLGrfloyGFlWrDu905Cs3zzY3hKKHdh3yLD4vSwN4gUh6+beGCwBet9BGayftgd8pICNlOj",
+	"f8xPbv8+f7H628Ff+3//sL8cf/fXCf3uRP7jxUlvfKDScXr86fU/X5ft3QdHTx7AGPNFpuhKRRfkWFgA",
+	"7Lvn10SfIfXisBrVk23M1w9stLXhRg2aFnSqKArtS4Lh2r/vwKTfTEDRpjMVmTlTyC1uDVqdknXAk/Lt",
+	"OsoDai61LURG/dErPeGZJ8Xrh0aEPFPPmIzKPxlf60d/6dZTXXEhLNk4HDhkXCbxlKlTEkKp1XBgzAKl",
+	"huun1hAwMG4oHMM4JO4WUMCqoliz1VZs3nHnes0fYJrSo3dmztJDVIP8La/R50OjhIfk//9//7+SMwr/",
+	"7TQDN8DIwOFpdfSQh0Zf0L+V57VqSEgek7Dg6sUokQ15/etWjA+7xdDA/25QWmIAc9gFwqXjlgQVWxYr",
+	"F4NpLoVf2RSx2xGX/G+Vo2vQhMwPdY3FvlFTV/CHqq6CT+vqlJmmrkvhD1az8bHMFk6t31SuEBze/yCM",
+	"TBjDPHdTZFVCnZkVSUwxwCIiccit/xevHVfKE942P3lebDzd/+mwxd39Vr+ez2h3seN/ZdjQg4bblIsE",
+	"mWFeHjWqEiU15eBXCa4pzPb3jaXZcNFfu8CmminYBMsNyHJmSnfhpU6g+S+Z09g5TAo4GdIdciAvU/tC",
+	"Dw1IzmMG1oQ5CRu6EGtlxdmUh9yWwsXvGO3QDJVkyTJGbthC7XXJhbK1NuFEGtlDY9djH/ErDZDvJH/T",
+	"Ibmw0GUiVwnc1aZp8k63Ax7DKz3ppZuo/tt7M/VnvyNzXQ9XyNyQZRrnIIN8Hx4VhZLHKyPtIE7T+DaR",
+	"mokXIyOaMSgCVwoUwSrEVQhV/DB6MhaP3FwjPZf+pSiJnjLKd/V2aP7vzVISqp3L5w52WSHJNUs13/Jm",
+	"XmsLN82wmxhIEktX+BmoBgIwJpDcTxUJAY3KWTCNPbWDwtK3Jl1xjbkZ8dSuMWgkBA+ZNnAKtGjeaf+Y",
+	"J9x/ul/FjDXRalCcOjL2A1uFDq970g6HrWErJFHKaAYj5ntffbTayGXeUr56O4G6CQ5x8bfPwc/+Hnuf",
+	"P9aqvjaXSxAZMSBTgmRsLm6ZKWgLA7pVy0d/27A3u3bTnqImCHLyvLv/pG/4ClYaKao3hH43i/CU5AsI",
+	"HVgKIhf67AMSCyUDMlstZoxLvY0FzRhXMyaZJGOmloxxEifTRGFlAFOJEuAbZ2KBlZb/tE/a/YP+Hjk6",
+	"OurAt0gibTHz2joqcRKljhsllBoO//TjfufkY/u/Bj+S9l638/HnXnDw+cde5+Tj3s9Pgv3+5/9s5DY1",
+	"ijo3CXEvGGs0/HhBHi53TovTfjsCZPH6cqxbVDZYDvU0j2x7g1MLFAhzgcz6GZWzxmgWKO7fmH5tk98F",
+	"kflY/zpmRIlTffmDtRFFB5uBXjDnLLmTN+uPmsZCjawJ1RevLPsOptl1SsLbBU5AcEAAYgZJeEXQmSUa",
+	"dqsKLe1/LXyoES0LlWZtkoVGSRxGoKhZJLLYtlPwANRo5as09tmUykGnGWPSsK9EC44gr8Cb3VJjFStF",
+	"VBsE3WP2q9dXzXOvbTNUI910SVeSmH4KbeqqQTgFV2FpokkuTYRW9WsVClj36dqGgzqEP64/Y/Q03EUw",
+	"22AB9NWtFIvsEhN7qddDoGm6DSi0AdDoNVBQNCJjJIQvhr8m2pzaj9QjsX8tbNrpk1sj2WtTqchiWdg/",
+	"OAiL1hp7nmVSj/h4bxxbhz/WkGyDFGohWNAbp0nUL22kBlPN01xmgnUiNl5GcZ6h6us6YHq6XP+oyYm5",
+	"pSXFRl4WAsEbtixK794RFmygKkfG0Eibd/qBjV29OPR2esZSTRecsdiob/5MW/ALjFHDQLsalNYtMLCH",
+	"ts2J38sPWjl4X/r8eiT3Jqyb00+YO94/9hvKNKKgxa3y7uEtJz+sA0Vl194vBz3/l/WvbAsoLbkDBLTe",
+	"aoFGaAEr1GFdmTOQ3ZGdc9EA2fvShavRqReNnX30ozpV7MBlK8Syjk62IYOHCMypMdP7B49Vp3ogbX0H",
+	"Zv4HTf9B07wJU5pUDeOPeljN7cNsVSrBlkjn0nEJLUpAeacNiY+owm1zftug8jaH+quQxBec7lbao8+W",
+	"zIE08aUXjMVrYvXvaFtV9fIY76MT5dYlR8Pm/fToQOsokZjPE0W0tppVwu76h55VIuHqSb/VROm2KchO",
+	"3qVtgrsdiO6sJOcvwYV7bwb7Q1xTxRnuGkH6YcZMTJ8LHkV5V54SirqyZIq0qbzBToG2aRhc9SlVhVdn",
+	"r5qF1j9sPVR0afkEGnYBeZWLBePMMQ+r8rbBurVaMDD0O1+3EmKvO+ShtYeYGOqQTESaiqUk7hebPGEy",
+	"NS3zgv44FYdbdsNiEqJ/KQyIFEYaShnNuP58oghVYB4sR0BUvlUgT6k9tX3mhT24YV6cgH1WDjN3I/2w",
+	"iuIrRbSCfVaEWdgnRRh68QkXK10B5JbutdLJFpHo5cceCEo/eEET5Rc8YJR+KEefl9/xAjkqXy9AU/rB",
+	"BXKUnhYR55UvO0CVnvsR5S8SlsaulVLF6MlZuX5vl5wRLEZJpCbTpblBsPtHwqGFlVbVlyKL5ZBjmGIk",
+	"YhZayw4Zi5zHpG36JQYktI2j9k5JaK6sEKfHHlR0DuXhnvNpmshZABSxYGKRMig2jwnMjGR0aZyYeInp",
+	"pehlJHw65JBcja75Bj+wbRxWp3FosqXxJ8SOcVj1Ef7EgsYQJFvx1GU0Y+lKyw+Cqxn8tWTsBv6IaQL/",
+	"HwkuFUWH8LZOPNsSr8nspJmBtyy8m9Hiho1aJyLPFDOGNYi0AT7+SA75DVvBeZE2o9GMhE7KCR+HTgTS",
+	"J2WEXnwMfwVDrp9e6B3gY/wTnE0lNSI0By8ZFJdXEmE55EXvzFMDajPGRwzTSUPB6se5TDiTEjngkI/Z",
+	"Shjkwk0FBDayzBKlGLdWeg9ortWYqSetOeRikSZgsEOomZYEuBQQiGLmOntif7c0kcZiaQQLPQTutkRC",
+	"OdxE4ftFJVGoJ27riA65fgNSryGH3lxtLpyhLemKDDEkzaQN6OUOW3tlPu5126hWJLcZXbbmuhVZzcsB",
+	"FEiXM5Ep83cqgGnC4zlNU/vYdsMRYjRhS/PXnPIVusRHOU/+lZvQYNtTCsMzTC98fIPRDNAf5wRPesJH",
+	"CwodakWuRmIyAmnMTOtZtv0WSwk3KmjQ0uxhZKJjIGbZa0oDPVdH3racXuc9WyY8FsuRDwgwfSrmpaLm",
+	"PGNSpLeQ3ToTEui2kDscfJsvn2cF5qGM6wNm0DrDEpherkNhUIdfxITAWBQrFloiElwyTBVxAB+0ntme",
+	"NFNhpH0THG+KzmdIc0XTaRQq2pS4PAyEBjQXSuliAeF7OElAwmHrm2ErxKlxYkwFBUEnICEKU0j8ph2u",
+	"UTrOr/5KYroicsbMsutH4YLbTQkK0DTsPEYRL6zY0GzEy842nDnhBd8oORb1cMMIINiowsI1EADW4d//",
+	"/ve/d16/7jx7FmriJpcvzsnh4eEJSZBjB4SS9+8vnsGPFRc7rfi4KSdQyJ28v3wF/yollne7XQCFpQBw",
+	"lZuvFGU7aIotVbB8h14nZ0sA1CNjJjaTWKtM641pbOxV/XXO48ClsetTqhXC6FbpTh+Kder4OIP9cBEf",
+	"0VFA0FGwZzVKjKdsgxtIq/xkORPScmj00Ut0MaPLYq9bInK7DduyDRNBgLu2qcn2qG8qqG+JOPNgEp9q",
+	"/Rfz1zDHKJEKisxD+00pc+ZWYRganolicxirBf1lEgGYStwKhjEeF21rzNlonAiVCP0fQi0WhfCL6Qla",
+	"/G6ewIhuKdLgJXjNPX28wGDXiwriZNt13T0oaezAPlgHHin2CfGnyvP0wRu9RWMvNiQCdkDMUA11sRjT",
+	"6Aamv+lgp07M69K3Z+yHllR4seN68BybmVlaj+kKX3FKm9cDZb5QK5MBlK5MiAhZokaptUmNfVCAulu6",
+	"HPT3MOJFrGvkmgpsy1e6RPz3TLagmDi+Wke2tsgCo7MZJh640RZd0cPrbsPqBWDB0PZZ0Z7pWEwzLaUo",
+	"YgmUtMNPHWRyHSueufn1TT1ovWBLKEfC5rLMU9tUS4MZXUGH1wByxMYiXoUBmcA7RjrSyrj/YrckFOjl",
+	"m+5BdKwhVRulWLFHjCrctEU9vrRBWrkEbU8We1+KmK6A9bp7ES1aGJMroHOsL90MWq/1eyVKqm8OZBsz",
+	"tA67bkl0sjC+Y0oUqDx4jVkqlt5xWK4e0QWNErUyAzTPMHFw9jLA8M0ADQqF3HFWvuBRLYOGK4iclKBk",
+	"YjDUu6bQ7GE6bCBW2OupLFPiTVrtY+M6uKAtsdrFxbW7Ebli3UZ5qspv8LbQPxXsDd+BCWpSG0gPFSlG",
+	"CSjUkuG+9MVsCbgmVnz+7Nr3VNWromGNAWu5pY0RKkqdUrArRljqbKQVKFyX/HH/YxduB9MCurntTdm0",
+	"Ve2SVI89xv5FzQHrWvMaZ+KG8YG+AqEzhpj4CNsOHSxBq7PkopdoMcUO0nist+OYAA6y0w45EoxwHATf",
+	"m7ClfUtTl35Js/ohb4fl20H/Yk6GtMOapAjrqyKAA2VNijNfB2ZbbI0qLXKQszGINjab3bL12AaMexbh",
+	"XtASnJmgTAN+hAvEZG6uTP/542evHVSjLdHZUYy1M/CsHmVcuGdfrLsMo1ZpBCtDsdom2+h3jIMKez9X",
+	"jZZu6kDAGmvAzBMepblMbllQOsnuvRsAKNHQhoDe8blTl7OvWceK0cxeX048u89qqlDP8GjEHYCWkHFZ",
+	"q9+/rjbiVSqUNCUOY6x4mEhX67ChoP1Nslisnwg7nULOBXQL19SyctcR9DSGHjuQCj6jt8ypkBCIW+Ro",
+	"WyZayO4i818DvsgcW9WKUdOCK0D0+qGYfTQB8yWjqda4q0BcV/koFDcmfGAGb1Zq3ombO0nKzNy0mAuX",
+	"RL5jtB1WGXskbV4cUGAiuOwS3CBJOOKllko7Jg0mFdMpCsUNvvxErUbYU0iuYU4QKG6GkiWt1DeD0nJk",
+	"JnLJvtLIV71Ivx9gvTuEZrRgz+6RNhec7WmVYL9H2kuh+VYyp9OEa3mm7JN6GhSRA/t+4MCaohp6EUgC",
+	"o2ZvtisbmnBLLFW2xT1bR67yjAUEu6mjfrF/0ut1evud3n7YqD4YH3DxgpU9NJPTOi/I4fguF6qDw6oh",
+	"89i2ZX/bti3lRbQGrWKVzXxUPyy+7klIpVViDCUbAYdK+HTkugs3YPoPYGMoRmgNaUXEZO8U9c56KNFW",
+	"ntJ3GXtuPn9u565Z97VMnPwrZxc4I6ZPuW13NFvrCBOE3lkISIbBYaWSZI2prVa68dXVoOCw1tYIToDy",
+	"IaZC6zVax9eqNkYU10J6/oiK2MxZMhZhesxKJhFNR5aPNp2XHqlvm9sVseMLvgve77HIs+ZY4YzFIwir",
+	"XuMiYnFH/+wujIHxW6DXDDdu3CCYLfTjsKU53bD1MdRCuv47JOxTlOaxcYLB7uVel9gG5URwsE/agL0B",
+	"oUPeEO/e1jpnGmthG1wje1i65eAAuoeCz86kg3bdtkL0zJTc31qXs2VQcDxwknDIVZ4hgtvMRmg3qj+b",
+	"q0jM2YCELrkvLJLLM6bXC5H4NojapjoWw/cC53DXsiGmHZmUSsrjITf+aEh/UXQy6ZLnwEAEJ40prHqd",
+	"9lgqisePcAYlP+EmZnPJ4hcpNYVuPxlucnw3swH8SRN2y+LReLVGCjAjZHEDPQyHvNTzTl4zNRPxw3JG",
+	"4FqjCWAgxyJhmxZypYe/cKPrIU2WwqryQv1LG+g+2BQbhXJhcVE00rLFFU01VEKZX+vzNtQsgajASAoF",
+	"mUooBlmmoO6F4GMoyISE7F85TWVD0gX+UAqDL6VBe5zIWVKKm8QR81qYbKecmlWsh9wLkc0b9CQQmtel",
+	"KJbEat+FQ9qQuhiQ8PzVxZuL89G7l2/fPNf0b+/UIi9aRhlj3JXBA0rQlwgE00zzrFpTvMgp7PW2Si4X",
+	"EU3X1cumfJprrmhrFdMxS0vdKaFEbymKeVOETAFKaNbHnuu3aw8lRJA4/WPr0DGc6C/mvcYOe8hxN+RQ",
+	"+7eAX4geg/kGRX19g9dUDXmoH3YN3oPSD+534GAEf6R8NRITE+0BQRWTJGMYSTHk5urA4mpeQKkeDIaC",
+	"RcbAUUG8kS7Ne8hdnjdpe5dPgBlPRQgX/tPUDjDhD0NuIhJiFiWxjWiEJFgCITLwCbw7tjoELCBwmaes",
+	"6QA2FsDQN2xR/WJAKImTqQYFBJvJQiMNCDJmGRShOCAZ+Vd4YvvWWCSGGDZ9KqYJgeZxWqgYcvPFLnlO",
+	"o5mXXxZB+Aq4gU1FDlNjAg+fxVhmYsjbXsc7c613m6pO7J0SGs8TLiHECKwQ7utQQrFJ6HhsBzz+2fz1",
+	"uVaIrlJRYjPPMxTvl/goiK1CJEGZxW3mj38tTrfRnGSiWRtVzwSCEuiYShtaZJx9HvjXNn5oaG09Sbi7",
+	"6JotIcgPm9GQUGnOekDCn4cWUsNWQIYGfnLYGpCfhy3GzR8OhjjKB+Ow9Vk/Mu90u93Pnz+HnrRdAHOb",
+	"eiGbT9er2+JXaPEgsv4Q37oEi/L5Ad/fYMIpmqLRqqr3klGlpf41XRPAsbRh5kqypwl8KhdhZFSNRDZq",
+	"/EIVOPC5wGxoPSDcJVIDBegpMrllI7EmtfB1nqpkkTISzUQSMVPXBtQajBIDdu30HWRSqO8ZZahi8uBY",
+	"lq1eXn1Lx5K5qspZ5Raip4SmEp3XVnQz7Ba8UWjtY1kmsgrYjeRVlVdrq5yxdNFUd2CWcGXK9Pgy5KZu",
+	"ID1UoEFFCMh+D72RYCdbiRxazaC9jDUmcjos9rBTLIlUGGYq9SQZTP5fzQ0+PjWYsTUrgCOuBPqvK/Gb",
+	"GpNGY0Jqwzxra/RuvZbGCcRijbHqHJHWMbNHVod1lh2QhPxmFXOrpYE7FA0XqwVGVe0guBnm0yA1FBTc",
+	"lBqmlzHSUtZ2n2mwldUM9FJDMtQSyHImUie1Y9zxPOFQ6ySc00/hKQnnmt5HSOz6HT7ksHJNR4biMYrM",
+	"xI9ih5dQy3PQU928B0FnMHzIYfwpCfUdFw4qZtjQ7F3/qdgnpb+JDqUhDwsUCz1zUjmwU5rr31+41jT9",
+	"BUFMMdhULaQDMGztJOhbLgol8c1H678Avzy3X214E9a1YcAzXGj9h2/d0uu/XcNm1qmDJsDVC4FF5mHY",
+	"WUE/TVfIKxM1tlu6utdRycs8Oej1yIcklTMt3X+b3sYBucoTxUi/1wvIKyGJafwSkPMzctLr7T/9gtJ+",
+	"9YR0aL60vunRtr1u6oEH92lQ7uebF0G0XjeYDZnl9lDulVHunU25DtRX4oT6/SaO7oKgAcH4mgbUDEkb",
+	"iYeE9hW4HrjJItH3opuQwIxWmzklIdg1wmoxlrtowVGrh+DeAT7p30Uu6yllE4E8RBKf44D3zzG3U/wb",
+	"csv/oO7fA3U3UPDeadWS7aLYZxQ0DQlRKmYNNg5QkrZpLWBnGiV8lEujuN2Lbhvwf5rw+8VBraldhFVW",
+	"4ceARFSyTsIl4zLRlFFmSGCk+m/TY88+vquOH8QZSLkUWVnYcA8rIRwHdzIwG5ToZmhiFK/XRb+95cyE",
+	"sIkMMc4gIwZdu4pKY015asaSzBUUIxcK20gAErjX9BwGFzByB5h8Y+qfUlolatCvnrE0QfeoGUKkIBMK",
+	"vtfNQRw7Nl+LZpTzctlYC085bzDY14pGr4kQsfYDY0U1TV7BsZkok/qu0Cmxna1ukvBEzjZ91lhdJYS9",
+	"i8zkgOSL+zeCXdeuzxz1I0mSuEjwMyf2r5zlyEZImDGVrcJqU53+wVbZ/SmVamTOf1OG/92+Gz0Ra86y",
+	"vbbNksyHHkk045A20IQx+4uMXL2+cmFzRtnfs727KdZS1MN8jN9mbQaUo7tBLZWeiCQxukfA7eC6zpvV",
+	"k7YtA4jeMZqkjyQJDfF3Lp5VeO9aDYd9qoK+GeEg4eOTIipLWFxufQwrERmZ0CTdgOh3Qsjlb9+1EJEB",
+	"/sca+zCZE/MACnrFhH5XEg6oxKb4q2y1tz01blcN3cDdayzI5ovUCGprTLmWjSYSeW63lGsaseT2fj3n",
+	"ikx+u/8G5takSXoYWrBLbyuVJoeuerpj7hUTe+k866hWp/sy7yuR84ab7iEEdHtpfsVd2soo2GTDM6cR",
+	"DoBykHCgTCZiyZ7XNQSGBGTM9M1mGD6LhxwoL1E2tyVRhiuYQzwloWYGWhW0eUWmCbzHY2EWn8lCDbEE",
+	"V2avsoBIxkhYYEBYtdkVCF+0GDGl+nG2xiv9Dfukzrw+Tg1RylrE3Rpx9Hy238JGzQ6nbTo4N0XdTfg7",
+	"a86U6XuMm7JElbhgTMxK2USVJMP9xiD7HZs87dyj2iSQWXg8kCXvQfpK+VC8w8LxzqgR5yC57tpcD/M5",
+	"R1+q4mjGtizNUob//oFWT54elJKo/JRbiKBeKVOk6I4lPD0omwEO7jqY2jYr622Gq2sIc78Kv0asW5Ep",
+	"xeLxSUZM3kCXhJjmBnKQrZbdppBywkzrDmS7GGA1pyvM+IBg+lMjQdnQQY3QGZMLwSXm93IMgrFKjVH7",
+	"S5lPTfpdORi8fvmUsv39jFLSNloF3g2PJIlSEd3Ug+PviqavVKg6Oe51ev1O7+DXiYrXPNZaFTwzQS0T",
+	"rNJU4L6l/yEAZFT3RpxxWksE+T3YuUAsqIPjlViwn36XAPmjJ8QuPSHKHk5HWj5eBRWWZkG8gd9/W5RU",
+	"3FS7HYLiILLRWdfeiErXle5voMUaCAWQOA7dgutfew9NhJdFphTeXVADbEPv4Xb47uz64vmb69H5y7M3",
+	"3z0fnb+/fvviRVhrQrxXtjK4Si1YoQUJAnV610oXbW8cmjxjdRtjlWs7QAQODIHtkOvHtQbElcvTokVH",
+	"zsRy7/4mjXs0qqsJdZbPNcRSV+tiPJJo2odDQUmgTEyY/HtXJfVfsVnerj19ncTrOaUa7Hpm1CPpOqJ4",
+	"ICBtyOiRCkqMxHubQqr2ez0CPv4rFZCrhV52KQaiUR1af0LewqoHU11VeR3PxJIraDezNtZg976DTplY",
+	"v2Cv+82OC8665DVdUXI+Y2vK8/97mh7er3vhjgpgUQjJi/tCZ7cxyaKzCIpq3EM9vE87xe27HVabHNYa",
+	"Tu/a47DhuijFoZQRr0o5DVS+lg9uuH9fs2x6z0oJCW+qXOBrZHC13DC2kL7Tp3K0vf2Tw2PaZ52TeD/q",
+	"PGUHk84xPRx3+tFR/IQ9nRzTk/HdRvnqOfI1NQvMtk1XW1cvtWZFir1f1nbZlEXhAu+CtHqoFu24WJJ2",
+	"0W54L4DEQqlcKDJIUlvHOFpp6S67mVv9BhBcQmZCYzMvlkljgjUEKRmTp2X3poQCQFp+EKZ+DszXJUUf",
+	"zgaB7B535A5a8gZ19n6a6J2iymYd894mw82aWoOXLJtCAeMmgnTNNb1Twh6n8JZNPTV1FJezJJqZLmha",
+	"P/FptrruO6GzRsEC7WqjvvIAjH1DmlBRed05CJETYy3X8Pk1nYZYiz9LblmMIbuJKvtpt+ucu6OmFDib",
+	"R5GB4Z/ubh1zS5T+DGxha4vay7tUMDsuIJwtHesibVuH5qjX2/tyRrarhGa4WK1BlLum3fbuBNBDuMQq",
+	"q/p6HWOljTxQ+Nzv2d75FbVMLd9pv3M76R9W0d+QVXSdzHBy8mv1vW0sj+MFw81YxhO4guNERlBpIeE0",
+	"HdFMzbJEJbJ4JBXjQuKTSKSJ+XuRJSIb6TFsJPNsyrJVK2gJqZhYiMwMAuFsy6yZpiW/tMt8hqtsGnMF",
+	"yzzzFr5+1FWxl8ZB3v6afn+n96xnYldux03j3pah0DgEIQNHJcYpmzdi7uWLc3LSP3pKFjiIxCLK56aT",
+	"UrUYg5Drgqmg44LKKIS7akUcaz6ybGTLeg9MEU5bJxsLkwlOpEK7PgaHmOGmbi6PXZLlAmqEzFHiwprF",
+	"MV01Fa866PQOrnvHg15v0Ov9Y+vIrOYuDVcYPDeHMsqskzEawwM9+hQTziIxt4n9mv5fXl+/I2gcCYYc",
+	"tQaoH12vKh8SxlW2Mm10cIo25eapZlBD7v8W2hLNg9AU3wOjGsUeBqbUNZ0xCmDLJdvrDvlWbRHI2q4I",
+	"Q75dWwTS1BWhyL4vh9uYWqwjVzoVruRUHxSLR/9E61DOaa5mjKskMlUC7WtRxmL9nKYmkWOcxDGYCf12",
+	"A3MoTDOCwuimVUip0UGcL1KY2paPzjnFUJ7UPTLlEO0/MQ7dW0mB8pDZ7+G/Gq2Y/+FNxGFVmZG3OtS7",
+	"RqZgKtJeK2hp/XNUhOTZJu5QRnYE1b6LYXJGM+Y9rITT623EbL4QivFoNbphq1HGcvyMOTa/LcOCrlJB",
+	"45HfWCLnMl8sBNS9m7M4oSOT2VckN49M9JQrfOAqaACDYa5u28jLBtQIhXsqdoOVcsG6CK4tE8mHZw4F",
+	"LbVOk8tVuclDw8lu2e5BTzVoHfUOB+RaCDKnfEWoF+vlV58y3EvrPTkQoTJ5qBAfaguQXup/dM70P0Ii",
+	"YesgjTae9aDV750MyLUfE17yRY2ZUc5j5wtzvW3RTRXlSkwmxsNVbTvhZreDzU9FjZKiyLrSBI7lkV17",
+	"Ar0gyOgWS05oBGWEAzLFyqfYgYLY9gYutwPbKRRY1/mBafaXpKnmGZM0mc5sowlLnGalZ1BHOs8iZteX",
+	"SIIlpkz5bFwfNW0DQCfYK9c6tbYawy70zIcDcuZzmYCMc9MzQaQY7qIFxBhNed0qBXpghDKp+kfrMK20",
+	"UQdno3nvlEQzIaRm3Wjkn9KEd8uYPmj1D0481EsBjvYjEk0vaGXF3k5GvTmFD6KzNGVUMs29sV6r7buq",
+	"2bkSZjHdZnbh7cxz4riL1wEWml3I5iVq6ffl21fPRq/P/ja6enl2+dxVP5hkjBXl0VOxtOu2uVoU5ghw",
+	"H1vQ0BpW5m2jinZLr00H5FeUmq/4lcG7dbajGUNvQN5z9mnBIk3y5o6Fn218v0ncGK/ImOpbcWGqqzXc",
+	"Y3qh+wPyAYoluLwaGximGUoqpgk35bKx5LSlTzvKn7u4WvXMPU1AC6pmgSlajhkHMcu88uW20YSStt9H",
+	"W7NKqJo1pyrArg8BMfoElu5GUskVKwq+33Aof99tvifrfM1v5wCcxs0EmGGQHPuA1QUFsz2cL15plc60",
+	"m9AzfH/19g2sc47BABS6aGB1fWAb3frl6ziOi0HQv6M5OFGSpROYEf4tTNkCL+HJoBQaJ7vNgoj+xJGh",
+	"Lqpmhj0B79GrLjgcvntKwjP9ZghymqlcBb9AHR3XzsxvxNLv9TV+YgeWJA6Ic94BTekjKyHTnHJM3rph",
+	"vFu6Vs0l+EZgBRpTbcWVEwI+DGxD36/dtVKJz1EMrNq2ob9eiI0x3CvxllDzjlcXf30+evf8cmRiPUJk",
+	"NVgm195+1p556voEgOaHdkH9oEvOaZp63hvYvw0u4axwOdVlnUGrv3+Iiy/1DNDC8a2psQIfIe0nffJD",
+	"8q3eTswmNE9tp5YmUUcz+eMBCS8mnddazgLj+jwx1cg4iPbcGhYJGrW7VQGpelPYKp5bSh++ZFu7z6j0",
+	"XXparImifLGCYqAxS5liNun6lIxTEd1ARCiXilGUOEpidMOlUr5ITLFxr48Vtg1PsL5BTZhrWi8XeLFA",
+	"VGqgAQoLY3iZ6ANzig8ji3ycJpG7o1EE6zYIy44peDEYzo0fUQ41A1GSgviiBBeDGa4iK7Jbu3cpA+5L",
+	"k0xw1YmZvLG6sumOsl4fJig8kjaEIHX0fYF9N/dOSegU+ND2gcQUKHze3azBbFiV1yQJpBn38eIXIhaM",
+	"SxcChV2sMDCqMVALhtdXCo+7TbqEpoGDsrRsyKAoue7L69AFzNaALMokmZGmVF6p4F27sWKtKzMLg8K9",
+	"gWt9tTSkg8FyNwzSWXBw6PXh9AM+LFvkiIJVBdiICG+ECzXDawj7mnjCBGmPGc2gipDJLszYJGNyhg9M",
+	"f5hG1U3zuaPybaox22YHhlBpGAngsb5+wbNc1/a844CrFuaqyxcYbuc3hgyM/RNFEsNzQAU1TnbbiSxz",
+	"jAdE2qVJg1tp0ELvkKI5l2vcdUcTsVMSYiUue3OgKUSLbthHtUkx1gA7KHFwJ724ZTvxxhXa+wxF9FRj",
+	"IvnLfE55YWlinxYp5bRogKk5GDaP5hHrkjcoaQquaMKli/yUAbn6y6uGzNJCNV7PNc29iA4kL/Kv7sUB",
+	"eDV0BcGuheUCZ4EBaLk57baOUa/lbb3W8LaFhdH+GDVZ8cn7ywtPRkqAmCYrdwcVMDeapt8/COvB+T2f",
+	"k2pEm+YchjV17A29Q0cgNLE2SlbGtorih3lG2s2CU3lRh3elPlk+vJXJt3RhNBh8Hb023CBoRLWejeIG",
+	"MfeGqN16xmi6t8YCvH+939/VAryuoYimE8+qC5bO0mf7vZMm4KlENVX+vZqJTAVkViZziT3xvUYrYI63",
+	"7R2LLV5pit1k0HKFeLesJatPhabry7VtpozyUknbxMKGkIM8GKeU31S9y9Bcc/D4sYnJ65YLYTw288nH",
+	"mjd1Nu604sI3xkeEuxehaDitsfE3OvWNNLpbTbEdy35VKlUkcpHSVUPtrmdZlzyjnJJLtmqO5gQT19rU",
+	"/zThWupAO5izzCUTQvmqS95CB8aZ1gpdnfv7hDA57PZQc6H1MPDVNUWCbyg3Zo9sQ4Uxe0T3qjBWDxmr",
+	"Afn3V95nPRa9tZmAJRzS+KJxi7Tfv794hh01iW3RYobO2XxsemVupou1Pb/uRqvqSW11Nl8E6ObiUesq",
+	"guEWNuHwgwRUWZZ1/yJgdop/QxGw33MRLYPQvym0reGC7UDSFCRgW80II8bVOtKE45TGMctGY7Fk6Qjt",
+	"ICFpQ/l3lYlcSzgLasxamV1Uqv+ZZ7DsjEglRCr3AhJKGscpG/F8PtaKYTjkbfs3oRm0xdQLmTKeKK3u",
+	"CtPsSH+BTtkedJoUmWQ84dNRyqajJaM3MFVAwonWQkYiG+V8ybAlpulvoTKaz2lI2tD9Bpr6TGiaopb9",
+	"zzxb6cWBvTAbzRKpRLbSb+ccdLSEs3i0ZMl0pkap0N+C0hSmAU+bpoKDQ97zgzeBDRogl/bfClrNu9FM",
+	"tryZon8J7sWmXrj1gubfuFww+ZZSEjfF0hh0+RY38K1e/7ldvvntCnbxptiEef7B7uUVm34odmJ+faE3",
+	"9DZ7b7djHmOPpWu7KfP0HPb20m3NPH5f7PADbPCV8D/xBrYJOA9WkfsleRiTyghMKut6N3lWF+uwM0Gq",
+	"4M3xTDOVqMSju2sJlBfwsZGmvQY9W/YG8ssGLYSLbYAWGXnGoESvXxB+jjQH9z2djzRVYzgHi42dCH0J",
+	"M0SlXeK1/OW/K5ZSelwsy3/8klH1NruIqs9fu8X6T18IOr+06y4N9/fg//DG7cd/WkRcXbo01fvhFprk",
+	"14j3nC3RbNOGUl61rM17C18NJWb0Ipox65Zl6r6E05xu/GGGtX0K3T9z9mLwMcWCs1OwpFaK7T+SxLC3",
+	"siJ1XvSXKRprn3FKIF+k29T0siyP3EWAa9tBXZnj36RPVlMvKqES0sZSMGtSbu4fZ9uOl2TmRmPOvev/",
+	"/Ebq+Zge/9BhurTb/lHTdtHzfEfXYnQ72Jxy00ePtK1DRbG1BqZ7dzU2HvENvY0bF+U1PN68vqed3mHn",
+	"8P7rM+3Ot1ZELK5/gPfuVkfi+9Uhssuq4IFHAKUj9+C80axgV38vs4JPe9XGswqDJBcsc4QcA98+Jfv1",
+	"hntet9neXUbZ+9HxuuPeiWrXTbITKa+bpErfFeIAtqz1G4i6rcIUHa0TAREjWhuygTwgdsEriEFYETMz",
+	"0a5OHtOvQHisqTDnBjMelw6of+wf0P05z0M1Sb+bnWxole6nCBWr/oLVfDnzKPpfHiGgzb/27+ArD8lS",
+	"mvnIJvbxEBYdJzR8xdlxdg//BpOSz3x3YZ9VNnN/yv5ygv1iIqtW7ClCKg0H275N0JeR4lpMMNPtVr3u",
+	"jCwZu0lXZhNWgvdib5Y0TTuQ7AhBJ6ckZDwObawTcPimbqi8QamC/hGQbKJnCkj48uXg9euQtA/6ZLYX",
+	"lOc8JeFBf9DrhXhbFFcFdAlKYp5MZ6qSTXkwgF6hnsGv3f6xt/8R0q5+Ofix1zn8uDf4sdc5so/0F/b+",
+	"c43rJ1Pr9gA/Nu6iUlnipL6iTQtqXIk+oZje2Zz3gxlW5Sj2dbslqFLZzFMaq5liVEIdEt/acDWMVLNe",
+	"StSYTW3XgLgyyK5a06hWrWnkqjVtbvb1b9DA/vdVYA0t1EjHBJiEAUmZNJYoZGNgba9Gld8wtghMgPWY",
+	"aXGvd1f9gaJ49FqrilO34JuFdGlxx92l+pZFYRNbga/ITAuSEIMkpDcR1BSHEMn4Xg7W3cvOblesSJOT",
+	"rVT0QLpZU6lZTy1zjnhDs+Wisv7RrCP/X0s7c5wBQqh/Y5pZQfSVW/7FOTk8PDxxwTUmcYGIyUQydVq6",
+	"sEZUhVuWp/8KNESPJHaCyRdB4MsVjTp9rEP0lyKNm7qiLpKMyc2dQyD3SCqxkATc9cZiuB3rgAygNa6M",
+	"KxZlDDOHwmJcuKbjKajV4d86eiedaxjZJVcQbwLdgASPmvuH7mIF3GpsY1Fs83Zpx4EP4E0ncy82tNaY",
+	"f4asB9te2uBiP8MwhFIWTb881npY+G8w9OudP4hu21jU/ivSa4tLsy7KmPyC0PazyhhJ+G0ik3HKrNfc",
+	"JBpo4miKrLUuN7EAfDQzbukoKxb3Fl8vHnxrJzJ7eCC9fP3V+gZ2lpqIdtPZVUw8adwvnLWT3n4f6aZ+",
+	"kAsq5y+AV0HeQC36WiyJmCjGidQjJZnRxYKV3KIZzViq5Zq54GoGf6G2CsWrEvh/fRHoe2jbEyyt6tJ+",
+	"oPz4tftc+fkH+/Hy42dmKeWn525hGhiKTiaNjMmP+7Ix5mBFjJ2v2GQmzig6r3d0c5m5paWGVEwJep8b",
+	"LD33KI63pksb9H2zXdpM+nC1WVulwXMrSxStd2ur1WLfToS5d6vYy0RRcskitlhXZzcT6Z0xv3Dil3pg",
+	"4/Vo92Ii2WBG5z4pHUQjk9ST3+uObKg5uCXU71fJaQvw/v4i1dZ3zbjgiUpo6og+IP/uPhpfit3NiL2x",
+	"7wZM9iCyD3DZr1n4cWCtyz7QyzIcYGoPhCmcYjwdjAgHRTxDgOJR4CfqIn0nVA/MGI2l1xK0KKsIFjpZ",
+	"KqcuAzKn2Y20ESLSv6BhTSYUzpKz+1K5PEi2lqE239MWEmfmE+6Bzzrcw/PioxaMWwpgVachS2OpKc6W",
+	"46SKpMz4LU0Hoy0dKZXzg++FRVkPc73bkG+oCMRNyVPJJBbzabylf78hvruzphqJgaJ8aVrnNEUNRUzK",
+	"dQr69x+uCY6woYaGaYRnuZqJLPmJYpzut5AWGprSD80ZfUYTThq+c+Z/I00mDNJ9E+5nkzvSOuk1Gsvv",
+	"CJt8u6BaJCtFTp4SmfBpykguGWlnQoFh1lWoNWP3umszZbZn0PpzI5sGZdkJQm1LSb50kPCP69WC2Smq",
+	"HLh0rqXvl06iCja7ryZmjVldr9gtaxB/Q5f0HA7wigYNNCilHyf6iNMY0oMYuyGRqdd9SsJcv6zCgXtv",
+	"ktLplMUulQjbaECMA5qHkgwbu+pbQeQqwc7unIgsTjjNXLUCn3/7JaLwi3Blw9vbHkMBhefebN7j93Zi",
+	"79ml/YaD49tblmVJzC74It+1BRfW+8aqkK6IguCpKaCBLbYeybV56QFUf9MwjW8Tib6IuTuVIn1dn0/g",
+	"rkxC+WpJVxDEjuEwHeh/SFd7XYJVa22tG5Ny79J2XEQMeFSH3OYQJMpUs3S2vkSSsH9wUKS/F3jV2K8Z",
+	"N1CMGuk1ezSmpZWPjZeKUNUC4gYYZ8O81zt48hwx02TaU+K23Bje+RU0nK9yiGbQrad8m8+5NmO3cl6I",
+	"jCJXkZi7hhSlygcGK4Z8micxheY5DUULEm4SyP1mRLY+8ZCnlE9zPaeYkPAM2nl2Xpln4d6A2LkDc+/G",
+	"CZ1CJc0mfJqva0ruuuHaVckZ1EmMhUaTwJqsURh8JIkW/itdF64MGKC2mSXNiHIyZlocSKYcd2jTXh0l",
+	"cZbdamjhAqA0ju3vCAlsIFdwxlCQGzPXJggqOXfJO6zWBUtVRbEuyv205wH2VMAuzZYBSJbdJhGDRJip",
+	"sBZHru8cqbxxMVvQDLOnTYmJ2n1p8KDc1tzyz11Yr0HDtzhfwYM1awW0anbDJrG0UCvWjWgI8Jtouigd",
+	"2I+tiOYxHWma4VSv0Sll9eTCTQFkduuuc3HLrnQDsTXGeKONp0Cp0gLX9/LeAp1RR3JNsvTyACTSobYp",
+	"XWLJ7XQDYd1x/nenjqOQ8Tlo6QU1CK18NRKTEii2Tnna4RiDFrZUKoEca7R0MxaPtIgit2jchm2ZzKLr",
+	"R95kLltic6I65jRhzAc2nglx88z0u2+QfTnTIi1XRSt+ZBT4TyVskCpwgy65UJKESQw1o0DaX+IXOvqZ",
+	"qe4mJuVG7w2WWttuW/NVa4BvjnO5jxnWrHbrQBe9/7VBGvZWQShBtYuFyJQkbclYc0bIdn3r8bNW8N9Y",
+	"hoSx+LkercX6XTuXlDvj368HnNfFfPDzlsNtT9bRWMQNiHdmGlXskx++dS2pKLhy9fUHLS6wCuJ2n0NP",
+	"zai5onK1mkb9e87CBXyOY4GtOSNtDSKRq8BVEokE5wxKiOxtWJ2HwtWm8fc+BVMh7u7gN6DId2b01l6s",
+	"Cq/YFK7jU5hHPyWcbu6uXzurEnI1os52bfdLnVgspLZgiQ9hbK1y2a/Y7NqMBHWdvuiyf1cz/TyKGIuh",
+	"OA8lB58+2cxumkE7n6bO+aSdMZUlTBL2aUZzCbGRYX+/R74TnIWuNI9FQ1fzd6+USVr01Ldr2NBYv1Gs",
+	"rEDjnZuxCibvA5WfXpjvFbB9blbd5APNWMT0a5pDmZtVdrHUIAbEJNJEIWqpGgvbBoR90qoNyZLpTJlA",
+	"LCAHKN+VEbBe6b/bYWUJWj3DSJtwb5M/9WHco6XNNohYcSI1Qseju7I1TdlblWfcREs6TBCTCWknlquz",
+	"2EMbrxmr1oeXiWRbXS8FT9uWEbi7Wu5wWd+nqVaeVRyYtszRYl6tcASo9Nj1X/LlkyzZLo5Jf618imXg",
+	"eE7b6lHu1imrgqX38u6ucz58mDGwhsRIn5rJ0AzFXaiVmLOwHo9Zx/8KLq9RoQoGJTV/PMUqwY3xni4J",
+	"3zNhPxwOGkSpVdkIAWFC8v7yFZZ+tSFDpgWtk3E1aKkTeu6FcCUfTf+4ZBiDaf5r8PjxcHj1p7s7Xuvt",
+	"bIE4D3i3O6b99d/tdiv/hnSpCpX8u9D8CzHtLsAVt2YjTTmiBysd+DCTKYdyVfBSYCqh2aDU39yl+1u5",
+	"EeUaGIfLmWTRKHSugzGV7ElfS0OHBySjPBZzjAPBFpI3zJU4vFKUxzSLiVkXng1VeVaph4efeD354S8n",
+	"2fF3P/z9X9n18p/v3z07vnj17h8X4uAVfUWvlgfjb7/P3l8tfvpw8+dyahO+/+NZ5x+081Ovc/Knxx9/",
+	"7h9+/vN/PvDV/xu5xd1hbeI7BQ40KuhoYIFFYBM9EIUHRBrjeFgyg6AWEP44bH0zbH0MCZQ6QuN1mprj",
+	"npM2xg9CQhZMjL2CoFHQXsWka66qrtlj0a2y6zrvl0yEVs/4xh9Zf9cmfXnPXEPgpk8UzzJX0aU00qWO",
+	"lb5icsi8ZyaZzHtS9PApPnHLsvJrxrta15BKyZn7G5MzgxaGOZqfTSHcimGiEQmKys3Oimj0INIO3729",
+	"ug6tq8Gy2UdSSy97AVAyi4d8YepqN9D6gkXJxJTXGRhzpSzbMNvgOTLS4eqRhDYGoHRQjYa8bNrcC4q3",
+	"NaVKReeLkLTf8+TTkJsQBddPzLyD2Qr2NceAQtIOb/eDKlsbcjEhL1+fnXeuXp4dHD3R7KzkTAXCeyRJ",
+	"zCIRQ+cPxbBDwJCHSdx16+pquIZ7Tc6tmCq6bcN5LBprO87DzBsyREx9eoxormSlbWRw9zCMrivNalcZ",
+	"4D6beZRLLLV0PRccc0VVziT+tWQxt3+rWZ6ZPydZYrJK9UGaP3N4e1s7A3z9tf2i+fe1+7B58MH7vh1T",
+	"LMM8eWFXY/59VSzKPjFr+4yXbJ4lanWlQWqyXCFw5CzHtrD4rxf2zL7/cN1qDjooRwNBgokmWMwjydXs",
+	"MZQfC4nQeFn+xUSahIM10UNkmPd6h5EfuQJPWNgd8r9iYW99GxThK67bBGnvHxGTeV/qjwFUAIgEUhYG",
+	"y7jT0mJi6/NnKN89gbR5qHYeKS9yuLVIqdLIXA8Zxri0FsbiETuOKEbnNaGsde5X07LuBrjJjBcXAsFY",
+	"ngnTkpIsMn1HR2zgpXkM+ZKNZaIYWSbxlCkySXhsmh4VAY7Yju+bSv6U/OaUuKjEIYeEEVi6K8dqOrVU",
+	"AytLQZOnhPIV2tmxPdSQR5RDBBVUM3dtHod8yP/jP/wmWPDZIf+GfPPNO9RAoVmM/OYb0o6ooqmY5iwo",
+	"tUILqklgcg883YSLISdY665LzhpSxdC9bmLwQldkOjQ11sMfnv7ldad/ffAu3NMz6S1SssggUpGECAmT",
+	"j2Zl+W++0dL8N9+clgMBTBQjSbieCPxlf+sYPmry1KzTTAlym7Bl4HrDZKS4//U+oJIYTAMEBqviJDfN",
+	"dopS2dPEtB6GCyvs9/qaSDRkkUwdYAFYW9AbKdEb+Y4pQvU65ExkqpNCT/ZaNOAaqrPLFhByp2dpqFfY",
+	"yDa65NIfKdGqqW9kPQteyhCrt4a17J2SRcYkgxxF7EY2o8pvyKXnAQ9Pxm7FjYlJXc5EymwQardhaSJX",
+	"oXsD4YKDT8tt62g56klkeDOaUgGJ13ZLIw3gnZNjk6wIg9VHeSlSJgfExEGTdhEHvRf4gdCkvT4Qei/Q",
+	"3/CCoUl7XTD0qQ2GXtgU5nJUtJ6oHBi9pxEWGy7guTppBevhQZ+7KVNS4+dhaBkCdFqQ+h/P4TzBKUQS",
+	"vZr1TWOHvB2eC64YVx0tBgyI3y/EjP4T9A3ZMy1NFeoPIZTJDYMhD9EjpZ9h3fbQUL1c04o11KJW2CV/",
+	"df0mhhwbTpA2BKkF2M00rLUpCfewgWqlz4ft3giswrQEGZAffx5ikMCwNSBD2+OqC/fPsBWQIVSXxx9R",
+	"qsKnJiQAf+h2u8PW5496nzkUwwUZe0HVTGI/MVVtMNU2xips21Y0a9MLPx1ySvq9HglrXd9sC5NEyXI7",
+	"FcOLlhAO+JxGsyHXWtQjaeCIZsaw6LYR7tluNUk0w4gTiDMBSGH0WgBnOeTogM95rPnsOBM3bOB6ceEd",
+	"moIpSOsHP7EA05Q1+WnhE9/UCGA7SNjwJy2iBQTvg/IhuCgPrRKXDmHIhy3o3qUZNfwA69CvHfR6vdrB",
+	"QC/bMYMiLkIqGDTkRdzesPU57JIXmeDKFH7JKJcprHtlQHdKQjMnhGQ859M0kTO9C60IiUWK0oM+kiWE",
+	"v06hv6TpbKdJ7RfrFP+FzBkFO9UvprHuL0P+S6fTcf/Tg/XR/4Kt53Zr7Oe8dn6PH0DFX5pwKdA3rd90",
+	"LyTm+/t6pdiurNSUSNOS35DoFxJWuhnpSRv6ILqZD/XOtu/Mqb/gOnu6SfrkF3crN7fAA/pqaoG3p2d0",
+	"/fTcjEfkFytWzIpOP9A0yuvXp9+td/1zk5zAqWK3wXXdVn/RSIVDgBXafqj6H9U2aO6ZaZzm/o29y3xQ",
+	"Fw1b9NOmxrPIjEvNz2CCxv6adkv7B3rBu/RA0uOrzZTcbPrwS1zw7h57er5a2z43oT42mGhzMyvE06bG",
+	"WHamA71Rr7MRXiSnDsuAiCaYroM9qv6J7UGVELDl2h1kJz4uQ/COJoCw3aaWgm4+jWRQPda0CdyiG6Ce",
+	"1O8saOY6AjaTN7c6Je21rU73kJv4fVPdjPqEuW0oSdqumaTXSRKYlJzlCmS2WCz53ikZ53JF2qqxHzN2",
+	"XwbgSnuHB0bM8LfrSBs+rpFbzwpLG/IzS8IgktImQrdaS9jvHYWNhI6h8/rusn07kSejVoaMp5hl/xAM",
+	"abSM6kOOTStRHvsPYPYi0xhotbN+r/fNN14wqCGYoryA3p9GdFtOdk7hKh/YK0MLi+tvDQBAvWcbxJl6",
+	"GqSeZGOf2FNfN6qIMXumBaneOaplRe4VkBKFJrCkXb2A9owe1T84+OabRrICuNCN7edg2SgzW/IxtBsY",
+	"SUWazUi3GxmAPCIDtyXzBojwJQdduNfQ4I4ss0QpxjUcKb4L9kJnhAB4mlbWC5pwIrhkyu+SCPQvJmSc",
+	"ZArq0/EYd1vpm4e6wG6t8wakoXWengh2EqJHM8RzWtNHr7u2jZ6epyRhA3Jfs0/KskxcV1PeRBtzwDqQ",
+	"NGFGY1KKHHL8Dk2lsDM05VYYjTeD9Ib5XEsqEyLzDDpKJFqhh2Q/eWrauAE+KLc6E7t/R6pgd8ivAdqh",
+	"QRjT7FEKPKiwljRiBoBpwiQkDHn4qYPU1DExuSHeBHD2uJwEcZnRLE2YVENOIauCxdjY+FR/igvVwbO0",
+	"h2FwzqUmaGUAyAP53ZDDF6x0pa8YFptzKqJ98EuSsE80UunKopDHFUxT74E9fKMVDDnjE5FBrgK3HE9v",
+	"hDtx9FFBnoYGjZ7gZZcPeZFeXtTxxTQBY4+2bJB9gtYFpihLoboMuUdz0mq9Xo9w/aQwMVQ796FSWvtd",
+	"PwfYEKpfr7Qcdwamtr4G0C7XiWZCMk7QJA0pWguGZgp7PkN+w1aek8EdmX6UcHLQJzORZ5p6VJ5xaTaZ",
+	"SX29YvQmdpgvMrowJA2a9NukbTe1+xglcTIBgblodhz2eych+DIaxUELx7cLlcwTqZJI07JpnIggteWM",
+	"LMQe/5zEn0O3dn1nPr+m05DEDIISi74ZLrZ7yK3oGJI21aDT0ruiU8sRSDhsHQ5b4alBP9uYd+LPEwx5",
+	"IQ1LW90ECkICyyeJ2uuS8N3Z9fnL5hUDi5CA1gn3hLcBWitShpSIcNs/gB6kVq4zmBD2D45DzXDCD4/D",
+	"IV9kbJJ8MhmYpgIhINo3IbJySMdauUaiBtzv6DThznKLtkXTKVwLLFYHb+93DrTua2RmctSrGAEdg4c4",
+	"xyF36BPRDMKzQi+uJRyAnUwzLg1xdzUIMmWqEmAz5AkwynVxNuTcGpbNuj2bl4nkN9FhQw62TpOQDa/r",
+	"rbPYwuI60RRjzVa2HFwiiSsRVy4NR9p2lxKMlu+vz9HYMOSh307yqWknGe6dkoimjMcUDRfIW0rFvMkz",
+	"zURRchjytu1Aq6/WPcOJbCl/b6qVbKhza1WxUy0PSn0VpXAfwmVneE21+J3skitXhRKrAJN2OMSyr8NW",
+	"uDfkehGVErpNX784e3NWtLkGp4XC/gT6JGiUCSn1ytNkOlMdSW/1eRn6sQdy6ZQQMCdiBR5IWcmEUimL",
+	"oUa+X3BA/xu5ow1+O7XBcOjU19cIepwR+EZfaXixS74VcNoQ5xz2D05CY6wqqQTogTKtuqyrqOQLMp4C",
+	"cvbuomgD3Bq09ru9bs+2SqWLpDVoHXZ73UMMQZmBEw84h/5j2himBCQA5fss1y/akcdTpgJjPEP7sEsu",
+	"pWTJxvoau2WpWKDbAtrzKdEl4X9Biwj2ZyZD8ItYAeNqQXkiZ6TNUvAFsSHHq8JpvWRzqubpkIf/Vatz",
+	"+Of37y+ehUTeJAtpfM0iwWTQWoOa7pBfaTkitteMvvsiRZzp+Mr4QTvvRJpEK7Cda3jJgEi1Mimpmjvh",
+	"XWxviEQSkSXQVomnK+NVdMGSF3Fr0PqOqW8h7GGK5V+svNwa/FhPledYf4/J8NTdkwTApiWWKRcmFTHR",
+	"w0GxKbyNCH3r1aTlyGDWmI5Wx4sa5EgSe0sZAxJAL8a7F1Q7sTVrO2D7cS86GXeO6dNJp8+exJ2T6Gjc",
+	"6dPDif1tm9VDulYmlhLyhyxKyVN064C6EiKQQitBQ8qBWz9ekMUGKoi4FrSd138LmDz915973ZOGhX4M",
+	"Wo7f61cPej3rUWaYB6Al/sczNa+Ec6Mb7v+JRQQnoQegH67b7ZYWU/1izcd8DfbDKetqttHH7zdFVrh1",
+	"Pv6WxrbXkn5l//DuV0xkz7UQr2g2hUy1o20+dWHsNabTtheV0Br8+DFomT7FUClPam5hedUCD0XRKYZR",
+	"AOvCuIbHsYjkev7Hycvr16+QCypsSsZjVGJ9jaIdPjY8trui81TfpBLEbDAxmbJyhYUXeMsli0VklRDH",
+	"Clw06JAXLCDQMi702TFnLo1sBGaawDqhGM2iWZc8d24+EG1QNcQm1gU3MtpSOwQAPM70YroSQqFSwVn3",
+	"n1ILE1p8nNMbsDA5I44SroGJ4WngOjBzVjjnkK9lnWuY4DN9IF9ICc/enl///d1zjxLwB/1vIPg/D1uM",
+	"D1uOSvDnx8X43cmmOF4bnm0Cx/QMa2DQHNy2gN+MLX/KtOJ9A03GWHZqG27hUZbP4Q5a/6op+sIjpLN3",
+	"Xs9vj67fWlSSHm03ofZaegeaxC48ZjQZ5zxOWaAJGuQ8OcMCP3wxhyBA5zQoTAWTJGWPpFGj9gJLF9C9",
+	"J5FkjMVlIBIJlgjFchvp4ArWtiU1/JPeUtwMlPbdDXvx3xWs1cruukM0wx7DmK8cuerk+0gaTo/BXusQ",
+	"bMZoqmY/bbg/jCH9oNcLyXKWGA/1IhMQBJNIki+65Jmz4YvcuKSs16ERNV6az96JF1UvUolZ/uwSflvi",
+	"xjYimN8Z34kfXys8lHb2dUsRr7TQpzezyMR4I6NB7+xaNLgCJcdVngnQqppzlaQobibKlnFBBVVzmDTh",
+	"zIZ5SX2TB2QubsGm41/BELgHxc70LRyLJddQQfurU+A1R0LrL6ph1KvaAeHz+sCGPDQb+Q9HDH92QW5Y",
+	"0gj8z39+ffbm7Lvno+u3Pzx/Y4r0FOQD+o9+5LusicroLUsth3x/+YpMMjoF4UlrRAGRAg394LIboqsN",
+	"hBqQU1IxNWb+S/jQ/2XvX5fbNrJ+YfxWurj3v0zOBmiSok5UTT2PIsuJZmzZjy0nkxlkE02gKWIMdjNo",
+	"UDQn5a//C3gv8b2St3qt1Q2AZ8pyYjuqfIgl4dDowzqv3y8Lt/uRa+yLlzCsr8LNenRUvnVH5aYoA32i",
+	"0dozdkEJlm2d3zIWxr5eb8q8ztRY5CMx1ZgnEh8sZTLlQpvsNcpqj32vWGak0Vh4WJdbh4bPvo1i9HOV",
+	"c2AjL/+6H0/xZPUpRw/BYopxIT2OGALxlE1NgJOAVURh9/Q0bHhOz7GJUimrh7eqr39N+38JMfw7yVQ8",
+	"jXI2TG6nmdCsHtK0LIztN62mWSS8TOhpmn+ExDldWAqk07XFb8rXl6sL6ELIhn8MG01m7HeeSPCDJiLT",
+	"UO6Amek0H8FXrNTUL2mVdjswQAxePTH/i/1w+eI1W7EcuFIu0DQokvcxTXIzkP+LkR+0fDvENI2oXfHH",
+	"37Bw4K9B7fvLm6DmwZP/GtQWuR6Cmoev+mtgvimofWTdTlExv9tRpjkykntx0+JOZXVrY7earWa38ZWf",
+	"+dJHjt32WGtalOMKaw+7ESOvJkIaz+ig2SoCE3jZgICJMrtHINvkogDg3Px8/vLFyi1Mz307EdF+Bqcd",
+	"cbEVloIrK8dcx3CpFA07LtgMKzDBVqsF+1DXR/C1q4hEL33Tph0DpUO7+yRUouMEcWJcH1fnFB62DkpI",
+	"GFQoAL8s3Bky0uIMRCQVaFTKo1g9fPvDu5tnr3667j97c351bYTqO/M2RBI0c8gGPDXWrpOqWE6+clO+",
+	"wW/8whwgGBWioGZ3wti8w2ESfQ37z9y1w9veIprju6K+c+PWNfOR7OZBQatEnOQ+tPeuN2swgWxfiM3A",
+	"2mNSzARkIDOdNxkgoINfYflBIqu/bfuE9myDyDYt/iLR+bkZ2iWObIvT8Br6n6CGvG22QqfVWushGGOj",
+	"oisp+02kppaAprONgGbZcyCs6ohQJSBWyCaZuEvUVNsIRyVjXugEPsZMN1oSKsuZymKRNdm5fd6a6ipW",
+	"t06p+dsT7TGe5iITMVTSYSESPQFr5xoFWK/kYyMrXJJ/XaoIYSvKc1ZGi1jBzrCDs7JFSFAn978AdEFl",
+	"fWjQARxAOU1Trwb9jpiOb/udw5v2Ue/wpNc6+CdC+wPo2QQuOWi2mu32QfMYWiNz7A7E+u4S+YRtG4S2",
+	"neWeQfPi2unwRBzHR5F/OOhyvxsdxP6J6Az9Nm8NTqOT+FgcDaG7FDpXl4ZMcwQtU1SVWDObaPEDa63B",
+	"sTiO2sI/iA7bfnfYEv5p3Ob+EW8PO4ODqBsfAgvL4hQcUkXCwhS0T0+ah+1mu9VqdlrlSXDNSMxHh5AV",
+	"pAjFjKzmXYGBtjkOxz8UR0O/y48H/kl0Gvst0R52+MGgGx3GKyekdsi7g4OoE/tt0TJ3npo7j2P/SBwO",
+	"u/xg0InaJdiJTKWCoEHjmtlbFVSXmpj/bRRfXB1d/ftq9vLfP+cvby7zl//+8d3Lm3dHL5+dH7189h2/",
+	"kq3dlU0heQClZoXSoRy9GjIQoCQS7610Wu3tt7yDfgmVJf+BfVPr7qI7ntsWiE/Rbd1OZ5fhURTSKKhL",
+	"mRvN9Al2WSkeaIRiaZJLCg3WqazLbEciAAspvUKVXX6w1Vy26Q/2Oasvkj6RK2wb/6DigmqNqK+y0lOJ",
+	"2cBKw6RrDLX0Utz2ibqn4l0F10ZclL2k6XK3aDtssnPCa8SSnX1qZqD7bXW5S6PJACZPa8pyGvEEvj8W",
+	"BxNIPAUSYTWgWC5JV8X7oKKnhv3+QuffEcbobsIf1IVbxGIfoHmR0qOhjq7c7r1GbhcURrVIZZmIcn+k",
+	"Mi38AdTczn2d8wkYVDsLB/g6d3iruAYEpnF/1Yf4xmAjrRuHvfJplSJk9w9YvG9JuL1QQOGQyN9Xnt1X",
+	"OrUPd3mZK2d6KeKEW7DeTxFt3c7p9ntvlHrJ5ZwmR3+OhAkQ5VWkYj5aFooK6SpWS8U3pa5q6ma2CYZS",
+	"A/hApEreaqgnc5XMeQ9qLmzzA2D8YBMPNl7HCw/BOsXCHe6GNg0RSICyz8Sd4Km2OfcmK7PMuIZwNH6p",
+	"/BC7mSG1A1mQObUebsaXWBJaZoo+UWrRLDvxtMBuU8vy/uH457QV/89p9I/O4Ne/H/+YH+i/zU7kD8Pz",
+	"tvhnd/pmH1lEbfd7SaPuShJESH9Nf/ewzR92eD/DIcTts+EUjsWGGoiiUt9qcfp3YWOUz9859I2lYk0A",
+	"vPbJSmg95r9TQBAWQOKz3bcscSutjiKWWl4dHMM3alR/smEMeWU4uH4iKzO2eReWWR1Xa4MLspArpET2",
+	"NkQ8tgvlLFnbLw+p0EDWwVp1efZEo+nbOKM+gBlk26iBylLXtcvskfCMTseYpucObKMYjsXcYELGHiuQ",
+	"5CrKRp8FEnlksd8Fe11nPIt1k4HzIKAfMrSfYZ3MlWVyOC2vi5jB/TUF0VyUNQXNaH9Xi9U4wbPy1dwf",
+	"T6ORb0SEyHzzh8koM05Np9U52kep2C/E7723UrGPsdUVZ+DTlNdNxN+qw/wAWm3NbipjpiyEzJBeobbU",
+	"+loO+dyU+oJHXLM2IyAAbIID1EXo1YTQGz0xV4BWmBn1RtQq1c3nUVQViFoL6qsShsaKAw6BHJsL6HY6",
+	"RbvFj4vt9FXoL917+pSq1xdxjWl29NNiEnwXadt1++Mz1qkoI7uc1IO+LIVoS0jPopg5gIgiYYuFXHcm",
+	"TjWmUj9Z/l9QD9tMluOYGwQ/icbdYiML0E9QBmQ+fUXQw/yaLg8kETRivR1AOkFdFWS4oIAGGAQI9L7R",
+	"ZK8L3Ce+8JQlEKgqAhTAppQRoFgdmg4DGYucSEDKFdsYQMGhEV+MxlAG9IotiXuyrW+IYPH+wr4071+y",
+	"X/C1RSmuxYy0/GOY4nf0dBzS24J3sl72lEpXNtZSILhZAZqI1ZlKvWcDkc+EkAQ/gNnwXIU9piZCAo9Z",
+	"IIfTNGV1TpyD78UkNx4/Z2lyh4+GhjoswNEAgsHfC9nwIIYvAyIpYZNM3SWxyDzX9QivW+q8Qi7ODAWX",
+	"1W/hy6vr/vWrm6uLy5DVbVdth40amA2UaoYSCUGlAhm+PP9H//zZj+fXlTvanRa0fzYYHwkeN9lbxH3L",
+	"BLvN1HRi69qFMW8jnlaaRgtcOvsFPeIJy7M5hIWhox8rRm0nJ7aPlDikYeIBTs3MnYfZSHyvuR1gd2Xx",
+	"gDNaPepA5zAQM97SfSFMWJ/noYMPgI5YBL0CmBOLtnXUwfZXcgHOVoBQYO0swrlhzhTkOfXDsiReAGN4",
+	"9+7qWZOdu35regoAnpqHYy97C8d2AZhyt7bKdqHp2XWYU2N6nRtbalS0k8fzBgJ1huZBwr9A+IoebWyz",
+	"Y/3I/AVjX1RtipF3+L2GOXkvxAS6iQbTHB2sTJBhI+xkOHDFHiBaIo4lDmvAo/cIWXc19K+VFBZKiDqy",
+	"w4NWl12rnL1UcTJMAOkJ9oFU8A0euG8ArTAq2nhjS3mTYYp/PIHoGiEvE30QiAj4NjqQgXTK/N/mQ+Dw",
+	"FYQ5CmAFYpszhzlYU0l8XhYnW8oCnkMja8znXtFg3at0ZnuIiZNIBqXPZhM/0e7gFPsbB7MqOW6GXFvU",
+	"rmtaKV33+CLQ8kou2Vvlby1WfsEf6APPkP25AvOCghbPSa7wDC6c0PXzkqs9Z6XdfbBZeSXTOQkkW2Cx",
+	"3DpbNxKhsXN7LHKofUKH7GZKhb0+Db7IaqonFhZ08wfZy9d/hx2tfzo44X53eCz8E1vtYP/2Gb6jhC6w",
+	"y3fYy9d/x3F0NDjk3VP/4KRz7HdF+8g/5a1Df9gVB3Enag9a/PTBvuPcwZNQbyDh72RVKDKrQ85A6oZl",
+	"kC6zzcA7klbArmskqIjxNR8f1PjB8DTqiHZQq32Guhxz6FHSAj9NVabB+lHkYMXx2fmoCIl8G7Uq3kb3",
+	"kKpbsPgkag1O+cnQPzaP6ZrHnNhVbx+1Dk+HXWAwLO2XnfdG+bDsfDAyMeaJNPPca0NkI8tXfQXV6Jit",
+	"9Blm6aR30CrPUifGefJPzLC7Zting0Pud0/tPA27X+Is0VqbDWtVlDltY5ElEX/6Qun+ubwVxhX9+Mvu",
+	"dT1l22GFS/ld2eaFjCGa1zGfL7YWl+26bd2acLG99qO3Z4fnwargqjHbxmS2MZ0AB3th+RH4UMnma7Jr",
+	"5Uhb/5jv+D2zil9cCBUcnb4FIC7FUcFMoujpUSV6mm/3j77CEOo5wIEiYmEGGLwr8AWx6xA/Hr7bWpuf",
+	"XGl97y0xmOp5eResRhx1jUGEZ3jGAGEVck8QJE7nBfdu77B1UKwYVXmzcpn33msGo3yIZfpuqucWJmMd",
+	"pip4c+jIAYPeTFnc2EDWORumSgGs4FSCPxczmJtESQ2odgX2LKQEpwi9PyyYeYwUW8ZkKgmv0h+3iSG4",
+	"FK9EUIZ14a2qCigHtcq6Y2Vw66kUH/KNES7AP1sf5nIxIiU9gFAUFuXYnJceNvhCLSAiG3LNHHpeeSAh",
+	"q2NgzEbDUjHMvXKUq0TbQRGbKsqUjNXszN0+AmT3OeOBXIimJUUYTSslXTeAh96mgyi8Or8+D6SDkQ6R",
+	"HLew/SF649qxkbaDBoVbnXzWFB3WpkOwo4gZkJK1W54TkIetJjtfFwsKpPEwSMrYJ6lprpNYYP/AYctz",
+	"VfJr4hDX4sNesYhHn/TRJ/2dfNIf1Ax1E9GK0JYuxZdbjd3bY9xHtMvtMYfbumM+2dN8dCZ3dyYf0kla",
+	"EmxrE+Ef8mqWQC9ogYfzNf70/oNjMCi5DvaokvcAJ3Kp9sKmztoQzD1sfZUuw6aczmY13vwMGdDr5Y2/",
+	"1U60cNFbGi0vCRwb7bAqSjGhfdYRqpnykhjUR3QHvDyQKgPMmjMm4gStDamAdZI6MqOc4WbEjCJ0EhLW",
+	"ccNjKo0BPJzsOGKHcDDAl+aFSS7GLhtWthw5oMFAycYQYA4KlknP4ZQiSY8rywC0evoTVjHCcKHEFZKs",
+	"wIuWCq/oTivAmSFbdwXOgpkX7TC9Ie9YIrkEML5xkgNxjGMKRXzcyNjWVRCNTGAppS5wiZMYqnoq/ZsN",
+	"87maU1ZXv9eBRGcPSGyRRctiopfHkuDRR/IRTGFLwfJZYvHi2VCImK4pYJF7C92jiWY8nQGavMg9OwjA",
+	"ICREQ/I9y0DgdgxjHgsMHa0sh0907hg8v5L+26XW2oXuW8dyFCZxaI8VTC4cS+N5Con4cjrPBAcSrBdc",
+	"5z7Mgn/1LGycFQiBoJRppzMg5vjJ7nAs3oY1tFfl4PAMxG0iJbY1LEAbUTZ7fUZtRRtuYWC2W91Olcf/",
+	"c/flWqgcczsSJHMinkGucmx6NSqDnkzCpz+Y96lrC5OCpd9ry0hsrKbkjkfzPuIy9i2XgateKvOtV7pg",
+	"j3vtSgS8NTwVJ/Fx5B9B3Lt7euAbo86H0DcZagjOnNBAjbfdV8M+8GlgA23Lb3X9VqfcKCz5f9O8NCNI",
+	"AYPE7FvQJ8mNaubFb16oifiPedEIzbT/0+52uoeHh61256AG5VgWXLFXcwBglFSh6VtlBRuD9TDqDvwD",
+	"3jn1u+2TY/90eCT8w7gbHQw6vH3aOtnVCj6IOoM2b52uTRYMD5et4PagEx3EXeEfDo+43x0cR/5JfCr8",
+	"1tC2B8NNVSv4lJ8MjqOj2D8U3aGx2Af+iW0Htn+r7ZJEqSEGUa1Xm4lBKbZWK3N7lzncK3vlpNfq9Lrt",
+	"f5YRvDtEgt9udQ+8moqgMHvzvXTKlmnFl3uVzVN3t4qcBN7eh1w1Gh5bkT9DK/JNORy1MN/WcELPp2QP",
+	"vkjuUBOsMwafoq7ZGDhM7UMA4piFAFwFt/t4NzHw6NwYA2oibM0X1LlOjCVWHa+lwUriXljoKgjHwz30",
+	"WwxKOVqdcGmHE2JYGPOc0z1rbEHq8EOTFnRsWCUtD4GaCYwzM/Q0kQKoSukWMFfA6jVWIVYfWfMNsXNc",
+	"FZL5ftLgriBtYPRyNUQtVTbmaTpn4yRNE/o9vlKNARQJSIPqIbDRZ/lA8DxsIOayzPFdgWwfOrY0xOax",
+	"5VLIqg4+MZtk6oOxld8LMUEjTEmJNcpgwb4RejqGgjNXxGVtTrBJErloiLC6rRp7EsgQfv0WJCFx7WnF",
+	"BnNjcoh06NpwgB/OvFeTHUOThLV8ZKm4oC3SAND0WyunKBG75RMi3WAZUNQsG0D0+MUHVyzQUtB7yeRf",
+	"ZZi+hWfubprerLX3LAxnXJmLzCyFKJl166oxKuuxs1V21L03smP5vFdfk8Q9ZhRLIPHwsqVzCjROvMd+",
+	"C2pJHNR6wU5mUVDzgsIugdsKaFLzN9S28IfiVTWv2Wx+NNu6dHD2xae7cVX6+MFnZk8JPGXCZQYAbS3R",
+	"dldb+57Egx5Ncw1IWI89hPtrNCIKnJMgY3Xg6Mj8t2bS8ew1dtNzEwe7vlbBUULLSAMk1KXeQMoLOwzf",
+	"RFpp2wtkOE5kX6o8AX74UkbNXF7qK6SQvrwtkeaRuGsAle2HPo/vONLMl+qz8cYhz7AMu+EFMiQ3gRoF",
+	"+9E0V8NhyOqOfnsVRTwBCxcd6svjQSF5xmY8kwtfzThm3Gy9eSAhypqR6h2pNO7neRqy+kjN8Lm8lKMz",
+	"Ak9vIj9J5C0B43+qc2iHUusdtdCXtxNrzOmDo5MWOfW0arXeMbj5Kye11js56rZaO9vK1U9Zh14Lf/1q",
+	"A9OfAQjX0XXYLWAPtCU4sjUNy+fa/WVtR5l5wUwMdJIL4i4qyRm6HS1VC42doPUH27cgEXcyakXskCIM",
+	"VJZu7rOxb0yCj/idCGQ5FW7RWrO8nP0uyY4iCc7qluBuiWO5wGckm3ExmUs4O5YWrk8aEq4IrVEUTgRw",
+	"TYZn+DxNAwsLE7tpxM7qaEjovjXMs6kIm+wnMOvxIKr3QiJ/e5m50HyIby7QYaNisOfcQoDgVCW5Rgli",
+	"rFbtejbCTqsdLjdFgEXvbIXQkTCGiEhOo/EAQmmGOIFE0SQj0bMc2rAHSPQrYy4qdpeImVeIVSChI7na",
+	"LHGJidWQR1yyq9d3R/b3aBMH8ulR16xawUNL/NhxWKDj1bFx0/2lAVPwqrRZx3wO28spDOjneXH142X/",
+	"9eWb/uvzm6vL65tSY89Bg0oohtN8Wkh4bb0bdDhoS3jM7QGI3Y9E9B5geTygF8TE9FwAML1VZogvDNUa",
+	"6N4kWsQEcQUUenMG8ScvkMZl6rGBmCvk54eNzpyCg0nto2MFnSEjpQvmQOAOxbOJrMTsAmOAIvZYLMx5",
+	"JaZCSwLvSqN0riY4TmOhWnZCNxP1FRyaDSZFAr20iIwhVVZmrcWtmSUQIYe+NBIPtwoAsqa36HeQ8Biq",
+	"DCK7OdzRB9MjpIRHk4ViLLJbIaN5WIiZEkMu+s1mgwTSPqJySwwOOvwhJEAGVg/VNI/UGJjTLc2rMSfw",
+	"5Q1YQqO9E0mHD6LXNAEF/wy5sUUGMZCJxma3OpwobhxkJedjNSWaVK/4UPMFPLXA4kxJIB9ANGRy5KVi",
+	"NDzr5zZZODUfl1enwwxNxF4ghykH8BjchMNhgRbepD8V9I5FFEPGRi+MjJ3mBZJL2qK5YuHFi6vrq4v+",
+	"+YvLNzf9y5fnVy9obOiPorROMvbrVExFIOtLBKL/pVWW/5VWwAXsLdy7ESe27chMOW5ivBo20g9KAnnq",
+	"EllrD4UWJwnoJt7SrTaw4cnx0C1uGXO8VEbCxYiOgSDqecjRVPhckeJV2bpeIFM3b7xVUhhtk4lJyucV",
+	"4YsGSplkNvffwGUi7jFSDxeWfDUvDiS82Chd80pk1BRZgqKjRz6z8YWVFJrNOIEHFxECkvTSDgoELO6V",
+	"Sq8YqBG4D7/NzKWx+aF3zqqL98iVa24OpJBRNgcGY+BhYhzuXOKBXVopWAgzY4hMdTulWCDcXse88UqL",
+	"+AKSCmT5WHttS4DhfA11r30RtiXeKhUTB2LDY9MJZMkODyEiRoAINFkVyt2d+H1xC68i+F3J4kuwBLsz",
+	"+K7tR6lO+5oYyFHUjjvDY+Gf8u7AoqYeDv0Wt5mDw2E1RtI5PAQvwf7cXhMyuX9DPi7sttb16j7AvbFH",
+	"B/ua23doxW/vCyeDubBdP+iCLt/7U4obl5wr+lOT/d2GOKuG3xnBAEHKGyxA2KALntgK0bXNHytucXd8",
+	"9GovKEW1huutog0WaaBZuMrJefqbM24/hs01e33ljeVk3kPxw2FPyOZbrlX+XE0lxaRO969o0tanv0Qb",
+	"buv+oiKeH0q3QDLNiYm/i/kbECu7Pupq1b0fXcTghbE936CNuusjX6+49SOmWcu19zs+7e3CbR8fCmcG",
+	"PFnirB9Ye4vVh9M09dggVcYX8Fy503L5dsNbrRshI1OYJWVt4OojrH9jcVdGXK9zbcCmI8fFGmDNRzjP",
+	"T8HXQOORr+Ai2j0kU5ZWGwOvK0VhktmX96i4zCMYCDDcRxx8kHkg9XSANVVNdg1O+7Lgh9zVP3waun9D",
+	"2sBhIZeQhApvvCA2gygAACGH3VY33BzG3NFiK4W9gHLQvitSMXJOAoidsdDKh6EumrdNFjppHhY11BOe",
+	"jwqzqMySuUsDfFk/lKygg86OZGUL841GIaAuRaLIlixE3YwYCGRktbZFqsbVuAVyujLydDdEct3lFdpg",
+	"Hy6s+o7TMc77/zM+vfvn+G+jKD1NxffP8+j7D+k/Dt7c8c6P03/853L+8j//076+XTQajx643AnuKFU5",
+	"bVYHuEvog/dRA4s3rtQG1qWu/V72wpcRoP4RZNJMPpgsfGqRcpqbaNyqgpFPJiqROVQE4CFILsocj6z+",
+	"5vkFOzzsHpLORQd+aIl6ynFfr5wVMkIvE+MEfFsIgGjG85xHoya7Mk50iBz6UNThTqN1vgtz9e3l/7y7",
+	"BASh20zNyKE3lo2ttzDX3JzfvHuL0c2by+ub85urHy9DF2tseCy8eHX9/OrNy8tnhIpzcX59cfnixeUz",
+	"iwTy7Obtzfmbm/Bp+Ozm8vpZCOEHLGwtNcyEN/80o8boN2fhjzdXLy//+er6Erq1oKeBJXmThS9eXZzf",
+	"XL26hkEtPMRIEIQookiu+YR3L1+ev/k5tJO6EG4n5jooMjtjUlG4z4YizDIKbrzstZoKQfvmVQ5NhHUI",
+	"JIXFGpv1GduszgJ5H31md9ufSK+dVxeh6qH1Vi2eU3sIWkSlR6TgnGULSISScRvlfKLti9JEvnd60Jol",
+	"fyJFCCUmVjpWB/Ld5fdX170fL85fXF4/O38TyB8v37y9enXd6zRbgXz95tWzq2c9/+nTtxPjBVxAru7p",
+	"04vyCaWVe/r08jqQLy9vfnj1rPf63Xcvrt7+EEh6vpUTgTQSpLeijSmQzWYzkJfXz8pX0+2XP15e3wTy",
+	"3dWz3sGwE53wrvDbgw50cwn/ZHjK/dagHXXiA9EdHvL/djUylWaWQFpp2msHEqVmz0nGQJIMPDND/OuK",
+	"IfY6rc5Ru9Nq37ROW61Wy9xxef1sp+u7h+Z6EnO9awAaxTNakXYg3p9lTfaMS87eiLmZGCtMey95Ys7L",
+	"MIlEEHis3WoxXJef+Nz84u3EbAlIbdFM0sTBv4s13r9cZ5ue/OOz7l+pFfSM+KXBElqc5Srf9EMYSDIS",
+	"6eaUvtuWyJPNeJHGhgxHkbsuUlilvLIOZCZSwbWILVACgHyrmSAWBxZSgKF/8cP59feX/Yt3N6+ePy8y",
+	"qYHsdNmosVRAQ/l6FlIpCcZC+lGqtBmNrUTleeMsoMiHcXCFdjrZ3EwNeSUW23A51RzIaq55ZT4BJujR",
+	"O330Ttcq5fsmMaR6Q402BaywOeBGOyz/pWa7cmrPhUgTKD3Lc5F50F8GkPFQdmGD+7v5rri9KyjDi4yI",
+	"5h88PQNgtPEkn7u0k1s/rln428ewWfv4qeVnK9uQtn+wR3D8fJCKPoifz9+8tNTLQ5sSESvLf649fKsT",
+	"OkYg4nki+1rcCVQ7x16xT4w0zhBDVE+4+TYPCANl3p+M5jqJeNoHNBG4c8hTLcwFcX+YkgKSSoqaUWTm",
+	"9v4QtrqM5gDumKQQc3WdRCRDoWS6xcCGeZtXjJVy3xFNltGLORQTgbnzJTRxuS4nO8SsyV7yOWcXIxIx",
+	"92ry+qahDnZp8nJdXbbKaDvkwbq2r6Ob1kn50Q8YpXOj+/3jdffO76Hs+wnspAswk3ZNfV0s3/nRCBew",
+	"nW6c6bRzqm/pxofJpSnFwPyzFhPaibly7fWQvHIRAmuJUK4aggVWsUC/vzEXHzNcn+DOXFAp50OGdYuo",
+	"6m6ey1jdiV38FrNPbIrUyOhAUigKTJfVNb/F3604xOaEAnQZAP0oMgt2u9maIhVIid04c6+EZ6qshEpf",
+	"5tqDFHF12z7RzP1lYyHrea7GSdRzdEzWNSNAN1uOpVJk73D+Wq5uhRmaBzgTVWhwqmAyj6vUYTusDASt",
+	"p0prJIky7tZSaTUV7ZXYwLLiabatI5DrnEQ+4/PNjmADRlo0RWJpWgLVqeZ4b6srXs0XYrfgo7/36O89",
+	"uL9nJFbFo6PTvCvG717sMXYnf1YCmS8rtWo0vREAVno9mm6fZLp9eQVVTi0tFlV5VJoI5F1G7u9lG47V",
+	"3aNd+CB24Ut1J8pW4aLttY+VuDm3z2+FjDk2xNCTtOBZNGqy5wA1BmhRg8QS45xfP2uy8NfQWG45AA0Q",
+	"OTIqHa/oXOJj89PImEyKcvqBXOaWR/7WSqM7NlfFfM70SIi8R10D5xA66jFMz+m7sNTgYvahKCOG2UJw",
+	"/AQtUhHlrC4VgITonuvegWy+xUmyGGAI5BpISCpcvP2RYe0fUr/pifkJRuahQahmYBcVRYdo+AaylKCw",
+	"qK2OcYgZnx3+YRx3N2+ea0pa5llawcjkWcQzLKCgVTjDpo5AYniryS5EmmrExah8AJupaRojLwp87FBl",
+	"42nKSy2BgQyfhMYOMfOA7WgL3FMF1OzB0RGSFfEJJSCAtXQNptZ3dn/uAhfrmqKoKxJ9D03CRnsAVMF9",
+	"LcyjjKVat/6MV0LoAETBD5MUkAQpULcKX4qCLCvtoH/V6ME1r4Ss84tn8aB2Kh9/iy/4CJbSFd54ApX+",
+	"9ENR6M+zjCOSdT4HO8ysUW0NZKubJuxRK5qlNYCJZC7tk+ie8flK9Dhm5QJZd+Q5nsWPK9Wi2DhTAx4l",
+	"2ZvnF+zg4OCU4EfyrdxAW7mAlBSvhqtaSyrEXl5l5M0VbDkToIg1d/7ff7X8019+63708R+d4h//e7kM",
+	"fRWryeJX2nJhpoZDLfIzNsw4AJho7FXDtnzsOVsam2/msDLAm+VR/LIXTu/WRXepwV1W3Sw5kkkaCbz7",
+	"HjDSBqenLj7Q06AdeAVhWR1qf0BUmOEpI2bobt0ovHXJx8BPlqtwC7vSVjalx331KfsKNVoJ1forRLN2",
+	"X8PzKrL114Vo/TwTws8BPR/sNGSFWGGAFR2JgPNTtsegGdkYZOu++dc1X5pSzqfs3rdaO4RDXmWxyHol",
+	"3kNWL8SUR0RRBWS+LeyM+fwJAImaE9rwWOgXCcCQ1aWYlW6CG7AmAmST7TwOJOFYGhMTWmV7RSOva/20",
+	"AipT0zwBXH5pzArEgyoDmp2ROYo2wl9t1NQr9yJrNNiNZdpYL7k08kjv1Xf21tyzYoK/DNjRVxP+6xSi",
+	"lVpllsKwAjz6RLMlbFI4jRDQShPashpZpGORAaAEPg9PrbkkTmJ0O7WeCla3rpH52xPtMW6sfip1RHhk",
+	"eoKxf9N0hYaxoL67441+VnhRxBHht2LXPkYCRdxzM7m7rEtVPe3AbmrUimd1vme9FHRSllK0nvNQnINC",
+	"TTOlut/C3vNap71Wy1uRsvQCzC977FzyoOY9KWeXvXX1gF61FNArFQAWXoBX4HbtWdm3hDD5CC35GaAl",
+	"XzgZgPptULiJCzEPXfvlo7cmw1VAaRgJ5BB1jFim/q18PkkiAD2MpxliS6F2NL9sBvKt6zUHz3gxTD9J",
+	"wetmiup6WCKTPOGpVQxG7Visk3ARJDKh72chAHyHZyzUBFloRBOMI3SAIACQYL6k3OK4BqOHp9p+Ivj7",
+	"gRxxAtIxAjFXgHyYxYyzGU/f+4l0I1IFJ0tC7DiBdPQ4QJqcGJU4mOYEGkGIKRGf8CjJ50BjhVNMXZmU",
+	"KFyf3doCPGOEP0xGkZ8iIPByTXyPdDv9LsmbjJAryhAQtumTa7aEq+IyqQgZSciO78VcB1JHaoKgHgg/",
+	"kUIJFb0RME2a7DweJ5JiMJGYODBLh2KQidgfpvyW0DVWbylQCEL3mANRsR0bCDSCKmsZacVjU5kC+zhR",
+	"LlswjAKWxRiJWRKLkNVDHt8lWsTFA/oRzwThYnjGPzSbMmz0LP4k3eC+X2QAcSLE+2Kk5pXChREZl/MZ",
+	"n59hFK4UKwZwjDHPzN5wNpjLFBdPIxA8GQeywMqwH1FKLZdWwSVqkRbpHTw8kHimC+M/E8zitCzDszRY",
+	"mrwHnC4w/7biYjwCYnxrgBhUzbYPesR9wSM+DwDGrqnE/XOIG5KHFvKi2tawOymm93vBXawEttBPf0vi",
+	"nZAs9NMd60ofDNzi97ET7513/RyAFl8F/ERBoLEHqsTXmRP9ZIv+O7TCyXSoVzRyY7VZv5DChAO6MY85",
+	"nKZpcbqR8sUa2USic1OwAqMIYUksZJ4ME8TvSzQj5oMzxB5PcksfjMzBRi9jIe2KpOWG3tX9yp6MXbCm",
+	"gAnChruU6uwopTZHJH9PzIAH1UYVlIB7aqQvXWB/4e177ux/Lzbit5ALDyz+S+f6gtC3CbCydJidrV9A",
+	"E1QrDc6QQU4HElBu1TQHy39KKABxk70hLNry+XZmtTuNgcMIJMlRD7udkxCr98aJ1mhMdNsd+p3OeSrO",
+	"WCZ8TKobDyYTeTYHVxd9OfcaKWb0XDMe45YDqOniEEaJzlUGcYiQCvnDXSTQO7j2axdCS0Hmv/yF1g7m",
+	"agI5skj85S+9Mu+7Q0RMeQ7goEvYmGj0AdIBTmoDIYPLpA2I1kg+OLBSnbDXQB0RQ3GX3UVxSFkBjhuA",
+	"QWki7IvK9YF8DmSAYZPVn4ko5eYjXARpJDLBtMI6jeL9HtakjEQg3QqyAUBlQElIPI0s6LDZm83GBq+M",
+	"tvoaSzeoHQS12oN35+X4j0IonMcx43CSCSQWyq7hACP5dc0rijvp/tp34Di/fHOFa9tpdQ6bZnKHEB4Z",
+	"GvGglAQrQzeLBqj+cn/S6ek+JaB0fvAw/bHlnw+uJUmaPGrLRW25g7VcPtfPHcXnV1jxeLLft1qR9yDm",
+	"AZ6qtaycuzsHW5v117a3/L////+Hha5dDavZuJxjfR5lhUuFU46eotzFz1Y08cs5K3XVu2jampb6VRHk",
+	"zT30X7dXcV9tUizzcj/3a4fFAI2HuaJuNaOb05RlAkLTiWR/43LKM+OOf2EN3luEJ65mUVtuBeK3I3hb",
+	"p7vIkxUl9n++qAr1Dm5xrlbLypGI3vuJ3CAtlwQkUi70ExkWrUsOHDXLkjuhPbTMwosfLi/+fnXdf/X6",
+	"8vptmfJhFUoJ5dWEjC201eqq6TmrAzssCdFCePalyvtzkfc5wqaQGxeqiZC6z/PQo2Kg0g19hD1YvAVb",
+	"4sw9jb0F+LVyeTwI9aFE9wpxjgwtlrd5hXA3M3wlv9GY0aNk20GyPc+UzJ8J/f5CyWGaRPkfGrqBDVk5",
+	"54ncR8gos7FysUnIlIQKShm6x5hhzoNHObEsHFidhEnB2LKHVPgjTjh93eMRfzziX8gRpx25hCO61zkH",
+	"S2EXz4vOuGPzepgTuNVrwhc+nrpHl+FBXIYHOHWwIRlndDLuYcITsdjOp84SkYWeDVSj21zR7xGXbCBY",
+	"rtL4D4lvPMNB/qkDHKWFXRHhgFVgWgg2V9OMTbLE7CksvkMssoRLalSF0HjGU6z+2ivYQQuxP+bBozR6",
+	"DGDsKgZpk32SGBRIfL6xw31iHu8DyZrNpJYpBT1W7u5Zyqtual3enXb92yvvgOov7FX+1281HuUq68O0",
+	"ARALgkbib+m1FpDQq20Cb6SJ6u8D4mg8xb7FxcM3w+2HohsfRJ2B3+atU787PBG+e5oFhKkVOI94Z67c",
+	"o0qN3vQNll3so7f8ybVD3h0cRJ3Yb4vW0O/y04F/Eh3H/pE4HHb5waATtc0qVCYFbl81JSe9VqfXbT/I",
+	"lJS+A55xNMSZ8TuDNve7rdMT3zzUt32MZmY2zkvR9l7MjPvVx1/2zU7CMaJepE3FPE808uB/8W03X011",
+	"jgUPIbm4h+CVytcjNdsjgixV39yxInxsu/kiNRbfYtznJc/eX6u3IzV79EEfIz9fRuTH7EmowcFjvPvB",
+	"3wVe8uU9ISU9QB8E9J4SAOE98RmBGdz8Ag4zAinYjuAqUiN22Vnwn4FZVcJnDOTKNjsPaLctDKGFRFBZ",
+	"CZZnQOTUUswCWaXi34iaWacmL9sKR9D8s0QLj0Fz3xBhN7YiXzY8ZoQeliCSz49Tt6kd71WZCACbzqgF",
+	"aFevfhc8yD+na/+V4BY+SvN7d8P8WVEDv21QwE9XtupOlPp9t4L5bVC+dyLLd8yoGp3rjO6F1At0gk9l",
+	"rMwKJdpoUsTFEYEcGkOFxUK/94iCZtcCDayRS/JArrLLdym6uAEMFQhMIzcOFXqTilldIc9KBfKchThJ",
+	"wuhOcBfvF6v2zNtXG/grNZx5559auxV7czlufYHb0q4cQhqfS84A5KO5n2Yzr3nUal++j/L1yut3KBht",
+	"mRw6DdsdJYsk5w+FiPXT3wCc4uN2elVyIJ5oGwj3WIFWw0ik+2RouxIZh2kAEnvMDlqEvXmrVhTVOfgM",
+	"s+mUZHUgMT9/9uP59cVl2PAA7DSsMB+GPXCfQIYuA5wuU6AmEsEGFrACAd+U1ZEL1bZm5rrMhtooWFkD",
+	"WeZkNb6OTQ4gHheAjm6mP/VwGEVrGCGzFF1jBfCGxUpn1woQ0gBIFErQA0k16IRqAhoSG4Hg6lTdJhKd",
+	"UsRmpzrfKBPQVcoBQ8asQHg19K+VFEtdZoDLRv1KuWK3ImfhQatLETJyU4OiZa0ElaIylgnw5uLi9Zto",
+	"VF/TJrM0hM8FRG+36imzlcv0rwV0it22rv6+tPnDNQot3wNu/tfuj4Pj8XXnw99PJy8O9M3J7Of2f84P",
+	"o8uj4Q+tf7/pTq+O1etO/P3p+5dViIh252RXgH6cezoikZogKQMRHIy4bm5opCqWdB0u2B9HP2qJR+2q",
+	"wzL+Toyju9giaxlHfwdO0SUe060soz47b75oMp+VkMMelC7UrM4n9V4doDVQffK1ytlYxckwETHTiYxE",
+	"uUFSCwQR/X37vb5O1tHzso4ueT96mdwVxaq1Eez5KxsJpZ0FaJ9bsteAw7Ws5LSH8IgCQpVGKjXZa4hV",
+	"2njmbKQCCTgG+UgkGRsIngFyExCJiJzaqukFRruyXKl1YN1lCuMbGPWDJo+TO2F1wQLcKSAX3SU6yV2H",
+	"LXD46ml2K5T0GEAXxwjglok7oMkfYnlMMua31NYYT/GD+uNETqGhtHtI6dAdGeVI8q+TEoVW0/0yzb11",
+	"SpY+c2lAnRYNyL7Yh1F1zahOzKgOo+7ggHeGbdGKiwHdOLYkNlTGtfank/WDAdDzPVK0i+u+Lk17vm6f",
+	"3jtX+4cd/d/MYuFpOZ8aPf6vXz7+soxQuO6DS8f/YvmP6xELz+NYM87eJ2i0lx/cZD+JQYEti+VdjmQr",
+	"kOHKxQ4pg1pkYTCag8UtdKWRAmNHAAxjhLC/c0BKFX8Q7Fcyna/HRVvcLrVP6hwXs9cFi6WLKvyeAuLT",
+	"Dv3Hex+zz4kQhibJlmDy0kLe/1s2AoZ9m/ipX29TIawL48tybZtYW2vebMZuQpsFRRpKVNQaxtl1xgmI",
+	"Ouvgurwr3gnpTXP8BynQFZk1N/53BMAGKOvqYAbxignUWOMor5BgW53kpcn61mCcvgSRsXKif2cB8tW4",
+	"L1ttGMRl2vuUb8Vq4nJu4ymIwGSRmNg6IKZzrJGw+tei4DKHR0xFl4jAMONZrLfZIogq8a2e5PsD8VxU",
+	"TJRKomaDs3D/Y/w5MXO+FJFkIXT+aNH0xRapfsVpIASnub8xhGkDHwi7NgV5KL0AW6Cg+1mCB9cs5jkH",
+	"Xq5LeZsmehTIeihkCHQnbydcJnrE6qHQYcMjLxGT+RAFUiwTEmhYzJ8Ej0aBtK/EjAxI6hApmv/29tW1",
+	"8XlGC+l2O5yGZ+4JZGi+OfTYbARkyEQgaT3SOITLsKhO479DBDzToX1CygciJT65kUgnIaV59EjN+rOR",
+	"kCF9jBst1++BRzedo1YIJCduYKIDLJVY1ENiwQNjMsnnfUrsYJ4FStvg75mIEC9srpOIp317PcLRAzo6",
+	"VSgQLhxk5nQBTe8cdMDX1nmJ2CQWQ8hClXDhUy5vp4BXr1n4X1BFIf5KuR/8FqoFhN/gtEqRmG8KpFl1",
+	"KEKkxQZojALp2x2m4i1qGEiiUPRf0C9DupF20xqL+Aqm57nZxFs0KIyKBrWJTikVawDoMHqyS+pmkKmZ",
+	"hnis/UJ9Rqi7ZrpCfE1oS5FgQtdmcxamZe3g/Jf/8IQ++/WvreapJyT84+RzNNZgWmQFdF2rVfPsFPZq",
+	"kEtzUgMWxFGv9ZWdLmke4tXgcCN9D+72uD9MOfBqmEMHNpxSWjCepkQVOZmkcyjuCmrXZdLFoGamEo5t",
+	"rVd7pthcTdmI34mS+acFk2r2X7ChiuHZe66n44EUWjOeQbmt2bq3QiY5x4TrgEfv2YRrjctBhkpN8zhO",
+	"RV/S3dCHYx95zvAAs6H5AEja/nsKO8/eTQc8z/h0zCv3Vr6udAdMnbW6yjYerfh4muZJH6H74YELkzzh",
+	"iexrcSfALHcT3cJtycyfPdZuYVGMMifXzGTEJUWmRHmef1AzpnMonUk09X/yRP4XZj9rvTbSNdV6rfKc",
+	"rx+8hl20YtR6wvW4PwRxJqPSuBcGo4a5kCwuLT/cqdct+hueibSyIPiL8ko840nlkhh+3rAEOpG3qdiw",
+	"Botiv/ic50YN4qHrsbG6EzEbqakWnuVLYdlUSooP2gH+ZE7GjGOy3z6b1qCf2hR0q7V+EYh31Gk3OPu/",
+	"Tnmq7actHdXViskYOTQLufiQwywR3wfwZ8DkQ0Yh4tOY980IJDdDFXiwerW3aixcNNRyjVAbOGc6uZVo",
+	"i1DVaxm6NoMaf0wjDbguCtsh+goCBOlic2WeRmUsLFcxnzcZdTLHCsTzjCe5LWwv5dd6AOW2QA1ilG8S",
+	"IVxgUeoija+r89J1sZjwDBuGpJpBV840jxQIfHdVzavZJeBy3ldDY9INUh7HIusP1EykfXRUjU5YED6/",
+	"bJCpoLVg6idKQ2yqD2SO00xU5v87lHOJJHxBviC9mB4BQ+8Amr4l0wqzAXjciEgFFq9kJSKviqt2QWWC",
+	"GHgWX3Gupk12BesOuUAjfIS3abqrE4ivWDl7VSm7eZJ+8WoEuQ6UkKfc+MHHcRds/938tJJ1ssZDswpS",
+	"8iQTCynvCx6NhH+hZJ6pdFvuGy621947B/5pnFz7VaXjHbFZMahzxQzHENFKzVwZiUjTZDfQiGvWZlQY",
+	"i8EboE02DhLla7GA1yw2WCACzgK9R8jpuGRtOHOv2PO2EUZAGZPQILdsb2m30/FqeZKDffOjGzNzYyaB",
+	"N8rzie49tfHmhUISOx/6afHZ/tCBtH5yOXzFvESbnFVM8uZnqEJY4SnClt6JDL7kij6lI6ef/kb/+riL",
+	"d2puNdIlQfUHPlDMpsajZCE9iHzH4kfwOizydmkM5OLBxaiymvjXvvlrv3Q/487BavSI492a/E90yWeG",
+	"5yG7Fmi/Jju3fA6BRL4y6viCfCZ7Lya5h3DbiTYLObOw2w7WEPShIBR392fkptI8ia36Q8apzTHJiiP1",
+	"Iwm9bfRROOn0FWtikHfuWbsEIitCdonOmPvDX35rryQwvqdTs68QtzOzrlKqsgkfQ2wP1A16bnyt3G40",
+	"a8mVDv5OMsYW/u5U0eQuZvW8qGDBXL2IG+vLmywr4myk2IOVN71wQ/9cZU08jjNjNfZq7U6rxX5KUj1K",
+	"MsG+S+9ij72dJrlg3VbLYy+UZpYFlV2cs9NWq31soRt2pJom0VDiPzULSCSuZr2XKyVryyVKxZB/TGKh",
+	"wDpEXKg0ke+NyNRGTA7myLlhx3gS4yihedHvDjvH/smgfeSXUh2tVeVLOwxx97olu6Bb6pXcLvzGy5TS",
+	"0v62B7nY89uKkuwmYlh4VBxX+9gmC+3Sha7RmTM0Ia/Or8/hCNuAputoblSU5pqSIkfo9im5LzoE5ZzX",
+	"Jx/Iex2yj3vv4M9ZCpSWyPI2JtLcIuw//sfyn6+w/CctDt0qcbGo8Pet8SnEbqXOx/56sdbHwTAYG/8B",
+	"a31KomVrZUCpq+mbKu35o0RAeU4fq3g+qYpny2HdiV/N7F+PkU70mFVjrDizw5TfLhXzBHKhmueG3OH/",
+	"IJO6JJ8bc7WzUZJimtKd9BHXgZS21Mecb/MDYVdoB1ViH9lPZH+qRdmG6AWyuN6MZsbT1I9SFb2HkWiW",
+	"QPrUclMbf77cwmFc/EByKdVURtijnGBgAHmp4EtmEIUdqzsY/rjJbhT+xG14NVfmIZhyNrd4VLdET3Ef",
+	"DMz2NF7zrEzsVs30jciqB8NOKZlvB+vMt/Z68+0ehtjnrGb6I6WwrWD6g6Txl4nnUoqcL8iexbj5Qruz",
+	"FXwAaGdlXwRgdSOuSc6prJBxQDtto9+t0yL67Xrw9w5623H4ifTNiB8k5L0ogntLgnzFx4EcTfLS1CSa",
+	"DZMP1vb/89aU7WZhU9Zkc0QNoi8UABcfcmZvgvAMgvMozCCaH3NlA9ya8QHocIqgEZ6AZxSWA8QlYssQ",
+	"t+hfMYkSeiwfKS2oUGk6CSTmL8Nnly+ufrx883P/+6sfL/vvXkMIH29iPM/FeJJr4NzMxBDKdYaQxlVx",
+	"wwuk4NGoAAiA9nhIO1U0JLvGWL6SOU+ktl8Ln+4FEgx+2IQUo4h5zteF/V7a6d2iVF8Z68VNKxTEJYRP",
+	"V9AbhTQ3jXWlT3TKdz2MNLi3eNeKOqjX5rN18h/hsbZZ1k6rtbbqKhkneeXNNOpa77AFtQvJeDqu9Tot",
+	"LCLBn9pO8iQyF7ciWzWKVxP+61SwaJpplSFIAGeTTNwlaqrZBNM0oRQf8j5eE5LTh9Ehug88vk5nbdkY",
+	"Xrau0/6w3fm88Ma0c2u9dncBkPdg2IlOeFf47UEn9rvRofBPhqfcbw3aUSc+EN3hIa95NaMKJBSQ2Fgp",
+	"lbX3l6B/j3qHJ73WwT8hiyoTPVq66Mhc1G312p1/UtC13ep2vJo5MX0a67pbAFIYLoSjVevVbvmdMQJ6",
+	"TI/zSY/FCU9ZHk1Yu9U0/x32Dk+Oe+a8SRHl7h9G5tMZLrK7fQpSn4qjo+NT/7jbOfS7rVj4p93uwBet",
+	"42HUHp62uID4mdkS5dEi0LDVHZtnxmERF4lhMZ6kxkCrghHTe2j/wDs+7nkC18aQYXcbAWdFw7ca0Poj",
+	"NSaEsW1KdlwIbKs1nQxfUpoWMy3P5huwSvl7wColHWW1STwVWMbLpJo5zgzjyRmV508nbCKyRMVNdpUH",
+	"8r0QE43FzcVJgKLoJBpRQQ1PUhbxLEsEwAaENG4fUHG08R6hgDG5A5pRnrNblQOVJM/SRGRWe4JTHWdq",
+	"grloMRE8bzKjoAJZ/QZXyGVmIBGxdabXhN9Xoprl2ZzGuYvfSS828j5ZiwGzq9uJIs05lYnMj7q1Lcrp",
+	"k0X+FyHoCwj7b0KsF6M9vmmd9loW6n+doF+4agUY/0pJv6dQX+cN0yd75txb7Kk/t0f8IOChVq4aN9G4",
+	"xiSq6oBJabxcYzb/kSUQIOsKPbCgcDbqG+tOrU+A0MMQwXLJwYJay9jnMz63l0Ag0wZZm4EMf4VaM87A",
+	"e1RDNkiyfMTqYfv0pOW3un6rE3pMfOBR3vCM/V0i0wccVmnUA8hSVg/r3U63wQ4PD/1Wu3MQesb0xv4C",
+	"/An+33NjmYGrB48M5EilsSbvL05uk1xDrQabwaWguCABDL4cn0wEz2wHEXxuIDHUDN4dZIVVRtqxHnJp",
+	"HOOJ+I8ZBZf8v8WHsNFkl1D1FY14xiNAGNWBNO5ej/06VbnQHgv/f+aOPjYRacGzaMRQl6lMszHPUQ2P",
+	"tUjvsLt8HsgSy8sa//C1Xdktyu/afMcM1xanHqfGoy+DvHll6db5Ob+uaT5xM1PFOgN/bWvDzKOj+Hs5",
+	"iqt1feumfdxrHZC/ZvZBXw37sA9qvVpxhGseGQ2w3v9Nb2hGCitqM533bccS1PEjI0z79ADskuOoM/CP",
+	"4wPhnw7bLb8THcRdcTg84scDaxvQ3S/sRgLB009krqzVsdxy1DmoeTWKEW/8LlfJ3f40r4sO3RuQPtt9",
+	"Lyt9H32vh/e9nifSqcKyz+Xk4pIO3FwJcFOqrkXtAgIbq3ptGyVVH9rr6kajKJ2zw1ar4QWyrDs9q1pQ",
+	"lN8lYoYpSAK5SwCKcwhwAqNE2wLHMwJGSwCjPLwaWmjOXFE2pMnOV6hlpkdqpgMZlg5OaJOWNny6xCC2",
+	"BpDT0WFtdasKJNMHyebtJi8+T+XBPSTAM0y2rLEri1ptVwhq1+F3Bzd8LCpeKirGxbFdY6XVWS1MdipV",
+	"wLP4RFvA3opdZe2vwqjkkhlXdB5IisGkgmeaJXljKzSJhXgGWhosRLKgwPlIzKF0gI15jDhsTfaGYDTK",
+	"IsV1zNlhBzKaZpmZFhJS9bDbOaE273GiNQBAh922bf3WOU8hVhPIFSKpmmq09RJwYb/kWxVULSVc+/XV",
+	"Bl+7dFoyPv/ylzeWSyCRbGIciSQSf/lLr4yJ6qjHUp4L46q41pWKegshgYWKotFkPyX5yGweoCPrnIRn",
+	"uGK4hDjF6zCEl+GDi5kIau2g9tBlFGTe/VY5pkCqVHIYi/bb31bYg6en+xRPVET5Q1dQ3GMI24ogaKEf",
+	"lccerAEvjbCpMgbsYLO+NgJMxgCK8dy15n11FQHdzsl+32rl0ANRiWeZiHLjSDsxXPS572iuWzJx34ZY",
+	"1yZLiLJXg92NhS5p6pH9XuCMViz5RNuxBbKu+dyDGyci01Az40BTIHQ0TNJUUNsyYSo3PIwlQXArnSNR",
+	"gUOhX8mKHmK9Xg8yMo4ubpgJEXuoxkldJlQcWFDIOHUdInlJqVHRWjO3ItdIMTDVU5660CYUU+BYLdu6",
+	"/TqvbAaYxzYD6YwLDM9VCGpc9I+nUEoIUS2FEUB6ZCALiFaVGTMgEjB3gznTaiyAuiHVgo0Fl1B4aRwT",
+	"bPC3g3GdlboYcV1CveMiR+eIg5NjyRgsCFAzkDtywNHWoa342gXzv2Lv57NQvP8kWATFpsaqy2A3zdXU",
+	"eKYlxF7t2rX1GZsglILr3XcFqXAOfx/e94dU1LQ3aCzxFlLgYus6Im/byW557x/duW+CJx61zIIEIngS",
+	"567sqvLAQdrGYLoiLlVoM4dDSz+GRTRozLP3oCISDcoO3TZWT3JWVAqQmvYwqMQqMSWPgkqBRM40zGAI",
+	"Daa63fgN43BWKdH4NE5ylqrbQNZDGlgfH2x8QGOoAT+fzKEqU6RDD3/glWgX3ekFEhIXLsaSZoLHc/s5",
+	"BYvagrdZVTQVNh53r8zVzvShYF9+E/Gye1e/293q9AXG7IvBncbtyD8WnaF/wg8Gfjc6jI/E8fCEnw7u",
+	"4a7BjP+xWmCzu7ZiO5WopcwpKYEmPDpy93fk/nRUnWYKGGfxFPdvsdVQTmKHz2ZF40hfdoBBcBfvwudS",
+	"wjsI5G6AB15Rvj0c9pM4XJvqdqP+XAgItooKKFX808EJ97vDY+GfxEeRfzgo6FYKIf0sa7JnXHL2Rsyx",
+	"6I96I96WKR72wQWwn7kFF8AtyzeOCzAprfoq0qItZCW0AOCAWnpUj57tMcS/42k6B8AIAH8zN5mtGEge",
+	"RWoqc1Yv9iZWjkBRCJdMfEh0Tsx/HluCDrCe52ZCEvsxn4QeYPdZWQHvuUM/7r1DP2ffv132XTil8cL9",
+	"x//Y9/8V9v1PiuOygcOsSv24R99/IVYrff/2179X339JKGx3Jgrmt2+q7/+PEgHlOX3s+/+kvv8th3WP",
+	"vn9QWtt6/RnPRCBL6fFnAi7noKRHSUyPdKe5qMnAxlCbXrXH+qxQ8S6Yp3M+360h/hs5xPenWydLo2ST",
+	"ONtDyERlVR60+5ggn7Pj/Y+UPy7Z+8fIoccY8edrq76PAVPlrl4fFLZRTc60iDKRs3dvXlQlnp4OzA0D",
+	"pC/CoGySMTWTLp0ZyPr3St2mglnSWI+9muapUu89dj6ZlP7Q6NH9C5SzgXSEswS4YhnA9ci8iuLOkcC8",
+	"Ya4yR5ZhBj/ienQWyIinKZAiQpfbmNrgpJgxl3I036bSGL5T52qi2UxlEAsnUshA1qcasA0gYcjhyhE3",
+	"OoO/F3FjN9LI+3KTfy2mWXu/+AmSpO9LgD7N0hJCxGp+bSDoK+91/XSPlzSTSO/eZlVZzA2812bx3rzA",
+	"7WY+3KNNDJyjj3L5YUoxX/L3glAXoByiUZKUT7STTcj2/+7Ni83S06F7rPX8ztO0jAFCVqVZY+vzuWQt",
+	"JmlXpoJWxinfupdvkRBfa9OLyzMCcVAKwToo/8hyDBE32bl9HlwHl8QJVgwkWk8Fq1skKvO3J2YF0lxk",
+	"kCLP4DJun8BzxtO04dpqjENgBHxoW3C+TDyGSmA54hMegefU9mplrq6+GUJ/H5JvuBYhdg9O/M5x+8jv",
+	"8tahfzrsCt8h7A5PBNHwwFv2Qea1p66/TzTcuE9VXmJoieqb7eT6cTp+q12zf4HkYKfVOfZbB/6B+f0s",
+	"kbGaEUmQjAH2tAd0QkB2YvTfKf48E+J9zI3YGCtp/vHxl09r6LFHdnsvTwkU6bGZ57MAKeiS+LQivhCp",
+	"6wP+aKkZC9FsD2NK3vEk5YMkTfI5sx3ZEOuD8j7a5p7DOQqkkWLLLInsJ9yYa6H7IGCwAmTrDEvtHNpw",
+	"boxOncPrw/KJCVmq5K2HA6BjYDYb1LnhXqfEg8qZuhNZyidoV+/8FdTy+sEK64HL79UrUhW+BcIqFRQG",
+	"7G+tUG4AswQv8a97TDRvm4EM6Qv+1f6lCSc3bDJYHCQ4d9CCaNBbZEVk0glkUTjpNgK6QLdCGk0rwp2r",
+	"MnBH2L1T+zRwPyNn9LmMb0bTTJt/V2vUn0/TlJlfMyXZS7waRuiu99gzEQlod84Ve8kzqKt3kZEHVBFf",
+	"vdg/XhD7J+vEvuduOeodLNxyUL0lp3UwuuLj3orhc6a67D7fGmdyO3n/8T+mur7CVJcuJNcqRbjo67hU",
+	"VyxSkYtVtfHm9xgCt/qwyd5C5DvJmRWwkK+ae6t64s4sEl9o3wpJ8YGIlNGFoTG6dpfPOJ6SfN4aT7Fv",
+	"/dLjKd11kx8/BgweKGCA87n9lHhr/P9dvPnvRf4t7s7WV6KgynP6eG4e6NxgYnbrodkhMWtVyJYmZY9Z",
+	"hyAMJEX38AGzkUoxfrTOmWGLvkwgwZmhlmIg7YSXsLrFMqewkv3AhlVwVBoeyELNmWEWncnxGdF0zgpn",
+	"EU4GpkrMz5m7GxhldlRzmPn5RgTJfR0o8SEHS73sM13C78zk/m0qMfgaq+kgNetLztBKB6mzwpk48g9a",
+	"tXsY9p8zgfxHyk2bQH6Un99cAvk+boGLnqzPHdv4WV4VQFQYA6H8ouUVQx2h8fOhFC7MVRjIOpDjaUie",
+	"UL/PirCYx6I0mUyw2Lb6tkCGRQAhfBraYx42muwqFuOJyoF0GQeFFPDU8gOhLQ9+F0gkw6BIWaETUpU7",
+	"7B6naxSBmeI9EEBgibQ9QRq1mX6PI0Z9NJU5djSF9PuQ2Dg0NFFTJMs11EKaJIN23ogm2YwokbdNdk7x",
+	"vicapiqlqCIUMr0Xk5zxKFNam/lOk9tR7mt+l8hbRxRa5wyi4vQYHD+wXsOvMS6ZMiXZQOUjppNY6MaZ",
+	"GWqqkIge261woPSVemJEvj9U2YxncSBHapohIXwOYCJF7h3RXc3ETPPpWDK4EqlMbb7evCiQ+SyJBKp5",
+	"nIkxnzM94ZJZ8KSDoyPcVRiQbFQKMAsGFVgwbAAGzL9lm0FlK8KfM64DGdtyMGOV2BPhFsNCk5hvc0PY",
+	"EZPke3qYPYhgc/xJVX1MYc5K4deqiKBV3/Cbg/Y+6tvO94N3gJXJNTA+VusddrwaHY1ar3WPMZq9uEpR",
+	"f++MSZbBRY/EJlVik6ggGHGMJmWNgfAIKCLOmD3cLIHWV3vAUVs8PIdJVGpDexAE2nt81R/OUfIlsL3T",
+	"E0Gv9HOl+qkC4AbL8J6rmkcVFL2Do6My03te0UeRsRiWFNJXyP5+RbNlLEbtgXXGBmKoMkE2m8c4fTd8",
+	"sv1UUK48kLtqVTCcwDBg1AZu1XWdUoOahaXMUuixsJSdMj+uSnWF0BbxMNGO8mmx1S07WtCpyn0AE15v",
+	"NP8dmuUhnwwgLtDrj6aVLX65S3SSqwx+Ef7w6sWz/s3Ni9CRsgSy3WKUQjtjWgjmIL0o6u5PVJpE87DR",
+	"K9HTmXGxNLkzy4sF6/B+sE0BvT/n74WElwJGgANbqVfS4m7hAqmGQwGoc2jdcYcqMCP0MPdair4A9XaS",
+	"N5rsLTV9BjI0F/ShTK4ELDeoEnKzeuUyY2wvweX4Fj0kbFicEByASGOc67PyowFrRk/H5L+Yx4P9KD5M",
+	"AFENxo0FojBFUNE/J4SBZiADCQLYLJxN15sZAx8AG3yMfIBRoJUYSMzgTyXNZyoIDC+BEzGcpqnHBqmK",
+	"3htjE4Y9IAgdzZSZ72lurPHKBKERb+xzyabyvVQzSZUCSRwWwMLsHEWUmbd33724uujDvnpx9fLqpthZ",
+	"rNOAHcIQEHsioAUSYBIsiSKXgbx6fXdk/4BTwp4edcEKPw0ZrhQIz9B26gIQuX8+zEUWBtLMZlqgZ5OD",
+	"NaapN84GTL5DUeKpVrgIWNhb/ow35zeX9BluUUqfoGSldMP5TDGfs7r1YVKVG0dyhePZQJREK9/xML48",
+	"/0f/7Q/nby5LE9dqHjaYGhofkOfm6U8Qm4lR8LJO/1dDmC41EZIEzFyAkkYvEn3RAngVToxueCwz9pGI",
+	"Waxmkk5bOoOCgVKJSI8NxFwBBmwgCcYCFkOPeCb6ALwDnufyorDlNUF/Fj8FJ5PWh0Kv+EHmWMNW1Tlt",
+	"d7OxrQQIJMeTtb7WIlX5DyqN71trAVEz3O61Xq0dtQan/GToH4sj4LMY+Ce2kKF91Do8HXb3YI6zY/tM",
+	"qXz8J0xpGYPauDo37aNe27JFFJIPrIT+P8endz+Pn8//0fmx+/NP7dng+x+H/PtT/c/np61BJ08H6cmH",
+	"l/9+aSv/TvnJ4Dg6iv1D0R36XX4w8E+iTuy3RWto/2YLMz7jJK4yOn4wlhn7OwGRsrKMPyOpaPYXFk/D",
+	"0V+AvnhRophcto7N4zwWVjWzQ7uU6Ryo3S5vLkPk/c/uEKYtE0B3tspbXnjWjnO76CzfG4fjHr4RzJMZ",
+	"7VsjBN6gDNilQck87IfF+z7iRnlX6LBdH/V24baPD+YDGRVcpHdAGNU3KlOPbdCkFN6r6AyjLWzU0DgX",
+	"XLMxl/OyojFm66J24GmqZtraLtuFcGNhd5f+trzBf4LbVzy5RzFFzVbr2ZUiffV273ZaK+rBP36dkJaf",
+	"FlcojJpKZEEp3AlE9ZzR/qOu0ERbw+kMLUHoVkBoOwhrq4zNeJK7EtNc0YqUYw+dUuzhRin20ryQxILe",
+	"3380X+LjlzzIEbRTUDoMS59vzwBahXjGwMmCXwBnjvmxTz+GAAMG3DXIwFkxVWh7bz4sm8CQ4FK8Ej7o",
+	"05ubK43MRmgyTu5d4X9ZzJ1hkqba0ceobFzyKc9LntYqt3Jrwdb3xr9bcHvYgEfvbcktq3PnX85GymUF",
+	"sEhrnMgYANImSfReV9IgjSa7FiLWS5oashr/8M1X+zeku3kgZ5ky9it08YG9WvgnKnPSFOhSwdo3Z8el",
+	"PgAwYUMBWGE0bg2Xm4c/0SyJPzVQvqOu3xvF+2ZxPjORTzMp4gKwFCZoZl305jrw7fIi7PhRe5mTZY6e",
+	"w6N7VrW9Qfn3CWVtXw3kwS9VLi6U++gQ7XTm1/eivSVSageuFYL/2Od5yOq52TZhEoOcndDxc6YQJijN",
+	"MR9O82kmKlWbodFSIqaMVibGPJGAfoxRoiZ7nqTmrLFIjQeJFJSyPL9+RokvryhswcynRVBaB9G1U9oL",
+	"qIoRp7IwylDl1t+9u3q2lp24XKK++gDsWLa++VR7tQ/+rfK3HvXiO0qxhl2+o1yfv/o7dqzZf8DvIGJ0",
+	"auxbjvRu/qKV/QqrP23HHoYH/zQ6F0SKPdUPRIFtdvx6/uvS++FII1YYqEwwhcx4eoyz8Oeff/7Zf/nS",
+	"f/YsNBZ9tZQCDLAk12T4J1LnHOD+sL8II16lBqAi3mVeJNmb5xfs4ODg1N1ZPLxRYn9YmAjI2K5Zw3IW",
+	"V0nxarjimJ9XikW8yjc2yysMBVhQcWikb61X+7//avmnv/zW/ejjPzrFP/73sg72lkEQlr8Y2XElU8Oh",
+	"FvkZGwK9hpKaIvZUt2Hk4tLYfDOflQHeLI/il3tsyYUtQQma3fZEUT9p3Nk1W4Et7IRALm8F8cFtBXa+",
+	"IlPE6lA4gq1NWSDhJ7pbr+jKzVW4fk9BJm7Tjmp3H3fUvjvqsY38220jRwuu1ms9aA+5kPFyjPq41z2k",
+	"GPXugePfs9nQGbAwA6UGpN0b4q1dvfTpy2TOxtZeJuevifnf/hN//3wePz8dxRdXR1f/vpq9/PfP+cub",
+	"q/zls+fvXt5ERy+fnR+9fPYdv5Kt/SLrO7SfF0Ufj63nD996Tu6LKwqAn7e3nAOd20RIr0iZGUmZ3fG0",
+	"WXbmwA/DwxdiieeiWtELesVjUARqC2VBqZyVHhlI1xc+EDYMZZ3C4l2uBR2sTkjxUxK03cHyTo0NDk0W",
+	"WjkTMtIN0P7Q3tSiQdn3e/SbB3JTeYgR4msKRM6wrCGQm3vSjQpx2FdYlzrimuUzZauDJzAKctsozQrZ",
+	"M/q78btHakYlrXLuSnizqbRvObMPgHwx5KJyNY1GrA5lFzKGzC6kAD1qMvmQl0p14S+NQMaq2uG/X597",
+	"qvJP7HHPJHErfY6u9FVKp3WKSse3Ld6/Y+v6SlVgef1pQPs0lKQq/6xd4mZ5tzaSmIv2G/NX3Bn+icWl",
+	"5VO+WHxYIISWE4XUQVAIDrRLjTXfXFdf+rZ0y/7pHUgW2LsfKse618c5RfZnb8ZH8bpoGpQDvDs34NNc",
+	"g7YolQdlAirwgHcGrwBjQEXRdDIHNeVAaIsMOb4rruquRPanWhgtCZFipJHWueBxM5D22dA/4Z4ITLE8",
+	"TQueNq+gXFOZq6RLNJgkgcyVWv1Sjw1ExKdasLzyiieOws59aCCTfF+4AFyH7Y0VGAp5hAn4JhoBShts",
+	"qRfAbGYsEncnpdjWkLZYPCzLx2Kj9E4kw/feR3gn0jc3P4TsdnyM+J2u3NErVSLEZaDqJE3xrAHWa978",
+	"QgAbVkvSTUAN6xNRKzEbviER0fqCzUQ7h4+9xQ+LzbDufKzBZPjOyDKNMkBNhLT2BYgFWxGS5Np11bM6",
+	"xInbrZYjmA/kOvAGqPYoI9fZWIIW0uhum4umPk+wGEtEGKUK+qooxsjmWUlSkzGaSGMVEMz+hR0y3Xir",
+	"2ECkaoZeNHCBA1DekuAP5BrbJBoJGK4tF+djgZS2Y2BMhE7gLMlhyrxAQluvNdCASN+x1ZY+xljN+EH7",
+	"0th/5bLqvrEG2DRVNIjvEFSRvrWM/OBisrTV4NQUkYnyQ274ewHRHculuQZBYk/H/rOiRPzOEtshQ3yL",
+	"kvt3MDM7K6TNWVW+LgqrzldhXt4Q+o37jESvFLaDqhlKqKGl/fQnhubYHCTI+XC4GZEciKKId24tLHlR",
+	"KCbGPEkrFAary7LgxY9o5I9o5IhGjuHdcvC77XdaNxDzpjwo7Kxar8bN1vrvqgiyGeLW4FgcR23hH0SH",
+	"bb87bAHJL/ePeHvYGRxE3fhQFDNwnooPuFONnaJA/sHToeBilxFCeP5gcYRZkvM1Azzk3cGBrer1u/x0",
+	"4J9Ex7F/JA6HXX4w6ETtuBjgmyTn7I012YpBOiuu9okg4+YU7pDirciAx1zv58r1Vqa5LLRBWO6CM155",
+	"hEvcJjLJE56yCdd6prKY1Z371O4ExrHKeGRkcKPJLs0e1uRyJb9OhcciroWfSC2kTsyRSOdFx7Gj/A0r",
+	"vDVnyKpO7fbIVUonKNyQLySl8CkEX/ZgVGzw8yJYYzZ7yQDffGTXHUM7kaA4YG59+yt/AkEvH73VlUf2",
+	"437n8zN2h34dIm6v2frzJg/dUSz7CeckEsYI816UHMNCVqHK9NqM4Xnlsv39gmJoD+EV7PlNf/IkYVkj",
+	"rNApZUdgMzPtJpP+e7GbRQ9xo9LifWuxbrQet4ZOzAyg3fnx06VbMae0yo/B74cNfm85QXtQxhrd9mmM",
+	"sVyyggM+IAUe1HpsyFMtwgaVdqUpAGwkuWZaaA1F4LYyjHEcB74AEUCYGA5FZC6AsBEUg5EVFsi6uRxN",
+	"QiNZAbaF/uhRBVueTbWx9ixbraWSZueSwZkIJEWgCsBDMxGxGKtclBgf3cd1W6cNgrBErcISHUh8G0yV",
+	"xQDi9AY2mLNxos3nrLNEA0mmKAUcQ4+F5tv6NNfmZ7ygBMsYQo8B/T4r/X5DBP0bEYX3h1u0s1Q1w58V",
+	"vy+Z4NYIhR0MRq5KF27EkwTbtnwnmYou9bq3af2ZguhLX/UN29aV+P03rYU+A3DkXE3ZJrk4V9OKWPzC",
+	"ESN/3vNz/vSx+d1s85kYjJR678ciTe5EllgA7UzQb9aDAf7PVEzJAqFr54hz5LF4KphUM2rP5myYCT1i",
+	"PM/FeJJjl1gPEfQQMcGOIqHu7YGK56zOIbKSgA1Qxr4ecSDwibhkcaYmiPWF0MxGrSe3EqCrxWwb2/Eb",
+	"+5E/4ft3Uav2U0mlsrqxacof0PhULXsSteOOODAi+HDgd6Oj2D8Vx0P/pHXa5hRovpfD0dlT1f5qFng7",
+	"3BJN3jOamD3cjuU7l449bLJHGqGH8joAupIvnNeSdKAV0csCQsgYOM/X4zqY00FXM3d1lVb4jIja0eBH",
+	"gxsB0kYiE9szezS8SzeWbzTJR2Dw2OpD9zk4zK855XZapNwWVgr6iSPBxlzyW6xO0nOdi7G5NAE1GRsX",
+	"CQYhp2nq1cSdkDl05sDe/UvtF7JkO4OjYSuKTv1WNz70u8Nu5J8O2sI/io+jE3E65K1Bu+bVyLTcOMoq",
+	"i/tkvGjswGmxKK76E1NmC9t7e/LMHbPHvNlnypstCbTVwnJd9uyNuE00gM6UjJmhchSDtmAR2w251DOR",
+	"EQ4ZmkfJrYR8O8rNkNXD2UiLqB86TooB1+Koa3bDQYdlXMZqzAbzHKBoAYYykChiIYxNMFoyZopAFDKF",
+	"LW4NG28BndBjOlcZoLAbG87aWPgFAFYbTrO0aLUM4YjgqIxFNFLaYQtTwbZW6Z2w7YJeIKlOEjpupHAw",
+	"vUL3WKrUZMCj9x6bZGjo19utpyceax93mu2jp+2OF8j2qfn3ydP2kceGUavV6z09bngsTeR7H4Fy6+2j",
+	"02bnsAuXzIyKYVGqpjEbi5zHPOeBxCnXDY9FPMsSkfm3GY8Fuz6/8VisoqmRRAU5F5ZNZILwNgFTXAcS",
+	"w1dDAARDaMRKsYSZKVphgpRLtKvMhOlmSgYw+3Onm70CQitSUgqAWzA3FpQkmYiTTERWnao8kEOVpmoG",
+	"hZkICpph46Ub2E+X3/3w6tXf++cvXrz6qf/6zdWP5zeXf22HrA5zFshY3IlUTUACwx4DGGOzbA3jToiJ",
+	"sXfNauNi2wVyq9cM5GarG9MHC7LukzKzPE0rbZx7qJZVOmRfmf/xvgL+czZQOjqP3ax3O6Sfknz0FmRN",
+	"7d6fVXnGuoQp4pmDNMAzSM6iFUcayY3APNS2HTwT+V4gulLMnOQ2DtubF5uwcZdM3ac7GhIPBpH7SDH8",
+	"eROWi9p8P89nL8Zhe5fTiM7nStXtGUPfmhVhFxDhcaYmk6KqfrUjhG9ZJT8fSXn/oB6v3fbVmpavV7LY",
+	"LZ5LPWF6DSQe25Id37oV9s00u8/YU3ncX2Wsi/7bkTxu2QdNO++6X7dGQ8vK9QESjDvq2x1Cnzukzd+9",
+	"ecHqzgoHug00mhoeK93lMbARAeYFMeG2ZdhZKcEe4sU2h46kLMbIdnK/jm3jpBCGPEmd4Z9kLJ9mkgHd",
+	"fOOseJiZwTCQ5o+acVkoG0BLNmMG2hHL6UKOgA2jEC4OD2TYbbfY90qKcFuoHPMKD2m0VxO56zK29xUo",
+	"n7OF6csRjzY5+igmv7n83QOYqk8LKbMxaF8S4sUdnnGeXOC+RzCynk3iIQ8XS7nObRDlicWaZZGKsYun",
+	"7nC32N+/Y2rYgMxecSsDWjvsHnXRDigQsrnCRLN4KrZJp1Ju4FnxzY/JgS8lOUB7BrjMV+cGDm/aJ71W",
+	"p9dt/xPBs2BH9vcJ52MoB/ERh4eiGx9EfmfQ5n63dXrin4qT2LcIWwcnneNK8KfWq1E8pxkpOUyyMbAb",
+	"wsN2zMea/dynL135cSeUUoALYePXejU8OiJmh60D9lZkd0kkWJlqhq63S9EfgKatTSc6zwQfs8FUz+1F",
+	"ePz6WBRy2DqgXMSGQR3YQU1QiMLW5jnH/mFAxkGAsmrmJTJDwU1g9gOP8v5g3qcaI0oBFb/XZhvgbyFa",
+	"GM37yPHXx3hiSTOv3RzHBaUUNmPtVopGfdH0WaKvhv1Bkpk9X2ufnrT8Vtdvdcr9X5L/N23hZgSA0CD+",
+	"+rapS3I71/SbF2oi/mNeNFLS/Px/2t1O9/DwsNXuHNTA1BiKTMjI/O3vx//z0u/edF4TYxVN3yqQuWNx",
+	"FB9G3YF/wDunfrd9cuyfDo+Efxh3o4NBh7dPWye7IpseROYUtE79k+Gx8LvxkTk+ZtJOCdt0eLiMbNoe",
+	"dKKDuCv8w+ER97uD48g/iU+F3xq6PS+WsOh2ZevaAktqFKKaZjBnMzEow5SWD+fq9F1VkNyJTIOc7Xz0",
+	"asA1nvPxZP31a2XBx9IgJkLGFrP4k5N9tvhhe7Kv0M2PZt4XkB48lysMJ4jufWve9GYjEwL2wsdYFVSL",
+	"fb1BgzU5XKKLLJIQjpAIWq9dhkKKGVJjuVRrM5CFQYrWnVQz8NAzkcMv1ZAJnqWJABYtzQD1PgYsmkxQ",
+	"NRtRlST51oo2WAzadZSD+WR/F1f4C0wllTcToxnSsAo2V/QoJx9E1uG2KkeajLNHtQnabrM1/uksiW9F",
+	"3vz3eif0mRgmkg5YNNW5GjORQqJWszCYtloHEaZgfct/bH4nkC7IlVIMUzXrrcBm9rAAVQBwKdEprmc2",
+	"I+ZYqKLWrsgikUD/DDsEk5NkAsM/jI2A7yvXSpDh59lEZyJdX0wseGx+NkNzJA9DMyRuqaUxWQ3VDA1E",
+	"t65MBP65Mg/0JU/Qa4R264GIe4GkO3HGmc6ivwYuu+0snWqK261ZUGOx+RJ8Ez7oKT6JXm7c/3j1MjHj",
+	"SmAthvhrUBM6qFWes3JRz/D7eZ5nyWCaC81CeEx5XYElImR1voK6J4l7TL9PqCw4GqkkEjSDpeGErB4K",
+	"iZDbQocNELYKNiRPm+wqN+uSanzI+esryz+psuQ2AdbrGdfMHDTbmVQHoI0ciyB1kgtk+r549eYtFltc",
+	"Puu/enP1/dX127DhMQ3NVFI5lnAu51iiIlJN9R1SiFgDpXKC2wcn3nM/5nPs+QrFHacSk7Gr2WEXb9/S",
+	"cQKK+4nIclA4GGahE9Zjoe/TQhh3TOaht/Qrf3gbeoEsfm1+Ll01WPgRgEgqvwJ/d+EZKprqykVDtfD2",
+	"jMeJuaZ824THxvpe2SL1vch/gp37FiZqWwToXLLw8obfhhR3kU4TW7F4xsKDVjcsSnHoECW6FORfR2l3",
+	"NfSvlRT+S8hFrDZegtrB8JR3orYIavfqGs3Fh/zpv/kdx5FVn16vN9hf8Vyx31hQm2qzabIkyoPaGWs2",
+	"m+xjo944q4xtqZhhZU8o/LxQi3HBo5HwL5TMM5Vu47GEi+21H72aWYdt98A1MKKDVentd3ZFmE6McQZk",
+	"j7i+iWRhZTnCJrtWEI28t5HwZVDz3VRYgM3ep8UpK2T4vVHH1Qf9VhsInonsfJqPzHPNdsNc0arT8gLJ",
+	"50vlYZRXqoe3CvgBmk+jcfwUfxs2KtWzvadPQfCOlM57J62TFnjPNMClNyV3QgJjfyZ4nOA/x8ZejqxK",
+	"TrSrzmsWJ+6VlQZ6Ba0RdL4Y/yyRHnF7ZoI6U2TsCo88c4ma5l61m6gA9jGTte7pFmCFnpgKzercWeyN",
+	"0mOo6W35ObQ82FrK8ownaYGTA6PHp9tuVgt5ueY95+Yxq94zzW6Fome5LkcNvKpaOGtCN9lrrNOE9lw1",
+	"tP3Fxlc5o+5YRJAsvfQ1hYVWLcOr4TAx3hTWFqZiJHiajzwsRrWoMlfn1+eOzuteQ7CFYauG8PfE6F41",
+	"rFoPJSrJeJoVNZ+zkYCqz3wk5qCSaS3Kht+9hnixaLusGutPQrxP54yXiDZZLsaTlGOlEc/ZrZACCImJ",
+	"1oMvYAhXth3xCK161YWSxpIXy7QulqelhKm6+JKz8iYys1B5KyDDreDywkm7S4zjPCzeCx/isdtMTScI",
+	"/YYFvTGfl7d2mXx0NTdtYRPrJBY9SvCXME6t9eWay8l4A6tdBtIMzSOQeCpjphl0ZlbF2ocdQ7Y7yBg0",
+	"U2jE31XfqteMGvcXkLyXAAh7jN8aT8FjEGx2v/cQ0NWICgBRAveEsOebS+9e986VOsQjBl/ov7dXQDzS",
+	"OkbFBNNHm7+W3kqqZ4X8wTY9qfJkSMEHXfragtsZQXVxcz3RVIGN9bt2r5e3mnM+l195CQG66gusXY/P",
+	"9xhQQzhUPfjpLegz/63ReJd34JRi7sWDSv4CqltHmRDSDErOaQ2NCiiP7gUUjgiIGCwNb1y4nOJDzsZC",
+	"a05TYKUx4wM1zUlKFRuAVsNILhuHXKMOXtJDVx1G8oQzEaks1j2UyBORaaB6dTiYuboFgWh8GJ5FI+MC",
+	"ZxnWp4Oezm7B97O4PLrJUDnaAjarJCxm7cdfPv5/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

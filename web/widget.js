@@ -58,6 +58,12 @@
       failed: "Something went wrong. Please try again, or call the clinic.",
       tryAgain: "Try again",
       booked: "Booked",
+      emergencyTitle: "Please get medical help now",
+      emergencyCall: "Call your local emergency number now (911 in the US and Canada, 112 in Europe), or go to the nearest emergency department.",
+      emergencyClinic: "You can also call the clinic:",
+      emergencyNotDiagnosis: "This is guidance based on your answers, not a diagnosis.",
+      emergencyNothingBooked: "Nothing has been booked and your answers have not been kept.",
+      emergencyBack: "I chose an answer by mistake",
       requested: "Request received",
       pendingNote: "The clinic will confirm your request.",
       confirmedNote: "Your consultation is confirmed.",
@@ -136,6 +142,12 @@
       failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
       tryAgain: "Reintentar",
       booked: "Reservada",
+      emergencyTitle: "Busque atención médica ahora",
+      emergencyCall: "Llame ahora al número de emergencias (112 en Europa, 911 en Estados Unidos y muchos países de América) o acuda al servicio de urgencias más cercano.",
+      emergencyClinic: "También puede llamar a la clínica:",
+      emergencyNotDiagnosis: "Es una orientación basada en sus respuestas, no un diagnóstico.",
+      emergencyNothingBooked: "No se ha reservado nada y no se han guardado sus respuestas.",
+      emergencyBack: "Elegí una respuesta por error",
       requested: "Solicitud recibida",
       pendingNote: "La clínica confirmará su solicitud.",
       confirmedNote: "Su consulta está confirmada.",
@@ -377,6 +389,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.status = status;
       this.code = (problem && problem.code) || "";
       this.fields = (problem && problem.errors) || [];
+      this.triage = (problem && problem.triage) || null;
       this.retryAfter = retryAfter;
     }
   }
@@ -520,6 +533,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.locations = new Map(locations.items.map((l) => [l.id, l]));
         this.policy = policy;
         this.form = form.questions;
+        this.triageRules = form.triage_rules || [];
+        this.clinicPhone = form.clinic_phone || "";
       } catch (e) {
         this.show(this.t.title, this.errorBox(this.message(e), () => this.start()));
         return;
@@ -691,6 +706,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         formEl.querySelectorAll(`input[name="${q.show_when.field}"]`).forEach((el) => el.addEventListener("change", sync));
         sync();
       }
+      this.wireExclusive(formEl);
+      this.wireTriage(formEl);
       this.formEl = formEl;
       this.show(t.details, formEl);
     }
@@ -755,7 +772,10 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       } catch (e) {
         button.removeAttribute("aria-disabled");
         button.textContent = t.submit;
-        if (e.status === 422 && e.fields.length) {
+        if (e.status === 422 && e.code === "triage_emergency") {
+          this.held = null; // the server took no place
+          this.emergency((e.triage && e.triage.message) || "");
+        } else if (e.status === 422 && e.fields.length) {
           this.showFieldErrors(formEl, e.fields);
         } else if (e.status === 409 || e.status === 404) {
           // The slot or the hold is gone: back to the times, without it.
@@ -769,6 +789,70 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       } finally {
         this.busy = false;
       }
+    }
+
+    // ---------------------------------------------------------------- triage
+
+    // wireExclusive makes a multi_choice question's exclusive option
+    // ("None of these") clear the others, and any other clear it.
+    wireExclusive(formEl) {
+      for (const q of this.form.filter((q) => q.exclusive_option)) {
+        const boxes = [...formEl.querySelectorAll(`input[name="${q.field}"]`)];
+        for (const box of boxes) {
+          box.addEventListener("change", () => {
+            if (!box.checked) return;
+            for (const other of boxes) {
+              if (other !== box && (box.value === q.exclusive_option || other.value === q.exclusive_option)) other.checked = false;
+            }
+          });
+        }
+      }
+    }
+
+    // triageOutcome applies the form's triage rules (the server's own, as
+    // data) to the answers in the form: the emergency rules that fire.
+    triageOutcome(formEl) {
+      const data = new FormData(formEl);
+      return this.triageRules.filter((r) => r.outcome === "emergency" &&
+        data.getAll(r.when.field).some((v) => r.when.any_of.includes(v)));
+    }
+
+    // wireTriage stops the booking as soon as an answer is an emergency:
+    // such a patient must not be offered an appointment weeks away.
+    wireTriage(formEl) {
+      const fields = new Set(this.triageRules.map((r) => r.when.field));
+      for (const field of fields) {
+        formEl.querySelectorAll(`input[name="${field}"]`).forEach((el) => el.addEventListener("change", () => {
+          const fired = this.triageOutcome(formEl);
+          if (fired.length) this.emergency(fired.map((r) => r.message).join("\n\n"));
+        }));
+      }
+    }
+
+    // emergency replaces the form with what to do now: the clinic's words
+    // for the rules that fired, the emergency services and the clinic's
+    // phone. The held time is given back and nothing is sent.
+    emergency(message) {
+      this.step = "emergency";
+      const t = this.t;
+      this.release();
+      const saved = this.formEl;
+      const phone = this.clinicPhone;
+      this.show(t.emergencyTitle,
+        h("div", { class: "notice warn", role: "alert", "data-triage": "emergency" },
+          message.split("\n\n").filter(Boolean).map((m) => h("p", {}, m)),
+          h("p", {}, h("strong", {}, t.emergencyCall)),
+          phone ? h("p", {}, t.emergencyClinic + " ", h("a", { href: "tel:" + phone, "data-clinic-phone": phone }, phone)) : null),
+        h("p", { class: "help" }, t.emergencyNotDiagnosis),
+        h("p", { class: "help" }, t.emergencyNothingBooked),
+        h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => {
+          if (saved) saved.querySelectorAll("input[type=checkbox]:checked").forEach((el) => {
+            if (this.triageRules.some((r) => r.when.field === el.name)) el.checked = false;
+          });
+          this.chooseSlot();
+        } } }, t.emergencyBack)));
+      this.announce(t.emergencyTitle);
+      this.dispatchEvent(new CustomEvent("clinic-emergency", { bubbles: true, composed: true }));
     }
 
     showFieldErrors(formEl, fields) {

@@ -385,7 +385,7 @@ func requestBody(slot uuid.UUID, rng *mrand.Rand) []byte {
 			"date_of_birth": in.Patient.DateOfBirth, "phone": in.Patient.Phone, "email": in.Patient.Email,
 		},
 		"intake": map[string]any{
-			"pain_severity": *in.Intake.PainSeverity, "relieved_by": in.Intake.RelievedBy,
+			"red_flags": in.Intake.RedFlags, "pain_severity": *in.Intake.PainSeverity, "relieved_by": in.Intake.RelievedBy,
 			"pre_existing_conditions": append([]string{}, in.Intake.PreExistingConditions...),
 			"spasm_frequency":         in.Intake.SpasmFrequency, "recent_physical_activity": *in.Intake.RecentPhysicalActivity,
 			"reason": *in.Intake.Reason,

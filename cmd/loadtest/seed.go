@@ -343,7 +343,7 @@ func fakeRequest(slot uuid.UUID, rng *rand.Rand) booking.RequestInput {
 			Email:       fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), rng.IntN(1000)),
 		},
 		Intake: booking.IntakeInput{
-			PainSeverity: &pain, RelievedBy: []string{string(reliefs[rng.IntN(len(reliefs))])},
+			RedFlags: []string{"none"}, PainSeverity: &pain, RelievedBy: []string{string(reliefs[rng.IntN(len(reliefs))])},
 			SpasmFrequency: string(freq[rng.IntN(len(freq))]), RecentPhysicalActivity: &active, Reason: &reason,
 		},
 		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &accepted, ContactBySMS: &sms},

@@ -56,7 +56,7 @@ func TestGeneratedClientScenario(t *testing.T) {
 	req := apiclient.BookingRequestCreate{
 		SlotId:  slot.Id.String(),
 		Patient: apiclient.Patient{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123"},
-		Intake: apiclient.Intake{PainSeverity: 6, SpasmFrequency: apiclient.SpasmFrequency("weekly"), RecentPhysicalActivity: true,
+		Intake: apiclient.Intake{RedFlags: []apiclient.RedFlag{"none"}, PainSeverity: 6, SpasmFrequency: apiclient.SpasmFrequency("weekly"), RecentPhysicalActivity: true,
 			ActivityDetails: &details, Reason: "sciatica down the left leg",
 			RelievedBy: []apiclient.ReliefMethod{"position"}, PreExistingConditions: []apiclient.PreExistingCondition{"herniated_disc"}},
 		Consent: apiclient.ConsentInput{PrivacyPolicyAccepted: true, ContactBySms: &yes}, // contact_by_email left out

@@ -214,6 +214,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			TrustedProxies:          cfg.TrustedProxies,
 			Draining:                draining.Load,
 			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
+			ClinicPhone:             cfg.ClinicPhone,
 		},
 	})
 	if err != nil {

@@ -78,6 +78,7 @@ func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*not
 	nc := notify.Config{
 		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
 		ReminderBefore: cfg.ReminderBefore, RetryBase: cfg.RetryBase, Log: log,
+		AlertEmail: cfg.ClinicAlertEmail,
 	}
 	cal := httpapi.CalendarOptions{ClinicName: cfg.ClinicName, UIDDomain: notify.UIDDomain(cfg.PublicBaseURL), PublicBaseURL: cfg.PublicBaseURL}
 	if cfg.SMTP != nil {

@@ -192,7 +192,7 @@ func bookingBody(slot, email string, byEmail, bySMS bool) map[string]any {
 	return map[string]any{
 		"slot_id": slot,
 		"patient": map[string]any{"first_name": "Ana", "last_name": "Lopez", "date_of_birth": "1980-04-02", "phone": "+14245550123", "email": email},
-		"intake": map[string]any{"pain_severity": 7, "relieved_by": []string{"heat_or_ice"}, "pain_started_on": "2026-11-01",
+		"intake": map[string]any{"red_flags": []string{"none"}, "pain_severity": 7, "relieved_by": []string{"heat_or_ice"}, "pain_started_on": "2026-11-01",
 			"pre_existing_conditions": []string{"herniated_disc"}, "spasm_frequency": "daily", "recent_physical_activity": true,
 			"activity_details": intakeMarker + " moved house", "reason": intakeMarker + " lower back spasms"},
 		"consent": map[string]any{"privacy_policy_accepted": true, "contact_by_email": byEmail, "contact_by_sms": bySMS},

@@ -994,6 +994,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/intake-form/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A past version of the intake form
+         * @description The intake form as it was served under `version` (the `version` of
+         *     `GET /v1/intake-form`, and the `triage.intake_form_version` of a
+         *     booking): every language's questions and triage rules. A version
+         *     never changes once kept, so this is what the patient answered and
+         *     what the rules said at the time. Admin only.
+         */
+        get: operations["getIntakeFormVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/booking-policy": {
         parameters: {
             query?: never;
@@ -1049,6 +1073,17 @@ export interface paths {
          *     each: beyond it `409` `patient_limit_reached`, whose `limit` names
          *     the limit. Cancelled, declined and expired requests stop counting.
          *     Staff bookings (`POST /v1/bookings`) neither count nor are refused.
+         *
+         *     Triage: the answers go through the intake form's `triage_rules`
+         *     first. `emergency` answers are refused with `422`
+         *     `triage_emergency` and a `triage` member (`outcome`, `message`,
+         *     `rules`) to show in place of a booking; nothing about the request
+         *     is kept (only an anonymous count, `triage_refusals_total` on
+         *     `/metrics`) and no message is sent. `urgent` answers are booked,
+         *     flagged to staff (`booking.flagged` on the live feed and webhooks,
+         *     an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+         *     (`GET /v1/bookings?sort=triage`); the patient's views never show
+         *     the triage.
          *
          *     Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
          *     request refused with `409` or `422` may be sent again with the same
@@ -1204,6 +1239,14 @@ export interface paths {
          *     booking has no manage token: staff manage it. Honours
          *     `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
          *     scoped to the calling staff member. Admin and reception.
+         *
+         *     The same red-flag triage as a booking request applies: emergency
+         *     answers are `422` `triage_emergency`, unless the body carries
+         *     `triage_override` (`advised_emergency_care: true`, a `note`):
+         *     staff advised the caller to seek emergency care and book anyway;
+         *     the booking is then marked `urgent` with the emergency rules and
+         *     keeps the override with the staff member and the time. Urgent
+         *     phone bookings are flagged (`booking.flagged`) like web ones.
          */
         post: operations["createBooking"];
         delete?: never;
@@ -1786,7 +1829,7 @@ export interface components {
              * @example slot_unavailable
              * @enum {string}
              */
-            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
+            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "triage_emergency" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
             /**
              * @description A URI reference identifying this occurrence (e.g. the request path or a request id).
              * @example /v1/booking-requests
@@ -1809,8 +1852,30 @@ export interface components {
              * @example 3
              */
             limit?: number;
+            triage?: components["schemas"]["TriageRefusal"];
             /** @description For validation errors, every invalid field. */
             errors?: components["schemas"]["FieldError"][];
+        };
+        /**
+         * @description With `triage_emergency`: the outcome of the triage rules and the
+         *     guidance to show the patient in place of a booking (in the
+         *     language of `Accept-Language`): guidance, not a diagnosis.
+         */
+        TriageRefusal: {
+            /** @enum {string} */
+            outcome: "emergency";
+            /**
+             * @description What the patient should do now, in the clinic's words.
+             * @example Some of your answers can be a sign of a problem with the nerves at the base of the spine that needs to be checked today. Please do not wait for an appointment: call the emergency services or go to the nearest emergency department now.
+             */
+            message: string;
+            /**
+             * @description The ids of the emergency rules that fired.
+             * @example [
+             *       "cauda_equina"
+             *     ]
+             */
+            rules: string[];
         };
         /**
          * @description One invalid field. A client says what is wrong in its own words
@@ -2450,6 +2515,16 @@ export interface components {
          * @enum {string}
          */
         ReliefMethod: "position" | "pressure" | "heat_or_ice" | "massage" | "foam_roller" | "medication" | "nothing" | "other";
+        /**
+         * @description An answer to the red-flag question: `bladder_bowel_change` (new
+         *     trouble passing or controlling urine or stools), `saddle_numbness`
+         *     (numbness around the genitals or back passage),
+         *     `worsening_leg_weakness`, `fever_or_unwell`, `recent_trauma` (a
+         *     recent fall or injury), `cancer_history`, `unexplained_weight_loss`,
+         *     or `none` (alone).
+         * @enum {string}
+         */
+        RedFlag: "bladder_bowel_change" | "saddle_numbness" | "worsening_leg_weakness" | "fever_or_unwell" | "recent_trauma" | "cancer_history" | "unexplained_weight_loss" | "none";
         /** @enum {string} */
         PreExistingCondition: "herniated_disc" | "spinal_arthritis" | "spinal_stenosis" | "scoliosis" | "prior_spine_surgery" | "osteoporosis" | "other";
         /**
@@ -2459,6 +2534,19 @@ export interface components {
         SpasmFrequency: "rarely" | "monthly" | "weekly" | "daily" | "constant";
         /** @description The clinic's intake questions. Health information - never logged. */
         Intake: {
+            /**
+             * @description The red-flag question: every answer that applies, or `["none"]`
+             *     (`none` excludes the others). Required on new requests: a
+             *     request without it (an older client) is `422` naming
+             *     `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+             *     turn the answers into an outcome: `emergency` answers are
+             *     refused (`422` `triage_emergency`), `urgent` ones are booked and
+             *     flagged to staff. Empty on bookings made before the question.
+             * @example [
+             *       "none"
+             *     ]
+             */
+            red_flags: components["schemas"]["RedFlag"][];
             /**
              * @description Pain from 0 (none) to 10 (worst imaginable).
              * @example 7
@@ -2490,11 +2578,108 @@ export interface components {
         };
         IntakeForm: {
             /**
+             * @description The form's version: a digest of its questions, options, wording
+             *     and triage rules in every language, so any change is a new
+             *     version. Each booking records the version it was answered under
+             *     (staff view `triage.intake_form_version`); admins read past
+             *     versions at `GET /v1/intake-form/versions/{version}`.
+             * @example 3f9a2c1b7d4e
+             */
+            version: string;
+            /**
+             * @description The triage rules, checked in order: when the answer at
+             *     `when.field` includes any of `when.any_of`, the rule fires. The
+             *     outcome of a request is the most pressing outcome of the rules
+             *     that fire (`emergency`, then `urgent`, then `routine`); the
+             *     server decides with these same rules.
+             */
+            triage_rules: components["schemas"]["TriageRule"][];
+            /**
+             * @description The clinic's phone number (E.164, `CLINIC_PHONE`), for the emergency screen; `null` when not configured.
+             * @example +14245550100
+             */
+            clinic_phone: string | null;
+            /**
              * @description The language of the labels.
              * @enum {string}
              */
             locale: "en" | "es";
             questions: components["schemas"]["IntakeQuestion"][];
+        };
+        TriageRule: {
+            /** @example cauda_equina */
+            id: string;
+            when: {
+                /** @example intake.red_flags */
+                field: string;
+                /**
+                 * @example [
+                 *       "bladder_bowel_change",
+                 *       "saddle_numbness"
+                 *     ]
+                 */
+                any_of: string[];
+            };
+            outcome: components["schemas"]["TriageLevel"];
+            /** @description What the patient reads when the rule fires, in the form's language; guidance, not a diagnosis. */
+            message: string;
+        };
+        /**
+         * @description `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+         * @enum {string}
+         */
+        TriageLevel: "emergency" | "urgent" | "routine";
+        /**
+         * @description Staff only: what the triage rules made of the booking's answers
+         *     when it was made, under form `intake_form_version` (`null` for
+         *     bookings made before versions were kept). It never changes.
+         */
+        BookingTriage: {
+            /** @enum {string} */
+            level: "routine" | "urgent";
+            /**
+             * @description The ids of the rules that fired at `level`.
+             * @example [
+             *       "possible_fracture"
+             *     ]
+             */
+            rules: string[];
+            /** @example 3f9a2c1b7d4e */
+            intake_form_version: string | null;
+            /** @description Set when staff booked emergency answers by phone after advising emergency care (`triage_override`). */
+            override: {
+                advised_emergency_care: boolean;
+                note: string;
+                /** Format: uuid */
+                staff_id: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
+        };
+        /**
+         * @description Staff phone bookings only: the caller's answers are an emergency,
+         *     staff advised them to seek emergency care, and book anyway (a
+         *     follow-up, say). Recorded with the staff member and the time;
+         *     without it such a booking is `422` `triage_emergency`.
+         */
+        TriageOverrideInput: {
+            /** @enum {boolean} */
+            advised_emergency_care: true;
+            /** @example Advised A&E now; booked a follow-up. */
+            note?: string;
+        };
+        IntakeFormVersion: {
+            /** @example 3f9a2c1b7d4e */
+            version: string;
+            /**
+             * Format: date-time
+             * @description When this database first served the version.
+             */
+            created_at: string;
+            /** @description The form as it was: `{"version", "locales": {"en": {"questions", "triage_rules"}, "es": {...}}}`. */
+            definition: {
+                [key: string]: unknown;
+            };
         };
         IntakeOption: {
             /**
@@ -2548,6 +2733,11 @@ export interface components {
             /** @description Choice questions' answers, in the order to show them; empty for other types. */
             options: components["schemas"]["IntakeOption"][];
             show_when?: components["schemas"]["IntakeCondition"];
+            /**
+             * @description Multiple choice only: the option that excludes every other (`none`).
+             * @example none
+             */
+            exclusive_option?: string;
         };
         /** @description The question is asked (and its answer sent) only while the question at `field` has the answer `equals`. */
         IntakeCondition: {
@@ -2594,7 +2784,7 @@ export interface components {
          * @default -created_at
          * @enum {string}
          */
-        BookingSort: "start_at" | "-created_at";
+        BookingSort: "start_at" | "-created_at" | "triage";
         /** @description The slot a booking is in. */
         BookingSlot: {
             /** Format: uuid */
@@ -2668,6 +2858,7 @@ export interface components {
             status?: "confirmed" | "pending";
             /** @description Internal staff notes; never shown to the patient. */
             notes?: string;
+            triage_override?: components["schemas"]["TriageOverrideInput"];
         };
         BookingUpdate: {
             /** @description Replaces the internal notes (`""` clears them). */
@@ -2891,6 +3082,7 @@ export interface components {
              * @description The patient record the booking belongs to (staff only; never in public answers).
              */
             patient_id?: string | null;
+            triage: components["schemas"]["BookingTriage"];
             intake: components["schemas"]["Intake"];
             consent: components["schemas"]["Consent"];
             /** @description Internal staff notes; may be empty. */
@@ -2967,7 +3159,7 @@ export interface components {
         /** @enum {string} */
         BookingEventActorType: "staff" | "patient" | "system";
         /** @enum {string} */
-        BookingEventType: "created" | "confirmed" | "declined" | "cancelled" | "rescheduled" | "checked_in" | "completed" | "no_show" | "expired" | "updated" | "reverted";
+        BookingEventType: "created" | "confirmed" | "declined" | "cancelled" | "rescheduled" | "checked_in" | "completed" | "no_show" | "expired" | "updated" | "reverted" | "flagged";
         BookingEvent: {
             /** Format: uuid */
             id: string;
@@ -2995,9 +3187,11 @@ export interface components {
         };
         /**
          * @description What happened to the booking (the types of webhooks too).
+         *     `booking.flagged` follows `booking.created` for a request the
+         *     triage rules marked `urgent`, so staff learn of it at once.
          * @enum {string}
          */
-        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted";
+        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged";
         FeedEvent: {
             /**
              * Format: int64
@@ -3025,7 +3219,7 @@ export interface components {
          *       "booking.cancelled"
          *     ]
          */
-        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted")[];
+        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged")[];
         /** @description A receiver of webhooks. The secret is never part of it, except right after creation or rotation (`WebhookEndpointWithSecret`). */
         WebhookEndpoint: {
             /** Format: uuid */
@@ -5609,7 +5803,56 @@ export interface operations {
                     /**
                      * @example {
                      *       "locale": "en",
+                     *       "version": "3f9a2c1b7d4e",
+                     *       "clinic_phone": "+14245550100",
+                     *       "triage_rules": [
+                     *         {
+                     *           "id": "cauda_equina",
+                     *           "when": {
+                     *             "field": "intake.red_flags",
+                     *             "any_of": [
+                     *               "bladder_bowel_change",
+                     *               "saddle_numbness"
+                     *             ]
+                     *           },
+                     *           "outcome": "emergency",
+                     *           "message": "Some of your answers can be a sign of a problem with the nerves at the base of the spine that needs to be checked today. Please do not wait for an appointment: call the emergency services or go to the nearest emergency department now."
+                     *         },
+                     *         {
+                     *           "id": "possible_fracture",
+                     *           "when": {
+                     *             "field": "intake.red_flags",
+                     *             "any_of": [
+                     *               "recent_trauma"
+                     *             ]
+                     *           },
+                     *           "outcome": "urgent",
+                     *           "message": "Back pain after a fall or injury should be seen soon. We have marked your request as urgent and the clinic will contact you. If you get worse, call the emergency services."
+                     *         }
+                     *       ],
                      *       "questions": [
+                     *         {
+                     *           "field": "intake.red_flags",
+                     *           "type": "multi_choice",
+                     *           "required": true,
+                     *           "label": "Do you have any of these now?",
+                     *           "help": "Choose all that apply, or \"None of these\".",
+                     *           "exclusive_option": "none",
+                     *           "options": [
+                     *             {
+                     *               "value": "saddle_numbness",
+                     *               "label": "Numbness around the genitals or back passage"
+                     *             },
+                     *             {
+                     *               "value": "recent_trauma",
+                     *               "label": "A recent fall or injury"
+                     *             },
+                     *             {
+                     *               "value": "none",
+                     *               "label": "None of these"
+                     *             }
+                     *           ]
+                     *         },
                      *         {
                      *           "field": "intake.pain_severity",
                      *           "type": "scale",
@@ -5687,6 +5930,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getIntakeFormVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A form version. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form as it was. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeFormVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5911,6 +6183,9 @@ export interface operations {
                      *         "email": "ana@example.com"
                      *       },
                      *       "intake": {
+                     *         "red_flags": [
+                     *           "none"
+                     *         ],
                      *         "pain_severity": 7,
                      *         "spasm_frequency": "daily",
                      *         "recent_physical_activity": false,
@@ -6027,7 +6302,9 @@ export interface operations {
                 q?: string;
                 /**
                  * @description Order: `start_at` (slot start, earliest first, for the day's
-                 *     agenda) or `-created_at` (newest first, the default).
+                 *     agenda), `-created_at` (newest first, the default) or `triage`
+                 *     (the staff queue: `urgent` requests before `routine` ones, then
+                 *     oldest first; with `status=pending`, the requests to answer).
                  */
                 sort?: components["schemas"]["BookingSort"];
                 /** @description Page size, 1 to 200. */

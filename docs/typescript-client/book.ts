@@ -57,7 +57,7 @@ export async function bookFirstFreeSlot(baseURL: string, today: string, inTwoWee
   const request: BookingRequest = {
     slot_id: slotID,
     patient: { first_name: "Ana", last_name: "Lopez", date_of_birth: "1980-04-02", phone: "+14245550123" },
-    intake: { pain_severity: 7, spasm_frequency: "daily", recent_physical_activity: false, reason: "lower back spasms" },
+    intake: { red_flags: ["none"], pain_severity: 7, spasm_frequency: "daily", recent_physical_activity: false, reason: "lower back spasms" },
     consent: { privacy_policy_accepted: true },
   };
   const res = await fetch(`${baseURL}/v1/booking-requests`, {

@@ -116,6 +116,7 @@ const (
 	BookingEventTypeCreated     BookingEventType = "created"
 	BookingEventTypeDeclined    BookingEventType = "declined"
 	BookingEventTypeExpired     BookingEventType = "expired"
+	BookingEventTypeFlagged     BookingEventType = "flagged"
 	BookingEventTypeNoShow      BookingEventType = "no_show"
 	BookingEventTypeRescheduled BookingEventType = "rescheduled"
 	BookingEventTypeReverted    BookingEventType = "reverted"
@@ -139,6 +140,8 @@ func (e BookingEventType) Valid() bool {
 		return true
 	case BookingEventTypeExpired:
 		return true
+	case BookingEventTypeFlagged:
+		return true
 	case BookingEventTypeNoShow:
 		return true
 	case BookingEventTypeRescheduled:
@@ -156,6 +159,7 @@ func (e BookingEventType) Valid() bool {
 const (
 	BookingSortCreatedAtDesc BookingSort = "-created_at"
 	BookingSortStartAt       BookingSort = "start_at"
+	BookingSortTriage        BookingSort = "triage"
 )
 
 // Valid indicates whether the value is a known member of the BookingSort enum.
@@ -164,6 +168,8 @@ func (e BookingSort) Valid() bool {
 	case BookingSortCreatedAtDesc:
 		return true
 	case BookingSortStartAt:
+		return true
+	case BookingSortTriage:
 		return true
 	default:
 		return false
@@ -227,15 +233,33 @@ func (e BookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for BookingTriageLevel.
+const (
+	BookingTriageLevelRoutine BookingTriageLevel = "routine"
+	BookingTriageLevelUrgent  BookingTriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the BookingTriageLevel enum.
+func (e BookingTriageLevel) Valid() bool {
+	switch e {
+	case BookingTriageLevelRoutine:
+		return true
+	case BookingTriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConsentInputPrivacyPolicyAccepted.
 const (
-	True ConsentInputPrivacyPolicyAccepted = true
+	ConsentInputPrivacyPolicyAcceptedTrue ConsentInputPrivacyPolicyAccepted = true
 )
 
 // Valid indicates whether the value is a known member of the ConsentInputPrivacyPolicyAccepted enum.
 func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
 	switch e {
-	case True:
+	case ConsentInputPrivacyPolicyAcceptedTrue:
 		return true
 	default:
 		return false
@@ -251,6 +275,7 @@ const (
 	FeedEventTypeCreated     FeedEventType = "booking.created"
 	FeedEventTypeDeclined    FeedEventType = "booking.declined"
 	FeedEventTypeExpired     FeedEventType = "booking.expired"
+	FeedEventTypeFlagged     FeedEventType = "booking.flagged"
 	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
 	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
 	FeedEventTypeReverted    FeedEventType = "booking.reverted"
@@ -272,6 +297,8 @@ func (e FeedEventType) Valid() bool {
 	case FeedEventTypeDeclined:
 		return true
 	case FeedEventTypeExpired:
+		return true
+	case FeedEventTypeFlagged:
 		return true
 	case FeedEventTypeNoShow:
 		return true
@@ -569,6 +596,7 @@ const (
 	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
 	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
 	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
+	ProblemCodeTriageEmergency           ProblemCode = "triage_emergency"
 	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
 	ProblemCodeUnsupportedMediaType      ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed          ProblemCode = "validation_failed"
@@ -634,6 +662,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeTransitionNotYetAllowed:
 		return true
+	case ProblemCodeTriageEmergency:
+		return true
 	case ProblemCodeUnauthenticated:
 		return true
 	case ProblemCodeUnsupportedMediaType:
@@ -641,6 +671,42 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVersionMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RedFlag.
+const (
+	RedFlagBladderBowelChange    RedFlag = "bladder_bowel_change"
+	RedFlagCancerHistory         RedFlag = "cancer_history"
+	RedFlagFeverOrUnwell         RedFlag = "fever_or_unwell"
+	RedFlagNone                  RedFlag = "none"
+	RedFlagRecentTrauma          RedFlag = "recent_trauma"
+	RedFlagSaddleNumbness        RedFlag = "saddle_numbness"
+	RedFlagUnexplainedWeightLoss RedFlag = "unexplained_weight_loss"
+	RedFlagWorseningLegWeakness  RedFlag = "worsening_leg_weakness"
+)
+
+// Valid indicates whether the value is a known member of the RedFlag enum.
+func (e RedFlag) Valid() bool {
+	switch e {
+	case RedFlagBladderBowelChange:
+		return true
+	case RedFlagCancerHistory:
+		return true
+	case RedFlagFeverOrUnwell:
+		return true
+	case RedFlagNone:
+		return true
+	case RedFlagRecentTrauma:
+		return true
+	case RedFlagSaddleNumbness:
+		return true
+	case RedFlagUnexplainedWeightLoss:
+		return true
+	case RedFlagWorseningLegWeakness:
 		return true
 	default:
 		return false
@@ -758,6 +824,57 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageLevel.
+const (
+	TriageLevelEmergency TriageLevel = "emergency"
+	TriageLevelRoutine   TriageLevel = "routine"
+	TriageLevelUrgent    TriageLevel = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the TriageLevel enum.
+func (e TriageLevel) Valid() bool {
+	switch e {
+	case TriageLevelEmergency:
+		return true
+	case TriageLevelRoutine:
+		return true
+	case TriageLevelUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageOverrideInputAdvisedEmergencyCare.
+const (
+	TriageOverrideInputAdvisedEmergencyCareTrue TriageOverrideInputAdvisedEmergencyCare = true
+)
+
+// Valid indicates whether the value is a known member of the TriageOverrideInputAdvisedEmergencyCare enum.
+func (e TriageOverrideInputAdvisedEmergencyCare) Valid() bool {
+	switch e {
+	case TriageOverrideInputAdvisedEmergencyCareTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TriageRefusalOutcome.
+const (
+	TriageRefusalOutcomeEmergency TriageRefusalOutcome = "emergency"
+)
+
+// Valid indicates whether the value is a known member of the TriageRefusalOutcome enum.
+func (e TriageRefusalOutcome) Valid() bool {
+	switch e {
+	case TriageRefusalOutcomeEmergency:
 		return true
 	default:
 		return false
@@ -951,8 +1068,13 @@ type Booking struct {
 	// Timezone IANA timezone of the location, to show the time as the clinic does.
 	//
 	// Example: America/Los_Angeles
-	Timezone  string    `json:"timezone"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Timezone string `json:"timezone"`
+
+	// Triage Staff only: what the triage rules made of the booking's answers
+	// when it was made, under form `intake_form_version` (`null` for
+	// bookings made before versions were kept). It never changes.
+	Triage    BookingTriage `json:"triage"`
+	UpdatedAt time.Time     `json:"updated_at"`
 
 	// Version Increases on every change; the `ETag` is derived from it.
 	//
@@ -979,6 +1101,12 @@ type BookingCreate struct {
 
 	// Status Initial state; `confirmed` when left out.
 	Status *BookingCreateStatus `json:"status,omitempty"`
+
+	// TriageOverride Staff phone bookings only: the caller's answers are an emergency,
+	// staff advised them to seek emergency care, and book anyway (a
+	// follow-up, say). Recorded with the staff member and the time;
+	// without it such a booking is `422` `triage_emergency`.
+	TriageOverride *TriageOverrideInput `json:"triage_override,omitempty"`
 }
 
 // BookingCreateStatus Initial state; `confirmed` when left out.
@@ -1198,6 +1326,31 @@ type BookingSummary struct {
 	Version int `json:"version"`
 }
 
+// BookingTriage Staff only: what the triage rules made of the booking's answers
+// when it was made, under form `intake_form_version` (`null` for
+// bookings made before versions were kept). It never changes.
+type BookingTriage struct {
+	// IntakeFormVersion Example: 3f9a2c1b7d4e
+	IntakeFormVersion *string            `json:"intake_form_version"`
+	Level             BookingTriageLevel `json:"level"`
+
+	// Override Set when staff booked emergency answers by phone after advising emergency care (`triage_override`).
+	Override *struct {
+		AdvisedEmergencyCare bool               `json:"advised_emergency_care"`
+		At                   time.Time          `json:"at"`
+		Note                 string             `json:"note"`
+		StaffId              openapi_types.UUID `json:"staff_id"`
+	} `json:"override"`
+
+	// Rules The ids of the rules that fired at `level`.
+	//
+	// Example: ["possible_fracture"]
+	Rules []string `json:"rules"`
+}
+
+// BookingTriageLevel defines model for BookingTriage.Level.
+type BookingTriageLevel string
+
 // BookingUpdate defines model for BookingUpdate.
 type BookingUpdate struct {
 	// Notes Replaces the internal notes (`""` clears them).
@@ -1315,6 +1468,8 @@ type FeedEvent struct {
 	OccurredAt time.Time `json:"occurred_at"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -1329,6 +1484,8 @@ type FeedEventList struct {
 }
 
 // FeedEventType What happened to the booking (the types of webhooks too).
+// `booking.flagged` follows `booking.created` for a request the
+// triage rules marked `urgent`, so staff learn of it at once.
 type FeedEventType string
 
 // FieldError One invalid field. A client says what is wrong in its own words
@@ -1460,6 +1617,18 @@ type Intake struct {
 	// RecentPhysicalActivity Recent heavy physical activity or labour.
 	RecentPhysicalActivity bool `json:"recent_physical_activity"`
 
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
 	// RelievedBy What relieves the pain (any of); empty when left out.
 	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
 
@@ -1478,13 +1647,47 @@ type IntakeCondition struct {
 
 // IntakeForm defines model for IntakeForm.
 type IntakeForm struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for the emergency screen; `null` when not configured.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone"`
+
 	// Locale The language of the labels.
 	Locale    IntakeFormLocale `json:"locale"`
 	Questions []IntakeQuestion `json:"questions"`
+
+	// TriageRules The triage rules, checked in order: when the answer at
+	// `when.field` includes any of `when.any_of`, the rule fires. The
+	// outcome of a request is the most pressing outcome of the rules
+	// that fire (`emergency`, then `urgent`, then `routine`); the
+	// server decides with these same rules.
+	TriageRules []TriageRule `json:"triage_rules"`
+
+	// Version The form's version: a digest of its questions, options, wording
+	// and triage rules in every language, so any change is a new
+	// version. Each booking records the version it was answered under
+	// (staff view `triage.intake_form_version`); admins read past
+	// versions at `GET /v1/intake-form/versions/{version}`.
+	//
+	//
+	// Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
 }
 
 // IntakeFormLocale The language of the labels.
 type IntakeFormLocale string
+
+// IntakeFormVersion defines model for IntakeFormVersion.
+type IntakeFormVersion struct {
+	// CreatedAt When this database first served the version.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Definition The form as it was: `{"version", "locales": {"en": {"questions", "triage_rules"}, "es": {...}}}`.
+	Definition map[string]interface{} `json:"definition"`
+
+	// Version Example: 3f9a2c1b7d4e
+	Version string `json:"version"`
+}
 
 // IntakeOption defines model for IntakeOption.
 type IntakeOption struct {
@@ -1501,6 +1704,11 @@ type IntakeOption struct {
 
 // IntakeQuestion defines model for IntakeQuestion.
 type IntakeQuestion struct {
+	// ExclusiveOption Multiple choice only: the option that excludes every other (`none`).
+	//
+	// Example: none
+	ExclusiveOption *string `json:"exclusive_option,omitempty"`
+
 	// Field JSON path of the answer in the booking request; also the `field` of its validation errors.
 	//
 	// Example: intake.pain_severity
@@ -1913,6 +2121,11 @@ type Problem struct {
 	// Example: Slot unavailable
 	Title string `json:"title"`
 
+	// Triage With `triage_emergency`: the outcome of the triage rules and the
+	// guidance to show the patient in place of a booking (in the
+	// language of `Accept-Language`): guidance, not a diagnosis.
+	Triage *TriageRefusal `json:"triage,omitempty"`
+
 	// Type A URI reference identifying the problem type (may be `about:blank`).
 	//
 	// Example: https://consult.clinic.example/problems/slot-unavailable
@@ -1969,6 +2182,14 @@ type ProviderUpdate struct {
 	Name   *string `json:"name,omitempty"`
 	Title  *string `json:"title,omitempty"`
 }
+
+// RedFlag An answer to the red-flag question: `bladder_bowel_change` (new
+// trouble passing or controlling urine or stools), `saddle_numbness`
+// (numbness around the genitals or back passage),
+// `worsening_leg_weakness`, `fever_or_unwell`, `recent_trauma` (a
+// recent fall or injury), `cancer_history`, `unexplained_weight_loss`,
+// or `none` (alone).
+type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -2240,6 +2461,61 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// TriageLevel `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+type TriageLevel string
+
+// TriageOverrideInput Staff phone bookings only: the caller's answers are an emergency,
+// staff advised them to seek emergency care, and book anyway (a
+// follow-up, say). Recorded with the staff member and the time;
+// without it such a booking is `422` `triage_emergency`.
+type TriageOverrideInput struct {
+	AdvisedEmergencyCare TriageOverrideInputAdvisedEmergencyCare `json:"advised_emergency_care"`
+
+	// Note Example: Advised A&E now; booked a follow-up.
+	Note *string `json:"note,omitempty"`
+}
+
+// TriageOverrideInputAdvisedEmergencyCare defines model for TriageOverrideInput.AdvisedEmergencyCare.
+type TriageOverrideInputAdvisedEmergencyCare bool
+
+// TriageRefusal With `triage_emergency`: the outcome of the triage rules and the
+// guidance to show the patient in place of a booking (in the
+// language of `Accept-Language`): guidance, not a diagnosis.
+type TriageRefusal struct {
+	// Message What the patient should do now, in the clinic's words.
+	//
+	// Example: Some of your answers can be a sign of a problem with the nerves at the base of the spine that needs to be checked today. Please do not wait for an appointment: call the emergency services or go to the nearest emergency department now.
+	Message string               `json:"message"`
+	Outcome TriageRefusalOutcome `json:"outcome"`
+
+	// Rules The ids of the emergency rules that fired.
+	//
+	// Example: ["cauda_equina"]
+	Rules []string `json:"rules"`
+}
+
+// TriageRefusalOutcome defines model for TriageRefusal.Outcome.
+type TriageRefusalOutcome string
+
+// TriageRule defines model for TriageRule.
+type TriageRule struct {
+	// Id Example: cauda_equina
+	Id string `json:"id"`
+
+	// Message What the patient reads when the rule fires, in the form's language; guidance, not a diagnosis.
+	Message string `json:"message"`
+
+	// Outcome `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+	Outcome TriageLevel `json:"outcome"`
+	When    struct {
+		// AnyOf Example: ["bladder_bowel_change","saddle_numbness"]
+		AnyOf []string `json:"any_of"`
+
+		// Field Example: intake.red_flags
+		Field string `json:"field"`
+	} `json:"when"`
+}
+
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
 	Attempts   int                `json:"attempts"`
@@ -2250,6 +2526,8 @@ type WebhookDelivery struct {
 	EventId openapi_types.UUID `json:"event_id"`
 
 	// EventType What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	EventType     FeedEventType      `json:"event_type"`
 	Id            openapi_types.UUID `json:"id"`
 	LastAttemptAt *time.Time         `json:"last_attempt_at"`
@@ -2385,6 +2663,8 @@ type WebhookPayload struct {
 	Timestamp time.Time `json:"timestamp"`
 
 	// Type What happened to the booking (the types of webhooks too).
+	// `booking.flagged` follows `booking.created` for a request the
+	// triage rules marked `urgent`, so staff learn of it at once.
 	Type FeedEventType `json:"type"`
 }
 
@@ -2588,7 +2868,9 @@ type ListBookingsParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort Order: `start_at` (slot start, earliest first, for the day's
-	// agenda) or `-created_at` (newest first, the default).
+	// agenda), `-created_at` (newest first, the default) or `triage`
+	// (the staff queue: `urgent` requests before `routine` ones, then
+	// oldest first; with `status=pending`, the requests to answer).
 	Sort *BookingSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Limit Page size, 1 to 200.
@@ -3268,6 +3550,17 @@ type ClientInterface interface {
 	// the limit. Cancelled, declined and expired requests stop counting.
 	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
+	// Triage: the answers go through the intake form's `triage_rules`
+	// first. `emergency` answers are refused with `422`
+	// `triage_emergency` and a `triage` member (`outcome`, `message`,
+	// `rules`) to show in place of a booking; nothing about the request
+	// is kept (only an anonymous count, `triage_refusals_total` on
+	// `/metrics`) and no message is sent. `urgent` answers are booked,
+	// flagged to staff (`booking.flagged` on the live feed and webhooks,
+	// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+	// (`GET /v1/bookings?sort=triage`); the patient's views never show
+	// the triage.
+	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
 	// key once the cause is gone. A replay carries the header
@@ -3303,6 +3596,17 @@ type ClientInterface interface {
 	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
 	// the limit. Cancelled, declined and expired requests stop counting.
 	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
+	//
+	// Triage: the answers go through the intake form's `triage_rules`
+	// first. `emergency` answers are refused with `422`
+	// `triage_emergency` and a `triage` member (`outcome`, `message`,
+	// `rules`) to show in place of a booking; nothing about the request
+	// is kept (only an anonymous count, `triage_refusals_total` on
+	// `/metrics`) and no message is sent. `urgent` answers are booked,
+	// flagged to staff (`booking.flagged` on the live feed and webhooks,
+	// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+	// (`GET /v1/bookings?sort=triage`); the patient's views never show
+	// the triage.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -3433,6 +3737,14 @@ type ClientInterface interface {
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
 	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -3450,6 +3762,14 @@ type ClientInterface interface {
 	// booking has no manage token: staff manage it. Honours
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
+	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3711,6 +4031,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 	GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIntakeFormVersion A past version of the intake form
+	//
+	// The intake form as it was served under `version` (the `version` of
+	// `GET /v1/intake-form`, and the `triage.intake_form_version` of a
+	// booking): every language's questions and triage rules. A version
+	// never changes once kept, so this is what the patient answered and
+	// what the rules said at the time. Admin only.
+	//
+	// Corresponds with GET /v1/intake-form/versions/{version} (the `GetIntakeFormVersion` operationId).
+	GetIntakeFormVersion(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListLocations List active locations
 	//
@@ -4997,6 +5328,17 @@ func (c *Client) GetBookingPolicy(ctx context.Context, reqEditors ...RequestEdit
 // the limit. Cancelled, declined and expired requests stop counting.
 // Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
+// Triage: the answers go through the intake form's `triage_rules`
+// first. `emergency` answers are refused with `422`
+// `triage_emergency` and a `triage` member (`outcome`, `message`,
+// `rules`) to show in place of a booking; nothing about the request
+// is kept (only an anonymous count, `triage_refusals_total` on
+// `/metrics`) and no message is sent. `urgent` answers are booked,
+// flagged to staff (`booking.flagged` on the live feed and webhooks,
+// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+// (`GET /v1/bookings?sort=triage`); the patient's views never show
+// the triage.
+//
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
 // key once the cause is gone. A replay carries the header
@@ -5042,6 +5384,17 @@ func (c *Client) CreateBookingRequestWithBody(ctx context.Context, params *Creat
 // each: beyond it `409` `patient_limit_reached`, whose `limit` names
 // the limit. Cancelled, declined and expired requests stop counting.
 // Staff bookings (`POST /v1/bookings`) neither count nor are refused.
+//
+// Triage: the answers go through the intake form's `triage_rules`
+// first. `emergency` answers are refused with `422`
+// `triage_emergency` and a `triage` member (`outcome`, `message`,
+// `rules`) to show in place of a booking; nothing about the request
+// is kept (only an anonymous count, `triage_refusals_total` on
+// `/metrics`) and no message is sent. `urgent` answers are booked,
+// flagged to staff (`booking.flagged` on the live feed and webhooks,
+// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+// (`GET /v1/bookings?sort=triage`); the patient's views never show
+// the triage.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -5252,6 +5605,14 @@ func (c *Client) ListBookings(ctx context.Context, params *ListBookingsParams, r
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
 //
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -5279,6 +5640,14 @@ func (c *Client) CreateBookingWithBody(ctx context.Context, params *CreateBookin
 // booking has no manage token: staff manage it. Honours
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
+//
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5781,6 +6150,27 @@ func (c *Client) UpdateConsultationType(ctx context.Context, id openapi_types.UU
 // Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 func (c *Client) GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetIntakeFormRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIntakeFormVersion A past version of the intake form
+//
+// The intake form as it was served under `version` (the `version` of
+// `GET /v1/intake-form`, and the `triage.intake_form_version` of a
+// booking): every language's questions and triage rules. A version
+// never changes once kept, so this is what the patient answered and
+// what the rules said at the time. Admin only.
+//
+// Corresponds with GET /v1/intake-form/versions/{version} (the `GetIntakeFormVersion` operationId).
+func (c *Client) GetIntakeFormVersion(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIntakeFormVersionRequest(c.Server, version)
 	if err != nil {
 		return nil, err
 	}
@@ -9235,6 +9625,40 @@ func NewGetIntakeFormRequest(server string, params *GetIntakeFormParams) (*http.
 	return req, nil
 }
 
+// NewGetIntakeFormVersionRequest constructs an http.Request for the GetIntakeFormVersion method
+func NewGetIntakeFormVersionRequest(server string, version string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/intake-form/versions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListLocationsRequest constructs an http.Request for the ListLocations method
 func NewListLocationsRequest(server string) (*http.Request, error) {
 	var err error
@@ -11551,6 +11975,17 @@ type ClientWithResponsesInterface interface {
 	// the limit. Cancelled, declined and expired requests stop counting.
 	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 	//
+	// Triage: the answers go through the intake form's `triage_rules`
+	// first. `emergency` answers are refused with `422`
+	// `triage_emergency` and a `triage` member (`outcome`, `message`,
+	// `rules`) to show in place of a booking; nothing about the request
+	// is kept (only an anonymous count, `triage_refusals_total` on
+	// `/metrics`) and no message is sent. `urgent` answers are booked,
+	// flagged to staff (`booking.flagged` on the live feed and webhooks,
+	// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+	// (`GET /v1/bookings?sort=triage`); the patient's views never show
+	// the triage.
+	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
 	// key once the cause is gone. A replay carries the header
@@ -11586,6 +12021,17 @@ type ClientWithResponsesInterface interface {
 	// each: beyond it `409` `patient_limit_reached`, whose `limit` names
 	// the limit. Cancelled, declined and expired requests stop counting.
 	// Staff bookings (`POST /v1/bookings`) neither count nor are refused.
+	//
+	// Triage: the answers go through the intake form's `triage_rules`
+	// first. `emergency` answers are refused with `422`
+	// `triage_emergency` and a `triage` member (`outcome`, `message`,
+	// `rules`) to show in place of a booking; nothing about the request
+	// is kept (only an anonymous count, `triage_refusals_total` on
+	// `/metrics`) and no message is sent. `urgent` answers are booked,
+	// flagged to staff (`booking.flagged` on the live feed and webhooks,
+	// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+	// (`GET /v1/bookings?sort=triage`); the patient's views never show
+	// the triage.
 	//
 	// Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 	// request refused with `409` or `422` may be sent again with the same
@@ -11722,6 +12168,14 @@ type ClientWithResponsesInterface interface {
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
 	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -11739,6 +12193,14 @@ type ClientWithResponsesInterface interface {
 	// booking has no manage token: staff manage it. Honours
 	// `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 	// scoped to the calling staff member. Admin and reception.
+	//
+	// The same red-flag triage as a booking request applies: emergency
+	// answers are `422` `triage_emergency`, unless the body carries
+	// `triage_override` (`advised_emergency_care: true`, a `note`):
+	// staff advised the caller to seek emergency care and book anyway;
+	// the booking is then marked `urgent` with the emergency rules and
+	// keeps the override with the staff member and the time. Urgent
+	// phone bookings are flagged (`booking.flagged`) like web ones.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12020,6 +12482,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 	GetIntakeFormWithResponse(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*GetIntakeFormResponse, error)
+
+	// GetIntakeFormVersionWithResponse A past version of the intake form
+	//
+	// The intake form as it was served under `version` (the `version` of
+	// `GET /v1/intake-form`, and the `triage.intake_form_version` of a
+	// booking): every language's questions and triage rules. A version
+	// never changes once kept, so this is what the patient answered and
+	// what the rules said at the time. Admin only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/intake-form/versions/{version} (the `GetIntakeFormVersion` operationId).
+	GetIntakeFormVersionWithResponse(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*GetIntakeFormVersionResponse, error)
 
 	// ListLocationsWithResponse List active locations
 	//
@@ -16449,6 +16924,89 @@ func (r GetIntakeFormResponse) ContentType() string {
 	return ""
 }
 
+type GetIntakeFormVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeFormVersion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIntakeFormVersionResponse) GetJSON200() *IntakeFormVersion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetIntakeFormVersionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIntakeFormVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIntakeFormVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIntakeFormVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIntakeFormVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListLocationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20607,6 +21165,17 @@ func (c *ClientWithResponses) GetBookingPolicyWithResponse(ctx context.Context, 
 // the limit. Cancelled, declined and expired requests stop counting.
 // Staff bookings (`POST /v1/bookings`) neither count nor are refused.
 //
+// Triage: the answers go through the intake form's `triage_rules`
+// first. `emergency` answers are refused with `422`
+// `triage_emergency` and a `triage` member (`outcome`, `message`,
+// `rules`) to show in place of a booking; nothing about the request
+// is kept (only an anonymous count, `triage_refusals_total` on
+// `/metrics`) and no message is sent. `urgent` answers are booked,
+// flagged to staff (`booking.flagged` on the live feed and webhooks,
+// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+// (`GET /v1/bookings?sort=triage`); the patient's views never show
+// the triage.
+//
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
 // key once the cause is gone. A replay carries the header
@@ -20648,6 +21217,17 @@ func (c *ClientWithResponses) CreateBookingRequestWithBodyWithResponse(ctx conte
 // each: beyond it `409` `patient_limit_reached`, whose `limit` names
 // the limit. Cancelled, declined and expired requests stop counting.
 // Staff bookings (`POST /v1/bookings`) neither count nor are refused.
+//
+// Triage: the answers go through the intake form's `triage_rules`
+// first. `emergency` answers are refused with `422`
+// `triage_emergency` and a `triage` member (`outcome`, `message`,
+// `rules`) to show in place of a booking; nothing about the request
+// is kept (only an anonymous count, `triage_refusals_total` on
+// `/metrics`) and no message is sent. `urgent` answers are booked,
+// flagged to staff (`booking.flagged` on the live feed and webhooks,
+// an email to `CLINIC_ALERT_EMAIL`) and first in their queue
+// (`GET /v1/bookings?sort=triage`); the patient's views never show
+// the triage.
 //
 // Honours `Idempotency-Key`: only a `201` is kept (24 hours), so a
 // request refused with `409` or `422` may be sent again with the same
@@ -20832,6 +21412,14 @@ func (c *ClientWithResponses) ListBookingsWithResponse(ctx context.Context, para
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
 //
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings (the `CreateBooking` operationId).
@@ -20855,6 +21443,14 @@ func (c *ClientWithResponses) CreateBookingWithBodyWithResponse(ctx context.Cont
 // booking has no manage token: staff manage it. Honours
 // `Idempotency-Key` as `POST /v1/booking-requests` does, with keys
 // scoped to the calling staff member. Admin and reception.
+//
+// The same red-flag triage as a booking request applies: emergency
+// answers are `422` `triage_emergency`, unless the body carries
+// `triage_override` (`advised_emergency_care: true`, a `note`):
+// staff advised the caller to seek emergency care and book anyway;
+// the booking is then marked `urgent` with the emergency rules and
+// keeps the override with the staff member and the time. Urgent
+// phone bookings are flagged (`booking.flagged`) like web ones.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21285,6 +21881,25 @@ func (c *ClientWithResponses) GetIntakeFormWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseGetIntakeFormResponse(rsp)
+}
+
+// GetIntakeFormVersionWithResponse A past version of the intake form
+//
+// The intake form as it was served under `version` (the `version` of
+// `GET /v1/intake-form`, and the `triage.intake_form_version` of a
+// booking): every language's questions and triage rules. A version
+// never changes once kept, so this is what the patient answered and
+// what the rules said at the time. Admin only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/intake-form/versions/{version} (the `GetIntakeFormVersion` operationId).
+func (c *ClientWithResponses) GetIntakeFormVersionWithResponse(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*GetIntakeFormVersionResponse, error) {
+	rsp, err := c.GetIntakeFormVersion(ctx, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIntakeFormVersionResponse(rsp)
 }
 
 // ListLocationsWithResponse List active locations
@@ -25613,6 +26228,74 @@ func ParseGetIntakeFormResponse(rsp *http.Response) (*GetIntakeFormResponse, err
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIntakeFormVersionResponse parses an HTTP response from a GetIntakeFormVersionWithResponse call
+func ParseGetIntakeFormVersionResponse(rsp *http.Response) (*GetIntakeFormVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIntakeFormVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeFormVersion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
 	}
 
 	return response, nil

@@ -254,7 +254,8 @@ func SpasmFrequencies() []SpasmFrequency {
 // health information: never log it, and show it only to those who
 // need it.
 type Intake struct {
-	PainSeverity           int // 0 to 10
+	RedFlags               []RedFlag // at least one; RedFlagNone alone when none applies (none for bookings made before the question)
+	PainSeverity           int       // 0 to 10
 	RelievedBy             []Relief
 	PainStartedOn          *Date // nil: not given
 	PreExistingConditions  []Condition
@@ -287,8 +288,15 @@ type Booking struct {
 	ManageTokenHash    string // HashToken of the patient's manage token; the token itself is never stored
 	Snapshot           Snapshot
 	PatientID          uuid.UUID // the patient record it belongs to (see MatchPatient); set by the store
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Triage is what the triage rules made of the intake when the booking
+	// was made, under intake form IntakeFormVersion ("" before versions
+	// were kept); TriageOverride is set when staff booked emergency
+	// answers after advising emergency care. None of them ever changes.
+	Triage            Triage
+	IntakeFormVersion string
+	TriageOverride    *TriageOverride
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Snapshot is what the patient booked, by name, as it was when the booking
@@ -339,6 +347,7 @@ const (
 	EventExpired     EventType = "expired"
 	EventUpdated     EventType = "updated"
 	EventReverted    EventType = "reverted" // a check-in or no-show undone, back to confirmed
+	EventFlagged     EventType = "flagged"  // a new booking the triage rules marked urgent (see FlaggedEvent)
 )
 
 // Event is one entry of a booking's append-only history.
@@ -396,6 +405,7 @@ func NewBooking(req Request, source Source, status Status, actor Actor, now time
 		Consent:         req.Consent,
 		Version:         1,
 		ManageTokenHash: HashToken(token),
+		Triage:          Triage{Level: TriageRoutine, Rules: []string{}},
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}

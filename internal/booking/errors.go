@@ -44,6 +44,9 @@ const (
 	// live holds already keep the share of its free places that
 	// Policy.HoldMaxShare allows.
 	CodeHoldShareReached Code = "hold_share_reached"
+	// CodeTriageEmergency: a booking request whose intake answers are an
+	// emergency (see AssessTriage); the *Error carries the Triage.
+	CodeTriageEmergency Code = "triage_emergency"
 )
 
 // Error is a domain error: a code the HTTP layer understands and a message
@@ -58,6 +61,9 @@ type Error struct {
 	// Limit is set on the errors of a limit (CodePatientLimitReached):
 	// the limit that was reached.
 	Limit *int
+	// Triage is set on CodeTriageEmergency: the outcome and the rules that
+	// fired, for the front end to show what to do now.
+	Triage *Triage
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -96,6 +102,7 @@ var (
 	ErrMergeConflict             = &Error{Code: CodeMergeConflict, Message: "these patients cannot be merged"}
 	ErrPatientLimitReached       = &Error{Code: CodePatientLimitReached, Message: "this patient has as many upcoming online bookings as one patient may have"}
 	ErrHoldShareReached          = &Error{Code: CodeHoldShareReached, Message: "too many places of this day are held at the moment; book without a hold, or try again in a few minutes"}
+	ErrTriageEmergency           = &Error{Code: CodeTriageEmergency, Message: "the answers suggest the patient needs emergency care today; no booking was made"}
 )
 
 // CodeOf returns the code of the first *Error or *ValidationError in err's

@@ -19,15 +19,15 @@ const (
 
 // Option is one answer of a choice question: the value sent and its label.
 type Option struct {
-	Value string
-	Label string
+	Value string `json:"value"`
+	Label string `json:"label"`
 }
 
 // ShowWhen makes a question depend on another: it is shown (and its answer
 // kept) only while the question at Field has the answer Equals.
 type ShowWhen struct {
-	Field  string
-	Equals bool
+	Field  string `json:"field"`
+	Equals bool   `json:"equals"`
 }
 
 // Question is one intake question as a front end renders it, in one
@@ -39,6 +39,7 @@ type Question struct {
 	Min, Max  *int // scale bounds
 	MaxLength int  // text: at most this many characters; 0 for other types
 	Options   []Option
+	Exclusive string // multi_choice: the option that excludes every other ("none"); "" for none
 	Label     string
 	Help      string
 	ShowWhen  *ShowWhen
@@ -82,12 +83,17 @@ type questionSpec struct {
 	min, max  *int
 	maxLength int
 	options   []string
+	exclusive string
 	showWhen  *ShowWhen
 }
 
 func intPtr(n int) *int { return &n }
 
 var intakeSpecs = []questionSpec{
+	// The red flags come first: an answer that needs care today should
+	// stop the form before the patient describes anything else (see
+	// triageSpecs for the rules and the guidance they follow).
+	{field: redFlagsField, typ: QuestionMultiChoice, required: true, options: strs(RedFlags()), exclusive: string(RedFlagNone)},
 	{field: "intake.pain_severity", typ: QuestionScale, required: true, min: intPtr(MinPainSeverity), max: intPtr(MaxPainSeverity)},
 	{field: "intake.relieved_by", typ: QuestionMultiChoice, options: strs(Reliefs())},
 	{field: "intake.pain_started_on", typ: QuestionDate},
@@ -127,6 +133,18 @@ type texts struct {
 
 var intakeTexts = map[string]map[string]texts{
 	"en": {
+		redFlagsField: {label: "Do you have any of these now?",
+			help: "Choose all that apply, or \"None of these\". These questions help us see whether you need care sooner than a consultation.",
+			options: map[string]string{
+				"bladder_bowel_change":    "New trouble passing or controlling urine or stools",
+				"saddle_numbness":         "Numbness around the genitals or back passage",
+				"worsening_leg_weakness":  "Weakness or numbness in one or both legs that is getting worse",
+				"fever_or_unwell":         "Fever, or feeling generally unwell, with the back pain",
+				"recent_trauma":           "A recent fall or injury",
+				"cancer_history":          "Cancer now or in the past",
+				"unexplained_weight_loss": "Weight loss you cannot explain",
+				"none":                    "None of these",
+			}},
 		"intake.pain_severity": {label: "How strong is your pain?", help: "0 is no pain, 10 the worst you can imagine."},
 		"intake.relieved_by": {label: "What relieves the pain?", help: "Choose all that apply.", options: map[string]string{
 			"position": "Changing position", "pressure": "Pressure", "heat_or_ice": "Heat or ice", "massage": "Massage",
@@ -142,6 +160,18 @@ var intakeTexts = map[string]map[string]texts{
 		"intake.reason":                   {label: "Why are you booking this consultation?", help: "In your own words."},
 	},
 	"es": {
+		redFlagsField: {label: "¿Tiene ahora alguno de estos síntomas?",
+			help: "Marque todas las opciones que correspondan, o «Ninguno de estos». Estas preguntas nos ayudan a saber si necesita atención antes que una consulta.",
+			options: map[string]string{
+				"bladder_bowel_change":    "Dificultad nueva para orinar o defecar, o para controlar la orina o las heces",
+				"saddle_numbness":         "Entumecimiento alrededor de los genitales o del ano",
+				"worsening_leg_weakness":  "Debilidad o entumecimiento en una o ambas piernas que va empeorando",
+				"fever_or_unwell":         "Fiebre o malestar general junto con el dolor de espalda",
+				"recent_trauma":           "Una caída o lesión reciente",
+				"cancer_history":          "Cáncer actual o en el pasado",
+				"unexplained_weight_loss": "Pérdida de peso sin causa conocida",
+				"none":                    "Ninguno de estos",
+			}},
 		"intake.pain_severity": {label: "¿Qué intensidad tiene su dolor?", help: "0 es sin dolor, 10 el peor dolor imaginable."},
 		"intake.relieved_by": {label: "¿Qué le alivia el dolor?", help: "Marque todas las opciones que correspondan.", options: map[string]string{
 			"position": "Cambiar de postura", "pressure": "Presión", "heat_or_ice": "Calor o hielo", "massage": "Masaje",
@@ -171,7 +201,7 @@ func IntakeForm(locale string) []Question {
 		t := words[s.field]
 		q := Question{
 			Field: s.field, Type: s.typ, Required: s.required, Min: s.min, Max: s.max, MaxLength: s.maxLength,
-			Label: t.label, Help: t.help, ShowWhen: s.showWhen,
+			Exclusive: s.exclusive, Label: t.label, Help: t.help, ShowWhen: s.showWhen,
 		}
 		for _, v := range s.options {
 			q.Options = append(q.Options, Option{Value: v, Label: t.options[v]})

@@ -11,6 +11,7 @@ import (
 // question of the form must have one, and every intake field must be a
 // question: the test fails when a field is added to one but not the other.
 var intakeSetters = map[string]func(in *booking.IntakeInput, v any){
+	"intake.red_flags":     func(in *booking.IntakeInput, v any) { in.RedFlags = listOf(v) },
 	"intake.pain_severity": func(in *booking.IntakeInput, v any) { in.PainSeverity = anyPtr[int](v) },
 	"intake.relieved_by": func(in *booking.IntakeInput, v any) {
 		in.RelievedBy = listOf(v)
@@ -107,11 +108,18 @@ func TestIntakeFormAgreesWithValidation(t *testing.T) {
 			}
 			check(q.Field, "= an unknown value", with(q.Field, "not_an_option"), true)
 			if q.Type == booking.QuestionMultiChoice {
-				all := make([]string, len(q.Options))
-				for i, o := range q.Options {
-					all[i] = o.Value
+				var all, others []string
+				for _, o := range q.Options {
+					all = append(all, o.Value)
+					if o.Value != q.Exclusive {
+						others = append(others, o.Value)
+					}
 				}
-				check(q.Field, "= every option", with(q.Field, all), false)
+				if q.Exclusive != "" {
+					check(q.Field, "= every option but the exclusive one", with(q.Field, others), false)
+					check(q.Field, "= the exclusive option and another", with(q.Field, []string{q.Exclusive, others[0]}), true)
+				}
+				check(q.Field, "= every option", with(q.Field, all), q.Exclusive != "")
 			}
 		case booking.QuestionText:
 			if q.MaxLength <= 0 {
@@ -145,7 +153,7 @@ func TestIntakeFormLocales(t *testing.T) {
 		}
 	}
 	es := booking.IntakeForm("es")
-	if got, want := es[0].Label, "¿Qué intensidad tiene su dolor?"; got != want {
+	if got, want := es[1].Label, "¿Qué intensidad tiene su dolor?"; got != want {
 		t.Errorf("es first label = %q, want %q", got, want)
 	}
 	for _, q := range es {

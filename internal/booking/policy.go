@@ -116,12 +116,69 @@ func (p Policy) changeDeadline(start time.Time) time.Time {
 // (ErrSlotUnavailable otherwise); the booking starts pending when its type
 // requires confirmation. It returns the booking, its "created" event and the
 // manage token (shown once), or NewBooking's validation errors.
+//
+// Answers that the triage rules make an emergency are refused first, with
+// an *Error matching ErrTriageEmergency carrying the Triage (see
+// CheckTriage): such a patient must not be offered a slot at all. The
+// booking records its triage and the intake form version.
 func (p Policy) PublicRequest(req Request, info SlotInfo, now time.Time) (Booking, Event, string, error) {
+	if err := p.CheckTriage(req, nil); err != nil {
+		return Booking{}, Event{}, "", err
+	}
 	if !info.CatalogActive() || !p.PublicBookable(info.Slot, now) {
 		return Booking{}, Event{}, "", ErrSlotUnavailable
 	}
 	status := InitialStatus(SourceWeb, info.Type.RequiresConfirmation)
-	return NewBooking(req, SourceWeb, status, Actor{Type: ActorPatient}, now)
+	b, ev, token, err := NewBooking(req, SourceWeb, status, Actor{Type: ActorPatient}, now)
+	if err != nil {
+		return Booking{}, Event{}, "", err
+	}
+	if err := decideTriage(&b, nil); err != nil {
+		return Booking{}, Event{}, "", err
+	}
+	return b, ev, token, nil
+}
+
+// CheckTriage returns the refusal PublicRequest or StaffRequest would give
+// req for its triage, before any slot is taken: an *Error matching
+// ErrTriageEmergency for emergency answers without a staff override, nil
+// otherwise.
+func (p Policy) CheckTriage(req Request, override *TriageOverride) error {
+	b := Booking{Intake: req.Intake}
+	return decideTriage(&b, override)
+}
+
+// StaffBooking is a phone booking as staff enter it: the checked request,
+// the initial status (pending or confirmed), staff notes, and an optional
+// triage override.
+type StaffBooking struct {
+	Request  Request
+	Status   Status
+	Notes    string
+	Override *TriageOverride
+}
+
+// StaffRequest builds a phone booking for the slot info describes, for
+// staff at now: the twin of PublicRequest without the public window or the
+// active catalogue (the store has taken an open place). The same triage
+// rules apply: emergency answers are refused (ErrTriageEmergency) unless
+// in.Override records that the caller was advised to seek emergency care;
+// then the booking is made, marked urgent with the emergency rules, and
+// keeps the override. It returns NewBooking's errors too; the manage token
+// is not returned (staff manage the booking).
+func (p Policy) StaffRequest(in StaffBooking, actor Actor, now time.Time) (Booking, Event, error) {
+	if err := p.CheckTriage(in.Request, in.Override); err != nil {
+		return Booking{}, Event{}, err
+	}
+	b, ev, _, err := NewBooking(in.Request, SourcePhone, in.Status, actor, now)
+	if err != nil {
+		return Booking{}, Event{}, err
+	}
+	if err := decideTriage(&b, in.Override); err != nil {
+		return Booking{}, Event{}, err
+	}
+	b.Notes = in.Notes
+	return b, ev, nil
 }
 
 // PatientCancel cancels b for the patient at now. A booking that cannot be

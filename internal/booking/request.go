@@ -30,6 +30,7 @@ type PatientInput struct {
 
 // IntakeInput is the raw "intake" object of a booking request.
 type IntakeInput struct {
+	RedFlags               []string
 	PainSeverity           *int
 	RelievedBy             []string
 	PainStartedOn          *string
@@ -77,7 +78,8 @@ var earliestDate = Date{Year: 1900, Month: time.January, Day: 1}
 // plain address of at most 254 characters); intake.pain_severity (required,
 // 0 to 10); intake.relieved_by[i] and intake.pre_existing_conditions[i]
 // (known answers, each once); intake.pain_started_on (optional date, not in
-// the future, not before the date of birth); intake.spasm_frequency
+// the future, not before the date of birth); intake.red_flags (required,
+// known answers, each once, "none" alone); intake.spasm_frequency
 // (required); intake.recent_physical_activity (required);
 // intake.activity_details (at most 1000 characters); intake.reason
 // (required, at most 2000 characters); consent.privacy_policy_accepted (must
@@ -144,6 +146,14 @@ func parsePatient(p *Problems, in PatientInput, today Date) Patient {
 // start is not compared with it.
 func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	var out Intake
+	flags := intakeSpec(redFlagsField)
+	out.RedFlags = typedSlice[RedFlag](parseAnswers(p, flags.field, in.RedFlags, flags.options))
+	switch {
+	case len(in.RedFlags) == 0:
+		p.Check(!flags.required, flags.field, FieldRequired, `is required: choose every answer that applies, or ["none"]`)
+	case slices.Contains(out.RedFlags, RedFlag(flags.exclusive)) && len(out.RedFlags) > 1:
+		p.Add(flags.field, FieldConflict, fmt.Sprintf("%q cannot be chosen together with another answer", flags.exclusive))
+	}
 	pain := intakeSpec("intake.pain_severity")
 	if in.PainSeverity == nil {
 		p.Check(!pain.required, pain.field, FieldRequired, "is required")

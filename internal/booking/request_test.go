@@ -16,6 +16,7 @@ func validInput() booking.RequestInput {
 			Phone: "+14245550123", Email: "ana@example.com",
 		},
 		Intake: booking.IntakeInput{
+			RedFlags:     []string{"none"},
 			PainSeverity: ptr(7), RelievedBy: []string{"heat_or_ice", "position"},
 			PainStartedOn: ptr("2026-11-01"), PreExistingConditions: []string{"herniated_disc"},
 			SpasmFrequency: "daily", RecentPhysicalActivity: ptr(true),
@@ -77,6 +78,7 @@ func TestParseRequestEveryFieldBad(t *testing.T) {
 		"intake.pre_existing_conditions[1]",
 		"intake.reason",
 		"intake.recent_physical_activity",
+		"intake.red_flags",
 		"intake.relieved_by[1]",
 		"intake.relieved_by[2]",
 		"intake.spasm_frequency",
@@ -99,7 +101,7 @@ func TestParseRequestEveryFieldBad(t *testing.T) {
 	_, err = booking.ParseRequest(booking.RequestInput{}, now)
 	want = []string{
 		"consent.privacy_policy_accepted", "intake.pain_severity", "intake.reason",
-		"intake.recent_physical_activity", "intake.spasm_frequency", "patient.date_of_birth",
+		"intake.recent_physical_activity", "intake.red_flags", "intake.spasm_frequency", "patient.date_of_birth",
 		"patient.first_name", "patient.last_name", "patient.phone", "slot_id",
 	}
 	if got := fields(t, err); !slices.Equal(got, want) {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/booking"
 )
 
 // Config is the whole configuration of the server. The README documents every
@@ -64,6 +65,10 @@ type Config struct {
 	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
 	DeliveryLease  time.Duration // DELIVERY_LEASE: a message in delivery longer than this is taken to have lost its worker and retried
 	Twilio         *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
+
+	// Triage.
+	ClinicPhone      string // CLINIC_PHONE: the clinic's phone (E.164), shown on the emergency screen; "" for none
+	ClinicAlertEmail string // CLINIC_ALERT_EMAIL: where urgent requests are announced by email; "" for none
 
 	// Integrations.
 	// WebhookAllowPrivate (WEBHOOK_ALLOW_PRIVATE=1) lets webhook endpoints
@@ -194,6 +199,20 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		c.Twilio = &Twilio{AccountSID: sid, AuthToken: token, From: from,
 			APIURL: strings.TrimSuffix(r.httpURL("TWILIO_API_URL", "https://api.twilio.com"), "/")}
+	}
+	if v := strings.TrimSpace(getenv("CLINIC_PHONE")); v != "" {
+		phone, ok := booking.NormalizePhone(v)
+		if !ok {
+			r.fail("CLINIC_PHONE", "must be a phone number in E.164 form, such as +14245550100")
+		}
+		c.ClinicPhone = phone
+	}
+	if v := strings.TrimSpace(getenv("CLINIC_ALERT_EMAIL")); v != "" {
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			r.fail("CLINIC_ALERT_EMAIL", "must be an email address such as desk@clinic.example")
+		} else {
+			c.ClinicAlertEmail = v
+		}
 	}
 	if c.BodyLimit == 0 && r.getenv("BODY_LIMIT_BYTES") != "" {
 		r.fail("BODY_LIMIT_BYTES", "must be at least 1")

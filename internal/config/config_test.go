@@ -59,6 +59,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"BOOTSTRAP_ADMIN_EMAIL", map[string]string{"BOOTSTRAP_ADMIN_EMAIL": "a@b.example"}},
 		{"MAX_ADVANCE", map[string]string{"MIN_NOTICE": "48h", "MAX_ADVANCE": "24h"}},
 		{"HOLD_TTL", map[string]string{"HOLD_TTL": "5s"}},
+		{"CLINIC_PHONE", map[string]string{"CLINIC_PHONE": "call us"}},
+		{"CLINIC_ALERT_EMAIL", map[string]string{"CLINIC_ALERT_EMAIL": "Desk <desk@clinic.example>"}},
 		{"PUBLIC_HOLD_LIMIT", map[string]string{"PUBLIC_HOLD_LIMIT": "0"}},
 		{"SMTP_URL", map[string]string{"SMTP_URL": "http://mail.example.com", "SMTP_FROM": "a@b.example"}},
 		{"SMTP_URL", map[string]string{"SMTP_URL": "smtp://mail.example.com:99999", "SMTP_FROM": "a@b.example"}},
@@ -177,6 +179,26 @@ func TestLoadParsesValues(t *testing.T) {
 	}
 	if c.PendingExpiry != 48*time.Hour || !c.Demo || c.PublicRateLimit != 0 {
 		t.Errorf("got expiry %v demo %v public limit %d", c.PendingExpiry, c.Demo, c.PublicRateLimit)
+	}
+}
+
+func TestLoadTriageContacts(t *testing.T) {
+	c, err := Load(env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClinicPhone != "" || c.ClinicAlertEmail != "" {
+		t.Errorf("defaults: phone %q alert %q, want none", c.ClinicPhone, c.ClinicAlertEmail)
+	}
+	c, err = Load(env(map[string]string{"CLINIC_PHONE": "+1 (424) 555-0100", "CLINIC_ALERT_EMAIL": "desk@clinic.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.ClinicPhone, "+14245550100"; got != want {
+		t.Errorf("CLINIC_PHONE = %q, want %q", got, want)
+	}
+	if got, want := c.ClinicAlertEmail, "desk@clinic.example"; got != want {
+		t.Errorf("CLINIC_ALERT_EMAIL = %q, want %q", got, want)
 	}
 }
 

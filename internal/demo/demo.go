@@ -281,7 +281,7 @@ func sampleBookings(ctx context.Context, st *store.Store, now time.Time) (int, e
 		req, err := booking.ParseRequest(booking.RequestInput{
 			SlotID:  slotID.String(),
 			Patient: booking.PatientInput{FirstName: smp.first, LastName: smp.last, DateOfBirth: smp.dob, Phone: smp.phone, Email: fmt.Sprintf("%s.%s@example.com", strings.ToLower(smp.first), strings.ToLower(smp.last))},
-			Intake: booking.IntakeInput{PainSeverity: &pain, RelievedBy: smp.relief, PreExistingConditions: smp.conditions,
+			Intake: booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &pain, RelievedBy: smp.relief, PreExistingConditions: smp.conditions,
 				SpasmFrequency: smp.freq, RecentPhysicalActivity: &active, Reason: &smp.reason},
 			Consent: booking.ConsentInput{PrivacyPolicyAccepted: &accepted, ContactBySMS: &sms},
 		}, now)

@@ -121,7 +121,7 @@ func TestTwoInstancesExpireOnce(t *testing.T) {
 				req, err := booking.ParseRequest(booking.RequestInput{
 					SlotID:  sl.ID.String(),
 					Patient: booking.PatientInput{FirstName: "A", LastName: "B", DateOfBirth: "1970-01-01", Phone: "+14245550123"},
-					Intake:  booking.IntakeInput{PainSeverity: &sev, SpasmFrequency: "rarely", RecentPhysicalActivity: &no, Reason: &reason},
+					Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, SpasmFrequency: "rarely", RecentPhysicalActivity: &no, Reason: &reason},
 					Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes},
 				}, now)
 				if err != nil {

@@ -23,7 +23,7 @@ func BenchmarkBodySchema(b *testing.B) {
 	sch := loadBodySchemas(doc)["POST /v1/booking-requests"]
 	body := []byte(`{"slot_id":"0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91",
  "patient":{"first_name":"Ana","last_name":"Lopez","date_of_birth":"1980-04-02","phone":"+14245550123","email":"ana@example.com"},
- "intake":{"pain_severity":7,"relieved_by":["heat_or_ice","position"],"pain_started_on":"2026-11-01",
+ "intake":{"red_flags":["none"],"pain_severity":7,"relieved_by":["heat_or_ice","position"],"pain_started_on":"2026-11-01",
   "pre_existing_conditions":["herniated_disc"],"spasm_frequency":"daily","recent_physical_activity":true,
   "activity_details":"moved house","reason":"lower back spasms"},
  "consent":{"privacy_policy_accepted":true,"contact_by_sms":true,"contact_by_email":true}}`)

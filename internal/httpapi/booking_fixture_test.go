@@ -123,7 +123,7 @@ func requestBody(slot uuid.UUID) map[string]any {
 			"phone": "+14245550123", "email": "ana@example.com",
 		},
 		"intake": map[string]any{
-			"pain_severity": 7, "relieved_by": []string{"heat_or_ice", "position"},
+			"red_flags": []string{"none"}, "pain_severity": 7, "relieved_by": []string{"heat_or_ice", "position"},
 			"pain_started_on": "2026-11-01", "pre_existing_conditions": []string{"herniated_disc"},
 			"spasm_frequency": "daily", "recent_physical_activity": true,
 			"activity_details": "moved house", "reason": "lower back spasms",

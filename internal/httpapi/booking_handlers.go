@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/booking"
@@ -86,12 +87,20 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		s.fail(c, err)
 		return
 	}
+	sb := booking.StaffBooking{Request: in.req, Status: in.status, Notes: in.notes}
+	if in.override != nil {
+		if sb.Override, err = booking.ParseTriageOverride(*in.override, p.StaffID, now); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	// Triage before any slot is taken, as for the public request.
+	if err := s.opts.Policy.CheckTriage(sb.Request, sb.Override); err != nil {
+		s.refuseTriage(c, err)
+		return
+	}
 	draft := func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
-		b, ev, _, err := booking.NewBooking(in.req, booking.SourcePhone, in.status, booking.StaffActor(p.StaffID), now)
-		b.Notes = in.notes
-		// The manage token is dropped: the caller did not ask for online
-		// self-service, and staff manage the booking.
-		return b, ev, err
+		return s.opts.Policy.StaffRequest(sb, booking.StaffActor(p.StaffID), now)
 	}
 	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(s.bookingJSON(b, slot))
@@ -342,9 +351,13 @@ func patientJSON(p booking.Patient) api.Patient {
 
 func intakeJSON(in booking.Intake) api.Intake {
 	out := api.Intake{
+		RedFlags:     make([]api.RedFlag, 0, len(in.RedFlags)),
 		PainSeverity: in.PainSeverity, SpasmFrequency: api.SpasmFrequency(in.SpasmFrequency),
 		RecentPhysicalActivity: in.RecentPhysicalActivity, ActivityDetails: nonEmpty(in.ActivityDetails),
 		Reason: in.Reason,
+	}
+	for _, f := range in.RedFlags {
+		out.RedFlags = append(out.RedFlags, api.RedFlag(f))
 	}
 	for _, r := range in.RelievedBy {
 		out.RelievedBy = append(out.RelievedBy, api.ReliefMethod(r))
@@ -373,8 +386,27 @@ func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
-		PatientId: uuidOrNil(b.PatientID),
+		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b),
 	}
+}
+
+// triageJSON is a booking's triage, for staff only: the public views never
+// carry it.
+func triageJSON(b booking.Booking) api.BookingTriage {
+	out := api.BookingTriage{Level: api.BookingTriageLevel(b.Triage.Level), Rules: b.Triage.Rules,
+		IntakeFormVersion: nonEmpty(b.IntakeFormVersion)}
+	if out.Rules == nil {
+		out.Rules = []string{}
+	}
+	if o := b.TriageOverride; o != nil {
+		out.Override = &struct {
+			AdvisedEmergencyCare bool               `json:"advised_emergency_care"`
+			At                   time.Time          `json:"at"`
+			Note                 string             `json:"note"`
+			StaffId              openapi_types.UUID `json:"staff_id"`
+		}{AdvisedEmergencyCare: o.AdvisedEmergencyCare, At: o.At.UTC(), Note: o.Note, StaffId: o.StaffID}
+	}
+	return out
 }
 
 // changeableUntil is when online (patient) changes to b close, or nil when

@@ -37,6 +37,12 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		s.fail(c, err)
 		return
 	}
+	// Triage, before any slot is taken: emergency answers are told what to
+	// do now, and nothing of the request is kept.
+	if err := s.opts.Policy.CheckTriage(in.req, nil); err != nil {
+		s.refuseTriage(c, err)
+		return
+	}
 	var token string
 	draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		b, ev, tok, err := s.opts.Policy.PublicRequest(in.req, info, now)
@@ -55,6 +61,16 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		cr.holdTokenHash = booking.HashToken(in.holdToken)
 	}
 	s.createBooking(c, in.req.SlotID, draft, cr)
+}
+
+// refuseTriage answers a booking request refused by the triage rules
+// (booking.ErrTriageEmergency): the 422 with what to do now. The refusal is
+// counted, without labels; nothing else of the request is kept or logged.
+func (s *Server) refuseTriage(c *gin.Context, err error) {
+	if errors.Is(err, booking.ErrTriageEmergency) {
+		s.prom.triageRefusals.Inc()
+	}
+	s.fail(c, err)
 }
 
 // GetBookingRequest shows patients their own booking. An unknown reference
@@ -266,6 +282,7 @@ type patientBody struct {
 }
 
 type intakeBody struct {
+	RedFlags               jsonValue[[]string] `json:"red_flags"`
 	PainSeverity           jsonValue[int]      `json:"pain_severity"`
 	RelievedBy             jsonValue[[]string] `json:"relieved_by"`
 	PainStartedOn          jsonValue[string]   `json:"pain_started_on"`
@@ -302,8 +319,12 @@ type publicBookingBody struct {
 // a booking request plus the initial status and staff notes.
 type staffBookingBody struct {
 	bookingRequestBody
-	Status jsonValue[string] `json:"status"`
-	Notes  jsonValue[string] `json:"notes"`
+	Status         jsonValue[string] `json:"status"`
+	Notes          jsonValue[string] `json:"notes"`
+	TriageOverride *struct {
+		AdvisedEmergencyCare jsonValue[bool]   `json:"advised_emergency_care"`
+		Note                 jsonValue[string] `json:"note"`
+	} `json:"triage_override"`
 }
 
 // bookingBody is a checked booking request body.
@@ -313,6 +334,8 @@ type bookingBody struct {
 	holdToken string         // public only: a slot hold's token, "" for none
 	status    booking.Status // staff only: the initial status
 	notes     string         // staff only
+	// staff only: the triage override as sent, nil when not sent
+	override *booking.TriageOverrideInput
 }
 
 // readBookingBody reads, decodes and checks a booking request body received
@@ -381,6 +404,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		}
 	}
 	if it := b.Intake; it != nil {
+		field("intake.red_flags", it.RedFlags.bad, aStrList)
 		field("intake.pain_severity", it.PainSeverity.bad, aNumber+" from 0 to 10")
 		field("intake.relieved_by", it.RelievedBy.bad, aStrList)
 		field("intake.pain_started_on", it.PainStartedOn.bad, aString)
@@ -390,6 +414,7 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		field("intake.activity_details", it.ActivityDetails.bad, aString)
 		field("intake.reason", it.Reason.bad, aString)
 		in.Intake = booking.IntakeInput{
+			RedFlags:     it.RedFlags.v,
 			PainSeverity: ptrIf(it.PainSeverity), RelievedBy: it.RelievedBy.v,
 			PainStartedOn: ptrIf(it.PainStartedOn), PreExistingConditions: it.PreExistingConditions.v,
 			SpasmFrequency: it.SpasmFrequency.v, RecentPhysicalActivity: ptrIf(it.RecentPhysicalActivity),
@@ -431,6 +456,11 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		patch, err := booking.ParseBookingPatch(ptrIf(body.Notes), nil, nil)
 		checks = append(checks, err)
 		out.notes = deref(patch.Notes)
+		if o := body.TriageOverride; o != nil {
+			field("triage_override.advised_emergency_care", o.AdvisedEmergencyCare.bad, aBool)
+			field("triage_override.note", o.Note.bad, aString)
+			out.override = &booking.TriageOverrideInput{AdvisedEmergencyCare: ptrIf(o.AdvisedEmergencyCare), Note: ptrIf(o.Note)}
+		}
 	}
 
 	// Type errors first, then the value checks of the fields whose type was

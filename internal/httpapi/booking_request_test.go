@@ -102,7 +102,7 @@ func TestBookingRequestValidationNamesEveryField(t *testing.T) {
 			"patient.email", "intake.pain_severity", "intake.relieved_by", "intake.relieved_by[0]",
 			"intake.pre_existing_conditions[0]", "intake.pain_started_on", "intake.spasm_frequency",
 			"intake.recent_physical_activity", "intake.activity_details", "intake.reason",
-			"consent.privacy_policy_accepted",
+			"consent.privacy_policy_accepted", "intake.red_flags",
 		}
 		checkFields(t, r, want)
 	})
@@ -126,7 +126,7 @@ func TestBookingRequestValidationNamesEveryField(t *testing.T) {
 			"patient.email", "intake.pain_severity", "intake.relieved_by", "intake.pain_started_on",
 			"intake.pre_existing_conditions", "intake.pre_existing_conditions[0]", "intake.spasm_frequency", "intake.recent_physical_activity",
 			"intake.activity_details", "intake.reason", "consent.privacy_policy_accepted",
-			"consent.contact_by_sms", "consent.contact_by_email",
+			"consent.contact_by_sms", "consent.contact_by_email", "intake.red_flags",
 		}
 		checkFields(t, r, want)
 	})
@@ -135,7 +135,7 @@ func TestBookingRequestValidationNamesEveryField(t *testing.T) {
 		r := e.do("POST", "/v1/booking-requests", map[string]any{})
 		want := []string{
 			"slot_id", "patient", "patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.phone",
-			"intake", "intake.pain_severity", "intake.spasm_frequency", "intake.recent_physical_activity", "intake.reason",
+			"intake", "intake.red_flags", "intake.pain_severity", "intake.spasm_frequency", "intake.recent_physical_activity", "intake.reason",
 			"consent", "consent.privacy_policy_accepted",
 		}
 		checkFields(t, r, want)

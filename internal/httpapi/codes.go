@@ -46,6 +46,7 @@ var problemStatus = map[string]int{
 	"payload_too_large":                           http.StatusRequestEntityTooLarge,
 	"unsupported_media_type":                      http.StatusUnsupportedMediaType,
 	string(booking.CodeValidation):                http.StatusUnprocessableEntity,
+	string(booking.CodeTriageEmergency):           http.StatusUnprocessableEntity,
 	"precondition_required":                       http.StatusPreconditionRequired,
 	string(auth.CodeRateLimited):                  http.StatusTooManyRequests,
 	string(booking.CodeHoldLimit):                 http.StatusTooManyRequests,

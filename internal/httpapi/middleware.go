@@ -103,6 +103,10 @@ type Metrics struct {
 	bookings    *prometheus.CounterVec // booking_requests_total{source,result}
 	transitions *prometheus.CounterVec // booking_transitions_total{transition,result}
 	rateLimited *prometheus.CounterVec // rate_limited_total{route}
+	// triageRefusals counts booking requests refused for emergency
+	// answers: the only trace such a request leaves (no label, no health
+	// data).
+	triageRefusals prometheus.Counter // triage_refusals_total
 }
 
 // bookingSources names the routes that create bookings, by where the
@@ -175,9 +179,13 @@ func NewMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*Metri
 			Name: "rate_limited_total",
 			Help: "Requests refused with 429 by a rate limit or the login throttle, by route template.",
 		}, []string{"route"}),
+		triageRefusals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "triage_refusals_total",
+			Help: "Booking requests refused because the intake answers are an emergency (the patient was shown what to do now; nothing was kept).",
+		}),
 	}
 	all := []prometheus.Collector{
-		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited,
+		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited, m.triageRefusals,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}

@@ -33,6 +33,15 @@ type problem struct {
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 	// Limit names the limit a request reached (patient_limit_reached).
 	Limit *int `json:"limit,omitempty"`
+	// Triage is the guidance of a triage_emergency refusal.
+	Triage *problemTriage  `json:"triage,omitempty"`
+	triage *booking.Triage // for the message, in the caller's language
+}
+
+type problemTriage struct {
+	Outcome string   `json:"outcome"`
+	Message string   `json:"message"`
+	Rules   []string `json:"rules"`
 }
 
 // problemField is one item of a problem's "errors": the field, the rule it
@@ -114,6 +123,11 @@ func toProblem(err error) (problem, time.Duration) {
 		if status, ok := problemStatus[string(de.Code)]; ok {
 			p := newProblem(status, string(de.Code), de.Message)
 			p.OpensAt, p.ClosedAt, p.Limit = de.OpensAt, de.ClosedAt, de.Limit
+			if de.Triage != nil {
+				p.triage = de.Triage
+				p.Triage = &problemTriage{Outcome: string(de.Triage.Level), Rules: de.Triage.Rules,
+					Message: booking.TriageMessage(*de.Triage, booking.Locales[0])}
+			}
 			return p, 0
 		}
 	}
@@ -147,6 +161,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	p, retry := toProblem(err)
+	if p.triage != nil {
+		p.Triage.Message = booking.TriageMessage(*p.triage, booking.PickLocale(c.Query("locale"), c.GetHeader("Accept-Language")))
+	}
 	if p.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed",
 			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())

@@ -50,6 +50,9 @@ type Options struct {
 	// NoAvailabilityCache serves every GET /v1/availability from the
 	// database; for benchmarks and for ruling the cache out when debugging.
 	NoAvailabilityCache bool
+	// ClinicPhone is the clinic's phone number (E.164) for the emergency
+	// screen of the intake form; "" for none.
+	ClinicPhone string
 	// FeedHeartbeat is how often an idle event stream sends a comment line;
 	// 0 means 15 seconds.
 	FeedHeartbeat time.Duration
@@ -99,6 +102,7 @@ type Server struct {
 	now     func() time.Time
 	opts    Options
 	metrics http.Handler
+	prom    *Metrics
 	public  publicLimiter
 
 	availCache *availabilityCache // answers of GET /v1/availability
@@ -159,6 +163,7 @@ func NewServer(d Deps) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	s.prom = m
 	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
 	}

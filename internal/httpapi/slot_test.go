@@ -427,7 +427,7 @@ func TestSlotRulesWithRealBookings(t *testing.T) {
 			"slot_id": sl.ID,
 			"patient": map[string]any{"first_name": "Ana", "last_name": "Lopez", "date_of_birth": "1980-04-02",
 				"phone": "+14245550123", "email": "ana@example.com"},
-			"intake": map[string]any{"pain_severity": 7, "relieved_by": []string{"heat_or_ice"},
+			"intake": map[string]any{"red_flags": []string{"none"}, "pain_severity": 7, "relieved_by": []string{"heat_or_ice"},
 				"pre_existing_conditions": []string{"herniated_disc"}, "spasm_frequency": "daily",
 				"recent_physical_activity": false, "reason": "lower back spasms"},
 			"consent": map[string]any{"privacy_policy_accepted": true},

@@ -510,6 +510,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	for _, js := range []string{
 		fill("patient.first_name", "Ana"), fill("patient.last_name", "López"), fill("patient.date_of_birth", "1980-04-02"),
 		fill("patient.phone", "+1 424 555 0123"), fill("patient.email", "ana@example.com"),
+		check("intake.red_flags", "none"),
 		check("intake.pain_severity", "7"), check("intake.relieved_by", "heat_or_ice"), check("intake.relieved_by", "massage"),
 		check("intake.spasm_frequency", "daily"), check("intake.recent_physical_activity", "true"),
 		fill("intake.activity_details", "moved house"), fill("intake.reason", "lower back spasms"),
@@ -674,7 +675,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	// hold_expired, and the widget goes back to the times without that one.
 	for _, js := range []string{
 		fill("patient.first_name", "Luis"), fill("patient.last_name", "García"), fill("patient.date_of_birth", "1975-01-31"),
-		fill("patient.phone", "+34 612 345 678"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
+		fill("patient.phone", "+34 612 345 678"), check("intake.red_flags", "none"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
 		check("intake.recent_physical_activity", "false"), fill("intake.reason", "dolor lumbar"),
 		check("consent.privacy_policy_accepted", "true"),
 	} {

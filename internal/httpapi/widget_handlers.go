@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,7 +42,13 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 		}
 		locale = l
 	}
-	out := api.IntakeForm{Locale: api.IntakeFormLocale(locale)}
+	out := api.IntakeForm{Locale: api.IntakeFormLocale(locale), Version: booking.IntakeFormVersion(),
+		ClinicPhone: nonEmpty(s.opts.ClinicPhone)}
+	for _, r := range booking.TriageRules(locale) {
+		tr := api.TriageRule{Id: r.ID, Outcome: api.TriageLevel(r.Outcome), Message: r.Message}
+		tr.When.Field, tr.When.AnyOf = r.When.Field, r.When.AnyOf
+		out.TriageRules = append(out.TriageRules, tr)
+	}
 	for _, q := range booking.IntakeForm(locale) {
 		jq := api.IntakeQuestion{
 			Field: q.Field, Type: api.IntakeQuestionType(q.Type), Required: q.Required, Min: q.Min, Max: q.Max,
@@ -53,6 +61,10 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 		for _, o := range q.Options {
 			jq.Options = append(jq.Options, api.IntakeOption{Value: o.Value, Label: o.Label})
 		}
+		if q.Exclusive != "" {
+			ex := q.Exclusive
+			jq.ExclusiveOption = &ex
+		}
 		if q.ShowWhen != nil {
 			jq.ShowWhen = &api.IntakeCondition{Field: q.ShowWhen.Field, Equals: q.ShowWhen.Equals}
 		}
@@ -60,6 +72,22 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 	}
 	c.Header("Cache-Control", publicInfoCacheControl)
 	c.Header("Vary", "Accept-Language")
+	c.JSON(http.StatusOK, out)
+}
+
+// GetIntakeFormVersion serves a kept version of the intake form (admin):
+// what patients were asked, and what the triage rules said, under it.
+func (s *Server) GetIntakeFormVersion(c *gin.Context, version string) {
+	v, err := s.store.IntakeForm(c.Request.Context(), version)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.IntakeFormVersion{Version: v.Version, CreatedAt: v.CreatedAt}
+	if err := json.Unmarshal(v.Definition, &out.Definition); err != nil {
+		s.fail(c, fmt.Errorf("intake form %s: %w", version, err))
+		return
+	}
 	c.JSON(http.StatusOK, out)
 }
 

@@ -118,7 +118,7 @@ const (
 
 // Kinds are the job kinds of patient messages (the admin message routes
 // list these).
-var Kinds = []string{KindEmail, KindSMS}
+var Kinds = []string{KindEmail, KindSMS, KindAlert}
 
 // Config configures patient messages.
 type Config struct {
@@ -128,6 +128,7 @@ type Config struct {
 	RetryBase      time.Duration // see delivery.Backoff; 0: delivery.DefaultSchedule
 	Email          *Mailer       // nil: no email
 	SMS            *SMSSender    // nil: no text messages
+	AlertEmail     string        // CLINIC_ALERT_EMAIL: urgent requests are announced here; "" for none
 	Log            *slog.Logger
 	Now            func() time.Time
 	// OnSent, if set, is told of each message the mail server or Twilio
@@ -181,6 +182,8 @@ func (n *Notifier) Observe(kind string, o delivery.Outcome) {
 		n.sent.WithLabelValues("email", string(o)).Inc()
 	case KindSMS:
 		n.sent.WithLabelValues("sms", string(o)).Inc()
+	case KindAlert:
+		n.sent.WithLabelValues("alert_email", string(o)).Inc()
 	}
 }
 
@@ -192,6 +195,7 @@ func (n *Notifier) Register(ws *delivery.Workers) {
 	}
 	delivery.Register(ws, n.sendEmail, schedule)
 	delivery.Register(ws, n.sendSMS, schedule)
+	delivery.Register(ws, n.sendAlert, schedule)
 	if n.cfg.ReminderBefore > 0 && (n.cfg.Email != nil || n.cfg.SMS != nil) {
 		delivery.RegisterPeriodic(ws, n.sweepReminders, reminderSweep, ReminderSweepArgs{})
 	}
@@ -276,6 +280,10 @@ func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []deliv
 		tpl, remind = Rescheduled, b.Status == booking.StatusConfirmed
 	case booking.EventExpired:
 		tpl = Expired
+	case booking.EventFlagged:
+		// For the clinic, not the patient: nothing implies a booking to
+		// them beyond the created event's own message.
+		return n.alertOf(msgs, e)
 	default:
 		return msgs
 	}

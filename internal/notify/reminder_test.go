@@ -128,7 +128,7 @@ func patientRequest(tb testing.TB, slot uuid.UUID, byEmail, bySMS bool, now time
 	req, err := booking.ParseRequest(booking.RequestInput{
 		SlotID:  slot.String(),
 		Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: "+14245550123", Email: "ana@example.com"},
-		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+		Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
 		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &byEmail, ContactBySMS: &bySMS},
 	}, now)
 	if err != nil {

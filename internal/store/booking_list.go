@@ -17,6 +17,7 @@ import (
 const (
 	SortCreatedDesc = "-created_at" // newest first; the default
 	SortStartAt     = "start_at"    // by slot start, earliest first
+	SortTriage      = "triage"      // the staff queue: urgent before routine, then oldest first
 )
 
 // BookingFilter selects and orders bookings for ListBookings. Zero fields
@@ -27,7 +28,7 @@ type BookingFilter struct {
 	ProviderID *uuid.UUID
 	LocationID *uuid.UUID
 	Query      string // reference, patient name, phone or email
-	Sort       string // SortCreatedDesc (default) or SortStartAt
+	Sort       string // SortCreatedDesc (default), SortStartAt or SortTriage
 	Cursor     string
 	Limit      int
 }
@@ -53,8 +54,8 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if sortBy == "" {
 		sortBy = SortCreatedDesc
 	}
-	if sortBy != SortCreatedDesc && sortBy != SortStartAt {
-		p.AddEnum("sort", []string{SortStartAt, SortCreatedDesc}, "must be start_at or -created_at")
+	if sortBy != SortCreatedDesc && sortBy != SortStartAt && sortBy != SortTriage {
+		p.AddEnum("sort", []string{SortStartAt, SortCreatedDesc, SortTriage}, "must be start_at, -created_at or triage")
 	}
 	var fromDay, toDay booking.Date
 	if fromDate != nil {
@@ -103,19 +104,36 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	}
 
 	list := listBookingsByNew
-	if sortBy == SortStartAt {
+	switch sortBy {
+	case SortStartAt:
 		list = listBookingsByStart
+	case SortTriage:
+		list = listBookingsTriage
 	}
 	c, hasCursor, err := decodeCursor(list, f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	order := createdKey + " DESC, " + plus + "id DESC"
-	if sortBy == SortStartAt {
+	switch sortBy {
+	case SortStartAt:
 		order = plus + "slot_start_at, " + plus + "id"
+	case SortTriage:
+		// 'urgent' sorts after 'routine': descending puts it first.
+		order = plus + "triage_level DESC, " + plus + "created_at, " + plus + "id"
 	}
 	var before time.Time // the cursor's creation time, sorting by it
 	switch sortBy {
+	case SortTriage:
+		if hasCursor {
+			level, at, ok := strings.Cut(c.key, ",")
+			created, err := parseTimeKey(at)
+			if !ok || err != nil || (level != string(booking.TriageRoutine) && level != string(booking.TriageUrgent)) {
+				return nil, "", errBadCursor
+			}
+			q = q.Where("(triage_level < ? OR (triage_level = ? AND (created_at > ? OR (created_at = ? AND id > ?))))",
+				level, level, created, created, c.id)
+		}
 	case SortStartAt:
 		if hasCursor {
 			start, err := parseIntKey(c.key)
@@ -179,8 +197,11 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 		rows = rows[:limit]
 		last := rows[limit-1]
 		key := timeKey(last.CreatedAt)
-		if sortBy == SortStartAt {
+		switch sortBy {
+		case SortStartAt:
 			key = strconv.FormatInt(last.SlotStartAt, 10)
+		case SortTriage:
+			key = last.TriageLevel + "," + key
 		}
 		next = cursor{list: list, key: key, id: last.ID}.encode()
 	}

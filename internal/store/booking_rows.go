@@ -41,6 +41,10 @@ type bookingRow struct {
 	LocationAddress    string    `gorm:"column:location_address"`
 	ConsultationType   string    `gorm:"column:consultation_type_name"`
 	Timezone           string    `gorm:"column:timezone"`
+	IntakeFormVersion  *string   `gorm:"column:intake_form_version"`
+	TriageLevel        string    `gorm:"column:triage_level"`
+	TriageRules        string    `gorm:"column:triage_rules"`    // JSON array of rule ids
+	TriageOverride     *string   `gorm:"column:triage_override"` // JSON triageOverrideJSON, or NULL
 	CreatedAt          time.Time `gorm:"column:created_at"`
 	UpdatedAt          time.Time `gorm:"column:updated_at"`
 }
@@ -49,6 +53,7 @@ func (bookingRow) TableName() string { return "bookings" }
 
 // intakeJSON is the intake column: the answers as JSON, in the API's names.
 type intakeJSON struct {
+	RedFlags               []string `json:"red_flags,omitempty"`
 	PainSeverity           int      `json:"pain_severity"`
 	RelievedBy             []string `json:"relieved_by"`
 	PainStartedOn          string   `json:"pain_started_on,omitempty"`
@@ -77,6 +82,7 @@ func typed[T ~string](in []string) []T {
 
 func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 	in := intakeJSON{
+		RedFlags:     strs(b.Intake.RedFlags),
 		PainSeverity: b.Intake.PainSeverity, RelievedBy: strs(b.Intake.RelievedBy),
 		PreExistingConditions: strs(b.Intake.PreExistingConditions), SpasmFrequency: string(b.Intake.SpasmFrequency),
 		RecentPhysicalActivity: b.Intake.RecentPhysicalActivity, ActivityDetails: b.Intake.ActivityDetails,
@@ -89,7 +95,12 @@ func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 	if err != nil {
 		return bookingRow{}, fmt.Errorf("booking intake: %w", err)
 	}
+	tr, err := triageColumns(b)
+	if err != nil {
+		return bookingRow{}, err
+	}
 	return bookingRow{
+		IntakeFormVersion: tr.version, TriageLevel: tr.level, TriageRules: tr.rules, TriageOverride: tr.override,
 		ID: b.ID.String(), Reference: b.Reference, SlotID: b.SlotID.String(), Status: string(b.Status),
 		Source: string(b.Source), PatientFirstName: b.Patient.FirstName, PatientLastName: b.Patient.LastName,
 		PatientDOB: b.Patient.DateOfBirth.String(), PatientPhone: b.Patient.Phone, PatientEmail: b.Patient.Email,
@@ -130,6 +141,7 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		return booking.Booking{}, fmt.Errorf("booking row %q: intake: %w", r.ID, err)
 	}
 	intake := booking.Intake{
+		RedFlags:     typed[booking.RedFlag](in.RedFlags),
 		PainSeverity: in.PainSeverity, RelievedBy: typed[booking.Relief](in.RelievedBy),
 		PreExistingConditions: typed[booking.Condition](in.PreExistingConditions),
 		SpasmFrequency:        booking.SpasmFrequency(in.SpasmFrequency), RecentPhysicalActivity: in.RecentPhysicalActivity,
@@ -142,7 +154,12 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		}
 		intake.PainStartedOn = &d
 	}
+	tr, err := r.triage()
+	if err != nil {
+		return booking.Booking{}, err
+	}
 	return booking.Booking{
+		Triage: tr.Triage, IntakeFormVersion: tr.version, TriageOverride: tr.override,
 		ID: id, Reference: r.Reference, SlotID: slotID, Status: booking.Status(r.Status), Source: booking.Source(r.Source),
 		Patient: booking.Patient{
 			FirstName: r.PatientFirstName, LastName: r.PatientLastName, DateOfBirth: dob,

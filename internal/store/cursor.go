@@ -31,6 +31,7 @@ const (
 	listSlots           = "slots"
 	listBookingsByStart = "bookings:start_at"
 	listBookingsByNew   = "bookings:-created_at"
+	listBookingsTriage  = "bookings:triage"
 	listStaff           = "staff"
 	listAudit           = "audit-events"
 	listSchedules       = "schedules"

@@ -22,7 +22,7 @@ func draftFor(t *testing.T, slot uuid.UUID, p booking.PatientInput) store.Draft 
 	sev, yes, reason := 5, true, "back pain"
 	req, err := booking.ParseRequest(booking.RequestInput{
 		SlotID: slot.String(), Patient: p,
-		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+		Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
 		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes},
 	}, time.Now())
 	if err != nil {

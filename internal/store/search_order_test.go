@@ -134,7 +134,7 @@ func requestInput(slot uuid.UUID, p booking.PatientInput) booking.RequestInput {
 	sev, yes, reason := 5, true, "back pain"
 	return booking.RequestInput{
 		SlotID: slot.String(), Patient: p,
-		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+		Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
 		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes},
 	}
 }

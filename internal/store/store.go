@@ -30,6 +30,8 @@ import (
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/clinic/consult/internal/booking"
 )
 
 //go:embed migrations
@@ -172,6 +174,12 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err := s.migrate(ctx, log); err != nil {
 		s.Close()
 		return nil, err
+	}
+	// The intake form this build serves is kept before any booking names
+	// its version, so admins can always read what a patient answered.
+	if err := s.SaveIntakeForm(ctx, booking.IntakeFormVersion(), booking.IntakeFormJSON()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if s.writer != nil {
 		// A migration may have left search documents queued (see

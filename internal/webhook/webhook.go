@@ -24,7 +24,7 @@ import (
 var EventTypes = []string{
 	"booking.created", "booking.confirmed", "booking.declined", "booking.cancelled",
 	"booking.rescheduled", "booking.checked_in", "booking.completed", "booking.no_show",
-	"booking.expired", "booking.reverted",
+	"booking.expired", "booking.reverted", "booking.flagged",
 }
 
 // AllEvents, alone in an endpoint's EventTypes, subscribes it to every type,
