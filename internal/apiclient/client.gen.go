@@ -1823,9 +1823,18 @@ type Schedule struct {
 	// Capacity Example: 1
 	Capacity           int                `json:"capacity"`
 	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
-	Id                 openapi_types.UUID `json:"id"`
-	LocationId         openapi_types.UUID `json:"location_id"`
-	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// GeneratedThrough The last day (local date) through which the server has
+	// generated the schedule's slots by itself, kept `MAX_ADVANCE`
+	// ahead while the schedule is active; `null` until it first has.
+	// Days after it get slots as they come within `MAX_ADVANCE`.
+	//
+	//
+	// Example: 2027-03-31
+	GeneratedThrough *string            `json:"generated_through"`
+	Id               openapi_types.UUID `json:"id"`
+	LocationId       openapi_types.UUID `json:"location_id"`
+	ProviderId       openapi_types.UUID `json:"provider_id"`
 
 	// SlotMinutes Example: 45
 	SlotMinutes int `json:"slot_minutes"`
@@ -3703,8 +3712,13 @@ type ClientInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3719,8 +3733,13 @@ type ClientInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3747,8 +3766,11 @@ type ClientInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3760,8 +3782,11 @@ type ClientInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3781,8 +3806,10 @@ type ClientInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3802,8 +3829,10 @@ type ClientInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5936,8 +5965,13 @@ func (c *Client) ListSchedules(ctx context.Context, params *ListSchedulesParams,
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5962,8 +5996,13 @@ func (c *Client) CreateScheduleWithBody(ctx context.Context, contentType string,
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6020,8 +6059,11 @@ func (c *Client) GetSchedule(ctx context.Context, id openapi_types.UUID, reqEdit
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6043,8 +6085,11 @@ func (c *Client) UpdateScheduleWithBody(ctx context.Context, id openapi_types.UU
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6074,8 +6119,10 @@ func (c *Client) UpdateSchedule(ctx context.Context, id openapi_types.UUID, body
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6105,8 +6152,10 @@ func (c *Client) GenerateScheduleSlotsWithBody(ctx context.Context, id openapi_t
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11833,8 +11882,13 @@ type ClientWithResponsesInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11849,8 +11903,13 @@ type ClientWithResponsesInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11881,8 +11940,11 @@ type ClientWithResponsesInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11894,8 +11956,11 @@ type ClientWithResponsesInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11915,8 +11980,10 @@ type ClientWithResponsesInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11936,8 +12003,10 @@ type ClientWithResponsesInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -21061,8 +21130,13 @@ func (c *ClientWithResponses) ListSchedulesWithResponse(ctx context.Context, par
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21083,8 +21157,13 @@ func (c *ClientWithResponses) CreateScheduleWithBodyWithResponse(ctx context.Con
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21133,8 +21212,11 @@ func (c *ClientWithResponses) GetScheduleWithResponse(ctx context.Context, id op
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21152,8 +21234,11 @@ func (c *ClientWithResponses) UpdateScheduleWithBodyWithResponse(ctx context.Con
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21179,8 +21264,10 @@ func (c *ClientWithResponses) UpdateScheduleWithResponse(ctx context.Context, id
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21206,8 +21293,10 @@ func (c *ClientWithResponses) GenerateScheduleSlotsWithBodyWithResponse(ctx cont
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

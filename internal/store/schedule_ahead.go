@@ -26,12 +26,13 @@ type AheadResult struct {
 // CreateScheduleAhead inserts sc, as CreateSchedule does, and in the same
 // transaction generates its slots through the date of now+ahead in its
 // location's time zone (see KeepSchedulesAhead), so a new schedule is
-// bookable at once. It returns the errors CreateSchedule does.
-func (s *Store) CreateScheduleAhead(ctx context.Context, sc booking.Schedule, now time.Time, ahead time.Duration) (GenerateResult, error) {
+// bookable at once. It returns the schedule as stored (with its
+// GeneratedThrough) and the errors CreateSchedule does.
+func (s *Store) CreateScheduleAhead(ctx context.Context, sc booking.Schedule, now time.Time, ahead time.Duration) (booking.Schedule, GenerateResult, error) {
 	sc.GeneratedThrough = nil
 	row, err := scheduleToRow(sc, sc.CreatedAt)
 	if err != nil {
-		return GenerateResult{}, fmt.Errorf("create schedule: %w", err)
+		return booking.Schedule{}, GenerateResult{}, fmt.Errorf("create schedule: %w", err)
 	}
 	var res GenerateResult
 	err = s.tx(ctx, func(tx *gorm.DB) error {
@@ -42,13 +43,13 @@ func (s *Store) CreateScheduleAhead(ctx context.Context, sc booking.Schedule, no
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		res, err = extendTx(tx, sc, loc, now, ahead)
+		res, err = extendTx(tx, &sc, loc, now, ahead)
 		return err
 	})
 	if err != nil {
-		return GenerateResult{}, fmt.Errorf("create schedule: %w", err)
+		return booking.Schedule{}, GenerateResult{}, fmt.Errorf("create schedule: %w", err)
 	}
-	return res, nil
+	return sc, res, nil
 }
 
 // KeepSchedulesAhead generates every active schedule's slots through the
@@ -108,7 +109,7 @@ func (s *Store) KeepScheduleAhead(ctx context.Context, id uuid.UUID, now time.Ti
 		if err != nil {
 			return err
 		}
-		res, err = extendTx(tx, sc, loc, now, ahead)
+		res, err = extendTx(tx, &sc, loc, now, ahead)
 		return err
 	})
 	if err != nil {
@@ -119,8 +120,9 @@ func (s *Store) KeepScheduleAhead(ctx context.Context, id uuid.UUID, now time.Ti
 
 // extendTx generates sc's days still to make (booking.Schedule.DaysAhead)
 // in tx, which holds the schedule's row and its provider's locks, and
-// records the last of them as the schedule's generated_through.
-func extendTx(tx *gorm.DB, sc booking.Schedule, loc booking.Location, now time.Time, ahead time.Duration) (GenerateResult, error) {
+// records the last of them as the schedule's generated_through (and in
+// sc.GeneratedThrough).
+func extendTx(tx *gorm.DB, sc *booking.Schedule, loc booking.Location, now time.Time, ahead time.Duration) (GenerateResult, error) {
 	var out GenerateResult
 	tz, err := loadZone(loc.Timezone)
 	if err != nil {
@@ -136,15 +138,19 @@ func extendTx(tx *gorm.DB, sc booking.Schedule, loc booking.Location, now time.T
 		if t.After(through) {
 			t = through
 		}
-		res, err := generateTx(tx, sc, tz, f, t, now)
+		res, err := generateTx(tx, *sc, tz, f, t, now)
 		if err != nil {
 			return out, err
 		}
 		out.Created += res.Created
 		out.Skipped += res.Skipped
 	}
-	return out, tx.Model(&scheduleRow{}).Where("id = ?", sc.ID.String()).
-		Update("generated_through", through.String()).Error
+	if err := tx.Model(&scheduleRow{}).Where("id = ?", sc.ID.String()).
+		Update("generated_through", through.String()).Error; err != nil {
+		return out, err
+	}
+	sc.GeneratedThrough = &through
+	return out, nil
 }
 
 // schedulesDue returns the active schedules that DaysAhead says have days

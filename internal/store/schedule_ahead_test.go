@@ -37,9 +37,12 @@ func TestKeepSchedulesAhead(t *testing.T) {
 		now := time.Date(2030, 1, 7, 12, 0, 0, 0, la)
 		sc := f.schedule(date(2030, 1, 1), date(2030, 12, 31))
 
-		res, err := s.CreateScheduleAhead(ctx, sc, now, ahead)
+		created, res, err := s.CreateScheduleAhead(ctx, sc, now, ahead)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if created.GeneratedThrough == nil || *created.GeneratedThrough != date(2030, 2, 4) {
+			t.Errorf("created: generated through %v, want 2030-02-04", created.GeneratedThrough)
 		}
 		// Today's 10 afternoon slots, then 20 weekdays (01-08 to 02-04).
 		if got, want := res, (store.GenerateResult{Created: 10 + 20*16, Skipped: 6}); got != want {
