@@ -171,3 +171,41 @@ func TestKeepSchedulesAheadConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// A MAX_ADVANCE longer than one generate call may span (366 days) is
+// generated in steps, all in the one run.
+func TestKeepSchedulesAheadBeyondAYear(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "UTC")
+		now := time.Date(2030, 1, 7, 0, 0, 0, 0, time.UTC)
+		const ahead = 500 * 24 * time.Hour
+		sc := f.schedule(date(2030, 1, 1), date(2032, 12, 31))
+		through := booking.DateOf(now.Add(ahead), time.UTC)
+		want := 0
+		for _, span := range [][2]booking.Date{{date(2030, 1, 7), date(2030, 12, 31)}, {date(2031, 1, 1), through}} {
+			occ, err := sc.Occurrences(span[0], span[1], time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += len(occ)
+		}
+		if err := s.CreateSchedule(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.KeepSchedulesAhead(ctx, now, ahead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Created != want {
+			t.Errorf("created %d, want %d", res.Created, want)
+		}
+		if n := slotRows(t, s, sc); n != want {
+			t.Errorf("%d slots, want %d", n, want)
+		}
+		got, _ := s.Schedule(ctx, sc.ID)
+		if got.GeneratedThrough == nil || *got.GeneratedThrough != through {
+			t.Errorf("generated through %v, want %s", got.GeneratedThrough, through)
+		}
+	})
+}
