@@ -53,25 +53,26 @@ type Config struct {
 	TrustedProxies          []string      // TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
 
 	// Patient messages.
-	SMTP          *SMTP  // SMTP_URL; nil: email off
-	SMTPFrom      string // SMTP_FROM: the sender address of patient email
-	ClinicName    string // CLINIC_NAME: how messages name the clinic
-	PublicBaseURL string // PUBLIC_BASE_URL: where patients reach the server (manage links); default from HTTP_ADDR
-	// PublicBaseURLFromAddr is true when PUBLIC_BASE_URL is unset and
-	// PublicBaseURL was made from HTTP_ADDR (see BaseURLFromAddr): fine on
-	// this machine, not in a patient's email.
-	PublicBaseURLFromAddr bool
-	ReminderBefore        time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
-	DeliveryGiveUp        time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
-	RetryBase             time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
-	DeliveryLease         time.Duration // DELIVERY_LEASE: a message in delivery longer than this is taken to have lost its worker and retried
-	Twilio                *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
+	SMTP           *SMTP         // SMTP_URL; nil: email off
+	SMTPFrom       string        // SMTP_FROM: the sender address of patient email
+	ClinicName     string        // CLINIC_NAME: how messages name the clinic
+	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (links in email, feed URLs); default from HTTP_ADDR
+	ReminderBefore time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
+	DeliveryGiveUp time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
+	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
+	DeliveryLease  time.Duration // DELIVERY_LEASE: a message in delivery longer than this is taken to have lost its worker and retried
+	Twilio         *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
 
 	// Integrations.
 	// WebhookAllowPrivate (WEBHOOK_ALLOW_PRIVATE=1) lets webhook endpoints
 	// be http URLs on private, loopback and link-local addresses: for local
 	// development and tests only.
 	WebhookAllowPrivate bool
+
+	// PublicBaseURLFromAddr is true when PUBLIC_BASE_URL is unset and
+	// PublicBaseURL was made from HTTP_ADDR (see BaseURLFromAddr): fine on
+	// this machine, not in a patient's email.
+	PublicBaseURLFromAddr bool
 }
 
 // SMTPSecurity says how the connection to the mail server is protected.
