@@ -124,7 +124,8 @@ func (r scheduleRow) toDomain() (booking.Schedule, error) {
 }
 
 // CreateSchedule inserts sc, which the caller has checked with Validate and
-// given an ID and CreatedAt. It returns a *booking.ValidationError naming
+// given an ID and CreatedAt. It makes no slots (CreateScheduleAhead does);
+// the rolling generation (KeepSchedulesAhead) makes them later. It returns a *booking.ValidationError naming
 // provider_id, location_id or consultation_type_id when one of them is
 // unknown or inactive.
 func (s *Store) CreateSchedule(ctx context.Context, sc booking.Schedule) error {

@@ -15,7 +15,7 @@ import (
 
 // AheadResult counts what one KeepSchedulesAhead run did.
 type AheadResult struct {
-	Extended int // schedules that were generated further
+	Extended int // schedules that got new slots
 	GenerateResult
 	// Unavailable counts the active schedules left as they were because
 	// their provider, location or consultation type is inactive; they are
