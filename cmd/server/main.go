@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("HTTP_ADDR %s: cannot listen: %w", cfg.HTTPAddr, err)
 	}
 	defer ln.Close()
+	publicLinks(&cfg, ln.Addr(), log)
 
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {

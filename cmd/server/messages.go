@@ -56,6 +56,10 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 	}
 	hooks.Register(ws)
 
+	// The rolling slot generation runs on the same queue (its periodic
+	// jobs elect one instance to run them).
+	registerScheduleHorizon(ws, cfg, st, log)
+
 	q, err := delivery.New(delivery.Config{
 		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
 		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,

@@ -687,8 +687,13 @@ export interface paths {
          *     and windows of one weekday must not overlap. The provider, location
          *     and consultation type must exist and be active (`422` naming the
          *     field otherwise). Every invalid field is named at once, e.g.
-         *     `windows[1].start`. Creating a schedule makes no slots: call
-         *     `POST /v1/schedules/{id}/generate`. Admin and reception.
+         *     `windows[1].start`. Creating an active schedule makes its slots at
+         *     once, from today through `MAX_ADVANCE` ahead (the furthest a
+         *     patient may book), and the server keeps it generated that far:
+         *     every hour it adds the days that have come into range since (once,
+         *     whatever the number of server instances). `generated_through` says
+         *     how far it has got. `POST /v1/schedules/{id}/generate` still makes
+         *     slots for any other range by hand. Admin and reception.
          */
         post: operations["createSchedule"];
         delete?: never;
@@ -724,8 +729,11 @@ export interface paths {
          * @description Changes the template; fields left out are unchanged, `windows`
          *     replaces the whole list. The provider, location and consultation
          *     type cannot be changed (create another schedule). Slots already
-         *     generated are not changed; the new template applies to later
-         *     generation. Admin and reception.
+         *     generated are not changed; the new template applies to the days
+         *     generated after `generated_through` (by hand, any range). A schedule
+         *     that is active after the change is generated through `MAX_ADVANCE`
+         *     ahead at once, so reactivating one or extending its `valid_to`
+         *     brings its slots back without waiting. Admin and reception.
          */
         patch: operations["updateSchedule"];
         trace?: never;
@@ -752,8 +760,10 @@ export interface paths {
          *     hour is not made, and the repeated autumn hour never makes a slot
          *     twice. The range may span at most 366 days (`422`). An inactive
          *     schedule, or one whose provider, location or consultation type was
-         *     deactivated, generates nothing (`409` and `422`). Admin and
-         *     reception.
+         *     deactivated, generates nothing (`409` and `422`). The server
+         *     generates active schedules through `MAX_ADVANCE` ahead by itself
+         *     (see `POST /v1/schedules`); this call is for other ranges, and
+         *     does not change `generated_through`. Admin and reception.
          */
         post: operations["generateScheduleSlots"];
         delete?: never;
@@ -2281,6 +2291,15 @@ export interface components {
             valid_to: string;
             /** @description Inactive schedules generate nothing. */
             active: boolean;
+            /**
+             * Format: date
+             * @description The last day (local date) through which the server has
+             *     generated the schedule's slots by itself, kept `MAX_ADVANCE`
+             *     ahead while the schedule is active; `null` until it first has.
+             *     Days after it get slots as they come within `MAX_ADVANCE`.
+             * @example 2027-03-31
+             */
+            generated_through: string | null;
         };
         ScheduleList: {
             items: components["schemas"]["Schedule"][];
@@ -4993,7 +5012,8 @@ export interface operations {
                      *           "capacity": 1,
                      *           "valid_from": "2026-12-01",
                      *           "valid_to": "2027-03-31",
-                     *           "active": true
+                     *           "active": true,
+                     *           "generated_through": "2027-03-31"
                      *         }
                      *       ],
                      *       "next_cursor": null

@@ -2222,9 +2222,18 @@ type Schedule struct {
 	// Capacity Example: 1
 	Capacity           int                `json:"capacity"`
 	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
-	Id                 openapi_types.UUID `json:"id"`
-	LocationId         openapi_types.UUID `json:"location_id"`
-	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// GeneratedThrough The last day (local date) through which the server has
+	// generated the schedule's slots by itself, kept `MAX_ADVANCE`
+	// ahead while the schedule is active; `null` until it first has.
+	// Days after it get slots as they come within `MAX_ADVANCE`.
+	//
+	//
+	// Example: 2027-03-31
+	GeneratedThrough *string            `json:"generated_through"`
+	Id               openapi_types.UUID `json:"id"`
+	LocationId       openapi_types.UUID `json:"location_id"`
+	ProviderId       openapi_types.UUID `json:"provider_id"`
 
 	// SlotMinutes Example: 45
 	SlotMinutes int `json:"slot_minutes"`
@@ -4325,8 +4334,13 @@ type ClientInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4341,8 +4355,13 @@ type ClientInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4369,8 +4388,11 @@ type ClientInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4382,8 +4404,11 @@ type ClientInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4403,8 +4428,10 @@ type ClientInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4424,8 +4451,10 @@ type ClientInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6703,8 +6732,13 @@ func (c *Client) ListSchedules(ctx context.Context, params *ListSchedulesParams,
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6729,8 +6763,13 @@ func (c *Client) CreateScheduleWithBody(ctx context.Context, contentType string,
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6787,8 +6826,11 @@ func (c *Client) GetSchedule(ctx context.Context, id openapi_types.UUID, reqEdit
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6810,8 +6852,11 @@ func (c *Client) UpdateScheduleWithBody(ctx context.Context, id openapi_types.UU
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6841,8 +6886,10 @@ func (c *Client) UpdateSchedule(ctx context.Context, id openapi_types.UUID, body
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6872,8 +6919,10 @@ func (c *Client) GenerateScheduleSlotsWithBody(ctx context.Context, id openapi_t
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -12798,8 +12847,13 @@ type ClientWithResponsesInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12814,8 +12868,13 @@ type ClientWithResponsesInterface interface {
 	// and windows of one weekday must not overlap. The provider, location
 	// and consultation type must exist and be active (`422` naming the
 	// field otherwise). Every invalid field is named at once, e.g.
-	// `windows[1].start`. Creating a schedule makes no slots: call
-	// `POST /v1/schedules/{id}/generate`. Admin and reception.
+	// `windows[1].start`. Creating an active schedule makes its slots at
+	// once, from today through `MAX_ADVANCE` ahead (the furthest a
+	// patient may book), and the server keeps it generated that far:
+	// every hour it adds the days that have come into range since (once,
+	// whatever the number of server instances). `generated_through` says
+	// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+	// slots for any other range by hand. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12846,8 +12905,11 @@ type ClientWithResponsesInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12859,8 +12921,11 @@ type ClientWithResponsesInterface interface {
 	// Changes the template; fields left out are unchanged, `windows`
 	// replaces the whole list. The provider, location and consultation
 	// type cannot be changed (create another schedule). Slots already
-	// generated are not changed; the new template applies to later
-	// generation. Admin and reception.
+	// generated are not changed; the new template applies to the days
+	// generated after `generated_through` (by hand, any range). A schedule
+	// that is active after the change is generated through `MAX_ADVANCE`
+	// ahead at once, so reactivating one or extending its `valid_to`
+	// brings its slots back without waiting. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12880,8 +12945,10 @@ type ClientWithResponsesInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12901,8 +12968,10 @@ type ClientWithResponsesInterface interface {
 	// hour is not made, and the repeated autumn hour never makes a slot
 	// twice. The range may span at most 366 days (`422`). An inactive
 	// schedule, or one whose provider, location or consultation type was
-	// deactivated, generates nothing (`409` and `422`). Admin and
-	// reception.
+	// deactivated, generates nothing (`409` and `422`). The server
+	// generates active schedules through `MAX_ADVANCE` ahead by itself
+	// (see `POST /v1/schedules`); this call is for other ranges, and
+	// does not change `generated_through`. Admin and reception.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22348,8 +22417,13 @@ func (c *ClientWithResponses) ListSchedulesWithResponse(ctx context.Context, par
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22370,8 +22444,13 @@ func (c *ClientWithResponses) CreateScheduleWithBodyWithResponse(ctx context.Con
 // and windows of one weekday must not overlap. The provider, location
 // and consultation type must exist and be active (`422` naming the
 // field otherwise). Every invalid field is named at once, e.g.
-// `windows[1].start`. Creating a schedule makes no slots: call
-// `POST /v1/schedules/{id}/generate`. Admin and reception.
+// `windows[1].start`. Creating an active schedule makes its slots at
+// once, from today through `MAX_ADVANCE` ahead (the furthest a
+// patient may book), and the server keeps it generated that far:
+// every hour it adds the days that have come into range since (once,
+// whatever the number of server instances). `generated_through` says
+// how far it has got. `POST /v1/schedules/{id}/generate` still makes
+// slots for any other range by hand. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22420,8 +22499,11 @@ func (c *ClientWithResponses) GetScheduleWithResponse(ctx context.Context, id op
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22439,8 +22521,11 @@ func (c *ClientWithResponses) UpdateScheduleWithBodyWithResponse(ctx context.Con
 // Changes the template; fields left out are unchanged, `windows`
 // replaces the whole list. The provider, location and consultation
 // type cannot be changed (create another schedule). Slots already
-// generated are not changed; the new template applies to later
-// generation. Admin and reception.
+// generated are not changed; the new template applies to the days
+// generated after `generated_through` (by hand, any range). A schedule
+// that is active after the change is generated through `MAX_ADVANCE`
+// ahead at once, so reactivating one or extending its `valid_to`
+// brings its slots back without waiting. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22466,8 +22551,10 @@ func (c *ClientWithResponses) UpdateScheduleWithResponse(ctx context.Context, id
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22493,8 +22580,10 @@ func (c *ClientWithResponses) GenerateScheduleSlotsWithBodyWithResponse(ctx cont
 // hour is not made, and the repeated autumn hour never makes a slot
 // twice. The range may span at most 366 days (`422`). An inactive
 // schedule, or one whose provider, location or consultation type was
-// deactivated, generates nothing (`409` and `422`). Admin and
-// reception.
+// deactivated, generates nothing (`409` and `422`). The server
+// generates active schedules through `MAX_ADVANCE` ahead by itself
+// (see `POST /v1/schedules`); this call is for other ranges, and
+// does not change `generated_through`. Admin and reception.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

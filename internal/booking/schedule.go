@@ -50,7 +50,11 @@ type Schedule struct {
 	ValidTo            *Date // nil: open-ended
 	Windows            []Window
 	Active             bool
-	CreatedAt          time.Time
+	// GeneratedThrough is the last day through which the rolling
+	// generation has made the schedule's slots (nil: not yet). The store
+	// keeps it; callers only read it.
+	GeneratedThrough *Date
+	CreatedAt        time.Time
 }
 
 // Schedule limits. MaxGenerateDays bounds one Occurrences call, and so one
@@ -183,4 +187,27 @@ func checkSpan(p *Problems, from, to Date, maxDays int) {
 	case maxDays > 0 && from.DaysUntil(to)+1 > maxDays:
 		p.AddLimit("to", FieldRangeTooLong, maxDays, fmt.Sprintf("the range may cover at most %d days", maxDays))
 	}
+}
+
+// DaysAhead returns the days the rolling generation has still to make so
+// that the schedule is generated through the date, in loc, of now+ahead
+// (clipped to ValidTo): from the day after GeneratedThrough, or from now's
+// date when that is earlier or unset, through that date. ok is false when
+// there is nothing to make: the schedule is inactive, past its ValidTo, or
+// generated far enough already (also when ahead has been shortened since).
+// Days before ValidFrom are in the span; Occurrences yields nothing on
+// them.
+func (s Schedule) DaysAhead(now time.Time, ahead time.Duration, loc *time.Location) (from, through Date, ok bool) {
+	if !s.Active {
+		return Date{}, Date{}, false
+	}
+	from = DateOf(now, loc)
+	through = DateOf(now.Add(ahead), loc)
+	if s.ValidTo != nil && s.ValidTo.Before(through) {
+		through = *s.ValidTo
+	}
+	if s.GeneratedThrough != nil && !s.GeneratedThrough.Before(from) {
+		from = s.GeneratedThrough.AddDays(1)
+	}
+	return from, through, !from.After(through)
 }

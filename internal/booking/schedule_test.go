@@ -178,3 +178,43 @@ func TestOccurrencesRange(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleDaysAhead(t *testing.T) {
+	tokyo := zone(t, "Asia/Tokyo")
+	d := func(s string) *booking.Date { v := date(t, s); return &v }
+	// 2026-03-02 20:00 UTC is already 03-03 in Tokyo.
+	now := instant(t, "2026-03-02T20:00:00Z")
+	const ahead = 10 * 24 * time.Hour
+	tests := []struct {
+		name             string
+		generated, valid *booking.Date
+		inactive         bool
+		loc              *time.Location
+		from, through    string
+		ok               bool
+	}{
+		{name: "never generated", from: "2026-03-02", through: "2026-03-12", ok: true},
+		{name: "in the location's zone", loc: tokyo, from: "2026-03-03", through: "2026-03-13", ok: true},
+		{name: "only the new days", generated: d("2026-03-10"), from: "2026-03-11", through: "2026-03-12", ok: true},
+		{name: "up to date", generated: d("2026-03-12"), ok: false},
+		{name: "ahead shortened since", generated: d("2026-04-30"), ok: false},
+		{name: "stale: from today", generated: d("2026-01-31"), from: "2026-03-02", through: "2026-03-12", ok: true},
+		{name: "valid_to clips", valid: d("2026-03-05"), from: "2026-03-02", through: "2026-03-05", ok: true},
+		{name: "past valid_to", valid: d("2026-03-01"), ok: false},
+		{name: "generated to valid_to", generated: d("2026-03-05"), valid: d("2026-03-05"), ok: false},
+		{name: "inactive", inactive: true, ok: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := schedule(t, 30, booking.Window{Weekday: time.Monday, Start: 9 * 60, End: 12 * 60})
+			sc.GeneratedThrough, sc.ValidTo, sc.Active = tt.generated, tt.valid, !tt.inactive
+			from, through, ok := sc.DaysAhead(now, ahead, tt.loc)
+			if ok != tt.ok {
+				t.Fatalf("ok: got %v, want %v", ok, tt.ok)
+			}
+			if ok && (from.String() != tt.from || through.String() != tt.through) {
+				t.Errorf("got %s..%s, want %s..%s", from, through, tt.from, tt.through)
+			}
+		})
+	}
+}

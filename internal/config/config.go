@@ -59,7 +59,7 @@ type Config struct {
 	SMTP           *SMTP         // SMTP_URL; nil: email off
 	SMTPFrom       string        // SMTP_FROM: the sender address of patient email
 	ClinicName     string        // CLINIC_NAME: how messages name the clinic
-	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (manage links)
+	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (links in email, feed URLs); default from HTTP_ADDR
 	ReminderBefore time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
 	DeliveryGiveUp time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
 	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
@@ -75,6 +75,11 @@ type Config struct {
 	// be http URLs on private, loopback and link-local addresses: for local
 	// development and tests only.
 	WebhookAllowPrivate bool
+
+	// PublicBaseURLFromAddr is true when PUBLIC_BASE_URL is unset and
+	// PublicBaseURL was made from HTTP_ADDR (see BaseURLFromAddr): fine on
+	// this machine, not in a patient's email.
+	PublicBaseURLFromAddr bool
 }
 
 // SMTPSecurity says how the connection to the mail server is protected.
@@ -164,12 +169,16 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTP:                    r.smtpURL("SMTP_URL"),
 		SMTPFrom:                strings.TrimSpace(getenv("SMTP_FROM")),
 		ClinicName:              r.str("CLINIC_NAME", "The clinic"),
-		PublicBaseURL:           strings.TrimSuffix(r.httpURL("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 		ReminderBefore:          r.duration("REMINDER_BEFORE", 24*time.Hour, 0),
 		DeliveryGiveUp:          r.duration("DELIVERY_GIVE_UP", 24*time.Hour, time.Second),
 		RetryBase:               r.duration("DELIVERY_RETRY_BASE", 10*time.Second, 100*time.Millisecond),
 		DeliveryLease:           r.duration("DELIVERY_LEASE", 2*time.Minute, 2*time.Second),
 		WebhookAllowPrivate:     r.boolean("WEBHOOK_ALLOW_PRIVATE", false),
+	}
+	if strings.TrimSpace(getenv("PUBLIC_BASE_URL")) == "" {
+		c.PublicBaseURL, c.PublicBaseURLFromAddr = BaseURLFromAddr(c.HTTPAddr), true
+	} else {
+		c.PublicBaseURL = strings.TrimSuffix(r.httpURL("PUBLIC_BASE_URL", ""), "/")
 	}
 	// The wider login limits default to multiples of the per-account-and-
 	// address one, so raising LOGIN_RATE_LIMIT alone keeps them wider.
@@ -242,6 +251,22 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// BaseURLFromAddr returns the http URL of a listening address such as
+// HTTP_ADDR: ":9090" (every interface) is http://localhost:9090,
+// "127.0.0.1:7000" http://127.0.0.1:7000, "[::1]:8080" http://[::1]:8080.
+// It is where links point when PUBLIC_BASE_URL is unset: right for someone
+// on this machine, which is all it can know.
+func BaseURLFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // reader parses variables and collects every problem so that one start-up

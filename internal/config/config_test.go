@@ -224,3 +224,33 @@ func TestLoadLoginLimitsDefaultWiderThanThePairLimit(t *testing.T) {
 		t.Errorf("got address %d account %d, want 12 and 20", c.LoginAddressRateLimit, c.LoginAccountRateLimit)
 	}
 }
+
+// Without PUBLIC_BASE_URL, links are built from HTTP_ADDR, never from a
+// fixed port.
+func TestPublicBaseURLDefaultsToHTTPAddr(t *testing.T) {
+	tests := []struct {
+		addr, public string
+		want         string
+		fromAddr     bool
+	}{
+		{"", "", "http://localhost:8080", true},
+		{":9090", "", "http://localhost:9090", true},
+		{"127.0.0.1:7000", "", "http://127.0.0.1:7000", true},
+		{"0.0.0.0:8081", "", "http://localhost:8081", true},
+		{"[::]:8082", "", "http://localhost:8082", true},
+		{"[::1]:8083", "", "http://[::1]:8083", true},
+		{"booking.internal:80", "", "http://booking.internal:80", true},
+		{":9090", "https://booking.clinic.example/", "https://booking.clinic.example", false},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(map[string]string{"HTTP_ADDR": tt.addr, "PUBLIC_BASE_URL": tt.public}))
+		if err != nil {
+			t.Errorf("HTTP_ADDR %q: %v", tt.addr, err)
+			continue
+		}
+		if c.PublicBaseURL != tt.want || c.PublicBaseURLFromAddr != tt.fromAddr {
+			t.Errorf("HTTP_ADDR %q, PUBLIC_BASE_URL %q: got %q (from address %v), want %q (%v)",
+				tt.addr, tt.public, c.PublicBaseURL, c.PublicBaseURLFromAddr, tt.want, tt.fromAddr)
+		}
+	}
+}

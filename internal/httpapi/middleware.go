@@ -271,10 +271,14 @@ func (s *Server) bodyLimit(limit int64) gin.HandlerFunc {
 
 // corsMiddleware lets the configured website origins call the API from a
 // browser; no origin is allowed by default. Origins the CORS package would
-// refuse are an error here, not its panic.
-func corsMiddleware(origins []string) (gin.HandlerFunc, error) {
+// refuse are an error here, not its panic. Requests from other origins
+// are logged through refused.
+func corsMiddleware(origins []string, refused *refusedOrigins) (gin.HandlerFunc, error) {
 	if len(origins) == 0 {
-		return func(c *gin.Context) { c.Next() }, nil
+		return func(c *gin.Context) {
+			refused.check(c)
+			c.Next()
+		}, nil
 	}
 	cfg := cors.Config{
 		AllowOrigins: origins,
@@ -287,5 +291,9 @@ func corsMiddleware(origins []string) (gin.HandlerFunc, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
 	}
-	return cors.New(cfg), nil
+	allow := cors.New(cfg)
+	return func(c *gin.Context) {
+		refused.check(c)
+		allow(c)
+	}, nil
 }

@@ -129,7 +129,7 @@ func (s *Server) routes(m *Metrics) (http.Handler, error) {
 	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	corsMW, err := corsMiddleware(s.opts.CORSAllowedOrigins)
+	corsMW, err := corsMiddleware(s.opts.CORSAllowedOrigins, newRefusedOrigins(s.opts.CORSAllowedOrigins, s.calendar.PublicBaseURL, s.log, s.now))
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,9 @@ func (s *Server) ListSchedules(c *gin.Context, params api.ListSchedulesParams) {
 	c.JSON(http.StatusOK, out)
 }
 
-// CreateSchedule adds a weekly template; it makes no slots by itself.
+// CreateSchedule adds a weekly template and, in the same transaction,
+// generates its slots through MaxAdvance ahead; the rolling generation
+// (package horizon) keeps it so.
 func (s *Server) CreateSchedule(c *gin.Context) {
 	var in api.ScheduleCreate
 	if !s.decodeJSON(c, &in) {
@@ -49,7 +51,8 @@ func (s *Server) CreateSchedule(c *gin.Context) {
 		s.fail(c, combine(err, s.store.CheckCatalogRefs(c.Request.Context(), sc.ProviderID, sc.LocationID, sc.ConsultationTypeID)))
 		return
 	}
-	if err := s.store.CreateSchedule(c.Request.Context(), sc); err != nil {
+	sc, _, err := s.store.CreateScheduleAhead(c.Request.Context(), sc, s.now(), s.opts.Policy.MaxAdvance)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -68,7 +71,8 @@ func (s *Server) GetSchedule(c *gin.Context, id uuid.UUID) {
 }
 
 // UpdateSchedule changes a template; slots generated before stay as they
-// are.
+// are. A schedule active after the change is generated through MaxAdvance
+// ahead at once, so a reactivated one need not wait for the next run.
 func (s *Server) UpdateSchedule(c *gin.Context, id uuid.UUID) {
 	var in api.ScheduleUpdate
 	if !s.decodeJSON(c, &in) {
@@ -115,6 +119,9 @@ func (s *Server) UpdateSchedule(c *gin.Context, id uuid.UUID) {
 		s.fail(c, err)
 		return
 	}
+	if sc.Active {
+		sc = s.keepAhead(c, sc)
+	}
 	c.JSON(http.StatusOK, scheduleJSON(sc))
 }
 
@@ -144,6 +151,21 @@ func (s *Server) GenerateScheduleSlots(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	c.JSON(http.StatusOK, api.GenerateResult{Created: res.Created, Skipped: res.Skipped})
+}
+
+// keepAhead generates sc through MaxAdvance ahead and returns it as it is
+// then. The change it follows is saved already, so a failure here (a
+// deactivated provider, say) is only logged: the hourly run tries again.
+func (s *Server) keepAhead(c *gin.Context, sc booking.Schedule) booking.Schedule {
+	ctx := c.Request.Context()
+	if _, err := s.store.KeepScheduleAhead(ctx, sc.ID, s.now(), s.opts.Policy.MaxAdvance); err != nil {
+		s.log.InfoContext(ctx, "schedule not generated ahead", "schedule_id", sc.ID.String(), "error", err.Error())
+		return sc
+	}
+	if now, err := s.store.Schedule(ctx, sc.ID); err == nil {
+		return now
+	}
+	return sc
 }
 
 // parseDateField parses a YYYY-MM-DD body field, recording a problem on
@@ -210,6 +232,15 @@ func scheduleJSON(sc booking.Schedule) api.Schedule {
 	return api.Schedule{
 		Id: sc.ID, ProviderId: sc.ProviderID, LocationId: sc.LocationID, ConsultationTypeId: sc.ConsultationTypeID,
 		Windows: ws, SlotMinutes: sc.SlotMinutes, Capacity: sc.Capacity, ValidFrom: sc.ValidFrom.String(),
-		ValidTo: validTo, Active: sc.Active,
+		ValidTo: validTo, Active: sc.Active, GeneratedThrough: dateOrNil(sc.GeneratedThrough),
 	}
+}
+
+// dateOrNil returns d as YYYY-MM-DD, or nil (JSON null) when d is nil.
+func dateOrNil(d *booking.Date) *string {
+	if d == nil {
+		return nil
+	}
+	v := d.String()
+	return &v
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/httpapi"
 )
 
 type scheduleJSON struct {
@@ -16,7 +17,9 @@ type scheduleJSON struct {
 	ValidFrom   string `json:"valid_from"`
 	ValidTo     string `json:"valid_to"`
 	Active      bool   `json:"active"`
-	Windows     []struct {
+	// GeneratedThrough is null until the schedule has been generated.
+	GeneratedThrough *string `json:"generated_through"`
+	Windows          []struct {
 		Weekday, Start, End string
 	} `json:"windows"`
 }
@@ -46,6 +49,11 @@ func (e *env) postSchedule(authz string, body map[string]any) string {
 	r.decode(e.t, &sc)
 	return sc.ID
 }
+
+// handGenerationOnly is a booking window too short (3h) to reach the
+// days the tests generate by hand, so that creating a schedule, which
+// generates MaxAdvance ahead, makes none of their slots itself.
+func handGenerationOnly(o *httpapi.Options, _ *auth.Options) { o.Policy.MaxAdvance = 3 * time.Hour }
 
 type generated struct {
 	Created int `json:"created"`
@@ -168,7 +176,7 @@ func TestGenerateAcrossDST(t *testing.T) {
 				}
 			})
 		}
-	})
+	}, handGenerationOnly)
 }
 
 func TestGenerateSkipsExistingAndOverlappingSlots(t *testing.T) {
@@ -211,7 +219,7 @@ func TestGenerateSkipsExistingAndOverlappingSlots(t *testing.T) {
 		if !slices.Equal(starts, want) {
 			t.Errorf("Monday:\n got %v\nwant %v", starts, want)
 		}
-	})
+	}, handGenerationOnly)
 }
 
 func zoneOffset(t time.Time) string { return t.Format("-07:00") }
@@ -293,7 +301,7 @@ func TestScheduleCRUDAndRoles(t *testing.T) {
 }
 
 func TestScheduleValidationNamesEveryField(t *testing.T) {
-	e := newEnv(t, sqliteURL(t))
+	e := newEnv(t, sqliteURL(t), handGenerationOnly)
 	admin := e.token(auth.RoleAdmin)
 	c := e.seedCatalog(admin, "UTC")
 	id := e.postSchedule(admin, c.scheduleBody(30, "2027-01-01", "2027-12-31", window{"monday", "09:00", "12:00"}))
@@ -338,4 +346,61 @@ func TestScheduleValidationNamesEveryField(t *testing.T) {
 	if got, want := e.generate(admin, id, "2027-01-01", "2028-01-01"), 52*3*2; got.Created != want {
 		t.Errorf("a full 366-day range: created %d, want %d", got.Created, want)
 	}
+}
+
+// Creating a schedule makes its slots through MAX_ADVANCE ahead at once;
+// widening it makes the new days at once too.
+func TestCreateScheduleGeneratesAhead(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		admin := e.token(auth.RoleAdmin)
+		c := e.seedCatalog(admin, "Asia/Tokyo")
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		now := time.Now()
+		day := func(d int) string { return now.In(tokyo).AddDate(0, 0, d).Format("2006-01-02") }
+		through := now.Add(testPolicy.MaxAdvance).In(tokyo).Format("2006-01-02")
+		var ws []window
+		for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+			ws = append(ws, window{d, "23:00", "24:00"}) // late, so that today's are still ahead
+		}
+		r := e.do("POST", "/v1/schedules", c.scheduleBody(30, day(-1), day(400), ws...), admin)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: got %d %s", r.Status, r.Body)
+		}
+		var sc scheduleJSON
+		r.decode(t, &sc)
+		if sc.GeneratedThrough == nil || *sc.GeneratedThrough != through {
+			t.Errorf("generated_through: got %v, want %s", sc.GeneratedThrough, through)
+		}
+		for _, tt := range []struct {
+			day  string
+			want int
+		}{{day(1), 2}, {through, 2}, {day(121), 0}} {
+			if got := len(e.slotStarts(admin, c.provider, tt.day, tokyo)); got != tt.want {
+				t.Errorf("slots on %s: got %d, want %d", tt.day, got, tt.want)
+			}
+		}
+		// By hand over the same days: all there already.
+		if got := e.generate(admin, sc.ID, day(1), through); got.Created != 0 {
+			t.Errorf("generate by hand after creation: created %d, want 0", got.Created)
+		}
+
+		// A schedule valid for ten days, extended to thirty: the new days
+		// come with the change.
+		c2 := e.seedCatalog(admin, "Asia/Tokyo")
+		id := e.postSchedule(admin, c2.scheduleBody(30, day(0), day(10), ws...))
+		if got := len(e.slotStarts(admin, c2.provider, day(20), tokyo)); got != 0 {
+			t.Errorf("slots on day 20 before the change: got %d, want 0", got)
+		}
+		r = e.do("PATCH", "/v1/schedules/"+id, map[string]any{"valid_to": day(30)}, admin)
+		if r.Status != http.StatusOK {
+			t.Fatalf("patch: got %d %s", r.Status, r.Body)
+		}
+		r.decode(t, &sc)
+		if sc.GeneratedThrough == nil || *sc.GeneratedThrough != day(30) {
+			t.Errorf("generated_through after the change: got %v, want %s", sc.GeneratedThrough, day(30))
+		}
+		if got := len(e.slotStarts(admin, c2.provider, day(20), tokyo)); got != 2 {
+			t.Errorf("slots on day 20 after the change: got %d, want 2", got)
+		}
+	})
 }

@@ -28,6 +28,7 @@ type scheduleRow struct {
 	ValidTo            *string
 	Windows            string
 	Active             bool
+	GeneratedThrough   *string // YYYY-MM-DD; see KeepSchedulesAhead
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -50,17 +51,33 @@ func scheduleToRow(sc booking.Schedule, updated time.Time) (scheduleRow, error) 
 	if err != nil {
 		return scheduleRow{}, fmt.Errorf("encode windows: %w", err)
 	}
-	var validTo *string
-	if sc.ValidTo != nil {
-		v := sc.ValidTo.String()
-		validTo = &v
-	}
 	return scheduleRow{
 		ID: sc.ID.String(), ProviderID: sc.ProviderID.String(), LocationID: sc.LocationID.String(),
 		ConsultationTypeID: sc.ConsultationTypeID.String(), SlotMinutes: sc.SlotMinutes, Capacity: sc.Capacity,
-		ValidFrom: sc.ValidFrom.String(), ValidTo: validTo, Windows: string(b), Active: sc.Active,
-		CreatedAt: utc(sc.CreatedAt), UpdatedAt: utc(updated),
+		ValidFrom: sc.ValidFrom.String(), ValidTo: dateString(sc.ValidTo), Windows: string(b), Active: sc.Active,
+		GeneratedThrough: dateString(sc.GeneratedThrough), CreatedAt: utc(sc.CreatedAt), UpdatedAt: utc(updated),
 	}, nil
+}
+
+// dateString returns d as YYYY-MM-DD, or nil when d is nil.
+func dateString(d *booking.Date) *string {
+	if d == nil {
+		return nil
+	}
+	v := d.String()
+	return &v
+}
+
+// parseDatePtr parses a YYYY-MM-DD column that may be null.
+func parseDatePtr(v *string) (*booking.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	d, err := booking.ParseDate(*v)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 func (r scheduleRow) toDomain() (booking.Schedule, error) {
@@ -79,13 +96,13 @@ func (r scheduleRow) toDomain() (booking.Schedule, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var to *booking.Date
-	if r.ValidTo != nil {
-		d, err := booking.ParseDate(*r.ValidTo)
-		if err != nil {
-			return fail(err)
-		}
-		to = &d
+	to, err := parseDatePtr(r.ValidTo)
+	if err != nil {
+		return fail(err)
+	}
+	through, err := parseDatePtr(r.GeneratedThrough)
+	if err != nil {
+		return fail(err)
 	}
 	var ws []windowJSON
 	if err := json.Unmarshal([]byte(r.Windows), &ws); err != nil {
@@ -102,12 +119,13 @@ func (r scheduleRow) toDomain() (booking.Schedule, error) {
 	return booking.Schedule{
 		ID: ids[0], ProviderID: ids[1], LocationID: ids[2], ConsultationTypeID: ids[3],
 		SlotMinutes: r.SlotMinutes, Capacity: r.Capacity, ValidFrom: from, ValidTo: to,
-		Windows: windows, Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
+		Windows: windows, Active: r.Active, GeneratedThrough: through, CreatedAt: r.CreatedAt.UTC(),
 	}, nil
 }
 
 // CreateSchedule inserts sc, which the caller has checked with Validate and
-// given an ID and CreatedAt. It returns a *booking.ValidationError naming
+// given an ID and CreatedAt. It makes no slots (CreateScheduleAhead does);
+// the rolling generation (KeepSchedulesAhead) makes them later. It returns a *booking.ValidationError naming
 // provider_id, location_id or consultation_type_id when one of them is
 // unknown or inactive.
 func (s *Store) CreateSchedule(ctx context.Context, sc booking.Schedule) error {
@@ -172,7 +190,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, id uuid.UUID, fn func(*booki
 		if err := fn(&sc); err != nil {
 			return err
 		}
-		sc.ID, sc.CreatedAt = cur.ID, cur.CreatedAt
+		sc.ID, sc.CreatedAt, sc.GeneratedThrough = cur.ID, cur.CreatedAt, cur.GeneratedThrough
 		sc.ProviderID, sc.LocationID, sc.ConsultationTypeID = cur.ProviderID, cur.LocationID, cur.ConsultationTypeID
 		row, err := scheduleToRow(sc, s.now())
 		if err != nil {
@@ -256,50 +274,60 @@ func (s *Store) GenerateSlots(ctx context.Context, id uuid.UUID, from, to bookin
 		if err != nil {
 			return err
 		}
-		occ, err := sc.Occurrences(from, to, tz)
-		if err != nil || len(occ) == 0 {
-			return err
-		}
-		var existing []slotRow
-		err = tx.Select("start_at", "end_at").
-			Where("provider_id = ? AND start_at < ? AND end_at > ?",
-				sc.ProviderID.String(), occ[len(occ)-1].End.Unix(), occ[0].Start.Unix()).
-			Order("start_at").Find(&existing).Error
-		if err != nil {
-			return err
-		}
-		created := utc(now)
-		scheduleID := sc.ID
-		var rows []slotRow
-		j := 0 // existing[:j] end before the current occurrence starts
-		for _, o := range occ {
-			start, end := o.Start.Unix(), o.End.Unix()
-			for j < len(existing) && existing[j].EndAt <= start {
-				j++
-			}
-			// Both lists are sorted by start and existing slots never
-			// overlap one another, so only existing[j] can overlap o
-			// unless it starts after o ends.
-			if o.Start.Before(now) || (j < len(existing) && existing[j].StartAt < end) {
-				res.Skipped++
-				continue
-			}
-			rows = append(rows, slotToRow(booking.Slot{
-				ID: uuid.New(), ProviderID: sc.ProviderID, LocationID: sc.LocationID,
-				ConsultationTypeID: sc.ConsultationTypeID, ScheduleID: &scheduleID,
-				StartAt: o.Start, EndAt: o.End, Capacity: sc.Capacity, Status: booking.SlotOpen, CreatedAt: created,
-			}))
-		}
-		if len(rows) > 0 {
-			if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-				return err
-			}
-		}
-		res.Created = len(rows)
-		return nil
+		res, err = generateTx(tx, sc, tz, from, to, now)
+		return err
 	})
 	if err != nil {
 		return GenerateResult{}, fmt.Errorf("generate slots: %w", err)
 	}
+	return res, nil
+}
+
+// generateTx inserts, in tx, the slots sc yields on the days from..to in
+// tz that start at or after now and overlap no slot of the provider. The
+// caller holds the provider's lock (checkRefs with lock), so the overlap
+// check cannot race another slot write for the provider.
+func generateTx(tx *gorm.DB, sc booking.Schedule, tz *time.Location, from, to booking.Date, now time.Time) (GenerateResult, error) {
+	var res GenerateResult
+	occ, err := sc.Occurrences(from, to, tz)
+	if err != nil || len(occ) == 0 {
+		return res, err
+	}
+	var existing []slotRow
+	err = tx.Select("start_at", "end_at").
+		Where("provider_id = ? AND start_at < ? AND end_at > ?",
+			sc.ProviderID.String(), occ[len(occ)-1].End.Unix(), occ[0].Start.Unix()).
+		Order("start_at").Find(&existing).Error
+	if err != nil {
+		return res, err
+	}
+	created := utc(now)
+	scheduleID := sc.ID
+	var rows []slotRow
+	j := 0 // existing[:j] end before the current occurrence starts
+	for _, o := range occ {
+		start, end := o.Start.Unix(), o.End.Unix()
+		for j < len(existing) && existing[j].EndAt <= start {
+			j++
+		}
+		// Both lists are sorted by start and existing slots never
+		// overlap one another, so only existing[j] can overlap o
+		// unless it starts after o ends.
+		if o.Start.Before(now) || (j < len(existing) && existing[j].StartAt < end) {
+			res.Skipped++
+			continue
+		}
+		rows = append(rows, slotToRow(booking.Slot{
+			ID: uuid.New(), ProviderID: sc.ProviderID, LocationID: sc.LocationID,
+			ConsultationTypeID: sc.ConsultationTypeID, ScheduleID: &scheduleID,
+			StartAt: o.Start, EndAt: o.End, Capacity: sc.Capacity, Status: booking.SlotOpen, CreatedAt: created,
+		}))
+	}
+	if len(rows) > 0 {
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return res, err
+		}
+	}
+	res.Created = len(rows)
 	return res, nil
 }
