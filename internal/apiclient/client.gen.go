@@ -466,6 +466,7 @@ const (
 	ProblemCodeSlotOverlap               ProblemCode = "slot_overlap"
 	ProblemCodeSlotUnavailable           ProblemCode = "slot_unavailable"
 	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
+	ProblemCodeTooManyStreams            ProblemCode = "too_many_streams"
 	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
 	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
 	ProblemCodeUnauthenticated           ProblemCode = "unauthenticated"
@@ -524,6 +525,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeSlotUnavailable:
 		return true
 	case ProblemCodeTimezoneInUse:
+		return true
+	case ProblemCodeTooManyStreams:
 		return true
 	case ProblemCodeTransitionNoLongerAllowed:
 		return true
@@ -2988,6 +2991,21 @@ type ClientInterface interface {
 	// Without it the stream starts with the changes made from now on. Any
 	// staff role.
 	//
+	// The stream lives no longer than its credential. It ends (after a
+	// comment line such as `: stream closed: token expired`) when the
+	// access token that opened it expires, and within about two seconds
+	// of the staff member being deactivated, changing their password or
+	// logging out of the session the token belongs to, on any server
+	// instance; no event is sent after that. Refresh the token
+	// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+	// change is missed.
+	//
+	// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+	// streams (5 by default) open on one server instance. One more is
+	// refused with `429` and code `too_many_streams` (the open streams go
+	// on); close one first. A stream whose client went away frees its
+	// place at once.
+	//
 	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
 	StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4630,6 +4648,21 @@ func (c *Client) ListFeedEvents(ctx context.Context, params *ListFeedEventsParam
 // starts with the first change after it, with no gap and no repeat.
 // Without it the stream starts with the changes made from now on. Any
 // staff role.
+//
+// The stream lives no longer than its credential. It ends (after a
+// comment line such as `: stream closed: token expired`) when the
+// access token that opened it expires, and within about two seconds
+// of the staff member being deactivated, changing their password or
+// logging out of the session the token belongs to, on any server
+// instance; no event is sent after that. Refresh the token
+// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+// change is missed.
+//
+// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+// streams (5 by default) open on one server instance. One more is
+// refused with `429` and code `too_many_streams` (the open streams go
+// on); close one first. A stream whose client went away frees its
+// place at once.
 //
 // Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
 func (c *Client) StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -11068,6 +11101,21 @@ type ClientWithResponsesInterface interface {
 	// Without it the stream starts with the changes made from now on. Any
 	// staff role.
 	//
+	// The stream lives no longer than its credential. It ends (after a
+	// comment line such as `: stream closed: token expired`) when the
+	// access token that opened it expires, and within about two seconds
+	// of the staff member being deactivated, changing their password or
+	// logging out of the session the token belongs to, on any server
+	// instance; no event is sent after that. Refresh the token
+	// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+	// change is missed.
+	//
+	// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+	// streams (5 by default) open on one server instance. One more is
+	// refused with `429` and code `too_many_streams` (the open streams go
+	// on); close one first. A stream whose client went away frees its
+	// place at once.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
@@ -12807,6 +12855,11 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
+type ListAuditEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListAuditEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12824,6 +12877,8 @@ type ListAuditEventsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAuditEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12890,6 +12945,11 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
+type LoginResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter *int
@@ -12914,6 +12974,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoginResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -13056,6 +13118,11 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
+type GetMeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13071,6 +13138,8 @@ type GetMeResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13132,6 +13201,11 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// ChangePasswordResponse401Headers the declared response headers of an HTTP 401 response for ChangePassword
+type ChangePasswordResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ChangePasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13149,6 +13223,8 @@ type ChangePasswordResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangePasswordResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -13215,6 +13291,11 @@ func (r ChangePasswordResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse401Headers the declared response headers of an HTTP 401 response for RefreshToken
+type RefreshTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13232,6 +13313,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RefreshTokenResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13473,6 +13556,11 @@ func (r GetNextAvailabilityResponse) ContentType() string {
 	return ""
 }
 
+// ListFeedEventsResponse401Headers the declared response headers of an HTTP 401 response for ListFeedEvents
+type ListFeedEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListFeedEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13490,6 +13578,8 @@ type ListFeedEventsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListFeedEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13556,6 +13646,11 @@ func (r ListFeedEventsResponse) ContentType() string {
 	return ""
 }
 
+// StreamFeedEventsResponse401Headers the declared response headers of an HTTP 401 response for StreamFeedEvents
+type StreamFeedEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type StreamFeedEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13567,8 +13662,12 @@ type StreamFeedEventsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamFeedEventsResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -13589,6 +13688,11 @@ func (r StreamFeedEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r StreamFeedEventsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -14152,6 +14256,11 @@ func (r RescheduleBookingRequestResponse) ContentType() string {
 	return ""
 }
 
+// ListBookingsResponse401Headers the declared response headers of an HTTP 401 response for ListBookings
+type ListBookingsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListBookingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14169,6 +14278,8 @@ type ListBookingsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBookingsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14242,6 +14353,11 @@ type CreateBookingResponse201Headers struct {
 	Location           *string
 }
 
+// CreateBookingResponse401Headers the declared response headers of an HTTP 401 response for CreateBooking
+type CreateBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14265,6 +14381,8 @@ type CreateBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateBookingResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateBookingResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -14346,6 +14464,11 @@ type GetBookingResponse200Headers struct {
 	ETag *string
 }
 
+// GetBookingResponse401Headers the declared response headers of an HTTP 401 response for GetBooking
+type GetBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14365,6 +14488,8 @@ type GetBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14436,6 +14561,11 @@ type UpdateBookingResponse200Headers struct {
 	ETag *string
 }
 
+// UpdateBookingResponse401Headers the declared response headers of an HTTP 401 response for UpdateBooking
+type UpdateBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14463,6 +14593,8 @@ type UpdateBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14554,6 +14686,11 @@ type CancelBookingResponse200Headers struct {
 	ETag *string
 }
 
+// CancelBookingResponse401Headers the declared response headers of an HTTP 401 response for CancelBooking
+type CancelBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CancelBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14579,6 +14716,8 @@ type CancelBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14665,6 +14804,11 @@ type CheckInBookingResponse200Headers struct {
 	ETag *string
 }
 
+// CheckInBookingResponse401Headers the declared response headers of an HTTP 401 response for CheckInBooking
+type CheckInBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CheckInBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14686,6 +14830,8 @@ type CheckInBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CheckInBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CheckInBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14762,6 +14908,11 @@ type CompleteBookingResponse200Headers struct {
 	ETag *string
 }
 
+// CompleteBookingResponse401Headers the declared response headers of an HTTP 401 response for CompleteBooking
+type CompleteBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CompleteBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14783,6 +14934,8 @@ type CompleteBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CompleteBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompleteBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14859,6 +15012,11 @@ type ConfirmBookingResponse200Headers struct {
 	ETag *string
 }
 
+// ConfirmBookingResponse401Headers the declared response headers of an HTTP 401 response for ConfirmBooking
+type ConfirmBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ConfirmBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14880,6 +15038,8 @@ type ConfirmBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ConfirmBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConfirmBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14956,6 +15116,11 @@ type DeclineBookingResponse200Headers struct {
 	ETag *string
 }
 
+// DeclineBookingResponse401Headers the declared response headers of an HTTP 401 response for DeclineBooking
+type DeclineBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeclineBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14981,6 +15146,8 @@ type DeclineBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeclineBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeclineBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15062,6 +15229,11 @@ func (r DeclineBookingResponse) ContentType() string {
 	return ""
 }
 
+// ListBookingEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBookingEvents
+type ListBookingEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListBookingEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15079,6 +15251,8 @@ type ListBookingEventsResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBookingEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15150,6 +15324,11 @@ type MarkNoShowBookingResponse200Headers struct {
 	ETag *string
 }
 
+// MarkNoShowBookingResponse401Headers the declared response headers of an HTTP 401 response for MarkNoShowBooking
+type MarkNoShowBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type MarkNoShowBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15171,6 +15350,8 @@ type MarkNoShowBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MarkNoShowBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MarkNoShowBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15247,6 +15428,11 @@ type RescheduleBookingResponse200Headers struct {
 	ETag *string
 }
 
+// RescheduleBookingResponse401Headers the declared response headers of an HTTP 401 response for RescheduleBooking
+type RescheduleBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RescheduleBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15272,6 +15458,8 @@ type RescheduleBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RescheduleBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RescheduleBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15358,6 +15546,11 @@ type RevertBookingResponse200Headers struct {
 	ETag *string
 }
 
+// RevertBookingResponse401Headers the declared response headers of an HTTP 401 response for RevertBooking
+type RevertBookingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RevertBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15383,6 +15576,8 @@ type RevertBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RevertBookingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevertBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15602,6 +15797,11 @@ func (r ListConsultationTypesResponse) ContentType() string {
 	return ""
 }
 
+// CreateConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for CreateConsultationType
+type CreateConsultationTypeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15621,6 +15821,8 @@ type CreateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateConsultationTypeResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -15692,6 +15894,11 @@ func (r CreateConsultationTypeResponse) ContentType() string {
 	return ""
 }
 
+// GetConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for GetConsultationType
+type GetConsultationTypeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15707,6 +15914,8 @@ type GetConsultationTypeResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetConsultationTypeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15768,6 +15977,11 @@ func (r GetConsultationTypeResponse) ContentType() string {
 	return ""
 }
 
+// UpdateConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for UpdateConsultationType
+type UpdateConsultationTypeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15789,6 +16003,8 @@ type UpdateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateConsultationTypeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16003,6 +16219,11 @@ func (r ListLocationsResponse) ContentType() string {
 	return ""
 }
 
+// CreateLocationResponse401Headers the declared response headers of an HTTP 401 response for CreateLocation
+type CreateLocationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16022,6 +16243,8 @@ type CreateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateLocationResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -16093,6 +16316,11 @@ func (r CreateLocationResponse) ContentType() string {
 	return ""
 }
 
+// GetLocationResponse401Headers the declared response headers of an HTTP 401 response for GetLocation
+type GetLocationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16108,6 +16336,8 @@ type GetLocationResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLocationResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16169,6 +16399,11 @@ func (r GetLocationResponse) ContentType() string {
 	return ""
 }
 
+// UpdateLocationResponse401Headers the declared response headers of an HTTP 401 response for UpdateLocation
+type UpdateLocationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16192,6 +16427,8 @@ type UpdateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateLocationResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16273,6 +16510,11 @@ func (r UpdateLocationResponse) ContentType() string {
 	return ""
 }
 
+// ListMessagesResponse401Headers the declared response headers of an HTTP 401 response for ListMessages
+type ListMessagesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16290,6 +16532,8 @@ type ListMessagesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMessagesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16356,6 +16600,11 @@ func (r ListMessagesResponse) ContentType() string {
 	return ""
 }
 
+// RetryMessageResponse401Headers the declared response headers of an HTTP 401 response for RetryMessage
+type RetryMessageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RetryMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16375,6 +16624,8 @@ type RetryMessageResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetryMessageResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16446,6 +16697,11 @@ func (r RetryMessageResponse) ContentType() string {
 	return ""
 }
 
+// ListPatientsResponse401Headers the declared response headers of an HTTP 401 response for ListPatients
+type ListPatientsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListPatientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16463,6 +16719,8 @@ type ListPatientsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPatientsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16534,6 +16792,11 @@ type GetPatientResponse200Headers struct {
 	ETag *string
 }
 
+// GetPatientResponse401Headers the declared response headers of an HTTP 401 response for GetPatient
+type GetPatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetPatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16553,6 +16816,8 @@ type GetPatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetPatientResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16624,6 +16889,11 @@ type UpdatePatientResponse200Headers struct {
 	ETag *string
 }
 
+// UpdatePatientResponse401Headers the declared response headers of an HTTP 401 response for UpdatePatient
+type UpdatePatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16653,6 +16923,8 @@ type UpdatePatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdatePatientResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdatePatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16749,6 +17021,11 @@ type MergePatientResponse200Headers struct {
 	ETag *string
 }
 
+// MergePatientResponse401Headers the declared response headers of an HTTP 401 response for MergePatient
+type MergePatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type MergePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16774,6 +17051,8 @@ type MergePatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MergePatientResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MergePatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16917,6 +17196,11 @@ func (r ListProvidersResponse) ContentType() string {
 	return ""
 }
 
+// CreateProviderResponse401Headers the declared response headers of an HTTP 401 response for CreateProvider
+type CreateProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16936,6 +17220,8 @@ type CreateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateProviderResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17007,6 +17293,11 @@ func (r CreateProviderResponse) ContentType() string {
 	return ""
 }
 
+// GetProviderResponse401Headers the declared response headers of an HTTP 401 response for GetProvider
+type GetProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17022,6 +17313,8 @@ type GetProviderResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProviderResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17083,6 +17376,11 @@ func (r GetProviderResponse) ContentType() string {
 	return ""
 }
 
+// UpdateProviderResponse401Headers the declared response headers of an HTTP 401 response for UpdateProvider
+type UpdateProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17104,6 +17402,8 @@ type UpdateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateProviderResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17180,6 +17480,11 @@ func (r UpdateProviderResponse) ContentType() string {
 	return ""
 }
 
+// CreateProviderCalendarFeedResponse401Headers the declared response headers of an HTTP 401 response for CreateProviderCalendarFeed
+type CreateProviderCalendarFeedResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateProviderCalendarFeedResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17197,6 +17502,8 @@ type CreateProviderCalendarFeedResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateProviderCalendarFeedResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17263,6 +17570,11 @@ func (r CreateProviderCalendarFeedResponse) ContentType() string {
 	return ""
 }
 
+// ListSchedulesResponse401Headers the declared response headers of an HTTP 401 response for ListSchedules
+type ListSchedulesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListSchedulesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17280,6 +17592,8 @@ type ListSchedulesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSchedulesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17346,6 +17660,11 @@ func (r ListSchedulesResponse) ContentType() string {
 	return ""
 }
 
+// CreateScheduleResponse401Headers the declared response headers of an HTTP 401 response for CreateSchedule
+type CreateScheduleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17365,6 +17684,8 @@ type CreateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateScheduleResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17436,6 +17757,11 @@ func (r CreateScheduleResponse) ContentType() string {
 	return ""
 }
 
+// DeleteScheduleResponse401Headers the declared response headers of an HTTP 401 response for DeleteSchedule
+type DeleteScheduleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeleteScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17451,6 +17777,8 @@ type DeleteScheduleResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteScheduleResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -17512,6 +17840,11 @@ func (r DeleteScheduleResponse) ContentType() string {
 	return ""
 }
 
+// GetScheduleResponse401Headers the declared response headers of an HTTP 401 response for GetSchedule
+type GetScheduleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17529,6 +17862,8 @@ type GetScheduleResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetScheduleResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17595,6 +17930,11 @@ func (r GetScheduleResponse) ContentType() string {
 	return ""
 }
 
+// UpdateScheduleResponse401Headers the declared response headers of an HTTP 401 response for UpdateSchedule
+type UpdateScheduleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17616,6 +17956,8 @@ type UpdateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateScheduleResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17692,6 +18034,11 @@ func (r UpdateScheduleResponse) ContentType() string {
 	return ""
 }
 
+// GenerateScheduleSlotsResponse401Headers the declared response headers of an HTTP 401 response for GenerateScheduleSlots
+type GenerateScheduleSlotsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GenerateScheduleSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17715,6 +18062,8 @@ type GenerateScheduleSlotsResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GenerateScheduleSlotsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17962,6 +18311,11 @@ func (r DeleteSlotHoldResponse) ContentType() string {
 	return ""
 }
 
+// ListSlotsResponse401Headers the declared response headers of an HTTP 401 response for ListSlots
+type ListSlotsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17979,6 +18333,8 @@ type ListSlotsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSlotsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18045,6 +18401,11 @@ func (r ListSlotsResponse) ContentType() string {
 	return ""
 }
 
+// CreateSlotResponse401Headers the declared response headers of an HTTP 401 response for CreateSlot
+type CreateSlotResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18066,6 +18427,8 @@ type CreateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateSlotResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18142,6 +18505,11 @@ func (r CreateSlotResponse) ContentType() string {
 	return ""
 }
 
+// DeleteSlotResponse401Headers the declared response headers of an HTTP 401 response for DeleteSlot
+type DeleteSlotResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeleteSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18159,6 +18527,8 @@ type DeleteSlotResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteSlotResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -18225,6 +18595,11 @@ func (r DeleteSlotResponse) ContentType() string {
 	return ""
 }
 
+// GetSlotResponse401Headers the declared response headers of an HTTP 401 response for GetSlot
+type GetSlotResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18242,6 +18617,8 @@ type GetSlotResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSlotResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18308,6 +18685,11 @@ func (r GetSlotResponse) ContentType() string {
 	return ""
 }
 
+// UpdateSlotResponse401Headers the declared response headers of an HTTP 401 response for UpdateSlot
+type UpdateSlotResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18331,6 +18713,8 @@ type UpdateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateSlotResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18412,6 +18796,11 @@ func (r UpdateSlotResponse) ContentType() string {
 	return ""
 }
 
+// ListStaffResponse401Headers the declared response headers of an HTTP 401 response for ListStaff
+type ListStaffResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18429,6 +18818,8 @@ type ListStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18495,6 +18886,11 @@ func (r ListStaffResponse) ContentType() string {
 	return ""
 }
 
+// CreateStaffResponse401Headers the declared response headers of an HTTP 401 response for CreateStaff
+type CreateStaffResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18516,6 +18912,8 @@ type CreateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateStaffResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18592,6 +18990,11 @@ func (r CreateStaffResponse) ContentType() string {
 	return ""
 }
 
+// GetStaffResponse401Headers the declared response headers of an HTTP 401 response for GetStaff
+type GetStaffResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18609,6 +19012,8 @@ type GetStaffResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18675,6 +19080,11 @@ func (r GetStaffResponse) ContentType() string {
 	return ""
 }
 
+// UpdateStaffResponse401Headers the declared response headers of an HTTP 401 response for UpdateStaff
+type UpdateStaffResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18698,6 +19108,8 @@ type UpdateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18779,6 +19191,11 @@ func (r UpdateStaffResponse) ContentType() string {
 	return ""
 }
 
+// RedeliverWebhookResponse401Headers the declared response headers of an HTTP 401 response for RedeliverWebhook
+type RedeliverWebhookResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RedeliverWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18796,6 +19213,8 @@ type RedeliverWebhookResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RedeliverWebhookResponse401Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -18862,6 +19281,11 @@ func (r RedeliverWebhookResponse) ContentType() string {
 	return ""
 }
 
+// ListWebhookEndpointsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEndpoints
+type ListWebhookEndpointsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListWebhookEndpointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18879,6 +19303,8 @@ type ListWebhookEndpointsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWebhookEndpointsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18950,6 +19376,11 @@ type CreateWebhookEndpointResponse201Headers struct {
 	Location *string
 }
 
+// CreateWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18971,6 +19402,8 @@ type CreateWebhookEndpointResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateWebhookEndpointResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateWebhookEndpointResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -19042,6 +19475,11 @@ func (r CreateWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// DeleteWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeleteWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19057,6 +19495,8 @@ type DeleteWebhookEndpointResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteWebhookEndpointResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -19118,6 +19558,11 @@ func (r DeleteWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// GetWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for GetWebhookEndpoint
+type GetWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19135,6 +19580,8 @@ type GetWebhookEndpointResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetWebhookEndpointResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19201,6 +19648,11 @@ func (r GetWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// UpdateWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19222,6 +19674,8 @@ type UpdateWebhookEndpointResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateWebhookEndpointResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19298,6 +19752,11 @@ func (r UpdateWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// ListWebhookDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListWebhookDeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19317,6 +19776,8 @@ type ListWebhookDeliveriesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWebhookDeliveriesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19388,6 +19849,11 @@ func (r ListWebhookDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+// RotateWebhookSecretResponse401Headers the declared response headers of an HTTP 401 response for RotateWebhookSecret
+type RotateWebhookSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RotateWebhookSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19405,6 +19871,8 @@ type RotateWebhookSecretResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateWebhookSecretResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19941,6 +20409,21 @@ func (c *ClientWithResponses) ListFeedEventsWithResponse(ctx context.Context, pa
 // starts with the first change after it, with no gap and no repeat.
 // Without it the stream starts with the changes made from now on. Any
 // staff role.
+//
+// The stream lives no longer than its credential. It ends (after a
+// comment line such as `: stream closed: token expired`) when the
+// access token that opened it expires, and within about two seconds
+// of the staff member being deactivated, changing their password or
+// logging out of the session the token belongs to, on any server
+// instance; no event is sent after that. Refresh the token
+// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+// change is missed.
+//
+// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+// streams (5 by default) open on one server instance. One more is
+// refused with `429` and code `too_many_streams` (the open streams go
+// on); close one first. A stream whose client went away frees its
+// place at once.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22201,6 +22684,19 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAuditEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -22277,6 +22773,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers LoginResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -22407,6 +22913,19 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -22478,6 +22997,19 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangePasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -22544,6 +23076,19 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RefreshTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -22792,6 +23337,19 @@ func ParseListFeedEventsResponse(rsp *http.Response) (*ListFeedEventsResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListFeedEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -22837,6 +23395,13 @@ func ParseStreamFeedEventsResponse(rsp *http.Response) (*StreamFeedEventsRespons
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22844,6 +23409,19 @@ func ParseStreamFeedEventsResponse(rsp *http.Response) (*StreamFeedEventsRespons
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StreamFeedEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23393,6 +23971,19 @@ func ParseListBookingsResponse(rsp *http.Response) (*ListBookingsResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListBookingsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -23500,6 +24091,16 @@ func ParseCreateBookingResponse(rsp *http.Response) (*CreateBookingResponse, err
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23581,6 +24182,16 @@ func ParseGetBookingResponse(rsp *http.Response) (*GetBookingResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23690,6 +24301,16 @@ func ParseUpdateBookingResponse(rsp *http.Response) (*UpdateBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23792,6 +24413,16 @@ func ParseCancelBookingResponse(rsp *http.Response) (*CancelBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CancelBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23880,6 +24511,16 @@ func ParseCheckInBookingResponse(rsp *http.Response) (*CheckInBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CheckInBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23968,6 +24609,16 @@ func ParseCompleteBookingResponse(rsp *http.Response) (*CompleteBookingResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CompleteBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24056,6 +24707,16 @@ func ParseConfirmBookingResponse(rsp *http.Response) (*ConfirmBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ConfirmBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24158,6 +24819,16 @@ func ParseDeclineBookingResponse(rsp *http.Response) (*DeclineBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeclineBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24226,6 +24897,19 @@ func ParseListBookingEventsResponse(rsp *http.Response) (*ListBookingEventsRespo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListBookingEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24314,6 +24998,16 @@ func ParseMarkNoShowBookingResponse(rsp *http.Response) (*MarkNoShowBookingRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers MarkNoShowBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24416,6 +25110,16 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RescheduleBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24518,6 +25222,16 @@ func ParseRevertBookingResponse(rsp *http.Response) (*RevertBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevertBookingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24715,6 +25429,19 @@ func ParseCreateConsultationTypeResponse(rsp *http.Response) (*CreateConsultatio
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateConsultationTypeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -24774,6 +25501,19 @@ func ParseGetConsultationTypeResponse(rsp *http.Response) (*GetConsultationTypeR
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetConsultationTypeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24856,6 +25596,19 @@ func ParseUpdateConsultationTypeResponse(rsp *http.Response) (*UpdateConsultatio
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateConsultationTypeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25047,6 +25800,19 @@ func ParseCreateLocationResponse(rsp *http.Response) (*CreateLocationResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateLocationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -25106,6 +25872,19 @@ func ParseGetLocationResponse(rsp *http.Response) (*GetLocationResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetLocationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25197,6 +25976,19 @@ func ParseUpdateLocationResponse(rsp *http.Response) (*UpdateLocationResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateLocationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -25263,6 +26055,19 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMessagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25340,6 +26145,19 @@ func ParseRetryMessageResponse(rsp *http.Response) (*RetryMessageResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RetryMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -25406,6 +26224,19 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListPatientsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25487,6 +26318,16 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25603,6 +26444,16 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdatePatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25705,6 +26556,16 @@ func ParseMergePatientResponse(rsp *http.Response) (*MergePatientResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers MergePatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25829,6 +26690,19 @@ func ParseCreateProviderResponse(rsp *http.Response) (*CreateProviderResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -25888,6 +26762,19 @@ func ParseGetProviderResponse(rsp *http.Response) (*GetProviderResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25972,6 +26859,19 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26040,6 +26940,19 @@ func ParseCreateProviderCalendarFeedResponse(rsp *http.Response) (*CreateProvide
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateProviderCalendarFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26106,6 +27019,19 @@ func ParseListSchedulesResponse(rsp *http.Response) (*ListSchedulesResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListSchedulesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26183,6 +27109,19 @@ func ParseCreateScheduleResponse(rsp *http.Response) (*CreateScheduleResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateScheduleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26245,6 +27184,19 @@ func ParseDeleteScheduleResponse(rsp *http.Response) (*DeleteScheduleResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteScheduleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26313,6 +27265,19 @@ func ParseGetScheduleResponse(rsp *http.Response) (*GetScheduleResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetScheduleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26395,6 +27360,19 @@ func ParseUpdateScheduleResponse(rsp *http.Response) (*UpdateScheduleResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateScheduleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26484,6 +27462,19 @@ func ParseGenerateScheduleSlotsResponse(rsp *http.Response) (*GenerateScheduleSl
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GenerateScheduleSlotsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26702,6 +27693,19 @@ func ParseListSlotsResponse(rsp *http.Response) (*ListSlotsResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListSlotsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26784,6 +27788,19 @@ func ParseCreateSlotResponse(rsp *http.Response) (*CreateSlotResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateSlotResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26855,6 +27872,19 @@ func ParseDeleteSlotResponse(rsp *http.Response) (*DeleteSlotResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteSlotResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -26921,6 +27951,19 @@ func ParseGetSlotResponse(rsp *http.Response) (*GetSlotResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetSlotResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27012,6 +28055,19 @@ func ParseUpdateSlotResponse(rsp *http.Response) (*UpdateSlotResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateSlotResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27078,6 +28134,19 @@ func ParseListStaffResponse(rsp *http.Response) (*ListStaffResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListStaffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27162,6 +28231,19 @@ func ParseCreateStaffResponse(rsp *http.Response) (*CreateStaffResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateStaffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27228,6 +28310,19 @@ func ParseGetStaffResponse(rsp *http.Response) (*GetStaffResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetStaffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27319,6 +28414,19 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateStaffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27387,6 +28495,19 @@ func ParseRedeliverWebhookResponse(rsp *http.Response) (*RedeliverWebhookRespons
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RedeliverWebhookResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27453,6 +28574,19 @@ func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpoint
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListWebhookEndpointsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27541,6 +28675,16 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27605,6 +28749,19 @@ func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27673,6 +28830,19 @@ func ParseGetWebhookEndpointResponse(rsp *http.Response) (*GetWebhookEndpointRes
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27757,6 +28927,19 @@ func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpo
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27832,6 +29015,19 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListWebhookDeliveriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -27898,6 +29094,19 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateWebhookSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
