@@ -233,3 +233,65 @@ func TestFeedStreamEndsWhenAnotherInstanceEndsTheSession(t *testing.T) {
 		})
 	}
 }
+
+// One staff member holds at most 5 streams on an instance (the documented
+// default): the sixth is refused with 429 too_many_streams while the five go
+// on; another member is not affected; a stream that ends frees its place.
+func TestFeedStreamsPerStaffAreCapped(t *testing.T) {
+	e := newEnv(t, sqliteURL(t))
+	k := newClinic(t, e)
+	tok := e.token(auth.RoleReception)
+	var open []*sseStream
+	for range 5 {
+		open = append(open, openStream(t, e, tok, ""))
+	}
+	if got := streamStatus(t, e, tok); got != http.StatusTooManyRequests {
+		t.Fatalf("sixth stream: got %d, want 429", got)
+	}
+	r := e.do("GET", "/v1/booking-events/stream", nil, tok) // read whole and checked against the spec
+	if r.Status != http.StatusTooManyRequests || r.code() != "too_many_streams" {
+		t.Fatalf("sixth stream: got %d %s, want 429 too_many_streams", r.Status, r.Body)
+	}
+	var p struct {
+		Type   string `json:"type"`
+		Detail string `json:"detail"`
+	}
+	r.decode(t, &p)
+	if p.Type != "https://consult.clinic.example/problems/too-many-streams" || !strings.Contains(p.Detail, "5 live-feed streams") {
+		t.Errorf("sixth stream: got type %q detail %q, want too-many-streams naming the cap of 5", p.Type, p.Detail)
+	}
+	c := k.request(t, k.slot(t, slotOpts{}))
+	for i, s := range open {
+		if ev := s.next(t, 5*time.Second); !strings.Contains(ev.Data, c.ID) {
+			t.Errorf("stream %d after the refusal: got %+v, want the booking.created of %s", i, ev, c.ID)
+		}
+	}
+	openStream(t, e, e.token(auth.RoleReception), "").close() // a colleague's screen opens
+
+	open[0].close()
+	deadline := time.Now().Add(5 * time.Second)
+	for streamStatus(t, e, tok) != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("a closed stream's place is still taken 5 s later")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// streamStatus opens a stream and returns the status it is answered with,
+// closing it at once.
+func streamStatus(t *testing.T, e *env, token string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", e.URL+"/v1/booking-events/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, v, _ := strings.Cut(token, ":")
+	req.Header.Set(k, strings.TrimSpace(v))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
