@@ -34,6 +34,16 @@ func TestIdleConnectionsPerClientAreCapped(t *testing.T) {
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				w.Write([]byte("ok"))
 			}))
+			// The server marks a connection idle just after its answer has
+			// left: the client waits for that before the next one, so the
+			// connections go idle in its order. (This hook also shows that
+			// LimitIdleConns keeps the server's own.)
+			idle := make(chan struct{}, 1)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateIdle {
+					idle <- struct{}{}
+				}
+			}
 			if err := httpapi.LimitIdleConns(srv.Config, 5, tt.exempt); err != nil {
 				t.Fatal(err)
 			}
@@ -50,6 +60,7 @@ func TestIdleConnectionsPerClientAreCapped(t *testing.T) {
 				t.Cleanup(func() { c.Close() })
 				conns[i], readers[i] = c, bufio.NewReader(c)
 				get(t, c, readers[i])
+				<-idle
 			}
 			// The server closes before the next connection goes idle; give
 			// the last close a moment to reach the client.
@@ -66,16 +77,14 @@ func TestIdleConnectionsPerClientAreCapped(t *testing.T) {
 					t.Fatalf("connection %d: got %v, want it open (timeout) or closed (EOF)", i, err)
 				}
 			}
-			// The server marks a connection idle just after its answer
-			// left, so the last few may go idle in another order than the
-			// client's: which ones stay is only nearly the last ones.
-			if len(open) != tt.wantOpen || open[0] < tt.conns-2*tt.wantOpen {
-				t.Fatalf("open connections: got %v, want %d of the last ones of %d", open, tt.wantOpen, tt.conns)
+			if len(open) != tt.wantOpen || open[0] != tt.conns-tt.wantOpen {
+				t.Fatalf("open connections: got %v, want the last %d of %d", open, tt.wantOpen, tt.conns)
 			}
 			// Those left open still serve.
-			i := open[len(open)-1]
+			i := open[0]
 			conns[i].SetReadDeadline(time.Time{})
 			get(t, conns[i], readers[i])
+			<-idle
 		})
 	}
 }
