@@ -3085,19 +3085,19 @@ export interface components {
             };
         };
         /**
-         * @description Missing, expired or invalid credentials. `WWW-Authenticate` carries
-         *     the challenge (`Bearer realm="clinic"`, with
-         *     `error="invalid_token"` when a token was sent). An expired access
-         *     token says so: `detail` starts with `token expired` and the header
-         *     adds `error_description="token expired"`; get a new access token
+         * @description Missing, expired or invalid credentials. The `WWW-Authenticate`
+         *     header carries the bearer challenge (RFC 6750: `Bearer
+         *     realm="clinic"`, with `error="invalid_token"` when a token was
+         *     sent). An expired access token says so: `detail` starts with `token
+         *     expired` and the header adds `error_description="token expired"`
+         *     (`Bearer realm="clinic", error="invalid_token",
+         *     error_description="token expired"`); get a new access token
          *     from `POST /v1/auth/refresh` with the refresh token. Any other
          *     invalid token (forged, revoked by logout, deactivation or a
          *     password change) answers `authentication required`: log in again.
          */
         Unauthorized: {
             headers: {
-                /** @description The bearer challenge (RFC 6750). */
-                "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
             content: {

@@ -12855,11 +12855,6 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
-// ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
-type ListAuditEventsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListAuditEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12877,8 +12872,6 @@ type ListAuditEventsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListAuditEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12945,11 +12938,6 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
-// LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
-type LoginResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter *int
@@ -12974,8 +12962,6 @@ type LoginResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *LoginResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -13118,11 +13104,6 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
-// GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
-type GetMeResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13138,8 +13119,6 @@ type GetMeResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetMeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13201,11 +13180,6 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
-// ChangePasswordResponse401Headers the declared response headers of an HTTP 401 response for ChangePassword
-type ChangePasswordResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ChangePasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13223,8 +13197,6 @@ type ChangePasswordResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ChangePasswordResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -13291,11 +13263,6 @@ func (r ChangePasswordResponse) ContentType() string {
 	return ""
 }
 
-// RefreshTokenResponse401Headers the declared response headers of an HTTP 401 response for RefreshToken
-type RefreshTokenResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13313,8 +13280,6 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RefreshTokenResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13556,11 +13521,6 @@ func (r GetNextAvailabilityResponse) ContentType() string {
 	return ""
 }
 
-// ListFeedEventsResponse401Headers the declared response headers of an HTTP 401 response for ListFeedEvents
-type ListFeedEventsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListFeedEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13578,8 +13538,6 @@ type ListFeedEventsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListFeedEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13646,11 +13604,6 @@ func (r ListFeedEventsResponse) ContentType() string {
 	return ""
 }
 
-// StreamFeedEventsResponse401Headers the declared response headers of an HTTP 401 response for StreamFeedEvents
-type StreamFeedEventsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type StreamFeedEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13666,8 +13619,6 @@ type StreamFeedEventsResponse struct {
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *StreamFeedEventsResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -14256,11 +14207,6 @@ func (r RescheduleBookingRequestResponse) ContentType() string {
 	return ""
 }
 
-// ListBookingsResponse401Headers the declared response headers of an HTTP 401 response for ListBookings
-type ListBookingsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListBookingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14278,8 +14224,6 @@ type ListBookingsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListBookingsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14353,11 +14297,6 @@ type CreateBookingResponse201Headers struct {
 	Location           *string
 }
 
-// CreateBookingResponse401Headers the declared response headers of an HTTP 401 response for CreateBooking
-type CreateBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14381,8 +14320,6 @@ type CreateBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateBookingResponse201Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateBookingResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -14464,11 +14401,6 @@ type GetBookingResponse200Headers struct {
 	ETag *string
 }
 
-// GetBookingResponse401Headers the declared response headers of an HTTP 401 response for GetBooking
-type GetBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14488,8 +14420,6 @@ type GetBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14561,11 +14491,6 @@ type UpdateBookingResponse200Headers struct {
 	ETag *string
 }
 
-// UpdateBookingResponse401Headers the declared response headers of an HTTP 401 response for UpdateBooking
-type UpdateBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14593,8 +14518,6 @@ type UpdateBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14686,11 +14609,6 @@ type CancelBookingResponse200Headers struct {
 	ETag *string
 }
 
-// CancelBookingResponse401Headers the declared response headers of an HTTP 401 response for CancelBooking
-type CancelBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CancelBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14716,8 +14634,6 @@ type CancelBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CancelBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14804,11 +14720,6 @@ type CheckInBookingResponse200Headers struct {
 	ETag *string
 }
 
-// CheckInBookingResponse401Headers the declared response headers of an HTTP 401 response for CheckInBooking
-type CheckInBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CheckInBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14830,8 +14741,6 @@ type CheckInBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CheckInBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CheckInBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14908,11 +14817,6 @@ type CompleteBookingResponse200Headers struct {
 	ETag *string
 }
 
-// CompleteBookingResponse401Headers the declared response headers of an HTTP 401 response for CompleteBooking
-type CompleteBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CompleteBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14934,8 +14838,6 @@ type CompleteBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CompleteBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CompleteBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15012,11 +14914,6 @@ type ConfirmBookingResponse200Headers struct {
 	ETag *string
 }
 
-// ConfirmBookingResponse401Headers the declared response headers of an HTTP 401 response for ConfirmBooking
-type ConfirmBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ConfirmBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15038,8 +14935,6 @@ type ConfirmBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ConfirmBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ConfirmBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15116,11 +15011,6 @@ type DeclineBookingResponse200Headers struct {
 	ETag *string
 }
 
-// DeclineBookingResponse401Headers the declared response headers of an HTTP 401 response for DeclineBooking
-type DeclineBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type DeclineBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15146,8 +15036,6 @@ type DeclineBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeclineBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *DeclineBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15229,11 +15117,6 @@ func (r DeclineBookingResponse) ContentType() string {
 	return ""
 }
 
-// ListBookingEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBookingEvents
-type ListBookingEventsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListBookingEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15251,8 +15134,6 @@ type ListBookingEventsResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListBookingEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15324,11 +15205,6 @@ type MarkNoShowBookingResponse200Headers struct {
 	ETag *string
 }
 
-// MarkNoShowBookingResponse401Headers the declared response headers of an HTTP 401 response for MarkNoShowBooking
-type MarkNoShowBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type MarkNoShowBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15350,8 +15226,6 @@ type MarkNoShowBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MarkNoShowBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *MarkNoShowBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15428,11 +15302,6 @@ type RescheduleBookingResponse200Headers struct {
 	ETag *string
 }
 
-// RescheduleBookingResponse401Headers the declared response headers of an HTTP 401 response for RescheduleBooking
-type RescheduleBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RescheduleBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15458,8 +15327,6 @@ type RescheduleBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RescheduleBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RescheduleBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15546,11 +15413,6 @@ type RevertBookingResponse200Headers struct {
 	ETag *string
 }
 
-// RevertBookingResponse401Headers the declared response headers of an HTTP 401 response for RevertBooking
-type RevertBookingResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RevertBookingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15576,8 +15438,6 @@ type RevertBookingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RevertBookingResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RevertBookingResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15797,11 +15657,6 @@ func (r ListConsultationTypesResponse) ContentType() string {
 	return ""
 }
 
-// CreateConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for CreateConsultationType
-type CreateConsultationTypeResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15821,8 +15676,6 @@ type CreateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateConsultationTypeResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -15894,11 +15747,6 @@ func (r CreateConsultationTypeResponse) ContentType() string {
 	return ""
 }
 
-// GetConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for GetConsultationType
-type GetConsultationTypeResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15914,8 +15762,6 @@ type GetConsultationTypeResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetConsultationTypeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15977,11 +15823,6 @@ func (r GetConsultationTypeResponse) ContentType() string {
 	return ""
 }
 
-// UpdateConsultationTypeResponse401Headers the declared response headers of an HTTP 401 response for UpdateConsultationType
-type UpdateConsultationTypeResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateConsultationTypeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16003,8 +15844,6 @@ type UpdateConsultationTypeResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateConsultationTypeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16219,11 +16058,6 @@ func (r ListLocationsResponse) ContentType() string {
 	return ""
 }
 
-// CreateLocationResponse401Headers the declared response headers of an HTTP 401 response for CreateLocation
-type CreateLocationResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16243,8 +16077,6 @@ type CreateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateLocationResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -16316,11 +16148,6 @@ func (r CreateLocationResponse) ContentType() string {
 	return ""
 }
 
-// GetLocationResponse401Headers the declared response headers of an HTTP 401 response for GetLocation
-type GetLocationResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16336,8 +16163,6 @@ type GetLocationResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetLocationResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16399,11 +16224,6 @@ func (r GetLocationResponse) ContentType() string {
 	return ""
 }
 
-// UpdateLocationResponse401Headers the declared response headers of an HTTP 401 response for UpdateLocation
-type UpdateLocationResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateLocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16427,8 +16247,6 @@ type UpdateLocationResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateLocationResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16510,11 +16328,6 @@ func (r UpdateLocationResponse) ContentType() string {
 	return ""
 }
 
-// ListMessagesResponse401Headers the declared response headers of an HTTP 401 response for ListMessages
-type ListMessagesResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16532,8 +16345,6 @@ type ListMessagesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListMessagesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16600,11 +16411,6 @@ func (r ListMessagesResponse) ContentType() string {
 	return ""
 }
 
-// RetryMessageResponse401Headers the declared response headers of an HTTP 401 response for RetryMessage
-type RetryMessageResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RetryMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16624,8 +16430,6 @@ type RetryMessageResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RetryMessageResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16697,11 +16501,6 @@ func (r RetryMessageResponse) ContentType() string {
 	return ""
 }
 
-// ListPatientsResponse401Headers the declared response headers of an HTTP 401 response for ListPatients
-type ListPatientsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListPatientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16719,8 +16518,6 @@ type ListPatientsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListPatientsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16792,11 +16589,6 @@ type GetPatientResponse200Headers struct {
 	ETag *string
 }
 
-// GetPatientResponse401Headers the declared response headers of an HTTP 401 response for GetPatient
-type GetPatientResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetPatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16816,8 +16608,6 @@ type GetPatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetPatientResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetPatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16889,11 +16679,6 @@ type UpdatePatientResponse200Headers struct {
 	ETag *string
 }
 
-// UpdatePatientResponse401Headers the declared response headers of an HTTP 401 response for UpdatePatient
-type UpdatePatientResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16923,8 +16708,6 @@ type UpdatePatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdatePatientResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdatePatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17021,11 +16804,6 @@ type MergePatientResponse200Headers struct {
 	ETag *string
 }
 
-// MergePatientResponse401Headers the declared response headers of an HTTP 401 response for MergePatient
-type MergePatientResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type MergePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17051,8 +16829,6 @@ type MergePatientResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MergePatientResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *MergePatientResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17196,11 +16972,6 @@ func (r ListProvidersResponse) ContentType() string {
 	return ""
 }
 
-// CreateProviderResponse401Headers the declared response headers of an HTTP 401 response for CreateProvider
-type CreateProviderResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17220,8 +16991,6 @@ type CreateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateProviderResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17293,11 +17062,6 @@ func (r CreateProviderResponse) ContentType() string {
 	return ""
 }
 
-// GetProviderResponse401Headers the declared response headers of an HTTP 401 response for GetProvider
-type GetProviderResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17313,8 +17077,6 @@ type GetProviderResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetProviderResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17376,11 +17138,6 @@ func (r GetProviderResponse) ContentType() string {
 	return ""
 }
 
-// UpdateProviderResponse401Headers the declared response headers of an HTTP 401 response for UpdateProvider
-type UpdateProviderResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateProviderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17402,8 +17159,6 @@ type UpdateProviderResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateProviderResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17480,11 +17235,6 @@ func (r UpdateProviderResponse) ContentType() string {
 	return ""
 }
 
-// CreateProviderCalendarFeedResponse401Headers the declared response headers of an HTTP 401 response for CreateProviderCalendarFeed
-type CreateProviderCalendarFeedResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateProviderCalendarFeedResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17502,8 +17252,6 @@ type CreateProviderCalendarFeedResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateProviderCalendarFeedResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17570,11 +17318,6 @@ func (r CreateProviderCalendarFeedResponse) ContentType() string {
 	return ""
 }
 
-// ListSchedulesResponse401Headers the declared response headers of an HTTP 401 response for ListSchedules
-type ListSchedulesResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListSchedulesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17592,8 +17335,6 @@ type ListSchedulesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListSchedulesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17660,11 +17401,6 @@ func (r ListSchedulesResponse) ContentType() string {
 	return ""
 }
 
-// CreateScheduleResponse401Headers the declared response headers of an HTTP 401 response for CreateSchedule
-type CreateScheduleResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17684,8 +17420,6 @@ type CreateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateScheduleResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17757,11 +17491,6 @@ func (r CreateScheduleResponse) ContentType() string {
 	return ""
 }
 
-// DeleteScheduleResponse401Headers the declared response headers of an HTTP 401 response for DeleteSchedule
-type DeleteScheduleResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type DeleteScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17777,8 +17506,6 @@ type DeleteScheduleResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *DeleteScheduleResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -17840,11 +17567,6 @@ func (r DeleteScheduleResponse) ContentType() string {
 	return ""
 }
 
-// GetScheduleResponse401Headers the declared response headers of an HTTP 401 response for GetSchedule
-type GetScheduleResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17862,8 +17584,6 @@ type GetScheduleResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetScheduleResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17930,11 +17650,6 @@ func (r GetScheduleResponse) ContentType() string {
 	return ""
 }
 
-// UpdateScheduleResponse401Headers the declared response headers of an HTTP 401 response for UpdateSchedule
-type UpdateScheduleResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateScheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17956,8 +17671,6 @@ type UpdateScheduleResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateScheduleResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18034,11 +17747,6 @@ func (r UpdateScheduleResponse) ContentType() string {
 	return ""
 }
 
-// GenerateScheduleSlotsResponse401Headers the declared response headers of an HTTP 401 response for GenerateScheduleSlots
-type GenerateScheduleSlotsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GenerateScheduleSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18062,8 +17770,6 @@ type GenerateScheduleSlotsResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GenerateScheduleSlotsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18311,11 +18017,6 @@ func (r DeleteSlotHoldResponse) ContentType() string {
 	return ""
 }
 
-// ListSlotsResponse401Headers the declared response headers of an HTTP 401 response for ListSlots
-type ListSlotsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18333,8 +18034,6 @@ type ListSlotsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListSlotsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18401,11 +18100,6 @@ func (r ListSlotsResponse) ContentType() string {
 	return ""
 }
 
-// CreateSlotResponse401Headers the declared response headers of an HTTP 401 response for CreateSlot
-type CreateSlotResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18427,8 +18121,6 @@ type CreateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateSlotResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18505,11 +18197,6 @@ func (r CreateSlotResponse) ContentType() string {
 	return ""
 }
 
-// DeleteSlotResponse401Headers the declared response headers of an HTTP 401 response for DeleteSlot
-type DeleteSlotResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type DeleteSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18527,8 +18214,6 @@ type DeleteSlotResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *DeleteSlotResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -18595,11 +18280,6 @@ func (r DeleteSlotResponse) ContentType() string {
 	return ""
 }
 
-// GetSlotResponse401Headers the declared response headers of an HTTP 401 response for GetSlot
-type GetSlotResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18617,8 +18297,6 @@ type GetSlotResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetSlotResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18685,11 +18363,6 @@ func (r GetSlotResponse) ContentType() string {
 	return ""
 }
 
-// UpdateSlotResponse401Headers the declared response headers of an HTTP 401 response for UpdateSlot
-type UpdateSlotResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateSlotResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18713,8 +18386,6 @@ type UpdateSlotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateSlotResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18796,11 +18467,6 @@ func (r UpdateSlotResponse) ContentType() string {
 	return ""
 }
 
-// ListStaffResponse401Headers the declared response headers of an HTTP 401 response for ListStaff
-type ListStaffResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18818,8 +18484,6 @@ type ListStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18886,11 +18550,6 @@ func (r ListStaffResponse) ContentType() string {
 	return ""
 }
 
-// CreateStaffResponse401Headers the declared response headers of an HTTP 401 response for CreateStaff
-type CreateStaffResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18912,8 +18571,6 @@ type CreateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateStaffResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18990,11 +18647,6 @@ func (r CreateStaffResponse) ContentType() string {
 	return ""
 }
 
-// GetStaffResponse401Headers the declared response headers of an HTTP 401 response for GetStaff
-type GetStaffResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19012,8 +18664,6 @@ type GetStaffResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19080,11 +18730,6 @@ func (r GetStaffResponse) ContentType() string {
 	return ""
 }
 
-// UpdateStaffResponse401Headers the declared response headers of an HTTP 401 response for UpdateStaff
-type UpdateStaffResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateStaffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19108,8 +18753,6 @@ type UpdateStaffResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateStaffResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19191,11 +18834,6 @@ func (r UpdateStaffResponse) ContentType() string {
 	return ""
 }
 
-// RedeliverWebhookResponse401Headers the declared response headers of an HTTP 401 response for RedeliverWebhook
-type RedeliverWebhookResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RedeliverWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19213,8 +18851,6 @@ type RedeliverWebhookResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RedeliverWebhookResponse401Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19281,11 +18917,6 @@ func (r RedeliverWebhookResponse) ContentType() string {
 	return ""
 }
 
-// ListWebhookEndpointsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEndpoints
-type ListWebhookEndpointsResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListWebhookEndpointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19303,8 +18934,6 @@ type ListWebhookEndpointsResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListWebhookEndpointsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19376,11 +19005,6 @@ type CreateWebhookEndpointResponse201Headers struct {
 	Location *string
 }
 
-// CreateWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for CreateWebhookEndpoint
-type CreateWebhookEndpointResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type CreateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19402,8 +19026,6 @@ type CreateWebhookEndpointResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateWebhookEndpointResponse201Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateWebhookEndpointResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -19475,11 +19097,6 @@ func (r CreateWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
-// DeleteWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for DeleteWebhookEndpoint
-type DeleteWebhookEndpointResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type DeleteWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19495,8 +19112,6 @@ type DeleteWebhookEndpointResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *DeleteWebhookEndpointResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -19558,11 +19173,6 @@ func (r DeleteWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
-// GetWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for GetWebhookEndpoint
-type GetWebhookEndpointResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type GetWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19580,8 +19190,6 @@ type GetWebhookEndpointResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *GetWebhookEndpointResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19648,11 +19256,6 @@ func (r GetWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
-// UpdateWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for UpdateWebhookEndpoint
-type UpdateWebhookEndpointResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type UpdateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19674,8 +19277,6 @@ type UpdateWebhookEndpointResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *UpdateWebhookEndpointResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19752,11 +19353,6 @@ func (r UpdateWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
-// ListWebhookDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookDeliveries
-type ListWebhookDeliveriesResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type ListWebhookDeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19776,8 +19372,6 @@ type ListWebhookDeliveriesResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListWebhookDeliveriesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19849,11 +19443,6 @@ func (r ListWebhookDeliveriesResponse) ContentType() string {
 	return ""
 }
 
-// RotateWebhookSecretResponse401Headers the declared response headers of an HTTP 401 response for RotateWebhookSecret
-type RotateWebhookSecretResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type RotateWebhookSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19871,8 +19460,6 @@ type RotateWebhookSecretResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RotateWebhookSecretResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22684,19 +22271,6 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListAuditEventsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -22773,16 +22347,6 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 401:
-		var headers LoginResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -22913,19 +22477,6 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetMeResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -22997,19 +22548,6 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ChangePasswordResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -23076,19 +22614,6 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers RefreshTokenResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23337,19 +22862,6 @@ func ParseListFeedEventsResponse(rsp *http.Response) (*ListFeedEventsResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListFeedEventsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -23409,19 +22921,6 @@ func ParseStreamFeedEventsResponse(rsp *http.Response) (*StreamFeedEventsRespons
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers StreamFeedEventsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -23971,19 +23470,6 @@ func ParseListBookingsResponse(rsp *http.Response) (*ListBookingsResponse, error
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListBookingsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -24091,16 +23577,6 @@ func ParseCreateBookingResponse(rsp *http.Response) (*CreateBookingResponse, err
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
-	case rsp.StatusCode == 401:
-		var headers CreateBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24182,16 +23658,6 @@ func ParseGetBookingResponse(rsp *http.Response) (*GetBookingResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers GetBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24301,16 +23767,6 @@ func ParseUpdateBookingResponse(rsp *http.Response) (*UpdateBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers UpdateBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24413,16 +23869,6 @@ func ParseCancelBookingResponse(rsp *http.Response) (*CancelBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers CancelBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24511,16 +23957,6 @@ func ParseCheckInBookingResponse(rsp *http.Response) (*CheckInBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers CheckInBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24609,16 +24045,6 @@ func ParseCompleteBookingResponse(rsp *http.Response) (*CompleteBookingResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers CompleteBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24707,16 +24133,6 @@ func ParseConfirmBookingResponse(rsp *http.Response) (*ConfirmBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers ConfirmBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24819,16 +24235,6 @@ func ParseDeclineBookingResponse(rsp *http.Response) (*DeclineBookingResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers DeclineBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24897,19 +24303,6 @@ func ParseListBookingEventsResponse(rsp *http.Response) (*ListBookingEventsRespo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListBookingEventsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -24998,16 +24391,6 @@ func ParseMarkNoShowBookingResponse(rsp *http.Response) (*MarkNoShowBookingRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers MarkNoShowBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25110,16 +24493,6 @@ func ParseRescheduleBookingResponse(rsp *http.Response) (*RescheduleBookingRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers RescheduleBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25222,16 +24595,6 @@ func ParseRevertBookingResponse(rsp *http.Response) (*RevertBookingResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers RevertBookingResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25429,19 +24792,6 @@ func ParseCreateConsultationTypeResponse(rsp *http.Response) (*CreateConsultatio
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateConsultationTypeResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -25501,19 +24851,6 @@ func ParseGetConsultationTypeResponse(rsp *http.Response) (*GetConsultationTypeR
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetConsultationTypeResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25596,19 +24933,6 @@ func ParseUpdateConsultationTypeResponse(rsp *http.Response) (*UpdateConsultatio
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateConsultationTypeResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25800,19 +25124,6 @@ func ParseCreateLocationResponse(rsp *http.Response) (*CreateLocationResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateLocationResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -25872,19 +25183,6 @@ func ParseGetLocationResponse(rsp *http.Response) (*GetLocationResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetLocationResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -25976,19 +25274,6 @@ func ParseUpdateLocationResponse(rsp *http.Response) (*UpdateLocationResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateLocationResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -26055,19 +25340,6 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListMessagesResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26145,19 +25417,6 @@ func ParseRetryMessageResponse(rsp *http.Response) (*RetryMessageResponse, error
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers RetryMessageResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -26224,19 +25483,6 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListPatientsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26318,16 +25564,6 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers GetPatientResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26444,16 +25680,6 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers UpdatePatientResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26556,16 +25782,6 @@ func ParseMergePatientResponse(rsp *http.Response) (*MergePatientResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers MergePatientResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26690,19 +25906,6 @@ func ParseCreateProviderResponse(rsp *http.Response) (*CreateProviderResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateProviderResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -26762,19 +25965,6 @@ func ParseGetProviderResponse(rsp *http.Response) (*GetProviderResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetProviderResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -26859,19 +26049,6 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateProviderResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -26940,19 +26117,6 @@ func ParseCreateProviderCalendarFeedResponse(rsp *http.Response) (*CreateProvide
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateProviderCalendarFeedResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -27019,19 +26183,6 @@ func ParseListSchedulesResponse(rsp *http.Response) (*ListSchedulesResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListSchedulesResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27109,19 +26260,6 @@ func ParseCreateScheduleResponse(rsp *http.Response) (*CreateScheduleResponse, e
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateScheduleResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -27184,19 +26322,6 @@ func ParseDeleteScheduleResponse(rsp *http.Response) (*DeleteScheduleResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers DeleteScheduleResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27265,19 +26390,6 @@ func ParseGetScheduleResponse(rsp *http.Response) (*GetScheduleResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetScheduleResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27360,19 +26472,6 @@ func ParseUpdateScheduleResponse(rsp *http.Response) (*UpdateScheduleResponse, e
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateScheduleResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27462,19 +26561,6 @@ func ParseGenerateScheduleSlotsResponse(rsp *http.Response) (*GenerateScheduleSl
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GenerateScheduleSlotsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -27693,19 +26779,6 @@ func ParseListSlotsResponse(rsp *http.Response) (*ListSlotsResponse, error) {
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListSlotsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -27788,19 +26861,6 @@ func ParseCreateSlotResponse(rsp *http.Response) (*CreateSlotResponse, error) {
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateSlotResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -27872,19 +26932,6 @@ func ParseDeleteSlotResponse(rsp *http.Response) (*DeleteSlotResponse, error) {
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers DeleteSlotResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -27951,19 +26998,6 @@ func ParseGetSlotResponse(rsp *http.Response) (*GetSlotResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetSlotResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28055,19 +27089,6 @@ func ParseUpdateSlotResponse(rsp *http.Response) (*UpdateSlotResponse, error) {
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateSlotResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -28134,19 +27155,6 @@ func ParseListStaffResponse(rsp *http.Response) (*ListStaffResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListStaffResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28231,19 +27239,6 @@ func ParseCreateStaffResponse(rsp *http.Response) (*CreateStaffResponse, error) 
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers CreateStaffResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -28310,19 +27305,6 @@ func ParseGetStaffResponse(rsp *http.Response) (*GetStaffResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetStaffResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28414,19 +27396,6 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateStaffResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -28495,19 +27464,6 @@ func ParseRedeliverWebhookResponse(rsp *http.Response) (*RedeliverWebhookRespons
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers RedeliverWebhookResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -28574,19 +27530,6 @@ func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpoint
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListWebhookEndpointsResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28675,16 +27618,6 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
-	case rsp.StatusCode == 401:
-		var headers CreateWebhookEndpointResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28749,19 +27682,6 @@ func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpo
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers DeleteWebhookEndpointResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28830,19 +27750,6 @@ func ParseGetWebhookEndpointResponse(rsp *http.Response) (*GetWebhookEndpointRes
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers GetWebhookEndpointResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -28927,19 +27834,6 @@ func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpo
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers UpdateWebhookEndpointResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -29015,19 +27909,6 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 
 	}
 
-	switch {
-	case rsp.StatusCode == 401:
-		var headers ListWebhookDeliveriesResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
-	}
-
 	return response, nil
 }
 
@@ -29094,19 +27975,6 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers RotateWebhookSecretResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
