@@ -216,6 +216,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			Draining:                draining.Load,
 			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
 			ClinicPhone:             cfg.ClinicPhone,
+			FeedMaxStreamsPerStaff:  feedStreamCap(cfg.FeedMaxStreamsPerStaff),
 		},
 	})
 	if err != nil {
@@ -223,6 +224,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 
 	srv := httpapi.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	// Trusted proxies pool connections for all their clients: not capped.
+	if err := httpapi.LimitIdleConns(srv, cfg.MaxIdleConnsPerClient, cfg.TrustedProxies); err != nil {
+		return err
+	}
 	srv.RegisterOnShutdown(func() { close(shuttingDown) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -256,6 +261,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// feedStreamCap turns FEED_MAX_STREAMS_PER_STAFF, where 0 is off, into
+// the HTTP layer's option, where 0 is the default and off is negative.
+func feedStreamCap(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -1538,6 +1538,21 @@ export interface paths {
          *     starts with the first change after it, with no gap and no repeat.
          *     Without it the stream starts with the changes made from now on. Any
          *     staff role.
+         *
+         *     The stream lives no longer than its credential. It ends (after a
+         *     comment line such as `: stream closed: token expired`) when the
+         *     access token that opened it expires, and within about two seconds
+         *     of the staff member being deactivated, changing their password or
+         *     logging out of the session the token belongs to, on any server
+         *     instance; no event is sent after that. Refresh the token
+         *     (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+         *     change is missed.
+         *
+         *     One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+         *     streams (5 by default) open on one server instance. One more is
+         *     refused with `429` and code `too_many_streams` (the open streams go
+         *     on); close one first. A stream whose client went away frees its
+         *     place at once.
          */
         get: operations["streamFeedEvents"];
         put?: never;
@@ -1839,7 +1854,7 @@ export interface components {
              * @example slot_unavailable
              * @enum {string}
              */
-            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "triage_emergency" | "precondition_required" | "rate_limited" | "hold_limit" | "internal_error" | "not_ready" | "busy";
+            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "triage_emergency" | "precondition_required" | "rate_limited" | "hold_limit" | "too_many_streams" | "internal_error" | "not_ready" | "busy";
             /**
              * @description A URI reference identifying this occurrence (e.g. the request path or a request id).
              * @example /v1/booking-requests
@@ -3375,7 +3390,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Missing, expired or invalid credentials. */
+        /**
+         * @description Missing, expired or invalid credentials. The `WWW-Authenticate`
+         *     header carries the bearer challenge (RFC 6750: `Bearer
+         *     realm="clinic"`, with `error="invalid_token"` when a token was
+         *     sent). An expired access token says so: `detail` starts with `token
+         *     expired` and the header adds `error_description="token expired"`
+         *     (`Bearer realm="clinic", error="invalid_token",
+         *     error_description="token expired"`); get a new access token
+         *     from `POST /v1/auth/refresh` with the refresh token. Any other
+         *     invalid token (forged, revoked by logout, deactivation or a
+         *     password change) answers `authentication required`: log in again.
+         */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -6845,7 +6871,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The event stream; it ends when the client disconnects or the server shuts down. */
+            /** @description The event stream; it ends when the client disconnects, the server shuts down, or the credential ends (token expired, account deactivated, password changed, logged out). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6865,6 +6891,24 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description This staff member already holds the most streams one server instance allows (`too_many_streams`); close one before opening another. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://consult.clinic.example/problems/too-many-streams",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "this account already has 5 live-feed streams open on this server; close one before opening another",
+                     *       "code": "too_many_streams"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

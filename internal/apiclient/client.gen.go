@@ -594,6 +594,7 @@ const (
 	ProblemCodeSlotOverlap               ProblemCode = "slot_overlap"
 	ProblemCodeSlotUnavailable           ProblemCode = "slot_unavailable"
 	ProblemCodeTimezoneInUse             ProblemCode = "timezone_in_use"
+	ProblemCodeTooManyStreams            ProblemCode = "too_many_streams"
 	ProblemCodeTransitionNoLongerAllowed ProblemCode = "transition_no_longer_allowed"
 	ProblemCodeTransitionNotYetAllowed   ProblemCode = "transition_not_yet_allowed"
 	ProblemCodeTriageEmergency           ProblemCode = "triage_emergency"
@@ -657,6 +658,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeSlotUnavailable:
 		return true
 	case ProblemCodeTimezoneInUse:
+		return true
+	case ProblemCodeTooManyStreams:
 		return true
 	case ProblemCodeTransitionNoLongerAllowed:
 		return true
@@ -3522,6 +3525,21 @@ type ClientInterface interface {
 	// Without it the stream starts with the changes made from now on. Any
 	// staff role.
 	//
+	// The stream lives no longer than its credential. It ends (after a
+	// comment line such as `: stream closed: token expired`) when the
+	// access token that opened it expires, and within about two seconds
+	// of the staff member being deactivated, changing their password or
+	// logging out of the session the token belongs to, on any server
+	// instance; no event is sent after that. Refresh the token
+	// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+	// change is missed.
+	//
+	// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+	// streams (5 by default) open on one server instance. One more is
+	// refused with `429` and code `too_many_streams` (the open streams go
+	// on); close one first. A stream whose client went away frees its
+	// place at once.
+	//
 	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
 	StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5299,6 +5317,21 @@ func (c *Client) ListFeedEvents(ctx context.Context, params *ListFeedEventsParam
 // starts with the first change after it, with no gap and no repeat.
 // Without it the stream starts with the changes made from now on. Any
 // staff role.
+//
+// The stream lives no longer than its credential. It ends (after a
+// comment line such as `: stream closed: token expired`) when the
+// access token that opened it expires, and within about two seconds
+// of the staff member being deactivated, changing their password or
+// logging out of the session the token belongs to, on any server
+// instance; no event is sent after that. Refresh the token
+// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+// change is missed.
+//
+// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+// streams (5 by default) open on one server instance. One more is
+// refused with `429` and code `too_many_streams` (the open streams go
+// on); close one first. A stream whose client went away frees its
+// place at once.
 //
 // Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
 func (c *Client) StreamFeedEvents(ctx context.Context, params *StreamFeedEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -11983,6 +12016,21 @@ type ClientWithResponsesInterface interface {
 	// Without it the stream starts with the changes made from now on. Any
 	// staff role.
 	//
+	// The stream lives no longer than its credential. It ends (after a
+	// comment line such as `: stream closed: token expired`) when the
+	// access token that opened it expires, and within about two seconds
+	// of the staff member being deactivated, changing their password or
+	// logging out of the session the token belongs to, on any server
+	// instance; no event is sent after that. Refresh the token
+	// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+	// change is missed.
+	//
+	// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+	// streams (5 by default) open on one server instance. One more is
+	// refused with `429` and code `too_many_streams` (the open streams go
+	// on); close one first. A stream whose client went away frees its
+	// place at once.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
@@ -14619,6 +14667,8 @@ type StreamFeedEventsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 }
@@ -14641,6 +14691,11 @@ func (r StreamFeedEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r StreamFeedEventsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamFeedEventsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -21181,6 +21236,21 @@ func (c *ClientWithResponses) ListFeedEventsWithResponse(ctx context.Context, pa
 // Without it the stream starts with the changes made from now on. Any
 // staff role.
 //
+// The stream lives no longer than its credential. It ends (after a
+// comment line such as `: stream closed: token expired`) when the
+// access token that opened it expires, and within about two seconds
+// of the staff member being deactivated, changing their password or
+// logging out of the session the token belongs to, on any server
+// instance; no event is sent after that. Refresh the token
+// (`POST /v1/auth/refresh`) and reconnect with `Last-Event-ID`: no
+// change is missed.
+//
+// One staff member may hold at most `FEED_MAX_STREAMS_PER_STAFF`
+// streams (5 by default) open on one server instance. One more is
+// refused with `429` and code `too_many_streams` (the open streams go
+// on); close one first. A stream whose client went away frees its
+// place at once.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/booking-events/stream (the `StreamFeedEvents` operationId).
@@ -24230,6 +24300,13 @@ func ParseStreamFeedEventsResponse(rsp *http.Response) (*StreamFeedEventsRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

@@ -20,6 +20,9 @@ type Error struct {
 	Code       Code
 	Message    string
 	RetryAfter time.Duration // with CodeRateLimited: when to try again
+	// Reason, when set, is a short phrase for the WWW-Authenticate
+	// header's error_description (RFC 6750), such as "token expired".
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -36,4 +39,9 @@ var (
 	ErrInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "wrong email or password"}
 	ErrForbidden          = &Error{Code: CodeForbidden, Message: "your role does not allow this"}
 	ErrRateLimited        = &Error{Code: CodeRateLimited, Message: "too many attempts; try again later"}
+	// ErrTokenExpired is an access token past its expiry. It has
+	// ErrUnauthenticated's code (so errors.Is matches either), but says why,
+	// so that a client knows to refresh rather than log in again.
+	ErrTokenExpired = &Error{Code: CodeUnauthenticated, Reason: "token expired",
+		Message: "token expired: get a new access token with your refresh token (POST /v1/auth/refresh)"}
 )

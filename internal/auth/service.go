@@ -38,6 +38,10 @@ type Repository interface {
 	UseRefreshToken(ctx context.Context, tokenHash string, now time.Time) (t RefreshToken, firstUse bool, err error)
 	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID, now time.Time) error
 	RevokeStaffRefreshTokens(ctx context.Context, staffID uuid.UUID, now time.Time) error
+	// StaffSession returns the staff member with staffID and whether their
+	// session (refresh token family) sessionID has been revoked, in one
+	// read; with uuid.Nil no session is revoked.
+	StaffSession(ctx context.Context, staffID, sessionID uuid.UUID) (st Staff, revoked bool, err error)
 
 	RecordAudit(ctx context.Context, e AuditEvent) error
 	ListAudit(ctx context.Context, cursor string, limit int) ([]AuditEvent, string, error)
@@ -182,7 +186,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 }
 
 func (s *Service) startSession(ctx context.Context, st Staff, family uuid.UUID, now time.Time) (Session, error) {
-	access, err := s.tokens.issue(st, now)
+	access, err := s.tokens.issue(st, family, now)
 	if err != nil {
 		return Session{}, err
 	}
@@ -255,25 +259,46 @@ func (s *Service) Logout(ctx context.Context, refreshToken, clientIP string) err
 }
 
 // Authenticate checks a bearer access token and returns who holds it. It
-// returns ErrUnauthenticated for a bad, expired or forged token, for an
-// account that is gone or inactive, and for a token issued before the
-// account's last password change.
+// returns ErrTokenExpired for an expired token, and ErrUnauthenticated for a
+// bad or forged token, for an account that is gone or inactive, for a token
+// issued before the account's last password change, and for one whose
+// session has ended (logged out, or revoked for a reused refresh token).
 func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
-	id, pwd, err := s.tokens.verify(bearer, s.now())
+	p, err := s.tokens.verify(bearer, s.now())
 	if err != nil {
 		return Principal{}, err
 	}
-	st, err := s.repo.StaffByID(ctx, id)
+	return s.standing(ctx, p)
+}
+
+// Recheck tells whether p, a principal Authenticate returned, still holds:
+// for a connection that outlives its request. It returns p with its current
+// role, or ErrTokenExpired once the token's expiry has passed (to the
+// second, without the leeway Authenticate gives clock skew) and
+// ErrUnauthenticated once the account is inactive or gone, its password
+// has changed or the token's session has ended.
+func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
+	if !s.now().Before(p.ExpiresAt) {
+		return Principal{}, ErrTokenExpired
+	}
+	return s.standing(ctx, p)
+}
+
+// standing reads p's account and session and returns p with its role, or
+// ErrUnauthenticated when they no longer let p in.
+func (s *Service) standing(ctx context.Context, p Principal) (Principal, error) {
+	st, revoked, err := s.repo.StaffSession(ctx, p.StaffID, p.Session)
 	if errors.Is(err, booking.ErrNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if !st.Active || st.PasswordChangedAt.UnixMicro() != pwd {
+	if !st.Active || st.PasswordChangedAt.UnixMicro() != p.passwordStamp || revoked {
 		return Principal{}, ErrUnauthenticated
 	}
-	return Principal{StaffID: st.ID, Role: st.Role}, nil
+	p.Role = st.Role
+	return p, nil
 }
 
 // Me returns the staff member behind p.

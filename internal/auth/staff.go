@@ -100,6 +100,15 @@ type StaffPatch struct {
 type Principal struct {
 	StaffID uuid.UUID
 	Role    Role
+	// Session is the session (refresh token family) the access token was
+	// issued in, so that logging out ends the token with it; uuid.Nil for
+	// a token from before tokens named their session.
+	Session uuid.UUID
+	// ExpiresAt is when the access token expires: a connection that
+	// outlives the request (the live feed) ends then.
+	ExpiresAt time.Time
+	// passwordStamp is the password change the token was issued after.
+	passwordStamp int64
 }
 
 // AuditType names a security event.

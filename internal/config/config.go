@@ -54,6 +54,8 @@ type Config struct {
 	ShutdownDrain           time.Duration // SHUTDOWN_DRAIN: /readyz answers 503 this long before the listener closes
 	AvailabilityConcurrency int           // AVAILABILITY_CONCURRENCY: availability queries computed at once; more wait briefly, then 503
 	TrustedProxies          []string      // TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	FeedMaxStreamsPerStaff  int           // FEED_MAX_STREAMS_PER_STAFF: live-feed streams one staff member holds open on an instance; 0 off
+	MaxIdleConnsPerClient   int           // MAX_IDLE_CONNS_PER_CLIENT: idle keep-alive connections one client address (IPv6: /64) holds; 0 off
 
 	// Patient messages.
 	SMTP           *SMTP         // SMTP_URL; nil: email off
@@ -166,6 +168,8 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownDrain:           r.duration("SHUTDOWN_DRAIN", 0, 0),
 		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 0), // 0: one a CPU
 		TrustedProxies:          r.proxies("TRUSTED_PROXIES"),
+		FeedMaxStreamsPerStaff:  r.integer("FEED_MAX_STREAMS_PER_STAFF", 5),
+		MaxIdleConnsPerClient:   r.integer("MAX_IDLE_CONNS_PER_CLIENT", 32),
 		SMTP:                    r.smtpURL("SMTP_URL"),
 		SMTPFrom:                strings.TrimSpace(getenv("SMTP_FROM")),
 		ClinicName:              r.str("CLINIC_NAME", "The clinic"),

@@ -94,27 +94,45 @@ func TestForgedAndStaleTokensAreRefused(t *testing.T) {
 	if r := e.do("GET", "/v1/auth/me", nil, bearer(valid)); r.Status != 200 {
 		t.Fatalf("control token: got %d %s, want 200", r.Status, r.Body)
 	}
+	expired := func(c *jwt.MapClaims) { (*c)["exp"] = now.Add(-time.Minute).Unix() }
 	tests := []struct {
-		name  string
-		token string
+		name    string
+		token   string
+		expired bool // the answer says the token expired; otherwise only that it is not valid
 	}{
-		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, func(*jwt.MapClaims) {})},
-		{"wrong key", sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-123"), func(*jwt.MapClaims) {})},
-		{"other hmac alg", sign(jwt.SigningMethodHS512, key, func(*jwt.MapClaims) {})},
-		{"expired", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["exp"] = now.Add(-time.Minute).Unix() })},
-		{"no expiry", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { delete(*c, "exp") })},
-		{"wrong audience", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["aud"] = "someone-else" })},
-		{"wrong issuer", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["iss"] = "evil" })},
-		{"issued in the future", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["iat"] = now.Add(time.Hour).Unix() })},
-		{"unknown subject", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["sub"] = uuid.NewString() })},
-		{"old password stamp", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["pwd"] = 1 })},
-		{"garbage", "not.a.jwt"},
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, func(*jwt.MapClaims) {}), false},
+		{"wrong key", sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-123"), func(*jwt.MapClaims) {}), false},
+		{"other hmac alg", sign(jwt.SigningMethodHS512, key, func(*jwt.MapClaims) {}), false},
+		{"expired", sign(jwt.SigningMethodHS256, key, expired), true},
+		{"expired, wrong key", sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-123"), expired), false},
+		{"expired, wrong issuer", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { expired(c); (*c)["iss"] = "evil" }), false},
+		{"no expiry", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { delete(*c, "exp") }), false},
+		{"wrong audience", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["aud"] = "someone-else" }), false},
+		{"wrong issuer", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["iss"] = "evil" }), false},
+		{"issued in the future", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["iat"] = now.Add(time.Hour).Unix() }), false},
+		{"unknown subject", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["sub"] = uuid.NewString() }), false},
+		{"old password stamp", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["pwd"] = 1 }), false},
+		{"bad session", sign(jwt.SigningMethodHS256, key, func(c *jwt.MapClaims) { (*c)["sid"] = "not-a-uuid" }), false},
+		{"garbage", "not.a.jwt", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do("GET", "/v1/auth/me", nil, bearer(tt.token))
-			if r.Status != http.StatusUnauthorized {
-				t.Errorf("got %d, want 401", r.Status)
+			if r.Status != http.StatusUnauthorized || r.code() != "unauthenticated" {
+				t.Errorf("got %d %s, want 401 unauthenticated", r.Status, r.code())
+			}
+			var p struct {
+				Detail string `json:"detail"`
+			}
+			r.decode(t, &p)
+			challenge := r.Header.Get("WWW-Authenticate")
+			wantChallenge, wantDetail := `Bearer realm="clinic", error="invalid_token"`, "authentication required"
+			if tt.expired {
+				wantChallenge += `, error_description="token expired"`
+				wantDetail = "token expired: get a new access token with your refresh token (POST /v1/auth/refresh)"
+			}
+			if challenge != wantChallenge || p.Detail != wantDetail {
+				t.Errorf("got WWW-Authenticate %q, detail %q; want %q, %q", challenge, p.Detail, wantChallenge, wantDetail)
 			}
 		})
 	}
@@ -155,11 +173,31 @@ func TestLogoutRevokesSession(t *testing.T) {
 	e := newEnv(t, sqliteURL(t))
 	e.newAccount(auth.RoleReception, "out@clinic.example", "a long password 3")
 	_, tk := e.login("out@clinic.example", "a long password 3")
-	if r := e.do("POST", "/v1/auth/logout", map[string]string{"refresh_token": tk.RefreshToken}); r.Status != 204 {
+	_, other := e.login("out@clinic.example", "a long password 3") // the same account on another device
+	// A refreshed session is the same session: logging out ends it too.
+	r := e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken})
+	if r.Status != 200 {
+		t.Fatalf("refresh: got %d %s", r.Status, r.Body)
+	}
+	var rotated tokens
+	r.decode(t, &rotated)
+	if r := e.do("POST", "/v1/auth/logout", map[string]string{"refresh_token": rotated.RefreshToken}); r.Status != 204 {
 		t.Fatalf("logout: got %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken}); r.Status != 401 {
+	if r := e.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": rotated.RefreshToken}); r.Status != 401 {
 		t.Errorf("refresh after logout: got %d, want 401", r.Status)
+	}
+	for _, tc := range []struct {
+		name, token string
+		want        int
+	}{
+		{"access token issued at login", tk.AccessToken, 401},
+		{"access token issued at refresh", rotated.AccessToken, 401},
+		{"access token of another session", other.AccessToken, 200},
+	} {
+		if r := e.do("GET", "/v1/auth/me", nil, bearer(tc.token)); r.Status != tc.want {
+			t.Errorf("after logout, %s: got %d, want %d", tc.name, r.Status, tc.want)
+		}
 	}
 	if r := e.do("POST", "/v1/auth/logout", map[string]string{"refresh_token": "unknown"}); r.Status != 204 {
 		t.Errorf("logout with unknown token: got %d, want 204", r.Status)

@@ -50,6 +50,7 @@ var problemStatus = map[string]int{
 	"precondition_required":                       http.StatusPreconditionRequired,
 	string(auth.CodeRateLimited):                  http.StatusTooManyRequests,
 	string(booking.CodeHoldLimit):                 http.StatusTooManyRequests,
+	"too_many_streams":                            http.StatusTooManyRequests,
 	"internal_error":                              http.StatusInternalServerError,
 	"not_ready":                                   http.StatusServiceUnavailable,
 	"busy":                                        http.StatusServiceUnavailable,

@@ -2,15 +2,19 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
+	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/store"
 )
@@ -18,6 +22,16 @@ import (
 // defaultFeedHeartbeat is how often an idle event stream sends a comment, so
 // that proxies and load balancers do not close it for silence.
 const defaultFeedHeartbeat = 15 * time.Second
+
+// defaultFeedRecheck is how often an idle event stream reads whether its
+// caller still stands (active, same password, session not ended): with the
+// read before every event, a stream ends within this (plus one query) of a
+// deactivation, password change or logout made on any instance.
+const defaultFeedRecheck = 2 * time.Second
+
+// defaultFeedMaxStreams is how many event streams one staff member may hold
+// open on one instance: a reception desk with a few screens and tabs.
+const defaultFeedMaxStreams = 5
 
 // ListFeedEvents is the live feed as a list: changes after the cursor,
 // oldest first.
@@ -50,23 +64,46 @@ func (s *Server) ListFeedEvents(c *gin.Context, params api.ListFeedEventsParams)
 }
 
 // StreamFeedEvents serves the live feed as Server-Sent Events until the
-// client leaves or the server shuts down. It subscribes to the feed before
-// its first read, so a change committed between that read and the wait is
-// never missed, and it reads everything after the last id it sent at each
-// wake-up, so changes merged into one wake-up are all sent, in order, once.
+// client leaves, the server shuts down or the caller's credential ends. It
+// subscribes to the feed before its first read, so a change committed
+// between that read and the wait is never missed, and it reads everything
+// after the last id it sent at each wake-up, so changes merged into one
+// wake-up are all sent, in order, once.
+//
+// The stream carries patient data, so it lasts no longer than the access
+// token that opened it: it ends at the token's expiry, and it reads the
+// caller's standing (Recheck) before sending any event and every
+// feedRecheck while idle, so a deactivation, password change or logout on
+// any instance ends it within seconds and no event is sent after it. The
+// client reconnects with a fresh token and Last-Event-ID and misses
+// nothing. One staff member holds at most feedStreams' cap of streams on
+// one instance; one more is refused (429 too_many_streams).
 func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsParams) {
 	ctx := c.Request.Context()
-	wake, unsubscribe := s.store.SubscribeFeed()
-	defer unsubscribe()
+	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
 	var after int64
-	if params.LastEventID != nil && strings.TrimSpace(*params.LastEventID) != "" {
+	resume := params.LastEventID != nil && strings.TrimSpace(*params.LastEventID) != ""
+	if resume {
 		n, ok := parseFeedID(*params.LastEventID)
 		if !ok {
 			s.fail(c, errBadRequest("invalid_parameter", "Last-Event-ID must be the id of an event of this stream"))
 			return
 		}
 		after = n
-	} else {
+	}
+	release, ok := s.feedStreams.acquire(p.StaffID)
+	if !ok {
+		s.fail(c, &httpError{status: http.StatusTooManyRequests, code: "too_many_streams", detail: fmt.Sprintf(
+			"this account already has %d live-feed streams open on this server; close one before opening another", s.feedStreams.max)})
+		return
+	}
+	defer release()
+	wake, unsubscribe := s.store.SubscribeFeed()
+	defer unsubscribe()
+	if !resume {
 		n, err := s.store.LastFeedID(ctx)
 		if err != nil {
 			s.fail(c, err)
@@ -94,6 +131,10 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 
 	heartbeat := time.NewTicker(s.feedHeartbeat)
 	defer heartbeat.Stop()
+	recheck := time.NewTicker(s.feedRecheck)
+	defer recheck.Stop()
+	expiry := time.NewTimer(time.Until(p.ExpiresAt))
+	defer expiry.Stop()
 	for {
 		for {
 			events, err := s.store.FeedEvents(ctx, after, 100)
@@ -102,6 +143,9 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 					s.log.WarnContext(ctx, "event stream: read feed", "error", err.Error())
 				}
 				return // the client reconnects with Last-Event-ID
+			}
+			if len(events) > 0 && !s.streamMayGoOn(c, p) {
+				return
 			}
 			for _, e := range events {
 				data, err := json.Marshal(bookingSummaryJSON(e.Booking, e.Slot))
@@ -128,6 +172,13 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 		case <-s.done:
 			return
 		case <-wake:
+		case <-expiry.C:
+			s.streamMayGoOn(c, p) // says why it ends
+			return
+		case <-recheck.C:
+			if !s.streamMayGoOn(c, p) {
+				return
+			}
 		case <-heartbeat.C:
 			if _, err := fmt.Fprint(c.Writer, ": heartbeat\n\n"); err != nil {
 				return
@@ -135,6 +186,65 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 			c.Writer.Flush()
 		}
 	}
+}
+
+// streamMayGoOn reads whether the caller of an open event stream still
+// stands. When not (or when the answer cannot be read: the client
+// reconnects and is checked afresh), it ends the stream with a comment
+// saying why, which EventSource ignores and a person debugging reads.
+func (s *Server) streamMayGoOn(c *gin.Context, p auth.Principal) bool {
+	ctx := c.Request.Context()
+	_, err := s.auth.Recheck(ctx, p)
+	if err == nil {
+		return true
+	}
+	why := "credential no longer valid"
+	switch ae, ok := errors.AsType[*auth.Error](err); {
+	case ok && ae.Reason != "":
+		why = ae.Reason
+	case !ok && ctx.Err() == nil:
+		s.log.WarnContext(ctx, "event stream: recheck the caller", "error", err.Error())
+		why = "try again"
+	}
+	fmt.Fprintf(c.Writer, ": stream closed: %s\n\n", why)
+	c.Writer.Flush()
+	return false
+}
+
+// streamSlots counts each staff member's open event streams on this
+// instance, so that one account (or one stolen token) cannot hold the
+// server's connections and feed reads.
+type streamSlots struct {
+	max  int // at most this many a staff member; <= 0: no cap
+	mu   sync.Mutex
+	open map[uuid.UUID]int
+}
+
+// newStreamSlots returns the counter for a cap as Options give it: 0 means
+// defaultFeedMaxStreams, a negative number no cap.
+func newStreamSlots(max int) *streamSlots {
+	if max == 0 {
+		max = defaultFeedMaxStreams
+	}
+	return &streamSlots{max: max, open: map[uuid.UUID]int{}}
+}
+
+// acquire takes one of id's stream slots, or reports false when id holds
+// them all; release gives it back.
+func (l *streamSlots) acquire(id uuid.UUID) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.max > 0 && l.open[id] >= l.max {
+		return nil, false
+	}
+	l.open[id]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.open[id]--; l.open[id] <= 0 {
+			delete(l.open, id)
+		}
+	}, true
 }
 
 // parseFeedID reads a feed id as the list's cursors and the stream's ids

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -201,7 +202,13 @@ func (s *Server) authorize(c *gin.Context) {
 	}
 	p, err := s.auth.Authenticate(c.Request.Context(), token)
 	if err != nil {
-		c.Header("WWW-Authenticate", `Bearer realm="clinic", error="invalid_token"`)
+		challenge := `Bearer realm="clinic", error="invalid_token"`
+		// RFC 6750 §3: the reason, when there is one to give (an expired
+		// token), so a client refreshes instead of logging in again.
+		if ae, ok := errors.AsType[*auth.Error](err); ok && ae.Reason != "" {
+			challenge += `, error_description="` + ae.Reason + `"`
+		}
+		c.Header("WWW-Authenticate", challenge)
 		s.fail(c, err)
 		return
 	}

@@ -56,6 +56,14 @@ type Options struct {
 	// FeedHeartbeat is how often an idle event stream sends a comment line;
 	// 0 means 15 seconds.
 	FeedHeartbeat time.Duration
+	// FeedRecheck is how often an open event stream reads again whether its
+	// caller may still have it (account active, password and session
+	// unchanged); 0 means 2 seconds. It is read before every event too.
+	FeedRecheck time.Duration
+	// FeedMaxStreamsPerStaff caps the event streams one staff member holds
+	// open on this instance at once; one more is refused with 429
+	// too_many_streams. 0 means 5; a negative number leaves them uncapped.
+	FeedMaxStreamsPerStaff int
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.
@@ -110,6 +118,8 @@ type Server struct {
 	heavy      heavySlots         // bounds the availability computations at once
 
 	feedHeartbeat time.Duration
+	feedRecheck   time.Duration
+	feedStreams   *streamSlots // open event streams per staff member
 	done          <-chan struct{}
 	webhooks      Webhooks
 	queue         *delivery.Queue
@@ -147,6 +157,8 @@ func NewServer(d Deps) (http.Handler, error) {
 		calendar:   d.Calendar,
 
 		feedHeartbeat: d.Options.FeedHeartbeat,
+		feedRecheck:   d.Options.FeedRecheck,
+		feedStreams:   newStreamSlots(d.Options.FeedMaxStreamsPerStaff),
 		done:          d.Done,
 		webhooks:      d.Webhooks,
 	}
@@ -155,6 +167,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	if s.feedHeartbeat <= 0 {
 		s.feedHeartbeat = defaultFeedHeartbeat
+	}
+	if s.feedRecheck <= 0 {
+		s.feedRecheck = defaultFeedRecheck
 	}
 	m := d.Metrics
 	if m == nil {
