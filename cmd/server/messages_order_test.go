@@ -122,7 +122,9 @@ func testNewestStateLast(t *testing.T, dbURL string) {
 	}
 	wg.Wait()
 
-	lastIs := func(list []string, prefix string) bool { return len(list) > 0 && strings.HasPrefix(list[len(list)-1], prefix) }
+	lastIs := func(list []string, prefix string) bool {
+		return len(list) > 0 && strings.HasPrefix(list[len(list)-1], prefix)
+	}
 	waitUntil(t, "every cancellation by email and text", 60*time.Second, func() bool {
 		for i := range n {
 			if !hasPrefixIn(subjects(t, mp, email(i)), "Your appointment is cancelled") {
