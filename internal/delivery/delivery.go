@@ -26,6 +26,9 @@
 //     the same on every attempt) that handlers send as Message-ID or
 //     idempotency key, so receivers can drop a repeat.
 //   - Scheduled messages (reminders) are jobs with a run time in the future.
+//   - A message that turned out moot (Skipped) ends without being sent and
+//     is listed as skipped, with why; one that must wait for another to go
+//     out first (Later) is tried again shortly, which is no failed attempt.
 //
 // # Why River fits the store
 //
