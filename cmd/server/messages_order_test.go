@@ -71,15 +71,16 @@ func (r *twilioRecorder) textsTo(phone string) []string {
 }
 
 // TestPatientHearsTheNewestStateLast: bookings created, confirmed and
-// cancelled in quick succession, many at once. Every patient's last email
-// and last text is the cancellation, and no confirmation comes after it
-// (without the booking's send turn about a third of the patients heard
-// "confirmed" last). Webhooks may come in any order, but each booking's
-// data.version grows with each change. The admin message list pages
-// through all of it.
+// cancelled in quick succession, many at once, on two server instances
+// that both deliver, one of them killed (SIGKILL) as the last changes are
+// made. Every patient's last email and last text is the cancellation, and
+// no confirmation comes after one (without the booking's send turn about
+// a third of the patients heard "confirmed" last). Webhooks may come in
+// any order, but each booking's data.version grows with each change. The
+// admin message list pages through all of it.
 func TestPatientHearsTheNewestStateLast(t *testing.T) {
 	for _, b := range storetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { testNewestStateLast(t, b.URL(t)) })
+		t.Run(b.Name, func(t *testing.T) { testNewestStateLast(t, fileOrSchema(t, b.Name)) })
 	}
 }
 
@@ -89,7 +90,9 @@ func testNewestStateLast(t *testing.T, dbURL string) {
 	hooks := newHookRecorder(t)
 	env := messageEnv(mp, tw, dbURL, time.Hour)
 	env["WEBHOOK_ALLOW_PRIVATE"] = "1"
-	base := startServer(t, env)
+	env["DELIVERY_LEASE"] = "4s" // a killed instance's sends are taken over within seconds
+	doomed := startProcess(t, env)
+	base := startProcess(t, env).base
 	a := newAPI(t, base)
 	cl := setUpClinic(t, a, 1)
 	a.call("POST", "/v1/webhook-endpoints", map[string]any{"url": hooks.URL + "/hooks", "event_types": []string{"*"}}, 201, nil)
@@ -118,6 +121,9 @@ func testNewestStateLast(t *testing.T, dbURL string) {
 			a.call("POST", "/v1/bookings/"+c.ID+"/confirm", nil, 200, nil)
 			a.call("POST", "/v1/bookings/"+c.ID+"/cancel", map[string]string{"reason": "the clinic is closed"}, 200, nil)
 			ids[i] = c.ID
+			if i == n/2 {
+				doomed.kill() // whatever it was sending, and its turns, are left mid-way
+			}
 		}()
 	}
 	wg.Wait()
@@ -138,13 +144,26 @@ func testNewestStateLast(t *testing.T, dbURL string) {
 	})
 	time.Sleep(2 * time.Second) // a confirmation wrongly sent late has had its chance
 
+	// A message in flight when its instance was killed may come twice (at
+	// least once, with the same id); never a confirmation after a
+	// cancellation.
+	confirmedAfterCancelled := func(list []string) bool {
+		cancelled := false
+		for _, m := range list {
+			cancelled = cancelled || strings.Contains(m, "is cancelled")
+			if cancelled && strings.Contains(m, "confirmed") {
+				return true
+			}
+		}
+		return false
+	}
 	for i := range n {
 		got := subjects(t, mp, email(i))
-		if !lastIs(got, "Your appointment is cancelled") || strings.Count(strings.Join(got, "\n"), "is cancelled") != 1 {
-			t.Errorf("patient %d: emails %q, want the one cancellation last", i, got)
+		if !lastIs(got, "Your appointment is cancelled") || confirmedAfterCancelled(got) {
+			t.Errorf("patient %d: emails %q, want the cancellation last", i, got)
 		}
 		texts := tw.textsTo(phone(i))
-		if len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "is cancelled") {
+		if len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "is cancelled") || confirmedAfterCancelled(texts) {
 			t.Errorf("patient %d: texts %q, want the cancellation last", i, texts)
 		}
 	}
@@ -219,8 +238,8 @@ func testNewestStateLast(t *testing.T, dbURL string) {
 		}
 		counts[st] = len(seen)
 	}
-	if want := len(all) + len(tw.sent()); counts["sent"] != want {
-		t.Errorf("sent messages listed: got %d, want %d (Mailpit's and Twilio's)", counts["sent"], want)
+	if received := len(all) + len(tw.sent()); counts["sent"] > received || counts["sent"] < n*2 {
+		t.Errorf("sent messages listed: got %d, want at least the %d cancellations and at most the %d Mailpit and Twilio received", counts["sent"], n*2, received)
 	}
 	if counts["failed"] != 0 || counts["pending"] != 0 {
 		t.Errorf("failed and pending messages: got %d and %d, want none", counts["failed"], counts["pending"])

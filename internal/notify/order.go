@@ -34,8 +34,10 @@ import (
 // The turn is held until the send ends, or lapses at the attempt's
 // deadline (plus claimSkew for clocks between instances) when its holder
 // was killed; the message, tried again after River's lease, finds itself
-// superseded if a newer one was written. A failed attempt gives the turn
-// back at once, so a message that keeps failing holds up no newer one.
+// superseded if a newer one was written, or sent already if its holder
+// died after sending it (then it is not sent twice), and otherwise goes
+// out again (at least once). A failed attempt gives the turn back at once,
+// so a message that keeps failing holds up no newer one.
 // Webhooks are not ordered (receivers keep the highest data.version).
 const claimSkew = 10 * time.Second
 
@@ -65,6 +67,8 @@ func (n *Notifier) inTurn(ctx context.Context, channel string, m Message, send f
 		return delivery.Skipped("superseded by a newer message about the booking")
 	case store.ClaimBusy:
 		return delivery.Later(claimWait/2 + rand.N(claimWait))
+	case store.ClaimSentAlready:
+		return nil // listed as sent, as it was
 	}
 	err = send()
 	// The turn is given back whatever happened, even if ctx ended.

@@ -102,6 +102,9 @@ const (
 	// ClaimBusy: another message of the booking on the channel is being
 	// sent; try again shortly.
 	ClaimBusy
+	// ClaimSentAlready: this very message was sent (its sender died before
+	// the queue recorded it); it need not go out again.
+	ClaimSentAlready
 )
 
 // ClaimMessageSend gives message c the turn of its booking on its channel,
@@ -138,8 +141,13 @@ func (s *Store) ClaimMessageSend(ctx context.Context, c SendClaim) (ClaimResult,
 			return err
 		}
 		switch {
-		case c.Version > 0 && (written > c.Version || sent >= c.Version):
+		case c.Version > 0 && (written > c.Version || sent > c.Version):
 			res = ClaimSuperseded
+			return nil
+		case c.Version > 0 && sent == c.Version:
+			// A booking's change writes one state message per channel, so
+			// the version sent is this message's.
+			res = ClaimSentAlready
 			return nil
 		case holder.Valid && holder.String != c.MessageID && until > c.Now.UnixMilli():
 			res = ClaimBusy
