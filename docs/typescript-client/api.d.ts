@@ -417,8 +417,9 @@ export interface paths {
          * @description The emails and text messages sent, or to be sent, to patients about
          *     their bookings, newest first; with `status=failed`, those given up
          *     after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
-         *     each with its last error. Admin only. Never contains message text,
-         *     tokens or health data.
+         *     each with its last error. Every status pages with `next_cursor`
+         *     (`null` on the last page) however many messages it holds. Admin
+         *     only. Never contains message text, tokens or health data.
          */
         get: operations["listMessages"];
         put?: never;
@@ -2134,7 +2135,7 @@ export interface components {
              * @description When it was sent, or given up.
              */
             finished_at: string | null;
-            /** @description The last attempt's error (mail server or SMS provider answer); never a token or health data. */
+            /** @description The last attempt's error (mail server or SMS provider answer), or for a `skipped` message why it was not sent; never a token or health data. */
             last_error: string | null;
         };
         MessageList: {
@@ -2145,10 +2146,14 @@ export interface components {
         /**
          * @description `scheduled`: due later (a reminder); `pending`: due, being delivered
          *     or waiting for its next attempt; `sent`: accepted by the mail server
-         *     or SMS provider; `failed`: given up, see `last_error`.
+         *     or SMS provider; `failed`: given up, see `last_error`; `skipped`:
+         *     never sent because it became moot before it went out, with why in
+         *     `last_error` (superseded by a newer message about the same booking on
+         *     the same channel, a reminder of an appointment no longer confirmed or
+         *     moved, the patient's consent withdrawn).
          * @enum {string}
          */
-        MessageStatus: "scheduled" | "pending" | "sent" | "failed";
+        MessageStatus: "scheduled" | "pending" | "sent" | "failed" | "skipped";
         /** @description A provider's calendar feed, shown once when made. */
         CalendarFeed: {
             /**
@@ -2784,9 +2789,9 @@ export interface components {
         Consent: {
             /** @description Always `true` (a request without it is refused). */
             privacy_policy_accepted: boolean;
-            /** @description The patient agrees to reminders by SMS. */
+            /** @description The patient agrees to text messages (SMS) about the booking, every one of them (confirmed, rescheduled, cancelled, reminder); without it no SMS is sent. */
             contact_by_sms: boolean;
-            /** @description The patient agrees to reminders by email. */
+            /** @description The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given. */
             contact_by_email: boolean;
         };
         /** @description The patient's consent in a booking request. The contact flags may be left out, and then are `false`. */
@@ -2796,9 +2801,9 @@ export interface components {
              * @enum {boolean}
              */
             privacy_policy_accepted: true;
-            /** @description The patient agrees to reminders by SMS; `false` when left out. */
+            /** @description The patient agrees to text messages (SMS) about the booking, every one of them (confirmed, rescheduled, cancelled, reminder); without it no SMS is sent. `false` when left out. */
             contact_by_sms?: boolean;
-            /** @description The patient agrees to reminders by email; `false` when left out. */
+            /** @description The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given. `false` when left out. */
             contact_by_email?: boolean;
         };
         /**

@@ -515,6 +515,7 @@ const (
 	Pending   MessageStatus = "pending"
 	Scheduled MessageStatus = "scheduled"
 	Sent      MessageStatus = "sent"
+	Skipped   MessageStatus = "skipped"
 )
 
 // Valid indicates whether the value is a known member of the MessageStatus enum.
@@ -527,6 +528,8 @@ func (e MessageStatus) Valid() bool {
 	case Scheduled:
 		return true
 	case Sent:
+		return true
+	case Skipped:
 		return true
 	default:
 		return false
@@ -1385,10 +1388,10 @@ type CancelRequest struct {
 
 // Consent The patient's consent as recorded with the booking.
 type Consent struct {
-	// ContactByEmail The patient agrees to reminders by email.
+	// ContactByEmail The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given.
 	ContactByEmail bool `json:"contact_by_email"`
 
-	// ContactBySms The patient agrees to reminders by SMS.
+	// ContactBySms The patient agrees to text messages (SMS) about the booking, every one of them (confirmed, rescheduled, cancelled, reminder); without it no SMS is sent.
 	ContactBySms bool `json:"contact_by_sms"`
 
 	// PrivacyPolicyAccepted Always `true` (a request without it is refused).
@@ -1397,10 +1400,10 @@ type Consent struct {
 
 // ConsentInput The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
 type ConsentInput struct {
-	// ContactByEmail The patient agrees to reminders by email; `false` when left out.
+	// ContactByEmail The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given. `false` when left out.
 	ContactByEmail *bool `json:"contact_by_email,omitempty"`
 
-	// ContactBySms The patient agrees to reminders by SMS; `false` when left out.
+	// ContactBySms The patient agrees to text messages (SMS) about the booking, every one of them (confirmed, rescheduled, cancelled, reminder); without it no SMS is sent. `false` when left out.
 	ContactBySms *bool `json:"contact_by_sms,omitempty"`
 
 	// PrivacyPolicyAccepted Must be `true` (`422` otherwise).
@@ -1832,7 +1835,7 @@ type Message struct {
 	Id            int64      `json:"id"`
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
 
-	// LastError The last attempt's error (mail server or SMS provider answer); never a token or health data.
+	// LastError The last attempt's error (mail server or SMS provider answer), or for a `skipped` message why it was not sent; never a token or health data.
 	LastError *string `json:"last_error"`
 
 	// MessageId The message's stable id, the same on every attempt (sent as the email's `Message-ID`).
@@ -1846,7 +1849,11 @@ type Message struct {
 
 	// Status `scheduled`: due later (a reminder); `pending`: due, being delivered
 	// or waiting for its next attempt; `sent`: accepted by the mail server
-	// or SMS provider; `failed`: given up, see `last_error`.
+	// or SMS provider; `failed`: given up, see `last_error`; `skipped`:
+	// never sent because it became moot before it went out, with why in
+	// `last_error` (superseded by a newer message about the same booking on
+	// the same channel, a reminder of an appointment no longer confirmed or
+	// moved, the patient's consent withdrawn).
 	Status MessageStatus `json:"status"`
 
 	// Template What the message is about.
@@ -1869,7 +1876,11 @@ type MessageList struct {
 
 // MessageStatus `scheduled`: due later (a reminder); `pending`: due, being delivered
 // or waiting for its next attempt; `sent`: accepted by the mail server
-// or SMS provider; `failed`: given up, see `last_error`.
+// or SMS provider; `failed`: given up, see `last_error`; `skipped`:
+// never sent because it became moot before it went out, with why in
+// `last_error` (superseded by a newer message about the same booking on
+// the same channel, a reminder of an appointment no longer confirmed or
+// moved, the patient's consent withdrawn).
 type MessageStatus string
 
 // NextAvailability defines model for NextAvailability.
@@ -4137,8 +4148,9 @@ type ClientInterface interface {
 	// The emails and text messages sent, or to be sent, to patients about
 	// their bookings, newest first; with `status=failed`, those given up
 	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
-	// each with its last error. Admin only. Never contains message text,
-	// tokens or health data.
+	// each with its last error. Every status pages with `next_cursor`
+	// (`null` on the last page) however many messages it holds. Admin
+	// only. Never contains message text, tokens or health data.
 	//
 	// Corresponds with GET /v1/messages (the `ListMessages` operationId).
 	ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6370,8 +6382,9 @@ func (c *Client) UpdateLocation(ctx context.Context, id openapi_types.UUID, body
 // The emails and text messages sent, or to be sent, to patients about
 // their bookings, newest first; with `status=failed`, those given up
 // after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
-// each with its last error. Admin only. Never contains message text,
-// tokens or health data.
+// each with its last error. Every status pages with `next_cursor`
+// (`null` on the last page) however many messages it holds. Admin
+// only. Never contains message text, tokens or health data.
 //
 // Corresponds with GET /v1/messages (the `ListMessages` operationId).
 func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12664,8 +12677,9 @@ type ClientWithResponsesInterface interface {
 	// The emails and text messages sent, or to be sent, to patients about
 	// their bookings, newest first; with `status=failed`, those given up
 	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
-	// each with its last error. Admin only. Never contains message text,
-	// tokens or health data.
+	// each with its last error. Every status pages with `next_cursor`
+	// (`null` on the last page) however many messages it holds. Admin
+	// only. Never contains message text, tokens or health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -22148,8 +22162,9 @@ func (c *ClientWithResponses) UpdateLocationWithResponse(ctx context.Context, id
 // The emails and text messages sent, or to be sent, to patients about
 // their bookings, newest first; with `status=failed`, those given up
 // after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
-// each with its last error. Admin only. Never contains message text,
-// tokens or health data.
+// each with its last error. Every status pages with `next_cursor`
+// (`null` on the last page) however many messages it holds. Admin
+// only. Never contains message text, tokens or health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -26,6 +26,9 @@
 //     the same on every attempt) that handlers send as Message-ID or
 //     idempotency key, so receivers can drop a repeat.
 //   - Scheduled messages (reminders) are jobs with a run time in the future.
+//   - A message that turned out moot (Skipped) ends without being sent and
+//     is listed as skipped, with why; one that must wait for another to go
+//     out first (Later) is tried again shortly, which is no failed attempt.
 //
 // # Why River fits the store
 //
@@ -151,8 +154,35 @@ func IsPermanent(err error) bool {
 
 // ErrSkip is what a handler returns when the message turned out to be moot
 // (a reminder for an appointment that moved, a patient who withdrew
-// consent): the job ends as done, counted as skipped.
+// consent): the job ends as done, counted and listed as skipped (see
+// Skipped to say why).
 var ErrSkip = errors.New("message skipped")
+
+// Skipped is ErrSkip with the reason admins see in the message list.
+func Skipped(reason string) error { return skipError{reason} }
+
+type skipError struct{ reason string }
+
+func (e skipError) Error() string        { return ErrSkip.Error() + ": " + e.reason }
+func (e skipError) Is(target error) bool { return target == ErrSkip }
+
+// skipReasonOf returns why err (an ErrSkip) skipped its message.
+func skipReasonOf(err error) string {
+	var s skipError
+	if errors.As(err, &s) {
+		return s.reason
+	}
+	return "moot"
+}
+
+// Later is what a handler returns when its message must wait for another
+// to go out first: the job is tried again after d, and the wait counts
+// neither as an attempt nor as a failure.
+func Later(d time.Duration) error { return laterError{d} }
+
+type laterError struct{ d time.Duration }
+
+func (e laterError) Error() string { return "message waits " + e.d.String() }
 
 // Outcome is how an attempt ended, for metrics.
 type Outcome string
@@ -257,8 +287,17 @@ func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 		return nil
 	}
 	if errors.Is(err, ErrSkip) {
+		// The reason, kept in the job's output, is what lists it as
+		// skipped rather than sent (see skippedSQL).
+		if rerr := river.RecordOutput(ctx, map[string]string{"skipped": skipReasonOf(err)}); rerr != nil {
+			w.ws.log.Warn("skipped message: reason not recorded", "kind", kind, "job_id", job.ID, "error", rerr.Error())
+		}
 		w.ws.observe(kind, Skip)
 		return nil
+	}
+	var later laterError
+	if errors.As(err, &later) {
+		return river.JobSnooze(later.d)
 	}
 	var perm permanentError
 	now := time.Now()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,15 +23,19 @@ const (
 	StatusPending   Status = "pending"   // due, being delivered or waiting for its next attempt
 	StatusSent      Status = "sent"      // the receiver accepted it
 	StatusFailed    Status = "failed"    // given up; an admin may retry it
+	// StatusSkipped is a message not sent because it became moot before it
+	// went out (see Skipped): superseded by a newer message about the same
+	// booking, a reminder of an appointment no longer confirmed.
+	StatusSkipped Status = "skipped"
 )
 
 // ParseStatus parses a Status as the API spells it.
 func ParseStatus(s string) (Status, error) {
 	switch st := Status(s); st {
-	case StatusScheduled, StatusPending, StatusSent, StatusFailed:
+	case StatusScheduled, StatusPending, StatusSent, StatusFailed, StatusSkipped:
 		return st, nil
 	}
-	return "", errors.New("must be one of scheduled, pending, sent, failed")
+	return "", errors.New("must be one of scheduled, pending, sent, failed, skipped")
 }
 
 func (s Status) states() []rivertype.JobState {
@@ -39,18 +44,39 @@ func (s Status) states() []rivertype.JobState {
 		return []rivertype.JobState{rivertype.JobStateScheduled}
 	case StatusPending:
 		return []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStatePending}
-	case StatusSent:
+	case StatusSent, StatusSkipped:
 		return []rivertype.JobState{rivertype.JobStateCompleted}
 	default:
 		return []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded}
 	}
 }
 
-func statusOf(st rivertype.JobState) Status {
-	switch st {
+// skippedSQL is true of a job row that ended skipped: completed with the
+// reason recorded as its output (see worker.Work). The same JSON operators
+// read it on PostgreSQL (jsonb) and SQLite (3.38 and later).
+const skippedSQL = "(metadata -> 'output' ->> 'skipped') IS NOT NULL"
+
+// skipReason returns why a completed job was skipped ("" when it was sent).
+func skipReason(j *rivertype.JobRow) string {
+	var md struct {
+		Output struct {
+			Skipped string `json:"skipped"`
+		} `json:"output"`
+	}
+	if len(j.Metadata) == 0 || json.Unmarshal(j.Metadata, &md) != nil {
+		return ""
+	}
+	return md.Output.Skipped
+}
+
+func statusOf(j *rivertype.JobRow) Status {
+	switch j.State {
 	case rivertype.JobStateScheduled:
 		return StatusScheduled
 	case rivertype.JobStateCompleted:
+		if skipReason(j) != "" {
+			return StatusSkipped
+		}
 		return StatusSent
 	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 		return StatusFailed
@@ -68,13 +94,13 @@ type Message struct {
 	ScheduledAt   time.Time  // when it is or was due
 	NextAttemptAt *time.Time // pending or scheduled ones
 	LastAttemptAt *time.Time
-	LastError     string
+	LastError     string // for a skipped message, why it was skipped
 	FinishedAt    *time.Time
 	Args          json.RawMessage // the job's arguments: ids, never message text
 }
 
 func messageOf(j *rivertype.JobRow) Message {
-	m := Message{ID: j.ID, Kind: j.Kind, Status: statusOf(j.State), Attempts: j.Attempt,
+	m := Message{ID: j.ID, Kind: j.Kind, Status: statusOf(j), Attempts: j.Attempt,
 		CreatedAt: j.CreatedAt, ScheduledAt: j.ScheduledAt, LastAttemptAt: j.AttemptedAt, FinishedAt: j.FinalizedAt, Args: j.EncodedArgs}
 	if m.Status == StatusPending || m.Status == StatusScheduled {
 		at := j.ScheduledAt
@@ -83,6 +109,9 @@ func messageOf(j *rivertype.JobRow) Message {
 	if n := len(j.Errors); n > 0 {
 		// River prefixes the error that cancelled a job with its type.
 		m.LastError = strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
+	}
+	if m.Status == StatusSkipped {
+		m.LastError = skipReason(j)
 	}
 	return m
 }
@@ -98,15 +127,27 @@ var (
 // first, after cursor (from a previous call; "" for the first page), and
 // the cursor of the next page ("" when there is none). It returns
 // ErrBadCursor for a cursor it did not make.
+//
+// The cursor is the id of the last message of the page: pages run down the
+// queue's ids, so a message is listed once however many are written or
+// change status meanwhile (one that changes status moves to that status's
+// list). River's own list cursors cannot be made from a job alone, only
+// from the last row it read, which is the one past the page here.
 func (q *Queue) List(ctx context.Context, status Status, kinds []string, cursor string, limit int) ([]Message, string, error) {
 	p := river.NewJobListParams().States(status.states()...).Kinds(kinds...).
 		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit + 1)
+	switch status {
+	case StatusSent:
+		p = p.Where("NOT " + skippedSQL)
+	case StatusSkipped:
+		p = p.Where(skippedSQL)
+	}
 	if cursor != "" {
-		var c river.JobListCursor
-		if err := c.UnmarshalText([]byte(cursor)); err != nil {
-			return nil, "", ErrBadCursor
+		before, err := parseCursor(cursor)
+		if err != nil {
+			return nil, "", err
 		}
-		p = p.After(&c)
+		p = p.Where("id < @before_id", river.NamedArgs{"before_id": before})
 	}
 	res, err := q.client.JobList(ctx, p)
 	if err != nil {
@@ -116,17 +157,29 @@ func (q *Queue) List(ctx context.Context, status Status, kinds []string, cursor 
 	next := ""
 	if len(jobs) > limit {
 		jobs = jobs[:limit]
-		text, err := river.JobListCursorFromJob(jobs[limit-1]).MarshalText()
-		if err != nil {
-			return nil, "", fmt.Errorf("list messages: %w", err)
-		}
-		next = string(text)
+		next = cursorPrefix + strconv.FormatInt(jobs[limit-1].ID, 36)
 	}
 	out := make([]Message, len(jobs))
 	for i, j := range jobs {
 		out[i] = messageOf(j)
 	}
 	return out, next, nil
+}
+
+// cursorPrefix starts the cursors of List, so that another list's cursor is
+// not taken for one.
+const cursorPrefix = "m1."
+
+func parseCursor(c string) (int64, error) {
+	rest, ok := strings.CutPrefix(c, cursorPrefix)
+	if !ok {
+		return 0, ErrBadCursor
+	}
+	id, err := strconv.ParseInt(rest, 36, 64)
+	if err != nil || id <= 0 {
+		return 0, ErrBadCursor
+	}
+	return id, nil
 }
 
 // Get returns message id if its kind is one of kinds; ErrNotFound

@@ -116,12 +116,17 @@ func (n *Notifier) sendEmail(ctx context.Context, j delivery.Job[EmailArgs]) err
 	if n.cfg.Email == nil {
 		return delivery.Permanent(errors.New("email is not configured (SMTP_URL)"))
 	}
+	return n.inTurn(ctx, channelOf(KindEmail), m, func() error { return n.deliverEmail(ctx, j, m) })
+}
+
+// deliverEmail builds and sends email m, in its booking's turn.
+func (n *Notifier) deliverEmail(ctx context.Context, j delivery.Job[EmailArgs], m Message) error {
 	d, skip, err := n.prepare(ctx, m)
 	if err != nil || skip {
 		return err
 	}
-	if !d.Booking.Consent.ContactByEmail || d.Booking.Patient.Email == "" {
-		return delivery.ErrSkip
+	if !emailWanted(m.Template, d.Booking) {
+		return delivery.Skipped("no email address, or no consent to email reminders")
 	}
 	token, err := n.store.MintManageToken(ctx, d.Booking.ID, m.ID)
 	if err != nil {
@@ -166,8 +171,11 @@ func (n *Notifier) prepare(ctx context.Context, m Message) (Details, bool, error
 		return Details{}, false, err
 	}
 	if m.Template == Reminder {
-		if d.Booking.Status != booking.StatusConfirmed || m.SlotStart == nil || !d.Slot.StartAt.Equal(*m.SlotStart) {
-			return Details{}, true, delivery.ErrSkip
+		if d.Booking.Status != booking.StatusConfirmed {
+			return Details{}, true, delivery.Skipped("the booking is no longer confirmed")
+		}
+		if m.SlotStart == nil || !d.Slot.StartAt.Equal(*m.SlotStart) {
+			return Details{}, true, delivery.Skipped("the appointment has moved")
 		}
 	}
 	return d, false, nil

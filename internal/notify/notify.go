@@ -1,6 +1,8 @@
 // Package notify tells patients about their bookings: email (SMTP) and text
 // messages (Twilio), for each change of a booking and as a reminder before
-// a confirmed appointment, to patients who consented to that channel. The
+// a confirmed appointment. The emails about the state of a booking go to the
+// address the patient gave; contact_by_email governs email reminders only,
+// and contact_by_sms every text message. The
 // messages are written as jobs of the delivery queue by a relay that follows
 // the live feed (Notifier.Relay), in the transaction that moves its cursor
 // past each change's feed event, and built and sent by the queue's workers
@@ -242,6 +244,24 @@ func (n *Notifier) WriteMessages(ctx context.Context, tx *sql.Tx, events []store
 	if len(msgs) == 0 {
 		return nil
 	}
+	// The newest state message of each booking and channel, in the same
+	// transaction: what makes the older ones superseded (see inTurn).
+	var notes []store.MessageNote
+	for _, ins := range msgs {
+		var m Message
+		switch a := ins.Args.(type) {
+		case EmailArgs:
+			m = Message(a)
+		case SMSArgs:
+			m = Message(a)
+		}
+		if stateTemplate(m.Template) {
+			notes = append(notes, store.MessageNote{BookingID: m.BookingID, Channel: channelOf(ins.Args.Kind()), Version: m.Version})
+		}
+	}
+	if err := n.store.NoteMessagesTx(ctx, tx, notes); err != nil {
+		return err
+	}
 	return n.queue.InsertTx(ctx, tx, msgs...)
 }
 
@@ -254,7 +274,7 @@ func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []deliv
 		// A reminder is unique per booking, start and channel: confirming,
 		// moving away and moving back does not remind twice.
 		unique := tpl == Reminder
-		if n.cfg.Email != nil && b.Consent.ContactByEmail && b.Patient.Email != "" {
+		if n.cfg.Email != nil && emailWanted(tpl, b) {
 			msgs = append(msgs, delivery.Insert{Args: EmailArgs(m), RunAt: runAt, Unique: unique})
 		}
 		if n.cfg.SMS != nil && b.Consent.ContactBySMS && smsTemplates[tpl] && b.Patient.Phone != "" {
@@ -308,6 +328,16 @@ func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []deliv
 	return msgs
 }
 
+// emailWanted reports whether b's patient gets the email tpl: the emails
+// about the state of the booking go to the address the patient gave for
+// it, whatever they ticked; contact_by_email governs email reminders only.
+func emailWanted(tpl Template, b booking.Booking) bool {
+	if b.Patient.Email == "" {
+		return false
+	}
+	return tpl != Reminder || b.Consent.ContactByEmail
+}
+
 // sweepReminders schedules the reminders due within the horizon (or
 // missed by less than the lookback): confirmed bookings settled (made,
 // confirmed or moved) before their reminder's time.
@@ -327,7 +357,7 @@ func (n *Notifier) sweepReminders(ctx context.Context, _ delivery.Job[ReminderSw
 		}
 		start := u.SlotStart
 		m := Message{Template: Reminder, BookingID: b.ID, SlotStart: &start, SlotID: b.SlotID, Version: b.Version, Status: b.Status}
-		if n.cfg.Email != nil && b.Consent.ContactByEmail && b.Patient.Email != "" {
+		if n.cfg.Email != nil && emailWanted(Reminder, b) {
 			m.ID = uuid.NewString()
 			msgs = append(msgs, delivery.Insert{Args: EmailArgs(m), RunAt: at, Unique: true})
 		}

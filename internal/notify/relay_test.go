@@ -176,15 +176,21 @@ func TestRelayWritesTheMessagesOfEachChange(t *testing.T) {
 				{KindEmail, Reminder, "", delivery.StatusScheduled},
 				{KindSMS, Reminder, "", delivery.StatusScheduled},
 			}},
-			{"no consent: nothing", silent.ID, nil},
+			{"no consent: the emails about the booking's state, no reminder, no text", silent.ID, []written{
+				{KindEmail, Confirmed, "", delivery.StatusPending},
+				{KindEmail, Received, "", delivery.StatusPending},
+			}},
 			{"reminder due in hours: not written with the change", late.ID, []written{
 				{KindEmail, Confirmed, "", delivery.StatusPending},
 				{KindSMS, Confirmed, "", delivery.StatusPending},
 				{KindEmail, Received, "", delivery.StatusPending},
 			}},
-			{"texts only, cancelled by staff with a reason", staffCancel.ID, []written{
+			{"texts, and emails but for the reminder, cancelled by staff with a reason", staffCancel.ID, []written{
+				{KindEmail, Cancelled, "the surgeon is ill", delivery.StatusPending},
 				{KindSMS, Cancelled, "the surgeon is ill", delivery.StatusPending},
+				{KindEmail, Confirmed, "", delivery.StatusPending},
 				{KindSMS, Confirmed, "", delivery.StatusPending},
+				{KindEmail, Received, "", delivery.StatusPending},
 				{KindSMS, Reminder, "", delivery.StatusScheduled},
 			}},
 		}

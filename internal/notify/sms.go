@@ -74,13 +74,18 @@ func (n *Notifier) sendSMS(ctx context.Context, j delivery.Job[SMSArgs]) error {
 	if n.cfg.SMS == nil {
 		return delivery.Permanent(errors.New("text messages are not configured (TWILIO_ACCOUNT_SID)"))
 	}
+	return n.inTurn(ctx, channelOf(KindSMS), m, func() error { return n.deliverSMS(ctx, j, m) })
+}
+
+// deliverSMS builds and sends text message m, in its booking's turn.
+func (n *Notifier) deliverSMS(ctx context.Context, j delivery.Job[SMSArgs], m Message) error {
 	d, skip, err := n.prepare(ctx, m)
 	if err != nil || skip {
 		return err
 	}
 	phone := strings.Join(strings.Fields(d.Booking.Patient.Phone), "")
 	if !d.Booking.Consent.ContactBySMS || phone == "" {
-		return delivery.ErrSkip
+		return delivery.Skipped("no phone number, or no consent to text messages")
 	}
 	if !e164.MatchString(phone) {
 		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
