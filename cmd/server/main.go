@@ -77,7 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	cfg.Demo = cfg.Demo || *demoFlag
+	if *demoFlag {
+		cfg.UseDemo()
+	}
 	log := newLogger(cfg, stdout)
 
 	switch {
@@ -115,6 +117,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("HTTP_ADDR %s: cannot listen: %w", cfg.HTTPAddr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR %s: cannot listen: %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -178,6 +187,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			log.Info("bootstrap admin created")
 		}
 	}
+	if !cfg.Demo { // the demo makes its own admin below
+		if err := warnWithoutStaff(ctx, st, log); err != nil {
+			return err
+		}
+	}
 
 	if cfg.Demo {
 		res, err := demo.Seed(ctx, st, authSvc, time.Now())
@@ -211,6 +225,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			TrustedProxies:          cfg.TrustedProxies,
 			Draining:                draining.Load,
 			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
+			MetricsElsewhere:        metricsLn != nil,
 		},
 	})
 	if err != nil {
@@ -221,6 +236,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	srv.RegisterOnShutdown(func() { close(shuttingDown) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if metricsLn != nil {
+		stopMetrics := serveMetrics(metricsLn, registry, log)
+		defer stopMetrics()
+	}
 	log.Info("listening", "addr", ln.Addr().String())
 
 	select {

@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+         * @description Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -3446,6 +3446,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };

@@ -2784,7 +2784,7 @@ type ClientInterface interface {
 
 	// GetMetrics Prometheus metrics
 	//
-	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+	// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4282,7 +4282,7 @@ func (c *Client) GetManagePage(ctx context.Context, params *GetManagePageParams,
 
 // GetMetrics Prometheus metrics
 //
-// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10922,7 +10922,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
-	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+	// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12717,6 +12717,8 @@ type GetMetricsResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -12726,6 +12728,11 @@ type GetMetricsResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetMetricsResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -19793,7 +19800,7 @@ func (c *ClientWithResponses) GetManagePageWithResponse(ctx context.Context, par
 
 // GetMetricsWithResponse Prometheus metrics
 //
-// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22205,6 +22212,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
