@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -146,8 +149,8 @@ func TestFirstStartWithoutStaffSaysHowToCreateTheFirstAdmin(t *testing.T) {
 	dir := t.TempDir()
 	p, stop := startIn(t, dir, nil)
 	warn := p.logged("no staff account")
-	if len(warn) != 1 || warn[0].Level != "WARN" || !strings.Contains(warn[0].Msg, "BOOTSTRAP_ADMIN_EMAIL") || !strings.Contains(warn[0].Msg, "BOOTSTRAP_ADMIN_PASSWORD") {
-		t.Errorf("got %+v, want one WARN naming BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD", warn)
+	if len(warn) != 1 || warn[0].Level != "WARN" || !strings.Contains(warn[0].Msg, "BOOTSTRAP_ADMIN_EMAIL") || !strings.Contains(warn[0].Msg, "BOOTSTRAP_ADMIN_PASSWORD") || !strings.Contains(warn[0].Msg, "server create-admin EMAIL") {
+		t.Errorf("got %+v, want one WARN naming server create-admin, BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD", warn)
 	}
 	stop()
 	p, _ = startIn(t, dir, map[string]string{
@@ -180,5 +183,49 @@ func TestDemoHasADatabaseOfItsOwn(t *testing.T) {
 	}
 	if _, body := getStatus(t, p.base+"/v1/providers"); strings.Contains(body, "Dr.") || !strings.Contains(body, `"items":[]`) {
 		t.Errorf("providers on the clinic's start after a demo: got %.300s, want none", body)
+	}
+}
+
+// server create-admin EMAIL adds an admin whose password comes from the
+// environment, who can then log in; the server's start then has no
+// warning to give.
+func TestCreateAdminCommand(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "clinic.db")
+	const email, password = "admin@clinic.example", "a long enough password"
+	createAdmin := func(env map[string]string, args ...string) error {
+		env["DATABASE_URL"] = db
+		return run(context.Background(), append([]string{"create-admin"}, args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // in the error
+	}{
+		{"no email", map[string]string{createAdminPasswordVar: password}, nil, "create-admin EMAIL"},
+		{"no password", map[string]string{}, []string{email}, createAdminPasswordVar},
+		{"a short password", map[string]string{createAdminPasswordVar: "short"}, []string{email}, createAdminPasswordVar},
+		{"a bad email", map[string]string{createAdminPasswordVar: password}, []string{"not-an-email"}, "email"},
+	} {
+		if err := createAdmin(tc.env, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+	if err := createAdmin(map[string]string{createAdminPasswordVar: password}, email); err != nil {
+		t.Fatalf("create-admin: %v", err)
+	}
+	if err := createAdmin(map[string]string{createAdminPasswordVar: password}, email); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("create-admin twice: got %v, want an error saying the account exists", err)
+	}
+
+	base := startServer(t, map[string]string{"DATABASE_URL": db})
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	res, err := http.Post(base+"/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("login as the created admin: got %d, want 200", res.StatusCode)
 	}
 }

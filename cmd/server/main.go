@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "usage: server [-demo]          serve the API (configured by environment variables)")
 		fmt.Fprintln(stderr, "       server migrate          apply the database migrations and exit")
 		fmt.Fprintln(stderr, "       server backup FILE      copy the live SQLite database to FILE")
+		fmt.Fprintln(stderr, "       server create-admin EMAIL  add an admin account; its password from CREATE_ADMIN_PASSWORD")
 		flags.PrintDefaults()
 	}
 	demoFlag := flags.Bool("demo", false, "seed a demo clinic (also DEMO=1)")
@@ -70,8 +71,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case cmd[0] == "backup" && len(cmd) == 2 && cmd[1] != "":
 	case cmd[0] == "backup":
 		return errors.New("backup needs one argument, the file to write: server backup FILE")
+	case cmd[0] == "create-admin" && len(cmd) == 2 && cmd[1] != "":
+	case cmd[0] == "create-admin":
+		return errors.New("create-admin needs one argument, the admin's email: server create-admin EMAIL")
 	default:
-		return fmt.Errorf("unknown command %q: use migrate, backup FILE, or no command to serve", strings.Join(cmd, " "))
+		return fmt.Errorf("unknown command %q: use migrate, backup FILE, create-admin EMAIL, or no command to serve", strings.Join(cmd, " "))
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -96,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		log.Info("backup written", "file", cmd[1])
 		return nil
+	case len(cmd) > 0 && cmd[0] == "create-admin":
+		return createAdmin(ctx, cfg, log, cmd[1], getenv(createAdminPasswordVar))
 	}
 	return serve(ctx, cfg, log, stdout)
 }
