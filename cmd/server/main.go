@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "usage: server [-demo]          serve the API (configured by environment variables)")
 		fmt.Fprintln(stderr, "       server migrate          apply the database migrations and exit")
 		fmt.Fprintln(stderr, "       server backup FILE      copy the live SQLite database to FILE")
+		fmt.Fprintln(stderr, "       server create-admin EMAIL  add an admin account; its password from CREATE_ADMIN_PASSWORD")
 		flags.PrintDefaults()
 	}
 	demoFlag := flags.Bool("demo", false, "seed a demo clinic (also DEMO=1)")
@@ -70,14 +71,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case cmd[0] == "backup" && len(cmd) == 2 && cmd[1] != "":
 	case cmd[0] == "backup":
 		return errors.New("backup needs one argument, the file to write: server backup FILE")
+	case cmd[0] == "create-admin" && len(cmd) == 2 && cmd[1] != "":
+	case cmd[0] == "create-admin":
+		return errors.New("create-admin needs one argument, the admin's email: server create-admin EMAIL")
 	default:
-		return fmt.Errorf("unknown command %q: use migrate, backup FILE, or no command to serve", strings.Join(cmd, " "))
+		return fmt.Errorf("unknown command %q: use migrate, backup FILE, create-admin EMAIL, or no command to serve", strings.Join(cmd, " "))
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	cfg.Demo = cfg.Demo || *demoFlag
+	if *demoFlag {
+		cfg.UseDemo()
+	}
 	log := newLogger(cfg, stdout)
 
 	switch {
@@ -94,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		log.Info("backup written", "file", cmd[1])
 		return nil
+	case len(cmd) > 0 && cmd[0] == "create-admin":
+		return createAdmin(ctx, cfg, log, cmd[1], getenv(createAdminPasswordVar))
 	}
 	return serve(ctx, cfg, log, stdout)
 }
@@ -116,6 +124,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	defer ln.Close()
 	publicLinks(&cfg, ln.Addr(), log)
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR %s: cannot listen: %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -179,6 +194,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			log.Info("bootstrap admin created")
 		}
 	}
+	if !cfg.Demo { // the demo makes its own admin below
+		if err := warnWithoutStaff(ctx, st, log); err != nil {
+			return err
+		}
+	}
 
 	if cfg.Demo {
 		res, err := demo.Seed(ctx, st, authSvc, time.Now())
@@ -217,6 +237,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
 			ClinicPhone:             cfg.ClinicPhone,
 			FeedMaxStreamsPerStaff:  feedStreamCap(cfg.FeedMaxStreamsPerStaff),
+			MetricsElsewhere:        metricsLn != nil,
 		},
 	})
 	if err != nil {
@@ -231,6 +252,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	srv.RegisterOnShutdown(func() { close(shuttingDown) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if metricsLn != nil {
+		stopMetrics := serveMetrics(metricsLn, registry, log)
+		defer stopMetrics()
+	}
 	log.Info("listening", "addr", ln.Addr().String())
 
 	select {

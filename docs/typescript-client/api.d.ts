@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+         * @description Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -522,10 +522,21 @@ export interface paths {
          *     (Google Calendar, Outlook, Apple Calendar): their appointments as
          *     iCalendar. The token is shown this once and stored only as a hash;
          *     calling again makes a new one, and the old URL stops working at once
-         *     (use it when a URL has leaked). Admin only.
+         *     (use it when a URL has leaked). `DELETE` revokes it without a new
+         *     one. The URL also dies with its provider: once the provider is
+         *     deactivated it answers `404`, and stays dead if the provider is
+         *     activated again (make a new one then). Admin only.
          */
         post: operations["createProviderCalendarFeed"];
-        delete?: never;
+        /**
+         * Revoke a provider's calendar feed URL
+         * @description The provider's calendar feed URL stops working at once (`404` from
+         *     then on) and no new one is made; calendars subscribed to it keep
+         *     their last copy but get no more changes. Use it when a URL has
+         *     leaked or the provider no longer wants the feed. Idempotent: `204`
+         *     also when the provider has no feed. Admin only.
+         */
+        delete: operations["revokeProviderCalendarFeed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -548,7 +559,8 @@ export interface paths {
          *     the patient's initials and the booking reference. No names, contact
          *     details or intake answers. No login: the token is the credential.
          *     Send `If-None-Match` with the last `ETag` to get `304` when nothing
-         *     changed. An unknown or replaced token is `404`.
+         *     changed. An unknown, replaced or revoked token is `404`, and so is
+         *     the token of a provider who has been deactivated.
          */
         get: operations["getProviderCalendarFeed"];
         put?: never;
@@ -3775,6 +3787,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
@@ -4645,6 +4658,33 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["CalendarFeed"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeProviderCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's UUID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked; the feed URL answers `404` from now on. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

@@ -3332,7 +3332,7 @@ type ClientInterface interface {
 
 	// GetMetrics Prometheus metrics
 	//
-	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+	// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3989,7 +3989,8 @@ type ClientInterface interface {
 	// the patient's initials and the booking reference. No names, contact
 	// details or intake answers. No login: the token is the credential.
 	// Send `If-None-Match` with the last `ETag` to get `304` when nothing
-	// changed. An unknown or replaced token is `404`.
+	// changed. An unknown, replaced or revoked token is `404`, and so is
+	// the token of a provider who has been deactivated.
 	//
 	// Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
 	GetProviderCalendarFeed(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4338,13 +4339,27 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/providers/{id} (the `UpdateProvider` operationId).
 	UpdateProvider(ctx context.Context, id openapi_types.UUID, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RevokeProviderCalendarFeed Revoke a provider's calendar feed URL
+	//
+	// The provider's calendar feed URL stops working at once (`404` from
+	// then on) and no new one is made; calendars subscribed to it keep
+	// their last copy but get no more changes. Use it when a URL has
+	// leaked or the provider no longer wants the feed. Idempotent: `204`
+	// also when the provider has no feed. Admin only.
+	//
+	// Corresponds with DELETE /v1/providers/{id}/calendar-feed (the `RevokeProviderCalendarFeed` operationId).
+	RevokeProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateProviderCalendarFeed Make (or replace) a provider's calendar feed URL
 	//
 	// Answers a secret URL the provider subscribes to in their own calendar
 	// (Google Calendar, Outlook, Apple Calendar): their appointments as
 	// iCalendar. The token is shown this once and stored only as a hash;
 	// calling again makes a new one, and the old URL stops working at once
-	// (use it when a URL has leaked). Admin only.
+	// (use it when a URL has leaked). `DELETE` revokes it without a new
+	// one. The URL also dies with its provider: once the provider is
+	// deactivated it answers `404`, and stays dead if the provider is
+	// activated again (make a new one then). Admin only.
 	//
 	// Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
 	CreateProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4966,7 +4981,7 @@ func (c *Client) GetManagePage(ctx context.Context, params *GetManagePageParams,
 
 // GetMetrics Prometheus metrics
 //
-// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6073,7 +6088,8 @@ func (c *Client) RevertBooking(ctx context.Context, id openapi_types.UUID, body 
 // the patient's initials and the booking reference. No names, contact
 // details or intake answers. No login: the token is the credential.
 // Send `If-None-Match` with the last `ETag` to get `304` when nothing
-// changed. An unknown or replaced token is `404`.
+// changed. An unknown, replaced or revoked token is `404`, and so is
+// the token of a provider who has been deactivated.
 //
 // Corresponds with GET /v1/calendar-feeds/{token}.ics (the `GetProviderCalendarFeed` operationId).
 func (c *Client) GetProviderCalendarFeed(ctx context.Context, token string, params *GetProviderCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6732,13 +6748,37 @@ func (c *Client) UpdateProvider(ctx context.Context, id openapi_types.UUID, body
 	return c.Client.Do(req)
 }
 
+// RevokeProviderCalendarFeed Revoke a provider's calendar feed URL
+//
+// The provider's calendar feed URL stops working at once (`404` from
+// then on) and no new one is made; calendars subscribed to it keep
+// their last copy but get no more changes. Use it when a URL has
+// leaked or the provider no longer wants the feed. Idempotent: `204`
+// also when the provider has no feed. Admin only.
+//
+// Corresponds with DELETE /v1/providers/{id}/calendar-feed (the `RevokeProviderCalendarFeed` operationId).
+func (c *Client) RevokeProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeProviderCalendarFeedRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateProviderCalendarFeed Make (or replace) a provider's calendar feed URL
 //
 // Answers a secret URL the provider subscribes to in their own calendar
 // (Google Calendar, Outlook, Apple Calendar): their appointments as
 // iCalendar. The token is shown this once and stored only as a hash;
 // calling again makes a new one, and the old URL stops working at once
-// (use it when a URL has leaked). Admin only.
+// (use it when a URL has leaked). `DELETE` revokes it without a new
+// one. The URL also dies with its provider: once the provider is
+// deactivated it answers `404`, and stays dead if the provider is
+// activated again (make a new one then). Admin only.
 //
 // Corresponds with POST /v1/providers/{id}/calendar-feed (the `CreateProviderCalendarFeed` operationId).
 func (c *Client) CreateProviderCalendarFeed(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10430,6 +10470,40 @@ func NewUpdateProviderRequestWithBody(server string, id openapi_types.UUID, cont
 	return req, nil
 }
 
+// NewRevokeProviderCalendarFeedRequest constructs an http.Request for the RevokeProviderCalendarFeed method
+func NewRevokeProviderCalendarFeedRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/providers/%s/calendar-feed", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateProviderCalendarFeedRequest constructs an http.Request for the CreateProviderCalendarFeed method
 func NewCreateProviderCalendarFeedRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -11809,7 +11883,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
-	// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+	// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12504,7 +12578,8 @@ type ClientWithResponsesInterface interface {
 	// the patient's initials and the booking reference. No names, contact
 	// details or intake answers. No login: the token is the credential.
 	// Send `If-None-Match` with the last `ETag` to get `304` when nothing
-	// changed. An unknown or replaced token is `404`.
+	// changed. An unknown, replaced or revoked token is `404`, and so is
+	// the token of a provider who has been deactivated.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12879,13 +12954,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/providers/{id} (the `UpdateProvider` operationId).
 	UpdateProviderWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProviderResponse, error)
 
+	// RevokeProviderCalendarFeedWithResponse Revoke a provider's calendar feed URL
+	//
+	// The provider's calendar feed URL stops working at once (`404` from
+	// then on) and no new one is made; calendars subscribed to it keep
+	// their last copy but get no more changes. Use it when a URL has
+	// leaked or the provider no longer wants the feed. Idempotent: `204`
+	// also when the provider has no feed. Admin only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/providers/{id}/calendar-feed (the `RevokeProviderCalendarFeed` operationId).
+	RevokeProviderCalendarFeedWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokeProviderCalendarFeedResponse, error)
+
 	// CreateProviderCalendarFeedWithResponse Make (or replace) a provider's calendar feed URL
 	//
 	// Answers a secret URL the provider subscribes to in their own calendar
 	// (Google Calendar, Outlook, Apple Calendar): their appointments as
 	// iCalendar. The token is shown this once and stored only as a hash;
 	// calling again makes a new one, and the old URL stops working at once
-	// (use it when a URL has leaked). Admin only.
+	// (use it when a URL has leaked). `DELETE` revokes it without a new
+	// one. The URL also dies with its provider: once the provider is
+	// deactivated it answers `404`, and stays dead if the provider is
+	// activated again (make a new one then). Admin only.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13740,6 +13831,8 @@ type GetMetricsResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -13749,6 +13842,11 @@ type GetMetricsResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetMetricsResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -18481,6 +18579,82 @@ func (r UpdateProviderResponse) ContentType() string {
 	return ""
 }
 
+type RevokeProviderCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeProviderCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeProviderCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeProviderCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeProviderCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeProviderCalendarFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateProviderCalendarFeedResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20934,7 +21108,7 @@ func (c *ClientWithResponses) GetManagePageWithResponse(ctx context.Context, par
 
 // GetMetricsWithResponse Prometheus metrics
 //
-// Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
+// Served here unless `METRICS_ADDR` is set; then it is served only on that address (so it need not face the internet) and answers `404` here. Prometheus text exposition format. Process, Go runtime, HTTP (`http_requests_total`, `http_request_duration_seconds`; a client that left mid-request is status `499`), database pool (`go_sql_*`) and product figures (`booking_requests_total{source,result}`, `booking_transitions_total{transition,result}`, `rate_limited_total{route}`). Contains no personal or health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21899,7 +22073,8 @@ func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id 
 // the patient's initials and the booking reference. No names, contact
 // details or intake answers. No login: the token is the credential.
 // Send `If-None-Match` with the last `ETag` to get `304` when nothing
-// changed. An unknown or replaced token is `404`.
+// changed. An unknown, replaced or revoked token is `404`, and so is
+// the token of a provider who has been deactivated.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22460,13 +22635,35 @@ func (c *ClientWithResponses) UpdateProviderWithResponse(ctx context.Context, id
 	return ParseUpdateProviderResponse(rsp)
 }
 
+// RevokeProviderCalendarFeedWithResponse Revoke a provider's calendar feed URL
+//
+// The provider's calendar feed URL stops working at once (`404` from
+// then on) and no new one is made; calendars subscribed to it keep
+// their last copy but get no more changes. Use it when a URL has
+// leaked or the provider no longer wants the feed. Idempotent: `204`
+// also when the provider has no feed. Admin only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/providers/{id}/calendar-feed (the `RevokeProviderCalendarFeed` operationId).
+func (c *ClientWithResponses) RevokeProviderCalendarFeedWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokeProviderCalendarFeedResponse, error) {
+	rsp, err := c.RevokeProviderCalendarFeed(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeProviderCalendarFeedResponse(rsp)
+}
+
 // CreateProviderCalendarFeedWithResponse Make (or replace) a provider's calendar feed URL
 //
 // Answers a secret URL the provider subscribes to in their own calendar
 // (Google Calendar, Outlook, Apple Calendar): their appointments as
 // iCalendar. The token is shown this once and stored only as a hash;
 // calling again makes a new one, and the old URL stops working at once
-// (use it when a URL has leaked). Admin only.
+// (use it when a URL has leaked). `DELETE` revokes it without a new
+// one. The URL also dies with its provider: once the provider is
+// deactivated it answers `404`, and stays dead if the provider is
+// activated again (make a new one then). Admin only.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -23494,6 +23691,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -27598,6 +27802,70 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeProviderCalendarFeedResponse parses an HTTP response from a RevokeProviderCalendarFeedWithResponse call
+func ParseRevokeProviderCalendarFeedResponse(rsp *http.Response) (*RevokeProviderCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeProviderCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

@@ -23,6 +23,7 @@ import (
 // variable; keep the two in step.
 type Config struct {
 	HTTPAddr                string        // HTTP_ADDR
+	MetricsAddr             string        // METRICS_ADDR: when set, /metrics is served there and not on HTTP_ADDR
 	DatabaseURL             string        // DATABASE_URL: sqlite://path or postgres://...
 	JWTSecret               []byte        // JWT_SECRET; empty means "make a random one"
 	JWTIssuer               string        // JWT_ISSUER
@@ -82,6 +83,8 @@ type Config struct {
 	// PublicBaseURL was made from HTTP_ADDR (see BaseURLFromAddr): fine on
 	// this machine, not in a patient's email.
 	PublicBaseURLFromAddr bool
+	// databaseURLSet: DATABASE_URL was given, so the demo uses it too.
+	databaseURLSet bool
 }
 
 // SMTPSecurity says how the connection to the mail server is protected.
@@ -133,12 +136,27 @@ const DefaultHoldMaxShare = 0.5
 // not set: an SQLite file under ./data, created on first start.
 const DefaultDatabaseURL = "sqlite://data/clinic.db"
 
+// DemoDatabaseURL is where the demo clinic lives when DATABASE_URL is not
+// set: a file of its own, so that the clinic's real first start (with no
+// -demo) never opens the demo's providers, bookings and admin.
+const DemoDatabaseURL = "sqlite://data/demo.db"
+
+// UseDemo turns the demo clinic on (-demo): its database is DemoDatabaseURL
+// unless DATABASE_URL names one.
+func (c *Config) UseDemo() {
+	c.Demo = true
+	if !c.databaseURLSet {
+		c.DatabaseURL = DemoDatabaseURL
+	}
+}
+
 // Load reads the configuration through getenv. It returns an error naming
 // every variable whose value it cannot use.
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
 		HTTPAddr:                r.httpAddr("HTTP_ADDR", ":8080"),
+		MetricsAddr:             r.optionalAddr("METRICS_ADDR"),
 		DatabaseURL:             r.databaseURL("DATABASE_URL", DefaultDatabaseURL),
 		JWTSecret:               []byte(getenv("JWT_SECRET")),
 		JWTIssuer:               r.str("JWT_ISSUER", "clinic-booking"),
@@ -163,7 +181,6 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:               int64(r.integer("BODY_LIMIT_BYTES", 64<<10)),
 		LogLevel:                r.level("LOG_LEVEL", slog.LevelInfo),
 		LogFormat:               r.oneOf("LOG_FORMAT", "json", "json", "text"),
-		Demo:                    r.boolean("DEMO", false),
 		ShutdownTimeout:         r.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second),
 		ShutdownDrain:           r.duration("SHUTDOWN_DRAIN", 0, 0),
 		AvailabilityConcurrency: r.integer("AVAILABILITY_CONCURRENCY", 0), // 0: one a CPU
@@ -247,6 +264,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicHoldLimit == 0 && r.getenv("PUBLIC_HOLD_LIMIT") != "" {
 		r.fail("PUBLIC_HOLD_LIMIT", "must be at least 1")
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr && !strings.HasSuffix(c.MetricsAddr, ":0") { // :0 is any free port
+		r.fail("METRICS_ADDR", "must differ from HTTP_ADDR (leave it unset to serve /metrics there)")
+	}
+	c.databaseURLSet = strings.TrimSpace(getenv("DATABASE_URL")) != ""
+	if r.boolean("DEMO", false) {
+		c.UseDemo()
 	}
 	if c.MaxAdvance <= c.MinNotice {
 		r.fail("MAX_ADVANCE", "must be longer than MIN_NOTICE")
@@ -483,6 +507,15 @@ func (r *reader) httpAddr(name, def string) string {
 		r.fail(name, fmt.Sprintf("has a bad host %q", host))
 	}
 	return v
+}
+
+// optionalAddr is httpAddr for a listen address with no default: "" when
+// unset.
+func (r *reader) optionalAddr(name string) string {
+	if strings.TrimSpace(r.getenv(name)) == "" {
+		return ""
+	}
+	return r.httpAddr(name, "")
 }
 
 // origins checks browser origins: scheme://host[:port], nothing more. A

@@ -34,6 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"BODY_LIMIT_BYTES", c.BodyLimit, int64(64 << 10)},
 		{"LOG_FORMAT", c.LogFormat, "json"},
 		{"JWT_SECRET", len(c.JWTSecret), 0},
+		{"METRICS_ADDR", c.MetricsAddr, ""},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -56,6 +57,9 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"LOG_FORMAT", map[string]string{"LOG_FORMAT": "xml"}},
 		{"JWT_SECRET", map[string]string{"JWT_SECRET": "short"}},
 		{"DEMO", map[string]string{"DEMO": "maybe"}},
+		{"METRICS_ADDR", map[string]string{"METRICS_ADDR": "9090"}},
+		{"METRICS_ADDR", map[string]string{"METRICS_ADDR": ":99999"}},
+		{"METRICS_ADDR", map[string]string{"HTTP_ADDR": ":8080", "METRICS_ADDR": ":8080"}},
 		{"BOOTSTRAP_ADMIN_EMAIL", map[string]string{"BOOTSTRAP_ADMIN_EMAIL": "a@b.example"}},
 		{"MAX_ADVANCE", map[string]string{"MIN_NOTICE": "48h", "MAX_ADVANCE": "24h"}},
 		{"HOLD_TTL", map[string]string{"HOLD_TTL": "5s"}},
@@ -252,5 +256,48 @@ func TestPublicBaseURLDefaultsToHTTPAddr(t *testing.T) {
 			t.Errorf("HTTP_ADDR %q, PUBLIC_BASE_URL %q: got %q (from address %v), want %q (%v)",
 				tt.addr, tt.public, c.PublicBaseURL, c.PublicBaseURLFromAddr, tt.want, tt.fromAddr)
 		}
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	c, err := Load(env(map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.MetricsAddr, "127.0.0.1:9090"; got != want {
+		t.Errorf("MetricsAddr: got %q, want %q", got, want)
+	}
+}
+
+// The demo clinic gets a database file of its own unless DATABASE_URL names
+// one, whether turned on by DEMO=1 or by -demo (UseDemo).
+func TestDemoUsesItsOwnDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		useDemo bool
+		want    string
+	}{
+		{"no demo", nil, false, DefaultDatabaseURL},
+		{"DEMO=1", map[string]string{"DEMO": "1"}, false, DemoDatabaseURL},
+		{"-demo", nil, true, DemoDatabaseURL},
+		{"-demo with DATABASE_URL", map[string]string{"DATABASE_URL": "sqlite://x/mine.db"}, true, "sqlite://x/mine.db"},
+		{"DEMO=1 with DATABASE_URL", map[string]string{"DEMO": "1", "DATABASE_URL": "sqlite://x/mine.db"}, false, "sqlite://x/mine.db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.useDemo {
+				c.UseDemo()
+			}
+			if c.DatabaseURL != tc.want {
+				t.Errorf("DatabaseURL: got %q, want %q", c.DatabaseURL, tc.want)
+			}
+			if wantDemo := tc.want == DemoDatabaseURL || tc.useDemo || tc.env["DEMO"] != ""; c.Demo != wantDemo {
+				t.Errorf("Demo: got %v, want %v", c.Demo, wantDemo)
+			}
+		})
 	}
 }

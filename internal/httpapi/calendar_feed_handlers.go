@@ -76,6 +76,16 @@ func (s *Server) CreateProviderCalendarFeed(c *gin.Context, id uuid.UUID) {
 	c.JSON(http.StatusCreated, api.CalendarFeed{Url: base + "/v1/calendar-feeds/" + token + ".ics", Token: token})
 }
 
+// RevokeProviderCalendarFeed ends the provider's feed URL without making a
+// new one.
+func (s *Server) RevokeProviderCalendarFeed(c *gin.Context, id uuid.UUID) {
+	if err := s.store.RevokeProviderFeedToken(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
 // GetProviderCalendarFeed serves a provider's appointments as iCalendar.
 func (s *Server) GetProviderCalendarFeed(c *gin.Context, token string, params api.GetProviderCalendarFeedParams) {
 	ctx := c.Request.Context()

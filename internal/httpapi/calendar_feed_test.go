@@ -214,3 +214,82 @@ func TestProviderCalendarFeed(t *testing.T) {
 		}
 	}, long)
 }
+
+// A provider's feed URL can be revoked (admin only) and dies with its
+// provider: deactivated, the URL answers 404, and activating the provider
+// again does not bring the old URL back.
+func TestProviderCalendarFeedRevokedAndDeadWithItsProvider(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		admin := e.token(auth.RoleAdmin)
+		makeFeed := func(provider uuid.UUID) string {
+			t.Helper()
+			r := e.do("POST", "/v1/providers/"+provider.String()+"/calendar-feed", nil, admin)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("make feed: got %d %s", r.Status, r.Body)
+			}
+			var feed struct {
+				Token string `json:"token"`
+			}
+			r.decode(t, &feed)
+			return "/v1/calendar-feeds/" + feed.Token + ".ics"
+		}
+		status := func(path string) int {
+			t.Helper()
+			return e.do("GET", path, nil).Status
+		}
+
+		revoked := makeFeed(k.provider)
+		for _, tc := range []struct {
+			role auth.Role
+			want int
+		}{
+			{auth.RoleReception, http.StatusForbidden},
+			{auth.RoleClinician, http.StatusForbidden},
+		} {
+			if got := e.do("DELETE", "/v1/providers/"+k.provider.String()+"/calendar-feed", nil, e.token(tc.role)).Status; got != tc.want {
+				t.Errorf("DELETE as %s: got %d, want %d", tc.role, got, tc.want)
+			}
+		}
+		if got := e.do("DELETE", "/v1/providers/"+k.provider.String()+"/calendar-feed", nil).Status; got != http.StatusUnauthorized {
+			t.Errorf("DELETE without login: got %d, want 401", got)
+		}
+		if got := status(revoked); got != http.StatusOK {
+			t.Fatalf("feed before revoking: got %d, want 200", got)
+		}
+		for i := range 2 { // idempotent
+			if r := e.do("DELETE", "/v1/providers/"+k.provider.String()+"/calendar-feed", nil, admin); r.Status != http.StatusNoContent {
+				t.Errorf("DELETE #%d: got %d %s, want 204", i+1, r.Status, r.Body)
+			}
+		}
+		if got := status(revoked); got != http.StatusNotFound {
+			t.Errorf("revoked feed: got %d, want 404", got)
+		}
+		if got := e.do("DELETE", "/v1/providers/"+uuid.NewString()+"/calendar-feed", nil, admin).Status; got != http.StatusNotFound {
+			t.Errorf("DELETE for an unknown provider: got %d, want 404", got)
+		}
+
+		live := makeFeed(k.provider)
+		if got := status(live); got != http.StatusOK {
+			t.Fatalf("new feed after revoking: got %d, want 200", got)
+		}
+		setActive := func(active bool) {
+			t.Helper()
+			r := e.do("PATCH", "/v1/providers/"+k.provider.String(), map[string]any{"active": active}, admin)
+			if r.Status != http.StatusOK {
+				t.Fatalf("PATCH active=%v: got %d %s", active, r.Status, r.Body)
+			}
+		}
+		setActive(false)
+		if got := status(live); got != http.StatusNotFound {
+			t.Errorf("feed of a deactivated provider: got %d, want 404", got)
+		}
+		setActive(true)
+		if got := status(live); got != http.StatusNotFound {
+			t.Errorf("old feed after the provider is active again: got %d, want 404", got)
+		}
+		if got := status(makeFeed(k.provider)); got != http.StatusOK {
+			t.Errorf("a new feed for the active provider: got %d, want 200", got)
+		}
+	})
+}

@@ -14,8 +14,6 @@ import (
 // the loopback proxy's X-Forwarded-For).
 func from(addr string) string { return "X-Forwarded-For: " + addr }
 
-func trustLoopback(o *httpapi.Options, _ *auth.Options) { o.TrustedProxies = []string{"127.0.0.1"} }
-
 func (e *env) loginFrom(addr, email, password string) int {
 	e.t.Helper()
 	return e.do("POST", "/v1/auth/login", map[string]string{"email": email, "password": password}, from(addr)).Status

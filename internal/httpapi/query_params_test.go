@@ -19,7 +19,7 @@ import (
 func TestEveryRouteRefusesUnknownQueryParameters(t *testing.T) {
 	e := newEnv(t, sqliteURL(t))
 	admin := e.token(auth.RoleAdmin)
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

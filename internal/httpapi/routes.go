@@ -62,6 +62,8 @@ var (
 		"POST /v1/consultation-types":          adminOnly,
 		"PATCH /v1/consultation-types/:id":     adminOnly,
 
+		"DELETE /v1/providers/:id/calendar-feed": adminOnly,
+
 		"GET /v1/schedules":               frontDesk,
 		"POST /v1/schedules":              frontDesk,
 		"GET /v1/schedules/:id":           frontDesk,

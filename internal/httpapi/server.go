@@ -64,6 +64,10 @@ type Options struct {
 	// open on this instance at once; one more is refused with 429
 	// too_many_streams. 0 means 5; a negative number leaves them uncapped.
 	FeedMaxStreamsPerStaff int
+	// MetricsElsewhere makes GET /metrics answer 404 here: the metrics are
+	// served on an address of their own (METRICS_ADDR) that need not face
+	// the internet.
+	MetricsElsewhere bool
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.
@@ -231,6 +235,10 @@ func (s *Server) GetReadyz(c *gin.Context) {
 
 // GetMetrics serves Prometheus metrics in the text format.
 func (s *Server) GetMetrics(c *gin.Context) {
+	if s.opts.MetricsElsewhere {
+		s.failf(c, http.StatusNotFound, "not_found", "no route %s %s", c.Request.Method, c.Request.URL.Path)
+		return
+	}
 	s.metrics.ServeHTTP(c.Writer, c.Request)
 }
 

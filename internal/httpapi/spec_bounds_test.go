@@ -73,7 +73,7 @@ type boundFixtures struct {
 	admin                string
 	ids                  map[string]string // property or path-collection name -> id
 	reference, token     string            // a booking request and its manage token
-	slotStart, slotEnd   time.Time
+	slotStart            time.Time
 	selfServiceAuthToken string // for POST /v1/auth/password, so the admin's session survives
 }
 

@@ -45,11 +45,41 @@ func (s *Store) SetProviderFeedToken(ctx context.Context, providerID uuid.UUID, 
 	return nil
 }
 
-// ProviderByFeedToken returns the provider whose calendar feed token hashes
-// to tokenHash; booking.ErrNotFound when none does.
+// RevokeProviderFeedToken ends the provider's calendar feed: its URL stops
+// working and no new one is made. Revoking a provider with no feed is not
+// an error. booking.ErrNotFound for an unknown provider.
+func (s *Store) RevokeProviderFeedToken(ctx context.Context, providerID uuid.UUID) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&providerRow{}).Where("id = ?", providerID.String()).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return booking.ErrNotFound
+		}
+		return deleteProviderFeed(tx, providerID)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke provider calendar feed: %w", err)
+	}
+	return nil
+}
+
+// deleteProviderFeed removes the provider's feed token inside tx. A
+// deactivated provider's feed goes too (see UpdateProvider), so activating
+// the provider again does not bring an old, perhaps leaked, URL back.
+func deleteProviderFeed(tx *gorm.DB, providerID uuid.UUID) error {
+	return tx.Where("provider_id = ?", providerID.String()).Delete(&providerFeedRow{}).Error
+}
+
+// ProviderByFeedToken returns the active provider whose calendar feed token
+// hashes to tokenHash; booking.ErrNotFound when none does, or when that
+// provider has been deactivated (the feed dies with its provider).
 func (s *Store) ProviderByFeedToken(ctx context.Context, tokenHash string) (uuid.UUID, error) {
 	var row providerFeedRow
-	err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Take(&row).Error
+	err := s.db.WithContext(ctx).
+		Joins("JOIN providers ON providers.id = provider_calendar_feeds.provider_id AND providers.active").
+		Where("provider_calendar_feeds.token_hash = ?", tokenHash).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return uuid.Nil, fmt.Errorf("calendar feed: %w", booking.ErrNotFound)
 	}

@@ -262,6 +262,11 @@ func (s *Store) UpdateProvider(ctx context.Context, id uuid.UUID, fn func(*booki
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
 		}
+		if row.Active && !p.Active {
+			if err := deleteProviderFeed(tx, id); err != nil {
+				return err
+			}
+		}
 		out = p
 		return nil
 	})

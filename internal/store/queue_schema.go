@@ -31,6 +31,10 @@ func (s *Store) migrateQueue(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate queue: %w", err)
 		}
+		// MigrateTx is deprecated because some of River's PostgreSQL
+		// migrations cannot share a transaction; its SQLite ones can, and
+		// here they must, inside the writer's one transaction.
+		//lint:ignore SA1019 River's SQLite migrations run in one transaction on purpose (above)
 		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 			return fmt.Errorf("migrate queue: %w", err)
 		}

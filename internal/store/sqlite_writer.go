@@ -148,7 +148,7 @@ func (w *sqliteWriter) runBatch(batch []*writeJob) {
 		// Alone: the transaction is the call's, no savepoint needed.
 		j := batch[0]
 		if j.err = j.ctx.Err(); j.err == nil {
-			j.err, j.panicked = call(j.fn, tx)
+			j.panicked, j.err = call(j.fn, tx)
 		}
 		if j.err != nil {
 			_ = tx.Rollback()
@@ -169,7 +169,7 @@ func (w *sqliteWriter) runBatch(batch []*writeJob) {
 			failAll(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		j.err, j.panicked = call(j.fn, tx)
+		j.panicked, j.err = call(j.fn, tx)
 		if j.err != nil || j.panicked != nil {
 			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
 				// SQLite rolled the whole transaction back (an I/O error,
@@ -207,7 +207,7 @@ func (w *sqliteWriter) finish(tx *sql.Tx) error {
 
 // call runs fn, turning a panic into a value to raise in the caller's
 // goroutine.
-func call(fn func(*sql.Tx) error, tx *sql.Tx) (err error, panicked any) {
+func call(fn func(*sql.Tx) error, tx *sql.Tx) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
@@ -216,5 +216,5 @@ func call(fn func(*sql.Tx) error, tx *sql.Tx) (err error, panicked any) {
 			}
 		}
 	}()
-	return fn(tx), nil
+	return nil, fn(tx)
 }

@@ -120,7 +120,11 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		// Processes opening one new file at once would race to switch it to
 		// WAL and to migrate it; they take turns instead, under a file lock
 		// held until Open returns.
-		unlock, err := lockFile(path + ".open-lock")
+		// err is the function's own, not a new one in this case: the open
+		// below must reach the check after the switch (a shadowed err once
+		// let a file that is not SQLite through to a nil pointer).
+		var unlock func()
+		unlock, err = lockFile(path + ".open-lock")
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}

@@ -38,26 +38,76 @@ var ErrBlockedAddress = errors.New("the address is not a public internet address
 // notPublic are the IPv4 and IPv6 ranges that are not the public internet
 // beyond what netip's predicates cover: shared address space (carrier NAT),
 // IETF protocol assignments, documentation and benchmarking networks,
-// reserved space, NAT64 and 6to4 (which can embed any IPv4 address),
-// Teredo, and documentation IPv6.
+// reserved space, Teredo (whose embedded addresses are obfuscated), and
+// documentation IPv6. The IPv6 forms that carry an IPv4 address are judged
+// by that address instead (see embeddedIPv4).
 var notPublic = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{
 		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
 		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
-		"64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2001:db8::/32", "2002::/16", "100::/64",
+		"2001::/32", "2001:db8::/32", "100::/64",
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
 	return out
 }()
 
+// The IPv6 ranges whose addresses carry an IPv4 address in their last 32
+// bits: IPv4-mapped is handled by Unmap; IPv4-translated (RFC 2765),
+// IPv4-compatible (RFC 4291, deprecated but still routed by some stacks) and
+// the NAT64 well-known prefix (RFC 6052) are here. A NAT64 gateway or a
+// dual stack sends a packet to such an address on to the IPv4 address
+// inside it, so ::ffff:0:127.0.0.1 is 127.0.0.1.
+var (
+	ipv4Translated  = netip.MustParsePrefix("::ffff:0:0:0/96")
+	ipv4Compatible  = netip.MustParsePrefix("::/96")
+	nat64WellKnown  = netip.MustParsePrefix("64:ff9b::/96")
+	nat64LocalUse   = netip.MustParsePrefix("64:ff9b:1::/48")
+	nat64LocalUse96 = netip.MustParsePrefix("64:ff9b:1::/96")
+	sixToFour       = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address carries, and
+// whether it is one of the forms that carry one. ok with an invalid v4
+// means the form carries an address that cannot be told for sure: the
+// NAT64 local-use prefix 64:ff9b:1::/48 lets each network choose where the
+// IPv4 address sits (RFC 6052: after a /48, /56, /64 or /96 prefix), so
+// only its /96 layout, where every other layout reads 0.0.0.0/8, is judged;
+// any other address in it is refused.
+func embeddedIPv4(ip netip.Addr) (v4 netip.Addr, ok bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	last32 := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	switch {
+	case ipv4Translated.Contains(ip), ipv4Compatible.Contains(ip), nat64WellKnown.Contains(ip):
+		return last32, true
+	case nat64LocalUse.Contains(ip):
+		if nat64LocalUse96.Contains(ip) {
+			return last32, true
+		}
+		return netip.Addr{}, true
+	case sixToFour.Contains(ip):
+		// 2002:AABB:CCDD::/48 is the 6to4 site of AA.BB.CC.DD.
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
+}
+
 // PublicAddr reports whether ip is a public internet address: global
 // unicast, and neither private, loopback, link-local (169.254.0.0/16, where
 // cloud metadata services answer), multicast, unspecified nor in a reserved
-// or special-purpose range.
+// or special-purpose range. An IPv6 address that carries an IPv4 address
+// (IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64, 6to4) is public
+// only when the IPv4 address inside it is.
 func PublicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
+	// A zone would make every prefix test below answer false.
+	ip = ip.Unmap().WithZone("")
+	if v4, ok := embeddedIPv4(ip); ok {
+		return v4.IsValid() && PublicAddr(v4)
+	}
 	if !ip.IsValid() || !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() ||
 		ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
 		return false

@@ -45,9 +45,93 @@ func TestPublicAddr(t *testing.T) {
 		{"::ffff:93.184.215.14", true},
 		{"64:ff9b::a00:1", false},
 		{"2002:a00:1::", false},
+		{"::ffff:0:127.0.0.1%eth0", false},
+		{"2001:db8::1%1", false},
 	} {
 		if got := webhook.PublicAddr(netip.MustParseAddr(tc.ip)); got != tc.want {
 			t.Errorf("PublicAddr(%s): got %v, want %v", tc.ip, got, tc.want)
+		}
+	}
+}
+
+// ipv4Forms are the IPv6 forms that carry an IPv4 address, each writing
+// v4 into one address of its range.
+var ipv4Forms = []struct {
+	name string
+	in   func(v4 netip.Addr) netip.Addr
+}{
+	{"IPv4-mapped ::ffff:0:0/96", func(v4 netip.Addr) netip.Addr { return embed("::ffff:0.0.0.0", 12, v4) }},
+	{"IPv4-translated ::ffff:0:0:0/96", func(v4 netip.Addr) netip.Addr { return embed("::ffff:0:0.0.0.0", 12, v4) }},
+	{"IPv4-compatible ::/96", func(v4 netip.Addr) netip.Addr { return embed("::", 12, v4) }},
+	{"NAT64 64:ff9b::/96", func(v4 netip.Addr) netip.Addr { return embed("64:ff9b::", 12, v4) }},
+	{"NAT64 local-use 64:ff9b:1::/48", func(v4 netip.Addr) netip.Addr { return embed("64:ff9b:1::", 12, v4) }},
+	{"6to4 2002::/16", func(v4 netip.Addr) netip.Addr { return embed("2002::1", 2, v4) }},
+}
+
+// embed writes v4 into the IPv6 address base at byte offset at.
+func embed(base string, at int, v4 netip.Addr) netip.Addr {
+	b := netip.MustParseAddr(base).As16()
+	a := v4.As4()
+	copy(b[at:at+4], a[:])
+	return netip.AddrFrom16(b)
+}
+
+// Every IPv6 form that carries an IPv4 address is judged by that address,
+// when a URL is saved and when a delivery dials.
+func TestPublicAddrJudgesEmbeddedIPv4(t *testing.T) {
+	ipv4s := []struct {
+		name string
+		v4   string
+		want bool
+	}{
+		{"loopback", "127.0.0.1", false},
+		{"private", "10.1.2.3", false},
+		{"private", "192.168.1.1", false},
+		{"link-local", "169.254.169.254", false},
+		{"this network", "0.0.0.0", false},
+		{"public", "93.184.215.14", true},
+	}
+	g := webhook.Guard{}
+	for _, form := range ipv4Forms {
+		for _, v := range ipv4s {
+			ip := form.in(netip.MustParseAddr(v.v4))
+			if got := webhook.PublicAddr(ip); got != v.want {
+				t.Errorf("%s with %s %s (%s): got public %v, want %v", form.name, v.name, v.v4, ip, got, v.want)
+			}
+			url := "https://[" + ip.String() + "]/h"
+			if err := g.CheckURL(context.Background(), url); (err == nil) != v.want {
+				t.Errorf("CheckURL(%s): got %v, want accepted %v", url, err, v.want)
+			}
+		}
+	}
+	// The ones the report named.
+	for _, url := range []string{"https://[::ffff:0:127.0.0.1]/h", "https://[::127.0.0.1]/h", "https://[::ffff:0:127.0.0.1%25eth0]/h"} {
+		if err := g.CheckURL(context.Background(), url); err == nil {
+			t.Errorf("CheckURL(%s): got nil, want refused", url)
+		}
+	}
+}
+
+// The local-use NAT64 prefix lets a network put the IPv4 address after a
+// /48, /56 or /64 too; an address that is not the /96 layout cannot be
+// judged, so it is refused.
+func TestPublicAddrRefusesAmbiguousLocalUseNAT64(t *testing.T) {
+	for _, ip := range []string{"64:ff9b:1:7f00:1::", "64:ff9b:1:5db8:d70e::", "64:ff9b:1::1:5db8:d70e"} {
+		if webhook.PublicAddr(netip.MustParseAddr(ip)) {
+			t.Errorf("PublicAddr(%s): got true, want false", ip)
+		}
+	}
+}
+
+// The dial-time check judges the IPv4 address inside the IPv6 address
+// dialled, so a stored URL of any of these forms reaches nothing.
+func TestGuardClientRefusesEmbeddedLoopbackWhenDialling(t *testing.T) {
+	c := webhook.Guard{}.Client(2 * time.Second)
+	for _, form := range ipv4Forms {
+		ip := form.in(netip.MustParseAddr("127.0.0.1"))
+		_, err := c.Post("http://["+ip.String()+"]:9/hook", "application/json", nil)
+		if !errors.Is(err, webhook.ErrBlockedAddress) {
+			t.Errorf("%s (%s): got %v, want ErrBlockedAddress", form.name, ip, err)
 		}
 	}
 }
