@@ -23,7 +23,7 @@ func sourcedDraft(t *testing.T, slot uuid.UUID, source booking.Source, phone, em
 	req, err := booking.ParseRequest(booking.RequestInput{
 		SlotID:  slot.String(),
 		Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: phone, Email: email},
-		Intake:  booking.IntakeInput{PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+		Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
 		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes},
 	}, time.Now())
 	if err != nil {
