@@ -67,6 +67,10 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"SMTP_FROM", map[string]string{"SMTP_FROM": "not an address"}},
 		{"PUBLIC_BASE_URL", map[string]string{"PUBLIC_BASE_URL": "clinic.example.com"}},
 		{"REMINDER_BEFORE", map[string]string{"REMINDER_BEFORE": "a day"}},
+		{"CLINIC_PHONE", map[string]string{"CLINIC_PHONE": "555-0100"}},
+		{"CLINIC_PHONE", map[string]string{"CLINIC_PHONE": "call us"}},
+		{"PRIVACY_POLICY_URL", map[string]string{"PRIVACY_POLICY_URL": "clinic.example/privacy"}},
+		{"PRIVACY_POLICY_URL", map[string]string{"PRIVACY_POLICY_URL": "ftp://clinic.example/privacy"}},
 		{"DELIVERY_GIVE_UP", map[string]string{"DELIVERY_GIVE_UP": "0s"}},
 		{"TWILIO_ACCOUNT_SID", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}},
 		{"TWILIO_API_URL", map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x", "TWILIO_FROM": "+15005550006", "TWILIO_API_URL": "ftp://x"}},
@@ -130,6 +134,26 @@ func TestLoadParsesValues(t *testing.T) {
 	}
 	if c.PendingExpiry != 48*time.Hour || !c.Demo || c.PublicRateLimit != 0 {
 		t.Errorf("got expiry %v demo %v public limit %d", c.PendingExpiry, c.Demo, c.PublicRateLimit)
+	}
+}
+
+func TestLoadClinicContact(t *testing.T) {
+	tests := []struct {
+		env                map[string]string
+		wantPhone, wantURL string
+	}{
+		{map[string]string{}, "", ""},
+		{map[string]string{"CLINIC_PHONE": "+1 (424) 555-0100", "PRIVACY_POLICY_URL": "https://clinic.example/privacy"},
+			"+14245550100", "https://clinic.example/privacy"},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(tt.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ClinicPhone != tt.wantPhone || c.PrivacyPolicy != tt.wantURL {
+			t.Errorf("%v: got CLINIC_PHONE %q, PRIVACY_POLICY_URL %q, want %q, %q", tt.env, c.ClinicPhone, c.PrivacyPolicy, tt.wantPhone, tt.wantURL)
+		}
 	}
 }
 
