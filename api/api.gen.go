@@ -332,6 +332,24 @@ func (e IntakeQuestionType) Valid() bool {
 	}
 }
 
+// Defines values for Locale.
+const (
+	LocaleEn Locale = "en"
+	LocaleEs Locale = "es"
+)
+
+// Valid indicates whether the value is a known member of the Locale enum.
+func (e Locale) Valid() bool {
+	switch e {
+	case LocaleEn:
+		return true
+	case LocaleEs:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MessageChannel.
 const (
 	Email MessageChannel = "email"
@@ -802,6 +820,14 @@ type Booking struct {
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
 
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
+
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
 	// Example: 100 Main St, Springfield
@@ -985,6 +1011,11 @@ type BookingList struct {
 
 // BookingPolicy defines model for BookingPolicy.
 type BookingPolicy struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for every "please call the clinic"; `null` when not configured. A location's own `phone` comes first for its bookings.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// HoldTtl Seconds a slot hold lasts.
 	//
 	// Example: 600
@@ -1004,6 +1035,11 @@ type BookingPolicy struct {
 	//
 	// Example: 86400
 	PatientChangeCutoff int `json:"patient_change_cutoff"`
+
+	// PrivacyPolicyUrl The clinic's privacy policy (`PRIVACY_POLICY_URL`), linked from the consent box; `null` when not configured.
+	//
+	// Example: https://clinic.example/privacy
+	PrivacyPolicyUrl *string `json:"privacy_policy_url,omitempty"`
 }
 
 // BookingRequestCreate defines model for BookingRequestCreate.
@@ -1023,6 +1059,14 @@ type BookingRequestCreate struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
@@ -1122,6 +1166,26 @@ type CancelRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// CatalogTranslation defines model for CatalogTranslation.
+type CatalogTranslation struct {
+	// Description The description in this language; empty or left out, the English one is shown.
+	Description *string `json:"description,omitempty"`
+
+	// Name The name in this language; empty or left out, the English one is shown.
+	//
+	// Example: Primera consulta
+	Name *string `json:"name,omitempty"`
+}
+
+// CatalogTranslations Translations of what patients read, by language (`es`; English is
+// the entry's own `name` and `description`). A write replaces them
+// all; `{}` removes them.
+//
+// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+type CatalogTranslations struct {
+	Es *CatalogTranslation `json:"es,omitempty"`
+}
+
 // Consent The patient's consent as recorded with the booking.
 type Consent struct {
 	// ContactByEmail The patient agrees to reminders by email.
@@ -1165,6 +1229,14 @@ type ConsultationType struct {
 
 	// RequiresConfirmation Web requests start `pending` and need staff confirmation.
 	RequiresConfirmation bool `json:"requires_confirmation"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeCreate defines model for ConsultationTypeCreate.
@@ -1175,6 +1247,14 @@ type ConsultationTypeCreate struct {
 
 	// RequiresConfirmation Web requests for this type wait for staff confirmation; `false` when left out.
 	RequiresConfirmation *bool `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeList defines model for ConsultationTypeList.
@@ -1189,6 +1269,14 @@ type ConsultationTypeUpdate struct {
 	DurationMinutes      *int    `json:"duration_minutes,omitempty"`
 	Name                 *string `json:"name,omitempty"`
 	RequiresConfirmation *bool   `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // DeclineRequest defines model for DeclineRequest.
@@ -1382,32 +1470,77 @@ type IntakeQuestion struct {
 // `max_length` characters.
 type IntakeQuestionType string
 
+// Locale The language the booking is made in: its emails, text messages,
+// calendar file and manage page speak it. Left out, the first
+// supported language of the request's `Accept-Language`, else `en`.
+//
+// Example: es
+type Locale string
+
 // Location defines model for Location.
 type Location struct {
 	Active bool `json:"active"`
 
 	// Address Example: 1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017
-	Address string             `json:"address"`
-	Id      openapi_types.UUID `json:"id"`
+	Address string `json:"address"`
+
+	// Description Text shown to patients (how to find it, parking); may be empty.
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
 
 	// Name Example: Main office
 	Name string `json:"name"`
+
+	// OpeningHours When the location answers the phone or opens, one line of free text; may be empty.
+	//
+	// Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone The number patients call about bookings here (E.164); empty when not given (then `clinic_phone` of `GET /v1/booking-policy`).
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name.
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationCreate defines model for LocationCreate.
 type LocationCreate struct {
-	Address string `json:"address"`
-	Name    string `json:"name"`
+	Address     string  `json:"address"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name, e.g. `America/Los_Angeles` (format `timezone`: a name in the IANA time zone database; `Local` is refused).
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationList defines model for LocationList.
@@ -1417,12 +1550,29 @@ type LocationList struct {
 
 // LocationUpdate defines model for LocationUpdate.
 type LocationUpdate struct {
-	Active  *bool   `json:"active,omitempty"`
-	Address *string `json:"address,omitempty"`
-	Name    *string `json:"name,omitempty"`
+	Active      *bool   `json:"active,omitempty"`
+	Address     *string `json:"address,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
 	Timezone *string `json:"timezone,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -1557,10 +1707,15 @@ type PatientBooking struct {
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 
+	// ClinicPhone The number to call about this booking (E.164): its location's `phone`, else the clinic's (`CLINIC_PHONE`); `null` when neither is set.
+	//
+	// Example: +14245550123
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// Consent The patient's consent as recorded with the booking.
 	Consent Consent `json:"consent"`
 
-	// ConsultationTypeName The consultation type's name when booked.
+	// ConsultationTypeName The consultation type's name when booked, in the booking's `locale` where the clinic translated it.
 	//
 	// Example: First consultation
 	ConsultationTypeName string             `json:"consultation_type_name"`
@@ -1569,6 +1724,14 @@ type PatientBooking struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -2354,6 +2517,9 @@ type CreateBookingRequestParams struct {
 	// the first response again; the same key with another body is `409`
 	// `idempotency_key_reused`.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage The browser's languages; the booking's `locale` when the body gives none (its first supported language, else `en`).
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // GetBookingRequestParams defines parameters for GetBookingRequest.
@@ -2445,9 +2611,45 @@ type GetProviderCalendarFeedParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// ListConsultationTypesParams defines parameters for ListConsultationTypes.
+type ListConsultationTypesParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetConsultationTypeParams defines parameters for GetConsultationType.
+type GetConsultationTypeParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // GetIntakeFormParams defines parameters for GetIntakeForm.
 type GetIntakeFormParams struct {
 	// Locale `en` or `es`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// ListLocationsParams defines parameters for ListLocations.
+type ListLocationsParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetLocationParams defines parameters for GetLocation.
+type GetLocationParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
 	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
 
 	// AcceptLanguage The browser's languages; used when `locale` is not given.
@@ -2776,13 +2978,13 @@ type ServerInterface interface {
 	GetProviderCalendarFeed(c *gin.Context, token string, params GetProviderCalendarFeedParams)
 	// ListConsultationTypes List active consultation types
 	// (GET /v1/consultation-types)
-	ListConsultationTypes(c *gin.Context)
+	ListConsultationTypes(c *gin.Context, params ListConsultationTypesParams)
 	// CreateConsultationType Create a consultation type
 	// (POST /v1/consultation-types)
 	CreateConsultationType(c *gin.Context)
 	// GetConsultationType Get a consultation type
 	// (GET /v1/consultation-types/{id})
-	GetConsultationType(c *gin.Context, id openapi_types.UUID)
+	GetConsultationType(c *gin.Context, id openapi_types.UUID, params GetConsultationTypeParams)
 	// UpdateConsultationType Update a consultation type
 	// (PATCH /v1/consultation-types/{id})
 	UpdateConsultationType(c *gin.Context, id openapi_types.UUID)
@@ -2791,13 +2993,13 @@ type ServerInterface interface {
 	GetIntakeForm(c *gin.Context, params GetIntakeFormParams)
 	// ListLocations List active locations
 	// (GET /v1/locations)
-	ListLocations(c *gin.Context)
+	ListLocations(c *gin.Context, params ListLocationsParams)
 	// CreateLocation Create a location
 	// (POST /v1/locations)
 	CreateLocation(c *gin.Context)
 	// GetLocation Get a location
 	// (GET /v1/locations/{id})
-	GetLocation(c *gin.Context, id openapi_types.UUID)
+	GetLocation(c *gin.Context, id openapi_types.UUID, params GetLocationParams)
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
@@ -3451,6 +3653,25 @@ func (siw *ServerInterfaceWrapper) CreateBookingRequest(c *gin.Context) {
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
 
 	}
 
@@ -4154,6 +4375,41 @@ func (siw *ServerInterfaceWrapper) GetProviderCalendarFeed(c *gin.Context) {
 // ListConsultationTypes operation middleware
 func (siw *ServerInterfaceWrapper) ListConsultationTypes(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConsultationTypesParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4161,7 +4417,7 @@ func (siw *ServerInterfaceWrapper) ListConsultationTypes(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ListConsultationTypes(c)
+	siw.Handler.ListConsultationTypes(c, params)
 }
 
 // CreateConsultationType operation middleware
@@ -4192,6 +4448,38 @@ func (siw *ServerInterfaceWrapper) GetConsultationType(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConsultationTypeParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4199,7 +4487,7 @@ func (siw *ServerInterfaceWrapper) GetConsultationType(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetConsultationType(c, id)
+	siw.Handler.GetConsultationType(c, id, params)
 }
 
 // UpdateConsultationType operation middleware
@@ -4278,6 +4566,41 @@ func (siw *ServerInterfaceWrapper) GetIntakeForm(c *gin.Context) {
 // ListLocations operation middleware
 func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLocationsParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4285,7 +4608,7 @@ func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ListLocations(c)
+	siw.Handler.ListLocations(c, params)
 }
 
 // CreateLocation operation middleware
@@ -4316,6 +4639,38 @@ func (siw *ServerInterfaceWrapper) GetLocation(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLocationParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4323,7 +4678,7 @@ func (siw *ServerInterfaceWrapper) GetLocation(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetLocation(c, id)
+	siw.Handler.GetLocation(c, id, params)
 }
 
 // UpdateLocation operation middleware
@@ -5519,713 +5874,732 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts29j/6Kjia71qRO6JCyfJF8ur6jptL6zZOMrHT9KL8RIiELNYUoBKQHbXNv+cBziOeJ/kt7A2A",
-	"IEXJsuN0mmn+mE4sgiBue2NfP/v3Rixmc8EZV7Ix+L3B3tHZPGPw76+EuEz5hf6nXMxmNF82Bo3zKSNS",
-	"0cmEXKXsutFqXNFswXSbmPKYZRlVqeCjnFEpeGPAF1nWasRTyi8YHWdstOAqzRqDRjfs7gedTrAbnncO",
-	"BmE4CMOfGq1GLLhkXEF/gisaq9F4OWIzql9S+YK1/N/lTNpf53l6RePlaC6yNF6OaByzuWIJPn6PHS8y",
-	"haNTyzkbcTpjjUHjaZpLRfzHehg5o4olI6q8oXb39FA7dqhp0hg0wkmfHSYHcbA/3qNBr9ffDQ67B51g",
-	"P9yb9Nhu0o07Y92WK3oJq0RjlV6lajlKmKJpJhuDxkxcsYRMxUKyRqsxpykfSXbF8lQtG4MD+4uiuR6R",
-	"XlQ3orCjX8jZiL1LpUr5xSgWPEn1JGRj8HNjynKewkSSVMaNt62G3ZdGJq5ZTsY0viRyTvVC6ocx42o0",
-	"ny5lGtNsZMdq1zhnWcquWDIaL7F3qkYiH6UxjFtI+LD+CvQ4muTs1wXjsT42CU2zZeN9q5GJGPeAJknO",
-	"pJ5/JwzJKU05OVMtcjbPU34xSVmWNLzWZrMei2uuxDUnYjLBz3Kh9GltfKVfI6evTsgkFzPSDbt7bVhN",
-	"lZrzlFDFRmIyGqe5murP9g/DIOwFYbfRapgT1qCc/svQQDsWs0arMdHnw37/mFM9Klr88kzM2W/6Q1PB",
-	"9d//7PS6vb29vbDT3dXznefiKk1Y7maQt8kpXVLyaMo4rPmE5YzH+tl3B/8+DXrn3ZeNVkNmwlJB5dzC",
-	"ueuyThLG/XFwSA8mQY/tJ0E/3hsHPbo7sc/0tHjpDHeDsKPPcG/PP8OdOBz36eEkONDd9HQ3h7TXD3b1",
-	"Sd4P9/qTHvP3Al46iPWJN62CHuvsB30a7gXu1Ie03/CmDy/ZsQX98SENepMDFhwm+3GwNy7Greeuz3rd",
-	"uA2beN9qSLHIYc2u2RjfUAt9DGLBJ2k+Y/rwqHTGfsNdOZ6xPI3pw2dCjo75BdMcrtVYzJN6Kj8chN1B",
-	"r6NX6IrlUp/qwe779y3LEh8BeygzxmMCR4CMDdf0OePtmdqEZnILrlbwlQrb2NvIF+Z5KvKRnKecjeQi",
-	"v2D5Ui/iPOU0G0nFuJCpLLELvpiNOZOSpJyoKSMZmyiSsQsiUx4zUnSynoeYKVWYyIwlKZ6resZxzdgl",
-	"cg5L6a80xeQsIeMl0dT0kiqWtQkygHnOrlKxkJoT3Ej/+wdB2A86PY/+ZzSPF7IdTxnfxAdOoVmFFRiK",
-	"LjjBbicETnB4CEc2E2p0G4KrOdQrZzCpHkLOrsmc8UQvBiyjVOQ6VVOSKklmlNMLRpS4hJF+vro/X93/",
-	"wasbT+MIT+OgMVOjf8/6Vz/Nvp3GWT9jXz9V8dfvsh92X13R7veLH357sjz97d+d5xefr/X/3mvdsjzD",
-	"wj7oFncE73HNZ6lUZZb5gjMy11xRTOBmoxeMJ9Tnjqlimln9/JlPfjQ++UG87T+gbXxmQX87zeJeOZKn",
-	"V3Tev201OHunRvEilyJHhuKxrFcoxdXrHNdsbDUOK+59oOaxHa/5LBVZFvMf5wO31Cv0yXrkkf75cr5y",
-	"qnzWQDRr8M8ULCKzS5gwGefpHBbK3jRXqUyN1kEJaJmoIAreIimPswVoJ5RoXY1d64t3KRY5SWf0IuUX",
-	"Wm1LFjlyhFnKF8Bye3uGp2zJn8ziPdfqEO5Q9QLUm5nmTI6MeoW/4wF/32o8M0ypsjbeZbBmRbyrphuG",
-	"5E2ayWmaM/JVdpW0yNkiVYz0wrBFnglJDNNokUfHpB+GnQPLOrfkgk4fTb2B3cCg9Oxe4pqsNfGaNXsg",
-	"P5t5P+uKfwFd8bO09V+u8N2z4RZ4XC7GGZs9Aq70JuWJuH6UCVm1meFzcg0NSIwtSjJUokeCzG2EzUau",
-	"GdK34ZpWEospJ1yQTPALTX2M4MsJETxLOTsi84xRyUhMswyUzjhLeRq3PXmzF/b1QqiMrR8i3MyDxlSp",
-	"uRw8fGiOWNt0Zo7/wzkug3yIgwiwl8D04i3UNyJLnrybp3l1hfQDwsyT1ZWZiiwZFY/diuiJ6WdECxHT",
-	"VBJNC2RKpe3riMRTISTTUoJ+RC9oyteugeCTLI3V7eetxxDY8XnzPUnYbC6UZl3fseUrtlg5Gl4LcsmW",
-	"JMc2q0uQFg1Hl2w5cg1Lx8PrLviOLck1lYRmOaPJkuj2RmTiQk1Z7qy3Y5Es156MtSO85Rp5Ewgu2TIw",
-	"/firxa9olibnOeXmBigvFT4mqnhes0zYaFRq5Jbo2NFPyomeLSOx0MNULNEkxYUCWkIBhCXrF6VuLLdd",
-	"EOwj8PrwFuMsE+o1p1c0zbS4U14K/ZAsvKerCwEye7lJ6aQ4SuGCzDMaG4eLyL110Iu1YRFqRnHLJdCD",
-	"CPwezALARVBVGYyAv14svs3F4d2xjymn5BVbAt93c/N1ChjWWTxlySJb0WSk/X3tuGI6pzFIP53WB97S",
-	"0Bav093DQF+6QU/fpfriDdxtOjn8k29hfdZKehQS4SQXs9LN3LBPlMDfD4JwN9jVv+OdgUZQxkHY6A7C",
-	"0N7xWkLu49/XjF0mdAnyLtf/eN9yrxyUX+nsDnbLr6jpIpfw0lvYVCM7lTZU/+ZtJlJBYxDe605+mvJW",
-	"rqVfDvpcp9WwRx+6QAXtJoHMk8fEnBnKUnQyOU5m6aomTOHX9ZRVq12F5+Fh8T0nr+uu/lXmRE75Gh+w",
-	"g7jDgt14rxP0JiEL+kmHBvu0M+mOd+NesscKpnGcsXfk2IwsF8AvcKB6NufikvFXTM61AlpRe/UjSehE",
-	"sZxk4qI6tZhJ6ZxVbPntdPx1nL5Ivz15/dtJ53l6Ik/4q7340cn+yeX8h+8ffdtvs+W3vyVvTtIX6cn1",
-	"j78k2fPu6bufzr7tt+Nuxsezp2Hyw7eZXgSQTeRIL3E/DEGZyJmcuq/larQ3+zELk3/34x+641+/O/he",
-	"7cpvrw/5N5PjDvupt3iFezeZfALb0GrAvEbmOvqK0ZzlsDtv2HgqxOVjlqVXTG9KmfYT8zu5pqlWg8lE",
-	"5ODXVtM0TwhVis3mJe5gfpKNQXeDtu+FezCezEXKjUGtO96fhHHcD8Jeshf0Jj1NgR0W7CcH8SHrT2g4",
-	"1tyRXTH7xv5kj/WS3Tjojjs06IX9w6DPDpPAkr2meveGWQAj9bR9FQg6O4w7SZftToIe1Swq1syKHUyC",
-	"w7DfoWbJrRprZlo7uUOzy9CQ5bnIQUOW1yxnCdkLd8kZy6/SmJHXJXkB2ueGWEZaDm0MGou5VDmjMzJe",
-	"yKVthGxjhNLNXrhrLNobBrVrBzWny0zQxGj29CYT00czHN2zKeg/brC4o0FC32V7cW8c7NJuP+h1Dg+C",
-	"/mSfBXtJL94dd2mnHx5ue0HuxpoKwn5wqG+snr6x+rBofXNFTvZWL8jOuBvvJj0W7E32adAbH8TBYdJn",
-	"QThxZ56tXJB9ejg+0PSxx3qaXHbHwWHcTYIOCyf22f0Flt0qbqz7Hg0aUtHZfH37tbygzivu8conhmHV",
-	"OIb0Y2IZ2h2u6X5xP5St/C9z3UPMTDzRjHFF5FIqpo9tkkrNPpIK4RYcD0yWXzTeWnv+djy2fs3Lo1zk",
-	"mafezGdVzUYviHxolljWreKbVE3PWJyzG9ezCKqS0L5F5BQslnyTb+DTWGtpVqBxPZUsHp1Ovvt3Pz/8",
-	"+rsff83Pr395/fLx4cmzlz+diO4z+oyeXXfHX32bvz6b//bm8suPtVPvW40pownLITL9EY2n7JHgKhcZ",
-	"cNjSkumnWjpI0pzB6ss2OcZrLc1StSR49UkSzRfjLI1bhIsg1l1GLaKE1q1zBpqQngdudHQyCZ4LzoJT",
-	"quJpBFp3PGUz6gXNawKtdFgQtlS5pdwn5/RiddRPuNJjU/TCRqLkTC1yzhKSs3nO9LWHDrmmFnvs2rRI",
-	"wvL0iiUY9xwZvhPtrBvisLE7bNSOy9mS1Cs2z+gSrWHlUUb6HEfkesqMTS+VMFaphJYl4M4iVmTQi4kT",
-	"AUvWA0miigksahWzBOvfEaFjPVMCNrDrVLLKPPhips+0HoY+1quzeMVUvjzWQvzq6M9YLHgi9bi0CEnG",
-	"bCJyWOh8aTyPNUu2G7Yas5SnM/3p0H0z5YpdgOAKty1OGRMnaGKc9lZOMZIAnc8zE+1qzSz//EWiKc19",
-	"zhmJZjSbCH0HjKBNxUTkmwf1LnChCJq9vj178bxsFgoL08lXNCGvXKDALS1CbkQBjOi9v1z/k7NJY9D4",
-	"x8MioeQhPpUPjdUMl6q8Jae2SzuhARwZf1Z6PqQZlZcj2mkRkRNK5lRNW+TXhdYLRE6QS5A5zemMaU1u",
-	"nDN6KZFTw3B0q1SSWSplyi+gF/1F7EELVxJ6te/DARYLxUgiGA4oYXFGc4YD4MQcBO8duYinhEoSZeks",
-	"VZH+nFgomSYMxmHeT0hO+QVrEc6uWE7ijM7mLCHNyJpJXYeamouAkMIEixS65oBVDpa01hLj763bL9v0",
-	"ofULv996i4s3VrbY94ygdq3XtDCstoq7lLNrEmn+CBzW4/iWZ9YNwTR7CG3g+09FPk6ThPEPor+J66VE",
-	"eqkk+koWnHDGEmR/oNkSreaWCW+3ILynXm+3JLtiIPdBcccLNWVc6XVgSYuMF8pwcDqZkBmbjVn+QMJc",
-	"yIwu8cALYPZwCJ/mgqvHTF46h8yt1xh2NHauuMI4Dj9V5PNuyVBhtqY4PCMuRuhnG9EsE9dlr0uuKQtM",
-	"Bdg3oYr4PYfYcwCfaME6MJ64UNA5iHozDIRI6PL+fVPFRAIuApxIYCfyHgKtatwuG2l3rb8Gcyh+RNm2",
-	"6pEoragaLZmqW894yuLLIOVEzMFW5q1m5zzc91ez0QIbolxVt3qr5saPsZoqWDLlreV90M5zoUC0NP5c",
-	"e1cBb3sgSbzIcxDQwXnl7gsYA1DQkBdD9Bh98aO51lJlLz8wb6UzRpZMDXkzWr9PkeGjkV32aEDK+zXk",
-	"0aNvnjz67uT56MXLJ8/PIisAGfrP1ZGWXLUiQyhPnPcN3tabraZsyKEhDrPwcVcGViFJM7QhjxyJ+4PT",
-	"30JKRTI1n/JIccjLtJiJmGaaInfaQzjYJ1yxnNPsCVq3PoDrp6YnYyjz/ZOcLDh7N2exVgvgMREx7HnJ",
-	"Dbfny1t2YESyXN/yttdbuyOxmwDfv4+z/LqYiz+2NnmO4ggFl/R4ScY0ISmfL9QRiWmep3CqiR0R3gq1",
-	"3uE73Ar3ye7uY5HOb0ffnlSjSanELGCdTll+we5+c/rage4JYhcNr3TnlBYRj85ZDK31NiqhWQrLJvfP",
-	"feEbgRvRfS2/mYxcmY0T3e10r6m0E6XXdIk8DF/CPdBaRGnZop36bXou1FOx4MkH7ZDmzxPoZUV1Qytj",
-	"cYIgsK8sOvaKLXkuFLEd3XJP9DWIr97P9YeqjZuAb4qwCpxsEZpJQSi5zgW/KCUdoh7zEk3+50I8o/kF",
-	"+6BFNu6DkRJilEFvm/RkLdCO4X6ZCanI/t7e7j4ZLxWTpcXveHK7GSxRQhD7gVtughljoIQIsIv7oo2q",
-	"EUBcGe1Kpr8xAtonae73yHfpV5qTJ2xCF5kyu5AzF0b6lKYZ+7DTbgxPo1kqZ1TF07WHXlOpjYfD7OEU",
-	"STdntBzO0ul62+CNlkxwuLfeCDPGwI3xPvYhOpkYq2BBz9A7RvaZK8N8emAMYmYt1q8DecUC/Q8jHKl8",
-	"ubJprzCA/cO2be51OMptj97enWkprCzmakWbpJzYiZc2rXu4ZtO8zm9LP143gevmvmjI2z9jPEqlGyy4",
-	"mOFmR7M2bILxllYCwD7onoAgwCrJJFTRMZXM6gI5o/FUf64sbXrMyvpxPyjuS98ZOJ57UpkIhjgqgYKm",
-	"FpImkzQmTTfBBXdzc7e6EUpTSZIcw1qsupIqIqcLJUkirs2Vci7EKeVLY9mUH7QfOVVsBLyzEsIphL7M",
-	"lu6iO0LC1KSwGxKJxuUyMXiC1crrt98ZPbLAjuw+NueVlmNNh5rl6NkUJjq+mI1ZrlUwMzc90whaBWBh",
-	"r1rpvEc3Ges8Mz2M6zWnCzUVefrbBzK0BXTkDFzlAFM0kI8h4gQlEp/YywJYp9i60uBuvWvVEd2L2dxa",
-	"r01cMxgNTNhrnLNEf83qZq/5PBcxk+ArRDfTh9306BrTF4a7iGtFrimVZNcNC5I9gDxAz8RgQswAGdhw",
-	"iTaGQ7QaMz3cC9BzFhJkfmo2D1oQm1byvlX0gdk37XJmTV1XY6auGeMkhMu1E5Z6iUUmFnnpvQW/5OKa",
-	"4wwa79/6BO6JKN+7dbm7gOK6CEwX93FYVgbWJhHuQWQcHgzCqko7RZoUPS9zqqaoOFrHjPG8oMek8Hro",
-	"rnaOSGm1JKHgYJuLXDEQos2RlIs5/nbKkpTaJMQPoHrX4WimexyZtMU6OSZZEipJ1VdSFj33fOp3fRPo",
-	"26ZE3poPuH4C6CeADj6WLqAlBnClUkmi6mSjtmcfAd59vEhS9eTKrP48F3OWqxStMjRWIh+BhwDibap+",
-	"1TdTQZI0Iak6IhFfZFkEchPlgi9nYgHnS2vw1i9GzTnEMEu98BORz8BQvFikmm50JyhYYeBExc/balAY",
-	"pntNy2aBSmc1HvdWI85SCNCb18QKwCPLTnxvNYnpjIFTHViW8593w9122O50dtsHdd+y523F9TwVuSLT",
-	"xYxyEK705Ag2PrJqKZvN1dLa3yiZUymvRQ68He6qdt0HTQDZ7zUnAlllyq9EdsUS0mTtizZMUXAthKXo",
-	"D4E92GmhT59yyDW5cfnxFFR3baWZXIx/YbHacHT0OGkci4XehckE7JFmLMBG7nQ4lGEnm6ipOO/AfNCJ",
-	"bxWqnxvFfFrV418zLbsN/lmDM+oORBGrIOBdPcxiCBaWpEx2BnjE+8d2EyqWoEHznCJ6lo8wsEIF8LvR",
-	"dRjRbQETxVGzMKhfVOKDLc5IdT1hCuVxbF4TeyeUh/pdik4ByeKFvuCRtbQJErIkcioWmb5oMqalZfAo",
-	"g68LJQ8TPgJnfiQXccxYwjAFVf/i7m38U01zoZT7RSxUoxKcXWR6WWodGZ3eBmSPTMyX+9vER5mw6JXm",
-	"CYOQsdIreek3IyuN0NS5GgXTarwL9ESDK5rD9a5nXF7XZ3p6Z970ax4/tWtR8+zcW5iVx7hM5Z9f4aKZ",
-	"8HuzZOUmL80CPnILUn4OiQiP3GLWPHztVrbycZGxjb0+Lq1vTYNXGxqYVPpTsxv6DHvBZqtUndDlLYja",
-	"6+oxUnKZsitkBp3X0lWlo5phqRpyewaOtphmjCc0J7oRKIE2RTeqXo5eMlHpcm7UndILEaxeGZlQt16f",
-	"jEGuUA3fK3KJq1M7OX5+TOxj6/KHrz8gNiS5PLv6ZOTNfM/O3Q7DTnDDHpnJrOxQfcT2FrewDdbeVl7a",
-	"sttS3PYW7Ush21u099KZqnv3MqMxk5AUqbfIRed1VqPz/Kjv7RagThJwfbjVLM+nvBpr0s/8KdXtv4fG",
-	"sSokFaDL+qxSa45t40D8Y1KXPVHt8RX8Ti7SK8ZR2nJptVrcTJhWYtAicqO0tQr78fuKq1mlmQ0aLfx1",
-	"WuzFz+pv5sxmrJk0edKMXh6fnzx5fj569M3x86+fjB69Pn/x9Olq2MKOJ6jE+neKxgd9J2txUqv5oJA4",
-	"XxU0KafpWxehW4iWWwZnZmlh0AJ4UltFdnLLhk3stKt8z56xm1exyGzZxPAemWYbsE7qTs8Kos8DCfo6",
-	"bkqRSlwwu1rAlNVRewHt98xeCjCVTetxgq1qIUfqFsK2eiCd0uctAWmKHKVcQGvZqahmpQXagGeynlWu",
-	"3yFvYNWNqY6qPI5VsJSVzxvYupUb0MWmAG+BVqszXuXjRWrTRnOFaVa8sVYBtAwhZ7HWdz1vExkzTZ4Q",
-	"st3EYQqeLY9MzGzKCYbc25j+nTvpixVwl9ohmia3354KUEzNNecStfw4fT9nq1ZI2jIi1wpGNrFpu5ew",
-	"sZd7tN1r2Pj2Ypc9/JB/AfFnECKczhih0kNIAQ/rHYSyclbKtozK5XCtEo7me5JJrRij7RRvjyMYK0Yw",
-	"g+fKz81IVWnkuzWZBDWSR3E83Ga4zTQHoSBJxzWL+8RSfzGdVq2IUOLlpfWqueFLAm2ZeqrMroYxr726",
-	"NghFBfwhTdATTLOXntzjANOrEvP2d+oJny/UXW6eW7FXZFyYLGZs6tb5AZjI754xfqGmEEYYws7qXhqD",
-	"xv/5+f8Mh+/CMND/PdT/+Ur/55H+zxP9Y+fpcPju4Kn+Z//p2y/+p1blMv0FhXdDsXeYzSYWcN+rXGT6",
-	"OOc0ViyXmImjBSZOQCozCRVaplJ0LO92IzjQwpsEgbVqouNL1UVPVYprrtgRiVwipUlaQhyVhfKtQX5u",
-	"p02x3M6qUjqcyP0eeZ3VPH5p+68Su12RjcR8I4HUpWyVsf4iMs8WyFMjH4HbT8XSVywZL5HxQr8AVbW1",
-	"rvFZZfisMnxWGT5plaEMzl+TSJkzBQQS/RAYzhKAdTdqkzOTCZ0tgbiOfAHOxONqSR8EeHVfKsZfRoRf",
-	"6/cjrpm++H9dCOUyZAv8v4+oAPxtJfntxeotpOnbys4lQvpLiNJ3dPKfV5IEjZc2wvf0x0DliaBNdDen",
-	"vutqy2MKUznWb52bUIrb3CrmZt/WHq2VuNE6ufMMUkI8KQP8kqRJSVQiqWinFCIRmYMT+fJoATXvS6ZG",
-	"jBgBopKTI0C/G2lCA18zCh/FMYV/O2xO/d23N+1DWeJe4QdbG++3FgaVGN2VN93ypKz39HtHoXQMa5z/",
-	"5nf/NPhzcFOHs3gTGRZn1wM3QCAvnw8ZxI9bKSXl/s9Mn7UPX7oP1b9rvl4Z+30ELZRY0k3OTezxpiWt",
-	"rmbhf/epaQ2pFBrFliRX4N56fn3IZdzaNV8dfOHjXnmyqlu6Z4+LCa285k2w+uxVacIrb+ICnPDawRTr",
-	"UX32XJzh8lQfPHHLVX1SOO9Xh2iXc7WOzz2cvU85WsZM4SWAmq2uByAzK5WtR0IxyMsA06zHWxbJ9sOw",
-	"zqE6o+9GNLmi9QIv9oxCvzHOa+4qXdYVpFNMaE7olNGENEMyY5RDUimEopel7064u38YrhlIClnQ6a3H",
-	"kTFqB6JV+RXrQGkEB936r1uvhkEGjxdKIP7imoH4iYxrDRggFG47ssP9Xt3QKofJW6Xy3q2bQqs4OBsO",
-	"3Updmo9vmMVh1aukkMpTNIjQS56lVwUIeWRsbBFpRi9fnJ0P+cOrDsIc6yYy2ikl9BMt+6POMmVZgkDM",
-	"WupN46k+rIKzIWeZZCTGmDN6yeAoX0/TjLVMCj2Xi5ntRWRJmxxzaxoachiZFpp7YT8ywzcPoyNCuQum",
-	"FjkihMPcIP4avm6ibMFCq+fRMp31ovaQl5SrqRr9NOtf/Th7uvyh+33vxzed6/HX30/o133509N+OO6q",
-	"bJwdvjv95bRshe7u7d+DoeWDDMQV+BLkWIh29fWTc6L3kHrRTbWqxzZG5Xs2yNognhotCsDuC7RzSTAI",
-	"+u8d7vOXCdPZtKciN3sKibSNQSMoaf6eBG/H4Te4lTyov3Wm+zn2BHP9o5EPj9VjJmNfKDpzLt6KB+Ca",
-	"jaOBO2/XaXLB1BGJADo0GhitvlS++Mjq8QPj/8E2jEMiajFRRMlEDFKLQHzLWeoxv4FuSj+9NH2WfkQt",
-	"xp/yGnU8Mjp0RP7///f/K3mB8G8n2LsGRpiNjqqthzwy4r5+Vu7XahEReUiignEXrUQ+5Ktft/J41C6a",
-	"tvzvtkpDbEEfdoBwr7ghAQLJfOmCFw3f/8iWhNttccnxVdm6GpXGPFhVPewbK3oHPqgqHfjrql5kullV",
-	"ivCBVVH8U2aBQFcvIwdshlc8yBsTxjBv24CGSsBNWZLUgNsVoXxDbh2veLM4aEp42zzy3Me4u//peL/b",
-	"u50+nsvn9pLFf2W8zb2Gt5RBb0wzLy8YtYWSJtL9KMEshdX9rrErG+5yNDjcqLjMUu7/2qmS35rgD4BQ",
-	"jY3gb7GSkIhJMxo2ho2IxBmjObSY7XzywR8jl4hG+fLFBLN77TnEZ+9bv/tzDN+/XcEm1EpWystJvqDu",
-	"mCVTguRsJq6YgV2EBu2qytLbNorEjt2AqK+wd06etDv7PSMbYT58q4D39DHXoyOymIM/71oQOdd73yKJ",
-	"ULJFpsv5lHGppzGnOeNqyiSTLg05SS9ShYmyBi8N1jfJxRzxQP/ZIc1et7dD9vb2AviW1hkM5O7KOCrO",
-	"yxIufOlIDYf//LkT9N82/3fwM2nutIO3v4et7vufw6D/duf3/Van9/5/asXuFYp6ZPJDnjJWq7F5nleX",
-	"SqIvSR80G2+lGU3Yqiq0QeXX3TywINxHdlHA9wyJplMqp7UuZoCgrs1GtLmggsjFWD8dM6LEEUnRToYk",
-	"7RIyixsqT29UUvRHTfmLWtaEQokHHnwLm8q6q//FHDsg2KBFLtlcyxsVUJdpqtduWaGlzqfCh2qPZSGo",
-	"rI051kcSmxGA3olFnljQb2+BatXzSvmJTZHN9CJnTBr2lfJEz2m8RD7XLsH/Z4xyI2WVyljcofez07P6",
-	"vtcWw1gh3eyaLiUxqN9N6pKjndiqEEBjspAmbKL6tQoFrPv0yoRbqyv8dv0eo4nwJoLZ5hSk3DPNmOm2",
-	"iQmI0uMhk4xeSBvlY+MJ0dynIIc6ZySCL0Yf89gc2Y+sBjZ+rNN0q09ufchODSyHPWVRr9uNCgD4Hc/e",
-	"oFu8vfMZW3d+qqWwV+IioILD7zVzLE1kZU01T3OBvtb6X3sZrda79lST3l6d92FL/ciGQxUCwYaS2DVe",
-	"/Noa2Sv4D2zsUI3QTeGZQDRdcK0Rox7r97QFv8DAEYx+WVmldQNs2U3bZsfv5MCobLwvfX46knvdqZvR",
-	"d5hK2Tv0yx7UHkF7tsqzh7ec/LBuKSqz9p50Q//J+le2XSgtucMKiAlxi0ZosVYY2WsQUyjK7sjOuahZ",
-	"2bvShUOS04PG+hP6p1WquAWXrRDLOjrZhgzuw6O+wkzvHtFR7eqetPVbMPPPNP2ZpnndSalTNYyV+X41",
-	"tzfTZQmRKJXOUOuizJUAtJMNeUSowm2zf9sc5W029aOQxAfs7lbao8+WzIbU8aWnjCVrAmhvKK5Std0a",
-	"n4IT5dalGMLk/STDltZRYjGbpYpobTWvxMv0dj2rRMrVfq9RR+kWuv5WNuNtIi7dEt0IrOQPwcVgbl72",
-	"+7imij28bejXmykzwTgu6gvlXXlEKOrKkinSpPIS61nZ0jZw1WdUuaQhuVNNDentNu4rLKy8AzWzgGSn",
-	"+Zxx5piHVXmbYN1azpnUzNV5sJQQviJWFCp0wYp1ZUztb5470TXz/G/2t3L0pWvpuyuLrxReQPtb4b60",
-	"vxTRmcUnbhWbWVrJIjCz/LM34dIDz/VYfsGbeulBORiz/I7nDq18vViI0gPnDi39WgRgVr7sxVg+TVmW",
-	"uEoaZUozMJnVI1UgRZo8kDKWpLE2liAKEY4uKiF/Ri0SmVrjP3fetoG0XKWvOrzJMhFVUURXs5rsvVJL",
-	"Eqk0kPWGaMudbwYivYl0bZ6XHUEd2X7NOICW3U2KwHru1YlhTl5Cl/rWiLOFTK9Yi0Q//vjjj8HpafD4",
-	"cdS+M1STEjWAUfSGzx25OFAtxC0ZzY1nMdITuPNoqsudQw1dJW5YaAlRPCtIS+tyac8yoaRJiU0wQzaV",
-	"Lje2BnroMp3P13eEUPEJI2MG5VY0kSwJzRAvG4pCABoihBdO6RUDgP+Mgl/Ij/uzVGcdLUAx3mtASMzR",
-	"4ZxKVTfgyiJ6yHVmHnWL+Q2jmRYrq4u4LlMmEpdGs53Cm5UcSXF5Iy2ZnusGc+ICE29pCMastAfSBmIA",
-	"BaaCyzbBCZKU47lMBSeBSePPxMUFRk3UqJmpWo4Q/VGuYTjgwzRNyTWt5MNBKiKZioVkn6hTRg/SB2Ne",
-	"xfHSIhKEcoakyQVnO1oc6YSkeS0030pn9CLldJyxsrh00CqU2s4N5TntIJAERvWKlkszT7kllirbgmpc",
-	"2GyyUIuctQiWo4EA7ajTD8Mg7ARhJyLN6F2AhyUwI4t2jHpSvGAvq1J5cHyXCxVgs6o319bT3RJgrzwI",
-	"qD1uR1nPR/WPxde9K7VcxBzM+2wEHCrlFyNXnqHmpH8HAcxFC9KkfEnEZOcIU6RXrVxbCfEvc/bEfP6R",
-	"7XtFnm81Fjz9dcFOsEcMaHLTDjRbC4TxjwZQYIzlriT8DbFUNv/Dt6G3Cg5r/UrXIk8qhJ2Ja5aTMY0v",
-	"teqKzq4Va9NnhX0zZ8lZjJEbS5nGNBtZPlq3X7qlvm2ulsS2L/guKGZjscjr3Vg5y1J2xZLReLmGi5sW",
-	"suAg93PCX+l+J6dMTUVyvycbTt1oAuI4x8ShTQM5082futYr7rYK4H619w171dpkasG7vCDuWqelvaf1",
-	"4aISUvn1KYGAGoilBAz0HYwIgcQMW+0XX6OKRCCbRwD/ATcyvhexXxc0kzU+XHxQ8qqVQiW90+PUpYL6",
-	"TZmCDWuynSZhRrF+5Z6KfLYqlkHpxHWAEpRfLOhFkcxPxywrASdDDnvJo7BJey7GATiy7Il+e+VHCUqn",
-	"E7i2NuNgR/82793oazAT97+0fu1eODdAZfX0imyQ5gokO1rl+t8wqqBMRz3ghivIuqbnSkiCPtbVL0wZ",
-	"VSORj2q/UFkN/FzLTGj9QrjlvbMlwJBTOeDITuMIa8UBGpEhQzEB6i1KYWBdyspc1xT7WFnWKcvmdSFp",
-	"05QrsuAJy0v8YBN6S4gXGLD4lhZS9Ysopy7FAqCBUF5ltT5+d3S8IyGuiVRgckil7iSHzv+3HpDlXY0a",
-	"qY808LaKDXhd2mZmRIraWIWaftbmXW49ltoO8GaqERYfTUUae9rXAxsR7yQrsHj74CIze8tqgcwIDss5",
-	"govcgo8Yiq+xCOdenbVVDq+HMdIX/HafqZFVVxRkqVcyGhBKrqcic3WYMOVtlnIIg41m9F10RKLZIlPp",
-	"KIZ10+/wIYeRazrCZTb49y3CaDw1iDyRTPkFoM+b9wDCBZoPObQ/IpGW+aNBRQ2KzNz1P7Wsp7+JBp0h",
-	"j4ojFnniXDknRRo27A9cSw3+gBotq9PYlW6BYHmre8eyLoAwMB9dfXKqh/HIfrXmTRjXhgaPcaCrD75y",
-	"Q199dg6TWXe1G/eIVzEPmYdhZwX91PHtZybD7XaRTB4ClueU6IYheZNmcprmjHyVXSUtcrZIFSO9MGyR",
-	"Z0ISA9TTIo+OST8MOwcfkMuxGqsEYFnrQaq2xSZatRTfBcrdD0XyzL4Fes+GoCO7KXcKNvL2ppwi8IkY",
-	"gf6+MQW3OaAtgg6RmqMZQaHdmdZVXOEFfT0AjJm5F12HBHq0pRWPSARidlSN072JFhy1egfc28D93k3k",
-	"sp5SNhHIffh3HQe8e/iR7eJPCDv6TN1/B+quoeCdo6pVwiangymCC6xGYsdgXcOSNA1chO1plPLRQhpb",
-	"8Z3otub8X6T8bn7INWHtZ5hArh+2SEwlC1IuGRTLv6pczjSZpfxf5TJ6N6Z4vS9KMJWEDfdjxYXSvZGB",
-	"WS+y66GOUZyu8yi/4LYAm8jxxJnDqIX3okQ/HWvKU1OWukLqbXKiEBoEDoF7TfdhzgJ6zoDJ16UE69M/",
-	"m6sa/eoxy1IIJbJNiBRkQvNSFZVale2WYHnxlHJu9F1rOzLrKWc19qOVLOE1HhprPzDQuwaUF7BRUmWi",
-	"ohS65LaLaJqkPJXTTZ81Zbkl4wr8qphEvZjfHbh3Hbyi2eoHkqTOV5vYHft1wRam4n4EdYejKlBSr7tV",
-	"4FdGpRqZ/d8U/HXjNKAjZuNE6syJUtmD9kCiGYc0gSZMcWeRk7PTM+e2Nsr+jkVJp6ZGr8hLJ36bsZml",
-	"HN281FJBLcY0aWFyvmbWDtbfjJ40bYaYsnUVH0gSGeIPTh5HOzejztjgsvLS1x84fQ9peocqjWWoahiJ",
-	"yG0p1zsfQhdqdNNARA7nP9GnD0PYQB6ICnpFLEuXLQRUguDZcFB3tqfG7dLfzbp7QJBsNs9qC5g5+6ll",
-	"o6lEnutbtXMWs/TqbhiBRYiZnX8Nc6vTJL0TWrBLbyoVUEqXLu+YeyXrvbSfq0dtle7LvK9EzhtuuvsQ",
-	"0O2l+Qkj75WPYJ0Nz+xGNADKQcKBDEo8JTseTAw0aZEx0zebYfgsGXKgvFTpX/WcU2W4gtnEIxJpZqBV",
-	"QZPiZkH7PR4LvfhMFtJLUhyZvcpaRDJGouIERFWbXXHgC0wZg81gimbWXenP2Tu1uRri7cr96f7qK/3V",
-	"gHfVa3aui8/19f5D9fXuVJTxgbzHoowfp6TfDRaOcn3T2wImLvIc3MUfqOJoxnZd6qW8/p2uVk8Our4N",
-	"oFn824Q8LRWrVNqqH8JBt2wG6N60MSvTrIy3fl0dAtDdkr+NWLckFxRxRdLcVOaWbRJhXDLIQRZIoUkh",
-	"5FPzVlM+YLw0ECEzusSISwhmOzISlA390Ac6Z3IuOCR2GJ0Ge9FM3qj9pcjiOv2uHIy1evl4DpuWQxAV",
-	"CV2SptEq8G54IEmcifhyNTjtpmi2SvJC/zAMwl4Qdj9OVJpf5twzE3D6L/NXO4Zw3wrezF1RYSZpLtVo",
-	"1RtxzOlKIObfwc4FYsHqcjwTc/bb33JBPsMF3QYuqOzhdKTln6tWhaXZJd7A7zcWyy3CL1cL5pLnogLI",
-	"9bmG7ueCWJ8LYn0uiLWxINanXJLqc1Gp/7KiUv/JKlLmhJ+y/OKOmYopr8sc9DUyuFouGZtL3+lT2dqw",
-	"0989pD0W9JNOHByw7iQ4pLvjoBfvJfvsYHJI++ObjfLVfeRrcgbNtF8BQlwtyCHLpbE/mtMoGcP6E4Vv",
-	"T5qC1ph1nVrEuTY5c7Wta6SRO1wQt1ARN+hyd1PDbrynNytYd7aXbVZTalxE+QWkldedxjOmrLDldgnc",
-	"IPiWliCFTcG0NSHQZauFc//A3r4aeb12AarFRmH9Eyh63dkOJ/iWakLLKfwFTrC/u7fDBy5R+mMwBK0F",
-	"+5A36R+2XYtwds2kIjA10rRJ0HthuLN1pPKGikW3E08MF1vN5LF3lJvejQt0H/6gyqg+Xa9QaSL3FDv2",
-	"dzb2fUJQ0uU77W9uJPxsEvwLmQTXyQz9/sfCA6/NzfYiwaYs5ylcwUkqY0gZTTnNRjRX0zxVqSx+kopx",
-	"IfGXWGSp+fc8T0U+0m3YSC7yC5YvG62GkIqJuchNIxDOtkwZqRvyN3aYj3GUdW3OYJjH3sDXtzor5lLb",
-	"yJtf3fOXes66J3bmZlzX7kV5FWqb4MrAVolxxma1J/fV00ek39s7IHNsRBIRL2YGYa6iomRCrosk0sQV",
-	"qZxCrKfWQsUIzYUjc1ijgYEMkoryAhVDcCIVGrUxMsI0xzgtxhOXYTiHBOcZSlyQ50kSuqxDTugGYfc8",
-	"PByE4SAMf9o6LCkWCasNaR1njMxoPE05C3JGE/hBtz7CbKtYzCyEm6b/b87PXxK0DLSGHLUGTbkRnsjH",
-	"RfcywmJLBl4Mu2hSbn7VDGrI/WdRzuCeTwaRQX4BixKF0ZAMoGRMxUUxIQvJdtpDfu6kA8wnRf6WMCIW",
-	"SqYJM4UIU2nwrY3Yr1tMWc6GPJUwr9Tmo5JHGdY4BLQkJTLA2YE3wFiIGDQQDDPkRliv5IcZ5KiRA3qC",
-	"KznTG8WS0S9oGllwulBTxlUaG4ga+1qcs0T/TjOTxTBOkwRsZFyo0UQsOAZfqalIRvonc6pM7FeWxgog",
-	"VOcZdG0MOKMFNzXmMveTweKxf2IQtjeS4sjrI+WffzVaMv/Dm4jDqjIjb3SmXCMiZY2Q9mzVxiIerRIe",
-	"rkeWsNlcKMbj5eiSLUc5W+CbZidGs1TOqIpBs6LLTNBkpIQYZTS/YLDqcjGfC8BRmbEkpbZIcpGsOzLR",
-	"QAAQ4kA/Rl4qmz4QIyj0WQwa/kTTGPhlTBga7hmgIWmdZCGXmpsXNF2zM/Ws3ics0N50V4PGXrg7IOdC",
-	"kBnlS+IXESwKMeXMcB+ttyyAiJRJooTgRote9Ur/ERzrPyIiseZne91eDRq9sD8g535Ac8mRMrZVdhLn",
-	"yHGY3ehjwVqdxj0DIro7IF7vtrF5JIvCBibUArgRM2BsCYNEFQoRZ5COLK45oXEsFly1yAXCZgEr5iTl",
-	"mNXiEhM0iyAnxRELvmOafaVZpml+kqUXU6ztWhCXGekxyRlWAbLjSyVBfAtMXjXjo7YMnZbpd8pAWdbW",
-	"Yshd97w7IMc+l2iRMcbak1xkGKuhBbwETXHtKgV5y1gUyTXevkp5CPCUmfeOSDwVQmrWixbqC4rlHb2T",
-	"Pmj0un3v6EHZMPcRiaYTxBbLMEQF1ZMj+CB6+jJGJdPcF8G+LJ60ZsdKmMG01xO9N7vqnl1T6dYWIutR",
-	"PjZ4Yz6IX3uVZjVVhQPymrN3cxZrejEXDDy2kd0mZH+8JGOqr4S5wUWpYeJ6oJ0BeQNp8i6jwoYEQTVf",
-	"cZFyAxKIAH72cNtWft/FvaJ7DvXpm1M1bRl8QYw1T1juIQ2arCd9U6PJgjQ1n2kRlB5aJEdcViNMI2Ah",
-	"nrOFYuCVgJN2ycW1sYjVXBKrTEGr7CUydT3B5WBOiKvGVbklzfSwv2Sp9RlwwWEQ17dnL57DOGfoBqYc",
-	"jg7ANwDNtVdvHkeuzvusn6MtNFWSZRPoEf4WJmHdS3UxRwotc+36W1h/Yg8HDSASSNtAuHrUBXvAd49I",
-	"dKzfjEBIkSbSWz/R24UVfNulu19/oKfPJxbWTZMWcW4bICy9ZaXDNKMc03ZMxZ/iTjI3yHOBgB9LlGNt",
-	"6iUBJpZrOVBfTu3aS3XQ6HV2cb4ldEwtWF0ZcArgGaS53yPfpV9pmjHlR3faa69ZzWAOByQ6mQSn+kIH",
-	"w+wslVIzK8FBLOTWKEXQINquXs5VLmWh7Le8+XypaIWX0sI0itq2qWOpJ5qwjClms1WPyDgT8SWE0nGp",
-	"GMXbriSCed0XuSTmuE2pK3Nu0RMxeiGVwKDbdSJe3Xi5wBLQEM4HlZZhYPpe0YdeekJzqeI41lzV13+7",
-	"RipzNOU5r53/M6Zcn3pzi0NgRoqDwdRAkRdpge2bBEn3pUkuuAoSJi+tnlXU9lujSxEUXEgTYjcCzW4R",
-	"SXfniERO+YuIpEsTDJAq8057s/S7YVTGPqnZLtyk7uPFEyLmjEsXO6IXxEaU1Ea4QPPVkcLP7Rq9wlw+",
-	"z4ULX0EGhxCw3jVFmmNGc0AmMRlLOZvkTE7xh532evFZs4C9Mp/Wm24zjiI6R3EpFfyhZuzgsFuVuDW1",
-	"drEbYOLQ1+rNhSE8C5lyJiXJQW4T3mVnyBHUAOO7NG9qUdjQJEga1ya1ZqnXkjQjJVxUEWK5tjSbQeO8",
-	"0yNJkqLxOZVywfSWILpPBOqqNBqmFgogEKRdp5zoBeuWmJu7F92w3cVp3m6DpSpx3pyyJv/NYkZ5ocCz",
-	"d/OMcgz0ARuDJm7EKucxa5PnKMMIrmjKpYsmky1y9u9nNdlqhcaynqHA0UVyHzMvmmjVOA7rVYP0K/JV",
-	"0KSWWdASHPPW/iYPCHoVf25bsDk069TVpT4mr1+deLdvCsQ0WTr2XKy5UQB8EGnEmMIkM1MfoRol8/Cq",
-	"89Bw4MBeXnVLarnCVsarEvuqMV05EqnhZ2gOsjbagp8ZLiZWeLAx/+yssWV1zju929qy1uHy6qPp2afA",
-	"ZlP6bC/s16V/qFTV4cmdTUWuWmRapiyJVQ88vGIwLOpey1M800SySbVfC5+0+VSVv0maJjYtgpzAwTij",
-	"/LLq8JoqNZeDhw9NjEy7nJj+0PQnH2q6DjYOueJVNMYTXEAvYshwKWN2rPUzGiHndhg/t4ThqWSOp3Ke",
-	"aY15BUvncd4mjymn5BVb1kdXgda+NhU3S/mlKw/mjA3phFC+bJMXPFsWVdSg0Z2iKtwx9c7YPOX6SOYX",
-	"rC4ycwP8j92yDYg/dovuhPizGsWyssh/P7iN9afIlTgtnSF9XvTZIs3Xr08eQxA4Jxay2DSdsdmY5Vsk",
-	"b6/FwL/5WFV3aqu9+aCFrgdzWYfQg1PYdIbvJcbDsqy7g/LYLv4EUJ6/M6iNOdB/qWO7chZeoXZ114Jb",
-	"8PJoQ13pkvZm7bEmhgjsjZ6KV63dfnOeY3kAb2vn54E/b4k77UMazIVzPc1zJuUiZwAf6CPEzihuh+Z9",
-	"dDbKRZaht40lRt9Ea9cU9/E27nR/+C+LoZR+Lobl//wNo+pFfhJXfz91g/V/fSro7JUdd6m5Pwf/wXM3",
-	"H//XwiFe1OC529lCq9caUYeza1T/mgAzspJRcueLqCb9XQ+i/mRdsVx9nEp1hUKTO5MMWEETwdnRzZXH",
-	"i0v0kcsRQphdsMQec0ognHeLEnc3EeBa2PEzs/2bZOtqZGzFEyatq4wRQz5rqjLTOY0NLMKmENnW3bEJ",
-	"/iJYA3Agty9ujL6RGyoaoWXP5ruBlYxJ0rQ2S8XWas13rnhkfDYb6h7VDsorhrR5fAdBuBvs3n18pnbW",
-	"1kKZPetv4L2bRbPkbhgJdliVc+ARQGnLvXXeqGLZ0d9JxfJpr1qUBit1kznLHSEnwLePSGe1mINXiSa8",
-	"CSvjbnS8brtvRbXrOrkVKa/rpErfFeIAtqxlPQiKqq4p+jImAnyaWjK0rmYQu+AVPEEPTHVxV2wf5TH9",
-	"CkQvGfQb15jxpLRBW9S/3Yrz3FcBtZvZyYYyan4EdzHqDxjNhzOPGX1n6pHs4UKbvzo38JX7ZCn1fGQT",
-	"+7gP7dYJDZ9w8oKdw5+gXvvM9zbss8pm7k7ZH06wH0xkVTSBOYIu0SwzHGz7EgYfRoprT4Lp7nbIOsfk",
-	"mrHLbGkmYSV4z719TbMsgFwU8OsekYjxJLLhBFj0s6bqDq9RqgDbGmKBdU8tEn3zzeD0NCLNbo9Md1rl",
-	"Po9I1O0NwjDC26K4KqCCQZrw9GJaKfrZ6Q7CsBwm32z+HHbeQlT8H92fw2D37c7g5zDYsz/pL+z8zxoz",
-	"eK7WzQEe1s6ikvXaXx3RpgHVjkTvUEJvLPz0xjSrchT7up0SIGjV85RapDX0bq6uxFc2IgSDQazHBjVm",
-	"gzvXIg6i0SFJjFaQJEYOSWJzIZI/QQP770OHi+yqkcA4qqMWyZg0lihkY2B5rMY1XjI2b5kQwDHT4l54",
-	"U3poAWy51qri1C34ZiFd2rPj7lJ9y6KwiVVXl2SqBUmIZRDS6wjwTiEKKbmTs+n2kHjbASlocrIoCvek",
-	"m9XB4HlqmXNKGpotA975W7OO/D+WduY4AwT5/cU0s4LoK7f800dkd3e37yIGTGgtEZOJZOqodGGNqIq2",
-	"hM79BDREjyRutSYftAIfrmis0se6g/6NwHpoFbEFwsbkZlRzCC2XSswlAdelsRhuxzogrnyNK+OMxTnD",
-	"wPCoaBetqcYGanX0Q6BnEpxDyzY5A987VCoQPK6vbXYbK+BWbWsBO83bpRm3/AXetDN3YkNrjfnHyHqw",
-	"JNfXT87Jw6vOQz+BJIJM47onD7UeFv0Jhn4983vRbWsBdz8hvba4NFdFGRPCG9laGzkjKb9KZTrOGIK0",
-	"uFheTRx1EXrW5SbmcB5Nj1s6yorBvcDXix++sh2ZOdyTXr7+an0OM8sMvJKpOicmnjTu45rcSm+/i3Sz",
-	"upHlOrSrUZzimoiJYtyUVSZTOp+zkls0pznLtFwzE1xN4V+orQK2SAr/ry8CfQ9tu4OlUb2yHyj/fOo+",
-	"V/79jf14+efHZijlXx+5genFUHQyqWVMfgyMjVUFK2LifMUmd2ZK0Xl9SzeX6VtaasjEBUHvc42l5w7Y",
-	"RWsqyEBNGltBxmSHVQvJVIpPNvJU0dVKMis4sduJMHcuY/cqVZS8YjGbr8MAzEV2I0wf7Pgr3bD2erRz",
-	"MVE90KNzn5Q2opZJ6s7vdEfWQEJtuep3A9rYYnn/flE76xG9T3iqUpo5om+RPxvj+0NPd/3B3ogJDp3d",
-	"i+wDXPZTFn7csq7KPlBnKxpgigCEKRyRKLd0FA2KeIYWikctJwBA1o+m75TqhlDu2itXVqBegYVOlqBe",
-	"ZYvMaH4pbYRIqcA4jMmUjLfk7L5Uzv7O1zLU+nvarsSx+YT7wWcd7sdHxUftMm4pgFWdhixLpKY4i5ZG",
-	"FcmY8Vua6gpbOlIq+wffi4qsbXO92/BXAGzgBpFOMolYC7W39N833PH2rGmFxEBRfmVg/euihmIm5ToF",
-	"/ds35wRb2FBDwzSi44Waijz9DQwSA/IVpJdFJjm5PjPIaMJ11bmP/W9k6YRBRl3K/YRNR1r9+rLfN4RN",
-	"vphTLZKVIiePCNZ1JgvJSDMXCgyzDkDQtN1pr80a2J5B68+NbEqIZSe4altK8qWNhD+gjLPposqBS/ta",
-	"+n5pJ6rLZudVx6zfsPFUiEtbpG9NUcEryAuy1eiU0Noo/qmEjYWABKI2OVGSRGkC2b9wqK7xC4H+zaS5",
-	"i0m51ll7YznBzUUC7yTtm9Fu7U/R81/rC7AWLVylVJGczUWuJGlKxuoDD7cr3YaftedrY9YcY8kT3Vqf",
-	"ntvil95/Xb7tmtuyJKOxSGoO3rGBq+yQ775yqMxQ3g9wUgDoEuEgtvscGgRG9bhK1Uy01e85QQpM/hxT",
-	"pWeMNPUSiYVquSy8WHDOIP1uZ8PovCNcU6Lvbrtgcv1v9rECRb40rbc2llR4xSavkE9hHv2UznR9gbmV",
-	"vSodrtqjs13luRIeq12pLVjifcj0VS77CUv39YdgVVIsCs3dVE9uEceMJZDYSkn33TtDcITmAOpbVzyO",
-	"NHOm8pRJwt5N6UKCCz7qdULyteAscmmt9hg65KCdUsJCUVbOjmFDbbna+7uyGi9dj9Vl8j5QefTUfK9Y",
-	"2ydm1HWmNlM3Eu5Qc7PKNoJGoN8FynheIZYMVH9KVYuwd1rdIHl6MVXG3wfkANnmOQEhSf+7GVWG8CZV",
-	"U3ToRDubzHb3Y4UrTfb3muep1Ac6Gd2UFGDwf9Qi58Yp706CmExIM7VcnSXesfHqkagpy69Tyba6Xgqe",
-	"ti0jcHe1vMVlfRdo7UVesZPZzOL5rJpUDEfpoUNh9uWTPN3OXaa/Vt7F8uJ4tsHqVt4OL7tySu9kRFyn",
-	"476ZMogENkUxNZOhOYq7RyTSRyBadfuvnv/KWV5TIrZgUFLzxyOES6oNKyiV6b/3M2gOygogZwQHJiKv",
-	"Xz1DEB/rmTJVWJyMq5eWOqHnTgeuZAroHZa0f+jmfwcPHw6HZ/+8ueiTns4WB+ce73bHtD/9u91O5U+I",
-	"yq1QyZ91zD/wpN20cMWtWUtTjujBmASmsvSCQ4Y4vNQy4AM29uEvd+n+VW5EuWaNo+upZPEocjkbYyrZ",
-	"fk9LQ7tdklOeiBm6G7CQxCVz8CBnivKE5gkx48K9oWqRVyAo8BOnk+/+3c8Pv/7ux1/z8+tfXr98fHjy",
-	"7OVPJ6L7jD6jZ9fd8Vff5q/P5r+9ufyyHEGL7/98HPxEg9/CoP/Ph29/7+2+//J/7vnq/4vc4m6zNvGd",
-	"4gzUKuhoYIFBIJQ+iMIDIsUMDLRRyQyCWkD087DxxbDxNiI00zo71JPLMrPdM9JENzXE/ULHiBgMcMHl",
-	"m+xnW6GibeZY1KxoF7Xa33rh81bP+MJvufquV/7d/uaVgV/9RPFbuSy8a+kilEtfMaHK3m8mZtn7pUDy",
-	"LT5xxXK1ptZ2EfHf2Rjx32qg79w8NihNFTNE7ZYXsGLOZmi0HtKMXr44O49sxIxlqg+kllV2WkC3LBny",
-	"uYGZq6HsOYvTicnZHhjjpCxbLJtQLdfIgssHEtAbQcWg+tDxsiFzp1W8relSKjqbR6T5mqfvhtzYvR2G",
-	"uHkHQ+Dsa47dRKQZXXVaVSY25GJCvjk9fhScfXPc3dvXzMvipSqnBj6QJGGxSADwVDFEdhzyKE3ablxt",
-	"va7Rzppqv3TbCmsIr2RLrEHPG8IODa4ghslUQp03F/C+vRl0HfaRHWUL51nPkVy2gqXimeCYgKAWTOK/",
-	"rlnC7b/VdJGbf07y1KQq6I00/1zA29taFeDrp/aL5u9z92Hzwxvv+7ZNMQzzy1M7GvP3WTEo+4sZ23u8",
-	"Uhd5qpZneklN6gR4I44XWAoG/3pq9+zbN+eN1ipIPYYDeS4miFrUBIvBiQs1fQiYFhER+lyWnxj3RTRY",
-	"45Iiw0UY7sa+OwR+YVF7yL9H1DnN+wufiEMJJc3OHjHpXCVcU6ACOEggU6EHxu2WFgob798DttxEmNL9",
-	"isbKC0dpzDOq9GFejUNBZ2cDHbzEtiOK0dmKCNZ45EM0WOcC1kGF6hPoXWSLXJgyFGSe6xs5ZgMvdnDI",
-	"r9lYpoqR6zS5YIpMUg4wz4x5XnOE4P+iEpQrvzgiztU95BCFCEN3eEcGoLbqrS954o8I5Uu0qiOk9JDH",
-	"lINbDqD2XGmHIR/yf/zDB86Gzw75F+SLL16ivgkYufKLL0gzpopm4mLBWiX49FY1sljuEM5YQrgYcoIA",
-	"Km1yXBN/jKjrxrEbORS3yAAARq6AZbSje9JTpGSeg/ubRLgSJsjZSu5ffKFl9y++OCoVzpXGNU5SrjsC",
-	"79gPgeGjJvjZusiUgDrCrdpKu3oeAE8B3QCBwag4WRiM4QKL7iI15Ybgwop6YU8TiV5ZJFO3sLBYW9Ab",
-	"KdEb+ZopQvU45FTkKsigDtuKi3kN1dlhC/Dj6l5qQHBq2UabvPJbSrRh6htZ94KXMjiA17CWnSMyz5lk",
-	"EPiOCOZTqnwcct0P+HNydiUuTaDD9VRkzEY2tGuGJhYqcm/gumDjozLUPS2hgQESp74ZTf5Z6qGN60MD",
-	"585JrWlexFborXwlMiYHxATXkGYRXKPlkSK6hjTXR9fstPQ3vAgb0lwXYXNkI2zmNi+mHGqjOypH2+zo",
-	"A4tooLivTlpBkBXAxr9gSurzuRtZhgAwoFL/8QT2E1xAJNWjWV8oZsib0SPBFeMq0GLAgPhgtqb1PwHU",
-	"dseUMVGoLUSAQxW1hjxC/5P+DYERI0P1ck35lUiLWlGbfO/AUIcc0VBJM+p1u1ELK5hEKxi60Q4WTamA",
-	"0NqKD8AqDF7tgPz8+7ABj4eNARna2nltuH+GjRYZNkzkCj5vt9vDxvu3UYssAIRbC9NDPqdqKhEwXVUh",
-	"wJvGCIW49AUavR7iDmzLH9ZD+geZMQpGiz9MrZU/hvyPIAjc/3TjXhiSPxCQ/XZw986F4+MTgzbwB4lW",
-	"cPX1TpWh6CNivt/RI0UU8hKgsl5qH0z5DxJVkJh1pzXVAVzPu3pm2xd70F9wxSJcJz3yh2Pa9cDwsCl1",
-	"wPA7ukeHMu963CN/2FtnWqAUK3rJfBR7/e4qFr7rpA+7ihj86wp4/KGPPTYBSrElNvQfVXRz95vBQ3d/",
-	"IyS5v9QF8q3+ta6WCdJqCdMcOqitOmGn1OnqAd8Gv1m3rwJBu9705pdI52bofN3fChq/61BvG3S0GYgb",
-	"z2kdqLftqasn6qEyI585cqcMiGiCIYKIr/0LFs1QQsCUV1iU7fiwvII3YPvDdOsqBbj+9CEDxCqD/r8F",
-	"yL/u1C8YYPraAzazqC8AQpprC4DsIDfxq4m4HvUOc1tmgTRdiQWvvgIwKTldKLjSE3HNd47IeCGXpKlq",
-	"S/xgQR9YXGlZfMvcQv50HWnDx/Xh1r3C0Ib82JIwSCy0jtCtUBv1wr2oltCH3KY82moWyJNRaEfGU/TS",
-	"2QU7Cy0f9SGHXTDX9T+A2Ytcn0ArvPfC8IsvbFHj4q4pUpr0/GxBdYP5LulSDuyVoWWJ9bcGLMAq3nzK",
-	"ywqG7mRj9ZQjX3Su3H07pjCHnjlK7UW8J5AShdIopFm9gHaMmN3rdr/4opasYF3oRuh8GDaKVJZ8DO22",
-	"SAYeDGkmI91sZIswvpjJlpuSeQMkvJK3JtqpAecn13mqFON6HSm+C+Ykp6PCeprqSHOaciK4ZMovfgD0",
-	"LyYECsjuYDwszLaC+Y+i4u1g/wekBvZfdwQzidC9FeE+rakB0F5bAkD3UxLA4HCfs3fKskwcV01oL2li",
-	"3GkA8cKmtam6OeT4HZpJYXuAZmbHwcRHx9IoRHoV83Q2Y1A4Ty7yXN/wqdb3sEjnkYGgh/Og3OhAh5M3",
-	"hSdjEb4017cRHBhTmUIK3KhoJRDaNADNlWilROsdq1V78SaAvcfhpHiWGc2zlEk15FonnGv+DOV+jvSn",
-	"uFAB7qXdDHPmrJkU9FYgD+R3Qw5fsNKVvmJYYvapCP3AL0nC3tFYZUt7hDyugJj4cmA3Xy8xSdWQMz4R",
-	"eYxFx6mTP136crJ8UJCnoUFMofYOQ2vIi5SWAjssB6RGY660bJC9A7hUkwgK7VDI5x7NSasUeZWz9C+F",
-	"BlqtOoA6y8pz/TusDaH69UohLmd/aOprAM02QTwVknGCFssdrXnPGWqxdn+G/JItPRu02zL9U8pJt0em",
-	"YpFr6lGLnEszyVzq6xVD+bBoGV5LgMqbM1v3zSaKuK7dxyhJ0gkIzEUNo6gX9iMwddeKg3YdX8xVOkul",
-	"SmNNy6boAy6pTaG2K/bw9zR5H7mx6zsTK8+Xys6XAn2H3IqOEWlqvRGkd0Uvijq8w8busBEdlera2zNv",
-	"+mkNeSENS5tRCSA0wPJJqnbaJHp5fP7om/oRA4uQcKxT7glvA1RmM1vsDtat04X6KVauMych6nUPI81w",
-	"ojcPoyGf52ySvoPoblNqEyv/Rl9EyMo1BfOlK4JilvslvUi5M+yh6cnUz9ICSwSSRESanaAbhi0rM5O9",
-	"sGIjcgwegt6G3B2fmOYQqxN5QQ7RAMwomnHpFXdXgyAXTFWiLYY8BUa5LuiCPLJ2RzNuzyRiwrpNqNCQ",
-	"gynM1Tyf49RZYtfiPNUUY60aFoIilcTBUpThKEjTzlKCTev1+aMW0ffvkEd+XY4DU5cj2jkiMc0YT2gO",
-	"7Bh5SwlAkDzWTBQlhyFv2uo5+mrdMZzIwod6XS1lDbaWVcWOtDwo9VWUwX0Il53hNVXADdkmZw75BpHH",
-	"SDMaItTUsBHtDLkeRAW2q+7rJ8fPj4vqVWDTVoiJqneCxrmQUo8cakEGkl5B5UukH7shr5wSAtYmzPqF",
-	"/IVcKJWxBHA5/SQn/Xe1TqKJjEIPr75G0CGJi2/0lZoX2+QrAbsNQa9Rr9uPYP+HvKQSoIPCQKVbT0LJ",
-	"VWAMyeT45UlRwqgxaHTaYTu0NWfoPG0MGrvtsL2L8QhT8PEA59D/uKiNWQESAMgQy/WLKmPJBVMt459A",
-	"86FDVqfkmo31NXbFMjFHqzaUR1CiTaL/BVha9iWTEZjNrYBxNqc8lVPSZBm4CtiQ41XhtF6SUX6xoMgv",
-	"o2M4YsEz81u0czTk0f+uYKt8+fr1yeOIyMt0Lo0rUqQxdLECit0e8jOobGyvGX33xYo4y+KZcZMFL0WW",
-	"xkswrer1ki0i1TIDHpho7oR3sVddU+QpQLnzbGmcTi5y7iRpDBpfM/UVeMUvMOXUysuNwc8rYS6MI+YH",
-	"k9GRuycJLJuWWC64yJkpRNkYNECxKZxRuPrW6UXLYaJ1RVXet1bPxcrKkTTxhjKGQwC1MG4e0MqOrRlb",
-	"l3WSMO6Pg0N6MAl6bD8J+vHeOOjR3Yl9ts3oIXcnF9cSkknskZJHpgCpVlciXKTIStAQf+7GjxdkMYHK",
-	"QVy7tMHpDy0mj379Mmz3awb6ttVw/F6/2g1D63BkGBSuJf6HUzWrxPail+b/SUQMO6EboJum3W6XBlP9",
-	"4ooLEmthXrC2Zhs9/H6d492N8+FXNLH47vqVzu7Nr5jAj3MhnkFdyvetxt42nzox9hpTJcxzWjcGP79t",
-	"NUzBJ0DngBLkllfNcVMUvUAvO7AudHs/TEQs1/M/Tr45P32GXFBhIQSeoBLraxTN6KHhse0lnWX6JpUg",
-	"ZoOJyUBZFBZe4C2vWCJiq4Q4VuBCA4e8YAEtLeMCtrfZc2lkIzDTtKyPgtE8nrbJE+cFAtEGVUOsBlZw",
-	"I6MtNSNYgIe5HkxbQqRMJjhr/yK1MKHFxxm9BAuTM+Io4UCTDU/T37d9VjjnkK9lnWuY4GO9IR9ICY9f",
-	"PDr/8eUTjxLwgf4bCP7LYYPxYcNRCT5+WLS/PdkU22tjdU1cke5hzRrUxz7N4Zmx5V8wrXhfQmEDlh9Z",
-	"kH9T8La0DzfQ+idN0SceIR2/9GqueXT9wh4l6dF23dFeS+9Ak4j8bVqT8YInUG9copwnp5hUzOcziBFz",
-	"ToPCVDBJM/ZAGjVqp2XpAhDDU0nGKaf5EgNVYIgA0FVLB2cwti2p4Rd6RXEyACd2u9OLf1dOrVZ2122i",
-	"afYQ2nzih2uVfB9Iw+kxFmjdAcPam79tuD+MIb0bhhG5nqYZs3UBIUYilWQxb5PHzoYvFsYlZb0OtUfj",
-	"G/PZG89F1YtUYpa/u+zPhri04KezG8P/8ONrhYfSzD5tKeKZFvr0ZOa5GG9kNOidXXsMzkDJoc66g1bV",
-	"BVdpVhQwppyMbZik5jBZypmNApL6Jm+RmbhiWGtceHULGDPF/3kCrii9Kmh/dQq85kho/UU1rCiUbmKp",
-	"9YYNeWQm8g9HDF+6GCh9LXb3wf/85enx8+Ovn4zOX3z35LmpSlqQD+g/UBvdc1kTldMrllkO+frVMzLJ",
-	"6QUIT1ojahEp0NAPLrshutpAqAE5JRMXxsz/Cj6URzfrkWvki1MY1iehZn1WVP7bFZXzIkrwgURpT8sF",
-	"IHggs1int8yYlq/XizIvczFjasoWEv1E7J0t02Z8oW3yEnl1i3wtSK650Yy1MGyzCdl/I2vFGCmhaBa1",
-	"SOnnUbJAyhoZHz0Yi42NCyG52QTA7gNXNVnaKKKo1+9HOy13z5G5EBlpRhdiJH/NRl9EaP6d5yJZxIpM",
-	"0otFziRpRmZZKmP7XYpFHrNWzuQiU+/BcW4aeoZ007b4xW/vRxeYhuANfx/ttMkjW3+bCzJnuYRwh9Xi",
-	"26vMxuzSdgQzz2havqMb/yDfPHn2ktRsB+6UMzSNC+d9Yha5PeT/IEYPWn0dbJqa1dY8/B0DB74cNr5+",
-	"cj5stKDnL4eNKr7ssNHCT3051HMaNt6TXrcIqN6OlM0aac5dPbR4UknTythhO2z3dj5xmvcmOXPHY61o",
-	"4dsV1hK7ZiMv5oxrzWi3HRaGCWw2Nig1uT0jttA83q6g3Px4fPqs9gibfs/mLL6dwGlHXByFFeNK7Zib",
-	"aC7lbMeOCw5DDW5T/bVgO3Vh5p/6FZHKlTltOjEQOrS9TmJCdBwjTrXq4+Kcor1w14NFMIEC8GOhzhgh",
-	"LcmBRZoAjVJ4FGlGZ9+8Pn/84s3z0eNXxyfPNVN9rb+GgOF6DcmYZlradVwVo41rD+UrnONfTAGCUUHp",
-	"cL0gWuadTNL4Uzh/+q0tvnbG8qs0Zq+9wvObjq5ej3Q7DQoi6ZNUBZDruV6sQQey/SBmhsoW4eyagQcy",
-	"l6pNAHUR9AqLSRzb+9tG18uWzR+46RZ/lkp1rIf2BEd2g9LwEtJj0t9Yi3T0UeiG4VoNQQsbpbvSeL9N",
-	"ISULet29CfR6VXMw+HixgRgAWyGZ5+wqFQtpLRwlj3lxJ9AZerpRkhC5IiJPWN4mx7a/NdFVpGmVUv3s",
-	"gWwRmimWs6SFNVqVFg+xB4yd28Hwg24XIoA0r3BO/nWuIsQw8NfspmrIbz+USZi03p8hA1/ko6I2PF9k",
-	"WasB6XDoju8E3b3zzv5g73AQ7v6EcKKAgDWHJrvtsN3p7LYPIHNOYfIYxnd7gLc2qwyyOlZTyvSHG/3J",
-	"ITtI9uNgb9yjQS/eTYJD1p0EHRqO+/FhcsD2J5B8CImNK0M2awQZNSYqsaEPUXWCjXB8wA7iDgt2471O",
-	"0JuELOgnHRrs086kO96Ne8keID9Xl2DPRCRUlqDTP2zvddqdMGx3Q38RXK4KCVAhJAUQa7Ei9VjPMNAO",
-	"xeEEe2x/EvTowTg4jPtJELLOpEt3x714L6ldkMYe7Y13424SdFio3+zrNw+SYJ/tTXp0d9yNOx4GQS4y",
-	"NjJGmoY+WyWIjwZbfjtNHp3sn/xycn36y4/q9PyJOv3l+9en56/3Tx8f758+/oqe8HD7y6bgPABZUnPp",
-	"GB+9mBBgoIYl3vnSCTs3v/Ia8iVEnv4G56bR2+bueGpTID7kbut1u9sMz1gh9QX1hCt9M32AXObZAzVT",
-	"9BbZu9Bgn/y7zCasAcqMkDVX2ZN3NprL5oTBOSfNKtC8UYVtXhhEXJhYI5N2V0q5Q29gKZ/O5Q1aSHtq",
-	"0whdr/hWge+bFGEvWbaaTNiJ2uTYgPdhyM5tYmYgOao+3GWnTQAzTUrj5dTsCXR/DA6O9WXkanXDbkCw",
-	"XJrV2fsgoqeB6eBMqq8M4OR2zB+uC7eJxTlA8SIzXUMcnZ8NvIZvF7DpjVjkOYtVMBW5ZMEYYm6XgVR0",
-	"DgLV1swBZueIt5z2brAW7n71wRsoI60bh235sAxLvP0Equ+tMLdn4uICdvvP5Wd35U6dvW0+5sKZTlmS",
-	"Uovc+iGsrdft3/zuuRCnlC/N4siP4TCB4hwlrqimq0xRLNR6rvjKS7o1ya7WweDlB49ZJviFhHgyF8ms",
-	"BhBzYZMfAPAFk3gwLzepdIJxioU63IusG2LIY831cnbFaCZdYX3iI1u7fGEUfk34ISa7gmsHvCBLk3q4",
-	"GX5ghWnpJfpArmVW2bGnCqJ2I1ejvdmPWZj8ux//0B3/+t3B92pXfnt9yL+ZHHfYT73Fq9vwIpOVfStu",
-	"1KstvALur8Wfbrb5jxHvRyBCPD4bqHDGNsRAFJH69hY3/y5kDJ/+jiFvLGNrDOCND76EZuzGCwjMAlhs",
-	"Yfsja/Dc662IXsqry9b/LxWqP1gwBr8yEG6Q8tKKbT6FfiWZ+tvgkZGQIWyXZhk4Qu1rCH9rN8pJsrOF",
-	"hBRDcIUOeROkVednTyWKvjtHJg/gGrxtJoHKlsvo+BVroI9uV4umxw6LoRiOhWQgjCemhn6CQCM+TsXR",
-	"kGPtKsx3wVzXa5onsk1AeWCQDxnZaVglszZMDpflZWEzuPtNgZ8p3RRmRUfbSqxaCb72W9NgtoingWYR",
-	"LA/0g/k010pNN+zu3+ZSsTPE+d75UrHd2OiKI9Bp/H1jyX+rwnwPt9qa0+RDalRMZoi131hJffVNPude",
-	"XvCUStIhBggAk+AAgg9yNcH0Br81BuWT1moUBVss1deTMJhqrLW/1+0WCRXfVxPmy9hPcvDwoYlPr8LY",
-	"mvnLh8U0A2dL2/aAYx/rLiHNnRxfg8wrgXA7WI1DEE1iiBNhw4Fc/iUuJjpLP5jDPzJZatfct1RuYO2G",
-	"+W1n/ahg/0Cgj556jVlD/2yaD7kp+4IRdYDpA5FT4MOCEBkAjDcY5ztt8rIA/qGVXlZQgMoQQKmSZQgg",
-	"0oS0wiFPmDI1H/yYbDSR4NBMeRCJxgrIBlth6EZ6PjdlW+7Ozr11/ytL/p+aHeI5uzb3+GdDxJ+oyzio",
-	"r4r+sZ73eMEpG6MlEN3Kq7gL8ZdCXJIxU9eMcQMwgP5uJaIBEXPGoWDhkE8WWUaalMwzGjNyyeZK6/SU",
-	"ZOmVKRQPVbZN6VKKua58pwVWej60xU1tifCWy2vEwr/V3KrWkENpcGBc9n6LTk+ej56/OD959CQiTZs3",
-	"2yXTHfT3cXGNHAnL6Qx5dHr8w+j48ffHz0tvdLohJHjuEDplNGmTM1ed+CIXi7mNXGdagI1pVkoLLYDJ",
-	"7AwGpiyUypdg+IWcfYwJtbmamCDiVaaDhQc8Lb12LfQ34nf164C7yosOjszumRxzCgPR4/Xe86raW4AA",
-	"yHkF+IAYgEzMwpD9Lia4GiH/qAZmAqNjEc8LvaLAz03GK0mTCtzC69cnj9vk2GVUm14A8VJ3jtnqIY7t",
-	"EYCKXdg42kpas8shN6nnTQqldIuE8WS5g0iNke6IBY8QoGJgDrY+sUGsn6B1y8STSlNiGtK29ZpcMjaH",
-	"fKHxQqEKlTMj2DC7GA5dbwCQhghkiMMa0/gSMctOJsFzwZkFCzI519Fu2CPPhSKnIkknKWA5wTngAubQ",
-	"AgUNwBOmRaJuYiuc5OjEn83Bfmagd021GGARMDdDkEPuLvNf9ESA+Ir6KAKAAxLrFYc1WBMrfOyzkxsc",
-	"/08hVTWhy1aRQj0o5V63EPUm5QSCm/UhfiAd4RTnGwdT5/7WQ25Ub9c1yZIuP7yKtLt19fcV2xy9pwke",
-	"YdnXEpALMlqkEyWQBisUun5dlLjlqnR697YqL3i2NAzJhlCsJsc2NUfY2ToBFktmfUAO7N3K/ddODWZk",
-	"b6oHFhdy84Rs8/XzsKMN+uNDGvQmByw4tPEM9tlHmIeHH7DNPGzz9fM4iPfHe7TXD3YPuwdBj3X2gz4N",
-	"94JJj+0m3bgzDmn/3uZx7ABITPafQdjJy2Bj9g45Aq4b+TBc+piBdsQtg12XKlBi42smP2zQ3Uk/7rLO",
-	"sNH4CJE3muiR00I5kjJPg/2Dp7XkszWpMI7lFRplRI3enolfwfCSOBz36eEkONDd9HQ3h3bXO/vhXn/S",
-	"g4J13nnZ+mz4xLI1YeRsRlOu13nQActGrupmYaJw9FH6CKt0ONgN/VXqJrhOwaEedk8Puz/eo0Gvb9dp",
-	"0vsrrpLZa31g7RWlqW3G8jSmD58JOTrmF0yrou/fbh+548sONSrlV77MCz5BFK8TuqwmD/ty3U35mNDY",
-	"tn3fumUO526d+VSLbTMjthGZ8pj5kp+BF/JkvjZ5LlyNzv/MPP5Mv+Ffz0gK4lBhGlU3Kz+foH30GNA8",
-	"EXAwBwjdGnhATBrEycO8rSj5wYHSd97v8UIu/S2uBwx1eT0GjvCIAEAquI7AApwtizqqg71wt9gxE6RN",
-	"/CjtW+8ZjPI+tumrhVxalIt1kKigqqGWBtXQroWFfR3yJiWTTAhABVxwUNYSAmuTCi4BlK6AjgWP3gKB",
-	"1SdF3RXNolYhlTzO5D28icdAU2yJmArrbFdl/u5brPyLodZy9ZCzd2qj+Qrgy9bbsJwBSPAWICAyC1Ks",
-	"6WWA+bkQyofAhFQSB37nDyQiTbR6WVNXxiaq5ZuwvKIMxhxTBoniibg+cq9PWQbWGTrkFVNZWtjIpBDc",
-	"BfO3UJV0CIMnx8+Ph9yhQEdY6LQQ7ME047KpsSiDGRQedaOQZqiNth0AnTGHQYGpTthyDHIvbJPjdYae",
-	"Idfqg+EytiexUDJNGIb/74UtF+S+xsjwnL27laHhs8L5WeH8kxTOb8Q13k2maIQ50p7xONzZPrvFTaLj",
-	"Z7fs3ZTc8sFq5GdNcXtN8T41oBXGttbL/U6VXQCycgvcnyLxWTmwdLkaOmE9Xx2wxe6Fn6RSsMkls/mi",
-	"bn8EB+bz1aN9oyRo8ZxvyIR8YtCrUdIqwwgbOM6mq/WuNxRt8gi/gM2HXOQAKnNEWJKiPMEFVA00KZOx",
-	"Injc0CEIqX4GjHinRUSWALq3kdRM+QaH0/tEfzBVbOacWb5sSAGuBSIuJoBDUFQJbDkg0ZSXyhoAnLx5",
-	"hGGGMFyIQQUfKdS1ylirSB8r0JPB2XYC6oBeF+lAt8Ft6BUpBLS8Waqgsour9IgAtrGWnssoFznDWEdZ",
-	"AAenCQTllBIsd/R0JTVOWXkphxzVOSg5ilWQLGi5P5YUiRurg6AHmjOirlML6E4mjCWmTYFbPKikd6aS",
-	"0Owa4N6ZatlBAEiggRw02qWP1G3HMKMJQ8tPbbx6KpWrwPiJJMiu5L5W0mNdGaIoTSJLVrC4QJZat2Qc",
-	"AeCkyhmdPZAkekalCmAVgpPH0c5RAeEH16456QQqZ7yxJxyjq2EPbSsFKs2YXaScY95BBXvIOKPXO8Rq",
-	"8mQLEbIT9rqV0vIfOXHWYtno17GcLTWVYbCyNGal6ivD9GyYz2i8HJm0KvTpeb9LW1FWy0XpFY2XIwRO",
-	"HNliAy74yK+OXUpTPRh0SgbscNJnh8lBHOyD2brX3w202BaA5dqIYoienJqBan16JCYjKHiBGa5hEPaC",
-	"sOtn8nL6L7Mu7Rg8uMAxRxaViVMtEdLil2dizn7TH5qiIPbPTq/b29vbCzvd3QZEU1n0w0HDIXQZn4hZ",
-	"vjo5V4uke3FvHOzSbj/odQ4Pgv5knwV7SS/eHXdppx8ebivn7sbdcYeG/bW2/sneqpzbGXfj3aTHgr3J",
-	"Pg1644M4OEz6LAgnNn8XXirLuX16OD6I95Ngj/UmWiYfB4c2X9c+a2zjA2kgSFBj0LhmY8961vArMfsV",
-	"t0tn5XAQdge9zk8+xHbXlCzvhL3dVkPEEDm9+d2idnulCPRqMrHudXupyHHgmxOFy0LD51zhj5ArfO4b",
-	"nCrrbQUn1G08efBZeoU3wTph8CHeNRtNg5ntBDCISQTIUvB6gG+bEjlSaWFAzJkN2YIw1bmWxMrjtXWq",
-	"0mQQFXcVGNzhHfMrmp1c3Zto5YQbSK8ooYqad9bIgiYFD0VauGOjctHpCGongXCmh56lnEGpSfMKiCsg",
-	"9WqpEIOHrPiG4DYuiEjP39zgLp5srO/lshGai3xGs2xJZmmWpeZ3/KSYAWoRVPVpRlBNPFdjRlW0g6DI",
-	"XOG3hv+XvS9fbtvI+n2VLtZ3y2QuQJMUtVGV+kaRZEcTS/ZIsjPJIB/RBJoiRmA3gwZFc1L+9z7AfcT7",
-	"JLf6nO4GQIKbFi+yKn/EkrA0ejn7+f14c9vSmSF4jql2QlZs8HrJKBEfla18w9gIjTDBOZYYgwV7weR4",
-	"CPVitgbL2Jxgk0R81hAhVVP09cLjPvz6EiShJsOTgvSmyuRgcd/2yQCBm3qv1HaMniQsxdOWig3LIk6/",
-	"nn5j5WQVXtd0pFkxSAIcMvMGkH787IMLFmgurD1n8pcZppfwzPVN06uF9p7ByQwLc5GopWA5s25RMUVh",
-	"Pda2ynbad4ZezJ/34muisEOUYvE4Hl4yd06BZ4l2yF9eJQq9SsdbyyzyKo6X2SVwW4Ydqv6G2hb+kL2q",
-	"4tTr9U9qW+cOzqYAcle2yB4/+EDtKYanjNnYP8ChRdLsamPfa/EgB+NUAlTVc5Pf5hpNM/lNtSAjVSDR",
-	"SNxLNel49mrr6bmRxUVfqOB0ykpJAw7rrJv3dObXguxG3Ejbjsf9YcS7XKQR8Hvncmbq8lzjnw7a8+sc",
-	"q50WdzXgmv3YpeEtRZrwXHk13tinCVZR1xyP+9pN0J183WCcin7fJ1VLn1xG8a2Rf7MW8vnxoJA8IBOa",
-	"8JmvJhRzaqZc3OMQR0206h2IOOymaeyT6kBM8Lk0l4VTAk8uYyeJ+LVGrr+vc2iGUunsNNCXNxOrzOmt",
-	"nb2Gdur1qlU6u+Dml05qpbO302401raVi5+yCF4W/vrNhp4fAanW8mmYLWAO9E8zDPzz59r+ZWFDmHrB",
-	"hPVklDJNLpSTM/p2tFQNdnWE1h9sX0SSKaR5S2KHOsKgq8rVfSb2jWnuAb1lHs8nuw2capLm89s52ZGl",
-	"uUnVMNDNkSBnAIraZpxN12ogHMPb1tUakiJ9uzaK/BEDMkj/AJ8n9cD8zMSuK7FTHg3x7bf6aTJmfp38",
-	"CmY9HkRxw4AnnrE8taD6EFddIP1awWBPqcHowKmKUokSRFmt0rZc+K1G05/vaQCL3toKvmVJ9BEyXI/G",
-	"AYyjCQL5aQ4lHrCOIbmGPaBFv1DmoiC3EZs4mVgFljgtV+s5sq8FdFyHGRes5qgOfY9biLoq9lbaPyEv",
-	"+s+CA8HhHKFiB8dN9SREEvuEqoYSsYYtC5YryhKforelthKAj8O7h3QK9QwwXgjTFjgXkYZRmMo8IDxW",
-	"b7wWnKkNl7BRTKeF+UcZlSeCTN0LuIyFHaJ3yJEhSEyzgiR4sTp36pXIeseSiCqvKOxos1mZw4IzSSZU",
-	"A3xmToJebG4GBVw3eEgL3R6wk+A+/DY1l0rtQ/eL2TE3yGepbvY440EyBZZR4EohFO6c42qcWylYCDVj",
-	"iB5zPdbhALi9iqmjUqV4BHFFLfyMyF7hYxwuoNc0L8LGomshQs1TVnPIeASB8u1tcIp1S7OerAIt5loc",
-	"nCgmy0g4S5k2dWPx+iybCyvKi9O+wA3aCZphq7/L3H3a7hlkw+2+26AmeLjdL7pJre1tMBTMz80FXtPd",
-	"W2pxYVc1nxb3Ae6NDXpQF9y+RjNtc1PIBwyHr/tBR/ryjT8lu3HOvtJ/qpNfTJSjKPsPNFQHZL1ACcAG",
-	"nTHGSkTXKpMsu8Xe8cmpvNFR6gV8TBagX+mXWapW4pfZOS//svrtk19fsNdLb8zH8x+Kwwmrupffci7S",
-	"V2LMtVu6v3nZgjRm/QkgXq3eXzqP/3PuFoinWzHxC5tegFhZ91GnZfd+wrxIvhx2zcddztz26aFwHcD0",
-	"zMjw1R5gIan2x3HskF4sghtIPev6hPmKylqWnpzjcZ5QDX4wJ77rz9h292lFRyuNlhBzrO/+5MXC0iBH",
-	"qcyJEvPyji7kcHTHNPLsa7J8j8txD+sX6uQcDOR5CQtx4n+6eujulRa7Fhg0B7qRmcUZyw9Y3IAK6rcb",
-	"bX95yGBN0+gqT6Sde1cgQiRgA0QnZQrlPYAqq1/XiW/Fpp9VJI5oOsjsjzxl3Dq9onlBnDM3tlprMvfM",
-	"zDdaXwBQErAsMjnj4arj6/HAqEcD24qrcQ1MTXkY1raPTJPzK7TEEJtZ9TWnY5h2/zHcv/19+PdBEO/H",
-	"7PWrNHj9Mf7n1sUtbX0Y//M/J9Oz//yjeX49a53tPHBpAdyRqyhYLslxl+gP3kSCz95YKshN8LzyuRTz",
-	"1xEM+gAyacIfTBa+NKAS9WWcRkXBSEdAsw3ZNzwE0VGe8IxUL14dke3t9nbNyXnKfcNakY+xOPkIrBJ6",
-	"CRtG4ERCDYckNE1pMKiTU+Wt+kgoDQlUexqNl5vZhZcn/3h/AmAb14mYaM+Z0WBgcpvqmqvDq/eXiAhx",
-	"dXJ+dXh1+uHEJ1Ud6qk5xD96e/7q9OLs5FgDSBwdnh+dvHlzcmya5o+vLq8OL678l/7x1cn5sQ9+/nSW",
-	"L92/+l2NGiNNlPgfrk7PTn5/e34CvQ9QIUyitE78N2+PDq9O3577yIReeIiSIIjmoaMm6hPen50dXvzm",
-	"m0mdCW1pGico6DggXOi4nPH51TIyqtzZhZoK8a2mRUI57ID2uC5jrS3XZ2S5OvP4XfSZ2W3fkV47LC5C",
-	"0RXqlC2eVXuI76HT/FrBWTMWQLs4oUQv5wtpXhRH/MbqQWOWfEeKENK5RjoWB/LTyevT886Ho8M3J+fH",
-	"hxce/3BycXn69rzTqjc8/u7i7fHpccd9+fJyFHFGjiAu/vLlUf6E6pV7+fLk3ONnJ1c/vz3uvHv/05vT",
-	"y589rp9v5ITHlQTplDQFeLxer3v85Pw4f7W+/eTDyfmVx9+fHne2+q1gj7aZ2+y1oDeCuXv9feo2es2g",
-	"FW6xdn+b/s3mowuF4x430rTT9DhKzY6VjB7XMvBADfHHkiF2Wo3WTrPVaF419huNRkPdcXJ+vNb17W11",
-	"vRZznXPA5MMzWpB2IN6Pkzo5ppySCzZVE2OEaeeMRuq89KOAeZ5Dmo0GwXX5lU7VLy5HaktAiFnPpJ44",
-	"+He2xpunxlfpyS+f4fpGraBjTbYKltDsLBfJVx/CQOIBi5enz+y2RNJYQrOUEaQSsjyROfgH+RyO9HjC",
-	"YkYlC03bMSDeignTkObEf3d4dXpyftU9+vnw/PVJ9+j91dtXrzI0MY+32mRQm0tW69wY8XXaFsMY3SAW",
-	"Uo3GVH3RtHbg6YiFcnCZtDpZ3azbW3KUjv58WsfjM3mdssA9TNCzd/rsnS5UynfNFnBxoYvaMwROdcCV",
-	"dpj/S8VUwFdeMRZHUOaRpixxoJcD8JMhxWmi6Ov5rri9C4Ccs/Rg6h80PgAMoeEondr8jl0/Kon/1ye/",
-	"Xvl031KP0pL/1R/saGxq2otZF8TP4zcKzNXN602J4G75P1cevq0AHSMQ8TTiXcluGaqdXSfbJ0oaJwi3",
-	"J0dUfZsD7Fk87Y4GUxkFNO5Cbz7c2aexVCdGXdntw67mwRQgz6IYwqu2QF+LS6hEbBAwVy7Tgl2SL+fX",
-	"86JUYAo5erBsvobeCNs8YIaY1MkZnVJyNNDS5E69E0+6R3id3gnbLIGnGXs+l/cKL+qm2Llq7OUf/YAB",
-	"OTu6zx+au3PODMXcr2ASHYFFtG6C6mj+zk9KjoCZdGWtpLXTZ3M3PkzGSwgClp4xjtAkTIXtWoWSRxsM",
-	"MEaHzv9CXMDoEGijVZbhczLrHp7Lka6QesgIbhZAXc9JGYpbto6LovaJyWIqGe1xHXUCK6W8lC77uxGH",
-	"WPObQZECEpYOwoKJrrYmixlSwdYO7CvhmSLJYTXnOaYgkVvcti8ksX9ZWjt2mIphFHQsDYnxwjQSkilx",
-	"EjFi2lvXLBXXTA3NgfbtImCurgpSjyuUN9oWdIRy1gWMSI6iPKu5ikXd9JFjwUmyp5lqaY8v8gfphE6X",
-	"+3w1GGnWa4TlXlEq9fFeWa5XiqJvtuCza/fs2j24a6ckVsF506d5XeTLjTgVzE5+VFqFryuLqjS9EgBG",
-	"ej2bbvcy3b6+sierlmZLnxxd7geUNkrub2QbDsXts134IHbhmbhleatw1vbaxEpcnsan14yHFIwc8y7J",
-	"aBIM6uQVIPgACEsvMnQRh+fHdeL/6SvLLYX+XU0KikrHyRoC6FD9NFAmk9Dpe4/Pcyojb2GhfxR7FkI6",
-	"JXLAWNrRlfiHECXqEMzEyVtMdOvsdWQaifVXmOJq/ATJYhakpMoF9N7LjsUegsS9gR8x0DqIgOhxyB8c",
-	"XX4gyESEhEhypH6CkTloEIoJ2EVZaSAavh7P5SIM3KHl4SDKZ4d/KMfdzpueMsfj8+wjJTwljgESwloJ",
-	"vQoHyLDgcYxk1ckRi2OJ7eaFDyATMY5DZAuAj+2LZDiOaa7TxuP+C1/ZIWoesMtjhpElw2jc2tlBCg86",
-	"0rkGYOtbAFXzk9mf6+Asms1smo3Q95Ba2EgH+r+pK5l6lLJUq8afcXKN7wDF9XEUA6iXjsmVwbboIEup",
-	"HfSvin5wxckBVvzhGJiVtUqyL/EFn8BSOsUb96B6Xv+QFc/TJKEIAZtOwQ5Ta1RZgHVop2kyUH5+1oMo",
-	"oUc/sRmeSHaUz5cjjVAr5/GqpZRwDCxTruzExJlq8ChOLl4dka2trX3d1Z+uZMxYyZAhOHvbL2vXKNDd",
-	"OIWR10s4JEZAjaju/J9/Ndz9P/5qf3LxH63sH/81X9pdhvU/+5WmopeIfl+y9ID0Ewq4ABIBjLDbFVmH",
-	"5sbmqjksDPBqfhR/bARwuXLRbRZwnVVXS44Ua0oCr78HlLTB6amyj/pp0GVXQuNThTIfEBVqeEKJGX23",
-	"rGXeOqdDYO1Jhb+Cc2Qlx8jzvrrPvkKNloOD/QZhYO3X0LQICfttQcG+ShhzU4CdBjsN4dRLDLCsyw/g",
-	"M/L2GKAQKoNs0Tf/ueBLY53zybv3jcYa4ZC3SciSTo4NjFQzMeVo+pQMa9rUcIZ0+gLw+dQJBYHju1m2",
-	"zydVzia52+CWAqF7qXIXSRHMbh19re4p+a6vA0Tv7Yj+OYYgoRSJ4dMqwOi9kGQOaQ8OAcSR4kjvFImU",
-	"piFLoD0an4eHRV0SRiF6e1KOGakaj0T97YV0CFXGti4mRLBP/QRldsZxiWA3EJXro+c9KlgedsXTa7Zu",
-	"S56G+NpwM9m7jCdTPGRAtaekuWNUrWOcA/QN5jKjjnUMrF+g21JylbWZmeU09juNhlOSKXQ8TOs65JBT",
-	"r+K8yCd1nUUVd06x2M7JldhlxreTodBsWDs3h5f2DJT2CEBpb6wMQLXSy7yzmVCDrPzxyVmQWAIqf+Q+",
-	"oDl8iFRoeBNHebJRABBe4ThBpBRUSuqXdY9f2rZpcEhno+OjGJxdInTlDIl4lEY0BtWSjqXvcQuK7s9C",
-	"nkX6+4kPcLX+AfGlBuBSognGoSxN/Aro9Vdfku//W4A4QWNpPhHcbI8PqIaFUAIxFYDjlYSEkgmNb9yI",
-	"2xGJjEMg0mwOHrd0DsDgGSkHtzdONXFij03BDqQjGkTpFGhXcIp1y6LOzy1OKpVjLGQECeQQFyVLC2lY",
-	"23zVeUdHbfTvorRONAhDHs3AtENSSTI8i9kEJgKgaZyyGzaVHpeBGEGSzZL8Q2wK3wg4v3VyGA4jrkMf",
-	"ARtpaLbl8ADPuABPDRdAFyBt0kR/1x76x8EBWDf7s3naZ0m+x3T+F4vO12f3cj5X139pf798+VcUrtXQ",
-	"L1+uWfX3YD3+n8fGuHOq7Lvt6/+OevXvbQ3+hBacUrssIVW00PSJqpWbhDNZJzigS1NPQN5uTzeC3xsD",
-	"TdMJXGX0hihCSBQynkb9iEmNyacxoA8QhTVKDQ9iRnuNtY8leaYlnYWbVaoAzXh5zQlEetaprlhTSi0P",
-	"In3Oju4H1UaFHu47aqSvXWB/5c1V9uy/ZkvRNbT7B3TEc+f6SOOQKjFbPMy2ji5rHC8mhw+QLUd6HPD+",
-	"xDiFfGzGkEwuNCpf/nxbs9qeRs9CpRmmfr/d2tPsy8NISjQm2s2W/p1MacwOSMJczIPy0OMJS5MpuEkI",
-	"Wmhfw9lEP1eNR7l0LCRFtj01hEEkU5GAD+vr2mt/HQn0Hq791oXQXIDyhx/02sFcjSCtEbAffujkCWwt",
-	"MFxMU6CzsVSIRaMP+tBxUmsInpiHr0bQOg02Cfwce+QdgGiHUI9jdlHoH2htjxuAQDUZ7IvC9R5/BbRI",
-	"fp1Uj1kQU/URNvowYAkjUmBqPXu/g2UEA+Zxu4KkB0AGkMUPx4GBX1R7s15b4pX1V1B/by3m/L5771SK",
-	"/8iEwmEYEgonGZv3sVIWDjASfVacrB5P31/5CRzns4tTXNtWo7VdV5PbBxzQvhIPQnCwMmQ961npzreU",
-	"7O9vUrWnzw8epi9bsffgWlJLk2dtOast17CW8+f6lSU7+waL1PY2+1Yj8h7EPMBTtZCfbH3nYGUr9cKO",
-	"hP/3f/4v8W2HERYgUT7FkipdaZCrdbFA3fkea1LSYs2nJNfzbKNpCxqey6KPyzucv22v4q7aJFvm+W7b",
-	"d7ZTHnrFUqEbjJRujmOSMAjAR5z8nfIxTZQ7/pW1364QnriaWTmwEYhPR/A29teRJyVV0d9fVEW3e61w",
-	"rspl5YAFN27El0jLOQGpbmFhN+J+1m1icnI0SaJbJh20zPyjn0+Ofjk97759d3J+mcFIkK0yDAmdk2E8",
-	"NMBD5YWuU1IFnjwtRDPh2eUi7U5Z2qUIaqHdOF+MGJddmvoQqive0MWm9NlbsItJ3VPbWICfC5tWhFAf",
-	"SnQnE+eIVW8YLEuEu5rhU/5EY0bPkm0NyfYqETw9ZvLmSPB+HAXpFw3dwIYsnPOIbyJkhNpYKVsmZHJC",
-	"BaWMvkeZYdaDRzkxLxxIVQuTKL2DVPgSJ1x/3fMRfz7iX8kR1ztyDuVxo3MOlsI6npc+45bX5GFO4Eqv",
-	"CV/4fOqeXYYHcRke4NTBhiSU6JNxBxM+ZErRsLVPnb5eKVYdqEa3uaDfA8pJj5FUxOEXiW8c4yC/6wBH",
-	"bmFLIhywCkQyRqZinJBREqk9RQKaMIJIURHlurcQQuMJjbH6a6Ngh16IzdvUn6XRcwBjXTGoN9m9xCAy",
-	"KC9vSh6px7vANWUyqdABZatF8sTNc3nVZd2m6xPQPr3yDqj+wvbSf/1VoUEqki5MG2BnIKQf/la/1mDI",
-	"OZVl0Hp6orqbQOwpT7FroMzwzXD7NmuHW0Gr5wKlfbu/x1z7NIPhUclQ+PDOVNhH5Xpz9TcYkqVPzvwn",
-	"V7Zpu7dlOOzdNt3vuXvBbujusO1+m271WkFTrUJhUuD2sinJkcvfe0py3wHP2OnjzLitXpO67cb+nqse",
-	"6prWMzUzS+clT61vZiZHeb9pdnIpwX3x9OB5r1eeq3MerDIPCvJRLm4geLlw5UBMNoggc9FVd5SEj00n",
-	"WCCG7CnGfc5ocnMuLgdi8uyDPkd+vo7Ij9qTUIODx3j9g78OIuDZHVEAHQCMA8CVHGbcHSH1PK7RPeAw",
-	"Y++76SYtguthh5bBa+mpVdWQeh4vbdFyCBeJRY4zXewiySGp9MapGbDHi6TES4EOEeYkT1VrWYYdAo1h",
-	"fURKWAlWWHOA/xhLELXPj1O3rJXrbR6mXU2JbQFa16tfB8Lv+3TtvxGouWdpfudumO8V6O1p47jdX9mK",
-	"W5ZrP16Jv7ZE+d6yJF0zo6p0rjW6Z1Iv0EU85qFQKxRJ5NTXRcZ9ZaiQkMkbRxOErFuggTVyUerxMrt8",
-	"naKLK8B/g8A0MpfoQm+tYsor5EmuQJ4SHyeJKd0J7uLdYtWOenu5gV+q4dQ7v2vtlu3N+bj1EW5Ls3KI",
-	"QnvIKQGAiPpmmk295lmrff0+yrcrr9+jYDRlcug0rHaUDPiX22cslC//AmCDT6vJL7UD8UKaQLhDMqQT",
-	"okW6qw1tWyJjQTVAYg/JVkPDJV6LkqI6C72gNp3gpOqfHf6ze3j84fD86MSvOYBP6Rd46fwOuE8gQ+cx",
-	"KecJKiOOYAMz8G4ASUmqyFRpWjNTmeeqrGWcmR7PM2YqX8ckBwRnUnNjLiendHAYWWuYRvXIusYyHBAD",
-	"b03OBYBaAfYjlKB7XNega0QM0JDYCARXx+I64uiUIpy2rvMNEgZdpRTwR9QK+Kd991xwNtdlBlBaul8p",
-	"FeSapcTfarR1hEy7qV7WspaD2RAJSRh4c2H2+mUkl+/0JjMkca8YRG9X6im1lfPknBnshtm2tv4+t/n9",
-	"BQot3QAh/M/2h97u8Lz18Zf90ZstebU3+a35n8Pt4GSn/3Pj3xft8emueNcKX+/fnBUhIpqtvXUx1XHu",
-	"9REJxAhx9DUm/YDK+pJGqmxJF2FKfTlySEMLaVYdlvEz8UGuY4ss5IP8DIyPcyyTKzkgXXJYf1MnLsmh",
-	"Tj0omaNanXv1Xm2hNVB88rlIyVCEUT9iIZERD1i+QVIyxH38vP1e3yYn5GFeR+e8HzlPvYli1dgI5vzl",
-	"jYTczgKAxhXZa8Bwmldy0kFoPQahSiWV6uQdxCpNPHMyEB4HHIN0wKKE9BhNWGK4H1iq26r1C5R2JakQ",
-	"i/CV8wSzVzDqB00eR7fM6IIZhEpALrqNZJTaDltgWJXj5JoJ7hBAmw0R/Ctht0Bi3sfymGhIr3VbYzjG",
-	"D+oOIz6GhtL2tk6HrkkCpiX/IimRaTXZzZOQG6dk7jPnBtRq6AGZF7swqrYa1Z4a1XbQ7m3RVr/JGmE2",
-	"oCtLcEP6QrnW7ni0eDCAU71BinZ23RelaQ8X7dM752q/2NH/Sy0WnpbDsdLj//rj0x/z6HaLPjh3/I/m",
-	"/7gY7e4wDCWh5CZCoz3/4Dr5lfUsKL8u77K8SB73Sxfb1xnULAuD0RwsbtFXKikwtPSsMEYI+1sHJFfx",
-	"B8F+wePpYly02e1SuVfnOJu8y4gHbVThcwqI+x36T3c+Zo+JEIYmyYpg8txC3v1blgKGPU3szW+3qRDW",
-	"hdB5ubZKrC00b5ZjN6HNgiINJSpqDeXsWuMERJ1xcG3eFe+E9KY6/r0YGGbUmiv/OwBgA5R1VTCDaMEE",
-	"qi1wlEsk2EoneW6ynhqM09cgMkon+jMLkG/GfVlpwyAu08anfCVWE+VTE09BBCaDxEQWATEdYo2E0b8E",
-	"9iI4IxrLVhddIgLDhCahXGWLIKrEUz3JdwfiOSqYKIVEzRJn4e7H+DExc74WkWQgdL60aPpqi1S/4TQQ",
-	"gtPc3RjCtIELHEvLgjw6vQBbIGNomUUrp5KENKVApXTCr+NIDjxe9Rn3gczickR5JAek6jPp1xztJWIy",
-	"H6JAgiSMA3OG+hOjwcDj5pWYkQFJ7SOr7t8v354rn2cwk243w6k56h6P++qbfYdMBsBfqzn/jEca+nAZ",
-	"FtVJ/LePgGfSN0+IaY/FmgJswOKRr9M8ciAm3cmAcV9/jB0tlTdAfRpPUSt4nGo6V83gliuxqPqauMwQ",
-	"6Hd1YgfzLFDaBn9fRLiPUOZKapkKBY0LB5k5mcGaWwcd8LVlmiPFCFkfslBQH4eUdDHl12PAOpfE/2+o",
-	"omA/6twPfouuBYTf4LRyFqlv8rhadShC1IsN0BgZ0rc9TNlbRN/jmvXOfaN/6esb9W5aYBGfwvS8Upt4",
-	"hQaFUelBLWPAidkCADqMnqyTuuklYiIhHmu+UB5o1F01XT6+xjelSDChC7M5M9OycHDu2T8dJg/+/LFR",
-	"33cYh3/sPUZjjZ6kTgWyZVYuwJTDIUUKF7VrRzTiXcluGVh+TkUdIGVw4JcT9WeHNBtYdyHU5piKMXR6",
-	"YvADOpzgBFY6lZ/FhMgUqjMiqVsMacT/GxNslU4T2WQqnYbaJ2ZMf8zbQGZG4DPUCs6MWo6oHHb7cGJ4",
-	"kBv3zGBEP2WchAIGPaC3jMCd8r8r+QH8Ze+5oAmLpxl8YCXBX6ghmGuOaVS4JISfPy35iohfx6yLCP1l",
-	"XzMrWbLPeaUkLa5rB8jRQzIQY8kcQ+dAkjHnOgRlBvjrgAJzMxZb6WfrNejGJsvZaCxeBM1GaAUobK8/",
-	"xzSW5tNmvmCR7FN6VM9Cyj6mmzT35MTGAtPJ7GtOo4TN5KKOaDBg7pHgaSLiVUkpuNhce+fk1P2IVjYr",
-	"F8U7QjWvUICGocc+wgiquVL7SE+T0f8DKkmT6Io19KqAglJZLkXRYGXsUBlF18C3ravPGdQOMAn73TR0",
-	"tVstp5JGKYicD3Y8xI5Hb4FBmo5k56UJ8sxkb823ypfZJ7l9i4x47xrUgkxHRUgKerD+CKm/EvMMtuta",
-	"pLmmEmatFJ+9mFTTLKWDwWsW1hbn+wzFzGQgyIPl+97YoT9Wnk9T/lc6lWar0SC/RrEcRAkjP8W3oUMu",
-	"x1HKSLvRcMgbIYmhlCJHh2S/0Wjuml7GNenytKLPkUmpBdSMWMoCmC8dqMzn7LIhf4hCJgBoEIES4ojf",
-	"qH0pGU/VAgEItRmjcvx3TDW/2+63dt29XnPHzfn+jbJ83hpDXF8cmwVdkcCzu/CJ5+3i3P42Bznb86uy",
-	"dGYTEczEZcfVPLZOfLN0vu38oQRF9+nh+SEcYWPh2xafWiGytSDHZhlO7hMM0ocgHwS694G80yH7tPEO",
-	"fszcWJxjj1kaWbKLsPn4n/Nh32A+LM4OXZm4mFX4mya9MrFbSHxZVtmZ5JftS6Q8JA+Y/MqJlpWh8lyZ",
-	"75PKdX0pEZCf0+e01r3SWisO61qEI0hxrHWiY4nKSXZm+zG9nstueXwmvaWW1d4cUK7bjjF4ORlEMStw",
-	"oisvz+Pc5L7U+VY/6GZOaXt3zSO7Ee+OJcvbEB2PZ9er0UxoHLtBLIIbGIkkEcQT1bOxga9Y0zhhCfM4",
-	"5VyMeYBNO1HqEOCk5GyC9fwTMY5DiGhABVGdXAn8iepGKZIK9RCMwQLvrE7k6afYDwaaUD1e9ayErZfe",
-	"eyKy6sGaiXPm29Yi86252Hy7gyH2mOm9LymFTUrvC0njr7PBORexmpE9s/Gqmf4fI/gA4cXIvgDQW4DW",
-	"Fvlqk0zGAQ+jiUw19rPIlG1K2zggZcbhRtxVI36QcNSsCO7MCfKSjwM5GqW5qYkk6Ucfje3//SZZ17Ow",
-	"dURzeUQNoi+63Yt9TIm5CcIz2K0ulEOOP6bC1HZKQnugw3UETTfYOUphWYQ4zfSkKaJ/xACn75B0ICTT",
-	"mbvxyOPYDO0fn7w5/XBy8Vv39emHk+77d9BuhDcRmqZsOEolkFAlrA/5K+UVXAsR1hyPMxoMso456BeD",
-	"cG9BQ5JzIHKGvrWIS/O18OmOx8Hgh02oYxQhTemisN+Zmd4VSvWtsl7stEKGONKALRnev6/nprYoF6hP",
-	"+bqHUQ/uEu8qSQy+U58to/8whzSBRLnRWJiGjIZRWnizHnWls92ATEs0HA8rnVYDU174U8Y2HPGUXbOk",
-	"bBRvR/TPMSPBOJEiwa45SkYJu43EWAL9/AtJfM4+pl28xtdOH0aH9H2WPnvBB+Bli1rPtputx8X70zu3",
-	"0mm2ZxDqtvqtYI+2mdvstUK3HWwzd6+/T91Grxm0wi3W7m/TilNRqoBDusvESnWdV3cOC2+ns73XaWz9",
-	"rkyqiEdyMHfRjrqo3eg0W7/roGuz0W45FXViunqsi24BjD24EI5WpVO5prfKCOgQOUxHHRJGNCZpMCLN",
-	"Rl39t93Z3tvtqPPGWZDafyiZr89wlnnp6iD1PtvZ2d13d9utbbfdCJm73273XNbY7QfN/n6DMoifqS2R",
-	"Hy0i7xndsXxmLDhflrRhw1GsDLQiOp9+j94/8I5PG57AhTFk2N1KwBnR8FQDWl9SY0IY23QjDDOBbbSm",
-	"leFzStOAiKTJdAl4F70B8C6to4w2CceaN55wMbEg0sqTUyrPHY/IiCWRCOvkNPX4DWMjidU+2UmAKqEo",
-	"wOZnOPUkoEkSMeij8/W4XWgTl8p7BFSp6BZ4t2hKrkUK3Eo0iSOWGO0JTnWYiBE8NmEjRtM6UQrK48Vv",
-	"kAbgWs1AxELjTC8Iv5fCfKTJVI9zHb9Tv1jJ+2hhU/S6bieKNOtURjzdaVdWKKd7i/yvQtBnmK5PQqxn",
-	"o929aux3Ggb7dpGgn7mqBJ22VNJvKNQXecP6kx117g0Yw/ftET8ImpaRq8pNVK6xFlVVAGlSXq4ym78k",
-	"QiTIukwPzCicpfrGuFOLEyD6YQjpNOdgDVlyzUKXTujUXAKBTBNkrXvc/xPqQCgB71H0SS9K0gGp+s39",
-	"vYbbaLuNlu8Q9pEGac1R9neOXRaAybhSDyBLSdWvtlvtGtne3nYbzdaW7yjTG7li8Sf4f8eOZQKuHjzS",
-	"4wMRh1J7f2F0HaUSajXIBC4FxQUJYPDl6GjEaGJKauFzPY6hZvDuICtsSKxJ1adcOcYj9h81Csrp39hH",
-	"v1YnJ7csmZJgQBMaAOSW9Lhy9zrkz7FImXSI/7/UHV2sqpWMJsGAoC4TiSRDmqIaHkoW32K71dTjy+mk",
-	"ld3xzqzsCuV3rr5jgmuLU49T4+gvg7x5YekW+Tl/LqjGtDNTBP8Af21lBemzo/i5HMVyXd+4au52Glva",
-	"X1P7oCv6XdgHlU4lO8IVRxsNsN5/02+oB2IIJkIi064p4eXUlNs0mvtbYJfsBq2euxtuMXe/32y4rWAr",
-	"bLPt/g7d7RnbQN/9xmwkEDzdiKfCWB3z9NGtrYpT0THipd91yxIJK928n9elDx0yxK/2vYz0ffa9Ht73",
-	"ehVxqwrzPpeVi3M6cHklwFUOBh21CwhsBvLd9BXofjpzXVVpFCFTst1o1ByP53WnY1QLivLbiE0wBalR",
-	"XyLApupDf90gkkRv0QONFBIBaKdvaOKh3AB3ep0clqhlIgdiIj3u5w6Ob5KWJnw6R6mxAKHK8kOsdKsy",
-	"aK8HyeatJy8ep/LgDhLgGJMtC+xKy8maFYKadXhmd/+ybAuHdnEMBFxudcqFyVqlCngWX0iDYFewq4z9",
-	"lRmVhp7a4zoGEzOaSBKltZW9ugbzEHDasRDJoOSlAzaF0gEypCECk9SJ5oqXeZFi4e/MsD0ejJNETYsW",
-	"UlW/3drTfU/DSEpARPTbTdMLJVMaQ6zG4yUiqZhqNPUScGE351tl2OU5oNfF1QbfunSaMz5/+MEQ+SuR",
-	"P1KORBSwH37o5EHCLBdHTFOmXBX/9YlG/8urNx8SWKgoanXya5QO1OYBfo7Wnn+AK4ZLiFO8CFRvHk8v",
-	"mwmv0vQqD11Goc27vwrHFFgGcg5j1iz0V4k9uL+/SfFEQZQ/dAXFHYawqghCL/Sz8tgARvdMCZsihO4a",
-	"Nus7JcB4CF2ir2zbzDdXEdBu7W32rUYOPRC3ZpKwIFWOtBXDWVfemub6S9AWq/hNSoz0SFoVb1Bq9I9+",
-	"ZhoPaXIjPQ5XKxmDOoxUo5RkaRM9ZgctbFIwsB1tYXscEdUxnMMkyC1jT9SU9i0CptNxGKUkFtcer/p6",
-	"YF18sFKIatcCej9PoUSFxX0Hf6AF01/f6XgcojjW4IwTRsOp+ZwMY31G9Sp3AGB0NXhZfpbMvTwVa5OL",
-	"wGF7Es7DnUsBzW61SgoDGNng9sNm4O6yVt/do1s9tx1shztst79H93t30F0w45sjsH8+3VWynXLA0+qU",
-	"aL/3WavdT6t9d0QeagoIJeEY92+21VBOYrnzckVjIWHX6Am1F6+D9ppr/vT4et2fTlbLBiyW/sK4vx31",
-	"Y7WDmpQyAK66+7096rb7u8zdC3cCd7uXgbFmQvo4qZNjyim5YFOsgNCFopd5AMhNmiTNZ65okrTL8sSb",
-	"JEe5VS+DNF4BZaoXgIgkI09x9LMdgtAFNI6n0D0LMPPqJrUVPU6DQIx5SqrZ3sQ0GmTIKCfsYyRTzQvg",
-	"kLk+So+vA1dqPuZerZRmn+UV8IY79NPGO/QxmyDNsq/DOIUXbj7+5ybIb7AJcpQdlyUI50ViiA2aIDOx",
-	"WmiCtASLn6kJMicUVjsTGS78k2qC/FIiID+nz02Q92qCXHFYN2iCBKW1qvGR0IR5PJcrOGZwOU2RYDrU",
-	"j7SnOUtQYZeMiTWbY32QqXgT01CHebped+ATOcR3J2PTlkbOJrG2B+ORSIoo6XcxQR6z/e9Lyh8b+f4y",
-	"cugZyPPxeszuYsAUma0WB4VNVJMSyYKEpeT9xZuixJPjnrqhh+DGGJSNEiImnJh3eLz6WojrmBFDKeOQ",
-	"t+M0FuLGIYejUe4PtY6+f4aQxuOWjkZ3nxt+MDlQr9Jx54BhaWAqEgulqQY/oHJw4PGAxjFQJkDJ/1D3",
-	"BHA2QX8rT7qtvlOmYiTJRCQQC9eUER6vjiU0ekLalsKVA6p0Br1hYW09Som7Mpd9K6ZZc7P4CVKobUqP",
-	"Nk7iXLtsOftWCYXhBi8BmsP10ZXzi7mEFUst3sUb3G7qwx29iYGR5FkuP0xdyhm9YboFFSgFazlJ+UJa",
-	"2YRcgO8v3iyXnrbVeaHndxjH+YZobVWqNTY+n6MEiy1qK08FlcYpL+3LV0iIb7UC2OYZAVY4hmCdEuMi",
-	"STFEXCeH5nlwHVwSRiEycks5ZqRqYDnU316oFYhTlmgeb3UZNU+gKaFxXLM1xsohUALeN/XIX2dzaiGw",
-	"HNARDcBzajqVPJJ3Vw2huwkFGFyLeINbe25rt7njtmlj293vt5lr4Qb7e6ziWACL7iYwhebUdTeJhiv3",
-	"qchahJzWajvZ4uSW22hWzF8gOdhqtHbdxpa7pX4/iXgoJjh9jIeAAddpNLDdKFH6DFqQ1JWM3YRUiY2h",
-	"4Oofn/64X3WzObKrC5tzCBHPlc2P0lUqc+LTiPhMpC4O+KOlpixEtT2UKXlLo5j2ojhKp8S0p0GsT/DM",
-	"NHMs6IPHkdt4lkOB/IobcyGOEQQMShBHDrDfxkIvpsrolCm83s+fGJ/Egl87OAB9DNRmA5Aj3Os68SBS",
-	"Im5ZEtMR2tVrf4Xu//lohHXP5veqBamK7PsRi8NCSyo2+xRwfwECl+bY2RzC6td1j/v6C/7V/KMOJ9ev",
-	"E1gcpD+zOEto0BuYqQ4gmXo8I/e1GwFdoGvGlaZl/tpVGbgjzN6p3A/pSMkZecjDq8E4kerfxYK9V+M4",
-	"Ru5rwckZXg0jtNc75JgFDHq/UkHOaAJFhjYy8oAq4psX+7szYn9vkdh37C07na2ZW7aKt6R6HZSu+LSx",
-	"YnjMVJfZ5yvjTHYnbz7+51TXN5jqkpnkKlOEs76OTXWFLGZpCU3lMfweQ+BGH9bJJUS+o5QYAQv5qqlT",
-	"1iBwYGCJfPNWSIr3WCCULvSV0bW+fMbx5OTzyniKeevXHk9pL5r88Dlg8EABA5zP1afEWeD/r+PNv2bp",
-	"U9ydjW9EQeXn9PncPNC5wcTsykOzRmLWqJAVHVsOMQ6B73Ed3cMHTAYixvjRImeGzPoyHgdnRvdX9Zhu",
-	"sQpJ1QC76rCS+cCaUXC6NNzjmZpTw8zatEJkUeBskjmLOR5I9XNi7wZ4/TXVHGZ+nogguasDxT6mYKnn",
-	"faYT+J2a3L+POQZfQzHuxWp9tTNU6iC1SpyJHXerUbmDYf+YCeQvKTdNAvlZfj65BPJd3AIbPVmcOzbx",
-	"s7QogHRhDITyWZaHgfiGr/x8KIXzU+F7vApMQRKSJ7rfpyQs5pAgjkYjLLYtvs3jfhZA8F/65pj7tTo5",
-	"DdlwJNTZ6+hBAa6NafmB0JYDv/M4IoPrSFmmE2KRWiADq2uERnbDeyCAQCJueoIkajN5gyNGfTTmKXY0",
-	"+fr3voYml9BRpiNZtskY0iQJtAIHepLViCJ+XSeHOt73QsJUxTqqCIVMN2yUEhokQko133F0PUhdSW8j",
-	"fq11liRVSiAqrh+D45eEpvhrjEvGRHDSE+mAyChksnaghhoD4BNm2A1gg/5KOVIi3+0LoDr2+ECME8Ni",
-	"OKRhLveOUHdqYsbpeMgJXMkBC9bk69WLPJ5OooChmseZGNIpkSPKiUGS2NrZwV2FAclaoQAzg5OHBYPA",
-	"KAIgzdsMIikJf06o9HhoysGUVWJOhF0M06cNvJ9mCGs2aL/WDzMHEWyO71TVhzrMWSj8KosIGvUNv9lq",
-	"bqK+zXw/eAdYHmkc42OVznbLqeijUek07jBGtRfLFPVra0ySBC56RnkvorwHGdq6hXfPawwllIyIOCDm",
-	"cJMIWl/NAUdt8fCA7kGuDe1B4Pju8FVfHLD9a6KcTEWBbjIt6JpAWQNzyuYbpKA81TOhrEHpgOVFeqwv",
-	"EqbtMYdQ/d3wyeZTQXFSj6+rMcEoQgJf3eJtVHFVp/0k8XNZI99BxmOdeVI/lqWxfGh5eJhIRv4kmMqV",
-	"Na3jWKQuoCYuNoh/gUZ4yBXHNGBIiI5mkylsuY1klIoEfuH//PbNcffq6o1v0ec93mwQnR47IJIxYrFL",
-	"dETdHYk4CqZ+rZPj4VHjInF0q5YXi9Hh/WB3AkxxSm8YRwb1W5ZM1RCBQ7taSHnbhfO46PcZwOug5Zbx",
-	"uk80TIp9rY6sANlolNbq5FI3dHrcVxd0oQQuh6AzyxBfLVymDOkso2s+2rCU+jUgQRDiBgfA4hDn+iD/",
-	"aI/DPhpq30Q9HmxD9nEE0DEwbiz+hCmCav2pRg+wVOewcCYVr2YM7Hts3lHyAUaBFqDHMTs/5no+Y1Zg",
-	"QO+P49ghvVgEN8qQhGH3ppgvl0So+R6nytIuTBAa6Mr25mTMb7iYcF0FEIV+hqBIDlFEqXl7/9Ob06Mu",
-	"7Ks3p2enV9nOIq0a7BCCyJ8jBu2NAIGAFDweV2b0vk9wOaB+zDettgCr6h72U5b4RM1YnONtRwdp6HGc",
-	"X+UtwAxnzPKxFDjTlmTeDPXi8OpED3VJQj4W6c8iDu+akIfQCs5bpVNpBo3ePt3ru7tsBxCge+6eyXY3",
-	"dxrb+/32BlwrZmyPlO/Ff8K05lEblT181dzpNA2+cnaEQN10fx/u3/42fDX9Z+tD+7dfm5Pe6w99+npf",
-	"/v5qv9FrpXEv3vt49u8zUx62T/d6u8FO6G6zdt9t062euxe0QrfJGn3zN5O9f8RJLNNePyv1TX7R0F0k",
-	"LywO9PFS8gcrbGF7zeAjvMmRMs2bUOpxDvGLIt7iQ/F4CmQoJ1cnPjLlJrcsRMIvIAgpc6lmnrXm3M56",
-	"VHcGa7iDAS3NCXmfCbB1mljUsy5nbvv0YMatkr9Z3B6EZnWpJHXIEjFa/0Zxie7nD2WyvOARCUGGlE8N",
-	"X1+ip1d3s0XSKIUD1HJQZR0zKhk2UoiETGiU2tK4VGjdmveZWjmf6UoIcqZeeGHoxje2jdWXuPglD7LD",
-	"zBTklOLc5xvbBJUhImSDAQm/AOBz9WNX/+gDfBEAkCONUkFtYqhvFtAyd8kqEBe4FK+ED3pg0nglgAnV",
-	"pmtmWxqskH4Ux9JigItkmLOXD3NWZJnJvLLQ5LWyXWdMOtKjwY0pFSRVam3nyUDYaCYWlwwjHgKw0ygK",
-	"bmQhfFurk3PGQjmnPCAa+09XfbV7pdUJ9fgkEfxadx+B5ZvZXsob0rFj4LwCI0edHRuyhUbvJYUrmR2z",
-	"MsynHv5Ckii8b4BvTfWzMRTj1ex8JiwdJ5yFaPha/2Bi3I/6IgTF/CKs+VEbWTh5oPXtnTtW41yg/LtH",
-	"Oc4306r9R5FQAeU+hdVc68wv7qG51MyCFhTIh+xDl6Y+qaZq2/jK33eIGOnjZzU9JlbUMe+P03HCCtVm",
-	"PjLC6kh8woY04hG/9rUHXCevolidNRKIYS/iTKdaDs+PdcDeyRLymLExyC+LoIXWCtcD3xzi62WNSahy",
-	"q+/fnx4vpJjLl9aWH4A1y22Xn2qn8tG9Fu7Ko559Ry45t8535OuKy79jzVrjB/wOzW6pG5Lmo1jLv6i0",
-	"zrr809asvX7wT9PnQjMbjuUD8RiqHb+YxDD3fjjSiHEEKhNMITWeDqHE/+23335zz87c42OfhHRaTAGD",
-	"ARalUgcWIi5TCjBl2Behnv9C5hoXTIK4Bi/i5OLVEdna2tq3d2YPr+UgfGcmAjJNC9Ywn30SnL3tlxzz",
-	"w0KS2yl8Yz2/wlA4ApVSSvpWOpX/+VfD3f/jr/YnF//Ryv7xX/M62Jlv3p7/YqQ440T0+5KlB6QPGMmC",
-	"Sx2N1PlmJRfnxuaq+SwM8Gp+FH/cYUvObAkdfF5vT2R1XyGdLtoKZGYneHx+K7CPdiuQw5IoOKlCwhtb",
-	"MhKPw0/6blnSTZgKf/GegszCsh3VbD/vqE131HP769Ntf0ULrtJpPGjvK+PhfNh0t9Pe1mHT9WOZn7NJ",
-	"yhqwMAO5xon1G3mNXT336fOMfMrWnmdYrbDp3/8Tvn41DV/tD8Kj053Tf59Ozv79W3p2dZqeHb96f3YV",
-	"7JwdH+6cHf9ET3ljs2DvGm2zWbL6uWX24VtmtftiE57w8+pWWeDkGDHuQFxQjYwoSZnc0ried+bAD8PD",
-	"52Np2qxakTN6xSFQvGYK/ECpHOQe6XHbz9pjJgxlnMLsXbZ1FqxOSF/qBH6zhWVpEguz68Q3csYnWjdA",
-	"2XZzWWm5zizeoU/W48tS30qIL0h+H2DK1uPLe2mVCrGYPVhPN6CSpBNhqhpHMArttmmUc0jo6L8rv3sg",
-	"JroUj09t6WEy5uYtB+YBkOuH9EgqxsGAVCGlzEMoJISslKOL4z+muRJD+EvN46EodiZv1p8bi/SevbkJ",
-	"Ste/HqWbtkzpNPZR6bimNfUzttyWqgJDzqoHtEkhfCzSR+1uVcu7sgBeXbTZmL/hjtZ7FsXlT/ls0VSG",
-	"bKhD2wNqanDzggPtUmXN1xfVxV3mbtk8vQPJAnP3Q6UQN/o4q8i+9yZiFK+zpkE+wLt247Cea9AWGbke",
-	"SRhUFwFfBl4BxoAIgvFoCmrKgmdmCWB8V1jUXRHvjiVTWhIixcgFKFNGw7rHzbOh7ts+Eei+aByrRwcs",
-	"jpUPFTK1L1kIhGO6SiiSYJJ4PBWi/KUO6bGAjiXTRLrmFS/IIJKpSKbZh3o8Sjdtc8Z1WF0QjqGQ5/bm",
-	"J1HAnNtgczXMajNjcas9Kdm2hrTF7GGZPxZLpXfECb73LsI74q66+SFkt2Xsw+8k5uudXCVCmAfYjeIY",
-	"zxpgVKb1r6TRvFySLmswX5yIKu01f0IiovEVm4lmDp97Ih+2p3zR+VjQS/6TkmUSZYAYMW7sCxALpiIk",
-	"SqXtBiZViBM3Gw3LEurxRU3nUO2RR9wysQTJuNLdJhet+9PAYswB+Oeqg4uiGCObBzlJrY3RiCurQMOD",
-	"H5kh6xuvBemxWEzQiwZCRwD4mhP8ULdbZpsEAwbDNa16dAgEyykbAtMbdDAmUQpT5ngc2hGNgQZsqENG",
-	"OdYBZR+jrGb8oE25SL9xWXXXWANsmmIX+08IBqe/Nd+xbmOyeqvBqckiE/mHXNEbBtGdHK93Wef7ho79",
-	"o3a3f2aJbTvan6Lk/gxmZqtE2hwU5eussGp9E+bllUbtsJ8RyVJh2yuaoRrtMLefvmNIgeVBgpT2+8uR",
-	"lIHgRvNlLYRTzgrFgPS7AL1eXpYFL35GUX5GUUYUZQzv5oPfTbfVuIKYt86Dws6qdCpUba2/FUWQyRA3",
-	"ertsN2gydyvYbrrtfgPISam7Q5v9Vm8raIfbLJuBw5h9xJ2q7BQB8g+eDgUX64wQwvNbsyNMopQuGOA2",
-	"bfe2TFWv26b7PXcv2A3dHbbdb9OtXitohtkAL6KUkgtjsmWDtFZc5Z7gyOoUrpHiLciA51zvY+V6C9Oc",
-	"F9ogLNfBRy48wiZuIx6lEY3JiEo5EUlIqtZ9arY85VglNFAyuFYnJ2oPS+1yRX+OmUMCKpkbccm4jNSR",
-	"iKdZN6WlKvULfBsHyAatW4mRY1GfoGXtg1op3IeYyByMGc59+we12XMG+PIju+gYmokExQFz65pfuSMI",
-	"ernorZYe2U+bnc9HbFj8NkTcRrP1/SYP7VHM+wmHWiQMEZ46KzmGhSxCLMmFGcPDwmWb+wXZ0B7CK9jw",
-	"m77zJGFeI5TolLwjsJxRc5lJ/5qtZ9FD3Ci3eE8t1o3W48rQiZoBtDs/3V+6ZXOqV/k5+P2wwe8VJ2gD",
-	"qkul2+7HdEk5ybirPa3AvUqH9GksmV/TpV1xTETf41EqiWRSQhG4qQwjFMeBL4CWP0lYv88CdQGEjaAY",
-	"TFthHq+qy9EkVJIVICn0Hx1dwZYmY6msPcOyaShwySEncCY8riNQGVCbmoiQDUXKckx19uPajf2aht5D",
-	"rUIi6XF8G0yVwTeh+g2kNyXDSKrPWWSJelybojrg6DvEV9/W1XOtfsYLcnByPvQY6N8nud8viaA/EVF4",
-	"d5g4M0tFM/w4+33OBDdGKOxgMHJFPHMjniTYtvk7taloU68bm9aPFESf+6onbFsX4vdPWgs9AuDdVIzJ",
-	"Mrk4FeOCWPzKke5+2/BzvvvY/Hq2+YT1BkLcuCGLo1uWRAb4N2H6N4uBzv4xZmNtgehrpwi945BwzAgX",
-	"E92eTUk/YXJAaJqy4SjFLrEOooMhYoIZRaS7t3sinJIqhchKBDZAHrN3QIF4JKCchIkYIeYuQsoqtR5d",
-	"c4DcZZNVLK0X5iN/xfevo1bNp2qVSqrKpsl/QO2+WnYvaIYttqVE8HbPbQc7obvPdvvuXmO/SXWg+U4O",
-	"R2tDVfunWuBwpcehJ+9YT8wGbsf8nXPHHjbZM/3JQ3kdAMtHZ85rTjroFZHzAoLxELiaF+M6qNOhryb2",
-	"6iId6oEmmEaDHw1uxOwasIStzuzp4Z3YsTzRJJ8GscZWH32fhfr7llNu+1nKbWaloJ84YGRIOb3G6iQ5",
-	"lSkbqksjUJOhcpFgEHwcx06F3TKeQmcO7N0fKn9oS7bV2+k3gmDfbbTDbbfdbwfufq/J3J1wN9hj+33a",
-	"6DUrTkWblktHWWSfHg1njR04LQahUt4zZTazvVcnz+wxe86bPVLebE6glQvLRdmzC3YdyRS59a0x0xeW",
-	"Gs0ULGK7IQUefo1DhuZRdM0h345y0ydVfzKQLOj6Fku/RyXbaavdsNUiCeWhGJLeNAUETkBG9Pgse35V",
-	"3Ss0iEIisMWtZuItoBM6SK8PDPhROjA2Fn4BoKP64yTOWi19OCI4KmURDYS0uKm6YFuK+JaZdkHH47pO",
-	"EjpuOLMQpEx2SCzEqEeDG4eMEjT0q83Gyz2HNHdb9ebOy2bL8XhzX/1772VzxyH9oNHodF7u1hwSR/zG",
-	"RfqCanNnv97absMlE6ViSBCLcUiGLKUhTanHccplzSEBTZKIJe51QkNGzg+vHBKKYKwkUUYqhGUTCdMQ",
-	"kICXLD2O4as+AIIhVmqhWELNlF5hDSkXSVuZCdNNBPdg9qdWNzsZhFYgOGcAt6BuzKgUEhZGCQuMOhWp",
-	"x/sijsUECjMRpzLBxks7sF9Pfvr57dtfuodv3rz9tfvu4vTD4dXJj02fVGHOPB6yWxaLEUhg2GOA3qqW",
-	"rabcCTZS9q5abVxss0B29eoeX251Y/pgRtbdKzNL47jQxrmBainTIZvK/E93FfCP2UBpaQjWs97NkH6N",
-	"0sElyJrKnT+r8IxFCVPEagZpgGdQO4tGHEkkZQHzUJp28ISlG+G6cjaxkls5bBdvlsG1zpm6L9c0JB4M",
-	"tfWZGvVxE5az2nwzz2cjplRzl9WI1ueKxfUBQd+aZGEXEOFhIkajrKq+3BHCt5TJz2cy0S/U47XevlrQ",
-	"8vWWZ7vFsaknTK+BxCMrsuMrt8KmmWb7GRsqj7urjEXRfzOS5y37oGnndffrymhoXrk+QIJxTX27Ruhz",
-	"jbT5+4s3pGqtcGDgR6Op5pDcXQ4BGxFgXhATblWGneQS7D5ebHLoSDihjGwr96vYNq4VQp9GsTX8o4Sk",
-	"44QToMmuHWQPUzPoe1z9URLKM2UDaMlqzMC2YPgqtCNgwigaF4d63G83G+S14MxfFSrHvMJDGu3FRO6i",
-	"jO1dBcpjtjB9PeLRJEefxeSTy989gKn6MpMyS4P2OSGe3eEo58kG7jsaRtYxSTzkGCIxlakJorwwWLMk",
-	"ECF28VQt7hb55Sci+jXI7GW3EqDjwu5RG+2AAiGTK4wkCcdslXTK5QaOs29+Tg58LckBvWeAg7k8N7B9",
-	"1dzrNFqddvN3BM+CHdndJJyPoRzER+xvs3a4FbitXpO67cb+nrvP9kLXIGxt7bV2C8GfSqei4zn1QPB+",
-	"lAyBuQ0etmY+Vu3nrv7S0o/b0ykFuBA2fqVTwaPDQrLd2CKXLLmNAkbyTCr6erMU3R5o2sp4JNOE0SHp",
-	"jeXUXITHr4tFIduNLZ2LWDKoLTOoEQpR2No0pdg/DMg4CFBWzLwEaii4CdR+oEHa7U27usZIp4Cy30u1",
-	"DfC3EC0Mpl3kL+tiPDGnmRdujt2M5QibsdYrRdN90fqzWFf0u70oUXu+0tzfa7iNttto5fu/OP2b3sL1",
-	"AAChQfx1TVMXp2au9W/eiBH7j3rRQHD18/9utlvt7e3tRrO1VQFTo88SxgP1t192/3Hmtq9a7zSJkp6+",
-	"MpC5XbYTbgftnrtFW/tuu7m36+73d5i7HbaDrV6LNvcbe+sim24F6hQ09t29/i5z2+GOOj5q0vY1tml/",
-	"ex7ZtNlrBVthm7nb/R3qtnu7gbsX7jO30bd7ns1h0a1LILUCllQpRDFOYM4mrJeHKc0fzvL0XVGQ3LJE",
-	"gpxtfXIqwJGc0uFo8fULZcGn3CBGjIcGs/jeyT5T/LA62Zfp5mcz7ytIDx7yEsMJontPzZtebmRCwJ65",
-	"GKuCarFvN2iwIIcLTET5JIQlJILWa5uh4GyC1Fg21Vr3eGaQonXHxQQ89ISl8EvRJ4wmccSARUsSQL0P",
-	"AYsmYbqaTVOVROnKijZYDL3rdA7m3v4urvBXmErKbyaiZ0jCKphc0bOcfBBZh9sqH2lSzp6uTZBmmy3w",
-	"TydReM3S+r8XO6HHrB9xfcCCsUzFkLAYErWS+N640dgKMAXrGm5X9TuGdEG2lKIfi0mnBJvZwQJUBsCl",
-	"mi1wMbMZVjpgFbW0RRYRB2pb2CGYnNQmMPxD2Qj4vnythDb8HJPojLjtiwkZDdXPamiW5KGvhkQNbS4m",
-	"q6GaoYbo1oWJwD8X5kF/yQv0GqHdusfCjsf1nTjjRCbBj57NbltLp5jitmvmVUiovgTfhA96iU/SL1fu",
-	"f1i+TES5EliLwX70Kkx6lcJzShf1AL+fpmkS9cYpk8SHx+TXFVgifFKlJdQ9Udgh8ibSZcHBQEQB0zOY",
-	"G45Pqj7jCLnNpF8DYStgQ9K4Tk5TtS6xxIccvjvV/LZEJNF1BIy+EyqJOmimM6kKQBspFkHKKGXIYnz0",
-	"9uISiy1OjrtvL05fn55f+jWHSGim4sIyIFM+xRIVFktd38EZC6XHuSARbh+ceMf+mE6x58tnt1SXmAxt",
-	"zQ45urzUxwnou0csSUHhYJhFn7AO8V1XL4Ryx3jqO3O/cvvXvuPx7Nfq59xVvZkfAYik8Cvwd2eeIYKx",
-	"LFzUFzNvT2gYqWvyt41oqKzv0hap1yz9FXbuJUzUqgjQISf+yRW99nXchVtNbMTiAfG3Gm0/K8XRhyiS",
-	"uSD/Ikq70757LjhzzyAXUW68eJWt/j5tBU3mVe7UNZqyj+nLf9NbiiMrPr1arZEf8VyRv4hXGUu1aZIo",
-	"SL3KAanX6+RTrVo7KIxtrpihtCcUfp6pxTiiwYC5R4KniYhX8VjCxebaT05FrcOqe+AaGNFWWXr7vVkR",
-	"IiNlnAHZI65vxIlfWA6/Ts4FRCPvbCR8HdR8VwWSW7X39eLkFTL8Xqnj4oP+qvQYTVhyOE4H6rlqu2Gu",
-	"qOy0vIGaunx5mM4rVf1rAfwA9ZfBMHyJv/VrherZzsuXIHgHQqadvcZeA7xnPcC5N0W3jDMpHegJjfCf",
-	"Q2UvB0YlR9JW59WzE/fWSANZQmsEnS/KP4u4o7k9E6Y7U3hoC48cdYkYp06xmygD9lGTtejpBmBFPzFm",
-	"klSptdhrucfoprf55+jlwdZSkiY0ijOcHBg9Pt10sxrIywXvOVSPKXvPOLlmQj/LdjlK4FWVzFoTsk7e",
-	"YZ0mtOeKvukvVr7Kge6ORQTJ3Evf6bBQ2TK87fcj5U1hbWHMBozG6cDBYlSDKnN6eH5o6bzuNARTGFY2",
-	"hF8ipXtFv2g95Kgkw3GS1XxOBgyqPtMBm4JK1muRN/zuNMSjWdulbKy/MnYTTwnNEW2SlA1HMcVKI5qS",
-	"a8YZEBJrWg86gyFc2HaaR6jsVUeCK0uezdO6GJ6WHKbq7EsO8ptIzULhrYAMV8LlhZN2GynHuZ+9Fz7E",
-	"IdeJGI8Q+g0LekM6zW/tPPloOTdtZhPLKGQdneDPYZwa68s2l2vjDax27nE1NEeDxOsyZj2D1swqWPuw",
-	"Y7TtDjIGzRQ94p+Kb5ULRo37CzjMcwCEHUKvlafgEAg22987COiqRAWAKIF7orHn63PvXvTOUh3iaAZf",
-	"6L83V0A80jhG2QTrj1Z/zb1Vq54S+YNtelykUV8HH2TuazNuZwTVxc31QuoKbKzfNXs9v9Ws8zn/yhMI",
-	"0BVfYOx6fL5DgBrCourBT5egz9xLpfFObsEpxdyLA5X8GVS3DBLGuBoUn+o1VCogP7o3UDjCIGIwN7xh",
-	"5nKyjykZMimpngIjjQntiXGqpVS2AfRqKMll4pAL1MGZfmjZYdSecMICkYSygxJ5xBIJVK8WBzMV1yAQ",
-	"lQ9Dk2CgXOAkwfp00NPJNfh+BpdH1gkqR1PAZpSEwaz99Men/x8AAP//",
+	"7P3tdts21geO3gqO5lkrcodUJFl2bHnNeh7HSVq3cZKJnaYvyl+ESMhiTQEqAdlR23w9F3Au8VzJf2Fv",
+	"AAQpSpYcp9NM82E6sQiCeNsb+/W3f2/EYjoTnHElG/3fG+w9nc4yBv9+LMRVyi/1P+V8OqX5otFvXEwY",
+	"kYqOx+Q6ZTeNoHFNsznTbWLKY5ZlVKWCD3NGpeCNPp9nWdCIJ5RfMjrK2HDOVZo1+o1uu7sfdjrhbvui",
+	"86jfbvfb7Z8aQSMWXDKuoD/BFY3VcLQYsinVL6l8zgL/dzmV9tdZnl7TeDGciSyNF0Max2ymWIKPP2DH",
+	"80zh6NRixoacTlmj33iW5lIR/7EeRs6oYsmQKm+o3T091I4dapo0+o32+JAdJI/icH+0R8Ne73A3POg+",
+	"6oT77b1xj+0m3bgz0m25olewSjRW6XWqFsOEKZpmstFvTMU1S8hEzCVrBI0ZTflQsmuWp2rR6D+yvyia",
+	"6xHpRXUjanf0CzkbsvepVCm/HMaCJ6mehGz0f25MWM5TmEiSyrjxLmjYfWlk4oblZETjKyJnVC+kfhgz",
+	"roazyUKmMc2Gdqx2jXOWpeyaJcPRAnunaijyYRrDuIWED+uvQI/Dcc5+nTMe62OT0DRbND4EjUzEuAc0",
+	"SXIm9fw77TY5oykn5yog57M85ZfjlGVJw2ttNuuJuOFK3HAixmP8LBdKn9bGY/0aOXt9Ssa5mJJuu7vX",
+	"gtVUqTlPCVVsKMbDUZqrif7s4UE7bPfCdrcRNMwJa1BO/8/QQCsW00bQGOvzYb9/zKkeFS1+eS5m7Df9",
+	"oYng+u9/dnrd3t7eXrvT3dXzneXiOk1Y7maQt8gZXVByMmEc1nzMcsZj/ey7R/8+C3sX3VeNoCEzYamg",
+	"cm7h3HVZJ2nHh6PwgD4ahz22n4SH8d4o7NHdsX2mp8VLZ7gbtjv6DPf2/DPcidujQ3owDh/pbnq6mwPa",
+	"Owx39Uneb+8djnvM3wt46VGsT7xpFfZYZz88pO290J36Nj1seNOHl+zYwsPRAQ1740csPEj243BvVIxb",
+	"z12f9bpxGzbxIWhIMc9hzW7YCN9Qc30MYsHHaT5l+vCodMp+w105nrI8jenD50IOj/kl0xwuaMxnST2V",
+	"H/Tb3X6vo1fomuVSn+r+7ocPgWWJJ8AeyozxmMARICPDNX3OuD1TG9NMbsDVCr5SYRt7a/nCLE9FPpSz",
+	"lLOhnOeXLF/oRZylnGZDqRgXMpUldsHn0xFnUpKUEzVhJGNjRTJ2SWTKY0aKTlbzEDOlChOZsiTFc1XP",
+	"OG4Yu0LOYSn9taaYnCVktCCaml5RxbIWQQYwy9l1KuZSc4Jb6X//Udg+DDs9j/6nNI/nshVPGF/HB86g",
+	"WYUVGIouOMFupw2c4OAAjmwm1HAbgqs51EtnMKkeQs5uyIzxRC8GLKNU5CZVE5IqSaaU00tGlLiCkX65",
+	"ur9c3f/BqxtP4xBPY78xVcN/Tw+vf5p+O4mzw4x9/UzFX7/Pfth9fU27389/+O3p4uy3f3deXH651v97",
+	"r3XL8gwL+6hb3BG8xzWfp1KVWeZLzshMc0UxhpuNXjKeUJ87poppZvXzFz75yfjkR/G2/4C28YUF/e00",
+	"i3vlSJ5e0fnwLmhw9l4N43kuRY4MxWNZr1GKq9c5btjIahxW3PtIzWMzXvNFKrIs5j/OB7bUK/TJOvFI",
+	"/2IxWzpVPmsgmjX4ZwoWkdklTJiM83QGC2VvmutUpkbroAS0TFQQBQ9IyuNsDtoJJVpXYzf64l2IeU7S",
+	"Kb1M+aVW25J5jhxhmvI5sNzenuEpG/Ins3gvtDqEO1S9APVmpjmTQ6Ne4e94wD8EjeeGKVXWxrsMVqyI",
+	"d9V0223yNs3kJM0ZeZxdJwE5n6eKkV67HZDnQhLDNAJyckwO2+3OI8s6N+SCTh9NvYHdwqD07F7hmqw0",
+	"8Zo1eyC/mHm/6Ip/AV3xi7T1X67w3bPhFnhcLkYZm54AV3qb8kTcnGRCVm1m+JzcQAMSY4uSDJXokSBz",
+	"G2KzoWuG9G24ppXEYsoJFyQT/FJTHyP4ckIEz1LOjsgsY1QyEtMsA6UzzlKexi1P3uy1D/VCqIytHiLc",
+	"zP3GRKmZ7D98aI5Yy3Rmjv/DGS6DfIiDCLGX0PTiLdQ3Ikuevp+leXWF9APCzJPllZmILBkWj92K6Inp",
+	"Z0QLEZNUEk0LZEKl7euIxBMhJNNSgn5EL2nKV66B4OMsjdX289ZjCO34vPmeJmw6E0qzru/Y4jWbLx0N",
+	"rwW5YguSY5vlJUiLhsMrthi6hqXj4XUXfscW5IZKQrOc0WRBdHsjMnGhJix31tuRSBYrT8bKEW65Rt4E",
+	"wiu2CE0//mrxa5qlyUVOubkBykuFj4kqntcsEzYalhq5JTp29JNyomfLSCz0MBVLNElxoYCWUABhyepF",
+	"qRvLtguCfYReH95inGdCveH0mqaZFnfKS6Efkrn3dHkhQGYvNymdFEcpXJBZRmPjcBG5tw56sdYsQs0o",
+	"tlwCPYjQ78EsAFwEVZXBCPirxeJtLg7vjn1COSWv2QL4vpubr1PAsM7jCUvm2ZImI+3vK8cV0xmNQfrp",
+	"BB95S0NbvE53D0J96YY9fZfqizd0t+n44E++hfVZK+lRSITjXExLN3PDPlECf38UtnfDXf073hloBGUc",
+	"hI1uv922d7yWkA/x7xvGrhK6AHmX6398CNwrj8qvdHb7u+VX1GSeS3jpHWyqkZ1KG6p/8zYTqaDRb9/r",
+	"Tn6e8laupV8O+lwnaNijD12ggnabQObJY2LGDGUpOh4fJ9N0WROm8OtqyqrVrtoX7YPie05e1139X5kT",
+	"OeVr9Ig9ijss3I33OmFv3GbhYdKh4T7tjLuj3biX7LGCaRxn7D05NiPLBfALHKiezYW4Yvw1kzOtgFbU",
+	"Xv1IEjpWLCeZuKxOLWZSOmcVW3w7GX0dpy/Tb0/f/HbaeZGeylP+ei8+Od0/vZr98P3Jt4cttvj2t+Tt",
+	"afoyPb358Zcke9E9e//T+beHrbib8dH0WTv54dtMLwLIJnKol/iw3QZlImdy4r6Wq+He9Mesnfz7MP6h",
+	"O/r1u0ffq1357c0B/2Z83GE/9eavce/G489gG4IGzGtorqPHjOYsh915y0YTIa6esCy9ZnpTyrSfmN/J",
+	"DU21GkzGIge/tpqkeUKoUmw6K3EH85Ns9LtrtH0v3IPxZCZSbgxq3dH+uB3Hh2G7l+yFvXFPU2CHhfvJ",
+	"o/iAHY5pe6S5I7tm9o398R7rJbtx2B11aNhrHx6Eh+wgCS3Za6p3b5gFMFJPy1eBoLODuJN02e447FHN",
+	"omLNrNijcXjQPuxQs+RWjTUzrZ3cgdllaMjyXOSgIcsblrOE7LV3yTnLr9OYkTcleQHa54ZYhloObfQb",
+	"85lUOaNTMprLhW2EbGOI0s1ee9dYtNcMatcOakYXmaCJ0ezpbSamT2Y4umdT0H/cYHFHg4S+y/bi3ijc",
+	"pd3DsNc5eBQejvdZuJf04t1Rl3YO2webXpC7saaC9mF4oG+snr6xDmHRDs0VOd5bviA7o268m/RYuDfe",
+	"p2Fv9CgOD5JDFrbH7syzpQvykB6MHmn62GM9TS67o/Ag7iZhh7XH9tn9BZZtFTfW/YAGDanodLa6/Upe",
+	"UOcV93jlU8OwahxD+jGxDO0O1/RhcT+Urfyvct1DzEw80ZRxReRCKqaPbZJKzT6SCuEWHA9Mll813ll7",
+	"/mY8tn7Ny6Oc55mn3symVc1GL4h8aJZY1q3i21RNzlmcs1vXswiqktA+IHICFku+zjfweay1NCvQuJlI",
+	"Fg/Pxt/9+zA/+Pq7H3/NL25+efPqycHp81c/nYruc/qcnt90R4+/zd+cz357e/WvT7VTH4LGhNGE5RCZ",
+	"fkLjCTsRXOUiAw5bWjL9VEsHSZozWH3ZIsd4raVZqhYErz5Jotl8lKVxQLgIY91lFBAltG6dM9CE9Dxw",
+	"o6PTcfhCcBaeURVPItC64wmbUi9oXhNopcOCsKXKLeU+vaCXy6N+ypUem6KXNhIlZ2qec5aQnM1ypq89",
+	"dMg1tdhj1yYgCcvTa5Zg3HNk+E60s2qIg8buoFE7LmdLUq/ZLKMLtIaVRxnpcxyRmwkzNr1UwlilElqW",
+	"gDuLWJFBLyZOBCxZDySJKiawKChmCda/I0JHeqYEbGA3qWSVefD5VJ9pPQx9rJdn8ZqpfHGshfjl0Z+z",
+	"WPBE6nFpEZKM2FjksND5wngea5Zstx00pilPp/rTbffNlCt2CYIr3LY4ZUycoIlx2ls5xUgCdDbLTLSr",
+	"NbP88xeJpjT3OWckmtJsLPQdMIQ2FRORbx7Uu8CFImj2+vb85YuyWahdmE4e04S8doECW1qE3IhCGNEH",
+	"f7n+J2fjRr/xj4dFQslDfCofGqsZLlV5S85sl3ZCfTgy/qz0fEgzKi9HtBMQkRNKZlRNAvLrXOsFIifI",
+	"JciM5nTKtCY3yhm9ksipYTi6VSrJNJUy5ZfQi/4i9qCFKwm92vfhAIu5YiQRDAeUsDijOcMBcGIOgveO",
+	"nMcTQiWJsnSaqkh/TsyVTBMG4zDvJySn/JIFhLNrlpM4o9MZS0gzsmZS16Gm5iIgpDDBIoWuOGCVgyWt",
+	"tcT4e+v2yzZ9aP3CHzbe4uKNpS32PSOoXes1LQyrQXGXcnZDIs0fgcN6HN/yzLohmGYPoQ18/5nIR2mS",
+	"MP5R9Dd2vZRIL5VEX8mCE85YguwPNFui1dwy4e0WhPfM621LsisGch8UdzxXE8aVXgeWBGQ0V4aD0/GY",
+	"TNl0xPIHEuZCpnSBB14As4dD+CwXXD1h8so5ZLZeY9jR2LniCuM4/FSRz7slQ4XZmuLwDLkYop9tSLNM",
+	"3JS9LrmmLDAVYN+EKuL33MaeQ/hEAOvAeOJCQWcg6k0xECKhi/v3TRUTCbkIcSKhncgHCLSqcbuspd2V",
+	"/hrMofgRZduqR6K0omq4YKpuPeMJi6/ClBMxA1uZt5qdi/a+v5qNAGyIclnd6i2bGz/FaqpwwZS3lvdB",
+	"Oy+EAtHS+HPtXQW87YEk8TzPQUAH55W7L2AMQEEDXgzRY/TFj+ZaS5W9/MC8lU4ZWTA14M1o9T5Fho9G",
+	"dtmjPinv14BHJ988Pfnu9MXw5aunL84jKwAZ+s/VkZZctSJDKE+c9w3e1putJmzAoSEOs/BxVwZWIUkz",
+	"tAGPHIn7g9PfQkpFMjWf8khxwMu0mImYZpoid1oDONinXLGc0+wpWrc+guunpidjKPP9k5zMOXs/Y7FW",
+	"C+AxETHseckNt+fLW3ZgRLJc3/K2163dkdhNiO/fx1l+U8zFH1uLvEBxhIJLerQgI5qQlM/m6ojENM9T",
+	"ONXEjghvhVrv8B1uhftkd/exSBfb0bcn1WhSKjELWKczll+yu9+cvnage4LYRcMr3TmlRcSjcxZDa72N",
+	"SmiWwrLx/XNf+EboRnRfy28mI5dm40R3O90bKu1E6Q1dIA/Dl3APtBZRWrZop36bXgj1TMx58lE7pPnz",
+	"GHpZUt3QylicIAjsK4uOvWJLXghFbEdb7om+BvHV+7n+ULVxE/BNEVaBkwGhmRSEkptc8MtS0iHqMa/Q",
+	"5H8hxHOaX7KPWmTjPhgqIYYZ9LZOT9YC7Qjul6mQiuzv7e3uk9FCMVla/I4nt5vBEiUEsR/YchPMGEMl",
+	"RIhd3BdtVI0A4tpoVzL9jRHQPklzv0e+Sx9rTp6wMZ1nyuxCzlwY6TOaZuzjTrsxPA2nqZxSFU9WHnpN",
+	"pTYeDrOHUyTdnNFyOEun622DN1oyxuFuvRFmjKEb433sQ3Q6NlbBgp6hd4zsM1eG+XTfGMTMWqxeB/Ka",
+	"hfofRjhS+WJp015jAPvHbdvM63CY2x69vTvXUlhZzNWKNkk5sRMvbVr3YMWmeZ1vSz9eN6Hr5r5oyNs/",
+	"YzxKpRssuJjhZkezNmyC8ZZWAsA+6p6AIMAqySRU0RGVzOoCOaPxRH+uLG16zMr6cT8q7kvfGTiee1KZ",
+	"CIY4KoGCphaSxuM0Jk03wTl3c3O3uhFKU0mSHMNarLqSKiIncyVJIm7MlXIhxBnlC2PZlB+1HzlVbAi8",
+	"sxLCKYS+zBbuojtCwtSksNsmEo3LZWLwBKul17ffGT2y0I7sPjbntZZjTYea5ejZFCY6Pp+OWK5VMDM3",
+	"PdMIWoVgYa9a6bxHtxnrPDM9jOsNp3M1EXn620cytDl05Axc5QBTNJCPIOIEJRKf2MsCWKfYutLgtt61",
+	"6ojuxWxurdcmrhmMBibsNc5Zor9mdbM3fJaLmEnwFaKb6eNuenSN6QvDXcS1IteESrLrhgXJHkAeoGdi",
+	"MCFmgPRtuEQLwyGCxlQP9xL0nLkEmZ+azYMWxKaVfAiKPjD7plXOrKnrasTUDWOctOFy7bRLvcQiE/O8",
+	"9N6cX3Fxw3EGjQ/vfAL3RJTv3brcXUBxXYSmi/s4LEsDa5EI9yAyDg8GYVWlnSJNip6XGVUTVBytY8Z4",
+	"XtBjUng9dFc7R6S0WpJQcLDNRK4YCNHmSMr5DH87Y0lKbRLiR1C963A41T0OTdpinRyTLAiVpOorKYue",
+	"ez71u74J9G1TIrfmA66fEPoJoYNPpQtoiQFcqVSSqDrZqOXZR4B3H8+TVD29Nqs/y8WM5SpFqwyNlciH",
+	"4CGAeJuqX/XtRJAkTUiqjkjE51kWgdxEueCLqZjD+dIavPWLUXMOMcxSL/xY5FMwFM/nqaYb3QkKVhg4",
+	"UfHzBg0Kw3SvadksVOm0xuMeNOIshQC9WU2sADyy7MT3VpOYThk41YFlOf95t73barc6nd3Wo7pv2fO2",
+	"5HqeiFyRyXxKOQhXenIEGx9ZtZRNZ2ph7W+UzKiUNyIH3g53VavugyaA7PeaE4GsMuXXIrtmCWmy1mUL",
+	"pii4FsJS9IfAHuwE6NOnHHJNbl1+PAXVXVtqJuejX1is1hwdPU4ax2Kud2E8BnukGQuwkTsdDmXYyTpq",
+	"Ks47MB904luF6udGMZ+gevxrpmW3wT9rcEbdgShiFQS8q4dZDMHCkpTJzgCPeP/YbELFEjRonlNEz/IR",
+	"BpaoAH43ug4jui1gojhqFgb1i0p8sMEZqa4nTKE8jvVrYu+E8lC/S9EpIFk81xc8spYWQUKWRE7EPNMX",
+	"Tca0tAweZfB1oeRhwkfgzA/lPI4ZSximoOpf3L2Nf6pJLpRyv4i5alSCs4tML0utQ6PT24DsoYn5cn+b",
+	"+CgTFr3UPGEQMlZ6JS/9ZmSlIZo6l6Nggsb7UE80vKY5XO96xuV1fa6nd+5Nv+bxM7sWNc8uvIVZeozL",
+	"VP75NS6aCb83S1Zu8sos4IlbkPJzSEQ4cYtZ8/CNW9nKx0XG1vb6pLS+NQ1er2lgUunPzG7oM+wFmy1T",
+	"dUIXWxC119UTpOQyZVfIDDqvpatKRzXDUjXk9hwcbTHNGE9oTnQjUAJtim5UvRy9ZKLS5dyoO6WXIly+",
+	"MjKhtl6fjEGuUA3fK3KJq1M7PX5xTOxj6/KHrz8gNiS5PLv6ZOT1fM/O3Q7DTnDNHpnJLO1QfcT2Brew",
+	"DdbeVF7asNtS3PYG7Ush2xu099KZqnv3KqMxk5AUqbfIRed1lqPz/KjvzRagThJwfbjVLM+nvBor0s/8",
+	"KdXtv4fGsSwkFaDL+qxSa45t4UD8Y1KXPVHt8TX8Ti7Ta8ZR2nJptVrcTJhWYtAicqu0tQz78fuSq1ml",
+	"mQ0aLfx1WuzFz+pv5sxmrJk0edKMXh1fnD59cTE8+eb4xddPhydvLl4+e7YctrDjCSqx/p2i8UHfyVqc",
+	"1Go+KCTOVwVNymn61kXoFiJwy+DMLAEGLYAnNSiykwMbNrHTqvI9e8ZuX8Uis2UdwzsxzdZgndSdniVE",
+	"nwcS9HXclCKVuGB2tYApy6P2Atrvmb0UYCrr1uMUWxl2lN3a/jm2qoUoqVs42+qBdEqit2SkKXKUigHd",
+	"ZaeiypUWdA3+yWrWunpHvYFVN7I6qvI4lsFVlj5vYO6WbkwXywK8CFotz3iZ7xepUGvNG6ZZ8cZKhdEy",
+	"kJzFWj/2vFNkxDQ5Q4h3E4cpeLY4MjG2KScYom9zAHbupF9WwGBqh2iabL89FWCZmmvRJXb5cf1+jlet",
+	"ULVhBK8VpGwi1GYvYWMvV2mz17Dx9mKaPfyQrwHxahBSnE4ZodJDVAGP7B2EuHIWy6aMzeV8LROO5pOS",
+	"Sa1Io60Vb5sjGCtGPIOny8/lSFVp5Ls1mQc1kkpxPNxmuM00B6EgScdli/vHUn8xnaBWpCjx/tJ61UgE",
+	"JQG4TD1VZlfDmFdedWuEqAIukSboOabZK09OcgDrVQl78zv4lM/m6i431VbsFRkXJpcZG7x1lgCG8vvn",
+	"jF+qCYQdtmFndS+NfuP/+fn/GQzet9uh/u+B/s9j/Z8T/Z+n+sfOs8Hg/aNn+p+Hz9599T+1KprpLyy8",
+	"IYq9x+w3MQf5QOUi08c5p7FiucTMHS1gcQJSnEnA0DKYoiN5txvBgRzeJjisVCsdX6oueqpSXHPFjkjk",
+	"Ei9NkhPirsyVbz3yc0FtSuZmVpjS4UTud+J1VvP4le2/Sux2RdYS860EUpfiVcYGjMgsmyNPjXzEbj91",
+	"S1+xZLRAxgv9ArTVxrrJFxXji4rxuagYX1SG2hUvg/nXJF7mTAGBRD+EhrOEYA2OWuTcZE5nCyCuI1+A",
+	"M/G7WtIHAV7dl4rxlxHhV/oJiWumL/5f50K5jNoCL/ATKgB/W0l+c7F6A2l6W9m5REh/CVH6jkEBF5Wk",
+	"QuPVjfA9/TFQeSJoE90tCMB1teExhakc67cuTOjFNreKudk3tV9rJW64Su48hxQST8oAPyZpUhKVSCra",
+	"KYVURObgRL48WkDT+5KpESOGgMDk5AjQ74aa0MA3jcJHcUzh3w7LU3/33W37UJa4l/jBxsb+jYVBJYZ3",
+	"5U1bnpTVkQHeUSgdw5pgAfO7fxr8Obipw1m8jQyLs+uBISDwl8+HDELIVkpJuf9z02ftw1fuQ/Xvmq9X",
+	"xn4fQQ4llnSbMxR7vG1Jq6tZ+Ot9alpBKoVGsSHJFTi5XhwA5D5u7MqvDr7wiS89WdYt3bMnxYSWXvMm",
+	"WH32ujThpTdxAU557WCK9ag+eyHOcXmqD5665ao+KZz9y0O0y7lc9+cezt7nHF1jpvAKQNBqPMwgag0N",
+	"pFitkgctHkhT7NBEiDeftjr7vYBEJ89PX5yeDF998/LF02gngDmjvXPQqMe8HjTcMoB4AMl6+theznOW",
+	"tMixr7VoNSGCL0daM2bSAM5YHEALilOWEwtkNMhKv/V+ATxrpbLV+DEGrxrArfWulT+4327XuaGn9P2Q",
+	"Jte0XuzHnlH1MS4KPRvpctUgCWVMc0InjCak2SZTRjmk4kIAf1kH6bR39w/aKwaSQu54uvU49AaagWSi",
+	"SMdwNpLSCB51679ufTsGTz2eK4GolSsG4qd/rjTjgGi86cgO9nsrhlbGCASQqvVEgC8QfIE0o1evT78/",
+	"Pvlx+Orl89OTH4dvXj/XVJCl/Moa9ZWxlGhhbyTerz38pVPsooyr0cUwhK05hncIykdz1Q55dLGGsywV",
+	"K/r01nccVr3dAfK7igYRhk5k6XWBTB8ZQ2qkt+/l+cWAP7zuIPa1biKjnRLKA9EKHiqmE5YliM6tVZs0",
+	"nmhaFJwNOMs0o8NARHrFgFJvJmnGAoOrwOV8ansRmWZz3Nr/BhxGpjWjXvswMsM3D6MjQrmLsBc5wsbD",
+	"3CAoH75uQq/BDK/nEZjOelFrwCtnavjT9PD6x+mzxQ/d73s/vu3cjL7+fky/PpQ/PTtsj7oqG2UH789+",
+	"OSu7Grp7+/8Bh/1HeQ0qGDjIwBEy7eunF0TvOfVC5Gr10U08DfdspbeRYDWqNVRMKCDzJcFI+r93zNhf",
+	"JtZr3Z6K3OwpZGM3+o2wZA7y1Do7Dr/BVkqC/ta57ufY09b0j0ZpOFZPmIx9Sfnc+f0rbqEbNor67rzd",
+	"pMklU0dWHOsbU0+pBvaRNe70jVMQ2zAO2czFRBFqFaVOC2O95Sz1mN9CN6WfXpk+Sz+iautPeYWNJjKG",
+	"lYj8//+//7+SaxD/dtqea2A0nOio2nrAI6MD6mflfq1qGZGHJCoYfdFK5AO+/HWrpEWtomngfzcoDTGA",
+	"PuwA4R5yQwIYm9nCRcCae+ITm5e22+KSN7SydTV6rnmwrI/aN5aUUXxQ1UTx12Vl2XSzrCnjA6u3+qfM",
+	"oskuX0YOHQ9FApBPxoxh8r9BnpUAvrMgqUFILOJBB9x64/Fmcfim8LZ55MUU4O7+p4NGt/dFfjo/4PaS",
+	"xX9lENa9xjyVkZNMMy+5HLWLko7T/SQRToUr5q4BTWvucrRC3aroTFPu/9qpkt+KiCDA4Y2NomABt5CI",
+	"STMaNAaNiMQZozm0mO589hFBQ5fNSPni5RhTxO05xGcfgt/9ObY/vFsCuNRKWcrLmeKgHpklU4LkbCqu",
+	"mcHuhAatqorT2zS0yI59hdnsmBMwj5VMZkGBEesD90dHZD4DJ++NIHKm9z4giVAyIJPFbMK41NOY0Zxx",
+	"NWGSSZfLnqSXqcJsawO6B+ub5GKGoLL/7JBmr9vbIXt7eyF8S+sMBrd5aRw7q0xo3d1G6UgNBv/8uRMe",
+	"vmv+b/9n0txphe9+bwfdDz+3w8N3O7/vB53eh/+pFbuXKOrEJBk9Y6xWY/Pc8S4fSV+SPvI63kpTmrBl",
+	"VWiNiUB388AiuR/ZRYGABMhWnlA5qY07WGkicgnFgsj5SD8dMaLEEUnRbIgk7bJ6ixsqT29VUvRHTQ2V",
+	"WtaEQomHQL2FDWbV1f9yhh0QbBCQKzbT8kYFGWiS6rVbVGip87nwofpjqWgmEHQ5cxWBt1jS0kLWnRXv",
+	"F1zRVJKM8ss5+AggLEhTvY1ERJjap/wyS+UEUrlTiSRQZWGfD/tfHYQDkTcfvSoFJ3uVp1OWUxd1trRk",
+	"q1bsjoujRwKzFmNyy0Jtev7krQewsozeq3oYNxOqCrN6zmgSkNHCLS5pRkxGR24tAbUW0FhVvrBOGL0t",
+	"Ron0PhbttMgxuclTBZgfTnaZDjjNsiMS/f4hMlcv/l4xSP7eqJOC7JZBWXHYOTLnJE7z+S+UC5IwEots",
+	"PuW0VZSfWtrmDx+qdMluFZBrSL9+iwpdZmWuir61jNkfIN5ikSe2uITHQ2steJUyR+syYuhlzpg0Ek7K",
+	"E01/owWKQq1SmZmMUW4UsVK5pDv0fn52Xt/3yqJLS7d7dkMXkpjqEk3qQDicZqsQqGk8lybcrvq1yiW5",
+	"6tNLEw6WV/jd6j1Gr8OW9Fd7ClLuWW/NdFvEBNLq8ZBxRi+ljQ4t+BxFHBsOsl4EX4w+5bE5sh9ZDoj/",
+	"VKdpq09ufMjODPyTPWVRr9uNikIjO55JUrd4d+cztur8WCOxjThZiqeDSkG/18xxvQyhrxWXIGIZe628",
+	"msxz1HldPVDPetHbq3OKbmhCsTd4cdO+YDcFEPEtMd5mVeXQWBhp/UzfspFDz0PHrmcl1XTBGUuMqcvv",
+	"qf7gqMqVut1VIOuNEybwcmmhV80xsPu+yaG5k1u1cnY+TwGx7uBO6XvM+u8d+BV6ak+xPZ5VWW+acqel",
+	"bCj5eU+6bf/JJxIWCS3WCpNKDLgXRQsB3ghc1EqUdyMtB3qqB42lkvRPy4S1FaO+b3pbRWqbUNJ9xIMt",
+	"sfS7xyNWu7ons+IWV8oXtvCFLfD6k3IfdLt04o1H7X6tVG8nixKEXyqdU8qlWSkB8GBrEmnRXLXJEdiE",
+	"GjY5F5+Eqj7igGxkKfM5m9mQOtb2jLFkRQbJLdXIqn4q4z91MumqHHuYvJ9lH2hlKxbTaaqIVrvzSqhk",
+	"b9ezwKZc7fcadczC1nrZyj+2ScqBW6JbkQj9IbgkhPXLfh83XbGH28Y+v50wE4fpwp5RcJdHhKLSL5ki",
+	"TSqvsACkrQUHAkdGlcualTvV3MjebuO+4qLLO1AzC8j2nc0YZ455WN29CZb8xYyhcc1665UQvkZZVPZ1",
+	"0fp1db/tb17ohGvmxRrY38rpB66lH5pRfKWIeLC/FaEa9pciPaH4xFbJCaWVLDITyj97Ey498MIsyi94",
+	"Uy89KGcjlN/xQj8qXy8WovTAhX6Ufi0yECpf9pIMnqUsS1zpqTKlGVzp6pEqoJVNImQZfNl4VkqYvojf",
+	"GpWgsqOARDcpT8SN/LnzrgWk5Upj1gE0l4moCru9nNZr75VakkilqfFiiLbc+Xrk7ttI1yY62xHUke3X",
+	"jAPK592kiHEupssTw6T0hC70rRFnc5les4BEP/7444/h2Vn45EnUujO2oRI1CIv0ls8duRQALQcuGM1N",
+	"FEWkJ3Dn0VSXO4ei80rcstASIhaXEkdWgUmcZ0JJgwmRIEREKh04RA1W31U6m63uCGurJIyMGNQn00Sy",
+	"IDTDAhNQRQnggyH0ekKvGVTEySj4wP2YaEt11qkMFOO9BoTEHB3OqFR1A64sogf1auZRt5jfMJppsbK6",
+	"iKtSRSNxZfTrCbxZAQkQV7fSkum5bjCnLmh7S4u2S4IwQWdAgVrebxGcIEk5nstUcBIaHJtMXF5ihFiN",
+	"ppqqxRDhkuUKhgPxGqYpuaGVRB/IxScTMZfsM3VA60H61QuWfWFaRIKw9TZpcsHZjhZHOm3SvBGab6VT",
+	"eplyOspYWVx6FBR6ceeWetZ2EEgCw3pFy+GspNwSS5VtQflKbDaeq3nOAoL12yA3J+octtthuxO2OxFp",
+	"Ru9DPCyhGVm0Y9ST4gV7WWkmNxTj4SjN1QTf5UKF2KwauWIL0G+ISFsehBYz3Sjr+aj+sfi6d6WWRol+",
+	"CjYEDpXyy6GrZ1Rz0r+D5I6iBWlSviBivGPd3ku2to2E+Fc5e2o+f2L7XpLng8acp7/O2Sn2iMGbbtqh",
+	"ZmuhMLEgIVTkZDk2K+Vw18aN2gRI3xkQFBzWOshuRJ5UCDsTNywnIxpfadUVvXZLBqsvCvt6zpKzGKPU",
+	"FjKNaTa0fLRuv3RLfdtcL4htX/BdUMxGYp7Xm3lzlqXsmiXD0WIFFzctZMFB7ueEv9b9js+Ymojkfk82",
+	"nLrhGMRxjpmz6wZyrps/c62X/IaVCjXV3tfsVbDO1IJ3eUHctd5Xe0/rw0UlYNnoUwLBgxA3DkVDdjD6",
+	"DZLWbHl8fI0qEoFsHgH+FdzI+F7Efp3TTNY4o/FByT1YCgv3To9TlwrqN3V91qzJZpqEGcXqlXsm8umy",
+	"WFakqdUgKtmYGYtmQ0csK1UaABCXklNinfZcjAPT3p7qt5d+lKB0OoFrYzMOdvRv896t7gozcf9Lq9fu",
+	"pfMkVFZPr8gaaa6AcqVVrv8NowrqWtUjTrkK5it6rsRW6GNd/cKEUTUU+bD2C5XVwM8FZkKrF8It750t",
+	"AYacysGVdhpHWFwV4PgMGYoxUG9ROwoLOVfmuqI61nL2O8tmdeG3k5QrMueJCd+3Z2IdfFkbLzBg8YEW",
+	"UvWLKKcuxByw8VBeZbXBCu7oeEdC3BCpwOSQSt1JDp3/bz0i2fsaNVIfaeBtFRvwqoz9zIgUtUEXNf2s",
+	"TLnfeCy1HeDNVCMsnkxEGnva1wOb/eMkK7B4++haU3vLaoHMCA6LGaJrbcFHDMXXWIRzrzDpMofXwxjq",
+	"C36zz9TIqksKstQrGfUJJTcTkTlYCkzvnaYcQv6jKX0fHZFoOs9UOoxh3fQ7fMBh5JqOcJlNwZiAMBpP",
+	"DCRdJFN+CeVazHuAYQbNBxzaH5FIy/xRv6IGRWbu+p9a1tPfRIPOgEfFEYs8ca6cfycNG/YHrqUGf0CN",
+	"wOo0dqUDECy3uncs6wIMH/PR5Sdnehgn9qs1b8K41jR4ggNdfvDYDX352QVMZtXVbtwjXolZZB6GnRX0",
+	"U8e3n29ywfusOJVohEp5HzgvGDZlgL5ZI9jLYMCLNAUtRWkpy9TCRjfIjNErkqoWeV6KYQZIk4FXc64q",
+	"ZJib4IEk0TGEnIXPTYsoIAA9EDEelc+QJ4YU3LQGL6/2dHiySEkCeW7SoLeLZfOwMz1vTrfdJm/TTE7S",
+	"nJHH2XUSkPN5qhjptdsBeS4kMRB/ATk5JoftdmdF+bWtA+VIE/iiIOMU5OCAzGiu93lnA2z7O0fHAazn",
+	"ajhNMWM85ZfDiZjnco39xWaiu5xPkKkg0Ugz9xnjMiB+/MA4ZwwO6rqL+0zw8FmekoN+ux12HvUBN2c5",
+	"72k1TJBhwB52S5YRrTMqh9FDwDOIyEFlvU+rvJhj2oQ418iHJQJxx0E2mM5CjMC8JWtp2Ry/IVTlst9k",
+	"Q+jJTxlh6PlRCjzINbGElljvFEPo0Ww5v/BziRP6bwh2+vsGKy1xw1tY1V8no2cll8SU0GY1+9PmfJps",
+	"T0z+hMXxkz5pzmxmp2OdNq2m6oWtMEFvaXa7H8kTA4Ie6RpuGJEmXopeqTgtnxfpXIy4Dgn0aIvBH5EI",
+	"pIyomvFxG/t1t7DHEL3p7vf+BA69mjmv48n3EaPjhLG7R6HaLv6E6NMvF8qXC+XLhfLlQilfKDWXxs5R",
+	"1RPhVJ4JBesi1NO0223DwSRpGvg829Mw5cO5NP7h/9RVUcNyL1N+t/ClFWl954ixpR8GJKaShSmXjMtU",
+	"M+PyTtJkmvL/KwNK3oqC8aEodVxSfd2PlciLbu82y7oNPnM91N1NZ6sC0V5yW+hc5CULjFbpaZFsCMqn",
+	"mrA0d7m25FQh2iKcI/ea7sMcJwy4AdGkDjVJk/J0pmoU9CcsSyEC2TYhUpAxzUvVSmstvVuCzMcTyrkx",
+	"k1tbj1lPOa1xOy0BKa0wLFhblylZY4rZANxkqkwwtcJIns0CoccpT+Vk3WdTRW6oBPcjhGOhDWA+u3vB",
+	"m1VlCcxWP5AkdSFeid2xX+dsjpyIRDlTedWs0Gn3uhvFi2dUqqHZ/3Ux47dOAzpiNry0zkgplT1oDyR6",
+	"f0gTaEKy/JrlejXPz85dtJuxFu3Y6mIUkUh0M//EbzI2s5TD25daKt0RSRM0c0rN7105PDN60rQZ8oA4",
+	"oKfwQJLIEH94+iTauR2Y08akl5e+/sBpqUHTu8pTlpRLPMFIRE6wJvzdD6GLUL5tICKH85/o04eR7yC9",
+	"RQW9Yg0Ily0NVIJFp+Cg7mxOjZshhJl19woosOksqy0U7tyulo2mEnmu7wzPWczS67th6xeR6Xb+Ncyt",
+	"zl7mndCCXXpTqRRzcIhijrlXgMFK+7l81Jbpvsz7SuS85qa7D53QXpqfMWJ9+QjWuf7MbkR9oBwkHECQ",
+	"wFOy4yFpQpOAjJi+2QzDZ8mAA+WlSv9qoeRhzmYTj0ikmUHUJzbF3xa783gs9OIzWciNTXFk9ioLiGSM",
+	"RMUJiKquvuLAF7CbBr4Oe6u90l+w98qv8F8TXLxVWX3dX31F/Rp843pjguviSx37/1Ad+61rcenNfCCd",
+	"gnUHl8efUjr/FqPaK6NGnIDkui0G/TzPIcrsI1UczdhuSr2U17/T1erJo65vsWkW/zaR0gvFKhWq64fw",
+	"qFs22nRv25ilaVbGW7+uDiT1buA3RqxbkEuK0ItpTky4f4tEmM4EcpDFmmtScBxq3mrK7o0Wxrk5pQtM",
+	"1IAY+CMjQdmIUX2gcyZngkM+qNFpsBfN5I3loJSQVKfflWO4ly8fL84jcDUnREIXpGm0CrwbHkgSZyK+",
+	"Wo5pvy0IvpLzeHjQDtu9sN39NMHsmsdaq4JnJuD0/8xfrRiyhCqQnHcFzoRIh+Gyb/yY06X8jb+DVRLE",
+	"guXleC5m7Le/5YJ8QVTdBlG1HBjlSMs/V0GFpdklXsPvHxdJ+utgza5TdoPVVZx17YWoYBa3/gKw418K",
+	"Sd9HIelb64SZACAl/NAfyP10afMY+YMRdF6NL1NQwkSyKT/TsFmpL1YpnsRScHmlACmwlto+g0rZwTK4",
+	"boQB+TDd3F8aYl0TYJz9L6ixvU1VoC81uVcGEX7OVbG/1LX+L6tr/Z8sZG1O+BnLL++IFZHyOuwGX7mF",
+	"W/qKsZn02XZla9udw90D2mPhYdKJw0esOw4P6O4o7MV7yT57ND6gh6Pb/RvVfeQrUBvMtF8D2HAtpD7L",
+	"pTHlmtMoGcPij4WbVEvEUFQRcG9SC17cIuhptvkrtYAQW10oW2jba9Tiu2m0t0oE63XVO5se12t8Nd62",
+	"/BKAfepO4zlTVm51uwQeJXxLC+PCgmDYioXo/a7WTt26EPu6mJTtYrLvtQZNgQnmHI3IhrC+afT0gl5G",
+	"iBKXp9e2RGdFhOpsVpVmS40rcLaToiqNv7vbVaMpUfoTsKmthFuTt6lytl1AOLthUpkiu00LQ7PXbu9s",
+	"nCu2pmjyduKJ4WLLudT2jnLTu3WB7sO1VhnV5+tgK03kniI//85208+ocFH5Tvub21u/WFf/QtbVVTLD",
+	"4eGnqj5Vi47jBdVNWM5TuIKTVMYA2pFymg1priZ5qlJZ/CQV40LiL7HIUvPvWZ6KfKjbsKGc55csXzSC",
+	"hpCKiZnITSMQzjZM2q0b8jd2mE9wlHVtzmGYx97AV7c6L+ZS28ibX93zV3rOuid27mZc1+5leRVqm+DK",
+	"wFaJUcamtSf39bMTctjbe0Rm2IgkIp5PDcZvRUXJhFwVlKWJKwKrWopaqBii5XVoDmvUN6CNUlFe4JIJ",
+	"TqRC/wAGmZjmGPLGeOIwHmYAMTNFiQtsXiShizrsqm7Y7l60D/rtdr/d/mnjCK9YJKw2OniUMTKl8STl",
+	"LMwZTeAH3foI891jMbUgupr+v7m4eEXQMhAMOGoNmnIjPJFPiu5lhDWCDMArdtGk3PyqGdSA+8+inME9",
+	"n/Qjg70HFiUKoyEZgPkROmEUlm0u2U5rwC+cdICIHsjfEkbEXMk0YaZSVCpNqRQj9usWE5azAU8lloey",
+	"iCDkJMMkVcCrVCIDpEN4A4yFiAIIcUUDboT1Soa+we4cOqhNuJIzvVEsGf6CppE5p3M1YVylsQEJtK/F",
+	"OUv07zQzaUyjNEnARsaFGo7FnGMcm5qIZKh/MqfKhNFlaawAB3+WQdfGgDOcc1PRPHM/GTRE+yeGxHsj",
+	"KY58wwS82/Ovhgvmf3gdcVhVZuiNDvWuIWKVDpH2GqZ4fxHaVwnW1yNL2HQmFOPxYnjFFsOczfFNsxPD",
+	"aSqnVMWgWdFFJmgyVEIMM5pfMlh1l0g/nLIkpUODFVDApQxNYBVAtDnYtaEHJqAPxDBLp6kqBg1/omkM",
+	"XFwmog/3DPAotU4yl4tyzn3NztSzep+wQHvTXfUbe+3dPrkQgkwpXxC/ZH1R9jdnhvtovWUORKQMjAXE",
+	"iVr80Nf6j/BY/xERCVMHabJ2r/qNXvuwTy782PCST2pka7omzifmyr+guyqeKzEeG08XiOjugHi928bm",
+	"kSxqZJmoFeBGzMDhJgzSzCgE7wEgjLjhhMaxmHMVkEsELgVWzEnKMSfNpYloFkFOiyMWfsc0+0qzTNP8",
+	"OEsvJwoGWhCXGekxyRnWnLXjSyVBhDGEDzHjo7bouZbpd8pQpdbWYshd97zbJ8c+lwjICNMWSC4yDHvR",
+	"Al6CprhWlYK8ZQSUU/3QOk4rlcbA6WjeOyLxRAipWS9aqC9pylvlk95v9LqH3tGDItXuIxJNJ4jummG0",
+	"D6onR/BBdJpmjEqmuS/Crdq6IpodK2EG01pN9N7sqnt2Q6VbW0hSQPnYIL76MMqtZZrVVNXukzecvZ+x",
+	"WNOLuWDgsQ2SN9kPowUZUX0lzAwyXQ0T1wPt9MlbACpyySk2ukpTYyYuU25gmhFC2R5u28rvu7hXdM9t",
+	"ffpmVE0Cg/CMYfsJAC5YrGeT7qdvajRZkKbmMwFB6SEgOSLjG2EaIaPxnM0VA68EnLQrLm6MRazmklhm",
+	"ClplL5Gp6wkuB3NCXO3nyi1ppof9JQutz4ALDuPhvj1/+QLGOUWPOuVwdABAC2iutXzzOHJ1jnz9HG2h",
+	"qZIsG0OP8LcwkEFe1pA5UmiZa9XfwvoTezhogPFC2gbC1aMu2AO+e0SiY/1mBEKKNEHz+oneLqLoFTqE",
+	"irtff6Cnz+cVIIOmSUCc2wYIS29Z6TAZnBlXX7a4k8wN8kIg5NoC5Vibe02AieVaDtSXU6v2Uu03ep1d",
+	"nG8Jn1wLVtcGHgx4Bmnu98h36WNNMwkb03mGzLT+mtUM5qBPotNxeKYvdDDMTlMpNbMSHMRCbo1SBA2i",
+	"rerlXOVStqTRhjefLxUt8VJamEZR2xZxPJ8t9KY1E5YxKHoJ6epHZJSJ+AqiErlUjOJtVxLBvO6LtBxz",
+	"3CZQdRhxqg1+NQaCpBIYdKtOxKsbLxcEqnBCZGSgFxQGpu8VAZEShdDMyGw+ytLY3Q94/bdqpDJHU57z",
+	"2vk/Y8r1qTe3OMS4pDgYTNQUeZGk2bpNkHRfGueCqzBh8srqWUUl+RW6FEHBhTQhDCbU7BZrGewckcgp",
+	"fxGRdGGCAVJl3mmtl37XjMrYJzXbhZvUfbx4YlF5TBiOXhAbnFMbLATNl0cKP7dq9Apz+bwQLhIIGRyC",
+	"8HvXFGmOGM0hSsckf+VsnDM5wR92WqvFZ80C9sp8Wm+6Td6K6AzFpVTwh5qxg8NuWeLW1NrFboCJQ1/L",
+	"NxdGQ81lypmUJAe5TXiXnSFHUAOM79K8qUVhQ5MgadyYLKWFXkvSjJRwAVqIph9oNoPGeadHkiRF43Mq",
+	"5ZzpLUF8xQjUVWk0TC0UQCBIq0450QvWLTE3dy+6YbuL07zdAktV4rw5ZU3+m/mU8kKBZ+9nGeUYUgQ2",
+	"Bk3cWC2Gx6xFXqAMI7iiKZcuME8G5Pzfz2sS/wqNZTVDgaOL5D5iJgakFiUL16um1oLIl2ErA7OgpYIY",
+	"G/ubvFIcywjAm8L9olknrjOOkjevT73bNwViGi8cey7W3CgAfhkPRPnEfD1ToaoaJeOjWtnLaxVAmNzU",
+	"eFViXzWmK0ciNfwMzUHWRlvwM4sttsSDjflnZ4Utq3PR6W1ry1pVGUEfTc8+BTab0md77cO6TBqVqjrA",
+	"v/OJyFVAJmXKklh3yqsYAYZF3Wt5iueaSNap9isBLNefqvI3SdPEpkUQVNkfZZRfVR1eE6Vmsv/woYmR",
+	"aZVz/B+a/uRDTdfh2iFXvIrGeIIL6EUMGS5lzI61fkYj5GwHFrglvl4lCT+Vs0xrzEv4bU/yFnlCOSWv",
+	"2aI+ugq09pVZzVnKr1ylWWdsSMeE8kWLvOTZosAZhEZ3iqpwx9Q7Y7OU6yOZX7K6SM41eHF2y9ZAxNkt",
+	"uhNE3HIUy9Ii//1wZlafopc2yal0hvR50WeLNN+8OX0C8fSc2KIRpumUTUcs3yAPfmUVotuP1V8H76Ye",
+	"XwunsO4M30uMh2VZd4fUsl38CZBaf180J3eg/1LHduksvEbt6q4lT+HlIahm9ZdSSXuz9lgTQwT2Rk/F",
+	"qwSN7N2eMloewLva+XnlNzas/OGjQ8yEcz3NciblPGcA4Oxj9E8pbofmfXQ6zEWWobeNJUbfRGvXBPdx",
+	"G3e6P/xXxVBKPxfD8n/+hlH1Mj+Nq7+fucH6vz4TdPrajrvU3J+D/+CFm4//a+EQL6og3u1sodVrhajD",
+	"2Q2qf01AbFnKXbnzRVSDJKAHUX+yrlmuPk2t4EKhyZ1JBqygieDsiFyxmVpOxZmkUom84q4/celWWOgA",
+	"LLHHnBII592gyPBtBLiy8Mu52f51snU1MrbiCZPWVcaIIZ/66j4xndHYIEysC5EN7g7z8BeBbYAD6dUV",
+	"L5TK2lLi6Bu5paYkWvZs6iBYyZgkTWuzVGyl1nznmpPGZ7Om8mTtoLxylOvH9yhs74a7dx+fqV66sVBm",
+	"z/pbeO920Sy5G9yEHVblHHgEUNpyb53Xqlh29HdSsXzaq5YFNEDrM5Y7Qk6Abx+RznI5La8WYPs22JG7",
+	"0fGq7d6Kald1shUpr+qkSt8V4gC2rGU9CIqqrin6MsYCfJpaMrSuZhC74BU8QQh8lptgJCeP6VcgeskA",
+	"CbnGjCelDeod+Bt0d85zXyVsb2cnawrZ+hHcxag/YjQfzzym9L2pCLeHC23+6tzCV+6TpdTzkXXs4z60",
+	"Wyc0fMbJC3YOf4J67TPfbdhnlc3cnbI/nmA/msiqwAwzxK+iWWY42OZFpD6OFFeeBNPddiBFx+SGsats",
+	"YSZhJXjPvX1DsyyEXBTw6x6RiPEksuEEWHa9pu4hr1GqIHUdYoF1TwGJvvmmf3YWkWa3RyY7QbnPIxJ1",
+	"e/12O8LborgqoIZUmvD0clLJ+O90EbPaM340mz+3O+8gKv6P7s/tcPfdTv/ndrhnf9Jf2PmfFWbwXK2a",
+	"AzysnUUl6/VweUTrBlQ7Er1DCb219OZb06zKUezrdkoARlbPU2pB69C7ubwSj21ECAaDWI8NaswGwi8g",
+	"Du3SgXIMl0A5hg6UY30puD9BA/vvA9qL7KqR0Diqo4BkTBpLFLIxsDxW4xqvGJsFJgRwxLS4174tPbTA",
+	"CF1pVXHqFnyzkC7t2XF3qb5lUdjEuvcLMtGCJMQyCOl1BNCxEIWU3MnZtD264GZACpqcLIrCPelmdYiC",
+	"nlrmnJKGZsvYgf7WrCL/T6WdOc4AQX5/Mc2sIPrKLf/shOzu7h66iAETWkvEeCyZOipdWEOqog1RiD8D",
+	"DdEjia3W5KNW4OMVjWX6WHXQvxFYkbYitkDYmFwPEA+h5VKJmSTgujQWw81YB8SVr3BlnLM4ZxgYHhXt",
+	"ohX1cEGtjn4I9UzCC2jZIufge4e6EYLH7GMq93m28S1ROZJG8XZpxoG/wOt25k5saKUx/xhZDxZFtQX0",
+	"/ASSCDKN65481HpY9CcY+vXM70W3rcUu/oz02uLSXBZlTAhvZCuf5Iyk/DqV6ShjCNLiYnk1cdRF6FmX",
+	"m5jBeTQ9bugoKwb3El8vfnhsOzJzuCe9fPXV+gJmlhl4JYM6J8aeNO7jmmylt99FulneyBmV02eusv9y",
+	"FKe4IWKsGCdSt5RkQmczVnKL5jRnmZZrpoKrCfwLtVXAFknh//VFoO+hTXewNKrX9gPln8/c58q/v7Uf",
+	"L//8xAyl/OuJG5heDEXH41rG5MfA2FhVsCImzldscmcmFJ3XW7q5TN/SUkMmLgl6n2ssPXfALlpRjAfK",
+	"+9hiPCY7rFqTp1L+u5Gnii4X5VmC3N1MhLlzfdrXqaLkNYvZbBVmYC5uh+mDHX+tG9Zej3YuJqoHenTu",
+	"k9JG1DJJ3fmd7sgaSKgNV/1uQBsbLO/fL2pnNTj6KU9VSjNH9AH5s+HSP/Z01x/stfDq0Nm9yD7AZT9n",
+	"4cct67LsAyXLoj6mCECYwhGJcktHUb+IZwhQPAqcAHBkC0mnVDfMGU2kVzyuQL0CC50soebKgExpfiVt",
+	"hIj0L2gYE1gZCnJ2Xypnf+crGWr9PW1X4th8wv3gsw7340nxUbuMGwpgVachyxIJ4L0GLY0qkjHjtzSF",
+	"KjZ0pFT2D74XFVnb5nq34a8A2MANIp1kErEWam/pv2+44/asaYnEQFF+bSok1EUNxUzKVQr6t28vCLaw",
+	"oYaGaUTHczURefobGCT65DGkl0UmObk+M8howmnNd479b2TpmEFGXcr9hE1HWoftWmP5LWGTL2dUi2Sl",
+	"yMkjIlN+mTEyl4w0c6HAMOsABE3bndbKrIHNGbT+3NCmhFh2gqu2oSRf2kj442IxY7aLKgcu7Wvp+6Wd",
+	"qC6bnVcds37LRhMhrmy9wxX1Ga8hL8gW9lNCa6P4pxI2FgISiFrkVEkSpQlk/8KhusEvhPo3k+YuxuWy",
+	"ca21lRnX11u8k7RvRruxP0XPf6UvwFq0cJVSRXI2E7mSpCkZqw883KwKHn7Wnq+1WXOMJU91a316tsUv",
+	"vf8Sh5s1txVehiOR1By8YwNX2SHfPXaozFApEXBSAOgS4SA2+xwaBIb1uErVTLTl71XA6jFVespIUy+R",
+	"mKvAZeHFgnMG6Xc7a0bnHeGaaod32wWT63+7jxUo8pVpvbGxpMIr1nmFfArz6Kd0putr9S3tVelw1R6d",
+	"zYr4lfBY7UptwBLvQ6avctnPWLqvPwTLkmJRs++20nzzOGYsgcRWSrrv3xuCIzQHUN+6OnykmTOVp0wS",
+	"9n5C5xJc8FGv0yZfY/EJs1D2GDrkoJ1SwkJRoc+OYU2Zvtr7u7Iar1yP1WXyPlB59Mx8r1jbp2bUdaY2",
+	"U4IT7lBzs8oWgkag3wUqol4jlgwU0kpVQNh7rW6QPL2cKOPvA3KAbPOcgJCk/92MKkN4m6oJOnSinXVm",
+	"u/uxwlWq8i8/T6U+0MnwtqQAg/+j5jk3Tnl3EsR4TJqp5eos8Y6NV9pFTVh+k0q20fVS8LRNGYG7q+UW",
+	"l/VdoLXnecVOZjOLZ9NqUjEcpYcOhdmXT/J0M3eZ/lp5F8uL49kGq1u5HV525ZTeyYi4Ssd9O2EQCWzq",
+	"i6amvL4Wd49IpI9AtOz2Xz7/lbO8otpuwaCk5o+2dn9dWIHL9fI0pfs7g+agLAFyRnBgIvLm9XME8bGe",
+	"KVOFxcm4emmpE3rudOBKpoDeQUn7h27+t//w4WBw/s/b62fp6WxwcO7xbndM+/O/2+1U/oSo3AqV/FnH",
+	"/CNP2m0LV9yatTTliB6MSWAqSy85ZIjDS4EBH7CxD3+5S/evciPKFWsc3Uwki4eRy9kYUcn2e1oa2u2S",
+	"nPJETNHdgIUkrpiDBzlXlCc0T4gZF+4NVfO8AkGBnzgbf/fvw/zg6+9+/DW/uPnlzasnB6fPX/10KrrP",
+	"6XN6ftMdPf42f3M+++3t1b/KEbT4/s/H4U80/K0dHv7z4bvfe7sf/vU/93z1/0VucbdZ6/hOcQZqFXQ0",
+	"sMAgEEofROE+kWIKBtqoZAZBLSD6edD4atB4FxGaaZ0dSvNlmdnuKWmimxrifqFjRAwGuODyTfazrVDR",
+	"MnMsala0irL377zweatnfOW3XH7Xq6Rvf/Mq6i9/ovitXGHftXQRyqWvmFBl7zcTs+z9UiD5Fp+4Zrla",
+	"Uba8iPjvrI34DxroOzePDUpTxQxRu+UFrJizGRqthzSjVy/PLyIbMWOZ6gOpZZWdAOiWJQM+MzBzNZQ9",
+	"Y3E6NjnbfWOclGWLZRMKDxtZcPFAAnojqBhUHzpeNmTuBMXbmi6lotNZRJpvePp+wI3d22GIm3cwBM6+",
+	"5thNRJrRdSeoMrEBF2PyzdnxSXj+zXF3b18zL4uXqpwa+ECShMUiAcBTxRDZccCjNGm5cbX0ukY7Kwon",
+	"000rrCG8ki2xBj2vCTs0uIIYJlMJdV5fC317M+gq7CM7ygDnWc+RXLaCpeKp4JiAoOZM4r9uWMLtv9Vk",
+	"npt/jvPUpCrojTT/nMPbm1oV4Otn9ovm7wv3YfPDW+/7tk0xDPPLMzsa8/d5MSj7ixnbB7xS53mqFud6",
+	"SU3qBHgjjudYCgb/emb37Nu3F41gGaQew4E8FxNELWqCxeDEuZo8BEyLiAh9LstPjPsi6q9wSZHBvN3e",
+	"jX13CPzCotaAf4+oc5r3Fz4RhxJKmp09YtK5SrimQAVwkECmQg+M2y0tFDY+fABsuTHkYgEUX6y8cJTG",
+	"LKNKH+blOBR0djbQwUtsO6IYnS6JYI0TH6LBOhewpCxUn0DvIpvnwpShILNc38gx63uxgwN+w0YyVYzc",
+	"pMklU2SccoB5ZszzmiME/1eVoFz51RFxru4BhyhEGLrDOzIAtVVvfckTf0QoX6BVHSGlBzymHNxyALXn",
+	"SjsM+ID/4x8+cDZ8dsC/Il999Qr1TcDIlV99RZoxVTQTl3MWlODTg2pksdwhnLGEcDHgBAFUWuS4Jv4Y",
+	"UdeNYzdyKG6RAQCMXAHLaEf3pKdIySwH9zeJcCVMkLOV3L/6SsvuX311VKpBLI1rnKRcdwTesR9Cw0dN",
+	"8LN1kSkBJZmD2qLFeh4ATwHdAIHBqDiZG4zhAovuMjXlhuDCinrtniYSvbJIpm5hYbE2oDdSojfyNVOE",
+	"6nHIichVmEEdtiUX8wqqs8MW4MfVvdSA4NSyjRZ57beUaMPUN7LuBS9lcACvYC07R2SWM8kg8B0RzCdU",
+	"+Tjkuh/w5+TsWlyZQIebiciYjWxo1QxNzFXk3sB1wcZHZah7WkIDAyROfTOa/LPUQxvXhwbOnZNa07yI",
+	"rdBb+VpkTPaJCa4hzSK4RssjRXQNaa6OrtkJ9De8CBvSXBVhc2QjbGY2L6YcaqM7Kkfb7OgDi2iguK9O",
+	"WkGQFcDGv2RK6vO5G1mGADCgUv/xFPYTXEAk1aNZXShmwJvRieCKcRVqMaBPfDBb0/qfAGq7Y8qYKNQW",
+	"IsChioIBj9D/pH9DYMTIUL1cUX4l0qJW1CLfOzDUAUc0VNKMet1uFGAFk2gJQzfawaIpFRBaW/EBWIXB",
+	"q+2Tn38fNODxoNEnA1s7rwX3z6ARkEHDRK7g81arNWh8eBcFZA4g3FqYHvAZVROJgOmqCgHeNEYoxKUv",
+	"0Oj1EHdgW/6wHtI/yJRRMFr8YWqt/DHgf4Rh6P6nG/fabfIHArJvB3fvXDg+PjFoA3+QaAlXX+9UGYo+",
+	"Iub7HT1SRCEvASrrpfbBlP8gUQWJWXdaUx3A9byrZ7Z5sQf9BVcswnXSI384pl0PDA+bUgcMv6N7dCjz",
+	"rsc98oe9dSYFSrGiV8xHsdfvLmPhu04OYVcRg39VAY8/9LHHJkAptsSG/qOKbu5+M3jo7m+EJPeXukC+",
+	"1b/W1TJBWi1hmkMHtVUn7JQ6XT3gbfCbdfsqELTrTW9+iXRuh87X/S2h8bsO9bZBR+uBuPGc1oF62566",
+	"eqIeKjPymSN3yoCIxhgiiPjav2DRDCUETHmJRdmOD8oreAu2P0y3rlKA608fMkCsMuj/G4D86079ggGm",
+	"rz1gM/P6AiCkubIAyA5yE7+aiOtR7zC3ZRZI05VY8OorAJOSk7mCKz0RN3zniIzmckGaqrbEDxb0gcWV",
+	"lsUH5hbyp+tIGz6uD7fuFYY24MeWhEFioXWEboXaqNfei2oJfcBtyqOtZoE8GYV2ZDxFL51dsLPQ8lEf",
+	"cNgFc13/A5i9yPUJtMJ7r93+6itb1Li4a4qUJj0/W1DdYL5LupB9e2VoWWL1rQELsIw3n/KygqE7WVs9",
+	"5cgXnSt3344pzKFnjlJ7Ee8JpEShNAppVi+gHSNm97rdr76qJStYF7oWOh+GjSKVJR9DuwHJwIMhzWSk",
+	"m40MCOPzqQzclMwbIOGVvDXRTg04P7nJU6UY1+tI8V0wJzkdFdbTVEea0ZQTwSVTfvEDoH8xJlBAdgfj",
+	"YWG2Fcx/FBW3g/3vkxrYf90RzCRC91aE+7SiBkBrZQkA3U9JAIPDfcHeK8sycVw1ob2kiXGnIcQLm9am",
+	"6uaA43doJoXtAZqZHQcTHx1JoxDpVczT6ZRB4Tw5z3N9w6da38MinUcGgh7Og3KjAx1O3haejEX40lzf",
+	"RnBgTGUKKXCjoqVAaNMANFeilRKtdyxX7cWbAPYeh5PiWWY0z1Im1YBrnXCm+TOU+znSn+JChbiXdjPM",
+	"mbNmUtBbgTyQ3w04fMFKV/qKYYnZpyL0A78kCXtPY5Ut7BHyuAJi4su+3Xy9xCRVA874WOQxFh2nTv50",
+	"6cvJ4kFBnoYGMYXaOwzBgBcpLQV2WA5IjcZcadkgew9wqSYRFNqhkM89mpNWKfIqZ+lfCg20WnUAdZal",
+	"5/p3WBtC9euVQlzO/tDU1wCabcJ4IiTjBC2WO1rznjHUYu3+DPgVW3g2aLdl+qeUk26PTMQ819Sj5jmX",
+	"ZpK51NcrhvJh0TK8lgCVN2e27ptNFHFdu49RkqRjEJiLGkZRr30Ygam7Vhy06/hyptJpKlUaa1o2RR9w",
+	"SW0KtV2xh7+nyYfIjV3fmVh5vlR2vhToO+BWdIxIU+uNIL0relnU4R00dgeN6KhU196eedNPMOCFNCxt",
+	"RiWA0ADLJ6naaZHo1fHFyTf1IwYWIeFYp9wT3vqozGa22B2sW6cL9VOsXGdOQtTrHkSa4URvH0YDPsvZ",
+	"OH0P0d2m1CZW/o2+ipCVawrmC1cExSz3K3qZcmfYQ9OTqZ+lBZYIJImINDtht90OrMxM9toVG5Fj8BD0",
+	"NuDu+MQ0h1idyAtyiPpgRtGMS6+4uxoEuWSqEm0x4CkwylVBF+TE2h3NuD2TiAnrNqFCAw6mMFfzfIZT",
+	"Z4ldi4tUU4y1algIilQSB0tRhqMgTTtLCTatNxcnAdH374BHfl2OR6YuR7RzRGKaMZ7QHNgx8pYSgCB5",
+	"opkoSg4D3rTVc/TVumM4kYUP9bpayBpsLauKHWl5UOqrKIP7EC47w2uqgBuyRc4d8g0ij5FmNECoqUEj",
+	"2hlwPYgKbFfd10+PXxwX1avApq0QE1XvBI1zIaUeOdSCDCW9hsqXSD92Q147JQSsTZj1C/kLuVAqYwng",
+	"cvpJTvrvap1EExmFHl59jaBDEhff6Cs1L7bIYwG7DUGvUa97GMH+D3hJJUAHhYFKt56EkqvAGJLJ8avT",
+	"ooRRo9/otNqttq05Q2dpo9/YbbVbuxiPMAEfD3AO/Y/L2pgVIAGADLFcv6gyllwyFRj/BJoPHbI6JTds",
+	"pK+xa5aJGVq1oTyCEi0S/S/A0rJ/MRmB2dwKGOczylM5IU2WgauADTheFU7rJRnll3OK/DI6hiMWPje/",
+	"RTtHAx797xK2yr/evDl9EhF5lc6kcUWKNIYulkCxWwN+DpWN7TWj775YEWdZPDdusvCVyNJ4AaZVvV4y",
+	"IFItMuCBieZOeBd71TVFngKUO88WxunkIudOk0a/8TVTj8Erfokpp1ZebvR/XgpzYRwxP5iMjtw9SWDZ",
+	"tMRyyUXOTCHKRr8Bik3hjMLVt04vWg4TrSuq8iFYPhdLK0fSxBvKCA4B1MK4fUBLO7ZibF3WSdrx4Sg8",
+	"oI/GYY/tJ+FhvDcKe3R3bJ9tMnrI3cnFjYRkEnuk5JEpQKrVlQgXKbISNMSfu/HjBVlMoHIQVy5tePZD",
+	"wOTRr/9qtw5rBvouaDh+r1/tttvW4cgwKFxL/A8nalqJ7UUvzf8nETHshG6AbppWq1UaTPWLSy5IrIV5",
+	"yVqabfTw+3WOdzfOh49pYvHd9Sud3dtfMYEfF0I8h7qUH4LG3iafOjX2GlMlzHNaN/o/vwsapuAToHNA",
+	"CXLLq2a4KYpeopcdWBe6vR8mIpar+R8n31ycPUcuqLAQAk9QifU1imb00PDY1oJOM32TShCzwcRkoCwK",
+	"Cy/wltcsEbFVQhwrcKGBA16wgEDLuIDtbfZcGtkIzDSB9VEwmseTFnnqvEAg2qBqiNXACm5ktKVmBAvw",
+	"MNeDaUmIlMkEZ61fpBYmtPg4pVdgYXJGHCUcaLLhafr7ts8K5xzwlaxzBRN8ojfkIynhycuTix9fPfUo",
+	"AR/ov4Hg/zVoMD5oOCrBxw+L9tuTTbG9NlbXxBXpHlasQX3s0wyeGVv+JdOK9xUUNmD5kQX5NwVvS/tw",
+	"C61/1hR96hHS8Suv5ppH1y/tUZIebdcd7ZX0DjSJyN+mNRnNeQL1xiXKeXKCScV8NoUYMec0KEwF4zRj",
+	"D6RRo3YCSxeAGJ5KMko5zRcYqAJDBICuWjo4h7FtSA2/0GuKkwE4se1OL/5dObVa2V21iabZQ2jzmR+u",
+	"ZfJ9IA2nx1igVQcMa2/+tub+MIb0brsdkZtJmjFbFxBiJFJJ5rMWeeJs+GJuXFLW61B7NL4xn731XFS9",
+	"SCVm+bvL/myIKwt+Or01/A8/vlJ4KM3s85YinmuhT09mlovRWkaD3tmVx+AclBzqrDtoVZ1zlWZFAWPK",
+	"yciGSWoOk6Wc2SggqW/ygEzFNcNa48KrW8CYKf7PE3BF6VVB+6tT4DVHQusvqmFFoXQTS603bMAjM5F/",
+	"OGL4l4uB0tdidx/8z/86O35x/PXT4cXL756+MFVJC/IB/Qdqo3sua6Jyes0yyyHfvH5Oxjm9BOFJa0QB",
+	"kQIN/eCyG6CrDYQakFMycWnM/K/hQ3l0ux65Qr44g2F9FmrWF0Xlv11RuSiiBB9IlPa0XACCBzKLVXrL",
+	"lGn5erUo8yoXU6YmbC7RT8Te2zJtxhfaIq+QVwfka0FyzY2mLMCwzSZk/w2tFWOohKJZFJDSz8NkjpQ1",
+	"ND56MBYbGxdCcrMxgN2HrmqytFFEUe/wMNoJ3D1HZkJkpBldiqH8NRt+FaH5d5aLZB4rMk4v5zmTpBmZ",
+	"ZamM7Xcp5nnMgpzJeaY+gOPcNPQM6aZt8Yvf3o8uMA3BG/4h2mmRE1t/mwsyY7mEcIfl4tvLzMbs0mYE",
+	"M8toWr6jG/8g3zx9/orUbAfulDM0jQrnfWIWuTXg/yBGD1p+HWyamtXWPPwdAwf+NWh8/fRi0Aig538N",
+	"GlV82UEjwE/9a6DnNGh8IL1uEVC9GSmbNdKcu3po8aSSppWx2612q7fzmdO8N8mpOx4rRQvfrrCS2DUb",
+	"eTljXGtGu612YZjAZiODUpPbM2ILzePtCsrNj8dnz2uPsOn3fMbi7QROO+LiKCwZV2rH3ERzKWc7dlxw",
+	"GGpwm+qvBdupCzP/3K+IVC7Nad2JgdChzXUSE6LjGHGqVR8X5xTttXc9WAQTKAA/FuqMEdKSHFikCdAo",
+	"hUeRZnT+zZuLJy/fvhg+eX18+kIz1Tf6awgYrteQjGimpV3HVTHauPZQvsY5/sUUIBgVlA7XC6Jl3vE4",
+	"jT+H86ff2uBr5yy/TmP2xis8v+7o6vVIN9OgIJI+SVUIuZ6rxRp0INsPYmaoDAhnNww8kLlULQKoi6BX",
+	"WEzi2N7fNrpeBjZ/4LZb/Hkq1bEe2lMc2S1KwytIj0l/YwHp6KPQbbdXagha2Cjdlcb7bQopWdDr7m2g",
+	"18uag8HHiw3EANgKySxn16mYS2vhKHnMizuBTtHTjZKEyBURecLyFjm2/a2IriJNq5TqZw9kQGimWM6S",
+	"AGu0Ki0eYg8YO7eD4QfdLkQAaV7hnPyrXEWIYeCv2W3VkN99LJMwab0/Qwa+yIdFbXg+z7KgAelw6I7v",
+	"hN29i85+f++g3979CeFEAQFrBk12W+1Wp7PbegSZcwqTxzC+2wO8tVllkNWxnFKmP9w4HB+wR8l+HO6N",
+	"ejTsxbtJeMC647BD26PD+CB5xPbHkHwIiY1LQzZrBBk1JiqxoQ9RdYKN9ugRexR3WLgb73XC3rjNwsOk",
+	"Q8N92hl3R7txL9kD5OfqEuyZiITKEnQOD1p7nVan3W512/4iuFwVEqJCSAog1mJF6rGeYaAdisMJ99j+",
+	"OOzRR6PwID5MwjbrjLt0d9SL95LaBWns0d5oN+4mYYe19ZuH+s1HSbjP9sY9ujvqxh0PgyAXGRsaI01D",
+	"n60SxEeDLb6dJCen+6e/nN6c/fKjOrt4qs5++f7N2cWb/bMnx/tnTx7TU97e/LIpOA9AltRcOsZHL8YE",
+	"GKhhiXe+dNqd2195A/kSIk9/g3PT6G1ydzyzKRAfc7f1ut1NhmeskPqCesqVvpk+Qi7z7IGaKXqL7F1o",
+	"sE/+XWYT1gBlRsiaq+zpexvNZXPC4JyTZhVo3qjCNi8MIi5MrJFJuyul3KE3sJRP5/IGLaQ9tWmErld8",
+	"q8D3TYqwlyxbTibsRC1ybMD7MGRnm5gZSI6qD3fZaRHATJPSeDk1ewLdH4ODY30ZuVrdsBsQLJdmdfY+",
+	"iOhpYDo4k+qxAZzcjPnDdeE2sTgHKF5kpmuIo/OzgVfw7QI2vRGLPGexCicilywcQcztIpSKzkCg2pg5",
+	"wOwc8ZbT3g3Wwt2vPngDZaRV47AtH5ZhiTefQPW9Jeb2XFxewm7/ufzsrtyps7fJx1w40xlLUmqRWz+G",
+	"tfW6h7e/eyHEGeULszjyUzhMoDhHiSuqyTJTFHO1miu+9pJuTbKrdTB4+cEjlgl+KSGezEUyqz7EXNjk",
+	"BwB8wSQezMtNKp1gnGKhDvci64YY8FhzvZxdM5pJV1if+MjWLl8YhV8TfojJruDaAS/IwqQerocfWGJa",
+	"eok+kmuZVXbsqYKo3cjVcG/6Y9ZO/n0Y/9Ad/frdo+/Vrvz25oB/Mz7usJ9689fb8CKTlb0VN+rVFl4B",
+	"99f8Tzfb/MeI9xMQIR6fNVQ4ZWtiIIpIfXuLm38XMoZPf8eQN5axFQbwxkdfQlN26wUEZgEstrD5kTV4",
+	"7vVWRC/l1WXr/5cK1R8tGINfGQg3THlpxdafQr+STP1tcGIkZAjbpVkGjlD7GsLf2o1ykux0LiHFEFyh",
+	"A94EadX52VOJou/OkckDuAFvm0mgsuUyOn7FGuij29Wi6bHDYiiGYyEZCOOJqaGfINCIj1NxNOBYuwrz",
+	"XTDX9YbmiWwRUB4Y5ENGdhpWyawNk8NleVXYDO5+U+BnSjeFWdHhphKrVoJv/NY0nM7jSahZBMtD/WA2",
+	"ybVS021397e5VOwMcb53vlRsNza64gh0Gn/fWPLfqjDfw6224jT5kBoVkxli7TeWUl99k8+Flxc8oZJ0",
+	"iAECwCQ4gOCDXE0wvcFvjX75pAWNomCLpfp6EgZTjbX297rdIqHi+2rCfBn7SfYfPjTx6VUYWzN/+bCY",
+	"ZuhsaZsecOxj1SWkuZPja5B5JRBuB6txCKJJDHEibDiQy7/ExURn6Udz+BOTpXbDfUvlGtZumN9m1o8K",
+	"9g8E+uip15g19M+m+YCbsi8YUQeYPhA5BT4sCJEBwHiDcb7TIq8K4B9a6WUJBagMAZQqWYYAIk1IKxzw",
+	"hClT88GPyUYTCQ7NlAeRaKyAbLAlhm6k5wtTtuXu7Nxb97+y5P+52SFesBtzj38xRPyJuoyD+qroH6t5",
+	"jxecsjZaAtGtvIq7EH8pxBUZMXXDGDcAA+jvViLqEzFjHAoWDvh4nmWkScksozEjV2ymtE5PSZZem0Lx",
+	"UGXblC6lmOvKdwKw0vOBLW5qS4QHLq8RC/9Wc6uCAYfS4MC47P0WnZ2+GL54eXF68jQiTZs32yWTHfT3",
+	"cXGDHAnL6Qx4dHb8w/D4yffHL0pvdLptSPDcIXTCaNIi56468WUu5jMbuc60ABvTrJQWWgCT2Rn0TVko",
+	"lS/A8As5+xgTanM1MUHEq0wHCw94WnrtAvQ34nf164C7yosOjszumRxzCgPR4/Xe86raW4AAyHkF+IAY",
+	"gEzMwpD9Lia4GiH/qAZmAqNjEc8LvaLAz03GK0mTCtzCmzenT1rk2GVUm14A8VJ3jtnqbRzbCYCKXdo4",
+	"2kpas8shN6nnTQqldIuE8WSxg0iNke6IhScIUNE3B1uf2DDWT9C6ZeJJpSkxDWnbek2uGJtBvtBorlCF",
+	"ypkRbJhdDIeu1wdIQwQyxGGNaHyFmGWn4/CF4MyCBZmc62i33SMvhCJnIknHKWA5wTngAuYQgIIG4AmT",
+	"IlE3sRVOcnTiT2dgPzPQu6ZaDLAImJshyAF3l/kveiJAfEV9FAHAAYn1isMarIgVPvbZyS2O/2eQqprQ",
+	"RVCkUPdLudcBot6knEBwsz7ED6QjnOJ842Dq3N96yI3q7boiWdLlh1eRdjeu/r5km6P3NMEjLPtaAnJB",
+	"Rot0ogTSYIVCV6+LEluuSqd3b6vykmcLw5BsCMVycmxTc4SdjRNgsWTWR+TA3q3cf+3UYEb2pnpgcSHX",
+	"T8g2Xz0PO9rwcHRAw974EQsPbDyDffYJ5uHhB2wyD9t89TwexfujPdo7DHcPuo/CHuvsh4e0vReOe2w3",
+	"6cadUZse3ts8jh0Aicn+Mwg7eRlszN4hR8B1Ix+GSx8z0I64ZbCrUgVKbHzF5AcNujs+jLusM2g0PkHk",
+	"jSZ65LRQjqTM02D/4Gkt+WxMKoxjeYVGGVGjt2fiVzC8JG6PDunBOHyku+npbg7srnf223uH4x4UrPPO",
+	"y8ZnwyeWjQkjZ1Oacr3O/Q5YNnJVNwsThaOP0idYpYP+bttfpW6C6xQe6GH39LAPR3s07B3adRr3/oqr",
+	"ZPZaH1h7RWlqm7I8jenD50IOj/kl06roh3ebR+74skONSvnYl3nBJ4jidUIX1eRhX667LR8TGtu2H4It",
+	"czh368ynWmybGrGNyJTHzJf8DLyQJ/O1yAvhanT+Z+bxZ/oN/3pGUhCHCtOoul35+Qzto8eA5omAgzlA",
+	"6NbAA2LSIE4e5m1FyY8OlL7zfo/mcuFvcT1gqMvrMXCERwQAUsF1BBbgbFHUUe3vtXeLHTNB2sSP0t56",
+	"z2CU97FNj+dyYVEuVkGigqqGWhpUQ7sRFvZ1wJuUjDMhABVwzkFZSwisTSq4BFC6AjoWPHpzBFYfF3VX",
+	"NItahlTyOJP38DYeA02xJWIqrLJdlfm7b7HyL4Zay9VDzt6rteYrgC9bbcNyBiDBA0BAZBakWNNLH/Nz",
+	"IZQPgQmpJA78zh9IRJpo9bKmroyNVeCbsLyiDMYcUwaJ4om4OXKvT1gG1hk64BVTWVrYyKQQ3AXzB6hK",
+	"OoTB0+MXxwPuUKAjLHRaCPZgmnHZ1FiUwQwKj7pRSDPURlsOgM6Yw6DAVKcdOAa5126R41WGngHX6oPh",
+	"MrYnMVcyTRiG/++1AxfkvsLI8IK938rQ8EXh/KJw/kkK5zfiBu8mUzTCHGnPeNze2Ty7xU2i42e37N2W",
+	"3PLRauQXTXFzTfE+NaAlxrbSy/1elV0AsnIL3J8i8UU5sHS5HDphPV8dsMXutT9LpWCdS2b9Rd36BA7M",
+	"F8tH+1ZJ0OI535IJ+dSgV6OkVYYRNnCcTVfrXW8o2uQRfgGbD7jIAVTmiLAkRXmCC6gaaFImY0XwuKFD",
+	"EFL9DBjxTvD/svevy23jWNswfCoo1fNVpL5JRZLljeSausdtO2lPJ07Gdrqne9iPCJGQxTEFqAnKiqYr",
+	"f78DeA/xPZK3sBYAkhK18yaJE1f/6NjmBgCBtV/XRUQcArq3ttQ0fYPF6T1VL4xSNrLJrLxtSAGuBSou",
+	"BoBDkLEEOhZINOIFWgOAk9d/wjJDGC7UoEKOFHitYuZk7WMZejIk287AHVDrIi3oNqQNcySFgJY3ilJg",
+	"drFMjwhgGyjruYhykTCsdZQZcHAUQlFOocGypqYrqU7KyhvpcXTngHIUWZAMaHl+LBEebmQHwQw0ZySd",
+	"RgbQnQwYC/U1GW5xd669M5KExlOAe2epYwYBIIEaclB7l3mkbjOGEQ0ZRn5K69UjmVoGxifSILvQ+zrX",
+	"HmtpiPwo9M2xgsWFY6l8S8YRAE6mCaOjF5L4b6hMXVgF9+zErx1mEH6gdvVOJ8Cc8avZ4VhdDd/QXJWC",
+	"S9Nn1xHn2Hcwhz2kk9HLE2IlfbKZCdlstFtz1PKP3DhrsGzU7UhnSzUzDDJLY1eqUhn6yVr49Pqznm6r",
+	"wpxe7vfSMMoquyi6pcGsh8CJPUM2YIuP8uzYhTbV/W6zEMBuDDrsINwP3D0IW7c7O64y21yIXGtTDNGT",
+	"Iz1Q5U/3xKAHhBfY4dpwG2230cp38nL6d70u9QAyuCAxewaViVNlEdLsN2/EmP1XvWiIhtj/NNut9u7u",
+	"bqPZ2qlANZVBP+xWLEKXzono5Suzc5VJuhu0++4ObXXcdvNg3+0M9pi7G7aDnX6LNjuNg03t3J2g1W/S",
+	"RmdprH+wu2jnNvutYCdsM3d3sEfddn8/cA/CDnMbA9O/CzcV7dwOPejvB3uhu8vaA2WT990D069r/lbZ",
+	"JAdSQZCgSrcyZf1c9KySZ2LOM24X9spBt9Hqtpu/5yG2W5qyvNlo7zgVEUDl9Op7M+72ORLoxWZi9dTN",
+	"rSIrgdc3CheNhude4UfoFb7KB5zm1tsYTujb5OzBN9EtaoJlxuBL1DUrQ4OxeQhgEBMfkKXgdhfv1hQ5",
+	"MlXGgBgzU7IFZapjZYkVx2t4qqKw62e6CgLucI/+LYadLO+Nv7DDNaSXH9KU6nuW2IK6BQ9NWtCxfpF0",
+	"2gfuJDDO1NDjiDOgmtS3gLkCVq+yCrF4yJhvCG5ji4jU/LUGt/VkfaWXi0FoLpIRjeMZGUVxHOnf4yvF",
+	"CFCLgNWn6gObeJL2GU39GoIi8xTf5fHmrqUzQ/AcU+2ErNjg9ZJxIj4qW/mGsTEaYYJzLDEGC/aCyckI",
+	"6sVsDZaxOcEmifi8IUKqpujrhcd9+PUlSEJNhicF6c+UycHige2TAQI39V6p7Ri9SFiKpy0VG5ZFnH69",
+	"/MbKySq8rulYs2KQBDhkFg0g/fj5Bxcs0FxYe8HkLzNML+GZm5umV0vtPYOTGRbWIlGfguXMumXFFIXv",
+	"sbFVtte+M/Ri/rwXXxOFXaIUi8fx8JKFcwo8S7RL/vIqUehVut5GZpFXcbzMLoHbMuxQ9TfUtvCH7FUV",
+	"p16vf1LbOndwtgWQu7JF9jjhQ7WnGJ4yZmP/AIcWSbOrjX2vxYMcTlIJUFXPTX7bazTN5DfTgoxUgUQj",
+	"cS/VouPZq22m58YWF32pgtMpKyUNOHxn3bynM78WZDfiRtp2Pe6PIt7jIo2A3zuXM1OX5xr/dNCeX+dY",
+	"7bS4qwHX7MceDW8p0oTnyqvxxgFNsIq65njc126C7uTrBZNUDAY+qVr65DKKb438m7WQL44HheQhmdKE",
+	"z82aUMypmXJxj0McNdGqdyjisJemsU+qQzHF59JcFk4JPCXv1cXqglQYJN4sqtQ1ZNE98E50hfycCzZJ",
+	"Yn8FyUnErzUA/n19zPxQCo5So1FxKma+le5eAwMG5uspm31n76ChIwd6a1S6+xBLKP1yle7BXhv+ujDX",
+	"fNxzPt4J125uxheXZxnyLfz1yUbFHwFE11J9mG1lZM2PRdp/uShy7F+W9qqpF0xZX0Yp07xHORGob0cj",
+	"2sBqR2iYwslCkJtCBrokrKmDH7rgXd1nwvKYgR/SW+bxfB7eIL0maT71nhNrWQaeVA053gI/c4btqM3Z",
+	"+UyyxugxlHI9rbwpMstre80fM+Cp9A/xeVIPzM+s/7qSiOWBGt/O1U+TCfPr5FfwOPD4ihsGFPaM5VkP",
+	"1URcdYH0awVfIqUGPgSXKkolCjdlUEvbDeK3Gk1/sd0CnA1rxviWwNFHNHM9Ggfgl6aIMajpnXjAuoZ/",
+	"G/aA1kpCWbKC3EZs6mQSHwjstMiv53jIljCFHWU0tZo+O/Q9btHzqtj2af+ElO0/CQ7ciwtcj10cN9WL",
+	"EElsYaoatsYadlNYGivLyYqOoNpKgIsO7x7RGZRawHghglygg0SGSGGKBoGLWb3xWnCmNlzCxjGdFdYf",
+	"ZVSeozJ1L+AyFnaJ3iHHhrsxzWql4MXq3KlXIiEfSyKqHLawqy16ZakLziSZUo09mvkv+mNzMyig4cFD",
+	"WmhEgZ0E9+Hc1FoqiwQac8yOuUGqTXWzxxkPkhkQoAKNC6Fw5wKN5MKXgg+hVgyBba4nOlIBt1cxq1WK",
+	"IXMMIU8t/IzIXuP+HC1h/jQvwp6nayFCTaFWc8hkDDH83V3w13W3tV6sAmPnRvSgKCbL+EFLSUB1z/Pm",
+	"BKBLi92Ly77EQ9sLmmFrsM/cDm33Deji7sBtUBPX3B0UPbjW7i6YF+bn5n1A/ws8oxnwv/VxYBmugcwB",
+	"UkRVJfmWEeg5mErwGfdrD0oX4DAO/zhY1hBw985m3MTreoCLex7PwRatwEtu36Cnubkt8gZmJTad0LG+",
+	"fOupZDcu2JL6T3Xyswk2FfXcoUZMgeQjKDw4jHOGZ4mYXmd+ZrfYOz45lTc6WbCEFsvyJChdOs+YS/wy",
+	"m+7lX1aXf/LrSzZw6Y35tMpDUWlhcf3qW85F+kpMuI4OdLavHoFPogyeUwAeW7+/dDnFT7lbIK1hReLP",
+	"bHYBInTTR52V3fsJ01P5quQNH3c5d9unh4LXADNbk3H3cSuxkFQHkzh2SD8WwQ1UAOgykcXC1lqWJV6g",
+	"055SjUGxoKrqzxCD90EEQIuUlvCjbO7q5cXCylhTqcyJEvPyrq6ncXTjOtSnIOE8m3lcTvpYRlIn5+AM",
+	"LEpYCNf/y9VDd6+02LX4rDnsk8wFyMiWwLsAcFa/3WivCblsaAZeFeyM7F2BCJEHD4C1lNmX93aqrH5d",
+	"J74VmzmzYkzTYWZU5Jn7NmnZzQvinGm109rQlppbb7Q0AScmYHnjqbB31PH1eGDUo0HPxa+BNlYeDbft",
+	"I+Hn4hdaYXTOffUNl2OU9v456tz+PvrHMIg7MXv9Kg1ef4z/tXNxS1u/TP7139PZ2//+s3l+PW+J7j1w",
+	"hQfckSvsWC3JcZfoCW8jwedvLBXkJodR+VyK+esIfP0CMmnKH0wWvjTYHvVV1FJFwUjHwHYOSVA8BNFx",
+	"nneOVC9eHZPd3fZuzclFBQaGPCQfT3LygXAl9BI2isBhhlIaSWia0mBYJ2fKM/eR1xvy2PY0Go8+swsv",
+	"T//54RQwT66VW4UKmdFgaFLM6pqro6sPlwjMcXV6fnV0dfbLqU+qOqxVc4h//O781dnF29MTjeNxfHR+",
+	"fPrmzemJwS44ubq8Orq48l/6J1en5yc+xDRm87T1/tXvatQYVaPE/+Xq7O3p7+/OT6EFBQq1SZTWif/m",
+	"3fHR1dm7cx8J6QsPURIEQVV0hEhN4cPbt0cXv/lmUefCeJpNC+pqDgkXOgZp4hvqMzKqXPelmgphxmZF",
+	"Xj9sRPe4riaurdZnZLU68/hd9JnZbd+RXjsqfoSiK9Qt+3hW7SHMiq620ArOmrGAncYJJfpzvpDmRXHE",
+	"b6weNGbJd6QIIatupGNxID+evj477/5yfPTm9Pzk6MLjv5xeXJ69O++26g2Pv794d3J20nVfvrwcR5yR",
+	"Y8gBvHx5nD+h+su9fHl67vG3p1c/vTvpvv/w45uzy588rp9v5ITHlQTplvRmeLxer3v89Pwkf7W+/fSX",
+	"0/Mrj384O+nuDFrBAW0zt9lvQYsKcw8GHeo2+s2gFe6w9mCX/t2WBRTyWR430rTb9DhKza6VjB7XMvBQ",
+	"DfFvJUPsthqtvWar0bxqdBqNRkPdcXp+stH17V11vRZz3XOARsQzWpB2IN5Pkjo5oZySCzZTC2OEafct",
+	"jdR5GUQB8zyHNBsNgt/lVzpTv7gcqy0B4XS9knrh4N/ZN96+QmGdnvzy2bwnagWdaM5bsITmV7nIgfsQ",
+	"BhIPWLw6VWi3JXL3EpqlxyBtkuXEzME/zOerpMcTFjMqWWi6vwF4WEyZRpYn/vujq7PT86ve8U9H569P",
+	"e8cfrt69epWBunm81SbD2kLNgM4DEl8ntjGM0QtiIdVoTPEdTWuHno5YKAeXSauT1c26yyjHrOkvprA8",
+	"PpfDKktSwAI9e6fP3ulSpXzXbAEXF7q3IANCVQdcaYfFv1RMI0LlFWNxBNU2acoSB1pqAMYa0rkmir6Z",
+	"74rbu4CLOs/Spv5B40OAchqN05nNZdnvRyXx//rk1yuf7l0qU9Z5sX7CjoYIp/2Y9UD8PH6/xkL7gt6U",
+	"iLGX/3Pl4bs70DECEU8j3pPslqHa2XeyfaKkcYKoh3JM1dwcIDHjaW88nMkooHEPIBLgzgGNpTox6sre",
+	"AHY1D2aAPBfFEF61fRJaXEJBaIOAuXKZFuySfFeFXhelAlOoRwDL5mtoUbE9HGaISZ28pTNKjodamtyp",
+	"heWbbtXepIXF9qzgacbW29Ut28uaWvauGgf5Rz9gQM6O7vOH5u6cM0Mx9yuYRMdgEW2aoDpevPOTkiNg",
+	"Jl1ZK2nj9NnCjQ+T8RKCgKVnjCM0CVNhm4eh8tQGA4zRofO/EBcwOgS6mZVl+JzMuofncqyrwR4ygpsF",
+	"UDdzUkbilm3ioqh9YrKYSkZ7XEedwEopLxvM/m7EIZZeZ4iwAEimg7BgoqutyWKGjLxQiYyvhGeKJAeZ",
+	"naf6gkRucdu+kMT+ZWWd3FEqRlHQtWwwxgvTgFSmnEvESC1gXbNUXDM1NAe66Iu4xboCSj2uUMppkQAQ",
+	"UVsXayJHjfKsFqozde9NjowoyZ5mitY9vswfpFM6W+3z1WCkWcsXlrZFqdTHe21pYimZgdmCz67ds2v3",
+	"4K6dklgF502f5k0BSLeitjA7+VHZLb6uLKrS9EoAGOn1bLrdy3T7+sqerFqaL31ydLkfMAspub+VbTgS",
+	"t8924YPYhW/FLctbhfO21zZW4uo0Pr1mPKRg5Jh3SUaTYFgnrwBICbBw+pFh7Tg6P6kT/09fWW4ptFFr",
+	"blZUOk7W/EBH6qehMpmETt97fJHaGukjC2282J8R0hmRQ8bSru46wGLkLsFMnLzFRLfOXkemn1vPwhSS",
+	"4xQki1mQkioXAIEguxYCChL3BgXGIBwhEKXHIX9wfPkLQUIo5KWSY/UTjMxBg1BMwS7KSgPR8PV4Lhdh",
+	"UCctHQpRPjv8Qznudt30kjkeXySBKaGLcQyeE9ZK6K9wiEQXHsdIVp0csziW2PVfmACZikkcImkDTHYg",
+	"ktEkprmuIo/7L3xlh6h1wI6WOWKcDCpzZ28PmVToWOcagDRxCWLQj2Z/bgJ3aTazaaxC30NqYSMdaMOn",
+	"rmTqUcpSrRp/xsnhDwAi2sdxDNhqOiZXhp6jgyyldtC/K/rBFSeHG/KHY9BuNirJvsQXfAJL6QxvPIBO",
+	"Af1D1ihAk4Ri+2A6AztMfaPKEshJu0zTofLzs1ZQCVAJic3wRLKrfL4cd4f6ch6vWmYPx6Bj5cpOTJyp",
+	"Bo/i5OLVMdnZ2elocIV0LXHJWqISwdm7QVlrSoF1yCmMvF5C5TEGhkp15//9d8Pt/PFX+5OL/2hl//g/",
+	"i6XdZZQL87M0Fb1EDAaSpYdkkFCAZ5CII4VNx0j+tDA2V61hYYBXi6P4Yyuc0bUf3WYBN/nq6pMj052S",
+	"wJvvASVtcHmq7KN+GnQUlrApVaHMB0SFGp5QYkbfLWuZt87pCMiTUuGvoX5ZS/XyvK/us69Qo+VQeZ8g",
+	"Gq+dDU2LyLxPC5H3VcKYmwL6N9hpiGpfYoBlHY2AYpK3xwAMUhlky+b855KZxjrnk3fvG40NwiHvkpAl",
+	"3RwpG6lmYsrRLDYZ5Lep4Qzp7AXAJKoTCgLHd7Nsn0+qnE1zt8EtBV79UuUukiKm4Cb6Wt1TMq+vA8vw",
+	"3Zj+OYEgoRSJoTUroBm+kGQB8BAOAcSR4kjvFInMsiFLoBUcn4eHRV0SRiF6e1JOGKkaj0T97YV0CFXG",
+	"ti4mRMxV/QRldsZxiWA3SKGbgxg+KmYhIgDQa7ZpS55GWttyM9m7jCdTPGTAeKikuWNUrWOcA/QNFjKj",
+	"jnUMrF+g21JylbWZmeU0Ot1GwynJFDoepnUdcsSpV3Fe5JO6zrKKO6dYbOfkSuwy49vJwIC2rJ1bgK17",
+	"xqt7BLy6N1YGoFrpZ97ZXKhBVv745CxJLF2CHw8UFDSHhZEKjTLjKE82CgBJLZwkCFiDSkn9su7xS9si",
+	"Dg7pfHR8HIOzS4SunCERj9KIxqBa0on0PW6x6f155LlIz5/4gBrsHxJfahw0JZoQzkaNAWYBuAZqJvn+",
+	"vyXoGjSWZorgZnt8SDUEhhKIqQA4tSQklExpfONG3I5IZFQOkSbV8Lhl1QAi1Ug5uP1Jqvkr+2wGdiAd",
+	"0yBKZ8B+g0usWxZ1fm55UqkcTyLjqSBH+FGytJBGF85XnXd11Eb/LkrrRANO5JEbTDsklSTD7phPYCIO",
+	"nYaLu2Ez6XEZiDEk2TRqRAxFSvqNALdcJ0fhKOI69BGwsUbIWw2F8IyB8BViINwrHaQLkLZpor9rD/3j",
+	"4ABsmv3ZPu2zIt9jOv+LReebk6w5n6vrv7S/X778Kwo3auiXLzes+nuwHv/PY2PcOVX23fb1f0e9+ve2",
+	"Bn9EC06pXZaQKlpo+kTVyk3CuawTHNCVqSfg0LenGzkIjIGmWR2uMpZJFCEkChlPo0HEpIZG1FDchwiG",
+	"G6WGjjJjH8fax5I804rOwu0qVYDtvbzmBCI9m1RXbCilVgeRPmdH94Nqo0IP9x010tcusL/y5ip79l+z",
+	"lega2v0DVuiFc32s4WCVmC0eZltHlzWOF5PDh0haJD0O2IZikkI+NiOqJhcagTB/vq1ZbU+jZ2HhtOSo",
+	"+u3WgYbJGkVSojHRbrb072RKY3ZIEuZiHpSHHk9YmszATUKARvsazqb6uWo8yqVjISmSHqohDCOZigR8",
+	"WF/XXvubSKAPcO1TF0ILAcofftDfDtZqDGmNgP3wQzfPI2xB8GKaAquQZaQsGn3Qh46LWkOgyDyKOAL0",
+	"aWBNoEk5IO8ByzyEehyzi0L/UGt73AAEqslgXxSu9/grYKfy66R6woKYqknY6MOQJYxIgan17P0OlhEM",
+	"mcftFyR9ADKALH44CQzUpNqb9doKr2ywhoF9Zzn1+t17p1L8RyYUjsKQUDjJ2LyPlbJwgJFvteJk9Xj6",
+	"/sqP4Di/vTjDb9tqtHbranEHgHk6UOJBCA5WhqxnPSslYL6dzjZVe/r84GH6shV7D64ltTR51pbz2nID",
+	"azl/rl9ZzrknWKR2sN1cjch7EPMAT9VSmrjNnYO1rdRLOxL+3////0N822GEBUiUz7CkSlca5GpdLF56",
+	"vsealLRY8xnJ9TzbaNqShuey6OPqDuen7VXcVZtkn3mx2/a97ZSHXrFU6AYjpZvjmCQMAvARJ/+gfEIT",
+	"5Y5/Ze23a4Qnfs2sHNgIxG9H8DY6m8iTkqro7y+qotu91jhX5bJyyIIbN+IrpOWCgFS3sLAX8RxGsMnJ",
+	"0SSJbpl00DLzj386Pf757Lz37v3p+WUGI0F2yjAkdE6G8dAAD5UXus5IFTGGUYhmwrPHRdqbsbRHEdRC",
+	"u3G+GDMuezT1IVRXvKGHTenzt2AXk7qntrUAPxc2rQihPpToTibOEZffEImWCHe1wmf8G40ZPUu2DSTb",
+	"q0Tw9ITJm2PBB3EUpF80dAMbsnDOI76NkBFqY6VslZDJCRWUMvoeZYZZDx7lxKJwIFUtTKL0DlLhS5xw",
+	"PbvnI/58xL+SI6535ALK41bnHCyFTTwvfcYth8vDnMC1XhO+8PnUPbsMD+IyPMCpgw1JKNEn4w4mfMiU",
+	"omEbnzp9vVKsOlCNbnNBvweUkz4jqYjDLxLfOMFBftcBjtyHLYlwwFcgkjEyE5OEjJNI7SkS0IQRRIqK",
+	"KNe9hRAaT2iM1V9bBTv0h9i+Tf1ZGj0HMDYVg3qT3UsMIpH16qbksXq8C7xaJpMKHVC2WiTPn72QV13V",
+	"bbo5D/C3V94B1V/YXvrvvyo0SEXSg2UD7AyE9MPf6tcaDDmnsgpaTy9UbxuIPeUp9gyUGb4Zbt9l7XAn",
+	"aPXdJm103PbggLn2aQbDo5Kh8OGdqbCPyvXm6jkYkqVPzuKUK7u03d8JWqHbZI2B26advnsQ7IfuHtsd",
+	"tOlOvxU01VcoLArcXrYkOY7/ey9Jbh7wjL0Brozb6jep2250Dlz1UNe0nqmVWbkuWadytjL2V5/+2DY7",
+	"CcdI97GsKuZ5IZGY+atv2Xgy1TkG70HLxS0ELxeuHIrpFhFkLnrqjpLwsekEC8SIfYtxn7c0uTkXl0Mx",
+	"ffZBnyM/X0fkR+1JqMHBY7z5wd8EEfDtHVEAHQCMA8CVHGbcHSH1PK7RPeAwY++76SYtguthh5bBa+mr",
+	"r6oh9Txe2qLlEC4SixxnuthFkkNS6U9SM2CPFwmYVwIdIsxJnpbXMio7BBrDBoiUsBassOYA1zOWIGqf",
+	"H5duVSvXuzxMu1oS2wK0qVe/CYTf9+naPxGouWdpfudumO8V6O3bxnG7v7IVtyzXfrwWf22F8r1lSbph",
+	"RlXpXGt0z6VeoIt4wkOhvlAklSZFKBPm8YEyVEjI5I2jCUI2LdDAGrko9XiZXb5J0cUV4L9BYBqZS3Sh",
+	"t1Yx5RXyJFcgT4mPi8SU7gR38W6xake9vdzAL9Vw6p3ftXbL9uZi3PoYt6X5cohCe8QpAYCI+naaTb3m",
+	"Wat9/T7K05XXH1AwmjI5dBrWO0oG/MsdMBbKl38BsMGn9eSX2oF4IU0g3CEZ0gnRIt3VhrYtkbGgGiCx",
+	"R2SnoeESr0VJUZ2FXlCbTnBS9d8e/at3dPLL0fnxqV9zAJ/SL/DS+V1wn0CGLmJSLhJURhzBBubg3QCS",
+	"klSRqdK0ZqYyz1VZyzgzPZ5nzFS+jkkOCM6k5sZcTU7p4DCy1jCN6pF1jWU4IAbempwLALUC7EcoQfe4",
+	"rkHXiBigIbERCK6OxXXE0SlFOG1d5xskDLpKKeCPqC/gnw3cc8HZQpcZQGnpfqVUkGuWEn+n0dYRMu2m",
+	"elnLWg5mQyQkYeDNhdnrV5FcvtebzJDEvWIQvV2rp9RWzpNzZrAbZtva+vvc5veXKLR0C4TwP9u/9PdH",
+	"562PP3fGb3bk1cH0t+Z/j3aD073BT43/XLQnZ/vifSt83bl5W4SIaLYONsVUx7XXRyQQY8TR15j0Qyrr",
+	"Kxqpsk+6DFPqy5FDGlpI89XhM34mPshNbJGlfJCfgfFxgWVyLQekS47qb+rEJTnUqQclc1Rf5169Vzto",
+	"DRSffC5SMhJhNIhYSGTEA5ZvkJQMcR8/b7/X0+SEPMrr6Jz3IxepN1GsGhvBnL+8kZDbWQDQuCZ7DRhO",
+	"i0pOOgitxyBUqaRSnbyHWKWJZ06HwuOAY5AOWZSQPqMJSwz3A0t1W7V+gdKuJBWiTnz1MB/Dhn5uQIho",
+	"rS147SawkMSUX0/otdLw4Aky3yEslszjGmPbfaOv8A+hcAWdQiSOk0r1n/LrOJJDpfV0ZwBKBY9f01tG",
+	"uCC5Ow7n7idDESPB9Igg5ldpwj7Pj3sFi75G9/lMe9BM+l2trfVExSC3RqS4RFWaH6yzMCcCUxKcHdpp",
+	"2/guZqYwNg2tDhZBawWYKLCQlqlPmOJGWrCfiKmErW2mKA81gImyQ8xnNVEdoE1ZqhjnvvnSwblv/+Uw",
+	"efjn3xr1jsM4/OPg0WsUoltmTI45IFQAyLqNZJTaRm4g8pWT5JqpLwmgxiFizCXsFrjyB1iFFY3ote6e",
+	"DSe48XqjiE+gb7m9q7PuG3LN6XVcpowy40n28lz3xvddmObCgFoNPSDzYhdG1VajOlCj2g3a/R3aGjRZ",
+	"I8wGdGV5lMhAxLGYupPx8sEAHPoWlQDz53NZNcDRMnF455KAJwSvmGmnv9SHRoF+NFGm5r//+PTHIgDj",
+	"ssXKaajjxT8uB2Q8CkNJKLmJ0K/MP7hOfmV9yxuhKxAtdZfH/dKN4uskf5YoxIAj1l/pK0G4WwZhGCOo",
+	"Iusj54pSIR8leDxbDt03v9Uq9wI3YNP3GTemDXx9TuFyP4Hx6c5H9DFB7FALrMl3LHzIu89lJabdtwkP",
+	"+3T7XuG7ELoo19aJtaUW+Gp4MTSrUaShREWNQ454Zj+DqDMxGFsagHeCKa2Ofz8GEiT1zRlP1QFQnhnI",
+	"uipY6rRgpdeWxHJKJNizLfsEbNnSES/s4m8NAu5rkOWlC/2ZJftnCn185YYp4sFtLbrXYsRRPjNxXER+",
+	"MwhwZBkA3BHWZhmjisA+hiCIxtDWxd6I/DKlSSjXGZiIZrOteH4qUuDuAGDHBbuzkCBe4T3eXQQ8JlbX",
+	"1yLODHTXlxZrX21x/BNOPyMo1t0tXExXusDttiq4rNOasAUyZqh5lgQqSUhTChRu2tDzeFUZlUCiczmm",
+	"XNl+VWVe1hzt+mMREUSfBUkYB8Ye9SdGg6HHzSsxEwyS2kc2739cvjtXjuxwrszHDKfmqHs87qs5+2CV",
+	"QlwAuUZNmCH04TIs5pX4bx+BFqVvnhDTPou15Ttk8djX6WU5FNOeshd9PRk7WipvgHI5nqFW8DjVNNKa",
+	"OTJX2lX1NWEieAhROuvphDLmd6GkFv6esABxCmcyCmjcM9cjhYKSWqYySuNRQkWAzOgUbNQFcP1lmiPj",
+	"CdkAst9Ql4tUmNb2V0//XzSI/6ZzzjgXXYMMv8Fl5SxSc/I4uBJc+xI1jPSTjGHAHqa8h1GSCdA36t20",
+	"xM05g+V5pTbxFg7Oc7D8HsFyvUjdCmTprVyAJYdDitRRateOacR7kt0ysPycijpAyuDAmRP1Z4c0G1jv",
+	"JdTmmIkJdJhjRAs6K+EEVrqVn8SUyBSqwiKpW5tpxP8XE/uVbhNZrCrdhtonZkx/LNpAZkVgGuoLzo1a",
+	"jqkc9QZwYniQG/fcYMQgZZyEAgY9VH4u3Cn/t5IfwF/2nguasHiWwZZWEvyFGoK55oRGhUtC+PnTillE",
+	"/DpmPWQGKZvNvGTJpvNKSVr8rl0yErcsJEMxkcwxNDIkmXCu44pmgL8OKTDGY5Gnfrb+Br3YVFc0Gss/",
+	"gmZBtQIUttefExpLM7W5GSyTfUqP6lVI2cd0m6bCnNhYYjqZfc1plLC5HPgxDYbMPRY8TUS8LhkOF5tr",
+	"75wUv5+jt12ZOt4RqnWFwleMJw8QvlStldpHepmM/h9SSZpEV8qiVwXUt8pyKYoGK2NHyii6Bp5/3fXC",
+	"oGaJSdjvppG03Wo5lTRKQeT8YsdD7Hj0Fhim6Vh2X5rI3VzViJmrfJlNyR1YRNZ7174XZDoqQlLQg/VH",
+	"KDkoMc9gu25E1m0q8DYqLbAXk2qa5fgwI8HC2vI6A0NtNR0Ksn2dgceXBh43rTPwOCIC3rXOwOP5QOaD",
+	"1Bm8sSv/HJP9vusLaBgmTMpKt9JsNRrk1yiWwyhh5Mf4NnTI5SRKGWk3Gg55IyQxjInk+Ih0Go3mvmnV",
+	"35ANVi9OjitRTVUTPqpVW6yMqyzWCmRD/iUKmQAcXcQBiiN+o76PZDxVcgA4FswYD0IcJTSrue1Ba989",
+	"6Df33FyIqVFWR7DBEDfX+ubgrSkcsMLuuV5gab1AnJNhRtdkcm1ddYDZgAQrADKNYh5bJ7757L5tiqUE",
+	"rYuzo/Mj0DLGCS1Iryz4uiS3b8m/7hOv1AcoH6e892G+0wH9tPXuf8ycfJwjVlsZ/LQfYfvxP+fhn2Ae",
+	"Ps4OXZm4mLdJt022ZyK7kHC3hOtzSXfbsq+MpwdMuudEy7Nh91ST7bnWpG8qx/6lZHN+TZ/T6V8snb5G",
+	"Am9EsKb2vkO0oeMQY5uQTBAPYnq9kFX3+FxaXW0Je3NAuYZZwaTJdBjFKNWs+B5S6XFucu5KMKofNHiF",
+	"tFgl5pG9iPcmkuUNw67Hs+vVaKY0jt0gFsENjESSCPIY6tkIWFDs4ZiyhHmcci4mPMAm5Sh1CHBwczbF",
+	"/sWpmMQhRFIhBlAnVwJ/okZAp0I9BHM/wLOvCwj0U+yEgRZdj1c9K2GblRVsqoC+cjn3YOApOZt8Z5lN",
+	"3lxuk9/Bun7MsoIvKcFNKcEXkuRfJ6BLLlI+J3vm4+Rz/c5G8AGinZF9AaDVAY0/8vMnmYwD3mkTEW90",
+	"soi4bcLfOhBuxuFG3FUjfpAw+LwI7i4I8pLJgRyN0tzSRJIMoo/Goft+izs2c5t0JmV1JB/Ccbq9nX1M",
+	"ibkJ4nWIziNIn+kfU2EaBSShfdDhOnKvAQUcpbAsIq5mtvRxi/4NEyu+Q9KhkExXDEzGHkfwF//k9M3Z",
+	"L6cXv/Ven/1y2vvwHtqr8SZC05SNxqkE0s2EDcBXUK7etRBhzfE4o8EwQwiA/nhIMxU0JDlnUAUheEoj",
+	"Ls1sYeqOx8GLg02oA08hTemyeP1bs7xrlOo7Zb3YZYXkRKQB6jJ+I1+vTW2Z36VP+aaHUQ/uEu8qcWne",
+	"q2nL6L/MIU31WVuNxlKXLxpFaeHNetSV7m4DMrzRaDKqdFsNTLXjT00reSKesmuWlI3i3Zj+OWEkmCRS",
+	"JIgSQMk4YbeRmEgyptfshSQ+Zx/THl7ja08eQ376vnU+K162rNV+t9l63Ni+3rmVbrM9h8i7M2gFB7TN",
+	"3Ga/FbrtYJe5B4MOdRv9ZtAKd1h7sEsrTkWpAg5pdhM81/WlvQXs373u7kG3sfO7MqkiHsnhwkV76qJ2",
+	"o9ts/a6j8M1Gu+VU1Inp6bEuuwUwheFCOFqVbgVCC5Nxl8hROu6SMKIxSYMxaTbq6r/d7u7BfledN86C",
+	"1P5DyXx9hrOMb09nLTpsb2+/4+63W7tuuxEyt9Nu913W2B8EzUGnQRkERdWWyI8WkYaN7li9MhaMOEsW",
+	"s9E4VgZaEY1Yv0fvH3jHpy1P4NKkAuxuJeCMaPhWo5RfUmNCbsK0to0ygW20ppXhC0rTgKalyWwFWCm9",
+	"AbBSraOMNgknDOvpCBdTS5qhPDml8tzJmIxZEomwTs5Sj98wNpZYZZidBKhOjAIEe4FTTwKaJBED3ABf",
+	"j9sFWBypvEdA0YxugWeUpuRapMAlSZM4YonRnuBUh4kY6wT5mNG0TpSC8nhxDtIQeqgViFhonOklOZVS",
+	"WLM0melxbuJ36hcreR8tBYHZ1O1EkWadyoine+3KGuV0b5H/VQj6DMP+mxDr2Wj3rxqdbsNg/S8T9HNX",
+	"laDxl0r6LYX6Mm9YT9lR596AT33fHvGDoIcauarcROUaa1FVBVBK5eUqs/lLImKDrMv0wJzCWalvjDu1",
+	"PKulH4YQlgsO1ogl1yx06ZTOzCUQyDRB1rrH/T8hj0IJeI9iQPpRkg5J1W92Dhpuo+02Wr5D2EcapDVH",
+	"2d85Nn0AYuVKPYAsJVW/2m61a2R3d9dtNFs7vqNMb+TGx5/g/107lim4evBIj5tCKPWrMLqOUgk1YmQK",
+	"l4Ligqw++HJ0PGY0MdVcMF2PY6gZvDtI9YtEa8eqT7lyjMfsv2oUlNO/s49+rU5Ob1kyI8GQJjQAiFHp",
+	"ceXudcmfE5Ey6RD//6fu6GFqTTKaBEOCukwkkoxoimp4JFl8i727M4/naF6W+IfvzZddo/zO1Tym+G1x",
+	"6XFpHD0zKIYofLplfs6fSzJfdmWKYGfgr63NfT07ip/LUSzX9Y2r5n63saP9NbUPemLQg31Q6VayI1xx",
+	"tNEA3/vv+g31QIzAREhk2jPpUk5N/VWj2dkBu2Q/aPXd/XCHuZ1Bs+G2gp2wzXYHe3S/b2wDffcbs5FA",
+	"8PQingpjdcDurXQr/9PMRELFqegY8cp53bJEwpdu3s/r0ofuAqTPet/LSN9n3+vhfa9XEbeqMO9zWbm4",
+	"oANXl3dc5WhfULuAwGYg300/k+7jNddVlUYRMiW7jUbN8XhedzpGtaAov43YFFOQGuUuAizOAfT1DiNJ",
+	"9BY91MhoEYCU+2cDg82ZCp0NqZOjErVM5FBMpcf93MHxTdLShE8XKMSWIHJaPqy1blUGZfog2bzN5MXj",
+	"VC3cQQKcYLJliV1pOeizAnTzHT47uuEzu9SnOdhE/XEM5G3u65QLk41KFfAsvpAGsbdgVxn7KzMqKSfK",
+	"FZ15XMdgYkYTSaK0thYjwGA8Ay8NVpcZVOB0yGZQOkBGNESUqzq50P3seZFi4X7NsD0eTJJELYsWUlW/",
+	"3TrQ/ZajSEpAgPbbTdODKVMaQ6zG4yUiqZhqNPUScGEv51tlXC05YPvl1QZPXTotGJ8//HBhyAQiTsbK",
+	"kYgC9sMP3TwoquUei2nKlKvivz7VaMd59eZDAgsVRa1Ofo3Sodo8wEfWOvAP8YvhJ8QlXgYivIgfnK2E",
+	"V2l6lYcuo9Dm3V+FYwqsSjmHMWtS/KvEHux0timeKIjyh66guMMQ1hVB6A/9rDy2oA14q4RNkTJgA5v1",
+	"vRJgPITu9Fe2Xe/JVQS0WwfbzdXIoQfiEk8SFqTKkbZiOOsG3tBcfwnaYh2fW4mRHkmr4g3kmf7Rz0zj",
+	"EU1upMfhaiVjUIeRapSSLG2ix+yghU0KBrajLWyPI4MMhnOYBLll7Ima0r5Fghg6CaOUxOLa41VfD6yH",
+	"D1YKUe1aYCviKZSosHjg4A+0YPrrOx2PQxTHGpxxwmg4M9PJOGXmVK9yB4A2QCNh5lfJ3MtTsTGZGhy2",
+	"b8J5uHMpoNmtVklhACMbXCdsBu4+aw3cA7rTd9vBbrjH9gcHtNO/g+6CFd+ecebz6a6S7ZQj2lCnRPu9",
+	"z1rtflrtuyMuU0tAKAknuH+zrYZyEsudVysaC4G/QS+6vXgTdPtc07nHN+s6d7JaNmDt9pfG/e2oH6s/",
+	"2KSUAfnb7fQPqNse7DP3INwL3N1+hgqeCemTpE5OKKfkgs2wAkIXil7m0YS36Zo101zTNWs/y+fumv3M",
+	"na/j3Fcvo3BYg4utPwARSUYW5+hnOwQhU2gcz6CdGmh11E1qK3qcBoGY8JRUs72JaTTIkFFO2MdIppoH",
+	"ySELzbEe3wT72kzmXv2xZp/lFfCWO/TT1jv0MTtbzWffhGETL9x+/M+drU+ws3WcHZcVjC5FIqwtOlsz",
+	"sVrobLWE0p+pszUnFNY7ExkPzjfVQPmlREB+Tb/NBsrP1gS55rBu0QQJSmtd4yOhCfN4LldwwuByCkp6",
+	"GIX6kfY0Zwkq7JIxsWZzrA8zFW9iGuowzzbrDvxGDvHdyWe1pZGzSaztwXgkkiLlxl1MkMds//uS8sdG",
+	"vr+MHHoGEH68HrO7GDBFJs/lQWET1aREsiBhKflw8aYo8eSkr27oI6g6BmWjhIgpJ+YdHq++FuI6ZsRQ",
+	"6Dnk3SSNhbhxyNF4nPtDravvnyPg87il39Pd54YPVQ7Vq3TcOWBYGpiKxEL4qsEPqRweejygcQz8O1Dy",
+	"P9I9AZxN0d8yzLEiDmGeMhVjSaYigVi45h/yeHUiodET0rYUrhxSpTPoDQtrm/ET3ZWp9amYZs3t4idI",
+	"GbstHewkiXPtsuVsoyWUzVu8BGidN0d1z3/MFSyg6uNdvMHtpibu6E0M9FbPcvlh6lLe0humW1CBQrmW",
+	"k5QvpJVNyH384eLNaulpW52Xen5HcZxviNZWpfrGxudzlGCxRW3lqaDSOOWlffkaCfFUK4BtnhHgzGMI",
+	"1ikxLpIUQ8R1cmSeB9fBJWEUQpNBJOWEkaqB5VB/e6G+QJyyhIUOErsDIQk+gaaExnHN1hgrh0AJeN/U",
+	"I3+dzamFwHJAxzQAz6npVPIMAj01hN42XJRwLQJQ7hy4rf3mntumjV23M2gz1+JPDg5YxbEAFr1tcCvN",
+	"qettEw1X7lORAg/qw3tqO9ni5JbbaFbMXyA52Gq09t3Gjrujfj+NeCimuHyMhwDs1200sN0oUfoMWpDU",
+	"lYzdhFSJjZHg6h+f/rhfdbM5susLm3MIEc+VzY/SVSpz4tOI+EykLg/4o6WmLES1PZQpeUujmPajOEpn",
+	"xLSnQaxP8Mw0cyzog8eVFFvkbiG/4sZcimMEAYMSxJFD7LexeJqpMjplCq/38yfGJ7Hg1w4OQB8DtdkA",
+	"5Aj3uk48iJSIW5bEdIx29caz0P0/H42w7tv8XrUgVWEuEFYptKRis08Bbxwg5GiO6tMhrH5d97ivZ/Dv",
+	"5h91OLl+ncDHQS5Ni7OEBr2BmeoCtK3H/ffvLrG8z24EdIGuGVealvkbV2XgjjB7p3I/pCMlZ+QRD6+G",
+	"k0SqfxcL9l5N4pioXxPByVu8GkZor3fICQsY9H6lgrylCRQZ2sjIA6qIJy/29+fE/sEyse/YW/a6O3O3",
+	"7BRvSfV3ULri09aK4TFTXWafr40z2Z28/fifU11PMNUlM8lVpgjnfR2b6gpZzNISzuMT+D2GwI0+rJNL",
+	"iHxHKTECFvJVM6esQeDQwBL55q2QFO+zQChd6Cuja3P5jOPJyee18RTz1q89ntJetvjhc8DggQIGuJ7r",
+	"T4mzxP/fxJt/zdJvcXc2noiCyq/p87l5oHODidm1h2aDxKxRIWs6thxiHALf4zq6hw+YDkWM8aNlzgyZ",
+	"92U8Ds6M7q/qM91iFZKqAXbVYSUzwZpRcLo03OOZmlPDzNq0QqTV4GyaOYs5/ln1c2LvBs6EDdUcZn6+",
+	"EUFyVweKfUzBUs/7TKfwO7W4/5hwDL6GYtKP1ffVzlCpg9QqcSb23J1G5Q6G/WMmkL+k3DQJ5Gf5+c0l",
+	"kO/iFtjoyfLcsYmfpUUBpAtjIJTPsjwMxDd85edDKZyfCt/jVWAok5A80f0+JWExhwRxNB5jsW3xbR73",
+	"swCC/9I3x9yv1clZyEZjoc5eVw8KcG1Myw+Ethz4nccRGVxHyjKdEIvUAhlYXSM0shveAwEEEnHTEyRR",
+	"m8kbHDHqowlPsaPJ17/3NTS5hI4yHcmyTcaQJkmgFTjQi6xGFPHrOjnS8b4XEpYq1lFFKGS6YeOU0CAR",
+	"Uqr1jqPrYepKehvxa62zJKlSAlFx/RgcvyQ0xV9jXDImgpO+SIdERiGTtUM11BgAnzDDbgAb9CzlWIl8",
+	"dyCAYt3jQzFJDGPEiIa53DtC3amFmaSTESdwJQcsWJOvVy/yeDqNAoZqHldiRGdEjiknBkliZ28PdxUG",
+	"JGuFAswMTh4+GARGEQBp0WYQSUn4c0qlx0NTDqasEnMi7McwfdpABGKGsGGD9mv9MHMQweb4TlV9qMOc",
+	"hcKvsoigUd/wm53mNurbrPeDd4DlkcYxPlbp7racij4alW7jDmNUe7FMUb+2xiRJ4KJnlPciynuQoa1b",
+	"ePe8xlBCyYiIQ2ION4mg9dUccNQWDw/oHuTa0B4Eju8Os/rigO1fE9VtKgo0t2lB1wTKGlhQNk+Q+vZM",
+	"r4SyBqUDlhfps4FImLbHHEL1vGHKZqqgOKnHN9WYYBQhcbhu8TaquKrTfpL4uayR7yC7lM48qR/L0lg+",
+	"tDw8TCQjfxJM5cqG1nEsUhdQE5cbxD9DIzzkimMaQPbfmE2msOU2klEqEviF/9O7Nye9q6s3vkWf93iz",
+	"QXR6TBPgGuwSHVF3xyKOgplf6+Z4eNS4SBzdqs+LxejwfrA7AaY4pTeMw0uh/18NETjGqoWUt/1wHheD",
+	"AQN4HbTcqEUMmGqYFPtaHVkBkuMordXJpW7o9LivLuhBCVwOQadfZDwm1cJlypDOMrpm0oYd2a8BCYIQ",
+	"NzgAFoe41of5R3sc9tFI+ybq8WAbso9jgI6BcWPxJywRVOvPNHpA3eMeB+GqPpxJxasVA/sem3eUfIBR",
+	"oAXocczOT7hez5hp1J8ITsRgEscO6cciuFGGJAy7P8N8uSRCrfckVZZ2YYHQQFe2NycTfsPFlOsqgCj0",
+	"MwRFcoQiSq3bhx/fnB33YF+9OXt7dpXtLNKqwQ7RFMhjBu2NAIGAFDweV2Z0xyf4OaB+zDettgCr6h4N",
+	"Upb4RK1YnEGBagdp5HFcX+UtwAqbj0ZoLAWuNFbmypSYoV4cXZ3qoa5IyMci/UnE4V0T8hBawXWrdCvN",
+	"oNHv0IOBu8/2AAG67x6YbHdzr7HbGbS34FoxY3ukfC/+E5Y1j9qo7OGr5l63afCVsyME6qb3+6hz+9vo",
+	"1exfrV/av/3anPZf/zKgrzvy91edRr+Vxv344OPb/7w15WEdetDfD/ZCd5e1B26b7vTdg6AVuk3WGJi/",
+	"mez9Iy5imfb6Salv8rOG7iJ5YXGoj5eSP1hhC9trDh/hTY6UadGEUo9ziF8U8RYfisczIEM5vTr1kTo5",
+	"uWUhEn4BQUiZSzX3rA3Xdt6jujNYwx0MaGlOyIdMgG3SxKKedTl326cHM26V/M3i9iA0qyslqUNWiNH6",
+	"E8Ulup8/lMnygkckBBlRPjN8fYleXt3NFkmjFA5Ry0GVdcyoZNhIIRIypVFqS+NSoXVr3mdq5XymKyHI",
+	"W/VCvVPl9raxmomLM3mQHWaWIKcUF6ZvbBNUhoiQDQYk/AKAz9WPPf2jD/BFAECONEoFtYmhvnlAy9wl",
+	"60Bc4FK8EiZ0/6bMQgOmEsCEatM1sy0NVsggimNpMcBFMsrZy0c5K7LMZF5baPJa2a5zJh3p0+DGlAqS",
+	"KrW283QobDQTi0tGEQ8B2GkcBTeyEL6t1ck5Y6FcUB4Qjf2Xq2btXml1Qj0+TQS/1t1HYPlmtpfyhnTs",
+	"GDivwMihmuAXQrbQ6L2icCWzY9aG+dTDX0gShfcN8G2ofraGYryaX8+EpZOEG95g6x9MjfuxlDQ4/xE2",
+	"nNRWFk4eaH13747VOBco/+5RjvNkWrX/KBIqoNyn8DU3OvPLe2guNbOgBQXyIfvQo6lPqinQTSt/3yFi",
+	"rI+f1fSYWFHHfDBJJwkrVJv5yAirI/EJG9GIR/za1x5wnbyKYnXWSCBG/YgznWo5Oj/RAXsnS8hjxsYg",
+	"vyyDFtooXA98c4ivlzUmocqtfvhwdrKUYi5fWlt+ADYst119qp3KR/dauGuPejaPXHJuk3nk64rL57Fh",
+	"rfEDzkOzW+qGpMUo1uoZldZZl09tw9rrB5+aPhea2XAiH4jHUO345SSGuffDkUaMI1CZYAqp8XQJJf5v",
+	"v/32m/v2rXty4pOQzoopYDDAolTqwELEZUoBpgz7ItTzX8hc44JJENfgRZxcvDomOzs7HXtn9vBaDsJ3",
+	"biEg07TkG+azT4Kzd4OSY35USHI7hTnW818YCkegUkpJ30q38n//3XA7f/zV/uTiP1rZP/7Pog52Fpu3",
+	"F2eMFGeciMFAsvSQDAAjWXCpo5E636zk4sLYXLWehQFeLY7ijztsybktoYPPm+2JrO4rpLNlW4HM7QSP",
+	"L24F9tFuBXJUEgUnVUh4Y0tG4nH4Sd8tS7oJU+Ev31OQWVi1o5rt5x217Y56bn/9dttf0YKrdBsP2vvK",
+	"eLgYNt3vtnd12HTzWObnbJKyBiysQK5xYvNGXmNXL0x9kZFP2dqLDKsVNvvHf8PXr2bhq84wPD7bO/vP",
+	"2fTtf35L316dpW9PXn14exXsvT052nt78iM9443tgr0btM1myernltmHb5nV7otNeMLP61tlgZNjzLgD",
+	"cUE1MqIkZXJL43remQM/DA+fj6Vp82pFzukVh0DxminwA6VymHukx20/a5+ZMJRxCrN32dZZsDohfakT",
+	"+M0WlqVJLMyuE9/IGZ9o3QBl281VpeU6s3iHPlmPr0p9KyG+JPl9iClbj6/upVUqxGL2YD3dkEqSToWp",
+	"ahzDKLTbplHOIaGj/6787qGY6lI8PrOlh8mEm7ccmgdArh/SI6mYBENShZQyD6GQELJSji6O/5jmSgzh",
+	"LzWPh6LYmbxdf24s0nv25iYoXf96lG7aMqXT6KDScU1r6mdsuS1VBYacVQ9om0L4WKSP2t2qPu/aAnh1",
+	"0XZjfsIdrfcsisuf8vmiqQzZUIe2h9TU4OYFB9qlypqvL6uLu8zdsn16B5IF5u6HSiFuNTmryL73JmIU",
+	"r/OmQT7Au3HjsF5r0BYZuR5JGFQXAV8GXgHGgAiCyXgGasqCZ2YJYHxXWNRdEe9NJFNaEiLFyAUoU0bD",
+	"usfNs6Hu2z4R6L5oHKtHByyOlQ8VMrUvWQiEY7pKKJJgkng8FaL8pQ7ps4BOJNNEuuYVL8gwkqlIZtlE",
+	"PR6l27Y543dYXxCOoZDn9uZvooA5t8EWapjVZsbiVntSsm0NaYv5w7J4LFZK74gTfO9dhHfEXXXzQ8hu",
+	"y9iH8yRm9k6uEiHMA+xGcYxnDTAq0/pX0mheLklXNZgvT0SV9pp/QyKi8RWbiWYNn3siH7anfNn5WNJL",
+	"/qOSZRJlgBgzbuwLEAumIiRKpe0GJlWIEzcbDcsS6vFlTedQ7ZFH3DKxBMm40t0mF63708BizAH456qD",
+	"i6IYI5uHOUmtjdGIK6tAw4MfmyHrG68F6bNYTNGLBkJHAPhaEPxQt1tmmwRDBsM1rXp0BATLKRsB0xt0",
+	"MCZRCkvmeBzaEY2BBmyoI0Y51gFlk1FWM05oWy7SJy6r7hprgE1T7GL/EcHg9FzzHes2Jqu3GpyaLDKR",
+	"f8gVvWEQ3cnxepd1vm/p2D9qd/tnlti2o/1blNyfwcxslUibw6J8nRdWrSdhXl5p1A47jUiWCtt+0QzV",
+	"aIe5/fQdQwqsDhKkdDBYjaQMBDeaL2spnHJWKAak3wXo9fKyLHjxM4ryM4oyoihjeDcf/G66rcYVxLx1",
+	"HhR2VqVboWpr/b0ogkyGuNHfZ/tBk7k7wW7TbQ8aQE5K3T3aHLT6O0E73GXZChzF7CPuVGWnCJB/8HQo",
+	"uNhkhBCe35kfYRKldMkAd2m7v2Oqet027fTdg2A/dPfY7qBNd/qtoBlmA7yIUkoujMmWDdJacZV7giOr",
+	"U7hBircgA55zvY+V6y0sc15og7DcBB+58AibuI14lEY0JmMq5VQkIala96nZ8pRjldBAyeBanZyqPSy1",
+	"yxX9OWEOCahkbsQl4zJSRyKeZd2UlqrUL/BtHCIbtG4lRo5FfYJWtQ9qpXAfYiJzMOY49+0f1GbPGeCr",
+	"j+yyY2gWEhQHrK1rfuWOIejlordaemQ/bXc+H7Fh8WmIuK1W6/tNHtqjmPcTjrRIGCE8dVZyDB+yCLEk",
+	"l2YMjwqXbe8XZEN7CK9gyzl950nCvEYo0Sl5R2A1o+Yqk/4128yih7hR7uN9a7FutB7Xhk7UCqDd+en+",
+	"0i1bU/2Vn4PfDxv8XnOCtqC6VLrtfkyXlJOMu9rTCtyrdMmAxpL5NV3aFcdEDDwepZJIJiUUgZvKMEJx",
+	"HPgCaPmThA0GLFAXQNgIisG0FebxqrocTUIlWQGSQv/R0RVsaTKRytozLJuGApcccQJnwuM6ApUBtamF",
+	"CNlIpCzHVGcn1250ahp6D7UKiaTH8W2wVAbfhOo3kP6MjCKpprPMEvW4NkV1wNF3iK/m1tNrrX7GC3Jw",
+	"cj70GOjfJ7nfr4igfyOi8O4wcWaVimb4Sfb7nAlujFDYwWDkinjuRjxJsG3zd2pT0aZetzatHymIvjCr",
+	"b9i2LsTvv2kt9AiAdzMxIavk4kxMCmLxK0e6+23L6Xz3sfnNbPMp6w+FuHFDFke3LIkM8G/C9G+WA539",
+	"c8Im2gLR184Qesch4YQRLqa6PZuSQcLkkNA0ZaNxil1iXUQHQ8QEM4pId2/3RTgjVQqRlQhsgDxm75AC",
+	"8UhAOQkTMUbMXYSUVWo9uuYAucum61haL8wkf8X3b6JWzVS1SiVVZdPkJ1C7r5Y9CJphi+0oEbzbd9vB",
+	"Xuh22P7APWh0mlQHmu/kcLS2VLV/qg8crvU49OKd6IXZwu1YvHPh2MMme6Y/eSivA2D56Nx5zUkH/UXk",
+	"ooBgPASu5uW4Dup06KuJvbpIh3qoCabR4EeDGzG7hixh6zN7enindizfaJJPg1hjq4++z0L9PeWUWydL",
+	"uc19KegnDhgZUU6vsTpJzmTKRurSCNRkqFwkGASfxLFTYbeMp9CZA3v3h8of2pJt9fcGjSDouI12uOu2",
+	"B+3A7fSbzN0L94MD1hnQRr9ZcSratFw5yiL79Hg0b+zAaTEIlfKeKbO57b0+eWaP2XPe7JHyZgsCrVxY",
+	"LsueXbDrSKbIrW+NmYGw1GimYBHbDSnw8GscMjSPomsO+XaUmz6p+tOhZEHPt1j6fSrZXlvthp0WSSgP",
+	"xYj0ZykgcAIyosfn2fOr6l6hQRQSgS1uNRNvAZ3QRXp9YMCP0qGxsXAGgI7qT5I4a7X04YjgqJRFNBTS",
+	"4qbqgm0p4ltm2gUdj+s6Sei44cxCkDLZJbEQ4z4NbhwyTtDQrzYbLw8c0txv1Zt7L5stx+PNjvr3wcvm",
+	"nkMGQaPR7b7crzkkjviNi/QF1eZep97abcMlU6ViSBCLSUhGLKUhTanHccllzSEBTZKIJe51QkNGzo+u",
+	"HBKKYKIkUUYqhGUTCdMQkICXLD2O4asBAIIhVmqhWEKtlP7CGlIukrYyE5abCO7B6s+sbnYyCK1AcM4A",
+	"bkHdmFEpJCyMEhYYdSpSjw9EHIspFGYiTmWCjZd2YL+e/vjTu3c/947evHn3a+/9xdkvR1enf2v6pApr",
+	"5vGQ3bJYjEECwx4D9Fb12WrKnWBjZe+qr40f23wg+/XqHl9tdWP6YE7W3SszS+O40Ma5hWop0yHbyvxP",
+	"dxXwj9lAaWkINrPezZB+jdLhJciayp2nVXjGsoQpYjWDNMAzqJ1FI44kkrKAeShNO3jC0q1wXTmbWsmt",
+	"HLaLN6vgWhdM3ZcbGhIPhtr6TI36uAnLeW2+neezFVOquctqROtzxeL6kKBvTbKwC4jwMBHjcVZVX+4I",
+	"4VvK5OczmegX6vHabF8tafl6x7Pd4tjUE6bXQOKRNdnxtVth20yzncaWyuPuKmNZ9N+M5HnLPmjaedP9",
+	"ujYamleuD5Bg3FDfbhD63CBt/uHiDalaKxwY+NFoqjkkd5dDwEYEmBfEhFuXYSe5BLuPF5scOhJOKCPb",
+	"yv0qto1rhTCgUWwN/ygh6SThBGiya4fZw9QK+h5Xf5SE8kzZAFqyGjOwLRi+Cu0ImDCKxsWhHvfbzQZ5",
+	"LTjz14XKMa/wkEZ7MZG7LGN7V4HymC1MX494NMnRZzH5zeXvHsBUfZlJmZVB+5wQz+5wlPNkA/ddDSPr",
+	"mCQecgyRmMrUBFFeGKxZEogQu3iqFneL/PwjEYMaZPayWwnQcWH3qI12QIGQyRVGkoQTtk465XIDJ9mc",
+	"n5MDX0tyQO8Z4GAuzw3sXjUPuo1Wt938HcGzYEf2tgnnYygH8REHu6wd7gRuq9+kbrvROXA77CB0DcLW",
+	"zkFrvxD8qXQrOp5TDwQfRMkImNvgYRvmY9V+7umZlk7uQKcU4ELY+JVuBY8OC8luY4dcsuQ2ChjJM6no",
+	"682n6PVB01YmY5kmjI5IfyJn5iI8fj0sCtlt7OhcxIpB7ZhBjVGIwtamKcX+YUDGQYCyYuYlUEPBTaD2",
+	"Aw3SXn/W0zVGOgWU/V6qbYC/hWhhMOshf1kP44k5zbx0c+xnLEfYjLVZKZrui9bTYj0x6PWjRO35SrNz",
+	"0HAbbbfRyvd/cfp3vYXrAQBCg/jrmaYuTs1a69+8EWP2X/WioeDq5/9ptlvt3d3dRrO1UwFTY8ASxgP1",
+	"t5/3//nWbV+13msSJb18ZSBz+2wv3A3afXeHtjpuu3mw73YGe8zdDdvBTr9Fm53GwabIpjuBOgWNjnsw",
+	"2GduO9xTx0ctWkdjmw52F5FNm/1WsBO2mbs72KNuu78fuAdhh7mNgd3zbAGLblMCqTWwpEohikkCazZl",
+	"/TxMaf5wlqfvioLkliUS5Gzrk1MBjuSUjsbLr18qCz7lBjFmPDSYxfdO9pnih/XJvkw3P5t5X0F68IiX",
+	"GE4Q3fvWvOnVRiYE7JmLsSqoFnu6QYMlOVxgIsonISwhEbRe2wwFZ1OkxrKp1rrHM4MUrTsupuChJyyF",
+	"X4oBYTSJIwYsWpIA6n0IWDQJ09VsmqokStdWtMHH0LtO52Du7e/iF/4KU0n5zUT0Ckn4CiZX9CwnH0TW",
+	"4bbKR5qUs6drE6TZZkv802kUXrO0/p/lTugJG0RcH7BgIlMxIiyGRK0kvjdpNHYCTMG6httV/Y4hXZAt",
+	"pRjEYtotwWZ2sACVAXCpZgtczmyGlQ5YRS1tkUXEgdoWdggmJ7UJDP9QNgK+L18roQ0/xyQ6I277YkJG",
+	"Q/WzGpoleRioIVFDm4vJaqhmqCG6dWEh8M+FddAzeYFeI7Rb91nY9bi+E1ecyCT4m2ez29bSKaa47Tfz",
+	"KiRUM8E34YNe4pP0y5X7H5Z/JqJcCazFYH/zKkx6lcJzSj/qIc6fpmkS9Scpk8SHx+S/K7BE+KRKS6h7",
+	"orBL5E2ky4KDoYgCplcwNxyfVH3GEXKbSb8GwlbAhqRxnZyl6rvEEh9y9P5M89sSkUTXETD6Tqkk6qCZ",
+	"zqQqAG2kWAQpo5Qhi/Hxu4tLLLY4Pem9uzh7fXZ+6dccIqGZigvLgEz5DEtUWCx1fQdnLJQe54JEuH1w",
+	"4R37YzrDni+f3VJdYjKyNTvk+PJSHyeg7x6zJAWFg2EWfcK6xHdd/SGUO8ZT31n4lTu49h2PZ79WP+eu",
+	"6s/9CEAkhV+Bvzv3DBFMZOGigZh7e0LDSF2Tv21MQ2V9l7ZIvWbpr7BzL2Gh1kWAjjjxT6/ota/jLtxq",
+	"YiMWD4m/02j7WSmOPkSRzAX5l1HanQ3cc8GZ+xZyEeXGi1fZGXRoK2gyr3KnrtGUfUxf/ofeUhxZ8enV",
+	"ao38Dc8V+Yt4lYlUmyaJgtSrHJJ6vU4+1aq1w8LYFooZSntC4ee5WoxjGgyZeyx4moh4HY8lXGyu/eRU",
+	"1HdYdw9cAyPaKUtvfzBfhMhIGWdA9ojfN+LEL3wOv07OBUQj72wkfB3UfFcFklu19/XHyStk+L1Sx8UH",
+	"/VXpM5qw5GiSDtVz1XbDXFHZaXkDNXX58jCdV6r61wL4Aeovg1H4En/r1wrVs92XL0HwDoVMuweNgwZ4",
+	"z3qAC2+KbhlnUjrQExrhP0fKXg6MSo6krc6rZyfunZEGsoTWCDpflH8WcUdzeyZMd6bw0BYeOeoSMUmd",
+	"YjdRBuyjFmvZ0w3Ain5izCSpUmux13KP0U1vi8/RnwdbS0ma0CjOcHJg9Ph0081qIC+XvOdIPabsPZPk",
+	"mgn9LNvlKIFXVTJrTcg6eY91mtCeKwamv1j5Koe6OxYRJHMvfa/DQmWf4d1gEClvCmsLYzZkNE6HDhaj",
+	"GlSZs6PzI0vndachmMKwsiH8HCndKwZF6yFHJRlOkqzmczpkUPWZDtkMVLL+FnnD705DPJ63XcrG+itj",
+	"N/GM0BzRJknZaBxTrDSiKblmnAEhsab1oHMYwoVtp3mEyl51LLiy5NkirYvhaclhqs6/5DC/idQqFN4K",
+	"yHAlXF64aLeRcpwH2XthIg65TsRkjNBvWNAb0ll+a+fJR8u5aTObWEYh6+oEfw7j1FhftrlcG29gtXOP",
+	"q6E5GiRelzHrFbRmVsHahx2jbXeQMWim6BH/WHyrXDJq3F/AYZ4DIOwSeq08BYdAsNn+3kFAVyUqAEQJ",
+	"3BONPV9fePeyd5bqEEcz+EL/vbkC4pHGMcoWWE9a/TX3Vq16SuQPtulxkUYDHXyQudlm3M4Iqoub64XU",
+	"FdhYv2v2en6rWedz8ZWnEKArvsDY9fh8hwA1hEXVg58uQZ+5l0rjnd6CU4q5Fwcq+TOobhkkjHE1KD7T",
+	"31CpgPzo3kDhCIOIwcLwRpnLyT6mZMSkpHoJjDQmtC8mqZZS2QbQX0NJLhOHXKIO3uqHlh1G7QknLBBJ",
+	"KLsokccskUD1anEwU3ENAlH5MDQJhsoFThKsTwc9nVyD72dweWSdoHI0BWxGSRjM2k9/fPr/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

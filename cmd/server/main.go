@@ -107,6 +107,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 		log.Warn("JWT_SECRET is not set: using a random key; staff tokens end with this process and other instances will not accept them")
 	}
+	if cfg.PrivacyPolicy == "" {
+		log.Warn("PRIVACY_POLICY_URL is not set: the booking widget's consent box links to no privacy policy")
+	}
 
 	// Listening first reports a taken or unusable HTTP_ADDR before any
 	// migration runs; connections wait in the backlog until Serve starts.
@@ -211,6 +214,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			TrustedProxies:          cfg.TrustedProxies,
 			Draining:                draining.Load,
 			AvailabilityConcurrency: cfg.AvailabilityConcurrency,
+			ClinicPhone:             cfg.ClinicPhone,
+			PrivacyPolicyURL:        cfg.PrivacyPolicy,
 		},
 	})
 	if err != nil {

@@ -37,9 +37,11 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		s.fail(c, err)
 		return
 	}
+	locale, _ := booking.BookingLocale(in.locale, c.GetHeader("Accept-Language"))
 	var token string
 	draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		b, ev, tok, err := s.opts.Policy.PublicRequest(in.req, info, now)
+		b.Locale = locale
 		token = tok
 		return b, ev, err
 	}
@@ -65,7 +67,28 @@ func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	out := s.patientBookingJSON(b, slot)
+	// The manage page speaks the booking's language and gives the number
+	// to call: the names in it where the clinic translated them (the
+	// snapshot keeps the English names staff see), and the location's
+	// phone, else the clinic's.
+	ctx := c.Request.Context()
+	if ct, err := s.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
+		if t := ct.Translations[b.Locale].Name; t != "" {
+			out.ConsultationTypeName = t
+		}
+	}
+	phone := s.opts.ClinicPhone
+	if l, err := s.store.Location(ctx, slot.LocationID); err == nil {
+		if t := l.Translations[b.Locale].Name; t != "" {
+			out.LocationName = t
+		}
+		if l.Phone != "" {
+			phone = l.Phone
+		}
+	}
+	out.ClinicPhone = nonEmpty(phone)
+	c.JSON(http.StatusOK, out)
 }
 
 // CancelBookingRequest lets patients cancel their pending or confirmed
@@ -293,6 +316,7 @@ type bookingRequestBody struct {
 type publicBookingBody struct {
 	bookingRequestBody
 	HoldToken jsonValue[string] `json:"hold_token"`
+	Locale    jsonValue[string] `json:"locale"`
 }
 
 // staffBookingBody is the body of POST /v1/bookings (schema BookingCreate):
@@ -308,6 +332,7 @@ type bookingBody struct {
 	req       booking.Request
 	canonical []byte         // the body in canonical JSON, for Idempotency-Key
 	holdToken string         // public only: a slot hold's token, "" for none
+	locale    *string        // public only: the language the body names, nil for none
 	status    booking.Status // staff only: the initial status
 	notes     string         // staff only
 }
@@ -409,6 +434,11 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		out.holdToken = pub.HoldToken.v
 		if n := utf8.RuneCountInString(out.holdToken); n > 256 {
 			types.Add("hold_token", "must be at most 256 characters")
+		}
+		field("locale", pub.Locale.bad, aString)
+		out.locale = ptrIf(pub.Locale)
+		if _, ok := booking.BookingLocale(out.locale, ""); !ok && !named["locale"] {
+			types.Add("locale", "must be one of "+strings.Join(booking.Locales, ", "))
 		}
 	}
 	var checks []error

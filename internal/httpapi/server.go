@@ -53,6 +53,12 @@ type Options struct {
 	// FeedHeartbeat is how often an idle event stream sends a comment line;
 	// 0 means 15 seconds.
 	FeedHeartbeat time.Duration
+	// ClinicPhone (E.164) is the number patients are told to call when a
+	// location has none of its own; empty when not configured.
+	ClinicPhone string
+	// PrivacyPolicyURL is the clinic's privacy policy, linked from the
+	// widget's consent box; empty when not configured.
+	PrivacyPolicyURL string
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.

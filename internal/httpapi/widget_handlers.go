@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -30,14 +29,10 @@ const publicInfoCacheControl = "public, max-age=300"
 // GetIntakeForm serves the intake questionnaire in English or Spanish, from
 // the same definition that booking requests are checked against.
 func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
-	locale := booking.PickLocale(deref(params.AcceptLanguage))
-	if params.Locale != nil {
-		l := strings.ToLower(strings.TrimSpace(*params.Locale))
-		if booking.PickLocale(l) != l {
-			s.fail(c, booking.Invalid("locale", "must be en or es"))
-			return
-		}
-		locale = l
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	out := api.IntakeForm{Locale: api.IntakeFormLocale(locale)}
 	for _, q := range booking.IntakeForm(locale) {
@@ -71,6 +66,7 @@ func (s *Server) GetBookingPolicy(c *gin.Context) {
 	c.JSON(http.StatusOK, api.BookingPolicy{
 		MinNotice: secs(p.MinNotice), MaxAdvance: secs(max(0, p.MaxAdvance)),
 		PatientChangeCutoff: secs(p.PatientChangeCutoff), HoldTtl: secs(p.HoldTime()),
+		ClinicPhone: nonEmpty(s.opts.ClinicPhone), PrivacyPolicyUrl: nonEmpty(s.opts.PrivacyPolicyURL),
 	})
 }
 
