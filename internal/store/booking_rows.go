@@ -153,7 +153,7 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		Intake:  intake,
 		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
 		Notes:   r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
-		Locale:  localeOrDefault(r.Locale),
+		Locale: localeOrDefault(r.Locale),
 		Snapshot: booking.Snapshot{
 			ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
 			ConsultationTypeName: r.ConsultationType, Timezone: r.Timezone,
