@@ -404,6 +404,9 @@ func CalendarFile(d Details, clinic, uidDomain, organizer string, cancel bool) (
 		return nil, err
 	}
 	where := d.Location.Localized(lang).Name
+	if lang == booking.Locales[0] {
+		lang = "" // English files say nothing of it, as before languages were recorded
+	}
 	if addr := oneLine(d.Location.Address); addr != "" {
 		where += ", " + addr
 	}
