@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -67,28 +68,7 @@ func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.
 		s.fail(c, err)
 		return
 	}
-	out := s.patientBookingJSON(b, slot)
-	// The manage page speaks the booking's language and gives the number
-	// to call: the names in it where the clinic translated them (the
-	// snapshot keeps the English names staff see), and the location's
-	// phone, else the clinic's.
-	ctx := c.Request.Context()
-	if ct, err := s.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
-		if t := ct.Translations[b.Locale].Name; t != "" {
-			out.ConsultationTypeName = t
-		}
-	}
-	phone := s.opts.ClinicPhone
-	if l, err := s.store.Location(ctx, slot.LocationID); err == nil {
-		if t := l.Translations[b.Locale].Name; t != "" {
-			out.LocationName = t
-		}
-		if l.Phone != "" {
-			phone = l.Phone
-		}
-	}
-	out.ClinicPhone = nonEmpty(phone)
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // CancelBookingRequest lets patients cancel their pending or confirmed
@@ -115,7 +95,7 @@ func (s *Server) CancelBookingRequest(c *gin.Context, reference string, params a
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // RescheduleBookingRequest lets patients move their pending or confirmed
@@ -145,7 +125,7 @@ func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, para
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // allowPublic applies the per-address limit of public writes; it answers
@@ -501,5 +481,31 @@ func canonicalJSON(raw []byte) []byte {
 	if err != nil {
 		return raw
 	}
+	return out
+}
+
+// patientView is the patient's view of b as the manage page shows it: in
+// the booking's language (the consultation type's and location's names
+// where the clinic translated them; the snapshot keeps the English names
+// staff see) and with the number to call, the location's phone, else the
+// clinic's. A catalogue entry that cannot be read leaves the snapshot's
+// names.
+func (s *Server) patientView(ctx context.Context, b booking.Booking, slot booking.Slot) api.PatientBooking {
+	out := s.patientBookingJSON(b, slot)
+	if ct, err := s.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
+		if t := ct.Translations[b.Locale].Name; t != "" {
+			out.ConsultationTypeName = t
+		}
+	}
+	phone := s.opts.ClinicPhone
+	if l, err := s.store.Location(ctx, slot.LocationID); err == nil {
+		if t := l.Translations[b.Locale].Name; t != "" {
+			out.LocationName = t
+		}
+		if l.Phone != "" {
+			phone = l.Phone
+		}
+	}
+	out.ClinicPhone = nonEmpty(phone)
 	return out
 }
