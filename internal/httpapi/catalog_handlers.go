@@ -145,7 +145,7 @@ func (s *Server) ListLocations(c *gin.Context, params api.ListLocationsParams) {
 	for _, l := range items {
 		out.Items = append(out.Items, locationJSON(l.Localized(locale)))
 	}
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
@@ -164,7 +164,7 @@ func (s *Server) GetLocation(c *gin.Context, id uuid.UUID, params api.GetLocatio
 		s.fail(c, err)
 		return
 	}
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, locationJSON(l.Localized(locale)))
 }
 
@@ -243,7 +243,7 @@ func (s *Server) ListConsultationTypes(c *gin.Context, params api.ListConsultati
 	for _, ct := range items {
 		out.Items = append(out.Items, consultationTypeJSON(ct.Localized(locale)))
 	}
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
@@ -263,7 +263,7 @@ func (s *Server) GetConsultationType(c *gin.Context, id uuid.UUID, params api.Ge
 		s.fail(c, err)
 		return
 	}
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, consultationTypeJSON(ct.Localized(locale)))
 }
 

@@ -53,7 +53,7 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 		out.Questions = append(out.Questions, jq)
 	}
 	c.Header("Cache-Control", publicInfoCacheControl)
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
