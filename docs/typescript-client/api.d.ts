@@ -569,6 +569,9 @@ export interface paths {
          * List active locations
          * @description The active locations (telehealth included), ordered by name. Public.
          *     Staff who send their bearer token get the inactive ones too.
+         *     `name` and `description` are in the requested language (`locale`,
+         *     else `Accept-Language`; see `translations`), English where the
+         *     clinic gave no translation; `translations` holds them all.
          */
         get: operations["listLocations"];
         put?: never;
@@ -623,7 +626,10 @@ export interface paths {
         /**
          * List active consultation types
          * @description The active consultation types, ordered by name. Public. Staff who
-         *     send their bearer token get the inactive ones too.
+         *     send their bearer token get the inactive ones too. `name` and
+         *     `description` are in the requested language (`locale`, else
+         *     `Accept-Language`; see `translations`), English where the clinic
+         *     gave no translation; `translations` holds them all.
          */
         get: operations["listConsultationTypes"];
         put?: never;
@@ -999,7 +1005,8 @@ export interface paths {
          *     start), `max_advance` (and at most this far ahead),
          *     `patient_change_cutoff` (patients cancel or reschedule online until
          *     this long before the start; warn before booking a slot starting
-         *     sooner) and `hold_ttl` (how long a slot hold lasts).
+         *     sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+         *     reach the clinic: `clinic_phone` and `privacy_policy_url`.
          */
         get: operations["getBookingPolicy"];
         put?: never;
@@ -2028,6 +2035,19 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            /** @description Text shown to patients (how to find it, parking); may be empty. */
+            description?: string;
+            /**
+             * @description The number patients call about bookings here (E.164); empty when not given (then `clinic_phone` of `GET /v1/booking-policy`).
+             * @example +14245550123
+             */
+            phone?: string;
+            /**
+             * @description When the location answers the phone or opens, one line of free text; may be empty.
+             * @example Mon-Fri 8:00-17:00
+             */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
             active: boolean;
         };
         LocationList: {
@@ -2042,6 +2062,15 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            description?: string;
+            /**
+             * @description E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+             * @example +14245550123
+             */
+            phone?: string;
+            /** @example Mon-Fri 8:00-17:00 */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
         };
         LocationUpdate: {
             name?: string;
@@ -2051,6 +2080,15 @@ export interface components {
              * @description IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
              */
             timezone?: string;
+            description?: string;
+            /**
+             * @description E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+             * @example +14245550123
+             */
+            phone?: string;
+            /** @example Mon-Fri 8:00-17:00 */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
             active?: boolean;
         };
         ConsultationType: {
@@ -2064,6 +2102,7 @@ export interface components {
             duration_minutes: number;
             /** @description Web requests start `pending` and need staff confirmation. */
             requires_confirmation: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
             active: boolean;
         };
         ConsultationTypeList: {
@@ -2075,12 +2114,14 @@ export interface components {
             duration_minutes: number;
             /** @description Web requests for this type wait for staff confirmation; `false` when left out. */
             requires_confirmation?: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
         };
         ConsultationTypeUpdate: {
             name?: string;
             description?: string;
             duration_minutes?: number;
             requires_confirmation?: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
             active?: boolean;
         };
         /** @enum {string} */
@@ -2565,6 +2606,7 @@ export interface components {
             patient: components["schemas"]["Patient"];
             intake: components["schemas"]["Intake"];
             consent: components["schemas"]["ConsentInput"];
+            locale?: components["schemas"]["Locale"];
         };
         BookingCreate: {
             /** Format: uuid */
@@ -2652,10 +2694,16 @@ export interface components {
              */
             location_address: string;
             /**
-             * @description The consultation type's name when booked.
+             * @description The consultation type's name when booked, in the booking's `locale` where the clinic translated it.
              * @example First consultation
              */
             consultation_type_name: string;
+            locale?: components["schemas"]["Locale"];
+            /**
+             * @description The number to call about this booking (E.164): its location's `phone`, else the clinic's (`CLINIC_PHONE`); `null` when neither is set.
+             * @example +14245550123
+             */
+            clinic_phone?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2839,6 +2887,7 @@ export interface components {
              * @example First consultation
              */
             consultation_type_name: string;
+            locale?: components["schemas"]["Locale"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2848,6 +2897,37 @@ export interface components {
             items: components["schemas"]["Booking"][];
             /** @description Cursor for the next page; `null` on the last page. */
             next_cursor: string | null;
+        };
+        /**
+         * @description The language the booking is made in: its emails, text messages,
+         *     calendar file and manage page speak it. Left out, the first
+         *     supported language of the request's `Accept-Language`, else `en`.
+         * @example es
+         * @enum {string}
+         */
+        Locale: "en" | "es";
+        CatalogTranslation: {
+            /**
+             * @description The name in this language; empty or left out, the English one is shown.
+             * @example Primera consulta
+             */
+            name?: string;
+            /** @description The description in this language; empty or left out, the English one is shown. */
+            description?: string;
+        };
+        /**
+         * @description Translations of what patients read, by language (`es`; English is
+         *     the entry's own `name` and `description`). A write replaces them
+         *     all; `{}` removes them.
+         * @example {
+         *       "es": {
+         *         "name": "Primera consulta",
+         *         "description": "Primera visita con un cirujano de columna."
+         *       }
+         *     }
+         */
+        CatalogTranslations: {
+            es?: components["schemas"]["CatalogTranslation"];
         };
         BookingPolicy: {
             /**
@@ -2870,6 +2950,16 @@ export interface components {
              * @example 600
              */
             hold_ttl: number;
+            /**
+             * @description The clinic's phone number (E.164, `CLINIC_PHONE`), for every "please call the clinic"; `null` when not configured. A location's own `phone` comes first for its bookings.
+             * @example +14245550100
+             */
+            clinic_phone?: string | null;
+            /**
+             * @description The clinic's privacy policy (`PRIVACY_POLICY_URL`), linked from the consent box; `null` when not configured.
+             * @example https://clinic.example/privacy
+             */
+            privacy_policy_url?: string | null;
         };
         /** @enum {string} */
         BookingEventActorType: "staff" | "patient" | "system";
@@ -4370,8 +4460,14 @@ export interface operations {
     };
     listLocations: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4408,6 +4504,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4444,8 +4541,14 @@ export interface operations {
     };
     getLocation: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path: {
                 /** @description The location's UUID. */
                 id: string;
@@ -4467,6 +4570,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4525,8 +4629,14 @@ export interface operations {
     };
     listConsultationTypes: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4564,6 +4674,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4600,8 +4711,14 @@ export interface operations {
     };
     getConsultationType: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path: {
                 /** @description The consultation type's UUID. */
                 id: string;
@@ -4623,6 +4740,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5599,7 +5717,9 @@ export interface operations {
                      *       "min_notice": 7200,
                      *       "max_advance": 10368000,
                      *       "patient_change_cutoff": 86400,
-                     *       "hold_ttl": 600
+                     *       "hold_ttl": 600,
+                     *       "clinic_phone": "+14245550100",
+                     *       "privacy_policy_url": "https://clinic.example/privacy"
                      *     }
                      */
                     "application/json": components["schemas"]["BookingPolicy"];
@@ -5621,6 +5741,8 @@ export interface operations {
                  *     `idempotency_key_reused`.
                  */
                 "Idempotency-Key"?: string;
+                /** @description The browser's languages; the booking's `locale` when the body gives none (its first supported language, else `en`). */
+                "Accept-Language"?: string;
             };
             path?: never;
             cookie?: never;
