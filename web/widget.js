@@ -798,6 +798,12 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.dispatchEvent(new CustomEvent("clinic-booked", { detail: { reference: b.reference }, bubbles: true, composed: true }));
     }
 
+    // phone is the chosen time's location's number, else the clinic's.
+    phone() {
+      const l = this.chosen && this.locations && this.locations.get(this.chosen.location_id);
+      return (l && l.phone) || super.phone();
+    }
+
     // locationName is the booking's location in the widget's language.
     locationName(b) {
       const l = this.locations && this.locations.get(b.slot.location_id);

@@ -2064,7 +2064,7 @@ export interface components {
             timezone: string;
             description?: string;
             /**
-             * @description E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+             * @description An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
              * @example +14245550123
              */
             phone?: string;
@@ -2082,7 +2082,7 @@ export interface components {
             timezone?: string;
             description?: string;
             /**
-             * @description E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+             * @description An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
              * @example +14245550123
              */
             phone?: string;

@@ -1524,7 +1524,7 @@ type LocationCreate struct {
 	// OpeningHours Example: Mon-Fri 8:00-17:00
 	OpeningHours *string `json:"opening_hours,omitempty"`
 
-	// Phone E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
 	//
 	// Example: +14245550123
 	Phone *string `json:"phone,omitempty"`
@@ -1558,7 +1558,7 @@ type LocationUpdate struct {
 	// OpeningHours Example: Mon-Fri 8:00-17:00
 	OpeningHours *string `json:"opening_hours,omitempty"`
 
-	// Phone E.164 (`+14245550123`; spaces, hyphens, dots and parentheses are dropped); empty removes it.
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
 	//
 	// Example: +14245550123
 	Phone *string `json:"phone,omitempty"`

@@ -768,6 +768,19 @@ func TestWidgetInBrowser(t *testing.T) {
 		}
 	}
 	b.shot("booked-spanish")
+	// Its manage page, opened from a link without the language (an email's)
+	// in an English browser, speaks Spanish: the booking's language.
+	var esManage string
+	b.js(q(`a[href*="/manage"]`)+`.href`, &esManage)
+	esManage = strings.Replace(esManage, "/manage?locale=es#", "/manage#", 1)
+	b.do(chromedp.Navigate(esManage))
+	b.wait("la página de la reserva", q(`[data-status]`)+` !== null`)
+	var esPage struct{ H1, Lang, Status, Type string }
+	b.js(`({h1: document.querySelector("h1").textContent, lang: document.documentElement.lang, status: `+q(`[data-status]`)+`.textContent, `+
+		`type: `+shadow+`.textContent})`, &esPage)
+	if esPage.H1 != "Su reserva" || esPage.Lang != "es" || esPage.Status != "Confirmada" || !strings.Contains(esPage.Type, "Consulta de seguimiento") {
+		t.Errorf("manage page of a Spanish booking: got %+v, want it in Spanish", esPage)
+	}
 
 	// 9. The hosted page, under the server's own strict CSP, with the
 	// consultation type preselected: it starts at the times.
