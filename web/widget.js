@@ -531,7 +531,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(t.chooseSlot, h("p", {}, t.loading));
       let slots;
       try {
-        const r = await api("GET", `/v1/availability/next?consultation_type_id=${encodeURIComponent(this.type.id)}&limit=50`);
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${encodeURIComponent(this.type.id)}&limit=50&locale=${this.locale}`);
         slots = r.slots.filter((s) => !this.gone.has(s.id));
       } catch (e) {
         this.show(t.chooseSlot, this.errorBox(this.message(e), () => this.chooseSlot()));
@@ -954,7 +954,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(t.rescheduleTitle, h("p", {}, t.loading));
       let slots;
       try {
-        const r = await api("GET", `/v1/availability/next?consultation_type_id=${b.slot.consultation_type_id}&provider_id=${b.slot.provider_id}&limit=50`);
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${b.slot.consultation_type_id}&provider_id=${b.slot.provider_id}&limit=50&locale=${this.locale}`);
         slots = r.slots.filter((s) => s.id !== b.slot.id);
       } catch (e) {
         this.show(t.rescheduleTitle, h("p", { class: "notice warn", role: "alert" }, this.message(e)));

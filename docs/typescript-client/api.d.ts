@@ -893,8 +893,10 @@ export interface paths {
          *     active catalogue, within the booking window; a place held by a
          *     live slot hold is taken), soonest first, each with the IANA
          *     `timezone` of its location so it can be shown in the clinic's local
-         *     time. `limit` defaults to 10, at most 50. A filter id that is not a
-         *     UUID, or a `limit` outside 1 to 50, is `422`.
+         *     time, and the names of its consultation type and location in the
+         *     requested language (`locale`, else `Accept-Language`). `limit`
+         *     defaults to 10, at most 50. A filter id that is not a UUID, or a
+         *     `limit` outside 1 to 50, is `422`.
          */
         get: operations["getNextAvailability"];
         put?: never;
@@ -2369,6 +2371,16 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            /**
+             * @description The consultation type's name in the requested language.
+             * @example Primera consulta
+             */
+            consultation_type_name?: string;
+            /**
+             * @description The location's name in the requested language.
+             * @example Consultorio principal
+             */
+            location_name?: string;
         };
         /**
          * @description The patient as they gave their details. `email` is optional (a caller
@@ -5433,8 +5445,13 @@ export interface operations {
                 location_id?: string;
                 /** @description How many slots, 1 to 50 (default 10). */
                 limit?: number;
+                /** @description `en` or `es`: the language of each slot's `consultation_type_name` and `location_name` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };

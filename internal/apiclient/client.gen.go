@@ -1652,10 +1652,20 @@ type NextAvailability struct {
 // NextSlot defines model for NextSlot.
 type NextSlot struct {
 	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
-	EndAt              time.Time          `json:"end_at"`
-	Id                 openapi_types.UUID `json:"id"`
-	LocationId         openapi_types.UUID `json:"location_id"`
-	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// ConsultationTypeName The consultation type's name in the requested language.
+	//
+	// Example: Primera consulta
+	ConsultationTypeName *string            `json:"consultation_type_name,omitempty"`
+	EndAt                time.Time          `json:"end_at"`
+	Id                   openapi_types.UUID `json:"id"`
+	LocationId           openapi_types.UUID `json:"location_id"`
+
+	// LocationName The location's name in the requested language.
+	//
+	// Example: Consultorio principal
+	LocationName *string            `json:"location_name,omitempty"`
+	ProviderId   openapi_types.UUID `json:"provider_id"`
 
 	// Remaining Places left.
 	Remaining int       `json:"remaining"`
@@ -2490,6 +2500,12 @@ type GetNextAvailabilityParams struct {
 
 	// Limit How many slots, 1 to 50 (default 10).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Locale `en` or `es`: the language of each slot's `consultation_type_name` and `location_name` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // ListFeedEventsParams defines parameters for ListFeedEvents.
@@ -3151,8 +3167,10 @@ type ClientInterface interface {
 	// active catalogue, within the booking window; a place held by a
 	// live slot hold is taken), soonest first, each with the IANA
 	// `timezone` of its location so it can be shown in the clinic's local
-	// time. `limit` defaults to 10, at most 50. A filter id that is not a
-	// UUID, or a `limit` outside 1 to 50, is `422`.
+	// time, and the names of its consultation type and location in the
+	// requested language (`locale`, else `Accept-Language`). `limit`
+	// defaults to 10, at most 50. A filter id that is not a UUID, or a
+	// `limit` outside 1 to 50, is `422`.
 	//
 	// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 	GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4781,8 +4799,10 @@ func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityPar
 // active catalogue, within the booking window; a place held by a
 // live slot hold is taken), soonest first, each with the IANA
 // `timezone` of its location so it can be shown in the clinic's local
-// time. `limit` defaults to 10, at most 50. A filter id that is not a
-// UUID, or a `limit` outside 1 to 50, is `422`.
+// time, and the names of its consultation type and location in the
+// requested language (`locale`, else `Accept-Language`). `limit`
+// defaults to 10, at most 50. A filter id that is not a UUID, or a
+// `limit` outside 1 to 50, is `422`.
 //
 // Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 func (c *Client) GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7713,6 +7733,18 @@ func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityPar
 
 		}
 
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -7722,6 +7754,21 @@ func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityPar
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -11420,8 +11467,10 @@ type ClientWithResponsesInterface interface {
 	// active catalogue, within the booking window; a place held by a
 	// live slot hold is taken), soonest first, each with the IANA
 	// `timezone` of its location so it can be shown in the clinic's local
-	// time. `limit` defaults to 10, at most 50. A filter id that is not a
-	// UUID, or a `limit` outside 1 to 50, is `422`.
+	// time, and the names of its consultation type and location in the
+	// requested language (`locale`, else `Accept-Language`). `limit`
+	// defaults to 10, at most 50. A filter id that is not a UUID, or a
+	// `limit` outside 1 to 50, is `422`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -20317,8 +20366,10 @@ func (c *ClientWithResponses) GetAvailabilityWithResponse(ctx context.Context, p
 // active catalogue, within the booking window; a place held by a
 // live slot hold is taken), soonest first, each with the IANA
 // `timezone` of its location so it can be shown in the clinic's local
-// time. `limit` defaults to 10, at most 50. A filter id that is not a
-// UUID, or a `limit` outside 1 to 50, is `422`.
+// time, and the names of its consultation type and location in the
+// requested language (`locale`, else `Accept-Language`). `limit`
+// defaults to 10, at most 50. A filter id that is not a UUID, or a
+// `limit` outside 1 to 50, is `422`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/httpapi"
 )
 
@@ -170,4 +172,50 @@ func TestBookingPolicyCarriesClinicContact(t *testing.T) {
 	if p.ClinicPhone == nil || *p.ClinicPhone != "+14245550199" || p.PrivacyPolicyURL == nil || *p.PrivacyPolicyURL != "https://clinic.example/privacy" {
 		t.Errorf("got clinic_phone %v, privacy_policy_url %v", p.ClinicPhone, p.PrivacyPolicyURL)
 	}
+}
+
+// The next free times carry their consultation type's and location's names
+// in the requested language.
+func TestNextAvailabilityNamesInTheRequestedLanguage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		ctx := context.Background()
+		if _, err := e.Store.UpdateConsultationType(ctx, k.instant, func(ct *booking.ConsultationType) error {
+			ct.Translations = booking.Translations{"es": {Name: "Primera consulta"}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Store.UpdateLocation(ctx, k.location, func(l *booking.Location) error {
+			l.Translations = booking.Translations{"es": {Name: "Consultorio principal"}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		k.slot(t, slotOpts{typeID: k.instant})
+		tests := []struct {
+			query, header          string
+			wantType, wantLocation string
+		}{
+			{"", "", "New patient consultation", "Main office"},
+			{"&locale=es", "", "Primera consulta", "Consultorio principal"},
+			{"", "Accept-Language: es-US,es;q=0.9", "Primera consulta", "Consultorio principal"},
+		}
+		for _, tt := range tests {
+			var got struct {
+				Slots []struct {
+					ConsultationTypeName string `json:"consultation_type_name"`
+					LocationName         string `json:"location_name"`
+				} `json:"slots"`
+			}
+			r := e.do("GET", "/v1/availability/next?consultation_type_id="+k.instant.String()+tt.query, nil, tt.header)
+			if r.Status != http.StatusOK {
+				t.Fatalf("%q: got %d %s", tt.query, r.Status, r.Body)
+			}
+			r.decode(t, &got)
+			if len(got.Slots) != 1 || got.Slots[0].ConsultationTypeName != tt.wantType || got.Slots[0].LocationName != tt.wantLocation {
+				t.Errorf("%q %q: got %+v, want %q at %q", tt.query, tt.header, got.Slots, tt.wantType, tt.wantLocation)
+			}
+		}
+	})
 }

@@ -95,10 +95,37 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 		s.fail(c, err)
 		return
 	}
-	slots, err := s.store.NextAvailable(c.Request.Context(), q)
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	ctx := c.Request.Context()
+	slots, err := s.store.NextAvailable(ctx, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The names, in the requested language, from the active catalogue
+	// (every slot offered is of an active type and location).
+	typeNames, locationNames := map[uuid.UUID]string{}, map[uuid.UUID]string{}
+	if len(slots) > 0 {
+		types, err := s.store.ListConsultationTypes(ctx, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, ct := range types {
+			typeNames[ct.ID] = ct.Localized(locale).Name
+		}
+		locations, err := s.store.ListLocations(ctx, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, l := range locations {
+			locationNames[l.ID] = l.Localized(locale).Name
+		}
 	}
 	out := api.NextAvailability{Slots: make([]api.NextSlot, 0, len(slots))}
 	for _, n := range slots {
@@ -106,9 +133,11 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 		out.Slots = append(out.Slots, api.NextSlot{
 			Id: sl.ID, StartAt: sl.StartAt.UTC(), EndAt: sl.EndAt.UTC(), ProviderId: sl.ProviderID, LocationId: sl.LocationID,
 			ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(), Timezone: n.Timezone,
+			ConsultationTypeName: nonEmpty(typeNames[sl.ConsultationTypeID]), LocationName: nonEmpty(locationNames[sl.LocationID]),
 		})
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
