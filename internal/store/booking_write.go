@@ -134,6 +134,7 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
 		b.Snapshot = info.Names
+		b.Locale = localeOrDefault(b.Locale) // as it is read back
 		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
 			return err
 		}
