@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/clinic/consult/internal/auth"
@@ -218,4 +219,19 @@ func TestNextAvailabilityNamesInTheRequestedLanguage(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An answer to a request without Origin (the hosted pages' own) says it
+// varies by Origin: a browser that cached it must not hand it, without
+// Access-Control-Allow-Origin, to the widget on the clinic's website.
+func TestAnswersVaryByOrigin(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.CORSAllowedOrigins = []string{"https://www.clinic.example"}
+	})
+	for _, origin := range []string{"", "Origin: https://www.clinic.example"} {
+		r := e.do("GET", "/v1/booking-policy", nil, origin)
+		if got := r.Header.Values("Vary"); !slices.Contains(got, "Origin") {
+			t.Errorf("%q: Vary %q, want Origin in it", origin, got)
+		}
+	}
 }
