@@ -459,6 +459,24 @@ func (e IntakeQuestionType) Valid() bool {
 	}
 }
 
+// Defines values for Locale.
+const (
+	LocaleEn Locale = "en"
+	LocaleEs Locale = "es"
+)
+
+// Valid indicates whether the value is a known member of the Locale enum.
+func (e Locale) Valid() bool {
+	switch e {
+	case LocaleEn:
+		return true
+	case LocaleEs:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MessageChannel.
 const (
 	Email MessageChannel = "email"
@@ -1031,6 +1049,14 @@ type Booking struct {
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
 
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
+
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
 	// Example: 100 Main St, Springfield
@@ -1225,6 +1251,11 @@ type BookingList struct {
 
 // BookingPolicy defines model for BookingPolicy.
 type BookingPolicy struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for every "please call the clinic"; `null` when not configured. A location's own `phone` comes first for its bookings.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// HoldTtl Seconds a slot hold lasts.
 	//
 	// Example: 600
@@ -1244,6 +1275,11 @@ type BookingPolicy struct {
 	//
 	// Example: 86400
 	PatientChangeCutoff int `json:"patient_change_cutoff"`
+
+	// PrivacyPolicyUrl The clinic's privacy policy (`PRIVACY_POLICY_URL`), linked from the consent box; `null` when not configured.
+	//
+	// Example: https://clinic.example/privacy
+	PrivacyPolicyUrl *string `json:"privacy_policy_url,omitempty"`
 }
 
 // BookingRequestCreate defines model for BookingRequestCreate.
@@ -1263,6 +1299,14 @@ type BookingRequestCreate struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
@@ -1387,6 +1431,26 @@ type CancelRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// CatalogTranslation defines model for CatalogTranslation.
+type CatalogTranslation struct {
+	// Description The description in this language; empty or left out, the English one is shown.
+	Description *string `json:"description,omitempty"`
+
+	// Name The name in this language; empty or left out, the English one is shown.
+	//
+	// Example: Primera consulta
+	Name *string `json:"name,omitempty"`
+}
+
+// CatalogTranslations Translations of what patients read, by language (`es`; English is
+// the entry's own `name` and `description`). A write replaces them
+// all; `{}` removes them.
+//
+// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+type CatalogTranslations struct {
+	Es *CatalogTranslation `json:"es,omitempty"`
+}
+
 // Consent The patient's consent as recorded with the booking.
 type Consent struct {
 	// ContactByEmail The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given.
@@ -1430,6 +1494,14 @@ type ConsultationType struct {
 
 	// RequiresConfirmation Web requests start `pending` and need staff confirmation.
 	RequiresConfirmation bool `json:"requires_confirmation"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeCreate defines model for ConsultationTypeCreate.
@@ -1440,6 +1512,14 @@ type ConsultationTypeCreate struct {
 
 	// RequiresConfirmation Web requests for this type wait for staff confirmation; `false` when left out.
 	RequiresConfirmation *bool `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeList defines model for ConsultationTypeList.
@@ -1454,6 +1534,14 @@ type ConsultationTypeUpdate struct {
 	DurationMinutes      *int    `json:"duration_minutes,omitempty"`
 	Name                 *string `json:"name,omitempty"`
 	RequiresConfirmation *bool   `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // DeclineRequest defines model for DeclineRequest.
@@ -1764,32 +1852,77 @@ type IntakeQuestion struct {
 // `max_length` characters.
 type IntakeQuestionType string
 
+// Locale The language the booking is made in: its emails, text messages,
+// calendar file and manage page speak it. Left out, the first
+// supported language of the request's `Accept-Language`, else `en`.
+//
+// Example: es
+type Locale string
+
 // Location defines model for Location.
 type Location struct {
 	Active bool `json:"active"`
 
 	// Address Example: 1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017
-	Address string             `json:"address"`
-	Id      openapi_types.UUID `json:"id"`
+	Address string `json:"address"`
+
+	// Description Text shown to patients (how to find it, parking); may be empty.
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
 
 	// Name Example: Main office
 	Name string `json:"name"`
+
+	// OpeningHours When the location answers the phone or opens, one line of free text; may be empty.
+	//
+	// Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone The number patients call about bookings here (E.164); empty when not given (then `clinic_phone` of `GET /v1/booking-policy`).
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name.
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationCreate defines model for LocationCreate.
 type LocationCreate struct {
-	Address string `json:"address"`
-	Name    string `json:"name"`
+	Address     string  `json:"address"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name, e.g. `America/Los_Angeles` (format `timezone`: a name in the IANA time zone database; `Local` is refused).
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationList defines model for LocationList.
@@ -1799,12 +1932,29 @@ type LocationList struct {
 
 // LocationUpdate defines model for LocationUpdate.
 type LocationUpdate struct {
-	Active  *bool   `json:"active,omitempty"`
-	Address *string `json:"address,omitempty"`
-	Name    *string `json:"name,omitempty"`
+	Active      *bool   `json:"active,omitempty"`
+	Address     *string `json:"address,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
 	Timezone *string `json:"timezone,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -1892,10 +2042,20 @@ type NextAvailability struct {
 // NextSlot defines model for NextSlot.
 type NextSlot struct {
 	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
-	EndAt              time.Time          `json:"end_at"`
-	Id                 openapi_types.UUID `json:"id"`
-	LocationId         openapi_types.UUID `json:"location_id"`
-	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// ConsultationTypeName The consultation type's name in the requested language.
+	//
+	// Example: Primera consulta
+	ConsultationTypeName *string            `json:"consultation_type_name,omitempty"`
+	EndAt                time.Time          `json:"end_at"`
+	Id                   openapi_types.UUID `json:"id"`
+	LocationId           openapi_types.UUID `json:"location_id"`
+
+	// LocationName The location's name in the requested language.
+	//
+	// Example: Consultorio principal
+	LocationName *string            `json:"location_name,omitempty"`
+	ProviderId   openapi_types.UUID `json:"provider_id"`
 
 	// Remaining Places left.
 	Remaining int       `json:"remaining"`
@@ -1947,10 +2107,15 @@ type PatientBooking struct {
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 
+	// ClinicPhone The number to call about this booking (E.164): its location's `phone`, else the clinic's (`CLINIC_PHONE`); `null` when neither is set.
+	//
+	// Example: +14245550123
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// Consent The patient's consent as recorded with the booking.
 	Consent Consent `json:"consent"`
 
-	// ConsultationTypeName The consultation type's name when booked.
+	// ConsultationTypeName The consultation type's name when booked, in the booking's `locale` where the clinic translated it.
 	//
 	// Example: First consultation
 	ConsultationTypeName string             `json:"consultation_type_name"`
@@ -1959,6 +2124,14 @@ type PatientBooking struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -2809,6 +2982,12 @@ type GetNextAvailabilityParams struct {
 
 	// Limit How many slots, 1 to 50 (default 10).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Locale `en` or `es`: the language of each slot's `consultation_type_name` and `location_name` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // ListFeedEventsParams defines parameters for ListFeedEvents.
@@ -2836,6 +3015,9 @@ type CreateBookingRequestParams struct {
 	// the first response again; the same key with another body is `409`
 	// `idempotency_key_reused`.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage The browser's languages; the booking's `locale` when the body gives none (its first supported language, else `en`).
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // GetBookingRequestParams defines parameters for GetBookingRequest.
@@ -2929,9 +3111,45 @@ type GetProviderCalendarFeedParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// ListConsultationTypesParams defines parameters for ListConsultationTypes.
+type ListConsultationTypesParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetConsultationTypeParams defines parameters for GetConsultationType.
+type GetConsultationTypeParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // GetIntakeFormParams defines parameters for GetIntakeForm.
 type GetIntakeFormParams struct {
 	// Locale `en` or `es`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// ListLocationsParams defines parameters for ListLocations.
+type ListLocationsParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetLocationParams defines parameters for GetLocation.
+type GetLocationParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
 	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
 
 	// AcceptLanguage The browser's languages; used when `locale` is not given.
@@ -3325,13 +3543,13 @@ type ServerInterface interface {
 	GetProviderCalendarFeed(c *gin.Context, token string, params GetProviderCalendarFeedParams)
 	// ListConsultationTypes List active consultation types
 	// (GET /v1/consultation-types)
-	ListConsultationTypes(c *gin.Context)
+	ListConsultationTypes(c *gin.Context, params ListConsultationTypesParams)
 	// CreateConsultationType Create a consultation type
 	// (POST /v1/consultation-types)
 	CreateConsultationType(c *gin.Context)
 	// GetConsultationType Get a consultation type
 	// (GET /v1/consultation-types/{id})
-	GetConsultationType(c *gin.Context, id openapi_types.UUID)
+	GetConsultationType(c *gin.Context, id openapi_types.UUID, params GetConsultationTypeParams)
 	// UpdateConsultationType Update a consultation type
 	// (PATCH /v1/consultation-types/{id})
 	UpdateConsultationType(c *gin.Context, id openapi_types.UUID)
@@ -3343,13 +3561,13 @@ type ServerInterface interface {
 	GetIntakeFormVersion(c *gin.Context, version string)
 	// ListLocations List active locations
 	// (GET /v1/locations)
-	ListLocations(c *gin.Context)
+	ListLocations(c *gin.Context, params ListLocationsParams)
 	// CreateLocation Create a location
 	// (POST /v1/locations)
 	CreateLocation(c *gin.Context)
 	// GetLocation Get a location
 	// (GET /v1/locations/{id})
-	GetLocation(c *gin.Context, id openapi_types.UUID)
+	GetLocation(c *gin.Context, id openapi_types.UUID, params GetLocationParams)
 	// UpdateLocation Update a location
 	// (PATCH /v1/locations/{id})
 	UpdateLocation(c *gin.Context, id openapi_types.UUID)
@@ -3884,6 +4102,35 @@ func (siw *ServerInterfaceWrapper) GetNextAvailability(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4009,6 +4256,25 @@ func (siw *ServerInterfaceWrapper) CreateBookingRequest(c *gin.Context) {
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
 
 	}
 
@@ -4712,6 +4978,41 @@ func (siw *ServerInterfaceWrapper) GetProviderCalendarFeed(c *gin.Context) {
 // ListConsultationTypes operation middleware
 func (siw *ServerInterfaceWrapper) ListConsultationTypes(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConsultationTypesParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4719,7 +5020,7 @@ func (siw *ServerInterfaceWrapper) ListConsultationTypes(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ListConsultationTypes(c)
+	siw.Handler.ListConsultationTypes(c, params)
 }
 
 // CreateConsultationType operation middleware
@@ -4750,6 +5051,38 @@ func (siw *ServerInterfaceWrapper) GetConsultationType(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConsultationTypeParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4757,7 +5090,7 @@ func (siw *ServerInterfaceWrapper) GetConsultationType(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetConsultationType(c, id)
+	siw.Handler.GetConsultationType(c, id, params)
 }
 
 // UpdateConsultationType operation middleware
@@ -4861,6 +5194,41 @@ func (siw *ServerInterfaceWrapper) GetIntakeFormVersion(c *gin.Context) {
 // ListLocations operation middleware
 func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLocationsParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4868,7 +5236,7 @@ func (siw *ServerInterfaceWrapper) ListLocations(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ListLocations(c)
+	siw.Handler.ListLocations(c, params)
 }
 
 // CreateLocation operation middleware
@@ -4899,6 +5267,38 @@ func (siw *ServerInterfaceWrapper) GetLocation(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLocationParams
+
+	// ------------- Optional query parameter "locale" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locale", c.Request.URL.Query(), &params.Locale, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter locale: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Accept-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Language")]; found {
+		var AcceptLanguage string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept-Language, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Language", valueList[0], &AcceptLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept-Language: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.AcceptLanguage = &AcceptLanguage
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4906,7 +5306,7 @@ func (siw *ServerInterfaceWrapper) GetLocation(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetLocation(c, id)
+	siw.Handler.GetLocation(c, id, params)
 }
 
 // UpdateLocation operation middleware
@@ -6155,855 +6555,879 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdhs3sjZ6K1jcey1TmSZNSpQtUWvWfhXZjpX4ayQ5npnQLxvsBskeNQFOAy2aSfz3XMC5xHMlZ6EK",
-	"QKM/SFGykp1M8mMychONBgqoQlWhqp6fWpFYLAVnXMnW8KcW+0QXy5TB318LcZ3wmf5T5osFzdatYetq",
-	"zohUdDolNwlbtYLWDU1zpttElEcsTalKBB9njErBW0Oep2nQiuaUzxidpGycc5WkrWFrv7f/pNPvdw56",
-	"V/2nw15v2Ov9sxW0IsEl4wr6E1zRSI0n6zFbUP2SynIW+M/lQtqnyyy5odF6vBRpEq3HNIrYUrEYf/6M",
-	"HeepwtGp9ZKNOV2w1rD1IsmkIv7PehgZo4rFY6q8oe4f6qH27VCTuDVs9abH7Ch+GnWeTA5pZzA4Pugc",
-	"7T/td570DqcDdhDvR/2JbssVvQYq0UglN4laj2OmaJLK1rC1EDcsJnORS9YKWkua8LFkNyxL1Lo1fGqf",
-	"KJrpEWmiuhH1+vqFjI3Zp0SqhM/GkeBxoichW8MfWnOW8QQmEicyan0MWnZdWqlYsYxMaHRN5JJqQuof",
-	"I8bVeDlfyySi6diO1dI4Y/F4mtIZ9M0FZ9hjmrAbFo8na/wkVWORjZMIJiMkjEY3hM+Mpxn7d854pPdS",
-	"TJN03foctFIR4cLQOM6Y1ETp93rkNU04uVQBuVxmCZ9NE5bGLa+1WcFnYsWVWHEiplP8LBdKb+HW1/o1",
-	"8vrinEwzsSD7vf3DLpBYJWaTxVSxsZiOJ0mm5vqzx0e9Tm/Q6e23gpbZdi3K6f8xjNGNxKIVtKZ609jv",
-	"n3KqR0WLJ6/Ekv2oPzTXRBq2/tIf7A8ODw97/f0DPd9lJm6SmGVuBlmXvKZrSs7mjMNCTFnGeKR/++7p",
-	"3153Blf771pBS6bCskZlM8Nm3Gf9uBcdTzpH9Om0M2BP4s5xdDjpDOjB1P6mp8VLG3u/0+vrjT049Dd2",
-	"P+pNjunRtPNUdzPQ3RzRwXHnQG/vJ73D4+mA+WsBLz2NNBuYVp0B6z/pHNPeYcexQo8et7zpw0t2bJ3j",
-	"yRHtDKZPWecofhJ1DifFuPXcNQM0jdvIjs9BS4o8A5qt2ATfULneBpHg0yRbML15VLJgP+KqnC5YlkT0",
-	"8Sshx6d8xrTYC1oqS+gMWBWZdjwV2WJ8wzKZAOMcTI+pnsrTGAnAbpjeI5nIVcL1E3HDsiyJmRV+WQ7y",
-	"VHPMuOCgj5+DVr6Mm6XM0bC3Pxz09WK4Dx98/hxYkXwG4qksmE8J7DYyMVLbl8x3F6pTmsodpGoh1ypi",
-	"63CrXFpmicjGcplwNpZ5NmPZWq/XMuE0HUvFuJCJLIkrni8mnElJEk7UnJGUTRVJ2YzIhEeMFJ1slmFm",
-	"SrsIsQWLE9zXzYJrxdg1Si4raS40x2YsJpM10dz8jiqWdgkKoGXGbhKRSy2JbpU/T552esed/sCTPwua",
-	"RbnsRnPGt8mh19CsIoqMRCkk0UG/B5Lo6AhYJhVqfBeGb2Cq2saMqzuTsxVZMh5rYgAZpSKrRM1JoiRZ",
-	"UE5njChxDSP9U5/4U5/4rekTuEXHuEWHrYUa/21xfPPPxbfzKD1O2TcvVPTNp/TvBxc3dP/7/O8/Pl+/",
-	"/vFv/TezP3WN/1xdw8pBI9d2US02nvdOCnii9FUiVVmOvuWMLLWoFFM4A+mM8Zj6IjNRTEuwH/4Unr+Y",
-	"8Hx4gfe/YBf9KZf+cDbQHcTUPS0grYJztc0AWgopEy13phmNVJ6x7VaQx97u4/3PH4MWZ5/UOMozKTL8",
-	"hic2L1C9bLaQVmxi7SOrh36hnbSbvPtTXdsq5v7XZdEdrSC93c488XO1Xta2mi+eiBZP/kYDyjJL15jJ",
-	"KEuWCrkLj8CbRCbGRqIEDGW0cQUPSMKjNAdbihJtWbKV1gjWIs9IsqCzhM+0kRnnGUqlRcJzEPuDQyPX",
-	"dpSRhnhvtPGGK1Q9mfViJhmTY2MM4nPc9Z+D1isjGCu08Q6kDRTxjrv9Xo98SFI5TzJGvk5v4oBc5oli",
-	"ZNDrBeSVkMQIroCcnZLjXq//1IrvHSWxs54Tb2C3CEk9u3dIk41eckOzR/JPT/mflu1v1bL9Uw38DzdP",
-	"7+T7vt0hDYIvE5OULc5AVH1IeCxWZ6mQVbcf/k5W0IBE2KKkbWkV0Ui8MTYbu2bI9EaUWp0topxwQVLB",
-	"Z5olGcGXYyJ4mnB2QpYpo5KRiKYpmMhRmvAk6nqK8KB3rAmhUrZ5iHBcD1tzpZZy+Pix2WJd05nZ/o+X",
-	"SAb5GAfRwV46phePUC9FGj//tEyyKoX0D4SZX+qUmYs0Hhc/O4roienfiNYs5okkmhfInErb1wmJ5kJI",
-	"plUH/ROd0YRvpIHg0zSJ1N3nrcfQseOrzPdyTjN2wWg0b5y01D9bP0ZM1yQzTTdQAdqPi0YFLYQgC8rX",
-	"ZJnSiEnsMpHQp/7EnKUxoQq+sxALxtUJ7CZQrUSuCAVSBkRkRGVrJBVJOKFkylbE6k6/DO1gVh07K4+C",
-	"5zFbLIXSwv87tr5geY25vBbkmmn65c3slRQNx9dsPXYNSwzmddf5jq3JikpC04zReE10e6OJcqHmLHMu",
-	"/ImI1xt5a+MI70gpbwKda7bumH58avEbmibxVUa5OUPLpMKfiSp+byATNhqXGjkSnToJlHCiZ8tIJPQw",
-	"FYu1UOJCgTRCvY7Fm4nSNJa7EgT76Hh9eMQwWumrZJGoRv4zDUiqW2zhO6MZjKFdI+tpPrOGgd0sWgod",
-	"kHwZiYUmF8plSz0ZECqRXakkgjsdmSyofvVmowQH/kTywnugdOgzVw+uNTx4cP40A+vAB5pY9DIV6j2n",
-	"NzRJtbZeprH+keTer3XygslZblLiSCfTuUDZhleeSAaz3zRZt2y2hlHckQp6EB2/B0MAUFmqFq+xTzdb",
-	"dXdRcTxt8BnllFywNfqm7Nx8kxiGdalXKE9rhri0zzeOK6JLGoHy3g++UJ+cMc4yUKHUPBP5bI561NNO",
-	"76Bz0LcKJWqGB0cdrT92Blot1DpkxymG06NfWaHUm7HkJ0BpOM3EoqRktuwvSlRnhuoP3j4wDnrz/rDX",
-	"s+qqtgCP8d8rxq5jugZ7jus/PgfulaflV/oHw4PyK2qeZxJe+girbsyA0orrZ95qI5u0hr0HXerfp+mQ",
-	"aUOOg7+iH7Qsb0AX6IC4zbbwTAuxZIb1FJ1OT+NFUvf0UHi6mfUavQe9q95R8T1neuqu/k9ZVDnnwuQp",
-	"exr1WecgOux3BtMe6xzHfdp5QvvT/clBNIgPWSFVTlP2iZyakWUCBAoOVM/mSlwzfsHkUnBZkSbwkyR0",
-	"qlhGUjGrTi1iUrpbYrb+dj75JkreJt+ev//xvP8mOZfn/OIwOjt/cn69/Pv3Z98ed9n62x/jD+fJ2+R8",
-	"9Y9/xemb/def/nn57XE32k/5ZPGiF//921QTAdRsOdYkPu71wC7OmJy7r2VqfLj4R9qL/3Yc/X1/8u/v",
-	"nn6vDuS3qyP+cnraZ/8c5Be4dtPp72AZghbMa2zOq68ZzVgGq/OBTeZCXD9jaXLD9KKUeT82z8mKJkpr",
-	"IFORQZSJmieZtgQUWyxL0sE8kq3h/hZvlheRxXi8FAk3DuP9yZNpL4qOO71BfNgZTAeaA/us8yR+Gh2x",
-	"4yntTbR0ZDfMvvFkesgG8UHU2Z/0aWfQOz7qHLOjuGPZXnO9e8MQwChQXd+ah86Oon68zw6mnQHVIirS",
-	"woo9nXaOesd9akhuPTJmpo2TOzKrDA1ZlokMnD1yxTIWk8PeAblk2U0SMfK+pFBA+8wwy1gbBK1hK19K",
-	"lTG6IJNcrm0jFBtjVH8OewfmGmfLoA7soJZ0nQoaGycVvc2F+os5Rh/Y1fm/7nu7p29Nn2WH0WDSOaD7",
-	"x51B/+hp53j6hHUO40F0MNmn/ePe0a4H5EGkuaB33DnSJ9ZAn1jHQLRjc0ROD+sHZH+yHx3EA9Y5nD6h",
-	"ncHkadQ5io9Zpzd1e57VDshjejR5qvnjkA00uxxMOkfRftzps97U/vZwYaZ3Cu3c/4y+OanoYrm5/UZZ",
-	"0BSO4snK50ZgNdyG6p+JFWj3OKaPi/OhfIv1LtM9RMxE9y20kSfXUjG9beNEavERVxi3kHjgNv+q9dHe",
-	"V+0mY5tpXh5lnqWe/bNcVE0fTRD52NqrTVT8kKj5JYsydis9ixBHCe0DIufgfOfb7r5+H7SWhgKt1Vyy",
-	"aPx6+t3fjrOjb777x7+zq9W/3r97dnT+6t0/z8X+K/qKXq72J19/m72/XP744fqvv9RKfQ5ac0ZjlkHy",
-	"ypm22M8EV5lIQcKWSKZ/1dpBnGQMqC+75BSPtSRN1Jrg0SdJuMwnaRIFhItOpLsMA6KENr4zBpaQngcu",
-	"dHg+7bwRnHVeUxXNQzDLozlbUC+vRjNopcOCsaXKLOc+v6Kz+qifc6XHpujMuk4zpvKMs5hkbJkxfezh",
-	"hXNbqz2F1yVmWXLDYsyCCI3cCfc2DXHUOhi1GsflnHrqgi1TukbnUnmUod7HIVnNmXFPJxLGKpXQugSc",
-	"WcSqDJqYOBFwKT6SJKz4IsOgmCV4Z08IneiZEnBGrhLJKvPg+ULvaT0Mva3rs7hgKlufaiW+PvpLFgke",
-	"Sz0urUKSCZuKDAidrc3NegPJDnpBa5HwZKE/3XPfTLhiM1Bc4bTFKWNuFY1NpIrVU4wmQJfL1MSeWz/M",
-	"X/4l0afpPue8SAuaToU+A8bQpuJD8v20ehW4UAT9j99evn1T9hv1Ct/K1zQmFy465o4uIzeiDozos0+u",
-	"/87YtDVs/dfjIufsMf4qHxu3GpKqvCSvbZd2QkPYMv6s9HxIOyyTI9wDtyElS6rmAfl3ru0CkRGUEmRJ",
-	"M7pg2pKbZIxeS5TUMBzdKpFkkUiZ8BleDsyZ6UErVxJ6te/DBha5YiQWDAcUsyilGcMBcGI2gveOzKM5",
-	"oZKE4GEM9edErmQSMxiHeT8mGeUzFhDOblhGopQuliwm7dD6q12HmpuLKKjCF44cumGDVTaWtN4SE8/Q",
-	"tF626WMb9/B55yUu3qgtsX/Jh9a1pmnh4Q6Ks5SzFQm1fAQJ60l8KzObhmCaPYY28P0XIpskccz4F/Hf",
-	"1PVSYr1EEn0kC044YzGKP7BsiTZzy4x3UDDeC6+3O7JdMZCH4LjTXM0ZV5oOLA7IJFdGgtPplCzYYsKy",
-	"RxLmAp572PAChD1swheZ4OoZk9fO/35nGsOKRu5WufCew6OKfr5fclSYpSk2z5iLMV4Zj2mailX5GiPT",
-	"nAWuAuybUEX8nnvYcwc+EQAdGI9dDPYSVL0FBvrEdP3wV4XFRDpcdHAiHTuRzxBd2HD/tZV3N16cYUbT",
-	"P1C3rV5ZlCiqxmummugZzVl03Uk4EUvwlXnU7F/1nvjUbAXgQ5R1c2tQdzf+EtRUnTVTHi0fgnfeCAWq",
-	"pQlNsGcVyLZHkkR5loGCDreI7ryAMQAHjXgxRE/QFw/NsZYoe/iBeytZMLJmasTb4eZ1Co0cDS3ZwyEp",
-	"r9eIh2cvn599d/5m/Pbd8zeXoVWADP9n6kRrrtqQIZTH7hoU3jYX7SMODXGYRbhGZWAVljRDG/HQsbg/",
-	"OP0t5FRkU3unX7DiiJd5MRURTTVH7nVHsLHPuWIZp+lz9G59gdRPTE/GUeZfFHOSc/ZpySJtFsDPRESw",
-	"5qV7ukNf37IDI5Jl+pS3vd75Xhi76eD7D7GX3xdz8cfWJW9QHaEQGzBZkwmNScKXuTohEc2yBHY1sSPC",
-	"U6Hxmv4ep8JDiruHINLV3fjb02o0K5WEBdDpNctm7P4np28d6J4gNtfISrdPaRHR626TobVeRiW0SGHp",
-	"9OGlL3yj40b0UOQ3k5G12TjV3U53RaWdKF3RNcowfAnXQFsRJbKFe83L9EaoFyLn8RetkJbPU+ilZrqh",
-	"l7HYQRC4WlYdB8WSvBGK2I7uuCb6GMRXH+b4Q9PGTcB3RVgDTgaEplIQSlaZ4LNSCjDaMe/Q5X8lxCua",
-	"zdgXEdlcH4yVEOMUettmJ2uFdgLny0JIRZ4cHh48IZO1YrJE/L6nt5vBEiUEsR+4c7wJdNFRQnSwi4fi",
-	"jaoTQNwY60omPzITBdR+MiDfJV9rSR6zKc1TZVYhYy5M+gVNUvZlu904nsaLRC6oiuYbN73mUhvaiQn+",
-	"CbJuxmg53qW/7y2DN1oyxeHeeSHMGDtujA+xDuH51HgFC36G3jHEyRwZ5tND4xAztNhMB3IBwYOxUY5U",
-	"tq4t2gUmaHzZsi29DseZ7dFbu0uthZXVXG1ok4QTO/HSou0fbVg0r/O78o/XTcd181A85K2fcR4l0g0W",
-	"rpjhZEe3NiyCuS2tRIh90TkBAXZVlompohMqmbUFIFJNf66sbXrCyt7jflFgmD4zcDwPZDIRDB9UAhVN",
-	"rSRNp0lE2m6COXdzc6e6UUoTSeIMw1qsuZIoIue5kiQWK3OkXAnxmvK18WzKL1qPjCqGkZGVWFobjmwP",
-	"uhNkTM0KBz0i0blcZgZPsaq9fveV0SPr2JE9xOJcaD3WdKhFDkRJOxcdzxcTlmkTzMxNzzSEVh3wsFe9",
-	"dN5PtznrPDc9jOs9p7maiyz58QsFWg4dOQdXOdIXHeQTiDhBjcRn9rIC1i+WrjS4O69adUQP4ja33msT",
-	"og9OAxN/HGUs1l/TthkBCffhw4eO7/YLR9yIOmvQgYBHskRzmqYMtOWLF2fkydPD3pCEGKUz0nyaLv46",
-	"auFkRy3ndQDj8a+jIthaU3fUMndF1FB7ReUIIjj2uuSUu9FjdJVpI+laEimGJMSVC9E3Ic2HsGNuXg3h",
-	"gISsCZwRjWNpRjP2aPbXEUYd2U+OWuGIt820SHVWAdkwnWDEd+l674TMmCIUHNr+5EYcr+nevb28Io9v",
-	"+o/11nhs4r1CnCFqCPAEX9KkWuON2IjbVcZPagUcTKGM3YhrtNdTMRO5CkjM4PIZLw1FRuiIL6mUK5HF",
-	"RvHYK65CvS3qH9bhUHcHORMzmnDjbXnPl5nQk9ICGy8uv0x3xMtWrYI41a5RiccIdEsCyIQDgQtrYopj",
-	"OOf9gioIo2FpXIS8dzHgJmgt9PBnYEnnEqxKSpYpTTiBFsTk4AXuMqcaofM5KJynnvFhv4e5jt1yHqML",
-	"au/3Gkdg7JJ+z+8959dcrPjYJv7ZL0QiFXlWmopRFCiSxiXM2HT4zx/9s8nTrr93C3B/3dp10TFdPISc",
-	"qw2sa3hbhuaujkFEYGlLkDbFS8MlVXP0edg7RXNpiJd9xYWd7mrvhBhKm40FOUYZW4pMMbD/urj3Zb7E",
-	"Z69ZnFCbH/4FB5brcLzQPY5NRnmTCh5DdkX1mq9sNR36B5frm0DfNlv9zkeY66cD/XSgg1/KjNV7GKIA",
-	"qJZMlcmGXc+1B2rHaR4n6vmNof4yE0uWqQQdijRSIhvD5RaEilVDAj7MBYmTmCTqhIQ8T9MQVH7KBV8v",
-	"RA77iytZSAGzDzFCWBPeSJphK88TzTe6E7QJMOanEqIQtCgM072mzYqOShYNwSKBPpAgtnTZEOaSYnIO",
-	"yik/0IJEdMEgHgRkowv92O8ddHvdfv+g+7TpW3a/1aIm5iJTZJ4vKAe7QE+OYOMT61Fhi6VaW9cxJe6c",
-	"EUbN6jZ90MQ+/tSwI1AGJ/xGpDcsJm3WnXVhioJr+yHBqzxYg73AqBgc8tVuJT/uguqq1ZrJfPIvFqkt",
-	"W0ePk0aRyPUqTKfgSjdjATFyr82hjDjZxk3Ffgfhg/En1hfwQ6uYT1Dd/g3Tssvg7zXYo25DFGE2At7V",
-	"wyyGYEtZldnOFKvy/thtQgUJWjTLKJZh9CvC1LgAnhsznRHdFupoOW4WpqYklfjDDnukSk+YQnkc22li",
-	"z4TyUL9L8D5LsijX2gCKli5BRpZEzkWe6oMmhTQj0B3hmhZVHBP5BHt+LPMoYixmWAhAP3HnNv5TzTOh",
-	"lHsictWq5BUU2aKWW8fGHWVzCcYmXNH924T2mYj+WnOncHrPstIzm3eIXvp6AFfQ+tTRE+3c0AyOdz3j",
-	"Ml1f6eldetNv+PmFpUXDb1ceYWo/I5nKjy+QaCZzxJCs3OSdIeCZI0j5d8ihOXPEbPjxvaNs5eMiZVt7",
-	"fVaib0ODiy0NTLroa7Maeg97cZJ1ro7p+g5M7XX1DDm5zNkVNoPOG/mq0lHDsFQDu72CO+KIpozHNCO6",
-	"EfgvbKGEsHo4enlwpcO51bRLZ6JTPzJSoe5Mn5RBmluD3CsqOlSndn765pTYn220Cnz9EbHR9OXZbSgG",
-	"tlXu2bnbYdgJblkjM5naCjUnG+xwCts8g131pR27LaUc7NC+lG2wQ3svE6+6du+wlkHKpnDh5wJL+/XA",
-	"Uj9hYTcCNGkCrg9HzfJ8ytTYkDnpT6lp/b1CSXUlqYAU0HuV2puELg7E3yZNiT/VHi/gOZklN4yjtuVS",
-	"87W6GTNtxKAz71Ztq16R6adalIRKUhvvXM5ptynrGcmYTba0SfHt8N3p1fnzN1fjs5enb755Pj57f/X2",
-	"xYt6xM2ep6hE+jlFL4c+k7U6STneQTiqYZNysRR7u+0IETgyOA9hgPE2EAQQFBUOAhvxs9etyj27x26n",
-	"YpGUtU3gnZlmW8pQNe2eWrG1RxLsdVyUIk2+EHaNtazqo/ZyMR5YvBR1rrbR4xxbNRZ+aiKEbfVIOqPP",
-	"IwFpiwy1XCiktVcxzUoE2lJVarOo3LxC3sCqC1MdVXkc9ZJVtc+bqqa1E9CFVYFsgVb1GdfleJGVt9Vd",
-	"YZoVb2w0AK1AyFik7V3vopRMmGZPyDZo4zAFT9cnJtw74QSzRawPdu9e9mKlxFbjEE2Tuy9PpVxXwzHn",
-	"cgz9FBM/3bBRSdoxmNwqRjYnb7eXsLGXNrfba9j47mqX3fyQOgShkxDdniwYodKrcgLBAfdQyvySrTvM",
-	"4wobV0qv7irfXNZind+0uJRMansaXa546JzAFDFmH+5q/WykRJUmfNCQO9OgsBS7yq2h2wNm/xSc7IRt",
-	"cQxZoVFMJ2jULEpHQIleDYpBSQ8uM11VRjbI840nnlvdLUpVUe6WxhgEQdN3nt7k4DyqGvfuZ/I5X+bq",
-	"PifXncQzCj7MkzQ+eXsrA3X4P71ifKbmEEHbgyXWvbSGrf/7w/8djT71eh393yP9n6/1f870f57rh/0X",
-	"o9Gnpy/0n8cvPn71340mm+mvU1yXKPZJuWJhEeYT6n2d0UixTOKVm1a4OMFSR5hLBDeOdCLvd6K4erS3",
-	"KRIbzUwn16pET1SCNFfshIQuh9jcwWKNoVz53iQ/rdlmF+/mlSltTpSeZ15nDT+/s/07mTYuqklvJx9K",
-	"tbemtdmtFdlh6bpVNtzKZk05j+VisCFZpjlK9tDHjvBzGfVBTyZrFP/QLxS92tni+dNw+dNw+dNw+V0b",
-	"LmVYmYZM5IwpYJDw7x0jWTrgYw675NKUEkjXwFwnvhppAtq1vQFmhHooQ+c3Y0hsvH0krplWH/6dC+VS",
-	"zItasL+gGfIfYk/c3TDYXUvfQTm/qypeYqRfTzPfoincM9TgqpJla+6KQ3xPfwwsqBDahPcLLXBd7bhN",
-	"YSqn+q0rE9Bxl1PFnOy7esW1TTjepL1eQk6Vp2XA7ShpUxKWWCrcKwVqhGbjhL5WW+Ch+PqtUSPGUJLM",
-	"6RFgLo41o8GNNyofxTaFv12dZv3dj7etQ1lvr8mDna8QdlYGlRjfVzbdcadsjjfwtkJpGzaEIJjn/m7w",
-	"5+CmDnvxNjYs9q5XHQQr4flyyJTMuZNpU+7/0vTZ+OM796Hmd83XK2N/iNCJkki67YoVe7yNpFVqFlEA",
-	"PjdtYJXCotiR5Yoa6F50ASQDw5/TlM52DxWoTqO4c6/9UrdV3W/PiqnVXvOmWv3tojT12ptIinPeOJiC",
-	"MtXf3ohLJFT1h+eOcNVfimCC+hAdYas/vbCErqPUPcD+/D3H9ZgpvIPKgXV6QA17pdLN5YZMpX4o66/H",
-	"W1bbnvR6TVe/C/ppTOMb2qwUY89oGJhrBC2BpQshhrjfKc0InTMak3aPLBjlkLkNIchlDb3fO3hy1Nsw",
-	"kARKDSR3HkfKqB2INvdrHoTSCJ7uN3/d3r8YJIkoVwKLnG4YiJ8tvNHJAYrjriM7ejJoGlplM3lUKq/d",
-	"pikExcbZsulqiGe/vAsYh9VstkI2SdEgxPv8NLkpQCtC44cLSRuyHEb88U0fi43rJjLcK1XNINo+kCaB",
-	"I42xHLrWjJNorjer4GzEWSoZiTA6jl4z2MqreZKywNSp4DJf2F5EGvu5JSMOI9OK9aB3HJrh2+yRE0K5",
-	"C/sWGeIhwNwgUhy+buKBwRes5xGYzgZhd8RLBthcjf+5OL75x+LF+u/73w/+8aG/mnzz/ZR+cyz/+eK4",
-	"N9lX6SQ9+vT6X6/L/u79wycP4Iz5Ild0pUYQSizMVfnmuUlV8eKwGs2TXdzXD+y0teFGDZYWgKMU2A6S",
-	"YLj2Hzsw6TcTULRtTUVm1hSy1VvDVqfkHfC0fDuOcoPaldoOKqP+6KXu8NTT4vVDo0KeqmdMRuWfzF3r",
-	"R3/o9qa6coWwYpNw6DbjKolnTJ2QEIr3hkPjFihh/J9YR8DQXENhG8YhFbygAtapxSrAtgb4HWeux/wB",
-	"uik9emf6LD1EM8if8gZ7PjRGeEj+v//n/y1dRuG/nWXgGhgdODypth7x0NgL+rdyv9YMCcljEhZSvWgl",
-	"shGvf92q8WG3aBr43w1KQwygDztAOHTckKAG0HLtYjDNofALuyLutsSl+7fK0jVYQuaHusVi36iZK/hD",
-	"1VbBp3VzynRTt6XwB2vZ+LvMluKtn1SutCCe/6CMTBnDygmmbK+ERNc1SUx5ySIiccTt/S8eOy4jEt42",
-	"P3m32Li6/9thi3e/t/rl7ozurnb8R4YNPWi4TbnslGnmZeajKVEyU/Z/keCawm1/31iaLQf9lQtsqrmC",
-	"TbDckKzmphgcHuoE8KbJgsbuwqSgk2HdEQf2MtVUdNOA5Dxm4E1YkLAB+FobK86nPOK2uDJ+x1iHpqkk",
-	"K5Yxcs2Waq9LzpWt3gor0igeGoG2/Y1fwdy+lf0NKHfhoctErhI4qw1O951OB1yGV7rTC9dR/bf3puvP",
-	"Pgh43Q5XKNxQZJrLQQb5PjwqSm9P1kbbwT1N45tEaiFetIxoxqCsYClQBOtaVylUuYfRnbF47Poa6770",
-	"L0WR/ZRRftfbDi3/vV5KSrW78rlFXFZYcsNQzbe8njf6wg3+epMASWLpSokD10AAxhQLLigSwjYqZ8E0",
-	"wrgHhadvQ7riBncz7lM7xqCREbzNtEVSoEfzVv/HIuH+0351Z2yIVoNy55HxH9i6hnjck3Y4ao1aIYlS",
-	"RjNosdj73UerjV3mLeXrt1Oom+A2Lv72OfjJn2Pv88daHeHmcgkiI4ZkSpCMLcQNMyWSoUG36vkY7Br2",
-	"ZsduAE9qiiAnz7v9JwMjV7B2TVG9IfTxUcITki8hdGAliFzqtQ9ILJQMyHy9nDMu9TSWNGNczZlkkkyY",
-	"WjHGSZzMEoWVAUxtU6BvnIkl1u7+S5+0B/uDPXJ4eNiBb5FE2vL4tXFU4iRKGC6lLTUa/eWHfuf4Y/t/",
-	"hj+Q9l638/GnXrD/+Yde5/jj3k9Pgv7g8383SpsaR52ZhLgXjDU6frwgD5c7p9VpH+ACRbw+HOselS2e",
-	"Q93NIwuYcWKJAmEukFk/p3LeGM0CcBGN6dc2+V0QmU/0rxNGlDjRhz94G1F1sBnohXDOkltls/6ogapq",
-	"FE1ovniF/u/gmt1kJLxdYgcEGwSgZpCEVxSdeaJpt67wUv/3Iocat2Vh0mxMstBbEpsRKJMXiSy2AB0e",
-	"gRq9fBWoqG2pHHSWMSaN+Eq04gj6CrwJGt9MH1lcGslXNML0DmXLF0hCJ6Korq6qGitpZyxiyQ2EOFoj",
-	"3A+A9KIivWtVFxi5R2i6omtJZsKGQZVkMdqa3RK4kNV7qiBZu9EDVt5sBEnal68v97w5mmkFJj+giGla",
-	"kLY3v9JUSlNEOu6duM2VKMIFuXx9CTLUxInXJ7MR26sm3ZBeBsSkTV3BDO+DUC5nmksTxFb9WkVIbPp0",
-	"jcJBfRN+3MwGeBlzm0zZhVEA7bpSoRWrgpnxkGlKwdKBmEsbIx7YsloczroQvhj+yVklzrJkqYfX/+cw",
-	"3F3muDMfvjb1riwjhoP9/bCA/Nnz/Nu6xcd7s+EmFrPXETbUpRbIB5hdTQZjaSK1RdTL5fJb7FV0o0oT",
-	"5xk6UBwyr+cRGBw2XYXv6I+z8buFWvmGrYqS4LcElxuqyrHZQLR5ph/YxNWxxDtzz+WuRQdnLDZOAL+n",
-	"HUQqRjpiuGaNSpsGGNhF22XF73WbXll434b5/dh/TbtuQT9hBYLBkQ901bgF7d4qzx7eclroJlJUZu39",
-	"st/zf9n8yq6E0oIQKKCloSUaoQWt0BPiiuWBBYgnHhcNlL0vX7jawXrQiDimH9W54mR3KVthlk18sgsb",
-	"PER4V02Y3j8EsdrVA/l87iDM/+TpP3maN+2UJoPV3Go+rP3/Yb4uFfJLpFNaXVqUElAkbEv6LDoCdlm/",
-	"XbbyLov6i7DEF6zuTj4IXyyZBWmSSy8YizdkfNwCp1e9KzR32E6V25RiD5P3k+wDbcZFYrFIFBFZzLJK",
-	"8ObgwPNtJVw9GbSaON2CFd3pjnKXFAFHolvrEfpDcEkD28n+EMdUsYZ3jUP+MGcmMtSFIJty1CfWSJRM",
-	"kTaV11gi2YIZwlGfUlXcDe5VcxkHB62HilEur0DDLCA7d7lknDnh4Yxl8JGulwyui1zEhBJirzviofWq",
-	"mUj8kExFmoqVJO4Xm4Jj8n2t8ALcrsq1bXbNYhLiLWUYECmMNpQymnH9+UQRqsDJXI6jqXyr2Dwl2Hz7",
-	"zAuecc28aBP7rJys4Fr6wTnFV4qYF/usCNaxT4pkhuITLuK+QsgdL2lLK1vkM5QfeyQo/eCF3pRf8IhR",
-	"+qGcw1B+xwsHqny9IE3pBxcOVHpa5C1UvuwIVXru5yW8SFgaO4i3iuucs3IV6C45JVjSFCvKr8wJgqhE",
-	"CQdoPW2qr0QWS1uYPRIxK2rKT0TOY9I2OK4BCS2g3d4JCc2RFWL3iI1HF1Bk8DmfpYmcB8ARSyaWKQMQ",
-	"DEyDZySjK3MVjoeYHooeRsJnIw4p+hjg0RBNYAEN6zyOZfh5vggRyRJrh8KfWBYbQq0r970ZzVi61vqD",
-	"4GoOf60Yu4Y/YprA/0eCS0UxrGDXq2AL1dnk59LCwBsWns3olEQA6anIM8WM7xGcfCDHH8kRv2ZrWC/S",
-	"ZjSak9BpOeHj0KlAeqWM0ouP4a9gxPXTcz0DfIx/wpVlyYwIzcJLBqAXSiItR7zA9D0xpDZt/I1hEH4U",
-	"jH6Sy4QzKVECjviErYXZXDipgMBEVlmiFOP2rscjmoNANFXJtYRcLlNAbRBINQOVgkMBhShmDnEYcSfT",
-	"RBqnrlEsdBM42xIJnsNE4ftFPVqoSm+r0Y64fgMS+KESgznaXFBMW9I1GWFgo0k+0cMdtfbKctxDAarW",
-	"tbd5gbZyv1VZzcsBlNmXc5Ep83cqQGjC4wVNU/vYonQJMZ6ylflrQfkaAyvGOU/+nZsAc4t1h0E+40mS",
-	"qbl5g9EMtj/2CfEYCR8vKSBni1yNxXQM2pjp1nP++9BvCTcmaNDS4mFsYqwg8t0DywIs6LE3LWfXec9W",
-	"CY/FauwTAlyfinkJzTnPmBTpDeRIz4UEvi30Dkff5sPnWbHzUMf1CTNsnWIhVS9jprhziI0nHtqiWrHU",
-	"GpHgkmHCkSP4sPXMYmXNhNH2TYqFgS7IkOcKMHxUKtqUuGwepAaAnqV0uYQgUOwkIOGo9RWgj+iusWNM",
-	"KAZFJyAhKlPI/Aam2xgdZ5ffk5iuiZwzM+z6UrgUCVPIBCwN248xxAsvNoAgeTn+RjInvJAbpetp3dwI",
-	"AghZq4hwTQSgdfiPf/zjH53XrzvPnoWaucnFizNycHBwTBKU2AGh5P3782fwYyVQg1YiJSgnAAdA3l+8",
-	"gn+VyhN0u10gheUACLgwXymKv9AUoZ6wCIweJ2crINQj4yY2nVivTOuNAVz3ake7EITAFUPQq1Qrp9Kt",
-	"8p1eFHvv5e8ZxOnG/YgXBQQvCvasRYlRuW24KdMmP1nNhbQSGiM98BLKXFnsdUtMbqdhoSQxnQika5ua",
-	"nKH6pIL6lIhzDybxibZ/MQsSM9USqQCqAGCBpcyZG4URaLgmii2grVb0V0kEZCpJK2jGeFzAaZm10Xsi",
-	"VCL0fwi1WhTCLxYIx/1unkCLbile5SXEXnj2eLGDHUYeRFu367Z7ULLYQXywDjxS7BPun6rM0wtv7Ba9",
-	"exEoDcQBMU011cVyQqNr6P66gwjCmB2oT8/YD1CqyGIn9eA5gixaXo/pGl9xRpuHzbRYqrXJI0vXJtCI",
-	"rNCi1Nak3n1QxrxbOhz09zBuSmwCmE4FwoWWDhH/PZNzKqZOrtY3W1tkgbHZjBAPXGu7XfES3J2G1QPA",
-	"kqHti6I9g6ROM62lKGIZlLTDTx0Uch2rnrn+9Uk9bL1gKyhqwxayLFPbVGuDGV0D8nQAmYYTEa/DgEzh",
-	"HaMdaWPcf7FbUgr08A2qGZ1oStVaKVbMEWNTt01Rty9NkFYOQYvsY89LEdM1iF53LqJHCyO7BSBa+9rN",
-	"sPVav1fipPrkQLcxTeu065ZUJ0vjW7pEhcqj14SlYuUth5XqEV3SKFFr00DLDBNNaQ8DDAIO0KFQ6B2n",
-	"5QMezTKA7cHNSQlqJmaHescUuj0MTgvuCns8lXVKPEmraEgOBwh9iVUsIAeaJHLFuo36VFXe4GmhfyrE",
-	"G74DHdS0NtAeKlqMElDuJ8N56YPZMnBNrfj82YFAVc2rAvbIkLUMjGSUihLeDmKrhCV8LG1A4bjkD/2P",
-	"XTgdDDR9M3hS2bVVxdqqR7AjClZz2oO2vCaZuGZ8qI9AwFcRU3/DtkNHS7DqLLvoIdqdYhvpfayn44QA",
-	"NrLdjjgyjHASBN+bspV9S3OXfkmL+hFvh+XTQf9iVoa0w5qmCOOrbgBHypoWZ74OwraYGlVa5SCnE1Bt",
-	"bE0EK9Zjm3bgeYR7QUtwZkJ7DfmRLhDZux3f4PPHzx6oWKMv0flRjLcz8Lwe5b1wT3S12xyj1mgEL0Mx",
-	"2ibf6DeMgwl7v6sard3UiYCV+kCYJzxKc5ncsKC0kt17w0go0QBmQW/53Imr/KBFx5rRzB5fTj27z2iq",
-	"VM9wacQthJaQt1tDgdhUYfMyFUqaQpkx1s1MpKuY2QCLcJ0sl5s7QgRmyNyJaC7BTF274wiw1gGpCQoK",
-	"zOkNcyYkhHMXmf5WiBa6u8j810AuMidWtWHUNOAKET1UHTOPJmK+ZDTVFneViJvqZ4Xi2oQPzOHNSuVE",
-	"cX0rS5memwZz7koR3DEgEWvVPZI2uxI4MBFcdglOkCQc96XWSjsmmSoVsxkqxQ13+YlajxGZSm4QTpBu",
-	"YJqSFa1UyYMChWQucsl+p/HTepA+qmQdY0QLWvBn90ibC872tEnQ75H2Smi5lSzoLOFanynfST0NisiB",
-	"vh84sKE0ix4EssC4+TbbFZ9NuGWWqtjinq8jV3nGAnhk7Yv+ca/X6fU7vX7YaD6YO+DiBat7aCGnbV7Q",
-	"w/FdLlQHm1UTLxD8p78r+E95EK1hqxhlsxzVD4uvexpSaZQYQ8nGIKESPhs71POGnf4d+BiKFtpCWhMx",
-	"3TtBu7MeSrTTTem7jD03nz+zfde8+1onTv6ds3PsEZPw3LQ7Wqx1hEll6CwFpFRhs1Jhu8YEaavd+OZq",
-	"UEhY62uES4DyIqZC2zXaxtemNgZd10J6/oyK2C5ZMhZhktVaJhFNx1aONq2XbqlPm5s1se0LuQu33xOR",
-	"Z82xwhmLxxB5vuGKiMUd/bM7MIbm3gJvzXDi5hoEc85+GLW0pBu1PgKws/47JOxTlOaxuQSD2cu9Lrmw",
-	"4P6Cg3/SBuwNCR3xhpSAtrY5U4DLhquRPSwAtL8PGLRwZ2eSirtuWiHezJSuv7UtZ4vpYHuQJOGIqzzD",
-	"DW7zYwG0Vn82V5FYsCEJXYpoWJQoyJgeLyQr2CBqmzBbNN8L3IW71g0xec0k5lIej7i5j4YkKkWn0y55",
-	"DgJEcNKYCK3HaZelYnj8AGtQuifcJmwuWPwipaZc8icjTY5uFzawf9KE3bB4PFlv0AJMC1mcQA8jIS90",
-	"v9PXTM1F/LCSEaTWeAo7kGOpuW0DudTNX7jW9ZAmy2FVfaH+pS18H2yLjUK9sDgoGnnZ7hXNNVRCsWh7",
-	"5224GQDh0UkKZb1KWwxylcHcC+GOoWATErJ/5zSVDXkp+EMpDL6UTO9JIudJKU4Sx8wbabKbcWpGsZly",
-	"L0S2aLCTQGnelOhaUqv9KxzShgTYgIRnr87fnJ+N3718++a55n97phbZ9TLKGOOumCJwgj5EIJhmlmfV",
-	"yvRFZmqvt1OJAhHRdFPVdcpnuZaKtuI1nbC0hHEKhZ5LUczbImQKUgLkI3uu3649lBBB4uyPnUPHsKO/",
-	"mfcacRpR4m7JxPdPAR/OAIP5hgVKg9nXVI14qB92zb4Hox+u30GCEfyR8vVYTE20BwRVTJOMYSTFiJuj",
-	"A0v0eQGlujE4CpYZg4sK4rV0xQJG3FULIG3v8AkwKawI4cJ/mgoUJvxhxE1EQsyiJLYRjZBKTSBEBj6B",
-	"Z8dOi4BlKC7ylDUtwNYyKvqELWqoDAklcTLTpIBgM1lYpAFBwSyDIhQHNCP/CE8s+pHdxBDDplfFQFlo",
-	"GaeVihE3X+yS5zSaeyl4EYSvwDWwqetiKpXg4rMYi5WMeNvDTTTHerepdsneCaHxIuESQozAC+G+DoU4",
-	"m5SOx7bB45/MX59r5QwrdUm2yzzD8X6hmILZKkwSlEXcdvn4fbG6je4kE83aaHomEJRAJ1Ta0CJz2eeR",
-	"fyN8SANA+jTh7qBr9oSgPGzehoRKs9ZDEv40spQatQIyMvSTo9aQ/DRqMW7+cDTEVj4ZR63P+pF5p9vt",
-	"fv78OfS07YKYu1Sd2b66XvUfv86PR5HNi/jWJViU1w/k/hYXTgGtR6um3ktGldb6N2BvwMXSlp4r+bAm",
-	"8KlcypNRNRbZuPELVeLA5wIzoc2EcIdIjRRgp8jkho3FhtTC13mqkmXKSDQXScRMdSQwazBKDMS1s3dM",
-	"RijYe8YYqrg8OBb3qxfp3/FiyRxV5doElqInhKYSL6+t6mbELdxGobePZZnIKmQ3mldVX62Ncs7SZVP1",
-	"innClSn25OuQ2zBlemhAg4kQkH4PbyPBT7YWOQAWob+MNSZyul3s7U6xIlJhmKnUnWTQ+f80w8R8anBj",
-	"a1EAS1wJ9N9UKDo1Lo3GhNSGfjZWet55LI0diOUGZ9UZblonzB5ZG9Z5dkAT8iFPFtZKg+tQdFyslxhV",
-	"dQfFzQifBq2h4OCm1DA9jLHWsnb7TIOvrOagl5qSodZAVnOROq0d444XCYeKOeGCfgpPSLjQ/D5GZtfv",
-	"8BGHkWs+MhyPUWQmfhRxgkKtzwEyv3kPgs6g+YhD+xMS6jMuHFbcsKGZu/5TsU9KfxMvlEY8LLZY6LmT",
-	"yoGd0hz//sC1pekPCGKKwadqKR2AY+tOir6VogCsYD5a/wXk5Zn9asObMK4tDZ7hQOs/fO2GXv/tCiaz",
-	"yRw0Aa5eCCwKDyPOCv5pOkJemaixu6Wre7hcXubJfq9HPiSpnGvt/uv0Jg7IZZ4oRga9XkBeCUkMfFBA",
-	"zk7Jca/Xf/oFBSLrCekA4bUZOmtXxKR64MF9YO79fPMiiNbDFNqSWW4X5V4Z5d7alKuJ/U4uof64iaN3",
-	"2aABwfiahq0ZkjYyDwntK3A8cJNFos9F1yGBHq01c0JC8GuE1Xo1t/GC41Zvg3sL+GRwG7ts5pRtDPIQ",
-	"SXxOAt4/x9x28Svklv/J3X8E7m7g4L2TqifbRbHPKVgaEqJUzBhsHKAkbQNQYXsaJ3ycS2O43YtvG/b/",
-	"LOH3i4PaUN4Ja/XCjwGJqGSdhEvGZaI5oyyQwEn1fwxSo318WzVIiDOQciWysrLhHlZCOPZvFWA2KNH1",
-	"0CQoXm+KfnvLbS0okZXKM2HQtSvhZIs0JZkrS0fOFYKRwCZwr+k+zF7AyB0Q8o2pf0ppk6jBvnrG0gSv",
-	"R00TIgWZUrh73R7EcUcIv2hOOS8XH7b0lIsGh32t9PiGCBHrPzBeVAMVDBebiTKp7wovJXbz1U0Tnsj5",
-	"ts8ar6uEsHeRmRyQfHl/OOFNoI9mqR9JksRFgp9ZsX/nLEcxQsKMqWwdVqGZBvs7ZfenVKqxWf9tGf63",
-	"393ojlhzlu2VhdwyH3ok0Y1D2sATxu0vMqghZsPmjLGPQa8YzR2a0LfQ8cFqvrZLokW1XhaLGE+xgqd+",
-	"2+eQXeZieh/fvjRS6Y5IEuN1ClxTCOvtN7MlbVt80pWEeyRJaIRF5/xZRVZvtIjYp+pSNW9QSBD5pIjK",
-	"EhaXAbdhJJqeNEm3MMatFHL53rcNRGSwOLHerZj8iXkDBX9jAQBXtc9bbtjYe7tz7241+A3dPThLtlim",
-	"RrHb4Pq12y0xNQS7pdxULBp4H6TDIvPfzr9BGDZZnt4OLcSrN5UKtKar2e8Og4pLvrSe9a1WlxNlWVli",
-	"/y0n40Mo9PaQ/R1jA5a3YJPPz6xGOATOQcaByqOu+KIrnAdNAjJh+iQ0BwSLRxw4L1E2FyZRRiqYRTwh",
-	"oRYG2nS0eUgTLCPkyWToxRfKUHMswZHZoy8gkjESFjsgPCkk9XDEURyD5LGh1Qn+uWBkIYooTC3IQT7l",
-	"KkCVHMQ7H3G/c9KW+ZJlksU4ZLg4ZZnjUa/Ip/6A1REEH3H30HBMQAqSYtIboUuIr1nocXBhE3UdYwMw",
-	"EMQCB5XQQptCqscdZ3TF96qezoLtC3gfA5OBNG2M7S7E2xv2SZ16aGoNUd7aRNiZkXR/FvVkq2WM3TZt",
-	"ZNdF/Zr1DwaRlulznZuyTpW4akxsS9lUlTTrfmOSwh2h1u6MFG8S8Cw9HsgT+iDobj4Vb/EQvTNm2Blo",
-	"/neFuMR82PGXmoha0K9KvZTp39/X5t3T/VISmp+yDBHoa2WKPN0yhKf7ZTfK/m0LU5tmZbzNdHWwTPcr",
-	"Im3U3DWZUYRwSDJi8i66JMQ0QdALbc36NoWUHWYAdFCmY4Dagq4xYwaSEU6MRmlDL/WGzphcarkrXTCU",
-	"g+GxbpNS5liTfVwOpq8fxqVqCX5GLmkbqwzPSn0GpCK6ricX3JaNUKnwdXzU6/QGnd7+L5NVoGWs9cp4",
-	"bpZaJl0F2uO+ABwQQDOu3+acclpLpPkj+AlBk6mT45VYsh//kAT5E5nlLsgs5Rtix1r+vgoqIs2SeIu8",
-	"/7ooSbkNHgCCCiEy1Hkn34gK9lH3NwB0CEoBJN4DZnf9a+8ByntVZJrh2QU11LYggLfDd6dX58/fXI3P",
-	"Xp6++eb5+Oz91dsXL8IaFPhe2eviKt1ghRtkCPRxOEBr9F1y3+hAr2bbK75fYBEYz4EfFxwQV25QqxYd",
-	"ORervfu7eO4BF1lT6qyca4hFr9YVeSTxagQWBTWBMjNh8vRtleh/QcjKuyJrO43Xu9Rr8IuaVo+kw4nw",
-	"SEDakBElFZRoife2haT1ez0CMRKXKiCXSz3sUgxJozm0eYW8gVUXpjqq8jieiRVXAPq0MVbj7uifzpjY",
-	"PGAPg+qOA8665DVdU3I2ZxvgDX4d6NH7YYje0QAsCkl5cXMYLGBc1HjZBkVJ7mEe3gfUdHfM0SrUaA32",
-	"/a5Iow3HRSmOp7zxqpzTwOUb5eCW8/c1y2b3rDSR8KbKD75FBkfLNWNL6V+aVZa21z8+OKID1jmO+1Hn",
-	"Kdufdo7owaQziA7jJ+zp9IgeT26/pKiuI99Q88FM22BLu3qzNS9S7P2yEetWFoUfvAPS2qFateNiRdoF",
-	"6PdeAImZUrlQbtCkdo4RtdrSbX4zN/otJLiAzI5GSD2WSeOSNgwpGZMn5ethCQWUtP4gTP0h6K9LCjTc",
-	"BoXsHmfkHazkLebs/SzRW1WV7TbmvV2G2y21hlvDbAYFoJsY0kHcequESMPwlk3dNXUoV/MkmhssQm2f",
-	"+DxbHfet1NlgYIF1tdVeeQDBviXNqqhc7y5MURJjLdzw+RWdhYhlkCU3LMaQ50SV77l3w6++o6UUOJ9H",
-	"kcHir+7dcKtLnP4MfGEbQQHkbSaYbRfArYcVXaRt6/gc9np7Xy7I7qqhGSlWA9hyx7Sb3q0Eeogrwsqo",
-	"fr8XhaWJPFD44R/Z3/k7Ai4un2l/cD/pn17R35BXdJPOcHz8S6FPN5YX8oIJ5yzjCRzBcSIjqFSRcJqO",
-	"aabmWaISWTySinEh8Ukk0sT8vcwSkY11GzaWeTZj2boVtIRUTCxFZhqBcrZj1lHTkF/aYT7DUTa1uYRh",
-	"nnoD39zqsphLYyNvfk2/v9Nz1j2xSzfjpnZvy1RobIKUgaUSk5QtGnfuxYszcjw4fEqW2IjEIsoXBomq",
-	"WsxCyE3BZYBYoTIK4cLaEMeamSwb27LoQ1PE1NYZx8JughOp0K+PwTKmuak7zGOXpFrEgJib8pTEdN1U",
-	"/Gu/09u/6h0Ne71hr/fPnSPVmlEuLjGYcAFlqFknYzSGB7r1CSbsRWJhCyNo/n95dfWOoHMkGHG0GqD+",
-	"dr0qf0gYV9nawBBhF23KzVMtoEbc/y20Ja6HoSleCE41ihgQplQ4nTMKZMsl2+uO+E6wEmQjqsSI7wYr",
-	"QZpQJYrqBeXAG1PLduxKz8KRnOqFYvH4X+gdyjnN1ZxxlUSmyqJ9LcpYrJ/T1CTCTJI4BjehD9ewgMI+",
-	"Yygsb6BWSkARcb5MoWtbfjvnFEN5UvfIlJO0/8Q4fm8kxZaHygje/lfjNfM/vI05rCkz9kaHdtfYFJxF",
-	"3msFLW1/josQRaPNj6EM7xiqpRfN5JxmzHtYSUfQ04jZYikU49F6fM3W44zl+BmzbD6sxZKuU0HjsQ/M",
-	"kXOZL5cC6gYuWJzQscmMLJLDxy6OqlrPCgQMc3Xvxl42pd5QOKdiNlhpuCiTPZYqYxRUdnvbZYIdcRtA",
-	"jVBt5uRyXcbNaFjsHRE0dFfD1mHvYEiuhCB6GIR64V9+QS8j0LQplANfKpPaCyG0tqbrhf5H51T/IyQS",
-	"qAEKauPyD1uD3vGQXPlh9qXrqQkz9nrsrsccXDDeXEW5EtOpufSqInm43m1j81NR9qWoWw9g3Vhx2iE+",
-	"6AFBkrxYcUIjqMwckBkWk0VQD2IRI1y6DCJUFBux8x3TEjFJUy1Gpmkym1vsDsuvZqSnUJo7zyJmx5dI",
-	"glW7TEVyHB81SAxgJuyVy8da942RILrngyE59QVPQCYmeDETKUbAaJ0xRu9et8qUHhmh8qz+0d6hWir6",
-	"8TDmvRMSzYWQWpqj339GE94tb/5ha7B/7G29FOhoPyLRG4OOV4TLMhbPCXwQ709TRiXTAh1L4FooWy3h",
-	"lTCD6TZLEG9m3r2OO4sdYQE/RDYPUSvEL9++ejZ+ffr38eXL04vnrqDENGOsqDifipUdt01/o9BHgPPY",
-	"gYc2SDdvGtVtt/KQTyBlpYRn4xdb79bFjhYMvSF5z9mnJYs0y5tjF362KRAmF2ayJhOqD8qlKVjXcLTp",
-	"gfaH5APUn3CpSjZWTAuUVMwSbiqQYxVvy5+2ld93cdrqnnuagZZUzQNTBx6TMmKWeRXhLXaHkhZCpa1F",
-	"JRQiW1AVIJBGQIyJgYkhyCq5YkUN/WsOiALd5qOzLtd8hAyQNK4n2BlmkyO0Wl13MNPD/uK1tvIMgofu",
-	"4dvLt29gnAuMD6AATIKABSA2uvXz2EkcF5agf0cPcaIkS6fQI/xbmEoQXg6Z2VLor+w26yb6E4eGu6ia",
-	"G/EEskePupBw+O4JCU/1myGobqYYGPwCpYkcQpyPbTPoDfT+RFCbJA6Iu88DntJLVtpMC8oxH+6a8W7p",
-	"WDWH4BuBRX1MARtXoQnkMIgNfb52NyoqvkQxtGpP1sVet2GHeyXZEmrZ8er8++fjd88vxib8I0RRg5WH",
-	"7elnXZwnDnoBjEF0FeoHXXJG09S70IH523gTzopbqLr6M2wN+gc4+BIMg9aXb0zZGvgIaT8ZkO+Sr/V0",
-	"YjaleWrBb5q0Hy3kj4YkPJ92XmvVC/zti8QUeOOg7XPrayTo5+5WdabqSWELo+6offjKbu08o9K/5dNq",
-	"TRTlS8j5ascsZYrZPPYTMklFdA1BolwqRlHjKGnWDYdK+SAx9ds9aDBEYk+wZERNmWsaLxd4sECgaqAJ",
-	"CgNjeJjoBXO2ECPLfJImkTujUQXrNujPTih4YRnuZj+iHMowoiYFIUcJDgaThkVWJAx3m9Rau4RziG3T",
-	"+suCId6NpQ4cqK4IoN7+nSnTxw72gNAjeASh3R0xi4DVDl88f24O4auL56evL4GXLq9OX7wIA3Lob9UT",
-	"AuondGfcyWLJuAfS1r3NvnGUmmaCq07M5LU1/w1gzmYTH78ekzZEVXX0eYdQrHsnJHQ+idBCg2KWGz7v",
-	"bjfKtozKw80Cbcx93MuL0USQLqoLgc0w1qsx9gya10cKj7tN5pHeAPtlbd+wcVGF37c3ABjOlgUtKmeZ",
-	"lqZ6YqkGYruxiLGrPAyNwr2hQ0NbGdbH+L9rBhlL2Dj0oFn9GBYr1jmyUNWmNyrOG+Gi5/AYRagbTxki",
-	"7QmjGRSWMgmkGZtmTM7xgYEMarRGtZw+LGsDNi8V1FEoPo0M/FirD3BZXjdgveUAVQH6qutHGEHoY4UG",
-	"xqWLKpWRmWBVm7gBC06XOcEJKvnKZDquNWkBTqbAa3NYbrfgyp2QEIuz2ZMPvTta9URo3SZbXxNsv3QC",
-	"Oe3LDdupZ6724meoq6gaawu8zBeUF84z9mmZUk4LTFQtgRFPnEesS96gpiy4ogmXLphVBuTyb68akocL",
-	"036z1DfnOt6JecGM9YspoFcDUAwCWZZr3gWGoGW84l3vej0U5Hr56V1rTVvR3hSv8v7i3NPxEmCm6dqd",
-	"oQXNjaXsQ0phiUAfBjypBulpyWFEU8dqGHcAiUKvcaNmaNzFqD6ZZ6TdrPiVB3VwWzaXlcM7ebFLB0aD",
-	"D9vxa8MJgn5he1lTnCDm3BC1U8/4gfc2OLX7V/3BXZ3amzBmNJ94jmpw3pY+O+gdNxFPJaqpGPTlXGQq",
-	"IPMym8t8saDZ2sPegRsGi/hZTPFSc+w2h5yrzbxjeWG9KjTdXMFvO2eUh0raJrw3hCzW4SSl/Lp6YQ54",
-	"q8PHj02YYbdcG+Wx6U8+1rKps3WmlagE409FuntBl0bSmmuLxjgFo03frczcHSvBVYqXJHKZ0nVDObdn",
-	"WZc8o5ySC7ZuDlAFFXdjdYc04deg2Wo92HkWkymhfN0lbwGUc66tWgd9cJ+oLLe7va251HYkXD82Bbdv",
-	"qUBnl2xL0Tm7RPcqOlePgqsR+Y9X8WnzLnprkxtLe0jvF723SPv9+/NnJt/covaUzK4d6oFshIG7fVtV",
-	"V2qntfkiQjfXE9tUJA6nsG0PP0iMmBVZ968LZ7v4FerC/ZHrqpkN/ZvatrW9YEFpmuIeLPqQMGpcDaQo",
-	"nKQ0jlk2nogVS8foxwlJGxABVCZyreEsqXHLZXZQqf5nnsGwMyKVEKncC0goaRynbMzzxUQbhuGIt+3f",
-	"hGaAlKoHMmM8UdrcFQb/Sn+BztgegI+KTILfZZyy2XjF6DV0FZBwqq2QscjGOV8xREk1kCcqo/mChqQN",
-	"gEiA8zSlaYpW9r/ybK0HB/7ObDxPpBLZWr+dc7DREs7i8Yols7kap0J/C6qPGEymNk0FZ5WaGk1kA0zs",
-	"0vxbQat5NlrIlidTQNrgXGw2iRsvWP6NwwWXdSnLclt4kNkuX+MEvtbjP7PDN79dwizeFJMwzz/Yubxi",
-	"sw/FTMyvL/SE3mbv7XTMY4TdurKTMk/PYG4v3dTM4/fFDD/ABF8J/xNvYJqw58Ercr+8FeNSGYNLZROc",
-	"l+d1sReOJu4WbqM810wl0PLw9vII5QF8bORpD7NpR7govzLUUrhwDUBNyTMGVZt9jIAF8hyc93Qx1lyN",
-	"ESosNn4ivAuZ41a6SwiaP/x3xVBKj4th+Y9fMqreZudR9flrN1j/6QtBFxd23KXm/hz8H964+fhPiyCy",
-	"C5d5e7+9hVcKG9R7zlbotmljKaBqIuq9la+Gqjl6EM0764Zl6r6M05xB/WGO5ZsK2z9z/mK4I4sFZyfg",
-	"Sa3gLzySxIi3siF1VkAOFVjrp5wSSIHpNuGglvWR2xhwI0LYpVn+bfZkNZukEuohbSwIsy7lZkhBi0Rf",
-	"0pkbnTn3LmlkBxKP1TwT+Wy+pUIixNnb+wjF9oh5xaQEFeH3ZE7liLuu8Rcz90f24meydjfGsO7g1Dp9",
-	"9v3pm7Pn4Yhj+F5RctbluycSIRmLnAfIjCSJzTeZU9kd8Wd0Lc2lSqLIjClbpNbk3gE+lNakEl7+dBUz",
-	"aL+3/7TTO+gcNCGpbjelNxlCv5G6UCAFDNJ7aYsNDpv2GIYr3IIeXl4rg2dZ2jWbvHr3Rhc3YRRbMMYb",
-	"B+UBj28f3+bV3218eHG6u/VnBcwHeO92GzC+Xz0rO6zKPvCkTmnJPTo7X06T+NgmMu/l3/GFYBUUWmEA",
-	"7pJlpJA2ejonpF8Hw/SQoHu3ecfvJ1A3bYE7cfKmTu7E3ps6qfJ8hWHgfNSGJkR0V2mKEnQqIPRIm6U2",
-	"Igz0X3gFdxVWn81MJLVTjPUrEHptqjm6xozHpQUaHPkLdH9pVIbm7v6CIsaTJk144Pa+shj1F4zmywVK",
-	"gU17iIQ2/+rfImseUsw0y5Zt4uMhXGtOe/sdZ17aOfwKvj1f+N5FfFbFzP05+8sZ9ouZrFoNqojNNRJs",
-	"dwivL2PFjTvBdHe3yoinZMXYdbo2k7CmlBfEtaJp2oFEWoj+OSEh43Fog+ZAwjchFfMG6xawXSCRSfcU",
-	"kPDly+Hr1yFp7w/IfC8o93lCwv3BsNcL8bQojgpA8EpinszmqpKpuz8EHF/P89pu/9Drf4SUvp/3f+h1",
-	"Dj7uDX/odQ7tI/2Fvf/ecAeXqU1zgB8bZ1GpWnJcH9G2ATWORK9QTG8Fzv5gmlUlin3dTgkqoDbLlMZK",
-	"uRgeUqfE1zbuEUMe7XUxui5MBeGgqEzsKoGNa5XAxq4S2HYgvl/BFP7Pq+4bWqqRjon0CQOSMmlcgijG",
-	"4Nqjmp5wzdgyMJH6E6bVvd5ttS2KQu0b3VvOBINvVvwDoGGas1SfsqhsIkz/msy1IgnBYEJ6HUH9foi1",
-	"je910333ksa7FcLS7GSrYD2QvdZUxtgz1VxEhOHZcsFif2k2sf8vZZ05yQCx+L8xy6xg+sop/+KMHBwc",
-	"HLsoJ5MBQ8R0Kpk6KR1YY6rCHaEgfgcWoscSd6LJF1Hgyw2NOn9s2ugvRRo3IRYvk4zJ7ag+kMQmlVhK",
-	"AnETxnW7m+iAVLINd0qXLMoYpqCFRbtwAxoxmNXh3zt6Jp0raNkllxD4A0hdgkfN2L538Qzu1Lax4Lp5",
-	"uzTjwCfwtpW5lxjaeKtyiqIHIWltlLefqhpCmZSmXx5rOyz8FW5c9MwfxLZtBEz4Hdm1xaFZV2VMokpo",
-	"3fgZIwm/SWQySZkNXzAZK5o5mkKc7d2nWMJ+ND3ueGNZDO4tvl48+Np2ZObwQHb55qP1DcwsNakFBnVZ",
-	"TD1t3C/Kdie7/T7aTX0hl1QuXoCsggSOWhi8WBExVYwTqVtKMqfLJSvdT2c0Y6nWaxaCqzn8hdYqFEZL",
-	"4P/1QaDPoV1XsDSqC/uB8uPX7nPl5x/sx8uPn5mhlJ+euYFpYig6nTYKJj8Azwb7gxcxdpf2JsV1TjGK",
-	"4I73jaZvabkhFTOCYQANnp57FF7cgKAImIwWQdHkoVeBFCvg660sUbSOpFir8/+g92v1yNGLRFFywSK2",
-	"3FTDORPprcHXsOIXumHj8WjnYkIKoUfvSsVbiEYhqTu/1xnZUM9yR6rfr0rYDuT944UMbkZkOeeJSmjq",
-	"mD4gvzZGy5fu7uaNvRXTBTp7EN0HpOzvWflxZK3rPoAzGw4xxwriRU4wsBFahMMisCRA9SjwM76RvxOq",
-	"G2aMxtKD6y1KdoKHTpZK9cuALGh2LW2ojvQPaBiTiUm07Oy+VK4zk20UqM3ntKXEqfmEe+CLDvfwrPio",
-	"JeOOClj10pBBHrFwpV6pIikz95YGHWvHi5TK+sH3wqI+jDnebew9VJvippyuZBILRTWe0n/cWOu7i6Ya",
-	"i4GhfGFgmZrCtyIm5SYD/dsPVwRb2JhPIzTC01zNRZb8SDFg+mvIzw1NDZHm1EpjCScN3zn1v5EmUwZ5",
-	"1wn3yxI41jruNTrLb4lffbukWiUrhbCeEJnwWcpILhlpZ0KBY9ZVPzZt97obU5Z2F9D6c2Obj2bFCVJt",
-	"R02+tJDwj6v1ktkuqhK4tK6l75dWoko2O68mYY3pda/YDWtQf0OXfR4O8YgGC7QEyqj3vhJpDHlajF2T",
-	"yNSCPyFhrl9W4dC9N03pbMZil9OFEC0Q44DuoSRD0GV9KohcJZyFQ/DLZXHCaebKXvjy2y8/hl+EIxve",
-	"3nUZCio893rzHr+3HXvPLuw3HB3f3rAsS2J2zpf5XeHdsJY8Vhx11TgET00lFoRveyQ3FggIoLKgpml8",
-	"k0i8i1i4VSnqCOj1CdyRSShfr+gasgkwHKYDWKN0vdclWBHZFk0ytQ+8shUmIgZuVEfcJnMkylRKdb6+",
-	"RJJwsL9f1CEo9lUjljpOoGg11mP2eExrKx8bDxWhqsXpDTFOR3mvt//kOe5MU/KAEjflxjjb5tOnd6T/",
-	"87X+z5n+z/MvOF9uyYIhGJQEFY2w/A1WJwDK00n9SmYD6TZzvk2s3Zg6XVkv3IwiVxB1avKASyUozK4Y",
-	"8VmexFChpKl6RMJNJr8PdGVrX494Svks132KKQlPATq388o8C/eGxPYdmHM3TugMqrQ27SdH7o3I03ZU",
-	"cg41OGOht0lgXdaoDD6SRCv/FUSPS0MGKJJnWTOinEyYVgeSGccZ2vxjx0mcZTeaWjgAqLFksUMhkxD0",
-	"Cs4YKnIT5iCooEp4l7zDsm8wVFVUfSuD6w4RrwMR0a0AkCy7SSIGGUkzYT2OXJ85UnntYrakmcXoXTWe",
-	"l2Yf+MdfIY3vInrNNnyL/RUyWItW2FbN17BJLC3VinHjNgT6TTVflBbsh1ZE85iONc9wqsfojLJ6lue2",
-	"ADI7dYcS3rIj3cJsjcH26OMptlRpgJtx83fYzmgjOQA2PTwgiXRb29SQsex2soWxbln/23P4Ucn4HLT0",
-	"gBqUVr4ei2mJFDvnnt1hGYMWwnWVSI7FcroZi8daRZE7gAIi5JcZdH3Jm9xlKwS+qu+cph3zgU3mQlw/",
-	"Q6jxBtfzW860Ssux7g1WnwBBgf9UwgapgjToknMlSZjEUHwMtP0VfqGjn5kygWJqtGQDX97gqbXQ9lqu",
-	"Wgd8c5zLfdywZrQ7B7ro+W8M0rCnClIJyo4sRaYkaUvGmlNzdkhLcp+1iv/WejCMxc91a63W3xUVx9B6",
-	"GwVvDQspIN2hwsBOzS3e73gi4oaNd2pAUPrku68d3BmFq1x9/AF8CpbT3O1zeFMzbq7WXS1rUv+e83CB",
-	"nONYqW3BSFuTCEDubUmXSHDOoJbL3pbReVsYPF0PsQqm1ODtwW/Ake9M651vsSqyYlu4js9hHv+U9rQX",
-	"guPYvWGtSpurcevUKVjf2RWUH0upHUTiQzhbq1L2d+x2bd4EdZveBDWGQ1AatXzUo0+UxNGbpTkhocyj",
-	"iLEYqiRRsv/pk02xpxlARZ2QEAuphUNTDTlfknbGVJYwSdinOc0lxEaGg36PfCM4C12NJLsNXfHovVJK",
-	"Lw5Rb0Q7Bi2WsWrbbmplhRrvXI9VMnkfqPz0wnyvoO1zM+qmO9CMRUy/piWUOVllF2tWYkBMIk0Uotaq",
-	"sUJyQNgnbdqQLJnNlQnEAnaAOmoZAe+V/rsdVoagzTOMtAn3tt2nPsz1aGmyDSpWnEi9oePxbWmzJqtS",
-	"5Rk30ZJuJ4jplLQTK9VZ7G0bD+hX28OrRLKdjpdCpu0qCNxZLe9wWN8HsC3PKheYtt7UclEtNQVb6bHD",
-	"9vL1kyzZLY5Jf628imXieJe21aW8GwpbZZfe63Z30+XDhzkDb0iM/KmFDM1Q3YWilTkL6/GY9f1f2csb",
-	"TKhCQEktH0+w3HRjvKerhuC5sB9uD5qNUit3EsKGCcn7i1dYQ9iGDBl4Y6fjatJSp/Tca8OV7mgGRyXH",
-	"GHTzP8PHj0ejy7/cjqaup7PDxnnAs90J7d//2W6n8iukS1W45Nfa5l+4024jXHFqNvKUY3rw0sEdZjKD",
-	"ssh4hgemJJ0NSv3NHbq/lRNRbqBxuJpLFo1Dd3UwoZI9GWht6GCfZJTHYoFxIAhPes1crclLRXlMs5iY",
-	"ceHaUJVnlcKE+InX0+/+dpwdffPdP/6dXa3+9f7ds6PzV+/+eS72X9FX9HK1P/n62+z95fLHD9d/Lac2",
-	"4fs/nHb+STs/9jrHf3n88afBwee//vcDH/2/kVPcLdY2uVPsgUYDHR0sMAgEaARVeEikcY6HJTcIWgHh",
-	"D6PWV6PWx5BAzSl0XqepWe4FaWP8ICRkQceIQwUgVHsVl645qrpmjgUSateglKPZ4E4Na2d85besv2uT",
-	"vrxnDmy66RPFs8yV1im1dKljpa+YHDLvmUkm854U+FDFJ25YVn7N3K7WLaRScmZ/a3Jm0MIwR/OzqUhc",
-	"cUw0boKihLbzIho7iLTDd28vr0J71WDF7COptZe9ADiZxSO+NAXOG3h9yaJkauocDY27UpZ9mG24OTLa",
-	"4fqRBDwMMDqo3oa87NrcC4q3NadKRRfLkLTf8+TTiJsQBYdVZ97BbAX7mhNAIWmHN/2gKtZGXEzJy9en",
-	"Z53Ll6f7h0+0OCtdpgLjPZIkZpGIAUJGMYSaGPEwibtuXF1N13Cv6XIrporuiEB8idV7sd6f6XlLhogB",
-	"OsCI5kpW2lYBdw/H6KYauXaUAc6zWUa5xFLL1wvBMVdU5UziXysWc/u3mueZ+XOaJSarVC+k+TOHt3f1",
-	"M8DXX9svmn9fuQ+bBx+879s2xTDMkxd2NObfl8Wg7BMzts94yOZZotaXmqQmyxUCR05zhBzGf72wa/bt",
-	"h6tWc9BBORoIEkw0w2IeSa7mj6EOXEiE3pflX0ykSTjcED1ERnmvdxD5kSvwhIXdEf8eK6zr06AIX3Gw",
-	"JaTdPyQm874EtAJcABsJtCwMlnGrpdXE1ufPUEd9CmnzUHY+Ul7kcGuZUqU3cz1kGOPSWhiLR2w7ohhd",
-	"1JSy1plf1sxeN8BJZm5xIRCM5ZkwcKdkmekzOmJDL81jxFdsIhPFyCqJZ0yRacJjg55VBDgi1ONXlfwp",
-	"+dUJcVGJIw4JIzB0VxfXQP5UAytLQZMnhPI1+tkRZ2zEI8ohggrKyjsI0REf8f/6Lx9NDT474l+Rr756",
-	"hxYooA7Jr74i7YgqmopZzoISpl5QTQKTe3DTTbgYcYJFB7vktCFVDK/XTQxe6Kp9h6bYffjd07+97gyu",
-	"9t+Fe7onPUVKlhlEKpIQKWHy0awu/9VXWpv/6quTciCAiWIkCdcdwX3Z3ztGjpo8NXtppgS5SdgqcCBD",
-	"GSnOfz0PKOkG3QCDwag4yQ1qU1GzfJYYWGs4sMJBb6CZRFMW2dQRFoi1A7+REr+Rb5giVI9DzkWmOing",
-	"/deiATdwnR22gJA73UtD4chGsdElF35LiV5NfSLrXvBQhli9DaJl74QsMyYZ5CgirN2cKh/ZTfcDNzwZ",
-	"uxHXJiZ1NRcps0Go3YahiVyF7g2kCzY+KeMf0nLUk8jwZDSlAhIPv01vGth3To9NsiIMVi/lhUiZHBIT",
-	"B03aRRz0XuAHQpP25kDovUB/wwuGJu1NwdAnNhh6aVOYy1HRuqNyYPSe3rCIfIHr6rQVLEwIgIkzpqTe",
-	"nwehFQgAeSH1P57DesKlEBS42wJIPOLt8ExwxbjqaDVgSHzgFtP6LwDgsmfgchXaDyHUKw6DEQ/xRko/",
-	"wwL6oeF6uQHmN9SqVtgl3zvgjxFH5A/ShiC1AJFywxpeTLiH4LwVwBULAwqiwmCzDMkPP40wSGDUGpKR",
-	"BUvrwvkzagVkBGX+8UfUqvCpCQnAH7rd7qj1+aOeZw5ViUHHXlI1lwhMp6pIZW3jrEL8vwL1Tw/8ZMQp",
-	"GfR6JKzBB1osmUTJMq6NkUUrCAd8TqP5iGsr6pE0dEQ3Y1jAnoR7FjYoieYYcQJxJkApjF4LYC1HHC/g",
-	"cx5rOTvJxDUbOlA3PENTcAVp++BHFmCasmY/rXzim3oDWCgPG/6kVbSA4HlQXgQX5aFN4tIijPgI4LpS",
-	"LajhBxiHfm2/1+vVFgZwkicMirgIqaDRiBdxe6PW57BLXmSCK1P4JaNcpjDutSHdCQlNnxCS8ZzP0kTO",
-	"9Sy0ISSWKWoPeklWEP46A6BSA5GoWe1neyn+M1kwCn6qnw1o888j/nOn03H/04310v+MGIZ3Q4h0t3Y+",
-	"2BJsxZ+b9lKgT1ofvTEk5vt9PVLEvSuhQ2le8pGhfiZhBVZKd9oAqOl6PtAz2x3iVX/BQcS6TgbkZ3cq",
-	"N2MpAn81YSnu6R4dMKPr8ZD8bNWKeQG5BOhdHvCjfrcOH+k6OYZVRdjKTbC9P+tNhU1AFFpgXf2PKp6e",
-	"e2YQ+Ny/EQTPJ3WBnKOfNiEYozAuoehBB41ArXZK/X094LuAUen2VVQr15te/JIUvB2sUfdXw390Hepl",
-	"g462o4rhPm1CKLM97euJehBTeJCcuF0GTDTFdB0EC/sX4swqIWDKtTPIdnxUpuAtaJIw3SZsStef3mRQ",
-	"xtfgTe4AK6k79SEqTV+HIGbyZsxc0t6ImbuH0sQH4HU96hXmFpmUtB0qqQdJCkJKznMFOlssVnzvhExy",
-	"uSZt1QjsjTDeQFxpz/DAqBn+dB1rw8f15ta9wtBG/NSyMKiktInRrdUSDnqHYSOjY+i8PrssACzKZLTK",
-	"UPAUvfQPwJFGy1t9xBH9FPWx/wJhLzK9A611Nuj1vvrKCwY1DFOUF9DzM0WFLYCdPsqH9sjQyuLmUwMI",
-	"UAfPgzhTz4LUnWwFHD7xbaOKGrNnsGz1zNEsK3KvgJUooAmTdvUA2jN21GB//6uvGtkK6EK34gDCsFFn",
-	"tuxjeDcwmoo0k5FuNjIAfUQGbkrmDVDhSxd04V4D0iBZZYlSjGs6UnwX/IXOCQH0NJjoS5pwIrhkyoer",
-	"BP4XUzJJMgX16XiMs60AGKItcDcMwyFpwDDUHcFMQrzRDHGdNgAadjfiGep+Sho2bO4r9klZkYnjasqb",
-	"aGMOWAeSJkxrTEqRI47foakUtoem3Apj8WaQ3rBYaE1lSmSeAbRHog16SPaTJwZPD/aDcqMzsfu3pAp2",
-	"R/wKqB2aDWNQN6XAhQprSSOmAbgmTELCiIefOshNHROTG+JJAGuPw0lwLzOapQmTasQpZFWwGBGyT/Sn",
-	"uFAdXEu7GGbPudQEbQwAe6C8G3H4gtWu9BHDYrNORbQPfkkS9olGKl3bLeRJBQNiO7SLb6yCEWd8KjLI",
-	"VeBW4umJcKeOPirY0/CgsRO87PIRL9LLizq+mCZg/NFWDLJPgCFhirIUpsuIezwnrdXrgc3rJ4WLoQqh",
-	"iEZp7Xf9HGhDqH69gl3vHExtfQygX64TzYVknKBLGlK0lgzdFHZ9Rvyarb1LBrdkpkT8/oDMRZ5p7lF5",
-	"xqWZZCb18YrRm4TOqLZmXWJSZr5BuU3adl27j1ESJ1NQmAvU7HDQOw7hLqNRHbR0fLtUySKRKok0LxsE",
-	"SySpLWdkKfb4pyT+HLqx6zPz+RWdhSRmEJRYAJi42O4Rt6pjSNpUk05r74rOrEQg4ah1MGqFJ2b7WYTn",
-	"qd9PMOKFNixtdRMoCAkinyRqr0vCd6dXZy+bRwwiQsK2TrinvA3RW5Ey5ESkW38fwGCtXmd2QjjYPwq1",
-	"wAk/PA5HfJmxafLJZGCaCoSw0b4KUZRDOtbaIboacr+js4Q7zy36Fg3kvFZYrA3e7nf2te1rdGZy2Ks4",
-	"AZ2AhzjHEXfbJ6IZhGeFXlxLOAQ/mRZcmuLuaBCAaFAOsBnxBATlpjgbcmYdy2bcns/LRPKb6LARB1+n",
-	"SciG1/XUWWxpcZVojrFuK1sOLpHElYgrl4YjbTtLCU7L91dn6GwY8dDH9XxqcD3DvRMS0ZTxmKLjAmVL",
-	"qZg3eaaFKGoOI962UMD6aN0zksiW9/e6WsuGOrfWFDvR+qDUR1EK5yEcdkbWVIvfyS65dFUosQowaYcj",
-	"LPs6aoV7I64HUSmh2/T189M3pwVeOlxaKMQs0CtBo0xIqUeeJrO56kh6o9fL8I9dkAtnhIA7ESvwQMpK",
-	"JpRKWQw18v2CA/rfKB1t8NuJDYbDS319jOCNMxLf2CsNL3bJ1wJWG+Kcw8H+cWicVSWTAG+gDGaavSoq",
-	"3QWZmwJy+u68wGNuDVv9bq/bs5i1dJm0hq2Dbq97gCEoc7jEA8mh/5g1hikBC0D5Piv1C1z7eMZUYJxn",
-	"6B92yaWUrNhEH2M3LBVLvLYAnEQluiT8H4CNYH9lMoR7EatgXC4pT+SctFkKd0FsxPGocFYv2Z6qeTLi",
-	"4f/U6hz+9f3782chkdfJUpq7ZpFgMmgNKag74pdaj4jtMaPPvkgR5zq+NPegnXciTaI1+M41vWRApFqb",
-	"lFQtnfAstidEIonIEsC34una3Cq6YMnzuDVsfcPU1xD2MMPyL1Zfbg1/qKfKc6y/x2R44s5JAmTTGsuM",
-	"C5OKmOjmYNgUt41IfXurScuRwawxHa2+L2qUI0nsDWUCmwBAMW8fUG3FNoxtn/XjXnQ86RzRp9POgD2J",
-	"O8fR4aQzoAdT+9suo4d0rUysJOQP2S0lT/BaB8yVEIkUWg0aUg7c+PGALCZQ2YgbSdt5/feAyZN//7XX",
-	"PW4Y6Meg5eS9fnW/17M3yuz/Z+/tt9u2sb7RW8HR854VaV5SkWTJtuTV9Txu7LSeiZ2M46TTGfYVIRKy",
-	"OKEAlaSsaLry77mAc4nnSs7C3hsgqW/ZTpukXvPHNBY/ABDY3/v3wz4AbfE/H2XjhXJuTMP9X6EK4Evo",
-	"CzAPV6/XS4NZfONSjvkG4oe3oq7FRhvfv6qywo7z+fc8NKRX+pbmwfZbqLLnRqlXPLmFTrXOLq+6oHgN",
-	"UZ4XqhIqvX/94lSIMBqQ8lItLYysmuBHyfgtllGA6MK6huehCtL18k+yH28uX6EUzJAdToboxBY9iqr/",
-	"nGRsfc7HsdakKZjZEGIiWLk8wguy5VqEKjBOiBUFthrUk7kIcLSNC9w79M1Tso0gTOOYJJTgSTCqs3Ob",
-	"5gPTBl1DZBPPpRF5S1UfFuB5ogdTT6EUKlZS1P+damNCm49j/gEiTDaIkylLYEIyDVIH9MwFyenJtaJz",
-	"jRA80x/kgSfh7PWLm5/fnBdOAv6g/w0H/juvIqRXsacEf36eX7//sck/rynPpsIx/YQ1a7C6uG0Cv1Es",
-	"/1Zox/sDsL2J5MQwn+GnLH+HLWf9qz7RF4WDdPqmQL5eONevzVZKC2d71dZee97hTCILD13NBlMZxsLR",
-	"BxrsvHSEAD9yMoYiQJs0yEMFwwj42vDz1xxzLoC9J0rZAMFloBIJhghguSvPwVsY246n4d/8juNkANp3",
-	"v92L/17YtdrZXfcR6bLncM1XvrmWj++zlCQ9Fnut22AjweNs9J8N+oMC6a1Gwy+w8k0SBUUwUcqmkzo7",
-	"szF8NaWUlMk6rNwaP9Jrt+6LxSxSSVj+Zht+K+qDISIYb63vxJevNR5KM/u6rYhX2ujTk5kkarBR0GB2",
-	"du02eAtOjkWecTCqivyLYG5GmYFxQQdVS5g4ksKUeaVakztsrO4gplNUwVC4B2BnWguHaib1qmD81Trw",
-	"WiJh9BfdMF5A7YDyef3BPOnTRP7LHobvbJEbQhpB/vm7y9Or0x/O+zev/3Z+RSA9+fEB/0f/qZiyZlnC",
-	"70RsJOS761dsmPBbMJ60R+SwVGGgH1J2HqbawKgBOyVWtxTmv4YXJf52P3KNfXEJw/oq3KwnR+Vbd1Ru",
-	"8jLQZylae9ouKMCyrfNbxkLb1+tNGQpjjEQi2FQCe41/eX5zffHibf/07OzaR4s9g+g6SKDcgicyBMq7",
-	"2B5PxcidgJ025AEqM0yjC1u1aTPQbR9eX2dvEjUW2UhMU8xZiY+GR5vysnCJ1hsO+0GxREvGsXCwRrgK",
-	"zad9E1HpZyrjQFFf/HM/nOIp71O9AASuKd6GVD1iCCRYJk0C08WKJr/d7fo1x+pcNlEqZlX/VvXTX+P+",
-	"X3yc2SRR4TTI2DC6nSYiZVWfPtHC2H5L1TQJhJOIdBpnnyCJTxcWgvp0bf6X4vXFSge6EDLzn/xanWlf",
-	"gkcSfLKJSFIovcAseZyNYBYrrYZL2jG7HV5giy+f3v9iP56/esNWfA78UjboNcgLCUJa5Lon/4uRT7Z8",
-	"O8RXtdhf8eNvWMTwnVf54fzGqzjw5O+8yiLvhFdx8FXfeXpOXuUTa7fy6v3dxAqtkdYii5sWdyqrGnu/",
-	"UW/U27V7y59Ge/stVyp7qaYy/IIEVmFVxnY/rbWLikGRtZJKy8DXEyG1W3dQb+RRFbxsQKhKidlUkCqz",
-	"IQzwzH4+vXy1cs/Tc99ORLCftWxGnO+dpcjQyjFXMdYrRc2MC3bPCkCz1TrNPNQ2QXzt+i1Kl+a0acdA",
-	"3dPuDhXVF1nJHWm/zRZp+Z3GQQHGg6oc4I8FhnS0MMMEZCpVl5Rqu1jVf/vju5uz1z9d9c+uTy+utBR+",
-	"p9+GMIh6DdmAx9pUt2IYa+FXbsprnOMX5r3BqBDCNbkT2mAfDqPga9h/+q4d3vYWoSjf5cWpG7euXo9o",
-	"N/cP+jzCKHOhN3mDTQbZb/NC7GROHSbFTKREw19nAN8OJpghNwmMwje9H6ljulu2qf1XUZqd6qGd48i2",
-	"eDxvoHkLCuCbeiu0Go217o22TkrKlVL3xMhq2HNa29hzlt0eAtoOCBIDAp1skoi7SE1TE54ppftzncDH",
-	"mKZH00MlGVNJKJI6OzXPW1MaxqrGo9a/PUsdxuNMJCKEMkCsoqInYOFfLUcalnysZYWtUFiX50LMjeKa",
-	"FaEuVlBL7OBpbRES1Ib+L0CMUEkfuosAxFBO49ipQLMm1hI03VbnpnnY6xz3Ggf/RF4CQGybwCUH9Ua9",
-	"2TyoH0FfZ4atjVicXmDOMD2P0HO03PCoX1zpDo/FUXgYuJ1Bm7vt4CB0j0Vr6DZ5Y9ANjsMjcTiE1lho",
-	"u10aMq0R9HtRSWVFb6LFCVYagyNxFDSFexB0mm572BBuN2xy95A3h63BQdAOO0Ahs7gEHSqnWFiCZve4",
-	"3mnWm41GvdUoLoLtpGIuerMsZ3TIV2Q1aQwMtMlxOG5HHA7dNj8auMdBN3Qbojls8YNBO+iEKxek0uHt",
-	"wUHQCt2maOg7u/rOo9A9FJ1hmx8MWkGzgJmRqFgQrmlY0XurBElTEfO/jsIXF4cX/76YXf775+zy5jy7",
-	"/Pf7d5c37w4vz04PL8++5xeysbuyySUPQOysUDpUYKCGDAQoicT7G9XN7be8g2YPlUT/EWhY76I7Xpr+",
-	"jYfotnartcvwKISqFdS5zLRmeoBdVghmaqFYWOSCQoPvVNRlpp0SUJFUukKVnX80pWimYxH2OasuMlaR",
-	"72y6FqFchAqlqCm01BCKqcxSt6ftajXcWNw0udqn4l05UUiY1+zE8XKra9Ovs1MCm8R6o30KfqB1b3Wt",
-	"Tq3OAOMvTSlFq8UTBAuwspkQ7ikKCl8DKv2ieFWwEsqRKghWINLsewJI3U34g7qwHzHfB2hexPRoKAIs",
-	"9qqvkds5/1IlUEkigswdqSQV7gAKhudumvEJGFQ7CweYnT28ZVAGQgK5v+pDcGawkdaNw1z5vMxvsvsE",
-	"Fu9bEm6vFPBPRPL3lWf3lU7Nzi4vs7VYlyKMuEEafohoa7e62++9UeqSyzktTvo5sj3A8leSitloWSgq",
-	"5NpYLRWvCy3h1IptsiOF7vWBiJW8TaEYzpZhZz0oGDGdGwBQhB1I2DUeLjwEiyxzd7jtmxyKJwGHPxF3",
-	"gsepKRiosyJFju1mR+OXaiexFRvyUpDCmVPf5GZwjCWhpZfogVKLVtmKpwVqnkqS9Tvjn+NG+Pdu8I/W",
-	"4Ne/Hb3PDtK/zo7lj8PTpvhne3q9jywizIC9pFF7JYMj5O6mv3vY5g87vJ/hEOL22XAKx2JDAUfeZmC0",
-	"OP13bmMUz98pNL3FYk3EvPJgJbSesMAqIAgLIGvb7luWiKFWRxEL/boWS+IbNaofbBhDUhwOrhvJ0opt",
-	"3oVFSsrV2uAFWcglRiVzG8I1mw9lLVnT7A95XE9WwVq1RQJRiqZv7YSaGGaQKqTuL8O71yxSX8IzWi1t",
-	"mp5apJB8OAYwhAkZOiyHwSspm/TEk0iCi8062Kg740mY1hk4DwKaOX0zDeNkrqzxw2V5k8cM7q8piKOj",
-	"qCloRfu7WqzaCZ4Vr+bueBqMXC0iROLqHyajRDs1rUbrcB+lYmaI8723UjGPMaUhJ+DTFL+bCL9Vh/kR",
-	"tNqa3VQEfFkImSE3RGWpb7cY8rkpNDWPeMqajFAMsIMPICOh0RRCb/TETAHUYqLVG/HClDefQ1FVYJnN",
-	"ebsKACArDjgEckwuoN1q5b0i7xexAMq4ZWnv+XMqvV8EZabVSZ/ni+DaSNuu2x+fsU5FadllpR40lSmE",
-	"ikJuGcX0AUQIDFPpZFtLcakx9/pg+f+CGvBmshjH3CD4STTuFhtZwK2CGiY99RVBD/1nutyTxC6JxYKA",
-	"RwV1GZDhguofoD8gxP5anb3JQav4wlOWEKzK8FWA+VKEr2JV6Jj0ZCgyYjBZrOxo+jg0IrtJMZQBjW5L",
-	"4p5s6xtih7y/sC+s+5fsF3xtUYorMSMt/xSm+B09HQtTt+CdrJc9hVqXjbUUiMyWIz5iaalSH9hAZDMh",
-	"JGEnYDY8U36PqYmQQMLmyeE0jlmVE2HiBzHJtMfPWRzd4aOhGxArdlJA8OAfhKw5EMOXHjGssEmi7qJQ",
-	"JI5t2YTXLbWNIZFogoLL6Df/8uKqf/X65uLFuc+qpiW4xUY1zAZKNUOJhIhYnvQvT//RPz17f3pVuqPZ",
-	"akDvao3xkeBhnb1F0LpEsNtETSemKF9o8zbgcanjNQfVMzPoEclZlswhLAxwBFjuatpQsfelQIANCw9Y",
-	"cHrtHMxG4nv17YAZLPMHnNDXo/Z5DgPR4y3c58OC9XnmW+wDaOdFxC7AaDFQYYct7N0lF+BkBYIGFv4i",
-	"Fh3mTEGeUzMvi8IFJIl37y7O6uzUNovTUwCtVT8cG/EbOLYXAIh3a0qEFzq2bXs8ddVXubalRnkvfDiv",
-	"Icqorx8k3BeIvdGjja13rBvoXzD2RaWyGHmHv6ewJh+EmEAr1GCaoYOVCDJshFkMiwzZAzhOBOHEYQ14",
-	"8AHx9i6G7pWSwuAgUTu5f9BosyuVsUsVRsMIYKpgH0gFc3DAfQNciFHegxwavp4EU/zjCUTXCDaauI9A",
-	"RMDc6EB60irzf+uJwOHL2X4UYCKEJmcOa7CmDPq0KE62lAW8hC7ckM+dvDu8V2ordxDQJ5IM6rb1Jn6W",
-	"2oOT728czKrkuB5yZVG7rukDta3viyjRK4lwb5W7tdL6FX+kCZ4gdXUJowYFLZ6TTOEZXDih69clU3uu",
-	"SrP9aKvyWsZzEkimwGK577eqJUJt595eJIB7QHvvZj6IvaYGMzKa6pnBNN08IXP5+nmY0brdwTF328Mj",
-	"4R6bagfz22eYRwEaYZd5mMvXz+MoOBx0eLvrHhy3jty2aB66Xd7ouMO2OAhbQXPQ4N1Hm8epxVahxkYC",
-	"D0rKOGpGh5yA1PWLCGN6m4F3JI2AXdcFURLjaybvVfjBsBu0RNOrVD5DXY4+9ChpgVynLNPg+1HkYMXx",
-	"2fmoCIlkIZUyWEi7Q9UtWHwSNAZdfjx0j/Rj2voxx+arNw8bne6wDfSLhf2y894oHpadD0YixjySep17",
-	"TYhsJNmqWVCNjt5Kn2GVjnsHjeIqtUJcJ/dYD7uth90ddLjb7pp1Gra/xFWib603rFFR+rSNRRIF/Pkr",
-	"lfZP5a3QruinX3av6ynaDitcyu+LNi9kDNG8Dvl8sS+6aNdtazWFi821n5w921MPVgVXtdk2JrONpZGk",
-	"lhYSRYScVLD56uxKWcbZP2Yev2dW8YsLoYKj0zfoyYU4KphJFD09LEVPs+3+0VcYQj0FLFOEW0wAQHgF",
-	"OCK2TOLkYd7G2nxwpfW9t8Rgms6Lu2A1XKrtJCIwxhMG8LCQe4IgcTzPiYN7ncZB/sWoypsVy7z3/mYw",
-	"ysf4TN9P07nB+FgHCAveHDpyQP83Uwb01pNVzoaxUoCJOJXgz4UM1iZSMgVIvhw4F1KCU+QNGOa0QlqK",
-	"LQNKFYRX4cdtYgguxSsRUWJdeKusAopBraLuWBncei7Fx2xjhAvA29aHuWyMSEkH8B+FgWjW56WH3clQ",
-	"C4iwjDxlFvqvOBCfVTEwZqJhsRhmTjHKVeAcoYhNGSJLhmp2Ym8fASz9nHFPLkTTojyMliolbTeAg96m",
-	"xVe8OL069aTFwPaR2Te3/Rn2aFIvOXKO0KBwq5PPGqPDWrfwexQxA0a1ZsOxArLTqLPTdbEgT2oPg6SM",
-	"eZKaZmkUCuwf6DQcWyW/Jg5xJT7uFYt48kmffNLfySf9Uc1QNxEnCm3pQny5Udu9PcZOollsj+ls6455",
-	"sKf55Ezu7kw+ppO0JNjWJsI/ZuUsQbqgBR7P1/jT+w+WfqHgOpijSt4DnMil2guTOmtCMLfT+Cpdhk05",
-	"nc1qvP4ZMqBXyxt/q51osK63NFqeE7I32mFliGWCKq0izjTlJTGoj3AQeLknVQKAOydMhBFaG1IBZSZ1",
-	"ZAYZw82IGUXoJCSg5prDVBwC8jnZcURtYTGMz/ULo0yMbTasaDlygLKBko0h4CLkFJmOBVlFhiFblgFQ",
-	"+/QTVjHCcKHEFZKsQOoWCyfvTsuRpSFbdwHOgl6X1AKSQ96xwNAJSILjKAPWG0tziuC+gbaty6gbicBS",
-	"yjQHVY5CqOop9W/W9HRTTlnd9EPqSXT2gIEXKcAMoHtxLBEefWROwRS2FCybRQbsng2FCOmaHNO5t9A9",
-	"GqWMxzOAwheZYwYBAIoEx0i+ZxHF3IxhzEOBoaOV5fBRmln60a+k/3aptXah+9ZSNPlR6JtjBYsLx1J7",
-	"nkIiOF6aJYIDg9crnmYurIJ7cebXTnJ4Q1DKtNMZsIr8ZHY4Fm/DNzRXZeDwDMRtJCW2NSzgMlE2e31G",
-	"bUUbbm5gNhvtVsX5PftyDc6Pvh3ZnTmx5iDROja9apVBTybh0x/M+9S1hUnBwt9TQ6esrabojgfzPoJK",
-	"9g0Rg61eKpLFl7pgj3rNUgS8MeyK4/AocA8h7t3uHrjaqHMh9E2GGiJLRzRQ7W331bAPZCDYQNtwG223",
-	"0So2Ckv+P7Qu9QBSwCAx+waxSnKtmnn+l1dqIv6jXzRCM+1/N9utdqfTaTRbBxUoxzLIkL2KRS+jpAot",
-	"3yorWBusnaA9cA94q+u2m8dHbnd4KNxO2A4OBi3e7DaOd7WCD4LWoMkb3bXJgmFn2QpuDlrBQdgWbmd4",
-	"yN324Chwj8OucBtD0x4MN5Wt4C4/HhwFh6HbEe2httgH7rFpBza/VXZJolQQtKjSq8zEoBBbqxSJyYsE",
-	"9KW9ctxrtHrt5j+L8OMtYvBvNtoHTkUFUJi9+V46Zcuc6Mu9yvqpu1tFVgJv70MuGw1PrcifoRX5phiO",
-	"WlhvYzih51OwB19Fd6gJ1hmDz1HXbAwcxuYhgM/MfEC6gttdvJvog9JMGwNqIkzNF9S5TrQlVh6v4fCK",
-	"wp6f6yoIx8M99FcMSllOIH9phxPEmB/yjNM9a2xB6vBDkxZ0rF9mXPeBVwqMMz30OJICeFbpFjBXwOrV",
-	"ViFWHxnzDbFzbBWSnj9pcFuQNtB6uRyilioZ8zies3EUxxH9HV+pxgCKBIxHVR+o9JNsIHjm1xBuTmb4",
-	"Lk82O5bqDbF5TLkUUsKDT8wmifqobeUPQkzQCFNSYo0yWLDXIp2OoeDMFnEZmxNskkguGiKsaqrGnnnS",
-	"hz+/BUlIRIGpYoO5NjlEPLRtOEBup9+bkh1Di4S1fGSp2KAtchjQ8hsrJy8Ru+UTYgxhCfDrLBtA9PjF",
-	"B5cs0ELQe8nkzzmS8EExIH5KrLFHriiJgKGW7bLOLohNtIpD5p4sfU5LZ9MzT0WOxh7VtBPjpl+zNRrI",
-	"AmWL3uGgKWD71/MkTnbH+jGrd5vhhiqSJA8EIDXl3f/OWtJklUAnE/ykn20eV+jVXewRdOi0UKmeJ81p",
-	"OdEraCvgkblxaKi3CjzU5pmeXEs6DZO2u4pkSnmj9oCwnHZRlEL9Jfltr+XCgoz5HPMKJozvvzw/P+tf",
-	"nv6j//bm+vz08m3/zfl1/+3N6cuXvt4o+vulrNopsVbC8ScpsiAo6ky/c6wSNLgNZRuOG8ARsNg3FMzP",
-	"lOqPuZz36TU+Sq2CcEnZrfKkkrUT3EPwRoOGZAXQSP9CvuUMFnvG5wB/mxJePiRZcvq2JV/sLTxpd2/s",
-	"Zq2LY2Bzw9LxT7T0EQVPZl0BUunL7uyIHLbvjcRaVHHl10Rhj2lbypOor9iSagLaNd5jv3mVKPQqPW8n",
-	"T8CrOF5uisNtOZSw/g0NTPghf1XFqdfrn/SeLuiKfTEcb2xjCk74BMQLKhZhk2EAMBilRpA7RSy4dDTN",
-	"UoB+s65uLhlJKpaknGObjUtSaLLQuudQo6kWPbVv1rLsPijmuyguSsUCoygtILtgM9OIp6wDKs2lQAHK",
-	"FCO+CliRRflClRL6KiSbgyazSjGo282DujdKsUutBCwAxd5B3UwpV0/MNRN7nE46hLHNZb9dFhWHGKgC",
-	"DWBXZVmYEx8iqy6L6tr2Fat/dpeAaGLnZAmyKkAbJ+5bfYRRktd2cxQmlnRjrYdAFQHanEI6dWqupslb",
-	"BPdIGpuk50l/HMm+VFmkzcZqoSRBX15ozKacqLwtUKaSvVgDIvOPfR7e6W/is2qhwQVvHPIE+1hqjid9",
-	"irNQp3U/mGZqOPRZlf6eEnI8sImL1FCuIax8DvGxPB60Mk/YjCdyYdaMY8mCadjxJKSpEvJd9I7rZ1ns",
-	"s+pIzfC5vFDkoNVnuon6KpK3RIvy0OiaGUqld9jAYKhZ2Eqv2Tg4PG5QVJS+WqV3BHHSlYta6R0fthuN",
-	"nY9reSrrsMvh1682s/cZYNAtWZPZAuZAG3o7UxS2fK7tL2tbcvULZmKQRpkg5rqCnKHb0dU3xAgRGb56",
-	"+yLSV6mKZkXyhUK01Nej7zPJQ6wiGvE77QMVaokMPnaSFcuHCrIjryJiVUNvusSwnwPcktO9WA1DQGWG",
-	"FLRP9hZc4Ruv0p8IYBr2T/B5KQ3Mz2MUdS12VoeTfTtXP0umwq+zn8AXwIOoTSWfVVMhiry1eiIuqCm/",
-	"Vop4ZNxgKOFSac8UJIh2+1PrzPqtRtNf7iqDkIi1PH1LwesjHwWNxgEMuhkCrRJBnwxEj9ISuAdI9Cvt",
-	"byt2F4mZk4tVoCAluVovMEmK1ZhxXLKLN3eH5u8YVPDk88O2/mo5Czl+X+11WHjRKna+219q1uszAwWH",
-	"j9+J3OHTvt6ri/fn4Oi9Ob25OL+6KXRGHtSoBm04zaa5hE9NeAgjNrQlHGb3ACQ/RyL4ALhmDpDLYmXP",
-	"XAAtiVFmiOgO5W4YH4q0g4gYgUCgOmcQwHc8KXgw6rGBmCvgYUYeX2YVHCxqHyNT0FoHjqDJUwNzNJ5N",
-	"5KRnLzCJoq3tUOjzSjy1ZKrntaVppiY4Tu3vGG5auxLVFQzKNSZFBGAEaINKlRQ5y3FrJhGkGKGxl8TD",
-	"rQKEwentyDAmaOExVAmkxjK4ow+mh08Z4zrzxVgkt0IGcz8XMwV+dONst7RQoEeUbgkhwgk/+MY6rPpq",
-	"mgVqLHxtbxDJtzYn8OU1+IRae0eSDh+k/2gBcvYxiszkJRiejFLsFq7CieJSG4hyPlZTIsl28onqGfDY",
-	"UDkwJYF6BuHkKRgiFaPhmeBKnflTPbmsvBx6aCJ0PDmMOfhWuAmHw5yfoU4/5eS+eRhYhlovjLSd5niS",
-	"S9qimWL+i1cXVxcv+qevzq9v+ueXpxevaGwY0ENpHSXs16mYCk9Wl+ij/ztVSfYdfQGb8TRkH1qcmL5N",
-	"veS4ifFq2Eg/KgnU2UtU3T0UWpwkoF14Q7Zdw45Ry0K6uGX08VIJCRctOgaCwleQ5C6xeSPBtzKNEQGf",
-	"Isr6rZJCa5tETGI+LwlfNFCKFOOZew2XQXQQ1cMLQ72d5QcSXqyVrn4l8imLJELR0aMITCaAHSVlM07o",
-	"63mIlSS9NIMCAYt7pdRsC2oE7sO56bXUNj80Hxt18QGZ0vXNnhQySObAXw8sfIzDnUss4EtfCj6EXjGE",
-	"9rudUjIFbq9i4c1Ki/gFZGXJ8jH22pZw1eka4nbzIuzrvlUqJAbcmsOmEygz6HQgtEiIMrRYJcL1ndjd",
-	"cQuvondfyeFOuC6787evbegrL/uaiNph0AxbwyPhdnl7YGCnO0O3wU3qtTMsR9xanQ54CebfzTUBuPsj",
-	"muCH3Yb9Ud4HuDf2gABZc/sOWCbNffG4sJhg1wm9oMv3nkp+45JzRT/V2d9Mjqhs+J0QjhrUDIEFCBt0",
-	"wRNbIbq2+WP5LfaOT07lFeX41zB9lrRBDnxAQQZ/lZPz/Ddr3H7y62v2+sobi9UQj8UOujeNTeMe4cHU",
-	"+PTnaMNt3V8UMfuxcAtUI1gx8TcxvwaxsuujLlbd+8lGDF5p2/MabdRdH/lmxa2fsE6l2Ly049PeLtz2",
-	"6bGAusCTDbhEXAOyt1h1OI1jhw1ipX0Bx9aLLve/1JzVuhFS2rlZUtQGNupu/JtirHeNawM2HTkuxgCr",
-	"P+EhPwSgCI1HvoKJbveQTFFabQy8rhSFUWJe3qPqXIdwdMBwH3HwQeaeTKcDLEqtsytw2pcFPyT//+HS",
-	"0N0b0gYWTL4AxZZ74zmtJUQBAEkemO02hzF3tNgKYS8gnDXvClSIjMOAAqottOJhqIr6bZ35Vpr7eRPK",
-	"hGej3CwqciTvgiBS1A8FK+igtSNV5cJ6o1EIsHWByHNvC1E3LQY8GRitbaD+8WvcQqFCEbq/7SO1+vIX",
-	"2mAfLnz1HZdjnPX/Pu7e/XP811EQd2Pxw8ss+OFj/I+D6zveej/9x3/O55f/+Xvz6nbRaDx85HpRuKNQ",
-	"JrpZHeAuoQnvowYWb1ypDYxL/SejvXsPMmkmH00WPjdQY/VNJJ5lwcgnExXJDGpw8BBEL4oMv6x6/fIF",
-	"63TaHdK56MAPDdNZMe7rFLNCWH0yjsC3hQBIyniW8WBUZxfaifbfXZz5VBVnT6NxvnNz9e3539+dAwTb",
-	"baJm5NBry8YUruhrbk5v3r3F6ObN+dXN6c3F+3PfxhprDvNfvL56eXF9eX5GsGIvTq9enL96dX5moJTO",
-	"bt7enF7f+M/9s5vzqzMfwg/YGVDoOPRv/qlHjdFvzvz3NxeX5/98fXUO7a7QFMairM78V69fnN5cvL6C",
-	"QS08REsQxHijSK6ewrvLy9Prn32zqAvhduIKhSpdqBHCcJ8JRejPKLj2stdqKkQ9nZcZlBEXx5MUFqtt",
-	"1mdsszrz5H30mdltfyK9dlr+CGUPrbfq41m1h6hvVLtJCs5atgDlKhk3Uc5nqXlRHMkPVg8as+RPpAih",
-	"YMlIx/JAvj//4eKq9/7F6avzq7PTa0++P79+e/H6qteqNzz55vr12cVZz33+/O1EewEvIFf3/PmL4gml",
-	"L/f8+fmVJy/Pb358fdZ78+77Vxdvf/QkPd/ICU9qCdJb0QfqyXq97snzq7Pi1XT7+fvzqxtPvrs46x0M",
-	"W8Exbwu3OWhBO6xwj4dd7jYGzaAVHoj2sMP/x1ZclQpHPGmkaa/pSZSaPSsZPUky8EQP8bsVQ+y1Gq3D",
-	"ZqvRvGl0G41GQ99xfnW20/Xtjr6exFzvCpCa8YyWpB2I97Okzs645OxazPXCGGHau+SRPi/DKBCe57Bm",
-	"o8Hwu/zE5/oPbyd6S0Bqi1aSFg7+O//G+xd/bdOTf3zW/Su1gs7UTALZKYTNFlY5B0/Va/wYBpIMRLw5",
-	"pW+3JVwLJf0mjQ0Zjjx3naewCnllKF2NBU9FaOtG2Wkcq5kgGhzmU4Ch/+LH06sfzvsv3t28fvkyz6R6",
-	"stVmo9pSAQ3l65lPpSQYC+ljjbRfKBSunXgU+dAOrkitTtY3U0dzgTfcX041e7Kca16ZT4AFevJOn7zT",
-	"tUr5vkkMqa6pUzHHZdcHXGuH5V8qpq2x8lKIOILSsywTiVNoR5BChCa4v5vvitu7BNO+SCmr/4PHJ4As",
-	"OZ5kc5t2st+Pp8z/7ZNfr3x6aPnZyj7O7RN2iM+ED2LRB/Hz+bs/l5ohaVMi5G/x58rj94qiYwQinkey",
-	"n4o7gWrnyMn3iZbGCYIwpxOeQkVwIgLgeBnN0yjgcR9qruHOIY9ToS8I+8OYFJBUUlS0ItO394ew1WUw",
-	"B3TcKIaYq23FJBkKBfgNBjbM26xkrBQbN2mxtF7MoJgIzJ0voQvWtomaISZ1dsnnnL0YkYi5V5fsN40V",
-	"s0uXrG2LNVVG2zFj1vXNHt40jouPfsQonR3d7x+vu3d+D2XfT2AnvQAzadfU14vlOz9p4QK20401nXZO",
-	"9S3d+Di5NKWomJ4sJrQTM2XxSSB5ZSMExhKhXDUEC4xiAcAUbS4+Zbge4M68oFLOxwzr5lHV3TyXsboT",
-	"u/gtep+YFKmW0XknpDZdVtf85r8bcYjNCTlqPSCiUmQW7Ha9NUUsRoLH2ah2Yl8Jz1RJgdajSFYKKeLy",
-	"tn2WMvvLxkLW00yNo6Bn+eyMa0aImKYcS8VIf2T9tUzdCj00B4B6ytwKVMGkH1eqw7ZgQ8j6QZXWyLKn",
-	"3a2l0moq2ivQKSb500xbhyfXOYnQobjREazBSPOucixNi6A6VR/vbXXFqwmXzBZ88vee/L1H9/e0xCp5",
-	"dHSadwVJ34t+y+zkz8rA9WWlVrWm1wLASK8n0+1BptuXV1Bl1dJiUZVDpYnAfqjl/l624VjdPdmFj2IX",
-	"Xqo7UbQKF22vfazEzbl9fitkyLEhhp6UCp4Eozp7CViNALc3iAyz2OnVWZ35v/racssAqYXY5VHpOHnn",
-	"Eh/rf420yaQop+/JasBT4UYyFXA87qBhTM7ZCqSQkM9ZOhIi61HXwCmEjnoM03PpnV9ocNH7UBQhF00h",
-	"OE4hFbEIMlaVClCW0p7t3oFsvgGaMyCKiITtSUgqvHj7nmHtH3JnphP9LxiZgwahmoFdlBcdouHryUKC",
-	"wsBeW8o2pn12+A/tuNt1c2xT0jJR3QpKO8dARmIBBX2FE2zq8CSGt+rshYjjFPFOShNgMzWNQySWgskO",
-	"VTKexrzQEuhJ/5mv7RC9DtiOtkDel2N1HxweItsbn1ACAmif14ASfm/25y5427Ypiroi0fdISdikDiD9",
-	"cDcV+lHaUq0af8YpQBwBJOvHSQyN/hSoWwXQR0GWlXbQvyr04IpTgCb7xTGAejuVj7/FF3wCS+kCbzyG",
-	"Sn/6R17oz5OEIxVANgc7TH+jyhrMa7tM2KOWN0ungKOS2LRPlPa0z1fgF9NfzpNVyz7mGADOQi2KiTPV",
-	"4FGSXb98wQ4ODrrUyZ9tJVfbSqampHg9XNVaUmJGdEojr6+gG5sAx7a+8//8q+F2f/mt/cnF/2jl//G/",
-	"lsvQV9FCLc7SlAszNRymIjthw4QDAlSKvWrYlo89Z0tjc/UalgZ4szyKX/YCOt/60W1qcJevrj85svFq",
-	"Cbz7HjCwRNoh+0hPg3bgFYyPVaj9AVGhh6e0mKG701rurUs+BoLHTPlb6Om20tE97auH7CvUaAVagK+Q",
-	"DsDOhmdlaoCvixLgZSKEmwH9CNhpSKuzwgDLOxIBNapoj0EzsjbI1s351zUzjSnnU3TvG40dwiGvk1Ak",
-	"vQJxLKvmYsohpr2cc8QUdoZ8/gyQmPUJrTnMd/MEoM+qUswKN8ENFjossZ3HnqzmgG3QKtvLG3lt66cR",
-	"UImaZhEQm0iRGnLcIiLkCZmjaCN8Z6KmTrEXOUWDXVumtfWSK0Ui/r36zt7qe1Ys8JeB2/x6wn+dQrQy",
-	"VYnhgC0hNz9L2RK4M+Ij8bFgcURbNkUa/lAkACiBz8NTqy8JoxDdzjSdClY1rpH+7VnqMK6tfip1RHx5",
-	"eoK2f+N4hYYxqOi7AzZ/VnxmxBEB/P/d+hgJVXbPzWTvMi5V+bQDPbRWK47R+Y7xUtBJWUrROtZDsQ4K",
-	"Nc0U6n5ze89pdHuNhrMiZel4mF922KnkXsV5VswuO+vqAZ1yKaBTKADMvQAnR4Hbs7JvCaL3CZv3M2Dz",
-	"vrIyAPXbIHcTF2IeaeWXT86aDFcOpaElkEXU0WKZ+rey+SQKADU2nCaILYXaUf+x7sm3ttccPOPFMP0k",
-	"Bq+bKarrYZGMAJyPFINWOwbrxF9E2Y1o/swHhgT/hPkpYb5q0QTj8C0gCAAk6JkUWxzXYPTwODVTBH/f",
-	"kyNOQDpaIGYKQD6TkHE24/EHN5J2RContYqIXsyTll8MWOcjrRIH04xAIwgxJeATHkTZHHgAcYmpK5MS",
-	"heuzW1uAZ7Twh8XI81PEpFCsie8Z/Dn8W5TVGSFXFCEgTNMnT9kSrorNpCLmLkHjfhDz1JNpoCYI6oHw",
-	"EzGUUBUR7+rsNBxH0kCoiolFA7YoBokI3WHMbwldY/WWAoUg0h6zICqmYwOBRlBlLSOtOGwqY4C1Jc56",
-	"A4aRw7JoIzGJQuGzqs/DuygVYf6AfsATQbgYjvYP9ab0az0D4Es32PmLBCBOhPiQj1S/UtgwIuNyPuPz",
-	"E4zCFWLFAI4x5oneG9YGs5ni/GkEgidDT+ZYGWYShdRyCXeQErXIK/cOHu5JPNO58Z8IZnBaluFZaiyO",
-	"PgBOF5h/W3ExngAxvjVADKpm2wc94r7gEZ8HAGPXVOL+OcQNyUMDeVFua9idVdj5veAuVgJbpM9/i8Kd",
-	"kCzS5zvWlT4auMXvYyfeO+/6OQAtvgr4iZyBaA9Uia8zJ/pgi/57tMLJdKiWNHJttVm/kMKEA7oxjzmc",
-	"xnF+upEzyxjZxEJ2k9OqowhhEQBqDyPE74tSRtQxJ0jeEGWGfx2p17VexkLaFUnLDb2r+5U9abtgTQET",
-	"hA13KdXZUUptjkj+npgBj6qNSigB99RIX7rA/sLb9+zZ/0FsxG8hF14fr+Vz/YLQtwmwsnCYra2fQxOU",
-	"Kw1OkIIz9SSg3KppBpb/lFAAwjrAqEeJSIvn25rV9jR6FiOQJEfVb7eOfazeG0dpisZEu9miv6UZj8UJ",
-	"S4SLSXXtwSQiS+bg6qIvZ18jxYyeq8ej3XIANV0cwihKM5VAHMKnQn5/Fwn0Dq792oXQUpD5L3+hbwdr",
-	"NYEcWSD+8hfqhcfvZBERY54BOOgSNiYafYB0gItaQ8jgIusNojWSDw60fsfsDbCkhFDcZXZR6FNWgOMG",
-	"YFCaCPuidL0nXwKbql9n1TMRxFxPwkaQRiIRLFVYp5G/38GalJHwpP2CbABQGVASEk4DAzqs92a9tsEr",
-	"o62+xtL1KgdepfLo3XkZ/kcuFE7DkHE4yQQSC2XXcIDlVPvyFScv7qT7K9+D43x5fYHfttVodep6cYcQ",
-	"Hhlq8aCUBCsjrecNUP3l/qRud58SUDo/eJj+2PLPR9eSJE2etOWittzBWi6e65eWI/krrHg83m+uRuQ9",
-	"inmAp2otrfHuzsHWZv217S3/3//z/zLftqthNRuXc6zPM4wjeeGUpacodvGzFU38cs4KXfU2mrampX5V",
-	"BHlzD/3X7VXcV5vkn3m5n/uNxWKAxsNMUbea1s1xzBIBoelIsr9yOeWJdse/sAbvLcITv2ZeW24E4rcj",
-	"eBvdXeTJihL7P19UhXoHtzhXq2XlSAQf3EhukJZLAhIpF/qR9PPWJQuOmiTRnUgdtMz8Fz+ev/jbxVX/",
-	"9Zvzq7dFyodVKCWUVxMyNNBWq6um56wK9NokRHPh2Zcq689F1ucIm0JunK8mQqZ9nvkOFQMVbugj7MHi",
-	"LdgSp++p7S3Ar5TN40GoDyW6k4tzZGgxxPcrhLte4Qv5jcaMniTbDpLtZaJkdibSDy+UHMZRkP2hoRvY",
-	"kKVzHsl9hIzSGysTm4RMQaiglKF7tBlmPXiUE8vCgVVJmOSMLXtIhT/ihNPsno740xH/Qo447cglHNG9",
-	"zjlYCrt4XnTGLZvX45zArV4TvvDp1D25DI/iMjzCqYMNyTijk3EPE56IxXY+dYaIzHdMoBrd5pJ+D7hk",
-	"A8EyFYd/SHzjDAf5pw5wFD7siggHfAWWCsHmapqwSRLpPYXFd4hFFnFJjaoQGk94TETm+wQ76EPsj3nw",
-	"JI2eAhi7ikHaZA8SgwJp9Dd2uE/0410gWTOZ1CKloMOK3T1LedVNrcu7k/h/e+UdUP2Fvcr/+q3Cg0wl",
-	"fVg2AGJB0Ej8K73WABI6lU3gjbRQ/X1AHLWn2De4ePhmuL0j2uFB0Bq4Td7ouu3hsXDt0wwgTCXHecQ7",
-	"M2UfVWj0pjkYdrFPzvKUKx3eHhwErdBtisbQbfPuwD0OjkL3UHSGbX4waAVN/RVKiwK3r1qS416j1Ws3",
-	"H2VJCvOAZxwOcWXc1qDJ3Xaje+zqh7qmj1GvzMZ1ydve85Wxf/r0y77ZSThG1Iu0qZjnGWA8yOyLb7v5",
-	"aqpzDHgIycU9BK9UbjpSsz0iyFL19R0rwsemmy9QY/Etxn0uefLhSr0dqdmTD/oU+fkyIj96T0INDh7j",
-	"3Q/+LvCSl/eElHQAfRDQewoAhPfEZwRmcP0HOMwIpGA6gstIjdhlZ8B/BvqrEj6jJ1e22TlAu21gCA0k",
-	"gkoKsDwDIqeWYubJMhX/RtTMKjV5mVY4guafRalwGDT3DRF2YyvyZc0B1n8sQSSfH5duUzve6yIRADad",
-	"UQvQrl79LniQf07X/ivBLXyS5vfuhvmzogZ+26CAD1e26k4U+n23gvltUL53Isl2zKhqnWuN7oXUC3SC",
-	"T2Wo9BeKUq1JERdHeHKoDRUWivSDQxQ0uxZoYI1clHlylV2+S9HFDWCoQGAauXGo0JtUzOoKeVYokOfM",
-	"x0USWneCu3i/WLWj377awF+p4fQ7/9TaLd+by3HrF7gtzZdDSONTyRmAfNT302z6NU9a7cv3Ub5eef0O",
-	"BaMpk0OnYbujZJDk3KEQYfr8NwCn+LSdXpUciGepCYQ7LEerYSTSXTK0bYmMxTQAiT1mBw3C3rxVK4rq",
-	"LHyG3nRKsiqQmJ+evT+9enHu1xwAO/VLzId+D9wnkKHLAKfLFKiRRLCBBaxAwDdlVeRCNa2ZWVpkQ63l",
-	"rKyeLHKyal/HJAcQjwtARzfTnzo4jLw1jJBZ8q6xHHjDYKWzKwUIaQAkCiXonqQadEI1AQ2JjUBwdaxu",
-	"I4lOKWKzU51vkAjoKuWAIaO/gH8xdK+UFEtdZoDLRv1KmWK3ImP+QaNNETJyU728ZS2HSnFYIsCXC/Xo",
-	"EnEHjPh2HIAL7xCQFijSfJiQ+rA+62ykAFFlIIRkoQDUF+jkX93Q+obuM2SGLwXEgLdqO30giiSyOQCL",
-	"GYmt4i8cIX+NWsz2AK3/tf1+cDS+an38W3fy6iC9OZ793PzPaSc4Pxz+2Pj3dXt6caTetMIfuh8uy0AT",
-	"zdbxrjD/+AXpoAVqgtQORJMw4ml9QztWvjHWoYv9cSSmhr7UfHX4jL8Tb+kuFs1a3tLfgZl0iQ11K1ep",
-	"y07rr+rMZQX8sUclHdVf50EdXAdoU5SffKUyNlZhNIxEyNJIBqLYZpkKhCL9fbvGvk7u0tOipi/4UOky",
-	"RSyKVWNpmPNXNDUKOwswQ7fkwAHNa1lVpg6CLAoIeGqpVGdvIOJpoqKzkfIkoCFkIxElbCB4AvhPQEci",
-	"MmrOphdoHc0ypdZBfheJkG9g1I+ago7uhNEFC6CpgH90F6VRZvt0gQk4nSa3QkmHAQByiDBwibgDsv0h",
-	"FtlEY35LzZHhFCfUH0dyCm2p7Q4lVXfkpSPJv05K5Fot7RfJ8o1rszTNpQG1GjQg82IXRtXWozrWo+oE",
-	"7cEBbw2bohHmA7qxnEtsqLSD7k4n6wcD0Ol7JHoXv/u6ZO/pun1674zvH3b0f9MfC0/L6VTr8X/98umX",
-	"ZZzDdRMuHP8Xyz+uxz08DcOUcfYhQtO/+OA6+0kMcoRaLBKzVF2e9Fd+bJ/ysHkuB2NCWCJDV2opMLY0",
-	"wjBGSB5YN6ZQNwgpAyXj+Xp0tcXtUnlQ/7mYvcm5MG1s4vcUEA879J/ufcw+J84YmiRbQtJLH/L+c9kI",
-	"O/ZtorB+va2J8F0YX5Zr28TaWvNmMwIU2iwo0lCiotbQLrM1TkDUGe/YZm/xTkiS6uM/iIH0SH9z7cUH",
-	"AI+Asq4KZhAvmUC1NY7yCgm21UleWqxvDQzqSxAZKxf6dxYgX437stWGQXSnvU/5VsQnLucmnoI4TgbP",
-	"ia2DczrFSgujfw2WLrOoxlS6iTgOM56E6TZbBLEpvtWTfH84nxclE6WU7tngLNz/GH9O5J0vRSQZIJ4/",
-	"WjR9saWuX3EyCSFu7m8MYfLBBdqvTUEeSlLAFshJg5ZAxlMW8owDu9e5vI2jdOTJqi+kD6QpbydcRumI",
-	"VX2R+jWHvEQsCYAokGKJkEDmon8SPBh50rwS8zogqX0kev7r29dX2ucZLSTtzXBqjr7Hk76es++w2Qgo",
-	"lYmG0nikoQ+XYWleiv/tI2xa6psnxHwgYmKlG4l4QgkQPx2pWX82EtKnydjR8vQDsPHGc9QKnuTEMEyk",
-	"goVCjapPXHpgTEbZvE/pIczWQIEc/J6IAFHH5mkU8LhvrkdQe8BYpzoHQpeD/F6aA9xbBx1QutOsQI8S",
-	"iiHksgro8jGXt1NAvU+Z/99QiyG+owwSzoUqCuEvuKxSRHpOntRfHUoZ6WMDwEaOF24PU/4WNfQkETG6",
-	"r+iPPt1Iu2mNRXwBy/NSb+ItGhRGRYPaRMoUizUwdhg92SV1M0jULIV4rJlhekLYvXq5fHyNbwqaYEHX",
-	"ZnMWlmXt4NzLfzgiPfn1u0a96wgJ/3H8OdpzMC2yAgCv0ag4Zgl7FcilWakBH8QSuPWVWS6pH+JU4HAj",
-	"CRDu9rA/jDmwc+hDBzacUqlgPI6JcHIyiedQIuZVrorUjV5FLyUc20qvcqbYXE3ZiN+JgvmXCibV7L9h",
-	"Q+XDM/dcTccDKdKU8QSKdvXWvRUyyjimbQc8+MAmPE3xc5ChUkl5GMaiL+lu6OYxjzxleIDZUE8AUr//",
-	"nsLOM3fTAc8SPh3z0r2l2RXugKUzVlfRxqMvPp7GWdRHAgB44MIiT3gk+6m4E2CW24Vu4LZk+meHNRtY",
-	"WqP0ydUrGXBJkSlRXOcf1YylGRTgRCl1kfJI/jdmPyu9JpI+VXqN4pqvH3wKu2jFqNMJT8f9IYgzGRTG",
-	"vTAYNcyEZGHh88Od6bqPfs0TEZc+CP6h+CXOeFS6JIR/b/gEaSRvY7HhGyyK/Xw6L7UaxEPXY2N1J0I2",
-	"UtNUOIZ1hSVTKSk+aAb4kz4ZM44lA+bZ9A36sUlBNxrrPwKxl1rtBmf/1ymPUzO1paO6WjFpI4dWIRMf",
-	"M1glYg0BFg5YfMgoBHwa8r4egeR6qAIPVq/yVo2FjYYaxhJqJucsjW7zsoNBLMZFANwEOgUwjTTgaV4e",
-	"D9FXECBIOpsp/TQqhmGZCvm8zqgfOlQgnmc8ykx5fCG/1gNAuAWCEa18owBBB/OCGal93TQrXBeKCU+w",
-	"7UiqGfT2TLNAgcC3V1WcivkEXM77aqhNukHMw1Ak/YGaibiPjqrWCQvC55cNMhW0Fiz9RKUQm+oDJeQ0",
-	"EaX1/x7lXCQJpZAvSC+WjoDndwCt45KlCrMBeNyIjgU+XsFKRHYWWzODygSR9AxK41xN6+wCvjvkArXw",
-	"Ec6m5S4vIL5i5eqVpezmRfrFqRBwOxBLdrn2g4/CNtj+u/lpBetkjYdmFKTkUSIWUt4veDAS7gsls0TF",
-	"23LfcLG59t458Icxe+1X2453hPqLQbUsZjiGiHmq10pLRFoms4FGPGVNRuW1GLwB8mXtIFG+FsuA9ccG",
-	"C0TAWaD3CDkdF6wNa+7le9600wgozxMpyC3TodputZxKFmVg37y3Y2Z2zCTwRlk2SXvPTbx5oZDErEf6",
-	"PJ+2O7RQrw8uqi+Zl2iTs5JJXv8MVQgrPEXY0jtRyhdc0ed05NLnv9F/fdrFO9W3aukSofoDHyhkU+1R",
-	"Mp8eRL5j/k/wOgx+d2EM5OLBxaiy6vhrX//aL9zPuHWwaj1iijcm/7O04DPD85CjC7RfnZ0aVghPIusZ",
-	"9Y1BPpN9EJPMQdDuKNUfcmbAuy04IuhDQVjw9mdkuEp5FBr1h7xVm2OSJUfqPQm9bSRUuOg0izUxyDv7",
-	"rF0CkSUhu0SKzN3hL781V9Ig39Op2VeIm5VZVylV2oRPIbZH6ik91b5WZjaaseQKB38nGWPKh3eqaLIX",
-	"s2qWV7Bgrl6EtfXlTYZbcTZS7NHKm17ZoX+usiYehom2GnuVZqvRYD9FcTqKEsG+j+9Ch72dRplg7UbD",
-	"Ya9UygyXKntxyrqNRvPIAEDsSFhNoqHAoqo/IFHB6u+9XClZWS5Ryof8PgqFAusQ0aXiSH7QIjPVYnIw",
-	"R+YOM8bjEEcJLZBue9g6co8HzUO3kOporCpf2mGIu9ctmQ+6pV7J7sJvvEwpLuxvc5DzPb+tKMlsIoaF",
-	"R/lxNY+tM998Ot+2S3OGJuTF6dUpHGET0LR90bWS0lxTUmRp4R6S+6JDUMx5PfhA3uuQfdp7B3/OUqC4",
-	"QLm3MZFmP8L+438q//kKy3/i/NCtEheLCn/fGp9c7JbqfMyfF2t9LJiDtvEfsdanIFq2VgYUeqO+qdKe",
-	"P0oEFNf0qYrnQVU8Ww7rTixtev86jHSiw4waY/mZHcb8dqmYx5ML1Tw35A7/B/nYJfncmKudjaIY05T2",
-	"pI946klpSn30+db/IASM1AKemEf2I9mfpqJoQ/Q8mV+vRzPjcewGsQo+wEhSFkH61DBca3++2MKhXXxP",
-	"cinVVAbY6RxhYADZrWAmM4jCjtUdDH9cZzcK/8VNeDVT+iGYcta3OFS3RE+xE4bWPhqvflYidqtm+kZk",
-	"1aMhsBTMt4N15ltzvfl2D0Psc1Yz/ZFS2FQw/UHS+MtEhSlEzhdkz2LcfKFp2gg+gMUzsi8AyLsRT0nO",
-	"qSSXcUBebaLfjW4e/bad/HsHvc043Ei6esSPEvJeFMG9JUG+YnIgR6OssDRRyobRR2P7/3lrynazsClr",
-	"sjmiBtEXCoCLjxkzN0F4BiF+FGYQ9T8zZQLcKeMD0OEUQSNUAkcrLAurS/SYPm7R7zCJ4jssG6lUUKHS",
-	"dOJJzF/6Z+evLt6fX//c/+Hi/Xn/3RsI4eNNjGeZGE+yFJg7EzGEcp0hpHFVWHM8KXgwymEGoMke0k51",
-	"dg5xfxwDm8DkcFhSfMz6wTRJVeJ7surLaRz7jNDR4Qn66hobqRmkAMZczvMF0odSxbag2JOgg9kVZguU",
-	"zHgkU3M5LK6DHgXscgqChDzj6+KKl+b7bdHar7V5lA9LUukYYN5YFiafFr+2rraKxMiup50G9xbvWlFo",
-	"9UbPOo3+IxzW1Pum1WisLeuKxlFWejONutLrNKA4IhpPx5Veq4FVKvivphVtkczErUhWjeL1hP86FQw/",
-	"MqIQcDZJxF2kaDM8S8sbgbxKDD/RfeBStlpr69LwsnWt/J1m6/OiMNPRqPSa7QXc4INhKzjmbeE2B63Q",
-	"bQcd4R4Pu9xtDJpBKzwQ7WGHV5yK1jUSKlRMMJbq5vtLCMWHvc5xr3HwT0jTyigdLV10qC9qN3rN1j8p",
-	"qttstFtORR+oPo113S2AfAwXwtmt9Cq3/E5bGT2WjrNJj4URj1kWTFizUdf/6/Q6x0c9fdykCDL7H1qp",
-	"kJDI08d9ioJ3xeHhUdc9arc6brsRCrfbbg9c0TgaBs1ht8EFBOj0liiOFvGQjXLavDIWMjnPPIvxJNYW",
-	"YBkzmd5D+wfe8WnPE7g2SA27W0tQIxq+1YjZH6mSIU5ucr7jXGAbtWxl+JJWNtBuWTLfAKnKPwCkKilB",
-	"o0zCqcA6YSbVzFJ7aFdR61R3OmETkUQqrLOLzJMfhJikWD2dnwSouo6CEVXs8ChmAU+SSAAugU/jdgG8",
-	"J9XuKVRIRnfAhsozdqsyYLzkSRyJxKhn8NrDRE0w2S0mgmd1phWUJ8tzsJViegUiERpvfU18fyX4WpbM",
-	"aZy7OLb0Yi3vo7UgM7v6tSjSrNcayeywXdminB4s8r8IQZ8j7X8TYj0f7dFNo9trGEaCdYJ+4aoVnAEr",
-	"Jf2eQn2du01TdvS5NxBZf26X+1EwTo1c1X6o9r1JVFUBOlO70dps/iNrLEDW5XpgQeFs1DfGX1ufYaGH",
-	"IdDmkgcHxZyhy2d8bi6BSKmJ4tY96f8KxWycgXuqhmwQJdmIVf1m97jhNtpuo+U7THzkQVZztP1d4PwH",
-	"uFip1QPIUlb1q+1Wu8Y6nY7baLYOfEeb3tjAgP+C/+/ZsczAl4RHehIcMnIvw+g2ylIoBmEzuBQUF2SY",
-	"wVnkk4ngiWlRgul6EmPZ4PxB2lklpB2rPpfa856I/+hRcMn/R3z0a8a9DEY84QEAoaae1N5ej/06VZlI",
-	"Heb/3/qOPnYppYInwYihLlNJysY8QzU8TkV8h+3rc08WyGjW+IdvzJfdovyu9Dxm+G1x6XFpHJoZJOZL",
-	"n26dn/Prmu4WuzJlMDXw17Z25Dw5ir+Xo7ha1zdumke9xgH5a3of9NWwD/ug0qvkR7jikNEA3/t/6A31",
-	"QGHJbpJmfdMSBY0CSFzT7B6AXXIUtAbuUXgg3O6w2XBbwUHYFp3hIT8aGNuA7n5lNhIInn4kM2WsjuWe",
-	"ptZBxalQEHrjvGypePNhXhcdumuQPtt9LyN9n3yvx/e9XkbSqsKiz2Xl4pIO3FxqcFMo30XtAgIby4ZN",
-	"nyaVN5rrqlqjqDRjnUaj5niyqDsdo1pQlN9FYoY5TkLRiwAxdAh4BaMoNRWUJ4S8FgGUun8xNAiimaJ0",
-	"S52drlDLLB2pWepJv3BwfJMVNfHZJaKzNYiflrVrq1uVA64+SrpwN3nxeUob7iEBzjCbs8auzIvBbaWp",
-	"+Q6/O3riU9XyUtUyfhzTllb4OquFyU61EHgWn6UGV7hkVxn7KzcquWTaFZ17kmIwseBJyqKsthX7xCBR",
-	"A3sOVjoZ7OJsJOZQm8DGPESgtzq7JpyOokixLXlm2J4Mpkmil4WEVNVvt46pj3wcpSngVPvtpuktTzMe",
-	"Q6zGkytEUjmXaQoy4MJ+wbfKGWUK8Pvryxm+dum0ZHz+5S/XhvIgkmyiHYkoEH/5S68IumoZ0mKeCe2q",
-	"2N6YknrzIUOGiqJWZz9F2UhvHmBNax37J/jF8BPiEq8DKV7GJ85Xwqs0vcpj12mQefdb6ZgC91PBYcz7",
-	"e39bYQ92u/tUZ5RE+WOXaNxjCNuqLOhDPymPPcgNLrWwKRMb7GCzvtECTIaAuvHS9v59dSUH7dbxfnM1",
-	"cuiRGM+TRASZdqStGM4b6Xc01w3nuWtCrGuTJcQsnILdjZU0ceyQ/Z4DmZYs+Sg1Y/NkNeVzB26ciCSF",
-	"ohyLygKho2EUx4L6ogm0ueZgLAmCW/Ec+RQszP1K8nYfCwJ7kJGxrHbDRIjQQTVO6jKi6sOc6caqax85",
-	"VgqdkMaauRUZAf9P0ymPbWgTqjVwrIYU3szOKZoB+rF1T1rjAsNzJR4dG/3jMdQqWsIBwEiFR3oyx4BV",
-	"iTYDAgFrN5izVI0FMEzEqWBjwSVUdmrHBBEEzGBs62aaj7gqoaBykUp0xMHJMZwRBmWo7skdqepo69BW",
-	"fGOD+V+x9/NZmOh/EiyAalZt1SWwm+Zqqj3TAiRwavvB0xM2QawGCw5gK17hHP4+9PSPqahpb9BYwi3c",
-	"xfnWtXzjplUeecefmlC/ETp71DILEojwT6y7sqvKAwdpG9HqirhUrs0s0C3908+jQWOefAAVEaWg7NBt",
-	"Y9UoY3mlAKlpB4NKrBRTciio5EmkdsMMhkjBVDcbv6YdzjJzG5+GUcZidevJqk8D6+ODtQ+oDTWgEZQZ",
-	"lH2KeOjgP3gp2kV3Op6ExIWNscSJ4OHcTCcne1vwNsuKpkQaZO+VmdqZ5RTsy28iXnbv8nqzW62+wJh9",
-	"Prhu2AzcI9Eausf8YOC2g054KI6Gx7w7uIe7Biv+x2qBze7aiu1UYMDSp6SAyvDkyN3fkfvTMYrqJWCc",
-	"hVPcv/lWQzmJLUSbFY1lldkBZ8FevAthTAFQwZO7ISo4eX34cNiPQn9tqtuO+nNBLJgqKuBscbuDY+62",
-	"h0fCPQ4PA7czyPlcciF9ltTZGZecXYs5Fv1R88XbIofEPsADZppbgAfsZ/nGgQcmha++ihVpCxsKfQBw",
-	"QA2Lq0PPdhgC7PE4ngMiBaDL6Zv0VvQkDwI1lRmr5nsTK0egKIRLJj5GaUYEhQ5bwiYwnudmxhMzmQfB",
-	"E5h9VlTAe+7QT3vv0M8JLGA++y7U13jh/uN/Ahb4CoEFJvlx2UCSVuaW3ANYIBerJWABy5r5OwELFITC",
-	"dmcip5b7poAF/igRUFzTJ2CBBwELbDmsewALgNLaBibAeCI8WUiPnxlaW+A/jkJ6pD3NeU0Gdp6a9Ko5",
-	"1ie5irfBvDTj89067r+RQ3x/VniyNAo2ibU9hIxUUiZau48J8jlb6v9I+WOTvX+MHHqKEX++vu37GDBl",
-	"cmyUl7HIxFZW+aDIK8veXb9iaaYmKZupBCLGxM0IVTltLC+BaKgWbTVTNyjFjFHn/ZiH4sQ+NWXpdKDf",
-	"PkDPiaLHph8cCuiBFHswhaSkfthYJcLgqNbZuxSADSCZx2F8gOcSC/4Bs4YlcS0Vo2jzjMsMZTlQH7OL",
-	"UIwnKgPIb7/VaPue5HGqCllC8wxs76DbtjWX3akP4r7E51+LWbaC+BknHp7YBYYvY9Dd860CHUjfIN7H",
-	"H9fho9e9ICNWneB94yD01ThLRZCIDD5l6UTYMwxI+5iniRKmZtK+3JPVH5S6jQUzp8Bhr6dZrNQHh51O",
-	"JoUfaj26f4Hm2pOW5JpAniAsGKWQXSK8ApBFUEqQqcQS9OjBj3g6OvFkwOMY5BY0vo6pM5YEVF4IoeIN",
-	"ws6T1ekqscNQ6tTqAEJxfnPuswQ+CKIFUw0dR7Y5JQVOA06GFjVhZDAloKaDVreHcyoteJR6MjSWqQgR",
-	"W6pwtqiaIuPzlIWChywaLj8gvx3XoqoXI18LfYOs7ca5+61LuOZ+0WHYmJVe5df2+8HR+Kr18W/dyauD",
-	"9OZ49nPzP6ed4Pxw+GPj39ft6cWRetMKf+h+uKw4lWkSFwB2yFtYBNi5a5Y1efp8j5fUoyDdvYm09DHX",
-	"gWELEeqPB8I9xBPp0HkEyuYnwf44gv1Sn00ErYFir9r9ZDzZhhYcaW1c6zSOixBK5DPrb2wiWrYUBUtQ",
-	"Via6V2Zh3tqXb5EQX2tLn62iAN61GFIRUNyWZJgAq7NT8zy4Di4JI6yHitJ0KljVAPnp357pLxBnIoEC",
-	"oAQu4+YJPGM8jmu2aZBJPta6yjcNhl8m2kwpbRbwCQ8gLtR0KkWqw74eArbmY96sO3CP+dHQbYvD0O0G",
-	"nYGb59S6WrjfCqk3nAj72ShR09sRNvMduY0D96BpGgoRwvzg2G0dNQ/dNm903O6wLVyLYD48FkRzBsPY",
-	"B/ncHMv+PsnANFZZmfcdOkL7er/ZdsSW22hWzC9QG1Ga2SySoZoRCZsMAVa6B3RtQCalFWQX/z0T4kPI",
-	"tVwZK6n/49MvD+tnNGd6eytjAXTuqZfxs+DIpAX5anRALnPX2/loymlrWG8PbTbf8SjmgyiOsjkzgBSQ",
-	"6oDqZtrmjsWR86QWc8sstOwn3JhroVEhXroCxPAEK40tmnumDew0g9f7xRPjg1fv4ADoGOjNBmW+uNcp",
-	"76oypu5EEvMJGt87z4I6/j8aaT6w5Q3VktiFuUBUuQRCg+39JUojYO7hY0ClA2PJYaJ+W/ekTzP4V/OX",
-	"Opxcv87g44ALIs17LYQrOjHaZyAI20x7F/p5GI1WevokDZl/efqP/unZ+9OrF+c+4yPtHQBjznCaZCOg",
-	"7/KkLT3iWBpYyx0jIh41NX7MylsqbudJz5NYVDhSUyBj5WGIkZZQ+yNwGXCHBWossOQkgUr1NIJAEgwd",
-	"yW4EAgVZlActP/D9kUwzLgORamdrSeb7LOXz1JMjNdMjMsiXtyqrF+rq7UHBCJl5is/SLIpjXFZPUlwf",
-	"mOFMBTuOdzBnIy7DnWv88ICZo1h5GBatFtvpqQxvRtMk1f9d7nh6OY1jXG8l2SVeDSO01zvsTAQCljVT",
-	"7JIn0KVl4+yPqJK/ei16tKBFj9dpUcfectg7WLjloHxLRt9Bq95Pe+vZz1k4YY7F1qyF3cn7j/+pcOIr",
-	"LJxIc8m1yq5Y9C1t4cS6TMMZ/B1VgzEv6uwtyNuSZkkzPndWdVifmESBb94KJVYDoVWL9sqmcezvLJ9x",
-	"PAX5vDV+Zd76FUbocbLhU4DmkQI0uJ7bT4mzJt6yS/TkB5F9i7uz8ZUoqOKaPp2bRzo3WOaz9dDsUOZj",
-	"VMgWyAuHGf/K9yRFU/EBs5GKMV63zjdki66hJ8E3JICKgclLh6xqqDcojGcmWDMKjhqNPJmrOT3MHOeC",
-	"kqdSzHLfG04GZtmMP1V6AAKgr3CHquSrOODEgPtSq7NTOyytR3kGzbcU6YVHQaulbSMuunornElPojdp",
-	"vdlUQXOnLZ8ymCUfM+pvAzBZY4f7nhwk2CxsPVng4Dd5sxmP9GN2VudYL/GNCMz7Ooq42GXf8Bz+pjfR",
-	"X6cSg/qhmg5ivY/J6VvpCLZWOE2H7kGjcg8H5nOWXf2R+sGUXT3piW+u7Oo+7o8NKq1vwzVh16wsgPKw",
-	"UxEoAkM6/jBRYygg90FuVoGzNoWkHHXJroimOiyIo8kEC63Kb/OknwdK/Oe5TK6VC6NwUKAqTKMsREQd",
-	"+JsnkaOKAqy57otVZhHvrE5VBAGO90CghEXSdNKmqLXTDzhi1LtTmWEfsE9/94kkKwXoEYAH8KSFoYD0",
-	"G4bqAlpkPSLUIRQmfpbCUsUUjIby3w9ikjEeJCpN9XrH0e0oc1N+p1WW4e+ucgbJFHoMjj/Vug/+jOHs",
-	"mCnJBiobsTQKRVo70UONARkYi1AMsh/NMp1oke8OVTLjSehJDKAimPCYh4XyFMRE1wszzaZjiaFWSfQi",
-	"WNKiX+TJbBYFVGeCKzHmc5ZOuGQGcvDg8BB3Fcaxa6W2hZzYDD4YwmYAUu6ybaSSFVHzGS+XqjjWirAf",
-	"wwB66bmZIdzYSHNu36SLge90Y1B7MKf2b09WUyFWxX392gkmYAFXIsLjVojwpg6CiYUKR2tsoRUW1s5W",
-	"yQ90qxEdYA3+SY2TkALQpQLvVbFaY3DAXw6a+xgcZr0fvdO7yNKFkctKr9NyKnSYK73GPcaoT88q04Ku",
-	"QOR6IN56YkgrMaQFOVOZpUYr6jiEQUIBcsKMOGIRQFyY44z67fHJ0IJCu/mjIM3fY1Z/ONnZvT8tGCOY",
-	"QLJEOCX6OwOTMuIpa5ZzrFpKAlkEQVfjE0G49zOl+rECgCa4Vu8YVXGolqh3cHhoySFoM+UaNNA2zpIK",
-	"BSoeu3darXzvvLdzYDmZz36bKF8Gd2ih5B68my5otbSNmzpgT7KBGKpEkJXpME7zhimbqYI5wD25qx1g",
-	"wgt5Ab4xMKqUA0+ZX8j5+Q7zC3lD/c9VSUgf2h8fJw5VPC2mzmtHmz9WmQukAevN/L9BwhwKJwCsDTB9",
-	"0Bg0ZWB3URplKoE/+D++fnXWv7l55VvyNU82G4ySmycMTBoD3Un5EHei4iiY+7VegedWj4vF0Z3+vNiY",
-	"Bu8HaxpYejL+QUh4KaTtLahatVT/YT+cJ9VwKABdFu1RbtGDTKTGvpbiYvoNLMpqdfaWwB086esL+lAw",
-	"WgCQNU8yR7pauky7B0uweK5BCfNrBg8MByDiENf6pPhowJRLp2PyuPTjweIVHyeAnArjxqpvWCLo3DOm",
-	"ZN2TngQBrD+cqUuhYmlGjbymaILsWk9iqcpU0nrGgkBvIzgRw2kcO2wQq+CDNo9h2AMqNEiZ0us9zbT/",
-	"UFogdDu0RyHZVH6QaiapJCYK/ZxAgJ2iiNLr9u77Vxcv+rCvXl1cXtzkO4u1arBDkImQTQRAHQAckmFj",
-	"5tKTF2/uDs0PuCTs+WEb/Iauz/BLgfD0DSIHEI64p8NMJL4n9WrGOUsGuYRjWnrtHsHiW7REKIpHAAWo",
-	"UC9O4/r05pymYT9KYQpKlmqUrJcX8jmrGq8rVpl2fVe4yjVEQzbyHQ+j9jHe/nh6fV5YuEa9U2NqSOHT",
-	"kM+fIQYjo7Bylf5fDWG51ERIEjBzAUoa/V70nnOAdTgxac1hibaPRMhCNZN02uIZlHIUaqF6bCDmCrDe",
-	"PUlwVfAx0hFPRB8A9sBXXv4obPmboAeOU8HFpO9DQXGckD7WsFXTjLa73thGAniS48laXwUTq+xHFYf3",
-	"rYKBOB9u90qv0gwagy4/HrpH4hB4qwbusSkxaR42Ot1hew8KWjO2z1Rkgf8JS1rkmtCuzk3zsNc0rFC5",
-	"5AMrof/Pcffu5/HL+T9a79s//9ScDX54P+Q/dNN/vuw2Bq0sHsTHHy//fWlKXLv8eHAUHIZuR7SHbpsf",
-	"DNzjoBW6TdEYmt9MycxnXMRVRseP2jJjfyPAcVaU8SckFfX+wjYCOPoLEFevClzVy9axfpzD/LJmtqjW",
-	"Mp7n7TlRimGGEHnQgdZ0lbe88Kwd13bRWb433tY9fCNYJz3at1oIXKMM2KURWT/sx8X7PuFGeZfrsF0f",
-	"9Xbhtk+P5gNpFZwn3kAYVTcqU4dt0KTOYq/oMwj+2Tindi54iuS9BUWjzdZF7cDjWM1SY7tsF8K1hd1d",
-	"+G15g/8Et694co+ioClbrWdXivTV273daqzojPj0dUJXPyyukBs1pciCUrgTqOA2of1H6A9RagynE7QE",
-	"oW8HIWwhEK8SyGbaWupM0Rcpxh5ahdjDjVLsUr+QxEK6v/+oZ+LiTB7lCJolKByGpembM4BWIZ4xcLLg",
-	"D8CNp//Zp3/6APcJHHWYyS6ZKrS9Nx+WTaCHcCleCRN6OIhJCbBEC03Gyb3L/S9TSz2M4ji1NHEqGRd8",
-	"ytOCp7XKrdxaSveD9u8W3B7Mntv+fG79y9lI2TwGls+NIxkCEOokCj6kpcRNrc6uhKAC7gVvjPn/cPWs",
-	"3RvS3dyTs0Rp+xVac8Fezf0TlVhpCrzrYO3rs2OTNdC8uqE0Lzcat4bL9cOfpSwKHxoo31HX783WcbO4",
-	"nonIpokUYQ45AAs0My56fR3JRvEj7DipvczJIhdf5/DeiAAg/x5QcPjVQBv9Uu7IR7mPDtFOZ359VyaW",
-	"DhVANH3wH/s886GJQwIpsZazEzp+1hTClKo+5sNpNk1EqZ7W11pKhJSDS8SYRxJYDjBKVGcvo1ifNRao",
-	"8SCSgpKsp1dnlPdy8qQX5moNUuI6KM6d0l6vta2OeNS5UYYqt/ru3cVZbV1vY7F5YPUB2LGhYPOpdiof",
-	"3Vvlbj3q+TwKsYZd5lHsnFg9jx27KR5xHjhu0+K6HOndPKOVnSSrp7Zjd8mjT43ORQRAXdk0XTcVMtT2",
-	"cYjf4i2b3w9HGuvlQGVSJV6U9hhn/s8///yze3npnp352qIvF3+AARZlKRn+2CQFBIDQSIcRr0KnWx7v",
-	"gvYmdv3yBTs4OOjaO/OH1wosTwsLARnbNd+wmMVVUrwerjjmp6XyFqc0x3rxC0PJGNSCaulb6VX+z78a",
-	"bveX39qfXPyPVv4f/2tZBzvLyCbLM0YWfMnUcJiK7IQNgUZLyZQi9lRpouXi0thcvZ6lAd4sj+KXe2zJ",
-	"hS1BCZrd9kRe2ard2TVbgS3sBE8ubwXx0W4FdroiU8SqUOqCTWeJJ+FfdHe6oj89U/76PQWZuE07qtl+",
-	"2lH77qgnQIVvF1ABLbhKr/GoaApChssx6qNeu0Mx6t0Dx79nG6g1YGEFCq1huyM/GLt6aeoNE543cRpt",
-	"3MrKEnxCRcz/+p/wh5fz8GV3FL64OLz498Xs8t8/Z5c3F9nl2ct3lzfB4eXZ6eHl2ff8Qjb2i6zvgLOQ",
-	"F308YSw8PsYCuS+2KAD+vR1bAVogJkI6ecpMS8rkjsf1ojMHfhgePh+LUhfVSrqgVxwGZaumtBeUyknh",
-	"kZ60AAgDYcJQxinM32WxFsDqhBQ/JUGbLSxITYE5NKkz38gZn5FugMaU5qbmGcq+3wNYwZObykO0EF9T",
-	"IHKCZQ2e3Ay+oFVIDhMJlbQjnrJspkw98wRGQW4bpVkhe0a/a797pGZUhCvntug4mUrzlhPzAMgXQy4q",
-	"U9NgxKpQdiFDyOxCCtCh9p+PWaG4GH6peTJUZSiL/RAIYpU9EH0gkcSh+DnwAlYpnUYXlY5rmu9/R1CB",
-	"laoAyrzzAe3TAhOr7LP27+vPu7X1RV+035i/4p79BxaXFk/5YvFhjgReTBRSz0MuONAu1dZ8fV196dvC",
-	"LfundyBZYO5+rBzrXpOziuzPDpOA4nXRNCgGeHeGRqC1Bm1RKA9KBFTgAb8cXgHGgAqC6WQOasqCzecZ",
-	"cnxXWNZdkexPU6G1JESKofpCppngYd2T5tnQ8WGfCIzwPI5zPlYnp1aF/k6spItSMEk8mSm1+qUOG4iA",
-	"T1PBstIrnlmqWjtRT0bZvkAO+B22N1ZgKOQJwOGbaAQobLClXgC9mbFI3J6UfFtD2mLxsCwfi43SO5IM",
-	"33sf4R1JV9/8GLLb8i7jPG25o1OoRAiLhBRRHONZQxD2+hcCpbFakm6C0FifiFqJpvENiYjGF2wmmjV8",
-	"6oZ+XNSMdedjDVrG91qWpSgD1ERIY1+AWDAVIVGWWhwAVoU4cbPRqBlUDU+ug9WAao8iRKOJJaRCat1t",
-	"ctHUmQoWY4HwqlBBXxbFGNk8KUhqMkYjqa0CotN5YYZMN94qNhCxmi3ABy4Lfk+usU2CkYDhmnJxPhZI",
-	"XT8GZmToXU6iDJbM8SQ0IhsDbczDAit9YTLaasYJFawZT+4CZPF1y6r7xhpg05TxK75H9FCaaxGrwsZk",
-	"aavBqckjE8WH3PAPAqI7hjN7DebFno79Z8W1+J0ltsWy+BYl9+9gZrZWSJuTsnxdFFatr8K8vCFcIjuN",
-	"KF0pbAdlM5TgcQv76U8MJrI5SJDx4XAzNj8QQhK/7FqA/rxQTIx5FJfIPFaXZcGLn3D5n3D5EZcfw7vF",
-	"4HfTbTVuIOZNeVDYWZVeheut9T9lEWQyxI3BkTgKmsI9CDpNtz1sAJk/dw95c9gaHATtsCPyFTiNxUfc",
-	"qdpOUSD/4OlQcLHLCCE8f7A4wiTK+JoBdnh7cGCqet027w7c4+AodA9FZ9jmB4NW0AzzAV5HGWfXxmTL",
-	"B2mtuMoD0fT1KdwhxVuSAU+53s+V6y0tc1Fog7DcBVC/9AibuI1klEU8ZhOepjOVhKxq3admy9OOVcID",
-	"LYNrdXau93BKLlf061Q4LOCpcCOZCplG+kjE87zj2FL7+yUGpxPGpyE0XvDU8OXTCfI35AtJKTyEyNMc",
-	"jJINfpoHa/RmLxjgm4/sumNoFhIUB6yta/7kTiDo5aK3uvLIftrvfH7G7tCvQ8TttVp/3uShPYpFP+GU",
-	"RMIYAfjzkmP4kGVwtXRtxvC0dNn+fkE+tMfwCvac0588SVjUCCt0StER2MxAv8mk/0HsZtFD3Kjw8b61",
-	"WDdaj1tDJ3oF0O789HDplq8pfeWn4PfjBr+3nKA9qOG1bnsYMzyw8qB1V/U9UuBepceGPE6FX6PSrjgG",
-	"gA0AOBZpCkXgpjKMcRwHYQwCAggTw6EI9AUQNoJiMLLCPFnVl6NJqCUrwLbQjw5VsGXJNNXWnmGlx75M",
-	"hHiEM+FJikDlEI16IUIxVpko0LjaybUb3RqBbqJWASpRfBsslWU5pTewwZyNo1RPZ50l6kkyRSng6DvM",
-	"13Pr01rrf+MFBSBJH3oM6O9J4e8bIujfiCi8P9yiWaWyGX6W/71gghsjFHYwGLkqXrgRTxJs2+KdZCra",
-	"1OvepvVnCqIvzeobtq1L8ftvWgt9BuDIuZqyTXJxrqYlsfiFI0b+vOd0/vSx+d1s85kYjJT64IYiju5E",
-	"EhnI70TQX9aDAf59KqZkgdC1c8Q5clg4FUyqGbVnczZMRDpiPMvEeJJhl1gPEfQQMcGMIqLu7YEK56zK",
-	"IbISIX1eAa17xIFaKeCShYmaINYXgklrtR7dSgDbFrNtvN/XZpI/4ft3UatmqqRSWRX4HwoTqD1Uyx4H",
-	"zbAlDrQI7gzcdnAYul1xNHSPG90mp0DzvRyO1p6q9lf9gbfDLdHindHC7OF2LN+5dOxhkz0RPD2W1wHQ",
-	"lXzhvBakA32RdFlACBlOVCQ34Dro00FXM3t1mWD7hKUiSAShDaHBjQBpI5GI7Zk9Gt65Hcs3muQj+Hps",
-	"9aH7LBzm15xy6+Ypt4UvBf3EgWBjLvktViel8zQTY31pBGoy1C4SDEJO49ipiDshM+jMgb37l8ovZMm2",
-	"BofDRhB03UY77LjtYTtwu4OmcA/Do+BYdIe8MWhWnAqZlhtHOU3igsUzGS8aO3BaDIpr+sCU2cL23p48",
-	"s8fsKW/2mfJmSwJttbBclz27FrdRCqAzBWNmqCz5oylYxHZDLtOZSAiHDM2j6FZCvh3lps+q/myUiqDv",
-	"WxaNAU/FYVvvhoMWS7gM1ZgN5hlA0QIMpSdRxEIYm2C0ZMgUgSgkClvcaibeAjqhx9JMJYDCrm04Y2Ph",
-	"DACs1p8mcd5q6cMRwVFpi2ikUostTAXbqYrvhGkXdDxJdZLQcSOFhekVaY/FSk0GPPjgsEmChn612Xh+",
-	"7LDmUavePHzebDmebHb1fx8/bx46bBg0Gr3e86Oaw+JIfnARKLfaPOzWW502XDLTKoYFsZqGbCwyHvKM",
-	"exKXPK05LOBJEonEvU14KNjV6Y3DQhVMtSTKadOIV0MQ3iYSbHgSw1dDAARDaMRSsYReKfrCBCkXpbYy",
-	"E5abKWkIp41udnIIrUBJKQBuQd+Yk6gkIowSERh1qjJPDlUcqxkUZhqWaWj9swP76fz7H1+//lv/9NWr",
-	"1z/131xfvD+9Of+u6bMqrJknQ3EnYjUBCQx7DGCM9WeraXdCTLS9q782fmzzgezXq3tys9WN6YMFWfeg",
-	"zCyP41Ib5x6qZZUO2Vfmf7qvgP+cDZSWzmM3690M6acoG70FWVO597RKz1iXMEU8c5AGeAbJWTTiKEU6",
-	"JjAPU9MOnohsLxBdKWZWcmuH7frVJmzcJVP3+Y6GxKNB5D6RP3/ehOWiNt/P89mLC9rcZTWi9blidXvC",
-	"0LdmedgFRHiYqMkkr6pf7QjhW1bJzye65D+ox2u3fbWm5eu1zHeLY1NPmF4Dice2ZMe3boV9M812Gnsq",
-	"j/urjHXRfzOSpy37qGnnXffr1mhoUbk+QoJxR327Q+hzh7T5u+tXrGqtcKDbQKOp5rDCXQ4DGxFgXhAT",
-	"bluGnRUS7D5ebHLoSMqijWwr96vYNk4KYcij2Br+UcKyaSJZoMbgztmH6RX0Pal/TBmXubIBtGQ9ZqAd",
-	"MZwu5AiYMArh4nBP+u1mg/2gpPC3hcoxr/CYRns5kbsuY3tfgfI5W5i+HPFokqNPYvKby989gqn6PJcy",
-	"G4P2BSGe3+Fo58kG7nsEI+uYJB7ycLGYp5kJojwzWLMsUCF28VQt7hb72/dMDWuQ2ctvZUBrh92jNtoB",
-	"BUImVxilLJyKbdKpkBs4y+f8lBz4UpIDtGeAfX11bqBz0zzuNVq9dvOfCJ4FO7K/TzgfQzmIjzjsiHZ4",
-	"ELitQZO77Ub32O2K49A1CFsHx62jUvCn0qtQPKceKDmMkjGwG8LDdszH6v3cp5munNwxpRTgQtj4lV4F",
-	"j44IWadxwN6K5C4KBCtSzdD15lP0B6BpK9NJmiWCj9lgms7NRXj8+lgU0mkcUC5iw6AOzKAmKERha/OM",
-	"Y/8wIOMgQFk58xLooeAm0PuBB1l/MO9TjRGlgPK/p3ob4F8hWhjM+8jx18d4YkEzr90cRzmlFDZj7VaK",
-	"Rn3RNC3RV8P+IEr0nq80u8cNt9F2G61i/5fk/0NbuB4AIDSIv75p6pLcrDX95ZWaiP/oF42U1P/+3812",
-	"q93pdBrN1kEFTI2hSIQM9G9/O/r7pdu+ab0hxipavlUgc0fiMOwE7YF7wFtdt908PnK7w0PhdsJ2cDBo",
-	"8Wa3cbwrsulBoE9Bo+seD4+E2w4P9fHRi9YlbNNhZxnZtDloBQdhW7id4SF324OjwD0Ou8JtDO2eF0tY",
-	"dLuydW2BJdUKUU0TWLOZGBRhSouHc3X6rixI7kSSgpxtfXIqwI6e8fFk/fVrZcGnwiAmQoYGs/jByT5T",
-	"/LA92Zfr5icz7wtID57KFYYTRPe+NW96s5EJAXvhYqwKqsW+3qDBmhwu0UXmSQhLSASt1zZDIcUMqbFs",
-	"qrXuydwgRetOqhl46InI4I9qyARP4v+fvSvYbRtnwq9C+FIbkJ38f/bQddBD1g0KY9ukqLvoRYsVI41s",
-	"tjIZkHRSo8i7LzgzlChbRoDsHnrYW6TI5IgzImfIb+ZTgCxaTmDV+wpr0VhgNBtTlSj/LKINlcFWx2cw",
-	"/zjeJQ3/hEdJqTEJHiGHWohnRf/Nk//KXEdmle40hWCPsQkumtmJ+PRRVWvws6+ng9C3UCvNH1i5c95s",
-	"BTR4UOtEke/Ozy9KOoKdRv7jcA+ILqiFUtSNeZwP1GbOCIAKWLiU6RRPM5sxcyyiqF0LslAa6Z/RQuhw",
-	"kl1g/CP4CNRfipVgxy+LB51Kt3kxFcgqXAfRWpKHOogkI7U0HVYjmmFC1a17A0H/7o0Dv8krihox3foO",
-	"qnmu+Zc04sLZ8k3enm63nk7/iLvVWT4SVXgT6okaOqOWuPMQ/lfDahIhlCAsBrzJR+DyUa+dQaVe0vtL",
-	"762623lwosBmUr0iS0QhxnKAukdVc+G+KYYFlxujSuARTMQpxLgATSW3wRUTnGwNGqRsZmLpg14aR41c",
-	"fVxG/klj1Voh6/WjdCJ8aDEzaYyFNjyBIJ3yQEzfi9tPKwJbXL/96/bT8t3yZlVMMuEwmUqbliVc6j1B",
-	"VKBxjO/QAJVDSmVF5kMDn7WXfk85XwU8SIaYbFvMjlisVvw5IcX9PViPCw5ts/AXNhfFdMqKCOGY9kV2",
-	"dGtar4ss193tcJ08dXdwiYVIercw3j1ow5Q713uoNge9W1mp8Ez6s3tZBe97MEXqHfgvaLkrHKjndoCu",
-	"tCiuP8t1wfsuul2J47R4KYqL81+KDorDH5FyySb/KUq7ZT29MRqmH/AsYth5yUcX9a/y/+X/IB+9KGvU",
-	"w3d/9lU+SJKs3/p4PBFv6LsSP0Q+2rlgNFaVPh9ditlsJp4m48llT7YjMMNgTiheH2AxFrLcwHRhtLem",
-	"eY7HEh+Ozz5lo6CH536Dz6BEF0PH239EjQingnOGZI+kX6VF0VNHMRM3BncjX+wk/BzUfJ97LMDB9lk5",
-	"6YKM98Ny3G/ox+gOpAV7tfOb0G4wNzorGvpa3hP5fAIP43OlcbE2yA8wOyu31RndLSY99Oz87Awn3o1x",
-	"fv76/PU5Rs8s4FFP6gE0MvZbkJWiP7fBXy7jkqxci86bdV/cbZwN3ACtEWa+hPhM6Yy5PS1wZoquWuBR",
-	"Fh4xO5/1s4m6wj5hsE61HguscIsNODGWrcc+SZrhpLfjdlg9lFoqvJWq6erkoPTUesxmjSUvT/RzFZoZ",
-	"6mdn12C4rTbL0SGvqoPWm3Az8ZFwmpiea+qYXxxilUvOjqUKkkmnH3lbaEgNt3WtQjRF2MIGNiAbv8kI",
-	"jBqryiyvbq5aOq8XiRCBYUMi/K7C2mvqvveQUElWO9thPh83gKhPv4E9Lsmsi9Txe5GIi0PfZUjWLwDf",
-	"mr2QCdGm8LC9byQhjaQXa9CAhMRM6yEPagj3zI55hIa6WhgdPHk4pnWJPC1JTdXDTi5TIwqj0OsVK8MN",
-	"cHnRoD2oEDjXXb/4IplYW7O7p9JvBOit5D417ZR8dJibtvOJnapgzgf8SY3T6H21yeXsvKHXrnMdRMu4",
-	"SDzDmHkEWzer5+2jxbDvjnMMuSks8W/9Xt0Jqcm+kOQ9KUA4F3IdIoVM4GZzez+jgq5hqsAiShiecO35",
-	"2VHfp/ocXEMyZvDF/Pv4BO5HxsCoG2B+6fDfpFdeegbmH0rT08armjcfXPK2HbczFdUl43rlGIFN+N1o",
-	"66mptcHncZfXuEHX7yD69dR+JpAaoq2qh1crXM+mq7DiXT9gUEpnLxki+btS3a60ADoIpfesw7AEpNK9",
-	"R+AI4I7BkXjbLuSE715swTnJQxBnYyHvzM7zLNUZAGsjzFxxH/LEcvCBGx36GDkStlAaW7k5zcj3YB1S",
-	"vbZ1ML1Z44QYYhhpy00Iga0lfDqu03aNsV+sy+NmghbHCGCLi0SsWfv059PfAQAA//8=",
+	"7L3tdhs3sjZ6K1jcey1TmSZNSpQtUWuvdyuynTjx10hyPJnQLxvsBsUeNQFOAy2aSfT3XMC5xHMlZ6EK",
+	"QKM/SJGykklm/GMychONBgqoQlWhqp5fWpGYLwRnXMnW8JcW+0Tni5TB318LcZ3wK/2nzOdzmq1aw9bl",
+	"jBGp6HRKbhK2bAWtG5rmTLeJKI9YmlKVCD7OGJWCt4Y8T9OgFc0ov2J0krJxzlWStoat/d7+k06/3zno",
+	"XfafDnu9Ya/391bQigSXjCvoT3BFIzWerMZsTvVLKstZ4D+Xc2mfLrLkhkar8UKkSbQa0yhiC8Vi/PkW",
+	"O85ThaNTqwUbczpnrWHrRZJJRfyf9TAyRhWLx1R5Q90/1EPt26EmcWvY6k2P2VH8NOo8mRzSzmBwfNA5",
+	"2n/a7zzpHU4H7CDej/oT3ZYreg1UopFKbhK1GsdM0SSVrWFrLm5YTGYil6wVtBY04WPJbliWqFVr+NQ+",
+	"UTTTI9JEdSPq9fULGRuzT4lUCb8aR4LHiZ6EbA1/as1YxhOYSJzIqPUxaNl1aaViyTIyodE1kQuqCal/",
+	"jBhX48VsJZOIpmM7VkvjjMXjaUqvoG8uOMMe04TdsHg8WeEnqRqLbJxEMBkhYTS6IXxmPM3YP3PGI72X",
+	"Ypqkq9Zt0EpFhAtD4zhjUhOl3+uR1zTh5EIF5GKRJfxqmrA0bnmtzQo+E0uuxJITMZ3iZ7lQegu3vtav",
+	"kdfnL8k0E3Oy39s/7AKJVWI2WUwVG4vpeJJkaqY/e3zU6/QGnd5+K2iZbdeinP6vYYxuJOatoDXVm8Z+",
+	"/5RTPSpaPHklFuxn/aGZJtKw9Zf+YH9weHjY6+8f6PkuMnGTxCxzM8i65DVdUXI2YxwWYsoyxiP92/dP",
+	"//q6M7jcf9cKWjIVljUqmxk24z7rx73oeNI5ok+nnQF7EneOo8NJZ0APpvY3PS1e2tj7nV5fb+zBob+x",
+	"+1FvckyPpp2nupuB7uaIDo47B3p7P+kdHk8HzF8LeOlppNnAtOoMWP9J55j2DjuOFXr0uOVNH16yY+sc",
+	"T45oZzB9yjpH8ZOoczgpxq3nrhmgadxGdtwGLSnyDGi2ZBN8Q+V6G0SCT5NszvTmUcmc/YyrcjpnWRLR",
+	"x6+EHJ/yK6bFXtBSWUKvgFWRacdTkc3HNyyTCTDOwfSY6qk8jZEA7IbpPZKJXCVcPxE3LMuSmFnhl+Ug",
+	"TzXHjAsO+ngbtPJF3Cxljoa9/eGgrxfDffjg9jawIvkMxFNZMJ8S2G1kYqS2L5l3F6pTmsotpGoh1ypi",
+	"63CjXFpkicjGcpFwNpZ5dsWylV6vRcJpOpaKcSETWRJXPJ9POJOSJJyoGSMpmyqSsisiEx4xUnSyXoaZ",
+	"KW0jxOYsTnBfNwuuJWPXKLmspDnXHJuxmExWRHPzO6pY2iUogBYZu0lELrUkulP+PHna6R13+gNP/sxp",
+	"FuWyG80Y3ySHXkOziigyEqWQRAf9HkiioyNgmVSo8S4M38BUtY0ZV3cmZ0uyYDzWxAAySkWWiZqRREky",
+	"p5xeMaLENYz0iz7xRZ/4o+kTuEXHuEWHrbka/3V+fPP3+XezKD1O2TcvVPTNp/RvB+c3dP+H/G8/P1+9",
+	"/vmv/TdXX3SNf19dw8pBI9e2US3WnvdOCnii9FUiVVmOvuWMLLSoFFM4A+kV4zH1RWaimJZgP30Rnr+Z",
+	"8Hx4gfcvsIu+yKX/OBtoBzF1TwtIq+BcbTKAFkLKRMudaUYjlWdssxXksbf7eP/2Y9Di7JMaR3kmRYbf",
+	"8MTmOaqXzRbSkk2sfWT10M+0k7aTd1/UtY1i7l8ui3a0gvR2O/PEz+VqUdtqvngiWjz5Gw0oyyxdYyaj",
+	"LFko5C48Am8SmRgbiRIwlNHGFTwgCY/SHGwpSrRlyZZaI1iJPCPJnF4l/EobmXGeoVSaJzwHsT84NHJt",
+	"SxlpiPdGG2+4QtWTWS9mkjE5NsYgPsddfxu0XhnBWKGNdyCtoYh33O33euRDkspZkjHydXoTB+QiTxQj",
+	"g14vIK+EJEZwBeTslBz3ev2nVnxvKYmd9Zx4A7tDSOrZvUOarPWSG5o9kl885V8s2z+qZftFDfw3N093",
+	"8n3f7ZAGwZeJScrmZyCqPiQ8FsuzVMiq2w9/J0toQCJsUdK2tIpoJN4Ym41dM2R6I0qtzhZRTrggqeBX",
+	"miUZwZdjIniacHZCFimjkpGIpimYyFGa8CTqeorwoHesCaFStn6IcFwPWzOlFnL4+LHZYl3Tmdn+jxdI",
+	"BvkYB9HBXjqmF49Q34o0fv5pkWRVCukfCDO/1CkzE2k8Ln52FNET078RrVnMEkk0L5AZlbavExLNhJBM",
+	"qw76J3pFE76WBoJP0yRSu89bj6Fjx1eZ78WMZuyc0WjWOGmpf7Z+jJiuSGaarqECtB8XjQpaCEHmlK/I",
+	"IqURk9hlIqFP/YkZS2NCFXxnLuaMqxPYTaBaiVwRCqQMiMiIylZIKpJwQsmULYnVnX4b2sGsOnZWHgVf",
+	"xmy+EEoL/+/Z6pzlNebyWpBrpumXN7NXUjQcX7PV2DUsMZjXXed7tiJLKglNM0bjFdHtjSbKhZqxzLnw",
+	"JyJereWttSPckVLeBDrXbNUx/fjU4jc0TeLLjHJzhpZJhT8TVfzeQCZsNC41ciQ6dRIo4UTPlpFI6GEq",
+	"FmuhxIUCaYR6HYvXE6VpLLsSBPvoeH14xDBa6atknqhG/jMNSKpbbOA7oxmMoV0j62k+s4aB3SxaCh2Q",
+	"fBGJuSYXymVLPRkQKpFdqSSCOx2ZzKl+9WatBAf+RPLCe6B06DNXD641PHhw/jQD68AHmlj0IhXqPac3",
+	"NEm1tl6msf6R5N6vdfKCyVluUuJIJ9O5QNmGV55IBrPfNFk3bLaGUexIBT2Ijt+DIQCoLFWL19in6626",
+	"XVQcTxt8Rjkl52yFvik7N98khmFd6BXK05ohLu3zteOK6IJGoLz3g8/UJ68YZxmoUGqWifxqhnrU007v",
+	"oHPQtwolaoYHRx2tP3YGWi3UOmTHKYbTo99ZodSbseQnQGk4zcS8pGS27C9KVGeG6g/ePjAOevP+sNez",
+	"6qq2AI/x30vGrmO6AnuO6z9uA/fK0/Ir/YPhQfkVNcszCS99hFU3ZkBpxfUzb7WRTVrD3oMu9Z/TdMi0",
+	"IcfBX9EPWpY3oAt0QNxlW3imhVgww3qKTqen8Type3ooPF3Peo3eg95l76j4njM9dVf/WxZVzrkwecqe",
+	"Rn3WOYgO+53BtMc6x3Gfdp7Q/nR/chAN4kNWSJXTlH0ip2ZkmQCBggPVs7kU14yfM7kQXFakCfwkCZ0q",
+	"lpFUXFWnFjEp3S0xW303m3wTJW+T716+//ll/03yUr7k54fR2csnL68Xf/vh7LvjLlt993P84WXyNnm5",
+	"/PEfcfpm//Wnv198d9yN9lM+mb/oxX/7LtVEADVbjjWJj3s9sIszJmfua5kaH85/THvxX4+jv+1P/vn9",
+	"0x/UgfxuecS/nZ722d8H+Tmu3XT6J1iGoAXzGpvz6mtGM5bB6nxgk5kQ189YmtwwvShl3o/Nc7KkidIa",
+	"yFRkEGWiZkmmLQHF5ouSdDCPZGu4v8Gb5UVkMR4vRMKNw3h/8mTai6LjTm8QH3YG04HmwD7rPImfRkfs",
+	"eEp7Ey0d2Q2zbzyZHrJBfBB19id92hn0jo86x+wo7li211zv3jAEMApU17fmobOjqB/vs4NpZ0C1iIq0",
+	"sGJPp52j3nGfGpJbj4yZaePkjswqQ0OWZSIDZ49csozF5LB3QC5YdpNEjLwvKRTQPjPMMtYGQWvYyhdS",
+	"ZYzOySSXK9sIxcYY1Z/D3oG5xtkwqAM7qAVdpYLGxklF73Kh/maO0Qd2df7LfW/39K3ps+wwGkw6B3T/",
+	"uDPoHz3tHE+fsM5hPIgOJvu0f9w72vaAPIg0F/SOO0f6xBroE+sYiHZsjsjpYf2A7E/2o4N4wDqH0ye0",
+	"M5g8jTpH8THr9KZuz7PaAXlMjyZPNX8csoFml4NJ5yjajzt91pva3x4uzHSn0M79W/TNSUXni/Xt18qC",
+	"pnAUT1Y+NwKr4TZU/0ysQLvHMX1cnA/lW6x3me4hYia6b66NPLmSiultGydSi4+4wriFxAO3+Vetj/a+",
+	"ajsZ20zz8ijzLPXsn8W8avpogsjH1l5touKHRM0uWJSxO+lZhDhKaB8QOQPnO9909/XnoLU0FGgtZ5JF",
+	"49fT7/96nB198/2P/8wul/94/+7Z0ctX7/7+Uuy/oq/oxXJ/8vV32fuLxc8frv/nt1qp26A1YzRmGSSv",
+	"nGmL/UxwlYkUJGyJZPpXrR3EScaA+rJLTvFYS9JErQgefZKEi3ySJlFAuOhEusswIEpo4ztjYAnpeeBC",
+	"hy+nnTeCs85rqqJZCGZ5NGNz6uXVaAatdFgwtlSZ5dznl/SqPurnXOmxKXplXacZU3nGWUwytsiYPvbw",
+	"wrmt1Z7C6xKzLLlhMWZBhEbuhHvrhjhqHYxajeNyTj11zhYpXaFzqTzKUO/jkCxnzLinEwljlUpoXQLO",
+	"LGJVBk1MnAi4FB9JElZ8kWFQzBK8syeETvRMCTgjl4lklXnwfK73tB6G3tb1WZwzla1OtRJfH/0FiwSP",
+	"pR6XViHJhE1FBoTOVuZmvYFkB72gNU94Mtef7rlvJlyxK1Bc4bTFKWNuFY1NpIrVU4wmQBeL1MSeWz/M",
+	"X/4h0afpPue8SHOaToU+A8bQpuJD8v20ehW4UAT9j99dvH1T9hv1Ct/K1zQm5y46ZkeXkRtRB0Z065Pr",
+	"vzM2bQ1b//W4yDl7jL/Kx8athqQqL8lr26Wd0BC2jD8rPR/SDsvkCPfAbUjJgqpZQP6Za7tAZASlBFnQ",
+	"jM6ZtuQmGaPXEiU1DEe3SiSZJ1Im/AovB2bM9KCVKwm92vdhA4tcMRILhgOKWZTSjOEAODEbwXtH5tGM",
+	"UElC8DCG+nMiVzKJGYzDvB+TjPIrFhDOblhGopTOFywm7dD6q12HmpuLKKjCF44cumaDVTaWtN4SE8/Q",
+	"tF626WMb93C79RIXb9SW2L/kQ+ta07TwcAfFWcrZkoRaPoKE9SS+lZlNQzDNHkMb+P4LkU2SOGb8s/hv",
+	"6nopsV4iiT6SBSecsRjFH1i2RJu5ZcY7KBjvhdfbjmxXDOQhOO40VzPGlaYDiwMyyZWR4HQ6JXM2n7Ds",
+	"kYS5gOceNrwAYQ+b8EUmuHrG5LXzv+9MY1jRyN0qF95zeFTRz/dLjgqzNMXmGXMxxivjMU1TsSxfY2Sa",
+	"s8BVgH0Tqojfcw977sAnAqAD47GLwV6AqjfHQJ+Yrh7+qrCYSIeLDk6kYydyC9GFDfdfG3l37cUZZjT9",
+	"iLpt9cqiRFE1XjHVRM9oxqLrTsKJWICvzKNm/7L3xKdmKwAfoqybW4O6u/G3oKbqrJjyaPkQvPNGKFAt",
+	"TWiCPatAtj2SJMqzDBR0uEV05wWMAThoxIsheoK+eGiOtUTZww/cW8mckRVTI94O169TaORoaMkeDkl5",
+	"vUY8PPv2+dn3L9+M3757/uYitAqQ4f9MnWjNVRsyhPLYXYPC2+aifcShIQ6zCNeoDKzCkmZoIx46FvcH",
+	"p7+FnIpsau/0C1Yc8TIvpiKiqebIve4INvZLrljGafocvVufIfUT05NxlPkXxZzknH1asEibBfAzERGs",
+	"eeme7tDXt+zAiGSZPuVtrzvfC2M3HXz/Ifby+2Iu/ti65A2qIxRiAyYrMqExSfgiVyckolmWwK4mdkR4",
+	"KjRe09/jVHhIcfcQRLrcjb89rUazUklYAJ1es+yK3f/k9K0D3RPE5hpZ6fYpLSJ63W0ytNbLqIQWKSyd",
+	"Prz0hW903IgeivxmMrI2G6e62+kuqbQTpUu6QhmGL+EaaCuiRLZwr3mZ3gj1QuQ8/qwV0vJ5Cr3UTDf0",
+	"MhY7CAJXy6rjoFiSN0IR29GOa6KPQXz1YY4/NG3cBHxXhDXgZEBoKgWhZJkJflVKAUY75h26/C+FeEWz",
+	"K/ZZRDbXB2MlxDiF3jbZyVqhncD5MhdSkSeHhwdPyGSlmCwRv+/p7WawRAlB7Ad2jjeBLjpKiA528VC8",
+	"UXUCiBtjXcnkZ2aigNpPBuT75GstyWM2pXmqzCpkzIVJv6BJyj5vtxvH03ieyDlV0WztptdcakM7McE/",
+	"QdbNGC3Hu/T3vWXwRkumONydF8KMsePG+BDrEL6cGq9gwc/QO4Y4mSPDfHpoHGKGFuvpQM4heDA2ypHK",
+	"VrVFO8cEjc9btoXX4TizPXprd6G1sLKaqw1tknBiJ15atP2jNYvmdb4r/3jddFw3D8VD3voZ51Ei3WDh",
+	"ihlOdnRrwyKY29JKhNhnnRMQYFdlmZgqOqGSWVsAItX058rapies7D3uZwWG6TMDx/NAJhPB8EElUNHU",
+	"StJ0mkSk7SaYczc3d6obpTSRJM4wrMWaK4kicpYrSWKxNEfKpRCvKV8Zz6b8rPXIqGIYGVmJpbXhyPag",
+	"O0HG1Kxw0CMSnctlZvAUq9rru6+MHlnHjuwhFudc67GmQy1yIEraueh4Pp+wTJtgZm56piG06oCHveql",
+	"8366y1nnuelhXO85zdVMZMnPnynQcujIObjKkb7oIJ9AxAlqJD6zlxWwfrF0pcHtvGrVET2I29x6r02I",
+	"PjgNTPxxlLFYf03bZgQk3IcPHzq+2y8ccSPqrEEHAh7JEs1omjLQls9fnJEnTw97QxJilM5I82k6/59R",
+	"Cyc7ajmvAxiP/zMqgq01dUctc1dEDbWXVI4ggmOvS065Gz1GV5k2kq4kkWJIQly5EH0T0nwIO+bm1RAO",
+	"SMiawBnROJZmNGOPZv8zwqgj+8lRKxzxtpkWqc4qIGumE4z4Nl3vnZArpggFh7Y/uRHHa7p3by8uyeOb",
+	"/mO9NR6beK8QZ4gaAjzBlzSpVngjNuJ2lfGTWgEHUyhjN+Ia7fVUXIlcBSRmcPmMl4YiI3TEF1TKpchi",
+	"o3jsFVeh3hb1D+twqLuDnIkrmnDjbXnPF5nQk9ICGy8uP093xMtWrYI41a5RiccIdEsCyIQDgQtrYopj",
+	"OOf9nCoIo2FpXIS8dzHgJmjN9fCvwJLOJViVlCxSmnACLYjJwQvcZU41Quc2KJynnvFhv4e5jt1yHqML",
+	"au/3Gkdg7JJ+z+8959dcLPnYJv7ZL0QiFXlWmopRFCiSxiXM2HT424/+2eRp1z+4Bbi/bu266JguHkLO",
+	"1QbWNbwtQ3NXxyAisLQlSJvipeGCqhn6POydork0xMu+4sJOd7V3QgylzcaCHKOMLUSmGNh/Xdz7Ml/g",
+	"s9csTqjND/+MA8t1OJ7rHscmo7xJBY8hu6J6zVe2mg79g8v1TaBvm62+8xHm+ulAPx3o4LcyY/UehigA",
+	"qiVTZbJh13PtgdpxmseJen5jqL/IxIJlKkGHIo2UyMZwuQWhYtWQgA8zQeIkJok6ISHP0zQElZ9ywVdz",
+	"kcP+4koWUsDsQ4wQ1oQ3kmbYyvNE843uBG0CjPmphCgELQrDdK9ps6KjknlDsEigDySILV00hLmkmJyD",
+	"csoPtCARnTOIBwHZ6EI/9nsH3V633z/oPm36lt1vtaiJmcgUmeVzysEu0JMj2PjEelTYfKFW1nVMiTtn",
+	"hFGzuk0fNLGPvzTsCJTBCb8R6Q2LSZt1r7owRcG1/ZDgVR6swV5gVAwO+Wp3kh93QXXVas1kPvkHi9SG",
+	"raPHSaNI5HoVplNwpZuxgBi51+ZQRpxs4qZiv4PwwfgT6wv4qVXMJ6hu/4Zp2WXw9xrsUbchijAbAe/q",
+	"YRZDsKWsymxnilV5f2w3oYIELZplFMsw+hVhalwAz42ZzohuC3W0HDcLU1OSSvxhiz1SpSdMoTyOzTSx",
+	"Z0J5qN8neJ8lWZRrbQBFS5cgI0siZyJP9UGTQpoR6I5wTYsqjol8gj0/lnkUMRYzLASgn7hzG/+pZplQ",
+	"yj0RuWpV8gqKbFHLrWPjjrK5BGMTruj+bUL7TER/rblTOL1nWemZzTtEL309gCtoferoiXZuaAbHu55x",
+	"ma6v9PQuvOk3/PzC0qLht0uPMLWfkUzlx+dINJM5YkhWbvLOEPDMEaT8O+TQnDliNvz43lG28nGRso29",
+	"PivRt6HB+YYGJl30tVkNvYe9OMk6V8d0tQNTe109Q04uc3aFzaDzRr6qdNQwLNXAbq/gjjiiKeMxzYhu",
+	"BP4LWyghrB6OXh5c6XBuNe3SK9GpHxmpUDvTJ2WQ5tYg94qKDtWpvTx9c0rszzZaBb7+iNho+vLs1hQD",
+	"2yj37NztMOwEN6yRmUxthZqTDbY4hW2ewbb60pbdllIOtmhfyjbYor2XiVddu3dYyyBlU7jwc4Gl/Xpg",
+	"qZ+wsB0BmjQB14ejZnk+ZWqsyZz0p9S0/l6hpLqSVEAK6L1K7U1CFwfib5OmxJ9qj+fwnFwlN4yjtuVS",
+	"87W6GTNtxKAz705tq16R6ZdalIRKUhvvXM5ptynrGcmYTba0SfHt8N3p5cvnby7HZ9+evvnm+fjs/eXb",
+	"Fy/qETd7nqIS6ecUvRz6TNbqJOV4B+Gohk3KxVLs7bYjRODI4DyEAcbbQBBAUFQ4CGzEz163KvfsHrub",
+	"ikVS1iaBd2aabShD1bR7asXWHkmw13FRijT5Qtg11rKqj9rLxXhg8VLUudpEj5fYyoij9M72r7BVY6Go",
+	"JsLZVo+kMxI9kpG2yFArhsJbexVTrkTQDVWo1ovW9SvqDay6kNVRlcdRL3FV+7ypglo7MV0YFsgiaFWf",
+	"cV3uF1l8G90bplnxxlqD0QqQjEXaPvYuVsmEaXaG7IQ2DlPwdHViwsMTTjC7xPps9+5lX1ZKcjUO0TTZ",
+	"fXkq5b0ajkWXk+inpPjpiY1K1ZbB51aRsjl8272Ejb00u+1ew8a7q2l280OqEYRaQjR8MmeESq8qCgQT",
+	"3EOJ80u8bjGPS2xcKdW6rTx0WY51ftPiVTKp7W900eIhdQJTxBh/uNv1s5cSVZrwQUOuTYOCU+wqt4Zu",
+	"D5j9U3CyE87FsWWFRjGdoFETKR0ZJXo1KBIlvbnMdFUZ2SDP156QbnU3KGFFeVwaY9AETd95epaD/6hq",
+	"6Nuf4S/5Ilf3Oel2Es8o+DCv0vjw7S0O1O3/9IrxKzWDiNseLLHupTVs/d+f/u9o9KnX6+j/Hun/fK3/",
+	"c6b/81w/7L8YjT49faH/PH7x8av/bjTxTH+d4npFsU/KFReLMP9Q7+uMRoplEq/otILGCZZGwtwjuKGk",
+	"E3m/E8XVr71L8Vhrljq5ViV6ohKkuWInJHQ5x+bOFmsS5cr3Pvlp0DYbeTsvTmlzovQ88zpr+Pmd7d/J",
+	"tHFRfXoz+VCqvTWtzW6tyA5L142y4U42a8qRLBePDckizVGyhz7WhJ/7qA96Mlmh+Id+oUjW1hbSF0Pn",
+	"i6HzZzF0vhgujRQvw9A0ZC5nTAGDhH/rGMnSAZ902CUXpvRAugLmOvHVSBMAr+0NMCPUQxk6fxhDYu1t",
+	"JXHNtPrwz1wol5Je1I79Dc2QfxN7YnfDYHstfQvlfFdVvMRIv59mvkFTuGdowmUlK9fcLYf4nv4YWFAh",
+	"tAnvF4rgutpym8JUTvVblyYAZJdTxZzs23rRtU04Xqe9XkAOlqdlwG0qaVMSllgq3CsFdoRm44S+Vlvg",
+	"p/j6rVEjxlDCzOkRYC6ONaPBDTkqH8U2hb9dXWf93Y93rUNZb6/Jg62vHLZWBpUY31c27bhT1scneFuh",
+	"tA0bQhbMc383+HNwU4e9eBcbFnvXqyaClfN8OWRK7Oxk2pT7vzB9Nv74zn2o+V3z9crYHyLUoiSS7rqS",
+	"xR7vImmVmkXUgM9Na1ilsCi2ZLmiZroXjQDJw/DnNKVX24cWVKdR3NHXfqnbqu63Z8XUaq95U63+dl6a",
+	"eu1NJMVL3jiYgjLV396ICyRU9YfnjnDVX4rgg/oQHWGrP72whK6j2j3A/vwzxwGZKbyDSoMNd+Ggjo1N",
+	"3b5GQxBaPJIG9NekYbSfd/tPBgEJz169fPPybPzu27dvnod7AcwZXayjVnOF7VHLkQFUCMiI1Rv6Ks9Y",
+	"3CWnvmWjTYkQvhxq65lJU9XJFtu0lafKumRRfhBKP9x5BkHlf6XS9UWaDL4BgCHoVSt/8Emv13RhPqef",
+	"xjS+oc2mAfaM5pG5TNGzkS7wGqKlpzQjdMZoTNo9MmeUQ747BG6X7ZR+7+DJUW/NQBIo0JDsPA69gGYg",
+	"qShynpwfpTSCp/vNX7e3UAZ/I8qVwNKwawbi51ivdfWA+rztyI6eDNYMrVyIEyrBbWYCfIHgC6Qdvjt/",
+	"+cPp2Y/jd29fvTz7cfz+/JXmgjTh1/YeQRlvilYIJ+LTxs1f2sUuHroaBw1D2FlieJugvDXXrZDHFxsk",
+	"Sw0G77f38+Owmn0TkGJUNAgxyCNNbgokk9A4W0O9fG8vLkf88U0fK9DrJjLcK5VSIdoIlCarJ42xRr42",
+	"f5JopnlRcDbiLNWCDkMm6TUDTl3OkpQFpngJl/nc9iLS2E84GnEYmbaeBr3j0AzfphSdEMpdLoDIECQD",
+	"5gbpA/B1EyQODn89j8B0Ngi7I17ZU+O/z49vfpy/WP1t/4fBjx/6y8k3P0zpN8fy7y+Oe5N9lU7So0+v",
+	"//G6fKmxf/jkXxBa8Fn3E5VCUyjAMeHpm+cm38kL5mu0Wbe503hgT76NWWswvwFhpwAIkQRj/v+zo9v+",
+	"MFFpm9ZUZGZNoeRBa9jqlFxGnulnx1FuULtn3cKO0B+90B2eeqadfmjsilP1jMmo/JO5gP/oD92GL1Tu",
+	"lZZsEg7dZlwm8RVTJ1ZXGxpfEeqMptGJ9Q4Nzd0ktmEc6gkUVMBix6iS2kLyO85cj/kDdFN69M70WXqI",
+	"trE/5TVOntB4ZkLy//0//2/phhL/7cxF18AYRuFJtfWIh8aI1L+V+7W2aUgek7A4BYpWIhvx+tetbRd2",
+	"i6aB/92gNMQA+rADhEPKDQkKSS1WLpDXHCK/sX9qtyUuXcpWlq7BPDY/1M1Y+0bNhsUfqgYsPq3b2Kab",
+	"uoGNP1hz199ltp5z/aRy9SlRXwDlZcoYlt8wtZ8lZEuvSGJqlBZhrSNugwLw2HFptfC2+ckLbcDV/VfH",
+	"vu5+mfnbXSTurnb8W8aSPWgMVrl2mWnmlXdA06NkAO3/JhFXxV3OfQOsNhz0ly7arXY/YCIoh2Q5MxUF",
+	"8VAnAFpO5jR2t2gFnQzrjjiwlynJo5sGJOcxAxfTnIQN6OnauHEXDSNu/ST4HWMsm6aSLFnGyDVbqL0u",
+	"ealsCWBYkUbx0IjW7m/8CnD7nexvkN0Lt20mcpXAWW3A3nc6HXAZXulOz11H9d/em65vfST5ultCoXBD",
+	"kWlujBkkjfGoqN8+WRltB/c0jW8SqYV40TKiGYPalKXoISyOXqVQ5XJOd8bisetrrPvSvxRIDSmjfNcr",
+	"MC3/vV5KSrW7B7xDXFZYcs1Qzbe8ntdekBgQ/yYBksTS1aMHroGonClW7VAkhG1UTqX6qbUQUiaTlI2n",
+	"GY1UnoEa7dy/a3Je19xB4D61YwwaGcHbTBskBbq57/SXzBPuP+1Xd8aaEEaomR8Zf4MtjonHPWmHo9ao",
+	"FZIoZTSDFvO9P30I49ilb1O+ejuF4htu4+Jvt8Ev/hx7tx9rxaiba26IjBiSKUEyNhc3zNTZhgbdqqdk",
+	"sG0spB37Gu/7KSfgZS953osSIKEPshOekHwB8SRLQeRCr31AYqFkQGarxYxxqaexoBnjasYkk2TC1JIx",
+	"TuLkKlFYXsIUyAX6xplYYAH4v/RJe7A/2COHh4cd+BZJpMVYqI1jb50nfv+gVdpSo9Fffup3jj+2/8/w",
+	"J9Le63Y+/tIL9m9/6nWOP+798iToD27/u1Ha1DjqzGRVvmCs0fHjRf64BEytTvsoKSji9eFY96hs8DTq",
+	"bh5Z1JUTSxSIfYLyDDMqZ40hTms9za6CgiAyn+hfJ4wocaIPf/BOoupgyxgUwjlL7pTN+qMG76xRNKH5",
+	"4qFF7ODKXWckvF1gBwQbBKBmkIRXFJ1Zomm3qvBS/88ih5q3paKpQIAEVC13JGmJkE17xXuCFE0kSSm/",
+	"yuGqESIQNdfb0GksKf+cX6WJnEHtikQiC1RF2J9H/K+P94Mgv8+mSiHJ3mXJnGXUBbjWSLaOYvckjh4J",
+	"zForPJsJte3+k3duwAoZvVf1MMBycbdzGaNxACW+DHFJO2QyPHG0hArzUDldZSt7l6uXxbibvI+Fe11y",
+	"SpZZoqDIkdNd5iNO0/SEhL/chuboxeeVe41fWk1akF0yrYkrWDmScxIlWf4PygWJGYlEms857RZQkbVl",
+	"vr2t8iW705RuYP3mJSq8HmuT8/SpZW4PoRxrJLLYAkF5MrTxIqACSbgpBZBeZYxJo+Ek2rYEkwbeBKPw",
+	"Smu1XBrlqGiEaYHKlsmRhE5EgeKhqkYtaWcsYskNhMZbP50fOO9F03vhOC6gfo/QdElXklwJGz5bUtfQ",
+	"HdUtgdhZ06gKxrgdPYD5DF9K0r54fbHnzdFMKzBBD0Us7Jy0vfmVplKaItJx78Txd6IIF+Ti9QUIIpNf",
+	"VJ/MWgzJmgKE9DJgWW3qCjN5H4SybNNcmuDn6tcqesS6T9coHNQ34cf1bID3uzuKqEZGSbh3T2ami9Un",
+	"zXjINKXgDIFY/eIoMOUbOajDIXwx/MJZJc6yZKmnZf37MNwuc9yaD1+buoqWEcPB/n5YQMvteVdgusXH",
+	"e7PhOhazN5Y2RLIWAA7YkE0+pc2aqF4ulxdp1YNGqyfOM/SxOgR4z2k4OGyK0NnSZW/1wEJfe8OWBfTE",
+	"HUlJhqpybDYQbZ7pBzZx9ZIxysi7ldOigzMWGz+h31PzxlEVxWw3hUI2O8NNpkCN0OvmGNh132bT3CvG",
+	"p7J3/pxmRtPGndNPWCxncORjMjbuYrs9qxbDPOHO1t3SfvB+2e/5v/xGJgehBa3Q3+rquoKfCQ9NLhrt",
+	"kvuxlitzrweN4Jj6UZ2xTnYR1A/Nb+tYbRtOeojg5JpIv38AfbWrB3JO73CkfBELX8QCb94pD8G3tR1v",
+	"Ijge1tf5YbYqVb5NpNO+XV6wElBVc0P9CHR6brMFtuGGbfbFb8JVn7FBtvK3+pLNLEiTaHvBWLwm5fEO",
+	"/NlqXISJ13E66boaMzB5v8pMoO3RSMzniSIii1lWidsfHHh+/ISrJ4NWk7Cw6H47xWNskyPnSHRnAV9/",
+	"CC5rbjPZH+KkK9Zw10ScDzNmkgJcDo7Bbzix1q5kirSpvEZMAYv+CwpHSlURB7FXTeYfHLQeKkmnvAIN",
+	"s4DyFIsF48wJD2f1w33QasHQRWujw5QQe90RD6170KSihWQq0lQsJXG/2BxUU/DCCi8AuqyEqGTXLCYh",
+	"RmSEAZHC6GQpoxnXn08UoQou1Moxg5VvFZun68cQ2mdeoKBr5kXW2WflbD3X0g9ELL5SxPfZZ0Vgon1S",
+	"ZPMVn3ApZxVCbhmQUlrZIqGv/NgjQekHL8yw/IJHjNIP5SS+8jte6GPl6wVpSj+40MfS0yJxr/JlR6jS",
+	"cz8x70XC0thholauCTkrwyZ0ySnBGuAIwbI0JwjC+CUcsr/EkpOlyGJpkUwiEbMChGUich6TtgE+D0ho",
+	"EWD3TkhojqwQu0cwWXNlZC4wMJltwcQiZXDbgXVgGMno0oT94CGmh6KHkfCrEYcaNRjM1hA5ZRGA6zyO",
+	"uDU8n4d4I4XFtuFPxJGANJRKbEtGM5autP4guJrBX0vGruGPmCbw/5HgUlEModo27MViWzc57LQw8IaF",
+	"ZzN6V21uXp4pZpyo4K0EOf5Ijvg1W8F6kTaj0YyETssJH4dOBdIrZfRmfAx/BSOun77UM8DH+CeEZ5Qs",
+	"kdAsvGSAEqUk0nLECxD8E0Nq08bfGAYST8HoJ7lMOJMSJeCIT9hKmM2FkwoITGSZJUoxbu+1/YtZixls",
+	"YDy0hFwsUoA5Ekg1gy2GQwGFKGYOoh+BmtNEGu+0USx0EzjbEol3lgrfLwq4A4yLLd8+4voNqGADpYjM",
+	"0eYCANuSrsgIg7hN3qEe7qi1V5bjHmxeFQjGJsZbqBurspqXA8ClkTORKfN3KkBowuM5TVP72MJaCjGe",
+	"sqX5a075CoPIxjlP/pmbZBoLDosBjeNJkqmZeYPRDLY/9gmxZwkfL6jU7UWuxmI6Bm3MdOvdYvhYqQk3",
+	"VmzQ0uJhbOJJIcvHQ5fMIHHOm5YzDb1ny4THYjn2CQE+XMW8ih45z5gU6Q0UCZkJCXxb6B2Ovs2Hz7Ni",
+	"56GO6xNm2DrFyuNesmRxeRKbKwVoi2rFQmtEgkuGuaaO4MPWMwsueSWMtm/SzwzWT4Y856L1jFLRpsQl",
+	"ciI1ACU0pYsFBLxjJwEJR62vAK5Ld40dY0UNUHQCEqIyhcyPLG2NjrOLH0hMV0TOmBl2fSlcOpip5AWW",
+	"hu3H2PKFOx5QA70iN0YyJ7yQG6VQHN3cCAIIz62IcE0EoHX4448//th5/brz7FmomZucvzgjBwcHxyRB",
+	"iR0QSt6/f/kMfqwEpdFKVBjlBPJFyfvzV/CvUn2ebrcLpLAcAMFl5itF9TOaIjYiVkHT4+RsCYR6ZPzd",
+	"phPr2Gm9AdQjSjywBRduFbg8br1KtXpi3Srf6UWxF3j+nuGM6QMD9mMp+3bPWpSYgdCGK7+UUU6WMyGt",
+	"hMaoNrxNM3cve90Sk9tpWOxlTLUE6dqmJp+yPqmgPiXinJRJfKLtXywDgBEoiVSA7QM4+lLmzI3CCDRc",
+	"E8Xm0FYr+sskAjKVpBU0Yzwu8CfN2ug9ESoR+j+EWi0K4ReLHOd+N0+gRbcUm/ctxJl59nixgx2oLGSW",
+	"tOu2e1Cy2EF8sA48UuwT7p+qzNMLb+wWvXsRWRTEATFNNdXFYkKja0yt7iDkPiaG69Mz9oMxK7LYST14",
+	"jqjEltdjusJXnNHmgRnOF2plcmzTlQmqJEu0KLU1qXcf4H50S4eD/h7GiIpKkJtDbE8F4muXDhH/PVNu",
+	"QEydXK1vtrbIAmOzGSEeuNZ2u+JtvjsNqweAJUPbF0V7qH/qNxLQgwyDknb4qYNCrmPVM9e/PqmHrRds",
+	"CVXd2FyWZWqbam0wo6s9TdAAsrAnIl6FAZnCO0Y70sa4/2K3pBTo4Zv6E3SiKVVrpVgxR4zD3zRF3b40",
+	"QVo5BC0Unj0vRUxXIHrduYgeLcxi0b86gpit91q/V+Kk+uRAtzFN67TrllQnS+M7ukSFyqPXhKVi6S2H",
+	"leoRXdAoUSvTQMsME31lDwNMeAjQoVDoHaflAx7NMsC5w81JCWomZod6xxS6PQywGe4KezyVdUo8Savw",
+	"gQ44D32JVfA8hzIocsW6jfpUVd7gaaF/KsQbvgMd1LQ20B4qWowSUO8uw3npg9kycE2tuL11qIlV86rA",
+	"CTRkLSMJGqWiBFCHYGRhCVBSG1A4LvlT/2MXTodwbwPaYNm1VQWnrGfrIGxkc4qXtrwmmbhmfKiPQAAk",
+	"E1N/w7ZDR0uw6iy76CFSV2AmdPtYT8cJAWxkux1xZBjhJAi+N2VL+5bmLv2SFvUj3g7Lp4P+xawMaYc1",
+	"TRHGV90AjpQ1Lc58HYRtMTWqGMQ3TkC1sUWBrFiPbYqV5xHuBS3BmUljMORHukAWw2ZAoNuPtx4KZ6Mv",
+	"0flRjLcz8Lwe5b1wTzjSuxyj1mgEL0Mx2ibf6DeMgwl7v6sard3UiYClakGYJzxKc5ncsKC0kt174y4p",
+	"0YD+RO/43Ikr+qNFx4rRzB5fTj27z2iqVM9wacQdhJZQo6BWKmpdiemLVChpKkXHWDg6ka5kdAOO0HWy",
+	"WKzvSItfk6UY0VyCmbpyxxH7BMpxQJZQbGVGb5gzISF1paiCYoVoobuLzH8N5CJzYlUbRk0DrhDRg6Ez",
+	"82gi5reMptrirhJxXQHJUFybIIYZvFkpHSyu72Qp03PTYF66Mi07Rla6skcmkxw4MBFcdglOkCQc96XW",
+	"SjsmcTQVV1eoFDeEAyRqNUYoR7lGOEFqlWlKlrRS2gsq9JKZyCX7k+aK6EH6MMz1sHUtaMGf3SNtLjjb",
+	"0yZBv0faS6HlVjKnVwnX+kz5TuppUAQf9P3YgzVVufQgkAXGzbfZrvp6wi2zVMUW93wducozFsAja1/0",
+	"j3u9Tq/f6fXDRvPB3AEXL1jdQws5bfOCHo7vcqE62KyaZIZoef1t0fLKg2gNW8Uom+Woflh83dOQSqPE",
+	"YFA2BgmV8KtxJDhyW8NO/x58DEULbSGtiJju2QyVWkDTVjel7zL23Hz+zPZd8+5rnTj5Z85eYo+YcOym",
+	"3dFirSNM2lZnISB9FJuVKrs2FoOw2o1vrgaFhLW+RrgEKC9iKrRdo218bWpj9HgtKuhLVMRmyZKxCBNK",
+	"VzKJaDq2crRpvXRLfdrcrIhtX8hduP2eiDxrjqXLWDyGEPo1V0Qs7uif3YExNPcWeGuGEzfXIJhf+9Oo",
+	"pSXdqPUx1Eo6h4KP7FOU5rG5BIPZy70uOTeHHhEc/JM2bHBI6Ig35Da0tc2ZxlrZhquRPSyOtr8PoO1w",
+	"Z2cKKHTdtEK8mSldf2tbzhYOw/YgScIRV3mGG9zWAgCUd/3ZXEVizoYkdOnwYVGOJWN6vJB1YaPBbXGA",
+	"ovle4C7ctW6IibqmCAHl8Yib+2hIGFV0Ou2S55jixklj0Qc9TrssFcPjJ1iD0j3hJmFzzuIXKTV4AZ+M",
+	"NDm6W9jA/kkTdsPi8WS1RgswLWRxAj2MhDzX/U5fMzUT8cNKRpBa4ynsQI61VjcN5EI3f+Fa10OaLIdV",
+	"9YX6lzbwfbApNgr1wuKgaORlu1c011AJaAn2zttwswSmAicplDwsbTGoywDmXgh3DAWbkJD9M6epbEiw",
+	"wR9K8fylwiGeJHKelOIkccy8libbGadmFOsp90Jk89+ppC5m49hKIjLKGOPbVxLdtR5uUaexAXbEZnta",
+	"yAc6YWkJFByQDkqB0JsiZApSYt3H5/rt2kMJESTO/tg6dAw7+qt5rxHYGCXuhqoj/ing4/lgMN+wgCky",
+	"+5qqEQ/1w67Z92D0w/U7SDCCP1K+GoupifaAoIppkjGMpBhxc3Rg+VIvoFQ3BkfBImNwUUG8lq4wyoi7",
+	"yiik7R0+AWa3FSFc+E9TbceEP4y4iUiIWZTENqIRykYQCJGBT+DZsdUiYMmd8zxlTQuwsWSUPmGLelFD",
+	"QkmcXGlSQLCZLCzSgKBglkERigOakX+EJxb+z25iiGHTq2KwnLSM00rFiJsvdslzGs28XMIIwlfgGtjU",
+	"sDJVmXDxWYyFmUa87QENm2O921Snae+E0HiecEyoBi+E+zrUYG5SOh7bBo9/MX/d1kq9VmowbZZ5huP9",
+	"olgFs1WYJCiLuM3y8YdidRvdSSaatdH0TCAogU6otKFF5rLPI/9a/Kx68hmbJjzZXIcB5WHzNiRUmrUe",
+	"kvCXkaXUqBWQkaGfHLWG5JdRi3Hzh6MhtvLJOGrd6kfmnW63e3t7G3radkHMbSpsbV5dr9KZX9PMo8j6",
+	"RXzrcjTK6wdyf4MLp8CWpVVT71tGldb614BPwcXShp4rib0m8Klc5phRNRbZuPELVeLA5wIzofWEcIdI",
+	"jRRgp8jkho3FmhzJ13mqkkXKSDQTScRMJTgwazBKDMS1s3dMaivYe8YYqrg8OBYyraPUbHmxZI6qch0W",
+	"S9ETQlOJl9dWdTPiFm6j0NvHskxkFbIbzauqr9br7bN00VSpZ5ZwZQrb+TrkJlC1HhrQYCIEpN/D20jw",
+	"k61EDoh96C9jjRmpbhd7u1MsiVQYZip1Jxl0/n+acdI+NbixtSiAJa4E+q/DCEiNS6Mxs7ahn7VF/rce",
+	"S2MHYrHGWXWGm9YJs0fWhnWeHdCEfMyvubXS4DoUHRerBUZV7aC4GeHToDUUHNyUM6SHMdZa1nafafCV",
+	"1Rz0UlMy1BrIciZSp7Vj3PE84VAdLJzTT+EJCeea38fI7PodPuIwcs1HhuMxiszEjyJQXqj1uZQV70HQ",
+	"GTQfcWh/QkJ9xoXDihs2NHPXfyr2Selv4oXSiIfFFgs9d1I5sFOa498fuLY0/QFBTDH4VC2lA3Bs7aTo",
+	"WykKyELmo/VfQF6e2a82vAnj2tDgGQ60/sPXbuj13y5hMuvMQRPg6oXAovAw4qzgn6Yj5NU2FpUvihPj",
+	"tUn4ECQvloAIysURghEvKpppy1trvAg5Z3JdFoxek0R1yatSuSPQpkZc5ouFgDuwqlVnToJHkoSnEB7T",
+	"eWVahAEBsIOQ8bC8hzy7r5CmDSh+jbvDM/5KJt8rE263W8ECD9HTS9nZ7/XIhySVM20WfZ3exAG5yBPF",
+	"yKDXC8grIYkBHgzI2Sk57vX6T5sVyZ2rIZA2yEVBpgn4TgKyoJle570tcP/vXQIBwEbXg3yKBeMJvxrP",
+	"RJ7JDfc/LozTei5BvQPXhRbuCwbWl5ckOs0YhshtOrhfC955kSXkaNjrdfpPh+CZqJdIXO9FMQLYQ4tJ",
+	"U1MnxDk+MYgTHCtlv6EXNoomsG/ShCVfr+msg0GndxQ4rIcDbAmgWQ/D2Rpg/7crI1FEpXsolRsKRlhm",
+	"vVehCI9ny6VI/yzJ4P8OGe3/uRnpNWl4h6j64xT/Wysl/wgFZO11lC3el6htC8S2f92iROzethSlTbRw",
+	"pPBHAReScFTsKr8DgsGYDZI7JG08wEloXwFboqhSyYqMDQI9WtfXCQlBIwqrVdruOiqcxuAJb2/XPhn8",
+	"DqfJ+oNk0/nxEEnjTnG8f1kU28XvUA7ly+H35fD7cvh9Ofz+vIdfwwG3d1KNCnCm5IyC11ZCxK/Zmjan",
+	"QpK2AUK0PY0TPs6lcYL/q461huPhKuH3C0tfUzYUYWLgx4BEVLJOwiXjMtEHR3nrwJ3h/5ahQe8EIoCw",
+	"TymXIiu7FNzDSkTt/uCuyxObI+J6aDpHX69LRnjLbY1RkZU8W5gD50qD2uKfSebKHZOXCnEzYR+513Qf",
+	"ZjthIDWoUY2VGJTS+7zB8fGMpQlGq5kmRAoypRAKtzmm1sOR38ZjE80o52XcG0tPOW+In6ihXq1x2Fgf",
+	"ornUhuMAQuljkihTiUhhjMh2V6fThCdytumz5hJcQhaiyIxvJV+s/cadMShNRZYuZ8wu9SNJkriot2BW",
+	"7J85y1ESkTBjKqu6a/q9wf5WxZZSKtXYrP+mgkt3h9Lojlhz0ZNLCwFuPvRI4q0aaQNPmCgMkUFtWpvF",
+	"YLxwmIOEyXWhyUQIHR8sZyu7JFoJ0MtyYqLzKYJH6Ld9DtlmLqb38d1LI5XuiCQxupshakTY4AszW9K2",
+	"Rc1dqeFHkoRGWHRePquI+7V+T/apulTNGxTydT8porKExR4Ue8SAQEBPmqQbGONOCrnyO3cNRGSwOLHe",
+	"rViLA9M4C/7GekyuGrS33LCx97bn3u3g3wzdC/g3TdDU2D1rbuLtdktMbepuqVQIFqOu4ESuAYEs13Iq",
+	"CjHZ+TcIwya/pbdDC/HqTaUkoj24OHcYVCIkSutZ32p1OVGWlSX233AyPoS9aw/ZXUuknWGRAhtk6Oqk",
+	"eQxi4vwk/tDdGXl82zJo5S3YdAVrViMcAucg40BFe1fU2xVkhiYBmTB9EpoDgsUjDpyXKJuarLV3mLNZ",
+	"xBMSamEQDou08AlWdfRkMvTiC2UoRJvgyOzRFxDJGAmLHRCeFJJ6OOIojhEW3mS6JfjnnJG5KJJitCAH",
+	"+ZSrAI09EO98xP3OSVvmC5ZJFuOQIY6NZY5HveLx+gNWRxAcQTrgoeGYgBQkxRoEhC4g3Hmux8GFrZvi",
+	"GBswaSE1K6hketiKHnrccUaXfK968VywfYEsaxAakaaNqXaFeHvDPqlTD8i7IelOWxlbM5LuzwJubnQc",
+	"YbdNG9l1UY96uy86d/3F9dA3tVoRj2TJ0Wgud71r3zuhbv6oaOGu/Xpq2CY7EsHURBZZIsgiS3iULGj6",
+	"EIDlmVZ1uCk8Wsn8w9ILKZuqkrHRb0yj3RH4fHtz3sQAmBIRln73uJ38zbDWfSre4VN+ZyzTMzCGdrTT",
+	"TcWW8edazfrsW5Z6KdO/v68t3qf7pTIJflEdyJFcKVOG9I4hPN0v+yz371qY2jQr422mqwNJvh9ei9H8",
+	"V+SKIqBikhGTGdwlIRayAFXZIsi1KdzxMwNni8ccerTmdIU53ZAue2KUbJscpDd0xuRCH0XShes7UFzr",
+	"jCrVNmhyGZTTPev6Samel18zhrSN0EH1QR+LqYiu6+mvd+XLVmrQHh/1Or1Bp7f/2+S9ajFvHVWe56lW",
+	"66ECtHlfOEwIShrXw1hOOa2lev8nOOVBuauT45VYsJ//IwnyBSd1F5zUcgyjYy1/XwUVkWZJvEHef10U",
+	"Td+ExAVpL5C75By2b0QFibgBWKsBh31dpjmaWSDMnSNBr511MGzl0UIPKZSGyrlqcsm/14+LFC97dkGV",
+	"X/isqUJn60EJDru+Hb47vXz5/M3l+Ozb0zffPB+fvb98++JF6GfhYkXFsiPK1WLEGozIEOj2saeVcedy",
+	"3w5DR2/bw7kqYL+MM8XPXAuIK4itVYuOnInl3v29XndnPJobJyX8KD1TzsuUMccgPQx29VT2ECPyTNCp",
+	"8rMn25VMyUo+JEvgxhcwvTbfu909wQKn8S5EFlOl/kHMNZiHrb9Wg8wNMecotCUJHWmIve0Cf3955lj5",
+	"6C48rPItw4MaeImrRXN3WH45FfWuYI+UlQxCL6Jio01o0e08YpM2lD+QCuoxxnubwlj7vR6BONsLFZAL",
+	"bShelQLGP9NY3TCq8jieiSVXgGa9Nt53UWjsG2uImGa+abt+wB649o4DzrrkNV1RcjZja0DZpixjPKqo",
+	"P98//evrzuBy/12jq9s4XbbB8zAunu284/alwju+my1dVI31kmQw2MtcgBjejUWlyPu2ccA5BCntwrNN",
+	"1nlBdM87bmpe2/3jmLgQjEHj0V1xpnsjbDh5SzHG5Y1X5ZwGLl8rcTeoMq9ZdnXPsnIJbyrz5hu3cEpf",
+	"M7aQvtiuLG2vf3xwRAescxz3o85Ttj/tHNGDSWcQHcZP2NPpET2e3H0FVl1HvqbAm5n2O/SyOnCJmo8y",
+	"9n5pqvBoYutdlTdP17AmvdaSuViSdmh/g6KJacykcnmboJRunRBmFc+7vLJu9BtIcA5p3E0ZiAuWSXPh",
+	"YRhSMiZPysEHEqqlalVMmGKj0F+XYPyGzbbblO+8Zcry9g6HDZ6B+xn1dypFm831ezuANxu9DXfS2RWg",
+	"vTQx5AVTVnV3qwT3rviWrdNjis4vZ0k0IxhTorVQn2er476TOmuUYdByd8sg2V2wb6ipUMBUuet4lMQI",
+	"fBE+v6RXIQKXZckNizG/saJF9u8skgg02tHoDJz7qEhX91d3/WlyJ6c/A7fiWgQweZc1a9sFcKdmRRdp",
+	"26Kdh73e3ucLsl01NCPFarDA7ph207uTQA9xAV0Z1Z/3Gro0kQeK/f5Pdh1TvjKljCuO4tugFGvdu/0Y",
+	"1A/kprLDIiPhqDVqhQZVXeAFgg8C8BAu6P9wl/MXB/MfKZR8jc5wfPxA7uK6GGyqJeqFqs5YxhM4guNE",
+	"RlCWLuE0HdNMzbJEJbJ4JBXjQuKTSKSJ+XuRJSIb6zZsLPPsimWrVtASUjGxEJlpBMrZliUGmob8rR3m",
+	"MxxlU5sLGOapN/D1rS6KuTQ28ubX9Ps7PWfdE7twM25q97ZMhcYmSBlYKjFJ2bxx556/OCPHg8OnZIGN",
+	"SCyifG5gZ6uV64RcF7oI8HTgWEzQEMcC+SwbWwykoUEssKBCWMVZcCIVXpFgKJZpbkBGeOwq0hQRRibo",
+	"ICUxXTVV+t3v9PYve0fDXm/Y6/196zjIZki7CwxVnQPmDOtkjMbwQLc+weockZjbKmia/7+9vHxH0DkS",
+	"jDhaDQC2U4fgCgnjKlsZzFHsok25eaoF1Ij7v4UWz2YYmkrl4FSjCPhmcIHojFEgWy7ZXnfEt8KQI2sh",
+	"5EZ8Oww50gQhV5QqK4d1GeCKscOZgCM51QvF4vE/0DuUc5qrGeMqiUxJdftalLFYP6epSWScJHEMbkIf",
+	"m20OVTzHgCJlcBVLqHBxvkiha4u1k3OKgWKpe2Rqx9t/YqKJN5Jiy7dMGond/2q8Yv6HNzGHNWXG3ujQ",
+	"7hobdAnkvVbQ0vbnuAiANdr8GDA3xgCNVDSTM5ox72ElX0ZPI2bzhVCMR6vxNVuNM5bjZ8yy+Rh2C7pK",
+	"BY3HPgpfXtQIGc9ZnNCxKYNSVIIauyi9avFaEDDMFbkee6VT9IbCORWzQViRAhNnLFXGKKjs9uLQhNLi",
+	"NgBAAG3m5HJVLjrSsNhbwuXproatw97BkFwKQfQwCPWCC/3qvUagaVMoB75Upo4PBGhbAIdz/Y/Oqf5H",
+	"SCRQAxTUxuUftga94yG59JM4Sjd9E2bs9djdNFqPo7kEjHIlplNzf1iF7XO928bmp6LGYwFSpTTPI7yM",
+	"g3fTA4KKWGLJCY0AhiUgV4gcgQh+xMLDuXwuhKMrNmLne6YlYpKmWoxM0+RqZoH6LL+akZ4CDk+eRcyO",
+	"L5EES/Qa+CEcHzWwa2Am7JWxIqz7xkgQ3fPBkJz6gicgExMam4kUg4m0zhijd69bZUqPjAAzoX+019GW",
+	"in5okXnvhEQzIaSW5uj3v6IJ75Y3/7A12D/2tl4KdLQfkeiNQccrYuMai+cEPohX0SmjkmmBjngXNCkw",
+	"iZQwg+k2SxBvZt69jjuLHWEBLFA2D1ErxN++ffVs/Pr0b+OLb0/Pn7vqcVAXxsFLpWJpx20TPCn0EeA8",
+	"tuChNdLNm0Z12y09mENIiCqBV/rISt262NGCoTck7zn7tGCRZnlz7MLPNsHGZFpNVmRC9UG5MNWpG442",
+	"PdD+kHyAYnMuEc6G3WmBkoqrhBu4IYTssfxpW/l9F6et7rmnGWhB1SwwoE+Y8hND0RwL/2SB+pS0eIlt",
+	"LSqh6vCcqgBR8wJiTAxMO0JWyRUrALOuOcCHdZuPzrpc8+HwQNK4nmBnmE2OOMp13cFMD/uLV9rKM3B9",
+	"uofvLt6+gXHOMdSCAgohopOB2OjWz2MncVyEh/4dPcSJkiydQo/wb2HKvnkZimZLob+y26yb6E8cGu6i",
+	"ambEE8gePepCwuG7JyQ81W+GoLqZyr/wC9QhdXDQPpDloDfQ+xMRLJM4IO4+D3hKL1lpM5laYZAR1i0d",
+	"q+YQfCOwgqepVunKsYIcBrGhz9fuWkXFlyiGVu3JqtjrNoJzryRbQi07Xr384fn43fPzsYmkCVHUIMyI",
+	"Pf2si/PE4ayBMYiuQv2gS85omnoXOjB/G7rDWXELVVd/hq1B/wAHX8Jc0/ryjalRCR8h7ScD8n3ytZ5O",
+	"zKY0Ty3SZZP2o4X80ZCEL6ed11r1An/7PDHVnDlo+9z6Ggn6ubtVnal6UlgUhC21D1/ZrZ1nVPq3fFqt",
+	"iaJ8ARmF7ZilTDFbh+SETFIRXUO8LZeKUdQ4Spp1w6FSPkgMWJOHAwxcoA/JbpPm3jReLvBggZjfQBMU",
+	"BsbwMNEL5mwhRhb5JE0id0ajCtZt0J+dUPDCMtzNfkQ51FxHTQqitxIcDGa1i6zIaO82qbV2CWcQJqj1",
+	"lzlDcEtLHThQXcVvvf07U6aPHewBcQbxCEK7O2IW7rYdvnj+3BzCl+fPT19fAC9dXJ6+eBEG5NDfqicE",
+	"1E/ozriTTUEIezJ277JvHKWmmeCqEzN5bc1/g4653sTHr8ekDQFqHX3eZfokhdg455MwQP1Lk0OJz7ub",
+	"jbINo/JAckEbcx/3sq5MaTsTIIcoxhg21xjGB83rI4XH3SbzSG+A/bK2X9RdNJBbvr0BKNAWA6Aok2ta",
+	"mlLppYLn7UbEEgczAo3CvaGDPl4a1sdQymsG+XDY2M2KqlIMixXrHFmoatMbFeeNcIGIeIwirqWnDJH2",
+	"hNEMggRNenLGphmTM3xg8EEbrVEtpw/L2oDNegZ1FJBmkIEfa/UBLsvrBqy3HKAqQF91/QiDMXOZcCYl",
+	"0DkwLl1UqYzMBKvaxA1YJOrMCU5QyZcmj3alSQvYkQU4swNuvgNE+oSEWInZnnzo3dGqJ8ShdZtsfU2w",
+	"/dIJ5LQvN2ynnrlC67dQ50c1Vq74Np9TXjjP2KdFSrkB/zaIrPoQyUAX6ZI3qCkLrmjCpYsLlgG5+Our",
+	"htT0wrRfL/XNuY53YmYXN9bTRHo1oEIian25wHVgCFpCYt36rveFbv0cjIc61sy2wDJWtDfFq7w/f+np",
+	"eAkw03TlztCC5sZS9vFjsR545uNLVIP0/PqXVsPYAREWvcaNmqFxF6P6ZJ6RdrPiVx7UwV2JcVYOb+XF",
+	"Lh0YDT5sx68NJwj6he1lTXGC2JKotVPP+IH31ji1+5f9wa5O7XWAkppPPEc1OG9Lnx30jpuIpxLVVKf4",
+	"YiYyFZBZmc1lPp/TbOUBbcINg4X3L6Z4oTl2k0POAbFsiSWiV4Wm68t1b+aM8lBJ24T3hhCXPpyklF9X",
+	"L8xnSi3k8PFjE2bYLVfeeWz6k4+1bOpsnGklKsH4U5HuXtClkbTm2qIxTsFo07uVRt6xmnClNE4iFyld",
+	"NVSrfZZ1yTPKKTlnq+YAVVBx19YOSRN+DZqt1oOdZzGZEspXXfIWEPhtVWXEObtPVJbb3d7WXGg7Eq4f",
+	"m4LhN1THtUu2oSCuXaJ7FcStR8HViPyfV6lu/S56a/NES3tI7xe9t0j7/fuXz0w1AwvRWTK7tqg2sxbz",
+	"+e5t9cepmNdcoROnsGkPP0iMmBVZ9y/Kabv4HYpy/ufWg3Qb+g+1bWt7wSJQNsU9WKhRYdS4GiJpOElp",
+	"HLNsPBFLlo7RjxOSNsB/qUzkWsNZUOOWy+ygUv3PPEuw+r1UQqRyLyChpHGcsjHP5xNtGIYj3rZ/E5qJ",
+	"nCNs1RXjidLmrjBgt/oL9IrtBSMeLkUmsRBnyq7GS0avoauAhFNthYxFNs75kqWpfmTwDVVG8zkNSRvQ",
+	"TwHUdUrTFK3sf+TZSg8O/J3ZeJZIJbKVfjvnYKMlnMXjJUuuZmqcCv0tqG1jAFjbNBWcVSq2NJFNKy7l",
+	"+beCVvNstJAtT6bAr8S52GwSN16w/BuHCy7rUsLqpvAgs12+xgl8rcd/ZodvfruAWbwpJmGef7BzecWu",
+	"PhQzMb++0BN6m7230zGPEWP30k7KPD2DuX3rpmYevy9m+AEm+Er4n3gD04Q9D16R++WtGJfKGFwq67B7",
+	"Pa+LvXA0cbdwG+W5ZiqBlod3V5ooD+BjI097AK1bYsP6dccWwoVrAERinjGAaPEBwebIc3De0/lYczVG",
+	"qLDY+InwLmSGW2mXEDR/+O+KoZQeF8PyH3/LqHqbvYyqz1+7wfpPXwg6P7fjLjX35+D/8MbNx39aBJGd",
+	"uyTm++0tvFJYo95ztkS3TRsLTVVTXu+tfDXUZNKDaN5ZNyxT92Wc5mT0DzMsDlbY/pnzF8MdWSw4OwFP",
+	"aj2D14i3St2hAl8UoMzgnu6UUwIpMN1a4YeaPnIXA66FA74wy7/Jnqxmk1RCPaSNBWHWpdyMHx7RBY1M",
+	"ra5NaSXB/Qtm2YHEYzXLRH4121B/E+Ls7X2EYnvEvGJSgorwezKjcsRd1/iLmfsje/EzWbkbY1h3cGqd",
+	"Pvvh9M3Z83DEMXyvqInsSgckEvHXi5wHyIwkic03mVHZHfFndCXNpUqiyBVTtoqyyb0DMFitSSW8/Okq",
+	"QOh+b/9pp3fQOeg35ABsNqXXGUK/UZWvXUtsgRSYJzxXrFzNfHDYtMcwXEEfdQ1OYaC83iCltTLg9aVd",
+	"s86rt1WGRRM1TRhFQ2LbK7phUAECDkvNmBvHt371txsfXpxub/1ZAfMB3rvbBozvVxrMDquyDzypU1py",
+	"j87Ol9MkPjaJzHv5d3whWKkDZzGtFiwjhbTR0zkh/Try/Zx+Mv5wcxxs8I7fT6Cu2wI7cfK6TnZi73Wd",
+	"VHm+wjBwPmpDEyK6qzRFCToVEHqkzVIbEQb6L7yCuwprG2cmktopxvoVCL02tUJdY8bj0gINjvwFur80",
+	"Ckg1+fe3EjGeNAkqqJN++lkx6s8YzecLlDn99BLfPERCm3/175A1DylmmmXLJvHxEK41p739iTMv7Rx+",
+	"B9+eL3x3EZ9VMXN/zv58hv1sJqsW1ipic40E2x6v9/NYce1OMN3tVmTylCwZu05XZhLWlPKCuJY0TTuQ",
+	"SAvRPyckZDwObdAcSPiwnh/FeIN1C6WHIJFJ9xSQ8Ntvh69fh6S9PyCzvaDc5wkJ9wfDXi/E06I4KgCu",
+	"N4l5cjWrVGzq7yPkjg8O0/6p1/8IKX2/7v/U6xx83Bv+1Osc2kf6Cw3YMLZm7Lo5wI+Ns6hULTmuj2jT",
+	"gBpHolcopqu7ttUH06wqUezrdkpQTLZZpjTWYcbwkDolvrZxjxjyaK+L0XVh6lMHRd1rV1RtXCuqNnZF",
+	"1Tajbv8OpvAfpFbzAxZKDi3VSMdE+oQBSZk0LkEUY3DtUU1PuGZsEZhI/QnT6l7vrtoWBQzAWveWM8Hg",
+	"mxX/AGiY5izVpywqm4DuPFmRmVYkIRhMSK8jQIeAWNv4Xjfdu1eH3q4QlmYnWwXrgey1porQnqnmIiIM",
+	"z5ZrP/tLs479fyvrzEkGiMX/g1lmBdNXTvkXZ+Tg4ODYRTmZDBgiplPJ1EnpwBpTFW4JNPInsBA9ltiJ",
+	"Jp9Fgc83NOr8sW6jfyvShnpeGHcrN2NGQRKbVGIhCcRNGNftdqIDUsnW3CldsChjmIIWFu3CijfchSBq",
+	"aRj+raNn0rmEll1yAYE/ACUneMQ+ByTdu6TYsapa3CreLs048Am8aWXuJYbW3qqcougBB4WL8vZTVUMo",
+	"k9L0y2Nth4W/w42LnvmD2LaNcBx/Iru2ODTrqoxJVAmtGz9jJOE3iUwmKbPhCyZjRTNHU4izvfsUC9iP",
+	"psctbyyLwb3F14sHX9uOzBweyC5ff7S+gZmlJrXAVA0WU08b94uy7WS330e7qS/kgsr5C5BVkMBRC4MX",
+	"SyKminEidUtJZnSxYKX76YxmLNV6zVxwNYO/0FqFwmgJ/L8+CPQ5tO0KlkZ1bj9Qfvzafa78/IP9ePnx",
+	"MzOU8tMzNzBNDEWn00bB5Afg2WB/8CLG7tLepLjOKEYR7HjfaPqWlhtScUUwDKDB03OPwotr8DkB8dPi",
+	"c5o89CpMZ1q5z80SRes4nTXIhAe9X6tHjp4nipJzFrHFuprPmbi7zDKs+Llu2Hg82rmYkELo0btS8Rai",
+	"UUjqzu91RjbUs9yS6verErYFef/zQgbXg9u85IlKaOqYPiC/N9zN5+7u5o29ER4HOnsQ3Qek7J9Z+XFk",
+	"res+gGIcDjHHCuJFTjCwEVqEwyKwJED1KPAzvpG/E6obZozG0sOTLkp2godOllAPZEDmNLuWNlRH+gc0",
+	"jMnEJFp2dl8q15nJ1grU5nPaUuLUfMI98EWHe3hWfNSScUsFrHppyCCPWLhSr1SRlJl7SwM0tuVFSmX9",
+	"4HthUR/GHO829h6qTXFTTlcyiYWiGk/p/9xY691FU43FwFA+NwhXTeFbEZNynYH+3YdLgi1szKcRGuFp",
+	"rmYiS36mGDD9NeTnhqaGSHNqpbGEk4bvnPrfSJMpg7zrhPtlCRxrHfcaneV3xK++XVCtkpVCWE+ITPhV",
+	"ykguGWlnQoFj1lU/Nm33umtTlrYX0PpzY5uPZsUJUm1LTb60kPCPy9WC2S6qEri0rqXvl1aiSjY7ryZh",
+	"jel1r9gNa1B/Q5d9Hg7xiDbYJH4eeKKXOI0hT4uxaxKZWvAnJMz1yyocuvemKb26YrHL6UK0G4hxQPdQ",
+	"kiGktz4VRK4SzsIh+OWyOOE0c2UvfPntlx/DL8KRDW9vuwwFFZ57vXmP39uOvWfn9huOjm9vWJYlMXvJ",
+	"F/muSHlYSx4rjrpqHIKnphILIuE9kmsLBARQWVDTNL5JJN5FzN2qFHUE9PoE7sgklK+WdAXZBBgO0wEk",
+	"W7ra6xKsiGyLJpnaB17ZChMRAzeqI26TORJlKqU6X18iSTjY3y/qEBT7qhGpHydQtBrrMXs8prWVj42H",
+	"ilDV4vSGGKejvNfbf/Icd6YpeUCJm3JjnG3z6dM70v/5Wv/nTP/n+WecL3dkwRAMSoKKRlj+BqsTAOXp",
+	"pH4ls4Z06znfJtauTZ2urBduRpEriDo1ecClEhRmV4z4VZ7EUKGkqXpEwk0mv48ZZmtfj7iFaNU/h6cA",
+	"zNx5ZZ6Fe0Ni+w7MuRsn9AqqtDbtJ0futbjmdlRyBjU4Y6G3iYNgcgBUWvmvIHpcGDJAkTzLmhHlZMK0",
+	"OpBccZyhzT92nMRZdqOphQOAGksWhhUyCUGv4IyhIjdhDs0LqoR3yTss+wZDVUXVtzJ08xDxOhBv3woA",
+	"ybKbJGKQkXQlrMeR6zNHKq9dzBY0swjQy8bz0uwD//grpPEuotdsw7fYXyGDtWiFbdV8DZvE0lKtGDdu",
+	"Q6DfVPNFacF+akU0j+lY8wyneozOKKtneW4KILNTdxj0LTvSDczWGGyPPp5iS5UG2IiAse12RhvJYdnp",
+	"4QFJpNvapoaMZbeTDYx1x/rfncOPSsZt0NIDalBa+WospiVSbJ17tsMyBi2E6yqRHIvldDMWj7WKIrfA",
+	"V0TILzPo+pI3ucuWCHxV3zlNO+YDm8yEuH6GQPYNrue3nGmVlmPdG6w+AYIC/6mEDVIFadAlL5UkYRJD",
+	"8THQ9pf4hY5+ZsoEiqnRkg04foOnFn9AuWod8M1xLvdxw5rRbh3ooue/NkjDnipIJSg7shCZkqQtGWtO",
+	"zdkiLcl91ir+G+vBMBY/1621Wr8rKo6h9SYK3hkWAh2Zapa/bNncQiePJyJu2HinBgSlT77/2sGdUbjK",
+	"1ccfwKdgOc3tPoc3NePmat3Vsib171VQILFS25yRtiaRyFXgSrpEgnMGtVz2NozO28Lg6XqIVTClBu8O",
+	"fgOOfGdab32LVZEVm8J1fA7z+Ke0p70QHMfuDWtV2lyNW6dOwfrOrqD8WEptIRIfwtlalbJ/Yrdr8yao",
+	"2/QmqDEcgtKo5aMefaIkjt4szQkJZR5FjMVQJYmS/U+fbIo9zQAq6oSEWEgtHJpqyPmCtDOmsoRJwj7N",
+	"aC4hNjIc9HvkG0R1NYSy29AVj94rpfTiEPVGtGPQYhmrtm2nVlao8c71WCWT94HKTy/M9wraPjejbroD",
+	"zVjE9GtaQpmTVXaxZiUGxCTSRCFqrRorJAeEfdKmDcmSq5kygVjADlBHLSPgvdJ/t8PKELR5hpE24d6m",
+	"+9SHuR4tTbZBxYoTqTd0PL4rbdZkVao84yZa0u0EMZ2SdmKlOou9beNhJmt7eJlIttXxUsi0bQWBO6vl",
+	"Dof1fQDb8qxygWnrTS3m1VJTsJUeO2wvXz/Jku3imPTXyqtYJo53aVtdyt1Q2Cq79F63u+suHz7MGHhD",
+	"YuRPLWRohuouFK3MWViPx6zv/8peXmNCFQJKavl4guWmG+M9XTUEz4X9cHvQbJRauZMQNkxI3p+/whrC",
+	"NmTIwBs7HVeTljql514brnRHMzgqOcagm/8zfPx4NLr4y93A9Ho6W2ycBzzbndD+85/tdiq/Q7pUhUt+",
+	"r23+mTvtLsIVp2YjTzmmBy8d3GEmV1AWGc/wwJSks0Gpf7hD949yIso1NA6XM8miceiuDiZUsicDrQ0d",
+	"7JOM8ljMMQ4E4Umvmas1eaEoj2kWEzMuXBuq8qxSmBA/8Xr6/V+Ps6Nvvv/xn9nl8h/v3z07evnq3d9f",
+	"iv1X9BW9WO5Pvv4ue3+x+PnD9f+UU5vw/Z9OO3+nnZ97neO/PP74y+Dg9n/++4GP/j/IKe4Wa5PcKfZA",
+	"o4GODhYYBAI0gio8JNI4x8OSGwStgPCnUeurUetjSKDmFDqv09Qs95y0MX4QErKgY8ShAhCqvYpL1xxV",
+	"XTPHAgm1a1DK0Wxwp4a1M77yW9bftUlf3jMHNt30ieJZ5krrlFq61LHSV0wOmffMJJN5Twp8qOITNywr",
+	"v2ZuV+sWUik5s78xOTNoYZij+dlUJK44Jho3QVFC23kRjR1E2uG7txeXob1qsGL2kdTay14AnMziEV+Y",
+	"AucNvL5gUTI1dY6Gxl0pyz7MNtwcGe1w9UgCHgYYHVRvQ152be4FxduaU6Wi80VI2u958mnETYiCw6oz",
+	"72C2gn3NCaCQtMObflAVayMupuTb16dnnYtvT/cPn2hxVrpMBcZ7JEnMIhEDhIxiCDUx4mESd924upqu",
+	"4V7T5VZMFd0SgfgCq/divT/T84YMEQN0gBHNlay0jQLuHo7RdTVy7SgDnGezjHKJpZav54JjrqjKmcS/",
+	"lizm9m81yzPz5zRLTFapXkjzZw5vb+tngK+/tl80/750HzYPPnjft22KYZgnL+xozL8vikHZJ2Zst3jI",
+	"5lmiVheapCbLFQJHTnOEHMZ/vbBr9t2Hy1Zz0EE5GggSTDTDYh5JrmaPoQ5cSITel+VfTKRJOFwTPURG",
+	"ea93EPmRK/CEhd0R/wErrOvToAhfcbAlpN0/JCbzvgS0AlwAGwm0LAyWcaul1cTW7S3UUZ9C2jyUnY+U",
+	"FzncWqRU6c1cDxnGuLQWxuIR244oRuc1pax15pc1s9cNcJKZW1wIBGN5JgzcKVlk+oyO2NBL8xjxJZvI",
+	"RDGyTOIrpsg04bFBzyoCHBHq8atK/pT86oS4qMQRh4QRGLqri2sgf6qBlaWgyRNC+Qr97IgzNuIR5RBB",
+	"BWXlHYToiI/4f/2Xj6YGnx3xr8hXX71DCxRQh+RXX5F2RBVNxVXOghKmXlBNApN7cNNNuBhxgkUHu+S0",
+	"IVUMr9dNDF7oqn2Hpth9+P3Tv77uDC7334V7uic9RUoWGUQqkhApYfLRrC7/1Vdam//qq5NyIICJYiQJ",
+	"1x3BfdnfOkaOmjw1e2mmBLlJ2DJwIEMZKc5/PQ8o6QbdAIPBqDjJDWpTUbP8KjGw1nBghYPeQDOJpiyy",
+	"qSMsEGsLfiMlfiPfMEWoHoeciUx1UsD7r0UDruE6O2wBIXe6l4bCkY1io0vO/ZYSvZr6RNa94KEMsXpr",
+	"RMveCVlkTDLIUURYuxlVPrKb7gdueDJ2I65NTOpyJlJmg1C7DUMTuQrdG0gXbHxSxj+k5agnkeHJaEoF",
+	"JB5+m940sO+cHptkRRisXspzkTI5JCYOmrSLOOi9wA+EJu31gdB7gf6GFwxN2uuCoU9sMPTCpjCXo6J1",
+	"R+XA6D29YRH5AtfVaStYmBAAE6+Yknp/HoRWIADkhdT/eA7rCZdCUOBuAyDxiLfDM8EV46qj1YAh8YFb",
+	"TOu/AIDLnoHLVWg/hFCvOAxGPMQbKf0MC+iHhuvlGpjfUKtaYZf84IA/RhyRP0gbgtQCRMoNa3gx4R6C",
+	"81YAVywMKIgKg80yJD/9MsIggVFrSEYWLK0L58+oFZARlPnHH1GrwqcmJAB/6Ha7o9btRz3PHKoSg469",
+	"oGomEZhOVZHK2sZZhfh/BeqfHvjJiFMy6PVIWIMPtFgyiZJlXBsji5YQDvicRrMR11bUI2noiG7GsIA9",
+	"CfcsbFASzTDiBOJMgFIYvRbAWo44XsDnPNZydpKJazZ0oG54hqbgCtL2wc8swDRlzX5a+cQ39QawUB42",
+	"/EmraAHB86C8CC7KQ5vEpUUY8RHAdaVaUMMPMA792n6v16stDOAkTxgUcRFSQaMRL+L2Rq3bsEteZIIr",
+	"U/glo1ymMO6VId0JCU2fEJLxnF+liZzpWWhDSCxS1B70kiwh/PUKgEoNRKJmtV/tpfivZM4o+Kl+NaDN",
+	"v474r51Ox/1PN9ZL/ytiGO6GEOlu7XywJdiKvzbtpUCftD56Y0jM9/t6pIh7V0KH0rzkI0P9SsIKrJTu",
+	"tAFQ0/V8oGe2PcSr/oKDiHWdDMiv7lRuxlIE/mrCUtzTPTpgRtfjIfnVqhWzAnIJ0Ls84Ef9bh0+0nVy",
+	"DKuKsJXrYHt/1ZsKm4AotMC6+h9VPD33zCDwuX8jCJ5P6gI5Rz9tQjBGYVxC0YMOGoFa7ZT6+3rAu4BR",
+	"6fZVVCvXm178khS8G6xR91fDf3Qd6mWDjjajiuE+bUIosz3t64l6EFN4kJy4XQZMNMV0HQQL+wfizCoh",
+	"YMq1M8h2fFSm4B1okjDdJmxK15/eZFDG1+BNbgErqTv1ISpNX4cgZvJmzFzSXouZu4fSxAfgdT3qFeYW",
+	"mZS0HSqpB0kKQkrOcgU6WyyWfO+ETHK5Im3VCOyNMN5AXGnP8MCoGf50HWvDx/Xm1r3C0Eb81LIwqKS0",
+	"idGt1RIOeodhI6Nj6Lw+uywALMpktMpQ8BS99A/AkUbLW33EEf0U9bH/AmEvMr0DrXU26PW++soLBjUM",
+	"U5QX0PMzRYUtgJ0+yof2yNDK4vpTAwhQB8+DOFPPgtSdbAQcPvFto4oas2ewbPXM0Swrcq+AlSigCZN2",
+	"9QDaM3bUYH//q68a2QroQjfiAMKwUWe27GN4NzCaijSTkW42MgB9RAZuSuYNUOFLF3ThXgPSIFlmiVKM",
+	"azpSfBf8hc4JAfQ0mOgLmnAiuGTKh6sE/hdTMkkyBfXpeIyzrQAYoi2wG4bhkDRgGOqOYCYh3miGuE5r",
+	"AA27a/EMdT8lDRs29yX7pKzIxHE15U20MQesA0kTpjUmpcgRx+/QVArbQ1NuhbF4M0hvmM+1pjIlMs8A",
+	"2iPRBj0k+8kTg6cH+0G50ZnY/TtSBbsjfgnUDs2GMaibUuBChbWkEdMAXBMmIWHEw08d5KaOickN8SSA",
+	"tcfhJLiXGc3ShEk14hSyKliMCNkn+lNcqA6upV0Ms+dcaoI2BoA9UN6NOHzBalf6iGGxWaci2ge/JAn7",
+	"RCOVruwW8qSCAbEd2sU3VsGIMz4VGeQqcCvx9ES4U0cfFexpeNDYCV52+YgX6eVFHV9MEzD+aCsG2SfA",
+	"kDBFWQrTZcQ9npPW6vXA5vWTwsVQhVBEo7T2u34OtCFUv17BrncOprY+BtAv14lmQjJO0CUNKVoLhm4K",
+	"uz4jfs1W3iWDWzJTIn5/QGYizzT3qDzj0kwyk/p4xehNQq+otmZdYlJmvkG5Tdp2XbuPURInU1CYC9Ts",
+	"cNA7DuEuo1EdtHR8u1DJPJEqiTQvGwRLJKktZ2Qp9viXJL4N3dj1mfn8kl6FJGYQlFgAmLjY7hG3qmNI",
+	"2lSTTmvviv7/7P3tdtu21jYKnwpePc87Kq1NKpIsf8mj475d22m9VuzkTpx0dS32ESESsthQgEpQVrQ6",
+	"8ncfwD7EfSR7YM4JkNSHLdlOmqQe/dFYIikABOb3vK5rKxFYGNR2glp4RNvPMjwPy8/xAllYw9qimwAg",
+	"JIh8luSNJgtfHV+d/LR6xCAiNGzrRJaMtx5GK1KBJxHXrd0BMlhr19FOCLudg9AInPDnZ2EgJ5kYJh+o",
+	"A5MQCGGj/S1EUQ7tWHPH6ErL/YpfJ9JFbjG2SJTzxmCxPni97XeM70s2M9ttLQQBnYCHOsdAuu0T8QzK",
+	"s8JSXUvYgziZEVxmxZ1qUMBoUC2wCWQCgnJdnQ07sYFlGncp5kWV/FQdFkiIdVJDNtxupi5iuxZXiTkx",
+	"Nmxl4eASzRxEXBUajtXtLDUELd9enWCwIZBhmddzn3g9w8YRi3gqZMwxcIGypQLmzU6NEEXLIZB1SwVs",
+	"VGuDJJGF9y89aq5X4NxaV+zI2IPaqKIU9CEoO5I1i+B3usneOBRKRAFm9TBA2NegFjYCaQaxAKG76tfP",
+	"jy+PC750SFrkyFlg3gSPMqW1GXmaXI9yX/Mb877o/NgX8to5IRBORAQeaFnJVJ6nIgaM/DLggPkbpaMt",
+	"fjuyxXCY1DdqBDPOuPjkr6y4scl+UPC2oc457HYOQwpWVVwCzEARZ5pNFVVyQZQpYMevzgs+5lqv1m62",
+	"mi3LWcsnSa1X22m2mjtYgjKCJB5IDvOP65VlSnAEAL7PSv2C1z6+FrlHwTOMD7vmUs5mYmDU2I1I1QTT",
+	"FsCTmKsmC/8LaCPE90KHkBexBsabCZeJHrG6SCEXJAKJqsJ5vez2Vs2jQIb/tYRz+P3bt+enIdPvk4mm",
+	"XLNKsBl0iSmoGcg3xo6IrZoxui/KmQsdv6E8qP9KpUk0h9i5WS/tMZ3PqSXVSCfUxVZDJJqpLAF+K5nO",
+	"KavoiiXP41qv9qPIf4Cyh2uEf7H2cq337+VWeYn4e0KHR05PMlg2Y7FcS0WtiIm5HBybItuIq2+zmrxa",
+	"GSxWtqMt74ullWNJXBrKADYBkGLePaClN7ZmbB3RjlvR4cA/4PtDvyv2Yv8w2h34Xb4ztN9tMnpo18rU",
+	"TEP/kN1S+gjTOuCuhLhIobWgoeXAjR8VZDGBhY24dmn9i396Qh/9/n2rebhioL96NSfvza2dVstmlAX2",
+	"ARiL/9koHy+Uc2Ma7v8XqwjehLkA83DNZrMymMVfXMoxX0H88Fo0jdjo4u+vqqxw43z2A48t6ZW5pb1z",
+	"9y1U2XOl1AueXUOn2u4mP3VO8RqiPC9VJdR6//7VqxFhNCDlaSMtrKya4EvJ+TWWUYDowrqGZ7GK9Hr5",
+	"J9lPVxcvUArmyA4nY3Riyx5FPXxGMrY55+PUaFINZjaEmAhWrojwgmx5LWIVWSfEiQJXDRrIQgR4xsYF",
+	"7h1655psIwjTeDYJJXgWjZrszKX5wLRB1xDZxAtpRN5SPYQFeJaZwTQ1lEKlSormb9oYE8Z8HPP3EGFy",
+	"QZxcOQITkmmQOqBnLkjOQK4VnWuE4Kl5IQ88CacvT65+eXVWOgn4hfkbDvz3QU3IoOZOCX79rLh++2NT",
+	"vF5bnk2FY+YJa9ZgdXHbBL6jWP61MI73e2B7E9mRZT7DV1l9D3ec9a/6RJ+XDtLxqxL5eulcv7RbSZfO",
+	"9qqtvfa8w5lEFh66mg2mMk6FZw402Hl6hAA/cjKGIkCXNChCBcME+Nrw9Tc8ey6AvSfRbIDgMlCJBEME",
+	"sNyV5+ANjG3D0/Abv+E4GYD23W734t8Lu9Y4u+teIl32DK75yjfX8vH9TpOkx2KvdRtsJHiaj/5zi/6g",
+	"QHqn1QpLrHyTTEERTKLZdNJkpy6Gr6aUkrJZh5Vb4yf62Tv3xWIWqSIs/3ANvzX13hIRjO+s78QfX2s8",
+	"VGb2dVsRL4zRZyYzydTgVkGD2dm12+ANODkOecbDqCryL4K5meQWxgUdVCNh0kQKW+aljSb32FjdQEyn",
+	"rIKhcA/AzowWjtVMmlXB+Ktz4I1EwugvumG8hNoB5fPmhQUypIn8L3cYvndFbghpBPnn7y+OL49/POtf",
+	"vfzH2SWB9BTHB/wf81E5Zc3yjN+I1ErIt69fsGHGr8F4Mh6Rx7TCQD+k7AJMtYFRA3ZKqq4pzP8afigL",
+	"7/Yj19gXFzCsr8LNenJUvnVH5aooA/1Oo7Vn7IISLNs6v2UsjH293pShMMZIZIJNJbDXhBdnV6/PT970",
+	"j09PX4dosecQXQcJVFjwRIZAeRfX46kYuROw04Y8QmWGaXThqjZdBrobws832atMjUU+ElONOSvxwfJo",
+	"U14WLjF6w2M/KpYZyTgWHtYI16H5tG8jKv1c5Rwo6ssf9+MpnvI+1QtA4JribUjVI4ZAgmXTJDBdrGgK",
+	"u4eHYcNzOpdNlEpZPbxWff172v9biDObZCqeRjkbJtfTTGhWD+kVLYztD62mWSS8TOhpmn+EJD5dWArq",
+	"07XFJ+Xry5UOdCFk5j+GjSYzvgRPJPhkE5FpKL3ALHmaj2AWK62GC9oxmx1eYIuvnt7/xX46e/GKrXgd",
+	"+KZc0GtQFBLEtMjNQP4vRj7Z8u0QXzVif8WXf2ARw/dB7cezq6DmwZO/D2qLvBNBzcOf+j4wcwpqH1m3",
+	"U1TvbyZWaI2MFlnctLhTWd3a+61mq9lt3Fv+tLp333Kp8udqKuMvSGCVVmXs9tNau6gcFFkrqYwMfDkR",
+	"0rh1O81WEVXBywaEqpTZTQWpMhfCAM/sl+OLFyv3PD33zURE21nLdsTF3lmKDK0ccx1jvVI07Lhg96wA",
+	"NFut0+xDXRPE167fEr00p9t2DNQ9be5QUX2Rk9yJ8dtckVa429opwXhQlQN8WGJIRwszzkCmUnVJpbaL",
+	"1cM3P729On3582X/9PXx+aWRwm/NryEMollDNuCpMdWdGMZa+JWb8jXO8Qvz3mBUCOGa3QhjsA+HSfQ1",
+	"7D9z1wa/9gahKN8Wxam3bl2zHslm7h/0ecRJ7kNv8i02GWS/7Q9iJ7P2mBQzoYmGv8kAvh1MMEtuElmF",
+	"b3s/tGe7W+5S+y8SnR+boZ3hyO7weF5B8xYUwLfNVui0WmvdG2OdVJQrpe6JkdWy53TuYs9ZdnsIaDsi",
+	"SAwIdLJJJm4SNdU2PFNJ9xc6gY8xTY+mh8pyprJYZE12bJ+3pjSM1a1Hbb77TnuMp7nIRAxlgFhFRU/A",
+	"wr9GgTQs+djIClehsC7PhZgb5TUrQ12soJbYwNO6Q0hQG/q/ATFCZX3oLgIQQzlNU68GzZpYS9D2O7tX",
+	"7b3e7kGvtfMv5CUAxLYJXLLTbDXb7Z3mPvR15tjaiMXpJeYM2/MIPUfLDY/mh2uHwwOxH+9F/u6gy/1u",
+	"tBP7B6Iz9Nu8NTiMDuJ9sTeE1lhou10aMq0R9HtRSWXNbKLFCdZag32xH7WFvxPttv3usCX8w7jN/T3e",
+	"HnYGO1E33gUKmcUl2KVyioUlaB8eNHfbzXar1ey0yovgOqmYj94sKxgdihVZTRoDA21zHI6/K/aGfpfv",
+	"D/yD6DD2W6I97PCdQTfajVcuSG2Xdwc7USf226Jl7jw0d+7H/p7YHXb5zqATtUuYGZlKBeGaxjWztyqQ",
+	"NDUx//soPjnfO//tfHbx2y/5xdVZfvHbu7cXV2/3Lk6P9y5Of+DnsrW5sikkD0DsrFA6VGCghgwEKInE",
+	"+xvV7btveQvNHipL/iPQsN5Edzy3/RsP0W3dTmeT4VEI1SioM5kbzfQAu6wUzDRCsbTIJYUG76msy2w7",
+	"JaAiKb1ClZ19sKVotmMR9jmrLzJWke9suxahXIQKpagptNIQiqnMSren62q13FjcNrm6p+JdBVFIXNTs",
+	"pOlyq2s7bLJjApvEeqNtCn6gdW91rU6jyQDjT2tK0RrxBMECrGwmhHuKgsLbgEq/JF0VrIRypBqCFQid",
+	"/0AAqZsJf1AX7iUW+wDNi5QeDUWA5V71NXK74F+qRSrLRJT7I5Vp4Q+gYHju65xPwKDaWDjA7NzhrYIy",
+	"EBLI/VUfgjODjbRuHPbKZ1V+k80nsHjfknB7oYB/IpGfV57dVzq1dzf5MVeLdSHihFuk4YeItm7n8O57",
+	"r5S64HJOi6M/RbYHWP4qUjEfLQtFhVwbq6Xi61JLOLVi2+xIqXt9IFIlrzUUw7ky7LwHBSO2cwMAirAD",
+	"CbvG44WHYJFl4Q53Q5tDCSTg8GfiRvBU24KBJitT5LhudjR+qXYSW7EhLwUpnDn1Td4OjrEktMwSPVBq",
+	"0So78bRAzVPL8v7u+Je0Ff/PYfTPzuD3f+y/y3f032cH8qfhcVv8qzt9vY0sIsyAraRRdyWDI+Tupp89",
+	"bPOnHd5PcAhx+9xyCsfilgKOos3AanH6d2FjlM/fMTS9pWJNxLz2YCW0nrDAKSAICyBr2+ZbloihVkcR",
+	"S/26DkviGzWqH2wYQ1IcDq6fyMqK3b4Ly5SUq7XBCVnIFUYlexvCNdsX5SxZ2+wPedxA1sFadUUCiUbT",
+	"t3FETQwzSBVS95fl3WuXqS/hGZ2OMU2PHVJIMRwLGMKEjD1WwOBVlI0+CiSS4GKzDjbqzngW6yYD50FA",
+	"M2dop2GdzJU1frgsr4qYwf01BXF0lDUFrWh/U4vVOMGz8tXcH0+jkW9EhMh888VklBmnptPq7G2jVOwM",
+	"cb73Vir2MbY05Ah8mvJ7E/G36jA/glZbs5vKgC8LITPkhqgt9e2WQz5XpabmEdeszQjFADv4ADISGk0h",
+	"9EZPzBVALWZGvREvTHXzeRRVBZbZgrerBACy4oBDIMfmArqdTtEr8m4RC6CKW6Z7z55R6f0iKDOtjn5W",
+	"LILvIm2bbn98xjoVZWSXk3rQVKYQKgq5ZRQzBxAhMGylk2stxaXG3OuD5f8JNeDNZDmOeYvgJ9G4WWxk",
+	"AbcKapjM1FcEPczHdHkgiV0SiwUBjwrqMiDDBdU/QH9AiP2NJntVgFbxhacsIVhV4asA86UMX8Xq0DEZ",
+	"yFjkxGCyWNnRDnFoRHajMZQBjW5L4p5s6ytih7y/sC+t+5fsF3xtUYpLMSMt/xSm+IyejoOpW/BO1sue",
+	"Uq3LrbUUiMxWID5iaalS79lA5DMhJGEnYDY8V2GPqYmQQMIWyOE0TVmdE2HiezHJjcfPWZrc4KOhGxAr",
+	"djQgePD3QjY8iOHLgBhW2CRTN0ksMs+1bMLPLbWNIZFohoLL6rfw4vyyf/ny6vzkLGR12xLcYaMGZgOl",
+	"mqFEQkSsQIYXx//sH5++O76s3NHutKB3tcH4SPC4yd4gaF0m2HWmphNblC+MeRvxtNLxWoDq2Rn0iOQs",
+	"z+YQFgY4Aix3tW2o2PtSIsCGhQcsOLN2HmYj8XfN7YAZLIsHHNHbo/Z5DgMx4y3dF8KC9XkeOuwDaOdF",
+	"xC7AaLFQYXsd7N0lF+BoBYIGFv4iFh3mTEGeUzMvS+IFJIm3b89Pm+zYNYvTUwCt1TwcG/FbOLYTAMS7",
+	"tiXCCx3brj2euurr3NhSo6IXPp43EGU0NA8S/glib/RoY5sd60fmG4x9UaksRt7hcw1r8l6ICbRCDaY5",
+	"OliZIMNG2MVwyJA9gONEEE4c1oBH7xFv73zoXyopLA4StZOHO60uu1Q5u1BxMkwApgr2gVQwBw/cN8CF",
+	"GBU9yLHl68kwxT+eQHSNYKOJ+whEBMyNDmQgnTL/zUwEDl/B9qMAEyG2OXNYgzVl0MdlcXJHWcBz6MKN",
+	"+dwrusN7lbZyDwF9Esmgbtts4u+0OzjF/sbBrEqOmyHXFrXrmj5Q1/q+iBK9kgj3Wvl3Vlq/4I80wSOk",
+	"rq5g1KCgxXOSKzyDCyd0/brkastVaXcfbVVeynROAskWWCz3/daNRGhs3NuLBHAPaO+9nQ9iq6nBjKym",
+	"+s5imt4+IXv5+nnY0fqHgwPud4f7wj+w1Q72u08wjxI0wibzsJevn8d+tDfY5d1Df+egs+93RXvPP+St",
+	"XX/YFTtxJ2oPWvzw0eZx7LBVqLGRwIOyKo6a1SFHIHXDMsKY2WbgHUkrYNd1QVTE+JrJBzW+MzyMOqId",
+	"1GqfoC7HHHqUtECuU5Vp8P4ocrDi+Gx8VIREspBaFSyku0vVLVh8ErUGh/xg6O+bx3TNYw7sW2/vtXYP",
+	"h12gXyztl433RvmwbHwwMjHmiTTr3GtDZCPLV82CanTMVvoEq3TQ22mVV6kT4zr5B2bYXTPsw8Eu97uH",
+	"dp2G3S9xlehdmw1rVZQ5bWORJRF/9kLp/rG8FsYV/fjr5nU9ZdthhUv5Q9nmhYwhmtcxny/2RZfturta",
+	"TeFie+1Hb8v21J1VwVVjto3JbGM6kdTSQqKIkJNKNl+TXSrHOPvnzONzZhW/uBAqODp9i55ciqOCmUTR",
+	"071K9DS/2z/6CkOox4BlinCLGQAIrwBHxJZJnDzM21qbD660vveWGEz1vLwLVsOluk4iAmM8YgAPC7kn",
+	"CBKn84I4uLfb2ineGFV5s3KZ99bvDEb5GK/ph6meW4yPdYCw4M2hIwf0fzNlQW8DWedsmCoFmIhTCf5c",
+	"zGBtEiU1QPIVwLmQEpwib8CwoBUyUmwZUKokvEpf3iWG4FK8EhEl1oW3qiqgHNQq646Vwa1nUnzIb41w",
+	"AXjb+jCXixEp6QH+o7AQzea89LA7GWoBEZaRa+ag/8oDCVkdA2M2GpaKYe6Vo1wlzhGK2FQhsmSsZkfu",
+	"9hHA0s8ZD+RCNC0pwmhaKem6ATz0Nh2+4vnx5XEgHQZ2iMy+he3PsEeTesmRc4QGhVudfNY0oA5Li0+J",
+	"AJz0tGUfz1zmfgMf6DCuyqhcdduO7GGX9DJEV9Mi/gWSonTA4tZueU4o77aa7PjW+BMKtkBa8EA1zXUS",
+	"C+xZ2G15rjJ/TezjUnzYKv7x5Ac/+cGfyQ/+Sc1QHxIPC23pUky71di8JcdNol1uydnduiOnjITQI3zM",
+	"AoivHBELlze6GR0lG9xi42d17rgqEpTVgnCkCU/wmt8IBlE1y1jhmvkaULtVRWTAM/+N4zF4QsI/Dj5F",
+	"WOIp8rB55OExPeoljbS2auJDXk0p6QWT4fEc07+8s+m4Okp+ppWx5GqCKF0q1LF51jZIvd3WV+lf3m2A",
+	"sTX2V/MTpMsvlzf+nU6FBUa/oyv3jGDg0Wiv4nGTHqojKDklsVHfIXYIXh5IlQE60xETcYJmolTAr0rt",
+	"u1HOcDNi+hnaTgnVu+ExlcYAk09GP/GgOMDrM/ODSS7GLnVadjM44B5Bfc8QQDQKPlXPIfIiHZWr4QFe",
+	"BvoKS15huKBTISMPDICp8IpWxgKGHFK75+BZmnXRDr0ektQlOleAnRwnOVAkOU5cRIKOjCNWhWjJBNbd",
+	"6gKBO4mhBKzS7Nsw09WcSgD0ex1IjAwAXTPyxVn0//JYEjz6SLOD9Q5SsHyWWGYENhQipmsKAPDeQqtx",
+	"ohlPZ8CbIHLPDgLQNgm7kwIVZch7O4YxjwXGGVf2TiQ6d1y1X0mz9lIf9kKrtuPzCpM4tMcKFheOZSDN",
+	"u0AkRZ1nggPd2wuucx9WwT8/DRtHBRYmKGXa6QwoaH62Oxwr/eEd2qty8GcH4jqREntgFkxGKn1Yn35d",
+	"0bNdGGbtVrdT8z5nE7cFhTK3IxU4J4olZOXHDmmjMujJJHz6g3mfWvwwg1z6XFvubWM1JTc8mvcRgbRv",
+	"WTtcqVuJ173aMr3fa1fSJa3hoTiI9yN/D5Ik3cMd3xh1PuRJyFBDGPKEBhrzXPTVsA/MMdht3fJbXb/V",
+	"KXeVS/7ftC7NCOoFQGL2rTktuVHNvPjkhZqI/5gfGqGZ9n+1u53u7u5uq93ZqUHtnoUR7dUc1B1l4Gj5",
+	"VlnBxmDdjboDf4d3Dv1u+2DfPxzuCX837kY7gw5vH7YONrWCd6LOoM1bh2szS8PdZSu4PehEO3FX+LvD",
+	"Pe53B/uRfxAfCr81tL3kcFPVCj7kB4P9aC/2d0V3aCz2gX9ge8ftd7VNMm41RLiq9WozMSgFYmtlFvsS",
+	"7X91rxz0Wp1et/2vMlZ95yOuRrvV3fFqKoIq/tvvpVO2TKC/3Nhunrq5VeQk8N1N61Wj4alv/RP0rV+V",
+	"Y5cL620NJ/R8Svbgi+QGNcE6Y/AZ6ppbo8ypfQiAebMQYNHgdh/vJq4pnRtjQE2ELRCEouiJscSq47WE",
+	"b0ncCwtdBbkbuIc+xWiiI5AKl3Y44dGFMc853bPGFqR2UDRpQceGVXr+EEjIwDgzQ08TCYEVawWDuQJW",
+	"r7EKsVTNmm8ItORK1sz8SYO76sWB0cvVfIZU2Zin6ZyNkzRN6HP8STUGBC2gx6qHPTYSPMsHgudhA7EJ",
+	"ZY6/Fcj2ruMFRCAnW1s34pOJkOATs0mmPhhb+b0QEzTClJRY0A4W7Guhp2OoTnQVf9bmBJskkYuGCKvb",
+	"EsPvAhnCx29AEhKrpFZsMDcmh0iHrmcLmBDN72qyY2iRsPCTLBUX4UfCC1p+a+UU9YTXfEL0MiwDMqZl",
+	"A4gev/jgigVaypAsmfwFoRY+KAV4WIkNGUgsJjFN4KhRm+ycqGfrOGQeyMrrdNxHPftUJPTsUQME0bOG",
+	"DVfQg5RhrkMCDprZYgIIfInA33N+zOrdZonEyozaAwGwXgVUhLeWYVtl0PYGX5ln28eVGrsXG0o9Oi1U",
+	"1xlIe1qOzAq6dgmk+RxanrYSabl9ZiDXMpTDpN2uIplS3ag9YLenXZRoKNYlv+2lXFiQMZ9jEsrmX8Ln",
+	"Z2en/Yvjf/bfXL0+O75403919rr/5ur4+fPQbBTz/jSr71YoTuH4kxRZEBRNZn5zrDI0uC2/H44bkDSw",
+	"MjwWLMyV6o+5nPfpZ0KUWiXhotm1CqSSjSPcQ/CLFjrLCaCR+YZ8yxks9ozPAStZE7kCZOQKrr8lX+wN",
+	"PGlzb+xqrYtjMZbjyvHPjPQRJU9mXYy48mY3dkT2uveG7S2ruOrPJHGPGVsqkKiv2JJqAo4+3mN/BLUk",
+	"Dmq9YCNPIKh5QWGKw20F7rT5Dg1M+KL4qZrXbDY/mj1d0hXbAn5euS4mnPARiBdULMJlTgGNMtFWkHtl",
+	"4EA9muYacAKdq1tIRpKKFSnnuc70ihSaLPR5etSVbERP45u1LA8fFPNdFBeVypJRokswQNj5NuKa7YJK",
+	"8ylQgDLFiq8SsGhZvlBZjbkKmQkhDVUrB3UPi6DulVLswigBh1aydVA3V8o3E/PtxB6n7RIxjwvZ75ZF",
+	"pTEGqkADuFVZFuZEnsnqy6K6cfeKNT+5S0CcwnOyBFkdcLAz/405wijJG5s5ChPH0LLWQ6DyEWNOIfc+",
+	"deLT5B3cfyKtTdILZDhOZF+qPDFmY71Uv2IuL3XxUzJbXpf4dclebADr/Yc+j2/MOwlZvdQNhTcOeYZN",
+	"Tw0vkCHFWagtvx9NczUchqxOn2uiGQDqeaEtPx9yEBR4MMvjQSvziM14JhdmzTjWt9jurkBCmioj38Xs",
+	"uH6epyGrj9QMn8tLFTFGfRqD2VxsLsiV5QQowvI9FuI/+hDeoRzzQgxrmqXhLXRribwmKp6HBunKQ6lE",
+	"mlqtmlez86319loYcbVvr9Zrt3b2DloUeqWtUevtQzB25Zur9Q72uvDt0lzLMmZRtsC1m0uS6vKsw+CH",
+	"b7/apOMngPN3pGN2W1lZY2kabXHjsshx36xtLTc/MBMDneSCGBhLIpBuxyiEJfhIyCY3JwsR6yrVYCvy",
+	"QhQ9pv40c5/Na2I13IjfGPesVBNncd6zvFwGVxJrRTUcq1uaXvPk/rSo0gyrtR0rKqwIcM+S2/bJFIQr",
+	"QuvwhhMBjNnhET5P08DCInzSNBJxdaQ7dHMN82wqwib7GdwUPL7GigtZXQtR5l82E/FBg4aNSjAm5xYL",
+	"DJfKOM0g3N4LMdHOzw47rXa43B0J0RpnFIeuVC9EXhUajQdYijMEDCaiSRmJHmVMcA+QVlL5iOWK3SRi",
+	"5hUSH6h0SeQ3S4yoYjX2IZfs/NXNnv0c4x2BfLbXhYocRz2P79c4RA4mt44IDu6bhnNI7UDBF+U3ovBF",
+	"jRv64vzdGfigr46vzs8ur0odvjsNqqUcTvNpoXy0jVxhMIm2hMfcHoC87EhE7wGfzwOSZKwWmwug17F6",
+	"FpkJoGwTQ1eJ8V0R6xKIgOcMJL4XSKOdemwg5gr4xJGPmjndC4vax6AZtIiCj2pT6FCAiWcTPmmyE8zv",
+	"GEcgFua8Et8yeRFFjbTO1QTHaVwxy7HsVqK+ggm8waRIAFQDzWOpsjL3Pm7NLIHsJzSok3i4VoCUOb0e",
+	"WeYPIzyGKoOsXQ539MEqCimZ3WShGIvsWshoHhZipsTzb+MAHSMU6BGVW2IIvsIXoTVc66Ga5pEai9CY",
+	"QkRWbywd/PEGvEJjNySSDh9kJmkBChY9ChoV1SGBTDR2vdfhRHFpbFc5H6spkb17xUTNDHhqKUmYkkCh",
+	"hLQIFKeRitHwbNynycKpmVxeXQ4zNBF7gRymHNw+3ITDYcEz0qSvCpLqIkItY6MXRsaE9ALJJW3RXLHw",
+	"5MX55flJ//jF2eur/tnF8fkLGhvGGlFaJxn7fSqmIpD1JRr0/9Iqy7+nN+CSsZa0xogT239slhw3MV4N",
+	"G+knJYECfolyvodCi5MEdAtvSeMb2PnsKo0Xt4w5Xioj4WJEx0BQZA3y7xVWeiSqV7bBJ+JTLBm8VlIY",
+	"bZOJScrnFeGLBkqZKj/3X8NlELhE9XBiKeTz4kDCDxula34SecFFlqDosNWTuQCWH81mnFgEiugvSXpp",
+	"BwUCFvdKpWkc1Ajch3Mza2ncEWiit+riPTL+m5sDKWSUzY2eQzZJxuHOJTb7pTcFL8KsGEJUXk8pzwO3",
+	"17EmaCUa5AkkjMnysfbaHZG0Yzkn7eJHRkZC5M8c1nrBKMzZtVIxMTk3PDadQAXE7i5EPQkZiRaLj3Gc",
+	"lf0ATVzWWrEbzpZs4BbGl+H0Mmyqo+IB7pEWnwieiPAHYOAkxSL234t5H1B14nKtwVJjanXZ1wT79qJ2",
+	"3BnuC/+QdwcWPn136Le4zQrvDqvBwM7uLvgW9u/2Q2pdSxaOEfq23tWFy2AZrilpYLSvMXvW8XjbPgEh",
+	"w8bnrZK9PwoRbuK78Hqqex7PwRawPWtu3wB/qL0thh7WdGw6oRO6fOupFDcuOZL0VZP9w6bqqkbuEWEf",
+	"QukWWLtwGBe8zhVi+i7fs7jF3fHRq72gUos17LwVzVeAlVCsJ1zl0D37wxnyH8Pmmg288sZyUcpjMfpu",
+	"TT3VukeUFl6J8XbO0F69c39R4PKn0i1QFOJE4j/E/DWI0E0fdb7q3o8upvLC2Nmv0R7f9JGvVtz6EcuF",
+	"yg2HGz7tzcJtHx8LXA+89ohLxCIh25LVh9M09dggVcbv8VzZ7nLPWsNbbQdAZUFhgpU1n0t+WF+uHHJf",
+	"48aB/UpOmjU2m08Y5g8BFUNDma9gj9w8/FSWVrfGv1eKwiSzP96jImmPsK/ASRlx8LfmgdTTAdYGN9kl",
+	"BCiWBT/UYPzTp6H7V6QNHAFECT6xiDwUVLQQ8QD2B2CjvD0MvKF1elUxf4rfilSMLOHQ8WOs0fJhqIvm",
+	"dZOFTpqXrJ0Jz0eFrVPmNd8E9aesH0oW305nQxNvYb3RAAaoyUiUbbrK3jFiIJCR1dqWngPfBpp+ZbqN",
+	"bgh+yYo3dIstvPDWN1yOcd7/n/Hhzb/Gfx9F6WEqfnyeRz9+SP+58/qGd95N//mfs/nFf/6nfXm9aCDv",
+	"PXLZLtxRqta9XR3gLqEJb6MGFm9cqQ1s+OAvRlX5DmTSTD6aLHxm4QGbtxHvVgUjn0xUInMohcJDkJyU",
+	"WblZ/fXzE7a7290lnYvBiqFlJyzHuL1ycg6LgMYJ+PEQ7NGM5zmPRk12nutAhm/PT0MqTnSn0QYaCnP1",
+	"zdn/vD0D2MRr4+2hYjeWja0fMtdcHV+9fYOR3Kuzy6vjq/N3Z6GLqzY8Fp68vHx+/vri7JSgAE+OL0/O",
+	"Xrw4O7XwZ6dXb66OX1+Fz8LTq7PL0xBCLdigUerYDa/+ZUaNkX7OwndX5xdn/3p5eRayWAyhN48leZOF",
+	"L16eHF+dv7yEQS08xEgQxGWkqLWZwtuLi+PXv4R2UVc0uNtiaSjVwtCmDbuY1yh4pm/RVIhUPK+yniOW",
+	"VSApBNi4XZ+x29VZIO+jz+xu+wvptePqS6h6aL1VL8+pPURqpBJaUnDOsgX4Zcm4jeh+p+0PpYl87/Sg",
+	"NUv+QooQ6sasdKwO5IezH88ve+9Ojl+cXZ4evw7ku7PXb85fXvY6zVYgX71+eXp+2vOfPXszMV7ACeQl",
+	"nz07KZ9QenPPnp1dBvLi7Oqnl6e9V29/eHH+5qdA0vOtnAikkSC9Fe24gWw2m4E8uzwtX023n707u7wK",
+	"5Nvz097OsBMd8K7w24MOdCUL/2B4yP3WoB114h3RHe7y/3aFb5UceyCtNO21A4lSs+ckYyBJBh6ZIX6/",
+	"Yoi9Tquz1+602letw1ar1TJ3nF2ebnR9d9dcT2Kudwno6nhGK9IOxPtp1mSnXHL2WszNwlhh2rvgiTkv",
+	"wyQSQeCxdqvF8L38zOfmgzcTsyUgjUcrSQsH/y7e8fY1eHfpyT+/wuArtYJO1UwCQTGEzRZWuQA8Nmv8",
+	"GAaSjER6e/mC25ZwLXRW2JQ9ZHOKPH2Rrivl0KGCOBVci9iV77LjNFUzQdRVLKQAQ//kp+PLH8/6J2+v",
+	"Xj5/XmSNA9npslFjqY6JahNYSMU2GAvpY6l6WKrXbhwFFPkwDq7QTiebm6mxvMT1Hy6n1QNZzauvzJ3A",
+	"Aj15p0/e6VqlfN8khlSvqWG04FIwB9xoh+Vvara7tPZciDSBCsA8F5lX6gqRQsQ2uL+Z74rbu0KtsEgD",
+	"bf7B0yNAgx1P8rlLsbn3xzUL//gYNmsfH1y+t6qd9u4Je8RBxAep6IP4+fRNuCsRdhxMd/nr2uO37KJj",
+	"BCKeJ7KvxY1AtbPvFfvESOMMgdP1hGsozM5EBLxMo7lOIp72ofQd7hzyVAtzQdwfpqSApJKiZhSZub0/",
+	"hK0uozkgWicpxFxdRyzJUOiDaDGwYd7kFWOl3D9Li2X0Yg6FU2DufAnNyK5b1w4xa7ILPufsZEQi5l7N",
+	"yt80ZM8mzcquO9lWVN0N3bOufXnvqnVQfvQjRunc6D5/vO7e+T2UfT+DnXQCZtKmqa+T5Ts/GuECttOV",
+	"M502TvUt3fg4uTSlqKeBLCa0E3PlYGIgeeUiBNYSoVw1BAusYgHcGmMuPmW4HuDOnFDZ6mOGdYuo6mae",
+	"y1jdiE38FrNPbIrUyOiiIdWYLqvrm4vvrTjEHpGCaQJQjCkyC3a72ZoiFSPB03wELRP4k/BMlZWoeMoE",
+	"w5Airm7b7zRz39xatHucq3ES9RwHpXXNCMXWlp6pFCnLnL+Wq2thhuYBXlKVD4WqtczjKjXnDvMJmXqo",
+	"qhyZMY27tVRGTgWKJQrUrHia7a4J5DonERpFb3UEGzDSorkfy/ASqMQ1x/uuGurVJGl2Cz75e0/+3qP7",
+	"e0ZiVTw6Os2bEhtsRZlnd/InZc37slKrRtMbAWCl15Pp9iDT7csrqHJqabGoyqPSRGAsNXJ/K9twrG6e",
+	"7MJHsQsv1I0oW4WLttc2VuLtuX1+LWTMsfmHnqQFz6JRkz0HyExAPRwklg3w+PK0ycLfQ2O55QCYg+0m",
+	"pHS8okuLj81fI2MyKcrpB7IecS38RGoBx+OGgI/ZCsCWmM+ZHgmR96hDAgunewzTc/omLDXzmH0oysiX",
+	"tugdp6BFKqKc1aUCsCvdc51KkM23eH8WyxLR6wMJSYWTN+8Y1v4h362emL9gZB4ahGoGdlFRdIiGbyBL",
+	"CQoLVe9oFpnx2eEfxnF36+a5BqxlcskVNJSeRe7EAgp6C0fYwBJIDG812YlIU42wM5UJsJmapjGSwcFk",
+	"hyobT1Nean8MZPhdaOwQsw7YerdAuFlg3e/s7SFDI59QAgKo2tdgQ/5g9+cmePWuAYw6QNH30CRstAeA",
+	"S9zXwjzKWKp16894JaQpQMb9MEkBb4ECdatwEinIstIO+neNHlzzSghxv3oW13Cj8vE3+AMfwVI6xxsP",
+	"oKuB/iiaGniWcexzzudgh5l3VFuDGe+WCfvxip51DXA2mUv7JLpnfL4SJ6B5c4GsO8ZAz+KglmpRbJyp",
+	"AY+S7PXzE7azs3NIgAr5nYSIdxIgKileDle10VTYTL3KyJsrKAInwItv7vw//275h7/+0f3o4z86xT/+",
+	"93IZ+ioqt8VZ2nJhpoZDLfIjNsw4AHFp7MtDdATsr1sam2/WsDLAq+VR/LoVUcCdL92lBjd56+aVI4O2",
+	"kcCb7wGLDmUcsg/0NGh9XsHSWofaHxAVZnjKiBm6WzcKb13yMZCy5iq8g1LyTgrJp331kH2FGq1Eq/EV",
+	"0mm42fC8Sq3xdVFqPM+E8HOgDAI7DamwVhhgRfclgHeV7TFovDYG2bo5/75mpinlfMrufau1QTjkZRaL",
+	"rFcie2b1Qkx5xI5Z8ATZws6Yz78DQGxzQhseC/0iARiyuhSz0k1wg0Nwy1yXdSDrBW4etAX3iqZl1+Zq",
+	"BVSmpnkCZERSaEtoXQbmPCJzFG2E723U1Cv3XWs02I1l2lgvubTKqjDWmxgO5p4VC/xlwGe/nPDfpxCt",
+	"1CqzvM0VAO3vNFvC2EaYKj4WLE1oy5qlQQB2AM/A5+GpNZfESYxup9ZTwerWNTLffac9xo3VT6WOCPNP",
+	"TzD2b5qu0DAWnH5z3OxPCpONmClAw7BZHyOB+265mdxd1qWqnnagdAdmLavzPeuloJOylKL1nIfiHBRq",
+	"minV/Rb2ntc67LVa3oqUpRdgftljx5IHNe+7cnbZW1cP6FVLAb1SAWDhBXgFGN+WlX1LSMlPEMmfACL5",
+	"hZMBqN8GhZu4EPPQtV8/emsyXAVsiJFADj3IiGXq38rnkyQC8N54miHEF2pH82EzkG9cXz14xoth+kkK",
+	"XjdTVNfDEpkARiIpBqN2LK5LuAh2nND8WQhEFeERCzVB7xrRhABgDvwEwCDMTMotjmvwiHiq7RTB3w/k",
+	"iBNokBGIuQKs1SxmnM14+t5PpBuRKkjhEqIEDKTjBGRC5lliVOJgmhNABqHDRHzCoySfA3cnLjF1ZVKi",
+	"cH126w6QHSP8YTGK/BQRWpRr4nsWBhA/S/ImI5SOMtyFbfrkmi1hyLhMKkIfE0LxezHXgdSRmiCACUJt",
+	"pFBCVQYebLLjeJxIi2QrJg6U2SE2ZCL2hym/JiSR1VsKFILQPeYAY2zHBoKqoMpaRpXx2FSmgC5sAQsI",
+	"+KOAoDFGYpbEImT1kMc3iRZx8YB+xDNBGCCe8Q/NpgwbPYujTDe4+YsM4FyEeF+M1PykcGFExuV8xudH",
+	"GIUrxYoBCGTMM7M3nA3mMsXF0wiLUMaBLHBB7CRKqeUK/CMlao2yarK38PBA4pkujP9MMItJswxF02Bp",
+	"8h4wycD8uxMD5An84wsE/3hQbpGq2bZBj7gveMSnAcDYNJW4fQ7xluShhbyotjVszgTufS64i5XAFvrZ",
+	"H0m8EZKFfrZhXemjgVt8Hjvx3nnXTwFo8VXATxREUFugSnydOdEHW/Q/oBVOpkO9opEbq836hRQmHNBb",
+	"85jDaZoWpxupy6yRTWRwUJJj5E1IYGgsAVzzYYJYhYlmxOBzhBwaCeS1w/Ohf8HzaBQavYyFtCuSlrf0",
+	"rm5X9mTsgjUFTBA23KRUZ0MpdXtE8nNiBjyqNqqgBNxTI33pAvsLb99zZ/9HcSt+C7nw5ngtn+sTAkEn",
+	"cM7SYXa2fgFNUK00OEImVB1IQPRV0xws/ymhAMRNQLNPMqHL59uZ1e40Bg4PkSRHPex2DggfbpxojcZE",
+	"t92hz3TOU3HEMuFjUt14MJnIszm4uujLuZ+RYkbPNeMxbjkAuC4OYZToXGUQhwipkD/cRAK9hWu/diG0",
+	"FGT+29/o3cFaTSBHFom//Y164fE9OfTHlOcAhLqEA4pGHyAd4KI2EB65TD6EyJTkgwO74gF7BWQ1MRR3",
+	"2V0Uh5QV4LgBGJQmwr6oXB/I50BqGzZZ/VREKTeTcBEk4AvXCus0it/3sCZlJALp3iAbAFQGlITE08gC",
+	"LJu92Wzc4pXRVl9j6Qa1naBWe/TuvBz/UQiF4zhmHE4yAeJC2TUcYDk1vnzNK4o76f7aD+A4X7w+x3fb",
+	"aXV2m2ZxhxAeGRrxoJQEK0M3iwaoFRD2h4fblIDS+cHD9OeWfz66liRp8qQtF7XlBtZy+Vw/d1TVX2HF",
+	"48F2c7Ui71HMAzxVa9mlN3cO7mzWX9ve8v/+3/8PC127GlazcTnH+jxL/FIUTjmWkHIXP1vRxC/nrNRV",
+	"76Jpa1rqV0WQb++h/7q9ivtqk+I1L/dzv3JYDNB4mCvqVjO6OU1ZJiA0nUj2dy6nPDPu+BfW4H2H8MS3",
+	"WdSWW4H47Qje1uEm8mRFif1fL6pCvYN3OFerZeVIRO/9RN4iLZcEJNJL9BNZAsd24KhZltwI7aFlFp78",
+	"dHbyj/PL/stXZ5dvyvQWq1BKKK8mZGyhrVZXTc9ZHcG1UYgWwrMvVd6fi7zPETaF3LhQTYTUfZ6HHhUD",
+	"lW7oI+zB4i3YEmfuaWwtwC+Vy+NBqA8luleIc2SjAYSlhK8S7maFz+U3GjN6kmwbSLbnmZL5qdDvT5Qc",
+	"pkmU/6mhG9iQlXOeyG2EjDIbKxe3CZmSUEEpQ/cYM8x58CgnloUDq5MwKdhptpAKf8YJp9k9HfGnI/6F",
+	"HHHakUs4oludc7AUNvG86Iw75rLHOYF3ek34g0+n7slleBSX4RFOHWxIxhmdjHuY8ESitvGps6RroWcD",
+	"1eg2V/R7xCUbCJarNP5T4hunOMi/dICj9GJXRDjgLTAtBJuracYmWWL2FBbfIRZZwiU1qkJoPOMp8clv",
+	"E+ygF7E95sGTNHoKYGwqBmmTPUgMAtn9HR3uE/N4HwjlbCa1TJ/osXJ3z1Je9bbWZWTg/muWd0D1F/Yq",
+	"//uPGo9ylfVh2QCIBUEj8VP6WQtI6NVuA2+khepvA+JoPMW+xcXDX4bbd0U33ok6A7/NW4d+d3ggfPc0",
+	"CwhTK3Ae8c5cuUeVGr1pDpZd7KO3POXaLu8OdqJO7LdFa+h3+eHAP4j2Y39P7A67fGfQidrmLVQWBW5f",
+	"tSQHvVan120/ypKU5gHP2BviyvidQZv73dbhgW8e6ts+RrMyt65L0fZerIz76OOv22Yn4RhRL9JtxTzf",
+	"AcaDzL/4tpuvpjrHgoeQXNxC8Erl65GabRFBlqpv7lgRPrbdfJEai28x7nPBs/eX6s1IzZ580KfIz5cR",
+	"+TF7Empw8BhvfvA3gZe8uCekpAfog4DeUwIgvCc+I7Cgmw/gMCOQgu0IriI1YpedBf8ZmLdK+IyBXNlm",
+	"5wHFuIUhtJAIKivB8gyIiFuKWSArEJC3o2bWqcnLtsIRNP8s0cJj0Nw3RNiNO5EvGx4zQg9LEMnnx6W7",
+	"rR3vZZkIAJvOqAVoU69+EzzIv6Zr/5XgFj5J83t3w/xVUQO/bVDAhytbdSNK/b53gvndonxvRJZvmFE1",
+	"OtcZ3QupF+gEn8pYmTeUaKNJERdHBHJoDBUWC/3eIwqaTQs0sEYuyQO5yi7fpOjiCjBUIDCN3DhU6E0q",
+	"ZnWFPCsVyHMW4iIJozvBXbxfrNozv77awF+p4cxv/qW1W7E3l+PWJ7gt7ZtDSONjyRmAfDS302zmZ560",
+	"2pfvo3y98votCkZbJodOw92OkkWS84dCxPrZHwBO8fFuelVyIL7TNhDusQKthpFI98nQdiUyDtMAJPaY",
+	"7bQIe/NarSiqc/AZZtMpyepAYn58+u748uQsbHgAdhpWmA/DHrhPIEOXAU6XKVATiWADC1iBgG/K6siF",
+	"alszc11mQ20UrKyBLHOyGl/HJgcQjwtAR2+nP/VwGEVrGCGzFF1jBfCGxUpnlwoQ0gBIFErQA0k16IRq",
+	"AhoSG4Hg6lRdJxKdUsRmpzrfKBPQVcoBQ8a8gfB86F8qKZa6zACXjfqVcsWuRc7CnVaXImTkpgZFy1oB",
+	"leKxTIAvF5vRZeIGGPHdOAAX3iMgLVCkxTAh9eF81tlIAaLKQAjJYgGoL9DJv7qh9RXdZ8kMnwuIAd+p",
+	"7cyBKJPIFgAsdiSuir90hMI1ajHfArT+9+67wf74svPhH4eTFzv66mD2S/s/x7vR2d7wp9Zvr7vT8331",
+	"qhP/ePj+ogo00e4cbArzj2+QDlqkJkjtQDQJI66bt7RjFRtjHbrYn0diaulL7VuH1/iZeEs3sWjW8pZ+",
+	"BmbSJTbUO7lKfXbcfNFkPivhjz0q6ah5Ow/q4NpBm6L65EuVs7GKk2EiYqYTGYlym6UWCEX6ebvGvk7u",
+	"0uOypi/5UHqZIhbFqrU07PkrmxqlnQWYoXfkwAHNa1lVag9BFgUEPI1UarJXEPG0UdHZSAUS0BDykUgy",
+	"NhA8A/wnoCMROTVn0w8YHc1ypZosNA8LMfgYlgaEIOvkB5CzIWKWcnk95dfGTgB/UoQeE6kWgSTYd/8F",
+	"XREeQfkLupZIcKiNAXEmr9NEj4zupP4ClAqBvOY3gknFSnccLdzPRipFIvQxQ/S3lWn/Mo/zFSz6Hbov",
+	"FOSHCx32SOfTRNWwtEasukR1Xh6stzQnBlNSUhy5absoMea3MMINDRMOS+0WfFtgy12lPmGKG2nBQaZm",
+	"Gra2naI+IhgUY83Y12pjQ8Dks1YxLrzztYPzL/7pCX30+/et5qEnJPzj4JNXOiQ3wpocC9i8ALN1k+gk",
+	"d+3gQDitp9m1MG8ScLZjRBvMxE0iZmYjQC1XMubX1IMbT3Hj9ceJnEL3c3eXcvcb0h/SOq5TRoXxpPvk",
+	"ahBoEnrQS9NcGlCnRQOyP+zDqLpmVAdmVLtRd7DDO8O2aMXFgK4ctRcbqjRVM386WT8YQOjfop5g8Xyu",
+	"qyk4XicO711Y8BUBbRba6Q/zolGgH0+NqfnvXz/+ugzFuW6xShrqZPnL9dCcx3GsGWfvE/ROyw9usp/F",
+	"oABRxjpGxyYXyHDlRgmpVKBIN2LYEqu46EoQ7o7pGsYIqsh52qXSVshqKZnO1wMALm612oMgEsTsVUHX",
+	"6sJnn1O4PExgfLz3Ef2UUHioBe7Imiy9yPvP5VZkvG8TKPjr7Z6F98L4sly7S6yttcBvBylDsxpFGkpU",
+	"1DjsWBb2M4g6G8BxBQZ4J5jS5vgPUuDlMu9cyNwcAOOZgayrg6XOK1Z6Y00sZ4UEe7JlvwJbduWIl3bx",
+	"twYk9yXI8pUL/Zkl+2cKfXzhhimiym0tuu9EmuNybuO4iB9nceTYOhi5Y6zwskaVxfBmDk2dSsYRP2bG",
+	"s1jfZWAiJs624vlrkQL3hxE7qdidlTTzLd7j/UXAp0T8+lLEmQUA+7PF2hdbYv8VJ7ERWuv+Fi4mPX2g",
+	"G7wtuEzJUdgCBVnZErmBZjHPObAKkqEXyLoxKoGs6c2ES2P71Y152fDI9cdSJIg+K5YJCSRS5ivBo1Eg",
+	"7U9iPhkkdYgE839/8/LSOLKjhWIhO5yGZ+4JZGjmHIJVCnEBpL+1YYY4hMuwJFjjv0OEa9ShfULKByIl",
+	"y3ck0gklXkM9UrO+sRdDmowbLdfvgQU8naNWCCQnZnMiMy0ViNVD4vAEDyHJ531KS2OWGApz4ftMRIh2",
+	"ONdJxNO+vR7JNIDbgeqrCNUS6gp0Qazhoi7ADqDzEi1TLIaQQy+xWjjb3zz9v9Ag/p4y1zgXqmSGT3BZ",
+	"pUjMnAIJroQkX6KBkX5W8BS4w1T2MFZkAuhG2k1r3JxzWJ7nZhNv4eA8BcsfECxHx24F8GarVfPsEvZq",
+	"kMN3UgNeiCOO7Cu7XNI8xKvB4UbyMdztcX+YcmAFMocObDiltGA8TYnodjJJ51CaGtQuy5SxQc0sJRzb",
+	"Wq92qthcTdnIeKGF+acFk2r2X7ChiuHZey6n44EUWjOeQbOA2brXQiY5x3KRAY/eswnXGl8HGSo1zeM4",
+	"FX1Jd0MXoX3kMcMDzIZmAlBy8tsUdp69mw54nvHpmFfurcyudAcsnbW6yjYevfHxNM2TPhKPwAMXFnnC",
+	"E9nX4kaAWe4WuoXbkpmvPdZuYUmfMifXrGTEJYUbRXmdf1IzpnMo/Es0da/zRP4XVl3Uem0km6v1WuU1",
+	"Xz94Dbtoxaj1hOtxfwjiTEalcS8MRg1zIVlcev1wp1730l/zTKSVF4IflN/EKU8ql8Tw9y2vQCfyOhW3",
+	"vINFsV9M57lRg3joemysbkTMRmqqhWfZnlg2lZKCvnaAP5uTMeNYqmSfTe+gn9rSl1Zr/Usg1mSn3eDs",
+	"/z7lqbZTWzqqqxWTMXJoFXLxIYdVIrYiYP+BxYcUU8SnMe+bEUhuhirwYPVqb9RYuBC3ZUoiEAvOdHJd",
+	"lDsNUjEuA29n0KGE6esB10VbDoTUQYAg2XWuzNOoCI/lKubzJiMchliBeJ7xJLdtOaW8fg+AKBeIjYzy",
+	"TSIEOy0K9aTxdXVeui4WE55hu6NUM+gpnOaRAoHvrqp5NfsKuJz31dCYdIOUx7HI+gM1E2kfHVWjExaE",
+	"z6+3yFTQWrD0E6Uh4NgHKtppJirr/wPKuUQSOipfkF5Mj4BffACQFZJphSkePG5EAwUvr2QlIiuUq9Wj",
+	"KCEgeFp02LmaNtk5vHeoQTDCR3i3LXd1AfEnVq5eVcrevki/ejUijABC20Nu/OD9uAu2/2Z+Wsk6WeOh",
+	"WQUpeZKJhVKbEx6NhH+iZJ6p9K6aG7jYXnvv2puHxZO266nBO2LzxqBKH9NWQ8RaNmtlJCItk91AI65Z",
+	"m1FZPwZvgPTdOEiUwMf2A/OywQIRcBbod4ScjkvWhjP3ij1v2/gElAULDXLLdsZ3Ox2vlic52Dfv3JiZ",
+	"GzMJvFGeT3TvmU0iLBSw2fXQz4pp+0MHMf3gZp6KeYk2OauY5M1PUP20wlOELb1cUe08kZWu6DM6cvrZ",
+	"H/Svj5t4p+ZWI10SVH/gA8VsajxKFtKDyHcs/gSvw/IGlMZALh5cjCqrid/2zbf90v2MOwer0WPGlJo7",
+	"k/87XfKZ4XnIDQjar8mOLRtNIJFtkfpVIUnN3otJ7iFZQKLNi5xZ0gAHygr6UBAHhfsamfU0T2Kr/pAv",
+	"7/aYZMWRekdC7y7yO1x0msWaGOSNe9YmgciKkF0iY+f+8Nc/2ivp1+/p1GwrxO3KrKvQrGzCpxDbI/Wy",
+	"HxtfK7cbzVpypYO/kYyxbQsbVVK6i1k9L0qasABDxI31ZZWW03U2Umz7sspArs2zblpWGUiEUb5vWWUg",
+	"y3nbRymrfOFW/ikF/dcup+RxnBnnpFdrd1ot9nOS6lGSCfZDehN77M00yQXrtloee6E0s1Th7OSYHbZa",
+	"7X2Lb2RxjPydg86+3xXtPf+Qt3Z9l6tq8cNicUok4WaqxHRuVm25EaC2XBpZDPldEgsFTgiCJ6aJfG/e",
+	"jzbaeDBHYio7xoMYRwkd/n532Nn3DwbtPb+UUWutKpvcYIib10vag3dHnaQTdk/lkWvLI9OSDLO6ppBr",
+	"dxVD2g3IsOCx0Cj2sU0W2tceOiQRztDLOT++PAYtY2PuFelV2HVrShkdY+pD0rN0gMpp2Qcf5nsd0I9b",
+	"7/5PWYKYlthob831upew/fifyg6/wrLDtDh0q8TFok26bW1hIbIr9YX248UaQ4dzZIynR6wxLImWJ8Pu",
+	"a60tLPVzf1MlhX+WbC6v6VP14J9WPXiHBN6IldbsfY+RoeMxa5uwQhAPU369VEQYyIUqwisKw8HNEZcU",
+	"68MakdkoSVGqOfE94jqQ0pYYGsFo/iDEL+0A3uwj+4nsT7UoG4a9QBbXm9HMeJr6Uaqi9zASzRIo2zDP",
+	"RpSnasvqTGQikFxKNZURIrskGJBENk+YyQyyP2N1A8MfN9mVwr+4FdC5Mg/BUhdzi0f1kvQUN2GAMqDx",
+	"mmdlYrMqyk0V0Bcu5x4Nca5kk++ss8nb623ye1jXn7KK8s+U4LZy8k+S5F8mCl4pY7cgexbzdQsgMVbw",
+	"AQywlX0RQPyOuCY5p7JCxpnT6bJurcMi6+aQi7ZOttlx+In0zYgfJdW2KIJ7S4J8xeRAjiZ5aWkSzYbJ",
+	"B+vQ/XVrWTdzmyhbe3skH8JxlHgTH3Jmb4J4HUIaKqxcMH/myibWNOMD0OEUuScUJs8oLEcjQHTgIW7R",
+	"7zF5G3osHyktqEByOgkk1k2Ep2cvzt+dvf6l/+P5u7P+21eQOsSbGM9zMZ7kGpjKMzEEX2EI5SMqbniB",
+	"FDwaFbBKACoE6e4mO4N8I46BTWByOCwpPuT9aJpplYWBrIdymqYhIzYYeIK5usFGagapxzGX82KBzKFU",
+	"qWtkCCToYHaJWUolc55IbS+HxfXQTYRdTpGtmOd8XULgwr6/O7T2S2MeFcOSVLIKGH+OdTKkxW+sc+xI",
+	"jGx62mlwb/CuFT7TKzNrnfxHeKxt9k2n1VrrUybjJK/8Mo261tttQVFWMp6Oa71OC6vj8K+2E22JzMW1",
+	"yFaN4uWE/z4VDF8yoi5xNsnETaJoM3ynqxuBQgUYU6T77nKK8bJ10EW77c6nTR7Q0aj12t0FnoSdYSc6",
+	"4F3htwed2O9Gu8I/GB5yvzVoR514R3SHu7zm1YyukVAZZ6Pz1K/TX2Jk2OvtHvRaO/+C8hCZ6NHSRXvm",
+	"om6r1+78i8L87Va349XMgerTWNfdAkwPcCGc3VqvBrGL6aTH9Dif9Fic8JTl0YS1W03z325v92C/Z46b",
+	"FFHu/mGUCgmJomylT2mRQ7G3t3/o73c7u363FQv/sNsd+KK1P4zaw8MWFxB1NVuiPFrkf7DK6faVcRQR",
+	"RcWLGE9SYwFWOSLod2j/wG983PIErs1awO42EtSKhm81DPpnqmRIfthak3EhsK1adjJ8SStbKNs8m98C",
+	"Ic/fA4Q8KUGrTOKpwP4EJtXMUZkZV9HoVH86YRORJSpusvM8kO+FmGjs2ihOAnR7JNGIKgV5krKIZ1ki",
+	"AIcppHH7AFaojXsKldnJDbC/85xdqxwYvnmWJiKz6hm89jhTE8rATwTPm8woqEBW5+AqVM0KJCK23vqa",
+	"pM1KsNk8m9M4N3Fs6YeNvE/Wgupt6teiSHNeayLzvW7tDuX0YJH/RQj6glnomxDrxWj3r1qHvZZlYFon",
+	"6BeuWsGRtFLSbynU17nbNGXPnHsLCfrXdrkfBdPdylXjhxrfm0RVHaDCjRttzOY/s7YLZF2hBxYUzq36",
+	"xvpr69Nm9DAEFl/y4KCIPPb5jM/tJRAptVHcZiDD3yFRwxm4p2rIBkmWj1g9bB8etPxW1291Qo+JDzzK",
+	"G56xv0fGmZfT8UBkAI8vjXoAWcrqYb3b6TbY7u6u32p3dkLPmN7YOIV/wf97biwz8CXhkYG0lVbmozi5",
+	"TnINRWhsBpeC4oKyAXAW+WQieGbLxWC6gcRYNjh/UEugMtKO9ZBL43lPxH/MKLjk/y0+hA3rXkYjnvEI",
+	"gN91II2312O/T1UutMfC/7+5o4+5Oy14Fo0Y6jKVaTbmOarhsRbpDWKhzANZIt9b4x++sm/2DuV3aeYx",
+	"w3eLS49L49HMoNqi8urW+Tm/r0mtuZWpgseCv3Zncu3JUfxcjuJqXd+6au/3Wjvkr5l90FfDPuyDWq9W",
+	"HOGaR0YDvO//pl9oRgpbBTKd920+FhqUkKivfbgDdsl+1Bn4+/GO8A+H7ZbfiXbirtgd7vH9gbUN6O4X",
+	"diOB4OknMlfW6ljupezs1LwaBaFvnZdrUWk/zOuiQ/capM/dvpeVvk++1+P7Xs8T6VRh2edycnFJB95e",
+	"P3JVahtA7QICG9sVbH84lVXb6+pGoyids91Wq+EFsqw7PataUJTfJGKGOU5CDU4AIX0IOCmjRNvK7SNC",
+	"mk2AOiY8H1rE9FxRuqXJjleoZaZHaqYDGZYOTmizojY+u0Tsugbh3LGU3ulWFQDzj5Iu3ExefJqyiHtI",
+	"gFPM5qyxK4smFFfhbt/DZ0eLfuqWWOqWwJdj22FLb2e1MNmoFgLP4nfa8ihU7CprfxVGJZfMuKLzQFIM",
+	"JhU80yzJG3diLlnmDWALxPI1y9WQj8QcahPYmMeIGtpkrwkfqCxSXCuwHXYgo2mWmWUhIVUPu50Dwq8Y",
+	"J1oDL0fYbVtMC53zFGI1gVwhkqq5TFuQARf2S75VwaBXohtaX87wtUunJePzb397bSmeEskmxpFIIvG3",
+	"v/XKIPOOETbluTCuiuvJq6i3EDJkqCgaTfZzko/M5gGW2M5BeIRvDF8hLvE6UoZlPoZiJYJaO6g9dp0G",
+	"mXd/VI4pcF2WHMYCV+CPFfbg4eE21RkVUf7YJRr3GMJdVRb0op+UxxZkThdG2FSJnDawWV8ZASZjQPt5",
+	"7nqOv7qSg27nYLu5Wjn0OGXeKstElBtH2onhAsBjQ3P9WSyiNJHCtyHWtcmSU7xQg92NlTRp6pH9XqBi",
+	"Vyz5RNuxBbKu+dyDGyci01CU49CgIHQ0TNJUEB4DkVQ0PIwlQXArnSN/lKP1qdIW0kRCLAjsQUbGsfgO",
+	"MyFij1oLUV0mVH1YMPs5dR0ip1ypA9taM9ciJ6KjqZ7y1IU2oVoDx0rjiO3svLIZYB7bDKQzLjA8V+EN",
+	"dNE/nkKtoiNYAsBteGQgC0BxlRkzIBKwdoM502osgFEr1YKNBZdQ2WkcE0QusYNxLeO6GHFdQkHlInX6",
+	"iIOTYzmyLLpZM5AbUvPS1qGt+MoF879i7+e+SpjWejWD4c+CRVDNaqy6DHbTXE2NZ1rCl9eu91YfsQli",
+	"xDhQElfxCudwK85Deknbkx4+pqKmvUFjWauxl7aux1QaC507iA4IETw1v3/tNXm0EUjLLEggwl1y7sqm",
+	"Kg8cpLuI5VfEpQpt5lDT6c+wiAaNefYeVESiQdmh28bqSc6KSgFS0x4GlVglpuRRUCmQSGWLGQyhwVS3",
+	"G79hHM4qUy2fxknOUnUdyHpIA+vjg40PaAw1oE2WOZR9inTo4R+8Eu2iO71AQuLCxVjSTPB4bqdTkNsu",
+	"eJtVRVMhSXT3ylxtzOoO9uU3ES+7d3m93a1OX2DMvhjcYdyO/H3RGfoHfGfgd6PdeE/sDw/44eAe7hqs",
+	"+J+rBW5311ZspxLjpzklJTSYJ0fu/o7cX45B3SwB4yye4v4tthrKSWwhul3ROBa9DfBd3MWbEOSVgFwC",
+	"uRmSi1fUhw+H/SQO16a63ag/FeaGraIC8jD/cHDA/e5wX/gH8V7k7w4KYrFCSJ9mTXbKJWevxRyL/qj5",
+	"4k2ZkGgbJAo7zTuQKNxr+dxIFJ8ZTWJSeuurWCDvoNaiFwAOqGWt9+jZHkNgT56mc4AoAVRLc5PZioHk",
+	"UaSmMmf1Ym9i5QgUhXDJxIdE50TI7LElwAnred5On2Un8yDMCbvPygp4yx36cesd+inRIuxrv7OfzS3f",
+	"9uN/Qov4CtEiJsVxuYUUtsqlvQVaRCFWK2gRjiX8M6FFlITC3c5EQaX7TYES/FkioLym3yYowWcDFrjj",
+	"sG4BLABK6y4wAcYzEchSevzU0vgbJT1KYnqkO81FTQZ2ntr0qj3WR4WKd8E8nfP5Zh3338ghvq9Nkgmy",
+	"NEo2ibM9hExUVmXtvI8J8ilb6v9M+eOSvX+OHHqKEX+6vu37GDDPbKrRBz58kJepyMWa+sVClkRlHn32",
+	"9vULpnM10WymMogYE9EvVOV0sbwEoqFGtDVs3aAUM0ad92MeiyP3VM30dGB+fYCeE0WPbT84FNBHajJn",
+	"gykkJc3DxioTFr+5yd5qADaAZB6H8QGeSyr4e8waVsS1VIyizTMuc5TlZmJNdh6L8UTlQDUQdlrdMJA8",
+	"1aqUJbTPwPYOuu2u5rIb9d5J8ROa9HMBjUffjFnWXd5EOPH4yC0wvBnLKlFsFehA+gbxPv68Dh+z7iUZ",
+	"seoEbxsHobfGmRZRJnJ4lZUT4c4wMHxgnibJmJpJ9+OBrP+o1HUqmD0FHns5zVOl3nvseDIpfdHo0f0V",
+	"jCRzqBN7CYE8QVgw0ZBdIrwCkEVQSpCrzBGDmcGPuB4dBTLiaQpyCxpfx9QZSwKqKIRQ6S3CLpD16Sqx",
+	"w1DqNJoAQnF2dRayDF4IopRTDR1HlkslBU4DToYRNXFiMSWgpoNWt4dzqix4ogMZW8tUxIgtVTpbVE2R",
+	"87lmseAxS4bLDyhux7Wom8Uo1sLcIBubEbh/6xKuvV10GDZmrVf7vftusD++7Hz4x+HkxY6+Opj90v7P",
+	"8W50tjf8qfXb6+70fF+96sQ/Hr6/qHm1aZaWAHbIW1gE2LlpVzW5frbFjzSTSG/eRFp5metA+IWIzcsD",
+	"4R7jifToPAL//5NgfxzBfmHOJoLWQLFX434ynmxDB460Nq51nKZlCCXymc07thEtV4qCJSgrE90rszBv",
+	"3I/fISG+1pY+V0UBfI8ppCKguC3LMQHWZMf2eXAdXBInWA+VaD0VrG6B/Mx335k3kOYigwKgDC7j9gk8",
+	"ZzxNG65pkEk+NroqtA2GXybaTCVtFvEJjyAu1PZqZYrVvhkCtuZj3uxw4B/w/aHfFXuxfxjtDvwip3Zo",
+	"hPu1kGbDibifjzI1vR5hM9++39rxd9q2oRAx7XcO/M5+e8/v8taufzjsCt9B2g8PBNErwjC2gcK3x7K/",
+	"TTJQpyrvjxM5zc3Sdnc9ZGnqm/3m2hE7fqtds99AbURlZrNExmpG5I8yBqzwHtBEAomdUZCH+PdMiPcx",
+	"N3JlrKT5x8dfH9bPaM/03a2MJdC5p17GT4Ijo0vy1eqAQuaut/PRlDPWsNkexmy+4UnKB0ma5HNmASkg",
+	"1QHVzbTNPYcjF0gj5pbZr9nPuDHXQqNCvHQFiOERVho7iP7cGNg6h58PyycmBK/ewwHQMTCbDcp8ca9T",
+	"3lXlTN2ILOUTNL43ngV1/H+w0nzgyhvqFbELc4GocgWEBtv7K1RqgErNx4BKB8aSx0TzuhnIkGbw7/av",
+	"TTi5YZPBywEXRNrfdRCu6MQYn4EgbHPjXZjnYTRamemTNGThxfE/+8en744vT85CxkfGOwCmruE0y0dA",
+	"GxhIV3rEsTSwUThGRHhsa/yYk7dU3M6zXiCxqHCkpkACzWPkrWGx8UfgMuAsjNRYYMlJBpXqOoFAEgwd",
+	"SbYEAgU5lAcjP/D3E6lzLiOhjbO1JPNDpvlcB3KkZmZEFvnyWuXNUl29OygYIbNPCZnOkzTFZQ0kxfWB",
+	"kdJWsON4B3M24jLeuMYPD5g9irWHYdEasa2PZXw1mmba/Lva8fR8mqa43kqyC7waRuiu99ipiAQsa67Y",
+	"Bc+gS8vF2R9RJX/1WnR/QYserNOinrtlr7ezcMtO9Zac3oNRvR+31rOfsnDCHos7sxZuJ28//qfCia+w",
+	"cEIXkmuVXbHoW7rCiXWZhlP4HFWDNS+a7A3I24pm0Tmfe6s6rI9soiC0vwolVgNhVIvxyqZpGm4sn3E8",
+	"Jfl8Z/zK/upXGKHHycZPAZpHCtDget59Srw18ZZNoic/ivxb3J2tr0RBldf06dw80rnBMp87D80GZT5W",
+	"hdwBeeEx61+FgaRoKj5gNlIpxuvW+YZs0TUMJPiGBFAxsHnpmNUt9QaF8ewEG1bBUaNRIAs1Z4ZZ4FxQ",
+	"8lSKWeF7w8nALJv1pyoPQAD0Fe5QnXwVD5wYcF8aTXbshmX0KM+h+ZYivfAoaLV0bcRlV2+FMxlI9Cad",
+	"N6sVNHe68imLWfIhp/42AJO1dngYyEGGzcLOkx3w6L3Lm814Yh6zsTrHeolvRGDe11HExa76hmfwmdlE",
+	"f59KDOrHajpIzT4mp2+lI9hZ4TTt+Tut2j0cmE9ZdvVn6gdbdvWkJ765sqv7uD8uqLS+DdeGXfOqACrC",
+	"TmWgCAzphMNMjaGAPAS5WQeubA1JOeqSXRFN9ViUJpMJFlpVfy2QYREoCZ8VMrlRLYzCQYGqsI2yEBH1",
+	"4LNAIkcVBVgL3Zeq3CHeOZ2qCAIc74FACUuk7aTVqLX1exwx6t2pzLEPOKTPQyLJ0gA9AvAAgXQwFJB+",
+	"w1BdRItsRoQ6hMLE32lYqpSC0VD++15McsajTGlt1jtNrke5r/mNUVlUd8bqnEEyhR6D49dG98HHGM5O",
+	"mZJsoPIR00ksdOPIDDUFZGAsQrHIfjRLPTEi3x+qbMazOJAYQEUw4TGPS+UpiIluFmaaT8cSQ62S6EWw",
+	"pMX8UCDzWRJRnQmuxJjPmZ5wySzk4M7eHu4qjGM3Km0LBbEZvDCEzQCk3GXbSGUrouYzXi1V8ZwV4V6G",
+	"BfQCSkoawpWLNBf2jV4MfOtbg9qDObV/B7IObOzLcd+wcYQJWMCVSPC4lSK82kMwsVjhaK0ttMLC2tgq",
+	"+ZFutaIDrMG/qHESUwC6UuC9KlZrDQ74ZKe9jcFh1/vRO73LLF0Yuaz1djtejQ5zrde6xxjN6VllWtAV",
+	"iFwPxFtPDGkVhrSoYCpz1GhlHYcwSChAjpgVRywBiAt7nFG/PT4ZWlRqN38UpPl7zOpPJzu796sFYwQT",
+	"SI4Ip0J/Z2FSRlyzdjXHaqQkkEUQdDU+EYR7P1eqnyoAaIJrzY5RNY9qiXo7e3uOHII2U6FBI2PjLKlQ",
+	"oOJxe6fTKfbOOzcHVpD5bLeJimXwhw5K7sG76ZxWy9i42gN7kg3EUGWCrEyPcZo3TNlOFcwBHshN7QAb",
+	"XigK8K2BUaccuGZhKecXesjeTHlD8+eqJGQI7Y+PE4cqnxZb57WhzZ+q3AfSgPVm/j8gYQ6FEwDWBpg+",
+	"aAzaMrCbRCe5yuCD8KeXL077V1cvQke+Fsh2i1Fy84iBSWOhOykf4k9UmkTzsNEr8dyacbE0uTGvFxvT",
+	"4PfBmgaWnpy/FxJ+FNL2DlStXqn/cC8ukGo4FIAui/Yod+hBNlLjfpbiYuYXWJI3muwNgTsEMjQX9KFg",
+	"tAQga59kj3S9cplxD5Zg8XyLEhY2LB4YDkCkMa71UfnRgCmnp2PyuMzjweIVHyaAnArjxqpvWCLo3LOm",
+	"ZDOQgQQBbF6crUuhYmlGjby2aILs2kBiqcpU0nqmgkBvEzgRw2maemyQqui9MY9h2AMqNNBMmfWe5sZ/",
+	"qCwQuh3Go5BsKt9LNZNUEpPEYUEgwI5RRJl1e/vDi/OTPuyrF+cX51fFzmKdBuwQZCJkEwFQBwCHZNmY",
+	"uQzk+aubPfsFLgl7ttcFv+EwZPimQHiGFpEDCEf842EusjCQZjXTgiWDXMIxLb1xj2DxHVoiFMUjgAJU",
+	"qJen8fr46oym4V5KaQpKVmqUnJcX8zmrW68rVblxfVe4yg1EQ7byHQ+j8THe/HT8+qy0cK3mboOpIYVP",
+	"Yz7/DjEYGYWV6/R/NYTlUhMhScDMBShp9HvRey4A1uHE6IbHMmMfiZjFaibptKUzKOUo1UL12EDMFWC9",
+	"B5LgquBl6BHPRB8A9sBXXn4pbPmdoAeOU8HFpPdDQXGckDnWsFV1TtvdbGwrAQLJ8WStr4JJVf6TSuP7",
+	"VsFAnA+3e61Xa0etwSE/GPr7Yg94qwb+gS0xae+1dg+H3S0oaO3YPlGRBf4TlrTMNWFcnav2Xq9tWaEK",
+	"yQdWQv9f48ObX8bP5//svOv+8nN7Nvjx3ZD/eKj/9fywNejk6SA9+HDx24UtcT3kB4P9aC/2d0V36Hf5",
+	"zsA/iDqx3xatof3Olsx8wkVcZXT8ZCwz9g8CHGdlGX9EUtHsL2wjgKO/AHH1osRVvWwdm8d5LKxqZodq",
+	"LdN50Z6TaAwzxMiDDrSmq7zlhWdtuLaLzvK98bbu4RvBOpnRvjFC4DXKgE0akc3Dflq87yNulLeFDtv0",
+	"UW8Wbvv4aD6QUcFF4g2EUf1WZeqxWzSpt9gr+h0E/1yc0zgXXCN5b0nRGLN1UTvwNFUzbW2Xu4VwY2F3",
+	"l75b3uA/w+0rntyjKKhmq/XsSpG+ert3O60VnREfv07o6ofFFQqjphJZUAp3AhXcZrT/CP0h0dZwOkJL",
+	"EPp2EMIWAvEqg2ymq6XOFb2RcuyhU4o9XCnFLswPkljQ2/uPZiY+zuRRjqBdgtJhWJq+PQNoFeIZAycL",
+	"PgBuPPNnn/4MAe4TOOowk10xVWh7335YbgM9hEvxSpjQw0FMKoAlRmgyTu5d4X/ZWuphkqba0cSpbFzy",
+	"KY9LntYqt/LOUrofjX+34PZg9tz153PnX85GyuUxsHxunMgYgFAnSfReVxI3jSa7FIIKuBe8MRb+0zez",
+	"9q9Id/NAzjJl7FdozQV7tfBPVOakKfCug7Vvzo5L1kDz6i2leYXReGe43Dz8O82S+KGB8g11/dZsHVeL",
+	"65mJfJpJEReQA7BAM+uiN9eRbJRfwoaT2sqcLHPx7e7dGxEA5N8DCg6/GmijX6sd+Sj30SHa6Myv78rE",
+	"0qESiGYI/mOf5yE0cUggJTZydkLHz5lCmFI1x3w4zaeZqNTThkZLiZhycJkY80QCywFGiZrseZKas8Yi",
+	"NR4kUlCS9fjylPJeXpH0wlytRUpcB8W5UdrrpbHVEY+6MMpQ5dbfvj0/bazrbSw3D6w+ABs2FNx+qr3a",
+	"B/9a+Xce9WIepVjDJvMod06snseG3RSPOA8ct21xXY703j6jlZ0kq6e2YXfJo0+NzkUCQF35VK+bChlq",
+	"2zjEb/CW238fjjTWy4HKpEq8RPcYZ+Evv/zyi39x4Z+ehsairxZ/gAGW5JoMf2ySAgJAaKTDiFep062I",
+	"d0F7E3v9/ITt7OwcujuLhzdKLE8LCwEZ2zXvsJzFVVK8HK445seV8havMsdm+Q1DyRjUghrpW+vV/s+/",
+	"W/7hr390P/r4j07xj/+9rIO9ZWST5RkjC75kajjUIj9iQ6DRUlJTxJ4qTYxcXBqbb9azMsCr5VH8eo8t",
+	"ubAlKEGz2Z4oKluNO7tmK7CFnRDI5a0gPritwI5XZIpYHUpdsOksCyT8RXfrFf3puQrX7ynIxN22o9rd",
+	"px217Y56AlT4dgEV0IKr9VqPiqYgZLwco97vdXcpRr154PhztoE6AxZWoNQatjnyg7Wrl6besuF5G6cx",
+	"xq2sLcEn1MT87/+Jf3w+j58fjuKT873z385nF7/9kl9cnecXp8/fXlxFexenx3sXpz/wc9naLrK+Ac5C",
+	"UfTxhLHw+BgL5L64ogD4+25sBWiBmAjpFSkzIymzG542y84c+GF4+EIsSl1UK3pBr3gMylZtaS8olaPS",
+	"IwPpABAGwoahrFNY/JbDWgCrE1L8lARtd7AgVQNzaNZkoZUzISPdAI0p7duaZyj7fg9ghUDeVh5ihPia",
+	"ApEjLGsI5O3gC0aFFDCRUEk74prlM2XrmScwCnLbKM0K2TP63vjdIzWjIlw5d0XH2VTaXzmyD4B8MeSi",
+	"cjWNRqwOZRcyhswupAA9av/5kJeKi+GbRiBjVYWy2A6BIFX5A9EHMkkcip8CL2CV0mkdotLxbfP9ZwQV",
+	"WKkKoMy7GNA2LTCpyj9p/755vXe2vpiLthvzV9yz/8Di0vIpXyw+LJDAy4lC6nkoBAfapcaab66rL31T",
+	"umX79A4kC+zdj5Vj3WpyTpH91WESULwumgblAO/G0Ai01qAtSuVBmYAKPOCXwyvAGFBRNJ3MQU05sPki",
+	"Q46/FVd1VyL7Uy2MloRIMVRfSJ0LHjcDaZ8NHR/uicAIz9O04GP1CmpV6O/ESrpEg0kSyFyp1T/qsYGI",
+	"+FQLlld+4jtHVesmGsgk3xbIAd/D3Y0VGAp5AnD4JhoBShtsqRfAbGYsEncnpdjWkLZYPCzLx+JW6Z1I",
+	"hr97H+GdSN/c/Biy2/Eu4zxduaNXqkSIy4QUSZriWUMQ9uYXAqWxWpLeBqGxPhG1Ek3jGxIRrS/YTLRr",
+	"+NQN/bioGevOxxq0jB+MLNMoA9RESGtfgFiwFSFJrh0OAKtDnLjdajUsqkYg18FqQLVHGaLRxhK0kEZ3",
+	"21w0daaCxVgivCpV0FdFMUY2j0qSmozRRBqrgOh0TuyQ6cZrxQYiVbMF+MBlwR/INbZJNBIwXFsuzscC",
+	"qevHwIwMvctZksOSeYGERmRroI15XGKlL03GWM04oZI1E8hNgCy+bll131gDbJoqfsUPiB5Kcy1jVbiY",
+	"LG01ODVFZKL8kCv+XkB0x3Jmr8G82NKx/6S4Fp9ZYjssi29Rcn8GM7OzQtocVeXrorDqfBXm5RXhErlp",
+	"JHqlsB1UzVCCxy3tp78wmMjtQYKcD4e3Y/MDISTxy64F6C8KxcSYJ2mFzGN1WRb88BMu/xMuP+LyY3i3",
+	"HPxu+53WFcS8KQ8KO6vWq3Gztf67KoJshrg12Bf7UVv4O9Fu2+8OW0Dmz/093h52BjtRN94VxQocp+ID",
+	"7lRjpyiQf/B0KLjYZIQQnt9ZHGGW5HzNAHd5d7Bjq3r9Lj8c+AfRfuzvid1hl+8MOlE7Lgb4Osk5e21N",
+	"tmKQzoqrPRBN35zCDVK8FRnwlOv9VLneyjKXhTYIy00A9SuPcInbRCZ5wlM24VrPVBazunOf2p3AOFYZ",
+	"j4wMbjTZmdnDmlyu5Pep8FjEtfATqYXUiTkS6bzoOHbU/mGFwemI8WkMjRdcW758OkHhLflCUgoPIfK0",
+	"B6Nigx8XwRqz2UsG+O1Hdt0xtAsJigPW1rcf+RMIevnora48sh+3O5+fsDv06xBxW63WXzd56I5i2U84",
+	"JpEwRgD+ouQYXmQVXE2vzRgeVy7b3i8ohvYYXsGWc/qLJwnLGmGFTik7Arcz0N9m0v8oNrPoIW5Uennf",
+	"Wqwbrcc7QydmBdDu/Phw6VasKb3lp+D34wa/7zhBW1DDG932MGZ4YOVB664eBqTAg1qPDXmqRdig0q40",
+	"BYANADgWWkMRuK0MYxzHQRiDgADCxHAoInMBhI2gGIyssEDWzeVoEhrJCrAt9KVHFWx5NtXG2rOs9NiX",
+	"iRCPcCYCSRGoAqLRLEQsxioXJRpXN7lu67BBoJuoVYBKFH8NlsqxnNIvsMGcjRNtprPOEg0kmaIUcAw9",
+	"Fpq59Wmtzd94QQlIMoQeA/o8K31+SwT9GxGF94dbtKtUNcNPi89LJrg1QmEHg5Gr0oUb8STBti3fSaai",
+	"S71ubVp/oiD60qy+Ydu6Er//prXQJwCOnKspu00uztW0Iha/cMTIX7aczl8+Nr+ZbT4Tg5FS7/1YpMmN",
+	"yBIL+Z0J+mQ9GOD/TMWULBC6do44Rx6Lp4JJNaP2bM6GmdAjxvNcjCc5don1EEEPERPsKBLq3h6oeM7q",
+	"HCIrCdLnldC6RxyolSIuWZypCWJ9IZi0UevJtQSwbTG7i/f7tZ3kz/j7m6hVO1VSqawO/A+lCTQeqmUP",
+	"onbcETtGBO8O/G60F/uHYn/oH7QO25wCzfdyODpbqtrfzQu+G26JFu+UFmYLt2P5zqVjD5vsieDpsbwO",
+	"gK7kC+e1JB3ojehlASFkPFGJvAXXwZwOupq5q6sE20dMiygThDaEBjcCpI1EJu7O7NHwztxYvtEkH8HX",
+	"Y6sP3efgML/mlNthkXJbeFPQTxwJNuaSX2N1kp7rXIzNpQmoydi4SDAIOU1TryZuhMyhMwf27t9qv5Il",
+	"2xnsDVtRdOi3uvGu3x12I/9w0Bb+XrwfHYjDIW8N2jWvRqblraOcZmnJ4pmMF40dOC0WxVU/MGW2sL3v",
+	"Tp65Y/aUN/tEebMlgbZaWK7Lnr0W14kG0JmSMTNUjvzRFixiuyGXeiYywiFD8yi5lpBvR7kZsno4G2kR",
+	"9UPHojHgWux1zW7Y6bCMy1iN2WCeAxQtwFAGEkUshLEJRkvGTBGIQqawxa1h4y2gE3pM5yoDFHZjw1kb",
+	"C2cAYLXhNEuLVssQjgiOylhEI6UdtjAVbGuV/n/sXW1v2zjy/yqE36yNv+RnJ7aDAv9sGvSCpk2vyV6B",
+	"gw8WLY0cbWXSEOVkc4t89wNnSEpK5NpJU1xvkXexIpEUOZrnmd8N2HJBbyZMniRW3AhwbXpBTVkq5XrB",
+	"w68eW2ek6Dd73c7YY73Dfrt30On1vZnoTfTf407vwGNx2O1Op53DlsfSRHz1qVFus3cwafdHQ7zlVosY",
+	"FqZyE7EV5DziOZ8J2nLV8ljIsyyBzF9mPAL28fjKY5EMN5oTFbBpBlcDTL9NAtiYCXJfxdgQjFojVpIl",
+	"9E6ZEzYt5RLlMjNxu5kUFnDaymavaKEVSiEA2y3oBwsQlQyiJIPQilOZz0Qs01TeYmKmRZnG0j+3sC+n",
+	"v/7t4uL9/Pj8/OLL/NPns38cX52+6QWsiXs2ExHcQCrXyIGRxrCNsT62ljYnYK31XX3adNj2gNzptWfi",
+	"21o3hQ8e8LrviszyNK2UcT5BtNTJkKfy/PvnMvgfWUDp4Dz2097tkr4k+fUl8prGs1+rMsa2gCn1M0du",
+	"QN+gMRYtO1IEx4TqobLl4BnkT2qiK+DWcW5tsH0+/1Zv3EeqbmdPReLFWuS+gj//2IDlQ2n+NMvnSVjQ",
+	"9iknEZ3NlcrlESPbmhVuF2ThUSbX6yKrvt4Qolnq+OcrXPJ/qcZrP7raUvJ1IQpq8VzoicJryPHYjuj4",
+	"TlJ4aqTZvcYThcfzRcY2779dySvJvmjYeV963ekNLQvXFwgw7ilv93B97hE2/+3zOWs6LRzhNkhpanms",
+	"9JTHUEfENi/UE25XhJ2VAuwB3Wxj6ATKopVsx/ebVDZuBELMk9Qp/knG8k0mWChXaM65wfQOBjOh/6kY",
+	"F4WwwW7Jes0IO2IxXYwhYN0opi8On4lg2Ouyd1JAsMtVTnGFl1Taq4HcbRHb5zKUH1nC9POwRxscfWWT",
+	"f7n43Quoqp2Cy3zTaV9i4sUTnjaenON+atrIejaIRzhcLOUqt06UX2yvWRbKiKp4mq7vFnv/K5NxCyN7",
+	"xaMMYe2oetR5OzBByMYKE8WiDeziTqXYwNvinV+DAz9LcMDQDKKv18cGRle98bTbnw57/6TmWUiR86e4",
+	"88mVQ/0R4xEMo0Ho9xc97g+7k7E/gXHk2w5bg3H/sOL8aUwbxp/TDqWIk2yF6IY42J7xWE3Pc/OmtS83",
+	"NiEFvBEJvzFt0KcDERt1B+wSspskBFaGmjH326OYL1DSNjZrlWfAV2yxUXf2Jvr85pQUMuoOTCziG4sa",
+	"2EWtiYkiafOcU/0wdsahBmXVyEuol0JEoOmBh/l8cTc3OUYmBFRcV5oM6Cp6C8O7OWH8zcmfWJLMW4nj",
+	"sICUomKs/VLRTF20eS2Yy3i+SDJN843eZNz1u0O/2y/Xfwn+/4aE2yE2hEb2N7dFXYLbvTZXzuUa/q0n",
+	"upZC//6/3rA/HI1G3V5/0EBVI4YMRKj/9/7w7x/84VX/k0GsMttX12TuEA6iUThc+APen/jD3vjQn8QH",
+	"4I+iYThY9Hlv0h3v29l0EOqvoDvxx/Eh+MPoQH8+etMmprdpPHrc2bS36IeDaAj+KD7g/nBxGPrjaAJ+",
+	"N3Y0D4960e2L1rWjLakWiHKT4Z7dwqLcprT8cdaH76qM5AYyhXy2f+81EB0956v19vu38oL70iLWICLb",
+	"s/i7g302+WF3sK+Qza9q3k8QHjwWNYoTevf+atb0t5VMdNiDT74qzBb733UabInhGrjIIgjhAImw9NpF",
+	"KATcEjSWC7W2Z6JQSEm7E/IWLfQMcrwoYwY8SxNAFC3FsOt9hL1oMjDZbAaqJMl3ZrThYRiqMzGY77Z3",
+	"6YR/wlBSmZiY2SGFp2BjRa988kV4HZFV2dOkjT2Tm6AsmW2xT2+TaAl5+/ftRuhbiBNhPrBwo3K5YpBi",
+	"oFaxYLbpdgchhWB9i3+srwHBBblUijiVt9Oa3sweJaACNi41cIrbkc0McixmUSuXZJEIhH9GCqHgpFGB",
+	"8Q+tI9B85VwJo/h5NtCZCFcXEwGP9G+9NAfyEOslcQstTcFqzGZoUXfrykbQvyv7YN7kF7Iasdx6AdF0",
+	"JsyTtONMZeGbmYtuO02nGuJ2ZzZrsEi/Cc1EA3VoJDO5Nv+j+mNi2pSgXAx4M2uAmjUq49Qe6hG9P8/z",
+	"LFlsclAswGHK54ooEQFr8hroniSaMvU1MWnB4bVMQjA7WFpOwJoBCGq5DSpoIbOVSJA8bbOzXJ9LqmiQ",
+	"409nFn9SZskyQdTrW66Y/tBsZVITG23klASpkhwI6fvk4vMlJVucvp1ffD57d/bxMmh5TGExlZAOJZyL",
+	"O0pRgVSZ/A4BECmEVE6IfGjjPfczv6OarwBuuEkxWbmcHXZyeWk+J4S4X0OWo8AhN4v5wqYs8H1zENoc",
+	"E3ngPbrkx8vAm4nisv5dumvx4Cc2IqlcQnv3wRgy3KjKTbF8MHvGo0TfU35szSOtfdeWSL2D/AtS7iVu",
+	"1C4P0LFgwekVXwbG7yKcJLZs8YgFg+4wKFJxzEeUqJKTfxuk3Vnsf5QC/A8Yi6hXXmaNQTzh/bAHs8az",
+	"qkZz+CPv/M5vOK2sOnqz2WJv6Ltif7JZY6M00WRJmM8aR6zdbrP7VrN1VFnbo2SG2ppQ/P0gF+OEh9fg",
+	"n0iRZzLdhWOJN9t7772GPoddz+A9uKJBXXj7N3siTCVaOUOwRzrfRLCgchxBm32U6I18tpLwc0DzXVVQ",
+	"gDXtm8MpC2S8rsVxdaA/GwvgGWTHm/xaj6vJjWJFdV/LOYHPl9LDTFypGSwl4gO0O+Eq6tDVoFXJnp12",
+	"Osh4r6XKp+PuuIvWs1ngo5mSGxCI2J8BjxL6c6X15dCK5ES57Lx28cVdWG6gamCNsPJF22eJ8Ay2Zwam",
+	"MkVELvHI07fITe5Vq4mKxj56s7aNbhusmBFTUKzJncbeKg1jit4ej2OOh0pLWZ7xJC365ODqaXRbzWpb",
+	"Xm6Z51gPUzfPJluCNGO5KkeFuKoKnDah2uwT5Wliea6MbX2xtlWOTHUsdZAsTfrJuIXqjuEijhNtTVFu",
+	"YQrXwNP82qNkVNtV5uz447GD83rWEmxiWN0S3ida9sq4qj2UoCSjTVbkfN5eA2Z95tdwhyLZnEVZ8XvW",
+	"Ek8e6i51a/0C8DW9Y7wEtMlyWK1TTplGPGdLEICAxAbWgz/oIVwhO4MjVDfViRRak4fHsC4Wp6XUU/Xh",
+	"JEdlItK7UJkVO8PVYHnRpt0k2nCOi3nxRTy2zORmTa3fKKE34ndl0i6Dj9Zj0xY6sUoimJoAf6nHqdW+",
+	"XHG5Ud5QaxczoZfmmSbxJo3Z7KBTsyraPlKM0d2Rx5CaYlb8a3VWtWXVRF8I8l5qQDhlfKktBY+hs9ld",
+	"96ihq2YV2EQJzRPTe779aO5tc9bKEM8g+GL9vb0D/ZHWMCo22Ly0/m9pViN6avgPlekJmSexcT6o0tsW",
+	"2M7UVJeI6xdlMrApf9fSepnUnPH5eMpTdNBVJ7B6PY3vMYSGcF318NclyjP/Uku80xs0Sin24mEmf9Gq",
+	"W4UZgNCLEnfmDLUIKK/uHBNHAD0Gj5a3KkxO+CNnK1CKmy2w3JjxhdzkhksVBGBOQ3Mu64fcIg4+mEHr",
+	"PkZjCWcQyixSU+LIa8gUQr26Ppi5XCJD1DYMz8JrbQJnGeWno5zOlmj72b48qs1IONoENiskbM/a+3/d",
+	"/ycAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -24,7 +24,8 @@
       needsConfirmation: "The clinic confirms this request.",
       chooseSlot: "Choose a time",
       timesIn: (zone) => `Times are shown in the clinic's time zone (${zone}).`,
-      noSlots: "No free times right now. Please call the clinic.",
+      noSlots: "No free times right now.",
+      call: (phone) => (phone ? `Please call the clinic: ${phone}.` : "Please call the clinic."),
       lateSlot: "Cannot be changed online",
       lateWarning: (cutoff) => `This time starts within ${cutoff}: once booked, it cannot be changed or cancelled online.`,
       changeType: "Change consultation type",
@@ -47,8 +48,12 @@
       required: "required",
       consent: "Consent",
       privacy: "I accept the clinic's privacy policy.",
-      sms: "Send me reminders by SMS.",
-      emailConsent: "Send me reminders by email.",
+      privacyBefore: "I accept the clinic's ",
+      privacyLink: "privacy policy",
+      privacyAfter: " (opens in a new tab).",
+      consentNote: "We always email the address above about this booking: request received, confirmed, moved, cancelled.",
+      sms: "Text me (SMS) about this booking: confirmation, changes and reminders.",
+      emailConsent: "Also email me a reminder before the appointment.",
       submit: "Book this time",
       submitting: "Booking…",
       fixErrors: (n) => (n === 1 ? "Please correct 1 field." : `Please correct ${n} fields.`),
@@ -56,6 +61,7 @@
       tooMany: (s) => `Too many attempts. Please try again in ${s} seconds.`,
       holdLimit: (s) => `You are already holding other times. Book one of them, or try again in ${s} seconds.`,
       failed: "Something went wrong. Please try again, or call the clinic.",
+      failedCall: (phone) => `Something went wrong. Please try again, or call the clinic: ${phone}.`,
       tryAgain: "Try again",
       booked: "Booked",
       emergencyTitle: "Please get medical help now",
@@ -70,7 +76,7 @@
       reference: "Your reference",
       keepReference: "Keep this reference and the manage link: you need both to change your booking.",
       changesUntil: (t) => `You can change or cancel online until ${t}.`,
-      noOnlineChanges: "This booking cannot be changed or cancelled online. Please call the clinic.",
+      noOnlineChanges: "This booking cannot be changed or cancelled online.",
       addToCalendar: "Add to calendar (.ics)",
       calendarMissing: "The calendar file is not available right now.",
       manageLink: "Manage your booking",
@@ -98,7 +104,13 @@
       rescheduleTitle: "Choose a new time",
       rescheduled: "Your booking was moved.",
       back: "Back",
-      windowClosed: "Online changes are closed for this booking. Please call the clinic.",
+      windowClosed: "Online changes are closed for this booking.",
+      confirmMoveTitle: "Move your booking?",
+      from: "From",
+      to: "To",
+      confirmMove: "Yes, move it",
+      otherNewTime: "Choose another time",
+      lateMove: (cutoff) => `The new time starts within ${cutoff}: after this move you cannot change or cancel it online.`,
     },
     es: {
       title: "Reservar una consulta",
@@ -108,7 +120,8 @@
       needsConfirmation: "La clínica confirma esta solicitud.",
       chooseSlot: "Elija una hora",
       timesIn: (zone) => `Las horas se muestran en la zona horaria de la clínica (${zone}).`,
-      noSlots: "No hay horas libres ahora. Llame a la clínica, por favor.",
+      noSlots: "No hay horas libres ahora.",
+      call: (phone) => (phone ? `Llame a la clínica, por favor: ${phone}.` : "Llame a la clínica, por favor."),
       lateSlot: "No se puede cambiar en línea",
       lateWarning: (cutoff) => `Esta hora empieza en menos de ${cutoff}: una vez reservada, no se podrá cambiar ni cancelar en línea.`,
       changeType: "Cambiar el tipo de consulta",
@@ -131,8 +144,12 @@
       required: "obligatorio",
       consent: "Consentimiento",
       privacy: "Acepto la política de privacidad de la clínica.",
-      sms: "Enviarme recordatorios por SMS.",
-      emailConsent: "Enviarme recordatorios por correo electrónico.",
+      privacyBefore: "Acepto la ",
+      privacyLink: "política de privacidad",
+      privacyAfter: " de la clínica (se abre en una pestaña nueva).",
+      consentNote: "Siempre escribimos a la dirección de correo indicada sobre esta reserva: solicitud recibida, confirmada, cambiada, cancelada.",
+      sms: "Enviarme SMS sobre esta reserva: confirmación, cambios y recordatorios.",
+      emailConsent: "Enviarme también un recordatorio por correo electrónico antes de la cita.",
       submit: "Reservar esta hora",
       submitting: "Reservando…",
       fixErrors: (n) => (n === 1 ? "Corrija 1 campo, por favor." : `Corrija ${n} campos, por favor.`),
@@ -140,6 +157,7 @@
       tooMany: (s) => `Demasiados intentos. Inténtelo de nuevo en ${s} segundos.`,
       holdLimit: (s) => `Ya tiene otras horas guardadas. Reserve una de ellas o inténtelo de nuevo en ${s} segundos.`,
       failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
+      failedCall: (phone) => `Algo salió mal. Inténtelo de nuevo o llame a la clínica: ${phone}.`,
       tryAgain: "Reintentar",
       booked: "Reservada",
       emergencyTitle: "Busque atención médica ahora",
@@ -154,7 +172,7 @@
       reference: "Su referencia",
       keepReference: "Guarde esta referencia y el enlace de gestión: necesitará ambos para cambiar su reserva.",
       changesUntil: (t) => `Puede cambiar o cancelar en línea hasta el ${t}.`,
-      noOnlineChanges: "Esta reserva no se puede cambiar ni cancelar en línea. Llame a la clínica, por favor.",
+      noOnlineChanges: "Esta reserva no se puede cambiar ni cancelar en línea.",
       addToCalendar: "Añadir al calendario (.ics)",
       calendarMissing: "El archivo de calendario no está disponible ahora.",
       manageLink: "Gestionar su reserva",
@@ -181,7 +199,13 @@
       rescheduleTitle: "Elija una nueva hora",
       rescheduled: "Su reserva se ha cambiado.",
       back: "Volver",
-      windowClosed: "Los cambios en línea están cerrados para esta reserva. Llame a la clínica, por favor.",
+      windowClosed: "Los cambios en línea están cerrados para esta reserva.",
+      confirmMoveTitle: "¿Cambiar su reserva?",
+      from: "De",
+      to: "A",
+      confirmMove: "Sí, cambiarla",
+      otherNewTime: "Elegir otra hora",
+      lateMove: (cutoff) => `La nueva hora empieza en menos de ${cutoff}: tras este cambio no podrá cambiarla ni cancelarla en línea.`,
     },
   };
 
@@ -469,7 +493,9 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     // show replaces the view with a step: heading first, focused.
     show(title, ...content) {
       const heading = h("h2", { tabindex: "-1" }, title);
-      this.view.replaceChildren(heading, ...content);
+      // replaceChildren would write a left-out part (null) as the text
+      // "null": only nodes and text go in.
+      this.view.replaceChildren(heading, ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
       if (this.autoFocus) heading.focus();
       this.dispatchEvent(new CustomEvent("clinic-step", { detail: { step: this.step }, bubbles: true, composed: true }));
     }
@@ -480,7 +506,22 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       if (e.status === 0) return t.offline;
       if (e.code === "hold_limit") return t.holdLimit(e.retryAfter || 60);
       if (e.status === 429) return t.tooMany(e.retryAfter || 60);
-      return t.failed;
+      return this.phone() ? t.failedCall(this.phone()) : t.failed;
+    }
+
+    // phone is the number a patient is told to call: the booking's (its
+    // location's, else the clinic's), else the clinic's from the policy.
+    phone() {
+      return (this.booking && this.booking.clinic_phone) || (this.policy && this.policy.clinic_phone) || "";
+    }
+
+    // callClinic is "please call the clinic", with the number as a link.
+    callClinic(text) {
+      const phone = this.phone();
+      const call = this.t.call(phone);
+      if (!phone) return h("span", {}, text ? text + " " + call : call);
+      const [before, after] = call.split(phone);
+      return h("span", { "data-call": phone }, text ? text + " " : "", before, h("a", { href: "tel:" + phone }, phone), after);
     }
 
     slotButtons(slots, onPick, lateCutoff) {
@@ -522,9 +563,9 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(this.t.title, h("p", {}, this.t.loading));
       try {
         const [types, providers, locations, policy, form] = await Promise.all([
-          api("GET", "/v1/consultation-types"),
+          api("GET", "/v1/consultation-types?locale=" + this.locale),
           api("GET", "/v1/providers"),
-          api("GET", "/v1/locations"),
+          api("GET", "/v1/locations?locale=" + this.locale),
           api("GET", "/v1/booking-policy"),
           api("GET", "/v1/intake-form?locale=" + this.locale),
         ]);
@@ -572,14 +613,14 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(t.chooseSlot, h("p", {}, t.loading));
       let slots;
       try {
-        const r = await api("GET", `/v1/availability/next?consultation_type_id=${encodeURIComponent(this.type.id)}&limit=50`);
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${encodeURIComponent(this.type.id)}&limit=50&locale=${this.locale}`);
         slots = r.slots.filter((s) => !this.gone.has(s.id));
       } catch (e) {
         this.show(t.chooseSlot, this.errorBox(this.message(e), () => this.chooseSlot()));
         return;
       }
       const noticeBox = h("p", { class: "notice warn", role: "alert", tabindex: "-1" }, notice || "");
-      const body = slots.length ? this.slotButtons(slots, (s, btn) => this.hold(s, btn, noticeBox), this.policy.patient_change_cutoff) : [h("p", {}, t.noSlots)];
+      const body = slots.length ? this.slotButtons(slots, (s, btn) => this.hold(s, btn, noticeBox), this.policy.patient_change_cutoff) : [h("p", {}, this.callClinic(t.noSlots))];
       this.show(`${t.chooseSlot}: ${this.type.name}`, noticeBox, ...body,
         this.canChangeType ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.chooseType() } }, t.changeType)) : null);
       if (notice) this.announce(notice);
@@ -690,7 +731,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           PATIENT_FIELDS.map(([name, key, type, ac, req]) => this.input(name, t[key], type, { autocomplete: ac, required: req, help: key === "phone" ? t.phoneHelp : "" }))),
         h("fieldset", {}, h("legend", {}, t.intake), intake),
         h("fieldset", {}, h("legend", {}, t.consent),
-          this.check("consent.privacy_policy_accepted", t.privacy, true),
+          this.check("consent.privacy_policy_accepted", this.privacyLabel(), true),
+          h("p", { class: "help", "data-consent-note": "" }, t.consentNote),
           this.check("consent.contact_by_sms", t.sms, false),
           this.check("consent.contact_by_email", t.emailConsent, false)),
         h("div", { class: "actions" },
@@ -712,6 +754,16 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(t.details, formEl);
     }
 
+    // privacyLabel is the privacy consent's label, linking to the clinic's
+    // policy (in a new tab, so the form stays filled in) when it has one.
+    privacyLabel() {
+      const t = this.t;
+      const url = this.policy && this.policy.privacy_policy_url;
+      if (!url) return t.privacy;
+      return h("span", {}, t.privacyBefore,
+        h("a", { href: url, target: "_blank", rel: "noopener", "data-privacy-policy": "" }, t.privacyLink), t.privacyAfter);
+    }
+
     check(name, label, required) {
       const id = "f-" + name.replace(/\W/g, "-");
       return h("div", { class: "field", dataset: { field: name } },
@@ -724,7 +776,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     // answers left out when empty, hidden questions never sent.
     body(formEl) {
       const data = new FormData(formEl);
-      const out = { slot_id: this.chosen.id, hold_token: this.held.hold_token, patient: {}, intake: {}, consent: {} };
+      const out = { slot_id: this.chosen.id, hold_token: this.held.hold_token, locale: this.locale, patient: {}, intake: {}, consent: {} };
       const put = (path, v) => {
         const [group, key] = path.split(".");
         out[group][key] = v;
@@ -876,7 +928,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.step = "done";
       const t = this.t;
       const zone = b.timezone || this.chosen.timezone;
-      const manage = `${API}/manage#reference=${encodeURIComponent(b.reference)}&token=${encodeURIComponent(b.manage_token)}`;
+      const manage = `${API}/manage${this.locale === "en" ? "" : "?locale=" + this.locale}#reference=${encodeURIComponent(b.reference)}&token=${encodeURIComponent(b.manage_token)}`;
       const until = b.changeable_until ? fullFmt(this.locale, zone).format(new Date(b.changeable_until)) : null;
       const calNote = h("p", { class: "help", role: "status" });
       this.show(b.status === "pending" ? t.requested : t.booked,
@@ -886,15 +938,27 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         h("p", {}, t.keepReference),
         h("dl", {},
           h("dt", {}, t.when), h("dd", {}, fullFmt(this.locale, zone).format(new Date(b.slot.start_at)) + ` (${zone})`),
-          h("dt", {}, t.what), h("dd", {}, b.consultation_type_name),
+          h("dt", {}, t.what), h("dd", {}, this.type ? this.type.name : b.consultation_type_name),
           h("dt", {}, t.withWhom), h("dd", {}, b.provider_name),
-          h("dt", {}, t.where), h("dd", {}, [b.location_name, b.location_address].filter(Boolean).join(", "))),
-        h("p", { class: "notice" + (until ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, until ? t.changesUntil(until) : t.noOnlineChanges),
+          h("dt", {}, t.where), h("dd", {}, [this.locationName(b), b.location_address].filter(Boolean).join(", "))),
+        h("p", { class: "notice" + (until ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, until ? t.changesUntil(until) : this.callClinic(t.noOnlineChanges)),
         h("div", { class: "actions" },
           h("button", { type: "button", class: "secondary", on: { click: () => downloadCalendar(b.reference, b.manage_token, calNote, t) } }, t.addToCalendar),
           h("a", { class: "button", href: manage, target: "_blank", rel: "noopener" }, t.manageLink)),
         calNote);
       this.dispatchEvent(new CustomEvent("clinic-booked", { detail: { reference: b.reference }, bubbles: true, composed: true }));
+    }
+
+    // phone is the chosen time's location's number, else the clinic's.
+    phone() {
+      const l = this.chosen && this.locations && this.locations.get(this.chosen.location_id);
+      return (l && l.phone) || super.phone();
+    }
+
+    // locationName is the booking's location in the widget's language.
+    locationName(b) {
+      const l = this.locations && this.locations.get(b.slot.location_id);
+      return l ? l.name : b.location_name;
     }
 
     disconnectedCallback() {
@@ -936,18 +1000,33 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
 
     headers() { return { "X-Booking-Token": this.token }; }
 
+    // speak switches to the language the booking was made in (its emails
+    // and texts speak it too), and on the hosted page (data-page) the
+    // page's own title with it.
+    speak(locale) {
+      if (!locale || !TEXTS[locale] || locale === this.locale) return;
+      this.locale = locale;
+      this.t = TEXTS[locale];
+      this.view.lang = locale;
+      if (this.hasAttribute("data-page")) {
+        document.documentElement.lang = locale;
+        document.title = this.t.manageTitle;
+        const h1 = document.querySelector("h1");
+        if (h1) h1.textContent = this.t.manageTitle;
+      }
+    }
+
     async load(notice) {
       this.step = "loading";
       const t = this.t;
       try {
-        const [b, providers, locations] = await Promise.all([
+        const [b, policy] = await Promise.all([
           api("GET", "/v1/booking-requests/" + encodeURIComponent(this.reference), { headers: this.headers() }),
-          this.providers ? null : api("GET", "/v1/providers"),
-          this.locations ? null : api("GET", "/v1/locations"),
+          this.policy ? null : api("GET", "/v1/booking-policy"),
         ]);
-        if (providers) this.providers = new Map(providers.items.map((p) => [p.id, p]));
-        if (locations) this.locations = new Map(locations.items.map((l) => [l.id, l]));
+        if (policy) this.policy = policy;
         this.booking = b;
+        this.speak(b.locale);
         this.view_(notice);
       } catch (e) {
         this.step = "error";
@@ -973,7 +1052,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           h("dt", {}, t.withWhom), h("dd", {}, b.provider_name),
           h("dt", {}, t.where), h("dd", {}, [b.location_name, b.location_address].filter(Boolean).join(", "))),
         (b.status === "pending" || b.status === "confirmed")
-          ? h("p", { class: "notice" + (open ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, open ? t.changesUntil(until) : t.noOnlineChanges)
+          ? h("p", { class: "notice" + (open ? "" : " warn"), "data-changeable-until": b.changeable_until || "" }, open ? t.changesUntil(until) : this.callClinic(t.noOnlineChanges))
           : null,
         h("div", { class: "actions" },
           open ? h("button", { type: "button", on: { click: () => this.reschedule() } }, t.reschedule) : null,
@@ -1004,7 +1083,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.view_(done);
       } catch (e) {
         button.removeAttribute("aria-disabled");
-        if (e.code === "change_window_closed") err.textContent = this.t.windowClosed;
+        if (e.code === "change_window_closed") err.replaceChildren(this.callClinic(this.t.windowClosed));
         else if (e.code === "slot_unavailable") {
           err.textContent = this.t.slotGone;
           const li = button.closest("li");
@@ -1026,16 +1105,71 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.show(t.rescheduleTitle, h("p", {}, t.loading));
       let slots;
       try {
-        const r = await api("GET", `/v1/availability/next?consultation_type_id=${b.slot.consultation_type_id}&provider_id=${b.slot.provider_id}&limit=50`);
+        const r = await api("GET", `/v1/availability/next?consultation_type_id=${b.slot.consultation_type_id}&provider_id=${b.slot.provider_id}&limit=50&locale=${this.locale}`);
         slots = r.slots.filter((s) => s.id !== b.slot.id);
       } catch (e) {
         this.show(t.rescheduleTitle, h("p", { class: "notice warn", role: "alert" }, this.message(e)));
         return;
       }
-      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" });
+      this.slots = slots;
+      this.pickNewTime();
+    }
+
+    // pickNewTime offers the free times; a time inside the online change
+    // cutoff is marked (once moved there, it cannot be changed online).
+    pickNewTime(notice) {
+      this.step = "reschedule";
+      const t = this.t;
+      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" }, notice || "");
+      const cutoff = this.policy ? this.policy.patient_change_cutoff : undefined;
       this.show(t.rescheduleTitle, err,
-        ...(slots.length ? this.slotButtons(slots, (s, btn) => this.act(btn, "reschedule", { slot_id: s.id }, t.rescheduled, err)) : [h("p", {}, t.noSlots)]),
+        ...(this.slots.length ? this.slotButtons(this.slots, (s) => this.confirmMove(s), cutoff) : [h("p", {}, this.callClinic(t.noSlots))]),
         h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.view_() } }, t.back)));
+      if (notice) this.announce(notice);
+    }
+
+    // confirmMove shows the old time and the new one; nothing moves until
+    // the patient confirms.
+    confirmMove(slot) {
+      this.step = "confirm-reschedule";
+      const t = this.t;
+      const b = this.booking;
+      const when = (start, zone) => fullFmt(this.locale, zone).format(new Date(start)) + ` (${zone})`;
+      const late = this.policy && new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
+      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" });
+      this.show(t.confirmMoveTitle,
+        h("dl", {},
+          h("dt", {}, t.from), h("dd", { "data-old-start": b.slot.start_at }, when(b.slot.start_at, b.timezone)),
+          h("dt", {}, t.to), h("dd", { "data-new-start": slot.start_at }, when(slot.start_at, slot.timezone))),
+        late ? h("p", { class: "notice warn" }, t.lateMove(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
+        err,
+        h("div", { class: "actions" },
+          h("button", { type: "button", dataset: { action: "confirm-reschedule" }, on: { click: (ev) => this.move(ev.currentTarget, slot, err) } }, t.confirmMove),
+          h("button", { type: "button", class: "secondary", on: { click: () => this.pickNewTime() } }, t.otherNewTime)));
+    }
+
+    async move(button, slot, err) {
+      if (this.busy) return;
+      this.busy = true;
+      button.setAttribute("aria-disabled", "true");
+      try {
+        this.booking = await api("POST", `/v1/booking-requests/${encodeURIComponent(this.reference)}/reschedule`, { body: { slot_id: slot.id }, headers: this.headers() });
+        this.view_(this.t.rescheduled);
+      } catch (e) {
+        button.removeAttribute("aria-disabled");
+        if (e.code === "slot_unavailable") {
+          // Taken meanwhile: back to the times, without it.
+          this.slots = this.slots.filter((s) => s.id !== slot.id);
+          this.busy = false;
+          this.pickNewTime(this.t.slotGone);
+          return;
+        }
+        if (e.code === "change_window_closed") err.replaceChildren(this.callClinic(this.t.windowClosed));
+        else err.textContent = this.message(e);
+        this.announce(err.textContent);
+      } finally {
+        this.busy = false;
+      }
     }
   }
 

@@ -32,7 +32,7 @@ func TestGeneratedClientScenario(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	types, err := c.ListConsultationTypesWithResponse(ctx)
+	types, err := c.ListConsultationTypesWithResponse(ctx, nil)
 	if err != nil || types.JSON200 == nil {
 		t.Fatalf("list types: %v %s", err, body(types))
 	}

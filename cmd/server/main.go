@@ -115,6 +115,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 		log.Warn("JWT_SECRET is not set: using a random key; staff tokens end with this process and other instances will not accept them")
 	}
+	if cfg.PrivacyPolicy == "" {
+		log.Warn("PRIVACY_POLICY_URL is not set: the booking widget's consent box links to no privacy policy")
+	}
 
 	// Listening first reports a taken or unusable HTTP_ADDR before any
 	// migration runs; connections wait in the backlog until Serve starts.
@@ -238,6 +241,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			ClinicPhone:             cfg.ClinicPhone,
 			FeedMaxStreamsPerStaff:  feedStreamCap(cfg.FeedMaxStreamsPerStaff),
 			MetricsElsewhere:        metricsLn != nil,
+			PrivacyPolicyURL:        cfg.PrivacyPolicy,
 		},
 	})
 	if err != nil {

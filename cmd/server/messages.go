@@ -80,7 +80,7 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 // once which channels are on.
 func patientMessages(cfg config.Config, st *store.Store, log *slog.Logger) (*notify.Notifier, httpapi.CalendarOptions, error) {
 	nc := notify.Config{
-		ClinicName: cfg.ClinicName, PublicBaseURL: cfg.PublicBaseURL,
+		ClinicName: cfg.ClinicName, ClinicPhone: cfg.ClinicPhone, PublicBaseURL: cfg.PublicBaseURL,
 		ReminderBefore: cfg.ReminderBefore, RetryBase: cfg.RetryBase, Log: log,
 		AlertEmail: cfg.ClinicAlertEmail,
 	}

@@ -582,6 +582,9 @@ export interface paths {
          * List active locations
          * @description The active locations (telehealth included), ordered by name. Public.
          *     Staff who send their bearer token get the inactive ones too.
+         *     `name` and `description` are in the requested language (`locale`,
+         *     else `Accept-Language`; see `translations`), English where the
+         *     clinic gave no translation; `translations` holds them all.
          */
         get: operations["listLocations"];
         put?: never;
@@ -636,7 +639,10 @@ export interface paths {
         /**
          * List active consultation types
          * @description The active consultation types, ordered by name. Public. Staff who
-         *     send their bearer token get the inactive ones too.
+         *     send their bearer token get the inactive ones too. `name` and
+         *     `description` are in the requested language (`locale`, else
+         *     `Accept-Language`; see `translations`), English where the clinic
+         *     gave no translation; `translations` holds them all.
          */
         get: operations["listConsultationTypes"];
         put?: never;
@@ -910,8 +916,10 @@ export interface paths {
          *     active catalogue, within the booking window; a place held by a
          *     live slot hold is taken), soonest first, each with the IANA
          *     `timezone` of its location so it can be shown in the clinic's local
-         *     time. `limit` defaults to 10, at most 50. A filter id that is not a
-         *     UUID, or a `limit` outside 1 to 50, is `422`.
+         *     time, and the names of its consultation type and location in the
+         *     requested language (`locale`, else `Accept-Language`). `limit`
+         *     defaults to 10, at most 50. A filter id that is not a UUID, or a
+         *     `limit` outside 1 to 50, is `422`.
          */
         get: operations["getNextAvailability"];
         put?: never;
@@ -1055,7 +1063,8 @@ export interface paths {
          *     start), `max_advance` (and at most this far ahead),
          *     `patient_change_cutoff` (patients cancel or reschedule online until
          *     this long before the start; warn before booking a slot starting
-         *     sooner) and `hold_ttl` (how long a slot hold lasts).
+         *     sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+         *     reach the clinic: `clinic_phone` and `privacy_policy_url`.
          */
         get: operations["getBookingPolicy"];
         put?: never;
@@ -2224,6 +2233,19 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            /** @description Text shown to patients (how to find it, parking); may be empty. */
+            description?: string;
+            /**
+             * @description The number patients call about bookings here (E.164); empty when not given (then `clinic_phone` of `GET /v1/booking-policy`).
+             * @example +14245550123
+             */
+            phone?: string;
+            /**
+             * @description When the location answers the phone or opens, one line of free text; may be empty.
+             * @example Mon-Fri 8:00-17:00
+             */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
             active: boolean;
         };
         LocationList: {
@@ -2238,6 +2260,15 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            description?: string;
+            /**
+             * @description An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+             * @example +14245550123
+             */
+            phone?: string;
+            /** @example Mon-Fri 8:00-17:00 */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
         };
         LocationUpdate: {
             name?: string;
@@ -2247,6 +2278,15 @@ export interface components {
              * @description IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
              */
             timezone?: string;
+            description?: string;
+            /**
+             * @description An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+             * @example +14245550123
+             */
+            phone?: string;
+            /** @example Mon-Fri 8:00-17:00 */
+            opening_hours?: string;
+            translations?: components["schemas"]["CatalogTranslations"];
             active?: boolean;
         };
         ConsultationType: {
@@ -2260,6 +2300,7 @@ export interface components {
             duration_minutes: number;
             /** @description Web requests start `pending` and need staff confirmation. */
             requires_confirmation: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
             active: boolean;
         };
         ConsultationTypeList: {
@@ -2271,12 +2312,14 @@ export interface components {
             duration_minutes: number;
             /** @description Web requests for this type wait for staff confirmation; `false` when left out. */
             requires_confirmation?: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
         };
         ConsultationTypeUpdate: {
             name?: string;
             description?: string;
             duration_minutes?: number;
             requires_confirmation?: boolean;
+            translations?: components["schemas"]["CatalogTranslations"];
             active?: boolean;
         };
         /** @enum {string} */
@@ -2533,6 +2576,16 @@ export interface components {
              * @example America/Los_Angeles
              */
             timezone: string;
+            /**
+             * @description The consultation type's name in the requested language.
+             * @example Primera consulta
+             */
+            consultation_type_name?: string;
+            /**
+             * @description The location's name in the requested language.
+             * @example Consultorio principal
+             */
+            location_name?: string;
         };
         /**
          * @description The patient as they gave their details. `email` is optional (a caller
@@ -2895,6 +2948,7 @@ export interface components {
             patient: components["schemas"]["Patient"];
             intake: components["schemas"]["Intake"];
             consent: components["schemas"]["ConsentInput"];
+            locale?: components["schemas"]["Locale"];
         };
         BookingCreate: {
             /** Format: uuid */
@@ -2983,10 +3037,16 @@ export interface components {
              */
             location_address: string;
             /**
-             * @description The consultation type's name when booked.
+             * @description The consultation type's name when booked, in the booking's `locale` where the clinic translated it.
              * @example First consultation
              */
             consultation_type_name: string;
+            locale?: components["schemas"]["Locale"];
+            /**
+             * @description The number to call about this booking (E.164): its location's `phone`, else the clinic's (`CLINIC_PHONE`); `null` when neither is set.
+             * @example +14245550123
+             */
+            clinic_phone?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -3175,6 +3235,7 @@ export interface components {
              * @example First consultation
              */
             consultation_type_name: string;
+            locale?: components["schemas"]["Locale"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -3184,6 +3245,37 @@ export interface components {
             items: components["schemas"]["Booking"][];
             /** @description Cursor for the next page; `null` on the last page. */
             next_cursor: string | null;
+        };
+        /**
+         * @description The language the booking is made in: its emails, text messages,
+         *     calendar file and manage page speak it. Left out, the first
+         *     supported language of the request's `Accept-Language`, else `en`.
+         * @example es
+         * @enum {string}
+         */
+        Locale: "en" | "es";
+        CatalogTranslation: {
+            /**
+             * @description The name in this language; empty or left out, the English one is shown.
+             * @example Primera consulta
+             */
+            name?: string;
+            /** @description The description in this language; empty or left out, the English one is shown. */
+            description?: string;
+        };
+        /**
+         * @description Translations of what patients read, by language (`es`; English is
+         *     the entry's own `name` and `description`). A write replaces them
+         *     all; `{}` removes them.
+         * @example {
+         *       "es": {
+         *         "name": "Primera consulta",
+         *         "description": "Primera visita con un cirujano de columna."
+         *       }
+         *     }
+         */
+        CatalogTranslations: {
+            es?: components["schemas"]["CatalogTranslation"];
         };
         BookingPolicy: {
             /**
@@ -3206,6 +3298,16 @@ export interface components {
              * @example 600
              */
             hold_ttl: number;
+            /**
+             * @description The clinic's phone number (E.164, `CLINIC_PHONE`), for every "please call the clinic"; `null` when not configured. A location's own `phone` comes first for its bookings.
+             * @example +14245550100
+             */
+            clinic_phone?: string | null;
+            /**
+             * @description The clinic's privacy policy (`PRIVACY_POLICY_URL`), linked from the consent box; `null` when not configured.
+             * @example https://clinic.example/privacy
+             */
+            privacy_policy_url?: string | null;
         };
         /** @enum {string} */
         BookingEventActorType: "staff" | "patient" | "system";
@@ -4753,8 +4855,14 @@ export interface operations {
     };
     listLocations: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4791,6 +4899,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4827,8 +4936,14 @@ export interface operations {
     };
     getLocation: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path: {
                 /** @description The location's UUID. */
                 id: string;
@@ -4850,6 +4965,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4908,8 +5024,14 @@ export interface operations {
     };
     listConsultationTypes: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4947,6 +5069,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4983,8 +5106,14 @@ export interface operations {
     };
     getConsultationType: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path: {
                 /** @description The consultation type's UUID. */
                 id: string;
@@ -5006,6 +5135,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5703,8 +5833,13 @@ export interface operations {
                 location_id?: string;
                 /** @description How many slots, 1 to 50 (default 10). */
                 limit?: number;
+                /** @description `en` or `es`: the language of each slot's `consultation_type_name` and `location_name` (a translation, where the clinic gave one; English otherwise). Anything else is `422`. */
+                locale?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6074,7 +6209,9 @@ export interface operations {
                      *       "min_notice": 7200,
                      *       "max_advance": 10368000,
                      *       "patient_change_cutoff": 86400,
-                     *       "hold_ttl": 600
+                     *       "hold_ttl": 600,
+                     *       "clinic_phone": "+14245550100",
+                     *       "privacy_policy_url": "https://clinic.example/privacy"
                      *     }
                      */
                     "application/json": components["schemas"]["BookingPolicy"];
@@ -6096,6 +6233,8 @@ export interface operations {
                  *     `idempotency_key_reused`.
                  */
                 "Idempotency-Key"?: string;
+                /** @description The browser's languages; the booking's `locale` when the body gives none (its first supported language, else `en`). */
+                "Accept-Language"?: string;
             };
             path?: never;
             cookie?: never;

@@ -458,6 +458,24 @@ func (e IntakeQuestionType) Valid() bool {
 	}
 }
 
+// Defines values for Locale.
+const (
+	LocaleEn Locale = "en"
+	LocaleEs Locale = "es"
+)
+
+// Valid indicates whether the value is a known member of the Locale enum.
+func (e Locale) Valid() bool {
+	switch e {
+	case LocaleEn:
+		return true
+	case LocaleEs:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MessageChannel.
 const (
 	Email MessageChannel = "email"
@@ -1030,6 +1048,14 @@ type Booking struct {
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
 
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
+
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
 	// Example: 100 Main St, Springfield
@@ -1224,6 +1250,11 @@ type BookingList struct {
 
 // BookingPolicy defines model for BookingPolicy.
 type BookingPolicy struct {
+	// ClinicPhone The clinic's phone number (E.164, `CLINIC_PHONE`), for every "please call the clinic"; `null` when not configured. A location's own `phone` comes first for its bookings.
+	//
+	// Example: +14245550100
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// HoldTtl Seconds a slot hold lasts.
 	//
 	// Example: 600
@@ -1243,6 +1274,11 @@ type BookingPolicy struct {
 	//
 	// Example: 86400
 	PatientChangeCutoff int `json:"patient_change_cutoff"`
+
+	// PrivacyPolicyUrl The clinic's privacy policy (`PRIVACY_POLICY_URL`), linked from the consent box; `null` when not configured.
+	//
+	// Example: https://clinic.example/privacy
+	PrivacyPolicyUrl *string `json:"privacy_policy_url,omitempty"`
 }
 
 // BookingRequestCreate defines model for BookingRequestCreate.
@@ -1262,6 +1298,14 @@ type BookingRequestCreate struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
 	// booked by phone may have none); it is left out of responses when the
@@ -1386,6 +1430,26 @@ type CancelRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// CatalogTranslation defines model for CatalogTranslation.
+type CatalogTranslation struct {
+	// Description The description in this language; empty or left out, the English one is shown.
+	Description *string `json:"description,omitempty"`
+
+	// Name The name in this language; empty or left out, the English one is shown.
+	//
+	// Example: Primera consulta
+	Name *string `json:"name,omitempty"`
+}
+
+// CatalogTranslations Translations of what patients read, by language (`es`; English is
+// the entry's own `name` and `description`). A write replaces them
+// all; `{}` removes them.
+//
+// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+type CatalogTranslations struct {
+	Es *CatalogTranslation `json:"es,omitempty"`
+}
+
 // Consent The patient's consent as recorded with the booking.
 type Consent struct {
 	// ContactByEmail The patient agrees to reminders by email. It governs email reminders only; the emails about the state of the booking (received, confirmed, declined, cancelled, rescheduled, expired) always go to the email address given.
@@ -1429,6 +1493,14 @@ type ConsultationType struct {
 
 	// RequiresConfirmation Web requests start `pending` and need staff confirmation.
 	RequiresConfirmation bool `json:"requires_confirmation"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeCreate defines model for ConsultationTypeCreate.
@@ -1439,6 +1511,14 @@ type ConsultationTypeCreate struct {
 
 	// RequiresConfirmation Web requests for this type wait for staff confirmation; `false` when left out.
 	RequiresConfirmation *bool `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // ConsultationTypeList defines model for ConsultationTypeList.
@@ -1453,6 +1533,14 @@ type ConsultationTypeUpdate struct {
 	DurationMinutes      *int    `json:"duration_minutes,omitempty"`
 	Name                 *string `json:"name,omitempty"`
 	RequiresConfirmation *bool   `json:"requires_confirmation,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // DeclineRequest defines model for DeclineRequest.
@@ -1763,32 +1851,77 @@ type IntakeQuestion struct {
 // `max_length` characters.
 type IntakeQuestionType string
 
+// Locale The language the booking is made in: its emails, text messages,
+// calendar file and manage page speak it. Left out, the first
+// supported language of the request's `Accept-Language`, else `en`.
+//
+// Example: es
+type Locale string
+
 // Location defines model for Location.
 type Location struct {
 	Active bool `json:"active"`
 
 	// Address Example: 1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017
-	Address string             `json:"address"`
-	Id      openapi_types.UUID `json:"id"`
+	Address string `json:"address"`
+
+	// Description Text shown to patients (how to find it, parking); may be empty.
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
 
 	// Name Example: Main office
 	Name string `json:"name"`
+
+	// OpeningHours When the location answers the phone or opens, one line of free text; may be empty.
+	//
+	// Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone The number patients call about bookings here (E.164); empty when not given (then `clinic_phone` of `GET /v1/booking-policy`).
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name.
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationCreate defines model for LocationCreate.
 type LocationCreate struct {
-	Address string `json:"address"`
-	Name    string `json:"name"`
+	Address     string  `json:"address"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name, e.g. `America/Los_Angeles` (format `timezone`: a name in the IANA time zone database; `Local` is refused).
 	//
 	// Example: America/Los_Angeles
 	Timezone string `json:"timezone"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LocationList defines model for LocationList.
@@ -1798,12 +1931,29 @@ type LocationList struct {
 
 // LocationUpdate defines model for LocationUpdate.
 type LocationUpdate struct {
-	Active  *bool   `json:"active,omitempty"`
-	Address *string `json:"address,omitempty"`
-	Name    *string `json:"name,omitempty"`
+	Active      *bool   `json:"active,omitempty"`
+	Address     *string `json:"address,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
+
+	// OpeningHours Example: Mon-Fri 8:00-17:00
+	OpeningHours *string `json:"opening_hours,omitempty"`
+
+	// Phone An E.164 phone number, such as `+14245550123`; up to two spaces, dots, hyphens or parentheses between digits are allowed and dropped. Empty removes it.
+	//
+	// Example: +14245550123
+	Phone *string `json:"phone,omitempty"`
 
 	// Timezone IANA timezone name (format `timezone`); only while the location has no slots and no schedules (`409` `timezone_in_use`).
 	Timezone *string `json:"timezone,omitempty"`
+
+	// Translations Translations of what patients read, by language (`es`; English is
+	// the entry's own `name` and `description`). A write replaces them
+	// all; `{}` removes them.
+	//
+	//
+	// Example: {"es":{"description":"Primera visita con un cirujano de columna.","name":"Primera consulta"}}
+	Translations *CatalogTranslations `json:"translations,omitempty"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -1891,10 +2041,20 @@ type NextAvailability struct {
 // NextSlot defines model for NextSlot.
 type NextSlot struct {
 	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
-	EndAt              time.Time          `json:"end_at"`
-	Id                 openapi_types.UUID `json:"id"`
-	LocationId         openapi_types.UUID `json:"location_id"`
-	ProviderId         openapi_types.UUID `json:"provider_id"`
+
+	// ConsultationTypeName The consultation type's name in the requested language.
+	//
+	// Example: Primera consulta
+	ConsultationTypeName *string            `json:"consultation_type_name,omitempty"`
+	EndAt                time.Time          `json:"end_at"`
+	Id                   openapi_types.UUID `json:"id"`
+	LocationId           openapi_types.UUID `json:"location_id"`
+
+	// LocationName The location's name in the requested language.
+	//
+	// Example: Consultorio principal
+	LocationName *string            `json:"location_name,omitempty"`
+	ProviderId   openapi_types.UUID `json:"provider_id"`
 
 	// Remaining Places left.
 	Remaining int       `json:"remaining"`
@@ -1946,10 +2106,15 @@ type PatientBooking struct {
 	// ChangeableUntil Until when the patient may cancel or reschedule online (`PATIENT_CHANGE_CUTOFF` before the start); `null` once that has passed, and for a booking that can no longer change (cancelled, declined, expired, checked in, completed, no-show).
 	ChangeableUntil *time.Time `json:"changeable_until"`
 
+	// ClinicPhone The number to call about this booking (E.164): its location's `phone`, else the clinic's (`CLINIC_PHONE`); `null` when neither is set.
+	//
+	// Example: +14245550123
+	ClinicPhone *string `json:"clinic_phone,omitempty"`
+
 	// Consent The patient's consent as recorded with the booking.
 	Consent Consent `json:"consent"`
 
-	// ConsultationTypeName The consultation type's name when booked.
+	// ConsultationTypeName The consultation type's name when booked, in the booking's `locale` where the clinic translated it.
 	//
 	// Example: First consultation
 	ConsultationTypeName string             `json:"consultation_type_name"`
@@ -1958,6 +2123,14 @@ type PatientBooking struct {
 
 	// Intake The clinic's intake questions. Health information - never logged.
 	Intake Intake `json:"intake"`
+
+	// Locale The language the booking is made in: its emails, text messages,
+	// calendar file and manage page speak it. Left out, the first
+	// supported language of the request's `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *Locale `json:"locale,omitempty"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -2808,6 +2981,12 @@ type GetNextAvailabilityParams struct {
 
 	// Limit How many slots, 1 to 50 (default 10).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Locale `en` or `es`: the language of each slot's `consultation_type_name` and `location_name` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // ListFeedEventsParams defines parameters for ListFeedEvents.
@@ -2835,6 +3014,9 @@ type CreateBookingRequestParams struct {
 	// the first response again; the same key with another body is `409`
 	// `idempotency_key_reused`.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage The browser's languages; the booking's `locale` when the body gives none (its first supported language, else `en`).
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // GetBookingRequestParams defines parameters for GetBookingRequest.
@@ -2928,9 +3110,45 @@ type GetProviderCalendarFeedParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// ListConsultationTypesParams defines parameters for ListConsultationTypes.
+type ListConsultationTypesParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetConsultationTypeParams defines parameters for GetConsultationType.
+type GetConsultationTypeParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
 // GetIntakeFormParams defines parameters for GetIntakeForm.
 type GetIntakeFormParams struct {
 	// Locale `en` or `es`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// ListLocationsParams defines parameters for ListLocations.
+type ListLocationsParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// GetLocationParams defines parameters for GetLocation.
+type GetLocationParams struct {
+	// Locale `en` or `es`: the language of `name` and `description` (a translation, where the clinic gave one; English otherwise). Anything else is `422`.
 	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
 
 	// AcceptLanguage The browser's languages; used when `locale` is not given.
@@ -3497,8 +3715,10 @@ type ClientInterface interface {
 	// active catalogue, within the booking window; a place held by a
 	// live slot hold is taken), soonest first, each with the IANA
 	// `timezone` of its location so it can be shown in the clinic's local
-	// time. `limit` defaults to 10, at most 50. A filter id that is not a
-	// UUID, or a `limit` outside 1 to 50, is `422`.
+	// time, and the names of its consultation type and location in the
+	// requested language (`locale`, else `Accept-Language`). `limit`
+	// defaults to 10, at most 50. A filter id that is not a UUID, or a
+	// `limit` outside 1 to 50, is `422`.
 	//
 	// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 	GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3561,7 +3781,8 @@ type ClientInterface interface {
 	// start), `max_advance` (and at most this far ahead),
 	// `patient_change_cutoff` (patients cancel or reschedule online until
 	// this long before the start; warn before booking a slot starting
-	// sooner) and `hold_ttl` (how long a slot hold lasts).
+	// sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+	// reach the clinic: `clinic_phone` and `privacy_policy_url`.
 	//
 	// Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
 	GetBookingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3998,10 +4219,13 @@ type ClientInterface interface {
 	// ListConsultationTypes List active consultation types
 	//
 	// The active consultation types, ordered by name. Public. Staff who
-	// send their bearer token get the inactive ones too.
+	// send their bearer token get the inactive ones too. `name` and
+	// `description` are in the requested language (`locale`, else
+	// `Accept-Language`; see `translations`), English where the clinic
+	// gave no translation; `translations` holds them all.
 	//
 	// Corresponds with GET /v1/consultation-types (the `ListConsultationTypes` operationId).
-	ListConsultationTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListConsultationTypes(ctx context.Context, params *ListConsultationTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateConsultationTypeWithBody Create a consultation type
 	//
@@ -4031,7 +4255,7 @@ type ClientInterface interface {
 	// visible to authenticated staff (send a bearer token).
 	//
 	// Corresponds with GET /v1/consultation-types/{id} (the `GetConsultationType` operationId).
-	GetConsultationType(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetConsultationType(ctx context.Context, id openapi_types.UUID, params *GetConsultationTypeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateConsultationTypeWithBody Update a consultation type
 	//
@@ -4086,9 +4310,12 @@ type ClientInterface interface {
 	//
 	// The active locations (telehealth included), ordered by name. Public.
 	// Staff who send their bearer token get the inactive ones too.
+	// `name` and `description` are in the requested language (`locale`,
+	// else `Accept-Language`; see `translations`), English where the
+	// clinic gave no translation; `translations` holds them all.
 	//
 	// Corresponds with GET /v1/locations (the `ListLocations` operationId).
-	ListLocations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListLocations(ctx context.Context, params *ListLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateLocationWithBody Create a location
 	//
@@ -4114,7 +4341,7 @@ type ClientInterface interface {
 	// public and visible to authenticated staff (send a bearer token).
 	//
 	// Corresponds with GET /v1/locations/{id} (the `GetLocation` operationId).
-	GetLocation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetLocation(ctx context.Context, id openapi_types.UUID, params *GetLocationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateLocationWithBody Update a location
 	//
@@ -5286,8 +5513,10 @@ func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityPar
 // active catalogue, within the booking window; a place held by a
 // live slot hold is taken), soonest first, each with the IANA
 // `timezone` of its location so it can be shown in the clinic's local
-// time. `limit` defaults to 10, at most 50. A filter id that is not a
-// UUID, or a `limit` outside 1 to 50, is `422`.
+// time, and the names of its consultation type and location in the
+// requested language (`locale`, else `Accept-Language`). `limit`
+// defaults to 10, at most 50. A filter id that is not a UUID, or a
+// `limit` outside 1 to 50, is `422`.
 //
 // Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 func (c *Client) GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5380,7 +5609,8 @@ func (c *Client) StreamFeedEvents(ctx context.Context, params *StreamFeedEventsP
 // start), `max_advance` (and at most this far ahead),
 // `patient_change_cutoff` (patients cancel or reschedule online until
 // this long before the start; warn before booking a slot starting
-// sooner) and `hold_ttl` (how long a slot hold lasts).
+// sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+// reach the clinic: `clinic_phone` and `privacy_policy_url`.
 //
 // Corresponds with GET /v1/booking-policy (the `GetBookingPolicy` operationId).
 func (c *Client) GetBookingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6107,11 +6337,14 @@ func (c *Client) GetProviderCalendarFeed(ctx context.Context, token string, para
 // ListConsultationTypes List active consultation types
 //
 // The active consultation types, ordered by name. Public. Staff who
-// send their bearer token get the inactive ones too.
+// send their bearer token get the inactive ones too. `name` and
+// `description` are in the requested language (`locale`, else
+// `Accept-Language`; see `translations`), English where the clinic
+// gave no translation; `translations` holds them all.
 //
 // Corresponds with GET /v1/consultation-types (the `ListConsultationTypes` operationId).
-func (c *Client) ListConsultationTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListConsultationTypesRequest(c.Server)
+func (c *Client) ListConsultationTypes(ctx context.Context, params *ListConsultationTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConsultationTypesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6170,8 +6403,8 @@ func (c *Client) CreateConsultationType(ctx context.Context, body CreateConsulta
 // visible to authenticated staff (send a bearer token).
 //
 // Corresponds with GET /v1/consultation-types/{id} (the `GetConsultationType` operationId).
-func (c *Client) GetConsultationType(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetConsultationTypeRequest(c.Server, id)
+func (c *Client) GetConsultationType(ctx context.Context, id openapi_types.UUID, params *GetConsultationTypeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsultationTypeRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6275,10 +6508,13 @@ func (c *Client) GetIntakeFormVersion(ctx context.Context, version string, reqEd
 //
 // The active locations (telehealth included), ordered by name. Public.
 // Staff who send their bearer token get the inactive ones too.
+// `name` and `description` are in the requested language (`locale`,
+// else `Accept-Language`; see `translations`), English where the
+// clinic gave no translation; `translations` holds them all.
 //
 // Corresponds with GET /v1/locations (the `ListLocations` operationId).
-func (c *Client) ListLocations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListLocationsRequest(c.Server)
+func (c *Client) ListLocations(ctx context.Context, params *ListLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLocationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6333,8 +6569,8 @@ func (c *Client) CreateLocation(ctx context.Context, body CreateLocationJSONRequ
 // public and visible to authenticated staff (send a bearer token).
 //
 // Corresponds with GET /v1/locations/{id} (the `GetLocation` operationId).
-func (c *Client) GetLocation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetLocationRequest(c.Server, id)
+func (c *Client) GetLocation(ctx context.Context, id openapi_types.UUID, params *GetLocationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLocationRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8417,6 +8653,18 @@ func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityPar
 
 		}
 
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8426,6 +8674,21 @@ func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityPar
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8614,6 +8877,17 @@ func NewCreateBookingRequestRequestWithBody(server string, params *CreateBooking
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
 		}
 
 	}
@@ -9544,7 +9818,7 @@ func NewGetProviderCalendarFeedRequest(server string, token string, params *GetP
 }
 
 // NewListConsultationTypesRequest constructs an http.Request for the ListConsultationTypes method
-func NewListConsultationTypesRequest(server string) (*http.Request, error) {
+func NewListConsultationTypesRequest(server string, params *ListConsultationTypesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9562,9 +9836,51 @@ func NewListConsultationTypesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9611,7 +9927,7 @@ func NewCreateConsultationTypeRequestWithBody(server string, contentType string,
 }
 
 // NewGetConsultationTypeRequest constructs an http.Request for the GetConsultationType method
-func NewGetConsultationTypeRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewGetConsultationTypeRequest(server string, id openapi_types.UUID, params *GetConsultationTypeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9636,9 +9952,51 @@ func NewGetConsultationTypeRequest(server string, id openapi_types.UUID) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9795,7 +10153,7 @@ func NewGetIntakeFormVersionRequest(server string, version string) (*http.Reques
 }
 
 // NewListLocationsRequest constructs an http.Request for the ListLocations method
-func NewListLocationsRequest(server string) (*http.Request, error) {
+func NewListLocationsRequest(server string, params *ListLocationsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9813,9 +10171,51 @@ func NewListLocationsRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9862,7 +10262,7 @@ func NewCreateLocationRequestWithBody(server string, contentType string, body io
 }
 
 // NewGetLocationRequest constructs an http.Request for the GetLocation method
-func NewGetLocationRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewGetLocationRequest(server string, id openapi_types.UUID, params *GetLocationParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9887,9 +10287,51 @@ func NewGetLocationRequest(server string, id openapi_types.UUID) (*http.Request,
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -12060,8 +12502,10 @@ type ClientWithResponsesInterface interface {
 	// active catalogue, within the booking window; a place held by a
 	// live slot hold is taken), soonest first, each with the IANA
 	// `timezone` of its location so it can be shown in the clinic's local
-	// time. `limit` defaults to 10, at most 50. A filter id that is not a
-	// UUID, or a `limit` outside 1 to 50, is `422`.
+	// time, and the names of its consultation type and location in the
+	// requested language (`locale`, else `Accept-Language`). `limit`
+	// defaults to 10, at most 50. A filter id that is not a UUID, or a
+	// `limit` outside 1 to 50, is `422`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12130,7 +12574,8 @@ type ClientWithResponsesInterface interface {
 	// start), `max_advance` (and at most this far ahead),
 	// `patient_change_cutoff` (patients cancel or reschedule online until
 	// this long before the start; warn before booking a slot starting
-	// sooner) and `hold_ttl` (how long a slot hold lasts).
+	// sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+	// reach the clinic: `clinic_phone` and `privacy_policy_url`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12589,12 +13034,15 @@ type ClientWithResponsesInterface interface {
 	// ListConsultationTypesWithResponse List active consultation types
 	//
 	// The active consultation types, ordered by name. Public. Staff who
-	// send their bearer token get the inactive ones too.
+	// send their bearer token get the inactive ones too. `name` and
+	// `description` are in the requested language (`locale`, else
+	// `Accept-Language`; see `translations`), English where the clinic
+	// gave no translation; `translations` holds them all.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/consultation-types (the `ListConsultationTypes` operationId).
-	ListConsultationTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListConsultationTypesResponse, error)
+	ListConsultationTypesWithResponse(ctx context.Context, params *ListConsultationTypesParams, reqEditors ...RequestEditorFn) (*ListConsultationTypesResponse, error)
 
 	// CreateConsultationTypeWithBodyWithResponse Create a consultation type
 	//
@@ -12626,7 +13074,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/consultation-types/{id} (the `GetConsultationType` operationId).
-	GetConsultationTypeWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetConsultationTypeResponse, error)
+	GetConsultationTypeWithResponse(ctx context.Context, id openapi_types.UUID, params *GetConsultationTypeParams, reqEditors ...RequestEditorFn) (*GetConsultationTypeResponse, error)
 
 	// UpdateConsultationTypeWithBodyWithResponse Update a consultation type
 	//
@@ -12685,11 +13133,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// The active locations (telehealth included), ordered by name. Public.
 	// Staff who send their bearer token get the inactive ones too.
+	// `name` and `description` are in the requested language (`locale`,
+	// else `Accept-Language`; see `translations`), English where the
+	// clinic gave no translation; `translations` holds them all.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/locations (the `ListLocations` operationId).
-	ListLocationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListLocationsResponse, error)
+	ListLocationsWithResponse(ctx context.Context, params *ListLocationsParams, reqEditors ...RequestEditorFn) (*ListLocationsResponse, error)
 
 	// CreateLocationWithBodyWithResponse Create a location
 	//
@@ -12717,7 +13168,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/locations/{id} (the `GetLocation` operationId).
-	GetLocationWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetLocationResponse, error)
+	GetLocationWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLocationParams, reqEditors ...RequestEditorFn) (*GetLocationResponse, error)
 
 	// UpdateLocationWithBodyWithResponse Update a location
 	//
@@ -16768,6 +17219,8 @@ type ListConsultationTypesResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 }
@@ -16785,6 +17238,11 @@ func (r ListConsultationTypesResponse) GetApplicationproblemJSON400() *BadReques
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r ListConsultationTypesResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListConsultationTypesResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -16924,6 +17382,8 @@ type GetConsultationTypeResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 }
@@ -16951,6 +17411,11 @@ func (r GetConsultationTypeResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r GetConsultationTypeResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetConsultationTypeResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -17252,6 +17717,8 @@ type ListLocationsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 }
@@ -17269,6 +17736,11 @@ func (r ListLocationsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r ListLocationsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListLocationsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -17408,6 +17880,8 @@ type GetLocationResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 }
@@ -17435,6 +17909,11 @@ func (r GetLocationResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r GetLocationResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetLocationResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -21369,8 +21848,10 @@ func (c *ClientWithResponses) GetAvailabilityWithResponse(ctx context.Context, p
 // active catalogue, within the booking window; a place held by a
 // live slot hold is taken), soonest first, each with the IANA
 // `timezone` of its location so it can be shown in the clinic's local
-// time. `limit` defaults to 10, at most 50. A filter id that is not a
-// UUID, or a `limit` outside 1 to 50, is `422`.
+// time, and the names of its consultation type and location in the
+// requested language (`locale`, else `Accept-Language`). `limit`
+// defaults to 10, at most 50. A filter id that is not a UUID, or a
+// `limit` outside 1 to 50, is `422`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21457,7 +21938,8 @@ func (c *ClientWithResponses) StreamFeedEventsWithResponse(ctx context.Context, 
 // start), `max_advance` (and at most this far ahead),
 // `patient_change_cutoff` (patients cancel or reschedule online until
 // this long before the start; warn before booking a slot starting
-// sooner) and `hold_ttl` (how long a slot hold lasts).
+// sooner) and `hold_ttl` (how long a slot hold lasts); and how to
+// reach the clinic: `clinic_phone` and `privacy_policy_url`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22090,13 +22572,16 @@ func (c *ClientWithResponses) GetProviderCalendarFeedWithResponse(ctx context.Co
 // ListConsultationTypesWithResponse List active consultation types
 //
 // The active consultation types, ordered by name. Public. Staff who
-// send their bearer token get the inactive ones too.
+// send their bearer token get the inactive ones too. `name` and
+// `description` are in the requested language (`locale`, else
+// `Accept-Language`; see `translations`), English where the clinic
+// gave no translation; `translations` holds them all.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/consultation-types (the `ListConsultationTypes` operationId).
-func (c *ClientWithResponses) ListConsultationTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListConsultationTypesResponse, error) {
-	rsp, err := c.ListConsultationTypes(ctx, reqEditors...)
+func (c *ClientWithResponses) ListConsultationTypesWithResponse(ctx context.Context, params *ListConsultationTypesParams, reqEditors ...RequestEditorFn) (*ListConsultationTypesResponse, error) {
+	rsp, err := c.ListConsultationTypes(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22145,8 +22630,8 @@ func (c *ClientWithResponses) CreateConsultationTypeWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/consultation-types/{id} (the `GetConsultationType` operationId).
-func (c *ClientWithResponses) GetConsultationTypeWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetConsultationTypeResponse, error) {
-	rsp, err := c.GetConsultationType(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetConsultationTypeWithResponse(ctx context.Context, id openapi_types.UUID, params *GetConsultationTypeParams, reqEditors ...RequestEditorFn) (*GetConsultationTypeResponse, error) {
+	rsp, err := c.GetConsultationType(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22234,12 +22719,15 @@ func (c *ClientWithResponses) GetIntakeFormVersionWithResponse(ctx context.Conte
 //
 // The active locations (telehealth included), ordered by name. Public.
 // Staff who send their bearer token get the inactive ones too.
+// `name` and `description` are in the requested language (`locale`,
+// else `Accept-Language`; see `translations`), English where the
+// clinic gave no translation; `translations` holds them all.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/locations (the `ListLocations` operationId).
-func (c *ClientWithResponses) ListLocationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListLocationsResponse, error) {
-	rsp, err := c.ListLocations(ctx, reqEditors...)
+func (c *ClientWithResponses) ListLocationsWithResponse(ctx context.Context, params *ListLocationsParams, reqEditors ...RequestEditorFn) (*ListLocationsResponse, error) {
+	rsp, err := c.ListLocations(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22284,8 +22772,8 @@ func (c *ClientWithResponses) CreateLocationWithResponse(ctx context.Context, bo
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/locations/{id} (the `GetLocation` operationId).
-func (c *ClientWithResponses) GetLocationWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetLocationResponse, error) {
-	rsp, err := c.GetLocation(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetLocationWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLocationParams, reqEditors ...RequestEditorFn) (*GetLocationResponse, error) {
+	rsp, err := c.GetLocation(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -26321,6 +26809,13 @@ func ParseListConsultationTypesResponse(rsp *http.Response) (*ListConsultationTy
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26456,6 +26951,13 @@ func ParseGetConsultationTypeResponse(rsp *http.Response) (*GetConsultationTypeR
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26721,6 +27223,13 @@ func ParseListLocationsResponse(rsp *http.Response) (*ListLocationsResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26856,6 +27365,13 @@ func ParseGetLocationResponse(rsp *http.Response) (*GetLocationResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

@@ -282,6 +282,7 @@ type Booking struct {
 	Patient            Patient
 	Intake             Intake
 	Consent            Consent
+	Locale             string // the language it was made in, one of Locales; its messages speak it
 	Notes              string // internal staff notes; never shown to the patient
 	CancellationReason string // set when cancelled or declined
 	Version            int    // for optimistic locking; the store bumps it on every save

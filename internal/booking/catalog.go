@@ -36,29 +36,60 @@ func (p *Provider) Validate() error {
 // Location is a place where patients are seen; telehealth is a location too.
 // Its Timezone is the IANA zone its schedules' wall-clock times are in.
 type Location struct {
-	ID        uuid.UUID
-	Name      string
-	Address   string // optional; may span lines
-	Timezone  string // IANA name, "America/Los_Angeles"
-	Active    bool
-	CreatedAt time.Time
+	ID           uuid.UUID
+	Name         string
+	Description  string // optional, shown to patients; may span lines
+	Address      string // optional; may span lines
+	Timezone     string // IANA name, "America/Los_Angeles"
+	Phone        string // optional, E.164: the number patients call about it
+	OpeningHours string // optional, one line: "Mon-Fri 8:00-17:00"
+	Translations Translations
+	Active       bool
+	CreatedAt    time.Time
 }
 
 // Validate trims surrounding white space from the text fields, then checks
-// them: name 1 to 200 characters, address at most 500, timezone a known IANA
-// name (see ParseTimezone). It returns a *ValidationError naming the JSON
-// fields ("name", "address", "timezone") that are wrong.
+// them: name 1 to 200 characters, description at most 2000, address at most
+// 500, timezone a known IANA name (see ParseTimezone), phone an E.164
+// number (separators dropped, see NormalizePhone), opening_hours one line of
+// at most 200, and the translations (see Translations.Validate). It returns
+// a *ValidationError naming the JSON fields that are wrong.
 func (l *Location) Validate() error {
 	l.Name = strings.TrimSpace(l.Name)
+	l.Description = strings.TrimSpace(l.Description)
 	l.Address = strings.TrimSpace(l.Address)
 	l.Timezone = strings.TrimSpace(l.Timezone)
+	l.OpeningHours = strings.TrimSpace(l.OpeningHours)
 	var pr Problems
 	checkText(&pr, "name", l.Name, true, 200, false)
+	checkText(&pr, "description", l.Description, false, 2000, true)
 	checkText(&pr, "address", l.Address, false, 500, true)
 	if _, err := ParseTimezone(l.Timezone); err != nil {
 		pr.Add("timezone", FieldFormat, err.Error())
 	}
+	if l.Phone = strings.TrimSpace(l.Phone); l.Phone != "" {
+		if p, ok := NormalizePhone(l.Phone); ok {
+			l.Phone = p
+		} else {
+			pr.Add("phone", FieldFormat, phoneMessage)
+		}
+	}
+	checkText(&pr, "opening_hours", l.OpeningHours, false, 200, false)
+	l.Translations.validate(&pr)
 	return pr.Err()
+}
+
+// Localized returns l with its name and description in locale, where a
+// translation gives them.
+func (l Location) Localized(locale string) Location {
+	t := l.Translations[locale]
+	if t.Name != "" {
+		l.Name = t.Name
+	}
+	if t.Description != "" {
+		l.Description = t.Description
+	}
+	return l
 }
 
 // Duration limits of consultation types and schedule slots, in minutes: from
@@ -77,13 +108,27 @@ type ConsultationType struct {
 	Description          string // optional; may span lines
 	DurationMinutes      int
 	RequiresConfirmation bool
+	Translations         Translations
 	Active               bool
 	CreatedAt            time.Time
 }
 
+// Localized returns c with its name and description in locale, where a
+// translation gives them.
+func (c ConsultationType) Localized(locale string) ConsultationType {
+	t := c.Translations[locale]
+	if t.Name != "" {
+		c.Name = t.Name
+	}
+	if t.Description != "" {
+		c.Description = t.Description
+	}
+	return c
+}
+
 // Validate trims surrounding white space from the text fields, then checks
 // them: name 1 to 200 characters, description at most 2000, duration_minutes
-// from 5 to 480. It returns a *ValidationError naming the JSON fields
+// from 5 to 480, and the translations (see Translations.Validate). It returns a *ValidationError naming the JSON fields
 // ("name", "description", "duration_minutes") that are wrong.
 func (c *ConsultationType) Validate() error {
 	c.Name = strings.TrimSpace(c.Name)
@@ -92,6 +137,7 @@ func (c *ConsultationType) Validate() error {
 	checkText(&pr, "name", c.Name, true, 200, false)
 	checkText(&pr, "description", c.Description, false, 2000, true)
 	checkRange(&pr, "duration_minutes", c.DurationMinutes, MinSlotMinutes, MaxSlotMinutes)
+	c.Translations.validate(&pr)
 	return pr.Err()
 }
 

@@ -47,7 +47,11 @@ type Event struct {
 	Location string
 	// Description is free text; never put health information here.
 	Description string
-	Updated     time.Time // DTSTAMP and LAST-MODIFIED
+	// Language is the language of Summary, Location and Description (an
+	// RFC 5646 tag such as "es", sent as their LANGUAGE parameter); empty:
+	// unsaid.
+	Language string
+	Updated  time.Time // DTSTAMP and LAST-MODIFIED
 }
 
 // Calendar is a file of events.
@@ -127,12 +131,16 @@ func Encode(c Calendar) ([]byte, error) {
 		tzid := e.Zone.String()
 		ev.SetProperty(ics.ComponentPropertyDtStart, e.Start.In(e.Zone).Format(localFormat), ics.WithTZID(tzid))
 		ev.SetProperty(ics.ComponentPropertyDtEnd, e.End.In(e.Zone).Format(localFormat), ics.WithTZID(tzid))
-		ev.SetSummary(e.Summary)
+		var lang []ics.PropertyParameter
+		if e.Language != "" {
+			lang = append(lang, &ics.KeyValues{Key: string(ics.ParameterLanguage), Value: []string{e.Language}})
+		}
+		ev.SetSummary(e.Summary, lang...)
 		if e.Location != "" {
-			ev.SetLocation(e.Location)
+			ev.SetLocation(e.Location, lang...)
 		}
 		if e.Description != "" {
-			ev.SetDescription(e.Description)
+			ev.SetDescription(e.Description, lang...)
 		}
 		if c.Organizer != "" {
 			ev.SetOrganizer(c.Organizer)

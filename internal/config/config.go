@@ -63,6 +63,8 @@ type Config struct {
 	SMTPFrom       string        // SMTP_FROM: the sender address of patient email
 	ClinicName     string        // CLINIC_NAME: how messages name the clinic
 	PublicBaseURL  string        // PUBLIC_BASE_URL: where patients reach the server (links in email, feed URLs); default from HTTP_ADDR
+	ClinicPhone    string        // CLINIC_PHONE: E.164; the number patients call when a location has none (widget, emails, the emergency screen)
+	PrivacyPolicy  string        // PRIVACY_POLICY_URL: the clinic's privacy policy, linked from the consent box
 	ReminderBefore time.Duration // REMINDER_BEFORE: reminder this long before a confirmed appointment; 0 off
 	DeliveryGiveUp time.Duration // DELIVERY_GIVE_UP: a message still failing this long after its first failure fails for good
 	RetryBase      time.Duration // DELIVERY_RETRY_BASE: the first retry waits up to this long, doubling per attempt (up to an hour)
@@ -70,7 +72,6 @@ type Config struct {
 	Twilio         *Twilio       // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM; nil: SMS off
 
 	// Triage.
-	ClinicPhone      string // CLINIC_PHONE: the clinic's phone (E.164), shown on the emergency screen; "" for none
 	ClinicAlertEmail string // CLINIC_ALERT_EMAIL: where urgent requests are announced by email; "" for none
 
 	// Integrations.
@@ -190,6 +191,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTP:                    r.smtpURL("SMTP_URL"),
 		SMTPFrom:                strings.TrimSpace(getenv("SMTP_FROM")),
 		ClinicName:              r.str("CLINIC_NAME", "The clinic"),
+		ClinicPhone:             r.phone("CLINIC_PHONE"),
+		PrivacyPolicy:           r.optionalHTTPURL("PRIVACY_POLICY_URL"),
 		ReminderBefore:          r.duration("REMINDER_BEFORE", 24*time.Hour, 0),
 		DeliveryGiveUp:          r.duration("DELIVERY_GIVE_UP", 24*time.Hour, time.Second),
 		RetryBase:               r.duration("DELIVERY_RETRY_BASE", 10*time.Second, 100*time.Millisecond),
@@ -229,13 +232,6 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		c.Twilio = &Twilio{AccountSID: sid, AuthToken: token, From: from,
 			APIURL: strings.TrimSuffix(r.httpURL("TWILIO_API_URL", "https://api.twilio.com"), "/")}
-	}
-	if v := strings.TrimSpace(getenv("CLINIC_PHONE")); v != "" {
-		phone, ok := booking.NormalizePhone(v)
-		if !ok {
-			r.fail("CLINIC_PHONE", "must be a phone number in E.164 form, such as +14245550100")
-		}
-		c.ClinicPhone = phone
 	}
 	if v := strings.TrimSpace(getenv("CLINIC_ALERT_EMAIL")); v != "" {
 		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
@@ -466,6 +462,35 @@ func (r *reader) httpURL(name, def string) string {
 		return def
 	}
 	return v
+}
+
+// optionalHTTPURL reads an absolute http or https URL, or "" when unset.
+func (r *reader) optionalHTTPURL(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, fmt.Sprintf("is not an http or https URL such as https://clinic.example/privacy: %q", v))
+		return ""
+	}
+	return v
+}
+
+// phone reads an optional phone number in E.164 form; spaces, hyphens,
+// dots and parentheses between the digits are dropped.
+func (r *reader) phone(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	p, ok := booking.NormalizePhone(v)
+	if !ok {
+		r.fail(name, fmt.Sprintf("is not a phone number in international E.164 form such as +14245550100: %q", v))
+		return ""
+	}
+	return p
 }
 
 func (r *reader) databaseURL(name, def string) string {

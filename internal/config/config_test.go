@@ -75,6 +75,9 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"SMTP_FROM", map[string]string{"SMTP_FROM": "not an address"}},
 		{"PUBLIC_BASE_URL", map[string]string{"PUBLIC_BASE_URL": "clinic.example.com"}},
 		{"REMINDER_BEFORE", map[string]string{"REMINDER_BEFORE": "a day"}},
+		{"CLINIC_PHONE", map[string]string{"CLINIC_PHONE": "555-0100"}},
+		{"PRIVACY_POLICY_URL", map[string]string{"PRIVACY_POLICY_URL": "clinic.example/privacy"}},
+		{"PRIVACY_POLICY_URL", map[string]string{"PRIVACY_POLICY_URL": "ftp://clinic.example/privacy"}},
 		{"DELIVERY_GIVE_UP", map[string]string{"DELIVERY_GIVE_UP": "0s"}},
 		{"TWILIO_ACCOUNT_SID", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}},
 		{"TWILIO_API_URL", map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x", "TWILIO_FROM": "+15005550006", "TWILIO_API_URL": "ftp://x"}},
@@ -203,6 +206,26 @@ func TestLoadTriageContacts(t *testing.T) {
 	}
 	if got, want := c.ClinicAlertEmail, "desk@clinic.example"; got != want {
 		t.Errorf("CLINIC_ALERT_EMAIL = %q, want %q", got, want)
+	}
+}
+
+func TestLoadClinicContact(t *testing.T) {
+	tests := []struct {
+		env                map[string]string
+		wantPhone, wantURL string
+	}{
+		{map[string]string{}, "", ""},
+		{map[string]string{"CLINIC_PHONE": "+1 (424) 555-0100", "PRIVACY_POLICY_URL": "https://clinic.example/privacy"},
+			"+14245550100", "https://clinic.example/privacy"},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(tt.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ClinicPhone != tt.wantPhone || c.PrivacyPolicy != tt.wantURL {
+			t.Errorf("%v: got CLINIC_PHONE %q, PRIVACY_POLICY_URL %q, want %q, %q", tt.env, c.ClinicPhone, c.PrivacyPolicy, tt.wantPhone, tt.wantURL)
+		}
 	}
 }
 

@@ -386,7 +386,7 @@ func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
-		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b),
+		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b), Locale: localeJSON(b.Locale),
 	}
 }
 
@@ -435,7 +435,14 @@ func (s *Server) patientBookingJSON(b booking.Booking, slot booking.Slot) api.Pa
 		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
+		Locale: localeJSON(b.Locale),
 	}
+}
+
+// localeJSON is a booking's language in a view; English when unknown.
+func localeJSON(l string) *api.Locale {
+	out := api.Locale(booking.PickLocale(l))
+	return &out
 }
 
 // bookingCreatedJSON is the patient's view with the manage token, shown

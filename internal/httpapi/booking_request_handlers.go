@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -43,9 +44,11 @@ func (s *Server) CreateBookingRequest(c *gin.Context, params api.CreateBookingRe
 		s.refuseTriage(c, err)
 		return
 	}
+	locale, _ := booking.BookingLocale(in.locale, c.GetHeader("Accept-Language"))
 	var token string
 	draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		b, ev, tok, err := s.opts.Policy.PublicRequest(in.req, info, now)
+		b.Locale = locale
 		token = tok
 		return b, ev, err
 	}
@@ -81,7 +84,7 @@ func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // CancelBookingRequest lets patients cancel their pending or confirmed
@@ -108,7 +111,7 @@ func (s *Server) CancelBookingRequest(c *gin.Context, reference string, params a
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // RescheduleBookingRequest lets patients move their pending or confirmed
@@ -138,7 +141,7 @@ func (s *Server) RescheduleBookingRequest(c *gin.Context, reference string, para
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.patientBookingJSON(b, slot))
+	c.JSON(http.StatusOK, s.patientView(c.Request.Context(), b, slot))
 }
 
 // allowPublic applies the per-address limit of public writes; it answers
@@ -313,6 +316,7 @@ type bookingRequestBody struct {
 type publicBookingBody struct {
 	bookingRequestBody
 	HoldToken jsonValue[string] `json:"hold_token"`
+	Locale    jsonValue[string] `json:"locale"`
 }
 
 // staffBookingBody is the body of POST /v1/bookings (schema BookingCreate):
@@ -332,6 +336,7 @@ type bookingBody struct {
 	req       booking.Request
 	canonical []byte         // the body in canonical JSON, for Idempotency-Key
 	holdToken string         // public only: a slot hold's token, "" for none
+	locale    *string        // public only: the language the body names, nil for none
 	status    booking.Status // staff only: the initial status
 	notes     string         // staff only
 	// staff only: the triage override as sent, nil when not sent
@@ -438,6 +443,11 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		if n := utf8.RuneCountInString(out.holdToken); n > 256 {
 			types.AddLimit("hold_token", booking.FieldTooLong, 256, "must be at most 256 characters")
 		}
+		field("locale", pub.Locale.bad, aString)
+		out.locale = ptrIf(pub.Locale)
+		if _, ok := booking.BookingLocale(out.locale, ""); !ok && !named["locale"] {
+			types.AddEnum("locale", booking.Locales, "must be one of "+strings.Join(booking.Locales, ", "))
+		}
 	}
 	var checks []error
 	out.req, err = booking.ParseRequest(in, now)
@@ -504,5 +514,31 @@ func canonicalJSON(raw []byte) []byte {
 	if err != nil {
 		return raw
 	}
+	return out
+}
+
+// patientView is the patient's view of b as the manage page shows it: in
+// the booking's language (the consultation type's and location's names
+// where the clinic translated them; the snapshot keeps the English names
+// staff see) and with the number to call, the location's phone, else the
+// clinic's. A catalogue entry that cannot be read leaves the snapshot's
+// names.
+func (s *Server) patientView(ctx context.Context, b booking.Booking, slot booking.Slot) api.PatientBooking {
+	out := s.patientBookingJSON(b, slot)
+	if ct, err := s.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
+		if t := ct.Translations[b.Locale].Name; t != "" {
+			out.ConsultationTypeName = t
+		}
+	}
+	phone := s.opts.ClinicPhone
+	if l, err := s.store.Location(ctx, slot.LocationID); err == nil {
+		if t := l.Translations[b.Locale].Name; t != "" {
+			out.LocationName = t
+		}
+		if l.Phone != "" {
+			phone = l.Phone
+		}
+	}
+	out.ClinicPhone = nonEmpty(phone)
 	return out
 }

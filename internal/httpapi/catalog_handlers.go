@@ -129,8 +129,13 @@ func providerJSON(p booking.Provider, staff bool) api.Provider {
 	return out
 }
 
-// ListLocations lists the locations by name.
-func (s *Server) ListLocations(c *gin.Context) {
+// ListLocations lists the locations by name, in the requested language.
+func (s *Server) ListLocations(c *gin.Context, params api.ListLocationsParams) {
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	items, err := s.store.ListLocations(c.Request.Context(), isStaff(c))
 	if err != nil {
 		s.fail(c, err)
@@ -138,13 +143,19 @@ func (s *Server) ListLocations(c *gin.Context) {
 	}
 	out := api.LocationList{Items: make([]api.Location, 0, len(items))}
 	for _, l := range items {
-		out.Items = append(out.Items, locationJSON(l))
+		out.Items = append(out.Items, locationJSON(l.Localized(locale)))
 	}
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
-// GetLocation returns one location.
-func (s *Server) GetLocation(c *gin.Context, id uuid.UUID) {
+// GetLocation returns one location, in the requested language.
+func (s *Server) GetLocation(c *gin.Context, id uuid.UUID, params api.GetLocationParams) {
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	l, err := s.store.Location(c.Request.Context(), id)
 	if err == nil && !l.Active && !isStaff(c) {
 		err = booking.ErrNotFound
@@ -153,7 +164,8 @@ func (s *Server) GetLocation(c *gin.Context, id uuid.UUID) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, locationJSON(l))
+	c.Writer.Header().Add("Vary", "Accept-Language")
+	c.JSON(http.StatusOK, locationJSON(l.Localized(locale)))
 }
 
 // CreateLocation adds a location; its timezone must be a known IANA name.
@@ -162,8 +174,9 @@ func (s *Server) CreateLocation(c *gin.Context) {
 	if !s.decodeJSON(c, &in) {
 		return
 	}
-	l := booking.Location{ID: uuid.New(), Name: in.Name, Address: in.Address, Timezone: in.Timezone,
-		Active: true, CreatedAt: s.now()}
+	l := booking.Location{ID: uuid.New(), Name: in.Name, Description: deref(in.Description), Address: in.Address,
+		Timezone: in.Timezone, Phone: deref(in.Phone), OpeningHours: deref(in.OpeningHours),
+		Translations: translationsOf(in.Translations), Active: true, CreatedAt: s.now()}
 	if err := l.Validate(); err != nil {
 		s.fail(c, err)
 		return
@@ -183,7 +196,8 @@ func (s *Server) UpdateLocation(c *gin.Context, id uuid.UUID) {
 	if !s.decodeJSON(c, &in) {
 		return
 	}
-	if in.Name == nil && in.Address == nil && in.Timezone == nil && in.Active == nil {
+	if in.Name == nil && in.Address == nil && in.Timezone == nil && in.Active == nil && in.Description == nil &&
+		in.Phone == nil && in.OpeningHours == nil && in.Translations == nil {
 		s.fail(c, errNoChange)
 		return
 	}
@@ -192,6 +206,12 @@ func (s *Server) UpdateLocation(c *gin.Context, id uuid.UUID) {
 		setIf(&l.Address, in.Address)
 		setIf(&l.Timezone, in.Timezone)
 		setIf(&l.Active, in.Active)
+		setIf(&l.Description, in.Description)
+		setIf(&l.Phone, in.Phone)
+		setIf(&l.OpeningHours, in.OpeningHours)
+		if in.Translations != nil {
+			l.Translations = translationsOf(in.Translations)
+		}
 		return l.Validate()
 	})
 	if err != nil {
@@ -202,11 +222,18 @@ func (s *Server) UpdateLocation(c *gin.Context, id uuid.UUID) {
 }
 
 func locationJSON(l booking.Location) api.Location {
-	return api.Location{Id: l.ID, Name: l.Name, Address: l.Address, Timezone: l.Timezone, Active: l.Active}
+	return api.Location{Id: l.ID, Name: l.Name, Description: &l.Description, Address: l.Address, Timezone: l.Timezone,
+		Phone: &l.Phone, OpeningHours: &l.OpeningHours, Translations: translationsJSON(l.Translations), Active: l.Active}
 }
 
-// ListConsultationTypes lists the consultation types by name.
-func (s *Server) ListConsultationTypes(c *gin.Context) {
+// ListConsultationTypes lists the consultation types by name, in the
+// requested language.
+func (s *Server) ListConsultationTypes(c *gin.Context, params api.ListConsultationTypesParams) {
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	items, err := s.store.ListConsultationTypes(c.Request.Context(), isStaff(c))
 	if err != nil {
 		s.fail(c, err)
@@ -214,13 +241,20 @@ func (s *Server) ListConsultationTypes(c *gin.Context) {
 	}
 	out := api.ConsultationTypeList{Items: make([]api.ConsultationType, 0, len(items))}
 	for _, ct := range items {
-		out.Items = append(out.Items, consultationTypeJSON(ct))
+		out.Items = append(out.Items, consultationTypeJSON(ct.Localized(locale)))
 	}
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
-// GetConsultationType returns one consultation type.
-func (s *Server) GetConsultationType(c *gin.Context, id uuid.UUID) {
+// GetConsultationType returns one consultation type, in the requested
+// language.
+func (s *Server) GetConsultationType(c *gin.Context, id uuid.UUID, params api.GetConsultationTypeParams) {
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	ct, err := s.store.ConsultationType(c.Request.Context(), id)
 	if err == nil && !ct.Active && !isStaff(c) {
 		err = booking.ErrNotFound
@@ -229,7 +263,8 @@ func (s *Server) GetConsultationType(c *gin.Context, id uuid.UUID) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, consultationTypeJSON(ct))
+	c.Writer.Header().Add("Vary", "Accept-Language")
+	c.JSON(http.StatusOK, consultationTypeJSON(ct.Localized(locale)))
 }
 
 // CreateConsultationType adds a consultation type.
@@ -240,7 +275,7 @@ func (s *Server) CreateConsultationType(c *gin.Context) {
 	}
 	ct := booking.ConsultationType{ID: uuid.New(), Name: in.Name, Description: deref(in.Description),
 		DurationMinutes: in.DurationMinutes, RequiresConfirmation: deref(in.RequiresConfirmation),
-		Active: true, CreatedAt: s.now()}
+		Translations: translationsOf(in.Translations), Active: true, CreatedAt: s.now()}
 	if err := ct.Validate(); err != nil {
 		s.fail(c, err)
 		return
@@ -260,7 +295,7 @@ func (s *Server) UpdateConsultationType(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	if in.Name == nil && in.Description == nil && in.DurationMinutes == nil &&
-		in.RequiresConfirmation == nil && in.Active == nil {
+		in.RequiresConfirmation == nil && in.Active == nil && in.Translations == nil {
 		s.fail(c, errNoChange)
 		return
 	}
@@ -270,6 +305,9 @@ func (s *Server) UpdateConsultationType(c *gin.Context, id uuid.UUID) {
 		setIf(&ct.DurationMinutes, in.DurationMinutes)
 		setIf(&ct.RequiresConfirmation, in.RequiresConfirmation)
 		setIf(&ct.Active, in.Active)
+		if in.Translations != nil {
+			ct.Translations = translationsOf(in.Translations)
+		}
 		return ct.Validate()
 	})
 	if err != nil {
@@ -282,7 +320,7 @@ func (s *Server) UpdateConsultationType(c *gin.Context, id uuid.UUID) {
 func consultationTypeJSON(ct booking.ConsultationType) api.ConsultationType {
 	desc := ct.Description
 	return api.ConsultationType{Id: ct.ID, Name: ct.Name, Description: &desc, DurationMinutes: ct.DurationMinutes,
-		RequiresConfirmation: ct.RequiresConfirmation, Active: ct.Active}
+		RequiresConfirmation: ct.RequiresConfirmation, Translations: translationsJSON(ct.Translations), Active: ct.Active}
 }
 
 // setIf sets *dst to *v when v is not nil: a PATCH field that was sent.

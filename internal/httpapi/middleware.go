@@ -291,9 +291,16 @@ func corsMiddleware(origins []string, refused *refusedOrigins) (gin.HandlerFunc,
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
 	}
-	allow := cors.New(cfg)
+	handle := cors.New(cfg)
 	return func(c *gin.Context) {
 		refused.check(c)
-		allow(c)
+		// Every answer depends on the Origin, also one to a request without
+		// it (the hosted pages' own): a browser that cached that one must
+		// not hand it, without Access-Control-Allow-Origin, to the widget on
+		// the clinic's website.
+		if c.GetHeader("Origin") == "" {
+			c.Writer.Header().Add("Vary", "Origin")
+		}
+		handle(c)
 	}, nil
 }

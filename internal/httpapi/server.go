@@ -68,6 +68,9 @@ type Options struct {
 	// served on an address of their own (METRICS_ADDR) that need not face
 	// the internet.
 	MetricsElsewhere bool
+	// PrivacyPolicyURL is the clinic's privacy policy, linked from the
+	// widget's consent box; empty when not configured.
+	PrivacyPolicyURL string
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.

@@ -57,7 +57,7 @@ func (s *Server) page(c *gin.Context, render func(web.PageData) ([]byte, error),
 		return
 	}
 	c.Header("Content-Security-Policy", web.ContentSecurityPolicy)
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", body)
 }
 

@@ -36,7 +36,7 @@ func TestHostedPages(t *testing.T) {
 		{"/book", "Accept-Language: es-MX,es;q=0.9", `<clinic-booking data-locale="es">`},
 		{"/book?consultation_type=2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b", "", `data-consultation-type="2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b"`},
 		{"/book?consultation_type=%22%3E%3Cscript%3E", "", `<clinic-booking data-locale="en"></clinic-booking>`},
-		{"/manage?locale=es", "", `<clinic-manage data-locale="es">`},
+		{"/manage?locale=es", "", `<clinic-manage data-locale="es" data-page>`},
 	} {
 		var hs []string
 		if tc.header != "" {

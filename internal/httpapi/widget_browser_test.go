@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 )
@@ -421,9 +422,16 @@ func TestWidgetInBrowser(t *testing.T) {
 	e := newClockEnv(t, sqliteURL(t), clock, func(o *httpapi.Options, _ *auth.Options) {
 		o.CORSAllowedOrigins = []string{host.URL}
 		o.PublicRateLimit = 0
+		o.ClinicPhone, o.PrivacyPolicyURL = "+14245550100", "https://clinic.example/privacy"
 	})
 	apiURL = e.URL
 	k := newClinic(t, e)
+	if _, err := e.Store.UpdateConsultationType(context.Background(), k.instant, func(ct *booking.ConsultationType) error {
+		ct.Translations = booking.Translations{"es": {Name: "Consulta de seguimiento"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// Three days ahead and on, hourly: the first is taken by another patient
 	// while the widget shows it.
 	start := time.Now().Add(72 * time.Hour).Truncate(24 * time.Hour).Add(17 * time.Hour)
@@ -432,6 +440,8 @@ func TestWidgetInBrowser(t *testing.T) {
 		slots = append(slots, k.slot(t, slotOpts{start: start.Add(time.Duration(i) * time.Hour), typeID: k.instant}))
 	}
 	taken, mine := slots[0], slots[1]
+	// One time inside the online change cutoff (24 hours): offered, marked.
+	lateSlot := k.slot(t, slotOpts{start: time.Now().Add(5 * time.Hour).Truncate(time.Hour), typeID: k.instant})
 
 	// 1. The consultation type.
 	b.do(chromedp.Navigate(host.URL + "/?lang=en"))
@@ -474,6 +484,19 @@ func TestWidgetInBrowser(t *testing.T) {
 		if !contains(names, want) {
 			t.Errorf("form lacks an input %s (has %v)", want, names)
 		}
+	}
+	var consent struct {
+		Href, Target, SMS, Email, Note string
+	}
+	b.js(`({href: `+q(`a[data-privacy-policy]`)+`.href, target: `+q(`a[data-privacy-policy]`)+`.target, `+
+		`sms: `+q(`[data-field="consent.contact_by_sms"] label`)+`.textContent, email: `+q(`[data-field="consent.contact_by_email"] label`)+`.textContent, `+
+		`note: `+q(`[data-consent-note]`)+`.textContent})`, &consent)
+	if consent.Href != "https://clinic.example/privacy" || consent.Target != "_blank" {
+		t.Errorf("privacy policy link: got %q target %q, want the policy in a new tab", consent.Href, consent.Target)
+	}
+	if !strings.Contains(consent.SMS, "Text me (SMS) about this booking") || !strings.Contains(consent.Email, "email me a reminder") ||
+		!strings.Contains(consent.Note, "We always email the address above") {
+		t.Errorf("consent labels: got %+v, want what each box governs", consent)
 	}
 	var hidden bool
 	b.js(q(`[data-field="intake.activity_details"]`)+`.hidden`, &hidden)
@@ -586,11 +609,40 @@ func TestWidgetInBrowser(t *testing.T) {
 	}
 	b.shot("manage")
 	b.axe(string(axeJS), "manage page")
+	var pageText string
+	b.js(`document.body.innerText + " " + `+shadow+`.textContent`, &pageText)
+	if strings.Contains(pageText, "null") || strings.Contains(pageText, "undefined") {
+		t.Errorf("manage page shows stray text: %q", pageText)
+	}
 	b.js(`Array.from(`+shadow+`.querySelectorAll("button")).find(x => x.textContent === "Move to another time").click()`, nil)
 	b.wait("reschedule slots", q(`[data-slot-id]`)+` !== null`)
+	var lateLabel string
+	b.js(q(`[data-slot-id=`+jsString(lateSlot.String())+`]`)+`.textContent`, &lateLabel)
+	if !strings.Contains(lateLabel, "Cannot be changed online") {
+		t.Errorf("a time inside the change cutoff: %q, want it marked", lateLabel)
+	}
+	var laterLabel string
+	b.js(q(`[data-slot-id=`+jsString(slots[3].String())+`]`)+`.textContent`, &laterLabel)
+	if strings.Contains(laterLabel, "Cannot be changed online") {
+		t.Errorf("a time outside the change cutoff: %q, want it unmarked", laterLabel)
+	}
 	target := slots[3]
 	b.shot("reschedule")
 	b.js(q(`[data-slot-id=`+jsString(target.String())+`]`)+`.click()`, nil)
+	b.wait("the move to confirm", q(`[data-action="confirm-reschedule"]`)+` !== null`)
+	// One tap on a time moves nothing: the patient sees old and new first.
+	if got := k.booked(t, target); got != 0 {
+		t.Errorf("before the confirmation, the new slot has %d booked, want 0", got)
+	}
+	var oldStart, newStart string
+	b.js(q(`[data-old-start]`)+`.dataset.oldStart`, &oldStart)
+	b.js(q(`[data-new-start]`)+`.dataset.newStart`, &newStart)
+	if oldStart == "" || newStart == "" || oldStart == newStart {
+		t.Errorf("confirmation shows old %q and new %q, want both", oldStart, newStart)
+	}
+	b.shot("reschedule-confirm")
+	b.axe(string(axeJS), "reschedule confirmation")
+	b.js(q(`[data-action="confirm-reschedule"]`)+`.click()`, nil)
 	b.wait("moved", q(`[data-start]`)+` !== null && `+shadow+`.textContent.includes("was moved")`)
 	if got := k.booked(t, target); got != 1 {
 		t.Errorf("after the reschedule, the new slot has %d booked, want 1", got)
@@ -612,6 +664,11 @@ func TestWidgetInBrowser(t *testing.T) {
 	b.js(q(`h2`)+`.textContent`, &title)
 	if title != "¿Qué tipo de consulta?" {
 		t.Errorf("Spanish heading %q", title)
+	}
+	var typeName string
+	b.js(q(`[data-consultation-type-id=`+jsString(k.instant.String())+`] strong`)+`.textContent`, &typeName)
+	if typeName != "Consulta de seguimiento" {
+		t.Errorf("Spanish consultation type name %q, want the translation Consulta de seguimiento", typeName)
 	}
 	// Keyboard only: Tab to the consultation type, Enter, Tab to a time.
 	b.tabTo("the consultation type", `[data-consultation-type-id=`+jsString(k.instant.String())+`]`)
@@ -649,6 +706,11 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Error("at 320 px the page scrolls sideways")
 	}
 	b.focusedHeading("the details form")
+	var privacyES string
+	b.js(q(`[data-field="consent.privacy_policy_accepted"] label`)+`.textContent`, &privacyES)
+	if !strings.Contains(privacyES, "política de privacidad") || !strings.Contains(privacyES, "pestaña nueva") {
+		t.Errorf("Spanish privacy consent %q", privacyES)
+	}
 	b.shot("spanish-320px")
 	b.axe(string(axeJS), "Spanish form at 320 px")
 
@@ -689,6 +751,51 @@ func TestWidgetInBrowser(t *testing.T) {
 	b.shot("hold-expired")
 	if got := bookingsIn(t, e, uuid.MustParse(heldID)); got != 0 {
 		t.Errorf("a booking with an expired hold: %d bookings, want 0", got)
+	}
+
+	// Booked in Spanish: the booking records it, and the confirmation names
+	// the consultation in Spanish.
+	var esSlot string
+	b.js(q(`[data-slot-id]`)+`.dataset.slotId`, &esSlot)
+	b.js(q(`[data-slot-id]`)+`.click()`, nil)
+	b.wait("formulario otra vez", q(`form`)+` !== null`)
+	for _, js := range []string{
+		fill("patient.first_name", "Luis"), fill("patient.last_name", "García"), fill("patient.date_of_birth", "1975-01-31"),
+		fill("patient.phone", "+34 612 345 678"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
+		check("intake.recent_physical_activity", "false"), fill("intake.reason", "dolor lumbar"),
+		check("consent.privacy_policy_accepted", "true"),
+	} {
+		b.js(js, nil)
+	}
+	b.js(q(`button[type=submit]`)+`.click()`, nil)
+	b.wait("confirmación", q(`.reference`)+` !== null`)
+	var doneText string
+	b.js(shadow+`.textContent`, &doneText)
+	if !strings.Contains(doneText, "Consulta de seguimiento") {
+		t.Errorf("Spanish confirmation: %q, want the translated consultation name", doneText)
+	}
+	esBookings, _, err := e.Store.ListBookings(context.Background(), storeFilterAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range esBookings {
+		if it.Booking.SlotID.String() == esSlot && it.Booking.Locale != "es" {
+			t.Errorf("the Spanish booking's locale: got %q, want es", it.Booking.Locale)
+		}
+	}
+	b.shot("booked-spanish")
+	// Its manage page, opened from a link without the language (an email's)
+	// in an English browser, speaks Spanish: the booking's language.
+	var esManage string
+	b.js(q(`a[href*="/manage"]`)+`.href`, &esManage)
+	esManage = strings.Replace(esManage, "/manage?locale=es#", "/manage#", 1)
+	b.do(chromedp.Navigate(esManage))
+	b.wait("la página de la reserva", q(`[data-status]`)+` !== null`)
+	var esPage struct{ H1, Lang, Status, Type string }
+	b.js(`({h1: document.querySelector("h1").textContent, lang: document.documentElement.lang, status: `+q(`[data-status]`)+`.textContent, `+
+		`type: `+shadow+`.textContent})`, &esPage)
+	if esPage.H1 != "Su reserva" || esPage.Lang != "es" || esPage.Status != "Confirmada" || !strings.Contains(esPage.Type, "Consulta de seguimiento") {
+		t.Errorf("manage page of a Spanish booking: got %+v, want it in Spanish", esPage)
 	}
 
 	// 9. The hosted page, under the server's own strict CSP, with the

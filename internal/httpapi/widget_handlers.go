@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,14 +32,10 @@ const publicInfoCacheControl = "public, max-age=300"
 // GetIntakeForm serves the intake questionnaire in English or Spanish, from
 // the same definition that booking requests are checked against.
 func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
-	locale := booking.PickLocale(deref(params.AcceptLanguage))
-	if params.Locale != nil {
-		l := strings.ToLower(strings.TrimSpace(*params.Locale))
-		if booking.PickLocale(l) != l {
-			s.fail(c, booking.InvalidEnum("locale", []string{"en", "es"}, "must be en or es"))
-			return
-		}
-		locale = l
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	out := api.IntakeForm{Locale: api.IntakeFormLocale(locale), Version: booking.IntakeFormVersion(),
 		ClinicPhone: nonEmpty(s.opts.ClinicPhone)}
@@ -71,7 +66,7 @@ func (s *Server) GetIntakeForm(c *gin.Context, params api.GetIntakeFormParams) {
 		out.Questions = append(out.Questions, jq)
 	}
 	c.Header("Cache-Control", publicInfoCacheControl)
-	c.Header("Vary", "Accept-Language")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 
@@ -100,6 +95,7 @@ func (s *Server) GetBookingPolicy(c *gin.Context) {
 	c.JSON(http.StatusOK, api.BookingPolicy{
 		MinNotice: secs(p.MinNotice), MaxAdvance: secs(max(0, p.MaxAdvance)),
 		PatientChangeCutoff: secs(p.PatientChangeCutoff), HoldTtl: secs(p.HoldTime()),
+		ClinicPhone: nonEmpty(s.opts.ClinicPhone), PrivacyPolicyUrl: nonEmpty(s.opts.PrivacyPolicyURL),
 	})
 }
 
@@ -131,10 +127,37 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 		s.fail(c, err)
 		return
 	}
-	slots, err := s.store.NextAvailable(c.Request.Context(), q)
+	locale, err := requestLocale(params.Locale, params.AcceptLanguage)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	ctx := c.Request.Context()
+	slots, err := s.store.NextAvailable(ctx, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The names, in the requested language, from the active catalogue
+	// (every slot offered is of an active type and location).
+	typeNames, locationNames := map[uuid.UUID]string{}, map[uuid.UUID]string{}
+	if len(slots) > 0 {
+		types, err := s.store.ListConsultationTypes(ctx, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, ct := range types {
+			typeNames[ct.ID] = ct.Localized(locale).Name
+		}
+		locations, err := s.store.ListLocations(ctx, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, l := range locations {
+			locationNames[l.ID] = l.Localized(locale).Name
+		}
 	}
 	out := api.NextAvailability{Slots: make([]api.NextSlot, 0, len(slots))}
 	for _, n := range slots {
@@ -142,9 +165,11 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 		out.Slots = append(out.Slots, api.NextSlot{
 			Id: sl.ID, StartAt: sl.StartAt.UTC(), EndAt: sl.EndAt.UTC(), ProviderId: sl.ProviderID, LocationId: sl.LocationID,
 			ConsultationTypeId: sl.ConsultationTypeID, Remaining: sl.Remaining(), Timezone: n.Timezone,
+			ConsultationTypeName: nonEmpty(typeNames[sl.ConsultationTypeID]), LocationName: nonEmpty(locationNames[sl.LocationID]),
 		})
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }
 

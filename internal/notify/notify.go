@@ -125,6 +125,7 @@ var Kinds = []string{KindEmail, KindSMS, KindAlert}
 // Config configures patient messages.
 type Config struct {
 	ClinicName     string
+	ClinicPhone    string        // E.164; told to patients when their booking's location has no phone
 	PublicBaseURL  string        // manage links start with it
 	ReminderBefore time.Duration // 0: no reminders
 	RetryBase      time.Duration // see delivery.Backoff; 0: delivery.DefaultSchedule
@@ -436,8 +437,14 @@ func CalendarFile(d Details, clinic, uidDomain, organizer string, cancel bool) (
 	if cancel {
 		method, status = calendar.Cancel, calendar.Cancelled
 	}
-	summary := d.Type.Name + " with " + d.Provider.Name
-	where := d.Location.Name
+	summary, description, lang, err := calendarText(d, clinic, "")
+	if err != nil {
+		return nil, err
+	}
+	where := d.Location.Localized(lang).Name
+	if lang == booking.Locales[0] {
+		lang = "" // English files say nothing of it, as before languages were recorded
+	}
 	if addr := oneLine(d.Location.Address); addr != "" {
 		where += ", " + addr
 	}
@@ -453,7 +460,8 @@ func CalendarFile(d Details, clinic, uidDomain, organizer string, cancel bool) (
 			Zone:        d.Zone,
 			Summary:     summary,
 			Location:    where,
-			Description: clinic + ". Booking reference " + d.Booking.Reference + ".",
+			Description: description,
+			Language:    lang,
 			Updated:     d.Booking.UpdatedAt,
 		}},
 	}

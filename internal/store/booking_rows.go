@@ -45,6 +45,7 @@ type bookingRow struct {
 	TriageLevel        string    `gorm:"column:triage_level"`
 	TriageRules        string    `gorm:"column:triage_rules"`    // JSON array of rule ids
 	TriageOverride     *string   `gorm:"column:triage_override"` // JSON triageOverrideJSON, or NULL
+	Locale             string    `gorm:"column:locale"`
 	CreatedAt          time.Time `gorm:"column:created_at"`
 	UpdatedAt          time.Time `gorm:"column:updated_at"`
 }
@@ -112,6 +113,7 @@ func bookingToRow(b booking.Booking, slotStart time.Time) (bookingRow, error) {
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationType: b.Snapshot.ConsultationTypeName,
 		Timezone:  b.Snapshot.Timezone,
 		PatientID: patientIDString(b.PatientID),
+		Locale:    localeOrDefault(b.Locale),
 	}, nil
 }
 
@@ -168,6 +170,7 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		Intake:  intake,
 		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
 		Notes:   r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
+		Locale: localeOrDefault(r.Locale),
 		Snapshot: booking.Snapshot{
 			ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
 			ConsultationTypeName: r.ConsultationType, Timezone: r.Timezone,
@@ -228,4 +231,13 @@ func (r bookingEventRow) toDomain() (booking.Event, error) {
 		e.From = &from
 	}
 	return e, nil
+}
+
+// localeOrDefault is l, or the default language when l is empty (a booking
+// built without one, or read through a query that leaves the column out).
+func localeOrDefault(l string) string {
+	if l == "" {
+		return booking.Locales[0]
+	}
+	return l
 }

@@ -145,6 +145,7 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		if err := s.checkLivePerPatient(tx, rules, b, now); err != nil {
 			return err
 		}
+		b.Locale = localeOrDefault(b.Locale) // as it is read back
 		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
 			return err
 		}
@@ -360,13 +361,13 @@ func insertBookingRow(tx *gorm.DB, r bookingRow) error {
 	_, err = rt.exec(`INSERT INTO bookings (id, reference, slot_id, status, source, patient_first_name, patient_last_name,
   patient_dob, patient_phone, patient_email, search_text, intake, consent_privacy, consent_sms, consent_email, notes,
   cancellation_reason, manage_token_hash, created_by_staff_id, patient_id, version, slot_start_at, provider_name,
-  location_name, location_address, consultation_type_name, timezone, created_at, updated_at,
+  location_name, location_address, consultation_type_name, timezone, locale, created_at, updated_at,
   intake_form_version, triage_level, triage_rules, triage_override)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Reference, r.SlotID, r.Status, r.Source, r.PatientFirstName, r.PatientLastName,
 		r.PatientDOB, r.PatientPhone, r.PatientEmail, r.SearchText, r.Intake, r.ConsentPrivacy, r.ConsentSMS, r.ConsentEmail, r.Notes,
 		r.CancellationReason, r.ManageTokenHash, r.CreatedByStaffID, r.PatientID, r.Version, r.SlotStartAt, r.ProviderName,
-		r.LocationName, r.LocationAddress, r.ConsultationType, r.Timezone, r.CreatedAt, r.UpdatedAt,
+		r.LocationName, r.LocationAddress, r.ConsultationType, r.Timezone, r.Locale, r.CreatedAt, r.UpdatedAt,
 		r.IntakeFormVersion, r.TriageLevel, r.TriageRules, r.TriageOverride)
 	return err
 }

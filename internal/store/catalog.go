@@ -44,20 +44,25 @@ func (r providerRow) toDomain() (booking.Provider, error) {
 }
 
 type locationRow struct {
-	ID        string `gorm:"primaryKey"`
-	Name      string
-	Address   string
-	Timezone  string
-	Active    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID           string `gorm:"primaryKey"`
+	Name         string
+	Description  string
+	Address      string
+	Timezone     string
+	Phone        string
+	OpeningHours string
+	Translations string // JSON, see translationsJSON
+	Active       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 func (locationRow) TableName() string { return "locations" }
 
 func locationToRow(l booking.Location, updated time.Time) locationRow {
 	return locationRow{
-		ID: l.ID.String(), Name: l.Name, Address: l.Address, Timezone: l.Timezone,
+		ID: l.ID.String(), Name: l.Name, Description: l.Description, Address: l.Address, Timezone: l.Timezone,
+		Phone: l.Phone, OpeningHours: l.OpeningHours, Translations: translationsToJSON(l.Translations),
 		Active: l.Active, CreatedAt: utc(l.CreatedAt), UpdatedAt: utc(updated),
 	}
 }
@@ -67,8 +72,13 @@ func (r locationRow) toDomain() (booking.Location, error) {
 	if err != nil {
 		return booking.Location{}, fmt.Errorf("location row %q: %w", r.ID, err)
 	}
+	ts, err := translationsFromJSON(r.Translations)
+	if err != nil {
+		return booking.Location{}, fmt.Errorf("location row %q: %w", r.ID, err)
+	}
 	return booking.Location{
-		ID: id, Name: r.Name, Address: r.Address, Timezone: r.Timezone,
+		ID: id, Name: r.Name, Description: r.Description, Address: r.Address, Timezone: r.Timezone,
+		Phone: r.Phone, OpeningHours: r.OpeningHours, Translations: ts,
 		Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
 	}, nil
 }
@@ -79,6 +89,7 @@ type consultationTypeRow struct {
 	Description          string
 	DurationMinutes      int
 	RequiresConfirmation bool
+	Translations         string // JSON, see translationsJSON
 	Active               bool
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
@@ -89,8 +100,8 @@ func (consultationTypeRow) TableName() string { return "consultation_types" }
 func consultationTypeToRow(c booking.ConsultationType, updated time.Time) consultationTypeRow {
 	return consultationTypeRow{
 		ID: c.ID.String(), Name: c.Name, Description: c.Description, DurationMinutes: c.DurationMinutes,
-		RequiresConfirmation: c.RequiresConfirmation, Active: c.Active,
-		CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(updated),
+		RequiresConfirmation: c.RequiresConfirmation, Translations: translationsToJSON(c.Translations),
+		Active: c.Active, CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(updated),
 	}
 }
 
@@ -99,9 +110,13 @@ func (r consultationTypeRow) toDomain() (booking.ConsultationType, error) {
 	if err != nil {
 		return booking.ConsultationType{}, fmt.Errorf("consultation type row %q: %w", r.ID, err)
 	}
+	ts, err := translationsFromJSON(r.Translations)
+	if err != nil {
+		return booking.ConsultationType{}, fmt.Errorf("consultation type row %q: %w", r.ID, err)
+	}
 	return booking.ConsultationType{
 		ID: id, Name: r.Name, Description: r.Description, DurationMinutes: r.DurationMinutes,
-		RequiresConfirmation: r.RequiresConfirmation, Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
+		RequiresConfirmation: r.RequiresConfirmation, Translations: ts, Active: r.Active, CreatedAt: r.CreatedAt.UTC(),
 	}, nil
 }
 
