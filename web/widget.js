@@ -60,6 +60,7 @@
       offline: "We could not reach the clinic. Check your connection and try again; you will not be booked twice.",
       tooMany: (s) => `Too many attempts. Please try again in ${s} seconds.`,
       holdLimit: (s) => `You are already holding other times. Book one of them, or try again in ${s} seconds.`,
+      patientLimit: (n) => `You already have ${n} upcoming appointments booked online, as many as one patient may have.`,
       failed: "Something went wrong. Please try again, or call the clinic.",
       failedCall: (phone) => `Something went wrong. Please try again, or call the clinic: ${phone}.`,
       tryAgain: "Try again",
@@ -156,6 +157,7 @@
       offline: "No pudimos contactar con la clínica. Compruebe su conexión e inténtelo de nuevo; no se reservará dos veces.",
       tooMany: (s) => `Demasiados intentos. Inténtelo de nuevo en ${s} segundos.`,
       holdLimit: (s) => `Ya tiene otras horas guardadas. Reserve una de ellas o inténtelo de nuevo en ${s} segundos.`,
+      patientLimit: (n) => `Ya tiene ${n} citas próximas reservadas en línea, tantas como puede tener un paciente.`,
       failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
       failedCall: (phone) => `Algo salió mal. Inténtelo de nuevo o llame a la clínica: ${phone}.`,
       tryAgain: "Reintentar",
@@ -414,6 +416,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.code = (problem && problem.code) || "";
       this.fields = (problem && problem.errors) || [];
       this.triage = (problem && problem.triage) || null;
+      this.limit = (problem && problem.limit) || 0;
       this.retryAfter = retryAfter;
     }
   }
@@ -640,7 +643,15 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         this.details();
       } catch (e) {
         button.removeAttribute("aria-busy");
-        if (e.status === 409) {
+        if (e.code === "hold_share_reached") {
+          // Too much of this day is held at the moment, but the time is
+          // free: book it without a hold (the request itself takes the
+          // place, or says it is gone).
+          this.held = null;
+          this.chosen = slot;
+          this.key = newKey();
+          this.details();
+        } else if (e.status === 409) {
           this.gone.add(slot.id);
           button.closest("li").remove();
           noticeBox.textContent = t.slotGone;
@@ -776,7 +787,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     // answers left out when empty, hidden questions never sent.
     body(formEl) {
       const data = new FormData(formEl);
-      const out = { slot_id: this.chosen.id, hold_token: this.held.hold_token, locale: this.locale, patient: {}, intake: {}, consent: {} };
+      const out = { slot_id: this.chosen.id, hold_token: this.held ? this.held.hold_token : undefined, locale: this.locale, patient: {}, intake: {}, consent: {} };
       const put = (path, v) => {
         const [group, key] = path.split(".");
         out[group][key] = v;
@@ -829,6 +840,11 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           this.emergency((e.triage && e.triage.message) || "");
         } else if (e.status === 422 && e.fields.length) {
           this.showFieldErrors(formEl, e.fields);
+        } else if (e.code === "patient_limit_reached") {
+          // Not the slot's fault: the details stay, with the way to book
+          // by phone.
+          this.errorSummary.replaceChildren(this.callClinic(t.patientLimit(e.limit || 3)));
+          this.announce(this.errorSummary.textContent);
         } else if (e.status === 409 || e.status === 404) {
           // The slot or the hold is gone: back to the times, without it.
           this.gone.add(this.chosen.id);
