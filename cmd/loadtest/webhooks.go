@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
@@ -135,7 +136,7 @@ func (r *runner) queueBacklog(ctx context.Context, q *delivery.Queue, n int) err
 		return fmt.Errorf("no booking to report")
 	}
 	b := items[0]
-	change := []store.FeedEvent{{Type: "booking.created", OccurredAt: b.Booking.CreatedAt, Booking: b.Booking, Slot: b.Slot, EventID: uuid.New()}}
+	change := []store.FeedEvent{{Type: booking.EventCreated.FeedType(), OccurredAt: b.Booking.CreatedAt, Booking: b.Booking, Slot: b.Slot, EventID: uuid.New()}}
 	for done := 0; done < n; {
 		tx, err := r.st.QueueDB().BeginTx(ctx, nil)
 		if err != nil {
