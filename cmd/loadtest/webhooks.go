@@ -15,7 +15,7 @@ import (
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/webhook"
-	"github.com/clinic/consult/internal/webhook/sender"
+	"github.com/clinic/consult/internal/webhookrelay"
 )
 
 // webhookBacklog measures booking requests while this instance's delivery
@@ -36,7 +36,7 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 
 	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
-	snd, err := sender.New(sender.Config{
+	snd, err := webhookrelay.New(webhookrelay.Config{
 		Store: r.st, Guard: webhook.Guard{AllowPrivate: true}, Render: httpapi.WebhookBody,
 		GiveUp: 24 * time.Hour, Log: log, Registerer: reg,
 	})
@@ -46,7 +46,7 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
 	q, err := delivery.New(delivery.Config{DB: r.st.QueueDB(), Postgres: r.st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Log: log})
+		Queues: map[string]int{webhookrelay.Queue: webhookrelay.QueueWorkers}, Log: log})
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (r *runner) queueBacklog(ctx context.Context, q *delivery.Queue, n int) err
 				return err
 			}
 			for _, d := range ds {
-				jobs = append(jobs, delivery.Insert{Args: sender.Args{DeliveryID: d.ID.String()}})
+				jobs = append(jobs, delivery.Insert{Args: webhookrelay.Args{DeliveryID: d.ID.String()}})
 			}
 		}
 		if err := q.InsertTx(ctx, tx, jobs...); err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/clinic/consult/internal/notify"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/webhook"
-	"github.com/clinic/consult/internal/webhook/sender"
+	"github.com/clinic/consult/internal/webhookrelay"
 )
 
 // deliveries is the delivery queue and what travels on it.
@@ -22,7 +22,7 @@ type deliveries struct {
 	queue    *delivery.Queue
 	patients *notify.Notifier
 	calendar httpapi.CalendarOptions
-	webhooks *sender.Sender
+	webhooks *webhookrelay.Sender
 }
 
 // setUpDeliveries builds the delivery queue with the handlers of every kind
@@ -47,7 +47,7 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 	if cfg.WebhookAllowPrivate {
 		log.Warn("WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http URLs and private addresses; for local development and tests only")
 	}
-	hooks, err := sender.New(sender.Config{
+	hooks, err := webhookrelay.New(webhookrelay.Config{
 		Store: st, Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Render: httpapi.WebhookBody,
 		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"), Registerer: reg,
 	})
@@ -62,7 +62,7 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 
 	q, err := delivery.New(delivery.Config{
 		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,
+		Queues: map[string]int{webhookrelay.Queue: webhookrelay.QueueWorkers}, Lease: cfg.DeliveryLease,
 		Log: log.With("component", "delivery"),
 	})
 	if err != nil {

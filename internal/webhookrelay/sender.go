@@ -1,9 +1,11 @@
-// Package sender delivers webhooks on the service's delivery queue (package
-// delivery): a relay that follows the live feed writes, for each booking
-// change, one delivery row per interested endpoint and one queue job per
-// row; the job's handler makes one signed attempt and records its outcome,
-// and the queue retries it on the Standard Webhooks schedule.
-package sender
+// Package webhookrelay delivers webhooks on the service's delivery queue
+// (package delivery): a relay that follows the live feed writes, for each
+// booking change, one delivery row per interested endpoint and one queue
+// job per row; the job's handler makes one signed attempt and records its
+// outcome, and the queue retries it on the Standard Webhooks schedule.
+// What a webhook is (endpoints, signing, the address guard, the schedule)
+// is package webhook's, which has no database in it.
+package webhookrelay
 
 import (
 	"context"
