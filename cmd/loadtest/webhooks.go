@@ -36,13 +36,11 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 
 	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
-	snd, err := webhookrelay.New(webhookrelay.Config{
-		Store: r.st, Guard: webhook.Guard{AllowPrivate: true}, Render: httpapi.WebhookBody,
-		GiveUp: 24 * time.Hour, Log: log, Registerer: reg,
-	})
-	if err != nil {
-		return err
-	}
+	snd := webhookrelay.New(webhookrelay.Config{
+		Guard: webhook.Guard{AllowPrivate: true}, Render: httpapi.WebhookBody,
+		GiveUp: 24 * time.Hour, Log: log,
+	}, r.st)
+	reg.MustRegister(snd.Collectors()...)
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
 	q, err := delivery.New(delivery.Config{DB: r.st.QueueDB(), Postgres: r.st.Dialect() == store.Postgres, Workers: ws,

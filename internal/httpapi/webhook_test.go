@@ -42,13 +42,11 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 	st := storetest.Open(t, dbURL)
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	snd, err := webhookrelay.New(webhookrelay.Config{
-		Store: st, Guard: guard, Render: httpapi.WebhookBody, Timeout: timeout, ScheduleScale: 0.001,
-		GiveUp: 24 * time.Hour, Log: log, Registerer: reg,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snd := webhookrelay.New(webhookrelay.Config{
+		Guard: guard, Render: httpapi.WebhookBody, Timeout: timeout, ScheduleScale: 0.001,
+		GiveUp: 24 * time.Hour, Log: log,
+	}, st)
+	reg.MustRegister(snd.Collectors()...)
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
 	for _, x := range extra {
