@@ -80,7 +80,7 @@ func setUpMessaging(st *store.Store) (*messaging, string, error) {
 		m.close()
 		return nil, "", err
 	}
-	n.SetQueue(m.queue)
+	n.Attach(m.queue)
 	m.st, m.n = st, n
 	return m, "", nil
 }

@@ -10,11 +10,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/webhook"
-	"github.com/clinic/consult/internal/webhook/sender"
+	"github.com/clinic/consult/internal/webhookrelay"
 )
 
 // webhookBacklog measures booking requests while this instance's delivery
@@ -35,17 +36,15 @@ func (r *runner) webhookBacklog(ctx context.Context, rep *report) error {
 
 	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
-	snd, err := sender.New(sender.Config{
-		Store: r.st, Guard: webhook.Guard{AllowPrivate: true}, Render: httpapi.WebhookBody,
-		GiveUp: 24 * time.Hour, Log: log, Registerer: reg,
-	})
-	if err != nil {
-		return err
-	}
+	snd := webhookrelay.New(webhookrelay.Config{
+		Guard: webhook.Guard{AllowPrivate: true}, Render: httpapi.WebhookBody,
+		GiveUp: 24 * time.Hour, Log: log,
+	}, r.st)
+	reg.MustRegister(snd.Collectors()...)
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
 	q, err := delivery.New(delivery.Config{DB: r.st.QueueDB(), Postgres: r.st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Log: log})
+		Queues: map[string]int{webhookrelay.Queue: webhookrelay.QueueWorkers}, Log: log})
 	if err != nil {
 		return err
 	}
@@ -135,7 +134,7 @@ func (r *runner) queueBacklog(ctx context.Context, q *delivery.Queue, n int) err
 		return fmt.Errorf("no booking to report")
 	}
 	b := items[0]
-	change := []store.FeedEvent{{Type: "booking.created", OccurredAt: b.Booking.CreatedAt, Booking: b.Booking, Slot: b.Slot, EventID: uuid.New()}}
+	change := []store.FeedEvent{{Type: booking.EventCreated.FeedType(), OccurredAt: b.Booking.CreatedAt, Booking: b.Booking, Slot: b.Slot, EventID: uuid.New()}}
 	for done := 0; done < n; {
 		tx, err := r.st.QueueDB().BeginTx(ctx, nil)
 		if err != nil {
@@ -149,7 +148,7 @@ func (r *runner) queueBacklog(ctx context.Context, q *delivery.Queue, n int) err
 				return err
 			}
 			for _, d := range ds {
-				jobs = append(jobs, delivery.Insert{Args: sender.Args{DeliveryID: d.ID.String()}})
+				jobs = append(jobs, delivery.Insert{Args: webhookrelay.Args{DeliveryID: d.ID.String()}})
 			}
 		}
 		if err := q.InsertTx(ctx, tx, jobs...); err != nil {

@@ -14,23 +14,25 @@ import (
 	"github.com/clinic/consult/internal/notify"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/webhook"
-	"github.com/clinic/consult/internal/webhook/sender"
+	"github.com/clinic/consult/internal/webhookrelay"
 )
 
 // deliveries is the delivery queue and what travels on it.
 type deliveries struct {
 	queue    *delivery.Queue
-	patients *notify.Notifier
 	calendar httpapi.CalendarOptions
-	webhooks *sender.Sender
+	webhooks *webhookrelay.Sender
+	// followers write their jobs from the live feed: patient messages and
+	// webhooks.
+	followers []delivery.Follower
 }
 
 // setUpDeliveries builds the delivery queue with the handlers of every kind
 // of message and registers the metrics. The workers, and the relays that
 // write patient messages and webhooks from the live feed, start with start.
 //
-// Each kind follows the same steps: register its handler (and retry
-// schedule) on ws, then, once the queue exists, give it the queue.
+// Each follower of the feed takes the same steps (see delivery.Follower):
+// register its handlers on ws, then, once the queue exists, attach it.
 func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*deliveries, error) {
 	ws := delivery.NewWorkers(cfg.DeliveryGiveUp, log, nil)
 
@@ -39,41 +41,39 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 	if err != nil {
 		return nil, err
 	}
-	patients.Register(ws)
-	ws.OnOutcome(patients.Observe)
 
 	// Webhooks, in a queue of their own so that a slow receiver cannot hold
 	// up patient messages.
 	if cfg.WebhookAllowPrivate {
 		log.Warn("WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http URLs and private addresses; for local development and tests only")
 	}
-	hooks, err := sender.New(sender.Config{
-		Store: st, Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Render: httpapi.WebhookBody,
-		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"), Registerer: reg,
-	})
-	if err != nil {
-		return nil, err
-	}
-	hooks.Register(ws)
+	hooks := webhookrelay.New(webhookrelay.Config{
+		Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Render: httpapi.WebhookBody,
+		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"),
+	}, st)
 
+	followers := []delivery.Follower{patients, hooks}
+	for _, f := range followers {
+		f.Register(ws)
+	}
 	// The rolling slot generation runs on the same queue (its periodic
 	// jobs elect one instance to run them).
 	registerScheduleHorizon(ws, cfg, st, log)
 
 	q, err := delivery.New(delivery.Config{
 		DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, Lease: cfg.DeliveryLease,
+		Queues: map[string]int{webhookrelay.Queue: webhookrelay.QueueWorkers}, Lease: cfg.DeliveryLease,
 		Log: log.With("component", "delivery"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	patients.SetQueue(q)
-	hooks.Attach(q)
-
 	reg.MustRegister(q.Collector())
-	reg.MustRegister(patients.Collectors()...)
-	return &deliveries{queue: q, patients: patients, calendar: cal, webhooks: hooks}, nil
+	for _, f := range followers {
+		f.Attach(q)
+		reg.MustRegister(f.Collectors()...)
+	}
+	return &deliveries{queue: q, calendar: cal, webhooks: hooks, followers: followers}, nil
 }
 
 // patientMessages builds the patient notifier from the settings, saying
@@ -115,8 +115,9 @@ func (d *deliveries) start(ctx context.Context) (func(context.Context), error) {
 	}
 	relayCtx, stopRelays := context.WithCancel(context.WithoutCancel(ctx))
 	var relays sync.WaitGroup
-	relays.Go(func() { d.patients.Relay(relayCtx) })
-	relays.Go(func() { d.webhooks.Relay(relayCtx) })
+	for _, f := range d.followers {
+		relays.Go(func() { f.Relay(relayCtx) })
+	}
 	return func(stopCtx context.Context) {
 		stopRelays()
 		relays.Wait()

@@ -65,10 +65,10 @@
 //	}, delivery.FixedSchedule(5*time.Second, 5*time.Minute, 30*time.Minute, ...))
 //
 // then pass workers to New and insert jobs with Queue.InsertTx from a
-// store.FeedFunc run by store.ReadFeed (cmd/server's setUpDeliveries and
-// package sender show the steps). Count a
-// kind's outcomes with Workers.OnOutcome; run a kind on a timer with
-// RegisterPeriodic.
+// store.FeedFunc run by store.ReadFeed: a Follower of the live feed
+// (packages notify and webhookrelay are two, and cmd/server's
+// setUpDeliveries sets them up). Count a kind's outcomes with
+// Workers.OnOutcome; run a kind on a timer with RegisterPeriodic.
 package delivery
 
 import (

@@ -18,7 +18,7 @@ import (
 )
 
 // Webhooks is what the webhook routes need beside the store: the address
-// guard for endpoint URLs and the queue for redeliveries. *sender.Sender
+// guard for endpoint URLs and the queue for redeliveries. *webhookrelay.Sender
 // has both.
 type Webhooks interface {
 	// CheckURL returns a *booking.ValidationError naming "url" for a URL

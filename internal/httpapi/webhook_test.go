@@ -23,7 +23,7 @@ import (
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/storetest"
 	"github.com/clinic/consult/internal/webhook"
-	"github.com/clinic/consult/internal/webhook/sender"
+	"github.com/clinic/consult/internal/webhookrelay"
 )
 
 // hookEnv is a server with webhook delivery running: the sender on a real
@@ -42,20 +42,18 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 	st := storetest.Open(t, dbURL)
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	snd, err := sender.New(sender.Config{
-		Store: st, Guard: guard, Render: httpapi.WebhookBody, Timeout: timeout, ScheduleScale: 0.001,
-		GiveUp: 24 * time.Hour, Log: log, Registerer: reg,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snd := webhookrelay.New(webhookrelay.Config{
+		Guard: guard, Render: httpapi.WebhookBody, Timeout: timeout, ScheduleScale: 0.001,
+		GiveUp: 24 * time.Hour, Log: log,
+	}, st)
+	reg.MustRegister(snd.Collectors()...)
 	ws := delivery.NewWorkers(24*time.Hour, log, nil)
 	snd.Register(ws)
 	for _, x := range extra {
 		x(ws)
 	}
 	q, err := delivery.New(delivery.Config{DB: st.QueueDB(), Postgres: st.Dialect() == store.Postgres, Workers: ws,
-		Queues: map[string]int{sender.Queue: sender.QueueWorkers}, PollInterval: 50 * time.Millisecond, Log: log})
+		Queues: map[string]int{webhookrelay.Queue: webhookrelay.QueueWorkers}, PollInterval: 50 * time.Millisecond, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,13 +549,13 @@ func TestWebhooksCannotHoldUpOtherMessages(t *testing.T) {
 	ep := e.createEndpoint(t, admin, map[string]any{"url": hang.srv.URL})
 	hang.setSecret(ep.Secret)
 	k := newClinic(t, e.env)
-	for range sender.QueueWorkers + 2 {
+	for range webhookrelay.QueueWorkers + 2 {
 		k.request(t, k.slot(t, slotOpts{}))
 	}
 	waitFor(t, 10*time.Second, "every webhook worker to hang", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return hanging == sender.QueueWorkers
+		return hanging == webhookrelay.QueueWorkers
 	})
 	tx, err := e.Store.QueueDB().BeginTx(context.Background(), nil)
 	if err != nil {
@@ -571,8 +569,8 @@ func TestWebhooksCannotHoldUpOtherMessages(t *testing.T) {
 	}
 	select {
 	case n := <-probed:
-		if n != sender.QueueWorkers {
-			t.Errorf("the probe ran with %d webhook attempts hanging, want all %d still hanging", n, sender.QueueWorkers)
+		if n != webhookrelay.QueueWorkers {
+			t.Errorf("the probe ran with %d webhook attempts hanging, want all %d still hanging", n, webhookrelay.QueueWorkers)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the probe was not delivered while the webhook workers hang")

@@ -149,8 +149,9 @@ type Notifier struct {
 	sent  *prometheus.CounterVec
 }
 
-// New returns a Notifier. Call Register before building the queue, SetQueue
-// after, and run Relay.
+// New returns a Notifier of the bookings in st. Like every follower of the
+// live feed (see delivery.Follower): Register it before building the queue,
+// Attach the queue after, and run Relay.
 func New(cfg Config, st *store.Store) *Notifier {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -178,8 +179,8 @@ func (n *Notifier) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{n.sent, behind}
 }
 
-// Observe counts a delivery attempt's outcome (for delivery.NewWorkers).
-func (n *Notifier) Observe(kind string, o delivery.Outcome) {
+// observe counts a delivery attempt's outcome (see delivery.Workers.OnOutcome).
+func (n *Notifier) observe(kind string, o delivery.Outcome) {
 	switch kind {
 	case KindEmail:
 		n.sent.WithLabelValues("email", string(o)).Inc()
@@ -190,8 +191,11 @@ func (n *Notifier) Observe(kind string, o delivery.Outcome) {
 	}
 }
 
-// Register adds the email and SMS handlers to ws.
+// Register adds the handlers of patient messages (email, SMS, the clinic's
+// alerts and the reminder sweep) to ws, and counts their outcomes. Call it
+// before delivery.New.
 func (n *Notifier) Register(ws *delivery.Workers) {
+	ws.OnOutcome(n.observe)
 	var schedule delivery.Schedule
 	if n.cfg.RetryBase > 0 {
 		schedule = delivery.Backoff(n.cfg.RetryBase)
@@ -204,8 +208,9 @@ func (n *Notifier) Register(ws *delivery.Workers) {
 	}
 }
 
-// SetQueue sets the queue the messages are written to.
-func (n *Notifier) SetQueue(q *delivery.Queue) { n.queue = q }
+// Attach gives n the queue it writes messages to. Call it once q exists,
+// before Relay.
+func (n *Notifier) Attach(q *delivery.Queue) { n.queue = q }
 
 // RelayCursor names the live-feed cursor of patient messages (see
 // store.FollowFeed).

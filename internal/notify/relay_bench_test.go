@@ -51,7 +51,7 @@ func BenchmarkCreateBookingMessages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			n.SetQueue(q)
+			n.Attach(q)
 			relay := func() {
 				if err := n.CatchUp(ctx); err != nil {
 					b.Fatal(err)

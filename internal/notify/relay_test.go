@@ -38,7 +38,7 @@ func TestRelayWritesTheMessagesOfEachChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n.SetQueue(q)
+		n.Attach(q)
 
 		now := time.Now()
 		l, ct := uuid.New(), uuid.New()

@@ -73,7 +73,7 @@ func TestReminderSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n.SetQueue(q)
+		n.Attach(q)
 		scheduled := func() []Message {
 			t.Helper()
 			ms, _, err := q.List(ctx, delivery.StatusScheduled, Kinds, "", 100)

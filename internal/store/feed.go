@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/clinic/consult/internal/booking"
-	"github.com/clinic/consult/internal/webhook"
 )
 
 // The live feed is the clinic-wide, numbered list of booking changes that
@@ -39,7 +36,7 @@ import (
 // FeedEvent is one entry of the live feed.
 type FeedEvent struct {
 	ID         int64
-	Type       string // "booking.created", "booking.confirmed", ...
+	Type       string // one of booking.FeedEventTypes
 	OccurredAt time.Time
 	// Booking and Slot are as they were after the change. Booking.Intake is
 	// always empty: the feed never carries health answers.
@@ -55,20 +52,10 @@ type FeedEvent struct {
 	EventID uuid.UUID
 }
 
-// feedType returns the feed event type of a booking event, and false for
-// events that are not in the feed: edits of notes or contact details, and
-// any type not listed in webhook.EventTypes (a new kind of change joins the
-// feed, and webhooks, when it is added there and to the API's
-// FeedEventType).
-func feedType(t booking.EventType) (string, bool) {
-	typ := "booking." + string(t)
-	return typ, slices.Contains(webhook.EventTypes, typ)
-}
-
-// BookingEvent returns the type of the booking event e reports (the
-// inverse of feedType).
+// BookingEvent returns the type of the booking event e reports (see
+// booking.EventOfFeedType).
 func (e FeedEvent) BookingEvent() booking.EventType {
-	return booking.EventType(strings.TrimPrefix(e.Type, "booking."))
+	return booking.EventOfFeedType(e.Type)
 }
 
 type feedEventRow struct {
@@ -163,7 +150,7 @@ func (s feedSnapshot) toDomain() (booking.Booking, booking.Slot, error) {
 // last statements.
 func appendFeed(tx *gorm.DB, events ...booking.Event) error {
 	for _, e := range events {
-		if _, ok := feedType(e.Type); !ok {
+		if !e.Type.InFeed() {
 			continue
 		}
 		var b bookingRow
@@ -189,10 +176,10 @@ func appendFeedSnapshot(tx *gorm.DB, e booking.Event, b bookingRow, sl slotRow) 
 	if !ok {
 		return errors.New("feed: a booking change outside Store.tx")
 	}
-	typ, ok := feedType(e.Type)
-	if !ok {
+	if !e.Type.InFeed() {
 		return nil
 	}
+	typ := e.Type.FeedType()
 	snap := snapshotOf(b, sl)
 	snap.EventID, snap.Actor = e.ID.String(), string(e.Actor.Type)
 	if e.Actor.Type == booking.ActorStaff {

@@ -18,14 +18,9 @@ import (
 	"github.com/clinic/consult/internal/booking"
 )
 
-// EventTypes are the types of the live feed's events, which are also the
-// event types an endpoint may subscribe to: "booking." and the booking
-// event type. A booking event of any other type is in neither.
-var EventTypes = []string{
-	"booking.created", "booking.confirmed", "booking.declined", "booking.cancelled",
-	"booking.rescheduled", "booking.checked_in", "booking.completed", "booking.no_show",
-	"booking.expired", "booking.reverted", "booking.flagged",
-}
+// EventTypes are the event types an endpoint may subscribe to: the types of
+// the live feed's events, which the domain lists (booking.FeedEventTypes).
+var EventTypes = booking.FeedEventTypes()
 
 // AllEvents, alone in an endpoint's EventTypes, subscribes it to every type,
 // including types added later.

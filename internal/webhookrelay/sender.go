@@ -1,9 +1,11 @@
-// Package sender delivers webhooks on the service's delivery queue (package
-// delivery): a relay that follows the live feed writes, for each booking
-// change, one delivery row per interested endpoint and one queue job per
-// row; the job's handler makes one signed attempt and records its outcome,
-// and the queue retries it on the Standard Webhooks schedule.
-package sender
+// Package webhookrelay delivers webhooks on the service's delivery queue
+// (package delivery): a relay that follows the live feed writes, for each
+// booking change, one delivery row per interested endpoint and one queue
+// job per row; the job's handler makes one signed attempt and records its
+// outcome, and the queue retries it on the Standard Webhooks schedule.
+// What a webhook is (endpoints, signing, the address guard, the schedule)
+// is package webhook's, which has no database in it.
+package webhookrelay
 
 import (
 	"context"
@@ -46,7 +48,6 @@ func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue
 
 // Config configures a Sender.
 type Config struct {
-	Store *store.Store
 	Guard webhook.Guard
 	// Render makes a change's webhook body.
 	Render store.WebhookRender
@@ -58,22 +59,24 @@ type Config struct {
 	// GiveUp ends a delivery whose next attempt would come this long after
 	// its first (the queue's DELIVERY_GIVE_UP); 0 means never by time, only
 	// once the schedule is exhausted.
-	GiveUp     time.Duration
-	Log        *slog.Logger
-	Registerer prometheus.Registerer // webhook_deliveries_total is registered here
-	Now        func() time.Time
+	GiveUp time.Duration
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Sender delivers webhooks.
 type Sender struct {
 	cfg     Config
+	store   *store.Store
 	client  *http.Client
 	results *prometheus.CounterVec
 	queue   *delivery.Queue
 }
 
-// New returns a Sender and registers its metric.
-func New(cfg Config) (*Sender, error) {
+// New returns a Sender of the webhooks of st's endpoints. Like every
+// follower of the live feed (see delivery.Follower): Register it before
+// building the queue, Attach the queue after, and run Relay.
+func New(cfg Config, st *store.Store) *Sender {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -85,21 +88,23 @@ func New(cfg Config) (*Sender, error) {
 	}
 	s := &Sender{
 		cfg:    cfg,
+		store:  st,
 		client: cfg.Guard.Client(cfg.Timeout),
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhook_deliveries_total",
 			Help: "Webhook delivery attempts by result: success (a 2xx answer), retry (failed; another attempt is scheduled), failed (failed and given up, or 410 Gone).",
 		}, []string{"result"}),
 	}
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(s.results); err != nil {
-			return nil, fmt.Errorf("webhook metrics: %w", err)
-		}
-	}
 	for _, r := range []string{"success", "retry", "failed"} {
 		s.results.WithLabelValues(r)
 	}
-	return s, nil
+	return s
+}
+
+// Collectors returns the webhooks' metrics, to register:
+// webhook_deliveries_total.
+func (s *Sender) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.results}
 }
 
 // Register adds the webhook handler, with the Standard Webhooks schedule, to
@@ -108,7 +113,8 @@ func (s *Sender) Register(ws *delivery.Workers) {
 	delivery.Register(ws, s.attempt, s.wait)
 }
 
-// Attach makes Relay queue webhooks on q. Call it once q exists.
+// Attach gives s the queue it writes webhook jobs to. Call it once q
+// exists, before Relay.
 func (s *Sender) Attach(q *delivery.Queue) { s.queue = q }
 
 // RelayCursor names the live-feed cursor of webhooks (see store.FollowFeed).
@@ -122,13 +128,13 @@ const RelayCursor = "webhooks"
 // milliseconds after the commit), and a booking request writes nothing
 // for webhooks. Every instance runs a relay; they take turns on the cursor.
 func (s *Sender) Relay(ctx context.Context) {
-	s.cfg.Store.ReadFeed(ctx, RelayCursor, s.write, s.cfg.Log)
+	s.store.ReadFeed(ctx, RelayCursor, s.write, s.cfg.Log)
 }
 
 // CatchUp queues the webhooks of every change committed so far that the
 // relay has not passed, and returns once it has.
 func (s *Sender) CatchUp(ctx context.Context) error {
-	return s.cfg.Store.CatchUpFeed(ctx, RelayCursor, s.write)
+	return s.store.CatchUpFeed(ctx, RelayCursor, s.write)
 }
 
 // write queues the webhooks of events in tx (a store.FeedFunc).
@@ -136,7 +142,7 @@ func (s *Sender) write(ctx context.Context, tx *sql.Tx, events []store.FeedEvent
 	if s.queue == nil {
 		return errors.New("webhooks: not attached to a queue")
 	}
-	ds, err := s.cfg.Store.QueueWebhookDeliveries(ctx, tx, events, s.cfg.Render)
+	ds, err := s.store.QueueWebhookDeliveries(ctx, tx, events, s.cfg.Render)
 	if err != nil || len(ds) == 0 {
 		return err
 	}
@@ -157,7 +163,7 @@ func (s *Sender) Redeliver(ctx context.Context, id uuid.UUID) (webhook.Delivery,
 	if s.queue == nil {
 		return webhook.Delivery{}, errors.New("redeliver: webhooks are not attached to a queue")
 	}
-	return s.cfg.Store.RedeliverWebhook(ctx, id, func(ctx context.Context, tx *sql.Tx, d webhook.Delivery) error {
+	return s.store.RedeliverWebhook(ctx, id, func(ctx context.Context, tx *sql.Tx, d webhook.Delivery) error {
 		return s.queue.InsertTx(ctx, tx, delivery.Insert{Args: Args{DeliveryID: d.ID.String()}})
 	})
 }
@@ -180,7 +186,7 @@ func (s *Sender) attempt(ctx context.Context, j delivery.Job[Args]) error {
 	if err != nil {
 		return delivery.Permanent(fmt.Errorf("webhook job: %w", err))
 	}
-	a, err := s.cfg.Store.WebhookAttemptFor(ctx, id)
+	a, err := s.store.WebhookAttemptFor(ctx, id)
 	if errors.Is(err, booking.ErrNotFound) {
 		return nil // the endpoint was deleted, and its deliveries with it
 	}
@@ -193,7 +199,7 @@ func (s *Sender) attempt(ctx context.Context, j delivery.Job[Args]) error {
 	now := s.cfg.Now()
 	if !a.Endpoint.Active {
 		s.results.WithLabelValues("failed").Inc()
-		if err := s.cfg.Store.RecordWebhookAttempt(ctx, id, store.WebhookOutcome{
+		if err := s.store.RecordWebhookAttempt(ctx, id, store.WebhookOutcome{
 			At: now, Result: webhook.Result{Err: "not sent: the endpoint is inactive"}, Status: webhook.DeliveryFailed,
 		}); err != nil {
 			return err
@@ -230,7 +236,7 @@ func (s *Sender) attempt(ctx context.Context, j delivery.Job[Args]) error {
 		}
 	}
 	// Recorded even when the job's context has ended: the attempt happened.
-	if err := s.cfg.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), id, out); err != nil {
+	if err := s.store.RecordWebhookAttempt(context.WithoutCancel(ctx), id, out); err != nil {
 		return err
 	}
 	return ret
