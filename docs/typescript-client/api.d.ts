@@ -3678,7 +3678,18 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description The booking: its id (UUID) or its reference, the code the patient
+         *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+         *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+         *     uses the letters and digits of the reference alphabet only (no 0,
+         *     1, I, L, O or U). An unknown id or reference is the same `404`.
+         *     Only the staff routes take a reference here; the patient's routes
+         *     (`/v1/booking-requests/{reference}`) still need the manage token.
+         */
+        BookingKey: string;
+    };
     requestBodies: never;
     headers: {
         /** @description Entity tag of the returned representation (for bookings, derived from `version`). */
@@ -6448,8 +6459,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6487,8 +6506,16 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6525,8 +6552,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6547,8 +6582,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6575,8 +6618,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6604,8 +6655,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6640,8 +6699,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6662,8 +6729,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6684,8 +6759,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6706,8 +6789,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6734,8 +6825,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };

@@ -2694,6 +2694,9 @@ type WebhookPayload struct {
 // Weekday defines model for Weekday.
 type Weekday string
 
+// BookingKey Example: TETA-KNJF
+type BookingKey = string
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
@@ -3820,7 +3823,7 @@ type ClientInterface interface {
 	// this version; send it in `If-Match` to update. Any staff role.
 	//
 	// Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-	GetBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBookingWithBody Update notes or contact details
 	//
@@ -3833,7 +3836,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateBookingWithBody(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBooking Update notes or contact details
 	//
@@ -3846,7 +3849,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBooking(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateBooking(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelBookingWithBody Cancel a booking
 	//
@@ -3855,7 +3858,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelBooking Cancel a booking
 	//
@@ -3864,28 +3867,28 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBooking(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelBooking(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CheckInBooking Check the patient in
 	//
 	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-	CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CheckInBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CompleteBooking Complete the consultation
 	//
 	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-	CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CompleteBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmBooking Confirm a pending booking
 	//
 	// `pending` → `confirmed`. Any other state is `409` `invalid_transition`. No request body. Admin and reception.
 	//
 	// Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-	ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeclineBookingWithBody Decline a pending booking
 	//
@@ -3894,7 +3897,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeclineBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeclineBooking Decline a pending booking
 	//
@@ -3903,21 +3906,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBooking(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeclineBooking(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBookingEvents Booking history
 	//
 	// The append-only history of a booking, oldest first. Any staff role.
 	//
 	// Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-	ListBookingEvents(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListBookingEvents(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MarkNoShowBooking Mark a no-show
 	//
 	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-	MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	MarkNoShowBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RescheduleBookingWithBody Move a booking to another slot
 	//
@@ -3933,7 +3936,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RescheduleBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RescheduleBooking Move a booking to another slot
 	//
@@ -3949,7 +3952,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RescheduleBooking(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevertBookingWithBody Undo a check-in or no-show
 	//
@@ -3963,7 +3966,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RevertBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevertBooking Undo a check-in or no-show
 	//
@@ -3977,7 +3980,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RevertBooking(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
 	//
@@ -5744,7 +5747,7 @@ func (c *Client) CreateBooking(ctx context.Context, params *CreateBookingParams,
 // this version; send it in `If-Match` to update. Any staff role.
 //
 // Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-func (c *Client) GetBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5767,7 +5770,7 @@ func (c *Client) GetBooking(ctx context.Context, id openapi_types.UUID, reqEdito
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *Client) UpdateBookingWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateBookingWithBody(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBookingRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -5790,7 +5793,7 @@ func (c *Client) UpdateBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *Client) UpdateBooking(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateBooking(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBookingRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
@@ -5809,7 +5812,7 @@ func (c *Client) UpdateBooking(ctx context.Context, id openapi_types.UUID, param
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *Client) CancelBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -5828,7 +5831,7 @@ func (c *Client) CancelBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelBooking(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -5845,7 +5848,7 @@ func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body 
 // `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CheckInBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCheckInBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5862,7 +5865,7 @@ func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqE
 // `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CompleteBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCompleteBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5879,7 +5882,7 @@ func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, req
 // `pending` → `confirmed`. Any other state is `409` `invalid_transition`. No request body. Admin and reception.
 //
 // Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-func (c *Client) ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ConfirmBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5898,7 +5901,7 @@ func (c *Client) ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqE
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *Client) DeclineBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeclineBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeclineBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -5917,7 +5920,7 @@ func (c *Client) DeclineBookingWithBody(ctx context.Context, id openapi_types.UU
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *Client) DeclineBooking(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeclineBooking(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeclineBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -5934,7 +5937,7 @@ func (c *Client) DeclineBooking(ctx context.Context, id openapi_types.UUID, body
 // The append-only history of a booking, oldest first. Any staff role.
 //
 // Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListBookingEvents(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListBookingEventsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5951,7 +5954,7 @@ func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, r
 // `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) MarkNoShowBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMarkNoShowBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -5977,7 +5980,7 @@ func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, r
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RescheduleBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6003,7 +6006,7 @@ func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RescheduleBooking(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -6027,7 +6030,7 @@ func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, b
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RevertBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevertBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6051,7 +6054,7 @@ func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *Client) RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RevertBooking(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevertBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -9001,12 +9004,12 @@ func NewCreateBookingRequestWithBody(server string, params *CreateBookingParams,
 }
 
 // NewGetBookingRequest constructs an http.Request for the GetBooking method
-func NewGetBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewGetBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9035,7 +9038,7 @@ func NewGetBookingRequest(server string, id openapi_types.UUID) (*http.Request, 
 }
 
 // NewUpdateBookingRequest calls the generic UpdateBooking builder with application/json body
-func NewUpdateBookingRequest(server string, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody) (*http.Request, error) {
+func NewUpdateBookingRequest(server string, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9046,12 +9049,12 @@ func NewUpdateBookingRequest(server string, id openapi_types.UUID, params *Updat
 }
 
 // NewUpdateBookingRequestWithBody constructs an http.Request for the UpdateBooking method, with any body, and a specified content type
-func NewUpdateBookingRequestWithBody(server string, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateBookingRequestWithBody(server string, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9097,7 +9100,7 @@ func NewUpdateBookingRequestWithBody(server string, id openapi_types.UUID, param
 }
 
 // NewCancelBookingRequest calls the generic CancelBooking builder with application/json body
-func NewCancelBookingRequest(server string, id openapi_types.UUID, body CancelBookingJSONRequestBody) (*http.Request, error) {
+func NewCancelBookingRequest(server string, id BookingKey, body CancelBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9108,12 +9111,12 @@ func NewCancelBookingRequest(server string, id openapi_types.UUID, body CancelBo
 }
 
 // NewCancelBookingRequestWithBody constructs an http.Request for the CancelBooking method, with any body, and a specified content type
-func NewCancelBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewCancelBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9144,12 +9147,12 @@ func NewCancelBookingRequestWithBody(server string, id openapi_types.UUID, conte
 }
 
 // NewCheckInBookingRequest constructs an http.Request for the CheckInBooking method
-func NewCheckInBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewCheckInBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9178,12 +9181,12 @@ func NewCheckInBookingRequest(server string, id openapi_types.UUID) (*http.Reque
 }
 
 // NewCompleteBookingRequest constructs an http.Request for the CompleteBooking method
-func NewCompleteBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewCompleteBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9212,12 +9215,12 @@ func NewCompleteBookingRequest(server string, id openapi_types.UUID) (*http.Requ
 }
 
 // NewConfirmBookingRequest constructs an http.Request for the ConfirmBooking method
-func NewConfirmBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewConfirmBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9246,7 +9249,7 @@ func NewConfirmBookingRequest(server string, id openapi_types.UUID) (*http.Reque
 }
 
 // NewDeclineBookingRequest calls the generic DeclineBooking builder with application/json body
-func NewDeclineBookingRequest(server string, id openapi_types.UUID, body DeclineBookingJSONRequestBody) (*http.Request, error) {
+func NewDeclineBookingRequest(server string, id BookingKey, body DeclineBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9257,12 +9260,12 @@ func NewDeclineBookingRequest(server string, id openapi_types.UUID, body Decline
 }
 
 // NewDeclineBookingRequestWithBody constructs an http.Request for the DeclineBooking method, with any body, and a specified content type
-func NewDeclineBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewDeclineBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9293,12 +9296,12 @@ func NewDeclineBookingRequestWithBody(server string, id openapi_types.UUID, cont
 }
 
 // NewListBookingEventsRequest constructs an http.Request for the ListBookingEvents method
-func NewListBookingEventsRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewListBookingEventsRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9327,12 +9330,12 @@ func NewListBookingEventsRequest(server string, id openapi_types.UUID) (*http.Re
 }
 
 // NewMarkNoShowBookingRequest constructs an http.Request for the MarkNoShowBooking method
-func NewMarkNoShowBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewMarkNoShowBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9361,7 +9364,7 @@ func NewMarkNoShowBookingRequest(server string, id openapi_types.UUID) (*http.Re
 }
 
 // NewRescheduleBookingRequest calls the generic RescheduleBooking builder with application/json body
-func NewRescheduleBookingRequest(server string, id openapi_types.UUID, body RescheduleBookingJSONRequestBody) (*http.Request, error) {
+func NewRescheduleBookingRequest(server string, id BookingKey, body RescheduleBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9372,12 +9375,12 @@ func NewRescheduleBookingRequest(server string, id openapi_types.UUID, body Resc
 }
 
 // NewRescheduleBookingRequestWithBody constructs an http.Request for the RescheduleBooking method, with any body, and a specified content type
-func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewRescheduleBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9408,7 +9411,7 @@ func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, c
 }
 
 // NewRevertBookingRequest calls the generic RevertBooking builder with application/json body
-func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBookingJSONRequestBody) (*http.Request, error) {
+func NewRevertBookingRequest(server string, id BookingKey, body RevertBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9419,12 +9422,12 @@ func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBo
 }
 
 // NewRevertBookingRequestWithBody constructs an http.Request for the RevertBooking method, with any body, and a specified content type
-func NewRevertBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewRevertBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -12325,7 +12328,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-	GetBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
+	GetBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
 
 	// UpdateBookingWithBodyWithResponse Update notes or contact details
 	//
@@ -12338,7 +12341,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
+	UpdateBookingWithBodyWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
 
 	// UpdateBookingWithResponse Update notes or contact details
 	//
@@ -12351,7 +12354,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
+	UpdateBookingWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
 
 	// CancelBookingWithBodyWithResponse Cancel a booking
 	//
@@ -12360,7 +12363,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
+	CancelBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
 
 	// CancelBookingWithResponse Cancel a booking
 	//
@@ -12369,7 +12372,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithResponse(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
+	CancelBookingWithResponse(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
 
 	// CheckInBookingWithResponse Check the patient in
 	//
@@ -12378,7 +12381,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-	CheckInBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error)
+	CheckInBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error)
 
 	// CompleteBookingWithResponse Complete the consultation
 	//
@@ -12387,7 +12390,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-	CompleteBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error)
+	CompleteBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error)
 
 	// ConfirmBookingWithResponse Confirm a pending booking
 	//
@@ -12396,7 +12399,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-	ConfirmBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error)
+	ConfirmBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error)
 
 	// DeclineBookingWithBodyWithResponse Decline a pending booking
 	//
@@ -12405,7 +12408,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
+	DeclineBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
 
 	// DeclineBookingWithResponse Decline a pending booking
 	//
@@ -12414,7 +12417,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
+	DeclineBookingWithResponse(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
 
 	// ListBookingEventsWithResponse Booking history
 	//
@@ -12423,7 +12426,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-	ListBookingEventsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error)
+	ListBookingEventsWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error)
 
 	// MarkNoShowBookingWithResponse Mark a no-show
 	//
@@ -12432,7 +12435,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-	MarkNoShowBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error)
+	MarkNoShowBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error)
 
 	// RescheduleBookingWithBodyWithResponse Move a booking to another slot
 	//
@@ -12448,7 +12451,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+	RescheduleBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
 
 	// RescheduleBookingWithResponse Move a booking to another slot
 	//
@@ -12464,7 +12467,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+	RescheduleBookingWithResponse(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
 
 	// RevertBookingWithBodyWithResponse Undo a check-in or no-show
 	//
@@ -12478,7 +12481,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+	RevertBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// RevertBookingWithResponse Undo a check-in or no-show
 	//
@@ -12492,7 +12495,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+	RevertBookingWithResponse(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
 	//
@@ -21624,7 +21627,7 @@ func (c *ClientWithResponses) CreateBookingWithResponse(ctx context.Context, par
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBookingResponse, error) {
+func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*GetBookingResponse, error) {
 	rsp, err := c.GetBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21643,7 +21646,7 @@ func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id ope
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
+func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
 	rsp, err := c.UpdateBookingWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21662,7 +21665,7 @@ func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
+func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
 	rsp, err := c.UpdateBooking(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21677,7 +21680,7 @@ func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
+func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
 	rsp, err := c.CancelBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21692,7 +21695,7 @@ func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
+func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
 	rsp, err := c.CancelBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21707,7 +21710,7 @@ func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error) {
+func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error) {
 	rsp, err := c.CheckInBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21722,7 +21725,7 @@ func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error) {
+func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error) {
 	rsp, err := c.CompleteBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21737,7 +21740,7 @@ func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, i
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error) {
+func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error) {
 	rsp, err := c.ConfirmBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21752,7 +21755,7 @@ func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
+func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
 	rsp, err := c.DeclineBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21767,7 +21770,7 @@ func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
+func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
 	rsp, err := c.DeclineBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21782,7 +21785,7 @@ func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error) {
+func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error) {
 	rsp, err := c.ListBookingEvents(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21797,7 +21800,7 @@ func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error) {
+func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error) {
 	rsp, err := c.MarkNoShowBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21819,7 +21822,7 @@ func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
+func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
 	rsp, err := c.RescheduleBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21841,7 +21844,7 @@ func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
+func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
 	rsp, err := c.RescheduleBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21861,7 +21864,7 @@ func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
 	rsp, err := c.RevertBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -21881,7 +21884,7 @@ func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
 	rsp, err := c.RevertBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
