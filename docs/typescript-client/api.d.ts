@@ -2615,6 +2615,57 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * @description The intake answers as a booking records them. Health information -
+         *     never logged. A web request answers every required question
+         *     (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+         *     `red_flags`, which triage needs, and records the other answers the
+         *     caller gave: a question not asked is left out here. Every answer
+         *     given is checked as on the web (`422` naming the field).
+         */
+        IntakeAnswers: {
+            /**
+             * @description The red-flag question: every answer that applies, or `["none"]`
+             *     (`none` excludes the others). Required on new requests: a
+             *     request without it (an older client) is `422` naming
+             *     `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+             *     turn the answers into an outcome: `emergency` answers are
+             *     refused (`422` `triage_emergency`), `urgent` ones are booked and
+             *     flagged to staff. Empty on bookings made before the question.
+             * @example [
+             *       "none"
+             *     ]
+             */
+            red_flags: components["schemas"]["RedFlag"][];
+            /**
+             * @description Pain from 0 (none) to 10 (worst imaginable).
+             * @example 7
+             */
+            pain_severity?: number;
+            /** @description What relieves the pain (any of); empty when left out. */
+            relieved_by?: components["schemas"]["ReliefMethod"][];
+            /**
+             * Format: date
+             * @description When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
+             * @example 2026-11-01
+             */
+            pain_started_on?: string;
+            /** @description Known conditions (any of); empty when left out. */
+            pre_existing_conditions?: components["schemas"]["PreExistingCondition"][];
+            spasm_frequency?: components["schemas"]["SpasmFrequency"];
+            /** @description Recent heavy physical activity or labour. */
+            recent_physical_activity?: boolean;
+            /**
+             * @description What the activity was.
+             * @example moved house
+             */
+            activity_details?: string;
+            /**
+             * @description Reason for the consultation, in the patient's words.
+             * @example lower back spasms
+             */
+            reason?: string;
+        };
         IntakeForm: {
             /**
              * @description The form's version: a digest of its questions, options, wording
@@ -2807,6 +2858,32 @@ export interface components {
             contact_by_email?: boolean;
         };
         /**
+         * @description The caller's consent in a phone booking: staff read the privacy
+         *     notice out and the caller agrees. Send `given_by_phone: true`;
+         *     older staff clients that send `privacy_policy_accepted: true`
+         *     instead mean the same. With neither, `422` naming
+         *     `consent.given_by_phone`. The booking records it as given by phone
+         *     to the signed-in staff member at the time of booking (staff view
+         *     `phone_consent`). The contact flags may be left out, and then are
+         *     `false`.
+         */
+        StaffConsentInput: {
+            /**
+             * @description The caller agreed to the privacy policy on the phone.
+             * @enum {boolean}
+             */
+            given_by_phone?: true;
+            /**
+             * @description The same as `given_by_phone` on this route.
+             * @enum {boolean}
+             */
+            privacy_policy_accepted?: true;
+            /** @description The caller agrees to text messages (SMS) about the booking; `false` when left out. */
+            contact_by_sms?: boolean;
+            /** @description The caller agrees to reminders by email; `false` when left out. */
+            contact_by_email?: boolean;
+        };
+        /**
          * @description `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
          *     `no_show`; `pending` → `declined` / `expired`; `pending` or
          *     `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
@@ -2888,8 +2965,8 @@ export interface components {
             /** Format: uuid */
             slot_id: string;
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
-            consent: components["schemas"]["ConsentInput"];
+            intake: components["schemas"]["IntakeAnswers"];
+            consent: components["schemas"]["StaffConsentInput"];
             /**
              * @description Initial state; `confirmed` when left out.
              * @enum {string}
@@ -2941,7 +3018,7 @@ export interface components {
             status: components["schemas"]["BookingStatus"];
             slot: components["schemas"]["BookingSlot"];
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
             /** @description Reason given when cancelled or declined. */
             cancellation_reason: string | null;
@@ -3066,7 +3143,7 @@ export interface components {
             status: components["schemas"]["BookingStatus"];
             slot: components["schemas"]["BookingSlot"];
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
             cancellation_reason: string | null;
             /**
@@ -3122,8 +3199,22 @@ export interface components {
              */
             patient_id?: string | null;
             triage: components["schemas"]["BookingTriage"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
+            /**
+             * @description Staff only: on a phone booking, who took the caller's consent on
+             *     the phone and when (the booking's creation); `null` when the
+             *     patient consented on the web.
+             */
+            phone_consent: {
+                /**
+                 * Format: uuid
+                 * @description The staff member who took the call.
+                 */
+                staff_id: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
             /** @description Internal staff notes; may be empty. */
             notes: string;
             /**

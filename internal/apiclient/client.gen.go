@@ -800,6 +800,36 @@ func (e SpasmFrequency) Valid() bool {
 	}
 }
 
+// Defines values for StaffConsentInputGivenByPhone.
+const (
+	StaffConsentInputGivenByPhoneTrue StaffConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputGivenByPhone enum.
+func (e StaffConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case StaffConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaffConsentInputPrivacyPolicyAccepted.
+const (
+	StaffConsentInputPrivacyPolicyAcceptedTrue StaffConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputPrivacyPolicyAccepted enum.
+func (e StaffConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case StaffConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StaffRole.
 const (
 	StaffRoleAdmin     StaffRole = "admin"
@@ -1027,8 +1057,13 @@ type Booking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -1050,6 +1085,16 @@ type Booking struct {
 
 	// PatientId The patient record the booking belongs to (staff only; never in public answers).
 	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// PhoneConsent Staff only: on a phone booking, who took the caller's consent on
+	// the phone and when (the booking's creation); `null` when the
+	// patient consented on the web.
+	PhoneConsent *struct {
+		At time.Time `json:"at"`
+
+		// StaffId The staff member who took the call.
+		StaffId openapi_types.UUID `json:"staff_id"`
+	} `json:"phone_consent"`
 
 	// ProviderName The provider's name when booked (or last moved).
 	//
@@ -1090,11 +1135,23 @@ type Booking struct {
 
 // BookingCreate defines model for BookingCreate.
 type BookingCreate struct {
-	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
-	Consent ConsentInput `json:"consent"`
+	// Consent The caller's consent in a phone booking: staff read the privacy
+	// notice out and the caller agrees. Send `given_by_phone: true`;
+	// older staff clients that send `privacy_policy_accepted: true`
+	// instead mean the same. With neither, `422` naming
+	// `consent.given_by_phone`. The booking records it as given by phone
+	// to the signed-in staff member at the time of booking (staff view
+	// `phone_consent`). The contact flags may be left out, and then are
+	// `false`.
+	Consent StaffConsentInput `json:"consent"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Notes Internal staff notes; never shown to the patient.
 	Notes *string `json:"notes,omitempty"`
@@ -1135,8 +1192,13 @@ type BookingCreated struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -1642,6 +1704,58 @@ type Intake struct {
 	SpasmFrequency SpasmFrequency `json:"spasm_frequency"`
 }
 
+// IntakeAnswers The intake answers as a booking records them. Health information -
+// never logged. A web request answers every required question
+// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+// `red_flags`, which triage needs, and records the other answers the
+// caller gave: a question not asked is left out here. Every answer
+// given is checked as on the web (`422` naming the field).
+type IntakeAnswers struct {
+	// ActivityDetails What the activity was.
+	//
+	// Example: moved house
+	ActivityDetails *string `json:"activity_details,omitempty"`
+
+	// PainSeverity Pain from 0 (none) to 10 (worst imaginable).
+	//
+	// Example: 7
+	PainSeverity *int `json:"pain_severity,omitempty"`
+
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
+	//
+	// Example: 2026-11-01
+	PainStartedOn *string `json:"pain_started_on,omitempty"`
+
+	// PreExistingConditions Known conditions (any of); empty when left out.
+	PreExistingConditions []PreExistingCondition `json:"pre_existing_conditions,omitempty"`
+
+	// Reason Reason for the consultation, in the patient's words.
+	//
+	// Example: lower back spasms
+	Reason *string `json:"reason,omitempty"`
+
+	// RecentPhysicalActivity Recent heavy physical activity or labour.
+	RecentPhysicalActivity *bool `json:"recent_physical_activity,omitempty"`
+
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
+	// RelievedBy What relieves the pain (any of); empty when left out.
+	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
+
+	// SpasmFrequency How often spasms happen.
+	SpasmFrequency *SpasmFrequency `json:"spasm_frequency,omitempty"`
+}
+
 // IntakeCondition The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
 type IntakeCondition struct {
 	// Equals Example: true
@@ -1956,8 +2070,13 @@ type PatientBooking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -2420,6 +2539,34 @@ type Staff struct {
 	// Example: reception
 	Role StaffRole `json:"role"`
 }
+
+// StaffConsentInput The caller's consent in a phone booking: staff read the privacy
+// notice out and the caller agrees. Send `given_by_phone: true`;
+// older staff clients that send `privacy_policy_accepted: true`
+// instead mean the same. With neither, `422` naming
+// `consent.given_by_phone`. The booking records it as given by phone
+// to the signed-in staff member at the time of booking (staff view
+// `phone_consent`). The contact flags may be left out, and then are
+// `false`.
+type StaffConsentInput struct {
+	// ContactByEmail The caller agrees to reminders by email; `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms The caller agrees to text messages (SMS) about the booking; `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone The caller agreed to the privacy policy on the phone.
+	GivenByPhone *StaffConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted The same as `given_by_phone` on this route.
+	PrivacyPolicyAccepted *StaffConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// StaffConsentInputGivenByPhone The caller agreed to the privacy policy on the phone.
+type StaffConsentInputGivenByPhone bool
+
+// StaffConsentInputPrivacyPolicyAccepted The same as `given_by_phone` on this route.
+type StaffConsentInputPrivacyPolicyAccepted bool
 
 // StaffCreate defines model for StaffCreate.
 type StaffCreate struct {

@@ -369,12 +369,17 @@ func patientJSON(p booking.Patient) api.Patient {
 	}
 }
 
-func intakeJSON(in booking.Intake) api.Intake {
-	out := api.Intake{
+// intakeJSON is the answers as recorded; a question not asked on a phone
+// booking is left out.
+func intakeJSON(in booking.Intake) api.IntakeAnswers {
+	out := api.IntakeAnswers{
 		RedFlags:     make([]api.RedFlag, 0, len(in.RedFlags)),
-		PainSeverity: in.PainSeverity, SpasmFrequency: api.SpasmFrequency(in.SpasmFrequency),
-		RecentPhysicalActivity: in.RecentPhysicalActivity, ActivityDetails: nonEmpty(in.ActivityDetails),
-		Reason: in.Reason,
+		PainSeverity: in.PainSeverity, RecentPhysicalActivity: in.RecentPhysicalActivity,
+		ActivityDetails: nonEmpty(in.ActivityDetails), Reason: nonEmpty(in.Reason),
+	}
+	if in.SpasmFrequency != "" {
+		f := api.SpasmFrequency(in.SpasmFrequency)
+		out.SpasmFrequency = &f
 	}
 	for _, f := range in.RedFlags {
 		out.RedFlags = append(out.RedFlags, api.RedFlag(f))
@@ -406,8 +411,23 @@ func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		ChangeableUntil: s.changeableUntil(b, slot), Timezone: b.Snapshot.Timezone,
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
-		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b),
+		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b), PhoneConsent: phoneConsentJSON(b.Consent.ByPhone),
 	}
+}
+
+// phoneConsentJSON is who took a phone booking's consent and when, for
+// staff only; nil for a web booking.
+func phoneConsentJSON(c *booking.PhoneConsent) *struct {
+	At      time.Time          `json:"at"`
+	StaffId openapi_types.UUID `json:"staff_id"`
+} {
+	if c == nil {
+		return nil
+	}
+	return &struct {
+		At      time.Time          `json:"at"`
+		StaffId openapi_types.UUID `json:"staff_id"`
+	}{At: c.At.UTC(), StaffId: c.StaffID}
 }
 
 // triageJSON is a booking's triage, for staff only: the public views never
