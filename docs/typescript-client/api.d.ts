@@ -254,6 +254,12 @@ export interface paths {
          *     token; the presented one is used up (rotation). Presenting a refresh
          *     token that was already used revokes its whole session (reuse
          *     detection) and answers `401`; the event is audited.
+         *
+         *     A browser session (login with `refresh_in_cookie: true`) sends no
+         *     body: the `__Secure-refresh` cookie is the token, the new one comes
+         *     back in `Set-Cookie` and not in the body. Such a request needs
+         *     `X-Requested-With` and must come from the server's own origin
+         *     (`403` otherwise).
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -277,6 +283,11 @@ export interface paths {
          *     unknown or already revoked refresh token also answers `204`, so the
          *     call reveals nothing. Access tokens already issued stay valid until
          *     they expire (15 minutes by default).
+         *
+         *     A browser session sends no body: the `__Secure-refresh` cookie is
+         *     the token, and the answer clears the cookie. As for refresh, it
+         *     needs `X-Requested-With` and the server's own origin (`403`
+         *     otherwise).
          */
         post: operations["logout"];
         delete?: never;
@@ -2021,10 +2032,24 @@ export interface components {
             email: string;
             /** Format: password */
             password: string;
+            /**
+             * @description For browser tools: `true` puts the refresh token in an
+             *     `HttpOnly; Secure; SameSite=Strict` cookie `__Secure-refresh`,
+             *     scoped to `/v1/auth/refresh` and `/v1/auth/logout`, instead of
+             *     the response body (which then leaves `refresh_token` out), so
+             *     page scripts never see it. `false` or left out: the token is
+             *     in the body, as for every other client.
+             */
+            refresh_in_cookie?: boolean;
         };
         RefreshRequest: {
-            /** @description The refresh token from the last login or refresh. */
-            refresh_token: string;
+            /**
+             * @description The refresh token from the last login or refresh. Required
+             *     unless the session is in the `__Secure-refresh` cookie (then
+             *     send no body, or `{}`); without either, `422` naming
+             *     `refresh_token`. A token in the body wins over the cookie.
+             */
+            refresh_token?: string;
         };
         PasswordChange: {
             /** Format: password */
@@ -2045,8 +2070,8 @@ export interface components {
              * @example 900
              */
             expires_in: number;
-            /** @description Opaque refresh token; single use (rotated on every refresh). */
-            refresh_token: string;
+            /** @description Opaque refresh token; single use (rotated on every refresh). Left out when the session is in the `__Secure-refresh` cookie (login with `refresh_in_cookie`, and every refresh by the cookie). */
+            refresh_token?: string;
             staff: components["schemas"]["Staff"];
         };
         /**
@@ -3771,6 +3796,23 @@ export interface components {
     };
     parameters: {
         /**
+         * @description The refresh token of a browser session (login with
+         *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+         *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+         *     Used when the body carries no `refresh_token`; then the request
+         *     must also carry `X-Requested-With` and come from the server's own
+         *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+         *     `403`: a cross-site page cannot spend or end the session.
+         */
+        RefreshCookie: string;
+        /**
+         * @description Any value (the console sends `fetch`). Required when the refresh
+         *     token comes from the `__Secure-refresh` cookie: a custom header
+         *     cannot be sent cross-site without a CORS preflight, which the
+         *     server does not grant for these routes.
+         */
+        RequestedWith: string;
+        /**
          * @description The booking: its id (UUID) or its reference, the code the patient
          *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
          *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
@@ -3783,6 +3825,15 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description Only for a cookie session (login with `refresh_in_cookie: true`,
+         *     or a refresh or logout by the cookie): sets `__Secure-refresh` to
+         *     the new refresh token (`HttpOnly; Secure; SameSite=Strict;
+         *     Path=/v1/auth/refresh` and again with `Path=/v1/auth/logout`,
+         *     `Max-Age` the refresh token's lifetime), or clears it on logout
+         *     (`Max-Age=0`). Never sent to clients that keep the token in JSON.
+         */
+        SetRefreshCookie: string;
         /** @description Entity tag of the returned representation (for bookings, derived from `version`). */
         ETag: string;
         /** @description `true` when this is the stored first response to the request's `Idempotency-Key`, returned again; absent otherwise. */
@@ -4065,9 +4116,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged in. */
+            /** @description Logged in. With `refresh_in_cookie`, the refresh token is in `Set-Cookie` and not in the body. */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4086,11 +4138,30 @@ export interface operations {
     refreshToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any value (the console sends `fetch`). Required when the refresh
+                 *     token comes from the `__Secure-refresh` cookie: a custom header
+                 *     cannot be sent cross-site without a CORS preflight, which the
+                 *     server does not grant for these routes.
+                 */
+                "X-Requested-With"?: components["parameters"]["RequestedWith"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token of a browser session (login with
+                 *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+                 *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+                 *     Used when the body carries no `refresh_token`; then the request
+                 *     must also carry `X-Requested-With` and come from the server's own
+                 *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+                 *     `403`: a cross-site page cannot spend or end the session.
+                 */
+                "__Secure-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -4099,6 +4170,7 @@ export interface operations {
             /** @description New tokens. */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4107,6 +4179,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4116,11 +4189,30 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any value (the console sends `fetch`). Required when the refresh
+                 *     token comes from the `__Secure-refresh` cookie: a custom header
+                 *     cannot be sent cross-site without a CORS preflight, which the
+                 *     server does not grant for these routes.
+                 */
+                "X-Requested-With"?: components["parameters"]["RequestedWith"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token of a browser session (login with
+                 *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+                 *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+                 *     Used when the body carries no `refresh_token`; then the request
+                 *     must also carry `X-Requested-With` and come from the server's own
+                 *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+                 *     `403`: a cross-site page cannot spend or end the session.
+                 */
+                "__Secure-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -4129,11 +4221,13 @@ export interface operations {
             /** @description Logged out. */
             204: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];

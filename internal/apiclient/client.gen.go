@@ -1927,6 +1927,14 @@ type LoginRequest struct {
 	// Example: admin@clinic.example
 	Email    string `json:"email"`
 	Password string `json:"password"`
+
+	// RefreshInCookie For browser tools: `true` puts the refresh token in an
+	// `HttpOnly; Secure; SameSite=Strict` cookie `__Secure-refresh`,
+	// scoped to `/v1/auth/refresh` and `/v1/auth/logout`, instead of
+	// the response body (which then leaves `refresh_token` out), so
+	// page scripts never see it. `false` or left out: the token is
+	// in the body, as for every other client.
+	RefreshInCookie *bool `json:"refresh_in_cookie,omitempty"`
 }
 
 // Message One email or text message to a patient about their booking. It
@@ -2326,8 +2334,11 @@ type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
-	// RefreshToken The refresh token from the last login or refresh.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken The refresh token from the last login or refresh. Required
+	// unless the session is in the `__Secure-refresh` cookie (then
+	// send no body, or `{}`); without either, `422` naming
+	// `refresh_token`. A token in the body wins over the cookie.
+	RefreshToken *string `json:"refresh_token,omitempty"`
 }
 
 // ReliefMethod What relieves the pain.
@@ -2620,8 +2631,8 @@ type TokenResponse struct {
 	// Example: 900
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque refresh token; single use (rotated on every refresh).
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque refresh token; single use (rotated on every refresh). Left out when the session is in the `__Secure-refresh` cookie (login with `refresh_in_cookie`, and every refresh by the cookie).
+	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Staff A staff account. Never includes the password hash.
 	Staff     Staff                  `json:"staff"`
@@ -2844,6 +2855,12 @@ type Weekday string
 // BookingKey Example: TETA-KNJF
 type BookingKey = string
 
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
+
+// RequestedWith Example: fetch
+type RequestedWith = string
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
@@ -2920,6 +2937,42 @@ type ListAuditEventsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
+}
+
+// RefreshTokenParams defines parameters for RefreshToken.
+type RefreshTokenParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
 }
 
 // GetAvailabilityParams defines parameters for GetAvailability.
@@ -3543,10 +3596,15 @@ type ClientInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout Log out
 	//
@@ -3555,10 +3613,15 @@ type ClientInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe The logged-in staff member
 	//
@@ -3598,10 +3661,16 @@ type ClientInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshToken Refresh the access token
 	//
@@ -3610,10 +3679,16 @@ type ClientInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAvailability Bookable slots
 	//
@@ -5237,11 +5312,16 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequestWithBody(c.Server, contentType, body)
+func (c *Client) LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5259,11 +5339,16 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequest(c.Server, body)
+func (c *Client) Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5342,11 +5427,17 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5364,11 +5455,17 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequest(c.Server, body)
+func (c *Client) RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8196,18 +8293,18 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 }
 
 // NewLogoutRequest calls the generic Logout builder with application/json body
-func NewLogoutRequest(server string, body LogoutJSONRequestBody) (*http.Request, error) {
+func NewLogoutRequest(server string, params *LogoutParams, body LogoutJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLogoutRequestWithBody(server, "application/json", bodyReader)
+	return NewLogoutRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewLogoutRequestWithBody constructs an http.Request for the Logout method, with any body, and a specified content type
-func NewLogoutRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewLogoutRequestWithBody(server string, params *LogoutParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8232,6 +8329,38 @@ func NewLogoutRequestWithBody(server string, contentType string, body io.Reader)
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XRequestedWith != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Requested-With", *params.XRequestedWith, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Requested-With", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.UnderscoreUnderscoreSecureRefresh != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Secure-refresh", *params.UnderscoreUnderscoreSecureRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Secure-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -8303,18 +8432,18 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 }
 
 // NewRefreshTokenRequest calls the generic RefreshToken builder with application/json body
-func NewRefreshTokenRequest(server string, body RefreshTokenJSONRequestBody) (*http.Request, error) {
+func NewRefreshTokenRequest(server string, params *RefreshTokenParams, body RefreshTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRefreshTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewRefreshTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewRefreshTokenRequestWithBody constructs an http.Request for the RefreshToken method, with any body, and a specified content type
-func NewRefreshTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewRefreshTokenRequestWithBody(server string, params *RefreshTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8339,6 +8468,38 @@ func NewRefreshTokenRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XRequestedWith != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Requested-With", *params.XRequestedWith, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Requested-With", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.UnderscoreUnderscoreSecureRefresh != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Secure-refresh", *params.UnderscoreUnderscoreSecureRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Secure-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -12028,10 +12189,15 @@ type ClientWithResponsesInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// LogoutWithResponse Log out
 	//
@@ -12040,10 +12206,15 @@ type ClientWithResponsesInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// GetMeWithResponse The logged-in staff member
 	//
@@ -12085,10 +12256,16 @@ type ClientWithResponsesInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// RefreshTokenWithResponse Refresh the access token
 	//
@@ -12097,10 +12274,16 @@ type ClientWithResponsesInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// GetAvailabilityWithResponse Bookable slots
 	//
@@ -14154,6 +14337,11 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse200Headers the declared response headers of an HTTP 200 response for Login
+type LoginResponse200Headers struct {
+	SetCookie *string
+}
+
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter *int
@@ -14178,6 +14366,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LoginResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -14251,11 +14441,18 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse204Headers the declared response headers of an HTTP 204 response for Logout
+type LogoutResponse204Headers struct {
+	SetCookie *string
+}
+
 type LogoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -14264,11 +14461,18 @@ type LogoutResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *LogoutResponse204Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r LogoutResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LogoutResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14479,6 +14683,11 @@ func (r ChangePasswordResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse200Headers the declared response headers of an HTTP 200 response for RefreshToken
+type RefreshTokenResponse200Headers struct {
+	SetCookie *string
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14488,6 +14697,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -14496,6 +14707,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefreshTokenResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14511,6 +14724,11 @@ func (r RefreshTokenResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r RefreshTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RefreshTokenResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -21189,11 +21407,16 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.LogoutWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.LogoutWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21207,11 +21430,16 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.Logout(ctx, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21276,11 +21504,17 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshTokenWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21294,11 +21528,17 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshToken(ctx, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23906,6 +24146,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers LoginResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -23945,6 +24195,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23973,6 +24230,19 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers LogoutResponse204Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers204 = &headers
 	}
 
 	return response, nil
@@ -24145,6 +24415,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24173,6 +24450,19 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RefreshTokenResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
