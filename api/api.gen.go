@@ -819,6 +819,36 @@ func (e SpasmFrequency) Valid() bool {
 	}
 }
 
+// Defines values for StaffConsentInputGivenByPhone.
+const (
+	StaffConsentInputGivenByPhoneTrue StaffConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputGivenByPhone enum.
+func (e StaffConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case StaffConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaffConsentInputPrivacyPolicyAccepted.
+const (
+	StaffConsentInputPrivacyPolicyAcceptedTrue StaffConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputPrivacyPolicyAccepted enum.
+func (e StaffConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case StaffConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StaffRole.
 const (
 	StaffRoleAdmin     StaffRole = "admin"
@@ -1046,8 +1076,13 @@ type Booking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Locale The language the booking is made in: its emails, text messages,
 	// calendar file and manage page speak it. Left out, the first
@@ -1077,6 +1112,16 @@ type Booking struct {
 
 	// PatientId The patient record the booking belongs to (staff only; never in public answers).
 	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// PhoneConsent Staff only: on a phone booking, who took the caller's consent on
+	// the phone and when (the booking's creation); `null` when the
+	// patient consented on the web.
+	PhoneConsent *struct {
+		At time.Time `json:"at"`
+
+		// StaffId The staff member who took the call.
+		StaffId openapi_types.UUID `json:"staff_id"`
+	} `json:"phone_consent"`
 
 	// ProviderName The provider's name when booked (or last moved).
 	//
@@ -1117,11 +1162,23 @@ type Booking struct {
 
 // BookingCreate defines model for BookingCreate.
 type BookingCreate struct {
-	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
-	Consent ConsentInput `json:"consent"`
+	// Consent The caller's consent in a phone booking: staff read the privacy
+	// notice out and the caller agrees. Send `given_by_phone: true`;
+	// older staff clients that send `privacy_policy_accepted: true`
+	// instead mean the same. With neither, `422` naming
+	// `consent.given_by_phone`. The booking records it as given by phone
+	// to the signed-in staff member at the time of booking (staff view
+	// `phone_consent`). The contact flags may be left out, and then are
+	// `false`.
+	Consent StaffConsentInput `json:"consent"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Notes Internal staff notes; never shown to the patient.
 	Notes *string `json:"notes,omitempty"`
@@ -1162,8 +1219,13 @@ type BookingCreated struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -1731,6 +1793,58 @@ type Intake struct {
 	SpasmFrequency SpasmFrequency `json:"spasm_frequency"`
 }
 
+// IntakeAnswers The intake answers as a booking records them. Health information -
+// never logged. A web request answers every required question
+// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+// `red_flags`, which triage needs, and records the other answers the
+// caller gave: a question not asked is left out here. Every answer
+// given is checked as on the web (`422` naming the field).
+type IntakeAnswers struct {
+	// ActivityDetails What the activity was.
+	//
+	// Example: moved house
+	ActivityDetails *string `json:"activity_details,omitempty"`
+
+	// PainSeverity Pain from 0 (none) to 10 (worst imaginable).
+	//
+	// Example: 7
+	PainSeverity *int `json:"pain_severity,omitempty"`
+
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
+	//
+	// Example: 2026-11-01
+	PainStartedOn *string `json:"pain_started_on,omitempty"`
+
+	// PreExistingConditions Known conditions (any of); empty when left out.
+	PreExistingConditions []PreExistingCondition `json:"pre_existing_conditions,omitempty"`
+
+	// Reason Reason for the consultation, in the patient's words.
+	//
+	// Example: lower back spasms
+	Reason *string `json:"reason,omitempty"`
+
+	// RecentPhysicalActivity Recent heavy physical activity or labour.
+	RecentPhysicalActivity *bool `json:"recent_physical_activity,omitempty"`
+
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
+	// RelievedBy What relieves the pain (any of); empty when left out.
+	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
+
+	// SpasmFrequency How often spasms happen.
+	SpasmFrequency *SpasmFrequency `json:"spasm_frequency,omitempty"`
+}
+
 // IntakeCondition The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
 type IntakeCondition struct {
 	// Equals Example: true
@@ -1964,6 +2078,14 @@ type LoginRequest struct {
 	// Example: admin@clinic.example
 	Email    string `json:"email"`
 	Password string `json:"password"`
+
+	// RefreshInCookie For browser tools: `true` puts the refresh token in an
+	// `HttpOnly; Secure; SameSite=Strict` cookie `__Secure-refresh`,
+	// scoped to `/v1/auth/refresh` and `/v1/auth/logout`, instead of
+	// the response body (which then leaves `refresh_token` out), so
+	// page scripts never see it. `false` or left out: the token is
+	// in the body, as for every other client.
+	RefreshInCookie *bool `json:"refresh_in_cookie,omitempty"`
 }
 
 // Message One email or text message to a patient about their booking. It
@@ -2122,8 +2244,13 @@ type PatientBooking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Locale The language the booking is made in: its emails, text messages,
 	// calendar file and manage page speak it. Left out, the first
@@ -2381,8 +2508,11 @@ type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
-	// RefreshToken The refresh token from the last login or refresh.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken The refresh token from the last login or refresh. Required
+	// unless the session is in the `__Secure-refresh` cookie (then
+	// send no body, or `{}`); without either, `422` naming
+	// `refresh_token`. A token in the body wins over the cookie.
+	RefreshToken *string `json:"refresh_token,omitempty"`
 }
 
 // ReliefMethod What relieves the pain.
@@ -2595,6 +2725,34 @@ type Staff struct {
 	Role StaffRole `json:"role"`
 }
 
+// StaffConsentInput The caller's consent in a phone booking: staff read the privacy
+// notice out and the caller agrees. Send `given_by_phone: true`;
+// older staff clients that send `privacy_policy_accepted: true`
+// instead mean the same. With neither, `422` naming
+// `consent.given_by_phone`. The booking records it as given by phone
+// to the signed-in staff member at the time of booking (staff view
+// `phone_consent`). The contact flags may be left out, and then are
+// `false`.
+type StaffConsentInput struct {
+	// ContactByEmail The caller agrees to reminders by email; `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms The caller agrees to text messages (SMS) about the booking; `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone The caller agreed to the privacy policy on the phone.
+	GivenByPhone *StaffConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted The same as `given_by_phone` on this route.
+	PrivacyPolicyAccepted *StaffConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// StaffConsentInputGivenByPhone The caller agreed to the privacy policy on the phone.
+type StaffConsentInputGivenByPhone bool
+
+// StaffConsentInputPrivacyPolicyAccepted The same as `given_by_phone` on this route.
+type StaffConsentInputPrivacyPolicyAccepted bool
+
 // StaffCreate defines model for StaffCreate.
 type StaffCreate struct {
 	// Email Example: rita@clinic.example
@@ -2647,8 +2805,8 @@ type TokenResponse struct {
 	// Example: 900
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque refresh token; single use (rotated on every refresh).
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque refresh token; single use (rotated on every refresh). Left out when the session is in the `__Secure-refresh` cookie (login with `refresh_in_cookie`, and every refresh by the cookie).
+	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Staff A staff account. Never includes the password hash.
 	Staff     Staff                  `json:"staff"`
@@ -2868,6 +3026,15 @@ type WebhookPayload struct {
 // Weekday defines model for Weekday.
 type Weekday string
 
+// BookingKey Example: TETA-KNJF
+type BookingKey = string
+
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
+
+// RequestedWith Example: fetch
+type RequestedWith = string
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
@@ -2944,6 +3111,42 @@ type ListAuditEventsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
+}
+
+// RefreshTokenParams defines parameters for RefreshToken.
+type RefreshTokenParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
 }
 
 // GetAvailabilityParams defines parameters for GetAvailability.
@@ -3459,7 +3662,7 @@ type ServerInterface interface {
 	Login(c *gin.Context)
 	// Logout Log out
 	// (POST /v1/auth/logout)
-	Logout(c *gin.Context)
+	Logout(c *gin.Context, params LogoutParams)
 	// GetMe The logged-in staff member
 	// (GET /v1/auth/me)
 	GetMe(c *gin.Context)
@@ -3468,7 +3671,7 @@ type ServerInterface interface {
 	ChangePassword(c *gin.Context)
 	// RefreshToken Refresh the access token
 	// (POST /v1/auth/refresh)
-	RefreshToken(c *gin.Context)
+	RefreshToken(c *gin.Context, params RefreshTokenParams)
 	// GetAvailability Bookable slots
 	// (GET /v1/availability)
 	GetAvailability(c *gin.Context, params GetAvailabilityParams)
@@ -3507,37 +3710,37 @@ type ServerInterface interface {
 	CreateBooking(c *gin.Context, params CreateBookingParams)
 	// GetBooking Get a booking
 	// (GET /v1/bookings/{id})
-	GetBooking(c *gin.Context, id openapi_types.UUID)
+	GetBooking(c *gin.Context, id BookingKey)
 	// UpdateBooking Update notes or contact details
 	// (PATCH /v1/bookings/{id})
-	UpdateBooking(c *gin.Context, id openapi_types.UUID, params UpdateBookingParams)
+	UpdateBooking(c *gin.Context, id BookingKey, params UpdateBookingParams)
 	// CancelBooking Cancel a booking
 	// (POST /v1/bookings/{id}/cancel)
-	CancelBooking(c *gin.Context, id openapi_types.UUID)
+	CancelBooking(c *gin.Context, id BookingKey)
 	// CheckInBooking Check the patient in
 	// (POST /v1/bookings/{id}/check-in)
-	CheckInBooking(c *gin.Context, id openapi_types.UUID)
+	CheckInBooking(c *gin.Context, id BookingKey)
 	// CompleteBooking Complete the consultation
 	// (POST /v1/bookings/{id}/complete)
-	CompleteBooking(c *gin.Context, id openapi_types.UUID)
+	CompleteBooking(c *gin.Context, id BookingKey)
 	// ConfirmBooking Confirm a pending booking
 	// (POST /v1/bookings/{id}/confirm)
-	ConfirmBooking(c *gin.Context, id openapi_types.UUID)
+	ConfirmBooking(c *gin.Context, id BookingKey)
 	// DeclineBooking Decline a pending booking
 	// (POST /v1/bookings/{id}/decline)
-	DeclineBooking(c *gin.Context, id openapi_types.UUID)
+	DeclineBooking(c *gin.Context, id BookingKey)
 	// ListBookingEvents Booking history
 	// (GET /v1/bookings/{id}/events)
-	ListBookingEvents(c *gin.Context, id openapi_types.UUID)
+	ListBookingEvents(c *gin.Context, id BookingKey)
 	// MarkNoShowBooking Mark a no-show
 	// (POST /v1/bookings/{id}/no-show)
-	MarkNoShowBooking(c *gin.Context, id openapi_types.UUID)
+	MarkNoShowBooking(c *gin.Context, id BookingKey)
 	// RescheduleBooking Move a booking to another slot
 	// (POST /v1/bookings/{id}/reschedule)
-	RescheduleBooking(c *gin.Context, id openapi_types.UUID)
+	RescheduleBooking(c *gin.Context, id BookingKey)
 	// RevertBooking Undo a check-in or no-show
 	// (POST /v1/bookings/{id}/revert)
-	RevertBooking(c *gin.Context, id openapi_types.UUID)
+	RevertBooking(c *gin.Context, id BookingKey)
 	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
 	// (GET /v1/calendar-feeds/{token}.ics)
 	GetProviderCalendarFeed(c *gin.Context, token string, params GetProviderCalendarFeedParams)
@@ -3932,6 +4135,48 @@ func (siw *ServerInterfaceWrapper) Login(c *gin.Context) {
 // Logout operation middleware
 func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LogoutParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Requested-With" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Requested-With")]; found {
+		var XRequestedWith RequestedWith
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Requested-With, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Requested-With", valueList[0], &XRequestedWith, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Requested-With: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XRequestedWith = &XRequestedWith
+
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-refresh"); err == nil {
+			var value RefreshCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-refresh", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-refresh: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.UnderscoreUnderscoreSecureRefresh = &value
+
+		}
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -3939,7 +4184,7 @@ func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.Logout(c)
+	siw.Handler.Logout(c, params)
 }
 
 // GetMe operation middleware
@@ -3971,6 +4216,48 @@ func (siw *ServerInterfaceWrapper) ChangePassword(c *gin.Context) {
 // RefreshToken operation middleware
 func (siw *ServerInterfaceWrapper) RefreshToken(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshTokenParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Requested-With" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Requested-With")]; found {
+		var XRequestedWith RequestedWith
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Requested-With, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Requested-With", valueList[0], &XRequestedWith, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Requested-With: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XRequestedWith = &XRequestedWith
+
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-refresh"); err == nil {
+			var value RefreshCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-refresh", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-refresh: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.UnderscoreUnderscoreSecureRefresh = &value
+
+		}
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -3978,7 +4265,7 @@ func (siw *ServerInterfaceWrapper) RefreshToken(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.RefreshToken(c)
+	siw.Handler.RefreshToken(c, params)
 }
 
 // GetAvailability operation middleware
@@ -4634,9 +4921,9 @@ func (siw *ServerInterfaceWrapper) GetBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4659,9 +4946,9 @@ func (siw *ServerInterfaceWrapper) UpdateBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4708,9 +4995,9 @@ func (siw *ServerInterfaceWrapper) CancelBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4733,9 +5020,9 @@ func (siw *ServerInterfaceWrapper) CheckInBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4758,9 +5045,9 @@ func (siw *ServerInterfaceWrapper) CompleteBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4783,9 +5070,9 @@ func (siw *ServerInterfaceWrapper) ConfirmBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4808,9 +5095,9 @@ func (siw *ServerInterfaceWrapper) DeclineBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4833,9 +5120,9 @@ func (siw *ServerInterfaceWrapper) ListBookingEvents(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4858,9 +5145,9 @@ func (siw *ServerInterfaceWrapper) MarkNoShowBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4883,9 +5170,9 @@ func (siw *ServerInterfaceWrapper) RescheduleBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -4908,9 +5195,9 @@ func (siw *ServerInterfaceWrapper) RevertBooking(c *gin.Context) {
 	_ = err
 
 	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
+	var id BookingKey
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
 		return
@@ -6555,879 +6842,915 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdhs3sjZ6K1jcey1TmSZNSpQtUWuvdyuynTjx10hyPJnQLxvsBsUeNQFOAy2aSfT3XMC5xHMlZ6EK",
-	"QKM/SJGykklm/GMychONBgqoQlWhqp5fWpGYLwRnXMnW8JcW+0Tni5TB318LcZ3wK/2nzOdzmq1aw9bl",
-	"jBGp6HRKbhK2bAWtG5rmTLeJKI9YmlKVCD7OGJWCt4Y8T9OgFc0ov2J0krJxzlWStoat/d7+k06/3zno",
-	"XfafDnu9Ya/391bQigSXjCvoT3BFIzWerMZsTvVLKstZ4D+Xc2mfLrLkhkar8UKkSbQa0yhiC8Vi/PkW",
-	"O85ThaNTqwUbczpnrWHrRZJJRfyf9TAyRhWLx1R5Q90/1EPt26EmcWvY6k2P2VH8NOo8mRzSzmBwfNA5",
-	"2n/a7zzpHU4H7CDej/oT3ZYreg1UopFKbhK1GsdM0SSVrWFrLm5YTGYil6wVtBY04WPJbliWqFVr+NQ+",
-	"UTTTI9JEdSPq9fULGRuzT4lUCb8aR4LHiZ6EbA1/as1YxhOYSJzIqPUxaNl1aaViyTIyodE1kQuqCal/",
-	"jBhX48VsJZOIpmM7VkvjjMXjaUqvoG8uOMMe04TdsHg8WeEnqRqLbJxEMBkhYTS6IXxmPM3YP3PGI72X",
-	"Ypqkq9Zt0EpFhAtD4zhjUhOl3+uR1zTh5EIF5GKRJfxqmrA0bnmtzQo+E0uuxJITMZ3iZ7lQegu3vtav",
-	"kdfnL8k0E3Oy39s/7AKJVWI2WUwVG4vpeJJkaqY/e3zU6/QGnd5+K2iZbdeinP6vYYxuJOatoDXVm8Z+",
-	"/5RTPSpaPHklFuxn/aGZJtKw9Zf+YH9weHjY6+8f6PkuMnGTxCxzM8i65DVdUXI2YxwWYsoyxiP92/dP",
-	"//q6M7jcf9cKWjIVljUqmxk24z7rx73oeNI5ok+nnQF7EneOo8NJZ0APpvY3PS1e2tj7nV5fb+zBob+x",
-	"+1FvckyPpp2nupuB7uaIDo47B3p7P+kdHk8HzF8LeOlppNnAtOoMWP9J55j2DjuOFXr0uOVNH16yY+sc",
-	"T45oZzB9yjpH8ZOoczgpxq3nrhmgadxGdtwGLSnyDGi2ZBN8Q+V6G0SCT5NszvTmUcmc/YyrcjpnWRLR",
-	"x6+EHJ/yK6bFXtBSWUKvgFWRacdTkc3HNyyTCTDOwfSY6qk8jZEA7IbpPZKJXCVcPxE3LMuSmFnhl+Ug",
-	"TzXHjAsO+ngbtPJF3Cxljoa9/eGgrxfDffjg9jawIvkMxFNZMJ8S2G1kYqS2L5l3F6pTmsotpGoh1ypi",
-	"63CjXFpkicjGcpFwNpZ5dsWylV6vRcJpOpaKcSETWRJXPJ9POJOSJJyoGSMpmyqSsisiEx4xUnSyXoaZ",
-	"KW0jxOYsTnBfNwuuJWPXKLmspDnXHJuxmExWRHPzO6pY2iUogBYZu0lELrUkulP+PHna6R13+gNP/sxp",
-	"FuWyG80Y3ySHXkOziigyEqWQRAf9HkiioyNgmVSo8S4M38BUtY0ZV3cmZ0uyYDzWxAAySkWWiZqRREky",
-	"p5xeMaLENYz0iz7xRZ/4o+kTuEXHuEWHrbka/3V+fPP3+XezKD1O2TcvVPTNp/RvB+c3dP+H/G8/P1+9",
-	"/vmv/TdXX3SNf19dw8pBI9e2US3WnvdOCnii9FUiVVmOvuWMLLSoFFM4A+kV4zH1RWaimJZgP30Rnr+Z",
-	"8Hx4gfcvsIu+yKX/OBtoBzF1TwtIq+BcbTKAFkLKRMudaUYjlWdssxXksbf7eP/2Y9Di7JMaR3kmRYbf",
-	"8MTmOaqXzRbSkk2sfWT10M+0k7aTd1/UtY1i7l8ui3a0gvR2O/PEz+VqUdtqvngiWjz5Gw0oyyxdYyaj",
-	"LFko5C48Am8SmRgbiRIwlNHGFTwgCY/SHGwpSrRlyZZaI1iJPCPJnF4l/EobmXGeoVSaJzwHsT84NHJt",
-	"SxlpiPdGG2+4QtWTWS9mkjE5NsYgPsddfxu0XhnBWKGNdyCtoYh33O33euRDkspZkjHydXoTB+QiTxQj",
-	"g14vIK+EJEZwBeTslBz3ev2nVnxvKYmd9Zx4A7tDSOrZvUOarPWSG5o9kl885V8s2z+qZftFDfw3N093",
-	"8n3f7ZAGwZeJScrmZyCqPiQ8FsuzVMiq2w9/J0toQCJsUdK2tIpoJN4Ym41dM2R6I0qtzhZRTrggqeBX",
-	"miUZwZdjIniacHZCFimjkpGIpimYyFGa8CTqeorwoHesCaFStn6IcFwPWzOlFnL4+LHZYl3Tmdn+jxdI",
-	"BvkYB9HBXjqmF49Q34o0fv5pkWRVCukfCDO/1CkzE2k8Ln52FNET078RrVnMEkk0L5AZlbavExLNhJBM",
-	"qw76J3pFE76WBoJP0yRSu89bj6Fjx1eZ78WMZuyc0WjWOGmpf7Z+jJiuSGaarqECtB8XjQpaCEHmlK/I",
-	"IqURk9hlIqFP/YkZS2NCFXxnLuaMqxPYTaBaiVwRCqQMiMiIylZIKpJwQsmULYnVnX4b2sGsOnZWHgVf",
-	"xmy+EEoL/+/Z6pzlNebyWpBrpumXN7NXUjQcX7PV2DUsMZjXXed7tiJLKglNM0bjFdHtjSbKhZqxzLnw",
-	"JyJereWttSPckVLeBDrXbNUx/fjU4jc0TeLLjHJzhpZJhT8TVfzeQCZsNC41ciQ6dRIo4UTPlpFI6GEq",
-	"FmuhxIUCaYR6HYvXE6VpLLsSBPvoeH14xDBa6atknqhG/jMNSKpbbOA7oxmMoV0j62k+s4aB3SxaCh2Q",
-	"fBGJuSYXymVLPRkQKpFdqSSCOx2ZzKl+9WatBAf+RPLCe6B06DNXD641PHhw/jQD68AHmlj0IhXqPac3",
-	"NEm1tl6msf6R5N6vdfKCyVluUuJIJ9O5QNmGV55IBrPfNFk3bLaGUexIBT2Ijt+DIQCoLFWL19in6626",
-	"XVQcTxt8Rjkl52yFvik7N98khmFd6BXK05ohLu3zteOK6IJGoLz3g8/UJ68YZxmoUGqWifxqhnrU007v",
-	"oHPQtwolaoYHRx2tP3YGWi3UOmTHKYbTo99ZodSbseQnQGk4zcS8pGS27C9KVGeG6g/ePjAOevP+sNez",
-	"6qq2AI/x30vGrmO6AnuO6z9uA/fK0/Ir/YPhQfkVNcszCS99hFU3ZkBpxfUzb7WRTVrD3oMu9Z/TdMi0",
-	"IcfBX9EPWpY3oAt0QNxlW3imhVgww3qKTqen8Type3ooPF3Peo3eg95l76j4njM9dVf/WxZVzrkwecqe",
-	"Rn3WOYgO+53BtMc6x3Gfdp7Q/nR/chAN4kNWSJXTlH0ip2ZkmQCBggPVs7kU14yfM7kQXFakCfwkCZ0q",
-	"lpFUXFWnFjEp3S0xW303m3wTJW+T716+//ll/03yUr7k54fR2csnL68Xf/vh7LvjLlt993P84WXyNnm5",
-	"/PEfcfpm//Wnv198d9yN9lM+mb/oxX/7LtVEADVbjjWJj3s9sIszJmfua5kaH85/THvxX4+jv+1P/vn9",
-	"0x/UgfxuecS/nZ722d8H+Tmu3XT6J1iGoAXzGpvz6mtGM5bB6nxgk5kQ189YmtwwvShl3o/Nc7KkidIa",
-	"yFRkEGWiZkmmLQHF5ouSdDCPZGu4v8Gb5UVkMR4vRMKNw3h/8mTai6LjTm8QH3YG04HmwD7rPImfRkfs",
-	"eEp7Ey0d2Q2zbzyZHrJBfBB19id92hn0jo86x+wo7li211zv3jAEMApU17fmobOjqB/vs4NpZ0C1iIq0",
-	"sGJPp52j3nGfGpJbj4yZaePkjswqQ0OWZSIDZ49csozF5LB3QC5YdpNEjLwvKRTQPjPMMtYGQWvYyhdS",
-	"ZYzOySSXK9sIxcYY1Z/D3oG5xtkwqAM7qAVdpYLGxklF73Kh/maO0Qd2df7LfW/39K3ps+wwGkw6B3T/",
-	"uDPoHz3tHE+fsM5hPIgOJvu0f9w72vaAPIg0F/SOO0f6xBroE+sYiHZsjsjpYf2A7E/2o4N4wDqH0ye0",
-	"M5g8jTpH8THr9KZuz7PaAXlMjyZPNX8csoFml4NJ5yjajzt91pva3x4uzHSn0M79W/TNSUXni/Xt18qC",
-	"pnAUT1Y+NwKr4TZU/0ysQLvHMX1cnA/lW6x3me4hYia6b66NPLmSiultGydSi4+4wriFxAO3+Vetj/a+",
-	"ajsZ20zz8ijzLPXsn8W8avpogsjH1l5touKHRM0uWJSxO+lZhDhKaB8QOQPnO9909/XnoLU0FGgtZ5JF",
-	"49fT7/96nB198/2P/8wul/94/+7Z0ctX7/7+Uuy/oq/oxXJ/8vV32fuLxc8frv/nt1qp26A1YzRmGSSv",
-	"nGmL/UxwlYkUJGyJZPpXrR3EScaA+rJLTvFYS9JErQgefZKEi3ySJlFAuOhEusswIEpo4ztjYAnpeeBC",
-	"hy+nnTeCs85rqqJZCGZ5NGNz6uXVaAatdFgwtlSZ5dznl/SqPurnXOmxKXplXacZU3nGWUwytsiYPvbw",
-	"wrmt1Z7C6xKzLLlhMWZBhEbuhHvrhjhqHYxajeNyTj11zhYpXaFzqTzKUO/jkCxnzLinEwljlUpoXQLO",
-	"LGJVBk1MnAi4FB9JElZ8kWFQzBK8syeETvRMCTgjl4lklXnwfK73tB6G3tb1WZwzla1OtRJfH/0FiwSP",
-	"pR6XViHJhE1FBoTOVuZmvYFkB72gNU94Mtef7rlvJlyxK1Bc4bTFKWNuFY1NpIrVU4wmQBeL1MSeWz/M",
-	"X/4h0afpPue8SHOaToU+A8bQpuJD8v20ehW4UAT9j99dvH1T9hv1Ct/K1zQm5y46ZkeXkRtRB0Z065Pr",
-	"vzM2bQ1b//W4yDl7jL/Kx8athqQqL8lr26Wd0BC2jD8rPR/SDsvkCPfAbUjJgqpZQP6Za7tAZASlBFnQ",
-	"jM6ZtuQmGaPXEiU1DEe3SiSZJ1Im/AovB2bM9KCVKwm92vdhA4tcMRILhgOKWZTSjOEAODEbwXtH5tGM",
-	"UElC8DCG+nMiVzKJGYzDvB+TjPIrFhDOblhGopTOFywm7dD6q12HmpuLKKjCF44cumaDVTaWtN4SE8/Q",
-	"tF626WMb93C79RIXb9SW2L/kQ+ta07TwcAfFWcrZkoRaPoKE9SS+lZlNQzDNHkMb+P4LkU2SOGb8s/hv",
-	"6nopsV4iiT6SBSecsRjFH1i2RJu5ZcY7KBjvhdfbjmxXDOQhOO40VzPGlaYDiwMyyZWR4HQ6JXM2n7Ds",
-	"kYS5gOceNrwAYQ+b8EUmuHrG5LXzv+9MY1jRyN0qF95zeFTRz/dLjgqzNMXmGXMxxivjMU1TsSxfY2Sa",
-	"s8BVgH0Tqojfcw977sAnAqAD47GLwV6AqjfHQJ+Yrh7+qrCYSIeLDk6kYydyC9GFDfdfG3l37cUZZjT9",
-	"iLpt9cqiRFE1XjHVRM9oxqLrTsKJWICvzKNm/7L3xKdmKwAfoqybW4O6u/G3oKbqrJjyaPkQvPNGKFAt",
-	"TWiCPatAtj2SJMqzDBR0uEV05wWMAThoxIsheoK+eGiOtUTZww/cW8mckRVTI94O169TaORoaMkeDkl5",
-	"vUY8PPv2+dn3L9+M3757/uYitAqQ4f9MnWjNVRsyhPLYXYPC2+aifcShIQ6zCNeoDKzCkmZoIx46FvcH",
-	"p7+FnIpsau/0C1Yc8TIvpiKiqebIve4INvZLrljGafocvVufIfUT05NxlPkXxZzknH1asEibBfAzERGs",
-	"eeme7tDXt+zAiGSZPuVtrzvfC2M3HXz/Ifby+2Iu/ti65A2qIxRiAyYrMqExSfgiVyckolmWwK4mdkR4",
-	"KjRe09/jVHhIcfcQRLrcjb89rUazUklYAJ1es+yK3f/k9K0D3RPE5hpZ6fYpLSJ63W0ytNbLqIQWKSyd",
-	"Prz0hW903IgeivxmMrI2G6e62+kuqbQTpUu6QhmGL+EaaCuiRLZwr3mZ3gj1QuQ8/qwV0vJ5Cr3UTDf0",
-	"MhY7CAJXy6rjoFiSN0IR29GOa6KPQXz1YY4/NG3cBHxXhDXgZEBoKgWhZJkJflVKAUY75h26/C+FeEWz",
-	"K/ZZRDbXB2MlxDiF3jbZyVqhncD5MhdSkSeHhwdPyGSlmCwRv+/p7WawRAlB7Ad2jjeBLjpKiA528VC8",
-	"UXUCiBtjXcnkZ2aigNpPBuT75GstyWM2pXmqzCpkzIVJv6BJyj5vtxvH03ieyDlV0WztptdcakM7McE/",
-	"QdbNGC3Hu/T3vWXwRkumONydF8KMsePG+BDrEL6cGq9gwc/QO4Y4mSPDfHpoHGKGFuvpQM4heDA2ypHK",
-	"VrVFO8cEjc9btoXX4TizPXprd6G1sLKaqw1tknBiJ15atP2jNYvmdb4r/3jddFw3D8VD3voZ51Ei3WDh",
-	"ihlOdnRrwyKY29JKhNhnnRMQYFdlmZgqOqGSWVsAItX058rapies7D3uZwWG6TMDx/NAJhPB8EElUNHU",
-	"StJ0mkSk7SaYczc3d6obpTSRJM4wrMWaK4kicpYrSWKxNEfKpRCvKV8Zz6b8rPXIqGIYGVmJpbXhyPag",
-	"O0HG1Kxw0CMSnctlZvAUq9rru6+MHlnHjuwhFudc67GmQy1yIEraueh4Pp+wTJtgZm56piG06oCHveql",
-	"8366y1nnuelhXO85zdVMZMnPnynQcujIObjKkb7oIJ9AxAlqJD6zlxWwfrF0pcHtvGrVET2I29x6r02I",
-	"PjgNTPxxlLFYf03bZgQk3IcPHzq+2y8ccSPqrEEHAh7JEs1omjLQls9fnJEnTw97QxJilM5I82k6/59R",
-	"Cyc7ajmvAxiP/zMqgq01dUctc1dEDbWXVI4ggmOvS065Gz1GV5k2kq4kkWJIQly5EH0T0nwIO+bm1RAO",
-	"SMiawBnROJZmNGOPZv8zwqgj+8lRKxzxtpkWqc4qIGumE4z4Nl3vnZArpggFh7Y/uRHHa7p3by8uyeOb",
-	"/mO9NR6beK8QZ4gaAjzBlzSpVngjNuJ2lfGTWgEHUyhjN+Ia7fVUXIlcBSRmcPmMl4YiI3TEF1TKpchi",
-	"o3jsFVeh3hb1D+twqLuDnIkrmnDjbXnPF5nQk9ICGy8uP093xMtWrYI41a5RiccIdEsCyIQDgQtrYopj",
-	"OOf9nCoIo2FpXIS8dzHgJmjN9fCvwJLOJViVlCxSmnACLYjJwQvcZU41Quc2KJynnvFhv4e5jt1yHqML",
-	"au/3Gkdg7JJ+z+8959dcLPnYJv7ZL0QiFXlWmopRFCiSxiXM2HT424/+2eRp1z+4Bbi/bu266JguHkLO",
-	"1QbWNbwtQ3NXxyAisLQlSJvipeGCqhn6POydork0xMu+4sJOd7V3QgylzcaCHKOMLUSmGNh/Xdz7Ml/g",
-	"s9csTqjND/+MA8t1OJ7rHscmo7xJBY8hu6J6zVe2mg79g8v1TaBvm62+8xHm+ulAPx3o4LcyY/UehigA",
-	"qiVTZbJh13PtgdpxmseJen5jqL/IxIJlKkGHIo2UyMZwuQWhYtWQgA8zQeIkJok6ISHP0zQElZ9ywVdz",
-	"kcP+4koWUsDsQ4wQ1oQ3kmbYyvNE843uBG0CjPmphCgELQrDdK9ps6KjknlDsEigDySILV00hLmkmJyD",
-	"csoPtCARnTOIBwHZ6EI/9nsH3V633z/oPm36lt1vtaiJmcgUmeVzysEu0JMj2PjEelTYfKFW1nVMiTtn",
-	"hFGzuk0fNLGPvzTsCJTBCb8R6Q2LSZt1r7owRcG1/ZDgVR6swV5gVAwO+Wp3kh93QXXVas1kPvkHi9SG",
-	"raPHSaNI5HoVplNwpZuxgBi51+ZQRpxs4qZiv4PwwfgT6wv4qVXMJ6hu/4Zp2WXw9xrsUbchijAbAe/q",
-	"YRZDsKWsymxnilV5f2w3oYIELZplFMsw+hVhalwAz42ZzohuC3W0HDcLU1OSSvxhiz1SpSdMoTyOzTSx",
-	"Z0J5qN8neJ8lWZRrbQBFS5cgI0siZyJP9UGTQpoR6I5wTYsqjol8gj0/lnkUMRYzLASgn7hzG/+pZplQ",
-	"yj0RuWpV8gqKbFHLrWPjjrK5BGMTruj+bUL7TER/rblTOL1nWemZzTtEL309gCtoferoiXZuaAbHu55x",
-	"ma6v9PQuvOk3/PzC0qLht0uPMLWfkUzlx+dINJM5YkhWbvLOEPDMEaT8O+TQnDliNvz43lG28nGRso29",
-	"PivRt6HB+YYGJl30tVkNvYe9OMk6V8d0tQNTe109Q04uc3aFzaDzRr6qdNQwLNXAbq/gjjiiKeMxzYhu",
-	"BP4LWyghrB6OXh5c6XBuNe3SK9GpHxmpUDvTJ2WQ5tYg94qKDtWpvTx9c0rszzZaBb7+iNho+vLs1hQD",
-	"2yj37NztMOwEN6yRmUxthZqTDbY4hW2ewbb60pbdllIOtmhfyjbYor2XiVddu3dYyyBlU7jwc4Gl/Xpg",
-	"qZ+wsB0BmjQB14ejZnk+ZWqsyZz0p9S0/l6hpLqSVEAK6L1K7U1CFwfib5OmxJ9qj+fwnFwlN4yjtuVS",
-	"87W6GTNtxKAz705tq16R6ZdalIRKUhvvXM5ptynrGcmYTba0SfHt8N3p5cvnby7HZ9+evvnm+fjs/eXb",
-	"Fy/qETd7nqIS6ecUvRz6TNbqJOV4B+Gohk3KxVLs7bYjRODI4DyEAcbbQBBAUFQ4CGzEz163KvfsHrub",
-	"ikVS1iaBd2aabShD1bR7asXWHkmw13FRijT5Qtg11rKqj9rLxXhg8VLUudpEj5fYyoij9M72r7BVY6Go",
-	"JsLZVo+kMxI9kpG2yFArhsJbexVTrkTQDVWo1ovW9SvqDay6kNVRlcdRL3FV+7ypglo7MV0YFsgiaFWf",
-	"cV3uF1l8G90bplnxxlqD0QqQjEXaPvYuVsmEaXaG7IQ2DlPwdHViwsMTTjC7xPps9+5lX1ZKcjUO0TTZ",
-	"fXkq5b0ajkWXk+inpPjpiY1K1ZbB51aRsjl8272Ejb00u+1ew8a7q2l280OqEYRaQjR8MmeESq8qCgQT",
-	"3EOJ80u8bjGPS2xcKdW6rTx0WY51ftPiVTKp7W900eIhdQJTxBh/uNv1s5cSVZrwQUOuTYOCU+wqt4Zu",
-	"D5j9U3CyE87FsWWFRjGdoFETKR0ZJXo1KBIlvbnMdFUZ2SDP156QbnU3KGFFeVwaY9AETd95epaD/6hq",
-	"6Nuf4S/5Ilf3Oel2Es8o+DCv0vjw7S0O1O3/9IrxKzWDiNseLLHupTVs/d+f/u9o9KnX6+j/Hun/fK3/",
-	"c6b/81w/7L8YjT49faH/PH7x8av/bjTxTH+d4npFsU/KFReLMP9Q7+uMRoplEq/otILGCZZGwtwjuKGk",
-	"E3m/E8XVr71L8Vhrljq5ViV6ohKkuWInJHQ5x+bOFmsS5cr3Pvlp0DYbeTsvTmlzovQ88zpr+Pmd7d/J",
-	"tHFRfXoz+VCqvTWtzW6tyA5L142y4U42a8qRLBePDckizVGyhz7WhJ/7qA96Mlmh+Id+oUjW1hbSF0Pn",
-	"i6HzZzF0vhgujRQvw9A0ZC5nTAGDhH/rGMnSAZ902CUXpvRAugLmOvHVSBMAr+0NMCPUQxk6fxhDYu1t",
-	"JXHNtPrwz1wol5Je1I79Dc2QfxN7YnfDYHstfQvlfFdVvMRIv59mvkFTuGdowmUlK9fcLYf4nv4YWFAh",
-	"tAnvF4rgutpym8JUTvVblyYAZJdTxZzs23rRtU04Xqe9XkAOlqdlwG0qaVMSllgq3CsFdoRm44S+Vlvg",
-	"p/j6rVEjxlDCzOkRYC6ONaPBDTkqH8U2hb9dXWf93Y93rUNZb6/Jg62vHLZWBpUY31c27bhT1scneFuh",
-	"tA0bQhbMc383+HNwU4e9eBcbFnvXqyaClfN8OWRK7Oxk2pT7vzB9Nv74zn2o+V3z9crYHyLUoiSS7rqS",
-	"xR7vImmVmkXUgM9Na1ilsCi2ZLmiZroXjQDJw/DnNKVX24cWVKdR3NHXfqnbqu63Z8XUaq95U63+dl6a",
-	"eu1NJMVL3jiYgjLV396ICyRU9YfnjnDVX4rgg/oQHWGrP72whK6j2j3A/vwzxwGZKbyDSoMNd+Ggjo1N",
-	"3b5GQxBaPJIG9NekYbSfd/tPBgEJz169fPPybPzu27dvnod7AcwZXayjVnOF7VHLkQFUCMiI1Rv6Ks9Y",
-	"3CWnvmWjTYkQvhxq65lJU9XJFtu0lafKumRRfhBKP9x5BkHlf6XS9UWaDL4BgCHoVSt/8Emv13RhPqef",
-	"xjS+oc2mAfaM5pG5TNGzkS7wGqKlpzQjdMZoTNo9MmeUQ747BG6X7ZR+7+DJUW/NQBIo0JDsPA69gGYg",
-	"qShynpwfpTSCp/vNX7e3UAZ/I8qVwNKwawbi51ivdfWA+rztyI6eDNYMrVyIEyrBbWYCfIHgC6Qdvjt/",
-	"+cPp2Y/jd29fvTz7cfz+/JXmgjTh1/YeQRlvilYIJ+LTxs1f2sUuHroaBw1D2FlieJugvDXXrZDHFxsk",
-	"Sw0G77f38+Owmn0TkGJUNAgxyCNNbgokk9A4W0O9fG8vLkf88U0fK9DrJjLcK5VSIdoIlCarJ42xRr42",
-	"f5JopnlRcDbiLNWCDkMm6TUDTl3OkpQFpngJl/nc9iLS2E84GnEYmbaeBr3j0AzfphSdEMpdLoDIECQD",
-	"5gbpA/B1EyQODn89j8B0Ngi7I17ZU+O/z49vfpy/WP1t/4fBjx/6y8k3P0zpN8fy7y+Oe5N9lU7So0+v",
-	"//G6fKmxf/jkXxBa8Fn3E5VCUyjAMeHpm+cm38kL5mu0Wbe503hgT76NWWswvwFhpwAIkQRj/v+zo9v+",
-	"MFFpm9ZUZGZNoeRBa9jqlFxGnulnx1FuULtn3cKO0B+90B2eeqadfmjsilP1jMmo/JO5gP/oD92GL1Tu",
-	"lZZsEg7dZlwm8RVTJ1ZXGxpfEeqMptGJ9Q4Nzd0ktmEc6gkUVMBix6iS2kLyO85cj/kDdFN69M70WXqI",
-	"trE/5TVOntB4ZkLy//0//2/phhL/7cxF18AYRuFJtfWIh8aI1L+V+7W2aUgek7A4BYpWIhvx+tetbRd2",
-	"i6aB/92gNMQA+rADhEPKDQkKSS1WLpDXHCK/sX9qtyUuXcpWlq7BPDY/1M1Y+0bNhsUfqgYsPq3b2Kab",
-	"uoGNP1hz199ltp5z/aRy9SlRXwDlZcoYlt8wtZ8lZEuvSGJqlBZhrSNugwLw2HFptfC2+ckLbcDV/VfH",
-	"vu5+mfnbXSTurnb8W8aSPWgMVrl2mWnmlXdA06NkAO3/JhFXxV3OfQOsNhz0ly7arXY/YCIoh2Q5MxUF",
-	"8VAnAFpO5jR2t2gFnQzrjjiwlynJo5sGJOcxAxfTnIQN6OnauHEXDSNu/ST4HWMsm6aSLFnGyDVbqL0u",
-	"ealsCWBYkUbx0IjW7m/8CnD7nexvkN0Lt20mcpXAWW3A3nc6HXAZXulOz11H9d/em65vfST5ultCoXBD",
-	"kWlujBkkjfGoqN8+WRltB/c0jW8SqYV40TKiGYPalKXoISyOXqVQ5XJOd8bisetrrPvSvxRIDSmjfNcr",
-	"MC3/vV5KSrW7B7xDXFZYcs1Qzbe8ntdekBgQ/yYBksTS1aMHroGonClW7VAkhG1UTqX6qbUQUiaTlI2n",
-	"GY1UnoEa7dy/a3Je19xB4D61YwwaGcHbTBskBbq57/SXzBPuP+1Xd8aaEEaomR8Zf4MtjonHPWmHo9ao",
-	"FZIoZTSDFvO9P30I49ilb1O+ejuF4htu4+Jvt8Ev/hx7tx9rxaiba26IjBiSKUEyNhc3zNTZhgbdqqdk",
-	"sG0spB37Gu/7KSfgZS953osSIKEPshOekHwB8SRLQeRCr31AYqFkQGarxYxxqaexoBnjasYkk2TC1JIx",
-	"TuLkKlFYXsIUyAX6xplYYAH4v/RJe7A/2COHh4cd+BZJpMVYqI1jb50nfv+gVdpSo9Fffup3jj+2/8/w",
-	"J9Le63Y+/tIL9m9/6nWOP+798iToD27/u1Ha1DjqzGRVvmCs0fHjRf64BEytTvsoKSji9eFY96hs8DTq",
-	"bh5Z1JUTSxSIfYLyDDMqZ40hTms9za6CgiAyn+hfJ4wocaIPf/BOoupgyxgUwjlL7pTN+qMG76xRNKH5",
-	"4qFF7ODKXWckvF1gBwQbBKBmkIRXFJ1Zomm3qvBS/88ih5q3paKpQIAEVC13JGmJkE17xXuCFE0kSSm/",
-	"yuGqESIQNdfb0GksKf+cX6WJnEHtikQiC1RF2J9H/K+P94Mgv8+mSiHJ3mXJnGXUBbjWSLaOYvckjh4J",
-	"zForPJsJte3+k3duwAoZvVf1MMBycbdzGaNxACW+DHFJO2QyPHG0hArzUDldZSt7l6uXxbibvI+Fe11y",
-	"SpZZoqDIkdNd5iNO0/SEhL/chuboxeeVe41fWk1akF0yrYkrWDmScxIlWf4PygWJGYlEms857RZQkbVl",
-	"vr2t8iW705RuYP3mJSq8HmuT8/SpZW4PoRxrJLLYAkF5MrTxIqACSbgpBZBeZYxJo+Ek2rYEkwbeBKPw",
-	"Smu1XBrlqGiEaYHKlsmRhE5EgeKhqkYtaWcsYskNhMZbP50fOO9F03vhOC6gfo/QdElXklwJGz5bUtfQ",
-	"HdUtgdhZ06gKxrgdPYD5DF9K0r54fbHnzdFMKzBBD0Us7Jy0vfmVplKaItJx78Txd6IIF+Ti9QUIIpNf",
-	"VJ/MWgzJmgKE9DJgWW3qCjN5H4SybNNcmuDn6tcqesS6T9coHNQ34cf1bID3uzuKqEZGSbh3T2ami9Un",
-	"zXjINKXgDIFY/eIoMOUbOajDIXwx/MJZJc6yZKmnZf37MNwuc9yaD1+buoqWEcPB/n5YQMvteVdgusXH",
-	"e7PhOhazN5Y2RLIWAA7YkE0+pc2aqF4ulxdp1YNGqyfOM/SxOgR4z2k4OGyK0NnSZW/1wEJfe8OWBfTE",
-	"HUlJhqpybDYQbZ7pBzZx9ZIxysi7ldOigzMWGz+h31PzxlEVxWw3hUI2O8NNpkCN0OvmGNh132bT3CvG",
-	"p7J3/pxmRtPGndNPWCxncORjMjbuYrs9qxbDPOHO1t3SfvB+2e/5v/xGJgehBa3Q3+rquoKfCQ9NLhrt",
-	"kvuxlitzrweN4Jj6UZ2xTnYR1A/Nb+tYbRtOeojg5JpIv38AfbWrB3JO73CkfBELX8QCb94pD8G3tR1v",
-	"Ijge1tf5YbYqVb5NpNO+XV6wElBVc0P9CHR6brMFtuGGbfbFb8JVn7FBtvK3+pLNLEiTaHvBWLwm5fEO",
-	"/NlqXISJ13E66boaMzB5v8pMoO3RSMzniSIii1lWidsfHHh+/ISrJ4NWk7Cw6H47xWNskyPnSHRnAV9/",
-	"CC5rbjPZH+KkK9Zw10ScDzNmkgJcDo7Bbzix1q5kirSpvEZMAYv+CwpHSlURB7FXTeYfHLQeKkmnvAIN",
-	"s4DyFIsF48wJD2f1w33QasHQRWujw5QQe90RD6170KSihWQq0lQsJXG/2BxUU/DCCi8AuqyEqGTXLCYh",
-	"RmSEAZHC6GQpoxnXn08UoQou1Moxg5VvFZun68cQ2mdeoKBr5kXW2WflbD3X0g9ELL5SxPfZZ0Vgon1S",
-	"ZPMVn3ApZxVCbhmQUlrZIqGv/NgjQekHL8yw/IJHjNIP5SS+8jte6GPl6wVpSj+40MfS0yJxr/JlR6jS",
-	"cz8x70XC0thholauCTkrwyZ0ySnBGuAIwbI0JwjC+CUcsr/EkpOlyGJpkUwiEbMChGUich6TtgE+D0ho",
-	"EWD3TkhojqwQu0cwWXNlZC4wMJltwcQiZXDbgXVgGMno0oT94CGmh6KHkfCrEYcaNRjM1hA5ZRGA6zyO",
-	"uDU8n4d4I4XFtuFPxJGANJRKbEtGM5autP4guJrBX0vGruGPmCbw/5HgUlEModo27MViWzc57LQw8IaF",
-	"ZzN6V21uXp4pZpyo4K0EOf5Ijvg1W8F6kTaj0YyETssJH4dOBdIrZfRmfAx/BSOun77UM8DH+CeEZ5Qs",
-	"kdAsvGSAEqUk0nLECxD8E0Nq08bfGAYST8HoJ7lMOJMSJeCIT9hKmM2FkwoITGSZJUoxbu+1/YtZixls",
-	"YDy0hFwsUoA5Ekg1gy2GQwGFKGYOoh+BmtNEGu+0USx0EzjbEol3lgrfLwq4A4yLLd8+4voNqGADpYjM",
-	"0eYCANuSrsgIg7hN3qEe7qi1V5bjHmxeFQjGJsZbqBurspqXA8ClkTORKfN3KkBowuM5TVP72MJaCjGe",
-	"sqX5a075CoPIxjlP/pmbZBoLDosBjeNJkqmZeYPRDLY/9gmxZwkfL6jU7UWuxmI6Bm3MdOvdYvhYqQk3",
-	"VmzQ0uJhbOJJIcvHQ5fMIHHOm5YzDb1ny4THYjn2CQE+XMW8ih45z5gU6Q0UCZkJCXxb6B2Ovs2Hz7Ni",
-	"56GO6xNm2DrFyuNesmRxeRKbKwVoi2rFQmtEgkuGuaaO4MPWMwsueSWMtm/SzwzWT4Y856L1jFLRpsQl",
-	"ciI1ACU0pYsFBLxjJwEJR62vAK5Ld40dY0UNUHQCEqIyhcyPLG2NjrOLH0hMV0TOmBl2fSlcOpip5AWW",
-	"hu3H2PKFOx5QA70iN0YyJ7yQG6VQHN3cCAIIz62IcE0EoHX4448//th5/brz7FmomZucvzgjBwcHxyRB",
-	"iR0QSt6/f/kMfqwEpdFKVBjlBPJFyfvzV/CvUn2ebrcLpLAcAMFl5itF9TOaIjYiVkHT4+RsCYR6ZPzd",
-	"phPr2Gm9AdQjSjywBRduFbg8br1KtXpi3Srf6UWxF3j+nuGM6QMD9mMp+3bPWpSYgdCGK7+UUU6WMyGt",
-	"hMaoNrxNM3cve90Sk9tpWOxlTLUE6dqmJp+yPqmgPiXinJRJfKLtXywDgBEoiVSA7QM4+lLmzI3CCDRc",
-	"E8Xm0FYr+sskAjKVpBU0Yzwu8CfN2ug9ESoR+j+EWi0K4ReLHOd+N0+gRbcUm/ctxJl59nixgx2oLGSW",
-	"tOu2e1Cy2EF8sA48UuwT7p+qzNMLb+wWvXsRWRTEATFNNdXFYkKja0yt7iDkPiaG69Mz9oMxK7LYST14",
-	"jqjEltdjusJXnNHmgRnOF2plcmzTlQmqJEu0KLU1qXcf4H50S4eD/h7GiIpKkJtDbE8F4muXDhH/PVNu",
-	"QEydXK1vtrbIAmOzGSEeuNZ2u+JtvjsNqweAJUPbF0V7qH/qNxLQgwyDknb4qYNCrmPVM9e/PqmHrRds",
-	"CVXd2FyWZWqbam0wo6s9TdAAsrAnIl6FAZnCO0Y70sa4/2K3pBTo4Zv6E3SiKVVrpVgxR4zD3zRF3b40",
-	"QVo5BC0Unj0vRUxXIHrduYgeLcxi0b86gpit91q/V+Kk+uRAtzFN67TrllQnS+M7ukSFyqPXhKVi6S2H",
-	"leoRXdAoUSvTQMsME31lDwNMeAjQoVDoHaflAx7NMsC5w81JCWomZod6xxS6PQywGe4KezyVdUo8Savw",
-	"gQ44D32JVfA8hzIocsW6jfpUVd7gaaF/KsQbvgMd1LQ20B4qWowSUO8uw3npg9kycE2tuL11qIlV86rA",
-	"CTRkLSMJGqWiBFCHYGRhCVBSG1A4LvlT/2MXTodwbwPaYNm1VQWnrGfrIGxkc4qXtrwmmbhmfKiPQAAk",
-	"E1N/w7ZDR0uw6iy76CFSV2AmdPtYT8cJAWxkux1xZBjhJAi+N2VL+5bmLv2SFvUj3g7Lp4P+xawMaYc1",
-	"TRHGV90AjpQ1Lc58HYRtMTWqGMQ3TkC1sUWBrFiPbYqV5xHuBS3BmUljMORHukAWw2ZAoNuPtx4KZ6Mv",
-	"0flRjLcz8Lwe5b1wTzjSuxyj1mgEL0Mx2ibf6DeMgwl7v6sard3UiYClakGYJzxKc5ncsKC0kt174y4p",
-	"0YD+RO/43Ikr+qNFx4rRzB5fTj27z2iqVM9wacQdhJZQo6BWKmpdiemLVChpKkXHWDg6ka5kdAOO0HWy",
-	"WKzvSItfk6UY0VyCmbpyxxH7BMpxQJZQbGVGb5gzISF1paiCYoVoobuLzH8N5CJzYlUbRk0DrhDRg6Ez",
-	"82gi5reMptrirhJxXQHJUFybIIYZvFkpHSyu72Qp03PTYF66Mi07Rla6skcmkxw4MBFcdglOkCQc96XW",
-	"SjsmcTQVV1eoFDeEAyRqNUYoR7lGOEFqlWlKlrRS2gsq9JKZyCX7k+aK6EH6MMz1sHUtaMGf3SNtLjjb",
-	"0yZBv0faS6HlVjKnVwnX+kz5TuppUAQf9P3YgzVVufQgkAXGzbfZrvp6wi2zVMUW93wducozFsAja1/0",
-	"j3u9Tq/f6fXDRvPB3AEXL1jdQws5bfOCHo7vcqE62KyaZIZoef1t0fLKg2gNW8Uom+Woflh83dOQSqPE",
-	"YFA2BgmV8KtxJDhyW8NO/x58DEULbSGtiJju2QyVWkDTVjel7zL23Hz+zPZd8+5rnTj5Z85eYo+YcOym",
-	"3dFirSNM2lZnISB9FJuVKrs2FoOw2o1vrgaFhLW+RrgEKC9iKrRdo218bWpj9HgtKuhLVMRmyZKxCBNK",
-	"VzKJaDq2crRpvXRLfdrcrIhtX8hduP2eiDxrjqXLWDyGEPo1V0Qs7uif3YExNPcWeGuGEzfXIJhf+9Oo",
-	"pSXdqPUx1Eo6h4KP7FOU5rG5BIPZy70uOTeHHhEc/JM2bHBI6Ig35Da0tc2ZxlrZhquRPSyOtr8PoO1w",
-	"Z2cKKHTdtEK8mSldf2tbzhYOw/YgScIRV3mGG9zWAgCUd/3ZXEVizoYkdOnwYVGOJWN6vJB1YaPBbXGA",
-	"ovle4C7ctW6IibqmCAHl8Yib+2hIGFV0Ou2S55jixklj0Qc9TrssFcPjJ1iD0j3hJmFzzuIXKTV4AZ+M",
-	"NDm6W9jA/kkTdsPi8WS1RgswLWRxAj2MhDzX/U5fMzUT8cNKRpBa4ynsQI61VjcN5EI3f+Fa10OaLIdV",
-	"9YX6lzbwfbApNgr1wuKgaORlu1c011AJaAn2zttwswSmAicplDwsbTGoywDmXgh3DAWbkJD9M6epbEiw",
-	"wR9K8fylwiGeJHKelOIkccy8libbGadmFOsp90Jk89+ppC5m49hKIjLKGOPbVxLdtR5uUaexAXbEZnta",
-	"yAc6YWkJFByQDkqB0JsiZApSYt3H5/rt2kMJESTO/tg6dAw7+qt5rxHYGCXuhqoj/ing4/lgMN+wgCky",
-	"+5qqEQ/1w67Z92D0w/U7SDCCP1K+GoupifaAoIppkjGMpBhxc3Rg+VIvoFQ3BkfBImNwUUG8lq4wyoi7",
-	"yiik7R0+AWa3FSFc+E9TbceEP4y4iUiIWZTENqIRykYQCJGBT+DZsdUiYMmd8zxlTQuwsWSUPmGLelFD",
-	"QkmcXGlSQLCZLCzSgKBglkERigOakX+EJxb+z25iiGHTq2KwnLSM00rFiJsvdslzGs28XMIIwlfgGtjU",
-	"sDJVmXDxWYyFmUa87QENm2O921Snae+E0HiecEyoBi+E+zrUYG5SOh7bBo9/MX/d1kq9VmowbZZ5huP9",
-	"olgFs1WYJCiLuM3y8YdidRvdSSaatdH0TCAogU6otKFF5rLPI/9a/Kx68hmbJjzZXIcB5WHzNiRUmrUe",
-	"kvCXkaXUqBWQkaGfHLWG5JdRi3Hzh6MhtvLJOGrd6kfmnW63e3t7G3radkHMbSpsbV5dr9KZX9PMo8j6",
-	"RXzrcjTK6wdyf4MLp8CWpVVT71tGldb614BPwcXShp4rib0m8Klc5phRNRbZuPELVeLA5wIzofWEcIdI",
-	"jRRgp8jkho3FmhzJ13mqkkXKSDQTScRMJTgwazBKDMS1s3dMaivYe8YYqrg8OBYyraPUbHmxZI6qch0W",
-	"S9ETQlOJl9dWdTPiFm6j0NvHskxkFbIbzauqr9br7bN00VSpZ5ZwZQrb+TrkJlC1HhrQYCIEpN/D20jw",
-	"k61EDoh96C9jjRmpbhd7u1MsiVQYZip1Jxl0/n+acdI+NbixtSiAJa4E+q/DCEiNS6Mxs7ahn7VF/rce",
-	"S2MHYrHGWXWGm9YJs0fWhnWeHdCEfMyvubXS4DoUHRerBUZV7aC4GeHToDUUHNyUM6SHMdZa1nafafCV",
-	"1Rz0UlMy1BrIciZSp7Vj3PE84VAdLJzTT+EJCeea38fI7PodPuIwcs1HhuMxiszEjyJQXqj1uZQV70HQ",
-	"GTQfcWh/QkJ9xoXDihs2NHPXfyr2Selv4oXSiIfFFgs9d1I5sFOa498fuLY0/QFBTDH4VC2lA3Bs7aTo",
-	"WykKyELmo/VfQF6e2a82vAnj2tDgGQ60/sPXbuj13y5hMuvMQRPg6oXAovAw4qzgn6Yj5NU2FpUvihPj",
-	"tUn4ECQvloAIysURghEvKpppy1trvAg5Z3JdFoxek0R1yatSuSPQpkZc5ouFgDuwqlVnToJHkoSnEB7T",
-	"eWVahAEBsIOQ8bC8hzy7r5CmDSh+jbvDM/5KJt8rE263W8ECD9HTS9nZ7/XIhySVM20WfZ3exAG5yBPF",
-	"yKDXC8grIYkBHgzI2Sk57vX6T5sVyZ2rIZA2yEVBpgn4TgKyoJle570tcP/vXQIBwEbXg3yKBeMJvxrP",
-	"RJ7JDfc/LozTei5BvQPXhRbuCwbWl5ckOs0YhshtOrhfC955kSXkaNjrdfpPh+CZqJdIXO9FMQLYQ4tJ",
-	"U1MnxDk+MYgTHCtlv6EXNoomsG/ShCVfr+msg0GndxQ4rIcDbAmgWQ/D2Rpg/7crI1FEpXsolRsKRlhm",
-	"vVehCI9ny6VI/yzJ4P8OGe3/uRnpNWl4h6j64xT/Wysl/wgFZO11lC3el6htC8S2f92iROzethSlTbRw",
-	"pPBHAReScFTsKr8DgsGYDZI7JG08wEloXwFboqhSyYqMDQI9WtfXCQlBIwqrVdruOiqcxuAJb2/XPhn8",
-	"DqfJ+oNk0/nxEEnjTnG8f1kU28XvUA7ly+H35fD7cvh9Ofz+vIdfwwG3d1KNCnCm5IyC11ZCxK/Zmjan",
-	"QpK2AUK0PY0TPs6lcYL/q461huPhKuH3C0tfUzYUYWLgx4BEVLJOwiXjMtEHR3nrwJ3h/5ahQe8EIoCw",
-	"TymXIiu7FNzDSkTt/uCuyxObI+J6aDpHX69LRnjLbY1RkZU8W5gD50qD2uKfSebKHZOXCnEzYR+513Qf",
-	"ZjthIDWoUY2VGJTS+7zB8fGMpQlGq5kmRAoypRAKtzmm1sOR38ZjE80o52XcG0tPOW+In6ihXq1x2Fgf",
-	"ornUhuMAQuljkihTiUhhjMh2V6fThCdytumz5hJcQhaiyIxvJV+s/cadMShNRZYuZ8wu9SNJkriot2BW",
-	"7J85y1ESkTBjKqu6a/q9wf5WxZZSKtXYrP+mgkt3h9Lojlhz0ZNLCwFuPvRI4q0aaQNPmCgMkUFtWpvF",
-	"YLxwmIOEyXWhyUQIHR8sZyu7JFoJ0MtyYqLzKYJH6Ld9DtlmLqb38d1LI5XuiCQxupshakTY4AszW9K2",
-	"Rc1dqeFHkoRGWHRePquI+7V+T/apulTNGxTydT8porKExR4Ue8SAQEBPmqQbGONOCrnyO3cNRGSwOLHe",
-	"rViLA9M4C/7GekyuGrS33LCx97bn3u3g3wzdC/g3TdDU2D1rbuLtdktMbepuqVQIFqOu4ESuAYEs13Iq",
-	"CjHZ+TcIwya/pbdDC/HqTaUkoj24OHcYVCIkSutZ32p1OVGWlSX233AyPoS9aw/ZXUuknWGRAhtk6Oqk",
-	"eQxi4vwk/tDdGXl82zJo5S3YdAVrViMcAucg40BFe1fU2xVkhiYBmTB9EpoDgsUjDpyXKJuarLV3mLNZ",
-	"xBMSamEQDou08AlWdfRkMvTiC2UoRJvgyOzRFxDJGAmLHRCeFJJ6OOIojhEW3mS6JfjnnJG5KJJitCAH",
-	"+ZSrAI09EO98xP3OSVvmC5ZJFuOQIY6NZY5HveLx+gNWRxAcQTrgoeGYgBQkxRoEhC4g3Hmux8GFrZvi",
-	"GBswaSE1K6hketiKHnrccUaXfK968VywfYEsaxAakaaNqXaFeHvDPqlTD8i7IelOWxlbM5LuzwJubnQc",
-	"YbdNG9l1UY96uy86d/3F9dA3tVoRj2TJ0Wgud71r3zuhbv6oaOGu/Xpq2CY7EsHURBZZIsgiS3iULGj6",
-	"EIDlmVZ1uCk8Wsn8w9ILKZuqkrHRb0yj3RH4fHtz3sQAmBIRln73uJ38zbDWfSre4VN+ZyzTMzCGdrTT",
-	"TcWW8edazfrsW5Z6KdO/v68t3qf7pTIJflEdyJFcKVOG9I4hPN0v+yz371qY2jQr422mqwNJvh9ei9H8",
-	"V+SKIqBikhGTGdwlIRayAFXZIsi1KdzxMwNni8ccerTmdIU53ZAue2KUbJscpDd0xuRCH0XShes7UFzr",
-	"jCrVNmhyGZTTPev6Samel18zhrSN0EH1QR+LqYiu6+mvd+XLVmrQHh/1Or1Bp7f/2+S9ajFvHVWe56lW",
-	"66ECtHlfOEwIShrXw1hOOa2lev8nOOVBuauT45VYsJ//IwnyBSd1F5zUcgyjYy1/XwUVkWZJvEHef10U",
-	"Td+ExAVpL5C75By2b0QFibgBWKsBh31dpjmaWSDMnSNBr511MGzl0UIPKZSGyrlqcsm/14+LFC97dkGV",
-	"X/isqUJn60EJDru+Hb47vXz5/M3l+Ozb0zffPB+fvb98++JF6GfhYkXFsiPK1WLEGozIEOj2saeVcedy",
-	"3w5DR2/bw7kqYL+MM8XPXAuIK4itVYuOnInl3v29XndnPJobJyX8KD1TzsuUMccgPQx29VT2ECPyTNCp",
-	"8rMn25VMyUo+JEvgxhcwvTbfu909wQKn8S5EFlOl/kHMNZiHrb9Wg8wNMecotCUJHWmIve0Cf3955lj5",
-	"6C48rPItw4MaeImrRXN3WH45FfWuYI+UlQxCL6Jio01o0e08YpM2lD+QCuoxxnubwlj7vR6BONsLFZAL",
-	"bShelQLGP9NY3TCq8jieiSVXgGa9Nt53UWjsG2uImGa+abt+wB649o4DzrrkNV1RcjZja0DZpixjPKqo",
-	"P98//evrzuBy/12jq9s4XbbB8zAunu284/alwju+my1dVI31kmQw2MtcgBjejUWlyPu2ccA5BCntwrNN",
-	"1nlBdM87bmpe2/3jmLgQjEHj0V1xpnsjbDh5SzHG5Y1X5ZwGLl8rcTeoMq9ZdnXPsnIJbyrz5hu3cEpf",
-	"M7aQvtiuLG2vf3xwRAescxz3o85Ttj/tHNGDSWcQHcZP2NPpET2e3H0FVl1HvqbAm5n2O/SyOnCJmo8y",
-	"9n5pqvBoYutdlTdP17AmvdaSuViSdmh/g6KJacykcnmboJRunRBmFc+7vLJu9BtIcA5p3E0ZiAuWSXPh",
-	"YRhSMiZPysEHEqqlalVMmGKj0F+XYPyGzbbblO+8Zcry9g6HDZ6B+xn1dypFm831ezuANxu9DXfS2RWg",
-	"vTQx5AVTVnV3qwT3rviWrdNjis4vZ0k0IxhTorVQn2er476TOmuUYdByd8sg2V2wb6ipUMBUuet4lMQI",
-	"fBE+v6RXIQKXZckNizG/saJF9u8skgg02tHoDJz7qEhX91d3/WlyJ6c/A7fiWgQweZc1a9sFcKdmRRdp",
-	"26Kdh73e3ucLsl01NCPFarDA7ph207uTQA9xAV0Z1Z/3Gro0kQeK/f5Pdh1TvjKljCuO4tugFGvdu/0Y",
-	"1A/kprLDIiPhqDVqhQZVXeAFgg8C8BAu6P9wl/MXB/MfKZR8jc5wfPxA7uK6GGyqJeqFqs5YxhM4guNE",
-	"RlCWLuE0HdNMzbJEJbJ4JBXjQuKTSKSJ+XuRJSIb6zZsLPPsimWrVtASUjGxEJlpBMrZliUGmob8rR3m",
-	"MxxlU5sLGOapN/D1rS6KuTQ28ubX9Ps7PWfdE7twM25q97ZMhcYmSBlYKjFJ2bxx556/OCPHg8OnZIGN",
-	"SCyifG5gZ6uV64RcF7oI8HTgWEzQEMcC+SwbWwykoUEssKBCWMVZcCIVXpFgKJZpbkBGeOwq0hQRRibo",
-	"ICUxXTVV+t3v9PYve0fDXm/Y6/196zjIZki7CwxVnQPmDOtkjMbwQLc+weockZjbKmia/7+9vHxH0DkS",
-	"jDhaDQC2U4fgCgnjKlsZzFHsok25eaoF1Ij7v4UWz2YYmkrl4FSjCPhmcIHojFEgWy7ZXnfEt8KQI2sh",
-	"5EZ8Oww50gQhV5QqK4d1GeCKscOZgCM51QvF4vE/0DuUc5qrGeMqiUxJdftalLFYP6epSWScJHEMbkIf",
-	"m20OVTzHgCJlcBVLqHBxvkiha4u1k3OKgWKpe2Rqx9t/YqKJN5Jiy7dMGond/2q8Yv6HNzGHNWXG3ujQ",
-	"7hobdAnkvVbQ0vbnuAiANdr8GDA3xgCNVDSTM5ox72ElX0ZPI2bzhVCMR6vxNVuNM5bjZ8yy+Rh2C7pK",
-	"BY3HPgpfXtQIGc9ZnNCxKYNSVIIauyi9avFaEDDMFbkee6VT9IbCORWzQViRAhNnLFXGKKjs9uLQhNLi",
-	"NgBAAG3m5HJVLjrSsNhbwuXproatw97BkFwKQfQwCPWCC/3qvUagaVMoB75Upo4PBGhbAIdz/Y/Oqf5H",
-	"SCRQAxTUxuUftga94yG59JM4Sjd9E2bs9djdNFqPo7kEjHIlplNzf1iF7XO928bmp6LGYwFSpTTPI7yM",
-	"g3fTA4KKWGLJCY0AhiUgV4gcgQh+xMLDuXwuhKMrNmLne6YlYpKmWoxM0+RqZoH6LL+akZ4CDk+eRcyO",
-	"L5EES/Qa+CEcHzWwa2Am7JWxIqz7xkgQ3fPBkJz6gicgExMam4kUg4m0zhijd69bZUqPjAAzoX+019GW",
-	"in5okXnvhEQzIaSW5uj3v6IJ75Y3/7A12D/2tl4KdLQfkeiNQccrYuMai+cEPohX0SmjkmmBjngXNCkw",
-	"iZQwg+k2SxBvZt69jjuLHWEBLFA2D1ErxN++ffVs/Pr0b+OLb0/Pn7vqcVAXxsFLpWJpx20TPCn0EeA8",
-	"tuChNdLNm0Z12y09mENIiCqBV/rISt262NGCoTck7zn7tGCRZnlz7MLPNsHGZFpNVmRC9UG5MNWpG442",
-	"PdD+kHyAYnMuEc6G3WmBkoqrhBu4IYTssfxpW/l9F6et7rmnGWhB1SwwoE+Y8hND0RwL/2SB+pS0eIlt",
-	"LSqh6vCcqgBR8wJiTAxMO0JWyRUrALOuOcCHdZuPzrpc8+HwQNK4nmBnmE2OOMp13cFMD/uLV9rKM3B9",
-	"uofvLt6+gXHOMdSCAgohopOB2OjWz2MncVyEh/4dPcSJkiydQo/wb2HKvnkZimZLob+y26yb6E8cGu6i",
-	"ambEE8gePepCwuG7JyQ81W+GoLqZyr/wC9QhdXDQPpDloDfQ+xMRLJM4IO4+D3hKL1lpM5laYZAR1i0d",
-	"q+YQfCOwgqepVunKsYIcBrGhz9fuWkXFlyiGVu3JqtjrNoJzryRbQi07Xr384fn43fPzsYmkCVHUIMyI",
-	"Pf2si/PE4ayBMYiuQv2gS85omnoXOjB/G7rDWXELVVd/hq1B/wAHX8Jc0/ryjalRCR8h7ScD8n3ytZ5O",
-	"zKY0Ty3SZZP2o4X80ZCEL6ed11r1An/7PDHVnDlo+9z6Ggn6ubtVnal6UlgUhC21D1/ZrZ1nVPq3fFqt",
-	"iaJ8ARmF7ZilTDFbh+SETFIRXUO8LZeKUdQ4Spp1w6FSPkgMWJOHAwxcoA/JbpPm3jReLvBggZjfQBMU",
-	"BsbwMNEL5mwhRhb5JE0id0ajCtZt0J+dUPDCMtzNfkQ51FxHTQqitxIcDGa1i6zIaO82qbV2CWcQJqj1",
-	"lzlDcEtLHThQXcVvvf07U6aPHewBcQbxCEK7O2IW7rYdvnj+3BzCl+fPT19fAC9dXJ6+eBEG5NDfqicE",
-	"1E/ozriTTUEIezJ277JvHKWmmeCqEzN5bc1/g4653sTHr8ekDQFqHX3eZfokhdg455MwQP1Lk0OJz7ub",
-	"jbINo/JAckEbcx/3sq5MaTsTIIcoxhg21xjGB83rI4XH3SbzSG+A/bK2X9RdNJBbvr0BKNAWA6Aok2ta",
-	"mlLppYLn7UbEEgczAo3CvaGDPl4a1sdQymsG+XDY2M2KqlIMixXrHFmoatMbFeeNcIGIeIwirqWnDJH2",
-	"hNEMggRNenLGphmTM3xg8EEbrVEtpw/L2oDNegZ1FJBmkIEfa/UBLsvrBqy3HKAqQF91/QiDMXOZcCYl",
-	"0DkwLl1UqYzMBKvaxA1YJOrMCU5QyZcmj3alSQvYkQU4swNuvgNE+oSEWInZnnzo3dGqJ8ShdZtsfU2w",
-	"/dIJ5LQvN2ynnrlC67dQ50c1Vq74Np9TXjjP2KdFSrkB/zaIrPoQyUAX6ZI3qCkLrmjCpYsLlgG5+Our",
-	"htT0wrRfL/XNuY53YmYXN9bTRHo1oEIian25wHVgCFpCYt36rveFbv0cjIc61sy2wDJWtDfFq7w/f+np",
-	"eAkw03TlztCC5sZS9vFjsR545uNLVIP0/PqXVsPYAREWvcaNmqFxF6P6ZJ6RdrPiVx7UwV2JcVYOb+XF",
-	"Lh0YDT5sx68NJwj6he1lTXGC2JKotVPP+IH31ji1+5f9wa5O7XWAkppPPEc1OG9Lnx30jpuIpxLVVKf4",
-	"YiYyFZBZmc1lPp/TbOUBbcINg4X3L6Z4oTl2k0POAbFsiSWiV4Wm68t1b+aM8lBJ24T3hhCXPpyklF9X",
-	"L8xnSi3k8PFjE2bYLVfeeWz6k4+1bOpsnGklKsH4U5HuXtClkbTm2qIxTsFo07uVRt6xmnClNE4iFyld",
-	"NVSrfZZ1yTPKKTlnq+YAVVBx19YOSRN+DZqt1oOdZzGZEspXXfIWEPhtVWXEObtPVJbb3d7WXGg7Eq4f",
-	"m4LhN1THtUu2oSCuXaJ7FcStR8HViPyfV6lu/S56a/NES3tI7xe9t0j7/fuXz0w1AwvRWTK7tqg2sxbz",
-	"+e5t9cepmNdcoROnsGkPP0iMmBVZ9y/Kabv4HYpy/ufWg3Qb+g+1bWt7wSJQNsU9WKhRYdS4GiJpOElp",
-	"HLNsPBFLlo7RjxOSNsB/qUzkWsNZUOOWy+ygUv3PPEuw+r1UQqRyLyChpHGcsjHP5xNtGIYj3rZ/E5qJ",
-	"nCNs1RXjidLmrjBgt/oL9IrtBSMeLkUmsRBnyq7GS0avoauAhFNthYxFNs75kqWpfmTwDVVG8zkNSRvQ",
-	"TwHUdUrTFK3sf+TZSg8O/J3ZeJZIJbKVfjvnYKMlnMXjJUuuZmqcCv0tqG1jAFjbNBWcVSq2NJFNKy7l",
-	"+beCVvNstJAtT6bAr8S52GwSN16w/BuHCy7rUsLqpvAgs12+xgl8rcd/ZodvfruAWbwpJmGef7BzecWu",
-	"PhQzMb++0BN6m7230zGPEWP30k7KPD2DuX3rpmYevy9m+AEm+Er4n3gD04Q9D16R++WtGJfKGFwq67B7",
-	"Pa+LvXA0cbdwG+W5ZiqBlod3V5ooD+BjI097AK1bYsP6dccWwoVrAERinjGAaPEBwebIc3De0/lYczVG",
-	"qLDY+InwLmSGW2mXEDR/+O+KoZQeF8PyH3/LqHqbvYyqz1+7wfpPXwg6P7fjLjX35+D/8MbNx39aBJGd",
-	"uyTm++0tvFJYo95ztkS3TRsLTVVTXu+tfDXUZNKDaN5ZNyxT92Wc5mT0DzMsDlbY/pnzF8MdWSw4OwFP",
-	"aj2D14i3St2hAl8UoMzgnu6UUwIpMN1a4YeaPnIXA66FA74wy7/Jnqxmk1RCPaSNBWHWpdyMHx7RBY1M",
-	"ra5NaSXB/Qtm2YHEYzXLRH4121B/E+Ls7X2EYnvEvGJSgorwezKjcsRd1/iLmfsje/EzWbkbY1h3cGqd",
-	"Pvvh9M3Z83DEMXyvqInsSgckEvHXi5wHyIwkic03mVHZHfFndCXNpUqiyBVTtoqyyb0DMFitSSW8/Okq",
-	"QOh+b/9pp3fQOeg35ABsNqXXGUK/UZWvXUtsgRSYJzxXrFzNfHDYtMcwXEEfdQ1OYaC83iCltTLg9aVd",
-	"s86rt1WGRRM1TRhFQ2LbK7phUAECDkvNmBvHt371txsfXpxub/1ZAfMB3rvbBozvVxrMDquyDzypU1py",
-	"j87Ol9MkPjaJzHv5d3whWKkDZzGtFiwjhbTR0zkh/Try/Zx+Mv5wcxxs8I7fT6Cu2wI7cfK6TnZi73Wd",
-	"VHm+wjBwPmpDEyK6qzRFCToVEHqkzVIbEQb6L7yCuwprG2cmktopxvoVCL02tUJdY8bj0gINjvwFur80",
-	"Ckg1+fe3EjGeNAkqqJN++lkx6s8YzecLlDn99BLfPERCm3/175A1DylmmmXLJvHxEK41p739iTMv7Rx+",
-	"B9+eL3x3EZ9VMXN/zv58hv1sJqsW1ipic40E2x6v9/NYce1OMN3tVmTylCwZu05XZhLWlPKCuJY0TTuQ",
-	"SAvRPyckZDwObdAcSPiwnh/FeIN1C6WHIJFJ9xSQ8Ntvh69fh6S9PyCzvaDc5wkJ9wfDXi/E06I4KgCu",
-	"N4l5cjWrVGzq7yPkjg8O0/6p1/8IKX2/7v/U6xx83Bv+1Osc2kf6Cw3YMLZm7Lo5wI+Ns6hULTmuj2jT",
-	"gBpHolcopqu7ttUH06wqUezrdkpQTLZZpjTWYcbwkDolvrZxjxjyaK+L0XVh6lMHRd1rV1RtXCuqNnZF",
-	"1Tajbv8OpvAfpFbzAxZKDi3VSMdE+oQBSZk0LkEUY3DtUU1PuGZsEZhI/QnT6l7vrtoWBQzAWveWM8Hg",
-	"mxX/AGiY5izVpywqm4DuPFmRmVYkIRhMSK8jQIeAWNv4Xjfdu1eH3q4QlmYnWwXrgey1porQnqnmIiIM",
-	"z5ZrP/tLs479fyvrzEkGiMX/g1lmBdNXTvkXZ+Tg4ODYRTmZDBgiplPJ1EnpwBpTFW4JNPInsBA9ltiJ",
-	"Jp9Fgc83NOr8sW6jfyvShnpeGHcrN2NGQRKbVGIhCcRNGNftdqIDUsnW3CldsChjmIIWFu3CijfchSBq",
-	"aRj+raNn0rmEll1yAYE/ACUneMQ+ByTdu6TYsapa3CreLs048Am8aWXuJYbW3qqcougBB4WL8vZTVUMo",
-	"k9L0y2Nth4W/w42LnvmD2LaNcBx/Iru2ODTrqoxJVAmtGz9jJOE3iUwmKbPhCyZjRTNHU4izvfsUC9iP",
-	"psctbyyLwb3F14sHX9uOzBweyC5ff7S+gZmlJrXAVA0WU08b94uy7WS330e7qS/kgsr5C5BVkMBRC4MX",
-	"SyKminEidUtJZnSxYKX76YxmLNV6zVxwNYO/0FqFwmgJ/L8+CPQ5tO0KlkZ1bj9Qfvzafa78/IP9ePnx",
-	"MzOU8tMzNzBNDEWn00bB5Afg2WB/8CLG7tLepLjOKEYR7HjfaPqWlhtScUUwDKDB03OPwotr8DkB8dPi",
-	"c5o89CpMZ1q5z80SRes4nTXIhAe9X6tHjp4nipJzFrHFuprPmbi7zDKs+Llu2Hg82rmYkELo0btS8Rai",
-	"UUjqzu91RjbUs9yS6verErYFef/zQgbXg9u85IlKaOqYPiC/N9zN5+7u5o29ER4HOnsQ3Qek7J9Z+XFk",
-	"res+gGIcDjHHCuJFTjCwEVqEwyKwJED1KPAzvpG/E6obZozG0sOTLkp2godOllAPZEDmNLuWNlRH+gc0",
-	"jMnEJFp2dl8q15nJ1grU5nPaUuLUfMI98EWHe3hWfNSScUsFrHppyCCPWLhSr1SRlJl7SwM0tuVFSmX9",
-	"4HthUR/GHO829h6qTXFTTlcyiYWiGk/p/9xY691FU43FwFA+NwhXTeFbEZNynYH+3YdLgi1szKcRGuFp",
-	"rmYiS36mGDD9NeTnhqaGSHNqpbGEk4bvnPrfSJMpg7zrhPtlCRxrHfcaneV3xK++XVCtkpVCWE+ITPhV",
-	"ykguGWlnQoFj1lU/Nm33umtTlrYX0PpzY5uPZsUJUm1LTb60kPCPy9WC2S6qEri0rqXvl1aiSjY7ryZh",
-	"jel1r9gNa1B/Q5d9Hg7xiDbYJH4eeKKXOI0hT4uxaxKZWvAnJMz1yyocuvemKb26YrHL6UK0G4hxQPdQ",
-	"kiGktz4VRK4SzsIh+OWyOOE0c2UvfPntlx/DL8KRDW9vuwwFFZ57vXmP39uOvWfn9huOjm9vWJYlMXvJ",
-	"F/muSHlYSx4rjrpqHIKnphILIuE9kmsLBARQWVDTNL5JJN5FzN2qFHUE9PoE7sgklK+WdAXZBBgO0wEk",
-	"W7ra6xKsiGyLJpnaB17ZChMRAzeqI26TORJlKqU6X18iSTjY3y/qEBT7qhGpHydQtBrrMXs8prWVj42H",
-	"ilDV4vSGGKejvNfbf/Icd6YpeUCJm3JjnG3z6dM70v/5Wv/nTP/n+WecL3dkwRAMSoKKRlj+BqsTAOXp",
-	"pH4ls4Z06znfJtauTZ2urBduRpEriDo1ecClEhRmV4z4VZ7EUKGkqXpEwk0mv48ZZmtfj7iFaNU/h6cA",
-	"zNx5ZZ6Fe0Ni+w7MuRsn9AqqtDbtJ0futbjmdlRyBjU4Y6G3iYNgcgBUWvmvIHpcGDJAkTzLmhHlZMK0",
-	"OpBccZyhzT92nMRZdqOphQOAGksWhhUyCUGv4IyhIjdhDs0LqoR3yTss+wZDVUXVtzJ08xDxOhBv3woA",
-	"ybKbJGKQkXQlrMeR6zNHKq9dzBY0swjQy8bz0uwD//grpPEuotdsw7fYXyGDtWiFbdV8DZvE0lKtGDdu",
-	"Q6DfVPNFacF+akU0j+lY8wyneozOKKtneW4KILNTdxj0LTvSDczWGGyPPp5iS5UG2IiAse12RhvJYdnp",
-	"4QFJpNvapoaMZbeTDYx1x/rfncOPSsZt0NIDalBa+WospiVSbJ17tsMyBi2E6yqRHIvldDMWj7WKIrfA",
-	"V0TILzPo+pI3ucuWCHxV3zlNO+YDm8yEuH6GQPYNrue3nGmVlmPdG6w+AYIC/6mEDVIFadAlL5UkYRJD",
-	"8THQ9pf4hY5+ZsoEiqnRkg04foOnFn9AuWod8M1xLvdxw5rRbh3ooue/NkjDnipIJSg7shCZkqQtGWtO",
-	"zdkiLcl91ir+G+vBMBY/1621Wr8rKo6h9SYK3hkWAh2Zapa/bNncQiePJyJu2HinBgSlT77/2sGdUbjK",
-	"1ccfwKdgOc3tPoc3NePmat3Vsib171VQILFS25yRtiaRyFXgSrpEgnMGtVz2NozO28Lg6XqIVTClBu8O",
-	"fgOOfGdab32LVZEVm8J1fA7z+Ke0p70QHMfuDWtV2lyNW6dOwfrOrqD8WEptIRIfwtlalbJ/Yrdr8yao",
-	"2/QmqDEcgtKo5aMefaIkjt4szQkJZR5FjMVQJYmS/U+fbIo9zQAq6oSEWEgtHJpqyPmCtDOmsoRJwj7N",
-	"aC4hNjIc9HvkG0R1NYSy29AVj94rpfTiEPVGtGPQYhmrtm2nVlao8c71WCWT94HKTy/M9wraPjejbroD",
-	"zVjE9GtaQpmTVXaxZiUGxCTSRCFqrRorJAeEfdKmDcmSq5kygVjADlBHLSPgvdJ/t8PKELR5hpE24d6m",
-	"+9SHuR4tTbZBxYoTqTd0PL4rbdZkVao84yZa0u0EMZ2SdmKlOou9beNhJmt7eJlIttXxUsi0bQWBO6vl",
-	"Dof1fQDb8qxygWnrTS3m1VJTsJUeO2wvXz/Jku3imPTXyqtYJo53aVtdyt1Q2Cq79F63u+suHz7MGHhD",
-	"YuRPLWRohuouFK3MWViPx6zv/8peXmNCFQJKavl4guWmG+M9XTUEz4X9cHvQbJRauZMQNkxI3p+/whrC",
-	"NmTIwBs7HVeTljql514brnRHMzgqOcagm/8zfPx4NLr4y93A9Ho6W2ycBzzbndD+85/tdiq/Q7pUhUt+",
-	"r23+mTvtLsIVp2YjTzmmBy8d3GEmV1AWGc/wwJSks0Gpf7hD949yIso1NA6XM8miceiuDiZUsicDrQ0d",
-	"7JOM8ljMMQ4E4Umvmas1eaEoj2kWEzMuXBuq8qxSmBA/8Xr6/V+Ps6Nvvv/xn9nl8h/v3z07evnq3d9f",
-	"iv1X9BW9WO5Pvv4ue3+x+PnD9f+UU5vw/Z9OO3+nnZ97neO/PP74y+Dg9n/++4GP/j/IKe4Wa5PcKfZA",
-	"o4GODhYYBAI0gio8JNI4x8OSGwStgPCnUeurUetjSKDmFDqv09Qs95y0MX4QErKgY8ShAhCqvYpL1xxV",
-	"XTPHAgm1a1DK0Wxwp4a1M77yW9bftUlf3jMHNt30ieJZ5krrlFq61LHSV0wOmffMJJN5Twp8qOITNywr",
-	"v2ZuV+sWUik5s9/flJwZtDDM0fxsKhJXHBONm6Aooe28iMYOIu3w3duLy9BeNVgx+0hq7WUvAE5m8Ygv",
-	"TIHzBl5fsCiZmjpHQ+OulGUfZhtujox2uHokAQ8DjA6qtyEvuzb3guJtzalS0fkiJO33PPk04iZEwWHV",
-	"mXcwW8G+5gRQSNrhTT+oirURF1Py7evTs87Ft6f7h0+0OCtdpgLjPZIkZpGIAUJGMYSaGPEwibtuXF1N",
-	"13Cv6XIrpopuiUB8gdV7sd6f6XlDhogBOsCI5kpW2kYBdw/H6LoauXaUAc6zWUa5xFLL13PBMVdU5Uzi",
-	"X0sWc/u3muWZ+XOaJSarVC+k+TOHt7f1M8DXX9svmn9fug+bBx+879s2xTDMkxd2NObfF8Wg7BMztls8",
-	"ZPMsUasLTVKT5QqBI6c5Qg7jv17YNfvuw2WrOeigHA0ECSaaYTGPJFezx1AHLiRC78vyLybSJByuiR4i",
-	"o7zXO4j8yBV4wsLuiP+AFdb1aVCErzjYEtLuHxKTeV8CWgEugI0EWhYGy7jV0mpi6/YW6qhPIW0eys5H",
-	"yoscbi1SqvRmrocMY1xaC2PxiG1HFKPzmlLWOvPLmtnrBjjJzC0uBIKxPBMG7pQsMn1GR2zopXmM+JJN",
-	"ZKIYWSbxFVNkmvDYoGcVAY4I9fhVJX9KfnVCXFTiiEPCCAzd1cU1kD/VwMpS0OQJoXyFfnbEGRvxiHKI",
-	"oIKy8g5CdMRH/L/+y0dTg8+O+Ffkq6/eoQUKqEPyq69IO6KKpuIqZ0EJUy+oJoHJPbjpJlyMOMGig11y",
-	"2pAqhtfrJgYvdNW+Q1PsPvz+6V9fdwaX++/CPd2TniIliwwiFUmIlDD5aFaX/+orrc1/9dVJORDARDGS",
-	"hOuO4L7sbx0jR02emr00U4LcJGwZOJChjBTnv54HlHSDboDBYFSc5Aa1qahZfpUYWGs4sMJBb6CZRFMW",
-	"2dQRFoi1Bb+REr+Rb5giVI9DzkSmOing/deiAddwnR22gJA73UtD4chGsdEl535LiV5NfSLrXvBQhli9",
-	"NaJl74QsMiYZ5CgirN2MKh/ZTfcDNzwZuxHXJiZ1ORMps0Go3YahiVyF7g2kCzY+KeMf0nLUk8jwZDSl",
-	"AhIPv01vGth3To9NsiIMVi/luUiZHBITB03aRRz0XuAHQpP2+kDovUB/wwuGJu11wdAnNhh6YVOYy1HR",
-	"uqNyYPSe3rCIfIHr6rQVLEwIgIlXTEm9Pw9CKxAA8kLqfzyH9YRLIShwtwGQeMTb4ZnginHV0WrAkPjA",
-	"Lab1XwDAZc/A5Sq0H0KoVxwGIx7ijZR+hgX0Q8P1cg3Mb6hVrbBLfnDAHyOOyB+kDUFqASLlhjW8mHAP",
-	"wXkrgCsWBhREhcFmGZKffhlhkMCoNSQjC5bWhfNn1ArICMr844+oVeFTExKAP3S73VHr9qOeZw5ViUHH",
-	"XlA1kwhMp6pIZW3jrEL8vwL1Tw/8ZMQpGfR6JKzBB1osmUTJMq6NkUVLCAd8TqPZiGsr6pE0dEQ3Y1jA",
-	"noR7FjYoiWYYcQJxJkApjF4LYC1HHC/gcx5rOTvJxDUbOlA3PENTcAVp++BnFmCasmY/rXzim3oDWCgP",
-	"G/6kVbSA4HlQXgQX5aFN4tIijPgI4LpSLajhBxiHfm2/1+vVFgZwkicMirgIqaDRiBdxe6PWbdglLzLB",
-	"lSn8klEuUxj3ypDuhISmTwjJeM6v0kTO9Cy0ISQWKWoPekmWEP56BUClBiJRs9qv9lL8VzJnFPxUvxrQ",
-	"5l9H/NdOp+P+pxvrpf8VMQx3Q4h0t3Y+2BJsxV+b9lKgT1ofvTEk5vt9PVLEvSuhQ2le8pGhfiVhBVZK",
-	"d9oAqOl6PtAz2x7iVX/BQcS6TgbkV3cqN2MpAn81YSnu6R4dMKPr8ZD8atWKWQG5BOhdHvCjfrcOH+k6",
-	"OYZVRdjKdbC9v+pNhU1AFFpgXf2PKp6ee2YQ+Ny/EQTPJ3WBnKOfNiEYozAuoehBB41ArXZK/X094F3A",
-	"qHT7KqqV600vfkkK3g3WqPur4T+6DvWyQUebUcVwnzYhlNme9vVEPYgpPEhO3C4DJppiug6Chf0DcWaV",
-	"EDDl2hlkOz4qU/AONEmYbhM2petPbzIo42vwJreAldSd+hCVpq9DEDN5M2Yuaa/FzN1DaeID8Loe9Qpz",
-	"i0xK2g6V1IMkBSElZ7kCnS0WS753Qia5XJG2agT2RhhvIK60Z3hg1Ax/uo614eN6c+teYWgjfmpZGFRS",
-	"2sTo1moJB73DsJHRMXRen10WABZlMlplKHiKXvoH4Eij5a0+4oh+ivrYf4GwF5negdY6G/R6X33lBYMa",
-	"hinKC+j5maLCFsBOH+VDe2RoZXH9qQEEqIPnQZypZ0HqTjYCDp/4tlFFjdkzWLZ65miWFblXwEoU0IRJ",
-	"u3oA7Rk7arC//9VXjWwFdKEbcQBh2KgzW/YxvBsYTUWayUg3GxmAPiIDNyXzBqjwpQu6cK8BaZAss0Qp",
-	"xjUdKb4L/kLnhAB6Gkz0BU04EVwy5cNVAv+LKZkkmYL6dDzG2VYADNEW2A3DcEgaMAx1RzCTEG80Q1yn",
-	"NYCG3bV4hrqfkoYNm/uSfVJWZOK4mvIm2pgD1oGkCdMak1LkiON3aCqF7aEpt8JYvBmkN8znWlOZEpln",
-	"AO2RaIMekv3kicHTg/2g3OhM7P4dqYLdEb8EaodmwxjUTSlwocJa0ohpAK4Jk5Aw4uGnDnJTx8TkhngS",
-	"wNrjcBLcy4xmacKkGnEKWRUsRoTsE/0pLlQH19IuhtlzLjVBGwPAHijvRhy+YLUrfcSw2KxTEe2DX5KE",
-	"faKRSld2C3lSwYDYDu3iG6tgxBmfigxyFbiVeHoi3Kmjjwr2NDxo7AQvu3zEi/Tyoo4vpgkYf7QVg+wT",
-	"YEiYoiyF6TLiHs9Ja/V6YPP6SeFiqEIoolFa+10/B9oQql+vYNc7B1NbHwPol+tEMyEZJ+iShhStBUM3",
-	"hV2fEb9mK++SwS2ZKRG/PyAzkWeae1SecWkmmUl9vGL0JqFXVFuzLjEpM9+g3CZtu67dxyiJkykozAVq",
-	"djjoHYdwl9GoDlo6vl2oZJ5IlUSalw2CJZLUljOyFHv8SxLfhm7s+sx8fkmvQhIzCEosAExcbPeIW9Ux",
-	"JG2qSae1d/X/s/e3223bWtsofCp49TzvqLQ2qUiy/CWPjvt2baf1WrGTO3HS1bXYR4RIyGJDASpBWdHq",
-	"yN99APsQ95HsgTknQFIftmQ7aZJ69EdjiaQAEJjf87r4tZUILAxqO0EtPKLtZxmeh+XneIEsrGFt0U0A",
-	"EBJEPkvyRpOFr46vTn5aPWIQERq2dSJLxlsPoxWpwJOI69buABmstetoJ4TdzkFoBE7487MwkJNMDJMP",
-	"1IFJCISw0f4WoiiHdqy5Y3Sl5X7FrxPpIrcYWyTKeWOwWB+83vY7xvclm5ntthaCgE7AQ51jIN32iXgG",
-	"5Vlhqa4l7EGczAgus+JONShgNKgW2AQyAUG5rs6GndjAMo27FPOiSn6qDgskxDqpIRtuN1MXsV2Lq8Sc",
-	"GBu2snBwiWYOIq4KDcfqdpYagpZvr04w2BDIsMzruU+8nmHjiEU8FTLmGLhA2VIB82anRoii5RDIuqUC",
-	"Nqq1QZLIwvuXHjXXK3BurSt2ZOxBbVRRCvoQlB3JmkXwO91kbxwKJaIAs3oYIOxrUAsbgTSDWIDQXfXr",
-	"58eXxwVfOiQtcuQsMG+CR5nS2ow8Ta5Hua/5jXlfdH7sC3ntnBAIJyICD7SsZCrPUxEDRn4ZcMD8jdLR",
-	"Fr8d2WI4TOobNYIZZ1x88ldW3NhkPyh421DnHHY7hyEFqyouAWagiDPNpooquSDKFLDjV+cFH3OtV2s3",
-	"W82W5azlk6TWq+00W80dLEEZQRIPJIf5x/XKMiU4AgDfZ6V+wWsfX4vco+AZxoddcylnMzEwauxGpGqC",
-	"aQvgScxVk4X/BbQR4nuhQ8iLWAPjzYTLRI9YXaSQCxKBRFXhvF52e6vmUSDD/1rCOfz+7dvz05Dp98lE",
-	"U65ZJdgMusQU1AzkG2NHxFbNGN0X5cyFjt9QHtR/pdIkmkPs3KyX9pjO59SSaqQT6mKrIRLNVJYAv5VM",
-	"55RVdMWS53GtV/tR5D9A2cM1wr9Ye7nW+/dyq7xE/D2hwyOnJxksm7FYrqWiVsTEXA6OTZFtxNW3WU1e",
-	"rQwWK9vRlvfF0sqxJC4NZQCbAEgx7x7Q0htbM7aOaMet6HDgH/D9od8Ve7F/GO0O/C7fGdrvNhk9tGtl",
-	"aqahf8huKX2EaR1wV0JcpNBa0NBy4MaPCrKYwMJGXLu0/sU/PaGPfv++1TxcMdBfvZqT9+bWTqtlM8oC",
-	"+wCMxf9slI8XyrkxDff/i1UEb8JcgHm4ZrNZGcziLy7lmK8gfngtmkZsdPH3V1VWuHE++4HHlvTK3NLe",
-	"ufsWquy5UuoFz66hU213k586p3gNUZ6XqhJqvX//6tWIMBqQ8rSRFlZWTfCl5PwayyhAdGFdw7NYRXq9",
-	"/JPsp6uLFygFc2SHkzE6sWWPoh4+IxnbnPNxajSpBjMbQkwEK1dEeEG2vBaxiqwT4kSBqwYNZCECPGPj",
-	"AvcOvXNNthGEaTybhBI8i0ZNdubSfGDaoGuIbOKFNCJvqR7CAjzLzGCaGkqhUiVF8zdtjAljPo75e4gw",
-	"uSBOrhyBCck0SB3QMxckZyDXis41QvDUvJAHnoTTlydXv7w6K50E/ML8DQf++6AmZFBzpwS/flZcv/2x",
-	"KV6vLc+mwjHzhDVrsLq4bQLfUSz/WhjH+z2wvYnsyDKf4ausvoc7zvpXfaLPSwfp+FWJfL10rl/araRL",
-	"Z3vV1l573uFMIgsPXc0GUxmnwjMHGuw8PUKAHzkZQxGgSxoUoYJhAnxt+Pobnj0XwN6TaDZAcBmoRIIh",
-	"AljuynPwBsa24Wn4jd9wnAxA+263e/HvhV1rnN11L5EuewbXfOWba/n4fqdJ0mOx17oNNhI8zUf/uUV/",
-	"UCC902qFJVa+SaagCCbRbDppslMXw1dTSknZrMPKrfET/eyd+2Ixi1QRln+4ht+aem+JCMZ31nfij681",
-	"Hioz+7qtiBfG6DOTmWRqcKugwezs2m3wBpwchzzjYVQV+RfB3ExyC+OCDqqRMGkihS3z0kaTe2ysbiCm",
-	"U1bBULgHYGdGC8dqJs2qYPzVOfBGImH0F90wXkLtgPJ588ICGdJE/pc7DN+7IjeENIL88/cXx5fHP571",
-	"r17+4+ySQHqK4wP+j/monLJmecZvRGol5NvXL9gw49dgPBmPyGNaYaAfUnYBptrAqAE7JVXXFOZ/DT+U",
-	"hXf7kWvsiwsY1lfhZj05Kt+6o3JVlIF+p9HaM3ZBCZZtnd8yFsa+Xm/KUBhjJDLBphLYa8KLs6vX5ydv",
-	"+senp69DtNhziK6DBCoseCJDoLyL6/FUjNwJ2GlDHqEywzS6cFWbLgPdDeHnm+xVpsYiH4mpxpyV+GB5",
-	"tCkvC5cYveGxHxXLjGQcCw9rhOvQfNq3EZV+rnIOFPXlj/vxFE95n+oFIHBN8Tak6hFDIMGyaRKYLlY0",
-	"hd3Dw7DhOZ3LJkqlrB5eq77+Pe3/LcSZTTIVT6OcDZPraSY0q4f0ihbG9odW0ywSXib0NM0/QhKfLiwF",
-	"9ena4pPy9eVKB7oQMvMfw0aTGV+CJxJ8sonINJReYJY8zUcwi5VWwwXtmM0OL7DFV0/v/2I/nb14xVa8",
-	"DnxTLug1KAoJYlrkZiD/FyOfbPl2iK8asb/iyz+wiOH7oPbj2VVQ8+DJ3we1Rd6JoObhT30fmDkFtY+s",
-	"2ymq9zcTK7RGRossblrcqaxu7f1Ws9XsNu4tf1rdu2+5VPlzNZXxFySwSqsydvtprV1UDoqslVRGBr6c",
-	"CGncup1mq4iq4GUDQlXK7KaCVJkLYYBn9svxxYuVe56e+2Yiou2sZTviYu8sRYZWjrmOsV4pGnZcsHtW",
-	"AJqt1mn2oa4J4mvXb4lemtNtOwbqnjZ3qKi+yEnuxPhtrkgr3G3tlGA8qMoBPiwxpKOFGWcgU6m6pFLb",
-	"xerhm5/eXp2+/Pmyf/r6+PzSSOG35tcQBtGsIRvw1JjqTgxjLfzKTfka5/iFeW8wKoRwzW6EMdiHwyT6",
-	"GvafuWuDX3uDUJRvi+LUW7euWY9kM/cP+jziJPehN/kWmwyy3/YHsZNZe0yKmdBEw99kAN8OJpglN4ms",
-	"wre9H9qz3S13qf0Xic6PzdDOcGR3eDyvoHkLCuDbZit0Wq217o2xTirKlVL3xMhq2XM6d7HnLLs9BLQd",
-	"ESQGBDrZJBM3iZpqG56ppPsLncDHmKZH00NlOVNZLLImO7bPW1MaxurWozbffac9xtNcZCKGMkCsoqIn",
-	"YOFfo0AalnxsZIWrUFiX50LMjfKalaEuVlBLbOBp3SEkqA3934AYobI+dBcBiKGcpqlXg2ZNrCVo+53d",
-	"q/Zeb/eg19r5F/ISAGLbBC7Zabaa7fZOcx/6OnNsbcTi9BJzhu15hJ6j5YZH88O1w+GB2I/3In930OV+",
-	"N9qJ/QPRGfpt3hocRgfxvtgbQmsstN0uDZnWCPq9qKSyZjbR4gRrrcG+2I/awt+Jdtt+d9gS/mHc5v4e",
-	"bw87g52oG+8ChcziEuxSOcXCErQPD5q77Wa71Wp2WuVFcJ1UzEdvlhWMDsWKrCaNgYG2OQ7H3xV7Q7/L",
-	"9wf+QXQY+y3RHnb4zqAb7cYrF6S2y7uDnagT+23RMncemjv3Y39P7A67fGfQidolzIxMpYJwTeOa2VsV",
-	"SJqamP99FJ+c753/dj67+O2X/OLqLL/47d3bi6u3exenx3sXpz/wc9naXNkUkgcgdlYoHSowUEMGApRE",
-	"4v2N6vbdt7yFZg+VJf8RaFhvojue2/6Nh+i2bqezyfAohGoU1JnMjWZ6gF1WCmYaoVha5JJCg/dU1mW2",
-	"nRJQkZReocrOPthSNNuxCPuc1RcZq8h3tl2LUC5ChVLUFFppCMVUZqXb03W1Wm4sbptc3VPxroIoJC5q",
-	"dtJ0udW1HTbZMYFNYr3RNgU/0Lq3ulan0WSA8ac1pWiNeIJgAVY2E8I9RUHhbUClX5KuClZCOVINwQqE",
-	"zn8ggNTNhD+oC/cSi32A5kVKj4YiwHKv+hq5XfAv1SKVZSLK/ZHKtPAHUDA893XOJ2BQbSwcYHbu8FZB",
-	"GQgJ5P6qD8GZwUZaNw575bMqv8nmE1i8b0m4vVDAP5HIzyvP7iud2rub/JirxboQccIt0vBDRFu3c3j3",
-	"vVdKXXA5p8XRnyLbAyx/FamYj5aFokKujdVS8XWpJZxasW12pNS9PhCpktcaiuFcGXbeg4IR27kBAEXY",
-	"gYRd4/HCQ7DIsnCHu6HNoQQScPgzcSN4qm3BQJOVKXJcNzsav1Q7ia3YkJeCFM6c+iZvB8dYElpmiR4o",
-	"tWiVnXhaoOapZXl/d/xL2or/5zD6Z2fw+z/23+U7+u+zA/nT8Lgt/tWdvt5GFhFmwFbSqLuSwRFyd9PP",
-	"Hrb50w7vJziEuH1uOYVjcUsBR9FmYLU4/buwMcrn7xia3lKxJmJee7ASWk9Y4BQQhAWQtW3zLUvEUKuj",
-	"iKV+XYcl8Y0a1Q82jCEpDgfXT2RlxW7fhWVKytXa4IQs5Aqjkr0N4Zrti3KWrG32hzxuIOtgrboigUSj",
-	"6ds4oiaGGaQKqfvL8u61y9SX8IxOx5imxw4ppBiOBQxhQsYeK2DwKspGHwUSSXCxWQcbdWc8i3WTgfMg",
-	"oJkztNOwTubKGj9clldFzOD+moI4Osqagla0v6nFapzgWflq7o+n0cg3IkJkvvliMsqMU9Npdfa2USp2",
-	"hjjfeysV+xhbGnIEPk35vYn4W3WYH0GrrdlNZcCXhZAZckPUlvp2yyGfq1JT84hr1maEYoAdfAAZCY2m",
-	"EHqjJ+YKoBYzo96IF6a6+TyKqgLLbMHbVQIAWXHAIZBjcwHdTqfoFXm3iAVQxS3TvWfPqPR+EZSZVkc/",
-	"KxbBd5G2Tbc/PmOdijKyy0k9aCpTCBWF3DKKmQOIEBi20sm1luJSY+71wfL/hBrwZrIcx7xF8JNo3Cw2",
-	"soBbBTVMZuorgh7mY7o8kMQuicWCgEcFdRmQ4YLqH6A/IMT+RpO9KkCr+MJTlhCsqvBVgPlShq9ideiY",
-	"DGQscmIwWazsaIc4NCK70RjKgEa3JXFPtvUVsUPeX9iX1v1L9gu+tijFpZiRln8KU3xGT8fB1C14J+tl",
-	"T6nW5dZaCkRmKxAfsbRUqfdsIPKZEJKwEzAbnquwx9RESCBhC+Rwmqaszokw8b2Y5Mbj5yxNbvDR0A2I",
-	"FTsaEDz4eyEbHsTwZUAMK2ySqZskFpnnWjbh55baxpBINEPBZfVbeHF+2b98eXV+chayum0J7rBRA7OB",
-	"Us1QIiEiViDDi+N/9o9P3x1fVu5od1rQu9pgfCR43GRvELQuE+w6U9OJLcoXxryNeFrpeC1A9ewMekRy",
-	"lmdzCAsDHAGWu9o2VOx9KRFgw8IDFpxZOw+zkfi75nbADJbFA47o7VH7PIeBmPGW7gthwfo8Dx32AbTz",
-	"ImIXYLRYqLC9DvbukgtwtAJBAwt/EYsOc6Ygz6mZlyXxApLE27fnp0127JrF6SmA1moejo34LRzbCQDi",
-	"XdsS4YWObdceT131dW5sqVHRCx/PG4gyGpoHCf8EsTd6tLHNjvUj8w3GvqhUFiPv8LmGNXkvxARaoQbT",
-	"HB2sTJBhI+xiOGTIHsBxIggnDmvAo/eIt3c+9C+VFBYHidrJw51Wl12qnF2oOBkmAFMF+0AqmIMH7hvg",
-	"QoyKHuTY8vVkmOIfTyC6RrDRxH0EIgLmRgcykE6Z/2YmAoevYPtRgIkQ25w5rMGaMujjsji5oyzgOXTh",
-	"xnzuFd3hvUpbuYeAPolkULdtNvF32h2cYn/jYFYlx82Qa4vadU0fqGt9X0SJXkmEe638OyutX/BHmuAR",
-	"UldXMGpQ0OI5yRWewYUTun5dcrXlqrS7j7YqL2U6J4FkCyyW+37rRiI0Nu7tRQK4B7T33s4HsdXUYEZW",
-	"U31nMU1vn5C9fP087Gj9w8EB97vDfeEf2GoH+90nmEcJGmGTedjL189jP9ob7PLuob9z0Nn3u6K95x/y",
-	"1q4/7IqduBO1By1++GjzOHbYKtTYSOBBWRVHzeqQI5C6YRlhzGwz8I6kFbDruiAqYnzN5IMa3xkeRh3R",
-	"Dmq1T1CXYw49Slog16nKNHh/FDlYcXw2PipCIllIrQoW0t2l6hYsPolag0N+MPT3zWO65jEH9q2391q7",
-	"h8Mu0C+W9svGe6N8WDY+GJkY80Sade61IbKR5atmQTU6Zit9glU66O20yqvUiXGd/AMz7K4Z9uFgl/vd",
-	"Q7tOw+6XuEr0rs2GtSrKnLaxyJKIP3uhdP9YXgvjin78dfO6nrLtsMKl/KFs80LGEM3rmM8X+6LLdt1d",
-	"raZwsb32o7dle+rOquCqMdvGZLYxnUhqaSFRRMhJJZuvyS6VY5z9c+bxObOKX1wIFRydvkVPLsVRwUyi",
-	"6OleJXqa3+0ffYUh1GPAMkW4xQwAhFeAI2LLJE4e5m2tzQdXWt97Swymel7eBavhUl0nEYExHjGAh4Xc",
-	"EwSJ03lBHNzbbe0Ub4yqvFm5zHvrdwajfIzX9MNUzy3GxzpAWPDm0JED+r+ZsqC3gaxzNkyVAkzEqQR/",
-	"LmawNomSGiD5CuBcSAlOkTdgWNAKGSm2DChVEl6lL+8SQ3ApXomIEuvCW1UVUA5qlXXHyuDWMyk+5LdG",
-	"uAC8bX2Yy8WIlPQA/1FYiGZzXnrYnQy1gAjLyDVz0H/lgYSsjoExGw1LxTD3ylGuEucIRWyqEFkyVrMj",
-	"d/sIYOnnjAdyIZqWFGE0rZR03QAeepsOX/H8+PI4kA4DO0Rm38L2Z9ijSb3kyDlCg8KtTj5rGlCHpcWn",
-	"RABOetqyj2cuc7+BD3QYV2VUrrptR/awS3oZoqtpEf8CSVE6YHFrtzwnlHdbTXZ8a/wJBVsgLXigmuY6",
-	"iQX2LOy2PFeZvyb2cSk+bBX/ePKDn/zgz+QH/6RmqA+Jh4W2dCmm3Wps3pLjJtEut+Tsbt2RU0ZC6BE+",
-	"ZgHEV46Ihcsb3YyOkg1usfGzOndcFQnKakE40oQneM1vBIOommWscM18DajdqiIy4Jn/xvEYPCHhHwef",
-	"IizxFHnYPPLwmB71kkZaWzXxIa+mlPSCyfB4julf3tl0XB0lP9PKWHI1QZQuFerYPGsbpN5u66v0L+82",
-	"wNga+6v5CdLll8sb/06nwgKj39GVe0Yw8Gi0V/G4SQ/VEZScktio7xA7BC8PpMoAnemIiThBM1Eq4Fel",
-	"9t0oZ7gZMf0MbaeE6t3wmEpjgMkno594UBzg9Zn5wSQXY5c6LbsZHHCPoL5nCCAaBZ+q5xB5kY7K1fAA",
-	"LwN9hSWvMFzQqZCRBwbAVHhFK2MBQw6p3XPwLM26aIdeD0nqEp0rwE6OkxwokhwnLiJBR8YRq0K0ZALr",
-	"bnWBwJ3EUAJWafZtmOlqTiUA+r0OJEYGgK4Z+eIs+n95LAkefaTZwXoHKVg+SywzAhsKEdM1BQB4b6HV",
-	"ONGMpzPgTRC5ZwcBaJuE3UmBijLkvR3DmMcC44wreycSnTuu2q+kWXupD3uhVdvxeYVJHNpjBYsLxzKQ",
-	"5l0gkqLOM8GB7u0F17kPq+Cfn4aNowILE5Qy7XQGFDQ/2x2Olf7wDu1VOfizA3GdSIk9MAsmI5U+rE+/",
-	"rujZLgyzdqvbqXmfs4nbgkKZ25EKnBPFErLyY4e0URn0ZBI+/cG8Ty1+mEEufa4t97axmpIbHs37iEDa",
-	"t6wdrtStxOtebZne77Ur6ZLW8FAcxPuRvwdJku7hjm+MOh/yJGSoIQx5QgONeS76atgH5hjstm75ra7f",
-	"6pS7yiX/b1qXZgT1AiAx+9acltyoZl588kJNxH/MD43QTPu/2t1Od3d3t9Xu7NSgds/CiPZqDuqOMnC0",
-	"fKusYGOw7kbdgb/DO4d+t32w7x8O94S/G3ejnUGHtw9bB5tawTtRZ9DmrcO1maXh7rIV3B50op24K/zd",
-	"4R73u4P9yD+ID4XfGtpecripagUf8oPBfrQX+7uiOzQW+8A/sL3j9rvaJhm3GiJc1Xq1mRiUArG1Mot9",
-	"ifa/ulcOeq1Or9v+VxmrvvMRV6Pd6u54NRVBFf/t99IpWybQX25sN0/d3CpyEvjupvWq0fDUt/4J+tav",
-	"yrHLhfW2hhN6PiV78EVyg5pgnTH4DHXNrVHm1D4EwLxZCLBocLuPdxPXlM6NMaAmwhYIQlH0xFhi1fFa",
-	"wrck7oWFroLcDdxDn2I00RFIhUs7nPDowpjnnO5ZYwtSOyiatKBjwyo9fwgkZGCcmaGniYTAirWCwVwB",
-	"q9dYhViqZs03BFpyJWtm/qTBXfXiwOjlaj5DqmzM03TOxkmaJvQ5/qQaA4IW0GPVwx4bCZ7lA8HzsIHY",
-	"hDLH3wpke9fxAiKQk62tG/HJREjwidkkUx+MrfxeiAkaYUpKLGgHC/a10NMxVCe6ij9rc4JNkshFQ4TV",
-	"bYnhd4EM4eM3IAmJVVIrNpgbk0OkQ9ezBUyI5nc12TG0SFj4SZaKi/Aj4QUtv7VyinrCaz4hehmWARnT",
-	"sgFEj198cMUCLWVIlkz+glALH5QCPKzEhgwkFpOYJnDUqE12TtSzdRwyD2TldTruo559KhJ69qgBguhZ",
-	"w4Yr6EHKMNchAQfNbDEBBL5E4O85P2b1brNEYmVG7YEAWK8CKsJby7CtMmh7g6/Ms+3jSo3diw2lHp0W",
-	"qusMpD0tR2YFXbsE0nwOLU9bibTcPjOQaxnKYdJuV5FMqW7UHrDb0y5KNBTrkt/2Ui4syJjPMQll8y/h",
-	"87Oz0/7F8T/7b65enx1fvOm/Onvdf3N1/Px5aDaKeX+a1XcrFKdw/EmKLAiKJjO/OVYZGtyW3w/HDUga",
-	"WBkeCxbmSvXHXM779DMhSq2ScNHsWgVSycYR7iH4RQud5QTQyHxDvuUMFnvG54CVrIlcATJyBdffki/2",
-	"Bp60uTd2tdbFsRjLceX4Z0b6iJInsy5GXHmzGzsie917w/aWVVz1Z5K4x4wtFUjUV2xJNQFHH++xP4Ja",
-	"Ege1XrCRJxDUvKAwxeG2AnfafIcGJnxR/FTNazabH82eLumKbQE/r1wXE074CMQLKhbhMqeARploK8i9",
-	"MnCgHk1zDTiBztUtJCNJxYqU81xnekUKTRb6PD3qSjaip/HNWpaHD4r5LoqLSmXJKNElGCDsfBtxzXZB",
-	"pfkUKECZYsVXCVi0LF+orMZchcyEkIaqlYO6h0VQ90opdmGUgEMr2Tqomyvlm4n5dmKP03aJmMeF7HfL",
-	"otIYA1WgAdyqLAtzIs9k9WVR3bh7xZqf3CUgTuE5WYKsDjjYmf/GHGGU5I3NHIWJY2hZ6yFQ+Ygxp5B7",
-	"nzrxafIO7j+R1ibpBTIcJ7IvVZ4Ys7Feql8xl5e6+CmZLa9L/LpkLzaA9f5Dn8c35p2ErF7qhsIbhzzD",
-	"pqeGF8iQ4izUlt+PprkaDkNWp8810QwA9bzQlp8POQgKPJjl8aCVecRmPJMLs2Yc61tsd1cgIU2Vke9i",
-	"dlw/z9OQ1Udqhs/lpYoYoz6NwWwuNhfkynICFGH5HgvxH30I71COeSGGNc3S8Ba6tUReExXPQ4N05aFU",
-	"Ik2tVs2r2fnWenstjLjat1frtVs7ewctCr3S1qj19iEYu/LN1XoHe134dmmuZRmzKFvg2s0lSXV51mHw",
-	"w7dfbdLxE8D5O9Ixu62srLE0jba4cVnkuG/WtpabH5iJgU5yQQyMJRFIt2MUwhJ8JGSTm5OFiHWVarAV",
-	"eSGKHlN/mrnP5jWxGm7Eb4x7VqqJszjvWV4ugyuJtaIajtUtTa95cn9aVGmG1dqOFRVWBLhnyW37ZArC",
-	"FaF1eMOJAMbs8Aifp2lgYRE+aRqJuDrSHbq5hnk2FWGT/QxuCh5fY8WFrK6FKPMvm4n4oEHDRiUYk3OL",
-	"BYZLZZxmEG7vhZho52eHnVY7XO6OhGiNM4pDV6oXIq8KjcYDLMUZAgYT0aSMRI8yJrgHSCupfMRyxW4S",
-	"MfMKiQ9UuiTymyVGVLEa+5BLdv7qZs9+jvGOQD7b60JFjqOex/drHCIHk1tHBAf3TcM5pHag4IvyG1H4",
-	"osYNfXH+7gx80FfHV+dnl1elDt+dBtVSDqf5tFA+2kauMJhEW8Jjbg9AXnYkoveAz+cBSTJWi80F0OtY",
-	"PYvMBFC2iaGrxPiuiHUJRMBzBhLfC6TRTj02EHMFfOLIR82c7oVF7WPQDFpEwUe1KXQowMSzCZ802Qnm",
-	"d4wjEAtzXolvmbyIokZa52qC4zSumOVYditRX8EE3mBSJACqgeaxVFmZex+3ZpZA9hMa1Ek8XCtAypxe",
-	"jyzzhxEeQ5VB1i6HO/pgFYWUzG6yUIxFdi1kNA8LMVPi+bdxgI4RCvSIyi0xBF/hi9AarvVQTfNIjUVo",
-	"TCEiqzeWDv54A16hsRsSSYcPMpO0AAWLHgWNiuqQQCYau97rcKK4NLarnI/VlMjevWKiZgY8tZQkTEmg",
-	"UEJaBIrTSMVoeDbu02Th1Ewury6HGZqIvUAOUw5uH27C4bDgGWnSVwVJdRGhlrHRCyNjQnqB5JK2aK5Y",
-	"ePLi/PL8pH/84uz1Vf/s4vj8BY0NY40orZOM/T4VUxHI+hIN+n9pleXf0xtwyVhLWmPEie0/NkuOmxiv",
-	"ho30k5JAAb9EOd9DocVJArqFt6TxDex8dpXGi1vGHC+VkXAxomMgKLIG+fcKKz0S1Svb4BPxKZYMXisp",
-	"jLbJxCTl84rwRQOlTJWf+6/hMghcono4sRTyeXEg4YeN0jU/ibzgIktQdNjqyVwAy49mM04sAkX0lyS9",
-	"tIMCAYt7pdI0DmoE7sO5mbU07gg00Vt18R4Z/83NgRQyyuZGzyGbJONw5xKb/dKbghdhVgwhKq+nlOeB",
-	"2+tYE7QSDfIEEsZk+Vh77Y5I2rGck3bxIyMjIfJnDmu9YBTm7FqpmJicGx6bTqACYncXop6EjESLxcc4",
-	"zsp+gCYua63YDWdLNnAL48twehk21VHxAPdIi08ET0T4AzBwkmIR++/FvA+oOnG51mCpMbW67GuCfXtR",
-	"O+4M94V/yLsDC5++O/Rb3GaFd4fVYGBndxd8C/t3+yG1riULxwh9W+/qwmWwDNeUNDDa15g963i8bZ+A",
-	"kGHj81bJ3h+FCDfxXXg91T2P52AL2J41t2+AP9TeFkMPazo2ndAJXb71VIoblxxJ+qrJ/mFTdVUj94iw",
-	"D6F0C6xdOIwLXucKMX2X71nc4u746NVeUKnFGnbeiuYrwEoo1hOucuie/eEM+Y9hc80GXnljuSjlsRh9",
-	"t6aeat0jSguvxHg7Z2iv3rm/KHD5U+kWKApxIvEfYv4aROimjzpfde9HF1N5Yezs12iPb/rIVytu/Yjl",
-	"QuWGww2f9mbhto+PBa4HXnvEJWKRkG3J6sNpmnpskCrj93iubHe5Z63hrbYDoLKgMMHKms8lP6wvVw65",
-	"r3HjwH4lJ80am80nDPOHgIqhocxXsEduHn4qS6tb498rRWGS2R/vUZG0R9hX4KSMOPhb80Dq6QBrg5vs",
-	"EgIUy4IfajD+6dPQ/SvSBo4AogSfWEQeCipaiHgA+wOwUd4eBt7QOr2qmD/Fb0UqRpZw6Pgx1mj5MNRF",
-	"87rJQifNS9bOhOejwtYp85pvgvpT1g8li2+ns6GJt7DeaAAD1GQkyjZdZe8YMRDIyGptS8+BbwNNvzLd",
-	"RjcEv2TFG7rFFl546xsuxzjv/8/48OZf47+PovQwFT8+z6MfP6T/3Hl9wzvvpv/8z9n84j//0768XjSQ",
-	"9x65bBfuKFXr3q4OcJfQhLdRA4s3rtQGNnzwF6OqfAcyaSYfTRY+s/CAzduId6uCkU8mKpE5lELhIUhO",
-	"yqzcrP76+Qnb3e3uks7FYMXQshOWY9xeOTmHRUDjBPx4CPZoxvOcR6MmO891IMO356chFSe602gDDYW5",
-	"+ubsf96eAWzitfH2ULEby8bWD5lrro6v3r7BSO7V2eXV8dX5u7PQxVUbHgtPXl4+P399cXZKUIAnx5cn",
-	"Zy9enJ1a+LPTqzdXx6+vwmfh6dXZ5WkIoRZs0Ch17IZX/zKjxkg/Z+G7q/OLs3+9vDwLWSyG0JvHkrzJ",
-	"whcvT46vzl9ewqAWHmIkCOIyUtTaTOHtxcXx619Cu6grGtxtsTSUamFo04ZdzGsUPNO3aCpEKp5XWc8R",
-	"yyqQFAJs3K7P2O3qLJD30Wd2t/2F9Npx9SVUPbTeqpfn1B4iNVIJLSk4Z9kC/LJk3EZ0v9P2h9JEvnd6",
-	"0JolfyFFCHVjVjpWB/LD2Y/nl713J8cvzi5Pj18H8t3Z6zfnLy97nWYrkK9evzw9P+35z569mRgv4ATy",
-	"ks+enZRPKL25Z8/OLgN5cXb108vT3qu3P7w4f/NTIOn5Vk4E0kiQ3op23EA2m81Anl2elq+m28/enV1e",
-	"BfLt+WlvZ9iJDnhX+O1BB7qShX8wPOR+a9COOvGO6A53+X+7wrdKjj2QVpr22oFEqdlzkjGQJAOPzBC/",
-	"XzHEXqfV2Wt3Wu2r1mGr1WqZO84uTze6vrtrricx17sEdHU8oxVpB+L9NGuyUy45ey3mZmGsMO1d8MSc",
-	"l2ESiSDwWLvVYvhefuZz88GbidkSkMajlaSFg38X73j7Gry79OSfX2HwlVpBp2omgaAYwmYLq1wAHps1",
-	"fgwDSUYivb18wW1LuBY6K2zKHrI5RZ6+SNeVcuhQQZwKrkXsynfZcZqqmSDqKhZSgKF/8tPx5Y9n/ZO3",
-	"Vy+fPy+yxoHsdNmosVTHRLUJLKRiG4yF9LFUPSzVazeOAop8GAdXaKeTzc3UWF7i+g+X0+qBrObVV+ZO",
-	"YIGevNMn73StUr5vEkOq19QwWnApmANutMPyNzXbXVp7LkSaQAVgnovMK3WFSCFiG9zfzHfF7V2hVlik",
-	"gTb/4OkRoMGOJ/ncpdjc++OahX98DJu1jw8u31vVTnv3hD3iIOKDVPRB/Hz6JtyVCDsOprv8de3xW3bR",
-	"MQIRzxPZ1+JGoNrZ94p9YqRxhsDpesI1FGZnIgJeptFcJxFP+1D6DncOeaqFuSDuD1NSQFJJUTOKzNze",
-	"H8JWl9EcEK2TFGKuriOWZCj0QbQY2DBv8oqxUu6fpcUyejGHwikwd76EZmTXrWuHmDXZBZ9zdjIiEXOv",
-	"ZuVvGrJnk2Zl151sK6ruhu5Z1768d9U6KD/6EaN0bnSfP1537/weyr6fwU46ATNp09TXyfKdH41wAdvp",
-	"yplOG6f6lm58nFyaUtTTQBYT2om5cjAxkLxyEQJriVCuGoIFVrEAbo0xF58yXA9wZ06obPUxw7pFVHUz",
-	"z2WsbsQmfovZJzZFamR00ZBqTJfV9c3F91YcYo9IwTQBKMYUmQW73WxNkYqR4Gk+gpYJ/El4pspKVDxl",
-	"gmFIEVe37XeauW9uLdo9ztU4iXqOg9K6ZoRia0vPVIqUZc5fy9W1MEPzAC+pyodC1VrmcZWac4f5hEw9",
-	"VFWOzJjG3VoqI6cCxRIFalY8zXbXBHKdkwiNorc6gg0YadHcj2V4CVTimuN9Vw31apI0uwWf/L0nf+/R",
-	"/T0jsSoeHZ3mTYkNtqLMszv5k7LmfVmpVaPpjQCw0uvJdHuQ6fblFVQ5tbRYVOVRaSIwlhq5v5VtOFY3",
-	"T3bho9iFF+pGlK3CRdtrGyvx9tw+vxYy5tj8Q0/SgmfRqMmeA2QmoB4OEssGeHx52mTh76Gx3HIAzMF2",
-	"E1I6XtGlxcfmr5ExmRTl9ANZj7gWfiK1gONxQ8DHbAVgS8znTI+EyHvUIYGF0z2G6Tl9E5aaecw+FGXk",
-	"S1v0jlPQIhVRzupSAdiV7rlOJcjmW7w/i2WJ6PWBhKTCyZt3DGv/kO9WT8xfMDIPDUI1A7uoKDpEwzeQ",
-	"pQSFhap3NIvM+OzwD+O4u3XzXAPWMrnkChpKzyJ3YgEFvYUjbGAJJIa3muxEpKlG2JnKBNhMTdMYyeBg",
-	"skOVjacpL7U/BjL8LjR2iFkHbL1bINwssO539vaQoZFPKAEBVO1rsCF/sPtzE7x61wBGHaDoe2gSNtoD",
-	"wCXua2EeZSzVuvVnvBLSFCDjfpikgLdAgbpVOIkUZFlpB/27Rg+ueSWEuF89i2u4Ufn4G/yBj2ApneON",
-	"B9DVQH8UTQ08yzj2OedzsMPMO6qtwYx3y4T9eEXPugY4m8ylfRLdMz5fiRPQvLlA1h1joGdxUEu1KDbO",
-	"1IBHSfb6+Qnb2dk5JECF/E5CxDsJEJUUL4er2mgqbKZeZeTNFRSBE+DFN3f+n3+3/MNf/+h+9PEfneIf",
-	"/3u5DH0VldviLG25MFPDoRb5ERtmHIC4NPblIToC9tctjc03a1gZ4NXyKH7diijgzpfuUoObvHXzypFB",
-	"20jgzfeARYcyDtkHehq0Pq9gaa1D7Q+ICjM8ZcQM3a0bhbcu+RhIWXMV3kEpeSeF5NO+esi+Qo1WotX4",
-	"Cuk03Gx4XqXW+LooNZ5nQvg5UAaBnYZUWCsMsKL7EsC7yvYYNF4bg2zdnH9fM9OUcj5l977V2iAc8jKL",
-	"RdYrkT2zeiGmPGLHLHiCbGFnzOffASC2OaENj4V+kQAMWV2KWekmuMEhuGWuyzqQ9QI3D9qCe0XTsmtz",
-	"tQIqU9M8ATIiKbQltC4Dcx6ROYo2wvc2auqV+641GuzGMm2sl1xaZVUY600MB3PPigX+MuCzX07471OI",
-	"VmqVWd7mCoD2d5otYWwjTBUfC5YmtGXN0iAAO4Bn4PPw1JpL4iRGt1PrqWB16xqZ777THuPG6qdSR4T5",
-	"pycY+zdNV2gYC06/OW72J4XJRswUoGHYrI+RwH233EzuLutSVU87ULoDs5bV+Z71UtBJWUrRes5DcQ4K",
-	"Nc2U6n4Le89rHfZaLW9FytILML/ssWPJg5r3XTm77K2rB/SqpYBeqQCw8AK8Aoxvy8q+JaTkJ4jkTwCR",
-	"/MLJANRvg8JNXIh56NqvH701Ga4CNsRIIIceZMQy9W/l80kSAXhvPM0Q4gu1o/mwGcg3rq8ePOPFMP0k",
-	"Ba+bKarrYYlMACORFINROxbXJVwEO05o/iwEoorwiIWaoHeNaEIAMAd+AmAQZiblFsc1eEQ81XaK4O8H",
-	"csQJNMgIxFwB1moWM85mPH3vJ9KNSBWkcAlRAgbScQIyIfMsMSpxMM0JIIPQYSI+4VGSz4G7E5eYujIp",
-	"Ubg+u3UHyI4R/rAYRX6KCC3KNfE9CwOInyV5kxFKRxnuwjZ9cs2WMGRcJhWhjwmh+L2Y60DqSE0QwASh",
-	"NlIooSoDDzbZcTxOpEWyFRMHyuwQGzIR+8OUXxOSyOotBQpB6B5zgDG2YwNBVVBlLaPKeGwqU0AXtoAF",
-	"BPxRQNAYIzFLYhGyesjjm0SLuHhAP+KZIAwQz/iHZlOGjZ7FUaYb3PxFBnAuQrwvRmp+UrgwIuNyPuPz",
-	"I4zClWLFAAQy5pnZG84Gc5ni4mmERSjjQBa4IHYSpdRyBf6RErVGWTXZW3h4IPFMF8Z/JpjFpFmGommw",
-	"NHkPmGRg/t2JAfIE/vEFgn88KLdI1WzboEfcFzzi0wBgbJpK3D6HeEvy0EJeVNsaNmcC9z4X3MVKYAv9",
-	"7I8k3gjJQj/bsK700cAtPo+deO+866cAtPgq4CcKIqgtUCW+zpzogy36H9AKJ9OhXtHIjdVm/UIKEw7o",
-	"rXnM4TRNi9ON1GXWyCYyOCjJMfImJDA0lgCu+TBBrMJEM2LwOUIOjQTy2uH50L/geTQKjV7GQtoVSctb",
-	"ele3K3sydsGaAiYIG25SqrOhlLo9Ivk5MQMeVRtVUALuqZG+dIH9hbfvubP/o7gVv4VceHO8ls/1CYGg",
-	"Ezhn6TA7W7+AJqhWGhwhE6oOJCD6qmkOlv+UUADiJqDZJ5nQ5fPtzGp3GgOHh0iSox52OweEDzdOtEZj",
-	"otvu0Gc656k4YpnwMaluPJhM5NkcXF305dzPSDGj55rxGLccAFwXhzBKdK4yiEOEVMgfbiKB3sK1X7sQ",
-	"Wgoy/+1v9O5grSaQI4vE3/5GvfD4nhz6Y8pzAEJdwgFFow+QDnBRGwiPXCYfQmRK8sGBXfGAvQKymhiK",
-	"u+wuikPKCnDcAAxKE2FfVK4P5HMgtQ2brH4qopSbSbgIEvCFa4V1GsXve1iTMhKBdG+QDQAqA0pC4mlk",
-	"AZbN3mw2bvHKaKuvsXSD2k5Qqz16d16O/yiEwnEcMw4nmQBxoewaDrCcGl++5hXFnXR/7QdwnC9en+O7",
-	"7bQ6u02zuEMIjwyNeFBKgpWhm0UD1AoI+8PDbUpA6fzgYfpzyz8fXUuSNHnSlovacgNruXyunzuq6q+w",
-	"4vFgu7lakfco5gGeqrXs0ps7B3c2669tb/l//+//h4WuXQ2r2bicY32eJX4pCqccS0i5i5+taOKXc1bq",
-	"qnfRtDUt9asiyLf30H/dXsV9tUnxmpf7uV85LAZoPMwVdasZ3ZymLBMQmk4k+zuXU54Zd/wLa/C+Q3ji",
-	"2yxqy61A/HYEb+twE3myosT+rxdVod7BO5yr1bJyJKL3fiJvkZZLAhLpJfqJLIFjO3DULEtuhPbQMgtP",
-	"fjo7+cf5Zf/lq7PLN2V6i1UoJZRXEzK20Farq6bnrI7g2ihEC+HZlyrvz0Xe5wibQm5cqCZC6j7PQ4+K",
-	"gUo39BH2YPEWbIkz9zS2FuCXyuXxINSHEt0rxDmy0QDCUsJXCXezwufyG40ZPUm2DSTb80zJ/FTo9ydK",
-	"DtMkyv/U0A1syMo5T+Q2QkaZjZWL24RMSaiglKF7jBnmPHiUE8vCgdVJmBTsNFtIhT/jhNPsno740xH/",
-	"Qo447cglHNGtzjlYCpt4XnTGHXPZ45zAO70m/MGnU/fkMjyKy/AIpw42JOOMTsY9THgiUdv41FnStdCz",
-	"gWp0myv6PeKSDQTLVRr/KfGNUxzkXzrAUXqxKyIc8BaYFoLN1TRjkywxewqL7xCLLOGSGlUhNJ7xlPjk",
-	"twl20IvYHvPgSRo9BTA2FYO0yR4kBoHs/o4O94l5vA+EcjaTWqZP9Fi5u2cpr3pb6zIycP81yzug+gt7",
-	"lf/9R41Hucr6sGwAxIKgkfgp/awFJPRqt4E30kL1twFxNJ5i3+Li4S/D7buiG+9EnYHf5q1Dvzs8EL57",
-	"mgWEqRU4j3hnrtyjSo3eNAfLLvbRW55ybZd3BztRJ/bbojX0u/xw4B9E+7G/J3aHXb4z6ERt8xYqiwK3",
-	"r1qSg16r0+u2H2VJSvOAZ+wNcWX8zqDN/W7r8MA3D/VtH6NZmVvXpWh7L1bGffTx122zk3CMqBfptmKe",
-	"7wDjQeZffNvNV1OdY8FDSC5uIXil8vVIzbaIIEvVN3esCB/bbr5IjcW3GPe54Nn7S/VmpGZPPuhT5OfL",
-	"iPyYPQk1OHiMNz/4m8BLXtwTUtID9EFA7ykBEN4TnxFY0M0HcJgRSMF2BFeRGrHLzoL/DMxbJXzGQK5s",
-	"s/OAYtzCEFpIBJWVYHkGRMQtxSyQFQjI21Ez69TkZVvhCJp/lmjhMWjuGyLsxp3Ilw2PGaGHJYjk8+PS",
-	"3daO97JMBIBNZ9QCtKlXvwke5F/Ttf9KcAufpPm9u2H+qqiB3zYo4MOVrboRpX7fO8H8blG+NyLLN8yo",
-	"Gp3rjO6F1At0gk9lrMwbSrTRpIiLIwI5NIYKi4V+7xEFzaYFGlgjl+SBXGWXb1J0cQUYKhCYRm4cKvQm",
-	"FbO6Qp6VCuQ5C3GRhNGd4C7eL1btmV9fbeCv1HDmN//S2q3Ym8tx6xPclvbNIaTxseQMQD6a22k28zNP",
-	"Wu3L91G+Xnn9FgWjLZNDp+FuR8kiyflDIWL97A8Ap/h4N70qORDfaRsI91iBVsNIpPtkaLsSGYdpABJ7",
-	"zHZahL15rVYU1Tn4DLPplGR1IDE/Pn13fHlyFjY8ADsNK8yHYQ/cJ5ChywCnyxSoiUSwgQWsQMA3ZXXk",
-	"QrWtmbkus6E2ClbWQJY5WY2vY5MDiMcFoKO30596OIyiNYyQWYqusQJ4w2Kls0sFCGkAJAol6IGkGnRC",
-	"NQENiY1AcHWqrhOJTilis1Odb5QJ6CrlgCFj3kB4PvQvlRRLXWaAy0b9Srli1yJn4U6rSxEyclODomWt",
-	"gErxWCbAl4vN6DJxA4z4bhyAC+8RkBYo0mKYkPpwPutspABRZSCEZLEA1Bfo5F/d0PqK7rNkhs8FxIDv",
-	"1HbmQJRJZAsAFjsSV8VfOkLhGrWYbwFa/3v33WB/fNn58I/DyYsdfXUw+6X9n+Pd6Gxv+FPrt9fd6fm+",
-	"etWJfzx8f1EFmmh3DjaF+cc3SActUhOkdiCahBHXzVvasYqNsQ5d7M8jMbX0pfatw2v8TLylm1g0a3lL",
-	"PwMz6RIb6p1cpT47br5oMp+V8McelXTUvJ0HdXDtoE1RffKlytlYxckwETHTiYxEuc1SC4Qi/bxdY18n",
-	"d+lxWdOXfCi9TBGLYtVaGvb8lU2N0s4CzNA7cuCA5rWsKrWHIIsCAp5GKjXZK4h42qjobKQCCWgI+Ugk",
-	"GRsIngH+E9CRiJyas+kHjI5muVJNFpqHhRh8DEsDQpB18gPI2RAxS7m8nvJrYyeAPylCj4lUi0AS7Lv/",
-	"gq4Ij6D8BV1LJDjUxoA4k9dpokdGd1J/AUqFQF7zG8GkYqU7jhbuZyOVIhH6mCH628q0f5nH+QoW/Q7d",
-	"Fwryw4UOe6TzaaJqWFojVl2iOi8P1luaE4MpKSmO3LRdlBjzWxjhhoYJh6V2C74tsOWuUp8wxY204CBT",
-	"Mw1b205RHxEMirFm7Gu1sSFg8lmrGBfe+drB+Rf/9IQ++v37VvPQExL+cfDJKx2SG2FNjgVsXoDZukl0",
-	"krt2cCCc1tPsWpg3CTjbMaINZuImETOzEaCWKxnza+rBjae48frjRE6h+7m7S7n7DekPaR3XKaPCeNJ9",
-	"cjUINAk96KVpLg2o06IB2R/2YVRdM6oDM6rdqDvY4Z1hW7TiYkBXjtqLDVWaqpk/nawfDCD0b1FPsHg+",
-	"19UUHK8Th/cuLPiKgDYL7fSHedEo0I+nxtT8968ff12G4ly3WCUNdbL85XpozuM41oyz9wl6p+UHN9nP",
-	"YlCAKGMdo2OTC2S4cqOEVCpQpBsxbIlVXHQlCHfHdA1jBFXkPO1SaStktZRM5+sBABe3Wu1BEAli9qqg",
-	"a3Xhs88pXB4mMD7e+4h+Sig81AJ3ZE2WXuT953IrMt63CRT89XbPwnthfFmu3SXW1lrgt4OUoVmNIg0l",
-	"KmocdiwL+xlEnQ3guAIDvBNMaXP8Bynwcpl3LmRuDoDxzEDW1cFS5xUrvbEmlrNCgj3Zsl+BLbtyxEu7",
-	"+FsDkvsSZPnKhf7Mkv0zhT6+cMMUUeW2Ft13Is1xObdxXMSPszhybB2M3DFWeFmjymJ4M4emTiXjiB8z",
-	"41ms7zIwERNnW/H8tUiB+8OInVTszkqa+Rbv8f4i4FMifn0p4swCgP3ZYu2LLbH/ipPYCK11fwsXk54+",
-	"0A3eFlym5ChsgYKsbIncQLOY5xxYBcnQC2TdGJVA1vRmwqWx/erGvGx45PpjKRJEnxXLhAQSKfOV4NEo",
-	"kPYnMZ8MkjpEgvm/v3l5aRzZ0UKxkB1OwzP3BDI0cw7BKoW4ANLf2jBDHMJlWBKs8d8hwjXq0D4h5QOR",
-	"kuU7EumEEq+hHqlZ39iLIU3GjZbr98ACns5RKwSSE7M5kZmWCsTqIXF4goeQ5PM+paUxSwyFufB9JiJE",
-	"O5zrJOJp316PZBrA7UD1VYRqCXUFuiDWcFEXYAfQeYmWKRZDyKGXWC2c7W+e/l9oEH9PmWucC1Uywye4",
-	"rFIkZk6BBFdCki/RwEg/K3gK3GEqexgrMgF0I+2mNW7OOSzPc7OJt3BwnoLlDwiWo2O3Aniz1ap5dgl7",
-	"NcjhO6kBL8QRR/aVXS5pHuLV4HAj+Rju9rg/TDmwAplDBzacUlownqZEdDuZpHMoTQ1ql2XK2KBmlhKO",
-	"ba1XO1VsrqZsZLzQwvzTgkk1+y/YUMXw7D2X0/FACq0Zz6BZwGzdayGTnGO5yIBH79mEa42vgwyVmuZx",
-	"nIq+pLuhi9A+8pjhAWZDMwEoOfltCjvP3k0HPM/4dMwr91ZmV7oDls5aXWUbj974eJrmSR+JR+CBC4s8",
-	"4Ynsa3EjwCx3C93CbcnM1x5rt7CkT5mTa1Yy4pLCjaK8zj+pGdM5FP4lmrrXeSL/C6suar02ks3Veq3y",
-	"mq8fvIZdtGLUesL1uD8EcSaj0rgXBqOGuZAsLr1+uFOve+mveSbSygvBD8pv4pQnlUti+PuWV6ATeZ2K",
-	"W97BotgvpvPcqEE8dD02VjciZiM11cKzbE8sm0pJQV87wJ/NyZhxLFWyz6Z30E9t6Uurtf4lEGuy025w",
-	"9n+f8lTbqS0d1dWKyRg5tAq5+JDDKhFbEbD/wOJDiini05j3zQgkN0MVeLB6tTdqLFyI2zIlEYgFZzq5",
-	"LsqdBqkYl4G3M+hQwvT1gOuiLQdC6iBAkOw6V+ZpVITHchXzeZMRDkOsQDzPeJLbtpxSXr8HQJQLxEZG",
-	"+SYRgp0WhXrS+Lo6L10XiwnPsN1Rqhn0FE7zSIHAd1fVvJp9BVzO+2poTLpByuNYZP2Bmom0j46q0QkL",
-	"wufXW2QqaC1Y+onSEHDsAxXtNBOV9f8B5VwiCR2VL0gvpkfALz4AyArJtMIUDx43ooGCl1eyEpEVytXq",
-	"UZQQEDwtOuxcTZvsHN471CAY4SO825a7uoD4EytXryplb1+kX70aEUYAoe0hN37wftwF238zP61knazx",
-	"0KyClDzJxEKpzQmPRsI/UTLPVHpXzQ1cbK+9d+3Nw+JJ2/XU4B2xeWNQpY9pqyFiLZu1MhKRlsluoBHX",
-	"rM2orB+DN0D6bhwkSuBj+4F52WCBCDgL9DtCTscla8OZe8Wet218AsqChQa5ZTvju52OV8uTHOybd27M",
-	"zI2ZBN4ozye698wmERYK2Ox66GfFtP2hg5h+cDNPxbxEm5xVTPLmJ6h+WuEpwpZerqh2nshKV/QZHTn9",
-	"7A/618dNvFNzq5EuCao/8IFiNjUeJQvpQeQ7Fn+C12F5A0pjIBcPLkaV1cRv++bbful+xp2D1egxY0rN",
-	"ncn/nS75zPA85AYE7ddkx5aNJpDItkj9qpCkZu/FJPeQLCDR5kXOLGmAA2UFfSiIg8J9jcx6miexVX/I",
-	"l3d7TLLiSL0joXcX+R0uOs1iTQzyxj1rk0BkRcgukbFzf/jrH+2V9Ov3dGq2FeJ2ZdZVaFY24VOI7ZF6",
-	"2Y+Nr5XbjWYtudLB30jG2LaFjSop3cWsnhclTViAIeLG+rJKy+k6Gym2fVllINfmWTctqwwkwijft6wy",
-	"kOW87aOUVb5wK/+Ugv5rl1PyOM6Mc9KrtTutFvs5SfUoyQT7Ib2JPfZmmuSCdVstj71QmlmqcHZyzA5b",
-	"rfa+xTeyOEb+zkFn3++K9p5/yFu7vstVtfhhsTglknAzVWI6N6u23AhQWy6NLIb8LomFAicEwRPTRL43",
-	"70cbbTyYIzGVHeNBjKOEDn+/O+zs+weD9p5fyqi1VpVNbjDEzesl7cG7o07SCbun8si15ZFpSYZZXVPI",
-	"tbuKIe0GZFjwWGgU+9gmC+1rDx2SCGfo5ZwfXx6DlrEx94r0Kuy6NaWMjjH1IelZOkDltOyDD/O9DujH",
-	"rXf/pyxBTEtstLfmet1L2H78T2WHX2HZYVoculXiYtEm3ba2sBDZlfpC+/FijaHDOTLG0yPWGJZEy5Nh",
-	"97XWFpb6ub+pksI/SzaX1/SpevBPqx68QwJvxEpr9r7HyNDxmLVNWCGIhym/XioiDORCFeEVheHg5ohL",
-	"ivVhjchslKQo1Zz4HnEdSGlLDI1gNH8Q4pd2AG/2kf1E9qdalA3DXiCL681oZjxN/ShV0XsYiWYJlG2Y",
-	"ZyPKU7VldSYyEUgupZrKCJFdEgxIIpsnzGQG2Z+xuoHhj5vsSuFf3AroXJmHYKmLucWjekl6ipswQBnQ",
-	"eM2zMrFZFeWmCugLl3OPhjhXssl31tnk7fU2+T2s609ZRflnSnBbOfknSfIvEwWvlLFbkD2L+boFkBgr",
-	"+AAG2Mq+CCB+R1yTnFNZIePM6XRZt9ZhkXVzyEVbJ9vsOPxE+mbEj5JqWxTBvSVBvmJyIEeTvLQ0iWbD",
-	"5IN16P66taybuU2Urb09kg/hOEq8iQ85szdBvA4hDRVWLpg/c2UTa5rxAehwitwTCpNnFJajESA68BC3",
-	"6PeYvA09lo+UFlQgOZ0EEusmwtOzF+fvzl7/0v/x/N1Z/+0rSB3iTYznuRhPcg1M5ZkYgq8whPIRFTe8",
-	"QAoejQpYJQAVgnR3k51BvhHHwCYwORyWFB/yfjTNtMrCQNZDOU3TkBEbDDzBXN1gIzWD1OOYy3mxQOZQ",
-	"qtQ1MgQSdDC7xCylkjlPpLaXw+J66CbCLqfIVsxzvi4hcGHf3x1a+6Uxj4phSSpZBYw/xzoZ0uI31jl2",
-	"JEY2Pe00uDd41wqf6ZWZtU7+IzzWNvum02qt9SmTcZJXfplGXevttqAoKxlPx7Vep4XVcfhX24m2RObi",
-	"WmSrRvFywn+fCoYvGVGXOJtk4iZRtBm+09WNQKECjCnSfXc5xXjZOuii3Xbn0yYP6GjUeu3uAk/CzrAT",
-	"HfCu8NuDTux3o13hHwwPud8atKNOvCO6w11e82pG10iojLPReerX6S8xMuz1dg96rZ1/QXmITPRo6aI9",
-	"c1G31Wt3/kVh/nar2/Fq5kD1aazrbgGmB7gQzm6tV4PYxXTSY3qcT3osTnjK8mjC2q2m+W+3t3uw3zPH",
-	"TYood/8wSoWERFG20qe0yKHY29s/9Pe7nV2/24qFf9jtDnzR2h9G7eFhiwuIupotUR4t8j9Y5XT7yjiK",
-	"iKLiRYwnqbEAqxwR9Du0f+A3Pm55AtdmLWB3GwlqRcO3Ggb9M1UyJD9srcm4ENhWLTsZvqSVLZRtns1v",
-	"gZDn7wFCnpSgVSbxVGB/ApNq5qjMjKtodKo/nbCJyBIVN9l5Hsj3Qkw0dm0UJwG6PZJoRJWCPElZxLMs",
-	"EYDDFNK4fQAr1MY9hcrs5AbY33nOrlUODN88SxORWfUMXnucqQll4CeC501mFFQgq3NwFapmBRIRW299",
-	"TdJmJdhsns1pnJs4tvTDRt4na0H1NvVrUaQ5rzWR+V63dodyerDI/yIEfcEs9E2I9WK0+1etw17LMjCt",
-	"E/QLV63gSFop6bcU6uvcbZqyZ869hQT9a7vcj4LpbuWq8UON702iqg5Q4caNNmbzn1nbBbKu0AMLCudW",
-	"fWP9tfVpM3oYAosveXBQRB77fMbn9hKIlNoobjOQ4e+QqOEM3FM1ZIMky0esHrYPD1p+q+u3OqHHxAce",
-	"5Q3P2N8j48zL6XggMoDHl0Y9gCxl9bDe7XQbbHd312+1OzuhZ0xvbJzCv+D/PTeWGfiS8MhA2kor81Gc",
-	"XCe5hiI0NoNLQXFB2QA4i3wyETyz5WIw3UBiLBucP6glUBlpx3rIpfG8J+I/ZhRc8v8WH8KGdS+jEc94",
-	"BMDvOpDG2+ux36cqF9pj4f/f3NHH3J0WPItGDHWZyjQb8xzV8FiL9AaxUOaBLJHvrfEPX9k3e4fyuzTz",
-	"mOG7xaXHpfFoZlBtUXl16/yc39ek1tzKVMFjwV+7M7n25Ch+Lkdxta5vXbX3e60d8tfMPuirYR/2Qa1X",
-	"K45wzSOjAd73f9MvNCOFrQKZzvs2HwsNSkjU1z7cAbtkP+oM/P14R/iHw3bL70Q7cVfsDvf4/sDaBnT3",
-	"C7uRQPD0E5kra3Us91J2dmpejYLQt87Ltai0H+Z10aF7DdLnbt/LSt8n3+vxfa/niXSqsOxzObm4pANv",
-	"rx+5KrUNoHYBgY3tCrY/nMqq7XV1o1GUztluq9XwAlnWnZ5VLSjKbxIxwxwnoQYngJA+BJyUUaJt5fYR",
-	"Ic0mQB0Tng8tYnquKN3SZMcr1DLTIzXTgQxLBye0WVEbn10idl2DcO5YSu90qwqA+UdJF24mLz5NWcQ9",
-	"JMApZnPW2JVFE4qrcLfv4bOjRT91Syx1S+DLse2wpbezWphsVAuBZ/E7bXkUKnaVtb8Ko5JLZlzReSAp",
-	"BpMKnmmW5I07MZcs8wawBWL5muVqyEdiDrUJbMxjRA1tsteED1QWKa4V2A47kNE0y8yykJCqh93OAeFX",
-	"jBOtgZcj7LYtpoXOeQqxmkCuEEnVXKYtyIAL+yXfqmDQK9ENrS9n+Nql05Lx+be/vbYUT4lkE+NIJJH4",
-	"2996ZZB5xwib8lwYV8X15FXUWwgZMlQUjSb7OclHZvMAS2znIDzCN4avEJd4HSnDMh9DsRJBrR3UHrtO",
-	"g8y7PyrHFLguSw5jgSvwxwp78PBwm+qMiih/7BKNewzhrioLetFPymMLMqcLI2yqRE4b2KyvjACTMaD9",
-	"PHc9x19dyUG3c7DdXK0cepwyb5VlIsqNI+3EcAHgsaG5/iwWUZpI4dsQ69pkySleqMHuxkqaNPXIfi9Q",
-	"sSuWfKLt2AJZ13zuwY0TkWkoynFoUBA6GiZpKgiPgUgqGh7GkiC4lc6RP8rR+lRpC2kiIRYE9iAj41h8",
-	"h5kQsUethaguE6o+LJj9nLoOkVOu1IFtrZlrkRPR0VRPeepCm1CtgWOlccR2dl7ZDDCPbQbSGRcYnqvw",
-	"BrroH0+hVtERLAHgNjwykAWguMqMGRAJWLvBnGk1FsColWrBxoJLqOw0jgkil9jBuJZxXYy4LqGgcpE6",
-	"fcTBybEcWRbdrBnIDal5aevQVnzlgvlfsfdzXyVMa72awfBnwSKoZjVWXQa7aa6mxjMt4ctr13urj9gE",
-	"MWIcKImreIVzuBXnIb2k7UkPH1NR096gsazV2Etb12MqjYXOHUQHhAiemt+/9po82gikZRYkEOEuOXdl",
-	"U5UHDtJdxPIr4lKFNnOo6fRnWESDxjx7Dyoi0aDs0G1j9SRnRaUAqWkPg0qsElPyKKgUSKSyxQyG0GCq",
-	"243fMA5nlamWT+MkZ6m6DmQ9pIH18cHGBzSGGtAmyxzKPkU69PAPXol20Z1eICFx4WIsaSZ4PLfTKcht",
-	"F7zNqqKpkCS6e2WuNmZ1B/vym4iX3bu83u5Wpy8wZl8M7jBuR/6+6Az9A74z8LvRbrwn9ocH/HBwD3cN",
-	"VvzP1QK3u2srtlOJ8dOckhIazJMjd39H7i/HoG6WgHEWT3H/FlsN5SS2EN2uaByL3gb4Lu7iTQjySkAu",
-	"gdwMycUr6sOHw34Sh2tT3W7Unwpzw1ZRAXmYfzg44H53uC/8g3gv8ncHBbFYIaRPsyY75ZKz12KORX/U",
-	"fPGmTEi0DRKFneYdSBTutXxuJIrPjCYxKb31VSyQd1Br0QsAB9Sy1nv0bI8hsCdP0zlAlACqpbnJbMVA",
-	"8ihSU5mzerE3sXIEikK4ZOJDonMiZPbYEuCE9Txvp8+yk3kQ5oTdZ2UFvOUO/bj1Dv2UaBH2td/Zz+aW",
-	"b/vxP6FFfIVoEZPiuNxCClvl0t4CLaIQqxW0CMcS/pnQIkpC4W5noqDS/aZACf4sEVBe028TlOCzAQvc",
-	"cVi3ABYApXUXmADjmQhkKT1+amn8jZIeJTE90p3moiYDO09tetUe66NCxbtgns75fLOO+2/kEN/XJskE",
-	"WRolm8TZHkImKquydt7HBPmULfV/pvxxyd4/Rw49xYg/Xd/2fQyYZzbV6AMfPsjLVORiTf1iIUuiMo8+",
-	"e/v6BdO5mmg2UxlEjInoF6pyulheAtFQI9oatm5Qihmjzvsxj8WRe6pmejowvz5Az4mix7YfHAroIzWZ",
-	"s8EUkpLmYWOVCYvf3GRvNQAbQDKPw/gAzyUV/D1mDSviWipG0eYZlznKcjOxJjuPxXiicqAaCDutbhhI",
-	"nmpVyhLaZ2B7B912V3PZjXrvpPgJTfq5gMajb8Ys6y5vIpx4fOQWGN6MZZUotgp0IH2DeB9/XoePWfeS",
-	"jFh1greNg9Bb40yLKBM5vMrKiXBnGBg+ME+TZEzNpPvxQNZ/VOo6FcyeAo+9nOapUu89djyZlL5o9Oj+",
-	"CkaSOdSJvYRAniAsmGjILhFeAcgiKCXIVeaIwczgR1yPjgIZ8TQFuQWNr2PqjCUBVRRCqPQWYRfI+nSV",
-	"2GEodRpNAKE4uzoLWQYvBFHKqYaOI8ulkgKnASfDiJo4sZgSUNNBq9vDOVUWPNGBjK1lKmLEliqdLaqm",
-	"yPlcs1jwmCXD5QcUt+Na1M1iFGthbpCNzQjcv3UJ194uOgwbs9ar/d59N9gfX3Y+/ONw8mJHXx3Mfmn/",
-	"53g3Otsb/tT67XV3er6vXnXiHw/fX9S82jRLSwA75C0sAuzctKuaXD/b4keaSaQ3byKtvMx1IPxCxObl",
-	"gXCP8UR6dB6B//9JsD+OYL8wZxNBa6DYq3E/GU+2oQNHWhvXOk7TMoQS+czmHduIlitFwRKUlYnulVmY",
-	"N+7H75AQX2tLn6uiAL7HFFIRUNyW5ZgAa7Jj+zy4Di6JE6yHSrSeCla3QH7mu+/MG0hzkUEBUAaXcfsE",
-	"njOepg3XNMgkHxtdFdoGwy8TbaaSNov4hEcQF2p7tTLFat8MAVvzMW92OPAP+P7Q74q92D+Mdgd+kVM7",
-	"NML9Wkiz4UTcz0eZml6PsJlv32/t+Dtt21CImPY7B35nv73nd3lr1z8cdoXvIO2HB4LoFWEY20Dh22PZ",
-	"3yYZqFOV98eJnOZmabu7HrI09c1+c+2IHb/VrtlvoDaiMrNZImM1I/JHGQNWeA9oIoHEzijIQ/x7JsT7",
-	"mBu5MlbS/OPjrw/rZ7Rn+u5WxhLo3FMv4yfBkdEl+Wp1QCFz19v5aMoZa9hsD2M23/Ak5YMkTfI5s4AU",
-	"kOqA6mba5p7DkQukEXPL7NfsZ9yYa6FRIV66AsTwCCuNHUR/bgxsncPPh+UTE4JX7+EA6BiYzQZlvrjX",
-	"Ke+qcqZuRJbyCRrfG8+COv4/WGk+cOUN9YrYhblAVLkCQoPt/RUqNUCl5mNApQNjyWOied0MZEgz+Hf7",
-	"1yac3LDJ4OWACyLt7zoIV3RijM9AELa58S7M8zAarcz0SRqy8OL4n/3j03fHlydnIeMj4x0AU9dwmuUj",
-	"oA0MpCs94lga2CgcIyI8tjV+zMlbKm7nWS+QWFQ4UlMggeYx8taw2PgjcBlwFkZqLLDkJINKdZ1AIAmG",
-	"jiRbAoGCHMqDkR/4+4nUOZeR0MbZWpL5IdN8rgM5UjMzIot8ea3yZqmu3h0UjJDZp4RM50ma4rIGkuL6",
-	"wEhpK9hxvIM5G3EZb1zjhwfMHsXaw7BojdjWxzK+Gk0zbf5d7Xh6Pk1TXG8l2QVeDSN013vsVEQCljVX",
-	"7IJn0KXl4uyPqJK/ei26v6BFD9ZpUc/dstfbWbhlp3pLTu/BqN6PW+vZT1k4YY/FnVkLt5O3H/9T4cRX",
-	"WDihC8m1yq5Y9C1d4cS6TMMpfI6qwZoXTfYG5G1Fs+icz71VHdZHNlEQ2l+FEquBMKrFeGXTNA03ls84",
-	"npJ8vjN+ZX/1K4zQ42TjpwDNIwVocD3vPiXemnjLJtGTH0X+Le7O1leioMpr+nRuHuncYJnPnYdmgzIf",
-	"q0LugLzwmPWvwkBSNBUfMBupFON163xDtugaBhJ8QwKoGNi8dMzqlnqDwnh2gg2r4KjRKJCFmjPDLHAu",
-	"KHkqxazwveFkYJbN+lOVByAA+gp3qE6+igdODLgvjSY7dsMyepTn0HxLkV54FLRaujbisqu3wpkMJHqT",
-	"zpvVCpo7XfmUxSz5kFN/G4DJWjs8DOQgw2Zh58kOePTe5c1mPDGP2VidY73ENyIw7+so4mJXfcMz+Mxs",
-	"or9PJQb1YzUdpGYfk9O30hHsrHCa9vydVu0eDsynLLv6M/WDLbt60hPfXNnVfdwfF1Ra34Zrw655VQAV",
-	"YacyUASGdMJhpsZQQB6C3KwDV7aGpBx1ya6IpnosSpPJBAutqr8WyLAIlITPCpncqBZG4aBAVdhGWYiI",
-	"evBZIJGjigKshe5LVe4Q75xOVQQBjvdAoIQl0nbSatTa+j2OGPXuVObYBxzS5yGRZGmAHgF4gEA6GApI",
-	"v2GoLqJFNiNCHUJh4u80LFVKwWgo/30vJjnjUaa0NuudJtej3Nf8xqgsqjtjdc4gmUKPwfFro/vgYwxn",
-	"p0xJNlD5iOkkFrpxZIaaAjIwFqFYZD+apZ4Yke8PVTbjWRxIDKAimPCYx6XyFMRENwszzadjiaFWSfQi",
-	"WNJifiiQ+SyJqM4EV2LM50xPuGQWcnBnbw93FcaxG5W2hYLYDF4YwmYAUu6ybaSyFVHzGa+WqnjOinAv",
-	"wwJ6ASUlDeHKRZoL+0YvBr71rUHtwZzavwNZBzb25bhv2DjCBCzgSiR43EoRXu0hmFiscLTWFlphYW1s",
-	"lfxIt1rRAdbgX9Q4iSkAXSnwXhWrtQYHfLLT3sbgsOv96J3eZZYujFzWersdr0aHudZr3WOM5vSsMi3o",
-	"CkSuB+KtJ4a0CkNaVDCVOWq0so5DGCQUIEfMiiOWAMSFPc6o3x6fDC0qtZs/CtL8PWb1p5Od3fvVgjGC",
-	"CSRHhFOhv7MwKSOuWbuaYzVSEsgiCLoanwjCvZ8r1U8VADTBtWbHqJpHtUS9nb09Rw5Bm6nQoJGxcZZU",
-	"KFDxuL3T6RR7552bAyvIfLbbRMUy+EMHJffg3XROq2VsXO2BPckGYqgyQVamxzjNG6ZspwrmAA/kpnaA",
-	"DS8UBfjWwKhTDlyzsJTzCz1kb6a8oflzVRIyhPbHx4lDlU+LrfPa0OZPVe4DacB6M/8fkDCHwgkAawNM",
-	"HzQGbRnYTaKTXGXwQfjTyxen/aurF6EjXwtku8UouXnEwKSx0J2UD/EnKk2iedjolXhuzbhYmtyY14uN",
-	"afD7YE0DS0/O3wsJPwppeweqVq/Uf7gXF0g1HApAl0V7lDv0IBupcT9LcTHzCyzJG032hsAdAhmaC/pQ",
-	"MFoCkLVPske6XrnMuAdLsHi+RQkLGxYPDAcg0hjX+qj8aMCU09MxeVzm8WDxig8TQE6FcWPVNywRdO5Z",
-	"U7IZyECCADYvztalULE0o0ZeWzRBdm0gsVRlKmk9U0GgtwmciOE0TT02SFX03pjHMOwBFRpopsx6T3Pj",
-	"P1QWCN0O41FINpXvpZpJKolJ4rAgEGDHKKLMur394cX5SR/21Yvzi/OrYmexTgN2CDIRsokAqAOAQ7Js",
-	"zFwG8vzVzZ79ApeEPdvrgt9wGDJ8UyA8Q4vIAYQj/vEwF1kYSLOaacGSQS7hmJbeuEew+A4tEYriEUAB",
-	"KtTL03h9fHVG03AvpTQFJSs1Ss7Li/mc1a3XlarcuL4rXOUGoiFb+Y6H0fgYb346fn1WWrhWc7fB1JDC",
-	"pzGff4cYjIzCynX6vxrCcqmJkCRg5gKUNPq96D0XAOtwYnTDY5mxj0TMYjWTdNrSGZRylGqhemwg5gqw",
-	"3gNJcFXwMvSIZ6IPAHvgKy+/FLb8TtADx6ngYtL7oaA4Tsgca9iqOqftbja2lQCB5Hiy1lfBpCr/SaXx",
-	"fatgIM6H273Wq7Wj1uCQHwz9fbEHvFUD/8CWmLT3WruHw+4WFLR2bJ+oyAL/CUta5powrs5Ve6/XtqxQ",
-	"heQDK6H/r/HhzS/j5/N/dt51f/m5PRv8+G7IfzzU/3p+2Bp08nSQHny4+O3Clrge8oPBfrQX+7uiO/S7",
-	"fGfgH0Sd2G+L1tB+Z0tmPuEirjI6fjKWGfsHAY6zsow/Iqlo9he2EcDRX4C4elHiql62js3jPBZWNbND",
-	"tZbpvGjPSTSGGWLkQQda01Xe8sKzNlzbRWf53nhb9/CNYJ3MaN8YIfAaZcAmjcjmYT8t3vcRN8rbQodt",
-	"+qg3C7d9fDQfyKjgIvEGwqh+qzL12C2a1FvsFf0Ogn8uzmmcC66RvLekaIzZuqgdeJqqmba2y91CuLGw",
-	"u0vfLW/wn+H2FU/uURRUs9V6dqVIX73du53Wis6Ij18ndPXD4gqFUVOJLCiFO4EKbjPaf4T+kGhrOB2h",
-	"JQh9OwhhC4F4lUE209VS54reSDn20CnFHq6UYhfmB0ks6O39RzMTH2fyKEfQLkHpMCxN354BtArxjIGT",
-	"BR8AN575s09/hgD3CRx1mMmumCq0vW8/LLeBHsKleCVM6OEgJhXAEiM0GSf3rvC/bC31MElT7WjiVDYu",
-	"+ZTHJU9rlVt5Zyndj8a/W3B7MHvu+vO58y9nI+XyGFg+N05kDECokyR6ryuJm0aTXQpBBdwL3hgL/+mb",
-	"WftXpLt5IGeZMvYrtOaCvVr4Jypz0hR418HaN2fHJWugefWW0rzCaLwzXG4e/p1mSfzQQPmGun5rto6r",
-	"xfXMRD7NpIgLyAFYoJl10ZvrSDbKL2HDSW1lTpa5+Hb37o0IAPLvAQWHXw200a/VjnyU++gQbXTm13dl",
-	"YulQCUQzBP+xz/MQmjgkkBIbOTuh4+dMIUypmmM+nObTTFTqaUOjpURMObhMjHkigeUAo0RN9jxJzVlj",
-	"kRoPEikoyXp8eUp5L69IemGu1iIlroPi3Cjt9dLY6ohHXRhlqHLrb9+enzbW9TaWmwdWH4ANGwpuP9Ve",
-	"7YN/rfw7j3oxj1KsYZN5lDsnVs9jw26KR5wHjtu2uC5Hem+f0cpOktVT27C75NGnRuciAaCufKrXTYUM",
-	"tW0c4jd4y+2/D0ca6+VAZVIlXqJ7jLPwl19++cW/uPBPT0Nj0VeLP8AAS3JNhj82SQEBIDTSYcSr1OlW",
-	"xLugvYm9fn7CdnZ2Dt2dxcMbJZanhYWAjO2ad1jO4iopXg5XHPPjSnmLV5ljs/yGoWQMakGN9K31av/n",
-	"3y3/8Nc/uh99/Een+Mf/XtbB3jKyyfKMkQVfMjUcapEfsSHQaCmpKWJPlSZGLi6NzTfrWRng1fIofr3H",
-	"llzYEpSg2WxPFJWtxp1dsxXYwk4I5PJWEB/cVmDHKzJFrA6lLth0lgUS/qK79Yr+9FyF6/cUZOJu21Ht",
-	"7tOO2nZHPQEqfLuACmjB1XqtR0VTEDJejlHv97q7FKPePHD8OdtAnQELK1BqDdsc+cHa1UtTb9nwvI3T",
-	"GONW1pbgE2pi/vf/xD8+n8fPD0fxyfne+W/ns4vffskvrs7zi9Pnby+uor2L0+O9i9Mf+LlsbRdZ3wBn",
-	"oSj6eMJYeHyMBXJfXFEA/H03tgK0QEyE9IqUmZGU2Q1Pm2VnDvwwPHwhFqUuqhW9oFc8BmWrtrQXlMpR",
-	"6ZGBdAAIA2HDUNYpLH7LYS2A1QkpfkqCtjtYkKqBOTRrstDKmZCRboDGlPZtzTOUfb8HsEIgbysPMUJ8",
-	"TYHIEZY1BPJ28AWjQgqYSKikHXHN8pmy9cwTGAW5bZRmhewZfW/87pGaURGunLui42wq7a8c2QdAvhhy",
-	"UbmaRiNWh7ILGUNmF1KAHrX/fMhLxcXwTSOQsapCWWyHQJCq/IHoA5kkDsVPgRewSum0DlHp+Lb5/jOC",
-	"CqxUBVDmXQxomxaYVOWftH/fvN47W1/MRduN+Svu2X9gcWn5lC8WHxZI4OVEIfU8FIID7VJjzTfX1Ze+",
-	"Kd2yfXoHkgX27sfKsW41OafI/uowCSheF02DcoB3Y2gEWmvQFqXyoExABR7wy+EVYAyoKJpO5qCmHNh8",
-	"kSHH34qruiuR/akWRktCpBiqL6TOBY+bgbTPho4P90RghOdpWvCxegW1KvR3YiVdosEkCWSu1Oof9dhA",
-	"RHyqBcsrP/Gdo6p1Ew1kkm8L5IDv4e7GCgyFPAE4fBONAKUNttQLYDYzFom7k1Jsa0hbLB6W5WNxq/RO",
-	"JMPfvY/wTqRvbn4M2e14l3GertzRK1UixGVCiiRN8awhCHvzC4HSWC1Jb4PQWJ+IWomm8Q2JiNYXbCba",
-	"NXzqhn5c1Ix152MNWsYPRpZplAFqIqS1L0As2IqQJNcOB4DVIU7cbrUaFlUjkOtgNaDaowzRaGMJWkij",
-	"u20umjpTwWIsEV6VKuirohgjm0clSU3GaCKNVUB0Oid2yHTjtWIDkarZAnzgsuAP5BrbJBoJGK4tF+dj",
-	"gdT1Y2BGht7lLMlhybxAQiOyNdDGPC6x0pcmY6xmnFDJmgnkJkAWX7esum+sATZNFb/iB0QPpbmWsSpc",
-	"TJa2GpyaIjJRfsgVfy8gumM5s9dgXmzp2H9SXIvPLLEdlsW3KLk/g5nZWSFtjqrydVFYdb4K8/KKcInc",
-	"NBK9UtgOqmYoweOW9tNfGEzk9iBBzofD27H5gRCS+GXXAvQXhWJizJO0QuaxuiwLfvgJl/8Jlx9x+TG8",
-	"Ww5+t/1O6wpi3pQHhZ1V69W42Vr/XRVBNkPcGuyL/agt/J1ot+13hy0g8+f+Hm8PO4OdqBvvimIFjlPx",
-	"AXeqsVMUyD94OhRcbDJCCM/vLI4wS3K+ZoC7vDvYsVW9fpcfDvyDaD/298TusMt3Bp2oHRcDfJ3knL22",
-	"JlsxSGfF1R6Ipm9O4QYp3ooMeMr1fqpcb2WZy0IbhOUmgPqVR7jEbSKTPOEpm3CtZyqLWd25T+1OYByr",
-	"jEdGBjea7MzsYU0uV/L7VHgs4lr4idRC6sQciXRedBw7av+wwuB0xPg0hsYLri1fPp2g8JZ8ISmFhxB5",
-	"2oNRscGPi2CN2ewlA/z2I7vuGNqFBMUBa+vbj/wJBL189FZXHtmP253PT9gd+nWIuK1W66+bPHRHsewn",
-	"HJNIGCMAf1FyDC+yCq6m12YMjyuXbe8XFEN7DK9gyzn9xZOEZY2wQqeUHYHbGehvM+l/FJtZ9BA3Kr28",
-	"by3WjdbjnaETswJod358uHQr1pTe8lPw+3GD33ecoC2o4Y1uexgzPLDyoHVXDwNS4EGtx4Y81SJsUGlX",
-	"mgLABgAcC62hCNxWhjGO4yCMQUAAYWI4FJG5AMJGUAxGVlgg6+ZyNAmNZAXYFvrSowq2PJtqY+1ZVnrs",
-	"y0SIRzgTgaQIVAHRaBYiFmOVixKNq5tct3XYINBN1CpAJYq/BkvlWE7pF9hgzsaJNtNZZ4kGkkxRCjiG",
-	"HgvN3Pq01uZvvKAEJBlCjwF9npU+vyWC/o2IwvvDLdpVqprhp8XnJRPcGqGwg8HIVenCjXiSYNuW7yRT",
-	"0aVetzatP1EQfWlW37BtXYnff9Na6BMAR87VlN0mF+dqWhGLXzhi5C9bTucvH5vfzDaficFIqfd+LNLk",
-	"RmSJhfzOBH2yHgzwf6ZiShYIXTtHnCOPxVPBpJpRezZnw0zoEeN5LsaTHLvEeoigh4gJdhQJdW8PVDxn",
-	"dQ6RlQTp80po3SMO1EoRlyzO1ASxvhBM2qj15FoC2LaY3cX7/dpO8mf8/U3Uqp0qqVRWB/6H0gQaD9Wy",
-	"B1E77ogdI4J3B3432ov9Q7E/9A9ah21OgeZ7ORydLVXt7+YF3w23RIt3SguzhduxfOfSsYdN9kTw9Fhe",
-	"B0BX8oXzWpIO9Eb0soAQMp6oRN6C62BOB13N3NVVgu0jpkWUCUIbQoMbAdJGIhN3Z/ZoeGduLN9oko/g",
-	"67HVh+5zcJhfc8rtsEi5Lbwp6CeOBBtzya+xOknPdS7G5tIE1GRsXCQYhJymqVcTN0Lm0JkDe/dvtV/J",
-	"ku0M9oatKDr0W9141+8Ou5F/OGgLfy/ejw7E4ZC3Bu2aVyPT8tZRTrO0ZPFMxovGDpwWi+KqH5gyW9je",
-	"dyfP3DF7ypt9orzZkkBbLSzXZc9ei+tEA+hMyZgZKkf+aAsWsd2QSz0TGeGQoXmUXEvIt6PcDFk9nI20",
-	"iPqhY9EYcC32umY37HRYxmWsxmwwzwGKFmAoA4kiFsLYBKMlY6YIRCFT2OLWsPEW0Ak9pnOVAQq7seGs",
-	"jYUzALDacJqlRatlCEcER2UsopHSDluYCra1+v/Yu9retnHk/1UIv1kbf8nPTmwHBf7ZNOgFTZtek70C",
-	"Bx8sWho52sqkIcrJ5hb57gfOkJSUyLWTprjeIu9iRSIpcjTPM7/0Bmy5oDcTJk8SK24EuDa9oKYslXK9",
-	"4OFXj60zUvSbvW5n7LHeYb/dO+j0+t5M9Cb673Gnd+CxOOx2p9POYctjaSK++tQot9k7mLT7oyHecqtF",
-	"DAtTuYnYCnIe8ZzPBG25anks5FmWQOYvMx4B+3h85bFIhhvNiQrYNIOrAabfJgFszAS5r2JsCEatESvJ",
-	"EnqnzAmblnKJcpmZuN1MCgs4bWWzV7TQCqUQgO0W9IMFiEoGUZJBaMWpzGcilmkqbzEx06JMY+mfW9iX",
-	"01//dnHxfn58fn7xZf7p89k/jq9O3/QC1sQ9m4kIbiCVa+TASGPYxlgfW0ubE7DW+q4+bTpse0Du9Noz",
-	"8W2tm8IHD3jdd0VmeZpWyjifIFrqZMhTef79cxn8jyygdHAe+2nvdklfkvz6EnlN49mvVRljW8CU+pkj",
-	"N6Bv0BiLlh0pgmNC9VDZcvAM8ic10RVw6zi3Ntg+n3+rN+4jVbezpyLxYi1yX8Gff2zA8qE0f5rl8yQs",
-	"aPuUk4jO5krl8oiRbc0Ktwuy8CiT63WRVV9vCNEsdfzzFS75v1TjtR9dbSn5uhAFtXgu9EThNeR4bEd0",
-	"fCcpPDXS7F7jicLj+SJjm/ffruSVZF807Lwvve70hpaF6wsEGPeUt3u4PvcIm//2+Zw1nRaOcBukNLU8",
-	"VnrKY6gjYpsX6gm3K8LOSgH2gG62MXQCZdFKtuP7TSobNwIh5knqFP8kY/kmEyyUKzTn3GB6B4OZ0P9U",
-	"jItC2GC3ZL1mhB2xmC7GELBuFNMXh89EMOx12TspINjlKqe4wksq7dVA7raI7XMZyo8sYfp52KMNjr6y",
-	"yb9c/O4FVNVOwWW+6bQvMfHiCU8bT85xPzVtZD0bxCMcLpZylVsnyi+21ywLZURVPE3Xd4u9/5XJuIWR",
-	"veJRhrB2VD3qvB2YIGRjhYli0QZ2cadSbOBt8c6vwYGfJThgaAbR1+tjA6Or3nja7U+HvX9S8yykyPlT",
-	"3PnkyqH+iPEIhtEg9PuLHveH3cnYn8A48m2HrcG4f1hx/jSmDePPaYdSxEm2QnRDHGzPeKym57l509qX",
-	"G5uQAt6IhN+YNujTgYiNugN2CdlNEgIrQ82Y++1RzBcoaRubtcoz4Cu22Kg7exN9fnNKChl1ByYW8Y1F",
-	"Deyi1sREkbR5zql+GDvjUIOyauQl1EshItD0wMN8vribmxwjEwIqritNBnQVvYXh3Zww/ubkTyxJ5q3E",
-	"cVhASlEx1n6paKYu2rwWzGU8XySZpvlGbzLu+t2h3+2X678E/39Dwu0QG0Ij+5vboi7B7V6bK+dyDf/W",
-	"E11LoX//X2/YH45Go26vP2igqhFDBiLU/3t/+PcP/vCq/8kgVpntq2sydwgH0SgcLvwB70/8YW986E/i",
-	"A/BH0TAcLPq8N+mO9+1sOgj1V9Cd+OP4EPxhdKA/H71pE9PbNB497mzaW/TDQTQEfxQfcH+4OAz9cTQB",
-	"vxs7modHvej2Reva0ZZUC0S5yXDPbmFRblNa/jjrw3dVRnIDmUI+27/3GoiOnvPVevv9W3nBfWkRaxCR",
-	"7Vn83cE+m/ywO9hXyOZXNe8nCA8eixrFCb17fzVr+ttKJjrswSdfFWaL/e86DbbEcA1cZBGEcIBEWHrt",
-	"IhQCbgkay4Va2zNRKKSk3Ql5ixZ6BjlelDEDnqUJIIqWYtj1PsJeNBmYbDYDVZLkOzPa8DAM1ZkYzHfb",
-	"u3TCP2EoqUxMzOyQwlOwsaJXPvkivI7Iquxp0saeyU1Qlsy22Ke3SbSEvP37diP0LcSJMB9YuFG5XDFI",
-	"MVCrWDDbdLuDkEKwvsU/1teA4IJcKkWcyttpTW9mjxJQARuXGjjF7chmBjkWs6iVS7JIBMI/I4VQcNKo",
-	"wPiH1hFovnKuhFH8PBvoTISri4mAR/q3XpoDeYj1kriFlqZgNWYztKi7dWUj6N+VfTBv8gtZjVhuvYBo",
-	"OhPmSdpxprLwzcxFt52mUw1xuzObNVik34RmooE6NJKZXJv/Uf0xMW1KUC4GvJk1QM0alXFqD/WI3p/n",
-	"eZYsNjkoFuAw5XNFlIiANXkNdE8STZn6mpi04PBaJiGYHSwtJ2DNAAS13AYVtJDZSiRInrbZWa7PJVU0",
-	"yPGnM4s/KbNkmSDq9S1XTH9otjKpiY02ckqCVEkOhPR9cvH5kpItTt/OLz6fvTv7eBm0PKawmEpIhxLO",
-	"xR2lqECqTH6HAIgUQionRD608Z77md9RzVcAN9ykmKxczg47ubw0nxNC3K8hy1HgkJvFfGFTFvi+OQht",
-	"jok88B5d8uNl4M1EcVn/Lt21ePATG5FULqG9+2AMGW5U5aZYPpg941Gi7yk/tuaR1r5rS6TeQf4FKfcS",
-	"N2qXB+hYsOD0ii8D43cRThJbtnjEgkF3GBSpOOYjSlTJyb8N0u4s9j9KAf4HjEXUKy+zxiCe8H7Yg1nj",
-	"WVWjOfyRd37nN5xWVh292WyxN/RdsT/ZrLFRmmiyJMxnjSPWbrfZfavZOqqs7VEyQ21NKP5+kItxwsNr",
-	"8E+kyDOZ7sKxxJvtvfdeQ5/DrmfwHlzRoC68/Zs9EaYSrZwh2COdbyJYUDmOoM0+SvRGPltJ+Dmg+a4q",
-	"KMCa9s3hlAUyXtfiuDrQn40F8Ayy401+rcfV5Eaxorqv5ZzA50vpYSau1AyWEvEB2p1wFXXoatCqZM9O",
-	"Ox1kvNdS5dNxd9xF69ks8NFMyQ0IROzPgEcJ/bnS+nJoRXKiXHZeu/jiLiw3UDWwRlj5ou2zRHgG2zMD",
-	"U5kiIpd45Olb5Cb3qtVERWMfvVnbRrcNVsyIKSjW5E5jb5WGMUVvj8cxx0OlpSzPeJIWfXJw9TS6rWa1",
-	"LS+3zHOsh6mbZ5MtQZqxXJWjQlxVBU6bUG32ifI0sTxXxra+WNsqR6Y6ljpIlib9ZNxCdcdwEceJtqYo",
-	"tzCFa+Bpfu1RMqrtKnN2/PHYwXk9awk2MaxuCe8TLXtlXNUeSlCS0SYrcj5vrwGzPvNruEORbM6irPg9",
-	"a4knD3WXurV+Afia3jFeAtpkOazWKadMI56zJQhAQGID68Ef9BCukJ3BEaqb6kQKrcnDY1gXi9NS6qn6",
-	"cJKjMhHpXajMip3harC8aNNuEm04x8W8+CIeW2Zys6bWb5TQG/G7MmmXwUfrsWkLnVglEUxNgL/U49Rq",
-	"X6643ChvqLWLmdBL80yTeJPGbHbQqVkVbR8pxujuyGNITTEr/rU6q9qyaqIvBHkvNSCcMr7UloLH0Nns",
-	"rnvU0FWzCmyihOaJ6T3ffjT3tjlrZYhnEHyx/t7egf5IaxgVG2xeWv+3NKsRPTX8h8r0hMyT2DgfVOlt",
-	"C2xnaqpLxPWLMhnYlL9rab1Mas74fDzlKTroqhNYvZ7G9xhCQ7iuevjrEuWZf6kl3ukNGqUUe/Ewk79o",
-	"1a3CDEDoRYk7c4ZaBJRXd46JI4Aeg0fLWxUmJ/yRsxUoxc0WWG7M+EJucsOlCgIwp6E5l/VDbhEHH8yg",
-	"dR+jsYQzCGUWqSlx5DVkCqFeXR/MXC6RIWobhmfhtTaBs4zy01FOZ0u0/WxfHtVmJBxtApsVErZn7f2/",
-	"7v8TAAD//w==",
+	"7P3rdhs3sj8M3woW372WqT1NmjrZErVm7b8i22MnPo0kjycT+s8Gu0ERoybAaaBFM9n++l7Ac4nPlTwL",
+	"VQAafSBFyUp2ssdfErmJRgOFQqGqUPWrXzqJnC+kYEKrzvCXDvtM54uMwd/fSXnNxZX5UxXzOc1XnWHn",
+	"csaI0nQ6JTecLTtR54ZmBTNtEioSlmVUcynGOaNKis5QFFkWdZIZFVeMTjI2LoTmWWfY2RvsPent7vb2",
+	"B5e7T4eDwXAw+Ecn6iRSKCY09CeFpokeT1ZjNqfmJZ0XLAqfq7lyTxc5v6HJaryQGU9WY5okbKFZij9/",
+	"wY6LTOPo9GrBxoLOWWfYecFzpUn4sxlGzqhm6ZjqYKh7h2aou26oPO0MO4PpMTtKnya9J5ND2js4ON7v",
+	"He093e09GRxOD9h+upfsTkxboek1UIkmmt9wvRqnTFOeqc6wM5c3LCUzWSjWiToLysVYsRuWc73qDJ+6",
+	"J5rmZkSGqH5Eg13zQs7G7DNXmourcSJFys0kVGf4U2fGcsFhIilXSedT1HHr0snkkuVkQpNrohbUENL8",
+	"mDChx4vZSvGEZmM3VkfjnKXjaUavoG8hBcMeM85uWDqerPCTVI9lPuYJTEYqGI1pCJ8ZT3P2r4KJxPBS",
+	"Snm26nyJOplMcGFomuZMGaLsDgbkDeWCXOiIXCxyLq6mnGVpJ2htV/CZXAotl4LI6RQ/K6Q2LNz5zrxG",
+	"3py/ItNczsneYO+wDyTW3DJZSjUby+l4wnM9M589Phr0Bge9wV4n6li261BB/4/dGP1EzjtRZ2qYxn3/",
+	"VFAzKlo+eS0X7GfzoZkh0rDzp92DvYPDw8PB7t6+mS88H3tex02yyOUNT1nup5X3yRu6ouRsxgSszpTl",
+	"TCTmtx+e/vVN7+By730n6qhMuv1S43Dg0D22mw6S40nviD6d9g7Yk7R3nBxOegd0f+p+M3MVFW7f6w12",
+	"DbcfHIbcvpsMJsf0aNp7aro5MN0c0YPj3r7h+SeDw+PpAQsXCF56mpi9YVv1Dtjuk94xHRz2/P4Y0ONO",
+	"MH14yY2tdzw5or2D6VPWO0qfJL3DSTluM3ezK9rGbQXKl6ijZJEDzZZsgm/owvBGIsWU53NmOErzOfsZ",
+	"l+p0znKe0MevpRqfiitmZGHU0TmnV7B/cSePpzKfj29Yrjjspv3pMTVTeZoiAdgNM4yTy0JzYZ7IG5bn",
+	"PGVusfMChKzZRuNyW336EnWKRdoueo6Gg73hwa5ZDP/h/S9fIienz0BmVaX1KQFWIxMrykNxfXdJO6WZ",
+	"YlHnit8wYR5a9rYStpRxNRF2uFFGLXIu87FacMHGqsivWL4yy7TggmZjpZmQiquK6BLFfCKYUoQLomeM",
+	"ZGyqScauiOIiYaTsZL08szPZRqDNWcqRnduF2JKxa5RiTuqcm42as5RMVsRs4vdUs6xPUBgtcnbDZaGM",
+	"VLpVFj152hsc93YPAlk0p3lSqH4yY2KTTHoDzWpiyQqSUirt7w5AKh0dwU7JpB7fZZ+37KUGP76QWSaX",
+	"HxZ1vpzC816xIAnNMpZHRIpsBev5r4IpYA9C1TXszzamvZULWxb3y/b0/q2p2SBcWqeYYEuyYCI1XAT8",
+	"pzRZcj0jXCsyp4JeMaLlNQzqm1L2TSn7vSllyKJjZNFhZ67Hf50f3/xj/v0syY4z9pcXOvnL5+zv++c3",
+	"dO9vxd9/fr568/Nfd99e/S4Utm+62a+im7kDxMq1bVSxtfqRlwKBKH3Nla7K0XeCkYURlXIKhw29YiKl",
+	"ocjkmhkJ9tM34fmrCc+HF3j/A8blN0PymyF5R9l1TzPSGDRCb7IiF1IpboTRNKeJLnK22ZQM9rz/+O6X",
+	"T1FHsM96nBS5kjl+I5Cl56hztpuZSzZxRqZTTr/S2NxOCH7T4TbKvv9xAXUPK+gsED+Xq0WD1ULxRIx4",
+	"ChkNKMscXVOmkpwvNO4uPBdvuOLWcKIE3A7oMZAiIlwkWQEGFiXGTmdLoyasZJETPqdXXFwZkz0tcpRK",
+	"cy4KOAsODq1c21JGWuK9NRYdrlD9uDaLyXOmxta0xufI9V+izmsrGGu0CU6pNRQJzsC9wYB85Jma8ZyR",
+	"77KbNCIXBdeMHAwGEXktFbGCKyJnp+R4MNh96sT3lpLYW888GNgtQtLM7j3SZO39g6XZI/XtDuKbuft7",
+	"NXe/2az/y23WO10g3O7VB8GXy0nG5mcgqj5ykcrlWSZV3ReIv5MlNCAJtqhoW0ZFtBJvjM3GvhlueitK",
+	"nc6WUEGEJJkUV2ZLMoIvp0SKjAt2QhYZo4qBsxbs5iTjgif9QBE+GBwbQuiMrR8iHNfDzkzrhRo+fmxZ",
+	"rG87s+z/eIFkUI9xED3spWd7CQj1Umbp888LntcpZH4gzP7SpMxMZum4/NlTxEzM/EaMZjHjipi9QGZU",
+	"ub5OSDKTUjGjOpif6BXlYi0NpJhmPNF3n7cZQ8+NrzbfixnN2Tmjyax10sr87JwbKV2R3DZdQwVoPy4b",
+	"lbSQksypWJFFRhOmsEuuoE/ziRnLUkI1fGcu50zoE+AmUK1koQkFUkZE5kTnKyQV4YJQMmVL4nSnX4d2",
+	"MKuem1VAwVcpmy+kNsL/B7Y6Z0VjcwUtyDUz9CvatxcvG46v2WrsG1Y2WNBd7we2IkuqCM1yRtMVMe2t",
+	"JiqknrHc+/UnMl2t3VtrR3hHSgUT6F2zVc/2E1JL3NCMp5c5FfYMrZIKfya6/L2FTNhoXGnkSXTqJRAX",
+	"xMyWkUSaYWqWGqEkpAZphHodS9cTpW0sdyUI9tEL+giIYbXS13zOdev+sw1IZlps2HdWMxhDu9atZ/aZ",
+	"MwwcsxgptE+KRSLnhlwolx31VESowu1KFZHC68hkTs2rN2slOOxPJC+8B0qHOXPN4DrD/Qffn3ZgPfhA",
+	"2xa9yKT+IOgN5ZnR1qs0Nj+SIvi1SV4wOatNKjvSy3QhUbbhBTKSwfKbIesGZmsZxR2pYAbRC3uwBACV",
+	"pW7xWvt0vVV3FxUn0AafUUHJOVuhb8rNLTSJYVgXZoWKrGGIK/d87bgSuqAJKO+70Vfqk1dMsBxUKD3L",
+	"ZXE1Qz3qaW+w39vfdQolaob7Rz2jP/YOjFpodMieVwynR7+xQmmYseInQGk4zeW8omR23C9a1meG6g9e",
+	"STABevPecDBw6qqxAI/x30vGrlO6AntOmD++RP6Vp9VXdveH+9VX9KzIFbz0CVbdmgGVFTfPgtXGbdIZ",
+	"Dh50qf+YpkNuDDkB/ordqOP2BnSBDojbbIvAtJALZreeptPpaTrnTU8Phafrt16r92BwOTgqv+dNT9PV",
+	"/6mKKu9cmDxlT5Nd1ttPDnd7B9MB6x2nu7T3hO5O9yb7yUF6yEqpcpqxz+TUjiyXIFBwoGY2l/KaiXOm",
+	"FlKomjSBnxShU81yksmr+tQSppS/Omar72eTvyT8Hf/+1YefX+2+5a/UK3F+mJy9evLqevH3v519f9xn",
+	"q+9/Tj++4u/4q+WP/0yzt3tvPv/j4vvjfrKXicn8xSD9+/eZIQKo2WpsSHw8GIBdnDM181/L9fhw/mM2",
+	"SP96nPx9b/KvH57+Te+r75dH4uX0dJf946A4x7WbTv8AyxB1YF5je159x2jOclidj2wyk/L6Gcv4DTOL",
+	"Ut37qX1OlpRro4FMZQ6hJ3rGc2MJaDZfVKSDfaQ6w70N3qwgrI2JdCG5sA7jvcmT6SBJjnuDg/SwdzA9",
+	"MDtwl/WepE+TI3Y8pYOJkY7shrk3nkwP2UG6n/T2Jru0dzA4Puods6O057a92fX+DUsAq0D1Q2seOjtK",
+	"dtM9tj/tHVAjohIjrNjTae9ocLxLLcmdR8bOtHVyR3aVoSHLc5mDs0ctWc5ScjjYJxcsv+EJIx8qCgW0",
+	"z+1mGRuDoDPsFAulc0bnZFKolWuEYmOM6s/hYN9e42wY1L4b1IKuMklT66Sit7lQfzXH6AO7Ov/HfW/3",
+	"9K2Zs+wwOZj09unece9g9+hp73j6hPUO04Nkf7JHd48HR9sekPuJ2QWD496RObEOzIl1DEQ7tkfk9LB5",
+	"QO5O9pL99ID1DqdPaO9g8jTpHaXHrDeYep5njQPymB5Nnpr9ccgOzHbZn/SOkr20t8sGU/fbw8Xq3ik+",
+	"du8L+uaUpvPF+vZrZUFbjEogK59bgdVyG2p+Jk6g3eOYPi7Ph+ot1vvc9JAwG/I3N0aeWinNDNumXBnx",
+	"kdY2binxwG3+n51P7r5qOxnbTvPqKIs8C+yfxbxu+hiCqMfOXm2j4keuZxcsydmt9CzjHhW0j4iagfNd",
+	"bLr7+mPQWlkKdJYzxZLxm+kPfz3Oj/7yw4//yi+X//zw/tnRq9fv//FK7r2mr+nFcm/y3ff5h4vFzx+v",
+	"//xrrdSXqDNjNGU5pAWdGYv9TAqdywwkbIVk5lejHaQ8Z0B91SeneKzxjOsVwaNPkXhRTDKeRETIXmK6",
+	"jCOipTG+cwaWkJkHLnT8atp7KwXrvaE6mcVgliczNqdBxpLZoLUOy42tdO527vNLetUc9XOhzdg0vXKu",
+	"05zpIhcsJTlb5Mwce3jh3DVqT+l1SVnOb1iK+SWxlTvxzrohjjr7o07ruLxTT5+zRUZX6FyqjjI2fByT",
+	"5YxZ9zRXMFalpdEl4MwiTmUwxMSJgEvxkSJxzRcZR+UswTt7QujEzJSAM3LJFavNQxRzw9NmGIatm7M4",
+	"ZzpfnRolvjn6C5ZIkSozLqNCkgmbyhwIna/szXoLyfYHUWfOBZ+bTw/8N7nQ7MoqrhdMn6POfmbWhTU/",
+	"/U5kK9BXKUmgCVFMKVhOsDUsmznNn4sxNhsSoHg0EvCu/Z1IMFFkockEI9ax9c6QKKYVicfjC5YU4ICG",
+	"F2Ki5UiYhoItfS+gh5Nu/FLrhRngCcG3TsgFnbMLrtmfL3TOE30yEu+pnv358c3uY1ro2WPfLRV25ewE",
+	"qs1wjGb08Rv6uXd6xWLLEcEAHimS8Skzh+QO+gIzRnNFuCZS2GmORNf18OdBvNMnb9kNywmwipYkyYyy",
+	"ZViRanLN2AK+gtPjgnx/8e5tfyTW7Ig6rf68hbl1QlrpcULcIJ8MDo4GgxNyK2lbtiJEzeR0zrSVdzYM",
+	"4Qe2ajJWcIU2hPOIp6T74cOrZzvEWkdeE4wsp6QM/rAq6kjkjKaKGGaSmM6CGTvd+PL55Wnvh7ffvzAU",
+	"Py07gl1PLXGpWI1EQhUDXgAukLm/goH7rNViBnymmaa9a/HPaRwR6Bz7PiFcj0ShmLLJNNpMHLpL+ZWZ",
+	"gpeIbgA0W8zohGlM2egKSQbRSOxG5FVEXkfknRnCBzNoQQpxLczJzFPzsDoHI7nonJH4YHAQ90finUsA",
+	"wfzSXBaa4VRx79lXZ8wspK7EgWBbw6eGKeyK9KzoU49/8W9/iXeI0jzLiGAsxcurIHUC+TRMguU1J/93",
+	"K8IDp/52FknVIqh1F3AINfxCU8MNwSc8I4C04wKvEGaluQ8DshFDqdN22jZb2RPYSJrlprP/2/2v4U+D",
+	"3jHtTU97Lz79cvSlF/7z4C7/3N378t8/7fWOT3svv//hzdv3vcu/9f5Be7N/Xs/Foqdvej/DK/91e5ud",
+	"/2hszqjzuWeH3ZszpSCWskPLK6Rw89EgHtGxjiqSmSFylaK3HB6XdZFpNgQlk1wuFUjBxkkyEmuPkp0I",
+	"xaY9OFwnXCuWTYfBYTISXJHbzwY8A1QiF4abJaoFsBv6I/EB7hdRW2Bwp0gSmuecwd1HXHF0xbClRKgy",
+	"jMS8UJrQTEl4b0Xiv/dsFChLe0Zdx88ncs5QA4Ldy/Iblj9SRC6FOTi5IUs3fgd/4AvxBUt6L5hOZj0z",
+	"lzjCURrKRETRFVFyJyIsU2wk4oPBfjw0J3culeoprm0Av72tUcYuMwtu/offhwXBrQy7BSla7pf6mVM5",
+	"mub082smrvSsMzzc3WtXciwJDAWa/HIqVgS2LunicgolMzMso/zEUzNrI9HP7X4tF8iOZiSQywxVVUnW",
+	"Fq3CcRYlSaG0nBPU0s2B4C6ygNkCypWX82fvzi/IImfTjF/NtFkBnszMl0YCV5CkEhhFk6ucCg36k54x",
+	"xay0DQiM3y0JXGeTNWc/0AIygzzJnxy0nshOqcUDmaa2e+eJsr4eulhkNlfT3bT96Z8Kb639V/094Zxm",
+	"U2ms/DG0qd0Shjfx5rQydMAbZtBnKjeDg/L27DuaknMf/3zHS0E/oh6M6EtItf/I2bQz7Pz/Hpd4DY/x",
+	"V/XYXpwiqarM+MZ16SY0LGWBnZWZD+nGVXLEqAxSc8bOIvKvguUr8wBXmngNiUxyRq8V2uIwHFB8FJlz",
+	"pbi4wvAPTOrMV8Twh4Je3fvA+IafSnZLWZLRnOEAjJYDqn7wjhPjMdwhx+ZzstCKpwzGYd9PSU7FFYuI",
+	"AG01yejcCMlu7CISfIfGXivj3MtoB7TB1jBYjbGUuw+zEatt6+WaPnaRrV+2XuLyjcYSh2FceH8C6ref",
+	"RVR6S4z5ERsLGGzowKZ3VnHbEGyzx9AGvv9C5hOepkx81f6b+l4qW48rQhMwtY2Ghmoi3F2QXGasuvH2",
+	"y433IujtjtuuHMhD7LjTwpyj2tCBpRGZWDUcddo5m0/gbDRzgdgMYHg8t4EJX+RS6GdMXfsIizvTGFY0",
+	"8XGDZXwEPKp5YPcqV1F2aUrmGQs5xqDAMc0yuawGquRmZ8FlEPZNqCZhzwPsuQefQAMIDmubercAZ94c",
+	"VfiUrh4+GKycSE/IHk6k5yaC2nRLhNPGvbs2NAoRAH5E72U9KKVCUT1eMd1Gz2TGkuseF0Qu4DY0oObu",
+	"5eBJSM1OBLfEqulQP2heKP8a1NS9FdMBLR9i77yVGpyHNvjUnVUg2x4pkhR5Di5YiBPz5wWMAXbQSJRD",
+	"DAR9+dAea1y7ww8uMPmckRUDN8f6dYqtHI0d2eMhqa7XSMRnL5+f/fDq7fjd++dvL2Ln4rL7P9cnRMie",
+	"msmlU5sh0A3etqGUIwENcZhlQG5tYLUtaYc2ErHf4uHgzLdwp+I2dVGb5VYciepezGRCM7Mjd4yS9yXq",
+	"vBLG6KLZc7y//Aqpz21P9io0DAUUpBDs84IlmqUEfiYygTWvRGIdhvqWG5i1Oojr9c6Rf9hND99/CF7+",
+	"UM4lHJtzniUUoj8nKzKhKeFiUeiT0DpzI8JToTUQ8x6nwkOKu4cg0uXd9neg1ZitVBEWQKc3LL9i9z85",
+	"Q+vA9ATZV1ZWej6lZc6WN7OgtVlGLa0t//DSF77R8yN6KPLbyajGbLzq7qa7pMpNlC7pCmUYvoRrYKyI",
+	"CtninfZleiv1C1mI9KtWyMjnKfTSMN3wHrnkIEhNqqqOB+WSvJXGuMWO7rgm5hjEVx/m+EPTxk8gvGxy",
+	"BpyK0CNDyTKX4qrivkQ75j0GdVxK+ZrmV+yriGwDRMZaynEGvW2yk41CO4HzZS6VJk8OD/efkMlKM1Uh",
+	"/m6gt9vBEi0lcR+4c0QxdNHTUvawi4faG3UngLyx1pXiPzMb5919ckB+4N8ZSZ6yKS0ybVchZz4R7gXl",
+	"Gfs6brdXi+M5V3OKbpN2pje71CXvICAWx62bM1qNaAbvlluGYLRkisO980LYMfb8GB9iHeJXU3vvW+5n",
+	"6B2dpfbIsJ8eWkeapcV6OpBzSA9JrXKk81Vj0c69Q/1r9k/Q4di76IO1u3Buy/IYNIY24YK4iVcWbe9o",
+	"zaIFnd91/wTd9Hw3D7WHgvWzziOu/GCtU5ErgoELsAg2Hq6WA/BV5wSkUNS3TEo1nVDFnC0AuQjmc1Vt",
+	"MxBWLlLvq0L/zZmB43kgk4lggoiWqGgaJWk65Qnp+gkWws/Nn+pWKeWKpDkGLjtzhWuiZoVWJJVLe6Rc",
+	"SvmGipX1bKqvWo+caoa5L7VsKZdw5g66E9yYZivsD4jC8IHqZggUq8brd18ZM7KeG9lDLM650WNth0bk",
+	"QB6cd9GJYj5huTHB7NzMTGNo1YMYirqXLvjpNmddEIgB4/ogaKFnMuc/f6VAK6Aj7+Cq5nKhg3wCMcUu",
+	"AKDc7FUFbLdcusrg7rxq9RE9iNvcea9tEiY4DWyGWZKz1HzN2GYEJNzHjx97odsvHgkr6pxBBwIeyZLM",
+	"aJYx0JbPX5yRJ08PB0MSYxw2RANk8z+POjjZUcd7HcB4/POoTKcz1B11bDQQtdReUjWCGF28fXejx/h5",
+	"20bRlSJKDkmMKxejb0LZD2HHwr6K93UQR4Azommq7GjGAc3+PMK4cvfJUSceia6dFqnPKiJrphONxDZd",
+	"75yQK6YJBYd2OLmRwECs9+8uLkkzXgZm2AiBMaRaYczTSLhVttE5U4mmUM5u5DXa6xgTE5GUQXghhoXJ",
+	"nNCRWFClljJPreKxUwa7BSwaHtbx0HQHgRxXlAvrbfkgFrk0kzICG0PTvk53xHA6o4J41a5VicccQ0cC",
+	"wDoAgQtrYjHRvPN+TjUESrMsLZMa+xhSHXXK+3m4RDZWAVlklAsCLYhFWYj8ZU49BvtLVDpPA+PDfQ/R",
+	"LPpVpAqftrg7aB2BtUt2B2HvNkRl7KAd3BcSmckir0zFKgoUSeNToh3g0ZdP4dkUaNd/8wtwf93ad9Gz",
+	"XTyEnGsMrG/3tortXR2DnI8KS5AuxUvDBdUz9Hm4O0V7aYiXfeWFnelq58QHAyFjQRZ5zhYy1xC7IPvI",
+	"+6pY4LM3LOXUIQB9xYHlOxzPTY9jixnUpoKnkD9bv+arWk2H4cHl+ybQt8MjuvMR5vvpQT896ODXMmMh",
+	"bAJyi41kqk027geuPVA7TouU6+c3lvqLXC5Yrjk6FGmiZT6Gy60xbwlZ/TiTJOUp4fqExKLIshjjMIUU",
+	"q7ksgL+EVqUUsHyIOWCG8FbSDDtFAXFOphO0CTDOqRYtEHUoDNO/ZsyKnubzlnDgqIOhi2O+aAlkzjD9",
+	"GuVUGBdDEmrjXfplsBhcwuz3B/3d3f3+07ZvOX5rxMXOZK7JrJhTAXaBmRzBxifOo8LmC71yrmNK/Dkj",
+	"rZrVb/ugzW5pi2dCGczFjcxuWEq6rH/VhylKYewHjld5sAY7NjiHCkAkuJX8yAX1VWs0U8XknyzRG1jH",
+	"jJMmiSzMKkyn4Eq3YwExci/m0FacbNpNJb+D8MH4E+cL+KlTzieqs3/LtNwyhLwGPOoZogyklvCuGWY5",
+	"BIdgWt12FqM0+GO7CZUk6NA8pwhbHmL+NXYBPHexP8S0hegrv5tt0GpGFf6wBY/U6QlTqI5jM03cmVAd",
+	"6g8c77MUSwqjDaBo6ZMzG56sZrLIzEGTQSI56I5wTYsqjo1tB54fqyJJGEsZQj2ZJ/7cxn/qWS619k8w",
+	"YLMSUFfigbjdOrbuKJctOrYJKf7fNnnD5mw2mnuFM3iWV545ZAn00jdD9KPO556ZaO+G5nC8mxlX6fra",
+	"TO8imH7Lzy8cLVp+uwwI0/gZyVR9bKMvbW6wJVm1yXtLwDNPkOrvkCV95onZ8uMHT9nax2XGNvb6rELf",
+	"lgbnGxpYQJA3djUMDweZMM1dndLVHTZ10NUz3MnVnV3bZtB5676qddQyLN2y3V7DHXFCMyZSmhPTCPwX",
+	"Dgorrh+OAdJB5XBuDfO9kr3mkZFJfWf6ZAyADFrkXonZVZ/aq9O3p8T97KJV4OuPiMuXrM5uDdzrRrnn",
+	"5u6G4Sa4YY3sZBor1J5OusUp7DJJt9WXtuy2klS6RftKPukW7QOshfravUe0qoxN4cLPpw7tNlOHwpTU",
+	"7QjQpgn4Pjw1q/OpUmMNNkY4pbb1D6Awm0pSWY7LRqbbNFYcSMgmband9R7P4TmB8hqobXnwJaNupswY",
+	"MejMu1XbamJu/tKIktA8K0OgQ9QiB0qUk5w5OA0He9SN359evnr+9nJ89vL07V+ej88+XL578aIZcbMT",
+	"KCoJwxSlGVWgQRt1korUJoa5a1ZoUoXDc7fbnhCRJ4P3EEYYbwNBAFGJYRW5iJ+dfl3uOR67nYpl2v0m",
+	"gXdmm20AGm3jngac7iMF9jouSgmEVAq7VrTS5qiDbNsHFi8lkukmeryCVqfogXNSKbv1tdfYqhURtI1+",
+	"rtUj5W3FgHKkK3NUjgFhdadm0VXougFudL2EXb+wwcDq61kfVXUcTSzTxuctBn7j4PTRWCCSoFVzxk3x",
+	"X8I1bPRy2GblG2vtRidHcpYYMzm4XyUTZnY1pKF2cZgSEmwwSpwLgmnEznW7cy8zs4bL3zD5/XeHxoCi",
+	"1SpdxsiVREt5jVfcUB/pkSK2OyIFJpPiS5D3Bxl+tWBJs/+4FKUEdFJ2JELQaSY0S50Zt2QTTOuoz7Dm",
+	"9bnDnt5s4Idh0c1pt9F+85Ec2N1Utx6lNVjcVu6xTe6+c2oQuy2KS5AFWL4XQoS0qr1bpgc4VdfhaGz3",
+	"EjYOoC62ew0b312RdnIJ0v0hGBbyFficEaoCZEII97iHmh2WWdhiHpfYuFYuYVvu9kgjTVFoNqBiymwt",
+	"dKKjGoGpq5iFAbfvIYIA15UJ77fmuzdU0JKr/Bp6HrD8UwpZf3yWikVdXjn5Xk4vatUdK4d8hX4tql/F",
+	"0qluwvpx1nL0rtVp/GpvUJvLkhU0xTAXmr0PBJqtBti0qbY4lND3gG1fiUWhv0JBudOpiucV4p7YGxh3",
+	"B1dNqTscDAaVdN+f/u9o9Hkw6Jn/Hpn/fGf+c2b+89w83H0xGn1++sL8efzi039um4er2Wft8wsTxAcx",
+	"PJ/TBDLKEeFWz6ggCF2KmWNwv0wn6n6KgK8vcZvauNap4GVenehcc6S5Zick9phA9hxFzNBCh77DEKbI",
+	"oQVt54OrMCpK1rOgs5af37v+vbwbl9VhNpMPJd4729oybf0ctXTdKDdu3XJtGCbV4g4xWWQFSv04LBAX",
+	"YpMAyoBD2oB+vXKwlX37zUz9Zqb+wczUb2ZnK+GrJSRbAIZyhnnq8d97VsD04GIh7pMLixCWrWCPnYSa",
+	"ps1iMNYiGIH6oczU342tsfbKOUDH0JL8q5DaI0eVJR5+RUvlf4nJcXfbYXtFfgv9/a7aeWUj/XbK+gaF",
+	"4Z7xJXUfgg0QiPE98zEwsmJoE98vnsR3tSWbwlROzVuXNornLoeLPeC3vQoxZuN4nRJ7AYl0gbIBV+Kk",
+	"S0lc2VLxTiU6J7aME4fKbVnmMFRzrTYxBqRhr06ABTk2Gw3CHFAHKdkU/vblV8x3P922DlX1vSEPtr43",
+	"2lon1HJ8X9l0R05ZH2QSsEKFDVviTuzzkBvCOfipr3WLtfNuAPqHANehHLJImHeycKr9X9g+W3987z/U",
+	"/q79em3sDxEvUxFJt92rY4+3kbROzTL0I9xNa7ZKaVhsueXK0kZBSAlkgMOf04xebR8fUp9GGWjR+KVp",
+	"svrfnpVTa7wWTLX+23ll6o03kRSvROtgSsrUf3srL5BQ9R+ee8LVfykjSJpD9ISt//TCEbpZkfoB+POP",
+	"HMxlp/AeAMFbAhpAHRtbeO1WexBaPFL2FsTm0nSf93efHEQkPnv96u2rs/H7l+/ePo93IpgzemFHnfZC",
+	"OKNO9aIE0poNQ18VOUv75DS0bIwpEcOXY4fTBdamw8R3ALFVXbJECQf8jlvPICjQpXW2HkvVliGDmmVm",
+	"1aoffDIYtEU9zOnnMU1vaLtpgD1bgEW8CjOzUT56HkLepzQndMZoSroDMmdUAGgBRN9X7ZTdwf6To8Ga",
+	"gXBA2eB3HodZQDuQTJaJa96dUhnB0732r7s7RFsmLym0xAoOawYSJsqv9fiA+rztyI6eHKwZWhUvHwCb",
+	"N28CfIHgC6Qbvz9/9bfTsx/H79+9fnX24/jD+WuzCzIurt1Vg8OmAzRC+Xkj81e42Ae114PZYQh3lhgB",
+	"E1RZc90KBftig2RpVKt+eNd/3euPw2r3TUCeWNkgxkidjN+UBQdj63ONzfK9u7gcicc3u1goyjRR8U4F",
+	"DweAUZVNzcpSLGXlYPyEJFKwkWCZEXQY90qvGezU5YxnLLIINEIVc9eLzNIwa2wkYGTGejoYHMd2+C4v",
+	"7ITQEt1V5ljLDuYGOSDwdRvpD35/M4/IdgZorzWeGv9jfnzz4/zF6u97fzv48ePucvKXv03pX47VP14c",
+	"DyZ7OptkR5/f/PNN9W5j7/DJVzre7hMY8lXXFDW0MBTgmLX2l+c2aS2IyIxvvwNvv9p4YIe+CzxsMb+h",
+	"EGYJwqoIJm78e4co/m5CCzetqcztmgJuRWfY6VVcRoHp58ZRbdC4et3CjjAfvTAdngamnXlo7YpT/Yyp",
+	"pPqTvaP/FA7dRTjUrpeWbBIPPTMueXrF9InT1YbWV1QJtzlx3qGhvaLENkwAKERJBaxJgiqpq/d0x5mb",
+	"MX+EbiqP3ts+Kw/RNg6nvMbJE1vPTEz+3////1O5qMR/e3PRN7CGUXxSbz0SsTUizW/Vfp1tGpPHJC5P",
+	"gbKVzEei+XVn28X9smkUfjeqDDGCPtwAESzYDQnQwBYrH41tD5Ff2T91tyWu3M3Wlq7FPLY/NM1Y90bD",
+	"hsUf6gYsPm3a2LabpoGNPzhzN+QyB03ePKk8yKhFijfKy5QxxFCxJVqURYrmFmi2jE0eCRcbgMeOz412",
+	"wPXmpyDCAVf3fzqA+e53mr/efeLd1Y7/leFmDxqmVQWgs80CjA40PSoG0N6vEpRV3uXcN+Zqw0F/6QPi",
+	"1sehLmcWFhIPdZIXGVNkTlN/i1bSyW7dkYDtZXGVTNOIFCJl4GKakxg3+tj8Y+xK45BuedEwEs5Pgt+x",
+	"xrJtqsiS5Yxcs4Xe6ZNX2uE4w4q0ioeW71UZf396TPeS3cnT9GCrkIaM3bAsdNvmstAczuoiv6pqzFuc",
+	"DrgMr02n576j5m8fbNdfok4Y0lN3S2gLmg9raG+MGWT+iaQsszRZuThh4Gma3nBlhHjZMqE5A4DRShAR",
+	"1jC6JQzYdMbSse9rbPoyv5QF1TJGxV2vwIz8D3ppjyW+W1zwmqHab0VbxA3DfmgXIDwti6TAroHgnClC",
+	"r2gSAxtV8+F+6iykUnySsfE0p4kuclCjvft3TeLymjsI5FM3xqh1IwTMtEFSoJv7Vn/JnIvw6W6dM9ZE",
+	"MkJpq8T6GxzCKR73pBuPOqNO7OoP6Rmb7/zhIxnHPgefitW7KSCoeMbF375ElZoTgy+fGoji7cApMieW",
+	"ZFqSnM3lDbNg6dCgX/eUHGwbEunGvsb7fioIeNkrnvcSxyUOa2HGJ6RYQDzJUhK1MGsfkVRqFdm6RMpM",
+	"Y0FzJqC0hCITppeMCVd7yMgmi3KMJYlyuUAU/z/tku7B3sEOOTw87MG3CFeuFFpjHDvrPPF7+9VaOKPR",
+	"n37a7R1/6v7X8CfS3en3Pv0yiPa+/DToHX/a+eVJtHvw5T9apU1jR53Z1NgXjLU6foLIH59Fa9TpsJgh",
+	"inhzODY9Khs8jaabR6444okjCsQ+AcbGjKpZa4jTWk+zh8GQRBUT8+uEES1PzOEP3smy5lfVYZXzW2Wz",
+	"+agtS9wqmtB8CUp+3MGVu85IeLfADgg2iEDNIFzUFJ0ZN7Rb1fbS7h9FDrWzpaaZxCoXqFrekaQVQrbx",
+	"SvAEKcoVyai4KuCqESIQoYSejaDGugDPxVXG1QwASLjCLVAXYX8c8b8+3g+C/L6aKqUke5/zOcupj3Nt",
+	"kGwdxe5JHDMSmLVReDYTalv+U7cyYI2MwatmGGC5+Nu5nNE0Apw2S1zSjZmKTzwtoUwAwN/rfOXucs2y",
+	"WHdT8DGsvLfMuQakKq+7zEeCZtkJiX/5EtujF5/X7jV+6bRpQW7JjCauYeVIIUjC8+KfVEiSMpLIrJgL",
+	"2i8rKjWW+cuX+r5kt5rSLVu/fYnW5S1eVoruudtDwNRNZJ66eq2BDG29CKhVDt+UwEmvcsaU1XC4sS3B",
+	"pIE3wSi8MlqtUFY5KhthUqd2WEeK0IksS7HoulFLujlLGL+BCHnnpwvj54Og+iAcx8fV7xCaLelKkSvp",
+	"wmcr6hq6o/qVWtPONKrXTN+OHrD57L5UpHvx5mInmKNPJcWghzIWdk66wfwqU6lMEem4c+L3N9dESHLx",
+	"5gIEkU0zak5mban3hgKE9LI1bbvUo2sFHwRsvWmhbPBz/Ws1PWLdpxsUjppM+Gn9NsD73TuKqNaNwkWl",
+	"KiFMFyFE7XjINKPgDIFY/fIosBicAtThGL4Yf9tZlZ3lyNLMzvrfs+HuMset9+EbC47pNmJ8sLcXlxWg",
+	"d4IrMNPi07234bot5m4sXYhkIwAcSri3+ZQ2a6JmuXx6pFMPWq2etMjRxzrnorCOC3+GHxy2Rehs6bJ3",
+	"emCpr71lSxKm32/KTbJUVWPLQLR9ph/ZxINeY5RRcCtnRAeUukU/YdhTO+PommJ2N4VCtTvDbaZAg9Dr",
+	"5hi5dd+Gae4V41PjnT+mmdHGuHP6GRGPDo7C0umtXOzYs24xzLnwtu6W9kPwy94g/OVXMjkILWmF/lYP",
+	"zgt+Jjw0hWy1S+63tXytAjNorGFvHjU31sldBPVD77d1W22bnfQQwckNkX7/APp6Vw/knL7DkfJNLHwT",
+	"C6KdUx5i3zY43kZwPKyv8+NsVYEv5spr3z4vWMss3QwjgU7PbVhgm92wDV/8KrvqKxhkK39rKNnsgrSJ",
+	"theMpWtSHm8pIlyPi7DxOl4nXQdDA5MPgWgiY48mcj7nmsg8ZXktbv9gP/Djc6GfHHTahIUr0XineIxt",
+	"cuQ8iW5FYQ6H4LPmNpP9IU66cg3vmojzccZsUoDPwbFFOE6ctauYJl2qrrEwhCvhDApHRnUZB7FTT+Y/",
+	"2O88VJJOdQVaZgEoFYsFE8wLD2/1w33QasHQReuiw7SUO/2RiJ170KaixWQqs0wuFfG/uBxUi3vhhBfg",
+	"l9VCVPJrlpIYIzLiiChpdbKM0VyYz3NNqIYLtWrMYO1bJfP0wxhC9ywIFPTNgsg696yaredbhoGI5VfK",
+	"+D73rAxMdE/KbL7yEz7lrEbILQNSKitbJvRVHwckqPwQhBlWXwiIUfmhmsRXfScIfax9vSRN5Qcf+lh5",
+	"Wibu1b7sCVV5HibmveAsS31h29o1oWDV2hd9ckoQyB3r6CztCYK1GLmA7C+5FGQp81S5cjSJTFlZSWci",
+	"C5GSrq1eH5HYlfHdOSGxPbJi7B4rAtsrI3uBgclsCyYXGYPbDoSDYSSnSxv2g4eYGYoZBhdXIwFQNRjM",
+	"1hI55co4N/c4Fh8SxTzGGylETIc/sRgIpKHUYltymrNsZfQHKfQM/loydg1/pJTD/xMplKYYQrVt2Isr",
+	"UN7msDPCIBgWns3oXXW5eUWumXWigrcS5PgjNRLXbAXrRbqMJjMSey0nfhx7FcislNWb8TH8FY2EefrK",
+	"zAAf458QnlGxRGK78IpBqS+tkJYjQRWxvHBiSW3bhIxh6xpqGP2kUFwwpVACjsSEraRlLpxURGAiy5xr",
+	"zYS71w4vZl3hZ1uLxUjIxSKDWlUSqWYLxOFQQCFKmTFjFU+ZrbadcWW901axME3gbOMK7yw1vl+i8EMt",
+	"HofBPxLmDUCwAUQie7T5AMCuoisywiBum3dohjvq7FTleFD7sF7NxyXGu3pFTmW1L0dQXEjNZK7t35kE",
+	"oQmP5zTL3GNXm1TK8ZQt7V9zKlYYRDYuBP9XYZNpXIVfDGgcT3iuZ/YNRnNgf+wTYs+4GC+oMu1locdy",
+	"OgZtzHYb3GKEBW+5sFZs1DHiYWzjSSHLJygRmkPiXDAtbxoGz5ZcpHI5DgkBPlzNAkSPQuRMyewGQEJm",
+	"UsG+LfUOT9/2w+dZyXmo44aEGXZOET4+SJYsL09Se6UAbVGtWBiNSArFMNfUE3zYeeYqhF5Jq+3b9DNb",
+	"sCnHPeej9axS0aXEJ3IiNaDUa0YXCwh4x04iEo86/wk110zX2DEiaoCiE5EYlSnc/LilndFxdvE3ktIV",
+	"UTNmh91cCp8OZgG9wNJw/VhbvnTHQ+nHAOTGSmYuSrlRCcUxza0ggPDcmgg3RABaxz/++OOPvTdves+e",
+	"xWZzk/MXZ2R/f/+YcJTYEaHkw4dXz+DHWlAarUWFUUEgX5R8OH8N/6rg8/T7fSCF2wEQXGa/UoKg0QwL",
+	"XCIYmhmnYEsg1CPr77adOMdO5y2UrqIkqJjhw60in8dtVqkBK9av7zuzKO4CL+QZwZg5MIAfK9m3O86i",
+	"xAyELlz5ZYwKspxJ5SQ0RrXhbZq9e9npVza5m4YroI2pliBdu9TmUzYnFTWnRLyTkqcnxv5FGACMQOFK",
+	"Q4EmM2CuVMH8KKxAwzXRbA5tjaK/5AmQqSKtoBkTaVlE1K6N4YlYyzj8ITZqUQy/uPJ//nf7BFr0K7F5",
+	"LyHOLLDHSw72lYEhs6TbtN2jisUO4oP14JFmn5F/6jLPLLy1Wwz3YnlYEAfENjVUl4sJTa4xtboHiaQ2",
+	"MdycnmkYjFmTxV7qwXMsLe32ekpX+Io32oKKlPOFXtkc22xlgyrJEi1KY00a7oPiLf3K4WC+hzGishbk",
+	"5svuZxKLpFcOkfA9Czcgp16uNpmtK/PI2mxWiEe+tWNXvM33p2H9AHBk6IaiaAf1T/MGBz3IblDSjT/3",
+	"UMj1nHrm+zcn9bDzgi0B1Y3NVVWmdqnRBnO62jEEjSALeyLTVRyRKbxjtSNjjIcv9itKgRm+xZ+gE0Op",
+	"RivNyjliHP6mKZr2lQnS2iHo6hm681KmdAWi15+L6NHCLBbzqyeIZb035r3KTmpODnQb27RJu35FdXI0",
+	"vqVLVKgCek1YJpfBcjipntAFTbhe2QZGZtjoK3cYYMJDhA6FUu84rR7waJZBsUJkTkpQM7EcGhxT6Paw",
+	"1emQK9zxVNUp8SSt14D01Q/Rl1ivgOhLRcpCs36rPlWXN3hamJ9K8YbvQAcNrQ20h5oWoyXg3eU4L3Mw",
+	"uw3cUCu+fPGlL+vmVVns0ZK1Wg7SKhWVKoNYUS6uVAU1BhSOS/20+6kPp0O8s6FkZNW1Va8w2szWwdqf",
+	"7SlexvKa5PKaiaE5AqGqnJyGDNuNPS3BqnPbxQyReoCZ2POxmY4XAtjIdTsSuGGklyD43pQt3Vtmd5mX",
+	"jKgfiW5cPR3ML3ZlSDduaIowvjoDeFI2tDj7dRC25dSoZhDfOAHVxoECObGeuhSrwCM8iDpSMJvGYMmP",
+	"dIEshs1Vnb58+hKUUm31JXo/ivV2RoHXo8oL96wpe5tj1BmN4GUoR9vmG/0LE2DC3u+qxmg3TSIgYi0I",
+	"cy6SrFD8hkWVlezfu3iWli0lvOgtnzvxoD9GdKwYzd3x5dWz+4ymTvUcl0beQmgFGAUNqKh1SNMXmdS2",
+	"DAYWbgYB7JCjW4pBXfPFYn1HRvzaLMWEFgrM1JU/jthnUI4jsgSwlRm9Yd6EhNSVEgXFCdFSd5d5+BrI",
+	"RebFqjGM2gZcI2JQS9DOo42YLxnNjMVdJ+I6AMlYXtsghhm8WYMOltfbFOQwPbcN5pWHabljZKWHPbKZ",
+	"5LADuRSqT3CChAvkS6OV9mziaCavrlApbgkH4Ho1xnqcao1wgtQq25QsaQ3aCxB6yUwWiv1Bc0XMIMNa",
+	"2s2wdSNowZ89IF0hBdsxJsHugHSX0sgtPqdXXBh9pnon9TQqgw92w9iDNahcZhC4Bcbtt9kehJ0Lt1nq",
+	"YksEvo5CFzmL4JGzL3aPB4PeYLc32I1bzQd7B1y+4HQPI+SMzQt6OL4rpO5hs3qSGZY83N225GF1EJ1h",
+	"pxxluxw1D8uvBxpSZZQYDMrGIKG4uBonUuBua+H0H8DHULYwFtKKyOmOy1BpBDRtdVP6PmfP7efPXN8N",
+	"777Rifm/CvYKe8SEYz/tnhFrPWnTtnoLCemj2KyC7NoKBuG0m9BcjUoJ63yNcAlQXcRMGrvG2PjG1Mbo",
+	"8UZU0LeoiM2SJWcJJpSuFE9oNnZytG29TEtz2tysiGtfyl24/Z7IIm+PpctZOoYQ+jVXRCztmZ/9gTG0",
+	"9xZ4a4YTt9cgmF/706hjJN2o8yk2SroAwEf2OcmK1F6CwezVTp+c20OPSAH+SRc2OCR0JFpyG7rG5sxS",
+	"o2zD1cgOgqPt7UHlfbizswAKfT+tGG9mKtffxpZzwGHYHiRJPBK6yJHBHRYAlOo3ny10IudsSGKfDh+X",
+	"cCw5M+OFrAsXDe7AAcrmO5G/cDe6ISbqWhACKtKRsPfRkDCq6XTaJ88xxU2QVtAHM063LDXD4ydYg8o9",
+	"4SZhc87SFxm19QI+W2lydLuwAf7JOLth6XiyWqMF2BaqPIEeRkKem36nb5ieyfRhJSNIrfEUOFAg1urG",
+	"ekam+QvfuhnS5HZYXV9ofmnDvo82xUZVK2LcXT2s4wupStZNAhe9kKzXqi2OREVdJOCU8c4N1ynKDUcZ",
+	"z7lGSODw452Tel0/i+sIO9XtgXjHXiRIka1GIi63uoNytJsdWqEYDuZgha8bFdzoYr1AckVv2BAdKzA0",
+	"FOcKSr8oz6Bwn9AnzwMxOBJ4cWGMJVsrhqqgQKATCiilSif8TmtgwTfl+pty/U25/qZcf1OuvynX35Tr",
+	"b8r1N+V6G+V6vVpcivjWXei1Pa6sstd1oaB2HyrYDhA7AEjgFeYAuDLQ5mIIvSkZnMTsXwXNVEveOf5Q",
+	"SXOt4OkFMsRfMJZngN+Ga02F7e5s7CjWU+6FzOe/UaUJTFJ3AHsqyRkT2wPs37VMRAlf3lKNz4GguEpo",
+	"dMIyFcIaQwGwSn7gpsDxkpQIh/7cvN14qCCw2rvlt86owI7+at9ri/+1snIDGF8ov8Nql5jjMiyLeFq+",
+	"pnokYvOwb/ke7sIgKhVkD8EfqViN5dQGQUOs8ZTnDAOMR8IKfUT1D/KsTGO4P1vkDOJ3SNDS4wWOhAcM",
+	"JN3g2IgQ9KHMbMB/WhBKGxU8EjZQN2UJT12iD6CpEYgch0+g1N9qERCJ8rzIWNsCbERSNWdjCaNqrM+U",
+	"XxlSQA6GKi9qIoIiVUVlhDroNOHhy13hbMfEkNphVsVWOjUyzqgDI2G/2CfPaTJrM/Y9tKsFK8XFZyni",
+	"lY5EtwQqdgdyvw2+1Fj16ZwLxBmCyzn/dShN0qYuPHYNHv9i//rSqIBQgybdLPPsjg+xYsvNVtskUVXE",
+	"bZaPfytXt/WW1SZ5tRqNHGJ16YQqF3FvY+AC8q+tLtvEZGBTLvhmeDKUh+1sSKiyaz0k8S8jR6lRJyIj",
+	"Sz816gzJL6MOE/YPT0NsFZJx1PliHtl3+v3+ly9f4kBPLom5DfDs5tUNAIBDqN+AIusX8Z1PXa6uH8j9",
+	"Dc4XB0lhuLpmpL1kVBt9fU1NVoi32tBzDe/G5gNUq38wqscyH7d+oU4c+FxkJ7SeEP4QaZACLAzFb9hY",
+	"roEOeVNkmi8yRpKZ5AmzAMlgkGDyBIhrb6lYxBew1KwZU3NWCMT3bxZv3DLeyh5VVXhCR9ETQjOFMZ1O",
+	"dbPiFoK00K3J8lzmNbJbzavuxm2WoWLZog3AcsaFtnjPoQ65qdbwAE1fUO4jsjtAnyJ4uFaygHrW6Oli",
+	"rUAtnosD7pRLojRmXynTSQ6d/1d7+eDPLdEdRhTAEtfyX9eVzsqsM6IVcKaln7W1r7YeS2sHcrHGzXSG",
+	"TOuF2SNnfXqfDGhCYSncubOvIEoQXQ6rBSYb3EFxs8KnRWsod3BbKr0ZxthoWdt9psXL1YhbUYaSsdFA",
+	"ljOZea0d0/HmXABobjynn+MTEs/Nfh/jZjfviJGAkZt9ZHc8JlfYtCqsHx0bfS5j5XuQi7HAawBof0Ji",
+	"c8bFw5oDNbZzN39q9lmbb2Kc1UjEJYvFgSOomu+k7PEfDrwTdSoDglQ78IY6SkfgkrqTou+kKBTctB9t",
+	"/gLy8sx9teVNGNeGBs9woM0fvvNDb/52CZNZZw7avK8gMwyFhxVn5f5pO0Jeb2NRhaKYW38LF0OQvIiM",
+	"FlUxwyK4m7FAv8byNhovVmK2KeALRq8J133yuoICCtrUSKhisZAQGla36uxJ8EiR+BSixnuvbYs4IlAD",
+	"LGYirvJQYPeV0rSluHUrdwTGX8Xke22zUO6G4xUUug8y2fcGA/KRZ2pmzKLvsps0IhcF14wcDAYReS0V",
+	"sfW4I3J2So4Hg92n7YrknUHCSBfkoiRTDr6TiCxobta5pY7+fYt5NJHBoAb/+tr3csEEF1fjmSxyteHm",
+	"xmc3BZeC1nVhhPuCgfUVYKdMc4aZI5sO7jdS9F7knBwNB4Pe7tMheCaayOHrvShWAAdFFLPMwud5lyXm",
+	"NoFjperxC7Kp0AQOTZq44qW1nfUwF+sW3O9mlOyWdeWb0elb1on/NdHVymTNoHj7Bhw1t1nvhZ8W7Nkq",
+	"Qv8fBSPpfwPQ078vUFNDGt4iqn4/mNhrpeTvoa6Cu0hymNZcb1s3ofvfW1RO2NmWorSNFp4U4SjgKhGO",
+	"irvK74hgjlKL5I5JFw9wErtXwJYowdtZmchMoEfn+johMWhEcR28+LajwmsMgfAOuPbJwW9wmqw/SDad",
+	"Hw+BpeQVx/ujBboufgOUwG+H37fD79vh9+3w++Mefi0H3M5JPSrAm5IzCl5bBYlwljVdqrEiXVsf3PU0",
+	"5mJcKOsE/5861lqOhysu7petuQZNH6snwo8RSahiPS4UE4qbg6PKOnBn+H+qFfNvrc8FAZtKLWVedSn4",
+	"h7VY2L2DVgzxac7UzKxJYkzjFu54IXMyyeVSgVNYZmrowOAXhVbWwQS9YIEnqGMgRiJ+qfXiHVQDuGBJ",
+	"kbMTckHn7IJr9ucLnfNExwS/SeLxGJv0bE9xNBIqkQsMYoqh6nmhZ4/dz1iKxT/O5JUsdBwBOAyjKeRY",
+	"W0ishRSK2axzGzKNUULUbOLYEcDV3S/0TkSUHAl0uQEdlE0RVIyB+83BNwf1eIZlgSuoIOPvYtJVZLbl",
+	"VOaViyCMO0OX2y2A+S6h3a9rm3bzZl3m9DvhCiLIvOJvRMAOX8fAVSrgua/NQl5pLPIPu9u/Zvqwmxyz",
+	"PkG5bY3u1tpInxZ31DOWcYz+s02IkmRKIbRwc4yyHdy2ddaTGRWiWqTT0VPNW6JaGiV617jRnGfXhhrA",
+	"IQ15vynh2sKmaozc2e5Ce8oFV7NNn7WhCQogU2RuPV7FYu03bo0MakOEvZwxt9SPFOFpCQ5nV+xfBSvw",
+	"fDCbR+d1J9ru4GBvK2TYjCo9tuu/CR329gAn0xFrR2hEl7zSjtEeKbzrJF3YEzY2RuZQSMOlXFvfKAIm",
+	"IBJIbNOmY78PlrOVWxKjmpllObFyglpBIPPKDtlmLrb38e1Lo7TpiPAULwEglke6kBg7W9J1FZh8XZRH",
+	"isRWWPRePasdwmu90exzfanaGRTAhT5ronPOUh/SBqUKYSSGnpRnGzbGrRTyWKG3DUTmsDip4VYEDkTM",
+	"mXJ/I3isL10TLDcw9s72u3e7WtWW7mWtakPQzFqja+IjHLtxW0inX8E1xMo5taL2ayrWV4FnS9RYN/8W",
+	"YdjmTQ44tBSvwVQqIjqobe0Pg1rcSmU9m6zWlBNVWVnZ/htOxofwQrhD9q54zmeIqOZCPz2oc7BBbPSl",
+	"wh+2EBX3xGyusmDbxbhdjXgIOwc3DpTf8hWIfPUYaBKRCTMnoT0gWDoSsPO4djhKXFupYBfxhMRGGMTD",
+	"EsNqghD0gUyGXkKhDFUzOI7MHX0RqGRxyQHxSSmphy5VDySPg+Xg+Oeckbksk4yMIAf5VOgITXAQ70aL",
+	"DTonXVUsWK5YikOG6EKW+z0aVLoyH3A6ghSojMJDu2MiUpIUAdMIXUD4+NyMQ0gH8ug3NpH5SECqW1TL",
+	"nHHwg2bcaU6XYqceDlBue7t0Zt9hOXmkaSsuSCne3rLP+vSG8oxOeGZzR2oIIcb223ojmf4uMqlvdedh",
+	"t22M7LtoxiIGeUZj897WumLjxfV1OhvAdo9Uxf1rr9yDy/hb63I2xsPE3VDzt5ymM9vHd22/nhquyR2J",
+	"YAu4yJxLssi5SPiCtkJ3ORmw7ZBzo+oIWyWhlkmJOHHGbqsYG7utmD+a5vpulQu2dLLYyAyLZ+fod487",
+	"47Yj2g/b81CVhFUeiNp3TEjFWzz9761legbG0B29JxZecvz1vgzBlpVeqvTf3TMW79O9CqZbiAAKOacr",
+	"bWsm3DKEp3tVT/LebQvTmGZtvO10BRF//+KSVvNfQba3te5tpnWfxIi6B6qyK3fdpQTzw0fCJpRNVtbP",
+	"OKcrBKCC9OMTq2T7RHE59c4W5ZMosBdzBloXYQWIrc1lUE2fbeonFfDhEOCSdK3QQfXBHIuZTK6b6cS3",
+	"5R/XCmYcHw16g4PeYO/XySM2Yt65DwN/YAOYzn/aeS/uV7sfQsXGzeCiU0EbqfP/DlcloNw1yfFaLtjP",
+	"/5YE+R3fv5Bu/Kdd0j3YO9ghh4eHPfgWFD/VMkcUiuo4dra9n9niduY/tkg09Fsr5KuoJtIciTfI++/K",
+	"Ck+bygZDMhJklHmH7VtJIAHViHIhLRx87bhFjwCe9bdk7qOZBcLcOxLM2jkHw1YeLfSQAo5tIXTbRckH",
+	"87hMvHNnF5Qkgc9ayGwHXisFcH03fn96+er528vx2cvTt395Pj77cPnuxYs4zGpG+PeqI8oDxyNgPG4I",
+	"dPu408q6c0Voh6GjtxsU5S1rFFtnSphPGBFfvceoFj01k8ud+3u9bs9DtfeAWoaxkxZ72OLLYOgkhiAH",
+	"KnuMcZI2FFiHOa3dWv5qLUuVcbjMgALEm29Db59gWVT+tvKRtqTWg5hrMA8HFl1NoDGUwUyw2OGne9IQ",
+	"dwcJ/v7qzBGm9bbivdVbhgc18LgHzrw9WcLBKFXyhG+LxMHUT29DBOEuG01DV5E7oDnpAqqE0oAhn+5s",
+	"ijHeHQwIBEFf6IhcGHvxqhLN/5U264ZRVcfxTC6FlstNwdiLUnHfCM1im4UW7voBuyZ3H3DeJ2/oipKz",
+	"GVtTSHrKciaSmhb0w9O/vukdXO69b/V4W9/LNjUIradnOye5e6l0kt/NpC4rXQQZTBiJZ+9B7BZOZa0w",
+	"1bZB2gVEkN1l67YZ6SXRAye5rdPj+Mfv5VI+Rq0neM2nHoyw5QCuBIBXGa++c1p2+VrBu0GjecPyq3tC",
+	"YXPRBk0d2rhwWF8ztlCh9K4t7WD3eP+IHrDecbqb9J6yvWnviO5PegfJYfqEPZ0e0ePJ7Tdh9XUUa0Cp",
+	"7bTfo7PVF8RruCrT4Jc2VHqb+OCRqQOVw1n2RlkWckm6sfsNgN6zlCntk2pBN906W8/pn7c5Z/3oN5Dg",
+	"HHLs29JDFyxX9t7DbkjFmDqpxiAoqPBgNDJpCyRAf32CwTUuFXJTMvqW+eTb+x02OAjuZ9vfqhttttrv",
+	"7QfebPu2XE3nV1Chsm1DXjDtNHi/SnD9im85+CNbKAvjcDC0xCij4Z6tj/tW6qzRiUHZvVt6z90F+wbA",
+	"i7K0rr+VR0mMxfri55f0KsZiyzm/YSkmn9aUyd1bgd2BRne0PSPvRSqxBMLVXX+a3LrTn4F3cW3VYnWb",
+	"UevaRXC15kQX6bpCA4eDwc7XC7K7amhWitVpXx7Tfnq3Eugh7qFro/rj3kZXJvJAgfn/zh5kKla2/ErN",
+	"X/wlqgTCD758ipoHclupFJmTeNQZdSAhHiOfEXKiLFz2EJ7of3PP8zc/8+8pzn+NznB8/EBe46YYbINo",
+	"DSJWZywXHI7glKsEoLS5oNmY5nqWc81V+UhpJqTCJ4nMuP17kXOZj00bNlZFfsXyVSfqSKWZXMjcNgLl",
+	"bEv8h7Yhv3TDfIajbGtzAcM8DQa+vtVFOZfWRsH82n5/b+ZsemIXfsZt7d5VqdDaBCkDSyUnGZu3cu75",
+	"izNyfHD4lCywEUllUsyZ0C0mSibVughGKKkN/kWOhjgW9WL52NVtHdoqa64QKoJjS0GUxpsSjMiyzW1h",
+	"RJF6uKAy0MjGHmQkpas2AOW93mDvcnA0HAyGg8E/tg6HbC/DfYERq3Ook8l6OaMpPDCtTxA6JZFzB1Fn",
+	"9v/Ly8v3BJ0j0Uig1QAFQptlg2PChM5X6PG3XXSpsE+NgBqJ8LfY1eAcxra6EjjVKBaptrVM6QyTCUih",
+	"2E5/JLaqe03Wlr0eie3qXpO2stcljlw1ussW2xv72nhwJGdmoVg6/id6hwpBCz1jQvPEloFyryU5S81z",
+	"mtks0wlPU3AThvWk5wCOOobKt7YWfKWSdVosMuja1QctBMV4scw/svWu3D8xCygYScnyHZvj4/hfj1cs",
+	"/PCmzeFMmXEwOrS7xrYiHu69TtQx9ue4jIO12vwY6gSOoZxr2UzNaM6Ch7VkJjONlM0XUjORrMbXbDXO",
+	"WYGfscsW1t1e0FUmaToOK4cXJYDLeM5STscWo6aE6Rr7YL06JjAIGOaxw8cBro1hKJxTORsshVjW8Rwr",
+	"nTMKKru7P7QRtcgGUMTMmDmFWlURYVoWe8sS36arYedwsD8kl1ISMwxCgxjDEBTZCjRjChWwL7UFWYI4",
+	"bVd07tz8o3dq/hETBdQABbV1+Yedg8HxkFyGuRyVC78Js/Z66i8cncfR3gUmhZbTqb1GrJca9727xvan",
+	"EoCzLKyrzZ7Hkpi+JLUZEMCVyaUgNIHSkRG5wmp3WHWcuJLWPtkOS2iXjNj7gRmJyLPMiJFpxq9mrri4",
+	"2692pKdQO7TIE+bGxxVB5GNbMhXHR22paDATdqr17Zz7xkoQ0/P+kJyGgiciExshm8sMY4qMzpiid69f",
+	"35QBGaE0nvnR3Uo7KoYRRva9E5LMpFRGmqPf/4py0a8y/7BzsHccsF4GdHQfUeiNQcdrhqFUaPGcwAfx",
+	"RjpjVDEj0LFGH+VlHVUt7WD67RIkmFlwr+PPYk9YKHCu2odoFOKX714/G785/fv44uXp+XMP7QegPb4k",
+	"biaXbtwu+5ZCHxHOY4s9tEa6BdOos90yKM0OeVGVgvthNdh+U+wYwTAYkg+CfV6wxGx5e+zCzy7PxiZc",
+	"TVZkQs1BubCg3y1Hmxno7pB8BCRAnw/nou+MQMnkFRe2RCqWGXX707UK+y5PW9PzwGygBdWzyBaqxcyf",
+	"FBCNXMlaV1xcK1fjvWtEJUBCz6mOsNJ3RKyJgdlHuFUKzcoiv9cCSh7324/OplwLS3iDpPE9AWdYJgcp",
+	"1W/qDnZ6lzaZ0Vh5tsS46eH7i3dvYZxzjLigUDkdKyqD2Og3z2MvcXygh/kdPcRcK5ZNoUf4t7SYfEGi",
+	"omUp9Ff223UT84lDu7uonlnxBLLHjLqUcPjuCYlPzZsxqG4Wlhl+AZBYTa/xpjAsvn8wODD8iVX3eRoR",
+	"f58He8osWYWZLJAbJIb1K8eqPQTfSoRXtVCiHisX5DCIDXO+9tcqKqFEsbTqTlYlr7tAzp2KbImN7Hj9",
+	"6m/Px++fn49tQE2Mogart7jTz7k4T3xtaDAG0VVoHvTJGc2y4EIH5u8ieAQrb6Ga6s+wc7C7j4Ov1Ik2",
+	"+vKNBRCFj5DukwPyA//OTCdlU1pkrjp/m/ZjhPzRkMSvpr03RvUCf/ucW6htAdq+cL5Ggn7ufl1nqp8U",
+	"rrjEltpHqOw2zjOqwls+o9YkSbGAxMJuyjKmmQOJOSGTTCbXEHaLSc47/bpm3XKoVA8SW2DWFp7FSCeu",
+	"4JDst2nubeMVEg8WCP2NDEFhYAwPE7Ng3hZiZFFMMp74MxpVsH6L/uyFQhCW4W/2EyoAEB81KQji4jgY",
+	"hByQeQk30G9Ta90SziBa0Ogvc4YF+R114ED1cOyG/XtTZo4d7AFro+MRhHZ3Yn1HinTjF8+f20P48vz5",
+	"6ZsL2EsXl6cvXsQROQxZ9YSA+gndWXeyRetwJ2P/NvvGU2qaS6F7KVPXzvy3Ff3Xm/j49ZR0IU6tZ867",
+	"3JykECLnfRIxUXRlw3S4tu/0NxtlG0blU6xwRcuPB8lXFnfQxsmB3LDRc63RfNC8OVJ43G8zjwwD7FW1",
+	"/RIUs14QLjd/BwUaSgxj29Li2FfQ6LuthWB89RZoFO8Mzfkzg61gtz5GVF4zSIvDxn5WVFdiWJxYF7iF",
+	"6ja9VXHeSh+PiMco1uIPlCHSnTCaQ6ygzVKu4Dfs9Ndbo0ZOH1a1AZf8DOooFPDBDfzYqA9wWd40YIPl",
+	"AFUB+mrqRxiTWSgumFJA58i6dFGlsjITrGobN2DfNGvo6ugYlXxp02lXhrRQ796HiWKtcijPjxdj3odD",
+	"Uo4XP1ypghm+Q5hsd/Khd8eonhCH1m+z9Q3B9ionkNe+/LC9euZR8L8ACJNuhRV5WcypKJ1n7PMiowID",
+	"G8G/ZyRwgj0mrE/eoqYshaZcKB8erCJy8dfXLRnqpWm/Xurbcx3vxCwXt4KdIr3aIUUa6OORJajjWE/U",
+	"re5EX5jWz8F4aJbw2bZejxPtbfEqH85fBToeh800XfkztKS5tZSDBDgL1p6HxT/qQXohOKnTMFqjNtB6",
+	"bfcat2qG1l2M6pN9Rrrtil91UPu35cc5ObyVF7tyYLT4sP1+bTlB0C/sLmvKE8Th1TZOPesH3lnj1N69",
+	"3D24q1N7XRF8s08CRzU4byufPRgctxFPc90GIn0xk7mOyKy6zVUxn9N85Vz47obB9Fqd4oXZsZsccr5K",
+	"zpaFXsyq0Gw9lvrmnVEdKuna8N4YwtOHk4yK6/qF+UzrhRo+fmzDDPtVWKTHtj/12Mim3saZ1qISrD8V",
+	"6R4EXVpJa68tWuMUrDZ9N9zqO0I91xByuFpkdNUCJfws75NnVFByzlbtAaqg4q6FEMm4uAbN1ujB3rPI",
+	"p4SKVZ+8E9mqhLzG8nH3icry3B2w5sLYkXD92BYTvwG62C3ZBrRit0T3QituRsE1iPzvByO4noveuXTR",
+	"Cg8ZfjG8RbofPrx6ZkENXOXTitm1BejMurCRLdjq9wNn2A6filPYxMMPEiPmRNb9EVNdF78BYuq/L1in",
+	"Z+jfFds2eMEV9myLe3AVXKVV4xqFXuNJRtOU5eOJXLJsjH6cmHShNpvOZWE0nAW1brncDSoz/yxyjqUJ",
+	"FGAP7kQkVjRNMzYWxXxiDMN4JLrub0JzWQisKXbFBNfG3JW2hrD5Ar1iO9FIxEuZK0RJzdjVeMnoNXQV",
+	"kXhqrJCxzMeFWLIsM49s8Umd02JOY9KForJQK3dKswyt7H8W+coMDvyd+XjGlZb5yrxdCLDRuGDpeMn4",
+	"1UyPM2m+BRA3tq5tl2ZSsBpwSxvZjOJSnX8n6rTPxgjZ6mTKmvs4F5dN4scLln/rcMFlXclb3RQeZNnl",
+	"O5zAd2b8Z2749rcLmMXbchL2+Uc3l9fs6mM5E/vrCzOhd/kHNx37GEsXX7pJ2adnMLeXfmr28Ydyhh9h",
+	"gq9l+Im3ME3gefCK3C9vpYIrua4kcoiaaS8cbdwt3EYFrpmyxvFIFCIzrI6hqkrZcq42eLUJpelANqE2",
+	"xkgohuIIoSkNB/7yJd458RIBczqjejnkKk5mn5yWYJ8O6JIsuQj89fhZ5OgQBrsdK6NF4gRVebcsCByC",
+	"oy2kDyaB6ppFzqC6T1hLbo4SAbQROh8bmYPxMyy1Xiy8qZkho98lQC4c/vtyKJXH5bDCxy8Z1e/yV0n9",
+	"+Rs/2PDpC0nn527clebhHMIf3vr5hE/LELdzn2l9P87HC481xodgS3QqdRENq56Xe2/VsAU4ygziUytn",
+	"3bBc33dbt2fMf5whglnpmci9Nxtu8FIp2An4eZtpxlb41sCRytK0UAUPbhFPBSWQoNNvoFM0tKXNBLIT",
+	"aaPPhV3+TdZuPdelFoiiXKQKcw7v9qLxCV3QxAKKbUp6ie6P6uUGko71LJfF1WwDSChkAbjbEs12iH2F",
+	"eOBgdwk0o2okfNf4i537I3ctNVn5+2xYd3C5nT772+nbs+fxSGBwYQmn7fENuMKi+2VGBuRtEu6yYWZU",
+	"9UfiGV0pe+XDNbli2gFw28xAqCNspDoX1U/Xa8vuDfae9gb7vf3dlgyFzYb+OjPtV4IiuysOGEiBOReF",
+	"ZlUg/IPDNh7DYApzELe4rIHyhkEqawUXHkxVuGadz3Gr/I82atogj5a0u9d0w6AirFWtzMbcOL71q7/d",
+	"+PBad3vb1AmYj/De7RZqej/8MjesGh8EUqey5AGdvaepTXxsEpn38j6FQrAGVufKoS1YTkppY6ZzQnbx",
+	"3tMhcNkTwXrr7XGwwXd/P4G6jgXutJPXdXKn7b2uk/qer20YOB+NGQzx5nWaogSdSgiMMkazi1cD7Rxe",
+	"Qa5CAObcxnl7td28AoHhFtDUN2YirSzQwVG4QPeXRhGppyb/WiImkCZRrWBpmBxXjvorRvP1AmVOP7/C",
+	"Nw+R0PZfu7fImocUM+2yZZP4eAjHn9fe/sB5oW4Ov4HnMRS+dxGfdTFz/5399Rv2qzdZHf2rjBy2Emz7",
+	"Us9ftxXXcoLt7m5ImKdkydh1trKTcKZUEGK2pFnWgzRfiE06ITETaexC+kDCx83sLSZarFsARoI0K9NT",
+	"ROKXL4dv3sSku3dAZjtRtc8TEu8dDAeDGE+L8qiASs88FfxqVoOV2t3Dak1hXaHuT4PdT5Bw+N97Pw16",
+	"+592hj8NeofukflCS1khB2y7bg7wY+ssapgqx80RbRpQ60jMCqV0dRtbfbTN6hLFve6mBIi37TKlFSwa",
+	"g1ealPjORWViQKa7zEbXhQXRjkpwbo/8Nm4gv4098tvmgu2/gSn8OwGUfkA059hRjfRsHFIcEe8dtWIM",
+	"LmXqyRPXjC0im0cwYUbdG9yGvFHWKljr3vImGHyz5h8ADdOepeaURWUTCoNPVmRmFEkIVZMq6AhKWEAk",
+	"cHqve/i7Q1hvB9NltpPD6Hoge60Ntjow1Xy8ht2zVYDqcGnWbf9fyzrzkgEyBX5nllm56Wun/Iszsr+/",
+	"f+xjsGx+DpHTqWL6pHJgjamOt6yG8gewEIMtcSeafBUFvt7QaO6PdYz+UmYtaGMYFaw2F7aCFDul5UIR",
+	"iOqwrtvtRAckuq258bpgSc4wQS4u28U1b7gPkIQCb3/vmZn0Lu2d0wWEJUEVQikS9jX19YNLijtivqWd",
+	"8u3KjKOQwJtW5l5iaO2tyimKHnBQ+Bj0MJEW6tS1/vLY2GHxb3DjYmb+ILZta82QP5BdWx6aTVXGptHE",
+	"zo2fM8LFDVd8kjEXXGHzaczmaAvAdnefcgH8aHvc8sayHNw7fL188J3ryM7hgezy9UfrW5hZZhMfLLSx",
+	"nAbaeAgZdye7/T7aTXMhF1TNX4CsgvSSRpC+XBI51UwQZVoqMqOLBavcT+c0Z5nRa+ZS6Bn8hdYqwLZx",
+	"+L85CMw5tO0KVkZ17j5QffzGf676/KP7ePXxMzuU6tMzPzBDDE2n01bBFIYHulQE8CKm/tLeJuDOqJo1",
+	"De1b7xtt38rthkxeEQwDaPH03AMWck1pVygW60q72iz5eoXXrHafm3NNmyVeG3UdHvR+rRnXes41Jecs",
+	"YYt1wNS5vB0EGlb83DRsPR7dXGzAI/QYXKkEC9EqJE3nFuf7lVgU96l/gkVMgtpYXBBqQaWs5Bha9swZ",
+	"TW2gOr+hyWpkGIkngOninfvYH6FXOWOqTy6Y0U4AiGA8WSEq+5BAUdyTkZBZynLbe5I5E4Ei5guJ7XfG",
+	"C5nxZDV2NdDs+yPhatjOGRW+mFifQEaFWBOdY6fZrw4p7tcy3hKZY0ozVRZGwWUFj4Q9YRS/EiztcVFL",
+	"lNQljLKclpDy2OiGs+VIII782I4l3sGvQ+pRosk0o1fKwXs708hfnwhz3o2ErazbVhnG9mMmt2ZXXtYX",
+	"ymLWYXVH4pKhT3z93oaV1iI0yq+qudrym2GZXUW6F28udoLacJZ2dxpGdV1vH0bqFQZkNoLM5lQd6CU4",
+	"jAznfWr77hpeXeP8oIixXdsYVsHiCrPib//sl7VC4T6KcwsE75ai+H7AhlvI3H+/KOf1ZbleCa45zbwm",
+	"EJHfulDX1x557afdxsJe0NmDGESgev2RLSJP1qZBBFXx4yGmhUIQ2QnGYkOLeFhGm0VoM0UhSAXub05N",
+	"Q3PGu6gsw6clyjC47VWlXouKyJzm18rF76lQa4cx2TBqt539l6rQWPlaLatdeXeUOLWf8A9C0eEfnpUf",
+	"dWTc0iqrRxIwgD6QHp2aapIxG8xgSyRuebtaWz97vHlIK6vzu3QhAMgTFgHcBjKr9uPv3zc95O6iqbHF",
+	"wHt2bmvztcV0JkypdV677z9eEmzhwtSt0IhPCz2TOf+ZYo7HdwApEFvYo/ZscOse4y3fOQ2/kfEpA03T",
+	"aKElkorfWseD1hu0W0Lu3y2osdMqUfcnRHFxlTFSKEa6udRwW+MB223bnT557eoc+jJVdwq9x3B+BzyJ",
+	"w+RijD/HIVikG54NIMIWO/21aZ7bnxBmvmOXw+vkGS7blv6FCifBPy5XC+a6qB8BFcaqfL/CCm4ebacD",
+	"piC/ZjesRd2PPUJHPESdwJZxCrEyuOGpDNRhxdg1SWy9jBMSF+ZlHQ/9e8ZCuULV2XouRGojbnGFeU7+",
+	"VbDCnJNGleWCxUO4HchTLmjuoYHCAyOEaMQvgo4Ab29L9pIKz4PegscfXMfBs3P3DU/Hdzcsz3nK7mNU",
+	"Y72NigGtwBM/DOzjR2otiEoE6KuGpukNV3gjOverUmKtmPWJ/BlNqFgt6QoyrjAorwdFv+lqp08QNd4B",
+	"y1l8mMBitaY7xHWMhEtv4dqiSXsblitrTcd12JhWO9ROoGw1NmMO9tRaY0pIXS/gYYlxOioGg70nz5Ez",
+	"LSwMJX7KrdH+7cfd4Mj85zvznzPzn+dfcaDdkilIMDQSUN8QIgwRXIDydNK8GF5DuvU734EPrIWXqK0X",
+	"MqMsNMS+W6yECkyP5YqRuCp4CihObQg7XFi0k7C8oqsPMBKumrX5OT4Fm7j32j6Ld4bE9R3Zgz7l9AqQ",
+	"rNv4yZO7NcUpHJWaAU5xKg2b+Gp1vlafsTZqVY8uLBkASNRtzYQKMmFG/+BXAmfoMBr8ThIsvzHUsh4L",
+	"gLm0Fash2xoUGcEYao4T5gsfQiWFPnmP0JgwVF0iY1ar3A+xphGgU3sBoFh+wxMGWZtX0rkxhDljlA7a",
+	"pWxBc1csf9l6Plo+CI+7UhrfRfRaNnyH/ZUy2IhWYKt2fwhPlaNaOW5kQ6Df1OyLyoL91ElokdKx2TOC",
+	"mjF6K7CZCb8pjNVNPfLs5Ua6YbO1pvygp7lkqcoAW6sEbcvOaJR5fcoMD0iiPGtbnC233U42bKxb1v92",
+	"nBNUMr5EHTOgFi1ZrMZyWiHF1vm5d1jGqIMlDSskR0Cxfs7SMThRtyhFi2UR7aCbS97mtF9iccAm57Rx",
+	"zEc2mUl5/Yxl3GitLcq2YEahFYgNhgg9ICjwn1q6UHmQBn3ySisS8xQAGkGXXuIXeuaZhVKVU6sjm4Nq",
+	"vmiB1bc/oFx114Dt0Xb3uQyyo9063M7Mf22omDtVkEoAzbSQuVakqxhrTxDcIjnSf9Yp+hsxsxhLn5vW",
+	"Ro2/a+UwS+tNFLw1OA06soi/v2zZ3FWZH09k2sJ4p7ZQ1C754TtfEpJCQIk5/qDEFEIOb/c5vC8et1c0",
+	"qEM/Nb9XK5iLaJZzRrqGRHAB4mCvEikEA7yrnQ2jC1gYXGsPsQoWjvX2EFzYke9t663v0muyYlPQYLjD",
+	"gv1T4ekgENBv95a1qjBXK+s0Kdjk7FolNEepLUTiQ3h361L2D+znbWeCpk1vQ6vjISiNRj6a0XOtcPR2",
+	"aU5IrIokYSwFJDlK9j5/djAkNIdyenC9xjP4Ha86iwXp5kznnCnCPs9ooSBCOz7YHZC/YAFsSyjHhh5g",
+	"f6cCLIBDNIzoxmDEMiJbbqdW1qjx3vdYJ1PwgdpPL+z3Sto+t6Nui8TIWcLMa0ZC2ZNV4fWswrA8rmws",
+	"tNGqEUU+IuyzMW1Izq9m2oaDwnYArMmcgLvM/N2Na0Mw5hnG+8U7m6I6HiZIozLZFhUr5cowdDq+LXnf",
+	"5nbrIhc2ZttzgpxOSZc7qc7SgG2C8vLGHl5yxbY6XkqZtq0g8Ge1usNhfZ+ilkVeuzF1mHyLeR2OD1jp",
+	"sa9/GOonOd8umtJ8rbqKVeIEoSP1pbxbpcoal97rOnndbcfHGQNvSIr70wgZmqO6C8C+xXYX/TVeXmNC",
+	"lQJKGfl4gpD8rVHnHnYl8Jk/HA9aRmlAQsXAMDH5cP4acdZd4KItAe91XENa6pWeezFc5VLo4KjiGINu",
+	"/mv4+PFodPGn/7iVHc10tmCcBzzbvdD+45/tbiq/QdJmbZf8Vmz+lZx2G+HKU7N1T/lND146uDTlVwAd",
+	"j2d4ZGE7XWj87+7Q/b2ciGoNjePlTLFkHPurgwlV7MmB0Yb290hORSrnGHiCJZyvmcfjvdBUpDRPiR0X",
+	"rg3VRV4Db8VPvJn+8Nfj/OgvP/z4r/xy+c8P758dvXr9/h+v5N5r+ppeLPcm332ff7hY/Pzx+s/VBEt8",
+	"/6fT3j9o7+dB7/hPjz/9crD/5c//8cBH/+/kFPeLtUnulDzQaqCjgwUGgQGBoAoPibLO8bjiBkErIP5p",
+	"1PnPUedTTACXD53XWWaXe066GMUMaaHQMdbqg0J9OzWXrj2q+naOZbXoPtZGsWaDPzWcnfGfYcvmuy71",
+	"NHjmC/K3faJ8lnuAr0pLn8Ba+YrNZA2e2ZTW4ElZQ6/8xA3Lq6/Z29WmhVRJEd/d3ZQiHnUw2Nr+bFHb",
+	"a46JViYoywx4L6K1g0g3fv/u4jJ2Vw1OzD5SRnvZiWxE7EgsLK5dy15fsIRPLdra0LorVdWH2YWbI6sd",
+	"rh4pqBnkonvLiANr4O5E5dtmpypN54uYdD8I/nkkbEyEr+dp38GcKfeaF0Ax6cY3u1FdrI2EnJKXb07P",
+	"ehcvT/cOnxhxVrlMhY33SJGUJTKFMluaIbzfSMQ87ftx9Q1d4522y62UarpllfYLRDhHTFTb84Y8NVsM",
+	"BvMqarmxGwXcPRyj63DE3SgjnGe7jPLp7W5fz6XAjHVdMIV/LVkq3N96VuT2z2nObW67WUj7ZwFvb+tn",
+	"gK+/cV+0/770H7YPPgbfd23KYdgnL9xo7L8vykG5J3ZsX/CQLXKuVxeGpDbXHgJFTgssy47/euHW7PuP",
+	"l53/j73/X27byPZH0Vfpy31vmfQXoEmK+kVVam9FkhNNLNnbkp1kBrlEk2iKGIHdDBoUzcn43/MA5xHP",
+	"k5zqtVY3ABKUKFmOY49qaioWCYDdje71e30+1UUH5fIjaHMzBxa72WbZ+AUU14RMmX1Z/sbW4fTWlCux",
+	"YNZqbQ2LlSrwCVSgv0cWCqMN8nIVR+3E6u1tRvgfJTIqOAWwkcDKwuIY97aMmVj7+BG4JkaqUNdeKFWu",
+	"TROemc28WqOMhXA1LP5j9jqWCT5ZMcpqR0VwRZtuAE1GWVyoPBOzVBElNJumRkcPRa/QbBbIuRjoOBNs",
+	"HkdXImOjWEbEMJhXVCId7vOlLk79/IC5MshAQtsaDN1hhxMt2nIlZ6lK84BxucA4O7ZTBHLIJZRsQVm5",
+	"o1kOZCD/67+KjJPws4F8zp4/f4MeKNSg6+fPWX3IM56oq5nwSryj3nIrqm5ApptJFUiGwKxNdljRsIrp",
+	"dSr6Cx0jQkiEIOFPu/975ncvO2/ChnmSmSLHAv1MsBBXgrpirS3//Lmx5p8/PygXAlDZJIuleRDky37x",
+	"SY5St6xNmmUKujM8R8SWslz/m3kAsCQ8Bg4YjEqyGTHb5bwOVzFR/4PCCrutrjkkZmXxmLqFhcXa4Lyx",
+	"0nljP4iMcTMOPVZp5hs9GbGV8sM1p84OW0GNn3lKBbhupdhosrfFKzVGNY1GNk9BpQzFgWtES+OATVOh",
+	"BXRKI/XnmGdF9kvzHMjwpOJGXVMR7HysEldD2KwYmpplobsD1wUvPihzxPJy1ZNKUTMSYElc4Lg0mwb2",
+	"nbNj4zSvuzWv8q1KhO4xKrxm9bzwuuEVK69ZfX3ldcMzv1Govmb1ddXXB7b6emqBFMpl2OZB5Urshtmw",
+	"yA6E79VZKwiPCqSyVyLTZn9uhVYgAC2QNn+cwPuEpBDAbN5C2h7IenikZCZk5hszoMeK5FZ09f8BkqsG",
+	"VXZm6D+EgOkeeoEMMSNlPkOSkZBOvV5DhR4aUytssveOHCmQyI7E6lCk5iGbeLjCqRU2kMB8iZTKUiWD",
+	"qCD+qh77xx8BFgkEtR4LLKFkE/RPUPNYAFQo+CVaVfgplQTgF81mM6h9/M3McwbI7WBjT3k21kjemS2z",
+	"OdYpWIUcqTkzqhn4QSA567ZaLFyhWLV8W3Gmy9xfJIvmUA54wofjQBov6pmmdcQwY5hTQ4UNS60WD8dY",
+	"cQJ1JrBSWL3mwbsMJCbgZzIycnaQqmvRc8SXqEMTCAUZ/+BfwkOwBHP8jPGJd5oNYOmObPmTMdE8hvqg",
+	"/BJclYdxiUsvIZABUBomRlDDFzAOc1un1WqtvBjgkh8IgJJSOoOLApnX7QW1j2GTvUyVzAh+KuVSJzDu",
+	"BS3dAQvpmVCScSKvkliPzSyMI6SmCVoP5pXMofz1Clr7iEbWHLV/26T4v6GT0VzxbyK2/3cg/+37vvu/",
+	"udi8+n8jz+v9WHRd1q5ISAdb8d9Ve8kzmrbIcBsy+v22GSlyg5YY9MxZKrLn/ZuFS9R75qEVpMPuyVtm",
+	"ZpvTYJtfcDTa7iFd9m+nlav5ZuF8VfHNNswTHXmte+I2+7c1K8Y5LR0wHBbIcc29qxS77iH78FaR2ncd",
+	"tfm/zabCS0AUWvJx88cy56j7jFhK3d9IFFpc6pxdzHxaxfKOwrjENAoPqCSztlNqd8yA70PYZ65fZv5z",
+	"TzMvvyQF7ya0Nc9b4ch1DzSvDR50O/Mi7tMqFkf7pI6ZaIGGDxXJgdtlcIhG2B+EhIr/RC7uTCmY8ooO",
+	"sg/eK6/gHYy7MN0q/l73PLPJAEycOHk3oN41Dy3S+NKztkHMzKp5xVl9La94A6VJkaTcPdG8YWnZm1nd",
+	"MTcXaJtBSOnxLAObLVJz2Thgg5lesHpmeYWLTghYQTN03bTV4R6ZGcXpuqMNP242t3kqDC2Qh/YIg0nK",
+	"qw669VrCbms7rDzoWDpvdJclyUaZjF4ZCp78Ke0tCKTx8lYPJDJEoz32XyDsVWp2oPXOuq3W8+eFYlA6",
+	"MDnICbTpc+2AriccVHnPqgxjLK7XGrAAqwSjsSx7kOYht5KyHxR9oyUzpkF832bm6JblzV5wlDgwrrP6",
+	"sgJqkB/V7XSeP688VrAu/FauVBg22sz2+NDZ9chS0TQZ7WajPbBHtOemRHeACV9K0IWNCjZWNk/jLEMS",
+	"EI73QrzQBSFgPcHY4cDPwZTUIitS+sL5VyM2iNMMUDJlhLNdInlFX+B+PK89VsHzah4EMwkxoxnie1pD",
+	"+tpcy/lqnlOysGFzX4oPmRWZOK6qvok6Np350DRBV2NTig4k/g5PtLJPqOqtII83hfaGycRYKiOmZynQ",
+	"HwEmBHQX6gPiHIX9kLnRUe3+Hb2JzUBewmqHtGGImVgrfFHhStMIXQChCWpICGT4wcfT5FNNboiaAN49",
+	"DifGvSx4msRCZ4G0SANGP0HD1QdfqszHd2lfBu0515pgnAE4HijvAgm/YK0ro2JERO8pr/bBX9JMfODD",
+	"LFnYLVSQCkT03bMvn7yCQAo5Uin0Kkgr8fJuQPPns/x40hkkP6HQzh7IvJ89RxPHNgGKR1sxKD4Akw1B",
+	"Q+WuSyALZ05br/c0t3LMJ3mIYZlmFp3Sle/N57A2jJvbC4/zfxILF2CqGzWAcTl/OFZaSIYhaWjRmgoM",
+	"U9j3E8hrsSgkGdwrI6KKTpeN1Sw1pyebpVLTJFNt1CtWbzJ+xY036xqTUvoNLm2XuHu0+zHOongEBnPm",
+	"XlTYbe2HkMuoNAftOr6eZvEk1lk8NGeZWH5xSS2oml2xF3/E0cfQjd3ozJNLfhWySEBRYk7y5Gq7A2lN",
+	"x5DVuVk6Y71n/MpKBBYGta2gFh7Q9rMs+KPic7xA5tawthhLAEsLIp/FWaPJwjeHl0c/Vo8YRISGbR3L",
+	"gvHWw2hFIvAk4rq1O0CYbe062glht7MXGoET/vwiDOQ0FaP4A3VgEg4qbLTnIYpyaMdaONZrWu43/CqW",
+	"LnKLsUUjmDUaLNYHr7f9jvF9yWZm262lIKAT8FDnGEi3fYY8hfKssFDXEvYgTkbQOLlqUMCrUi6wCWQM",
+	"gnJdnQ07soFlGnch5kWV/FQdFkiIdVIHONxupi4iuxaXsTkxNmxlQSljzRxQZRmgktXtLDUELd9dHmGw",
+	"IZBhkft4l7iPw8YBG/JEyIhj4AJlS4lSgB0bIYqWQyDrli7dqNYGSSJLMlJ41EJXoG1bV+zA2IPaqKIE",
+	"9CEoO5I1yxCcuskuHBYuYpGzehgg+HRQCxuBNINYAvKu+vXTw/NDNwRMWmTInGLeBB+mSmsz8iS+Gme+",
+	"5jfmfdH5sS/krXNCIJyIOGDQspKqLEtEBEwdRYQD8zdKR1v8dmCL4TCpb9QIZpxx8clfqbixyb5X8Lah",
+	"zjnsdvZDClaVXALMQBGvpE0VlXJBlClgh29Oc876Wq/WbraaLcvrzadxrVfbaraaW1iCMoYkHkgO84+r",
+	"yjIlOAIAImqlvt35mD3yKHiG8WHXXMrZXAyMGrsRiZpi2gK4ZDPVZOF/A3mN+E7oEPIi1sC4mHIZ6zGr",
+	"iwRyQSKQqCqc18tub9U8CGT43ytoq9+9e3d6HDJ9HU815ZpVjM2gK3xlzUBeGDsismrG6L5hxlzo+ILy",
+	"oP4bgFCC2LlZL+0xnS2oJdVIJ9TFVkPEmqk0Bg5AmSwoq+iKJU+jWq/2g8i+h7KHK8SbsfZyrfeP1VZ5",
+	"iSigQocHTk8yWDZjsVxJRa2IsbkcHJs824irb7OavFwZLCrb0Vb3xcrKsTgqDGUAmwCIg+8e0MobWzO2",
+	"jmhHreH+wN/juyO/K3Yif3+4PfC7fGtkv9tk9NCulaq5hv4hu6X0AaZ1wF0JcZFCa0FDy4EbPyrIfAJL",
+	"G3Ht0vpnv3hCH/z+Xau5XzHQ37yak/fm1k6rZTPKAvsAjMX/YpxNlsq5MQ33/4nUEN6EuQDzcM1mszSY",
+	"5V/8WAW2h9WlH71aF3+/qrLCjfPF9zyy1HvmlvbW3bdQZc+lUq94egWdatub/NQpxWsg9l8rViXUev/4",
+	"zasRqT7gdWojLaysmuJLyfgVllGA6MK6hheRGur18k+yHy/PXqEUzJCjEtHnyh5FPXxBMra54JPEaFIN",
+	"ZjaEmAjcMo/wgmx5KyI1tE6IEwWuGjSQuQjwjI0LDGD0zjXZRhCm8WwSSvB0OG6yE5fmA9MGXcOhMlo0",
+	"l0bkLdVDWIAXqRlMU0MpVKKkaP5TG2PCmI8Tfg0RJhfEyZSjUSKZBqkDeuaS5AzkWtG5RggemxfyiSfh",
+	"+PXR5a9vTgonAb8wf8OB/y6oCRnU3CnBr1/k19//2OSv15ZnU+GYecKaNagubiNwv4zOonG8r4FzUqQH",
+	"ln8RX2X5Pdxx1r/qE31aOEiHb07z1S6c69d2K+nC2a7a2mvPO5xJ5AKjq9lgJqNEeOZAg52nx4goJKcT",
+	"KAJ0SYM8VDCKgTUSX3/Ds+cCIIBizQYILgOVSDBEgOyuPAcXMLYNT8M/+Q3HyQDA+P12L/69tGuNs7vu",
+	"JdJlL+Car3xzrR7fZ5okPRZ7rdtgY8GTbPyvW/QHBdI7rVZY4AadpgqKYGLNZtMmO3YxfDWjlJTNOlRu",
+	"jR/pZ+/cF8tZpJKw/MM1/NbUtaVDmdxZ34k/vtZ4KM3s67YiXhmjz0xmmqrBrYIGs7Nrt8EFODkOecbD",
+	"qCqywIK5GWcWxgUdVCNhklgKW+aljSb32ETdQEynqIKhcA/Q1YwWjtRcmlXB+Ktz4I1EwugvumG8gNoB",
+	"5fPmhQUypIn8lzsM37kiN4Q0gvzzd2eH54c/nPQvX/90ck4gPfnxAf/HfFRMWbMs5TcisRLy3dtXbJTy",
+	"KzCejEfkMa0w0A8puwBTbWDUgJ2SqCsK87+FH0rDu/3INfbFGQzrq3CznhyVb91RuczLQJ9ptPaMXVCA",
+	"ZVvnt0yEsa/XmzIUxhiLVLCZBA6t8Ozk8u3p0UX/8Pj4bYgWe3aAcN0YAyVLhShZKO/iejwVI3cCdtqI",
+	"D1GZYRpduKpNl4HuhvDzTfYmVRORjcVMY85KfLBs/pSXhUuM3vDYD4qlRjJOhIc1wnVoPu3biEo/UxlP",
+	"Qo+VPu5HMzzlfaoXgMA1xduQMEyMgIrPpklguljRFHb398OG53QumyqVsHp4pfr696T/PMSZTVMVzYYZ",
+	"G8VXs1RoVg/pFS2N7Q+tZulQeKnQsyT7CEl8urAQ1Kdr80+K1xcrHehCyMx/DBtNZnwJHkvwyaYi1VB6",
+	"gVnyJBvDLCqthjPaMZsd3mnC47K9UPsv9uPJqzes4nXgm3JBr0FeSBDRIjcD+V+MfLLV2yG+asR+xZd/",
+	"YBHDd0Hth5PLoObBk78LasvsN0HNw5/6LjBzCmofWbeTV+9vJlZojYwWWd60uFNZ3dr7rWar2W08WP60",
+	"unffcq6yl2omo7+QwCqsysTtp7V2UTEoslZSGRn4eiqkceu2mq08qoKXDQhVKbWbClJlLoQBntmvh2ev",
+	"Kvc8PfdiKob3s5btiPO9sxIZqhxzHWO9UjTsuGD3VACaVes0+1DXBPG167dYr8zpth0DdU+bO1RUX+Qk",
+	"d2z8NlekFW63tgowHlTlAB/mvhhZmFEKMpWqS0q1XaweXvz47vL49c/n/eO3h6fnRgq/M7+GMIhmDdmA",
+	"J8ZUd2IYa+ErN+VbnONfzHuDUSGEa3ojjME+GsXDr2H/mbs2+LULhKJ8lxen3rp1zXrEm7l/0OcRxZkP",
+	"vcm32GSQ/bY/iJ3M2mNSzAWkT1OdNRngxYMJZimWhlbh294P7dnulrvU/qtYZ4dmaCc4sjs8njfQvAUF",
+	"8G2zFTqt1lr3xlgnJeVKqXvihbYcXp27OLxW3R5C9h4SJAYEOtk0FTexmmkbniml+3OdwCeYpkfTQ6UZ",
+	"U2kk0iY7tM9bUxrG6tajNt890x7jSSZSEUEZIFZR0ROw8K+RIw0jb09eobAuz4WYG8U1K0JdVHBZbOBp",
+	"3SEkqA39H4AYodI+dBcBiKGcJYlXg2ZNrCVo+53ty/ZOb3uv19r6OxIhAGLbFC7Zaraa7fZWcxf6OjNs",
+	"bcTi9AJVh+15hJ6j1YZH88O1/dGe2I12hv72oMv97nAr8vdEZ+S3eWuwP9yLdsXOCFpjoe12Zci0RtDv",
+	"RSWVNbOJlidYaw12xe6wLfyt4Xbb745awt+P2tzf4e1RZ7A17EbbQGS1vATbVE6xtATt/b3mdrvZbrWa",
+	"nVZxEVwnFfPRm2U5hUS+ItUsNTDQNsfh+NtiZ+R3+e7A3xvuR35LtEcdvjXoDrejygWpbfPuYGvYify2",
+	"aJk7982du5G/I7ZHXb416AzbBcyMVCWCcE2jmtlbJUiamlj8bRwdne6c/vN0fvbPX7Ozy5Ps7J/v351d",
+	"vts5Oz7cOTv+np/K1ubKJpc8ALFToXSowECNGAhQEokPN6rbd9/yDpo9VBr/S6BhvYnueGn7Nz5Ft3U7",
+	"nU2GRyFUo6BOZGY00yfYZYVgphGKhUUuKDR4T0VdZtspARVJ6QpVdvLBlqLZjkXY56y+zJtHvrPtWoRy",
+	"ESqUoqbQUkMopjJL3Z6uq9Uy9HHb5OqeinflzCRRXrOTJKutru2wyQ4JbBLrje5T8AOte9W1Oo0mA4w/",
+	"rSlFa8QTBAuwspkQ7ikKCm8DKv3ipCpYCeVINQQrEDr7ngBSNxP+2KKPwUOwFt1OOLQxRSjiUJCrQkKL",
+	"ernLNsb+DmCsqHk1KBgs9rU7ubcq1nKCqNpQpakYZv5YpVr4AygwXvg643jlCn0G4YAAxTRtwcLYwThK",
+	"aGFWRrRG62w6GhBQm4k2eDdO9JQhJQjH5OGKG6GlwcJbNw575YsyHczmE1i+b0U0v1LAnhFL4iqsJDqh",
+	"0H9x00DwJLwQmX+EV7l6yEIl9VKiMb/6rnTjhXGf4Pfo+genHh+kKx4q+dvbm/yYq3M7E1HMLYrzp6iN",
+	"bmf/7nsvlTrjckGLoz9HJg14XEsaJxuvKhyFPCbVGudtod3ekvWsbr+BSJS80lBo6Ercsx4U49iuGAB/",
+	"wu4u7MiPlh6CBax5qKEb2vxUIIHjIBU3gifaFmM0WZHvyCEFoGNBdanY5g45P0iPLagn9RbgkUDmotrO",
+	"GLEipIJT1LuDpyjWmImDYeXNCFRxOkwEp75rvL7JDgF/0q6GB/U/WD8U/uLT/hCRb+RBjj+EAZRnmuHa",
+	"QkVQHRr2A+liL401Cs688hWntGrb5Ze8WBIA3gY30MjNwGvoVD1Upebb1GmfJaKqWpr1tye/Jq3of/eH",
+	"v3QGv/+0+z7b0n+b78kfR4dt8ffu7O19VA1Nt6BsVpVLt5LUGBLJs+yvIGz/NBv7S0nazyAx8WzcIjIn",
+	"4pZKprzfxpqz9O/c2C4Ky0Po/kzEmtRR7ZPtmfXMHc6WgfgY8iVufjyIEa06nF5oXHegKt+od/nJHiJU",
+	"h4DQWKaLvn0XFslgq1X3EbmKJWoxexvRStOLci6dRb2AgoZA1sFtc9UysUYfsHFA3TxzyJlTG6RlvGwX",
+	"SWfhGZ2O8dEOHWROPhyLnMOEjDyW40GWLAN9EEjkpMeuNexYn/M00k0GXrSArubQTsNGWyqLXXFZ3uTB",
+	"s4drJSKrKWolWtH+5q6YFPPi1dyfzIZj34gIkfrmi+k4Nd59p9XZuY8CszPE+W7mLVUoNPsYWyN1AM59",
+	"8b2J6FuNHD2CVluzm4rIR0uxYyRJqa00sBdjn5eF7v4x16zNCM4DW1kBOxU6rsGwoydmCjBHU6PeiCCp",
+	"vPk8Si8Av3NOYFdAwqk44GDY2aRYt9PJm6beL4NilAH8dO/FC+pBWUYnp9XRL/JF8F3IedPtj89Yp6KM",
+	"7HJSD7orFWKmIcmSYuYAIhaMLflzPda41FiE8Mny/4g6UeeyGNC/RfCTaNwsSLgE4AbFfGbqFdE/8zFd",
+	"HkjidcWqWQBmgwIlSPVCGRzwgBB1RaPJ3uTobXzpKStQbmUcNwA/KuK4sTq0DgcyEhlR+SyXOLVDHBqx",
+	"PmmM6VHH56r3djtxbI8Br0DDOXmB3MzLYwUnr6gOoekjkAM+vN4oKMMukErTHmhQp4Fc4/vBaQRmRtcG",
+	"XeEKououpuErXUHyMy6JXfYrcggLp+Cv5BF+beHGczEnG+trjQ0++bj39HEdUueSX7pe6xTK/W4tJ0Nw",
+	"yhz0FqvrlbpmA5HNhZAEH4MFQZkKe0xNjfSUKgvkaJYkrM6JM/ZaTDM2WDDOkvgGHw0N0Vi0qAHEiF8L",
+	"2fAgjSkDIpli01TdxJFIPde1Dj+30jmLXMopqixr2YRnp+f989eXp0cnIatbVIQOGzdQ2ko1R12EoICB",
+	"DM8Of+kfHr8/PC/d0e60oH2/wbg5Jk12gbidqWBXqZpNbV+SMI7NkCelpv8cV9TOoEc8j1m6gMwYILJg",
+	"xb/txMf2PzsPW8kMcJhm7TwsyMDfNbeDypL5Aw7o7RGCCIeBmPEW7gthwfo8Cx38CyAaIGghwFRZtMSd",
+	"DsIXkPN3UAEihL0PCMeJZSOgyQnPgMXREpjOu3enx0126PAy6CkAWG0ejlgkLRzbEWCCXtkuiSXQCocQ",
+	"QsAidW6s6HEOBxItGgi0HJoHCf8I4Yd6tLHNjvWH5hsMUZPBgclH+FzDmlwLMYVu0MEsQ8WdCjJphV0M",
+	"B47bAwMErQ4cFlkQgQxPR/65ksJCwRGiRrjV6rJzlbEzFcWjGJD6YB9QoNoDxx2gccY5DENkKctSrHKa",
+	"TCEITsj5RP9GkWitGB3IQDoz7p9mInD4csIzBbAwkS0bgjVY0wlyWBQnd1RGvQQggogvvBwgo1dC1vAQ",
+	"0yyWDFpXzCaGxKqFrbb7GwdTVR9khlxbdo3XtMI79I9loPxKLvAr5d/ZbPKKP9IED5C9vwTThYIWz0mm",
+	"8AwundD165Kpe65Ku/toq/JaJgsSSLbGbBX6oG4kQmNjeAPkwPwEhIPbKXHuNTWYkdVUzyys8+0Tspev",
+	"n4cdrb8/2ON+d7Qr/D1b8GW/+wzzKKDDbDIPe/n6eewOdwbbvLvvb+11dv2uaO/4+7y17Y+6YivqDNuD",
+	"Ft9/tHkcOngp6u0m/LS0DCVpdcgBSN2wCLJothn4xdIK2HWNYCUxvmbyQY1vjfaHHdEOarXPUJpoDj1K",
+	"WuAXK8s0eH8UM6o4PhsfFSGRL6lWxkvqblOBH9bfDVuDfb438nfNY7rmMXv2rbd3Wtv7oy4w0Bb2y8Z7",
+	"o3hYNj4YqZjwWJp17rUhppVmVbOgMkWzlT7DKu31tlrFVepEuE7+nhl21wx7f7DN/e6+XadR96+4SvSu",
+	"zYa1KsqctolI4yF/8Urp/qG8EsYN/vjb5qWNRduhwp39vmjzQmIfzeuIL9e+lOy6u1xcuNhe+9G7Z4f+",
+	"VlVY3ZhtEzLbmI4ldfWRKCLwuILN12TnqqqG50+cx5/Yj/DXC56Do9O3APKFCDqYSRQ33ynFzbO7/aOv",
+	"MHh+CHDOiDibAoZ6BT4sdo3j5GHe1tr85GaTB2+JwUwvirugGjHaNVMSHu0BA4RsyDpCeiBZ5Nzpve3W",
+	"Vv7GqNGFFTtd7v3OYJSP8Zq+n+mFhTlah4kN3hw6csCAOlcW9zuQdc5GiVIACzuT4M9FDNYmVlIDKmmO",
+	"HQ7R7xlSp4xyZjUjxVYx9QrCq/DlXWIILsUrMfC6LrxVVgHFoFZRd1QGt15I8SG7NcIF+JXrw1wuRqSk",
+	"BxC4wqLUm/PSw7IwKIdGZFqumUM/LQ4kZHUMjNloWCJGmVeMchVolyhiU0YJlJGaH7jbx8DMsWA8kEvR",
+	"tDgPo2mlpGuI8tDbdBCzp4fnh4F0NAAhkpvntj/DNnWC00DaJRoUbnXyWZOAmsxtGRtiENPTVn08c5n7",
+	"DXygg/krAhPWLSKDh0ARqyiFTQt6GkiK0gGRZbvlOaG83Wqyw1vjTyjYAmnxU9Us03EksG1ru+W55qQ1",
+	"sY9z8eFe8Y8nP/jJD/6T/OAf1Rz1IVFR0ZYuxLRbjc27Et0k2sWuxO17NyUWwWB6BBGcY5EWI2Lh6kY3",
+	"o6Nkg1ts/KzOHV1PjLJaEJQ+Qape8RvBIKpmSXsKiVR2uAxKg2f+G4ek8YSEf+x9jrDEU+Rh88jDY3rU",
+	"Kxppbb3Mh6ycUtJLJsPjOab/8c6moysq+JlWxpKrCaJ0pUTL5lnbIPW2W1+lf3m3AcbW2F/Nz5AuP1/d",
+	"+Hc6FZYb4g5gghNiwkCjvUxJQHqojrwMlMRGfYfwSXh5IFUKAHUHTEQxmolSAcU0IRgMM4abEdPPWHyE",
+	"xAYNj6kkAqYQMvqJCsph/p+YH4wzMXGp06KbwQH6DSq7RoAjlFNKew6UHBn5XPUWUNPQV1jsDMMFnQoZ",
+	"eSBBTYSXd3PnTAyQ2j0Fz9Ksi3YEHpCkLjBaA/LuJM6AJc7RgiMY/tA4YmWUqlRgxbXOSQjiCIr/SngH",
+	"DTNdzakEQF/rQGJkABjrkTLTEqAUxxLj0UemMax3kIJl89iSw7CREBFdk3Mg9JbQFmLNeDIH6hiReXYQ",
+	"ADhM8MUUqCiyftgxTHgkMM5Y2RIU68zRdX8leBUrUBRLaBWO0jCMo9AeK1hcOJaBNO8CwWR1lgoOjJev",
+	"uM58WAX/9DhsHORwwKCUaaczYOH62e5w7PGAd2ivysCfHYirWEpsVVsyGan0YX36tQK2IjfM2q1up+b9",
+	"mTgWFhfP3A7gmGg695Fp04JEGJVBTybh0x8s+tQnjBnkwufaPBs/BQLn4aKPIMx9S1zk6tSR5aFk2iFq",
+	"xG6vXUqXtEb7Yi/aHfo7kCTp7m/5xqjzIU9ChhoyMcQ00Ihnoq9GfSDPQsCJlt/q+q1OEVhD8v+hdWkO",
+	"oV4AJGbfmtOSG9XM809eqan4l/mhMZpp/6fd7XS3t7db7c5WDeoGLZJyr+bQPikDR8tXZQUbg3V72B34",
+	"W7yz73fbe7v+/mhH+NtRd7g16PD2fmtvUyt4a9gZtHlrf21mabS9agW3B53hVtQV/vZoh/vdwe7Q34v2",
+	"hd8aWTgNuKlsBe/zvcHucCfyt0V3ZCz2gb9n4TPsd7VNMm41BPmr9WpzMSgEYs1yjeJ0AmYM8iFW7JW9",
+	"XqvT67b/XqTr6HzE1Wi3ulteTQ2hf+P2e+mU0Ylo5j+9iu1hnrq5VeQk8N24HWWj4Qm64zNAd1wWY5dL",
+	"620NJ/R8Cvbgq/gGNcE6Y/AF6ppbo8yJfQjwGbAQkCHhdh/vJro9nRljQE2FLRCEcvipscTK47Wcl3HU",
+	"C3NdBbkbuIc+xWii49ALV3Y4QXKGEc843bPGFqSubTRpQceGxJdzgQscAg8jGGdm6EksIbBirWAwV8Dq",
+	"NVYhlqpZ8w2x5lzJmpk/aXBXvTgwermcz5AqnfAkWbBJnCQxfY4/qSYAIggMgfWwx8aCp9lA8CxsIDyr",
+	"zPC3AtnedtSoiGVna+vGfDoVEnxiNk3VB2MrXwsxpUZvKbGVASzYt0LPJlCd6Cr+rM0JNkkslw0RVrcl",
+	"hs8CGcLHFyAJiVhXKzZYGJNDJCPXrQdksOZ3NdkxtEhY+EmWiovwI+cPLb+1cvJ6wis+peYFlgIf3aoB",
+	"RI9ffnDJAi1kSFZM/pxTEB+UAEK2xFYc5FaUmCZw7NBNdkrs23UcMg9k6XU6+reefSpyGveo9YUYqsOG",
+	"K+hB1kTXGwMHzWwxARzmeD2Rf6zfbZZLsdDNyQYCkA1ztBzilSOKpzjN+5FUCg2P8JV5tn1cAX9huZXY",
+	"o9NCdZ2BtKflwKyga5RBpuORpapssmI1ODwzkPWcxLDYcESH3+0qkinljdqD/hnaRbGGYl3y217LpQWZ",
+	"8AUmoWz+JXx5cnLcPzv8pX9x+fbk8Oyi/+bkbf/i8vDly9BsFPP+NKtvl1ie4fiTFFkSFE1mfnOiUjS4",
+	"LcUpjhvAhLAyPBIszJTqT7hc9OlnQpRaBeGi2ZUKpJKNA9xD8IsWPdAJoLH5hnzLOSz2nC8ALl4Tvwxk",
+	"5HK60xVf7AKetLk3drnWxbEw81Hp+KdG+oiCJ7MuRlx6sxs7IjvdByOXF1Vc+WfiqMeMLRVI1FdsRTUB",
+	"TSnvsT+CWhwFtV6wkScQ1LwgN8Xhthx633yHBiZ8kf9UzWs2mx/Nni7oivtiHl+6/jWc8AGIF1QswmVO",
+	"AZA31laQe0XsVD2eZRqgUp2rm0tGkoolKec5TIKSFJoudfh61I9uRE/jm7Us9z8p5rssLkqVJeNYF5DQ",
+	"sOdxzDXbBpXmU6AAZYoVXwVs5aJ8obIacxWSs0IaqlYM6u7nQd1LpdiZUQIOVOjeQd1MKd9MzLcTe5yG",
+	"W4R9z2W/WxaVRBioAg3gVmVVmBN/MKuviurG3SvW/OwuAdGqL8gSZHWgAkj9C3OEUZI3NnMUpo6kaq2H",
+	"QOUjxpySIDUIg4Em7xhPYmltkl4gw0ks+1JlsTEb64X6FXN5Ab+BktnyqkAxTvZiw2PhhH/o8+jGvJOQ",
+	"1QvdUHjjiKfY9NTwAhlSnIUAGfrDWaZGo5DV6XNNTCsM4I+0pShFGpYctml1PGhlHrA5T+XSrBnH+hbb",
+	"3RVISFOl5LuYHdfPsiRk9bGa43N5oSLGqE9jMJuLzQWZsrQoeVi+x0L8Rx/CO5RjXophzdIkvIVxMpZX",
+	"xEb2qUG64lBKkaZWq+bV7HxrvZ0WRlzt26v12q2tnb0WhV5pa9R6uxCMrXxztd7eThe+XZlrUcYsyxa4",
+	"dnNJUl6edTQk8O1Xm3T8DIwmjnfRbisrayxTrS1uXBU57pu1oALmB+ZioONMEAltQQTS7RiFsBxHMdnk",
+	"5mQhaGepGqwiL0TRY+pPM/fZvCZWw435jXHPCjVxluoizYplcAWxllfDATgaMJWbJ/dneZVmWK7tqKiw",
+	"IsxRy+/dJ1MQrgitwxtOhYxieRUe4PM0DSzMwydNIxGrI92hm2sIcAQW/hGPr7HiQlbXQhQp6M1EfNCg",
+	"YaMUjMm4hezDpTJOMwi3ayGm2vnZYafVDle7IyFa44ziHHEuRGopGo0HcLJzxEwnrl05FD3KmOAeIK2k",
+	"sjHLFLuJxdzLJT6wiZPIbxZIoUU1/CuX7PTNzY79HOMdgXyx04WKHGZxBvH9GofIIYXXEbvDfdNwDqkd",
+	"KPii/EbkvqhxQ1+dvj8BH/TN4eXpyfllocN3q0G1lKNZNsuVj7aRKwwm0ZbwmNsDkJcdi+E1gHx6wBOP",
+	"1WILAQxjVs8iOQuUbWLoKja+K8L9Ahf6goHE9wJptFOPDcRCSQhSwEZnTvfCovYxaAYtouCj2hQ6FGDi",
+	"2YRPmuwI8zvGEYiEOa9EOU9eRF4jrTM1xXEaV8zSzLuVKMQR7Gdhg0kRA5wKmsdSpQTSC745bs00huxn",
+	"DppoXG8AC55djS35kREeI5VC1i6DO/pgFYWUzG6yUExEeiXkcBHmYib/LRcH6BihQI8o3RJB8BW+CK3h",
+	"Wg/VLBuqiQiNKYQFGOYshPjjDXiFxm6IJR0+yEzSAuREohQ0yqtDAhlr7Hqvw4ni0tiucjFRM42L5eUT",
+	"NTPgiWVlYkoCixwyw1CcRipGw7NxnyYLZ2ZyWXk5zNBE5AVylHBw+3ATjkY51VKTvsp5+vMItYyMXhgb",
+	"E9ILJJe0RTPFwqNXp+enR/3DVydvL/snZ4enr2hsGGtEaR2n7PeZmIlA1l0ttN0u/61Vmn1Hb8AlYy1v",
+	"lxEntv/YLDmhbsLVsJF+VFLNUs1CB0k6XPg/iUXYQ6HFSQK6he902djc0cDOZ1dpvLxlzPFSKQkXIzoG",
+	"giJrkH93oU/NJyKQ12IBopGQz2ZYMnilpDDaJhXThC9KwhcNlEDm4878t3AZBC5RPRwpadHb3IGEHzZK",
+	"1/wkTwWEzmMUHbZ6MhNAdKbZnBORSh79JUkv7aBAwOJeKTWNgxqB+3BuZi2NOwJN9FZdwJLizYEUcpgu",
+	"jJ5DQl3G4c5IpIBF7pBsVt4UvAizYogkezWjPA/cXseaoEpkmyNIGJPlY+21OyJph3JB2sUfGhkJkT9z",
+	"WOs5qTpnV0pFRGbf8NhsChUQ29sQ9SRMLFosPsFxlvYDNHFZa8VuOFuygVsYX4bTy7CpDvIHuEdaZCp4",
+	"IsIfgIET54vYvxaLPuApRcVag5XG1PKyrwn27QzbUWe0K/x93h1YBontkd/iNiu8PSoHAzvb2+Bb2L/b",
+	"n1LrWrBwjNC39a4uXAbLcEVJA6N9jdmDa+lAWdzzbJ+AkGHjz62SfTjiEW7iu7CCynsez8E9IIPW3L4B",
+	"eGD7vuiJWNOx6YSO6PJ7TyW/ccWRpK+a7CebqisbuQeEegmlW2DtwmFc8jorxPRdvmd+i7vjo1d7RaUW",
+	"awjKS5ovByuhWE9Y5dC9+MMZ8h/D5poNXHljsSjlsUjN782+13pAlBZeifF2TtBevXN/UeDyx8ItUBTi",
+	"ROJPYvEWROimjzqtuveji6m8Mnb2W7THN33km4pbP2K5ULHhcMOnXSzd9vGxYBXBax9yiVgkZFuy+miW",
+	"JB4bJMr4PZ4r213tWWt41XYAVBbkJlhR87nkh/XliiH3NW4c2K/kpFljs/lENfApoGJoKPMKAt3Nw09F",
+	"aXVr/LtSFMap/fEeFUl7hH0FTsqYg7+1CKSeDbA2uMnOIUCxKvihBuMXn4buX5I2cBw4BeDMPPKQs3FD",
+	"xAMIcICQ9/Yw8IbW6WXJ/Ml/a6giAXSc0PFjrNHiYaiL5lWThU6aF6ydKc/Gua2TFyRuhvpT1A8Fi2+r",
+	"s6GJt7TeaAADyOhQFG260t4xYiCQQ6u1LUMRvg00/YqMQ90Q/JKKN3SLLbz01jdcjknW/9/J/s3fJ38b",
+	"D5P9RPzwMhv+8CH5ZevtDe+8n/3yr5PF2b/+t31+tWwg7zxy2S4yEOXVurerA9wlNOH7qIHlGyu1gQ0f",
+	"/Iex9b4HmTSXjyYLX1h4wOZt3ONlwcinUxXLDEqh8BDERxZkcBQngtXfvjxi29vdbdK5GKwYWYLWYozb",
+	"KybnsAhoEoMfD8EezXiW8eG4yU4zHcjw3elxSMWJ7jTaQENurl6c/O+7E4BNvDLeHip2Y9nY+iFzzeXh",
+	"5bsLjORenpxfHl6evj8JXVy14bHw6PX5y9O3ZyfHBAV4dHh+dPLq1cmxhT87vry4PHx7Gb4Ijy9Pzo9D",
+	"CLVgg0ahYze8/LsZNUb6OQvfX56enfz99flJyCIxgt48FmdNFr56fXR4efr6PLQIwIWHGAmCuIwUtTZT",
+	"eHd2dvj219AuakWDuy2WhlItDG3asIt5jYKn+hZNhRjVC4afWqRnwLIKJIUAG7frM3a7OgvkQ/SZ3W3/",
+	"QXrtsPwSyh5ar+rlObWHSI1UQksKzlm2ALwtGbcR3Wfa/lASy2unB61Z8h+kCKFuzErH8kC+P/nh9Lz3",
+	"/ujw1cn58eHbQL4/eXtx+vq812m2Avnm7evj0+Oe/+LFxdR4AUeQl3zx4qh4QunNvXhxch7Is5PLH18f",
+	"9968+/7V6cWPgaTnWzkRSCNBehXtuIFsNpuBPDk/Ll5Nt5+8Pzm/DOS70+Pe1qgz3ONd4bcHHehKFv7e",
+	"aJ/7rUF72Im2RHe0zf/HFb6VcuyBtNK01w4kSs2ek4yBJBl4YIb4XcUQe51WZ6fdabUvW/utVqtl7jg5",
+	"P97o+u62uZ7EXO8ccPXxjJakHYj347TJjrnk7K1YmIWxwrR3xmNzXkbxUASBx9qtFsP38jNfmA8upmZL",
+	"QBqPVpIWDv6dv+P71+DdpSe/fIXBV2oFHau5BI52CJstrXIOeGzW+DEMJDkUye3lC25bwrXQWWFT9pDN",
+	"yfP0ebqukEOHCuJEcC0iV77LDpNEzQUxzLGQAgz9ox8Pz3846R+9u3z98mWeNQ5kp8vGjZU6JqpNYCEV",
+	"22AspI+l6mGhXrtxQORu4OAK7XSyuZkay/uAbBFDbcJqWj2Q5bx6Ze4EFujJO33yTtcq5YcmMaR6Sw2j",
+	"OW+DOeBGO6x+U7PdpbWXQiQxVABmmUi9QleIFCKywf3NfFfc3iUW2WUmfPMPnhwAGuxkmi1cis29P65Z",
+	"+MfHsFn7+Mnle1XttHdP2CP2KT5IRB/Ez+dvwq1E2HEw3cWva4/fsouOEYh4Hsu+FjcC1c6ul+8TI41T",
+	"BE7XU66hMDsVQ2DkGi90PORJH0rf4c4RT7QwF0T9UUIKSCopakaRmdv7I9jqcrgAROs4gZir64glGQp9",
+	"EC0GNsxFVjJWiv2ztFhGL2ZQOAXmzl+hGdl169ohpk12xhecHY1JxDyoWfmbhuzZpFnZdSfbiqq7oXvW",
+	"tS/vXLb2io9+xCidG92fH697cH4PZd/PYCcdgZm0aerraPXOj0a4gO106UynjVN9Kzc+Ti5NKeppIIsJ",
+	"7cRMOZgYSF65CIG1RChXjRzypFgAt8aYi08Zrk9wZ46obPUxw7p5VHUzz2WibsQmfovZJzZFamR03pBq",
+	"TJfq+ub8eysOsUckZ5oAFGOKzILdbramSMRY8CQbQ8sE/iQ8U6UFKp4iDzikiMvblqjL4Jtbi3YPMzWJ",
+	"hz1Ht2ZdM0KxtaVnKkGyOuevZepKmKF5gJdU5kOhai3zuFLNucN8QqYeqipHYjXjbq2UkVOBYoH8Ns2f",
+	"ZrtrArnOSYRG0VsdwQaMNG/uxzK8GCpxzfG+q4a6mgHObsEnf+/J33t0f89IrJJHR6d5U2KDe9Hz2Z1c",
+	"cu3uqlr7ulOrRtMbAWCl15Pp9kmm21+voMqppeWiKo9KE4Gr1sj9e9mGE3XzZBc+il14pm5E0Spctr3u",
+	"YyXentvnV0JGHJt/6Ela8HQ4brKXAJkJqIeD2LIBHp4fN1n4e2gstwwAc7DdhJSOl3dp8Yn5a2xMJkU5",
+	"/UDWh1wLP5ZawPG4IeBjVgHYEvEF02Mhsh51SGDhdI9hek7fhIVmHrMPRRH50ha94xS0SMQwY3WpAOxK",
+	"91ynEmTzLd6fxbJE9PpAQlLh6OI9w9o/ZDrWU/MXjMxDg1DNwS7Kiw7R8A1kIUFhoeodzSIzPjv8wzju",
+	"bt0814C1Si5ZQUPpWeROLKCgt3CADSyBxPBWkx2JJNEIO1OaAJurWRIhGRxMdqTSySzhhfbHQIbPQmOH",
+	"mHXA1rslws0c635rZwcZGvmUEhBA0r8GG/J7uz83wat3DWDUAYq+hyZhoz0AXOK+FuZRxlKtW3/GKyBN",
+	"ATLuh2kCeAsUqKvCSaQgS6Ud9I8aPbjmFRDifvMsruFG5eMX+AMfwVI6xRv3oKuB/sibGniacuxzzhZg",
+	"h5l3VFuDGe+WCfvx8p51DXA2qUv7xLpnfL4CJ6B5c4GsO8ZAz+KgFmpRbJypAY+S7O3LI7a1tbVPgArZ",
+	"nYSIdxIgKilej6raaEpspl5p5M0KisApz4ywrfVq//9/tPz93/7ofvTxH538H//f1TL0Kiq35VnacmGm",
+	"RiMtsgM2SjkAcWnsy0N0BOyvWxmbb9awNMDL1VH8di+igDtfuksNbvLWzStH7nQjgTffAxYdyjhkH+hp",
+	"0PpcwdJah9ofEBVmeMqIGbpbN3JvXfIJkLJmKryDUvJOCsmnffUp+wo1WoFW4yuk03Cz4VmZWuProtR4",
+	"mQrhZ0AZBHYaUmFVGGB59yWAdxXtMWi8NgbZujn/vmamCeV8iu59q7VBOOR1Gom0VyB7ZvVcTHnEjpnz",
+	"BNnCzogvngEgtjmhDY+Ffp4ADFldinnhJrjBIbilrss6kPUcNw/agnt507Jrc7UCKlWzLAYyIim0JbQu",
+	"AnMekDmKNsJ3NmrqFfuuNRrsxjJtrJdcWqVlGOtNDAdzT8UC/zXgs19P+e8ziFZqlVre5hKA9jPNVjC2",
+	"EaaKTwRLYtqyZmkQgB3AM/B5eGrNJVEcodup9UywunWNzHfPtMe4sfqp1BFh/ukJxv5NkgoNY8HpN8fN",
+	"/qww2YiZAjQMm/UxErjvPTeTu8u6VOXTDpTuwKxldb5nvRR0UlZStJ7zUJyDQk0zhbrf3N7zWvu9Vsur",
+	"SFl6AeaXPXYoeVDznhWzy966ekCvXAroFQoAcy/Ay8H47lnZt4KU/ASR/Bkgkl85GYD6bZC7iUsxD137",
+	"7aO3JsOVw4YYCeTQg4xYpv6tbDGNhwDeG81ShPhC7Wg+bAbywvXVg2e8HKafJuB1M0V1PSyWMWAkkmIw",
+	"asfiuoTLYMcxzZ+FQFQRHrBQE/SuEU0IAObATwAMwsyk2OK4Bo+IJ9pOEfz9QI45gQYZgZgpwFpNI8bZ",
+	"nCfXfizdiFROChcTJWAgHScgEzJLY6MSB7OMADIIHWbIp3wYZwvg7sQlpq5MShSuz27dAbJjhD8sRp6f",
+	"IkKLYk18z8IA4mdx1mSE0lGEu7BNn1yzFQwZl0lF6GNCKL4WCx1IPVRTBDBBqI0ESqiKwINNdhhNYmmR",
+	"bMXUgTI7xIZURP4o4VeEJFK9pUAhCN1jDjDGdmwgqAqqrFVUGY/NZALowhawgIA/cggaYySmcSRCVg95",
+	"dBNrEeUP6A95KggDxDP+odmUYaNncZTpBjd/kQKcixDX+UjNTwoXRmRcLuZ8cYBRuEKsGIBAJjw1e8PZ",
+	"YC5TnD+NsAhlFMgcF8ROopBaLsE/UqLWKKsmewcPDySe6dz4TwWzmDSrUDQNlsTXgEkG5t+dGCBP4B9/",
+	"QfCPT8otjlSSqPm76f0AJF7auz66erj73P5Q+InPA6GxaTLy/lnIW9KPFjSj3BixOZe492cBZlRCY+gX",
+	"f8TRRlgY+sWGlamPBo/x51iaD87cfg5IjK8CwCKnkroHLsXXmVX9ZJ/ge7Tjyfiol3R6o9oxWEqCwgG9",
+	"NRM6miVJfrqR/Mya6UQnB0U9Rt6EBKfGYkBGH8WIdhhrRhxAB8jCEUNmPDwd+Wc8G45Do9mxFLci7XlL",
+	"9+uqnVG1lvklVtIazfsndv4/qkYo9fo/UCv81YXmX7wJz52/H8StKCzkiJstvnq2jgjKnCA2CwfKWew5",
+	"wEC5XuAA+Ux1IAGXV80ysN9n1MsfNQGTPk6FLp4xZxy7UsLAoRrS6a2H3c4eobxNYq1RoXfbHfpMZzwR",
+	"BywVPqbGjR+SiixdgMOKHpn7GSnm9FwzHuNcAwzr8hDGsc5UCtGEkMrxw02kwDu49jEEwUq49vlzWj8Y",
+	"7xSyTUPx/Dl1leNaORzFhGcAKbqCqInGD2AG4MQaCDRcpPFBjEfyZoGncI+9AdqXCMqk7JuMQoqvc3wJ",
+	"DIr84N2Urg/kS6CHDZusfiyGCTeTcLEYYN7WCise8t/3sLpjLALplogNAHQCiiui2dBCFZv90Wzc4t/Q",
+	"dltj8QW1raBWe/Q+twz/kR/MwyhiHE4TQctCATMcIjkzXnHNy8sk6f7a9+CCnr09xXfbaXW2m2ZxRxBo",
+	"GJkjqpQEbaubeStRBRj8/v59iilpL+KG/rKFlI+uqehEP2msZY21gdVYPNcvHenzV1g7uHe/uVqR9ygq",
+	"Gk/VWp7mzY3kO9ve1zaK/D//1//NQtf4hXVhXC6w0s1SqOQlSI5vo9gPzyra4eWCFfrTXVxqTXN6VSz2",
+	"9m70T7euHyrR86Ve7U5+45AFoI0uU9R7ZfRjkrBUQKA1luxvXM54alzDv1i78h0CDBcxr5S2QunbEX6t",
+	"/U3OdEXB+H+eh0+dcHc4GdXyaiyG134sb5FYK0IKyRL6sSxAPTuozzSNb4T20DoKj348Ofrp9Lz/+s3J",
+	"+UWRrKEKc4OyRMb3p+646hrgBasjVDQKslyA9aXK+guR9TmCgJA7E6qpkLrPs9Cj0pbCDX1s4l++BRu8",
+	"zD2NewvRc+WyUhB2Qqnq5SIVuVUsm36FgDUrfCo/Y/ziSbpsIF1epkpmx0JfHyk5SuJh9kXDCLApSmct",
+	"lvc56MoozkzcdtALBxtPOt1jzBHnyeJZXT2grE4HOuc7ucfJ/BKnjGb3dMyejlnhmNGuWEGHvNdZA425",
+	"iRdA58zxUT3OKbjTgscffNr535D5+gg7HzYF44x25wPMSaKn2njnWzqr0LOBS3ThSnpuyCUbCJapJPoi",
+	"/u4xDvKLO7yFxa3weGElmBaCLdQsZdM0Nu8VS4sQaSnmktrwIFyZ8oTYsu/j/NJi3L+j+0kiPDm0m4oi",
+	"2mSfJIoEcrXf2r87NY/3gS7LZpiK5HAeK/YurOSbbmvMXMcU/2elnqE6BLsh//FHjQ8zlfZh6AD1gLB0",
+	"+CllWSzkmVe7DR6OFqZ/H5g44zn0LfIW/jLcvi260dawM/DbvLXvd0d7wndPs5ATtRxJDu/MlHtUoZWU",
+	"5mD5iz56q1OubfPuYGvYify2aI38Lt8f+HvD3cjfEdujLt8adIbtqLa0KHB71ZLs9VqdXrf9KEtSmAc8",
+	"Y2eEK+N3Bm3ud1v7e755qG87pczK3LoueWNtvjLuo4+/3TdrA1uZuh1uKzR4ppE+/y9f2P/VVA5YeAKS",
+	"TfcQflL5eqzm94jqSdU3d1SE9Gy/0FBNxLcYBzjj6fW5uhir+ZM/9BQJKOCI8PQa6gPwKG1++DYBkTt7",
+	"IHCcBxhjgNFRgBl7IAobcB2bD+BAYbu07fsr47FhL42F+BiYt0oobIGsbKbxgEjYgo3ZxmeVFsA3BkS3",
+	"K8U8kGVy8Vux8erUymEbXgiAex5r4TFo4Rlhc/2d+HYND3jMsUSJ/E9cutuabl4X4b6xtYQK/Tf1MDdB",
+	"fftybuZXghD2JFEfXDX+n4rP9W3Db326wlM3otBZdyds1i0K8Eak2YaZJqP3nPG5FA6HnsuZjJR5Q7EG",
+	"inlORYgjYyywSOhrj8geNk0eYw1NnAWyyj7dJCF8CWgFEKhEFgoqBCUxX13FygpFrJyFuEjC6C9wmx4W",
+	"u/TMr1cbupVaxvzmF9cw+f5YjWMe4dawq4cAnoeSM2hpb95Pu5ifedIsf31b/euVme9QONkyGjSe73YY",
+	"LG6SPxIi0i/+gFbsj3eTCZIh/UzbwKjHcmwGRmLVJ4PTpe9dBy9IzQnbahHS3JWqKLpxzeJm0ynJ6kDZ",
+	"e3j8/vD86CRseADtF5Z4vsIeuBEgx1bh/FYJ/2KJrbVLyFiA5sfqyPxn24gyXeT+a+QchIEsMhAam98G",
+	"ixF9BiD2bif783AYeQsF4RDk3RV5m7lFBmbnCvCAADYPykQDSXWi1MMPWgqL9eHqRF3FEp0zRCKmOsBh",
+	"KqADigNignkD4enIP1dSrHRjAAoR9RRkil2JjIVbrS5Fa8hdC/LWjhwYwGOpAJ8mMqNLxQ3wP7txAAqy",
+	"R7AxoMzyYUIo3Plu87EC/ICBEJJFAjAOoOu0uvnqDd1nqbteCohH3glhbQ5EkTIxhxuwI3GVtoUjFK5B",
+	"rc7uAdH8e/f9YHdy3vnw0/701Za+3Jv/2v7X4fbwZGf0Y+ufb7uz0131phP9sH99Vm6rbnf2NgW1xjdI",
+	"B22opghkTqDgY66bt7RM5BtjHZbOl6Pss2R99q3Da/yTWPo2ibmvZen7E3j4Vrj/7mTm89lh81WT+ayA",
+	"tvOoFHvm7XxSl8UW2hTlJ5+rjE1UFI9iETEdy6EotkJpgcB7f25nx9fJ1HdY1PQFP0avEiKiWLWWhj1/",
+	"RVOjsLMAIe+OnChg16yqSu0hpJiAwJ+RSk32BiJ/Njo4H6tAQucuUb8LngLaCYDvi4yaGOkHjI5mmVJN",
+	"FpqHhRiECwsDQkhh8gPI2RARS7i8mvErYyeATydCj4lEi0ASyLH/iq4ID6AcAt07pPPSxoA4kVdJrMdG",
+	"d1L9MUqFQF7xG8GkYoU7DpbuZ2OVIO3vhCHWUWUauMhaegmLfofuCwX5wkKHPdL5NFE1KqwRKy9RnRcH",
+	"663MicGUlBQHbtouWoq5Foz0QkG1Qw66Bc0RuCGr1CdMcSMtOEjVXMPWtlPUB9Syb6wZ+1ptfAZ4K9Yq",
+	"xqV3vnZw/tkvntAHv3/Xau57QsI/9mqPDD23knWPb4Q1OZaQKAFU5ibWceZaNoFeVc/SK2HeJKDKRoit",
+	"lYobYDAfYW1PPOFX1CcXzXDj9SexnEGHYneb8sgbkn3ROq5TRrnxpPtFBnLrQa9Mc2VAnRYNyP6wD6Pq",
+	"mlHtmVFtD7uDLd4ZtUUrygd06YhsGOLK+LPp+sEAHvU9ctvL53NdfvtwnTh8cJL7K4KVy7XTH+ZFo0A/",
+	"nBlT8x+/ffxtFXhu3WIVNNTR6pfrgegOo0gzzq5j9E6LD26yn8UghwzFujbHnRTIsHKjhJS2ztNuGDrE",
+	"qh66EoS743WFMYIqcp52odwQsjtKJov1cFfLW632SW3MYv4mJyd04bM/U7h8msD4+OAj+jlhm1AL3JG5",
+	"WHmRD5/LrShO3yYs5tfbXQfvhfFVuXaXWFtrgd8OqINmNYo0lKiocdihzO1nEHU2gOMS7XgnmNLm+A8S",
+	"YKEx71zIzBwA45mBrKuDpc5LVnpjTSynQoI92bJfgS1bOeKVXfxMA5zimggaoK1vEj7btPTxViD3x4B+",
+	"/ivI8sqF/pMl+58U+viLG6aIvnRv0X0nIhOXCxvHRZwli7fE1sEtHWKlkzWqLGItc9jBVL6MGA9znkb6",
+	"LgMTcSvuK56/FinwcKifo5LdWUoz3+I9PlwEfE5Unr+KOLMgPV9arP1ly72/4iQ2wt883MLFpKcP5Fq3",
+	"BZcpOQpbIKfmWYHy1iziGQcOLTL0Alk3RiVQk1xMuTS2X92Ylw2PXH8sB4Los2KpkECZYr4SfDgOpP1J",
+	"zCeDpA6RTvlvF6/PjSM7XirYscNpeOaeQIZmziFYpRAXQLJHG2aIQrgMS2M1/jtESDUd2ickfCASsnzH",
+	"IplS4jXUYzXvG3sxpMm40XJ9DZy3yQK1QiA58fgSdV+hSKseEmMdeAhxtuhTWhqzxFCgCt+nYoiIZAsd",
+	"D3nSt9cjdDwgmVONEyHPQV2BzmHkXdQFsLB1ViAhicQIcugFDHdn+5un/zcaxN9R5hrnQhW98AkuqxSx",
+	"mVMgwZWQ5Es0MNLPclRud5iKHkZFJoBupN20xs05heV5aTbxPRycp2D5JwTL0bGrAMdrtWqeXcJeDXL4",
+	"TmrAC3E0aX1ll0uah3g1ONxItYO7PeqPEg4cGObQgQ2nlBaMJwnROk6nyQLKQ4PaeZEgMaiZpYRjW+vV",
+	"jhVbqBkbGy80N/+0YFLN/xs2VD48e8/5bDKQQmvGUyiaN1v3Ssg441guMuDDazblWuPrIEOlpnkUJaIv",
+	"6W7oaLOPPGR4gNnITABKTv45g51n76YDnqV8NuGle0uzK9wBS2etrqKNR298MkuyuI8w+/DApUWe8lj2",
+	"tbgRYJa7hW7htmTma4+1W1jSp8zJNSs55JLCjaK4zj+qOdMZFP7FmrqZeSz/G6suar02UivVeq3imq8f",
+	"vIZdVDFqPeV60h+BOJPDwriXBqNGmZAsKrx+uFOve+lveSqS0gvBD4pv4pjHpUsi+PuWV6BjeZWIW97B",
+	"stjPp/PSqEE8dD02UTciYmM108Kz3CYsnUlJQV87wJ/NyZhzLFWyz6Z30E9s6Uurtf4lEEeo025w9n+f",
+	"8UTbqa0c1WrFZIwcWoVMfMhglYibA7guYPEhxTTks4j3zQgkN0MVeLB6tQs1ES7EbXlBCFiAMx1f5eVO",
+	"g0RMigC1KXTqYPp6wHXengIhdRAgSO2aKfM0KsJjmYr4osmoLz9SIJ7nPM5se0ohr98DoLolGg+jfOMh",
+	"AhLmhXrS+Lo6K1wXiSlPsfVOqjn0t82yoQKB766qeTX7Crhc9NXImHSDhEeRSPsDNRdJHx1VoxOWhM9v",
+	"t8hU0Fqw9FOlIeDYB+LFWSpK6/89yrlYEoIhX5JeTI+BTXcAEAaSaYUpHjxuRHoCL69gJSIHiqvVoygh",
+	"IPxZBMeFmjXZKbx3qEEwwkd4ty13eQHxJypXryxlb1+k37wagZsDfeM+N37wbtQF238zP61gnazx0KyC",
+	"lDxOxVKpzREfjoV/pGSWquSumhu42F774NqbT4sn3a+vBe+IzBuDSnlMW40QD9WslZGItEx2A425Zm1G",
+	"pfUYvAGKY+MgUQIfWwDMywYLRMBZoN8RcjYpWBvO3Mv3vG1nE1AWLDTILdul3e10vFoWZ2DfvHdjZm7M",
+	"JPDGWTbVvRc2ibBUwGbXQ7/Ip+2PHAzsJzfUlMxLtMlZySRvfobqpwpPEbb0RsTtBVf0BR05/eIP+tfH",
+	"TbxTc6uRLjGqP/CBIjYzHiUL6UHkO+Z/gtdhsb0LYyAXDy5GldXEb/vm237hfsadg9XoER+7Nfmf6YLP",
+	"DM9DJizQfk12aJkTAoncYtS3CUlqdi2mmYeA3rE2L3Jugb0daCPoQ0FY7e5r5JHSPI6s+kN2qNtjkiVH",
+	"6j0JvbuonnDRaRZrYpA37lmbBCJLQnaFepj7o9/+aFeSDT/QqbmvELcrs65Cs7QJn0Jsj9TTfWh8rcxu",
+	"NGvJFQ7+RjLGti1sVEnpLmb1LC9pwgIMETXWl1VaBsP5WLH7l1UGcm2eddOyykAizOpDyyoDWczbPkpZ",
+	"5Su38k8p6P/sckoeRalxTnq1dqfVYj/HiR7HqWDfJzeRxy5mcSZYt9Xy2CulmSXGZUeHbL/Vau9arJ0N",
+	"2cdpcQqUuGaqxOtrVm21EaC2WhqZD/l9HAkFTggC2iWxvDbvRxttPFgggYsd416Eo4Que7876uz6e4P2",
+	"jl/IqLWqyiY3GOLm9ZL24N1RJ+mE3VN55NryyKQgw6yuyeXaXcWQdgMyLHjMNYp9bJOF9rWHDlGDM/Ry",
+	"Tg/PD0HL2Jh7SXrldt2aUkbH7vcp6Vk6QMW07Ccf5gcd0I/33v2fswQxKTAn3prrdS/h/uN/Kjv8CssO",
+	"k/zQVYmLZZv0vrWFucgu1Rfaj5drDB3ejzGeHrHGsCBangy7r7W2sNDP/U2VFH4p2Vxc06fqwS9WPXiH",
+	"BN6IvdHsfY+RoeMxa5uwXBCPEn61UkQYyKUqwksKw8HNQy4p1oc1IvNxnKBUc+J7zHUgpS0xNILR/EGo",
+	"W9oBndlH9mPZn2lRNAx7gcyvN6OZ8yTxh4kaXsNINIuhbMPy14uo3LI6F6kIJJdSzeQQkV1iDEgi4x7M",
+	"ZA7Zn4m6geFPmuxS4V/cCuhMmYdgqYu5xaN6SXqKmzBAGdB4zbNSsVkV5aYK6C8u5x4N9a1gk2+ts8nb",
+	"623yB1jXn7OK8ktKcFs5+YUk+V8Tia6QsVuSPcv5uiWQGCv4AJLWyr4hwM2OuSY5p9JcxgGxvM26tfbz",
+	"rJtDLrp3ss2Ow4+lb0b8KKm2ZRHcWxHkFZMDORpnhaWJNRvFH6xD959by7qZ20TZ2tsj+RCOo8Sb+JAx",
+	"exPE6xBWUGHlgvkzUzaxphkfgA6nyD2hMHlGYTlYeaLsDXGLfofJ29Bj2VhpQQWSs2kgsW4iPD55dfr+",
+	"5O2v/R9O35/0372B1CHexHiWick008AmnIoR+AojKB9RUcMLpODDcQ6rBKBCkO5ushPIN+IY2BQmh8OS",
+	"4kPWH85SrdIwkPVQzpIkZMTQAU8wVzfYWM0h9TjhcpEvkDmUKnGNDIEEHczOMUupZMZjqe3lsLgeuomw",
+	"yymyFfGMr0sInNn3d4fWfm3Mo3xYkkpWAWfPsdKFtPiNdY4diZFNTzsN7gLvqvCZ3phZ6/hfwmNts286",
+	"rdZanzKexFnpl2nUtd52C4qy4slsUut1Wlgdh3+1nWiLZSauRFo1itdT/vtMMHzJiLrE2TQVN7GizfBM",
+	"lzcChQowpkj33eUU42XroIu2253Pmzygo1HrtbtLmP1bo85wj3eF3x50Ir873Bb+3mif+61Be9iJtkR3",
+	"tM1rXs3oGgmVcTY6T/06/RV2gJ3e9l6vtfV3KA+RsR6vXLRjLuq2eu3O3ynM3251O17NHKg+jXXdLcA6",
+	"ABfC2a31ahC7mE17TE+yaY9FMU9YNpyydqtp/rfd297b7ZnjJsUwc/8wSoWERF620qe0yL7Y2dnd93e7",
+	"nW2/24qEv9/tDnzR2h0N26P9FhcQdTVbojha5CKwyun2lXF0BXnFi5hME2MBlvkK6Hdo/8BvfLznCVyb",
+	"tYDdbSSoFQ3fahj0S6pkSH7YWpNJLrCtWnYyfEUrWzjZLF3cAqXOrwFKnZSgVSbRTGB/ApNq7uiljKto",
+	"dKo/m7KpSGMVNdlpFshrIaYauzbykwDdHvFwTJWCPE7YkKdpLACHKaRx+wBWqI17CpXZ8Q0wNPOMXakM",
+	"GIB5msQiteoZvPYoVVPKwE8Fz5rMKKhAlufgKlTNCsQist76mqRNJeBrli5onJs4tvTDRt7Ha0H1NvVr",
+	"UaQ5rzWW2U63dody+mSR/5cQ9DnLzTch1vPR7l629nstywa0TtAvXVXB11Mp6e8p1Ne52zRlz5x7Cwn6",
+	"n+1yPwquupWrxg81vjeJqjrAdRs32pjNX7K2C2RdrgeWFM6t+sb6a+vTZvQwBPde8eCgiDzy+Zwv7CUQ",
+	"KbVR3GYgw98hUcMZuKdqxAZxmo1ZPWzv77X8VtdvdUKPiQ98mDU8Y3+PjTMvZ5OBSAGiXhr1ALKU1cN6",
+	"t9NtsO3tbb/V7myFnjG9sXEK/4L/9txY5uBLwiMDaSutzEdRfBVnGorQ2BwuBcUFZQPgLPLpVPDUlovB",
+	"dAOJsWxw/qCWQKWkHeshl8bznop/mVFwyf9HfAgb1r0cjnnKhwC+rgNpvL0e+32mMqE9Fv7/zB19zN1p",
+	"wdPhmKEuU6lmE56hGp5okdwgFsoikAUytjX+4Rv7Zu9QfudmHnN8t7j0uDQezQyqLUqvbp2f8/ua1Jpb",
+	"mTJ4LPhrdybXnhzFP8tRrNb1rcv2bq+1Rf6a2Qd9NerDPqj1avkRrnlkNMD7/h/6heZQYatAqrO+zcdC",
+	"gxKSxrX3t8Au2R12Bv5utCX8/VG75XeGW1FXbI92+O7A2gZ09yu7kUDw9GOZKWt1rPZSdrZqXo2C0LfO",
+	"y7WotD/N66JD9xakz92+l5W+T77X4/teL2PpVGHR53JycUUH3l4/clloG0DtAgIb2xVsfziVVdvr6kaj",
+	"KJ2x7Var4QWyqDs9q1pQlN/EYo45TkINjgEhfQQ4KeNY28rtA0KajYG+JTwdWcT0TFG6pckOK9Qy02M1",
+	"14EMCwcntFlRG59dIfpcg3DuGDPvdKtygPlHSRduJi8+T1nEAyTAMWZz1tiVeROKq3C37+FPR4t+6pZY",
+	"6ZbAl2PbYQtvp1qYbFQLgWfxmbY8CiW7ytpfuVHJJTOu6CKQFINJBE81i7PGnZhLlnkDWPOwfM1yNWRj",
+	"sYDaBDbhEaKGNtlbwgcqihTXCmyHHcjhLE3NspCQqofdzh7hV0xirYGXI+y2LaaFzngCsZpAVoikci7T",
+	"FmTAhf2Cb5UzyRUof9aXM3zt0mnF+Hz+/K2lWYolmxpHIh6K5897RZB5x06a8EwYV8X15JXUWwgZMlQU",
+	"jSb7Oc7GZvMAY2lnLzzAN4avEJd4HSnDKh9DvhJBrR3UHrtOg8y7P0rHFDgfCw5jjivwR4U9uL9/n+qM",
+	"kih/7BKNBwzhrioLetFPyuMeZE5nRtiUiZw2sFnfGAEmI0D7eel6jr+6koNuZ+9+c7Vy6HHKvFWaimFm",
+	"HGknhnMAjw3N9RcREub7NsS6NllCzPoa7G6spEkSj+z3HBW7ZMnH2o4tkHXNFx7cOBWphqIchwYFoaNR",
+	"nCSC8BiIpKLhYSwJglvJAvmjHK1PmTqQJhJiQWAPMjKOzXaUChF51FqI6jKm6sOcXc+p6xA55Qod2Naa",
+	"uRIZER3N9IwnLrQJ1Ro4VhpHZGfnFc0A89hmIJ1xgeG5Enefi/7xBGoVHcESAG7DIwOZA4qr1JgBQwFr",
+	"N1gwrSYCGLUSLdhEcAmVncYxQeQSOxjXMq7zEdclFFQu03iPOTg5liPLops1A7khRS1tHdqKb1ww/yv2",
+	"fh6qhGmtqxkMfxZsCNWsxqpLYTct1Mx4pgV8ee16b/UBmyJGjAMlcRWvcA7vxXlIL+n+pIePqahpb9BY",
+	"1mrsla3rMZVEQmcOogNCBE/N7197TR5tBNIySxKIcJecu7KpygMH6S6C9Yq4VK7NHGo6/Rnm0aAJT69B",
+	"RcQalB26baweZyyvFCA17WFQiZViSh4FlQKJdLKYwRAaTHW78RvG4SyzxfJZFGcsUVeBrIc0sD4+2PiA",
+	"xlAD6mKZQdmnSEYe/sFL0S660wskJC5cjCVJBY8Wdjo5weySt1lWNCWSRHevzNTG7OZgX34T8bIHl9fb",
+	"3er0Bcbs88HtR+2hvys6I3+Pbw387nA72hG7oz2+P3iAuwYr/mW1wO3uWsV2KjB+mlNSQIN5cuQe7sj9",
+	"x7GYmyVgnEUz3L/5VkM5iS1Etysax6K3Ab6Lu3gTgrwCkEsgN0Ny8fL68NGoH0fh2lS3G/XnwtywVVRA",
+	"HubvD/a43x3tCn8v2hn624OcWCwX0sdpkx1zydlbscCiP2q+uCgSEt0HicJO8w4kCvda/mwkij8ZTWJa",
+	"eOtVLJB3UGvRCwAH1DLHe/RsjyGwJ0+SBUCUAKqluclsxUDy4VDNZMbq+d7EyhEoCuGSiQ+xzoiQ2WMr",
+	"gBPW87ydPstO5pMwJ+w+Kyrge+7Qj/feoZ8TLcK+9jv72dzy3X/8T2gRXyFaxDQ/LreQwpa5tO+BFpGL",
+	"1RJahGMJ/5PQIgpC4W5nIqfS/aZACb6UCCiu6bcJSvCnAQvccVjvASwASusuMAHGUxHIQnr82NL4GyU9",
+	"jiN6pDvNeU0Gdp7a9Ko91ge5infBPJ3xxWYd99/IIX6oTZIKsjQKNomzPYSMVVpm7XyICfI5W+q/pPxx",
+	"yd4vI4eeYsSfr2/7IQbMC5tq9IEPH+RlIjKxpn4xlyXDIo8+e/f2FdOZmmo2VylEjInoF6pyulheAtFQ",
+	"I9oatm5QijmjzvsJj8SBe6pmejYwvz5Az4mix7YfHAroh2q6YIMZJCXNwyYqFRa/ucneaQA2gGQeh/EB",
+	"nksi+DVmDUviWipG0eY5lxnKcjOxJjuNxGSqMqAaCDutbhhInmhVyBLaZ2B7B912V3PZjbp2UvyIJv1S",
+	"QOPRN2OWdVc3EU48OnALDG/GskrkWwU6kL5BvI8v1+Fj1r0gI6pO8H3jIPTWONNimIoMXmXpRLgzDAwf",
+	"mKeJU6bm0v14IOs/KHWVCGZPgcdez7JEqWuPHU6nhS8aPbq/hJFkDnVsLyGQJwgLxhqyS4RXALIISgky",
+	"lTpiMDP4Mdfjg0AOeZKA3ILG1wl1xpKAygshVHKLsAtkfVYldhhKnUYTQChOLk9ClsILQZRyqqHjyHKp",
+	"pMBpwMkwoiaKLaYE1HTQ6vZwTqUFj3UgI2uZigixpQpni6opMr7QLBI8YvFo9QH57bgWdbMY+VqYG2Rj",
+	"MwL3b13Cte8XHYaNWevVfu++H+xOzjsfftqfvtrSl3vzX9v/OtwenuyMfmz98213drqr3nSiH/avz2pe",
+	"bZYmBYAd8haWAXZu2mVNrl/c40ea8VBv3kRaepnrQPiFiMzLA+Ee4Yn06DwC//+TYH8cwX5mziaC1kCx",
+	"V+NhMp5sQweOtDaudZgkRQgl8pnNO7YRLVeKgiUolYnuyizMhfvxOyTE19rS56oogO8xgVQEFLelGSbA",
+	"muzQPg+ug0uiGOuhYq1ngtUtkJ/57pl5A0kmUigASuEybp/AM8aTpOGaBpnkE6OrQttg+NdEmymlzYZ8",
+	"yocQF2p7tSLFat8MAVvzMW+2P/D3+O7I74qdyN8fbg/8PKe2b4T7lZBmw4mon41TNbsaYzPfrt/a8rfa",
+	"tqEQMe239vzObnvH7/LWtr8/6grfQdqP9gTRK8Iw7gOFb49l/z7JQJ2orD+J5SwzS9vd9pClqW/2m2tH",
+	"7Pitds1+A7URpZnNYxmpOZE/ygiwwntAEwkkdkZB7uPfcyGuI27kykRJ84+Pv31aP6M903e3MhZA5556",
+	"GT8LjowuyFerA3KZu97OR1POWMNmexiz+YbHCR/ESZwtmAWkgFQHVDfTNvccjlwgjZhbZb9mP+PGXAuN",
+	"CvHSChDDA6w0dhD9mTGwdQY/HxZPTAhevYcDoGNgNhuU+eJep7yrypi6EWnCp2h8bzwL6vj/YKX5wJU3",
+	"1EtiF+YCUeUSCA2295eo1ACVmk8AlQ6MJY+J5lUzkCHN4B/t35pwcsMmg5cDLoi0v+sgXNGJMT4DQdhm",
+	"xrswz8NotDLTJ2nIwrPDX/qHx+8Pz49OQsbHxjsApq7RLM3GQBsYSFd6xLE0sJE7RkR4bGv8mJO3VNzO",
+	"014gsahwrGZAAs0j5K1hkfFH4DLgLByqicCSkxQq1XUMgSQYOpJsCQQKcigPRn7g78dSZ1wOhTbO1orM",
+	"D5nmCx3IsZqbEVnkyyuVNQt19e6gYITMPiVkOouTBJc1kBTXB0ZKW8GO4x0s2JjLaOMaPzxg9ijWPg2L",
+	"1ohtfSijy/Es1ebf5Y6nl7MkwfVWkp3h1TBCd73HjsVQwLJmip3xFLq0XJz9EVXyV69Fd5e06N46Leq5",
+	"W3Z6W0u3bJVvyeg9GNX78d569nMWTthjcWfWwu3k+4//qXDiKyyc0LnkqrIrln1LVzixLtNwDJ+jarDm",
+	"RZNdgLwtaRad8YVX1WF9YBMFof1VKLEaCKNajFc2S5JwY/mM4ynI5zvjV/ZXv8IIPU42egrQPFKABtfz",
+	"7lPirYm3bBI9+UFk3+LubH0lCqq4pk/n5pHODZb53HloNijzsSrkDsgLj1n/KgwkRVPxAfOxSjBet843",
+	"ZMuuYSDBNySAioHNS0esbqk3KIxnJ9iwCo4ajQKZqzkzzBzngpKnUsxz3xtOBmbZrD9VegACoFe4Q3Xy",
+	"VTxwYsB9aTTZoRuW0aM8g+ZbivTCo6DV0rURF129CmcykOhNOm9WK2judOVTFrPkQ0b9bQAma+3wMJCD",
+	"FJuFnSc74MNrlzeb89g8ZmN1jvUS34jAfKijiItd9g1P4DOzif42kxjUj9RskJh9TE5fpSPYqXCadvyt",
+	"Vu0BDsznLLv6kvrBll096YlvruzqIe6PCyqtb8O1YdesLIDysFMRKAJDOuEoVRMoIA9BbtaBK1tDUo66",
+	"ZCuiqR4bJvF0ioVW5V8LZJgHSsIXuUxulAujcFCgKmyjLEREPfgskMhRRQHWXPclKnOId06nKoIAx3sg",
+	"UMJiaTtpNWptfY0jRr07kxn2AYf0eUgkWRqgRwAeIJAOhgLSbxiqG9IimxGhDqEw8TMNS5VQMBrKf6/F",
+	"NGN8mCqtzXon8dU48zW/MSqL6s5YnTNIptBjcPza6D74GMPZCVOSDVQ2ZjqOhG4cmKEmgAyMRSgW2Y9m",
+	"qadG5Psjlc55GgUSA6gIJjzhUaE8BTHRzcLMstlEYqhVEr0IlrSYHwpkNo+HVGeCKzHhC6anXDILObi1",
+	"s4O7CuPYjVLbQk5sBi8MYTMAKXfVNlJpRdR8zsulKp6zItzLsIBeQElJQ7h0kebcvtHLgW99a1B7sKD2",
+	"70DWgY19Ne4bNg4wAQu4EjEet0KEV3sIJhYpHK21hSosrI2tkh/oVis6wBr8DzVOIgpAlwq8q2K11uCA",
+	"T7ba9zE47Ho/eqd3kaULI5e13nbHq9FhrvVaDxijOT1VpgVdgcj1QLz1xJBWYkgb5kxljhqtqOMQBgkF",
+	"yAGz4ojFAHFhjzPqt8cnQxsW2s0fBWn+AbP64mRnD361YIxgAskR4ZTo7yxMyphr1i7nWI2UBLIIgq7G",
+	"J4Jw72dK9RMFAE1wrdkxquZRLVFva2fHkUPQZso16NDYOCsqFKh43N7pdPK9897NgeVkPvfbRPky+CMH",
+	"JffJu+mUVsvYuNoDe5INxEilgqxMj3GaN0zZThXMAR7ITe0AG17IC/CtgVGnHLhmYSHnF3rI3kx5Q/Nn",
+	"VRIyhPbHx4lDFU+LrfPa0OZPVOYDacB6M/8nSJhD4QSAtQGmDxqDtgzsJtZxplL4IPzx9avj/uXlq9CR",
+	"rwWy3WKU3DxgYNJY6E7Kh/hTlcTDRdjoFXhuzbhYEt+Y14uNafD7YE0DS0/Gr4WEH4W0vQNVq5fqP9yL",
+	"C6QajQSgy6I9yh16kI3UuJ+luJj5BRZnjSa7IHCHQIbmgj4UjBYAZO2T7JGuly4z7sEKLJ5vUcLChsUD",
+	"wwGIJMK1Pig+GjDl9GxCHpd5PFi84sMUkFNh3Fj1DUsEnXvWlGwGMpAggM2Ls3UpVCzNqJHXFk2QXRtI",
+	"LFWZSVrPRBDobQwnYjRLEo8NEjW8NuYxDHtAhQaaKbPes8z4D6UFQrfDeBSSzeS1VHNJJTFxFOYEAuwQ",
+	"RZRZt3ffvzo96sO+enV6dnqZ7yzWacAOQSZCNhUAdQBwSJaNmctAnr652bFf4JKwFztd8Bv2Q4ZvCoRn",
+	"aBE5gHDEPxxlIg0DaVYzyVkyyCWc0NIb9wgW36ElQlE8AihAhXpxGm8PL09oGu6lFKagZKlGyXl5EV+w",
+	"uvW6EpUZ17fCVW4gGrKV73gYjY9x8ePh25PCwrWa2w2mRhQ+jfjiGWIwMgor1+m/agTLpaZCkoBZCFDS",
+	"6Pei95wDrMOJ0Q2PpcY+EhGL1FzSaUvmUMpRqIXqsYFYKMB6DyTBVcHL0GOeij4A7IGvvPpS2Oo7QQ8c",
+	"p4KLSe+HguI4IXOsYavqjLa72dhWAgSS48laXwWTqOxHlUQPrYKBOB9u91qv1h62Bvt8b+Tvih3grRr4",
+	"e7bEpL3T2t4fde9BQWvH9pmKLPCfsKRFrgnj6ly2d3ptywqVSz6wEvp/n+zf/Dp5ufil877768/t+eCH",
+	"9yP+w77++8v91qCTJYNk78PZP89sies+3xvsDncif1t0R36Xbw38vWEn8tuiNbLf2ZKZz7iIVUbHj8Yy",
+	"Yz8R4DgryvgDkopmf2EbARz9JYirVwWu6lXr2DzOY2FZMztUa5ks8vacWGOYIUIedKA1rfKWl5614dou",
+	"O8sPxtt6gG8E62RGe2GEwFuUAZs0IpuH/bh830fcKO9yHbbpoy6Wbvv4aD6QUcF54g2EUf1WZeqxWzSp",
+	"t9wr+gyCfy7OaZwLrpG8t6BojNm6rB14kqi5trbL3UK4sbS7C9+tbvCf4faKJ/coCqpZtZ6tFOnV273b",
+	"aVV0Rnz8OqGrPy2ukBs1pciCUrgTqOA2pf1H6A+xtobTAVqC0LeDELYQiFcpZDNdLXWm6I0UYw+dQuzh",
+	"Uil2Zn6QxIK+v/9oZuLjTB7lCNolKByGlenbM4BWIZ4xcLLgA+DGM3/26c8Q4D6Bow4z2SVThbb37Yfl",
+	"NtBDuBSvhAl9OohJCbDECE3Gyb3L/S9bSz2Kk0Q7mjiVTgo+5WHB06pyK+8spfvB+HdLbg9mz11/Pnf+",
+	"5XysXB4Dy+cmsYwACHUaD691KXHTaLJzIaiAe8kbY+Evvpm1f0m6mwdynipjv0JrLtiruX+iUidNgXcd",
+	"rH1zdlyyBppXbynNy43GO8Pl5uHPNIujTw2Ub6jr783Wcbm8nqnIZqkUUQ45AAs0ty56cx3JRvElbDip",
+	"e5mTRS6+7Z0HIwKA/PuEgsOvBtrot3JHPsp9dIg2OvPruzKxdKgAohmC/9jnWQhNHBJIiY2cndLxc6YQ",
+	"plTNMR/NslkqSvW0odFSIqIcXComPJbAcoBRoiZ7GSfmrLGhmgxiKSjJenh+THkvL096Ya7WIiWug+Lc",
+	"KO312tjqiEedG2Wocuvv3p0eN9b1NhabB6oPwIYNBbefaq/2wb9S/p1HPZ9HIdawyTyKnRPV89iwm+IR",
+	"54Hjti2uq5He22dU2UlSPbUNu0sefWp0LmIA6spmet1UyFC7j0N8gbfc/vtwpLFeDlQmVeLFusc4C3/9",
+	"9df/l70rb27cVvJfBaXaqki7pKzTtuRK1fOMJ1lvxpk829mp7DJrQiRoMUMBegRljV7K330L3QAJStTl",
+	"I2/G4/8smsTZ6G708evf3IsL9+zMVxp9OfgDFLA4k1rxxyQpKAAIiXRo8bIy3Qp7F6Q3kcsf3pJutzvI",
+	"vywab1hVnpYWAjy2a/bQ9uIKzj5EFcf8tBTe4pTm2LR3GELGIBZUcd/asPZ//9tyB7//2bt38Y9O8ce/",
+	"rcpgZxXZZHXGWAWfExFFkmUnJIIyWoJLbbHXkSaKL66MzVXrWRrg9eoofn8ASS6RhHbQ7EYTRWSrus6u",
+	"IQWyRAkeXyUF9jknBXJa4SkidQh1waSz1OPwS38tK/LTM+GvpynwxG2iqHbvlaL2pahXQIWXC6iAGlxt",
+	"2HpSNAXGw1Ub9dGw19c26t0Nx39lGmiuwMIKWKlhuyM/GL16ZeotY543dhql3PLaCnxCjS3+65/hjz8s",
+	"wh8G4/Dt+eH5H+fziz9+yy6uz7OLsx9+vbgODi/OTg8vzt7Qc97az7K+A85CEfTxirHw9BgL+vqSBwXA",
+	"7+3YCpACMWXcKVxmilOmdzRp2pc5uIfh4fMxKHVZrMglueIQCFs1ob0gVE6sJj2eAyCMmDFDmUth0VeO",
+	"tQBaJ7j4tRO03cGAVAmVQ9Mm8Q2f8YmWDZCY0t6UPKO97w8AVvD4pvAQxcTXBIicYFiDxzeDLygRUsBE",
+	"QiTtmEqSzYWJZ57CKPS1TbtZwXum/6/u3WMx10G4fJEHHaczbno5MQ2Avxh8UZmYBWNSh7ALHoJnF1yA",
+	"jk7/+ZxZwcXwn4bHQ1GGstgPgSAR2SPRB1Kuayg+B15AldBpDVDouCb5/i8EFagUBRDmXQxonxSYRGTP",
+	"mr+vtndr6ot6ab8xf8U5+48MLrVP+XLwYYEEbjsKdc5DwThQL1XafHNdfOmV9cn+7h1wFpivn8rHutfk",
+	"ckH2rcMkIHtdVg1sA+/O0Ah6rUFaWOFBKYMIPKgvh2+AMiCCYDZdgJjKweYLDzn2FZZlV8xvZpIpKQmW",
+	"Yoi+4DJjNGx63LQNGR95i1ARniZJUY/VKUqrQn4nRtLFElQSj2dCVHfqkBEL6EwykpW6+C4vVZtP1ONx",
+	"ti+QA+7D9sQKNIW8Aji8iEQAi8BWcgEUMWOQeH5SCrIGt8XyYVk9Fhu5d8wJ9vsQ5h1zV338FLw7r7uM",
+	"88zDHR0rEiG0C1LESYJnDUHYm18IlEY1J90EobHeEVWJpvGCWETrC1YTzRq+ZkM/LWrGuvOxBi3jjeJl",
+	"EnmAmDJu9AtgCyYiJM5kjgNA6mAnbrdaDYOq4fF1sBoQ7WFDNBpbgmRcyW7ji9aZqaAxWgWvrAj6MitG",
+	"y+aJxam1MhpzpRXocjpvzZD1h7eCjFgi5kvwgauM3+NrdJNgzGC4JlycThiWrp9AZWTIXU7jDJbM8Tgk",
+	"IhsFbUJDqyq9NRmlNeOELG3G47sAWXzdvOqhtgYgmjJ+xRtED9VztbEqcpusJjU4NYVlwm7kmn5iYN0x",
+	"NbPXYF7sebF/VlyLv5hj51gWL5Fz/wVqZqeC25yU+esys+p8FerltcYlyqcRy0pmOyqroRoe16KnbxhM",
+	"ZLORIKNRtBmbHwpC6vqyawH6i0AxNqFxUirmUR2WBR2/4vK/4vIjLj+ad23jd9vttK7B5q39oEBZtWGN",
+	"KtL6W5kFGQ9xa3TEjoI2c7tBv+32ohYU86fuIW1HnVE36IV9VqzAacI+I6UqPUUA/4PWIeBilxGCeb67",
+	"PMI0zuiaAfZpb9Q1Ub1ujw5G7nFwFLqHrB/1aHfUCdphMcDLOKPk0qhsxSBzLa72SDR9dQp3cPGWeMCr",
+	"r/e5fL2lZbaZNjDLXQD1S03kjtuYx1lMEzKlUs5FGpJ6fn1qdzx1sUppoHhwo0neKRqW+soV/2PGHBJQ",
+	"ydyYS8ZlrI5EsigyjvPS/n6pgtMJobMQEi+oNPXy9QnyN/gLtVB4TCFPczBKOvhpYaxRxG4p4JuP7Lpj",
+	"aBYSBAesrWseuVMwerl4W608svf7nc9nzA79OljcXqv17ToP86No3xNONUuYIAB/EXIMG1kGV5NrPYan",
+	"pdf2vxcUQ3uKW8Gec/rGnYS2RKiQKfZFYHMF+k0q/Y9sN40e7EbW5r00Wzdqj1tNJ2oFUO+8fzx3K9ZU",
+	"7/Kr8ftpjd9bTtAepeGVbHtcZXioyoPaXd33tAD3akMS0UQyv6FDu5IEADYA4JhJCUHgJjKMUByHxhgE",
+	"BBDCoogF6gUwG0EwmNbCPF5Xr6NKqDgrwLbofzo6gi1LZ1Jpe6YqPeZlIsQjnAmPawtUAdGoFiJkE5Ex",
+	"q4xrPrlea9DQoJsoVaCUKPYGS5VXOdU9kNGCTGKpprNOE/W4VkW1wdF3iK/mdqPXWv3GFywgSR9yDPTz",
+	"1Hq+wYL+Qljhw+EWzSqV1fCz4rmlghslFCgYlFyRLH2IJwnI1v5Sq4q563Vv1fqZjOgrs3rBunXJfv+i",
+	"pdAzAEcuxIxs4osLMSuxxS8cMfK3Pafzzdvmd9PN52w0FuKTG7IkvmNpbCC/U6afrAcD/PuMzbQGot9d",
+	"IM6RQ8IZI1zMdXo2JVHK5JjQLGOTaYZZYkNE0EPEBDOKWGdvj0S4IHUKlpUYy+dZaN1jCqWVAspJmIop",
+	"Yn0hmLQS6/EtB7BtNt9W9/vSTPIj9r+LWDVT1SKV1KH+gzWBxmOl7HHQDjusq1hwf+T2gsPQHbCjyD1u",
+	"DdpUG5ofdOHo7Clq/6E2eDvckl68M70we1w7Vr9cOfZAZK8Fnp7q1gHQlXTpvFrcQe+IXGUQjIdTEfMN",
+	"uA7qdOi3Sf52ucD2CZEsSJlGG0KFGwHSxixl2z17enjv8rG8UCefhq/HVB/9XQ6H+TW73AaFy21ppyCf",
+	"OGBkQjm9xegkuZAZm6hXYxCToboiwSD4LEmcGrtjPIPMHKDdf6/9rjXZzugwagXBwG31wr7bi3qBOxi1",
+	"mXsYHgXHbBDR1qhdc2patdw4ylmaWBrPdLKs7MBpMSiu8pEusyXy3u48y4/Zq9/smfxmKwytmlmu855d",
+	"sttYAuiMpcxEIi/+aAIWMd2QcjlnqcYhQ/UovuXgb0e+6ZO6Px9LFtz4eRWNEZXssKeoodshKeWhmJDR",
+	"IgMoWoCh9DiyWDBjaxgtHhKhQRRSgSluDWNvAZkwJDITKaCwKx3O6Fg4AwCr9WdpUqRa+nBEcFRKIxoL",
+	"mWML64BtKZI7ZtIFHY/rOEnIuOEsh+llckgSIaYjGnxyyDRFRb/ebh0cO6R91Gm2Dw/aHcfj7YH6+/ig",
+	"feiQKGi1hsODo4ZDkph/chEot94+HDQ7/R68MlcihgSJmIVkwjIa0ox6HJdcNhwS0DSNWerepjRk5OfT",
+	"a4eEIpgpTlSUTdN1NZjG28QCGx5H81UEgGAIjVgKllArpXdYQ8rFMo/MhOUmgpuC00Y2OwWEViA4ZwC3",
+	"oD4siqikLIxTFhhxKjKPRyJJxBwCM02VaUj9ywf28d2b//zw4aeb0/fvP3y8+eXy/L9Pr9993/ZJHdbM",
+	"4yG7Y4mYAgcGGgMYY7VtDXWdYFOl76rdxs02G5TvXtPjm7VudB8s8bpHeWZpkpTSOPcQLVUyZF+ef/9Q",
+	"Bv+cCZR5OY/dtHczpI9xNr4CXlN78LRKbaxzmCKeOXADPIP6smjYkcRyTKAeSpMOnrJsLxBdzuY551YX",
+	"tsv3m7BxV1Tdgx0ViSeDyH0t/vy8Dstlab7fzWevWtDmq1wi5neuRNyeELxbk8LsAiw8TMV0WkTVV1+E",
+	"sJcq/vlaLvlflOO1G12tSfn6wAtqcXLXE7rXgOORLd7xraSwr6c5n8aewuPhImOd9d+M5JVkn9TtvCu9",
+	"brWG2sL1CRyMO8rbHUyfO7jNf718T+q5Fg7lNlBpajjE+sohoCMCzAtiwm3zsBPLwe7jy8aHjkVZlJKd",
+	"8/06po1rgRDROMkV/zgl2SzlJBATuM7ljakV9D2u/ikJ5YWwAbRkNWYoO2JquuiLgDGjaFwc6nG/126R",
+	"HwVn/jZTOfoVnlJpLzty13lsH8pQnjOF6cthj8Y5+somX5z/7glU1YOCy2w02ltMvPjCUZen3HA/1DCy",
+	"jnHiYR0uklCZGSPKdwZrlgQixCyeeo67RX56Q0TUAM9e8SmBsnaYPZpbOyBAyPgKY0nCGdvGnSzfwFkx",
+	"51fnwJfiHNA0A9XXq30D/ev28bDVGfba/4PgWUCRN/uY89GUg/iIUZ/1wm7gdkZt6vZag2N3wI5D1yBs",
+	"dY87RyXjT21Y0/acZiB4FKcTqG4Ije3oj1X0fKNnWjm5Y+1SgBeB8GvDGh4dFpJ+q0uuWHoXB4zYpWb0",
+	"+2YrbkYgaWuzqcxSRidkNJML8xIevxsMCum3utoXsWFQXTOoKTJRIG2aUcwfBmQcBCgre14CNRQkAkUP",
+	"NMhuRosbHWOkXUDFc6nIAJ+CtTBY3GCNvxu0J1qSeS1xHBUlpTAZa7dQNJ0XrafFbkR0M4pTRfO19uC4",
+	"5bZ6bqtj539x+jdNws0AAKGB/d2YpC5OzVrrJ+/FlP1TdTQWXP3+j3av0+v3+612p1sDVSNiKeOB+t9P",
+	"R3+/cHvXnV90xSq9fFUgc0fsMOwHvZHbpZ2B22sfH7mD6JC5/bAXdEcd2h60jndFNu0G6hS0Bu5xdMTc",
+	"Xniojo9atIHGNo36q8im7VEn6IY95vajQ+r2RkeBexwOmNuKcppnK1h0u1br2gJLqgSimKWwZnM2smFK",
+	"7cNZ7b4rM5I7lkrgs517pwbV0TM6ma5/fy0vuLcGMWU8NJjFj3b2meCH7c6+Qja/qnlfgHvwlFcoTmDd",
+	"e2m36c1KJhjsmYu2KogW+3qNBmt8uLpcZOGEyAsSQep17qHgbI6lsXJXa9PjhUKK2h0Xc7ihpyyDhyIi",
+	"jKZJzKCKliSAeh8CFk3KdDSbLlUSZ1sj2mAzNNVpH8yj77u4w1+gK8kmJqJXSMIuGF/RK598El6HZGVb",
+	"mtRlT8cmSENma+6n8zi8ZVnzj/WX0DMWxVwfsGAmMzEhLAFHrSS+N2u1ugG6YF1T/1g9Y1guKA+liBIx",
+	"H1ZgMzsYgMoAuFSXU1xf2UxXjoUoapkHWcQcyj8DhaBzUqvA8IfSEbA/O1ZCK36OcXTGPM+LCRkN1W81",
+	"tLzIQ6SGRE1paXRWQzRDA9GtSwuB/y6tg57Jd3hrhHTrEQuHHtdf4ooTmQbfe7l3O9d0yi7ufM+8GgnV",
+	"TLAnbOgAW9Kdq+t/WL1NRF0lMBaDfe/VmPRqpXYqN/UE50+zLI1Hs4xJ4kMz9r5ClQif1GlF6Z44HBL5",
+	"KdZhwcFYxAHTK2gNxyd1n3GE3GbSbwCzFUCQNGmS80ztSyKxkdNfzk39SZHGtzFUvZ5TSdRBM5lJdQDa",
+	"yDAIUsYZw0rfbz9cXmGwxbuzmw+X5z+e/3zlNxwiIZmKi7xKOOULDFFhidTxHZyxUEJJ5RjJBxfeyX9m",
+	"C8z58tkd1SEmkzxmh7y9utLHCUrcT1magcBBM4s+YUPiu67eCHUd45nvrDxyo1vf8XjxWP223hot/QQg",
+	"ktIjuO8utSGCmSy9FIml3lMaxuod+7MpDZX2XZki9SPLPgLlXsFCbbMAnXLiv7umt762u/BcEhu2eEL8",
+	"bqvnF6E4+hDF0jLyrytpdx65PwvO3AvwRVQrL16tGw1oJ2gzr/agrNGMfc4O/qB3FEdWbr1eb5Dv8VyR",
+	"P4lXm0lFNGkcZF7thDSbTXLfqDdOSmNbCWaozAmF30uxGG9pMGbuW8GzVCTb6ljCy+bde6em9mHbN/AO",
+	"jKhb5d7+1ewIkbFSzqDYI+5vzIlf2g6/SX4WYI18sJLwZZTmuy5VAVa0rzfHFsjwXInjckN/1kaMpiw9",
+	"nWVj1a4iN/QVVZ2W91h83goP036lun8roD5A8yCYhAf41G+UomeHBwfAeMdCZsPj1nELbs96gCs9xXeM",
+	"Q8X+lNEwxj8nSl8OjEiOZR6d1yxO3AfDDWRFWSPIfFH3s5g7urZnynRmCg/zwCNHvSJmmVPOJiqAfdRi",
+	"rWvdAKzoFhMmSZ3mGnvDakYnva22o7cHU0tJltI4KXByYPTYuslmNZCXa/o5Vc1U9TNLb5nQbeVZjhLq",
+	"qkqWaxOySX7BOE1IzxWRyS9Wd5UTnR2LCJJWp79os1DVNnyIoljdpjC2MGFjRpNs7GAwqkGVOT/9+TQv",
+	"5/WgIZjAsKoh/BQr2SuisvZglZIMZ2kR8zkfM4j6zMZsASJZ74Wt+D1oiG+XdZeqsX5k7FOyINQqtEky",
+	"NpkmFCONaEZuGWdQkFiX9aBLGMIlstN1hKq6eiu40uTZalkXU6fFwlRd7uTEJiK1CqVeARmuopYXLtpd",
+	"rC7OUdEvTMQht6mYTRH6DQN6Q7qwSdsuPlpdm7bQiWUcsqF28FsYp0b7ypPLtfIGWjv3uBqao0HidRiz",
+	"XsFczSpp+0AxWncHHoNqih7xm3Kvcs2okb6gyLsFQDgk9FbdFBwCxub8uYOAropVAIgSXE809nxzpe91",
+	"fVbKEEdX8IX8e/MG2CPNxahYYD1p9V+rVy16KvgPpulxkcWRNj5Ia7ZFbWcE1UXi+k7qCGyM3zW0bpNa",
+	"fvlc7fIdGOjKHRi9Htt3CJSGyFH14NcVyDP3Skm8d3dwKUXfiwOR/AVUtwxSxrgaFF/oPVQiwB7dewgc",
+	"YWAxWBnepLhyss8ZmTApqV4Cw40JHYlZprlUQQB6NxTnMnbINeLgQjdadRj1TThlgUhDOUSOPGWphFKv",
+	"OQ5mJm6BIao7DE2DsboCpynGp4OcTm/h7mdweWSToHA0AWxGSBjM2vvf7/8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

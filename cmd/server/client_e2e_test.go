@@ -95,19 +95,19 @@ func TestGeneratedClientScenario(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+login.JSON200.AccessToken)
 		return nil
 	}
-	confirmed, err := c.ConfirmBookingWithResponse(ctx, b.Id, auth)
+	confirmed, err := c.ConfirmBookingWithResponse(ctx, b.Id.String(), auth)
 	if err != nil || confirmed.JSON200 == nil || confirmed.JSON200.Status != "confirmed" {
 		t.Fatalf("confirm: %v %s", err, body(confirmed))
 	}
-	twice, err := c.ConfirmBookingWithResponse(ctx, b.Id, auth)
+	twice, err := c.ConfirmBookingWithResponse(ctx, b.Id.String(), auth)
 	if err != nil || twice.StatusCode() != http.StatusConflict {
 		t.Fatalf("confirm again: %v status %d", err, twice.StatusCode())
 	}
-	checkedIn, err := c.CheckInBookingWithResponse(ctx, b.Id, auth)
+	checkedIn, err := c.CheckInBookingWithResponse(ctx, b.Id.String(), auth)
 	if err != nil || checkedIn.JSON200 == nil || checkedIn.JSON200.Status != "checked_in" {
 		t.Fatalf("check in: %v %s", err, body(checkedIn))
 	}
-	events, err := c.ListBookingEventsWithResponse(ctx, b.Id, auth)
+	events, err := c.ListBookingEventsWithResponse(ctx, b.Id.String(), auth)
 	if err != nil || events.JSON200 == nil {
 		t.Fatalf("events: %v %s", err, body(events))
 	}

@@ -254,6 +254,12 @@ export interface paths {
          *     token; the presented one is used up (rotation). Presenting a refresh
          *     token that was already used revokes its whole session (reuse
          *     detection) and answers `401`; the event is audited.
+         *
+         *     A browser session (login with `refresh_in_cookie: true`) sends no
+         *     body: the `__Secure-refresh` cookie is the token, the new one comes
+         *     back in `Set-Cookie` and not in the body. Such a request needs
+         *     `X-Requested-With` and must come from the server's own origin
+         *     (`403` otherwise).
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -277,6 +283,11 @@ export interface paths {
          *     unknown or already revoked refresh token also answers `204`, so the
          *     call reveals nothing. Access tokens already issued stay valid until
          *     they expire (15 minutes by default).
+         *
+         *     A browser session sends no body: the `__Secure-refresh` cookie is
+         *     the token, and the answer clears the cookie. As for refresh, it
+         *     needs `X-Requested-With` and the server's own origin (`403`
+         *     otherwise).
          */
         post: operations["logout"];
         delete?: never;
@@ -2042,10 +2053,24 @@ export interface components {
             email: string;
             /** Format: password */
             password: string;
+            /**
+             * @description For browser tools: `true` puts the refresh token in an
+             *     `HttpOnly; Secure; SameSite=Strict` cookie `__Secure-refresh`,
+             *     scoped to `/v1/auth/refresh` and `/v1/auth/logout`, instead of
+             *     the response body (which then leaves `refresh_token` out), so
+             *     page scripts never see it. `false` or left out: the token is
+             *     in the body, as for every other client.
+             */
+            refresh_in_cookie?: boolean;
         };
         RefreshRequest: {
-            /** @description The refresh token from the last login or refresh. */
-            refresh_token: string;
+            /**
+             * @description The refresh token from the last login or refresh. Required
+             *     unless the session is in the `__Secure-refresh` cookie (then
+             *     send no body, or `{}`); without either, `422` naming
+             *     `refresh_token`. A token in the body wins over the cookie.
+             */
+            refresh_token?: string;
         };
         PasswordChange: {
             /** Format: password */
@@ -2066,8 +2091,8 @@ export interface components {
              * @example 900
              */
             expires_in: number;
-            /** @description Opaque refresh token; single use (rotated on every refresh). */
-            refresh_token: string;
+            /** @description Opaque refresh token; single use (rotated on every refresh). Left out when the session is in the `__Secure-refresh` cookie (login with `refresh_in_cookie`, and every refresh by the cookie). */
+            refresh_token?: string;
             staff: components["schemas"]["Staff"];
         };
         /**
@@ -2680,6 +2705,57 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * @description The intake answers as a booking records them. Health information -
+         *     never logged. A web request answers every required question
+         *     (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+         *     `red_flags`, which triage needs, and records the other answers the
+         *     caller gave: a question not asked is left out here. Every answer
+         *     given is checked as on the web (`422` naming the field).
+         */
+        IntakeAnswers: {
+            /**
+             * @description The red-flag question: every answer that applies, or `["none"]`
+             *     (`none` excludes the others). Required on new requests: a
+             *     request without it (an older client) is `422` naming
+             *     `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+             *     turn the answers into an outcome: `emergency` answers are
+             *     refused (`422` `triage_emergency`), `urgent` ones are booked and
+             *     flagged to staff. Empty on bookings made before the question.
+             * @example [
+             *       "none"
+             *     ]
+             */
+            red_flags: components["schemas"]["RedFlag"][];
+            /**
+             * @description Pain from 0 (none) to 10 (worst imaginable).
+             * @example 7
+             */
+            pain_severity?: number;
+            /** @description What relieves the pain (any of); empty when left out. */
+            relieved_by?: components["schemas"]["ReliefMethod"][];
+            /**
+             * Format: date
+             * @description When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
+             * @example 2026-11-01
+             */
+            pain_started_on?: string;
+            /** @description Known conditions (any of); empty when left out. */
+            pre_existing_conditions?: components["schemas"]["PreExistingCondition"][];
+            spasm_frequency?: components["schemas"]["SpasmFrequency"];
+            /** @description Recent heavy physical activity or labour. */
+            recent_physical_activity?: boolean;
+            /**
+             * @description What the activity was.
+             * @example moved house
+             */
+            activity_details?: string;
+            /**
+             * @description Reason for the consultation, in the patient's words.
+             * @example lower back spasms
+             */
+            reason?: string;
+        };
         IntakeForm: {
             /**
              * @description The form's version: a digest of its questions, options, wording
@@ -2872,6 +2948,32 @@ export interface components {
             contact_by_email?: boolean;
         };
         /**
+         * @description The caller's consent in a phone booking: staff read the privacy
+         *     notice out and the caller agrees. Send `given_by_phone: true`;
+         *     older staff clients that send `privacy_policy_accepted: true`
+         *     instead mean the same. With neither, `422` naming
+         *     `consent.given_by_phone`. The booking records it as given by phone
+         *     to the signed-in staff member at the time of booking (staff view
+         *     `phone_consent`). The contact flags may be left out, and then are
+         *     `false`.
+         */
+        StaffConsentInput: {
+            /**
+             * @description The caller agreed to the privacy policy on the phone.
+             * @enum {boolean}
+             */
+            given_by_phone?: true;
+            /**
+             * @description The same as `given_by_phone` on this route.
+             * @enum {boolean}
+             */
+            privacy_policy_accepted?: true;
+            /** @description The caller agrees to text messages (SMS) about the booking; `false` when left out. */
+            contact_by_sms?: boolean;
+            /** @description The caller agrees to reminders by email; `false` when left out. */
+            contact_by_email?: boolean;
+        };
+        /**
          * @description `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
          *     `no_show`; `pending` → `declined` / `expired`; `pending` or
          *     `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
@@ -2954,8 +3056,8 @@ export interface components {
             /** Format: uuid */
             slot_id: string;
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
-            consent: components["schemas"]["ConsentInput"];
+            intake: components["schemas"]["IntakeAnswers"];
+            consent: components["schemas"]["StaffConsentInput"];
             /**
              * @description Initial state; `confirmed` when left out.
              * @enum {string}
@@ -3007,7 +3109,7 @@ export interface components {
             status: components["schemas"]["BookingStatus"];
             slot: components["schemas"]["BookingSlot"];
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
             /** @description Reason given when cancelled or declined. */
             cancellation_reason: string | null;
@@ -3138,7 +3240,7 @@ export interface components {
             status: components["schemas"]["BookingStatus"];
             slot: components["schemas"]["BookingSlot"];
             patient: components["schemas"]["Patient"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
             cancellation_reason: string | null;
             /**
@@ -3194,8 +3296,22 @@ export interface components {
              */
             patient_id?: string | null;
             triage: components["schemas"]["BookingTriage"];
-            intake: components["schemas"]["Intake"];
+            intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["Consent"];
+            /**
+             * @description Staff only: on a phone booking, who took the caller's consent on
+             *     the phone and when (the booking's creation); `null` when the
+             *     patient consented on the web.
+             */
+            phone_consent: {
+                /**
+                 * Format: uuid
+                 * @description The staff member who took the call.
+                 */
+                staff_id: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
             /** @description Internal staff notes; may be empty. */
             notes: string;
             /**
@@ -3792,9 +3908,46 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description The refresh token of a browser session (login with
+         *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+         *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+         *     Used when the body carries no `refresh_token`; then the request
+         *     must also carry `X-Requested-With` and come from the server's own
+         *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+         *     `403`: a cross-site page cannot spend or end the session.
+         */
+        RefreshCookie: string;
+        /**
+         * @description Any value (the console sends `fetch`). Required when the refresh
+         *     token comes from the `__Secure-refresh` cookie: a custom header
+         *     cannot be sent cross-site without a CORS preflight, which the
+         *     server does not grant for these routes.
+         */
+        RequestedWith: string;
+        /**
+         * @description The booking: its id (UUID) or its reference, the code the patient
+         *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+         *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+         *     uses the letters and digits of the reference alphabet only (no 0,
+         *     1, I, L, O or U). An unknown id or reference is the same `404`.
+         *     Only the staff routes take a reference here; the patient's routes
+         *     (`/v1/booking-requests/{reference}`) still need the manage token.
+         */
+        BookingKey: string;
+    };
     requestBodies: never;
     headers: {
+        /**
+         * @description Only for a cookie session (login with `refresh_in_cookie: true`,
+         *     or a refresh or logout by the cookie): sets `__Secure-refresh` to
+         *     the new refresh token (`HttpOnly; Secure; SameSite=Strict;
+         *     Path=/v1/auth/refresh` and again with `Path=/v1/auth/logout`,
+         *     `Max-Age` the refresh token's lifetime), or clears it on logout
+         *     (`Max-Age=0`). Never sent to clients that keep the token in JSON.
+         */
+        SetRefreshCookie: string;
         /** @description Entity tag of the returned representation (for bookings, derived from `version`). */
         ETag: string;
         /** @description `true` when this is the stored first response to the request's `Idempotency-Key`, returned again; absent otherwise. */
@@ -4078,9 +4231,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged in. */
+            /** @description Logged in. With `refresh_in_cookie`, the refresh token is in `Set-Cookie` and not in the body. */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4099,11 +4253,30 @@ export interface operations {
     refreshToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any value (the console sends `fetch`). Required when the refresh
+                 *     token comes from the `__Secure-refresh` cookie: a custom header
+                 *     cannot be sent cross-site without a CORS preflight, which the
+                 *     server does not grant for these routes.
+                 */
+                "X-Requested-With"?: components["parameters"]["RequestedWith"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token of a browser session (login with
+                 *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+                 *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+                 *     Used when the body carries no `refresh_token`; then the request
+                 *     must also carry `X-Requested-With` and come from the server's own
+                 *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+                 *     `403`: a cross-site page cannot spend or end the session.
+                 */
+                "__Secure-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -4112,6 +4285,7 @@ export interface operations {
             /** @description New tokens. */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4120,6 +4294,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4129,11 +4304,30 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any value (the console sends `fetch`). Required when the refresh
+                 *     token comes from the `__Secure-refresh` cookie: a custom header
+                 *     cannot be sent cross-site without a CORS preflight, which the
+                 *     server does not grant for these routes.
+                 */
+                "X-Requested-With"?: components["parameters"]["RequestedWith"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token of a browser session (login with
+                 *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
+                 *     is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+                 *     Used when the body carries no `refresh_token`; then the request
+                 *     must also carry `X-Requested-With` and come from the server's own
+                 *     origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+                 *     `403`: a cross-site page cannot spend or end the session.
+                 */
+                "__Secure-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -4142,11 +4336,13 @@ export interface operations {
             /** @description Logged out. */
             204: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -6627,8 +6823,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6666,8 +6870,16 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6704,8 +6916,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6726,8 +6946,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6754,8 +6982,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6783,8 +7019,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6819,8 +7063,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6841,8 +7093,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6863,8 +7123,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6885,8 +7153,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };
@@ -6913,8 +7189,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The booking's UUID. */
-                id: string;
+                /**
+                 * @description The booking: its id (UUID) or its reference, the code the patient
+                 *     reads out on the phone (`TETA-KNJF`). A reference is taken in any
+                 *     case and with or without the hyphen (`teta-knjf`, `TETAKNJF`); it
+                 *     uses the letters and digits of the reference alphabet only (no 0,
+                 *     1, I, L, O or U). An unknown id or reference is the same `404`.
+                 *     Only the staff routes take a reference here; the patient's routes
+                 *     (`/v1/booking-requests/{reference}`) still need the manage token.
+                 */
+                id: components["parameters"]["BookingKey"];
             };
             cookie?: never;
         };

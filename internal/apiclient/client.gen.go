@@ -818,6 +818,36 @@ func (e SpasmFrequency) Valid() bool {
 	}
 }
 
+// Defines values for StaffConsentInputGivenByPhone.
+const (
+	StaffConsentInputGivenByPhoneTrue StaffConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputGivenByPhone enum.
+func (e StaffConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case StaffConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaffConsentInputPrivacyPolicyAccepted.
+const (
+	StaffConsentInputPrivacyPolicyAcceptedTrue StaffConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the StaffConsentInputPrivacyPolicyAccepted enum.
+func (e StaffConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case StaffConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StaffRole.
 const (
 	StaffRoleAdmin     StaffRole = "admin"
@@ -1045,8 +1075,13 @@ type Booking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Locale The language the booking is made in: its emails, text messages,
 	// calendar file and manage page speak it. Left out, the first
@@ -1076,6 +1111,16 @@ type Booking struct {
 
 	// PatientId The patient record the booking belongs to (staff only; never in public answers).
 	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// PhoneConsent Staff only: on a phone booking, who took the caller's consent on
+	// the phone and when (the booking's creation); `null` when the
+	// patient consented on the web.
+	PhoneConsent *struct {
+		At time.Time `json:"at"`
+
+		// StaffId The staff member who took the call.
+		StaffId openapi_types.UUID `json:"staff_id"`
+	} `json:"phone_consent"`
 
 	// ProviderName The provider's name when booked (or last moved).
 	//
@@ -1116,11 +1161,23 @@ type Booking struct {
 
 // BookingCreate defines model for BookingCreate.
 type BookingCreate struct {
-	// Consent The patient's consent in a booking request. The contact flags may be left out, and then are `false`.
-	Consent ConsentInput `json:"consent"`
+	// Consent The caller's consent in a phone booking: staff read the privacy
+	// notice out and the caller agrees. Send `given_by_phone: true`;
+	// older staff clients that send `privacy_policy_accepted: true`
+	// instead mean the same. With neither, `422` naming
+	// `consent.given_by_phone`. The booking records it as given by phone
+	// to the signed-in staff member at the time of booking (staff view
+	// `phone_consent`). The contact flags may be left out, and then are
+	// `false`.
+	Consent StaffConsentInput `json:"consent"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Notes Internal staff notes; never shown to the patient.
 	Notes *string `json:"notes,omitempty"`
@@ -1161,8 +1218,13 @@ type BookingCreated struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// LocationAddress The location's address when booked (or last moved); may be empty.
 	//
@@ -1730,6 +1792,58 @@ type Intake struct {
 	SpasmFrequency SpasmFrequency `json:"spasm_frequency"`
 }
 
+// IntakeAnswers The intake answers as a booking records them. Health information -
+// never logged. A web request answers every required question
+// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+// `red_flags`, which triage needs, and records the other answers the
+// caller gave: a question not asked is left out here. Every answer
+// given is checked as on the web (`422` naming the field).
+type IntakeAnswers struct {
+	// ActivityDetails What the activity was.
+	//
+	// Example: moved house
+	ActivityDetails *string `json:"activity_details,omitempty"`
+
+	// PainSeverity Pain from 0 (none) to 10 (worst imaginable).
+	//
+	// Example: 7
+	PainSeverity *int `json:"pain_severity,omitempty"`
+
+	// PainStartedOn When the pain started, `YYYY-MM-DD`; not in the future, not before `1900-01-01` (`x-format-minimum`) and not before `patient.date_of_birth` (`x-not-before`).
+	//
+	// Example: 2026-11-01
+	PainStartedOn *string `json:"pain_started_on,omitempty"`
+
+	// PreExistingConditions Known conditions (any of); empty when left out.
+	PreExistingConditions []PreExistingCondition `json:"pre_existing_conditions,omitempty"`
+
+	// Reason Reason for the consultation, in the patient's words.
+	//
+	// Example: lower back spasms
+	Reason *string `json:"reason,omitempty"`
+
+	// RecentPhysicalActivity Recent heavy physical activity or labour.
+	RecentPhysicalActivity *bool `json:"recent_physical_activity,omitempty"`
+
+	// RedFlags The red-flag question: every answer that applies, or `["none"]`
+	// (`none` excludes the others). Required on new requests: a
+	// request without it (an older client) is `422` naming
+	// `intake.red_flags`. The triage rules of `GET /v1/intake-form`
+	// turn the answers into an outcome: `emergency` answers are
+	// refused (`422` `triage_emergency`), `urgent` ones are booked and
+	// flagged to staff. Empty on bookings made before the question.
+	//
+	//
+	// Example: ["none"]
+	RedFlags []RedFlag `json:"red_flags"`
+
+	// RelievedBy What relieves the pain (any of); empty when left out.
+	RelievedBy []ReliefMethod `json:"relieved_by,omitempty"`
+
+	// SpasmFrequency How often spasms happen.
+	SpasmFrequency *SpasmFrequency `json:"spasm_frequency,omitempty"`
+}
+
 // IntakeCondition The question is asked (and its answer sent) only while the question at `field` has the answer `equals`.
 type IntakeCondition struct {
 	// Equals Example: true
@@ -1963,6 +2077,14 @@ type LoginRequest struct {
 	// Example: admin@clinic.example
 	Email    string `json:"email"`
 	Password string `json:"password"`
+
+	// RefreshInCookie For browser tools: `true` puts the refresh token in an
+	// `HttpOnly; Secure; SameSite=Strict` cookie `__Secure-refresh`,
+	// scoped to `/v1/auth/refresh` and `/v1/auth/logout`, instead of
+	// the response body (which then leaves `refresh_token` out), so
+	// page scripts never see it. `false` or left out: the token is
+	// in the body, as for every other client.
+	RefreshInCookie *bool `json:"refresh_in_cookie,omitempty"`
 }
 
 // Message One email or text message to a patient about their booking. It
@@ -2121,8 +2243,13 @@ type PatientBooking struct {
 	CreatedAt            time.Time          `json:"created_at"`
 	Id                   openapi_types.UUID `json:"id"`
 
-	// Intake The clinic's intake questions. Health information - never logged.
-	Intake Intake `json:"intake"`
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
 
 	// Locale The language the booking is made in: its emails, text messages,
 	// calendar file and manage page speak it. Left out, the first
@@ -2380,8 +2507,11 @@ type RedFlag string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
-	// RefreshToken The refresh token from the last login or refresh.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken The refresh token from the last login or refresh. Required
+	// unless the session is in the `__Secure-refresh` cookie (then
+	// send no body, or `{}`); without either, `422` naming
+	// `refresh_token`. A token in the body wins over the cookie.
+	RefreshToken *string `json:"refresh_token,omitempty"`
 }
 
 // ReliefMethod What relieves the pain.
@@ -2594,6 +2724,34 @@ type Staff struct {
 	Role StaffRole `json:"role"`
 }
 
+// StaffConsentInput The caller's consent in a phone booking: staff read the privacy
+// notice out and the caller agrees. Send `given_by_phone: true`;
+// older staff clients that send `privacy_policy_accepted: true`
+// instead mean the same. With neither, `422` naming
+// `consent.given_by_phone`. The booking records it as given by phone
+// to the signed-in staff member at the time of booking (staff view
+// `phone_consent`). The contact flags may be left out, and then are
+// `false`.
+type StaffConsentInput struct {
+	// ContactByEmail The caller agrees to reminders by email; `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms The caller agrees to text messages (SMS) about the booking; `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone The caller agreed to the privacy policy on the phone.
+	GivenByPhone *StaffConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted The same as `given_by_phone` on this route.
+	PrivacyPolicyAccepted *StaffConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// StaffConsentInputGivenByPhone The caller agreed to the privacy policy on the phone.
+type StaffConsentInputGivenByPhone bool
+
+// StaffConsentInputPrivacyPolicyAccepted The same as `given_by_phone` on this route.
+type StaffConsentInputPrivacyPolicyAccepted bool
+
 // StaffCreate defines model for StaffCreate.
 type StaffCreate struct {
 	// Email Example: rita@clinic.example
@@ -2646,8 +2804,8 @@ type TokenResponse struct {
 	// Example: 900
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque refresh token; single use (rotated on every refresh).
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque refresh token; single use (rotated on every refresh). Left out when the session is in the `__Secure-refresh` cookie (login with `refresh_in_cookie`, and every refresh by the cookie).
+	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Staff A staff account. Never includes the password hash.
 	Staff     Staff                  `json:"staff"`
@@ -2867,6 +3025,15 @@ type WebhookPayload struct {
 // Weekday defines model for Weekday.
 type Weekday string
 
+// BookingKey Example: TETA-KNJF
+type BookingKey = string
+
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
+
+// RequestedWith Example: fetch
+type RequestedWith = string
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
@@ -2943,6 +3110,42 @@ type ListAuditEventsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor` of this same list and sort order. A cursor this list did not issue (another list's, altered, or not a cursor at all) is `422` naming `cursor`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
+}
+
+// RefreshTokenParams defines parameters for RefreshToken.
+type RefreshTokenParams struct {
+	// XRequestedWith Any value (the console sends `fetch`). Required when the refresh
+	// token comes from the `__Secure-refresh` cookie: a custom header
+	// cannot be sent cross-site without a CORS preflight, which the
+	// server does not grant for these routes.
+	XRequestedWith *RequestedWith `json:"X-Requested-With,omitempty"`
+
+	// UnderscoreUnderscoreSecureRefresh The refresh token of a browser session (login with
+	// `refresh_in_cookie: true`), sent by the browser itself: the cookie
+	// is `HttpOnly; Secure; SameSite=Strict` and scoped to this route.
+	// Used when the body carries no `refresh_token`; then the request
+	// must also carry `X-Requested-With` and come from the server's own
+	// origin (`Origin` and `Sec-Fetch-Site`, when sent, say so), else
+	// `403`: a cross-site page cannot spend or end the session.
+	UnderscoreUnderscoreSecureRefresh *RefreshCookie `form:"__Secure-refresh,omitempty" json:"__Secure-refresh,omitempty"`
 }
 
 // GetAvailabilityParams defines parameters for GetAvailability.
@@ -3611,10 +3814,15 @@ type ClientInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout Log out
 	//
@@ -3623,10 +3831,15 @@ type ClientInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe The logged-in staff member
 	//
@@ -3666,10 +3879,16 @@ type ClientInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshToken Refresh the access token
 	//
@@ -3678,10 +3897,16 @@ type ClientInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAvailability Bookable slots
 	//
@@ -4041,7 +4266,7 @@ type ClientInterface interface {
 	// this version; send it in `If-Match` to update. Any staff role.
 	//
 	// Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-	GetBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBookingWithBody Update notes or contact details
 	//
@@ -4054,7 +4279,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateBookingWithBody(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBooking Update notes or contact details
 	//
@@ -4067,7 +4292,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBooking(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateBooking(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelBookingWithBody Cancel a booking
 	//
@@ -4076,7 +4301,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelBooking Cancel a booking
 	//
@@ -4085,28 +4310,28 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBooking(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelBooking(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CheckInBooking Check the patient in
 	//
 	// `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-	CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CheckInBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CompleteBooking Complete the consultation
 	//
 	// `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-	CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CompleteBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmBooking Confirm a pending booking
 	//
 	// `pending` → `confirmed`. Any other state is `409` `invalid_transition`. No request body. Admin and reception.
 	//
 	// Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-	ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeclineBookingWithBody Decline a pending booking
 	//
@@ -4115,7 +4340,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeclineBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeclineBooking Decline a pending booking
 	//
@@ -4124,21 +4349,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBooking(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeclineBooking(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBookingEvents Booking history
 	//
 	// The append-only history of a booking, oldest first. Any staff role.
 	//
 	// Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-	ListBookingEvents(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListBookingEvents(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MarkNoShowBooking Mark a no-show
 	//
 	// `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-	MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	MarkNoShowBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RescheduleBookingWithBody Move a booking to another slot
 	//
@@ -4154,7 +4379,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RescheduleBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RescheduleBooking Move a booking to another slot
 	//
@@ -4170,7 +4395,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RescheduleBooking(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevertBookingWithBody Undo a check-in or no-show
 	//
@@ -4184,7 +4409,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RevertBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevertBooking Undo a check-in or no-show
 	//
@@ -4198,7 +4423,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RevertBooking(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProviderCalendarFeed A provider's appointments as an iCalendar feed
 	//
@@ -5329,11 +5554,16 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequestWithBody(c.Server, contentType, body)
+func (c *Client) LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5351,11 +5581,16 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequest(c.Server, body)
+func (c *Client) Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5434,11 +5669,17 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5456,11 +5697,17 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequest(c.Server, body)
+func (c *Client) RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5989,7 +6236,7 @@ func (c *Client) CreateBooking(ctx context.Context, params *CreateBookingParams,
 // this version; send it in `If-Match` to update. Any staff role.
 //
 // Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-func (c *Client) GetBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6012,7 +6259,7 @@ func (c *Client) GetBooking(ctx context.Context, id openapi_types.UUID, reqEdito
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *Client) UpdateBookingWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateBookingWithBody(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBookingRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6035,7 +6282,7 @@ func (c *Client) UpdateBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *Client) UpdateBooking(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateBooking(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBookingRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
@@ -6054,7 +6301,7 @@ func (c *Client) UpdateBooking(ctx context.Context, id openapi_types.UUID, param
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *Client) CancelBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6073,7 +6320,7 @@ func (c *Client) CancelBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelBooking(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -6090,7 +6337,7 @@ func (c *Client) CancelBooking(ctx context.Context, id openapi_types.UUID, body 
 // `confirmed` → `checked_in` when the patient arrives, from `CHECKIN_OPENS` (default 3h) before the start to the end of the appointment's local day (else `409` `transition_not_yet_allowed` with `opens_at`, or `transition_no_longer_allowed` with `closed_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CheckInBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCheckInBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6107,7 +6354,7 @@ func (c *Client) CheckInBooking(ctx context.Context, id openapi_types.UUID, reqE
 // `checked_in` → `completed`, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CompleteBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCompleteBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6124,7 +6371,7 @@ func (c *Client) CompleteBooking(ctx context.Context, id openapi_types.UUID, req
 // `pending` → `confirmed`. Any other state is `409` `invalid_transition`. No request body. Admin and reception.
 //
 // Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-func (c *Client) ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ConfirmBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6143,7 +6390,7 @@ func (c *Client) ConfirmBooking(ctx context.Context, id openapi_types.UUID, reqE
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *Client) DeclineBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeclineBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeclineBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6162,7 +6409,7 @@ func (c *Client) DeclineBookingWithBody(ctx context.Context, id openapi_types.UU
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *Client) DeclineBooking(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeclineBooking(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeclineBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -6179,7 +6426,7 @@ func (c *Client) DeclineBooking(ctx context.Context, id openapi_types.UUID, body
 // The append-only history of a booking, oldest first. Any staff role.
 //
 // Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListBookingEvents(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListBookingEventsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6196,7 +6443,7 @@ func (c *Client) ListBookingEvents(ctx context.Context, id openapi_types.UUID, r
 // `confirmed` → `no_show` when the patient did not come, from the start of the appointment (before it `409` `transition_not_yet_allowed` with `opens_at`). Any other state is `409` `invalid_transition`. No request body. Admin, reception and clinician.
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) MarkNoShowBooking(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMarkNoShowBookingRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -6222,7 +6469,7 @@ func (c *Client) MarkNoShowBooking(ctx context.Context, id openapi_types.UUID, r
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RescheduleBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6248,7 +6495,7 @@ func (c *Client) RescheduleBookingWithBody(ctx context.Context, id openapi_types
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RescheduleBooking(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRescheduleBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -6272,7 +6519,7 @@ func (c *Client) RescheduleBooking(ctx context.Context, id openapi_types.UUID, b
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RevertBookingWithBody(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevertBookingRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6296,7 +6543,7 @@ func (c *Client) RevertBookingWithBody(ctx context.Context, id openapi_types.UUI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *Client) RevertBooking(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RevertBooking(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevertBookingRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -8322,18 +8569,18 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 }
 
 // NewLogoutRequest calls the generic Logout builder with application/json body
-func NewLogoutRequest(server string, body LogoutJSONRequestBody) (*http.Request, error) {
+func NewLogoutRequest(server string, params *LogoutParams, body LogoutJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLogoutRequestWithBody(server, "application/json", bodyReader)
+	return NewLogoutRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewLogoutRequestWithBody constructs an http.Request for the Logout method, with any body, and a specified content type
-func NewLogoutRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewLogoutRequestWithBody(server string, params *LogoutParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8358,6 +8605,38 @@ func NewLogoutRequestWithBody(server string, contentType string, body io.Reader)
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XRequestedWith != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Requested-With", *params.XRequestedWith, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Requested-With", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.UnderscoreUnderscoreSecureRefresh != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Secure-refresh", *params.UnderscoreUnderscoreSecureRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Secure-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -8429,18 +8708,18 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 }
 
 // NewRefreshTokenRequest calls the generic RefreshToken builder with application/json body
-func NewRefreshTokenRequest(server string, body RefreshTokenJSONRequestBody) (*http.Request, error) {
+func NewRefreshTokenRequest(server string, params *RefreshTokenParams, body RefreshTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRefreshTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewRefreshTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewRefreshTokenRequestWithBody constructs an http.Request for the RefreshToken method, with any body, and a specified content type
-func NewRefreshTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewRefreshTokenRequestWithBody(server string, params *RefreshTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8465,6 +8744,38 @@ func NewRefreshTokenRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XRequestedWith != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Requested-With", *params.XRequestedWith, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Requested-With", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.UnderscoreUnderscoreSecureRefresh != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Secure-refresh", *params.UnderscoreUnderscoreSecureRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Secure-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -9315,12 +9626,12 @@ func NewCreateBookingRequestWithBody(server string, params *CreateBookingParams,
 }
 
 // NewGetBookingRequest constructs an http.Request for the GetBooking method
-func NewGetBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewGetBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9349,7 +9660,7 @@ func NewGetBookingRequest(server string, id openapi_types.UUID) (*http.Request, 
 }
 
 // NewUpdateBookingRequest calls the generic UpdateBooking builder with application/json body
-func NewUpdateBookingRequest(server string, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody) (*http.Request, error) {
+func NewUpdateBookingRequest(server string, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9360,12 +9671,12 @@ func NewUpdateBookingRequest(server string, id openapi_types.UUID, params *Updat
 }
 
 // NewUpdateBookingRequestWithBody constructs an http.Request for the UpdateBooking method, with any body, and a specified content type
-func NewUpdateBookingRequestWithBody(server string, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateBookingRequestWithBody(server string, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9411,7 +9722,7 @@ func NewUpdateBookingRequestWithBody(server string, id openapi_types.UUID, param
 }
 
 // NewCancelBookingRequest calls the generic CancelBooking builder with application/json body
-func NewCancelBookingRequest(server string, id openapi_types.UUID, body CancelBookingJSONRequestBody) (*http.Request, error) {
+func NewCancelBookingRequest(server string, id BookingKey, body CancelBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9422,12 +9733,12 @@ func NewCancelBookingRequest(server string, id openapi_types.UUID, body CancelBo
 }
 
 // NewCancelBookingRequestWithBody constructs an http.Request for the CancelBooking method, with any body, and a specified content type
-func NewCancelBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewCancelBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9458,12 +9769,12 @@ func NewCancelBookingRequestWithBody(server string, id openapi_types.UUID, conte
 }
 
 // NewCheckInBookingRequest constructs an http.Request for the CheckInBooking method
-func NewCheckInBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewCheckInBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9492,12 +9803,12 @@ func NewCheckInBookingRequest(server string, id openapi_types.UUID) (*http.Reque
 }
 
 // NewCompleteBookingRequest constructs an http.Request for the CompleteBooking method
-func NewCompleteBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewCompleteBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9526,12 +9837,12 @@ func NewCompleteBookingRequest(server string, id openapi_types.UUID) (*http.Requ
 }
 
 // NewConfirmBookingRequest constructs an http.Request for the ConfirmBooking method
-func NewConfirmBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewConfirmBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9560,7 +9871,7 @@ func NewConfirmBookingRequest(server string, id openapi_types.UUID) (*http.Reque
 }
 
 // NewDeclineBookingRequest calls the generic DeclineBooking builder with application/json body
-func NewDeclineBookingRequest(server string, id openapi_types.UUID, body DeclineBookingJSONRequestBody) (*http.Request, error) {
+func NewDeclineBookingRequest(server string, id BookingKey, body DeclineBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9571,12 +9882,12 @@ func NewDeclineBookingRequest(server string, id openapi_types.UUID, body Decline
 }
 
 // NewDeclineBookingRequestWithBody constructs an http.Request for the DeclineBooking method, with any body, and a specified content type
-func NewDeclineBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewDeclineBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9607,12 +9918,12 @@ func NewDeclineBookingRequestWithBody(server string, id openapi_types.UUID, cont
 }
 
 // NewListBookingEventsRequest constructs an http.Request for the ListBookingEvents method
-func NewListBookingEventsRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewListBookingEventsRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9641,12 +9952,12 @@ func NewListBookingEventsRequest(server string, id openapi_types.UUID) (*http.Re
 }
 
 // NewMarkNoShowBookingRequest constructs an http.Request for the MarkNoShowBooking method
-func NewMarkNoShowBookingRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewMarkNoShowBookingRequest(server string, id BookingKey) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9675,7 +9986,7 @@ func NewMarkNoShowBookingRequest(server string, id openapi_types.UUID) (*http.Re
 }
 
 // NewRescheduleBookingRequest calls the generic RescheduleBooking builder with application/json body
-func NewRescheduleBookingRequest(server string, id openapi_types.UUID, body RescheduleBookingJSONRequestBody) (*http.Request, error) {
+func NewRescheduleBookingRequest(server string, id BookingKey, body RescheduleBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9686,12 +9997,12 @@ func NewRescheduleBookingRequest(server string, id openapi_types.UUID, body Resc
 }
 
 // NewRescheduleBookingRequestWithBody constructs an http.Request for the RescheduleBooking method, with any body, and a specified content type
-func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewRescheduleBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -9722,7 +10033,7 @@ func NewRescheduleBookingRequestWithBody(server string, id openapi_types.UUID, c
 }
 
 // NewRevertBookingRequest calls the generic RevertBooking builder with application/json body
-func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBookingJSONRequestBody) (*http.Request, error) {
+func NewRevertBookingRequest(server string, id BookingKey, body RevertBookingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9733,12 +10044,12 @@ func NewRevertBookingRequest(server string, id openapi_types.UUID, body RevertBo
 }
 
 // NewRevertBookingRequestWithBody constructs an http.Request for the RevertBooking method, with any body, and a specified content type
-func NewRevertBookingRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewRevertBookingRequestWithBody(server string, id BookingKey, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -12394,10 +12705,15 @@ type ClientWithResponsesInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// LogoutWithResponse Log out
 	//
@@ -12406,10 +12722,15 @@ type ClientWithResponsesInterface interface {
 	// call reveals nothing. Access tokens already issued stay valid until
 	// they expire (15 minutes by default).
 	//
+	// A browser session sends no body: the `__Secure-refresh` cookie is
+	// the token, and the answer clears the cookie. As for refresh, it
+	// needs `X-Requested-With` and the server's own origin (`403`
+	// otherwise).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-	LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// GetMeWithResponse The logged-in staff member
 	//
@@ -12451,10 +12772,16 @@ type ClientWithResponsesInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// RefreshTokenWithResponse Refresh the access token
 	//
@@ -12463,10 +12790,16 @@ type ClientWithResponsesInterface interface {
 	// token that was already used revokes its whole session (reuse
 	// detection) and answers `401`; the event is audited.
 	//
+	// A browser session (login with `refresh_in_cookie: true`) sends no
+	// body: the `__Secure-refresh` cookie is the token, the new one comes
+	// back in `Set-Cookie` and not in the body. Such a request needs
+	// `X-Requested-With` and must come from the server's own origin
+	// (`403` otherwise).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-	RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// GetAvailabilityWithResponse Bookable slots
 	//
@@ -12844,7 +13177,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-	GetBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
+	GetBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
 
 	// UpdateBookingWithBodyWithResponse Update notes or contact details
 	//
@@ -12857,7 +13190,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
+	UpdateBookingWithBodyWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
 
 	// UpdateBookingWithResponse Update notes or contact details
 	//
@@ -12870,7 +13203,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-	UpdateBookingWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
+	UpdateBookingWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error)
 
 	// CancelBookingWithBodyWithResponse Cancel a booking
 	//
@@ -12879,7 +13212,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
+	CancelBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
 
 	// CancelBookingWithResponse Cancel a booking
 	//
@@ -12888,7 +13221,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-	CancelBookingWithResponse(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
+	CancelBookingWithResponse(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error)
 
 	// CheckInBookingWithResponse Check the patient in
 	//
@@ -12897,7 +13230,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-	CheckInBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error)
+	CheckInBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error)
 
 	// CompleteBookingWithResponse Complete the consultation
 	//
@@ -12906,7 +13239,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-	CompleteBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error)
+	CompleteBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error)
 
 	// ConfirmBookingWithResponse Confirm a pending booking
 	//
@@ -12915,7 +13248,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-	ConfirmBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error)
+	ConfirmBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error)
 
 	// DeclineBookingWithBodyWithResponse Decline a pending booking
 	//
@@ -12924,7 +13257,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
+	DeclineBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
 
 	// DeclineBookingWithResponse Decline a pending booking
 	//
@@ -12933,7 +13266,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-	DeclineBookingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
+	DeclineBookingWithResponse(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error)
 
 	// ListBookingEventsWithResponse Booking history
 	//
@@ -12942,7 +13275,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-	ListBookingEventsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error)
+	ListBookingEventsWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error)
 
 	// MarkNoShowBookingWithResponse Mark a no-show
 	//
@@ -12951,7 +13284,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-	MarkNoShowBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error)
+	MarkNoShowBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error)
 
 	// RescheduleBookingWithBodyWithResponse Move a booking to another slot
 	//
@@ -12967,7 +13300,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+	RescheduleBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
 
 	// RescheduleBookingWithResponse Move a booking to another slot
 	//
@@ -12983,7 +13316,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-	RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
+	RescheduleBookingWithResponse(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error)
 
 	// RevertBookingWithBodyWithResponse Undo a check-in or no-show
 	//
@@ -12997,7 +13330,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+	RevertBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// RevertBookingWithResponse Undo a check-in or no-show
 	//
@@ -13011,7 +13344,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-	RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
+	RevertBookingWithResponse(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error)
 
 	// GetProviderCalendarFeedWithResponse A provider's appointments as an iCalendar feed
 	//
@@ -14553,6 +14886,11 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse200Headers the declared response headers of an HTTP 200 response for Login
+type LoginResponse200Headers struct {
+	SetCookie *string
+}
+
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter *int
@@ -14577,6 +14915,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LoginResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -14650,11 +14990,18 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse204Headers the declared response headers of an HTTP 204 response for Logout
+type LogoutResponse204Headers struct {
+	SetCookie *string
+}
+
 type LogoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -14663,11 +15010,18 @@ type LogoutResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *LogoutResponse204Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r LogoutResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LogoutResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14878,6 +15232,11 @@ func (r ChangePasswordResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse200Headers the declared response headers of an HTTP 200 response for RefreshToken
+type RefreshTokenResponse200Headers struct {
+	SetCookie *string
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14887,6 +15246,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -14895,6 +15256,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefreshTokenResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14910,6 +15273,11 @@ func (r RefreshTokenResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r RefreshTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RefreshTokenResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -21692,11 +22060,16 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.LogoutWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.LogoutWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21710,11 +22083,16 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 // call reveals nothing. Access tokens already issued stay valid until
 // they expire (15 minutes by default).
 //
+// A browser session sends no body: the `__Secure-refresh` cookie is
+// the token, and the answer clears the cookie. As for refresh, it
+// needs `X-Requested-With` and the server's own origin (`403`
+// otherwise).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/logout (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.Logout(ctx, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21779,11 +22157,17 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshTokenWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21797,11 +22181,17 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // token that was already used revokes its whole session (reuse
 // detection) and answers `401`; the event is audited.
 //
+// A browser session (login with `refresh_in_cookie: true`) sends no
+// body: the `__Secure-refresh` cookie is the token, the new one comes
+// back in `Set-Cookie` and not in the body. Such a request needs
+// `X-Requested-With` and must come from the server's own origin
+// (`403` otherwise).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/auth/refresh (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshToken(ctx, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22280,7 +22670,7 @@ func (c *ClientWithResponses) CreateBookingWithResponse(ctx context.Context, par
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings/{id} (the `GetBooking` operationId).
-func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBookingResponse, error) {
+func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*GetBookingResponse, error) {
 	rsp, err := c.GetBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22299,7 +22689,7 @@ func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, id ope
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
+func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
 	rsp, err := c.UpdateBookingWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22318,7 +22708,7 @@ func (c *ClientWithResponses) UpdateBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/bookings/{id} (the `UpdateBooking` operationId).
-func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
+func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id BookingKey, params *UpdateBookingParams, body UpdateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBookingResponse, error) {
 	rsp, err := c.UpdateBooking(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22333,7 +22723,7 @@ func (c *ClientWithResponses) UpdateBookingWithResponse(ctx context.Context, id 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
+func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
 	rsp, err := c.CancelBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22348,7 +22738,7 @@ func (c *ClientWithResponses) CancelBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/cancel (the `CancelBooking` operationId).
-func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id openapi_types.UUID, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
+func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id BookingKey, body CancelBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelBookingResponse, error) {
 	rsp, err := c.CancelBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22363,7 +22753,7 @@ func (c *ClientWithResponses) CancelBookingWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/check-in (the `CheckInBooking` operationId).
-func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error) {
+func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CheckInBookingResponse, error) {
 	rsp, err := c.CheckInBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22378,7 +22768,7 @@ func (c *ClientWithResponses) CheckInBookingWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/complete (the `CompleteBooking` operationId).
-func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error) {
+func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*CompleteBookingResponse, error) {
 	rsp, err := c.CompleteBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22393,7 +22783,7 @@ func (c *ClientWithResponses) CompleteBookingWithResponse(ctx context.Context, i
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/confirm (the `ConfirmBooking` operationId).
-func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error) {
+func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ConfirmBookingResponse, error) {
 	rsp, err := c.ConfirmBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22408,7 +22798,7 @@ func (c *ClientWithResponses) ConfirmBookingWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
+func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
 	rsp, err := c.DeclineBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22423,7 +22813,7 @@ func (c *ClientWithResponses) DeclineBookingWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/decline (the `DeclineBooking` operationId).
-func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id openapi_types.UUID, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
+func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id BookingKey, body DeclineBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineBookingResponse, error) {
 	rsp, err := c.DeclineBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22438,7 +22828,7 @@ func (c *ClientWithResponses) DeclineBookingWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/bookings/{id}/events (the `ListBookingEvents` operationId).
-func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error) {
+func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*ListBookingEventsResponse, error) {
 	rsp, err := c.ListBookingEvents(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22453,7 +22843,7 @@ func (c *ClientWithResponses) ListBookingEventsWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/no-show (the `MarkNoShowBooking` operationId).
-func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error) {
+func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context, id BookingKey, reqEditors ...RequestEditorFn) (*MarkNoShowBookingResponse, error) {
 	rsp, err := c.MarkNoShowBooking(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22475,7 +22865,7 @@ func (c *ClientWithResponses) MarkNoShowBookingWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
+func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
 	rsp, err := c.RescheduleBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22497,7 +22887,7 @@ func (c *ClientWithResponses) RescheduleBookingWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/reschedule (the `RescheduleBooking` operationId).
-func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
+func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context, id BookingKey, body RescheduleBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RescheduleBookingResponse, error) {
 	rsp, err := c.RescheduleBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22517,7 +22907,7 @@ func (c *ClientWithResponses) RescheduleBookingWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Context, id BookingKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
 	rsp, err := c.RevertBookingWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -22537,7 +22927,7 @@ func (c *ClientWithResponses) RevertBookingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bookings/{id}/revert (the `RevertBooking` operationId).
-func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id openapi_types.UUID, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
+func (c *ClientWithResponses) RevertBookingWithResponse(ctx context.Context, id BookingKey, body RevertBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertBookingResponse, error) {
 	rsp, err := c.RevertBooking(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -24448,6 +24838,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers LoginResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -24487,6 +24887,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24515,6 +24922,19 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers LogoutResponse204Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers204 = &headers
 	}
 
 	return response, nil
@@ -24687,6 +25107,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24715,6 +25142,19 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RefreshTokenResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -135,7 +135,10 @@ type Session struct {
 	AccessToken  string
 	ExpiresIn    time.Duration
 	RefreshToken string
-	Staff        Staff
+	// RefreshExpiresIn is how long RefreshToken lasts unused, for a cookie
+	// that should not outlive it.
+	RefreshExpiresIn time.Duration
+	Staff            Staff
 }
 
 // Login checks email and password and starts a session. It returns
@@ -201,7 +204,7 @@ func (s *Service) startSession(ctx context.Context, st Staff, family uuid.UUID, 
 	if err := s.repo.SaveRefreshToken(ctx, rt); err != nil {
 		return Session{}, fmt.Errorf("save refresh token: %w", err)
 	}
-	return Session{AccessToken: access, ExpiresIn: s.tokens.ttl, RefreshToken: raw, Staff: st}, nil
+	return Session{AccessToken: access, ExpiresIn: s.tokens.ttl, RefreshToken: raw, RefreshExpiresIn: s.refreshTTL, Staff: st}, nil
 }
 
 // Refresh exchanges a refresh token for a new session; the token is spent.

@@ -252,17 +252,19 @@ func SpasmFrequencies() []SpasmFrequency {
 
 // Intake is the patient's answers to the clinic's intake questions. It is
 // health information: never log it, and show it only to those who
-// need it.
+// need it. A web request answers every required question; a phone
+// booking may leave all but the red flags unasked (see ParseStaffRequest),
+// and then the pointers are nil and the strings empty.
 type Intake struct {
 	RedFlags               []RedFlag // at least one; RedFlagNone alone when none applies (none for bookings made before the question)
-	PainSeverity           int       // 0 to 10
+	PainSeverity           *int      // 0 to 10; nil: not asked (phone)
 	RelievedBy             []Relief
 	PainStartedOn          *Date // nil: not given
 	PreExistingConditions  []Condition
-	SpasmFrequency         SpasmFrequency
-	RecentPhysicalActivity bool
-	ActivityDetails        string // optional
-	Reason                 string
+	SpasmFrequency         SpasmFrequency // "": not asked (phone)
+	RecentPhysicalActivity *bool          // nil: not asked (phone)
+	ActivityDetails        string         // optional
+	Reason                 string         // "": not asked (phone)
 }
 
 // Consent is what the patient agreed to when booking.
@@ -270,6 +272,15 @@ type Consent struct {
 	PrivacyPolicyAccepted bool
 	ContactBySMS          bool
 	ContactByEmail        bool
+	// ByPhone is set when the patient gave the consent on the phone to a
+	// staff member (a phone booking), nil when they gave it on the web.
+	ByPhone *PhoneConsent
+}
+
+// PhoneConsent records who took a caller's consent on the phone, and when.
+type PhoneConsent struct {
+	StaffID uuid.UUID
+	At      time.Time
 }
 
 // Booking is one patient in one slot.

@@ -165,7 +165,9 @@ type StaffBooking struct {
 // in.Override records that the caller was advised to seek emergency care;
 // then the booking is made, marked urgent with the emergency rules, and
 // keeps the override. It returns NewBooking's errors too; the manage token
-// is not returned (staff manage the booking).
+// is not returned (staff manage the booking). The consent is recorded as
+// given on the phone to actor at now (Consent.ByPhone); in.Request comes
+// from ParseStaffRequest, which accepts a partial intake.
 func (p Policy) StaffRequest(in StaffBooking, actor Actor, now time.Time) (Booking, Event, error) {
 	if err := p.CheckTriage(in.Request, in.Override); err != nil {
 		return Booking{}, Event{}, err
@@ -173,6 +175,9 @@ func (p Policy) StaffRequest(in StaffBooking, actor Actor, now time.Time) (Booki
 	b, ev, _, err := NewBooking(in.Request, SourcePhone, in.Status, actor, now)
 	if err != nil {
 		return Booking{}, Event{}, err
+	}
+	if actor.StaffID != nil {
+		b.Consent.ByPhone = &PhoneConsent{StaffID: *actor.StaffID, At: now}
 	}
 	if err := decideTriage(&b, in.Override); err != nil {
 		return Booking{}, Event{}, err

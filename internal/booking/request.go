@@ -42,8 +42,11 @@ type IntakeInput struct {
 }
 
 // ConsentInput is the raw "consent" object of a booking request.
+// GivenByPhone is for phone bookings only (ParseStaffRequest); ParseRequest
+// ignores it.
 type ConsentInput struct {
 	PrivacyPolicyAccepted *bool
+	GivenByPhone          *bool
 	ContactBySMS          *bool
 	ContactByEmail        *bool
 }
@@ -85,6 +88,22 @@ var earliestDate = Date{Year: 1900, Month: time.January, Day: 1}
 // (required, at most 2000 characters); consent.privacy_policy_accepted (must
 // be true).
 func ParseRequest(in RequestInput, now time.Time) (Request, error) {
+	return parseRequest(in, now, false)
+}
+
+// ParseStaffRequest checks a phone booking received at now: the checks of
+// ParseRequest, except that of the intake only intake.red_flags is
+// required (triage needs it; every other answer is checked when given, so
+// a follow-up caller need not answer the whole web form again), and that
+// the privacy consent is given on the phone: consent.given_by_phone true
+// (or, as older staff clients send, consent.privacy_policy_accepted true),
+// else consent.given_by_phone is named. Policy.StaffRequest records who
+// took the consent and when. The errors are ParseRequest's.
+func ParseStaffRequest(in RequestInput, now time.Time) (Request, error) {
+	return parseRequest(in, now, true)
+}
+
+func parseRequest(in RequestInput, now time.Time, byPhone bool) (Request, error) {
 	var p Problems
 	var r Request
 	today := DateOf(now, now.Location())
@@ -95,13 +114,20 @@ func ParseRequest(in RequestInput, now time.Time) (Request, error) {
 		r.SlotID = id
 	}
 	r.Patient = parsePatient(&p, in.Patient, today)
-	r.Intake = parseIntake(&p, in.Intake, today, r.Patient.DateOfBirth)
+	r.Intake = parseIntake(&p, in.Intake, today, r.Patient.DateOfBirth, byPhone)
+	yes := func(b *bool) bool { return b != nil && *b }
 	r.Consent = Consent{
-		PrivacyPolicyAccepted: in.Consent.PrivacyPolicyAccepted != nil && *in.Consent.PrivacyPolicyAccepted,
-		ContactBySMS:          in.Consent.ContactBySMS != nil && *in.Consent.ContactBySMS,
-		ContactByEmail:        in.Consent.ContactByEmail != nil && *in.Consent.ContactByEmail,
+		PrivacyPolicyAccepted: yes(in.Consent.PrivacyPolicyAccepted),
+		ContactBySMS:          yes(in.Consent.ContactBySMS),
+		ContactByEmail:        yes(in.Consent.ContactByEmail),
 	}
-	p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
+	if byPhone {
+		r.Consent.PrivacyPolicyAccepted = r.Consent.PrivacyPolicyAccepted || yes(in.Consent.GivenByPhone)
+		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.given_by_phone", FieldNotAccepted,
+			"must be true: read the privacy notice to the caller and record their agreement")
+	} else {
+		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
+	}
 
 	if err := p.Err(); err != nil {
 		return Request{}, err
@@ -143,23 +169,28 @@ func parsePatient(p *Problems, in PatientInput, today Date) Patient {
 // definition (intakeSpecs: which are required, the bounds, the options), so
 // that the form GET /v1/intake-form serves and this check cannot disagree;
 // dob is the zero Date when the date of birth was wrong, and then the pain
-// start is not compared with it.
-func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
+// start is not compared with it. With partial (a phone booking) only the
+// red flags are required.
+func parseIntake(p *Problems, in IntakeInput, today, dob Date, partial bool) Intake {
 	var out Intake
+	// required reports whether q must be answered: as the form says, but on
+	// the phone only the red flags, which triage needs.
+	required := func(q questionSpec) bool { return q.required && (!partial || q.field == redFlagsField) }
 	flags := intakeSpec(redFlagsField)
 	out.RedFlags = typedSlice[RedFlag](parseAnswers(p, flags.field, in.RedFlags, flags.options))
 	switch {
 	case len(in.RedFlags) == 0:
-		p.Check(!flags.required, flags.field, FieldRequired, `is required: choose every answer that applies, or ["none"]`)
+		p.Check(!required(flags), flags.field, FieldRequired, `is required: choose every answer that applies, or ["none"]`)
 	case slices.Contains(out.RedFlags, RedFlag(flags.exclusive)) && len(out.RedFlags) > 1:
 		p.Add(flags.field, FieldConflict, fmt.Sprintf("%q cannot be chosen together with another answer", flags.exclusive))
 	}
 	pain := intakeSpec("intake.pain_severity")
 	if in.PainSeverity == nil {
-		p.Check(!pain.required, pain.field, FieldRequired, "is required")
+		p.Check(!required(pain), pain.field, FieldRequired, "is required")
 	} else if msg := fmt.Sprintf("must be between %d and %d", *pain.min, *pain.max); p.CheckLimit(*in.PainSeverity >= *pain.min, pain.field, FieldTooSmall, *pain.min, msg) &&
 		p.CheckLimit(*in.PainSeverity <= *pain.max, pain.field, FieldTooLarge, *pain.max, msg) {
-		out.PainSeverity = *in.PainSeverity
+		v := *in.PainSeverity
+		out.PainSeverity = &v
 	}
 	relief := intakeSpec("intake.relieved_by")
 	out.RelievedBy = typedSlice[Relief](parseAnswers(p, relief.field, in.RelievedBy, relief.options))
@@ -180,7 +211,7 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 	spasm := intakeSpec("intake.spasm_frequency")
 	switch {
 	case in.SpasmFrequency == "":
-		p.Check(!spasm.required, spasm.field, FieldRequired, "is required")
+		p.Check(!required(spasm), spasm.field, FieldRequired, "is required")
 	case slices.Contains(spasm.options, in.SpasmFrequency):
 		out.SpasmFrequency = SpasmFrequency(in.SpasmFrequency)
 	default:
@@ -189,20 +220,24 @@ func parseIntake(p *Problems, in IntakeInput, today, dob Date) Intake {
 
 	activity := intakeSpec("intake.recent_physical_activity")
 	if in.RecentPhysicalActivity != nil {
-		out.RecentPhysicalActivity = *in.RecentPhysicalActivity
+		v := *in.RecentPhysicalActivity
+		out.RecentPhysicalActivity = &v
 	} else {
-		p.Check(!activity.required, activity.field, FieldRequired, "is required")
+		p.Check(!required(activity), activity.field, FieldRequired, "is required")
 	}
 	details := intakeSpec("intake.activity_details")
 	if in.ActivityDetails != nil {
 		out.ActivityDetails = strings.TrimSpace(*in.ActivityDetails)
-		checkText(p, details.field, out.ActivityDetails, details.required, details.maxLength, true)
+		checkText(p, details.field, out.ActivityDetails, required(details), details.maxLength, true)
 	}
 	reason := intakeSpec("intake.reason")
 	if in.Reason != nil {
 		out.Reason = strings.TrimSpace(*in.Reason)
+		// Sent, it must say something, on the phone too.
+		checkText(p, reason.field, out.Reason, true, reason.maxLength, true)
+	} else {
+		p.Check(!required(reason), reason.field, FieldRequired, "is required")
 	}
-	checkText(p, reason.field, out.Reason, reason.required, reason.maxLength, true)
 	return out
 }
 

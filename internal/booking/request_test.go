@@ -42,9 +42,9 @@ func TestParseRequestValid(t *testing.T) {
 		t.Errorf("DateOfBirth = %s, want %s", got, want)
 	}
 	in := r.Intake
-	if in.PainSeverity != 7 || !slices.Equal(in.RelievedBy, []booking.Relief{booking.ReliefHeatOrIce, booking.ReliefPosition}) ||
+	if in.PainSeverity == nil || *in.PainSeverity != 7 || !slices.Equal(in.RelievedBy, []booking.Relief{booking.ReliefHeatOrIce, booking.ReliefPosition}) ||
 		in.PainStartedOn == nil || in.PainStartedOn.String() != "2026-11-01" || in.SpasmFrequency != booking.SpasmDaily ||
-		!in.RecentPhysicalActivity || in.Reason != "lower back spasms" {
+		in.RecentPhysicalActivity == nil || !*in.RecentPhysicalActivity || in.Reason != "lower back spasms" {
 		t.Errorf("Intake = %+v", in)
 	}
 	if got, want := r.Consent, (booking.Consent{PrivacyPolicyAccepted: true, ContactBySMS: true}); got != want {

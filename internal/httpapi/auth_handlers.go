@@ -11,7 +11,8 @@ import (
 	"github.com/clinic/consult/internal/auth"
 )
 
-// Login starts a staff session.
+// Login starts a staff session; with refresh_in_cookie the refresh token
+// goes in a cookie (see setRefreshCookie) instead of the body.
 func (s *Server) Login(c *gin.Context) {
 	var in api.LoginRequest
 	if !s.decodeJSON(c, &in) {
@@ -22,32 +23,45 @@ func (s *Server) Login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, sessionJSON(sess))
-}
-
-// RefreshToken rotates a refresh token into a new session.
-func (s *Server) RefreshToken(c *gin.Context) {
-	var in api.RefreshRequest
-	if !s.decodeJSON(c, &in) {
+	if deref(in.RefreshInCookie) {
+		setRefreshCookie(c, sess.RefreshToken, sess.RefreshExpiresIn)
+		c.JSON(http.StatusOK, sessionJSON(sess, false))
 		return
 	}
-	sess, err := s.auth.Refresh(c.Request.Context(), in.RefreshToken, c.ClientIP())
+	c.JSON(http.StatusOK, sessionJSON(sess, true))
+}
+
+// RefreshToken rotates a refresh token, from the body or else from the
+// cookie, into a new session, answered the way it came.
+func (s *Server) RefreshToken(c *gin.Context, params api.RefreshTokenParams) {
+	token, fromCookie, ok := s.refreshCredential(c, params.UnderscoreUnderscoreSecureRefresh, params.XRequestedWith)
+	if !ok {
+		return
+	}
+	sess, err := s.auth.Refresh(c.Request.Context(), token, c.ClientIP())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, sessionJSON(sess))
+	if fromCookie {
+		setRefreshCookie(c, sess.RefreshToken, sess.RefreshExpiresIn)
+	}
+	c.JSON(http.StatusOK, sessionJSON(sess, !fromCookie))
 }
 
-// Logout ends the session of a refresh token.
-func (s *Server) Logout(c *gin.Context) {
-	var in api.RefreshRequest
-	if !s.decodeJSON(c, &in) {
+// Logout ends the session of a refresh token, from the body or else from
+// the cookie, which it then clears.
+func (s *Server) Logout(c *gin.Context, params api.LogoutParams) {
+	token, fromCookie, ok := s.refreshCredential(c, params.UnderscoreUnderscoreSecureRefresh, params.XRequestedWith)
+	if !ok {
 		return
 	}
-	if err := s.auth.Logout(c.Request.Context(), in.RefreshToken, c.ClientIP()); err != nil {
+	if err := s.auth.Logout(c.Request.Context(), token, c.ClientIP()); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if fromCookie {
+		setRefreshCookie(c, "", 0)
 	}
 	c.Status(http.StatusNoContent)
 }
@@ -171,11 +185,17 @@ func (s *Server) ListAuditEvents(c *gin.Context, params api.ListAuditEventsParam
 	c.JSON(http.StatusOK, out)
 }
 
-func sessionJSON(s auth.Session) api.TokenResponse {
-	return api.TokenResponse{
+// sessionJSON is a session's answer; withRefresh is false when the refresh
+// token travels in the cookie instead.
+func sessionJSON(s auth.Session, withRefresh bool) api.TokenResponse {
+	out := api.TokenResponse{
 		AccessToken: s.AccessToken, TokenType: "Bearer", ExpiresIn: int(s.ExpiresIn.Seconds()),
-		RefreshToken: s.RefreshToken, Staff: staffJSON(s.Staff),
+		Staff: staffJSON(s.Staff),
 	}
+	if withRefresh {
+		out.RefreshToken = &s.RefreshToken
+	}
+	return out
 }
 
 func staffJSON(s auth.Staff) api.Staff {

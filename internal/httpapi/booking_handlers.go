@@ -115,7 +115,11 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 }
 
 // GetBooking returns the staff view of a booking with its ETag.
-func (s *Server) GetBooking(c *gin.Context, id uuid.UUID) {
+func (s *Server) GetBooking(c *gin.Context, key api.BookingKey) {
+	id, ok := s.bookingID(c, key)
+	if !ok {
+		return
+	}
 	b, slot, err := s.store.Booking(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
@@ -126,8 +130,12 @@ func (s *Server) GetBooking(c *gin.Context, id uuid.UUID) {
 }
 
 // UpdateBooking changes notes and contact details under If-Match.
-func (s *Server) UpdateBooking(c *gin.Context, id uuid.UUID, params api.UpdateBookingParams) {
+func (s *Server) UpdateBooking(c *gin.Context, key api.BookingKey, params api.UpdateBookingParams) {
 	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	id, ok := s.bookingID(c, key)
 	if !ok {
 		return
 	}
@@ -196,12 +204,12 @@ func parseIfMatch(h string) (version int, anyVersion bool, ok bool) {
 }
 
 // ConfirmBooking: pending -> confirmed.
-func (s *Server) ConfirmBooking(c *gin.Context, id uuid.UUID) {
-	s.transition(c, id, booking.ActionConfirm, "")
+func (s *Server) ConfirmBooking(c *gin.Context, key api.BookingKey) {
+	s.transition(c, key, booking.ActionConfirm, "")
 }
 
 // DeclineBooking: pending -> declined, with a reason.
-func (s *Server) DeclineBooking(c *gin.Context, id uuid.UUID) {
+func (s *Server) DeclineBooking(c *gin.Context, key api.BookingKey) {
 	var in api.DeclineRequest
 	if !s.decodeJSON(c, &in) {
 		return
@@ -210,36 +218,36 @@ func (s *Server) DeclineBooking(c *gin.Context, id uuid.UUID) {
 		s.fail(c, booking.Invalid("reason", booking.FieldRequired, "is required"))
 		return
 	}
-	s.transition(c, id, booking.ActionDecline, in.Reason)
+	s.transition(c, key, booking.ActionDecline, in.Reason)
 }
 
 // CancelBooking: pending or confirmed -> cancelled, at any time.
-func (s *Server) CancelBooking(c *gin.Context, id uuid.UUID) {
+func (s *Server) CancelBooking(c *gin.Context, key api.BookingKey) {
 	var in api.CancelRequest
 	if !s.decodeOptionalJSON(c, &in) {
 		return
 	}
-	s.transition(c, id, booking.ActionCancel, deref(in.Reason))
+	s.transition(c, key, booking.ActionCancel, deref(in.Reason))
 }
 
 // CheckInBooking: confirmed -> checked_in.
-func (s *Server) CheckInBooking(c *gin.Context, id uuid.UUID) {
-	s.transition(c, id, booking.ActionCheckIn, "")
+func (s *Server) CheckInBooking(c *gin.Context, key api.BookingKey) {
+	s.transition(c, key, booking.ActionCheckIn, "")
 }
 
 // CompleteBooking: checked_in -> completed.
-func (s *Server) CompleteBooking(c *gin.Context, id uuid.UUID) {
-	s.transition(c, id, booking.ActionComplete, "")
+func (s *Server) CompleteBooking(c *gin.Context, key api.BookingKey) {
+	s.transition(c, key, booking.ActionComplete, "")
 }
 
 // MarkNoShowBooking: confirmed -> no_show.
-func (s *Server) MarkNoShowBooking(c *gin.Context, id uuid.UUID) {
-	s.transition(c, id, booking.ActionNoShow, "")
+func (s *Server) MarkNoShowBooking(c *gin.Context, key api.BookingKey) {
+	s.transition(c, key, booking.ActionNoShow, "")
 }
 
 // RevertBooking: checked_in or no_show -> confirmed, with a reason, until
 // the end of the appointment's local day.
-func (s *Server) RevertBooking(c *gin.Context, id uuid.UUID) {
+func (s *Server) RevertBooking(c *gin.Context, key api.BookingKey) {
 	var in api.RevertRequest
 	if !s.decodeJSON(c, &in) {
 		return
@@ -248,15 +256,19 @@ func (s *Server) RevertBooking(c *gin.Context, id uuid.UUID) {
 		s.fail(c, booking.Invalid("reason", booking.FieldRequired, "is required"))
 		return
 	}
-	s.transition(c, id, booking.ActionRevert, in.Reason)
+	s.transition(c, key, booking.ActionRevert, in.Reason)
 }
 
 // transition applies action for the calling staff member. The store reads
 // the booking under a lock and saves with a compare-and-swap, so of two
 // concurrent calls the second sees the first's result: two confirmations
 // give one 200 and one 409 invalid_transition.
-func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action, reason string) {
+func (s *Server) transition(c *gin.Context, key api.BookingKey, action booking.Action, reason string) {
 	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	id, ok := s.bookingID(c, key)
 	if !ok {
 		return
 	}
@@ -289,8 +301,12 @@ func (s *Server) transition(c *gin.Context, id uuid.UUID, action booking.Action,
 // RescheduleBooking moves a booking for staff: any open slot with a place,
 // of the same consultation type, at any time (no public window, any
 // provider or location).
-func (s *Server) RescheduleBooking(c *gin.Context, id uuid.UUID) {
+func (s *Server) RescheduleBooking(c *gin.Context, key api.BookingKey) {
 	p, ok := s.principal(c)
+	if !ok {
+		return
+	}
+	id, ok := s.bookingID(c, key)
 	if !ok {
 		return
 	}
@@ -311,7 +327,11 @@ func (s *Server) RescheduleBooking(c *gin.Context, id uuid.UUID) {
 }
 
 // ListBookingEvents returns a booking's history, oldest first.
-func (s *Server) ListBookingEvents(c *gin.Context, id uuid.UUID) {
+func (s *Server) ListBookingEvents(c *gin.Context, key api.BookingKey) {
+	id, ok := s.bookingID(c, key)
+	if !ok {
+		return
+	}
 	events, err := s.store.BookingEvents(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
@@ -349,12 +369,17 @@ func patientJSON(p booking.Patient) api.Patient {
 	}
 }
 
-func intakeJSON(in booking.Intake) api.Intake {
-	out := api.Intake{
+// intakeJSON is the answers as recorded; a question not asked on a phone
+// booking is left out.
+func intakeJSON(in booking.Intake) api.IntakeAnswers {
+	out := api.IntakeAnswers{
 		RedFlags:     make([]api.RedFlag, 0, len(in.RedFlags)),
-		PainSeverity: in.PainSeverity, SpasmFrequency: api.SpasmFrequency(in.SpasmFrequency),
-		RecentPhysicalActivity: in.RecentPhysicalActivity, ActivityDetails: nonEmpty(in.ActivityDetails),
-		Reason: in.Reason,
+		PainSeverity: in.PainSeverity, RecentPhysicalActivity: in.RecentPhysicalActivity,
+		ActivityDetails: nonEmpty(in.ActivityDetails), Reason: nonEmpty(in.Reason),
+	}
+	if in.SpasmFrequency != "" {
+		f := api.SpasmFrequency(in.SpasmFrequency)
+		out.SpasmFrequency = &f
 	}
 	for _, f := range in.RedFlags {
 		out.RedFlags = append(out.RedFlags, api.RedFlag(f))
@@ -387,7 +412,23 @@ func (s *Server) bookingJSON(b booking.Booking, slot booking.Slot) api.Booking {
 		ProviderName: b.Snapshot.ProviderName, LocationName: b.Snapshot.LocationName,
 		LocationAddress: b.Snapshot.LocationAddress, ConsultationTypeName: b.Snapshot.ConsultationTypeName,
 		PatientId: uuidOrNil(b.PatientID), Triage: triageJSON(b), Locale: localeJSON(b.Locale),
+		PhoneConsent: phoneConsentJSON(b.Consent.ByPhone),
 	}
+}
+
+// phoneConsentJSON is who took a phone booking's consent and when, for
+// staff only; nil for a web booking.
+func phoneConsentJSON(c *booking.PhoneConsent) *struct {
+	At      time.Time          `json:"at"`
+	StaffId openapi_types.UUID `json:"staff_id"`
+} {
+	if c == nil {
+		return nil
+	}
+	return &struct {
+		At      time.Time          `json:"at"`
+		StaffId openapi_types.UUID `json:"staff_id"`
+	}{At: c.At.UTC(), StaffId: c.StaffID}
 }
 
 // triageJSON is a booking's triage, for staff only: the public views never

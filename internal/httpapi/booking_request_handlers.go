@@ -298,6 +298,7 @@ type intakeBody struct {
 
 type consentBody struct {
 	PrivacyPolicyAccepted jsonValue[bool] `json:"privacy_policy_accepted"`
+	GivenByPhone          jsonValue[bool] `json:"given_by_phone"` // staff only (StaffConsentInput)
 	ContactBySMS          jsonValue[bool] `json:"contact_by_sms"`
 	ContactByEmail        jsonValue[bool] `json:"contact_by_email"`
 }
@@ -430,9 +431,10 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		field("consent.privacy_policy_accepted", cs.PrivacyPolicyAccepted.bad, aBool)
 		field("consent.contact_by_sms", cs.ContactBySMS.bad, aBool)
 		field("consent.contact_by_email", cs.ContactByEmail.bad, aBool)
+		field("consent.given_by_phone", cs.GivenByPhone.bad, aBool)
 		in.Consent = booking.ConsentInput{
-			PrivacyPolicyAccepted: ptrIf(cs.PrivacyPolicyAccepted),
-			ContactBySMS:          ptrIf(cs.ContactBySMS), ContactByEmail: ptrIf(cs.ContactByEmail),
+			PrivacyPolicyAccepted: ptrIf(cs.PrivacyPolicyAccepted), GivenByPhone: ptrIf(cs.GivenByPhone),
+			ContactBySMS: ptrIf(cs.ContactBySMS), ContactByEmail: ptrIf(cs.ContactByEmail),
 		}
 	}
 
@@ -450,7 +452,12 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		}
 	}
 	var checks []error
-	out.req, err = booking.ParseRequest(in, now)
+	if staff {
+		// A phone booking: the intake the caller gave, consent by phone.
+		out.req, err = booking.ParseStaffRequest(in, now)
+	} else {
+		out.req, err = booking.ParseRequest(in, now)
+	}
 	checks = append(checks, err)
 	if staff {
 		field("status", body.Status.bad, aString)

@@ -94,3 +94,26 @@ func (s *Store) BookingEvents(ctx context.Context, id uuid.UUID) ([]booking.Even
 	}
 	return out, nil
 }
+
+// BookingIDByReference returns the id of the booking with reference (as a
+// person typed it; see booking.NormalizeReference), for staff, who may open
+// any booking: no manage token is asked. An unknown or malformed reference
+// is booking.ErrNotFound.
+func (s *Store) BookingIDByReference(ctx context.Context, reference string) (uuid.UUID, error) {
+	ref, ok := booking.NormalizeReference(reference)
+	if !ok {
+		return uuid.Nil, fmt.Errorf("booking by reference: %w", booking.ErrNotFound)
+	}
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&bookingRow{}).Where("reference = ?", ref).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return uuid.Nil, fmt.Errorf("booking by reference: %w", err)
+	}
+	if len(ids) == 0 {
+		return uuid.Nil, fmt.Errorf("booking by reference: %w", booking.ErrNotFound)
+	}
+	id, err := uuid.Parse(ids[0])
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("booking by reference %s: %w", ref, err)
+	}
+	return id, nil
+}

@@ -53,16 +53,17 @@ type bookingRow struct {
 func (bookingRow) TableName() string { return "bookings" }
 
 // intakeJSON is the intake column: the answers as JSON, in the API's names.
+// A question not asked (a phone booking) is left out.
 type intakeJSON struct {
 	RedFlags               []string `json:"red_flags,omitempty"`
-	PainSeverity           int      `json:"pain_severity"`
+	PainSeverity           *int     `json:"pain_severity,omitempty"`
 	RelievedBy             []string `json:"relieved_by"`
 	PainStartedOn          string   `json:"pain_started_on,omitempty"`
 	PreExistingConditions  []string `json:"pre_existing_conditions"`
-	SpasmFrequency         string   `json:"spasm_frequency"`
-	RecentPhysicalActivity bool     `json:"recent_physical_activity"`
+	SpasmFrequency         string   `json:"spasm_frequency,omitempty"`
+	RecentPhysicalActivity *bool    `json:"recent_physical_activity,omitempty"`
 	ActivityDetails        string   `json:"activity_details,omitempty"`
-	Reason                 string   `json:"reason"`
+	Reason                 string   `json:"reason,omitempty"`
 }
 
 func strs[T ~string](in []T) []string {
@@ -167,9 +168,10 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 			FirstName: r.PatientFirstName, LastName: r.PatientLastName, DateOfBirth: dob,
 			Phone: r.PatientPhone, Email: r.PatientEmail,
 		},
-		Intake:  intake,
-		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
-		Notes:   r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
+		Intake: intake,
+		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail,
+			ByPhone: r.phoneConsent()},
+		Notes: r.Notes, CancellationReason: r.CancellationReason, Version: r.Version, ManageTokenHash: r.ManageTokenHash,
 		Locale: localeOrDefault(r.Locale),
 		Snapshot: booking.Snapshot{
 			ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
@@ -177,6 +179,22 @@ func (r bookingRow) toDomain() (booking.Booking, error) {
 		},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PatientID: derefUUID(parseUUIDPtr(r.PatientID)),
 	}, nil
+}
+
+// phoneConsent is who took a phone booking's consent and when. A phone
+// booking is made in one step by one staff member, whose consent record is
+// the booking's creation: created_by_staff_id and created_at already hold
+// it, so no column repeats them. Web bookings, and rows without a creator,
+// have none.
+func (r bookingRow) phoneConsent() *booking.PhoneConsent {
+	if booking.Source(r.Source) != booking.SourcePhone || r.CreatedByStaffID == nil {
+		return nil
+	}
+	id, err := uuid.Parse(*r.CreatedByStaffID)
+	if err != nil {
+		return nil
+	}
+	return &booking.PhoneConsent{StaffID: id, At: r.CreatedAt.UTC()}
 }
 
 func derefUUID(id *uuid.UUID) uuid.UUID {
