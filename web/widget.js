@@ -736,7 +736,7 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       // No hold when the day's hold share was reached: nothing is kept.
       const expires = this.held ? timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at)) : null;
       const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
-      this.errorSummary = h("div", { class: "notice warn", role: "alert" });
+      this.errorSummary = h("div", { class: "notice warn", role: "alert", tabindex: "-1" });
       const intake = this.form.map((q) => this.question(q));
       const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
         h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
@@ -847,8 +847,11 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           this.showFieldErrors(formEl, e.fields);
         } else if (e.code === "patient_limit_reached") {
           // Not the slot's fault: the details stay, with the way to book
-          // by phone.
+          // by phone. The message heads a long form whose button is at its
+          // foot: the focus goes to it, so that it is seen, and the next
+          // Tab reaches the number.
           this.errorSummary.replaceChildren(this.callClinic(t.patientLimit(e.limit || 3)));
+          this.errorSummary.focus();
           this.announce(this.errorSummary.textContent);
         } else if (e.status === 409 || e.status === 404) {
           // The slot or the hold is gone: back to the times, without it.
