@@ -60,7 +60,9 @@
       offline: "We could not reach the clinic. Check your connection and try again; you will not be booked twice.",
       tooMany: (s) => `Too many attempts. Please try again in ${s} seconds.`,
       holdLimit: (s) => `You are already holding other times. Book one of them, or try again in ${s} seconds.`,
-      patientLimit: (n) => `You already have ${n} upcoming appointments booked online, as many as one patient may have.`,
+      patientLimit: (n) => (n === 1
+        ? "You already have 1 upcoming appointment booked online, as many as one patient may have."
+        : `You already have ${n} upcoming appointments booked online, as many as one patient may have.`),
       failed: "Something went wrong. Please try again, or call the clinic.",
       failedCall: (phone) => `Something went wrong. Please try again, or call the clinic: ${phone}.`,
       tryAgain: "Try again",
@@ -157,7 +159,9 @@
       offline: "No pudimos contactar con la clínica. Compruebe su conexión e inténtelo de nuevo; no se reservará dos veces.",
       tooMany: (s) => `Demasiados intentos. Inténtelo de nuevo en ${s} segundos.`,
       holdLimit: (s) => `Ya tiene otras horas guardadas. Reserve una de ellas o inténtelo de nuevo en ${s} segundos.`,
-      patientLimit: (n) => `Ya tiene ${n} citas próximas reservadas en línea, tantas como puede tener un paciente.`,
+      patientLimit: (n) => (n === 1
+        ? "Ya tiene 1 cita próxima reservada en línea, tantas como puede tener un paciente."
+        : `Ya tiene ${n} citas próximas reservadas en línea, tantas como puede tener un paciente.`),
       failed: "Algo salió mal. Inténtelo de nuevo o llame a la clínica.",
       failedCall: (phone) => `Algo salió mal. Inténtelo de nuevo o llame a la clínica: ${phone}.`,
       tryAgain: "Reintentar",
@@ -729,13 +733,14 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.step = "details";
       const t = this.t;
       const slot = this.chosen;
-      const expires = timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at));
+      // No hold when the day's hold share was reached: nothing is kept.
+      const expires = this.held ? timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at)) : null;
       const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
-      this.errorSummary = h("div", { class: "notice warn", role: "alert" });
+      this.errorSummary = h("div", { class: "notice warn", role: "alert", tabindex: "-1" });
       const intake = this.form.map((q) => this.question(q));
       const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
         h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
-        h("p", { class: "help" }, t.heldUntil(expires)),
+        expires ? h("p", { class: "help" }, t.heldUntil(expires)) : null,
         late ? h("p", { class: "notice warn" }, t.lateWarning(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
         this.errorSummary,
         h("fieldset", {}, h("legend", {}, t.details),
@@ -842,8 +847,11 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           this.showFieldErrors(formEl, e.fields);
         } else if (e.code === "patient_limit_reached") {
           // Not the slot's fault: the details stay, with the way to book
-          // by phone.
+          // by phone. The message heads a long form whose button is at its
+          // foot: the focus goes to it, so that it is seen, and the next
+          // Tab reaches the number.
           this.errorSummary.replaceChildren(this.callClinic(t.patientLimit(e.limit || 3)));
+          this.errorSummary.focus();
           this.announce(this.errorSummary.textContent);
         } else if (e.status === 409 || e.status === 404) {
           // The slot or the hold is gone: back to the times, without it.
