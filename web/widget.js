@@ -860,6 +860,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
           this.chooseSlot(e.code === "hold_expired" ? t.holdExpired : t.slotGone);
         } else {
           this.errorSummary.textContent = this.message(e);
+          // At the top of a long form: the focus brings it into view.
+          this.errorSummary.focus();
           this.announce(this.errorSummary.textContent);
         }
       } finally {
