@@ -729,13 +729,15 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.step = "details";
       const t = this.t;
       const slot = this.chosen;
-      const expires = timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at));
+      // Without a hold (the day's hold share was reached) nothing keeps the
+      // time: the request itself takes it, or says it is gone.
+      const expires = this.held ? timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at)) : null;
       const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
       this.errorSummary = h("div", { class: "notice warn", role: "alert" });
       const intake = this.form.map((q) => this.question(q));
       const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
         h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
-        h("p", { class: "help" }, t.heldUntil(expires)),
+        expires ? h("p", { class: "help", "data-held-until": this.held.expires_at }, t.heldUntil(expires)) : null,
         late ? h("p", { class: "notice warn" }, t.lateWarning(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
         this.errorSummary,
         h("fieldset", {}, h("legend", {}, t.details),
