@@ -156,7 +156,7 @@ func catalog(ctx context.Context, st *store.Store, now time.Time) (bool, error) 
 	}
 	for _, l := range []booking.Location{
 		{ID: LocationMain, Name: "Main office", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017", Timezone: Timezone,
-			Translations: booking.Translations{"es": {Name: "Consulta principal"}}},
+			Translations: booking.Translations{"es": {Name: "Centro principal"}}},
 		{ID: LocationTele, Name: "Telehealth", Address: "Video visit; the link is sent by email", Timezone: Timezone,
 			Translations: booking.Translations{"es": {Name: "Teleconsulta"}}},
 	} {
