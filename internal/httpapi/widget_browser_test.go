@@ -761,7 +761,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	b.wait("formulario otra vez", q(`form`)+` !== null`)
 	for _, js := range []string{
 		fill("patient.first_name", "Luis"), fill("patient.last_name", "García"), fill("patient.date_of_birth", "1975-01-31"),
-		fill("patient.phone", "+34 612 345 678"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
+		fill("patient.phone", "+34 612 345 678"), check("intake.red_flags", "none"), check("intake.pain_severity", "3"), check("intake.spasm_frequency", "weekly"),
 		check("intake.recent_physical_activity", "false"), fill("intake.reason", "dolor lumbar"),
 		check("consent.privacy_policy_accepted", "true"),
 	} {
