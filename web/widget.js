@@ -329,7 +329,7 @@ h2:focus { outline: 2px solid var(--clinic-accent, #0b5cad); outline-offset: 2px
 p { margin: .4rem 0; }
 button, .button { font: inherit; cursor: pointer; border-radius: var(--clinic-radius, 8px); padding: .6rem 1rem;
   border: 2px solid var(--clinic-accent, #0b5cad); background: var(--clinic-accent, #0b5cad); color: var(--clinic-accent-fg, #ffffff);
-  min-height: 44px; text-decoration: none; display: inline-block; }
+  min-height: 44px; text-decoration: none; display: inline-block; text-align: center; }
 button.secondary, .button.secondary { background: transparent; color: var(--clinic-accent, #0b5cad); }
 button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible, a:focus-visible {
   outline: 3px solid var(--clinic-focus, #f5a000); outline-offset: 2px; }
@@ -780,8 +780,10 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     check(name, label, required) {
       const id = "f-" + name.replace(/\W/g, "-");
       return h("div", { class: "field", dataset: { field: name } },
+        // The label's words and its star in one box: as flex items of their
+        // own, the star would sit at the far edge, away from the words.
         h("label", { class: "check", for: id }, h("input", { type: "checkbox", id, name, value: "true", "aria-describedby": errId(name), "aria-required": required ? "true" : false }),
-          label, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : ""),
+          h("span", {}, label, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : "")),
         h("p", { class: "error", id: errId(name) }));
     }
 
