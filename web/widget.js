@@ -333,7 +333,7 @@ h2:focus { outline: 2px solid var(--clinic-accent, #0b5cad); outline-offset: 2px
 p { margin: .4rem 0; }
 button, .button { font: inherit; cursor: pointer; border-radius: var(--clinic-radius, 8px); padding: .6rem 1rem;
   border: 2px solid var(--clinic-accent, #0b5cad); background: var(--clinic-accent, #0b5cad); color: var(--clinic-accent-fg, #ffffff);
-  min-height: 44px; text-decoration: none; display: inline-block; }
+  min-height: 44px; text-decoration: none; display: inline-block; text-align: center; }
 button.secondary, .button.secondary { background: transparent; color: var(--clinic-accent, #0b5cad); }
 button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible, a:focus-visible {
   outline: 3px solid var(--clinic-focus, #f5a000); outline-offset: 2px; }
@@ -733,14 +733,15 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.step = "details";
       const t = this.t;
       const slot = this.chosen;
-      // No hold when the day's hold share was reached: nothing is kept.
+      // Without a hold (the day's hold share was reached) nothing keeps the
+      // time: the request itself takes it, or says it is gone.
       const expires = this.held ? timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at)) : null;
       const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
       this.errorSummary = h("div", { class: "notice warn", role: "alert", tabindex: "-1" });
       const intake = this.form.map((q) => this.question(q));
       const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
         h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
-        expires ? h("p", { class: "help" }, t.heldUntil(expires)) : null,
+        expires ? h("p", { class: "help", "data-held-until": this.held.expires_at }, t.heldUntil(expires)) : null,
         late ? h("p", { class: "notice warn" }, t.lateWarning(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
         this.errorSummary,
         h("fieldset", {}, h("legend", {}, t.details),
@@ -783,8 +784,10 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     check(name, label, required) {
       const id = "f-" + name.replace(/\W/g, "-");
       return h("div", { class: "field", dataset: { field: name } },
+        // The label's words and its star in one box: as flex items of their
+        // own, the star would sit at the far edge, away from the words.
         h("label", { class: "check", for: id }, h("input", { type: "checkbox", id, name, value: "true", "aria-describedby": errId(name), "aria-required": required ? "true" : false }),
-          label, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : ""),
+          h("span", {}, label, required ? h("span", { class: "sr-only" }, ` (${this.t.required})`) : null, required ? " *" : "")),
         h("p", { class: "error", id: errId(name) }));
     }
 

@@ -155,8 +155,10 @@ func catalog(ctx context.Context, st *store.Store, now time.Time) (bool, error) 
 		return false, err
 	}
 	for _, l := range []booking.Location{
-		{ID: LocationMain, Name: "Main office", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017", Timezone: Timezone},
-		{ID: LocationTele, Name: "Telehealth", Address: "Video visit; the link is sent by email", Timezone: Timezone},
+		{ID: LocationMain, Name: "Main office", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017", Timezone: Timezone,
+			Translations: booking.Translations{"es": {Name: "Centro principal"}}},
+		{ID: LocationTele, Name: "Telehealth", Address: "Video visit; the link is sent by email", Timezone: Timezone,
+			Translations: booking.Translations{"es": {Name: "Teleconsulta"}}},
 	} {
 		l.Active, l.CreatedAt = true, now
 		if err := st.CreateLocation(ctx, l); err != nil {
@@ -164,10 +166,14 @@ func catalog(ctx context.Context, st *store.Store, now time.Time) (bool, error) 
 		}
 	}
 	for _, ct := range []booking.ConsultationType{
-		{ID: TypeNewPatient, Name: "New patient consultation", Description: "First visit: history, examination and a treatment plan.", DurationMinutes: 45, RequiresConfirmation: true},
-		{ID: TypeFollowUp, Name: "Follow-up", Description: "Review of progress, imaging or a treatment plan.", DurationMinutes: 20},
-		{ID: TypeTelehealth, Name: "Telehealth consultation", Description: "A video consultation from home.", DurationMinutes: 30},
-		{ID: TypeSecondOpion, Name: "Second opinion", Description: "A surgeon's opinion on a diagnosis or a proposed surgery; bring your imaging.", DurationMinutes: 60, RequiresConfirmation: true},
+		{ID: TypeNewPatient, Name: "New patient consultation", Description: "First visit: history, examination and a treatment plan.", DurationMinutes: 45, RequiresConfirmation: true,
+			Translations: booking.Translations{"es": {Name: "Primera consulta", Description: "Primera visita: historia clínica, exploración y plan de tratamiento."}}},
+		{ID: TypeFollowUp, Name: "Follow-up", Description: "Review of progress, imaging or a treatment plan.", DurationMinutes: 20,
+			Translations: booking.Translations{"es": {Name: "Revisión", Description: "Revisión de la evolución, de las pruebas de imagen o del plan de tratamiento."}}},
+		{ID: TypeTelehealth, Name: "Telehealth consultation", Description: "A video consultation from home.", DurationMinutes: 30,
+			Translations: booking.Translations{"es": {Name: "Consulta por vídeo", Description: "Una consulta por videollamada desde casa."}}},
+		{ID: TypeSecondOpion, Name: "Second opinion", Description: "A surgeon's opinion on a diagnosis or a proposed surgery; bring your imaging.", DurationMinutes: 60, RequiresConfirmation: true,
+			Translations: booking.Translations{"es": {Name: "Segunda opinión", Description: "La opinión de un cirujano sobre un diagnóstico o una cirugía propuesta; traiga sus pruebas de imagen."}}},
 	} {
 		ct.Active, ct.CreatedAt = true, now
 		if err := st.CreateConsultationType(ctx, ct); err != nil {

@@ -49,5 +49,24 @@ func TestSeedIsIdempotentAndUsable(t *testing.T) {
 		if err != nil || len(providers) != 3 {
 			t.Errorf("providers: got %d (%v), want 3", len(providers), err)
 		}
+		// The widget speaks Spanish: so does the demo's catalogue.
+		types, err := st.ListConsultationTypes(ctx, false)
+		if err != nil || len(types) == 0 {
+			t.Fatalf("consultation types: got %d (%v), want some", len(types), err)
+		}
+		for _, ct := range types {
+			if es := ct.Localized("es"); es.Name == ct.Name || es.Description == ct.Description {
+				t.Errorf("consultation type %q in Spanish: %q, %q; want a translated name and description", ct.Name, es.Name, es.Description)
+			}
+		}
+		locations, err := st.ListLocations(ctx, false)
+		if err != nil || len(locations) == 0 {
+			t.Fatalf("locations: got %d (%v), want some", len(locations), err)
+		}
+		for _, l := range locations {
+			if es := l.Localized("es"); es.Name == l.Name {
+				t.Errorf("location %q in Spanish: %q, want a translated name", l.Name, es.Name)
+			}
+		}
 	})
 }
