@@ -905,7 +905,12 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       for (const field of fields) {
         formEl.querySelectorAll(`input[name="${field}"]`).forEach((el) => el.addEventListener("change", () => {
           const fired = this.triageOutcome(formEl);
-          if (fired.length) this.emergency(fired.map((r) => r.message).join("\n\n"));
+          if (fired.length) {
+            this.emergency(fired.map((r) => r.message).join("\n\n"));
+            // Nothing was sent: count the screen for the clinic, anonymously
+            // (the server counts the requests it refuses itself).
+            api("POST", "/v1/intake-form/emergency-screens").catch(() => {});
+          }
         }));
       }
     }

@@ -1036,6 +1036,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/intake-form/emergency-screens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count an emergency screen a front end showed
+         * @description A front end that follows the form's `triage_rules` stops a patient
+         *     whose answers are an `emergency` before any booking request is
+         *     sent, and shows what to do now. It then calls this, with no body,
+         *     so that the clinic's anonymous count of emergency answers
+         *     (`triage_emergency_screens_total` on `/metrics`, beside
+         *     `triage_refusals_total` for the requests the server refused)
+         *     includes them. Nothing about the patient, the answers or the rules
+         *     is sent or kept. Counted under the public rate limit
+         *     (`PUBLIC_RATE_LIMIT`).
+         */
+        post: operations["countEmergencyScreen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/intake-form/versions/{version}": {
         parameters: {
             query?: never;
@@ -6352,6 +6380,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    countEmergencyScreen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -4520,6 +4520,21 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 	GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CountEmergencyScreen Count an emergency screen a front end showed
+	//
+	// A front end that follows the form's `triage_rules` stops a patient
+	// whose answers are an `emergency` before any booking request is
+	// sent, and shows what to do now. It then calls this, with no body,
+	// so that the clinic's anonymous count of emergency answers
+	// (`triage_emergency_screens_total` on `/metrics`, beside
+	// `triage_refusals_total` for the requests the server refused)
+	// includes them. Nothing about the patient, the answers or the rules
+	// is sent or kept. Counted under the public rate limit
+	// (`PUBLIC_RATE_LIMIT`).
+	//
+	// Corresponds with POST /v1/intake-form/emergency-screens (the `CountEmergencyScreen` operationId).
+	CountEmergencyScreen(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetIntakeFormVersion A past version of the intake form
 	//
 	// The intake form as it was served under `version` (the `version` of
@@ -6720,6 +6735,31 @@ func (c *Client) UpdateConsultationType(ctx context.Context, id openapi_types.UU
 // Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 func (c *Client) GetIntakeForm(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetIntakeFormRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountEmergencyScreen Count an emergency screen a front end showed
+//
+// A front end that follows the form's `triage_rules` stops a patient
+// whose answers are an `emergency` before any booking request is
+// sent, and shows what to do now. It then calls this, with no body,
+// so that the clinic's anonymous count of emergency answers
+// (`triage_emergency_screens_total` on `/metrics`, beside
+// `triage_refusals_total` for the requests the server refused)
+// includes them. Nothing about the patient, the answers or the rules
+// is sent or kept. Counted under the public rate limit
+// (`PUBLIC_RATE_LIMIT`).
+//
+// Corresponds with POST /v1/intake-form/emergency-screens (the `CountEmergencyScreen` operationId).
+func (c *Client) CountEmergencyScreen(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountEmergencyScreenRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -10429,6 +10469,33 @@ func NewGetIntakeFormRequest(server string, params *GetIntakeFormParams) (*http.
 	return req, nil
 }
 
+// NewCountEmergencyScreenRequest constructs an http.Request for the CountEmergencyScreen method
+func NewCountEmergencyScreenRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/intake-form/emergency-screens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetIntakeFormVersionRequest constructs an http.Request for the GetIntakeFormVersion method
 func NewGetIntakeFormVersionRequest(server string, version string) (*http.Request, error) {
 	var err error
@@ -13448,6 +13515,23 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/intake-form (the `GetIntakeForm` operationId).
 	GetIntakeFormWithResponse(ctx context.Context, params *GetIntakeFormParams, reqEditors ...RequestEditorFn) (*GetIntakeFormResponse, error)
+
+	// CountEmergencyScreenWithResponse Count an emergency screen a front end showed
+	//
+	// A front end that follows the form's `triage_rules` stops a patient
+	// whose answers are an `emergency` before any booking request is
+	// sent, and shows what to do now. It then calls this, with no body,
+	// so that the clinic's anonymous count of emergency answers
+	// (`triage_emergency_screens_total` on `/metrics`, beside
+	// `triage_refusals_total` for the requests the server refused)
+	// includes them. Nothing about the patient, the answers or the rules
+	// is sent or kept. Counted under the public rate limit
+	// (`PUBLIC_RATE_LIMIT`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/intake-form/emergency-screens (the `CountEmergencyScreen` operationId).
+	CountEmergencyScreenWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountEmergencyScreenResponse, error)
 
 	// GetIntakeFormVersionWithResponse A past version of the intake form
 	//
@@ -17987,6 +18071,75 @@ func (r GetIntakeFormResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetIntakeFormResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CountEmergencyScreenResponse429Headers the declared response headers of an HTTP 429 response for CountEmergencyScreen
+type CountEmergencyScreenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CountEmergencyScreenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CountEmergencyScreenResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CountEmergencyScreenResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CountEmergencyScreenResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CountEmergencyScreenResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CountEmergencyScreenResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CountEmergencyScreenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountEmergencyScreenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountEmergencyScreenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountEmergencyScreenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23086,6 +23239,29 @@ func (c *ClientWithResponses) GetIntakeFormWithResponse(ctx context.Context, par
 	return ParseGetIntakeFormResponse(rsp)
 }
 
+// CountEmergencyScreenWithResponse Count an emergency screen a front end showed
+//
+// A front end that follows the form's `triage_rules` stops a patient
+// whose answers are an `emergency` before any booking request is
+// sent, and shows what to do now. It then calls this, with no body,
+// so that the clinic's anonymous count of emergency answers
+// (`triage_emergency_screens_total` on `/metrics`, beside
+// `triage_refusals_total` for the requests the server refused)
+// includes them. Nothing about the patient, the answers or the rules
+// is sent or kept. Counted under the public rate limit
+// (`PUBLIC_RATE_LIMIT`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/intake-form/emergency-screens (the `CountEmergencyScreen` operationId).
+func (c *ClientWithResponses) CountEmergencyScreenWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountEmergencyScreenResponse, error) {
+	rsp, err := c.CountEmergencyScreen(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountEmergencyScreenResponse(rsp)
+}
+
 // GetIntakeFormVersionWithResponse A past version of the intake form
 //
 // The intake form as it was served under `version` (the `version` of
@@ -27555,6 +27731,69 @@ func ParseGetIntakeFormResponse(rsp *http.Response) (*GetIntakeFormResponse, err
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCountEmergencyScreenResponse parses an HTTP response from a CountEmergencyScreenWithResponse call
+func ParseCountEmergencyScreenResponse(rsp *http.Response) (*CountEmergencyScreenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountEmergencyScreenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CountEmergencyScreenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

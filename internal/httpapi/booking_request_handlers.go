@@ -76,6 +76,18 @@ func (s *Server) refuseTriage(c *gin.Context, err error) {
 	s.fail(c, err)
 }
 
+// CountEmergencyScreen counts an emergency screen that a front end showed
+// from the triage rules before sending any request: the clinic's anonymous
+// count then includes the patients the widget stopped itself. Under the
+// public rate limit, so that a script cannot inflate it cheaply.
+func (s *Server) CountEmergencyScreen(c *gin.Context) {
+	if !s.allowPublic(c) {
+		return
+	}
+	s.prom.triageScreens.Inc()
+	c.Status(http.StatusNoContent)
+}
+
 // GetBookingRequest shows patients their own booking. An unknown reference
 // and a wrong token are the same 404.
 func (s *Server) GetBookingRequest(c *gin.Context, reference string, params api.GetBookingRequestParams) {

@@ -107,6 +107,9 @@ type Metrics struct {
 	// answers: the only trace such a request leaves (no label, no health
 	// data).
 	triageRefusals prometheus.Counter // triage_refusals_total
+	// triageScreens counts the emergency screens front ends showed before
+	// sending anything (countEmergencyScreen): no label, no health data.
+	triageScreens prometheus.Counter // triage_emergency_screens_total
 }
 
 // bookingSources names the routes that create bookings, by where the
@@ -183,9 +186,13 @@ func NewMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*Metri
 			Name: "triage_refusals_total",
 			Help: "Booking requests refused because the intake answers are an emergency (the patient was shown what to do now; nothing was kept).",
 		}),
+		triageScreens: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "triage_emergency_screens_total",
+			Help: "Emergency screens a front end (the widget) showed from the intake form's triage rules before any request was sent; nothing about the patient is sent or kept.",
+		}),
 	}
 	all := []prometheus.Collector{
-		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited, m.triageRefusals,
+		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited, m.triageRefusals, m.triageScreens,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/storetest"
 	"github.com/clinic/consult/internal/webhook"
@@ -287,5 +288,19 @@ func TestTriageFlaggedWebhook(t *testing.T) {
 				t.Errorf("the hook carries the intake: %s", got[0].Body)
 			}
 		})
+	}
+}
+
+// TestCountEmergencyScreen: a front end's emergency screen is counted with
+// nothing sent but the call, and the count is under the public rate limit.
+func TestCountEmergencyScreen(t *testing.T) {
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) { o.PublicRateLimit = 2 })
+	for i, want := range []int{http.StatusNoContent, http.StatusNoContent, http.StatusTooManyRequests} {
+		if r := e.do("POST", "/v1/intake-form/emergency-screens", nil); r.Status != want {
+			t.Errorf("call %d: got %d %s, want %d", i+1, r.Status, r.Body, want)
+		}
+	}
+	if got, want := e.metric("triage_emergency_screens_total"), 2.0; got != want {
+		t.Errorf("triage_emergency_screens_total = %v, want %v", got, want)
 	}
 }

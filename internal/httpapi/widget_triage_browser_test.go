@@ -100,6 +100,18 @@ func TestWidgetEmergencyScreen(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+			// Counted for the clinic, anonymously: once a screen, each
+			// language's run adding one.
+			want := 1.0
+			if tc.lang == "es" {
+				want = 2
+			}
+			for deadline := time.Now().Add(5 * time.Second); e.metric("triage_emergency_screens_total") < want && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if got := e.metric("triage_emergency_screens_total"); got != want {
+				t.Errorf("triage_emergency_screens_total = %v, want %v", got, want)
+			}
 			for _, s := range slots {
 				if got := bookingsIn(t, e, s); got != 0 {
 					t.Errorf("bookings in slot %s: %d, want 0", s, got)
