@@ -4,36 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 )
-
-// txMark is the context value Store.tx sets: whether the transaction wrote
-// to availabilityTables.
-type txMark struct {
-	dirty atomic.Bool
-	feed  atomic.Bool // appended to the live feed (see flushFeed)
-
-	// invalidated are the providers InvalidateAvailability named in the
-	// transaction; scopes, on PostgreSQL, the scopes the triggers recorded,
-	// read before the commit (scopesErr when that failed). See
-	// Store.endAvailability.
-	invalidated []uuid.UUID
-	scopes      []string
-	scopesErr   error
-
-	mu          sync.Mutex
-	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
-}
-
-type txMarkKey struct{}
-
-func withTxMark(ctx context.Context, m *txMark) context.Context {
-	return context.WithValue(ctx, txMarkKey{}, m)
-}
 
 // registerAvailabilityCallbacks hooks onWrite after GORM's create, update,
 // delete and raw (Exec) statements.
