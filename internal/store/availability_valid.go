@@ -26,9 +26,9 @@ func (s *Store) AvailabilityUntil(ctx context.Context, q AvailabilityQuery) ([]b
 
 // AvailabilityValidUntil returns until when days, Availability's answer to
 // q (asked at q.Now), stays right with no write to the database: the first
-// moment one of its slots leaves the booking window (its start less
-// Policy.MinNotice) or a slot in q's range enters it (its start less
-// Policy.MaxAdvance). The zero time means the answer does not expire.
+// moment one of its slots leaves the booking window or a slot in q's range
+// enters it (Policy.BookableDuring). The zero time means the answer does
+// not expire.
 func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery, days []booking.Day) (time.Time, error) {
 	var until time.Time
 	earlier := func(t time.Time) {
@@ -38,8 +38,9 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 	}
 	for _, d := range days {
 		for _, sl := range d.Slots {
-			// Bookable while now <= start - MinNotice (Policy.PublicBookable).
-			earlier(sl.StartAt.Add(-q.Policy.MinNotice))
+			// Bookable through until, included (Policy.PublicBookable).
+			_, last := q.Policy.BookableDuring(sl.StartAt)
+			earlier(last)
 		}
 	}
 	// A live hold on a slot of the range frees its place when it expires,
@@ -63,10 +64,10 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 		// Counted while expires_at > now: right until just before it.
 		earlier(time.Unix(*firstExpiry, 0).Add(-time.Nanosecond))
 	}
-	if q.Policy.MaxAdvance <= 0 {
-		return until, nil
+	_, horizon := q.Policy.BookableStarts(q.Now)
+	if horizon.IsZero() {
+		return until, nil // no MaxAdvance: no slot enters the window later
 	}
-	horizon := q.Now.Add(q.Policy.MaxAdvance)
 	_, hi := q.Days.Window()
 	if !hi.After(horizon) {
 		return until, nil
@@ -87,9 +88,9 @@ func (s *Store) AvailabilityValidUntil(ctx context.Context, q AvailabilityQuery,
 		return time.Time{}, fmt.Errorf("availability valid until: %w", err)
 	}
 	if next != nil {
-		// Bookable from start - MaxAdvance on; the answer holds until just
-		// before.
-		earlier(time.Unix(*next, 0).Add(-q.Policy.MaxAdvance - time.Nanosecond))
+		// Bookable from from on; the answer holds until just before.
+		from, _ := q.Policy.BookableDuring(time.Unix(*next, 0))
+		earlier(from.Add(-time.Nanosecond))
 	}
 	return until, nil
 }
