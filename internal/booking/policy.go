@@ -81,13 +81,38 @@ func (i SlotInfo) CatalogActive() bool {
 }
 
 // PublicBookable reports whether the public may book s at now: the slot is
-// open, has a place left, and starts at least MinNotice and at most
-// MaxAdvance from now.
+// open, has a place left, and starts within the booking window
+// (BookableStarts).
 func (p Policy) PublicBookable(s Slot, now time.Time) bool {
-	if s.Status != SlotOpen || s.Remaining() <= 0 || s.StartAt.Before(now.Add(p.MinNotice)) {
+	earliest, latest := p.BookableStarts(now)
+	if s.Status != SlotOpen || s.Remaining() <= 0 || s.StartAt.Before(earliest) {
 		return false
 	}
-	return p.MaxAdvance <= 0 || !s.StartAt.After(now.Add(p.MaxAdvance))
+	return latest.IsZero() || !s.StartAt.After(latest)
+}
+
+// BookableStarts is the booking window at now: the public may book a slot
+// that starts at earliest (now plus MinNotice) or later and at latest (now
+// plus MaxAdvance) or earlier, both included. latest is the zero time when
+// MaxAdvance is not positive: no limit.
+func (p Policy) BookableStarts(now time.Time) (earliest, latest time.Time) {
+	earliest = now.Add(p.MinNotice)
+	if p.MaxAdvance > 0 {
+		latest = now.Add(p.MaxAdvance)
+	}
+	return earliest, latest
+}
+
+// BookableDuring is the inverse of BookableStarts: the moments at which a
+// slot starting at start lies in the booking window, from from (start less
+// MaxAdvance) through until (start less MinNotice), both included. from is
+// the zero time when MaxAdvance is not positive: bookable ever since.
+func (p Policy) BookableDuring(start time.Time) (from, until time.Time) {
+	until = start.Add(-p.MinNotice)
+	if p.MaxAdvance > 0 {
+		from = start.Add(-p.MaxAdvance)
+	}
+	return from, until
 }
 
 // PatientMayChange reports whether a patient may still cancel or reschedule,

@@ -88,7 +88,8 @@ func scanAvailable(rows *sql.Rows) (booking.Slot, string, error) {
 // grouping happen in Go.
 func (s *Store) Availability(ctx context.Context, q AvailabilityQuery) ([]booking.Day, error) {
 	lo, hi := q.Days.Window()
-	if earliest := q.Now.Add(q.Policy.MinNotice); earliest.After(lo) {
+	earliest, latest := q.Policy.BookableStarts(q.Now)
+	if earliest.After(lo) {
 		lo = earliest
 	}
 	sql := `SELECT s.id, s.provider_id, s.location_id, s.consultation_type_id, s.start_at, s.end_at,
@@ -102,9 +103,9 @@ WHERE s.status = 'open' AND s.booked < s.capacity
   AND s.start_at >= ? AND s.start_at < ?
   AND p.active = ? AND l.active = ? AND c.active = ?`
 	args := []any{q.Now.Unix(), ceilUnix(lo), ceilUnix(hi), true, true, true}
-	if q.Policy.MaxAdvance > 0 {
+	if !latest.IsZero() {
 		sql += "\n  AND s.start_at <= ?"
-		args = append(args, q.Now.Add(q.Policy.MaxAdvance).Unix())
+		args = append(args, latest.Unix())
 	}
 	for _, by := range []struct {
 		col string

@@ -42,10 +42,11 @@ WHERE s.status = 'open'
   AND s.booked + (SELECT COUNT(*) FROM slot_holds h WHERE h.slot_id = s.id AND h.expires_at > ?) < s.capacity
   AND s.start_at >= ?
   AND p.active = ? AND l.active = ? AND c.active = ?`
-	args := []any{now, now, ceilUnix(q.Now.Add(q.Policy.MinNotice)), true, true, true}
-	if q.Policy.MaxAdvance > 0 {
+	earliest, latest := q.Policy.BookableStarts(q.Now)
+	args := []any{now, now, ceilUnix(earliest), true, true, true}
+	if !latest.IsZero() {
 		sql += "\n  AND s.start_at <= ?"
-		args = append(args, q.Now.Add(q.Policy.MaxAdvance).Unix())
+		args = append(args, latest.Unix())
 	}
 	for _, by := range []struct {
 		col string

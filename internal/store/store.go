@@ -161,7 +161,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		s.wsqlDB.SetMaxOpenConns(1)
 		s.wsqlDB.SetMaxIdleConns(1)
 		s.writer = newSQLiteWriter(s.wsqlDB)
-		s.writer.beforeCommit = flushSearchQueue
+		s.writer.beforeCommit = flushSearchQueue // a step of every commit: see Store.tx
 		if s.watch, err = openSQLiteWatch(ctx, sqliteDSN(sqlitePath)); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open database: %w", err)
@@ -433,56 +433,6 @@ func (s *Store) Close() error {
 		s.wsqlDB.Close()
 	}
 	return s.sqlDB.Close()
-}
-
-// tx runs fn in one transaction. On SQLite the transaction holds the write
-// lock from its start (see sqliteDSN), so a read-check-write inside fn cannot
-// interleave with another writer; calls that wait for the writer at the same
-// time share one transaction, each in a savepoint of its own, and return
-// once it has committed (see sqliteWriter). fn must not call tx again.
-//
-// A transaction that wrote to the tables availability is read from moves
-// the AvailabilityVersion of the scopes it wrote once it has ended (see
-// availabilityVersion).
-func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if _, nested := ctx.Value(txMarkKey{}).(*txMark); nested {
-		return errors.New("store: a transaction inside a transaction")
-	}
-	m := &txMark{}
-	ctx = withTxMark(ctx, m)
-	var err error
-	if s.writer != nil {
-		err = s.writer.run(ctx, func(sqlTx *sql.Tx) error {
-			// Once started, a call runs to its end: an interrupted
-			// statement would fail the others of the batch.
-			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
-			tx.Statement.ConnPool = sqlTx
-			m.pendingFeed = nil // a call run again starts afresh
-			m.invalidated = nil
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := flushFeed(tx, m); err != nil {
-				return err
-			}
-			return s.flushAvailability(tx, m)
-		})
-	} else {
-		err = s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := flushFeed(tx, m); err != nil {
-				return err
-			}
-			return s.flushAvailability(tx, m)
-		})
-	}
-	s.endAvailability(m)
-	if err == nil && m.feed.Load() {
-		s.feed.wake()
-	}
-	return err
 }
 
 // isUniqueViolation reports whether err is a unique-constraint violation.

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// tx runs fn in one transaction: every write of the store goes through it,
+// and what a commit does besides fn's own statements is listed here, step
+// by step, in the order it happens.
+//
+// On SQLite the transaction holds the write lock from its start (see
+// sqliteDSN), so a read-check-write inside fn cannot interleave with another
+// writer; calls that wait for the writer at the same time share one
+// transaction, each in a savepoint of its own, and return once it has
+// committed (see sqliteWriter). fn must not call tx again.
+//
+// A transaction that wrote to the tables availability is read from moves
+// the AvailabilityVersion of the scopes it wrote once it has ended (see
+// availabilityVersion).
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	// Refuse nesting: a second transaction would wait for the first's writer
+	// (SQLite) or commit apart from it.
+	if _, nested := ctx.Value(txMarkKey{}).(*txMark); nested {
+		return errors.New("store: a transaction inside a transaction")
+	}
+	// Mark the transaction: fn's writes to availabilityTables set it dirty
+	// through the GORM callback onWrite (registerAvailabilityCallbacks),
+	// appendFeed queues feed events on it, InvalidateAvailability names
+	// providers on it.
+	m := &txMark{}
+	ctx = withTxMark(ctx, m)
+
+	// work is the part inside the transaction, before its commit.
+	work := func(tx *gorm.DB) error {
+		m.pendingFeed = nil // a call run again starts afresh
+		m.invalidated = nil
+		// The caller's statements.
+		if err := fn(tx); err != nil {
+			return err
+		}
+		// Flush feed events: numbered and written last, so the feed counter
+		// row stays locked only until the commit (and, on PostgreSQL,
+		// pg_notify tells the other instances when it commits).
+		if err := flushFeed(tx, m); err != nil {
+			return err
+		}
+		// Flush availability marks: record the providers
+		// InvalidateAvailability named and, on PostgreSQL, read the scopes
+		// the triggers recorded, which the commit forgets.
+		return s.flushAvailability(tx, m)
+	}
+
+	var err error
+	if s.writer != nil {
+		// SQLite: begin (BEGIN IMMEDIATE, in a savepoint of a group-commit
+		// batch), work, then queue search documents into the FTS tables
+		// (flushSearchQueue, the writer's beforeCommit, once per batch, so
+		// FTS4 writes one segment per commit), and commit the batch.
+		err = s.writer.run(ctx, func(sqlTx *sql.Tx) error {
+			// Once started, a call runs to its end: an interrupted
+			// statement would fail the others of the batch.
+			tx := s.wdb.WithContext(context.WithoutCancel(ctx))
+			tx.Statement.ConnPool = sqlTx
+			return work(tx)
+		})
+	} else {
+		// PostgreSQL: begin, work, commit (its triggers keep the search
+		// index themselves: no queue to flush).
+		err = s.wdb.WithContext(ctx).Transaction(work)
+	}
+
+	// End the availability mark: bump the versions of the scopes written,
+	// after the commit (or the rollback), so a version never runs ahead of
+	// what a reader can see.
+	s.endAvailability(m)
+	// Wake feed followers of this process at once; other instances hear of
+	// it through the NOTIFY flushFeed sent.
+	if err == nil && m.feed.Load() {
+		s.feed.wake()
+	}
+	return err
+}
+
+// txMark is the context value Store.tx sets: whether the transaction wrote
+// to availabilityTables.
+type txMark struct {
+	dirty atomic.Bool
+	feed  atomic.Bool // appended to the live feed (see flushFeed)
+
+	// invalidated are the providers InvalidateAvailability named in the
+	// transaction; scopes, on PostgreSQL, the scopes the triggers recorded,
+	// read before the commit (scopesErr when that failed). See
+	// Store.endAvailability.
+	invalidated []uuid.UUID
+	scopes      []string
+	scopesErr   error
+
+	mu          sync.Mutex
+	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
+}
+
+type txMarkKey struct{}
+
+func withTxMark(ctx context.Context, m *txMark) context.Context {
+	return context.WithValue(ctx, txMarkKey{}, m)
+}
