@@ -606,8 +606,10 @@ const (
 	ProblemCodeMalformedJson             ProblemCode = "malformed_json"
 	ProblemCodeMergeConflict             ProblemCode = "merge_conflict"
 	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
+	ProblemCodeNoOffer                   ProblemCode = "no_offer"
 	ProblemCodeNotFound                  ProblemCode = "not_found"
 	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodeOfferExpired              ProblemCode = "offer_expired"
 	ProblemCodePatientLimitReached       ProblemCode = "patient_limit_reached"
 	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
@@ -661,9 +663,13 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
+	case ProblemCodeNoOffer:
+		return true
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodeNotReady:
+		return true
+	case ProblemCodeOfferExpired:
 		return true
 	case ProblemCodePatientLimitReached:
 		return true
@@ -870,6 +876,27 @@ func (e StaffRole) Valid() bool {
 	}
 }
 
+// Defines values for TimeOfDay.
+const (
+	Afternoon TimeOfDay = "afternoon"
+	Any       TimeOfDay = "any"
+	Morning   TimeOfDay = "morning"
+)
+
+// Valid indicates whether the value is a known member of the TimeOfDay enum.
+func (e TimeOfDay) Valid() bool {
+	switch e {
+	case Afternoon:
+		return true
+	case Any:
+		return true
+	case Morning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenResponseTokenType.
 const (
 	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
@@ -930,6 +957,81 @@ const (
 func (e TriageRefusalOutcome) Valid() bool {
 	switch e {
 	case TriageRefusalOutcomeEmergency:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputGivenByPhone.
+const (
+	WaitlistConsentInputGivenByPhoneTrue WaitlistConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputGivenByPhone enum.
+func (e WaitlistConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case WaitlistConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputPrivacyPolicyAccepted.
+const (
+	WaitlistConsentInputPrivacyPolicyAcceptedTrue WaitlistConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputPrivacyPolicyAccepted enum.
+func (e WaitlistConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case WaitlistConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistEntryStaffSource.
+const (
+	Phone WaitlistEntryStaffSource = "phone"
+	Web   WaitlistEntryStaffSource = "web"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistEntryStaffSource enum.
+func (e WaitlistEntryStaffSource) Valid() bool {
+	switch e {
+	case Phone:
+		return true
+	case Web:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistStatus.
+const (
+	WaitlistStatusBooked  WaitlistStatus = "booked"
+	WaitlistStatusLapsed  WaitlistStatus = "lapsed"
+	WaitlistStatusLeft    WaitlistStatus = "left"
+	WaitlistStatusOffered WaitlistStatus = "offered"
+	WaitlistStatusWaiting WaitlistStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistStatus enum.
+func (e WaitlistStatus) Valid() bool {
+	switch e {
+	case WaitlistStatusBooked:
+		return true
+	case WaitlistStatusLapsed:
+		return true
+	case WaitlistStatusLeft:
+		return true
+	case WaitlistStatusOffered:
+		return true
+	case WaitlistStatusWaiting:
 		return true
 	default:
 		return false
@@ -2795,6 +2897,9 @@ type StaffUpdate struct {
 	Role *StaffRole `json:"role,omitempty"`
 }
 
+// TimeOfDay `morning`: starting before noon; `afternoon`: from noon (the location's local time); `any`: any time.
+type TimeOfDay string
+
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	// AccessToken JWT access token for the `Authorization: Bearer` header.
@@ -2870,6 +2975,168 @@ type TriageRule struct {
 		Field string `json:"field"`
 	} `json:"when"`
 }
+
+// WaitlistConsentInput The consent, as in a booking request: from the public,
+// `privacy_policy_accepted: true`; for a caller (staff bearer
+// token), `given_by_phone: true`. Messages about offers go by email
+// and SMS as the contact flags allow.
+type WaitlistConsentInput struct {
+	// ContactByEmail Offers may be sent by email. `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms Offers may be sent by SMS. `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone Staff only; the caller agreed on the phone.
+	GivenByPhone *WaitlistConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted Must be `true` from the public.
+	PrivacyPolicyAccepted *WaitlistConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// WaitlistConsentInputGivenByPhone Staff only; the caller agreed on the phone.
+type WaitlistConsentInputGivenByPhone bool
+
+// WaitlistConsentInputPrivacyPolicyAccepted Must be `true` from the public.
+type WaitlistConsentInputPrivacyPolicyAccepted bool
+
+// WaitlistEntry The patient's view of a waitlist entry.
+type WaitlistEntry struct {
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+}
+
+// WaitlistEntryList defines model for WaitlistEntryList.
+type WaitlistEntryList struct {
+	Items []WaitlistEntryStaff `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WaitlistEntryStaff Staff view of a waitlist entry.
+type WaitlistEntryStaff struct {
+	// BookingId The booking an accepted offer made.
+	BookingId          *openapi_types.UUID `json:"booking_id"`
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	Id                 openapi_types.UUID  `json:"id"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient    Patient             `json:"patient"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string                   `json:"reference"`
+	Source    WaitlistEntryStaffSource `json:"source"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+	Triage     struct {
+		// Level `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+		Level TriageLevel `json:"level"`
+		Rules []string    `json:"rules"`
+	} `json:"triage"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WaitlistEntryStaffSource defines model for WaitlistEntryStaff.Source.
+type WaitlistEntryStaffSource string
+
+// WaitlistJoin defines model for WaitlistJoin.
+type WaitlistJoin struct {
+	// Consent The consent, as in a booking request: from the public,
+	// `privacy_policy_accepted: true`; for a caller (staff bearer
+	// token), `given_by_phone: true`. Messages about offers go by email
+	// and SMS as the contact flags allow.
+	Consent            WaitlistConsentInput `json:"consent"`
+	ConsultationTypeId string               `json:"consultation_type_id"`
+
+	// EarliestDate The first local date wanted; a date already past means from today.
+	EarliestDate string `json:"earliest_date"`
+
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
+
+	// LatestDate The last local date wanted, not before today nor `earliest_date`.
+	LatestDate string `json:"latest_date"`
+
+	// LocationId Only this location's places; any location when left out.
+	LocationId *string `json:"location_id,omitempty"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// ProviderId Only this provider's places; any provider when left out.
+	ProviderId *string `json:"provider_id,omitempty"`
+
+	// TimesOfDay The times of day wanted; any time when empty or left out.
+	TimesOfDay *[]TimeOfDay `json:"times_of_day,omitempty"`
+}
+
+// WaitlistJoined defines model for WaitlistJoined.
+type WaitlistJoined struct {
+	EarliestDate openapi_types.Date `json:"earliest_date"`
+	Id           openapi_types.UUID `json:"id"`
+	LatestDate   openapi_types.Date `json:"latest_date"`
+
+	// ManageToken Shown only here. Send it as `X-Waitlist-Token`.
+	ManageToken string `json:"manage_token"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status WaitlistStatus `json:"status"`
+}
+
+// WaitlistOfferCreate defines model for WaitlistOfferCreate.
+type WaitlistOfferCreate struct {
+	SlotId string `json:"slot_id"`
+}
+
+// WaitlistStatus `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+type WaitlistStatus string
 
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
@@ -3034,6 +3301,12 @@ type RefreshCookie = string
 
 // RequestedWith Example: fetch
 type RequestedWith = string
+
+// WaitlistReference Example: W4TQ-9KMP
+type WaitlistReference = string
+
+// WaitlistToken Example: mt_Qm9vZmJhcl9leGFtcGxlX3Rva2VuXzEyMzQ1Ng
+type WaitlistToken = string
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
@@ -3446,6 +3719,62 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListWaitlistParams defines parameters for ListWaitlist.
+type ListWaitlistParams struct {
+	// Status Only entries in this status.
+	Status *WaitlistStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// ConsultationTypeId Only entries for this consultation type.
+	ConsultationTypeId *openapi_types.UUID `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// JoinWaitlistParams defines parameters for JoinWaitlist.
+type JoinWaitlistParams struct {
+	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
+	// characters. The same key with the same body within 24 hours returns
+	// the first response again; the same key with another body is `409`
+	// `idempotency_key_reused`.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// LeaveWaitlistParams defines parameters for LeaveWaitlist.
+type LeaveWaitlistParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// GetWaitlistEntryParams defines parameters for GetWaitlistEntry.
+type GetWaitlistEntryParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// AcceptWaitlistOfferParams defines parameters for AcceptWaitlistOffer.
+type AcceptWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// DeclineWaitlistOfferParams defines parameters for DeclineWaitlistOffer.
+type DeclineWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
 // ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
 type ListWebhookEndpointsParams struct {
 	// Limit Page size, 1 to 200.
@@ -3559,6 +3888,12 @@ type CreateStaffJSONRequestBody = StaffCreate
 
 // UpdateStaffJSONRequestBody defines body for UpdateStaff for application/json ContentType.
 type UpdateStaffJSONRequestBody = StaffUpdate
+
+// JoinWaitlistJSONRequestBody defines body for JoinWaitlist for application/json ContentType.
+type JoinWaitlistJSONRequestBody = WaitlistJoin
+
+// OfferWaitlistPlaceJSONRequestBody defines body for OfferWaitlistPlace for application/json ContentType.
+type OfferWaitlistPlaceJSONRequestBody = WaitlistOfferCreate
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
 type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
@@ -3864,6 +4199,27 @@ type ServerInterface interface {
 	// UpdateStaff Update a staff account
 	// (PATCH /v1/staff/{id})
 	UpdateStaff(c *gin.Context, id openapi_types.UUID)
+	// ListWaitlist List waitlist entries
+	// (GET /v1/waitlist)
+	ListWaitlist(c *gin.Context, params ListWaitlistParams)
+	// JoinWaitlist Join the waitlist
+	// (POST /v1/waitlist)
+	JoinWaitlist(c *gin.Context, params JoinWaitlistParams)
+	// LeaveWaitlist Leave the waitlist
+	// (DELETE /v1/waitlist/{reference})
+	LeaveWaitlist(c *gin.Context, reference WaitlistReference, params LeaveWaitlistParams)
+	// GetWaitlistEntry View own waitlist entry
+	// (GET /v1/waitlist/{reference})
+	GetWaitlistEntry(c *gin.Context, reference WaitlistReference, params GetWaitlistEntryParams)
+	// AcceptWaitlistOffer Accept the place on offer
+	// (POST /v1/waitlist/{reference}/accept)
+	AcceptWaitlistOffer(c *gin.Context, reference WaitlistReference, params AcceptWaitlistOfferParams)
+	// DeclineWaitlistOffer Decline the place on offer
+	// (POST /v1/waitlist/{reference}/decline)
+	DeclineWaitlistOffer(c *gin.Context, reference WaitlistReference, params DeclineWaitlistOfferParams)
+	// OfferWaitlistPlace Offer a chosen slot to an entry
+	// (POST /v1/waitlist/{reference}/offer)
+	OfferWaitlistPlace(c *gin.Context, reference string)
 	// RedeliverWebhook Send a delivery again
 	// (POST /v1/webhook-deliveries/{id}/redeliver)
 	RedeliverWebhook(c *gin.Context, id openapi_types.UUID)
@@ -6464,6 +6820,318 @@ func (siw *ServerInterfaceWrapper) UpdateStaff(c *gin.Context) {
 	siw.Handler.UpdateStaff(c, id)
 }
 
+// ListWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) ListWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWaitlistParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "consultation_type_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consultation_type_id", c.Request.URL.Query(), &params.ConsultationTypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter consultation_type_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWaitlist(c, params)
+}
+
+// JoinWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) JoinWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params JoinWaitlistParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.JoinWaitlist(c, params)
+}
+
+// LeaveWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) LeaveWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LeaveWaitlistParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LeaveWaitlist(c, reference, params)
+}
+
+// GetWaitlistEntry operation middleware
+func (siw *ServerInterfaceWrapper) GetWaitlistEntry(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWaitlistEntryParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetWaitlistEntry(c, reference, params)
+}
+
+// AcceptWaitlistOffer operation middleware
+func (siw *ServerInterfaceWrapper) AcceptWaitlistOffer(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AcceptWaitlistOfferParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AcceptWaitlistOffer(c, reference, params)
+}
+
+// DeclineWaitlistOffer operation middleware
+func (siw *ServerInterfaceWrapper) DeclineWaitlistOffer(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeclineWaitlistOfferParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeclineWaitlistOffer(c, reference, params)
+}
+
+// OfferWaitlistPlace operation middleware
+func (siw *ServerInterfaceWrapper) OfferWaitlistPlace(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OfferWaitlistPlace(c, reference)
+}
+
 // RedeliverWebhook operation middleware
 func (siw *ServerInterfaceWrapper) RedeliverWebhook(c *gin.Context) {
 
@@ -6835,6 +7503,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/v1/patients/:id", wrapper.UpdatePatient)
 	router.POST(options.BaseURL+"/v1/patients/:id/merge", wrapper.MergePatient)
 	router.POST(options.BaseURL+"/v1/patients/:id/decline-pending", wrapper.DeclinePatientPending)
+	router.GET(options.BaseURL+"/v1/waitlist", wrapper.ListWaitlist)
+	router.POST(options.BaseURL+"/v1/waitlist", wrapper.JoinWaitlist)
+	router.DELETE(options.BaseURL+"/v1/waitlist/:reference", wrapper.LeaveWaitlist)
+	router.GET(options.BaseURL+"/v1/waitlist/:reference", wrapper.GetWaitlistEntry)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/accept", wrapper.AcceptWaitlistOffer)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/decline", wrapper.DeclineWaitlistOffer)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/offer", wrapper.OfferWaitlistPlace)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -6842,915 +7517,988 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rdhs3sj8M3woW372WqT1NmjrZErVm7b8i22MnPo0kjycT+s8Gu0ERoybAaaBFM9n++l7Ac4nPlTwL",
-	"VQAafSBFyUp2ssdfErmJRgOFQqGqUPWrXzqJnC+kYEKrzvCXDvtM54uMwd/fSXnNxZX5UxXzOc1XnWHn",
-	"csaI0nQ6JTecLTtR54ZmBTNtEioSlmVUcynGOaNKis5QFFkWdZIZFVeMTjI2LoTmWWfY2RvsPent7vb2",
-	"B5e7T4eDwXAw+Ecn6iRSKCY09CeFpokeT1ZjNqfmJZ0XLAqfq7lyTxc5v6HJaryQGU9WY5okbKFZij9/",
-	"wY6LTOPo9GrBxoLOWWfYecFzpUn4sxlGzqhm6ZjqYKh7h2aou26oPO0MO4PpMTtKnya9J5ND2js4ON7v",
-	"He093e09GRxOD9h+upfsTkxboek1UIkmmt9wvRqnTFOeqc6wM5c3LCUzWSjWiToLysVYsRuWc73qDJ+6",
-	"J5rmZkSGqH5Eg13zQs7G7DNXmourcSJFys0kVGf4U2fGcsFhIilXSedT1HHr0snkkuVkQpNrohbUENL8",
-	"mDChx4vZSvGEZmM3VkfjnKXjaUavoG8hBcMeM85uWDqerPCTVI9lPuYJTEYqGI1pCJ8ZT3P2r4KJxPBS",
-	"Snm26nyJOplMcGFomuZMGaLsDgbkDeWCXOiIXCxyLq6mnGVpJ2htV/CZXAotl4LI6RQ/K6Q2LNz5zrxG",
-	"3py/ItNczsneYO+wDyTW3DJZSjUby+l4wnM9M589Phr0Bge9wV4n6li261BB/4/dGP1EzjtRZ2qYxn3/",
-	"VFAzKlo+eS0X7GfzoZkh0rDzp92DvYPDw8PB7t6+mS88H3tex02yyOUNT1nup5X3yRu6ouRsxgSszpTl",
-	"TCTmtx+e/vVN7+By730n6qhMuv1S43Dg0D22mw6S40nviD6d9g7Yk7R3nBxOegd0f+p+M3MVFW7f6w12",
-	"DbcfHIbcvpsMJsf0aNp7aro5MN0c0YPj3r7h+SeDw+PpAQsXCF56mpi9YVv1Dtjuk94xHRz2/P4Y0ONO",
-	"MH14yY2tdzw5or2D6VPWO0qfJL3DSTluM3ezK9rGbQXKl6ijZJEDzZZsgm/owvBGIsWU53NmOErzOfsZ",
-	"l+p0znKe0MevpRqfiitmZGHU0TmnV7B/cSePpzKfj29Yrjjspv3pMTVTeZoiAdgNM4yTy0JzYZ7IG5bn",
-	"PGVusfMChKzZRuNyW336EnWKRdoueo6Gg73hwa5ZDP/h/S9fIienz0BmVaX1KQFWIxMrykNxfXdJO6WZ",
-	"YlHnit8wYR5a9rYStpRxNRF2uFFGLXIu87FacMHGqsivWL4yy7TggmZjpZmQiquK6BLFfCKYUoQLomeM",
-	"ZGyqScauiOIiYaTsZL08szPZRqDNWcqRnduF2JKxa5RiTuqcm42as5RMVsRs4vdUs6xPUBgtcnbDZaGM",
-	"VLpVFj152hsc93YPAlk0p3lSqH4yY2KTTHoDzWpiyQqSUirt7w5AKh0dwU7JpB7fZZ+37KUGP76QWSaX",
-	"HxZ1vpzC816xIAnNMpZHRIpsBev5r4IpYA9C1TXszzamvZULWxb3y/b0/q2p2SBcWqeYYEuyYCI1XAT8",
-	"pzRZcj0jXCsyp4JeMaLlNQzqm1L2TSn7vSllyKJjZNFhZ67Hf50f3/xj/v0syY4z9pcXOvnL5+zv++c3",
-	"dO9vxd9/fr568/Nfd99e/S4Utm+62a+im7kDxMq1bVSxtfqRlwKBKH3Nla7K0XeCkYURlXIKhw29YiKl",
-	"ocjkmhkJ9tM34fmrCc+HF3j/A8blN0PymyF5R9l1TzPSGDRCb7IiF1IpboTRNKeJLnK22ZQM9rz/+O6X",
-	"T1FHsM96nBS5kjl+I5Cl56hztpuZSzZxRqZTTr/S2NxOCH7T4TbKvv9xAXUPK+gsED+Xq0WD1ULxRIx4",
-	"ChkNKMscXVOmkpwvNO4uPBdvuOLWcKIE3A7oMZAiIlwkWQEGFiXGTmdLoyasZJETPqdXXFwZkz0tcpRK",
-	"cy4KOAsODq1c21JGWuK9NRYdrlD9uDaLyXOmxta0xufI9V+izmsrGGu0CU6pNRQJzsC9wYB85Jma8ZyR",
-	"77KbNCIXBdeMHAwGEXktFbGCKyJnp+R4MNh96sT3lpLYW888GNgtQtLM7j3SZO39g6XZI/XtDuKbuft7",
-	"NXe/2az/y23WO10g3O7VB8GXy0nG5mcgqj5ykcrlWSZV3ReIv5MlNCAJtqhoW0ZFtBJvjM3GvhlueitK",
-	"nc6WUEGEJJkUV2ZLMoIvp0SKjAt2QhYZo4qBsxbs5iTjgif9QBE+GBwbQuiMrR8iHNfDzkzrhRo+fmxZ",
-	"rG87s+z/eIFkUI9xED3spWd7CQj1Umbp888LntcpZH4gzP7SpMxMZum4/NlTxEzM/EaMZjHjipi9QGZU",
-	"ub5OSDKTUjGjOpif6BXlYi0NpJhmPNF3n7cZQ8+NrzbfixnN2Tmjyax10sr87JwbKV2R3DZdQwVoPy4b",
-	"lbSQksypWJFFRhOmsEuuoE/ziRnLUkI1fGcu50zoE+AmUK1koQkFUkZE5kTnKyQV4YJQMmVL4nSnX4d2",
-	"MKuem1VAwVcpmy+kNsL/B7Y6Z0VjcwUtyDUz9CvatxcvG46v2WrsG1Y2WNBd7we2IkuqCM1yRtMVMe2t",
-	"JiqknrHc+/UnMl2t3VtrR3hHSgUT6F2zVc/2E1JL3NCMp5c5FfYMrZIKfya6/L2FTNhoXGnkSXTqJRAX",
-	"xMyWkUSaYWqWGqEkpAZphHodS9cTpW0sdyUI9tEL+giIYbXS13zOdev+sw1IZlps2HdWMxhDu9atZ/aZ",
-	"MwwcsxgptE+KRSLnhlwolx31VESowu1KFZHC68hkTs2rN2slOOxPJC+8B0qHOXPN4DrD/Qffn3ZgPfhA",
-	"2xa9yKT+IOgN5ZnR1qs0Nj+SIvi1SV4wOatNKjvSy3QhUbbhBTKSwfKbIesGZmsZxR2pYAbRC3uwBACV",
-	"pW7xWvt0vVV3FxUn0AafUUHJOVuhb8rNLTSJYVgXZoWKrGGIK/d87bgSuqAJKO+70Vfqk1dMsBxUKD3L",
-	"ZXE1Qz3qaW+w39vfdQolaob7Rz2jP/YOjFpodMieVwynR7+xQmmYseInQGk4zeW8omR23C9a1meG6g9e",
-	"STABevPecDBw6qqxAI/x30vGrlO6AntOmD++RP6Vp9VXdveH+9VX9KzIFbz0CVbdmgGVFTfPgtXGbdIZ",
-	"Dh50qf+YpkNuDDkB/ordqOP2BnSBDojbbIvAtJALZreeptPpaTrnTU8Phafrt16r92BwOTgqv+dNT9PV",
-	"/6mKKu9cmDxlT5Nd1ttPDnd7B9MB6x2nu7T3hO5O9yb7yUF6yEqpcpqxz+TUjiyXIFBwoGY2l/KaiXOm",
-	"FlKomjSBnxShU81yksmr+tQSppS/Omar72eTvyT8Hf/+1YefX+2+5a/UK3F+mJy9evLqevH3v519f9xn",
-	"q+9/Tj++4u/4q+WP/0yzt3tvPv/j4vvjfrKXicn8xSD9+/eZIQKo2WpsSHw8GIBdnDM181/L9fhw/mM2",
-	"SP96nPx9b/KvH57+Te+r75dH4uX0dJf946A4x7WbTv8AyxB1YF5je159x2jOclidj2wyk/L6Gcv4DTOL",
-	"Ut37qX1OlpRro4FMZQ6hJ3rGc2MJaDZfVKSDfaQ6w70N3qwgrI2JdCG5sA7jvcmT6SBJjnuDg/SwdzA9",
-	"MDtwl/WepE+TI3Y8pYOJkY7shrk3nkwP2UG6n/T2Jru0dzA4Puods6O057a92fX+DUsAq0D1Q2seOjtK",
-	"dtM9tj/tHVAjohIjrNjTae9ocLxLLcmdR8bOtHVyR3aVoSHLc5mDs0ctWc5ScjjYJxcsv+EJIx8qCgW0",
-	"z+1mGRuDoDPsFAulc0bnZFKolWuEYmOM6s/hYN9e42wY1L4b1IKuMklT66Sit7lQfzXH6AO7Ov/HfW/3",
-	"9K2Zs+wwOZj09unece9g9+hp73j6hPUO04Nkf7JHd48HR9sekPuJ2QWD496RObEOzIl1DEQ7tkfk9LB5",
-	"QO5O9pL99ID1DqdPaO9g8jTpHaXHrDeYep5njQPymB5Nnpr9ccgOzHbZn/SOkr20t8sGU/fbw8Xq3ik+",
-	"du8L+uaUpvPF+vZrZUFbjEogK59bgdVyG2p+Jk6g3eOYPi7Ph+ot1vvc9JAwG/I3N0aeWinNDNumXBnx",
-	"kdY2binxwG3+n51P7r5qOxnbTvPqKIs8C+yfxbxu+hiCqMfOXm2j4keuZxcsydmt9CzjHhW0j4iagfNd",
-	"bLr7+mPQWlkKdJYzxZLxm+kPfz3Oj/7yw4//yi+X//zw/tnRq9fv//FK7r2mr+nFcm/y3ff5h4vFzx+v",
-	"//xrrdSXqDNjNGU5pAWdGYv9TAqdywwkbIVk5lejHaQ8Z0B91SeneKzxjOsVwaNPkXhRTDKeRETIXmK6",
-	"jCOipTG+cwaWkJkHLnT8atp7KwXrvaE6mcVgliczNqdBxpLZoLUOy42tdO527vNLetUc9XOhzdg0vXKu",
-	"05zpIhcsJTlb5Mwce3jh3DVqT+l1SVnOb1iK+SWxlTvxzrohjjr7o07ruLxTT5+zRUZX6FyqjjI2fByT",
-	"5YxZ9zRXMFalpdEl4MwiTmUwxMSJgEvxkSJxzRcZR+UswTt7QujEzJSAM3LJFavNQxRzw9NmGIatm7M4",
-	"ZzpfnRolvjn6C5ZIkSozLqNCkgmbyhwIna/szXoLyfYHUWfOBZ+bTw/8N7nQ7MoqrhdMn6POfmbWhTU/",
-	"/U5kK9BXKUmgCVFMKVhOsDUsmznNn4sxNhsSoHg0EvCu/Z1IMFFkockEI9ax9c6QKKYVicfjC5YU4ICG",
-	"F2Ki5UiYhoItfS+gh5Nu/FLrhRngCcG3TsgFnbMLrtmfL3TOE30yEu+pnv358c3uY1ro2WPfLRV25ewE",
-	"qs1wjGb08Rv6uXd6xWLLEcEAHimS8Skzh+QO+gIzRnNFuCZS2GmORNf18OdBvNMnb9kNywmwipYkyYyy",
-	"ZViRanLN2AK+gtPjgnx/8e5tfyTW7Ig6rf68hbl1QlrpcULcIJ8MDo4GgxNyK2lbtiJEzeR0zrSVdzYM",
-	"4Qe2ajJWcIU2hPOIp6T74cOrZzvEWkdeE4wsp6QM/rAq6kjkjKaKGGaSmM6CGTvd+PL55Wnvh7ffvzAU",
-	"Py07gl1PLXGpWI1EQhUDXgAukLm/goH7rNViBnymmaa9a/HPaRwR6Bz7PiFcj0ShmLLJNNpMHLpL+ZWZ",
-	"gpeIbgA0W8zohGlM2egKSQbRSOxG5FVEXkfknRnCBzNoQQpxLczJzFPzsDoHI7nonJH4YHAQ90finUsA",
-	"wfzSXBaa4VRx79lXZ8wspK7EgWBbw6eGKeyK9KzoU49/8W9/iXeI0jzLiGAsxcurIHUC+TRMguU1J/93",
-	"K8IDp/52FknVIqh1F3AINfxCU8MNwSc8I4C04wKvEGaluQ8DshFDqdN22jZb2RPYSJrlprP/2/2v4U+D",
-	"3jHtTU97Lz79cvSlF/7z4C7/3N378t8/7fWOT3svv//hzdv3vcu/9f5Be7N/Xs/Foqdvej/DK/91e5ud",
-	"/2hszqjzuWeH3ZszpSCWskPLK6Rw89EgHtGxjiqSmSFylaK3HB6XdZFpNgQlk1wuFUjBxkkyEmuPkp0I",
-	"xaY9OFwnXCuWTYfBYTISXJHbzwY8A1QiF4abJaoFsBv6I/EB7hdRW2Bwp0gSmuecwd1HXHF0xbClRKgy",
-	"jMS8UJrQTEl4b0Xiv/dsFChLe0Zdx88ncs5QA4Ldy/Iblj9SRC6FOTi5IUs3fgd/4AvxBUt6L5hOZj0z",
-	"lzjCURrKRETRFVFyJyIsU2wk4oPBfjw0J3culeoprm0Av72tUcYuMwtu/offhwXBrQy7BSla7pf6mVM5",
-	"mub082smrvSsMzzc3WtXciwJDAWa/HIqVgS2LunicgolMzMso/zEUzNrI9HP7X4tF8iOZiSQywxVVUnW",
-	"Fq3CcRYlSaG0nBPU0s2B4C6ygNkCypWX82fvzi/IImfTjF/NtFkBnszMl0YCV5CkEhhFk6ucCg36k54x",
-	"xay0DQiM3y0JXGeTNWc/0AIygzzJnxy0nshOqcUDmaa2e+eJsr4eulhkNlfT3bT96Z8Kb639V/094Zxm",
-	"U2ms/DG0qd0Shjfx5rQydMAbZtBnKjeDg/L27DuaknMf/3zHS0E/oh6M6EtItf/I2bQz7Pz/Hpd4DY/x",
-	"V/XYXpwiqarM+MZ16SY0LGWBnZWZD+nGVXLEqAxSc8bOIvKvguUr8wBXmngNiUxyRq8V2uIwHFB8FJlz",
-	"pbi4wvAPTOrMV8Twh4Je3fvA+IafSnZLWZLRnOEAjJYDqn7wjhPjMdwhx+ZzstCKpwzGYd9PSU7FFYuI",
-	"AG01yejcCMlu7CISfIfGXivj3MtoB7TB1jBYjbGUuw+zEatt6+WaPnaRrV+2XuLyjcYSh2FceH8C6ref",
-	"RVR6S4z5ERsLGGzowKZ3VnHbEGyzx9AGvv9C5hOepkx81f6b+l4qW48rQhMwtY2Ghmoi3F2QXGasuvH2",
-	"y433IujtjtuuHMhD7LjTwpyj2tCBpRGZWDUcddo5m0/gbDRzgdgMYHg8t4EJX+RS6GdMXfsIizvTGFY0",
-	"8XGDZXwEPKp5YPcqV1F2aUrmGQs5xqDAMc0yuawGquRmZ8FlEPZNqCZhzwPsuQefQAMIDmubercAZ94c",
-	"VfiUrh4+GKycSE/IHk6k5yaC2nRLhNPGvbs2NAoRAH5E72U9KKVCUT1eMd1Gz2TGkuseF0Qu4DY0oObu",
-	"5eBJSM1OBLfEqulQP2heKP8a1NS9FdMBLR9i77yVGpyHNvjUnVUg2x4pkhR5Di5YiBPz5wWMAXbQSJRD",
-	"DAR9+dAea1y7ww8uMPmckRUDN8f6dYqtHI0d2eMhqa7XSMRnL5+f/fDq7fjd++dvL2Ln4rL7P9cnRMie",
-	"msmlU5sh0A3etqGUIwENcZhlQG5tYLUtaYc2ErHf4uHgzLdwp+I2dVGb5VYciepezGRCM7Mjd4yS9yXq",
-	"vBLG6KLZc7y//Aqpz21P9io0DAUUpBDs84IlmqUEfiYygTWvRGIdhvqWG5i1Oojr9c6Rf9hND99/CF7+",
-	"UM4lHJtzniUUoj8nKzKhKeFiUeiT0DpzI8JToTUQ8x6nwkOKu4cg0uXd9neg1ZitVBEWQKc3LL9i9z85",
-	"Q+vA9ATZV1ZWej6lZc6WN7OgtVlGLa0t//DSF77R8yN6KPLbyajGbLzq7qa7pMpNlC7pCmUYvoRrYKyI",
-	"CtninfZleiv1C1mI9KtWyMjnKfTSMN3wHrnkIEhNqqqOB+WSvJXGuMWO7rgm5hjEVx/m+EPTxk8gvGxy",
-	"BpyK0CNDyTKX4qrivkQ75j0GdVxK+ZrmV+yriGwDRMZaynEGvW2yk41CO4HzZS6VJk8OD/efkMlKM1Uh",
-	"/m6gt9vBEi0lcR+4c0QxdNHTUvawi4faG3UngLyx1pXiPzMb5919ckB+4N8ZSZ6yKS0ybVchZz4R7gXl",
-	"Gfs6brdXi+M5V3OKbpN2pje71CXvICAWx62bM1qNaAbvlluGYLRkisO980LYMfb8GB9iHeJXU3vvW+5n",
-	"6B2dpfbIsJ8eWkeapcV6OpBzSA9JrXKk81Vj0c69Q/1r9k/Q4di76IO1u3Buy/IYNIY24YK4iVcWbe9o",
-	"zaIFnd91/wTd9Hw3D7WHgvWzziOu/GCtU5ErgoELsAg2Hq6WA/BV5wSkUNS3TEo1nVDFnC0AuQjmc1Vt",
-	"MxBWLlLvq0L/zZmB43kgk4lggoiWqGgaJWk65Qnp+gkWws/Nn+pWKeWKpDkGLjtzhWuiZoVWJJVLe6Rc",
-	"SvmGipX1bKqvWo+caoa5L7VsKZdw5g66E9yYZivsD4jC8IHqZggUq8brd18ZM7KeG9lDLM650WNth0bk",
-	"QB6cd9GJYj5huTHB7NzMTGNo1YMYirqXLvjpNmddEIgB4/ogaKFnMuc/f6VAK6Aj7+Cq5nKhg3wCMcUu",
-	"AKDc7FUFbLdcusrg7rxq9RE9iNvcea9tEiY4DWyGWZKz1HzN2GYEJNzHjx97odsvHgkr6pxBBwIeyZLM",
-	"aJYx0JbPX5yRJ08PB0MSYxw2RANk8z+POjjZUcd7HcB4/POoTKcz1B11bDQQtdReUjWCGF28fXejx/h5",
-	"20bRlSJKDkmMKxejb0LZD2HHwr6K93UQR4Azommq7GjGAc3+PMK4cvfJUSceia6dFqnPKiJrphONxDZd",
-	"75yQK6YJBYd2OLmRwECs9+8uLkkzXgZm2AiBMaRaYczTSLhVttE5U4mmUM5u5DXa6xgTE5GUQXghhoXJ",
-	"nNCRWFClljJPreKxUwa7BSwaHtbx0HQHgRxXlAvrbfkgFrk0kzICG0PTvk53xHA6o4J41a5VicccQ0cC",
-	"wDoAgQtrYjHRvPN+TjUESrMsLZMa+xhSHXXK+3m4RDZWAVlklAsCLYhFWYj8ZU49BvtLVDpPA+PDfQ/R",
-	"LPpVpAqftrg7aB2BtUt2B2HvNkRl7KAd3BcSmckir0zFKgoUSeNToh3g0ZdP4dkUaNd/8wtwf93ad9Gz",
-	"XTyEnGsMrG/3tortXR2DnI8KS5AuxUvDBdUz9Hm4O0V7aYiXfeWFnelq58QHAyFjQRZ5zhYy1xC7IPvI",
-	"+6pY4LM3LOXUIQB9xYHlOxzPTY9jixnUpoKnkD9bv+arWk2H4cHl+ybQt8MjuvMR5vvpQT896ODXMmMh",
-	"bAJyi41kqk027geuPVA7TouU6+c3lvqLXC5Yrjk6FGmiZT6Gy60xbwlZ/TiTJOUp4fqExKLIshjjMIUU",
-	"q7ksgL+EVqUUsHyIOWCG8FbSDDtFAXFOphO0CTDOqRYtEHUoDNO/ZsyKnubzlnDgqIOhi2O+aAlkzjD9",
-	"GuVUGBdDEmrjXfplsBhcwuz3B/3d3f3+07ZvOX5rxMXOZK7JrJhTAXaBmRzBxifOo8LmC71yrmNK/Dkj",
-	"rZrVb/ugzW5pi2dCGczFjcxuWEq6rH/VhylKYewHjld5sAY7NjiHCkAkuJX8yAX1VWs0U8XknyzRG1jH",
-	"jJMmiSzMKkyn4Eq3YwExci/m0FacbNpNJb+D8MH4E+cL+KlTzieqs3/LtNwyhLwGPOoZogyklvCuGWY5",
-	"BIdgWt12FqM0+GO7CZUk6NA8pwhbHmL+NXYBPHexP8S0hegrv5tt0GpGFf6wBY/U6QlTqI5jM03cmVAd",
-	"6g8c77MUSwqjDaBo6ZMzG56sZrLIzEGTQSI56I5wTYsqjo1tB54fqyJJGEsZQj2ZJ/7cxn/qWS619k8w",
-	"YLMSUFfigbjdOrbuKJctOrYJKf7fNnnD5mw2mnuFM3iWV545ZAn00jdD9KPO556ZaO+G5nC8mxlX6fra",
-	"TO8imH7Lzy8cLVp+uwwI0/gZyVR9bKMvbW6wJVm1yXtLwDNPkOrvkCV95onZ8uMHT9nax2XGNvb6rELf",
-	"lgbnGxpYQJA3djUMDweZMM1dndLVHTZ10NUz3MnVnV3bZtB5676qddQyLN2y3V7DHXFCMyZSmhPTCPwX",
-	"Dgorrh+OAdJB5XBuDfO9kr3mkZFJfWf6ZAyADFrkXonZVZ/aq9O3p8T97KJV4OuPiMuXrM5uDdzrRrnn",
-	"5u6G4Sa4YY3sZBor1J5OusUp7DJJt9WXtuy2klS6RftKPukW7QOshfravUe0qoxN4cLPpw7tNlOHwpTU",
-	"7QjQpgn4Pjw1q/OpUmMNNkY4pbb1D6Awm0pSWY7LRqbbNFYcSMgmband9R7P4TmB8hqobXnwJaNupswY",
-	"MejMu1XbamJu/tKIktA8K0OgQ9QiB0qUk5w5OA0He9SN359evnr+9nJ89vL07V+ej88+XL578aIZcbMT",
-	"KCoJwxSlGVWgQRt1korUJoa5a1ZoUoXDc7fbnhCRJ4P3EEYYbwNBAFGJYRW5iJ+dfl3uOR67nYpl2v0m",
-	"gXdmm20AGm3jngac7iMF9jouSgmEVAq7VrTS5qiDbNsHFi8lkukmeryCVqfogXNSKbv1tdfYqhURtI1+",
-	"rtUj5W3FgHKkK3NUjgFhdadm0VXougFudL2EXb+wwcDq61kfVXUcTSzTxuctBn7j4PTRWCCSoFVzxk3x",
-	"X8I1bPRy2GblG2vtRidHcpYYMzm4XyUTZnY1pKF2cZgSEmwwSpwLgmnEznW7cy8zs4bL3zD5/XeHxoCi",
-	"1SpdxsiVREt5jVfcUB/pkSK2OyIFJpPiS5D3Bxl+tWBJs/+4FKUEdFJ2JELQaSY0S50Zt2QTTOuoz7Dm",
-	"9bnDnt5s4Idh0c1pt9F+85Ec2N1Utx6lNVjcVu6xTe6+c2oQuy2KS5AFWL4XQoS0qr1bpgc4VdfhaGz3",
-	"EjYOoC62ew0b312RdnIJ0v0hGBbyFficEaoCZEII97iHmh2WWdhiHpfYuFYuYVvu9kgjTVFoNqBiymwt",
-	"dKKjGoGpq5iFAbfvIYIA15UJ77fmuzdU0JKr/Bp6HrD8UwpZf3yWikVdXjn5Xk4vatUdK4d8hX4tql/F",
-	"0qluwvpx1nL0rtVp/GpvUJvLkhU0xTAXmr0PBJqtBti0qbY4lND3gG1fiUWhv0JBudOpiucV4p7YGxh3",
-	"B1dNqTscDAaVdN+f/u9o9Hkw6Jn/Hpn/fGf+c2b+89w83H0xGn1++sL8efzi039um4er2Wft8wsTxAcx",
-	"PJ/TBDLKEeFWz6ggCF2KmWNwv0wn6n6KgK8vcZvauNap4GVenehcc6S5Zick9phA9hxFzNBCh77DEKbI",
-	"oQVt54OrMCpK1rOgs5af37v+vbwbl9VhNpMPJd4729oybf0ctXTdKDdu3XJtGCbV4g4xWWQFSv04LBAX",
-	"YpMAyoBD2oB+vXKwlX37zUz9Zqb+wczUb2ZnK+GrJSRbAIZyhnnq8d97VsD04GIh7pMLixCWrWCPnYSa",
-	"ps1iMNYiGIH6oczU342tsfbKOUDH0JL8q5DaI0eVJR5+RUvlf4nJcXfbYXtFfgv9/a7aeWUj/XbK+gaF",
-	"4Z7xJXUfgg0QiPE98zEwsmJoE98vnsR3tSWbwlROzVuXNornLoeLPeC3vQoxZuN4nRJ7AYl0gbIBV+Kk",
-	"S0lc2VLxTiU6J7aME4fKbVnmMFRzrTYxBqRhr06ABTk2Gw3CHFAHKdkU/vblV8x3P922DlX1vSEPtr43",
-	"2lon1HJ8X9l0R05ZH2QSsEKFDVviTuzzkBvCOfipr3WLtfNuAPqHANehHLJImHeycKr9X9g+W3987z/U",
-	"/q79em3sDxEvUxFJt92rY4+3kbROzTL0I9xNa7ZKaVhsueXK0kZBSAlkgMOf04xebR8fUp9GGWjR+KVp",
-	"svrfnpVTa7wWTLX+23ll6o03kRSvROtgSsrUf3srL5BQ9R+ee8LVfykjSJpD9ISt//TCEbpZkfoB+POP",
-	"HMxlp/AeAMFbAhpAHRtbeO1WexBaPFL2FsTm0nSf93efHEQkPnv96u2rs/H7l+/ePo93IpgzemFHnfZC",
-	"OKNO9aIE0poNQ18VOUv75DS0bIwpEcOXY4fTBdamw8R3ALFVXbJECQf8jlvPICjQpXW2HkvVliGDmmVm",
-	"1aoffDIYtEU9zOnnMU1vaLtpgD1bgEW8CjOzUT56HkLepzQndMZoSroDMmdUAGgBRN9X7ZTdwf6To8Ga",
-	"gXBA2eB3HodZQDuQTJaJa96dUhnB0732r7s7RFsmLym0xAoOawYSJsqv9fiA+rztyI6eHKwZWhUvHwCb",
-	"N28CfIHgC6Qbvz9/9bfTsx/H79+9fnX24/jD+WuzCzIurt1Vg8OmAzRC+Xkj81e42Ae114PZYQh3lhgB",
-	"E1RZc90KBftig2RpVKt+eNd/3euPw2r3TUCeWNkgxkidjN+UBQdj63ONzfK9u7gcicc3u1goyjRR8U4F",
-	"DweAUZVNzcpSLGXlYPyEJFKwkWCZEXQY90qvGezU5YxnLLIINEIVc9eLzNIwa2wkYGTGejoYHMd2+C4v",
-	"7ITQEt1V5ljLDuYGOSDwdRvpD35/M4/IdgZorzWeGv9jfnzz4/zF6u97fzv48ePucvKXv03pX47VP14c",
-	"DyZ7OptkR5/f/PNN9W5j7/DJVzre7hMY8lXXFDW0MBTgmLX2l+c2aS2IyIxvvwNvv9p4YIe+CzxsMb+h",
-	"EGYJwqoIJm78e4co/m5CCzetqcztmgJuRWfY6VVcRoHp58ZRbdC4et3CjjAfvTAdngamnXlo7YpT/Yyp",
-	"pPqTvaP/FA7dRTjUrpeWbBIPPTMueXrF9InT1YbWV1QJtzlx3qGhvaLENkwAKERJBaxJgiqpq/d0x5mb",
-	"MX+EbiqP3ts+Kw/RNg6nvMbJE1vPTEz+3////1O5qMR/e3PRN7CGUXxSbz0SsTUizW/Vfp1tGpPHJC5P",
-	"gbKVzEei+XVn28X9smkUfjeqDDGCPtwAESzYDQnQwBYrH41tD5Ff2T91tyWu3M3Wlq7FPLY/NM1Y90bD",
-	"hsUf6gYsPm3a2LabpoGNPzhzN+QyB03ePKk8yKhFijfKy5QxxFCxJVqURYrmFmi2jE0eCRcbgMeOz412",
-	"wPXmpyDCAVf3fzqA+e53mr/efeLd1Y7/leFmDxqmVQWgs80CjA40PSoG0N6vEpRV3uXcN+Zqw0F/6QPi",
-	"1sehLmcWFhIPdZIXGVNkTlN/i1bSyW7dkYDtZXGVTNOIFCJl4GKakxg3+tj8Y+xK45BuedEwEs5Pgt+x",
-	"xrJtqsiS5Yxcs4Xe6ZNX2uE4w4q0ioeW71UZf396TPeS3cnT9GCrkIaM3bAsdNvmstAczuoiv6pqzFuc",
-	"DrgMr02n576j5m8fbNdfok4Y0lN3S2gLmg9raG+MGWT+iaQsszRZuThh4Gma3nBlhHjZMqE5A4DRShAR",
-	"1jC6JQzYdMbSse9rbPoyv5QF1TJGxV2vwIz8D3ppjyW+W1zwmqHab0VbxA3DfmgXIDwti6TAroHgnClC",
-	"r2gSAxtV8+F+6iykUnySsfE0p4kuclCjvft3TeLymjsI5FM3xqh1IwTMtEFSoJv7Vn/JnIvw6W6dM9ZE",
-	"MkJpq8T6GxzCKR73pBuPOqNO7OoP6Rmb7/zhIxnHPgefitW7KSCoeMbF375ElZoTgy+fGoji7cApMieW",
-	"ZFqSnM3lDbNg6dCgX/eUHGwbEunGvsb7fioIeNkrnvcSxyUOa2HGJ6RYQDzJUhK1MGsfkVRqFdm6RMpM",
-	"Y0FzJqC0hCITppeMCVd7yMgmi3KMJYlyuUAU/z/tku7B3sEOOTw87MG3CFeuFFpjHDvrPPF7+9VaOKPR",
-	"n37a7R1/6v7X8CfS3en3Pv0yiPa+/DToHX/a+eVJtHvw5T9apU1jR53Z1NgXjLU6foLIH59Fa9TpsJgh",
-	"inhzODY9Khs8jaabR6444okjCsQ+AcbGjKpZa4jTWk+zh8GQRBUT8+uEES1PzOEP3smy5lfVYZXzW2Wz",
-	"+agtS9wqmtB8CUp+3MGVu85IeLfADgg2iEDNIFzUFJ0ZN7Rb1fbS7h9FDrWzpaaZxCoXqFrekaQVQrbx",
-	"SvAEKcoVyai4KuCqESIQoYSejaDGugDPxVXG1QwASLjCLVAXYX8c8b8+3g+C/L6aKqUke5/zOcupj3Nt",
-	"kGwdxe5JHDMSmLVReDYTalv+U7cyYI2MwatmGGC5+Nu5nNE0Apw2S1zSjZmKTzwtoUwAwN/rfOXucs2y",
-	"WHdT8DGsvLfMuQakKq+7zEeCZtkJiX/5EtujF5/X7jV+6bRpQW7JjCauYeVIIUjC8+KfVEiSMpLIrJgL",
-	"2i8rKjWW+cuX+r5kt5rSLVu/fYnW5S1eVoruudtDwNRNZJ66eq2BDG29CKhVDt+UwEmvcsaU1XC4sS3B",
-	"pIE3wSi8MlqtUFY5KhthUqd2WEeK0IksS7HoulFLujlLGL+BCHnnpwvj54Og+iAcx8fV7xCaLelKkSvp",
-	"wmcr6hq6o/qVWtPONKrXTN+OHrD57L5UpHvx5mInmKNPJcWghzIWdk66wfwqU6lMEem4c+L3N9dESHLx",
-	"5gIEkU0zak5mban3hgKE9LI1bbvUo2sFHwRsvWmhbPBz/Ws1PWLdpxsUjppM+Gn9NsD73TuKqNaNwkWl",
-	"KiFMFyFE7XjINKPgDIFY/fIosBicAtThGL4Yf9tZlZ3lyNLMzvrfs+HuMset9+EbC47pNmJ8sLcXlxWg",
-	"d4IrMNPi07234bot5m4sXYhkIwAcSri3+ZQ2a6JmuXx6pFMPWq2etMjRxzrnorCOC3+GHxy2Rehs6bJ3",
-	"emCpr71lSxKm32/KTbJUVWPLQLR9ph/ZxINeY5RRcCtnRAeUukU/YdhTO+PommJ2N4VCtTvDbaZAg9Dr",
-	"5hi5dd+Gae4V41PjnT+mmdHGuHP6GRGPDo7C0umtXOzYs24xzLnwtu6W9kPwy94g/OVXMjkILWmF/lYP",
-	"zgt+Jjw0hWy1S+63tXytAjNorGFvHjU31sldBPVD77d1W22bnfQQwckNkX7/APp6Vw/knL7DkfJNLHwT",
-	"C6KdUx5i3zY43kZwPKyv8+NsVYEv5spr3z4vWMss3QwjgU7PbVhgm92wDV/8KrvqKxhkK39rKNnsgrSJ",
-	"theMpWtSHm8pIlyPi7DxOl4nXQdDA5MPgWgiY48mcj7nmsg8ZXktbv9gP/Djc6GfHHTahIUr0XineIxt",
-	"cuQ8iW5FYQ6H4LPmNpP9IU66cg3vmojzccZsUoDPwbFFOE6ctauYJl2qrrEwhCvhDApHRnUZB7FTT+Y/",
-	"2O88VJJOdQVaZgEoFYsFE8wLD2/1w33QasHQReuiw7SUO/2RiJ170KaixWQqs0wuFfG/uBxUi3vhhBfg",
-	"l9VCVPJrlpIYIzLiiChpdbKM0VyYz3NNqIYLtWrMYO1bJfP0wxhC9ywIFPTNgsg696yaredbhoGI5VfK",
-	"+D73rAxMdE/KbL7yEz7lrEbILQNSKitbJvRVHwckqPwQhBlWXwiIUfmhmsRXfScIfax9vSRN5Qcf+lh5",
-	"Wibu1b7sCVV5HibmveAsS31h29o1oWDV2hd9ckoQyB3r6CztCYK1GLmA7C+5FGQp81S5cjSJTFlZSWci",
-	"C5GSrq1eH5HYlfHdOSGxPbJi7B4rAtsrI3uBgclsCyYXGYPbDoSDYSSnSxv2g4eYGYoZBhdXIwFQNRjM",
-	"1hI55co4N/c4Fh8SxTzGGylETIc/sRgIpKHUYltymrNsZfQHKfQM/loydg1/pJTD/xMplKYYQrVt2Isr",
-	"UN7msDPCIBgWns3oXXW5eUWumXWigrcS5PgjNRLXbAXrRbqMJjMSey0nfhx7FcislNWb8TH8FY2EefrK",
-	"zAAf458QnlGxRGK78IpBqS+tkJYjQRWxvHBiSW3bhIxh6xpqGP2kUFwwpVACjsSEraRlLpxURGAiy5xr",
-	"zYS71w4vZl3hZ1uLxUjIxSKDWlUSqWYLxOFQQCFKmTFjFU+ZrbadcWW901axME3gbOMK7yw1vl+i8EMt",
-	"HofBPxLmDUCwAUQie7T5AMCuoisywiBum3dohjvq7FTleFD7sF7NxyXGu3pFTmW1L0dQXEjNZK7t35kE",
-	"oQmP5zTL3GNXm1TK8ZQt7V9zKlYYRDYuBP9XYZNpXIVfDGgcT3iuZ/YNRnNgf+wTYs+4GC+oMu1locdy",
-	"OgZtzHYb3GKEBW+5sFZs1DHiYWzjSSHLJygRmkPiXDAtbxoGz5ZcpHI5DgkBPlzNAkSPQuRMyewGQEJm",
-	"UsG+LfUOT9/2w+dZyXmo44aEGXZOET4+SJYsL09Se6UAbVGtWBiNSArFMNfUE3zYeeYqhF5Jq+3b9DNb",
-	"sCnHPeej9axS0aXEJ3IiNaDUa0YXCwh4x04iEo86/wk110zX2DEiaoCiE5EYlSnc/LilndFxdvE3ktIV",
-	"UTNmh91cCp8OZgG9wNJw/VhbvnTHQ+nHAOTGSmYuSrlRCcUxza0ggPDcmgg3RABaxz/++OOPvTdves+e",
-	"xWZzk/MXZ2R/f/+YcJTYEaHkw4dXz+DHWlAarUWFUUEgX5R8OH8N/6rg8/T7fSCF2wEQXGa/UoKg0QwL",
-	"XCIYmhmnYEsg1CPr77adOMdO5y2UrqIkqJjhw60in8dtVqkBK9av7zuzKO4CL+QZwZg5MIAfK9m3O86i",
-	"xAyELlz5ZYwKspxJ5SQ0RrXhbZq9e9npVza5m4YroI2pliBdu9TmUzYnFTWnRLyTkqcnxv5FGACMQOFK",
-	"Q4EmM2CuVMH8KKxAwzXRbA5tjaK/5AmQqSKtoBkTaVlE1K6N4YlYyzj8ITZqUQy/uPJ//nf7BFr0K7F5",
-	"LyHOLLDHSw72lYEhs6TbtN2jisUO4oP14JFmn5F/6jLPLLy1Wwz3YnlYEAfENjVUl4sJTa4xtboHiaQ2",
-	"MdycnmkYjFmTxV7qwXMsLe32ekpX+Io32oKKlPOFXtkc22xlgyrJEi1KY00a7oPiLf3K4WC+hzGishbk",
-	"5svuZxKLpFcOkfA9Czcgp16uNpmtK/PI2mxWiEe+tWNXvM33p2H9AHBk6IaiaAf1T/MGBz3IblDSjT/3",
-	"UMj1nHrm+zcn9bDzgi0B1Y3NVVWmdqnRBnO62jEEjSALeyLTVRyRKbxjtSNjjIcv9itKgRm+xZ+gE0Op",
-	"RivNyjliHP6mKZr2lQnS2iHo6hm681KmdAWi15+L6NHCLBbzqyeIZb035r3KTmpODnQb27RJu35FdXI0",
-	"vqVLVKgCek1YJpfBcjipntAFTbhe2QZGZtjoK3cYYMJDhA6FUu84rR7waJZBsUJkTkpQM7EcGhxT6Paw",
-	"1emQK9zxVNUp8SSt14D01Q/Rl1ivgOhLRcpCs36rPlWXN3hamJ9K8YbvQAcNrQ20h5oWoyXg3eU4L3Mw",
-	"uw3cUCu+fPGlL+vmVVns0ZK1Wg7SKhWVKoNYUS6uVAU1BhSOS/20+6kPp0O8s6FkZNW1Va8w2szWwdqf",
-	"7SlexvKa5PKaiaE5AqGqnJyGDNuNPS3BqnPbxQyReoCZ2POxmY4XAtjIdTsSuGGklyD43pQt3Vtmd5mX",
-	"jKgfiW5cPR3ML3ZlSDduaIowvjoDeFI2tDj7dRC25dSoZhDfOAHVxoECObGeuhSrwCM8iDpSMJvGYMmP",
-	"dIEshs1Vnb58+hKUUm31JXo/ivV2RoHXo8oL96wpe5tj1BmN4GUoR9vmG/0LE2DC3u+qxmg3TSIgYi0I",
-	"cy6SrFD8hkWVlezfu3iWli0lvOgtnzvxoD9GdKwYzd3x5dWz+4ymTvUcl0beQmgFGAUNqKh1SNMXmdS2",
-	"DAYWbgYB7JCjW4pBXfPFYn1HRvzaLMWEFgrM1JU/jthnUI4jsgSwlRm9Yd6EhNSVEgXFCdFSd5d5+BrI",
-	"RebFqjGM2gZcI2JQS9DOo42YLxnNjMVdJ+I6AMlYXtsghhm8WYMOltfbFOQwPbcN5pWHabljZKWHPbKZ",
-	"5LADuRSqT3CChAvkS6OV9mziaCavrlApbgkH4Ho1xnqcao1wgtQq25QsaQ3aCxB6yUwWiv1Bc0XMIMNa",
-	"2s2wdSNowZ89IF0hBdsxJsHugHSX0sgtPqdXXBh9pnon9TQqgw92w9iDNahcZhC4Bcbtt9kehJ0Lt1nq",
-	"YksEvo5CFzmL4JGzL3aPB4PeYLc32I1bzQd7B1y+4HQPI+SMzQt6OL4rpO5hs3qSGZY83N225GF1EJ1h",
-	"pxxluxw1D8uvBxpSZZQYDMrGIKG4uBonUuBua+H0H8DHULYwFtKKyOmOy1BpBDRtdVP6PmfP7efPXN8N",
-	"777Rifm/CvYKe8SEYz/tnhFrPWnTtnoLCemj2KyC7NoKBuG0m9BcjUoJ63yNcAlQXcRMGrvG2PjG1Mbo",
-	"8UZU0LeoiM2SJWcJJpSuFE9oNnZytG29TEtz2tysiGtfyl24/Z7IIm+PpctZOoYQ+jVXRCztmZ/9gTG0",
-	"9xZ4a4YTt9cgmF/706hjJN2o8yk2SroAwEf2OcmK1F6CwezVTp+c20OPSAH+SRc2OCR0JFpyG7rG5sxS",
-	"o2zD1cgOgqPt7UHlfbizswAKfT+tGG9mKtffxpZzwGHYHiRJPBK6yJHBHRYAlOo3ny10IudsSGKfDh+X",
-	"cCw5M+OFrAsXDe7AAcrmO5G/cDe6ISbqWhACKtKRsPfRkDCq6XTaJ88xxU2QVtAHM063LDXD4ydYg8o9",
-	"4SZhc87SFxm19QI+W2lydLuwAf7JOLth6XiyWqMF2BaqPIEeRkKem36nb5ieyfRhJSNIrfEUOFAg1urG",
-	"ekam+QvfuhnS5HZYXV9ofmnDvo82xUZVK2LcXT2s4wupStZNAhe9kKzXqi2OREVdJOCU8c4N1ynKDUcZ",
-	"z7lGSODw452Tel0/i+sIO9XtgXjHXiRIka1GIi63uoNytJsdWqEYDuZgha8bFdzoYr1AckVv2BAdKzA0",
-	"FOcKSr8oz6Bwn9AnzwMxOBJ4cWGMJVsrhqqgQKATCiilSif8TmtgwTfl+pty/U25/qZcf1OuvynX35Tr",
-	"b8r1N+V6G+V6vVpcivjWXei1Pa6sstd1oaB2HyrYDhA7AEjgFeYAuDLQ5mIIvSkZnMTsXwXNVEveOf5Q",
-	"SXOt4OkFMsRfMJZngN+Ga02F7e5s7CjWU+6FzOe/UaUJTFJ3AHsqyRkT2wPs37VMRAlf3lKNz4GguEpo",
-	"dMIyFcIaQwGwSn7gpsDxkpQIh/7cvN14qCCw2rvlt86owI7+at9ri/+1snIDGF8ov8Nql5jjMiyLeFq+",
-	"pnokYvOwb/ke7sIgKhVkD8EfqViN5dQGQUOs8ZTnDAOMR8IKfUT1D/KsTGO4P1vkDOJ3SNDS4wWOhAcM",
-	"JN3g2IgQ9KHMbMB/WhBKGxU8EjZQN2UJT12iD6CpEYgch0+g1N9qERCJ8rzIWNsCbERSNWdjCaNqrM+U",
-	"XxlSQA6GKi9qIoIiVUVlhDroNOHhy13hbMfEkNphVsVWOjUyzqgDI2G/2CfPaTJrM/Y9tKsFK8XFZyni",
-	"lY5EtwQqdgdyvw2+1Fj16ZwLxBmCyzn/dShN0qYuPHYNHv9i//rSqIBQgybdLPPsjg+xYsvNVtskUVXE",
-	"bZaPfytXt/WW1SZ5tRqNHGJ16YQqF3FvY+AC8q+tLtvEZGBTLvhmeDKUh+1sSKiyaz0k8S8jR6lRJyIj",
-	"Sz816gzJL6MOE/YPT0NsFZJx1PliHtl3+v3+ly9f4kBPLom5DfDs5tUNAIBDqN+AIusX8Z1PXa6uH8j9",
-	"Dc4XB0lhuLpmpL1kVBt9fU1NVoi32tBzDe/G5gNUq38wqscyH7d+oU4c+FxkJ7SeEP4QaZACLAzFb9hY",
-	"roEOeVNkmi8yRpKZ5AmzAMlgkGDyBIhrb6lYxBew1KwZU3NWCMT3bxZv3DLeyh5VVXhCR9ETQjOFMZ1O",
-	"dbPiFoK00K3J8lzmNbJbzavuxm2WoWLZog3AcsaFtnjPoQ65qdbwAE1fUO4jsjtAnyJ4uFaygHrW6Oli",
-	"rUAtnosD7pRLojRmXynTSQ6d/1d7+eDPLdEdRhTAEtfyX9eVzsqsM6IVcKaln7W1r7YeS2sHcrHGzXSG",
-	"TOuF2SNnfXqfDGhCYSncubOvIEoQXQ6rBSYb3EFxs8KnRWsod3BbKr0ZxthoWdt9psXL1YhbUYaSsdFA",
-	"ljOZea0d0/HmXABobjynn+MTEs/Nfh/jZjfviJGAkZt9ZHc8JlfYtCqsHx0bfS5j5XuQi7HAawBof0Ji",
-	"c8bFw5oDNbZzN39q9lmbb2Kc1UjEJYvFgSOomu+k7PEfDrwTdSoDglQ78IY6SkfgkrqTou+kKBTctB9t",
-	"/gLy8sx9teVNGNeGBs9woM0fvvNDb/52CZNZZw7avK8gMwyFhxVn5f5pO0Jeb2NRhaKYW38LF0OQvIiM",
-	"FlUxwyK4m7FAv8byNhovVmK2KeALRq8J133yuoICCtrUSKhisZAQGla36uxJ8EiR+BSixnuvbYs4IlAD",
-	"LGYirvJQYPeV0rSluHUrdwTGX8Xke22zUO6G4xUUug8y2fcGA/KRZ2pmzKLvsps0IhcF14wcDAYReS0V",
-	"sfW4I3J2So4Hg92n7YrknUHCSBfkoiRTDr6TiCxobta5pY7+fYt5NJHBoAb/+tr3csEEF1fjmSxyteHm",
-	"xmc3BZeC1nVhhPuCgfUVYKdMc4aZI5sO7jdS9F7knBwNB4Pe7tMheCaayOHrvShWAAdFFLPMwud5lyXm",
-	"NoFjperxC7Kp0AQOTZq44qW1nfUwF+sW3O9mlOyWdeWb0elb1on/NdHVymTNoHj7Bhw1t1nvhZ8W7Nkq",
-	"Qv8fBSPpfwPQ078vUFNDGt4iqn4/mNhrpeTvoa6Cu0hymNZcb1s3ofvfW1RO2NmWorSNFp4U4SjgKhGO",
-	"irvK74hgjlKL5I5JFw9wErtXwJYowdtZmchMoEfn+johMWhEcR28+LajwmsMgfAOuPbJwW9wmqw/SDad",
-	"Hw+BpeQVx/ujBboufgOUwG+H37fD79vh9+3w++Mefi0H3M5JPSrAm5IzCl5bBYlwljVdqrEiXVsf3PU0",
-	"5mJcKOsE/5861lqOhysu7petuQZNH6snwo8RSahiPS4UE4qbg6PKOnBn+H+qFfNvrc8FAZtKLWVedSn4",
-	"h7VY2L2DVgzxac7UzKxJYkzjFu54IXMyyeVSgVNYZmrowOAXhVbWwQS9YIEnqGMgRiJ+qfXiHVQDuGBJ",
-	"kbMTckHn7IJr9ucLnfNExwS/SeLxGJv0bE9xNBIqkQsMYoqh6nmhZ4/dz1iKxT/O5JUsdBwBOAyjKeRY",
-	"W0ishRSK2axzGzKNUULUbOLYEcDV3S/0TkSUHAl0uQEdlE0RVIyB+83BNwf1eIZlgSuoIOPvYtJVZLbl",
-	"VOaViyCMO0OX2y2A+S6h3a9rm3bzZl3m9DvhCiLIvOJvRMAOX8fAVSrgua/NQl5pLPIPu9u/Zvqwmxyz",
-	"PkG5bY3u1tpInxZ31DOWcYz+s02IkmRKIbRwc4yyHdy2ddaTGRWiWqTT0VPNW6JaGiV617jRnGfXhhrA",
-	"IQ15vynh2sKmaozc2e5Ce8oFV7NNn7WhCQogU2RuPV7FYu03bo0MakOEvZwxt9SPFOFpCQ5nV+xfBSvw",
-	"fDCbR+d1J9ru4GBvK2TYjCo9tuu/CR329gAn0xFrR2hEl7zSjtEeKbzrJF3YEzY2RuZQSMOlXFvfKAIm",
-	"IBJIbNOmY78PlrOVWxKjmpllObFyglpBIPPKDtlmLrb38e1Lo7TpiPAULwEglke6kBg7W9J1FZh8XZRH",
-	"isRWWPRePasdwmu90exzfanaGRTAhT5ronPOUh/SBqUKYSSGnpRnGzbGrRTyWKG3DUTmsDip4VYEDkTM",
-	"mXJ/I3isL10TLDcw9s72u3e7WtWW7mWtakPQzFqja+IjHLtxW0inX8E1xMo5taL2ayrWV4FnS9RYN/8W",
-	"YdjmTQ44tBSvwVQqIjqobe0Pg1rcSmU9m6zWlBNVWVnZ/htOxofwQrhD9q54zmeIqOZCPz2oc7BBbPSl",
-	"wh+2EBX3xGyusmDbxbhdjXgIOwc3DpTf8hWIfPUYaBKRCTMnoT0gWDoSsPO4djhKXFupYBfxhMRGGMTD",
-	"EsNqghD0gUyGXkKhDFUzOI7MHX0RqGRxyQHxSSmphy5VDySPg+Xg+Oeckbksk4yMIAf5VOgITXAQ70aL",
-	"DTonXVUsWK5YikOG6EKW+z0aVLoyH3A6ghSojMJDu2MiUpIUAdMIXUD4+NyMQ0gH8ug3NpH5SECqW1TL",
-	"nHHwg2bcaU6XYqceDlBue7t0Zt9hOXmkaSsuSCne3rLP+vSG8oxOeGZzR2oIIcb223ojmf4uMqlvdedh",
-	"t22M7LtoxiIGeUZj897WumLjxfV1OhvAdo9Uxf1rr9yDy/hb63I2xsPE3VDzt5ymM9vHd22/nhquyR2J",
-	"YAu4yJxLssi5SPiCtkJ3ORmw7ZBzo+oIWyWhlkmJOHHGbqsYG7utmD+a5vpulQu2dLLYyAyLZ+fod487",
-	"47Yj2g/b81CVhFUeiNp3TEjFWzz9761legbG0B29JxZecvz1vgzBlpVeqvTf3TMW79O9CqZbiAAKOacr",
-	"bWsm3DKEp3tVT/LebQvTmGZtvO10BRF//+KSVvNfQba3te5tpnWfxIi6B6qyK3fdpQTzw0fCJpRNVtbP",
-	"OKcrBKCC9OMTq2T7RHE59c4W5ZMosBdzBloXYQWIrc1lUE2fbeonFfDhEOCSdK3QQfXBHIuZTK6b6cS3",
-	"5R/XCmYcHw16g4PeYO/XySM2Yt65DwN/YAOYzn/aeS/uV7sfQsXGzeCiU0EbqfP/DlcloNw1yfFaLtjP",
-	"/5YE+R3fv5Bu/Kdd0j3YO9ghh4eHPfgWFD/VMkcUiuo4dra9n9niduY/tkg09Fsr5KuoJtIciTfI++/K",
-	"Ck+bygZDMhJklHmH7VtJIAHViHIhLRx87bhFjwCe9bdk7qOZBcLcOxLM2jkHw1YeLfSQAo5tIXTbRckH",
-	"87hMvHNnF5Qkgc9ayGwHXisFcH03fn96+er528vx2cvTt395Pj77cPnuxYs4zGpG+PeqI8oDxyNgPG4I",
-	"dPu408q6c0Voh6GjtxsU5S1rFFtnSphPGBFfvceoFj01k8ud+3u9bs9DtfeAWoaxkxZ72OLLYOgkhiAH",
-	"KnuMcZI2FFiHOa3dWv5qLUuVcbjMgALEm29Db59gWVT+tvKRtqTWg5hrMA8HFl1NoDGUwUyw2OGne9IQ",
-	"dwcJ/v7qzBGm9bbivdVbhgc18LgHzrw9WcLBKFXyhG+LxMHUT29DBOEuG01DV5E7oDnpAqqE0oAhn+5s",
-	"ijHeHQwIBEFf6IhcGHvxqhLN/5U264ZRVcfxTC6FlstNwdiLUnHfCM1im4UW7voBuyZ3H3DeJ2/oipKz",
-	"GVtTSHrKciaSmhb0w9O/vukdXO69b/V4W9/LNjUIradnOye5e6l0kt/NpC4rXQQZTBiJZ+9B7BZOZa0w",
-	"1bZB2gVEkN1l67YZ6SXRAye5rdPj+Mfv5VI+Rq0neM2nHoyw5QCuBIBXGa++c1p2+VrBu0GjecPyq3tC",
-	"YXPRBk0d2rhwWF8ztlCh9K4t7WD3eP+IHrDecbqb9J6yvWnviO5PegfJYfqEPZ0e0ePJ7Tdh9XUUa0Cp",
-	"7bTfo7PVF8RruCrT4Jc2VHqb+OCRqQOVw1n2RlkWckm6sfsNgN6zlCntk2pBN906W8/pn7c5Z/3oN5Dg",
-	"HHLs29JDFyxX9t7DbkjFmDqpxiAoqPBgNDJpCyRAf32CwTUuFXJTMvqW+eTb+x02OAjuZ9vfqhttttrv",
-	"7QfebPu2XE3nV1Chsm1DXjDtNHi/SnD9im85+CNbKAvjcDC0xCij4Z6tj/tW6qzRiUHZvVt6z90F+wbA",
-	"i7K0rr+VR0mMxfri55f0KsZiyzm/YSkmn9aUyd1bgd2BRne0PSPvRSqxBMLVXX+a3LrTn4F3cW3VYnWb",
-	"UevaRXC15kQX6bpCA4eDwc7XC7K7amhWitVpXx7Tfnq3Eugh7qFro/rj3kZXJvJAgfn/zh5kKla2/ErN",
-	"X/wlqgTCD758ipoHclupFJmTeNQZdSAhHiOfEXKiLFz2EJ7of3PP8zc/8+8pzn+NznB8/EBe46YYbINo",
-	"DSJWZywXHI7glKsEoLS5oNmY5nqWc81V+UhpJqTCJ4nMuP17kXOZj00bNlZFfsXyVSfqSKWZXMjcNgLl",
-	"bEv8h7Yhv3TDfIajbGtzAcM8DQa+vtVFOZfWRsH82n5/b+ZsemIXfsZt7d5VqdDaBCkDSyUnGZu3cu75",
-	"izNyfHD4lCywEUllUsyZ0C0mSibVughGKKkN/kWOhjgW9WL52NVtHdoqa64QKoJjS0GUxpsSjMiyzW1h",
-	"RJF6uKAy0MjGHmQkpas2AOW93mDvcnA0HAyGg8E/tg6HbC/DfYERq3Ook8l6OaMpPDCtTxA6JZFzB1Fn",
-	"9v/Ly8v3BJ0j0Uig1QAFQptlg2PChM5X6PG3XXSpsE+NgBqJ8LfY1eAcxra6EjjVKBaptrVM6QyTCUih",
-	"2E5/JLaqe03Wlr0eie3qXpO2stcljlw1ussW2xv72nhwJGdmoVg6/id6hwpBCz1jQvPEloFyryU5S81z",
-	"mtks0wlPU3AThvWk5wCOOobKt7YWfKWSdVosMuja1QctBMV4scw/svWu3D8xCygYScnyHZvj4/hfj1cs",
-	"/PCmzeFMmXEwOrS7xrYiHu69TtQx9ue4jIO12vwY6gSOoZxr2UzNaM6Ch7VkJjONlM0XUjORrMbXbDXO",
-	"WYGfscsW1t1e0FUmaToOK4cXJYDLeM5STscWo6aE6Rr7YL06JjAIGOaxw8cBro1hKJxTORsshVjW8Rwr",
-	"nTMKKru7P7QRtcgGUMTMmDmFWlURYVoWe8sS36arYedwsD8kl1ISMwxCgxjDEBTZCjRjChWwL7UFWYI4",
-	"bVd07tz8o3dq/hETBdQABbV1+Yedg8HxkFyGuRyVC78Js/Z66i8cncfR3gUmhZbTqb1GrJca9727xvan",
-	"EoCzLKyrzZ7Hkpi+JLUZEMCVyaUgNIHSkRG5wmp3WHWcuJLWPtkOS2iXjNj7gRmJyLPMiJFpxq9mrri4",
-	"2692pKdQO7TIE+bGxxVB5GNbMhXHR22paDATdqr17Zz7xkoQ0/P+kJyGgiciExshm8sMY4qMzpiid69f",
-	"35QBGaE0nvnR3Uo7KoYRRva9E5LMpFRGmqPf/4py0a8y/7BzsHccsF4GdHQfUeiNQcdrhqFUaPGcwAfx",
-	"RjpjVDEj0LFGH+VlHVUt7WD67RIkmFlwr+PPYk9YKHCu2odoFOKX714/G785/fv44uXp+XMP7QegPb4k",
-	"biaXbtwu+5ZCHxHOY4s9tEa6BdOos90yKM0OeVGVgvthNdh+U+wYwTAYkg+CfV6wxGx5e+zCzy7PxiZc",
-	"TVZkQs1BubCg3y1Hmxno7pB8BCRAnw/nou+MQMnkFRe2RCqWGXX707UK+y5PW9PzwGygBdWzyBaqxcyf",
-	"FBCNXMlaV1xcK1fjvWtEJUBCz6mOsNJ3RKyJgdlHuFUKzcoiv9cCSh7324/OplwLS3iDpPE9AWdYJgcp",
-	"1W/qDnZ6lzaZ0Vh5tsS46eH7i3dvYZxzjLigUDkdKyqD2Og3z2MvcXygh/kdPcRcK5ZNoUf4t7SYfEGi",
-	"omUp9Ff223UT84lDu7uonlnxBLLHjLqUcPjuCYlPzZsxqG4Wlhl+AZBYTa/xpjAsvn8wODD8iVX3eRoR",
-	"f58He8osWYWZLJAbJIb1K8eqPQTfSoRXtVCiHisX5DCIDXO+9tcqKqFEsbTqTlYlr7tAzp2KbImN7Hj9",
-	"6m/Px++fn49tQE2Mogart7jTz7k4T3xtaDAG0VVoHvTJGc2y4EIH5u8ieAQrb6Ga6s+wc7C7j4Ov1Ik2",
-	"+vKNBRCFj5DukwPyA//OTCdlU1pkrjp/m/ZjhPzRkMSvpr03RvUCf/ucW6htAdq+cL5Ggn7ufl1nqp8U",
-	"rrjEltpHqOw2zjOqwls+o9YkSbGAxMJuyjKmmQOJOSGTTCbXEHaLSc47/bpm3XKoVA8SW2DWFp7FSCeu",
-	"4JDst2nubeMVEg8WCP2NDEFhYAwPE7Ng3hZiZFFMMp74MxpVsH6L/uyFQhCW4W/2EyoAEB81KQji4jgY",
-	"hByQeQk30G9Ta90SziBa0Ogvc4YF+R114ED1cOyG/XtTZo4d7AFro+MRhHZ3Yn1HinTjF8+f20P48vz5",
-	"6ZsL2EsXl6cvXsQROQxZ9YSA+gndWXeyRetwJ2P/NvvGU2qaS6F7KVPXzvy3Ff3Xm/j49ZR0IU6tZ867",
-	"3JykECLnfRIxUXRlw3S4tu/0NxtlG0blU6xwRcuPB8lXFnfQxsmB3LDRc63RfNC8OVJ43G8zjwwD7FW1",
-	"/RIUs14QLjd/BwUaSgxj29Li2FfQ6LuthWB89RZoFO8Mzfkzg61gtz5GVF4zSIvDxn5WVFdiWJxYF7iF",
-	"6ja9VXHeSh+PiMco1uIPlCHSnTCaQ6ygzVKu4Dfs9Ndbo0ZOH1a1AZf8DOooFPDBDfzYqA9wWd40YIPl",
-	"AFUB+mrqRxiTWSgumFJA58i6dFGlsjITrGobN2DfNGvo6ugYlXxp02lXhrRQ796HiWKtcijPjxdj3odD",
-	"Uo4XP1ypghm+Q5hsd/Khd8eonhCH1m+z9Q3B9ionkNe+/LC9euZR8L8ACJNuhRV5WcypKJ1n7PMiowID",
-	"G8G/ZyRwgj0mrE/eoqYshaZcKB8erCJy8dfXLRnqpWm/Xurbcx3vxCwXt4KdIr3aIUUa6OORJajjWE/U",
-	"re5EX5jWz8F4aJbw2bZejxPtbfEqH85fBToeh800XfkztKS5tZSDBDgL1p6HxT/qQXohOKnTMFqjNtB6",
-	"bfcat2qG1l2M6pN9Rrrtil91UPu35cc5ObyVF7tyYLT4sP1+bTlB0C/sLmvKE8Th1TZOPesH3lnj1N69",
-	"3D24q1N7XRF8s08CRzU4byufPRgctxFPc90GIn0xk7mOyKy6zVUxn9N85Vz47obB9Fqd4oXZsZsccr5K",
-	"zpaFXsyq0Gw9lvrmnVEdKuna8N4YwtOHk4yK6/qF+UzrhRo+fmzDDPtVWKTHtj/12Mim3saZ1qISrD8V",
-	"6R4EXVpJa68tWuMUrDZ9N9zqO0I91xByuFpkdNUCJfws75NnVFByzlbtAaqg4q6FEMm4uAbN1ujB3rPI",
-	"p4SKVZ+8E9mqhLzG8nH3icry3B2w5sLYkXD92BYTvwG62C3ZBrRit0T3QituRsE1iPzvByO4noveuXTR",
-	"Cg8ZfjG8RbofPrx6ZkENXOXTitm1BejMurCRLdjq9wNn2A6filPYxMMPEiPmRNb9EVNdF78BYuq/L1in",
-	"Z+jfFds2eMEV9myLe3AVXKVV4xqFXuNJRtOU5eOJXLJsjH6cmHShNpvOZWE0nAW1brncDSoz/yxyjqUJ",
-	"FGAP7kQkVjRNMzYWxXxiDMN4JLrub0JzWQisKXbFBNfG3JW2hrD5Ar1iO9FIxEuZK0RJzdjVeMnoNXQV",
-	"kXhqrJCxzMeFWLIsM49s8Umd02JOY9KForJQK3dKswyt7H8W+coMDvyd+XjGlZb5yrxdCLDRuGDpeMn4",
-	"1UyPM2m+BRA3tq5tl2ZSsBpwSxvZjOJSnX8n6rTPxgjZ6mTKmvs4F5dN4scLln/rcMFlXclb3RQeZNnl",
-	"O5zAd2b8Z2749rcLmMXbchL2+Uc3l9fs6mM5E/vrCzOhd/kHNx37GEsXX7pJ2adnMLeXfmr28Ydyhh9h",
-	"gq9l+Im3ME3gefCK3C9vpYIrua4kcoiaaS8cbdwt3EYFrpmyxvFIFCIzrI6hqkrZcq42eLUJpelANqE2",
-	"xkgohuIIoSkNB/7yJd458RIBczqjejnkKk5mn5yWYJ8O6JIsuQj89fhZ5OgQBrsdK6NF4gRVebcsCByC",
-	"oy2kDyaB6ppFzqC6T1hLbo4SAbQROh8bmYPxMyy1Xiy8qZkho98lQC4c/vtyKJXH5bDCxy8Z1e/yV0n9",
-	"+Rs/2PDpC0nn527clebhHMIf3vr5hE/LELdzn2l9P87HC481xodgS3QqdRENq56Xe2/VsAU4ygziUytn",
-	"3bBc33dbt2fMf5whglnpmci9Nxtu8FIp2An4eZtpxlb41sCRytK0UAUPbhFPBSWQoNNvoFM0tKXNBLIT",
-	"aaPPhV3+TdZuPdelFoiiXKQKcw7v9qLxCV3QxAKKbUp6ie6P6uUGko71LJfF1WwDSChkAbjbEs12iH2F",
-	"eOBgdwk0o2okfNf4i537I3ctNVn5+2xYd3C5nT772+nbs+fxSGBwYQmn7fENuMKi+2VGBuRtEu6yYWZU",
-	"9UfiGV0pe+XDNbli2gFw28xAqCNspDoX1U/Xa8vuDfae9gb7vf3dlgyFzYb+OjPtV4IiuysOGEiBOReF",
-	"ZlUg/IPDNh7DYApzELe4rIHyhkEqawUXHkxVuGadz3Gr/I82atogj5a0u9d0w6AirFWtzMbcOL71q7/d",
-	"+PBad3vb1AmYj/De7RZqej/8MjesGh8EUqey5AGdvaepTXxsEpn38j6FQrAGVufKoS1YTkppY6ZzQnbx",
-	"3tMhcNkTwXrr7XGwwXd/P4G6jgXutJPXdXKn7b2uk/qer20YOB+NGQzx5nWaogSdSgiMMkazi1cD7Rxe",
-	"Qa5CAObcxnl7td28AoHhFtDUN2YirSzQwVG4QPeXRhGppyb/WiImkCZRrWBpmBxXjvorRvP1AmVOP7/C",
-	"Nw+R0PZfu7fImocUM+2yZZP4eAjHn9fe/sB5oW4Ov4HnMRS+dxGfdTFz/5399Rv2qzdZHf2rjBy2Emz7",
-	"Us9ftxXXcoLt7m5ImKdkydh1trKTcKZUEGK2pFnWgzRfiE06ITETaexC+kDCx83sLSZarFsARoI0K9NT",
-	"ROKXL4dv3sSku3dAZjtRtc8TEu8dDAeDGE+L8qiASs88FfxqVoOV2t3Dak1hXaHuT4PdT5Bw+N97Pw16",
-	"+592hj8NeofukflCS1khB2y7bg7wY+ssapgqx80RbRpQ60jMCqV0dRtbfbTN6hLFve6mBIi37TKlFSwa",
-	"g1ealPjORWViQKa7zEbXhQXRjkpwbo/8Nm4gv4098tvmgu2/gSn8OwGUfkA059hRjfRsHFIcEe8dtWIM",
-	"LmXqyRPXjC0im0cwYUbdG9yGvFHWKljr3vImGHyz5h8ADdOepeaURWUTCoNPVmRmFEkIVZMq6AhKWEAk",
-	"cHqve/i7Q1hvB9NltpPD6Hoge60Ntjow1Xy8ht2zVYDqcGnWbf9fyzrzkgEyBX5nllm56Wun/Iszsr+/",
-	"f+xjsGx+DpHTqWL6pHJgjamOt6yG8gewEIMtcSeafBUFvt7QaO6PdYz+UmYtaGMYFaw2F7aCFDul5UIR",
-	"iOqwrtvtRAckuq258bpgSc4wQS4u28U1b7gPkIQCb3/vmZn0Lu2d0wWEJUEVQikS9jX19YNLijtivqWd",
-	"8u3KjKOQwJtW5l5iaO2tyimKHnBQ+Bj0MJEW6tS1/vLY2GHxb3DjYmb+ILZta82QP5BdWx6aTVXGptHE",
-	"zo2fM8LFDVd8kjEXXGHzaczmaAvAdnefcgH8aHvc8sayHNw7fL188J3ryM7hgezy9UfrW5hZZhMfLLSx",
-	"nAbaeAgZdye7/T7aTXMhF1TNX4CsgvSSRpC+XBI51UwQZVoqMqOLBavcT+c0Z5nRa+ZS6Bn8hdYqwLZx",
-	"+L85CMw5tO0KVkZ17j5QffzGf676/KP7ePXxMzuU6tMzPzBDDE2n01bBFIYHulQE8CKm/tLeJuDOqJo1",
-	"De1b7xtt38rthkxeEQwDaPH03AMWck1pVygW60q72iz5eoXXrHafm3NNmyVeG3UdHvR+rRnXes41Jecs",
-	"YYt1wNS5vB0EGlb83DRsPR7dXGzAI/QYXKkEC9EqJE3nFuf7lVgU96l/gkVMgtpYXBBqQaWs5Bha9swZ",
-	"TW2gOr+hyWpkGIkngOninfvYH6FXOWOqTy6Y0U4AiGA8WSEq+5BAUdyTkZBZynLbe5I5E4Ei5guJ7XfG",
-	"C5nxZDV2NdDs+yPhatjOGRW+mFifQEaFWBOdY6fZrw4p7tcy3hKZY0ozVRZGwWUFj4Q9YRS/EiztcVFL",
-	"lNQljLKclpDy2OiGs+VIII782I4l3sGvQ+pRosk0o1fKwXs708hfnwhz3o2ErazbVhnG9mMmt2ZXXtYX",
-	"ymLWYXVH4pKhT3z93oaV1iI0yq+qudrym2GZXUW6F28udoLacJZ2dxpGdV1vH0bqFQZkNoLM5lQd6CU4",
-	"jAznfWr77hpeXeP8oIixXdsYVsHiCrPib//sl7VC4T6KcwsE75ai+H7AhlvI3H+/KOf1ZbleCa45zbwm",
-	"EJHfulDX1x557afdxsJe0NmDGESgev2RLSJP1qZBBFXx4yGmhUIQ2QnGYkOLeFhGm0VoM0UhSAXub05N",
-	"Q3PGu6gsw6clyjC47VWlXouKyJzm18rF76lQa4cx2TBqt539l6rQWPlaLatdeXeUOLWf8A9C0eEfnpUf",
-	"dWTc0iqrRxIwgD6QHp2aapIxG8xgSyRuebtaWz97vHlIK6vzu3QhAMgTFgHcBjKr9uPv3zc95O6iqbHF",
-	"wHt2bmvztcV0JkypdV677z9eEmzhwtSt0IhPCz2TOf+ZYo7HdwApEFvYo/ZscOse4y3fOQ2/kfEpA03T",
-	"aKElkorfWseD1hu0W0Lu3y2osdMqUfcnRHFxlTFSKEa6udRwW+MB223bnT557eoc+jJVdwq9x3B+BzyJ",
-	"w+RijD/HIVikG54NIMIWO/21aZ7bnxBmvmOXw+vkGS7blv6FCifBPy5XC+a6qB8BFcaqfL/CCm4ebacD",
-	"piC/ZjesRd2PPUJHPESdwJZxCrEyuOGpDNRhxdg1SWy9jBMSF+ZlHQ/9e8ZCuULV2XouRGojbnGFeU7+",
-	"VbDCnJNGleWCxUO4HchTLmjuoYHCAyOEaMQvgo4Ab29L9pIKz4PegscfXMfBs3P3DU/Hdzcsz3nK7mNU",
-	"Y72NigGtwBM/DOzjR2otiEoE6KuGpukNV3gjOverUmKtmPWJ/BlNqFgt6QoyrjAorwdFv+lqp08QNd4B",
-	"y1l8mMBitaY7xHWMhEtv4dqiSXsblitrTcd12JhWO9ROoGw1NmMO9tRaY0pIXS/gYYlxOioGg70nz5Ez",
-	"LSwMJX7KrdH+7cfd4Mj85zvznzPzn+dfcaDdkilIMDQSUN8QIgwRXIDydNK8GF5DuvU734EPrIWXqK0X",
-	"MqMsNMS+W6yECkyP5YqRuCp4CihObQg7XFi0k7C8oqsPMBKumrX5OT4Fm7j32j6Ld4bE9R3Zgz7l9AqQ",
-	"rNv4yZO7NcUpHJWaAU5xKg2b+Gp1vlafsTZqVY8uLBkASNRtzYQKMmFG/+BXAmfoMBr8ThIsvzHUsh4L",
-	"gLm0Fash2xoUGcEYao4T5gsfQiWFPnmP0JgwVF0iY1ar3A+xphGgU3sBoFh+wxMGWZtX0rkxhDljlA7a",
-	"pWxBc1csf9l6Plo+CI+7UhrfRfRaNnyH/ZUy2IhWYKt2fwhPlaNaOW5kQ6Df1OyLyoL91ElokdKx2TOC",
-	"mjF6K7CZCb8pjNVNPfLs5Ua6YbO1pvygp7lkqcoAW6sEbcvOaJR5fcoMD0iiPGtbnC233U42bKxb1v92",
-	"nBNUMr5EHTOgFi1ZrMZyWiHF1vm5d1jGqIMlDSskR0Cxfs7SMThRtyhFi2UR7aCbS97mtF9iccAm57Rx",
-	"zEc2mUl5/Yxl3GitLcq2YEahFYgNhgg9ICjwn1q6UHmQBn3ySisS8xQAGkGXXuIXeuaZhVKVU6sjm4Nq",
-	"vmiB1bc/oFx114Dt0Xb3uQyyo9063M7Mf22omDtVkEoAzbSQuVakqxhrTxDcIjnSf9Yp+hsxsxhLn5vW",
-	"Ro2/a+UwS+tNFLw1OA06soi/v2zZ3FWZH09k2sJ4p7ZQ1C754TtfEpJCQIk5/qDEFEIOb/c5vC8et1c0",
-	"qEM/Nb9XK5iLaJZzRrqGRHAB4mCvEikEA7yrnQ2jC1gYXGsPsQoWjvX2EFzYke9t663v0muyYlPQYLjD",
-	"gv1T4ekgENBv95a1qjBXK+s0Kdjk7FolNEepLUTiQ3h361L2D+znbWeCpk1vQ6vjISiNRj6a0XOtcPR2",
-	"aU5IrIokYSwFJDlK9j5/djAkNIdyenC9xjP4Ha86iwXp5kznnCnCPs9ooSBCOz7YHZC/YAFsSyjHhh5g",
-	"f6cCLIBDNIzoxmDEMiJbbqdW1qjx3vdYJ1PwgdpPL+z3Sto+t6Nui8TIWcLMa0ZC2ZNV4fWswrA8rmws",
-	"tNGqEUU+IuyzMW1Izq9m2oaDwnYArMmcgLvM/N2Na0Mw5hnG+8U7m6I6HiZIozLZFhUr5cowdDq+LXnf",
-	"5nbrIhc2ZttzgpxOSZc7qc7SgG2C8vLGHl5yxbY6XkqZtq0g8Ge1usNhfZ+ilkVeuzF1mHyLeR2OD1jp",
-	"sa9/GOonOd8umtJ8rbqKVeIEoSP1pbxbpcoal97rOnndbcfHGQNvSIr70wgZmqO6C8C+xXYX/TVeXmNC",
-	"lQJKGfl4gpD8rVHnHnYl8Jk/HA9aRmlAQsXAMDH5cP4acdZd4KItAe91XENa6pWeezFc5VLo4KjiGINu",
-	"/mv4+PFodPGn/7iVHc10tmCcBzzbvdD+45/tbiq/QdJmbZf8Vmz+lZx2G+HKU7N1T/lND146uDTlVwAd",
-	"j2d4ZGE7XWj87+7Q/b2ciGoNjePlTLFkHPurgwlV7MmB0Yb290hORSrnGHiCJZyvmcfjvdBUpDRPiR0X",
-	"rg3VRV4Db8VPvJn+8Nfj/OgvP/z4r/xy+c8P758dvXr9/h+v5N5r+ppeLPcm332ff7hY/Pzx+s/VBEt8",
-	"/6fT3j9o7+dB7/hPjz/9crD/5c//8cBH/+/kFPeLtUnulDzQaqCjgwUGgQGBoAoPibLO8bjiBkErIP5p",
-	"1PnPUedTTACXD53XWWaXe066GMUMaaHQMdbqg0J9OzWXrj2q+naOZbXoPtZGsWaDPzWcnfGfYcvmuy71",
-	"NHjmC/K3faJ8lnuAr0pLn8Ba+YrNZA2e2ZTW4ElZQ6/8xA3Lq6/Z29WmhVRJEd/d3ZQiHnUw2Nr+bFHb",
-	"a46JViYoywx4L6K1g0g3fv/u4jJ2Vw1OzD5SRnvZiWxE7EgsLK5dy15fsIRPLdra0LorVdWH2YWbI6sd",
-	"rh4pqBnkonvLiANr4O5E5dtmpypN54uYdD8I/nkkbEyEr+dp38GcKfeaF0Ax6cY3u1FdrI2EnJKXb07P",
-	"ehcvT/cOnxhxVrlMhY33SJGUJTKFMluaIbzfSMQ87ftx9Q1d4522y62UarpllfYLRDhHTFTb84Y8NVsM",
-	"BvMqarmxGwXcPRyj63DE3SgjnGe7jPLp7W5fz6XAjHVdMIV/LVkq3N96VuT2z2nObW67WUj7ZwFvb+tn",
-	"gK+/cV+0/770H7YPPgbfd23KYdgnL9xo7L8vykG5J3ZsX/CQLXKuVxeGpDbXHgJFTgssy47/euHW7PuP",
-	"l53/j73/X27byPZH0Vfpy31vmfQXoEmK+kVVam9FkhNNLNnbkp1kBrlEk2iKGIHdDBoUzcn43/MA5xHP",
-	"k5zqtVY3ABKUKFmOY49qaioWCYDdje71e30+1UUH5fIjaHMzBxa72WbZ+AUU14RMmX1Z/sbW4fTWlCux",
-	"YNZqbQ2LlSrwCVSgv0cWCqMN8nIVR+3E6u1tRvgfJTIqOAWwkcDKwuIY97aMmVj7+BG4JkaqUNdeKFWu",
-	"TROemc28WqOMhXA1LP5j9jqWCT5ZMcpqR0VwRZtuAE1GWVyoPBOzVBElNJumRkcPRa/QbBbIuRjoOBNs",
-	"HkdXImOjWEbEMJhXVCId7vOlLk79/IC5MshAQtsaDN1hhxMt2nIlZ6lK84BxucA4O7ZTBHLIJZRsQVm5",
-	"o1kOZCD/67+KjJPws4F8zp4/f4MeKNSg6+fPWX3IM56oq5nwSryj3nIrqm5ApptJFUiGwKxNdljRsIrp",
-	"dSr6Cx0jQkiEIOFPu/975ncvO2/ChnmSmSLHAv1MsBBXgrpirS3//Lmx5p8/PygXAlDZJIuleRDky37x",
-	"SY5St6xNmmUKujM8R8SWslz/m3kAsCQ8Bg4YjEqyGTHb5bwOVzFR/4PCCrutrjkkZmXxmLqFhcXa4Lyx",
-	"0nljP4iMcTMOPVZp5hs9GbGV8sM1p84OW0GNn3lKBbhupdhosrfFKzVGNY1GNk9BpQzFgWtES+OATVOh",
-	"BXRKI/XnmGdF9kvzHMjwpOJGXVMR7HysEldD2KwYmpplobsD1wUvPihzxPJy1ZNKUTMSYElc4Lg0mwb2",
-	"nbNj4zSvuzWv8q1KhO4xKrxm9bzwuuEVK69ZfX3ldcMzv1Govmb1ddXXB7b6emqBFMpl2OZB5Urshtmw",
-	"yA6E79VZKwiPCqSyVyLTZn9uhVYgAC2QNn+cwPuEpBDAbN5C2h7IenikZCZk5hszoMeK5FZ09f8BkqsG",
-	"VXZm6D+EgOkeeoEMMSNlPkOSkZBOvV5DhR4aUytssveOHCmQyI7E6lCk5iGbeLjCqRU2kMB8iZTKUiWD",
-	"qCD+qh77xx8BFgkEtR4LLKFkE/RPUPNYAFQo+CVaVfgplQTgF81mM6h9/M3McwbI7WBjT3k21kjemS2z",
-	"OdYpWIUcqTkzqhn4QSA567ZaLFyhWLV8W3Gmy9xfJIvmUA54wofjQBov6pmmdcQwY5hTQ4UNS60WD8dY",
-	"cQJ1JrBSWL3mwbsMJCbgZzIycnaQqmvRc8SXqEMTCAUZ/+BfwkOwBHP8jPGJd5oNYOmObPmTMdE8hvqg",
-	"/BJclYdxiUsvIZABUBomRlDDFzAOc1un1WqtvBjgkh8IgJJSOoOLApnX7QW1j2GTvUyVzAh+KuVSJzDu",
-	"BS3dAQvpmVCScSKvkliPzSyMI6SmCVoP5pXMofz1Clr7iEbWHLV/26T4v6GT0VzxbyK2/3cg/+37vvu/",
-	"udi8+n8jz+v9WHRd1q5ISAdb8d9Ve8kzmrbIcBsy+v22GSlyg5YY9MxZKrLn/ZuFS9R75qEVpMPuyVtm",
-	"ZpvTYJtfcDTa7iFd9m+nlav5ZuF8VfHNNswTHXmte+I2+7c1K8Y5LR0wHBbIcc29qxS77iH78FaR2ncd",
-	"tfm/zabCS0AUWvJx88cy56j7jFhK3d9IFFpc6pxdzHxaxfKOwrjENAoPqCSztlNqd8yA70PYZ65fZv5z",
-	"TzMvvyQF7ya0Nc9b4ch1DzSvDR50O/Mi7tMqFkf7pI6ZaIGGDxXJgdtlcIhG2B+EhIr/RC7uTCmY8ooO",
-	"sg/eK6/gHYy7MN0q/l73PLPJAEycOHk3oN41Dy3S+NKztkHMzKp5xVl9La94A6VJkaTcPdG8YWnZm1nd",
-	"MTcXaJtBSOnxLAObLVJz2Thgg5lesHpmeYWLTghYQTN03bTV4R6ZGcXpuqMNP242t3kqDC2Qh/YIg0nK",
-	"qw669VrCbms7rDzoWDpvdJclyUaZjF4ZCp78Ke0tCKTx8lYPJDJEoz32XyDsVWp2oPXOuq3W8+eFYlA6",
-	"MDnICbTpc+2AriccVHnPqgxjLK7XGrAAqwSjsSx7kOYht5KyHxR9oyUzpkF832bm6JblzV5wlDgwrrP6",
-	"sgJqkB/V7XSeP688VrAu/FauVBg22sz2+NDZ9chS0TQZ7WajPbBHtOemRHeACV9K0IWNCjZWNk/jLEMS",
-	"EI73QrzQBSFgPcHY4cDPwZTUIitS+sL5VyM2iNMMUDJlhLNdInlFX+B+PK89VsHzah4EMwkxoxnie1pD",
-	"+tpcy/lqnlOysGFzX4oPmRWZOK6qvok6Np350DRBV2NTig4k/g5PtLJPqOqtII83hfaGycRYKiOmZynQ",
-	"HwEmBHQX6gPiHIX9kLnRUe3+Hb2JzUBewmqHtGGImVgrfFHhStMIXQChCWpICGT4wcfT5FNNboiaAN49",
-	"DifGvSx4msRCZ4G0SANGP0HD1QdfqszHd2lfBu0515pgnAE4HijvAgm/YK0ro2JERO8pr/bBX9JMfODD",
-	"LFnYLVSQCkT03bMvn7yCQAo5Uin0Kkgr8fJuQPPns/x40hkkP6HQzh7IvJ89RxPHNgGKR1sxKD4Akw1B",
-	"Q+WuSyALZ05br/c0t3LMJ3mIYZlmFp3Sle/N57A2jJvbC4/zfxILF2CqGzWAcTl/OFZaSIYhaWjRmgoM",
-	"U9j3E8hrsSgkGdwrI6KKTpeN1Sw1pyebpVLTJFNt1CtWbzJ+xY036xqTUvoNLm2XuHu0+zHOongEBnPm",
-	"XlTYbe2HkMuoNAftOr6eZvEk1lk8NGeZWH5xSS2oml2xF3/E0cfQjd3ozJNLfhWySEBRYk7y5Gq7A2lN",
-	"x5DVuVk6Y71n/MpKBBYGta2gFh7Q9rMs+KPic7xA5tawthhLAEsLIp/FWaPJwjeHl0c/Vo8YRISGbR3L",
-	"gvHWw2hFIvAk4rq1O0CYbe062glht7MXGoET/vwiDOQ0FaP4A3VgEg4qbLTnIYpyaMdaONZrWu43/CqW",
-	"LnKLsUUjmDUaLNYHr7f9jvF9yWZm262lIKAT8FDnGEi3fYY8hfKssFDXEvYgTkbQOLlqUMCrUi6wCWQM",
-	"gnJdnQ07soFlGnch5kWV/FQdFkiIdVIHONxupi4iuxaXsTkxNmxlQSljzRxQZRmgktXtLDUELd9dHmGw",
-	"IZBhkft4l7iPw8YBG/JEyIhj4AJlS4lSgB0bIYqWQyDrli7dqNYGSSJLMlJ41EJXoG1bV+zA2IPaqKIE",
-	"9CEoO5I1yxCcuskuHBYuYpGzehgg+HRQCxuBNINYAvKu+vXTw/NDNwRMWmTInGLeBB+mSmsz8iS+Gme+",
-	"5jfmfdH5sS/krXNCIJyIOGDQspKqLEtEBEwdRYQD8zdKR1v8dmCL4TCpb9QIZpxx8clfqbixyb5X8Lah",
-	"zjnsdvZDClaVXALMQBGvpE0VlXJBlClgh29Oc876Wq/WbraaLcvrzadxrVfbaraaW1iCMoYkHkgO84+r",
-	"yjIlOAIAImqlvt35mD3yKHiG8WHXXMrZXAyMGrsRiZpi2gK4ZDPVZOF/A3mN+E7oEPIi1sC4mHIZ6zGr",
-	"iwRyQSKQqCqc18tub9U8CGT43ytoq9+9e3d6HDJ9HU815ZpVjM2gK3xlzUBeGDsismrG6L5hxlzo+ILy",
-	"oP4bgFCC2LlZL+0xnS2oJdVIJ9TFVkPEmqk0Bg5AmSwoq+iKJU+jWq/2g8i+h7KHK8SbsfZyrfeP1VZ5",
-	"iSigQocHTk8yWDZjsVxJRa2IsbkcHJs824irb7OavFwZLCrb0Vb3xcrKsTgqDGUAmwCIg+8e0MobWzO2",
-	"jmhHreH+wN/juyO/K3Yif3+4PfC7fGtkv9tk9NCulaq5hv4hu6X0AaZ1wF0JcZFCa0FDy4EbPyrIfAJL",
-	"G3Ht0vpnv3hCH/z+Xau5XzHQ37yak/fm1k6rZTPKAvsAjMX/YpxNlsq5MQ33/4nUEN6EuQDzcM1mszSY",
-	"5V/8WAW2h9WlH71aF3+/qrLCjfPF9zyy1HvmlvbW3bdQZc+lUq94egWdatub/NQpxWsg9l8rViXUev/4",
-	"zasRqT7gdWojLaysmuJLyfgVllGA6MK6hheRGur18k+yHy/PXqEUzJCjEtHnyh5FPXxBMra54JPEaFIN",
-	"ZjaEmAjcMo/wgmx5KyI1tE6IEwWuGjSQuQjwjI0LDGD0zjXZRhCm8WwSSvB0OG6yE5fmA9MGXcOhMlo0",
-	"l0bkLdVDWIAXqRlMU0MpVKKkaP5TG2PCmI8Tfg0RJhfEyZSjUSKZBqkDeuaS5AzkWtG5RggemxfyiSfh",
-	"+PXR5a9vTgonAb8wf8OB/y6oCRnU3CnBr1/k19//2OSv15ZnU+GYecKaNagubiNwv4zOonG8r4FzUqQH",
-	"ln8RX2X5Pdxx1r/qE31aOEiHb07z1S6c69d2K+nC2a7a2mvPO5xJ5AKjq9lgJqNEeOZAg52nx4goJKcT",
-	"KAJ0SYM8VDCKgTUSX3/Ds+cCIIBizQYILgOVSDBEgOyuPAcXMLYNT8M/+Q3HyQDA+P12L/69tGuNs7vu",
-	"JdJlL+Car3xzrR7fZ5okPRZ7rdtgY8GTbPyvW/QHBdI7rVZY4AadpgqKYGLNZtMmO3YxfDWjlJTNOlRu",
-	"jR/pZ+/cF8tZpJKw/MM1/NbUtaVDmdxZ34k/vtZ4KM3s67YiXhmjz0xmmqrBrYIGs7Nrt8EFODkOecbD",
-	"qCqywIK5GWcWxgUdVCNhklgKW+aljSb32ETdQEynqIKhcA/Q1YwWjtRcmlXB+Ktz4I1EwugvumG8gNoB",
-	"5fPmhQUypIn8lzsM37kiN4Q0gvzzd2eH54c/nPQvX/90ck4gPfnxAf/HfFRMWbMs5TcisRLy3dtXbJTy",
-	"KzCejEfkMa0w0A8puwBTbWDUgJ2SqCsK87+FH0rDu/3INfbFGQzrq3CznhyVb91RuczLQJ9ptPaMXVCA",
-	"ZVvnt0yEsa/XmzIUxhiLVLCZBA6t8Ozk8u3p0UX/8Pj4bYgWe3aAcN0YAyVLhShZKO/iejwVI3cCdtqI",
-	"D1GZYRpduKpNl4HuhvDzTfYmVRORjcVMY85KfLBs/pSXhUuM3vDYD4qlRjJOhIc1wnVoPu3biEo/UxlP",
-	"Qo+VPu5HMzzlfaoXgMA1xduQMEyMgIrPpklguljRFHb398OG53QumyqVsHp4pfr696T/PMSZTVMVzYYZ",
-	"G8VXs1RoVg/pFS2N7Q+tZulQeKnQsyT7CEl8urAQ1Kdr80+K1xcrHehCyMx/DBtNZnwJHkvwyaYi1VB6",
-	"gVnyJBvDLCqthjPaMZsd3mnC47K9UPsv9uPJqzes4nXgm3JBr0FeSBDRIjcD+V+MfLLV2yG+asR+xZd/",
-	"YBHDd0Hth5PLoObBk78LasvsN0HNw5/6LjBzCmofWbeTV+9vJlZojYwWWd60uFNZ3dr7rWar2W08WP60",
-	"unffcq6yl2omo7+QwCqsysTtp7V2UTEoslZSGRn4eiqkceu2mq08qoKXDQhVKbWbClJlLoQBntmvh2ev",
-	"Kvc8PfdiKob3s5btiPO9sxIZqhxzHWO9UjTsuGD3VACaVes0+1DXBPG167dYr8zpth0DdU+bO1RUX+Qk",
-	"d2z8NlekFW63tgowHlTlAB/mvhhZmFEKMpWqS0q1XaweXvz47vL49c/n/eO3h6fnRgq/M7+GMIhmDdmA",
-	"J8ZUd2IYa+ErN+VbnONfzHuDUSGEa3ojjME+GsXDr2H/mbs2+LULhKJ8lxen3rp1zXrEm7l/0OcRxZkP",
-	"vcm32GSQ/bY/iJ3M2mNSzAWkT1OdNRngxYMJZimWhlbh294P7dnulrvU/qtYZ4dmaCc4sjs8njfQvAUF",
-	"8G2zFTqt1lr3xlgnJeVKqXvihbYcXp27OLxW3R5C9h4SJAYEOtk0FTexmmkbniml+3OdwCeYpkfTQ6UZ",
-	"U2kk0iY7tM9bUxrG6tajNt890x7jSSZSEUEZIFZR0ROw8K+RIw0jb09eobAuz4WYG8U1K0JdVHBZbOBp",
-	"3SEkqA39H4AYodI+dBcBiKGcJYlXg2ZNrCVo+53ty/ZOb3uv19r6OxIhAGLbFC7Zaraa7fZWcxf6OjNs",
-	"bcTi9AJVh+15hJ6j1YZH88O1/dGe2I12hv72oMv97nAr8vdEZ+S3eWuwP9yLdsXOCFpjoe12Zci0RtDv",
-	"RSWVNbOJlidYaw12xe6wLfyt4Xbb745awt+P2tzf4e1RZ7A17EbbQGS1vATbVE6xtATt/b3mdrvZbrWa",
-	"nVZxEVwnFfPRm2U5hUS+ItUsNTDQNsfh+NtiZ+R3+e7A3xvuR35LtEcdvjXoDrejygWpbfPuYGvYify2",
-	"aJk7982du5G/I7ZHXb416AzbBcyMVCWCcE2jmtlbJUiamlj8bRwdne6c/vN0fvbPX7Ozy5Ps7J/v351d",
-	"vts5Oz7cOTv+np/K1ubKJpc8ALFToXSowECNGAhQEokPN6rbd9/yDpo9VBr/S6BhvYnueGn7Nz5Ft3U7",
-	"nU2GRyFUo6BOZGY00yfYZYVgphGKhUUuKDR4T0VdZtspARVJ6QpVdvLBlqLZjkXY56y+zJtHvrPtWoRy",
-	"ESqUoqbQUkMopjJL3Z6uq9Uy9HHb5OqeinflzCRRXrOTJKutru2wyQ4JbBLrje5T8AOte9W1Oo0mA4w/",
-	"rSlFa8QTBAuwspkQ7ikKCm8DKv3ipCpYCeVINQQrEDr7ngBSNxP+2KKPwUOwFt1OOLQxRSjiUJCrQkKL",
-	"ernLNsb+DmCsqHk1KBgs9rU7ubcq1nKCqNpQpakYZv5YpVr4AygwXvg643jlCn0G4YAAxTRtwcLYwThK",
-	"aGFWRrRG62w6GhBQm4k2eDdO9JQhJQjH5OGKG6GlwcJbNw575YsyHczmE1i+b0U0v1LAnhFL4iqsJDqh",
-	"0H9x00DwJLwQmX+EV7l6yEIl9VKiMb/6rnTjhXGf4Pfo+genHh+kKx4q+dvbm/yYq3M7E1HMLYrzp6iN",
-	"bmf/7nsvlTrjckGLoz9HJg14XEsaJxuvKhyFPCbVGudtod3ekvWsbr+BSJS80lBo6Ercsx4U49iuGAB/",
-	"wu4u7MiPlh6CBax5qKEb2vxUIIHjIBU3gifaFmM0WZHvyCEFoGNBdanY5g45P0iPLagn9RbgkUDmotrO",
-	"GLEipIJT1LuDpyjWmImDYeXNCFRxOkwEp75rvL7JDgF/0q6GB/U/WD8U/uLT/hCRb+RBjj+EAZRnmuHa",
-	"QkVQHRr2A+liL401Cs688hWntGrb5Ze8WBIA3gY30MjNwGvoVD1Upebb1GmfJaKqWpr1tye/Jq3of/eH",
-	"v3QGv/+0+z7b0n+b78kfR4dt8ffu7O19VA1Nt6BsVpVLt5LUGBLJs+yvIGz/NBv7S0nazyAx8WzcIjIn",
-	"4pZKprzfxpqz9O/c2C4Ky0Po/kzEmtRR7ZPtmfXMHc6WgfgY8iVufjyIEa06nF5oXHegKt+od/nJHiJU",
-	"h4DQWKaLvn0XFslgq1X3EbmKJWoxexvRStOLci6dRb2AgoZA1sFtc9UysUYfsHFA3TxzyJlTG6RlvGwX",
-	"SWfhGZ2O8dEOHWROPhyLnMOEjDyW40GWLAN9EEjkpMeuNexYn/M00k0GXrSArubQTsNGWyqLXXFZ3uTB",
-	"s4drJSKrKWolWtH+5q6YFPPi1dyfzIZj34gIkfrmi+k4Nd59p9XZuY8CszPE+W7mLVUoNPsYWyN1AM59",
-	"8b2J6FuNHD2CVluzm4rIR0uxYyRJqa00sBdjn5eF7v4x16zNCM4DW1kBOxU6rsGwoydmCjBHU6PeiCCp",
-	"vPk8Si8Av3NOYFdAwqk44GDY2aRYt9PJm6beL4NilAH8dO/FC+pBWUYnp9XRL/JF8F3IedPtj89Yp6KM",
-	"7HJSD7orFWKmIcmSYuYAIhaMLflzPda41FiE8Mny/4g6UeeyGNC/RfCTaNwsSLgE4AbFfGbqFdE/8zFd",
-	"HkjidcWqWQBmgwIlSPVCGRzwgBB1RaPJ3uTobXzpKStQbmUcNwA/KuK4sTq0DgcyEhlR+SyXOLVDHBqx",
-	"PmmM6VHH56r3djtxbI8Br0DDOXmB3MzLYwUnr6gOoekjkAM+vN4oKMMukErTHmhQp4Fc4/vBaQRmRtcG",
-	"XeEKououpuErXUHyMy6JXfYrcggLp+Cv5BF+beHGczEnG+trjQ0++bj39HEdUueSX7pe6xTK/W4tJ0Nw",
-	"yhz0FqvrlbpmA5HNhZAEH4MFQZkKe0xNjfSUKgvkaJYkrM6JM/ZaTDM2WDDOkvgGHw0N0Vi0qAHEiF8L",
-	"2fAgjSkDIpli01TdxJFIPde1Dj+30jmLXMopqixr2YRnp+f989eXp0cnIatbVIQOGzdQ2ko1R12EoICB",
-	"DM8Of+kfHr8/PC/d0e60oH2/wbg5Jk12gbidqWBXqZpNbV+SMI7NkCelpv8cV9TOoEc8j1m6gMwYILJg",
-	"xb/txMf2PzsPW8kMcJhm7TwsyMDfNbeDypL5Aw7o7RGCCIeBmPEW7gthwfo8Cx38CyAaIGghwFRZtMSd",
-	"DsIXkPN3UAEihL0PCMeJZSOgyQnPgMXREpjOu3enx0126PAy6CkAWG0ejlgkLRzbEWCCXtkuiSXQCocQ",
-	"QsAidW6s6HEOBxItGgi0HJoHCf8I4Yd6tLHNjvWH5hsMUZPBgclH+FzDmlwLMYVu0MEsQ8WdCjJphV0M",
-	"B47bAwMErQ4cFlkQgQxPR/65ksJCwRGiRrjV6rJzlbEzFcWjGJD6YB9QoNoDxx2gccY5DENkKctSrHKa",
-	"TCEITsj5RP9GkWitGB3IQDoz7p9mInD4csIzBbAwkS0bgjVY0wlyWBQnd1RGvQQggogvvBwgo1dC1vAQ",
-	"0yyWDFpXzCaGxKqFrbb7GwdTVR9khlxbdo3XtMI79I9loPxKLvAr5d/ZbPKKP9IED5C9vwTThYIWz0mm",
-	"8AwundD165Kpe65Ku/toq/JaJgsSSLbGbBX6oG4kQmNjeAPkwPwEhIPbKXHuNTWYkdVUzyys8+0Tspev",
-	"n4cdrb8/2ON+d7Qr/D1b8GW/+wzzKKDDbDIPe/n6eewOdwbbvLvvb+11dv2uaO/4+7y17Y+6YivqDNuD",
-	"Ft9/tHkcOngp6u0m/LS0DCVpdcgBSN2wCLJothn4xdIK2HWNYCUxvmbyQY1vjfaHHdEOarXPUJpoDj1K",
-	"WuAXK8s0eH8UM6o4PhsfFSGRL6lWxkvqblOBH9bfDVuDfb438nfNY7rmMXv2rbd3Wtv7oy4w0Bb2y8Z7",
-	"o3hYNj4YqZjwWJp17rUhppVmVbOgMkWzlT7DKu31tlrFVepEuE7+nhl21wx7f7DN/e6+XadR96+4SvSu",
-	"zYa1KsqctolI4yF/8Urp/qG8EsYN/vjb5qWNRduhwp39vmjzQmIfzeuIL9e+lOy6u1xcuNhe+9G7Z4f+",
-	"VlVY3ZhtEzLbmI4ldfWRKCLwuILN12TnqqqG50+cx5/Yj/DXC56Do9O3APKFCDqYSRQ33ynFzbO7/aOv",
-	"MHh+CHDOiDibAoZ6BT4sdo3j5GHe1tr85GaTB2+JwUwvirugGjHaNVMSHu0BA4RsyDpCeiBZ5Nzpve3W",
-	"Vv7GqNGFFTtd7v3OYJSP8Zq+n+mFhTlah4kN3hw6csCAOlcW9zuQdc5GiVIACzuT4M9FDNYmVlIDKmmO",
-	"HQ7R7xlSp4xyZjUjxVYx9QrCq/DlXWIILsUrMfC6LrxVVgHFoFZRd1QGt15I8SG7NcIF+JXrw1wuRqSk",
-	"BxC4wqLUm/PSw7IwKIdGZFqumUM/LQ4kZHUMjNloWCJGmVeMchVolyhiU0YJlJGaH7jbx8DMsWA8kEvR",
-	"tDgPo2mlpGuI8tDbdBCzp4fnh4F0NAAhkpvntj/DNnWC00DaJRoUbnXyWZOAmsxtGRtiENPTVn08c5n7",
-	"DXygg/krAhPWLSKDh0ARqyiFTQt6GkiK0gGRZbvlOaG83Wqyw1vjTyjYAmnxU9Us03EksG1ru+W55qQ1",
-	"sY9z8eFe8Y8nP/jJD/6T/OAf1Rz1IVFR0ZYuxLRbjc27Et0k2sWuxO17NyUWwWB6BBGcY5EWI2Lh6kY3",
-	"o6Nkg1ts/KzOHV1PjLJaEJQ+Qape8RvBIKpmSXsKiVR2uAxKg2f+G4ek8YSEf+x9jrDEU+Rh88jDY3rU",
-	"Kxppbb3Mh6ycUtJLJsPjOab/8c6moysq+JlWxpKrCaJ0pUTL5lnbIPW2W1+lf3m3AcbW2F/Nz5AuP1/d",
-	"+Hc6FZYb4g5gghNiwkCjvUxJQHqojrwMlMRGfYfwSXh5IFUKAHUHTEQxmolSAcU0IRgMM4abEdPPWHyE",
-	"xAYNj6kkAqYQMvqJCsph/p+YH4wzMXGp06KbwQH6DSq7RoAjlFNKew6UHBn5XPUWUNPQV1jsDMMFnQoZ",
-	"eSBBTYSXd3PnTAyQ2j0Fz9Ksi3YEHpCkLjBaA/LuJM6AJc7RgiMY/tA4YmWUqlRgxbXOSQjiCIr/SngH",
-	"DTNdzakEQF/rQGJkABjrkTLTEqAUxxLj0UemMax3kIJl89iSw7CREBFdk3Mg9JbQFmLNeDIH6hiReXYQ",
-	"ADhM8MUUqCiyftgxTHgkMM5Y2RIU68zRdX8leBUrUBRLaBWO0jCMo9AeK1hcOJaBNO8CwWR1lgoOjJev",
-	"uM58WAX/9DhsHORwwKCUaaczYOH62e5w7PGAd2ivysCfHYirWEpsVVsyGan0YX36tQK2IjfM2q1up+b9",
-	"mTgWFhfP3A7gmGg695Fp04JEGJVBTybh0x8s+tQnjBnkwufaPBs/BQLn4aKPIMx9S1zk6tSR5aFk2iFq",
-	"xG6vXUqXtEb7Yi/aHfo7kCTp7m/5xqjzIU9ChhoyMcQ00Ihnoq9GfSDPQsCJlt/q+q1OEVhD8v+hdWkO",
-	"oV4AJGbfmtOSG9XM809eqan4l/mhMZpp/6fd7XS3t7db7c5WDeoGLZJyr+bQPikDR8tXZQUbg3V72B34",
-	"W7yz73fbe7v+/mhH+NtRd7g16PD2fmtvUyt4a9gZtHlrf21mabS9agW3B53hVtQV/vZoh/vdwe7Q34v2",
-	"hd8aWTgNuKlsBe/zvcHucCfyt0V3ZCz2gb9n4TPsd7VNMm41BPmr9WpzMSgEYs1yjeJ0AmYM8iFW7JW9",
-	"XqvT67b/XqTr6HzE1Wi3ulteTQ2hf+P2e+mU0Ylo5j+9iu1hnrq5VeQk8N24HWWj4Qm64zNAd1wWY5dL",
-	"620NJ/R8Cvbgq/gGNcE6Y/AF6ppbo8yJfQjwGbAQkCHhdh/vJro9nRljQE2FLRCEcvipscTK47Wcl3HU",
-	"C3NdBbkbuIc+xWii49ALV3Y4QXKGEc843bPGFqSubTRpQceGxJdzgQscAg8jGGdm6EksIbBirWAwV8Dq",
-	"NVYhlqpZ8w2x5lzJmpk/aXBXvTgwermcz5AqnfAkWbBJnCQxfY4/qSYAIggMgfWwx8aCp9lA8CxsIDyr",
-	"zPC3AtnedtSoiGVna+vGfDoVEnxiNk3VB2MrXwsxpUZvKbGVASzYt0LPJlCd6Cr+rM0JNkkslw0RVrcl",
-	"hs8CGcLHFyAJiVhXKzZYGJNDJCPXrQdksOZ3NdkxtEhY+EmWiovwI+cPLb+1cvJ6wis+peYFlgIf3aoB",
-	"RI9ffnDJAi1kSFZM/pxTEB+UAEK2xFYc5FaUmCZw7NBNdkrs23UcMg9k6XU6+reefSpyGveo9YUYqsOG",
-	"K+hB1kTXGwMHzWwxARzmeD2Rf6zfbZZLsdDNyQYCkA1ztBzilSOKpzjN+5FUCg2P8JV5tn1cAX9huZXY",
-	"o9NCdZ2BtKflwKyga5RBpuORpapssmI1ODwzkPWcxLDYcESH3+0qkinljdqD/hnaRbGGYl3y217LpQWZ",
-	"8AUmoWz+JXx5cnLcPzv8pX9x+fbk8Oyi/+bkbf/i8vDly9BsFPP+NKtvl1ie4fiTFFkSFE1mfnOiUjS4",
-	"LcUpjhvAhLAyPBIszJTqT7hc9OlnQpRaBeGi2ZUKpJKNA9xD8IsWPdAJoLH5hnzLOSz2nC8ALl4Tvwxk",
-	"5HK60xVf7AKetLk3drnWxbEw81Hp+KdG+oiCJ7MuRlx6sxs7IjvdByOXF1Vc+WfiqMeMLRVI1FdsRTUB",
-	"TSnvsT+CWhwFtV6wkScQ1LwgN8Xhthx633yHBiZ8kf9UzWs2mx/Nni7oivtiHl+6/jWc8AGIF1QswmVO",
-	"AZA31laQe0XsVD2eZRqgUp2rm0tGkoolKec5TIKSFJoudfh61I9uRE/jm7Us9z8p5rssLkqVJeNYF5DQ",
-	"sOdxzDXbBpXmU6AAZYoVXwVs5aJ8obIacxWSs0IaqlYM6u7nQd1LpdiZUQIOVOjeQd1MKd9MzLcTe5yG",
-	"W4R9z2W/WxaVRBioAg3gVmVVmBN/MKuviurG3SvW/OwuAdGqL8gSZHWgAkj9C3OEUZI3NnMUpo6kaq2H",
-	"QOUjxpySIDUIg4Em7xhPYmltkl4gw0ks+1JlsTEb64X6FXN5Ab+BktnyqkAxTvZiw2PhhH/o8+jGvJOQ",
-	"1QvdUHjjiKfY9NTwAhlSnIUAGfrDWaZGo5DV6XNNTCsM4I+0pShFGpYctml1PGhlHrA5T+XSrBnH+hbb",
-	"3RVISFOl5LuYHdfPsiRk9bGa43N5oSLGqE9jMJuLzQWZsrQoeVi+x0L8Rx/CO5RjXophzdIkvIVxMpZX",
-	"xEb2qUG64lBKkaZWq+bV7HxrvZ0WRlzt26v12q2tnb0WhV5pa9R6uxCMrXxztd7eThe+XZlrUcYsyxa4",
-	"dnNJUl6edTQk8O1Xm3T8DIwmjnfRbisrayxTrS1uXBU57pu1oALmB+ZioONMEAltQQTS7RiFsBxHMdnk",
-	"5mQhaGepGqwiL0TRY+pPM/fZvCZWw435jXHPCjVxluoizYplcAWxllfDATgaMJWbJ/dneZVmWK7tqKiw",
-	"IsxRy+/dJ1MQrgitwxtOhYxieRUe4PM0DSzMwydNIxGrI92hm2sIcAQW/hGPr7HiQlbXQhQp6M1EfNCg",
-	"YaMUjMm4hezDpTJOMwi3ayGm2vnZYafVDle7IyFa44ziHHEuRGopGo0HcLJzxEwnrl05FD3KmOAeIK2k",
-	"sjHLFLuJxdzLJT6wiZPIbxZIoUU1/CuX7PTNzY79HOMdgXyx04WKHGZxBvH9GofIIYXXEbvDfdNwDqkd",
-	"KPii/EbkvqhxQ1+dvj8BH/TN4eXpyfllocN3q0G1lKNZNsuVj7aRKwwm0ZbwmNsDkJcdi+E1gHx6wBOP",
-	"1WILAQxjVs8iOQuUbWLoKja+K8L9Ahf6goHE9wJptFOPDcRCSQhSwEZnTvfCovYxaAYtouCj2hQ6FGDi",
-	"2YRPmuwI8zvGEYiEOa9EOU9eRF4jrTM1xXEaV8zSzLuVKMQR7Gdhg0kRA5wKmsdSpQTSC745bs00huxn",
-	"DppoXG8AC55djS35kREeI5VC1i6DO/pgFYWUzG6yUExEeiXkcBHmYib/LRcH6BihQI8o3RJB8BW+CK3h",
-	"Wg/VLBuqiQiNKYQFGOYshPjjDXiFxm6IJR0+yEzSAuREohQ0yqtDAhlr7Hqvw4ni0tiucjFRM42L5eUT",
-	"NTPgiWVlYkoCixwyw1CcRipGw7NxnyYLZ2ZyWXk5zNBE5AVylHBw+3ATjkY51VKTvsp5+vMItYyMXhgb",
-	"E9ILJJe0RTPFwqNXp+enR/3DVydvL/snZ4enr2hsGGtEaR2n7PeZmIlA1l0ttN0u/61Vmn1Hb8AlYy1v",
-	"lxEntv/YLDmhbsLVsJF+VFLNUs1CB0k6XPg/iUXYQ6HFSQK6he902djc0cDOZ1dpvLxlzPFSKQkXIzoG",
-	"giJrkH93oU/NJyKQ12IBopGQz2ZYMnilpDDaJhXThC9KwhcNlEDm4878t3AZBC5RPRwpadHb3IGEHzZK",
-	"1/wkTwWEzmMUHbZ6MhNAdKbZnBORSh79JUkv7aBAwOJeKTWNgxqB+3BuZi2NOwJN9FZdwJLizYEUcpgu",
-	"jJ5DQl3G4c5IpIBF7pBsVt4UvAizYogkezWjPA/cXseaoEpkmyNIGJPlY+21OyJph3JB2sUfGhkJkT9z",
-	"WOs5qTpnV0pFRGbf8NhsChUQ29sQ9SRMLFosPsFxlvYDNHFZa8VuOFuygVsYX4bTy7CpDvIHuEdaZCp4",
-	"IsIfgIET54vYvxaLPuApRcVag5XG1PKyrwn27QzbUWe0K/x93h1YBontkd/iNiu8PSoHAzvb2+Bb2L/b",
-	"n1LrWrBwjNC39a4uXAbLcEVJA6N9jdmDa+lAWdzzbJ+AkGHjz62SfTjiEW7iu7CCynsez8E9IIPW3L4B",
-	"eGD7vuiJWNOx6YSO6PJ7TyW/ccWRpK+a7CebqisbuQeEegmlW2DtwmFc8jorxPRdvmd+i7vjo1d7RaUW",
-	"awjKS5ovByuhWE9Y5dC9+MMZ8h/D5poNXHljsSjlsUjN782+13pAlBZeifF2TtBevXN/UeDyx8ItUBTi",
-	"ROJPYvEWROimjzqtuveji6m8Mnb2W7THN33km4pbP2K5ULHhcMOnXSzd9vGxYBXBax9yiVgkZFuy+miW",
-	"JB4bJMr4PZ4r213tWWt41XYAVBbkJlhR87nkh/XliiH3NW4c2K/kpFljs/lENfApoGJoKPMKAt3Nw09F",
-	"aXVr/LtSFMap/fEeFUl7hH0FTsqYg7+1CKSeDbA2uMnOIUCxKvihBuMXn4buX5I2cBw4BeDMPPKQs3FD",
-	"xAMIcICQ9/Yw8IbW6WXJ/Ml/a6giAXSc0PFjrNHiYaiL5lWThU6aF6ydKc/Gua2TFyRuhvpT1A8Fi2+r",
-	"s6GJt7TeaAADyOhQFG260t4xYiCQQ6u1LUMRvg00/YqMQ90Q/JKKN3SLLbz01jdcjknW/9/J/s3fJ38b",
-	"D5P9RPzwMhv+8CH5ZevtDe+8n/3yr5PF2b/+t31+tWwg7zxy2S4yEOXVurerA9wlNOH7qIHlGyu1gQ0f",
-	"/Iex9b4HmTSXjyYLX1h4wOZt3ONlwcinUxXLDEqh8BDERxZkcBQngtXfvjxi29vdbdK5GKwYWYLWYozb",
-	"KybnsAhoEoMfD8EezXiW8eG4yU4zHcjw3elxSMWJ7jTaQENurl6c/O+7E4BNvDLeHip2Y9nY+iFzzeXh",
-	"5bsLjORenpxfHl6evj8JXVy14bHw6PX5y9O3ZyfHBAV4dHh+dPLq1cmxhT87vry4PHx7Gb4Ijy9Pzo9D",
-	"CLVgg0ahYze8/LsZNUb6OQvfX56enfz99flJyCIxgt48FmdNFr56fXR4efr6PLQIwIWHGAmCuIwUtTZT",
-	"eHd2dvj219AuakWDuy2WhlItDG3asIt5jYKn+hZNhRjVC4afWqRnwLIKJIUAG7frM3a7OgvkQ/SZ3W3/",
-	"QXrtsPwSyh5ar+rlObWHSI1UQksKzlm2ALwtGbcR3Wfa/lASy2unB61Z8h+kCKFuzErH8kC+P/nh9Lz3",
-	"/ujw1cn58eHbQL4/eXtx+vq812m2Avnm7evj0+Oe/+LFxdR4AUeQl3zx4qh4QunNvXhxch7Is5PLH18f",
-	"9968+/7V6cWPgaTnWzkRSCNBehXtuIFsNpuBPDk/Ll5Nt5+8Pzm/DOS70+Pe1qgz3ONd4bcHHehKFv7e",
-	"aJ/7rUF72Im2RHe0zf/HFb6VcuyBtNK01w4kSs2ek4yBJBl4YIb4XcUQe51WZ6fdabUvW/utVqtl7jg5",
-	"P97o+u62uZ7EXO8ccPXxjJakHYj347TJjrnk7K1YmIWxwrR3xmNzXkbxUASBx9qtFsP38jNfmA8upmZL",
-	"QBqPVpIWDv6dv+P71+DdpSe/fIXBV2oFHau5BI52CJstrXIOeGzW+DEMJDkUye3lC25bwrXQWWFT9pDN",
-	"yfP0ebqukEOHCuJEcC0iV77LDpNEzQUxzLGQAgz9ox8Pz3846R+9u3z98mWeNQ5kp8vGjZU6JqpNYCEV",
-	"22AspI+l6mGhXrtxQORu4OAK7XSyuZkay/uAbBFDbcJqWj2Q5bx6Ze4EFujJO33yTtcq5YcmMaR6Sw2j",
-	"OW+DOeBGO6x+U7PdpbWXQiQxVABmmUi9QleIFCKywf3NfFfc3iUW2WUmfPMPnhwAGuxkmi1cis29P65Z",
-	"+MfHsFn7+Mnle1XttHdP2CP2KT5IRB/Ez+dvwq1E2HEw3cWva4/fsouOEYh4Hsu+FjcC1c6ul+8TI41T",
-	"BE7XU66hMDsVQ2DkGi90PORJH0rf4c4RT7QwF0T9UUIKSCopakaRmdv7I9jqcrgAROs4gZir64glGQp9",
-	"EC0GNsxFVjJWiv2ztFhGL2ZQOAXmzl+hGdl169ohpk12xhecHY1JxDyoWfmbhuzZpFnZdSfbiqq7oXvW",
-	"tS/vXLb2io9+xCidG92fH697cH4PZd/PYCcdgZm0aerraPXOj0a4gO106UynjVN9Kzc+Ti5NKeppIIsJ",
-	"7cRMOZgYSF65CIG1RChXjRzypFgAt8aYi08Zrk9wZ46obPUxw7p5VHUzz2WibsQmfovZJzZFamR03pBq",
-	"TJfq+ub8eysOsUckZ5oAFGOKzILdbramSMRY8CQbQ8sE/iQ8U6UFKp4iDzikiMvblqjL4Jtbi3YPMzWJ",
-	"hz1Ht2ZdM0KxtaVnKkGyOuevZepKmKF5gJdU5kOhai3zuFLNucN8QqYeqipHYjXjbq2UkVOBYoH8Ns2f",
-	"ZrtrArnOSYRG0VsdwQaMNG/uxzK8GCpxzfG+q4a6mgHObsEnf+/J33t0f89IrJJHR6d5U2KDe9Hz2Z1c",
-	"cu3uqlr7ulOrRtMbAWCl15Pp9kmm21+voMqppeWiKo9KE4Gr1sj9e9mGE3XzZBc+il14pm5E0Spctr3u",
-	"YyXentvnV0JGHJt/6Ela8HQ4brKXAJkJqIeD2LIBHp4fN1n4e2gstwwAc7DdhJSOl3dp8Yn5a2xMJkU5",
-	"/UDWh1wLP5ZawPG4IeBjVgHYEvEF02Mhsh51SGDhdI9hek7fhIVmHrMPRRH50ha94xS0SMQwY3WpAOxK",
-	"91ynEmTzLd6fxbJE9PpAQlLh6OI9w9o/ZDrWU/MXjMxDg1DNwS7Kiw7R8A1kIUFhoeodzSIzPjv8wzju",
-	"bt0814C1Si5ZQUPpWeROLKCgt3CADSyBxPBWkx2JJNEIO1OaAJurWRIhGRxMdqTSySzhhfbHQIbPQmOH",
-	"mHXA1rslws0c635rZwcZGvmUEhBA0r8GG/J7uz83wat3DWDUAYq+hyZhoz0AXOK+FuZRxlKtW3/GKyBN",
-	"ATLuh2kCeAsUqKvCSaQgS6Ud9I8aPbjmFRDifvMsruFG5eMX+AMfwVI6xRv3oKuB/sibGniacuxzzhZg",
-	"h5l3VFuDGe+WCfvx8p51DXA2qUv7xLpnfL4CJ6B5c4GsO8ZAz+KgFmpRbJypAY+S7O3LI7a1tbVPgArZ",
-	"nYSIdxIgKilej6raaEpspl5p5M0KisApz4ywrfVq//9/tPz93/7ofvTxH538H//f1TL0Kiq35VnacmGm",
-	"RiMtsgM2SjkAcWnsy0N0BOyvWxmbb9awNMDL1VH8di+igDtfuksNbvLWzStH7nQjgTffAxYdyjhkH+hp",
-	"0PpcwdJah9ofEBVmeMqIGbpbN3JvXfIJkLJmKryDUvJOCsmnffUp+wo1WoFW4yuk03Cz4VmZWuProtR4",
-	"mQrhZ0AZBHYaUmFVGGB59yWAdxXtMWi8NgbZujn/vmamCeV8iu59q7VBOOR1Gom0VyB7ZvVcTHnEjpnz",
-	"BNnCzogvngEgtjmhDY+Ffp4ADFldinnhJrjBIbilrss6kPUcNw/agnt507Jrc7UCKlWzLAYyIim0JbQu",
-	"AnMekDmKNsJ3NmrqFfuuNRrsxjJtrJdcWqVlGOtNDAdzT8UC/zXgs19P+e8ziFZqlVre5hKA9jPNVjC2",
-	"EaaKTwRLYtqyZmkQgB3AM/B5eGrNJVEcodup9UywunWNzHfPtMe4sfqp1BFh/ukJxv5NkgoNY8HpN8fN",
-	"/qww2YiZAjQMm/UxErjvPTeTu8u6VOXTDpTuwKxldb5nvRR0UlZStJ7zUJyDQk0zhbrf3N7zWvu9Vsur",
-	"SFl6AeaXPXYoeVDznhWzy966ekCvXAroFQoAcy/Ay8H47lnZt4KU/ASR/Bkgkl85GYD6bZC7iUsxD137",
-	"7aO3JsOVw4YYCeTQg4xYpv6tbDGNhwDeG81ShPhC7Wg+bAbywvXVg2e8HKafJuB1M0V1PSyWMWAkkmIw",
-	"asfiuoTLYMcxzZ+FQFQRHrBQE/SuEU0IAObATwAMwsyk2OK4Bo+IJ9pOEfz9QI45gQYZgZgpwFpNI8bZ",
-	"nCfXfizdiFROChcTJWAgHScgEzJLY6MSB7OMADIIHWbIp3wYZwvg7sQlpq5MShSuz27dAbJjhD8sRp6f",
-	"IkKLYk18z8IA4mdx1mSE0lGEu7BNn1yzFQwZl0lF6GNCKL4WCx1IPVRTBDBBqI0ESqiKwINNdhhNYmmR",
-	"bMXUgTI7xIZURP4o4VeEJFK9pUAhCN1jDjDGdmwgqAqqrFVUGY/NZALowhawgIA/cggaYySmcSRCVg95",
-	"dBNrEeUP6A95KggDxDP+odmUYaNncZTpBjd/kQKcixDX+UjNTwoXRmRcLuZ8cYBRuEKsGIBAJjw1e8PZ",
-	"YC5TnD+NsAhlFMgcF8ROopBaLsE/UqLWKKsmewcPDySe6dz4TwWzmDSrUDQNlsTXgEkG5t+dGCBP4B9/",
-	"QfCPT8otjlSSqPm76f0AJF7auz66erj73P5Q+InPA6GxaTLy/lnIW9KPFjSj3BixOZe492cBZlRCY+gX",
-	"f8TRRlgY+sWGlamPBo/x51iaD87cfg5IjK8CwCKnkroHLsXXmVX9ZJ/ge7Tjyfiol3R6o9oxWEqCwgG9",
-	"NRM6miVJfrqR/Mya6UQnB0U9Rt6EBKfGYkBGH8WIdhhrRhxAB8jCEUNmPDwd+Wc8G45Do9mxFLci7XlL",
-	"9+uqnVG1lvklVtIazfsndv4/qkYo9fo/UCv81YXmX7wJz52/H8StKCzkiJstvnq2jgjKnCA2CwfKWew5",
-	"wEC5XuAA+Ux1IAGXV80ysN9n1MsfNQGTPk6FLp4xZxy7UsLAoRrS6a2H3c4eobxNYq1RoXfbHfpMZzwR",
-	"BywVPqbGjR+SiixdgMOKHpn7GSnm9FwzHuNcAwzr8hDGsc5UCtGEkMrxw02kwDu49jEEwUq49vlzWj8Y",
-	"7xSyTUPx/Dl1leNaORzFhGcAKbqCqInGD2AG4MQaCDRcpPFBjEfyZoGncI+9AdqXCMqk7JuMQoqvc3wJ",
-	"DIr84N2Urg/kS6CHDZusfiyGCTeTcLEYYN7WCise8t/3sLpjLALplogNAHQCiiui2dBCFZv90Wzc4t/Q",
-	"dltj8QW1raBWe/Q+twz/kR/MwyhiHE4TQctCATMcIjkzXnHNy8sk6f7a9+CCnr09xXfbaXW2m2ZxRxBo",
-	"GJkjqpQEbaubeStRBRj8/v59iilpL+KG/rKFlI+uqehEP2msZY21gdVYPNcvHenzV1g7uHe/uVqR9ygq",
-	"Gk/VWp7mzY3kO9ve1zaK/D//1//NQtf4hXVhXC6w0s1SqOQlSI5vo9gPzyra4eWCFfrTXVxqTXN6VSz2",
-	"9m70T7euHyrR86Ve7U5+45AFoI0uU9R7ZfRjkrBUQKA1luxvXM54alzDv1i78h0CDBcxr5S2QunbEX6t",
-	"/U3OdEXB+H+eh0+dcHc4GdXyaiyG134sb5FYK0IKyRL6sSxAPTuozzSNb4T20DoKj348Ofrp9Lz/+s3J",
-	"+UWRrKEKc4OyRMb3p+646hrgBasjVDQKslyA9aXK+guR9TmCgJA7E6qpkLrPs9Cj0pbCDX1s4l++BRu8",
-	"zD2NewvRc+WyUhB2Qqnq5SIVuVUsm36FgDUrfCo/Y/ziSbpsIF1epkpmx0JfHyk5SuJh9kXDCLApSmct",
-	"lvc56MoozkzcdtALBxtPOt1jzBHnyeJZXT2grE4HOuc7ucfJ/BKnjGb3dMyejlnhmNGuWEGHvNdZA425",
-	"iRdA58zxUT3OKbjTgscffNr535D5+gg7HzYF44x25wPMSaKn2njnWzqr0LOBS3ThSnpuyCUbCJapJPoi",
-	"/u4xDvKLO7yFxa3weGElmBaCLdQsZdM0Nu8VS4sQaSnmktrwIFyZ8oTYsu/j/NJi3L+j+0kiPDm0m4oi",
-	"2mSfJIoEcrXf2r87NY/3gS7LZpiK5HAeK/YurOSbbmvMXMcU/2elnqE6BLsh//FHjQ8zlfZh6AD1gLB0",
-	"+CllWSzkmVe7DR6OFqZ/H5g44zn0LfIW/jLcvi260dawM/DbvLXvd0d7wndPs5ATtRxJDu/MlHtUoZWU",
-	"5mD5iz56q1OubfPuYGvYify2aI38Lt8f+HvD3cjfEdujLt8adIbtqLa0KHB71ZLs9VqdXrf9KEtSmAc8",
-	"Y2eEK+N3Bm3ud1v7e755qG87pczK3LoueWNtvjLuo4+/3TdrA1uZuh1uKzR4ppE+/y9f2P/VVA5YeAKS",
-	"TfcQflL5eqzm94jqSdU3d1SE9Gy/0FBNxLcYBzjj6fW5uhir+ZM/9BQJKOCI8PQa6gPwKG1++DYBkTt7",
-	"IHCcBxhjgNFRgBl7IAobcB2bD+BAYbu07fsr47FhL42F+BiYt0oobIGsbKbxgEjYgo3ZxmeVFsA3BkS3",
-	"K8U8kGVy8Vux8erUymEbXgiAex5r4TFo4Rlhc/2d+HYND3jMsUSJ/E9cutuabl4X4b6xtYQK/Tf1MDdB",
-	"fftybuZXghD2JFEfXDX+n4rP9W3Db326wlM3otBZdyds1i0K8Eak2YaZJqP3nPG5FA6HnsuZjJR5Q7EG",
-	"inlORYgjYyywSOhrj8geNk0eYw1NnAWyyj7dJCF8CWgFEKhEFgoqBCUxX13FygpFrJyFuEjC6C9wmx4W",
-	"u/TMr1cbupVaxvzmF9cw+f5YjWMe4dawq4cAnoeSM2hpb95Pu5ifedIsf31b/euVme9QONkyGjSe73YY",
-	"LG6SPxIi0i/+gFbsj3eTCZIh/UzbwKjHcmwGRmLVJ4PTpe9dBy9IzQnbahHS3JWqKLpxzeJm0ynJ6kDZ",
-	"e3j8/vD86CRseADtF5Z4vsIeuBEgx1bh/FYJ/2KJrbVLyFiA5sfqyPxn24gyXeT+a+QchIEsMhAam98G",
-	"ixF9BiD2bif783AYeQsF4RDk3RV5m7lFBmbnCvCAADYPykQDSXWi1MMPWgqL9eHqRF3FEp0zRCKmOsBh",
-	"KqADigNignkD4enIP1dSrHRjAAoR9RRkil2JjIVbrS5Fa8hdC/LWjhwYwGOpAJ8mMqNLxQ3wP7txAAqy",
-	"R7AxoMzyYUIo3Plu87EC/ICBEJJFAjAOoOu0uvnqDd1nqbteCohH3glhbQ5EkTIxhxuwI3GVtoUjFK5B",
-	"rc7uAdH8e/f9YHdy3vnw0/701Za+3Jv/2v7X4fbwZGf0Y+ufb7uz0131phP9sH99Vm6rbnf2NgW1xjdI",
-	"B22opghkTqDgY66bt7RM5BtjHZbOl6Pss2R99q3Da/yTWPo2ibmvZen7E3j4Vrj/7mTm89lh81WT+ayA",
-	"tvOoFHvm7XxSl8UW2hTlJ5+rjE1UFI9iETEdy6EotkJpgcB7f25nx9fJ1HdY1PQFP0avEiKiWLWWhj1/",
-	"RVOjsLMAIe+OnChg16yqSu0hpJiAwJ+RSk32BiJ/Njo4H6tAQucuUb8LngLaCYDvi4yaGOkHjI5mmVJN",
-	"FpqHhRiECwsDQkhh8gPI2RARS7i8mvErYyeATydCj4lEi0ASyLH/iq4ID6AcAt07pPPSxoA4kVdJrMdG",
-	"d1L9MUqFQF7xG8GkYoU7DpbuZ2OVIO3vhCHWUWUauMhaegmLfofuCwX5wkKHPdL5NFE1KqwRKy9RnRcH",
-	"663MicGUlBQHbtouWoq5Foz0QkG1Qw66Bc0RuCGr1CdMcSMtOEjVXMPWtlPUB9Syb6wZ+1ptfAZ4K9Yq",
-	"xqV3vnZw/tkvntAHv3/Xau57QsI/9mqPDD23knWPb4Q1OZaQKAFU5ibWceZaNoFeVc/SK2HeJKDKRoit",
-	"lYobYDAfYW1PPOFX1CcXzXDj9SexnEGHYneb8sgbkn3ROq5TRrnxpPtFBnLrQa9Mc2VAnRYNyP6wD6Pq",
-	"mlHtmVFtD7uDLd4ZtUUrygd06YhsGOLK+LPp+sEAHvU9ctvL53NdfvtwnTh8cJL7K4KVy7XTH+ZFo0A/",
-	"nBlT8x+/ffxtFXhu3WIVNNTR6pfrgegOo0gzzq5j9E6LD26yn8UghwzFujbHnRTIsHKjhJS2ztNuGDrE",
-	"qh66EoS743WFMYIqcp52odwQsjtKJov1cFfLW632SW3MYv4mJyd04bM/U7h8msD4+OAj+jlhm1AL3JG5",
-	"WHmRD5/LrShO3yYs5tfbXQfvhfFVuXaXWFtrgd8OqINmNYo0lKiocdihzO1nEHU2gOMS7XgnmNLm+A8S",
-	"YKEx71zIzBwA45mBrKuDpc5LVnpjTSynQoI92bJfgS1bOeKVXfxMA5zimggaoK1vEj7btPTxViD3x4B+",
-	"/ivI8sqF/pMl+58U+viLG6aIvnRv0X0nIhOXCxvHRZwli7fE1sEtHWKlkzWqLGItc9jBVL6MGA9znkb6",
-	"LgMTcSvuK56/FinwcKifo5LdWUoz3+I9PlwEfE5Unr+KOLMgPV9arP1ly72/4iQ2wt883MLFpKcP5Fq3",
-	"BZcpOQpbIKfmWYHy1iziGQcOLTL0Alk3RiVQk1xMuTS2X92Ylw2PXH8sB4Los2KpkECZYr4SfDgOpP1J",
-	"zCeDpA6RTvlvF6/PjSM7XirYscNpeOaeQIZmziFYpRAXQLJHG2aIQrgMS2M1/jtESDUd2ickfCASsnzH",
-	"IplS4jXUYzXvG3sxpMm40XJ9DZy3yQK1QiA58fgSdV+hSKseEmMdeAhxtuhTWhqzxFCgCt+nYoiIZAsd",
-	"D3nSt9cjdDwgmVONEyHPQV2BzmHkXdQFsLB1ViAhicQIcugFDHdn+5un/zcaxN9R5hrnQhW98AkuqxSx",
-	"mVMgwZWQ5Es0MNLPclRud5iKHkZFJoBupN20xs05heV5aTbxPRycp2D5JwTL0bGrAMdrtWqeXcJeDXL4",
-	"TmrAC3E0aX1ll0uah3g1ONxItYO7PeqPEg4cGObQgQ2nlBaMJwnROk6nyQLKQ4PaeZEgMaiZpYRjW+vV",
-	"jhVbqBkbGy80N/+0YFLN/xs2VD48e8/5bDKQQmvGUyiaN1v3Ssg441guMuDDazblWuPrIEOlpnkUJaIv",
-	"6W7oaLOPPGR4gNnITABKTv45g51n76YDnqV8NuGle0uzK9wBS2etrqKNR298MkuyuI8w+/DApUWe8lj2",
-	"tbgRYJa7hW7htmTma4+1W1jSp8zJNSs55JLCjaK4zj+qOdMZFP7FmrqZeSz/G6suar02UivVeq3imq8f",
-	"vIZdVDFqPeV60h+BOJPDwriXBqNGmZAsKrx+uFOve+lveSqS0gvBD4pv4pjHpUsi+PuWV6BjeZWIW97B",
-	"stjPp/PSqEE8dD02UTciYmM108Kz3CYsnUlJQV87wJ/NyZhzLFWyz6Z30E9s6Uurtf4lEEeo025w9n+f",
-	"8UTbqa0c1WrFZIwcWoVMfMhglYibA7guYPEhxTTks4j3zQgkN0MVeLB6tQs1ES7EbXlBCFiAMx1f5eVO",
-	"g0RMigC1KXTqYPp6wHXengIhdRAgSO2aKfM0KsJjmYr4osmoLz9SIJ7nPM5se0ohr98DoLolGg+jfOMh",
-	"AhLmhXrS+Lo6K1wXiSlPsfVOqjn0t82yoQKB766qeTX7Crhc9NXImHSDhEeRSPsDNRdJHx1VoxOWhM9v",
-	"t8hU0Fqw9FOlIeDYB+LFWSpK6/89yrlYEoIhX5JeTI+BTXcAEAaSaYUpHjxuRHoCL69gJSIHiqvVoygh",
-	"IPxZBMeFmjXZKbx3qEEwwkd4ty13eQHxJypXryxlb1+k37wagZsDfeM+N37wbtQF238zP61gnazx0KyC",
-	"lDxOxVKpzREfjoV/pGSWquSumhu42F774NqbT4sn3a+vBe+IzBuDSnlMW40QD9WslZGItEx2A425Zm1G",
-	"pfUYvAGKY+MgUQIfWwDMywYLRMBZoN8RcjYpWBvO3Mv3vG1nE1AWLDTILdul3e10vFoWZ2DfvHdjZm7M",
-	"JPDGWTbVvRc2ibBUwGbXQ7/Ip+2PHAzsJzfUlMxLtMlZySRvfobqpwpPEbb0RsTtBVf0BR05/eIP+tfH",
-	"TbxTc6uRLjGqP/CBIjYzHiUL6UHkO+Z/gtdhsb0LYyAXDy5GldXEb/vm237hfsadg9XoER+7Nfmf6YLP",
-	"DM9DJizQfk12aJkTAoncYtS3CUlqdi2mmYeA3rE2L3Jugb0daCPoQ0FY7e5r5JHSPI6s+kN2qNtjkiVH",
-	"6j0JvbuonnDRaRZrYpA37lmbBCJLQnaFepj7o9/+aFeSDT/QqbmvELcrs65Cs7QJn0Jsj9TTfWh8rcxu",
-	"NGvJFQ7+RjLGti1sVEnpLmb1LC9pwgIMETXWl1VaBsP5WLH7l1UGcm2eddOyykAizOpDyyoDWczbPkpZ",
-	"5Su38k8p6P/sckoeRalxTnq1dqfVYj/HiR7HqWDfJzeRxy5mcSZYt9Xy2CulmSXGZUeHbL/Vau9arJ0N",
-	"2cdpcQqUuGaqxOtrVm21EaC2WhqZD/l9HAkFTggC2iWxvDbvRxttPFgggYsd416Eo4Que7876uz6e4P2",
-	"jl/IqLWqyiY3GOLm9ZL24N1RJ+mE3VN55NryyKQgw6yuyeXaXcWQdgMyLHjMNYp9bJOF9rWHDlGDM/Ry",
-	"Tg/PD0HL2Jh7SXrldt2aUkbH7vcp6Vk6QMW07Ccf5gcd0I/33v2fswQxKTAn3prrdS/h/uN/Kjv8CssO",
-	"k/zQVYmLZZv0vrWFucgu1Rfaj5drDB3ejzGeHrHGsCBangy7r7W2sNDP/U2VFH4p2Vxc06fqwS9WPXiH",
-	"BN6IvdHsfY+RoeMxa5uwXBCPEn61UkQYyKUqwksKw8HNQy4p1oc1IvNxnKBUc+J7zHUgpS0xNILR/EGo",
-	"W9oBndlH9mPZn2lRNAx7gcyvN6OZ8yTxh4kaXsNINIuhbMPy14uo3LI6F6kIJJdSzeQQkV1iDEgi4x7M",
-	"ZA7Zn4m6geFPmuxS4V/cCuhMmYdgqYu5xaN6SXqKmzBAGdB4zbNSsVkV5aYK6C8u5x4N9a1gk2+ts8nb",
-	"623yB1jXn7OK8ktKcFs5+YUk+V8Tia6QsVuSPcv5uiWQGCv4AJLWyr4hwM2OuSY5p9JcxgGxvM26tfbz",
-	"rJtDLrp3ss2Ow4+lb0b8KKm2ZRHcWxHkFZMDORpnhaWJNRvFH6xD959by7qZ20TZ2tsj+RCOo8Sb+JAx",
-	"exPE6xBWUGHlgvkzUzaxphkfgA6nyD2hMHlGYTlYeaLsDXGLfofJ29Bj2VhpQQWSs2kgsW4iPD55dfr+",
-	"5O2v/R9O35/0372B1CHexHiWick008AmnIoR+AojKB9RUcMLpODDcQ6rBKBCkO5ushPIN+IY2BQmh8OS",
-	"4kPWH85SrdIwkPVQzpIkZMTQAU8wVzfYWM0h9TjhcpEvkDmUKnGNDIEEHczOMUupZMZjqe3lsLgeuomw",
-	"yymyFfGMr0sInNn3d4fWfm3Mo3xYkkpWAWfPsdKFtPiNdY4diZFNTzsN7gLvqvCZ3phZ6/hfwmNts286",
-	"rdZanzKexFnpl2nUtd52C4qy4slsUut1Wlgdh3+1nWiLZSauRFo1itdT/vtMMHzJiLrE2TQVN7GizfBM",
-	"lzcChQowpkj33eUU42XroIu2253Pmzygo1HrtbtLmP1bo85wj3eF3x50Ir873Bb+3mif+61Be9iJtkR3",
-	"tM1rXs3oGgmVcTY6T/06/RV2gJ3e9l6vtfV3KA+RsR6vXLRjLuq2eu3O3ynM3251O17NHKg+jXXdLcA6",
-	"ABfC2a31ahC7mE17TE+yaY9FMU9YNpyydqtp/rfd297b7ZnjJsUwc/8wSoWERF620qe0yL7Y2dnd93e7",
-	"nW2/24qEv9/tDnzR2h0N26P9FhcQdTVbojha5CKwyun2lXF0BXnFi5hME2MBlvkK6Hdo/8BvfLznCVyb",
-	"tYDdbSSoFQ3fahj0S6pkSH7YWpNJLrCtWnYyfEUrWzjZLF3cAqXOrwFKnZSgVSbRTGB/ApNq7uiljKto",
-	"dKo/m7KpSGMVNdlpFshrIaYauzbykwDdHvFwTJWCPE7YkKdpLACHKaRx+wBWqI17CpXZ8Q0wNPOMXakM",
-	"GIB5msQiteoZvPYoVVPKwE8Fz5rMKKhAlufgKlTNCsQist76mqRNJeBrli5onJs4tvTDRt7Ha0H1NvVr",
-	"UaQ5rzWW2U63dody+mSR/5cQ9DnLzTch1vPR7l629nstywa0TtAvXVXB11Mp6e8p1Ne52zRlz5x7Cwn6",
-	"n+1yPwquupWrxg81vjeJqjrAdRs32pjNX7K2C2RdrgeWFM6t+sb6a+vTZvQwBPde8eCgiDzy+Zwv7CUQ",
-	"KbVR3GYgw98hUcMZuKdqxAZxmo1ZPWzv77X8VtdvdUKPiQ98mDU8Y3+PjTMvZ5OBSAGiXhr1ALKU1cN6",
-	"t9NtsO3tbb/V7myFnjG9sXEK/4L/9txY5uBLwiMDaSutzEdRfBVnGorQ2BwuBcUFZQPgLPLpVPDUlovB",
-	"dAOJsWxw/qCWQKWkHeshl8bznop/mVFwyf9HfAgb1r0cjnnKhwC+rgNpvL0e+32mMqE9Fv7/zB19zN1p",
-	"wdPhmKEuU6lmE56hGp5okdwgFsoikAUytjX+4Rv7Zu9QfudmHnN8t7j0uDQezQyqLUqvbp2f8/ua1Jpb",
-	"mTJ4LPhrdybXnhzFP8tRrNb1rcv2bq+1Rf6a2Qd9NerDPqj1avkRrnlkNMD7/h/6heZQYatAqrO+zcdC",
-	"gxKSxrX3t8Au2R12Bv5utCX8/VG75XeGW1FXbI92+O7A2gZ09yu7kUDw9GOZKWt1rPZSdrZqXo2C0LfO",
-	"y7WotD/N66JD9xakz92+l5W+T77X4/teL2PpVGHR53JycUUH3l4/clloG0DtAgIb2xVsfziVVdvr6kaj",
-	"KJ2x7Var4QWyqDs9q1pQlN/EYo45TkINjgEhfQQ4KeNY28rtA0KajYG+JTwdWcT0TFG6pckOK9Qy02M1",
-	"14EMCwcntFlRG59dIfpcg3DuGDPvdKtygPlHSRduJi8+T1nEAyTAMWZz1tiVeROKq3C37+FPR4t+6pZY",
-	"6ZbAl2PbYQtvp1qYbFQLgWfxmbY8CiW7ytpfuVHJJTOu6CKQFINJBE81i7PGnZhLlnkDWPOwfM1yNWRj",
-	"sYDaBDbhEaKGNtlbwgcqihTXCmyHHcjhLE3NspCQqofdzh7hV0xirYGXI+y2LaaFzngCsZpAVoikci7T",
-	"FmTAhf2Cb5UzyRUof9aXM3zt0mnF+Hz+/K2lWYolmxpHIh6K5897RZB5x06a8EwYV8X15JXUWwgZMlQU",
-	"jSb7Oc7GZvMAY2lnLzzAN4avEJd4HSnDKh9DvhJBrR3UHrtOg8y7P0rHFDgfCw5jjivwR4U9uL9/n+qM",
-	"kih/7BKNBwzhrioLetFPyuMeZE5nRtiUiZw2sFnfGAEmI0D7eel6jr+6koNuZ+9+c7Vy6HHKvFWaimFm",
-	"HGknhnMAjw3N9RcREub7NsS6NllCzPoa7G6spEkSj+z3HBW7ZMnH2o4tkHXNFx7cOBWphqIchwYFoaNR",
-	"nCSC8BiIpKLhYSwJglvJAvmjHK1PmTqQJhJiQWAPMjKOzXaUChF51FqI6jKm6sOcXc+p6xA55Qod2Naa",
-	"uRIZER3N9IwnLrQJ1Ro4VhpHZGfnFc0A89hmIJ1xgeG5Enefi/7xBGoVHcESAG7DIwOZA4qr1JgBQwFr",
-	"N1gwrSYCGLUSLdhEcAmVncYxQeQSOxjXMq7zEdclFFQu03iPOTg5liPLops1A7khRS1tHdqKb1ww/yv2",
-	"fh6qhGmtqxkMfxZsCNWsxqpLYTct1Mx4pgV8ee16b/UBmyJGjAMlcRWvcA7vxXlIL+n+pIePqahpb9BY",
-	"1mrsla3rMZVEQmcOogNCBE/N7197TR5tBNIySxKIcJecu7KpygMH6S6C9Yq4VK7NHGo6/Rnm0aAJT69B",
-	"RcQalB26baweZyyvFCA17WFQiZViSh4FlQKJdLKYwRAaTHW78RvG4SyzxfJZFGcsUVeBrIc0sD4+2PiA",
-	"xlAD6mKZQdmnSEYe/sFL0S660wskJC5cjCVJBY8Wdjo5weySt1lWNCWSRHevzNTG7OZgX34T8bIHl9fb",
-	"3er0Bcbs88HtR+2hvys6I3+Pbw387nA72hG7oz2+P3iAuwYr/mW1wO3uWsV2KjB+mlNSQIN5cuQe7sj9",
-	"x7GYmyVgnEUz3L/5VkM5iS1Etysax6K3Ab6Lu3gTgrwCkEsgN0Ny8fL68NGoH0fh2lS3G/XnwtywVVRA",
-	"HubvD/a43x3tCn8v2hn624OcWCwX0sdpkx1zydlbscCiP2q+uCgSEt0HicJO8w4kCvda/mwkij8ZTWJa",
-	"eOtVLJB3UGvRCwAH1DLHe/RsjyGwJ0+SBUCUAKqluclsxUDy4VDNZMbq+d7EyhEoCuGSiQ+xzoiQ2WMr",
-	"gBPW87ydPstO5pMwJ+w+Kyrge+7Qj/feoZ8TLcK+9jv72dzy3X/8T2gRXyFaxDQ/LreQwpa5tO+BFpGL",
-	"1RJahGMJ/5PQIgpC4W5nIqfS/aZACb6UCCiu6bcJSvCnAQvccVjvASwASusuMAHGUxHIQnr82NL4GyU9",
-	"jiN6pDvNeU0Gdp7a9Ko91ge5infBPJ3xxWYd99/IIX6oTZIKsjQKNomzPYSMVVpm7XyICfI5W+q/pPxx",
-	"yd4vI4eeYsSfr2/7IQbMC5tq9IEPH+RlIjKxpn4xlyXDIo8+e/f2FdOZmmo2VylEjInoF6pyulheAtFQ",
-	"I9oatm5QijmjzvsJj8SBe6pmejYwvz5Az4mix7YfHAroh2q6YIMZJCXNwyYqFRa/ucneaQA2gGQeh/EB",
-	"nksi+DVmDUviWipG0eY5lxnKcjOxJjuNxGSqMqAaCDutbhhInmhVyBLaZ2B7B912V3PZjbp2UvyIJv1S",
-	"QOPRN2OWdVc3EU48OnALDG/GskrkWwU6kL5BvI8v1+Fj1r0gI6pO8H3jIPTWONNimIoMXmXpRLgzDAwf",
-	"mKeJU6bm0v14IOs/KHWVCGZPgcdez7JEqWuPHU6nhS8aPbq/hJFkDnVsLyGQJwgLxhqyS4RXALIISgky",
-	"lTpiMDP4Mdfjg0AOeZKA3ILG1wl1xpKAygshVHKLsAtkfVYldhhKnUYTQChOLk9ClsILQZRyqqHjyHKp",
-	"pMBpwMkwoiaKLaYE1HTQ6vZwTqUFj3UgI2uZigixpQpni6opMr7QLBI8YvFo9QH57bgWdbMY+VqYG2Rj",
-	"MwL3b13Cte8XHYaNWevVfu++H+xOzjsfftqfvtrSl3vzX9v/OtwenuyMfmz98213drqr3nSiH/avz2pe",
-	"bZYmBYAd8haWAXZu2mVNrl/c40ea8VBv3kRaepnrQPiFiMzLA+Ee4Yn06DwC//+TYH8cwX5mziaC1kCx",
-	"V+NhMp5sQweOtDaudZgkRQgl8pnNO7YRLVeKgiUolYnuyizMhfvxOyTE19rS56oogO8xgVQEFLelGSbA",
-	"muzQPg+ug0uiGOuhYq1ngtUtkJ/57pl5A0kmUigASuEybp/AM8aTpOGaBpnkE6OrQttg+NdEmymlzYZ8",
-	"yocQF2p7tSLFat8MAVvzMW+2P/D3+O7I74qdyN8fbg/8PKe2b4T7lZBmw4mon41TNbsaYzPfrt/a8rfa",
-	"tqEQMe239vzObnvH7/LWtr8/6grfQdqP9gTRK8Iw7gOFb49l/z7JQJ2orD+J5SwzS9vd9pClqW/2m2tH",
-	"7Pitds1+A7URpZnNYxmpOZE/ygiwwntAEwkkdkZB7uPfcyGuI27kykRJ84+Pv31aP6M903e3MhZA5556",
-	"GT8LjowuyFerA3KZu97OR1POWMNmexiz+YbHCR/ESZwtmAWkgFQHVDfTNvccjlwgjZhbZb9mP+PGXAuN",
-	"CvHSChDDA6w0dhD9mTGwdQY/HxZPTAhevYcDoGNgNhuU+eJep7yrypi6EWnCp2h8bzwL6vj/YKX5wJU3",
-	"1EtiF+YCUeUSCA2295eo1ACVmk8AlQ6MJY+J5lUzkCHN4B/t35pwcsMmg5cDLoi0v+sgXNGJMT4DQdhm",
-	"xrswz8NotDLTJ2nIwrPDX/qHx+8Pz49OQsbHxjsApq7RLM3GQBsYSFd6xLE0sJE7RkR4bGv8mJO3VNzO",
-	"014gsahwrGZAAs0j5K1hkfFH4DLgLByqicCSkxQq1XUMgSQYOpJsCQQKcigPRn7g78dSZ1wOhTbO1orM",
-	"D5nmCx3IsZqbEVnkyyuVNQt19e6gYITMPiVkOouTBJc1kBTXB0ZKW8GO4x0s2JjLaOMaPzxg9ijWPg2L",
-	"1ohtfSijy/Es1ebf5Y6nl7MkwfVWkp3h1TBCd73HjsVQwLJmip3xFLq0XJz9EVXyV69Fd5e06N46Leq5",
-	"W3Z6W0u3bJVvyeg9GNX78d569nMWTthjcWfWwu3k+4//qXDiKyyc0LnkqrIrln1LVzixLtNwDJ+jarDm",
-	"RZNdgLwtaRad8YVX1WF9YBMFof1VKLEaCKNajFc2S5JwY/mM4ynI5zvjV/ZXv8IIPU42egrQPFKABtfz",
-	"7lPirYm3bBI9+UFk3+LubH0lCqq4pk/n5pHODZb53HloNijzsSrkDsgLj1n/KgwkRVPxAfOxSjBet843",
-	"ZMuuYSDBNySAioHNS0esbqk3KIxnJ9iwCo4ajQKZqzkzzBzngpKnUsxz3xtOBmbZrD9VegACoFe4Q3Xy",
-	"VTxwYsB9aTTZoRuW0aM8g+ZbivTCo6DV0rURF129CmcykOhNOm9WK2judOVTFrPkQ0b9bQAma+3wMJCD",
-	"FJuFnSc74MNrlzeb89g8ZmN1jvUS34jAfKijiItd9g1P4DOzif42kxjUj9RskJh9TE5fpSPYqXCadvyt",
-	"Vu0BDsznLLv6kvrBll096YlvruzqIe6PCyqtb8O1YdesLIDysFMRKAJDOuEoVRMoIA9BbtaBK1tDUo66",
-	"ZCuiqR4bJvF0ioVW5V8LZJgHSsIXuUxulAujcFCgKmyjLEREPfgskMhRRQHWXPclKnOId06nKoIAx3sg",
-	"UMJiaTtpNWptfY0jRr07kxn2AYf0eUgkWRqgRwAeIJAOhgLSbxiqG9IimxGhDqEw8TMNS5VQMBrKf6/F",
-	"NGN8mCqtzXon8dU48zW/MSqL6s5YnTNIptBjcPza6D74GMPZCVOSDVQ2ZjqOhG4cmKEmgAyMRSgW2Y9m",
-	"qadG5Psjlc55GgUSA6gIJjzhUaE8BTHRzcLMstlEYqhVEr0IlrSYHwpkNo+HVGeCKzHhC6anXDILObi1",
-	"s4O7CuPYjVLbQk5sBi8MYTMAKXfVNlJpRdR8zsulKp6zItzLsIBeQElJQ7h0kebcvtHLgW99a1B7sKD2",
-	"70DWgY19Ne4bNg4wAQu4EjEet0KEV3sIJhYpHK21hSosrI2tkh/oVis6wBr8DzVOIgpAlwq8q2K11uCA",
-	"T7ba9zE47Ho/eqd3kaULI5e13nbHq9FhrvVaDxijOT1VpgVdgcj1QLz1xJBWYkgb5kxljhqtqOMQBgkF",
-	"yAGz4ojFAHFhjzPqt8cnQxsW2s0fBWn+AbP64mRnD361YIxgAskR4ZTo7yxMyphr1i7nWI2UBLIIgq7G",
-	"J4Jw72dK9RMFAE1wrdkxquZRLVFva2fHkUPQZso16NDYOCsqFKh43N7pdPK9897NgeVkPvfbRPky+CMH",
-	"JffJu+mUVsvYuNoDe5INxEilgqxMj3GaN0zZThXMAR7ITe0AG17IC/CtgVGnHLhmYSHnF3rI3kx5Q/Nn",
-	"VRIyhPbHx4lDFU+LrfPa0OZPVOYDacB6M/8nSJhD4QSAtQGmDxqDtgzsJtZxplL4IPzx9avj/uXlq9CR",
-	"rwWy3WKU3DxgYNJY6E7Kh/hTlcTDRdjoFXhuzbhYEt+Y14uNafD7YE0DS0/Gr4WEH4W0vQNVq5fqP9yL",
-	"C6QajQSgy6I9yh16kI3UuJ+luJj5BRZnjSa7IHCHQIbmgj4UjBYAZO2T7JGuly4z7sEKLJ5vUcLChsUD",
-	"wwGIJMK1Pig+GjDl9GxCHpd5PFi84sMUkFNh3Fj1DUsEnXvWlGwGMpAggM2Ls3UpVCzNqJHXFk2QXRtI",
-	"LFWZSVrPRBDobQwnYjRLEo8NEjW8NuYxDHtAhQaaKbPes8z4D6UFQrfDeBSSzeS1VHNJJTFxFOYEAuwQ",
-	"RZRZt3ffvzo96sO+enV6dnqZ7yzWacAOQSZCNhUAdQBwSJaNmctAnr652bFf4JKwFztd8Bv2Q4ZvCoRn",
-	"aBE5gHDEPxxlIg0DaVYzyVkyyCWc0NIb9wgW36ElQlE8AihAhXpxGm8PL09oGu6lFKagZKlGyXl5EV+w",
-	"uvW6EpUZ17fCVW4gGrKV73gYjY9x8ePh25PCwrWa2w2mRhQ+jfjiGWIwMgor1+m/agTLpaZCkoBZCFDS",
-	"6Pei95wDrMOJ0Q2PpcY+EhGL1FzSaUvmUMpRqIXqsYFYKMB6DyTBVcHL0GOeij4A7IGvvPpS2Oo7QQ8c",
-	"p4KLSe+HguI4IXOsYavqjLa72dhWAgSS48laXwWTqOxHlUQPrYKBOB9u91qv1h62Bvt8b+Tvih3grRr4",
-	"e7bEpL3T2t4fde9BQWvH9pmKLPCfsKRFrgnj6ly2d3ptywqVSz6wEvp/n+zf/Dp5ufil877768/t+eCH",
-	"9yP+w77++8v91qCTJYNk78PZP89sies+3xvsDncif1t0R36Xbw38vWEn8tuiNbLf2ZKZz7iIVUbHj8Yy",
-	"Yz8R4DgryvgDkopmf2EbARz9JYirVwWu6lXr2DzOY2FZMztUa5ks8vacWGOYIUIedKA1rfKWl5614dou",
-	"O8sPxtt6gG8E62RGe2GEwFuUAZs0IpuH/bh830fcKO9yHbbpoy6Wbvv4aD6QUcF54g2EUf1WZeqxWzSp",
-	"t9wr+gyCfy7OaZwLrpG8t6BojNm6rB14kqi5trbL3UK4sbS7C9+tbvCf4faKJ/coCqpZtZ6tFOnV273b",
-	"aVV0Rnz8OqGrPy2ukBs1pciCUrgTqOA2pf1H6A+xtobTAVqC0LeDELYQiFcpZDNdLXWm6I0UYw+dQuzh",
-	"Uil2Zn6QxIK+v/9oZuLjTB7lCNolKByGlenbM4BWIZ4xcLLgA+DGM3/26c8Q4D6Bow4z2SVThbb37Yfl",
-	"NtBDuBSvhAl9OohJCbDECE3Gyb3L/S9bSz2Kk0Q7mjiVTgo+5WHB06pyK+8spfvB+HdLbg9mz11/Pnf+",
-	"5XysXB4Dy+cmsYwACHUaD691KXHTaLJzIaiAe8kbY+Evvpm1f0m6mwdynipjv0JrLtiruX+iUidNgXcd",
-	"rH1zdlyyBppXbynNy43GO8Pl5uHPNIujTw2Ub6jr783Wcbm8nqnIZqkUUQ45AAs0ty56cx3JRvElbDip",
-	"e5mTRS6+7Z0HIwKA/PuEgsOvBtrot3JHPsp9dIg2OvPruzKxdKgAohmC/9jnWQhNHBJIiY2cndLxc6YQ",
-	"plTNMR/NslkqSvW0odFSIqIcXComPJbAcoBRoiZ7GSfmrLGhmgxiKSjJenh+THkvL096Ya7WIiWug+Lc",
-	"KO312tjqiEedG2Wocuvv3p0eN9b1NhabB6oPwIYNBbefaq/2wb9S/p1HPZ9HIdawyTyKnRPV89iwm+IR",
-	"54Hjti2uq5He22dU2UlSPbUNu0sefWp0LmIA6spmet1UyFC7j0N8gbfc/vtwpLFeDlQmVeLFusc4C3/9",
-	"9df/l70rb27cVvJfBaXaqki7pKzTtuRK1fOMJ1lvxpk829mp7DJrQiRoMUMBegRljV7K330L3QAJStTl",
-	"I2/G4/8smsTZ6G708evf3IsL9+zMVxp9OfgDFLA4k1rxxyQpKAAIiXRo8bIy3Qp7F6Q3kcsf3pJutzvI",
-	"vywab1hVnpYWAjy2a/bQ9uIKzj5EFcf8tBTe4pTm2LR3GELGIBZUcd/asPZ//9tyB7//2bt38Y9O8ce/",
-	"rcpgZxXZZHXGWAWfExFFkmUnJIIyWoJLbbHXkSaKL66MzVXrWRrg9eoofn8ASS6RhHbQ7EYTRWSrus6u",
-	"IQWyRAkeXyUF9jknBXJa4SkidQh1waSz1OPwS38tK/LTM+GvpynwxG2iqHbvlaL2pahXQIWXC6iAGlxt",
-	"2HpSNAXGw1Ub9dGw19c26t0Nx39lGmiuwMIKWKlhuyM/GL16ZeotY543dhql3PLaCnxCjS3+65/hjz8s",
-	"wh8G4/Dt+eH5H+fziz9+yy6uz7OLsx9+vbgODi/OTg8vzt7Qc97az7K+A85CEfTxirHw9BgL+vqSBwXA",
-	"7+3YCpACMWXcKVxmilOmdzRp2pc5uIfh4fMxKHVZrMglueIQCFs1ob0gVE6sJj2eAyCMmDFDmUth0VeO",
-	"tQBaJ7j4tRO03cGAVAmVQ9Mm8Q2f8YmWDZCY0t6UPKO97w8AVvD4pvAQxcTXBIicYFiDxzeDLygRUsBE",
-	"QiTtmEqSzYWJZ57CKPS1TbtZwXum/6/u3WMx10G4fJEHHaczbno5MQ2Avxh8UZmYBWNSh7ALHoJnF1yA",
-	"jk7/+ZxZwcXwn4bHQ1GGstgPgSAR2SPRB1Kuayg+B15AldBpDVDouCb5/i8EFagUBRDmXQxonxSYRGTP",
-	"mr+vtndr6ot6ab8xf8U5+48MLrVP+XLwYYEEbjsKdc5DwThQL1XafHNdfOmV9cn+7h1wFpivn8rHutfk",
-	"ckH2rcMkIHtdVg1sA+/O0Ah6rUFaWOFBKYMIPKgvh2+AMiCCYDZdgJjKweYLDzn2FZZlV8xvZpIpKQmW",
-	"Yoi+4DJjNGx63LQNGR95i1ARniZJUY/VKUqrQn4nRtLFElQSj2dCVHfqkBEL6EwykpW6+C4vVZtP1ONx",
-	"ti+QA+7D9sQKNIW8Aji8iEQAi8BWcgEUMWOQeH5SCrIGt8XyYVk9Fhu5d8wJ9vsQ5h1zV338FLw7r7uM",
-	"88zDHR0rEiG0C1LESYJnDUHYm18IlEY1J90EobHeEVWJpvGCWETrC1YTzRq+ZkM/LWrGuvOxBi3jjeJl",
-	"EnmAmDJu9AtgCyYiJM5kjgNA6mAnbrdaDYOq4fF1sBoQ7WFDNBpbgmRcyW7ji9aZqaAxWgWvrAj6MitG",
-	"y+aJxam1MhpzpRXocjpvzZD1h7eCjFgi5kvwgauM3+NrdJNgzGC4JlycThiWrp9AZWTIXU7jDJbM8Tgk",
-	"IhsFbUJDqyq9NRmlNeOELG3G47sAWXzdvOqhtgYgmjJ+xRtED9VztbEqcpusJjU4NYVlwm7kmn5iYN0x",
-	"NbPXYF7sebF/VlyLv5hj51gWL5Fz/wVqZqeC25yU+esys+p8FerltcYlyqcRy0pmOyqroRoe16KnbxhM",
-	"ZLORIKNRtBmbHwpC6vqyawH6i0AxNqFxUirmUR2WBR2/4vK/4vIjLj+ad23jd9vttK7B5q39oEBZtWGN",
-	"KtL6W5kFGQ9xa3TEjoI2c7tBv+32ohYU86fuIW1HnVE36IV9VqzAacI+I6UqPUUA/4PWIeBilxGCeb67",
-	"PMI0zuiaAfZpb9Q1Ub1ujw5G7nFwFLqHrB/1aHfUCdphMcDLOKPk0qhsxSBzLa72SDR9dQp3cPGWeMCr",
-	"r/e5fL2lZbaZNjDLXQD1S03kjtuYx1lMEzKlUs5FGpJ6fn1qdzx1sUppoHhwo0neKRqW+soV/2PGHBJQ",
-	"ydyYS8ZlrI5EsigyjvPS/n6pgtMJobMQEi+oNPXy9QnyN/gLtVB4TCFPczBKOvhpYaxRxG4p4JuP7Lpj",
-	"aBYSBAesrWseuVMwerl4W608svf7nc9nzA79OljcXqv17ToP86No3xNONUuYIAB/EXIMG1kGV5NrPYan",
-	"pdf2vxcUQ3uKW8Gec/rGnYS2RKiQKfZFYHMF+k0q/Y9sN40e7EbW5r00Wzdqj1tNJ2oFUO+8fzx3K9ZU",
-	"7/Kr8ftpjd9bTtAepeGVbHtcZXioyoPaXd33tAD3akMS0UQyv6FDu5IEADYA4JhJCUHgJjKMUByHxhgE",
-	"BBDCoogF6gUwG0EwmNbCPF5Xr6NKqDgrwLbofzo6gi1LZ1Jpe6YqPeZlIsQjnAmPawtUAdGoFiJkE5Ex",
-	"q4xrPrlea9DQoJsoVaCUKPYGS5VXOdU9kNGCTGKpprNOE/W4VkW1wdF3iK/mdqPXWv3GFywgSR9yDPTz",
-	"1Hq+wYL+Qljhw+EWzSqV1fCz4rmlghslFCgYlFyRLH2IJwnI1v5Sq4q563Vv1fqZjOgrs3rBunXJfv+i",
-	"pdAzAEcuxIxs4osLMSuxxS8cMfK3Pafzzdvmd9PN52w0FuKTG7IkvmNpbCC/U6afrAcD/PuMzbQGot9d",
-	"IM6RQ8IZI1zMdXo2JVHK5JjQLGOTaYZZYkNE0EPEBDOKWGdvj0S4IHUKlpUYy+dZaN1jCqWVAspJmIop",
-	"Yn0hmLQS6/EtB7BtNt9W9/vSTPIj9r+LWDVT1SKV1KH+gzWBxmOl7HHQDjusq1hwf+T2gsPQHbCjyD1u",
-	"DdpUG5ofdOHo7Clq/6E2eDvckl68M70we1w7Vr9cOfZAZK8Fnp7q1gHQlXTpvFrcQe+IXGUQjIdTEfMN",
-	"uA7qdOi3Sf52ucD2CZEsSJlGG0KFGwHSxixl2z17enjv8rG8UCefhq/HVB/9XQ6H+TW73AaFy21ppyCf",
-	"OGBkQjm9xegkuZAZm6hXYxCToboiwSD4LEmcGrtjPIPMHKDdf6/9rjXZzugwagXBwG31wr7bi3qBOxi1",
-	"mXsYHgXHbBDR1qhdc2patdw4ylmaWBrPdLKs7MBpMSiu8pEusyXy3u48y4/Zq9/smfxmKwytmlmu855d",
-	"sttYAuiMpcxEIi/+aAIWMd2QcjlnqcYhQ/UovuXgb0e+6ZO6Px9LFtz4eRWNEZXssKeoodshKeWhmJDR",
-	"IgMoWoCh9DiyWDBjaxgtHhKhQRRSgSluDWNvAZkwJDITKaCwKx3O6Fg4AwCr9WdpUqRa+nBEcFRKIxoL",
-	"mWML64BtKZI7ZtIFHY/rOEnIuOEsh+llckgSIaYjGnxyyDRFRb/ebh0cO6R91Gm2Dw/aHcfj7YH6+/ig",
-	"feiQKGi1hsODo4ZDkph/chEot94+HDQ7/R68MlcihgSJmIVkwjIa0ox6HJdcNhwS0DSNWerepjRk5OfT",
-	"a4eEIpgpTlSUTdN1NZjG28QCGx5H81UEgGAIjVgKllArpXdYQ8rFMo/MhOUmgpuC00Y2OwWEViA4ZwC3",
-	"oD4siqikLIxTFhhxKjKPRyJJxBwCM02VaUj9ywf28d2b//zw4aeb0/fvP3y8+eXy/L9Pr9993/ZJHdbM",
-	"4yG7Y4mYAgcGGgMYY7VtDXWdYFOl76rdxs02G5TvXtPjm7VudB8s8bpHeWZpkpTSOPcQLVUyZF+ef/9Q",
-	"Bv+cCZR5OY/dtHczpI9xNr4CXlN78LRKbaxzmCKeOXADPIP6smjYkcRyTKAeSpMOnrJsLxBdzuY551YX",
-	"tsv3m7BxV1Tdgx0ViSeDyH0t/vy8Dstlab7fzWevWtDmq1wi5neuRNyeELxbk8LsAiw8TMV0WkTVV1+E",
-	"sJcq/vlaLvlflOO1G12tSfn6wAtqcXLXE7rXgOORLd7xraSwr6c5n8aewuPhImOd9d+M5JVkn9TtvCu9",
-	"brWG2sL1CRyMO8rbHUyfO7jNf718T+q5Fg7lNlBpajjE+sohoCMCzAtiwm3zsBPLwe7jy8aHjkVZlJKd",
-	"8/06po1rgRDROMkV/zgl2SzlJBATuM7ljakV9D2u/ikJ5YWwAbRkNWYoO2JquuiLgDGjaFwc6nG/126R",
-	"HwVn/jZTOfoVnlJpLzty13lsH8pQnjOF6cthj8Y5+somX5z/7glU1YOCy2w02ltMvPjCUZen3HA/1DCy",
-	"jnHiYR0uklCZGSPKdwZrlgQixCyeeo67RX56Q0TUAM9e8SmBsnaYPZpbOyBAyPgKY0nCGdvGnSzfwFkx",
-	"51fnwJfiHNA0A9XXq30D/ev28bDVGfba/4PgWUCRN/uY89GUg/iIUZ/1wm7gdkZt6vZag2N3wI5D1yBs",
-	"dY87RyXjT21Y0/acZiB4FKcTqG4Ije3oj1X0fKNnWjm5Y+1SgBeB8GvDGh4dFpJ+q0uuWHoXB4zYpWb0",
-	"+2YrbkYgaWuzqcxSRidkNJML8xIevxsMCum3utoXsWFQXTOoKTJRIG2aUcwfBmQcBCgre14CNRQkAkUP",
-	"NMhuRosbHWOkXUDFc6nIAJ+CtTBY3GCNvxu0J1qSeS1xHBUlpTAZa7dQNJ0XrafFbkR0M4pTRfO19uC4",
-	"5bZ6bqtj539x+jdNws0AAKGB/d2YpC5OzVrrJ+/FlP1TdTQWXP3+j3av0+v3+612p1sDVSNiKeOB+t9P",
-	"R3+/cHvXnV90xSq9fFUgc0fsMOwHvZHbpZ2B22sfH7mD6JC5/bAXdEcd2h60jndFNu0G6hS0Bu5xdMTc",
-	"Xniojo9atIHGNo36q8im7VEn6IY95vajQ+r2RkeBexwOmNuKcppnK1h0u1br2gJLqgSimKWwZnM2smFK",
-	"7cNZ7b4rM5I7lkrgs517pwbV0TM6ma5/fy0vuLcGMWU8NJjFj3b2meCH7c6+Qja/qnlfgHvwlFcoTmDd",
-	"e2m36c1KJhjsmYu2KogW+3qNBmt8uLpcZOGEyAsSQep17qHgbI6lsXJXa9PjhUKK2h0Xc7ihpyyDhyIi",
-	"jKZJzKCKliSAeh8CFk3KdDSbLlUSZ1sj2mAzNNVpH8yj77u4w1+gK8kmJqJXSMIuGF/RK598El6HZGVb",
-	"mtRlT8cmSENma+6n8zi8ZVnzj/WX0DMWxVwfsGAmMzEhLAFHrSS+N2u1ugG6YF1T/1g9Y1guKA+liBIx",
-	"H1ZgMzsYgMoAuFSXU1xf2UxXjoUoapkHWcQcyj8DhaBzUqvA8IfSEbA/O1ZCK36OcXTGPM+LCRkN1W81",
-	"tLzIQ6SGRE1paXRWQzRDA9GtSwuB/y6tg57Jd3hrhHTrEQuHHtdf4ooTmQbfe7l3O9d0yi7ufM+8GgnV",
-	"TLAnbOgAW9Kdq+t/WL1NRF0lMBaDfe/VmPRqpXYqN/UE50+zLI1Hs4xJ4kMz9r5ClQif1GlF6Z44HBL5",
-	"KdZhwcFYxAHTK2gNxyd1n3GE3GbSbwCzFUCQNGmS80ztSyKxkdNfzk39SZHGtzFUvZ5TSdRBM5lJdQDa",
-	"yDAIUsYZw0rfbz9cXmGwxbuzmw+X5z+e/3zlNxwiIZmKi7xKOOULDFFhidTxHZyxUEJJ5RjJBxfeyX9m",
-	"C8z58tkd1SEmkzxmh7y9utLHCUrcT1magcBBM4s+YUPiu67eCHUd45nvrDxyo1vf8XjxWP223hot/QQg",
-	"ktIjuO8utSGCmSy9FIml3lMaxuod+7MpDZX2XZki9SPLPgLlXsFCbbMAnXLiv7umt762u/BcEhu2eEL8",
-	"bqvnF6E4+hDF0jLyrytpdx65PwvO3AvwRVQrL16tGw1oJ2gzr/agrNGMfc4O/qB3FEdWbr1eb5Dv8VyR",
-	"P4lXm0lFNGkcZF7thDSbTXLfqDdOSmNbCWaozAmF30uxGG9pMGbuW8GzVCTb6ljCy+bde6em9mHbN/AO",
-	"jKhb5d7+1ewIkbFSzqDYI+5vzIlf2g6/SX4WYI18sJLwZZTmuy5VAVa0rzfHFsjwXInjckN/1kaMpiw9",
-	"nWVj1a4iN/QVVZ2W91h83goP036lun8roD5A8yCYhAf41G+UomeHBwfAeMdCZsPj1nELbs96gCs9xXeM",
-	"Q8X+lNEwxj8nSl8OjEiOZR6d1yxO3AfDDWRFWSPIfFH3s5g7urZnynRmCg/zwCNHvSJmmVPOJiqAfdRi",
-	"rWvdAKzoFhMmSZ3mGnvDakYnva22o7cHU0tJltI4KXByYPTYuslmNZCXa/o5Vc1U9TNLb5nQbeVZjhLq",
-	"qkqWaxOySX7BOE1IzxWRyS9Wd5UTnR2LCJJWp79os1DVNnyIoljdpjC2MGFjRpNs7GAwqkGVOT/9+TQv",
-	"5/WgIZjAsKoh/BQr2SuisvZglZIMZ2kR8zkfM4j6zMZsASJZ74Wt+D1oiG+XdZeqsX5k7FOyINQqtEky",
-	"NpkmFCONaEZuGWdQkFiX9aBLGMIlstN1hKq6eiu40uTZalkXU6fFwlRd7uTEJiK1CqVeARmuopYXLtpd",
-	"rC7OUdEvTMQht6mYTRH6DQN6Q7qwSdsuPlpdm7bQiWUcsqF28FsYp0b7ypPLtfIGWjv3uBqao0HidRiz",
-	"XsFczSpp+0AxWncHHoNqih7xm3Kvcs2okb6gyLsFQDgk9FbdFBwCxub8uYOAropVAIgSXE809nxzpe91",
-	"fVbKEEdX8IX8e/MG2CPNxahYYD1p9V+rVy16KvgPpulxkcWRNj5Ia7ZFbWcE1UXi+k7qCGyM3zW0bpNa",
-	"fvlc7fIdGOjKHRi9Htt3CJSGyFH14NcVyDP3Skm8d3dwKUXfiwOR/AVUtwxSxrgaFF/oPVQiwB7dewgc",
-	"YWAxWBnepLhyss8ZmTApqV4Cw40JHYlZprlUQQB6NxTnMnbINeLgQjdadRj1TThlgUhDOUSOPGWphFKv",
-	"OQ5mJm6BIao7DE2DsboCpynGp4OcTm/h7mdweWSToHA0AWxGSBjM2vvf7/8/AAD//w==",
+	"7P3rdhs30i+M3woW/89aofbTpKmTLVFr1rMV2Z448WkkOZ5M6M0Gu0ERoybAaYCimWx//V/Ae4nvlbwL",
+	"VQAafeBJljPJxF8SuYlGAwVUoapQ9atfW4mczqRgQqtW/9cW+0ins4zB399KecvFjflTzadTmi9b/db1",
+	"hBGl6XhM7jhbtKLWHc3mzLRJqEhYllHNpRjmjCopWn0xz7KolUyouGF0lLHhXGietfqtg97B487+fuew",
+	"d73/pN/r9Xu9f7SiViKFYkJDf1JomujhaDlkU2pe0vmcReFzNVXu6SzndzRZDmcy48lySJOEzTRL8edP",
+	"2PE80zg6vZyxoaBT1uq3nvNcaRL+bIaRM6pZOqQ6GOrBsRnqvhsqT1v9Vm98yk7SJ0nn8eiYdo6OTg87",
+	"JwdP9juPe8fjI3aYHiT7I9NWaHoLVKKJ5ndcL4cp05RnqtVvTeUdS8lEzhVrRa0Z5WKo2B3LuV62+k/c",
+	"E01zMyJDVD+i3r55IWdD9pErzcXNMJEi5WYSqtX/uTVhueAwkZSrpPUharl1aWVywXIyosktUTNqCGl+",
+	"TJjQw9lkqXhCs6Ebq6NxztLhOKM30LeQgmGPGWd3LB2OlvhJqocyH/IEJiMVjMY0hM8Mxzn715yJxOyl",
+	"lPJs2foUtTKZ4MLQNM2ZMkTZ7/XIK8oFudIRuZrlXNyMOcvSVtDaruBTuRBaLgSR4zF+VkhttnDrW/Ma",
+	"eXX5goxzOSUHvYPjLpBYc7vJUqrZUI6HI57rifns6Umv0zvq9A5aUctuuxYV9H9bxugmctqKWmOzadz3",
+	"zwU1o6LFk5dyxn4xH5oYIvVb/71/dHB0fHzc2z84NPOF50O/15FJZrm84ynL/bTyLnlFl5RcTJiA1Rmz",
+	"nInE/PbDk7+96hxdH7xtRS2VSccvlR0OO/SA7ae95HTUOaFPxp0j9jjtnCbHo84RPRy738xcRWm3H3R6",
+	"+2a3Hx2Hu30/6Y1O6cm488R0c2S6OaFHp51Ds+cf945Px0csXCB46UlieMO26hyx/cedU9o77nj+6NHT",
+	"VjB9eMmNrXM6OqGdo/ET1jlJHyed41ExbjN3wxVN47YC5VPUUnKeA80WbIRv6LnZG4kUY55PmdlRmk/Z",
+	"L7hU51OW84Q+einV8FzcMCMLo5bOOb0B/kVOHo5lPh3esVxx4KbD8Sk1U3mSIgHYHTMbJ5dzzYV5Iu9Y",
+	"nvOUucXO5yBkDRsNC7b68ClqzWdps+g56fcO+kf7ZjH8hw8/fYqcnL4AmVWW1ucEthoZWVEeiuvdJe2Y",
+	"ZopFrRt+x4R5aLe3lbCFjKuIsOO1MmqWc5kP1YwLNlTz/IblS7NMMy5oNlSaCam4KokuMZ+OBFOKcEH0",
+	"hJGMjTXJ2A1RXCSMFJ2slmd2JtsItClLOW7nZiG2YOwWpZiTOpeGUXOWktGSGCZ+SzXLugSF0Sxnd1zO",
+	"lZFKG2XR4yed3mln/yiQRVOaJ3PVTSZMrJNJr6BZRSxZQVJIpcP9HkilkxPglEzq4S583sBLtf34XGaZ",
+	"XLybVfflGJ535jOS0CxjeUSkyJawnv+aMwXbg1B1C/zZtGk37sKGxf20Pb1/a2rWCJdWKSbYgsyYSM0u",
+	"gv2nNFlwPSFcKzKlgt4wouUtDOqrUvZVKfu9KWW4RYe4RfutqR7+bXp694/p95MkO83YX5/r5K8fs78f",
+	"Xt7Rgx/nf//l2fLVL3/bf33zu1DYvupmX0Q3cweIlWvbqGIr9SMvBQJR+pIrXZajbwQjMyMq5RgOG3rD",
+	"REpDkck1MxLs56/C84sJz4cXeP8G4/KrIfnVkNxRdt3TjDQGjdDrrMiZVIobYTTOaaLnOVtvSgY87z++",
+	"/+lD1BLsox4m81zJHL8RyNJL1DmbzcwFGzkj0ymnn2lsbicEv+pwa2Xfv11A3cMKugjEz/VyVttqoXgi",
+	"RjyFGw0oyxxdU6aSnM80cheei3dccWs4UQJuB/QYSBERLpJsDgYWJcZOZwujJizlPCd8Sm+4uDEmezrP",
+	"USpNuZjDWXB0bOXaljLSEu+1sehwharHtVlMnjM1tKY1Psdd/ylqvbSCsUKb4JRaQZHgDDzo9ch7nqkJ",
+	"zxn5NrtLI3I155qRo14vIi+lIlZwReTinJz2evtPnPjeUhJ765kHA9sgJM3s3iJNVt4/WJp9o77eQXw1",
+	"d3+v5u5Xm/U/3Gbd6QJhs1cfBF8uRxmbXoCoes9FKhcXmVRVXyD+ThbQgCTYoqRtGRXRSrwhNhv6Zsj0",
+	"VpQ6nS2hgghJMiluDEsygi+nRIqMC3ZGZhmjioGzFuzmJOOCJ91AET7qnRpC6IytHiIc1/3WROuZ6j96",
+	"ZLdY13Zmt/+jGZJBPcJBdLCXju0lINR3MkuffZzxvEoh8wNh9pc6ZSYyS4fFz54iZmLmN2I0iwlXxPAC",
+	"mVDl+jojyURKxYzqYH6iN5SLlTSQYpzxRO8+bzOGjhtfZb5XE5qzS0aTSeOklfnZOTdSuiS5bbqCCtB+",
+	"WDQqaCElmVKxJLOMJkxhl1xBn+YTE5alhGr4zlROmdBnsJtAtZJzTSiQMiIyJzpfIqkIF4SSMVsQpzt9",
+	"GdrBrDpuVgEFX6RsOpPaCP8f2PKSzWvMFbQgt8zQb97MXrxoOLxly6FvWGKwoLvOD2xJFlQRmuWMpkti",
+	"2ltNVEg9Ybn3649kulzJWytHuCOlggl0btmyY/sJqSXuaMbT65wKe4aWSYU/E1383kAmbDQsNfIkOvcS",
+	"iAtiZstIIs0wNUuNUBJSgzRCvY6lq4nSNJZdCYJ9dII+AmK8lm/GY5aXSfBaIn8YiSHh5zoFhBy6n0JJ",
+	"kzPClRG65Q7I2DCM4bQF5TrjShMmgIHKvLaUc+BDpXmWocBi/pWHZyshOziJgCJAj0b5a3Y+ziajs2b2",
+	"gZ9XCWF8NxC8hIoUZojEWhiTSUt4IthH7UyC35wsMNAmUW1tmJd8ynWjtLYNSGZarJHSdmZDaNcoqM1e",
+	"cWakEy2GdIdkPkvk1DAXnuKO11REqELhThWRwltUZErNq3crz3uQ5siM8B6oqEZDM4Nr9Q8fnL52YB34",
+	"QJNAv8qkfifoHeWZse3KNDY/knnwa5284KAoNynJb68BeEaFcAMkg5VOhqxrRFPDKHakghlEJ+whIMB7",
+	"u7c3yGozF5QjKHSspmc4oxYYsoXcpsL2pidUmy6RBgFRDJkent9Wi2hQ9qu+IuvZWe0P2cU4COyop1RQ",
+	"csmW6NV16xw6k2BYV2a3zrOaC0u55yvHldAZTcDs3Y8+0xK7YYLlYHzoSS7nNxO0QJ50eoedw31niqFN",
+	"dXjSMZZX58gYVMb66niTanzyG5tihjFLHjbcj+NcTkvmWcv9omV1Zmg44GUeE2BxHvR7PWfotfqt3in+",
+	"e8HYbUqX4AkR5o9PkX/lSfmV/cP+YfkVPZnnCl76AKtuDejSiptnwWoju7T6vQdd6j+m0Z2zKeUCPH37",
+	"UcvxBnSBrrtNVnlglMsZs6yn6Xh8nk553UdK4elq1mv0u/WueyfF97zTxnT1v8vCyrvlRk/Yk2SfdQ6T",
+	"4/3O0bjHOqfpPu08pvvjg9FhcpQes0KqnGfsIzm3I8slCBQcqJnNtbxl4pKpmRSqIk3gJ0XoWBttS95U",
+	"p5YwpXzQBVt+Pxn9NeFv+Pcv3v3yYv81f6FeiMvj5OLF4xe3s7//ePH9aZctv/8lff+Cv+EvFj/9M81e",
+	"H7z6+I+r70+7yUEmRtPnvfTv32eGCKD1qKEh8WmvBx6lnKmJ/1quh8fTn7Je+rfT5O8Ho3/98ORHfai+",
+	"X5yI78bn++wfR/NLXLvx+A+wDFEL5jW0J9a3jOZWHXZH8DNzIr40515phcyTqhpauhm7P8OvIpLhjcP+",
+	"/gEQieYZZ0oPU7i3K0vOjOqGnw56VQGAjIgWQPWaufg9dCm+P7r+W+f0h1dvQ/a0SoHmU6aGcjwE+fnz",
+	"hzoRN8ZtNNGyiNywim4wtH8zneFjx/RodJgcpJ191ht3jqj5bPIk7Txmx+Mjejg6SPbTz1yT343TeYtN",
+	"seI+vVBJq9skvECvh1i7y/DVN9/heq287S7tQ7Bw66GYaAhwtcLq/+Nx9K9emJe/e3K93+sf+lP2HgHC",
+	"tYP7sOxOv48UkXZVajukNZU5KBJ1iXLlTpmSKoCRFdaUsXfCq/05fz6p8m/cF/8BkmyLfdok0ny4jw/v",
+	"AY9LPpxwpWW+XBPbA+vSK8IgSyzw3grWEhO8b3IA/JlUkpXHTbMw+V7WLArvPbNdgQeXEsEWnRXRHV8+",
+	"Luoz7ci1QmdVns/9Azt3SMcJ7/Y3XOiv3kf/duGy9Var6h74LMKzCq4DViR+/BbnxmdE9G/NlkAQNppI",
+	"efuUZfyOGTKU2S+1z0v8x7UiesLzlFCt2XRWMhTsI9XqH6yJswkS7phIZ5ILe8odjB6Pe0ly2ukdpced",
+	"o/FR0jkd7bPO4/RJcsJOx7Q3MlRmd8y98Xh8zI7Sw6RzMNqnnaPe6UnnlJ2kHedWMeejf8MamFbb6IZx",
+	"BtDZSbKfHrBDs2aGdRPDxOzJuHPSO92n1qR1+9HOtHFyJ/b4hoYsz40W3KJCLcyhRY57h+SK5Xc8YeRd",
+	"yXkN7XPrjBiOZGqWYT5TOmd0SkZztXSNcDWH6FE+7h1alXvNoA7doGZ0mUmaWhalm4K7vpgcfeAgrH+7",
+	"5Lln1I/R546To1HnkB6cdo72T550TsePWec4PUoORwd0/7R3sq0D8jAxXNA77ZyMn7DOUfrYsI8h2qlV",
+	"E8fHdQfk/uggOUyPWOd4/Jh2jkZPks5Jeso6vbHf86zmgDylJ6Mnhj+O2ZFhl0Mj4qzEc789XBbxTpm7",
+	"B+4U0HQ6W91+pSxoyp4JZOUzK7Aa4rTNz8QJtHu4QU8L/1s5vvZtbnpI3Jk0NYqPWirNzLZNuTLiI60w",
+	"biHx4ND/X+ZM30XGrjL0w1HO8yy4YZpNq5dLhiDqkbsbbaLie64nVyzJ2UZ6FhmZCtpHRE0gLFCsi8r9",
+	"Y9BaWQq0FhPFkuGr8Q9/O81P/vrDT//Krxf/fPf26cmLl2//8UIevKQv6dXiYPTt9/m7q9kv72//8qVW",
+	"6lNkFMKU5QBYckGTCbuQQucyAwlbIpn51WgHKc8ZUF91yTkeazzjeknw6FMkns1HGU8iImQnMV3GEdGS",
+	"jBjJGdw0mXngQscvxp3XUrDOK6qTSQxXwMmETWmApWIYtNJhwdhK545zn13Tm/qonwltxqbpjfN85kzP",
+	"c8FSkrNZzsyxh6HwbaP2FDf8Kcv5HUsR+SK2cifeWzXEQetw0Goclw830pdsltElqqTlUcZmH8dkMWE2",
+	"cI4rGKuxV80YIL7ZqQwucMMGO32jSFyJkoqjYpYQN3ZG6MjMlECY1IIrVpmHmE/NnjbDAKO6NotLpvPl",
+	"+VijV6M8+iuWSJEqMy6jQpIRG8scCJ0vbcx/A8kOe1FrygWfmk/3/De50OzGXgxcMX2JdyIXZl1Y/dNv",
+	"RLa09mICTYhiSsFywl2O3WbuZoWLITbrE6B4NBDwrv2dSLgCknNNRphLj633+kQxrUg8HF6xZA6hcfBC",
+	"TLQcCIyiWfheQKEn7fg7rWdmgGcE3zojV3TKrrhmf7nSOU/02UC8pXryl0d3+4/oXE8e+W6psCtnJ1Bu",
+	"hmM0o49f0Y+d8xsW2x0RDOAbRTI+ZuaQ3MO4k4zRXBGuiRR2mgPRdj38pRfvdclrY40SZcODkswoWwqD",
+	"FG4Zm8FXcHpckO+v3rzuDsQKjqjS6i9bXGedkUZ6nBE3yMe9o5Ne74xsJG0DK4JXLKdTpq28swkSP7Bl",
+	"fWMFwb19OI94Strv3r14ukesdeQ1wcjulJRhhBWqqAORM5oqYjaTDaNCLJF2fP3s+rzzw+vvnxuKnxcd",
+	"AddTS1wqlgORUMVgL8AukLkPDoVI2+VsAvtMM007t+Kf4zgi0Dn2fUa4Hoi5YsrCfGgzcegu5TdmCl4i",
+	"ugHQbDahI6YRTKItJOlFA7EfkRcReRmRN2YI78ygBZmLW2FOZp6ah+U5GMlFp4zER72juDsQbxw0BSJf",
+	"5XKuGU4Vec++OmFmIXUpQwXbmn1qNoVdkY4VferRr/7tT/GeDVoTjKU12x73aQjPxSuugW+XhAcBZNtZ",
+	"JGWLoNJdsEOo2S80Nbsh+ITfCCDtuMBwtUlxnQoDsrlMqdN2mpit6AlsJM1y09n/af9P/+de55R2xued",
+	"5x9+PfnUCf95tMs/9w8+/d+fDzqn553vvv/h1eu3nesfO/+gnck/b6di1tF3nV/glf/Z3Gbvv2rMGbU+",
+	"duywO1OmFHh0W7QIbg2ZjwaZkm7rqHkyMUQuU3TD4XFdFZmGISgZ5XKhQArWTpKBWHmU7EUoNu3B4Trh",
+	"WrFs3A8Ok4Hgimw+G/AMUImcmd0sUS0AbugOxDuIfEZtgUG0M0lonnMGsWlxKZAgBpYSocowENO50oRm",
+	"SsJ7SxL/vWPzU1naMeo6fj6RU4YaEHAvy+9Y/o0iciHMwckNWdrxG/gDX4ivWNJ5znQy6Zi5xBGO0lAm",
+	"IoouiZJ7EWGZYgMRH/UO4745uXOpVEdxba+obRCcMnaZWXBmY1ftgiArA7cgRQt+qZ45paNpSj++ZOJG",
+	"T1r94/2DZiXHksBQoL5fzsWSAOuSNi6nUDIzwzLKTzw2szYS/dLya7FAdjQDgbvMUFUVZG3QKtzOoiSZ",
+	"Ky2nBLV0cyC4+EDYbAHlirSBizeXV2SWs3HGbybarABPwNk5ELiCJJWwUTS5yanQNmKaKWalbUBg/G5B",
+	"4Oo2WXH2Ay3Aw+lJ/vioieLOV3sZCtE6l8IF4zeqIlEBwshpw+6qoM26N10Se6eoOQfx2JnSJbxij/Nu",
+	"q1HkFuJ8O8kbel+D6R4+Xjfda3T5rptqHHqHY9L22+WfkgvQ5+AJtfes36iByLi4DfefHDuqqDNCySKX",
+	"4sYKOkOH6kFNqBoIWpzsnhJr94ObUufautCbiLSLazsg4sHx40Y1zllCqMXR1O5J5760DkI6m2UWeswF",
+	"wP73PxUG9vqh+XjdKc3GMp+ydAhtKmHMYWIJRgBrggkToASXAnV7RUjrtzQllz6df8dYXT+iDozoU0ja",
+	"/8rZuNVv/f8eFfCjj/BX9cgGNiOpyhvslevSTahfHCB2VmY+pB2XyRGjBUHNfppE5F9zli/NA9wOxKvV",
+	"ZJQzeqvQgQPDAW1ZkSlXiosbzGZCjLJ8ScwmUtCrex+kpRFChYxKWZLRnOEAjGoM9mHwjjv7YwhyjyGu",
+	"ZK4VT5HT7fspyam4YRERYOIkGZ2ak7Udu0Bt36Ex8gvYhiIgHA33FRussrFUEO+war1c00cuUfvT1ktc",
+	"vFFb4jArEYMawWbzs4gKF5uxWeNn1/QGHC+BI8i5UpqGYJs9gjbw/ecyH/E0RYF2b/4b+15KrMcVoQn4",
+	"Z4xajyILAgpJLjNWZrzDgvGeB73tyHbFQB6C487nRvnShg4sjcjI2m72RGLTEShUZi5wPsGGR2UPNuHz",
+	"XAr9lKlbH/K/M41hRROfBlvcncOjitv+oBQfapem2DxDIYeY+TCkWSYX5Uya3HAW3CBi34RqEvZsQys6",
+	"8Am0mkHDs0hSM/AAT9HuS+ny4bMfiol0hOzgRDpuImiCNSSBrOXdlZl+CGj5E7q8q8khJYrq4ZLpJnom",
+	"E5bcdrggcgYhygE19697j0NqtiII3Vb1W5ijepT3l6Cm7iyZDmj5ELzzWmrwONtcandWgWz7RpFknufg",
+	"t4e0R39ewBiAgwaiGGIg6IuH9ljj2h1+cOvNp4wsGfjGVq9TbOVo7Mge90l5vQYivvju2cUPL14P37x9",
+	"9voqdn5Ry/+5PiNCdtRELpytBXmb8LbNVhwIaIjDLLKOKgOrsKQd2kDEnsXDwZlvIacim7rEyIIVB6LM",
+	"i5lMaGY4cs9ogp+i1gthLHWaPcNL78+Q+tz2ZO/Pw8xWo4iyjzOWaJYS+JnIBNa8lCp2HOpbbmDWVCWu",
+	"152zpLCbDr7/EHv5XTGXcGzO45pQSGYeLcmIpoSL2VyfhSa9GxGeCo25avc4FR5S3D0Eka534+9AqzGs",
+	"VBIWQKdXLL9h9z85Q+vA9ARgQlZWFpl8BQSRt82htVlGLa0D6OGlL3yj40f0UOR3BmNtNl51L6L1lJso",
+	"XdAlyjB8CdfAWBElshlTvGmZXkv9XM5F+lkrZOTzGHqpmW4YfFDsIEDaKauOR8WSvJaauI52TvLWHXz1",
+	"YY4/NG38BMIbSmfAqQjdeM68D33eaMe8xUigaylf0vyGfRaRbVTRUEs5zKC3dXayUWhHcL5MpdLk8fHx",
+	"4WMyWmqmSsTfD/R2O1iipSTuAzunPEMXHS1lB7t4KN6oOgHknbWuFP+F2UT09uMj8gP/1kjylI3pPNN2",
+	"FXLmcZ2eU56xz9vt9j56OOVqStHX1rzpDZc6LBrEd+fIujmj5ZRrcIm6ZQhGS8Y43J0Xwo6x48f4EOsQ",
+	"vxjbYIGCn6F39LDbI8N+um+9r5YWq+lALgHtJLXKkc6XtUW79L7Az+GfoMOh9y4Ga3flfN3FMWgMbcIF",
+	"cRMvLdrByYpFCzrflX+Cbjq+m4fioWD9rPOIKz/YArsDo11gEWwQZQWk4LPOCcB4qLJMSjUdUcWcLQBg",
+	"CeZzZW0zEFYuvPOzsAnMmYHjeSCTiSCChZaoaBolaTzmCWn7Cc6Fn5s/1a1SyhVJc8wmduYK10RN5lqR",
+	"VC7skXIt5SsqltazqT5rPXKqGYJzVMB/HH6SO+jOkDENKxz2iMKYkzIzBIpV7fXdV8aMrONG9hCLc2n0",
+	"WNuhETmASuNddGI+HbHcmGB2bmamMbTqQOBN1UsX/LTJWRdE78C43gk61xOZ818+U6DNoSPv4CpDE6GD",
+	"fASJvi5qpGD2sgK2XyxdaXA7r1p1RA/iNnfea4emI3NibSeS5Cw1XzO2GQEJ9/79+07o9osHwoo6Z9CB",
+	"gEeyJBOaZQy05cvnF+Txk+Nen8SYHA0hJNn0L4MWTnbQ8l4HMB7/MihQRgx1By0bQkYttRdUDSCwG0M2",
+	"PBYQJLXbNoouFVGyT2JcuRh9E8p+CDsW9tXY4wjZGdE0VXY0w4Bmfxlgsrf75KAVD0TbTotUZxWRFdOJ",
+	"BmKbrvfOyA3TmDJUmtxAYPTe2zdX16QeZOWTQEpBAIZUSwyUGwi3yjakayzRFMrZHcC1jJY2kCoiKYOY",
+	"VIwllDmhAzGjSi1knlrFY6+IkAy2aHhYx33THUT/3FAurLflnZjl0kzKCGyMZ/w83RFjMI0K4lW7RiUe",
+	"QZAcCQC6EwQurImF+PfO+ynVEF3PsrRAXepiHH7UKoI6IPLAWAVkllEuCLQgFjQ08pc51cD9T1HhPA2M",
+	"D/c9TKrqljOqPK7Sfq9xBNYu2e+Fvdvbz6FDKnVfSGQm53lpKlZRoEgaj/Dn8Ls/fQjPpkC7/tEvwP11",
+	"a99Fx3bxEHKuNrCu5W0V27s6BolCpS1B2hQvDWdUT9Dn4e4U7aUhXvYVF3amq70zf8+MGwtQx3I2k7mG",
+	"gBfZxb2v5jN89oqlnDpA6884sHyHw6npcWghsJtU8BQAvqrXfGWr6Tg8uHzfBPp28No7H2G+nw7004EO",
+	"vpQZC7E2AH5mJFNlsnE3cO2B2nE+T7l+dmepP8vljOWao0ORJlrmQ7jcGvKGOOf3E0lSnhKuz0gs5lkW",
+	"Y/CukGI5lXPYX0KrQgrYfYjALIbwVtL0W/M5BMeZTtAmwBCNSrRA1KIwTP+aMSs6mk8bYsijFsa7Dvms",
+	"Ifo9Q3w4lFNhMBVJqA2S6hYRhnAJc9jtdff3D7tPmr7l9lstmHoic00m8ykVYBeYyRFsfOY8Kmw600vn",
+	"OqbEnzPSqlndpg/alKjGmBOQwVzcyeyOpTaEBnAEhbEfOF7lwRrs2YguKgBgcyP5cRdUV63WTM1H/2SJ",
+	"XrN1zDhpksi5WYXxGFzpdiwgRu61ObQVJ+u4qdjvIHww/sT5An5uFfOJqtu/YVpuGcK9BnvUb4gi+l7C",
+	"u2aYxRAcsEuZ7SxwS/DHdhMqSNCieU6xCl8I6lHjAnjuAsYcdOQN89xsI50zqvCHLfZIlZ4whfI41tPE",
+	"nQnlof7A8T5LsWRutAEULV1yYWPa1UTOM3PQZIDuBrojXNOiimMTImDPD9U8SRhLGSKXmyf+3MZ/6kku",
+	"tfZPMMq3FIVZwNs6bh1ad5SDcBraLCb/b5vxY4GUas29whk8y0vPHPQleunreR1R62PHTLRzR3M43s2M",
+	"y3R9aaZ3FUy/4efnjhYNv10HhKn9jGQqP7Yhuxawy5Ks3OStJeCFJ0j5d4AqufDEbPjxnads5eMyY2t7",
+	"fVqib0ODyzUNLGLpK7saZg8H6VN1rk7pcgemDrp6ipxc5uwKm0HnjXxV6ahhWLqB3V7CHXFCMyZSmhPT",
+	"CPwXDtk9rh6OQTp96XBujA2/kZ36kZFJvTN9Mgbogg1yr4Cgr07txfnrc+J+dtEq8PVviEuyLc9uRfWi",
+	"tXLPzd0Nw01wzRrZydRWqDkHeYtT2KUfb6svbdltKRN5i/alJOQt2gcAiNW1e4vg6xkbw4Wfzzfbr+eb",
+	"hXnM2xGgSRPwfXhqludTpsYKoJFwSk3rH1R2qStJRXV5m85gc59xIOE2acIDqPZ4Cc9tqDVoWx5L3Kib",
+	"KTNGDDrzNmpb9RIyv9aiJDTPirj5EFbZoSbnJGcO49LhMrfjt+fXL569vh5efHf++q/Phhfvrt88f16P",
+	"uNkLFJWEYV7bhCrQoI06SUVqswndNSs0KVd3cLfbnhCRJ4P3EEYYbwNBAFEByR65iJ+9blXuuT22mYoF",
+	"VsM6gXdhm62pm9O0e2rVob5RYK/johRIzYWwayy+Ux91kKL9wOKlANRZR48X0OocPXBOKmUbX3uJrRoL",
+	"3DTRz7X6RnlbMaAcacsclWMoGLRXsehKdF1TPWe1hF29sMHAqutZHVV5HPXSPLXP25KOtYPTR2OBSIJW",
+	"9RnXxX+B8bHWy2GbFW+stBudHMlZYszk4H6VjJjhashdbuMwJWRlYZQ4FwRzz53rdu9eZmalzGTN5Pff",
+	"7RsDipaLzhsjVxIt5S1ecUO5728Usd0RKTADGV+CZFFIC60ESxr+41IUEtBJ2YEIUbaY0Cz1uP9shLkf",
+	"1RlWvD478PR6Az8Mi65Pu4n264/kwO6muvEorVR5atw9tsnunFOpGNWguARZT8V7Ia5Mo9q7ZXqAU3Ud",
+	"+Mp2L2HjAB9lu9ew8e6KtJNLgBEBwbCQr8CnjFAVlE6AcI97qNkhQuAW87jGxhWEwG13t4enqYtCw4CK",
+	"AeQpOtFRjcB8Z8zCgNv3EHaC69KEDxtBEmoqaJjBZtfQ7wG7fwoh64/PQrGoyisn34vpRY26Y+mQL9Gv",
+	"QfUrWTplJqweZw1H70qdxq/2GrW5qMBKUwxzodnbQKBZNL26TbXFoYS+B2z7Qszm+jMUlJ1OVTyvECyn",
+	"nBHZLefUHfd6vVKO+M//ZzD42Ot1zH9PzH++Nf+5MP95Zh7uPx8MPj55bv48ff7hf22bvK3ZR+2TUhME",
+	"lTF7PqcJwBBgwSY9oYJgbRXMHIP7ZTpS91MEPJLqJrVxpVPBy7wq0bnmSHPNzkjsgaTsOYpFTeY69B2G",
+	"2FYOYmo7H1xpo6JkvQg6a/j5revfy7thUex4PflQ4r2xre2mrZ6jlq5r5cZGlmsCvinXKo3JLJuj1C/n",
+	"vwaANgBN4eBZoF+vHGxl3341U7+aqX8wM/Wr2dlI+DJ+agMqVc4Q3CD+e8cKGMxSj7vkysLKZUvgsbNQ",
+	"07RZDMZaBCNQP5SZ+ruxNVZeOQeQKlqSf82l9nBjRcXSL2ip/IeYHLvbDtsr8lvo77tq5yVG+u2U9TUK",
+	"wz3jS6o+BBsgEON75mNgZMXQJr5fPInvasttClM5N29d2yieXQ6XsGbCFoeMMRuHq5TYK0ikC5QNuBIn",
+	"bUriEkvFe6XonNhunDhUbp1CG5XUXKtNDKH8j1cnwIIcGkaDMAfUQYptCn/7Qpbmux82rUNZfa/Jg63v",
+	"jbbWCbUc3lc27bhTVgeZBFuhtA0b4k7s83A3hHPwU1/pFmveuwFSJFadCuWQhU/dycIp939l+2z88a3/",
+	"UPO79uuVsT9EvExJJG26V8ceN5G0Ss0i9CPkphWsUhgWW7JcUSQ2CCmBDHD4c5zRm+3jQ6rTKAItar/U",
+	"TVb/29NiarXXgqlWf7ssTb32JpLihWgcTEGZ6m+v5RUSqvrDM0+46i9FBEl9iJ6w1Z+eO0IXu+EB9+cf",
+	"OZjLTuEtoMg3BDSAOja0mOyN9iC0+EbZWxCbS9N+1t1/fBSR+OLli9cvLoZvv3vz+lm8F8Gc0Qs7aDVX",
+	"6h20yhclkNZsNvTNPGdpl5yHlo0xJWL4cuzA3cDadIUUHKpwWZcsoOUBv2PjGQT15rXOVgPw2qr6UILf",
+	"rFr5g497vaaohyn9OKTpHW02DbBni8qJV2FmNspHz0PI+5jmhE4YTUm7R6aMCqyRy6dcl+2U/d7h45Pe",
+	"ioFwQNngO4/DLKAdSCaLxDXvTimN4MlB89fdHSIqv8NkriUWvFoxkDBRfqXHB9TnbUd28vhoxdDKRRYA",
+	"5Xs9E+ALBF8g7fjt5Ysfzy9+Gr598/LFxU/Dd5cvDRdkXNy6qwYHaAgQlvLj2s1f2sU+qL0azA5D2Fli",
+	"BJugvDVXrVDAF2ski01V/JKu/6rXH4e1GugvLhrEGKmT8TuGzCsFia3PNTbL9+bqeiAe3e1jJWvTRMV7",
+	"JTwcQNNVNjUrS7EKm8N+FJJIwQaCZUbQYdwrvWXAqYsJz1hkEWiEmk9dLzJLw6yxgYCRGevpqHca2+G7",
+	"vLAzEgAHypwAmgnMDXJA4Os20h/8/mYeke0MIIIre2r4j+np3U/T58u/H/x49NP7/cXorz+O6V9P1T+e",
+	"n/ZGBzobZScfX/3z1Wa8wN0cb/cJDPmsa4oKWhgKcMxa++szm7QWRGTGm+/Am682Htih7wIPG8zvDFKi",
+	"PHKvIpi48ecOUfzdhBauW1OZ2zUF3IpWv9UpuYwC08+No9ygdvW6hR1hPnplOjwPTDvz0NoV5/opU0n5",
+	"J3tH/yEcuotwqFwvLdgo7vvNuODpDdNnTlfrW19RKdzmzHmH+vaKEtsALGvoAMFCNqiSuiLMO87cjPk9",
+	"dFN69Nb2WXqItnE45RVOnth6ZmLy//7//5/SRSX+25uLvoE1jOKzauuBiK0RaX4r9+ts05g8InFxChSt",
+	"ZD4Q9a872y7uFk2j8LtRaYgR9OEGiAjTbkiABjZb+mhse4h8Yf/UbktcuputLF2DeWx/qJux7o2aDYs/",
+	"VA1YfFq3sW03dQMbf3DmbrjLHJ59/aTyIKO2vIBRXsaMIYaKreujLLw4t0CzRWzyQLjYADx2fG60q3Zg",
+	"fgoiHHB1/90BzLvfaX65+8Td1Y7/yHCzBw3TKgPQ2WYBRgeaHiUD6OCLBGUVdzn3jblac9Bf+4C41XGo",
+	"i4mFhcRDnUAtXTKlqb9FK+hkWXcggL0srpJpGpG5SBm4mKYkRkYfmn8MXT0l0i4uGgbC+UnwO9ZYtk0V",
+	"WbCckVs203td8kI7HGdYkUbx0PC98sY/HJ/Sg2R/9CQ92iqkwRYYLty2RfF0W3N4p9MBl+Gl6fTSd1T/",
+	"7Z3t+lPUCkN6qm4JbSstwBraG2MGmX8iKWpzjZYuThj2NE3vuDJCvGiZ0JwBwGgpiAgLX20IAzadsXTo",
+	"+xqavswvRRW+jFGx6xWYkf9BL82xxLvFBa8Yqv1WtEXcsK0t3SRAeFpU1gGugeCcMUKvaBLDNirnw/3c",
+	"mkml+Chjw3FOEz3PQY327t8Vicsr7iBwn7oxRo2MEGymNZIC3dwb/SVTLsKn+9WdsSKSEeqhJdbf4BBO",
+	"8bgn7XjQGrRiV7RKT9h07w8fyTj0OfhULN+MAUHFb1z87VNUKlTS+/ShhijeDJwic2JJpiXJ2VTeMQuW",
+	"Dg26VU/J0bYhkW7sK7zv54KAl73keS9wXOKwgGp8RuYziCdZSKJmZu0jkkqtIlvMSplpzGjOBNQjUWTE",
+	"9IIx4QpWGdlkUY6xjlUuZ4ji/9/7pH10cLRHjo+PO/AtwpWrn1cbx94qT/zBYbmA0mDw3z/vd04/tP+n",
+	"/zNp73U7H37tRQeffu51Tj/s/fo42j/69F+N0qbGURc2NfY5Y42OnyDyx2fRGnU6rICJIt4cjnWPyhpP",
+	"o+nmG1dR88wRBWKfAGNjQtWkMcRppafZw2BIouYj8+uIES3PzOEP3smiUFzZYZXzjbLZfDSy0/nQSEij",
+	"BgUlP3Zw5a4yEt7MsAOCDSJQMwgXFUVnwg3tlhVe2v+jyKHmbalpJrHKBaqWO5K0RMimvRI8QYpyRTIq",
+	"buZw1QgRiFB30UZQY12AZ+Im42oCACRcIQtURdgfR/yvjveDIL/Ppkohyd7mfMpy6uNcayRbRbF7EseM",
+	"BGZtFJ71hNp2/6mNG7BCxuBVMwywXPztXM5oGgFOmyUuacdMxWeellAmIKi7BHe5Zlmsuyn4GJZrXORc",
+	"A1KV112mA0Gz7IzEv36K7dGLzyv3Gr+2mrQgt2RGE9ewcmQuSMLz+T+pkCRlJJHZfCpotyi7VFvmT5+q",
+	"fMk2mtINrN+8RKvyFq9LlRrd7SFg6iYyT12R30CGNl4EVMrNr0vgpDc5Y8pqONzYlmDSwJtgFN4YrVYo",
+	"qxwVjTCpUzusI0XoSBalWHTVqCXtnCWM30GEvPPThfHzQVB9EI7j4+r3CM0WdKnIjXThsyV1Dd1R3VKB",
+	"cmcaVQvtb0cPYD7Ll4q0r15d7QVz9KmkGPRQxMJOSTuYX2kqpSkiHffOPH9zTYQkV6+uQBDZNKP6ZCpX",
+	"1zRJ2KwxEeQc6WULIbepR9cKPgjYeuO5ssHP1a9V9IhVn65ROKpvwg+r2QDvd3cUUY2MwkWplCVMFyFE",
+	"7XjIOKPgDIFY/eIosBicAtThGL4Yf+WsEmc5stSzs/5zGG6XOW7Nh68sOKZjxPjo4CAuyobvBVdgpsWH",
+	"e7PhKhZzN5YuRLIWAA51/5t8Sus1UbNcPj3SqQeNVk86z9HHOuVibh0X/gw/Om6K0NnSZe/0wEJfe80W",
+	"JEy/X5ebZKmqhnYD0eaZvmcjD3qNUUbBrZwRHVAfGf2EYU/NG0dXFLPdFArV7Ay3mQI1Qq+aY+TWfZtN",
+	"c68Yn8re+WOaGU0bd0o/IuLR0UlYb79xF7vtWbUYplx4W3dL+yH45aAX/vKFTA5CC1qhv9WD84KfCQ9N",
+	"IRvtkvuxlq9VYAZNFpRjvGedsc52EdQPzW+rWG0bTnqI4OSaSL9/AH21qwdyTu9wpHwVC1/FgmjeKQ/B",
+	"t7UdbyM4HtbX+X6yLMEXc+W1b58XrGWWroeRQKfnNltgG27YZl98Ea76jA2ylb81lGx2QZpE23PG0hUp",
+	"jxuKCFfjImy8jtdJV8HQwORDIJrI2KOJnE65JjJPWV6J2z86DPz4XOjHR60mYeFKNO4Uj7FNjpwn0UYU",
+	"5nAIPmtuPdkf4qQr1nDXRJz3E2aTAnwOji3CceasXcU0aVN1i4UhXAlnUDgyqos4iL1qMv/RYeuhknTK",
+	"K9AwC0CpmM2YYF54eKsf7oOWM4YuWhcdpqXc6w5E7NyDNhUtJmOZZXKhiP/F5aBa3AsnvAC/rBKikt+y",
+	"lMQYkRFHREmrk2WM5sJ8nmtCNVyolWMGK98qNk83jCF0z4JAQd8siKxzz8rZer5lGIhYfKWI73PPisBE",
+	"96TI5is+4VPOKoTcMiCltLJFQl/5cUCC0g9BmGH5hYAYpR/KSXzld4LQx8rXC9KUfvChj6WnReJe5cue",
+	"UKXnYWLec86y1Be2rVwTClaufdEl5wSB3LGOzsKeIFiLkQvI/pILQRYyT5UrR5PIlBWVdEZyLlLSttXr",
+	"IxK7Mr57ZyS2R1aM3WNFYHtlZC8wMJltxuQsY3DbgXAwjOR0YcN+8BAzQzHD4OJmIACqBoPZGiKnXBnn",
+	"Oo9j8SExn8Z4I4WI6fAnFgOBNJRKbEtOc5Ytjf4ghZ7AXwvGbuGPlHL4fyKF0hRDqLYNe3EFypscdkYY",
+	"BMPCsxm9qy43b55rZp2o4K0EOf6NGohbtoT1Im1GkwmJvZYTP4q9CmRWyurN+Bj+igbCPH1hZoCP8U8I",
+	"zyhZIrFdeMWg1JdWSMuBoIrYvXBmSW3bhBvD1jXUMPrRXHHBlEIJOBAjtpR2c+GkIgITWeRcaybcvXZ4",
+	"MesKP9taLEZCzmYZ1KqSSDVbIA6HAgpRyowZq3jKbLXtjCvrnbaKhWkCZxtXeGep8f0ChR9q8TgM/oEw",
+	"bwCCDSAS2aPNBwC2FV2SAQZx27xDM9xBa68sx4Pah9VqPi4x3tUrciqrfTmC4kJqInNt/84kCE14PKVZ",
+	"5h672qRSDsdsYf+aUrHEILLhXPB/zW0yjavwiwGNwxHP9cS+wWgO2x/7hNgzLoYzqkx7OddDOR6CNma7",
+	"DW4xwoK3XFgrNmoZ8TC08aSQ5ROUCM0hcS6YljcNg2cLLlK5GIaEAB+uZgGix1zkTMnsDkBCJlIB3xZ6",
+	"h6dv8+HztNh5qOOGhOm3zhE+PkiWLC5PUnulAG1RrZgZjUgKxTDX1BO833rqKoTeSKvt2/QzW7ApR57z",
+	"0XpWqWhT4hM5kRpQ6jWjsxkEvGMnEYkHrf8FNddM19gxImqAohORGJUpZH5kaWd0XFz9SFK6JGrC7LDr",
+	"S+HTwSygF1garh9ryxfueCj9GIDcWMnMRSE3SqE4prkVBBCeWxHhhghA6/inn376qfPqVefp09gwN7l8",
+	"fkEODw9PCUeJHRFK3r178RR+rASl0UpUGBUE8kXJu8uX8K8SPk+32wVSOA6A4DL7lQIEjWZY4BLB0Mw4",
+	"BVsAob6x/m7biXPstF5D6SpKgooZPtwq8nncZpVqsGLdKt+ZRXEXeOGeEYyZAwP2Yyn7ds9ZlJiB0IYr",
+	"v4xRQRYTqZyExqg2vE2zdy973RKTu2m4AtqYagnStU1tPmV9UlF9SsQ7KXl6ZuxfhAHACBSuNBRoMgPm",
+	"Ss2ZH4UVaLgmmk2hrVH0FzwBMpWkFTRjIi2KiNq1MXsi1jIOf4iNWhTDL678n//dPoEW3VJs3ncQZxbY",
+	"48UO9pWBIbOkXbfdo5LFDuKDdeCRZh9x/1Rlnll4a7eY3YvlYUEcENvUUF3ORjS5xdTqDiSS2sRwc3qm",
+	"YTBmRRZ7qQfPsbS04/WULvEVb7QFFSmnM720ObbZ0gZVkgValMaaNLsPird0S4eD+R7GiMpKkJsvu59J",
+	"LJJeOkTC9yzcgBx7uVrfbG2ZR9Zms0I88q3ddsXbfH8aVg8AR4Z2KIr2UP80b3DQgyyDknb8sYNCruPU",
+	"M9+/Oan7redsAahubKrKMrVNjTaY0+WeIWgEWdgjmS7jiIzhHasdGWM8fLFbUgrM8C3+BB0ZStVaaVbM",
+	"EePw103RtC9NkFYOQVfP0J2XMqVLEL3+XESPFmaxmF89QezWe2XeK3FSfXKg29imddp1S6qTo/GGLlGh",
+	"Cug1YplcBMvhpHpCZzThemkbGJlho6/cYYAJDxE6FAq947x8wKNZBsUKcXNSgpqJ3aHBMYVuD1udDneF",
+	"O57KOiWepNUakL76IfoSqxUQfalIOdes26hPVeUNnhbmp0K84TvQQU1rA+2hosVoCXh3Oc7LHMyOgWtq",
+	"xadPvvRl1bwqij1aspbLQVqlolRlECvKxaWqoMaAwnGpn/c/dOF0iPfWlIwsu7aqFUbr2TpY+7M5xctY",
+	"XqNc3jLRN0cgVJWT43DDtmNPS7DqHLuYIVIPMBP7fWym44UANnLdDgQyjPQSBN8bs4V7y3CXecmI+oFo",
+	"x+XTwfxiV4a045qmCOOrbgBPypoWZ78OwraYGtUM4htHoNo4UCAn1lOXYhV4hHtRSwpm0xgs+ZEukMWw",
+	"vqrTpw+fglKqjb5E70ex3s4o8HqU98I9a8pucow6oxG8DMVom3yjf2UCTNj7XdUY7aZOBESsBWHORZLN",
+	"Fb9jUWklu/cunqVlQwkvuuFzZx70x4iOJaO5O768enaf0VSpnuPSyA2EVoBRUIOKWoU0fZVJbctgYOFm",
+	"EMAOObqhGNQtn81Wd2TEr81STOhcgZm69McR+wjKcUQWALYyoXfMm5CQulKgoDghWujuMg9fA7nIvFg1",
+	"hlHTgCtEDGoJ2nk0EfM7RjNjcVeJuApAMpa3NohhAm9WoIPl7TYFOUzPTYN54WFadoys9LBHNpMcOJBL",
+	"oboEJ0i4wH1ptNKOTRzN5M0NKsUN4QBcL4dYj1OtEE6QWmWbkgWtQHsBQi+ZyLlif9BcETPIsJZ2PWzd",
+	"CFrwZ/dIW0jB9oxJsN8j7YU0cotP6Q0XRp8p30k9iYrgg/0w9mAFKpcZBLLAsPk224Owc+GYpSq2RODr",
+	"mOt5ziJ45OyL/dNer9Pb7/T240bzwd4BFy843cMIOWPzgh6O7wqpO9ismmSGJQ/3ty15WB5Eq98qRtks",
+	"R83D4uuBhlQaJQaDsiFIKC5uhokUyG0NO/0H8DEULYyFtCRyvOcyVGoBTVvdlL7N2TP7+QvXd827b3Ri",
+	"/q85e4E9YsKxn3bHiLWOtGlbnZmE9FFsVkJ2bQSDcNpNaK5GhYR1vka4BCgvYiaNXWNsfGNqY/R4LSro",
+	"a1TEesmSswQTSpeKJzQbOjnatF6mpTlt7pbEtS/kLtx+j+Q8b46ly1k6hBD6FVdELO2Yn/2B0bf3Fnhr",
+	"hhO31yCYX/vzoGUk3aD1ITZKugDAR/YxyeapvQSD2au9Lrm0hx6RAvyTLmywT+hANOQ2tI3NmaVG2Yar",
+	"kT0ERzs4gMr7cGdnARS6flox3syUrr+NLeeAw7A9SJJ4IPQ8xw3usACgVL/57Fwncsr6JPbp8HEBx5Iz",
+	"M17IunDR4A4coGi+F/kLd6MbYqKuBSGgIh0Iex8NCaOajsdd8gxT3ARpBH0w43TLUjE8foY1KN0TrhM2",
+	"lyx9nlFbL+CjlSYnm4UN7J+MszuWDkfLFVqAbaGKE+hhJOSl6Xf8iumJTB9WMoLUGo5hBwrEWl1bz8g0",
+	"f+5b10OaHIdV9YX6l9bwfbQuNqpcEWN39bCKL6RKWTcJXPRCsl6jtjgQJXWRgFPGOzdcpyg3HGX8zjVC",
+	"Aocf751V6/pZXEfgVMcD8Z69SJAiWw5EXLC6g3K0zA6tUAwHc7DC140KbnSxXiC5oXesj44VGBqKcwWl",
+	"X5TfoHCf0CXPAjE4EHhxYYwlWyuGqqBAoBMKKKUKJ/xeY2DBV+X6q3L9Vbn+qlx/Va6/KtdfleuvyvVX",
+	"5Xob5Xq1WlyI+EYu9NoeV1bZa7tQUMuHCtgBYgcACby0OQCuDLS5GEJvig1OYvavOc1UQ945/lBKcy3h",
+	"6QUyxF8wFmeAZ8OVpsJ2dzZ2FKsp91zm09+o0gQmqTuAPZXkjIntAfZ3LRNRwJc3VONzICiuEhodsUyF",
+	"sMZQAKyUH7gucLwgJcKhPzNv1x4qCKz2bvmtMyqwo7/Z95rif62sXAPGF8rvsNol5rj0iyKedl9TPRCx",
+	"edi1+x7uwiAqFWQPwR+pWA7l2AZBQ6zxmOcMA4wHwgp9RPUP8qxMY7g/m+UM4ndI0NLjBQ6EBwwk7eDY",
+	"iBD0ochswH9aEEobFTwQNlA3ZQlPXaIPoKkRiByHT6DU32oREInycp6xpgVYi6RqzsYCRtVYnym/MaSA",
+	"HAxVXNREBEWqiooIddBpwsOXu8LZbhNDaodZFVvp1Mg4ow4MhP1ilzyjyaTJ2PfQrhasFBefpYhXOhDt",
+	"AqjYHcjdJvhSY9WnUy4QZwgu5/zXoTRJk7rwyDV49Kv961OtAkIFmnS9zLMcH2LFFsxWYZKoLOLWy8cf",
+	"i9VtvGW1SV6NRiOHWF06ospF3NsYuID8K6vL1jEZ2JgLvh6eDOVh8zYkVNm17pP414Gj1KAVkYGlnxq0",
+	"+uTXQYsJ+4enIbYKyThofTKP7DvdbvfTp09xoCcXxNwGeHb96gYAwCHUb0CR1Yv4xqcul9cP5P4a54uD",
+	"pDC7umKkfceoNvr6ipqsEG+1pucK3o3NByhX/2BUD2U+bPxClTjwuchOaDUh/CFSIwVYGIrfsaFcAR3y",
+	"ap5pPssYSSaSJ8wCJINBgskTIK69pWIRX8BSs2ZMxVkhEN+/Xrxxy3gre1SV4QkdRc8IzRTGdDrVzYpb",
+	"CNJCtybLc5lXyG41r6obt16GimWzJgDLCRfa4j2HOuS6WsM9NH1BuY/Ifg99iuDhWso51LNGTxdrBGrx",
+	"uzjYnXJBlMbsK2U6yaHz/2kuH/yxIbrDiAJY4kr+66rSWZl1RjQCzjT0s7L21dZjaexAzla4mS5w03ph",
+	"9o2zPr1PBjShsBTu1NlXECWILoflDJMNdlDcrPBp0BoKDm5KpTfDGBota7vPNHi5anErylAyNhrIYiIz",
+	"r7VjOt6UCwDNjaf0Y3xG4qnh9yEyu3lHDASM3PCR5XhMrrBpVVg/Ojb6XMaK9yAXY4bXAND+jMTmjIv7",
+	"FQdqbOdu/tTsozbfxDirgYiLLRYHjqByvpOyx3848FbUKg0IUu3AG+ooHYFLaidF30lRKLhpP1r/BeTl",
+	"hftqw5swrjUNnuJA6z9864de/+0aJrPKHLR5X0FmGAoPK84K/mk6Ql5uY1GFophbfwsXfZC8iIwWlTHD",
+	"IribsUC/xvI2Gi9WYrYp4DNGbwnXXfKyhAIK2tRAqPlsJiE0rGrV2ZPgG0Xic4ga77y0LeKIQA2wmIm4",
+	"vIcCu6+Qpg3FrRt3R2D8lUy+lzYLZTccr6DQfZDJftDrkfc8UxNjFn2b3aURuZpzzchRrxeRl1IRW487",
+	"Ihfn5LTX23/SrEjuDBJG2iAXJRlz8J1EZEZzs84NdfTvW8yjjgwGNfhX176XMya4uBlO5DxXa25ufHZT",
+	"cCloXRdGuM8YWF8Bdso4Z5g5su7gfiVF53nOyUm/1+vsP+mDZ6KOHL7ai2IFcFBEMcssfJ53WWJuEzhW",
+	"yh6/IJsKTeDQpIlLXlrbWQdzsTbgftejZLesK1+PTt+yTvyXRFcrkjWD4u1rcNQcs94LPy3g2TJC/x8F",
+	"I+k/AejpzwvUVJOGG0TV7wcTe6WU/D3UVXAXSQ7Tmutt6ya0/+8WlRP2tqUobaKFJ0U4CrhKhKNiV/kd",
+	"EcxRapDcMWnjAU5i9wrYEgV4OysSmQn06FxfZyQGjSiughdvOiq8xhAI72DXPj76DU6T1QfJuvPjIbCU",
+	"vOJ4f7RA18VvgBL49fD7evh9Pfy+Hn5/3MOv4YDbO6tGBXhTckLBa6sgEc5uTZdqrEjb1gd3PQ25GM6V",
+	"dYL/u461huPhhov7ZWuuQNPH6onwY0QSqliHC8WE4ubgKG8duDP83+WK+Rvrc0HAplILmZddCv5hJRb2",
+	"4KgRQ3ycMzUxa5IY07hhdzyXORnlcqHAKSwz1Xdg8LO5VtbBBL1ggSeoYyAGIv5O69kbqAZwxZJ5zs7I",
+	"FZ2yK67ZX650zhMdE/wmiYdDbNKxPcXRQKhEzjCIKYaq53M9eeR+xlIs/nEmb+RcxxGAwzCaQo61hcSa",
+	"SaGYzTq3IdMYJUQNE8eOAK7u/lzvRUTJgUCXG9BB2RRBxRi43xx8c1CPp18UuIIKMv4uJl1Ghi3HMi9d",
+	"BGHcGbrcNgDmu4R2v65N2s2rVZnTb4QriCDzkr8RATt8HQNXqYDnvjYLeaGxyD9wt3/N9GGZHLM+Qblt",
+	"jO7W2kifBnfUU5ZxjP6zTYiSZEwhtHB9jLId3LZ11pMJFaJcpNPRU00bolpqJXpXuNGcZ9eGGsAhDXm/",
+	"KeHawqZqjNzZ7kJ7zAVXk3WftaEJCiBTZG49XvPZym9sjAxqQoS9njC31N8owtMCHM6u2L/mbI7ng2Ee",
+	"nVedaPu9o4OtkGEzqvTQrv86dNjNAU6mI9aM0IgueaXdRvtG4V0naQNP2NgYmUMhDZdybX2jCJiASCCx",
+	"TZuOPR8sJku3JEY1M8tyZuUEtYJA5iUO2WYutvfh5qVR2nREeIqXABDLI11IjJ0tabsKTL4uyjeKxFZY",
+	"dF48rRzCK73R7GN1qZo3KIALfdRE55ylPqQNShXCSAw9Kc/WMMZGCnms0E0DkTksTmp2KwIHIuZMwd8I",
+	"HutL1wTLDRt7b3vu3a5WtaV7UavaEDSz1uiK+Ai33bgtpNMt4Rpi5ZxKUfsVFevLwLMFaqybf4MwbPIm",
+	"Bzu0EK/BVEoiOqht7Q+DStxKaT3rW60uJ8qyssT+a07Gh/BCuEN2VzznC0RUc6GfHtQ5YBAbfanwhy1E",
+	"xT0xm8tbsOli3K5G3AfOQcaB8lu+ApGvHgNNIjJi5iS0BwRLBwI4j2uHo8S1lQp2Ec9IbIRB3C8wrEYI",
+	"QR/IZOglFMpQNYPjyNzRF4FKFhc7ID4rJHXfpeqB5HGwHBz/nDIylUWSkRHkIJ/mOkITHMS70WKDzklb",
+	"zWcsVyzFIUN0Ics9jwaVrswHnI4gBSqj8NByTEQKkiJgGqEzCB+fmnEI6UAePWMTmQ8EpLpFlcwZBz9o",
+	"xp3mdCH2quEABdvbpTN8h+XkkaaNuCCFeHvNPurzO8ozOuKZzR2pIIQY229rRjL9XWVSb3TnYbdNG9l3",
+	"UY9FDPKMhua9rXXF2our63TWgO2+USX3r71yDy7jN9blrI2Hid1Q87ecpjPbh7u2X00N12RHItgCLjLn",
+	"ksxyLhI+o43QXU4GbDvk3Kg6wlZJqGRSIk6csdtKxsZ+I+aPprnerXLBlk4WG5lh8ewc/e5xZ9x0RPth",
+	"+z1UJmF5D0TNHBNScYOn/621TC/AGNrRe2LhJYef78sQbFHqpUz//QNj8T45KGG6hQigkHO61LZmwoYh",
+	"PDkoe5IPNi1MbZqV8TbTFUT8/YtLWs1/Cdne1rq3mdZdEiPqHqjKrtx1mxLMDx8Im1A2Wlo/45QuEYAK",
+	"0o/PrJLtE8Xl2DtblE+iwF7MGWhdhCUgtiaXQTl9tq6flMCHQ4BL0rZCB9UHcyxmMrmtpxNvyj+uFMw4",
+	"Pel1eked3sGXySM2Yt65DwN/YA2Yzn/aeS/uV7sfQsWG9eCic0FrqfN/hqsSUO7q5HgpZ+yXPyVBfsf3",
+	"L6Qd//c+aR8dHO2R4+PjDnwLip9qmSMKRXkce9vez2xxO/NfWyQaetYK91VUEWmOxGvk/bdFhad1ZYMh",
+	"GQkyyrzD9rUkkIBqRLmQFg6+ctyiRwDP+g2Z+2hmgTD3jgSzds7BsJVHCz2kgGM7F7rpouSdeVwk3rmz",
+	"C0qSwGctZLYDr5UCdn07fnt+/eLZ6+vhxXfnr//6bHjx7vrN8+dxmNWM8O9lR5QHjkfAeGQIdPu408q6",
+	"c0Voh6Gjtx0U5S1qFFtnSphPGBFfvceoFh01kYu9+3u9Nueh2ntALcPYSYs9bPFlMHQSQ5ADlT3GOEkb",
+	"CqzDnNZ2JX+1kqXKOFxmQAHi9behmydYFJXfVD7SltR6EHMN5uHAossJNIYymAkWO/x0Txri7iDB31+e",
+	"OcK0bireW75leFADj3vgzM3JEg5GqZQnvCkSB1M/vQ0RhLusNQ1dRe6A5qQNqBJKA4Z8urcuxni/1yMQ",
+	"BH2lI3Jl7MWbUjT/Z9qsa0ZVHsdTuRBaLtYFY88KxX0tNIttFlq4qwfsmuw+4LxLXtElJRcTtqKQ9Jjl",
+	"TCQVLeiHJ3971Tm6Pnjb6PG2vpdtahBaT892TnL3UuEk382kLipdBBlMGIln70EsC6eyUphq2yDtOUSQ",
+	"7cK6TUZ6QfTASW7r9Lj943m5kI9R4wle8akHI2w4gEsB4OWNV+WcBi5fKXjXaDSvWH5zTyhsLpqgqUMb",
+	"Fw7rW8ZmKpTelaXt7Z8entAj1jlN95POE3Yw7pzQw1HnKDlOH7Mn4xN6Otp8E1ZdR7EClNpO+y06W31B",
+	"vJqrMg1+aUKlt4kPHpk6UDmcZW+UZSEXpB273wDoPUuZ0j6pFnTTrbP1nP65yTnrR7+GBJeQY9+UHjpj",
+	"ubL3HpYhFWPqrByDoKDCg9HIpC2QAP11CQbXuFTIdcnoW+aTb+93WOMguJ9tv1E3Wm+139sPvN72bbia",
+	"zm+gQmUTQ14x7TR4v0pw/YpvOfgjWygL43AwtMQooyHPVse9kTordGJQdndL79ldsK8BvChK6/pbeZTE",
+	"WKwvfnZNb2IstpzzO5Zi8mlFmdzfCOwONNrR9oy8F6nAEghXd/VpspHTn4J3cWXVYrXJqHXtIrhac6KL",
+	"tF2hgeNeb+/zBdmuGpqVYlXaF8e0n95GAj3EPXRlVH/c2+jSRB4oMP/P7EGmYmnLr1T8xZ+iUiB879OH",
+	"qH4gN5VKkTmJB61BCxLiMfIZISeKwmUP4Yn+k3uev/qZf09x/it0htPTB/Ia18VgE0RrELE6YbngcASn",
+	"XCUApc0FzYY015Oca66KR0ozIRU+SWTG7d+znMt8aNqwoZrnNyxftqKWVJrJmcxtI1DOtsR/aBryd26Y",
+	"T3GUTW2uYJjnwcBXt7oq5tLYKJhf0+9vzZxNT+zKz7ip3ZsyFRqbIGVgqeQoY9PGnXv5/IKcHh0/ITNs",
+	"RFKZzKdM6AYTJZNqVQQjlNQG/yJHQxyLerF86Oq29m2VNVcIFcGxpSBK400JRmTZ5rYwokg9XFARaGRj",
+	"DzKS0mUTgPJBp3dw3Tvp93r9Xu8fW4dDNpfhvsKI1SnUyWSdnNEUHpjWZwidksipg6gz/P/d9fVbgs6R",
+	"aCDQaoACofWywTFhQudL9PjbLtpU2KdGQA1E+FvsanD2Y1tdCZxqFItU21qmdILJBGSu2F53ILaqe01W",
+	"lr0eiO3qXpOmstcFjlw5ussW2xv62nhwJGdmoVg6/Cd6h+aCzvWECc0TWwbKvZbkLDXPaWazTEc8TcFN",
+	"GNaTngI46hAq39pa8KVK1ul8lkHXrj7oXFCMF8v8I1vvyv0Ts4CCkRRbvmVzfNz+18MlCz+8jjmcKTMM",
+	"Rod219BWxEPea0UtY38OizhYOR6zPPi3kEN4VPjjhlBCcAiVXose1ITmLHhYyXMyM0zZdCY1E8lyeMuW",
+	"w5zNcQR2RcOS3DO6zCRNh2FR8XmB7TKcspTToYWvKRC8hj6OrwoXDLKHeVjxYQB5Y/YazqmYDVZJLEp8",
+	"DpXOGQVt3l0t2mBb3CFQ38xYQHO1LIPFNOyDLat/m676rePeYZ9cS0nMMAgNwg9DvGQr64yVNAeW1RZ/",
+	"CUK4XT26S/OPzrn5R0wUUAN018ad0W8d9U775DpM8yjdBY6YNeVTfxfpnJH2mjCZazke2xvGahVy37tr",
+	"bH8qsDmLmrvaiAOslumrVZsBAZKZXAhCE6gqGZEbLISHBcmJq3bt8/CwunaxETs/MCMseZYZCTPO+M3E",
+	"1R13rGxHeg5lRed5wtz4uCIIimyrqeL4qK0iDRbEXrn0nfPsWOFiej7sk/NQJkVkZINnc5lhuJFRJ1N0",
+	"/HWr/BqQEarmmR/dhbWjYhh8ZN87I8lESmUEPV4J3FAuuuXN328dHZwGWy8DOrqPKHTUoE82wygrNIbO",
+	"4IN4WZ0xqpiR9Vi+j/KixKqWdjDdZgkSzCy48vHHtCcs1D5XzUM0uvJ3b14+Hb46//vw6rvzy2ce9Q/w",
+	"fHy13Ewu3LhdYi6FPiKcxxY8tEK6BdOobrtFULUdUqZKtfjDQrHdutgxgqHXJ+8E+zhjiWF5eyLDzy4F",
+	"x+ZijZZkRM0ZOrN44A2nnhnofp+8B5BAnyrnAvOMQMnkDRe2eipWIHX86VqFfRcHsem5ZxhoRvUksjVs",
+	"MSkoBbAjV83W1R3XypV/bxtRCWjRU6ojLAIeEWt9YGISsspcs6L+762Aasjd5lO1LtfC6t4gaXxPsDPs",
+	"Jgcp1a2rFXZ61zbP0RiAtvq46eH7qzevYZxTDMagUFQdiy2D2OjWj2ovcXwMiPkdncdcK5aNoUf4t7Rw",
+	"fUEOo91S6MrsNqst5hPHlruonljxBLLHjLqQcPjuGYnPzZsxaHUWsRl+AfxYTW/xEtErCwGRDddDAX3U",
+	"QW0IJLAekXB9zHLSxv0K/ygHldglxvZckRuMu0Rl3nQIoU9GgNtki25JaTMDOTJ8AsWpIU/MXzkCb5ut",
+	"U9rUFmsOcte6pePdHsavJSLAWrRTD+cL5wGIL3POd2u6VBNNcPYZnSlrffsi3piJYcvQg3cSprtp5s06",
+	"WihM7TZpj5YFm7vw1r2SWI2N2Hz54sdnw7fPLoc2zChGKYs1bdzB7xy/Z75iNpjI6EA1D7rkgmZZcM0F",
+	"JHdxTYIVd3N1za/fOto/xMGXqmcbK+LOwqrCR0j78RH5gX9rppOyMZ1neJY3K37mfDvpk/jFuPPKaJ1w",
+	"CzHlFoBcgA0knAeWoPe/W1UXq4ekK7mxpeIVmgC1o5yq8O7TaHRJMp9BumU7ZRnTzEHnnJFRJpNbCEbG",
+	"1O+9btXeaDhPy2eoLbtry/Fi/BdXoB90m+yZpvF6xs7YWEeGoDAwy8dmwbyFyMhsPsp44tUT1D67DaaD",
+	"l4dBsIqPd0iogDIBqERCaBvHwSAQg8wLEIZuk0bvlnAC7GRUtymDGDJPHdAlPEi92f6dMTMnLvaAFePx",
+	"9EVvRGI9aoq04+fPnln94/ry2fmrK+Clq+vz58/jiByHW/WMgOYN3Vknu8UwcUpBd5PV5yk1zqXQnZSp",
+	"W+cUwZ24xvGBX09JG6L3Ouaoz41QhsBB76mJiaJLG7zEtX2nu95UXTMqn3iGK1p8PEhJs2iMNnoQ5IaN",
+	"KWyMcYTm9ZHC426TZWg2wEHZ0CmgQqtl8nLzd1C2okB2ti0tun8Jo7/dWB7H17SBRvFe3xy9E2AFy/oY",
+	"Z3rLIFkQG/tZUV2K7HFiXSALVT0dVrt7LX2UJmoQoB2RQA8k7RGjOURQ2tztEqrFXne1IW7k9HFZEXIp",
+	"4aCJQ1kjZOBHRnOCEIK67R4sB2hJ0FddNcRI1bnigikFdI6soxu1SSszwaFgoynsm2YNXXUhY40sbJLx",
+	"0pCWtGMtffAsVnCPzFmA14Xes0VSjtdhXKm5UUhiBA93Jx/6vIzWDdF53SY3hyHYQekE8oqnH7bXTH1t",
+	"gE8ATaUbwVa+m0+pKFyK7OMsowLDPcHraSRwgj0mrEteo5EghaZcKB80rSJy9beXDXn7hVdjtdS35zre",
+	"FNpd3AgBi/RqBlqpYbJHlqBux3qibnVT/Ny0fgZ2U72w0bZVjJxob4rieXf5IlArOTDTeOnP0ILm1kkQ",
+	"pAVaCPs8LIlSDV0MIVudhtEYy4KGe7MvvVEztE50VJ/sM9JuVvzKgzrclDXo5PBWvv3SgdHg2ff82nCC",
+	"oLfcXWEVJ4hD8a2detY7vrfC1b9/vX+0q6tfrcgkN3wSuO/BpV367FHvtIl4musmaO2ricx1RCZlNlfz",
+	"6ZTmS3ex4e5dTK/lKV4Zjl3ni/S1g7Ysf2NWhWarEebXc0Z5qKRtg55jCNrvjzIqbqthBBOtZ6r/6JEN",
+	"vuyWwaIe2f7UIyObOmtnWonVsK5kpHsQimolrb3MaYzesNr0bmjeOwJgV3CDuJpldNkAsPw075KnVFBy",
+	"yZbNYbug4q4EVsm4uAXN1ujB3qnKx4SKZZe8EdmyAALHonr3iVXzuzvYmjNjR8KlbFOmwBpAZ7dkazCc",
+	"3RLdC8O5HhtYI/KfD1xx9S5645JoS3vI7Bezt0j73bsXTy3Ug6sHWzK7toDiWRVMs8W2+v2APDaDyuIU",
+	"1u3hB4mccyLr/jiyrovfAEf2zwth6jf072rb1vaCK3faFA3i6tpKq8bVyt/Go4ymKcuHI7lg2RD9ODFp",
+	"Q8U6ncu50XBm1LrlcjeozPxznnMs2KAAkXEvIrGiaZqxoZhPR8YwjAei7f4mNJdzgZXWbpjg2pi70lZW",
+	"Nl+gN2wvGoh4IXOF2LEZuxkuGL2FriISj40VMpT5cC4WLMvMI1uSU+d0PqUxaUOpXaggPKZZhlb2P+f5",
+	"0gwO/J35cMKVlvnSvD0XYKNxwdLhgvGbiR5m0nwLgH9std82zaRgFTibJrIZxaU8/1bUap6NEbLlybR8",
+	"kWSci8ux8eMFy79xuOAlL2XzrguastvlW5zAt2b8F2749rcrmMXrYhL2+Xs3l5fs5n0xE/vrczOhN/k7",
+	"Nx37GAs6X7tJ2acXMLfv/NTs43fFDN/DBF/K8BOvYZqw58Ercr9snhLa5qpC0SGWqL1rtdHIcBEXuGaK",
+	"ys8DMReZ2eoYwKuULXJrQ3rrAKMOehQqhgyEYiiOELDT7MBfP8V7Z14iYKZrVC0SXUYP7ZLzAgLVwX+S",
+	"BReBvx4/izs6BAdvRhBpkDhBreItyySHkHEz6UNsoOboPGdQ8yissDdFiQDaCJ0OjczBqCKWWi8WXg5N",
+	"cKPvEjYYDv9tMZTS42JY4ePvGNVv8hdJ9fkrP9jw6XNJp5du3KXm4RzCH177+YRPi8C/S59/fr+djxce",
+	"K4wPwRboVGojRlg1W/neqmEDnJYZxIfGnXXHcn1ftm7GEXg/QVy3wjORe282XBqmUrAz8PPWk6+t8K1A",
+	"RhUFe6E2IFxcngtKIG2pW8PsqGlL6wlkJ9JEnyu7/Ous3WoGUCUGR7kgHeYc3s2l9BM6o4mFWVuXChTd",
+	"H+vMDSQd6kku5zeTNdCpkBvhbks02yP2FeLhlN0l0ISqgfBd4y927t+4a6nR0l/lw7qDy+386Y/nry+e",
+	"xQOBIZcFyLhHfeCKIDl9ngpksxLucoQmVHUH4ildKnvlwzW5YdrBktt8SaiubKQ6F+VPVyvuHvQOnnR6",
+	"h53D/Ya8jfWG/ioz7QsBtO2KjgZSYMrFXLNyeYCj46Y9hnEk5iBucFkD5c0GKa0VXHgwVdo1q3yOW2XF",
+	"NFHTxrc0JCO+pGsGFWEFb2UYc+34Vq/+duPDa93tbVMnYN7De5st1PR+qG5uWJV9EEid0pIHdPaepibx",
+	"sU5k3sv7FArBCoSfKxI3YzkppI2ZzhnZx3tPh0tmTwTrrbfHwRrf/f0E6qotsBMnr+pkJ/Ze1UmV5ysM",
+	"A+ejMYMhCr9KU5SgYwkxYcZodqF6oJ3DK7irEJY6t9HvXm03r0C4vIV59Y2ZSEsLdHQSLtD9pVFEqgnb",
+	"X0rEBNIkqpRxDVMGi1F/xmg+X6BM6ccX+OYxEtr+a3+DrHlIMdMsW9aJj4dw/Hnt7Q+cLevm8Bt4HkPh",
+	"u4v4rIqZ+3P25zPsZzNZFROtCJq2Emz7Atifx4ord4Ltbjd80HOyYOw2W9pJOFMqCDFb0CzrQPIzxCad",
+	"kZiJNHYhfSDh43pOGxMN1i3ARUHymekpIvF33/VfvYpJ++CITPaicp9nJD446vd6MZ4WxVEB9a95KvjN",
+	"pAK2tX+ANazCakvtn3v7HyAN8/8e/NzrHH7Y6//c6xy7R+YLDcWWHNzvqjnAj42zqCDNnNZHtG5AjSMx",
+	"K5TS5aZt9d42q0oU97qbEuAAN8uURghtDF6pU+JbF5WJAZnuMhtdFxZaPCogyz0e3rCGhzf0eHjry9j/",
+	"Bqbw7wRm+wExrmNHNdKxcUhxRLx31IoxuJSp5o3cMjaLbArFiBl1r7cJj6So4LDSveVNMPhmxT8AGqY9",
+	"S80pi8omlEsfLcnEKJIQqiZV0BEU9oBI4PRe9/C7A3tvB15m2Mkhlz2QvdYE5h2Yaj5ew/JsGbY7XJpV",
+	"7P+lrDMvGSBJ4ndmmRVMXznln1+Qw8PDUx+DZVOTiByPFdNnpQNrSHW8ZY2YP4CFGLDETjT5LAp8vqFR",
+	"549VG/07mTVgsGFUsFpf7guyC5WWM0UgqsO6brcTHZDjt+LG64olOcPcwLhoF1e84T5AEsre/b1jZtK5",
+	"tndOVxCWBLUZpUhY9zPOrOCSYkckvLRVvF2acRQSeN3K3EsMrbxVOUfRAw4KH4Me5hBD9b7GXx4ZOyz+",
+	"DW5czMwfxLZtrKTyB7Jri0OzrsrYNJrYufFzRri444qPMuaCK2w+jWGOpgBsd/cpZ7AfbY9b3lgWg3uD",
+	"rxcPvnUd2Tk8kF2++mh9DTPLbOKDBXyW40AbD4H0drLb76Pd1BdyRtX0OcgqSC+pBenLBZFjzQRRpqUi",
+	"EzqbsdL9dE5zlhm9ZiqFnsBfaK0CmB2H/5uDwJxD265gaVSX7gPlx6/858rP37uPlx8/tUMpP73wAzPE",
+	"0HQ8bhRMYXigS0UAL2LqL+1t7vGEqknd0N5432j7Vo4bMnlDMAygwdNzD7DMFQVvoYSuK3hrAQKqdW+z",
+	"yn1uzjWtF76tVbt40Pu1elzrJdeUXLKEzVbBdedyMzQ2rPiladh4PLq52IBH6DG4UgkWolFIms4t+vkL",
+	"MZvfpyoMlnYJKoZxQaiF2rKSo2+3Z85oagPV+R1NlgOzkXgCSDfeuY/9EXqTM6a65IoZ7QQwGIajJWLV",
+	"9wmUCj4bCJmlLLe9J5kzESgi4ZDYfmc4kxlPlkNXGc6+PxCusu+UUeFLrHUJZFSIFdE5dprd8pDibiXj",
+	"LZE5ZnNTZREkXFbwQNgTRvEbwdIOF5VESV2AS8txAbSPje44WwwEousP7VjiPfw6pB4lmowzeqMc6Lkz",
+	"jfz1iTDn3UDYesNN9XJsP2ZyK7jyurpQFskPa14Slwx95qsa16y0BqFRfFVN1ZbfDIsPK9K+enW1F1TM",
+	"s7TbaRjldd08jNQrDLjZCG42p+pAL8FhZHbeh6bvrtirK5wfFJHHK4xhFSyuMBF/82c/rRQK91GcG4CJ",
+	"txTF94N73ELm/vminFcXK3shuOY085pARH7r8mWfe+Q1n3Zry51BZw9iEIHq9Ue2iDxZ6wYRTadcxH1M",
+	"C4UgsjOMxYYWcb+INovQZopCkArkb05NQ3PGu6gss08L7GVw26tSFRsVkSnNb5WL31Oh1g5jsmHUjp39",
+	"l8qoYPlKLatZeXeUOLef8A9C0eEfXhQfdWTc0iqrRhIwgD6QHrObapIxG8xgC0duebtaWT97vHk0L6vz",
+	"u3QhgA0UFhfdBjKr5uPvz5sesrtoqrHYNZ+yN+OntMFMjacyF1jfGJyLYFhjIIeQUpyRGJzA5u+4jy4m",
+	"8zeEkofXqBhcZpTDPfOOWMZ9QsXSA4s47rGfM8aA69f8LZaNtXjB7XdpSy02BaMmTKlV7sbv318TbOHi",
+	"6620i8/neiJz/gvF5JRvAQshtlBVzWns1q/HG75zHn4j42MGKrJRnwsIGC8TTnuNV38bcgXezKgxMEvp",
+	"AmdEcXGTMTJXjLRzqeGayePv27Z7XfLSla30Vcd2yhnAPASHI4rD5GKIP8ch9qcbno18whZ73ZX5qdsf",
+	"bWa+Q5d87LYSLtuWjpHSToJ/XC9nzHVRPbtKG6v0/dJWcPNoOtYwd/olu2MNdkrsoUXiPioztipXCPLB",
+	"zZ7KQI9XjN2SxJY/OSPx3Lys475/z5hWN6jzW5eLSG2oMK4wz8m/5mxuDnijg3PBgEGJzFMuaO4xjUJe",
+	"DWE18Yug3MDb25K9oMKzoLfg8TvXcfDs0n3D0/HNHctznrL7eAOwfErJ8ldwhdAPDPtv1Er0lwjAdA1N",
+	"0zuu8Cp36lelAIkx6xN55cJIvwVdQqoYRhN2oIY7Xe51CRYBcGCAFtgmMLWtzwECUgbC5eVwbcHBvfHN",
+	"lXUDxFW8m0YD2k6gaDU0Yw54aqUVKKSu1mOxxDgfzHu9g8fPcGdaPBtK/JQb0xSaz+neifnPt+Y/F+Y/",
+	"zz7jJN6Q4kgwphOQ+hDbDKFngPJ0VL/RXkG61ZzvUBNW4mJU1gs3o5xrCNq3IA8lfCG7KwbiZs5TgJ9q",
+	"ggbiwqHuBdUyXbmHgXDFyc3P8TkY852X9lm81yeu78hqKCmnNwBM3rSfPLkbc7PCUakJwE6n0mwTX3zQ",
+	"l140ZlKliNWVJQOAvzrWTKggI2YUJ34jcIYOXMJzkmD5naGWdbUANKktQA5p4qCBCcZQ5R0xX8cSCmN0",
+	"yVuEM4Wh6gLNlIoQXKSPJaoApc8LAMXyO54wSDe9kQWqH82Z0kG7lM1ojhglFsipdj7afRAed4U03kX0",
+	"2m34BvsrZLARrbCtmh05PFWOasW4cRsC/caGL0oL9nMrofOUDg3PCGrG6M3Xegr/uvhbN/XIby830jXM",
+	"1pirhC7yYkuVBthY9Gnb7YzWpNenzPCAJMpvbQsQ5tjtbA1jbVj/zQAtqGR8ilpmQA1aslgO5bhEiq0T",
+	"i3dYxqiFFSpLJEcktG7O0iF4f7eoLIxVLu2g60vedNuwwFqP9Z3TtGPeW1TOz71fwNehOB1cLVTCF/pF",
+	"Oi9e2UYDscHxf2Yr81o3rvWsI1LbQCAyW7Ti0qFLXjlvM/qZAXNUGTnkvN4DYU6Qq1dXvjZkyS8P0Er3",
+	"c7u/wW9Zzz7ctriPdh/S1d78natXV92H9KQX5fbOajc/6Zfzn7+aK7jLj2E9q7vnfj5zt9efCZ0vt6+x",
+	"XQbz7TbtiPuFn97rApbmGWdKD51ra32sO5Qb0ru1Xx+XtjHA0oIhN1IXVLEJy1LvfUBUX0z65GDlxRYQ",
+	"OS68r0Y7XXDV6HbdPqSrWmzcoSub8ZzhnRvX5EbaO6sSBPH2IV/bB1LtHou6IsKoHAm3PuZqQ8DgxtVd",
+	"UTD4/dH13zqnP7x6e/8AWsed5fK/aijHQxsPv9UNQOHd26RaNZbhXRFquC46scySZYarTMJxx8Y7/5Ko",
+	"eoiLkVKHf/hbkobZrDi4thfjVmNZGcruNBoKlTfg2LJQ5lOKAIc7M9Pv/OTYuprs1wPm6wHjD5j7F8D/",
+	"LY8kqGoTOhQWbOSr5H74HR9iIVppeWtmzru+g43snR73dE/gN9e5JL5gyfzf6qwuiv1a0vv9E4Wnxm61",
+	"k91O+V7iLdouGThobG+7F0um/cOn01SPlbpUxpuXAnCDLKjQLD0jFP/pig7MjOIwZVS4QkvS1ia8Xz4v",
+	"els2UekFtDpHl2rDcbYCGac2myjM+seqwgBnV6LPZ0AAVE7NiitAZEuL015cQmO23xlcPLvHdY/AbuJ2",
+	"ZR7S50r9VfMJ6mCF8/HlPL7QfKpSu74LoIXRLM1K+w1t7/hxWFASici8NL7d5X+RL364QRqvEIjrhV4h",
+	"3SzDRF7AbJJbrCmp6veiZmJNo5XZV0Xq1ITlzIYwYyRw/PeOm6VLtWr9W03hrU/E0pzXL/y6tQXP4udm",
+	"ZX3hFKoKjepBBbZAVNx3lxDuxt+p/31Cyzp6xWZoq/+PvX9fbtvI2kfhW+mP8/vKpF+AJinqRFVqXkWS",
+	"E00s2WPJyRyQTTSJpogR2M2gQdFM4n/3BexL3Feyq9da3QBIUKJk2bEzqqmpWCQANvqwzut5hKCrw8YB",
+	"C6mfukf9j0b4cO18wQMWIqWVpReAuUYNgWSQ5goxysz3HHhGRphSso5psdiABm+NEOjudW2++DvmH2K0",
+	"aStMebp+co8vf/7a/Vj582/tT5c/fmUHsvQxDMuskRiMlbo+Fkl8I6pCrq+lYOIGUqKQPVApZSHxz0xZ",
+	"ACFINTbZaaZZGEdAWwWFOnP8Bd98Rtx6akQFODzLjASu6KLBLzBpa5ujqjEIHuJn02g3BiEw739n1AFn",
+	"CQgrpirNNO7OStjEDSAj3c/aKqJbmUSEiE7M1Zfm4vsIbG1cRpjr22bwTgcPHkQUkL9teHlKxU39gYoq",
+	"Nt5hhsRWbfbDtza1C3Yd5tafacdBudnPoQTuV7NfLxNirP6ei0SA3SCR42siWN1MEbSFWDKQoZJSAAtI",
+	"45bRFbYwhNIeYxWIpO5uYBI4kW/o6s11XllW3Kb6iiescH5Ke7qgFN1xr1ir0uaq3DqrM7i6s5c8PztT",
+	"lWqr/JqPEtpdkrJfc1y3chOs6nYCnAl7lgYSRh9nGkdPS3PAQj0bDoWISNt33r+34Ow8TeMb0MlIwRX2",
+	"qAFsNmX1VGRpLDQT78d8psG5C7vtFvtOSRE6dh27DR3jcqMEt4xDNBvRjsGIZeT72lBnl2fjjXvi8jQV",
+	"fmDpq5f0e/ncntCoq/pTUzEUMXKSMtKsGpvWNIIVxJoQYqY8zZBW2GPivbGAWBpfjTMCyYDjAAxcKYNa",
+	"XPPverg0hJ/ibIwoCGHjtl7Xx2ldLb1sRZwrirXZ0FH/LkhjQrzNZqkkJBu3E4xJV4+tVBdRYds0Nos2",
+	"36KnNxUETlfreyjr+4fpvNosXeojs0xF08kySRFsJcvnpUv2SRpvFgI0v1ZexfLkFBpql5fynpG58i59",
+	"kB+0rgfkp7GAUssIz6cRMjxFc/fA1jpsULSxtJfX1GflAkob+XhAAYkqLB4HRl8oyH+8PUgbZYUoI4QN",
+	"E7J3b18h+6yFc0BW9dzGNVPLndHzoA1XapXp7pWqbuExf+29eBEEF//zf+7cjuZ1Ntg4j6jbndD++nW7",
+	"fZXPAGW5dEo+1zb/yJ1218TlWrPyTLlDDyXA0EoWXwGhLupwj8jMLGDQF6d0vxSNqNfMcTgfazHsh64v",
+	"YcC12Okaa2irw1IuIzXBdlwsmLsWjqXwIuMy4mnEaFy4NjybpUuUdvgTZ6Mf/r6f7n33wz9/SS/n/3n3",
+	"5njv9NWbf52qziv+il/MO4Nv/5a+u5j++tP1N2XYSbz/34f+v7j/a8vf/58XP//W3frwzf95ZNX/hWhx",
+	"t1i3yZ18D1Q66BhggUEgTAKYwj2mqfI+LIVB0AsI/x3Unge1n0MGbEVYsJoktNwTVkdsFwDLhAfzKBIR",
+	"hAbTxlK9OKmqJr1jnlpsImM8uQ1Oa1g/43nxytV7LSBn4bNIGF255ifyz1JHe1K60sF6ln6F8D0LnxHQ",
+	"Z+ETImEu/cSNSMu3UetWZQo+T4S027cB53o1hKChr4nLdikwUbkJcvJlF0UkP4jVwzevLy5DW7lhxewz",
+	"bayXhkc4IYGcEttPxVmfimE8Ig6aHoUrdTmGWYe2FLIOF880i6kNDrAkXDsjObgNL78b8lEZn0xDVn8n",
+	"4/eBpIZLK3zsPYgkZ29zAihk9fCm7S2LtUCqEfv+7PDIv/j+sLO9Y8RZqVMLDt4zzSIxVGZzg+QD0qNA",
+	"hnHUdONqmnkNG1U11RHP+F2inABoL5D31eXozJNvQe8jinxEm1pCDL1VwD0gMLqOXdWO0sP3rJZRDvQ3",
+	"bw2WWIWQzYTGf81FJO2/s/EspX+O0pgQf81C0j9ncPemcQb49TP7i/T3pfth+uCnwu/ba/Jh0Ccv7Wjo",
+	"74t8UPYTGtsHVLKzNM4WF2ZKqQ4PKvwPZ9k4/+ulXbO//XRZq+5oLPc2A/ifObCI8TfLxi+gczdkyuzL",
+	"8je2ybe3pheaBbNWa2tYbIOFTwCX50fk5oZUv+uFDW23M6u3txmhorPBgkVixGdJRqcANhJYWdh561bL",
+	"mIm1Dx+giGGkCm0HBQCX2jThmdnMq8gtCA9QQ0gEZq9jmeCTFaOsdlSknLLpBmy9wBYx6McXs1QBpWi6",
+	"YNPU6Oih6BUq8gM5FwMdZ4LN4+hKZGwUm9cfpUIUcCY04Bs8X2oO0c8PmAOHwL4MfCXHqIp5zRV8ixJ2",
+	"BWbfIc6OIFOBHHIJ/eBQSRCp4WwiZNYMZCD/8hdmllrIjOSx+fA5e/78DXqggMyjnz9n9SHPeKKuZsJj",
+	"RahIb7nDRTegjY5JFUiGdHVNdlgB44m9ewSFELo0bkg06eEPu38/87uXnTdhwzzJvCJH2KJMsLCY4Q2t",
+	"Lf/8ubHmnz8/KHcZEpgEi6V5EOTL/uGTHKXEtk2aZQoqZT2GlgAS7dnpNu8BdFvwGDhgMCrJZvJamgHk",
+	"bNdX8Y3IFVbYbXXNITEzi8fUTSxM1gbnjZXOG/tOZIybceixSjPf6MmIrWAbrDl1dtgKAATMUyooByvF",
+	"RpO9LV6pMappNLJ5CiplQB5YI1oaB2yaCi0APxaSmtA4CAlkrH4yz4EMTypu1DVBg8zHKnEABc2KoalZ",
+	"Fro7cF7w4oMcZgSKlsst1SpFzUgw7nGaAw+aTQP7ztmxcZqjkZilfKsSoXuM4GhYPYejaXhFPBpWX49H",
+	"0/DMbxQwaVh9HSbNgcWkmVp46TI4jXlQGZ+mYTYs8EHQujprBUnjUjOpVyLTZn9uhVYgnKSpSrX54wTW",
+	"E5JCQD4m2duXR2y/u73rGmytNAlkPTxSMhMy840Z0EOyKRQqlpv9f/6jlQwbBBuRof8QAtNt6AUyxIyU",
+	"+Qyp10M69ToDrvsJH45jKXLy+9CYWmGTge4h8QWj1awOHfAekO4T+QyWA1GaowEE6rRjBzxi0GLIeAYB",
+	"ARAVIT6qx/79W4AdiEGtxwJbKNTE9rmaxwIgiMcv0arCT6nfEL9oNptB7cPP5j1nwGcLNvaUZ2OzkI4j",
+	"F6UjmN51Clb9MgNlw1M+EZlIYeAHgeSs22qxMJbI+OG+B/Q/geg57kOdy6I5YA2c8OE4kMaLeqZpHqnQ",
+	"A4B/YA+EDab5QhPJXTojPjqcKWyN92AtA4kJ+BmWDg1SdS16LEziSZyFpEMTCAUZ/+BX4SGEtDl+UBcC",
+	"d5oNAN2GIgptb7Ux0TyG+qC8CK6F1LjEpUUIZFDLlOonRlDDFzAOc1un1WqtLMyEOuw4pcLNRYHMQQGC",
+	"2oewyV6mSmZEypFyqRMY94Km7oCF9EwoyTiRV0msx+YtjCOkpglaD2ZJ5oCtcQXtimiVw7n73SbFf4fK",
+	"T3PF77B5Nfs9kL/7vu/+by42S/+70YfczCnuEJVaLZbvFQIwgPAXWOsuawdbjCCHYCv+XrWXPKNpE7Op",
+	"RdSH08vo99tmpDFQM3uMXFpkVI7YMBWREfE8Me8TziTPbQxgYnC/VLjSPXnLvFnxBo8NCCIRJNYESkoz",
+	"Fik0aH5n4UilgziKRD68LvvdaWXjO+aaGVJxs0zA+eIkCsmwwm5a80Spsv7IbEv3xG32uzUrxixSAqfO",
+	"7EIcxgToUs29+K++eYTb0PSQfVhVOUriYZaL4+EsTcFSAV36u9lUeAmIwhnKUZCVUAk2k2SBJflnxtFM",
+	"+NT9Hcv+TIviVMO2hQCz+RS3Xh/JZfrDRGlcGOOm/aqkKD4gEpOpygDe4los+qkw+tm+UrtjBnw68s94",
+	"NhyH+cxMzN+l17sRKQAM/c5C+md/EusJ3kdPM4tfkoKONhhOMavvdNkP8bcla+Z3FlKpQR8OPk/NOaQH",
+	"mmWDB5kxQXMw1ywsKifa1maf6tl0qtJMRP2JiGIOsTj7pI550VyRMFQkB26XwSEaIWoaT40sN14tIEgo",
+	"eOUVHWQfvFeeQTpVmAky3hNlBRhG+uB1U+G+6Ftn2z3PbDKgWIUpM2NMRZYuLHHDW/OHfzgCXWH9s99Z",
+	"aG7p0y30rG0QM8D8je9COV80CeqYAx9ysNcGqEdjOZ3hmsQyE6nkCVaVuCeaFTZrgbXu9YhnHOA4ZjIV",
+	"fDg2uxqElB7PMrDZIjWXjQM2mOkFq5vJnBgHp+iEgBU0Q9dNWx3ukZlRfF13tOHHzeY2T4WhBfLQHmEw",
+	"SXnVQbdeS9htbYeVBx1xeYzuCg/NR9azQK8MBU/+lPYWBNJ4easHElaB7LG/gLBXqdmB1jvrtlrPnxeQ",
+	"JujA5NDvAF5MDf0o+EGV96zKMMbieq0BE7CiOrB+tOBBmofUzRHxGJo9HkuNVPEYheAPir7RkhnTgEXG",
+	"N0e3LIfAg6Nk1iBJWH1ZATXIj+p2Os+fVx4rmBdeCGKuvgoMG21me3zo7HpkqWh6Ge3eRntgj2jPvRLd",
+	"ASZ8KUEXNujljKln3DEwnuZpnGVIjc7xXogXuiAEzCcYOxxYy5mSWuS9FGOB1pIasUGcZsAdJiN825Kh",
+	"xzP0BUj+Gr8F3xrFEhbQjYBSCDPkC7M5eizMVOj4GoGpEV4N3iTEjGaI64QtFrHOWBRHsGSx1jPRZGQz",
+	"WxvUmdfmOSULGzb3pXifWZGJ46oCZaojop0PiEx0NSJe6UDi7/BEK/uEKuAm8nhTwE6aTKBjlelZmhoN",
+	"D0jZgLmoDxjP90PmRkfAQHcgNjYDeQmzHdKGCdF81goXKlxBpKILIDRBaEeBDN/7eJp8qskNURPA2uNw",
+	"YtzLtqw9kK4R94YnUNv93pcq83Et7WLQnnO4R8YZgOOB8i6Q8AvWujIqRkS0Tnm1D/6SZuI9H2bJwm6h",
+	"glRAyBDds4tPXkEghRypFICQpJV4OdSg+fNZfjzpDJKfUAD5DWSO8ptzrCIGEcWjrRgU74Hfnwgzctcl",
+	"kIUzp63Xe5pbOeaTPMRA/rdv41volK58bz6HuWHc3F54nP+DWLgAU92oAYzL+cOx0kIyDEkD/ttUYJjC",
+	"rk8gr8WikGRwS0b03Z0uG6tZak5PNkulppdMtVGvWL3J+BU33qxDPUvpN7i02Lnu0e7HOItiKIGXmVuo",
+	"sNvaDyGXUWkO2nl8Pc3iSayzeGjOMpp+NKWWasbO2Ivf4uhD6MZudObJJb8KWSSgKDFHO3G13YG0pmPI",
+	"6txMnbHeM35lJQILg9pWUAsPaPtR4oP2PD3HC2RuDWvLPAFkfSDyWZw1mix8c3h59H31iEFEaNjWsSwY",
+	"bz2MViQCTyLOW7sTeow7u452Qtjt7IVG4IQ/vQgDOU3FKH5P8I7EDgcb7XmIohyw3hbWiLbT/YZfxdJF",
+	"bjG2aASzRoPF+uD1tt8xvi/ZzGy7tRQEdAIe6hwD6bbPkKdQnhUW6lrCHsTJbJuQUw0K2ObLBTaBpG7z",
+	"NXU27MgGlmnchZgXVfJTdVggIdZJuLhwu3l1Edm5uIzNibFhK0vVFWvm6LvKtF2sbt9SQ9Dy3eURBhsC",
+	"Gebs7Jft3V6r1Wu1/hU2DtiQJ0JGHAMXKFtKRMvs2AhRtBwCWSc1Cqq1QZLIUq8XHrXQFRyk1hU7MPag",
+	"NqooAX0Iyo5kzTIxmW6yC8cQiAytrB4GSMkZ1MJGIM0gluhNq3799PD80A0BkxYZ8smbleDDVGltRp7E",
+	"V+PM1/zGrBedH7sgb50TAuFEZEeBlpVUZVkiIuAvL+I+m79ROtritwNbDIdJfaNGMOOMk0/+SsWNTfat",
+	"gtWGOuew29kPKVhVcgkwAwUxyDxVVMoFUaaAHb45rXk1On+1Xq3dbDVbAMQwFZJP41qvttVsNbewBGUM",
+	"STyQHOYfV5VlSnAEgFrNSn278zF75FnsLxyWleGczcXAqLEbkagppi2SWF6zTDVZ+FfoyRXfCB1CXsQa",
+	"GBdTLmM9ZnWRQC5IBBJVhfN62e04kAeBDP+60lv5zbt3p8ch09fxlADExipGpMnitVD50QzkhbEjIqtm",
+	"jO4bZsyFji8oD+q/AWAsiJ2b+dIe09mC8C6NdEJdbDVErJlK46sYOxkpq+iKJU+jWq/2nci+hbKHK2z2",
+	"tPZyrffvVRxeidxoQocHTk8ymDZjsVxJRTiHsbkcHJs824izb7OavFwZLCqx7lb3xcrMsTgqDGUAm8BM",
+	"/AYDWlmxNWPriHbUGu4P/D2+O/K7Yify94fbA7/Lt0b2u01GD+1aqZpr6B+yW0ofYFoH3JUQJym0FjS0",
+	"HLjxo4LMX2BpI66dWv/sH57QB79802ruVwz0Z6/m5L25tdNq2YwytWwbi//FOJsslXNjGu7/F6khrIS5",
+	"APNwzWazNJjlX/zgVUKrXYmmERtd/P2qygo3zhff8ugtbna4pb119y1U2XOp1CueXkGn2vYmP3VK8RqI",
+	"/deKVQm13r9/9mqaSk56te+VNtLCyqopLkrGr7CMAkQX1jW8iNRQr5d/kn1/efYKpSB4IalATp6yR1EP",
+	"X5CMbS74JDGaVIOZDSEmovzKI7wgW96KSA2tE+JEgasGDWQuAjxj48bG06c112QbQZjGs0kowdPhuMlO",
+	"XJoPTBt0DYfKaNFcGpG3VA9hAl6kZjBNDaVQiZKi+R9tjAljPk74NUSYXBAnU4xLBCImmQapA3rmkuQM",
+	"5FrRuUYIHpsF+ciTcPz66PKfb04KJwG/MH/Dgf8mqAkZ1Nwpwa9f5Nff/9jky2vLs6lwzDxhzRysAUdC",
+	"yqOMzqJxvK81m0mI0pmZh8IPs5TldbjjrH/VJ/q0cJAO35yyYle9Pdev7VbShbNdtbXXnnc4k8bLd1ez",
+	"wUxGiQC8VLDz9BjRNOV0gmwSNmmQhwpGcSKeaXKjGp49FwNCyhggcj1UIsEQAbWg8hxcwNg2PA3/4Tcc",
+	"XwYa/O+3e/HvpV1rnN11i0iXvYBrvvLNtXp8n2mS9FjstW6DjQVPsvGvt+gPCqR3Wq2QsM2Q3ExBEUys",
+	"2WzaZMcuhq9mlJKyWYfKrfE9/eyd+2I5i1QSlr+5ht+aurYk8ZM76zvxx9caD6U3+7qtiFfG6DMvM03V",
+	"4FZBg9nZtdvgApwch7XsYVR1lqPQxZnFiEcH1UiYJJbClnlpo8k9NlE3ENMpqmAo3AMoG6OFIzWXZlYw",
+	"/uoceCORMPqLbhgvQIJD+bxZsECG9CJ/cYfhG1fkhnwJkH/+5uzw/PC7k/7l6x9OzglFIz8+4P+Yj4op",
+	"a5al/EYkVkK+e/uKjVJ+BcaT8Yg8phUG+iFlF2CqDYwasFMSdUVh/rfwQ2l4tx+5xr44g2F9FW7Wk6Py",
+	"Z3dUylDWYO0Zu6DA+bLOb5kIY1+vN2UojDEWqWAzmRgxFp6dXL49PbroHx4fvw3RYs9yvMvcgieiesq7",
+	"uB5PxcidgJ024kNUZphGF65q02WguyFBNr1J1URkYzHTmLMS76cKY9uUl4VLjN7w2HeKpUYyToSHNcJ1",
+	"aD7t24hKP1MZT0KPlT7uRzM85X2qF4DANcXb4DWgj3YSRzZNAq+LFU1hd38/bHhO57KpUgmrh1eqr39J",
+	"+s9DfLNpqqLZMGOj+GqWCs3qocUULI/tN8Qc9FKhZ0n2AZL4dGEhqE/X5p8Ury9WOtCFkJn/EDaazPgS",
+	"PJbgk01FqqH0ArPkSTaGt6i0Gs5ox2x2eKcJj8v2Qu0v7PuTV29YxXLgSrmg1yAvJIhokpuB/Asjn2z1",
+	"doivGrFf8eVvWMTwTVD77uQyqHnw5G+CGlTXFmosgpqHP/VNYN4pqH1g3U5evb+ZWKE5MlpkedPiTmV1",
+	"a++3mq1mt/Fg+dPq3n3LucpeqpmMviCBVZiVidtPa+2iYlBkraQyMvD1VEjj1m01W3lUBS8bEKpSajcV",
+	"pMpcCAM8s38enr2q3PP03IupGN7PWrYjzvfOSmSocsx1jPVK0bDjgt1TgUtXrdPsQ10TxNeu32K98k63",
+	"7Rioe9rcoaL6Iie5Y+O3uSKtcLu1VYDxoCoH+DD3xcjCjFKQqVRdUqrtYvXw4vt3l8evfzrvH789PD03",
+	"UvidBphqo63NHLIBT4yp7sQw1sJXbsq3+I5fmPcGo0J+uPRGGIN9NIqHX8P+M3dt8GsXyHP1Li9OvXXr",
+	"mvmIN3P/oM8jijMfepNvsckg+21/EDuZtcekmAtIn6Y6azJg0QUTrMnOsX7RKnzb+6E9291yl9p/Fevs",
+	"0AztBEd2h8fzBpq3oAC+bbZCp9Va694Y66SkXCl1X+ttt6AFGOH6LN0t/tVeRT5bdXuINnRIkBgQ6GTT",
+	"VNzEaqZteKaU7s91Ap9gmh5ND5VmTKWRSJvs0D5vTWkYq1uP2nz3THuMJ5lIRQRlgFhFRU/Awr9GTmMo",
+	"+cTIClehsC7PhZgbxTkrQl1UMHxv4GndISSoDf3fgBih0j50FwGIoZwliVeDZk2sJWj7ne3L9k5ve6/X",
+	"2voX0kMDYtsULtlqtprt9lZzF/o6M2xtxOL0AoG57XmEnqPVhkfzw7X90Z7YjXaG/vagy/3ucCvy90Rn",
+	"5Ld5a7A/3It2xc4IWmOh7XZlyDRH0O9FJZU1s4mWX7DWGuyK3WFb+FvD7bbfHbWEvx+1ub/D26POYGvY",
+	"jbZFrWIKtqmcYmkK2vt7ze12s91qNTut4iS4TirmozfLcmLtfEaqufthoG2Ow/G3xc7I7/Ldgb833I/8",
+	"lmiPOnxr0B1uR5UTUtvm3cHWsBP5bdEyd+6bO3cjf0dsj7p8a9AZtguYGalKBJGmRTWzt0qQNDWx+Ns4",
+	"OjrdOf3P6fzsP//Mzi5PsrP//Pju7PLdztnx4c7Z8bf8VLY2Vza55AGInQqlQwUGasRAgJJIfLhR3b77",
+	"lnfQ7KHS+FeBhvUmuuOl7d/4GN3W7XQ2GR6FUI2COpGZ0UwfYZcVgplGKBYmuaDQYJ2Kusy2UwIqktIV",
+	"quzkvS1Fsx2LsM9Zfci18GOpBbi1N4J8Z9u1COUiVChFTaGlhlBMZZa6PV1XK/6EZ3tiAumeinflfO1R",
+	"XrOTJKutru2wyQ4JbBLrje5T8AOte9W1Oo0mA4w/rSlFa8QTBAuwspnocykKCqsBlX5xUhWshHKkGoIV",
+	"CJ19SwCpmwl/bNHH4CFYi24nHNqYIhRxKMhVIVt2vdxlG2N/B9Bh17waFAwW+9qd3FsVa04j9GpDlaZi",
+	"mPljlWrhD6DAeOHrjOOVK9zchAMCSPq0BQtjB+MooYlZGdEarbPpaEBAbSbaYG2c6ClDShCOycMVN/J7",
+	"gIW3bhz2yhdlrvnNX2D5vhXR/EoBNXcsm+yntSzqFPovbhoInoQXIvOP8CpXD1mopF5KNOZX35VuvDDu",
+	"E/weXf/g1OODdMVDJX97e5Mfc3VuZyKKuUVx/hi10e3s333vpVJnXC5ocvSnyKSpKwYnNtc42XhV4Sik",
+	"NK3WOG8L7fbU5l6x/QYiUfJKQ6GhK3HPelCMY7tiAPwJu7uwIz9aeggWsOahhm5o81OBBALlVNwInmhb",
+	"jNFkhwUd5pAC0LGgulRsc4ecH6THFtSTegvwSCBzUW3fGLEipIJThKm3sN+HshLhWxADEtqQ0wM+bjOs",
+	"vBmBKk6HieCppVQ11zfZIeBP2tnwoP4H64fCf/i0P0TkG3mQ4w9hAOWZZji3UBFUh4b9QLrYS2ONgjNL",
+	"vuKUVm27/JIXSwLA2+AGGrkZeA2dqoeq1HybOu1jBSMxWNTSrL89+WfSiv6+P/xHZ/DLD7s/Zlv6b/M9",
+	"+f3osC3+1Z29vY+qodctKJtV5dJdPS8kvwk69I8Wtp/Nxv6jJO0nkJh4Nm4RmRNxSyVT3m9jzVn6d25s",
+	"F4XlIXR/JmJN6qj20fbMelpwZ8tAfAxMvHsYMsSRWR1OLzSuO1CVP6l3+dEeIlSHgNDwY1masdt3YW5d",
+	"r1PdR+Qq5rTUz/JgJuKW24VyLp1FvYCChkDWwW1z1TKxRh+wcUDdPHPImVMbZMYSwXXG2p1CZx48o9Mx",
+	"Ptqhg8zJh2ORc5iQkcdyPMiSZaAPApmALYNda9ixPudppJsMvGgBXc2hfQ0bbaksdsVpeZMHzx6ulYgJ",
+	"v6iVaEb7m7tiUsyLV3N/MhuOfSMiROqbL6bj1Hj3nVZn5z4KzL4hvu9m3lKFQrOPsTVSB+DcF9dNRH/W",
+	"yNEjaLU1u6mIfLQUO0aSlNpKA3sx9nlZ6O4fc83ajOA8sJUVsFOh4xoMO3pipgBzNDXqDS6r9cqbz6P0",
+	"Qq/d8SwYTq1XRMKpOOBg2NmkWLfTyZumflwGxSgD+OneixfUg7KMTk6zo1/kk+C7kPOm2x+fsU5FGdnl",
+	"pB50VyrETEOSJcXMAUQsGFvy53qscaqxCOGj5f8RdaLOZTGgf4vgJ9G4WZBwCcANivnMq1dE/8zHdHkg",
+	"4QvCy0NgNihQglQvlMEBDwhRVzSa7E2O3saXnrIC5VbGcQPwoyKOG6tD63AgI5ERlc9yiVM7xKER65PG",
+	"mB51fK56b3WMs82r4yk9BrwCDefkBXIzL48VnLyiOoSmj0AO+PB6o6AMu4AeZXegQZ0Gco3vB6fR/ETe",
+	"Bl3hCqLqLqbhK11B8jMuiRDvK3IIC6fgS/IIv7Zw47mYk431tcYGn3zce/q4DqlzyS9dr3UK5X63lpMh",
+	"OGUOeovV9Upds4HI5kJIgo/BgqBMhT2mpkZ6SpUFcjRLEla3nJPXYpqxwYJxlsQ3+GhoiMaiRQ0gRvxa",
+	"yIYHaUwZEMmUo771clJfQMxd7pz1Agms7aCyrGUTnp2e989fX54enYSsblEROmzcQGkr1Rx1EYICBjI8",
+	"O/xH//D4x8Pz0h3tTgva9xuMm2PSZBeI25kKdpWq2dT2JQnj2Ax5Umr6z3FF7Rv0iOcxSxeQGUNaaKj4",
+	"t5342P5n38NWMgMcppk7Dwsy8HfN7aCyZP6AA1o9QhDhMBAz3sJ9oaW5Dx38CyAaIGghwFRZtMSdDsIX",
+	"kPN3UAEihL0PCMeJZSOgyQnPgMXREpjOu3enx0126PAy6CkAWG0ejlgkLRzbEWCCXtkuiSXQCocQQsAi",
+	"dW6s6HEOBxItGgi0HJoHCf8I4Yd6tLHNjvWH5hsMUZPBgclH+FzDnFwLMYVu0MEsQ8WdCjJphZ0MB47b",
+	"AwMErQ4cFlkQgQxPR/65ksJCwRGiRrjV6rJzlbEzFcWjGJD6YB9QoNoDxx2gccY5DENkKctSrHKaTCEI",
+	"Tsj5RP9GkWitLAlsIJ0Z9x/zIsjR6gjPiIbVlg3BHKzpBDksipM7KqNeAhBBxBdeDpDRKyFreIhpFksG",
+	"rStmEz/Lab7z/Y2DqaoPMkOuLbvGa1rhHfrHA3nKV6uuXvFHesGDIsG6xReBLYznJFN4BpdO6Pp5ydQ9",
+	"Z6XdfbRZAYJzFEi2xmwV+qBuJEJjY3gD5MD8CISDhzE2b8Tdjq96+wsVGeGr38OO1t8f7HG/O9oV/p4t",
+	"+LLffYL3KKDDbPIeRab+6vfYHe4Mtnl339/a6+z6XdHe8fd5a9sfdcVW1Bm2By2+/2jvcejgpai3m/DT",
+	"0jKUpNUhByB1wyLIotlm4BdLK2DXNYKVxPialw9qfGu0P+yIdlCrfYLSRHPoUdICv1hZpsH6Ucyo4vhs",
+	"fFSERL6kWhkvqbtNBX5YfzdsDfb53sjfNY/pmsfs2VVv77S290ddYKAt7JeN90bxsGx8MFIx4bE089xr",
+	"Q0wrzaregsoUzVb6BLO019tqFWepE+E8+Xtm2F0z7P3BNve7+3aeRt0vcZZorc2GtSrKnLaJSOMhf/FK",
+	"6f6hvBLGDf7w8+aljUXbocKd/bZo80JiH83riC/XvpTsurtcXLjYXvvBu2eH/lZVWN2YbRMy25iOJXX1",
+	"kSgi8LiCzddk56qqhuczvsdn7Ef48oLn4Oj0LYB8IYIOZhLFzXdKcfPsbv/oKwyeHwKcMyLOpoChXoEP",
+	"i13j+PLw3tba/OhmkwdvicFML4q7oBox2jVTEh7tAQOEbMg6QnogWeTc6b3t1la+YtTowoqdLvdeMxjl",
+	"YyzTtzO9sDBH6zCxwZtDRw4YUOfK4n4Hss7ZKFEKYGFnEvy5iMHcxEpqQCXNscMh+j1D6pRRzqxmpNgq",
+	"pl5BeBW+vEsMwaV4JQZe14W3yiqgGNQq6o7K4NYLKd5nt0a4AL9yfZjLxYiU9AACV1iUenNeelgWBuXQ",
+	"iEzLNXPop8WBhKyOgTEbDUvEKPOKUa4C7RJFbMoogTJS8wN3+xiYORaMB3IpmhbnYTStlHQNUR56mw5i",
+	"9vTw/DCQjgYgRHLz3PZn2KZOcBpIu0SDwq1OPmsSUJO5LWNDDGJ62qqPZy5zv4EPdDB/RWDCukVk8BAo",
+	"YhWlsGlBTwNJUTogsmy3PCeUt1tNdnhr/AkFWyAtfqqaZTqOBLZtbbc815y0JvZxLt7fK/7x5Ac/+cGf",
+	"yQ/+Xs1RHxIVFW3pQky71di8K9G9RLvYlbh976bEIhhMjyCCcyzSYkQsXN3oZnSUbHCTjZ/VuaPriVFW",
+	"C4LSJ0jVK34jGETVLGlPIZHKDpdBafDM/8khaTwh4R97nyIs8RR52Dzy8Jge9YpGWlsv8z4rp5T0ksnw",
+	"eI7pf72z6eiKCn6mlbHkaoIoXSnRsnnWNki97dZX6V/ebYCxNfZX8xOky89XN/6dToXlhrgDmOCEmDDQ",
+	"aC9TEpAeqiMvAyWxUd8hfBJeHkiVAkDdARNRjGaiVEAxTQgGw4zhZsT0MxYfIbFBw2MqiYAphIx+ooJy",
+	"mP8n5gfjTExc6rToZnCAfoPKrhHgCOWU0p4DJUdGPle9BdQ09BUWO8NwQadCRh5IUBPh5d3cORMDpHZP",
+	"wbM086IdgQckqQuM1oC8O4kzYIlztOAIhj80jlgZpSoVWHGtcxKCOILivxLeQcO8ruZUAqCvdSAxMgCM",
+	"9UiZaQlQimOJ8egj0xjWO0jBsnlsyWHYSIiIrsk5EHpLaAuxZjyZA3WMyDw7CAAcJvhiClQUWT/sGCY8",
+	"EhhnrGwJinXm6Lq/EryKFSiKJbQKR2kYxlFojxVMLhzLQJq1QDBZnaWCA+PlK64zH2bBPz0OGwc5HDAo",
+	"ZdrpDFi4frI7HHs8YA3tVRn4swNxFUuJrWpLJiOVPqxPv1bAVuSGWbvV7dS8z4ljYXHxzO0Ajommcx+Z",
+	"Ni1IhFEZ9GQSPv3Bok99wphBLnyuzbPxUyBwHi76CMLct8RFrk4dWR5Kph2iRuz22qV0SWu0L/ai3aG/",
+	"A0mS7v6Wb4w6H/IkZKghE0NMA414Jvpq1AfyLAScaPmtrt/qFIE1JP9fmpfmEOoFQGL2rTktuVHNPP/k",
+	"lZqKX80PjdFM+592t9Pd3t5utTtbNagbtEjKvZpD+6QMHE1flRVsDNbtYXfgb/HOvt9t7+36+6Md4W9H",
+	"3eHWoMPb+629Ta3grWFn0Oat/bWZpdH2qhXcHnSGW1FX+NujHe53B7tDfy/aF35rZOE04KayFbzP9wa7",
+	"w53I3xbdkbHYB/6ehc+w39U2ybjVEOSv1qvNxaAQiDXTNYrTCZgxyIdYsVf2eq1Or9v+V5Guo/MBZ6Pd",
+	"6m55NTWE/o3b76VTRieimf/0KraHeermVpGTwHfjdpSNhifojk8A3XFZjF0uzbc1nNDzKdiDr+Ib1ATr",
+	"jMEXqGtujTIn9iHAZ8BCQIaE2328m+j2dGaMATUVtkAQyuGnxhIrj9dyXsZRL8x1FeRu4B76FKOJjkMv",
+	"XNnhBMkZRjzjdM8aW5C6ttGkBR0bEl/OBU5wCDyMYJyZoSexhMCKtYLBXAGr11iFWKpmzTfEmnMla+b9",
+	"SYO76sWB0cvlfIZU6YQnyYJN4iSJ6XP8STUBEEFgCKyHPTYWPM0GgmdhA+FZZYa/Fcj2tqNGRSw7W1s3",
+	"5tOpkOATs2mq3htb+VqIKTV6S4mtDGDBvhV6NoHqRFfxZ21OsEliuWyIsLotMXwWyBA+vgBJSMS6WrHB",
+	"wpgcIhm5bj0ggzW/q8mOoUnCwk+yVFyEHzl/aPqtlZPXE17xKTUvsBT46FYNIHr88oNLFmghQ7Ji8uec",
+	"gvigBBCyJbbiILeixDSBY4duslNi367jkHkgS8vp6N969qnIadyj1hdiqA4brqAHWRNdbwwcNLPFBHCY",
+	"4/VE/rF+t1kuxUI3JxsIQDbM0XKIV44onuI070dSKTQ8wlfm2fZxBfyF5VZij04L1XUG0p6WAzODrlEG",
+	"mY5HlqqyyYrV4PDMQNZzEsNiwxEdfrerSKaUN2oP+mdoF8UainXJb3stlyZkwheYhLL5l/Dlyclx/+zw",
+	"H/2Ly7cnh2cX/Tcnb/sXl4cvX4Zmo5j106y+XWJ5huNPUmRJUDSZ+c2JStHgthSnOG4AE8LK8EiwMFOq",
+	"P+Fy0aefCVFqFYSLZlcqkEo2DnAPwS9a9EAngMbmG/It5zDZc74AuHhN/DKQkcvpTld8sQt40ube2OVa",
+	"F8fCzEel458a6SMKnsy6GHFpZTd2RHa6D0YuL6q48s/EUY8ZWyqQqK/YimoCmlLeY78FtTgKar1gI08g",
+	"qHlBborDbTn0vvkODUz4Iv+pmtdsNj+YPV3QFffFPL50/Wv4wgcgXlCxCJc5BUDeWFtB7hWxU/V4lmmA",
+	"SnWubi4ZSSqWpJznMAlKUmi61OHrUT+6ET2NP61luf9RMd9lcVGqLBnHuoCEhj2PY67ZNqg0nwIFKFOs",
+	"+CpgKxflC5XVmKuQnBXSULViUHc/D+peKsXOjBJwoEL3DupmSvnmxXz7Yo/TcIuw77nsd9OikggDVaAB",
+	"3KysCnPiD2b1VVHduHvGmp/cJSBa9QVZgqwOVACpf2GOMEryxmaOwtSRVK31EKh8xJhTEqQGYTDQyzvG",
+	"k1ham6QXyHASy75UWWzMxnqhfsVcXsBvoGS2vCpQjJO92PBYOOHv+zy6MWsSsnqhGwpvHPEUm54aXiBD",
+	"irMQIEN/OMvUaBSyOn2uiWmFAfyRthSlSMOSwzatjgetzAM256lcemvGsb7FdncFEtJUKfkuZsf1sywJ",
+	"WX2s5vhcXqiIMerTGMzmYnNBpiwtSh6W77EQ/9GH8A7lmJdiWLM0CW9hnIzlFbGRfWyQrjiUUqSp1ap5",
+	"Nfu+td5OCyOudvVqvXZra2evRaFX2hq13i4EYytXrtbb2+nCtyvvWpQxy7IFrt1ckpSnZx0NCXz71SYd",
+	"PwGjieNdtNvKyhrLVGuLG1dFjvtmLaiA+YG5GOg4E0RCWxCBdDtGISzHUUw2uTlZCNpZqgaryAtR9Jj6",
+	"08x9Nq+J1XBjfmPcs0JNnKW6SLNiGVxBrOXVcACOBkzl5sn9WV6lGZZrOyoqrAhz1PJ798kUhCtC6/CG",
+	"UyGjWF6FB/g8TQML8/BJ00jE6kh36N41BDgCC/+Ix9dYcSGrayGKFPTmRXzQoGGjFIzJuIXsw6kyTjMI",
+	"t2shptr52WGn1Q5XuyMhWuOM4hxxLkRqKRqNB3Cyc8RMJ65dORQ9ypjgHiCtpLIxyxS7icXcyyU+sImT",
+	"yG8WSKFFNfwrl+z0zc2O/RzjHYF8sdOFihxmcQZxfY1D5JDC64jd4b5pOIfUDhR8UX4jcl/UuKGvTn88",
+	"AR/0zeHl6cn5ZaHDd6tBtZSjWTbLlY+2kSsMJtGW8JjbA5CXHYvhNYB8esATj9ViCwEMY1bPIjkLlG1i",
+	"6Co2vivC/QIX+oKBxPcCabRTjw3EQkkIUsBGZ073wqT2MWgGLaLgo9oUOhRg4tmET5rsCPM7xhGIhDmv",
+	"RDlPXkReI60zNcVxGlfM0sy7mSjEEexnYYNJEQOcCprHUqUE0gu+OW7NNIbsZw6aaFxvAAueXY0t+ZER",
+	"HiOVQtYugzv6YBWFlMxuslBMRHol5HAR5mIm/y0XB+gYoUCPKN0SQfAVvgit4VoP1SwbqokIjSmEBRjm",
+	"LIT44w1YQmM3xJIOH2QmaQJyIlEKGuXVIYGMNXa91+FEcWlsV7mYqJnGyfLyFzVvwBPLysSUBBY5ZIah",
+	"OI1UjIZn4z5NFs7My2Xl6TBDE5EXyFHCwe3DTTga5VRLTfoq5+nPI9QyMnphbExIL5Bc0hbNFAuPXp2e",
+	"nx71D1+dvL3sn5wdnr6isWGsEaV1nLJfZmImAll3tdB2u/xVqzT7hlbAJWMtb5cRJ7b/2Ew5oW7C1bCR",
+	"vldSzVLNQgdJOlz4P4hF2EOhxUkCuonvdNnY3NHAzmdXaby8ZczxUikJFyM6BoIia5B/d6FPzScikNdi",
+	"AaKRkM9mWDJ4paQw2iYV04QvSsIXDZRA5uPO/LdwGQQuUT0cKWnR29yBhB82Stf8JE8FhM5jFB22ejIT",
+	"QHSm2ZwTkUoe/SVJL+2gQMDiXik1jYMagfvw3cxcGncEmuituoApxZsDKeQwXRg9h4S6jMOdkUgBi9wh",
+	"2aysFCyEmTFEkr2aUZ4Hbq9jTVAlss0RJIzJ8rH22h2RtEO5IO3iD42MhMifOaz1nFSdsyulIiKzb3hs",
+	"NoUKiO1tiHoSJhZNFp/gOEv7AZq4rLViN5wt2cAtjIvh9DJsqoP8Ae6RFpkKnojwB2DgxPkk9q/Fog94",
+	"SlGx1mClMbU87WuCfTvDdtQZ7Qp/n3cHlkFie+S3uM0Kb4/KwcDO9jb4Fvbv9sfUuhYsHCP0bb2rC5fB",
+	"NFxR0sBoX2P24Fw6UBb3PNsnIGTY+LxVsg9HPMJNfBdWUHnP4zm4B2TQmts3AA9s3xc9EWs6Nn2hI7r8",
+	"3q+S37jiSNJXTfaDTdWVjdwDQr2E0i2wduEwLnmdFWL6Lt8zv8Xd8cGrvaJSizUE5SXNl4OVUKwnrHLo",
+	"XvzmDPkPYXPNBq68sViU8lik5vdm32s9IEoLS2K8nRO0V+/cXxS4/L5wCxSFOJH4g1i8BRG66aNOq+79",
+	"4GIqr4yd/Rbt8U0f+abi1g9YLlRsONzwaRdLt314LFhF8NqHXCIWCdmWrD6aJYnHBokyfo/nynZXe9Ya",
+	"XrUdAJUFuQlW1Hwu+WF9uWLIfY0bB/YrOWnW2Gw+UQ18DKgYGsq8gkB38/BTUVrdGv+uFIVxan+8R0XS",
+	"HmFfgZMy5uBvLQKpZwOsDW6ycwhQrAp+qMH4h09D9y9JGzgOnAJwZh55yNm4IeIBBDhAyHt7GHhD6/Sy",
+	"ZP7kvzVUkQA6Tuj4MdZo8TDURfOqyUInzQvWzpRn49zWyQsSN0P9KeqHgsW31dnQxFuabzSAAWR0KIo2",
+	"XWnvGDEQyKHV2pahCFcDTb8i41A3BL+kYoVusYWXVn3D6Zhk/b9P9m/+NfnbeJjsJ+K7l9nwu/fJP7be",
+	"3vDOj7N//HqyOPv17+3zq2UDeeeRy3aRgSiv1r1dHeAuoRe+jxpYvrFSG9jwwX8ZW++PIJPm8tFk4QsL",
+	"D9i8jXu8LBj5dKpimUEpFB6C+MiCDI7iRLD625dHbHu7u006F4MVI0vQWoxxe8XkHBYBTWLw4yHYoxnP",
+	"Mj4cN9lppgMZvjs9Dqk40Z1GG2jIzdWLk7+/OwHYxCvj7aFiN5aNrR8y11weXr67wEju5cn55eHl6Y8n",
+	"oYurNjwWHr0+f3n69uzkmKAAjw7Pj05evTo5tvBnx5cXl4dvL8MX4fHlyflxCKEWbNAodOyGl/8yo8ZI",
+	"P2fhj5enZyf/en1+ErJIjKA3j8VZk4WvXh8dXp6+Pg8tAnDhIUaCIC4jRa3NK7w7Ozt8+8/QTmpFg7st",
+	"loZSLQxt2rCLWUbBU32LpkKM6gXDTy3SM2BZBZJCgI3b9Rm7XZ0F8iH6zO62/yK9dlhehLKH1qtaPKf2",
+	"EKmRSmhJwTnLFoC3JeM2ovtM2x9KYnnt9KA1S/6LFCHUjVnpWB7ItyffnZ73fjw6fHVyfnz4NpA/nry9",
+	"OH193us0W4F88/b18elxz3/x4mJqvIAjyEu+eHFUPKG0ci9enJwH8uzk8vvXx7037759dXrxfSDp+VZO",
+	"BNJIkF5FO24gm81mIE/Oj4tX0+0nP56cXwby3elxb2vUGe7xrvDbgw50JQt/b7TP/dagPexEW6I72ub/",
+	"6wrfSjn2QFpp2msHEqVmz0nGQJIMPDBD/KZiiL1Oq7PT7rTal639VqvVMnecnB9vdH1321xPYq53Drj6",
+	"eEZL0g7E+3HaZMdccvZWLMzEWGHaO+OxOS+jeCiCwGPtVovhuvzEF+aDi6nZEpDGo5mkiYN/52t8/xq8",
+	"u/TkH19h8JVaQcdqLoGjHcJmS7OcAx6bOX4MA0kORXJ7+YLblnAtdFbYlD1kc/I8fZ6uK+TQoYI4EVyL",
+	"yJXvssMkUXNBDHMspABD/+j7w/PvTvpH7y5fv3yZZ40D2emycWOljolqE1hIxTYYC+ljqXpYqNduHBC5",
+	"Gzi4QjudbG6mxvI+IFvEUJuwmlYPZDmvXpk7gQl68k6fvNO1SvmhSQyp3lLDaM7bYA640Q6r39Rsd2nt",
+	"pRBJDBWAWSZSr9AVIoWIbHB/M98Vt3eJRXaZCd/8gycHgAY7mWYLl2Jz68c1C3/7EDZrHz66fK+qnfbu",
+	"F/aIfYoPEtEH8fPpm3ArEXYcTHfx69rjt+yiYwQinseyr8WNQLWz6+X7xEjjFIHT9ZRrKMxOxRAYucYL",
+	"HQ950ofSd7hzxBMtzAVRf5SQApJKippRZOb2/gi2uhwuANE6TiDm6jpiSYZCH0SLgQ1zkZWMlWL/LE2W",
+	"0YsZFE6BufMlNCO7bl07xLTJzviCs6MxiZgHNSv/qSF7NmlWdt3JtqLqbuiede3LO5etveKjHzFK50b3",
+	"+eN1D87voez7CeykIzCTNk19Ha3e+cEIF7CdLp3ptHGqb+XGx8mlKUU9DWQxoZ2YKQcTA8krFyGwlgjl",
+	"qpFDnhQL4NYYc/Epw/UR7swRla0+Zlg3j6pu5rlM1I3YxG8x+8SmSI2MzhtSjelSXd+cf2/FIfaI5EwT",
+	"gGJMkVmw283WFIkYC55kY2iZwJ+EZ6q0QMVT5AGHFHF52xJ1GXxza9HuYaYm8bDn6Nasa0Yotrb0TCVI",
+	"Vuf8tUxdCTM0D/CSynwoVK1lHleqOXeYT8jUQ1XlSKxm3K2VMnIqUCyQ36b502x3TSDXOYnQKHqrI9iA",
+	"kebN/ViGF0Mlrjned9VQVzPA2S345O89+XuP7u8ZiVXy6Og0b0pscC96PruTS67dXVVrX3dq1Wh6IwCs",
+	"9Hoy3T7KdPvyCqqcWlouqvKoNBG4ao3cv5dtOFE3T3bho9iFZ+pGFK3CZdvrPlbi7bl9fiVkxLH5h56k",
+	"BU+H4yZ7CZCZgHo4iC0b4OH5cZOFv4TGcssAMAfbTUjpeHmXFp+Yv8bGZFKU0w9kfci18GOpBRyPGwI+",
+	"ZhWALRFfMD0WIutRhwQWTvcYpuf0TVho5jH7UBSRL23RO76CFokYZqwuFYBd6Z7rVIJsvsX7s1iWiF4f",
+	"SEgqHF38yLD2D5mO9dT8BSPz0CBUc7CL8qJDNHwDWUhQWKh6R7PIjM8O/zCOu5s3zzVgrZJLVtBQeha5",
+	"EwsoaBUOsIElkBjearIjkSQaYWdKL8DmapZESAYHLztS6WSW8EL7YyDDZ6GxQ8w8YOvdEuFmjnW/tbOD",
+	"DI18SgkIIOlfgw35rd2fm+DVuwYw6gBF30OTsNEeAC5xXwvzKGOp1q0/4xWQpgAZ9/00AbwFCtRV4SRS",
+	"kKXSDvp3jR5c8woIcT97Ftdwo/LxC/yBD2ApneKNe9DVQH/kTQ08TTn2OWcLsMPMGtXWYMa7acJ+vLxn",
+	"XQOcTerSPrHuGZ+vwAloVi6QdccY6Fkc1EItio0zNeBRkr19ecS2trb2CVAhu5MQ8U4CRCXF61FVG02J",
+	"zdQrjbxZQRE45ZkRtrVe7f/6d8vf//m37gcf/9HJ//F/VsvQq6jclt/SlgszNRppkR2wUcoBiEtjXx6i",
+	"I2B/3crYfDOHpQFero7i53sRBdy56C41uMmqmyVH7nQjgTffAxYdyjhk7+lp0PpcwdJah9ofEBVmeMqI",
+	"GbpbN3JvXfIJkLJmKryDUvJOCsmnffUx+wo1WoFW4yuk03Bvw7MytcbXRanxMhXCz4AyCOw0pMKqMMDy",
+	"7ksA7yraY9B4bQyyde/8y5o3TSjnU3TvW60NwiGv00ikvQLZM6vnYsojdsycJ8gWdkZ88QwAsc0JbXgs",
+	"9PMEYMjqUswLN8ENDsEtdV3WgaznuHnQFtzLm5Zdm6sVUKmaZTGQEUmhLaF1EZjzgMxRtBG+sVFTr9h3",
+	"rdFgN5ZpY73k0iotw1hvYjiYeyom+MuAz3495b/MIFqpVWp5m0sA2s80W8HYRpgqPhEsiWnLmqlBAHYA",
+	"z8Dn4ak1l0RxhG6n1jPB6tY1Mt890x7jxuqnUkeE+acnGPs3SSo0jAWn3xw3+5PCZCNmCtAwbNbHSOC+",
+	"99xM7i7rUpVPO1C6A7OW1fme9VLQSVlJ0XrOQ3EOCjXNFOp+c3vPa+33Wi2vImXpBZhf9tih5EHNe1bM",
+	"Lnvr6gG9cimgVygAzL0ALwfju2dl3wpS8hNE8ieASH7lZADqt0HuJi7FPHTt5w/emgxXDhtiJJBDDzJi",
+	"mfq3ssU0HgJ4bzRLEeILtaP5sBnIC9dXD57xcph+moDXzRTV9bBYxoCRSIrBqB2L6xIugx3H9P4sBKKK",
+	"8ICFmqB3jWhCADAHfgJgEOZNii2Oa/CIeKLtK4K/H8gxJ9AgIxAzBViracQ4m/Pk2o+lG5HKSeFiogQM",
+	"pOMEZEJmaWxU4mCWEUAGocMM+ZQP42wB3J04xdSVSYnC9dmtO0B2jPCHycjzU0RoUayJ71kYQPwszpqM",
+	"UDqKcBe26ZNrtoIh4zKpCH1MCMXXYqEDqYdqigAmCLWRQAlVEXiwyQ6jSSwtkq2YOlBmh9iQisgfJfyK",
+	"kESqtxQoBKF7zAHG2I4NBFVBlbWKKuOxmUwAXdgCFhDwRw5BY4zENI5EyOohj25iLaL8Af0hTwVhgHjG",
+	"PzSbMmz0LI4y3eDeX6QA5yLEdT5S85PChREZl4s5XxxgFK4QKwYgkAlPzd5wNpjLFOdPIyxCGQUyxwWx",
+	"L1FILZfgHylRa5RVk72DhwcSz3Ru/KeCWUyaVSiaBkvia8AkA/PvTgyQJ/CPLxD846NyiyOVJGr+bno/",
+	"AImX9q4Prh7uPrc/FH7i00BobJqMvH8W8pb0owXNKDdGbM4l7n0uwIxKaAz94rc42ggLQ7/YsDL10eAx",
+	"Po+l+eDM7aeAxPgqACxyKql74FJ8nVnVj/YJvkU7noyPekmnN6odg6UkKBzQWzOho1mS5Kcbyc+smU50",
+	"clDUY+RNSHBqLAZk9FGMaIexZsQBdIAsHDFkxsPTkX/Gs+E4NJodS3Er0p63dL+u2hlVc5lfYiWt0byf",
+	"sfP/UTVCqdf/gVrhSxeaX3gTnjt/34lbUVjIETdbfPVsHRGUOUFsFg6Us9hzgIFyvcAB8pnqQAIur5pl",
+	"YL/PqJc/agImfZwKXTxjzjh2pYSBQzWk01sPu509QnmbxFqjQu+2O/SZzngiDlgqfEyNGz8kFVm6AIcV",
+	"PTL3M1LM6blmPMa5BhjW5SGMY52pFKIJIZXjh5tIgXdw7WMIgpVw7fPnNH8w3ilkm4bi+XPqKse5cjiK",
+	"Cc8AUnQFURONH8AMwBdrINBwkcYHMR7JmwWewj32BmhfIiiTsisZhRRf57gIDIr8YG1K1wfyJdDDhk1W",
+	"PxbDhJuXcLEYYN7WCise8t/3sLpjLALppogNAHQCiiui2dBCFZv90Wzc4t/Qdltj8QW1raBWe/Q+twz/",
+	"kR/MwyhiHE4TQctCATMcIjkzXnHNy8sk6f7at+CCnr09xbXttDrbTTO5Iwg0jMwRVUqCttXNvJWoAgx+",
+	"f/8+xZS0F3FD/7GFlI+uqehEP2msZY21gdVYPNcvHenzV1g7uHe/d7Ui71FUNJ6qtTzNmxvJd7a9r20U",
+	"+X//7/+Hha7xC+vCuFxgpZulUMlLkBzfRrEfnlW0w8sFK/Snu7jUmub0qljs7d3oH29dP1Si51O92p38",
+	"xiELQBtdpqj3yujHJGGpgEBrLNnfuJzx1LiGX1i78h0CDCcxr5S2QunPI/xa+5uc6YqC8f8+D5864e5w",
+	"Mqrl1VgMr/1Y3iKxVoQUkiX0Y1mAenZQn2ka3wjtoXUUHn1/cvTD6Xn/9ZuT84siWUMV5gZliYzvT91x",
+	"1TXAC1ZHqGgUZLkA60uV9Rci63MEASF3JlRTIXWfZ6FHpS2FG/rYxL98CzZ4mXsa9xai58plpSDshFLV",
+	"y0UqcqtYNv0KAWtm+FR+wvjFk3TZQLq8TJXMjoW+PlJylMTD7A8NI8CmKJ21WN7noCujODNx20EvHGw8",
+	"6XSPMUecJ4tndfWAsjod6Jzv5B4n8484ZfR2T8fs6ZgVjhntihV0yHudNdCYm3gBdM4cH9XjnII7LXj8",
+	"waed/ycyXx9h58OmYJzR7nyAOUn0VBvvfEtnFXo2cIkuXEnPDblkA8EylUR/iL97jIP8wx3ewuRWeLww",
+	"E0wLwRZqlrJpGpt1xdIiRFqKuaQ2PAhXpjwhtuz7OL80Gffv6H6SCE8O7aaiiDbZR4kigVztt/bvTs3j",
+	"faDLshmmIjmcx4q9Cyv5ptsaM9cxxX+u1DNUh2A35L9/q/FhptI+DB2gHhCWDj+lLIuFPPNqt8HD0cT0",
+	"7wMTZzyHvkXewl+G27dFN9oadgZ+m7f2/e5oT/juaRZyopYjyeGdmXKPKrSS0jtY/qIP3uor17Z5d7A1",
+	"7ER+W7RGfpfvD/y94W7k74jtUZdvDTrDdlRbmhS4vWpK9nqtTq/bfpQpKbwHPGNnhDPjdwZt7ndb+3u+",
+	"eahvO6XMzNw6L3ljbT4z7qMPP983awNbmbodbis0eKaRPv+LL+z/aioHLDwByaZ7CD+pfD1W83tE9aTq",
+	"mzsqQnq2X2ioJuLPGAc44+n1uboYq/mTP/QUCSjgiPD0GuoD8Chtfvg2AZE7eyBwnAcYY4DRUYAZeyAK",
+	"G3Admw/gQGG7tO37K+OxYS+NhfgYmFUlFLZAVjbTeEAkbMHGbOOzSgvgGwOi25ViHsgyufit2Hh1auWw",
+	"DS8EwD2PtfAYtPCMsLn+Tny7hgc85liiRP4nTt1tTTevi3Df2FpChf6bepiboL79cW7mV4IQ9iRRH1w1",
+	"/t+Kz/Xnht/6eIWnbkShs+5O2KxbFOCNSLMNM01G7znjcykcDj2XMxkps0KxBop5TkWII2MssEjoa4/I",
+	"HjZNHmMNTZwFsso+3SQhfAloBRCoRBYKKgQlMV9dxcoKRaychThJwugvcJseFrv0zK9XG7qVWsb85h+u",
+	"YfL9sRrHPMKtYWcPATwPJWfQ0t68n3YxP/OkWb58W/3rlZnvUDjZMho0nu92GCxukj8SItIvfoNW7A93",
+	"kwmSIf1M28Cox3JsBkZi1SeD06XvXQcvSM0J22oR0tyVqii6cc3iZtMpyepA2Xt4/OPh+dFJ2PAA2i8s",
+	"8XyFPXAjQI6twvmtEv7FEltrl5CxAM2P1ZH5z7YRZbrI/dfIOQgDWWQgNDa/DRYj+gxA7N1O9ufhMPIW",
+	"CsIhyLsr8jZziwzMzhXgAQFsHpSJBpLqRKmHH7QUFuvD1Ym6iiU6Z4hETHWAw1RABxQHxASzAuHpyD9X",
+	"Uqx0YwAKEfUUZIpdiYyFW60uRWvIXQvy1o4cGMBjqQCfJjKjS8UN8D+7cQAKskewMaDM8mFCKNz5bvOx",
+	"AvyAgRCSRQIwDqDrtLr56g3dZ6m7XgqIR94JYW0ORJEyMYcbsCNxlbaFIxSuQa3O7gHR/Ev3x8Hu5Lzz",
+	"/of96astfbk3/2f718Pt4cnO6PvWf952Z6e76k0n+m7/+qzcVt3u7G0Kao0rSAdtqKYIZE6g4GOum7e0",
+	"TOQbYx2Wzh9H2WfJ+uyqwzJ+Jpa+TWLua1n6PgMP3wr3353MfD47bL5qMp8V0HYelWLPrM5HdVlsoU1R",
+	"fvK5ythERfEoFhHTsRyKYiuUFgi893k7O75Opr7DoqYv+DF6lRARxaq1NOz5K5oahZ0FCHl35EQBu2ZV",
+	"VWoPIcUEBP6MVGqyNxD5s9HB+VgFEjp3ifpd8BTQTgB8X2TUxEg/YHQ0y5RqstA8LMQgXFgYEEIKkx9A",
+	"zoaIWMLl1YxfGTsBfDoRekwkWgSSQI79V3RFeADlEOjeIZ2XNgbEibxKYj02upPqj1EqBPKK3wgmFSvc",
+	"cbB0PxurBGl/JwyxjirTwEXW0kuY9Dt0XyjIFxY67JHOpxdVo8IcsfIU1XlxsN7KOzF4JSXFgXttFy3F",
+	"XAtGeqGg2iEH3YLmCNyQVeoTXnEjLThI1VzD1ravqA+oZd9YM3ZZbXwGeCvWKsalNV87OP/sH57QB798",
+	"02rue0LCP/Zqjww9t5J1j2+ENTmWkCgBVOYm1nHmWjaBXlXP0ithVhJQZSPE1krFDTCYj7C2J57wK+qT",
+	"i2a48fqTWM6gQ7G7TXnkDcm+aB7XKaPceNL9IgO59aBXXnNlQJ0WDcj+sA+j6ppR7ZlRbQ+7gy3eGbVF",
+	"K8oHdOmIbBjiyviz6frBAB71PXLby+dzXX77cJ04fHCS+yuClcu1029moVGgH86Mqfnvnz/8vAo8t26y",
+	"ChrqaPXL9UB0h1GkGWfXMXqnxQc32U9ikEOGYl2b404KZFi5UUJKW+dpNwwdYlUPXQnC3fG6whhBFTlP",
+	"u1BuCNkdJZPFerir5a1W+6g2ZjF/k5MTuvDZ5xQuHycwPjz4iH5K2CbUAndkLlYW8uHvciuK058TFvPr",
+	"7a6DdWF8Va7dJdbWWuC3A+qgWY0iDSUqahx2KHP7GUSdDeC4RDveCaa0Of6DBFhozJoLmZkDYDwzkHV1",
+	"sNR5yUpvrInlVEiwJ1v2K7BlK0e8soufaYBTXBNBA7T1TcJnm5Y+3grk/hjQz1+CLK+c6M8s2T9T6OML",
+	"N0wRfeneovtORCYuFzaOizhLFm+JrYNbOsRKJ2tUWcRa5rCDqXwZMR7mPI30XQYm4lbcVzx/LVLg4VA/",
+	"RyW7s5RmvsV7fLgI+JSoPF+KOLMgPX+0WPtiy72/4iQ2wt883MLFpKcP5Fq3BZcpOQpbIKfmWYHy1izi",
+	"GQcOLTL0Alk3RiVQk1xMuTS2X92Ylw2PXH8sB4Los2KpkECZYr4SfDgOpP1JzCeDpA6RTvlvF6/PjSM7",
+	"XirYscNpeOaeQIbmnUOwSiEugGSPNswQhXAZlsZq/HeIkGo6tE9I+EAkZPmORTKlxGuox2reN/ZiSC/j",
+	"Rsv1NXDeJgvUCoHkxONL1H2FIq16SIx14CHE2aJPaWnMEkOBKnyfiiEiki10PORJ316P0PGAZE41ToQ8",
+	"B3UFOoeRd1EXwMLWWYGEJBIjyKEXMNyd7W+e/lc0iL+hzDW+C1X0wic4rVLE5p0CCa6EJF+igZF+lqNy",
+	"u8NU9DAqMgF0I+2mNW7OKUzPS7OJ7+HgPAXLPyJYjo5dBTheq1Xz7BT2apDDd1IDFsTRpPWVnS5pHuLV",
+	"4HAj1Q7u9qg/SjhwYJhDBzacUlowniRE6zidJgsoDw1q50WCxKBmphKOba1XO1ZsoWZsbLzQ3PzTgkk1",
+	"/ytsqHx49p7z2WQghdaMp1A0b7bulZBxxrFcZMCH12zKtcblIEOlpnkUJaIv6W7oaLOPPGR4gNnIvACU",
+	"nPxnBjvP3k0HPEv5bMJL95bernAHTJ21uoo2Hq34ZJZkcR9h9uGBS5M85bHsa3EjwCx3E93CbcnM1x5r",
+	"t7CkT5mTa2ZyyCWFG0Vxnr9Xc6YzKPyLNXUz81j+Fasuar02UivVeq3inK8fvIZdVDFqPeV60h+BOJPD",
+	"wriXBqNGmZAsKiw/3KnXLfpbnoqktCD4QXEljnlcuiSCv29ZAh3Lq0TcsgbLYj9/nZdGDeKh67GJuhER",
+	"G6uZFp7lNmHpTEoK+toB/mROxpxjqZJ9Nq1BP7GlL63W+kUgjlCn3eDs/zLjibavtnJUqxWTMXJoFjLx",
+	"PoNZIm4O4LqAyYcU05DPIt43I5DcDFXgwerVLtREuBC35QUhYAHOdHyVlzsNEjEpAtSm0KmD6esB13l7",
+	"CoTUQYAgtWumzNOoCI9lKuKLJqO+/EiBeJ7zOLPtKYW8fg+A6pZoPIzyjYcISJgX6knj6+qscF0kpjzF",
+	"1jup5tDfNsuGCgS+u6rm1ewScLnoq5Ex6QYJjyKR9gdqLpI+OqpGJywJn59vkamgtWDqp0pDwLEPxIuz",
+	"VJTm/1uUc7EkBEO+JL2YHgOb7gAgDCTTClM8eNyI9AQWr2AlIgeKq9WjKCEg/FkEx4WaNdkprDvUIBjh",
+	"I7zbprs8gfgTlbNXlrK3T9LPXo3AzYG+cZ8bP3g36oLtv5mfVrBO1nhoVkFKHqdiqdTmiA/Hwj9SMktV",
+	"clfNDVxsr31w7c3HxZPu19eCd0RmxaBSHtNWI8RDNXNlJCJNk91AY65Zm1FpPQZvgOLYOEiUwMcWALPY",
+	"YIEIOAv0O0LOJgVrw5l7+Z637WwCyoKFBrllu7S7nY5Xy+IM7Jsf3ZiZGzMJvHGWTXXvhU0iLBWw2fnQ",
+	"L/LX9kcOBvajG2pK5iXa5Kxkkjc/QfVThacIW3oj4vaCK/qCjpx+8Rv968Mm3qm51UiXGNUf+EARmxmP",
+	"koX0IPId8z/B67DY3oUxkIsHF6PKauK3ffNtv3A/487BavSIj92a/M90wWeG5yETFmi/Jju0zAmBRG4x",
+	"6tuEJDW7FtPMQ0DvWJuFnFtgbwfaCPpQEFa7+xp5pDSPI6v+kB3q9phkyZH6kYTeXVRPOOn0FmtikDfu",
+	"WZsEIktCdoV6mPujn39rV5INP9Cpua8QtzOzrkKztAmfQmyP1NN9aHytzG40a8kVDv5GMsa2LWxUSeku",
+	"ZvUsL2nCAgwRNdaXVVoGw/lYsfuXVQZybZ5107LKQCLM6kPLKgNZzNs+SlnlKzfzTyno/+5ySh5FqXFO",
+	"erV2p9ViP8WJHsepYN8mN5HHLmZxJli31fLYK6WZJcZlR4dsv9Vq71qsnQ3Zx2lyCpS45lWJ19fM2moj",
+	"QG21NDIf8o9xJBQ4IQhol8Ty2qyPNtp4sEACFzvGvQhHCV32fnfU2fX3Bu0dv5BRa1WVTW4wxM3rJe3B",
+	"u6NO0gm7p/LIteWRSUGGWV2Ty7W7iiHtBmRY8JhrFPvYJgvtsocOUYMz9HJOD88PQcvYmHtJeuV23ZpS",
+	"Rsfu9zHpWTpAxbTsRx/mBx3QD/fe/Z+yBDEpMCfemut1i3D/8T+VHX6FZYdJfuiqxMWyTXrf2sJcZJfq",
+	"C+3HyzWGDu/HGE+PWGNYEC1Pht3XWltY6Of+U5UU/lGyuTinT9WDf1j14B0SeCP2RrP3PUaGjsesbcJy",
+	"QTxK+NVKEWEgl6oILykMBzcPuaRYH9aIzMdxglLNie8x14GUtsTQCEbzB6FuaQd0Zh/Zj2V/pkXRMOwF",
+	"Mr/ejGbOk8QfJmp4DSPRLIayDctfL6Jyy+pcpCKQXEo1k0NEdokxIImMe/Amc8j+TNQNDH/SZJcK/+JW",
+	"QGfKPARLXcwtHtVL0lPcCwOUAY3XPCsVm1VRbqqAvnA592iobwWbfGudTd5eb5M/wLr+lFWUf6QEt5WT",
+	"f5Ak/zKR6AoZuyXZs5yvWwKJsYIPIGmt7BsC3OyYa5JzKs1lHBDL26xbaz/Pujnkonsn2+w4/Fj6ZsSP",
+	"kmpbFsG9FUFe8XIgR+OsMDWxZqP4vXXo/ntrWTdzmyhbe3skH8JxlHgT7zNmb4J4HcIKKqxcMH9myibW",
+	"NOMD0OEUuScUJs8oLAcrT5S9IW7RbzB5G3osGystqEByNg0k1k2ExyevTn88efvP/nenP570372B1CHe",
+	"xHiWick008AmnIoR+AojKB9RUcMLpODDcQ6rBKBCkO5ushPIN+IY2BReDoclxfusP5ylWqVhIOuhnCVJ",
+	"yIihA55grm6wsZpD6nHC5SKfIHMoVeIaGQIJOpidY5ZSyYzHUtvLYXI9dBNhl1NkK+IZX5cQOLPrd4fW",
+	"fm3Mo3xYkkpWAWfPsdKFNPmNdY4diZFNTzsN7gLvqvCZ3pi31vGvwmNts286rdZanzKexFnpl2nUtd52",
+	"C4qy4slsUut1Wlgdh3+1nWiLZSauRFo1itdT/stMMFxkRF3ibJqKm1jRZnimyxuBQgUYU6T77nKK8bJ1",
+	"0EXb7c6nTR7Q0aj12t0lzP6tUWe4x7vCbw86kd8dbgt/b7TP/dagPexEW6I72uY1r2Z0jYTKOBudp36d",
+	"/go7wE5ve6/X2voXlIfIWI9XLtoxF3VbvXbnXxTmb7e6Ha9mDlSfxrruFmAdgAvh7NZ6NYhdzKY9pifZ",
+	"tMeimCcsG05Zu9U0/9vube/t9sxxk2KYuX8YpUJCIi9b6VNaZF/s7Ozu+7vdzrbfbUXC3+92B75o7Y6G",
+	"7dF+iwuIupotURwtchFY5XT7zDi6grziRUymibEAy3wF9Du0f+A3PtzzBK7NWsDuNhLUioY/axj0j1TJ",
+	"kPywtSaTXGBbtexk+IpWtnCyWbq4BUqdXwOUOilBq0yimcD+BCbV3NFLGVfR6FR/NmVTkcYqarLTLJDX",
+	"Qkw1dm3kJwG6PeLhmCoFeZywIU/TWAAOU0jj9gGsUBv3FCqz4xtgaOYZu1IZMADzNIlFatUzeO1RqqaU",
+	"gZ8KnjWZUVCBLL+Dq1A1MxCLyHrra5I2lYCvWbqgcW7i2NIPG3kfrwXV29SvRZHmvNZYZjvd2h3K6aNF",
+	"/hch6HOWmz+FWM9Hu3vZ2u+1LBvQOkG/dFUFX0+lpL+nUF/nbtMre+bcW0jQ/26X+1Fw1a1cNX6o8b1J",
+	"VNUBrtu40cZs/iNru0DW5XpgSeHcqm+sv7Y+bUYPQ3DvFQ8Oisgjn8/5wl4CkVIbxW0GMvwFEjWcgXuq",
+	"RmwQp9mY1cP2/l7Lb3X9Vif0mHjPh1nDM/b32DjzcjYZiBQg6qVRDyBLWT2sdzvdBtve3vZb7c5W6BnT",
+	"Gxun8C/4b8+NZQ6+JDwykLbSynwUxVdxpqEIjc3hUlBcUDYAziKfTgVPbbkYvG4gMZYNzh/UEqiUtGM9",
+	"5NJ43lPxqxkFl/x/xfuwYd3L4ZinfAjg6zqQxtvrsV9mKhPaY+H/39zRx9ydFjwdjhnqMpVqNuEZquGJ",
+	"FskNYqEsAlkgY1vjH76xK3uH8js37zHHtcWpx6nx6M2g2qK0dOv8nF/WpNbczJTBY8FfuzO59uQofi5H",
+	"sVrXty7bu73WFvlrZh/01agP+6DWq+VHuOaR0QDr/b/0C82hwlaBVGd9m4+FBiUkjWvvb4FdsjvsDPzd",
+	"aEv4+6N2y+8Mt6Ku2B7t8N2BtQ3o7ld2I4Hg6ccyU9bqWO2l7GzVvBoFoW99L9ei0v44r4sO3VuQPnf7",
+	"Xlb6Pvlej+97vYylU4VFn8vJxRUdeHv9yGWhbQC1CwhsbFew/eFUVm2vqxuNonTGtluthhfIou70rGpB",
+	"UX4TiznmOAk1OAaE9BHgpIxjbSu3DwhpNgb6lvB0ZBHTM0XpliY7rFDLTI/VXAcyLByc0GZFbXx2hehz",
+	"DcK5Y8y8063KAeYfJV24mbz4NGURD5AAx5jNWWNX5k0orsLdrsNnR4t+6pZY6ZbAxbHtsIXVqRYmG9VC",
+	"4Fl8pi2PQsmusvZXblRyyYwruggkxWASwVPN4qxxJ+aSZd4A1jwsX7NcDdlYLKA2gU14hKihTfaW8IGK",
+	"IsW1AtthB3I4S1MzLSSk6mG3s0f4FZNYa+DlCLtti2mhM55ArCaQFSKpnMu0BRlwYb/gW+VMcgXKn/Xl",
+	"DF+7dFoxPp8/f2tplmLJpsaRiIfi+fNeEWTesZMmPBPGVXE9eSX1FkKGDBVFo8l+irOx2TzAWNrZCw9w",
+	"xXAJcYrXkTKs8jHkMxHU2kHtses0yLz7rXRMgfOx4DDmuAK/VdiD+/v3qc4oifLHLtF4wBDuqrKghX5S",
+	"HvcgczozwqZM5LSBzfrGCDAZAdrPS9dz/NWVHHQ7e/d7VyuHHqfMW6WpGGbGkXZiOAfw2NBcfxEhYb5v",
+	"Q6xrkyXErK/B7sZKmiTxyH7PUbFLlnys7dgCWdd84cGNU5FqKMpxaFAQOhrFSSIIj4FIKhoexpIguJUs",
+	"kD/K0fqUqQPpRUIsCOxBRsax2Y5SISKPWgtRXcZUfZiz6zl1HSKnXKED21ozVyIjoqOZnvHEhTahWgPH",
+	"SuOI7Nt5RTPAPLYZSGdcYHiuxN3non88gVpFR7AEgNvwyEDmgOIqNWbAUMDcDRZMq4kARq1ECzYRXEJl",
+	"p3FMELnEDsa1jOt8xHUJBZXLNN5jDk6O5ciy6GbNQG5IUUtbh7biGxfM/4q9n4cqYZrragbDnwQbQjWr",
+	"sepS2E0LNTOeaQFfXrveW33ApogR40BJXMUrnMN7cR7SIt2f9PAxFTXtDRrLWo29snU9ppJI6MxBdECI",
+	"4Kn5/WuvyaONQFpmSQIR7pJzVzZVeeAg3UWwXhGXyrWZQ02nP8M8GjTh6TWoiFiDskO3jdXjjOWVAqSm",
+	"PQwqsVJMyaOgUiCRThYzGEKDqW43fsM4nGW2WD6L4owl6iqQ9ZAG1scHGx/QGGpAXSwzKPsUycjDP3gp",
+	"2kV3eoGExIWLsSSp4NHCvk5OMLvkbZYVTYkk0d0rM7UxuznYl3+KeNmDy+vtbnX6AmP2+eD2o/bQ3xWd",
+	"kb/HtwZ+d7gd7Yjd0R7fHzzAXYMZ/2O1wO3uWsV2KjB+mlNSQIN5cuQe7sj917GYmylgnEUz3L/5VkM5",
+	"iS1Etysax6K3Ab6Lu3gTgrwCkEsgN0Ny8fL68NGoH0fh2lS3G/WnwtywVVRAHubvD/a43x3tCn8v2hn6",
+	"24OcWCwX0sdpkx1zydlbscCiP2q+uCgSEt0HicK+5h1IFG5ZPjcSxWdGk5gWVr2KBfIOai1aAHBALXO8",
+	"R8/2GAJ78iRZAEQJoFqam8xWDCQfDtVMZqye702sHIGiEC6ZeB/rjAiZPbYCOGE9z9vps+zLfBTmhN1n",
+	"RQV8zx364d479FOiRdhlv7OfzU3f/cf/hBbxFaJFTPPjcgspbJlL+x5oEblYLaFFOJbwz4QWURAKdzsT",
+	"OZXunwqU4I8SAcU5/XOCEnw2YIE7Dus9gAVAad0FJsB4KgJZSI8fWxp/o6THcUSPdKc5r8nAzlObXrXH",
+	"+iBX8S6YpzO+2Kzj/k9yiB9qk6SCLI2CTeJsDyFjlZZZOx9ignzKlvo/Uv64ZO8fI4eeYsSfrm/7IQbM",
+	"C5tq9IEPH+RlIjKxpn4xlyXDIo8+e/f2FdOZmmo2VylEjInoF6pyulheAtFQI9oatm5QijmjzvsJj8SB",
+	"e6pmejYwvz5Az4mix7YfHAroh2q6YIMZJCXNwyYqFRa/ucneaQA2gGQeh/EBnksi+DVmDUviWipG0eY5",
+	"lxnKcvNiTXYaiclUZUA1EHZa3TCQPNGqkCW0z8D2DrrtruayG3XtpPgRvfRLAY1HfxqzrLu6ifDFowM3",
+	"wbAyllUi3yrQgfQnxPv44zp8zLwXZETVCb5vHIRWjTMthqnIYClLJ8KdYWD4wDxNnDI1l+7HA1n/Tqmr",
+	"RDB7Cjz2epYlSl177HA6LXzR6NH9JYwkc6hjewmBPEFYMNaQXSK8ApBFUEqQqdQRg5nBj7keHwRyyJME",
+	"5BY0vk6oM5YEVF4IoZJbhF0g67MqscNQ6jSaAEJxcnkSshQWBFHKqYaOI8ulkgJfA06GETVRbDEloKaD",
+	"ZreH71Sa8FgHMrKWqYgQW6pwtqiaIuMLzSLBIxaPVh+Q345zUTeTkc+FuUE2NiNw/7NLuPb9osOwMWu9",
+	"2i/dHwe7k/PO+x/2p6+29OXe/J/tXw+3hyc7o+9b/3nbnZ3uqjed6Lv967OaV5ulSQFgh7yFZYCdm3ZZ",
+	"k+sX9/iRZjzUmzeRlhZzHQi/EJFZPBDuEZ5Ij84j8P8/CfbHEexn5mwiaA0UezUeJuPJNnTgSGvjWodJ",
+	"UoRQIp/ZrLGNaLlSFCxBqUx0V2ZhLtyP3yEhvtaWPldFAXyPCaQioLgtzTAB1mSH9nlwHVwSxVgPFWs9",
+	"E6xugfzMd8/MCiSZSKEAKIXLuH0CzxhPkoZrGmSST4yuCm2D4ZeJNlNKmw35lA8hLtT2akWK1b4ZArbm",
+	"Y95sf+Dv8d2R3xU7kb8/3B74eU5t3wj3KyHNhhNRPxunanY1xma+Xb+15W+1bUMhYtpv7fmd3faO3+Wt",
+	"bX9/1BW+g7Qf7QmiV4Rh3AcK3x7L/n2SgTpRWX8Sy1lmpra77SFLU9/sN9eO2PFb7Zr9BmojSm82j2Wk",
+	"5kT+KCPACu8BTSSQ2BkFuY9/z4W4jriRKxMlzT8+/Pxx/Yz2TN/dylgAnXvqZfwkODK6IF+tDshl7no7",
+	"H005Yw2b7WHM5hseJ3wQJ3G2YBaQAlIdUN1M29xzOHKBNGJulf2a/YQbcy00KsRLK0AMD7DS2EH0Z8bA",
+	"1hn8fFg8MSF49R4OgI6B2WxQ5ot7nfKuKmPqRqQJn6LxvfFbUMf/eyvNB668oV4Su/AuEFUugdBge3+J",
+	"Sg1QqfkEUOnAWPKYaF41AxnSG/y7/XMTTm7YZLA44IJI+7sOwhWdGOMzEIRtZrwL8zyMRivz+iQNWXh2",
+	"+I/+4fGPh+dHJyHjY+MdAFPXaJZmY6ANDKQrPeJYGtjIHSMiPLY1fszJWypu52kvkFhUOFYzIIHmEfLW",
+	"sMj4I3AZcBYO1URgyUkKleo6hkASDB1JtgQCBTmUByM/8PdjqTMuh0IbZ2tF5odM84UO5FjNzYgs8uWV",
+	"ypqFunp3UDBCZp8SMp3FSYLTGkiK6wMjpa1gx/EOFmzMZbRxjR8eMHsUax+HRWvEtj6U0eV4lmrz73LH",
+	"08tZkuB8K8nO8GoYobveY8diKGBaM8XOeApdWi7O/ogq+avXortLWnRvnRb13C07va2lW7bKt2S0Dkb1",
+	"fri3nv2UhRP2WNyZtXA7+f7jfyqc+AoLJ3QuuarsimXf0hVOrMs0HMPnqBqsedFkFyBvS5pFZ3zhVXVY",
+	"H9hEQWh/FUqsBsKoFuOVzZIk3Fg+43gK8vnO+JX91a8wQo8vGz0FaB4pQIPzefcp8dbEWzaJnnwnsj/j",
+	"7mx9JQqqOKdP5+aRzg2W+dx5aDYo87Eq5A7IC49Z/yoMJEVT8QHzsUowXrfON2TLrmEgwTckgIqBzUtH",
+	"rG6pNyiMZ1+wYRUcNRoFMldzZpg5zgUlT6WY5743nAzMsll/qvQABECvcIfq5Kt44MSA+9JoskM3LKNH",
+	"eQbNtxTphUdBq6VrIy66ehXOZCDRm3TerFbQ3OnKpyxmyfuM+tsATNba4WEgByk2CztPdsCH1y5vNuex",
+	"eczG6hzrJf4kAvOhjiJOdtk3PIHPzCb620xiUD9Ss0Fi9jE5fZWOYKfCadrxt1q1Bzgwn7Ls6o/UD7bs",
+	"6klP/OnKrh7i/rig0vo2XBt2zcoCKA87FYEi/j/2vr25bWPZ86tMcbfK5C5AkRT1oupUXfmV6MaKfS0l",
+	"PjkXWWIIDCVE4AwvBhTDk9J335rungFAghQpy47j+C+bEB7z6Ol3/xpdOuE4UxNIIA+BbzahV7aGoBxV",
+	"ydZ4Uz0Wpcl0iolW1a8FMiwcJeFewZNb1cQoHBSIClsoCx5RD64FEntUkYO1kH2pyh3inZOpiiDA8Rlw",
+	"lLBE2kpajVJb3+KIUe7OZI51wCFdD6lJlgboEYAHCKSDoYDwG7rqIlpkMyKUIeQmfqZhqVJyRkP6762Y",
+	"5oxHmdLarHeaXN/kvuZ3RmRR3hlrcgbBFHoNjl8b2QeX0Z2dMiXZSOU3TCex0K1TM9QUkIExCcUi+9Es",
+	"9dSwfH+ssjnP4kCiAxXBhCc8LqWnICa6WZhZPptIdLVKai+CKS3mQ4HM50lEeSa4EhO+YHrKJbOQg/uH",
+	"h0hV6MduVcoWisZmsGEImwFIuau6kcpqvOZzXk1V8ZwW4TbDAnpBS0oawpXzNBf6jV52fOuNTu3Rgsq/",
+	"A9mEbuyrft+wdYoBWMCVSPC4lTy82kMwsVjhaK0uVKNhba2VfEePWtYB2uDfVDmJyQFdSfCu89VahQOu",
+	"7Hd3UTjsej95pXe5Sxd6LhuDg57XoMPcGHQeMUZzeupUC7oDkeuh8da3DmmVDmlR0anMtUYryziEQUIG",
+	"csosO2IJQFzY44zy7emboUWlcvMnQZp/xKz+9GZnj95aUEYwgOQa4VTa31mYlBuuWbcaYzVcEppFEHQ1",
+	"vhGY+zBXapgqAGiCew3FqIZHuUSD/cND1xyCiKmQoJHRcVZEKLTicbTT6xW087ObAyua+exGRMUy+GMH",
+	"JffR1HROq2V0XO2BPslGYqwyQVqmxzjNG6ZspwrqAA/ktnqAdS8UCfhWwWhSDFyzsBTzCz3s3kxxQ/Oz",
+	"LggZQvnj0/ihyqfF5nltqfOnKvehacB6Nf8HCJhD4gSAtQGmDyqDNg3sLtFJrjK4EH7/9s3L4dXVm9A1",
+	"Xwtkt8MouHnKQKWx0J0UD/GnKk2iRdgalPrcmnGxNLkz24uFafB90KahS0/Ob4WEj0LY3oGqNSv5H27j",
+	"AqnGYwHosqiPcoceZD017rPkFzNfYEnearNLAncIZGhuGELCaAlA1r7JHulm5TZjHqzA4vkWJSxsWTww",
+	"HIBIY1zr0/KrAVNOzyZkcZnXg8Yrfp8CciqMG7O+YYmgcs+qku1ABhIYsNk4m5dCydKMCnlt0gTptYHE",
+	"VJWZpPVMBYHeJnAixrM09dgoVdGtUY9h2CNKNNBMmfWe5cZ+qCwQmh3GopBsJm+lmktKiUnisGggwM6Q",
+	"RZl1++n5m/MXQ6CrN+cX51cFZbFeCygEOxGyqQCoA4BDst2YuQzk+bu7Q/sHXBK2d9gHu+EkZLhTwDxD",
+	"i8gBDUf8s3EusjCQZjXToksGmYQTWnpjHsHiO7RESIpHAAXIUC9P4/3Z1SuahtuU0hSUrOQoOSsv5gvW",
+	"tFZXqnJj+taYyi1EQ7b8HQ+jsTEuvz97/6q0cJ32QYupMblPY754hhiMjNzKTfpXjWG51FRIYjALAUIa",
+	"7V60nguAdTgxuuWxzOhHImaxmks6bekcUjlKuVADNhILBVjvgSS4KtgMfcMzMQSAPbCVVzeFre4JWuA4",
+	"FVxM2h9yiuOEzLEGUtU5kbshbMsBAsnxZK3PgklV/r1K48dmwYCfD8m9MWh0o87ohB+P/SNxCH2rRv6x",
+	"TTHpHnYOTsb9HVrQ2rF9oiQL/C8sabnXhDF1rrqHg67tClVwPtAShv+anNz9Mnm9+Gfv5/4vH7rz0Xc/",
+	"j/l3J/pfr086o16ejtLj3y9+u7Aprif8eHQUHcb+geiP/T7fH/nHUS/2u6Iztn+zKTOfcBHrlI7vjWbG",
+	"fiDAcVbm8afEFQ19YRkBHP0liKs3pV7Vq9qxeZ3HwqpkdqjWMl0U5TmJRjdDjH3Qoa1pnbW89K4t13bZ",
+	"WH403tYjbCNYJzPaS8ME3iMP2KYQ2bzs++Xn7pFQfipk2Lavulx67P7JbCAjgovAGzCj5kZh6rENktRb",
+	"rhV9Bs4/5+c0xgXX2Ly3JGiM2rosHXiaqrm2usvDTLi1RN2lv60S+Ad4vObNA/KCalYvZ2tZej2593ud",
+	"msqI+78mdPXH+RUKpabiWVAKKYESbjOiP0J/SLRVnE5RE4S6HYSwBUe8yiCa6XKpc0U7UvY99Eq+hyul",
+	"2IX5ILEFvbv9aGbi40ye5AjaJSgdhpXp2zOAWiGeMTCy4AL0xjM/h/QzBLhP6FGHkeyKqkLkvfmwbAI9",
+	"hFvxTpjQx4OYVABLDNNknMy7wv6yudTjJE21axOnsknJpjwrWVp1ZuWDqXTfGftuyezB6Lmrz+fOvpzf",
+	"KBfHwPS5SSJjAEKdJtGtrgRuWm32oxCUwL1kjbHwn76ZtX9FspsHcp4po79CaS7oq4V9ojLHTaHvOmj7",
+	"5uy4YA0Ur25IzSuUxgfd5eblzzRL4o91lG8p63fu1nG1vJ6ZyGeZFHEBOQALNLcmentdk43yJmw5qZ3U",
+	"yXIvvoPDRyMCAP/7iITDvwy00a/Vinzk+2gQbXXm11dlYupQCUQzBPtxyPMQijgkNCU2fHZKx8+pQhhS",
+	"Ncd8PMtnmajk04ZGSomYYnCZmPBEQpcD9BK12eskNWeNRWoySqSgIOvZjy8p7uUVQS+M1VqkxHVQnFuF",
+	"vd4aXR3xqAulDEVu86efzl+21tU2losH6g/AlgUFm0+11/jdv1b+g0e9mEfJ17DNPMqVE/Xz2LKa4gnn",
+	"geO2Ja6rnt7NM6qtJKmf2pbVJU8+NToXCQB15TO9biqkqO1iEF/iI5u/D0ca8+VAZFImXqIHjLPwl19+",
+	"+cW/uPBfvgyNRl9N/gAFLMk1Kf5YJAUNAKGQDj1epUq3wt8F5U3s/esXbH9//8Q9Wby8VerytLQQELFd",
+	"s4flKK6S4u245pifVdJbvMoc2+UdhpQxyAU13LcxaPy//+74J7/+0b/38T+94j//e1UGe6vIJqszxi74",
+	"kqnxWIv8lI2hjZaSmjz2lGli+OLK2HyznpUBXq2O4tdHkOQSSVCAZjuaKDJbjTm7hhTYEiUEcpUUxO+O",
+	"FNhZTaSINSHVBYvOskDCL3pa19Sn5ypcT1MQidtEUd3+N4ralaK+ASp8vYAKqME1Bp0nRVMQMl71UR8N",
+	"+gfko97ecfw5y0CdAgsrUCoN2x75werVK1PvWPe89dMY5VY2VuATGmLxn/+Ov3u9iF+f3MQvzg/Pfzuf",
+	"X/z2S35xdZ5fvHz908VVdHjx8uzw4uVzfi47u3nWt8BZKJI+vmEsPD3GApkvLikAfj+MrQAlEFMhvSJk",
+	"ZjhldsfTdtmYAzsMD1+ISanLYkUvyRWPQdqqTe0FoXJaemUgHQDCSFg3lDUKi285rAXQOiHET0HQbg8T",
+	"UjV0Ds3aLLR8JmQkG6AwpbupeIai748AVgjkpvQQw8TXJIicYlpDIDeDLxgRUsBEQibtDdcsnyubzzyF",
+	"UZDZRmFWiJ7R343dfaPmlIQrFy7pOJtJ+5VT+wKIF0MsKlez6IY1Ie1CxhDZhRCgR+U/v+el5GL4SyuQ",
+	"sapCWeyGQJCq/CPRBzJJPRQ/BV5AndDpnKDQ8W3x/WcEFagVBZDmXQxolxKYVOWftH7fbO+DpS/mpt3G",
+	"/Beu2f/I5NLyKV9OPiyQwMuBQqp5KBgH6qVGm2+vyy+9LD2ye3gHggX26aeKse40OSfI/u4wCchel1WD",
+	"soN3a2gEWmuQFqX0oExABh70l8M7QBlQUTSbLkBMObD5IkKO34qrsiuRw5kWRkqCpxiyL6TOBY/bgbTv",
+	"hooP90boCM/TtOjH6hWtVaG+EzPpEg0qSSBzpeo/6rGRiPhMC5ZXPvHMtap1Ew1kku8K5ID78HBhBbpC",
+	"vgE4fBWFACUCW6kFMMSMSeLupBRkDWGL5cOyeiw2cu9EMvzuY5h3In3z8FPwbtd3Gefp0h29UiZCXG5I",
+	"kaQpnjUEYW9/IVAa9Zx0E4TG+kBULZrGV8QiOl+wmmjX8Fs19NOiZqw7H2vQMp4bXqaRB6ipkFa/ALZg",
+	"M0KSXDscANYEP3G302lZVI1AroPVgGyPMkSj9SVoIY3strFoqkwFjbHU8KqUQV9lxejZPC1xalJGE2m0",
+	"Amqn88IOmR68VmwkUjVfgg9cZfyBXKObRDcChmvTxflEYOv6CXRGhtrlLMlhybxAQiGyVdAmPC51pS9N",
+	"xmjNOKGSNhPIbYAs/tq86rG+BiCaKn7Fc0QPpbmWsSqcT5ZIDU5N4Zkov+SK3wrw7tie2WswL3Y07D8p",
+	"rsVn5tgOy+Jr5NyfQc3s1XCb0yp/XWZWvb+EenlFuERuGomuZbajqhpK8Lglevobg4lsdhLkfDzejM0P",
+	"DSGpv+xagP4iUUxMeJJWmnnUp2XBh7/h8n/D5UdcfnTvlp3fXb/XuQKfN8VBgbIagwY3pPUfVRZkI8Sd",
+	"0ZE4irrC348Oun5/3IFm/tw/5N1xb7Qf9eMDUazAWSp+R0o1eooC/gdvh4SLbUYI7vn95RFmSc7XDPCA",
+	"90f7NqvX7/OTkX8cHcX+oTgY9/n+qBd142KA75Ocs/dWZSsG6bS4xkei6ZtTuEWIt8IDvsV6P1Wst7LM",
+	"ZaYNzHIbQP3KK1zgNpFJnvCUTbnWc5XFrOnMp24vMIZVxiPDg1tt9srQsCaTK/mfmfBYxLXwE6mF1Ik5",
+	"EumiqDh2rf3DSgenU8ZnMRRecG375dMJCjfEC0kofEwjT3swKjr4WeGsMcReUsA3H9l1x9AuJAgOWFvf",
+	"XvKn4PTy0VqtPbL3u53PT1gd+tdgcTut1t83eOiOYtlOOCOWMEEA/iLlGDayCq6m10YMzyq37W4XFEN7",
+	"Cqtgxzn9zYOEZYlQI1PKhsDmDvSbVPrvxHYaPfiNSpv3tfm6UXt80HViVgD1zvuP527FmtIuf3N+P63z",
+	"+4ETtENreCPbPq4zPHTlQe2uGQYkwIPGgI15qkXYotSuNAWADQA4FlpDErjNDGMcx0EYg4AAwsR4LCJz",
+	"A7iNIBmMtLBANs3tqBIazgqwLfRHjzLY8mymjbZnu9JjXSZCPMKZCCR5oAqIRrMQsZioXJTauLrJ9Tsn",
+	"LQLdRKkCrUTxa7BUrsspfYGNFmySaDOddZpoIEkVJYdj6LHQzG1Ia21+4w0lIMkQagzoela6vsGD/pWw",
+	"wsfDLdpVqqrhL4vrJRXcKqFAwaDkqnTpQTxJQLblJ0lVdKHXnVXrT+REX5nVV6xbV/z3X7UU+gTAkQs1",
+	"Y5v44kLNKmzxC0eM/GXH6fztffPb6eZznuRpgo6fWs3cnEF7kwPmBkezRdEyshvQ9EQ8YLPsWsicCZln",
+	"iaASzkA28ywhf595PJFGknqMI1jxEl6ebkHWuLQtzIXO24HE4m1bLp7PNNUX1ObLn4J70bw9TdU8kBUP",
+	"ertgWxjuN/Jcr6vx/mAXaJsybzvtRH6C2ls7kgfqb93S2wDAai/LL6Ss+Ssq7iO8cazNoOccfuEXEiNB",
+	"XE8Agn3AhrSU9krm2YJc+LtSafnZDe5/olbPMg5gGHT+K625v3CJ/6c7+C2PtitaYvmOha338p85hJ/5",
+	"jWJjo5cwqSwMEE+oiwPgNPJVjuIFUsGreJouSk3dCVrVlrlgNZDgWZoIilumPDf/BWDLQAKAL5tzmdtc",
+	"LLD3oKuBGiPwZUiFO+GgqCjHEu5ASmU+EkLdl/l/OMDTi9fru0qcMkk9fUIuF2EgbZdU88dWgTBiV8gj",
+	"8eXaKJlVgyJoB85KgqzNPhgytmhK2FoWljITBGRLGAcTY+SbiZjNWwSyWXMaCmkI4ViSuCzJBzg6+Eai",
+	"ATsJJxF+ODu/enN+eTV8+/r1q/cExLvv8HeNMCWe2XKLTbMM5LXItTGAyfEp4z2VscuLS888RvOm1eEs",
+	"TeQtJLhbaNPnZ5evhj+9f+MUjP8FmblCRuIf7XY7mHU6vUMw5M1PaAPCIyOVwSKmTHwHihr2Ot2QRTwD",
+	"yQZEZBbKcGH32pCILZxwyQEZ+1bI0AskIjAqB1/iCuWI4q1Pl1ozsUrrjZpaPw9xpuFz0xvbDwpWCdYM",
+	"9hnGB+BVgWzSIkEXLPBdeBRlp7J5JWFAdBZAgbPoCND2ONGBxPB7M8SbhuamEKCu1dAcqAVUP1hIhdIh",
+	"Mzd6KIgC2QzVLB+q8RAUuLCKvGtEFmVd1J5wd6hVVjrRlbSAJGfNUKp8CBzEjM++ETCuX02EoetowbjU",
+	"c5FZv88YkLS4XtEEn8ENTRp9iFrkUNjXwEsD+do6hjDz0kM0N6sHEfau2XdDU0U+T67mPIvN0l6c/XP4",
+	"5vznV8N3r94P351dnb/68Sp01R5EJ4jv5pAKW20GKIY8kKhqjwTPIPX8VkjWdGawh/plq6Ba26ODQ8cO",
+	"kQ0QrLaGq5B+vIIWrWEr6a72dXIn5HC0GAIxhtTmWirEp7Pt1trseyXVLDPzdd1wooX/g1iEEEhdD0nN",
+	"YiVq9eP/VIncVj8+kwuCXfajG6WFZKjVsCYH3xS0bWPXSsUsulFJZFjvbAo64MFBOY5MfVX4RLBbsaie",
+	"VjZSMV5KJOv1GZb6IiaZxmVGhmsFKwKznhYvcK+0KTLwRlDlMCidFGs3vBWLYSYM8ZZBQJaRzZZWe41G",
+	"fRh14974SPgnvD/y+9F+7B+Lg7Hf4d1RL9qP++JgvAxjdgCKrf3dfWJP229qi3CD3X5DCo/QEumxT1BA",
+	"aka/BVZseSCUarv7DEQtQDD+hTUJkhXIi3jJM13wqEWrjCJcEV7b4QgXva3892Ka8sX6aVsQyeIR98S9",
+	"9wAgcTH0u0TMrSkPMyCcYivq9/5wQvk+3ARG7B740L/6L//kh4t3T4k3/CjF/7EgxSW28INYvAemsC26",
+	"8Hndsxj6MSv+xrDxHbGP39U8+mSgxcuK040RH/UyFKh8WfAa8eTsPjodqzJpzjUibK6w47+ma49AfDc/",
+	"e6XUBZcLB5D7JFCOf9x7fzRQPTmbGUnx37/eV+AdDadCiK1CmNcYj0suw/Ix31QGfAVBwEL9UeNx5WOs",
+	"iY4wFqZinINSatuLSDRzoM4G1ByjEhjyuVZFA1kIKMKrCbSDyFMLCdrdP307BwfxmtU4AKHlBdVHwrMY",
+	"OQxkWbErmYPWAnGLAAp0XKCS5DfYkwNNOntYsG7GYymfaiw1hoij1TCMxkyNCzMOOXFK1kYD3wh+J0rK",
+	"10f6hcwgdvQLmSce6Rdax1lImkg1J2L4fECrj+f8uF9Xbru25dF2Rc5XXvBknNrZG0XHIiWXDl89Qbba",
+	"XzjPAvrfgml568MatRpNklkqRIz7Fe4BGLWBNPrlM73sbbDiDK1ANSZoI2zeksjb1oAluQaT0XA8aGaN",
+	"1XUhOXRC9Avhz5A1sbQRPF0egeJT3x3gijcijQHKcANkdcGhtsOp/k7k1dP60dyF5rYbg3lLD30KHvPZ",
+	"+MoTAzH/DIQ6l1V372Kts7dqkdeNorjFLd97Sy9QqrDlQwjcff/rBiVhDz18GIb47ANb5/p+rtStLrlQ",
+	"sQcCneMyKygLfesLDuSq28Zj4nce5eniIbcKNA0OZDOcYit5BwA2TrIJAFnjuFbRxshY1i3q7RqlSld0",
+	"rKYFw26B21tJwXQupqggoTc1sfhdY8Yd1Ir1vA2WuovkN9j6aS6XPa6BrLLANjtzXffh2JNg8ax+AxeH",
+	"hK8SnsLLoW1UVedjTczHItZRoLMUPU6sx/taSdHyXNcoqYbIPAdMJGA0zPmitDY6B3DXqhys44NnQK6W",
+	"joAdNT7aL+HarD7ACgn9gtLLd2CCKw/WAmuIcu8i2ucVcfYUfYzq3Qb0RXIcLB+NrR0IKw/+cPRfF37/",
+	"qvekjoTPpkpKhUS2pQL5I91+76GAfYVnatvH35af+YLdDVUuAi2uSKWtcoyCMZABSK76Nb6JP1nBrYh1",
+	"5DQlrmbntLMhvkds8gsTsu+4tgLKTbBsvlcDoKclbu2Cz4G0PiDnL6CInYvF1JCEdds7oVAPtQVr9gCn",
+	"31XppdHtpvR+oIc+jWFtQ5zExr9ahvhErGcNo/mSOAeR7pOwDmXX+sHccqsGJxjeMCfUvae1Jsvc3bBl",
+	"svmW6cilgNh+fVufeo5U5ABSJ2Be9DQGpZuClIBcqBh3ZwfmPih3ISYzHIwG6odWm3qxlGIBYf0c2jxS",
+	"oNc6CxB5Z15OHoGUEQp9Vtr2UqtTuyM1rUwwQo/AQJNEA6sNDZm4VrstyN+x3k3rwEQYo2qHQZjDDb8T",
+	"jJdaxG5oEowpBsjKjRppV7EcUd3O4QlH21LyO/PZL7HtakWG7FJd+1lcKjbT/lGyZWOaftlzaz1Z37L0",
+	"P6WP+AttZnrDQWIWzMGp5SVntOMDf9MsfeAOjK8IGbnJnWdFtxjdKHXrxyJN7kSWCATi3csEXVnfvv+/",
+	"ZmJGWjjdu0BV0GPxTJjD6xL6xpnQN4znuZhMc8yhIpmHvmM7ioT6rUGaTJNDZC2Bqr0bXo0QJ9DolsWZ",
+	"mqLIysRU8LzlMZ1cSxEzLsW8Au5TIwTe20l+wO9vUwhnp0pFcKxp1JXyBFofWxd3HHXjntg3WsrByO9H",
+	"h7F/Io7G/nHnpMsJGuZRJcK9HYXC/5gN3kIm4Nxf0sLsIhBWnlzhBEBk8bc64SeqE74UkNVaPa9lBoE7",
+	"olcZhJDxVCVyQydGqO3Bu5m726vk3Z8yLaJMUH9gdMmiK9CYRw9jcdHwXrmxfKWwXH+FApBHgWSdFCBZ",
+	"SzsFHcAiwdBlDHiieqFzMTG3JiAy42EmOAxCztLUa4g7IXMoLQLa/T+NX6n2tDc6HHei6MTv9OMDvz/u",
+	"R/7JqCv8w/goOhYnY94ZdRteg4pBN45ylqWlGsXpZLk8EU6Ly6T9SJCrJfLept6FDsI3pKtPVQizzNDq",
+	"meV6v8B1onN0CDhlplylSBDDaItjHjt1Dkf1KLmWgJCHfDNkzXB+o0U0LOz/EdfisG+oYb/HMi5jNWGj",
+	"RS50iwIutmbBlSuwJocyAWx7mCm071sWIQFkwoDpXGXCvAFDaqhj4QwgTz6cZWnRHCmEI4KjMhrRjdLO",
+	"rUAQ61qlmL63YLnyAkkuAeiRIUVuG6QLPWCpUtMRj249Ns2wNLfZ7ewde6x71Gt3D/e6PS+Q3RPz/+O9",
+	"7qHHxlGnMxjsHbU8SIzwoQKINbuHJ+3eQR9umYMHLkrVLGYTkfOY5zyQVDrQ8qgeJPOvMx4L9uPZlcdi",
+	"Fc0MJ3K9mhi6jDOhRXYnYrPc10IHslx4gIkeFXhDs1K0w9QEPtEOSxmWmykZwOovnGz2iqbXkZJSQINE",
+	"8+CEx8Kjjg9xkonIilOVBxJrVAFKmcEgM8z2cAP78Or592/f/jA8e/Pm7Yfhu/fnP59dvfpHN2RNWzUl",
+	"7kSqpsCBgcaEzqHcYdGiohqNu42bbTfI7V47kJu1bvRjLPG6j8JS42laaby0g2ipkyG78vz7xzL4T9ny",
+	"aNvI8NKQPiT5zSXwmsajp1V5xzqIM4zKADfAM0jGomVHUNHGMVKsbQO3TOQ7hYulmDvObQy29282JpAv",
+	"q7p7WyoSf26S+WcTxn99iLFlab6b5bN1iyL0T+FTTiI6mytV16cMbWtWuF2AhceZmk4LHPx6Qwi/Usc/",
+	"/679cf70rizb0dWa5NG3sqAWz4FFISAWcDz2AJ7dg6SwazTATWNH4fF4kbE+EIB//0ayTwoUty29bhG6",
+	"LYTrE0CCbSlvt3B9bgF099P7N6zptHDI4UOlqeWx0lMeAx0Rwp/Yxf0hTDxWgsQL8WaLemesqqk2Srbj",
+	"+01s9EYCYcxtSjZmj+ezTLJITcCccy8zKxgGEgpR0c9PwsYYTQzKhFOtIFETNScwBKwbhTrZ8kCG/W6H",
+	"faekCB9ylSMS0FMq7VXotXUYa49lKJ+y6ciXwx4tnNk3NvnVIW49gaq6V3CZjU77EhMvnvCM8eQc9wMC",
+	"n/JsEI8AR1Kuc+tEeWYRqlikYsxhb7pO2eyH50yNWxDZKx5lwiwBJn47bwek8NlYYaJZPBMPcadSbOBl",
+	"MedvwYEvJThANNMY9NbFBg6uuseDTm/Q7/4L210DRQ53ceejKweeOBwfiH68H/m9UZf7/c7JsX8ijmPf",
+	"9sTeP+4dVZw/jUGD/DltVzFhkSy3jMcaeh7STGsnd0whBbgRCL8xaODRETE76OyzS5HdJZFg5XwKut9u",
+	"xXAEkrYxm+o8E3zCRjO9sDfh8RsijONBZ59iERsGtW8HNUUmCqTNc44dv6CXLQK4VSMvVJti6YFH+XC0",
+	"GBIqKIWAiuvakAFeBW9htBhOVZpEiyH6E0uSeS1xHA26NiSD7VO2A4+l5Dialhiq8XCUZIbmG92T447f",
+	"6fudXrlji+T/QSTcjtTE6JqG/Q1tGxbJ7VrTlTdqKv5tPnSjpPn9f7v9Xv/g4KDT7e03QNWweYqDRrmc",
+	"wDYuW9MW/kgcxgdRf+Tv896J3+8eH/kn40PhH8T9aH/U492TzvGatvDdI2wL75ZqPzKnoHPiH4+PhN+P",
+	"D83xMYt2QklpY+g0U+0eb2FC/IPxIff7o6PIP45PhN8ZO5oXK93jT/jx6MicjwPRN8dlf+Qf25xL+7e1",
+	"3eO7RzbqZgSimmWwZnMxKkGJNsqHsz58V2UkdyLTwGd7914DkL9yPpmuv38tL7gvDYIKrJ4m2GeTHx4O",
+	"9hWy+Zua9wWEB89kjeIE3r2vzZrerGSCw1746KvaMt/7S3UarInhEjRtEYSwCPXYLM1FKKSYG5vbKyHD",
+	"BbJQSC164Bws9EwgopgaE7waACJqlsgoncWAWJgJymYLJBVNPpjRBptBVEcxmI+2d3GHv8BQUpmYirJS",
+	"sws2VvSNTz4Jr0OyKnuajLFHuQnaktka+3SexNcib/+23gh9KcaJpAMWzXSuJkykEKjVLAxmnc5+hCFY",
+	"34JimmsCwRNcKsU4VfNBLcIiVRcY+e9hcQWiJJTLJ8ZJmmron4wJrTk2F6MkC6rLBgrB4KQrzyYdAb9X",
+	"zpUgxc+zgc5Euk4WseCx+e0hbJ+QMc/MCIT9YCAxWI0wD4hNXVkI/HNlHYraWKMxQIO0kYgHgaQnccWZ",
+	"zqJ/BC667TSdaojb7VnQYLGZCX4JX7SHb6KPG/M/rt8mZkwJzMUQ/wgaQgeNyntqN/UU58/zPEtGACwa",
+	"wmvK++qbfQ1ZswY8liXxgOnbhNKCCf0PV7A0nJA1QyGxRl7osIW444Q622bnOcApEsrf2btzW8ijsuQ6",
+	"kZAWwzUzB832EmkCgEKOSZA6yQUQU/ji7ftLTLZ49XL49v35d+c/XoYtD/GEmFS2Rp5xucAUFZFqyu+Q",
+	"QsQaqtkTJB9ceM/9zBfYpSUUd5xSTCYuZ4e9uLyk4wRwm1OR5SBw0M1CJ2zAQt+njTDmmMxDb+WSP74O",
+	"vUAWl83v0l2jpZ8ICFq+BPbu0jtUNNOVm8Zq6esZjxNzT/mxKY8B3mAd1ghQ7iUs1MMokix8dcWvQ/K7",
+	"SCeJLVs8ZeF+px8WqTh0iBJdcvKvhWoc+z8qKfwLiEXUKy9BY398wntRVwSNR/V5ysXv+d5v/I7jyKpv",
+	"bzZb7B94rtgfLGjMtACgzCgPGqes3W6z+1azdVoZ20oyQ21xBvxeysV4waMb4b9QMs9U+hBoINxs7733",
+	"GmYfHnoG7oER7deFt3+yO8J0IiNk77S/iWRhZTvCNvtRlfDfHqEkfGZhvKZk86qCrGFonzanLJDhuhHH",
+	"S7BIdZhIECuqOy1vIKeunB5GcaVmeK1YNpOsvRdN4j28GrYq2bODvT1gvDdK54PjznEHrGca4MqXkjsh",
+	"hdYedHFK8L8Toy9HViQn2mXntYsT99ZyA91Y9bRCxZmxzxLpEbRRJqgyRcYu8cgzt6hZ7lX7fxSteM1i",
+	"rXu7bYlKb0yFZk3uNPZW6TVU/7b6HtoebAbF8ownadHZFkaPb7f9pyiDdN13zsxr6r4zy66Fone5vkQa",
+	"ENu1cNqEbrN3mKcJDbXU2HYEM7bKKfWzmmdJLnTpo+/ILVS3DW/H4yQiwOtcpOJG8DS/8TAZ1faBPT/7",
+	"8Qz0tX8DmvUjhmATw+qG8ENiZK8aV7UHC8uTZCyeZUXO5/xGQNZnfiMWIJJpL8qK36OG+GJZd6kb6wch",
+	"btMFI4dwkhrSyMVkCsjdmCJ3LaQheyyZs4TgFbCEFbKLbkQ8S2s/9UJJo8kjP+GjVGBu7h1PtS3kcu3t",
+	"Vz5yWiYiswqVr0Iv95oGHbhoFsvFfRcm4rHrTM2m2KwdE3pjviiTdmlNal5exYvRSSwGFOAv0PWd9uXa",
+	"wZHyhjD5gTRD8xi6wimNmVbQqVkVbR8ohnR34DGoptCIny8hkq8ZNdKXGbFdlURe6wHj18ZS8Agn3l4H",
+	"PLdcsKLiWXvsJtG5ysqr9dzlq9Z+s1aGoO1ieLbZBboD/JFL1efPtJ20+WvpqyR6avgPlulJlSdjcj7o",
+	"0mwdWyNcDySuZ5oysDF/19J6mdSc8bn6yVfgoKt+wBXow/uhdp4XffDh1yXIM//SSLxXd2CUYuzFg0z+",
+	"Av1TR5kQ0gxKLmgPjQgoj+4NJI4I8BisDG9SmJyAYiK05rQElhszPlKznLhUQQDc4osWfsg14uCCXlp3",
+	"GB3QTaSyWA+QI09FpqG7RQnp/hoYorFheBbdGBM4yzA/HeR0dg22n+2kq9sMhaNNYLNCgua0fijaFfgj",
+	"wj344QZkzscFZJftXkG0UtcFg+x+jpa/R1Wm6lbEhIxAkagyJdli2ftf7/9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -227,79 +228,212 @@ func loadEntry(tx *gorm.DB, id uuid.UUID, lock bool) (booking.WaitlistEntry, *wa
 	return e, offer, err
 }
 
+// JoinOptions are JoinWaitlist's rules: MaxLive (see JoinWaitlist), and
+// with Idem, the Idempotency-Key of the call, whose response Render makes
+// from the entry (Idem.Response is not used).
+type JoinOptions struct {
+	MaxLive int
+	Idem    *Idempotency
+	Render  func(e booking.WaitlistEntry, existing bool) (Response, error)
+}
+
+// Joined is what JoinWaitlist did: the entry (a new one, or the same
+// patient's live one when Existing), or, when the Idempotency-Key had been
+// used with the same request, the first response in Replay.
+type Joined struct {
+	Entry    booking.WaitlistEntry
+	Existing bool
+	Replay   *Response
+}
+
 // JoinWaitlist adds entry e (with its joined event ev) to the waitlist, or,
 // when a live entry with the same consultation type, dates and phone or
-// email is there already, gives that entry back (existing true) and makes
-// e's manage token (hashed in e.ManageTokenHash) a token of it too. For an
-// entry from the web with maxLive > 0, the patient's live online bookings
-// and live entries together must stay under maxLive: else
+// email is there already, gives that entry back (Existing) and makes e's
+// manage token (hashed in e.ManageTokenHash) a token of it too. For an
+// entry from the web with o.MaxLive > 0, the patient's live online bookings
+// and live entries together must stay under it: else
 // booking.CheckLivePerPatient's error (booking.ErrPatientLimitReached).
-func (s *Store) JoinWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.WaitlistEvent, maxLive int) (booking.WaitlistEntry, bool, error) {
-	var out booking.WaitlistEntry
-	var existing bool
+// It returns booking.ErrIdempotencyKeyReused too.
+func (s *Store) JoinWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.WaitlistEvent, o JoinOptions) (Joined, error) {
+	var out Joined
+	if o.Idem != nil {
+		if err := o.Idem.prepare(); err != nil {
+			return Joined{}, fmt.Errorf("join waitlist: %w", err)
+		}
+	}
 	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		out = Joined{}
 		now := s.now()
-		email := booking.NormalizeEmail(e.Patient.Email)
-		// The same locks as an online booking's (patient_limit.go), so a
-		// join and a booking for one patient take turns.
-		if err := s.lockOnlinePatient(tx, e.Patient.Phone, email); err != nil {
-			return err
-		}
-		q := tx.Where("consultation_type_id = ? AND earliest_date = ? AND latest_date = ? AND status IN ?",
-			e.ConsultationTypeID.String(), e.Earliest.String(), e.Latest.String(), []string{string(booking.WaitlistWaiting), string(booking.WaitlistOffered)})
-		if email != "" {
-			q = q.Where("(patient_phone = ? OR lower(patient_email) = ?)", e.Patient.Phone, email)
-		} else {
-			q = q.Where("patient_phone = ?", e.Patient.Phone)
-		}
-		var same []waitlistEntryRow
-		if err := q.Order("created_at").Limit(1).Find(&same).Error; err != nil {
-			return fmt.Errorf("find the same entry: %w", err)
-		}
-		if len(same) == 1 {
-			id := uuid.MustParse(same[0].ID)
-			found, _, err := loadEntry(tx, id, false)
+		var sec idempotencySecrets
+		if o.Idem != nil {
+			replay, secrets, err := claimIdempotencyKey(tx, o.Idem, now)
 			if err != nil {
 				return err
 			}
-			if err := insertWaitlistToken(tx, id, e.ManageTokenHash, now); err != nil {
-				return err
+			if replay != nil {
+				out.Replay = replay
+				return nil
 			}
-			out, existing = found, true
-			return nil
+			sec = secrets
 		}
-		if maxLive > 0 && booking.CountsOnline(e.Source) {
-			live, err := countLiveOnline(tx, e.Patient.Phone, email, now)
+		if err := s.joinWaitlist(tx, e, ev, o.MaxLive, now, &out); err != nil {
+			return err
+		}
+		if o.Idem != nil {
+			resp, err := o.Render(out.Entry, out.Existing)
 			if err != nil {
 				return err
 			}
-			if err := booking.CheckLivePerPatient(maxLive, live); err != nil {
-				return err
-			}
+			return finishIdempotencyKey(tx, o.Idem, sec, resp)
 		}
-		row, err := entryToRow(e)
-		if err != nil {
-			return err
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			if isUniqueViolation(err) {
-				return errRetry // the reference is taken
-			}
-			return fmt.Errorf("insert waitlist entry: %w", err)
-		}
-		if err := insertWaitlistToken(tx, e.ID, e.ManageTokenHash, e.CreatedAt); err != nil {
-			return err
-		}
-		if err := insertWaitlistEvents(tx, ev); err != nil {
-			return err
-		}
-		out, existing = e, false
 		return nil
 	})
 	if err != nil {
-		return booking.WaitlistEntry{}, false, fmt.Errorf("join waitlist: %w", err)
+		return Joined{}, fmt.Errorf("join waitlist: %w", err)
 	}
-	return out, existing, nil
+	return out, nil
+}
+
+func (s *Store) joinWaitlist(tx *gorm.DB, e booking.WaitlistEntry, ev booking.WaitlistEvent, maxLive int, now time.Time, out *Joined) error {
+	email := booking.NormalizeEmail(e.Patient.Email)
+	// The same locks as an online booking's (patient_limit.go), so a join
+	// and a booking for one patient take turns.
+	if err := s.lockOnlinePatient(tx, e.Patient.Phone, email); err != nil {
+		return err
+	}
+	q := tx.Where("consultation_type_id = ? AND earliest_date = ? AND latest_date = ? AND status IN ?",
+		e.ConsultationTypeID.String(), e.Earliest.String(), e.Latest.String(), []string{string(booking.WaitlistWaiting), string(booking.WaitlistOffered)})
+	if email != "" {
+		q = q.Where("(patient_phone = ? OR lower(patient_email) = ?)", e.Patient.Phone, email)
+	} else {
+		q = q.Where("patient_phone = ?", e.Patient.Phone)
+	}
+	var same []waitlistEntryRow
+	if err := q.Order("created_at").Limit(1).Find(&same).Error; err != nil {
+		return fmt.Errorf("find the same entry: %w", err)
+	}
+	if len(same) == 1 {
+		id := uuid.MustParse(same[0].ID)
+		found, _, err := loadEntry(tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := insertWaitlistToken(tx, id, e.ManageTokenHash, now); err != nil {
+			return err
+		}
+		out.Entry, out.Existing = found, true
+		return nil
+	}
+	if maxLive > 0 && booking.CountsOnline(e.Source) {
+		live, err := countLiveOnline(tx, e.Patient.Phone, email, now)
+		if err != nil {
+			return err
+		}
+		if err := booking.CheckLivePerPatient(maxLive, live); err != nil {
+			return err
+		}
+	}
+	row, err := entryToRow(e)
+	if err != nil {
+		return err
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		if isUniqueViolation(err) {
+			return errRetry // the reference is taken
+		}
+		return fmt.Errorf("insert waitlist entry: %w", err)
+	}
+	if err := insertWaitlistToken(tx, e.ID, e.ManageTokenHash, e.CreatedAt); err != nil {
+		return err
+	}
+	if err := insertWaitlistEvents(tx, ev); err != nil {
+		return err
+	}
+	out.Entry, out.Existing = e, false
+	return nil
+}
+
+// WaitlistFilter selects ListWaitlist's entries: by Status and
+// ConsultationTypeID when set, a page of Limit after Cursor.
+type WaitlistFilter struct {
+	Status             *booking.WaitlistStatus
+	ConsultationTypeID *uuid.UUID
+	Cursor             string
+	Limit              int
+}
+
+// ListWaitlist returns a page of entries in the order places are offered
+// (urgent first, then the oldest) and the next page's cursor ("" on the
+// last). A cursor this list did not issue is a *booking.ValidationError
+// naming cursor.
+func (s *Store) ListWaitlist(ctx context.Context, f WaitlistFilter) ([]booking.WaitlistEntry, string, error) {
+	limit := clampLimit(f.Limit)
+	c, hasCursor, err := decodeCursor(listWaitlist, f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q := s.db.WithContext(ctx).Model(&waitlistEntryRow{})
+	if f.Status != nil {
+		q = q.Where("status = ?", string(*f.Status))
+	}
+	if f.ConsultationTypeID != nil {
+		q = q.Where("consultation_type_id = ?", f.ConsultationTypeID.String())
+	}
+	if hasCursor {
+		level, at, ok := strings.Cut(c.key, ",")
+		created, err := parseTimeKey(at)
+		if !ok || err != nil || (level != string(booking.TriageRoutine) && level != string(booking.TriageUrgent)) {
+			return nil, "", errBadCursor
+		}
+		q = q.Where("(triage_level < ? OR (triage_level = ? AND (created_at > ? OR (created_at = ? AND id > ?))))",
+			level, level, created, created, c.id)
+	}
+	var rows []waitlistEntryRow
+	if err := q.Order("triage_level DESC, created_at, id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list waitlist: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1]
+		next = cursor{list: listWaitlist, key: last.TriageLevel + "," + timeKey(last.CreatedAt), id: last.ID}.encode()
+	}
+	out := make([]booking.WaitlistEntry, 0, len(rows))
+	for _, r := range rows {
+		var offer *waitlistOfferRow
+		if booking.WaitlistStatus(r.Status) == booking.WaitlistOffered {
+			var offers []waitlistOfferRow
+			if err := s.db.WithContext(ctx).Where("entry_id = ? AND status = ?", r.ID, offerLive).Limit(1).Find(&offers).Error; err != nil {
+				return nil, "", fmt.Errorf("list waitlist offers: %w", err)
+			}
+			if len(offers) == 1 {
+				offer = &offers[0]
+			}
+		}
+		e, err := r.toDomain(offer)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, e)
+	}
+	return out, next, nil
+}
+
+// WaitlistEntryByRef returns the entry with reference ref (any case), or
+// booking.ErrNotFound; for staff, who need no token.
+func (s *Store) WaitlistEntryByRef(ctx context.Context, ref string) (booking.WaitlistEntry, error) {
+	norm, ok := booking.NormalizeReference(ref)
+	if !ok {
+		return booking.WaitlistEntry{}, fmt.Errorf("waitlist entry: %w", booking.ErrNotFound)
+	}
+	var rows []waitlistEntryRow
+	if err := s.db.WithContext(ctx).Select("id").Where("reference = ?", norm).Limit(1).Find(&rows).Error; err != nil {
+		return booking.WaitlistEntry{}, fmt.Errorf("find waitlist entry: %w", err)
+	}
+	if len(rows) == 0 {
+		return booking.WaitlistEntry{}, fmt.Errorf("waitlist entry: %w", booking.ErrNotFound)
+	}
+	return s.WaitlistEntry(ctx, uuid.MustParse(rows[0].ID))
 }
 
 // unknownWaitlistTokenHash is compared with the token given for an unknown

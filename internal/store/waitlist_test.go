@@ -34,8 +34,8 @@ func joinFor(t *testing.T, s *store.Store, typeID uuid.UUID, phone, email string
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, existing, err := s.JoinWaitlist(context.Background(), e, ev, maxLive)
-	return got, token, existing, err
+	got, err := s.JoinWaitlist(context.Background(), e, ev, store.JoinOptions{MaxLive: maxLive})
+	return got.Entry, token, got.Existing, err
 }
 
 func publicDraft(token *string) store.WaitlistDraft {
