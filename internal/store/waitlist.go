@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -786,4 +788,197 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 		return Created{}, fmt.Errorf("accept waitlist offer: %w", err)
 	}
 	return c, nil
+}
+
+// FreedPlaceOffer says how OfferFreed offers a freed place: held until
+// Expires(now) and only where Check (for the public:
+// booking.Policy.PublicHoldable) lets it.
+type FreedPlaceOffer struct {
+	Expires func(now time.Time) time.Time
+	Check   func(info booking.SlotInfo, now time.Time) error
+}
+
+// freesPlace reports whether a booking change of type t gives a place of
+// its slot back.
+func freesPlace(t booking.EventType) bool {
+	switch t {
+	case booking.EventCancelled, booking.EventDeclined, booking.EventExpired:
+		return true
+	}
+	return false
+}
+
+// OfferFreedTx offers, in tx (the transaction of a feed reader's cursor,
+// see FollowFeed), each place the booking changes of events freed to the
+// first matching waiting entries (urgent first, then the oldest), one entry
+// a free place. It returns the offers made.
+func (s *Store) OfferFreedTx(ctx context.Context, tx *sql.Tx, events []FeedEvent, o FreedPlaceOffer) ([]MadeOffer, error) {
+	var slots []uuid.UUID
+	for _, e := range events {
+		if freesPlace(e.BookingEvent()) && !slices.Contains(slots, e.Slot.ID) {
+			slots = append(slots, e.Slot.ID)
+		}
+	}
+	if len(slots) == 0 {
+		return nil, nil
+	}
+	gtx := s.wdb.WithContext(ctx)
+	gtx.Statement.ConnPool = tx
+	var out []MadeOffer
+	for _, id := range slots {
+		made, err := s.offerSlot(gtx, id, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, made...)
+	}
+	return out, nil
+}
+
+// offerSlot offers the free places of slot id to the first matching
+// waiting entries, until none is left or no entry matches.
+func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeOffer, error) {
+	now := s.now()
+	slot, err := slotWhere(tx, id)
+	if errors.Is(err, booking.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := slotInfo(tx, slot)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(info.Names.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("zone of the slot: %w", err)
+	}
+	day := booking.DateOf(slot.StartAt, loc).String()
+	var rows []waitlistEntryRow
+	if err := tx.Where("status = ? AND consultation_type_id = ? AND earliest_date <= ? AND latest_date >= ?",
+		string(booking.WaitlistWaiting), slot.ConsultationTypeID.String(), day, day).
+		Order("triage_level DESC, created_at, id").Limit(200).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("waiting entries: %w", err)
+	}
+	var out []MadeOffer
+	for _, r := range rows {
+		e, err := r.toDomain(nil)
+		if err != nil {
+			return nil, err
+		}
+		if !booking.MatchesWaitlist(e, slot, loc) {
+			continue
+		}
+		made, err := s.offerPlace(tx, PlaceOffer{
+			EntryID: e.ID, SlotID: id, ExpiresAt: o.Expires(now), Actor: booking.Actor{Type: booking.ActorSystem},
+			Check: func(info booking.SlotInfo) error { return o.Check(info, now) }, FullMatch: true,
+		}, now)
+		if err != nil {
+			var ve *booking.ValidationError
+			if errors.Is(err, booking.ErrSlotUnavailable) || errors.As(err, &ve) {
+				return out, nil // no place left, or not one the public may take
+			}
+			return nil, err
+		}
+		out = append(out, made)
+	}
+	return out, nil
+}
+
+// PassOnTx ends, in tx, the live offers whose hold expired by now (the
+// entry waits again), and offers the places of every offer that ended
+// without a booking (declined, lapsed, withdrawn) and was not passed on
+// yet to the next matching entries, marking them passed on. It returns the
+// offers made.
+func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]MadeOffer, error) {
+	gtx := s.wdb.WithContext(ctx)
+	gtx.Statement.ConnPool = tx
+	now := s.now()
+	var expired []waitlistOfferRow
+	if err := gtx.Where("status = ? AND expires_at <= ?", offerLive, now.Unix()).Limit(200).Find(&expired).Error; err != nil {
+		return nil, fmt.Errorf("expired offers: %w", err)
+	}
+	for _, off := range expired {
+		e, live, err := loadEntry(gtx, uuid.MustParse(off.EntryID), true)
+		if err != nil {
+			return nil, err
+		}
+		if live == nil || live.ID != off.ID {
+			continue
+		}
+		ev, err := e.LapseOffer(now)
+		if err != nil {
+			continue
+		}
+		if err := endOffer(gtx, live, offerLapsed); err != nil {
+			return nil, err
+		}
+		if err := saveEntry(gtx, e); err != nil {
+			return nil, err
+		}
+		if err := insertWaitlistEvents(gtx, ev); err != nil {
+			return nil, err
+		}
+	}
+	var ended []waitlistOfferRow
+	if err := gtx.Where("passed_on = ? AND status IN ?", false, []string{offerDeclined, offerLapsed, offerWithdrawn}).
+		Order("created_at").Limit(200).Find(&ended).Error; err != nil {
+		return nil, fmt.Errorf("ended offers: %w", err)
+	}
+	var out []MadeOffer
+	var done []uuid.UUID
+	for _, off := range ended {
+		id := uuid.MustParse(off.SlotID)
+		if !slices.Contains(done, id) {
+			if err := lockSlots(gtx, id); err != nil {
+				return nil, err
+			}
+			made, err := s.offerSlot(gtx, id, o)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, made...)
+			done = append(done, id)
+		}
+		if err := gtx.Model(&waitlistOfferRow{}).Where("id = ?", off.ID).Update("passed_on", true).Error; err != nil {
+			return nil, fmt.Errorf("mark offer passed on: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// MintWaitlistToken makes a new manage token of entry id, for one message
+// (every link in every message works), and returns it.
+func (s *Store) MintWaitlistToken(ctx context.Context, id uuid.UUID) (string, error) {
+	token, err := booking.NewManageToken()
+	if err != nil {
+		return "", fmt.Errorf("waitlist token: %w", err)
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error { return insertWaitlistToken(tx, id, booking.HashToken(token), s.now()) })
+	if err != nil {
+		return "", fmt.Errorf("mint waitlist token: %w", err)
+	}
+	return token, nil
+}
+
+// PassOn runs PassOnTx in a transaction of its own and then then(tx, the
+// offers made), in the same transaction, so the offers' messages are
+// written exactly when the offers are.
+func (s *Store) PassOn(ctx context.Context, o FreedPlaceOffer, then func(tx *sql.Tx, made []MadeOffer) error) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return errors.New("pass on: not in a database transaction")
+		}
+		made, err := s.PassOnTx(tx.Statement.Context, sqlTx, o)
+		if err != nil {
+			return err
+		}
+		return then(sqlTx, made)
+	})
+	if err != nil {
+		return fmt.Errorf("pass on waitlist offers: %w", err)
+	}
+	return nil
 }

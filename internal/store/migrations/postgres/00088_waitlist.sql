@@ -59,7 +59,8 @@ CREATE INDEX waitlist_events_entry ON waitlist_events (entry_id, at);
 -- An offer holds its place as a row of slot_holds (hold_id, whose token
 -- hashes to hold_token_hash), so it counts against the slot's capacity
 -- exactly as a widget's hold does, under the same lock. At most one live
--- offer per entry.
+-- offer per entry. An offer that ended without a booking (declined, lapsed,
+-- withdrawn) is passed_on once its place was offered to the next entry.
 CREATE TABLE waitlist_offers (
     id              TEXT PRIMARY KEY,
     entry_id        TEXT NOT NULL REFERENCES waitlist_entries (id) ON DELETE CASCADE,
@@ -69,10 +70,12 @@ CREATE TABLE waitlist_offers (
     start_at        BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('live', 'accepted', 'declined', 'lapsed', 'withdrawn')),
+    passed_on       BOOLEAN NOT NULL DEFAULT FALSE,
     created_at      TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX waitlist_offers_live ON waitlist_offers (entry_id) WHERE status = 'live';
 CREATE INDEX waitlist_offers_expiry ON waitlist_offers (status, expires_at);
+CREATE INDEX waitlist_offers_pass_on ON waitlist_offers (passed_on, status);
 
 -- +goose Down
 DROP TABLE waitlist_offers;
