@@ -283,8 +283,9 @@ func TestWaitlistAcceptRacesStaffBooking(t *testing.T) {
 			if ok > 1 {
 				t.Fatalf("round %d: %d bookings succeeded, want at most 1", round, ok)
 			}
-			if round%2 == 0 && (results[0] != nil) {
-				t.Errorf("round %d: the live offer's accept failed: %v", round, results[0])
+			// With the offer live, one of its two accepts books the place.
+			if round%2 == 0 && results[0] != nil && results[3] != nil {
+				t.Errorf("round %d: both accepts of the live offer failed: %v; %v", round, results[0], results[3])
 			}
 		}
 	})
