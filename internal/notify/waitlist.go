@@ -256,3 +256,7 @@ func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMS
 	body := fmt.Sprintf("%s: a place is free for you, %s, %s. Kept until %s: %s", v.clinic, v.typ, v.when, v.until, v.link)
 	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
 }
+
+// Config returns n's configuration, so that waitlist offers speak with
+// the same clinic name, links and channels.
+func (n *Notifier) Config() Config { return n.cfg }
