@@ -245,6 +245,7 @@ const (
 	WaitlistOfferLapsed WaitlistEventType = "offer_lapsed"
 	WaitlistEntryLapsed WaitlistEventType = "lapsed"
 	WaitlistEntryLeft   WaitlistEventType = "left"
+	WaitlistBookedElse  WaitlistEventType = "booked_elsewhere"
 )
 
 // WaitlistEvent is one step of an entry's append-only history.
@@ -408,4 +409,16 @@ func (e *WaitlistEntry) Expire(today Date, now time.Time) (WaitlistEvent, bool) 
 	}
 	e.Status = WaitlistLapsed
 	return e.event(WaitlistEntryLapsed, nil, Actor{Type: ActorSystem}, now), true
+}
+
+// BookedElsewhere closes a waiting entry whose patient booked bookingID
+// another way (the widget, the phone) at now. It returns
+// ErrInvalidTransition when the entry is not waiting (an offered entry
+// keeps its offer until it is accepted, declined or lapses).
+func (e *WaitlistEntry) BookedElsewhere(bookingID uuid.UUID, now time.Time) (WaitlistEvent, error) {
+	if e.Status != WaitlistWaiting {
+		return WaitlistEvent{}, Errorf(CodeInvalidTransition, "an entry that is %s is not waiting", e.Status)
+	}
+	e.Status, e.BookingID = WaitlistBooked, &bookingID
+	return e.event(WaitlistBookedElse, nil, Actor{Type: ActorSystem}, now), nil
 }

@@ -286,3 +286,16 @@ func TestWaitlistExpire(t *testing.T) {
 		t.Fatalf("after its latest date: ok %v status %s, want lapsed", ok, e.Status)
 	}
 }
+
+func TestWaitlistBookedElsewhere(t *testing.T) {
+	now := instant(t, "2026-11-20T10:00:00Z")
+	e := newEntry(t, nil, now)
+	id := uuid.New()
+	ev, err := e.BookedElsewhere(id, now)
+	if err != nil || e.Status != booking.WaitlistBooked || *e.BookingID != id || ev.Type != booking.WaitlistBookedElse {
+		t.Fatalf("booked elsewhere: %s %v %v", e.Status, ev.Type, err)
+	}
+	if _, err := e.BookedElsewhere(id, now); !errors.Is(err, booking.ErrInvalidTransition) {
+		t.Errorf("twice: %v, want invalid transition", err)
+	}
+}

@@ -813,17 +813,22 @@ func freesPlace(t booking.EventType) bool {
 // first matching waiting entries (urgent first, then the oldest), one entry
 // a free place. It returns the offers made.
 func (s *Store) OfferFreedTx(ctx context.Context, tx *sql.Tx, events []FeedEvent, o FreedPlaceOffer) ([]MadeOffer, error) {
+	gtx := s.wdb.WithContext(ctx)
+	gtx.Statement.ConnPool = tx
 	var slots []uuid.UUID
 	for _, e := range events {
 		if freesPlace(e.BookingEvent()) && !slices.Contains(slots, e.Slot.ID) {
 			slots = append(slots, e.Slot.ID)
 		}
+		if e.BookingEvent() == booking.EventCreated {
+			if err := s.closeBookedElsewhere(gtx, e); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(slots) == 0 {
 		return nil, nil
 	}
-	gtx := s.wdb.WithContext(ctx)
-	gtx.Statement.ConnPool = tx
 	var out []MadeOffer
 	for _, id := range slots {
 		made, err := s.offerSlot(gtx, id, o)
@@ -856,8 +861,11 @@ func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeO
 	}
 	day := booking.DateOf(slot.StartAt, loc).String()
 	var rows []waitlistEntryRow
+	// An entry is offered a slot once: one that declined it, or let it
+	// lapse, is not asked again.
 	if err := tx.Where("status = ? AND consultation_type_id = ? AND earliest_date <= ? AND latest_date >= ?",
 		string(booking.WaitlistWaiting), slot.ConsultationTypeID.String(), day, day).
+		Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = waitlist_entries.id AND o.slot_id = ?)", id.String()).
 		Order("triage_level DESC, created_at, id").Limit(200).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("waiting entries: %w", err)
 	}
@@ -921,6 +929,9 @@ func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]
 			return nil, err
 		}
 	}
+	if err := s.lapseEntries(gtx, now); err != nil {
+		return nil, err
+	}
 	var ended []waitlistOfferRow
 	if err := gtx.Where("passed_on = ? AND status IN ?", false, []string{offerDeclined, offerLapsed, offerWithdrawn}).
 		Order("created_at").Limit(200).Find(&ended).Error; err != nil {
@@ -943,6 +954,109 @@ func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]
 		}
 		if err := gtx.Model(&waitlistOfferRow{}).Where("id = ?", off.ID).Update("passed_on", true).Error; err != nil {
 			return nil, fmt.Errorf("mark offer passed on: %w", err)
+		}
+	}
+	more, err := s.offerFreePlaces(gtx, now, o)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}
+
+// closeBookedElsewhere closes the waiting entries for the consultation
+// type of the booking e created whose patient (by phone or email) it is:
+// they booked another way.
+func (s *Store) closeBookedElsewhere(tx *gorm.DB, e FeedEvent) error {
+	b := e.Booking
+	q := tx.Model(&waitlistEntryRow{}).Select("id").Where("status = ? AND consultation_type_id = ?",
+		string(booking.WaitlistWaiting), e.Slot.ConsultationTypeID.String())
+	if email := booking.NormalizeEmail(b.Patient.Email); email != "" {
+		q = q.Where("(patient_phone = ? OR lower(patient_email) = ?)", b.Patient.Phone, email)
+	} else {
+		q = q.Where("patient_phone = ?", b.Patient.Phone)
+	}
+	var ids []string
+	if err := q.Limit(20).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("entries of the patient: %w", err)
+	}
+	for _, id := range ids {
+		entry, _, err := loadEntry(tx, uuid.MustParse(id), true)
+		if err != nil {
+			return err
+		}
+		ev, err := entry.BookedElsewhere(b.ID, s.now())
+		if err != nil {
+			continue
+		}
+		if err := saveEntry(tx, entry); err != nil {
+			return err
+		}
+		if err := insertWaitlistEvents(tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lapseEntries lapses the waiting entries whose latest date has passed
+// everywhere (a day after it in UTC, so no zone's last day is cut short).
+func (s *Store) lapseEntries(tx *gorm.DB, now time.Time) error {
+	today := booking.DateOf(now, time.UTC)
+	var rows []waitlistEntryRow
+	if err := tx.Where("status = ? AND latest_date < ?", string(booking.WaitlistWaiting), today.AddDays(-1).String()).
+		Limit(200).Find(&rows).Error; err != nil {
+		return fmt.Errorf("entries past their dates: %w", err)
+	}
+	for _, r := range rows {
+		e, err := r.toDomain(nil)
+		if err != nil {
+			return err
+		}
+		ev, ok := e.Expire(today.AddDays(-1), now)
+		if !ok {
+			continue
+		}
+		if err := saveEntry(tx, e); err != nil {
+			return err
+		}
+		if err := insertWaitlistEvents(tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offerFreePlaces offers the free places of open slots that fit waiting
+// entries (a place that appeared: capacity raised, slots generated or
+// unblocked, a hold released or expired, a booking moved away), a bounded
+// number of slots a sweep.
+func (s *Store) offerFreePlaces(tx *gorm.DB, now time.Time, o FreedPlaceOffer) ([]MadeOffer, error) {
+	var wanted []struct {
+		ConsultationTypeID string
+		Latest             string
+	}
+	if err := tx.Model(&waitlistEntryRow{}).Select("consultation_type_id, MAX(latest_date) AS latest").
+		Where("status = ?", string(booking.WaitlistWaiting)).Group("consultation_type_id").Limit(100).Scan(&wanted).Error; err != nil {
+		return nil, fmt.Errorf("wanted types: %w", err)
+	}
+	var out []MadeOffer
+	for _, w := range wanted {
+		latest, err := booking.ParseDate(w.Latest)
+		if err != nil {
+			return nil, fmt.Errorf("wanted types: %w", err)
+		}
+		var ids []string
+		if err := tx.Model(&slotRow{}).Where("consultation_type_id = ? AND status = ? AND booked < capacity AND start_at > ? AND start_at < ?",
+			w.ConsultationTypeID, string(booking.SlotOpen), now.Unix(), latest.AddDays(2).StartIn(time.UTC).Unix()).
+			Order("start_at, id").Limit(50).Pluck("id", &ids).Error; err != nil {
+			return nil, fmt.Errorf("free slots: %w", err)
+		}
+		for _, id := range ids {
+			made, err := s.offerSlot(tx, uuid.MustParse(id), o)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, made...)
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -287,6 +288,105 @@ func TestWaitlistAcceptRacesStaffBooking(t *testing.T) {
 			if round%2 == 0 && results[0] != nil && results[3] != nil {
 				t.Errorf("round %d: both accepts of the live offer failed: %v; %v", round, results[0], results[3])
 			}
+		}
+	})
+}
+
+func freedOffer() store.FreedPlaceOffer {
+	policy := booking.DefaultPolicy()
+	return store.FreedPlaceOffer{
+		Expires: func(now time.Time) time.Time { return now.Add(30 * time.Minute) },
+		Check:   func(info booking.SlotInfo, now time.Time) error { return policy.PublicHoldable(info, now) },
+	}
+}
+
+func passOn(t *testing.T, s *store.Store) []store.MadeOffer {
+	t.Helper()
+	var made []store.MadeOffer
+	if err := s.PassOn(context.Background(), freedOffer(), func(_ *sql.Tx, m []store.MadeOffer) error {
+		made = m
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return made
+}
+
+// The sweep offers a place that is free (it appeared: a new slot), to the
+// first entry; a declined place goes to the next entry, never back to the
+// one that declined it.
+func TestWaitlistSweepOffersFreePlaces(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		slot := catalogue(t, s)
+		full := slot(1, booking.SlotOpen)
+		if _, err := s.CreateBooking(ctx, full.ID, sourcedDraft(t, full.ID, booking.SourcePhone, "+14245550177", ""), nil); err != nil {
+			t.Fatal(err)
+		}
+		first, _, _, err := joinFor(t, s, full.ConsultationTypeID, "+14245550101", "a@example.com", []string{"none"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, _, _, err := joinFor(t, s, full.ConsultationTypeID, "+14245550102", "b@example.com", []string{"none"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made := passOn(t, s); len(made) != 0 {
+			t.Fatalf("no free place: %d offers, want 0", len(made))
+		}
+		free := slot(1, booking.SlotOpen) // a place appears
+		made := passOn(t, s)
+		if len(made) != 1 || made[0].Entry.ID != first.ID || made[0].Entry.Offer.SlotID != free.ID {
+			t.Fatalf("offers after a place appeared: %+v, want one to the first entry", made)
+		}
+		if made := passOn(t, s); len(made) != 0 {
+			t.Fatalf("a held place offered again: %d offers", len(made))
+		}
+		if _, err := s.DeclineWaitlistOffer(ctx, first.ID, booking.Actor{Type: booking.ActorPatient}); err != nil {
+			t.Fatal(err)
+		}
+		made = passOn(t, s)
+		if len(made) != 1 || made[0].Entry.ID != second.ID {
+			t.Fatalf("after a decline: %+v, want one offer to the second entry", made)
+		}
+		if _, err := s.DeclineWaitlistOffer(ctx, second.ID, booking.Actor{Type: booking.ActorPatient}); err != nil {
+			t.Fatal(err)
+		}
+		if made := passOn(t, s); len(made) != 0 {
+			t.Fatalf("a place offered back to entries that declined it: %+v", made)
+		}
+	})
+}
+
+// A booking made another way closes the patient's waiting entry for its
+// consultation type, as the feed follower sees it.
+func TestWaitlistClosedWhenBookedElsewhere(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		slot := catalogue(t, s)
+		sl := slot(2, booking.SlotOpen)
+		follow := func() {
+			t.Helper()
+			if err := s.CatchUpFeed(ctx, "waitlist_test", func(ctx context.Context, tx *sql.Tx, events []store.FeedEvent) error {
+				_, err := s.OfferFreedTx(ctx, tx, events, freedOffer())
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		follow() // the cursor starts here
+		e, _, _, err := joinFor(t, s, sl.ConsultationTypeID, "+14245550123", "ana@example.com", []string{"none"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CreateBooking(ctx, sl.ID, sourcedDraft(t, sl.ID, booking.SourceWeb, "+14245550123", "ana@example.com"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		follow()
+		got, err := s.WaitlistEntry(ctx, e.ID)
+		if err != nil || got.Status != booking.WaitlistBooked || got.BookingID == nil || *got.BookingID != c.Booking.ID {
+			t.Errorf("entry after booking another way: %s %v %v", got.Status, got.BookingID, err)
 		}
 	})
 }
