@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -389,4 +390,106 @@ func TestWaitlistClosedWhenBookedElsewhere(t *testing.T) {
 			t.Errorf("entry after booking another way: %s %v %v", got.Status, got.BookingID, err)
 		}
 	})
+}
+
+// Many places freed at once, read by two instances' followers and sweeps
+// at the same time: each freed place is offered exactly once, to a
+// distinct entry, the first entries in order, and no slot has more live
+// offers than places.
+func TestWaitlistFreedPlacesOfferedOnce(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url := b.URL(t)
+			one, two := storetest.Open(t, url), storetest.Open(t, url)
+			slot := catalogue(t, one)
+			const places, waiting = 12, 20
+			var slots []booking.Slot
+			var bookings []uuid.UUID
+			for range places {
+				sl := slot(1, booking.SlotOpen)
+				c, err := one.CreateBooking(ctx, sl.ID, sourcedDraft(t, sl.ID, booking.SourcePhone, "+14245550177", ""), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				slots, bookings = append(slots, sl), append(bookings, c.Booking.ID)
+			}
+			follow := func(s *store.Store) error {
+				return s.CatchUpFeed(ctx, "waitlist_offers", func(ctx context.Context, tx *sql.Tx, events []store.FeedEvent) error {
+					_, err := s.OfferFreedTx(ctx, tx, events, freedOffer())
+					return err
+				})
+			}
+			if err := follow(one); err != nil { // the cursor starts here
+				t.Fatal(err)
+			}
+			var entries []uuid.UUID
+			for i := range waiting {
+				e, _, _, err := joinFor(t, one, slots[0].ConsultationTypeID, fmt.Sprintf("+142455502%02d", i), "", []string{"none"}, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				entries = append(entries, e.ID)
+				time.Sleep(2 * time.Millisecond) // distinct join times: a strict order
+			}
+			var wg sync.WaitGroup
+			for i, id := range bookings {
+				s := one
+				if i%2 == 1 {
+					s = two
+				}
+				wg.Go(func() {
+					if _, _, err := s.UpdateBooking(ctx, id, nil, func(b *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+						ev, err := b.Apply(booking.ActionCancel, booking.Actor{Type: booking.ActorPatient}, "", time.Now())
+						return []booking.Event{ev}, err
+					}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			errs := make(chan error, 8)
+			for i := range 4 {
+				s := []*store.Store{one, two}[i%2]
+				wg.Go(func() {
+					for range 5 {
+						if err := follow(s); err != nil {
+							errs <- err
+							return
+						}
+						if err := s.PassOn(ctx, freedOffer(), func(*sql.Tx, []store.MadeOffer) error { return nil }); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if err := follow(one); err != nil {
+				t.Fatal(err)
+			}
+			offeredSlots := map[uuid.UUID]int{}
+			for i, id := range entries {
+				e, err := one.WaitlistEntry(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				offered := e.Status == booking.WaitlistOffered
+				if offered != (i < places) {
+					t.Errorf("entry %d: %s, want offered only for the first %d", i, e.Status, places)
+				}
+				if offered {
+					offeredSlots[e.Offer.SlotID]++
+				}
+			}
+			for _, sl := range slots {
+				if n := offeredSlots[sl.ID]; n != 1 {
+					t.Errorf("slot %s: %d live offers, want 1", sl.ID, n)
+				}
+			}
+		})
+	}
 }
