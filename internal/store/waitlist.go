@@ -535,6 +535,9 @@ type MadeOffer struct {
 func (s *Store) OfferPlace(ctx context.Context, o PlaceOffer) (MadeOffer, error) {
 	var out MadeOffer
 	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockOffers(tx); err != nil {
+			return err
+		}
 		var err error
 		out, err = s.offerPlace(tx, o, s.now())
 		return err
@@ -790,6 +793,21 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 	return c, nil
 }
 
+// lockOffers serialises, on PostgreSQL, the transactions that make offers
+// (the feed follower, the sweep, a staff offer): each locks several slots
+// and entries, in an order the data decides, and two at once could wait
+// for each other. It is taken before any slot or entry lock. SQLite runs
+// one writing transaction at a time.
+func (s *Store) lockOffers(tx *gorm.DB) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('waitlist_offers'))").Error; err != nil {
+		return fmt.Errorf("lock waitlist offers: %w", err)
+	}
+	return nil
+}
+
 // FreedPlaceOffer says how OfferFreed offers a freed place: held until
 // Expires(now) and only where Check (for the public:
 // booking.Policy.PublicHoldable) lets it.
@@ -815,6 +833,15 @@ func freesPlace(t booking.EventType) bool {
 func (s *Store) OfferFreedTx(ctx context.Context, tx *sql.Tx, events []FeedEvent, o FreedPlaceOffer) ([]MadeOffer, error) {
 	gtx := s.wdb.WithContext(ctx)
 	gtx.Statement.ConnPool = tx
+	work := slices.ContainsFunc(events, func(e FeedEvent) bool {
+		return freesPlace(e.BookingEvent()) || e.BookingEvent() == booking.EventCreated
+	})
+	if !work {
+		return nil, nil
+	}
+	if err := s.lockOffers(gtx); err != nil {
+		return nil, err
+	}
 	var slots []uuid.UUID
 	for _, e := range events {
 		if freesPlace(e.BookingEvent()) && !slices.Contains(slots, e.Slot.ID) {
@@ -887,6 +914,9 @@ func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeO
 			if errors.Is(err, booking.ErrSlotUnavailable) || errors.As(err, &ve) {
 				return out, nil // no place left, or not one the public may take
 			}
+			if errors.Is(err, booking.ErrInvalidTransition) {
+				continue // no longer waiting
+			}
 			return nil, err
 		}
 		out = append(out, made)
@@ -902,6 +932,9 @@ func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeO
 func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]MadeOffer, error) {
 	gtx := s.wdb.WithContext(ctx)
 	gtx.Statement.ConnPool = tx
+	if err := s.lockOffers(gtx); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var expired []waitlistOfferRow
 	if err := gtx.Where("status = ? AND expires_at <= ?", offerLive, now.Unix()).Limit(200).Find(&expired).Error; err != nil {
