@@ -2,11 +2,15 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +34,7 @@ func waitFor(t *testing.T, s *store.Store, ct uuid.UUID, email string, times []s
 		ConsultationTypeID: ct.String(), EarliestDate: today.String(), LatestDate: today.AddDays(10).String(), TimesOfDay: times,
 		Patient: booking.PatientInput{FirstName: "Pat", LastName: "Waiting", DateOfBirth: "1980-04-02", Phone: "+1424555" + email[:4], Email: email},
 		Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
-		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &yes},
+		Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactByEmail: &yes, ContactBySMS: &yes},
 	}, at, false)
 	if err != nil {
 		t.Fatal(err)
@@ -60,8 +64,19 @@ func TestWaitlistOfferOnCancel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var mu sync.Mutex
+		texts := map[string][]string{} // the Twilio stand-in's messages, by number
+		twilio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			texts[r.FormValue("To")] = append(texts[r.FormValue("To")], r.FormValue("Body"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"sid": "SM1"}`)
+		}))
+		t.Cleanup(twilio.Close)
+		sms := NewSMSSender(config.Twilio{AccountSID: "AC1", AuthToken: "secret", From: "+15005550006", APIURL: twilio.URL})
 		policy := booking.DefaultPolicy()
-		w := NewWaitlistOffers(WaitlistConfig{Messages: Config{ClinicName: "Spine Clinic", PublicBaseURL: "http://clinic.test", Email: mailer, Log: log},
+		w := NewWaitlistOffers(WaitlistConfig{Messages: Config{ClinicName: "Spine Clinic", PublicBaseURL: "http://clinic.test", Email: mailer, SMS: sms, Log: log},
 			Policy: policy, SweepEvery: time.Hour}, s)
 		ws := delivery.NewWorkers(time.Hour, log, nil)
 		w.Register(ws)
@@ -141,6 +156,20 @@ func TestWaitlistOfferOnCancel(t *testing.T) {
 		if n, _ := mp.To(ctx, first.Patient.Email); len(n) != 1 {
 			t.Errorf("emails to the first entry: %d, want exactly 1", len(n))
 		}
+		mu.Lock()
+		for _, e := range []booking.WaitlistEntry{afternoon, first, second} {
+			want := 0
+			if e.ID == first.ID {
+				want = 1
+			}
+			if n := len(texts[e.Patient.Phone]); n != want {
+				t.Errorf("texts to %s: %d, want %d", e.Patient.Phone, n, want)
+			}
+		}
+		if b := texts[first.Patient.Phone]; len(b) == 1 && !offerLink.MatchString(b[0]) {
+			t.Errorf("text without the accept link: %q", b[0])
+		}
+		mu.Unlock()
 		msg, err := mp.Message(ctx, got[0].ID)
 		if err != nil {
 			t.Fatal(err)
