@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +13,13 @@ import (
 	"github.com/clinic/consult/internal/storetest"
 )
 
+var offerLinkRE = regexp.MustCompile(`/waitlist#reference=([^&\s]+)&token=([^\s"<]+)`)
+
 // TestWaitlistOffersSurviveKill cancels booked places with patients
 // waiting, kills the server with SIGKILL at once (the mail server down),
 // then starts a mail server and a new server process: each freed place is
-// offered once, to the first entries in order, each with one email.
+// offered once, to the first entries in order, each with one email, whose
+// link books the place.
 func TestWaitlistOffersSurviveKill(t *testing.T) {
 	bin, err := mailpit.Binary()
 	if err != nil {
@@ -68,7 +73,7 @@ func TestWaitlistOffersSurviveKill(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(mp.Stop)
-			startProcess(t, env)
+			second := startProcess(t, env)
 			offers := func() map[string]int {
 				n := map[string]int{}
 				all, err := mp.Messages(t.Context())
@@ -95,6 +100,29 @@ func TestWaitlistOffersSurviveKill(t *testing.T) {
 				if got[addr] != want {
 					t.Errorf("offers to %s: got %d, want %d", addr, got[addr], want)
 				}
+			}
+
+			// The first entry's link books its place, as a patient (no
+			// staff token) with the link's token.
+			msgs, err := mp.To(t.Context(), addrs[0])
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("offer to %s: %d messages, %v", addrs[0], len(msgs), err)
+			}
+			msg, err := mp.Message(t.Context(), msgs[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := offerLinkRE.FindStringSubmatch(msg.Text)
+			if link == nil {
+				t.Fatalf("no accept link in %q", msg.Text)
+			}
+			ref, _ := url.QueryUnescape(link[1])
+			token, _ := url.QueryUnescape(link[2])
+			patient := newAPI(t, second.base)
+			var booked created
+			patient.call("POST", "/v1/waitlist/"+ref+"/accept", nil, 201, &booked, "X-Waitlist-Token: "+token)
+			if booked.Reference == "" || booked.ManageToken == "" {
+				t.Errorf("accept: %+v", booked)
 			}
 		})
 	}
