@@ -77,12 +77,6 @@ var (
 		"PATCH /v1/slots/:id":  frontDesk,
 		"DELETE /v1/slots/:id": frontDesk,
 
-		"GET /v1/availability":      publicRoute,
-		"GET /v1/availability/next": publicRoute,
-		"POST /v1/slot-holds":       publicRoute,
-		"DELETE /v1/slot-holds/:id": publicRoute, // the X-Hold-Token is the credential
-		"GET /v1/intake-form":       publicRoute,
-		"GET /v1/booking-policy":    publicRoute,
 		// The waitlist: the X-Waitlist-Token is the patient's credential;
 		// reception and admins may send their bearer token instead.
 		"GET /v1/waitlist":                     frontDesk,
@@ -93,6 +87,12 @@ var (
 		"POST /v1/waitlist/:reference/decline": publicRoute,
 		"POST /v1/waitlist/:reference/offer":   frontDesk,
 
+		"GET /v1/availability":                             publicRoute,
+		"GET /v1/availability/next":                        publicRoute,
+		"POST /v1/slot-holds":                              publicRoute,
+		"DELETE /v1/slot-holds/:id":                        publicRoute, // the X-Hold-Token is the credential
+		"GET /v1/intake-form":                              publicRoute,
+		"GET /v1/booking-policy":                           publicRoute,
 		"POST /v1/booking-requests":                        publicRoute,
 		"GET /v1/booking-requests/:reference":              publicRoute,
 		"GET /v1/booking-requests/:reference/calendar.ics": publicRoute,
