@@ -202,3 +202,69 @@ func TestWaitlistOfferOnCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitlistStaffOfferIsTold: a place reception offers by hand is told
+// to the patient by the next sweep, once.
+func TestWaitlistStaffOfferIsTold(t *testing.T) {
+	mp := mailpit.Start(t)
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		mailer, err := NewMailer(config.SMTP{Host: mp.SMTPHost, Port: mp.SMTPPort, Security: config.STARTTLSOpportunistic}, "clinic@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := booking.DefaultPolicy()
+		w := NewWaitlistOffers(WaitlistConfig{Messages: Config{ClinicName: "Spine Clinic", PublicBaseURL: "http://clinic.test", Email: mailer, Log: log},
+			Policy: policy, SweepEvery: time.Hour}, s)
+		ws := delivery.NewWorkers(time.Hour, log, nil)
+		w.Register(ws)
+		q, err := delivery.New(delivery.Config{DB: s.QueueDB(), Postgres: s.Dialect() == store.Postgres, Workers: ws, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Attach(q)
+		now := time.Now()
+		p, l, ct := uuid.New(), uuid.New(), uuid.New()
+		if err := s.CreateProvider(ctx, booking.Provider{ID: p, Name: "Dr. Reyes", Active: true, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateLocation(ctx, booking.Location{ID: l, Name: "Main", Timezone: "UTC", Active: true, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateConsultationType(ctx, booking.ConsultationType{ID: ct, Name: "New patient", DurationMinutes: 45, Active: true, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		// A slot after the entry's dates: the sweep would not offer it.
+		start := booking.DateOf(now, time.UTC).AddDays(20).StartIn(time.UTC).Add(9 * time.Hour)
+		sl := booking.Slot{ID: uuid.New(), ProviderID: p, LocationID: l, ConsultationTypeID: ct, StartAt: start,
+			EndAt: start.Add(45 * time.Minute), Capacity: 1, Status: booking.SlotOpen, CreatedAt: now}
+		if err := s.CreateSlot(ctx, sl); err != nil {
+			t.Fatal(err)
+		}
+		e := waitFor(t, s, ct, "2001"+uuid.NewString()[:8]+"@example.com", nil, now)
+		if _, err := s.OfferPlace(ctx, store.PlaceOffer{EntryID: e.ID, SlotID: sl.ID, ExpiresAt: now.Add(time.Hour),
+			Actor: booking.StaffActor(uuid.New()), Check: func(info booking.SlotInfo) error { return policy.PublicHoldable(info, now) }}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := w.sweep(ctx, delivery.Job[WaitlistSweepArgs]{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = q.Stop(context.Background()) })
+		var got []mailpit.Summary
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && len(got) == 0; time.Sleep(100 * time.Millisecond) {
+			if got, err = mp.To(ctx, e.Patient.Email); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+		if got, _ = mp.To(ctx, e.Patient.Email); len(got) != 1 {
+			t.Errorf("emails for the staff offer: %d, want 1", len(got))
+		}
+	})
+}

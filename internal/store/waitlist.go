@@ -67,6 +67,7 @@ type waitlistOfferRow struct {
 	StartAt       int64     `gorm:"column:start_at"`
 	ExpiresAt     int64     `gorm:"column:expires_at"`
 	Status        string    `gorm:"column:status"`
+	Told          bool      `gorm:"column:told"`
 	CreatedAt     time.Time `gorm:"column:created_at"`
 }
 
@@ -517,6 +518,9 @@ type PlaceOffer struct {
 	Actor     booking.Actor
 	Check     func(booking.SlotInfo) error
 	FullMatch bool
+	// Told says the caller writes the offer's messages in the same
+	// transaction; else the next PassOn writes them.
+	Told bool
 }
 
 // MadeOffer is an offer OfferPlace made: the entry as offered, and a new
@@ -605,7 +609,7 @@ func (s *Store) offerPlace(tx *gorm.DB, o PlaceOffer, now time.Time) (MadeOffer,
 		return MadeOffer{}, fmt.Errorf("insert the offer's hold: %w", err)
 	}
 	row := waitlistOfferRow{ID: offer.ID.String(), EntryID: e.ID.String(), SlotID: o.SlotID.String(), HoldID: hold.ID,
-		HoldTokenHash: hold.TokenHash, StartAt: slot.StartAt.Unix(), ExpiresAt: hold.ExpiresAt, Status: offerLive, CreatedAt: utc(now)}
+		HoldTokenHash: hold.TokenHash, StartAt: slot.StartAt.Unix(), ExpiresAt: hold.ExpiresAt, Status: offerLive, Told: o.Told, CreatedAt: utc(now)}
 	if err := tx.Create(&row).Error; err != nil {
 		return MadeOffer{}, fmt.Errorf("insert offer: %w", err)
 	}
@@ -907,7 +911,7 @@ func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeO
 		}
 		made, err := s.offerPlace(tx, PlaceOffer{
 			EntryID: e.ID, SlotID: id, ExpiresAt: o.Expires(now), Actor: booking.Actor{Type: booking.ActorSystem},
-			Check: func(info booking.SlotInfo) error { return o.Check(info, now) }, FullMatch: true,
+			Check: func(info booking.SlotInfo) error { return o.Check(info, now) }, FullMatch: true, Told: true,
 		}, now)
 		if err != nil {
 			var ve *booking.ValidationError
@@ -993,7 +997,25 @@ func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]
 	if err != nil {
 		return nil, err
 	}
-	return append(out, more...), nil
+	out = append(out, more...)
+	// Live offers not told yet (a staff member's): their messages now.
+	var untold []waitlistOfferRow
+	if err := gtx.Where("status = ? AND told = ? AND expires_at > ?", offerLive, false, now.Unix()).Limit(200).Find(&untold).Error; err != nil {
+		return nil, fmt.Errorf("untold offers: %w", err)
+	}
+	for _, off := range untold {
+		e, _, err := loadEntry(gtx, uuid.MustParse(off.EntryID), false)
+		if err != nil {
+			return nil, err
+		}
+		if err := gtx.Model(&waitlistOfferRow{}).Where("id = ?", off.ID).Update("told", true).Error; err != nil {
+			return nil, fmt.Errorf("mark offer told: %w", err)
+		}
+		if e.Offer != nil && e.Offer.ID.String() == off.ID {
+			out = append(out, MadeOffer{Entry: e})
+		}
+	}
+	return out, nil
 }
 
 // closeBookedElsewhere closes the waiting entries for the consultation

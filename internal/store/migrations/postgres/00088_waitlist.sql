@@ -60,7 +60,9 @@ CREATE INDEX waitlist_events_entry ON waitlist_events (entry_id, at);
 -- hashes to hold_token_hash), so it counts against the slot's capacity
 -- exactly as a widget's hold does, under the same lock. At most one live
 -- offer per entry. An offer that ended without a booking (declined, lapsed,
--- withdrawn) is passed_on once its place was offered to the next entry.
+-- withdrawn) is passed_on once its place was offered to the next entry. An
+-- offer is told once its messages are written (a staff member's offer: by
+-- the next sweep).
 CREATE TABLE waitlist_offers (
     id              TEXT PRIMARY KEY,
     entry_id        TEXT NOT NULL REFERENCES waitlist_entries (id) ON DELETE CASCADE,
@@ -71,6 +73,7 @@ CREATE TABLE waitlist_offers (
     expires_at      BIGINT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('live', 'accepted', 'declined', 'lapsed', 'withdrawn')),
     passed_on       BOOLEAN NOT NULL DEFAULT FALSE,
+    told            BOOLEAN NOT NULL DEFAULT FALSE,
     created_at      TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX waitlist_offers_live ON waitlist_offers (entry_id) WHERE status = 'live';
