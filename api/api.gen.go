@@ -606,8 +606,10 @@ const (
 	ProblemCodeMalformedJson             ProblemCode = "malformed_json"
 	ProblemCodeMergeConflict             ProblemCode = "merge_conflict"
 	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
+	ProblemCodeNoOffer                   ProblemCode = "no_offer"
 	ProblemCodeNotFound                  ProblemCode = "not_found"
 	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodeOfferExpired              ProblemCode = "offer_expired"
 	ProblemCodePatientLimitReached       ProblemCode = "patient_limit_reached"
 	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
@@ -661,9 +663,13 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
+	case ProblemCodeNoOffer:
+		return true
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodeNotReady:
+		return true
+	case ProblemCodeOfferExpired:
 		return true
 	case ProblemCodePatientLimitReached:
 		return true
@@ -870,6 +876,27 @@ func (e StaffRole) Valid() bool {
 	}
 }
 
+// Defines values for TimeOfDay.
+const (
+	Afternoon TimeOfDay = "afternoon"
+	Any       TimeOfDay = "any"
+	Morning   TimeOfDay = "morning"
+)
+
+// Valid indicates whether the value is a known member of the TimeOfDay enum.
+func (e TimeOfDay) Valid() bool {
+	switch e {
+	case Afternoon:
+		return true
+	case Any:
+		return true
+	case Morning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenResponseTokenType.
 const (
 	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
@@ -930,6 +957,81 @@ const (
 func (e TriageRefusalOutcome) Valid() bool {
 	switch e {
 	case TriageRefusalOutcomeEmergency:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputGivenByPhone.
+const (
+	WaitlistConsentInputGivenByPhoneTrue WaitlistConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputGivenByPhone enum.
+func (e WaitlistConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case WaitlistConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputPrivacyPolicyAccepted.
+const (
+	WaitlistConsentInputPrivacyPolicyAcceptedTrue WaitlistConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputPrivacyPolicyAccepted enum.
+func (e WaitlistConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case WaitlistConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistEntryStaffSource.
+const (
+	Phone WaitlistEntryStaffSource = "phone"
+	Web   WaitlistEntryStaffSource = "web"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistEntryStaffSource enum.
+func (e WaitlistEntryStaffSource) Valid() bool {
+	switch e {
+	case Phone:
+		return true
+	case Web:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistStatus.
+const (
+	WaitlistStatusBooked  WaitlistStatus = "booked"
+	WaitlistStatusLapsed  WaitlistStatus = "lapsed"
+	WaitlistStatusLeft    WaitlistStatus = "left"
+	WaitlistStatusOffered WaitlistStatus = "offered"
+	WaitlistStatusWaiting WaitlistStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistStatus enum.
+func (e WaitlistStatus) Valid() bool {
+	switch e {
+	case WaitlistStatusBooked:
+		return true
+	case WaitlistStatusLapsed:
+		return true
+	case WaitlistStatusLeft:
+		return true
+	case WaitlistStatusOffered:
+		return true
+	case WaitlistStatusWaiting:
 		return true
 	default:
 		return false
@@ -2795,6 +2897,9 @@ type StaffUpdate struct {
 	Role *StaffRole `json:"role,omitempty"`
 }
 
+// TimeOfDay `morning`: starting before noon; `afternoon`: from noon (the location's local time); `any`: any time.
+type TimeOfDay string
+
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	// AccessToken JWT access token for the `Authorization: Bearer` header.
@@ -2870,6 +2975,168 @@ type TriageRule struct {
 		Field string `json:"field"`
 	} `json:"when"`
 }
+
+// WaitlistConsentInput The consent, as in a booking request: from the public,
+// `privacy_policy_accepted: true`; for a caller (staff bearer
+// token), `given_by_phone: true`. Messages about offers go by email
+// and SMS as the contact flags allow.
+type WaitlistConsentInput struct {
+	// ContactByEmail Offers may be sent by email. `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms Offers may be sent by SMS. `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone Staff only; the caller agreed on the phone.
+	GivenByPhone *WaitlistConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted Must be `true` from the public.
+	PrivacyPolicyAccepted *WaitlistConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// WaitlistConsentInputGivenByPhone Staff only; the caller agreed on the phone.
+type WaitlistConsentInputGivenByPhone bool
+
+// WaitlistConsentInputPrivacyPolicyAccepted Must be `true` from the public.
+type WaitlistConsentInputPrivacyPolicyAccepted bool
+
+// WaitlistEntry The patient's view of a waitlist entry.
+type WaitlistEntry struct {
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+}
+
+// WaitlistEntryList defines model for WaitlistEntryList.
+type WaitlistEntryList struct {
+	Items []WaitlistEntryStaff `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WaitlistEntryStaff Staff view of a waitlist entry.
+type WaitlistEntryStaff struct {
+	// BookingId The booking an accepted offer made.
+	BookingId          *openapi_types.UUID `json:"booking_id"`
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	Id                 openapi_types.UUID  `json:"id"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient    Patient             `json:"patient"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string                   `json:"reference"`
+	Source    WaitlistEntryStaffSource `json:"source"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+	Triage     struct {
+		// Level `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+		Level TriageLevel `json:"level"`
+		Rules []string    `json:"rules"`
+	} `json:"triage"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WaitlistEntryStaffSource defines model for WaitlistEntryStaff.Source.
+type WaitlistEntryStaffSource string
+
+// WaitlistJoin defines model for WaitlistJoin.
+type WaitlistJoin struct {
+	// Consent The consent, as in a booking request: from the public,
+	// `privacy_policy_accepted: true`; for a caller (staff bearer
+	// token), `given_by_phone: true`. Messages about offers go by email
+	// and SMS as the contact flags allow.
+	Consent            WaitlistConsentInput `json:"consent"`
+	ConsultationTypeId string               `json:"consultation_type_id"`
+
+	// EarliestDate The first local date wanted; a date already past means from today.
+	EarliestDate string `json:"earliest_date"`
+
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
+
+	// LatestDate The last local date wanted, not before today nor `earliest_date`.
+	LatestDate string `json:"latest_date"`
+
+	// LocationId Only this location's places; any location when left out.
+	LocationId *string `json:"location_id,omitempty"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// ProviderId Only this provider's places; any provider when left out.
+	ProviderId *string `json:"provider_id,omitempty"`
+
+	// TimesOfDay The times of day wanted; any time when empty or left out.
+	TimesOfDay *[]TimeOfDay `json:"times_of_day,omitempty"`
+}
+
+// WaitlistJoined defines model for WaitlistJoined.
+type WaitlistJoined struct {
+	EarliestDate openapi_types.Date `json:"earliest_date"`
+	Id           openapi_types.UUID `json:"id"`
+	LatestDate   openapi_types.Date `json:"latest_date"`
+
+	// ManageToken Shown only here. Send it as `X-Waitlist-Token`.
+	ManageToken string `json:"manage_token"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status WaitlistStatus `json:"status"`
+}
+
+// WaitlistOfferCreate defines model for WaitlistOfferCreate.
+type WaitlistOfferCreate struct {
+	SlotId string `json:"slot_id"`
+}
+
+// WaitlistStatus `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+type WaitlistStatus string
 
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
@@ -3034,6 +3301,12 @@ type RefreshCookie = string
 
 // RequestedWith Example: fetch
 type RequestedWith = string
+
+// WaitlistReference Example: W4TQ-9KMP
+type WaitlistReference = string
+
+// WaitlistToken Example: mt_Qm9vZmJhcl9leGFtcGxlX3Rva2VuXzEyMzQ1Ng
+type WaitlistToken = string
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
@@ -3446,6 +3719,62 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListWaitlistParams defines parameters for ListWaitlist.
+type ListWaitlistParams struct {
+	// Status Only entries in this status.
+	Status *WaitlistStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// ConsultationTypeId Only entries for this consultation type.
+	ConsultationTypeId *openapi_types.UUID `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// JoinWaitlistParams defines parameters for JoinWaitlist.
+type JoinWaitlistParams struct {
+	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
+	// characters. The same key with the same body within 24 hours returns
+	// the first response again; the same key with another body is `409`
+	// `idempotency_key_reused`.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// LeaveWaitlistParams defines parameters for LeaveWaitlist.
+type LeaveWaitlistParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// GetWaitlistEntryParams defines parameters for GetWaitlistEntry.
+type GetWaitlistEntryParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// AcceptWaitlistOfferParams defines parameters for AcceptWaitlistOffer.
+type AcceptWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// DeclineWaitlistOfferParams defines parameters for DeclineWaitlistOffer.
+type DeclineWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
 // ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
 type ListWebhookEndpointsParams struct {
 	// Limit Page size, 1 to 200.
@@ -3559,6 +3888,12 @@ type CreateStaffJSONRequestBody = StaffCreate
 
 // UpdateStaffJSONRequestBody defines body for UpdateStaff for application/json ContentType.
 type UpdateStaffJSONRequestBody = StaffUpdate
+
+// JoinWaitlistJSONRequestBody defines body for JoinWaitlist for application/json ContentType.
+type JoinWaitlistJSONRequestBody = WaitlistJoin
+
+// OfferWaitlistPlaceJSONRequestBody defines body for OfferWaitlistPlace for application/json ContentType.
+type OfferWaitlistPlaceJSONRequestBody = WaitlistOfferCreate
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
 type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
@@ -3867,6 +4202,27 @@ type ServerInterface interface {
 	// UpdateStaff Update a staff account
 	// (PATCH /v1/staff/{id})
 	UpdateStaff(c *gin.Context, id openapi_types.UUID)
+	// ListWaitlist List waitlist entries
+	// (GET /v1/waitlist)
+	ListWaitlist(c *gin.Context, params ListWaitlistParams)
+	// JoinWaitlist Join the waitlist
+	// (POST /v1/waitlist)
+	JoinWaitlist(c *gin.Context, params JoinWaitlistParams)
+	// LeaveWaitlist Leave the waitlist
+	// (DELETE /v1/waitlist/{reference})
+	LeaveWaitlist(c *gin.Context, reference WaitlistReference, params LeaveWaitlistParams)
+	// GetWaitlistEntry View own waitlist entry
+	// (GET /v1/waitlist/{reference})
+	GetWaitlistEntry(c *gin.Context, reference WaitlistReference, params GetWaitlistEntryParams)
+	// AcceptWaitlistOffer Accept the place on offer
+	// (POST /v1/waitlist/{reference}/accept)
+	AcceptWaitlistOffer(c *gin.Context, reference WaitlistReference, params AcceptWaitlistOfferParams)
+	// DeclineWaitlistOffer Decline the place on offer
+	// (POST /v1/waitlist/{reference}/decline)
+	DeclineWaitlistOffer(c *gin.Context, reference WaitlistReference, params DeclineWaitlistOfferParams)
+	// OfferWaitlistPlace Offer a chosen slot to an entry
+	// (POST /v1/waitlist/{reference}/offer)
+	OfferWaitlistPlace(c *gin.Context, reference string)
 	// RedeliverWebhook Send a delivery again
 	// (POST /v1/webhook-deliveries/{id}/redeliver)
 	RedeliverWebhook(c *gin.Context, id openapi_types.UUID)
@@ -6480,6 +6836,318 @@ func (siw *ServerInterfaceWrapper) UpdateStaff(c *gin.Context) {
 	siw.Handler.UpdateStaff(c, id)
 }
 
+// ListWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) ListWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWaitlistParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "consultation_type_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consultation_type_id", c.Request.URL.Query(), &params.ConsultationTypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter consultation_type_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListWaitlist(c, params)
+}
+
+// JoinWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) JoinWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params JoinWaitlistParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.JoinWaitlist(c, params)
+}
+
+// LeaveWaitlist operation middleware
+func (siw *ServerInterfaceWrapper) LeaveWaitlist(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LeaveWaitlistParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LeaveWaitlist(c, reference, params)
+}
+
+// GetWaitlistEntry operation middleware
+func (siw *ServerInterfaceWrapper) GetWaitlistEntry(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWaitlistEntryParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetWaitlistEntry(c, reference, params)
+}
+
+// AcceptWaitlistOffer operation middleware
+func (siw *ServerInterfaceWrapper) AcceptWaitlistOffer(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AcceptWaitlistOfferParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AcceptWaitlistOffer(c, reference, params)
+}
+
+// DeclineWaitlistOffer operation middleware
+func (siw *ServerInterfaceWrapper) DeclineWaitlistOffer(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference WaitlistReference
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeclineWaitlistOfferParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-Waitlist-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Waitlist-Token")]; found {
+		var XWaitlistToken WaitlistToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Waitlist-Token, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Waitlist-Token", valueList[0], &XWaitlistToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Waitlist-Token: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWaitlistToken = &XWaitlistToken
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeclineWaitlistOffer(c, reference, params)
+}
+
+// OfferWaitlistPlace operation middleware
+func (siw *ServerInterfaceWrapper) OfferWaitlistPlace(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "reference" -------------
+	var reference string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "reference", c.Param("reference"), &reference, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reference: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OfferWaitlistPlace(c, reference)
+}
+
 // RedeliverWebhook operation middleware
 func (siw *ServerInterfaceWrapper) RedeliverWebhook(c *gin.Context) {
 
@@ -6852,6 +7520,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/v1/patients/:id", wrapper.UpdatePatient)
 	router.POST(options.BaseURL+"/v1/patients/:id/merge", wrapper.MergePatient)
 	router.POST(options.BaseURL+"/v1/patients/:id/decline-pending", wrapper.DeclinePatientPending)
+	router.GET(options.BaseURL+"/v1/waitlist", wrapper.ListWaitlist)
+	router.POST(options.BaseURL+"/v1/waitlist", wrapper.JoinWaitlist)
+	router.DELETE(options.BaseURL+"/v1/waitlist/:reference", wrapper.LeaveWaitlist)
+	router.GET(options.BaseURL+"/v1/waitlist/:reference", wrapper.GetWaitlistEntry)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/accept", wrapper.AcceptWaitlistOffer)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/decline", wrapper.DeclineWaitlistOffer)
+	router.POST(options.BaseURL+"/v1/waitlist/:reference/offer", wrapper.OfferWaitlistPlace)
 }
 
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
@@ -6859,920 +7534,994 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rdhs3sj8M3woW372WqT1NmjrZErVm7b8i22MnPo0kjycT+s8Gu0ERoybAaaBFM9n++l7Ac4nPlTwL",
-	"VQAafSBFyUp2ssdfErmJRgOFQqGqUPWrXzqJnC+kYEKrzvCXDvtM54uMwd/fSXnNxZX5UxXzOc1XnWHn",
-	"csaI0nQ6JTecLTtR54ZmBTNtEioSlmVUcynGOaNKis5QFFkWdZIZFVeMTjI2LoTmWWfY2RvsPent7vb2",
-	"B5e7T4eDwXAw+Ecn6iRSKCY09CeFpokeT1ZjNqfmJZ0XLAqfq7lyTxc5v6HJaryQGU9WY5okbKFZij9/",
-	"wY6LTOPo9GrBxoLOWWfYecFzpUn4sxlGzqhm6ZjqYKh7h2aou26oPO0MO4PpMTtKnya9J5ND2js4ON7v",
-	"He093e09GRxOD9h+upfsTkxboek1UIkmmt9wvRqnTFOeqc6wM5c3LCUzWSjWiToLysVYsRuWc73qDJ+6",
-	"J5rmZkSGqH5Eg13zQs7G7DNXmourcSJFys0kVGf4U2fGcsFhIilXSedT1HHr0snkkuVkQpNrohbUENL8",
-	"mDChx4vZSvGEZmM3VkfjnKXjaUavoG8hBcMeM85uWDqerPCTVI9lPuYJTEYqGI1pCJ8ZT3P2r4KJxPBS",
-	"Snm26nyJOplMcGFomuZMGaLsDgbkDeWCXOiIXCxyLq6mnGVpJ2htV/CZXAotl4LI6RQ/K6Q2LNz5zrxG",
-	"3py/ItNczsneYO+wDyTW3DJZSjUby+l4wnM9M589Phr0Bge9wV4n6li261BB/4/dGP1EzjtRZ2qYxn3/",
-	"VFAzKlo+eS0X7GfzoZkh0rDzp92DvYPDw8PB7t6+mS88H3tex02yyOUNT1nup5X3yRu6ouRsxgSszpTl",
-	"TCTmtx+e/vVN7+By730n6qhMuv1S43Dg0D22mw6S40nviD6d9g7Yk7R3nBxOegd0f+p+M3MVFW7f6w12",
-	"DbcfHIbcvpsMJsf0aNp7aro5MN0c0YPj3r7h+SeDw+PpAQsXCF56mpi9YVv1Dtjuk94xHRz2/P4Y0ONO",
-	"MH14yY2tdzw5or2D6VPWO0qfJL3DSTluM3ezK9rGbQXKl6ijZJEDzZZsgm/owvBGIsWU53NmOErzOfsZ",
-	"l+p0znKe0MevpRqfiitmZGHU0TmnV7B/cSePpzKfj29Yrjjspv3pMTVTeZoiAdgNM4yTy0JzYZ7IG5bn",
-	"PGVusfMChKzZRuNyW336EnWKRdoueo6Gg73hwa5ZDP/h/S9fIienz0BmVaX1KQFWIxMrykNxfXdJO6WZ",
-	"YlHnit8wYR5a9rYStpRxNRF2uFFGLXIu87FacMHGqsivWL4yy7TggmZjpZmQiquK6BLFfCKYUoQLomeM",
-	"ZGyqScauiOIiYaTsZL08szPZRqDNWcqRnduF2JKxa5RiTuqcm42as5RMVsRs4vdUs6xPUBgtcnbDZaGM",
-	"VLpVFj152hsc93YPAlk0p3lSqH4yY2KTTHoDzWpiyQqSUirt7w5AKh0dwU7JpB7fZZ+37KUGP76QWSaX",
-	"HxZ1vpzC816xIAnNMpZHRIpsBev5r4IpYA9C1TXszzamvZULWxb3y/b0/q2p2SBcWqeYYEuyYCI1XAT8",
-	"pzRZcj0jXCsyp4JeMaLlNQzqm1L2TSn7vSllyKJjZNFhZ67Hf50f3/xj/v0syY4z9pcXOvnL5+zv++c3",
-	"dO9vxd9/fr568/Nfd99e/S4Utm+62a+im7kDxMq1bVSxtfqRlwKBKH3Nla7K0XeCkYURlXIKhw29YiKl",
-	"ocjkmhkJ9tM34fmrCc+HF3j/A8blN0PymyF5R9l1TzPSGDRCb7IiF1IpboTRNKeJLnK22ZQM9rz/+O6X",
-	"T1FHsM96nBS5kjl+I5Cl56hztpuZSzZxRqZTTr/S2NxOCH7T4TbKvv9xAXUPK+gsED+Xq0WD1ULxRIx4",
-	"ChkNKMscXVOmkpwvNO4uPBdvuOLWcKIE3A7oMZAiIlwkWQEGFiXGTmdLoyasZJETPqdXXFwZkz0tcpRK",
-	"cy4KOAsODq1c21JGWuK9NRYdrlD9uDaLyXOmxta0xufI9V+izmsrGGu0CU6pNRQJzsC9wYB85Jma8ZyR",
-	"77KbNCIXBdeMHAwGEXktFbGCKyJnp+R4MNh96sT3lpLYW888GNgtQtLM7j3SZO39g6XZI/XtDuKbuft7",
-	"NXe/2az/y23WO10g3O7VB8GXy0nG5mcgqj5ykcrlWSZV3ReIv5MlNCAJtqhoW0ZFtBJvjM3GvhlueitK",
-	"nc6WUEGEJJkUV2ZLMoIvp0SKjAt2QhYZo4qBsxbs5iTjgif9QBE+GBwbQuiMrR8iHNfDzkzrhRo+fmxZ",
-	"rG87s+z/eIFkUI9xED3spWd7CQj1Umbp888LntcpZH4gzP7SpMxMZum4/NlTxEzM/EaMZjHjipi9QGZU",
-	"ub5OSDKTUjGjOpif6BXlYi0NpJhmPNF3n7cZQ8+NrzbfixnN2Tmjyax10sr87JwbKV2R3DZdQwVoPy4b",
-	"lbSQksypWJFFRhOmsEuuoE/ziRnLUkI1fGcu50zoE+AmUK1koQkFUkZE5kTnKyQV4YJQMmVL4nSnX4d2",
-	"MKuem1VAwVcpmy+kNsL/B7Y6Z0VjcwUtyDUz9CvatxcvG46v2WrsG1Y2WNBd7we2IkuqCM1yRtMVMe2t",
-	"JiqknrHc+/UnMl2t3VtrR3hHSgUT6F2zVc/2E1JL3NCMp5c5FfYMrZIKfya6/L2FTNhoXGnkSXTqJRAX",
-	"xMyWkUSaYWqWGqEkpAZphHodS9cTpW0sdyUI9tEL+giIYbXS13zOdev+sw1IZlps2HdWMxhDu9atZ/aZ",
-	"MwwcsxgptE+KRSLnhlwolx31VESowu1KFZHC68hkTs2rN2slOOxPJC+8B0qHOXPN4DrD/Qffn3ZgPfhA",
-	"2xa9yKT+IOgN5ZnR1qs0Nj+SIvi1SV4wOatNKjvSy3QhUbbhBTKSwfKbIesGZmsZxR2pYAbRC3uwBACV",
-	"pW7xWvt0vVV3FxUn0AafUUHJOVuhb8rNLTSJYVgXZoWKrGGIK/d87bgSuqAJKO+70Vfqk1dMsBxUKD3L",
-	"ZXE1Qz3qaW+w39vfdQolaob7Rz2jP/YOjFpodMieVwynR7+xQmmYseInQGk4zeW8omR23C9a1meG6g9e",
-	"STABevPecDBw6qqxAI/x30vGrlO6AntOmD++RP6Vp9VXdveH+9VX9KzIFbz0CVbdmgGVFTfPgtXGbdIZ",
-	"Dh50qf+YpkNuDDkB/ordqOP2BnSBDojbbIvAtJALZreeptPpaTrnTU8Phafrt16r92BwOTgqv+dNT9PV",
-	"/6mKKu9cmDxlT5Nd1ttPDnd7B9MB6x2nu7T3hO5O9yb7yUF6yEqpcpqxz+TUjiyXIFBwoGY2l/KaiXOm",
-	"FlKomjSBnxShU81yksmr+tQSppS/Omar72eTvyT8Hf/+1YefX+2+5a/UK3F+mJy9evLqevH3v519f9xn",
-	"q+9/Tj++4u/4q+WP/0yzt3tvPv/j4vvjfrKXicn8xSD9+/eZIQKo2WpsSHw8GIBdnDM181/L9fhw/mM2",
-	"SP96nPx9b/KvH57+Te+r75dH4uX0dJf946A4x7WbTv8AyxB1YF5je159x2jOclidj2wyk/L6Gcv4DTOL",
-	"Ut37qX1OlpRro4FMZQ6hJ3rGc2MJaDZfVKSDfaQ6w70N3qwgrI2JdCG5sA7jvcmT6SBJjnuDg/SwdzA9",
-	"MDtwl/WepE+TI3Y8pYOJkY7shrk3nkwP2UG6n/T2Jru0dzA4Puods6O057a92fX+DUsAq0D1Q2seOjtK",
-	"dtM9tj/tHVAjohIjrNjTae9ocLxLLcmdR8bOtHVyR3aVoSHLc5mDs0ctWc5ScjjYJxcsv+EJIx8qCgW0",
-	"z+1mGRuDoDPsFAulc0bnZFKolWuEYmOM6s/hYN9e42wY1L4b1IKuMklT66Sit7lQfzXH6AO7Ov/HfW/3",
-	"9K2Zs+wwOZj09unece9g9+hp73j6hPUO04Nkf7JHd48HR9sekPuJ2QWD496RObEOzIl1DEQ7tkfk9LB5",
-	"QO5O9pL99ID1DqdPaO9g8jTpHaXHrDeYep5njQPymB5Nnpr9ccgOzHbZn/SOkr20t8sGU/fbw8Xq3ik+",
-	"du8L+uaUpvPF+vZrZUFbjEogK59bgdVyG2p+Jk6g3eOYPi7Ph+ot1vvc9JAwG/I3N0aeWinNDNumXBnx",
-	"kdY2binxwG3+n51P7r5qOxnbTvPqKIs8C+yfxbxu+hiCqMfOXm2j4keuZxcsydmt9CzjHhW0j4iagfNd",
-	"bLr7+mPQWlkKdJYzxZLxm+kPfz3Oj/7yw4//yi+X//zw/tnRq9fv//FK7r2mr+nFcm/y3ff5h4vFzx+v",
-	"//xrrdSXqDNjNGU5pAWdGYv9TAqdywwkbIVk5lejHaQ8Z0B91SeneKzxjOsVwaNPkXhRTDKeRETIXmK6",
-	"jCOipTG+cwaWkJkHLnT8atp7KwXrvaE6mcVgliczNqdBxpLZoLUOy42tdO527vNLetUc9XOhzdg0vXKu",
-	"05zpIhcsJTlb5Mwce3jh3DVqT+l1SVnOb1iK+SWxlTvxzrohjjr7o07ruLxTT5+zRUZX6FyqjjI2fByT",
-	"5YxZ9zRXMFalpdEl4MwiTmUwxMSJgEvxkSJxzRcZR+UswTt7QujEzJSAM3LJFavNQxRzw9NmGIatm7M4",
-	"ZzpfnRolvjn6C5ZIkSozLqNCkgmbyhwIna/szXoLyfYHUWfOBZ+bTw/8N7nQ7MoqrhdMn6POfmbWhTU/",
-	"/U5kK9BXKUmgCVFMKVhOsDUsmznNn4sxNhsSoHg0EvCu/Z1IMFFkockEI9ax9c6QKKYVicfjC5YU4ICG",
-	"F2Ki5UiYhoItfS+gh5Nu/FLrhRngCcG3TsgFnbMLrtmfL3TOE30yEu+pnv358c3uY1ro2WPfLRV25ewE",
-	"qs1wjGb08Rv6uXd6xWLLEcEAHimS8Skzh+QO+gIzRnNFuCZS2GmORNf18OdBvNMnb9kNywmwipYkyYyy",
-	"ZViRanLN2AK+gtPjgnx/8e5tfyTW7Ig6rf68hbl1QlrpcULcIJ8MDo4GgxNyK2lbtiJEzeR0zrSVdzYM",
-	"4Qe2ajJWcIU2hPOIp6T74cOrZzvEWkdeE4wsp6QM/rAq6kjkjKaKGGaSmM6CGTvd+PL55Wnvh7ffvzAU",
-	"Py07gl1PLXGpWI1EQhUDXgAukLm/goH7rNViBnymmaa9a/HPaRwR6Bz7PiFcj0ShmLLJNNpMHLpL+ZWZ",
-	"gpeIbgA0W8zohGlM2egKSQbRSOxG5FVEXkfknRnCBzNoQQpxLczJzFPzsDoHI7nonJH4YHAQ90finUsA",
-	"wfzSXBaa4VRx79lXZ8wspK7EgWBbw6eGKeyK9KzoU49/8W9/iXeI0jzLiGAsxcurIHUC+TRMguU1J/93",
-	"K8IDp/52FknVIqh1F3AINfxCU8MNwSc8I4C04wKvEGaluQ8DshFDqdN22jZb2RPYSJrlprP/2/2v4U+D",
-	"3jHtTU97Lz79cvSlF/7z4C7/3N378t8/7fWOT3svv//hzdv3vcu/9f5Be7N/Xs/Foqdvej/DK/91e5ud",
-	"/2hszqjzuWeH3ZszpSCWskPLK6Rw89EgHtGxjiqSmSFylaK3HB6XdZFpNgQlk1wuFUjBxkkyEmuPkp0I",
-	"xaY9OFwnXCuWTYfBYTISXJHbzwY8A1QiF4abJaoFsBv6I/EB7hdRW2Bwp0gSmuecwd1HXHF0xbClRKgy",
-	"jMS8UJrQTEl4b0Xiv/dsFChLe0Zdx88ncs5QA4Ldy/Iblj9SRC6FOTi5IUs3fgd/4AvxBUt6L5hOZj0z",
-	"lzjCURrKRETRFVFyJyIsU2wk4oPBfjw0J3culeoprm0Av72tUcYuMwtu/offhwXBrQy7BSla7pf6mVM5",
-	"mub082smrvSsMzzc3WtXciwJDAWa/HIqVgS2LunicgolMzMso/zEUzNrI9HP7X4tF8iOZiSQywxVVUnW",
-	"Fq3CcRYlSaG0nBPU0s2B4C6ygNkCypWX82fvzi/IImfTjF/NtFkBnszMl0YCV5CkEhhFk6ucCg36k54x",
-	"xay0DQiM3y0JXGeTNWc/0AIygzzJnxy0nshOqcUDmaa2e+eJsr4eulhkNlfT3bT96Z8Kb639V/094Zxm",
-	"U2ms/DG0qd0Shjfx5rQydMAbZtBnKjeDg/L27DuaknMf/3zHS0E/oh6M6EtItf/I2bQz7Pz/Hpd4DY/x",
-	"V/XYXpwiqarM+MZ16SY0LGWBnZWZD+nGVXLEqAxSc8bOIvKvguUr8wBXmngNiUxyRq8V2uIwHFB8FJlz",
-	"pbi4wvAPTOrMV8Twh4Je3fvA+IafSnZLWZLRnOEAjJYDqn7wjhPjMdwhx+ZzstCKpwzGYd9PSU7FFYuI",
-	"AG01yejcCMlu7CISfIfGXivj3MtoB7TB1jBYjbGUuw+zEatt6+WaPnaRrV+2XuLyjcYSh2FceH8C6ref",
-	"RVR6S4z5ERsLGGzowKZ3VnHbEGyzx9AGvv9C5hOepkx81f6b+l4qW48rQhMwtY2Ghmoi3F2QXGasuvH2",
-	"y433IujtjtuuHMhD7LjTwpyj2tCBpRGZWDUcddo5m0/gbDRzgdgMYHg8t4EJX+RS6GdMXfsIizvTGFY0",
-	"8XGDZXwEPKp5YPcqV1F2aUrmGQs5xqDAMc0yuawGquRmZ8FlEPZNqCZhzwPsuQefQAMIDmubercAZ94c",
-	"VfiUrh4+GKycSE/IHk6k5yaC2nRLhNPGvbs2NAoRAH5E72U9KKVCUT1eMd1Gz2TGkuseF0Qu4DY0oObu",
-	"5eBJSM1OBLfEqulQP2heKP8a1NS9FdMBLR9i77yVGpyHNvjUnVUg2x4pkhR5Di5YiBPz5wWMAXbQSJRD",
-	"DAR9+dAea1y7ww8uMPmckRUDN8f6dYqtHI0d2eMhqa7XSMRnL5+f/fDq7fjd++dvL2Ln4rL7P9cnRMie",
-	"msmlU5sh0A3etqGUIwENcZhlQG5tYLUtaYc2ErHf4uHgzLdwp+I2dVGb5VYciepezGRCM7Mjd4yS9yXq",
-	"vBLG6KLZc7y//Aqpz21P9io0DAUUpBDs84IlmqUEfiYygTWvRGIdhvqWG5i1Oojr9c6Rf9hND99/CF7+",
-	"UM4lHJtzniUUoj8nKzKhKeFiUeiT0DpzI8JToTUQ8x6nwkOKu4cg0uXd9neg1ZitVBEWQKc3LL9i9z85",
-	"Q+vA9ATZV1ZWej6lZc6WN7OgtVlGLa0t//DSF77R8yN6KPLbyajGbLzq7qa7pMpNlC7pCmUYvoRrYKyI",
-	"CtninfZleiv1C1mI9KtWyMjnKfTSMN3wHrnkIEhNqqqOB+WSvJXGuMWO7rgm5hjEVx/m+EPTxk8gvGxy",
-	"BpyK0CNDyTKX4qrivkQ75j0GdVxK+ZrmV+yriGwDRMZaynEGvW2yk41CO4HzZS6VJk8OD/efkMlKM1Uh",
-	"/m6gt9vBEi0lcR+4c0QxdNHTUvawi4faG3UngLyx1pXiPzMb5919ckB+4N8ZSZ6yKS0ybVchZz4R7gXl",
-	"Gfs6brdXi+M5V3OKbpN2pje71CXvICAWx62bM1qNaAbvlluGYLRkisO980LYMfb8GB9iHeJXU3vvW+5n",
-	"6B2dpfbIsJ8eWkeapcV6OpBzSA9JrXKk81Vj0c69Q/1r9k/Q4di76IO1u3Buy/IYNIY24YK4iVcWbe9o",
-	"zaIFnd91/wTd9Hw3D7WHgvWzziOu/GCtU5ErgoELsAg2Hq6WA/BV5wSkUNS3TEo1nVDFnC0AuQjmc1Vt",
-	"MxBWLlLvq0L/zZmB43kgk4lggoiWqGgaJWk65Qnp+gkWws/Nn+pWKeWKpDkGLjtzhWuiZoVWJJVLe6Rc",
-	"SvmGipX1bKqvWo+caoa5L7VsKZdw5g66E9yYZivsD4jC8IHqZggUq8brd18ZM7KeG9lDLM650WNth0bk",
-	"QB6cd9GJYj5huTHB7NzMTGNo1YMYirqXLvjpNmddEIgB4/ogaKFnMuc/f6VAK6Aj7+Cq5nKhg3wCMcUu",
-	"AKDc7FUFbLdcusrg7rxq9RE9iNvcea9tEiY4DWyGWZKz1HzN2GYEJNzHjx97odsvHgkr6pxBBwIeyZLM",
-	"aJYx0JbPX5yRJ08PB0MSYxw2RANk8z+POjjZUcd7HcB4/POoTKcz1B11bDQQtdReUjWCGF28fXejx/h5",
-	"20bRlSJKDkmMKxejb0LZD2HHwr6K93UQR4Azommq7GjGAc3+PMK4cvfJUSceia6dFqnPKiJrphONxDZd",
-	"75yQK6YJBYd2OLmRwECs9+8uLkkzXgZm2AiBMaRaYczTSLhVttE5U4mmUM5u5DXa6xgTE5GUQXghhoXJ",
-	"nNCRWFClljJPreKxUwa7BSwaHtbx0HQHgRxXlAvrbfkgFrk0kzICG0PTvk53xHA6o4J41a5VicccQ0cC",
-	"wDoAgQtrYjHRvPN+TjUESrMsLZMa+xhSHXXK+3m4RDZWAVlklAsCLYhFWYj8ZU49BvtLVDpPA+PDfQ/R",
-	"LPpVpAqftrg7aB2BtUt2B2HvNkRl7KAd3BcSmckir0zFKgoUSeNToh3g0ZdP4dkUaNd/8wtwf93ad9Gz",
-	"XTyEnGsMrG/3tortXR2DnI8KS5AuxUvDBdUz9Hm4O0V7aYiXfeWFnelq58QHAyFjQRZ5zhYy1xC7IPvI",
-	"+6pY4LM3LOXUIQB9xYHlOxzPTY9jixnUpoKnkD9bv+arWk2H4cHl+ybQt8MjuvMR5vvpQT896ODXMmMh",
-	"bAJyi41kqk027geuPVA7TouU6+c3lvqLXC5Yrjk6FGmiZT6Gy60xbwlZ/TiTJOUp4fqExKLIshjjMIUU",
-	"q7ksgL+EVqUUsHyIOWCG8FbSDDtFAXFOphO0CTDOqRYtEHUoDNO/ZsyKnubzlnDgqIOhi2O+aAlkzjD9",
-	"GuVUGBdDEmrjXfplsBhcwuz3B/3d3f3+07ZvOX5rxMXOZK7JrJhTAXaBmRzBxifOo8LmC71yrmNK/Dkj",
-	"rZrVb/ugzW5pi2dCGczFjcxuWEq6rH/VhylKYewHjld5sAY7NjiHCkAkuJX8yAX1VWs0U8XknyzRG1jH",
-	"jJMmiSzMKkyn4Eq3YwExci/m0FacbNpNJb+D8MH4E+cL+KlTzieqs3/LtNwyhLwGPOoZogyklvCuGWY5",
-	"BIdgWt12FqM0+GO7CZUk6NA8pwhbHmL+NXYBPHexP8S0hegrv5tt0GpGFf6wBY/U6QlTqI5jM03cmVAd",
-	"6g8c77MUSwqjDaBo6ZMzG56sZrLIzEGTQSI56I5wTYsqjo1tB54fqyJJGEsZQj2ZJ/7cxn/qWS619k8w",
-	"YLMSUFfigbjdOrbuKJctOrYJKf7fNnnD5mw2mnuFM3iWV545ZAn00jdD9KPO556ZaO+G5nC8mxlX6fra",
-	"TO8imH7Lzy8cLVp+uwwI0/gZyVR9bKMvbW6wJVm1yXtLwDNPkOrvkCV95onZ8uMHT9nax2XGNvb6rELf",
-	"lgbnGxpYQJA3djUMDweZMM1dndLVHTZ10NUz3MnVnV3bZtB5676qddQyLN2y3V7DHXFCMyZSmhPTCPwX",
-	"Dgorrh+OAdJB5XBuDfO9kr3mkZFJfWf6ZAyADFrkXonZVZ/aq9O3p8T97KJV4OuPiMuXrM5uDdzrRrnn",
-	"5u6G4Sa4YY3sZBor1J5OusUp7DJJt9WXtuy2klS6RftKPukW7QOshfravUe0qoxN4cLPpw7tNlOHwpTU",
-	"7QjQpgn4Pjw1q/OpUmMNNkY4pbb1D6Awm0pSWY7LRqbbNFYcSMgmband9R7P4TmB8hqobXnwJaNupswY",
-	"MejMu1XbamJu/tKIktA8K0OgQ9QiB0qUk5w5OA0He9SN359evnr+9nJ89vL07V+ej88+XL578aIZcbMT",
-	"KCoJwxSlGVWgQRt1korUJoa5a1ZoUoXDc7fbnhCRJ4P3EEYYbwNBAFGJYRW5iJ+dfl3uOR67nYpl2v0m",
-	"gXdmm20AGm3jngac7iMF9jouSgmEVAq7VrTS5qiDbNsHFi8lkukmeryCVqfogXNSKbv1tdfYqhURtI1+",
-	"rtUj5W3FgHKkK3NUjgFhdadm0VXougFudL2EXb+wwcDq61kfVXUcTSzTxuctBn7j4PTRWCCSoFVzxk3x",
-	"X8I1bPRy2GblG2vtRidHcpYYMzm4XyUTZnY1pKF2cZgSEmwwSpwLgmnEznW7cy8zs4bL3zD5/XeHxoCi",
-	"1SpdxsiVREt5jVfcUB/pkSK2OyIFJpPiS5D3Bxl+tWBJs/+4FKUEdFJ2JELQaSY0S50Zt2QTTOuoz7Dm",
-	"9bnDnt5s4Idh0c1pt9F+85Ec2N1Utx6lNVjcVu6xTe6+c2oQuy2KS5AFWL4XQoS0qr1bpgc4VdfhaGz3",
-	"EjYOoC62ew0b312RdnIJ0v0hGBbyFficEaoCZEII97iHmh2WWdhiHpfYuFYuYVvu9kgjTVFoNqBiymwt",
-	"dKKjGoGpq5iFAbfvIYIA15UJ77fmuzdU0JKr/Bp6HrD8UwpZf3yWikVdXjn5Xk4vatUdK4d8hX4tql/F",
-	"0qluwvpx1nL0rtVp/GpvUJvLkhU0xTAXmr0PBJqtBti0qbY4lND3gG1fiUWhv0JBudOpiucV4p7YGxh3",
-	"B1dNqTscDAaVdN+f/u9o9Hkw6Jn/Hpn/fGf+c2b+89w83H0xGn1++sL8efzi039um4er2Wft8wsTxAcx",
-	"PJ/TBDLKEeFWz6ggCF2KmWNwv0wn6n6KgK8vcZvauNap4GVenehcc6S5Zick9phA9hxFzNBCh77DEKbI",
-	"oQVt54OrMCpK1rOgs5af37v+vbwbl9VhNpMPJd4729oybf0ctXTdKDdu3XJtGCbV4g4xWWQFSv04LBAX",
-	"YpMAyoBD2oB+vXKwlX37zUz9Zqb+wczUb2ZnK+GrJSRbAIZyhnnq8d97VsD04GIh7pMLixCWrWCPnYSa",
-	"ps1iMNYiGIH6oczU342tsfbKOUDH0JL8q5DaI0eVJR5+RUvlf4nJcXfbYXtFfgv9/a7aeWUj/XbK+gaF",
-	"4Z7xJXUfgg0QiPE98zEwsmJoE98vnsR3tSWbwlROzVuXNornLoeLPeC3vQoxZuN4nRJ7AYl0gbIBV+Kk",
-	"S0lc2VLxTiU6J7aME4fKbVnmMFRzrTYxBqRhr06ABTk2Gw3CHFAHKdkU/vblV8x3P922DlX1vSEPtr43",
-	"2lon1HJ8X9l0R05ZH2QSsEKFDVviTuzzkBvCOfipr3WLtfNuAPqHANehHLJImHeycKr9X9g+W3987z/U",
-	"/q79em3sDxEvUxFJt92rY4+3kbROzTL0I9xNa7ZKaVhsueXK0kZBSAlkgMOf04xebR8fUp9GGWjR+KVp",
-	"svrfnpVTa7wWTLX+23ll6o03kRSvROtgSsrUf3srL5BQ9R+ee8LVfykjSJpD9ISt//TCEbpZkfoB+POP",
-	"HMxlp/AeAMFbAhpAHRtbeO1WexBaPFL2FsTm0nSf93efHEQkPnv96u2rs/H7l+/ePo93IpgzemFHnfZC",
-	"OKNO9aIE0poNQ18VOUv75DS0bIwpEcOXY4fTBdamw8R3ALFVXbJECQf8jlvPICjQpXW2HkvVliGDmmVm",
-	"1aoffDIYtEU9zOnnMU1vaLtpgD1bgEW8CjOzUT56HkLepzQndMZoSroDMmdUAGgBRN9X7ZTdwf6To8Ga",
-	"gXBA2eB3HodZQDuQTJaJa96dUhnB0732r7s7RFsmLym0xAoOawYSJsqv9fiA+rztyI6eHKwZWhUvHwCb",
-	"N28CfIHgC6Qbvz9/9bfTsx/H79+9fnX24/jD+WuzCzIurt1Vg8OmAzRC+Xkj81e42Ae114PZYQh3lhgB",
-	"E1RZc90KBftig2RpVKt+eNd/3euPw2r3TUCeWNkgxkidjN+UBQdj63ONzfK9u7gcicc3u1goyjRR8U4F",
-	"DweAUZVNzcpSLGXlYPyEJFKwkWCZEXQY90qvGezU5YxnLLIINEIVc9eLzNIwa2wkYGTGejoYHMd2+C4v",
-	"7ITQEt1V5ljLDuYGOSDwdRvpD35/M4/IdgZorzWeGv9jfnzz4/zF6u97fzv48ePucvKXv03pX47VP14c",
-	"DyZ7OptkR5/f/PNN9W5j7/DJVzre7hMY8lXXFDW0MBTgmLX2l+c2aS2IyIxvvwNvv9p4YIe+CzxsMb+h",
-	"EGYJwqoIJm78e4co/m5CCzetqcztmgJuRWfY6VVcRoHp58ZRbdC4et3CjjAfvTAdngamnXlo7YpT/Yyp",
-	"pPqTvaP/FA7dRTjUrpeWbBIPPTMueXrF9InT1YbWV1QJtzlx3qGhvaLENkwAKERJBaxJgiqpq/d0x5mb",
-	"MX+EbiqP3ts+Kw/RNg6nvMbJE1vPTEz+3////1O5qMR/e3PRN7CGUXxSbz0SsTUizW/Vfp1tGpPHJC5P",
-	"gbKVzEei+XVn28X9smkUfjeqDDGCPtwAESzYDQnQwBYrH41tD5Ff2T91tyWu3M3Wlq7FPLY/NM1Y90bD",
-	"hsUf6gYsPm3a2LabpoGNPzhzN+QyB03ePKk8yKhFijfKy5QxxFCxJVqURYrmFmi2jE0eCRcbgMeOz412",
-	"wPXmpyDCAVf3fzqA+e53mr/efeLd1Y7/leFmDxqmVQWgs80CjA40PSoG0N6vEpRV3uXcN+Zqw0F/6QPi",
-	"1sehLmcWFhIPdZIXGVNkTlN/i1bSyW7dkYDtZXGVTNOIFCJl4GKakxg3+tj8Y+xK45BuedEwEs5Pgt+x",
-	"xrJtqsiS5Yxcs4Xe6ZNX2uE4w4q0ioeW71UZf396TPeS3cnT9GCrkIaM3bAsdNvmstAczuoiv6pqzFuc",
-	"DrgMr02n576j5m8fbNdfok4Y0lN3S2gLmg9raG+MGWT+iaQsszRZuThh4Gma3nBlhHjZMqE5A4DRShAR",
-	"1jC6JQzYdMbSse9rbPoyv5QF1TJGxV2vwIz8D3ppjyW+W1zwmqHab0VbxA3DfmgXIDwti6TAroHgnClC",
-	"r2gSAxtV8+F+6iykUnySsfE0p4kuclCjvft3TeLymjsI5FM3xqh1IwTMtEFSoJv7Vn/JnIvw6W6dM9ZE",
-	"MkJpq8T6GxzCKR73pBuPOqNO7OoP6Rmb7/zhIxnHPgefitW7KSCoeMbF375ElZoTgy+fGoji7cApMieW",
-	"ZFqSnM3lDbNg6dCgX/eUHGwbEunGvsb7fioIeNkrnvcSxyUOa2HGJ6RYQDzJUhK1MGsfkVRqFdm6RMpM",
-	"Y0FzJqC0hCITppeMCVd7yMgmi3KMJYlyuUAU/z/tku7B3sEOOTw87MG3CFeuFFpjHDvrPPF7+9VaOKPR",
-	"n37a7R1/6v7X8CfS3en3Pv0yiPa+/DToHX/a+eVJtHvw5T9apU1jR53Z1NgXjLU6foLIH59Fa9TpsJgh",
-	"inhzODY9Khs8jaabR6444okjCsQ+AcbGjKpZa4jTWk+zh8GQRBUT8+uEES1PzOEP3smy5lfVYZXzW2Wz",
-	"+agtS9wqmtB8CUp+3MGVu85IeLfADgg2iEDNIFzUFJ0ZN7Rb1fbS7h9FDrWzpaaZxCoXqFrekaQVQrbx",
-	"SvAEKcoVyai4KuCqESIQoYSejaDGugDPxVXG1QwASLjCLVAXYX8c8b8+3g+C/L6aKqUke5/zOcupj3Nt",
-	"kGwdxe5JHDMSmLVReDYTalv+U7cyYI2MwatmGGC5+Nu5nNE0Apw2S1zSjZmKTzwtoUwAwN/rfOXucs2y",
-	"WHdT8DGsvLfMuQakKq+7zEeCZtkJiX/5EtujF5/X7jV+6bRpQW7JjCauYeVIIUjC8+KfVEiSMpLIrJgL",
-	"2i8rKjWW+cuX+r5kt5rSLVu/fYnW5S1eVoruudtDwNRNZJ66eq2BDG29CKhVDt+UwEmvcsaU1XC4sS3B",
-	"pIE3wSi8MlqtUFY5KhthUqd2WEeK0IksS7HoulFLujlLGL+BCHnnpwvj54Og+iAcx8fV7xCaLelKkSvp",
-	"wmcr6hq6o/qVWtPONKrXTN+OHrD57L5UpHvx5mInmKNPJcWghzIWdk66wfwqU6lMEem4c+L3N9dESHLx",
-	"5gIEkU0zak5mban3hgKE9LI1bbvUo2sFHwRsvWmhbPBz/Ws1PWLdpxsUjppM+Gn9NsD73TuKqNaNwkWl",
-	"KiFMFyFE7XjINKPgDIFY/fIosBicAtThGL4Yf9tZlZ3lyNLMzvrfs+HuMset9+EbC47pNmJ8sLcXlxWg",
-	"d4IrMNPi07234bot5m4sXYhkIwAcSri3+ZQ2a6JmuXx6pFMPWq2etMjRxzrnorCOC3+GHxy2Rehs6bJ3",
-	"emCpr71lSxKm32/KTbJUVWPLQLR9ph/ZxINeY5RRcCtnRAeUukU/YdhTO+PommJ2N4VCtTvDbaZAg9Dr",
-	"5hi5dd+Gae4V41PjnT+mmdHGuHP6GRGPDo7C0umtXOzYs24xzLnwtu6W9kPwy94g/OVXMjkILWmF/lYP",
-	"zgt+Jjw0hWy1S+63tXytAjNorGFvHjU31sldBPVD77d1W22bnfQQwckNkX7/APp6Vw/knL7DkfJNLHwT",
-	"C6KdUx5i3zY43kZwPKyv8+NsVYEv5spr3z4vWMss3QwjgU7PbVhgm92wDV/8KrvqKxhkK39rKNnsgrSJ",
-	"theMpWtSHm8pIlyPi7DxOl4nXQdDA5MPgWgiY48mcj7nmsg8ZXktbv9gP/Djc6GfHHTahIUr0XineIxt",
-	"cuQ8iW5FYQ6H4LPmNpP9IU66cg3vmojzccZsUoDPwbFFOE6ctauYJl2qrrEwhCvhDApHRnUZB7FTT+Y/",
-	"2O88VJJOdQVaZgEoFYsFE8wLD2/1w33QasHQReuiw7SUO/2RiJ170KaixWQqs0wuFfG/uBxUi3vhhBfg",
-	"l9VCVPJrlpIYIzLiiChpdbKM0VyYz3NNqIYLtWrMYO1bJfP0wxhC9ywIFPTNgsg696yaredbhoGI5VfK",
-	"+D73rAxMdE/KbL7yEz7lrEbILQNSKitbJvRVHwckqPwQhBlWXwiIUfmhmsRXfScIfax9vSRN5Qcf+lh5",
-	"Wibu1b7sCVV5HibmveAsS31h29o1oWDV2hd9ckoQyB3r6CztCYK1GLmA7C+5FGQp81S5cjSJTFlZSWci",
-	"C5GSrq1eH5HYlfHdOSGxPbJi7B4rAtsrI3uBgclsCyYXGYPbDoSDYSSnSxv2g4eYGYoZBhdXIwFQNRjM",
-	"1hI55co4N/c4Fh8SxTzGGylETIc/sRgIpKHUYltymrNsZfQHKfQM/loydg1/pJTD/xMplKYYQrVt2Isr",
-	"UN7msDPCIBgWns3oXXW5eUWumXWigrcS5PgjNRLXbAXrRbqMJjMSey0nfhx7FcislNWb8TH8FY2EefrK",
-	"zAAf458QnlGxRGK78IpBqS+tkJYjQRWxvHBiSW3bhIxh6xpqGP2kUFwwpVACjsSEraRlLpxURGAiy5xr",
-	"zYS71w4vZl3hZ1uLxUjIxSKDWlUSqWYLxOFQQCFKmTFjFU+ZrbadcWW901axME3gbOMK7yw1vl+i8EMt",
-	"HofBPxLmDUCwAUQie7T5AMCuoisywiBum3dohjvq7FTleFD7sF7NxyXGu3pFTmW1L0dQXEjNZK7t35kE",
-	"oQmP5zTL3GNXm1TK8ZQt7V9zKlYYRDYuBP9XYZNpXIVfDGgcT3iuZ/YNRnNgf+wTYs+4GC+oMu1locdy",
-	"OgZtzHYb3GKEBW+5sFZs1DHiYWzjSSHLJygRmkPiXDAtbxoGz5ZcpHI5DgkBPlzNAkSPQuRMyewGQEJm",
-	"UsG+LfUOT9/2w+dZyXmo44aEGXZOET4+SJYsL09Se6UAbVGtWBiNSArFMNfUE3zYeeYqhF5Jq+3b9DNb",
-	"sCnHPeej9axS0aXEJ3IiNaDUa0YXCwh4x04iEo86/wk110zX2DEiaoCiE5EYlSnc/LilndFxdvE3ktIV",
-	"UTNmh91cCp8OZgG9wNJw/VhbvnTHQ+nHAOTGSmYuSrlRCcUxza0ggPDcmgg3RABaxz/++OOPvTdves+e",
-	"xWZzk/MXZ2R/f/+YcJTYEaHkw4dXz+DHWlAarUWFUUEgX5R8OH8N/6rg8/T7fSCF2wEQXGa/UoKg0QwL",
-	"XCIYmhmnYEsg1CPr77adOMdO5y2UrqIkqJjhw60in8dtVqkBK9av7zuzKO4CL+QZwZg5MIAfK9m3O86i",
-	"xAyELlz5ZYwKspxJ5SQ0RrXhbZq9e9npVza5m4YroI2pliBdu9TmUzYnFTWnRLyTkqcnxv5FGACMQOFK",
-	"Q4EmM2CuVMH8KKxAwzXRbA5tjaK/5AmQqSKtoBkTaVlE1K6N4YlYyzj8ITZqUQy/uPJ//nf7BFr0K7F5",
-	"LyHOLLDHSw72lYEhs6TbtN2jisUO4oP14JFmn5F/6jLPLLy1Wwz3YnlYEAfENjVUl4sJTa4xtboHiaQ2",
-	"MdycnmkYjFmTxV7qwXMsLe32ekpX+Io32oKKlPOFXtkc22xlgyrJEi1KY00a7oPiLf3K4WC+hzGishbk",
-	"5svuZxKLpFcOkfA9Czcgp16uNpmtK/PI2mxWiEe+tWNXvM33p2H9AHBk6IaiaAf1T/MGBz3IblDSjT/3",
-	"UMj1nHrm+zcn9bDzgi0B1Y3NVVWmdqnRBnO62jEEjSALeyLTVRyRKbxjtSNjjIcv9itKgRm+xZ+gE0Op",
-	"RivNyjliHP6mKZr2lQnS2iHo6hm681KmdAWi15+L6NHCLBbzqyeIZb035r3KTmpODnQb27RJu35FdXI0",
-	"vqVLVKgCek1YJpfBcjipntAFTbhe2QZGZtjoK3cYYMJDhA6FUu84rR7waJZBsUJkTkpQM7EcGhxT6Paw",
-	"1emQK9zxVNUp8SSt14D01Q/Rl1ivgOhLRcpCs36rPlWXN3hamJ9K8YbvQAcNrQ20h5oWoyXg3eU4L3Mw",
-	"uw3cUCu+fPGlL+vmVVns0ZK1Wg7SKhWVKoNYUS6uVAU1BhSOS/20+6kPp0O8s6FkZNW1Va8w2szWwdqf",
-	"7SlexvKa5PKaiaE5AqGqnJyGDNuNPS3BqnPbxQyReoCZ2POxmY4XAtjIdTsSuGGklyD43pQt3Vtmd5mX",
-	"jKgfiW5cPR3ML3ZlSDduaIowvjoDeFI2tDj7dRC25dSoZhDfOAHVxoECObGeuhSrwCM8iDpSMJvGYMmP",
-	"dIEshs1Vnb58+hKUUm31JXo/ivV2RoHXo8oL96wpe5tj1BmN4GUoR9vmG/0LE2DC3u+qxmg3TSIgYi0I",
-	"cy6SrFD8hkWVlezfu3iWli0lvOgtnzvxoD9GdKwYzd3x5dWz+4ymTvUcl0beQmgFGAUNqKh1SNMXmdS2",
-	"DAYWbgYB7JCjW4pBXfPFYn1HRvzaLMWEFgrM1JU/jthnUI4jsgSwlRm9Yd6EhNSVEgXFCdFSd5d5+BrI",
-	"RebFqjGM2gZcI2JQS9DOo42YLxnNjMVdJ+I6AMlYXtsghhm8WYMOltfbFOQwPbcN5pWHabljZKWHPbKZ",
-	"5LADuRSqT3CChAvkS6OV9mziaCavrlApbgkH4Ho1xnqcao1wgtQq25QsaQ3aCxB6yUwWiv1Bc0XMIMNa",
-	"2s2wdSNowZ89IF0hBdsxJsHugHSX0sgtPqdXXBh9pnon9TQqgw92w9iDNahcZhC4Bcbtt9kehJ0Lt1nq",
-	"YksEvo5CFzmL4JGzL3aPB4PeYLc32I1bzQd7B1y+4HQPI+SMzQt6OL4rpO5hs3qSGZY83N225GF1EJ1h",
-	"pxxluxw1D8uvBxpSZZQYDMrGIKG4uBonUuBua+H0H8DHULYwFtKKyOmOy1BpBDRtdVP6PmfP7efPXN8N",
-	"777Rifm/CvYKe8SEYz/tnhFrPWnTtnoLCemj2KyC7NoKBuG0m9BcjUoJ63yNcAlQXcRMGrvG2PjG1Mbo",
-	"8UZU0LeoiM2SJWcJJpSuFE9oNnZytG29TEtz2tysiGtfyl24/Z7IIm+PpctZOoYQ+jVXRCztmZ/9gTG0",
-	"9xZ4a4YTt9cgmF/706hjJN2o8yk2SroAwEf2OcmK1F6CwezVTp+c20OPSAH+SRc2OCR0JFpyG7rG5sxS",
-	"o2zD1cgOgqPt7UHlfbizswAKfT+tGG9mKtffxpZzwGHYHiRJPBK6yJHBHRYAlOo3ny10IudsSGKfDh+X",
-	"cCw5M+OFrAsXDe7AAcrmO5G/cDe6ISbqWhACKtKRsPfRkDCq6XTaJ88xxU2QVtAHM063LDXD4ydYg8o9",
-	"4SZhc87SFxm19QI+W2lydLuwAf7JOLth6XiyWqMF2BaqPIEeRkKem36nb5ieyfRhJSNIrfEUOFAg1urG",
-	"ekam+QvfuhnS5HZYXV9ofmnDvo82xUZVK2LcXT2s4wupStZNAhe9kKzXqi2OREVdJOCU8c4N1ynKDUcZ",
-	"z7lGSODw452Tel0/i+sIO9XtgXjHXiRIka1GIi63uoNytJsdWqEYDuZgha8bFdzoYr1AckVv2BAdKzA0",
-	"FOcKSr8oz6Bwn9AnzwMxOBJ4cWGMJVsrhqqgQKATCiilSif8TmtgwTfl+pty/U25/qZcf1OuvynX35Tr",
-	"b8r1N+V6G+V6vVpcivjWXei1Pa6sstd1oaB2HyrYDhA7AEjgFeYAuDLQ5mIIvSkZnMTsXwXNVEveOf5Q",
-	"SXOt4OkFMsRfMJZngN+Ga02F7e5s7CjWU+6FzOe/UaUJTFJ3AHsqyRkT2wPs37VMRAlf3lKNz4GguEpo",
-	"dMIyFcIaQwGwSn7gpsDxkpQIh/7cvN14qCCw2rvlt86owI7+at9ri/+1snIDGF8ov8Nql5jjMiyLeFq+",
-	"pnokYvOwb/ke7sIgKhVkD8EfqViN5dQGQUOs8ZTnDAOMR8IKfUT1D/KsTGO4P1vkDOJ3SNDS4wWOhAcM",
-	"JN3g2IgQ9KHMbMB/WhBKGxU8EjZQN2UJT12iD6CpEYgch0+g1N9qERCJ8rzIWNsCbERSNWdjCaNqrM+U",
-	"XxlSQA6GKi9qIoIiVUVlhDroNOHhy13hbMfEkNphVsVWOjUyzqgDI2G/2CfPaTJrM/Y9tKsFK8XFZyni",
-	"lY5EtwQqdgdyvw2+1Fj16ZwLxBmCyzn/dShN0qYuPHYNHv9i//rSqIBQgybdLPPsjg+xYsvNVtskUVXE",
-	"bZaPfytXt/WW1SZ5tRqNHGJ16YQqF3FvY+AC8q+tLtvEZGBTLvhmeDKUh+1sSKiyaz0k8S8jR6lRJyIj",
-	"Sz816gzJL6MOE/YPT0NsFZJx1PliHtl3+v3+ly9f4kBPLom5DfDs5tUNAIBDqN+AIusX8Z1PXa6uH8j9",
-	"Dc4XB0lhuLpmpL1kVBt9fU1NVoi32tBzDe/G5gNUq38wqscyH7d+oU4c+FxkJ7SeEP4QaZACLAzFb9hY",
-	"roEOeVNkmi8yRpKZ5AmzAMlgkGDyBIhrb6lYxBew1KwZU3NWCMT3bxZv3DLeyh5VVXhCR9ETQjOFMZ1O",
-	"dbPiFoK00K3J8lzmNbJbzavuxm2WoWLZog3AcsaFtnjPoQ65qdbwAE1fUO4jsjtAnyJ4uFaygHrW6Oli",
-	"rUAtnosD7pRLojRmXynTSQ6d/1d7+eDPLdEdRhTAEtfyX9eVzsqsM6IVcKaln7W1r7YeS2sHcrHGzXSG",
-	"TOuF2SNnfXqfDGhCYSncubOvIEoQXQ6rBSYb3EFxs8KnRWsod3BbKr0ZxthoWdt9psXL1YhbUYaSsdFA",
-	"ljOZea0d0/HmXABobjynn+MTEs/Nfh/jZjfviJGAkZt9ZHc8JlfYtCqsHx0bfS5j5XuQi7HAawBof0Ji",
-	"c8bFw5oDNbZzN39q9lmbb2Kc1UjEJYvFgSOomu+k7PEfDrwTdSoDglQ78IY6SkfgkrqTou+kKBTctB9t",
-	"/gLy8sx9teVNGNeGBs9woM0fvvNDb/52CZNZZw7avK8gMwyFhxVn5f5pO0Jeb2NRhaKYW38LF0OQvIiM",
-	"FlUxwyK4m7FAv8byNhovVmK2KeALRq8J133yuoICCtrUSKhisZAQGla36uxJ8EiR+BSixnuvbYs4IlAD",
-	"LGYirvJQYPeV0rSluHUrdwTGX8Xke22zUO6G4xUUug8y2fcGA/KRZ2pmzKLvsps0IhcF14wcDAYReS0V",
-	"sfW4I3J2So4Hg92n7YrknUHCSBfkoiRTDr6TiCxobta5pY7+fYt5NJHBoAb/+tr3csEEF1fjmSxyteHm",
-	"xmc3BZeC1nVhhPuCgfUVYKdMc4aZI5sO7jdS9F7knBwNB4Pe7tMheCaayOHrvShWAAdFFLPMwud5lyXm",
-	"NoFjperxC7Kp0AQOTZq44qW1nfUwF+sW3O9mlOyWdeWb0elb1on/NdHVymTNoHj7Bhw1t1nvhZ8W7Nkq",
-	"Qv8fBSPpfwPQ078vUFNDGt4iqn4/mNhrpeTvoa6Cu0hymNZcb1s3ofvfW1RO2NmWorSNFp4U4SjgKhGO",
-	"irvK74hgjlKL5I5JFw9wErtXwJYowdtZmchMoEfn+johMWhEcR28+LajwmsMgfAOuPbJwW9wmqw/SDad",
-	"Hw+BpeQVx/ujBboufgOUwG+H37fD79vh9+3w++Mefi0H3M5JPSrAm5IzCl5bBYlwljVdqrEiXVsf3PU0",
-	"5mJcKOsE/5861lqOhysu7petuQZNH6snwo8RSahiPS4UE4qbg6PKOnBn+H+qFfNvrc8FAZtKLWVedSn4",
-	"h7VY2L2DVgzxac7UzKxJYkzjFu54IXMyyeVSgVNYZmrowOAXhVbWwQS9YIEnqGMgRiJ+qfXiHVQDuGBJ",
-	"kbMTckHn7IJr9ucLnfNExwS/SeLxGJv0bE9xNBIqkQsMYoqh6nmhZ4/dz1iKxT/O5JUsdBwBOAyjKeRY",
-	"W0ishRSK2axzGzKNUULUbOLYEcDV3S/0TkSUHAl0uQEdlE0RVIyB+83BNwf1eIZlgSuoIOPvYtJVZLbl",
-	"VOaViyCMO0OX2y2A+S6h3a9rm3bzZl3m9DvhCiLIvOJvRMAOX8fAVSrgua/NQl5pLPIPu9u/Zvqwmxyz",
-	"PkG5bY3u1tpInxZ31DOWcYz+s02IkmRKIbRwc4yyHdy2ddaTGRWiWqTT0VPNW6JaGiV617jRnGfXhhrA",
-	"IQ15vynh2sKmaozc2e5Ce8oFV7NNn7WhCQogU2RuPV7FYu03bo0MakOEvZwxt9SPFOFpCQ5nV+xfBSvw",
-	"fDCbR+d1J9ru4GBvK2TYjCo9tuu/CR329gAn0xFrR2hEl7zSjtEeKbzrJF3YEzY2RuZQSMOlXFvfKAIm",
-	"IBJIbNOmY78PlrOVWxKjmpllObFyglpBIPPKDtlmLrb38e1Lo7TpiPAULwEglke6kBg7W9J1FZh8XZRH",
-	"isRWWPRePasdwmu90exzfanaGRTAhT5ronPOUh/SBqUKYSSGnpRnGzbGrRTyWKG3DUTmsDip4VYEDkTM",
-	"mXJ/I3isL10TLDcw9s72u3e7WtWW7mWtakPQzFqja+IjHLtxW0inX8E1xMo5taL2ayrWV4FnS9RYN/8W",
-	"YdjmTQ44tBSvwVQqIjqobe0Pg1rcSmU9m6zWlBNVWVnZ/htOxofwQrhD9q54zmeIqOZCPz2oc7BBbPSl",
-	"wh+2EBX3xGyusmDbxbhdjXgIOwc3DpTf8hWIfPUYaBKRCTMnoT0gWDoSsPO4djhKXFupYBfxhMRGGMTD",
-	"EsNqghD0gUyGXkKhDFUzOI7MHX0RqGRxyQHxSSmphy5VDySPg+Xg+Oeckbksk4yMIAf5VOgITXAQ70aL",
-	"DTonXVUsWK5YikOG6EKW+z0aVLoyH3A6ghSojMJDu2MiUpIUAdMIXUD4+NyMQ0gH8ug3NpH5SECqW1TL",
-	"nHHwg2bcaU6XYqceDlBue7t0Zt9hOXmkaSsuSCne3rLP+vSG8oxOeGZzR2oIIcb223ojmf4uMqlvdedh",
-	"t22M7LtoxiIGeUZj897WumLjxfV1OhvAdo9Uxf1rr9yDy/hb63I2xsPE3VDzt5ymM9vHd22/nhquyR2J",
-	"YAu4yJxLssi5SPiCtkJ3ORmw7ZBzo+oIWyWhlkmJOHHGbqsYG7utmD+a5vpulQu2dLLYyAyLZ+fod487",
-	"47Yj2g/b81CVhFUeiNp3TEjFWzz9761legbG0B29JxZecvz1vgzBlpVeqvTf3TMW79O9CqZbiAAKOacr",
-	"bWsm3DKEp3tVT/LebQvTmGZtvO10BRF//+KSVvNfQba3te5tpnWfxIi6B6qyK3fdpQTzw0fCJpRNVtbP",
-	"OKcrBKCC9OMTq2T7RHE59c4W5ZMosBdzBloXYQWIrc1lUE2fbeonFfDhEOCSdK3QQfXBHIuZTK6b6cS3",
-	"5R/XCmYcHw16g4PeYO/XySM2Yt65DwN/YAOYzn/aeS/uV7sfQsXGzeCiU0EbqfP/DlcloNw1yfFaLtjP",
-	"/5YE+R3fv5Bu/Kdd0j3YO9ghh4eHPfgWFD/VMkcUiuo4dra9n9niduY/tkg09Fsr5KuoJtIciTfI++/K",
-	"Ck+bygZDMhJklHmH7VtJIAHViHIhLRx87bhFjwCe9bdk7qOZBcLcOxLM2jkHw1YeLfSQAo5tIXTbRckH",
-	"87hMvHNnF5Qkgc9ayGwHXisFcH03fn96+er528vx2cvTt395Pj77cPnuxYs4zGpG+PeqI8oDxyNgPG4I",
-	"dPu408q6c0Voh6GjtxsU5S1rFFtnSphPGBFfvceoFj01k8ud+3u9bs9DtfeAWoaxkxZ72OLLYOgkhiAH",
-	"KnuMcZI2FFiHOa3dWv5qLUuVcbjMgALEm29Db59gWVT+tvKRtqTWg5hrMA8HFl1NoDGUwUyw2OGne9IQ",
-	"dwcJ/v7qzBGm9bbivdVbhgc18LgHzrw9WcLBKFXyhG+LxMHUT29DBOEuG01DV5E7oDnpAqqE0oAhn+5s",
-	"ijHeHQwIBEFf6IhcGHvxqhLN/5U264ZRVcfxTC6FlstNwdiLUnHfCM1im4UW7voBuyZ3H3DeJ2/oipKz",
-	"GVtTSHrKciaSmhb0w9O/vukdXO69b/V4W9/LNjUIradnOye5e6l0kt/NpC4rXQQZTBiJZ+9B7BZOZa0w",
-	"1bZB2gVEkN1l67YZ6SXRAye5rdPj+Mfv5VI+Rq0neM2nHoyw5QCuBIBXGa++c1p2+VrBu0GjecPyq3tC",
-	"YXPRBk0d2rhwWF8ztlCh9K4t7WD3eP+IHrDecbqb9J6yvWnviO5PegfJYfqEPZ0e0ePJ7Tdh9XUUa0Cp",
-	"7bTfo7PVF8RruCrT4Jc2VHqb+OCRqQOVw1n2RlkWckm6sfsNgN6zlCntk2pBN906W8/pn7c5Z/3oN5Dg",
-	"HHLs29JDFyxX9t7DbkjFmDqpxiAoqPBgNDJpCyRAf32CwTUuFXJTMvqW+eTb+x02OAjuZ9vfqhttttrv",
-	"7QfebPu2XE3nV1Chsm1DXjDtNHi/SnD9im85+CNbKAvjcDC0xCij4Z6tj/tW6qzRiUHZvVt6z90F+wbA",
-	"i7K0rr+VR0mMxfri55f0KsZiyzm/YSkmn9aUyd1bgd2BRne0PSPvRSqxBMLVXX+a3LrTn4F3cW3VYnWb",
-	"UevaRXC15kQX6bpCA4eDwc7XC7K7amhWitVpXx7Tfnq3Eugh7qFro/rj3kZXJvJAgfn/zh5kKla2/ErN",
-	"X/wlqgTCD758ipoHclupFJmTeNQZdSAhHiOfEXKiLFz2EJ7of3PP8zc/8+8pzn+NznB8/EBe46YYbINo",
-	"DSJWZywXHI7glKsEoLS5oNmY5nqWc81V+UhpJqTCJ4nMuP17kXOZj00bNlZFfsXyVSfqSKWZXMjcNgLl",
-	"bEv8h7Yhv3TDfIajbGtzAcM8DQa+vtVFOZfWRsH82n5/b+ZsemIXfsZt7d5VqdDaBCkDSyUnGZu3cu75",
-	"izNyfHD4lCywEUllUsyZ0C0mSibVughGKKkN/kWOhjgW9WL52NVtHdoqa64QKoJjS0GUxpsSjMiyzW1h",
-	"RJF6uKAy0MjGHmQkpas2AOW93mDvcnA0HAyGg8E/tg6HbC/DfYERq3Ook8l6OaMpPDCtTxA6JZFzB1Fn",
-	"9v/Ly8v3BJ0j0Uig1QAFQptlg2PChM5X6PG3XXSpsE+NgBqJ8LfY1eAcxra6EjjVKBaptrVM6QyTCUih",
-	"2E5/JLaqe03Wlr0eie3qXpO2stcljlw1ussW2xv72nhwJGdmoVg6/id6hwpBCz1jQvPEloFyryU5S81z",
-	"mtks0wlPU3AThvWk5wCOOobKt7YWfKWSdVosMuja1QctBMV4scw/svWu3D8xCygYScnyHZvj4/hfj1cs",
-	"/PCmzeFMmXEwOrS7xrYiHu69TtQx9ue4jIO12vwY6gSOoZxr2UzNaM6Ch7VkJjONlM0XUjORrMbXbDXO",
-	"WYGfscsW1t1e0FUmaToOK4cXJYDLeM5STscWo6aE6Rr7YL06JjAIGOaxw8cBro1hKJxTORsshVjW8Rwr",
-	"nTMKKru7P7QRtcgGUMTMmDmFWlURYVoWe8sS36arYedwsD8kl1ISMwxCgxjDEBTZCjRjChWwL7UFWYI4",
-	"bVd07tz8o3dq/hETBdQABbV1+Yedg8HxkFyGuRyVC78Js/Z66i8cncfR3gUmhZbTqb1GrJca9727xvan",
-	"EoCzLKyrzZ7Hkpi+JLUZEMCVyaUgNIHSkRG5wmp3WHWcuJLWPtkOS2iXjNj7gRmJyLPMiJFpxq9mrri4",
-	"2692pKdQO7TIE+bGxxVB5GNbMhXHR22paDATdqr17Zz7xkoQ0/P+kJyGgiciExshm8sMY4qMzpiid69f",
-	"35QBGaE0nvnR3Uo7KoYRRva9E5LMpFRGmqPf/4py0a8y/7BzsHccsF4GdHQfUeiNQcdrhqFUaPGcwAfx",
-	"RjpjVDEj0LFGH+VlHVUt7WD67RIkmFlwr+PPYk9YKHCu2odoFOKX714/G785/fv44uXp+XMP7QegPb4k",
-	"biaXbtwu+5ZCHxHOY4s9tEa6BdOos90yKM0OeVGVgvthNdh+U+wYwTAYkg+CfV6wxGx5e+zCzy7PxiZc",
-	"TVZkQs1BubCg3y1Hmxno7pB8BCRAnw/nou+MQMnkFRe2RCqWGXX707UK+y5PW9PzwGygBdWzyBaqxcyf",
-	"FBCNXMlaV1xcK1fjvWtEJUBCz6mOsNJ3RKyJgdlHuFUKzcoiv9cCSh7324/OplwLS3iDpPE9AWdYJgcp",
-	"1W/qDnZ6lzaZ0Vh5tsS46eH7i3dvYZxzjLigUDkdKyqD2Og3z2MvcXygh/kdPcRcK5ZNoUf4t7SYfEGi",
-	"omUp9Ff223UT84lDu7uonlnxBLLHjLqUcPjuCYlPzZsxqG4Wlhl+AZBYTa/xpjAsvn8wODD8iVX3eRoR",
-	"f58He8osWYWZLJAbJIb1K8eqPQTfSoRXtVCiHisX5DCIDXO+9tcqKqFEsbTqTlYlr7tAzp2KbImN7Hj9",
-	"6m/Px++fn49tQE2Mogart7jTz7k4T3xtaDAG0VVoHvTJGc2y4EIH5u8ieAQrb6Ga6s+wc7C7j4Ov1Ik2",
-	"+vKNBRCFj5DukwPyA//OTCdlU1pkrjp/m/ZjhPzRkMSvpr03RvUCf/ucW6htAdq+cL5Ggn7ufl1nqp8U",
-	"rrjEltpHqOw2zjOqwls+o9YkSbGAxMJuyjKmmQOJOSGTTCbXEHaLSc47/bpm3XKoVA8SW2DWFp7FSCeu",
-	"4JDst2nubeMVEg8WCP2NDEFhYAwPE7Ng3hZiZFFMMp74MxpVsH6L/uyFQhCW4W/2EyoAEB81KQji4jgY",
-	"hByQeQk30G9Ta90SziBa0Ogvc4YF+R114ED1cOyG/XtTZo4d7AFro+MRhHZ3Yn1HinTjF8+f20P48vz5",
-	"6ZsL2EsXl6cvXsQROQxZ9YSA+gndWXeyRetwJ2P/NvvGU2qaS6F7KVPXzvy3Ff3Xm/j49ZR0IU6tZ867",
-	"3JykECLnfRIxUXRlw3S4tu/0NxtlG0blU6xwRcuPB8lXFnfQxsmB3LDRc63RfNC8OVJ43G8zjwwD7FW1",
-	"/RIUs14QLjd/BwUaSgxj29Li2FfQ6LuthWB89RZoFO8Mzfkzg61gtz5GVF4zSIvDxn5WVFdiWJxYF7iF",
-	"6ja9VXHeSh+PiMco1uIPlCHSnTCaQ6ygzVKu4Dfs9Ndbo0ZOH1a1AZf8DOooFPDBDfzYqA9wWd40YIPl",
-	"AFUB+mrqRxiTWSgumFJA58i6dFGlsjITrGobN2DfNGvo6ugYlXxp02lXhrRQ796HiWKtcijPjxdj3odD",
-	"Uo4XP1ypghm+Q5hsd/Khd8eonhCH1m+z9Q3B9ionkNe+/LC9euZR8L8ACJNuhRV5WcypKJ1n7PMiowID",
-	"G8G/ZyRwgj0mrE/eoqYshaZcKB8erCJy8dfXLRnqpWm/Xurbcx3vxCwXt4KdIr3aIUUa6OORJajjWE/U",
-	"re5EX5jWz8F4aJbw2bZejxPtbfEqH85fBToeh800XfkztKS5tZSDBDgL1p6HxT/qQXohOKnTMFqjNtB6",
-	"bfcat2qG1l2M6pN9Rrrtil91UPu35cc5ObyVF7tyYLT4sP1+bTlB0C/sLmvKE8Th1TZOPesH3lnj1N69",
-	"3D24q1N7XRF8s08CRzU4byufPRgctxFPc90GIn0xk7mOyKy6zVUxn9N85Vz47obB9Fqd4oXZsZsccr5K",
-	"zpaFXsyq0Gw9lvrmnVEdKuna8N4YwtOHk4yK6/qF+UzrhRo+fmzDDPtVWKTHtj/12Mim3saZ1qISrD8V",
-	"6R4EXVpJa68tWuMUrDZ9N9zqO0I91xByuFpkdNUCJfws75NnVFByzlbtAaqg4q6FEMm4uAbN1ujB3rPI",
-	"p4SKVZ+8E9mqhLzG8nH3icry3B2w5sLYkXD92BYTvwG62C3ZBrRit0T3QituRsE1iPzvByO4noveuXTR",
-	"Cg8ZfjG8RbofPrx6ZkENXOXTitm1BejMurCRLdjq9wNn2A6filPYxMMPEiPmRNb9EVNdF78BYuq/L1in",
-	"Z+jfFds2eMEV9myLe3AVXKVV4xqFXuNJRtOU5eOJXLJsjH6cmHShNpvOZWE0nAW1brncDSoz/yxyjqUJ",
-	"FGAP7kQkVjRNMzYWxXxiDMN4JLrub0JzWQisKXbFBNfG3JW2hrD5Ar1iO9FIxEuZK0RJzdjVeMnoNXQV",
-	"kXhqrJCxzMeFWLIsM49s8Umd02JOY9KForJQK3dKswyt7H8W+coMDvyd+XjGlZb5yrxdCLDRuGDpeMn4",
-	"1UyPM2m+BRA3tq5tl2ZSsBpwSxvZjOJSnX8n6rTPxgjZ6mTKmvs4F5dN4scLln/rcMFlXclb3RQeZNnl",
-	"O5zAd2b8Z2749rcLmMXbchL2+Uc3l9fs6mM5E/vrCzOhd/kHNx37GEsXX7pJ2adnMLeXfmr28Ydyhh9h",
-	"gq9l+Im3ME3gefCK3C9vpYIrua4kcoiaaS8cbdwt3EYFrpmyxvFIFCIzrI6hqkrZcq42eLUJpelANqE2",
-	"xkgohuIIoSkNB/7yJd458RIBczqjejnkKk5mn5yWYJ8O6JIsuQj89fhZ5OgQBrsdK6NF4gRVebcsCByC",
-	"oy2kDyaB6ppFzqC6T1hLbo4SAbQROh8bmYPxMyy1Xiy8qZkho98lQC4c/vtyKJXH5bDCxy8Z1e/yV0n9",
-	"+Rs/2PDpC0nn527clebhHMIf3vr5hE/LELdzn2l9P87HC481xodgS3QqdRENq56Xe2/VsAU4ygziUytn",
-	"3bBc33dbt2fMf5whglnpmci9Nxtu8FIp2An4eZtpxlb41sCRytK0UAUPbhFPBSWQoNNvoFM0tKXNBLIT",
-	"aaPPhV3+TdZuPdelFoiiXKQKcw7v9qLxCV3QxAKKbUp6ie6P6uUGko71LJfF1WwDSChkAbjbEs12iH2F",
-	"eOBgdwk0o2okfNf4i537I3ctNVn5+2xYd3C5nT772+nbs+fxSGBwYQmn7fENuMKi+2VGBuRtEu6yYWZU",
-	"9UfiGV0pe+XDNbli2gFw28xAqCNspDoX1U/Xa8vuDfae9gb7vf3dlgyFzYb+OjPtV4IiuysOGEiBOReF",
-	"ZlUg/IPDNh7DYApzELe4rIHyhkEqawUXHkxVuGadz3Gr/I82atogj5a0u9d0w6AirFWtzMbcOL71q7/d",
-	"+PBad3vb1AmYj/De7RZqej/8MjesGh8EUqey5AGdvaepTXxsEpn38j6FQrAGVufKoS1YTkppY6ZzQnbx",
-	"3tMhcNkTwXrr7XGwwXd/P4G6jgXutJPXdXKn7b2uk/qer20YOB+NGQzx5nWaogSdSgiMMkazi1cD7Rxe",
-	"Qa5CAObcxnl7td28AoHhFtDUN2YirSzQwVG4QPeXRhGppyb/WiImkCZRrWBpmBxXjvorRvP1AmVOP7/C",
-	"Nw+R0PZfu7fImocUM+2yZZP4eAjHn9fe/sB5oW4Ov4HnMRS+dxGfdTFz/5399Rv2qzdZHf2rjBy2Emz7",
-	"Us9ftxXXcoLt7m5ImKdkydh1trKTcKZUEGK2pFnWgzRfiE06ITETaexC+kDCx83sLSZarFsARoI0K9NT",
-	"ROKXL4dv3sSku3dAZjtRtc8TEu8dDAeDGE+L8qiASs88FfxqVoOV2t3Dak1hXaHuT4PdT5Bw+N97Pw16",
-	"+592hj8NeofukflCS1khB2y7bg7wY+ssapgqx80RbRpQ60jMCqV0dRtbfbTN6hLFve6mBIi37TKlFSwa",
-	"g1ealPjORWViQKa7zEbXhQXRjkpwbo/8Nm4gv4098tvmgu2/gSn8OwGUfkA059hRjfRsHFIcEe8dtWIM",
-	"LmXqyRPXjC0im0cwYUbdG9yGvFHWKljr3vImGHyz5h8ADdOepeaURWUTCoNPVmRmFEkIVZMq6AhKWEAk",
-	"cHqve/i7Q1hvB9NltpPD6Hoge60Ntjow1Xy8ht2zVYDqcGnWbf9fyzrzkgEyBX5nllm56Wun/Iszsr+/",
-	"f+xjsGx+DpHTqWL6pHJgjamOt6yG8gewEIMtcSeafBUFvt7QaO6PdYz+UmYtaGMYFaw2F7aCFDul5UIR",
-	"iOqwrtvtRAckuq258bpgSc4wQS4u28U1b7gPkIQCb3/vmZn0Lu2d0wWEJUEVQikS9jX19YNLijtivqWd",
-	"8u3KjKOQwJtW5l5iaO2tyimKHnBQ+Bj0MJEW6tS1/vLY2GHxb3DjYmb+ILZta82QP5BdWx6aTVXGptHE",
-	"zo2fM8LFDVd8kjEXXGHzaczmaAvAdnefcgH8aHvc8sayHNw7fL188J3ryM7hgezy9UfrW5hZZhMfLLSx",
-	"nAbaeAgZdye7/T7aTXMhF1TNX4CsgvSSRpC+XBI51UwQZVoqMqOLBavcT+c0Z5nRa+ZS6Bn8hdYqwLZx",
-	"+L85CMw5tO0KVkZ17j5QffzGf676/KP7ePXxMzuU6tMzPzBDDE2n01bBFIYHulQE8CKm/tLeJuDOqJo1",
-	"De1b7xtt38rthkxeEQwDaPH03AMWck1pVygW60q72iz5eoXXrHafm3NNmyVeG3UdHvR+rRnXes41Jecs",
-	"YYt1wNS5vB0EGlb83DRsPR7dXGzAI/QYXKkEC9EqJE3nFuf7lVgU96l/gkVMgtpYXBBqQaWs5Bha9swZ",
-	"TW2gOr+hyWpkGIkngOninfvYH6FXOWOqTy6Y0U4AiGA8WSEq+5BAUdyTkZBZynLbe5I5E4Ei5guJ7XfG",
-	"C5nxZDV2NdDs+yPhatjOGRW+mFifQEaFWBOdY6fZrw4p7tcy3hKZY0ozVRZGwWUFj4Q9YRS/EiztcVFL",
-	"lNQljLKclpDy2OiGs+VIII782I4l3sGvQ+pRosk0o1fKwXs708hfnwhz3o2ErazbVhnG9mMmt2ZXXtYX",
-	"ymLWYXVH4pKhT3z93oaV1iI0yq+qudrym2GZXUW6F28udoLacJZ2dxpGdV1vH0bqFQZkNoLM5lQd6CU4",
-	"jAznfWr77hpeXeP8oIixXdsYVsHiCrPib//sl7VC4T6KcwsE75ai+H7AhlvI3H+/KOf1ZbleCa45zbwm",
-	"EJHfulDX1x557afdxsJe0NmDGESgev2RLSJP1qZBBFXx4yGmhUIQ2QnGYkOLeFhGm0VoM0UhSAXub05N",
-	"Q3PGu6gsw6clyjC47VWlXouKyJzm18rF76lQa4cx2TBqt539l6rQWPlaLatdeXeUOLWf8A9C0eEfnpUf",
-	"dWTc0iqrRxIwgD6QHp2aapIxG8xgSyRuebtaWz97vHlIK6vzu3QhAMgTFgHcBjKr9uPv3zc95O6iqbHF",
-	"wHt2bmvztcV0JkypdV677z9eEmzhwtSt0IhPCz2TOf+ZYo7HdwApEFvYo/ZscOse4y3fOQ2/kfEpA03T",
-	"aKElkorfWseD1hu0W0Lu3y2osdMqUfcnRHFxlTFSKEa6udRwW+MB223bnT557eoc+jJVdwq9x3B+BzyJ",
-	"w+RijD/HIVikG54NIMIWO/21aZ7bnxBmvmOXw+vkGS7blv6FCifBPy5XC+a6qB8BFcaqfL/CCm4ebacD",
-	"piC/ZjesRd2PPUJHPESdwJZxCrEyuOGpDNRhxdg1SWy9jBMSF+ZlHQ/9e8ZCuULV2XouRGojbnGFeU7+",
-	"VbDCnJNGleWCxUO4HchTLmjuoYHCAyOEaMQvgo4Ab29L9pIKz4PegscfXMfBs3P3DU/Hdzcsz3nK7mNU",
-	"Y72NigGtwBM/DOzjR2otiEoE6KuGpukNV3gjOverUmKtmPWJ/BlNqFgt6QoyrjAorwdFv+lqp08QNd4B",
-	"y1l8mMBitaY7xHWMhEtv4dqiSXsblitrTcd12JhWO9ROoGw1NmMO9tRaY0pIXS/gYYlxOioGg70nz5Ez",
-	"LSwMJX7KrdH+7cfd4Mj85zvznzPzn+dfcaDdkilIMDQSUN8QIgwRXIDydNK8GF5DuvU734EPrIWXqK0X",
-	"MqMsNMS+W6yECkyP5YqRuCp4CihObQg7XFi0k7C8oqsPMBKumrX5OT4Fm7j32j6Ld4bE9R3Zgz7l9AqQ",
-	"rNv4yZO7NcUpHJWaAU5xKg2b+Gp1vlafsTZqVY8uLBkASNRtzYQKMmFG/+BXAmfoMBr8ThIsvzHUsh4L",
-	"gLm0Fash2xoUGcEYao4T5gsfQiWFPnmP0JgwVF0iY1ar3A+xphGgU3sBoFh+wxMGWZtX0rkxhDljlA7a",
-	"pWxBc1csf9l6Plo+CI+7UhrfRfRaNnyH/ZUy2IhWYKt2fwhPlaNaOW5kQ6Df1OyLyoL91ElokdKx2TOC",
-	"mjF6K7CZCb8pjNVNPfLs5Ua6YbO1pvygp7lkqcoAW6sEbcvOaJR5fcoMD0iiPGtbnC233U42bKxb1v92",
-	"nBNUMr5EHTOgFi1ZrMZyWiHF1vm5d1jGqIMlDSskR0Cxfs7SMThRtyhFi2UR7aCbS97mtF9iccAm57Rx",
-	"zEc2mUl5/Yxl3GitLcq2YEahFYgNhgg9ICjwn1q6UHmQBn3ySisS8xQAGkGXXuIXeuaZhVKVU6sjm4Nq",
-	"vmiB1bc/oFx114Dt0Xb3uQyyo9063M7Mf22omDtVkEoAzbSQuVakqxhrTxDcIjnSf9Yp+hsxsxhLn5vW",
-	"Ro2/a+UwS+tNFLw1OA06soi/v2zZ3FWZH09k2sJ4p7ZQ1C754TtfEpJCQIk5/qDEFEIOb/c5vC8et1c0",
-	"qEM/Nb9XK5iLaJZzRrqGRHAB4mCvEikEA7yrnQ2jC1gYXGsPsQoWjvX2EFzYke9t663v0muyYlPQYLjD",
-	"gv1T4ekgENBv95a1qjBXK+s0Kdjk7FolNEepLUTiQ3h361L2D+znbWeCpk1vQ6vjISiNRj6a0XOtcPR2",
-	"aU5IrIokYSwFJDlK9j5/djAkNIdyenC9xjP4Ha86iwXp5kznnCnCPs9ooSBCOz7YHZC/YAFsSyjHhh5g",
-	"f6cCLIBDNIzoxmDEMiJbbqdW1qjx3vdYJ1PwgdpPL+z3Sto+t6Nui8TIWcLMa0ZC2ZNV4fWswrA8rmws",
-	"tNGqEUU+IuyzMW1Izq9m2oaDwnYArMmcgLvM/N2Na0Mw5hnG+8U7m6I6HiZIozLZFhUr5cowdDq+LXnf",
-	"5nbrIhc2ZttzgpxOSZc7qc7SgG2C8vLGHl5yxbY6XkqZtq0g8Ge1usNhfZ+ilkVeuzF1mHyLeR2OD1jp",
-	"sa9/GOonOd8umtJ8rbqKVeIEoSP1pbxbpcoal97rOnndbcfHGQNvSIr70wgZmqO6C8C+xXYX/TVeXmNC",
-	"lQJKGfl4gpD8rVHnHnYl8Jk/HA9aRmlAQsXAMDH5cP4acdZd4KItAe91XENa6pWeezFc5VLo4KjiGINu",
-	"/mv4+PFodPGn/7iVHc10tmCcBzzbvdD+45/tbiq/QdJmbZf8Vmz+lZx2G+HKU7N1T/lND146uDTlVwAd",
-	"j2d4ZGE7XWj87+7Q/b2ciGoNjePlTLFkHPurgwlV7MmB0Yb290hORSrnGHiCJZyvmcfjvdBUpDRPiR0X",
-	"rg3VRV4Db8VPvJn+8Nfj/OgvP/z4r/xy+c8P758dvXr9/h+v5N5r+ppeLPcm332ff7hY/Pzx+s/VBEt8",
-	"/6fT3j9o7+dB7/hPjz/9crD/5c//8cBH/+/kFPeLtUnulDzQaqCjgwUGgQGBoAoPibLO8bjiBkErIP5p",
-	"1PnPUedTTACXD53XWWaXe066GMUMaaHQMdbqg0J9OzWXrj2q+naOZbXoPtZGsWaDPzWcnfGfYcvmuy71",
-	"NHjmC/K3faJ8lnuAr0pLn8Ba+YrNZA2e2ZTW4ElZQ6/8xA3Lq6/Z29WmhVRJEd/d3ZQiHnUw2Nr+bFHb",
-	"a46JViYoywx4L6K1g0g3fv/u4jJ2Vw1OzD5SRnvZiWxE7EgsLK5dy15fsIRPLdra0LorVdWH2YWbI6sd",
-	"rh4pqBnkonvLiANr4O5E5dtmpypN54uYdD8I/nkkbEyEr+dp38GcKfeaF0Ax6cY3u1FdrI2EnJKXb07P",
-	"ehcvT/cOnxhxVrlMhY33SJGUJTKFMluaIbzfSMQ87ftx9Q1d4522y62UarpllfYLRDhHTFTb84Y8NVsM",
-	"BvMqarmxGwXcPRyj63DE3SgjnGe7jPLp7W5fz6XAjHVdMIV/LVkq3N96VuT2z2nObW67WUj7ZwFvb+tn",
-	"gK+/cV+0/770H7YPPgbfd23KYdgnL9xo7L8vykG5J3ZsX/CQLXKuVxeGpDbXHgJFTgssy47/euHW7PuP",
-	"l53/j71/X24bSdZH0Vepw3VOmPQPoEmKulHRsZZakrs1Y8leluzumUEfokgURYzAKjYKFM3p8b/7AfYj",
-	"7ifZUZlZBYAEJUqW7bZHMTHRFgmAhbrkPb+vuuigXH4EbW7mwGI32ywbv4DimpApsy/L39g6nN6aciUW",
-	"zFqtrWGxUgU+gQr098hCYbRBXq7iqJ1Yvb3NCP+jREYFpwA2ElhZWBzjVsuYibWPH4FrYqQKde2FUuXa",
-	"NOGZ2cyrNcpYCFfD4j9mr2OZ4JMVo6x2VARXtOkG0GSUxYXKMzFLFVFCs2lqdPRQ9ArNZoGci4GOM8Hm",
-	"cXQlMjaKZUQMg3lFJdLhPl/q4tTPD5grgwwktK3B0B12ONGiLVdylqo0DxiXC4yzYztFIIdcQskWlJU7",
-	"muVABvK//qvIOAk/G8jn7PnzN+iBQg26fv6c1Yc844m6mgmvxDvqLbei6gZkuplUgWQIzNpkhxUNq5he",
-	"p6K/0DEihEQIEv5193/P/O5l503YME8yr8ixQD8TLMSZoK5Ya8s/f26s+efPD8qFAFQ2yWJpHgT5sl99",
-	"kqPULWuTZpmC7gzPEbGlLNf/5j0AWBIeAwcMRiXZjJjtcl6Hq5io/0Fhhd1W1xwSM7N4TN3EwmRtcN5Y",
-	"6byxn0TGuBmHHqs0842ejNhK+eGaU2eHraDGzzylAly3Umw02dvilRqjmkYjm6egUobiwDWipXHApqnQ",
-	"AjqlkfpzzLMi+6V5DmR4UnGjrqkIdj5WiashbFYMTc2y0N2B84IXH5Q5Ynm56kmlqBkJsCQucFyaTQP7",
-	"ztmxcZrX3ZqlfKsSoXuMCq9ZPS+8bnjFymtWX1953fDMbxSqr1l9XfX1ga2+nloghXIZtnlQuRK7YTYs",
-	"sgPhujprBeFRgVT2SmTa7M+t0AoEoAXS5o8TWE9ICgHM5i2k7YGsh0dKZkJmvjEDeqxIbkVX/x8guWpQ",
-	"ZWeG/kMImO6hF8gQM1LmMyQZCenU6zVU6KExtcIme+/IkQKJ7EisDkVqHrKJhyucWmEDCcyXSKksVTKI",
-	"CuKv6rF//BFgkUBQ67HAEko2Qf8ENY8FQIWCX6JVhZ9SSQB+0Ww2g9rH38x7zgC5HWzsKc/GGsk7s2U2",
-	"xzoFq5AjNWdGNQM/CCRn3VaLhSsUq5ZvK850mfuLZNEcygFP+HAcSONFPdM0jxhmDHNqqLBhqdXi4Rgr",
-	"TqDOBGYKq9c8WMtAYgJ+JiMjZwepuhY9R3yJOjSBUJDxD/4lPARLMMfPGJ94p9kAlu7Ilj8ZE81jqA/K",
-	"i+CqPIxLXFqEQAZAaZgYQQ1fwDjMbZ1Wq7WyMMAlPxAAJaV0BhcFMq/bC2ofwyZ7mSqZEfxUyqVOYNwL",
-	"mroDFtIzoSTjRF4lsR6btzCOkJomaD2YJZlD+esVtPYRjaw5av+2SfF/QyejueLfRGz/70D+2/d9939z",
-	"sVn6fyPP6/1YdF3WrkhIB1vx31V7yTOatshwGzL6/bYZKXKDlhj0zFkqsuf9m4VL1HvmoRWkw+7JW+bN",
-	"NqfBNr/gaLTdQ7rs304rV/PNwvmq4pttmCc68lr3xG32b2tWjHNaOmA4LJDjmntXKXbdQ/ZhVZHadx21",
-	"+b/NpsJLQBRa8nHzxzLnqPuMWErd30gUWpzqnF3MfFrF8o7CuMQ0Cg+oJLO2r9TumAHfh7DPXL/M/Oee",
-	"Zha/JAXvJrQ1z1vhyHUPNMsGD7qdeRH3aRWLo31Sx7xogYYPFcmB22VwiEbYH4SEiv9ELu5MKXjlFR1k",
-	"H7xXnsE7GHfhdav4e93zzCYDMHHi5N2Aetc8tEjjS8/aBjEzq+YVZ/W1vOINlCZFknL3RLPC0rI3s7pj",
-	"bi7QNoOQ0uNZBjZbpOayccAGM71g9czyChedELCCZui6aavDPTIziq/rjjb8uNnc5qkwtEAe2iMMJimv",
-	"OujWawm7re2w8qBj6bzRXZYkG2UyemUoePKntLcgkMbLWz2QyBCN9th/gbBXqdmB1jvrtlrPnxeKQenA",
-	"5CAn0KbPtQO6nnBQ5T2rMoyxuF5rwASsEozGsuxBmofcSsp+UPSNlsyYBvF9mzdHtyxv9oKjxIFxndWX",
-	"FVCD/Khup/P8eeWxgnnht3KlwrDRZrbHh86uR5aKppfR7m20B/aI9twr0R1gwpcSdGGjgo2VzdM4y5AE",
-	"hOO9EC90QQiYTzB2OPBzMCW1yIqUvnD+1YgN4jQDlEwZ4dsukbyiL3A/ntceq+B5NQ+CNwkxoxniOq0h",
-	"fW2u5Xw1zylZ2LC5L8WHzIpMHFdV30Qdm858aJqgq7EpRQcSf4cnWtknVPVWkMebQnvDZGIslRHTsxTo",
-	"jwATAroL9QFxjsJ+yNzoqHb/jt7EZiAvYbZD2jDETKwVLlS40jRCF0BoghoSAhl+8PE0+VSTG6ImgLXH",
-	"4cS4lwVPk1joLJAWacDoJ2i4+uBLlfm4lnYxaM+51gTjDMDxQHkXSPgFa10ZFSMiWqe82gd/STPxgQ+z",
-	"ZGG3UEEqENF3zy4+eQWBFHKkUuhVkFbi5d2A5s9n+fGkM0h+QqGdPZB5P3uOJo5tAhSPtmJQfAAmG4KG",
-	"yl2XQBbOnLZe72lu5ZhP8hDDMs0sOqUr35vPYW4YN7cXHuf/VSxcgKlu1ADG5fzhWGkhGYakoUVrKjBM",
-	"YdcnkNdiUUgyuCUjoopOl43VLDWnJ5ulUtNLptqoV6zeZPyKG2/WNSal9Btc2i5x92j3Y5xF8QgM5swt",
-	"VNht7YeQy6g0B+08vp5m8STWWTw0Z5lYfnFKLaianbEXf8TRx9CN3ejMk0t+FbJIQFFiTvLkarsDaU3H",
-	"kNW5mTpjvWf8ykoEFga1raAWHtD2syz4o+JzvEDm1rC2GEsASwsin8VZo8nCN4eXRz9XjxhEhIZtHcuC",
-	"8dbDaEUi8CTivLU7QJht7TraCWG3sxcagRP+8iIM5DQVo/gDdWASDipstOchinJox1o41mua7jf8KpYu",
-	"couxRSOYNRos1gevt/2O8X3JZmbbraUgoBPwUOcYSLd9hjyF8qywUNcS9iBORtA4uWpQwKtSLrAJZAyC",
-	"cl2dDTuygWUadyHmRZX8VB0WSIh1Ugc43G5eXUR2Li5jc2Js2MqCUsaaOaDKMkAlq9u31BC0fHd5hMGG",
-	"QIZF7uNd4j4OGwdsyBMhI46BC5QtJUoBdmyEKFoOgaxbunSjWhskiSzJSOFRC12Btm1dsQNjD2qjihLQ",
-	"h6DsSNYsQ3DqJrtwWLiIRc7qYYDg00EtbATSDGIJyLvq108Pzw/dEDBpkSFzilkJPkyV1mbkSXw1znzN",
-	"b8x60fmxC/LWOSEQTkQcMGhZSVWWJSICpo4iwoH5G6WjLX47sMVwmNQ3agQzzjj55K9U3NhkPypYbahz",
-	"Drud/ZCCVSWXADNQxCtpU0WlXBBlCtjhm9Ocs77Wq7WbrWbL8nrzaVzr1baareYWlqCMIYkHksP846qy",
-	"TAmOAICIWqlvdz5mjzwKnmF82DWXcjYXA6PGbkSippi2AC7ZTDVZ+N9AXiN+EDqEvIg1MC6mXMZ6zOoi",
-	"gVyQCCSqCuf1sttbNQ8CGf73CtrqD+/enR6HTF/HU025ZhVjM+gKX1kzkBfGjoismjG6b5gxFzq+oDyo",
-	"/wYglCB2buZLe0xnC2pJNdIJdbHVELFmKo2BA1AmC8oqumLJ06jWq/0ksh+h7OEK8WasvVzr/WO1VV4i",
-	"CqjQ4YHTkwymzVgsV1JRK2JsLgfHJs824uzbrCYvVwaLyna01X2xMnMsjgpDGcAmAOLguwe0smJrxtYR",
-	"7ag13B/4e3x35HfFTuTvD7cHfpdvjex3m4we2rVSNdfQP2S3lD7AtA64KyFOUmgtaGg5cONHBZm/wNJG",
-	"XDu1/tmvntAHv//Qau5XDPQ3r+bkvbm102rZjLLAPgBj8b8YZ5Olcm5Mw/1/IjWElTAXYB6u2WyWBrP8",
-	"ix+rwPawuvSjV+vi71dVVrhxvviRR5Z6z9zS3rr7FqrsuVTqFU+voFNte5OfOqV4DcT+a8WqhFrvH795",
-	"NSLVB7xObaSFlVVTXJSMX2EZBYgurGt4EamhXi//JPv58uwVSsEMOSoRfa7sUdTDFyRjmws+SYwm1WBm",
-	"Q4iJwC3zCC/IlrciUkPrhDhR4KpBA5mLAM/YuMAARmuuyTaCMI1nk1CCp8Nxk524NB+YNugaDpXRork0",
-	"Im+pHsIEvEjNYJoaSqESJUXzn9oYE8Z8nPBriDC5IE6mHI0SyTRIHdAzlyRnINeKzjVC8NgsyCeehOPX",
-	"R5d/e3NSOAn4hfkbDvwPQU3IoOZOCX79Ir/+/scmX15bnk2FY+YJa+aguriNwP0yOovG8b4GzkmRHlj+",
-	"RVzK8jrccda/6RN9WjhIh29O89kunOvXdivpwtmu2tprzzucSeQCo6vZYCajRHjmQIOdp8eIKCSnEygC",
-	"dEmDPFQwioE1Epe/4dlzARBAsWYDBJeBSiQYIkB2V56DCxjbhqfhn/yG48sAwPj9di/+vbRrjbO7bhHp",
-	"shdwzTe+uVaP7zNNkh6LvdZtsLHgSTb+1y36gwLpnVYrLHCDTlMFRTCxZrNpkx27GL6aUUrKZh0qt8bP",
-	"9LN37ovlLFJJWP7hGn5r6trSoUzurO/EH19rPJTe7Nu2Il4Zo8+8zDRVg1sFDWZn126DC3ByHPKMh1FV",
-	"ZIEFczPOLIwLOqhGwiSxFLbMSxtN7rGJuoGYTlEFQ+EeoKsZLRypuTSzgvFX58AbiYTRX3TDeAG1A8rn",
-	"zYIFMqQX+S93GH5wRW4IaQT55x/ODs8PfzrpX77+68k5gfTkxwf8H/NRMWXNspTfiMRKyHdvX7FRyq/A",
-	"eDIekce0wkA/pOwCTLWBUQN2SqKuKMz/Fn4oDe/2I9fYF2cwrG/CzXpyVL53R+UyLwN9ptHaM3ZBAZZt",
-	"nd8yEca+Xm/KUBhjLFLBZhI4tMKzk8u3p0cX/cPj47chWuzZAcJ1YwyULBWiZKG8i+vxVIzcCdhpIz5E",
-	"ZYZpdOGqNl0GuhvCzzfZm1RNRDYWM405K/HBsvlTXhYuMXrDYz8plhrJOBEe1gjXofm0byMq/UxlPAk9",
-	"Vvq4H83wlPepXgAC1xRvQ8IwMQIqPpsmgdfFiqawu78fNjync9lUqYTVwyvV178n/echvtk0VdFsmLFR",
-	"fDVLhWb1kJZoaWx/aDVLh8JLhZ4l2UdI4tOFhaA+XZt/Ury+WOlAF0Jm/mPYaDLjS/BYgk82FamG0gvM",
-	"kifZGN6i0mo4ox2z2eGdJjwu2wu1/2I/n7x6wyqWA1fKBb0GeSFBRJPcDOR/MfLJVm+H+KoR+xVf/oFF",
-	"DD8EtZ9OLoOaB0/+Iagts98ENQ9/6ofAvFNQ+8i6nbx6fzOxQnNktMjypsWdyurW3m81W81u48Hyp9W9",
-	"+5Zzlb1UMxn9iQRWYVYmbj+ttYuKQZG1ksrIwNdTIY1bt9Vs5VEVvGxAqEqp3VSQKnMhDPDM/nZ49qpy",
-	"z9NzL6ZieD9r2Y443zsrkaHKMdcx1itFw44Ldk8FoFm1TrMPdU0Q37p+i/XKO922Y6DuaXOHiuqLnOSO",
-	"jd/mirTC7dZWAcaDqhzgw9wXIwszSkGmUnVJqbaL1cOLn99dHr/+5bx//Pbw9NxI4Xfm1xAG0cwhG/DE",
-	"mOpODGMtfOWmfIvv+Cfz3mBUCOGa3ghjsI9G8fBb2H/mrg1+7QKhKN/lxam3bl0zH/Fm7h/0eURx5kNv",
-	"8i02GWS/7Q9iJ7P2mBRzAenTVGdNBnjxYIJZiqWhVfi290N7trvlLrX/KtbZoRnaCY7sDo/nDTRvQQF8",
-	"22yFTqu11r0x1klJuVLqnnihLYdX5y4Or1W3h5C9hwSJAYFONk3FTaxm2oZnSun+XCfwCabp0fRQacZU",
-	"Gom0yQ7t89aUhrG69ajNd8+0x3iSiVREUAaIVVT0BCz8a+RIw8jbk1corMtzIeZGcc6KUBcVXBYbeFp3",
-	"CAlqQ/8HIEaotA/dRQBiKGdJ4tWgWRNrCdp+Z/uyvdPb3uu1tv6ORAiA2DaFS7aarWa7vdXchb7ODFsb",
-	"sTi9QNVhex6h52i14dH8cG1/tCd2o52hvz3ocr873Ir8PdEZ+W3eGuwP96JdsTOC1lhou10ZMs0R9HtR",
-	"SWXNbKLlF6y1Brtid9gW/tZwu+13Ry3h70dt7u/w9qgz2Bp2o20gslqegm0qp1iagvb+XnO73Wy3Ws1O",
-	"qzgJrpOK+ejNspxCIp+RapYaGGib43D8bbEz8rt8d+DvDfcjvyXaow7fGnSH21HlhNS2eXewNexEflu0",
-	"zJ375s7dyN8R26Mu3xp0hu0CZkaqEkG4plHN7K0SJE1NLP4yjo5Od07/eTo/++ffsrPLk+zsn+/fnV2+",
-	"2zk7Ptw5O/6Rn8rW5somlzwAsVOhdKjAQI0YCFASiQ83qtt33/IOmj1UGv9LoGG9ie54afs3PkW3dTud",
-	"TYZHIVSjoE5kZjTTJ9hlhWCmEYqFSS4oNFinoi6z7ZSAiqR0hSo7+WBL0WzHIuxzVl/mzSPf2XYtQrkI",
-	"FUpRU2ipIRRTmaVuT9fVahn6uG1ydU/Fu3Jmkiiv2UmS1VbXdthkhwQ2ifVG9yn4gda96lqdRpMBxp/W",
-	"lKI14gmCBVjZTAj3FAWF1YBKvzipClZCOVINwQqEzn4kgNTNhD+26GPwEKxFtxMObUwRijgU5KqQ0KJe",
-	"7rKNsb8DGCtqXg0KBot97U7urYq1nCCqNlRpKoaZP1apFv4ACowXvs44XrlCn0E4IEAxTVuwMHYwjhKa",
-	"mJURrdE6m44GBNRmog3WxomeMqQE4Zg8XHEjtDRYeOvGYa98UaaD2fwFlu9bEc2vFLBnxJK4CiuJTij0",
-	"X9w0EDwJL0TmH+FVrh6yUEm9lGjMr74r3Xhh3Cf4Pbr+wanHB+mKh0r+9vYmP+bq3M5EFHOL4vwpaqPb",
-	"2b/73kulzrhc0OToz5FJAx7XksbJxqsKRyGPSbXGeVtot7dkPavbbyASJa80FBq6EvesB8U4tisGwJ+w",
-	"uws78qOlh2ABax5q6IY2PxVI4DhIxY3gibbFGE1W5DtySAHoWFBdKra5Q84P0mML6km9BXgkkLmotm+M",
-	"WBFSwSnq3cFTFGvMxMGw8mYEqjgdJoJT3zVe32SHgD9pZ8OD+h+sHwp/9Wl/iMg38iDHH8IAyjPNcG6h",
-	"IqgODfuBdLGXxhoFZ5Z8xSmt2nb5JS+WBIC3wQ00cjPwGjpVD1Wp+TZ12meJqKqWZv3tyd+SVvS/+8Nf",
-	"O4Pf/7r7PtvSf5nvyZ9Hh23x9+7s7X1UDb1uQdmsKpduJakxJJJn2Z9B2H4xG/trSdrPIDHxbNwiMifi",
-	"lkqmvN/GmrP079zYLgrLQ+j+TMSa1FHtk+2Z9cwdzpaB+BjyJW5+PIgRrTqcXmhcd6Aq36l3+ckeIlSH",
-	"gNBYpou+fRcWyWCrVfcRuYolajF7G9FK00I5l86iXkBBQyDr4La5aplYow/YOKBunjnkzKkN0jJetouk",
-	"s/CMTsf4aIcOMicfjkXOYUJGHsvxIEuWgT4IJHLSY9cadqzPeRrpJgMvWkBXc2hfw0ZbKotdcVre5MGz",
-	"h2slIqspaiWa0f7mrpgU8+LV3J/MhmPfiAiR+uaL6Tg13n2n1dm5jwKzb4jvu5m3VKHQ7GNsjdQBOPfF",
-	"dRPR9xo5egSttmY3FZGPlmLHSJJSW2lgL8Y+Lwvd/WOuWZsRnAe2sgJ2KnRcg2FHT8wUYI6mRr0RQVJ5",
-	"83mUXgB+55zAroCEU3HAwbCzSbFup5M3Tb1fBsUoA/jp3osX1IOyjE5Os6Nf5JPgu5Dzptsfn7FORRnZ",
-	"5aQedFcqxExDkiXFzAFELBhb8ud6rHGqsQjhk+X/EXWizmUxoH+L4CfRuFmQcAnADYr5zKtXRP/Mx3R5",
-	"IInXFatmAZgNCpQg1QtlcMADQtQVjSZ7k6O38aWnrEC5lXHcAPyoiOPG6tA6HMhIZETls1zi1A5xaMT6",
-	"pDGmRx2fq97b7cSxPQa8Ag3n5AVyMy+PFZy8ojqEpo9ADvjweqOgDLtAKk17oEGdBnKN7wenEZgZXRt0",
-	"hSuIqruYhq90BcnPuCR22W/IISycgj+TR/ithRvPxZxsrG81Nvjk497Tx3VInUt+6XqtUyj3u7WcDMEp",
-	"c9BbrK5X6poNRDYXQhJ8DBYEZSrsMTU10lOqLJCjWZKwOifO2GsxzdhgwThL4ht8NDREY9GiBhAjfi1k",
-	"w4M0pgyIZIpNU3UTRyL1XNc6/NxK5yxyKaeosqxlE56dnvfPX1+eHp2ErG5RETps3EBpK9UcdRGCAgYy",
-	"PDv8tX94/P7wvHRHu9OC9v0G4+aYNNkF4namgl2laja1fUnCODZDnpSa/nNcUfsGPeJ5zNIFZMYAkQUr",
-	"/m0nPrb/2fewlcwAh2nmzsOCDPxdczuoLJk/4IBWjxBEOAzEjLdwXwgT1udZ6OBfANEAQQsBpsqiJe50",
-	"EL6AnL+DChAh7H1AOE4sGwFNTngGLI6WwHTevTs9brJDh5dBTwHAavNwxCJp4diOABP0ynZJLIFWOIQQ",
-	"Ahapc2NFj3M4kGjRQKDl0DxI+EcIP9SjjW12rD8032CImgwOTD7C5xrm5FqIKXSDDmYZKu5UkEkr7GQ4",
-	"cNweGCBodeCwyIIIZHg68s+VFBYKjhA1wq1Wl52rjJ2pKB7FgNQH+4AC1R447gCNM85hGCJLWZZildNk",
-	"CkFwQs4n+jeKRGvF6EAG0plx/zQvAocvJzxTAAsT2bIhmIM1nSCHRXFyR2XUSwAiiPjCywEyeiVkDQ8x",
-	"zWLJoHXFbGJIrFrYaru/cTBV9UFmyLVl13hNK7xD/1gGyq/kAr9S/p3NJq/4I73gAbL3l2C6UNDiOckU",
-	"nsGlE7p+XjJ1z1lpdx9tVl7LZEECydaYrUIf1I1EaGwMb4AcmJ+AcHA7Jc69Xg3eyGqqZxbW+fYXspev",
-	"fw87Wn9/sMf97mhX+Hu24Mt+9xneo4AOs8l72MvXv8fucGewzbv7/tZeZ9fvivaOv89b2/6oK7aizrA9",
-	"aPH9R3uPQwcvRb3dhJ+WlqEkrQ45AKkbFkEWzTYDv1haAbuuEawkxte8fFDjW6P9YUe0g1rtM5QmmkOP",
-	"khb4xcoyDdaPYkYVx2fjoyIk8iXVynhJ3W0q8MP6u2FrsM/3Rv6ueUzXPGbPrnp7p7W9P+oCA21hv2y8",
-	"N4qHZeODkYoJj6WZ514bYlppVvUWVKZottJnmKW93larOEudCOfJ3zPD7pph7w+2ud/dt/M06v4ZZ4nW",
-	"2mxYq6LMaZuINB7yF6+U7h/KK2Hc4I+/bV7aWLQdKtzZH4s2LyT20byO+HLtS8muu8vFhYvttR+9e3bo",
-	"b1WF1Y3ZNiGzjelYUlcfiSICjyvYfE12rqpqeL7ge3zBfoQ/X/AcHJ2+BZAvRNDBTKK4+U4pbp7d7R99",
-	"g8HzQ4BzRsTZFDDUK/BhsWscXx7e21qbn9xs8uAtMZjpRXEXVCNGu2ZKwqM9YICQDVlHSA8ki5w7vbfd",
-	"2spXjBpdWLHT5d5rBqN8jGX6caYXFuZoHSY2eHPoyAED6lxZ3O9A1jkbJUoBLOxMgj8XMZibWEkNqKQ5",
-	"djhEv2dInTLKmdWMFFvF1CsIr8KXd4khuBSvxMDruvBWWQUUg1pF3VEZ3HohxYfs1ggX4FeuD3O5GJGS",
-	"HkDgCotSb85LD8vCoBwakWm5Zg79tDiQkNUxMGajYYkYZV4xylWgXaKITRklUEZqfuBuHwMzx4LxQC5F",
-	"0+I8jKaVkq4hykNv00HMnh6eHwbS0QCESG6e2/4M29QJTgNpl2hQuNXJZ00CajK3ZWyIQUxPW/XxzGXu",
-	"N/CBDuavCExYt4gMHgJFrKIUNi3oaSApSgdElu2W54TydqvJDm+NP6FgC6TFT1WzTMeRwLat7ZbnmpPW",
-	"xD7OxYd7xT+e/OAnP/gL+cE/qznqQ6Kioi1diGm3Gpt3JbqXaBe7Erfv3ZRYBIPpEURwjkVajIiFqxvd",
-	"jI6SDW6y8bM6d3Q9McpqQVD6BKl6xW8Eg6iaJe0pJFLZ4TIoDZ757xySxhMS/rH3OcIST5GHzSMPj+lR",
-	"r2iktfUyH7JySkkvmQyP55j+xzubjq6o4GdaGUuuJojSlRItm2dtg9Tbbn2T/uXdBhhbY381P0O6/Hx1",
-	"49/pVFhuiDuACU6ICQON9jIlAemhOvIyUBIb9R3CJ+HlgVQpANQdMBHFaCZKBRTThGAwzBhuRkw/Y/ER",
-	"Ehs0PKaSCJhCyOgnKiiH+X9ifjDOxMSlTotuBgfoN6jsGgGOUE4p7TlQcmTkc9VbQE1DX2GxMwwXdCpk",
-	"5IEENRFe3s2dMzFAavcUPEszL9oReECSusBoDci7kzgDljhHC45g+EPjiJVRqlKBFdc6JyGIIyj+K+Ed",
-	"NMzrak4lAPpaBxIjA8BYj5SZlgClOJYYjz4yjWG9gxQsm8eWHIaNhIjompwDobeEthBrxpM5UMeIzLOD",
-	"AMBhgi+mQEWR9cOOYcIjgXHGypagWGeOrvsbwatYgaJYQqtwlIZhHIX2WMHkwrEMpFkLBJPVWSo4MF6+",
-	"4jrzYRb80+OwcZDDAYNSpp3OgIXrF7vDsccD1tBelYE/OxBXsZTYqrZkMlLpw/r0awVsRW6YtVvdTs37",
-	"kjgWFhfP3A7gmGg695Fp04JEGJVBTybh0x8s+tQnjBnkwufaPBs/BQLn4aKPIMx9S1zk6tSR5aFk2iFq",
-	"xG6vXUqXtEb7Yi/aHfo7kCTp7m/5xqjzIU9ChhoyMcQ00Ihnoq9GfSDPQsCJlt/q+q1OEVhD8v+heWkO",
-	"oV4AJGbfmtOSG9XM809eqan4l/mhMZpp/6fd7XS3t7db7c5WDeoGLZJyr+bQPikDR9NXZQUbg3V72B34",
-	"W7yz73fbe7v+/mhH+NtRd7g16PD2fmtvUyt4a9gZtHlrf21mabS9agW3B53hVtQV/vZoh/vdwe7Q34v2",
-	"hd8aWTgNuKlsBe/zvcHucCfyt0V3ZCz2gb9n4TPsd7VNMm41BPmr9WpzMSgEYs10jeJ0AmYM8iFW7JW9",
-	"XqvT67b/XqTr6HzE2Wi3ulteTQ2hf+P2e+mU0Ylo5j+9iu1hnrq5VeQk8N24HWWj4Qm64zNAd1wWY5dL",
-	"820NJ/R8Cvbgq/gGNcE6Y/AF6ppbo8yJfQjwGbAQkCHhdh/vJro9nRljQE2FLRCEcvipscTK47Wcl3HU",
-	"C3NdBbkbuIc+xWii49ALV3Y4QXKGEc843bPGFqSubTRpQceGxJdzgRMcAg8jGGdm6EksIbBirWAwV8Dq",
-	"NVYhlqpZ8w2x5lzJmnl/0uCuenFg9HI5nyFVOuFJsmCTOEli+hx/Uk0ARBAYAuthj40FT7OB4FnYQHhW",
-	"meFvBbK97ahREcvO1taN+XQqJPjEbJqqD8ZWvhZiSo3eUmIrA1iwb4WeTaA60VX8WZsTbJJYLhsirG5L",
-	"DJ8FMoSPL0ASErGuVmywMCaHSEauWw/IYM3varJjaJKw8JMsFRfhR84fmn5r5eT1hFd8Ss0LLAU+ulUD",
-	"iB6//OCSBVrIkKyY/DmnID4oAYRsia04yK0oMU3g2KGb7JTYt+s4ZB7I0nI6+reefSpyGveo9YUYqsOG",
-	"K+hB1kTXGwMHzWwxARzmeD2Rf6zfbZZLsdDNyQYCkA1ztBzilSOKpzjN+5FUCg2P8JV5tn1cAX9huZXY",
-	"o9NCdZ2BtKflwMyga5RBpuORpapssmI1ODwzkPWcxLDYcESH3+0qkinljdqD/hnaRbGGYl3y217LpQmZ",
-	"8AUmoWz+JXx5cnLcPzv8tX9x+fbk8Oyi/+bkbf/i8vDly9BsFLN+mtW3SyzPcPxJiiwJiiYzvzlRKRrc",
-	"luIUxw1gQlgZHgkWZkr1J1wu+vQzIUqtgnDR7EoFUsnGAe4h+EWLHugE0Nh8Q77lHCZ7zhcAF6+JXwYy",
-	"cjnd6YovdgFP2twbu1zr4liY+ah0/FMjfUTBk1kXIy6t7MaOyE73wcjlRRVX/pk46jFjSwUS9RVbUU1A",
-	"U8p77I+gFkdBrRds5AkENS/ITXG4LYfeN9+hgQlf5D9V85rN5kezpwu64r6Yx5eufw1f+ADECyoW4TKn",
-	"AMgbayvIvSJ2qh7PMg1Qqc7VzSUjScWSlPMcJkFJCk2XOnw96kc3oqfx3VqW+58U810WF6XKknGsC0ho",
-	"2PM45pptg0rzKVCAMsWKrwK2clG+UFmNuQrJWSENVSsGdffzoO6lUuzMKAEHKnTvoG6mlG9ezLcv9jgN",
-	"twj7nst+Ny0qiTBQBRrAzcqqMCf+YFZfFdWNu2es+dldAqJVX5AlyOpABZD6F+YIoyRvbOYoTB1J1VoP",
-	"gcpHjDklQWoQBgO9vGM8iaW1SXqBDCex7EuVxcZsrBfqV8zlBfwGSmbLqwLFONmLDY+FE/6hz6MbsyYh",
-	"qxe6ofDGEU+x6anhBTKkOAsBMvSHs0yNRiGr0+eamFYYwB9pS1GKNCw5bNPqeNDKPGBznsqlt2Yc61ts",
-	"d1cgIU2Vku9idlw/y5KQ1cdqjs/lhYoYoz6NwWwuNhdkytKi5GH5HgvxH30I71COeSmGNUuT8BbGyVhe",
-	"ERvZpwbpikMpRZparZpXs+9b6+20MOJqV6/Wa7e2dvZaFHqlrVHr7UIwtnLlar29nS58u/KuRRmzLFvg",
-	"2s0lSXl61tGQwLffbNLxMzCaON5Fu62srLFMtba4cVXkuG/WggqYH5iLgY4zQSS0BRFIt2MUwnIcxWST",
-	"m5OFoJ2larCKvBBFj6k/zdxn85pYDTfmN8Y9K9TEWaqLNCuWwRXEWl4NB+BowFRuntyf5VWaYbm2o6LC",
-	"ijBHLb93n0xBuCK0Dm84FTKK5VV4gM/TNLAwD580jUSsjnSH7l1DgCOw8I94fI0VF7K6FqJIQW9exAcN",
-	"GjZKwZiMW8g+nCrjNINwuxZiqp2fHXZa7XC1OxKiNc4ozhHnQqSWotF4ACc7R8x04tqVQ9GjjAnuAdJK",
-	"KhuzTLGbWMy9XOIDmziJ/GaBFFpUw79yyU7f3OzYzzHeEcgXO12oyGEWZxDX1zhEDim8jtgd7puGc0jt",
-	"QMEX5Tci90WNG/rq9P0J+KBvDi9PT84vCx2+Ww2qpRzNslmufLSNXGEwibaEx9wegLzsWAyvAeTTA554",
-	"rBZbCGAYs3oWyVmgbBNDV7HxXRHuF7jQFwwkvhdIo516bCAWSkKQAjY6c7oXJrWPQTNoEQUf1abQoQAT",
-	"zyZ80mRHmN8xjkAkzHklynnyIvIaaZ2pKY7TuGKWZt7NRCGOYD8LG0yKGOBU0DyWKiWQXvDNcWumMWQ/",
-	"c9BE43oDWPDsamzJj4zwGKkUsnYZ3NEHqyikZHaThWIi0ishh4swFzP5b7k4QMcIBXpE6ZYIgq/wRWgN",
-	"13qoZtlQTURoTCEswDBnIcQfb8ASGrshlnT4IDNJE5ATiVLQKK8OCWSsseu9DieKS2O7ysVEzTROlpe/",
-	"qHkDnlhWJqYksMghMwzFaaRiNDwb92mycGZeLitPhxmaiLxAjhIObh9uwtEop1pq0lc5T38eoZaR0Qtj",
-	"Y0J6geSStmimWHj06vT89Kh/+Ork7WX/5Ozw9BWNDWONKK3jlP0+EzMRyLqrhbbb5b+1SrMfaAVcMtby",
-	"dhlxYvuPzZQT6iZcDRvpZyXVLNUsdJCkw4X/V7EIeyi0OElAN/GdLhubOxrY+ewqjZe3jDleKiXhYkTH",
-	"QFBkDfLvLvSp+UQE8losQDQS8tkMSwavlBRG26RimvBFSfiigRLIfNyZ/xYug8AlqocjJS16mzuQ8MNG",
-	"6Zqf5KmA0HmMosNWT2YCiM40m3MiUsmjvyTppR0UCFjcK6WmcVAjcB++m5lL445AE71VFzCleHMghRym",
-	"C6PnkFCXcbgzEilgkTskm5WVgoUwM4ZIslczyvPA7XWsCapEtjmChDFZPtZeuyOSdigXpF38oZGREPkz",
-	"h7Wek6pzdqVURGT2DY/NplABsb0NUU/CxKLJ4hMcZ2k/QBOXtVbshrMlG7iFcTGcXoZNdZA/wD3SIlPB",
-	"ExH+AAycOJ/E/rVY9AFPKSrWGqw0ppanfU2wb2fYjjqjXeHv8+7AMkhsj/wWt1nh7VE5GNjZ3gbfwv7d",
-	"/pRa14KFY4S+rXd14TKYhitKGhjta8wenEsHyuKeZ/sEhAwbX7ZK9uGIR7iJ78IKKu95PAf3gAxac/sG",
-	"4IHt+6InYk3Hpi90RJff+1XyG1ccSfqqyf5qU3VlI/eAUC+hdAusXTiMS15nhZi+y/fMb3F3fPRqr6jU",
-	"Yg1BeUnz5WAlFOsJqxy6F384Q/5j2FyzgStvLBalPBap+b3Z91oPiNLCkhhv5wTt1Tv3FwUufy7cAkUh",
-	"TiT+VSzeggjd9FGnVfd+dDGVV8bOfov2+KaPfFNx60csFyo2HG74tIul2z4+FqwieO1DLhGLhGxLVh/N",
-	"ksRjg0QZv8dzZburPWsNr9oOgMqC3AQraj6X/LC+XDHkvsaNA/uVnDRrbDafqAY+BVQMDWVeQaC7efip",
-	"KK1ujX9XisI4tT/eoyJpj7CvwEkZc/C3FoHUswHWBjfZOQQoVgU/1GD86tPQ/UvSBo4DpwCcmUcecjZu",
-	"iHgAAQ4Q8t4eBt7QOr0smT/5bw1VJICOEzp+jDVaPAx10bxqstBJ84K1M+XZOLd18oLEzVB/ivqhYPFt",
-	"dTY08ZbmGw1gABkdiqJNV9o7RgwEcmi1tmUowtVA06/IONQNwS+pWKFbbOGlVd9wOiZZ/38n+zd/n/xl",
-	"PEz2E/HTy2z404fk1623N7zzfvbrv04WZ//63/b51bKBvPPIZbvIQJRX696uDnCX0AvfRw0s31ipDWz4",
-	"4D+Mrfc9yKS5fDRZ+MLCAzZv4x4vC0Y+napYZlAKhYcgPrIgg6M4Eaz+9uUR297ubpPOxWDFyBK0FmPc",
-	"XjE5h0VAkxj8eAj2aMazjA/HTXaa6UCG706PQypOdKfRBhpyc/Xi5H/fnQBs4pXx9lCxG8vG1g+Zay4P",
-	"L99dYCT38uT88vDy9P1J6OKqDY+FR6/PX56+PTs5JijAo8Pzo5NXr06OLfzZ8eXF5eHby/BFeHx5cn4c",
-	"QqgFGzQKHbvh5d/NqDHSz1n4/vL07OTvr89PQhaJEfTmsThrsvDV66PDy9PX56FFAC48xEgQxGWkqLV5",
-	"hXdnZ4dv/xbaSa1ocLfF0lCqhaFNG3Yxyyh4qm/RVIhRvWD4qUV6BiyrQFIIsHG7PmO3q7NAPkSf2d32",
-	"H6TXDsuLUPbQelWL59QeIjVSCS0pOGfZAvC2ZNxGdJ9p+0NJLK+dHrRmyX+QIoS6MSsdywP58eSn0/Pe",
-	"+6PDVyfnx4dvA/n+5O3F6evzXqfZCuSbt6+PT497/osXF1PjBRxBXvLFi6PiCaWVe/Hi5DyQZyeXP78+",
-	"7r159+Or04ufA0nPt3IikEaC9CracQPZbDYDeXJ+XLyabj95f3J+Gch3p8e9rVFnuMe7wm8POtCVLPy9",
-	"0T73W4P2sBNtie5om/+PK3wr5dgDaaVprx1IlJo9JxkDSTLwwAzxh4oh9jqtzk6702pftvZbrVbL3HFy",
-	"frzR9d1tcz2Jud454OrjGS1JOxDvx2mTHXPJ2VuxMBNjhWnvjMfmvIzioQgCj7VbLYbr8gtfmA8upmZL",
-	"QBqPZpImDv6dr/H9a/Du0pNfv8LgG7WCjtVcAkc7hM2WZjkHPDZz/BgGkhyK5PbyBbct4VrorLApe8jm",
-	"5Hn6PF1XyKFDBXEiuBaRK99lh0mi5oIY5lhIAYb+0c+H5z+d9I/eXb5++TLPGgey02XjxkodE9UmsJCK",
-	"bTAW0sdS9bBQr904IHI3cHCFdjrZ3EyN5X1AtoihNmE1rR7Icl69MncCE/TknT55p2uV8kOTGFK9pYbR",
-	"nLfBHHCjHVa/qdnu0tpLIZIYKgCzTKReoStEChHZ4P5mvitu7xKL7DITvvkHTw4ADXYyzRYuxebWj2sW",
-	"/vExbNY+fnL5XlU77d0v7BH7FB8kog/i5/M34VYi7DiY7uLXtcdv2UXHCEQ8j2VfixuBamfXy/eJkcYp",
-	"AqfrKddQmJ2KITByjRc6HvKkD6XvcOeIJ1qYC6L+KCEFJJUUNaPIzO39EWx1OVwAonWcQMzVdcSSDIU+",
-	"iBYDG+YiKxkrxf5ZmiyjFzMonAJz58/QjOy6de0Q0yY74wvOjsYkYh7UrPxdQ/Zs0qzsupNtRdXd0D3r",
-	"2pd3Llt7xUc/YpTOje7Lx+senN9D2fcL2ElHYCZtmvo6Wr3zoxEuYDtdOtNp41Tfyo2Pk0tTinoayGJC",
-	"OzFTDiYGklcuQmAtEcpVI4c8KRbArTHm4lOG6xPcmSMqW33MsG4eVd3Mc5moG7GJ32L2iU2RGhmdN6Qa",
-	"06W6vjn/3opD7BHJmSYAxZgis2C3m60pEjEWPMnG0DKBPwnPVGmBiqfIAw4p4vK2Jeoy+ObWot3DTE3i",
-	"Yc/RrVnXjFBsbemZSpCszvlrmboSZmge4CWV+VCoWss8rlRz7jCfkKmHqsqRWM24Wytl5FSgWCC/TfOn",
-	"2e6aQK5zEqFR9FZHsAEjzZv7sQwvhkpcc7zvqqGuZoCzW/DJ33vy9x7d3zMSq+TR0WnelNjgXvR8dieX",
-	"XLu7qta+7dSq0fRGAFjp9WS6fZLp9ucrqHJqabmoyqPSROCqNXL/XrbhRN082YWPYheeqRtRtAqXba/7",
-	"WIm35/b5lZARx+YfepIWPB2Om+wlQGYC6uEgtmyAh+fHTRb+HhrLLQPAHGw3IaXj5V1afGL+GhuTSVFO",
-	"P5D1IdfCj6UWcDxuCPiYVQC2RHzB9FiIrEcdElg43WOYntM3YaGZx+xDUUS+tEXv+ApaJGKYsbpUAHal",
-	"e65TCbL5Fu/PYlkien0gIalwdPGeYe0fMh3rqfkLRuahQajmYBflRYdo+AaykKCwUPWOZpEZnx3+YRx3",
-	"N2+ea8BaJZesoKH0LHInFlDQKhxgA0sgMbzVZEciSTTCzpRegM3VLImQDA5edqTSySzhhfbHQIbPQmOH",
-	"mHnA1rslws0c635rZwcZGvmUEhBA0r8GG/JHuz83wat3DWDUAYq+hyZhoz0AXOK+FuZRxlKtW3/GKyBN",
-	"ATLuh2kCeAsUqKvCSaQgS6Ud9I8aPbjmFRDifvMsruFG5eMX+AMfwVI6xRv3oKuB/sibGniacuxzzhZg",
-	"h5k1qq3BjHfThP14ec+6Bjib1KV9Yt0zPl+BE9CsXCDrjjHQsziohVoUG2dqwKMke/vyiG1tbe0ToEJ2",
-	"JyHinQSISorXo6o2mhKbqVcaebOCInDKMyNsa73a//8fLX//tz+6H338Ryf/x/93tQy9ispt+S1tuTBT",
-	"o5EW2QEbpRyAuDT25SE6AvbXrYzNN3NYGuDl6ih+uxdRwJ2L7lKDm6y6WXLkTjcSePM9YNGhjEP2gZ4G",
-	"rc8VLK11qP0BUWGGp4yYobt1I/fWJZ8AKWumwjsoJe+kkHzaV5+yr1CjFWg1vkE6Dfc2PCtTa3xblBov",
-	"UyH8DCiDwE5DKqwKAyzvvgTwrqI9Bo3XxiBb986/r3nThHI+Rfe+1dogHPI6jUTaK5A9s3oupjxix8x5",
-	"gmxhZ8QXzwAQ25zQhsdCP08AhqwuxbxwE9zgENxS12UdyHqOmwdtwb28adm1uVoBlapZFgMZkRTaEloX",
-	"gTkPyBxFG+EHGzX1in3XGg12Y5k21ksurdIyjPUmhoO5p2KC/xzw2a+n/PcZRCu1Si1vcwlA+5lmKxjb",
-	"CFPFJ4IlMW1ZMzUIwA7gGfg8PLXmkiiO0O3UeiZY3bpG5rtn2mPcWP1U6ogw//QEY/8mSYWGseD0m+Nm",
-	"f1aYbMRMARqGzfoYCdz3npvJ3WVdqvJpB0p3YNayOt+zXgo6KSspWs95KM5BoaaZQt1vbu95rf1eq+VV",
-	"pCy9APPLHjuUPKh5z4rZZW9dPaBXLgX0CgWAuRfg5WB896zsW0FKfoJI/gwQya+cDED9NsjdxKWYh679",
-	"9tFbk+HKYUOMBHLoQUYsU/9WtpjGQwDvjWYpQnyhdjQfNgN54frqwTNeDtNPE/C6maK6HhbLGDASSTEY",
-	"tWNxXcJlsOOY3p+FQFQRHrBQE/SuEU0IAObATwAMwrxJscVxDR4RT7R9RfD3AznmBBpkBGKmAGs1jRhn",
-	"c55c+7F0I1I5KVxMlICBdJyATMgsjY1KHMwyAsggdJghn/JhnC2AuxOnmLoyKVG4Prt1B8iOEf4wGXl+",
-	"iggtijXxPQsDiJ/FWZMRSkcR7sI2fXLNVjBkXCYVoY8JofhaLHQg9VBNEcAEoTYSKKEqAg822WE0iaVF",
-	"shVTB8rsEBtSEfmjhF8Rkkj1lgKFIHSPOcAY27GBoCqoslZRZTw2kwmgC1vAAgL+yCFojJGYxpEIWT3k",
-	"0U2sRZQ/oD/kqSAMEM/4h2ZTho2exVGmG9z7ixTgXIS4zkdqflK4MCLjcjHniwOMwhVixQAEMuGp2RvO",
-	"BnOZ4vxphEUoo0DmuCD2JQqp5RL8IyVqjbJqsnfw8EDimc6N/1Qwi0mzCkXTYEl8DZhkYP7diQHyBP7x",
-	"JwT/+KTc4kgliZq/m94PQOKlveujq4e7z+0PhZ/4PBAamyYj75+FvCX9aEEzyo0Rm3OJe18KMKMSGkO/",
-	"+COONsLC0C82rEx9NHiML2NpPjhz+zkgMb4JAIucSuoeuBTfZlb1k32CH9GOJ+OjXtLpjWrHYCkJCgf0",
-	"1kzoaJYk+elG8jNrphOdHBT1GHkTEpwaiwEZfRQj2mGsGXEAHSALRwyZ8fB05J/xbDgOjWbHUtyKtOct",
-	"3a+rdkbVXOaXWElrNO8X7Px/VI1Q6vV/oFb4swvNP3kTnjt/P4lbUVjIETdbfPVsHRGUOUFsFg6Us9hz",
-	"gIFyvcAB8pnqQAIur5plYL/PqJc/agImfZwKXTxjzjh2pYSBQzWk01sPu509QnmbxFqjQu+2O/SZzngi",
-	"DlgqfEyNGz8kFVm6AIcVPTL3M1LM6blmPMa5BhjW5SGMY52pFKIJIZXjh5tIgXdw7WMIgpVw7fPnNH8w",
-	"3ilkm4bi+XPqKse5cjiKCc8AUnQFURONH8AMwBdrINBwkcYHMR7JmwWewj32BmhfIiiTsisZhRRf57gI",
-	"DIr8YG1K1wfyJdDDhk1WPxbDhJuXcLEYYN7WCise8t/3sLpjLALppogNAHQCiiui2dBCFZv90Wzc4t/Q",
-	"dltj8QW1raBWe/Q+twz/kR/MwyhiHE4TQctCATMcIjkzXnHNy8sk6f7aj+CCnr09xbXttDrbTTO5Iwg0",
-	"jMwRVUqCttXNvJWoAgx+f/8+xZS0F3FDf91CykfXVHSinzTWssbawGosnuuXjvT5G6wd3Lvfu1qR9ygq",
-	"Gk/VWp7mzY3kO9ve1zaK/D//1//NQtf4hXVhXC6w0s1SqOQlSI5vo9gPzyra4eWCFfrTXVxqTXN6VSz2",
-	"9m70T7euHyrR86le7U5+45AFoI0uU9R7ZfRjkrBUQKA1luwvXM54alzDP1m78h0CDCcxr5S2Qun7EX6t",
-	"/U3OdEXB+H+eh0+dcHc4GdXyaiyG134sb5FYK0IKyRL6sSxAPTuozzSNb4T20DoKj34+Ofrr6Xn/9ZuT",
-	"84siWUMV5gZliYzvT91x1TXAC1ZHqGgUZLkA60uV9Rci63MEASF3JlRTIXWfZ6FHpS2FG/rYxL98CzZ4",
-	"mXsa9xai58plpSDshFLVy0UqcqtYNv0KAWtm+FR+xvjFk3TZQLq8TJXMjoW+PlJylMTD7KuGEWBTlM5a",
-	"LO9z0JVRnJm47aAXDjaedLrHmCPOk8WzunpAWZ0OdM53co+T+TVOGb3d0zF7OmaFY0a7YgUd8l5nDTTm",
-	"Jl4AnTPHR/U4p+BOCx5/8Gnnf0fm6yPsfNgUjDPanQ8wJ4meauOdb+msQs8GLtGFK+m5IZdsIFimkuir",
-	"+LvHOMiv7vAWJrfC44WZYFoItlCzlE3T2KwrlhYh0lLMJbXhQbgy5QmxZd/H+aXJuH9H95NEeHJoNxVF",
-	"tMk+SRQJ5Gq/tX93ah7vA12WzTAVyeE8VuxdWMk33daYuY4p/kulnqE6BLsh//FHjQ8zlfZh6AD1gLB0",
-	"+CllWSzkmVe7DR6OJqZ/H5g44zn0LfIW/jLcvi260dawM/DbvLXvd0d7wndPs5ATtRxJDu/MlHtUoZWU",
-	"3sHyF330Vl+5ts27g61hJ/LbojXyu3x/4O8NdyN/R2yPunxr0Bm2o9rSpMDtVVOy12t1et32o0xJ4T3g",
-	"GTsjnBm/M2hzv9va3/PNQ33bKWVm5tZ5yRtr85lxH3387b5ZG9jK1O1wW6HBM430+X/6wv5vpnLAwhOQ",
-	"bLqH8JPK12M1v0dUT6q+uaMipGf7hYZqIr7HOMAZT6/P1cVYzZ/8oadIQAFHhKfXUB+AR2nzw7cJiNzZ",
-	"A4HjPMAYA4yOAszYA1HYgOvYfAAHCtulbd9fGY8Ne2ksxMfArCqhsAWyspnGAyJhCzZmG59VWgDfGBDd",
-	"rhTzQJbJxW/FxqtTK4dteCEA7nmshceghWeEzfV34ts1POAxxxIl8j9x6m5runldhPvG1hIq9N/Uw9wE",
-	"9e3ruZnfCELYk0R9cNX4fyo+1/cNv/XpCk/diEJn3Z2wWbcowBuRZhtmmozec8bnUjgcei5nMlJmhWIN",
-	"FPOcihBHxlhgkdDXHpE9bJo8xhqaOAtklX26SUL4EtAKIFCJLBRUCEpivrqKlRWKWDkLcZKE0V/gNj0s",
-	"dumZX682dCu1jPnNr65h8v2xGsc8wq1hZw8BPA8lZ9DS3ryfdjE/86RZ/vy2+rcrM9+hcLJlNGg83+0w",
-	"WNwkfyREpF/8Aa3YH+8mEyRD+pm2gVGP5dgMjMSqTwanS9+7Dl6QmhO21SKkuStVUXTjmsXNplOS1YGy",
-	"9/D4/eH50UnY8ADaLyzxfIU9cCNAjq3C+a0S/sUSW2uXkLEAzY/VkfnPthFlusj918g5CANZZCA0Nr8N",
-	"FiP6DEDs3U725+Ew8hYKwiHIuyvyNnOLDMzOFeABAWwelIkGkupEqYcftBQW68PVibqKJTpniERMdYDD",
-	"VEAHFAfEBLMC4enIP1dSrHRjAAoR9RRkil2JjIVbrS5Fa8hdC/LWjhwYwGOpAJ8mMqNLxQ3wP7txAAqy",
-	"R7AxoMzyYUIo3Plu87EC/ICBEJJFAjAOoOu0uvnqDd1nqbteCohH3glhbQ5EkTIxhxuwI3GVtoUjFK5B",
-	"rc7uAdH8e/f9YHdy3vnw1/3pqy19uTf/W/tfh9vDk53Rz61/vu3OTnfVm0700/71Wbmtut3Z2xTUGleQ",
-	"DtpQTRHInEDBx1w3b2mZyDfGOiydr0fZZ8n67KrDMn4hlr5NYu5rWfq+AA/fCvffncx8PjtsvmoynxXQ",
-	"dh6VYs+szid1WWyhTVF+8rnK2ERF8SgWEdOxHIpiK5QWCLz3ZTs7vk2mvsOipi/4MXqVEBHFqrU07Pkr",
-	"mhqFnQUIeXfkRAG7ZlVVag8hxQQE/oxUarI3EPmz0cH5WAUSOneJ+l3wFNBOAHxfZNTESD9gdDTLlGqy",
-	"0DwsxCBcWBgQQgqTH0DOhohYwuXVjF8ZOwF8OhF6TCRaBJJAjv1XdEV4AOUQ6N4hnZc2BsSJvEpiPTa6",
-	"k+qPUSoE8orfCCYVK9xxsHQ/G6sEaX8nDLGOKtPARdbSS5j0O3RfKMgXFjrskc6nF1Wjwhyx8hTVeXGw",
-	"3so7MXglJcWBe20XLcVcC0Z6oaDaIQfdguYI3JBV6hNecSMtOEjVXMPWtq+oD6hl31gzdlltfAZ4K9Yq",
-	"xqU1Xzs4/+xXT+iD339oNfc9IeEfe7VHhp5bybrHN8KaHEtIlAAqcxPrOHMtm0CvqmfplTArCaiyEWJr",
-	"peIGGMxHWNsTT/gV9clFM9x4/UksZ9Ch2N2mPPKGZF80j+uUUW486X6Rgdx60CuvuTKgTosGZH/Yh1F1",
-	"zaj2zKi2h93BFu+M2qIV5QO6dEQ2DHFl/Nl0/WAAj/oeue3l87kuv324Thw+OMn9DcHK5drpD7PQKNAP",
-	"Z8bU/MdvH39bBZ5bN1kFDXW0+uV6ILrDKNKMs+sYvdPig5vsFzHIIUOxrs1xJwUyrNwoIaWt87Qbhg6x",
-	"qoeuBOHueF1hjKCKnKddKDeE7I6SyWI93NXyVqt9UhuzmL/JyQld+OxLCpdPExgfH3xEPydsE2qBOzIX",
-	"Kwv58He5FcXp+4TF/Ha762BdGF+Va3eJtbUW+O2AOmhWo0hDiYoahx3K3H4GUWcDOC7RjneCKW2O/yAB",
-	"Fhqz5kJm5gAYzwxkXR0sdV6y0htrYjkVEuzJlv0GbNnKEa/s4mca4BTXRNAAbX2T8NmmpY+3Ark/BvTz",
-	"n0GWV070F5bsXyj08Sc3TBF96d6i+05EJi4XNo6LOEsWb4mtg1s6xEona1RZxFrmsIOpfBkxHuY8jfRd",
-	"BibiVtxXPH8rUuDhUD9HJbuzlGa+xXt8uAj4nKg8fxZxZkF6vrZY+9OWe3/DSWyEv3m4hYtJTx/ItW4L",
-	"LlNyFLZATs2zAuWtWcQzDhxaZOgFsm6MSqAmuZhyaWy/ujEvGx65/lgOBNFnxVIhgTLFfCX4cBxI+5OY",
-	"TwZJHSKd8l8uXp8bR3a8VLBjh9PwzD2BDM07h2CVQlwAyR5tmCEK4TIsjdX47xAh1XRon5DwgUjI8h2L",
-	"ZEqJ11CP1bxv7MWQXsaNlutr4LxNFqgVAsmJx5eo+wpFWvWQGOvAQ4izRZ/S0pglhgJV+D4VQ0QkW+h4",
-	"yJO+vR6h4wHJnGqcCHkO6gp0DiPvoi6Aha2zAglJJEaQQy9guDvb3zz9v9Eg/oEy1/guVNELn+C0ShGb",
-	"dwokuBKSfIkGRvpZjsrtDlPRw6jIBNCNtJvWuDmnMD0vzSa+h4PzFCz/hGA5OnYV4HitVs2zU9irQQ7f",
-	"SQ1YEEeT1ld2uqR5iFeDw41UO7jbo/4o4cCBYQ4d2HBKacF4khCt43SaLKA8NKidFwkSg5qZSji2tV7t",
-	"WLGFmrGx8UJz808LJtX8v2FD5cOz95zPJgMptGY8haJ5s3WvhIwzjuUiAz68ZlOuNS4HGSo1zaMoEX1J",
-	"d0NHm33kIcMDzEbmBaDk5J8z2Hn2bjrgWcpnE166t/R2hTtg6qzVVbTxaMUnsySL+wizDw9cmuQpj2Vf",
-	"ixsBZrmb6BZuS2a+9li7hSV9ypxcM5NDLincKIrz/LOaM51B4V+sqZuZx/K/seqi1msjtVKt1yrO+frB",
-	"a9hFFaPWU64n/RGIMzksjHtpMGqUCcmiwvLDnXrdor/lqUhKC4IfFFfimMelSyL4+5Yl0LG8SsQta7As",
-	"9vPXeWnUIB66HpuoGxGxsZpp4VluE5bOpKSgrx3gL+ZkzDmWKtln0xr0E1v60mqtXwTiCHXaDc7+7zOe",
-	"aPtqK0e1WjEZI4dmIRMfMpgl4uYArguYfEgxDfks4n0zAsnNUAUerF7tQk2EC3FbXhACFuBMx1d5udMg",
-	"EZMiQG0KnTqYvh5wnbenQEgdBAhSu2bKPI2K8FimIr5oMurLjxSI5zmPM9ueUsjr9wCobonGwyjfeIiA",
-	"hHmhnjS+rs4K10ViylNsvZNqDv1ts2yoQOC7q2pezS4Bl4u+GhmTbpDwKBJpf6DmIumjo2p0wpLw+e0W",
-	"mQpaC6Z+qjQEHPtAvDhLRWn+f0Q5F0tCMORL0ovpMbDpDgDCQDKtMMWDx41IT2DxClYicqC4Wj2KEgLC",
-	"n0VwXKhZk53CukMNghE+wrttussTiD9ROXtlKXv7JP3m1QjcHOgb97nxg3ejLtj+m/lpBetkjYdmFaTk",
-	"cSqWSm2O+HAs/CMls1Qld9XcwMX22gfX3nxaPOl+fS14R2RWDCrlMW01QjxUM1dGItI02Q005pq1GZXW",
-	"Y/AGKI6Ng0QJfGwBMIsNFoiAs0C/I+RsUrA2nLmX73nbziagLFhokFu2S7vb6Xi1LM7AvnnvxszcmEng",
-	"jbNsqnsvbBJhqYDNzod+kb+2P3IwsJ/cUFMyL9EmZyWTvPkZqp8qPEXY0hsRtxdc0RfucPt6mAoh9fqW",
-	"lMOiA2lEOtYcoPYzD3umHXkU6JyQ6UxNdU6QFkhkEC6STnHJwpxqyiIeGttx2eeNNdROZVSKOzY/PQcA",
-	"boW6Y95kpxlSQAG2NPhcVCMtFbQ+e4EswnbjTnmmjYMoFxM108h+a/RXLvYcqnh9hRurT7PWz1TGk5Ap",
-	"ycIXE5Gl8dD4tAOh40jkNFmpGM00T9zlloc0p/XMPUq4VkSNQGImGpHDJ012Tp2nfKCoPdRxu+eE9dp2",
-	"csFKBNI4n0YRqJRdi2nWZEfmPUXEZjIitFzKjKU8Eww4PM0LQ03qUf/t4eVJ/9Xp2ellNd86PO3EzsoF",
-	"TEptxfOpKIikYXz5UpEN+jculTrjcvHWHqDHP8bw9oiA63QszF0pWmO2eqmEcbOjTdpUv/iD/vVxk8CT",
-	"udUYDjFatrAZ7S4J6UEUFsr/hICChe0vjIGiN3AxHoEmfts33/YL9zPuYieNHjNe0sJ58890IRwGz0OS",
-	"O9jaTXZoSVECibSB1JIN9Sew2z3E6o+1kdFze/gdHiscGEE0DO5rpIjTPI6sZYvEb7enG0oxkvdkz9zF",
-	"4oaTTm+xJr1w4561SY6hZD+tsIpzf/TbH+1KHvEHxivua5/ZmVlXfF3ahE/R80eCazhkU64zu9Gsk1Y4",
-	"+BvJGNuRtFGRtLuY1bO8WpE0WtRYXzFtyUnnY8XuXzEdyLUlFJtWTAcSEZQfWjEdyGJJxqNUTL9yM/9U",
-	"XfKfXSnNoygVWtd6tXan1WK/xIkex6lgPyY3kccuZnEmWLfV8tgrpZnlvGZHh2y/1WrvWhgtC5flb+11",
-	"dv2uaO/4+7y17bs0dIvv55NTYLs2r0qU3WbWVnt8aqtVz/mQ38eRUGCiI1ZlEstrZg3UwQK5mewY9yIc",
-	"JQBo+N1RZ9ffG7R3/EKyvFVVEb3BEDcvhbYH744SaCfsniqf11Y+JwUZZnVNLtfuqnO2G5BhLXOuUexj",
-	"myy0yx46sBzOMIBxenh+CFrGptNK0iu369ZUKTvizk+pvKADVKy4+OTD/KAD+vHeu/9zVhcnBVLUW8s4",
-	"3CLcf/xPFcXfYEVxkh+6KnGxbJPet2w4F9ml0mH78XL5sIPyMsbTI5YPF0TLk2H3rZYNF6Aavqtq4a8l",
-	"m4tz+lQY/NUKg++QwBsRs5q97zEydDxmbROWC+JRwq9W6oMDuVQgfElhOLh5yCXF+rD8az6OE5RqTnyP",
-	"uQ6ktNXDRjCaPwhQTzsMQ/vIfiz7My2KhmEvkPn1ZjRzniT+MFHDaxiJZjFUZJlnI4hauRt9LlIRSC6l",
-	"mskhgjbFGJBEMk14kzkkdifqRlCM/1LhX9wK6EyZh2AVm7nFo1Joeop7YUiN0HjNs1KxWYH0pgroTy7n",
-	"Hg3QsWCTb62zydvrbfIHWNefs0D6a0pwWxT9lST5nxNkspCMX5I9y6n4JfwnK/gAbdrKviEgSY+5Jjmn",
-	"0lzGmdPpEuqt/Tyh7kDJ7p1Ht+PwY+mbET9KFn1ZBPdWBHnFy4EcjbPC1MSajeIP1qH7zy1T38xtokKM",
-	"2yP5EI6jxJv4kDF7E8NkPGIYQ1ESpKCVTaxpzFADXFbs8M60ZxSWY4wgNu4Qt+gPWJcReiyDQgGsfZ5N",
-	"A4klUeHxyavT9ydv/9b/6fT9Sf/dG0gd4k2MZ5mYTDMNROGUPQdX70qpqOEFUvDhOEdMA7wwqGRpshPI",
-	"N+IY2BReDoclxYesP5ylWqVhIOuhnCWY5XeIY+bqBhurOaQeJ1wu8gkyh1IlrkcpkKCD2TlmKZXMeCy1",
-	"vRwm10M3EXY5RbYinvF1CYEzu353aO3XxjzKhyWpGh0gNB3hZEiT31jn2JEY2fS00+Au8K4Kn+mNeWsd",
-	"/0t4rG32TafVWutTxpM4K/0yjbrW225BvWU8mU1qvU4LC1/xr7YTbbHMxJVIq0bxesp/nwmGi4yAapxN",
-	"U3ETK9oMz3R5I1CoAGOKdN9dTjFetg6VbLvd+bzJAzoatV67u0THsTXqDPd4V/jtQSfyu8Nt4e+N9rnf",
-	"GrSHnWhLdEfbvObVjK6RUPRqo/PUitdfIf7Y6W3v9Vpbf4fKLxnr8cpFO+aibqvX7vydwvztVrfj1cyB",
-	"6tNY190ChCJwIZzdWq8GsYvZtMf0JJv2WBTzhGXDKWu3muZ/273tvd2eOW5SDDP3D6NUSEjkFWl9Sovs",
-	"i52d3X1/t9vZ9rutSPj73e7AF63d0bA92m9xAVFXsyWKo0WaEaucbp8Zx0SSF7OJyTQxFmCZioR+h/YP",
-	"/MbHe57AtVkL2N1GglrR8L2GQb+mSobkh601meQC26plJ8NXtLJFis7SxS0sCfwaWBJICVplEs0Eth4x",
-	"qeaOOc64ikan+rMpm4o0VlGTnWaBvBZiqrEhKz8J0MgVD8dUBMzjhA15msYCINZCGrcPOKTauKfQdBHf",
-	"QDkZz9iVwtImniaxSK16Bq89StWUMvBTwbMmMwoqkOV3cMXnZgZiEVlvfU3SphLLOUsXNM5NHFv6YSPv",
-	"47V4mZv6tSjSnNcay2ynW7tDOX2yyP9TCPqcwOq7EOv5aHcvW/u9liX6Wifol66qoOKqlPT3FOrr3G16",
-	"Zc+ce4v2+5/tcj8KZYKVq8YPNb43iao6IPEbN9qYzV+ztgtkXa4HlhTOrfrG+mvr02b0MMTtX/HgoHY1",
-	"8vmcL+wlECm1UdxmIMPfIVHDGbinasQGcZqNWT1s7++1/FbXb3VCj4kPfJg1PGN/j40zL2eTgUiBfUIa",
-	"9QCylNXDerfTbbDt7W2/1e5shZ4xvbEnEv+C//bcWLDoHB4ZSFtpZT6K4qs401CExuZwKSguKBsAZ5FP",
-	"p4KntlwMXjeQGMsG5w9qCVRK2rEecmk876n4lxkFl/x/xIewYd3L4ZinfAi8CjqQxtvrsd9nKhPaY+H/",
-	"z9zRx9ydFjwdjhnqMpVqNuEZquGJFskNwhwtAlngWVzjH76xK3uH8js37zHHtcWpx6nx6M2g2qK0dOv8",
-	"nN/XpNbczJRxocFfuzO59uQofilHsVrXty7bu73WFvlrZh/01agP+6DWq+VHuOaR0QDr/T/0C82hwi6g",
-	"VGd9m4+F3kPkg2zvb4FdsjvsDPzdaEv4+6N2y+8Mt6Ku2B7t8N2BtQ3o7ld2I4Hg6ccyU9bqWG2T7mzV",
-	"vBoFoW99L9d91v40r4sO3VuQPnf7Xlb6Pvlej+97vYylU4VFn8vJxRUdeHv9yGWhbQC1CwhsbFew/UpU",
-	"Vm2vqxuNonTGtluthhfIou70rGpBUX4TiznmOAkQPAbygxFAII1jbSu3DwhEOgZmpvB0ZMkQMkXpliY7",
-	"rFDL2DQVyLBwcEKbFbXx2RUO3zXkBY4M9063KueOeJR04Wby4vOURTxAAhxjNmeNXZk3obgKd7sOXxwI",
-	"/qlbYqVbAhfHdroXVqdamGxUC4Fn8Zm2FCklu8raX7lRCd1h02wRSIrBJIKnmsVZ4044NUuqA4SYWL5m",
-	"aViysVhAbQKb8AgBgZvsLUF/FUWK6/K3ww7kcJamZlpISNXDbmePoGkmsdZAuRN22xauRmc8gVhNICtE",
-	"UjmXaQsy4MJ+wbfKSSILbF7ryxm+dem0Ynw+f/7WMqjFkk2NIxEPxfPnvSJ/hCMeTngmjKvievJK6i2E",
-	"DBkqikaT/RJnY7N5gIy4sxce4IrhEuIUr+NbWaVayWciqLWD2mPXaZB590fpmAKda8FhzCFD/qiwB/f3",
-	"71OdURLlj12i8YAh3FVlQQv9pDzuwdN2ZoRNmaNtA5v1jRFgMgIgr5cOTuCbKznodvbu965WDj1OmbdK",
-	"UzHMcoiAZ5rl2DwbmusvIjFMYil8G2Jdmyw5xgs12N1YSZMkHtnvOeB9yZKPdQ5fUNd84cGNU5FqKMop",
-	"tO5zY9UniSCoFeKfaXgYS4LgVrJAajjH2FVmBaUXCbEgsAcZGUdUPUqFiDxqLUR1GVP1YU6c6dR1iHSR",
-	"hQ5sa81ciYw4zGZ6xhMX2kQ8ARgrjSOyb+cVzQDz2GYgnXGB4bkSLaeL/vEEahUddxpg6cMjA5lzBajU",
-	"mAFDAXM3WDCtJgLI8hIt2ERwCZWdxjFBaAM7GNcyrvMR1yUUVC4z9I85ODmW/s4CFzYDuSH7NG0d2opv",
-	"XDD/G/Z+HqqEaa6ryUl/EWwI1azGqkthNy3UzHimBeoInUNeHLApwj85vCFX8Qrn8F50prRI9+czfUxF",
-	"TXuDxrJWY69sXY+pJBI6c4AnECJ4an7/1mvyaCOQllmSQASp5tyVTVUeOEi3VAWoG6Gr4lK5NnOECPRn",
-	"mEeDJjy9BhURa1B26LaxepyxvFKA1LRHSDylmJJHQaVAIlM0ZjCEBlPdbvyGcTjLRNB8FsUZS9RVIOsh",
-	"DayPDzY+oDHUgJVcZlD2KZKRh3/wUrTL4uEEEhIXLsaSpIJHC/s6OXf0krdZVjQl/lN3r8xUwSe9XXWA",
-	"ffldxMseXF5vd6vTFxizzwe3H7WH/q7ojPw9vjXwu8PtaEfsjvb4/uAB7hrM+NfVAre7axXbqUDma05J",
-	"AQ3myZF7uCP3n6ZsYAoYZ9EM92++1VBOYgvR7YrGEWRugO/iLt6E+7IA5BLIzZBcvLw+fDTqx1G4NtXt",
-	"Rv25MDdsFRXwAvr7gz3ud0e7wt+Ldob+9iDnDMyF9HHaZMdccvZWLLDoj5ovLopcY/dBorCveQcShVuW",
-	"L41E8YXRJKaFVa8ieL2DNY8WABxQ8DpiLj16tscQs5cnyQIgSgCw1txktmIg+RChAuv53sTKESgK4ZKJ",
-	"D7HOiGvdYyuAE9bzvJ0Zz77MJ2FO2H1WVMD33KEf771DPydahF32O/vZ3PTdf/xPaBHfIFrEND8ut/A9",
-	"l2ny74EWkYvVElqE/fhLoUUUhMLdzkTOkv1dgRJ8LRFQnNPvE5TgiwEL3HFY7wEsAErrLjABxlMRyEJ6",
-	"/FjA5RyU9DgmhN38NOc1Gdh5atOr9lgf5CreBfN0xhebddx/J4f4oTZJKsjSKNgkzvYQMlZpmZD3ISbI",
-	"52yp/5ryxyV7v44ceooRf76+7YcYMC9sqtEfCbPBjQRJRCbW1C/mssTex8x97N3bVwTYPlcpRIyJwxuq",
-	"crpYXgLRUCPaGrZuUIo5o877CY/EgXuqZno2ML8+QM+Jose2HxwK6IdqumCDGSQlzcMmKhUWv7nJ3mkA",
-	"NoBkHofxAZ5LIvg1Zg1L4loqRtHmOZeEpW5erMlOIzGZqgxYRMJOqxsGkidaFbKE9hnY3kG33dVcdqOu",
-	"nRQ/opd+KaDx6Lsxyyog2/HFowM3wbAyFnY+3yrQgfQd4n18vQ4fM+8FGVF1gu8bB7FMDEyLYSoyWMrS",
-	"iXBnGMh7ME8Tp0zNpfvxQNZ/UuoqEcyeAo+9nmWJUtceO5xOC180enR/CSPJHOrYXkIgTxAWjDVklwiv",
-	"AGQRlBJkKnWcf2bwY67HB4Ec8iQBuQWNrxPqjCUBlRdCqOQWYRfI+qxK7DCUOo0mgFCcXJ6ELIUFQZRy",
-	"qqHjSGCrpMDXgJNhRE0UW0wJqOmg2e3hO5UmPNaBjKxlKiLEliqcLaqmyPhCs0jwiMWj1Qfkt+Nc1M1k",
-	"5HMBJBl3ts+WI1Dfq4Rr3y86DBuz1qv93n0/2J2cdz78dX/6aktf7s3/1v7X4fbwZGf0c+ufb7uz0131",
-	"phP9tH99VvNqszQpAOyQt7AMsHPTLmty/eIeP9KMh3rzJtLSYq4D4RciMosHwj3CE+nReTTb9kmwP5Jg",
-	"PzNnE0FroNir8TAZT7ahA0daG9c6TJIihBL5zGaNbUTLlaJgCUplorsyC3PhfvwOCfGttvS5Kgqgck0g",
-	"FQHFbWmGCbAmO7TPg+vgkijGeqhY65lgdQvkZ757ZlYgyUQKBUApXMbtE3jGeJI0XNMgk3xidFVoGwz/",
-	"nGgzpbTZkE/5EOJCba9WZE/umyFgaz7mzfYH/h7fHfldsRP5+8PtgZ/n1PaNcL8S0mw4EfWzcapmV2Ns",
-	"5tv1W1v+Vts2FCKm/dae39lt7/hd3tr290dd4TtI+9GeIOZUGMZ9oPDtsezfJxmoE5X1J7GcZWZqu9se",
-	"ErD1zX5z7Ygdv9Wu2W+gNqL0ZvNYRmpOvK4yAqzwHjDAAj+lUZD7+PdciOuIG7kyUdL84+Nvn9bPaM/0",
-	"3a2MBdC5p17Gz4Ijowvy1eqAXOaut/PRlDPWsNkexmy+4XHCB3ESZwtmASkg1QHVzbTNPYcjF0gj5laJ",
-	"7dkvuDHXQqNCvLQCxPAAK40dRH9mDGydwc+HxRMTglfv4QDoGJjNBmW+uNcp76oypm5EmvApGt8bvwV1",
-	"/H+w0nzgyhvqJbEL7wJR5RIIDbb3l1gSAZWaTwCVDowlj4nmVTOQIb3BP9q/NeHkhk0GiwMuiLS/6yBc",
-	"0YkxPgNB2GbGuzDPw2i0Mq9P0pCFZ4e/9g+P3x+eH52EjI+NdwBMXaNZmo2BETSQrvSIY2lgI3eMiHnO",
-	"1vgxJ2+puJ2nvUBiUeFYzYDfnUfIW8Mi44/AZUBHOlQTgSUnKVSq6xgCSTB0JNkSN8Q7RygPRn7g78dS",
-	"Z1wOhTbO1orMD5nmCx3IsZqbEVnkyyuVNQt19e6gYITMPiVkOouTBKc1kBTXB7JZW8GO4x0s2JjLaOMa",
-	"Pzxg9ijWPg2L1ohtfSijy/Es1ebf5Y6nl7MkwflWkp3h1TBCd73HjsVQwLRmip3xFLq0XJz9EVXyN69F",
-	"d5e06N46Leq5W3Z6W0u3bJVvyWgdjOr9eG89+zkLJ+yxuDNr4Xby/cf/VDjxDRZO6FxyVdkVy76lK5xY",
-	"l2k4hs9RNVjzoskuQN6WNIvO+MKr6rA+sImC0P4qlFgNhFEtxiubJUm4sXzG8RTk853xK/ur32CEHl82",
-	"egrQPFKABufz7lPirYm3bBI9+Ulk3+PubH0jCqo4p0/n5pHODZb53HloNijzsSrkDsgLj1n/KgwkRVPx",
-	"AfOxSjBet843ZMuuYSDBNySAioHNS0esbqk3KIxnX7BhFRw1GgUyV3NmmDnOBSVPpZjnvjecDMyyWX+q",
-	"9AAEQK9wh+rkq3jgxID70miyQzcso0d5Bs23FOmFR0GrpWsjLrp6Fc5kINGbdN6sVtDc6cqnLGbJh4z6",
-	"2wBM1trhYSAHKTYLO092wIfXLm8257F5zMbqHOslvhOB+VBHESe77BuewGdmE/1lJjGoH6nZIDH7mJy+",
-	"SkewU+E07fhbrdoDHJjPWXb1NfWDLbt60hPfXdnVQ9wfF1Ra34Zrw65ZWQDlYaciUASGdMJRqiZQQB6C",
-	"3KwDV7aGpBx1yVZEUz02TOLpFAutyr8WyDAPlIQvcpncKBdG4aBAVdhGWYiIevBZIJGjigKsue5LVOYQ",
-	"75xOVQQBjvdAoITF0nbSatTa+hpHjHp3JjPsAw7p85BIsjRAjwA8QCAdDAWk3zBUN6RJNiNCHUJh4mca",
-	"piqhYDSU/16Lacb4MFVam/lO4qtx5mt+Y1QW1Z2xOmeQTKHH4Pi10X3wMYazE6YkG6hszHQcCd04MENN",
-	"ABkYi1Assh+9pZ4ake+PVDrnaRRIDKAimPCER4XyFMRENxMzy2YTiaFWSfQiWNJifiiQ2TweUp0JzsSE",
-	"L5iecsks5ODWzg7uKoxjN0ptCzmxGSwYwmYAUu6qbaTSiqj5nJdLVTxnRbjFsIBeQElJQ7h0kebcvtHL",
-	"gW99a1B7sKD270DWgY19Ne4bNg4wAQu4EjEet0KEV3sIJhYpHK21hSosrI2tkp/oVis6wBr8DzVOIgpA",
-	"lwq8q2K11uCAT7ba9zE47Hw/eqd3kaULI5e13nbHq9FhrvVaDxijOT1VpgVdgcj1QLz1xJBWYkgb5kxl",
-	"jhqtqOMQBgkFyAGz4ojFAHFhjzPqt8cnQxsW2s0fBWn+AW/11cnOHry0YIxgAskR4ZTo7yxMyphr1i7n",
-	"WI2UBLIIgq7GJ4Jw72dK9RMFAE1wrdkxquZRLVFva2fHkUPQZso16NDYOCsqFKh43N7pdPK98969A8vJ",
-	"fO63ifJp8EcOSu6Td9MpzZaxcbUH9iQbiJFKBVmZHuP03vDK9lXBHOCB3NQOsOGFvADfGhh1yoFrFhZy",
-	"fqGH7M2UNzR/ViUhQ2h/fJw4VPG02DqvDW3+RGU+kAasN/P/CglzKJwAsDbA9EFj0JaB3cQ6zlQKH4Q/",
-	"v3513L+8fBU68rVAtluMkpsHDEwaC91J+RB/qpJ4uAgbvQLPrRkXS+Ibs7zYmAa/D9Y0sPRk/FpI+FFI",
-	"2ztQtXqp/sMtXCDVaCQAXRbtUe7Qg2ykxv0sxcXML7A4azTZBYE7BDI0F/ShYLQAIGufZI90vXSZcQ9W",
-	"YPF8ixIWNiweGA5AJBHO9UHx0YApp2cT8rjM48HiFR+mgJwK48aqb5gi6NyzpmQzkIEEAWwWztalULE0",
-	"o0ZeWzRBdm0gsVRlJmk+E0GgtzGciNEsSTw2SNTw2pjHMOwBFRpopsx8zzLjP5QmCN0O41FINpPXUs0l",
-	"lcTEUZgTCLBDFFFm3t79+Or0qA/76tXp2ellvrNYpwE7BJkI2VQA1AHAIVk2Zi4DefrmZsd+gVPCXux0",
-	"wW/YDxmuFAjP0CJyAOGIfzjKRBoG0sxmkrNkkEs4oak37hFMvkNLhKJ4BFCACvXia7w9vDyh13CLUngF",
-	"JUs1Ss7Li/iC1a3XlajMuL4VrnID0ZCtfMfDaHyMi58P354UJq7V3G4wNaLwacQXzxCDkVFYuU7/VSOY",
-	"LjUVkgTMQoCSRr8XveccYB1OjG54LDX2kYhYpOaSTlsyh1KOQi1Ujw3EQgHWeyAJrgoWQ495KvoAsAe+",
-	"8uqisNU1QQ8cXwUnk9aHguL4QuZYw1bVGW13s7GtBAgkx5O1vgomUdnPKokeWgUDcT7c7rVerT1sDfb5",
-	"3sjfFTvAWzXw92yJSXuntb0/6t6DgtaO7TMVWeA/YUqLXBPG1bls7/TalhUql3xgJfT/Ptm/+dvk5eLX",
-	"zvvu335pzwc/vR/xn/b131/utwadLBkkex/O/nlmS1z3+d5gd7gT+duiO/K7fGvg7w07kd8WrZH9zpbM",
-	"fMZJrDI6fjaWGfsrAY6zoow/IKlo9he2EcDRX4K4elXgql61js3jPBaWNbNDtZbJIm/PiTWGGSLkQQda",
-	"0ypveelZG87tsrP8YLytB/hGME9mtBdGCLxFGbBJI7J52M/L933EjfIu12GbPupi6baPj+YDGRWcJ95A",
-	"GNVvVaYeu0WTesu9os8g+OfinMa54BrJewuKxpity9qBJ4maa2u73C2EG0u7u/Dd6gb/BW6veHKPoqCa",
-	"VevZSpFevd27nVZFZ8THbxO6+tPiCrlRU4osKIU7gQpuU9p/hP4Qa2s4HaAlCH07CGELgXiVQjbT1VJn",
-	"ilakGHvoFGIPl0qxM/ODJBb0/f1H8yY+vsmjHEE7BYXDsPL69gygVYhnDJws+AC48cyfffozBLhP4KjD",
-	"THbJVKHtffthuQ30EC7FK+GFPh3EpARYYoQm4+Te5f6XraUexUmiHU2cSicFn/Kw4GlVuZV3ltL9ZPy7",
-	"JbcHs+euP587/3I+Vi6PgeVzk/+XvWtvbhvX7l8Fo+nMSi0p62lb8uzMdeLs1t042Rt7m6bl1oRI0OKG",
-	"AnQJyorujr97B+cAJChRLz+2ieP/LJoPPA7O+/xOzEMAQp3GwWdZCtw0muQdYzqBe8kaI/5/uWrW7pWW",
-	"3dTj81Qo/RVKc0FfLewTkebcFPqug7avzk4erIHi1Q2peYXSuNVdrl7+gyRx+FBH+Y6yfu9uHVfL65my",
-	"bJZyFhaQA7BAc2OiN9c12bA3YcdJ7aVO2r34+of3RgQA/veAhMNvBtro93JFPvJ9NIh2OvPrqzIxdcgC",
-	"0fTBfrymmQ9FHByaEis+O9XHL1eFMKSqjnk0y2YpK+XT+kpKsVDH4FI2oTGHLgfoJWqSn+JEnTUSiMko",
-	"5kwHWU/fnem4l1MEvTBWa5AS10Fx7hT2eq90dcSjLpQyFLn13347P2usq220iweqD8COBQWbT7VT++Le",
-	"CHfrUS/mYfkadpmHXTlRPY8dqykecR44blPiuurp3TyjykqS6qntWF3y6FPT5yIGoK5sJtdNRStq+xjE",
-	"l/jI5u/DkcZ8ORCZOhMvlkNCif/p06dP7sWFe3bmK42+nPwBClicSa34Y5EUNACEQjr0eFmVboW/C8qb",
-	"yIefXpNutzvInyxe3rC6PC0tBERs1+yhHcUVnL2PKo75aSm9xSnNsWnvMKSMQS6o4r61Ye1//6flDn7/",
-	"s3fn4h+d4o9/WZXBziqyyeqMsQs+JyKKJMtOSARttASX2mOvM00UX1wZm6vWszTAq9VR/H4PklwiCR2g",
-	"2Y0misxWZc6uIQWyRAkeXyUF9iUnBXJaESkidUh1waKz1OPwSz8tK+rTM+GvpymIxG2iqHbvhaL2pagX",
-	"QIXnC6iAGlxt2HpUNAXGw1Uf9dGw19c+6t0dx39lGWiuwMIKWKVhuyM/GL16Zeot4543fhql3PLaCnxC",
-	"jS3+45/hzz8twp8G4/D1+eH5H+fziz8+ZRdX59nF2U+/XVwFhxdnp4cXZ6/oOW/t51nfAWehSPp4wVh4",
-	"fIwFbb7kSQHwezu2ApRATBl3ipCZ4pTpLU2atjEHdhgePh+TUpfFilySKw6BtFWT2gtC5cR6pcdzAIQR",
-	"M24oYxQW38qxFkDrhBC/DoK2O5iQKqFzaNokvuEzPtGyAQpT2puKZ3T0/R7ACh7flB6imPiaBJETTGvw",
-	"+GbwBSVCCphIyKQdU0myuTD5zFMYhTbbdJgVomf6/8ruHou5TsLlizzpOJ1x85UT8wKIF0MsKhOzYEzq",
-	"kHbBQ4jsQgjQ0eU/XzIruRj+0/B4KMpQFvshECQieyD6QMp1D8WnwAuoEjqtAQod1xTf/4WgApWiANK8",
-	"iwHtUwKTiOxJ6/fV9m4tfVE37Tfmb7hm/4HJpfYpX04+LJDA7UChrnkoGAfqpUqbb67LL720Htk/vAPB",
-	"AvP0Y8VY95pcLsi+d5gEZK/LqoHt4N0ZGkGvNUgLKz0oZZCBB/3l8A5QBkQQzKYLEFM52HwRIcdvhWXZ",
-	"FfPrmWRKSoKnGLIvuMwYDZseN++Gio/8jdARniZJ0Y/VKVqrQn0nZtLFElQSj2dCVH/UISMW0JlkJCt9",
-	"4oe8VW0+UY/H2b5ADrgP2wsr0BXyAuDwLAoBLAJbqQVQxIxJ4vlJKcgawhbLh2X1WGzk3jEn+N37MO+Y",
-	"u+rhx+Dded9lnGee7uhYmQih3ZAiThI8awjC3vxKoDSqOekmCI31gahKNI1nxCJaX7GaaNbwpRr6cVEz",
-	"1p2PNWgZrxQvk8gDxJRxo18AWzAZIXEmcxwAUgc/cbvVahhUDY+vg9WAbA8botH4EiTjSnabWLSuTAWN",
-	"0Wp4ZWXQl1kxejZPLE6tldGYK61At9N5bYasH7wRZMQSMV+CD1xl/B5fo5sEYwbDNenidMKwdf0EOiND",
-	"7XIaZ7BkjsehENkoaBMaWl3prckorRknZGkzHt8FyOLb5lX39TUA0ZTxK14heqieq41VkftkNanBqSk8",
-	"E/ZLruhnBt4d0zN7DebFnob9k+Ja/MUcO8eyeI6c+y9QMzsV3OakzF+XmVXnm1AvrzQuUT6NWFYy21FZ",
-	"DdXwuBY9fcdgIpudBBmNos3Y/NAQUveXXQvQXySKsQmNk1Izj+q0LPjwCy7/Cy4/4vKje9d2frfdTusK",
-	"fN46DgqUVRvWqCKtv5VZkIkQt0ZH7ChoM7cb9NtuL2pBM3/qHtJ21Bl1g17YZ8UKnCbsC1Kq0lME8D94",
-	"OyRc7DJCcM93l0eYxhldM8A+7Y26JqvX7dHByD0OjkL3kPWjHu2OOkE7LAb4Ic4o+WBUtmKQuRZXeyCa",
-	"vjqFO4R4SzzgJdb7VLHe0jLbTBuY5S6A+qVX5IHbmMdZTBMypVLORRqSem4+tTueMqxSGige3GiSN4qG",
-	"pTa54n/MmEMCKpkbc8m4jNWRSBZFxXHe2t8vdXA6IXQWQuEFlaZfvj5B/oZ4oRYKD2nkaQ5GSQc/LZw1",
-	"itgtBXzzkV13DM1CguCAtXXNJXcKTi8XrdXKI3u33/l8wurQb4PF7bVa32/wMD+Ktp1wqlnCBAH4i5Rj",
-	"2MgyuJpcGzE8Ld22v11QDO0xrII95/SdBwltiVAhU2xDYHMH+k0q/c9sN40e/EbW5j03Xzdqj1tdJ2oF",
-	"UO+8ezh3K9ZU7/KL8/txnd9bTtAereGVbHtYZ3joyoPaXd33tAD3akMS0UQyv6FTu5IEADYA4JhJCUng",
-	"JjOMUByHxhgEBBDCoogF6gZwG0EymNbCPF5Xt6NKqDgrwLbofzo6gy1LZ1Jpe6YrPdZlIsQjnAmPaw9U",
-	"AdGoFiJkE5Exq41rPrlea9DQoJsoVaCVKH4Nlirvcqq/QEYLMomlms46TdTjWhXVDkffIb6a27Vea/Ub",
-	"b7CAJH2oMdDXU+v6Bg/6M2GF94dbNKtUVsPPiuuWCm6UUKBgUHJFsvQgniQgW/tJrSrmode9VesncqKv",
-	"zOoZ69Yl//2zlkJPABy5EDOyiS8uxKzEFr9yxMhPe07nu/fN76abz9loLMRnN2RJfMvS2EB+p0xfWQ8G",
-	"+PcZm2kNRN+7QJwjh4QzRriY6/JsSqKUyTGhWcYm0wyrxIaIoIeICWYUsa7eHolwQeoUPCsxts+z0LrH",
-	"FForBZSTMBVTxPpCMGkl1uMbDmDbbL6t7/cHM8mP+P1dxKqZqhappA79H6wJNB4qZY+DdthhXcWC+yO3",
-	"FxyG7oAdRe5xa9Cm2tF8L4Ojs6eo/Yfa4O1wS3rxzvTC7GF2rD65cuyByF4aPD2W1QHQlXTpvFrcQe+I",
-	"XGUQjIdTEfMNuA7qdOi7SX53ucH2CZEsSJlGG0KFGwHSxixl2yN7enhv8rE80yCfhq/HUh/9XA6H+S2H",
-	"3AZFyG1pp6CeOGBkQjm9wewkuZAZm6hbYxCToTKRYBB8liROjd0ynkFlDtDuv9Z+15psZ3QYtYJg4LZ6",
-	"Yd/tRb3AHYzazD0Mj4JjNohoa9SuOTWtWm4c5SxNLI1nOllWduC0GBRX+cCQ2RJ5bw+e5cfsJW72RHGz",
-	"FYZWzSzXRc8+sJtYAuiMpcxEIm/+aBIWsdyQcjlnqcYhQ/UovuEQb0e+6ZO6Px9LFlz7eReNEZXssKeo",
-	"odshKeWhmJDRIgMoWoCh9DiyWHBjaxgtHhKhQRRSgSVuDeNvAZkwJDITKaCwKx3O6Fg4AwCr9WdpUpRa",
-	"+nBEcFRKIxoLmWML64RtKZJbZsoFHY/rPEmouOEsh+llckgSIaYjGnx2yDRFRb/ebh0cO6R91Gm2Dw/a",
-	"Hcfj7YH6+/igfeiQKGi1hsODo4ZDkph/dhEot94+HDQ7/R7cMlcihgSJmIVkwjIa0ox6HJdcNhwS0DSN",
-	"WerepDRk5N3plUNCEcwUJyrapum+GkzjbWKDDY+j+yoCQDCERiwlS6iV0jusIeVimWdmwnITwU3DaSOb",
-	"nQJCKxCcM4BbUA8WTVRSFsYpC4w4FZnHI5EkYg6JmabLNJT+5QP7+ObVv79//8v16du37z9e//rh/D9P",
-	"r9782PZJHdbM4yG7ZYmYAgcGGgMYY7VtDWVOsKnSd9Vu42abDcp3r+nxzVo3hg+WeN2DIrM0SUplnHuI",
-	"lioZsi/Pv7svg3/KAsq8ncdu2rsZ0sc4G18Cr6nde1qld6wLmCKeOXADPIPaWDTsSGI7JlAPpSkHT1m2",
-	"F4guZ/OccyuD7cPbTdi4K6ruwY6KxKNB5L40f37agOWyNN/P8tmrF7R5KpeIuc2ViJsTgrY1KdwuwMLD",
-	"VEynRVZ9tSGEX6niny/tkv+farx2o6s1JV/veUEtTh56wvAacDyyJTq+lRT2jTTn09hTeNxfZKzz/puR",
-	"vJDso4add6XXrd5QW7g+QoBxR3m7g+tzh7D5bx/eknquhUO7DVSaGg6xnnII6IgA84KYcNsi7MQKsPt4",
-	"s4mhY1MWpWTnfL+OZeNaIEQ0TnLFP05JNks5CcQEzLn8ZWoFfY+rf0pCeSFsAC1ZjRnajpieLtoQMG4U",
-	"jYtDPe732i3ys+DM3+Yqx7jCYyrt5UDuuojtfRnKU5YwfT3s0QRHX9jks4vfPYKqelBwmY1Oe4uJF084",
-	"ynjKHfdDDSPrmCAe9uEiCZWZcaL8YLBmSSBCrOKp57hb5JdXREQNiOwVjxJoa4fVo7m3AxKETKwwliSc",
-	"sW3cyYoNnBVzfgkOfC3BAU0z0H29OjbQv2ofD1udYa/93wieBRR5vY87H105iI8Y9Vkv7AZuZ9Smbq81",
-	"OHYH7Dh0DcJW97hzVHL+1IY17c9pBoJHcTqB7obwsh3jsYqer/VMKyd3rEMKcCMQfm1Yw6PDQtJvdckl",
-	"S2/jgBG71Yy+32zF9QgkbW02lVnK6ISMZnJhbsLjd41JIf1WV8ciNgyqawY1RSYKpE0zivXDgIyDAGXl",
-	"yEughoJEoOiBBtn1aHGtc4x0CKi4LhUZ4FXwFgaLa+zxd43+REsyryWOo6KlFBZj7ZaKpuui9bTYtYiu",
-	"R3GqaL7WHhy33FbPbXXs+i9O/6ZJuBkAIDSwv2tT1MWpWWt95a2Ysn+qD40FV7//rd3r9Pr9fqvd6dZA",
-	"1YhYynig/vfL0d8v3N5V51fdsUovXxXI3BE7DPtBb+R2aWfg9trHR+4gOmRuP+wF3VGHtget412RTbuB",
-	"OgWtgXscHTG3Fx6q46MWbaCxTaP+KrJpe9QJumGPuf3okLq90VHgHocD5rainObZChbdrt26tsCSKoEo",
-	"Zims2ZyNbJhS+3BWh+/KjOSWpRL4bOfOqUF39IxOpuvvX8sL7qxBTBkPDWbxg4N9Jvlhe7CvkM0vat5X",
-	"EB485RWKE3j3nps1vVnJBIc9c9FXBdli367TYE0MV7eLLIIQeUMiKL3OIxSczbE1Vh5qbXq8UEhRu+Ni",
-	"DhZ6yjK4KCLCaJrEDLpoSQKo9yFg0aRMZ7PpViVxtjWjDTZDU52OwTzY3sUd/gpDSTYxEb1CEnbBxIpe",
-	"+OSj8DokK9vTpIw9nZsgDZmtsU/ncXjDsuYf643QMxbFXB+wYCYzMSEsgUCtJL43a7W6AYZgXdP/WF1j",
-	"2C4oT6WIEjEfVmAzO5iAygC4VLdTXN/ZTHeOhSxqmSdZxBzaPwOFYHBSq8Dwh9IR8Ht2roRW/BwT6Ix5",
-	"XhcTMhqq32poeZOHSA2JmtbSGKyGbIYGoluXFgL/XVoHPZMf0GqEcusRC4ce10/iihOZBj96eXQ713TK",
-	"Ie58z7waCdVM8Ev4ogN8k/64Mv/D6m0iypTAXAz2o1dj0quV3lO5qSc4f5plaTyaZUwSH15j7yt0ifBJ",
-	"nVa07onDIZGfY50WHIxFHDC9gtZwfFL3GUfIbSb9BjBbAQRJkyY5z9S+JBJfcvrruek/KdL4Joau13Mq",
-	"iTpopjKpDkAbGSZByjhj2On79fsPl5hs8ebs+v2H85/P3136DYdIKKbiIu8STvkCU1RYInV+B2cslNBS",
-	"OUbywYV38p/ZAmu+fHZLdYrJJM/ZIa8vL/Vxghb3U5ZmIHDQzaJP2JD4rqs3QpljPPOdlUtudOM7Hi8u",
-	"q9/WXaOlnwBEUroE9u7SO0Qwk6WbIrH09ZSGsbrHfmxKQ6V9V5ZI/cyyj0C5l7BQ2zxAp5z4b67oja/9",
-	"LjyXxIYtnhC/2+r5RSqOPkSxtJz861ranUfuO8GZewGxiGrlxat1owHtBG3m1e5VNZqxL9nBH/SW4sjK",
-	"b6/XG+RHPFfkT+LVZlIRTRoHmVc7Ic1mk9w16o2T0thWkhkqa0Lh91IuxmsajJn7WvAsFcm2PpZws7n3",
-	"zqmpfdj2DNwDI+pWhbd/MztCZKyUM2j2iPsbc+KXtsNvkncCvJH3VhK+jtZ8V6UuwIr29ebYAhmuK3Fc",
-	"ftGftRGjKUtPZ9lYvVeRG8aKqk7LW2w+b6WH6bhS3b8R0B+geRBMwgO86jdK2bPDgwNgvGMhs+Fx67gF",
-	"1rMe4MqX4lvGoWN/ymgY458TpS8HRiTHMs/OaxYn7r3hBrKirRFUvij7LOaO7u2ZMl2ZwsM88chRt4hZ",
-	"5pSriQpgH7VY695uAFb0GxMmSZ3mGnvDeo0uelt9j94eLC0lWUrjpMDJgdHj2001q4G8XPOdU/Waqu/M",
-	"0hsm9LvyKkcJfVUly7UJ2SS/Yp4mlOeKyNQXK1vlRFfHIoKk9dFftVuoahveR1GsrCnMLUzYmNEkGzuY",
-	"jGpQZc5P353m7bzuNQSTGFY1hF9iJXtFVNYerFaS4Swtcj7nYwZZn9mYLUAk672wFb97DfH1su5SNdaP",
-	"jH1OFoRajTZJxibThGKmEc3IDeMMGhLrth50CUO4RHa6j1DVp14LrjR5ttrWxfRpsTBVlz9yYhORWoXS",
-	"VwEZrqKXFy7abawM56j4LkzEITepmE0R+g0TekO6sEnbbj5a3Zu20IllHLKhDvBbGKdG+8qLy7XyBlo7",
-	"97gamqNB4nUas17BXM0qaftAMVp3Bx6Daooe8avyV+WaUSN9QZN3C4BwSOiNshQcAs7m/LqDgK6KVQCI",
-	"EpgnGnu+ufLtdd+slCGO7uAL9ffmDvBHGsOoWGA9afVf66ta9FTwHyzT4yKLI+18kNZsi97OCKqLxPWD",
-	"1BnYmL9raN0mtdz4XP3kG3DQlT9g9Hp8v0OgNUSOqge/LkGeuZdK4r25BaMUYy8OZPIXUN0ySBnjalB8",
-	"ofdQiQB7dG8hcYSBx2BleJPC5GRfMjJhUlK9BIYbEzoSs0xzqYIA9G4ozmX8kGvEwYV+adVh1JZwygKR",
-	"hnKIHHnKUgmtXnMczEzcAENUNgxNg7EygdMU89NBTqc3YPsZXB7ZJCgcTQKbERIGs/bu97v/CwAA//8=",
+	"7P3rdhs30i+M3woW/89aofbTpKmTLVFr1rMV2Z448WkkOZ5M6M0Gu0ERoybAaYCimWx//V/Ae4nvlbwL",
+	"VQAafeBJljPJxF8SuYlGAwVUoapQ9atfW4mczqRgQqtW/9cW+0ins4zB399KecvFjflTzadTmi9b/db1",
+	"hBGl6XhM7jhbtKLWHc3mzLRJqEhYllHNpRjmjCopWn0xz7KolUyouGF0lLHhXGietfqtg97B487+fuew",
+	"d73/pN/r9Xu9f7SiViKFYkJDf1JomujhaDlkU2pe0vmcReFzNVXu6SzndzRZDmcy48lySJOEzTRL8edP",
+	"2PE80zg6vZyxoaBT1uq3nvNcaRL+bIaRM6pZOqQ6GOrBsRnqvhsqT1v9Vm98yk7SJ0nn8eiYdo6OTg87",
+	"JwdP9juPe8fjI3aYHiT7I9NWaHoLVKKJ5ndcL4cp05RnqtVvTeUdS8lEzhVrRa0Z5WKo2B3LuV62+k/c",
+	"E01zMyJDVD+i3r55IWdD9pErzcXNMJEi5WYSqtX/uTVhueAwkZSrpPUharl1aWVywXIyosktUTNqCGl+",
+	"TJjQw9lkqXhCs6Ebq6NxztLhOKM30LeQgmGPGWd3LB2OlvhJqocyH/IEJiMVjMY0hM8Mxzn715yJxOyl",
+	"lPJs2foUtTKZ4MLQNM2ZMkTZ7/XIK8oFudIRuZrlXNyMOcvSVtDaruBTuRBaLgSR4zF+VkhttnDrW/Ma",
+	"eXX5goxzOSUHvYPjLpBYc7vJUqrZUI6HI57rifns6Umv0zvq9A5aUctuuxYV9H9bxugmctqKWmOzadz3",
+	"zwU1o6LFk5dyxn4xH5oYIvVb/71/dHB0fHzc2z84NPOF50O/15FJZrm84ynL/bTyLnlFl5RcTJiA1Rmz",
+	"nInE/PbDk7+96hxdH7xtRS2VSccvlR0OO/SA7ae95HTUOaFPxp0j9jjtnCbHo84RPRy738xcRWm3H3R6",
+	"+2a3Hx2Hu30/6Y1O6cm488R0c2S6OaFHp51Ds+cf945Px0csXCB46UlieMO26hyx/cedU9o77nj+6NHT",
+	"VjB9eMmNrXM6OqGdo/ET1jlJHyed41ExbjN3wxVN47YC5VPUUnKeA80WbIRv6LnZG4kUY55PmdlRmk/Z",
+	"L7hU51OW84Q+einV8FzcMCMLo5bOOb0B/kVOHo5lPh3esVxx4KbD8Sk1U3mSIgHYHTMbJ5dzzYV5Iu9Y",
+	"nvOUucXO5yBkDRsNC7b68ClqzWdps+g56fcO+kf7ZjH8hw8/fYqcnL4AmVWW1ucEthoZWVEeiuvdJe2Y",
+	"ZopFrRt+x4R5aLe3lbCFjKuIsOO1MmqWc5kP1YwLNlTz/IblS7NMMy5oNlSaCam4KokuMZ+OBFOKcEH0",
+	"hJGMjTXJ2A1RXCSMFJ2slmd2JtsItClLOW7nZiG2YOwWpZiTOpeGUXOWktGSGCZ+SzXLugSF0Sxnd1zO",
+	"lZFKG2XR4yed3mln/yiQRVOaJ3PVTSZMrJNJr6BZRSxZQVJIpcP9HkilkxPglEzq4S583sBLtf34XGaZ",
+	"XLybVfflGJ535jOS0CxjeUSkyJawnv+aMwXbg1B1C/zZtGk37sKGxf20Pb1/a2rWCJdWKSbYgsyYSM0u",
+	"gv2nNFlwPSFcKzKlgt4wouUtDOqrUvZVKfu9KWW4RYe4RfutqR7+bXp694/p95MkO83YX5/r5K8fs78f",
+	"Xt7Rgx/nf//l2fLVL3/bf33zu1DYvupmX0Q3cweIlWvbqGIr9SMvBQJR+pIrXZajbwQjMyMq5RgOG3rD",
+	"REpDkck1MxLs56/C84sJz4cXeP8G4/KrIfnVkNxRdt3TjDQGjdDrrMiZVIobYTTOaaLnOVtvSgY87z++",
+	"/+lD1BLsox4m81zJHL8RyNJL1DmbzcwFGzkj0ymnn2lsbicEv+pwa2Xfv11A3cMKugjEz/VyVttqoXgi",
+	"RjyFGw0oyxxdU6aSnM80cheei3dccWs4UQJuB/QYSBERLpJsDgYWJcZOZwujJizlPCd8Sm+4uDEmezrP",
+	"USpNuZjDWXB0bOXaljLSEu+1sehwharHtVlMnjM1tKY1Psdd/ylqvbSCsUKb4JRaQZHgDDzo9ch7nqkJ",
+	"zxn5NrtLI3I155qRo14vIi+lIlZwReTinJz2evtPnPjeUhJ765kHA9sgJM3s3iJNVt4/WJp9o77eQXw1",
+	"d3+v5u5Xm/U/3Gbd6QJhs1cfBF8uRxmbXoCoes9FKhcXmVRVXyD+ThbQgCTYoqRtGRXRSrwhNhv6Zsj0",
+	"VpQ6nS2hgghJMiluDEsygi+nRIqMC3ZGZhmjioGzFuzmJOOCJ91AET7qnRpC6IytHiIc1/3WROuZ6j96",
+	"ZLdY13Zmt/+jGZJBPcJBdLCXju0lINR3MkuffZzxvEoh8wNh9pc6ZSYyS4fFz54iZmLmN2I0iwlXxPAC",
+	"mVDl+jojyURKxYzqYH6iN5SLlTSQYpzxRO8+bzOGjhtfZb5XE5qzS0aTSeOklfnZOTdSuiS5bbqCCtB+",
+	"WDQqaCElmVKxJLOMJkxhl1xBn+YTE5alhGr4zlROmdBnsJtAtZJzTSiQMiIyJzpfIqkIF4SSMVsQpzt9",
+	"GdrBrDpuVgEFX6RsOpPaCP8f2PKSzWvMFbQgt8zQb97MXrxoOLxly6FvWGKwoLvOD2xJFlQRmuWMpkti",
+	"2ltNVEg9Ybn3649kulzJWytHuCOlggl0btmyY/sJqSXuaMbT65wKe4aWSYU/E1383kAmbDQsNfIkOvcS",
+	"iAtiZstIIs0wNUuNUBJSgzRCvY6lq4nSNJZdCYJ9dII+AmK8lm/GY5aXSfBaIn8YiSHh5zoFhBy6n0JJ",
+	"kzPClRG65Q7I2DCM4bQF5TrjShMmgIHKvLaUc+BDpXmWocBi/pWHZyshOziJgCJAj0b5a3Y+ziajs2b2",
+	"gZ9XCWF8NxC8hIoUZojEWhiTSUt4IthH7UyC35wsMNAmUW1tmJd8ynWjtLYNSGZarJHSdmZDaNcoqM1e",
+	"cWakEy2GdIdkPkvk1DAXnuKO11REqELhThWRwltUZErNq3crz3uQ5siM8B6oqEZDM4Nr9Q8fnL52YB34",
+	"QJNAv8qkfifoHeWZse3KNDY/knnwa5284KAoNynJb68BeEaFcAMkg5VOhqxrRFPDKHakghlEJ+whIMB7",
+	"u7c3yGozF5QjKHSspmc4oxYYsoXcpsL2pidUmy6RBgFRDJkent9Wi2hQ9qu+IuvZWe0P2cU4COyop1RQ",
+	"csmW6NV16xw6k2BYV2a3zrOaC0u55yvHldAZTcDs3Y8+0xK7YYLlYHzoSS7nNxO0QJ50eoedw31niqFN",
+	"dXjSMZZX58gYVMb66niTanzyG5tihjFLHjbcj+NcTkvmWcv9omV1Zmg44GUeE2BxHvR7PWfotfqt3in+",
+	"e8HYbUqX4AkR5o9PkX/lSfmV/cP+YfkVPZnnCl76AKtuDejSiptnwWoju7T6vQdd6j+m0Z2zKeUCPH37",
+	"UcvxBnSBrrtNVnlglMsZs6yn6Xh8nk553UdK4elq1mv0u/WueyfF97zTxnT1v8vCyrvlRk/Yk2SfdQ6T",
+	"4/3O0bjHOqfpPu08pvvjg9FhcpQes0KqnGfsIzm3I8slCBQcqJnNtbxl4pKpmRSqIk3gJ0XoWBttS95U",
+	"p5YwpXzQBVt+Pxn9NeFv+Pcv3v3yYv81f6FeiMvj5OLF4xe3s7//ePH9aZctv/8lff+Cv+EvFj/9M81e",
+	"H7z6+I+r70+7yUEmRtPnvfTv32eGCKD1qKEh8WmvBx6lnKmJ/1quh8fTn7Je+rfT5O8Ho3/98ORHfai+",
+	"X5yI78bn++wfR/NLXLvx+A+wDFEL5jW0J9a3jOZWHXZH8DNzIr40515phcyTqhpauhm7P8OvIpLhjcP+",
+	"/gEQieYZZ0oPU7i3K0vOjOqGnw56VQGAjIgWQPWaufg9dCm+P7r+W+f0h1dvQ/a0SoHmU6aGcjwE+fnz",
+	"hzoRN8ZtNNGyiNywim4wtH8zneFjx/RodJgcpJ191ht3jqj5bPIk7Txmx+Mjejg6SPbTz1yT343TeYtN",
+	"seI+vVBJq9skvECvh1i7y/DVN9/heq287S7tQ7Bw66GYaAhwtcLq/+Nx9K9emJe/e3K93+sf+lP2HgHC",
+	"tYP7sOxOv48UkXZVajukNZU5KBJ1iXLlTpmSKoCRFdaUsXfCq/05fz6p8m/cF/8BkmyLfdok0ny4jw/v",
+	"AY9LPpxwpWW+XBPbA+vSK8IgSyzw3grWEhO8b3IA/JlUkpXHTbMw+V7WLArvPbNdgQeXEsEWnRXRHV8+",
+	"Luoz7ci1QmdVns/9Azt3SMcJ7/Y3XOiv3kf/duGy9Var6h74LMKzCq4DViR+/BbnxmdE9G/NlkAQNppI",
+	"efuUZfyOGTKU2S+1z0v8x7UiesLzlFCt2XRWMhTsI9XqH6yJswkS7phIZ5ILe8odjB6Pe0ly2ukdpced",
+	"o/FR0jkd7bPO4/RJcsJOx7Q3MlRmd8y98Xh8zI7Sw6RzMNqnnaPe6UnnlJ2kHedWMeejf8MamFbb6IZx",
+	"BtDZSbKfHrBDs2aGdRPDxOzJuHPSO92n1qR1+9HOtHFyJ/b4hoYsz40W3KJCLcyhRY57h+SK5Xc8YeRd",
+	"yXkN7XPrjBiOZGqWYT5TOmd0SkZztXSNcDWH6FE+7h1alXvNoA7doGZ0mUmaWhalm4K7vpgcfeAgrH+7",
+	"5Lln1I/R546To1HnkB6cdo72T550TsePWec4PUoORwd0/7R3sq0D8jAxXNA77ZyMn7DOUfrYsI8h2qlV",
+	"E8fHdQfk/uggOUyPWOd4/Jh2jkZPks5Jeso6vbHf86zmgDylJ6Mnhj+O2ZFhl0Mj4qzEc789XBbxTpm7",
+	"B+4U0HQ6W91+pSxoyp4JZOUzK7Aa4rTNz8QJtHu4QU8L/1s5vvZtbnpI3Jk0NYqPWirNzLZNuTLiI60w",
+	"biHx4ND/X+ZM30XGrjL0w1HO8yy4YZpNq5dLhiDqkbsbbaLie64nVyzJ2UZ6FhmZCtpHRE0gLFCsi8r9",
+	"Y9BaWQq0FhPFkuGr8Q9/O81P/vrDT//Krxf/fPf26cmLl2//8UIevKQv6dXiYPTt9/m7q9kv72//8qVW",
+	"6lNkFMKU5QBYckGTCbuQQucyAwlbIpn51WgHKc8ZUF91yTkeazzjeknw6FMkns1HGU8iImQnMV3GEdGS",
+	"jBjJGdw0mXngQscvxp3XUrDOK6qTSQxXwMmETWmApWIYtNJhwdhK545zn13Tm/qonwltxqbpjfN85kzP",
+	"c8FSkrNZzsyxh6HwbaP2FDf8Kcv5HUsR+SK2cifeWzXEQetw0Goclw830pdsltElqqTlUcZmH8dkMWE2",
+	"cI4rGKuxV80YIL7ZqQwucMMGO32jSFyJkoqjYpYQN3ZG6MjMlECY1IIrVpmHmE/NnjbDAKO6NotLpvPl",
+	"+VijV6M8+iuWSJEqMy6jQpIRG8scCJ0vbcx/A8kOe1FrygWfmk/3/De50OzGXgxcMX2JdyIXZl1Y/dNv",
+	"RLa09mICTYhiSsFywl2O3WbuZoWLITbrE6B4NBDwrv2dSLgCknNNRphLj633+kQxrUg8HF6xZA6hcfBC",
+	"TLQcCIyiWfheQKEn7fg7rWdmgGcE3zojV3TKrrhmf7nSOU/02UC8pXryl0d3+4/oXE8e+W6psCtnJ1Bu",
+	"hmM0o49f0Y+d8xsW2x0RDOAbRTI+ZuaQ3MO4k4zRXBGuiRR2mgPRdj38pRfvdclrY40SZcODkswoWwqD",
+	"FG4Zm8FXcHpckO+v3rzuDsQKjqjS6i9bXGedkUZ6nBE3yMe9o5Ne74xsJG0DK4JXLKdTpq28swkSP7Bl",
+	"fWMFwb19OI94Strv3r14ukesdeQ1wcjulJRhhBWqqAORM5oqYjaTDaNCLJF2fP3s+rzzw+vvnxuKnxcd",
+	"AddTS1wqlgORUMVgL8AukLkPDoVI2+VsAvtMM007t+Kf4zgi0Dn2fUa4Hoi5YsrCfGgzcegu5TdmCl4i",
+	"ugHQbDahI6YRTKItJOlFA7EfkRcReRmRN2YI78ygBZmLW2FOZp6ah+U5GMlFp4zER72juDsQbxw0BSJf",
+	"5XKuGU4Vec++OmFmIXUpQwXbmn1qNoVdkY4VferRr/7tT/GeDVoTjKU12x73aQjPxSuugW+XhAcBZNtZ",
+	"JGWLoNJdsEOo2S80Nbsh+ITfCCDtuMBwtUlxnQoDsrlMqdN2mpit6AlsJM1y09n/af9P/+de55R2xued",
+	"5x9+PfnUCf95tMs/9w8+/d+fDzqn553vvv/h1eu3nesfO/+gnck/b6di1tF3nV/glf/Z3Gbvv2rMGbU+",
+	"duywO1OmFHh0W7QIbg2ZjwaZkm7rqHkyMUQuU3TD4XFdFZmGISgZ5XKhQArWTpKBWHmU7EUoNu3B4Trh",
+	"WrFs3A8Ok4Hgimw+G/AMUImcmd0sUS0AbugOxDuIfEZtgUG0M0lonnMGsWlxKZAgBpYSocowENO50oRm",
+	"SsJ7SxL/vWPzU1naMeo6fj6RU4YaEHAvy+9Y/o0iciHMwckNWdrxG/gDX4ivWNJ5znQy6Zi5xBGO0lAm",
+	"IoouiZJ7EWGZYgMRH/UO4745uXOpVEdxba+obRCcMnaZWXBmY1ftgiArA7cgRQt+qZ45paNpSj++ZOJG",
+	"T1r94/2DZiXHksBQoL5fzsWSAOuSNi6nUDIzwzLKTzw2szYS/dLya7FAdjQDgbvMUFUVZG3QKtzOoiSZ",
+	"Ky2nBLV0cyC4+EDYbAHlirSBizeXV2SWs3HGbybarABPwNk5ELiCJJWwUTS5yanQNmKaKWalbUBg/G5B",
+	"4Oo2WXH2Ay3Aw+lJ/vioieLOV3sZCtE6l8IF4zeqIlEBwshpw+6qoM26N10Se6eoOQfx2JnSJbxij/Nu",
+	"q1HkFuJ8O8kbel+D6R4+Xjfda3T5rptqHHqHY9L22+WfkgvQ5+AJtfes36iByLi4DfefHDuqqDNCySKX",
+	"4sYKOkOH6kFNqBoIWpzsnhJr94ObUufautCbiLSLazsg4sHx40Y1zllCqMXR1O5J5760DkI6m2UWeswF",
+	"wP73PxUG9vqh+XjdKc3GMp+ydAhtKmHMYWIJRgBrggkToASXAnV7RUjrtzQllz6df8dYXT+iDozoU0ja",
+	"/8rZuNVv/f8eFfCjj/BX9cgGNiOpyhvslevSTahfHCB2VmY+pB2XyRGjBUHNfppE5F9zli/NA9wOxKvV",
+	"ZJQzeqvQgQPDAW1ZkSlXiosbzGZCjLJ8ScwmUtCrex+kpRFChYxKWZLRnOEAjGoM9mHwjjv7YwhyjyGu",
+	"ZK4VT5HT7fspyam4YRERYOIkGZ2ak7Udu0Bt36Ex8gvYhiIgHA33FRussrFUEO+war1c00cuUfvT1ktc",
+	"vFFb4jArEYMawWbzs4gKF5uxWeNn1/QGHC+BI8i5UpqGYJs9gjbw/ecyH/E0RYF2b/4b+15KrMcVoQn4",
+	"Z4xajyILAgpJLjNWZrzDgvGeB73tyHbFQB6C487nRvnShg4sjcjI2m72RGLTEShUZi5wPsGGR2UPNuHz",
+	"XAr9lKlbH/K/M41hRROfBlvcncOjitv+oBQfapem2DxDIYeY+TCkWSYX5Uya3HAW3CBi34RqEvZsQys6",
+	"8Am0mkHDs0hSM/AAT9HuS+ny4bMfiol0hOzgRDpuImiCNSSBrOXdlZl+CGj5E7q8q8khJYrq4ZLpJnom",
+	"E5bcdrggcgYhygE19697j0NqtiII3Vb1W5ijepT3l6Cm7iyZDmj5ELzzWmrwONtcandWgWz7RpFknufg",
+	"t4e0R39ewBiAgwaiGGIg6IuH9ljj2h1+cOvNp4wsGfjGVq9TbOVo7Mge90l5vQYivvju2cUPL14P37x9",
+	"9voqdn5Ry/+5PiNCdtRELpytBXmb8LbNVhwIaIjDLLKOKgOrsKQd2kDEnsXDwZlvIacim7rEyIIVB6LM",
+	"i5lMaGY4cs9ogp+i1gthLHWaPcNL78+Q+tz2ZO/Pw8xWo4iyjzOWaJYS+JnIBNa8lCp2HOpbbmDWVCWu",
+	"152zpLCbDr7/EHv5XTGXcGzO45pQSGYeLcmIpoSL2VyfhSa9GxGeCo25avc4FR5S3D0Eka534+9AqzGs",
+	"VBIWQKdXLL9h9z85Q+vA9ARgQlZWFpl8BQSRt82htVlGLa0D6OGlL3yj40f0UOR3BmNtNl51L6L1lJso",
+	"XdAlyjB8CdfAWBElshlTvGmZXkv9XM5F+lkrZOTzGHqpmW4YfFDsIEDaKauOR8WSvJaauI52TvLWHXz1",
+	"YY4/NG38BMIbSmfAqQjdeM68D33eaMe8xUigaylf0vyGfRaRbVTRUEs5zKC3dXayUWhHcL5MpdLk8fHx",
+	"4WMyWmqmSsTfD/R2O1iipSTuAzunPEMXHS1lB7t4KN6oOgHknbWuFP+F2UT09uMj8gP/1kjylI3pPNN2",
+	"FXLmcZ2eU56xz9vt9j56OOVqStHX1rzpDZc6LBrEd+fIujmj5ZRrcIm6ZQhGS8Y43J0Xwo6x48f4EOsQ",
+	"vxjbYIGCn6F39LDbI8N+um+9r5YWq+lALgHtJLXKkc6XtUW79L7Az+GfoMOh9y4Ga3flfN3FMWgMbcIF",
+	"cRMvLdrByYpFCzrflX+Cbjq+m4fioWD9rPOIKz/YArsDo11gEWwQZQWk4LPOCcB4qLJMSjUdUcWcLQBg",
+	"CeZzZW0zEFYuvPOzsAnMmYHjeSCTiSCChZaoaBolaTzmCWn7Cc6Fn5s/1a1SyhVJc8wmduYK10RN5lqR",
+	"VC7skXIt5SsqltazqT5rPXKqGYJzVMB/HH6SO+jOkDENKxz2iMKYkzIzBIpV7fXdV8aMrONG9hCLc2n0",
+	"WNuhETmASuNddGI+HbHcmGB2bmamMbTqQOBN1UsX/LTJWRdE78C43gk61xOZ818+U6DNoSPv4CpDE6GD",
+	"fASJvi5qpGD2sgK2XyxdaXA7r1p1RA/iNnfea4emI3NibSeS5Cw1XzO2GQEJ9/79+07o9osHwoo6Z9CB",
+	"gEeyJBOaZQy05cvnF+Txk+Nen8SYHA0hJNn0L4MWTnbQ8l4HMB7/MihQRgx1By0bQkYttRdUDSCwG0M2",
+	"PBYQJLXbNoouFVGyT2JcuRh9E8p+CDsW9tXY4wjZGdE0VXY0w4Bmfxlgsrf75KAVD0TbTotUZxWRFdOJ",
+	"BmKbrvfOyA3TmDJUmtxAYPTe2zdX16QeZOWTQEpBAIZUSwyUGwi3yjakayzRFMrZHcC1jJY2kCoiKYOY",
+	"VIwllDmhAzGjSi1knlrFY6+IkAy2aHhYx33THUT/3FAurLflnZjl0kzKCGyMZ/w83RFjMI0K4lW7RiUe",
+	"QZAcCQC6EwQurImF+PfO+ynVEF3PsrRAXepiHH7UKoI6IPLAWAVkllEuCLQgFjQ08pc51cD9T1HhPA2M",
+	"D/c9TKrqljOqPK7Sfq9xBNYu2e+Fvdvbz6FDKnVfSGQm53lpKlZRoEgaj/Dn8Ls/fQjPpkC7/tEvwP11",
+	"a99Fx3bxEHKuNrCu5W0V27s6BolCpS1B2hQvDWdUT9Dn4e4U7aUhXvYVF3amq70zf8+MGwtQx3I2k7mG",
+	"gBfZxb2v5jN89oqlnDpA6884sHyHw6npcWghsJtU8BQAvqrXfGWr6Tg8uHzfBPp28No7H2G+nw7004EO",
+	"vpQZC7E2AH5mJFNlsnE3cO2B2nE+T7l+dmepP8vljOWao0ORJlrmQ7jcGvKGOOf3E0lSnhKuz0gs5lkW",
+	"Y/CukGI5lXPYX0KrQgrYfYjALIbwVtL0W/M5BMeZTtAmwBCNSrRA1KIwTP+aMSs6mk8bYsijFsa7Dvms",
+	"Ifo9Q3w4lFNhMBVJqA2S6hYRhnAJc9jtdff3D7tPmr7l9lstmHoic00m8ykVYBeYyRFsfOY8Kmw600vn",
+	"OqbEnzPSqlndpg/alKjGmBOQwVzcyeyOpTaEBnAEhbEfOF7lwRrs2YguKgBgcyP5cRdUV63WTM1H/2SJ",
+	"XrN1zDhpksi5WYXxGFzpdiwgRu61ObQVJ+u4qdjvIHww/sT5An5uFfOJqtu/YVpuGcK9BnvUb4gi+l7C",
+	"u2aYxRAcsEuZ7SxwS/DHdhMqSNCieU6xCl8I6lHjAnjuAsYcdOQN89xsI50zqvCHLfZIlZ4whfI41tPE",
+	"nQnlof7A8T5LsWRutAEULV1yYWPa1UTOM3PQZIDuBrojXNOiimMTImDPD9U8SRhLGSKXmyf+3MZ/6kku",
+	"tfZPMMq3FIVZwNs6bh1ad5SDcBraLCb/b5vxY4GUas29whk8y0vPHPQleunreR1R62PHTLRzR3M43s2M",
+	"y3R9aaZ3FUy/4efnjhYNv10HhKn9jGQqP7Yhuxawy5Ks3OStJeCFJ0j5d4AqufDEbPjxnads5eMyY2t7",
+	"fVqib0ODyzUNLGLpK7saZg8H6VN1rk7pcgemDrp6ipxc5uwKm0HnjXxV6ahhWLqB3V7CHXFCMyZSmhPT",
+	"CPwXDtk9rh6OQTp96XBujA2/kZ36kZFJvTN9Mgbogg1yr4Cgr07txfnrc+J+dtEq8PVviEuyLc9uRfWi",
+	"tXLPzd0Nw01wzRrZydRWqDkHeYtT2KUfb6svbdltKRN5i/alJOQt2gcAiNW1e4vg6xkbw4Wfzzfbr+eb",
+	"hXnM2xGgSRPwfXhqludTpsYKoJFwSk3rH1R2qStJRXV5m85gc59xIOE2acIDqPZ4Cc9tqDVoWx5L3Kib",
+	"KTNGDDrzNmpb9RIyv9aiJDTPirj5EFbZoSbnJGcO49LhMrfjt+fXL569vh5efHf++q/Phhfvrt88f16P",
+	"uNkLFJWEYV7bhCrQoI06SUVqswndNSs0KVd3cLfbnhCRJ4P3EEYYbwNBAFEByR65iJ+9blXuuT22mYoF",
+	"VsM6gXdhm62pm9O0e2rVob5RYK/johRIzYWwayy+Ux91kKL9wOKlANRZR48X0OocPXBOKmUbX3uJrRoL",
+	"3DTRz7X6RnlbMaAcacsclWMoGLRXsehKdF1TPWe1hF29sMHAqutZHVV5HPXSPLXP25KOtYPTR2OBSIJW",
+	"9RnXxX+B8bHWy2GbFW+stBudHMlZYszk4H6VjJjhashdbuMwJWRlYZQ4FwRzz53rdu9eZmalzGTN5Pff",
+	"7RsDipaLzhsjVxIt5S1ecUO5728Usd0RKTADGV+CZFFIC60ESxr+41IUEtBJ2YEIUbaY0Cz1uP9shLkf",
+	"1RlWvD478PR6Az8Mi65Pu4n264/kwO6muvEorVR5atw9tsnunFOpGNWguARZT8V7Ia5Mo9q7ZXqAU3Ud",
+	"+Mp2L2HjAB9lu9ew8e6KtJNLgBEBwbCQr8CnjFAVlE6AcI97qNkhQuAW87jGxhWEwG13t4enqYtCw4CK",
+	"AeQpOtFRjcB8Z8zCgNv3EHaC69KEDxtBEmoqaJjBZtfQ7wG7fwoh64/PQrGoyisn34vpRY26Y+mQL9Gv",
+	"QfUrWTplJqweZw1H70qdxq/2GrW5qMBKUwxzodnbQKBZNL26TbXFoYS+B2z7Qszm+jMUlJ1OVTyvECyn",
+	"nBHZLefUHfd6vVKO+M//ZzD42Ot1zH9PzH++Nf+5MP95Zh7uPx8MPj55bv48ff7hf22bvK3ZR+2TUhME",
+	"lTF7PqcJwBBgwSY9oYJgbRXMHIP7ZTpS91MEPJLqJrVxpVPBy7wq0bnmSHPNzkjsgaTsOYpFTeY69B2G",
+	"2FYOYmo7H1xpo6JkvQg6a/j5revfy7thUex4PflQ4r2xre2mrZ6jlq5r5cZGlmsCvinXKo3JLJuj1C/n",
+	"vwaANgBN4eBZoF+vHGxl3341U7+aqX8wM/Wr2dlI+DJ+agMqVc4Q3CD+e8cKGMxSj7vkysLKZUvgsbNQ",
+	"07RZDMZaBCNQP5SZ+ruxNVZeOQeQKlqSf82l9nBjRcXSL2ip/IeYHLvbDtsr8lvo77tq5yVG+u2U9TUK",
+	"wz3jS6o+BBsgEON75mNgZMXQJr5fPInvasttClM5N29d2yieXQ6XsGbCFoeMMRuHq5TYK0ikC5QNuBIn",
+	"bUriEkvFe6XonNhunDhUbp1CG5XUXKtNDKH8j1cnwIIcGkaDMAfUQYptCn/7Qpbmux82rUNZfa/Jg63v",
+	"jbbWCbUc3lc27bhTVgeZBFuhtA0b4k7s83A3hHPwU1/pFmveuwFSJFadCuWQhU/dycIp939l+2z88a3/",
+	"UPO79uuVsT9EvExJJG26V8ceN5G0Ss0i9CPkphWsUhgWW7JcUSQ2CCmBDHD4c5zRm+3jQ6rTKAItar/U",
+	"TVb/29NiarXXgqlWf7ssTb32JpLihWgcTEGZ6m+v5RUSqvrDM0+46i9FBEl9iJ6w1Z+eO0IXu+EB9+cf",
+	"OZjLTuEtoMg3BDSAOja0mOyN9iC0+EbZWxCbS9N+1t1/fBSR+OLli9cvLoZvv3vz+lm8F8Gc0Qs7aDVX",
+	"6h20yhclkNZsNvTNPGdpl5yHlo0xJWL4cuzA3cDadIUUHKpwWZcsoOUBv2PjGQT15rXOVgPw2qr6UILf",
+	"rFr5g497vaaohyn9OKTpHW02DbBni8qJV2FmNspHz0PI+5jmhE4YTUm7R6aMCqyRy6dcl+2U/d7h45Pe",
+	"ioFwQNngO4/DLKAdSCaLxDXvTimN4MlB89fdHSIqv8NkriUWvFoxkDBRfqXHB9TnbUd28vhoxdDKRRYA",
+	"5Xs9E+ALBF8g7fjt5Ysfzy9+Gr598/LFxU/Dd5cvDRdkXNy6qwYHaAgQlvLj2s1f2sU+qL0azA5D2Fli",
+	"BJugvDVXrVDAF2ski01V/JKu/6rXH4e1GugvLhrEGKmT8TuGzCsFia3PNTbL9+bqeiAe3e1jJWvTRMV7",
+	"JTwcQNNVNjUrS7EKm8N+FJJIwQaCZUbQYdwrvWXAqYsJz1hkEWiEmk9dLzJLw6yxgYCRGevpqHca2+G7",
+	"vLAzEgAHypwAmgnMDXJA4Os20h/8/mYeke0MIIIre2r4j+np3U/T58u/H/x49NP7/cXorz+O6V9P1T+e",
+	"n/ZGBzobZScfX/3z1Wa8wN0cb/cJDPmsa4oKWhgKcMxa++szm7QWRGTGm+/Am682Htih7wIPG8zvDFKi",
+	"PHKvIpi48ecOUfzdhBauW1OZ2zUF3IpWv9UpuYwC08+No9ygdvW6hR1hPnplOjwPTDvz0NoV5/opU0n5",
+	"J3tH/yEcuotwqFwvLdgo7vvNuODpDdNnTlfrW19RKdzmzHmH+vaKEtsALGvoAMFCNqiSuiLMO87cjPk9",
+	"dFN69Nb2WXqItnE45RVOnth6ZmLy//7//5/SRSX+25uLvoE1jOKzauuBiK0RaX4r9+ts05g8InFxChSt",
+	"ZD4Q9a872y7uFk2j8LtRaYgR9OEGiAjTbkiABjZb+mhse4h8Yf/UbktcuputLF2DeWx/qJux7o2aDYs/",
+	"VA1YfFq3sW03dQMbf3DmbrjLHJ59/aTyIKO2vIBRXsaMIYaKreujLLw4t0CzRWzyQLjYADx2fG60q3Zg",
+	"fgoiHHB1/90BzLvfaX65+8Td1Y7/yHCzBw3TKgPQ2WYBRgeaHiUD6OCLBGUVdzn3jblac9Bf+4C41XGo",
+	"i4mFhcRDnUAtXTKlqb9FK+hkWXcggL0srpJpGpG5SBm4mKYkRkYfmn8MXT0l0i4uGgbC+UnwO9ZYtk0V",
+	"WbCckVs203td8kI7HGdYkUbx0PC98sY/HJ/Sg2R/9CQ92iqkwRYYLty2RfF0W3N4p9MBl+Gl6fTSd1T/",
+	"7Z3t+lPUCkN6qm4JbSstwBraG2MGmX8iKWpzjZYuThj2NE3vuDJCvGiZ0JwBwGgpiAgLX20IAzadsXTo",
+	"+xqavswvRRW+jFGx6xWYkf9BL82xxLvFBa8Yqv1WtEXcsK0t3SRAeFpU1gGugeCcMUKvaBLDNirnw/3c",
+	"mkml+Chjw3FOEz3PQY327t8Vicsr7iBwn7oxRo2MEGymNZIC3dwb/SVTLsKn+9WdsSKSEeqhJdbf4BBO",
+	"8bgn7XjQGrRiV7RKT9h07w8fyTj0OfhULN+MAUHFb1z87VNUKlTS+/ShhijeDJwic2JJpiXJ2VTeMQuW",
+	"Dg26VU/J0bYhkW7sK7zv54KAl73keS9wXOKwgGp8RuYziCdZSKJmZu0jkkqtIlvMSplpzGjOBNQjUWTE",
+	"9IIx4QpWGdlkUY6xjlUuZ4ji/9/7pH10cLRHjo+PO/AtwpWrn1cbx94qT/zBYbmA0mDw3z/vd04/tP+n",
+	"/zNp73U7H37tRQeffu51Tj/s/fo42j/69F+N0qbGURc2NfY5Y42OnyDyx2fRGnU6rICJIt4cjnWPyhpP",
+	"o+nmG1dR88wRBWKfAGNjQtWkMcRppafZw2BIouYj8+uIES3PzOEP3smiUFzZYZXzjbLZfDSy0/nQSEij",
+	"BgUlP3Zw5a4yEt7MsAOCDSJQMwgXFUVnwg3tlhVe2v+jyKHmbalpJrHKBaqWO5K0RMimvRI8QYpyRTIq",
+	"buZw1QgRiFB30UZQY12AZ+Im42oCACRcIQtURdgfR/yvjveDIL/Ppkohyd7mfMpy6uNcayRbRbF7EseM",
+	"BGZtFJ71hNp2/6mNG7BCxuBVMwywXPztXM5oGgFOmyUuacdMxWeellAmIKi7BHe5Zlmsuyn4GJZrXORc",
+	"A1KV112mA0Gz7IzEv36K7dGLzyv3Gr+2mrQgt2RGE9ewcmQuSMLz+T+pkCRlJJHZfCpotyi7VFvmT5+q",
+	"fMk2mtINrN+8RKvyFq9LlRrd7SFg6iYyT12R30CGNl4EVMrNr0vgpDc5Y8pqONzYlmDSwJtgFN4YrVYo",
+	"qxwVjTCpUzusI0XoSBalWHTVqCXtnCWM30GEvPPThfHzQVB9EI7j4+r3CM0WdKnIjXThsyV1Dd1R3VKB",
+	"cmcaVQvtb0cPYD7Ll4q0r15d7QVz9KmkGPRQxMJOSTuYX2kqpSkiHffOPH9zTYQkV6+uQBDZNKP6ZCpX",
+	"1zRJ2KwxEeQc6WULIbepR9cKPgjYeuO5ssHP1a9V9IhVn65ROKpvwg+r2QDvd3cUUY2MwkWplCVMFyFE",
+	"7XjIOKPgDIFY/eIosBicAtThGL4Yf+WsEmc5stSzs/5zGG6XOW7Nh68sOKZjxPjo4CAuyobvBVdgpsWH",
+	"e7PhKhZzN5YuRLIWAA51/5t8Sus1UbNcPj3SqQeNVk86z9HHOuVibh0X/gw/Om6K0NnSZe/0wEJfe80W",
+	"JEy/X5ebZKmqhnYD0eaZvmcjD3qNUUbBrZwRHVAfGf2EYU/NG0dXFLPdFArV7Ay3mQI1Qq+aY+TWfZtN",
+	"c68Yn8re+WOaGU0bd0o/IuLR0UlYb79xF7vtWbUYplx4W3dL+yH45aAX/vKFTA5CC1qhv9WD84KfCQ9N",
+	"IRvtkvuxlq9VYAZNFpRjvGedsc52EdQPzW+rWG0bTnqI4OSaSL9/AH21qwdyTu9wpHwVC1/FgmjeKQ/B",
+	"t7UdbyM4HtbX+X6yLMEXc+W1b58XrGWWroeRQKfnNltgG27YZl98Ea76jA2ylb81lGx2QZpE23PG0hUp",
+	"jxuKCFfjImy8jtdJV8HQwORDIJrI2KOJnE65JjJPWV6J2z86DPz4XOjHR60mYeFKNO4Uj7FNjpwn0UYU",
+	"5nAIPmtuPdkf4qQr1nDXRJz3E2aTAnwOji3CceasXcU0aVN1i4UhXAlnUDgyqos4iL1qMv/RYeuhknTK",
+	"K9AwC0CpmM2YYF54eKsf7oOWM4YuWhcdpqXc6w5E7NyDNhUtJmOZZXKhiP/F5aBa3AsnvAC/rBKikt+y",
+	"lMQYkRFHREmrk2WM5sJ8nmtCNVyolWMGK98qNk83jCF0z4JAQd8siKxzz8rZer5lGIhYfKWI73PPisBE",
+	"96TI5is+4VPOKoTcMiCltLJFQl/5cUCC0g9BmGH5hYAYpR/KSXzld4LQx8rXC9KUfvChj6WnReJe5cue",
+	"UKXnYWLec86y1Be2rVwTClaufdEl5wSB3LGOzsKeIFiLkQvI/pILQRYyT5UrR5PIlBWVdEZyLlLSttXr",
+	"IxK7Mr57ZyS2R1aM3WNFYHtlZC8wMJltxuQsY3DbgXAwjOR0YcN+8BAzQzHD4OJmIACqBoPZGiKnXBnn",
+	"Oo9j8SExn8Z4I4WI6fAnFgOBNJRKbEtOc5Ytjf4ghZ7AXwvGbuGPlHL4fyKF0hRDqLYNe3EFypscdkYY",
+	"BMPCsxm9qy43b55rZp2o4K0EOf6NGohbtoT1Im1GkwmJvZYTP4q9CmRWyurN+Bj+igbCPH1hZoCP8U8I",
+	"zyhZIrFdeMWg1JdWSMuBoIrYvXBmSW3bhBvD1jXUMPrRXHHBlEIJOBAjtpR2c+GkIgITWeRcaybcvXZ4",
+	"MesKP9taLEZCzmYZ1KqSSDVbIA6HAgpRyowZq3jKbLXtjCvrnbaKhWkCZxtXeGep8f0ChR9q8TgM/oEw",
+	"bwCCDSAS2aPNBwC2FV2SAQZx27xDM9xBa68sx4Pah9VqPi4x3tUrciqrfTmC4kJqInNt/84kCE14PKVZ",
+	"5h672qRSDsdsYf+aUrHEILLhXPB/zW0yjavwiwGNwxHP9cS+wWgO2x/7hNgzLoYzqkx7OddDOR6CNma7",
+	"DW4xwoK3XFgrNmoZ8TC08aSQ5ROUCM0hcS6YljcNg2cLLlK5GIaEAB+uZgGix1zkTMnsDkBCJlIB3xZ6",
+	"h6dv8+HztNh5qOOGhOm3zhE+PkiWLC5PUnulAG1RrZgZjUgKxTDX1BO833rqKoTeSKvt2/QzW7ApR57z",
+	"0XpWqWhT4hM5kRpQ6jWjsxkEvGMnEYkHrf8FNddM19gxImqAohORGJUpZH5kaWd0XFz9SFK6JGrC7LDr",
+	"S+HTwSygF1garh9ryxfueCj9GIDcWMnMRSE3SqE4prkVBBCeWxHhhghA6/inn376qfPqVefp09gwN7l8",
+	"fkEODw9PCUeJHRFK3r178RR+rASl0UpUGBUE8kXJu8uX8K8SPk+32wVSOA6A4DL7lQIEjWZY4BLB0Mw4",
+	"BVsAob6x/m7biXPstF5D6SpKgooZPtwq8nncZpVqsGLdKt+ZRXEXeOGeEYyZAwP2Yyn7ds9ZlJiB0IYr",
+	"v4xRQRYTqZyExqg2vE2zdy973RKTu2m4AtqYagnStU1tPmV9UlF9SsQ7KXl6ZuxfhAHACBSuNBRoMgPm",
+	"Ss2ZH4UVaLgmmk2hrVH0FzwBMpWkFTRjIi2KiNq1MXsi1jIOf4iNWhTDL678n//dPoEW3VJs3ncQZxbY",
+	"48UO9pWBIbOkXbfdo5LFDuKDdeCRZh9x/1Rlnll4a7eY3YvlYUEcENvUUF3ORjS5xdTqDiSS2sRwc3qm",
+	"YTBmRRZ7qQfPsbS04/WULvEVb7QFFSmnM720ObbZ0gZVkgValMaaNLsPird0S4eD+R7GiMpKkJsvu59J",
+	"LJJeOkTC9yzcgBx7uVrfbG2ZR9Zms0I88q3ddsXbfH8aVg8AR4Z2KIr2UP80b3DQgyyDknb8sYNCruPU",
+	"M9+/Oan7redsAahubKrKMrVNjTaY0+WeIWgEWdgjmS7jiIzhHasdGWM8fLFbUgrM8C3+BB0ZStVaaVbM",
+	"EePw103RtC9NkFYOQVfP0J2XMqVLEL3+XESPFmaxmF89QezWe2XeK3FSfXKg29imddp1S6qTo/GGLlGh",
+	"Cug1YplcBMvhpHpCZzThemkbGJlho6/cYYAJDxE6FAq947x8wKNZBsUKcXNSgpqJ3aHBMYVuD1udDneF",
+	"O57KOiWepNUakL76IfoSqxUQfalIOdes26hPVeUNnhbmp0K84TvQQU1rA+2hosVoCXh3Oc7LHMyOgWtq",
+	"xadPvvRl1bwqij1aspbLQVqlolRlECvKxaWqoMaAwnGpn/c/dOF0iPfWlIwsu7aqFUbr2TpY+7M5xctY",
+	"XqNc3jLRN0cgVJWT43DDtmNPS7DqHLuYIVIPMBP7fWym44UANnLdDgQyjPQSBN8bs4V7y3CXecmI+oFo",
+	"x+XTwfxiV4a045qmCOOrbgBPypoWZ78OwraYGtUM4htHoNo4UCAn1lOXYhV4hHtRSwpm0xgs+ZEukMWw",
+	"vqrTpw+fglKqjb5E70ex3s4o8HqU98I9a8pucow6oxG8DMVom3yjf2UCTNj7XdUY7aZOBESsBWHORZLN",
+	"Fb9jUWklu/cunqVlQwkvuuFzZx70x4iOJaO5O768enaf0VSpnuPSyA2EVoBRUIOKWoU0fZVJbctgYOFm",
+	"EMAOObqhGNQtn81Wd2TEr81STOhcgZm69McR+wjKcUQWALYyoXfMm5CQulKgoDghWujuMg9fA7nIvFg1",
+	"hlHTgCtEDGoJ2nk0EfM7RjNjcVeJuApAMpa3NohhAm9WoIPl7TYFOUzPTYN54WFadoys9LBHNpMcOJBL",
+	"oboEJ0i4wH1ptNKOTRzN5M0NKsUN4QBcL4dYj1OtEE6QWmWbkgWtQHsBQi+ZyLlif9BcETPIsJZ2PWzd",
+	"CFrwZ/dIW0jB9oxJsN8j7YU0cotP6Q0XRp8p30k9iYrgg/0w9mAFKpcZBLLAsPk224Owc+GYpSq2RODr",
+	"mOt5ziJ45OyL/dNer9Pb7/T240bzwd4BFy843cMIOWPzgh6O7wqpO9ismmSGJQ/3ty15WB5Eq98qRtks",
+	"R83D4uuBhlQaJQaDsiFIKC5uhokUyG0NO/0H8DEULYyFtCRyvOcyVGoBTVvdlL7N2TP7+QvXd827b3Ri",
+	"/q85e4E9YsKxn3bHiLWOtGlbnZmE9FFsVkJ2bQSDcNpNaK5GhYR1vka4BCgvYiaNXWNsfGNqY/R4LSro",
+	"a1TEesmSswQTSpeKJzQbOjnatF6mpTlt7pbEtS/kLtx+j+Q8b46ly1k6hBD6FVdELO2Yn/2B0bf3Fnhr",
+	"hhO31yCYX/vzoGUk3aD1ITZKugDAR/YxyeapvQSD2au9Lrm0hx6RAvyTLmywT+hANOQ2tI3NmaVG2Yar",
+	"kT0ERzs4gMr7cGdnARS6flox3syUrr+NLeeAw7A9SJJ4IPQ8xw3usACgVL/57Fwncsr6JPbp8HEBx5Iz",
+	"M17IunDR4A4coGi+F/kLd6MbYqKuBSGgIh0Iex8NCaOajsdd8gxT3ARpBH0w43TLUjE8foY1KN0TrhM2",
+	"lyx9nlFbL+CjlSYnm4UN7J+MszuWDkfLFVqAbaGKE+hhJOSl6Xf8iumJTB9WMoLUGo5hBwrEWl1bz8g0",
+	"f+5b10OaHIdV9YX6l9bwfbQuNqpcEWN39bCKL6RKWTcJXPRCsl6jtjgQJXWRgFPGOzdcpyg3HGX8zjVC",
+	"Aocf751V6/pZXEfgVMcD8Z69SJAiWw5EXLC6g3K0zA6tUAwHc7DC140KbnSxXiC5oXesj44VGBqKcwWl",
+	"X5TfoHCf0CXPAjE4EHhxYYwlWyuGqqBAoBMKKKUKJ/xeY2DBV+X6q3L9Vbn+qlx/Va6/KtdfleuvyvVX",
+	"5Xob5Xq1WlyI+EYu9NoeV1bZa7tQUMuHCtgBYgcACby0OQCuDLS5GEJvig1OYvavOc1UQ945/lBKcy3h",
+	"6QUyxF8wFmeAZ8OVpsJ2dzZ2FKsp91zm09+o0gQmqTuAPZXkjIntAfZ3LRNRwJc3VONzICiuEhodsUyF",
+	"sMZQAKyUH7gucLwgJcKhPzNv1x4qCKz2bvmtMyqwo7/Z95rif62sXAPGF8rvsNol5rj0iyKedl9TPRCx",
+	"edi1+x7uwiAqFWQPwR+pWA7l2AZBQ6zxmOcMA4wHwgp9RPUP8qxMY7g/m+UM4ndI0NLjBQ6EBwwk7eDY",
+	"iBD0ochswH9aEEobFTwQNlA3ZQlPXaIPoKkRiByHT6DU32oREInycp6xpgVYi6RqzsYCRtVYnym/MaSA",
+	"HAxVXNREBEWqiooIddBpwsOXu8LZbhNDaodZFVvp1Mg4ow4MhP1ilzyjyaTJ2PfQrhasFBefpYhXOhDt",
+	"AqjYHcjdJvhSY9WnUy4QZwgu5/zXoTRJk7rwyDV49Kv961OtAkIFmnS9zLMcH2LFFsxWYZKoLOLWy8cf",
+	"i9VtvGW1SV6NRiOHWF06ospF3NsYuID8K6vL1jEZ2JgLvh6eDOVh8zYkVNm17pP414Gj1KAVkYGlnxq0",
+	"+uTXQYsJ+4enIbYKyThofTKP7DvdbvfTp09xoCcXxNwGeHb96gYAwCHUb0CR1Yv4xqcul9cP5P4a54uD",
+	"pDC7umKkfceoNvr6ipqsEG+1pucK3o3NByhX/2BUD2U+bPxClTjwuchOaDUh/CFSIwVYGIrfsaFcAR3y",
+	"ap5pPssYSSaSJ8wCJINBgskTIK69pWIRX8BSs2ZMxVkhEN+/Xrxxy3gre1SV4QkdRc8IzRTGdDrVzYpb",
+	"CNJCtybLc5lXyG41r6obt16GimWzJgDLCRfa4j2HOuS6WsM9NH1BuY/Ifg99iuDhWso51LNGTxdrBGrx",
+	"uzjYnXJBlMbsK2U6yaHz/2kuH/yxIbrDiAJY4kr+66rSWZl1RjQCzjT0s7L21dZjaexAzla4mS5w03ph",
+	"9o2zPr1PBjShsBTu1NlXECWILoflDJMNdlDcrPBp0BoKDm5KpTfDGBota7vPNHi5anErylAyNhrIYiIz",
+	"r7VjOt6UCwDNjaf0Y3xG4qnh9yEyu3lHDASM3PCR5XhMrrBpVVg/Ojb6XMaK9yAXY4bXAND+jMTmjIv7",
+	"FQdqbOdu/tTsozbfxDirgYiLLRYHjqByvpOyx3848FbUKg0IUu3AG+ooHYFLaidF30lRKLhpP1r/BeTl",
+	"hftqw5swrjUNnuJA6z9864de/+0aJrPKHLR5X0FmGAoPK84K/mk6Ql5uY1GFophbfwsXfZC8iIwWlTHD",
+	"IribsUC/xvI2Gi9WYrYp4DNGbwnXXfKyhAIK2tRAqPlsJiE0rGrV2ZPgG0Xic4ga77y0LeKIQA2wmIm4",
+	"vIcCu6+Qpg3FrRt3R2D8lUy+lzYLZTccr6DQfZDJftDrkfc8UxNjFn2b3aURuZpzzchRrxeRl1IRW487",
+	"Ihfn5LTX23/SrEjuDBJG2iAXJRlz8J1EZEZzs84NdfTvW8yjjgwGNfhX176XMya4uBlO5DxXa25ufHZT",
+	"cCloXRdGuM8YWF8Bdso4Z5g5su7gfiVF53nOyUm/1+vsP+mDZ6KOHL7ai2IFcFBEMcssfJ53WWJuEzhW",
+	"yh6/IJsKTeDQpIlLXlrbWQdzsTbgftejZLesK1+PTt+yTvyXRFcrkjWD4u1rcNQcs94LPy3g2TJC/x8F",
+	"I+k/AejpzwvUVJOGG0TV7wcTe6WU/D3UVXAXSQ7Tmutt6ya0/+8WlRP2tqUobaKFJ0U4CrhKhKNiV/kd",
+	"EcxRapDcMWnjAU5i9wrYEgV4OysSmQn06FxfZyQGjSiughdvOiq8xhAI72DXPj76DU6T1QfJuvPjIbCU",
+	"vOJ4f7RA18VvgBL49fD7evh9Pfy+Hn5/3MOv4YDbO6tGBXhTckLBa6sgEc5uTZdqrEjb1gd3PQ25GM6V",
+	"dYL/u461huPhhov7ZWuuQNPH6onwY0QSqliHC8WE4ubgKG8duDP83+WK+Rvrc0HAplILmZddCv5hJRb2",
+	"4KgRQ3ycMzUxa5IY07hhdzyXORnlcqHAKSwz1Xdg8LO5VtbBBL1ggSeoYyAGIv5O69kbqAZwxZJ5zs7I",
+	"FZ2yK67ZX650zhMdE/wmiYdDbNKxPcXRQKhEzjCIKYaq53M9eeR+xlIs/nEmb+RcxxGAwzCaQo61hcSa",
+	"SaGYzTq3IdMYJUQNE8eOAK7u/lzvRUTJgUCXG9BB2RRBxRi43xx8c1CPp18UuIIKMv4uJl1Ghi3HMi9d",
+	"BGHcGbrcNgDmu4R2v65N2s2rVZnTb4QriCDzkr8RATt8HQNXqYDnvjYLeaGxyD9wt3/N9GGZHLM+Qblt",
+	"jO7W2kifBnfUU5ZxjP6zTYiSZEwhtHB9jLId3LZ11pMJFaJcpNPRU00bolpqJXpXuNGcZ9eGGsAhDXm/",
+	"KeHawqZqjNzZ7kJ7zAVXk3WftaEJCiBTZG49XvPZym9sjAxqQoS9njC31N8owtMCHM6u2L/mbI7ng2Ee",
+	"nVedaPu9o4OtkGEzqvTQrv86dNjNAU6mI9aM0IgueaXdRvtG4V0naQNP2NgYmUMhDZdybX2jCJiASCCx",
+	"TZuOPR8sJku3JEY1M8tyZuUEtYJA5iUO2WYutvfh5qVR2nREeIqXABDLI11IjJ0tabsKTL4uyjeKxFZY",
+	"dF48rRzCK73R7GN1qZo3KIALfdRE55ylPqQNShXCSAw9Kc/WMMZGCnms0E0DkTksTmp2KwIHIuZMwd8I",
+	"HutL1wTLDRt7b3vu3a5WtaV7UavaEDSz1uiK+Ai33bgtpNMt4Rpi5ZxKUfsVFevLwLMFaqybf4MwbPIm",
+	"Bzu0EK/BVEoiOqht7Q+DStxKaT3rW60uJ8qyssT+a07Gh/BCuEN2VzznC0RUc6GfHtQ5YBAbfanwhy1E",
+	"xT0xm8tbsOli3K5G3AfOQcaB8lu+ApGvHgNNIjJi5iS0BwRLBwI4j2uHo8S1lQp2Ec9IbIRB3C8wrEYI",
+	"QR/IZOglFMpQNYPjyNzRF4FKFhc7ID4rJHXfpeqB5HGwHBz/nDIylUWSkRHkIJ/mOkITHMS70WKDzklb",
+	"zWcsVyzFIUN0Ics9jwaVrswHnI4gBSqj8NByTEQKkiJgGqEzCB+fmnEI6UAePWMTmQ8EpLpFlcwZBz9o",
+	"xp3mdCH2quEABdvbpTN8h+XkkaaNuCCFeHvNPurzO8ozOuKZzR2pIIQY229rRjL9XWVSb3TnYbdNG9l3",
+	"UY9FDPKMhua9rXXF2our63TWgO2+USX3r71yDy7jN9blrI2Hid1Q87ecpjPbh7u2X00N12RHItgCLjLn",
+	"ksxyLhI+o43QXU4GbDvk3Kg6wlZJqGRSIk6csdtKxsZ+I+aPprnerXLBlk4WG5lh8ewc/e5xZ9x0RPth",
+	"+z1UJmF5D0TNHBNScYOn/621TC/AGNrRe2LhJYef78sQbFHqpUz//QNj8T45KGG6hQigkHO61LZmwoYh",
+	"PDkoe5IPNi1MbZqV8TbTFUT8/YtLWs1/Cdne1rq3mdZdEiPqHqjKrtx1mxLMDx8Im1A2Wlo/45QuEYAK",
+	"0o/PrJLtE8Xl2DtblE+iwF7MGWhdhCUgtiaXQTl9tq6flMCHQ4BL0rZCB9UHcyxmMrmtpxNvyj+uFMw4",
+	"Pel1eked3sGXySM2Yt65DwN/YA2Yzn/aeS/uV7sfQsWG9eCic0FrqfN/hqsSUO7q5HgpZ+yXPyVBfsf3",
+	"L6Qd//c+aR8dHO2R4+PjDnwLip9qmSMKRXkce9vez2xxO/NfWyQaetYK91VUEWmOxGvk/bdFhad1ZYMh",
+	"GQkyyrzD9rUkkIBqRLmQFg6+ctyiRwDP+g2Z+2hmgTD3jgSzds7BsJVHCz2kgGM7F7rpouSdeVwk3rmz",
+	"C0qSwGctZLYDr5UCdn07fnt+/eLZ6+vhxXfnr//6bHjx7vrN8+dxmNWM8O9lR5QHjkfAeGQIdPu408q6",
+	"c0Voh6Gjtx0U5S1qFFtnSphPGBFfvceoFh01kYu9+3u9Nueh2ntALcPYSYs9bPFlMHQSQ5ADlT3GOEkb",
+	"CqzDnNZ2JX+1kqXKOFxmQAHi9behmydYFJXfVD7SltR6EHMN5uHAossJNIYymAkWO/x0Txri7iDB31+e",
+	"OcK0bireW75leFADj3vgzM3JEg5GqZQnvCkSB1M/vQ0RhLusNQ1dRe6A5qQNqBJKA4Z8urcuxni/1yMQ",
+	"BH2lI3Jl7MWbUjT/Z9qsa0ZVHsdTuRBaLtYFY88KxX0tNIttFlq4qwfsmuw+4LxLXtElJRcTtqKQ9Jjl",
+	"TCQVLeiHJ3971Tm6Pnjb6PG2vpdtahBaT892TnL3UuEk382kLipdBBlMGIln70EsC6eyUphq2yDtOUSQ",
+	"7cK6TUZ6QfTASW7r9Lj943m5kI9R4wle8akHI2w4gEsB4OWNV+WcBi5fKXjXaDSvWH5zTyhsLpqgqUMb",
+	"Fw7rW8ZmKpTelaXt7Z8entAj1jlN95POE3Yw7pzQw1HnKDlOH7Mn4xN6Otp8E1ZdR7EClNpO+y06W31B",
+	"vJqrMg1+aUKlt4kPHpk6UDmcZW+UZSEXpB273wDoPUuZ0j6pFnTTrbP1nP65yTnrR7+GBJeQY9+UHjpj",
+	"ubL3HpYhFWPqrByDoKDCg9HIpC2QAP11CQbXuFTIdcnoW+aTb+93WOMguJ9tv1E3Wm+139sPvN72bbia",
+	"zm+gQmUTQ14x7TR4v0pw/YpvOfgjWygL43AwtMQooyHPVse9kTordGJQdndL79ldsK8BvChK6/pbeZTE",
+	"WKwvfnZNb2IstpzzO5Zi8mlFmdzfCOwONNrR9oy8F6nAEghXd/VpspHTn4J3cWXVYrXJqHXtIrhac6KL",
+	"tF2hgeNeb+/zBdmuGpqVYlXaF8e0n95GAj3EPXRlVH/c2+jSRB4oMP/P7EGmYmnLr1T8xZ+iUiB879OH",
+	"qH4gN5VKkTmJB61BCxLiMfIZISeKwmUP4Yn+k3uev/qZf09x/it0htPTB/Ia18VgE0RrELE6YbngcASn",
+	"XCUApc0FzYY015Oca66KR0ozIRU+SWTG7d+znMt8aNqwoZrnNyxftqKWVJrJmcxtI1DOtsR/aBryd26Y",
+	"T3GUTW2uYJjnwcBXt7oq5tLYKJhf0+9vzZxNT+zKz7ip3ZsyFRqbIGVgqeQoY9PGnXv5/IKcHh0/ITNs",
+	"RFKZzKdM6AYTJZNqVQQjlNQG/yJHQxyLerF86Oq29m2VNVcIFcGxpSBK400JRmTZ5rYwokg9XFARaGRj",
+	"DzKS0mUTgPJBp3dw3Tvp93r9Xu8fW4dDNpfhvsKI1SnUyWSdnNEUHpjWZwidksipg6gz/P/d9fVbgs6R",
+	"aCDQaoACofWywTFhQudL9PjbLtpU2KdGQA1E+FvsanD2Y1tdCZxqFItU21qmdILJBGSu2F53ILaqe01W",
+	"lr0eiO3qXpOmstcFjlw5ussW2xv62nhwJGdmoVg6/Cd6h+aCzvWECc0TWwbKvZbkLDXPaWazTEc8TcFN",
+	"GNaTngI46hAq39pa8KVK1ul8lkHXrj7oXFCMF8v8I1vvyv0Ts4CCkRRbvmVzfNz+18MlCz+8jjmcKTMM",
+	"Rod219BWxEPea0UtY38OizhYOR6zPPi3kEN4VPjjhlBCcAiVXose1ITmLHhYyXMyM0zZdCY1E8lyeMuW",
+	"w5zNcQR2RcOS3DO6zCRNh2FR8XmB7TKcspTToYWvKRC8hj6OrwoXDLKHeVjxYQB5Y/YazqmYDVZJLEp8",
+	"DpXOGQVt3l0t2mBb3CFQ38xYQHO1LIPFNOyDLat/m676rePeYZ9cS0nMMAgNwg9DvGQr64yVNAeW1RZ/",
+	"CUK4XT26S/OPzrn5R0wUUAN018ad0W8d9U775DpM8yjdBY6YNeVTfxfpnJH2mjCZazke2xvGahVy37tr",
+	"bH8qsDmLmrvaiAOslumrVZsBAZKZXAhCE6gqGZEbLISHBcmJq3bt8/CwunaxETs/MCMseZYZCTPO+M3E",
+	"1R13rGxHeg5lRed5wtz4uCIIimyrqeL4qK0iDRbEXrn0nfPsWOFiej7sk/NQJkVkZINnc5lhuJFRJ1N0",
+	"/HWr/BqQEarmmR/dhbWjYhh8ZN87I8lESmUEPV4J3FAuuuXN328dHZwGWy8DOrqPKHTUoE82wygrNIbO",
+	"4IN4WZ0xqpiR9Vi+j/KixKqWdjDdZgkSzCy48vHHtCcs1D5XzUM0uvJ3b14+Hb46//vw6rvzy2ce9Q/w",
+	"fHy13Ewu3LhdYi6FPiKcxxY8tEK6BdOobrtFULUdUqZKtfjDQrHdutgxgqHXJ+8E+zhjiWF5eyLDzy4F",
+	"x+ZijZZkRM0ZOrN44A2nnhnofp+8B5BAnyrnAvOMQMnkDRe2eipWIHX86VqFfRcHsem5ZxhoRvUksjVs",
+	"MSkoBbAjV83W1R3XypV/bxtRCWjRU6ojLAIeEWt9YGISsspcs6L+762Aasjd5lO1LtfC6t4gaXxPsDPs",
+	"Jgcp1a2rFXZ61zbP0RiAtvq46eH7qzevYZxTDMagUFQdiy2D2OjWj2ovcXwMiPkdncdcK5aNoUf4t7Rw",
+	"fUEOo91S6MrsNqst5hPHlruonljxBLLHjLqQcPjuGYnPzZsxaHUWsRl+AfxYTW/xEtErCwGRDddDAX3U",
+	"QW0IJLAekXB9zHLSxv0K/ygHldglxvZckRuMu0Rl3nQIoU9GgNtki25JaTMDOTJ8AsWpIU/MXzkCb5ut",
+	"U9rUFmsOcte6pePdHsavJSLAWrRTD+cL5wGIL3POd2u6VBNNcPYZnSlrffsi3piJYcvQg3cSprtp5s06",
+	"WihM7TZpj5YFm7vw1r2SWI2N2Hz54sdnw7fPLoc2zChGKYs1bdzB7xy/Z75iNpjI6EA1D7rkgmZZcM0F",
+	"JHdxTYIVd3N1za/fOto/xMGXqmcbK+LOwqrCR0j78RH5gX9rppOyMZ1neJY3K37mfDvpk/jFuPPKaJ1w",
+	"CzHlFoBcgA0knAeWoPe/W1UXq4ekK7mxpeIVmgC1o5yq8O7TaHRJMp9BumU7ZRnTzEHnnJFRJpNbCEbG",
+	"1O+9btXeaDhPy2eoLbtry/Fi/BdXoB90m+yZpvF6xs7YWEeGoDAwy8dmwbyFyMhsPsp44tUT1D67DaaD",
+	"l4dBsIqPd0iogDIBqERCaBvHwSAQg8wLEIZuk0bvlnAC7GRUtymDGDJPHdAlPEi92f6dMTMnLvaAFePx",
+	"9EVvRGI9aoq04+fPnln94/ry2fmrK+Clq+vz58/jiByHW/WMgOYN3Vknu8UwcUpBd5PV5yk1zqXQnZSp",
+	"W+cUwZ24xvGBX09JG6L3Ouaoz41QhsBB76mJiaJLG7zEtX2nu95UXTMqn3iGK1p8PEhJs2iMNnoQ5IaN",
+	"KWyMcYTm9ZHC426TZWg2wEHZ0CmgQqtl8nLzd1C2okB2ti0tun8Jo7/dWB7H17SBRvFe3xy9E2AFy/oY",
+	"Z3rLIFkQG/tZUV2K7HFiXSALVT0dVrt7LX2UJmoQoB2RQA8k7RGjOURQ2tztEqrFXne1IW7k9HFZEXIp",
+	"4aCJQ1kjZOBHRnOCEIK67R4sB2hJ0FddNcRI1bnigikFdI6soxu1SSszwaFgoynsm2YNXXUhY40sbJLx",
+	"0pCWtGMtffAsVnCPzFmA14Xes0VSjtdhXKm5UUhiBA93Jx/6vIzWDdF53SY3hyHYQekE8oqnH7bXTH1t",
+	"gE8ATaUbwVa+m0+pKFyK7OMsowLDPcHraSRwgj0mrEteo5EghaZcKB80rSJy9beXDXn7hVdjtdS35zre",
+	"FNpd3AgBi/RqBlqpYbJHlqBux3qibnVT/Ny0fgZ2U72w0bZVjJxob4rieXf5IlArOTDTeOnP0ILm1kkQ",
+	"pAVaCPs8LIlSDV0MIVudhtEYy4KGe7MvvVEztE50VJ/sM9JuVvzKgzrclDXo5PBWvv3SgdHg2ff82nCC",
+	"oLfcXWEVJ4hD8a2detY7vrfC1b9/vX+0q6tfrcgkN3wSuO/BpV367FHvtIl4musmaO2ricx1RCZlNlfz",
+	"6ZTmS3ex4e5dTK/lKV4Zjl3ni/S1g7Ysf2NWhWarEebXc0Z5qKRtg55jCNrvjzIqbqthBBOtZ6r/6JEN",
+	"vuyWwaIe2f7UIyObOmtnWonVsK5kpHsQimolrb3MaYzesNr0bmjeOwJgV3CDuJpldNkAsPw075KnVFBy",
+	"yZbNYbug4q4EVsm4uAXN1ujB3qnKx4SKZZe8EdmyAALHonr3iVXzuzvYmjNjR8KlbFOmwBpAZ7dkazCc",
+	"3RLdC8O5HhtYI/KfD1xx9S5645JoS3vI7Bezt0j73bsXTy3Ug6sHWzK7toDiWRVMs8W2+v2APDaDyuIU",
+	"1u3hB4mccyLr/jiyrovfAEf2zwth6jf072rb1vaCK3faFA3i6tpKq8bVyt/Go4ymKcuHI7lg2RD9ODFp",
+	"Q8U6ncu50XBm1LrlcjeozPxznnMs2KAAkXEvIrGiaZqxoZhPR8YwjAei7f4mNJdzgZXWbpjg2pi70lZW",
+	"Nl+gN2wvGoh4IXOF2LEZuxkuGL2FriISj40VMpT5cC4WLMvMI1uSU+d0PqUxaUOpXaggPKZZhlb2P+f5",
+	"0gwO/J35cMKVlvnSvD0XYKNxwdLhgvGbiR5m0nwLgH9std82zaRgFTibJrIZxaU8/1bUap6NEbLlybR8",
+	"kWSci8ux8eMFy79xuOAlL2XzrguastvlW5zAt2b8F2749rcrmMXrYhL2+Xs3l5fs5n0xE/vrczOhN/k7",
+	"Nx37GAs6X7tJ2acXMLfv/NTs43fFDN/DBF/K8BOvYZqw58Ercr9snhLa5qpC0SGWqL1rtdHIcBEXuGaK",
+	"ys8DMReZ2eoYwKuULXJrQ3rrAKMOehQqhgyEYiiOELDT7MBfP8V7Z14iYKZrVC0SXUYP7ZLzAgLVwX+S",
+	"BReBvx4/izs6BAdvRhBpkDhBreItyySHkHEz6UNsoOboPGdQ8yissDdFiQDaCJ0OjczBqCKWWi8WXg5N",
+	"cKPvEjYYDv9tMZTS42JY4ePvGNVv8hdJ9fkrP9jw6XNJp5du3KXm4RzCH177+YRPi8C/S59/fr+djxce",
+	"K4wPwRboVGojRlg1W/neqmEDnJYZxIfGnXXHcn1ftm7GEXg/QVy3wjORe282XBqmUrAz8PPWk6+t8K1A",
+	"RhUFe6E2IFxcngtKIG2pW8PsqGlL6wlkJ9JEnyu7/Ous3WoGUCUGR7kgHeYc3s2l9BM6o4mFWVuXChTd",
+	"H+vMDSQd6kku5zeTNdCpkBvhbks02yP2FeLhlN0l0ISqgfBd4y927t+4a6nR0l/lw7qDy+386Y/nry+e",
+	"xQOBIZcFyLhHfeCKIDl9ngpksxLucoQmVHUH4ildKnvlwzW5YdrBktt8SaiubKQ6F+VPVyvuHvQOnnR6",
+	"h53D/Ya8jfWG/ioz7QsBtO2KjgZSYMrFXLNyeYCj46Y9hnEk5iBucFkD5c0GKa0VXHgwVdo1q3yOW2XF",
+	"NFHTxrc0JCO+pGsGFWEFb2UYc+34Vq/+duPDa93tbVMnYN7De5st1PR+qG5uWJV9EEid0pIHdPaepibx",
+	"sU5k3sv7FArBCoSfKxI3YzkppI2ZzhnZx3tPh0tmTwTrrbfHwRrf/f0E6qotsBMnr+pkJ/Ze1UmV5ysM",
+	"A+ejMYMhCr9KU5SgYwkxYcZodqF6oJ3DK7irEJY6t9HvXm03r0C4vIV59Y2ZSEsLdHQSLtD9pVFEqgnb",
+	"X0rEBNIkqpRxDVMGi1F/xmg+X6BM6ccX+OYxEtr+a3+DrHlIMdMsW9aJj4dw/Hnt7Q+cLevm8Bt4HkPh",
+	"u4v4rIqZ+3P25zPsZzNZFROtCJq2Emz7Atifx4ord4Ltbjd80HOyYOw2W9pJOFMqCDFb0CzrQPIzxCad",
+	"kZiJNHYhfSDh43pOGxMN1i3ARUHymekpIvF33/VfvYpJ++CITPaicp9nJD446vd6MZ4WxVEB9a95KvjN",
+	"pAK2tX+ANazCakvtn3v7HyAN8/8e/NzrHH7Y6//c6xy7R+YLDcWWHNzvqjnAj42zqCDNnNZHtG5AjSMx",
+	"K5TS5aZt9d42q0oU97qbEuAAN8uURghtDF6pU+JbF5WJAZnuMhtdFxZaPCogyz0e3rCGhzf0eHjry9j/",
+	"Bqbw7wRm+wExrmNHNdKxcUhxRLx31IoxuJSp5o3cMjaLbArFiBl1r7cJj6So4LDSveVNMPhmxT8AGqY9",
+	"S80pi8omlEsfLcnEKJIQqiZV0BEU9oBI4PRe9/C7A3tvB15m2Mkhlz2QvdYE5h2Yaj5ew/JsGbY7XJpV",
+	"7P+lrDMvGSBJ4ndmmRVMXznln1+Qw8PDUx+DZVOTiByPFdNnpQNrSHW8ZY2YP4CFGLDETjT5LAp8vqFR",
+	"549VG/07mTVgsGFUsFpf7guyC5WWM0UgqsO6brcTHZDjt+LG64olOcPcwLhoF1e84T5AEsre/b1jZtK5",
+	"tndOVxCWBLUZpUhY9zPOrOCSYkckvLRVvF2acRQSeN3K3EsMrbxVOUfRAw4KH4Me5hBD9b7GXx4ZOyz+",
+	"DW5czMwfxLZtrKTyB7Jri0OzrsrYNJrYufFzRri444qPMuaCK2w+jWGOpgBsd/cpZ7AfbY9b3lgWg3uD",
+	"rxcPvnUd2Tk8kF2++mh9DTPLbOKDBXyW40AbD4H0drLb76Pd1BdyRtX0OcgqSC+pBenLBZFjzQRRpqUi",
+	"EzqbsdL9dE5zlhm9ZiqFnsBfaK0CmB2H/5uDwJxD265gaVSX7gPlx6/858rP37uPlx8/tUMpP73wAzPE",
+	"0HQ8bhRMYXigS0UAL2LqL+1t7vGEqknd0N5432j7Vo4bMnlDMAygwdNzD7DMFQVvoYSuK3hrAQKqdW+z",
+	"yn1uzjWtF76tVbt40Pu1elzrJdeUXLKEzVbBdedyMzQ2rPiladh4PLq52IBH6DG4UgkWolFIms4t+vkL",
+	"MZvfpyoMlnYJKoZxQaiF2rKSo2+3Z85oagPV+R1NlgOzkXgCSDfeuY/9EXqTM6a65IoZ7QQwGIajJWLV",
+	"9wmUCj4bCJmlLLe9J5kzESgi4ZDYfmc4kxlPlkNXGc6+PxCusu+UUeFLrHUJZFSIFdE5dprd8pDibiXj",
+	"LZE5ZnNTZREkXFbwQNgTRvEbwdIOF5VESV2AS8txAbSPje44WwwEousP7VjiPfw6pB4lmowzeqMc6Lkz",
+	"jfz1iTDn3UDYesNN9XJsP2ZyK7jyurpQFskPa14Slwx95qsa16y0BqFRfFVN1ZbfDIsPK9K+enW1F1TM",
+	"s7TbaRjldd08jNQrDLjZCG42p+pAL8FhZHbeh6bvrtirK5wfFJHHK4xhFSyuMBF/82c/rRQK91GcG4CJ",
+	"txTF94N73ELm/vminFcXK3shuOY085pARH7r8mWfe+Q1n3Zry51BZw9iEIHq9Ue2iDxZ6wYRTadcxH1M",
+	"C4UgsjOMxYYWcb+INovQZopCkArkb05NQ3PGu6gss08L7GVw26tSFRsVkSnNb5WL31Oh1g5jsmHUjp39",
+	"l8qoYPlKLatZeXeUOLef8A9C0eEfXhQfdWTc0iqrRhIwgD6QHrObapIxG8xgC0duebtaWT97vHk0L6vz",
+	"u3QhgA0UFhfdBjKr5uPvz5sesrtoqrHYNZ+yN+OntMFMjacyF1jfGJyLYFhjIIeQUpyRGJzA5u+4jy4m",
+	"8zeEkofXqBhcZpTDPfOOWMZ9QsXSA4s47rGfM8aA69f8LZaNtXjB7XdpSy02BaMmTKlV7sbv318TbOHi",
+	"6620i8/neiJz/gvF5JRvAQshtlBVzWns1q/HG75zHn4j42MGKrJRnwsIGC8TTnuNV38bcgXezKgxMEvp",
+	"AmdEcXGTMTJXjLRzqeGayePv27Z7XfLSla30Vcd2yhnAPASHI4rD5GKIP8ch9qcbno18whZ73ZX5qdsf",
+	"bWa+Q5d87LYSLtuWjpHSToJ/XC9nzHVRPbtKG6v0/dJWcPNoOtYwd/olu2MNdkrsoUXiPioztipXCPLB",
+	"zZ7KQI9XjN2SxJY/OSPx3Lys475/z5hWN6jzW5eLSG2oMK4wz8m/5mxuDnijg3PBgEGJzFMuaO4xjUJe",
+	"DWE18Yug3MDb25K9oMKzoLfg8TvXcfDs0n3D0/HNHctznrL7eAOwfErJ8ldwhdAPDPtv1Er0lwjAdA1N",
+	"0zuu8Cp36lelAIkx6xN55cJIvwVdQqoYRhN2oIY7Xe51CRYBcGCAFtgmMLWtzwECUgbC5eVwbcHBvfHN",
+	"lXUDxFW8m0YD2k6gaDU0Yw54aqUVKKSu1mOxxDgfzHu9g8fPcGdaPBtK/JQb0xSaz+neifnPt+Y/F+Y/",
+	"zz7jJN6Q4kgwphOQ+hDbDKFngPJ0VL/RXkG61ZzvUBNW4mJU1gs3o5xrCNq3IA8lfCG7KwbiZs5TgJ9q",
+	"ggbiwqHuBdUyXbmHgXDFyc3P8TkY852X9lm81yeu78hqKCmnNwBM3rSfPLkbc7PCUakJwE6n0mwTX3zQ",
+	"l140ZlKliNWVJQOAvzrWTKggI2YUJ34jcIYOXMJzkmD5naGWdbUANKktQA5p4qCBCcZQ5R0xX8cSCmN0",
+	"yVuEM4Wh6gLNlIoQXKSPJaoApc8LAMXyO54wSDe9kQWqH82Z0kG7lM1ojhglFsipdj7afRAed4U03kX0",
+	"2m34BvsrZLARrbCtmh05PFWOasW4cRsC/caGL0oL9nMrofOUDg3PCGrG6M3Xegr/uvhbN/XIby830jXM",
+	"1pirhC7yYkuVBthY9Gnb7YzWpNenzPCAJMpvbQsQ5tjtbA1jbVj/zQAtqGR8ilpmQA1aslgO5bhEiq0T",
+	"i3dYxqiFFSpLJEcktG7O0iF4f7eoLIxVLu2g60vedNuwwFqP9Z3TtGPeW1TOz71fwNehOB1cLVTCF/pF",
+	"Oi9e2UYDscHxf2Yr81o3rvWsI1LbQCAyW7Ti0qFLXjlvM/qZAXNUGTnkvN4DYU6Qq1dXvjZkyS8P0Er3",
+	"c7u/wW9Zzz7ctriPdh/S1d78natXV92H9KQX5fbOajc/6Zfzn7+aK7jLj2E9q7vnfj5zt9efCZ0vt6+x",
+	"XQbz7TbtiPuFn97rApbmGWdKD51ra32sO5Qb0ru1Xx+XtjHA0oIhN1IXVLEJy1LvfUBUX0z65GDlxRYQ",
+	"OS68r0Y7XXDV6HbdPqSrWmzcoSub8ZzhnRvX5EbaO6sSBPH2IV/bB1LtHou6IsKoHAm3PuZqQ8DgxtVd",
+	"UTD4/dH13zqnP7x6e/8AWsed5fK/aijHQxsPv9UNQOHd26RaNZbhXRFquC46scySZYarTMJxx8Y7/5Ko",
+	"eoiLkVKHf/hbkobZrDi4thfjVmNZGcruNBoKlTfg2LJQ5lOKAIc7M9Pv/OTYuprs1wPm6wHjD5j7F8D/",
+	"LY8kqGoTOhQWbOSr5H74HR9iIVppeWtmzru+g43snR73dE/gN9e5JL5gyfzf6qwuiv1a0vv9E4Wnxm61",
+	"k91O+V7iLdouGThobG+7F0um/cOn01SPlbpUxpuXAnCDLKjQLD0jFP/pig7MjOIwZVS4QkvS1ia8Xz4v",
+	"els2UekFtDpHl2rDcbYCGac2myjM+seqwgBnV6LPZ0AAVE7NiitAZEuL015cQmO23xlcPLvHdY/AbuJ2",
+	"ZR7S50r9VfMJ6mCF8/HlPL7QfKpSu74LoIXRLM1K+w1t7/hxWFASici8NL7d5X+RL364QRqvEIjrhV4h",
+	"3SzDRF7AbJJbrCmp6veiZmJNo5XZV0Xq1ITlzIYwYyRw/PeOm6VLtWr9W03hrU/E0pzXL/y6tQXP4udm",
+	"ZX3hFKoKjepBBbZAVNx3lxDuxt+p/31Cyzp6xWZoq/+PvX9fbtvI2kfhW+mP8/vKpF+AJinqRFVqXkaS",
+	"E00s2WPJyRyQTTSJpogR2M2gQclM4n/3BexL3Feyq9da3QBIUKJk2bEzqqmpWCQANvqwzut5hKCrw8YB",
+	"C6mfukf9j0b4cO18wQMWIqWVpReAuUYNgWSQ5goxzsz3HHhGxphSso5psdiABm+NEOjudW2++DvmH2K8",
+	"aStMebp+co8vf/7a/Vj582/tT5c/fmUHsvQxDMuskRhOlLo6Ekl8LapCrq+lYOIaUqKQPVApZSHxz0xZ",
+	"ACFINTbZSaZZGEdAWwWFOjf4C775jLj11JgKcHiWGQlc0UWDX2DS1jZHVWMQPMTPptFuDEJg3v/OqAPO",
+	"EhBWzFSaadydlbCJG0BGup+1VUS3MokIER2bqy/MxfcR2Nq4jDDXt83gnQ4ePIgoIH/b8PKUipsGQxVV",
+	"bLx+hsRWbfbDtza1C3Yd5tafacdBudnPoQQeVLNfLxNirP6ei0SA3SCR42sqWN1MEbSFWDKQkZJSAAtI",
+	"45bRFbYwhNIeYxWIpO5uYBI4kW/o6s11XllW3Kb6iiescH5Ke7qgFN1xr1ir0uaq3DqrM7i6s5c8PztT",
+	"lWqr/JqPEtpdkrJfc1y3chOs6nYCnAl7lgYSRh9nGkdPS3PAQj0fjYSISNt33r+34Ow8TeNr0MlIwRX2",
+	"qAFsPmP1VGRpLDQT7yd8rsG5C7vtFvtOSRE6dh27DR3jcqMEt4xDNBvRjsGIZeT72lBnl2fjjXvi8jQV",
+	"fmDpq5f0e/ncHtOoq/pTUzESMXKSMtKsGpvWNIIVxJoQYmY8zZBW2GPivbGAWBpfTjICyYDjAAxcKYNa",
+	"XPPverg0hJ/ibIIoCGHjtl7Xx2ldLb1sRZwrirXZ0NHgLkhjQrzN5qkkJBu3E4xJV4+tVBdRYds0Nos2",
+	"36KnNxUETlfreyjr+4fpvNo8Xeojs0xFs+kySRFsJcvnpUv2SRpvFgI0v1ZexfLkFBpql5fynpG58i59",
+	"kB+0rgfkp4mAUssIz6cRMjxFc/fA1jpsULSxtJfX1GflAkob+XhAAYkqLB4HRl8oyH+8PUgbZYUoI4QN",
+	"E7J3b18h+6yFc0BW9dzGNVPLndHzoA1XapXp7pWqbuExf+29eBEE5//zf+7cjuZ1Ntg4j6jbndD++nW7",
+	"fZXPAGW5dEo+1zb/yJ1218TlWrPyTLlDDyXA0EoWXwKhLupwj8jMLGDQF6d0vxSNqNfMcXgz0WI0CF1f",
+	"wpBrsdM11tBWh6VcRmqK7bhYMHclHEvhecZlxNOI0bhwbXg2T5co7fAnTsc//H0/3fvuh3/+kl7c/Ofd",
+	"m6O9k1dv/nWiOq/4K35+0xl++7f03fns15+uvinDTuL9/+77/+L+ry1//39e/Pxbd+vDN//nkVX/F6LF",
+	"3WLdJnfyPVDpoGOABQaBMAlgCveYpsr7sBQGQS8g/HdQex7Ufg4ZsBVhwWqS0HJPWR2xXQAsEx7Mo0hE",
+	"EBpMG0v14qSqmvSOeWqxiYzx5DY4rWH9jOfFK1fvtYCchc8iYXTlmp/IP0sd7UnpSgfrWfoVwvcsfEZA",
+	"n4VPiIS59BPXIi3fRq1blSn4PBHSbt8GnOvVEIKGviYu26XAROUmyMmXXRSR/CBWD9+8Pr8IbeWGFbPP",
+	"tLFeGh7hhARyRmw/FWd9JkbxmDhoehSu1OUYZh3aUsg6XDzTLKY2OMCScO2M5OA2vPxuyEdlfDoLWf2d",
+	"jN8HkhourfCx9yCSnL3NCaCQ1cPrtrcs1gKpxuz70/6hf/59v7O9Y8RZqVMLDt4zzSIxUmZzg+QD0qNA",
+	"hnHUdONqmnkNG1U11RHP+F2inABoz5H31eXozJNvQe8jinxEm1pCDL1VwD0gMLqOXdWO0sP3rJZRDvQ3",
+	"bw2WWIWQzYXGf92ISNp/Z5N5Sv8cpzEh/pqFpH/O4e5N4wzw66f2F+nvC/fD9MFPhd+31+TDoE9e2tHQ",
+	"3+f5oOwnNLYPqGTnaZwtzs2UUh0eVPj359kk/+ulXbO//XRRq+5oLPc2A/ifObCI8TfPJi+gczdkyuzL",
+	"8je2ybe3pheaBfNWa2tUbIOFTwCX50fk5oZUv+uFDW23M6u3txmhorPhgkVizOdJRqcANhJYWdh561bL",
+	"mIm1Dx+giGGsCm0HBQCX2izhmdnMq8gtCA9QQ0gEZq9jmeDTFaOsdliknLLpBmy9wBYx6McX81QBpWi6",
+	"YLPU6OiR6BUq8gN5I4Y6zgS7iaNLkbFxbF5/nApRwJnQgG/wfKk5RD8/YA4cAvsy8JUcoyrmNVfwLUrY",
+	"FZh9hzg7gkwFcsQl9INDJUGkRvOpkFkzkIH8y1+YWWohM5LH5sPn7PnzN+iBAjKPfv6c1Uc844m6nAuP",
+	"FaEiveUOF92ANjomVSAZ0tU1Wb8CxhN79wgKIXRp3JBo0sMfdv9+6ncvOm/ChnmSeUWOsEWZYGExwxta",
+	"W/75c2PNP39+UO4yJDAJFkvzIMiX/cMnOUqJbZs0yxRUynoMLQEk2rPTbd4D6LbgMXDAYFSSzeWVNAPI",
+	"2a4v42uRK6yw2+qaQ2JmFo+pm1iYrA3OGyudN/adyBg349ATlWa+0ZMRW8E2WHPq7LAVAAiYp1RQDlaK",
+	"jSZ7W7xSY1TTaGTzFFTKgDywRrQ0DtgsFVoAfiwkNaFxEBLIWP1kngMZnlRcqyuCBrmZqMQBFDQrhqbm",
+	"WejuwHnBiw9ymBEoWi63VKsUNSPBuMdpDjxoNg3sO2fHxmmORmKW8q1KhO4xgqNh9RyOpuEV8WhYfT0e",
+	"TcMzv1HApGH1dZg0BxaTZmbhpcvgNOZBZXyahtmwwAdB6+qsFSSNS82kXopMm/25FVqBcJymKtXmj2NY",
+	"T0gKAfmYZG9fHrL97vaua7C10iSQ9fBQyUzIzDdmQA/JplCoWG72//mPVjJsEGxEhv5DCEy3oRfIEDNS",
+	"5jOkXg/p1OsMuO6nfDSJpcjJ70NjaoVNBrqHxBeMVrM6dMB7QLpP5DNYDkRpjgYQqNOOHfKIQYsh4xkE",
+	"BEBUhPioHvv3bwF2IAa1HgtsoVAT2+dqHguAIB6/RKsKP6V+Q/yi2WwGtQ8/m/ecA58t2Ngznk3MQjqO",
+	"XJSOYHrXKVj1yxyUDU/5VGQihYEfBJKzbqvFwlgi44f7HtD/BKLnuA91LotuAGvgmI8mgTRe1DNN80iF",
+	"HgD8A3sgbDDNF5pI7tI58dHhTGFrvAdrGUhMwM+xdGiYqivRY2EST+MsJB2aQCjI+Ae/Cg8hpM3xg7oQ",
+	"uNNsAOg2FFFoe6uNieYx1AflRXAtpMYlLi1CIINaptQgMYIavoBxmNs6rVZrZWGm1GHHKRVuLgpkDgoQ",
+	"1D6ETfYyVTIjUo6US53AuBc0dQcspGdCScaxvExiPTFvYRwhNUvQejBLcgPYGpfQrohWOZy7321S/Heo",
+	"/DRX/A6bV7PfA/m77/vu/+Zis/S/G33IzZziDlGp1WL5XiEAAwh/gbXusnawxQhyCLbi71V7yTOaNjGb",
+	"WkQDOL2Mfr9tRhoDNbPHyKVFRuWIjVIRGRHPE/M+4Vzy3MYAJgb3S4Ur3ZO3zJsVb/DYkCASQWJNoaQ0",
+	"Y5FCg+Z3Fo5VOoyjSOTD67LfnVY2vmOumSEVN88EnC9OopAMK+ymNU+UKhuMzbZ0T9xmv1uzYsIiJXDq",
+	"zC7EYUyBLtXci/8amEe4DU0P2YdVleMkHmW5OB7N0xQsFdClv5tNhZeAKJyjHAVZCZVgc0kWWJJ/ZhzN",
+	"hM/c37EczLUoTjVsWwgwm09x6w2QXGYwSpTGhTFu2q9KiuIDIjGdqQzgLa7EYpAKo5/tK7U7ZsAnY/+U",
+	"Z6NJmM/M1Pxder1rkQLA0O8spH8OprGe4n30NLP4JSnoaIPhFLP6Tpf9EH9bsmZ+ZyGVGgzg4PPUnEN6",
+	"oFk2eJAZEzQHc83ConKibW32qZ7PZirNRDSYiijmEIuzT+qYF80VCUNFcuB2GRyiMaKm8dTIcuPVAoKE",
+	"glde0UH2wXvlGaRThZkg4z1RVoBhpA9eNxXui4F1tt3zzCYDilWYMjPGVGTpwhI3vDV/+P0x6Arrn/3O",
+	"QnPLgG6hZ22DmAHmb3wXyvmiSVDHHPiIg702RD0ay9kc1ySWmUglT7CqxD3RrLBZC6x1r0c84wDHMZep",
+	"4KOJ2dUgpPRknoHNFqkb2Thgw7lesLqZzKlxcIpOCFhBc3TdtNXhHpkZxdd1Rxt+3Gxu81QYWiD79giD",
+	"ScqrDrr1WsJuazusPOiIy2N0V9g3H1nPAr0yFDz5U9pbEEjj5a0eSFgFssf+AsJepWYHWu+s22o9f15A",
+	"mqADk0O/A3gxNfSj4AdV3rMqwxiL67UGTMCK6sD60YIHaR5SN0fEY2j2eCw1UsVjFII/KPpGS2ZMAxYZ",
+	"3xzdshwCD46SWYMkYfVlBdQgP6rb6Tx/XnmsYF54IYi5+iowbLSZ7fGhs+uRpaLpZbR7G+2BPaI990p0",
+	"B5jwpQRd2KCXM6aeccfAeLpJ4yxDanSO90K80AUhYD7B2OHAWs6U1CLvpZgItJbUmA3jNAPuMBnh25YM",
+	"PZ6hL0Dy1/gt+NYolrCAbgyUQpghX5jN0WNhpkLH1whMjfBq8CYhZjRDXCdssYh1xqI4giWLtZ6LJiOb",
+	"2dqgzrw2zylZ2LC5L8T7zIpMHFcVKFMdEe18QGSiqxHxSgcSf4cnWtknVAE3kcebAnbSdAodq0zP09Ro",
+	"eEDKBsxFfcB4vh8yNzoCBroDsbEZyAuY7ZA2TIjms1a4UOEKIhVdAKEJQjsKZPjex9PkU01uiJoA1h6H",
+	"E+NetmXtgXSNuNc8gdru975UmY9raReD9pzDPTLOABwPlHeBhF+w1pVRMSKidcqrffCXNBPv+ShLFnYL",
+	"FaQCQobonl188goCKeRYpQCEJK3Ey6EGzZ/P8uNJZ5D8hALIbyBzlN+cYxUxiCgebcWgeA/8/kSYkbsu",
+	"gSycOW293pPcyjGf5CEG8r99G99Cp3Tle/M5zA3j5vbC4/wfxMIFmOpGDWBczh9NlBaSYUga8N9mAsMU",
+	"dn0CeSUWhSSDWzKi7+502UTNU3N6snkqNb1kqo16xepNxi+58WYd6llKv8Glxc51j3Y/xlkUQwm8zNxC",
+	"hd3Wfgi5jEpz0M7j61kWT2OdxSNzltH0oym1VDN2xl78FkcfQjd2ozOPL/hlyCIBRYk52omr7Q6kNR1D",
+	"Vudm6oz1nvFLKxFYGNS2glp4QNuPEh+05+k5XiBza1hb5gkg6wORz+Ks0WThm/7F4ffVIwYRoWFbx7Jg",
+	"vPUwWpEIPIk4b+1O6DHu7DraCWG3sxcagRP+9CIM5CwV4/g9wTsSOxxstOchinLAeltYI9pO9xt+GUsX",
+	"ucXYohHMGg0W64PX237H+L5kM7Pt1lIQ0Al4qHMMpNs+I55CeVZYqGsJexAns21CTjUoYJsvF9gEkrrN",
+	"19TZsEMbWKZxF2JeVMlP1WGBhFgn4eLC7ebVRWTn4iI2J8aGrSxVV6yZo+8q03axun1LDUHLdxeHGGwI",
+	"ZJizs1+0d3utVq/V+lfYOGAjnggZcQxcoGwpES2zIyNE0XIIZJ3UKKjWBkkiS71eeNRCV3CQWlfswNiD",
+	"2qiiBPQhKDuSNcvEZLrJzh1DIDK0snoYICVnUAsbgTSDWKI3rfr1k/5Z3w0BkxYZ8smbleCjVGltRp7E",
+	"l5PM1/zarBedH7sgb50TAuFEZEeBlpVUZVkiIuAvL+I+m79ROtritwNbDIdJfaNGMOOMk0/+SsWNTfat",
+	"gtWGOuew29kPKVhVcgkwAwUxyDxVVMoFUaaA9d+c1Lwanb9ar9ZutpotAGKYCclnca1X22q2mltYgjKB",
+	"JB5IDvOPy8oyJTgCQK1mpb7d+Zg98iz2Fw7LynDObsTQqLFrkagZpi2SWF6xTDVZ+FfoyRXfCB1CXsQa",
+	"GOczLmM9YXWRQC5IBBJVhfN62e04kAeBDP+60lv5zbt3J0ch01fxjADEJipGpMnitVD50QzkubEjIqtm",
+	"jO4bZcyFjs8pD+q/AWAsiJ2b+dIe09mC8C6NdEJdbDVErJlK48sYOxkpq+iKJU+iWq/2nci+hbKHS2z2",
+	"tPZyrffvVRxeidxoQocHTk8ymDZjsVxKRTiHsbkcHJs824izb7OavFwZLCqx7lb3xcrMsTgqDGUIm8BM",
+	"/AYDWlmxNWPriHbUGu0P/T2+O/a7Yify90fbQ7/Lt8b2u01GD+1aqbrR0D9kt5Q+wLQOuCshTlJoLWho",
+	"OXDjRwWZv8DSRlw7tf7pPzyhD375ptXcrxjoz17NyXtza6fVshllatk2Fv+LSTZdKufGNNz/L1IjWAlz",
+	"Aebhms1maTDLv/jBq4RWuxRNIza6+PtVlRVunC++5dFb3OxwS3vr7luosudCqVc8vYROte1NfuqE4jUQ",
+	"+68VqxJqvX//7NU0lZz0at8rbaSFlVUzXJSMX2IZBYgurGt4EamRXi//JPv+4vQVSkHwQlKBnDxlj6Ie",
+	"viAZ21zwaWI0qQYzG0JMRPmVR3hBtrwVkRpZJ8SJAlcNGshcBHjGxo2Np09rrsk2gjCNZ5NQgqejSZMd",
+	"uzQfmDboGo6U0aK5NCJvqR7CBLxIzWCaGkqhEiVF8z/aGBPGfJzyK4gwuSBOphiXCERMMg1SB/TMJckZ",
+	"yLWic40QPDIL8pEn4ej14cU/3xwXTgJ+Yf6GA/9NUBMyqLlTgl+/yK+//7HJl9eWZ1PhmHnCmjlYA46E",
+	"lEcZnUXjeF9pNpcQpTMzD4UfZinL63DHWf+qT/RJ4SD135ywYle9Pdev7VbShbNdtbXXnnc4k8bLd1ez",
+	"4VxGiQC8VLDz9ATRNOVsimwSNmmQhwrGcSKeaXKjGp49F0NCyhgicj1UIsEQAbWg8hycw9g2PA3/4dcc",
+	"XwYa/O+3e/HvpV1rnN11i0iXvYBrvvLNtXp8n2mS9FjstW6DTQRPssmvt+gPCqR3Wq2QsM2Q3ExBEUys",
+	"2XzWZEcuhq/mlJKyWYfKrfE9/eyd+2I5i1QSlr+5ht+aurIk8dM76zvxx9caD6U3+7qtiFfG6DMvM0vV",
+	"8FZBg9nZtdvgHJwch7XsYVR1nqPQxZnFiEcH1UiYJJbClnlpo8k9NlXXENMpqmAo3AMoG6OFI3Ujzaxg",
+	"/NU58EYiYfQX3TBegASH8nmzYIEM6UX+4g7DN67IDfkSIP/8zWn/rP/d8eDi9Q/HZ4SikR8f8H/MR8WU",
+	"NctSfi0SKyHfvX3Fxim/BOPJeEQe0woD/ZCyCzDVBkYN2CmJuqQw/1v4oTS8249cY1+cwrC+CjfryVH5",
+	"szsqZShrsPaMXVDgfFnnt0yFsa/XmzIUxpiIVLC5TIwYC0+PL96eHJ4P+kdHb0O02LMc7zK34ImonvIu",
+	"rsdTMXInYKeN+QiVGabRhavadBnobkiQTW9SNRXZRMw15qzE+5nC2DblZeESozc89p1iqZGMU+FhjXAd",
+	"mk8HNqIyyFTGk9BjpY8H0RxP+YDqBSBwTfE2eA3oo53GkU2TwOtiRVPY3d8PG57TuWymVMLq4aUa6F+S",
+	"wfMQ32yWqmg+ytg4vpynQrN6aDEFy2P7DTEHvVToeZJ9gCQ+XVgI6tO1+SfF64uVDnQhZOY/hI0mM74E",
+	"jyX4ZDORaii9wCx5kk3gLSqthlPaMZsd3lnC47K9UPsL+/741RtWsRy4Ui7oNcwLCSKa5GYg/8LIJ1u9",
+	"HeKrRuxXfPkbFjF8E9S+O74Iah48+ZugBtW1hRqLoObhT30TmHcKah9Yt5NX728mVmiOjBZZ3rS4U1nd",
+	"2vutZqvZbTxY/rS6d99yprKXai6jL0hgFWZl6vbTWruoGBRZK6mMDHw9E9K4dVvNVh5VwcuGhKqU2k0F",
+	"qTIXwgDP7J/901eVe56eez4To/tZy3bE+d5ZiQxVjrmOsV4pGnZcsHsqcOmqdZp9qGuC+Nr1W6xX3um2",
+	"HQN1T5s7VFRf5CR3bPw2V6QVbre2CjAeVOUAH+a+GFmYUQoylapLSrVdrB6ef//u4uj1T2eDo7f9kzMj",
+	"hd9pgKk22trMIRvyxJjqTgxjLXzlpnyL7/iFeW8wKuSHS6+FMdjH43j0New/c9cGv3aOPFfv8uLUW7eu",
+	"mY94M/cP+jyiOPOhN/kWmwyy3/YHsZNZe0yKGwHp01RnTQYsumCCNdkZ1i9ahW97P7Rnu1vuUvuvYp31",
+	"zdCOcWR3eDxvoHkLCuDbZit0Wq217o2xTkrKlVL3td52C1qAEa7P0t3iX+1V5LNVt4doQ0cEiQGBTjZL",
+	"xXWs5tqGZ0rp/lwn8Cmm6dH0UGnGVBqJtMn69nlrSsNY3XrU5rtn2mM8yUQqIigDxCoqegIW/jVyGkPJ",
+	"p0ZWuAqFdXkuxNwozlkR6qKC4XsDT+sOIUFt6P8GxAiVDqC7CEAM5TxJvBo0a2ItQdvvbF+0d3rbe73W",
+	"1r+QHhoQ22ZwyVaz1Wy3t5q70NeZYWsjFqcXCMxtzyP0HK02PJofru2P98RutDPyt4dd7ndHW5G/Jzpj",
+	"v81bw/3RXrQrdsbQGgtttytDpjmCfi8qqayZTbT8grXWcFfsjtrC3xptt/3uuCX8/ajN/R3eHneGW6Nu",
+	"tC1qFVOwTeUUS1PQ3t9rbreb7Var2WkVJ8F1UjEfvVmWE2vnM1LN3Q8DbXMcjr8tdsZ+l+8O/b3RfuS3",
+	"RHvc4VvD7mg7qpyQ2jbvDrdGnchvi5a5c9/cuRv5O2J73OVbw86oXcDMSFUiiDQtqpm9VYKkqYnF3ybR",
+	"4cnOyX9Obk7/88/s9OI4O/3Pj+9OL97tnB71d06PvuUnsrW5ssklD0DsVCgdKjBQYwYClETiw43q9t23",
+	"vINmD5XGvwo0rDfRHS9t/8bH6LZup7PJ8CiEahTUscyMZvoIu6wQzDRCsTDJBYUG61TUZbadElCRlK5Q",
+	"ZcfvbSma7ViEfc7qI66FH0stwK29FuQ7265FKBehQilqCi01hGIqs9Tt6bpa8Sc82xMTSPdUvCvna4/y",
+	"mp0kWW11bYdN1iewSaw3uk/BD7TuVdfqNJoMMP60phStEU8QLMDKZqLPpSgorAZU+sVJVbASypFqCFYg",
+	"dPYtAaRuJvyxRR+Dh2Atup3QtzFFKOJQkKtCtux6ucs2xv4OoMOueTUoGCz2tTu5tyrWnEbo1UYqTcUo",
+	"8ycq1cIfQoHxwtcZxytXuLkJBwSQ9GkLFsYOxlFCE7MyojVaZ9PRgIDaTLTB2jjRU4aUIByThytu5PcA",
+	"C2/dOOyVL8pc85u/wPJ9K6L5lQJq7lg22U9rWdQp9F/cNBA8Cc9F5h/iVa4eslBJvZRozK++K914btwn",
+	"+D26/sGpxwfpiodK/vb2Jj/m6txORRRzi+L8MWqj29m/+94LpU65XNDk6E+RSVOXDE5srnGyyarCUUhp",
+	"Wq1x3hba7anNvWL7DUWi5KWGQkNX4p71oBjHdsUA+BN2d2FHfrT0ECxgzUMN3dDmpwIJBMqpuBY80bYY",
+	"o8n6BR3mkALQsaC6VGxzh5wfpMcW1JN6C/BIIHNRbd8YsSKkglOEqbdwMICyEuFbEAMS2pDTAz5uM6y8",
+	"GYEqTkeJ4KmlVDXXN1kf8CftbHhQ/4P1Q+E/fNofIvKNPMjxhzCA8kwznFuoCKpDw34gXeylsUbBmSVf",
+	"cUqrtl1+yYslAeBtcAON3Ay8hk7VQ1Vqvk2d9rGCkRgsamk22J7+M2lFf98f/aMz/OWH3R+zLf23mz35",
+	"/bjfFv/qzt/eR9XQ6xaUzapy6a6eF5LfBB36Rwvbz2Zj/1GS9hNITDwbt4jMqbilkinvt7HmLP07N7aL",
+	"wrIP3Z+JWJM6qn20PbOeFtzZMhAfAxPvHoYMcWRWh9MLjesOVOVP6l1+tIcI1SEgNPxYlmbs9l2YW9fr",
+	"VPchuYo5LfWzPJiJuOV2oZxLZ1EvoKAhkHVw21y1TKzRB2wcUDfPDeTMqQ0yY4ngOmPtTqEzD57R6Rgf",
+	"re8gc/LhWOQcJmTksRwPsmQZ6INAJmDLYNcadqzf8DTSTQZetICu5tC+ho22VBa74rS8yYNnD9dKxIRf",
+	"1Eo0o4PNXTEpbopXc386H018IyJE6psvZpPUePedVmfnPgrMviG+72beUoVCs4+xNVIH4NwX101Ef9bI",
+	"0SNotTW7qYh8tBQ7RpKU2koDezH2eVHo7p9wzdqM4DywlRWwU6HjGgw7emKmAHM0NeoNLqv1ypvPo/RC",
+	"r93xLBhOrVdEwqk44GDY2aRYt9PJm6Z+XAbFKAP46d6LF9SDsoxOTrOjX+ST4LuQ86bbH5+xTkUZ2eWk",
+	"HnRXKsRMQ5IlxcwBRCwYW/LneqxxqrEI4aPl/yF1ot7IYkD/FsFPonGzIOESgBsU85lXr4j+mY/p8kDC",
+	"F4SXh8BsUKAEqV4ogwMeEKKuaDTZmxy9jS89ZQXKrYzjBuBHRRw3VofW4UBGIiMqn+USp3aIQyPWJ40x",
+	"Per4XPXe6hhnu6mOp/QY8Ao0nJMXyM28PFZw8orqEJo+Ajnko6uNgjLsHHqU3YEGdRrINb4fnEbzE3kb",
+	"dIUriKq7mIavdAXJz7ggQryvyCEsnIIvySP82sKNZ+KGbKyvNTb45OPe08d1SJ1Lful6rVMo97u1nAzB",
+	"KXPQW6yuV+qKDUV2I4Qk+BgsCMpU2GNqZqSnVFkgx/MkYXXLOXklZhkbLhhnSXyNj4aGaCxa1ABixK+E",
+	"bHiQxpQBkUw56lsvJ/UFxNzlzlkvkMDaDirLWjbh6cnZ4Oz1xcnhccjqFhWhwyYNlLZS3aAuQlDAQIan",
+	"/X8M+kc/9s9Kd7Q7LWjfbzBujkmTnSNuZyrYZarmM9uXJIxjM+JJqek/xxW1b9AjnscsXUBmDGmhoeLf",
+	"duJj+599D1vJDHCYZu48LMjA3zW3g8qS+QMOaPUIQYTDQMx4C/eFluY+dPAvgGiAoIUAU2XREnc6CF9A",
+	"zt9BBYgQ9j4gHCeWjYAmJzwDFkdLYDrv3p0cNVnf4WXQUwCw2jwcsUhaOLZDwAS9tF0SS6AVDiGEgEXq",
+	"3FjRkxwOJFo0EGg5NA8S/iHCD/VoY5sd64/MNxiiJoMDk4/wuYY5uRJiBt2gw3mGijsVZNIKOxkOHLcH",
+	"BghaHTgssiACGZ6M/TMlhYWCI0SNcKvVZWcqY6cqiscxIPXBPqBAtQeOO0DjTHIYhshSlqVY5TSdQRCc",
+	"kPOJ/o0i0VpZEthAOjPuP+ZFkKPVEZ4RDastG4I5WNMJ0i+Kkzsqo14CEEHEF14OkNErIWt4iGkWSwat",
+	"K2YTP8tpvvP9jYOpqg8yQ64tu8ZrWuEd+scDecpXq65e8Ud6wYMiwbrFF4EtjOckU3gGl07o+nnJ1D1n",
+	"pd19tFkBgnMUSLbGbBX6oG4kQmNjeAPkwPwIhIOHMTZvxN2Or3r7CxUZ4avfw47W3x/ucb873hX+ni34",
+	"st99gvcooMNs8h5Fpv7q99gd7Qy3eXff39rr7Ppd0d7x93lr2x93xVbUGbWHLb7/aO/Rd/BS1NtN+Glp",
+	"GUrS6pADkLphEWTRbDPwi6UVsOsawUpifM3LBzW+Nd4fdUQ7qNU+QWmiOfQoaYFfrCzTYP0oZlRxfDY+",
+	"KkIiX1KtjJfU3aYCP6y/G7WG+3xv7O+ax3TNY/bsqrd3Wtv74y4w0Bb2y8Z7o3hYNj4YqZjyWJp57rUh",
+	"ppVmVW9BZYpmK32CWdrrbbWKs9SJcJ78PTPsrhn2/nCb+919O0/j7pc4S7TWZsNaFWVO21Sk8Yi/eKX0",
+	"oC8vhXGDP/y8eWlj0XaocGe/Ldq8kNhH8zriy7UvJbvuLhcXLrbXfvDu2aG/VRVWN2bblMw2pmNJXX0k",
+	"igg8rmDzNdmZqqrh+Yzv8Rn7Eb684Dk4OgMLIF+IoIOZRHHznVLcPLvbP/oKg+d9gHNGxNkUMNQr8GGx",
+	"axxfHt7bWpsf3Wzy4C0xnOtFcRdUI0a7ZkrCoz1ggJANWUdIDySLnDu9t93ayleMGl1YsdPl3msGo3yM",
+	"Zfp2rhcW5mgdJjZ4c+jIAQPqjbK434GsczZOlAJY2LkEfy5iMDexkhpQSXPscIh+z5E6ZZwzqxkptoqp",
+	"VxBehS/vEkNwKV6Jgdd14a2yCigGtYq6ozK49UKK99mtES7Ar1wf5nIxIiU9gMAVFqXenJceloVBOTQi",
+	"03LNHPppcSAhq2NgzEbDEjHOvGKUq0C7RBGbMkqgjNTNgbt9AswcC8YDuRRNi/MwmlZKuoYoD71NBzF7",
+	"0j/rB9LRAIRIbp7b/gzb1AlOA2mXaFC41clnTQJqMrdlbIhBTE9b9fHMZe438IEO5q8ITFi3iAweAkWs",
+	"ohQ2LehpIClKB0SW7ZbnhPJ2q8n6t8afULAF0uKnqnmm40hg29Z2y3PNSWtiH2fi/b3iH09+8JMf/Jn8",
+	"4O/VDepDoqKiLV2Iabcam3clupdoF7sSt+/dlFgEg+kRRHCORVqMiIWrG92MjpINbrLxszp3dD0xympB",
+	"UPoEqXrJrwWDqJol7SkkUll/GZQGz/yfHJLGExL+sfcpwhJPkYfNIw+P6VGvaKS19TLvs3JKSS+ZDI/n",
+	"mP7XO5uOrqjgZ1oZS64miNKVEi2bZ22D1NtufZX+5d0GGFtjfzU/Qbr8bHXj3+lUWG6IO4AJjokJA432",
+	"MiUB6aE68jJQEhv1HcIn4eWBVCkA1B0wEcVoJkoFFNOEYDDKGG5GTD9j8RESGzQ8ppIImELI6CcqKIf5",
+	"f2x+MM7E1KVOi24GB+g3qOwaA45QTintOVByZORz1VtATUNfYbEzDBd0KmTkgQQ1EV7ezZ0zMUBq9wQ8",
+	"SzMv2hF4QJK6wGgNyLvTOAOWOEcLjmD4I+OIlVGqUoEV1zonIYgjKP4r4R00zOtqTiUA+koHEiMDwFiP",
+	"lJmWAKU4lhiPPjKNYb2DFCy7iS05DBsLEdE1OQdCbwltIdaMJzdAHSMyzw4CAIcJvpgCFUXWDzuGKY8E",
+	"xhkrW4JinTm67q8Er2IFimIJrcJRGoZxFNpjBZMLxzKQZi0QTFZnqeDAePmK68yHWfBPjsLGQQ4HDEqZ",
+	"djoDFq6f7A7HHg9YQ3tVBv7sUFzGUmKr2pLJSKUP69OvFbAVuWHWbnU7Ne9z4lhYXDxzO4Bjouk8QKZN",
+	"CxJhVAY9mYTPYLgYUJ8wZpALn2vzbPwUCJxHiwGCMA8scZGrU0eWh5Jph6gRu712KV3SGu+LvWh35O9A",
+	"kqS7v+Ubo86HPAkZasjEENNAI56JgRoPgDwLASdafqvrtzpFYA3J/5fmpTmCegGQmANrTktuVDPPP3ml",
+	"ZuJX80MTNNP+p93tdLe3t1vtzlYN6gYtknKv5tA+KQNH01dlBRuDdXvUHfpbvLPvd9t7u/7+eEf421F3",
+	"tDXs8PZ+a29TK3hr1Bm2eWt/bWZpvL1qBbeHndFW1BX+9niH+93h7sjfi/aF3xpbOA24qWwF7/O94e5o",
+	"J/K3RXdsLPahv2fhM+x3tU0ybjUE+av1ajdiWAjEmukax+kUzBjkQ6zYK3u9VqfXbf+rSNfR+YCz0W51",
+	"t7yaGkH/xu330imjE9HMf3oV28M8dXOryEngu3E7ykbDE3THJ4DuuCjGLpfm2xpO6PkU7MFX8TVqgnXG",
+	"4AvUNbdGmRP7EOAzYCEgQ8LtPt5NdHs6M8aAmglbIAjl8DNjiZXHazkv46gX5roKcjdwD32K0UTHoReu",
+	"7HCC5AwjnnG6Z40tSF3baNKCjg2JL+ccJzgEHkYwzszQk1hCYMVawWCugNVrrEIsVbPmG2LNuZI18/6k",
+	"wV314tDo5XI+Q6p0ypNkwaZxksT0Of6kmgKIIDAE1sMemwieZkPBs7CB8Kwyw98KZHvbUaMilp2trZvw",
+	"2UxI8InZLFXvja18JcSMGr2lxFYGsGDfCj2fQnWiq/izNifYJLFcNkRY3ZYYPgtkCB+fgyQkYl2t2HBh",
+	"TA6RjF23HpDBmt/VZMfQJGHhJ1kqLsKPnD80/dbKyesJL/mMmhdYCnx0qwYQPX75wSULtJAhWTH5c05B",
+	"fFACCNkSW3GQW1FimsCxQzfZCbFv13HIPJCl5XT0bz37VOQ07lHrCzFUhw1X0IOsia43Bg6a2WICOMzx",
+	"eiL/WL/bLJdioZuTDQUgG+ZoOcQrRxRPcZr3I6kUGh7hK/Ns+7gC/sJyK7FHp4XqOgNpT8uBmUHXKINM",
+	"x2NLVdlkxWpweGYg6zmJYbHhiA6/21UkU8obtQf9M7SLYg3FuuS3vZZLEzLlC0xC2fxL+PL4+Ghw2v/H",
+	"4Pzi7XH/9Hzw5vjt4Pyi//JlaDaKWT/N6tsllmc4/iRFlgRFk5nfnKoUDW5LcYrjBjAhrAyPBAszpQZT",
+	"LhcD+pkQpVZBuGh2qQKpZOMA9xD8okUPdAJoYr4h3/IGJvuGLwAuXhO/DGTkcrrTFV/sHJ60uTd2sdbF",
+	"sTDzUen4p0b6iIInsy5GXFrZjR2Rne6DkcuLKq78M3HUY8aWCiTqK7aimoCmlPfYb0EtjoJaL9jIEwhq",
+	"XpCb4nBbDr1vvkMDE77If6rmNZvND2ZPF3TFfTGPL1z/Gr7wAYgXVCzCZU4BkDfWVpB7RexUPZlnGqBS",
+	"naubS0aSiiUp5zlMgpIUmi11+HrUj25ET+NPa1nuf1TMd1lclCpLJrEuIKFhz+OEa7YNKs2nQAHKFCu+",
+	"CtjKRflCZTXmKiRnhTRUrRjU3c+DuhdKsVOjBByo0L2DuplSvnkx377Y4zTcIux7LvvdtKgkwkAVaAA3",
+	"K6vCnPiDWX1VVDfunrHmJ3cJiFZ9QZYgqwMVQOqfmyOMkryxmaMwcyRVaz0EKh8x5pQEqUEYDPTyjvEk",
+	"ltYm6QUynMZyIFUWG7OxXqhfMZcX8BsomS0vCxTjZC82PBZO+fsBj67NmoSsXuiGwhvHPMWmp4YXyJDi",
+	"LATIMBjNMzUeh6xOn2tiWmEAf6QtRSnSsOSwTavjQSvzgN3wVC69NeNY32K7uwIJaaqUfBez4wZZloSs",
+	"PlE3+FxeqIgx6tMYzOZic0GmLC1KHpbvsRD/MYDwDuWYl2JY8zQJb2GcjOUlsZF9bJCuOJRSpKnVqnk1",
+	"+7613k4LI6529Wq9dmtrZ69FoVfaGrXeLgRjK1eu1tvb6cK3K+9alDHLsgWu3VySlKdnHQ0JfPvVJh0/",
+	"AaOJ412028rKGstUa4sbV0WO+2YtqID5gRsx1HEmiIS2IALpdoxCWI6jmGxyc7IQtLNUDVaRF6LoMfWn",
+	"mftsXhOr4Sb82rhnhZo4S3WRZsUyuIJYy6vhABwNmMrNkwfzvEozLNd2VFRYEeao5fcekCkIV4TW4Q1n",
+	"QkaxvAwP8HmaBhbm4ZOmkYjVke7QvWsIcAQW/hGPr7HiQlbXQhQp6M2L+KBBw0YpGJNxC9mHU2WcZhBu",
+	"V0LMtPOzw06rHa52R0K0xhnFOeJciNRSNBoP4GRvEDOduHblSPQoY4J7gLSSyiYsU+w6FjdeLvGBTZxE",
+	"frNACi2q4V+5ZCdvrnfs5xjvCOSLnS5U5DCLM4jraxwihxReR+wO903DOaR2oOCL8muR+6LGDX118uMx",
+	"+KBv+hcnx2cXhQ7frQbVUo7n2TxXPtpGrjCYRFvCY24PQF52IkZXAPLpAU88VostBDCMWT2L5CxQtomh",
+	"q9j4rgj3C1zoCwYS3wuk0U49NhQLJSFIARudOd0LkzrAoBm0iIKPalPoUICJZxM+abJDzO8YRyAS5rwS",
+	"5Tx5EXmNtM7UDMdpXDFLM+9mohBHsJ+FDSZFDHAqaB5LlRJIL/jmuDXTGLKfOWiicb0BLHh+ObHkR0Z4",
+	"jFUKWbsM7hiAVRRSMrvJQjEV6aWQo0WYi5n8t1wcoGOEAj2idEsEwVf4IrSGaz1U82ykpiI0phAWYJiz",
+	"EOKPN2AJjd0QSzp8kJmkCciJRClolFeHBDLW2PVehxPFpbFd5WKq5hony8tf1LwBTywrE1MSWOSQGYbi",
+	"NFIxGp6N+zRZODcvl5WnwwxNRF4gxwkHtw834XicUy016aucpz+PUMvI6IWJMSG9QHJJWzRTLDx8dXJ2",
+	"cjjovzp+ezE4Pu2fvKKxYawRpXWcsl/mYi4CWXe10Ha7/FWrNPuGVsAlYy1vlxEntv/YTDmhbsLVsJG+",
+	"V1LNU81CB0k6Wvg/iEXYQ6HFSQK6ie902cTc0cDOZ1dpvLxlzPFSKQkXIzqGgiJrkH93oU/NpyKQV2IB",
+	"opGQz+ZYMnippDDaJhWzhC9KwhcNlEDm4878t3AZBC5RPRwqadHb3IGEHzZK1/wkTwWEzmMUHbZ6MhNA",
+	"dKbZDScilTz6S5Je2kGBgMW9UmoaBzUC9+G7mbk07gg00Vt1AVOKNwdSyFG6MHoOCXUZhzsjkQIWuUOy",
+	"WVkpWAgzY4gkezmnPA/cXseaoEpkm0NIGJPlY+21OyJpfbkg7eKPjIyEyJ85rPWcVJ2zS6UiIrNveGw+",
+	"gwqI7W2IehImFk0Wn+I4S/sBmristWI3nC3ZwC2Mi+H0Mmyqg/wB7pEWmQqeiPAHYODE+SQOrsRiAHhK",
+	"UbHWYKUxtTzta4J9O6N21BnvCn+fd4eWQWJ77Le4zQpvj8vBwM72NvgW9u/2x9S6FiwcI/RtvasLl8E0",
+	"XFLSwGhfY/bgXDpQFvc82ycgZNj4vFWyD0c8wk18F1ZQec/jObgHZNCa2zcAD2zfFz0Razo2faFDuvze",
+	"r5LfuOJI0ldN9oNN1ZWN3ANCvYTSLbB24TAueZ0VYvou3zO/xd3xwau9olKLNQTlJc2Xg5VQrCescuhe",
+	"/OYM+Q9hc80GrryxWJTyWKTm92bfaz0gSgtLYrydY7RX79xfFLj8vnALFIU4kfiDWLwFEbrpo06q7v3g",
+	"YiqvjJ39Fu3xTR/5puLWD1guVGw43PBp50u3fXgsWEXw2kdcIhYJ2ZasPp4niceGiTJ+j+fKdld71hpe",
+	"tR0AlQW5CVbUfC75YX25Ysh9jRsH9is5adbYbD5RDXwMqBgayryCQHfz8FNRWt0a/64UhXFqf7xHRdIe",
+	"YV+BkzLh4G8tAqnnQ6wNbrIzCFCsCn6owfiHT0P3L0gbOA6cAnBmHnnI2bgh4gEEOEDIe3sYeEPr9KJk",
+	"/uS/NVKRADpO6Pgx1mjxMNRF87LJQifNC9bOjGeT3NbJCxI3Q/0p6oeCxbfV2dDEW5pvNIABZHQkijZd",
+	"ae8YMRDIkdXalqEIVwNNvyLjUDcEv6RihW6xhZdWfcPpmGaDv0/3r/81/dtklOwn4ruX2ei798k/tt5e",
+	"886P83/8erw4/fXv7bPLZQN555HLdpGBKK/WvV0d4C6hF76PGli+sVIb2PDBfxlb748gk27ko8nCFxYe",
+	"sHkb93hZMPLZTMUyg1IoPATxoQUZHMeJYPW3Lw/Z9nZ3m3QuBivGlqC1GOP2isk5LAKaxuDHQ7BHM55l",
+	"fDRpspNMBzJ8d3IUUnGiO4020JCbq+fHf393DLCJl8bbQ8VuLBtbP2SuuehfvDvHSO7F8dlF/+Lkx+PQ",
+	"xVUbHgsPX5+9PHl7enxEUICH/bPD41evjo8s/NnRxflF/+1F+CI8ujg+Owoh1IINGoWO3fDiX2bUGOnn",
+	"LPzx4uT0+F+vz45DFokx9OaxOGuy8NXrw/7Fyeuz0CIAFx5iJAjiMlLU2rzCu9PT/tt/hnZSKxrcbbE0",
+	"lGphaNOGXcwyCp7qWzQVYlQvGH5qkZ4ByyqQFAJs3K7P2O3qLJAP0Wd2t/0X6bV+eRHKHlqvavGc2kOk",
+	"RiqhJQXnLFsA3paM24juM21/KInlldOD1iz5L1KEUDdmpWN5IN8ef3dy1vvxsP/q+Oyo/zaQPx6/PT95",
+	"fdbrNFuBfPP29dHJUc9/8eJ8ZryAQ8hLvnhxWDyhtHIvXhyfBfL0+OL710e9N+++fXVy/n0g6flWTgTS",
+	"SJBeRTtuIJvNZiCPz46KV9Ptxz8en10E8t3JUW9r3Bnt8a7w28MOdCULf2+8z/3WsD3qRFuiO97m/+sK",
+	"30o59kBaadprBxKlZs9JxkCSDDwwQ/ymYoi9Tquz0+602het/Var1TJ3HJ8dbXR9d9tcT2Kudwa4+nhG",
+	"S9IOxPtR2mRHXHL2VizMxFhh2jvlsTkv43gkgsBj7VaL4br8xBfmg/OZ2RKQxqOZpImDf+drfP8avLv0",
+	"5B9fYfCVWkFH6kYCRzuEzZZmOQc8NnP8GAaSHInk9vIFty3hWuissCl7yObkefo8XVfIoUMFcSK4FpEr",
+	"32X9JFE3ghjmWEgBhsHh9/2z744Hh+8uXr98mWeNA9npskljpY6JahNYSMU2GAsZYKl6WKjXbhwQuRs4",
+	"uEI7nWxupsbyASBbxFCbsJpWD2Q5r16ZO4EJevJOn7zTtUr5oUkMqd5Sw2jO22AOuNEOq9/UbHdp7aUQ",
+	"SQwVgFkmUq/QFSKFiGxwfzPfFbd3iUV2mQnf/IMnB4AGO51lC5dic+vHNQt/+xA2ax8+unyvqp327hf2",
+	"iH2KDxMxAPHz6ZtwKxF2HEx38eva47fsomMEIp7HcqDFtUC1s+vl+8RI4xSB0/WMayjMTsUIGLkmCx2P",
+	"eDKA0ne4c8wTLcwF0WCckAKSSoqaUWTm9sEYtrocLQDROk4g5uo6YkmGQh9Ei4ENc56VjJVi/yxNltGL",
+	"GRROgbnzJTQju25dO8S0yU75grPDCYmYBzUr/6khezZpVnbdybai6m7onnXtyzsXrb3iox8xSudG9/nj",
+	"dQ/O76Hs+wnspEMwkzZNfR2u3vnBCBewnS6c6bRxqm/lxsfJpSlFPQ1kMaGdmCkHEwPJKxchsJYI5aqR",
+	"Q54UC+DWGHPxKcP1Ee7MIZWtPmZYN4+qbua5TNW12MRvMfvEpkiNjM4bUo3pUl3fnH9vxSH2iORME4Bi",
+	"TJFZsNvN1hSJmAieZBNomcCfhGeqtEDFU+QBhxRxedsSdRl8c2vRbj9T03jUc3Rr1jUjFFtbeqYSJKtz",
+	"/lqmLoUZmgd4SWU+FKrWMo8r1Zw7zCdk6qGqciRWM+7WShk5FSgWyG/T/Gm2uyaQ65xEaBS91RFswEjz",
+	"5n4sw4uhEtcc77tqqKsZ4OwWfPL3nvy9R/f3jMQqeXR0mjclNrgXPZ/dySXX7q6qta87tWo0vREAVno9",
+	"mW4fZbp9eQVVTi0tF1V5VJoIXLVG7t/LNpyq6ye78FHswlN1LYpW4bLtdR8r8fbcPr8UMuLY/ENP0oKn",
+	"o0mTvQTITEA9HMaWDbB/dtRk4S+hsdwyAMzBdhNSOl7epcWn5q+JMZkU5fQDWR9xLfxYagHH45qAj1kF",
+	"YEvEF0xPhMh61CGBhdM9huk5fR0WmnnMPhRF5Etb9I6voEUiRhmrSwVgV7rnOpUgm2/x/iyWJaLXBxKS",
+	"CofnPzKs/UOmYz0zf8HIPDQI1Q3YRXnRIRq+gSwkKCxUvaNZZMZnh38Yx93Nm+casFbJJStoKD2L3IkF",
+	"FLQKB9jAEkgMbzXZoUgSjbAzpRdgN2qeREgGBy87Vul0nvBC+2Mgw2ehsUPMPGDr3RLhZo51v7WzgwyN",
+	"fEYJCCDpX4MN+a3dn5vg1bsGMOoARd9Dk7DRHgAucV8L8yhjqdatP+MVkKYAGff9LAG8BQrUVeEkUpCl",
+	"0g76d40eXPMKCHE/exbXcKPy8XP8gQ9gKZ3gjXvQ1UB/5E0NPE059jlnC7DDzBrV1mDGu2nCfry8Z10D",
+	"nE3q0j6x7hmfr8AJaFYukHXHGOhZHNRCLYqNMzXgUZK9fXnItra29glQIbuTEPFOAkQlxetxVRtNic3U",
+	"K428WUEROOOZEba1Xu3/+nfL3//5t+4HH//Ryf/xf1bL0Kuo3Jbf0pYLMzUea5EdsHHKAYhLY18eoiNg",
+	"f93K2Hwzh6UBXqyO4ud7EQXcueguNbjJqpslR+50I4E33wMWHco4ZO/padD6XMHSWofaHxAVZnjKiBm6",
+	"Wzdyb13yKZCyZiq8g1LyTgrJp331MfsKNVqBVuMrpNNwb8OzMrXG10Wp8TIVws+AMgjsNKTCqjDA8u5L",
+	"AO8q2mPQeG0MsnXv/MuaN00o51N071utDcIhr9NIpL0C2TOr52LKI3bMnCfIFnZGfPEMALHNCW14LPTz",
+	"BGDI6lLcFG6CGxyCW+q6rANZz3HzoC24lzctuzZXK6BSNc9iICOSQltC6yIw5wGZo2gjfGOjpl6x71qj",
+	"wW4s08Z6yaVVWoax3sRwMPdUTPCXAZ/9esZ/mUO0UqvU8jaXALSfabaCsY0wVXwqWBLTljVTgwDsAJ6B",
+	"z8NTay6J4gjdTq3ngtWta2S+e6Y9xo3VT6WOCPNPTzD2b5JUaBgLTr85bvYnhclGzBSgYdisj5HAfe+5",
+	"mdxd1qUqn3agdAdmLavzPeuloJOykqL1nIfiHBRqminU/eb2ntfa77VaXkXK0gswv+yxvuRBzXtWzC57",
+	"6+oBvXIpoFcoAMy9AC8H47tnZd8KUvITRPIngEh+5WQA6rdh7iYuxTx07ecP3poMVw4bYiSQQw8yYpn6",
+	"t7LFLB4BeG80TxHiC7Wj+bAZyHPXVw+e8XKYfpaA180U1fWwWMaAkUiKwagdi+sSLoMdx/T+LASiivCA",
+	"hZqgd41oQgAwB34CYBDmTYotjmvwiHii7SuCvx/ICSfQICMQMwVYq2nEOLvhyZUfSzcilZPCxUQJGEjH",
+	"CciEzNLYqMThPCOADEKHGfEZH8XZArg7cYqpK5MSheuzW3eA7BjhD5OR56eI0KJYE9+zMID4WZw1GaF0",
+	"FOEubNMn12wFQ8ZlUhH6mBCKr8RCB1KP1AwBTBBqI4ESqiLwYJP1o2ksLZKtmDlQZofYkIrIHyf8kpBE",
+	"qrcUKAShe8wBxtiODQRVQZW1iirjsblMAF3YAhYQ8EcOQWOMxDSORMjqIY+uYy2i/AGDEU8FYYB4xj80",
+	"mzJs9CyOMt3g3l+kAOcixFU+UvOTwoURGZeLG744wChcIVYMQCBTnpq94WwwlynOn0ZYhDIKZI4LYl+i",
+	"kFouwT9SotYoqyZ7Bw8PJJ7p3PhPBbOYNKtQNA2WxFeASQbm350YIE/gH18g+MdH5RbHKknUzbvZ/QAk",
+	"Xtq7Prh6uPvc/lD4iU8DobFpMvL+Wchb0o8WNKPcGLE5l7j3uQAzKqEx9Ivf4mgjLAz9YsPK1EeDx/g8",
+	"luaDM7efAhLjqwCwyKmk7oFL8XVmVT/aJ/gW7XgyPuolnd6odgyWkqBwQG/NhI7nSZKfbiQ/s2Y60clB",
+	"UY+RNyHBqbEYkNHHMaIdxpoRB9ABsnDEkBkPT8b+Kc9Gk9BodizFrUh73tL9umpnVM1lfomVtEbzfsbO",
+	"/0fVCKVe/wdqhS9daH7hTXju/H0nbkVhIUfcbPHVs3VIUOYEsVk4UM5izwEGyvUCB8hnqgMJuLxqnoH9",
+	"Pqde/qgJmPRxKnTxjDnj2JUSBg7VkE5vPex29gjlbRprjQq92+7QZzrjiThgqfAxNW78kFRk6QIcVvTI",
+	"3M9IcUPPNeMxzjXAsC4PYRLrTKUQTQipHD/cRAq8g2sfQxCshGufP6f5g/HOINs0Es+fU1c5zpXDUUx4",
+	"BpCiK4iaaPwAZgC+WAOBhos0PojxSN4s8BTusTdA+xJBmZRdySik+DrHRWBQ5AdrU7o+kC+BHjZssvqR",
+	"GCXcvISLxQDztlZY8ZD/vofVHRMRSDdFbAigE1BcEc1HFqrY7I9m4xb/hrbbGosvqG0Ftdqj97ll+I/8",
+	"YPajiHE4TQQtCwXMcIjk3HjFNS8vk6T7a9+CC3r69gTXttPqbDfN5I4h0DA2R1QpCdpWN/NWogow+P39",
+	"+xRT0l7EDf3HFlI+uqaiE/2ksZY11gZWY/Fcv3Skz19h7eDe/d7VirxHUdF4qtbyNG9uJN/Z9r62UeT/",
+	"/b//Hxa6xi+sC+NygZVulkIlL0FyfBvFfnhW0Q4vF6zQn+7iUmua06tisbd3o3+8df1QiZ5P9Wp38huH",
+	"LABtdJmi3iujH5OEpQICrbFkf+NyzlPjGn5h7cp3CDCcxLxS2gqlP4/wa+1vcqYrCsb/+zx86oS7w8mo",
+	"llcTMbryY3mLxFoRUkiWMIhlAerZQX2maXwttIfWUXj4/fHhDydng9dvjs/Oi2QNVZgblCUyvj91x1XX",
+	"AC9YHaGiUZDlAmwgVTZYiGzAEQSE3JlQzYTUA56FHpW2FG4YYBP/8i3Y4GXuadxbiJ4pl5WCsBNKVS8X",
+	"qcitYtn0KwSsmeET+QnjF0/SZQPp8jJVMjsS+upQyXESj7I/NIwAm6J01mJ5n4OujOLMxG0HvXCw8aTT",
+	"PcYccZ4sntXVA8rqdKBzvpN7nMw/4pTR2z0ds6djVjhmtCtW0CHvddZAY27iBdA5c3xUj3MK7rTg8Qef",
+	"dv6fyHx9hJ0Pm4JxRrvzAeYk0VNtvPMtnVXo2cAlunAlPTfikg0Fy1QS/SH+7hEO8g93eAuTW+Hxwkww",
+	"LQRbqHnKZmls1hVLixBpKeaS2vAgXJnyhNiy7+P80mTcv6P7SSI8ObSbiiLaZB8ligRytd/avzszj/eB",
+	"LstmmIrkcB4r9i6s5Jtua8xcxxT/uVLPUB2C3ZD//q3GR5lKBzB0gHpAWDr8lLIsFvLMq90GD0cTM7gP",
+	"TJzxHAYWeQt/GW7fFt1oa9QZ+m3e2ve74z3hu6dZyIlajiSHd2bKParQSkrvYPmLPnirr1zb5t3h1qgT",
+	"+W3RGvtdvj/090a7kb8jtsddvjXsjNpRbWlS4PaqKdnrtTq9bvtRpqTwHvCMnTHOjN8Ztrnfbe3v+eah",
+	"vu2UMjNz67zkjbX5zLiPPvx836wNbGXqdrit0OCZRvr8L76w/6upHLDwBCSb7iH8pPL1RN3cI6on1cDc",
+	"URHSs/1CIzUVf8Y4wClPr87U+UTdPPlDT5GAAo4IT6+gPgCP0uaHbxMQudMHAsd5gDEGGB0FmLEHorAB",
+	"17H5AA4Utkvbvr8yHhv20liIj6FZVUJhC2RlM40HRMIWbMw2Pqu0AL4xJLpdKW4CWSYXvxUbr06tHLbh",
+	"hQC4b2ItPAYtPGNsrr8T367hAY85liiR/4lTd1vTzesi3De2llCh/6Ye5iaob3+cm/mVIIQ9SdQHV43/",
+	"t+Jz/bnhtz5e4alrUeisuxM26xYFeC3SbMNMk9F7zvhcCodDz+VcRsqsUKyBYp5TEeLYGAssEvrKI7KH",
+	"TZPHWEMTZ4Gssk83SQhfAFoBBCqRhYIKQUnMV1exskIRK2chTpIw+gvcpofFLj3z69WGbqWWMb/5h2uY",
+	"fH+sxjEPcWvY2UMAz77kDFram/fTLuZnnjTLl2+rf70y8x0KJ1tGg8bz3Q6DxU3yx0JE+sVv0Ir94W4y",
+	"QTKkn2kbGPVYjs3ASKz6ZHC69L3r4AWpOWVbLUKau1QVRTeuWdxsOiVZHSh7+0c/9s8Oj8OGB9B+YYnn",
+	"K+yBGwFybBXOb5XwL5bYWruEjAVofqyOzH+2jSjTRe6/Rs5BGMgiA6Gx+W2wGNFnAGLvdrI/D4eRt1AQ",
+	"DkHeXZG3mVtkYHamAA8IYPOgTDSQVCdKPfygpbBYH65O1GUs0TlDJGKqAxylAjqgOCAmmBUIT8b+mZJi",
+	"pRsDUIiopyBT7FJkLNxqdSlaQ+5akLd25MAAHksF+DSRGV0qroH/2Y0DUJA9go0BZZYPE0Lhzne7mSjA",
+	"DxgKIVkkAOMAuk6rm6/e0H2WuuulgHjknRDW5kAUKRNzuAE7EldpWzhC4RrU6uweEM2/dH8c7k7POu9/",
+	"2J+92tIXezf/bP/a3x4d74y/b/3nbXd+sqvedKLv9q9Oy23V7c7epqDWuIJ00EZqhkDmBAo+4bp5S8tE",
+	"vjHWYen8cZR9lqzPrjos42di6dsk5r6Wpe8z8PCtcP/dyczns37zVZP5rIC286gUe2Z1PqrLYgttivKT",
+	"z1TGpiqKx7GImI7lSBRbobRA4L3P29nxdTL19YuavuDH6FVCRBSr1tKw569oahR2FiDk3ZETBeyaVVWp",
+	"PYQUExD4M1Kpyd5A5M9GB28mKpDQuUvU74KngHYC4PsioyZG+gGjo1mmVJOF5mEhBuHCwoAQUpj8AHI2",
+	"RMQSLi/n/NLYCeDTidBjItEikARy7L+iK8IDKIdA9w7pvLQxII7lZRLridGdVH+MUiGQl/xaMKlY4Y6D",
+	"pfvZRCVI+ztliHVUmQYuspZewKTfoftCQb6w0GGPdD69qBoX5oiVp6jOi4P1Vt6JwSspKQ7ca7toKeZa",
+	"MNILBdUOOegWNEfghqxSn/CKG2nBYapuNGxt+4r6gFr2jTVjl9XGZ4C3Yq1iXFrztYPzT//hCX3wyzet",
+	"5r4nJPxjr/bI0HMrWff4WliTYwmJEkBlrmMdZ65lE+hV9Ty9FGYlAVU2QmytVFwDg/kYa3viKb+kPrlo",
+	"jhtvMI3lHDoUu9uUR96Q7IvmcZ0yyo0nPSgykFsPeuU1VwbUadGA7A/7MKquGdWeGdX2qDvc4p1xW7Si",
+	"fEAXjsiGIa6MP5+tHwzgUd8jt718Ptflt/vrxOGDk9xfEaxcrp1+MwuNAr0/N6bmv3/+8PMq8Ny6ySpo",
+	"qMPVL9cD0fWjSDPOrmL0TosPbrKfxDCHDMW6NsedFMiwcqOElLbO024YOsSqHroShLvjdYUxgipynnah",
+	"3BCyO0omi/VwV8tbrfZRbczi5k1OTujCZ59TuHycwPjw4CP6KWGbUAvckblYWciHv8utKE5/TljMr7e7",
+	"DtaF8VW5dpdYW2uB3w6og2Y1ijSUqKhxWF/m9jOIOhvAcYl2vBNMaXP8hwmw0Jg1FzIzB8B4ZiDr6mCp",
+	"85KV3lgTy6mQYE+27Fdgy1aOeGUXP9MAp7gmggZo65uEzzYtfbwVyP0xoJ+/BFleOdGfWbJ/ptDHF26Y",
+	"IvrSvUX3nYhMXC5sHBdxlizeElsHt9THSidrVFnEWuawg6l8GTEebnga6bsMTMStuK94/lqkwMOhfg5L",
+	"dmcpzXyL9/hwEfApUXm+FHFmQXr+aLH2xZZ7f8VJbIS/ebiFi0lPH8i1bgsuU3IUtkBOzbMC5a1ZxDMO",
+	"HFpk6AWyboxKoCY5n3FpbL+6MS8bHrn+WA4E0WfFUiGBMsV8JfhoEkj7k5hPBkkdIp3y385fnxlHdrJU",
+	"sGOH0/DMPYEMzTuHYJVCXADJHm2YIQrhMiyN1fjvECHVdGifkPChSMjynYhkRonXUE/UzcDYiyG9jBst",
+	"11fAeZssUCsEkhOPL1H3FYq06iEx1oGHEGeLAaWlMUsMBarwfSpGiEi20PGIJwN7PULHA5I51TgR8hzU",
+	"FegcRt5FXQALW2cFEpJIjCGHXsBwd7a/efpf0SD+hjLX+C5U0Quf4LRKEZt3CiS4EpJ8iQZG+lmOyu0O",
+	"U9HDqMgE0I20m9a4OScwPS/NJr6Hg/MULP+IYDk6dhXgeK1WzbNT2KtBDt9JDVgQR5M2UHa6pHmIV4PD",
+	"jVQ7uNujwTjhwIFhDh3YcEppwXiSEK3jbJYsoDw0qJ0VCRKDmplKOLa1Xu1IsYWas4nxQnPzTwsm1c1f",
+	"YUPlw7P3nM2nQym0ZjyFonmzdS+FjDOO5SJDPrpiM641LgcZKjXNoygRA0l3Q0ebfWSf4QFmY/MCUHLy",
+	"nznsPHs3HfAs5fMpL91bervCHTB11uoq2ni04tN5ksUDhNmHBy5N8ozHcqDFtQCz3E10C7clM197rN3C",
+	"kj5lTq6ZyRGXFG4UxXn+Xt0wnUHhX6ypm5nH8q9YdVHrtZFaqdZrFed8/eA17KKKUesZ19PBGMSZHBXG",
+	"vTQYNc6EZFFh+eFOvW7R3/JUJKUFwQ+KK3HE49IlEfx9yxLoWF4m4pY1WBb7+eu8NGoQD12PTdW1iNhE",
+	"zbXwLLcJS+dSUtDXDvAnczJuOJYq2WfTGgwSW/rSaq1fBOIIddoNzv4vc55o+2orR7VaMRkjh2YhE+8z",
+	"mCXi5gCuC5h8SDGN+DziAzMCyc1QBR6sXu1cTYULcVteEAIW4EzHl3m50zAR0yJAbQqdOpi+HnKdt6dA",
+	"SB0ECFK7Zso8jYrwWKYivmgy6suPFIjnGx5ntj2lkNfvAVDdEo2HUb7xCAEJ80I9aXxdnRWui8SMp9h6",
+	"J9UN9LfNs5ECge+uqnk1uwRcLgZqbEy6YcKjSKSDoboRyQAdVaMTloTPz7fIVNBaMPUzpSHgOADixXkq",
+	"SvP/Lcq5WBKCIV+SXkxPgE13CBAGkmmFKR48bkR6AotXsBKRA8XV6lGUEBD+LILjQs2b7ATWHWoQjPAR",
+	"3m3TXZ5A/InK2StL2dsn6WevRuDmQN+4z40fvBt1wfbfzE8rWCdrPDSrICWPU7FUanPIRxPhHyqZpSq5",
+	"q+YGLrbXPrj25uPiSffra8E7IrNiUCmPaasx4qGauTISkabJbqAJ16zNqLQegzdAcWwcJErgYwuAWWyw",
+	"QAScBfodIefTgrXhzL18z9t2NgFlwUKD3LJd2t1Ox6tlcQb2zY9uzMyNmQTeJMtmuvfCJhGWCtjsfOgX",
+	"+Wv7YwcD+9ENNSXzEm1yVjLJm5+g+qnCU4QtvRFxe8EVfeEOt69HqRBSr29J6RcdSCPSseYAtZ952DPt",
+	"yKNA54RMZ2qmc4K0QCKDcJF0iksW5lRTFvHQ2I7LPm+soXYqo1LcifnpGwDgVqg7bprsJEMKKMCWBp+L",
+	"aqSlgtZnL5BF2G7cKc+0cRDlYqrmGtlvjf7KxZ5DFa+vcGMNaNYGmcp4EjIlWfhiKrI0Hhmfdih0HImc",
+	"JisV47nmibvc8pDmtJ65RwnXiqgRSMxEI3L4tMnOqPOUDxW1hzpu95ywXttOLliJQBrn0ygClbIrMcua",
+	"7NC8p4jYXEaElkuZsZRnggGHp3lhqEk9HLztXxwPXp2cnlxU863D047trJzDpNRWPJ+KgkgaxucvFdmg",
+	"f+NCqVMuF2/tAXr8Ywxvjwi4TsfC3JWiNWarl0oYNzvapE31i9/oXx82CTyZW43hEKNlC5vR7pKQHkRh",
+	"ofxPCChY2P7CGCh6AxfjEWjitwPz7aBwP+MudtLoMeMlLZw3/0wXwmHwPCS5g63dZH1LihJIpA2klmyo",
+	"P4Hd7iFWf6yNjL6xh9/hscKBEUTD4L5GijjN48hatkj8dnu6oRQj+ZHsmbtY3HDS6S3WpBeu3bM2yTGU",
+	"7KcVVnHuj3/+rV3JI/7AeMV97TM7M+uKr0ub8Cl6/khwDX024zqzG806aYWDv5GMsR1JGxVJu4tZPcur",
+	"FUmjRY31FdOWnPRmotj9K6YDubaEYtOK6UAigvJDK6YDWSzJeJSK6Vdu5p+qS/67K6V5FKVC61qv1u60",
+	"WuynONGTOBXs2+Q68tj5PM4E67ZaHnulNLOc1+ywz/ZbrfauhdGycFn+1l5n1++K9o6/z1vbvktDt/h+",
+	"PjkFtmvzqkTZbWZttcentlr1nA/5xzgSCkx0xKpMYnnFrIE6XCA3kx3jXoSjBAANvzvu7Pp7w/aOX0iW",
+	"t6oqojcY4ual0Pbg3VEC7YTdU+Xz2srnpCDDrK7J5dpddc52AzKsZc41in1sk4V22UMHlsMZBjBO+md9",
+	"0DI2nVaSXrldt6ZK2RF3fkzlBR2gYsXFRx/mBx3QD/fe/Z+yujgpkKLeWsbhFuH+43+qKP4KK4qT/NBV",
+	"iYtlm/S+ZcO5yC6VDtuPl8uHHZSXMZ4esXy4IFqeDLuvtWy4ANXwp6oW/qNkc3FOnwqD/7DC4Dsk8EbE",
+	"rGbve4wMHY9Z24Tlgnic8MuV+uBALhUIX1AYDm4ecUmxPiz/upnECUo1J74nXAdS2uphIxjNHwSopx2G",
+	"oX3kIJaDuRZFw7AXyPx6M5obniT+KFGjKxiJZjFUZJlnI4hauRv9RqQikFxKNZcjBG2KMSCJZJrwJjeQ",
+	"2J2qa0Ex/guFf3EroDNlHoJVbOYWj0qh6SnuhSE1QuM1z0rFZgXSmyqgL1zOPRqgY8Em31pnk7fX2+QP",
+	"sK4/ZYH0HynBbVH0HyTJv0yQyUIyfkn2LKfil/CfrOADtGkr+0aAJD3hmuScSnMZZ06nS6i39vOEugMl",
+	"u3ce3Y7Dj6VvRvwoWfRlEdxbEeQVLwdyNM4KUxNrNo7fW4fuv7dMfTO3iQoxbo/kQziOEm/ifcbsTQyT",
+	"8YhhDEVJkIJWNrGmMUMNcFmxwzvTnlFYjjGC2LhD3KLfYF1G6LEMCgWw9nk+CySWRIVHx69Ofjx++8/B",
+	"dyc/Hg/evYHUId7EeJaJ6SzTQBRO2XNw9S6VihpeIAUfTXLENMALg0qWJjuGfCOOgc3g5XBYUrzPBqN5",
+	"qlUaBrIeynmCWX6HOGaubrCJuoHU45TLRT5B5lCqxPUoBRJ0MDvDLKWSGY+ltpfD5HroJsIup8hWxDO+",
+	"LiFwatfvDq392phH+bAkVaMDhKYjnAxp8hvrHDsSI5uedhrcOd5V4TO9MW+t41+Fx9pm33RarbU+ZTyN",
+	"s9Iv06hrve0W1FvG0/m01uu0sPAV/2o70RbLTFyKtGoUr2f8l7lguMgIqMbZLBXXsaLN8EyXNwKFCjCm",
+	"SPfd5RTjZetQybbbnU+bPKCjUeu1u0t0HFvjzmiPd4XfHnYivzvaFv7eeJ/7rWF71Im2RHe8zWtezega",
+	"CUWvNjpPrXiDFeKPnd72Xq+19S+o/JKxnqxctGMu6rZ67c6/KMzfbnU7Xs0cqAGNdd0tQCgCF8LZrfVq",
+	"ELuYz3pMT7NZj0UxT1g2mrF2q2n+t93b3tvtmeMmxShz/zBKhYREXpE2oLTIvtjZ2d33d7udbb/bioS/",
+	"3+0OfdHaHY/a4/0WFxB1NVuiOFqkGbHK6faZcUwkeTGbmM4SYwGWqUjod2j/wG98uOcJXJu1gN1tJKgV",
+	"DX/WMOgfqZIh+WFrTaa5wLZq2cnwFa1skaKzdHELSwK/ApYEUoJWmURzga1HTKobxxxnXEWjU/35jM1E",
+	"GquoyU6yQF4JMdPYkJWfBGjkikcTKgLmccJGPE1jARBrIY3bBxxSbdxTaLqIr6GcjGfsUmFpE0+TWKRW",
+	"PYPXHqVqRhn4meBZkxkFFcjyO7jiczMDsYist74maVOJ5ZylCxrnJo4t/bCR9/FavMxN/VoUac5rjWW2",
+	"063doZw+WuR/EYI+J7D6U4j1fLS7F639XssSfa0T9EtXVVBxVUr6ewr1de42vbJnzr1F+/3vdrkfhTLB",
+	"ylXjhxrfm0RVHZD4jRttzOY/srYLZF2uB5YUzq36xvpr69Nm9DDE7V/x4KB2NfL5DV/YSyBSaqO4zUCG",
+	"v0CihjNwT9WYDeM0m7B62N7fa/mtrt/qhB4T7/koa3jG/p4YZ17Op0ORAvuENOoBZCmrh/Vup9tg29vb",
+	"fqvd2Qo9Y3pjTyT+Bf/tubFg0Tk8MpC20sp8FMWXcaahCI3dwKWguKBsAJxFPpsJntpyMXjdQGIsG5w/",
+	"qCVQKWnHesil8bxn4lczCi75/4r3YcO6l6MJT/kIeBV0II2312O/zFUmtMfC/7+5Y4C5Oy14Opow1GUq",
+	"1WzKM1TDUy2Sa4Q5WgSywLO4xj98Y1f2DuV3Zt7jBtcWpx6nxqM3g2qL0tKt83N+WZNaczNTxoUGf+3O",
+	"5NqTo/i5HMVqXd+6aO/2Wlvkr5l9MFDjAeyDWq+WH+GaR0YDrPf/0i80Rwq7gFKdDWw+FnoPkQ+yvb8F",
+	"dsnuqDP0d6Mt4e+P2y2/M9qKumJ7vMN3h9Y2oLtf2Y0EgmcQy0xZq2O1TbqzVfNqFIS+9b1c91n747wu",
+	"OnRvQfrc7XtZ6fvkez2+7/Uylk4VFn0uJxdXdODt9SMXhbYB1C4gsLFdwfYrUVm1va5uNIrSGdtutRpe",
+	"IIu607OqBUX5dSxuMMdJgOAxkB+MAQJpEmtbuX1AINIxMDOFJ2NLhpApSrc0Wb9CLWPTVCDDwsEJbVbU",
+	"xmdXOHzXkBc4Mtw73aqcO+JR0oWbyYtPUxbxAAlwhNmcNXZl3oTiKtztOnx2IPinbomVbglcHNvpXlid",
+	"amGyUS0EnsVn2lKklOwqa3/lRiV0h82yRSApBpMInmoWZ4074dQsqQ4QYmL5mqVhySZiAbUJbMojBARu",
+	"srcE/VUUKa7L3w47kKN5mpppISFVD7udPYKmmcZaA+VO2G1buBqd8QRiNYGsEEnlXKYtyIALBwXfKieJ",
+	"LLB5rS9n+Nql04rx+fz5W8ugFks2M45EPBLPn/eK/BGOeDjhmTCuiuvJK6m3EDJkqCgaTfZTnE3M5gEy",
+	"4s5eeIArhkuIU7yOb2WVaiWfiaDWDmqPXadB5t1vpWMKdK4FhzGHDPmtwh7c379PdUZJlD92icYDhnBX",
+	"lQUt9JPyuAdP26kRNmWOtg1s1jdGgMkIgLxeOjiBr67koNvZu9+7Wjn0OGXeKk3FKMshAp5plmPzbGiu",
+	"v4jEKIml8G2IdW2y5Agv1GB3YyVNknhkv+eA9yVLPtY5fEFd84UHN85EqqEop9C6z41VnySCoFaIf6bh",
+	"YSwJglvJAqnhHGNXmRWUXiTEgsAeZGQcUfU4FSLyqLUQ1WVM1Yc5caZT1yHSRRY6sK01cyky4jCb6zlP",
+	"XGgT8QRgrDSOyL6dVzQDzGObgXTGBYbnSrScLvrHE6hVdNxpgKUPjwxkzhWgUmMGjATM3XDBtJoKIMtL",
+	"tGBTwSVUdhrHBKEN7GBcy7jOR1yXUFC5zNA/4eDkWPo7C1zYDOSG7NO0dWgrvnHB/K/Y+3moEqa5riYn",
+	"/UmwEVSzGqsuhd20UHPjmRaoI3QOeXHAZgj/5PCGXMUrnMN70ZnSIt2fz/QxFTXtDRrLWo29snU9ppJI",
+	"6MwBnkCI4Kn5/WuvyaONQFpmSQIRpJpzVzZVeeAg3VIVoK6FropL5drMESLQn2EeDZry9ApURKxB2aHb",
+	"xupxxvJKAVLTHiHxlGJKHgWVAolM0ZjBEBpMdbvxG8bhLBNB83kUZyxRl4GshzSwAT7Y+IDGUANWcplB",
+	"2adIxh7+wUvRLouHE0hIXLgYS5IKHi3s6+Tc0UveZlnRlPhP3b0yUwWf9HbVAfblnyJe9uDyertbnb7A",
+	"mH0+uP2oPfJ3RWfs7/Gtod8dbUc7Yne8x/eHD3DXYMb/WC1wu7tWsZ0KZL7mlBTQYJ4cuYc7cv9tygam",
+	"gHEWzXH/5lsN5SS2EN2uaBxB5gb4Lu7iTbgvC0AugdwMycXL68PH40EchWtT3W7Unwpzw1ZRAS+gvz/c",
+	"4353vCv8vWhn5G8Pc87AXEgfpU12xCVnb8UCi/6o+eK8yDV2HyQK+5p3IFG4ZfncSBSfGU1iVlj1KoLX",
+	"O1jzaAHAAQWvI+bSo2d7DDF7eZIsAKIEAGvNTWYrBpKPECqwnu9NrByBohAumXgf64y41j22AjhhPc/b",
+	"mfHsy3wU5oTdZ0UFfM8d+uHeO/RTokXYZb+zn81N3/3H/4QW8RWiRczy43IL33OZJv8eaBG5WC2hRdiP",
+	"PxdaREEo3O1M5CzZfypQgj9KBBTn9M8JSvDZgAXuOKz3ABYApXUXmADjqQhkIT1+JOByDkp6EhPCbn6a",
+	"85oM7Dy16VV7rA9yFe+CeTrji8067v8kh/ihNkkqyNIo2CTO9hAyVmmZkPchJsinbKn/I+WPS/b+MXLo",
+	"KUb86fq2H2LAvLCpRn8szAY3EiQRmVhTv5jLEnsfM/exd29fEWD7jUohYkwc3lCV08XyEoiGGtHWsHWD",
+	"Utww6ryf8kgcuKdqpudD8+tD9Jwoemz7waGAfqRmCzacQ1LSPGyqUmHxm5vsnQZgA0jmcRgf4Lkkgl9h",
+	"1rAkrqViFG2+4ZKw1M2LNdlJJKYzlQGLSNhpdcNA8kSrQpbQPgPbO+i2u5rLrtWVk+KH9NIvBTQe/WnM",
+	"sgrIdnzx6MBNMKyMhZ3Ptwp0IP0J8T7+uA4fM+8FGVF1gu8bB7FMDEyLUSoyWMrSiXBnGMh7ME8Tp0zd",
+	"SPfjgax/p9RlIpg9BR57Pc8Spa481p/NCl80enR/CSPJHOrYXkIgTxAWjDVklwivAGQRlBJkKnWcf2bw",
+	"E64nB4Ec8SQBuQWNr1PqjCUBlRdCqOQWYRfI+rxK7DCUOo0mgFAcXxyHLIUFQZRyqqHjSGCrpMDXgJNh",
+	"RE0UW0wJqOmg2e3hO5UmPNaBjKxlKiLEliqcLaqmyPhCs0jwiMXj1Qfkt+Nc1M1k5HMBJBl3ts+WI1B/",
+	"VgnXvl90GDZmrVf7pfvjcHd61nn/w/7s1Za+2Lv5Z/vX/vboeGf8fes/b7vzk131phN9t391WvNq8zQp",
+	"AOyQt7AMsHPdLmty/eIeP9KMR3rzJtLSYq4D4RciMosHwj3CE+nReTTb9kmwP5JgPzVnE0FroNir8TAZ",
+	"T7ahA0daG9fqJ0kRQol8ZrPGNqLlSlGwBKUy0V2ZhTl3P36HhPhaW/pcFQVQuSaQioDitjTDBFiT9e3z",
+	"4Dq4JIqxHirWei5Y3QL5me+emRVIMpFCAVAKl3H7BJ4xniQN1zTIJJ8aXRXaBsMvE22mlDYb8RkfQVyo",
+	"7dWK7MkDMwRszce82f7Q3+O7Y78rdiJ/f7Q99POc2r4R7pdCmg0nokE2SdX8coLNfLt+a8vfatuGQsS0",
+	"39rzO7vtHb/LW9v+/rgrfAdpP94TxJwKw7gPFL49loP7JAN1orLBNJbzzExtd9tDAraB2W+uHbHjt9o1",
+	"+w3URpTe7CaWkbohXlcZAVZ4DxhggZ/SKMh9/PtGiKuIG7kyVdL848PPH9fPaM/03a2MBdC5p17GT4Ij",
+	"owvy1eqAXOaut/PRlDPWsNkexmy+5nHCh3ESZwtmASkg1QHVzbTNPYcjF0gj5laJ7dlPuDHXQqNCvLQC",
+	"xPAAK40dRH9mDGydwc+HxRMTglfv4QDoGJjNBmW+uNcp76oypq5FmvAZGt8bvwV1/L+30nzoyhvqJbEL",
+	"7wJR5RIIDbb3l1gSAZWaTwGVDowlj4nmZTOQIb3Bv9s/N+Hkhk0GiwMuiLS/6yBc0YkxPgNB2GbGuzDP",
+	"w2i0Mq9P0pCFp/1/DPpHP/bPDo9DxifGOwCmrvE8zSbACBpIV3rEsTSwkTtGxDxna/yYk7dU3M7TXiCx",
+	"qHCi5sDvziPkrWGR8UfgMqAjHampwJKTFCrVdQyBJBg6kmyJa+KdI5QHIz/w92OpMy5HQhtna0Xmh0zz",
+	"hQ7kRN2YEVnky0uVNQt19e6gYITMPiVkOouTBKc1kBTXB7JZW8GO4x0u2ITLaOMaPzxg9ijWPg6L1oht",
+	"3ZfRxWSeavPvcsfTy3mS4HwryU7xahihu95jR2IkYFozxU55Cl1aLs7+iCr5q9eiu0tadG+dFvXcLTu9",
+	"raVbtv4/9r69uW0j2ferTPHeKpP3AjRJUS+qtuoofkUbO/ZaSrzZg1xiCAwlROAMDwYUw03pu9+a7p4B",
+	"QIIUKUtZ29FfNiE85tHT7/519ZGc9sGI3tud5exjJk7YY3Fn1MJR8u7jf0qc+AoTJ3TBuer0imXb0iVO",
+	"rIs0vITrKBqsetFm58BvK5JF53zh1VVYn9hAQWi/CilWI2FEi7HKZmkabs2fcTwl/nyn/8p+9Sv00ONk",
+	"4ycHzQM5aHA97z4l3hp/yzbekzci/xaps/OVCKjymj6dmwc6N5jmc+eh2SLNx4qQOyAvPGbtqzCQ5E3F",
+	"F8yvVIr+unW2IVs2DQMJtiEBVIxsXDpmTdt6g9x4doItK+Co0CiQhZgzwyxwLih4KsW8sL3hZGCUzdpT",
+	"lRcgAHqNOdQkW8UDIwbMl1abnbphGTnKcyi+JU8vvApKLV0ZcdnUqzEmA4nWpLNmtYLiTpc+ZTFLfs+p",
+	"vg3AZK0eHgZylGGxsLNkRzy6dnGzOU/Ma7YW55gv8Y0wzPsairjYVdvwFVwzRPT3mUSnfqxmo9TQMRl9",
+	"tYZgr8ZoOvD3Oo17GDCPmXb1n5QPNu3qSU58c2lX9zF/nFNpfRmudbvmVQZUuJ3KQBHo0gnHmZpAAnkI",
+	"fLMJvbI1BOWoSrbGm+qxKE2mU0y0qn4tkGHhKAmfFzy5VU2MwkGBqLCFsuAR9eBaILFHFTlYC9mXqtwh",
+	"3jmZqggCHJ8BRwlLpK2k1Si19TWOGOXuTOZYBxzS9ZCaZGmAHgF4gEA6GAoIv6GrLqJFNiNCGUJu4mca",
+	"liolZzSk/16Lac54lCmtzXqnyeVV7mt+Y0QW5Z2xJmcQTKHX4Pi1kX1wGd3ZKVOSjVR+xXQSC906MUNN",
+	"ARkYk1Assh/NUk8Ny/fHKpvzLA4kOlARTHjC41J6CmKim4WZ5bOJRFerpPYimNJiPhTIfJ5ElGeCKzHh",
+	"C6anXDILObh3cIBUhX7sVqVsoWhsBhuGsBmAlLuqG6msxms+59VUFc9pEW4zLKAXtKSkIVw4T3Oh3+hl",
+	"x7fe6NQeLaj8O5BN6Ma+6vcNWycYgAVciQSPW8nDqz0EE4sVjtbqQjUa1tZayRt61LIO0Ab/ospJTA7o",
+	"SoJ3na/WKhxwZa+7i8Jh1/vBK73LXbrQc9kY7Pe8Bh3mxqBzjzGa01OnWtAdiFwPjbeeOqRVOqRFRacy",
+	"1xqtLOMQBgkZyAmz7IglAHFhjzPKt4dvhhaVys0fBGn+HrP6jzc7u/fWgjKCASTXCKfS/s7CpFxxzbrV",
+	"GKvhktAsgqCr8Y3A3Ie5UsNUAUAT3GsoRjU8yiUa7B0cuOYQREyFBI2MjrMiQqEVj6OdXq+gnZ/dHFjR",
+	"zGc3IiqWwR87KLnPpqYzWi2j42oP9Ek2EmOVCdIyPcZp3jBlO1VQB3ggt9UDrHuhSMC3CkaTYuCahaWY",
+	"X+hh92aKG5qfdUHIEMofH8YPVT4tNs9rS50/VbkPTQPWq/k/QMAcEicArA0wfVAZtGlgN4lOcpXBhfD7",
+	"929fDi8u3oau+Vogux1Gwc0TBiqNhe6keIg/VWkSLcLWoNTn1oyLpcmN2V4sTIPvgzYNXXpyfi0kfBTC",
+	"9g5UrVnJ/3AbF0g1HgtAl0V9lDv0IOupcZ8lv5j5AkvyVpudE7hDIENzwxASRksAsvZN9kg3K7cZ82AF",
+	"Fs+3KGFhy+KB4QBEGuNan5RfDZhyejYhi8u8HjRe8fsUkFNh3Jj1DUsElXtWlWwHMpDAgM3G2bwUSpZm",
+	"VMhrkyZIrw0kpqrMJK1nKgj0NoETMZ6lqcdGqYqujXoMwx5RooFmyqz3LDf2Q2WB0OwwFoVkM3kt1VxS",
+	"SkwSh0UDAXaKLMqs20/fvT17MQS6env27uyioCzWawGFYCdCNhUAdQBwSLYbM5eBPPtwc2D/gEvCnh/0",
+	"wW44DhnuFDDP0CJyQMMR/3SciywMpFnNtOiSQSbhhJbemEew+A4tEZLiEUABMtTL0/h4evGKpuE2pTQF",
+	"JSs5Ss7Ki/mCNa3VlarcmL41pnIL0ZAtf8fDaGyM8+9PP74qLVynvd9iakzu05gvniEGIyO3cpP+VWNY",
+	"LjUVkhjMQoCQRrsXrecCYB1OjG55LDP6kYhZrOaSTls6h1SOUi7UgI3EQgHWeyAJrgo2Q1/xTAwBYA9s",
+	"5dVNYat7ghY4TgUXk/aHnOI4IXOsgVR1TuRuCNtygEByPFnrs2BSlX+v0vi+WTDg50Nybwwa3agzOuZH",
+	"Y/9QHEDfqpF/ZFNMuged/eNxf4cWtHZsj5Rkgf+FJS33mjCmzkX3YNC1XaEKzgdawvBfk+ObXyavF//s",
+	"/dz/5VN3Pnrz85i/Odb/en3cGfXydJQe/f7ut3c2xfWYH40Oo4PY3xf9sd/neyP/KOrFfld0xvZvNmXm",
+	"ERexTun43mhm7AcCHGdlHn9CXNHQF5YRwNFfgrh6W+pVvaodm9d5LKxKZodqLdNFUZ6TaHQzxNgHHdqa",
+	"1lnLS+/acm2XjeV7423dwzaCdTKjPTdM4CPygG0Kkc3Lvl9+7hYJ5adChm37qvOlx24fzAYyIrgIvAEz",
+	"am4Uph7bIEm95VrRZ+D8c35OY1xwjc17S4LGqK3L0oGnqZprq7vczYRbS9Rd+tsqgX+Cx2vePCAvqGb1",
+	"craWpdeTe7/XqamMuP06oas/z69QKDUVz4JSSAmUcJsR/RH6Q6Kt4nSCmiDU7SCELTjiVQbRTJdLnSva",
+	"kbLvoVfyPVwoxd6ZDxJb0Lvbj2YmPs7kQY6gXYLSYViZvj0DqBXiGQMjCy5Abzzzc0g/Q4D7hB51GMmu",
+	"qCpE3psPyybQQ7gV74QJfT6ISQWwxDBNxsm8K+wvm0s9TtJUuzZxKpuUbMrTkqVVZ1bemUr3xth3S2YP",
+	"Rs9dfT539uX8Srk4BqbPTRIZAxDqNImudSVw02qzH4WgBO4la4yF//TNrP0Lkt08kPNMGf0VSnNBXy3s",
+	"E5U5bgp910HbN2fHBWugeHVDal6hNN7pLjcvf6ZZEn+uo3xLWb9zt46L5fXMRD7LpIgLyAFYoLk10dvr",
+	"mmyUN2HLSe2kTpZ78e0f3BsRAPjfZyQcfjXQRr9WK/KR76NBtNWZX1+VialDJRDNEOzHIc9DKOKQ0JTY",
+	"8NkpHT+nCmFI1Rzz8SyfZaKSTxsaKSViisFlYsITCV0O0EvUZq+T1Jw1FqnJKJGCgqynP76kuJdXBL0w",
+	"VmuREtdBcW4V9npvdHXEoy6UMhS5zZ9+OnvZWlfbWC4eqD8AWxYUbD7VXuN3/1L5dx71Yh4lX8M28yhX",
+	"TtTPY8tqigecB47blriueno3z6i2kqR+altWlzz41OhcJADUlc/0uqmQoraLQXyOj2z+PhxpzJcDkUmZ",
+	"eIkeMM7CX3755Rf/3Tv/5cvQaPTV5A9QwJJck+KPRVLQABAK6dDjVap0K/xdUN7EPr5+wfb29o7dk8XL",
+	"W6UuT0sLARHbNXtYjuIqKd6Pa475aSW9xavMsV3eYUgZg1xQw30bg8b/+++Of/zrH/1bH//TK/7zv1dl",
+	"sLeKbLI6Y+yCL5kaj7XIT9gY2mgpqcljT5kmhi+ujM0361kZ4MXqKH69B0kukQQFaLajiSKz1Ziza0iB",
+	"LVFCIFdJQfzuSIGd1kSKWBNSXbDoLAsk/KKndU19eq7C9TQFkbhNFNXtP1HUrhT1BKjw7QIqoAbXGHQe",
+	"FE1ByHjVR3046O+Tj3p7x/GfWQbqFFhYgVJp2PbID1avXpl6x7rnrZ/GKLeysQKf0BCLv/87fvN6Eb8+",
+	"vopfnB2c/XY2f/fbL/m7i7P83cvXP727iA7evTw9ePfyO34mO7t51rfAWSiSPp4wFh4eY4HMF5cUAL/v",
+	"xlaAEoipkF4RMjOcMrvhabtszIEdhocvxKTUZbGil+SKxyBt1ab2glA5Kb0ykA4AYSSsG8oahcW3HNYC",
+	"aJ0Q4qcgaLeHCakaOodmbRZaPhMykg1QmNLdVDxD0fd7ACsEclN6iGHiaxJETjCtIZCbwReMCClgIiGT",
+	"9oprls+VzWeewijIbKMwK0TP6O/G7r5Sc0rClQuXdJzNpP3KiX0BxIshFpWrWXTFmpB2IWOI7EII0KPy",
+	"n9/zUnIx/KUVyFhVoSx2QyBIVf6Z6AOZpB6Kj4EXUCd0OscodHxbfP8nggrUigJI8y4GtEsJTKryR63f",
+	"N9t7Z+mLuWm3MX/FNfufmVxaPuXLyYcFEng5UEg1DwXjQL3UaPPtdfml56VHdg/vQLDAPv1QMdadJucE",
+	"2V8dJgHZ67JqUHbwbg2NQGsN0qKUHpQJyMCD/nJ4BygDKopm0wWIKQc2X0TI8VtxVXYlcjjTwkhJ8BRD",
+	"9oXUueBxO5D23VDx4d4IHeF5mhb9WL2itSrUd2ImXaJBJQlkrlT9Rz02EhGfacHyyieeuVa1bqKBTPJd",
+	"gRxwH+4urEBXyBOAwzdRCFAisJVaAEPMmCTuTkpB1hC2WD4sq8diI/dOJMPv3od5J9I3Dz8E73Z9l3Ge",
+	"Lt3RK2UixOWGFEma4llDEPb2FwKlUc9JN0ForA9E1aJpfEMsovMFq4l2DZ+qoR8WNWPd+ViDlvGd4WUa",
+	"eYCaCmn1C2ALNiMkybXDAWBN8BN3O52WRdUI5DpYDcj2KEM0Wl+CFtLIbhuLpspU0BhLDa9KGfRVVoye",
+	"zZMSpyZlNJFGK6B2Oi/skOnBS8VGIlXzJfjAVcYfyDW6SXQlYLg2XZxPBLaun0BnZKhdzpIclswLJBQi",
+	"WwVtwuNSV/rSZIzWjBMqaTOB3AbI4uvmVff1NQDRVPErvkP0UJprGavC+WSJ1ODUFJ6J8ksu+LUA747t",
+	"mb0G82JHw/5RcS3+ZI7tsCy+Rc79J6iZvRpuc1Llr8vMqvdVqJcXhEvkppHoWmY7qqqhBI9boqe/MJjI",
+	"ZidBzsfjzdj80BCS+suuBegvEsXEhCdppZlHfVoWfPgJl/8Jlx9x+dG9W3Z+d/1e5wJ83hQHBcpqDBrc",
+	"kNZ/VVmQjRB3RofiMOoKfy/a7/r9cQea+XP/gHfHvdFe1I/3RbECp6n4HSnV6CkK+B+8HRIuthkhuOf3",
+	"lkeYJTlfM8B93h/t2axev8+PR/5RdBj7B2J/3Od7o17UjYsBfkxyzj5ala0YpNPiGp+Jpm9O4RYh3goP",
+	"eIr1Plast7LMZaYNzHIbQP3KK1zgNpFJnvCUTbnWc5XFrOnMp24vMIZVxiPDg1tt9srQsCaTK/mfmfBY",
+	"xLXwE6mF1Ik5EumiqDh2rf3DSgenE8ZnMRRecG375dMJCjfEC0kofE4jT3swKjr4aeGsMcReUsA3H9l1",
+	"x9AuJAgOWFvfXvKn4PTy0VqtPbK3u53PR6wO/TpY3E6r9dcNHrqjWLYTToklTBCAv0g5ho2sgqvptRHD",
+	"08ptu9sFxdAewirYcU5/8SBhWSLUyJSyIbC5A/0mlf6N2E6jB79RafO+NV83ao93uk7MCqDeefv53K1Y",
+	"U9rlJ+f3wzq/7zhBO7SGN7Lt8zrDQ1ce1O6aYUACPGgM2JinWoQtSu1KUwDYAIBjoTUkgdvMMMZxHIQx",
+	"CAggTIzHIjI3gNsIksFICwtk09yOKqHhrADbQn/0KIMtz2baaHu2Kz3WZSLEI5yJQJIHqoBoNAsRi4nK",
+	"RamNq5tcv3PcItBNlCrQShS/BkvlupzSF9howSaJNtNZp4kGklRRcjiGHgvN3Ia01uY33lACkgyhxoCu",
+	"Z6XrGzzo3wgrvD/col2lqhr+srheUsGtEgoUDEquSpcexJMEZFt+klRFF3rdWbV+JCf6yqy+Yd264r//",
+	"pqXQIwBHLtSMbeKLCzWrsMUvHDHylx2n85f3zW+nm895kqcJOn5qNXNzBu1NDpgbHM0WRcvIbkDTE/GA",
+	"zbJLIXMmZJ4lgko4A9nMs4T8febxRBpJ6jGOYMVLeHm6BVnj0rYwFzpvBxKLt225eD7TVF9Qmy9/Au5F",
+	"8/Y0VfNAVjzo7YJtYbjfyHO9rsb7k12gbcq87bQT+Qi1t3Ykd9TfuqW3AYDVXpZfSFnzN1TcR3jjWJtB",
+	"zzn8wi8kRoK4ngAEe4cNaSntlcyzBbnwd6XS8rMb3P9ErZ5lHMAw6PxXWnM/BQYeJzBgebvdiZKocKxv",
+	"fXTg1CEDza8UGxt9hkll4YN4Qt0fAN+Rr3IiL5AKXsXTdFFqBk+QrLY8BquIBM/SRFC8M+W5+S8AYgYS",
+	"gH/ZnMvc5nCBnQjdENQYATNDKvgJB0UlOpZ+B1Iq85EQ6sXM/8MBnnq8Xt+N4oRJ6gUUcrkIA2m7q5o/",
+	"tgpkErtCHok9137JrBoUTztQVxKAbfbJkL9FYcKWtLCUmSAAXMJGmPA8gu4DZvMWgWzWnKJCikIYlyQ1",
+	"S/IBjg6+kWjAXMJJhJ9Ozy7enp1fDN+/fv3qIwH47jncXiOEide23GLTLAN5KXJtDGdymMr4ucrY+btz",
+	"zzxG86bV4SxN5DUkxltI1O9Oz18Nf/r41ikm/wsyeoWMxN/a7XYw63R6B+AAMD+hfQiPjDQHS5oy+B2Y",
+	"atjrdEMW8QwkIhCRWSjDvd1rQyK2cMIlB0TtayFDL5CI3Kgc7IkrsCOKt75gaunEKi07amoEPcSnhs9N",
+	"r2wfKVglWDPYZxgfgF4FskmLBN2zwOfhUXSeyu2VhAHRWQDFz6IqQLvkRAcSw/bNEG8amptCgMhWQ3Og",
+	"FlA1YaEYSofM3OihAAtkM1SzfKjGQ1D8wipirxF1lK1Re8LdoVZZ6URX0gmSnDVDqfIhcBAzPvtGwMZ+",
+	"NRGGrqMF41LPRWb9RWNA4OJ6RYN8Bjc0afQhap9DYV8DLw3ka+tQwoxND1HgrP5EmL1m3w1NFXlAuZrz",
+	"LDZL++70n8O3Zz+/Gn549XH44fTi7NWPF6GrEiE6QVw4h3DYajNAP+SBRBV9JHgGKevXQrKmM5891Etb",
+	"BdXa3h4cOn2IbIAgtzVchfTqFZRpDVtJd7Uvkxshh6PFEIgxpPbYUiGunW3T1mbfK6lmmZmv66ITLfwf",
+	"xCKEAOx6KGsWK1GrV/9dJXJbvfpULgiu2Y+ulBaSoTbEmhx8WtDujV0qFbPoSiWRYb2zKeiO+/vl+DP1",
+	"Y+ETwa7Fonpa2UjFeCmRrNdnWCKMWGYalxkZrhWsCOh6UrzAvdKm1sAbQQXEYHZSrN3wWiyGmTDEWwYP",
+	"WUZEW1rtNZr4QdSNe+ND4R/z/sjvR3uxfyT2x36Hd0e9aC/ui/3xMvzZPijE9nf3gT10v6ktwhR2+w0p",
+	"3EO7pMceofDUjH4LjNnyQChFd/cZiFpgYfwLaxKUK5AX8ZJnuuBRi1YZfbgivLbDHy56YvkfxTTli/XT",
+	"tuCTxSPuiVvvDiDjYug3iZhbFwDMgPCNrah//ocTyrfhJhBj98Cn/sU//OMf3n14SJziexkM9wU3LrGF",
+	"H8TiIzCFbVGJz+qexZCRWfG3ho3viJn8oebRBwM7Xlacroz4qJehQOXLgteIJ2cv0ulYlUlzrhGZc4Ud",
+	"f50uQQL/3fzshVLvuFw4YN0HgYD849b7o4HqyenMSIr//vW2AgtpOBVCcxXCvMZ4XHI1lo/5pvLhCwge",
+	"FuqPGo8rH2NNdKCxMBXjHJRS25ZEopkD9Tmg5hiVwJDPpSoaz0IgEl5NYB9EnlpI0O7+6ds5OGjYrMZx",
+	"CK0yqK4SnsWIYyDLil3JHLQWiFsEUKDjAs0kv8JeHmjS2cOC9TYeS/lUY4kyRCqthmE0Zmp4mHHIpVOy",
+	"Nor4VvAbUVK+PtOfZAaxoz/JPHFPf9I6zkLSRKo5EcOfB9B6f86P+3XhtmtbHm1X5GzlBQ/GqZ29UXQ6",
+	"UnLp8NUTZOvzmOyXy+vg3GzB7Lz1YZRaTSjJLPUipv4K1wFM3EAavfSZXvZSWDGI1qMaE5QSNotJ5HVr",
+	"wJJcg6lpOCU0z8ZqvpAcQSH6k/BnyJpYSgkeMo9A+KnPD3DTK5HGAJ24ASK74Gzb4WK/EXn1lH82V6K5",
+	"7caY3tNDj8Gb/mqA0T8Dgc9l1b28WOtcrnoA6kZR3OKW/aOlMyip2PIhBBi//XWDUvIcPYoYLvnTB7bO",
+	"1f6dUte65LLFXg10/ssspKxkWN9zIFfdRB4Tv/MoTxd3uXGguXEgm+EUW947oLJxkk0AcBvHtYqKRsa5",
+	"blEP2ihVuqLTNS1odwvc7EoKpnMxRYUMvbeJxRkbM+4gYaynb7DUBSW/whZVc7ns4Q1klXW22SlhElP0",
+	"mgSZZ/UpuDgkHJjwBF4O7a2qOiZrYt4YsZwCRaboxWI97JdKipbnultJNUSmO2AiASNlzheltdE5gNBW",
+	"5W4d/zwFcrV0BGys8dl+ENcO9g4WSigdlAa/A/NcebAWAESUeyzRPq+IwYfot1TvpqAvkqNi+Whs7bBY",
+	"efCHw3+88/sXvQd1XPxpqqtUSGRbKqw/0u23HgrmV3imtn38ffmZL9i9UeUi0IqLVOgqxygYAxmcFBpY",
+	"4wv5ShXqijqAHKrEDe1a7OwweE7s9QsTzh+4toLNTbDsZqgGak9KXN4FyQNpfVXOr0GRRRczqiElG15w",
+	"wqQeSgzW7A4JsauSTaPbTcn+RA89jgPAhmKJ/X+zjPSBWNYaBvUtcBwi+QdhOcru0Z0591btTjB8Y062",
+	"e09rTfa9u2HLJPwt07RLAb+9+nZH9ZysyI2kDsm86PUMSj4FYQHRUTHuzhzMfVDuzkzuAjBSqE9cbWrJ",
+	"UgoJpC3k0P6SAtnWqYGIRPNycgykxFBot9LOmFrA2h2pafGCGQgImDRJNLDo0JCJa0Hcgvwk6721DlqE",
+	"d6p2XoQ5XPEbwXipde6G5smYQoEiwKitdhXLEePtHLrAEiwlfzCf/RLb0VZkzy5Vx3+K68dWINxLJm0s",
+	"Xyh7pq3H7al64TF94F9ok9crDpK2YA7ODCg52x0f+ItWLwB3YHxFyMhN7kMrusXoSqlrPxZpciOyRCBA",
+	"8fNM0BWQ4LUy7x8zMSPtne5doArpsXgmzOF1CYvjTOgrxvNcTKY55oiRzEMftx1FQn3oIA2oySFymEA1",
+	"4xWvRsATaADM4kxNUWRlYip43vKYTi6liBmXYl4BPaoRAh/tJD/h97cpELRTpeJA1jTqSnkCrc+tFzyK",
+	"unFP7BktZX/k96OD2D8Wh2P/qHPc5QSZc6/S6d6OQuF/zAZvIRNw7i9pYXYRCCtPrnACILL4qX76geqn",
+	"zwVk7VbPa5lB4I7oVQYhZDxVidzQoRJqnvBu5u72KvUIJ0yLKBPUNxldwOh6NGbV3RhlNLxXbizfKFzZ",
+	"11AYcy/wsOMCPGxpp6AzWiQYuqgBZ1UvdC4m5tYERGY8zASHQchZmnoNcSNkDiVXQLv/p/Er1eT2Rgfj",
+	"ThQd+51+vO/3x/3IPx51hX8QH0ZH4njMO6Nuw2tQkezGUc6ytFS7OZ0sl23CaXGZwp8J/rVE3tvUAdFB",
+	"eCr0eaxCn2WGVs8s1/sFLhOdo0PAKTPl6k2CXkZbHPP0qaM6qkfJpQTkQOSbIWuG8ystomFh/4+4Fgd9",
+	"Qw17PZZxGasJGy1yoVsU4LE1Ga4cgzU5lEFgO8hMoX3fssgRIBMGTOcqE+YNGMJDHQtnAHUA4SxLi6ZR",
+	"IRwRHJXRiK6Udm4Fgp7XKsX0xAXLlRdIcglA7xApcts4XugBS5Wajnh07bFphiXLzW7n+ZHHuoe9dvfg",
+	"ebfnBbJ7bP5/9Lx74LFx1OkMBs8PWx4kcPhQ4cSa3YPjdm+/D7fMwXMXpWoWs4nIecxzHkgqjWh5VO+S",
+	"+ZcZjwX78fTCY7GKZoYTuR5WDF3NmdAiuxGxWe5LoQNZLqzAhJQK7KNZKdphao6faIcxDcvNlAxg9RdO",
+	"NntFM/BISSmgcaR5cMJj4VEnjDjJRGTFqcoDibW7ADHNYJAZZqW4gX169d3379//MDx9+/b9p+GHj2c/",
+	"n168+ls3ZE1bFSZuRKqmwIGBxoTOoZxj0aKiIY27jZttN8jtXjuQm7Vu9GMs8brPwpjjaVppSLWDaKmT",
+	"Ibvy/Nv7MvjHbAW1bSR6aUifkvzqHHhN497TqrxjHfQbRnOAG+AZJGPRsiOo2OMYmda2sV0m8p3C01LM",
+	"Hec2BtvHtxsT5JdV3edbKhL/2ST6P00Yf/3Qa8vSfDfLZ+vWTeifwqecRHQ2V6ouTxja1qxwuwALjzM1",
+	"nRb9AeoNIfxKHf/8q/YN+o93q9mOrtYkub6XBbV4DkQLgcKA47E7cP7uJIVdowFuGjsKj/uLjPWBAPz7",
+	"E8k+KIDetvS6Rei2EK4PAJW2pbzdwvW5BQDgTx/fsqbTwiFnEJWmlsdKT3kMdEQIf2J3+7uwAlkJKjDE",
+	"my0aoLGqptoo2Y7vN7EBHgmEMbep45jlns8yySI1AXPOvcysYBhIKLRFPz8JG2M0MSiDTrWCxFDUnMAQ",
+	"sG4U6vDLAxn2ux32RkkR3uUqR4Skh1Taq5B067Dn7stQHrMZy5fDHi3M2xOb/OaQyB5AVX1ecJmNTvsS",
+	"Ey+e8Izx5Bz3AwLl8mwQjwBVUq5z60R5ZpG7WKRizJlvug7i7IfvmBq3ILJXPMqEWQJMNHfeDkj9s7HC",
+	"RLN4Ju7iTqXYwMtizk/BgS8lOEA00xj01sUG9i+6R4NOb9Dv/gvbgANFDndx56MrB544GO+LfrwX+b1R",
+	"l/v9zvGRfyyOYt/2Ct876h1WnD+NQYP8OW1XoWERPreMxxp6HtJMayd3RCEFuBEIvzFo4NERMdvv7LFz",
+	"kd0kkWDlfAq6327FcASStjGb6jwTfMJGM72wN+HxGyK85X5nj2IRGwa1Zwc1RSYKpM1zjp3QoMcvAttV",
+	"Iy9UC2PpgUf5cLQYEloqhYCK69qQAV4Fb2G0GE5VmkSLIfoTS5J5LXEcDro2JINtZbYD1aXkOJqWGKrx",
+	"cJRkhuYb3eOjjt/p+51euZON5P9FJNyO1MTomob9DW17GsntWtOVt2oq/m0+dKWk+f1/u/1ef39/v9Pt",
+	"7TVA1bB5ioNGuXzBNnRb0y7/UBzE+1F/5O/x3rHf7x4d+sfjA+Hvx/1ob9Tj3ePO0Zp2+d1DbJfvlmov",
+	"Mqegc+wfjQ+F348PzPExi3ZMSWlj6MBT7apvYVD8/fEB9/ujw8g/io+F3xk7mhcrXfWP+dHo0JyPfdE3",
+	"x2Vv5B/ZnEv7t7Vd9buHNupmBKKaZbBmczEqQaw2yoezPnxXZSQ3ItPAZ3u3XgOQzXI+ma6/fy0vuC0N",
+	"ggq6HibYZ5Mf7g72FbL5Sc37AsKDp7JGcQLv3rdmTW9WMsFhL3z0VW2Z7/2lOg3WxHAJsrcIQljkfmwi",
+	"5yIUUsyNze2VkO8CWSikFh1xDhZ6JhAxTY0JPg4AHzVLZJTOYkBkzARlswWSijTvzGiDzSCqoxjMZ9u7",
+	"uMNfYCipTExFGavZBRsreuKTD8LrkKzKniZj7FFugrZktsY+nSfxpcjbv603Ql+KcSLpgEUznasJEykE",
+	"ajULg1mnsxdhCNa3oJ/mmkCQB5dKMU7VfFCLIEnVBUb+e1hcgWgO5fKJcZKmGvpKY0Jrjk3XKMmC6sCB",
+	"QjA46crBSUfA75VzJUjx82ygM5Guw0cseGx+ewhLKGTMMzMCYT8YSAxWIxwFYnZXFgL/XFmHohbXaAzQ",
+	"OG4k4kEg6Ulccaaz6G+Bi247Taca4nZ7FjRYbGaCX8IXPcc30ceN+R/XbxMzpgTmYoi/BQ2hg0blPbWb",
+	"eoLz53meJSMATg3hNeV99c2+hqxZA47LknjA9HVCacGEbogrWBpOyJqhkFiTL3TYQjx2QtVts7Mc4CIJ",
+	"xfD0w5kt5FFZcplISIvhmpmDZnusNAGwIcckSJ3kAogpfPH+4zkmW7x6OXz/8ezN2Y/nYctDvCQmla3J",
+	"Z1wuMEVFpJryO6QQsYbq+QTJBxfecz/zBXavCcUNpxSTicvZYS/Oz+k4AZzoVGQ5CBx0s9AJG7DQ92kj",
+	"jDkm89BbueSPL0MvkMVl87t012jpJwKeli+Bvbv0DhXNdOWmsVr6esbjxNxTfmzKY4BTWIeJApR7Dgt1",
+	"N0omC19d8MuQ/C7SSWLLFk9YuNfph0UqDh2iRJec/GuhKMf+j0oK/x3EIuqVl6CxNz7mvagrgsa9+l/l",
+	"4vf8+W/8huPIqm9vNlvsb3iu2B8saMy0ACDQKA8aJ6zdbrPbVrN1UhnbSjJDbXEG/F7KxXjBoyvhv1Ay",
+	"z1R6Fygi3GzvvfUaZh/uegbugRHt1YW3f7I7wnQiI2TvtL+JZGFlO8I2+1GV8O3uoSR8GZgxFxUkD0P7",
+	"tDllgQzXjThegm+qw26CWFHdaXkLOXXl9DCKKzXDS8WymWTt59Ekfo5Xw1Yle3bw/Dkw3iul88FR56gD",
+	"1jMNcOVLyY2QQmsPulsl+N+J0ZcjK5IT7bLz2sWJe2+5gW6selqh4szYZ4n0CIIpE1SZImOXeOSZW9Qs",
+	"96p9UYoWxWax1r3dtoqlN6ZCsyZ3Gnur9Bqqf1t9D20PNsliecaTtOj4C6PHt9u+XJRBuu47p+Y1dd+Z",
+	"ZZdC0btcvyYNiPRaOG1Ct9kHzNOERmNqbDulGVvlhPp8zbMkF7r00Q/kFqrbhvfjcRIRoHcuUnEleJpf",
+	"eZiMavvjnp3+eAr62r8BrfseQ7CJYXVD+CExsleNq9qDhQFKMhbPsiLnc34lIOszvxILEMm0F2XF715D",
+	"fLGsu9SN9ZMQ1+mCkUM4SQ1p5GIyBWRyTJG7FNKQPZbMWULwCtjFCtlFVyKepbWfeqGk0eSRn/BRKjA3",
+	"94an2hZyubb/Kx85KRORWYXKV6HHfU3jElw0ix3jvgsT8dhlpmZTbGKPCb0xX5RJu7QmNS+v4tPoJBYD",
+	"CvAX3QOc9uXa5JHyhm0AAmmG5jF0hVMaM62gU7Mq2j5QDOnuwGNQTaERf7eEuL5m1EhfZsR2VRJ5qQeM",
+	"XxpLwSMcfHsdcOdywYqKZ+2xq0TnKiuv1ncuX7X2m7UyBG0Xw7PNLtAd4I9cqj5/pu2kzV9LXyXRU8N/",
+	"sExPqjwZk/NBl2br2BrhgSBxPdOUgY35u5bWy6TmjM/VT74CB131A65AH94PtfMcm/8DjzW/zkGe+edG",
+	"4r26AaMUYy8eZPIX6KY6yoSQZlByQXtoREB5dG8hcUSAx2BleJPC5AT0E6E1pyWw3JjxkZrlxKUKAuAW",
+	"P7XwQ64RB+/opXWH0QHrRCqL9QA58lRkGrp3lJD8L4EhGhuGZ9GVMYGzDPPTQU5nl2D72Q7Dus1QONoE",
+	"NiskaE7rh6JdgT8i+IMfbkDmfFxAhNnuHEQrdV0+yO7naPl7VGWqrkVMyAgUiSpTki2Wvf319v8HAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

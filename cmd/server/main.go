@@ -242,6 +242,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			FeedMaxStreamsPerStaff:  feedStreamCap(cfg.FeedMaxStreamsPerStaff),
 			MetricsElsewhere:        metricsLn != nil,
 			PrivacyPolicyURL:        cfg.PrivacyPolicy,
+			WaitlistOfferTTL:        cfg.WaitlistOfferTTL,
 		},
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/config"
 	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/httpapi"
@@ -52,7 +53,13 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		GiveUp: cfg.DeliveryGiveUp, Log: log.With("component", "webhooks"),
 	}, st)
 
-	followers := []delivery.Follower{patients, hooks}
+	// Waitlist offers: a freed place goes to the next matching entry.
+	waitlist := notify.NewWaitlistOffers(notify.WaitlistConfig{
+		Messages: patients.Config(), OfferTTL: cfg.WaitlistOfferTTL,
+		Policy: booking.Policy{MinNotice: cfg.MinNotice, MaxAdvance: cfg.MaxAdvance, HoldTTL: cfg.HoldTTL},
+	}, st)
+
+	followers := []delivery.Follower{patients, hooks, waitlist}
 	for _, f := range followers {
 		f.Register(ws)
 	}

@@ -1879,6 +1879,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List waitlist entries
+         * @description The waitlist, in the order places are offered: urgent entries first
+         *     (triage of the intake, as for booking requests), then the oldest.
+         *     Filter by `status` and `consultation_type_id`; pages follow
+         *     `next_cursor`. Reception and admins.
+         */
+        get: operations["listWaitlist"];
+        put?: never;
+        /**
+         * Join the waitlist
+         * @description A patient who found no place waits for one: a consultation type,
+         *     optionally a provider and a location, the earliest and latest local
+         *     dates wanted, and the times of day (`morning`: starting before
+         *     noon, `afternoon`: from noon, in the location's time; none or `any`
+         *     for any time), with the patient, intake and consent of a booking
+         *     request. When a place that fits frees, the first matching entry
+         *     (urgent first, then the oldest) is offered it: the place is held
+         *     for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+         *     gets an email and/or SMS, by consent, with a link to
+         *     `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+         *     decline.
+         *
+         *     The `201` carries the entry's `reference` and a `manage_token`,
+         *     shown only this once. A patient already waiting with the same
+         *     consultation type, dates and phone or email gets that entry back
+         *     (with a new token), not a second one. A latest date before today is
+         *     `422` (`latest_date`, `too_early`); before the earliest date, `422`
+         *     (`out_of_order`); an unknown or inactive consultation type,
+         *     provider or location, `422` naming it (`not_found`, `inactive`).
+         *     Emergency answers are refused as booking requests' are (`422`
+         *     `triage_emergency`).
+         *
+         *     From the public, live entries count as online bookings towards
+         *     `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+         *     staff bearer token (reception, admin) the entry is for a caller:
+         *     the intake and consent as for `POST /v1/bookings`
+         *     (`consent.given_by_phone`), and no limit applies. Honours
+         *     `Idempotency-Key` as `POST /v1/booking-requests` does.
+         */
+        post: operations["joinWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{reference}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        /**
+         * View own waitlist entry
+         * @description The patient's view of their entry, with `X-Waitlist-Token` (the
+         *     join's `manage_token`, or the token of an offer's link): its
+         *     status and, while `offered`, the `offer` (slot, start, until when it
+         *     is held). A wrong token and an unknown reference are the same `404`.
+         */
+        get: operations["getWaitlistEntry"];
+        put?: never;
+        post?: never;
+        /**
+         * Leave the waitlist
+         * @description Takes the entry off the waitlist (status `left`); a place on offer
+         *     is given up and goes to the next entry. The patient sends
+         *     `X-Waitlist-Token`; reception and admins may instead send their
+         *     bearer token, with the entry's reference or id in the path. An entry
+         *     already booked, lapsed or left is `409` `invalid_transition`.
+         */
+        delete: operations["leaveWaitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{reference}/accept": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the place on offer
+         * @description Books the place held for the entry, with the entry's patient,
+         *     intake and consent, exactly as `POST /v1/booking-requests` would
+         *     (`pending` or `confirmed` as the consultation type requires), and
+         *     closes the entry (`booked`), in one step. The `201` is that of a
+         *     booking request: the booking with its own `reference` and
+         *     `manage_token`. After the offer lapsed, `409` `offer_expired`; with
+         *     no place on offer (never offered, declined, or the place is gone),
+         *     `409` `no_offer`: either way the entry stays on the waitlist.
+         */
+        post: operations["acceptWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{reference}/decline": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline the place on offer
+         * @description Passes the place on to the next matching entry; the entry waits for
+         *     another (status `waiting`). With no place on offer, `409`
+         *     `no_offer`.
+         */
+        post: operations["declineWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{reference}/offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The entry's id (or its reference). */
+                reference: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Offer a chosen slot to an entry
+         * @description Reception offers a place of the chosen slot to a waiting entry: the
+         *     place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+         *     told, as for an offer made when a place frees. The slot must be of
+         *     the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+         *     open, within the public booking window and have a free place (`409`
+         *     `slot_unavailable`); an entry not waiting is `409`
+         *     `invalid_transition`.
+         */
+        post: operations["offerWaitlistPlace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1915,7 +2108,7 @@ export interface components {
              * @example slot_unavailable
              * @enum {string}
              */
-            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "triage_emergency" | "precondition_required" | "rate_limited" | "hold_limit" | "too_many_streams" | "internal_error" | "not_ready" | "busy";
+            code: "invalid_parameter" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "duplicate" | "slot_unavailable" | "slot_overlap" | "slot_in_use" | "invalid_transition" | "transition_not_yet_allowed" | "transition_no_longer_allowed" | "merge_conflict" | "change_window_closed" | "hold_expired" | "offer_expired" | "no_offer" | "patient_limit_reached" | "hold_share_reached" | "timezone_in_use" | "idempotency_key_reused" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "triage_emergency" | "precondition_required" | "rate_limited" | "hold_limit" | "too_many_streams" | "internal_error" | "not_ready" | "busy";
             /**
              * @description A URI reference identifying this occurrence (e.g. the request path or a request id).
              * @example /v1/booking-requests
@@ -3633,6 +3826,167 @@ export interface components {
             timestamp: string;
             data: components["schemas"]["BookingSummary"];
         };
+        /**
+         * @description `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+         * @enum {string}
+         */
+        WaitlistStatus: "waiting" | "offered" | "booked" | "lapsed" | "left";
+        /**
+         * @description `morning`: starting before noon; `afternoon`: from noon (the location's local time); `any`: any time.
+         * @enum {string}
+         */
+        TimeOfDay: "morning" | "afternoon" | "any";
+        WaitlistJoin: {
+            /** Format: uuid */
+            consultation_type_id: string;
+            /**
+             * Format: uuid
+             * @description Only this provider's places; any provider when left out.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: uuid
+             * @description Only this location's places; any location when left out.
+             */
+            location_id?: string | null;
+            /**
+             * Format: date
+             * @description The first local date wanted; a date already past means from today.
+             */
+            earliest_date: string;
+            /**
+             * Format: date
+             * @description The last local date wanted, not before today nor `earliest_date`.
+             */
+            latest_date: string;
+            /** @description The times of day wanted; any time when empty or left out. */
+            times_of_day?: components["schemas"]["TimeOfDay"][];
+            patient: components["schemas"]["Patient"];
+            intake: components["schemas"]["IntakeAnswers"];
+            consent: components["schemas"]["WaitlistConsentInput"];
+        };
+        /**
+         * @description The consent, as in a booking request: from the public,
+         *     `privacy_policy_accepted: true`; for a caller (staff bearer
+         *     token), `given_by_phone: true`. Messages about offers go by email
+         *     and SMS as the contact flags allow.
+         */
+        WaitlistConsentInput: {
+            /**
+             * @description Must be `true` from the public.
+             * @enum {boolean}
+             */
+            privacy_policy_accepted?: true;
+            /**
+             * @description Staff only; the caller agreed on the phone.
+             * @enum {boolean}
+             */
+            given_by_phone?: true;
+            /** @description Offers may be sent by SMS. `false` when left out. */
+            contact_by_sms?: boolean;
+            /** @description Offers may be sent by email. `false` when left out. */
+            contact_by_email?: boolean;
+        };
+        WaitlistJoined: {
+            /** Format: uuid */
+            id: string;
+            /** @example W4TQ-9KMP */
+            reference: string;
+            status: components["schemas"]["WaitlistStatus"];
+            /** @description Shown only here. Send it as `X-Waitlist-Token`. */
+            manage_token: string;
+            /** Format: date */
+            earliest_date: string;
+            /** Format: date */
+            latest_date: string;
+        };
+        /** @description The patient's view of a waitlist entry. */
+        WaitlistEntry: {
+            /** @example W4TQ-9KMP */
+            reference: string;
+            status: components["schemas"]["WaitlistStatus"];
+            /** Format: uuid */
+            consultation_type_id: string;
+            /** Format: uuid */
+            provider_id: string | null;
+            /** Format: uuid */
+            location_id: string | null;
+            /** Format: date */
+            earliest_date: string;
+            /** Format: date */
+            latest_date: string;
+            times_of_day: components["schemas"]["TimeOfDay"][];
+            /** @description The place held for the entry while it is `offered`; `null` otherwise. */
+            offer: {
+                /** Format: uuid */
+                slot_id: string;
+                /** Format: date-time */
+                start_at: string;
+                /**
+                 * Format: date-time
+                 * @description Until when the place is held; then it goes to the next entry.
+                 */
+                expires_at: string;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description Staff view of a waitlist entry. */
+        WaitlistEntryStaff: {
+            /** Format: uuid */
+            id: string;
+            /** @example W4TQ-9KMP */
+            reference: string;
+            status: components["schemas"]["WaitlistStatus"];
+            /** Format: uuid */
+            consultation_type_id: string;
+            /** Format: uuid */
+            provider_id: string | null;
+            /** Format: uuid */
+            location_id: string | null;
+            /** Format: date */
+            earliest_date: string;
+            /** Format: date */
+            latest_date: string;
+            times_of_day: components["schemas"]["TimeOfDay"][];
+            /** @description The place held for the entry while it is `offered`; `null` otherwise. */
+            offer: {
+                /** Format: uuid */
+                slot_id: string;
+                /** Format: date-time */
+                start_at: string;
+                /**
+                 * Format: date-time
+                 * @description Until when the place is held; then it goes to the next entry.
+                 */
+                expires_at: string;
+            } | null;
+            patient: components["schemas"]["Patient"];
+            triage: {
+                level: components["schemas"]["TriageLevel"];
+                rules: string[];
+            };
+            /** @enum {string} */
+            source: "web" | "phone";
+            /**
+             * Format: uuid
+             * @description The booking an accepted offer made.
+             */
+            booking_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WaitlistEntryList: {
+            items: components["schemas"]["WaitlistEntryStaff"][];
+            /** @description Cursor for the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        WaitlistOfferCreate: {
+            /** Format: uuid */
+            slot_id: string;
+        };
     };
     responses: {
         /** @description Malformed request: the body is not JSON (`malformed_json`), or a path, query or header parameter breaks its schema or is missing, or the query names a parameter the route does not declare, or an integer parameter such as `limit` is outside its declared range, never clamped (`invalid_parameter`). */
@@ -3937,6 +4291,14 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+        WaitlistReference: string;
+        /**
+         * @description The entry's `manage_token` (from the join, or from an offer's
+         *     link). Required of patients; a wrong token gives the same `404` as
+         *     an unknown reference.
+         */
+        WaitlistToken: string;
         /**
          * @description The refresh token of a browser session (login with
          *     `refresh_in_cookie: true`), sent by the browser itself: the cookie
@@ -7945,6 +8307,309 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listWaitlist: {
+        parameters: {
+            query?: {
+                /** @description Only entries in this status. */
+                status?: components["schemas"]["WaitlistStatus"];
+                /** @description Only entries for this consultation type. */
+                consultation_type_id?: string;
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries, urgent first, then oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    joinWaitlist: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Any client-chosen string (a UUID is a good choice), up to 255
+                 *     characters. The same key with the same body within 24 hours returns
+                 *     the first response again; the same key with another body is `409`
+                 *     `idempotency_key_reused`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistJoin"];
+            };
+        };
+        responses: {
+            /** @description Joined (or the same patient's live entry). Keep the `manage_token`; it is not shown again. */
+            201: {
+                headers: {
+                    /** @description The patient's view of the entry, `/v1/waitlist/{reference}`. */
+                    Location?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistJoined"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The patient already has `MAX_LIVE_PER_PATIENT` live online bookings and entries, or the `Idempotency-Key` was used with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    leaveWaitlist: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry, now `left`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description The entry is no longer on the waitlist (booked, lapsed or left). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    acceptWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Booked. Keep the booking's `manage_token`; it is not shown again. */
+            201: {
+                headers: {
+                    /** @description The patient's view of the booking, `/v1/booking-requests/{reference}`. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description The offer lapsed, there is no place on offer, or the patient reached `MAX_LIVE_PER_PATIENT`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    declineWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The entry's `manage_token` (from the join, or from an offer's
+                 *     link). Required of patients; a wrong token gives the same `404` as
+                 *     an unknown reference.
+                 */
+                "X-Waitlist-Token"?: components["parameters"]["WaitlistToken"];
+            };
+            path: {
+                /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
+                reference: components["parameters"]["WaitlistReference"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry, waiting again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description There is no place on offer. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    offerWaitlistPlace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The entry's id (or its reference). */
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "slot_id": "1c0b9a8f-7e6d-4c5b-8a49-382716059f4e"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WaitlistOfferCreate"];
+            };
+        };
+        responses: {
+            /** @description The entry, now `offered`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryStaff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The slot has no free place, or the entry is not waiting. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];

@@ -605,8 +605,10 @@ const (
 	ProblemCodeMalformedJson             ProblemCode = "malformed_json"
 	ProblemCodeMergeConflict             ProblemCode = "merge_conflict"
 	ProblemCodeMethodNotAllowed          ProblemCode = "method_not_allowed"
+	ProblemCodeNoOffer                   ProblemCode = "no_offer"
 	ProblemCodeNotFound                  ProblemCode = "not_found"
 	ProblemCodeNotReady                  ProblemCode = "not_ready"
+	ProblemCodeOfferExpired              ProblemCode = "offer_expired"
 	ProblemCodePatientLimitReached       ProblemCode = "patient_limit_reached"
 	ProblemCodePayloadTooLarge           ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired      ProblemCode = "precondition_required"
@@ -660,9 +662,13 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
+	case ProblemCodeNoOffer:
+		return true
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodeNotReady:
+		return true
+	case ProblemCodeOfferExpired:
 		return true
 	case ProblemCodePatientLimitReached:
 		return true
@@ -869,6 +875,27 @@ func (e StaffRole) Valid() bool {
 	}
 }
 
+// Defines values for TimeOfDay.
+const (
+	Afternoon TimeOfDay = "afternoon"
+	Any       TimeOfDay = "any"
+	Morning   TimeOfDay = "morning"
+)
+
+// Valid indicates whether the value is a known member of the TimeOfDay enum.
+func (e TimeOfDay) Valid() bool {
+	switch e {
+	case Afternoon:
+		return true
+	case Any:
+		return true
+	case Morning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenResponseTokenType.
 const (
 	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
@@ -929,6 +956,81 @@ const (
 func (e TriageRefusalOutcome) Valid() bool {
 	switch e {
 	case TriageRefusalOutcomeEmergency:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputGivenByPhone.
+const (
+	WaitlistConsentInputGivenByPhoneTrue WaitlistConsentInputGivenByPhone = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputGivenByPhone enum.
+func (e WaitlistConsentInputGivenByPhone) Valid() bool {
+	switch e {
+	case WaitlistConsentInputGivenByPhoneTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistConsentInputPrivacyPolicyAccepted.
+const (
+	WaitlistConsentInputPrivacyPolicyAcceptedTrue WaitlistConsentInputPrivacyPolicyAccepted = true
+)
+
+// Valid indicates whether the value is a known member of the WaitlistConsentInputPrivacyPolicyAccepted enum.
+func (e WaitlistConsentInputPrivacyPolicyAccepted) Valid() bool {
+	switch e {
+	case WaitlistConsentInputPrivacyPolicyAcceptedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistEntryStaffSource.
+const (
+	Phone WaitlistEntryStaffSource = "phone"
+	Web   WaitlistEntryStaffSource = "web"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistEntryStaffSource enum.
+func (e WaitlistEntryStaffSource) Valid() bool {
+	switch e {
+	case Phone:
+		return true
+	case Web:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistStatus.
+const (
+	WaitlistStatusBooked  WaitlistStatus = "booked"
+	WaitlistStatusLapsed  WaitlistStatus = "lapsed"
+	WaitlistStatusLeft    WaitlistStatus = "left"
+	WaitlistStatusOffered WaitlistStatus = "offered"
+	WaitlistStatusWaiting WaitlistStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistStatus enum.
+func (e WaitlistStatus) Valid() bool {
+	switch e {
+	case WaitlistStatusBooked:
+		return true
+	case WaitlistStatusLapsed:
+		return true
+	case WaitlistStatusLeft:
+		return true
+	case WaitlistStatusOffered:
+		return true
+	case WaitlistStatusWaiting:
 		return true
 	default:
 		return false
@@ -2794,6 +2896,9 @@ type StaffUpdate struct {
 	Role *StaffRole `json:"role,omitempty"`
 }
 
+// TimeOfDay `morning`: starting before noon; `afternoon`: from noon (the location's local time); `any`: any time.
+type TimeOfDay string
+
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	// AccessToken JWT access token for the `Authorization: Bearer` header.
@@ -2869,6 +2974,168 @@ type TriageRule struct {
 		Field string `json:"field"`
 	} `json:"when"`
 }
+
+// WaitlistConsentInput The consent, as in a booking request: from the public,
+// `privacy_policy_accepted: true`; for a caller (staff bearer
+// token), `given_by_phone: true`. Messages about offers go by email
+// and SMS as the contact flags allow.
+type WaitlistConsentInput struct {
+	// ContactByEmail Offers may be sent by email. `false` when left out.
+	ContactByEmail *bool `json:"contact_by_email,omitempty"`
+
+	// ContactBySms Offers may be sent by SMS. `false` when left out.
+	ContactBySms *bool `json:"contact_by_sms,omitempty"`
+
+	// GivenByPhone Staff only; the caller agreed on the phone.
+	GivenByPhone *WaitlistConsentInputGivenByPhone `json:"given_by_phone,omitempty"`
+
+	// PrivacyPolicyAccepted Must be `true` from the public.
+	PrivacyPolicyAccepted *WaitlistConsentInputPrivacyPolicyAccepted `json:"privacy_policy_accepted,omitempty"`
+}
+
+// WaitlistConsentInputGivenByPhone Staff only; the caller agreed on the phone.
+type WaitlistConsentInputGivenByPhone bool
+
+// WaitlistConsentInputPrivacyPolicyAccepted Must be `true` from the public.
+type WaitlistConsentInputPrivacyPolicyAccepted bool
+
+// WaitlistEntry The patient's view of a waitlist entry.
+type WaitlistEntry struct {
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+}
+
+// WaitlistEntryList defines model for WaitlistEntryList.
+type WaitlistEntryList struct {
+	Items []WaitlistEntryStaff `json:"items"`
+
+	// NextCursor Cursor for the next page; `null` on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WaitlistEntryStaff Staff view of a waitlist entry.
+type WaitlistEntryStaff struct {
+	// BookingId The booking an accepted offer made.
+	BookingId          *openapi_types.UUID `json:"booking_id"`
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+	EarliestDate       openapi_types.Date  `json:"earliest_date"`
+	Id                 openapi_types.UUID  `json:"id"`
+	LatestDate         openapi_types.Date  `json:"latest_date"`
+	LocationId         *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry while it is `offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient    Patient             `json:"patient"`
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string                   `json:"reference"`
+	Source    WaitlistEntryStaffSource `json:"source"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status     WaitlistStatus `json:"status"`
+	TimesOfDay []TimeOfDay    `json:"times_of_day"`
+	Triage     struct {
+		// Level `emergency`: not booked, the patient is told to seek care now; `urgent`: booked, flagged to staff and first in their queue; `routine`: an ordinary request.
+		Level TriageLevel `json:"level"`
+		Rules []string    `json:"rules"`
+	} `json:"triage"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WaitlistEntryStaffSource defines model for WaitlistEntryStaff.Source.
+type WaitlistEntryStaffSource string
+
+// WaitlistJoin defines model for WaitlistJoin.
+type WaitlistJoin struct {
+	// Consent The consent, as in a booking request: from the public,
+	// `privacy_policy_accepted: true`; for a caller (staff bearer
+	// token), `given_by_phone: true`. Messages about offers go by email
+	// and SMS as the contact flags allow.
+	Consent            WaitlistConsentInput `json:"consent"`
+	ConsultationTypeId string               `json:"consultation_type_id"`
+
+	// EarliestDate The first local date wanted; a date already past means from today.
+	EarliestDate string `json:"earliest_date"`
+
+	// Intake The intake answers as a booking records them. Health information -
+	// never logged. A web request answers every required question
+	// (`Intake`); a phone booking (`POST /v1/bookings`) needs only
+	// `red_flags`, which triage needs, and records the other answers the
+	// caller gave: a question not asked is left out here. Every answer
+	// given is checked as on the web (`422` naming the field).
+	Intake IntakeAnswers `json:"intake"`
+
+	// LatestDate The last local date wanted, not before today nor `earliest_date`.
+	LatestDate string `json:"latest_date"`
+
+	// LocationId Only this location's places; any location when left out.
+	LocationId *string `json:"location_id,omitempty"`
+
+	// Patient The patient as they gave their details. `email` is optional (a caller
+	// booked by phone may have none); it is left out of responses when the
+	// booking has no email address.
+	Patient Patient `json:"patient"`
+
+	// ProviderId Only this provider's places; any provider when left out.
+	ProviderId *string `json:"provider_id,omitempty"`
+
+	// TimesOfDay The times of day wanted; any time when empty or left out.
+	TimesOfDay *[]TimeOfDay `json:"times_of_day,omitempty"`
+}
+
+// WaitlistJoined defines model for WaitlistJoined.
+type WaitlistJoined struct {
+	EarliestDate openapi_types.Date `json:"earliest_date"`
+	Id           openapi_types.UUID `json:"id"`
+	LatestDate   openapi_types.Date `json:"latest_date"`
+
+	// ManageToken Shown only here. Send it as `X-Waitlist-Token`.
+	ManageToken string `json:"manage_token"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status WaitlistStatus `json:"status"`
+}
+
+// WaitlistOfferCreate defines model for WaitlistOfferCreate.
+type WaitlistOfferCreate struct {
+	SlotId string `json:"slot_id"`
+}
+
+// WaitlistStatus `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+type WaitlistStatus string
 
 // WebhookDelivery One event sent, or to be sent, to one endpoint. Its `id` is the `webhook-id` header of every attempt.
 type WebhookDelivery struct {
@@ -3033,6 +3300,12 @@ type RefreshCookie = string
 
 // RequestedWith Example: fetch
 type RequestedWith = string
+
+// WaitlistReference Example: W4TQ-9KMP
+type WaitlistReference = string
+
+// WaitlistToken Example: mt_Qm9vZmJhcl9leGFtcGxlX3Rva2VuXzEyMzQ1Ng
+type WaitlistToken = string
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
@@ -3445,6 +3718,62 @@ type ListStaffParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListWaitlistParams defines parameters for ListWaitlist.
+type ListWaitlistParams struct {
+	// Status Only entries in this status.
+	Status *WaitlistStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// ConsultationTypeId Only entries for this consultation type.
+	ConsultationTypeId *openapi_types.UUID `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
+
+	// Limit Page size, 1 to 200.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// JoinWaitlistParams defines parameters for JoinWaitlist.
+type JoinWaitlistParams struct {
+	// IdempotencyKey Any client-chosen string (a UUID is a good choice), up to 255
+	// characters. The same key with the same body within 24 hours returns
+	// the first response again; the same key with another body is `409`
+	// `idempotency_key_reused`.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// LeaveWaitlistParams defines parameters for LeaveWaitlist.
+type LeaveWaitlistParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// GetWaitlistEntryParams defines parameters for GetWaitlistEntry.
+type GetWaitlistEntryParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// AcceptWaitlistOfferParams defines parameters for AcceptWaitlistOffer.
+type AcceptWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
+// DeclineWaitlistOfferParams defines parameters for DeclineWaitlistOffer.
+type DeclineWaitlistOfferParams struct {
+	// XWaitlistToken The entry's `manage_token` (from the join, or from an offer's
+	// link). Required of patients; a wrong token gives the same `404` as
+	// an unknown reference.
+	XWaitlistToken *WaitlistToken `json:"X-Waitlist-Token,omitempty"`
+}
+
 // ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
 type ListWebhookEndpointsParams struct {
 	// Limit Page size, 1 to 200.
@@ -3558,6 +3887,12 @@ type CreateStaffJSONRequestBody = StaffCreate
 
 // UpdateStaffJSONRequestBody defines body for UpdateStaff for application/json ContentType.
 type UpdateStaffJSONRequestBody = StaffUpdate
+
+// JoinWaitlistJSONRequestBody defines body for JoinWaitlist for application/json ContentType.
+type JoinWaitlistJSONRequestBody = WaitlistJoin
+
+// OfferWaitlistPlaceJSONRequestBody defines body for OfferWaitlistPlace for application/json ContentType.
+type OfferWaitlistPlaceJSONRequestBody = WaitlistOfferCreate
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
 type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
@@ -5204,6 +5539,162 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/staff/{id} (the `UpdateStaff` operationId).
 	UpdateStaff(ctx context.Context, id openapi_types.UUID, body UpdateStaffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWaitlist List waitlist entries
+	//
+	// The waitlist, in the order places are offered: urgent entries first
+	// (triage of the intake, as for booking requests), then the oldest.
+	// Filter by `status` and `consultation_type_id`; pages follow
+	// `next_cursor`. Reception and admins.
+	//
+	// Corresponds with GET /v1/waitlist (the `ListWaitlist` operationId).
+	ListWaitlist(ctx context.Context, params *ListWaitlistParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JoinWaitlistWithBody Join the waitlist
+	//
+	// A patient who found no place waits for one: a consultation type,
+	// optionally a provider and a location, the earliest and latest local
+	// dates wanted, and the times of day (`morning`: starting before
+	// noon, `afternoon`: from noon, in the location's time; none or `any`
+	// for any time), with the patient, intake and consent of a booking
+	// request. When a place that fits frees, the first matching entry
+	// (urgent first, then the oldest) is offered it: the place is held
+	// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+	// gets an email and/or SMS, by consent, with a link to
+	// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+	// decline.
+	//
+	// The `201` carries the entry's `reference` and a `manage_token`,
+	// shown only this once. A patient already waiting with the same
+	// consultation type, dates and phone or email gets that entry back
+	// (with a new token), not a second one. A latest date before today is
+	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+	// (`out_of_order`); an unknown or inactive consultation type,
+	// provider or location, `422` naming it (`not_found`, `inactive`).
+	// Emergency answers are refused as booking requests' are (`422`
+	// `triage_emergency`).
+	//
+	// From the public, live entries count as online bookings towards
+	// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+	// staff bearer token (reception, admin) the entry is for a caller:
+	// the intake and consent as for `POST /v1/bookings`
+	// (`consent.given_by_phone`), and no limit applies. Honours
+	// `Idempotency-Key` as `POST /v1/booking-requests` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithBody(ctx context.Context, params *JoinWaitlistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JoinWaitlist Join the waitlist
+	//
+	// A patient who found no place waits for one: a consultation type,
+	// optionally a provider and a location, the earliest and latest local
+	// dates wanted, and the times of day (`morning`: starting before
+	// noon, `afternoon`: from noon, in the location's time; none or `any`
+	// for any time), with the patient, intake and consent of a booking
+	// request. When a place that fits frees, the first matching entry
+	// (urgent first, then the oldest) is offered it: the place is held
+	// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+	// gets an email and/or SMS, by consent, with a link to
+	// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+	// decline.
+	//
+	// The `201` carries the entry's `reference` and a `manage_token`,
+	// shown only this once. A patient already waiting with the same
+	// consultation type, dates and phone or email gets that entry back
+	// (with a new token), not a second one. A latest date before today is
+	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+	// (`out_of_order`); an unknown or inactive consultation type,
+	// provider or location, `422` naming it (`not_found`, `inactive`).
+	// Emergency answers are refused as booking requests' are (`422`
+	// `triage_emergency`).
+	//
+	// From the public, live entries count as online bookings towards
+	// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+	// staff bearer token (reception, admin) the entry is for a caller:
+	// the intake and consent as for `POST /v1/bookings`
+	// (`consent.given_by_phone`), and no limit applies. Honours
+	// `Idempotency-Key` as `POST /v1/booking-requests` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlist(ctx context.Context, params *JoinWaitlistParams, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeaveWaitlist Leave the waitlist
+	//
+	// Takes the entry off the waitlist (status `left`); a place on offer
+	// is given up and goes to the next entry. The patient sends
+	// `X-Waitlist-Token`; reception and admins may instead send their
+	// bearer token, with the entry's reference or id in the path. An entry
+	// already booked, lapsed or left is `409` `invalid_transition`.
+	//
+	// Corresponds with DELETE /v1/waitlist/{reference} (the `LeaveWaitlist` operationId).
+	LeaveWaitlist(ctx context.Context, reference WaitlistReference, params *LeaveWaitlistParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWaitlistEntry View own waitlist entry
+	//
+	// The patient's view of their entry, with `X-Waitlist-Token` (the
+	// join's `manage_token`, or the token of an offer's link): its
+	// status and, while `offered`, the `offer` (slot, start, until when it
+	// is held). A wrong token and an unknown reference are the same `404`.
+	//
+	// Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
+	GetWaitlistEntry(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptWaitlistOffer Accept the place on offer
+	//
+	// Books the place held for the entry, with the entry's patient,
+	// intake and consent, exactly as `POST /v1/booking-requests` would
+	// (`pending` or `confirmed` as the consultation type requires), and
+	// closes the entry (`booked`), in one step. The `201` is that of a
+	// booking request: the booking with its own `reference` and
+	// `manage_token`. After the offer lapsed, `409` `offer_expired`; with
+	// no place on offer (never offered, declined, or the place is gone),
+	// `409` `no_offer`: either way the entry stays on the waitlist.
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/accept (the `AcceptWaitlistOffer` operationId).
+	AcceptWaitlistOffer(ctx context.Context, reference WaitlistReference, params *AcceptWaitlistOfferParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineWaitlistOffer Decline the place on offer
+	//
+	// Passes the place on to the next matching entry; the entry waits for
+	// another (status `waiting`). With no place on offer, `409`
+	// `no_offer`.
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/decline (the `DeclineWaitlistOffer` operationId).
+	DeclineWaitlistOffer(ctx context.Context, reference WaitlistReference, params *DeclineWaitlistOfferParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfferWaitlistPlaceWithBody Offer a chosen slot to an entry
+	//
+	// Reception offers a place of the chosen slot to a waiting entry: the
+	// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+	// told, as for an offer made when a place frees. The slot must be of
+	// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+	// open, within the public booking window and have a free place (`409`
+	// `slot_unavailable`); an entry not waiting is `409`
+	// `invalid_transition`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+	OfferWaitlistPlaceWithBody(ctx context.Context, reference string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfferWaitlistPlace Offer a chosen slot to an entry
+	//
+	// Reception offers a place of the chosen slot to a waiting entry: the
+	// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+	// told, as for an offer made when a place frees. The slot must be of
+	// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+	// open, within the public booking window and have a free place (`409`
+	// `slot_unavailable`); an entry not waiting is `409`
+	// `invalid_transition`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+	OfferWaitlistPlace(ctx context.Context, reference string, body OfferWaitlistPlaceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RedeliverWebhook Send a delivery again
 	//
@@ -7930,6 +8421,252 @@ func (c *Client) UpdateStaffWithBody(ctx context.Context, id openapi_types.UUID,
 // Corresponds with PATCH /v1/staff/{id} (the `UpdateStaff` operationId).
 func (c *Client) UpdateStaff(ctx context.Context, id openapi_types.UUID, body UpdateStaffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStaffRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWaitlist List waitlist entries
+//
+// The waitlist, in the order places are offered: urgent entries first
+// (triage of the intake, as for booking requests), then the oldest.
+// Filter by `status` and `consultation_type_id`; pages follow
+// `next_cursor`. Reception and admins.
+//
+// Corresponds with GET /v1/waitlist (the `ListWaitlist` operationId).
+func (c *Client) ListWaitlist(ctx context.Context, params *ListWaitlistParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWaitlistRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JoinWaitlistWithBody Join the waitlist
+//
+// A patient who found no place waits for one: a consultation type,
+// optionally a provider and a location, the earliest and latest local
+// dates wanted, and the times of day (`morning`: starting before
+// noon, `afternoon`: from noon, in the location's time; none or `any`
+// for any time), with the patient, intake and consent of a booking
+// request. When a place that fits frees, the first matching entry
+// (urgent first, then the oldest) is offered it: the place is held
+// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+// gets an email and/or SMS, by consent, with a link to
+// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+// decline.
+//
+// The `201` carries the entry's `reference` and a `manage_token`,
+// shown only this once. A patient already waiting with the same
+// consultation type, dates and phone or email gets that entry back
+// (with a new token), not a second one. A latest date before today is
+// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+// (`out_of_order`); an unknown or inactive consultation type,
+// provider or location, `422` naming it (`not_found`, `inactive`).
+// Emergency answers are refused as booking requests' are (`422`
+// `triage_emergency`).
+//
+// From the public, live entries count as online bookings towards
+// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+// staff bearer token (reception, admin) the entry is for a caller:
+// the intake and consent as for `POST /v1/bookings`
+// (`consent.given_by_phone`), and no limit applies. Honours
+// `Idempotency-Key` as `POST /v1/booking-requests` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+func (c *Client) JoinWaitlistWithBody(ctx context.Context, params *JoinWaitlistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJoinWaitlistRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JoinWaitlist Join the waitlist
+//
+// A patient who found no place waits for one: a consultation type,
+// optionally a provider and a location, the earliest and latest local
+// dates wanted, and the times of day (`morning`: starting before
+// noon, `afternoon`: from noon, in the location's time; none or `any`
+// for any time), with the patient, intake and consent of a booking
+// request. When a place that fits frees, the first matching entry
+// (urgent first, then the oldest) is offered it: the place is held
+// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+// gets an email and/or SMS, by consent, with a link to
+// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+// decline.
+//
+// The `201` carries the entry's `reference` and a `manage_token`,
+// shown only this once. A patient already waiting with the same
+// consultation type, dates and phone or email gets that entry back
+// (with a new token), not a second one. A latest date before today is
+// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+// (`out_of_order`); an unknown or inactive consultation type,
+// provider or location, `422` naming it (`not_found`, `inactive`).
+// Emergency answers are refused as booking requests' are (`422`
+// `triage_emergency`).
+//
+// From the public, live entries count as online bookings towards
+// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+// staff bearer token (reception, admin) the entry is for a caller:
+// the intake and consent as for `POST /v1/bookings`
+// (`consent.given_by_phone`), and no limit applies. Honours
+// `Idempotency-Key` as `POST /v1/booking-requests` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+func (c *Client) JoinWaitlist(ctx context.Context, params *JoinWaitlistParams, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJoinWaitlistRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LeaveWaitlist Leave the waitlist
+//
+// Takes the entry off the waitlist (status `left`); a place on offer
+// is given up and goes to the next entry. The patient sends
+// `X-Waitlist-Token`; reception and admins may instead send their
+// bearer token, with the entry's reference or id in the path. An entry
+// already booked, lapsed or left is `409` `invalid_transition`.
+//
+// Corresponds with DELETE /v1/waitlist/{reference} (the `LeaveWaitlist` operationId).
+func (c *Client) LeaveWaitlist(ctx context.Context, reference WaitlistReference, params *LeaveWaitlistParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeaveWaitlistRequest(c.Server, reference, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWaitlistEntry View own waitlist entry
+//
+// The patient's view of their entry, with `X-Waitlist-Token` (the
+// join's `manage_token`, or the token of an offer's link): its
+// status and, while `offered`, the `offer` (slot, start, until when it
+// is held). A wrong token and an unknown reference are the same `404`.
+//
+// Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
+func (c *Client) GetWaitlistEntry(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWaitlistEntryRequest(c.Server, reference, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptWaitlistOffer Accept the place on offer
+//
+// Books the place held for the entry, with the entry's patient,
+// intake and consent, exactly as `POST /v1/booking-requests` would
+// (`pending` or `confirmed` as the consultation type requires), and
+// closes the entry (`booked`), in one step. The `201` is that of a
+// booking request: the booking with its own `reference` and
+// `manage_token`. After the offer lapsed, `409` `offer_expired`; with
+// no place on offer (never offered, declined, or the place is gone),
+// `409` `no_offer`: either way the entry stays on the waitlist.
+//
+// Corresponds with POST /v1/waitlist/{reference}/accept (the `AcceptWaitlistOffer` operationId).
+func (c *Client) AcceptWaitlistOffer(ctx context.Context, reference WaitlistReference, params *AcceptWaitlistOfferParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptWaitlistOfferRequest(c.Server, reference, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineWaitlistOffer Decline the place on offer
+//
+// Passes the place on to the next matching entry; the entry waits for
+// another (status `waiting`). With no place on offer, `409`
+// `no_offer`.
+//
+// Corresponds with POST /v1/waitlist/{reference}/decline (the `DeclineWaitlistOffer` operationId).
+func (c *Client) DeclineWaitlistOffer(ctx context.Context, reference WaitlistReference, params *DeclineWaitlistOfferParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineWaitlistOfferRequest(c.Server, reference, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfferWaitlistPlaceWithBody Offer a chosen slot to an entry
+//
+// Reception offers a place of the chosen slot to a waiting entry: the
+// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+// told, as for an offer made when a place frees. The slot must be of
+// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+// open, within the public booking window and have a free place (`409`
+// `slot_unavailable`); an entry not waiting is `409`
+// `invalid_transition`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+func (c *Client) OfferWaitlistPlaceWithBody(ctx context.Context, reference string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfferWaitlistPlaceRequestWithBody(c.Server, reference, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfferWaitlistPlace Offer a chosen slot to an entry
+//
+// Reception offers a place of the chosen slot to a waiting entry: the
+// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+// told, as for an offer made when a place frees. The slot must be of
+// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+// open, within the public booking window and have a free place (`409`
+// `slot_unavailable`); an entry not waiting is `409`
+// `invalid_transition`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+func (c *Client) OfferWaitlistPlace(ctx context.Context, reference string, body OfferWaitlistPlaceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfferWaitlistPlaceRequest(c.Server, reference, body)
 	if err != nil {
 		return nil, err
 	}
@@ -12193,6 +12930,394 @@ func NewUpdateStaffRequestWithBody(server string, id openapi_types.UUID, content
 	return req, nil
 }
 
+// NewListWaitlistRequest constructs an http.Request for the ListWaitlist method
+func NewListWaitlistRequest(server string, params *ListWaitlistParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ConsultationTypeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "consultation_type_id", *params.ConsultationTypeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewJoinWaitlistRequest calls the generic JoinWaitlist builder with application/json body
+func NewJoinWaitlistRequest(server string, params *JoinWaitlistParams, body JoinWaitlistJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewJoinWaitlistRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewJoinWaitlistRequestWithBody constructs an http.Request for the JoinWaitlist method, with any body, and a specified content type
+func NewJoinWaitlistRequestWithBody(server string, params *JoinWaitlistParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewLeaveWaitlistRequest constructs an http.Request for the LeaveWaitlist method
+func NewLeaveWaitlistRequest(server string, reference WaitlistReference, params *LeaveWaitlistParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XWaitlistToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Waitlist-Token", *params.XWaitlistToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Waitlist-Token", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetWaitlistEntryRequest constructs an http.Request for the GetWaitlistEntry method
+func NewGetWaitlistEntryRequest(server string, reference WaitlistReference, params *GetWaitlistEntryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XWaitlistToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Waitlist-Token", *params.XWaitlistToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Waitlist-Token", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAcceptWaitlistOfferRequest constructs an http.Request for the AcceptWaitlistOffer method
+func NewAcceptWaitlistOfferRequest(server string, reference WaitlistReference, params *AcceptWaitlistOfferParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist/%s/accept", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XWaitlistToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Waitlist-Token", *params.XWaitlistToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Waitlist-Token", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeclineWaitlistOfferRequest constructs an http.Request for the DeclineWaitlistOffer method
+func NewDeclineWaitlistOfferRequest(server string, reference WaitlistReference, params *DeclineWaitlistOfferParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist/%s/decline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XWaitlistToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Waitlist-Token", *params.XWaitlistToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Waitlist-Token", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewOfferWaitlistPlaceRequest calls the generic OfferWaitlistPlace builder with application/json body
+func NewOfferWaitlistPlaceRequest(server string, reference string, body OfferWaitlistPlaceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOfferWaitlistPlaceRequestWithBody(server, reference, "application/json", bodyReader)
+}
+
+// NewOfferWaitlistPlaceRequestWithBody constructs an http.Request for the OfferWaitlistPlace method, with any body, and a specified content type
+func NewOfferWaitlistPlaceRequestWithBody(server string, reference string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "reference", reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/waitlist/%s/offer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewRedeliverWebhookRequest constructs an http.Request for the RedeliverWebhook method
 func NewRedeliverWebhookRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -14242,6 +15367,172 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/staff/{id} (the `UpdateStaff` operationId).
 	UpdateStaffWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateStaffJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStaffResponse, error)
+
+	// ListWaitlistWithResponse List waitlist entries
+	//
+	// The waitlist, in the order places are offered: urgent entries first
+	// (triage of the intake, as for booking requests), then the oldest.
+	// Filter by `status` and `consultation_type_id`; pages follow
+	// `next_cursor`. Reception and admins.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/waitlist (the `ListWaitlist` operationId).
+	ListWaitlistWithResponse(ctx context.Context, params *ListWaitlistParams, reqEditors ...RequestEditorFn) (*ListWaitlistResponse, error)
+
+	// JoinWaitlistWithBodyWithResponse Join the waitlist
+	//
+	// A patient who found no place waits for one: a consultation type,
+	// optionally a provider and a location, the earliest and latest local
+	// dates wanted, and the times of day (`morning`: starting before
+	// noon, `afternoon`: from noon, in the location's time; none or `any`
+	// for any time), with the patient, intake and consent of a booking
+	// request. When a place that fits frees, the first matching entry
+	// (urgent first, then the oldest) is offered it: the place is held
+	// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+	// gets an email and/or SMS, by consent, with a link to
+	// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+	// decline.
+	//
+	// The `201` carries the entry's `reference` and a `manage_token`,
+	// shown only this once. A patient already waiting with the same
+	// consultation type, dates and phone or email gets that entry back
+	// (with a new token), not a second one. A latest date before today is
+	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+	// (`out_of_order`); an unknown or inactive consultation type,
+	// provider or location, `422` naming it (`not_found`, `inactive`).
+	// Emergency answers are refused as booking requests' are (`422`
+	// `triage_emergency`).
+	//
+	// From the public, live entries count as online bookings towards
+	// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+	// staff bearer token (reception, admin) the entry is for a caller:
+	// the intake and consent as for `POST /v1/bookings`
+	// (`consent.given_by_phone`), and no limit applies. Honours
+	// `Idempotency-Key` as `POST /v1/booking-requests` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithBodyWithResponse(ctx context.Context, params *JoinWaitlistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error)
+
+	// JoinWaitlistWithResponse Join the waitlist
+	//
+	// A patient who found no place waits for one: a consultation type,
+	// optionally a provider and a location, the earliest and latest local
+	// dates wanted, and the times of day (`morning`: starting before
+	// noon, `afternoon`: from noon, in the location's time; none or `any`
+	// for any time), with the patient, intake and consent of a booking
+	// request. When a place that fits frees, the first matching entry
+	// (urgent first, then the oldest) is offered it: the place is held
+	// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+	// gets an email and/or SMS, by consent, with a link to
+	// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+	// decline.
+	//
+	// The `201` carries the entry's `reference` and a `manage_token`,
+	// shown only this once. A patient already waiting with the same
+	// consultation type, dates and phone or email gets that entry back
+	// (with a new token), not a second one. A latest date before today is
+	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+	// (`out_of_order`); an unknown or inactive consultation type,
+	// provider or location, `422` naming it (`not_found`, `inactive`).
+	// Emergency answers are refused as booking requests' are (`422`
+	// `triage_emergency`).
+	//
+	// From the public, live entries count as online bookings towards
+	// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+	// staff bearer token (reception, admin) the entry is for a caller:
+	// the intake and consent as for `POST /v1/bookings`
+	// (`consent.given_by_phone`), and no limit applies. Honours
+	// `Idempotency-Key` as `POST /v1/booking-requests` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithResponse(ctx context.Context, params *JoinWaitlistParams, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error)
+
+	// LeaveWaitlistWithResponse Leave the waitlist
+	//
+	// Takes the entry off the waitlist (status `left`); a place on offer
+	// is given up and goes to the next entry. The patient sends
+	// `X-Waitlist-Token`; reception and admins may instead send their
+	// bearer token, with the entry's reference or id in the path. An entry
+	// already booked, lapsed or left is `409` `invalid_transition`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/waitlist/{reference} (the `LeaveWaitlist` operationId).
+	LeaveWaitlistWithResponse(ctx context.Context, reference WaitlistReference, params *LeaveWaitlistParams, reqEditors ...RequestEditorFn) (*LeaveWaitlistResponse, error)
+
+	// GetWaitlistEntryWithResponse View own waitlist entry
+	//
+	// The patient's view of their entry, with `X-Waitlist-Token` (the
+	// join's `manage_token`, or the token of an offer's link): its
+	// status and, while `offered`, the `offer` (slot, start, until when it
+	// is held). A wrong token and an unknown reference are the same `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
+	GetWaitlistEntryWithResponse(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*GetWaitlistEntryResponse, error)
+
+	// AcceptWaitlistOfferWithResponse Accept the place on offer
+	//
+	// Books the place held for the entry, with the entry's patient,
+	// intake and consent, exactly as `POST /v1/booking-requests` would
+	// (`pending` or `confirmed` as the consultation type requires), and
+	// closes the entry (`booked`), in one step. The `201` is that of a
+	// booking request: the booking with its own `reference` and
+	// `manage_token`. After the offer lapsed, `409` `offer_expired`; with
+	// no place on offer (never offered, declined, or the place is gone),
+	// `409` `no_offer`: either way the entry stays on the waitlist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/accept (the `AcceptWaitlistOffer` operationId).
+	AcceptWaitlistOfferWithResponse(ctx context.Context, reference WaitlistReference, params *AcceptWaitlistOfferParams, reqEditors ...RequestEditorFn) (*AcceptWaitlistOfferResponse, error)
+
+	// DeclineWaitlistOfferWithResponse Decline the place on offer
+	//
+	// Passes the place on to the next matching entry; the entry waits for
+	// another (status `waiting`). With no place on offer, `409`
+	// `no_offer`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/decline (the `DeclineWaitlistOffer` operationId).
+	DeclineWaitlistOfferWithResponse(ctx context.Context, reference WaitlistReference, params *DeclineWaitlistOfferParams, reqEditors ...RequestEditorFn) (*DeclineWaitlistOfferResponse, error)
+
+	// OfferWaitlistPlaceWithBodyWithResponse Offer a chosen slot to an entry
+	//
+	// Reception offers a place of the chosen slot to a waiting entry: the
+	// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+	// told, as for an offer made when a place frees. The slot must be of
+	// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+	// open, within the public booking window and have a free place (`409`
+	// `slot_unavailable`); an entry not waiting is `409`
+	// `invalid_transition`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+	OfferWaitlistPlaceWithBodyWithResponse(ctx context.Context, reference string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfferWaitlistPlaceResponse, error)
+
+	// OfferWaitlistPlaceWithResponse Offer a chosen slot to an entry
+	//
+	// Reception offers a place of the chosen slot to a waiting entry: the
+	// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+	// told, as for an offer made when a place frees. The slot must be of
+	// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+	// open, within the public booking window and have a free place (`409`
+	// `slot_unavailable`); an entry not waiting is `409`
+	// `invalid_transition`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+	OfferWaitlistPlaceWithResponse(ctx context.Context, reference string, body OfferWaitlistPlaceJSONRequestBody, reqEditors ...RequestEditorFn) (*OfferWaitlistPlaceResponse, error)
 
 	// RedeliverWebhookWithResponse Send a delivery again
 	//
@@ -21261,6 +22552,651 @@ func (r UpdateStaffResponse) ContentType() string {
 	return ""
 }
 
+type ListWaitlistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistEntryList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWaitlistResponse) GetJSON200() *WaitlistEntryList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWaitlistResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWaitlistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWaitlistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWaitlistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWaitlistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// JoinWaitlistResponse201Headers the declared response headers of an HTTP 201 response for JoinWaitlist
+type JoinWaitlistResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// JoinWaitlistResponse429Headers the declared response headers of an HTTP 429 response for JoinWaitlist
+type JoinWaitlistResponse429Headers struct {
+	RetryAfter *int
+}
+
+type JoinWaitlistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *WaitlistJoined
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *JoinWaitlistResponse201Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *JoinWaitlistResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r JoinWaitlistResponse) GetJSON201() *WaitlistJoined {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r JoinWaitlistResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r JoinWaitlistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r JoinWaitlistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r JoinWaitlistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r JoinWaitlistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LeaveWaitlistResponse429Headers the declared response headers of an HTTP 429 response for LeaveWaitlist
+type LeaveWaitlistResponse429Headers struct {
+	RetryAfter *int
+}
+
+type LeaveWaitlistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistEntry
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LeaveWaitlistResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LeaveWaitlistResponse) GetJSON200() *WaitlistEntry {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LeaveWaitlistResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r LeaveWaitlistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LeaveWaitlistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LeaveWaitlistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LeaveWaitlistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetWaitlistEntryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistEntry
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWaitlistEntryResponse) GetJSON200() *WaitlistEntry {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetWaitlistEntryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetWaitlistEntryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetWaitlistEntryResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetWaitlistEntryResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWaitlistEntryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWaitlistEntryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWaitlistEntryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWaitlistEntryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcceptWaitlistOfferResponse201Headers the declared response headers of an HTTP 201 response for AcceptWaitlistOffer
+type AcceptWaitlistOfferResponse201Headers struct {
+	Location *string
+}
+
+// AcceptWaitlistOfferResponse429Headers the declared response headers of an HTTP 429 response for AcceptWaitlistOffer
+type AcceptWaitlistOfferResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AcceptWaitlistOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BookingCreated
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AcceptWaitlistOfferResponse201Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AcceptWaitlistOfferResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AcceptWaitlistOfferResponse) GetJSON201() *BookingCreated {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AcceptWaitlistOfferResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptWaitlistOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptWaitlistOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptWaitlistOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptWaitlistOfferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeclineWaitlistOfferResponse429Headers the declared response headers of an HTTP 429 response for DeclineWaitlistOffer
+type DeclineWaitlistOfferResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeclineWaitlistOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistEntry
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeclineWaitlistOfferResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON200() *WaitlistEntry {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeclineWaitlistOfferResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclineWaitlistOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclineWaitlistOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclineWaitlistOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclineWaitlistOfferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OfferWaitlistPlaceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistEntryStaff
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OfferWaitlistPlaceResponse) GetJSON200() *WaitlistEntryStaff {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r OfferWaitlistPlaceResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r OfferWaitlistPlaceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OfferWaitlistPlaceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OfferWaitlistPlaceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OfferWaitlistPlaceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RedeliverWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24270,6 +26206,226 @@ func (c *ClientWithResponses) UpdateStaffWithResponse(ctx context.Context, id op
 		return nil, err
 	}
 	return ParseUpdateStaffResponse(rsp)
+}
+
+// ListWaitlistWithResponse List waitlist entries
+//
+// The waitlist, in the order places are offered: urgent entries first
+// (triage of the intake, as for booking requests), then the oldest.
+// Filter by `status` and `consultation_type_id`; pages follow
+// `next_cursor`. Reception and admins.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/waitlist (the `ListWaitlist` operationId).
+func (c *ClientWithResponses) ListWaitlistWithResponse(ctx context.Context, params *ListWaitlistParams, reqEditors ...RequestEditorFn) (*ListWaitlistResponse, error) {
+	rsp, err := c.ListWaitlist(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWaitlistResponse(rsp)
+}
+
+// JoinWaitlistWithBodyWithResponse Join the waitlist
+//
+// A patient who found no place waits for one: a consultation type,
+// optionally a provider and a location, the earliest and latest local
+// dates wanted, and the times of day (`morning`: starting before
+// noon, `afternoon`: from noon, in the location's time; none or `any`
+// for any time), with the patient, intake and consent of a booking
+// request. When a place that fits frees, the first matching entry
+// (urgent first, then the oldest) is offered it: the place is held
+// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+// gets an email and/or SMS, by consent, with a link to
+// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+// decline.
+//
+// The `201` carries the entry's `reference` and a `manage_token`,
+// shown only this once. A patient already waiting with the same
+// consultation type, dates and phone or email gets that entry back
+// (with a new token), not a second one. A latest date before today is
+// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+// (`out_of_order`); an unknown or inactive consultation type,
+// provider or location, `422` naming it (`not_found`, `inactive`).
+// Emergency answers are refused as booking requests' are (`422`
+// `triage_emergency`).
+//
+// From the public, live entries count as online bookings towards
+// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+// staff bearer token (reception, admin) the entry is for a caller:
+// the intake and consent as for `POST /v1/bookings`
+// (`consent.given_by_phone`), and no limit applies. Honours
+// `Idempotency-Key` as `POST /v1/booking-requests` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+func (c *ClientWithResponses) JoinWaitlistWithBodyWithResponse(ctx context.Context, params *JoinWaitlistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error) {
+	rsp, err := c.JoinWaitlistWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJoinWaitlistResponse(rsp)
+}
+
+// JoinWaitlistWithResponse Join the waitlist
+//
+// A patient who found no place waits for one: a consultation type,
+// optionally a provider and a location, the earliest and latest local
+// dates wanted, and the times of day (`morning`: starting before
+// noon, `afternoon`: from noon, in the location's time; none or `any`
+// for any time), with the patient, intake and consent of a booking
+// request. When a place that fits frees, the first matching entry
+// (urgent first, then the oldest) is offered it: the place is held
+// for `WAITLIST_OFFER_TTL` (30 minutes by default) and the patient
+// gets an email and/or SMS, by consent, with a link to
+// `PUBLIC_BASE_URL/waitlist#reference=...&token=...` to accept or
+// decline.
+//
+// The `201` carries the entry's `reference` and a `manage_token`,
+// shown only this once. A patient already waiting with the same
+// consultation type, dates and phone or email gets that entry back
+// (with a new token), not a second one. A latest date before today is
+// `422` (`latest_date`, `too_early`); before the earliest date, `422`
+// (`out_of_order`); an unknown or inactive consultation type,
+// provider or location, `422` naming it (`not_found`, `inactive`).
+// Emergency answers are refused as booking requests' are (`422`
+// `triage_emergency`).
+//
+// From the public, live entries count as online bookings towards
+// `MAX_LIVE_PER_PATIENT` (`409` `patient_limit_reached`). With a
+// staff bearer token (reception, admin) the entry is for a caller:
+// the intake and consent as for `POST /v1/bookings`
+// (`consent.given_by_phone`), and no limit applies. Honours
+// `Idempotency-Key` as `POST /v1/booking-requests` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist (the `JoinWaitlist` operationId).
+func (c *ClientWithResponses) JoinWaitlistWithResponse(ctx context.Context, params *JoinWaitlistParams, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error) {
+	rsp, err := c.JoinWaitlist(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJoinWaitlistResponse(rsp)
+}
+
+// LeaveWaitlistWithResponse Leave the waitlist
+//
+// Takes the entry off the waitlist (status `left`); a place on offer
+// is given up and goes to the next entry. The patient sends
+// `X-Waitlist-Token`; reception and admins may instead send their
+// bearer token, with the entry's reference or id in the path. An entry
+// already booked, lapsed or left is `409` `invalid_transition`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/waitlist/{reference} (the `LeaveWaitlist` operationId).
+func (c *ClientWithResponses) LeaveWaitlistWithResponse(ctx context.Context, reference WaitlistReference, params *LeaveWaitlistParams, reqEditors ...RequestEditorFn) (*LeaveWaitlistResponse, error) {
+	rsp, err := c.LeaveWaitlist(ctx, reference, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLeaveWaitlistResponse(rsp)
+}
+
+// GetWaitlistEntryWithResponse View own waitlist entry
+//
+// The patient's view of their entry, with `X-Waitlist-Token` (the
+// join's `manage_token`, or the token of an offer's link): its
+// status and, while `offered`, the `offer` (slot, start, until when it
+// is held). A wrong token and an unknown reference are the same `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
+func (c *ClientWithResponses) GetWaitlistEntryWithResponse(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*GetWaitlistEntryResponse, error) {
+	rsp, err := c.GetWaitlistEntry(ctx, reference, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWaitlistEntryResponse(rsp)
+}
+
+// AcceptWaitlistOfferWithResponse Accept the place on offer
+//
+// Books the place held for the entry, with the entry's patient,
+// intake and consent, exactly as `POST /v1/booking-requests` would
+// (`pending` or `confirmed` as the consultation type requires), and
+// closes the entry (`booked`), in one step. The `201` is that of a
+// booking request: the booking with its own `reference` and
+// `manage_token`. After the offer lapsed, `409` `offer_expired`; with
+// no place on offer (never offered, declined, or the place is gone),
+// `409` `no_offer`: either way the entry stays on the waitlist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist/{reference}/accept (the `AcceptWaitlistOffer` operationId).
+func (c *ClientWithResponses) AcceptWaitlistOfferWithResponse(ctx context.Context, reference WaitlistReference, params *AcceptWaitlistOfferParams, reqEditors ...RequestEditorFn) (*AcceptWaitlistOfferResponse, error) {
+	rsp, err := c.AcceptWaitlistOffer(ctx, reference, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptWaitlistOfferResponse(rsp)
+}
+
+// DeclineWaitlistOfferWithResponse Decline the place on offer
+//
+// Passes the place on to the next matching entry; the entry waits for
+// another (status `waiting`). With no place on offer, `409`
+// `no_offer`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist/{reference}/decline (the `DeclineWaitlistOffer` operationId).
+func (c *ClientWithResponses) DeclineWaitlistOfferWithResponse(ctx context.Context, reference WaitlistReference, params *DeclineWaitlistOfferParams, reqEditors ...RequestEditorFn) (*DeclineWaitlistOfferResponse, error) {
+	rsp, err := c.DeclineWaitlistOffer(ctx, reference, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineWaitlistOfferResponse(rsp)
+}
+
+// OfferWaitlistPlaceWithBodyWithResponse Offer a chosen slot to an entry
+//
+// Reception offers a place of the chosen slot to a waiting entry: the
+// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+// told, as for an offer made when a place frees. The slot must be of
+// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+// open, within the public booking window and have a free place (`409`
+// `slot_unavailable`); an entry not waiting is `409`
+// `invalid_transition`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+func (c *ClientWithResponses) OfferWaitlistPlaceWithBodyWithResponse(ctx context.Context, reference string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfferWaitlistPlaceResponse, error) {
+	rsp, err := c.OfferWaitlistPlaceWithBody(ctx, reference, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfferWaitlistPlaceResponse(rsp)
+}
+
+// OfferWaitlistPlaceWithResponse Offer a chosen slot to an entry
+//
+// Reception offers a place of the chosen slot to a waiting entry: the
+// place is held for it for `WAITLIST_OFFER_TTL` and the patient is
+// told, as for an offer made when a place frees. The slot must be of
+// the entry's consultation type (`422` `slot_mismatch` on `slot_id`),
+// open, within the public booking window and have a free place (`409`
+// `slot_unavailable`); an entry not waiting is `409`
+// `invalid_transition`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/waitlist/{reference}/offer (the `OfferWaitlistPlace` operationId).
+func (c *ClientWithResponses) OfferWaitlistPlaceWithResponse(ctx context.Context, reference string, body OfferWaitlistPlaceJSONRequestBody, reqEditors ...RequestEditorFn) (*OfferWaitlistPlaceResponse, error) {
+	rsp, err := c.OfferWaitlistPlace(ctx, reference, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfferWaitlistPlaceResponse(rsp)
 }
 
 // RedeliverWebhookWithResponse Send a delivery again
@@ -30358,6 +32514,582 @@ func ParseUpdateStaffResponse(rsp *http.Response) (*UpdateStaffResponse, error) 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest Staff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListWaitlistResponse parses an HTTP response from a ListWaitlistWithResponse call
+func ParseListWaitlistResponse(rsp *http.Response) (*ListWaitlistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWaitlistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistEntryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseJoinWaitlistResponse parses an HTTP response from a JoinWaitlistWithResponse call
+func ParseJoinWaitlistResponse(rsp *http.Response) (*JoinWaitlistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &JoinWaitlistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest WaitlistJoined
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers JoinWaitlistResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 429:
+		var headers JoinWaitlistResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLeaveWaitlistResponse parses an HTTP response from a LeaveWaitlistWithResponse call
+func ParseLeaveWaitlistResponse(rsp *http.Response) (*LeaveWaitlistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LeaveWaitlistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistEntry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers LeaveWaitlistResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetWaitlistEntryResponse parses an HTTP response from a GetWaitlistEntryWithResponse call
+func ParseGetWaitlistEntryResponse(rsp *http.Response) (*GetWaitlistEntryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWaitlistEntryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistEntry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcceptWaitlistOfferResponse parses an HTTP response from a AcceptWaitlistOfferWithResponse call
+func ParseAcceptWaitlistOfferResponse(rsp *http.Response) (*AcceptWaitlistOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptWaitlistOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BookingCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AcceptWaitlistOfferResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 429:
+		var headers AcceptWaitlistOfferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeclineWaitlistOfferResponse parses an HTTP response from a DeclineWaitlistOfferWithResponse call
+func ParseDeclineWaitlistOfferResponse(rsp *http.Response) (*DeclineWaitlistOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclineWaitlistOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistEntry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeclineWaitlistOfferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOfferWaitlistPlaceResponse parses an HTTP response from a OfferWaitlistPlaceWithResponse call
+func ParseOfferWaitlistPlaceResponse(rsp *http.Response) (*OfferWaitlistPlaceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OfferWaitlistPlaceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistEntryStaff
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

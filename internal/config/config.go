@@ -40,6 +40,7 @@ type Config struct {
 	ExpiryInterval          time.Duration // EXPIRY_INTERVAL: how often the expiry job runs
 	PublicRateLimit         int           // PUBLIC_RATE_LIMIT, requests a minute per client address; 0 off
 	HoldTTL                 time.Duration // HOLD_TTL: how long a slot hold keeps a place
+	WaitlistOfferTTL        time.Duration // WAITLIST_OFFER_TTL: how long a waitlist offer holds its place
 	PublicHoldLimit         int           // PUBLIC_HOLD_LIMIT: live slot holds per client address
 	HoldMaxShare            float64       // HOLD_MAX_SHARE: the share of a provider's local day's free places live holds may keep, (0, 1]
 	MaxLivePerPatient       int           // MAX_LIVE_PER_PATIENT: live future online bookings per patient email and per phone; 0 off
@@ -174,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ExpiryInterval:          r.duration("EXPIRY_INTERVAL", time.Minute, time.Second),
 		PublicRateLimit:         r.integer("PUBLIC_RATE_LIMIT", 30),
 		HoldTTL:                 r.duration("HOLD_TTL", 10*time.Minute, 30*time.Second),
+		WaitlistOfferTTL:        r.duration("WAITLIST_OFFER_TTL", 30*time.Minute, time.Minute),
 		PublicHoldLimit:         r.integer("PUBLIC_HOLD_LIMIT", 2),
 		HoldMaxShare:            r.share("HOLD_MAX_SHARE", DefaultHoldMaxShare),
 		MaxLivePerPatient:       r.integer("MAX_LIVE_PER_PATIENT", 3),

@@ -39,6 +39,8 @@ var problemStatus = map[string]int{
 	string(booking.CodeChangeWindowClosed):        http.StatusConflict,
 	string(booking.CodeTimezoneInUse):             http.StatusConflict,
 	string(booking.CodeHoldExpired):               http.StatusConflict,
+	string(booking.CodeOfferExpired):              http.StatusConflict,
+	string(booking.CodeNoOffer):                   http.StatusConflict,
 	string(booking.CodePatientLimitReached):       http.StatusConflict,
 	string(booking.CodeHoldShareReached):          http.StatusConflict,
 	string(booking.CodeIdempotencyKeyReused):      http.StatusConflict,

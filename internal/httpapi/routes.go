@@ -78,6 +78,16 @@ var (
 		"PATCH /v1/slots/:id":  frontDesk,
 		"DELETE /v1/slots/:id": frontDesk,
 
+		// The waitlist: the X-Waitlist-Token is the patient's credential;
+		// reception and admins may send their bearer token instead.
+		"GET /v1/waitlist":                     frontDesk,
+		"POST /v1/waitlist":                    publicRoute,
+		"GET /v1/waitlist/:reference":          publicRoute,
+		"DELETE /v1/waitlist/:reference":       publicRoute,
+		"POST /v1/waitlist/:reference/accept":  publicRoute,
+		"POST /v1/waitlist/:reference/decline": publicRoute,
+		"POST /v1/waitlist/:reference/offer":   frontDesk,
+
 		"GET /v1/availability":                             publicRoute,
 		"GET /v1/availability/next":                        publicRoute,
 		"POST /v1/slot-holds":                              publicRoute,

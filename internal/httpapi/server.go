@@ -71,6 +71,10 @@ type Options struct {
 	// PrivacyPolicyURL is the clinic's privacy policy, linked from the
 	// widget's consent box; empty when not configured.
 	PrivacyPolicyURL string
+
+	// WaitlistOfferTTL is how long a waitlist offer holds its place; 0
+	// means DefaultWaitlistOfferTTL (30 minutes).
+	WaitlistOfferTTL time.Duration
 }
 
 // Deps are the dependencies of the HTTP layer, passed in by the caller.

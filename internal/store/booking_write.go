@@ -141,6 +141,11 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		}
 		b.CreatedAt, b.UpdatedAt, ev.At = utc(b.CreatedAt), utc(b.UpdatedAt), utc(ev.At)
 		b.Snapshot = info.Names
+		if rules.inTx != nil { // a waitlist accept closes its entry first
+			if err := rules.inTx(tx, b); err != nil {
+				return err
+			}
+		}
 		// MAX_LIVE_PER_PATIENT, under the patient's locks (patient_limit.go).
 		if err := s.checkLivePerPatient(tx, rules, b, now); err != nil {
 			return err
@@ -162,6 +167,11 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 		}
 		if err := insertEventRows(tx, ev); err != nil {
 			return err
+		}
+		if rules.afterInsert != nil {
+			if err := rules.afterInsert(tx, b); err != nil {
+				return err
+			}
 		}
 		// The feed's snapshot from the rows just written, not read back.
 		if err := appendFeedSnapshot(tx, ev, row, slotToRow(slot)); err != nil {

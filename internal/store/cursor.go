@@ -38,6 +38,7 @@ const (
 	listWebhooks        = "webhook-endpoints"
 	listWebhookSends    = "webhook-deliveries"
 	listPatients        = "patients"
+	listWaitlist        = "waitlist"
 )
 
 func (c cursor) encode() string {

@@ -28,9 +28,9 @@ import (
 // holds them waits for a slot: no deadlock.
 //
 // Slot holds carry no patient details, so they do not count: a booking
-// with a hold counts when it is made. Waitlist entries, when they come, are
-// to count here too: add their live entries to countLiveOnline's counts
-// (and take the same locks where an entry is made).
+// with a hold counts when it is made. Live waitlist entries from the web
+// count too (countLiveOnline), and a join takes the same locks
+// (JoinWaitlist).
 
 // CreateOption adds a rule to CreateBooking and CreateHeldBooking.
 type CreateOption func(*createRules)
@@ -38,6 +38,10 @@ type CreateOption func(*createRules)
 // createRules are the rules CreateOptions set.
 type createRules struct {
 	livePerPatient int
+	// inTx and afterInsert run in the create's transaction, before the
+	// patient's limit is checked and after the booking row is inserted
+	// (a waitlist accept, waitlist.go).
+	inTx, afterInsert func(tx *gorm.DB, b booking.Booking) error
 }
 
 // LivePerPatient makes an online booking (booking.CountsOnline) fail with
@@ -51,6 +55,9 @@ func LivePerPatient(max int) CreateOption {
 // onlineLiveWhere selects the live online bookings, written as the partial
 // indexes of migration 00080 write it.
 const onlineLiveWhere = "source = 'web' AND status IN ('pending', 'confirmed', 'checked_in')"
+
+// waitlistLiveWhere selects the live waitlist entries from the web.
+const waitlistLiveWhere = "source = 'web' AND status IN ('waiting', 'offered')"
 
 // checkLivePerPatient is the create step of MAX_LIVE_PER_PATIENT (see the
 // top of this file) for the new booking b, at now.
@@ -98,8 +105,10 @@ func countLiveOnline(tx *gorm.DB, phone, email string, now time.Time) (booking.L
 	if err != nil {
 		return live, fmt.Errorf("count the patient's online bookings: %w", err)
 	}
-	if err := rt.queryRow(`SELECT COUNT(*) FROM bookings WHERE `+onlineLiveWhere+` AND patient_phone = ? AND slot_start_at > ?`,
-		[]any{phone, now.Unix()}, &live.ByPhone); err != nil {
+	// Live waitlist entries from the web count as online bookings too.
+	if err := rt.queryRow(`SELECT (SELECT COUNT(*) FROM bookings WHERE `+onlineLiveWhere+` AND patient_phone = ? AND slot_start_at > ?)
+ + (SELECT COUNT(*) FROM waitlist_entries WHERE `+waitlistLiveWhere+` AND patient_phone = ?)`,
+		[]any{phone, now.Unix(), phone}, &live.ByPhone); err != nil {
 		return live, fmt.Errorf("count the patient's online bookings by phone: %w", err)
 	}
 	if email == "" {
@@ -108,8 +117,9 @@ func countLiveOnline(tx *gorm.DB, phone, email string, now time.Time) (booking.L
 	// lower() in SQL folds ASCII letters only (SQLite), email NormalizeEmail
 	// every letter: a stored address with a non-ASCII capital is counted by
 	// its phone alone.
-	if err := rt.queryRow(`SELECT COUNT(*) FROM bookings WHERE `+onlineLiveWhere+` AND lower(patient_email) = ? AND slot_start_at > ?`,
-		[]any{email, now.Unix()}, &live.ByEmail); err != nil {
+	if err := rt.queryRow(`SELECT (SELECT COUNT(*) FROM bookings WHERE `+onlineLiveWhere+` AND lower(patient_email) = ? AND slot_start_at > ?)
+ + (SELECT COUNT(*) FROM waitlist_entries WHERE `+waitlistLiveWhere+` AND lower(patient_email) = ?)`,
+		[]any{email, now.Unix(), email}, &live.ByEmail); err != nil {
 		return live, fmt.Errorf("count the patient's online bookings by email: %w", err)
 	}
 	return live, nil
