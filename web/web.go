@@ -1,7 +1,7 @@
 // Package web holds what the browser gets from the server: the booking
 // widget script (widget.js, plain JavaScript with no build step, so the
 // files here are both the source and what is served), the hosted booking
-// page and the patient's manage page, embedded in the binary.
+// page, the patient's manage page and waitlist page, embedded in the binary.
 package web
 
 import (
@@ -13,7 +13,7 @@ import (
 	"html/template"
 )
 
-//go:embed widget.js book.html manage.html
+//go:embed widget.js book.html manage.html waitlist.html
 var files embed.FS
 
 // Asset is a static file with its content type and strong ETag.
@@ -44,17 +44,21 @@ type PageData struct {
 }
 
 var titles = map[string]map[string]string{
-	"book.html":   {"en": "Book a consultation", "es": "Reservar una consulta"},
-	"manage.html": {"en": "Your booking", "es": "Su reserva"},
+	"book.html":     {"en": "Book a consultation", "es": "Reservar una consulta"},
+	"manage.html":   {"en": "Your booking", "es": "Su reserva"},
+	"waitlist.html": {"en": "Your place on the waitlist", "es": "Su lugar en la lista de espera"},
 }
 
-var pages = template.Must(template.ParseFS(files, "book.html", "manage.html"))
+var pages = template.Must(template.ParseFS(files, "book.html", "manage.html", "waitlist.html"))
 
 // BookPage renders /book.
 func BookPage(d PageData) ([]byte, error) { return render("book.html", d) }
 
 // ManagePage renders /manage.
 func ManagePage(d PageData) ([]byte, error) { return render("manage.html", d) }
+
+// WaitlistPage renders /waitlist.
+func WaitlistPage(d PageData) ([]byte, error) { return render("waitlist.html", d) }
 
 func render(name string, d PageData) ([]byte, error) {
 	if _, ok := titles[name][d.Lang]; !ok {

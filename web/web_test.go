@@ -52,6 +52,7 @@ func TestPages(t *testing.T) {
 		{"book es with type", web.BookPage, web.PageData{Lang: "es", ConsultationType: "2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b"},
 			[]string{`<html lang="es">`, "Reservar una consulta", `data-consultation-type="2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b"`}},
 		{"manage", web.ManagePage, web.PageData{Lang: "fr"}, []string{`<html lang="en">`, "<title>Your booking</title>", "<clinic-manage"}},
+		{"waitlist es", web.WaitlistPage, web.PageData{Lang: "es"}, []string{`<html lang="es">`, "<title>Su lugar en la lista de espera</title>", `<clinic-waitlist data-locale="es" data-page>`}},
 	} {
 		b, err := tc.render(tc.data)
 		if err != nil {

@@ -214,6 +214,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patient's page for one waitlist entry
+         * @description Shows a waitlist entry and, while a place is on offer, its time and
+         *     until when it is held, to book it or let it go; it also takes the
+         *     entry off the waitlist. The link of an offer email or text is
+         *     `/waitlist#reference=W4TQ-9KMP&token=WAITLIST_TOKEN` (the join's
+         *     `manage_token` works too): the reference and the token travel in
+         *     the URL fragment only, so they never reach a server log or a
+         *     `Referer`. `?locale=es` shows it in Spanish. Served with the same
+         *     strict `Content-Security-Policy` as `/book` and `/manage`.
+         */
+        get: operations["getWaitlistPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1955,7 +1982,8 @@ export interface paths {
          * @description The patient's view of their entry, with `X-Waitlist-Token` (the
          *     join's `manage_token`, or the token of an offer's link): its
          *     status and, while `offered`, the `offer` (slot, start, until when it
-         *     is held). A wrong token and an unknown reference are the same `404`.
+         *     is held, the timezone of its location). A wrong token and an
+         *     unknown reference are the same `404`.
          */
         get: operations["getWaitlistEntry"];
         put?: never;
@@ -3927,6 +3955,11 @@ export interface components {
                  * @description Until when the place is held; then it goes to the next entry.
                  */
                 expires_at: string;
+                /**
+                 * @description The IANA timezone of the slot's location, to show `start_at` and `expires_at` in; left out when the location cannot be read.
+                 * @example America/Los_Angeles
+                 */
+                timezone?: string;
             } | null;
             /** Format: date-time */
             created_at: string;
@@ -3960,6 +3993,11 @@ export interface components {
                  * @description Until when the place is held; then it goes to the next entry.
                  */
                 expires_at: string;
+                /**
+                 * @description The IANA timezone of the slot's location, to show `start_at` and `expires_at` in; left out when the location cannot be read.
+                 * @example America/Los_Angeles
+                 */
+                timezone?: string;
             } | null;
             patient: components["schemas"]["Patient"];
             triage: {
@@ -4579,6 +4617,36 @@ export interface operations {
         };
     };
     getManagePage: {
+        parameters: {
+            query?: {
+                /** @description `en` or `es`; anything else is ignored. */
+                locale?: string;
+            };
+            header?: {
+                /** @description The browser's languages; used when `locale` is not given. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>... */
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWaitlistPage: {
         parameters: {
             query?: {
                 /** @description `en` or `es`; anything else is ignored. */

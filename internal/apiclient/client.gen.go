@@ -3013,6 +3013,11 @@ type WaitlistEntry struct {
 		ExpiresAt time.Time          `json:"expires_at"`
 		SlotId    openapi_types.UUID `json:"slot_id"`
 		StartAt   time.Time          `json:"start_at"`
+
+		// Timezone The IANA timezone of the slot's location, to show `start_at` and `expires_at` in; left out when the location cannot be read.
+		//
+		// Example: America/Los_Angeles
+		Timezone *string `json:"timezone,omitempty"`
 	} `json:"offer"`
 	ProviderId *openapi_types.UUID `json:"provider_id"`
 
@@ -3049,6 +3054,11 @@ type WaitlistEntryStaff struct {
 		ExpiresAt time.Time          `json:"expires_at"`
 		SlotId    openapi_types.UUID `json:"slot_id"`
 		StartAt   time.Time          `json:"start_at"`
+
+		// Timezone The IANA timezone of the slot's location, to show `start_at` and `expires_at` in; left out when the location cannot be read.
+		//
+		// Example: America/Los_Angeles
+		Timezone *string `json:"timezone,omitempty"`
 	} `json:"offer"`
 
 	// Patient The patient as they gave their details. `email` is optional (a caller
@@ -3790,6 +3800,15 @@ type ListWebhookDeliveriesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetWaitlistPageParams defines parameters for GetWaitlistPage.
+type GetWaitlistPageParams struct {
+	// Locale `en` or `es`; anything else is ignored.
+	Locale *string `form:"locale,omitempty" json:"locale,omitempty"`
+
+	// AcceptLanguage The browser's languages; used when `locale` is not given.
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
 // GetWidgetScriptParams defines parameters for GetWidgetScript.
@@ -5638,7 +5657,8 @@ type ClientInterface interface {
 	// The patient's view of their entry, with `X-Waitlist-Token` (the
 	// join's `manage_token`, or the token of an offer's link): its
 	// status and, while `offered`, the `offer` (slot, start, until when it
-	// is held). A wrong token and an unknown reference are the same `404`.
+	// is held, the timezone of its location). A wrong token and an
+	// unknown reference are the same `404`.
 	//
 	// Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
 	GetWaitlistEntry(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5813,6 +5833,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookSecret` operationId).
 	RotateWebhookSecret(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWaitlistPage The patient's page for one waitlist entry
+	//
+	// Shows a waitlist entry and, while a place is on offer, its time and
+	// until when it is held, to book it or let it go; it also takes the
+	// entry off the waitlist. The link of an offer email or text is
+	// `/waitlist#reference=W4TQ-9KMP&token=WAITLIST_TOKEN` (the join's
+	// `manage_token` works too): the reference and the token travel in
+	// the URL fragment only, so they never reach a server log or a
+	// `Referer`. `?locale=es` shows it in Spanish. Served with the same
+	// strict `Content-Security-Policy` as `/book` and `/manage`.
+	//
+	// Corresponds with GET /waitlist (the `GetWaitlistPage` operationId).
+	GetWaitlistPage(ctx context.Context, params *GetWaitlistPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetWidgetScript The booking widget script
 	//
@@ -8569,7 +8603,8 @@ func (c *Client) LeaveWaitlist(ctx context.Context, reference WaitlistReference,
 // The patient's view of their entry, with `X-Waitlist-Token` (the
 // join's `manage_token`, or the token of an offer's link): its
 // status and, while `offered`, the `offer` (slot, start, until when it
-// is held). A wrong token and an unknown reference are the same `404`.
+// is held, the timezone of its location). A wrong token and an
+// unknown reference are the same `404`.
 //
 // Corresponds with GET /v1/waitlist/{reference} (the `GetWaitlistEntry` operationId).
 func (c *Client) GetWaitlistEntry(ctx context.Context, reference WaitlistReference, params *GetWaitlistEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8885,6 +8920,30 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id openapi_types.UUI
 // Corresponds with POST /v1/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookSecret` operationId).
 func (c *Client) RotateWebhookSecret(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateWebhookSecretRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWaitlistPage The patient's page for one waitlist entry
+//
+// Shows a waitlist entry and, while a place is on offer, its time and
+// until when it is held, to book it or let it go; it also takes the
+// entry off the waitlist. The link of an offer email or text is
+// `/waitlist#reference=W4TQ-9KMP&token=WAITLIST_TOKEN` (the join's
+// `manage_token` works too): the reference and the token travel in
+// the URL fragment only, so they never reach a server log or a
+// `Referer`. `?locale=es` shows it in Spanish. Served with the same
+// strict `Content-Security-Policy` as `/book` and `/manage`.
+//
+// Corresponds with GET /waitlist (the `GetWaitlistPage` operationId).
+func (c *Client) GetWaitlistPage(ctx context.Context, params *GetWaitlistPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWaitlistPageRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -13680,6 +13739,75 @@ func NewRotateWebhookSecretRequest(server string, id openapi_types.UUID) (*http.
 	return req, nil
 }
 
+// NewGetWaitlistPageRequest constructs an http.Request for the GetWaitlistPage method
+func NewGetWaitlistPageRequest(server string, params *GetWaitlistPageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/waitlist")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Locale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locale", *params.Locale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetWidgetScriptRequest constructs an http.Request for the GetWidgetScript method
 func NewGetWidgetScriptRequest(server string, params *GetWidgetScriptParams) (*http.Request, error) {
 	var err error
@@ -15470,7 +15598,8 @@ type ClientWithResponsesInterface interface {
 	// The patient's view of their entry, with `X-Waitlist-Token` (the
 	// join's `manage_token`, or the token of an offer's link): its
 	// status and, while `offered`, the `offer` (slot, start, until when it
-	// is held). A wrong token and an unknown reference are the same `404`.
+	// is held, the timezone of its location). A wrong token and an
+	// unknown reference are the same `404`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15663,6 +15792,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookSecret` operationId).
 	RotateWebhookSecretWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*RotateWebhookSecretResponse, error)
+
+	// GetWaitlistPageWithResponse The patient's page for one waitlist entry
+	//
+	// Shows a waitlist entry and, while a place is on offer, its time and
+	// until when it is held, to book it or let it go; it also takes the
+	// entry off the waitlist. The link of an offer email or text is
+	// `/waitlist#reference=W4TQ-9KMP&token=WAITLIST_TOKEN` (the join's
+	// `manage_token` works too): the reference and the token travel in
+	// the URL fragment only, so they never reach a server log or a
+	// `Referer`. `?locale=es` shows it in Spanish. Served with the same
+	// strict `Content-Security-Policy` as `/book` and `/manage`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /waitlist (the `GetWaitlistPage` operationId).
+	GetWaitlistPageWithResponse(ctx context.Context, params *GetWaitlistPageParams, reqEditors ...RequestEditorFn) (*GetWaitlistPageResponse, error)
 
 	// GetWidgetScriptWithResponse The booking widget script
 	//
@@ -23889,6 +24034,61 @@ func (r RotateWebhookSecretResponse) ContentType() string {
 	return ""
 }
 
+type GetWaitlistPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetWaitlistPageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetWaitlistPageResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetWaitlistPageResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWaitlistPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWaitlistPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWaitlistPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWaitlistPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetWidgetScriptResponse200Headers the declared response headers of an HTTP 200 response for GetWidgetScript
 type GetWidgetScriptResponse200Headers struct {
 	CacheControl *string
@@ -26334,7 +26534,8 @@ func (c *ClientWithResponses) LeaveWaitlistWithResponse(ctx context.Context, ref
 // The patient's view of their entry, with `X-Waitlist-Token` (the
 // join's `manage_token`, or the token of an offer's link): its
 // status and, while `offered`, the `offer` (slot, start, until when it
-// is held). A wrong token and an unknown reference are the same `404`.
+// is held, the timezone of its location). A wrong token and an
+// unknown reference are the same `404`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26616,6 +26817,28 @@ func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRotateWebhookSecretResponse(rsp)
+}
+
+// GetWaitlistPageWithResponse The patient's page for one waitlist entry
+//
+// Shows a waitlist entry and, while a place is on offer, its time and
+// until when it is held, to book it or let it go; it also takes the
+// entry off the waitlist. The link of an offer email or text is
+// `/waitlist#reference=W4TQ-9KMP&token=WAITLIST_TOKEN` (the join's
+// `manage_token` works too): the reference and the token travel in
+// the URL fragment only, so they never reach a server log or a
+// `Referer`. `?locale=es` shows it in Spanish. Served with the same
+// strict `Content-Security-Policy` as `/book` and `/manage`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /waitlist (the `GetWaitlistPage` operationId).
+func (c *ClientWithResponses) GetWaitlistPageWithResponse(ctx context.Context, params *GetWaitlistPageParams, reqEditors ...RequestEditorFn) (*GetWaitlistPageResponse, error) {
+	rsp, err := c.GetWaitlistPage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWaitlistPageResponse(rsp)
 }
 
 // GetWidgetScriptWithResponse The booking widget script
@@ -33724,6 +33947,46 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWaitlistPageResponse parses an HTTP response from a GetWaitlistPageWithResponse call
+func ParseGetWaitlistPageResponse(rsp *http.Response) (*GetWaitlistPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWaitlistPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

@@ -32,6 +32,8 @@ var (
 
 		"GET /docs/redoc.standalone.js": publicRoute,
 
+		"GET /waitlist": publicRoute, // the patient's waitlist page; the token is in the fragment
+
 		"POST /v1/auth/login":    publicRoute,
 		"POST /v1/auth/refresh":  publicRoute,
 		"POST /v1/auth/logout":   publicRoute, // the refresh token in the body is the credential

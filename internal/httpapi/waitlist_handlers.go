@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -210,7 +211,26 @@ func (s *Server) GetWaitlistEntry(c *gin.Context, reference string, params api.G
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, waitlistEntryJSON(e))
+	out := waitlistEntryJSON(e)
+	if out.Offer != nil {
+		out.Offer.Timezone = s.offerTimezone(c.Request.Context(), e.Offer.SlotID)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// offerTimezone is the timezone of the offered slot's location, for the
+// patient's page to show the time in; nil when it cannot be read (the
+// page then shows the time in the browser's zone rather than nothing).
+func (s *Server) offerTimezone(ctx context.Context, slotID uuid.UUID) *string {
+	slot, err := s.store.Slot(ctx, slotID)
+	if err != nil {
+		return nil
+	}
+	l, err := s.store.Location(ctx, slot.LocationID)
+	if err != nil || l.Timezone == "" {
+		return nil
+	}
+	return &l.Timezone
 }
 
 // LeaveWaitlist takes an entry off the waitlist.
@@ -337,6 +357,7 @@ type offerJSON = struct {
 	ExpiresAt time.Time          `json:"expires_at"`
 	SlotId    openapi_types.UUID `json:"slot_id"`
 	StartAt   time.Time          `json:"start_at"`
+	Timezone  *string            `json:"timezone,omitempty"`
 }
 
 func waitlistOfferJSON(o *booking.WaitlistOffer) *offerJSON {

@@ -11,7 +11,7 @@ import (
 	"github.com/clinic/consult/web"
 )
 
-// The widget script and the two hosted pages (package web).
+// The widget script and the hosted pages (package web).
 
 // widgetCacheControl lets browsers and caches keep widget.js briefly and
 // revalidate it with its ETag: a new release reaches websites within
@@ -48,6 +48,12 @@ func (s *Server) GetBookPage(c *gin.Context, params api.GetBookPageParams) {
 // them itself.
 func (s *Server) GetManagePage(c *gin.Context, params api.GetManagePageParams) {
 	s.page(c, web.ManagePage, web.PageData{Lang: pageLocale(params.Locale, params.AcceptLanguage)})
+}
+
+// GetWaitlistPage serves the patient's waitlist page; like the manage
+// page, it reads the reference and the token from the URL fragment.
+func (s *Server) GetWaitlistPage(c *gin.Context, params api.GetWaitlistPageParams) {
+	s.page(c, web.WaitlistPage, web.PageData{Lang: pageLocale(params.Locale, params.AcceptLanguage)})
 }
 
 func (s *Server) page(c *gin.Context, render func(web.PageData) ([]byte, error), d web.PageData) {

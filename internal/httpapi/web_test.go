@@ -37,6 +37,8 @@ func TestHostedPages(t *testing.T) {
 		{"/book?consultation_type=2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b", "", `data-consultation-type="2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b"`},
 		{"/book?consultation_type=%22%3E%3Cscript%3E", "", `<clinic-booking data-locale="en"></clinic-booking>`},
 		{"/manage?locale=es", "", `<clinic-manage data-locale="es" data-page>`},
+		{"/waitlist", "", `<clinic-waitlist data-locale="en" data-page>`},
+		{"/waitlist?locale=es", "", `<clinic-waitlist data-locale="es" data-page>`},
 	} {
 		var hs []string
 		if tc.header != "" {
