@@ -1,5 +1,7 @@
 // Clinic booking widget: <clinic-booking> (book a consultation) and
-// <clinic-manage> (the patient's page: view, cancel, reschedule).
+// <clinic-manage> (the patient's page: view, cancel, reschedule) and
+// <clinic-waitlist> (the patient's waitlist entry: book or pass on a place
+// offered, leave the waitlist).
 //
 // Plain modern JavaScript with no build step and no dependency. It talks
 // only to the API of the origin this file was loaded from, renders into an
@@ -114,6 +116,32 @@
       confirmMove: "Yes, move it",
       otherNewTime: "Choose another time",
       lateMove: (cutoff) => `The new time starts within ${cutoff}: after this move you cannot change or cancel it online.`,
+      // waitlist page
+      waitTitle: "Your place on the waitlist",
+      waitMissingLink: "This link is incomplete. Open the link from your email or text message again.",
+      waitNotFound: "This link is not valid.",
+      waitStatuses: {
+        waiting: "On the waitlist: we will write when a time is free",
+        offered: "A time is offered to you",
+        booked: "Booked from the waitlist",
+        lapsed: "Ended: the dates you asked for have passed",
+        left: "You left the waitlist",
+      },
+      waitDates: "Dates wanted",
+      offeredTime: "Offered time",
+      offerUntil: (t) => `We keep this time for you until ${t}; then it goes to the next patient.`,
+      acceptOffer: "Book this time",
+      declineOffer: "Not this time",
+      leaveWaitlist: "Leave the waitlist",
+      leaveConfirm: "Leave the waitlist?",
+      leaveNote: "You will no longer be offered free times for this request.",
+      leaveYes: "Yes, leave it",
+      leaveNo: "No, stay on it",
+      leftNote: "You are no longer on the waitlist.",
+      declinedNote: "We passed this time on. You stay on the waitlist for another time.",
+      offerExpired: "Sorry, this offer has ended and the time went to the next patient. You are still on the waitlist: we will write when another time is free.",
+      offerGone: "Sorry, this time is no longer available. You are still on the waitlist: we will write when another time is free.",
+      waitBookedEmail: "The link to manage this booking comes by email.",
     },
     es: {
       title: "Reservar una consulta",
@@ -212,6 +240,32 @@
       confirmMove: "Sí, cambiarla",
       otherNewTime: "Elegir otra hora",
       lateMove: (cutoff) => `La nueva hora empieza en menos de ${cutoff}: tras este cambio no podrá cambiarla ni cancelarla en línea.`,
+      // página de la lista de espera
+      waitTitle: "Su lugar en la lista de espera",
+      waitMissingLink: "Este enlace está incompleto. Abra de nuevo el enlace de su correo o mensaje de texto.",
+      waitNotFound: "Este enlace no es válido.",
+      waitStatuses: {
+        waiting: "En la lista de espera: le escribiremos cuando haya una hora libre",
+        offered: "Se le ofrece una hora",
+        booked: "Reservada desde la lista de espera",
+        lapsed: "Terminada: las fechas que pidió ya pasaron",
+        left: "Salió de la lista de espera",
+      },
+      waitDates: "Fechas deseadas",
+      offeredTime: "Hora ofrecida",
+      offerUntil: (t) => `Le guardamos esta hora hasta ${t}; después pasa al siguiente paciente.`,
+      acceptOffer: "Reservar esta hora",
+      declineOffer: "Esta hora no",
+      leaveWaitlist: "Salir de la lista de espera",
+      leaveConfirm: "¿Salir de la lista de espera?",
+      leaveNote: "Ya no se le ofrecerán horas libres para esta solicitud.",
+      leaveYes: "Sí, salir",
+      leaveNo: "No, seguir en ella",
+      leftNote: "Ya no está en la lista de espera.",
+      declinedNote: "Pasamos esta hora a otro paciente. Sigue en la lista de espera para otra hora.",
+      offerExpired: "Lo sentimos, esta oferta terminó y la hora pasó al siguiente paciente. Sigue en la lista de espera: le escribiremos cuando haya otra hora libre.",
+      offerGone: "Lo sentimos, esta hora ya no está disponible. Sigue en la lista de espera: le escribiremos cuando haya otra hora libre.",
+      waitBookedEmail: "El enlace para gestionar esta reserva le llega por correo.",
     },
   };
 
@@ -1207,6 +1261,158 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     }
   }
 
+  // ------------------------------------------------------------------ <clinic-waitlist>
+
+  // ClinicWaitlist is the page an offer's email or text links to:
+  // /waitlist#reference=...&token=... (the fragment never reaches a server).
+  class ClinicWaitlist extends Base {
+    start() {
+      const params = new URLSearchParams((location.hash || "").replace(/^#/, ""));
+      this.reference = params.get("reference") || "";
+      this.token = params.get("token") || "";
+      if (!this.reference || !this.token) {
+        this.step = "error";
+        this.show(this.t.waitTitle, h("p", { class: "notice warn", role: "alert" }, this.t.waitMissingLink));
+        return;
+      }
+      this.waitLoad();
+    }
+
+    path(action) {
+      return "/v1/waitlist/" + encodeURIComponent(this.reference) + (action ? "/" + action : "");
+    }
+
+    async waitLoad(notice, warn) {
+      this.step = "loading";
+      const t = this.t;
+      // The policy gives the clinic's number, shown with every error.
+      const policy = this.policy ? Promise.resolve(this.policy) : api("GET", "/v1/booking-policy").catch(() => null);
+      try {
+        const [entry, p] = await Promise.all([api("GET", this.path(), { headers: { "X-Waitlist-Token": this.token } }), policy]);
+        if (p) this.policy = p;
+        this.entry = entry;
+        this.waitView(notice, warn);
+      } catch (e) {
+        this.policy = (await policy) || this.policy;
+        this.step = "error";
+        this.show(t.waitTitle, h("p", { class: "notice warn", role: "alert", "data-error": e.status || 0 },
+          e.status === 404 ? this.callClinic(t.waitNotFound) : this.message(e)));
+      }
+    }
+
+    waitView(notice, warn) {
+      this.step = "entry";
+      const t = this.t;
+      const e = this.entry;
+      const o = e.status === "offered" ? e.offer : null;
+      const zone = (o && o.timezone) || undefined;
+      const when = (at) => fullFmt(this.locale, zone).format(new Date(at)) + (zone ? ` (${zone})` : "");
+      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" });
+      const live = e.status === "waiting" || e.status === "offered";
+      this.show(t.waitTitle,
+        notice ? h("p", { class: "notice" + (warn ? " warn" : ""), role: warn ? "alert" : "status", "data-notice": warn ? "warn" : "ok" }, notice) : null,
+        h("p", {}, t.reference + ": ", h("span", { class: "reference", "data-reference": e.reference }, e.reference)),
+        h("dl", {},
+          h("dt", {}, t.status), h("dd", { "data-status": e.status }, t.waitStatuses[e.status] || e.status),
+          h("dt", {}, t.waitDates), h("dd", {}, dateRange(this.locale, e.earliest_date, e.latest_date)),
+          o ? [h("dt", {}, t.offeredTime), h("dd", { "data-offer-start": o.start_at }, when(o.start_at))] : null),
+        o ? h("p", { class: "notice", "data-offer-expires": o.expires_at }, t.offerUntil(when(o.expires_at))) : null,
+        err,
+        live ? h("div", { class: "actions" },
+          o ? h("button", { type: "button", dataset: { action: "accept" }, on: { click: (ev) => this.accept(ev.currentTarget, err) } }, t.acceptOffer) : null,
+          o ? h("button", { type: "button", class: "secondary", dataset: { action: "decline" }, on: { click: (ev) => this.decline(ev.currentTarget, err) } }, t.declineOffer) : null,
+          h("button", { type: "button", class: "secondary", dataset: { action: "leave" }, on: { click: () => this.confirmLeave() } }, t.leaveWaitlist)) : null);
+      if (notice) this.announce(notice);
+    }
+
+    // busyDo runs one request at a time from a button, and tells the
+    // patient what failed in err.
+    async busyDo(button, err, fn) {
+      if (this.busy) return;
+      this.busy = true;
+      button.setAttribute("aria-busy", "true");
+      try {
+        await fn();
+      } catch (e) {
+        button.removeAttribute("aria-busy");
+        this.busy = false;
+        // The offer ended meanwhile: the entry is waiting again; show it so.
+        if (e.code === "offer_expired" || e.code === "no_offer") {
+          this.waitLoad(e.code === "offer_expired" ? this.t.offerExpired : this.t.offerGone, true);
+          return;
+        }
+        if (e.code === "patient_limit_reached") err.replaceChildren(this.callClinic(this.t.patientLimit(e.limit || 3)));
+        else if (e.status === 404) err.replaceChildren(this.callClinic(this.t.waitNotFound));
+        else err.textContent = this.message(e);
+        this.announce(err.textContent);
+        err.focus();
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    accept(button, err) {
+      return this.busyDo(button, err, async () => {
+        const b = await api("POST", this.path("accept"), { headers: { "X-Waitlist-Token": this.token } });
+        this.waitBooked(b);
+      });
+    }
+
+    decline(button, err) {
+      return this.busyDo(button, err, async () => {
+        this.entry = await api("POST", this.path("decline"), { headers: { "X-Waitlist-Token": this.token } });
+        this.waitView(this.t.declinedNote);
+      });
+    }
+
+    confirmLeave() {
+      this.step = "leave";
+      const t = this.t;
+      const err = h("p", { class: "notice warn", role: "alert", tabindex: "-1" });
+      this.show(t.leaveConfirm,
+        h("p", {}, t.leaveNote),
+        err,
+        h("div", { class: "actions" },
+          h("button", { type: "button", dataset: { action: "leave-confirm" }, on: { click: (ev) => this.leave(ev.currentTarget, err) } }, t.leaveYes),
+          h("button", { type: "button", class: "secondary", on: { click: () => this.waitView() } }, t.leaveNo)));
+    }
+
+    leave(button, err) {
+      return this.busyDo(button, err, async () => {
+        this.entry = await api("DELETE", this.path(), { headers: { "X-Waitlist-Token": this.token } });
+        this.waitView(this.t.leftNote);
+      });
+    }
+
+    // waitBooked shows the booking the offer became; its manage token is
+    // not shown here: its own manage link comes by email.
+    waitBooked(b) {
+      this.step = "booked";
+      const t = this.t;
+      this.booking = b;
+      const zone = b.timezone;
+      this.show(b.status === "pending" ? t.requested : t.booked,
+        h("p", {}, b.status === "pending" ? t.pendingNote : t.confirmedNote),
+        h("p", {}, t.reference + ": ", h("span", { class: "reference", "data-booking-reference": b.reference }, b.reference)),
+        h("dl", {},
+          h("dt", {}, t.when), h("dd", { "data-start": b.slot.start_at }, fullFmt(this.locale, zone).format(new Date(b.slot.start_at)) + ` (${zone})`),
+          h("dt", {}, t.what), h("dd", {}, b.consultation_type_name),
+          h("dt", {}, t.withWhom), h("dd", {}, b.provider_name),
+          h("dt", {}, t.where), h("dd", {}, [b.location_name, b.location_address].filter(Boolean).join(", "))),
+        h("p", { class: "notice" }, t.waitBookedEmail));
+      this.announce(b.reference);
+    }
+  }
+
+  // dateRange shows two ISO dates (calendar days, no zone) in the locale.
+  function dateRange(locale, from, to) {
+    const f = fmt(locale, "UTC", { day: "numeric", month: "long", year: "numeric" });
+    const a = f.format(new Date(from + "T00:00:00Z"));
+    const b = f.format(new Date(to + "T00:00:00Z"));
+    return a === b ? a : `${a} – ${b}`;
+  }
+
   if (!customElements.get("clinic-booking")) customElements.define("clinic-booking", ClinicBooking);
   if (!customElements.get("clinic-manage")) customElements.define("clinic-manage", ClinicManage);
+  if (!customElements.get("clinic-waitlist")) customElements.define("clinic-waitlist", ClinicWaitlist);
 })();
