@@ -1,0 +1,507 @@
+// The reception desk: a single-page staff console over the public API.
+// Plain JavaScript with no build step and no third-party code; it builds
+// its DOM with createElement (no innerHTML), so it runs under the page's
+// strict Content-Security-Policy. The access token lives in this closure
+// only; the refresh token is an HttpOnly cookie the script never sees.
+"use strict";
+(() => {
+  const TEXT = {
+    en: {
+      title: "Reception desk", skip: "Skip to content", screens: "Screens", search: "Search", signOut: "Sign out",
+      language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
+      signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
+      requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
+      todayTitle: "Today", location: "Location", date: "Date", findTitle: "Find",
+      findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
+      noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
+      reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
+      send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
+      done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
+      actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel" },
+      status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
+    },
+    es: {
+      title: "Recepción", skip: "Ir al contenido", screens: "Pantallas", search: "Buscar", signOut: "Cerrar sesión",
+      language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
+      signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
+      requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
+      todayTitle: "Hoy", location: "Sede", date: "Fecha", findTitle: "Buscar",
+      findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
+      noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
+      reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
+      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
+      done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
+      actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar" },
+      status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
+    },
+  };
+  const FRONT_DESK = ["admin", "reception"];
+  // Which actions each state offers, and who may take them (the server
+  // enforces the same rules; the desk only hides what would be refused).
+  const ACTIONS = {
+    pending: ["confirm", "decline", "cancel"],
+    confirmed: ["check-in", "no-show", "cancel"],
+    checked_in: ["complete", "revert"],
+    no_show: ["revert"],
+  };
+  const FRONT_DESK_ACTIONS = ["confirm", "decline", "cancel", "reschedule"];
+  const NEEDS_REASON = { decline: "reasonDecline", revert: "reasonRevert", cancel: "reasonCancel" };
+  const SCREENS = ["today", "requests", "find"];
+  const ACTIVE = "pending,confirmed,checked_in,completed,no_show";
+
+  let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
+  const t = (k) => TEXT[lang][k] ?? TEXT.en[k];
+
+  const session = { token: "", staff: null, refreshing: null, stream: null, lastEventId: "" };
+  const view = { screen: "today", locations: [], location: "", date: "", q: "", reload: null, searchAbort: null };
+
+  const $ = (id) => document.getElementById(id);
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid !== null && kid !== undefined) e.append(kid);
+    return e;
+  }
+  const say = (msg) => { $("status").textContent = msg; };
+
+  // ---------------------------------------------------------------- the API
+
+  // refresh exchanges the refresh cookie for a new access token. One at a
+  // time: the cookie rotates, and presenting a spent one ends the session.
+  function refresh() {
+    if (!session.refreshing) {
+      session.refreshing = fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "fetch", Accept: "application/json" } })
+        .then(async (r) => {
+          if (!r.ok) return false;
+          const body = await r.json();
+          session.token = body.access_token;
+          session.staff = body.staff;
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => { session.refreshing = null; });
+    }
+    return session.refreshing;
+  }
+
+  // api calls the API with the access token; an expired token is refreshed
+  // once and the call retried. It answers the Response; a network failure
+  // throws.
+  async function api(method, path, body, opts = {}) {
+    const headers = { Accept: opts.accept || "application/json" };
+    if (session.token) headers.Authorization = "Bearer " + session.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const r = await fetch(path, { method, headers, credentials: "same-origin", signal: opts.signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (r.status === 401 && !opts.retried) {
+      if (await refresh()) return api(method, path, body, { ...opts, retried: true });
+      signedOut();
+    }
+    return r;
+  }
+
+  async function problemDetail(r) {
+    try {
+      const p = await r.json();
+      return p.detail || p.title || String(r.status);
+    } catch {
+      return String(r.status);
+    }
+  }
+
+  // ---------------------------------------------------------------- sign-in
+
+  function showSignIn(message) {
+    $("top").hidden = true;
+    const err = el("p", { id: "signin-error", class: "error", role: "alert", text: message || "" });
+    const form = el("form", { class: "signin", "aria-labelledby": "signin-title", novalidate: true },
+      el("label", {}, t("email"), el("input", { type: "email", name: "email", autocomplete: "username", required: true })),
+      el("label", {}, t("password"), el("input", { type: "password", name: "password", autocomplete: "current-password", required: true })),
+      err,
+      el("button", { type: "submit", class: "primary", text: t("signIn") }));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector("button");
+      button.disabled = true;
+      err.textContent = "";
+      try {
+        const r = await fetch("/v1/auth/login", {
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ email: form.email.value, password: form.password.value, refresh_in_cookie: true }),
+        });
+        if (!r.ok) {
+          err.textContent = r.status === 401 ? t("signInFailed") : await problemDetail(r);
+          form.password.focus();
+          return;
+        }
+        const body = await r.json();
+        session.token = body.access_token;
+        session.staff = body.staff;
+        signedIn();
+      } catch {
+        err.textContent = t("offline");
+      } finally {
+        button.disabled = false;
+      }
+    });
+    $("main").replaceChildren(el("h1", { id: "signin-title", text: t("signInTitle") }), form);
+    form.email.focus();
+  }
+
+  function signedIn() {
+    $("top").hidden = false;
+    $("who").textContent = session.staff ? session.staff.name : "";
+    renderNav();
+    startStream();
+    route(false);
+  }
+
+  function signedOut() {
+    session.token = "";
+    session.staff = null;
+    stopStream();
+    showSignIn(t("signedOut"));
+  }
+
+  async function signOut() {
+    stopStream();
+    try {
+      await fetch("/v1/auth/logout", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+    } catch {
+      // Signed out here regardless; the session expires on its own.
+    }
+    session.token = "";
+    session.staff = null;
+    history.pushState(null, "", "/desk");
+    showSignIn("");
+  }
+
+  const frontDesk = () => session.staff && FRONT_DESK.includes(session.staff.role);
+
+  // ---------------------------------------------------------------- the live feed
+
+  // A browser EventSource cannot send the bearer token, so the stream is
+  // read with fetch. It ends with its access token: refresh and resume
+  // from the last id, missing nothing.
+  async function startStream() {
+    stopStream();
+    const ctl = new AbortController();
+    session.stream = ctl;
+    let delay = 500;
+    while (session.stream === ctl && session.token) {
+      try {
+        const headers = { Authorization: "Bearer " + session.token, Accept: "text/event-stream" };
+        if (session.lastEventId) headers["Last-Event-ID"] = session.lastEventId;
+        const r = await fetch("/v1/booking-events/stream", { headers, signal: ctl.signal, credentials: "same-origin" });
+        if (r.status === 401) {
+          if (!(await refresh())) { if (session.stream === ctl) signedOut(); return; }
+          continue;
+        }
+        if (!r.ok) throw new Error(String(r.status));
+        delay = 500;
+        scheduleReload(); // whatever changed before the stream opened
+        await readEvents(r.body, ctl);
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+      }
+      if (session.stream !== ctl) return;
+      await new Promise((ok) => setTimeout(ok, delay));
+      delay = Math.min(delay * 2, 10000);
+      // The stream may have ended because the token expired.
+      await refresh();
+    }
+  }
+
+  async function readEvents(body, ctl) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    let id = "";
+    let data = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || ctl.signal.aborted) return;
+      buf += value;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, "");
+        buf = buf.slice(nl + 1);
+        if (line === "") {
+          if (data) {
+            if (id) session.lastEventId = id;
+            scheduleReload();
+          }
+          id = "";
+          data = "";
+        } else if (line.startsWith("id:")) id = line.slice(3).trim();
+        else if (line.startsWith("data:")) data += line.slice(5);
+      }
+    }
+  }
+
+  function stopStream() {
+    if (session.stream) session.stream.abort();
+    session.stream = null;
+  }
+
+  // A change on the feed reloads what the screen shows (soon, once for a
+  // burst); rows that did not change keep their elements and the focus.
+  function scheduleReload() {
+    clearTimeout(view.reload);
+    view.reload = setTimeout(() => { if (session.token) load(); }, 100);
+  }
+
+  // ---------------------------------------------------------------- screens
+
+  function renderNav() {
+    const links = SCREENS.filter((s) => s !== "requests" || frontDesk()).map((s) =>
+      el("a", { href: "/desk/" + s, "data-screen": s, text: t(s), "aria-current": s === view.screen ? "page" : null,
+        onclick: (ev) => { ev.preventDefault(); go(s); } }));
+    $("nav").replaceChildren(...links);
+  }
+
+  function go(screen, query) {
+    history.pushState(null, "", "/desk/" + screen + (query ? "?" + query : ""));
+    route(true);
+  }
+
+  function route(focus) {
+    const path = location.pathname.replace(/\/+$/, "");
+    let screen = path.slice("/desk/".length) || "today";
+    if (!SCREENS.includes(screen) || (screen === "requests" && !frontDesk())) screen = "today";
+    view.screen = screen;
+    view.q = new URLSearchParams(location.search).get("q") || "";
+    if (screen === "find" && $("q").value !== view.q) $("q").value = view.q;
+    renderNav();
+    const main = $("main");
+    const list = el("ul", { class: "bookings", id: "list", "aria-labelledby": "screen-title" });
+    const head = el("h1", { id: "screen-title", tabindex: "-1", text: t(screen + "Title") });
+    if (screen === "requests") {
+      main.replaceChildren(head, el("p", { class: "meta", text: t("requestsHelp") }), list);
+    } else if (screen === "today") {
+      main.replaceChildren(head, todayToolbar(), list);
+    } else {
+      main.replaceChildren(head, el("p", { class: "meta", id: "find-help", text: t("findHelp") }), list);
+    }
+    document.title = t(screen + "Title") + " · " + t("title");
+    if (focus) head.focus();
+    load();
+  }
+
+  function todayToolbar() {
+    const loc = el("select", { name: "location_id", id: "location", onchange: () => { view.location = loc.value; view.date = ""; load(); } });
+    const date = el("input", { type: "date", name: "date", id: "date", onchange: () => { view.date = date.value; load(); } });
+    return el("div", { class: "toolbar" },
+      el("label", { for: "location" }, t("location")), loc,
+      el("label", { for: "date" }, t("date")), date);
+  }
+
+  async function locations() {
+    if (view.locations.length === 0) {
+      const r = await api("GET", "/v1/locations");
+      if (r.ok) view.locations = (await r.json()).items.filter((l) => l.active !== false);
+    }
+    return view.locations;
+  }
+
+  // localDate is YYYY-MM-DD of now in the zone.
+  function localDate(zone) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  }
+
+  let loadSeq = 0;
+  async function load() {
+    const seq = ++loadSeq;
+    const screen = view.screen;
+    let path;
+    let empty;
+    try {
+      if (screen === "requests") {
+        path = "/v1/bookings?status=pending&sort=triage&limit=200";
+        empty = t("noRequests");
+      } else if (screen === "today") {
+        const locs = await locations();
+        const sel = $("location");
+        if (!sel) return;
+        if (sel.options.length !== locs.length) sel.replaceChildren(...locs.map((l) => el("option", { value: l.id, text: l.name })));
+        if (!view.location && locs.length) view.location = locs[0].id;
+        sel.value = view.location;
+        const loc = locs.find((l) => l.id === view.location);
+        if (!view.date) view.date = localDate(loc ? loc.timezone : undefined);
+        $("date").value = view.date;
+        if (!loc) return;
+        path = "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE, limit: "200" });
+        empty = t("noBookings");
+      } else {
+        const q = view.q.trim();
+        if (!q) { fill([], ""); return; }
+        if (view.searchAbort) view.searchAbort.abort();
+        view.searchAbort = new AbortController();
+        path = "/v1/bookings?" + new URLSearchParams({ q, limit: "50" });
+        empty = t("noResults");
+        const r = await api("GET", path, undefined, { signal: view.searchAbort.signal });
+        if (seq !== loadSeq) return;
+        if (!r.ok) { say(await problemDetail(r)); return; }
+        fill((await r.json()).items, empty);
+        return;
+      }
+      const r = await api("GET", path);
+      if (seq !== loadSeq || screen !== view.screen) return;
+      if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+      fill((await r.json()).items, empty);
+    } catch (e) {
+      if (e.name !== "AbortError") say(t("offline"));
+    }
+  }
+
+  // fill shows the bookings in the list, keeping the element (and so the
+  // focus and an open reason form) of every booking whose version did not
+  // change.
+  function fill(items, empty) {
+    const list = $("list");
+    if (!list) return;
+    const old = new Map([...list.querySelectorAll("li[data-booking-id]")].map((li) => [li.dataset.bookingId, li]));
+    const focused = document.activeElement;
+    const rows = items.map((b) => {
+      const prev = old.get(b.id);
+      if (prev && prev.dataset.version === String(b.version)) return prev;
+      const li = bookingRow(b);
+      if (prev && prev.contains(focused)) {
+        // Keep the focus near where it was: the same action, or the row.
+        const again = focused.dataset && li.querySelector(`[data-action="${focused.dataset.action}"]`);
+        queueMicrotask(() => (again || li).focus());
+      }
+      return li;
+    });
+    if (rows.length === 0 && empty) list.replaceChildren(el("li", { class: "empty", text: empty }));
+    else list.replaceChildren(...rows);
+  }
+
+  function fmtTime(b) {
+    const opts = { timeZone: b.timezone || undefined, hour: "2-digit", minute: "2-digit" };
+    if (view.screen !== "today") Object.assign(opts, { weekday: "short", day: "numeric", month: "short" });
+    return new Intl.DateTimeFormat(lang, opts).format(new Date(b.slot.start_at));
+  }
+
+  function bookingRow(b) {
+    const name = `${b.patient.first_name} ${b.patient.last_name}`;
+    const urgent = b.triage && b.triage.level === "urgent";
+    const label = `row-${b.id}`;
+    const actions = (ACTIONS[b.status] || []).filter((a) => frontDesk() || !FRONT_DESK_ACTIONS.includes(a));
+    const li = el("li", { class: "booking", tabindex: "-1", "data-booking-id": b.id, "data-status": b.status, "data-version": String(b.version),
+      "data-reference": b.reference, "data-triage": urgent ? "urgent" : null, "aria-labelledby": label },
+    el("div", { class: "when" }, el("time", { datetime: b.slot.start_at, text: fmtTime(b) })),
+    el("div", {},
+      el("div", {}, el("span", { class: "who", id: label, text: name }), " ",
+        el("span", { class: "badge", "data-status-label": true, text: t("status")[b.status] || b.status }),
+        urgent ? el("span", { class: "badge urgent", title: t("triageNote"), text: t("urgent") + (b.triage.rules && b.triage.rules.length ? ": " + b.triage.rules.join(", ") : "") }) : null),
+      el("div", { class: "meta", text: [b.reference, b.patient.phone, b.patient.date_of_birth, b.consultation_type_name, b.provider_name, view.screen === "today" ? null : b.location_name].filter(Boolean).join(" · ") })),
+    el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t("actions")[a],
+      onclick: () => act(li, b, a) }))),
+    el("p", { class: "problem", role: "alert" }));
+    return li;
+  }
+
+  async function act(li, b, action) {
+    if (NEEDS_REASON[action]) { reasonForm(li, b, action); return; }
+    await transition(li, b, action, undefined);
+  }
+
+  function reasonForm(li, b, action) {
+    const existing = li.querySelector("form.reason");
+    if (existing) existing.remove();
+    const id = `reason-${b.id}`;
+    const input = el("textarea", { id, name: "reason", rows: "2", maxlength: "1000", required: action !== "cancel" ? true : null });
+    const form = el("form", { class: "reason", "data-reason-for": action },
+      el("label", { for: id }, t(NEEDS_REASON[action])), input,
+      el("button", { type: "submit", text: t("send") + ": " + t("actions")[action] }),
+      el("button", { type: "button", text: t("close"), onclick: () => { form.remove(); li.querySelector(`[data-action="${action}"]`)?.focus(); } }));
+    form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { form.remove(); li.querySelector(`[data-action="${action}"]`)?.focus(); } });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const reason = input.value.trim();
+      if (!reason && action !== "cancel") { input.focus(); return; }
+      transition(li, b, action, reason ? { reason } : {});
+    });
+    li.insertBefore(form, li.querySelector(".problem"));
+    input.focus();
+  }
+
+  async function transition(li, b, action, body) {
+    const problem = li.querySelector(".problem");
+    problem.textContent = "";
+    const buttons = li.querySelectorAll("button");
+    buttons.forEach((x) => { x.disabled = true; });
+    try {
+      const r = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}/${action}`, body);
+      if (!r.ok) {
+        if (r.status !== 401) problem.textContent = await problemDetail(r);
+        return;
+      }
+      const after = await r.json();
+      say(t("done").replace("{ref}", after.reference).replace("{status}", t("status")[after.status] || after.status));
+      const fresh = bookingRow({ ...b, ...after });
+      li.replaceWith(fresh);
+      (fresh.querySelector("button[data-action]") || fresh).focus();
+      scheduleReload();
+    } catch {
+      problem.textContent = t("offline");
+    } finally {
+      buttons.forEach((x) => { x.disabled = false; });
+    }
+  }
+
+  // ---------------------------------------------------------------- page chrome
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    $("lang").value = lang;
+    $("brand").textContent = t("title");
+    $("nav").setAttribute("aria-label", t("screens"));
+    $("q-label").textContent = t("search");
+    $("signout").textContent = t("signOut");
+    $("lang-label").textContent = t("language");
+    document.querySelector(".skip").textContent = t("skip");
+    document.title = t("title");
+  }
+
+  let searchTimer = null;
+  function init() {
+    applyLanguage();
+    $("lang").addEventListener("change", () => {
+      lang = $("lang").value;
+      applyLanguage();
+      if (session.token) route(false);
+      else showSignIn("");
+    });
+    $("signout").addEventListener("click", signOut);
+    $("search").addEventListener("submit", (ev) => ev.preventDefault());
+    $("q").addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => {
+        const q = $("q").value;
+        const query = q.trim() ? "q=" + encodeURIComponent(q) : "";
+        if (view.screen !== "find") { history.pushState(null, "", "/desk/find" + (query ? "?" + query : "")); route(false); return; }
+        history.replaceState(null, "", "/desk/find" + (query ? "?" + query : ""));
+        view.q = q;
+        load();
+      }, 200);
+    });
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey || !session.token) return;
+      const a = document.activeElement;
+      if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT" || a.isContentEditable)) return;
+      ev.preventDefault();
+      $("q").focus();
+      $("q").select();
+    });
+    window.addEventListener("popstate", () => { if (session.token) route(true); });
+    // Silent sign-in: a reload or a second tab has the refresh cookie.
+    refresh().then((ok) => (ok ? signedIn() : showSignIn("")));
+  }
+
+  init();
+})();
