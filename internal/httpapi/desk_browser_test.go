@@ -1,0 +1,184 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/clinic/consult/internal/auth"
+	"github.com/clinic/consult/internal/httpapi"
+)
+
+// The reception desk in a real headless Chromium against a real server: a
+// receptionist's morning, from sign-in to sign-out, with axe-core on every
+// screen.
+
+// deskRow is the expression of the element of one booking on the desk.
+func deskRow(id string) string {
+	return `document.querySelector('[data-booking-id=` + jsString(id) + `]')`
+}
+
+// waitWithin polls expr until it is truthy, failing the test after d.
+func (b *browser) waitWithin(d time.Duration, what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerHTML`))
+		b.t.Fatalf("waiting %s for %s: %v\npage: %.3000s\nconsole: %v", d, what, err, html, b.consoleErrors())
+	}
+}
+
+func TestDeskInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	axeJS, err := os.ReadFile(axePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	axe := string(axeJS)
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+		o.PublicRateLimit = 0
+		o.Policy.MinNotice = 0 // a request for within the hour, so that it can be checked in today
+	})
+	k := newClinic(t, e)
+	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")
+	soon := time.Now().Add(time.Hour).Truncate(time.Minute)
+	mine := k.slot(t, slotOpts{start: soon})
+	// Another patient, confirmed, days ahead: too early to check in.
+	later := with(with(requestBody(k.slot(t, slotOpts{typeID: k.instant})), "patient.phone", "+14245559876"), "patient.last_name", "Kim")
+	var early created
+	if r := e.do("POST", "/v1/booking-requests", later); r.Status != http.StatusCreated {
+		t.Fatalf("booking request: %d %s", r.Status, r.Body)
+	} else {
+		r.decode(t, &early)
+	}
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. Sign in on a screen's own URL: the desk opens that screen.
+	b.do(chromedp.Navigate(e.URL + "/desk/requests"))
+	b.wait("the sign-in form", `document.querySelector('input[name="email"]') && document.querySelector('input[name="password"]')`)
+	b.axe(axe, "sign-in")
+	b.js(`(() => { const f = document.querySelector("form.signin"); f.email.value = "rita@clinic.example"; f.password.value = "a long password 1";
+		f.requestSubmit(); return true })()`, nil)
+	b.wait("the requests screen", `document.querySelector("#screen-title") && document.querySelector("#list .empty")`)
+	var path string
+	b.js(`location.pathname`, &path)
+	if path != "/desk/requests" {
+		t.Errorf("after sign-in: at %q, want /desk/requests", path)
+	}
+	var stored int
+	b.js(`localStorage.length + sessionStorage.length`, &stored)
+	if stored != 0 {
+		t.Errorf("the desk wrote %d items to web storage, want none", stored)
+	}
+
+	// 2. A request made on the website appears live, without a reload.
+	req := k.request(t, mine)
+	b.waitWithin(2*time.Second, "the new request on Requests", deskRow(req.ID)+`.dataset.status === "pending"`)
+	b.shot("desk-requests")
+	b.axe(axe, "requests")
+
+	// 3. Confirm it.
+	b.js(deskRow(req.ID)+`.querySelector('button[data-action="confirm"]').click()`, nil)
+	b.wait("the confirmation said", `document.querySelector("#status").textContent.includes(`+jsString(req.Reference)+`)`)
+	if got := bookingStatus(t, e, req.ID); got != "confirmed" {
+		t.Errorf("after confirm: the server says %q, want confirmed", got)
+	}
+
+	// 4. Today: the day of the booking at its location; check it in.
+	b.js(`document.querySelector('nav a[data-screen="today"]').click()`, nil)
+	b.wait("the today screen", `location.pathname === "/desk/today" && document.querySelector('input[type="date"]')`)
+	day := soon.In(la).Format(time.DateOnly)
+	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(day)+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("the confirmed booking on Today", deskRow(req.ID)+`.dataset.status === "confirmed"`)
+	b.axe(axe, "today")
+	b.js(deskRow(req.ID)+`.querySelector('button[data-action="check-in"]').click()`, nil)
+	b.wait("checked in", deskRow(req.ID)+`.dataset.status === "checked_in"`)
+	if got := bookingStatus(t, e, req.ID); got != "checked_in" {
+		t.Errorf("after check-in: the server says %q, want checked_in", got)
+	}
+	b.shot("desk-today")
+
+	// A refusal shows the server's own explanation on the booking.
+	earlyDay := k.startOf(t, uuid.MustParse(early.Slot.ID)).In(la).Format(time.DateOnly)
+	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(earlyDay)+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("the later booking", deskRow(early.ID)+`.dataset.status === "confirmed"`)
+	b.js(deskRow(early.ID)+`.querySelector('button[data-action="check-in"]').click()`, nil)
+	b.wait("the refusal's detail", deskRow(early.ID)+`.querySelector(".problem").textContent.length > 10`)
+	var detail string
+	b.js(deskRow(early.ID)+`.querySelector(".problem").textContent`, &detail)
+	if got := bookingStatus(t, e, early.ID); got != "confirmed" || !strings.Contains(strings.ToLower(detail), "check") {
+		t.Errorf("early check-in: status %q, message %q; want confirmed and the server's detail", got, detail)
+	}
+
+	// 5. Find: "/" focuses the search; phone digits typed with spaces.
+	b.js(`document.activeElement.blur(); true`, nil)
+	b.do(chromedp.KeyEvent("/"))
+	var focused string
+	b.js(`document.activeElement.name`, &focused)
+	if focused != "q" {
+		t.Fatalf("after /: focus on %q, want the search box", focused)
+	}
+	b.do(chromedp.KeyEvent("555 0123"))
+	b.wait("the booking found", `location.pathname === "/desk/find" && `+deskRow(req.ID)+` && !`+deskRow(early.ID))
+	b.axe(axe, "find")
+	b.shot("desk-find")
+
+	// 6. Reload: still signed in, on the same search.
+	b.do(chromedp.Reload())
+	b.wait("the search again after a reload", deskRow(req.ID)+` && !document.querySelector('input[name="password"]')`)
+
+	// 7. Sign out: the refresh cookie is spent.
+	jar, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{e.URL + "/v1/auth/refresh"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refresh string
+	for _, c := range jar.Cookies {
+		if c.Name == "__Secure-refresh" {
+			refresh = c.Value
+			if !c.HTTPOnly {
+				t.Error("the refresh cookie is readable by scripts")
+			}
+		}
+	}
+	if refresh == "" {
+		t.Fatal("no refresh cookie in the browser")
+	}
+	b.js(`document.querySelector("#signout").click()`, nil)
+	b.wait("the sign-in form after sign-out", `document.querySelector('input[name="email"]')`)
+	r := e.do("POST", "/v1/auth/refresh", nil, "Cookie: __Secure-refresh="+refresh, "X-Requested-With: fetch", "Origin: "+e.URL)
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("refresh with the cookie after sign-out: got %d %s, want 401", r.Status, r.Body)
+	}
+	b.do(chromedp.Reload())
+	b.wait("signed out after a reload", `document.querySelector('input[name="email"]')`)
+
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+	b.origins(e.URL)
+}
+
+// bookingStatus reads a booking's status as a staff member sees it.
+func bookingStatus(t *testing.T, e *env, id string) string {
+	t.Helper()
+	r := e.do("GET", "/v1/bookings/"+id, nil, e.token(auth.RoleReception))
+	if r.Status != http.StatusOK {
+		t.Fatalf("get booking: %d %s", r.Status, r.Body)
+	}
+	var bk staffBooking
+	r.decode(t, &bk)
+	return bk.Status
+}
