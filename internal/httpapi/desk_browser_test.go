@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,10 @@ func TestDeskInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	axe := string(axeJS)
-	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
+	// The accounts' clock, moved on to expire the desk's access token.
+	var skew atomic.Int64
+	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, ao *auth.Options) {
+		ao.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 		o.PublicRateLimit = 0
 		o.Policy.MinNotice = 0 // a request for within the hour, so that it can be checked in today
 	})
@@ -86,14 +90,41 @@ func TestDeskInBrowser(t *testing.T) {
 	// 2. A request made on the website appears live, without a reload.
 	req := k.request(t, mine)
 	b.waitWithin(2*time.Second, "the new request on Requests", deskRow(req.ID)+`.dataset.status === "pending"`)
+	// A second one, urgent by its red flags: it appears too, and first.
+	urgentBody := with(with(with(requestBody(k.slot(t, slotOpts{})), "patient.phone", "+14245554444"), "patient.last_name", "Ruiz"),
+		"intake.red_flags", []string{"cancer_history"})
+	var urgent created
+	if r := e.do("POST", "/v1/booking-requests", urgentBody); r.Status != http.StatusCreated {
+		t.Fatalf("urgent booking request: %d %s", r.Status, r.Body)
+	} else {
+		r.decode(t, &urgent)
+	}
+	b.waitWithin(2*time.Second, "the urgent request first on Requests",
+		`document.querySelector("#list [data-booking-id]") === `+deskRow(urgent.ID)+` && `+deskRow(urgent.ID)+`.dataset.triage === "urgent"`)
 	b.shot("desk-requests")
+
 	b.axe(axe, "requests")
 
-	// 3. Confirm it.
+	// Spanish, by the switch (the browser's language picks it on load).
+	b.js(`(() => { const l = document.querySelector("#lang"); l.value = "es"; l.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("Spanish", `document.documentElement.lang === "es" && document.querySelector('nav a[data-screen="today"]').textContent === "Hoy" && `+
+		deskRow(req.ID)+`.querySelector('button[data-action="confirm"]').textContent === "Confirmar"`)
+	b.axe(axe, "requests in Spanish")
+	b.js(`(() => { const l = document.querySelector("#lang"); l.value = "en"; l.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("English again", `document.documentElement.lang === "en" && `+deskRow(req.ID))
+
+	// 3. Confirm it, with an access token that expired meanwhile: the desk
+	// refreshes it once (the cookie) and the confirmation goes through.
+	skew.Store(int64(20 * time.Minute))
 	b.js(deskRow(req.ID)+`.querySelector('button[data-action="confirm"]').click()`, nil)
 	b.wait("the confirmation said", `document.querySelector("#status").textContent.includes(`+jsString(req.Reference)+`)`)
 	if got := bookingStatus(t, e, req.ID); got != "confirmed" {
 		t.Errorf("after confirm: the server says %q, want confirmed", got)
+	}
+	var signIn bool
+	b.js(`!!document.querySelector('input[name="password"]')`, &signIn)
+	if signIn {
+		t.Error("an expired access token sent the desk back to sign-in")
 	}
 
 	// 4. Today: the day of the booking at its location; check it in.
