@@ -141,6 +141,15 @@ func TestDeskInBrowser(t *testing.T) {
 	}
 	b.shot("desk-today")
 
+	// Undo it, with a reason (a form on the booking), and check in again.
+	b.js(deskRow(req.ID)+`.querySelector('button[data-action="revert"]').click()`, nil)
+	b.wait("the reason form", `document.activeElement.name === "reason"`)
+	b.do(chromedp.KeyEvent("Checked in the wrong Ana Lopez"))
+	b.js(deskRow(req.ID)+`.querySelector("form.reason").requestSubmit(); true`, nil)
+	b.wait("reverted", deskRow(req.ID)+`.dataset.status === "confirmed"`)
+	b.js(deskRow(req.ID)+`.querySelector('button[data-action="check-in"]').click()`, nil)
+	b.wait("checked in again", deskRow(req.ID)+`.dataset.status === "checked_in"`)
+
 	// A refusal shows the server's own explanation on the booking.
 	earlyDay := k.startOf(t, uuid.MustParse(early.Slot.ID)).In(la).Format(time.DateOnly)
 	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(earlyDay)+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
@@ -195,6 +204,21 @@ func TestDeskInBrowser(t *testing.T) {
 	}
 	b.do(chromedp.Reload())
 	b.wait("signed out after a reload", `document.querySelector('input[name="email"]')`)
+
+	// 8. A clinician: the day sheet and its actions, not the requests.
+	e.newAccount(auth.RoleClinician, "cleo@clinic.example", "a long password 2")
+	b.do(chromedp.Navigate(e.URL + "/desk/requests"))
+	b.wait("the sign-in form", `document.querySelector('input[name="email"]')`)
+	b.js(`(() => { const f = document.querySelector("form.signin"); f.email.value = "cleo@clinic.example"; f.password.value = "a long password 2";
+		f.requestSubmit(); return true })()`, nil)
+	b.wait("the clinician on Today", `location.pathname === "/desk/today" && document.querySelector("#screen-title")`)
+	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(earlyDay)+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("the later booking for the clinician", deskRow(early.ID))
+	var offered []string
+	b.js(`[...document.querySelectorAll('nav a[data-screen="requests"], [data-action="cancel"], [data-action="confirm"], [data-action="check-in"]')].map(x => x.dataset.screen || x.dataset.action)`, &offered)
+	if strings.Join(offered, ",") != "check-in" {
+		t.Errorf("a clinician is offered %v, want only check-in", offered)
+	}
 
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)

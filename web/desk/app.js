@@ -271,7 +271,10 @@
   function route(focus) {
     const path = location.pathname.replace(/\/+$/, "");
     let screen = path.slice("/desk/".length) || "today";
-    if (!SCREENS.includes(screen) || (screen === "requests" && !frontDesk())) screen = "today";
+    if (!SCREENS.includes(screen) || (screen === "requests" && !frontDesk())) {
+      screen = "today";
+      if (path !== "/desk") history.replaceState(null, "", "/desk/today");
+    }
     view.screen = screen;
     view.q = new URLSearchParams(location.search).get("q") || "";
     if (screen === "find" && $("q").value !== view.q) $("q").value = view.q;
@@ -367,9 +370,16 @@
     const focused = document.activeElement;
     const rows = items.map((b) => {
       const prev = old.get(b.id);
-      if (prev && prev.dataset.version === String(b.version)) return prev;
+      // An answer older than what is shown (a list read before an action
+      // finished) never takes the newer state back.
+      if (prev && Number(prev.dataset.version) >= b.version) return prev;
       const li = bookingRow(b);
-      if (prev && prev.contains(focused)) {
+      const form = prev && prev.querySelector("form.reason");
+      if (form && li.querySelector(`[data-action="${form.dataset.reasonFor}"]`)) {
+        // A reason being typed survives a change elsewhere in the booking.
+        li.insertBefore(form, li.querySelector(".problem"));
+        if (form.contains(focused)) queueMicrotask(() => focused.focus());
+      } else if (prev && prev.contains(focused)) {
         // Keep the focus near where it was: the same action, or the row.
         const again = focused.dataset && li.querySelector(`[data-action="${focused.dataset.action}"]`);
         queueMicrotask(() => (again || li).focus());
@@ -430,25 +440,31 @@
     input.focus();
   }
 
+  // rowOf is the element that shows the booking now: the live feed may
+  // have redrawn it while an action was on its way.
+  const rowOf = (id, li) => document.querySelector(`li[data-booking-id="${CSS.escape(id)}"]`) || li;
+
   async function transition(li, b, action, body) {
-    const problem = li.querySelector(".problem");
-    problem.textContent = "";
+    li.querySelector(".problem").textContent = "";
     const buttons = li.querySelectorAll("button");
     buttons.forEach((x) => { x.disabled = true; });
     try {
       const r = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}/${action}`, body);
       if (!r.ok) {
-        if (r.status !== 401) problem.textContent = await problemDetail(r);
+        if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
         return;
       }
       const after = await r.json();
       say(t("done").replace("{ref}", after.reference).replace("{status}", t("status")[after.status] || after.status));
-      const fresh = bookingRow({ ...b, ...after });
-      li.replaceWith(fresh);
-      (fresh.querySelector("button[data-action]") || fresh).focus();
+      const cur = rowOf(b.id, li);
+      if (cur.isConnected && Number(cur.dataset.version) < after.version) {
+        const fresh = bookingRow({ ...b, ...after });
+        cur.replaceWith(fresh);
+        (fresh.querySelector("button[data-action]") || fresh).focus();
+      }
       scheduleReload();
     } catch {
-      problem.textContent = t("offline");
+      rowOf(b.id, li).querySelector(".problem").textContent = t("offline");
     } finally {
       buttons.forEach((x) => { x.disabled = false; });
     }
