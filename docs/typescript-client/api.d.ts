@@ -252,7 +252,7 @@ export interface paths {
         /**
          * A screen of the reception desk
          * @description The same page as `/desk`, opened on one screen, so that back,
-         *     reload and bookmarks work: `today`, `requests`, `find`. Any other
+         *     reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
          *     name is `404`.
          */
         get: operations["getDeskScreen"];

@@ -3757,7 +3757,7 @@ type ClientInterface interface {
 	// GetDeskScreen A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`. Any other
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
 	// name is `404`.
 	//
 	// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
@@ -5465,7 +5465,7 @@ func (c *Client) GetDeskScript(ctx context.Context, params *GetDeskScriptParams,
 // GetDeskScreen A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`. Any other
+// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
 // name is `404`.
 //
 // Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
@@ -12899,7 +12899,7 @@ type ClientWithResponsesInterface interface {
 	// GetDeskScreenWithResponse A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`. Any other
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
 	// name is `404`.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -22515,7 +22515,7 @@ func (c *ClientWithResponses) GetDeskScriptWithResponse(ctx context.Context, par
 // GetDeskScreenWithResponse A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`. Any other
+// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
 // name is `404`.
 //
 // Returns a wrapper object for the known response body format(s).

@@ -33,7 +33,7 @@ func (b *browser) waitWithin(d time.Duration, what, expr string) {
 	defer cancel()
 	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
-		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerHTML`))
+		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("main").innerHTML + " | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200))`))
 		b.t.Fatalf("waiting %s for %s: %v\npage: %.3000s\nconsole: %v", d, what, err, html, b.consoleErrors())
 	}
 }
@@ -146,7 +146,7 @@ func TestDeskInBrowser(t *testing.T) {
 	b.wait("the reason form", `document.activeElement.name === "reason"`)
 	b.do(chromedp.KeyEvent("Checked in the wrong Ana Lopez"))
 	b.js(deskRow(req.ID)+`.querySelector("form.reason").requestSubmit(); true`, nil)
-	b.wait("reverted", deskRow(req.ID)+`.dataset.status === "confirmed"`)
+	b.waitWithin(10*time.Second, "reverted", deskRow(req.ID)+`.dataset.status === "confirmed"`)
 	b.js(deskRow(req.ID)+`.querySelector('button[data-action="check-in"]').click()`, nil)
 	b.wait("checked in again", deskRow(req.ID)+`.dataset.status === "checked_in"`)
 

@@ -14,7 +14,7 @@ import (
 func TestDeskPageIsServedUnderAStrictCSP(t *testing.T) {
 	e := newEnv(t, sqliteURL(t))
 	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<style|\son[a-z]+=|style=`)
-	for _, path := range []string{"/desk", "/desk/today", "/desk/requests", "/desk/find"} {
+	for _, path := range []string{"/desk", "/desk/today", "/desk/requests", "/desk/find", "/desk/book"} {
 		r := e.do("GET", path, nil)
 		if r.Status != http.StatusOK {
 			t.Fatalf("GET %s: got %d, want 200", path, r.Status)

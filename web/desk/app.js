@@ -18,6 +18,12 @@
       send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
       done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
       actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel" },
+      book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
+      freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
+      dob: "Date of birth", phone: "Phone", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
+      consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
+      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
+      useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
     },
     es: {
@@ -32,6 +38,12 @@
       send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
       done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
       actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar" },
+      book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
+      freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
+      dob: "Fecha de nacimiento", phone: "Teléfono", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
+      consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
+      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
+      useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
     },
   };
@@ -46,7 +58,8 @@
   };
   const FRONT_DESK_ACTIONS = ["confirm", "decline", "cancel", "reschedule"];
   const NEEDS_REASON = { decline: "reasonDecline", revert: "reasonRevert", cancel: "reasonCancel" };
-  const SCREENS = ["today", "requests", "find"];
+  const SCREENS = ["today", "requests", "find", "book"];
+  const FRONT_DESK_SCREENS = ["requests", "book"];
   const ACTIVE = "pending,confirmed,checked_in,completed,no_show";
 
   let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
@@ -93,7 +106,7 @@
   // once and the call retried. It answers the Response; a network failure
   // throws.
   async function api(method, path, body, opts = {}) {
-    const headers = { Accept: opts.accept || "application/json" };
+    const headers = { Accept: opts.accept || "application/json", ...(opts.headers || {}) };
     if (session.token) headers.Authorization = "Bearer " + session.token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const r = await fetch(path, { method, headers, credentials: "same-origin", signal: opts.signal, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -257,7 +270,7 @@
   // ---------------------------------------------------------------- screens
 
   function renderNav() {
-    const links = SCREENS.filter((s) => s !== "requests" || frontDesk()).map((s) =>
+    const links = SCREENS.filter((s) => !FRONT_DESK_SCREENS.includes(s) || frontDesk()).map((s) =>
       el("a", { href: "/desk/" + s, "data-screen": s, text: t(s), "aria-current": s === view.screen ? "page" : null,
         onclick: (ev) => { ev.preventDefault(); go(s); } }));
     $("nav").replaceChildren(...links);
@@ -271,7 +284,7 @@
   function route(focus) {
     const path = location.pathname.replace(/\/+$/, "");
     let screen = path.slice("/desk/".length) || "today";
-    if (!SCREENS.includes(screen) || (screen === "requests" && !frontDesk())) {
+    if (!SCREENS.includes(screen) || (FRONT_DESK_SCREENS.includes(screen) && !frontDesk())) {
       screen = "today";
       if (path !== "/desk") history.replaceState(null, "", "/desk/today");
     }
@@ -286,6 +299,12 @@
       main.replaceChildren(head, el("p", { class: "meta", text: t("requestsHelp") }), list);
     } else if (screen === "today") {
       main.replaceChildren(head, todayToolbar(), list);
+    } else if (screen === "book") {
+      main.replaceChildren(head);
+      bookScreen(main);
+      document.title = t("bookTitle") + " · " + t("title");
+      if (focus) head.focus();
+      return;
     } else {
       main.replaceChildren(head, el("p", { class: "meta", id: "find-help", text: t("findHelp") }), list);
     }
@@ -386,8 +405,11 @@
       }
       return li;
     });
-    if (rows.length === 0 && empty) list.replaceChildren(el("li", { class: "empty", text: empty }));
-    else list.replaceChildren(...rows);
+    if (rows.length === 0 && empty) rows.push(el("li", { class: "empty", text: empty }));
+    // Move only what moved: a row taken out and put back loses the focus.
+    rows.forEach((row, i) => { if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null); });
+    while (list.children.length > rows.length) list.lastElementChild.remove();
+    if (focused && focused.isConnected && document.activeElement !== focused && list.contains(focused)) focused.focus();
   }
 
   function fmtTime(b) {
@@ -468,6 +490,166 @@
     } finally {
       buttons.forEach((x) => { x.disabled = false; });
     }
+  }
+
+  // ---------------------------------------------------------------- book a caller
+
+  // The phone booking: a consultation type, one of the next free times,
+  // the caller (matched against the patients on file as the number is
+  // typed), the intake questions read out from the same form data as the
+  // widget (only the red-flag question is required on the phone), and
+  // the consent given by phone.
+  async function bookScreen(main) {
+    const key = crypto.randomUUID(); // one booking per filled-in form, however often it is sent
+    const [types, form] = await Promise.all([api("GET", "/v1/consultation-types"), api("GET", "/v1/intake-form?locale=" + lang)]);
+    if (!types.ok || !form.ok) { say(await problemDetail(types.ok ? form : types)); return; }
+    const typeList = (await types.json()).items.filter((x) => x.active !== false);
+    const intake = await form.json();
+    const locs = await locations();
+    const field = (name, label, input, hint) => el("div", { class: "field", "data-field": name },
+      el("label", { for: input.id }, label), input, hint || null, el("span", { class: "error", id: "err-" + input.id }));
+    const typeSel = el("select", { id: "bk-type", name: "consultation_type_id" }, typeList.map((x) => el("option", { value: x.id, text: x.name })));
+    const locSel = el("select", { id: "bk-loc", name: "location_id" }, el("option", { value: "", text: t("anyLocation") }), locs.map((l) => el("option", { value: l.id, text: l.name })));
+    const slots = el("div", { class: "slots", id: "bk-slots", role: "radiogroup", "aria-labelledby": "bk-slots-legend" });
+    const inputs = {
+      first_name: el("input", { id: "bk-first", name: "patient.first_name", autocomplete: "off", required: true }),
+      last_name: el("input", { id: "bk-last", name: "patient.last_name", autocomplete: "off", required: true }),
+      date_of_birth: el("input", { id: "bk-dob", name: "patient.date_of_birth", type: "date", required: true }),
+      phone: el("input", { id: "bk-phone", name: "patient.phone", type: "tel", autocomplete: "off", required: true }),
+      email: el("input", { id: "bk-email", name: "patient.email", type: "email", autocomplete: "off" }),
+    };
+    const matchNote = el("div", { class: "match", role: "status" });
+    const problem = el("p", { class: "error", role: "alert", id: "bk-problem" });
+    const loadSlots = async () => {
+      const q = new URLSearchParams({ consultation_type_id: typeSel.value, limit: "12", locale: lang });
+      if (locSel.value) q.set("location_id", locSel.value);
+      const r = await api("GET", "/v1/availability/next?" + q);
+      if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const list = (await r.json()).slots;
+      slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
+        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+    };
+    typeSel.addEventListener("change", loadSlots);
+    locSel.addEventListener("change", loadSlots);
+    let matchTimer = null;
+    inputs.phone.addEventListener("input", () => {
+      clearTimeout(matchTimer);
+      matchTimer = setTimeout(async () => {
+        const digits = inputs.phone.value.replace(/\D/g, "");
+        if (digits.length < 7) { matchNote.replaceChildren(); return; }
+        const r = await api("GET", "/v1/patients?" + new URLSearchParams({ q: inputs.phone.value, limit: "3" }));
+        if (!r.ok) return;
+        const p = (await r.json()).items[0];
+        if (!p) { matchNote.replaceChildren(); return; }
+        const past = await api("GET", "/v1/bookings?" + new URLSearchParams({ q: p.phone, limit: "200" }));
+        const n = past.ok ? (await past.json()).items.length : 0;
+        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
+          el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
+            inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
+            if (p.email) inputs.email.value = p.email;
+          } }));
+      }, 250);
+    });
+    const questions = intake.questions.map(question);
+    const consent = {
+      given_by_phone: el("input", { type: "checkbox", id: "bk-consent", name: "consent.given_by_phone", required: true }),
+      contact_by_sms: el("input", { type: "checkbox", id: "bk-sms", name: "consent.contact_by_sms" }),
+      contact_by_email: el("input", { type: "checkbox", id: "bk-emailok", name: "consent.contact_by_email" }),
+    };
+    const check = (input, label) => el("div", { class: "check", "data-field": input.name }, input, el("label", { for: input.id }, " " + label), el("span", { class: "error", id: "err-" + input.id }));
+    const submit = el("button", { type: "submit", class: "primary", text: t("bookIt") });
+    const f = el("form", { class: "book", novalidate: true, "aria-labelledby": "screen-title" },
+      el("fieldset", {}, el("legend", { text: t("consultationType") }), field("consultation_type_id", t("consultationType"), typeSel), field("location_id", t("location"), locSel),
+        el("p", { id: "bk-slots-legend", class: "legend", text: t("freeTimes") }), slots),
+      el("fieldset", {}, el("legend", { text: t("caller") }), field("patient.phone", t("phone"), inputs.phone), matchNote,
+        field("patient.first_name", t("firstName"), inputs.first_name), field("patient.last_name", t("lastName"), inputs.last_name),
+        field("patient.date_of_birth", t("dob"), inputs.date_of_birth), field("patient.email", t("emailOpt"), inputs.email)),
+      el("fieldset", {}, el("legend", { text: t("intake") }), questions.map((q) => q.node)),
+      el("fieldset", {}, el("legend", { text: t("consent") }), check(consent.given_by_phone, t("givenByPhone")), check(consent.contact_by_sms, t("bySMS")), check(consent.contact_by_email, t("byEmail"))),
+      problem, submit);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      f.querySelectorAll(".error").forEach((x) => { x.textContent = ""; });
+      f.querySelectorAll("[aria-invalid]").forEach((x) => x.removeAttribute("aria-invalid"));
+      const slot = f.querySelector('input[name="slot_id"]:checked');
+      if (!slot) { problem.textContent = t("chooseTime"); return; }
+      const answers = {};
+      for (const q of questions) { const v = q.value(); if (v !== undefined) answers[q.name] = v; }
+      const patient = { first_name: inputs.first_name.value.trim(), last_name: inputs.last_name.value.trim(), date_of_birth: inputs.date_of_birth.value, phone: inputs.phone.value.trim() };
+      if (inputs.email.value.trim()) patient.email = inputs.email.value.trim();
+      const body = { slot_id: slot.value, patient, intake: answers, consent: {} };
+      for (const [k, input] of Object.entries(consent)) if (input.checked) body.consent[k] = true;
+      submit.disabled = true;
+      try {
+        const r = await api("POST", "/v1/bookings", body, { headers: { "Idempotency-Key": key } });
+        if (r.status === 201) {
+          const b = await r.json();
+          say(t("booked").replace("{ref}", b.reference));
+          go("find", "q=" + encodeURIComponent(b.reference));
+          return;
+        }
+        const p = await r.json().catch(() => ({}));
+        problem.textContent = (p.triage && p.triage.message) || p.detail || String(r.status);
+        let first = null;
+        for (const fe of p.errors || []) {
+          const box = f.querySelector(`[data-field="${CSS.escape(fe.field)}"]`);
+          if (!box) continue;
+          const msg = box.querySelector(".error");
+          if (msg) msg.textContent = fe.message;
+          const input = box.querySelector("input, select, textarea");
+          if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+        }
+        (first || problem).focus();
+      } catch {
+        problem.textContent = t("offline");
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    main.append(f);
+    await loadSlots();
+  }
+
+  // question renders one intake question from the form's data; value()
+  // is its answer, or undefined when the caller gave none.
+  function question(q) {
+    const name = q.field.replace(/^intake\./, "");
+    const id = "bk-" + name;
+    const err = el("span", { class: "error", id: "err-" + id });
+    const label = q.label;
+    if (q.type === "multi_choice" || q.type === "single_choice" || q.type === "boolean") {
+      const options = q.type === "boolean" ? [{ value: "true", label: t("yes") }, { value: "false", label: t("no") }] : q.options;
+      const type = q.type === "multi_choice" ? "checkbox" : "radio";
+      const boxes = options.map((o, i) => el("div", { class: "check" },
+        el("input", { type, id: `${id}-${i}`, name: q.field, value: String(o.value) }), el("label", { for: `${id}-${i}` }, " " + o.label)));
+      const node = el("fieldset", { class: "question", "data-field": q.field }, el("legend", { text: label }), q.help ? el("p", { class: "meta", text: q.help }) : null, boxes, err);
+      if (q.exclusive_option) {
+        node.addEventListener("change", (ev) => {
+          if (!ev.target.checked) return;
+          node.querySelectorAll("input").forEach((x) => {
+            if (x !== ev.target && (ev.target.value === q.exclusive_option || x.value === q.exclusive_option)) x.checked = false;
+          });
+        });
+      }
+      return { name, node, value: () => {
+        const on = [...node.querySelectorAll("input:checked")].map((x) => x.value);
+        if (type === "checkbox") return on.length ? on : undefined;
+        if (!on.length) return undefined;
+        return q.type === "boolean" ? on[0] === "true" : on[0];
+      } };
+    }
+    let input;
+    if (q.type === "scale") input = el("input", { type: "number", id, name: q.field, min: String(q.min ?? 0), max: String(q.max ?? 10), inputmode: "numeric" });
+    else if (q.type === "date") input = el("input", { type: "date", id, name: q.field });
+    else input = el("textarea", { id, name: q.field, rows: "2", maxlength: q.max_length ? String(q.max_length) : null });
+    const node = el("div", { class: "field question", "data-field": q.field }, el("label", { for: id }, label), q.help ? el("p", { class: "meta", text: q.help }) : null, input, err);
+    return { name, node, value: () => {
+      const v = input.value.trim();
+      if (v === "") return undefined;
+      return q.type === "scale" ? Number(v) : v;
+    } };
   }
 
   // ---------------------------------------------------------------- page chrome
