@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"strings"
@@ -236,4 +237,73 @@ func bookingStatus(t *testing.T, e *env, id string) string {
 	var bk staffBooking
 	r.decode(t, &bk)
 	return bk.Status
+}
+
+// deskSignIn fills in and sends the desk's sign-in form.
+func (b *browser) deskSignIn(email, password string) {
+	b.t.Helper()
+	b.wait("the sign-in form", `document.querySelector('input[name="email"]') && document.querySelector('input[name="password"]')`)
+	b.js(`(() => { const f = document.querySelector("form.signin"); f.email.value = `+jsString(email)+`; f.password.value = `+jsString(password)+`;
+		f.requestSubmit(); return true })()`, nil)
+	b.wait("signed in", `document.querySelector("#screen-title")`)
+}
+
+// TestDeskBooksACaller: on Book a caller, a receptionist picks a type and
+// one of its next free times, types the caller's number and is shown the
+// patient on file, takes the red-flag answer and the consent by phone,
+// and books; a missing consent is shown next to its box first.
+func TestDeskBooksACaller(t *testing.T) {
+	b := newBrowser(t)
+	axeJS, err := os.ReadFile(axePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, sqliteURL(t), noRateLimit)
+	k := newClinic(t, e)
+	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")
+	k.request(t, k.slot(t, slotOpts{})) // Ana Lopez, on file
+	free := k.slot(t, slotOpts{typeID: k.instant})
+
+	b.do(chromedp.Navigate(e.URL + "/desk/book"))
+	b.deskSignIn("rita@clinic.example", "a long password 1")
+	b.wait("the book screen", `location.pathname === "/desk/book" && document.querySelector("form.book")`)
+	b.js(`(() => { const s = document.querySelector('select[name="consultation_type_id"]'); s.value = `+jsString(k.instant.String())+`;
+		s.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("the next free time", `document.querySelector('input[name="slot_id"][value=`+jsString(free.String())+`]')`)
+	b.js(`document.querySelector('input[name="slot_id"][value=`+jsString(free.String())+`]').click()`, nil)
+	b.js(`document.querySelector('input[name="patient.phone"]').focus()`, nil)
+	b.do(chromedp.KeyEvent("(424) 555-0123"))
+	b.wait("the patient on file", `document.querySelector(".match").textContent.includes("Ana Lopez, born 1980-04-02, 1 earlier")`)
+	b.js(`document.querySelector("[data-use-patient]").click()`, nil)
+	var names []string
+	b.js(`["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.phone"].map(n => document.querySelector('[name="' + n + '"]').value)`, &names)
+	if strings.Join(names, ",") != "Ana,Lopez,1980-04-02,+14245550123" {
+		t.Errorf("after using the patient on file: %v, want Ana, Lopez, 1980-04-02, +14245550123", names)
+	}
+	b.js(`document.querySelector('input[name="intake.red_flags"][value="none"]').click()`, nil)
+	b.axe(string(axeJS), "book a caller")
+
+	// Without the consent: the server's message next to the box.
+	b.js(`document.querySelector("form.book").requestSubmit(); true`, nil)
+	b.wait("the consent's error", `document.querySelector('#err-bk-consent').textContent !== "" && document.activeElement.id === "bk-consent"`)
+	b.js(`document.querySelector('#bk-consent').click(); document.querySelector("form.book").requestSubmit(); true`, nil)
+	b.wait("the booking found", `location.pathname === "/desk/find" && document.querySelector('[data-booking-id][data-status="confirmed"]')`)
+	var id string
+	b.js(`document.querySelector("[data-booking-id]").dataset.bookingId`, &id)
+	r := e.do("GET", "/v1/bookings/"+id, nil, e.token(auth.RoleReception))
+	var got struct {
+		Source       string          `json:"source"`
+		PhoneConsent json.RawMessage `json:"phone_consent"`
+		Slot         struct {
+			ID string `json:"id"`
+		} `json:"slot"`
+	}
+	r.decode(t, &got)
+	if got.Source != "phone" || got.Slot.ID != free.String() || string(got.PhoneConsent) == "null" || len(got.PhoneConsent) == 0 {
+		t.Errorf("the booking: source %q slot %s phone consent %s; want phone, %s, recorded", got.Source, got.Slot.ID, got.PhoneConsent, free)
+	}
+	b.shot("desk-book")
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
 }

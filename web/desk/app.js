@@ -20,7 +20,7 @@
       actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel" },
       book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
-      dob: "Date of birth", phone: "Phone", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
+      dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
       consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
       byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
@@ -40,7 +40,7 @@
       actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar" },
       book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
-      dob: "Fecha de nacimiento", phone: "Teléfono", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
+      dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
       consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
       byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
@@ -515,7 +515,7 @@
       first_name: el("input", { id: "bk-first", name: "patient.first_name", autocomplete: "off", required: true }),
       last_name: el("input", { id: "bk-last", name: "patient.last_name", autocomplete: "off", required: true }),
       date_of_birth: el("input", { id: "bk-dob", name: "patient.date_of_birth", type: "date", required: true }),
-      phone: el("input", { id: "bk-phone", name: "patient.phone", type: "tel", autocomplete: "off", required: true }),
+      phone: el("input", { id: "bk-phone", name: "patient.phone", type: "tel", autocomplete: "off", required: true, "aria-describedby": "bk-phone-hint" }),
       email: el("input", { id: "bk-email", name: "patient.email", type: "email", autocomplete: "off" }),
     };
     const matchNote = el("div", { class: "match", role: "status" });
@@ -548,6 +548,7 @@
         matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
           el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
             inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
+            inputs.phone.value = p.phone;
             if (p.email) inputs.email.value = p.email;
           } }));
       }, 250);
@@ -563,7 +564,7 @@
     const f = el("form", { class: "book", novalidate: true, "aria-labelledby": "screen-title" },
       el("fieldset", {}, el("legend", { text: t("consultationType") }), field("consultation_type_id", t("consultationType"), typeSel), field("location_id", t("location"), locSel),
         el("p", { id: "bk-slots-legend", class: "legend", text: t("freeTimes") }), slots),
-      el("fieldset", {}, el("legend", { text: t("caller") }), field("patient.phone", t("phone"), inputs.phone), matchNote,
+      el("fieldset", {}, el("legend", { text: t("caller") }), field("patient.phone", t("phone"), inputs.phone, el("span", { class: "meta", id: "bk-phone-hint", text: t("phoneHint") })), matchNote,
         field("patient.first_name", t("firstName"), inputs.first_name), field("patient.last_name", t("lastName"), inputs.last_name),
         field("patient.date_of_birth", t("dob"), inputs.date_of_birth), field("patient.email", t("emailOpt"), inputs.email)),
       el("fieldset", {}, el("legend", { text: t("intake") }), questions.map((q) => q.node)),
