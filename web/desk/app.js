@@ -1,6 +1,6 @@
 // The reception desk: a single-page staff console over the public API.
 // Plain JavaScript with no build step and no third-party code; it builds
-// its DOM with createElement (no innerHTML), so it runs under the page's
+// its DOM with createElement and textContent only, so it runs under the page's
 // strict Content-Security-Policy. The access token lives in this closure
 // only; the refresh token is an HttpOnly cookie the script never sees.
 "use strict";
