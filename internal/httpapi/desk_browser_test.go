@@ -141,6 +141,8 @@ func TestDeskInBrowser(t *testing.T) {
 		t.Errorf("after check-in: the server says %q, want checked_in", got)
 	}
 	b.shot("desk-today")
+	b.js(`document.querySelector("#export").click()`, nil)
+	b.wait("the day sheet exported", `document.querySelector("#status").textContent === "The day sheet is downloaded."`)
 
 	// Undo it, with a reason (a form on the booking), and check in again.
 	b.js(deskRow(req.ID)+`.querySelector('button[data-action="revert"]').click()`, nil)

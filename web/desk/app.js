@@ -11,7 +11,7 @@
       language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
       signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
       requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
-      todayTitle: "Today", location: "Location", date: "Date", findTitle: "Find",
+      todayTitle: "Today", export: "Day sheet (CSV)", exported: "The day sheet is downloaded.", location: "Location", date: "Date", findTitle: "Find",
       findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
       noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
       reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
@@ -31,7 +31,7 @@
       language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
       signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
       requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
-      todayTitle: "Hoy", location: "Sede", date: "Fecha", findTitle: "Buscar",
+      todayTitle: "Hoy", export: "Hoja del día (CSV)", exported: "La hoja del día se ha descargado.", location: "Sede", date: "Fecha", findTitle: "Buscar",
       findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
       noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
       reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
@@ -318,7 +318,26 @@
     const date = el("input", { type: "date", name: "date", id: "date", onchange: () => { view.date = date.value; load(); } });
     return el("div", { class: "toolbar" },
       el("label", { for: "location" }, t("location")), loc,
-      el("label", { for: "date" }, t("date")), date);
+      el("label", { for: "date" }, t("date")), date,
+      el("button", { type: "button", id: "export", text: t("export"), onclick: exportDaySheet }));
+  }
+
+  // exportDaySheet downloads the day sheet as the API writes it for a
+  // spreadsheet (Accept: text/csv; never intake).
+  async function exportDaySheet() {
+    const loc = view.locations.find((l) => l.id === view.location);
+    if (!loc || !view.date) return;
+    try {
+      const r = await api("GET", "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE }), undefined, { accept: "text/csv" });
+      if (!r.ok) { say(await problemDetail(r)); return; }
+      const url = URL.createObjectURL(await r.blob());
+      const a = el("a", { href: url, download: `day-sheet-${view.date}.csv` });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      say(t("exported"));
+    } catch {
+      say(t("offline"));
+    }
   }
 
   async function locations() {
