@@ -265,6 +265,7 @@ func TestDeskBooksACaller(t *testing.T) {
 	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")
 	k.request(t, k.slot(t, slotOpts{})) // Ana Lopez, on file
 	free := k.slot(t, slotOpts{typeID: k.instant})
+	moveTo := k.slot(t, slotOpts{typeID: k.instant})
 
 	b.do(chromedp.Navigate(e.URL + "/desk/book"))
 	b.deskSignIn("rita@clinic.example", "a long password 1")
@@ -305,6 +306,17 @@ func TestDeskBooksACaller(t *testing.T) {
 		t.Errorf("the booking: source %q slot %s phone consent %s; want phone, %s, recorded", got.Source, got.Slot.ID, got.PhoneConsent, free)
 	}
 	b.shot("desk-book")
+
+	// Reschedule it from the booking: the next free times of its type.
+	b.js(deskRow(id)+`.querySelector('button[data-action="reschedule"]').click()`, nil)
+	b.wait("the free times to move to", deskRow(id)+`.querySelector('input[name="slot_id"][value=`+jsString(moveTo.String())+`]')`)
+	b.js(deskRow(id)+`.querySelector('input[name="slot_id"][value=`+jsString(moveTo.String())+`]').click(); `+deskRow(id)+`.querySelector("form.reason").requestSubmit(); true`, nil)
+	b.wait("rescheduled", `document.querySelector("#status").textContent.startsWith("Done")`)
+	r = e.do("GET", "/v1/bookings/"+id, nil, e.token(auth.RoleReception))
+	r.decode(t, &got)
+	if got.Slot.ID != moveTo.String() {
+		t.Errorf("after reschedule: slot %s, want %s", got.Slot.ID, moveTo)
+	}
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}

@@ -17,11 +17,11 @@
       reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
       send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
       done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
-      actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel" },
+      actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel", reschedule: "Reschedule" },
       book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
       dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
-      consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
+      newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
       byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
@@ -37,11 +37,11 @@
       reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
       send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
       done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
-      actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar" },
+      actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar", reschedule: "Cambiar la hora" },
       book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
       dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
-      consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
+      newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
       byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
@@ -51,8 +51,8 @@
   // Which actions each state offers, and who may take them (the server
   // enforces the same rules; the desk only hides what would be refused).
   const ACTIONS = {
-    pending: ["confirm", "decline", "cancel"],
-    confirmed: ["check-in", "no-show", "cancel"],
+    pending: ["confirm", "decline", "reschedule", "cancel"],
+    confirmed: ["check-in", "no-show", "reschedule", "cancel"],
     checked_in: ["complete", "revert"],
     no_show: ["revert"],
   };
@@ -458,6 +458,7 @@
 
   async function act(li, b, action) {
     if (NEEDS_REASON[action]) { reasonForm(li, b, action); return; }
+    if (action === "reschedule") { rescheduleForm(li, b); return; }
     await transition(li, b, action, undefined);
   }
 
@@ -484,6 +485,39 @@
   // rowOf is the element that shows the booking now: the live feed may
   // have redrawn it while an action was on its way.
   const rowOf = (id, li) => document.querySelector(`li[data-booking-id="${CSS.escape(id)}"]`) || li;
+
+  // rescheduleForm offers the next free times of the booking's type (staff
+  // may move it to any provider or location).
+  async function rescheduleForm(li, b) {
+    const existing = li.querySelector("form.reason");
+    if (existing) existing.remove();
+    const legend = `resched-${b.id}`;
+    const close = () => { form.remove(); li.querySelector('[data-action="reschedule"]')?.focus(); };
+    const choices = el("div", { class: "slots" });
+    const form = el("form", { class: "reason", "data-reason-for": "reschedule", role: "group", "aria-labelledby": legend },
+      el("p", { class: "legend", id: legend, text: t("newTime") }), choices,
+      el("button", { type: "submit", text: t("send") + ": " + t("actions").reschedule }),
+      el("button", { type: "button", text: t("close"), onclick: close }));
+    form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") close(); });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const chosen = form.querySelector('input[name="slot_id"]:checked');
+      if (chosen) transition(li, b, "reschedule", { slot_id: chosen.value });
+    });
+    li.insertBefore(form, li.querySelector(".problem"));
+    try {
+      const r = await api("GET", "/v1/availability/next?" + new URLSearchParams({ consultation_type_id: b.slot.consultation_type_id, limit: "8", locale: lang }));
+      if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const list = (await r.json()).slots.filter((x) => x.id !== b.slot.id);
+      choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
+        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      (form.querySelector('input[name="slot_id"]') || form).focus();
+    } catch {
+      choices.append(el("p", { class: "error", text: t("offline") }));
+    }
+  }
 
   async function transition(li, b, action, body) {
     li.querySelector(".problem").textContent = "";
