@@ -58,7 +58,7 @@ func TestDeskInBrowser(t *testing.T) {
 	soon := time.Now().Add(time.Hour).Truncate(time.Minute)
 	mine := k.slot(t, slotOpts{start: soon})
 	// Another patient, confirmed, days ahead: too early to check in.
-	later := with(with(requestBody(k.slot(t, slotOpts{typeID: k.instant})), "patient.phone", "+14245559876"), "patient.last_name", "Kim")
+	later := with(with(with(requestBody(k.slot(t, slotOpts{typeID: k.instant})), "patient.phone", "+14245559876"), "patient.last_name", "Kim"), "patient.email", "kim@example.com")
 	var early created
 	if r := e.do("POST", "/v1/booking-requests", later); r.Status != http.StatusCreated {
 		t.Fatalf("booking request: %d %s", r.Status, r.Body)
@@ -92,7 +92,7 @@ func TestDeskInBrowser(t *testing.T) {
 	req := k.request(t, mine)
 	b.waitWithin(2*time.Second, "the new request on Requests", deskRow(req.ID)+`.dataset.status === "pending"`)
 	// A second one, urgent by its red flags: it appears too, and first.
-	urgentBody := with(with(with(requestBody(k.slot(t, slotOpts{})), "patient.phone", "+14245554444"), "patient.last_name", "Ruiz"),
+	urgentBody := with(with(with(with(requestBody(k.slot(t, slotOpts{})), "patient.phone", "+14245554444"), "patient.last_name", "Ruiz"), "patient.email", "ruiz@example.com"),
 		"intake.red_flags", []string{"cancer_history"})
 	var urgent created
 	if r := e.do("POST", "/v1/booking-requests", urgentBody); r.Status != http.StatusCreated {
@@ -175,6 +175,7 @@ func TestDeskInBrowser(t *testing.T) {
 	}
 	b.do(chromedp.KeyEvent("555 0123"))
 	b.wait("the booking found", `location.pathname === "/desk/find" && `+deskRow(req.ID)+` && !`+deskRow(early.ID))
+	b.wait("the patient on file found too", `document.querySelector("#patients [data-patient-id]") && document.querySelector("#patients").textContent.includes("Ana Lopez")`)
 	b.axe(axe, "find")
 	b.shot("desk-find")
 

@@ -11,7 +11,7 @@
       language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
       signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
       requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
-      todayTitle: "Today", export: "Day sheet (CSV)", exported: "The day sheet is downloaded.", location: "Location", date: "Date", findTitle: "Find",
+      patients: "Patients", bookings: "Bookings", born: "born", theirBookings: "Their bookings", todayTitle: "Today", export: "Day sheet (CSV)", exported: "The day sheet is downloaded.", location: "Location", date: "Date", findTitle: "Find",
       findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
       noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
       reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
@@ -31,7 +31,7 @@
       language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
       signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
       requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
-      todayTitle: "Hoy", export: "Hoja del día (CSV)", exported: "La hoja del día se ha descargado.", location: "Sede", date: "Fecha", findTitle: "Buscar",
+      patients: "Pacientes", bookings: "Citas", born: "nacido/a el", theirBookings: "Sus citas", todayTitle: "Hoy", export: "Hoja del día (CSV)", exported: "La hoja del día se ha descargado.", location: "Sede", date: "Fecha", findTitle: "Buscar",
       findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
       noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
       reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
@@ -306,7 +306,10 @@
       if (focus) head.focus();
       return;
     } else {
-      main.replaceChildren(head, el("p", { class: "meta", id: "find-help", text: t("findHelp") }), list);
+      list.setAttribute("aria-labelledby", "bookings-title");
+      main.replaceChildren(head, el("p", { class: "meta", id: "find-help", text: t("findHelp") }),
+        el("h2", { id: "patients-title", text: t("patients") }), el("ul", { class: "patients", id: "patients", "aria-labelledby": "patients-title" }),
+        el("h2", { id: "bookings-title", text: t("bookings") }), list);
     }
     document.title = t(screen + "Title") + " · " + t("title");
     if (focus) head.focus();
@@ -378,15 +381,19 @@
         empty = t("noBookings");
       } else {
         const q = view.q.trim();
-        if (!q) { fill([], ""); return; }
+        if (!q) { fill([], ""); showPatients([]); return; }
         if (view.searchAbort) view.searchAbort.abort();
         view.searchAbort = new AbortController();
         path = "/v1/bookings?" + new URLSearchParams({ q, limit: "50" });
         empty = t("noResults");
-        const r = await api("GET", path, undefined, { signal: view.searchAbort.signal });
+        const signal = view.searchAbort.signal;
+        const [r, pr] = await Promise.all([api("GET", path, undefined, { signal }),
+          // Patient search reads spaced digits as words: send a number as digits.
+          api("GET", "/v1/patients?" + new URLSearchParams({ q: /^[\d\s().+-]+$/.test(q) ? q.replace(/[^\d+]/g, "") : q, limit: "10" }), undefined, { signal })]);
         if (seq !== loadSeq) return;
         if (!r.ok) { say(await problemDetail(r)); return; }
         fill((await r.json()).items, empty);
+        if (pr.ok) showPatients((await pr.json()).items);
         return;
       }
       const r = await api("GET", path);
@@ -429,6 +436,19 @@
     rows.forEach((row, i) => { if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null); });
     while (list.children.length > rows.length) list.lastElementChild.remove();
     if (focused && focused.isConnected && document.activeElement !== focused && list.contains(focused)) focused.focus();
+  }
+
+  // showPatients lists the patient records the search found; each one's
+  // bookings are a search by its phone number away.
+  function showPatients(items) {
+    const ul = $("patients");
+    if (!ul) return;
+    ul.replaceChildren(...(items.length ? items.map((p) => el("li", { class: "patient", "data-patient-id": p.id },
+      el("span", { class: "who", text: `${p.first_name} ${p.last_name}` }), " ",
+      el("span", { class: "meta", text: [t("born") + " " + p.date_of_birth, p.phone, p.email].filter(Boolean).join(" · ") }), " ",
+      el("button", { type: "button", "data-show-bookings": p.id, text: t("theirBookings"), "aria-label": `${t("theirBookings")}: ${p.first_name} ${p.last_name}`,
+        onclick: () => { $("q").value = p.phone; go("find", "q=" + encodeURIComponent(p.phone)); } })))
+      : [el("li", { class: "empty", text: t("noResults") })]));
   }
 
   function fmtTime(b) {
