@@ -34,7 +34,8 @@ func (b *browser) waitWithin(d time.Duration, what, expr string) {
 	defer cancel()
 	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
-		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("main").innerHTML + " | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200))`))
+		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`"messages: " + [...document.querySelectorAll(".error, .problem, #status")].filter(x => x.textContent).map(x => x.id + "=" + x.textContent).join("; ") +
+			" | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200)) + " | main: " + document.querySelector("main").innerHTML`))
 		b.t.Fatalf("waiting %s for %s: %v\npage: %.3000s\nconsole: %v", d, what, err, html, b.consoleErrors())
 	}
 }
@@ -289,7 +290,7 @@ func TestDeskBooksACaller(t *testing.T) {
 
 	// Without the consent: the server's message next to the box.
 	b.js(`document.querySelector("form.book").requestSubmit(); true`, nil)
-	b.wait("the consent's error", `document.querySelector('#err-bk-consent').textContent !== "" && document.activeElement.id === "bk-consent"`)
+	b.waitWithin(10*time.Second, "the consent's error", `document.querySelector('#err-bk-consent').textContent !== "" && document.activeElement.id === "bk-consent"`)
 	b.js(`document.querySelector('#bk-consent').click(); document.querySelector("form.book").requestSubmit(); true`, nil)
 	b.wait("the booking found", `location.pathname === "/desk/find" && document.querySelector('[data-booking-id][data-status="confirmed"]')`)
 	var id string

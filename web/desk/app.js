@@ -593,10 +593,13 @@
     };
     const matchNote = el("div", { class: "match", role: "status" });
     const problem = el("p", { class: "error", role: "alert", id: "bk-problem" });
+    let slotSeq = 0;
     const loadSlots = async () => {
+      const seq = ++slotSeq;
       const q = new URLSearchParams({ consultation_type_id: typeSel.value, limit: "12", locale: lang });
       if (locSel.value) q.set("location_id", locSel.value);
       const r = await api("GET", "/v1/availability/next?" + q);
+      if (seq !== slotSeq) return; // another type or location was chosen meanwhile
       if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
       const list = (await r.json()).slots;
       slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
