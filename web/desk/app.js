@@ -602,10 +602,13 @@
       if (seq !== slotSeq) return; // another type or location was chosen meanwhile
       if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
       const list = (await r.json()).slots;
+      const chosen = slots.querySelector('input[name="slot_id"]:checked'); // kept when still offered
       slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
         el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
         " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
         (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      const again = chosen && slots.querySelector(`input[name="slot_id"][value="${CSS.escape(chosen.value)}"]`);
+      if (again) again.checked = true;
     };
     typeSel.addEventListener("change", loadSlots);
     locSel.addEventListener("change", loadSlots);
