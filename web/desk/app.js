@@ -613,17 +613,20 @@
     typeSel.addEventListener("change", loadSlots);
     locSel.addEventListener("change", loadSlots);
     let matchTimer = null;
+    let matchSeq = 0;
     inputs.phone.addEventListener("input", () => {
       clearTimeout(matchTimer);
       matchTimer = setTimeout(async () => {
+        const seq = ++matchSeq; // only the answer for the number as it is now is shown
         const digits = inputs.phone.value.replace(/\D/g, "");
         if (digits.length < 7) { matchNote.replaceChildren(); return; }
         const r = await api("GET", "/v1/patients?" + new URLSearchParams({ q: inputs.phone.value, limit: "3" }));
-        if (!r.ok) return;
+        if (!r.ok || seq !== matchSeq) return;
         const p = (await r.json()).items[0];
         if (!p) { matchNote.replaceChildren(); return; }
         const past = await api("GET", "/v1/bookings?" + new URLSearchParams({ q: p.phone, limit: "200" }));
         const n = past.ok ? (await past.json()).items.length : 0;
+        if (seq !== matchSeq) return;
         matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
           el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
             inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
