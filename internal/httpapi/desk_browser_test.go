@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
@@ -168,11 +169,17 @@ func TestDeskInBrowser(t *testing.T) {
 
 	// 5. Find: "/" focuses the search; phone digits typed with spaces.
 	b.js(`document.activeElement.blur(); true`, nil)
-	b.do(chromedp.KeyEvent("/"))
-	var focused string
-	b.js(`document.activeElement.name`, &focused)
-	if focused != "q" {
-		t.Fatalf("after /: focus on %q, want the search box", focused)
+	// One key press as a keyboard makes it (keyDown with its text), so the
+	// page's preventDefault keeps the "/" out of the box.
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		if err := call(b.ctx, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: typ, Key: "/", Code: "Slash", Text: map[bool]string{true: "/"}[typ == input.DispatchKeyEventTypeKeyDown], WindowsVirtualKeyCode: 191}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var focused struct{ Name, Value string }
+	b.js(`({name: document.activeElement.name, value: document.activeElement.value})`, &focused)
+	if focused.Name != "q" || focused.Value != "" {
+		t.Fatalf("after /: focus on %q holding %q, want the empty search box", focused.Name, focused.Value)
 	}
 	b.do(chromedp.KeyEvent("555 0123"))
 	b.wait("the booking found", `location.pathname === "/desk/find" && `+deskRow(req.ID)+` && !`+deskRow(early.ID))
