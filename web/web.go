@@ -1,7 +1,8 @@
 // Package web holds what the browser gets from the server: the booking
 // widget script (widget.js, plain JavaScript with no build step, so the
 // files here are both the source and what is served), the hosted booking
-// page, the patient's manage page and waitlist page, embedded in the binary.
+// page, the patient's manage page and waitlist page, and the reception desk
+// (desk/), embedded in the binary.
 package web
 
 import (
@@ -11,9 +12,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"sync"
 )
 
-//go:embed widget.js book.html manage.html waitlist.html
+//go:embed widget.js book.html manage.html waitlist.html desk/index.html desk/app.js desk/app.css
 var files embed.FS
 
 // Asset is a static file with its content type and strong ETag.
@@ -34,6 +36,19 @@ func asset(name, contentType string) Asset {
 
 // WidgetScript is /widget.js.
 func WidgetScript() Asset { return asset("widget.js", "text/javascript; charset=utf-8") }
+
+// DeskScreens are the screens of the reception desk: /desk/{screen} serves
+// the desk's page for each, and the script opens the screen the URL names.
+var DeskScreens = []string{"today", "requests", "find", "book"}
+
+// DeskPage is /desk and /desk/{screen}: the same page for every screen.
+var DeskPage = sync.OnceValue(func() Asset { return asset("desk/index.html", "text/html; charset=utf-8") })
+
+// DeskScript is /desk/app.js.
+var DeskScript = sync.OnceValue(func() Asset { return asset("desk/app.js", "text/javascript; charset=utf-8") })
+
+// DeskStyle is /desk/app.css.
+var DeskStyle = sync.OnceValue(func() Asset { return asset("desk/app.css", "text/css; charset=utf-8") })
 
 // PageData fills a hosted page: its language ("en" or "es") and, for the
 // booking page, a consultation type id to preselect (already checked to be

@@ -241,6 +241,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reception desk (staff console)
+         * @description A single-page staff console: sign-in (the refresh token in an
+         *     `HttpOnly` cookie, the access token in memory only), the requests to
+         *     answer (urgent first), the day sheet of a location with check-in,
+         *     complete, no-show and revert, updating live from
+         *     `/v1/booking-events/stream`, and search as you type. It uses only
+         *     this API. Its scripts and styles come from this server
+         *     (`/desk/app.js`, `/desk/app.css`); it makes no request to another
+         *     origin and is served with a strict `Content-Security-Policy` (no
+         *     inline script or style).
+         */
+        get: operations["getDeskPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/{screen}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A screen of the reception desk
+         * @description The same page as `/desk`, opened on one screen, so that back,
+         *     reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
+         *     name is `404`.
+         */
+        get: operations["getDeskScreen"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/app.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reception desk's script
+         * @description Plain JavaScript, no build step, no third-party code.
+         */
+        get: operations["getDeskScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/app.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reception desk's style sheet
+         * @description The console's CSS.
+         */
+        get: operations["getDeskStyle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -4027,6 +4117,18 @@ export interface components {
         };
     };
     responses: {
+        /** @description The console's page (the screen is chosen by the script from the URL). */
+        DeskPage: {
+            headers: {
+                /** @description The policy the page works under; scripts, styles and requests from this origin only, no inline script or style. */
+                "Content-Security-Policy"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example <!doctype html>... */
+                "text/html": string;
+            };
+        };
         /** @description Malformed request: the body is not JSON (`malformed_json`), or a path, query or header parameter breaks its schema or is missing, or the query names a parameter the route does not declare, or an integer parameter such as `limit` is outside its declared range, never clamped (`invalid_parameter`). */
         BadRequest: {
             headers: {
@@ -4670,6 +4772,110 @@ export interface operations {
                     /** @example <!doctype html>... */
                     "text/html": string;
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDeskPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DeskPage"];
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDeskScreen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The screen's name. */
+                screen: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DeskPage"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDeskScript: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response; `304` when the file is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description Unchanged since the `ETag` in `If-None-Match`. No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDeskStyle: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response; `304` when the file is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The style sheet. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                };
+            };
+            /** @description Unchanged since the `ETag` in `If-None-Match`. No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];

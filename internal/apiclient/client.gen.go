@@ -3377,6 +3377,18 @@ type GetBookPageParams struct {
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
+// GetDeskStyleParams defines parameters for GetDeskStyle.
+type GetDeskStyleParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; `304` when the file is unchanged.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetDeskScriptParams defines parameters for GetDeskScript.
+type GetDeskScriptParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; `304` when the file is unchanged.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetManagePageParams defines parameters for GetManagePage.
 type GetManagePageParams struct {
 	// Locale `en` or `es`; anything else is ignored.
@@ -4066,6 +4078,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /book (the `GetBookPage` operationId).
 	GetBookPage(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeskPage The reception desk (staff console)
+	//
+	// A single-page staff console: sign-in (the refresh token in an
+	// `HttpOnly` cookie, the access token in memory only), the requests to
+	// answer (urgent first), the day sheet of a location with check-in,
+	// complete, no-show and revert, updating live from
+	// `/v1/booking-events/stream`, and search as you type. It uses only
+	// this API. Its scripts and styles come from this server
+	// (`/desk/app.js`, `/desk/app.css`); it makes no request to another
+	// origin and is served with a strict `Content-Security-Policy` (no
+	// inline script or style).
+	//
+	// Corresponds with GET /desk (the `GetDeskPage` operationId).
+	GetDeskPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeskStyle The reception desk's style sheet
+	//
+	// The console's CSS.
+	//
+	// Corresponds with GET /desk/app.css (the `GetDeskStyle` operationId).
+	GetDeskStyle(ctx context.Context, params *GetDeskStyleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeskScript The reception desk's script
+	//
+	// Plain JavaScript, no build step, no third-party code.
+	//
+	// Corresponds with GET /desk/app.js (the `GetDeskScript` operationId).
+	GetDeskScript(ctx context.Context, params *GetDeskScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeskScreen A screen of the reception desk
+	//
+	// The same page as `/desk`, opened on one screen, so that back,
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
+	// name is `404`.
+	//
+	// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
+	GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs Interactive API reference
 	//
@@ -5883,6 +5933,84 @@ type ClientInterface interface {
 // Corresponds with GET /book (the `GetBookPage` operationId).
 func (c *Client) GetBookPage(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBookPageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeskPage The reception desk (staff console)
+//
+// A single-page staff console: sign-in (the refresh token in an
+// `HttpOnly` cookie, the access token in memory only), the requests to
+// answer (urgent first), the day sheet of a location with check-in,
+// complete, no-show and revert, updating live from
+// `/v1/booking-events/stream`, and search as you type. It uses only
+// this API. Its scripts and styles come from this server
+// (`/desk/app.js`, `/desk/app.css`); it makes no request to another
+// origin and is served with a strict `Content-Security-Policy` (no
+// inline script or style).
+//
+// Corresponds with GET /desk (the `GetDeskPage` operationId).
+func (c *Client) GetDeskPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeskPageRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeskStyle The reception desk's style sheet
+//
+// The console's CSS.
+//
+// Corresponds with GET /desk/app.css (the `GetDeskStyle` operationId).
+func (c *Client) GetDeskStyle(ctx context.Context, params *GetDeskStyleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeskStyleRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeskScript The reception desk's script
+//
+// Plain JavaScript, no build step, no third-party code.
+//
+// Corresponds with GET /desk/app.js (the `GetDeskScript` operationId).
+func (c *Client) GetDeskScript(ctx context.Context, params *GetDeskScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeskScriptRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeskScreen A screen of the reception desk
+//
+// The same page as `/desk`, opened on one screen, so that back,
+// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
+// name is `404`.
+//
+// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
+func (c *Client) GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeskScreenRequest(c.Server, screen)
 	if err != nil {
 		return nil, err
 	}
@@ -9062,6 +9190,151 @@ func NewGetBookPageRequest(server string, params *GetBookPageParams) (*http.Requ
 			req.Header.Set("Accept-Language", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetDeskPageRequest constructs an http.Request for the GetDeskPage method
+func NewGetDeskPageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/desk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeskStyleRequest constructs an http.Request for the GetDeskStyle method
+func NewGetDeskStyleRequest(server string, params *GetDeskStyleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/desk/app.css")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDeskScriptRequest constructs an http.Request for the GetDeskScript method
+func NewGetDeskScriptRequest(server string, params *GetDeskScriptParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/desk/app.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDeskScreenRequest constructs an http.Request for the GetDeskScreen method
+func NewGetDeskScreenRequest(server string, screen string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "screen", screen, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/desk/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -13908,6 +14181,52 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /book (the `GetBookPage` operationId).
 	GetBookPageWithResponse(ctx context.Context, params *GetBookPageParams, reqEditors ...RequestEditorFn) (*GetBookPageResponse, error)
 
+	// GetDeskPageWithResponse The reception desk (staff console)
+	//
+	// A single-page staff console: sign-in (the refresh token in an
+	// `HttpOnly` cookie, the access token in memory only), the requests to
+	// answer (urgent first), the day sheet of a location with check-in,
+	// complete, no-show and revert, updating live from
+	// `/v1/booking-events/stream`, and search as you type. It uses only
+	// this API. Its scripts and styles come from this server
+	// (`/desk/app.js`, `/desk/app.css`); it makes no request to another
+	// origin and is served with a strict `Content-Security-Policy` (no
+	// inline script or style).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /desk (the `GetDeskPage` operationId).
+	GetDeskPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDeskPageResponse, error)
+
+	// GetDeskStyleWithResponse The reception desk's style sheet
+	//
+	// The console's CSS.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /desk/app.css (the `GetDeskStyle` operationId).
+	GetDeskStyleWithResponse(ctx context.Context, params *GetDeskStyleParams, reqEditors ...RequestEditorFn) (*GetDeskStyleResponse, error)
+
+	// GetDeskScriptWithResponse The reception desk's script
+	//
+	// Plain JavaScript, no build step, no third-party code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /desk/app.js (the `GetDeskScript` operationId).
+	GetDeskScriptWithResponse(ctx context.Context, params *GetDeskScriptParams, reqEditors ...RequestEditorFn) (*GetDeskScriptResponse, error)
+
+	// GetDeskScreenWithResponse A screen of the reception desk
+	//
+	// The same page as `/desk`, opened on one screen, so that back,
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
+	// name is `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
+	GetDeskScreenWithResponse(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*GetDeskScreenResponse, error)
+
 	// GetDocsWithResponse Interactive API reference
 	//
 	// An HTML page that renders this document (`/openapi.yaml`) as an
@@ -15883,6 +16202,263 @@ func (r GetBookPageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetBookPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDeskPageResponse200Headers the declared response headers of an HTTP 200 response for GetDeskPage
+type GetDeskPageResponse200Headers struct {
+	ContentSecurityPolicy *string
+}
+
+type GetDeskPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDeskPageResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDeskPageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetDeskPageResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDeskPageResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeskPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeskPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeskPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeskPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDeskStyleResponse200Headers the declared response headers of an HTTP 200 response for GetDeskStyle
+type GetDeskStyleResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetDeskStyleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDeskStyleResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDeskStyleResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetDeskStyleResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDeskStyleResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeskStyleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeskStyleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeskStyleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeskStyleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDeskScriptResponse200Headers the declared response headers of an HTTP 200 response for GetDeskScript
+type GetDeskScriptResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetDeskScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDeskScriptResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDeskScriptResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetDeskScriptResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDeskScriptResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeskScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeskScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeskScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeskScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDeskScreenResponse200Headers the declared response headers of an HTTP 200 response for GetDeskScreen
+type GetDeskScreenResponse200Headers struct {
+	ContentSecurityPolicy *string
+}
+
+type GetDeskScreenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDeskScreenResponse200Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDeskScreenResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDeskScreenResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetDeskScreenResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDeskScreenResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeskScreenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeskScreenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeskScreenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeskScreenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24172,6 +24748,76 @@ func (c *ClientWithResponses) GetBookPageWithResponse(ctx context.Context, param
 	return ParseGetBookPageResponse(rsp)
 }
 
+// GetDeskPageWithResponse The reception desk (staff console)
+//
+// A single-page staff console: sign-in (the refresh token in an
+// `HttpOnly` cookie, the access token in memory only), the requests to
+// answer (urgent first), the day sheet of a location with check-in,
+// complete, no-show and revert, updating live from
+// `/v1/booking-events/stream`, and search as you type. It uses only
+// this API. Its scripts and styles come from this server
+// (`/desk/app.js`, `/desk/app.css`); it makes no request to another
+// origin and is served with a strict `Content-Security-Policy` (no
+// inline script or style).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /desk (the `GetDeskPage` operationId).
+func (c *ClientWithResponses) GetDeskPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDeskPageResponse, error) {
+	rsp, err := c.GetDeskPage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeskPageResponse(rsp)
+}
+
+// GetDeskStyleWithResponse The reception desk's style sheet
+//
+// The console's CSS.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /desk/app.css (the `GetDeskStyle` operationId).
+func (c *ClientWithResponses) GetDeskStyleWithResponse(ctx context.Context, params *GetDeskStyleParams, reqEditors ...RequestEditorFn) (*GetDeskStyleResponse, error) {
+	rsp, err := c.GetDeskStyle(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeskStyleResponse(rsp)
+}
+
+// GetDeskScriptWithResponse The reception desk's script
+//
+// Plain JavaScript, no build step, no third-party code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /desk/app.js (the `GetDeskScript` operationId).
+func (c *ClientWithResponses) GetDeskScriptWithResponse(ctx context.Context, params *GetDeskScriptParams, reqEditors ...RequestEditorFn) (*GetDeskScriptResponse, error) {
+	rsp, err := c.GetDeskScript(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeskScriptResponse(rsp)
+}
+
+// GetDeskScreenWithResponse A screen of the reception desk
+//
+// The same page as `/desk`, opened on one screen, so that back,
+// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
+// name is `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
+func (c *ClientWithResponses) GetDeskScreenWithResponse(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*GetDeskScreenResponse, error) {
+	rsp, err := c.GetDeskScreen(ctx, screen, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeskScreenResponse(rsp)
+}
+
 // GetDocsWithResponse Interactive API reference
 //
 // An HTML page that renders this document (`/openapi.yaml`) as an
@@ -26906,6 +27552,245 @@ func ParseGetBookPageResponse(rsp *http.Response) (*GetBookPageResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetDeskPageResponse parses an HTTP response from a GetDeskPageWithResponse call
+func ParseGetDeskPageResponse(rsp *http.Response) (*GetDeskPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeskPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDeskPageResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDeskStyleResponse parses an HTTP response from a GetDeskStyleWithResponse call
+func ParseGetDeskStyleResponse(rsp *http.Response) (*GetDeskStyleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeskStyleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDeskStyleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDeskScriptResponse parses an HTTP response from a GetDeskScriptWithResponse call
+func ParseGetDeskScriptResponse(rsp *http.Response) (*GetDeskScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeskScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDeskScriptResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDeskScreenResponse parses an HTTP response from a GetDeskScreenWithResponse call
+func ParseGetDeskScreenResponse(rsp *http.Response) (*GetDeskScreenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeskScreenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDeskScreenResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -37,7 +37,7 @@ func Router() (routers.Router, error) {
 		// Text formats the API serves besides JSON (the spec itself as YAML
 		// text, the widget script, the hosted pages, calendar files, event
 		// streams): checked as text, not decoded into an object.
-		for _, ct := range []string{"application/yaml", "text/html", "text/javascript", "text/calendar", "text/event-stream"} {
+		for _, ct := range []string{"application/yaml", "text/html", "text/javascript", "text/calendar", "text/event-stream", "text/css"} {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 		}
 		loader := openapi3.NewLoader()

@@ -29,6 +29,10 @@ var (
 		"GET /book":         publicRoute,
 		"GET /manage":       publicRoute,
 		"GET /docs":         publicRoute,
+		"GET /desk":         publicRoute, // the page; what it shows needs a staff sign-in
+		"GET /desk/:screen": publicRoute,
+		"GET /desk/app.js":  publicRoute,
+		"GET /desk/app.css": publicRoute,
 
 		"GET /docs/redoc.standalone.js": publicRoute,
 

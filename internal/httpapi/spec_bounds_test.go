@@ -130,6 +130,7 @@ func newBoundFixtures(t *testing.T, e *env) *boundFixtures {
 	}
 	r.decode(t, &feed)
 	fx.ids["calendar-feeds"] = feed.Token
+	fx.ids["desk"] = "today" // a screen of the reception desk
 	return fx
 }
 

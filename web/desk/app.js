@@ -1,0 +1,788 @@
+// The reception desk: a single-page staff console over the public API.
+// Plain JavaScript with no build step and no third-party code; it builds
+// its DOM with createElement and textContent only, so it runs under the page's
+// strict Content-Security-Policy. The access token lives in this closure
+// only; the refresh token is an HttpOnly cookie the script never sees.
+"use strict";
+(() => {
+  const TEXT = {
+    en: {
+      title: "Reception desk", skip: "Skip to content", screens: "Screens", search: "Search", signOut: "Sign out",
+      language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
+      signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
+      requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
+      patients: "Patients", bookings: "Bookings", born: "born", theirBookings: "Their bookings", todayTitle: "Today", export: "Day sheet (CSV)", exported: "The day sheet is downloaded.", location: "Location", date: "Date", findTitle: "Find",
+      findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
+      noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
+      reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
+      send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
+      done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
+      actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel", reschedule: "Reschedule" },
+      book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
+      freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
+      dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
+      newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
+      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
+      useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
+      status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
+    },
+    es: {
+      title: "Recepción", skip: "Ir al contenido", screens: "Pantallas", search: "Buscar", signOut: "Cerrar sesión",
+      language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
+      signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
+      requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
+      patients: "Pacientes", bookings: "Citas", born: "nacido/a el", theirBookings: "Sus citas", todayTitle: "Hoy", export: "Hoja del día (CSV)", exported: "La hoja del día se ha descargado.", location: "Sede", date: "Fecha", findTitle: "Buscar",
+      findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
+      noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
+      reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
+      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
+      done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
+      actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar", reschedule: "Cambiar la hora" },
+      book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
+      freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
+      dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
+      newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
+      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
+      useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
+      status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
+    },
+  };
+  const FRONT_DESK = ["admin", "reception"];
+  // Which actions each state offers, and who may take them (the server
+  // enforces the same rules; the desk only hides what would be refused).
+  const ACTIONS = {
+    pending: ["confirm", "decline", "reschedule", "cancel"],
+    confirmed: ["check-in", "no-show", "reschedule", "cancel"],
+    checked_in: ["complete", "revert"],
+    no_show: ["revert"],
+  };
+  const FRONT_DESK_ACTIONS = ["confirm", "decline", "cancel", "reschedule"];
+  const NEEDS_REASON = { decline: "reasonDecline", revert: "reasonRevert", cancel: "reasonCancel" };
+  const SCREENS = ["today", "requests", "find", "book"];
+  const FRONT_DESK_SCREENS = ["requests", "book"];
+  const ACTIVE = "pending,confirmed,checked_in,completed,no_show";
+
+  let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
+  const t = (k) => TEXT[lang][k] ?? TEXT.en[k];
+
+  const session = { token: "", staff: null, refreshing: null, stream: null, lastEventId: "" };
+  const view = { screen: "today", locations: [], location: "", date: "", q: "", reload: null, searchAbort: null };
+
+  const $ = (id) => document.getElementById(id);
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid !== null && kid !== undefined) e.append(kid);
+    return e;
+  }
+  const say = (msg) => { $("status").textContent = msg; };
+
+  // ---------------------------------------------------------------- the API
+
+  // refresh exchanges the refresh cookie for a new access token. One at a
+  // time: the cookie rotates, and presenting a spent one ends the session.
+  function refresh() {
+    if (!session.refreshing) {
+      session.refreshing = fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "fetch", Accept: "application/json" } })
+        .then(async (r) => {
+          if (!r.ok) return false;
+          const body = await r.json();
+          session.token = body.access_token;
+          session.staff = body.staff;
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => { session.refreshing = null; });
+    }
+    return session.refreshing;
+  }
+
+  // api calls the API with the access token; an expired token is refreshed
+  // once and the call retried. It answers the Response; a network failure
+  // throws.
+  async function api(method, path, body, opts = {}) {
+    const headers = { Accept: opts.accept || "application/json", ...(opts.headers || {}) };
+    if (session.token) headers.Authorization = "Bearer " + session.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const r = await fetch(path, { method, headers, credentials: "same-origin", signal: opts.signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (r.status === 401 && !opts.retried) {
+      if (await refresh()) return api(method, path, body, { ...opts, retried: true });
+      signedOut();
+    }
+    return r;
+  }
+
+  async function problemDetail(r) {
+    try {
+      const p = await r.json();
+      return p.detail || p.title || String(r.status);
+    } catch {
+      return String(r.status);
+    }
+  }
+
+  // ---------------------------------------------------------------- sign-in
+
+  function showSignIn(message) {
+    $("top").hidden = true;
+    const err = el("p", { id: "signin-error", class: "error", role: "alert", text: message || "" });
+    const form = el("form", { class: "signin", "aria-labelledby": "signin-title", novalidate: true },
+      el("label", {}, t("email"), el("input", { type: "email", name: "email", autocomplete: "username", required: true })),
+      el("label", {}, t("password"), el("input", { type: "password", name: "password", autocomplete: "current-password", required: true })),
+      err,
+      el("button", { type: "submit", class: "primary", text: t("signIn") }));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector("button");
+      button.disabled = true;
+      err.textContent = "";
+      try {
+        const r = await fetch("/v1/auth/login", {
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ email: form.email.value, password: form.password.value, refresh_in_cookie: true }),
+        });
+        if (!r.ok) {
+          err.textContent = r.status === 401 ? t("signInFailed") : await problemDetail(r);
+          form.password.focus();
+          return;
+        }
+        const body = await r.json();
+        session.token = body.access_token;
+        session.staff = body.staff;
+        signedIn();
+      } catch {
+        err.textContent = t("offline");
+      } finally {
+        button.disabled = false;
+      }
+    });
+    $("main").replaceChildren(el("h1", { id: "signin-title", text: t("signInTitle") }), form);
+    form.email.focus();
+  }
+
+  function signedIn() {
+    $("top").hidden = false;
+    $("who").textContent = session.staff ? session.staff.name : "";
+    renderNav();
+    startStream();
+    route(false);
+  }
+
+  function signedOut() {
+    session.token = "";
+    session.staff = null;
+    stopStream();
+    showSignIn(t("signedOut"));
+  }
+
+  async function signOut() {
+    stopStream();
+    try {
+      await fetch("/v1/auth/logout", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+    } catch {
+      // Signed out here regardless; the session expires on its own.
+    }
+    session.token = "";
+    session.staff = null;
+    history.pushState(null, "", "/desk");
+    showSignIn("");
+  }
+
+  const frontDesk = () => session.staff && FRONT_DESK.includes(session.staff.role);
+
+  // ---------------------------------------------------------------- the live feed
+
+  // A browser EventSource cannot send the bearer token, so the stream is
+  // read with fetch. It ends with its access token: refresh and resume
+  // from the last id, missing nothing.
+  async function startStream() {
+    stopStream();
+    const ctl = new AbortController();
+    session.stream = ctl;
+    let delay = 500;
+    while (session.stream === ctl && session.token) {
+      try {
+        const headers = { Authorization: "Bearer " + session.token, Accept: "text/event-stream" };
+        if (session.lastEventId) headers["Last-Event-ID"] = session.lastEventId;
+        const r = await fetch("/v1/booking-events/stream", { headers, signal: ctl.signal, credentials: "same-origin" });
+        if (r.status === 401) {
+          if (!(await refresh())) { if (session.stream === ctl) signedOut(); return; }
+          continue;
+        }
+        if (!r.ok) throw new Error(String(r.status));
+        delay = 500;
+        scheduleReload(); // whatever changed before the stream opened
+        await readEvents(r.body, ctl);
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+      }
+      if (session.stream !== ctl) return;
+      await new Promise((ok) => setTimeout(ok, delay));
+      delay = Math.min(delay * 2, 10000);
+      // The stream may have ended because the token expired.
+      await refresh();
+    }
+  }
+
+  async function readEvents(body, ctl) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    let id = "";
+    let data = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || ctl.signal.aborted) return;
+      buf += value;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, "");
+        buf = buf.slice(nl + 1);
+        if (line === "") {
+          if (data) {
+            if (id) session.lastEventId = id;
+            scheduleReload();
+          }
+          id = "";
+          data = "";
+        } else if (line.startsWith("id:")) id = line.slice(3).trim();
+        else if (line.startsWith("data:")) data += line.slice(5);
+      }
+    }
+  }
+
+  function stopStream() {
+    if (session.stream) session.stream.abort();
+    session.stream = null;
+  }
+
+  // A change on the feed reloads what the screen shows (soon, once for a
+  // burst); rows that did not change keep their elements and the focus.
+  function scheduleReload() {
+    clearTimeout(view.reload);
+    view.reload = setTimeout(() => { if (session.token) load(); }, 100);
+  }
+
+  // ---------------------------------------------------------------- screens
+
+  function renderNav() {
+    const links = SCREENS.filter((s) => !FRONT_DESK_SCREENS.includes(s) || frontDesk()).map((s) =>
+      el("a", { href: "/desk/" + s, "data-screen": s, text: t(s), "aria-current": s === view.screen ? "page" : null,
+        onclick: (ev) => { ev.preventDefault(); go(s); } }));
+    $("nav").replaceChildren(...links);
+  }
+
+  function go(screen, query) {
+    history.pushState(null, "", "/desk/" + screen + (query ? "?" + query : ""));
+    route(true);
+  }
+
+  function route(focus) {
+    const path = location.pathname.replace(/\/+$/, "");
+    let screen = path.slice("/desk/".length) || "today";
+    if (!SCREENS.includes(screen) || (FRONT_DESK_SCREENS.includes(screen) && !frontDesk())) {
+      screen = "today";
+      if (path !== "/desk") history.replaceState(null, "", "/desk/today");
+    }
+    view.screen = screen;
+    view.q = new URLSearchParams(location.search).get("q") || "";
+    if (screen === "find" && $("q").value !== view.q) $("q").value = view.q;
+    renderNav();
+    const main = $("main");
+    const list = el("ul", { class: "bookings", id: "list", "aria-labelledby": "screen-title" });
+    const head = el("h1", { id: "screen-title", tabindex: "-1", text: t(screen + "Title") });
+    if (screen === "requests") {
+      main.replaceChildren(head, el("p", { class: "meta", text: t("requestsHelp") }), list);
+    } else if (screen === "today") {
+      main.replaceChildren(head, todayToolbar(), list);
+    } else if (screen === "book") {
+      main.replaceChildren(head);
+      bookScreen(main);
+      document.title = t("bookTitle") + " · " + t("title");
+      if (focus) head.focus();
+      return;
+    } else {
+      list.setAttribute("aria-labelledby", "bookings-title");
+      main.replaceChildren(head, el("p", { class: "meta", id: "find-help", text: t("findHelp") }),
+        el("h2", { id: "patients-title", text: t("patients") }), el("ul", { class: "patients", id: "patients", "aria-labelledby": "patients-title" }),
+        el("h2", { id: "bookings-title", text: t("bookings") }), list);
+    }
+    document.title = t(screen + "Title") + " · " + t("title");
+    if (focus) head.focus();
+    load();
+  }
+
+  function todayToolbar() {
+    const loc = el("select", { name: "location_id", id: "location", onchange: () => { view.location = loc.value; view.date = ""; load(); } });
+    const date = el("input", { type: "date", name: "date", id: "date", onchange: () => { view.date = date.value; load(); } });
+    return el("div", { class: "toolbar" },
+      el("label", { for: "location" }, t("location")), loc,
+      el("label", { for: "date" }, t("date")), date,
+      el("button", { type: "button", id: "export", text: t("export"), onclick: exportDaySheet }));
+  }
+
+  // exportDaySheet downloads the day sheet as the API writes it for a
+  // spreadsheet (Accept: text/csv; never intake).
+  async function exportDaySheet() {
+    const loc = view.locations.find((l) => l.id === view.location);
+    if (!loc || !view.date) return;
+    try {
+      const r = await api("GET", "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE }), undefined, { accept: "text/csv" });
+      if (!r.ok) { say(await problemDetail(r)); return; }
+      const url = URL.createObjectURL(await r.blob());
+      const a = el("a", { href: url, download: `day-sheet-${view.date}.csv` });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      say(t("exported"));
+    } catch {
+      say(t("offline"));
+    }
+  }
+
+  async function locations() {
+    if (view.locations.length === 0) {
+      const r = await api("GET", "/v1/locations");
+      if (r.ok) view.locations = (await r.json()).items.filter((l) => l.active !== false);
+    }
+    return view.locations;
+  }
+
+  // localDate is YYYY-MM-DD of now in the zone.
+  function localDate(zone) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  }
+
+  let loadSeq = 0;
+  async function load() {
+    const seq = ++loadSeq;
+    const screen = view.screen;
+    let path;
+    let empty;
+    try {
+      if (screen === "requests") {
+        path = "/v1/bookings?status=pending&sort=triage&limit=200";
+        empty = t("noRequests");
+      } else if (screen === "today") {
+        const locs = await locations();
+        const sel = $("location");
+        if (!sel) return;
+        if (sel.options.length !== locs.length) sel.replaceChildren(...locs.map((l) => el("option", { value: l.id, text: l.name })));
+        if (!view.location && locs.length) view.location = locs[0].id;
+        sel.value = view.location;
+        const loc = locs.find((l) => l.id === view.location);
+        if (!view.date) view.date = localDate(loc ? loc.timezone : undefined);
+        $("date").value = view.date;
+        if (!loc) return;
+        path = "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE, limit: "200" });
+        empty = t("noBookings");
+      } else {
+        const q = view.q.trim();
+        if (!q) { fill([], ""); showPatients([]); return; }
+        if (view.searchAbort) view.searchAbort.abort();
+        view.searchAbort = new AbortController();
+        path = "/v1/bookings?" + new URLSearchParams({ q, limit: "50" });
+        empty = t("noResults");
+        const signal = view.searchAbort.signal;
+        const [r, pr] = await Promise.all([api("GET", path, undefined, { signal }),
+          // Patient search reads spaced digits as words: send a number as digits.
+          api("GET", "/v1/patients?" + new URLSearchParams({ q: /^[\d\s().+-]+$/.test(q) ? q.replace(/[^\d+]/g, "") : q, limit: "10" }), undefined, { signal })]);
+        if (seq !== loadSeq) return;
+        if (!r.ok) { say(await problemDetail(r)); return; }
+        fill((await r.json()).items, empty);
+        if (pr.ok) showPatients((await pr.json()).items);
+        return;
+      }
+      const r = await api("GET", path);
+      if (seq !== loadSeq || screen !== view.screen) return;
+      if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+      fill((await r.json()).items, empty);
+    } catch (e) {
+      if (e.name !== "AbortError") say(t("offline"));
+    }
+  }
+
+  // fill shows the bookings in the list, keeping the element (and so the
+  // focus and an open reason form) of every booking whose version did not
+  // change.
+  function fill(items, empty) {
+    const list = $("list");
+    if (!list) return;
+    const old = new Map([...list.querySelectorAll("li[data-booking-id]")].map((li) => [li.dataset.bookingId, li]));
+    const focused = document.activeElement;
+    const rows = items.map((b) => {
+      const prev = old.get(b.id);
+      // An answer older than what is shown (a list read before an action
+      // finished) never takes the newer state back.
+      if (prev && Number(prev.dataset.version) >= b.version) return prev;
+      const li = bookingRow(b);
+      const form = prev && prev.querySelector("form.reason");
+      if (form && li.querySelector(`[data-action="${form.dataset.reasonFor}"]`)) {
+        // A reason being typed survives a change elsewhere in the booking.
+        li.insertBefore(form, li.querySelector(".problem"));
+        if (form.contains(focused)) queueMicrotask(() => focused.focus());
+      } else if (prev && prev.contains(focused)) {
+        // Keep the focus near where it was: the same action, or the row.
+        const again = focused.dataset && li.querySelector(`[data-action="${focused.dataset.action}"]`);
+        queueMicrotask(() => (again || li).focus());
+      }
+      return li;
+    });
+    if (rows.length === 0 && empty) rows.push(el("li", { class: "empty", text: empty }));
+    // Move only what moved: a row taken out and put back loses the focus.
+    rows.forEach((row, i) => { if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null); });
+    while (list.children.length > rows.length) list.lastElementChild.remove();
+    if (focused && focused.isConnected && document.activeElement !== focused && list.contains(focused)) focused.focus();
+  }
+
+  // showPatients lists the patient records the search found; each one's
+  // bookings are a search by its phone number away.
+  function showPatients(items) {
+    const ul = $("patients");
+    if (!ul) return;
+    ul.replaceChildren(...(items.length ? items.map((p) => el("li", { class: "patient", "data-patient-id": p.id },
+      el("span", { class: "who", text: `${p.first_name} ${p.last_name}` }), " ",
+      el("span", { class: "meta", text: [t("born") + " " + p.date_of_birth, p.phone, p.email].filter(Boolean).join(" · ") }), " ",
+      el("button", { type: "button", "data-show-bookings": p.id, text: t("theirBookings"), "aria-label": `${t("theirBookings")}: ${p.first_name} ${p.last_name}`,
+        onclick: () => { $("q").value = p.phone; go("find", "q=" + encodeURIComponent(p.phone)); } })))
+      : [el("li", { class: "empty", text: t("noResults") })]));
+  }
+
+  function fmtTime(b) {
+    const opts = { timeZone: b.timezone || undefined, hour: "2-digit", minute: "2-digit" };
+    if (view.screen !== "today") Object.assign(opts, { weekday: "short", day: "numeric", month: "short" });
+    return new Intl.DateTimeFormat(lang, opts).format(new Date(b.slot.start_at));
+  }
+
+  function bookingRow(b) {
+    const name = `${b.patient.first_name} ${b.patient.last_name}`;
+    const urgent = b.triage && b.triage.level === "urgent";
+    const label = `row-${b.id}`;
+    const actions = (ACTIONS[b.status] || []).filter((a) => frontDesk() || !FRONT_DESK_ACTIONS.includes(a));
+    const li = el("li", { class: "booking", tabindex: "-1", "data-booking-id": b.id, "data-status": b.status, "data-version": String(b.version),
+      "data-reference": b.reference, "data-triage": urgent ? "urgent" : null, "aria-labelledby": label },
+    el("div", { class: "when" }, el("time", { datetime: b.slot.start_at, text: fmtTime(b) })),
+    el("div", {},
+      el("div", {}, el("span", { class: "who", id: label, text: name }), " ",
+        el("span", { class: "badge", "data-status-label": true, text: t("status")[b.status] || b.status }),
+        urgent ? el("span", { class: "badge urgent", title: t("triageNote"), text: t("urgent") + (b.triage.rules && b.triage.rules.length ? ": " + b.triage.rules.join(", ") : "") }) : null),
+      el("div", { class: "meta", text: [b.reference, b.patient.phone, b.patient.date_of_birth, b.consultation_type_name, b.provider_name, view.screen === "today" ? null : b.location_name].filter(Boolean).join(" · ") })),
+    el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t("actions")[a],
+      onclick: () => act(li, b, a) }))),
+    el("p", { class: "problem", role: "alert" }));
+    return li;
+  }
+
+  async function act(li, b, action) {
+    if (NEEDS_REASON[action]) { reasonForm(li, b, action); return; }
+    if (action === "reschedule") { rescheduleForm(li, b); return; }
+    await transition(li, b, action, undefined);
+  }
+
+  function reasonForm(li, b, action) {
+    const existing = li.querySelector("form.reason");
+    if (existing) existing.remove();
+    const id = `reason-${b.id}`;
+    const input = el("textarea", { id, name: "reason", rows: "2", maxlength: "1000", required: action !== "cancel" ? true : null });
+    const form = el("form", { class: "reason", "data-reason-for": action },
+      el("label", { for: id }, t(NEEDS_REASON[action])), input,
+      el("button", { type: "submit", text: t("send") + ": " + t("actions")[action] }),
+      el("button", { type: "button", text: t("close"), onclick: () => { form.remove(); li.querySelector(`[data-action="${action}"]`)?.focus(); } }));
+    form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { form.remove(); li.querySelector(`[data-action="${action}"]`)?.focus(); } });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const reason = input.value.trim();
+      if (!reason && action !== "cancel") { input.focus(); return; }
+      transition(li, b, action, reason ? { reason } : {});
+    });
+    li.insertBefore(form, li.querySelector(".problem"));
+    input.focus();
+  }
+
+  // rowOf is the element that shows the booking now: the live feed may
+  // have redrawn it while an action was on its way.
+  const rowOf = (id, li) => document.querySelector(`li[data-booking-id="${CSS.escape(id)}"]`) || li;
+
+  // rescheduleForm offers the next free times of the booking's type (staff
+  // may move it to any provider or location).
+  async function rescheduleForm(li, b) {
+    const existing = li.querySelector("form.reason");
+    if (existing) existing.remove();
+    const legend = `resched-${b.id}`;
+    const close = () => { form.remove(); li.querySelector('[data-action="reschedule"]')?.focus(); };
+    const choices = el("div", { class: "slots" });
+    const form = el("form", { class: "reason", "data-reason-for": "reschedule", role: "group", "aria-labelledby": legend },
+      el("p", { class: "legend", id: legend, text: t("newTime") }), choices,
+      el("button", { type: "submit", text: t("send") + ": " + t("actions").reschedule }),
+      el("button", { type: "button", text: t("close"), onclick: close }));
+    form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") close(); });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const chosen = form.querySelector('input[name="slot_id"]:checked');
+      if (chosen) transition(li, b, "reschedule", { slot_id: chosen.value });
+    });
+    li.insertBefore(form, li.querySelector(".problem"));
+    try {
+      const r = await api("GET", "/v1/availability/next?" + new URLSearchParams({ consultation_type_id: b.slot.consultation_type_id, limit: "8", locale: lang }));
+      if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const list = (await r.json()).slots.filter((x) => x.id !== b.slot.id);
+      choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
+        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      (form.querySelector('input[name="slot_id"]') || form).focus();
+    } catch {
+      choices.append(el("p", { class: "error", text: t("offline") }));
+    }
+  }
+
+  async function transition(li, b, action, body) {
+    li.querySelector(".problem").textContent = "";
+    const buttons = li.querySelectorAll("button");
+    buttons.forEach((x) => { x.disabled = true; });
+    try {
+      const r = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}/${action}`, body);
+      if (!r.ok) {
+        if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
+        return;
+      }
+      const after = await r.json();
+      say(t("done").replace("{ref}", after.reference).replace("{status}", t("status")[after.status] || after.status));
+      const cur = rowOf(b.id, li);
+      if (cur.isConnected && Number(cur.dataset.version) < after.version) {
+        const fresh = bookingRow({ ...b, ...after });
+        cur.replaceWith(fresh);
+        (fresh.querySelector("button[data-action]") || fresh).focus();
+      }
+      scheduleReload();
+    } catch {
+      rowOf(b.id, li).querySelector(".problem").textContent = t("offline");
+    } finally {
+      buttons.forEach((x) => { x.disabled = false; });
+    }
+  }
+
+  // ---------------------------------------------------------------- book a caller
+
+  // The phone booking: a consultation type, one of the next free times,
+  // the caller (matched against the patients on file as the number is
+  // typed), the intake questions read out from the same form data as the
+  // widget (only the red-flag question is required on the phone), and
+  // the consent given by phone.
+  async function bookScreen(main) {
+    const key = crypto.randomUUID(); // one booking per filled-in form, however often it is sent
+    const [types, form] = await Promise.all([api("GET", "/v1/consultation-types"), api("GET", "/v1/intake-form?locale=" + lang)]);
+    if (!types.ok || !form.ok) { say(await problemDetail(types.ok ? form : types)); return; }
+    const typeList = (await types.json()).items.filter((x) => x.active !== false);
+    const intake = await form.json();
+    const locs = await locations();
+    const field = (name, label, input, hint) => el("div", { class: "field", "data-field": name },
+      el("label", { for: input.id }, label), input, hint || null, el("span", { class: "error", id: "err-" + input.id }));
+    const typeSel = el("select", { id: "bk-type", name: "consultation_type_id" }, typeList.map((x) => el("option", { value: x.id, text: x.name })));
+    const locSel = el("select", { id: "bk-loc", name: "location_id" }, el("option", { value: "", text: t("anyLocation") }), locs.map((l) => el("option", { value: l.id, text: l.name })));
+    const slots = el("div", { class: "slots", id: "bk-slots", role: "radiogroup", "aria-labelledby": "bk-slots-legend" });
+    const inputs = {
+      first_name: el("input", { id: "bk-first", name: "patient.first_name", autocomplete: "off", required: true }),
+      last_name: el("input", { id: "bk-last", name: "patient.last_name", autocomplete: "off", required: true }),
+      date_of_birth: el("input", { id: "bk-dob", name: "patient.date_of_birth", type: "date", required: true }),
+      phone: el("input", { id: "bk-phone", name: "patient.phone", type: "tel", autocomplete: "off", required: true, "aria-describedby": "bk-phone-hint" }),
+      email: el("input", { id: "bk-email", name: "patient.email", type: "email", autocomplete: "off" }),
+    };
+    const matchNote = el("div", { class: "match", role: "status" });
+    const problem = el("p", { class: "error", role: "alert", id: "bk-problem" });
+    let slotSeq = 0;
+    const loadSlots = async () => {
+      const seq = ++slotSeq;
+      const q = new URLSearchParams({ consultation_type_id: typeSel.value, limit: "12", locale: lang });
+      if (locSel.value) q.set("location_id", locSel.value);
+      const r = await api("GET", "/v1/availability/next?" + q);
+      if (seq !== slotSeq) return; // another type or location was chosen meanwhile
+      if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const list = (await r.json()).slots;
+      const chosen = slots.querySelector('input[name="slot_id"]:checked'); // kept when still offered
+      slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
+        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      const again = chosen && slots.querySelector(`input[name="slot_id"][value="${CSS.escape(chosen.value)}"]`);
+      if (again) again.checked = true;
+    };
+    typeSel.addEventListener("change", loadSlots);
+    locSel.addEventListener("change", loadSlots);
+    let matchTimer = null;
+    let matchSeq = 0;
+    inputs.phone.addEventListener("input", () => {
+      clearTimeout(matchTimer);
+      matchTimer = setTimeout(async () => {
+        const seq = ++matchSeq; // only the answer for the number as it is now is shown
+        const digits = inputs.phone.value.replace(/\D/g, "");
+        if (digits.length < 7) { matchNote.replaceChildren(); return; }
+        const r = await api("GET", "/v1/patients?" + new URLSearchParams({ q: inputs.phone.value, limit: "3" }));
+        if (!r.ok || seq !== matchSeq) return;
+        const p = (await r.json()).items[0];
+        if (!p) { matchNote.replaceChildren(); return; }
+        const past = await api("GET", "/v1/bookings?" + new URLSearchParams({ q: p.phone, limit: "200" }));
+        const n = past.ok ? (await past.json()).items.length : 0;
+        if (seq !== matchSeq) return;
+        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
+          el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
+            inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
+            inputs.phone.value = p.phone;
+            if (p.email) inputs.email.value = p.email;
+          } }));
+      }, 250);
+    });
+    const questions = intake.questions.map(question);
+    const consent = {
+      given_by_phone: el("input", { type: "checkbox", id: "bk-consent", name: "consent.given_by_phone", required: true }),
+      contact_by_sms: el("input", { type: "checkbox", id: "bk-sms", name: "consent.contact_by_sms" }),
+      contact_by_email: el("input", { type: "checkbox", id: "bk-emailok", name: "consent.contact_by_email" }),
+    };
+    const check = (input, label) => el("div", { class: "check", "data-field": input.name }, input, el("label", { for: input.id }, " " + label), el("span", { class: "error", id: "err-" + input.id }));
+    const submit = el("button", { type: "submit", class: "primary", text: t("bookIt") });
+    const f = el("form", { class: "book", novalidate: true, "aria-labelledby": "screen-title" },
+      el("fieldset", {}, el("legend", { text: t("consultationType") }), field("consultation_type_id", t("consultationType"), typeSel), field("location_id", t("location"), locSel),
+        el("p", { id: "bk-slots-legend", class: "legend", text: t("freeTimes") }), slots),
+      el("fieldset", {}, el("legend", { text: t("caller") }), field("patient.phone", t("phone"), inputs.phone, el("span", { class: "meta", id: "bk-phone-hint", text: t("phoneHint") })), matchNote,
+        field("patient.first_name", t("firstName"), inputs.first_name), field("patient.last_name", t("lastName"), inputs.last_name),
+        field("patient.date_of_birth", t("dob"), inputs.date_of_birth), field("patient.email", t("emailOpt"), inputs.email)),
+      el("fieldset", {}, el("legend", { text: t("intake") }), questions.map((q) => q.node)),
+      el("fieldset", {}, el("legend", { text: t("consent") }), check(consent.given_by_phone, t("givenByPhone")), check(consent.contact_by_sms, t("bySMS")), check(consent.contact_by_email, t("byEmail"))),
+      problem, submit);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      f.querySelectorAll(".error").forEach((x) => { x.textContent = ""; });
+      f.querySelectorAll("[aria-invalid]").forEach((x) => x.removeAttribute("aria-invalid"));
+      const slot = f.querySelector('input[name="slot_id"]:checked');
+      if (!slot) { problem.textContent = t("chooseTime"); return; }
+      const answers = {};
+      for (const q of questions) { const v = q.value(); if (v !== undefined) answers[q.name] = v; }
+      const patient = { first_name: inputs.first_name.value.trim(), last_name: inputs.last_name.value.trim(), date_of_birth: inputs.date_of_birth.value, phone: inputs.phone.value.trim() };
+      if (inputs.email.value.trim()) patient.email = inputs.email.value.trim();
+      const body = { slot_id: slot.value, patient, intake: answers, consent: {} };
+      for (const [k, input] of Object.entries(consent)) if (input.checked) body.consent[k] = true;
+      submit.disabled = true;
+      try {
+        const r = await api("POST", "/v1/bookings", body, { headers: { "Idempotency-Key": key } });
+        if (r.status === 201) {
+          const b = await r.json();
+          say(t("booked").replace("{ref}", b.reference));
+          go("find", "q=" + encodeURIComponent(b.reference));
+          return;
+        }
+        const p = await r.json().catch(() => ({}));
+        problem.textContent = (p.triage && p.triage.message) || p.detail || String(r.status);
+        let first = null;
+        for (const fe of p.errors || []) {
+          const box = f.querySelector(`[data-field="${CSS.escape(fe.field)}"]`);
+          if (!box) continue;
+          const msg = box.querySelector(".error");
+          if (msg) msg.textContent = fe.message;
+          const input = box.querySelector("input, select, textarea");
+          if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+        }
+        (first || problem).focus();
+      } catch {
+        problem.textContent = t("offline");
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    main.append(f);
+    await loadSlots();
+  }
+
+  // question renders one intake question from the form's data; value()
+  // is its answer, or undefined when the caller gave none.
+  function question(q) {
+    const name = q.field.replace(/^intake\./, "");
+    const id = "bk-" + name;
+    const err = el("span", { class: "error", id: "err-" + id });
+    const label = q.label;
+    if (q.type === "multi_choice" || q.type === "single_choice" || q.type === "boolean") {
+      const options = q.type === "boolean" ? [{ value: "true", label: t("yes") }, { value: "false", label: t("no") }] : q.options;
+      const type = q.type === "multi_choice" ? "checkbox" : "radio";
+      const boxes = options.map((o, i) => el("div", { class: "check" },
+        el("input", { type, id: `${id}-${i}`, name: q.field, value: String(o.value) }), el("label", { for: `${id}-${i}` }, " " + o.label)));
+      const node = el("fieldset", { class: "question", "data-field": q.field }, el("legend", { text: label }), q.help ? el("p", { class: "meta", text: q.help }) : null, boxes, err);
+      if (q.exclusive_option) {
+        node.addEventListener("change", (ev) => {
+          if (!ev.target.checked) return;
+          node.querySelectorAll("input").forEach((x) => {
+            if (x !== ev.target && (ev.target.value === q.exclusive_option || x.value === q.exclusive_option)) x.checked = false;
+          });
+        });
+      }
+      return { name, node, value: () => {
+        const on = [...node.querySelectorAll("input:checked")].map((x) => x.value);
+        if (type === "checkbox") return on.length ? on : undefined;
+        if (!on.length) return undefined;
+        return q.type === "boolean" ? on[0] === "true" : on[0];
+      } };
+    }
+    let input;
+    if (q.type === "scale") input = el("input", { type: "number", id, name: q.field, min: String(q.min ?? 0), max: String(q.max ?? 10), inputmode: "numeric" });
+    else if (q.type === "date") input = el("input", { type: "date", id, name: q.field });
+    else input = el("textarea", { id, name: q.field, rows: "2", maxlength: q.max_length ? String(q.max_length) : null });
+    const node = el("div", { class: "field question", "data-field": q.field }, el("label", { for: id }, label), q.help ? el("p", { class: "meta", text: q.help }) : null, input, err);
+    return { name, node, value: () => {
+      const v = input.value.trim();
+      if (v === "") return undefined;
+      return q.type === "scale" ? Number(v) : v;
+    } };
+  }
+
+  // ---------------------------------------------------------------- page chrome
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    $("lang").value = lang;
+    $("brand").textContent = t("title");
+    $("nav").setAttribute("aria-label", t("screens"));
+    $("q-label").textContent = t("search");
+    $("signout").textContent = t("signOut");
+    $("lang-label").textContent = t("language");
+    document.querySelector(".skip").textContent = t("skip");
+    document.title = t("title");
+  }
+
+  let searchTimer = null;
+  function init() {
+    applyLanguage();
+    $("lang").addEventListener("change", () => {
+      lang = $("lang").value;
+      applyLanguage();
+      if (session.token) route(false);
+      else showSignIn("");
+    });
+    $("signout").addEventListener("click", signOut);
+    $("search").addEventListener("submit", (ev) => ev.preventDefault());
+    $("q").addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => {
+        const q = $("q").value;
+        const query = q.trim() ? "q=" + encodeURIComponent(q) : "";
+        if (view.screen !== "find") { history.pushState(null, "", "/desk/find" + (query ? "?" + query : "")); route(false); return; }
+        history.replaceState(null, "", "/desk/find" + (query ? "?" + query : ""));
+        view.q = q;
+        load();
+      }, 200);
+    });
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey || !session.token) return;
+      const a = document.activeElement;
+      if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT" || a.isContentEditable)) return;
+      ev.preventDefault();
+      $("q").focus();
+      $("q").select();
+    });
+    window.addEventListener("popstate", () => { if (session.token) route(true); });
+    // Silent sign-in: a reload or a second tab has the refresh cookie.
+    refresh().then((ok) => (ok ? signedIn() : showSignIn("")));
+  }
+
+  init();
+})();
