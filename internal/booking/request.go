@@ -115,19 +115,7 @@ func parseRequest(in RequestInput, now time.Time, byPhone bool) (Request, error)
 	}
 	r.Patient = parsePatient(&p, in.Patient, today)
 	r.Intake = parseIntake(&p, in.Intake, today, r.Patient.DateOfBirth, byPhone)
-	yes := func(b *bool) bool { return b != nil && *b }
-	r.Consent = Consent{
-		PrivacyPolicyAccepted: yes(in.Consent.PrivacyPolicyAccepted),
-		ContactBySMS:          yes(in.Consent.ContactBySMS),
-		ContactByEmail:        yes(in.Consent.ContactByEmail),
-	}
-	if byPhone {
-		r.Consent.PrivacyPolicyAccepted = r.Consent.PrivacyPolicyAccepted || yes(in.Consent.GivenByPhone)
-		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.given_by_phone", FieldNotAccepted,
-			"must be true: read the privacy notice to the caller and record their agreement")
-	} else {
-		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
-	}
+	r.Consent = parseConsent(&p, in.Consent, byPhone)
 
 	if err := p.Err(); err != nil {
 		return Request{}, err
@@ -325,4 +313,24 @@ func ValidEmail(s string) bool {
 	}
 	domain := s[strings.LastIndexByte(s, '@')+1:]
 	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// parseConsent reads the consent boxes: on the web the privacy policy must
+// be accepted; by phone (byPhone) the staff member records that the caller
+// agreed (given_by_phone, or privacy_policy_accepted from older clients).
+func parseConsent(p *Problems, in ConsentInput, byPhone bool) Consent {
+	yes := func(b *bool) bool { return b != nil && *b }
+	c := Consent{
+		PrivacyPolicyAccepted: yes(in.PrivacyPolicyAccepted),
+		ContactBySMS:          yes(in.ContactBySMS),
+		ContactByEmail:        yes(in.ContactByEmail),
+	}
+	if byPhone {
+		c.PrivacyPolicyAccepted = c.PrivacyPolicyAccepted || yes(in.GivenByPhone)
+		p.Check(c.PrivacyPolicyAccepted, "consent.given_by_phone", FieldNotAccepted,
+			"must be true: read the privacy notice to the caller and record their agreement")
+	} else {
+		p.Check(c.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
+	}
+	return c
 }

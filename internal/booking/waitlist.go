@@ -149,19 +149,7 @@ func ParseWaitlist(in WaitlistInput, now time.Time, byPhone bool) (WaitlistReque
 
 	r.Patient = parsePatient(&p, in.Patient, today)
 	r.Intake = parseIntake(&p, in.Intake, today, r.Patient.DateOfBirth, byPhone)
-	yes := func(b *bool) bool { return b != nil && *b }
-	r.Consent = Consent{
-		PrivacyPolicyAccepted: yes(in.Consent.PrivacyPolicyAccepted),
-		ContactBySMS:          yes(in.Consent.ContactBySMS),
-		ContactByEmail:        yes(in.Consent.ContactByEmail),
-	}
-	if byPhone {
-		r.Consent.PrivacyPolicyAccepted = r.Consent.PrivacyPolicyAccepted || yes(in.Consent.GivenByPhone)
-		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.given_by_phone", FieldNotAccepted,
-			"must be true: read the privacy notice to the caller and record their agreement")
-	} else {
-		p.Check(r.Consent.PrivacyPolicyAccepted, "consent.privacy_policy_accepted", FieldNotAccepted, "must be accepted (true)")
-	}
+	r.Consent = parseConsent(&p, in.Consent, byPhone)
 	if err := p.Err(); err != nil {
 		return WaitlistRequest{}, err
 	}
