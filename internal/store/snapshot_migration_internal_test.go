@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"path/filepath"
 	"testing"
@@ -13,12 +14,33 @@ import (
 // bookings made before it, from their slot's provider, location and
 // consultation type.
 func TestSnapshotMigrationBackfillsExistingBookings(t *testing.T) {
+	ctx, db, p := oldBooking(t, 29)
+	if _, err := p.UpTo(ctx, 30); err != nil {
+		t.Fatal(err)
+	}
+	var got [5]string
+	err := db.QueryRowContext(ctx, `SELECT provider_name, location_name, location_address, consultation_type_name, timezone FROM bookings WHERE id = 'b1'`).
+		Scan(&got[0], &got[1], &got[2], &got[3], &got[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [5]string{"Dr. Maya Chen", "Downtown office", "100 Main St", "First consultation", "America/Los_Angeles"}; got != want {
+		t.Errorf("backfilled names: got %q, want %q", got, want)
+	}
+}
+
+// oldBooking makes an SQLite database migrated up to version and holds one
+// confirmed booking in it, with its slot, provider, location and
+// consultation type: a database of an earlier release, for a test of the
+// migrations after it. The caller migrates on with the returned provider.
+func oldBooking(t *testing.T, version int64) (context.Context, *sql.DB, *goose.Provider) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := openSQLiteDB(sqliteDSN(filepath.Join(t.TempDir(), "old.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	fsys, err := fs.Sub(migrations, "migrations/sqlite")
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +49,7 @@ func TestSnapshotMigrationBackfillsExistingBookings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 29); err != nil {
+	if _, err := p.UpTo(ctx, version); err != nil {
 		t.Fatal(err)
 	}
 	const now = "2026-11-20 10:00:00"
@@ -45,16 +67,5 @@ func TestSnapshotMigrationBackfillsExistingBookings(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if _, err := p.UpTo(ctx, 30); err != nil {
-		t.Fatal(err)
-	}
-	var got [5]string
-	err = db.QueryRowContext(ctx, `SELECT provider_name, location_name, location_address, consultation_type_name, timezone FROM bookings WHERE id = 'b1'`).
-		Scan(&got[0], &got[1], &got[2], &got[3], &got[4])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := [5]string{"Dr. Maya Chen", "Downtown office", "100 Main St", "First consultation", "America/Los_Angeles"}; got != want {
-		t.Errorf("backfilled names: got %q, want %q", got, want)
-	}
+	return ctx, db, p
 }
