@@ -23,11 +23,28 @@ func bookConfirmed(t *testing.T, s *store.Store, start time.Time) booking.Bookin
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
+	sl := newSlot(t, s, "America/Los_Angeles", start, now)
+	req := patientRequest(t, sl.ID, true, false, now)
+	res, err := s.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
+		b, ev, _, err := booking.NewBooking(req, booking.SourcePhone, booking.StatusConfirmed, booking.Actor{Type: booking.ActorSystem}, now)
+		return b, ev, err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Booking
+}
+
+// newSlot makes a provider, a location in zone and a consultation type of
+// 45 minutes, and an open slot of theirs for one patient starting at start.
+func newSlot(t *testing.T, s *store.Store, zone string, start, now time.Time) booking.Slot {
+	t.Helper()
+	ctx := context.Background()
 	p, l, ct := uuid.New(), uuid.New(), uuid.New()
 	if err := s.CreateProvider(ctx, booking.Provider{ID: p, Name: "Dr. Reyes", Active: true, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateLocation(ctx, booking.Location{ID: l, Name: "Main", Timezone: "America/Los_Angeles", Active: true, CreatedAt: now}); err != nil {
+	if err := s.CreateLocation(ctx, booking.Location{ID: l, Name: "Main", Timezone: zone, Active: true, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateConsultationType(ctx, booking.ConsultationType{ID: ct, Name: "New patient", DurationMinutes: 45, Active: true, CreatedAt: now}); err != nil {
@@ -38,15 +55,7 @@ func bookConfirmed(t *testing.T, s *store.Store, start time.Time) booking.Bookin
 	if err := s.CreateSlot(ctx, sl); err != nil {
 		t.Fatal(err)
 	}
-	req := patientRequest(t, sl.ID, true, false, now)
-	res, err := s.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
-		b, ev, _, err := booking.NewBooking(req, booking.SourcePhone, booking.StatusConfirmed, booking.Actor{Type: booking.ActorSystem}, now)
-		return b, ev, err
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Booking
+	return sl
 }
 
 // TestReminderSweep: the sweep schedules a confirmed booking's reminder when

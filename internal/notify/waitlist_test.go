@@ -91,23 +91,10 @@ func TestWaitlistOfferOnCancel(t *testing.T) {
 		}
 
 		now := time.Now()
-		p, l, ct := uuid.New(), uuid.New(), uuid.New()
-		if err := s.CreateProvider(ctx, booking.Provider{ID: p, Name: "Dr. Reyes", Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CreateLocation(ctx, booking.Location{ID: l, Name: "Main", Timezone: "UTC", Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CreateConsultationType(ctx, booking.ConsultationType{ID: ct, Name: "New patient", DurationMinutes: 45, Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
 		// A morning slot three days ahead, full.
 		start := booking.DateOf(now, time.UTC).AddDays(3).StartIn(time.UTC).Add(9 * time.Hour)
-		sl := booking.Slot{ID: uuid.New(), ProviderID: p, LocationID: l, ConsultationTypeID: ct, StartAt: start,
-			EndAt: start.Add(45 * time.Minute), Capacity: 1, Status: booking.SlotOpen, CreatedAt: now}
-		if err := s.CreateSlot(ctx, sl); err != nil {
-			t.Fatal(err)
-		}
+		sl := newSlot(t, s, "UTC", start, now)
+		ct := sl.ConsultationTypeID
 		req := patientRequest(t, sl.ID, true, false, now)
 		res, err := s.CreateBooking(ctx, sl.ID, func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
 			b, ev, _, err := booking.NewBooking(req, booking.SourceWeb, booking.StatusConfirmed, booking.Actor{Type: booking.ActorPatient}, now)
@@ -225,23 +212,10 @@ func TestWaitlistStaffOfferIsTold(t *testing.T) {
 		}
 		w.Attach(q)
 		now := time.Now()
-		p, l, ct := uuid.New(), uuid.New(), uuid.New()
-		if err := s.CreateProvider(ctx, booking.Provider{ID: p, Name: "Dr. Reyes", Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CreateLocation(ctx, booking.Location{ID: l, Name: "Main", Timezone: "UTC", Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CreateConsultationType(ctx, booking.ConsultationType{ID: ct, Name: "New patient", DurationMinutes: 45, Active: true, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
 		// A slot after the entry's dates: the sweep would not offer it.
 		start := booking.DateOf(now, time.UTC).AddDays(20).StartIn(time.UTC).Add(9 * time.Hour)
-		sl := booking.Slot{ID: uuid.New(), ProviderID: p, LocationID: l, ConsultationTypeID: ct, StartAt: start,
-			EndAt: start.Add(45 * time.Minute), Capacity: 1, Status: booking.SlotOpen, CreatedAt: now}
-		if err := s.CreateSlot(ctx, sl); err != nil {
-			t.Fatal(err)
-		}
+		sl := newSlot(t, s, "UTC", start, now)
+		ct := sl.ConsultationTypeID
 		e := waitFor(t, s, ct, "2001"+uuid.NewString()[:8]+"@example.com", nil, now)
 		if _, err := s.OfferPlace(ctx, store.PlaceOffer{EntryID: e.ID, SlotID: sl.ID, ExpiresAt: now.Add(time.Hour),
 			Actor: booking.StaffActor(uuid.New()), Check: func(info booking.SlotInfo) error { return policy.PublicHoldable(info, now) }}); err != nil {
