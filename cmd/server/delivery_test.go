@@ -183,13 +183,7 @@ func fileOrSchema(t *testing.T, backend string) string {
 // kills the server with SIGKILL, starts the mail server and a new server
 // process: every message arrives, once.
 func TestDeliverySurvivesKill(t *testing.T) {
-	bin, err := mailpit.Binary()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	bin := mailpit.BinaryFor(t)
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			dbURL := fileOrSchema(t, b.Name)
@@ -250,13 +244,7 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 // bookings are made as before; the messages are retried, then fail visibly;
 // an admin's retry sends the email once the mail server is back.
 func TestDeliveryFaults(t *testing.T) {
-	bin, err := mailpit.Binary()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	bin := mailpit.BinaryFor(t)
 	port, err := mailpit.FreePort()
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ var offerLinkRE = regexp.MustCompile(`/waitlist#reference=([^&\s]+)&token=([^\s"
 // offered once, to the first entries in order, each with one email, whose
 // link books the place.
 func TestWaitlistOffersSurviveKill(t *testing.T) {
-	bin, err := mailpit.Binary()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	bin := mailpit.BinaryFor(t)
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			dbURL := fileOrSchema(t, b.Name)

@@ -46,10 +46,9 @@ func Binary() (string, error) {
 	return "", errors.New("mailpit not found (go install github.com/axllent/mailpit@v1.33.1, or set MAILPIT)")
 }
 
-// Start starts Mailpit on free ports for t and stops it when t ends. When
-// the binary is missing the test is skipped, except under CI=true, where it
-// fails.
-func Start(t testing.TB, extra ...string) *Server {
+// BinaryFor is Binary for a test that needs Mailpit: when the binary is
+// missing the test is skipped, except under CI=true, where it fails.
+func BinaryFor(t testing.TB) string {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
@@ -58,7 +57,15 @@ func Start(t testing.TB, extra ...string) *Server {
 		}
 		t.Skip(err)
 	}
-	s, err := StartAt(bin, t.TempDir(), 0, extra...)
+	return bin
+}
+
+// Start starts Mailpit on free ports for t and stops it when t ends. When
+// the binary is missing the test is skipped, except under CI=true, where it
+// fails.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	s, err := StartAt(BinaryFor(t), t.TempDir(), 0, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
