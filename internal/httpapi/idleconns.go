@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+
+	"github.com/clinic/consult/internal/limit"
 )
 
 // LimitIdleConns caps the idle keep-alive connections one client address
@@ -25,7 +27,7 @@ func LimitIdleConns(srv *http.Server, perAddr int, exempt []string) error {
 	if perAddr <= 0 {
 		return nil
 	}
-	l := &idleConns{max: perAddr, conns: map[net.Conn]*connEntry{}, idle: map[netip.Prefix]*list.List{}}
+	l := &idleConns{max: perAddr, conns: map[net.Conn]*connEntry{}, idle: map[string]*list.List{}}
 	for _, e := range exempt {
 		p, err := netip.ParsePrefix(e)
 		if err != nil {
@@ -53,12 +55,12 @@ type idleConns struct {
 	exempt []netip.Prefix
 
 	mu    sync.Mutex
-	conns map[net.Conn]*connEntry     // every connection of a capped address
-	idle  map[netip.Prefix]*list.List // per address, its idle connections, longest idle first
+	conns map[net.Conn]*connEntry // every connection of a capped address
+	idle  map[string]*list.List   // per client key, its idle connections, longest idle first
 }
 
 type connEntry struct {
-	client netip.Prefix
+	client string        // limit.ClientKey of its address
 	idle   *list.Element // in idle[client] while idle, else nil
 }
 
@@ -116,23 +118,19 @@ func (l *idleConns) unidle(e *connEntry) {
 	}
 }
 
-// client returns the address (IPv6: the /64) c counts against, or false
-// when it is exempt or not an IP connection.
-func (l *idleConns) client(c net.Conn) (netip.Prefix, bool) {
+// client returns the key c counts against (limit.ClientKey: the address,
+// or an IPv6 address's /64, as for the public limits), or false when it is
+// exempt or not an IP connection.
+func (l *idleConns) client(c net.Conn) (string, bool) {
 	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
 	if err != nil {
-		return netip.Prefix{}, false
+		return "", false
 	}
 	a := ap.Addr().Unmap()
 	for _, p := range l.exempt {
 		if p.Contains(a) {
-			return netip.Prefix{}, false
+			return "", false
 		}
 	}
-	bits := 32
-	if a.Is6() {
-		bits = 64
-	}
-	p, err := a.WithZone("").Prefix(bits)
-	return p, err == nil
+	return limit.ClientKey(a.String()), true
 }
