@@ -29,10 +29,15 @@ WORKDIR /data
 # SHUTDOWN_DRAIN: on SIGTERM /readyz fails for 5s before the listener
 # closes, so a load balancer stops sending first (keep the orchestrator's
 # stop grace period above SHUTDOWN_DRAIN + SHUTDOWN_TIMEOUT).
+# GOMEMLIMIT: a soft limit for the Go heap, so a flood of requests makes the
+# garbage collector work harder before the process grows; SQLite's page
+# caches are C memory and come on top. Override it with -e GOMEMLIMIT=...
+# (raise it with the container's memory limit; "off" removes it).
 ENV HTTP_ADDR=:8080 \
     DATABASE_URL=sqlite:///data/clinic.db \
     LOG_FORMAT=json \
-    SHUTDOWN_DRAIN=5s
+    SHUTDOWN_DRAIN=5s \
+    GOMEMLIMIT=100MiB
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \

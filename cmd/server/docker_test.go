@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// The Dockerfile pins its base images by digest and sets the drain; the
+// The Dockerfile pins its base images by digest and sets the drain and a
+// soft memory limit; the
 // build context leaves out the Git history, data and local databases.
 func TestDockerBuildFiles(t *testing.T) {
 	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
@@ -30,6 +31,9 @@ func TestDockerBuildFiles(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^\s*SHUTDOWN_DRAIN=5s`).Match(dockerfile) {
 		t.Error("the image must set SHUTDOWN_DRAIN=5s")
+	}
+	if !regexp.MustCompile(`(?m)^\s*GOMEMLIMIT=\d+MiB`).Match(dockerfile) {
+		t.Error("the image must set a soft memory limit (GOMEMLIMIT=...MiB)")
 	}
 
 	ignore, err := os.ReadFile(filepath.Join("..", "..", ".dockerignore"))
