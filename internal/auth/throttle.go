@@ -24,7 +24,12 @@ type loginLimits struct {
 	pair, address, account int
 }
 
+// rules returns the three counts an attempt on normalizedEmail from
+// clientIP takes. An address is counted as the public limits count it (limit.ClientKey: an
+// IPv6 address by its /64), so a guesser cannot start afresh from each of
+// the 2^64 addresses it is given.
 func (l loginLimits) rules(normalizedEmail, clientIP string) []limit.Rule {
+	clientIP = limit.ClientKey(clientIP)
 	return []limit.Rule{
 		{Key: "login:pair:" + normalizedEmail + "\x00" + clientIP, Max: l.pair, Window: time.Minute},
 		{Key: "login:addr:" + clientIP, Max: l.address, Window: time.Minute},

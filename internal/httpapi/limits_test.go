@@ -62,7 +62,8 @@ func TestLimitsSharedByTwoInstances(t *testing.T) {
 // The login throttle counts per account and address, per address, and per
 // account over all addresses with a higher limit: a stranger cannot lock a
 // receptionist out from their own address, while guessing one account from
-// many addresses, or many accounts from one address, is still stopped.
+// many addresses, or many accounts from one address, is still stopped. An
+// IPv6 address counts by its /64, as for the public limits.
 func TestLoginThrottleScopes(t *testing.T) {
 	limits := func(o *httpapi.Options, a *auth.Options) {
 		o.TrustedProxies = []string{"127.0.0.1"}
@@ -110,6 +111,24 @@ func TestLoginThrottleScopes(t *testing.T) {
 			}
 			if got := e.loginFrom("192.0.2.20", "sam@clinic.example", password); got != http.StatusTooManyRequests {
 				t.Errorf("the account during the lock: got %d, want 429", got)
+			}
+		})
+
+		t.Run("an IPv6 guesser counts by its /64", func(t *testing.T) {
+			e.newAccount(auth.RoleReception, "ines@clinic.example", password)
+			statuses := map[int]int{}
+			for i := range 5 {
+				// A fresh address of one /64 for each guess.
+				statuses[e.loginFrom("2001:db8:0:9::"+strconv.Itoa(i+1), "ines@clinic.example", "guess")]++
+			}
+			if statuses[401] != 3 || statuses[429] != 2 {
+				t.Errorf("guesses from one /64: got %v, want 3 × 401 then 429", statuses)
+			}
+			if got := e.loginFrom("2001:db8:0:9::ff", "ines@clinic.example", password); got != http.StatusTooManyRequests {
+				t.Errorf("the right password from that /64: got %d, want 429", got)
+			}
+			if got := e.loginFrom("2001:db8:0:a::1", "ines@clinic.example", password); got != http.StatusOK {
+				t.Errorf("the right password from the next /64: got %d, want 200", got)
 			}
 		})
 	}, limits)
