@@ -3001,11 +3001,16 @@ type WaitlistConsentInputPrivacyPolicyAccepted bool
 
 // WaitlistEntry The patient's view of a waitlist entry.
 type WaitlistEntry struct {
-	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
-	CreatedAt          time.Time           `json:"created_at"`
-	EarliestDate       openapi_types.Date  `json:"earliest_date"`
-	LatestDate         openapi_types.Date  `json:"latest_date"`
-	LocationId         *openapi_types.UUID `json:"location_id"`
+	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
+	CreatedAt          time.Time          `json:"created_at"`
+	EarliestDate       openapi_types.Date `json:"earliest_date"`
+	LatestDate         openapi_types.Date `json:"latest_date"`
+
+	// Locale The language the entry was made in (its messages speak it); the patient's page speaks it too.
+	//
+	// Example: es
+	Locale     string              `json:"locale"`
+	LocationId *openapi_types.UUID `json:"location_id"`
 
 	// Offer The place held for the entry while it is `offered`; `null` otherwise.
 	Offer *struct {

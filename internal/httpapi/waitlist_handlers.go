@@ -402,7 +402,8 @@ func waitlistEntryJSON(e booking.WaitlistEntry) api.WaitlistEntry {
 	return api.WaitlistEntry{
 		Reference: e.Reference, Status: api.WaitlistStatus(e.Status), ConsultationTypeId: e.ConsultationTypeID,
 		ProviderId: e.ProviderID, LocationId: e.LocationID, EarliestDate: dateJSONOf(e.Earliest), LatestDate: dateJSONOf(e.Latest),
-		TimesOfDay: timesOfDayJSON(e.TimesOfDay), Offer: waitlistOfferJSON(e.Offer), CreatedAt: e.CreatedAt.UTC(),
+		TimesOfDay: timesOfDayJSON(e.TimesOfDay), Offer: waitlistOfferJSON(e.Offer), Locale: booking.PickLocale(e.Locale),
+		CreatedAt: e.CreatedAt.UTC(),
 	}
 }
 
