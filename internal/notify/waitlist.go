@@ -180,6 +180,7 @@ type offerView struct {
 	locale  string
 	typ     string
 	when    string // the local start, with its zone
+	short   string // the same for a text message: "mie 9 dic 11:15 PST"
 	until   string // the offer's end, in the same zone
 	link    string
 	clinic  string
@@ -217,6 +218,7 @@ func (w *WaitlistOffers) prepareOffer(ctx context.Context, a WaitlistOfferArgs) 
 		v.typ = ct.Localized(locale).Name
 	}
 	v.when = longWhen(locale, slot.StartAt.In(loc))
+	v.short = shortWhen(locale, slot.StartAt.In(loc))
 	v.until = untilWhen(locale, e.Offer.ExpiresAt.In(loc))
 	if v.link, err = w.entryLink(ctx, e); err != nil {
 		return offerView{}, err
@@ -258,7 +260,7 @@ type waitlistWords struct {
 	offerSubject string // type, when
 	offerText    string // first name, clinic, type, when, address, until, link, reference
 	offerHTML    string // the same, escaped
-	offerSMS     string // clinic, type, when, until, link
+	offerSMS     string // clinic, type, short when, until, link
 	linkSubject  string // reference
 	linkText     string // first name, clinic, type, earliest, latest, link, reference
 	linkHTML     string // the same, escaped
@@ -355,7 +357,7 @@ func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMS
 	if !e164.MatchString(phone) {
 		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
 	}
-	body := fmt.Sprintf(wordsFor(v.locale).offerSMS, v.clinic, v.typ, v.when, v.until, v.link)
+	body := fmt.Sprintf(wordsFor(v.locale).offerSMS, v.clinic, v.typ, v.short, v.until, v.link)
 	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
 }
 
