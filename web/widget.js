@@ -142,6 +142,29 @@
       offerExpired: "Sorry, this offer has ended and the time went to the next patient. You are still on the waitlist: we will write when another time is free.",
       offerGone: "Sorry, this time is no longer available. You are still on the waitlist: we will write when another time is free.",
       waitBookedEmail: "The link to manage this booking comes by email.",
+      // joining the waitlist from the booking widget
+      noneSuit: "None of these times suit you?",
+      noneFree: "No free times right now for this consultation.",
+      waitJoin: "Join the waitlist",
+      waitJoinIntro: "Tell us the dates and times of day that suit you. When a time that fits becomes free, we send you an email or a text message with a link to book it; the time is kept for you for a short while.",
+      waitWhen: "When could you come?",
+      waitEarliest: "From (earliest date)",
+      waitLatest: "Until (latest date)",
+      waitTimes: "Time of day",
+      waitTimeOptions: { any: "Any time", morning: "Mornings (before noon)", afternoon: "Afternoons (from noon)" },
+      waitConsentNote: "We tell you of a free time only in the ways you tick below: tick at least one, or we cannot reach you.",
+      waitSms: "Text me (SMS) when a time becomes free for me.",
+      waitEmail: "Email me when a time becomes free for me.",
+      waitSubmit: "Join the waitlist",
+      waitSubmitting: "Joining…",
+      waitBackToTimes: "Back to the free times",
+      waitJoined: "You are on the waitlist",
+      waitJoinedNote: "When a time that fits your dates becomes free, we send you an email or a text message (as you chose) with a link to book it. Nothing is booked until you follow that link.",
+      waitKeep: "Keep this reference and the link below: with them you can see your place or leave the waitlist.",
+      waitPageLink: "See or leave your place on the waitlist",
+      waitAlready: "You are already on the waitlist",
+      waitAlreadyResent: "You are already on the waitlist for these dates, so nothing has changed. We sent the link to your place again, by email or text message as you chose when you joined.",
+      waitAlreadyRecent: "You are already on the waitlist for these dates, so nothing has changed. We sent the link to your place a few minutes ago: please look for that email or text message.",
     },
     es: {
       title: "Reservar una consulta",
@@ -266,6 +289,29 @@
       offerExpired: "Lo sentimos, esta oferta terminó y la hora pasó al siguiente paciente. Sigue en la lista de espera: le escribiremos cuando haya otra hora libre.",
       offerGone: "Lo sentimos, esta hora ya no está disponible. Sigue en la lista de espera: le escribiremos cuando haya otra hora libre.",
       waitBookedEmail: "El enlace para gestionar esta reserva le llega por correo.",
+      // entrar en la lista de espera desde el widget de reserva
+      noneSuit: "¿No le conviene ninguna de estas horas?",
+      noneFree: "No hay horas libres ahora para esta consulta.",
+      waitJoin: "Apuntarse a la lista de espera",
+      waitJoinIntro: "Indíquenos las fechas y los momentos del día que le convienen. Cuando quede libre una hora que encaje, le enviamos un correo o un mensaje de texto con un enlace para reservarla; la hora se le guarda durante un rato.",
+      waitWhen: "¿Cuándo podría venir?",
+      waitEarliest: "Desde (primera fecha)",
+      waitLatest: "Hasta (última fecha)",
+      waitTimes: "Momento del día",
+      waitTimeOptions: { any: "Cualquier hora", morning: "Mañanas (antes de las 12)", afternoon: "Tardes (desde las 12)" },
+      waitConsentNote: "Le avisamos de una hora libre solo por las vías que marque abajo: marque al menos una o no podremos avisarle.",
+      waitSms: "Enviarme un SMS cuando quede libre una hora para mí.",
+      waitEmail: "Enviarme un correo cuando quede libre una hora para mí.",
+      waitSubmit: "Apuntarme a la lista de espera",
+      waitSubmitting: "Apuntando…",
+      waitBackToTimes: "Volver a las horas libres",
+      waitJoined: "Está en la lista de espera",
+      waitJoinedNote: "Cuando quede libre una hora dentro de sus fechas, le enviamos un correo o un mensaje de texto (como eligió) con un enlace para reservarla. No se reserva nada hasta que siga ese enlace.",
+      waitKeep: "Guarde esta referencia y el enlace de abajo: con ellos puede ver su lugar o salir de la lista de espera.",
+      waitPageLink: "Ver su lugar o salir de la lista de espera",
+      waitAlready: "Ya está en la lista de espera",
+      waitAlreadyResent: "Ya está en la lista de espera para estas fechas, así que nada ha cambiado. Le hemos enviado de nuevo el enlace a su lugar, por correo o mensaje de texto como eligió al apuntarse.",
+      waitAlreadyRecent: "Ya está en la lista de espera para estas fechas, así que nada ha cambiado. Le enviamos el enlace a su lugar hace unos minutos: busque ese correo o mensaje de texto.",
     },
   };
 
@@ -545,6 +591,22 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.start();
     }
 
+    // speakAs switches to the language a booking or waitlist entry was
+    // made in (its emails and texts speak it too), and on the hosted page
+    // (data-page) the page's own title, t[titleKey], with it.
+    speakAs(locale, titleKey) {
+      if (!locale || !TEXTS[locale] || locale === this.locale) return;
+      this.locale = locale;
+      this.t = TEXTS[locale];
+      this.view.lang = locale;
+      if (this.hasAttribute("data-page")) {
+        document.documentElement.lang = locale;
+        document.title = this.t[titleKey];
+        const h1 = document.querySelector("h1");
+        if (h1) h1.textContent = this.t[titleKey];
+      }
+    }
+
     announce(text) {
       this.live.textContent = "";
       // A fresh text node is read even when the text repeats.
@@ -682,7 +744,13 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       }
       const noticeBox = h("p", { class: "notice warn", role: "alert", tabindex: "-1" }, notice || "");
       const body = slots.length ? this.slotButtons(slots, (s, btn) => this.hold(s, btn, noticeBox), this.policy.patient_change_cutoff) : [h("p", {}, this.callClinic(t.noSlots))];
-      this.show(`${t.chooseSlot}: ${this.type.name}`, noticeBox, ...body,
+      // Nothing fits the patient's dates (or nothing is free at all): the
+      // waitlist offers them the next place that frees within them.
+      const waitlist = h("section", { class: "notice", "aria-labelledby": "wait-offer" },
+        h("h3", { id: "wait-offer" }, slots.length ? t.noneSuit : t.noneFree),
+        h("p", {}, t.waitJoinIntro),
+        h("button", { type: "button", class: slots.length ? "secondary" : "", dataset: { action: "waitlist" }, on: { click: () => this.waitlistForm() } }, t.waitJoin));
+      this.show(`${t.chooseSlot}: ${this.type.name}`, noticeBox, ...body, waitlist,
         this.canChangeType ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", on: { click: () => this.chooseType() } }, t.changeType)) : null);
       if (notice) this.announce(notice);
     }
@@ -792,23 +860,39 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       const expires = this.held ? timeFmt(this.locale, slot.timezone).format(new Date(this.held.expires_at)) : null;
       const late = new Date(slot.start_at).getTime() - Date.now() < this.policy.patient_change_cutoff * 1000;
       this.errorSummary = h("div", { class: "notice warn", role: "alert", tabindex: "-1" });
-      const intake = this.form.map((q) => this.question(q));
       const formEl = h("form", { novalidate: true, on: { submit: (ev) => { ev.preventDefault(); this.submit(formEl); } } },
         h("p", { class: "notice" }, h("strong", {}, t.selected + ": "), this.slotSummary(slot, this.type.name)),
         expires ? h("p", { class: "help", "data-held-until": this.held.expires_at }, t.heldUntil(expires)) : null,
         late ? h("p", { class: "notice warn" }, t.lateWarning(durationText(this.locale, this.policy.patient_change_cutoff))) : null,
         this.errorSummary,
-        h("fieldset", {}, h("legend", {}, t.details),
-          PATIENT_FIELDS.map(([name, key, type, ac, req]) => this.input(name, t[key], type, { autocomplete: ac, required: req, help: key === "phone" ? t.phoneHelp : "" }))),
-        h("fieldset", {}, h("legend", {}, t.intake), intake),
-        h("fieldset", {}, h("legend", {}, t.consent),
-          this.check("consent.privacy_policy_accepted", this.privacyLabel(), true),
-          h("p", { class: "help", "data-consent-note": "" }, t.consentNote),
-          this.check("consent.contact_by_sms", t.sms, false),
-          this.check("consent.contact_by_email", t.emailConsent, false)),
+        this.patientParts({ note: t.consentNote, sms: t.sms, email: t.emailConsent }),
         h("div", { class: "actions" },
           h("button", { type: "submit" }, t.submit),
           h("button", { type: "button", class: "secondary", on: { click: () => { this.release(); this.chooseSlot(); } } }, t.otherTime)));
+      this.wireForm(formEl);
+      this.show(t.details, formEl);
+    }
+
+    // patientParts are the fieldsets a booking request and a waitlist join
+    // share: the patient, the intake questions and the consent (whose
+    // contact labels, in words, say what each one sends).
+    patientParts(consent) {
+      const t = this.t;
+      return [
+        h("fieldset", {}, h("legend", {}, t.details),
+          PATIENT_FIELDS.map(([name, key, type, ac, req]) => this.input(name, t[key], type, { autocomplete: ac, required: req, help: key === "phone" ? t.phoneHelp : "" }))),
+        h("fieldset", {}, h("legend", {}, t.intake), this.form.map((q) => this.question(q))),
+        h("fieldset", {}, h("legend", {}, t.consent),
+          this.check("consent.privacy_policy_accepted", this.privacyLabel(), true),
+          h("p", { class: "help", "data-consent-note": "" }, consent.note),
+          this.check("consent.contact_by_sms", consent.sms, false),
+          this.check("consent.contact_by_email", consent.email, false)),
+      ];
+    }
+
+    // wireForm makes a form with patientParts behave: conditional
+    // questions, exclusive options, the emergency screen.
+    wireForm(formEl) {
       // Conditional questions: shown only after the answer they depend on.
       for (const q of this.form.filter((q) => q.show_when)) {
         const wrap = formEl.querySelector(`[data-field="${q.field}"]`);
@@ -822,7 +906,6 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       this.wireExclusive(formEl);
       this.wireTriage(formEl);
       this.formEl = formEl;
-      this.show(t.details, formEl);
     }
 
     // privacyLabel is the privacy consent's label, linking to the clinic's
@@ -848,8 +931,14 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
     // body turns the form into the booking request: typed values, optional
     // answers left out when empty, hidden questions never sent.
     body(formEl) {
+      return this.answers(formEl, { slot_id: this.chosen.id, hold_token: this.held ? this.held.hold_token : undefined, locale: this.locale });
+    }
+
+    // answers adds to out the patient, intake and consent of a form with
+    // patientParts, as a booking request and a waitlist join send them.
+    answers(formEl, out) {
       const data = new FormData(formEl);
-      const out = { slot_id: this.chosen.id, hold_token: this.held ? this.held.hold_token : undefined, locale: this.locale, patient: {}, intake: {}, consent: {} };
+      Object.assign(out, { patient: {}, intake: {}, consent: {} });
       const put = (path, v) => {
         const [group, key] = path.split(".");
         out[group][key] = v;
@@ -924,6 +1013,105 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
       } finally {
         this.busy = false;
       }
+    }
+
+    // ---------------------------------------------------------------- waitlist
+
+    // waitlistForm asks for the dates and times of day wanted, with the
+    // same patient, intake and consent as a booking request; nothing is
+    // held meanwhile.
+    waitlistForm() {
+      this.step = "waitlist";
+      const t = this.t;
+      this.release();
+      this.waitKey = newKey(); // one Idempotency-Key per form: retries reuse it
+      const today = localDate(new Date());
+      const later = localDate(new Date(Date.now() + 14 * 86400000));
+      this.errorSummary = h("div", { class: "notice warn", role: "alert", tabindex: "-1" });
+      const dateInput = (name, label, value) => {
+        const field = this.input(name, label, "date", { required: true });
+        const el = field.querySelector("input");
+        el.value = value;
+        el.min = today;
+        return field;
+      };
+      const times = this.group("times_of_day", t.waitTimes, "",
+        ["any", "morning", "afternoon"].map((v) => ({ value: v, label: t.waitTimeOptions[v] })), "radio", false);
+      times.querySelector('input[value="any"]').checked = true;
+      const formEl = h("form", { novalidate: true, "data-form": "waitlist", on: { submit: (ev) => { ev.preventDefault(); this.waitSubmit(formEl); } } },
+        h("p", {}, t.waitJoinIntro),
+        h("p", { class: "notice" }, h("strong", {}, t.what + ": "), this.type.name),
+        this.errorSummary,
+        h("fieldset", {}, h("legend", {}, t.waitWhen),
+          dateInput("earliest_date", t.waitEarliest, today),
+          dateInput("latest_date", t.waitLatest, later),
+          times),
+        this.patientParts({ note: t.waitConsentNote, sms: t.waitSms, email: t.waitEmail }),
+        h("div", { class: "actions" },
+          h("button", { type: "submit" }, t.waitSubmit),
+          h("button", { type: "button", class: "secondary", on: { click: () => this.chooseSlot() } }, t.waitBackToTimes)));
+      this.wireForm(formEl);
+      this.show(t.waitJoin, formEl);
+    }
+
+    async waitSubmit(formEl) {
+      const t = this.t;
+      if (this.busy) return; // a double click joins once
+      this.busy = true;
+      const button = formEl.querySelector("button[type=submit]");
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = t.waitSubmitting;
+      this.clearErrors(formEl);
+      const data = new FormData(formEl);
+      const when = data.get("times_of_day");
+      const body = this.answers(formEl, {
+        consultation_type_id: this.type.id, locale: this.locale,
+        earliest_date: String(data.get("earliest_date") || ""), latest_date: String(data.get("latest_date") || ""),
+        times_of_day: when && when !== "any" ? [when] : undefined,
+      });
+      try {
+        const joined = await api("POST", "/v1/waitlist", { body, headers: { "Idempotency-Key": this.waitKey } });
+        this.waitDone(joined);
+      } catch (e) {
+        button.removeAttribute("aria-disabled");
+        button.textContent = t.waitSubmit;
+        if (e.status === 422 && e.code === "triage_emergency") {
+          this.emergency((e.triage && e.triage.message) || "");
+        } else if (e.status === 422 && e.fields.length) {
+          this.showFieldErrors(formEl, e.fields);
+        } else {
+          this.errorSummary.replaceChildren(e.code === "patient_limit_reached" ? this.callClinic(t.patientLimit(e.limit || 3)) : this.message(e));
+          this.errorSummary.focus();
+          this.announce(this.errorSummary.textContent);
+        }
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    // waitDone shows the entry joined: its reference and the link to its
+    // page; or, for a patient already waiting with these details, that the
+    // link went again to their own email or phone (the answer carries no
+    // token: whoever repeats a patient's details cannot manage the entry).
+    waitDone(j) {
+      this.step = "waitlist-done";
+      const t = this.t;
+      const ref = [h("p", {}, t.reference + ":"), h("p", { class: "reference", "data-waitlist-reference": j.reference }, j.reference)];
+      if (j.existing) {
+        this.show(t.waitAlready,
+          h("p", { class: "notice", "data-existing": j.link_resent ? "resent" : "recent" }, j.link_resent ? t.waitAlreadyResent : t.waitAlreadyRecent),
+          ref);
+      } else {
+        const page = `${API}/waitlist${this.locale === "en" ? "" : "?locale=" + this.locale}#reference=${encodeURIComponent(j.reference)}&token=${encodeURIComponent(j.manage_token)}`;
+        this.show(t.waitJoined,
+          h("p", { class: "notice", "data-joined": "" }, t.waitJoinedNote),
+          ref,
+          h("p", {}, t.waitKeep),
+          h("dl", {}, h("dt", {}, t.waitDates), h("dd", {}, dateRange(this.locale, j.earliest_date, j.latest_date))),
+          h("div", { class: "actions" }, h("a", { class: "button", href: page, target: "_blank", rel: "noopener" }, t.waitPageLink)));
+      }
+      this.announce(j.existing ? t.waitAlready : t.waitJoined);
+      this.dispatchEvent(new CustomEvent("clinic-waitlisted", { detail: { reference: j.reference, existing: !!j.existing }, bubbles: true, composed: true }));
     }
 
     // ---------------------------------------------------------------- triage
@@ -1088,21 +1276,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
 
     headers() { return { "X-Booking-Token": this.token }; }
 
-    // speak switches to the language the booking was made in (its emails
-    // and texts speak it too), and on the hosted page (data-page) the
-    // page's own title with it.
-    speak(locale) {
-      if (!locale || !TEXTS[locale] || locale === this.locale) return;
-      this.locale = locale;
-      this.t = TEXTS[locale];
-      this.view.lang = locale;
-      if (this.hasAttribute("data-page")) {
-        document.documentElement.lang = locale;
-        document.title = this.t.manageTitle;
-        const h1 = document.querySelector("h1");
-        if (h1) h1.textContent = this.t.manageTitle;
-      }
-    }
+    // speak switches to the language the booking was made in.
+    speak(locale) { this.speakAs(locale, "manageTitle"); }
 
     async load(notice) {
       this.step = "loading";
@@ -1291,6 +1466,8 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         const [entry, p] = await Promise.all([api("GET", this.path(), { headers: { "X-Waitlist-Token": this.token } }), policy]);
         if (p) this.policy = p;
         this.entry = entry;
+        // The page speaks the entry's language, as its messages do.
+        this.speakAs(entry.locale, "waitTitle");
         this.waitView(notice, warn);
       } catch (e) {
         this.policy = (await policy) || this.policy;
@@ -1402,6 +1579,12 @@ dl { margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
         h("p", { class: "notice" }, t.waitBookedEmail));
       this.announce(b.reference);
     }
+  }
+
+  // localDate is d's date in the browser's zone, as an input of type date
+  // takes it (YYYY-MM-DD).
+  function localDate(d) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
   }
 
   // dateRange shows two ISO dates (calendar days, no zone) in the locale.

@@ -220,7 +220,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	shuttingDown := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Store: st, Auth: authSvc, Log: log, Registry: registry, Metrics: metrics, Done: shuttingDown,
-		Queue: msgs.queue, Calendar: msgs.calendar, Webhooks: msgs.webhooks,
+		Queue: msgs.queue, Calendar: msgs.calendar, Webhooks: msgs.webhooks, WaitlistLinks: msgs.waitlist,
 		Options: httpapi.Options{
 			BodyLimit:          cfg.BodyLimit,
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,

@@ -23,6 +23,9 @@ type deliveries struct {
 	queue    *delivery.Queue
 	calendar httpapi.CalendarOptions
 	webhooks *webhookrelay.Sender
+	// waitlist offers freed places, and sends an entry's link again when
+	// its patient joins a second time.
+	waitlist *notify.WaitlistOffers
 	// followers write their jobs from the live feed: patient messages and
 	// webhooks.
 	followers []delivery.Follower
@@ -80,7 +83,7 @@ func setUpDeliveries(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		f.Attach(q)
 		reg.MustRegister(f.Collectors()...)
 	}
-	return &deliveries{queue: q, calendar: cal, webhooks: hooks, followers: followers}, nil
+	return &deliveries{queue: q, calendar: cal, webhooks: hooks, waitlist: waitlist, followers: followers}, nil
 }
 
 // patientMessages builds the patient notifier from the settings, saying

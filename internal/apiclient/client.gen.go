@@ -3001,11 +3001,16 @@ type WaitlistConsentInputPrivacyPolicyAccepted bool
 
 // WaitlistEntry The patient's view of a waitlist entry.
 type WaitlistEntry struct {
-	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
-	CreatedAt          time.Time           `json:"created_at"`
-	EarliestDate       openapi_types.Date  `json:"earliest_date"`
-	LatestDate         openapi_types.Date  `json:"latest_date"`
-	LocationId         *openapi_types.UUID `json:"location_id"`
+	ConsultationTypeId openapi_types.UUID `json:"consultation_type_id"`
+	CreatedAt          time.Time          `json:"created_at"`
+	EarliestDate       openapi_types.Date `json:"earliest_date"`
+	LatestDate         openapi_types.Date `json:"latest_date"`
+
+	// Locale The language the entry was made in (its messages speak it); the patient's page speaks it too.
+	//
+	// Example: es
+	Locale     string              `json:"locale"`
+	LocationId *openapi_types.UUID `json:"location_id"`
 
 	// Offer The place held for the entry while it is `offered`; `null` otherwise.
 	Offer *struct {
@@ -3108,6 +3113,15 @@ type WaitlistJoin struct {
 	// LatestDate The last local date wanted, not before today nor `earliest_date`.
 	LatestDate string `json:"latest_date"`
 
+	// Locale The language the entry is made in: its offer and link messages
+	// speak it, and so does a booking its offer becomes. Left out,
+	// the first supported language of the request's
+	// `Accept-Language`, else `en`.
+	//
+	//
+	// Example: es
+	Locale *string `json:"locale,omitempty"`
+
 	// LocationId Only this location's places; any location when left out.
 	LocationId *string `json:"location_id,omitempty"`
 
@@ -3126,11 +3140,22 @@ type WaitlistJoin struct {
 // WaitlistJoined defines model for WaitlistJoined.
 type WaitlistJoined struct {
 	EarliestDate openapi_types.Date `json:"earliest_date"`
-	Id           openapi_types.UUID `json:"id"`
-	LatestDate   openapi_types.Date `json:"latest_date"`
 
-	// ManageToken Shown only here. Send it as `X-Waitlist-Token`.
-	ManageToken string `json:"manage_token"`
+	// Existing `true` when the same patient was already waiting with these
+	// details (`200`): the answer is that entry, without its token.
+	Existing   bool               `json:"existing"`
+	Id         openapi_types.UUID `json:"id"`
+	LatestDate openapi_types.Date `json:"latest_date"`
+
+	// LinkResent Only with `existing: true`: the entry's link was sent again now
+	// (by email and/or SMS, by its consent). `false` when it was sent
+	// again less than 10 minutes ago, or the entry has no channel to
+	// send it by.
+	LinkResent *bool `json:"link_resent,omitempty"`
+
+	// ManageToken Only in a new entry's `201`, and shown only there. Send it as
+	// `X-Waitlist-Token`.
+	ManageToken *string `json:"manage_token,omitempty"`
 
 	// Reference Example: W4TQ-9KMP
 	Reference string `json:"reference"`
@@ -5635,8 +5660,16 @@ type ClientInterface interface {
 	//
 	// The `201` carries the entry's `reference` and a `manage_token`,
 	// shown only this once. A patient already waiting with the same
-	// consultation type, dates and phone or email gets that entry back
-	// (with a new token), not a second one. A latest date before today is
+	// consultation type, dates and phone or email gets that entry back,
+	// not a second one: `200` with `existing: true` and **no**
+	// `manage_token` (whoever repeats a patient's details must not get
+	// the means to manage the entry). The entry's link is sent again
+	// instead, to the email and/or phone the entry was made with, by its
+	// consent, in its language: once per repeat, and at most once every
+	// 10 minutes per entry (`link_resent` says whether this repeat sent
+	// it). The entry's `locale` is the body's, else the first supported
+	// language of `Accept-Language`, else `en`: its offer and link
+	// messages speak it, as does a booking its offer becomes. A latest date before today is
 	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
 	// (`out_of_order`); an unknown or inactive consultation type,
 	// provider or location, `422` naming it (`not_found`, `inactive`).
@@ -5671,8 +5704,16 @@ type ClientInterface interface {
 	//
 	// The `201` carries the entry's `reference` and a `manage_token`,
 	// shown only this once. A patient already waiting with the same
-	// consultation type, dates and phone or email gets that entry back
-	// (with a new token), not a second one. A latest date before today is
+	// consultation type, dates and phone or email gets that entry back,
+	// not a second one: `200` with `existing: true` and **no**
+	// `manage_token` (whoever repeats a patient's details must not get
+	// the means to manage the entry). The entry's link is sent again
+	// instead, to the email and/or phone the entry was made with, by its
+	// consent, in its language: once per repeat, and at most once every
+	// 10 minutes per entry (`link_resent` says whether this repeat sent
+	// it). The entry's `locale` is the body's, else the first supported
+	// language of `Accept-Language`, else `en`: its offer and link
+	// messages speak it, as does a booking its offer becomes. A latest date before today is
 	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
 	// (`out_of_order`); an unknown or inactive consultation type,
 	// provider or location, `422` naming it (`not_found`, `inactive`).
@@ -8629,8 +8670,16 @@ func (c *Client) ListWaitlist(ctx context.Context, params *ListWaitlistParams, r
 //
 // The `201` carries the entry's `reference` and a `manage_token`,
 // shown only this once. A patient already waiting with the same
-// consultation type, dates and phone or email gets that entry back
-// (with a new token), not a second one. A latest date before today is
+// consultation type, dates and phone or email gets that entry back,
+// not a second one: `200` with `existing: true` and **no**
+// `manage_token` (whoever repeats a patient's details must not get
+// the means to manage the entry). The entry's link is sent again
+// instead, to the email and/or phone the entry was made with, by its
+// consent, in its language: once per repeat, and at most once every
+// 10 minutes per entry (`link_resent` says whether this repeat sent
+// it). The entry's `locale` is the body's, else the first supported
+// language of `Accept-Language`, else `en`: its offer and link
+// messages speak it, as does a booking its offer becomes. A latest date before today is
 // `422` (`latest_date`, `too_early`); before the earliest date, `422`
 // (`out_of_order`); an unknown or inactive consultation type,
 // provider or location, `422` naming it (`not_found`, `inactive`).
@@ -8675,8 +8724,16 @@ func (c *Client) JoinWaitlistWithBody(ctx context.Context, params *JoinWaitlistP
 //
 // The `201` carries the entry's `reference` and a `manage_token`,
 // shown only this once. A patient already waiting with the same
-// consultation type, dates and phone or email gets that entry back
-// (with a new token), not a second one. A latest date before today is
+// consultation type, dates and phone or email gets that entry back,
+// not a second one: `200` with `existing: true` and **no**
+// `manage_token` (whoever repeats a patient's details must not get
+// the means to manage the entry). The entry's link is sent again
+// instead, to the email and/or phone the entry was made with, by its
+// consent, in its language: once per repeat, and at most once every
+// 10 minutes per entry (`link_resent` says whether this repeat sent
+// it). The entry's `locale` is the body's, else the first supported
+// language of `Accept-Language`, else `en`: its offer and link
+// messages speak it, as does a booking its offer becomes. A latest date before today is
 // `422` (`latest_date`, `too_early`); before the earliest date, `422`
 // (`out_of_order`); an unknown or inactive consultation type,
 // provider or location, `422` naming it (`not_found`, `inactive`).
@@ -15843,8 +15900,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// The `201` carries the entry's `reference` and a `manage_token`,
 	// shown only this once. A patient already waiting with the same
-	// consultation type, dates and phone or email gets that entry back
-	// (with a new token), not a second one. A latest date before today is
+	// consultation type, dates and phone or email gets that entry back,
+	// not a second one: `200` with `existing: true` and **no**
+	// `manage_token` (whoever repeats a patient's details must not get
+	// the means to manage the entry). The entry's link is sent again
+	// instead, to the email and/or phone the entry was made with, by its
+	// consent, in its language: once per repeat, and at most once every
+	// 10 minutes per entry (`link_resent` says whether this repeat sent
+	// it). The entry's `locale` is the body's, else the first supported
+	// language of `Accept-Language`, else `en`: its offer and link
+	// messages speak it, as does a booking its offer becomes. A latest date before today is
 	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
 	// (`out_of_order`); an unknown or inactive consultation type,
 	// provider or location, `422` naming it (`not_found`, `inactive`).
@@ -15879,8 +15944,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// The `201` carries the entry's `reference` and a `manage_token`,
 	// shown only this once. A patient already waiting with the same
-	// consultation type, dates and phone or email gets that entry back
-	// (with a new token), not a second one. A latest date before today is
+	// consultation type, dates and phone or email gets that entry back,
+	// not a second one: `200` with `existing: true` and **no**
+	// `manage_token` (whoever repeats a patient's details must not get
+	// the means to manage the entry). The entry's link is sent again
+	// instead, to the email and/or phone the entry was made with, by its
+	// consent, in its language: once per repeat, and at most once every
+	// 10 minutes per entry (`link_resent` says whether this repeat sent
+	// it). The entry's `locale` is the body's, else the first supported
+	// language of `Accept-Language`, else `en`: its offer and link
+	// messages speak it, as does a booking its offer becomes. A latest date before today is
 	// `422` (`latest_date`, `too_early`); before the earliest date, `422`
 	// (`out_of_order`); an unknown or inactive consultation type,
 	// provider or location, `422` naming it (`not_found`, `inactive`).
@@ -23356,6 +23429,12 @@ func (r ListWaitlistResponse) ContentType() string {
 	return ""
 }
 
+// JoinWaitlistResponse200Headers the declared response headers of an HTTP 200 response for JoinWaitlist
+type JoinWaitlistResponse200Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
 // JoinWaitlistResponse201Headers the declared response headers of an HTTP 201 response for JoinWaitlist
 type JoinWaitlistResponse201Headers struct {
 	IdempotentReplayed *string
@@ -23370,6 +23449,8 @@ type JoinWaitlistResponse429Headers struct {
 type JoinWaitlistResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistJoined
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *WaitlistJoined
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -23388,10 +23469,17 @@ type JoinWaitlistResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *JoinWaitlistResponse200Headers
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *JoinWaitlistResponse201Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *JoinWaitlistResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r JoinWaitlistResponse) GetJSON200() *WaitlistJoined {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -27088,8 +27176,16 @@ func (c *ClientWithResponses) ListWaitlistWithResponse(ctx context.Context, para
 //
 // The `201` carries the entry's `reference` and a `manage_token`,
 // shown only this once. A patient already waiting with the same
-// consultation type, dates and phone or email gets that entry back
-// (with a new token), not a second one. A latest date before today is
+// consultation type, dates and phone or email gets that entry back,
+// not a second one: `200` with `existing: true` and **no**
+// `manage_token` (whoever repeats a patient's details must not get
+// the means to manage the entry). The entry's link is sent again
+// instead, to the email and/or phone the entry was made with, by its
+// consent, in its language: once per repeat, and at most once every
+// 10 minutes per entry (`link_resent` says whether this repeat sent
+// it). The entry's `locale` is the body's, else the first supported
+// language of `Accept-Language`, else `en`: its offer and link
+// messages speak it, as does a booking its offer becomes. A latest date before today is
 // `422` (`latest_date`, `too_early`); before the earliest date, `422`
 // (`out_of_order`); an unknown or inactive consultation type,
 // provider or location, `422` naming it (`not_found`, `inactive`).
@@ -27130,8 +27226,16 @@ func (c *ClientWithResponses) JoinWaitlistWithBodyWithResponse(ctx context.Conte
 //
 // The `201` carries the entry's `reference` and a `manage_token`,
 // shown only this once. A patient already waiting with the same
-// consultation type, dates and phone or email gets that entry back
-// (with a new token), not a second one. A latest date before today is
+// consultation type, dates and phone or email gets that entry back,
+// not a second one: `200` with `existing: true` and **no**
+// `manage_token` (whoever repeats a patient's details must not get
+// the means to manage the entry). The entry's link is sent again
+// instead, to the email and/or phone the entry was made with, by its
+// consent, in its language: once per repeat, and at most once every
+// 10 minutes per entry (`link_resent` says whether this repeat sent
+// it). The entry's `locale` is the body's, else the first supported
+// language of `Accept-Language`, else `en`: its offer and link
+// messages speak it, as does a booking its offer becomes. A latest date before today is
 // `422` (`latest_date`, `too_early`); before the earliest date, `422`
 // (`out_of_order`); an unknown or inactive consultation type,
 // provider or location, `422` naming it (`not_found`, `inactive`).
@@ -33777,6 +33881,13 @@ func ParseJoinWaitlistResponse(rsp *http.Response) (*JoinWaitlistResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistJoined
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest WaitlistJoined
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33843,6 +33954,23 @@ func ParseJoinWaitlistResponse(rsp *http.Response) (*JoinWaitlistResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers JoinWaitlistResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 201:
 		var headers JoinWaitlistResponse201Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {

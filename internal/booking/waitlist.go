@@ -205,10 +205,16 @@ type WaitlistEntry struct {
 	Triage                 Triage // as a booking request's: urgent entries go first
 	Source                 Source // web or phone
 	Status                 WaitlistStatus
-	ManageTokenHash        string
-	Offer                  *WaitlistOffer // set while offered
-	BookingID              *uuid.UUID     // the booking an accepted offer made
-	CreatedAt, UpdatedAt   time.Time
+	// Locale is the language the entry was made in (one of Locales): its
+	// messages speak it, and so does a booking an offer of it becomes.
+	Locale          string
+	ManageTokenHash string
+	// LinkResentAt is when the entry's link was last sent again to a
+	// patient joining a second time with the same details; nil: never.
+	LinkResentAt         *time.Time
+	Offer                *WaitlistOffer // set while offered
+	BookingID            *uuid.UUID     // the booking an accepted offer made
+	CreatedAt, UpdatedAt time.Time
 }
 
 // WaitlistOffer is a place held for an entry: the slot, its start, and
@@ -244,6 +250,18 @@ type WaitlistEvent struct {
 	SlotID  *uuid.UUID // the offered slot, for offer steps
 	Actor   Actor
 	At      time.Time
+}
+
+// LinkResendGap is the least time between two resends of an entry's link
+// (LinkResendDue): a patient who joins again because the first message is
+// slow gets it once, and nobody can flood the patient by repeating the
+// details.
+const LinkResendGap = 10 * time.Minute
+
+// LinkResendDue reports whether a repeat join at now may send e's link
+// again: never sent again yet, or last sent LinkResendGap or more before.
+func (e WaitlistEntry) LinkResendDue(now time.Time) bool {
+	return e.LinkResentAt == nil || !now.Before(e.LinkResentAt.Add(LinkResendGap))
 }
 
 // NewWaitlistEntry builds a waiting entry from a checked join at now, with

@@ -299,3 +299,24 @@ func TestWaitlistBookedElsewhere(t *testing.T) {
 		t.Errorf("twice: %v, want invalid transition", err)
 	}
 }
+
+func TestLinkResendDue(t *testing.T) {
+	now := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	for _, tc := range []struct {
+		name string
+		last *time.Time
+		want bool
+	}{
+		{"never sent again", nil, true},
+		{"sent a minute ago", at(-time.Minute), false},
+		{"sent just under the gap ago", at(-booking.LinkResendGap + time.Second), false},
+		{"sent the gap ago", at(-booking.LinkResendGap), true},
+		{"sent an hour ago", at(-time.Hour), true},
+	} {
+		e := booking.WaitlistEntry{LinkResentAt: tc.last}
+		if got := e.LinkResendDue(now); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"database/sql"
 	"log"
 	"log/slog"
 	"net/http"
@@ -95,6 +96,9 @@ type Deps struct {
 	// Webhooks checks endpoint URLs and queues redeliveries; nil: URLs are
 	// checked strictly and redelivery is unavailable.
 	Webhooks Webhooks
+	// WaitlistLinks sends a waitlist entry's link again when its patient
+	// joins a second time with the same details; nil: it is not sent.
+	WaitlistLinks WaitlistLinks
 	// Queue is the delivery queue of patient messages (admin message
 	// routes).
 	Queue *delivery.Queue
@@ -111,6 +115,14 @@ type CalendarOptions struct {
 	// trailing slash: provider feed URLs start with it. Empty: the address
 	// of the request that made the feed.
 	PublicBaseURL string
+}
+
+// WaitlistLinks writes the messages that send a waitlist entry's link
+// again (notify.WaitlistOffers does).
+type WaitlistLinks interface {
+	// ResendLinkTx writes, in tx, the email and text message jobs that send
+	// e's link to its patient by consent, and reports whether it wrote any.
+	ResendLinkTx(ctx context.Context, tx *sql.Tx, e booking.WaitlistEntry) (bool, error)
 }
 
 // Server implements api.ServerInterface.
@@ -134,6 +146,7 @@ type Server struct {
 	done          <-chan struct{}
 	webhooks      Webhooks
 	queue         *delivery.Queue
+	waitlistLinks WaitlistLinks
 	calendar      CalendarOptions
 	bodies        bodySchemas  // request body schemas from openapi.yaml
 	params        paramSchemas // parameters from openapi.yaml
@@ -161,11 +174,12 @@ func NewServer(d Deps) (http.Handler, error) {
 		metrics: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
 		public:  publicLimiter{counter: d.Options.RateCounter, perMinute: d.Options.PublicRateLimit},
 
-		widget:     web.WidgetScript(),
-		availCache: newAvailabilityCache(d.Options.AvailabilityCacheBytes),
-		heavy:      newHeavySlots(d.Options.AvailabilityConcurrency),
-		queue:      d.Queue,
-		calendar:   d.Calendar,
+		widget:        web.WidgetScript(),
+		availCache:    newAvailabilityCache(d.Options.AvailabilityCacheBytes),
+		heavy:         newHeavySlots(d.Options.AvailabilityConcurrency),
+		queue:         d.Queue,
+		waitlistLinks: d.WaitlistLinks,
+		calendar:      d.Calendar,
 
 		feedHeartbeat: d.Options.FeedHeartbeat,
 		feedRecheck:   d.Options.FeedRecheck,

@@ -45,17 +45,21 @@ func TestWaitlistPageInBrowser(t *testing.T) {
 	desk := e.token(auth.RoleReception)
 
 	// join puts a patient of their own (a phone, a name, an email) on the waitlist:
-	// the same patient joining again would get the same entry back.
-	join := func(t *testing.T, typeID uuid.UUID, phone string) joinedJSON {
+	// the same patient joining again would get the same entry back. With
+	// a locale, the entry is made in it (and its page speaks it).
+	join := func(t *testing.T, typeID uuid.UUID, phone string, locale ...string) joinedJSON {
 		t.Helper()
 		body := waitlistBody(typeID, phone, "ana"+phone[len(phone)-3:]+"@example.com")
 		body["patient"].(map[string]any)["last_name"] = "Lopez" + phone[len(phone)-3:]
+		if len(locale) > 0 {
+			body["locale"] = locale[0]
+		}
 		return k.join(t, body)
 	}
 	// offered joins and has reception offer the entry a fresh slot.
-	offered := func(t *testing.T, typeID uuid.UUID, phone string) (joinedJSON, uuid.UUID) {
+	offered := func(t *testing.T, typeID uuid.UUID, phone string, locale ...string) (joinedJSON, uuid.UUID) {
 		t.Helper()
-		j := join(t, typeID, phone)
+		j := join(t, typeID, phone, locale...)
 		slot := k.slot(t, slotOpts{typeID: typeID})
 		if r := e.do("POST", "/v1/waitlist/"+j.ID+"/offer", map[string]any{"slot_id": slot.String()}, desk); r.Status != http.StatusOK {
 			t.Fatalf("offer: %d %s", r.Status, r.Body)
@@ -111,7 +115,7 @@ func TestWaitlistPageInBrowser(t *testing.T) {
 		{"es", "+14245550142", func() uuid.UUID { return k.reviewed }, "pending", "Su lugar en la lista de espera", "Se le ofrece una hora"},
 	} {
 		t.Run("book the offer in "+tc.locale, func(t *testing.T) {
-			j, slot := offered(t, tc.typ(), tc.phone)
+			j, slot := offered(t, tc.typ(), tc.phone, tc.locale)
 			open(t, tc.locale, j.Reference, j.ManageToken)
 			var status, start, shown string
 			b.js(wq(`[data-status]`)+`.dataset.status`, &status)

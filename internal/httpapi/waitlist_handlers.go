@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -40,6 +41,7 @@ type waitlistBody struct {
 	Patient            *patientBody        `json:"patient"`
 	Intake             *intakeBody         `json:"intake"`
 	Consent            *consentBody        `json:"consent"`
+	Locale             jsonValue[string]   `json:"locale"`
 }
 
 // staffCaller returns the signed-in reception or admin member calling a
@@ -115,13 +117,29 @@ func (s *Server) JoinWaitlist(c *gin.Context, params api.JoinWaitlistParams) {
 		s.refuseTriage(c, err)
 		return
 	}
-	render := func(e booking.WaitlistEntry, _ bool) (store.Response, error) {
-		out := api.WaitlistJoined{Id: e.ID, Reference: e.Reference, Status: api.WaitlistStatus(e.Status), ManageToken: token,
+	// The entry speaks the language it was made in, as a booking does; the
+	// schema has refused a locale other than en and es.
+	e.Locale, _ = booking.BookingLocale(ptrIf(body.Locale), c.GetHeader("Accept-Language"))
+	render := func(j store.Joined) (store.Response, error) {
+		e := j.Entry
+		out := api.WaitlistJoined{Id: e.ID, Reference: e.Reference, Status: api.WaitlistStatus(e.Status),
 			EarliestDate: openapi_types.Date{Time: e.Earliest.StartIn(time.UTC)}, LatestDate: openapi_types.Date{Time: e.Latest.StartIn(time.UTC)}}
+		status := http.StatusCreated
+		if j.Existing {
+			// No token: the link goes to the patient's own email or phone.
+			status, out.Existing, out.LinkResent = http.StatusOK, true, &j.LinkResent
+		} else {
+			out.ManageToken = &token
+		}
 		b, err := json.Marshal(out)
-		return store.Response{Status: http.StatusCreated, Body: b, Header: map[string]string{"Location": "/v1/waitlist/" + e.Reference}}, err
+		return store.Response{Status: status, Body: b, Header: map[string]string{"Location": "/v1/waitlist/" + e.Reference}}, err
 	}
 	opts := store.JoinOptions{MaxLive: s.opts.Policy.MaxLivePerPatient, Render: render}
+	if s.waitlistLinks != nil {
+		opts.Resend = func(tx *sql.Tx, e booking.WaitlistEntry) (bool, error) {
+			return s.waitlistLinks.ResendLinkTx(ctx, tx, e)
+		}
+	}
 	if key != "" {
 		scope := "POST /v1/waitlist"
 		if isStaff {
@@ -138,7 +156,7 @@ func (s *Server) JoinWaitlist(c *gin.Context, params api.JoinWaitlistParams) {
 	if resp != nil {
 		c.Header("Idempotent-Replayed", "true")
 	} else {
-		r, err := render(joined.Entry, joined.Existing)
+		r, err := render(joined)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -265,12 +283,13 @@ func (s *Server) AcceptWaitlistOffer(c *gin.Context, reference string, params ap
 		return
 	}
 	now := s.now()
-	locale, _ := booking.BookingLocale(nil, c.GetHeader("Accept-Language"))
 	var token string
 	draft := func(e booking.WaitlistEntry, info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 		req := booking.Request{SlotID: info.Slot.ID, Patient: e.Patient, Intake: e.Intake, Consent: e.Consent}
 		b, ev, tok, err := s.opts.Policy.PublicRequest(req, info, now)
-		b.Locale, token = locale, tok
+		// The booking speaks the entry's language, whatever the browser
+		// that followed the link asks for: its emails follow the offer's.
+		b.Locale, token = e.Locale, tok
 		return b, ev, err
 	}
 	res, err := s.store.AcceptWaitlistOffer(c.Request.Context(), id, draft, store.LivePerPatient(s.opts.Policy.MaxLivePerPatient))
@@ -383,7 +402,8 @@ func waitlistEntryJSON(e booking.WaitlistEntry) api.WaitlistEntry {
 	return api.WaitlistEntry{
 		Reference: e.Reference, Status: api.WaitlistStatus(e.Status), ConsultationTypeId: e.ConsultationTypeID,
 		ProviderId: e.ProviderID, LocationId: e.LocationID, EarliestDate: dateJSONOf(e.Earliest), LatestDate: dateJSONOf(e.Latest),
-		TimesOfDay: timesOfDayJSON(e.TimesOfDay), Offer: waitlistOfferJSON(e.Offer), CreatedAt: e.CreatedAt.UTC(),
+		TimesOfDay: timesOfDayJSON(e.TimesOfDay), Offer: waitlistOfferJSON(e.Offer), Locale: booking.PickLocale(e.Locale),
+		CreatedAt: e.CreatedAt.UTC(),
 	}
 }
 

@@ -101,10 +101,13 @@ func NewWaitlistOffers(cfg WaitlistConfig, st *store.Store) *WaitlistOffers {
 	})}
 }
 
-// Register adds the handlers of offer messages and the pass-on sweep.
+// Register adds the handlers of offer and link messages and the pass-on
+// sweep.
 func (w *WaitlistOffers) Register(ws *delivery.Workers) {
 	delivery.Register(ws, w.sendEmail, nil)
 	delivery.Register(ws, w.sendSMS, nil)
+	delivery.Register(ws, w.sendLinkEmail, nil)
+	delivery.Register(ws, w.sendLinkSMS, nil)
 	delivery.RegisterPeriodic(ws, w.sweep, w.cfg.SweepEvery, WaitlistSweepArgs{})
 }
 
@@ -171,11 +174,13 @@ func (w *WaitlistOffers) tell(ctx context.Context, tx *sql.Tx, made []store.Made
 	return w.queue.InsertTx(ctx, tx, msgs...)
 }
 
-// offerView is what an offer message says.
+// offerView is what an offer message says, in the entry's language.
 type offerView struct {
 	entry   booking.WaitlistEntry
+	locale  string
 	typ     string
 	when    string // the local start, with its zone
+	short   string // the same for a text message: "mie 9 dic 11:15 PST"
 	until   string // the offer's end, in the same zone
 	link    string
 	clinic  string
@@ -199,25 +204,120 @@ func (w *WaitlistOffers) prepareOffer(ctx context.Context, a WaitlistOfferArgs) 
 	if err != nil {
 		return offerView{}, err
 	}
-	v := offerView{entry: e, clinic: w.cfg.Messages.ClinicName}
+	locale := booking.PickLocale(e.Locale)
+	v := offerView{entry: e, locale: locale, clinic: w.cfg.Messages.ClinicName}
 	loc := time.UTC
 	if l, err := w.store.Location(ctx, slot.LocationID); err == nil {
 		if z, err := time.LoadLocation(l.Timezone); err == nil {
 			loc = z
 		}
+		l = l.Localized(locale)
 		v.address = strings.TrimSpace(l.Name + ", " + l.Address)
 	}
 	if ct, err := w.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
-		v.typ = ct.Name
+		v.typ = ct.Localized(locale).Name
 	}
-	v.when = slot.StartAt.In(loc).Format("Monday 2 January 2006, 15:04 MST")
-	v.until = e.Offer.ExpiresAt.In(loc).Format("15:04 MST on 2 January")
-	token, err := w.store.MintWaitlistToken(ctx, e.ID)
-	if err != nil {
+	v.when = longWhen(locale, slot.StartAt.In(loc))
+	v.short = shortWhen(locale, slot.StartAt.In(loc))
+	v.until = untilWhen(locale, e.Offer.ExpiresAt.In(loc))
+	if v.link, err = w.entryLink(ctx, e); err != nil {
 		return offerView{}, err
 	}
-	v.link = w.cfg.Messages.PublicBaseURL + "/waitlist#reference=" + url.QueryEscape(e.Reference) + "&token=" + url.QueryEscape(token)
 	return v, nil
+}
+
+// entryLink is a new link to e's page on the waitlist, with a token of its
+// own (minted when the message is sent, so no job holds a token).
+func (w *WaitlistOffers) entryLink(ctx context.Context, e booking.WaitlistEntry) (string, error) {
+	token, err := w.store.MintWaitlistToken(ctx, e.ID)
+	if err != nil {
+		return "", err
+	}
+	return w.cfg.Messages.PublicBaseURL + "/waitlist#reference=" + url.QueryEscape(e.Reference) + "&token=" + url.QueryEscape(token), nil
+}
+
+// untilWhen is the end of an offer: "15:04 MST on 2 January", "15:04 MST
+// del 2 de enero".
+func untilWhen(locale string, t time.Time) string {
+	if locale == "es" {
+		return fmt.Sprintf("%s del %d de %s", t.Format("15:04 MST"), t.Day(), esMonths[t.Month()-1])
+	}
+	return t.Format("15:04 MST on 2 January")
+}
+
+// dayText is a local date in full: "2 January 2026", "2 de enero de 2026".
+func dayText(locale string, d booking.Date) string {
+	t := d.StartIn(time.UTC)
+	if locale == "es" {
+		return fmt.Sprintf("%d de %s de %d", t.Day(), esMonths[t.Month()-1], t.Year())
+	}
+	return t.Format("2 January 2006")
+}
+
+// waitlistWords are the waitlist messages in each language of
+// booking.Locales (fmt formats; their verbs are listed with each).
+type waitlistWords struct {
+	offerSubject string // type, when
+	offerText    string // first name, clinic, type, when, address, until, link, reference
+	offerHTML    string // the same, escaped
+	offerSMS     string // clinic, type, short when, until, link
+	linkSubject  string // reference
+	linkText     string // first name, clinic, type, earliest, latest, link, reference
+	linkHTML     string // the same, escaped
+	linkSMS      string // clinic, reference, link
+}
+
+var waitlistWording = map[string]waitlistWords{
+	"en": {
+		offerSubject: "A place is free for you: %s, %s",
+		offerText: "Hello %s,\n\nA place has become free at %s: %s, %s, at %s.\n\n" +
+			"It is kept for you until %s. To book it, or to let it go to the next patient, open:\n%s\n\n" +
+			"Your waitlist reference: %s\n",
+		offerHTML: "<p>Hello %s,</p><p>A place has become free at %s: <strong>%s, %s</strong>, at %s.</p>" +
+			"<p>It is kept for you until %s.</p><p><a href=\"%s\">Book it or let it go</a></p><p>Your waitlist reference: %s</p>",
+		offerSMS:    "%s: a place is free for you, %s, %s. Kept until %s: %s",
+		linkSubject: "Your place on the waitlist (%s)",
+		linkText: "Hello %s,\n\nSomeone (we hope you) asked to join the waitlist of %s for %s, from %s to %s, " +
+			"with your details. You are already on it, and nothing has changed. Here is your link again, " +
+			"to see your place or leave the waitlist:\n%s\n\n" +
+			"When a time that fits becomes free, we will write to you with a link to book it. " +
+			"If you did not ask for this, you can ignore this message.\n\nYour waitlist reference: %s\n",
+		linkHTML: "<p>Hello %s,</p><p>Someone (we hope you) asked to join the waitlist of %s for <strong>%s</strong>, from %s to %s, " +
+			"with your details. You are already on it, and nothing has changed.</p><p><a href=\"%s\">See your place on the waitlist</a></p>" +
+			"<p>When a time that fits becomes free, we will write to you with a link to book it. " +
+			"If you did not ask for this, you can ignore this message.</p><p>Your waitlist reference: %s</p>",
+		linkSMS: "%s: you are already on the waitlist (%s). Your link: %s",
+	},
+	"es": {
+		offerSubject: "Hay una hora libre para usted: %s, %s",
+		offerText: "Hola, %s:\n\nHa quedado libre una hora en %s: %s, %s, en %s.\n\n" +
+			"Se la guardamos hasta las %s. Para reservarla, o dejarla al siguiente paciente, abra:\n%s\n\n" +
+			"Su referencia en la lista de espera: %s\n",
+		offerHTML: "<p>Hola, %s:</p><p>Ha quedado libre una hora en %s: <strong>%s, %s</strong>, en %s.</p>" +
+			"<p>Se la guardamos hasta las %s.</p><p><a href=\"%s\">Reservarla o dejarla</a></p><p>Su referencia en la lista de espera: %s</p>",
+		// Texts keep to the GSM-7 alphabet where they can (see shortWhen).
+		offerSMS:    "%s: hay una hora libre para usted, %s, %s. Guardada hasta las %s: %s",
+		linkSubject: "Su lugar en la lista de espera (%s)",
+		linkText: "Hola, %s:\n\nAlguien (esperamos que usted) ha pedido entrar en la lista de espera de %s para %s, del %s al %s, " +
+			"con sus datos. Ya está en ella y nada ha cambiado. Aquí tiene de nuevo su enlace, " +
+			"para ver su lugar o salir de la lista de espera:\n%s\n\n" +
+			"Cuando quede libre una hora que le convenga, le escribiremos con un enlace para reservarla. " +
+			"Si no lo ha pedido usted, puede ignorar este mensaje.\n\nSu referencia en la lista de espera: %s\n",
+		linkHTML: "<p>Hola, %s:</p><p>Alguien (esperamos que usted) ha pedido entrar en la lista de espera de %s para <strong>%s</strong>, del %s al %s, " +
+			"con sus datos. Ya está en ella y nada ha cambiado.</p><p><a href=\"%s\">Ver su lugar en la lista de espera</a></p>" +
+			"<p>Cuando quede libre una hora que le convenga, le escribiremos con un enlace para reservarla. " +
+			"Si no lo ha pedido usted, puede ignorar este mensaje.</p><p>Su referencia en la lista de espera: %s</p>",
+		linkSMS: "%s: ya esta en la lista de espera (%s). Su enlace: %s",
+	},
+}
+
+// wordsFor returns the waitlist messages of locale, English when there
+// are none.
+func wordsFor(locale string) waitlistWords {
+	if w, ok := waitlistWording[locale]; ok {
+		return w
+	}
+	return waitlistWording[booking.Locales[0]]
 }
 
 func (w *WaitlistOffers) sendEmail(ctx context.Context, j delivery.Job[WaitlistEmailArgs]) error {
@@ -229,15 +329,19 @@ func (w *WaitlistOffers) sendEmail(ctx context.Context, j delivery.Job[WaitlistE
 	if err != nil {
 		return err
 	}
-	subject := fmt.Sprintf("A place is free for you: %s, %s", v.typ, v.when)
-	text := fmt.Sprintf("Hello %s,\n\nA place has become free at %s: %s, %s, at %s.\n\n"+
-		"It is kept for you until %s. To book it, or to let it go to the next patient, open:\n%s\n\n"+
-		"Your waitlist reference: %s\n", v.entry.Patient.FirstName, v.clinic, v.typ, v.when, v.address, v.until, v.link, v.entry.Reference)
-	body := fmt.Sprintf("<p>Hello %s,</p><p>A place has become free at %s: <strong>%s, %s</strong>, at %s.</p>"+
-		"<p>It is kept for you until %s.</p><p><a href=\"%s\">Book it or let it go</a></p><p>Your waitlist reference: %s</p>",
-		html.EscapeString(v.entry.Patient.FirstName), html.EscapeString(v.clinic), html.EscapeString(v.typ), html.EscapeString(v.when),
-		html.EscapeString(v.address), html.EscapeString(v.until), html.EscapeString(v.link), html.EscapeString(v.entry.Reference))
-	return w.cfg.Messages.Email.send(ctx, email{id: a.ID, to: v.entry.Patient.Email, subject: subject, text: text, html: body})
+	say := wordsFor(v.locale)
+	esc := html.EscapeString
+	subject := fmt.Sprintf(say.offerSubject, v.typ, v.when)
+	text := fmt.Sprintf(say.offerText, v.entry.Patient.FirstName, v.clinic, v.typ, v.when, v.address, v.until, v.link, v.entry.Reference)
+	body := fmt.Sprintf(say.offerHTML, esc(v.entry.Patient.FirstName), esc(v.clinic), esc(v.typ), esc(v.when),
+		esc(v.address), esc(v.until), esc(v.link), esc(v.entry.Reference))
+	return w.cfg.Messages.Email.send(ctx, email{id: a.ID, to: v.entry.Patient.Email, subject: subject, text: text, html: htmlDoc(v.locale, body)})
+}
+
+// htmlDoc wraps a message's HTML body with its language, so that a mail
+// client reads it aloud in the right one.
+func htmlDoc(locale, body string) string {
+	return `<!DOCTYPE html><html lang="` + locale + `"><body>` + body + `</body></html>`
 }
 
 func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMSArgs]) error {
@@ -253,7 +357,127 @@ func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMS
 	if !e164.MatchString(phone) {
 		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
 	}
-	body := fmt.Sprintf("%s: a place is free for you, %s, %s. Kept until %s: %s", v.clinic, v.typ, v.when, v.until, v.link)
+	body := fmt.Sprintf(wordsFor(v.locale).offerSMS, v.clinic, v.typ, v.short, v.until, v.link)
+	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
+}
+
+// WaitlistLinkArgs is a message that sends a waitlist entry's link again,
+// to a patient who joined a second time with the same details.
+type WaitlistLinkArgs struct {
+	ID      string    `json:"message_id"`
+	EntryID uuid.UUID `json:"entry_id"`
+}
+
+// WaitlistLinkEmailArgs is the email of an entry's link sent again.
+type WaitlistLinkEmailArgs WaitlistLinkArgs
+
+// Kind names the job kind.
+func (WaitlistLinkEmailArgs) Kind() string { return KindWaitlistLinkEmail }
+
+// WaitlistLinkSMSArgs is the text message of an entry's link sent again.
+type WaitlistLinkSMSArgs WaitlistLinkArgs
+
+// Kind names the job kind.
+func (WaitlistLinkSMSArgs) Kind() string { return KindWaitlistLinkSMS }
+
+// Job kinds of a waitlist entry's link sent again.
+const (
+	KindWaitlistLinkEmail = "waitlist_link_email"
+	KindWaitlistLinkSMS   = "waitlist_link_sms"
+)
+
+// ResendLinkTx writes, in tx, the messages that send e's link to its
+// patient again: an email and a text message, each when its channel is
+// configured, the entry consented to it and has the address (as offers
+// go). It reports whether it wrote any. It is httpapi.WaitlistLinks; the
+// store calls it in the transaction of the repeated join, so that each
+// repeat sends the link once (store.JoinWaitlist).
+func (w *WaitlistOffers) ResendLinkTx(ctx context.Context, tx *sql.Tx, e booking.WaitlistEntry) (bool, error) {
+	if w.queue == nil {
+		return false, nil
+	}
+	var msgs []delivery.Insert
+	if w.cfg.Messages.Email != nil && e.Consent.ContactByEmail && e.Patient.Email != "" {
+		msgs = append(msgs, delivery.Insert{Args: WaitlistLinkEmailArgs{ID: uuid.NewString(), EntryID: e.ID}})
+	}
+	if w.cfg.Messages.SMS != nil && e.Consent.ContactBySMS && e.Patient.Phone != "" {
+		msgs = append(msgs, delivery.Insert{Args: WaitlistLinkSMSArgs{ID: uuid.NewString(), EntryID: e.ID}})
+	}
+	if len(msgs) == 0 {
+		return false, nil
+	}
+	if err := w.queue.InsertTx(ctx, tx, msgs...); err != nil {
+		return false, fmt.Errorf("write the waitlist link messages: %w", err)
+	}
+	return true, nil
+}
+
+// linkView is what a link message says, in the entry's language.
+type linkView struct {
+	entry            booking.WaitlistEntry
+	locale           string
+	typ              string
+	earliest, latest string
+	link             string
+}
+
+// prepareLink loads the entry a link message is about; a message for an
+// entry no longer on the waitlist is skipped.
+func (w *WaitlistOffers) prepareLink(ctx context.Context, a WaitlistLinkArgs) (linkView, error) {
+	e, err := w.store.WaitlistEntry(ctx, a.EntryID)
+	if errors.Is(err, booking.ErrNotFound) {
+		return linkView{}, delivery.Permanent(err)
+	}
+	if err != nil {
+		return linkView{}, err
+	}
+	if !e.Status.Live() {
+		return linkView{}, delivery.Skipped("the entry is no longer on the waitlist")
+	}
+	locale := booking.PickLocale(e.Locale)
+	v := linkView{entry: e, locale: locale, earliest: dayText(locale, e.Earliest), latest: dayText(locale, e.Latest)}
+	if ct, err := w.store.ConsultationType(ctx, e.ConsultationTypeID); err == nil {
+		v.typ = ct.Localized(locale).Name
+	}
+	if v.link, err = w.entryLink(ctx, e); err != nil {
+		return linkView{}, err
+	}
+	return v, nil
+}
+
+func (w *WaitlistOffers) sendLinkEmail(ctx context.Context, j delivery.Job[WaitlistLinkEmailArgs]) error {
+	if w.cfg.Messages.Email == nil {
+		return delivery.Permanent(errors.New("email is not configured (SMTP_URL)"))
+	}
+	a := WaitlistLinkArgs(j.Args)
+	v, err := w.prepareLink(ctx, a)
+	if err != nil {
+		return err
+	}
+	say := wordsFor(v.locale)
+	esc := html.EscapeString
+	clinic := w.cfg.Messages.ClinicName
+	subject := fmt.Sprintf(say.linkSubject, v.entry.Reference)
+	text := fmt.Sprintf(say.linkText, v.entry.Patient.FirstName, clinic, v.typ, v.earliest, v.latest, v.link, v.entry.Reference)
+	body := fmt.Sprintf(say.linkHTML, esc(v.entry.Patient.FirstName), esc(clinic), esc(v.typ), esc(v.earliest), esc(v.latest),
+		esc(v.link), esc(v.entry.Reference))
+	return w.cfg.Messages.Email.send(ctx, email{id: a.ID, to: v.entry.Patient.Email, subject: subject, text: text, html: htmlDoc(v.locale, body)})
+}
+
+func (w *WaitlistOffers) sendLinkSMS(ctx context.Context, j delivery.Job[WaitlistLinkSMSArgs]) error {
+	if w.cfg.Messages.SMS == nil {
+		return delivery.Permanent(errors.New("text messages are not configured (TWILIO_ACCOUNT_SID)"))
+	}
+	a := WaitlistLinkArgs(j.Args)
+	v, err := w.prepareLink(ctx, a)
+	if err != nil {
+		return err
+	}
+	phone := strings.Join(strings.Fields(v.entry.Patient.Phone), "")
+	if !e164.MatchString(phone) {
+		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
+	}
+	body := fmt.Sprintf(wordsFor(v.locale).linkSMS, w.cfg.Messages.ClinicName, v.entry.Reference, v.link)
 	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
 }
 

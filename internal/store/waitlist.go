@@ -29,30 +29,32 @@ import (
 
 // waitlistEntryRow is a row of waitlist_entries.
 type waitlistEntryRow struct {
-	ID                 string    `gorm:"column:id;primaryKey"`
-	Reference          string    `gorm:"column:reference"`
-	ConsultationTypeID string    `gorm:"column:consultation_type_id"`
-	ProviderID         *string   `gorm:"column:provider_id"`
-	LocationID         *string   `gorm:"column:location_id"`
-	EarliestDate       string    `gorm:"column:earliest_date"`
-	LatestDate         string    `gorm:"column:latest_date"`
-	TimesOfDay         string    `gorm:"column:times_of_day"`
-	PatientFirstName   string    `gorm:"column:patient_first_name"`
-	PatientLastName    string    `gorm:"column:patient_last_name"`
-	PatientDOB         string    `gorm:"column:patient_dob"`
-	PatientPhone       string    `gorm:"column:patient_phone"`
-	PatientEmail       string    `gorm:"column:patient_email"`
-	Intake             string    `gorm:"column:intake"`
-	ConsentPrivacy     bool      `gorm:"column:consent_privacy"`
-	ConsentSMS         bool      `gorm:"column:consent_sms"`
-	ConsentEmail       bool      `gorm:"column:consent_email"`
-	TriageLevel        string    `gorm:"column:triage_level"`
-	TriageRules        string    `gorm:"column:triage_rules"`
-	Source             string    `gorm:"column:source"`
-	Status             string    `gorm:"column:status"`
-	BookingID          *string   `gorm:"column:booking_id"`
-	CreatedAt          time.Time `gorm:"column:created_at"`
-	UpdatedAt          time.Time `gorm:"column:updated_at"`
+	ID                 string     `gorm:"column:id;primaryKey"`
+	Reference          string     `gorm:"column:reference"`
+	ConsultationTypeID string     `gorm:"column:consultation_type_id"`
+	ProviderID         *string    `gorm:"column:provider_id"`
+	LocationID         *string    `gorm:"column:location_id"`
+	EarliestDate       string     `gorm:"column:earliest_date"`
+	LatestDate         string     `gorm:"column:latest_date"`
+	TimesOfDay         string     `gorm:"column:times_of_day"`
+	PatientFirstName   string     `gorm:"column:patient_first_name"`
+	PatientLastName    string     `gorm:"column:patient_last_name"`
+	PatientDOB         string     `gorm:"column:patient_dob"`
+	PatientPhone       string     `gorm:"column:patient_phone"`
+	PatientEmail       string     `gorm:"column:patient_email"`
+	Intake             string     `gorm:"column:intake"`
+	ConsentPrivacy     bool       `gorm:"column:consent_privacy"`
+	ConsentSMS         bool       `gorm:"column:consent_sms"`
+	ConsentEmail       bool       `gorm:"column:consent_email"`
+	TriageLevel        string     `gorm:"column:triage_level"`
+	TriageRules        string     `gorm:"column:triage_rules"`
+	Source             string     `gorm:"column:source"`
+	Status             string     `gorm:"column:status"`
+	BookingID          *string    `gorm:"column:booking_id"`
+	Locale             string     `gorm:"column:locale"`
+	LinkResentAt       *time.Time `gorm:"column:link_resent_at"`
+	CreatedAt          time.Time  `gorm:"column:created_at"`
+	UpdatedAt          time.Time  `gorm:"column:updated_at"`
 }
 
 func (waitlistEntryRow) TableName() string { return "waitlist_entries" }
@@ -121,6 +123,7 @@ func entryToRow(e booking.WaitlistEntry) (waitlistEntryRow, error) {
 		Intake: br.Intake, ConsentPrivacy: e.Consent.PrivacyPolicyAccepted, ConsentSMS: e.Consent.ContactBySMS,
 		ConsentEmail: e.Consent.ContactByEmail, TriageLevel: br.TriageLevel, TriageRules: br.TriageRules,
 		Source: string(e.Source), Status: string(e.Status), BookingID: uuidPtrString(e.BookingID),
+		Locale: localeOrDefault(e.Locale), LinkResentAt: utcPtr(e.LinkResentAt),
 		CreatedAt: utc(e.CreatedAt), UpdatedAt: utc(e.UpdatedAt),
 	}, nil
 }
@@ -161,7 +164,8 @@ func (r waitlistEntryRow) toDomain(offer *waitlistOfferRow) (booking.WaitlistEnt
 		Intake:  b.Intake,
 		Consent: booking.Consent{PrivacyPolicyAccepted: r.ConsentPrivacy, ContactBySMS: r.ConsentSMS, ContactByEmail: r.ConsentEmail},
 		Triage:  b.Triage, Source: booking.Source(r.Source), Status: booking.WaitlistStatus(r.Status),
-		BookingID: parseUUIDPtr(r.BookingID), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		BookingID: parseUUIDPtr(r.BookingID), Locale: localeOrDefault(r.Locale), LinkResentAt: utcPtr(r.LinkResentAt),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if len(times) > 0 {
 		e.TimesOfDay = typed[booking.TimeOfDay](times)
@@ -233,28 +237,37 @@ func loadEntry(tx *gorm.DB, id uuid.UUID, lock bool) (booking.WaitlistEntry, *wa
 
 // JoinOptions are JoinWaitlist's rules: MaxLive (see JoinWaitlist), and
 // with Idem, the Idempotency-Key of the call, whose response Render makes
-// from the entry (Idem.Response is not used).
+// from the entry (Idem.Response is not used). Resend, when set, writes in
+// the join's transaction the messages that send an existing entry's link
+// again (see JoinWaitlist) and reports whether it wrote any.
 type JoinOptions struct {
 	MaxLive int
 	Idem    *Idempotency
-	Render  func(e booking.WaitlistEntry, existing bool) (Response, error)
+	Render  func(j Joined) (Response, error)
+	Resend  func(tx *sql.Tx, e booking.WaitlistEntry) (bool, error)
 }
 
 // Joined is what JoinWaitlist did: the entry (a new one, or the same
-// patient's live one when Existing), or, when the Idempotency-Key had been
-// used with the same request, the first response in Replay.
+// patient's live one when Existing, with LinkResent when its link was sent
+// again), or, when the Idempotency-Key had been used with the same
+// request, the first response in Replay.
 type Joined struct {
-	Entry    booking.WaitlistEntry
-	Existing bool
-	Replay   *Response
+	Entry      booking.WaitlistEntry
+	Existing   bool
+	LinkResent bool
+	Replay     *Response
 }
 
 // JoinWaitlist adds entry e (with its joined event ev) to the waitlist, or,
 // when a live entry with the same consultation type, dates and phone or
-// email is there already, gives that entry back (Existing) and makes e's
-// manage token (hashed in e.ManageTokenHash) a token of it too. For an
-// entry from the web with o.MaxLive > 0, the patient's live online bookings
-// and live entries together must stay under it: else
+// email is there already, gives that entry back (Existing) without any
+// token of it: whoever repeats a patient's details must not get the means
+// to manage their entry. The entry's link goes to the patient instead:
+// when booking.WaitlistEntry.LinkResendDue, o.Resend writes its messages
+// in the same transaction (so one repeat sends it once, and a repeat
+// whose transaction fails sends nothing), and the entry records when. For
+// an entry from the web with o.MaxLive > 0, the patient's live online
+// bookings and live entries together must stay under it: else
 // booking.CheckLivePerPatient's error (booking.ErrPatientLimitReached).
 // It returns booking.ErrIdempotencyKeyReused too.
 func (s *Store) JoinWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.WaitlistEvent, o JoinOptions) (Joined, error) {
@@ -282,8 +295,13 @@ func (s *Store) JoinWaitlist(ctx context.Context, e booking.WaitlistEntry, ev bo
 		if err := s.joinWaitlist(tx, e, ev, o.MaxLive, now, &out); err != nil {
 			return err
 		}
+		if out.Existing && o.Resend != nil && out.Entry.LinkResendDue(now) {
+			if err := resendLink(tx, &out, now, o.Resend); err != nil {
+				return err
+			}
+		}
 		if o.Idem != nil {
-			resp, err := o.Render(out.Entry, out.Existing)
+			resp, err := o.Render(out)
 			if err != nil {
 				return err
 			}
@@ -317,11 +335,9 @@ func (s *Store) joinWaitlist(tx *gorm.DB, e booking.WaitlistEntry, ev booking.Wa
 	}
 	if len(same) == 1 {
 		id := uuid.MustParse(same[0].ID)
-		found, _, err := loadEntry(tx, id, false)
+		// Locked: two repeats at once resend the link once.
+		found, _, err := loadEntry(tx, id, true)
 		if err != nil {
-			return err
-		}
-		if err := insertWaitlistToken(tx, id, e.ManageTokenHash, now); err != nil {
 			return err
 		}
 		out.Entry, out.Existing = found, true
@@ -353,6 +369,28 @@ func (s *Store) joinWaitlist(tx *gorm.DB, e booking.WaitlistEntry, ev booking.Wa
 		return err
 	}
 	out.Entry, out.Existing = e, false
+	return nil
+}
+
+// resendLink has resend write the messages of out.Entry's link in tx, and
+// records when, if it wrote any.
+func resendLink(tx *gorm.DB, out *Joined, now time.Time, resend func(*sql.Tx, booking.WaitlistEntry) (bool, error)) error {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return errors.New("resend waitlist link: not in a database transaction")
+	}
+	sent, err := resend(sqlTx, out.Entry)
+	if err != nil {
+		return fmt.Errorf("resend waitlist link: %w", err)
+	}
+	if !sent {
+		return nil
+	}
+	at := utc(now)
+	if err := tx.Model(&waitlistEntryRow{}).Where("id = ?", out.Entry.ID.String()).Update("link_resent_at", at).Error; err != nil {
+		return fmt.Errorf("record waitlist link resent: %w", err)
+	}
+	out.Entry.LinkResentAt, out.LinkResent = &at, true
 	return nil
 }
 

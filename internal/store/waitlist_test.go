@@ -21,6 +21,14 @@ import (
 // store gave it back) and its manage token.
 func joinFor(t *testing.T, s *store.Store, typeID uuid.UUID, phone, email string, flags []string, maxLive int) (booking.WaitlistEntry, string, bool, error) {
 	t.Helper()
+	got, token, err := joinWith(t, s, typeID, phone, email, flags, store.JoinOptions{MaxLive: maxLive})
+	return got.Entry, token, got.Existing, err
+}
+
+// joinWith is joinFor with the join's options; it returns what the store
+// did.
+func joinWith(t *testing.T, s *store.Store, typeID uuid.UUID, phone, email string, flags []string, o store.JoinOptions) (store.Joined, string, error) {
+	t.Helper()
 	sev, yes, reason := 7, true, "lower back spasms"
 	today := booking.DateOf(time.Now(), time.UTC)
 	req, err := booking.ParseWaitlist(booking.WaitlistInput{
@@ -36,8 +44,78 @@ func joinFor(t *testing.T, s *store.Store, typeID uuid.UUID, phone, email string
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.JoinWaitlist(context.Background(), e, ev, store.JoinOptions{MaxLive: maxLive})
-	return got.Entry, token, got.Existing, err
+	got, err := s.JoinWaitlist(context.Background(), e, ev, o)
+	return got, token, err
+}
+
+// TestWaitlistRepeatResendsTheLink: a repeated join has the entry's link
+// sent again (Resend runs in its transaction) once per repeat, at most
+// once per booking.LinkResendGap; a resend that sent nothing is not
+// counted, and one that fails fails the join.
+func TestWaitlistRepeatResendsTheLink(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		sl := catalogue(t, s)(1, booking.SlotOpen)
+		var calls int
+		sends := true
+		o := store.JoinOptions{Resend: func(tx *sql.Tx, e booking.WaitlistEntry) (bool, error) {
+			calls++
+			if tx == nil {
+				return false, errors.New("no transaction")
+			}
+			return sends, nil
+		}}
+		join := func() store.Joined {
+			t.Helper()
+			j, _, err := joinWith(t, s, sl.ConsultationTypeID, "+14245550123", "ana@example.com", []string{"none"}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		}
+		if j := join(); j.Existing || j.LinkResent || calls != 0 {
+			t.Fatalf("first join: existing %v resent %v calls %d, want a new entry and no resend", j.Existing, j.LinkResent, calls)
+		}
+		for _, tc := range []struct {
+			name      string
+			sends     bool
+			wantCalls int
+			wantSent  bool
+		}{
+			{"a repeat whose resend sends nothing (no channel)", false, 1, false},
+			{"the next repeat sends it", true, 2, true},
+			{"a repeat within the gap does not", true, 2, false},
+		} {
+			sends = tc.sends
+			j := join()
+			if !j.Existing || j.LinkResent != tc.wantSent || calls != tc.wantCalls {
+				t.Errorf("%s: existing %v resent %v calls %d, want existing, resent %v, calls %d", tc.name, j.Existing, j.LinkResent, calls, tc.wantSent, tc.wantCalls)
+			}
+		}
+		got, err := s.WaitlistEntry(context.Background(), join().Entry.ID)
+		if err != nil || got.LinkResentAt == nil || time.Since(*got.LinkResentAt) > time.Minute {
+			t.Errorf("link_resent_at: %v, %v; want just now", got.LinkResentAt, err)
+		}
+	})
+}
+
+// A resend whose messages cannot be written fails the repeated join: the
+// patient is told to try again rather than told a link is on its way.
+func TestWaitlistRepeatResendFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		sl := catalogue(t, s)(1, booking.SlotOpen)
+		if _, _, err := joinWith(t, s, sl.ConsultationTypeID, "+14245550123", "ana@example.com", []string{"none"}, store.JoinOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		broken := errors.New("queue down")
+		o := store.JoinOptions{Resend: func(*sql.Tx, booking.WaitlistEntry) (bool, error) { return true, broken }}
+		if _, _, err := joinWith(t, s, sl.ConsultationTypeID, "+14245550123", "ana@example.com", []string{"none"}, o); !errors.Is(err, broken) {
+			t.Fatalf("repeat with a failing resend: %v, want %v", err, broken)
+		}
+		j, _, err := joinWith(t, s, sl.ConsultationTypeID, "+14245550123", "ana@example.com", []string{"none"}, store.JoinOptions{})
+		if err != nil || j.Entry.LinkResentAt != nil {
+			t.Errorf("after the failed resend: resent at %v, err %v; want none recorded", j.Entry.LinkResentAt, err)
+		}
+	})
 }
 
 func publicDraft(token *string) store.WaitlistDraft {
@@ -68,16 +146,17 @@ func TestWaitlistJoin(t *testing.T) {
 			t.Fatalf("join: existing %v, err %v", existing, err)
 		}
 		// The same patient (by email, another phone) joining again gets the
-		// same entry back, with a token of its own.
+		// same entry back, and the repeat's token is no token of it: who
+		// repeats the details must not manage the entry.
 		again, token2, existing, err := joinFor(t, s, sl.ConsultationTypeID, "+14245550199", "ANA@example.com", []string{"none"}, 0)
 		if err != nil || !existing || again.ID != first.ID {
 			t.Fatalf("join again: id %s existing %v err %v, want %s existing", again.ID, existing, err, first.ID)
 		}
-		for _, tok := range []string{token1, token2} {
-			got, err := s.WaitlistEntryByToken(ctx, first.Reference, tok)
-			if err != nil || got.ID != first.ID || got.Status != booking.WaitlistWaiting {
-				t.Errorf("by token: %+v, %v", got.ID, err)
-			}
+		if got, err := s.WaitlistEntryByToken(ctx, first.Reference, token1); err != nil || got.ID != first.ID || got.Status != booking.WaitlistWaiting {
+			t.Errorf("by the join's token: %+v, %v", got.ID, err)
+		}
+		if _, err := s.WaitlistEntryByToken(ctx, first.Reference, token2); !errors.Is(err, booking.ErrNotFound) {
+			t.Errorf("by the repeat's token: %v, want not found", err)
 		}
 		if _, err := s.WaitlistEntryByToken(ctx, first.Reference, "wrong"); !errors.Is(err, booking.ErrNotFound) {
 			t.Errorf("wrong token: %v, want not found", err)
