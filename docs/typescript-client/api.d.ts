@@ -2028,8 +2028,16 @@ export interface paths {
          *
          *     The `201` carries the entry's `reference` and a `manage_token`,
          *     shown only this once. A patient already waiting with the same
-         *     consultation type, dates and phone or email gets that entry back
-         *     (with a new token), not a second one. A latest date before today is
+         *     consultation type, dates and phone or email gets that entry back,
+         *     not a second one: `200` with `existing: true` and **no**
+         *     `manage_token` (whoever repeats a patient's details must not get
+         *     the means to manage the entry). The entry's link is sent again
+         *     instead, to the email and/or phone the entry was made with, by its
+         *     consent, in its language: once per repeat, and at most once every
+         *     10 minutes per entry (`link_resent` says whether this repeat sent
+         *     it). The entry's `locale` is the body's, else the first supported
+         *     language of `Accept-Language`, else `en`: its offer and link
+         *     messages speak it, as does a booking its offer becomes. A latest date before today is
          *     `422` (`latest_date`, `too_early`); before the earliest date, `422`
          *     (`out_of_order`); an unknown or inactive consultation type,
          *     provider or location, `422` naming it (`not_found`, `inactive`).
@@ -3982,6 +3990,15 @@ export interface components {
             patient: components["schemas"]["Patient"];
             intake: components["schemas"]["IntakeAnswers"];
             consent: components["schemas"]["WaitlistConsentInput"];
+            /**
+             * @description The language the entry is made in: its offer and link messages
+             *     speak it, and so does a booking its offer becomes. Left out,
+             *     the first supported language of the request's
+             *     `Accept-Language`, else `en`.
+             * @example es
+             * @enum {string}
+             */
+            locale?: "en" | "es";
         };
         /**
          * @description The consent, as in a booking request: from the public,
@@ -4011,8 +4028,23 @@ export interface components {
             /** @example W4TQ-9KMP */
             reference: string;
             status: components["schemas"]["WaitlistStatus"];
-            /** @description Shown only here. Send it as `X-Waitlist-Token`. */
-            manage_token: string;
+            /**
+             * @description `true` when the same patient was already waiting with these
+             *     details (`200`): the answer is that entry, without its token.
+             */
+            existing: boolean;
+            /**
+             * @description Only in a new entry's `201`, and shown only there. Send it as
+             *     `X-Waitlist-Token`.
+             */
+            manage_token?: string;
+            /**
+             * @description Only with `existing: true`: the entry's link was sent again now
+             *     (by email and/or SMS, by its consent). `false` when it was sent
+             *     again less than 10 minutes ago, or the entry has no channel to
+             *     send it by.
+             */
+            link_resent?: boolean;
             /** Format: date */
             earliest_date: string;
             /** Format: date */
@@ -4051,6 +4083,12 @@ export interface components {
                  */
                 timezone?: string;
             } | null;
+            /**
+             * @description The language the entry was made in (its messages speak it); the patient's page speaks it too.
+             * @example es
+             * @enum {string}
+             */
+            locale: "en" | "es";
             /** Format: date-time */
             created_at: string;
         };
@@ -8643,7 +8681,23 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Joined (or the same patient's live entry). Keep the `manage_token`; it is not shown again. */
+            /**
+             * @description The same patient is already waiting with these details: that
+             *     entry, with `existing: true` and without `manage_token`; its
+             *     link was sent again by email and/or SMS when `link_resent`.
+             */
+            200: {
+                headers: {
+                    /** @description The patient's view of the entry, `/v1/waitlist/{reference}`. */
+                    Location?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistJoined"];
+                };
+            };
+            /** @description Joined. Keep the `manage_token`; it is not shown again. */
             201: {
                 headers: {
                     /** @description The patient's view of the entry, `/v1/waitlist/{reference}`. */
