@@ -25,18 +25,25 @@ type config struct {
 	// webhookBacklog is how many webhook deliveries to a dead endpoint the
 	// webhooks scenario queues.
 	webhookBacklog int
-	seed           uint64
-	only           map[string]bool
-	cpuProfile     string
-	memProfile     string
-	quick          bool
+	// The waitlist scenarios: cancellations (and their rate a second)
+	// whose offer lag waitlist-offer measures; entries waiting and places
+	// cancelled at once in each waitlist-flood.
+	waitlistCancels int
+	waitlistRate    int
+	waitlistEntries int
+	waitlistFreed   int
+	seed            uint64
+	only            map[string]bool
+	cpuProfile      string
+	memProfile      string
+	quick           bool
 	// bcrypt cost of the reception account: production's 12, or the
 	// minimum with -quick, whose seconds are better spent elsewhere.
 	passwordCost int
 }
 
 // scenarios that -only can name; each brings its baseline along.
-var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "flood", "messages", "webhooks"}
+var scenarioNames = []string{"availability", "uncached", "revalidate", "booking", "burst", "search", "mixed", "flood", "messages", "webhooks", "waitlist-offer", "waitlist-flood"}
 
 // errGoalsMissed is returned after a complete run in which a goal failed.
 var errGoalsMissed = errors.New("goals missed (see FAIL above)")
@@ -58,6 +65,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.floodClients, "flood-clients", 64, "concurrent clients of the availability flood (distinct uncached 62-day questions)")
 	fs.IntVar(&c.messageRate, "message-rate", 50, "booking requests a second while measuring the delivery lag of patient messages")
 	fs.IntVar(&c.webhookBacklog, "webhook-backlog", 10000, "webhook deliveries to a dead endpoint queued in the webhooks scenario")
+	fs.IntVar(&c.waitlistCancels, "waitlist-cancels", 200, "cancellations of places a waiting entry wants, whose offer lag (to SMTP) waitlist-offer measures")
+	fs.IntVar(&c.waitlistRate, "waitlist-rate", 20, "cancellations a second in waitlist-offer")
+	fs.IntVar(&c.waitlistEntries, "waitlist-entries", 1000, "entries waiting in waitlist-flood (and at least in waitlist-offer)")
+	fs.IntVar(&c.waitlistFreed, "waitlist-freed", 100, "places cancelled at once in each waitlist-flood")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the data and the traffic")
 	only := fs.String("only", "", "comma-separated scenarios to run, of "+strings.Join(scenarioNames, ", ")+" (default all)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (not the seeding) to this file")
@@ -89,6 +100,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		def("burst-rounds", func() { c.burstRounds = 2 })
 		def("flood-clients", func() { c.floodClients = 8 })
 		def("webhook-backlog", func() { c.webhookBacklog = 300 })
+		def("waitlist-cancels", func() { c.waitlistCancels = 10 })
+		def("waitlist-entries", func() { c.waitlistEntries = 40 })
+		def("waitlist-freed", func() { c.waitlistFreed = 10 })
 	}
 	switch {
 	case c.clients < 1:
@@ -105,6 +119,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-bookings must not be negative")
 	case c.messageRate < 1:
 		return c, errors.New("-message-rate must be at least 1")
+	case c.waitlistCancels < 1 || c.waitlistRate < 1 || c.waitlistFreed < 1:
+		return c, errors.New("-waitlist-cancels, -waitlist-rate and -waitlist-freed must be at least 1")
+	case c.waitlistEntries < c.waitlistFreed:
+		return c, errors.New("-waitlist-entries must be at least -waitlist-freed")
 	case c.burst < 2 || c.burstRounds < 0:
 		return c, errors.New("-burst must be at least 2 and -burst-rounds not negative")
 	}

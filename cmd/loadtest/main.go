@@ -17,7 +17,14 @@
 //   - search: reception's GET /v1/bookings?q=;
 //   - webhooks: booking requests while the delivery workers work through
 //     10,000 webhook deliveries to a dead endpoint, against the same with
-//     the workers stopped.
+//     the workers stopped;
+//   - waitlist-offer: reception cancels, 20 a second, places that waiting
+//     entries want; the time from each cancellation to the offer email
+//     accepted by a real SMTP server (Mailpit);
+//   - waitlist-flood: 100 places cancelled at once with 1,000 entries
+//     waiting: exactly one offer and one email a place, no slot or entry
+//     offered twice, and booking requests meanwhile against the same
+//     without a waitlist.
 //
 // The baselines use the same client and concurrency: a bare Gin route that
 // serves the very same availability bodies as fixed bytes (the HTTP floor),

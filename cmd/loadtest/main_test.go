@@ -57,3 +57,48 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 }
+
+// The waitlist scenarios run at a tiny size on SQLite, and on PostgreSQL
+// when TEST_DATABASE_URL is set (a fresh schema there, dropped after): each
+// freed place is offered and emailed exactly once, the offer lag is
+// measured on every email, no request fails. The ratio and the p99 of so
+// short a run mean nothing and are not held here.
+func TestWaitlistScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	mailpit.BinaryFor(t)
+	dbs := map[string]string{"sqlite": ""}
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		dbs["postgres"] = url
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"-quick", "-only", "waitlist-offer,waitlist-flood", "-waitlist-cancels", "6", "-waitlist-entries", "12", "-waitlist-freed", "5"}
+			if db != "" {
+				args = append(args, "-db", db)
+			}
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut)
+			if err != nil && !errors.Is(err, errGoalsMissed) {
+				t.Fatalf("run: %v\n%s\n%s", err, out.String(), errOut.String())
+			}
+			report := out.String()
+			for _, want := range []string{
+				"waitlist: reception cancels at 20/s", "6/6 freed places offered and emailed once each, 12 entries waiting",
+				"booking, no waitlist", "booking, 12 waiting, 5 cancelled at once",
+				"waitlist flood: 5 cancels at once x 2", "2/2 floods exactly 5 offers and emails, none twice",
+			} {
+				if !strings.Contains(report, want) {
+					t.Errorf("report lacks %q:\n%s", want, report)
+				}
+			}
+			for _, line := range strings.Split(report, "\n") {
+				if strings.Contains(line, " 500:") || strings.Contains(line, " err:") ||
+					strings.HasPrefix(line, "waitlist flood") && strings.Contains(line, "FAIL") {
+					t.Errorf("server errors or a broken flood: %s", line)
+				}
+			}
+		})
+	}
+}

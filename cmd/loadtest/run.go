@@ -87,6 +87,16 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		}
 	}
 	policy := booking.DefaultPolicy()
+	var wl *waitlisting
+	wlSkip := ""
+	if c.runs("waitlist-offer") || c.runs("waitlist-flood") {
+		if wl, wlSkip, err = setUpWaitlist(st, policy); err != nil {
+			return err
+		}
+		if wl != nil {
+			defer wl.close()
+		}
+	}
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Store: st, Auth: authSvc, Log: serverLog, Registry: prometheus.NewRegistry(),
 		Options: httpapi.Options{BodyLimit: 64 << 10, Policy: policy, PublicRateLimit: 0},
@@ -140,7 +150,8 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	}
 
 	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
-		floorURL: floorURL, floor: fl, stderr: stderr, msgs: msgs, msgsSkip: msgsSkip}
+		floorURL: floorURL, floor: fl, stderr: stderr, msgs: msgs, msgsSkip: msgsSkip,
+		wl: wl, wlSkip: wlSkip}
 	// The flood's servers are made for it and stopped after it, so that
 	// one run's cache does not weigh on the next's memory.
 	r.floodServer = func(bound, cacheBytes int) (string, func(), error) {

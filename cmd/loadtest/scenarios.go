@@ -46,8 +46,12 @@ type runner struct {
 	// peakBeforeReset is the highest peak RSS seen before a reset of the
 	// high-water mark (see resetPeak).
 	peakBeforeReset int64
-	msgs            *messaging // the "messages" scenario's pipeline; nil when skipped
-	msgsSkip        string     // why it is skipped
+	msgs            *messaging   // the "messages" scenario's pipeline; nil when skipped
+	msgsSkip        string       // why it is skipped
+	wl              *waitlisting // the waitlist scenarios' pipeline; nil when skipped
+	wlSkip          string       // why they are skipped
+	wlProvider      uuid.UUID    // the provider of the waitlist scenarios' slots
+	wlSlots         int          // slots made for them so far
 }
 
 // scenarios runs every scenario the config selects, each next to its
@@ -109,7 +113,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
-	if c.runs("booking") || c.runs("mixed") || c.runs("messages") || c.runs("webhooks") {
+	if c.runs("booking") || c.runs("mixed") || c.runs("messages") || c.runs("webhooks") || c.runs("waitlist-flood") {
 		if err := r.findPlaces(ctx); err != nil {
 			rep.fatal = err
 			return rep
@@ -127,7 +131,7 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		res, ok, note := r.bursts(ctx)
 		fmt.Fprintf(r.stderr, "  %-40s %8d requests %s\n", res.name, res.requests, note)
 		res.note = note
-		rep.add(row{res: res, burst: true, burstOK: ok, goalText: "exactly 1 x 201, rest 409, every time"})
+		rep.add(row{res: res, checked: true, checkOK: ok, goalText: "exactly 1 x 201, rest 409, every time"})
 	}
 	if c.runs("search") {
 		tok, err := r.login(ctx)
@@ -212,6 +216,22 @@ func (r *runner) scenarios(ctx context.Context) *report {
 			rep.fatal = err
 			return rep
 		}
+	}
+	// Last: their entries and offers would reach the places the scenarios
+	// above free.
+	if c.runs("waitlist-offer") || c.runs("waitlist-flood") {
+		if r.wl == nil {
+			rep.add(row{res: result{name: "waitlist offers", note: "skipped: " + r.wlSkip}, goalText: "(skipped)"})
+		} else if err := r.wl.start(ctx); err != nil {
+			rep.fatal = err
+			return rep
+		}
+	}
+	if r.wl != nil && c.runs("waitlist-offer") && rep.fatal == nil {
+		r.waitlistOfferScenario(ctx, rep, progress)
+	}
+	if r.wl != nil && c.runs("waitlist-flood") && rep.fatal == nil {
+		r.waitlistFloodScenario(ctx, rep, progress)
 	}
 	rep.peak, rep.current = peakRSS()
 	rep.peak = max(rep.peak, r.peakBeforeReset)

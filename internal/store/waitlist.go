@@ -929,39 +929,59 @@ func (s *Store) offerSlot(tx *gorm.DB, id uuid.UUID, o FreedPlaceOffer) ([]MadeO
 		return nil, fmt.Errorf("zone of the slot: %w", err)
 	}
 	day := booking.DateOf(slot.StartAt, loc).String()
-	var rows []waitlistEntryRow
-	// An entry is offered a slot once: one that declined it, or let it
-	// lapse, is not asked again.
-	if err := tx.Where("status = ? AND consultation_type_id = ? AND earliest_date <= ? AND latest_date >= ?",
-		string(booking.WaitlistWaiting), slot.ConsultationTypeID.String(), day, day).
-		Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = waitlist_entries.id AND o.slot_id = ?)", id.String()).
-		Order("triage_level DESC, created_at, id").Limit(200).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("waiting entries: %w", err)
+	// No free place (booked, or held: by an offer, among others), no entry
+	// to read: the sweep visits every slot of a wanted type that is not
+	// fully booked, held ones too.
+	if slot.Held, err = countHeld(tx, id, now); err != nil {
+		return nil, err
 	}
+	if slot.Status != booking.SlotOpen || slot.Remaining() <= 0 {
+		return nil, nil
+	}
+	// The entries in serving order, a few first, then up to 200 in all: a
+	// place mostly goes to the first entry, and reading 200 whole rows for
+	// each freed place made 100 places cancelled at once hold the
+	// database's writer for seconds (the load tool's waitlist-flood).
 	var out []MadeOffer
-	for _, r := range rows {
-		e, err := r.toDomain(nil)
-		if err != nil {
-			return nil, err
+	skipped := 0 // entries read that stay waiting: the next page starts after them
+	for _, limit := range []int{8, 192} {
+		var rows []waitlistEntryRow
+		// An entry is offered a slot once: one that declined it, or let it
+		// lapse, is not asked again.
+		if err := tx.Where("status = ? AND consultation_type_id = ? AND earliest_date <= ? AND latest_date >= ?",
+			string(booking.WaitlistWaiting), slot.ConsultationTypeID.String(), day, day).
+			Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = waitlist_entries.id AND o.slot_id = ?)", id.String()).
+			Order("triage_level DESC, created_at, id").Offset(skipped).Limit(limit).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("waiting entries: %w", err)
 		}
-		if !booking.MatchesWaitlist(e, slot, loc) {
-			continue
-		}
-		made, err := s.offerPlace(tx, PlaceOffer{
-			EntryID: e.ID, SlotID: id, ExpiresAt: o.Expires(now), Actor: booking.Actor{Type: booking.ActorSystem},
-			Check: func(info booking.SlotInfo) error { return o.Check(info, now) }, FullMatch: true, Told: true,
-		}, now)
-		if err != nil {
-			var ve *booking.ValidationError
-			if errors.Is(err, booking.ErrSlotUnavailable) || errors.As(err, &ve) {
-				return out, nil // no place left, or not one the public may take
+		for _, r := range rows {
+			e, err := r.toDomain(nil)
+			if err != nil {
+				return nil, err
 			}
-			if errors.Is(err, booking.ErrInvalidTransition) {
-				continue // no longer waiting
+			if !booking.MatchesWaitlist(e, slot, loc) {
+				skipped++
+				continue
 			}
-			return nil, err
+			made, err := s.offerPlace(tx, PlaceOffer{
+				EntryID: e.ID, SlotID: id, ExpiresAt: o.Expires(now), Actor: booking.Actor{Type: booking.ActorSystem},
+				Check: func(info booking.SlotInfo) error { return o.Check(info, now) }, FullMatch: true, Told: true,
+			}, now)
+			if err != nil {
+				var ve *booking.ValidationError
+				if errors.Is(err, booking.ErrSlotUnavailable) || errors.As(err, &ve) {
+					return out, nil // no place left, or not one the public may take
+				}
+				if errors.Is(err, booking.ErrInvalidTransition) {
+					continue // no longer waiting
+				}
+				return nil, err
+			}
+			out = append(out, made)
 		}
-		out = append(out, made)
+		if len(rows) < limit {
+			break
+		}
 	}
 	return out, nil
 }

@@ -572,3 +572,54 @@ func TestWaitlistFreedPlacesOfferedOnce(t *testing.T) {
 		})
 	}
 }
+
+// The entries are read a few at a time: a place goes to the first entry
+// that fits even when more entries than one page's worth come before it
+// and do not fit (another time of day).
+func TestWaitlistOfferPassesOverEntriesThatDoNotFit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		slot := catalogue(t, s)
+		free := slot(1, booking.SlotOpen)
+		zone, err := time.LoadLocation("America/Los_Angeles")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := "morning"
+		if free.StartAt.In(zone).Hour() < 12 {
+			other = "afternoon"
+		}
+		join := func(i int, times []string) booking.WaitlistEntry {
+			t.Helper()
+			sev, yes, reason := 7, true, "lower back spasms"
+			today := booking.DateOf(time.Now(), time.UTC)
+			req, err := booking.ParseWaitlist(booking.WaitlistInput{
+				ConsultationTypeID: free.ConsultationTypeID.String(), EarliestDate: today.String(), LatestDate: today.AddDays(10).String(), TimesOfDay: times,
+				Patient: booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02", Phone: fmt.Sprintf("+142455503%02d", i)},
+				Intake:  booking.IntakeInput{RedFlags: []string{"none"}, PainSeverity: &sev, RelievedBy: []string{"heat_or_ice"}, SpasmFrequency: "daily", RecentPhysicalActivity: &yes, Reason: &reason},
+				Consent: booking.ConsentInput{PrivacyPolicyAccepted: &yes, ContactBySMS: &yes},
+			}, time.Now().UTC(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ev, _, err := booking.NewWaitlistEntry(req, booking.SourceWeb, booking.Actor{Type: booking.ActorPatient}, time.Now().Add(time.Duration(i)*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.JoinWaitlist(ctx, e, ev, store.JoinOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Entry
+		}
+		for i := range 11 {
+			join(i, []string{other})
+		}
+		fits := join(11, nil)
+		join(12, nil)
+		made := passOn(t, s)
+		if len(made) != 1 || made[0].Entry.ID != fits.ID {
+			t.Fatalf("offers: %+v, want one to the first entry that fits", made)
+		}
+	})
+}
