@@ -4115,8 +4115,9 @@ type ClientInterface interface {
 	// GetDeskScreen A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-	// name is `404`.
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+	// `waitlist`, `messages`, and `patient` (a patient's record, named by
+	// `?id=` and the record's id). Any other name is `404`.
 	//
 	// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
 	GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6013,8 +6014,9 @@ func (c *Client) GetDeskScript(ctx context.Context, params *GetDeskScriptParams,
 // GetDeskScreen A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-// name is `404`.
+// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+// `waitlist`, `messages`, and `patient` (a patient's record, named by
+// `?id=` and the record's id). Any other name is `404`.
 //
 // Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
 func (c *Client) GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14243,8 +14245,9 @@ type ClientWithResponsesInterface interface {
 	// GetDeskScreenWithResponse A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-	// name is `404`.
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+	// `waitlist`, `messages`, and `patient` (a patient's record, named by
+	// `?id=` and the record's id). Any other name is `404`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -24832,8 +24835,9 @@ func (c *ClientWithResponses) GetDeskScriptWithResponse(ctx context.Context, par
 // GetDeskScreenWithResponse A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-// name is `404`.
+// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+// `waitlist`, `messages`, and `patient` (a patient's record, named by
+// `?id=` and the record's id). Any other name is `404`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
