@@ -336,7 +336,7 @@
       list.setAttribute("aria-labelledby", "bookings-title");
       main.replaceChildren(head, el("dl", { class: "details", id: "details", "aria-label": t("details") }),
         el("h2", { id: "bookings-title", text: t("bookings") }), list,
-        frontDesk() ? [el("h2", { id: "messages-title", text: t("messages") }), el("ul", { class: "messages", id: "messages", "aria-labelledby": "messages-title" })] : null);
+        ...(frontDesk() ? [el("h2", { id: "messages-title", text: t("messages") }), el("ul", { class: "messages", id: "messages", "aria-labelledby": "messages-title" })] : []));
     } else if (screen === "messages") {
       main.replaceChildren(head, el("p", { class: "meta", text: t("messagesHelp") }), el("ul", { class: "messages", id: "messages", "aria-labelledby": "screen-title" }));
     } else if (screen === "waitlist") {
