@@ -42,7 +42,7 @@ func (b *browser) waitWithin(d time.Duration, what, expr string) {
 }
 
 func TestDeskInBrowser(t *testing.T) {
-	b := newBrowser(t)
+	b := newDeskBrowser(t)
 	axeJS, err := os.ReadFile(axePath(t))
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func (b *browser) deskSignIn(email, password string) {
 // patient on file, takes the red-flag answer and the consent by phone,
 // and books; a missing consent is shown next to its box first.
 func TestDeskBooksACaller(t *testing.T) {
-	b := newBrowser(t)
+	b := newDeskBrowser(t)
 	axeJS, err := os.ReadFile(axePath(t))
 	if err != nil {
 		t.Fatal(err)

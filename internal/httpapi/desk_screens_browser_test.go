@@ -132,7 +132,7 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 		for i := range 6 {
 			body := requestBody(sl)
 			for path, v := range map[string]any{"patient.phone": fmt.Sprintf("+1424556%02d%02d", h, i), "patient.first_name": []string{"Bea", "Carl", "Dora", "Eli", "Fay", "Gus"}[i],
-				"patient.last_name": fmt.Sprintf("Moreno %d", h), "patient.date_of_birth": fmt.Sprintf("19%02d-0%d-1%d", 50+h, i+1, h), "patient.email": remove, "consent.contact_by_email": false} {
+				"patient.last_name": []string{"Moreno", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Haddad", "Kowalski", "Nguyen", "Brennan"}[h], "patient.date_of_birth": fmt.Sprintf("19%02d-0%d-1%d", 50+h, i+1, h), "patient.email": remove, "consent.contact_by_email": false} {
 				body = with(body, path, v)
 			}
 			if r := e.do("POST", "/v1/booking-requests", body); r.Status != http.StatusCreated {
@@ -275,7 +275,7 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	b.wait("the busy day by hour", `document.querySelectorAll("#hours [data-booking-id]").length === 60`)
 	b.js(`document.querySelector('input[name="view"][value="list"]').click(); true`, nil)
 	b.wait("the busy day as a list", `document.querySelectorAll("#list [data-booking-id]").length === 60`)
-	b.js(`document.activeElement.blur(); window.scrollTo(0, 0); true`, nil)
+	b.js(`document.activeElement.blur(); document.querySelector("#status").textContent = ""; window.scrollTo(0, 0); true`, nil)
 	b.shotViewport("desk-today-1280x800")
 
 	// Keyboard: the focus is visible where Tab puts it.
