@@ -201,6 +201,12 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 		return len(listMessages(t, e, auth.RoleReception, "status=sent")) >= 2 && len(listMessages(t, e, auth.RoleReception, "status=failed")) == 0
 	})
 
+	// The record from Find too: the patient found by name.
+	b.js(`(() => { const q = document.querySelector("#q"); q.value = "Lopez"; q.dispatchEvent(new Event("input")); return true })()`, nil)
+	b.wait("Ana found", `location.pathname === "/desk/find" && document.querySelector('#patients [data-patient-link]')`)
+	b.js(`document.querySelector('#patients [data-patient-link]').click(); true`, nil)
+	b.wait("Ana's record from Find", `location.pathname === "/desk/patient" && document.querySelector("#screen-title").textContent === "Ana Lopez" && `+deskRow(first.ID))
+
 	// 3. Waitlist: offer Lee the free time by hand; remove Moss.
 	b.deskNav("waitlist")
 	wlRow := func(id string) string { return `document.querySelector('li[data-waitlist-id=` + jsString(id) + `]')` }
@@ -270,12 +276,16 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	if got := bookingStatus(t, e, second.ID); got != "checked_in" {
 		t.Errorf("after check-in by hour: the server says %q, want checked_in", got)
 	}
+	// The record from a booking: the patient's name.
+	b.js(deskRow(second.ID)+`.querySelector("[data-patient-link]").click(); true`, nil)
+	b.wait("Ana's record from her booking", `location.pathname === "/desk/patient" && `+deskRow(second.ID)+`.dataset.status === "checked_in"`)
+	b.deskNav("today")
 	// The 1280x800 picture of Today (the README's).
 	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(busyDay)+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
 	b.wait("the busy day by hour", `document.querySelectorAll("#hours [data-booking-id]").length === 60`)
 	b.js(`document.querySelector('input[name="view"][value="list"]').click(); true`, nil)
 	b.wait("the busy day as a list", `document.querySelectorAll("#list [data-booking-id]").length === 60`)
-	b.js(`document.activeElement.blur(); document.querySelector("#status").textContent = ""; window.scrollTo(0, 0); true`, nil)
+	b.js(`document.activeElement.blur(); document.querySelector("#status").textContent = ""; document.querySelector("#q").value = ""; window.scrollTo(0, 0); true`, nil)
 	b.shotViewport("desk-today-1280x800")
 
 	// Keyboard: the focus is visible where Tab puts it.
