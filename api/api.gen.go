@@ -8769,9 +8769,9 @@ var swaggerSpec = []string{
 	"g4NU2EEr6NSsdT8F6e7AY1BNoRF/u9KiYsOokb7MiO2qJPJaDxi/NpaCR41D7HUA6swFKzAgtMcmic5V",
 	"Vl6tb10Gf70RXydD0HYxPNvsAt0BJuAKHsczbSeNFq/7KomeGv6DhctS5cmY3LG6NFvH1gghCYnrmaaa",
 	"FKxosLReJjXnjlv/5BmELKofcJAl8H5AE+EMNHngseYXeH0y/9JIvLNbMEoxGu2BIVzAQesoE0KaQckl",
-	"7aERAeXRvYJUOgE+1LXhTQuTE/CghNaclsByY8ZHap4TlyoIgFvA6SIys0EcXNBL6w6jgxqLVBbrAXLk",
-	"mcg0tDsqtT65BoZobBieRRNjAmcZVuyAnM6uwfazLdl1m6FwtCm9VkjQnDYPRTvIE2x5Am7RAZnzcclL",
-	"Su2MiFbq2iKR3c/R8veo7l7dWCeVjc2XKcl6cj/89uH/BwAA//8=",
+	"7aERAeXRvYJUOgE+1LXhTQuTE/CghNaclsByY8ZHap4TlyoIgFvA6SIy06yDqS4P5YJeX3csHehYpLJY",
+	"D5A3z0SmofFRqQnKNbBGY83wLJoYYzjLsHYHJHZ2DVagbc6u2wzFpE3uteKCZrd5KNqBn2DzE3CQDsiw",
+	"j0v+UmpsRFRT1yCJPAAcfQAeVeCrG+uuslH6Mk1Zn+6H3z78/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
