@@ -271,6 +271,16 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	// Ana's day by hour: due, then arrived once checked in.
 	b.js(`(() => { const d = document.querySelector('input[type="date"]'); d.value = `+jsString(soon.In(la).Format(time.DateOnly))+`; d.dispatchEvent(new Event("change")); return true })()`, nil)
 	b.wait("Ana due", `document.querySelector('#hours [data-part="due"] [data-booking-id=`+jsString(second.ID)+`]')`)
+	var late bool
+	b.js(`!!`+deskRow(second.ID)+`.querySelector("[data-late]")`, &late)
+	if late {
+		t.Error("Ana is shown running late an hour before her time")
+	}
+	// Five minutes past her time (the page's clock moved on): running late.
+	b.js(`(() => { const real = Date.now; window.realNow = real; Date.now = () => `+fmt.Sprint(soon.Add(5*time.Minute).UnixMilli())+`;
+		const d = document.querySelector('input[type="date"]'); d.dispatchEvent(new Event("change")); return true })()`, nil)
+	b.wait("Ana running late", `document.querySelector('#hours [data-part="due"] [data-booking-id=`+jsString(second.ID)+`] [data-late]')`)
+	b.js(`Date.now = window.realNow; true`, nil)
 	b.js(deskRow(second.ID)+`.querySelector('button[data-action="check-in"]').focus(); `+deskRow(second.ID)+`.querySelector('button[data-action="check-in"]').click(); true`, nil)
 	b.wait("Ana arrived", `document.querySelector('#hours [data-part="arrived"] [data-booking-id=`+jsString(second.ID)+`]') && `+deskRow(second.ID)+`.dataset.status === "checked_in"`)
 	if got := bookingStatus(t, e, second.ID); got != "checked_in" {
