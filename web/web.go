@@ -39,7 +39,7 @@ func WidgetScript() Asset { return asset("widget.js", "text/javascript; charset=
 
 // DeskScreens are the screens of the reception desk: /desk/{screen} serves
 // the desk's page for each, and the script opens the screen the URL names.
-var DeskScreens = []string{"today", "requests", "find", "book"}
+var DeskScreens = []string{"today", "requests", "find", "book", "waitlist", "messages", "patient"}
 
 // DeskPage is /desk and /desk/{screen}: the same page for every screen.
 var DeskPage = sync.OnceValue(func() Asset { return asset("desk/index.html", "text/html; charset=utf-8") })

@@ -3680,8 +3680,12 @@ type GetLocationParams struct {
 
 // ListMessagesParams defines parameters for ListMessages.
 type ListMessagesParams struct {
-	// Status Only messages in this state (default `failed`).
+	// Status Only messages in this state (default `failed`; with `patient_id`, every state).
 	Status *MessageStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// PatientId Only messages about the bookings of this patient record (its
+	// 500 newest bookings). An unknown id is an empty list.
+	PatientId *openapi_types.UUID `form:"patient_id,omitempty" json:"patient_id,omitempty"`
 
 	// Limit Page size, 1 to 200.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -4136,8 +4140,9 @@ type ClientInterface interface {
 	// GetDeskScreen A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-	// name is `404`.
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+	// `waitlist`, `messages`, and `patient` (a patient's record, named by
+	// `?id=` and the record's id). Any other name is `404`.
 	//
 	// Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
 	GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5046,8 +5051,11 @@ type ClientInterface interface {
 	// their bookings, newest first; with `status=failed`, those given up
 	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
 	// each with its last error. Every status pages with `next_cursor`
-	// (`null` on the last page) however many messages it holds. Admin
-	// only. Never contains message text, tokens or health data.
+	// (`null` on the last page) however many messages it holds. With
+	// `patient_id`, only the messages about that patient's bookings, in
+	// every status unless `status` is given (a patient's record at the
+	// front desk). Reception and admins (the front desk retries a failed
+	// message). Never contains message text, tokens or health data.
 	//
 	// Corresponds with GET /v1/messages (the `ListMessages` operationId).
 	ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5057,7 +5065,8 @@ type ClientInterface interface {
 	// Makes a failed message due again now, with a new give-up period. It
 	// keeps its `message_id`, which the email carries as `Message-ID`, so
 	// a receiver that got an earlier attempt can drop the repeat. Only
-	// failed messages can be retried (`409` otherwise). Admin only.
+	// failed messages can be retried (`409` otherwise). Reception and
+	// admins.
 	//
 	// Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
 	RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6046,8 +6055,9 @@ func (c *Client) GetDeskScript(ctx context.Context, params *GetDeskScriptParams,
 // GetDeskScreen A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-// name is `404`.
+// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+// `waitlist`, `messages`, and `patient` (a patient's record, named by
+// `?id=` and the record's id). Any other name is `404`.
 //
 // Corresponds with GET /desk/{screen} (the `GetDeskScreen` operationId).
 func (c *Client) GetDeskScreen(ctx context.Context, screen string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7616,8 +7626,11 @@ func (c *Client) UpdateLocation(ctx context.Context, id openapi_types.UUID, body
 // their bookings, newest first; with `status=failed`, those given up
 // after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
 // each with its last error. Every status pages with `next_cursor`
-// (`null` on the last page) however many messages it holds. Admin
-// only. Never contains message text, tokens or health data.
+// (`null` on the last page) however many messages it holds. With
+// `patient_id`, only the messages about that patient's bookings, in
+// every status unless `status` is given (a patient's record at the
+// front desk). Reception and admins (the front desk retries a failed
+// message). Never contains message text, tokens or health data.
 //
 // Corresponds with GET /v1/messages (the `ListMessages` operationId).
 func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7637,7 +7650,8 @@ func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, r
 // Makes a failed message due again now, with a new give-up period. It
 // keeps its `message_id`, which the email carries as `Message-ID`, so
 // a receiver that got an earlier attempt can drop the repeat. Only
-// failed messages can be retried (`409` otherwise). Admin only.
+// failed messages can be retried (`409` otherwise). Reception and
+// admins.
 //
 // Corresponds with POST /v1/messages/{id}/retry (the `RetryMessage` operationId).
 func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -11928,6 +11942,18 @@ func NewListMessagesRequest(server string, params *ListMessagesParams) (*http.Re
 
 		}
 
+		if params.PatientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "patient_id", *params.PatientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -14276,8 +14302,9 @@ type ClientWithResponsesInterface interface {
 	// GetDeskScreenWithResponse A screen of the reception desk
 	//
 	// The same page as `/desk`, opened on one screen, so that back,
-	// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-	// name is `404`.
+	// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+	// `waitlist`, `messages`, and `patient` (a patient's record, named by
+	// `?id=` and the record's id). Any other name is `404`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15250,8 +15277,11 @@ type ClientWithResponsesInterface interface {
 	// their bookings, newest first; with `status=failed`, those given up
 	// after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
 	// each with its last error. Every status pages with `next_cursor`
-	// (`null` on the last page) however many messages it holds. Admin
-	// only. Never contains message text, tokens or health data.
+	// (`null` on the last page) however many messages it holds. With
+	// `patient_id`, only the messages about that patient's bookings, in
+	// every status unless `status` is given (a patient's record at the
+	// front desk). Reception and admins (the front desk retries a failed
+	// message). Never contains message text, tokens or health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15263,7 +15293,8 @@ type ClientWithResponsesInterface interface {
 	// Makes a failed message due again now, with a new give-up period. It
 	// keeps its `message_id`, which the email carries as `Message-ID`, so
 	// a receiver that got an earlier attempt can drop the repeat. Only
-	// failed messages can be retried (`409` otherwise). Admin only.
+	// failed messages can be retried (`409` otherwise). Reception and
+	// admins.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -24892,8 +24923,9 @@ func (c *ClientWithResponses) GetDeskScriptWithResponse(ctx context.Context, par
 // GetDeskScreenWithResponse A screen of the reception desk
 //
 // The same page as `/desk`, opened on one screen, so that back,
-// reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-// name is `404`.
+// reload and bookmarks work: `today`, `requests`, `find`, `book`,
+// `waitlist`, `messages`, and `patient` (a patient's record, named by
+// `?id=` and the record's id). Any other name is `404`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26262,8 +26294,11 @@ func (c *ClientWithResponses) UpdateLocationWithResponse(ctx context.Context, id
 // their bookings, newest first; with `status=failed`, those given up
 // after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
 // each with its last error. Every status pages with `next_cursor`
-// (`null` on the last page) however many messages it holds. Admin
-// only. Never contains message text, tokens or health data.
+// (`null` on the last page) however many messages it holds. With
+// `patient_id`, only the messages about that patient's bookings, in
+// every status unless `status` is given (a patient's record at the
+// front desk). Reception and admins (the front desk retries a failed
+// message). Never contains message text, tokens or health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26281,7 +26316,8 @@ func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, para
 // Makes a failed message due again now, with a new give-up period. It
 // keeps its `message_id`, which the email carries as `Message-ID`, so
 // a receiver that got an earlier attempt can drop the repeat. Only
-// failed messages can be retried (`409` otherwise). Admin only.
+// failed messages can be retried (`409` otherwise). Reception and
+// admins.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -137,5 +137,43 @@ func TestListPagesEveryStatus(t *testing.T) {
 				t.Errorf("cursor %q: got %v, want ErrBadCursor", bad, err)
 			}
 		}
+
+		// ListAbout: the messages about some values of an argument field,
+		// in every status or one, paged the same way.
+		about := []string{"sent-3", "failed-3", "skipped-3", "scheduled-3", "pending-3"}
+		for _, tc := range []struct {
+			status delivery.Status
+			want   int
+		}{{delivery.StatusAny, 5}, {delivery.StatusFailed, 1}, {delivery.StatusPending, 1}} {
+			var got []delivery.Message
+			cursor := ""
+			for range 5 {
+				items, next, err := q.ListAbout(ctx, tc.status, kinds, "message_id", about, cursor, 2)
+				if err != nil {
+					t.Fatalf("about, %q: %v", tc.status, err)
+				}
+				got = append(got, items...)
+				if cursor = next; next == "" {
+					break
+				}
+			}
+			if len(got) != tc.want {
+				t.Errorf("about, status %q: got %d messages, want %d", tc.status, len(got), tc.want)
+			}
+			for i, m := range got {
+				if tc.status != delivery.StatusAny && m.Status != tc.status {
+					t.Errorf("about, status %q: message %d is %s", tc.status, m.ID, m.Status)
+				}
+				if i > 0 && m.ID >= got[i-1].ID {
+					t.Errorf("about, status %q: message %d after %d, want newest first", tc.status, m.ID, got[i-1].ID)
+				}
+			}
+		}
+		if items, next, err := q.ListAbout(ctx, delivery.StatusAny, kinds, "message_id", nil, "", 2); err != nil || len(items) != 0 || next != "" {
+			t.Errorf("about no values: %v %q %v, want nothing", items, next, err)
+		}
+		if _, _, err := q.ListAbout(ctx, delivery.StatusAny, kinds, "message_id') OR (1=1", about, "", 2); err == nil {
+			t.Error("about a field that is not a plain name: no error")
+		}
 	})
 }

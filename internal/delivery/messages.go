@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ const (
 	// went out (see Skipped): superseded by a newer message about the same
 	// booking, a reminder of an appointment no longer confirmed.
 	StatusSkipped Status = "skipped"
+	// StatusAny lists messages in every status (ListAbout); no message
+	// is in it.
+	StatusAny Status = ""
 )
 
 // ParseStatus parses a Status as the API spells it.
@@ -40,6 +44,9 @@ func ParseStatus(s string) (Status, error) {
 
 func (s Status) states() []rivertype.JobState {
 	switch s {
+	case StatusAny:
+		return []rivertype.JobState{rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable,
+			rivertype.JobStatePending, rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded}
 	case StatusScheduled:
 		return []rivertype.JobState{rivertype.JobStateScheduled}
 	case StatusPending:
@@ -134,8 +141,48 @@ var (
 // list). River's own list cursors cannot be made from a job alone, only
 // from the last row it read, which is the one past the page here.
 func (q *Queue) List(ctx context.Context, status Status, kinds []string, cursor string, limit int) ([]Message, string, error) {
+	return q.list(ctx, status, kinds, nil, cursor, limit)
+}
+
+// ListAbout is List narrowed to the messages whose argument field (a
+// top-level string of the job's arguments, such as "booking_id") holds
+// one of values; status may be StatusAny. No values: no messages.
+func (q *Queue) ListAbout(ctx context.Context, status Status, kinds []string, field string, values []string, cursor string, limit int) ([]Message, string, error) {
+	if !argField.MatchString(field) {
+		return nil, "", fmt.Errorf("list messages: bad argument field %q", field)
+	}
+	if len(values) == 0 {
+		if cursor != "" {
+			if _, err := parseCursor(cursor); err != nil {
+				return nil, "", err
+			}
+		}
+		return []Message{}, "", nil
+	}
+	names := make([]string, len(values))
+	args := river.NamedArgs{}
+	for i, v := range values {
+		names[i] = "@about_" + strconv.Itoa(i)
+		args["about_"+strconv.Itoa(i)] = v
+	}
+	// The same operator reads the arguments on PostgreSQL (jsonb) and
+	// SQLite (3.38 and later), as skippedSQL does.
+	where := func(p *river.JobListParams) *river.JobListParams {
+		return p.Where("(args ->> '"+field+"') IN ("+strings.Join(names, ", ")+")", args)
+	}
+	return q.list(ctx, status, kinds, where, cursor, limit)
+}
+
+// argField is the shape of an argument field ListAbout may name; it is
+// written into the query, so nothing else is.
+var argField = regexp.MustCompile(`^[a-z][a-z_]{0,40}$`)
+
+func (q *Queue) list(ctx context.Context, status Status, kinds []string, where func(*river.JobListParams) *river.JobListParams, cursor string, limit int) ([]Message, string, error) {
 	p := river.NewJobListParams().States(status.states()...).Kinds(kinds...).
 		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit + 1)
+	if where != nil {
+		p = where(p)
+	}
 	switch status {
 	case StatusSent:
 		p = p.Where("NOT " + skippedSQL)

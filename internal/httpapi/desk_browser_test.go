@@ -36,13 +36,13 @@ func (b *browser) waitWithin(d time.Duration, what, expr string) {
 	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
 		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`"messages: " + [...document.querySelectorAll(".error, .problem, #status")].filter(x => x.textContent).map(x => x.id + "=" + x.textContent).join("; ") +
-			" | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200)) + " | main: " + document.querySelector("main").innerHTML`))
+			" | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200)) + " | main: " + document.querySelector("main").innerHTML.slice(-2500)`))
 		b.t.Fatalf("waiting %s for %s: %v\npage: %.3000s\nconsole: %v", d, what, err, html, b.consoleErrors())
 	}
 }
 
 func TestDeskInBrowser(t *testing.T) {
-	b := newBrowser(t)
+	b := newDeskBrowser(t)
 	axeJS, err := os.ReadFile(axePath(t))
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func (b *browser) deskSignIn(email, password string) {
 // patient on file, takes the red-flag answer and the consent by phone,
 // and books; a missing consent is shown next to its box first.
 func TestDeskBooksACaller(t *testing.T) {
-	b := newBrowser(t)
+	b := newDeskBrowser(t)
 	axeJS, err := os.ReadFile(axePath(t))
 	if err != nil {
 		t.Fatal(err)

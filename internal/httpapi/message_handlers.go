@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -40,9 +41,13 @@ func (s *Server) GetBookingRequestCalendar(c *gin.Context, reference string, par
 	c.Data(http.StatusOK, "text/calendar; charset=utf-8", ics)
 }
 
-// ListMessages lists patient messages in one status, newest first (admin).
+// ListMessages lists patient messages in one status, newest first, or
+// every message about one patient's bookings (reception and admins).
 func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	status := delivery.StatusFailed
+	if params.PatientId != nil {
+		status = delivery.StatusAny
+	}
 	if params.Status != nil {
 		st, err := delivery.ParseStatus(string(*params.Status))
 		if err != nil {
@@ -55,7 +60,21 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	if params.Limit != nil {
 		limit = *params.Limit
 	}
-	items, next, err := s.queue.List(c.Request.Context(), status, notify.Kinds, deref(params.Cursor), limit)
+	ctx := c.Request.Context()
+	var (
+		items []delivery.Message
+		next  string
+		err   error
+	)
+	if params.PatientId != nil {
+		var ids []string
+		ids, err = s.patientBookingIDs(ctx, *params.PatientId)
+		if err == nil {
+			items, next, err = s.queue.ListAbout(ctx, status, notify.Kinds, "booking_id", ids, deref(params.Cursor), limit)
+		}
+	} else {
+		items, next, err = s.queue.List(ctx, status, notify.Kinds, deref(params.Cursor), limit)
+	}
 	if errors.Is(err, delivery.ErrBadCursor) {
 		s.fail(c, errUnprocessable("cursor", booking.FieldNotFound, "is not a cursor of this list"))
 		return
@@ -71,7 +90,22 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	c.JSON(http.StatusOK, out)
 }
 
-// RetryMessage makes a failed patient message due again (admin).
+// patientBookingIDs are the ids of a patient's bookings (the newest the
+// record shows); none for an unknown patient.
+func (s *Server) patientBookingIDs(ctx context.Context, id uuid.UUID) ([]string, error) {
+	bookings, err := s.store.PatientBookings(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(bookings))
+	for i, b := range bookings {
+		ids[i] = b.Booking.ID.String()
+	}
+	return ids, nil
+}
+
+// RetryMessage makes a failed patient message due again (reception and
+// admins).
 func (s *Server) RetryMessage(c *gin.Context, id int64) {
 	m, err := s.queue.Retry(c.Request.Context(), id, notify.Kinds)
 	if err != nil {

@@ -51,8 +51,8 @@ var (
 		"GET /v1/staff/:id":                      adminOnly,
 		"PATCH /v1/staff/:id":                    adminOnly,
 		"GET /v1/audit-events":                   adminOnly,
-		"GET /v1/messages":                       adminOnly,
-		"POST /v1/messages/:id/retry":            adminOnly,
+		"GET /v1/messages":                       frontDesk, // the desk's Messages screen and patient record
+		"POST /v1/messages/:id/retry":            frontDesk,
 
 		"GET /v1/providers":                    publicRoute,
 		"GET /v1/providers/:id":                publicRoute,

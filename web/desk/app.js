@@ -24,6 +24,19 @@
       newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
       byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
+      patientTitle: "Patient record", openRecord: "Open the record", messages: "Messages", messagesTitle: "Failed messages",
+      messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
+      retry: "Retry", retried: "Message {id} is queued again.", channel: { email: "Email", sms: "Text message" }, lastError: "Last error",
+      msgStatus: { scheduled: "Scheduled", pending: "Sending", sent: "Sent", failed: "Failed", skipped: "Skipped" }, about: "About",
+      details: "Details", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
+      waitlist: "Waitlist", waitlistTitle: "Waitlist", waitlistHelp: "Patients waiting for a place, urgent first, then oldest first.",
+      noEntries: "No entries.", anyStatus: "Any status", anyType: "Any type", statusLabel: "Status", remove: "Remove", removeConfirm: "Remove from the waitlist",
+      removed: "{ref} is off the waitlist.", offer: "Offer a time", offered: "A place is offered to {ref}.", dates: "Between {from} and {to}",
+      offerUntil: "Offered: {when}, held until {until}", times: { morning: "Mornings", afternoon: "Afternoons", any: "Any time" },
+      wlStatus: { waiting: "Waiting", offered: "Offered", booked: "Booked", lapsed: "Lapsed", left: "Left" }, source: { web: "Website", phone: "Phone" },
+      provider: "Provider", anyProvider: "Any provider", view: "View", viewList: "List", viewHours: "By hour", due: "Due", arrived: "Arrived",
+      late: "Running late", nobody: "Nobody.",
+      template: { received: "Request received", confirmed: "Booking confirmed", declined: "Request declined", cancelled: "Booking cancelled", rescheduled: "Booking moved", expired: "Request expired", reminder: "Reminder" },
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
     },
     es: {
@@ -44,6 +57,19 @@
       newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
       byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
+      patientTitle: "Ficha del paciente", openRecord: "Abrir la ficha", messages: "Mensajes", messagesTitle: "Mensajes fallidos",
+      messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
+      retry: "Reintentar", retried: "El mensaje {id} vuelve a la cola.", channel: { email: "Correo", sms: "Mensaje de texto" }, lastError: "Último error",
+      msgStatus: { scheduled: "Programado", pending: "Enviándose", sent: "Enviado", failed: "Fallido", skipped: "Omitido" }, about: "Sobre",
+      details: "Datos", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
+      waitlist: "Lista de espera", waitlistTitle: "Lista de espera", waitlistHelp: "Pacientes que esperan una plaza, urgentes primero, luego los más antiguos.",
+      noEntries: "No hay entradas.", anyStatus: "Cualquier estado", anyType: "Cualquier tipo", statusLabel: "Estado", remove: "Quitar", removeConfirm: "Quitar de la lista de espera",
+      removed: "{ref} ya no está en la lista de espera.", offer: "Ofrecer una hora", offered: "Se ha ofrecido una plaza a {ref}.", dates: "Entre el {from} y el {to}",
+      offerUntil: "Ofrecida: {when}, reservada hasta {until}", times: { morning: "Mañanas", afternoon: "Tardes", any: "Cualquier hora" },
+      wlStatus: { waiting: "En espera", offered: "Ofrecida", booked: "Reservada", lapsed: "Caducada", left: "Retirada" }, source: { web: "Web", phone: "Teléfono" },
+      provider: "Profesional", anyProvider: "Cualquier profesional", view: "Vista", viewList: "Lista", viewHours: "Por hora", due: "Esperados", arrived: "Han llegado",
+      late: "Con retraso", nobody: "Nadie.",
+      template: { received: "Solicitud recibida", confirmed: "Cita confirmada", declined: "Solicitud rechazada", cancelled: "Cita cancelada", rescheduled: "Cita cambiada", expired: "Solicitud caducada", reminder: "Recordatorio" },
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
     },
   };
@@ -58,15 +84,19 @@
   };
   const FRONT_DESK_ACTIONS = ["confirm", "decline", "cancel", "reschedule"];
   const NEEDS_REASON = { decline: "reasonDecline", revert: "reasonRevert", cancel: "reasonCancel" };
-  const SCREENS = ["today", "requests", "find", "book"];
-  const FRONT_DESK_SCREENS = ["requests", "book"];
+  const SCREENS = ["today", "requests", "find", "book", "waitlist", "messages"];
+  const FRONT_DESK_SCREENS = ["requests", "book", "waitlist", "messages"];
+  // Screens reached from another, not from the menu: a patient's record
+  // (from Find or from any booking's patient name).
+  const LINKED_SCREENS = ["patient"];
   const ACTIVE = "pending,confirmed,checked_in,completed,no_show";
 
   let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
   const t = (k) => TEXT[lang][k] ?? TEXT.en[k];
 
   const session = { token: "", staff: null, refreshing: null, stream: null, lastEventId: "" };
-  const view = { screen: "today", locations: [], location: "", date: "", q: "", reload: null, searchAbort: null };
+  const view = { screen: "today", locations: [], location: "", date: "", q: "", reload: null, searchAbort: null,
+    patient: "", providers: [], provider: "", types: [], byHour: false, wlStatus: "waiting", wlType: "" };
 
   const $ = (id) => document.getElementById(id);
   function el(tag, attrs, ...kids) {
@@ -284,7 +314,10 @@
   function route(focus) {
     const path = location.pathname.replace(/\/+$/, "");
     let screen = path.slice("/desk/".length) || "today";
-    if (!SCREENS.includes(screen) || (FRONT_DESK_SCREENS.includes(screen) && !frontDesk())) {
+    const params = new URLSearchParams(location.search);
+    view.patient = params.get("id") || "";
+    if (!(SCREENS.includes(screen) || LINKED_SCREENS.includes(screen)) || (FRONT_DESK_SCREENS.includes(screen) && !frontDesk()) ||
+        (screen === "patient" && !view.patient)) {
       screen = "today";
       if (path !== "/desk") history.replaceState(null, "", "/desk/today");
     }
@@ -298,7 +331,17 @@
     if (screen === "requests") {
       main.replaceChildren(head, el("p", { class: "meta", text: t("requestsHelp") }), list);
     } else if (screen === "today") {
-      main.replaceChildren(head, todayToolbar(), list);
+      main.replaceChildren(head, todayToolbar(), list, el("div", { id: "hours", class: "hours", hidden: true }));
+    } else if (screen === "patient") {
+      list.setAttribute("aria-labelledby", "bookings-title");
+      main.replaceChildren(head, el("dl", { class: "details", id: "details", "aria-label": t("details") }),
+        el("h2", { id: "bookings-title", text: t("bookings") }), list,
+        ...(frontDesk() ? [el("h2", { id: "messages-title", text: t("messages") }), el("ul", { class: "messages", id: "messages", "aria-labelledby": "messages-title" })] : []));
+    } else if (screen === "messages") {
+      main.replaceChildren(head, el("p", { class: "meta", text: t("messagesHelp") }), el("ul", { class: "messages", id: "messages", "aria-labelledby": "screen-title" }));
+    } else if (screen === "waitlist") {
+      main.replaceChildren(head, el("p", { class: "meta", text: t("waitlistHelp") }), waitlistToolbar(),
+        el("ul", { class: "bookings", id: "waitlist", "aria-labelledby": "screen-title" }));
     } else if (screen === "book") {
       main.replaceChildren(head);
       bookScreen(main);
@@ -318,11 +361,49 @@
 
   function todayToolbar() {
     const loc = el("select", { name: "location_id", id: "location", onchange: () => { view.location = loc.value; view.date = ""; load(); } });
+    const prov = el("select", { name: "provider_id", id: "provider", onchange: () => { view.provider = prov.value; load(); } },
+      el("option", { value: "", text: t("anyProvider") }));
     const date = el("input", { type: "date", name: "date", id: "date", onchange: () => { view.date = date.value; load(); } });
+    const mode = (value, text) => el("label", { class: "check" }, el("input", { type: "radio", name: "view", value, checked: view.byHour === (value === "hours"),
+      onchange: () => { view.byHour = value === "hours"; load(); } }), " " + text);
     return el("div", { class: "toolbar" },
       el("label", { for: "location" }, t("location")), loc,
+      el("label", { for: "provider" }, t("provider")), prov,
       el("label", { for: "date" }, t("date")), date,
+      el("fieldset", { class: "modes" }, el("legend", { text: t("view") }), mode("list", t("viewList")), mode("hours", t("viewHours"))),
       el("button", { type: "button", id: "export", text: t("export"), onclick: exportDaySheet }));
+  }
+
+  async function providers() {
+    if (view.providers.length === 0) {
+      const r = await api("GET", "/v1/providers");
+      if (r.ok) view.providers = (await r.json()).items.filter((p) => p.active !== false);
+    }
+    return view.providers;
+  }
+
+  // fillHours shows the day by hour: in each hour, who is still due (late
+  // once their time has passed) and who has arrived.
+  function fillHours(items) {
+    const box = $("hours");
+    if (!box) return;
+    const hour = (b) => new Intl.DateTimeFormat("en-GB", { timeZone: b.timezone || undefined, hour: "2-digit", hourCycle: "h23" }).format(new Date(b.slot.start_at));
+    const groups = new Map();
+    for (const b of items) {
+      const h = hour(b);
+      if (!groups.has(h)) groups.set(h, { due: [], arrived: [] });
+      groups.get(h)[b.status === "checked_in" || b.status === "completed" ? "arrived" : "due"].push(b);
+    }
+    const part = (h, key, list) => {
+      const id = `h${h}-${key}`;
+      return el("div", { class: "part", "data-part": key },
+        el("h3", { id, text: `${t(key)} (${list.length})` }),
+        el("ul", { class: "bookings", "aria-labelledby": id }, list.length ? list.map(bookingRow) : el("li", { class: "empty", text: t("nobody") })));
+    };
+    keepFocus(box, "data-booking-id", () => box.replaceChildren(...(groups.size ? [...groups].map(([h, g]) =>
+      el("section", { class: "hour", "data-hour": h, "aria-labelledby": "hour-" + h }, el("h2", { id: "hour-" + h, text: h + ":00" }),
+        el("div", { class: "parts" }, part(h, "due", g.due), part(h, "arrived", g.arrived))))
+      : [el("p", { class: "empty", text: t("noBookings") })])));
   }
 
   // exportDaySheet downloads the day sheet as the API writes it for a
@@ -331,7 +412,9 @@
     const loc = view.locations.find((l) => l.id === view.location);
     if (!loc || !view.date) return;
     try {
-      const r = await api("GET", "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE }), undefined, { accept: "text/csv" });
+      const q = new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE });
+      if (view.provider) q.set("provider_id", view.provider);
+      const r = await api("GET", "/v1/bookings?" + q, undefined, { accept: "text/csv" });
       if (!r.ok) { say(await problemDetail(r)); return; }
       const url = URL.createObjectURL(await r.blob());
       const a = el("a", { href: url, download: `day-sheet-${view.date}.csv` });
@@ -377,8 +460,34 @@
         if (!view.date) view.date = localDate(loc ? loc.timezone : undefined);
         $("date").value = view.date;
         if (!loc) return;
-        path = "/v1/bookings?" + new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE, limit: "200" });
-        empty = t("noBookings");
+        const provs = await providers();
+        const psel = $("provider");
+        if (!psel) return;
+        if (psel.options.length !== provs.length + 1) psel.append(...provs.map((p) => el("option", { value: p.id, text: p.name })));
+        psel.value = view.provider;
+        const q = new URLSearchParams({ location_id: loc.id, from: view.date, to: view.date, sort: "start_at", status: ACTIVE, limit: "200" });
+        if (view.provider) q.set("provider_id", view.provider);
+        const r = await api("GET", "/v1/bookings?" + q);
+        if (seq !== loadSeq || screen !== view.screen) return;
+        if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+        const items = (await r.json()).items;
+        // The day sheet's render is measured (the browser test reports it).
+        performance.mark("desk-day-sheet-start");
+        $("list").hidden = view.byHour;
+        $("hours").hidden = !view.byHour;
+        // One view at a time holds the rows, so that a booking has one element.
+        if (view.byHour) { $("list").replaceChildren(); fillHours(items); } else { $("hours").replaceChildren(); fill(items, t("noBookings")); }
+        performance.measure("desk-day-sheet", "desk-day-sheet-start");
+        return;
+      } else if (screen === "patient") {
+        await loadPatient(seq);
+        return;
+      } else if (screen === "messages") {
+        await loadMessages(seq);
+        return;
+      } else if (screen === "waitlist") {
+        await loadWaitlist(seq);
+        return;
       } else {
         const q = view.q.trim();
         if (!q) { fill([], ""); showPatients([]); return; }
@@ -444,7 +553,8 @@
     const ul = $("patients");
     if (!ul) return;
     ul.replaceChildren(...(items.length ? items.map((p) => el("li", { class: "patient", "data-patient-id": p.id },
-      el("span", { class: "who", text: `${p.first_name} ${p.last_name}` }), " ",
+      el("a", { class: "who", href: "/desk/patient?id=" + encodeURIComponent(p.id), "data-patient-link": p.id, text: `${p.first_name} ${p.last_name}`,
+        onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(p.id)); } }), " ",
       el("span", { class: "meta", text: [t("born") + " " + p.date_of_birth, p.phone, p.email].filter(Boolean).join(" · ") }), " ",
       el("button", { type: "button", "data-show-bookings": p.id, text: t("theirBookings"), "aria-label": `${t("theirBookings")}: ${p.first_name} ${p.last_name}`,
         onclick: () => { $("q").value = p.phone; go("find", "q=" + encodeURIComponent(p.phone)); } })))
@@ -460,15 +570,18 @@
   function bookingRow(b) {
     const name = `${b.patient.first_name} ${b.patient.last_name}`;
     const urgent = b.triage && b.triage.level === "urgent";
+    // Due and not here once the time has come: running late.
+    const late = b.status === "confirmed" && new Date(b.slot.start_at).getTime() < Date.now();
     const label = `row-${b.id}`;
     const actions = (ACTIONS[b.status] || []).filter((a) => frontDesk() || !FRONT_DESK_ACTIONS.includes(a));
     const li = el("li", { class: "booking", tabindex: "-1", "data-booking-id": b.id, "data-status": b.status, "data-version": String(b.version),
       "data-reference": b.reference, "data-triage": urgent ? "urgent" : null, "aria-labelledby": label },
     el("div", { class: "when" }, el("time", { datetime: b.slot.start_at, text: fmtTime(b) })),
     el("div", {},
-      el("div", {}, el("span", { class: "who", id: label, text: name }), " ",
+      el("div", {}, el("span", { class: "who", id: label }, view.screen === "patient" ? name : patientLink(b)), " ",
         el("span", { class: "badge", "data-status-label": true, text: t("status")[b.status] || b.status }),
-        urgent ? el("span", { class: "badge urgent", title: t("triageNote"), text: t("urgent") + (b.triage.rules && b.triage.rules.length ? ": " + b.triage.rules.join(", ") : "") }) : null),
+        urgent ? el("span", { class: "badge urgent", title: t("triageNote"), text: t("urgent") + (b.triage.rules && b.triage.rules.length ? ": " + b.triage.rules.join(", ") : "") }) : null,
+        late ? el("span", { class: "badge late", "data-late": true, text: t("late") }) : null),
       el("div", { class: "meta", text: [b.reference, b.patient.phone, b.patient.date_of_birth, b.consultation_type_name, b.provider_name, view.screen === "today" ? null : b.location_name].filter(Boolean).join(" · ") })),
     el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t("actions")[a],
       onclick: () => act(li, b, a) }))),
@@ -560,6 +673,265 @@
       scheduleReload();
     } catch {
       rowOf(b.id, li).querySelector(".problem").textContent = t("offline");
+    } finally {
+      buttons.forEach((x) => { x.disabled = false; });
+    }
+  }
+
+  // ---------------------------------------------------------------- a patient's record, messages, waitlist
+
+  // keepFocus rebuilds a list with render() and puts the focus back on
+  // the same item (by key) and the same button, when it was in the list.
+  function keepFocus(list, key, render) {
+    const focused = document.activeElement;
+    const inside = focused && list.contains(focused);
+    const item = inside ? focused.closest(`[${key}]`) : null;
+    const id = item && item.getAttribute(key);
+    const action = inside && focused.dataset ? focused.dataset.action : null;
+    render();
+    if (!id) return;
+    const again = list.querySelector(`[${key}="${CSS.escape(id)}"]`);
+    if (again) (action && again.querySelector(`[data-action="${action}"]`) || again).focus();
+  }
+
+  // loadPatient shows one patient record: the details, every booking
+  // (newest first, with their actions) and, for the front desk, every
+  // message about them with a retry for a failed one.
+  async function loadPatient(seq) {
+    const r = await api("GET", "/v1/patients/" + encodeURIComponent(view.patient));
+    if (seq !== loadSeq || view.screen !== "patient") return;
+    if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+    const rec = await r.json();
+    const p = rec.patient;
+    const name = `${p.first_name} ${p.last_name}`;
+    $("screen-title").textContent = name;
+    document.title = name + " · " + t("title");
+    $("details").replaceChildren(...[[t("bornLabel"), p.date_of_birth], [t("phoneLabel"), p.phone], [t("emailLabel"), p.email]]
+      .filter((x) => x[1]).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    fill(rec.bookings, t("noBookings"));
+    if (!frontDesk()) return;
+    const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: p.id, limit: "100" }));
+    if (seq !== loadSeq || !mr.ok) return;
+    showMessages((await mr.json()).items, new Map(rec.bookings.map((b) => [b.id, b])), t("noMessages"));
+  }
+
+  // loadMessages lists the failed messages, each with the booking and
+  // patient it was about (read once per booking).
+  async function loadMessages(seq) {
+    const r = await api("GET", "/v1/messages?status=failed&limit=100");
+    if (seq !== loadSeq || view.screen !== "messages") return;
+    if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+    const items = (await r.json()).items;
+    const ids = [...new Set(items.map((m) => m.booking_id))];
+    const bookings = new Map();
+    await Promise.all(ids.map(async (id) => {
+      const br = await api("GET", "/v1/bookings/" + encodeURIComponent(id));
+      if (br.ok) bookings.set(id, await br.json());
+    }));
+    if (seq !== loadSeq) return;
+    showMessages(items, bookings, t("noFailed"));
+  }
+
+  const fmtWhen = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+  function showMessages(items, bookings, empty) {
+    const ul = $("messages");
+    if (!ul) return;
+    keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map((m) => messageRow(m, bookings.get(m.booking_id)))
+      : [el("li", { class: "empty", text: empty })])));
+  }
+
+  function messageRow(m, b) {
+    const label = `msg-${m.id}`;
+    const zone = b && b.timezone;
+    const li = el("li", { class: "message", tabindex: "-1", "data-message-id": String(m.id), "data-status": m.status, "data-booking-id-ref": m.booking_id, "aria-labelledby": label },
+      el("div", { class: "when" }, el("time", { datetime: m.created_at, text: fmtWhen(m.created_at, zone) })),
+      el("div", {},
+        el("div", {}, el("span", { class: "who", id: label, text: `${t("channel")[m.channel] || m.channel}: ${t("template")[m.template] || m.template}` }), " ",
+          el("span", { class: "badge", "data-status-label": true, text: t("msgStatus")[m.status] || m.status })),
+        el("div", { class: "meta" }, b && view.screen !== "patient" ? [patientLink(b), " · "] : null,
+          [b ? b.reference : null, t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
+        m.last_error && m.status !== "sent" ? el("div", { class: "meta" }, t("lastError") + ": ", el("code", { text: m.last_error })) : null),
+      el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"),
+        onclick: () => retryMessage(m, b) }) : null),
+      el("p", { class: "problem", role: "alert" }));
+    return li;
+  }
+
+  const messageEl = (id) => document.querySelector(`li[data-message-id="${CSS.escape(String(id))}"]`);
+
+  async function retryMessage(m, b) {
+    const li = messageEl(m.id);
+    const button = li && li.querySelector('[data-action="retry"]');
+    if (button) button.disabled = true;
+    try {
+      const r = await api("POST", `/v1/messages/${encodeURIComponent(m.id)}/retry`);
+      const cur = messageEl(m.id);
+      if (!r.ok) {
+        if (r.status !== 401 && cur) cur.querySelector(".problem").textContent = await problemDetail(r);
+        return;
+      }
+      const after = await r.json();
+      say(t("retried").replace("{id}", String(m.id)));
+      if (cur) {
+        const fresh = messageRow(after, b);
+        cur.replaceWith(fresh);
+        fresh.focus();
+      }
+    } catch {
+      const cur = messageEl(m.id);
+      if (cur) cur.querySelector(".problem").textContent = t("offline");
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  // patientLink opens the record of a booking's patient (a booking made
+  // before records existed has none: then the name alone).
+  function patientLink(b) {
+    const name = `${b.patient.first_name} ${b.patient.last_name}`;
+    if (!b.patient_id) return el("span", { text: name });
+    return el("a", { href: "/desk/patient?id=" + encodeURIComponent(b.patient_id), "data-patient-link": b.patient_id, text: name,
+      onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(b.patient_id)); } });
+  }
+
+  async function consultationTypes() {
+    if (view.types.length === 0) {
+      const r = await api("GET", "/v1/consultation-types");
+      if (r.ok) view.types = (await r.json()).items;
+    }
+    return view.types;
+  }
+
+  function waitlistToolbar() {
+    const status = el("select", { id: "wl-status", name: "status", onchange: () => { view.wlStatus = status.value; load(); } },
+      el("option", { value: "", text: t("anyStatus") }), Object.entries(t("wlStatus")).map(([k, v]) => el("option", { value: k, text: v })));
+    status.value = view.wlStatus;
+    const type = el("select", { id: "wl-type", name: "consultation_type_id", onchange: () => { view.wlType = type.value; load(); } },
+      el("option", { value: "", text: t("anyType") }));
+    return el("div", { class: "toolbar" }, el("label", { for: "wl-status" }, t("statusLabel")), status, el("label", { for: "wl-type" }, t("consultationType")), type);
+  }
+
+  // loadWaitlist lists the entries the filters choose, in the order places
+  // are offered (urgent first, then oldest).
+  async function loadWaitlist(seq) {
+    const [types] = await Promise.all([consultationTypes(), locations()]);
+    const sel = $("wl-type");
+    if (!sel) return;
+    if (sel.options.length !== types.length + 1) sel.append(...types.map((x) => el("option", { value: x.id, text: x.name })));
+    sel.value = view.wlType;
+    const q = new URLSearchParams({ limit: "200" });
+    if (view.wlStatus) q.set("status", view.wlStatus);
+    if (view.wlType) q.set("consultation_type_id", view.wlType);
+    const r = await api("GET", "/v1/waitlist?" + q);
+    if (seq !== loadSeq || view.screen !== "waitlist") return;
+    if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
+    const items = (await r.json()).items;
+    const ul = $("waitlist");
+    // An open offer form survives a change elsewhere on the list.
+    const open = ul.querySelector("form.reason");
+    const openFor = open && open.closest("[data-waitlist-id]");
+    keepFocus(ul, "data-waitlist-id", () => ul.replaceChildren(...(items.length ? items.map((w) => {
+      const li = waitlistRow(w, types);
+      if (openFor && openFor.dataset.waitlistId === w.id && openFor.dataset.status === w.status) li.insertBefore(open, li.querySelector(".problem"));
+      return li;
+    }) : [el("li", { class: "empty", text: t("noEntries") })])));
+  }
+
+  function waitlistRow(w, types) {
+    const label = `wl-${w.id}`;
+    const type = types.find((x) => x.id === w.consultation_type_id);
+    const loc = view.locations.find((l) => l.id === w.location_id);
+    const urgent = w.triage && w.triage.level === "urgent";
+    const actions = [];
+    if (w.status === "waiting") actions.push("offer");
+    if (w.status === "waiting" || w.status === "offered") actions.push("remove");
+    const li = el("li", { class: "booking", tabindex: "-1", "data-waitlist-id": w.id, "data-reference": w.reference, "data-status": w.status,
+      "data-triage": urgent ? "urgent" : null, "aria-labelledby": label },
+      el("div", { class: "when" }, el("time", { datetime: w.created_at, text: fmtWhen(w.created_at) })),
+      el("div", {},
+        el("div", {}, el("span", { class: "who", id: label, text: `${w.patient.first_name} ${w.patient.last_name}` }), " ",
+          el("span", { class: "badge", "data-status-label": true, text: t("wlStatus")[w.status] || w.status }),
+          urgent ? el("span", { class: "badge urgent", title: t("triageNote"), text: t("urgent") + (w.triage.rules && w.triage.rules.length ? ": " + w.triage.rules.join(", ") : "") }) : null),
+        el("div", { class: "meta", text: [w.reference, w.patient.phone, type ? type.name : null, loc ? loc.name : null, t("source")[w.source] || w.source].filter(Boolean).join(" · ") }),
+        el("div", { class: "meta", text: [t("dates").replace("{from}", w.earliest_date).replace("{to}", w.latest_date), w.times_of_day.map((x) => t("times")[x] || x).join(", ")].filter(Boolean).join(" · ") }),
+        w.offer ? el("div", { class: "meta", "data-offer-slot": w.offer.slot_id, text: t("offerUntil").replace("{when}", fmtWhen(w.offer.start_at, w.offer.timezone)).replace("{until}", fmtWhen(w.offer.expires_at, w.offer.timezone)) }) : null),
+      el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t(a),
+        onclick: () => (a === "offer" ? offerForm(w) : removeForm(w)) }))),
+      el("p", { class: "problem", role: "alert" }));
+    return li;
+  }
+
+  const entryEl = (id) => document.querySelector(`li[data-waitlist-id="${CSS.escape(id)}"]`);
+
+  // inlineForm puts a small form on a list item (one at a time), closed by
+  // Escape or its Close button, which give the focus back to the action.
+  function inlineForm(li, action, kids, onsubmit) {
+    li.querySelector("form.reason")?.remove();
+    const close = () => { form.remove(); li.querySelector(`[data-action="${action}"]`)?.focus(); };
+    const form = el("form", { class: "reason", "data-reason-for": action }, kids,
+      el("button", { type: "button", text: t("close"), onclick: close }));
+    form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") close(); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); onsubmit(form); });
+    li.insertBefore(form, li.querySelector(".problem"));
+    return form;
+  }
+
+  function removeForm(w) {
+    const li = entryEl(w.id);
+    const form = inlineForm(li, "remove", [el("button", { type: "submit", "data-confirm": "remove", text: t("removeConfirm") })],
+      () => waitlistAction(w, "DELETE", `/v1/waitlist/${encodeURIComponent(w.id)}`, undefined, t("removed")));
+    form.querySelector("button").focus();
+  }
+
+  // offerForm offers the entry a time chosen by hand from the next free
+  // times of its consultation type (at its location and provider, when it
+  // named them).
+  async function offerForm(w) {
+    const li = entryEl(w.id);
+    const legend = `offer-${w.id}`;
+    const choices = el("div", { class: "slots", role: "radiogroup", "aria-labelledby": legend });
+    const form = inlineForm(li, "offer", [el("p", { class: "legend", id: legend, text: t("newTime") }), choices,
+      el("button", { type: "submit", text: t("send") + ": " + t("offer") })], (f) => {
+      const chosen = f.querySelector('input[name="slot_id"]:checked');
+      if (chosen) waitlistAction(w, "POST", `/v1/waitlist/${encodeURIComponent(w.id)}/offer`, { slot_id: chosen.value }, t("offered"));
+    });
+    const q = new URLSearchParams({ consultation_type_id: w.consultation_type_id, limit: "8", locale: lang });
+    if (w.location_id) q.set("location_id", w.location_id);
+    if (w.provider_id) q.set("provider_id", w.provider_id);
+    try {
+      const r = await api("GET", "/v1/availability/next?" + q);
+      if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const list = (await r.json()).slots;
+      choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
+        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      (form.querySelector('input[name="slot_id"]') || form.querySelector("button")).focus();
+    } catch {
+      choices.append(el("p", { class: "error", text: t("offline") }));
+    }
+  }
+
+  async function waitlistAction(w, method, path, body, done) {
+    const li = entryEl(w.id);
+    const buttons = li ? li.querySelectorAll("button") : [];
+    buttons.forEach((x) => { x.disabled = true; });
+    try {
+      const r = await api(method, path, body);
+      const cur = entryEl(w.id);
+      if (!r.ok) {
+        if (r.status !== 401 && cur) cur.querySelector(".problem").textContent = await problemDetail(r);
+        return;
+      }
+      say(done.replace("{ref}", w.reference));
+      cur?.querySelector("form.reason")?.remove();
+      await load();
+      const again = entryEl(w.id);
+      if (again) again.focus(); else $("screen-title")?.focus();
+    } catch {
+      const cur = entryEl(w.id);
+      if (cur) cur.querySelector(".problem").textContent = t("offline");
     } finally {
       buttons.forEach((x) => { x.disabled = false; });
     }
