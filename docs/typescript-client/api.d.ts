@@ -279,8 +279,9 @@ export interface paths {
         /**
          * A screen of the reception desk
          * @description The same page as `/desk`, opened on one screen, so that back,
-         *     reload and bookmarks work: `today`, `requests`, `find`, `book`. Any other
-         *     name is `404`.
+         *     reload and bookmarks work: `today`, `requests`, `find`, `book`,
+         *     `waitlist`, `messages`, and `patient` (a patient's record, named by
+         *     `?id=` and the record's id). Any other name is `404`.
          */
         get: operations["getDeskScreen"];
         put?: never;
@@ -546,8 +547,11 @@ export interface paths {
          *     their bookings, newest first; with `status=failed`, those given up
          *     after `DELIVERY_GIVE_UP` of failed attempts (or refused for good),
          *     each with its last error. Every status pages with `next_cursor`
-         *     (`null` on the last page) however many messages it holds. Admin
-         *     only. Never contains message text, tokens or health data.
+         *     (`null` on the last page) however many messages it holds. With
+         *     `patient_id`, only the messages about that patient's bookings, in
+         *     every status unless `status` is given (a patient's record at the
+         *     front desk). Reception and admins (the front desk retries a failed
+         *     message). Never contains message text, tokens or health data.
          */
         get: operations["listMessages"];
         put?: never;
@@ -572,7 +576,8 @@ export interface paths {
          * @description Makes a failed message due again now, with a new give-up period. It
          *     keeps its `message_id`, which the email carries as `Message-ID`, so
          *     a receiver that got an earlier attempt can drop the repeat. Only
-         *     failed messages can be retried (`409` otherwise). Admin only.
+         *     failed messages can be retried (`409` otherwise). Reception and
+         *     admins.
          */
         post: operations["retryMessage"];
         delete?: never;
@@ -5396,8 +5401,13 @@ export interface operations {
     listMessages: {
         parameters: {
             query?: {
-                /** @description Only messages in this state (default `failed`). */
+                /** @description Only messages in this state (default `failed`; with `patient_id`, every state). */
                 status?: components["schemas"]["MessageStatus"];
+                /**
+                 * @description Only messages about the bookings of this patient record (its
+                 *     500 newest bookings). An unknown id is an empty list.
+                 */
+                patient_id?: string;
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. An invalid cursor is `422`. */
