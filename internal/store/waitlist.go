@@ -175,7 +175,13 @@ func (r waitlistEntryRow) toDomain(offer *waitlistOfferRow) (booking.WaitlistEnt
 	return e, nil
 }
 
-func insertWaitlistEvents(tx *gorm.DB, events ...booking.WaitlistEvent) error {
+// insertWaitlistEvents appends events to entry e's history and, for the
+// steps the live feed reports, their feed events (appendWaitlistFeed), in
+// tx: e is the entry as it stands after the steps.
+func insertWaitlistEvents(tx *gorm.DB, e booking.WaitlistEntry, events ...booking.WaitlistEvent) error {
+	if err := appendWaitlistFeed(tx, e, events...); err != nil {
+		return err
+	}
 	for _, ev := range events {
 		row := waitlistEventRow{ID: ev.ID.String(), EntryID: ev.EntryID.String(), Type: string(ev.Type),
 			SlotID: uuidPtrString(ev.SlotID), ActorType: string(ev.Actor.Type), ActorStaffID: uuidPtrString(ev.Actor.StaffID), At: utc(ev.At)}
@@ -349,7 +355,7 @@ func (s *Store) joinWaitlist(tx *gorm.DB, e booking.WaitlistEntry, ev booking.Wa
 	if err := insertWaitlistToken(tx, e.ID, e.ManageTokenHash, e.CreatedAt); err != nil {
 		return err
 	}
-	if err := insertWaitlistEvents(tx, ev); err != nil {
+	if err := insertWaitlistEvents(tx, e, ev); err != nil {
 		return err
 	}
 	out.Entry, out.Existing = e, false
@@ -616,7 +622,7 @@ func (s *Store) offerPlace(tx *gorm.DB, o PlaceOffer, now time.Time) (MadeOffer,
 	if err := saveEntry(tx, e); err != nil {
 		return MadeOffer{}, err
 	}
-	if err := insertWaitlistEvents(tx, ev); err != nil {
+	if err := insertWaitlistEvents(tx, e, ev); err != nil {
 		return MadeOffer{}, err
 	}
 	token, err := booking.NewManageToken()
@@ -678,7 +684,7 @@ func (s *Store) changeEntry(ctx context.Context, id uuid.UUID, offerStatus strin
 		if err := saveEntry(tx, e); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, events...); err != nil {
+		if err := insertWaitlistEvents(tx, e, events...); err != nil {
 			return err
 		}
 		out = e
@@ -765,12 +771,14 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 			return fmt.Errorf("close offer: %w", err)
 		}
 		// The entry's booking row is inserted after this step, in the
-		// same transaction; the column is set then (see below).
+		// same transaction; the column is set then (see below). The feed
+		// tells the entry as booked as b.
+		booked := cur
 		cur.BookingID = nil
 		if err := saveEntry(tx, cur); err != nil {
 			return err
 		}
-		return insertWaitlistEvents(tx, events...)
+		return insertWaitlistEvents(tx, booked, events...)
 	}
 	opts = append(opts, func(r *createRules) {
 		r.inTx = accept
@@ -962,7 +970,7 @@ func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]
 		if err := saveEntry(gtx, e); err != nil {
 			return nil, err
 		}
-		if err := insertWaitlistEvents(gtx, ev); err != nil {
+		if err := insertWaitlistEvents(gtx, e, ev); err != nil {
 			return nil, err
 		}
 	}
@@ -1046,7 +1054,7 @@ func (s *Store) closeBookedElsewhere(tx *gorm.DB, e FeedEvent) error {
 		if err := saveEntry(tx, entry); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, ev); err != nil {
+		if err := insertWaitlistEvents(tx, entry, ev); err != nil {
 			return err
 		}
 	}
@@ -1074,7 +1082,7 @@ func (s *Store) lapseEntries(tx *gorm.DB, now time.Time) error {
 		if err := saveEntry(tx, e); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, ev); err != nil {
+		if err := insertWaitlistEvents(tx, e, ev); err != nil {
 			return err
 		}
 	}
