@@ -170,6 +170,7 @@ func (r waitlistEntryRow) toDomain(offer *waitlistOfferRow) (booking.WaitlistEnt
 		e.Offer = &booking.WaitlistOffer{
 			ID: uuid.MustParse(offer.ID), SlotID: uuid.MustParse(offer.SlotID),
 			StartAt: time.Unix(offer.StartAt, 0).UTC(), ExpiresAt: time.Unix(offer.ExpiresAt, 0).UTC(),
+			OfferedAt: offer.CreatedAt.UTC(),
 		}
 	}
 	return e, nil
@@ -604,7 +605,7 @@ func (s *Store) offerPlace(tx *gorm.DB, o PlaceOffer, now time.Time) (MadeOffer,
 	if err != nil {
 		return MadeOffer{}, fmt.Errorf("hold token: %w", err)
 	}
-	offer := booking.WaitlistOffer{ID: uuid.New(), SlotID: o.SlotID, StartAt: slot.StartAt, ExpiresAt: o.ExpiresAt.Truncate(time.Second).UTC()}
+	offer := booking.WaitlistOffer{ID: uuid.New(), SlotID: o.SlotID, StartAt: slot.StartAt, ExpiresAt: o.ExpiresAt.Truncate(time.Second).UTC(), OfferedAt: utc(now)}
 	ev, err := e.MakeOffer(offer, o.Actor, now)
 	if err != nil {
 		return MadeOffer{}, err
@@ -740,6 +741,14 @@ func (s *Store) LapseWaitlistOffer(ctx context.Context, id uuid.UUID) (booking.W
 // the entry's request), with its manage token.
 type WaitlistDraft func(e booking.WaitlistEntry, info booking.SlotInfo) (booking.Booking, booking.Event, error)
 
+// Accepted is what AcceptWaitlistOffer made: the booking (Created), and
+// when the offer it took was made, for the time a freed place took to
+// fill (the booking's CreatedAt is the accept's time).
+type Accepted struct {
+	Created
+	OfferedAt time.Time
+}
+
 // AcceptWaitlistOffer books entry id's offered place: in one transaction
 // the offer's hold is consumed, the place taken, the booking draft builds
 // inserted (with CreateBooking's steps and opts' rules) and the entry
@@ -747,13 +756,21 @@ type WaitlistDraft func(e booking.WaitlistEntry, info booking.SlotInfo) (booking
 // booking.ErrNoOffer (no live offer, or its place is gone),
 // booking.ErrOfferExpired (the hold expired: the entry waits again), and
 // CreateBooking's and draft's errors.
-func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts ...CreateOption) (Created, error) {
+func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts ...CreateOption) (Accepted, error) {
+	c, offeredAt, err := s.acceptWaitlistOffer(ctx, id, draft, opts)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept waitlist offer: %w", err)
+	}
+	return Accepted{Created: c, OfferedAt: offeredAt}, nil
+}
+
+func (s *Store) acceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts []CreateOption) (Created, time.Time, error) {
 	e, offer, err := loadEntry(s.db.WithContext(ctx), id, false)
 	if err != nil {
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", err)
+		return Created{}, time.Time{}, err
 	}
 	if offer == nil {
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrNoOffer)
+		return Created{}, time.Time{}, booking.ErrNoOffer
 	}
 	accept := func(tx *gorm.DB, b booking.Booking) error {
 		cur, live, err := loadEntry(tx, id, true)
@@ -793,16 +810,16 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 	switch {
 	case errors.Is(err, booking.ErrHoldExpired):
 		if _, lerr := s.LapseWaitlistOffer(ctx, id); lerr != nil && !errors.Is(lerr, booking.ErrNoOffer) {
-			return Created{}, fmt.Errorf("accept waitlist offer: %w", lerr)
+			return Created{}, time.Time{}, lerr
 		}
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrOfferExpired)
+		return Created{}, time.Time{}, booking.ErrOfferExpired
 	case errors.Is(err, booking.ErrNotFound), errors.Is(err, booking.ErrSlotUnavailable):
 		// The hold is gone (released, or the slot closed): no place.
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrNoOffer)
+		return Created{}, time.Time{}, booking.ErrNoOffer
 	case err != nil:
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", err)
+		return Created{}, time.Time{}, err
 	}
-	return c, nil
+	return c, offer.CreatedAt.UTC(), nil
 }
 
 // lockOffers serialises, on PostgreSQL, the transactions that make offers
@@ -1158,4 +1175,51 @@ func (s *Store) PassOn(ctx context.Context, o FreedPlaceOffer, then func(tx *sql
 		return fmt.Errorf("pass on waitlist offers: %w", err)
 	}
 	return nil
+}
+
+// WaitlistCounts are the waitlist's figures for the metrics, read from the
+// database, so every instance reports the same clinic-wide values.
+type WaitlistCounts struct {
+	Waiting int64 // entries waiting for a place, without an offer
+	Offered int64 // entries holding an offer now
+	// Steps counts the steps of every entry's history so far, by type
+	// (offered, accepted, offer_lapsed, lapsed, ...); the history is
+	// append-only, so each count only grows.
+	Steps map[booking.WaitlistEventType]int64
+}
+
+// WaitlistCounts returns the waitlist's figures (see WaitlistCounts).
+func (s *Store) WaitlistCounts(ctx context.Context) (WaitlistCounts, error) {
+	db := s.db.WithContext(ctx)
+	var statuses []struct {
+		Status string
+		N      int64
+	}
+	// Both statuses are in the lead of index waitlist_entries_queue.
+	if err := db.Model(&waitlistEntryRow{}).Select("status, COUNT(*) AS n").
+		Where("status IN ?", []string{string(booking.WaitlistWaiting), string(booking.WaitlistOffered)}).
+		Group("status").Scan(&statuses).Error; err != nil {
+		return WaitlistCounts{}, fmt.Errorf("waitlist counts: entries: %w", err)
+	}
+	var steps []struct {
+		Type string
+		N    int64
+	}
+	// Index waitlist_events_type (migration 00089) answers this alone.
+	if err := db.Model(&waitlistEventRow{}).Select("type, COUNT(*) AS n").Group("type").Scan(&steps).Error; err != nil {
+		return WaitlistCounts{}, fmt.Errorf("waitlist counts: steps: %w", err)
+	}
+	out := WaitlistCounts{Steps: make(map[booking.WaitlistEventType]int64, len(steps))}
+	for _, r := range statuses {
+		switch booking.WaitlistStatus(r.Status) {
+		case booking.WaitlistWaiting:
+			out.Waiting = r.N
+		case booking.WaitlistOffered:
+			out.Offered = r.N
+		}
+	}
+	for _, r := range steps {
+		out.Steps[booking.WaitlistEventType(r.Type)] = r.N
+	}
+	return out, nil
 }
