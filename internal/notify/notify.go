@@ -166,7 +166,7 @@ func New(cfg Config, st *store.Store) *Notifier {
 func (n *Notifier) Collectors() []prometheus.Collector {
 	behind := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "patient_messages_relay_behind",
-		Help: "Booking changes committed whose patient messages the relay has not written yet.",
+		Help: "Live-feed events committed (booking changes, and waitlist steps, which cause no message here) that the patient-message relay has not passed yet.",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -858,7 +858,10 @@ func freesPlace(t booking.EventType) bool {
 // OfferFreedTx offers, in tx (the transaction of a feed reader's cursor,
 // see FollowFeed), each place the booking changes of events freed to the
 // first matching waiting entries (urgent first, then the oldest), one entry
-// a free place. It returns the offers made.
+// a free place. It returns the offers made. The waitlist's own feed events
+// (its offers among them, written by this very reader) are passed over:
+// their BookingEvent is none, so they neither free a place nor close an
+// entry.
 func (s *Store) OfferFreedTx(ctx context.Context, tx *sql.Tx, events []FeedEvent, o FreedPlaceOffer) ([]MadeOffer, error) {
 	gtx := s.wdb.WithContext(ctx)
 	gtx.Statement.ConnPool = tx
