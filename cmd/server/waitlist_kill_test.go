@@ -117,6 +117,35 @@ func TestWaitlistOffersSurviveKill(t *testing.T) {
 			if booked.Reference == "" || booked.ManageToken == "" {
 				t.Errorf("accept: %+v", booked)
 			}
+
+			// The live feed has each offer once, across the kill, and the
+			// accept once.
+			var feed struct {
+				Items []struct {
+					Type     string `json:"type"`
+					Waitlist *struct {
+						Reference string `json:"reference"`
+					} `json:"waitlist"`
+				} `json:"items"`
+			}
+			loginAs(t, second.base).call("GET", "/v1/booking-events?limit=200", nil, 200, &feed)
+			offered, accepted := map[string]int{}, map[string]int{}
+			for _, it := range feed.Items {
+				switch it.Type {
+				case "waitlist.offered":
+					offered[it.Waitlist.Reference]++
+				case "waitlist.accepted":
+					accepted[it.Waitlist.Reference]++
+				}
+			}
+			if len(offered) != places || accepted[ref] != 1 || len(accepted) != 1 {
+				t.Errorf("feed: offered %v, accepted %v; want %d entries offered once each and %s accepted once", offered, accepted, places, ref)
+			}
+			for r, n := range offered {
+				if n != 1 {
+					t.Errorf("feed: %s offered %d times, want once", r, n)
+				}
+			}
 		})
 	}
 }

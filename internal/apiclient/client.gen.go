@@ -268,17 +268,20 @@ func (e ConsentInputPrivacyPolicyAccepted) Valid() bool {
 
 // Defines values for FeedEventType.
 const (
-	FeedEventTypeCancelled   FeedEventType = "booking.cancelled"
-	FeedEventTypeCheckedIn   FeedEventType = "booking.checked_in"
-	FeedEventTypeCompleted   FeedEventType = "booking.completed"
-	FeedEventTypeConfirmed   FeedEventType = "booking.confirmed"
-	FeedEventTypeCreated     FeedEventType = "booking.created"
-	FeedEventTypeDeclined    FeedEventType = "booking.declined"
-	FeedEventTypeExpired     FeedEventType = "booking.expired"
-	FeedEventTypeFlagged     FeedEventType = "booking.flagged"
-	FeedEventTypeNoShow      FeedEventType = "booking.no_show"
-	FeedEventTypeRescheduled FeedEventType = "booking.rescheduled"
-	FeedEventTypeReverted    FeedEventType = "booking.reverted"
+	FeedEventTypeCancelled        FeedEventType = "booking.cancelled"
+	FeedEventTypeCheckedIn        FeedEventType = "booking.checked_in"
+	FeedEventTypeCompleted        FeedEventType = "booking.completed"
+	FeedEventTypeConfirmed        FeedEventType = "booking.confirmed"
+	FeedEventTypeCreated          FeedEventType = "booking.created"
+	FeedEventTypeDeclined         FeedEventType = "booking.declined"
+	FeedEventTypeExpired          FeedEventType = "booking.expired"
+	FeedEventTypeFlagged          FeedEventType = "booking.flagged"
+	FeedEventTypeNoShow           FeedEventType = "booking.no_show"
+	FeedEventTypeRescheduled      FeedEventType = "booking.rescheduled"
+	FeedEventTypeReverted         FeedEventType = "booking.reverted"
+	FeedEventTypeWaitlistAccepted FeedEventType = "waitlist.accepted"
+	FeedEventTypeWaitlistLapsed   FeedEventType = "waitlist.lapsed"
+	FeedEventTypeWaitlistOffered  FeedEventType = "waitlist.offered"
 )
 
 // Valid indicates whether the value is a known member of the FeedEventType enum.
@@ -305,6 +308,12 @@ func (e FeedEventType) Valid() bool {
 	case FeedEventTypeRescheduled:
 		return true
 	case FeedEventTypeReverted:
+		return true
+	case FeedEventTypeWaitlistAccepted:
+		return true
+	case FeedEventTypeWaitlistLapsed:
+		return true
+	case FeedEventTypeWaitlistOffered:
 		return true
 	default:
 		return false
@@ -1713,11 +1722,11 @@ type DeclineRequest struct {
 	Reason string `json:"reason"`
 }
 
-// FeedEvent defines model for FeedEvent.
+// FeedEvent One change of the live feed. A `booking.*` event carries `booking`; a `waitlist.*` event carries `waitlist` instead.
 type FeedEvent struct {
 	// Booking A booking as the live feed and webhooks carry it: the staff view
 	// without intake answers and without staff notes.
-	Booking BookingSummary `json:"booking"`
+	Booking *BookingSummary `json:"booking,omitempty"`
 
 	// Id Increases with every change, in commit order.
 	//
@@ -1725,10 +1734,26 @@ type FeedEvent struct {
 	Id         int64     `json:"id"`
 	OccurredAt time.Time `json:"occurred_at"`
 
-	// Type What happened to the booking (the types of webhooks too).
-	// `booking.flagged` follows `booking.created` for a request the
-	// triage rules marked `urgent`, so staff learn of it at once.
+	// Type What happened (the types of webhooks too). The `booking.*` types
+	// are a booking's changes. `booking.flagged` follows
+	// `booking.created` for a request the triage rules marked `urgent`,
+	// so staff learn of it at once.
+	//
+	// The `waitlist.*` types are a waitlist entry's steps:
+	// `waitlist.offered` (a freed place is held for the entry),
+	// `waitlist.accepted` (the patient took it: the booking's own
+	// `booking.created` follows) and `waitlist.lapsed` (an offer ran out
+	// unaccepted and the entry waits again, or the entry's latest date
+	// passed; `lapsed` says which). Declines, leaving and joining are
+	// not reported.
 	Type FeedEventType `json:"type"`
+
+	// Waitlist A waitlist entry as the live feed and webhooks carry it, after the
+	// step the event reports: its id, reference, status and what it waits
+	// for, and the slot concerned. Never the patient's details or intake
+	// answers; staff read the entry (`GET /v1/waitlist/{reference}`) for
+	// those.
+	Waitlist *WaitlistFeedEntry `json:"waitlist,omitempty"`
 }
 
 // FeedEventList defines model for FeedEventList.
@@ -1741,9 +1766,18 @@ type FeedEventList struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// FeedEventType What happened to the booking (the types of webhooks too).
-// `booking.flagged` follows `booking.created` for a request the
-// triage rules marked `urgent`, so staff learn of it at once.
+// FeedEventType What happened (the types of webhooks too). The `booking.*` types
+// are a booking's changes. `booking.flagged` follows
+// `booking.created` for a request the triage rules marked `urgent`,
+// so staff learn of it at once.
+//
+// The `waitlist.*` types are a waitlist entry's steps:
+// `waitlist.offered` (a freed place is held for the entry),
+// `waitlist.accepted` (the patient took it: the booking's own
+// `booking.created` follows) and `waitlist.lapsed` (an offer ran out
+// unaccepted and the entry waits again, or the entry's latest date
+// passed; `lapsed` says which). Declines, leaving and joining are
+// not reported.
 type FeedEventType string
 
 // FieldError One invalid field. A client says what is wrong in its own words
@@ -3090,6 +3124,47 @@ type WaitlistEntryStaff struct {
 // WaitlistEntryStaffSource defines model for WaitlistEntryStaff.Source.
 type WaitlistEntryStaffSource string
 
+// WaitlistFeedEntry A waitlist entry as the live feed and webhooks carry it, after the
+// step the event reports: its id, reference, status and what it waits
+// for, and the slot concerned. Never the patient's details or intake
+// answers; staff read the entry (`GET /v1/waitlist/{reference}`) for
+// those.
+type WaitlistFeedEntry struct {
+	// BookingId The booking the accept made, for `waitlist.accepted`; `null` otherwise.
+	BookingId          *openapi_types.UUID `json:"booking_id"`
+	ConsultationTypeId openapi_types.UUID  `json:"consultation_type_id"`
+	EntryId            openapi_types.UUID  `json:"entry_id"`
+
+	// EventId The step's id in the entry's history; the same in every copy of the event (feed, stream, webhook).
+	EventId openapi_types.UUID `json:"event_id"`
+
+	// Lapsed For `waitlist.lapsed`: `offer` when an offer ran out before the patient accepted it (the entry is `waiting` again and the place goes to the next entry), `entry` when the entry's latest date passed (it is `lapsed`); `null` for the other types.
+	Lapsed *string `json:"lapsed"`
+
+	// LocationId The location the entry asks for; `null` for any.
+	LocationId *openapi_types.UUID `json:"location_id"`
+
+	// Offer The place held for the entry, for `waitlist.offered`; `null` otherwise.
+	Offer *struct {
+		// ExpiresAt Until when the place is held; then it goes to the next entry.
+		ExpiresAt time.Time          `json:"expires_at"`
+		SlotId    openapi_types.UUID `json:"slot_id"`
+		StartAt   time.Time          `json:"start_at"`
+	} `json:"offer"`
+
+	// ProviderId The provider the entry asks for; `null` for any.
+	ProviderId *openapi_types.UUID `json:"provider_id"`
+
+	// Reference Example: W4TQ-9KMP
+	Reference string `json:"reference"`
+
+	// SlotId The slot offered (`waitlist.offered`), booked (`waitlist.accepted`) or whose offer ran out (`waitlist.lapsed` with `lapsed` `offer`); `null` when the entry itself lapsed.
+	SlotId *openapi_types.UUID `json:"slot_id"`
+
+	// Status `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
+	Status WaitlistStatus `json:"status"`
+}
+
 // WaitlistJoin defines model for WaitlistJoin.
 type WaitlistJoin struct {
 	// Consent The consent, as in a booking request: from the public,
@@ -3178,12 +3253,21 @@ type WebhookDelivery struct {
 	CreatedAt  time.Time          `json:"created_at"`
 	EndpointId openapi_types.UUID `json:"endpoint_id"`
 
-	// EventId The booking event it reports (see the booking's history).
+	// EventId The booking event it reports (see the booking's history), or for a `waitlist.*` type the step of the waitlist entry's history.
 	EventId openapi_types.UUID `json:"event_id"`
 
-	// EventType What happened to the booking (the types of webhooks too).
-	// `booking.flagged` follows `booking.created` for a request the
-	// triage rules marked `urgent`, so staff learn of it at once.
+	// EventType What happened (the types of webhooks too). The `booking.*` types
+	// are a booking's changes. `booking.flagged` follows
+	// `booking.created` for a request the triage rules marked `urgent`,
+	// so staff learn of it at once.
+	//
+	// The `waitlist.*` types are a waitlist entry's steps:
+	// `waitlist.offered` (a freed place is held for the entry),
+	// `waitlist.accepted` (the patient took it: the booking's own
+	// `booking.created` follows) and `waitlist.lapsed` (an offer ran out
+	// unaccepted and the entry waits again, or the entry's latest date
+	// passed; `lapsed` says which). Declines, leaving and joining are
+	// not reported.
 	EventType     FeedEventType      `json:"event_type"`
 	Id            openapi_types.UUID `json:"id"`
 	LastAttemptAt *time.Time         `json:"last_attempt_at"`
@@ -3228,7 +3312,7 @@ type WebhookEndpoint struct {
 	// DisabledReason Why the server turned the endpoint off (it answered `410 Gone`); `null` otherwise.
 	DisabledReason *string `json:"disabled_reason"`
 
-	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
 	//
 	// Example: ["booking.created","booking.cancelled"]
 	EventTypes WebhookEventTypes  `json:"event_types"`
@@ -3247,7 +3331,7 @@ type WebhookEndpointCreate struct {
 	// Description What the endpoint is for; empty when left out.
 	Description *string `json:"description,omitempty"`
 
-	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
 	//
 	// Example: ["booking.created","booking.cancelled"]
 	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
@@ -3271,7 +3355,7 @@ type WebhookEndpointUpdate struct {
 	Active      *bool   `json:"active,omitempty"`
 	Description *string `json:"description,omitempty"`
 
-	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
 	//
 	// Example: ["booking.created","booking.cancelled"]
 	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
@@ -3285,7 +3369,7 @@ type WebhookEndpointWithSecret struct {
 	Description    string    `json:"description"`
 	DisabledReason *string   `json:"disabled_reason"`
 
-	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+	// EventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
 	//
 	// Example: ["booking.created","booking.cancelled"]
 	EventTypes WebhookEventTypes  `json:"event_types"`
@@ -3299,7 +3383,7 @@ type WebhookEndpointWithSecret struct {
 	Url       string    `json:"url"`
 }
 
-// WebhookEventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+// WebhookEventTypes The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
 //
 // Example: ["booking.created","booking.cancelled"]
 type WebhookEventTypes = []string
@@ -3311,17 +3395,30 @@ type WebhookEventTypes = []string
 // of HMAC-SHA256 keyed with the secret's decoded bytes over
 // `id.timestamp.body`).
 type WebhookPayload struct {
-	// Data A booking as the live feed and webhooks carry it: the staff view
-	// without intake answers and without staff notes.
-	Data BookingSummary `json:"data"`
+	// Data The booking (`BookingSummary`) for a `booking.*` type; the waitlist entry (`WaitlistFeedEntry`) for a `waitlist.*` type.
+	Data WebhookPayload_Data `json:"data"`
 
 	// Timestamp When the change happened.
 	Timestamp time.Time `json:"timestamp"`
 
-	// Type What happened to the booking (the types of webhooks too).
-	// `booking.flagged` follows `booking.created` for a request the
-	// triage rules marked `urgent`, so staff learn of it at once.
+	// Type What happened (the types of webhooks too). The `booking.*` types
+	// are a booking's changes. `booking.flagged` follows
+	// `booking.created` for a request the triage rules marked `urgent`,
+	// so staff learn of it at once.
+	//
+	// The `waitlist.*` types are a waitlist entry's steps:
+	// `waitlist.offered` (a freed place is held for the entry),
+	// `waitlist.accepted` (the patient took it: the booking's own
+	// `booking.created` follows) and `waitlist.lapsed` (an offer ran out
+	// unaccepted and the entry waits again, or the entry's latest date
+	// passed; `lapsed` says which). Declines, leaving and joining are
+	// not reported.
 	Type FeedEventType `json:"type"`
+}
+
+// WebhookPayload_Data The booking (`BookingSummary`) for a `booking.*` type; the waitlist entry (`WaitlistFeedEntry`) for a `waitlist.*` type.
+type WebhookPayload_Data struct {
+	union json.RawMessage
 }
 
 // Weekday defines model for Weekday.
@@ -4022,6 +4119,68 @@ func (t *FieldError_Limit) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsBookingSummary returns the union data inside the WebhookPayload_Data as a BookingSummary
+func (t WebhookPayload_Data) AsBookingSummary() (BookingSummary, error) {
+	var body BookingSummary
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBookingSummary overwrites any union data inside the WebhookPayload_Data as the provided BookingSummary
+func (t *WebhookPayload_Data) FromBookingSummary(v BookingSummary) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBookingSummary performs a merge with any union data inside the WebhookPayload_Data, using the provided BookingSummary
+func (t *WebhookPayload_Data) MergeBookingSummary(v BookingSummary) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWaitlistFeedEntry returns the union data inside the WebhookPayload_Data as a WaitlistFeedEntry
+func (t WebhookPayload_Data) AsWaitlistFeedEntry() (WaitlistFeedEntry, error) {
+	var body WaitlistFeedEntry
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWaitlistFeedEntry overwrites any union data inside the WebhookPayload_Data as the provided WaitlistFeedEntry
+func (t *WebhookPayload_Data) FromWaitlistFeedEntry(v WaitlistFeedEntry) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWaitlistFeedEntry performs a merge with any union data inside the WebhookPayload_Data, using the provided WaitlistFeedEntry
+func (t *WebhookPayload_Data) MergeWaitlistFeedEntry(v WaitlistFeedEntry) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookPayload_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookPayload_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -4390,6 +4549,13 @@ type ClientInterface interface {
 	// the change, without intake answers and without staff notes. Any
 	// staff role, clinicians included.
 	//
+	// The waitlist's steps are on the feed too, in the same order and with
+	// the same ids: `waitlist.offered`, `waitlist.accepted` and
+	// `waitlist.lapsed`, each written in the transaction of the step, so
+	// each appears exactly once. Their items carry `waitlist` (the entry
+	// without the patient, see `WaitlistFeedEntry`) instead of `booking`;
+	// a client that only follows bookings skips the `waitlist.*` types.
+	//
 	// Ids increase in the order the changes committed, on every instance:
 	// a client that remembers the last id (or `next_cursor`) it saw and asks
 	// again later gets exactly the changes it has not seen, none twice.
@@ -4404,7 +4570,11 @@ type ClientInterface interface {
 	// The live feed as a `text/event-stream` that stays open: one event per
 	// booking change, with `id:` the feed id, `event:` the type (such as
 	// `booking.confirmed`) and `data:` the booking as it was after the
-	// change (the `BookingSummary` JSON, on one line). A change made on any
+	// change (the `BookingSummary` JSON, on one line). The waitlist's
+	// steps come on the same stream as `waitlist.offered`,
+	// `waitlist.accepted` and `waitlist.lapsed`, with `data:` the entry
+	// (the `WaitlistFeedEntry` JSON); a client listening for booking
+	// types by name does not receive them. A change made on any
 	// server instance reaches every open stream within about two seconds
 	// (normally milliseconds). A comment line (`: heartbeat`) is sent every
 	// 15 seconds while nothing happens, so proxies keep the connection.
@@ -6505,6 +6675,13 @@ func (c *Client) GetNextAvailability(ctx context.Context, params *GetNextAvailab
 // the change, without intake answers and without staff notes. Any
 // staff role, clinicians included.
 //
+// The waitlist's steps are on the feed too, in the same order and with
+// the same ids: `waitlist.offered`, `waitlist.accepted` and
+// `waitlist.lapsed`, each written in the transaction of the step, so
+// each appears exactly once. Their items carry `waitlist` (the entry
+// without the patient, see `WaitlistFeedEntry`) instead of `booking`;
+// a client that only follows bookings skips the `waitlist.*` types.
+//
 // Ids increase in the order the changes committed, on every instance:
 // a client that remembers the last id (or `next_cursor`) it saw and asks
 // again later gets exactly the changes it has not seen, none twice.
@@ -6529,7 +6706,11 @@ func (c *Client) ListFeedEvents(ctx context.Context, params *ListFeedEventsParam
 // The live feed as a `text/event-stream` that stays open: one event per
 // booking change, with `id:` the feed id, `event:` the type (such as
 // `booking.confirmed`) and `data:` the booking as it was after the
-// change (the `BookingSummary` JSON, on one line). A change made on any
+// change (the `BookingSummary` JSON, on one line). The waitlist's
+// steps come on the same stream as `waitlist.offered`,
+// `waitlist.accepted` and `waitlist.lapsed`, with `data:` the entry
+// (the `WaitlistFeedEntry` JSON); a client listening for booking
+// types by name does not receive them. A change made on any
 // server instance reaches every open stream within about two seconds
 // (normally milliseconds). A comment line (`: heartbeat`) is sent every
 // 15 seconds while nothing happens, so proxies keep the connection.
@@ -14576,6 +14757,13 @@ type ClientWithResponsesInterface interface {
 	// the change, without intake answers and without staff notes. Any
 	// staff role, clinicians included.
 	//
+	// The waitlist's steps are on the feed too, in the same order and with
+	// the same ids: `waitlist.offered`, `waitlist.accepted` and
+	// `waitlist.lapsed`, each written in the transaction of the step, so
+	// each appears exactly once. Their items carry `waitlist` (the entry
+	// without the patient, see `WaitlistFeedEntry`) instead of `booking`;
+	// a client that only follows bookings skips the `waitlist.*` types.
+	//
 	// Ids increase in the order the changes committed, on every instance:
 	// a client that remembers the last id (or `next_cursor`) it saw and asks
 	// again later gets exactly the changes it has not seen, none twice.
@@ -14592,7 +14780,11 @@ type ClientWithResponsesInterface interface {
 	// The live feed as a `text/event-stream` that stays open: one event per
 	// booking change, with `id:` the feed id, `event:` the type (such as
 	// `booking.confirmed`) and `data:` the booking as it was after the
-	// change (the `BookingSummary` JSON, on one line). A change made on any
+	// change (the `BookingSummary` JSON, on one line). The waitlist's
+	// steps come on the same stream as `waitlist.offered`,
+	// `waitlist.accepted` and `waitlist.lapsed`, with `data:` the entry
+	// (the `WaitlistFeedEntry` JSON); a client listening for booking
+	// types by name does not receive them. A change made on any
 	// server instance reaches every open stream within about two seconds
 	// (normally milliseconds). A comment line (`: heartbeat`) is sent every
 	// 15 seconds while nothing happens, so proxies keep the connection.
@@ -25317,6 +25509,13 @@ func (c *ClientWithResponses) GetNextAvailabilityWithResponse(ctx context.Contex
 // the change, without intake answers and without staff notes. Any
 // staff role, clinicians included.
 //
+// The waitlist's steps are on the feed too, in the same order and with
+// the same ids: `waitlist.offered`, `waitlist.accepted` and
+// `waitlist.lapsed`, each written in the transaction of the step, so
+// each appears exactly once. Their items carry `waitlist` (the entry
+// without the patient, see `WaitlistFeedEntry`) instead of `booking`;
+// a client that only follows bookings skips the `waitlist.*` types.
+//
 // Ids increase in the order the changes committed, on every instance:
 // a client that remembers the last id (or `next_cursor`) it saw and asks
 // again later gets exactly the changes it has not seen, none twice.
@@ -25339,7 +25538,11 @@ func (c *ClientWithResponses) ListFeedEventsWithResponse(ctx context.Context, pa
 // The live feed as a `text/event-stream` that stays open: one event per
 // booking change, with `id:` the feed id, `event:` the type (such as
 // `booking.confirmed`) and `data:` the booking as it was after the
-// change (the `BookingSummary` JSON, on one line). A change made on any
+// change (the `BookingSummary` JSON, on one line). The waitlist's
+// steps come on the same stream as `waitlist.offered`,
+// `waitlist.accepted` and `waitlist.lapsed`, with `data:` the entry
+// (the `WaitlistFeedEntry` JSON); a client listening for booking
+// types by name does not receive them. A change made on any
 // server instance reaches every open stream within about two seconds
 // (normally milliseconds). A comment line (`: heartbeat`) is sent every
 // 15 seconds while nothing happens, so proxies keep the connection.

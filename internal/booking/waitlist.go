@@ -217,13 +217,14 @@ type WaitlistEntry struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// WaitlistOffer is a place held for an entry: the slot, its start, and
-// when the hold ends.
+// WaitlistOffer is a place held for an entry: the slot, its start, when
+// the hold ends, and when the offer was made.
 type WaitlistOffer struct {
 	ID        uuid.UUID
 	SlotID    uuid.UUID
 	StartAt   time.Time
 	ExpiresAt time.Time
+	OfferedAt time.Time
 }
 
 // WaitlistEventType names a step of an entry's history.

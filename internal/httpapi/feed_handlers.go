@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/auth"
@@ -148,7 +149,7 @@ func (s *Server) StreamFeedEvents(c *gin.Context, params api.StreamFeedEventsPar
 				return
 			}
 			for _, e := range events {
-				data, err := json.Marshal(bookingSummaryJSON(e.Booking, e.Slot))
+				data, err := feedDataJSON(e)
 				if err != nil {
 					s.log.ErrorContext(ctx, "event stream: encode", "error", err.Error())
 					return
@@ -258,10 +259,45 @@ func parseFeedID(s string) (int64, bool) {
 }
 
 func feedEventJSON(e store.FeedEvent) api.FeedEvent {
-	return api.FeedEvent{
-		Id: e.ID, Type: api.FeedEventType(e.Type), OccurredAt: e.OccurredAt.UTC(),
-		Booking: bookingSummaryJSON(e.Booking, e.Slot),
+	out := api.FeedEvent{Id: e.ID, Type: api.FeedEventType(e.Type), OccurredAt: e.OccurredAt.UTC()}
+	if e.Waitlist != nil {
+		w := waitlistFeedJSON(*e.Waitlist)
+		out.Waitlist = &w
+	} else {
+		b := bookingSummaryJSON(e.Booking, e.Slot)
+		out.Booking = &b
 	}
+	return out
+}
+
+// feedDataJSON is the data line of a stream event: the booking summary, or
+// the waitlist entry for a waitlist step.
+func feedDataJSON(e store.FeedEvent) ([]byte, error) {
+	if e.Waitlist != nil {
+		return json.Marshal(waitlistFeedJSON(*e.Waitlist))
+	}
+	return json.Marshal(bookingSummaryJSON(e.Booking, e.Slot))
+}
+
+// waitlistFeedJSON is a waitlist step as the feed and webhooks show it: the
+// entry without the patient and without intake.
+func waitlistFeedJSON(c booking.WaitlistChange) api.WaitlistFeedEntry {
+	out := api.WaitlistFeedEntry{
+		EventId: c.EventID, EntryId: c.EntryID, Reference: c.Reference, Status: api.WaitlistStatus(c.Status),
+		ConsultationTypeId: c.ConsultationTypeID, ProviderId: c.ProviderID, LocationId: c.LocationID,
+		SlotId: c.SlotID, BookingId: c.BookingID,
+	}
+	if c.Lapse != "" {
+		out.Lapsed = new(string(c.Lapse))
+	}
+	if o := c.Offer; o != nil {
+		out.Offer = &struct {
+			ExpiresAt time.Time          `json:"expires_at"`
+			SlotId    openapi_types.UUID `json:"slot_id"`
+			StartAt   time.Time          `json:"start_at"`
+		}{ExpiresAt: o.ExpiresAt.UTC(), SlotId: o.SlotID, StartAt: o.StartAt.UTC()}
+	}
+	return out
 }
 
 // bookingSummaryJSON is the booking as the feed and webhooks show it: the

@@ -110,6 +110,10 @@ type Metrics struct {
 	// triageScreens counts the emergency screens front ends showed before
 	// sending anything (countEmergencyScreen): no label, no health data.
 	triageScreens prometheus.Counter // triage_emergency_screens_total
+	// waitlistFill observes, at each accepted waitlist offer, the time from
+	// the offer being made to its accept: how long a freed place waited
+	// for the patient who took it.
+	waitlistFill prometheus.Histogram // waitlist_fill_seconds
 }
 
 // bookingSources names the routes that create bookings, by where the
@@ -190,9 +194,15 @@ func NewMetrics(reg prometheus.Registerer, pools []prometheus.Collector) (*Metri
 			Name: "triage_emergency_screens_total",
 			Help: "Emergency screens a front end (the widget) showed from the intake form's triage rules before any request was sent; nothing about the patient is sent or kept.",
 		}),
+		waitlistFill: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "waitlist_fill_seconds",
+			Help: "Time from a waitlist offer being made (the freed place held for the patient) to the patient accepting it, observed at each accept on the instance that served it.",
+			// Offers are held WAITLIST_OFFER_TTL (30 minutes by default).
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200},
+		}),
 	}
 	all := []prometheus.Collector{
-		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited, m.triageRefusals, m.triageScreens,
+		m.requests, m.latency, m.bookings, m.transitions, m.rateLimited, m.triageRefusals, m.triageScreens, m.waitlistFill,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}

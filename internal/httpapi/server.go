@@ -207,6 +207,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err := s.registerHoldGauge(d.Registry); err != nil {
 		return nil, err
 	}
+	if err := d.Registry.Register(waitlistCollector{s.store}); err != nil {
+		return nil, err
+	}
 	doc, err := loadSpec()
 	if err != nil {
 		return nil, err

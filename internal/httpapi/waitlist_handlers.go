@@ -297,6 +297,9 @@ func (s *Server) AcceptWaitlistOffer(c *gin.Context, reference string, params ap
 		s.fail(c, err)
 		return
 	}
+	// Observed once the accept committed, once per accept: the store
+	// refuses a second accept of the same offer.
+	s.prom.waitlistFill.Observe(max(res.Booking.CreatedAt.Sub(res.OfferedAt).Seconds(), 0))
 	c.Header("Location", "/v1/booking-requests/"+res.Booking.Reference)
 	c.JSON(http.StatusCreated, s.bookingCreatedJSON(res.Booking, res.Slot, token))
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/clinic/consult/api"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/webhook"
 )
 
@@ -265,10 +265,19 @@ func webhookDeliveryJSON(d webhook.Delivery) (api.WebhookDelivery, error) {
 }
 
 // WebhookBody renders the body of a webhook: the event's type, when it
-// happened, and the booking as the live feed shows it (no intake, no
-// notes). It is the store.WebhookRender the sender is given.
-func WebhookBody(eventType string, at time.Time, b booking.Booking, slot booking.Slot) ([]byte, error) {
-	return json.Marshal(api.WebhookPayload{
-		Type: api.FeedEventType(eventType), Timestamp: at.UTC(), Data: bookingSummaryJSON(b, slot),
-	})
+// happened, and what the live feed shows of it: the booking (no intake, no
+// notes), or for a waitlist step the entry (no patient, no intake). It is
+// the store.WebhookRender the sender is given.
+func WebhookBody(e store.FeedEvent) ([]byte, error) {
+	p := api.WebhookPayload{Type: api.FeedEventType(e.Type), Timestamp: e.OccurredAt.UTC()}
+	var err error
+	if e.Waitlist != nil {
+		err = p.Data.FromWaitlistFeedEntry(waitlistFeedJSON(*e.Waitlist))
+	} else {
+		err = p.Data.FromBookingSummary(bookingSummaryJSON(e.Booking, e.Slot))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webhook body: %w", err)
+	}
+	return json.Marshal(p)
 }

@@ -39,6 +39,12 @@ type hookEnv struct {
 // workers.
 func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Duration, extra ...func(*delivery.Workers)) *hookEnv {
 	t.Helper()
+	return newHookEnvWith(t, dbURL, guard, timeout, nil, extra...)
+}
+
+// newHookEnvWith is newHookEnv with the server's options adjusted by opts.
+func newHookEnvWith(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Duration, opts []envOption, extra ...func(*delivery.Workers)) *hookEnv {
+	t.Helper()
 	st := storetest.Open(t, dbURL)
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
@@ -77,7 +83,7 @@ func newHookEnv(t *testing.T, dbURL string, guard webhook.Guard, timeout time.Du
 	e := newEnvOn(t, st, func(d *httpapi.Deps) {
 		d.Webhooks = snd
 		d.Registry = reg
-	})
+	}, opts...)
 	return &hookEnv{env: e, registry: reg, queue: q}
 }
 

@@ -166,7 +166,7 @@ func New(cfg Config, st *store.Store) *Notifier {
 func (n *Notifier) Collectors() []prometheus.Collector {
 	behind := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "patient_messages_relay_behind",
-		Help: "Booking changes committed whose patient messages the relay has not written yet.",
+		Help: "Live-feed events committed (booking changes, and waitlist steps, which cause no message here) that the patient-message relay has not passed yet.",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -271,8 +271,13 @@ func (n *Notifier) WriteMessages(ctx context.Context, tx *sql.Tx, events []store
 	return n.queue.InsertTx(ctx, tx, msgs...)
 }
 
-// messagesOf appends to msgs the messages of one booking change.
+// messagesOf appends to msgs the messages of one booking change; a
+// waitlist step has none here (an offer's messages are written with the
+// offer, see WaitlistOffers).
 func (n *Notifier) messagesOf(msgs []delivery.Insert, e store.FeedEvent) []delivery.Insert {
+	if e.Waitlist != nil {
+		return msgs
+	}
 	b := e.Booking
 	add := func(tpl Template, runAt time.Time, m Message) {
 		m.ID, m.Template, m.BookingID = uuid.NewString(), tpl, b.ID

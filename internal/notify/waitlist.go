@@ -77,10 +77,9 @@ const WaitlistCursor = "waitlist_offers"
 
 // WaitlistOffers offers freed places to the waitlist and tells patients.
 type WaitlistOffers struct {
-	cfg    WaitlistConfig
-	store  *store.Store
-	queue  *delivery.Queue
-	offers prometheus.Counter
+	cfg   WaitlistConfig
+	store *store.Store
+	queue *delivery.Queue
 }
 
 // NewWaitlistOffers returns the waitlist follower of st. Like every
@@ -96,9 +95,7 @@ func NewWaitlistOffers(cfg WaitlistConfig, st *store.Store) *WaitlistOffers {
 	if cfg.Messages.Now == nil {
 		cfg.Messages.Now = time.Now
 	}
-	return &WaitlistOffers{cfg: cfg, store: st, offers: prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "waitlist_offers_total", Help: "Places offered to waitlist entries when they freed.",
-	})}
+	return &WaitlistOffers{cfg: cfg, store: st}
 }
 
 // Register adds the handlers of offer and link messages and the pass-on
@@ -114,8 +111,11 @@ func (w *WaitlistOffers) Register(ws *delivery.Workers) {
 // Attach gives w the queue it writes messages to.
 func (w *WaitlistOffers) Attach(q *delivery.Queue) { w.queue = q }
 
-// Collectors returns the follower's metrics.
-func (w *WaitlistOffers) Collectors() []prometheus.Collector { return []prometheus.Collector{w.offers} }
+// Collectors returns the follower's metrics: none of its own. The
+// waitlist's figures (waitlist_offers_total and the rest) are read from
+// the database by the server's collector, so that every instance reports
+// the clinic's totals and not the offers its own reader happened to make.
+func (w *WaitlistOffers) Collectors() []prometheus.Collector { return nil }
 
 // Relay offers freed places as their changes commit, until ctx ends.
 func (w *WaitlistOffers) Relay(ctx context.Context) {
@@ -151,7 +151,6 @@ func (w *WaitlistOffers) sweep(ctx context.Context, _ delivery.Job[WaitlistSweep
 
 // tell writes, in tx, the messages of the offers made.
 func (w *WaitlistOffers) tell(ctx context.Context, tx *sql.Tx, made []store.MadeOffer) error {
-	w.offers.Add(float64(len(made)))
 	if w.queue == nil {
 		return nil
 	}

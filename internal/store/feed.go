@@ -19,7 +19,10 @@ import (
 // booking goes through (creation and every status change or move; not the
 // edits of notes or contact details) appends one feed event in the
 // transaction of the change, through insertEvents, so a change that commits
-// always has its feed event and one that rolls back never does.
+// always has its feed event and one that rolls back never does. The
+// waitlist's steps that the feed reports (an offer made, accepted, or
+// lapsed; an entry lapsed) append theirs the same way, through
+// insertWaitlistEvents (appendWaitlistFeed).
 //
 // Feed ids increase in commit order, on both databases: the ids are taken
 // by an UPDATE of feed_counter's one row, which the writer then holds locked
@@ -33,37 +36,50 @@ import (
 // and numbered and written as the transaction's last statements
 // (flushFeed).
 
-// FeedEvent is one entry of the live feed.
+// FeedEvent is one entry of the live feed: a booking's change, or (when
+// Waitlist is set) a waitlist entry's step.
 type FeedEvent struct {
 	ID         int64
 	Type       string // one of booking.FeedEventTypes
 	OccurredAt time.Time
-	// Booking and Slot are as they were after the change. Booking.Intake is
-	// always empty: the feed never carries health answers.
+	// Booking and Slot are as they were after the change (zero for a
+	// waitlist step). Booking.Intake is always empty: the feed never
+	// carries health answers.
 	Booking booking.Booking
 	Slot    booking.Slot
+	// Waitlist is the waitlist step, for the waitlist.* types; nil for a
+	// booking's change.
+	Waitlist *booking.WaitlistChange
 	// Actor is who made the change; StaffReason the reason staff gave for
 	// it (a cancellation or decline), empty for anyone else's: a patient's
 	// own reason is not repeated to them.
 	Actor       booking.ActorType
 	StaffReason string
-	// EventID is the id of the booking event in the booking's history
-	// (uuid.Nil for feed events written before it was recorded).
+	// EventID is the id of the booking event in the booking's history, or
+	// of the step in the waitlist entry's (uuid.Nil for feed events written
+	// before it was recorded).
 	EventID uuid.UUID
 }
 
 // BookingEvent returns the type of the booking event e reports (see
-// booking.EventOfFeedType).
+// booking.EventOfFeedType), "" for a waitlist step.
 func (e FeedEvent) BookingEvent() booking.EventType {
+	if e.Waitlist != nil {
+		return ""
+	}
 	return booking.EventOfFeedType(e.Type)
 }
 
+// feedEventRow is a row of feed_events: exactly one of BookingID and
+// WaitlistEntryID is set (migration 00089), and Booking is the JSON of a
+// feedSnapshot or, for a waitlist step, of a waitlistSnapshot.
 type feedEventRow struct {
-	ID         int64     `gorm:"column:id;primaryKey;autoIncrement:false"`
-	BookingID  string    `gorm:"column:booking_id"`
-	Type       string    `gorm:"column:type"`
-	OccurredAt time.Time `gorm:"column:occurred_at"`
-	Booking    string    `gorm:"column:booking"`
+	ID              int64     `gorm:"column:id;primaryKey;autoIncrement:false"`
+	BookingID       *string   `gorm:"column:booking_id"`
+	WaitlistEntryID *string   `gorm:"column:waitlist_entry_id"`
+	Type            string    `gorm:"column:type"`
+	OccurredAt      time.Time `gorm:"column:occurred_at"`
+	Booking         string    `gorm:"column:booking"`
 }
 
 func (feedEventRow) TableName() string { return "feed_events" }
@@ -190,8 +206,104 @@ func appendFeedSnapshot(tx *gorm.DB, e booking.Event, b bookingRow, sl slotRow) 
 		return fmt.Errorf("feed: %w", err)
 	}
 	m.mu.Lock()
-	m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
+	m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: &b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
 	m.mu.Unlock()
+	return nil
+}
+
+// waitlistSnapshot is the feed_events.booking column of a waitlist step:
+// booking.WaitlistChange, without the patient and without intake.
+type waitlistSnapshot struct {
+	EventID            string  `json:"event_id"`
+	EntryID            string  `json:"entry_id"`
+	Reference          string  `json:"reference"`
+	Status             string  `json:"status"`
+	ConsultationTypeID string  `json:"consultation_type_id"`
+	ProviderID         *string `json:"provider_id,omitempty"`
+	LocationID         *string `json:"location_id,omitempty"`
+	SlotID             *string `json:"slot_id,omitempty"`
+	Offer              *struct {
+		ID        string `json:"id"`
+		SlotID    string `json:"slot_id"`
+		StartAt   int64  `json:"start_at"`
+		ExpiresAt int64  `json:"expires_at"`
+	} `json:"offer,omitempty"`
+	BookingID *string `json:"booking_id,omitempty"`
+	Lapse     string  `json:"lapse,omitempty"`
+	Actor     string  `json:"actor"`
+}
+
+func waitlistSnapshotOf(c booking.WaitlistChange) waitlistSnapshot {
+	s := waitlistSnapshot{
+		EventID: c.EventID.String(), EntryID: c.EntryID.String(), Reference: c.Reference, Status: string(c.Status),
+		ConsultationTypeID: c.ConsultationTypeID.String(), ProviderID: uuidPtrString(c.ProviderID), LocationID: uuidPtrString(c.LocationID),
+		SlotID: uuidPtrString(c.SlotID), BookingID: uuidPtrString(c.BookingID), Lapse: string(c.Lapse), Actor: string(c.Actor),
+	}
+	if o := c.Offer; o != nil {
+		s.Offer = &struct {
+			ID        string `json:"id"`
+			SlotID    string `json:"slot_id"`
+			StartAt   int64  `json:"start_at"`
+			ExpiresAt int64  `json:"expires_at"`
+		}{o.ID.String(), o.SlotID.String(), o.StartAt.Unix(), o.ExpiresAt.Unix()}
+	}
+	return s
+}
+
+func (s waitlistSnapshot) toDomain(at time.Time) (booking.WaitlistChange, error) {
+	ids := make([]uuid.UUID, 3)
+	for i, raw := range []string{s.EventID, s.EntryID, s.ConsultationTypeID} {
+		id, err := uuid.Parse(raw)
+		if err != nil {
+			return booking.WaitlistChange{}, fmt.Errorf("waitlist snapshot: %w", err)
+		}
+		ids[i] = id
+	}
+	c := booking.WaitlistChange{
+		EventID: ids[0], EntryID: ids[1], Reference: s.Reference, Status: booking.WaitlistStatus(s.Status),
+		ConsultationTypeID: ids[2], ProviderID: parseUUIDPtr(s.ProviderID), LocationID: parseUUIDPtr(s.LocationID),
+		SlotID: parseUUIDPtr(s.SlotID), BookingID: parseUUIDPtr(s.BookingID), Lapse: booking.WaitlistLapse(s.Lapse),
+		Actor: booking.ActorType(s.Actor), At: at.UTC(),
+	}
+	if o := s.Offer; o != nil {
+		id, err := uuid.Parse(o.ID)
+		if err != nil {
+			return booking.WaitlistChange{}, fmt.Errorf("waitlist snapshot: offer: %w", err)
+		}
+		slot, err := uuid.Parse(o.SlotID)
+		if err != nil {
+			return booking.WaitlistChange{}, fmt.Errorf("waitlist snapshot: offer slot: %w", err)
+		}
+		c.Offer = &booking.WaitlistOffer{ID: id, SlotID: slot, StartAt: time.Unix(o.StartAt, 0).UTC(), ExpiresAt: time.Unix(o.ExpiresAt, 0).UTC()}
+	}
+	return c, nil
+}
+
+// appendWaitlistFeed queues, on the transaction's mark, the feed events of
+// the steps of events that the feed reports, with entry e as it stands
+// after them (see booking.FeedChange); flushFeed numbers and writes them
+// with the transaction's other feed events. The waitlist's writers run in
+// Store.tx, and a feed reader's steps (OfferFreedTx) in the transaction of
+// its cursor, which is one too.
+func appendWaitlistFeed(tx *gorm.DB, e booking.WaitlistEntry, events ...booking.WaitlistEvent) error {
+	for _, ev := range events {
+		c, typ, ok := booking.FeedChange(e, ev)
+		if !ok {
+			continue
+		}
+		m, ok := tx.Statement.Context.Value(txMarkKey{}).(*txMark)
+		if !ok {
+			return errors.New("feed: a waitlist change outside Store.tx")
+		}
+		raw, err := json.Marshal(waitlistSnapshotOf(c))
+		if err != nil {
+			return fmt.Errorf("feed: %w", err)
+		}
+		id := e.ID.String()
+		m.mu.Lock()
+		m.pendingFeed = append(m.pendingFeed, feedEventRow{WaitlistEntryID: &id, Type: typ, OccurredAt: utc(ev.At), Booking: string(raw)})
+		m.mu.Unlock()
+	}
 	return nil
 }
 
@@ -223,8 +335,8 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 	for i := range rows {
 		r := rows[i]
 		r.ID = last - int64(len(rows)) + 1 + int64(i)
-		if _, err := rt.exec("INSERT INTO feed_events (id, booking_id, type, occurred_at, booking) VALUES (?, ?, ?, ?, ?)",
-			r.ID, r.BookingID, r.Type, r.OccurredAt, r.Booking); err != nil {
+		if _, err := rt.exec("INSERT INTO feed_events (id, booking_id, waitlist_entry_id, type, occurred_at, booking) VALUES (?, ?, ?, ?, ?, ?)",
+			r.ID, r.BookingID, r.WaitlistEntryID, r.Type, r.OccurredAt, r.Booking); err != nil {
 			return fmt.Errorf("feed: append: %w", err)
 		}
 	}
@@ -252,6 +364,18 @@ func feedEvents(db *gorm.DB, after int64, limit int) ([]FeedEvent, error) {
 	}
 	out := make([]FeedEvent, 0, len(rows))
 	for _, r := range rows {
+		if r.WaitlistEntryID != nil {
+			var snap waitlistSnapshot
+			if err := json.Unmarshal([]byte(r.Booking), &snap); err != nil {
+				return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
+			}
+			c, err := snap.toDomain(r.OccurredAt)
+			if err != nil {
+				return nil, fmt.Errorf("feed event %d: %w", r.ID, err)
+			}
+			out = append(out, FeedEvent{ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt.UTC(), Waitlist: &c, Actor: c.Actor, EventID: c.EventID})
+			continue
+		}
 		var snap feedSnapshot
 		if err := json.Unmarshal([]byte(r.Booking), &snap); err != nil {
 			return nil, fmt.Errorf("feed event %d: %w", r.ID, err)

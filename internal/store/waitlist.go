@@ -174,12 +174,19 @@ func (r waitlistEntryRow) toDomain(offer *waitlistOfferRow) (booking.WaitlistEnt
 		e.Offer = &booking.WaitlistOffer{
 			ID: uuid.MustParse(offer.ID), SlotID: uuid.MustParse(offer.SlotID),
 			StartAt: time.Unix(offer.StartAt, 0).UTC(), ExpiresAt: time.Unix(offer.ExpiresAt, 0).UTC(),
+			OfferedAt: offer.CreatedAt.UTC(),
 		}
 	}
 	return e, nil
 }
 
-func insertWaitlistEvents(tx *gorm.DB, events ...booking.WaitlistEvent) error {
+// insertWaitlistEvents appends events to entry e's history and, for the
+// steps the live feed reports, their feed events (appendWaitlistFeed), in
+// tx: e is the entry as it stands after the steps.
+func insertWaitlistEvents(tx *gorm.DB, e booking.WaitlistEntry, events ...booking.WaitlistEvent) error {
+	if err := appendWaitlistFeed(tx, e, events...); err != nil {
+		return err
+	}
 	for _, ev := range events {
 		row := waitlistEventRow{ID: ev.ID.String(), EntryID: ev.EntryID.String(), Type: string(ev.Type),
 			SlotID: uuidPtrString(ev.SlotID), ActorType: string(ev.Actor.Type), ActorStaffID: uuidPtrString(ev.Actor.StaffID), At: utc(ev.At)}
@@ -365,7 +372,7 @@ func (s *Store) joinWaitlist(tx *gorm.DB, e booking.WaitlistEntry, ev booking.Wa
 	if err := insertWaitlistToken(tx, e.ID, e.ManageTokenHash, e.CreatedAt); err != nil {
 		return err
 	}
-	if err := insertWaitlistEvents(tx, ev); err != nil {
+	if err := insertWaitlistEvents(tx, e, ev); err != nil {
 		return err
 	}
 	out.Entry, out.Existing = e, false
@@ -636,7 +643,7 @@ func (s *Store) offerPlace(tx *gorm.DB, o PlaceOffer, now time.Time) (MadeOffer,
 	if err != nil {
 		return MadeOffer{}, fmt.Errorf("hold token: %w", err)
 	}
-	offer := booking.WaitlistOffer{ID: uuid.New(), SlotID: o.SlotID, StartAt: slot.StartAt, ExpiresAt: o.ExpiresAt.Truncate(time.Second).UTC()}
+	offer := booking.WaitlistOffer{ID: uuid.New(), SlotID: o.SlotID, StartAt: slot.StartAt, ExpiresAt: o.ExpiresAt.Truncate(time.Second).UTC(), OfferedAt: utc(now)}
 	ev, err := e.MakeOffer(offer, o.Actor, now)
 	if err != nil {
 		return MadeOffer{}, err
@@ -654,7 +661,7 @@ func (s *Store) offerPlace(tx *gorm.DB, o PlaceOffer, now time.Time) (MadeOffer,
 	if err := saveEntry(tx, e); err != nil {
 		return MadeOffer{}, err
 	}
-	if err := insertWaitlistEvents(tx, ev); err != nil {
+	if err := insertWaitlistEvents(tx, e, ev); err != nil {
 		return MadeOffer{}, err
 	}
 	token, err := booking.NewManageToken()
@@ -716,7 +723,7 @@ func (s *Store) changeEntry(ctx context.Context, id uuid.UUID, offerStatus strin
 		if err := saveEntry(tx, e); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, events...); err != nil {
+		if err := insertWaitlistEvents(tx, e, events...); err != nil {
 			return err
 		}
 		out = e
@@ -772,6 +779,14 @@ func (s *Store) LapseWaitlistOffer(ctx context.Context, id uuid.UUID) (booking.W
 // the entry's request), with its manage token.
 type WaitlistDraft func(e booking.WaitlistEntry, info booking.SlotInfo) (booking.Booking, booking.Event, error)
 
+// Accepted is what AcceptWaitlistOffer made: the booking (Created), and
+// when the offer it took was made, for the time a freed place took to
+// fill (the booking's CreatedAt is the accept's time).
+type Accepted struct {
+	Created
+	OfferedAt time.Time
+}
+
 // AcceptWaitlistOffer books entry id's offered place: in one transaction
 // the offer's hold is consumed, the place taken, the booking draft builds
 // inserted (with CreateBooking's steps and opts' rules) and the entry
@@ -779,13 +794,21 @@ type WaitlistDraft func(e booking.WaitlistEntry, info booking.SlotInfo) (booking
 // booking.ErrNoOffer (no live offer, or its place is gone),
 // booking.ErrOfferExpired (the hold expired: the entry waits again), and
 // CreateBooking's and draft's errors.
-func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts ...CreateOption) (Created, error) {
+func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts ...CreateOption) (Accepted, error) {
+	c, offeredAt, err := s.acceptWaitlistOffer(ctx, id, draft, opts)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept waitlist offer: %w", err)
+	}
+	return Accepted{Created: c, OfferedAt: offeredAt}, nil
+}
+
+func (s *Store) acceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft WaitlistDraft, opts []CreateOption) (Created, time.Time, error) {
 	e, offer, err := loadEntry(s.db.WithContext(ctx), id, false)
 	if err != nil {
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", err)
+		return Created{}, time.Time{}, err
 	}
 	if offer == nil {
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrNoOffer)
+		return Created{}, time.Time{}, booking.ErrNoOffer
 	}
 	accept := func(tx *gorm.DB, b booking.Booking) error {
 		cur, live, err := loadEntry(tx, id, true)
@@ -803,12 +826,14 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 			return fmt.Errorf("close offer: %w", err)
 		}
 		// The entry's booking row is inserted after this step, in the
-		// same transaction; the column is set then (see below).
+		// same transaction; the column is set then (see below). The feed
+		// tells the entry as booked as b.
+		booked := cur
 		cur.BookingID = nil
 		if err := saveEntry(tx, cur); err != nil {
 			return err
 		}
-		return insertWaitlistEvents(tx, events...)
+		return insertWaitlistEvents(tx, booked, events...)
 	}
 	opts = append(opts, func(r *createRules) {
 		r.inTx = accept
@@ -823,16 +848,16 @@ func (s *Store) AcceptWaitlistOffer(ctx context.Context, id uuid.UUID, draft Wai
 	switch {
 	case errors.Is(err, booking.ErrHoldExpired):
 		if _, lerr := s.LapseWaitlistOffer(ctx, id); lerr != nil && !errors.Is(lerr, booking.ErrNoOffer) {
-			return Created{}, fmt.Errorf("accept waitlist offer: %w", lerr)
+			return Created{}, time.Time{}, lerr
 		}
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrOfferExpired)
+		return Created{}, time.Time{}, booking.ErrOfferExpired
 	case errors.Is(err, booking.ErrNotFound), errors.Is(err, booking.ErrSlotUnavailable):
 		// The hold is gone (released, or the slot closed): no place.
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", booking.ErrNoOffer)
+		return Created{}, time.Time{}, booking.ErrNoOffer
 	case err != nil:
-		return Created{}, fmt.Errorf("accept waitlist offer: %w", err)
+		return Created{}, time.Time{}, err
 	}
-	return c, nil
+	return c, offer.CreatedAt.UTC(), nil
 }
 
 // lockOffers serialises, on PostgreSQL, the transactions that make offers
@@ -871,7 +896,10 @@ func freesPlace(t booking.EventType) bool {
 // OfferFreedTx offers, in tx (the transaction of a feed reader's cursor,
 // see FollowFeed), each place the booking changes of events freed to the
 // first matching waiting entries (urgent first, then the oldest), one entry
-// a free place. It returns the offers made.
+// a free place. It returns the offers made. The waitlist's own feed events
+// (its offers among them, written by this very reader) are passed over:
+// their BookingEvent is none, so they neither free a place nor close an
+// entry.
 func (s *Store) OfferFreedTx(ctx context.Context, tx *sql.Tx, events []FeedEvent, o FreedPlaceOffer) ([]MadeOffer, error) {
 	gtx := s.wdb.WithContext(ctx)
 	gtx.Statement.ConnPool = tx
@@ -1020,7 +1048,7 @@ func (s *Store) PassOnTx(ctx context.Context, tx *sql.Tx, o FreedPlaceOffer) ([]
 		if err := saveEntry(gtx, e); err != nil {
 			return nil, err
 		}
-		if err := insertWaitlistEvents(gtx, ev); err != nil {
+		if err := insertWaitlistEvents(gtx, e, ev); err != nil {
 			return nil, err
 		}
 	}
@@ -1104,7 +1132,7 @@ func (s *Store) closeBookedElsewhere(tx *gorm.DB, e FeedEvent) error {
 		if err := saveEntry(tx, entry); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, ev); err != nil {
+		if err := insertWaitlistEvents(tx, entry, ev); err != nil {
 			return err
 		}
 	}
@@ -1132,7 +1160,7 @@ func (s *Store) lapseEntries(tx *gorm.DB, now time.Time) error {
 		if err := saveEntry(tx, e); err != nil {
 			return err
 		}
-		if err := insertWaitlistEvents(tx, ev); err != nil {
+		if err := insertWaitlistEvents(tx, e, ev); err != nil {
 			return err
 		}
 	}
@@ -1208,4 +1236,51 @@ func (s *Store) PassOn(ctx context.Context, o FreedPlaceOffer, then func(tx *sql
 		return fmt.Errorf("pass on waitlist offers: %w", err)
 	}
 	return nil
+}
+
+// WaitlistCounts are the waitlist's figures for the metrics, read from the
+// database, so every instance reports the same clinic-wide values.
+type WaitlistCounts struct {
+	Waiting int64 // entries waiting for a place, without an offer
+	Offered int64 // entries holding an offer now
+	// Steps counts the steps of every entry's history so far, by type
+	// (offered, accepted, offer_lapsed, lapsed, ...); the history is
+	// append-only, so each count only grows.
+	Steps map[booking.WaitlistEventType]int64
+}
+
+// WaitlistCounts returns the waitlist's figures (see WaitlistCounts).
+func (s *Store) WaitlistCounts(ctx context.Context) (WaitlistCounts, error) {
+	db := s.db.WithContext(ctx)
+	var statuses []struct {
+		Status string
+		N      int64
+	}
+	// Both statuses are in the lead of index waitlist_entries_queue.
+	if err := db.Model(&waitlistEntryRow{}).Select("status, COUNT(*) AS n").
+		Where("status IN ?", []string{string(booking.WaitlistWaiting), string(booking.WaitlistOffered)}).
+		Group("status").Scan(&statuses).Error; err != nil {
+		return WaitlistCounts{}, fmt.Errorf("waitlist counts: entries: %w", err)
+	}
+	var steps []struct {
+		Type string
+		N    int64
+	}
+	// Index waitlist_events_type (migration 00089) answers this alone.
+	if err := db.Model(&waitlistEventRow{}).Select("type, COUNT(*) AS n").Group("type").Scan(&steps).Error; err != nil {
+		return WaitlistCounts{}, fmt.Errorf("waitlist counts: steps: %w", err)
+	}
+	out := WaitlistCounts{Steps: make(map[booking.WaitlistEventType]int64, len(steps))}
+	for _, r := range statuses {
+		switch booking.WaitlistStatus(r.Status) {
+		case booking.WaitlistWaiting:
+			out.Waiting = r.N
+		case booking.WaitlistOffered:
+			out.Offered = r.N
+		}
+	}
+	for _, r := range steps {
+		out.Steps[booking.WaitlistEventType(r.Type)] = r.N
+	}
+	return out, nil
 }

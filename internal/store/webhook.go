@@ -253,8 +253,9 @@ func webhookDeliveryWhere(db *gorm.DB, id uuid.UUID) (webhook.Delivery, []byte, 
 	return d, []byte(row.Payload), err
 }
 
-// WebhookRender turns a booking change into the body of its webhooks.
-type WebhookRender func(eventType string, at time.Time, b booking.Booking, slot booking.Slot) ([]byte, error)
+// WebhookRender turns a feed event (a booking's change or a waitlist
+// step) into the body of its webhooks.
+type WebhookRender func(e FeedEvent) ([]byte, error)
 
 // QueueWebhookDeliveries writes, in tx (the transaction in which a feed
 // reader passes events; see FollowFeed), one pending delivery for each of
@@ -291,7 +292,7 @@ func (s *Store) QueueWebhookDeliveries(ctx context.Context, sqlTx *sql.Tx, event
 			}
 			if body == nil {
 				var err error
-				if body, err = render(e.Type, e.OccurredAt, e.Booking, e.Slot); err != nil {
+				if body, err = render(e); err != nil {
 					return nil, fmt.Errorf("queue webhooks: render: %w", err)
 				}
 			}
