@@ -1684,6 +1684,13 @@ export interface paths {
          *     the change, without intake answers and without staff notes. Any
          *     staff role, clinicians included.
          *
+         *     The waitlist's steps are on the feed too, in the same order and with
+         *     the same ids: `waitlist.offered`, `waitlist.accepted` and
+         *     `waitlist.lapsed`, each written in the transaction of the step, so
+         *     each appears exactly once. Their items carry `waitlist` (the entry
+         *     without the patient, see `WaitlistFeedEntry`) instead of `booking`;
+         *     a client that only follows bookings skips the `waitlist.*` types.
+         *
          *     Ids increase in the order the changes committed, on every instance:
          *     a client that remembers the last id (or `next_cursor`) it saw and asks
          *     again later gets exactly the changes it has not seen, none twice.
@@ -1711,7 +1718,11 @@ export interface paths {
          * @description The live feed as a `text/event-stream` that stays open: one event per
          *     booking change, with `id:` the feed id, `event:` the type (such as
          *     `booking.confirmed`) and `data:` the booking as it was after the
-         *     change (the `BookingSummary` JSON, on one line). A change made on any
+         *     change (the `BookingSummary` JSON, on one line). The waitlist's
+         *     steps come on the same stream as `waitlist.offered`,
+         *     `waitlist.accepted` and `waitlist.lapsed`, with `data:` the entry
+         *     (the `WaitlistFeedEntry` JSON); a client listening for booking
+         *     types by name does not receive them. A change made on any
          *     server instance reaches every open stream within about two seconds
          *     (normally milliseconds). A comment line (`: heartbeat`) is sent every
          *     15 seconds while nothing happens, so proxies keep the connection.
@@ -3807,12 +3818,22 @@ export interface components {
             items: components["schemas"]["BookingEvent"][];
         };
         /**
-         * @description What happened to the booking (the types of webhooks too).
-         *     `booking.flagged` follows `booking.created` for a request the
-         *     triage rules marked `urgent`, so staff learn of it at once.
+         * @description What happened (the types of webhooks too). The `booking.*` types
+         *     are a booking's changes. `booking.flagged` follows
+         *     `booking.created` for a request the triage rules marked `urgent`,
+         *     so staff learn of it at once.
+         *
+         *     The `waitlist.*` types are a waitlist entry's steps:
+         *     `waitlist.offered` (a freed place is held for the entry),
+         *     `waitlist.accepted` (the patient took it: the booking's own
+         *     `booking.created` follows) and `waitlist.lapsed` (an offer ran out
+         *     unaccepted and the entry waits again, or the entry's latest date
+         *     passed; `lapsed` says which). Declines, leaving and joining are
+         *     not reported.
          * @enum {string}
          */
-        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged";
+        FeedEventType: "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged" | "waitlist.offered" | "waitlist.accepted" | "waitlist.lapsed";
+        /** @description One change of the live feed. A `booking.*` event carries `booking`; a `waitlist.*` event carries `waitlist` instead. */
         FeedEvent: {
             /**
              * Format: int64
@@ -3823,7 +3844,66 @@ export interface components {
             type: components["schemas"]["FeedEventType"];
             /** Format: date-time */
             occurred_at: string;
-            booking: components["schemas"]["BookingSummary"];
+            booking?: components["schemas"]["BookingSummary"];
+            waitlist?: components["schemas"]["WaitlistFeedEntry"];
+        };
+        /**
+         * @description A waitlist entry as the live feed and webhooks carry it, after the
+         *     step the event reports: its id, reference, status and what it waits
+         *     for, and the slot concerned. Never the patient's details or intake
+         *     answers; staff read the entry (`GET /v1/waitlist/{reference}`) for
+         *     those.
+         */
+        WaitlistFeedEntry: {
+            /**
+             * Format: uuid
+             * @description The step's id in the entry's history; the same in every copy of the event (feed, stream, webhook).
+             */
+            event_id: string;
+            /** Format: uuid */
+            entry_id: string;
+            /** @example W4TQ-9KMP */
+            reference: string;
+            status: components["schemas"]["WaitlistStatus"];
+            /** Format: uuid */
+            consultation_type_id: string;
+            /**
+             * Format: uuid
+             * @description The provider the entry asks for; `null` for any.
+             */
+            provider_id: string | null;
+            /**
+             * Format: uuid
+             * @description The location the entry asks for; `null` for any.
+             */
+            location_id: string | null;
+            /**
+             * Format: uuid
+             * @description The slot offered (`waitlist.offered`), booked (`waitlist.accepted`) or whose offer ran out (`waitlist.lapsed` with `lapsed` `offer`); `null` when the entry itself lapsed.
+             */
+            slot_id: string | null;
+            /** @description The place held for the entry, for `waitlist.offered`; `null` otherwise. */
+            offer: {
+                /** Format: uuid */
+                slot_id: string;
+                /** Format: date-time */
+                start_at: string;
+                /**
+                 * Format: date-time
+                 * @description Until when the place is held; then it goes to the next entry.
+                 */
+                expires_at: string;
+            } | null;
+            /**
+             * Format: uuid
+             * @description The booking the accept made, for `waitlist.accepted`; `null` otherwise.
+             */
+            booking_id: string | null;
+            /**
+             * @description For `waitlist.lapsed`: `offer` when an offer ran out before the patient accepted it (the entry is `waiting` again and the place goes to the next entry), `entry` when the entry's latest date passed (it is `lapsed`); `null` for the other types.
+             * @enum {string|null}
+             */
+            lapsed: "offer" | "entry" | null;
         };
         FeedEventList: {
             items: components["schemas"]["FeedEvent"][];
@@ -3834,13 +3914,13 @@ export interface components {
             next_cursor: string;
         };
         /**
-         * @description The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later).
+         * @description The event types to receive: some of `FeedEventType`, or `["*"]` alone for all of them (including types added later, such as the `waitlist.*` ones: a subscription that names `booking.*` types only does not receive them).
          * @example [
          *       "booking.created",
          *       "booking.cancelled"
          *     ]
          */
-        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged")[];
+        WebhookEventTypes: ("*" | "booking.created" | "booking.confirmed" | "booking.declined" | "booking.cancelled" | "booking.rescheduled" | "booking.checked_in" | "booking.completed" | "booking.no_show" | "booking.expired" | "booking.reverted" | "booking.flagged" | "waitlist.offered" | "waitlist.accepted" | "waitlist.lapsed")[];
         /** @description A receiver of webhooks. The secret is never part of it, except right after creation or rotation (`WebhookEndpointWithSecret`). */
         WebhookEndpoint: {
             /** Format: uuid */
@@ -3916,7 +3996,7 @@ export interface components {
             endpoint_id: string;
             /**
              * Format: uuid
-             * @description The booking event it reports (see the booking's history).
+             * @description The booking event it reports (see the booking's history), or for a `waitlist.*` type the step of the waitlist entry's history.
              */
             event_id: string;
             event_type: components["schemas"]["FeedEventType"];
@@ -3955,7 +4035,8 @@ export interface components {
              * @description When the change happened.
              */
             timestamp: string;
-            data: components["schemas"]["BookingSummary"];
+            /** @description The booking (`BookingSummary`) for a `booking.*` type; the waitlist entry (`WaitlistFeedEntry`) for a `waitlist.*` type. */
+            data: components["schemas"]["BookingSummary"] | components["schemas"]["WaitlistFeedEntry"];
         };
         /**
          * @description `waiting`: in the queue; `offered`: a place is held for the entry (see `offer`); `booked`: an offer was accepted; `lapsed`: the latest date passed; `left`: taken off the waitlist.
@@ -8045,9 +8126,49 @@ export interface operations {
                      *             "created_at": "2026-11-25T17:10:00Z",
                      *             "updated_at": "2026-11-25T18:02:41Z"
                      *           }
+                     *         },
+                     *         {
+                     *           "id": 1044,
+                     *           "type": "waitlist.offered",
+                     *           "occurred_at": "2026-11-25T18:05:12Z",
+                     *           "waitlist": {
+                     *             "event_id": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+                     *             "entry_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                     *             "reference": "W4TQ-9KMP",
+                     *             "status": "offered",
+                     *             "consultation_type_id": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *             "provider_id": null,
+                     *             "location_id": null,
+                     *             "slot_id": "3c2b1a09-8f7e-4d6c-9b5a-493827160f5e",
+                     *             "offer": {
+                     *               "slot_id": "3c2b1a09-8f7e-4d6c-9b5a-493827160f5e",
+                     *               "start_at": "2026-12-01T17:00:00Z",
+                     *               "expires_at": "2026-11-25T18:35:12Z"
+                     *             },
+                     *             "booking_id": null,
+                     *             "lapsed": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "id": 1045,
+                     *           "type": "waitlist.lapsed",
+                     *           "occurred_at": "2026-11-25T18:35:20Z",
+                     *           "waitlist": {
+                     *             "event_id": "0b1a2f3e-4d5c-4b6a-9788-695a4b3c2d1e",
+                     *             "entry_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                     *             "reference": "W4TQ-9KMP",
+                     *             "status": "waiting",
+                     *             "consultation_type_id": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *             "provider_id": null,
+                     *             "location_id": null,
+                     *             "slot_id": "3c2b1a09-8f7e-4d6c-9b5a-493827160f5e",
+                     *             "offer": null,
+                     *             "booking_id": null,
+                     *             "lapsed": "offer"
+                     *           }
                      *         }
                      *       ],
-                     *       "next_cursor": "1043"
+                     *       "next_cursor": "1045"
                      *     }
                      */
                     "application/json": components["schemas"]["FeedEventList"];
@@ -8083,6 +8204,10 @@ export interface operations {
                      * @example id: 1043
                      *     event: booking.confirmed
                      *     data: {"id":"0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b","reference":"K7QM-4T2P","status":"confirmed",...}
+                     *
+                     *     id: 1044
+                     *     event: waitlist.offered
+                     *     data: {"event_id":"6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b","entry_id":"5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d","reference":"W4TQ-9KMP","status":"offered",...}
                      *
                      *     : heartbeat
                      */
