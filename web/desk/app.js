@@ -22,7 +22,7 @@
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
       dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
       newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
-      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
+      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {visits}.", visits: "{n} earlier visits", oneVisit: "1 earlier visit", lastVisit: ", the last on {date}",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
     },
@@ -42,7 +42,7 @@
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
       dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
       newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
-      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
+      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {visits}.", visits: "{n} visitas anteriores", oneVisit: "1 visita anterior", lastVisit: ", la última el {date}",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
     },
@@ -624,10 +624,10 @@
         if (!r.ok || seq !== matchSeq) return;
         const p = (await r.json()).items[0];
         if (!p) { matchNote.replaceChildren(); return; }
-        const past = await api("GET", "/v1/bookings?" + new URLSearchParams({ q: p.phone, limit: "200" }));
-        const n = past.ok ? (await past.json()).items.length : 0;
-        if (seq !== matchSeq) return;
-        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
+        // The search answers each record's visits (how many, the last day).
+        const v = p.visits || { count: 0, last_on: null };
+        const visits = t(v.count === 1 ? "oneVisit" : "visits").replace("{n}", String(v.count)) + (v.last_on ? t("lastVisit").replace("{date}", v.last_on) : "");
+        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{visits}", visits) }), " ",
           el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
             inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
             inputs.phone.value = p.phone;
