@@ -15,7 +15,7 @@
       findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
       noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
       reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
-      send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
+      send: "Send", close: "Close", signedOut: "You are signed out.", sessionEnded: "Your session ended. Sign in again to carry on where you were.", offline: "The server could not be reached. Try again.",
       done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
       actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel", reschedule: "Reschedule" },
       book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
@@ -35,7 +35,7 @@
       findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
       noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
       reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
-      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
+      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", sessionEnded: "Su sesión ha terminado. Vuelva a entrar para seguir donde estaba.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
       done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
       actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar", reschedule: "Cambiar la hora" },
       book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
@@ -112,9 +112,28 @@
     const r = await fetch(path, { method, headers, credentials: "same-origin", signal: opts.signal, body: body === undefined ? undefined : JSON.stringify(body) });
     if (r.status === 401 && !opts.retried) {
       if (await refresh()) return api(method, path, body, { ...opts, retried: true });
-      signedOut();
+      // The session is gone (signed out elsewhere, expired): this call
+      // waits for the same person to sign in again, then goes again.
+      if (await sessionLost()) return api(method, path, body, { ...opts, retried: true });
     }
     return r;
+  }
+
+  // sessionLost parks the screen when the session ends mid-work: its
+  // elements, with all that was typed, stay in memory (never in web
+  // storage) while the sign-in form shows. It answers, once someone signs
+  // in, whether it is the same person, whose screen is then put back and
+  // whose refused calls (this one among them) are sent again; anyone else
+  // starts afresh. See signedIn.
+  function sessionLost() {
+    if (!session.lost) {
+      if (!session.staff) return Promise.resolve(false);
+      let resume;
+      const wait = new Promise((ok) => { resume = ok; });
+      session.lost = { wait, resume, staffId: session.staff.id, url: location.pathname + location.search, nodes: [...$("main").childNodes], focus: document.activeElement };
+      signedOut(t("sessionEnded"));
+    }
+    return session.lost.wait;
   }
 
   async function problemDetail(r) {
@@ -168,16 +187,29 @@
   function signedIn() {
     $("top").hidden = false;
     $("who").textContent = session.staff ? session.staff.name : "";
+    const lost = session.lost;
+    session.lost = null;
+    if (lost && session.staff && session.staff.id === lost.staffId) {
+      // Back where the session ended: the same screen as it was left.
+      if (location.pathname + location.search !== lost.url) history.replaceState(null, "", lost.url);
+      renderNav();
+      $("main").replaceChildren(...lost.nodes);
+      if (lost.focus && lost.focus.isConnected) lost.focus.focus();
+      startStream();
+      lost.resume(true);
+      return;
+    }
+    if (lost) lost.resume(false);
     renderNav();
     startStream();
     route(false);
   }
 
-  function signedOut() {
+  function signedOut(message) {
     session.token = "";
     session.staff = null;
     stopStream();
-    showSignIn(t("signedOut"));
+    showSignIn(message || t("signedOut"));
   }
 
   async function signOut() {
@@ -189,6 +221,7 @@
     }
     session.token = "";
     session.staff = null;
+    if (session.lost) { session.lost.resume(false); session.lost = null; }
     history.pushState(null, "", "/desk");
     showSignIn("");
   }
@@ -211,7 +244,7 @@
         if (session.lastEventId) headers["Last-Event-ID"] = session.lastEventId;
         const r = await fetch("/v1/booking-events/stream", { headers, signal: ctl.signal, credentials: "same-origin" });
         if (r.status === 401) {
-          if (!(await refresh())) { if (session.stream === ctl) signedOut(); return; }
+          if (!(await refresh())) { if (session.stream === ctl) sessionLost(); return; }
           continue;
         }
         if (!r.ok) throw new Error(String(r.status));
@@ -546,7 +579,8 @@
     try {
       const r = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}/${action}`, body);
       if (!r.ok) {
-        if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
+        if (r.status === 409 || r.status === 412) await changedMeanwhile(li, b, action, await problemDetail(r));
+        else if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
         return;
       }
       const after = await r.json();
@@ -563,6 +597,30 @@
     } finally {
       buttons.forEach((x) => { x.disabled = false; });
     }
+  }
+
+  // changedMeanwhile answers a refused action (409, 412: another
+  // receptionist acted first, the place was taken, the booking changed):
+  // the booking is read again and redrawn as it is now, with the server's
+  // reason next to it and the focus on it, so that the receptionist
+  // chooses again; a move that lost its place offers the free times anew.
+  async function changedMeanwhile(li, b, action, detail) {
+    let now = b;
+    try {
+      const r = await api("GET", `/v1/bookings/${encodeURIComponent(b.id)}`);
+      if (r.ok) now = await r.json();
+    } catch {
+      // Shown as it was, with the reason.
+    }
+    const cur = rowOf(b.id, li);
+    say(`${now.reference}: ${detail}`);
+    if (!cur.isConnected) return;
+    const fresh = bookingRow(now);
+    fresh.dataset.changed = "true";
+    fresh.querySelector(".problem").textContent = detail;
+    cur.replaceWith(fresh);
+    if (action === "reschedule" && fresh.querySelector('[data-action="reschedule"]')) await rescheduleForm(fresh, now);
+    if (!fresh.contains(document.activeElement)) (fresh.querySelector("button[data-action]") || fresh).focus();
   }
 
   // ---------------------------------------------------------------- book a caller
