@@ -480,3 +480,39 @@ func TestDeskNoShowAndRevert(t *testing.T) {
 		t.Errorf("console errors: %v", errs)
 	}
 }
+
+// TestDeskCallerMatchShowsVisits: typing a caller's number on Book a
+// caller shows the patient on file with their earlier visits and the day
+// of the last one (from the patient search itself), in English and
+// Spanish.
+func TestDeskCallerMatchShowsVisits(t *testing.T) {
+	b := newBrowser(t)
+	e := newEnv(t, sqliteURL(t), soonOpts)
+	k := newClinic(t, e)
+	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")
+	soon := time.Now().Add(time.Hour).Truncate(time.Minute)
+	ana := k.request(t, k.slot(t, slotOpts{start: soon}))
+	for _, a := range []string{"confirm", "check-in"} {
+		if r := e.act(t, ana.ID, a, nil); r.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", a, r.Status, r.Body)
+		}
+	}
+	k.request(t, k.slot(t, slotOpts{})) // a later request: not a visit
+	day := laDay(t, soon)
+
+	b.do(chromedp.Navigate(e.URL + "/desk/book"))
+	b.deskSignIn("rita@clinic.example", "a long password 1")
+	for _, c := range []struct{ lang, want string }{
+		{"en", "On file: Ana Lopez, born 1980-04-02, 1 earlier visit, the last on " + day + "."},
+		{"es", "En el registro: Ana Lopez, nacido/a el 1980-04-02, 1 visita anterior, la última el " + day + "."},
+	} {
+		b.js(`(() => { const l = document.querySelector("#lang"); l.value = `+jsString(c.lang)+`; l.dispatchEvent(new Event("change")); return true })()`, nil)
+		b.wait("the book screen in "+c.lang, `document.documentElement.lang === `+jsString(c.lang)+` && document.querySelector("form.book")`)
+		b.js(`document.querySelector('input[name="patient.phone"]').focus()`, nil)
+		b.do(chromedp.KeyEvent("(424) 555-0123"))
+		b.wait("the patient on file in "+c.lang, `document.querySelector(".match").textContent.includes(`+jsString(c.want)+`)`)
+	}
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+}
