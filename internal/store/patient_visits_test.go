@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,4 +92,50 @@ func TestPatientVisits(t *testing.T) {
 			t.Errorf("no records: got %v, %v; want an empty map", none, err)
 		}
 	})
+}
+
+// BenchmarkPatientVisits reads the visits of a page of 50 patient records
+// (the patient search's default page) among 60 with 5 bookings each, 3 of
+// them visits: the one query a search page adds.
+func BenchmarkPatientVisits(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			ctx := context.Background()
+			s := storetest.Open(b, be.URL(b))
+			slot := catalogue(b, s)
+			var ids []uuid.UUID
+			for p := range 60 {
+				who := booking.PatientInput{FirstName: "Pat", LastName: fmt.Sprintf("Number%d", p), DateOfBirth: "1980-04-02", Phone: fmt.Sprintf("+1424555%04d", p)}
+				for n := range 5 {
+					sl := slot(1, booking.SlotOpen)
+					c, err := s.CreateBooking(ctx, sl.ID, draftFor(b, sl.ID, who), nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if n == 0 {
+						ids = append(ids, c.Booking.PatientID)
+					}
+					if n >= 3 {
+						continue
+					}
+					for _, a := range []booking.Action{booking.ActionConfirm, booking.ActionCheckIn} {
+						if _, _, err := s.UpdateBooking(ctx, c.Booking.ID, nil, func(bk *booking.Booking, _ booking.Slot) ([]booking.Event, error) {
+							ev, err := bk.Apply(a, booking.Actor{Type: booking.ActorSystem}, "", time.Now())
+							return []booking.Event{ev}, err
+						}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			page := ids[:50]
+			b.ResetTimer()
+			for b.Loop() {
+				v, err := s.PatientVisits(ctx, page)
+				if err != nil || len(v) != 50 || v[page[0]].Count != 3 {
+					b.Fatalf("got %d records (%v), %v; want 50 with 3 visits", len(v), v[page[0]], err)
+				}
+			}
+		})
+	}
 }
