@@ -2480,6 +2480,16 @@ type PatientRecord struct {
 	//
 	// Example: 1
 	Version int `json:"version"`
+
+	// Visits The patient's earlier visits, so that staff matching a caller to a
+	// record can say "Ana Lopez, born 1980-04-02, 3 earlier visits". A
+	// visit is a booking the patient came to: checked in or completed,
+	// whatever its date. Cancelled, declined, expired, missed (`no_show`)
+	// and still-open (`pending`, `confirmed`) bookings are not visits.
+	// Present in the patient search (`GET /v1/patients`) and the record
+	// (`GET /v1/patients/{id}`); left out of the answers to an update or
+	// a merge.
+	Visits *PatientVisits `json:"visits,omitempty"`
 }
 
 // PatientRecordDetail defines model for PatientRecordDetail.
@@ -2515,6 +2525,26 @@ type PatientRecordUpdate struct {
 	//
 	// Example: +14245550199
 	Phone *string `json:"phone,omitempty"`
+}
+
+// PatientVisits The patient's earlier visits, so that staff matching a caller to a
+// record can say "Ana Lopez, born 1980-04-02, 3 earlier visits". A
+// visit is a booking the patient came to: checked in or completed,
+// whatever its date. Cancelled, declined, expired, missed (`no_show`)
+// and still-open (`pending`, `confirmed`) bookings are not visits.
+// Present in the patient search (`GET /v1/patients`) and the record
+// (`GET /v1/patients/{id}`); left out of the answers to an update or
+// a merge.
+type PatientVisits struct {
+	// Count How many visits.
+	//
+	// Example: 3
+	Count int `json:"count"`
+
+	// LastOn The local day (`YYYY-MM-DD`, in its location's time zone) of the latest visit; `null` when none.
+	//
+	// Example: 2026-10-14
+	LastOn *openapi_types.Date `json:"last_on"`
 }
 
 // PreExistingCondition defines model for PreExistingCondition.
@@ -5248,8 +5278,10 @@ type ClientInterface interface {
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
 	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-	// text: quotes, `%`, `_` and search operators match themselves. Any
-	// staff role.
+	// text: quotes, `%`, `_` and search operators match themselves. Each
+	// record carries its earlier `visits` (how many, and the day of the
+	// latest), counted for the whole page at once, so a caller can be
+	// matched before booking. Any staff role.
 	//
 	// Corresponds with GET /v1/patients (the `ListPatients` operationId).
 	ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7854,8 +7886,10 @@ func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...Reque
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
 // name, last name or email (`ana lopez`, `ana@ex`). Every character is
-// text: quotes, `%`, `_` and search operators match themselves. Any
-// staff role.
+// text: quotes, `%`, `_` and search operators match themselves. Each
+// record carries its earlier `visits` (how many, and the day of the
+// latest), counted for the whole page at once, so a caller can be
+// matched before booking. Any staff role.
 //
 // Corresponds with GET /v1/patients (the `ListPatients` operationId).
 func (c *Client) ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15500,8 +15534,10 @@ type ClientWithResponsesInterface interface {
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
 	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-	// text: quotes, `%`, `_` and search operators match themselves. Any
-	// staff role.
+	// text: quotes, `%`, `_` and search operators match themselves. Each
+	// record carries its earlier `visits` (how many, and the day of the
+	// latest), counted for the whole page at once, so a caller can be
+	// matched before booking. Any staff role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -26540,8 +26576,10 @@ func (c *ClientWithResponses) RetryMessageWithResponse(ctx context.Context, id i
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
 // name, last name or email (`ana lopez`, `ana@ex`). Every character is
-// text: quotes, `%`, `_` and search operators match themselves. Any
-// staff role.
+// text: quotes, `%`, `_` and search operators match themselves. Each
+// record carries its earlier `visits` (how many, and the day of the
+// latest), counted for the whole page at once, so a caller can be
+// matched before booking. Any staff role.
 //
 // Returns a wrapper object for the known response body format(s).
 //

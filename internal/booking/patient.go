@@ -152,3 +152,17 @@ func NewID() uuid.UUID {
 	}
 	return id
 }
+
+// Visits sums up a patient's earlier visits for staff matching a caller to
+// a record: the bookings the patient came to (checked in or completed,
+// whatever their date) and the local day of the latest of them.
+// Cancelled, declined, expired, missed (no-show) and still-open bookings
+// are not visits.
+type Visits struct {
+	Count  int
+	LastOn *Date // the clinic's local day of the latest visit; nil when none
+}
+
+// VisitStatuses are the statuses of a booking that counts as a visit: the
+// patient came.
+var VisitStatuses = []Status{StatusCheckedIn, StatusCompleted}

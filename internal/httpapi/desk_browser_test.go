@@ -285,7 +285,7 @@ func TestDeskBooksACaller(t *testing.T) {
 	b.js(`document.querySelector('input[name="slot_id"][value=`+jsString(free.String())+`]').click()`, nil)
 	b.js(`document.querySelector('input[name="patient.phone"]').focus()`, nil)
 	b.do(chromedp.KeyEvent("(424) 555-0123"))
-	b.wait("the patient on file", `document.querySelector(".match").textContent.includes("Ana Lopez, born 1980-04-02, 1 earlier")`)
+	b.wait("the patient on file", `document.querySelector(".match").textContent.includes("Ana Lopez, born 1980-04-02, 0 earlier visits.")`)
 	b.js(`document.querySelector("[data-use-patient]").click()`, nil)
 	var names []string
 	b.js(`["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.phone"].map(n => document.querySelector('[name="' + n + '"]').value)`, &names)

@@ -24,9 +24,18 @@ func (s *Server) ListPatients(c *gin.Context, params api.ListPatientsParams) {
 		s.fail(c, err)
 		return
 	}
+	ids := make([]uuid.UUID, len(items))
+	for i, r := range items {
+		ids[i] = r.ID
+	}
+	visits, err := s.store.PatientVisits(c.Request.Context(), ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	out := api.PatientRecordList{Items: make([]api.PatientRecord, 0, len(items)), NextCursor: nonEmpty(next)}
 	for _, r := range items {
-		out.Items = append(out.Items, patientRecordJSON(r))
+		out.Items = append(out.Items, withVisits(patientRecordJSON(r), visits[r.ID]))
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -44,7 +53,12 @@ func (s *Server) GetPatient(c *gin.Context, id uuid.UUID) {
 		s.fail(c, err)
 		return
 	}
-	out := api.PatientRecordDetail{Patient: patientRecordJSON(r), Bookings: make([]api.Booking, 0, len(bookings))}
+	visits, err := s.store.PatientVisits(ctx, []uuid.UUID{id})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := api.PatientRecordDetail{Patient: withVisits(patientRecordJSON(r), visits[id]), Bookings: make([]api.Booking, 0, len(bookings))}
 	for _, b := range bookings {
 		out.Bookings = append(out.Bookings, s.bookingJSON(b.Booking, b.Slot))
 	}
@@ -160,6 +174,16 @@ func (s *Server) DeclinePatientPending(c *gin.Context, id uuid.UUID) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// withVisits adds a record's earlier visits (none when v is zero).
+func withVisits(p api.PatientRecord, v booking.Visits) api.PatientRecord {
+	p.Visits = &api.PatientVisits{Count: v.Count}
+	if v.LastOn != nil {
+		d := dateJSONOf(*v.LastOn)
+		p.Visits.LastOn = &d
+	}
+	return p
 }
 
 func patientRecordJSON(r booking.PatientRecord) api.PatientRecord {

@@ -18,7 +18,7 @@ import (
 
 // catalogue makes a provider, a location and a consultation type that
 // requires confirmation, and returns a function that adds slots to them.
-func catalogue(t *testing.T, s *store.Store) func(capacity int, status booking.SlotStatus) booking.Slot {
+func catalogue(t testing.TB, s *store.Store) func(capacity int, status booking.SlotStatus) booking.Slot {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()

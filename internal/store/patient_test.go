@@ -17,7 +17,7 @@ import (
 )
 
 // draftFor drafts a web request for slot by the patient p.
-func draftFor(t *testing.T, slot uuid.UUID, p booking.PatientInput) store.Draft {
+func draftFor(t testing.TB, slot uuid.UUID, p booking.PatientInput) store.Draft {
 	t.Helper()
 	sev, yes, reason := 5, true, "back pain"
 	req, err := booking.ParseRequest(booking.RequestInput{

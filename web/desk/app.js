@@ -15,14 +15,14 @@
       findHelp: "Type a reference, a name, phone digits or an email.", noRequests: "No requests waiting.",
       noBookings: "No bookings.", noResults: "Nothing found.", urgent: "Urgent",
       reasonDecline: "Reason (the patient may be told)", reasonRevert: "Why undo it", reasonCancel: "Reason (optional)",
-      send: "Send", close: "Close", signedOut: "You are signed out.", offline: "The server could not be reached. Try again.",
+      send: "Send", close: "Close", signedOut: "You are signed out.", sessionEnded: "Your session ended. Sign in again to carry on where you were.", offline: "The server could not be reached. Try again.",
       done: "Done: {ref} is now {status}.", live: "Live", reconnecting: "Reconnecting…", triageNote: "Triage guidance, not a diagnosis",
       actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel", reschedule: "Reschedule" },
       book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
       dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
       newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
-      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {n} earlier bookings.",
+      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {visits}.", visits: "{n} earlier visits", oneVisit: "1 earlier visit", lastVisit: ", the last on {date}",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       patientTitle: "Patient record", openRecord: "Open the record", messages: "Messages", messagesTitle: "Failed messages",
       messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
@@ -48,14 +48,14 @@
       findHelp: "Escriba una referencia, un nombre, los dígitos del teléfono o un correo.", noRequests: "No hay solicitudes pendientes.",
       noBookings: "No hay citas.", noResults: "Sin resultados.", urgent: "Urgente",
       reasonDecline: "Motivo (se le puede comunicar al paciente)", reasonRevert: "Por qué se deshace", reasonCancel: "Motivo (opcional)",
-      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
+      send: "Enviar", close: "Cerrar", signedOut: "Ha cerrado la sesión.", sessionEnded: "Su sesión ha terminado. Vuelva a entrar para seguir donde estaba.", offline: "No se pudo contactar con el servidor. Inténtelo de nuevo.",
       done: "Hecho: {ref} ahora está {status}.", live: "En directo", reconnecting: "Reconectando…", triageNote: "Orientación de triaje, no un diagnóstico",
       actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar", reschedule: "Cambiar la hora" },
       book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
       dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
       newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
-      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {n} citas anteriores.",
+      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {visits}.", visits: "{n} visitas anteriores", oneVisit: "1 visita anterior", lastVisit: ", la última el {date}",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       patientTitle: "Ficha del paciente", openRecord: "Abrir la ficha", messages: "Mensajes", messagesTitle: "Mensajes fallidos",
       messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
@@ -142,9 +142,28 @@
     const r = await fetch(path, { method, headers, credentials: "same-origin", signal: opts.signal, body: body === undefined ? undefined : JSON.stringify(body) });
     if (r.status === 401 && !opts.retried) {
       if (await refresh()) return api(method, path, body, { ...opts, retried: true });
-      signedOut();
+      // The session is gone (signed out elsewhere, expired): this call
+      // waits for the same person to sign in again, then goes again.
+      if (await sessionLost()) return api(method, path, body, { ...opts, retried: true });
     }
     return r;
+  }
+
+  // sessionLost parks the screen when the session ends mid-work: its
+  // elements, with all that was typed, stay in memory (never in web
+  // storage) while the sign-in form shows. It answers, once someone signs
+  // in, whether it is the same person, whose screen is then put back and
+  // whose refused calls (this one among them) are sent again; anyone else
+  // starts afresh. See signedIn.
+  function sessionLost() {
+    if (!session.lost) {
+      if (!session.staff) return Promise.resolve(false);
+      let resume;
+      const wait = new Promise((ok) => { resume = ok; });
+      session.lost = { wait, resume, staffId: session.staff.id, url: location.pathname + location.search, nodes: [...$("main").childNodes], focus: document.activeElement };
+      signedOut(t("sessionEnded"));
+    }
+    return session.lost.wait;
   }
 
   async function problemDetail(r) {
@@ -198,16 +217,29 @@
   function signedIn() {
     $("top").hidden = false;
     $("who").textContent = session.staff ? session.staff.name : "";
+    const lost = session.lost;
+    session.lost = null;
+    if (lost && session.staff && session.staff.id === lost.staffId) {
+      // Back where the session ended: the same screen as it was left.
+      if (location.pathname + location.search !== lost.url) history.replaceState(null, "", lost.url);
+      renderNav();
+      $("main").replaceChildren(...lost.nodes);
+      if (lost.focus && lost.focus.isConnected) lost.focus.focus();
+      startStream();
+      lost.resume(true);
+      return;
+    }
+    if (lost) lost.resume(false);
     renderNav();
     startStream();
     route(false);
   }
 
-  function signedOut() {
+  function signedOut(message) {
     session.token = "";
     session.staff = null;
     stopStream();
-    showSignIn(t("signedOut"));
+    showSignIn(message || t("signedOut"));
   }
 
   async function signOut() {
@@ -219,6 +251,7 @@
     }
     session.token = "";
     session.staff = null;
+    if (session.lost) { session.lost.resume(false); session.lost = null; }
     history.pushState(null, "", "/desk");
     showSignIn("");
   }
@@ -241,7 +274,7 @@
         if (session.lastEventId) headers["Last-Event-ID"] = session.lastEventId;
         const r = await fetch("/v1/booking-events/stream", { headers, signal: ctl.signal, credentials: "same-origin" });
         if (r.status === 401) {
-          if (!(await refresh())) { if (session.stream === ctl) signedOut(); return; }
+          if (!(await refresh())) { if (session.stream === ctl) sessionLost(); return; }
           continue;
         }
         if (!r.ok) throw new Error(String(r.status));
@@ -659,7 +692,8 @@
     try {
       const r = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}/${action}`, body);
       if (!r.ok) {
-        if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
+        if (r.status === 409 || r.status === 412) await changedMeanwhile(li, b, action, await problemDetail(r));
+        else if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
         return;
       }
       const after = await r.json();
@@ -937,6 +971,30 @@
     }
   }
 
+  // changedMeanwhile answers a refused action (409, 412: another
+  // receptionist acted first, the place was taken, the booking changed):
+  // the booking is read again and redrawn as it is now, with the server's
+  // reason next to it and the focus on it, so that the receptionist
+  // chooses again; a move that lost its place offers the free times anew.
+  async function changedMeanwhile(li, b, action, detail) {
+    let now = b;
+    try {
+      const r = await api("GET", `/v1/bookings/${encodeURIComponent(b.id)}`);
+      if (r.ok) now = await r.json();
+    } catch {
+      // Shown as it was, with the reason.
+    }
+    const cur = rowOf(b.id, li);
+    say(`${now.reference}: ${detail}`);
+    if (!cur.isConnected) return;
+    const fresh = bookingRow(now);
+    fresh.dataset.changed = "true";
+    fresh.querySelector(".problem").textContent = detail;
+    cur.replaceWith(fresh);
+    if (action === "reschedule" && fresh.querySelector('[data-action="reschedule"]')) await rescheduleForm(fresh, now);
+    if (!fresh.contains(document.activeElement)) (fresh.querySelector("button[data-action]") || fresh).focus();
+  }
+
   // ---------------------------------------------------------------- book a caller
 
   // The phone booking: a consultation type, one of the next free times,
@@ -996,10 +1054,10 @@
         if (!r.ok || seq !== matchSeq) return;
         const p = (await r.json()).items[0];
         if (!p) { matchNote.replaceChildren(); return; }
-        const past = await api("GET", "/v1/bookings?" + new URLSearchParams({ q: p.phone, limit: "200" }));
-        const n = past.ok ? (await past.json()).items.length : 0;
-        if (seq !== matchSeq) return;
-        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{n}", String(n)) }), " ",
+        // The search answers each record's visits (how many, the last day).
+        const v = p.visits || { count: 0, last_on: null };
+        const visits = t(v.count === 1 ? "oneVisit" : "visits").replace("{n}", String(v.count)) + (v.last_on ? t("lastVisit").replace("{date}", v.last_on) : "");
+        matchNote.replaceChildren(el("span", { text: t("match").replace("{name}", `${p.first_name} ${p.last_name}`).replace("{dob}", p.date_of_birth).replace("{visits}", visits) }), " ",
           el("button", { type: "button", "data-use-patient": p.id, text: t("useMatch"), onclick: () => {
             inputs.first_name.value = p.first_name; inputs.last_name.value = p.last_name; inputs.date_of_birth.value = p.date_of_birth;
             inputs.phone.value = p.phone;
