@@ -1915,8 +1915,10 @@ export interface paths {
          *     format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
          *     holds those digits), or words that must each appear in the first
          *     name, last name or email (`ana lopez`, `ana@ex`). Every character is
-         *     text: quotes, `%`, `_` and search operators match themselves. Any
-         *     staff role.
+         *     text: quotes, `%`, `_` and search operators match themselves. Each
+         *     record carries its earlier `visits` (how many, and the day of the
+         *     latest), counted for the whole page at once, so a caller can be
+         *     matched before booking. Any staff role.
          */
         get: operations["listPatients"];
         put?: never;
@@ -3555,10 +3557,34 @@ export interface components {
              * @description Set when this record was merged into another, which holds its bookings.
              */
             merged_into: string | null;
+            visits?: components["schemas"]["PatientVisits"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @description The patient's earlier visits, so that staff matching a caller to a
+         *     record can say "Ana Lopez, born 1980-04-02, 3 earlier visits". A
+         *     visit is a booking the patient came to: checked in or completed,
+         *     whatever its date. Cancelled, declined, expired, missed (`no_show`)
+         *     and still-open (`pending`, `confirmed`) bookings are not visits.
+         *     Present in the patient search (`GET /v1/patients`) and the record
+         *     (`GET /v1/patients/{id}`); left out of the answers to an update or
+         *     a merge.
+         */
+        PatientVisits: {
+            /**
+             * @description How many visits.
+             * @example 3
+             */
+            count: number;
+            /**
+             * Format: date
+             * @description The local day (`YYYY-MM-DD`, in its location's time zone) of the latest visit; `null` when none.
+             * @example 2026-10-14
+             */
+            last_on: string | null;
         };
         PatientPendingDeclined: {
             /** @description The bookings this call declined, as they are now (`declined`), oldest request first. */
@@ -8595,6 +8621,10 @@ export interface operations {
                      *           "email": "ana@example.com",
                      *           "version": 1,
                      *           "merged_into": null,
+                     *           "visits": {
+                     *             "count": 3,
+                     *             "last_on": "2026-10-14"
+                     *           },
                      *           "created_at": "2026-11-20T17:03:12Z",
                      *           "updated_at": "2026-11-20T17:03:12Z"
                      *         }
