@@ -715,7 +715,8 @@
   // ---------------------------------------------------------------- a patient's record, messages, waitlist
 
   // keepFocus rebuilds a list with render() and puts the focus back on
-  // the same item (by key) and the same button, when it was in the list.
+  // the same item (by key) and the same button, when it was in the list
+  // (or on the very control, in a form the redraw kept open).
   function keepFocus(list, key, render) {
     const focused = document.activeElement;
     const inside = focused && list.contains(focused);
@@ -723,6 +724,9 @@
     const id = item && item.getAttribute(key);
     const action = inside && focused.dataset ? focused.dataset.action : null;
     render();
+    // A form kept open across the redraw (moved into the new item) keeps
+    // its focused control: moving it took the focus away.
+    if (inside && focused.isConnected && list.contains(focused)) { focused.focus(); return; }
     if (!id) return;
     const again = list.querySelector(`[${key}="${CSS.escape(id)}"]`);
     if (again) (action && again.querySelector(`[data-action="${action}"]`) || again).focus();
