@@ -56,7 +56,7 @@ func searchDoc(words []string, reference, phone string) string {
 	}
 	if phone != "" {
 		parts = append(parts, phone)
-		digits := digitsOf(phone)
+		digits := booking.DigitsOf(phone)
 		for i := 0; i+3 <= len(digits); i++ {
 			parts = append(parts, digits[i:])
 		}
