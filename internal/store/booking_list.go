@@ -206,7 +206,7 @@ func (s *Store) plan(ctx context.Context, db *gorm.DB, l bookingList) (*gorm.DB,
 		}
 		q = q.Where(cond, args...)
 	}
-	q = s.searchBookings(q, l.groups)
+	q = s.searchBookings(q, l.f.Search, l.groups)
 	// With a search on SQLite, the few matching rows are found through the
 	// full-text index and then sorted; a unary + keeps the planner from
 	// walking the whole sort index instead, testing every booking against
@@ -364,10 +364,13 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from, to 
 	return "(" + strings.Join(branches, " OR ") + ")", args, nil
 }
 
-// searchBookings narrows q to the bookings that match every group of
-// terms (see searchTerms), through the search index of the database (see
-// search.go).
-func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
+// searchBookings narrows q to the bookings that match search, through the
+// search index of the database (see search.go). On SQLite that is one
+// MATCH of the groups of terms (searchTerms). On PostgreSQL a phone search
+// looks for its digits in the phone (its own trigram index), a reference
+// is the reference column (its unique index), and words must each appear in
+// the search document (the document's trigram index).
+func (s *Store) searchBookings(q *gorm.DB, search booking.Search, groups [][]string) *gorm.DB {
 	if len(groups) == 0 {
 		return q
 	}
@@ -379,14 +382,19 @@ func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
 		return q.Where(`id IN (SELECT m.booking_id FROM booking_search_ids m WHERE m.docid IN
   (SELECT docid FROM booking_search WHERE booking_search MATCH ?))`, expr)
 	}
-	for _, group := range groups {
-		parts := make([]string, len(group))
-		args := make([]any, len(group))
-		for i, term := range group {
-			parts[i] = `search_text LIKE ? ESCAPE '\'`
-			args[i] = "%" + likeEscaper.Replace(term) + "%"
+	if digits, ref := search.PhoneDigits(), search.Reference; digits != "" || ref != "" {
+		var parts []string
+		var args []any
+		if digits != "" {
+			parts, args = append(parts, "patient_phone LIKE ?"), append(args, "%"+digits+"%")
 		}
-		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+		if ref != "" {
+			parts, args = append(parts, "reference = ?"), append(args, ref)
+		}
+		return q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+	for _, w := range search.Words {
+		q = q.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")
 	}
 	return q
 }

@@ -285,6 +285,11 @@ func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
 	if dob != "" {
 		return db.Where("dob = ?", dob)
 	}
+	if booking.PhoneLike(strings.TrimSpace(q)) {
+		// Digits are looked for in the phone itself, through its own
+		// trigram index (00092_phone_search.sql).
+		return db.Where("phone LIKE ?", "%"+groups[0][0]+"%")
+	}
 	for _, g := range groups {
 		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
 	}
