@@ -45,8 +45,11 @@ func (r *slotRow) dest() []any {
 // (slots[i] is rows[i]'s), in one statement, in no particular order. It
 // is for pages: every row is held in memory.
 func readBookings(db *gorm.DB, where string, args ...any) (rows []bookingRow, slots []slotRow, err error) {
+	// CROSS JOIN: SQLite then reads bookings first, by where, and each
+	// one's slot by id; with a plain join and no statistics it may walk
+	// every slot instead, testing each one's bookings against where.
 	res, err := db.Raw("SELECT "+pageBookingColumns+", "+pageSlotColumns+
-		" FROM bookings b JOIN slots s ON s.id = b.slot_id WHERE "+where, args...).Rows()
+		" FROM bookings b CROSS JOIN slots s WHERE s.id = b.slot_id AND ("+where+")", args...).Rows()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read bookings: %w", err)
 	}
