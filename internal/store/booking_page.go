@@ -15,7 +15,7 @@ import (
 // pageBookingColumns are the columns readBookings reads of bookings b, in the
 // order of bookingRow.dest.
 const pageBookingColumns = "b.id, b.reference, b.slot_id, b.status, b.source, b.patient_first_name, b.patient_last_name, " +
-	"b.patient_dob, b.patient_phone, b.patient_email, b.search_text, b.intake, b.consent_privacy, b.consent_sms, " +
+	"b.patient_dob, b.patient_phone, b.patient_email, b.intake, b.consent_privacy, b.consent_sms, " +
 	"b.consent_email, b.notes, b.cancellation_reason, b.manage_token_hash, b.created_by_staff_id, b.patient_id, " +
 	"b.version, b.slot_start_at, b.provider_name, b.location_name, b.location_address, b.consultation_type_name, " +
 	"b.timezone, b.intake_form_version, b.triage_level, b.triage_rules, b.triage_override, b.locale, b.created_at, b.updated_at"
@@ -23,7 +23,7 @@ const pageBookingColumns = "b.id, b.reference, b.slot_id, b.status, b.source, b.
 // dest is where a row of pageBookingColumns is scanned.
 func (r *bookingRow) dest() []any {
 	return []any{&r.ID, &r.Reference, &r.SlotID, &r.Status, &r.Source, &r.PatientFirstName, &r.PatientLastName,
-		&r.PatientDOB, &r.PatientPhone, &r.PatientEmail, &r.SearchText, &r.Intake, &r.ConsentPrivacy, &r.ConsentSMS,
+		&r.PatientDOB, &r.PatientPhone, &r.PatientEmail, &r.Intake, &r.ConsentPrivacy, &r.ConsentSMS,
 		&r.ConsentEmail, &r.Notes, &r.CancellationReason, &r.ManageTokenHash, &r.CreatedByStaffID, &r.PatientID,
 		&r.Version, &r.SlotStartAt, &r.ProviderName, &r.LocationName, &r.LocationAddress, &r.ConsultationType,
 		&r.Timezone, &r.IntakeFormVersion, &r.TriageLevel, &r.TriageRules, &r.TriageOverride, &r.Locale, &r.CreatedAt, &r.UpdatedAt}
@@ -32,12 +32,12 @@ func (r *bookingRow) dest() []any {
 // pageSlotColumns are the columns readBookings reads of slots s, in the order
 // of slotRow.dest.
 const pageSlotColumns = "s.id, s.provider_id, s.location_id, s.consultation_type_id, s.schedule_id, s.start_at, s.end_at, " +
-	"s.capacity, s.booked, s.status, s.created_at, s.updated_at"
+	"s.capacity, s.booked, s.status, s.created_at"
 
 // dest is where a row of pageSlotColumns is scanned.
 func (r *slotRow) dest() []any {
 	return []any{&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID, &r.ScheduleID, &r.StartAt, &r.EndAt,
-		&r.Capacity, &r.Booked, &r.Status, &r.CreatedAt, &r.UpdatedAt}
+		&r.Capacity, &r.Booked, &r.Status, &r.CreatedAt}
 }
 
 // readBookings reads whole the bookings b that the condition where (on b,
