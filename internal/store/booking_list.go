@@ -262,6 +262,12 @@ func (s *Store) bookingPage(ctx context.Context, db *gorm.DB, l bookingList) (ro
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if len(hits) > l.limit {
+			// More follow, whether or not a row of this page was deleted
+			// since the index was read.
+			hits = hits[:l.limit]
+			more = &bookingRow{ID: hits[l.limit-1].ID, CreatedAt: hits[l.limit-1].CreatedAt}
+		}
 		ids := make([]string, len(hits))
 		for i, h := range hits {
 			ids[i] = h.ID
