@@ -21,10 +21,7 @@ import (
 // ListBookings is the agenda and booking search, and with Accept: text/csv
 // the day sheet.
 func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
-	f := store.BookingFilter{
-		From: deref(params.From), To: deref(params.To), Query: strings.TrimSpace(deref(params.Q)),
-		Cursor: deref(params.Cursor), Limit: deref(params.Limit),
-	}
+	f := store.BookingFilter{Cursor: deref(params.Cursor), Limit: deref(params.Limit)}
 	var p booking.Problems
 	if params.Status != nil {
 		for _, raw := range *params.Status {
@@ -40,13 +37,18 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 	}
 	f.ProviderID = parseQueryID(&p, "provider_id", params.ProviderId)
 	f.LocationID = parseQueryID(&p, "location_id", params.LocationId)
+	q := strings.TrimSpace(deref(params.Q))
+	if p.CheckLimit(len([]rune(q)) <= 200, "q", booking.FieldTooLong, 200, "must be at most 200 characters") {
+		f.Search = booking.ParseSearch(q)
+	}
+	f.From = parseBoundParam(&p, "from", deref(params.From))
+	f.To = parseBoundParam(&p, "to", deref(params.To))
 	if params.Sort != nil {
 		f.Sort = string(*params.Sort)
 	}
-	p.CheckLimit(len([]rune(f.Query)) <= 200, "q", booking.FieldTooLong, 200, "must be at most 200 characters")
 	csv := wantsCSV(c.GetHeader("Accept"))
 	if csv {
-		checkDaySheet(&p, f)
+		checkDaySheet(&p, f, deref(params.From) != "", deref(params.To) != "")
 	}
 	if err := p.Err(); err != nil {
 		s.fail(c, err)
@@ -66,6 +68,16 @@ func (s *Server) ListBookings(c *gin.Context, params api.ListBookingsParams) {
 		out.Items = append(out.Items, s.bookingJSON(it.Booking, it.Slot))
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// parseBoundParam reads the from or to parameter named field (see
+// booking.ParseBound), adding a problem when it cannot be read.
+func parseBoundParam(p *booking.Problems, field, s string) booking.Bound {
+	b, err := booking.ParseBound(s)
+	if err != nil {
+		p.Add(field, booking.FieldFormat, err.Error())
+	}
+	return b
 }
 
 // CreateBooking books a caller into a slot (a phone booking). Staff are not

@@ -49,39 +49,31 @@ func wantsCSV(accept string) bool {
 
 // checkDaySheet adds the problems of a CSV request: from and to are
 // required and at most maxDaySheetDays apart, and the whole range is sent,
-// so limit and cursor have no place.
-func checkDaySheet(p *booking.Problems, f store.BookingFilter) {
+// so limit and cursor have no place. hasFrom and hasTo say whether they
+// were given at all (one given but unreadable already has its problem).
+func checkDaySheet(p *booking.Problems, f store.BookingFilter, hasFrom, hasTo bool) {
 	p.Check(f.Cursor == "", "cursor", booking.FieldConflict, "is not used with text/csv: the CSV holds the whole range")
 	p.Check(f.Limit == 0, "limit", booking.FieldConflict, "is not used with text/csv: the CSV holds the whole range")
-	from, okFrom := sheetBound(p, "from", f.From)
-	to, okTo := sheetBound(p, "to", f.To)
-	if okFrom && okTo {
-		days := from.DaysUntil(to)
-		if isDate(f.To) {
-			days++ // a date is an inclusive last day; an instant an exclusive end
-		}
-		p.CheckLimit(days <= maxDaySheetDays, "to", booking.FieldRangeTooLong, maxDaySheetDays, fmt.Sprintf("must be at most %d days after from for a CSV", maxDaySheetDays))
+	p.Check(hasFrom, "from", booking.FieldRequired, "is required for a CSV day sheet")
+	p.Check(hasTo, "to", booking.FieldRequired, "is required for a CSV day sheet")
+	if f.From.IsZero() || f.To.IsZero() {
+		return
 	}
+	from, to := sheetDay(f.From), sheetDay(f.To)
+	days := from.DaysUntil(to)
+	if f.To.IsDate() {
+		days++ // a date is an inclusive last day; an instant an exclusive end
+	}
+	p.CheckLimit(days <= maxDaySheetDays, "to", booking.FieldRangeTooLong, maxDaySheetDays, fmt.Sprintf("must be at most %d days after from for a CSV", maxDaySheetDays))
 }
 
-func isDate(s string) bool { return len(s) == 10 }
-
-// sheetBound reads a from or to as a calendar date (an instant's UTC date),
-// for the range check only; the store reads the bounds exactly.
-func sheetBound(p *booking.Problems, field, s string) (booking.Date, bool) {
-	if s == "" {
-		p.Add(field, booking.FieldRequired, "is required for a CSV day sheet")
-		return booking.Date{}, false
+// sheetDay is a bound's calendar date (an instant's UTC date), for the
+// range check only; the store reads the bounds exactly.
+func sheetDay(b booking.Bound) booking.Date {
+	if b.IsDate() {
+		return b.Date
 	}
-	if isDate(s) {
-		d, err := booking.ParseDate(s)
-		return d, err == nil // the store names a malformed value
-	}
-	t, err := booking.ParseInstant(s)
-	if err != nil {
-		return booking.Date{}, false
-	}
-	return booking.DateOf(t, time.UTC), true
+	return booking.DateOf(b.Instant, time.UTC)
 }
 
 // daySheet writes every booking f selects as CSV, page by page, in the

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,15 +22,16 @@ const (
 	SortTriage      = "triage"      // the staff queue: urgent before routine, then oldest first
 )
 
-// BookingFilter selects and orders bookings for ListBookings. Zero fields
-// do not filter.
+// BookingFilter selects and orders bookings for ListBookings. Its fields
+// are already read (see booking.ParseBound and booking.ParseSearch); zero
+// fields do not filter.
 type BookingFilter struct {
 	Statuses   []booking.Status // any of these
-	From, To   string           // YYYY-MM-DD (inclusive days in each location's zone) or RFC 3339 (From inclusive, To exclusive)
+	From, To   booking.Bound    // a date is an inclusive day in each location's zone; an instant From inclusive, To exclusive
 	ProviderID *uuid.UUID
 	LocationID *uuid.UUID
-	Query      string // reference, patient name, phone or email
-	Sort       string // SortCreatedDesc (default), SortStartAt or SortTriage
+	Search     booking.Search // reference, patient name, phone digits or email
+	Sort       string         // SortCreatedDesc (default), SortStartAt or SortTriage
 	Cursor     string
 	Limit      int
 }
@@ -41,34 +44,152 @@ type BookingWithSlot struct {
 
 // ListBookings pages through the bookings f selects, in f's order, and
 // returns the cursor of the next page ("" on the last). It returns a
-// *booking.ValidationError naming from, to, sort or cursor when one of them
+// *booking.ValidationError naming to, sort or cursor when one of them
 // cannot be used.
+//
+// In three steps: the filter's checks (checkBookings), the query that
+// finds the page's ids (plan), and the page's rows read whole with their
+// slots in one statement (page).
 func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWithSlot, string, error) {
-	limit := clampLimit(f.Limit)
-	db := s.db.WithContext(s.boundedQuery(ctx))
-	q := db.Model(&bookingRow{})
-	var p booking.Problems
-	from, fromDate, okFrom := parseBound(&p, "from", f.From)
-	to, toDate, okTo := parseBound(&p, "to", f.To)
-	sortBy := f.Sort
-	if sortBy == "" {
-		sortBy = SortCreatedDesc
-	}
-	if sortBy != SortCreatedDesc && sortBy != SortStartAt && sortBy != SortTriage {
-		p.AddEnum("sort", []string{SortStartAt, SortCreatedDesc, SortTriage}, "must be start_at, -created_at or triage")
-	}
-	var fromDay, toDay booking.Date
-	if fromDate != nil {
-		fromDay = *fromDate
-	}
-	if toDate != nil {
-		toDay = *toDate
-	}
-	p.Check(!booking.RangeOutOfOrder(fromDay, from, toDay, to), "to", booking.FieldOutOfOrder, "must not be before from")
-	if err := p.Err(); err != nil {
+	l, err := checkBookings(f)
+	if err != nil {
 		return nil, "", err
 	}
+	db := s.db.WithContext(s.boundedQuery(ctx))
+	rows, slots, more, err := s.bookingPage(ctx, db, l)
+	if err != nil {
+		return nil, "", fmt.Errorf("list bookings: %w", err)
+	}
+	next := ""
+	if more != nil {
+		next = l.cursorAt(*more)
+	}
+	out := make([]BookingWithSlot, 0, len(rows))
+	for i, r := range rows {
+		b, err := r.toDomain()
+		if err != nil {
+			return nil, "", err
+		}
+		sl, err := slots[i].toDomain()
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, BookingWithSlot{Booking: b, Slot: sl})
+	}
+	return out, next, nil
+}
 
+// bookingList is a checked BookingFilter: its order, its cursor read, its
+// search as the index's terms.
+type bookingList struct {
+	f         BookingFilter
+	limit     int
+	sort      string
+	list      string // the cursor's list
+	c         cursor
+	hasCursor bool
+	before    time.Time // SortCreatedDesc: the cursor's creation time
+	start     int64     // SortStartAt: the cursor's slot start
+	level     string    // SortTriage: the cursor's level and creation time
+	created   time.Time
+	groups    [][]string // f.Search as searchTerms
+}
+
+// checkBookings checks f: a known order, a range in order and a cursor of
+// that order.
+func checkBookings(f BookingFilter) (bookingList, error) {
+	l := bookingList{f: f, limit: clampLimit(f.Limit), sort: f.Sort, groups: searchTerms(f.Search)}
+	if l.sort == "" {
+		l.sort = SortCreatedDesc
+	}
+	var p booking.Problems
+	switch l.sort {
+	case SortCreatedDesc:
+		l.list = listBookingsByNew
+	case SortStartAt:
+		l.list = listBookingsByStart
+	case SortTriage:
+		l.list = listBookingsTriage
+	default:
+		p.AddEnum("sort", []string{SortStartAt, SortCreatedDesc, SortTriage}, "must be start_at, -created_at or triage")
+	}
+	p.Check(!booking.BoundsOutOfOrder(f.From, f.To), "to", booking.FieldOutOfOrder, "must not be before from")
+	if err := p.Err(); err != nil {
+		return l, err
+	}
+	var err error
+	if l.c, l.hasCursor, err = decodeCursor(l.list, f.Cursor); err != nil || !l.hasCursor {
+		return l, err
+	}
+	switch l.sort {
+	case SortTriage:
+		level, at, ok := strings.Cut(l.c.key, ",")
+		created, err := parseTimeKey(at)
+		if !ok || err != nil || (level != string(booking.TriageRoutine) && level != string(booking.TriageUrgent)) {
+			return l, errBadCursor
+		}
+		l.level, l.created = level, created
+	case SortStartAt:
+		if l.start, err = parseIntKey(l.c.key); err != nil {
+			return l, err
+		}
+	default:
+		if l.before, err = parseTimeKey(l.c.key); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// plainSearch reports whether l is a search and nothing else, newest
+// first: reception's search as you type.
+func (l bookingList) plainSearch() bool {
+	f := l.f
+	return len(l.groups) > 0 && l.sort == SortCreatedDesc && len(f.Statuses) == 0 && f.ProviderID == nil &&
+		f.LocationID == nil && f.From.IsZero() && f.To.IsZero()
+}
+
+// cursorAt is the cursor of the page that follows row.
+func (l bookingList) cursorAt(r bookingRow) string {
+	key := timeKey(r.CreatedAt)
+	switch l.sort {
+	case SortStartAt:
+		key = strconv.FormatInt(r.SlotStartAt, 10)
+	case SortTriage:
+		key = r.TriageLevel + "," + key
+	}
+	return cursor{list: l.list, key: key, id: r.ID}.encode()
+}
+
+// compare orders two rows as the list does.
+func (l bookingList) compare(a, b *bookingRow) int {
+	switch l.sort {
+	case SortStartAt:
+		if c := cmp.Compare(a.SlotStartAt, b.SlotStartAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	case SortTriage:
+		// 'urgent' sorts after 'routine': descending puts it first.
+		if c := strings.Compare(b.TriageLevel, a.TriageLevel); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	}
+	if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(b.ID, a.ID)
+}
+
+// plan returns the query of the ids of the bookings l selects after its
+// cursor, in its order, limit+1 of them.
+func (s *Store) plan(ctx context.Context, db *gorm.DB, l bookingList) (*gorm.DB, error) {
+	f := l.f
+	q := db.Model(&bookingRow{}).Select("id")
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", strs(f.Statuses))
 	}
@@ -78,199 +199,128 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if f.LocationID != nil {
 		q = q.Where("slot_id IN (SELECT id FROM slots WHERE location_id = ?)", f.LocationID.String())
 	}
-	if okFrom || okTo {
-		cond, args, err := s.startRange(ctx, f.LocationID, from, fromDate, to, toDate)
+	if !f.From.IsZero() || !f.To.IsZero() {
+		cond, args, err := s.startRange(ctx, f.LocationID, f.From, f.To)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		q = q.Where(cond, args...)
 	}
-	groups := searchTerms(f.Query)
-	q = s.searchBookings(q, groups)
+	q = s.searchBookings(q, l.f.Search, l.groups)
 	// With a search on SQLite, the few matching rows are found through the
 	// full-text index and then sorted; a unary + keeps the planner from
 	// walking the whole sort index instead, testing every booking against
 	// the match (SQLite has no statistics to tell the two apart).
 	plus := ""
-	if len(groups) > 0 && s.dialect == SQLite {
+	if len(l.groups) > 0 && s.dialect == SQLite {
 		plus = "+"
 	}
 	createdKey := plus + "created_at"
-	if len(groups) > 0 && s.dialect == Postgres {
+	if len(l.groups) > 0 && s.dialect == Postgres {
 		// The same on PostgreSQL: the trigram index finds the matches and
 		// they are sorted, rather than bookings_created walked and every
 		// booking tested (an expression is not the index's column).
 		createdKey = "(created_at + interval '0 second')"
 	}
-
-	list := listBookingsByNew
-	switch sortBy {
-	case SortStartAt:
-		list = listBookingsByStart
-	case SortTriage:
-		list = listBookingsTriage
-	}
-	c, hasCursor, err := decodeCursor(list, f.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
 	order := createdKey + " DESC, " + plus + "id DESC"
-	switch sortBy {
+	switch l.sort {
 	case SortStartAt:
 		order = plus + "slot_start_at, " + plus + "id"
 	case SortTriage:
 		// 'urgent' sorts after 'routine': descending puts it first.
 		order = plus + "triage_level DESC, " + plus + "created_at, " + plus + "id"
 	}
-	var before time.Time // the cursor's creation time, sorting by it
-	switch sortBy {
-	case SortTriage:
-		if hasCursor {
-			level, at, ok := strings.Cut(c.key, ",")
-			created, err := parseTimeKey(at)
-			if !ok || err != nil || (level != string(booking.TriageRoutine) && level != string(booking.TriageUrgent)) {
-				return nil, "", errBadCursor
-			}
+	if l.hasCursor {
+		switch l.sort {
+		case SortTriage:
 			q = q.Where("(triage_level < ? OR (triage_level = ? AND (created_at > ? OR (created_at = ? AND id > ?))))",
-				level, level, created, created, c.id)
-		}
-	case SortStartAt:
-		if hasCursor {
-			start, err := parseIntKey(c.key)
-			if err != nil {
-				return nil, "", err
-			}
-			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", start, start, c.id)
-		}
-	default:
-		if hasCursor {
-			var err error
-			if before, err = parseTimeKey(c.key); err != nil {
-				return nil, "", err
-			}
-			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, c.id)
+				l.level, l.level, l.created, l.created, l.c.id)
+		case SortStartAt:
+			q = q.Where("(slot_start_at > ? OR (slot_start_at = ? AND id > ?))", l.start, l.start, l.c.id)
+		default:
+			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", l.before, l.before, l.c.id)
 		}
 	}
-	plainSearch := len(f.Statuses) == 0 && f.ProviderID == nil && f.LocationID == nil && !okFrom && !okTo
-	var (
-		rows []bookingRow
-		more *ftsHit // a plain search's last row when more follow
-	)
+	return q.Order(order).Limit(l.limit + 1), nil
+}
+
+// bookingPage reads the page l asks for: its rows whole and their slots
+// (slots[i] is rows[i]'s), in l's order, and the last row when more
+// follow (the next page's cursor), else nil.
+func (s *Store) bookingPage(ctx context.Context, db *gorm.DB, l bookingList) (rows []bookingRow, slots []slotRow, more *bookingRow, err error) {
 	switch {
-	case plus != "" && plainSearch && sortBy == SortCreatedDesc:
+	case s.dialect == SQLite && l.plainSearch():
 		// Reception's search: the page's matches come from the full-text
 		// index newest first (newestMatches), then those rows whole. A
 		// common name matches hundreds of bookings; sorting them would
 		// read every one.
-		var err error
-		if rows, more, err = searchPage[bookingRow](db, bookingFTS, ftsQuery(groups), before, c.id, hasCursor, limit); err != nil {
-			return nil, "", fmt.Errorf("list bookings: %w", err)
+		expr := ftsQuery(l.groups)
+		if expr == "" {
+			return nil, nil, nil, nil
 		}
-	case s.dialect == Postgres && plainSearch && sortBy == SortCreatedDesc && walkable(groups):
+		hits, err := newestMatches(db, bookingFTS, expr, l.before, l.c.id, l.hasCursor, l.limit+1)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(hits) > l.limit {
+			// More follow, whether or not a row of this page was deleted
+			// since the index was read.
+			hits = hits[:l.limit]
+			more = &bookingRow{ID: hits[l.limit-1].ID, CreatedAt: hits[l.limit-1].CreatedAt}
+		}
+		ids := make([]string, len(hits))
+		for i, h := range hits {
+			ids[i] = h.ID
+		}
+		rows, slots, err = readBookings(db, "b.id IN ?", ids)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	case s.dialect == Postgres && l.plainSearch() && walkable(l.groups):
 		// Reception's search for a name: the newest bookings first, in
 		// bookings_created (newestWalk); the trigram index when they do
 		// not fill the page.
-		walk := newestWalk(db, s.walkBudget, "bookings", false, groups[0][0], before, c.id, hasCursor, limit+1)
-		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
-			return nil, "", fmt.Errorf("list bookings: %w", err)
+		walk := newestWalk(db, s.walkBudget, "bookings", false, l.groups[0][0], l.before, l.c.id, l.hasCursor, l.limit+1)
+		if rows, slots, err = readBookings(db, "b.id IN (?)", walk); err != nil {
+			return nil, nil, nil, err
 		}
-		if len(rows) <= limit {
-			rows = nil
-			if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
-				return nil, "", fmt.Errorf("list bookings: %w", err)
-			}
+		if len(rows) > l.limit {
+			break
 		}
+		fallthrough
 	default:
-		if plus != "" {
-			// Other filters too: the page's ids first, then those rows whole.
-			page := q.Session(&gorm.Session{}).Select("id").Order(order).Limit(limit + 1)
-			q = db.Model(&bookingRow{}).Where("id IN (?)", page)
-		}
-		if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
-			return nil, "", fmt.Errorf("list bookings: %w", err)
-		}
-	}
-	next := ""
-	if more != nil {
-		next = cursor{list: list, key: timeKey(more.CreatedAt), id: more.ID}.encode()
-	} else if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		key := timeKey(last.CreatedAt)
-		switch sortBy {
-		case SortStartAt:
-			key = strconv.FormatInt(last.SlotStartAt, 10)
-		case SortTriage:
-			key = last.TriageLevel + "," + key
-		}
-		next = cursor{list: list, key: key, id: last.ID}.encode()
-	}
-	slots, err := slotsByID(db, rows)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]BookingWithSlot, 0, len(rows))
-	for _, r := range rows {
-		b, err := r.toDomain()
+		ids, err := s.plan(ctx, db, l)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, nil, err
 		}
-		out = append(out, BookingWithSlot{Booking: b, Slot: slots[r.SlotID]})
-	}
-	return out, next, nil
-}
-
-func slotsByID(db *gorm.DB, rows []bookingRow) (map[string]booking.Slot, error) {
-	ids := make([]string, 0, len(rows))
-	for _, r := range rows {
-		ids = append(ids, r.SlotID)
-	}
-	out := make(map[string]booking.Slot, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var slotRows []slotRow
-	if err := db.Where("id IN ?", ids).Find(&slotRows).Error; err != nil {
-		return nil, fmt.Errorf("list bookings: slots: %w", err)
-	}
-	for _, r := range slotRows {
-		sl, err := r.toDomain()
-		if err != nil {
-			return nil, err
+		if rows, slots, err = readBookings(db, "b.id IN (?)", ids); err != nil {
+			return nil, nil, nil, err
 		}
-		out[r.ID] = sl
 	}
-	return out, nil
-}
-
-// parseBound reads a from or to filter: an RFC 3339 instant, or a
-// YYYY-MM-DD date whose instants depend on each location's zone.
-func parseBound(p *booking.Problems, field, s string) (time.Time, *booking.Date, bool) {
-	if s == "" {
-		return time.Time{}, nil, false
+	// In the list's order (a row deleted since its id was read is simply
+	// left out).
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
 	}
-	if len(s) == 10 {
-		d, err := booking.ParseDate(s)
-		if err != nil {
-			p.Add(field, booking.FieldFormat, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
-			return time.Time{}, nil, false
-		}
-		return time.Time{}, &d, true
+	slices.SortFunc(idx, func(a, b int) int { return l.compare(&rows[a], &rows[b]) })
+	sortedRows, sortedSlots := make([]bookingRow, len(rows)), make([]slotRow, len(rows))
+	for i, j := range idx {
+		sortedRows[i], sortedSlots[i] = rows[j], slots[j]
 	}
-	t, err := booking.ParseInstant(s)
-	if err != nil {
-		p.Add(field, booking.FieldFormat, "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset")
-		return time.Time{}, nil, false
+	rows, slots = sortedRows, sortedSlots
+	if len(rows) > l.limit {
+		rows, slots = rows[:l.limit], slots[:l.limit]
+		more = &rows[l.limit-1]
 	}
-	return t, nil, true
+	return rows, slots, more, nil
 }
 
 // startRange builds the condition on slot_start_at for a from/to filter.
 // Instants are the same everywhere; a date is a local calendar day, so its
 // bounds are computed in each location's zone and the condition is one
 // branch per location (a clinic has a handful).
-func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time.Time, fromDate *booking.Date,
-	to time.Time, toDate *booking.Date) (string, []any, error) {
+func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from, to booking.Bound) (string, []any, error) {
 	type zoneRow struct {
 		ID       string
 		Timezone string
@@ -283,17 +333,17 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 	if err := q.Order("id").Find(&zones).Error; err != nil {
 		return "", nil, fmt.Errorf("list bookings: locations: %w", err)
 	}
-	bound := func(instant time.Time, d *booking.Date, next bool, loc *time.Location) int64 {
-		if d == nil {
-			return ceilUnix(instant)
+	bound := func(b booking.Bound, next bool, loc *time.Location) int64 {
+		if !b.IsDate() {
+			return ceilUnix(b.Instant)
 		}
-		day := *d
+		day := b.Date
 		if next {
 			day = day.AddDays(1)
 		}
 		return day.StartIn(loc).Unix()
 	}
-	hasFrom, hasTo := fromDate != nil || !from.IsZero(), toDate != nil || !to.IsZero()
+	hasFrom, hasTo := !from.IsZero(), !to.IsZero()
 	var branches []string
 	var args []any
 	for _, z := range zones {
@@ -304,11 +354,11 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 		var conds []string
 		if hasFrom {
 			conds = append(conds, "slot_start_at >= ?")
-			args = append(args, bound(from, fromDate, false, loc))
+			args = append(args, bound(from, false, loc))
 		}
 		if hasTo {
 			conds = append(conds, "slot_start_at < ?")
-			args = append(args, bound(to, toDate, true, loc))
+			args = append(args, bound(to, true, loc))
 		}
 		conds = append(conds, "slot_id IN (SELECT id FROM slots WHERE location_id = ?)")
 		args = append(args, z.ID)
@@ -320,10 +370,13 @@ func (s *Store) startRange(ctx context.Context, locationID *uuid.UUID, from time
 	return "(" + strings.Join(branches, " OR ") + ")", args, nil
 }
 
-// searchBookings narrows q to the bookings that match every group of
-// terms (see searchTerms), through the search index of the database (see
-// search.go).
-func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
+// searchBookings narrows q to the bookings that match search, through the
+// search index of the database (see search.go). On SQLite that is one
+// MATCH of the groups of terms (searchTerms). On PostgreSQL a phone search
+// looks for its digits in the phone (its own trigram index), a reference
+// is the reference column (its unique index), and words must each appear in
+// the search document (the document's trigram index).
+func (s *Store) searchBookings(q *gorm.DB, search booking.Search, groups [][]string) *gorm.DB {
 	if len(groups) == 0 {
 		return q
 	}
@@ -335,14 +388,19 @@ func (s *Store) searchBookings(q *gorm.DB, groups [][]string) *gorm.DB {
 		return q.Where(`id IN (SELECT m.booking_id FROM booking_search_ids m WHERE m.docid IN
   (SELECT docid FROM booking_search WHERE booking_search MATCH ?))`, expr)
 	}
-	for _, group := range groups {
-		parts := make([]string, len(group))
-		args := make([]any, len(group))
-		for i, term := range group {
-			parts[i] = `search_text LIKE ? ESCAPE '\'`
-			args[i] = "%" + likeEscaper.Replace(term) + "%"
+	if digits, ref := search.PhoneDigits(), search.Reference; digits != "" || ref != "" {
+		var parts []string
+		var args []any
+		if digits != "" {
+			parts, args = append(parts, "patient_phone LIKE ?"), append(args, "%"+digits+"%")
 		}
-		q = q.Where("("+strings.Join(parts, " OR ")+")", args...)
+		if ref != "" {
+			parts, args = append(parts, "reference = ?"), append(args, ref)
+		}
+		return q.Where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+	for _, w := range search.Words {
+		q = q.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")
 	}
 	return q
 }
@@ -351,53 +409,28 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // searchTerms turns a search into groups of lower-case terms: a booking
 // matches when, for every group, its search text holds one of the group's
-// terms. A phone number, however typed, is searched in E.164 form (or as its
-// digits, for part of a number); a reference typed without its dash is also
-// searched with it (a reference of digits only may look like a phone number,
-// so both are tried); anything else is words, each of which must appear.
-func searchTerms(q string) [][]string {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" {
-		return nil
-	}
+// terms. A whole phone number is searched in E.164 form, part of one as its
+// digits; a reference with and without its dash (the document holds both;
+// a reference of digits only may be phone digits too, so both are tried);
+// anything else is words, each of which must appear.
+func searchTerms(q booking.Search) [][]string {
 	var alternatives []string
-	if phoneLike(q) {
-		if v, ok := booking.NormalizePhone(q); ok {
-			alternatives = append(alternatives, v)
-		} else {
-			alternatives = append(alternatives, strings.Map(func(r rune) rune {
-				if r >= '0' && r <= '9' {
-					return r
-				}
-				return -1
-			}, q))
-		}
+	switch {
+	case q.Phone != "":
+		alternatives = append(alternatives, q.Phone)
+	case q.Digits != "":
+		alternatives = append(alternatives, q.Digits)
 	}
-	if ref, ok := booking.NormalizeReference(q); ok {
-		alternatives = append(alternatives, q, strings.ToLower(ref))
+	if q.Reference != "" {
+		ref := strings.ToLower(q.Reference)
+		alternatives = append(alternatives, ref, strings.ReplaceAll(ref, "-", ""))
 	}
 	if len(alternatives) > 0 {
 		return [][]string{alternatives}
 	}
 	var out [][]string
-	for _, w := range strings.Fields(q) {
+	for _, w := range q.Words {
 		out = append(out, []string{w})
 	}
 	return out
-}
-
-// phoneLike reports whether q is written like (part of) a phone number:
-// digits with the usual separators, at least four digits.
-func phoneLike(q string) bool {
-	digits := 0
-	for i, r := range q {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' && i == 0, r == ' ', r == '-', r == '.', r == '(', r == ')':
-		default:
-			return false
-		}
-	}
-	return digits >= 4
 }

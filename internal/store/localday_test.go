@@ -53,7 +53,7 @@ func TestListsAgreeOnLocalDays(t *testing.T) {
 				want uuid.UUID
 			}{{c.day, late.ID}, {c.day.AddDays(1), early.ID}} {
 				items, _, err := s.ListBookings(ctx, store.BookingFilter{
-					From: d.day.String(), To: d.day.String(), LocationID: &f.location.ID, Limit: 50,
+					From: booking.DayBound(d.day), To: booking.DayBound(d.day), LocationID: &f.location.ID, Limit: 50,
 				})
 				if err != nil {
 					t.Fatal(err)

@@ -149,22 +149,31 @@ const maxPatientBookings = 500
 // 500).
 func (s *Store) PatientBookings(ctx context.Context, id uuid.UUID) ([]BookingWithSlot, error) {
 	db := s.db.WithContext(ctx)
-	var rows []bookingRow
-	if err := db.Where("patient_id = ?", id.String()).Order("created_at DESC, id DESC").Limit(maxPatientBookings).Find(&rows).Error; err != nil {
+	ids := db.Model(&bookingRow{}).Select("id").Where("patient_id = ?", id.String()).
+		Order("created_at DESC, id DESC").Limit(maxPatientBookings)
+	rows, slots, err := readBookings(db, "b.id IN (?)", ids)
+	if err != nil {
 		return nil, fmt.Errorf("patient bookings: %w", err)
 	}
-	slots, err := slotsByID(db, rows)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]BookingWithSlot, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
 		b, err := r.toDomain()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, BookingWithSlot{Booking: b, Slot: slots[r.SlotID]})
+		sl, err := slots[i].toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, BookingWithSlot{Booking: b, Slot: sl})
 	}
+	// Newest first.
+	slices.SortFunc(out, func(a, b BookingWithSlot) int {
+		if c := b.Booking.CreatedAt.Compare(a.Booking.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Booking.ID.String(), a.Booking.ID.String())
+	})
 	return out, nil
 }
 
@@ -243,8 +252,8 @@ func patientGroups(q string) (dob string, groups [][]string) {
 	if d, err := booking.ParseDate(q); err == nil {
 		return d.String(), nil
 	}
-	if phoneLike(q) {
-		return "", [][]string{{digitsOf(q)}}
+	if booking.PhoneLike(q) {
+		return "", [][]string{{booking.DigitsOf(q)}}
 	}
 	for _, w := range strings.Fields(q) {
 		groups = append(groups, []string{w})
@@ -276,20 +285,15 @@ func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
 	if dob != "" {
 		return db.Where("dob = ?", dob)
 	}
+	if booking.PhoneLike(strings.TrimSpace(q)) {
+		// Digits are looked for in the phone itself, through its own
+		// trigram index (00092_phone_search.sql).
+		return db.Where("phone LIKE ?", "%"+groups[0][0]+"%")
+	}
 	for _, g := range groups {
 		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
 	}
 	return db
-}
-
-// digitsOf returns the ASCII digits of s.
-func digitsOf(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
 }
 
 // PatientChange changes a record read under lock; it reports whether

@@ -257,7 +257,7 @@ func TestSearchPages(t *testing.T) {
 		var got []uuid.UUID
 		cur := ""
 		for range 10 {
-			items, next, err := s.ListBookings(ctx, store.BookingFilter{Query: "pagewood", Limit: 3, Cursor: cur})
+			items, next, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch("pagewood"), Limit: 3, Cursor: cur})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,7 +40,11 @@ import (
 //     search for one word (a name, the common case of many matches) first
 //     tests the newest rows in the order of the list's index, which holds
 //     search_text (00043_search_walk.sql), and asks the trigram index only
-//     when those do not fill the page (newestWalk).
+//     when those do not fill the page (newestWalk). Phone digits are
+//     looked for in the phone column, through a trigram index of its own
+//     (00092_phone_search.sql): in search_text, where every suffix of the
+//     digits is a word, digit trigrams are in nearly every document. A
+//     reference is looked up in the reference column.
 
 // searchDoc builds a search document from words (names, email, reference),
 // the reference and the phone.
@@ -56,7 +60,7 @@ func searchDoc(words []string, reference, phone string) string {
 	}
 	if phone != "" {
 		parts = append(parts, phone)
-		digits := digitsOf(phone)
+		digits := booking.DigitsOf(phone)
 		for i := 0; i+3 <= len(digits); i++ {
 			parts = append(parts, digits[i:])
 		}

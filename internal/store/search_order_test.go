@@ -76,7 +76,7 @@ func TestSearchOrderWithinMillisecond(t *testing.T) {
 					var got []string
 					cur := ""
 					for range 20 {
-						items, next, err := s.ListBookings(ctx, store.BookingFilter{Query: q, Limit: limit, Cursor: cur})
+						items, next, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(q), Limit: limit, Cursor: cur})
 						if err != nil {
 							t.Fatal(err)
 						}

@@ -60,7 +60,7 @@ func TestSearchFollowsEachCommit(t *testing.T) {
 		wg.Wait()
 		bookingsFound := func(q string) int {
 			t.Helper()
-			items, _, err := s.ListBookings(ctx, store.BookingFilter{Query: q, Limit: 50})
+			items, _, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(q), Limit: 50})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -65,7 +65,7 @@ func TestSeedBookingsReferenceClash(t *testing.T) {
 			}
 			refs[got.Reference] = true
 			// The search finds the booking by the reference it has.
-			page, _, err := s.ListBookings(ctx, store.BookingFilter{Query: got.Reference})
+			page, _, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(got.Reference)})
 			if err != nil {
 				t.Fatalf("search %s: %v", got.Reference, err)
 			}
