@@ -57,14 +57,31 @@ func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
 		}
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		starts := make(map[string]int64, len(slotIDs))
+		// Each slot's start and what a booking of it snapshots (the names
+		// and the time zone, as CreateBooking records them).
+		type seedSlot struct {
+			start int64
+			names booking.Snapshot
+		}
+		slotsByID := make(map[string]seedSlot, len(slotIDs))
 		for chunk := range slices.Chunk(slotIDs, seedBatch) {
-			var rows []slotRow
-			if err := tx.Select("id", "start_at").Where("id IN ?", chunk).Find(&rows).Error; err != nil {
-				return err
+			var rows []struct {
+				ID, ProviderName, LocationName, LocationAddress, TypeName, Timezone string
+				StartAt                                                             int64
+			}
+			err := tx.Raw(`SELECT s.id AS id, s.start_at AS start_at, p.name AS provider_name, l.name AS location_name,
+       l.address AS location_address, c.name AS type_name, l.timezone AS timezone
+FROM slots s JOIN providers p ON p.id = s.provider_id JOIN locations l ON l.id = s.location_id
+  JOIN consultation_types c ON c.id = s.consultation_type_id
+WHERE s.id IN ?`, chunk).Scan(&rows).Error
+			if err != nil {
+				return fmt.Errorf("seed slots: %w", err)
 			}
 			for _, r := range rows {
-				starts[r.ID] = r.StartAt
+				slotsByID[r.ID] = seedSlot{start: r.StartAt, names: booking.Snapshot{
+					ProviderName: r.ProviderName, LocationName: r.LocationName, LocationAddress: r.LocationAddress,
+					ConsultationTypeName: r.TypeName, Timezone: r.Timezone,
+				}}
 			}
 		}
 		if err := freshReferences(ctx, tx, bs); err != nil {
@@ -88,12 +105,15 @@ func (s *Store) SeedBookings(ctx context.Context, bs []SeedBooking) error {
 		}
 		for _, sb := range bs {
 			b := sb.Booking
-			start, ok := starts[b.SlotID.String()]
+			sl, ok := slotsByID[b.SlotID.String()]
 			if !ok {
 				return booking.Invalid("slot_id", booking.FieldNotFound, fmt.Sprintf("slot %s is not a known slot", b.SlotID))
 			}
+			if b.Snapshot == (booking.Snapshot{}) {
+				b.Snapshot = sl.names
+			}
 			b.CreatedAt, b.UpdatedAt = utc(b.CreatedAt), utc(b.UpdatedAt)
-			row, err := bookingToRow(b, time.Unix(start, 0))
+			row, err := bookingToRow(b, time.Unix(sl.start, 0))
 			if err != nil {
 				return err
 			}

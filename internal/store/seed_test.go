@@ -64,6 +64,11 @@ func TestSeedBookingsReferenceClash(t *testing.T) {
 				t.Errorf("booking %s: stored reference %s, SeedBookings gave back %s", sb.Booking.ID, got.Reference, sb.Booking.Reference)
 			}
 			refs[got.Reference] = true
+			// What the patient booked is recorded as CreateBooking records
+			// it: the zone read back for a visit's day, among others.
+			if got.Snapshot.Timezone != "UTC" || got.Snapshot.ProviderName == "" || got.Snapshot.ConsultationTypeName == "" {
+				t.Errorf("booking %s: snapshot %+v, want the slot's names and zone UTC", sb.Booking.ID, got.Snapshot)
+			}
 			// The search finds the booking by the reference it has.
 			page, _, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(got.Reference)})
 			if err != nil {
