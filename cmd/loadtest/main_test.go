@@ -86,7 +86,7 @@ func TestWaitlistScenarios(t *testing.T) {
 			report := out.String()
 			for _, want := range []string{
 				"waitlist: reception cancels at 20/s", "6/6 freed places offered and emailed once each, 12 entries waiting",
-				"booking, no waitlist", "booking, 12 waiting, 5 cancelled at once",
+				"booking, no waitlist", "booking, nobody waiting, 5 cancelled at once", "booking, 12 waiting, 5 cancelled at once",
 				"waitlist flood: 5 cancels at once x 2", "2/2 floods exactly 5 offers and emails, none twice",
 			} {
 				if !strings.Contains(report, want) {
