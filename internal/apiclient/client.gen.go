@@ -4440,7 +4440,8 @@ type ClientInterface interface {
 	// A browser session sends no body: the `__Secure-refresh` cookie is
 	// the token, and the answer clears the cookie. As for refresh, it
 	// needs `X-Requested-With` and the server's own origin (`403`
-	// otherwise).
+	// otherwise); without the cookie it answers `204` (signed out
+	// already).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4457,7 +4458,8 @@ type ClientInterface interface {
 	// A browser session sends no body: the `__Secure-refresh` cookie is
 	// the token, and the answer clears the cookie. As for refresh, it
 	// needs `X-Requested-With` and the server's own origin (`403`
-	// otherwise).
+	// otherwise); without the cookie it answers `204` (signed out
+	// already).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4506,7 +4508,9 @@ type ClientInterface interface {
 	// body: the `__Secure-refresh` cookie is the token, the new one comes
 	// back in `Set-Cookie` and not in the body. Such a request needs
 	// `X-Requested-With` and must come from the server's own origin
-	// (`403` otherwise).
+	// (`403` otherwise); sent without the cookie (a browser that is not
+	// signed in), it answers `401`. With neither a body token nor
+	// `X-Requested-With`, the missing `refresh_token` is a `422`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4524,7 +4528,9 @@ type ClientInterface interface {
 	// body: the `__Secure-refresh` cookie is the token, the new one comes
 	// back in `Set-Cookie` and not in the body. Such a request needs
 	// `X-Requested-With` and must come from the server's own origin
-	// (`403` otherwise).
+	// (`403` otherwise); sent without the cookie (a browser that is not
+	// signed in), it answers `401`. With neither a body token nor
+	// `X-Requested-With`, the missing `refresh_token` is a `422`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6478,7 +6484,8 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // A browser session sends no body: the `__Secure-refresh` cookie is
 // the token, and the answer clears the cookie. As for refresh, it
 // needs `X-Requested-With` and the server's own origin (`403`
-// otherwise).
+// otherwise); without the cookie it answers `204` (signed out
+// already).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6505,7 +6512,8 @@ func (c *Client) LogoutWithBody(ctx context.Context, params *LogoutParams, conte
 // A browser session sends no body: the `__Secure-refresh` cookie is
 // the token, and the answer clears the cookie. As for refresh, it
 // needs `X-Requested-With` and the server's own origin (`403`
-// otherwise).
+// otherwise); without the cookie it answers `204` (signed out
+// already).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6594,7 +6602,9 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 // body: the `__Secure-refresh` cookie is the token, the new one comes
 // back in `Set-Cookie` and not in the body. Such a request needs
 // `X-Requested-With` and must come from the server's own origin
-// (`403` otherwise).
+// (`403` otherwise); sent without the cookie (a browser that is not
+// signed in), it answers `401`. With neither a body token nor
+// `X-Requested-With`, the missing `refresh_token` is a `422`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6622,7 +6632,9 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenP
 // body: the `__Secure-refresh` cookie is the token, the new one comes
 // back in `Set-Cookie` and not in the body. Such a request needs
 // `X-Requested-With` and must come from the server's own origin
-// (`403` otherwise).
+// (`403` otherwise); sent without the cookie (a browser that is not
+// signed in), it answers `401`. With neither a body token nor
+// `X-Requested-With`, the missing `refresh_token` is a `422`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -14646,7 +14658,8 @@ type ClientWithResponsesInterface interface {
 	// A browser session sends no body: the `__Secure-refresh` cookie is
 	// the token, and the answer clears the cookie. As for refresh, it
 	// needs `X-Requested-With` and the server's own origin (`403`
-	// otherwise).
+	// otherwise); without the cookie it answers `204` (signed out
+	// already).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14663,7 +14676,8 @@ type ClientWithResponsesInterface interface {
 	// A browser session sends no body: the `__Secure-refresh` cookie is
 	// the token, and the answer clears the cookie. As for refresh, it
 	// needs `X-Requested-With` and the server's own origin (`403`
-	// otherwise).
+	// otherwise); without the cookie it answers `204` (signed out
+	// already).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14714,7 +14728,9 @@ type ClientWithResponsesInterface interface {
 	// body: the `__Secure-refresh` cookie is the token, the new one comes
 	// back in `Set-Cookie` and not in the body. Such a request needs
 	// `X-Requested-With` and must come from the server's own origin
-	// (`403` otherwise).
+	// (`403` otherwise); sent without the cookie (a browser that is not
+	// signed in), it answers `401`. With neither a body token nor
+	// `X-Requested-With`, the missing `refresh_token` is a `422`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14732,7 +14748,9 @@ type ClientWithResponsesInterface interface {
 	// body: the `__Secure-refresh` cookie is the token, the new one comes
 	// back in `Set-Cookie` and not in the body. Such a request needs
 	// `X-Requested-With` and must come from the server's own origin
-	// (`403` otherwise).
+	// (`403` otherwise); sent without the cookie (a browser that is not
+	// signed in), it answers `401`. With neither a body token nor
+	// `X-Requested-With`, the missing `refresh_token` is a `422`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25346,7 +25364,8 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 // A browser session sends no body: the `__Secure-refresh` cookie is
 // the token, and the answer clears the cookie. As for refresh, it
 // needs `X-Requested-With` and the server's own origin (`403`
-// otherwise).
+// otherwise); without the cookie it answers `204` (signed out
+// already).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25369,7 +25388,8 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, pa
 // A browser session sends no body: the `__Secure-refresh` cookie is
 // the token, and the answer clears the cookie. As for refresh, it
 // needs `X-Requested-With` and the server's own origin (`403`
-// otherwise).
+// otherwise); without the cookie it answers `204` (signed out
+// already).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25444,7 +25464,9 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 // body: the `__Secure-refresh` cookie is the token, the new one comes
 // back in `Set-Cookie` and not in the body. Such a request needs
 // `X-Requested-With` and must come from the server's own origin
-// (`403` otherwise).
+// (`403` otherwise); sent without the cookie (a browser that is not
+// signed in), it answers `401`. With neither a body token nor
+// `X-Requested-With`, the missing `refresh_token` is a `422`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25468,7 +25490,9 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // body: the `__Secure-refresh` cookie is the token, the new one comes
 // back in `Set-Cookie` and not in the body. Such a request needs
 // `X-Requested-With` and must come from the server's own origin
-// (`403` otherwise).
+// (`403` otherwise); sent without the cookie (a browser that is not
+// signed in), it answers `401`. With neither a body token nor
+// `X-Requested-With`, the missing `refresh_token` is a `422`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -39,7 +39,10 @@ func setRefreshCookie(c *gin.Context, token string, ttl time.Duration) {
 // cookie is only taken from a same-origin request that carries
 // X-Requested-With: SameSite=Strict keeps it off cross-site requests in
 // today's browsers, and these checks refuse (403) what slips through (an
-// older browser, a sibling subdomain). ok is false when an answer was sent.
+// older browser, a sibling subdomain). A browser's request without the
+// cookie (X-Requested-With, no body token) gives an empty token with
+// fromCookie: a browser that is not signed in. ok is false when an answer
+// was sent.
 func (s *Server) refreshCredential(c *gin.Context, cookie *string, requestedWith *api.RequestedWith) (token string, fromCookie, ok bool) {
 	var in api.RefreshRequest
 	if !s.decodeOptionalJSON(c, &in) {
@@ -49,6 +52,12 @@ func (s *Server) refreshCredential(c *gin.Context, cookie *string, requestedWith
 		return t, false, true
 	}
 	if deref(cookie) == "" {
+		if deref(requestedWith) != "" {
+			// A browser asking for its cookie session without the cookie is
+			// not signed in, rather than a client that left out a field: the
+			// caller answers (refresh: 401; logout: done already).
+			return "", true, true
+		}
 		s.fail(c, booking.Invalid("refresh_token", booking.FieldRequired, "is required (or the "+refreshCookie+" cookie of a browser session)"))
 		return "", false, false
 	}

@@ -142,3 +142,28 @@ func TestRefreshBodyClientsUnchanged(t *testing.T) {
 		}
 	})
 }
+
+// A browser that is not signed in (no cookie) asking for its session is
+// told so with a 401, which the desk answers with its sign-in form (and
+// its logout is done already: 204); a JSON
+// client that sends neither a token nor the browser's header is still told
+// which field it left out.
+func TestRefreshWithoutCookie(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		for _, tc := range []struct {
+			name    string
+			path    string
+			headers []string
+			want    int
+		}{
+			{"browser refresh, no cookie", "/v1/auth/refresh", []string{"X-Requested-With: fetch", "Sec-Fetch-Site: same-origin", "Origin: " + e.URL}, http.StatusUnauthorized},
+			{"browser logout, no cookie", "/v1/auth/logout", []string{"X-Requested-With: fetch", "Sec-Fetch-Site: same-origin", "Origin: " + e.URL}, http.StatusNoContent},
+			{"JSON client, no token", "/v1/auth/refresh", nil, http.StatusUnprocessableEntity},
+		} {
+			r := e.do("POST", tc.path, nil, tc.headers...)
+			if r.Status != tc.want {
+				t.Errorf("%s: got %d %s, want %d", tc.name, r.Status, r.Body, tc.want)
+			}
+		}
+	})
+}

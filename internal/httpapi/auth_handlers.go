@@ -38,6 +38,10 @@ func (s *Server) RefreshToken(c *gin.Context, params api.RefreshTokenParams) {
 	if !ok {
 		return
 	}
+	if token == "" { // a browser with no session (see refreshCredential)
+		s.fail(c, &auth.Error{Code: auth.CodeUnauthenticated, Message: "no browser session: sign in"})
+		return
+	}
 	sess, err := s.auth.Refresh(c.Request.Context(), token, c.ClientIP())
 	if err != nil {
 		s.fail(c, err)
@@ -54,6 +58,11 @@ func (s *Server) RefreshToken(c *gin.Context, params api.RefreshTokenParams) {
 func (s *Server) Logout(c *gin.Context, params api.LogoutParams) {
 	token, fromCookie, ok := s.refreshCredential(c, params.UnderscoreUnderscoreSecureRefresh, params.XRequestedWith)
 	if !ok {
+		return
+	}
+	if token == "" { // a browser with no session: signed out already
+		setRefreshCookie(c, "", 0)
+		c.Status(http.StatusNoContent)
 		return
 	}
 	if err := s.auth.Logout(c.Request.Context(), token, c.ClientIP()); err != nil {
