@@ -377,7 +377,9 @@ export interface paths {
          *     body: the `__Secure-refresh` cookie is the token, the new one comes
          *     back in `Set-Cookie` and not in the body. Such a request needs
          *     `X-Requested-With` and must come from the server's own origin
-         *     (`403` otherwise).
+         *     (`403` otherwise); sent without the cookie (a browser that is not
+         *     signed in), it answers `401`. With neither a body token nor
+         *     `X-Requested-With`, the missing `refresh_token` is a `422`.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -405,7 +407,8 @@ export interface paths {
          *     A browser session sends no body: the `__Secure-refresh` cookie is
          *     the token, and the answer clears the cookie. As for refresh, it
          *     needs `X-Requested-With` and the server's own origin (`403`
-         *     otherwise).
+         *     otherwise); without the cookie it answers `204` (signed out
+         *     already).
          */
         post: operations["logout"];
         delete?: never;
