@@ -3,6 +3,9 @@
 // its DOM with createElement and textContent only, so it runs under the page's
 // strict Content-Security-Policy. The access token lives in this closure
 // only; the refresh token is an HttpOnly cookie the script never sees.
+// @ts-check
+// CI type-checks this file against openapi.yaml: the JSDoc types (S is the
+// API's schemas) are in docs/typescript-client/desk.d.ts.
 "use strict";
 (() => {
   const TEXT = {
@@ -94,9 +97,9 @@
   let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
   const t = (k) => TEXT[lang][k] ?? TEXT.en[k];
 
-  const session = { token: "", staff: null, refreshing: null, stream: null, lastEventId: "" };
-  const view = { screen: "today", locations: [], location: "", date: "", q: "", reload: null, searchAbort: null,
-    patient: "", providers: [], provider: "", types: [], byHour: false, wlStatus: "waiting", wlType: "" };
+  const session = { token: "", staff: /** @type {S["Staff"]} */ (null), refreshing: null, stream: null, lastEventId: "" };
+  const view = { screen: "today", locations: /** @type {Loc[]} */ ([]), location: "", date: "", q: "", reload: null, searchAbort: null,
+    patient: "", providers: /** @type {S["Provider"][]} */ ([]), provider: "", types: /** @type {CType[]} */ ([]), byHour: false, wlStatus: "waiting", wlType: "" };
 
   const $ = (id) => document.getElementById(id);
   function el(tag, attrs, ...kids) {
@@ -121,7 +124,7 @@
       session.refreshing = fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "fetch", Accept: "application/json" } })
         .then(async (r) => {
           if (!r.ok) return false;
-          const body = await r.json();
+          const body = /** @type {S["TokenResponse"]} */ (await r.json());
           session.token = body.access_token;
           session.staff = body.staff;
           return true;
@@ -168,7 +171,7 @@
 
   async function problemDetail(r) {
     try {
-      const p = await r.json();
+      const p = /** @type {S["Problem"]} */ (await r.json());
       return p.detail || p.title || String(r.status);
     } catch {
       return String(r.status);
@@ -200,7 +203,7 @@
           form.password.focus();
           return;
         }
-        const body = await r.json();
+        const body = /** @type {S["TokenResponse"]} */ (await r.json());
         session.token = body.access_token;
         session.staff = body.staff;
         signedIn();
@@ -356,7 +359,7 @@
     }
     view.screen = screen;
     view.q = new URLSearchParams(location.search).get("q") || "";
-    if (screen === "find" && $("q").value !== view.q) $("q").value = view.q;
+    if (screen === "find" && /** @type {HTMLInputElement} */ ($("q")).value !== view.q) /** @type {HTMLInputElement} */ ($("q")).value = view.q;
     renderNav();
     const main = $("main");
     const list = el("ul", { class: "bookings", id: "list", "aria-labelledby": "screen-title" });
@@ -410,13 +413,14 @@
   async function providers() {
     if (view.providers.length === 0) {
       const r = await api("GET", "/v1/providers");
-      if (r.ok) view.providers = (await r.json()).items.filter((p) => p.active !== false);
+      if (r.ok) view.providers = /** @type {S["ProviderList"]} */ (await r.json()).items.filter((p) => p.active !== false);
     }
     return view.providers;
   }
 
   // fillHours shows the day by hour: in each hour, who is still due (late
   // once their time has passed) and who has arrived.
+  /** @param {Booking[]} items */
   function fillHours(items) {
     const box = $("hours");
     if (!box) return;
@@ -462,7 +466,7 @@
   async function locations() {
     if (view.locations.length === 0) {
       const r = await api("GET", "/v1/locations");
-      if (r.ok) view.locations = (await r.json()).items.filter((l) => l.active !== false);
+      if (r.ok) view.locations = /** @type {S["LocationList"]} */ (await r.json()).items.filter((l) => l.active !== false);
     }
     return view.locations;
   }
@@ -484,17 +488,17 @@
         empty = t("noRequests");
       } else if (screen === "today") {
         const locs = await locations();
-        const sel = $("location");
+        const sel = /** @type {HTMLSelectElement} */ ($("location"));
         if (!sel) return;
         if (sel.options.length !== locs.length) sel.replaceChildren(...locs.map((l) => el("option", { value: l.id, text: l.name })));
         if (!view.location && locs.length) view.location = locs[0].id;
         sel.value = view.location;
         const loc = locs.find((l) => l.id === view.location);
         if (!view.date) view.date = localDate(loc ? loc.timezone : undefined);
-        $("date").value = view.date;
+        /** @type {HTMLInputElement} */ ($("date")).value = view.date;
         if (!loc) return;
         const provs = await providers();
-        const psel = $("provider");
+        const psel = /** @type {HTMLSelectElement} */ ($("provider"));
         if (!psel) return;
         if (psel.options.length !== provs.length + 1) psel.append(...provs.map((p) => el("option", { value: p.id, text: p.name })));
         psel.value = view.provider;
@@ -503,7 +507,7 @@
         const r = await api("GET", "/v1/bookings?" + q);
         if (seq !== loadSeq || screen !== view.screen) return;
         if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-        const items = (await r.json()).items;
+        const items = /** @type {S["BookingList"]} */ (await r.json()).items;
         // The day sheet's render is measured (the browser test reports it).
         performance.mark("desk-day-sheet-start");
         $("list").hidden = view.byHour;
@@ -534,14 +538,14 @@
           api("GET", "/v1/patients?" + new URLSearchParams({ q: /^[\d\s().+-]+$/.test(q) ? q.replace(/[^\d+]/g, "") : q, limit: "10" }), undefined, { signal })]);
         if (seq !== loadSeq) return;
         if (!r.ok) { say(await problemDetail(r)); return; }
-        fill((await r.json()).items, empty);
-        if (pr.ok) showPatients((await pr.json()).items);
+        fill(/** @type {S["BookingList"]} */ (await r.json()).items, empty);
+        if (pr.ok) showPatients(/** @type {S["PatientRecordList"]} */ (await pr.json()).items);
         return;
       }
       const r = await api("GET", path);
       if (seq !== loadSeq || screen !== view.screen) return;
       if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-      fill((await r.json()).items, empty);
+      fill(/** @type {S["BookingList"]} */ (await r.json()).items, empty);
     } catch (e) {
       if (e.name !== "AbortError") say(t("offline"));
     }
@@ -550,18 +554,19 @@
   // fill shows the bookings in the list, keeping the element (and so the
   // focus and an open reason form) of every booking whose version did not
   // change.
+  /** @param {Booking[]} items */
   function fill(items, empty) {
     const list = $("list");
     if (!list) return;
-    const old = new Map([...list.querySelectorAll("li[data-booking-id]")].map((li) => [li.dataset.bookingId, li]));
-    const focused = document.activeElement;
+    const old = new Map([.../** @type {NodeListOf<HTMLElement>} */ (list.querySelectorAll("li[data-booking-id]"))].map((li) => [li.dataset.bookingId, li]));
+    const focused = /** @type {HTMLElement} */ (document.activeElement);
     const rows = items.map((b) => {
       const prev = old.get(b.id);
       // An answer older than what is shown (a list read before an action
       // finished) never takes the newer state back.
       if (prev && Number(prev.dataset.version) >= b.version) return prev;
       const li = bookingRow(b);
-      const form = prev && prev.querySelector("form.reason");
+      const form = /** @type {HTMLElement} */ (prev && prev.querySelector("form.reason"));
       if (form && li.querySelector(`[data-action="${form.dataset.reasonFor}"]`)) {
         // A reason being typed survives a change elsewhere in the booking.
         li.insertBefore(form, li.querySelector(".problem"));
@@ -582,6 +587,7 @@
 
   // showPatients lists the patient records the search found; each one's
   // bookings are a search by its phone number away.
+  /** @param {S["PatientRecord"][]} items */
   function showPatients(items) {
     const ul = $("patients");
     if (!ul) return;
@@ -590,16 +596,18 @@
         onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(p.id)); } }), " ",
       el("span", { class: "meta", text: [t("born") + " " + p.date_of_birth, p.phone, p.email].filter(Boolean).join(" · ") }), " ",
       el("button", { type: "button", "data-show-bookings": p.id, text: t("theirBookings"), "aria-label": `${t("theirBookings")}: ${p.first_name} ${p.last_name}`,
-        onclick: () => { $("q").value = p.phone; go("find", "q=" + encodeURIComponent(p.phone)); } })))
+        onclick: () => { /** @type {HTMLInputElement} */ ($("q")).value = p.phone; go("find", "q=" + encodeURIComponent(p.phone)); } })))
       : [el("li", { class: "empty", text: t("noResults") })]));
   }
 
+  /** @param {Booking} b */
   function fmtTime(b) {
-    const opts = { timeZone: b.timezone || undefined, hour: "2-digit", minute: "2-digit" };
+    const opts = /** @type {Intl.DateTimeFormatOptions} */ ({ timeZone: b.timezone || undefined, hour: "2-digit", minute: "2-digit" });
     if (view.screen !== "today") Object.assign(opts, { weekday: "short", day: "numeric", month: "short" });
     return new Intl.DateTimeFormat(lang, opts).format(new Date(b.slot.start_at));
   }
 
+  /** @param {Booking} b */
   function bookingRow(b) {
     const name = `${b.patient.first_name} ${b.patient.last_name}`;
     const urgent = b.triage && b.triage.level === "urgent";
@@ -622,12 +630,14 @@
     return li;
   }
 
+  /** @param {Booking} b */
   async function act(li, b, action) {
     if (NEEDS_REASON[action]) { reasonForm(li, b, action); return; }
     if (action === "reschedule") { rescheduleForm(li, b); return; }
     await transition(li, b, action, undefined);
   }
 
+  /** @param {Booking} b */
   function reasonForm(li, b, action) {
     const existing = li.querySelector("form.reason");
     if (existing) existing.remove();
@@ -654,6 +664,7 @@
 
   // rescheduleForm offers the next free times of the booking's type (staff
   // may move it to any provider or location).
+  /** @param {Booking} b */
   async function rescheduleForm(li, b) {
     const existing = li.querySelector("form.reason");
     if (existing) existing.remove();
@@ -674,7 +685,7 @@
     try {
       const r = await api("GET", "/v1/availability/next?" + new URLSearchParams({ consultation_type_id: b.slot.consultation_type_id, limit: "8", locale: lang }));
       if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
-      const list = (await r.json()).slots.filter((x) => x.id !== b.slot.id);
+      const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots.filter((x) => x.id !== b.slot.id);
       choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
         el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
         " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
@@ -685,6 +696,7 @@
     }
   }
 
+  /** @param {Booking} b */
   async function transition(li, b, action, body) {
     li.querySelector(".problem").textContent = "";
     const buttons = li.querySelectorAll("button");
@@ -696,7 +708,7 @@
         else if (r.status !== 401) rowOf(b.id, li).querySelector(".problem").textContent = await problemDetail(r);
         return;
       }
-      const after = await r.json();
+      const after = /** @type {Booking} */ (await r.json());
       say(t("done").replace("{ref}", after.reference).replace("{status}", t("status")[after.status] || after.status));
       const cur = rowOf(b.id, li);
       if (cur.isConnected && Number(cur.dataset.version) < after.version) {
@@ -718,7 +730,7 @@
   // the same item (by key) and the same button, when it was in the list
   // (or on the very control, in a form the redraw kept open).
   function keepFocus(list, key, render) {
-    const focused = document.activeElement;
+    const focused = /** @type {HTMLElement} */ (document.activeElement);
     const inside = focused && list.contains(focused);
     const item = inside ? focused.closest(`[${key}]`) : null;
     const id = item && item.getAttribute(key);
@@ -739,7 +751,7 @@
     const r = await api("GET", "/v1/patients/" + encodeURIComponent(view.patient));
     if (seq !== loadSeq || view.screen !== "patient") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-    const rec = await r.json();
+    const rec = /** @type {S["PatientRecordDetail"]} */ (await r.json());
     const p = rec.patient;
     const name = `${p.first_name} ${p.last_name}`;
     $("screen-title").textContent = name;
@@ -750,7 +762,7 @@
     if (!frontDesk()) return;
     const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: p.id, limit: "100" }));
     if (seq !== loadSeq || !mr.ok) return;
-    showMessages((await mr.json()).items, new Map(rec.bookings.map((b) => [b.id, b])), t("noMessages"));
+    showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, new Map(rec.bookings.map((b) => [b.id, b])), t("noMessages"));
   }
 
   // loadMessages lists the failed messages, each with the booking and
@@ -759,8 +771,9 @@
     const r = await api("GET", "/v1/messages?status=failed&limit=100");
     if (seq !== loadSeq || view.screen !== "messages") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-    const items = (await r.json()).items;
+    const items = /** @type {S["MessageList"]} */ (await r.json()).items;
     const ids = [...new Set(items.map((m) => m.booking_id))];
+    /** @type {Map<string, Booking>} */
     const bookings = new Map();
     await Promise.all(ids.map(async (id) => {
       const br = await api("GET", "/v1/bookings/" + encodeURIComponent(id));
@@ -772,6 +785,7 @@
 
   const fmtWhen = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
+  /** @param {Message[]} items @param {Map<string, Booking>} bookings */
   function showMessages(items, bookings, empty) {
     const ul = $("messages");
     if (!ul) return;
@@ -779,6 +793,7 @@
       : [el("li", { class: "empty", text: empty })])));
   }
 
+  /** @param {Message} m @param {Booking} [b] */
   function messageRow(m, b) {
     const label = `msg-${m.id}`;
     const zone = b && b.timezone;
@@ -798,9 +813,10 @@
 
   const messageEl = (id) => document.querySelector(`li[data-message-id="${CSS.escape(String(id))}"]`);
 
+  /** @param {Message} m @param {Booking} [b] */
   async function retryMessage(m, b) {
     const li = messageEl(m.id);
-    const button = li && li.querySelector('[data-action="retry"]');
+    const button = /** @type {HTMLButtonElement} */ (li && li.querySelector('[data-action="retry"]'));
     if (button) button.disabled = true;
     try {
       const r = await api("POST", `/v1/messages/${encodeURIComponent(m.id)}/retry`);
@@ -809,7 +825,7 @@
         if (r.status !== 401 && cur) cur.querySelector(".problem").textContent = await problemDetail(r);
         return;
       }
-      const after = await r.json();
+      const after = /** @type {Message} */ (await r.json());
       say(t("retried").replace("{id}", String(m.id)));
       if (cur) {
         const fresh = messageRow(after, b);
@@ -826,6 +842,7 @@
 
   // patientLink opens the record of a booking's patient (a booking made
   // before records existed has none: then the name alone).
+  /** @param {Booking} b */
   function patientLink(b) {
     const name = `${b.patient.first_name} ${b.patient.last_name}`;
     if (!b.patient_id) return el("span", { text: name });
@@ -836,7 +853,7 @@
   async function consultationTypes() {
     if (view.types.length === 0) {
       const r = await api("GET", "/v1/consultation-types");
-      if (r.ok) view.types = (await r.json()).items;
+      if (r.ok) view.types = /** @type {S["ConsultationTypeList"]} */ (await r.json()).items;
     }
     return view.types;
   }
@@ -854,7 +871,7 @@
   // are offered (urgent first, then oldest).
   async function loadWaitlist(seq) {
     const [types] = await Promise.all([consultationTypes(), locations()]);
-    const sel = $("wl-type");
+    const sel = /** @type {HTMLSelectElement} */ ($("wl-type"));
     if (!sel) return;
     if (sel.options.length !== types.length + 1) sel.append(...types.map((x) => el("option", { value: x.id, text: x.name })));
     sel.value = view.wlType;
@@ -864,11 +881,11 @@
     const r = await api("GET", "/v1/waitlist?" + q);
     if (seq !== loadSeq || view.screen !== "waitlist") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-    const items = (await r.json()).items;
+    const items = /** @type {S["WaitlistEntryList"]} */ (await r.json()).items;
     const ul = $("waitlist");
     // An open offer form survives a change elsewhere on the list.
     const open = ul.querySelector("form.reason");
-    const openFor = open && open.closest("[data-waitlist-id]");
+    const openFor = /** @type {HTMLElement} */ (open && open.closest("[data-waitlist-id]"));
     keepFocus(ul, "data-waitlist-id", () => ul.replaceChildren(...(items.length ? items.map((w) => {
       const li = waitlistRow(w, types);
       if (openFor && openFor.dataset.waitlistId === w.id && openFor.dataset.status === w.status) li.insertBefore(open, li.querySelector(".problem"));
@@ -876,6 +893,7 @@
     }) : [el("li", { class: "empty", text: t("noEntries") })])));
   }
 
+  /** @param {Entry} w @param {CType[]} types */
   function waitlistRow(w, types) {
     const label = `wl-${w.id}`;
     const type = types.find((x) => x.id === w.consultation_type_id);
@@ -900,7 +918,7 @@
     return li;
   }
 
-  const entryEl = (id) => document.querySelector(`li[data-waitlist-id="${CSS.escape(id)}"]`);
+  const entryEl = (id) => /** @type {HTMLElement} */ (document.querySelector(`li[data-waitlist-id="${CSS.escape(id)}"]`));
 
   // inlineForm puts a small form on a list item (one at a time), closed by
   // Escape or its Close button, which give the focus back to the action.
@@ -915,6 +933,7 @@
     return form;
   }
 
+  /** @param {Entry} w */
   function removeForm(w) {
     const li = entryEl(w.id);
     const form = inlineForm(li, "remove", [el("button", { type: "submit", "data-confirm": "remove", text: t("removeConfirm") })],
@@ -925,6 +944,7 @@
   // offerForm offers the entry a time chosen by hand from the next free
   // times of its consultation type (at its location and provider, when it
   // named them).
+  /** @param {Entry} w */
   async function offerForm(w) {
     const li = entryEl(w.id);
     const legend = `offer-${w.id}`;
@@ -940,7 +960,7 @@
     try {
       const r = await api("GET", "/v1/availability/next?" + q);
       if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
-      const list = (await r.json()).slots;
+      const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots;
       choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
         el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
         " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
@@ -951,6 +971,7 @@
     }
   }
 
+  /** @param {Entry} w */
   async function waitlistAction(w, method, path, body, done) {
     const li = entryEl(w.id);
     const buttons = li ? li.querySelectorAll("button") : [];
@@ -980,11 +1001,12 @@
   // the booking is read again and redrawn as it is now, with the server's
   // reason next to it and the focus on it, so that the receptionist
   // chooses again; a move that lost its place offers the free times anew.
+  /** @param {Booking} b */
   async function changedMeanwhile(li, b, action, detail) {
     let now = b;
     try {
       const r = await api("GET", `/v1/bookings/${encodeURIComponent(b.id)}`);
-      if (r.ok) now = await r.json();
+      if (r.ok) now = /** @type {Booking} */ (await r.json());
     } catch {
       // Shown as it was, with the reason.
     }
@@ -1010,8 +1032,8 @@
     const key = crypto.randomUUID(); // one booking per filled-in form, however often it is sent
     const [types, form] = await Promise.all([api("GET", "/v1/consultation-types"), api("GET", "/v1/intake-form?locale=" + lang)]);
     if (!types.ok || !form.ok) { say(await problemDetail(types.ok ? form : types)); return; }
-    const typeList = (await types.json()).items.filter((x) => x.active !== false);
-    const intake = await form.json();
+    const typeList = /** @type {S["ConsultationTypeList"]} */ (await types.json()).items.filter((x) => x.active !== false);
+    const intake = /** @type {S["IntakeForm"]} */ (await form.json());
     const locs = await locations();
     const field = (name, label, input, hint) => el("div", { class: "field", "data-field": name },
       el("label", { for: input.id }, label), input, hint || null, el("span", { class: "error", id: "err-" + input.id }));
@@ -1035,7 +1057,7 @@
       const r = await api("GET", "/v1/availability/next?" + q);
       if (seq !== slotSeq) return; // another type or location was chosen meanwhile
       if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
-      const list = (await r.json()).slots;
+      const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots;
       const chosen = slots.querySelector('input[name="slot_id"]:checked'); // kept when still offered
       slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
         el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
@@ -1056,7 +1078,7 @@
         if (digits.length < 7) { matchNote.replaceChildren(); return; }
         const r = await api("GET", "/v1/patients?" + new URLSearchParams({ q: inputs.phone.value, limit: "3" }));
         if (!r.ok || seq !== matchSeq) return;
-        const p = (await r.json()).items[0];
+        const p = /** @type {S["PatientRecordList"]} */ (await r.json()).items[0];
         if (!p) { matchNote.replaceChildren(); return; }
         // The search answers each record's visits (how many, the last day).
         const v = p.visits || { count: 0, last_on: null };
@@ -1102,12 +1124,12 @@
       try {
         const r = await api("POST", "/v1/bookings", body, { headers: { "Idempotency-Key": key } });
         if (r.status === 201) {
-          const b = await r.json();
+          const b = /** @type {Booking} */ (await r.json());
           say(t("booked").replace("{ref}", b.reference));
           go("find", "q=" + encodeURIComponent(b.reference));
           return;
         }
-        const p = await r.json().catch(() => ({}));
+        const p = /** @type {S["Problem"] & S["TriageRefusal"]} */ (await r.json().catch(() => ({})));
         problem.textContent = (p.triage && p.triage.message) || p.detail || String(r.status);
         let first = null;
         for (const fe of p.errors || []) {
@@ -1131,6 +1153,7 @@
 
   // question renders one intake question from the form's data; value()
   // is its answer, or undefined when the caller gave none.
+  /** @param {Question} q */
   function question(q) {
     const name = q.field.replace(/^intake\./, "");
     const id = "bk-" + name;
@@ -1173,7 +1196,7 @@
 
   function applyLanguage() {
     document.documentElement.lang = lang;
-    $("lang").value = lang;
+    /** @type {HTMLSelectElement} */ ($("lang")).value = lang;
     $("brand").textContent = t("title");
     $("nav").setAttribute("aria-label", t("screens"));
     $("q-label").textContent = t("search");
@@ -1187,7 +1210,7 @@
   function init() {
     applyLanguage();
     $("lang").addEventListener("change", () => {
-      lang = $("lang").value;
+      lang = /** @type {HTMLSelectElement} */ ($("lang")).value;
       applyLanguage();
       if (session.token) route(false);
       else showSignIn("");
@@ -1197,7 +1220,7 @@
     $("q").addEventListener("input", () => {
       clearTimeout(searchTimer);
       searchTimer = setTimeout(() => {
-        const q = $("q").value;
+        const q = /** @type {HTMLInputElement} */ ($("q")).value;
         const query = q.trim() ? "q=" + encodeURIComponent(q) : "";
         if (view.screen !== "find") { history.pushState(null, "", "/desk/find" + (query ? "?" + query : "")); route(false); return; }
         history.replaceState(null, "", "/desk/find" + (query ? "?" + query : ""));
@@ -1207,11 +1230,11 @@
     });
     document.addEventListener("keydown", (ev) => {
       if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey || !session.token) return;
-      const a = document.activeElement;
+      const a = /** @type {HTMLElement} */ (document.activeElement);
       if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT" || a.isContentEditable)) return;
       ev.preventDefault();
       $("q").focus();
-      $("q").select();
+      /** @type {HTMLInputElement} */ ($("q")).select();
     });
     window.addEventListener("popstate", () => { if (session.token) route(true); });
     // Silent sign-in: a reload or a second tab has the refresh cookie.
