@@ -28,29 +28,7 @@ func BenchmarkCreateBooking(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			s := storetest.Open(b, be.URL(b))
 			ctx := context.Background()
-			f := newFixture(b, s, "America/Los_Angeles")
-			from := booking.DateOf(time.Now().AddDate(0, 0, 1), time.UTC)
-			sc := f.schedule(from, from.AddDays(365))
-			sc.Capacity = booking.MaxCapacity
-			if err := s.CreateSchedule(ctx, sc); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.GenerateSlots(ctx, sc.ID, from, from.AddDays(365), time.Now()); err != nil {
-				b.Fatal(err)
-			}
-			var slots []uuid.UUID
-			for cur := ""; ; {
-				page, next, err := s.ListSlots(ctx, store.SlotFilter{}, cur, 200)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, sl := range page {
-					slots = append(slots, sl.ID)
-				}
-				if cur = next; cur == "" {
-					break
-				}
-			}
+			_, slots := benchSlots(b, s, 365)
 			sev, yes, reason := 7, true, "lower back spasms"
 			req, err := booking.ParseRequest(booking.RequestInput{
 				SlotID:  slots[0].String(),
@@ -105,5 +83,35 @@ func BenchmarkCreateBooking(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchSlots makes a schedule of slots of the most places for the days
+// days from tomorrow, and returns tomorrow and the slots.
+func benchSlots(b *testing.B, s *store.Store, days int) (booking.Date, []uuid.UUID) {
+	b.Helper()
+	ctx := context.Background()
+	f := newFixture(b, s, "America/Los_Angeles")
+	from := booking.DateOf(time.Now().AddDate(0, 0, 1), time.UTC)
+	sc := f.schedule(from, from.AddDays(days))
+	sc.Capacity = booking.MaxCapacity
+	if err := s.CreateSchedule(ctx, sc); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.GenerateSlots(ctx, sc.ID, from, from.AddDays(days), time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	var slots []uuid.UUID
+	for cur := ""; ; {
+		page, next, err := s.ListSlots(ctx, store.SlotFilter{}, cur, 200)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, sl := range page {
+			slots = append(slots, sl.ID)
+		}
+		if cur = next; cur == "" {
+			return from, slots
+		}
 	}
 }

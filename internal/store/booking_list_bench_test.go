@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/clinic/consult/internal/booking"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/storetest"
@@ -26,29 +24,7 @@ func BenchmarkListBookings(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			s := storetest.Open(b, be.URL(b))
 			ctx := context.Background()
-			f := newFixture(b, s, "America/Los_Angeles")
-			from := booking.DateOf(time.Now().AddDate(0, 0, 1), time.UTC)
-			sc := f.schedule(from, from.AddDays(60))
-			sc.Capacity = booking.MaxCapacity
-			if err := s.CreateSchedule(ctx, sc); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.GenerateSlots(ctx, sc.ID, from, from.AddDays(60), time.Now()); err != nil {
-				b.Fatal(err)
-			}
-			var slots []uuid.UUID
-			for cur := ""; ; {
-				page, next, err := s.ListSlots(ctx, store.SlotFilter{}, cur, 200)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, sl := range page {
-					slots = append(slots, sl.ID)
-				}
-				if cur = next; cur == "" {
-					break
-				}
-			}
+			from, slots := benchSlots(b, s, 60)
 			rng := rand.New(rand.NewPCG(1, 2))
 			var seed []store.SeedBooking
 			var last booking.Booking
