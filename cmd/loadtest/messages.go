@@ -4,20 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	appconfig "github.com/clinic/consult/internal/config"
 	"github.com/clinic/consult/internal/delivery"
-	"github.com/clinic/consult/internal/mailpit"
 	"github.com/clinic/consult/internal/notify"
 	"github.com/clinic/consult/internal/store"
 )
@@ -27,13 +21,11 @@ import (
 // queue's workers send the email to a real SMTP server (Mailpit, started
 // here) and the texts to a local server answering as Twilio does.
 type messaging struct {
-	on      atomic.Bool
-	st      *store.Store
-	n       *notify.Notifier
-	queue   *delivery.Queue
-	mailpit *mailpit.Server
-	twilio  *httptest.Server
-	dir     string
+	on    atomic.Bool
+	st    *store.Store
+	n     *notify.Notifier
+	queue *delivery.Queue
+	*outbound
 
 	mu   sync.Mutex
 	lags map[string][]time.Duration // by channel: job written -> accepted
@@ -43,35 +35,15 @@ type messaging struct {
 // setUpMessaging builds the pipeline and hooks it into st, switched off. It
 // returns nil and a reason when Mailpit is not installed.
 func setUpMessaging(st *store.Store) (*messaging, string, error) {
-	bin, err := mailpit.Binary()
-	if err != nil {
-		return nil, err.Error(), nil
+	out, reason, err := startOutbound("loadtest-mailpit-")
+	if out == nil {
+		return nil, reason, err
 	}
-	dir, err := os.MkdirTemp("", "loadtest-mailpit-")
-	if err != nil {
-		return nil, "", err
-	}
-	m := &messaging{dir: dir, lags: map[string][]time.Duration{}}
-	if m.mailpit, err = mailpit.StartAt(bin, dir, 0); err != nil {
-		os.RemoveAll(dir)
-		return nil, "", err
-	}
-	m.twilio = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(w, `{"sid": "SM00000000000000000000000000000000", "status": "queued"}`)
-	}))
-	mailer, err := notify.NewMailer(appconfig.SMTP{Host: m.mailpit.SMTPHost, Port: m.mailpit.SMTPPort, Security: appconfig.STARTTLSOpportunistic},
-		"Load Clinic <clinic@loadtest.example>")
-	if err != nil {
-		m.close()
-		return nil, "", err
-	}
+	m := &messaging{outbound: out, lags: map[string][]time.Duration{}}
 	log := slog.New(slog.DiscardHandler)
 	n := notify.New(notify.Config{
 		ClinicName: "Load Clinic", PublicBaseURL: "http://loadtest.example", ReminderBefore: 24 * time.Hour,
-		Email: mailer, SMS: notify.NewSMSSender(appconfig.Twilio{AccountSID: "ACload", AuthToken: "x", From: "+15005550006", APIURL: m.twilio.URL}),
+		Email: m.email, SMS: m.sms,
 		Log: log, OnSent: m.sent,
 	}, st)
 	ws := delivery.NewWorkers(time.Hour, log, nil)
@@ -125,15 +97,7 @@ func (m *messaging) sent(channel string, written time.Time) {
 	m.mu.Unlock()
 }
 
-func (m *messaging) close() {
-	if m.twilio != nil {
-		m.twilio.Close()
-	}
-	if m.mailpit != nil {
-		m.mailpit.Stop()
-	}
-	os.RemoveAll(m.dir)
-}
+func (m *messaging) close() { m.outbound.close() }
 
 // messagesScenario measures patient messages in three parts:
 //

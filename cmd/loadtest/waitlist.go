@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,9 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clinic/consult/internal/booking"
-	appconfig "github.com/clinic/consult/internal/config"
 	"github.com/clinic/consult/internal/delivery"
-	"github.com/clinic/consult/internal/mailpit"
 	"github.com/clinic/consult/internal/notify"
 	"github.com/clinic/consult/internal/store"
 )
@@ -35,48 +30,25 @@ import (
 // Twilio does. Patient messages are not wired here: the "messages"
 // scenario measures them.
 type waitlisting struct {
-	st      *store.Store
-	offers  *notify.WaitlistOffers
-	queue   *delivery.Queue
-	mailpit *mailpit.Server
-	twilio  *httptest.Server
-	dir     string
-	stop    func() // stops the relay and the workers once started
+	st     *store.Store
+	offers *notify.WaitlistOffers
+	queue  *delivery.Queue
+	*outbound
+	stop func() // stops the relay and the workers once started
 }
 
 // setUpWaitlist builds the pipeline, stopped. It returns nil and a reason
 // when Mailpit is not installed.
 func setUpWaitlist(st *store.Store, policy booking.Policy) (*waitlisting, string, error) {
-	bin, err := mailpit.Binary()
-	if err != nil {
-		return nil, err.Error(), nil
+	out, reason, err := startOutbound("loadtest-waitlist-mailpit-")
+	if out == nil {
+		return nil, reason, err
 	}
-	dir, err := os.MkdirTemp("", "loadtest-waitlist-mailpit-")
-	if err != nil {
-		return nil, "", err
-	}
-	w := &waitlisting{st: st, dir: dir}
-	if w.mailpit, err = mailpit.StartAt(bin, dir, 0); err != nil {
-		os.RemoveAll(dir)
-		return nil, "", err
-	}
-	w.twilio = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		rw.Header().Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(rw, `{"sid": "SM00000000000000000000000000000000", "status": "queued"}`)
-	}))
-	mailer, err := notify.NewMailer(appconfig.SMTP{Host: w.mailpit.SMTPHost, Port: w.mailpit.SMTPPort, Security: appconfig.STARTTLSOpportunistic},
-		"Load Clinic <clinic@loadtest.example>")
-	if err != nil {
-		w.close()
-		return nil, "", err
-	}
+	w := &waitlisting{st: st, outbound: out}
 	log := slog.New(slog.DiscardHandler)
 	w.offers = notify.NewWaitlistOffers(notify.WaitlistConfig{
 		Messages: notify.Config{
-			ClinicName: "Load Clinic", PublicBaseURL: "http://loadtest.example", Email: mailer,
-			SMS: notify.NewSMSSender(appconfig.Twilio{AccountSID: "ACload", AuthToken: "x", From: "+15005550006", APIURL: w.twilio.URL}),
+			ClinicName: "Load Clinic", PublicBaseURL: "http://loadtest.example", Email: w.email, SMS: w.sms,
 			Log: log,
 		},
 		Policy: policy, // WAITLIST_OFFER_TTL and the sweep's period: the defaults
@@ -125,13 +97,7 @@ func (w *waitlisting) close() {
 		w.stop()
 		w.stop = nil
 	}
-	if w.twilio != nil {
-		w.twilio.Close()
-	}
-	if w.mailpit != nil {
-		w.mailpit.Stop()
-	}
-	os.RemoveAll(w.dir)
+	w.outbound.close()
 }
 
 // emails returns when Mailpit accepted each message to an address that
