@@ -1290,6 +1290,11 @@ type BookingCreate struct {
 	// given is checked as on the web (`422` naming the field).
 	Intake IntakeAnswers `json:"intake"`
 
+	// Locale The caller's language: the patient's emails, text messages,
+	// calendar file and manage page use it. `en` when left out; never
+	// taken from `Accept-Language`, which is the receptionist's.
+	Locale *Locale `json:"locale,omitempty"`
+
 	// Notes Internal staff notes; never shown to the patient.
 	Notes *string `json:"notes,omitempty"`
 

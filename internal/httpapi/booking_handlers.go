@@ -111,8 +111,13 @@ func (s *Server) CreateBooking(c *gin.Context, params api.CreateBookingParams) {
 		s.refuseTriage(c, err)
 		return
 	}
+	// The caller's language from the body only: Accept-Language is the
+	// receptionist's browser, not the patient.
+	locale, _ := booking.BookingLocale(in.locale, "")
 	draft := func(booking.SlotInfo) (booking.Booking, booking.Event, error) {
-		return s.opts.Policy.StaffRequest(sb, booking.StaffActor(p.StaffID), now)
+		b, ev, err := s.opts.Policy.StaffRequest(sb, booking.StaffActor(p.StaffID), now)
+		b.Locale = locale
+		return b, ev, err
 	}
 	render := func(b booking.Booking, slot booking.Slot) (store.Response, error) {
 		body, err := json.Marshal(s.bookingJSON(b, slot))

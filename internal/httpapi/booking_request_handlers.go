@@ -338,6 +338,7 @@ type staffBookingBody struct {
 	bookingRequestBody
 	Status         jsonValue[string] `json:"status"`
 	Notes          jsonValue[string] `json:"notes"`
+	Locale         jsonValue[string] `json:"locale"`
 	TriageOverride *struct {
 		AdvisedEmergencyCare jsonValue[bool]   `json:"advised_emergency_care"`
 		Note                 jsonValue[string] `json:"note"`
@@ -349,7 +350,7 @@ type bookingBody struct {
 	req       booking.Request
 	canonical []byte         // the body in canonical JSON, for Idempotency-Key
 	holdToken string         // public only: a slot hold's token, "" for none
-	locale    *string        // public only: the language the body names, nil for none
+	locale    *string        // the language the body names, nil for none
 	status    booking.Status // staff only: the initial status
 	notes     string         // staff only
 	// staff only: the triage override as sent, nil when not sent
@@ -459,9 +460,12 @@ func readBookingBody(r *http.Request, now time.Time, staff bool) (bookingBody, e
 		}
 		field("locale", pub.Locale.bad, aString)
 		out.locale = ptrIf(pub.Locale)
-		if _, ok := booking.BookingLocale(out.locale, ""); !ok && !named["locale"] {
-			types.AddEnum("locale", booking.Locales, "must be one of "+strings.Join(booking.Locales, ", "))
-		}
+	} else {
+		field("locale", body.Locale.bad, aString)
+		out.locale = ptrIf(body.Locale)
+	}
+	if _, ok := booking.BookingLocale(out.locale, ""); !ok && !named["locale"] {
+		types.AddEnum("locale", booking.Locales, "must be one of "+strings.Join(booking.Locales, ", "))
 	}
 	var checks []error
 	if staff {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +133,55 @@ func TestPhoneIntakeRefusals(t *testing.T) {
 		}
 		if n := k.booked(t, uuid.MustParse(slot)); n != 0 {
 			t.Errorf("refused bookings took %d places, want 0", n)
+		}
+	})
+}
+
+// A phone booking speaks the caller's language: `locale` from the body,
+// else English; never the receptionist's Accept-Language. A language the
+// clinic does not speak is a 422 naming the field.
+func TestPhoneBookingLocale(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		_, rec := e.staff(auth.RoleReception)
+		for _, tc := range []struct {
+			name   string
+			locale any // nil: left out
+			header string
+			status int
+			want   string
+		}{
+			{"the caller speaks Spanish", "es", "Accept-Language: en-US", http.StatusCreated, "es"},
+			{"left out, a Spanish desk", nil, "Accept-Language: es-ES", http.StatusCreated, "en"},
+			{"a language the clinic does not speak", "fr", "Accept-Language: en", http.StatusUnprocessableEntity, ""},
+		} {
+			body := followUpBody(k.slot(t, slotOpts{}).String())
+			if tc.locale != nil {
+				body["locale"] = tc.locale
+			}
+			r := e.do("POST", "/v1/bookings", body, rec, tc.header)
+			if r.Status != tc.status {
+				t.Errorf("%s: got %d %s, want %d", tc.name, r.Status, r.Body, tc.status)
+				continue
+			}
+			if tc.status != http.StatusCreated {
+				if !strings.Contains(string(r.Body), `"locale"`) {
+					t.Errorf("%s: the 422 does not name locale: %s", tc.name, r.Body)
+				}
+				continue
+			}
+			var made struct {
+				ID     string `json:"id"`
+				Locale string `json:"locale"`
+			}
+			r.decode(t, &made)
+			var got struct {
+				Locale string `json:"locale"`
+			}
+			e.do("GET", "/v1/bookings/"+made.ID, nil, rec).decode(t, &got)
+			if made.Locale != tc.want || got.Locale != tc.want {
+				t.Errorf("%s: locale %q (read back %q), want %q", tc.name, made.Locale, got.Locale, tc.want)
+			}
 		}
 	})
 }
