@@ -3434,6 +3434,12 @@ export interface components {
             /** @description Internal staff notes; never shown to the patient. */
             notes?: string;
             triage_override?: components["schemas"]["TriageOverrideInput"];
+            /**
+             * @description The caller's language: the patient's emails, text messages,
+             *     calendar file and manage page use it. `en` when left out; never
+             *     taken from `Accept-Language`, which is the receptionist's.
+             */
+            locale?: components["schemas"]["Locale"];
         };
         BookingUpdate: {
             /** @description Replaces the internal notes (`""` clears them). */

@@ -298,6 +298,8 @@ func TestDeskBooksACaller(t *testing.T) {
 	// Without the consent: the server's message next to the box.
 	b.js(`document.querySelector("form.book").requestSubmit(); true`, nil)
 	b.waitWithin(10*time.Second, "the consent's error", `document.querySelector('#err-bk-consent').textContent !== "" && document.activeElement.id === "bk-consent"`)
+	// The caller speaks Spanish; the desk is in English.
+	b.js(`(() => { const l = document.querySelector("#bk-locale"); l.value = "es"; return true })()`, nil)
 	b.js(`document.querySelector('#bk-consent').click(); document.querySelector("form.book").requestSubmit(); true`, nil)
 	b.wait("the booking found", `location.pathname === "/desk/find" && document.querySelector('[data-booking-id][data-status="confirmed"]')`)
 	var id string
@@ -305,6 +307,7 @@ func TestDeskBooksACaller(t *testing.T) {
 	r := e.do("GET", "/v1/bookings/"+id, nil, e.token(auth.RoleReception))
 	var got struct {
 		Source       string          `json:"source"`
+		Locale       string          `json:"locale"`
 		PhoneConsent json.RawMessage `json:"phone_consent"`
 		Slot         struct {
 			ID string `json:"id"`
@@ -313,6 +316,9 @@ func TestDeskBooksACaller(t *testing.T) {
 	r.decode(t, &got)
 	if got.Source != "phone" || got.Slot.ID != free.String() || string(got.PhoneConsent) == "null" || len(got.PhoneConsent) == 0 {
 		t.Errorf("the booking: source %q slot %s phone consent %s; want phone, %s, recorded", got.Source, got.Slot.ID, got.PhoneConsent, free)
+	}
+	if got.Locale != "es" {
+		t.Errorf("the booking's language: got %q, want es (the caller's, chosen on the form)", got.Locale)
 	}
 	b.shot("desk-book")
 

@@ -25,7 +25,7 @@
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
       dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
       newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
-      byEmail: "Email reminders", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {visits}.", visits: "{n} earlier visits", oneVisit: "1 earlier visit", lastVisit: ", the last on {date}",
+      byEmail: "Email reminders", callerLang: "The caller's language (their messages)", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {visits}.", visits: "{n} earlier visits", oneVisit: "1 earlier visit", lastVisit: ", the last on {date}",
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       patientTitle: "Patient record", openRecord: "Open the record", messages: "Messages", messagesTitle: "Failed messages",
       messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
@@ -58,7 +58,7 @@
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
       dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
       newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
-      byEmail: "Recordatorios por correo", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {visits}.", visits: "{n} visitas anteriores", oneVisit: "1 visita anterior", lastVisit: ", la última el {date}",
+      byEmail: "Recordatorios por correo", callerLang: "Idioma de quien llama (sus mensajes)", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {visits}.", visits: "{n} visitas anteriores", oneVisit: "1 visita anterior", lastVisit: ", la última el {date}",
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       patientTitle: "Ficha del paciente", openRecord: "Abrir la ficha", messages: "Mensajes", messagesTitle: "Mensajes fallidos",
       messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
@@ -1047,6 +1047,11 @@
       phone: el("input", { id: "bk-phone", name: "patient.phone", type: "tel", autocomplete: "off", required: true, "aria-describedby": "bk-phone-hint" }),
       email: el("input", { id: "bk-email", name: "patient.email", type: "email", autocomplete: "off" }),
     };
+    // The caller's language for their messages (the desk's own, to begin
+    // with): the server never takes it from this browser's.
+    const callerLang = el("select", { id: "bk-locale", name: "locale" },
+      el("option", { value: "en", text: "English" }), el("option", { value: "es", text: "Español" }));
+    callerLang.value = lang;
     const matchNote = el("div", { class: "match", role: "status" });
     const problem = el("p", { class: "error", role: "alert", id: "bk-problem" });
     let slotSeq = 0;
@@ -1104,7 +1109,8 @@
         el("p", { id: "bk-slots-legend", class: "legend", text: t("freeTimes") }), slots),
       el("fieldset", {}, el("legend", { text: t("caller") }), field("patient.phone", t("phone"), inputs.phone, el("span", { class: "meta", id: "bk-phone-hint", text: t("phoneHint") })), matchNote,
         field("patient.first_name", t("firstName"), inputs.first_name), field("patient.last_name", t("lastName"), inputs.last_name),
-        field("patient.date_of_birth", t("dob"), inputs.date_of_birth), field("patient.email", t("emailOpt"), inputs.email)),
+        field("patient.date_of_birth", t("dob"), inputs.date_of_birth), field("patient.email", t("emailOpt"), inputs.email),
+        field("locale", t("callerLang"), callerLang)),
       el("fieldset", {}, el("legend", { text: t("intake") }), questions.map((q) => q.node)),
       el("fieldset", {}, el("legend", { text: t("consent") }), check(consent.given_by_phone, t("givenByPhone")), check(consent.contact_by_sms, t("bySMS")), check(consent.contact_by_email, t("byEmail"))),
       problem, submit);
@@ -1118,7 +1124,7 @@
       for (const q of questions) { const v = q.value(); if (v !== undefined) answers[q.name] = v; }
       const patient = { first_name: inputs.first_name.value.trim(), last_name: inputs.last_name.value.trim(), date_of_birth: inputs.date_of_birth.value, phone: inputs.phone.value.trim() };
       if (inputs.email.value.trim()) patient.email = inputs.email.value.trim();
-      const body = { slot_id: slot.value, patient, intake: answers, consent: {} };
+      const body = { slot_id: slot.value, patient, intake: answers, consent: {}, locale: /** @type {"en" | "es"} */ (callerLang.value) };
       for (const [k, input] of Object.entries(consent)) if (input.checked) body.consent[k] = true;
       submit.disabled = true;
       try {
