@@ -19,6 +19,7 @@ import (
 	"github.com/clinic/consult/internal/apitest"
 	"github.com/clinic/consult/internal/auth"
 	"github.com/clinic/consult/internal/booking"
+	"github.com/clinic/consult/internal/delivery"
 	"github.com/clinic/consult/internal/httpapi"
 	"github.com/clinic/consult/internal/store"
 	"github.com/clinic/consult/internal/storetest"
@@ -213,3 +214,26 @@ func (e *env) token(role auth.Role) string {
 // sqliteURL is a fresh SQLite database, for tests whose subject does not
 // depend on the backend.
 func sqliteURL(t testing.TB) string { return storetest.SQLiteURL(t) }
+
+// runFollower starts queue q and relay (a follower of the live feed: its
+// Relay method) until the test ends, then stops the relay first and the
+// queue after it, so that no job is written to a stopped queue.
+func runFollower(t *testing.T, q *delivery.Queue, relay func(context.Context)) {
+	t.Helper()
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopRelay := context.WithCancel(context.Background())
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		relay(ctx)
+	}()
+	t.Cleanup(func() {
+		stopRelay()
+		<-relayed
+		stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = q.Stop(stop)
+	})
+}

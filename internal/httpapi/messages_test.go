@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,19 +36,7 @@ func newEnvWithMessages(t *testing.T, dbURL string, smtpPort int, opts ...envOpt
 		t.Fatal(err)
 	}
 	patients.Attach(q)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	relayed := make(chan struct{})
-	go func() { defer close(relayed); patients.Relay(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-relayed
-		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		_ = q.Stop(stop)
-	})
+	runFollower(t, q, patients.Relay)
 	return newEnvOn(t, st, func(d *httpapi.Deps) { d.Queue = q }, opts...)
 }
 

@@ -60,22 +60,7 @@ func newMailEnv(t *testing.T, dbURL string, mp *mailpit.Server, opts ...envOptio
 	}
 	w.Attach(q)
 	links.w.Store(w)
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	relayed := make(chan struct{})
-	go func() {
-		defer close(relayed)
-		w.Relay(relayCtx)
-	}()
-	t.Cleanup(func() {
-		stopRelay()
-		<-relayed
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-	})
+	runFollower(t, q, w.Relay)
 	return e
 }
 

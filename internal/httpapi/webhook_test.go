@@ -64,22 +64,7 @@ func newHookEnvWith(t *testing.T, dbURL string, guard webhook.Guard, timeout tim
 		t.Fatal(err)
 	}
 	snd.Attach(q)
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	relayed := make(chan struct{})
-	go func() {
-		defer close(relayed)
-		snd.Relay(relayCtx)
-	}()
-	t.Cleanup(func() {
-		stopRelay()
-		<-relayed
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-	})
+	runFollower(t, q, snd.Relay)
 	e := newEnvOn(t, st, func(d *httpapi.Deps) {
 		d.Webhooks = snd
 		d.Registry = reg
