@@ -205,32 +205,42 @@ func appendFeedSnapshot(tx *gorm.DB, e booking.Event, b bookingRow, sl slotRow) 
 	if err != nil {
 		return fmt.Errorf("feed: %w", err)
 	}
-	m.mu.Lock()
-	m.pendingFeed = append(m.pendingFeed, feedEventRow{BookingID: &b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
-	m.mu.Unlock()
+	m.queueFeed(feedEventRow{BookingID: &b.ID, Type: typ, OccurredAt: utc(e.At), Booking: string(raw)})
 	return nil
+}
+
+// queueFeed queues row to be numbered and written by flushFeed when the
+// transaction marked m ends its work.
+func (m *txMark) queueFeed(row feedEventRow) {
+	m.mu.Lock()
+	m.pendingFeed = append(m.pendingFeed, row)
+	m.mu.Unlock()
 }
 
 // waitlistSnapshot is the feed_events.booking column of a waitlist step:
 // booking.WaitlistChange, without the patient and without intake.
 type waitlistSnapshot struct {
-	EventID            string  `json:"event_id"`
-	EntryID            string  `json:"entry_id"`
-	Reference          string  `json:"reference"`
-	Status             string  `json:"status"`
-	ConsultationTypeID string  `json:"consultation_type_id"`
-	ProviderID         *string `json:"provider_id,omitempty"`
-	LocationID         *string `json:"location_id,omitempty"`
-	SlotID             *string `json:"slot_id,omitempty"`
-	Offer              *struct {
-		ID        string `json:"id"`
-		SlotID    string `json:"slot_id"`
-		StartAt   int64  `json:"start_at"`
-		ExpiresAt int64  `json:"expires_at"`
-	} `json:"offer,omitempty"`
-	BookingID *string `json:"booking_id,omitempty"`
-	Lapse     string  `json:"lapse,omitempty"`
-	Actor     string  `json:"actor"`
+	EventID            string                 `json:"event_id"`
+	EntryID            string                 `json:"entry_id"`
+	Reference          string                 `json:"reference"`
+	Status             string                 `json:"status"`
+	ConsultationTypeID string                 `json:"consultation_type_id"`
+	ProviderID         *string                `json:"provider_id,omitempty"`
+	LocationID         *string                `json:"location_id,omitempty"`
+	SlotID             *string                `json:"slot_id,omitempty"`
+	Offer              *waitlistOfferSnapshot `json:"offer,omitempty"`
+	BookingID          *string                `json:"booking_id,omitempty"`
+	Lapse              string                 `json:"lapse,omitempty"`
+	Actor              string                 `json:"actor"`
+}
+
+// waitlistOfferSnapshot is a waitlistSnapshot's offer, times in Unix
+// seconds.
+type waitlistOfferSnapshot struct {
+	ID        string `json:"id"`
+	SlotID    string `json:"slot_id"`
+	StartAt   int64  `json:"start_at"`
+	ExpiresAt int64  `json:"expires_at"`
 }
 
 func waitlistSnapshotOf(c booking.WaitlistChange) waitlistSnapshot {
@@ -240,12 +250,7 @@ func waitlistSnapshotOf(c booking.WaitlistChange) waitlistSnapshot {
 		SlotID: uuidPtrString(c.SlotID), BookingID: uuidPtrString(c.BookingID), Lapse: string(c.Lapse), Actor: string(c.Actor),
 	}
 	if o := c.Offer; o != nil {
-		s.Offer = &struct {
-			ID        string `json:"id"`
-			SlotID    string `json:"slot_id"`
-			StartAt   int64  `json:"start_at"`
-			ExpiresAt int64  `json:"expires_at"`
-		}{o.ID.String(), o.SlotID.String(), o.StartAt.Unix(), o.ExpiresAt.Unix()}
+		s.Offer = &waitlistOfferSnapshot{ID: o.ID.String(), SlotID: o.SlotID.String(), StartAt: o.StartAt.Unix(), ExpiresAt: o.ExpiresAt.Unix()}
 	}
 	return s
 }
@@ -300,9 +305,7 @@ func appendWaitlistFeed(tx *gorm.DB, e booking.WaitlistEntry, events ...booking.
 			return fmt.Errorf("feed: %w", err)
 		}
 		id := e.ID.String()
-		m.mu.Lock()
-		m.pendingFeed = append(m.pendingFeed, feedEventRow{WaitlistEntryID: &id, Type: typ, OccurredAt: utc(ev.At), Booking: string(raw)})
-		m.mu.Unlock()
+		m.queueFeed(feedEventRow{WaitlistEntryID: &id, Type: typ, OccurredAt: utc(ev.At), Booking: string(raw)})
 	}
 	return nil
 }
