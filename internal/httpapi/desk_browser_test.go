@@ -34,11 +34,27 @@ func (b *browser) waitWithin(d time.Duration, what, expr string) {
 	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	safe := `(() => { try { return !!(` + expr + `) } catch (e) { return false } })()`
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](safe, chromedp.WithPollingInterval(25*time.Millisecond)))
+		// A navigation (a sign-out, a reload) that ends the page the poll
+		// ran in is not an answer: poll the new page until the deadline.
+		if err == nil || ctx.Err() != nil || !pageGone(err) {
+			break
+		}
+	}
+	if err != nil {
 		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`"messages: " + [...document.querySelectorAll(".error, .problem, #status")].filter(x => x.textContent).map(x => x.id + "=" + x.textContent).join("; ") +
 			" | focus: " + (document.activeElement && document.activeElement.outerHTML.slice(0, 200)) + " | main: " + document.querySelector("main").innerHTML.slice(-2500)`))
 		b.t.Fatalf("waiting %s for %s: %v\npage: %.3000s\nconsole: %v", d, what, err, html, b.consoleErrors())
 	}
+}
+
+// pageGone reports whether err says the page a script ran in was replaced
+// by a navigation meanwhile.
+func pageGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 func TestDeskInBrowser(t *testing.T) {
