@@ -111,3 +111,75 @@ func TestCalendarFileSpeaksTheBookingsLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitlistMessagesSpeakTheEntrysLanguage: the waitlist's offer and link
+// messages in each language, what the patient typed shown as text in the
+// HTML email, and the text messages in the GSM-7 alphabet.
+func TestWaitlistMessagesSpeakTheEntrysLanguage(t *testing.T) {
+	v := waitlistView{Clinic: "Spine & Back", FirstName: `<b>Ana</b>`, Type: "First visit", Reference: "WX7K-2M4Q",
+		Link: "http://clinic.test/waitlist#reference=WX7K-2M4Q&token=t0k", When: "Wednesday 2 December 2026, 09:00 PST",
+		ShortWhen: "Wed 2 Dec 09:00 PST", Until: "09:30 PST on 2 December", Address: "Main office, 1 Main St",
+		Earliest: "1 December 2026", Latest: "9 December 2026"}
+	tests := []struct {
+		locale, kind string
+		wantSubject  string
+		wantText     []string
+		wantSMS      string
+	}{
+		{"en", "offer", "A place is free for you: First visit, Wednesday 2 December 2026, 09:00 PST",
+			[]string{"Hello <b>Ana</b>,", "A place has become free at Spine & Back: First visit, Wednesday 2 December 2026, 09:00 PST, at Main office, 1 Main St.",
+				"It is kept for you until 09:30 PST on 2 December.", "Your waitlist reference: WX7K-2M4Q"},
+			"Spine & Back: a place is free for you, First visit, Wed 2 Dec 09:00 PST. Kept until 09:30 PST on 2 December: " + v.Link},
+		{"es", "offer", "Hay una hora libre para usted: First visit, Wednesday 2 December 2026, 09:00 PST",
+			[]string{"Hola, <b>Ana</b>:", "Ha quedado libre una hora en Spine & Back:", "Se la guardamos hasta las", "Su referencia en la lista de espera: WX7K-2M4Q"},
+			"Spine & Back: hay una hora libre para usted, First visit, Wed 2 Dec 09:00 PST. Guardada hasta las 09:30 PST on 2 December: " + v.Link},
+		{"en", "link", "Your place on the waitlist (WX7K-2M4Q)",
+			[]string{"asked to join the waitlist of Spine & Back for First visit, from 1 December 2026 to 9 December 2026, with your details.",
+				"Here is your link again", "If you did not ask for this"},
+			"Spine & Back: you are already on the waitlist (WX7K-2M4Q). Your link: " + v.Link},
+		{"es", "link", "Su lugar en la lista de espera (WX7K-2M4Q)",
+			[]string{"lista de espera de Spine & Back para First visit, del 1 December 2026 al 9 December 2026, con sus datos.", "Aquí tiene de nuevo su enlace"},
+			"Spine & Back: ya esta en la lista de espera (WX7K-2M4Q). Su enlace: " + v.Link},
+		{"fr", "link", "Your place on the waitlist (WX7K-2M4Q)", []string{"Hello <b>Ana</b>,"}, // no French: English
+			"Spine & Back: you are already on the waitlist (WX7K-2M4Q). Your link: " + v.Link},
+	}
+	for _, tt := range tests {
+		t.Run(tt.locale+"/"+tt.kind, func(t *testing.T) {
+			v := v
+			v.Locale = tt.locale
+			m, err := renderWaitlistEmail(tt.kind, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.subject != tt.wantSubject {
+				t.Errorf("subject = %q, want %q", m.subject, tt.wantSubject)
+			}
+			for _, want := range append(tt.wantText, v.Link) {
+				if !strings.Contains(m.text, want) {
+					t.Errorf("text lacks %q:\n%s", want, m.text)
+				}
+			}
+			if strings.Contains(m.html, "<b>") || !strings.Contains(m.html, "&lt;b&gt;Ana&lt;/b&gt;") {
+				t.Errorf("html does not show the first name as text:\n%s", m.html)
+			}
+			if want := `<html lang="` + tt.locale + `">`; tt.locale != "fr" && !strings.Contains(m.html, want) {
+				t.Errorf("html lacks %s", want)
+			}
+			if want := `href="` + stdhtml.EscapeString(v.Link) + `"`; !strings.Contains(m.html, want) {
+				t.Errorf("html lacks the link %s:\n%s", want, m.html)
+			}
+			sms, err := renderWaitlistSMS(tt.kind, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sms != tt.wantSMS {
+				t.Errorf("text message = %q, want %q", sms, tt.wantSMS)
+			}
+			for _, r := range sms {
+				if !strings.ContainsRune(gsm7, r) {
+					t.Errorf("text message has %q, outside GSM-7: %q", r, sms)
+				}
+			}
+		})
+	}
+}

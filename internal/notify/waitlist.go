@@ -1,13 +1,15 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"html"
+	htmltemplate "html/template"
 	"net/url"
 	"strings"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/google/uuid"
@@ -173,56 +175,43 @@ func (w *WaitlistOffers) tell(ctx context.Context, tx *sql.Tx, made []store.Made
 	return w.queue.InsertTx(ctx, tx, msgs...)
 }
 
-// offerView is what an offer message says, in the entry's language.
-type offerView struct {
-	entry   booking.WaitlistEntry
-	locale  string
-	typ     string
-	when    string // the local start, with its zone
-	short   string // the same for a text message: "mie 9 dic 11:15 PST"
-	until   string // the offer's end, in the same zone
-	link    string
-	clinic  string
-	address string
-}
-
 // prepareOffer loads the offer a message is about; a message whose offer
 // has ended is skipped.
-func (w *WaitlistOffers) prepareOffer(ctx context.Context, a WaitlistOfferArgs) (offerView, error) {
+func (w *WaitlistOffers) prepareOffer(ctx context.Context, a WaitlistOfferArgs) (booking.WaitlistEntry, waitlistView, error) {
 	e, err := w.store.WaitlistEntry(ctx, a.EntryID)
 	if errors.Is(err, booking.ErrNotFound) {
-		return offerView{}, delivery.Permanent(err)
+		return booking.WaitlistEntry{}, waitlistView{}, delivery.Permanent(err)
 	}
 	if err != nil {
-		return offerView{}, err
+		return booking.WaitlistEntry{}, waitlistView{}, err
 	}
 	if e.Status != booking.WaitlistOffered || e.Offer == nil || e.Offer.ID != a.OfferID {
-		return offerView{}, delivery.Skipped("the offer has ended")
+		return booking.WaitlistEntry{}, waitlistView{}, delivery.Skipped("the offer has ended")
 	}
 	slot, err := w.store.Slot(ctx, e.Offer.SlotID)
 	if err != nil {
-		return offerView{}, err
+		return booking.WaitlistEntry{}, waitlistView{}, err
 	}
 	locale := booking.PickLocale(e.Locale)
-	v := offerView{entry: e, locale: locale, clinic: w.cfg.Messages.ClinicName}
+	v := waitlistView{Locale: locale, Clinic: w.cfg.Messages.ClinicName, FirstName: e.Patient.FirstName, Reference: e.Reference}
 	loc := time.UTC
 	if l, err := w.store.Location(ctx, slot.LocationID); err == nil {
 		if z, err := time.LoadLocation(l.Timezone); err == nil {
 			loc = z
 		}
 		l = l.Localized(locale)
-		v.address = strings.TrimSpace(l.Name + ", " + l.Address)
+		v.Address = strings.TrimSpace(l.Name + ", " + l.Address)
 	}
 	if ct, err := w.store.ConsultationType(ctx, slot.ConsultationTypeID); err == nil {
-		v.typ = ct.Localized(locale).Name
+		v.Type = ct.Localized(locale).Name
 	}
-	v.when = longWhen(locale, slot.StartAt.In(loc))
-	v.short = shortWhen(locale, slot.StartAt.In(loc))
-	v.until = untilWhen(locale, e.Offer.ExpiresAt.In(loc))
-	if v.link, err = w.entryLink(ctx, e); err != nil {
-		return offerView{}, err
+	v.When = longWhen(locale, slot.StartAt.In(loc))
+	v.ShortWhen = shortWhen(locale, slot.StartAt.In(loc))
+	v.Until = untilWhen(locale, e.Offer.ExpiresAt.In(loc))
+	if v.Link, err = w.entryLink(ctx, e); err != nil {
+		return booking.WaitlistEntry{}, waitlistView{}, err
 	}
-	return v, nil
+	return e, v, nil
 }
 
 // entryLink is a new link to e's page on the waitlist, with a token of its
@@ -253,70 +242,81 @@ func dayText(locale string, d booking.Date) string {
 	return t.Format("2 January 2006")
 }
 
-// waitlistWords are the waitlist messages in each language of
-// booking.Locales (fmt formats; their verbs are listed with each).
-type waitlistWords struct {
-	offerSubject string // type, when
-	offerText    string // first name, clinic, type, when, address, until, link, reference
-	offerHTML    string // the same, escaped
-	offerSMS     string // clinic, type, short when, until, link
-	linkSubject  string // reference
-	linkText     string // first name, clinic, type, earliest, latest, link, reference
-	linkHTML     string // the same, escaped
-	linkSMS      string // clinic, reference, link
+// waitlistView is what the waitlist templates see (templates/waitlist.*),
+// in the entry's language. It holds no intake answer.
+type waitlistView struct {
+	Locale    string
+	Clinic    string
+	FirstName string
+	Type      string
+	Reference string // the entry's
+	Link      string // the entry's page, with a token of its own
+	When      string // an offer's local start, with its zone
+	ShortWhen string // the same for a text message: "mie 9 dic 11:15 PST"
+	Until     string // an offer's end, in the same zone
+	Address   string // an offer's location: its name and address
+	Earliest  string // a link message's first date asked for
+	Latest    string // a link message's last date asked for
 }
 
-var waitlistWording = map[string]waitlistWords{
-	"en": {
-		offerSubject: "A place is free for you: %s, %s",
-		offerText: "Hello %s,\n\nA place has become free at %s: %s, %s, at %s.\n\n" +
-			"It is kept for you until %s. To book it, or to let it go to the next patient, open:\n%s\n\n" +
-			"Your waitlist reference: %s\n",
-		offerHTML: "<p>Hello %s,</p><p>A place has become free at %s: <strong>%s, %s</strong>, at %s.</p>" +
-			"<p>It is kept for you until %s.</p><p><a href=\"%s\">Book it or let it go</a></p><p>Your waitlist reference: %s</p>",
-		offerSMS:    "%s: a place is free for you, %s, %s. Kept until %s: %s",
-		linkSubject: "Your place on the waitlist (%s)",
-		linkText: "Hello %s,\n\nSomeone (we hope you) asked to join the waitlist of %s for %s, from %s to %s, " +
-			"with your details. You are already on it, and nothing has changed. Here is your link again, " +
-			"to see your place or leave the waitlist:\n%s\n\n" +
-			"When a time that fits becomes free, we will write to you with a link to book it. " +
-			"If you did not ask for this, you can ignore this message.\n\nYour waitlist reference: %s\n",
-		linkHTML: "<p>Hello %s,</p><p>Someone (we hope you) asked to join the waitlist of %s for <strong>%s</strong>, from %s to %s, " +
-			"with your details. You are already on it, and nothing has changed.</p><p><a href=\"%s\">See your place on the waitlist</a></p>" +
-			"<p>When a time that fits becomes free, we will write to you with a link to book it. " +
-			"If you did not ask for this, you can ignore this message.</p><p>Your waitlist reference: %s</p>",
-		linkSMS: "%s: you are already on the waitlist (%s). Your link: %s",
-	},
-	"es": {
-		offerSubject: "Hay una hora libre para usted: %s, %s",
-		offerText: "Hola, %s:\n\nHa quedado libre una hora en %s: %s, %s, en %s.\n\n" +
-			"Se la guardamos hasta las %s. Para reservarla, o dejarla al siguiente paciente, abra:\n%s\n\n" +
-			"Su referencia en la lista de espera: %s\n",
-		offerHTML: "<p>Hola, %s:</p><p>Ha quedado libre una hora en %s: <strong>%s, %s</strong>, en %s.</p>" +
-			"<p>Se la guardamos hasta las %s.</p><p><a href=\"%s\">Reservarla o dejarla</a></p><p>Su referencia en la lista de espera: %s</p>",
-		// Texts keep to the GSM-7 alphabet where they can (see shortWhen).
-		offerSMS:    "%s: hay una hora libre para usted, %s, %s. Guardada hasta las %s: %s",
-		linkSubject: "Su lugar en la lista de espera (%s)",
-		linkText: "Hola, %s:\n\nAlguien (esperamos que usted) ha pedido entrar en la lista de espera de %s para %s, del %s al %s, " +
-			"con sus datos. Ya está en ella y nada ha cambiado. Aquí tiene de nuevo su enlace, " +
-			"para ver su lugar o salir de la lista de espera:\n%s\n\n" +
-			"Cuando quede libre una hora que le convenga, le escribiremos con un enlace para reservarla. " +
-			"Si no lo ha pedido usted, puede ignorar este mensaje.\n\nSu referencia en la lista de espera: %s\n",
-		linkHTML: "<p>Hola, %s:</p><p>Alguien (esperamos que usted) ha pedido entrar en la lista de espera de %s para <strong>%s</strong>, del %s al %s, " +
-			"con sus datos. Ya está en ella y nada ha cambiado.</p><p><a href=\"%s\">Ver su lugar en la lista de espera</a></p>" +
-			"<p>Cuando quede libre una hora que le convenga, le escribiremos con un enlace para reservarla. " +
-			"Si no lo ha pedido usted, puede ignorar este mensaje.</p><p>Su referencia en la lista de espera: %s</p>",
-		linkSMS: "%s: ya esta en la lista de espera (%s). Su enlace: %s",
-	},
+// waitlistWording is what the waitlist messages say in one language.
+type waitlistWording struct {
+	text *texttemplate.Template // subjects, plain-text emails, text messages
+	html *htmltemplate.Template // HTML emails
 }
 
-// wordsFor returns the waitlist messages of locale, English when there
-// are none.
-func wordsFor(locale string) waitlistWords {
-	if w, ok := waitlistWording[locale]; ok {
-		return w
+// waitlistWordings are the waitlist messages by language, one for each of
+// booking.Locales: the words in templates/waitlist.LANG.tmpl, the email
+// layouts in waitlist.txt.tmpl and waitlist.html.tmpl.
+var waitlistWordings = func() map[string]waitlistWording {
+	out := map[string]waitlistWording{}
+	for _, l := range booking.Locales {
+		words := "templates/waitlist." + l + ".tmpl"
+		out[l] = waitlistWording{
+			text: texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/waitlist.txt.tmpl", words)),
+			html: htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/waitlist.html.tmpl", words)),
+		}
 	}
-	return waitlistWording[booking.Locales[0]]
+	return out
+}()
+
+// renderWaitlistEmail renders the email of a waitlist message, kind "offer"
+// or "link", in v's language (English when there is none).
+func renderWaitlistEmail(kind string, v waitlistView) (email, error) {
+	w, ok := waitlistWordings[v.Locale]
+	if !ok {
+		w = waitlistWordings[booking.Locales[0]]
+	}
+	var b bytes.Buffer
+	if err := w.text.ExecuteTemplate(&b, kind+".subject", v); err != nil {
+		return email{}, fmt.Errorf("render %s subject: %w", kind, err)
+	}
+	m := email{subject: strings.TrimSpace(b.String())}
+	b.Reset()
+	if err := w.text.ExecuteTemplate(&b, kind+".text", v); err != nil {
+		return email{}, fmt.Errorf("render %s text: %w", kind, err)
+	}
+	m.text = b.String()
+	b.Reset()
+	if err := w.html.ExecuteTemplate(&b, kind+".html", v); err != nil {
+		return email{}, fmt.Errorf("render %s html: %w", kind, err)
+	}
+	m.html = b.String()
+	return m, nil
+}
+
+// renderWaitlistSMS renders the text message of a waitlist message, kind
+// "offer" or "link", in v's language.
+func renderWaitlistSMS(kind string, v waitlistView) (string, error) {
+	w, ok := waitlistWordings[v.Locale]
+	if !ok {
+		w = waitlistWordings[booking.Locales[0]]
+	}
+	var b bytes.Buffer
+	if err := w.text.ExecuteTemplate(&b, kind+".sms", v); err != nil {
+		return "", fmt.Errorf("render %s text message: %w", kind, err)
+	}
+	return strings.TrimSpace(b.String()), nil
 }
 
 func (w *WaitlistOffers) sendEmail(ctx context.Context, j delivery.Job[WaitlistEmailArgs]) error {
@@ -324,23 +324,16 @@ func (w *WaitlistOffers) sendEmail(ctx context.Context, j delivery.Job[WaitlistE
 		return delivery.Permanent(errors.New("email is not configured (SMTP_URL)"))
 	}
 	a := WaitlistOfferArgs(j.Args)
-	v, err := w.prepareOffer(ctx, a)
+	e, v, err := w.prepareOffer(ctx, a)
 	if err != nil {
 		return err
 	}
-	say := wordsFor(v.locale)
-	esc := html.EscapeString
-	subject := fmt.Sprintf(say.offerSubject, v.typ, v.when)
-	text := fmt.Sprintf(say.offerText, v.entry.Patient.FirstName, v.clinic, v.typ, v.when, v.address, v.until, v.link, v.entry.Reference)
-	body := fmt.Sprintf(say.offerHTML, esc(v.entry.Patient.FirstName), esc(v.clinic), esc(v.typ), esc(v.when),
-		esc(v.address), esc(v.until), esc(v.link), esc(v.entry.Reference))
-	return w.cfg.Messages.Email.send(ctx, email{id: a.ID, to: v.entry.Patient.Email, subject: subject, text: text, html: htmlDoc(v.locale, body)})
-}
-
-// htmlDoc wraps a message's HTML body with its language, so that a mail
-// client reads it aloud in the right one.
-func htmlDoc(locale, body string) string {
-	return `<!DOCTYPE html><html lang="` + locale + `"><body>` + body + `</body></html>`
+	m, err := renderWaitlistEmail("offer", v)
+	if err != nil {
+		return delivery.Permanent(err)
+	}
+	m.id, m.to = a.ID, e.Patient.Email
+	return w.cfg.Messages.Email.send(ctx, m)
 }
 
 func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMSArgs]) error {
@@ -348,15 +341,18 @@ func (w *WaitlistOffers) sendSMS(ctx context.Context, j delivery.Job[WaitlistSMS
 		return delivery.Permanent(errors.New("text messages are not configured (TWILIO_ACCOUNT_SID)"))
 	}
 	a := WaitlistOfferArgs(j.Args)
-	v, err := w.prepareOffer(ctx, a)
+	e, v, err := w.prepareOffer(ctx, a)
 	if err != nil {
 		return err
 	}
-	phone := strings.Join(strings.Fields(v.entry.Patient.Phone), "")
+	phone := strings.Join(strings.Fields(e.Patient.Phone), "")
 	if !e164.MatchString(phone) {
 		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
 	}
-	body := fmt.Sprintf(wordsFor(v.locale).offerSMS, v.clinic, v.typ, v.short, v.until, v.link)
+	body, err := renderWaitlistSMS("offer", v)
+	if err != nil {
+		return delivery.Permanent(err)
+	}
 	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
 }
 
@@ -411,37 +407,29 @@ func (w *WaitlistOffers) ResendLinkTx(ctx context.Context, tx *sql.Tx, e booking
 	return true, nil
 }
 
-// linkView is what a link message says, in the entry's language.
-type linkView struct {
-	entry            booking.WaitlistEntry
-	locale           string
-	typ              string
-	earliest, latest string
-	link             string
-}
-
 // prepareLink loads the entry a link message is about; a message for an
 // entry no longer on the waitlist is skipped.
-func (w *WaitlistOffers) prepareLink(ctx context.Context, a WaitlistLinkArgs) (linkView, error) {
+func (w *WaitlistOffers) prepareLink(ctx context.Context, a WaitlistLinkArgs) (booking.WaitlistEntry, waitlistView, error) {
 	e, err := w.store.WaitlistEntry(ctx, a.EntryID)
 	if errors.Is(err, booking.ErrNotFound) {
-		return linkView{}, delivery.Permanent(err)
+		return booking.WaitlistEntry{}, waitlistView{}, delivery.Permanent(err)
 	}
 	if err != nil {
-		return linkView{}, err
+		return booking.WaitlistEntry{}, waitlistView{}, err
 	}
 	if !e.Status.Live() {
-		return linkView{}, delivery.Skipped("the entry is no longer on the waitlist")
+		return booking.WaitlistEntry{}, waitlistView{}, delivery.Skipped("the entry is no longer on the waitlist")
 	}
 	locale := booking.PickLocale(e.Locale)
-	v := linkView{entry: e, locale: locale, earliest: dayText(locale, e.Earliest), latest: dayText(locale, e.Latest)}
+	v := waitlistView{Locale: locale, Clinic: w.cfg.Messages.ClinicName, FirstName: e.Patient.FirstName, Reference: e.Reference,
+		Earliest: dayText(locale, e.Earliest), Latest: dayText(locale, e.Latest)}
 	if ct, err := w.store.ConsultationType(ctx, e.ConsultationTypeID); err == nil {
-		v.typ = ct.Localized(locale).Name
+		v.Type = ct.Localized(locale).Name
 	}
-	if v.link, err = w.entryLink(ctx, e); err != nil {
-		return linkView{}, err
+	if v.Link, err = w.entryLink(ctx, e); err != nil {
+		return booking.WaitlistEntry{}, waitlistView{}, err
 	}
-	return v, nil
+	return e, v, nil
 }
 
 func (w *WaitlistOffers) sendLinkEmail(ctx context.Context, j delivery.Job[WaitlistLinkEmailArgs]) error {
@@ -449,18 +437,16 @@ func (w *WaitlistOffers) sendLinkEmail(ctx context.Context, j delivery.Job[Waitl
 		return delivery.Permanent(errors.New("email is not configured (SMTP_URL)"))
 	}
 	a := WaitlistLinkArgs(j.Args)
-	v, err := w.prepareLink(ctx, a)
+	e, v, err := w.prepareLink(ctx, a)
 	if err != nil {
 		return err
 	}
-	say := wordsFor(v.locale)
-	esc := html.EscapeString
-	clinic := w.cfg.Messages.ClinicName
-	subject := fmt.Sprintf(say.linkSubject, v.entry.Reference)
-	text := fmt.Sprintf(say.linkText, v.entry.Patient.FirstName, clinic, v.typ, v.earliest, v.latest, v.link, v.entry.Reference)
-	body := fmt.Sprintf(say.linkHTML, esc(v.entry.Patient.FirstName), esc(clinic), esc(v.typ), esc(v.earliest), esc(v.latest),
-		esc(v.link), esc(v.entry.Reference))
-	return w.cfg.Messages.Email.send(ctx, email{id: a.ID, to: v.entry.Patient.Email, subject: subject, text: text, html: htmlDoc(v.locale, body)})
+	m, err := renderWaitlistEmail("link", v)
+	if err != nil {
+		return delivery.Permanent(err)
+	}
+	m.id, m.to = a.ID, e.Patient.Email
+	return w.cfg.Messages.Email.send(ctx, m)
 }
 
 func (w *WaitlistOffers) sendLinkSMS(ctx context.Context, j delivery.Job[WaitlistLinkSMSArgs]) error {
@@ -468,15 +454,18 @@ func (w *WaitlistOffers) sendLinkSMS(ctx context.Context, j delivery.Job[Waitlis
 		return delivery.Permanent(errors.New("text messages are not configured (TWILIO_ACCOUNT_SID)"))
 	}
 	a := WaitlistLinkArgs(j.Args)
-	v, err := w.prepareLink(ctx, a)
+	e, v, err := w.prepareLink(ctx, a)
 	if err != nil {
 		return err
 	}
-	phone := strings.Join(strings.Fields(v.entry.Patient.Phone), "")
+	phone := strings.Join(strings.Fields(e.Patient.Phone), "")
 	if !e164.MatchString(phone) {
 		return delivery.Permanent(errors.New("the patient's phone number is not in E.164 form (+ and country code)"))
 	}
-	body := fmt.Sprintf(wordsFor(v.locale).linkSMS, w.cfg.Messages.ClinicName, v.entry.Reference, v.link)
+	body, err := renderWaitlistSMS("link", v)
+	if err != nil {
+		return delivery.Permanent(err)
+	}
 	return w.cfg.Messages.SMS.send(ctx, a.ID, phone, body)
 }
 
