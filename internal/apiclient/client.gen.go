@@ -1100,6 +1100,60 @@ func (e Weekday) Valid() bool {
 	}
 }
 
+// Defines values for OfferWindow.
+const (
+	OfferWindowPublic OfferWindow = "public"
+	OfferWindowStaff  OfferWindow = "staff"
+)
+
+// Valid indicates whether the value is a known member of the OfferWindow enum.
+func (e OfferWindow) Valid() bool {
+	switch e {
+	case OfferWindowPublic:
+		return true
+	case OfferWindowStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAvailabilityParamsWindow.
+const (
+	GetAvailabilityParamsWindowPublic GetAvailabilityParamsWindow = "public"
+	GetAvailabilityParamsWindowStaff  GetAvailabilityParamsWindow = "staff"
+)
+
+// Valid indicates whether the value is a known member of the GetAvailabilityParamsWindow enum.
+func (e GetAvailabilityParamsWindow) Valid() bool {
+	switch e {
+	case GetAvailabilityParamsWindowPublic:
+		return true
+	case GetAvailabilityParamsWindowStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetNextAvailabilityParamsWindow.
+const (
+	GetNextAvailabilityParamsWindowPublic GetNextAvailabilityParamsWindow = "public"
+	GetNextAvailabilityParamsWindowStaff  GetNextAvailabilityParamsWindow = "staff"
+)
+
+// Valid indicates whether the value is a known member of the GetNextAvailabilityParamsWindow enum.
+func (e GetNextAvailabilityParamsWindow) Valid() bool {
+	switch e {
+	case GetNextAvailabilityParamsWindowPublic:
+		return true
+	case GetNextAvailabilityParamsWindowStaff:
+		return true
+	default:
+		return false
+	}
+}
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	// ActorStaffId Who did it; `null` for anonymous events such as a failed login.
@@ -3462,6 +3516,9 @@ type Weekday string
 // BookingKey Example: TETA-KNJF
 type BookingKey = string
 
+// OfferWindow Example: staff
+type OfferWindow string
+
 // RefreshCookie defines model for RefreshCookie.
 type RefreshCookie = string
 
@@ -3602,6 +3659,28 @@ type RefreshTokenParams struct {
 
 // GetAvailabilityParams defines parameters for GetAvailability.
 type GetAvailabilityParams struct {
+	// Window Whose booking window: `public` (the same as leaving it out) or
+	// `staff`. The staff window is the front desk's (reception and
+	// admin: the roles that may book with `POST /v1/bookings`): every
+	// slot that is open, has a place left (a place kept by a live slot
+	// hold is taken) and has not ended, of an active provider, location
+	// and consultation type, whatever `MIN_NOTICE` and `MAX_ADVANCE`
+	// say. So it adds the places inside the minimum notice (a caller who
+	// can come in an hour), those beyond the maximum advance, and those
+	// of a slot in progress (`start_at` before now, `end_at` after it: a
+	// walk-in can still be seen in the rest of it; tell these apart by
+	// `start_at`, and the public's by `min_notice` of
+	// `GET /v1/booking-policy`). A slot that has ended is never offered,
+	// although staff may still book it by id to record a visit.
+	//
+	// `window=staff` needs a bearer token: without one, or with an
+	// invalid or expired one, `401` (with the `WWW-Authenticate`
+	// challenge, so a console refreshes its token and asks again); a
+	// clinician's token is `403`. Staff answers are computed afresh for
+	// every request, never kept in or served from the public answers'
+	// cache, and are sent `Cache-Control: private, no-store`.
+	Window *GetAvailabilityParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
 	// From First day, inclusive: `YYYY-MM-DD`, read in each slot's location
 	// timezone.
 	From string `form:"from" json:"from"`
@@ -3623,8 +3702,33 @@ type GetAvailabilityParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// GetAvailabilityParamsWindow defines parameters for GetAvailability.
+type GetAvailabilityParamsWindow string
+
 // GetNextAvailabilityParams defines parameters for GetNextAvailability.
 type GetNextAvailabilityParams struct {
+	// Window Whose booking window: `public` (the same as leaving it out) or
+	// `staff`. The staff window is the front desk's (reception and
+	// admin: the roles that may book with `POST /v1/bookings`): every
+	// slot that is open, has a place left (a place kept by a live slot
+	// hold is taken) and has not ended, of an active provider, location
+	// and consultation type, whatever `MIN_NOTICE` and `MAX_ADVANCE`
+	// say. So it adds the places inside the minimum notice (a caller who
+	// can come in an hour), those beyond the maximum advance, and those
+	// of a slot in progress (`start_at` before now, `end_at` after it: a
+	// walk-in can still be seen in the rest of it; tell these apart by
+	// `start_at`, and the public's by `min_notice` of
+	// `GET /v1/booking-policy`). A slot that has ended is never offered,
+	// although staff may still book it by id to record a visit.
+	//
+	// `window=staff` needs a bearer token: without one, or with an
+	// invalid or expired one, `401` (with the `WWW-Authenticate`
+	// challenge, so a console refreshes its token and asks again); a
+	// clinician's token is `403`. Staff answers are computed afresh for
+	// every request, never kept in or served from the public answers'
+	// cache, and are sent `Cache-Control: private, no-store`.
+	Window *GetNextAvailabilityParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
 	// ConsultationTypeId Only slots of this consultation type (UUID).
 	ConsultationTypeId *string `form:"consultation_type_id,omitempty" json:"consultation_type_id,omitempty"`
 
@@ -3643,6 +3747,9 @@ type GetNextAvailabilityParams struct {
 	// AcceptLanguage The browser's languages; used when `locale` is not given.
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
+
+// GetNextAvailabilityParamsWindow defines parameters for GetNextAvailability.
+type GetNextAvailabilityParamsWindow string
 
 // ListFeedEventsParams defines parameters for ListFeedEvents.
 type ListFeedEventsParams struct {
@@ -4564,6 +4671,13 @@ type ClientInterface interface {
 	// nothing changed. The server computes every answer afresh, so a place
 	// that was just taken is never offered from a cache.
 	//
+	// Staff at the desk ask with `window=staff` and their bearer token
+	// (reception and admin) for the places they may book besides: inside
+	// `MIN_NOTICE`, beyond `MAX_ADVANCE`, and in a slot in progress (a
+	// walk-in); see the `window` parameter. Such an answer is
+	// `Cache-Control: private, no-store`; it still has an `ETag` and
+	// honours `If-None-Match`.
+	//
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 	GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4578,6 +4692,13 @@ type ClientInterface interface {
 	// requested language (`locale`, else `Accept-Language`). `limit`
 	// defaults to 10, at most 50. A filter id that is not a UUID, or a
 	// `limit` outside 1 to 50, is `422`.
+	//
+	// With `window=staff` and a reception or admin bearer token, the
+	// next places the front desk may book: also inside `MIN_NOTICE`,
+	// beyond `MAX_ADVANCE`, and in a slot in progress (a walk-in at the
+	// counter; such a slot comes first, its `start_at` in the past). See
+	// the `window` parameter. The staff console's Book a caller screen
+	// asks this way.
 	//
 	// Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 	GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6678,6 +6799,13 @@ func (c *Client) RefreshToken(ctx context.Context, params *RefreshTokenParams, b
 // nothing changed. The server computes every answer afresh, so a place
 // that was just taken is never offered from a cache.
 //
+// Staff at the desk ask with `window=staff` and their bearer token
+// (reception and admin) for the places they may book besides: inside
+// `MIN_NOTICE`, beyond `MAX_ADVANCE`, and in a slot in progress (a
+// walk-in); see the `window` parameter. Such an answer is
+// `Cache-Control: private, no-store`; it still has an `ETag` and
+// honours `If-None-Match`.
+//
 // Corresponds with GET /v1/availability (the `GetAvailability` operationId).
 func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAvailabilityRequest(c.Server, params)
@@ -6702,6 +6830,13 @@ func (c *Client) GetAvailability(ctx context.Context, params *GetAvailabilityPar
 // requested language (`locale`, else `Accept-Language`). `limit`
 // defaults to 10, at most 50. A filter id that is not a UUID, or a
 // `limit` outside 1 to 50, is `422`.
+//
+// With `window=staff` and a reception or admin bearer token, the
+// next places the front desk may book: also inside `MIN_NOTICE`,
+// beyond `MAX_ADVANCE`, and in a slot in progress (a walk-in at the
+// counter; such a slot comes first, its `start_at` in the past). See
+// the `window` parameter. The staff console's Book a caller screen
+// asks this way.
 //
 // Corresponds with GET /v1/availability/next (the `GetNextAvailability` operationId).
 func (c *Client) GetNextAvailability(ctx context.Context, params *GetNextAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10219,6 +10354,18 @@ func NewGetAvailabilityRequest(server string, params *GetAvailabilityParams) (*h
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
 			return nil, err
 		} else {
@@ -10327,6 +10474,18 @@ func NewGetNextAvailabilityRequest(server string, params *GetNextAvailabilityPar
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.ConsultationTypeId != nil {
 
@@ -14784,6 +14943,13 @@ type ClientWithResponsesInterface interface {
 	// nothing changed. The server computes every answer afresh, so a place
 	// that was just taken is never offered from a cache.
 	//
+	// Staff at the desk ask with `window=staff` and their bearer token
+	// (reception and admin) for the places they may book besides: inside
+	// `MIN_NOTICE`, beyond `MAX_ADVANCE`, and in a slot in progress (a
+	// walk-in); see the `window` parameter. Such an answer is
+	// `Cache-Control: private, no-store`; it still has an `ETag` and
+	// honours `If-None-Match`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/availability (the `GetAvailability` operationId).
@@ -14800,6 +14966,13 @@ type ClientWithResponsesInterface interface {
 	// requested language (`locale`, else `Accept-Language`). `limit`
 	// defaults to 10, at most 50. A filter id that is not a UUID, or a
 	// `limit` outside 1 to 50, is `422`.
+	//
+	// With `window=staff` and a reception or admin bearer token, the
+	// next places the front desk may book: also inside `MIN_NOTICE`,
+	// beyond `MAX_ADVANCE`, and in a slot in progress (a walk-in at the
+	// counter; such a slot comes first, its `start_at` in the past). See
+	// the `window` parameter. The staff console's Book a caller screen
+	// asks this way.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17792,6 +17965,11 @@ type GetAvailabilityResponse304Headers struct {
 	ETag         *string
 }
 
+// GetAvailabilityResponse401Headers the declared response headers of an HTTP 401 response for GetAvailability
+type GetAvailabilityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // GetAvailabilityResponse503Headers the declared response headers of an HTTP 503 response for GetAvailability
 type GetAvailabilityResponse503Headers struct {
 	RetryAfter *int
@@ -17804,6 +17982,10 @@ type GetAvailabilityResponse struct {
 	JSON200 *Availability
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -17816,6 +17998,8 @@ type GetAvailabilityResponse struct {
 	Headers200 *GetAvailabilityResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetAvailabilityResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAvailabilityResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetAvailabilityResponse503Headers
 }
@@ -17828,6 +18012,16 @@ func (r GetAvailabilityResponse) GetJSON200() *Availability {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetAvailabilityResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAvailabilityResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAvailabilityResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -17884,6 +18078,11 @@ type GetNextAvailabilityResponse200Headers struct {
 	CacheControl *string
 }
 
+// GetNextAvailabilityResponse401Headers the declared response headers of an HTTP 401 response for GetNextAvailability
+type GetNextAvailabilityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetNextAvailabilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17891,6 +18090,10 @@ type GetNextAvailabilityResponse struct {
 	JSON200 *NextAvailability
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -17899,6 +18102,8 @@ type GetNextAvailabilityResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetNextAvailabilityResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetNextAvailabilityResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17909,6 +18114,16 @@ func (r GetNextAvailabilityResponse) GetJSON200() *NextAvailability {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetNextAvailabilityResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetNextAvailabilityResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetNextAvailabilityResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -25532,6 +25747,13 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, para
 // nothing changed. The server computes every answer afresh, so a place
 // that was just taken is never offered from a cache.
 //
+// Staff at the desk ask with `window=staff` and their bearer token
+// (reception and admin) for the places they may book besides: inside
+// `MIN_NOTICE`, beyond `MAX_ADVANCE`, and in a slot in progress (a
+// walk-in); see the `window` parameter. Such an answer is
+// `Cache-Control: private, no-store`; it still has an `ETag` and
+// honours `If-None-Match`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/availability (the `GetAvailability` operationId).
@@ -25554,6 +25776,13 @@ func (c *ClientWithResponses) GetAvailabilityWithResponse(ctx context.Context, p
 // requested language (`locale`, else `Accept-Language`). `limit`
 // defaults to 10, at most 50. A filter id that is not a UUID, or a
 // `limit` outside 1 to 50, is `422`.
+//
+// With `window=staff` and a reception or admin bearer token, the
+// next places the front desk may book: also inside `MIN_NOTICE`,
+// beyond `MAX_ADVANCE`, and in a slot in progress (a walk-in at the
+// counter; such a slot comes first, its `start_at` in the past). See
+// the `window` parameter. The staff console's Book a caller screen
+// asks this way.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -29041,6 +29270,20 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29106,6 +29349,16 @@ func ParseGetAvailabilityResponse(rsp *http.Response) (*GetAvailabilityResponse,
 			headers.ETag = &value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetAvailabilityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAvailabilityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29149,6 +29402,20 @@ func ParseGetNextAvailabilityResponse(rsp *http.Response) (*GetNextAvailabilityR
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29183,6 +29450,16 @@ func ParseGetNextAvailabilityResponse(rsp *http.Response) (*GetNextAvailabilityR
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetNextAvailabilityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -213,11 +213,27 @@ func (s *Server) authorize(c *gin.Context) {
 		c.Next()
 		return
 	}
+	p, ok := s.authenticate(c, auth.ErrUnauthenticated)
+	if !ok {
+		return
+	}
+	if !known || !hasRole(roles, p.Role) {
+		s.fail(c, auth.ErrForbidden)
+		return
+	}
+	c.Request = c.Request.WithContext(auth.WithPrincipal(c.Request.Context(), p))
+	c.Next()
+}
+
+// authenticate returns the staff member the request's bearer token names,
+// or answers 401 with the RFC 6750 challenge: missing when there is no
+// token, the token's own error when it is invalid.
+func (s *Server) authenticate(c *gin.Context, missing error) (auth.Principal, bool) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="clinic"`)
-		s.fail(c, auth.ErrUnauthenticated)
-		return
+		s.fail(c, missing)
+		return auth.Principal{}, false
 	}
 	p, err := s.auth.Authenticate(c.Request.Context(), token)
 	if err != nil {
@@ -229,14 +245,40 @@ func (s *Server) authorize(c *gin.Context) {
 		}
 		c.Header("WWW-Authenticate", challenge)
 		s.fail(c, err)
-		return
+		return auth.Principal{}, false
 	}
-	if !known || !hasRole(roles, p.Role) {
-		s.fail(c, auth.ErrForbidden)
-		return
+	return p, true
+}
+
+// staffOption lets the staff-only option of a public route, named by what,
+// through for roles: the caller authorize found, else 401 as on a staff
+// route (so a console refreshes an expired token and asks again), and 403
+// for another role. A public route ignores a bad token; the option cannot.
+func (s *Server) staffOption(c *gin.Context, what string, roles []auth.Role) bool {
+	p, ok := auth.PrincipalFrom(c.Request.Context())
+	if !ok {
+		missing := &auth.Error{Code: auth.CodeUnauthenticated, Message: what + " needs a bearer token of the " + roleNames(roles) + " role"}
+		if p, ok = s.authenticate(c, missing); !ok {
+			return false
+		}
 	}
-	c.Request = c.Request.WithContext(auth.WithPrincipal(c.Request.Context(), p))
-	c.Next()
+	if !hasRole(roles, p.Role) {
+		s.fail(c, &auth.Error{Code: auth.CodeForbidden, Message: what + " needs the " + roleNames(roles) + " role"})
+		return false
+	}
+	return true
+}
+
+// roleNames is roles in prose: "reception or admin".
+func roleNames(roles []auth.Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func bearerToken(h string) (string, bool) {

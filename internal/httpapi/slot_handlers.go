@@ -20,8 +20,38 @@ import (
 // shows a place that was taken since it last asked.
 const availabilityCacheControl = "public, no-cache"
 
-// GetAvailability lists the slots the public can book, by local day.
+// staffAvailabilityCacheControl keeps a staff-window answer out of every
+// cache: it is for one signed-in member of staff, and shows places the
+// public may not book.
+const staffAvailabilityCacheControl = "private, no-store"
+
+// staffWindowOption names window=staff in the problems that refuse it.
+const staffWindowOption = "window=staff (the front desk's free places)"
+
+// offerWindow parses the window parameter of the availability routes and,
+// for the staff window, checks the caller may ask for it (front desk:
+// those who may book with POST /v1/bookings). It answers the problem and
+// reports false when not.
+func (s *Server) offerWindow(c *gin.Context, param *string) (booking.OfferWindow, bool) {
+	w, err := booking.ParseOfferWindow(deref(param))
+	if err != nil {
+		// The spec's enum refuses other values before the handler runs.
+		s.fail(c, errBadRequest("invalid_parameter", "window "+err.Error()))
+		return "", false
+	}
+	if w == booking.StaffWindow && !s.staffOption(c, staffWindowOption, frontDesk) {
+		return "", false
+	}
+	return w, true
+}
+
+// GetAvailability lists the slots the public can book, by local day; with
+// window=staff, those the front desk is offered.
 func (s *Server) GetAvailability(c *gin.Context, params api.GetAvailabilityParams) {
+	window, ok := s.offerWindow(c, (*string)(params.Window))
+	if !ok {
+		return
+	}
 	var pr booking.Problems
 	days, rangeErr := booking.ParseDateRange(params.From, params.To, booking.MaxAvailabilityDays)
 	q := store.AvailabilityQuery{
@@ -30,22 +60,35 @@ func (s *Server) GetAvailability(c *gin.Context, params api.GetAvailabilityParam
 		ProviderID:         parseQueryID(&pr, "provider_id", params.ProviderId),
 		LocationID:         parseQueryID(&pr, "location_id", params.LocationId),
 		Policy:             s.opts.Policy,
+		Window:             window,
 		Now:                s.now(),
 	}
 	if err := combine(rangeErr, pr.Err()); err != nil {
 		s.fail(c, err)
 		return
 	}
-	key := days.From.String() + "|" + days.To.String() + "|" + idKey(q.ConsultationTypeID) + "|" +
-		idKey(q.ProviderID) + "|" + idKey(q.LocationID)
-	a, err := s.availability(c.Request.Context(), key, q)
+	var (
+		a            *availabilityAnswer
+		err          error
+		cacheControl = availabilityCacheControl
+	)
+	if window == booking.StaffWindow {
+		// Never through the cache: its keys and expiries are the public
+		// window's, and a staff answer must not reach the public.
+		a, err = s.computeAvailability(c.Request.Context(), q, false)
+		cacheControl = staffAvailabilityCacheControl
+	} else {
+		key := days.From.String() + "|" + days.To.String() + "|" + idKey(q.ConsultationTypeID) + "|" +
+			idKey(q.ProviderID) + "|" + idKey(q.LocationID)
+		a, err = s.availability(c.Request.Context(), key, q)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	etag := a.etag
 	c.Header("ETag", etag)
-	c.Header("Cache-Control", availabilityCacheControl)
+	c.Header("Cache-Control", cacheControl)
 	if params.IfNoneMatch != nil && etagMatches(*params.IfNoneMatch, etag) {
 		c.Status(http.StatusNotModified)
 		return

@@ -105,14 +105,20 @@ const (
 	maxNextLimit     = 50
 )
 
-// GetNextAvailability lists the next slots the public can book from now on.
+// GetNextAvailability lists the next slots the public can book from now
+// on; with window=staff, the next the front desk is offered.
 func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabilityParams) {
+	window, ok := s.offerWindow(c, (*string)(params.Window))
+	if !ok {
+		return
+	}
 	var pr booking.Problems
 	q := store.NextQuery{
 		ConsultationTypeID: parseQueryID(&pr, "consultation_type_id", params.ConsultationTypeId),
 		ProviderID:         parseQueryID(&pr, "provider_id", params.ProviderId),
 		LocationID:         parseQueryID(&pr, "location_id", params.LocationId),
 		Policy:             s.opts.Policy,
+		Window:             window,
 		Now:                s.now(),
 		Limit:              defaultNextLimit,
 	}
@@ -168,7 +174,11 @@ func (s *Server) GetNextAvailability(c *gin.Context, params api.GetNextAvailabil
 			ConsultationTypeName: nonEmpty(typeNames[sl.ConsultationTypeID]), LocationName: nonEmpty(locationNames[sl.LocationID]),
 		})
 	}
-	c.Header("Cache-Control", "no-store")
+	cacheControl := "no-store"
+	if window == booking.StaffWindow {
+		cacheControl = staffAvailabilityCacheControl
+	}
+	c.Header("Cache-Control", cacheControl)
 	c.Writer.Header().Add("Vary", "Accept-Language")
 	c.JSON(http.StatusOK, out)
 }

@@ -29,11 +29,13 @@ func loadZone(name string) (*time.Location, error) {
 	return z, nil
 }
 
-// AvailabilityQuery asks for the slots the public may book.
+// AvailabilityQuery asks for the slots the public may book, or, in the
+// staff window, those the desk is offered (booking.Policy.Offers).
 type AvailabilityQuery struct {
-	Days                                       booking.DateRange // local days of each slot's location
-	ProviderID, LocationID, ConsultationTypeID *uuid.UUID        // optional filters
-	Policy                                     booking.Policy    // the booking window
+	Days                                       booking.DateRange   // local days of each slot's location
+	ProviderID, LocationID, ConsultationTypeID *uuid.UUID          // optional filters
+	Policy                                     booking.Policy      // the booking window
+	Window                                     booking.OfferWindow // whose; "" is the public's
 	Now                                        time.Time
 }
 
@@ -77,7 +79,8 @@ func scanAvailable(rows *sql.Rows) (booking.Slot, string, error) {
 // booking.GroupByLocalDay): open, with a place left (live slot holds take
 // places), starting within the
 // policy's booking window, of an active provider, location and consultation
-// type.
+// type. In the staff window the time test is Policy.StaffOffered's instead
+// (not ended yet): the catalogue must still be active.
 //
 // It runs exactly one SQL statement whatever the range: slots joined with
 // their provider, location and type, bounded by the range's UTC window
@@ -88,7 +91,7 @@ func scanAvailable(rows *sql.Rows) (booking.Slot, string, error) {
 // grouping happen in Go.
 func (s *Store) Availability(ctx context.Context, q AvailabilityQuery) ([]booking.Day, error) {
 	lo, hi := q.Days.Window()
-	earliest, latest := q.Policy.BookableStarts(q.Now)
+	earliest, latest := q.Policy.OfferedStarts(q.Window, q.Now)
 	if earliest.After(lo) {
 		lo = earliest
 	}
@@ -153,7 +156,7 @@ WHERE s.status = 'open' AND s.booked < s.capacity
 			z.start, z.end = q.Days.Instants(loc)
 			zoneOf[sl.LocationID] = z
 		}
-		if sl.StartAt.Before(z.start) || !sl.StartAt.Before(z.end) || !q.Policy.PublicBookable(sl, q.Now) {
+		if sl.StartAt.Before(z.start) || !sl.StartAt.Before(z.end) || !q.Policy.Offers(q.Window, sl, q.Now) {
 			continue
 		}
 		slots = append(slots, sl)

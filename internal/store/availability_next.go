@@ -10,10 +10,12 @@ import (
 	"github.com/clinic/consult/internal/booking"
 )
 
-// NextQuery asks for the next slots the public may book from Now on.
+// NextQuery asks for the next slots the public may book from Now on, or,
+// in the staff window, those the desk is offered (booking.Policy.Offers).
 type NextQuery struct {
 	ProviderID, LocationID, ConsultationTypeID *uuid.UUID // optional filters
 	Policy                                     booking.Policy
+	Window                                     booking.OfferWindow // whose; "" is the public's
 	Now                                        time.Time
 	Limit                                      int
 }
@@ -27,8 +29,9 @@ type NextSlot struct {
 // NextAvailable returns the first q.Limit slots, by start then id, that the
 // public may book at q.Now: the rules of Availability (open, a place left
 // after live holds, an active catalogue, within the booking window), whatever
-// the date. One statement; the place test is in SQL so that LIMIT counts
-// only bookable slots.
+// the date; in the staff window, the slots not yet ended instead of the
+// booking window. One statement; the place test (and, for staff, the end)
+// is in SQL so that LIMIT counts only offered slots.
 func (s *Store) NextAvailable(ctx context.Context, q NextQuery) ([]NextSlot, error) {
 	now := q.Now.Unix()
 	sql := `SELECT s.id, s.provider_id, s.location_id, s.consultation_type_id, s.start_at, s.end_at,
@@ -42,8 +45,14 @@ WHERE s.status = 'open'
   AND s.booked + (SELECT COUNT(*) FROM slot_holds h WHERE h.slot_id = s.id AND h.expires_at > ?) < s.capacity
   AND s.start_at >= ?
   AND p.active = ? AND l.active = ? AND c.active = ?`
-	earliest, latest := q.Policy.BookableStarts(q.Now)
+	earliest, latest := q.Policy.OfferedStarts(q.Window, q.Now)
 	args := []any{now, now, ceilUnix(earliest), true, true, true}
+	if q.Window == booking.StaffWindow {
+		// The public window's earliest start is after now, so only a staff
+		// question can meet a slot that has already ended.
+		sql += "\n  AND s.end_at > ?"
+		args = append(args, now)
+	}
 	if !latest.IsZero() {
 		sql += "\n  AND s.start_at <= ?"
 		args = append(args, latest.Unix())
@@ -70,7 +79,7 @@ WHERE s.status = 'open'
 		if err != nil {
 			return nil, fmt.Errorf("next availability: %w", err)
 		}
-		if !q.Policy.PublicBookable(sl, q.Now) {
+		if !q.Policy.Offers(q.Window, sl, q.Now) {
 			continue
 		}
 		out = append(out, NextSlot{Slot: sl, Timezone: tz})

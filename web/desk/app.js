@@ -23,6 +23,7 @@
       actions: { confirm: "Confirm", decline: "Decline", "check-in": "Check in", complete: "Complete", "no-show": "No-show", revert: "Revert", cancel: "Cancel", reschedule: "Reschedule" },
       book: "Book a caller", bookTitle: "Book a caller", consultationType: "Consultation type", anyLocation: "Any location",
       freeTimes: "Next free times", noSlots: "No free times.", caller: "The caller", firstName: "First name", lastName: "Last name",
+      startedAgo: "started {n} min ago", startingNow: "starting now", withinNotice: "within notice", beyondAdvance: "beyond online booking", deskOnly: "Only the desk can book this time: the website does not offer it.",
       dob: "Date of birth", phone: "Phone", phoneHint: "With the country code, such as +1 424 555 0123.", emailOpt: "Email (optional)", intake: "Intake questions (only the red-flag question is required)",
       newTime: "Move to", consent: "Consent", givenByPhone: "The caller agreed to the privacy policy on the phone", bySMS: "Text messages (SMS) about the booking",
       byEmail: "Email reminders", callerLang: "The caller's language (their messages)", bookIt: "Book", booked: "Booked: {ref}.", match: "On file: {name}, born {dob}, {visits}.", visits: "{n} earlier visits", oneVisit: "1 earlier visit", lastVisit: ", the last on {date}",
@@ -56,6 +57,7 @@
       actions: { confirm: "Confirmar", decline: "Rechazar", "check-in": "Registrar llegada", complete: "Completar", "no-show": "No se presentó", revert: "Deshacer", cancel: "Cancelar", reschedule: "Cambiar la hora" },
       book: "Reservar por teléfono", bookTitle: "Reservar por teléfono", consultationType: "Tipo de consulta", anyLocation: "Cualquier sede",
       freeTimes: "Próximas horas libres", noSlots: "No hay horas libres.", caller: "Quien llama", firstName: "Nombre", lastName: "Apellidos",
+      startedAgo: "empezó hace {n} min", startingNow: "empieza ahora", withinNotice: "dentro del preaviso", beyondAdvance: "más allá de la reserva en línea", deskOnly: "Solo la recepción puede reservar esta hora: la web no la ofrece.",
       dob: "Fecha de nacimiento", phone: "Teléfono", phoneHint: "Con el prefijo del país, por ejemplo +34 612 345 678.", emailOpt: "Correo electrónico (opcional)", intake: "Preguntas de admisión (solo la de señales de alarma es obligatoria)",
       newTime: "Mover a", consent: "Consentimiento", givenByPhone: "Quien llama aceptó la política de privacidad por teléfono", bySMS: "Mensajes de texto (SMS) sobre la cita",
       byEmail: "Recordatorios por correo", callerLang: "Idioma de quien llama (sus mensajes)", bookIt: "Reservar", booked: "Reservada: {ref}.", match: "En el registro: {name}, nacido/a el {dob}, {visits}.", visits: "{n} visitas anteriores", oneVisit: "1 visita anterior", lastVisit: ", la última el {date}",
@@ -1027,13 +1029,34 @@
   // the caller (matched against the patients on file as the number is
   // typed), the intake questions read out from the same form data as the
   // widget (only the red-flag question is required on the phone), and
-  // the consent given by phone.
+  // the consent given by phone. The free times are the desk's
+  // (window=staff): also those the website no longer offers, inside the
+  // minimum notice or in a slot that has started (a walk-in), each marked.
   async function bookScreen(main) {
     const key = crypto.randomUUID(); // one booking per filled-in form, however often it is sent
-    const [types, form] = await Promise.all([api("GET", "/v1/consultation-types"), api("GET", "/v1/intake-form?locale=" + lang)]);
-    if (!types.ok || !form.ok) { say(await problemDetail(types.ok ? form : types)); return; }
+    const [types, form, pol] = await Promise.all([api("GET", "/v1/consultation-types"), api("GET", "/v1/intake-form?locale=" + lang), api("GET", "/v1/booking-policy")]);
+    const failed = [types, form, pol].find((r) => !r.ok);
+    if (failed) { say(await problemDetail(failed)); return; }
     const typeList = /** @type {S["ConsultationTypeList"]} */ (await types.json()).items.filter((x) => x.active !== false);
     const intake = /** @type {S["IntakeForm"]} */ (await form.json());
+    const policy = /** @type {S["BookingPolicy"]} */ (await pol.json());
+    // windowTag marks a free time the website would not offer: started
+    // (how long ago, for the receptionist to judge what is left of it),
+    // inside the minimum notice, or beyond the furthest online booking.
+    /** @param {S["NextSlot"]} x @param {number} now */
+    const windowTag = (x, now) => {
+      const start = Date.parse(x.start_at);
+      let kind = "", text = "";
+      if (start <= now) {
+        const min = Math.floor((now - start) / 60000);
+        kind = "started"; text = min < 1 ? t("startingNow") : t("startedAgo").replace("{n}", String(min));
+      } else if (start < now + policy.min_notice * 1000) {
+        kind = "notice"; text = t("withinNotice");
+      } else if (policy.max_advance > 0 && start > now + policy.max_advance * 1000) {
+        kind = "ahead"; text = t("beyondAdvance");
+      }
+      return kind ? el("span", { class: "badge", "data-window": kind, title: t("deskOnly"), text }) : null;
+    };
     const locs = await locations();
     const field = (name, label, input, hint) => el("div", { class: "field", "data-field": name },
       el("label", { for: input.id }, label), input, hint || null, el("span", { class: "error", id: "err-" + input.id }));
@@ -1057,17 +1080,21 @@
     let slotSeq = 0;
     const loadSlots = async () => {
       const seq = ++slotSeq;
-      const q = new URLSearchParams({ consultation_type_id: typeSel.value, limit: "12", locale: lang });
+      const q = new URLSearchParams({ window: "staff", consultation_type_id: typeSel.value, limit: "12", locale: lang });
       if (locSel.value) q.set("location_id", locSel.value);
       const r = await api("GET", "/v1/availability/next?" + q);
       if (seq !== slotSeq) return; // another type or location was chosen meanwhile
       if (!r.ok) { slots.replaceChildren(el("p", { class: "error", text: await problemDetail(r) })); return; }
       const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots;
       const chosen = slots.querySelector('input[name="slot_id"]:checked'); // kept when still offered
-      slots.replaceChildren(...(list.length ? list.map((x) => el("label", { class: "slot" },
-        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
-        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
-        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      const now = Date.now();
+      slots.replaceChildren(...(list.length ? list.map((x) => {
+        const tag = windowTag(x, now);
+        return el("label", { class: "slot" },
+          el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+          " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+          (x.location_name ? " · " + x.location_name : ""), tag ? " " : null, tag);
+      }) : [el("p", { class: "empty", text: t("noSlots") })]));
       const again = chosen && slots.querySelector(`input[name="slot_id"][value="${CSS.escape(chosen.value)}"]`);
       if (again) again.checked = true;
     };
