@@ -1028,6 +1028,13 @@ export interface paths {
          *     `If-None-Match` to get `304 Not Modified`, with no body, when
          *     nothing changed. The server computes every answer afresh, so a place
          *     that was just taken is never offered from a cache.
+         *
+         *     Staff at the desk ask with `window=staff` and their bearer token
+         *     (reception and admin) for the places they may book besides: inside
+         *     `MIN_NOTICE`, beyond `MAX_ADVANCE`, and in a slot in progress (a
+         *     walk-in); see the `window` parameter. Such an answer is
+         *     `Cache-Control: private, no-store`; it still has an `ETag` and
+         *     honours `If-None-Match`.
          */
         get: operations["getAvailability"];
         put?: never;
@@ -1056,6 +1063,13 @@ export interface paths {
          *     requested language (`locale`, else `Accept-Language`). `limit`
          *     defaults to 10, at most 50. A filter id that is not a UUID, or a
          *     `limit` outside 1 to 50, is `422`.
+         *
+         *     With `window=staff` and a reception or admin bearer token, the
+         *     next places the front desk may book: also inside `MIN_NOTICE`,
+         *     beyond `MAX_ADVANCE`, and in a slot in progress (a walk-in at the
+         *     counter; such a slot comes first, its `start_at` in the past). See
+         *     the `window` parameter. The staff console's Book a caller screen
+         *     asks this way.
          */
         get: operations["getNextAvailability"];
         put?: never;
@@ -4590,6 +4604,29 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Whose booking window: `public` (the same as leaving it out) or
+         *     `staff`. The staff window is the front desk's (reception and
+         *     admin: the roles that may book with `POST /v1/bookings`): every
+         *     slot that is open, has a place left (a place kept by a live slot
+         *     hold is taken) and has not ended, of an active provider, location
+         *     and consultation type, whatever `MIN_NOTICE` and `MAX_ADVANCE`
+         *     say. So it adds the places inside the minimum notice (a caller who
+         *     can come in an hour), those beyond the maximum advance, and those
+         *     of a slot in progress (`start_at` before now, `end_at` after it: a
+         *     walk-in can still be seen in the rest of it; tell these apart by
+         *     `start_at`, and the public's by `min_notice` of
+         *     `GET /v1/booking-policy`). A slot that has ended is never offered,
+         *     although staff may still book it by id to record a visit.
+         *
+         *     `window=staff` needs a bearer token: without one, or with an
+         *     invalid or expired one, `401` (with the `WWW-Authenticate`
+         *     challenge, so a console refreshes its token and asks again); a
+         *     clinician's token is `403`. Staff answers are computed afresh for
+         *     every request, never kept in or served from the public answers'
+         *     cache, and are sent `Cache-Control: private, no-store`.
+         */
+        OfferWindow: "public" | "staff";
         /** @description The entry's reference, as given to the patient (e.g. `W4TQ-9KMP`); staff may give its id. */
         WaitlistReference: string;
         /**
@@ -4641,7 +4678,7 @@ export interface components {
         ETag: string;
         /** @description `true` when this is the stored first response to the request's `Idempotency-Key`, returned again; absent otherwise. */
         IdempotentReplayed: "true";
-        /** @description Caching directives. Availability answers `public, no-cache`, to be revalidated with `If-None-Match`. */
+        /** @description Caching directives. Availability answers `public, no-cache`, to be revalidated with `If-None-Match`; a staff-window answer (`window=staff`) `private, no-store`. */
         CacheControl: string;
         /** @description Seconds to wait before retrying. */
         RetryAfter: number;
@@ -6717,6 +6754,29 @@ export interface operations {
         parameters: {
             query: {
                 /**
+                 * @description Whose booking window: `public` (the same as leaving it out) or
+                 *     `staff`. The staff window is the front desk's (reception and
+                 *     admin: the roles that may book with `POST /v1/bookings`): every
+                 *     slot that is open, has a place left (a place kept by a live slot
+                 *     hold is taken) and has not ended, of an active provider, location
+                 *     and consultation type, whatever `MIN_NOTICE` and `MAX_ADVANCE`
+                 *     say. So it adds the places inside the minimum notice (a caller who
+                 *     can come in an hour), those beyond the maximum advance, and those
+                 *     of a slot in progress (`start_at` before now, `end_at` after it: a
+                 *     walk-in can still be seen in the rest of it; tell these apart by
+                 *     `start_at`, and the public's by `min_notice` of
+                 *     `GET /v1/booking-policy`). A slot that has ended is never offered,
+                 *     although staff may still book it by id to record a visit.
+                 *
+                 *     `window=staff` needs a bearer token: without one, or with an
+                 *     invalid or expired one, `401` (with the `WWW-Authenticate`
+                 *     challenge, so a console refreshes its token and asks again); a
+                 *     clinician's token is `403`. Staff answers are computed afresh for
+                 *     every request, never kept in or served from the public answers'
+                 *     cache, and are sent `Cache-Control: private, no-store`.
+                 */
+                window?: components["parameters"]["OfferWindow"];
+                /**
                  * @description First day, inclusive: `YYYY-MM-DD`, read in each slot's location
                  *     timezone.
                  */
@@ -6793,6 +6853,47 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            /**
+             * @description `window=staff` without a valid bearer token (none, expired or
+             *     revoked). The public window needs none.
+             */
+            401: {
+                headers: {
+                    /** @description The bearer challenge (RFC 6750), with `error="invalid_token"` when a token was sent. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://consult.clinic.example/problems/unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "window=staff (the front desk's free places) needs a bearer token of the admin or reception role",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `window=staff` with the token of a staff member who may not book (a clinician). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://consult.clinic.example/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "window=staff (the front desk's free places) needs the admin or reception role",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             /** @description A bad date or id, `to` before `from`, or a range over 62 days. */
             422: {
@@ -6849,6 +6950,29 @@ export interface operations {
     getNextAvailability: {
         parameters: {
             query?: {
+                /**
+                 * @description Whose booking window: `public` (the same as leaving it out) or
+                 *     `staff`. The staff window is the front desk's (reception and
+                 *     admin: the roles that may book with `POST /v1/bookings`): every
+                 *     slot that is open, has a place left (a place kept by a live slot
+                 *     hold is taken) and has not ended, of an active provider, location
+                 *     and consultation type, whatever `MIN_NOTICE` and `MAX_ADVANCE`
+                 *     say. So it adds the places inside the minimum notice (a caller who
+                 *     can come in an hour), those beyond the maximum advance, and those
+                 *     of a slot in progress (`start_at` before now, `end_at` after it: a
+                 *     walk-in can still be seen in the rest of it; tell these apart by
+                 *     `start_at`, and the public's by `min_notice` of
+                 *     `GET /v1/booking-policy`). A slot that has ended is never offered,
+                 *     although staff may still book it by id to record a visit.
+                 *
+                 *     `window=staff` needs a bearer token: without one, or with an
+                 *     invalid or expired one, `401` (with the `WWW-Authenticate`
+                 *     challenge, so a console refreshes its token and asks again); a
+                 *     clinician's token is `403`. Staff answers are computed afresh for
+                 *     every request, never kept in or served from the public answers'
+                 *     cache, and are sent `Cache-Control: private, no-store`.
+                 */
+                window?: components["parameters"]["OfferWindow"];
                 /** @description Only slots of this consultation type (UUID). */
                 consultation_type_id?: string;
                 /** @description Only this provider's slots (UUID). */
@@ -6876,26 +7000,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "slots": [
-                     *         {
-                     *           "id": "1c0b9a8f-7e6d-4c5b-8a49-382716059f4e",
-                     *           "start_at": "2026-12-01T17:00:00Z",
-                     *           "end_at": "2026-12-01T17:45:00Z",
-                     *           "provider_id": "3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c",
-                     *           "location_id": "7c6b5a49-3827-4e16-9a05-f4e3d2c1b0a9",
-                     *           "consultation_type_id": "2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b",
-                     *           "remaining": 1,
-                     *           "timezone": "America/Los_Angeles"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["NextAvailability"];
                 };
             };
             400: components["responses"]["BadRequest"];
+            /**
+             * @description `window=staff` without a valid bearer token (none, expired or
+             *     revoked). The public window needs none.
+             */
+            401: {
+                headers: {
+                    /** @description The bearer challenge (RFC 6750), with `error="invalid_token"` when a token was sent. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://consult.clinic.example/problems/unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "window=staff (the front desk's free places) needs a bearer token of the admin or reception role",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `window=staff` with the token of a staff member who may not book (a clinician). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://consult.clinic.example/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "window=staff (the front desk's free places) needs the admin or reception role",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             /** @description A filter id that is not a UUID, or a `limit` outside 1 to 50. */
             422: {
