@@ -39,6 +39,13 @@
       wlStatus: { waiting: "Waiting", offered: "Offered", booked: "Booked", lapsed: "Lapsed", left: "Left" }, source: { web: "Website", phone: "Phone" },
       provider: "Provider", anyProvider: "Any provider", view: "View", viewList: "List", viewHours: "By hour", due: "Due", arrived: "Arrived",
       late: "Running late", nobody: "Nobody.",
+      keysTitle: "Keyboard shortcuts", keysAnywhere: "Anywhere", keysOnRow: "On a booking, message or waitlist entry (the row or one of its buttons focused)",
+      keysNotHere: "That shortcut has no action on this row.", keysPressEnter: "{action}: press Enter to do it, Tab to leave it.",
+      keys: [["/", "Search (put the cursor in the search box)"], ["?", "This list of shortcuts"], ["g t", "Go to Today"], ["g r", "Go to Requests"], ["g b", "Go to Book a caller"],
+        ["g f", "Go to Find"], ["g m", "Go to Messages"], ["g w", "Go to Waitlist"], ["Esc", "Close a form, or this list"]],
+      rowKeys: [["↓|j", "Next row (↓ from the search box: the first result)"], ["↑|k", "Previous row"], ["p", "Open the patient's record"], ["c", "Confirm a request"], ["i", "Check in"],
+        ["r", "Reschedule (choose the time), or retry a failed message"], ["d", "Decline (asks the reason)"], ["x", "Cancel, or remove from the waitlist (asks first)"], ["u", "Revert (asks why)"],
+        ["o", "Offer a waitlist entry a time (choose it)"], ["e", "Complete: to its button, then Enter"], ["n", "No-show: to its button, then Enter"], ["Enter", "Press the focused button"]],
       template: { received: "Request received", confirmed: "Booking confirmed", declined: "Request declined", cancelled: "Booking cancelled", rescheduled: "Booking moved", expired: "Request expired", reminder: "Reminder" },
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
     },
@@ -72,6 +79,13 @@
       wlStatus: { waiting: "En espera", offered: "Ofrecida", booked: "Reservada", lapsed: "Caducada", left: "Retirada" }, source: { web: "Web", phone: "Teléfono" },
       provider: "Profesional", anyProvider: "Cualquier profesional", view: "Vista", viewList: "Lista", viewHours: "Por hora", due: "Esperados", arrived: "Han llegado",
       late: "Con retraso", nobody: "Nadie.",
+      keysTitle: "Atajos de teclado", keysAnywhere: "En cualquier pantalla", keysOnRow: "En una cita, un mensaje o una entrada de la lista de espera (con el foco en la fila o en uno de sus botones)",
+      keysNotHere: "Ese atajo no tiene acción en esta fila.", keysPressEnter: "{action}: pulse Intro para hacerlo, Tab para dejarlo.",
+      keys: [["/", "Buscar (el cursor en la caja de búsqueda)"], ["?", "Esta lista de atajos"], ["g t", "Ir a Hoy"], ["g r", "Ir a Solicitudes"], ["g b", "Ir a Reservar por teléfono"],
+        ["g f", "Ir a Buscar"], ["g m", "Ir a Mensajes"], ["g w", "Ir a Lista de espera"], ["Esc", "Cerrar un formulario, o esta lista"]],
+      rowKeys: [["↓|j", "Fila siguiente (↓ desde la caja de búsqueda: el primer resultado)"], ["↑|k", "Fila anterior"], ["p", "Abrir la ficha del paciente"], ["c", "Confirmar una solicitud"], ["i", "Registrar llegada"],
+        ["r", "Cambiar la hora (elegirla), o reintentar un mensaje fallido"], ["d", "Rechazar (pide el motivo)"], ["x", "Cancelar, o quitar de la lista de espera (pregunta antes)"], ["u", "Deshacer (pide el motivo)"],
+        ["o", "Ofrecer una hora a una entrada de la lista de espera (elegirla)"], ["e", "Completar: al botón, luego Intro"], ["n", "No se presentó: al botón, luego Intro"], ["Intro", "Pulsar el botón con el foco"]],
       template: { received: "Solicitud recibida", confirmed: "Cita confirmada", declined: "Solicitud rechazada", cancelled: "Cita cancelada", rescheduled: "Cita cambiada", expired: "Solicitud caducada", reminder: "Recordatorio" },
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
     },
@@ -625,7 +639,7 @@
         late ? el("span", { class: "badge late", "data-late": true, text: t("late") }) : null),
       el("div", { class: "meta", text: [b.reference, b.patient.phone, b.patient.date_of_birth, b.consultation_type_name, b.provider_name, view.screen === "today" ? null : b.location_name].filter(Boolean).join(" · ") })),
     el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t("actions")[a],
-      onclick: () => act(li, b, a) }))),
+      "aria-keyshortcuts": KEY_OF[a], onclick: () => act(li, b, a) }))),
     el("p", { class: "problem", role: "alert" }));
     return li;
   }
@@ -805,7 +819,7 @@
         el("div", { class: "meta" }, b && view.screen !== "patient" ? [patientLink(b), " · "] : null,
           [b ? b.reference : null, t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
         m.last_error && m.status !== "sent" ? el("div", { class: "meta" }, t("lastError") + ": ", el("code", { text: m.last_error })) : null),
-      el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"),
+      el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"), "aria-keyshortcuts": KEY_OF.retry,
         onclick: () => retryMessage(m, b) }) : null),
       el("p", { class: "problem", role: "alert" }));
     return li;
@@ -912,7 +926,7 @@
         el("div", { class: "meta", text: [w.reference, w.patient.phone, type ? type.name : null, loc ? loc.name : null, t("source")[w.source] || w.source].filter(Boolean).join(" · ") }),
         el("div", { class: "meta", text: [t("dates").replace("{from}", w.earliest_date).replace("{to}", w.latest_date), w.times_of_day.map((x) => t("times")[x] || x).join(", ")].filter(Boolean).join(" · ") }),
         w.offer ? el("div", { class: "meta", "data-offer-slot": w.offer.slot_id, text: t("offerUntil").replace("{when}", fmtWhen(w.offer.start_at, w.offer.timezone)).replace("{until}", fmtWhen(w.offer.expires_at, w.offer.timezone)) }) : null),
-      el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t(a),
+      el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t(a), "aria-keyshortcuts": KEY_OF[a],
         onclick: () => (a === "offer" ? offerForm(w) : removeForm(w)) }))),
       el("p", { class: "problem", role: "alert" }));
     return li;
@@ -1198,6 +1212,135 @@
     } };
   }
 
+  // ---------------------------------------------------------------- keyboard
+
+  // The shortcuts (listed by `?`, and in the README): `g` and then a
+  // letter goes to a screen; on a row (focused, or one of its buttons),
+  // one letter takes one of its actions. An action with a form (decline,
+  // cancel, revert, reschedule, offer, remove) only opens it, and one
+  // that cannot be taken back by the desk (complete, no-show) only takes
+  // the focus to its button: Enter is the confirm step. None fires while
+  // typing, or with Ctrl, Alt or Meta (the browser's own shortcuts).
+  const GO_KEYS = { t: "today", r: "requests", b: "book", f: "find", m: "messages", w: "waitlist" };
+  const ROW_KEYS = { c: ["confirm"], i: ["check-in"], d: ["decline"], x: ["cancel", "remove"], r: ["reschedule", "retry"], u: ["revert"], o: ["offer"],
+    e: ["complete"], n: ["no-show"] };
+  const FOCUS_ONLY = ["complete", "no-show"];
+  const KEY_OF = Object.fromEntries(Object.entries(ROW_KEYS).flatMap(([k, acts]) => acts.map((a) => [a, k])));
+  const ROWS = "main li[data-booking-id], main li[data-message-id], main li[data-waitlist-id], main li[data-patient-id]";
+  const GO_WITHIN = 1500; // ms between `g` and its letter
+  let goPressed = 0;
+
+  // typing is whether the element takes typed letters (a choice, a
+  // checkbox or a button does not).
+  /** @param {Element} x */
+  function typing(x) {
+    if (!x) return false;
+    const h = /** @type {HTMLElement} */ (x);
+    if (h.isContentEditable || x.tagName === "TEXTAREA" || x.tagName === "SELECT") return true;
+    return x.tagName === "INPUT" && !["radio", "checkbox", "button", "submit", "reset"].includes(/** @type {HTMLInputElement} */ (x).type);
+  }
+
+  // moveRow puts the focus on the row d rows after row (the first one
+  // when there is no row), as the screen shows them.
+  /** @param {Element | null} row @param {number} d */
+  function moveRow(row, d) {
+    const rows = /** @type {HTMLElement[]} */ ([...document.querySelectorAll(ROWS)]).filter((x) => x.getClientRects().length > 0);
+    const next = row ? rows[rows.indexOf(/** @type {HTMLElement} */ (row)) + d] : rows[0];
+    if (!next) return false;
+    if (!next.hasAttribute("tabindex")) next.tabIndex = -1;
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  /** @param {KeyboardEvent} ev */
+  function onKey(ev) {
+    if (!session.token || ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented || $("keys")) return;
+    const a = /** @type {HTMLElement} */ (document.activeElement);
+    if (ev.key === "ArrowDown" && a === $("q")) {
+      if (moveRow(null, 1)) ev.preventDefault();
+      return;
+    }
+    if (typing(a)) return;
+    const go2 = Date.now() - goPressed < GO_WITHIN;
+    goPressed = 0;
+    if (go2 && GO_KEYS[ev.key]) {
+      const screen = GO_KEYS[ev.key];
+      if (FRONT_DESK_SCREENS.includes(screen) && !frontDesk()) return;
+      ev.preventDefault();
+      go(screen);
+      return;
+    }
+    if (ev.key === "g") { goPressed = Date.now(); return; }
+    if (ev.key === "/") {
+      ev.preventDefault();
+      $("q").focus();
+      /** @type {HTMLInputElement} */ ($("q")).select();
+      return;
+    }
+    if (ev.key === "?") { ev.preventDefault(); showKeys(); return; }
+    const row = a && a.closest(ROWS);
+    // Inside a row's form (a reason, a time to choose), keys are the form's.
+    if (!row || a.closest("form")) return;
+    if (ev.key === "ArrowDown" || ev.key === "j" || ev.key === "ArrowUp" || ev.key === "k") {
+      if (moveRow(row, ev.key === "ArrowDown" || ev.key === "j" ? 1 : -1)) ev.preventDefault();
+      return;
+    }
+    if (ev.key === "p") {
+      const link = /** @type {HTMLElement} */ (row.querySelector("[data-patient-link]"));
+      if (link) { ev.preventDefault(); link.click(); }
+      return;
+    }
+    const acts = ROW_KEYS[ev.key];
+    if (!acts) return;
+    ev.preventDefault();
+    const button = /** @type {HTMLButtonElement} */ (acts.map((x) => row.querySelector(`.actions [data-action="${x}"]`)).find(Boolean));
+    if (!button || button.disabled) { say(t("keysNotHere")); return; }
+    if (FOCUS_ONLY.includes(button.dataset.action)) {
+      button.focus();
+      say(t("keysPressEnter").replace("{action}", button.textContent));
+      return;
+    }
+    button.click();
+  }
+
+  // keyNames shows "g t" (g, then t) as two keys side by side, and "↓|j"
+  // (either) as two keys with a slash between.
+  /** @param {string} keys */
+  const keyNames = (keys) => keys.split("|").flatMap((alt, i) => [i ? " / " : null,
+    ...alt.split(" ").flatMap((k, j) => [j ? " " : null, el("kbd", { text: k })])]);
+
+  // showKeys opens the list of shortcuts: a modal dialog (the page behind
+  // it inert), the focus kept in it, closed by Escape or its button, the
+  // focus then back where it was.
+  function showKeys() {
+    const back = /** @type {HTMLElement} */ (document.activeElement);
+    const table = (id, caption, rows) => el("table", { class: "keys", "aria-labelledby": id },
+      el("caption", { id, text: caption }),
+      el("tbody", {}, rows.map(([keys, what]) => el("tr", {},
+        el("th", { scope: "row" }, keyNames(keys)), el("td", { text: what })))));
+    const close = el("button", { type: "button", class: "primary", "data-close": true, text: t("close") });
+    const dlg = /** @type {HTMLDialogElement} */ (el("dialog", { id: "keys", "aria-labelledby": "keys-title" },
+      el("h2", { id: "keys-title", text: t("keysTitle") }),
+      table("keys-anywhere", t("keysAnywhere"), t("keys")), table("keys-row", t("keysOnRow"), t("rowKeys")), close));
+    close.addEventListener("click", () => dlg.close());
+    dlg.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Tab") return;
+      // The browser would let Tab leave for its own toolbar: keep it here.
+      const stops = /** @type {HTMLElement[]} */ ([...dlg.querySelectorAll("button, a[href], [tabindex]:not([tabindex='-1'])")]);
+      const i = stops.indexOf(/** @type {HTMLElement} */ (document.activeElement));
+      ev.preventDefault();
+      stops[(i + (ev.shiftKey ? -1 : 1) + stops.length) % stops.length].focus();
+    });
+    dlg.addEventListener("close", () => {
+      dlg.remove();
+      (back && back.isConnected && back !== document.body ? back : $("main")).focus();
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    close.focus();
+  }
+
   // ---------------------------------------------------------------- page chrome
 
   function applyLanguage() {
@@ -1207,6 +1350,7 @@
     $("nav").setAttribute("aria-label", t("screens"));
     $("q-label").textContent = t("search");
     $("signout").textContent = t("signOut");
+    $("keys-open").textContent = t("keysTitle");
     $("lang-label").textContent = t("language");
     document.querySelector(".skip").textContent = t("skip");
     document.title = t("title");
@@ -1222,6 +1366,7 @@
       else showSignIn("");
     });
     $("signout").addEventListener("click", signOut);
+    $("keys-open").addEventListener("click", showKeys);
     $("search").addEventListener("submit", (ev) => ev.preventDefault());
     $("q").addEventListener("input", () => {
       clearTimeout(searchTimer);
@@ -1234,14 +1379,7 @@
         load();
       }, 200);
     });
-    document.addEventListener("keydown", (ev) => {
-      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey || !session.token) return;
-      const a = /** @type {HTMLElement} */ (document.activeElement);
-      if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT" || a.isContentEditable)) return;
-      ev.preventDefault();
-      $("q").focus();
-      /** @type {HTMLInputElement} */ ($("q")).select();
-    });
+    document.addEventListener("keydown", onKey);
     window.addEventListener("popstate", () => { if (session.token) route(true); });
     // Silent sign-in: a reload or a second tab has the refresh cookie.
     refresh().then((ok) => (ok ? signedIn() : showSignIn("")));
