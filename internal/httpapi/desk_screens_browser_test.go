@@ -155,6 +155,16 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	if want := []string{fmt.Sprint(failed[second.ID]), fmt.Sprint(failed[first.ID])}; strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Errorf("failed messages in the order %v, want newest first %v", order, want)
 	}
+	// Each names its booking: the patient (a link to the record), the
+	// reference and the appointment's time, from the list itself.
+	for _, bk := range []created{first, second} {
+		var meta struct{ Ref, Text, Link string }
+		b.js(`(() => { const m = `+msgRow(failed[bk.ID])+`.querySelector("[data-booking-ref]"); return {ref: m.dataset.bookingRef, text: m.textContent,
+			link: m.querySelector("[data-patient-link]").textContent} })()`, &meta)
+		if meta.Ref != bk.Reference || !strings.Contains(meta.Text, bk.Reference) || !strings.Contains(meta.Text, "appointment ") || meta.Link != "Ana Lopez" {
+			t.Errorf("the failed message about %s shows %+v, want its reference, the appointment's time and a link to Ana Lopez's record", bk.Reference, meta)
+		}
+	}
 	b.axe(axe, "messages")
 	b.shot("desk-messages")
 	mp, err := mailpit.StartAt(bin, t.TempDir(), port)

@@ -31,7 +31,7 @@
       messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
       retry: "Retry", retried: "Message {id} is queued again.", channel: { email: "Email", sms: "Text message" }, lastError: "Last error",
       msgStatus: { scheduled: "Scheduled", pending: "Sending", sent: "Sent", failed: "Failed", skipped: "Skipped" }, about: "About",
-      details: "Details", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
+      details: "Details", appointment: "appointment {when}", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
       waitlist: "Waitlist", waitlistTitle: "Waitlist", waitlistHelp: "Patients waiting for a place, urgent first, then oldest first.",
       noEntries: "No entries.", anyStatus: "Any status", anyType: "Any type", statusLabel: "Status", remove: "Remove", removeConfirm: "Remove from the waitlist",
       removed: "{ref} is off the waitlist.", offer: "Offer a time", offered: "A place is offered to {ref}.", dates: "Between {from} and {to}",
@@ -71,7 +71,7 @@
       messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
       retry: "Reintentar", retried: "El mensaje {id} vuelve a la cola.", channel: { email: "Correo", sms: "Mensaje de texto" }, lastError: "Último error",
       msgStatus: { scheduled: "Programado", pending: "Enviándose", sent: "Enviado", failed: "Fallido", skipped: "Omitido" }, about: "Sobre",
-      details: "Datos", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
+      details: "Datos", appointment: "cita el {when}", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
       waitlist: "Lista de espera", waitlistTitle: "Lista de espera", waitlistHelp: "Pacientes que esperan una plaza, urgentes primero, luego los más antiguos.",
       noEntries: "No hay entradas.", anyStatus: "Cualquier estado", anyType: "Cualquier tipo", statusLabel: "Estado", remove: "Quitar", removeConfirm: "Quitar de la lista de espera",
       removed: "{ref} ya no está en la lista de espera.", offer: "Ofrecer una hora", offered: "Se ha ofrecido una plaza a {ref}.", dates: "Entre el {from} y el {to}",
@@ -776,59 +776,56 @@
     if (!frontDesk()) return;
     const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: p.id, limit: "100" }));
     if (seq !== loadSeq || !mr.ok) return;
-    showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, new Map(rec.bookings.map((b) => [b.id, b])), t("noMessages"));
+    showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, t("noMessages"));
   }
 
-  // loadMessages lists the failed messages, each with the booking and
-  // patient it was about (read once per booking).
+  // loadMessages lists the failed messages, each with the booking it was
+  // about (the list carries each one's reference, patient and time).
   async function loadMessages(seq) {
     const r = await api("GET", "/v1/messages?status=failed&limit=100");
     if (seq !== loadSeq || view.screen !== "messages") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-    const items = /** @type {S["MessageList"]} */ (await r.json()).items;
-    const ids = [...new Set(items.map((m) => m.booking_id))];
-    /** @type {Map<string, Booking>} */
-    const bookings = new Map();
-    await Promise.all(ids.map(async (id) => {
-      const br = await api("GET", "/v1/bookings/" + encodeURIComponent(id));
-      if (br.ok) bookings.set(id, await br.json());
-    }));
-    if (seq !== loadSeq) return;
-    showMessages(items, bookings, t("noFailed"));
+    showMessages(/** @type {S["MessageList"]} */ (await r.json()).items, t("noFailed"));
   }
 
   const fmtWhen = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
-  /** @param {Message[]} items @param {Map<string, Booking>} bookings */
-  function showMessages(items, bookings, empty) {
+  /** @param {Message[]} items */
+  function showMessages(items, empty) {
     const ul = $("messages");
     if (!ul) return;
-    keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map((m) => messageRow(m, bookings.get(m.booking_id)))
+    keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map(messageRow)
       : [el("li", { class: "empty", text: empty })])));
   }
 
-  /** @param {Message} m @param {Booking} [b] */
-  function messageRow(m, b) {
+  // fmtAppointment is when an appointment is, in its location's zone.
+  const fmtAppointment = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, weekday: "short", day: "numeric", month: "short",
+    hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+  /** @param {Message} m */
+  function messageRow(m) {
     const label = `msg-${m.id}`;
+    const b = m.booking;
     const zone = b && b.timezone;
     const li = el("li", { class: "message", tabindex: "-1", "data-message-id": String(m.id), "data-status": m.status, "data-booking-id-ref": m.booking_id, "aria-labelledby": label },
       el("div", { class: "when" }, el("time", { datetime: m.created_at, text: fmtWhen(m.created_at, zone) })),
       el("div", {},
         el("div", {}, el("span", { class: "who", id: label, text: `${t("channel")[m.channel] || m.channel}: ${t("template")[m.template] || m.template}` }), " ",
           el("span", { class: "badge", "data-status-label": true, text: t("msgStatus")[m.status] || m.status })),
-        el("div", { class: "meta" }, b && view.screen !== "patient" ? [patientLink(b), " · "] : null,
-          [b ? b.reference : null, t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
+        el("div", { class: "meta", "data-booking-ref": b ? b.reference : null }, b && view.screen !== "patient" ? [recordLink(b.patient_id, `${b.first_name} ${b.last_name}`), " · "] : null,
+          [b ? b.reference : null, b ? t("appointment").replace("{when}", fmtAppointment(b.start_at, b.timezone)) : null, b ? t("status")[b.status] || b.status : null,
+            t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
         m.last_error && m.status !== "sent" ? el("div", { class: "meta" }, t("lastError") + ": ", el("code", { text: m.last_error })) : null),
       el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"), "aria-keyshortcuts": KEY_OF.retry,
-        onclick: () => retryMessage(m, b) }) : null),
+        onclick: () => retryMessage(m) }) : null),
       el("p", { class: "problem", role: "alert" }));
     return li;
   }
 
   const messageEl = (id) => document.querySelector(`li[data-message-id="${CSS.escape(String(id))}"]`);
 
-  /** @param {Message} m @param {Booking} [b] */
-  async function retryMessage(m, b) {
+  /** @param {Message} m */
+  async function retryMessage(m) {
     const li = messageEl(m.id);
     const button = /** @type {HTMLButtonElement} */ (li && li.querySelector('[data-action="retry"]'));
     if (button) button.disabled = true;
@@ -842,7 +839,7 @@
       const after = /** @type {Message} */ (await r.json());
       say(t("retried").replace("{id}", String(m.id)));
       if (cur) {
-        const fresh = messageRow(after, b);
+        const fresh = messageRow(after.booking ? after : { ...after, booking: m.booking });
         cur.replaceWith(fresh);
         fresh.focus();
       }
@@ -857,11 +854,13 @@
   // patientLink opens the record of a booking's patient (a booking made
   // before records existed has none: then the name alone).
   /** @param {Booking} b */
-  function patientLink(b) {
-    const name = `${b.patient.first_name} ${b.patient.last_name}`;
-    if (!b.patient_id) return el("span", { text: name });
-    return el("a", { href: "/desk/patient?id=" + encodeURIComponent(b.patient_id), "data-patient-link": b.patient_id, text: name,
-      onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(b.patient_id)); } });
+  const patientLink = (b) => recordLink(b.patient_id, `${b.patient.first_name} ${b.patient.last_name}`);
+
+  /** @param {string | null | undefined} id @param {string} name */
+  function recordLink(id, name) {
+    if (!id) return el("span", { text: name });
+    return el("a", { href: "/desk/patient?id=" + encodeURIComponent(id), "data-patient-link": id, text: name,
+      onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(id)); } });
   }
 
   async function consultationTypes() {
