@@ -174,6 +174,8 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	t.Cleanup(mp.Stop)
 	b.js(msgRow(failed[second.ID])+`.querySelector('button[data-action="retry"]').click(); true`, nil)
 	b.wait("the message queued again", msgRow(failed[second.ID])+`.dataset.status !== "failed" && !`+msgRow(failed[second.ID])+`.querySelector('[data-action="retry"]')`)
+	// It stays on the list, and is shown sent once it is, without a reload.
+	b.waitWithin(20*time.Second, "the retried message shown sent", msgRow(failed[second.ID])+`.dataset.status === "sent"`)
 	waitFor(t, 20*time.Second, "the retried email sent", func() bool {
 		for _, m := range listMessages(t, e, auth.RoleReception, "status=sent") {
 			if m.ID == failed[second.ID] {
@@ -210,6 +212,16 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	waitFor(t, 20*time.Second, "both emails sent", func() bool {
 		return len(listMessages(t, e, auth.RoleReception, "status=sent")) >= 2 && len(listMessages(t, e, auth.RoleReception, "status=failed")) == 0
 	})
+	b.waitWithin(20*time.Second, "the message retried on the record shown sent", msgRow(failed[first.ID])+`.dataset.status === "sent"`)
+	// The mail server goes down again; the request confirmed by keyboard
+	// (the row focused, c): its email appears and fails on the record, live.
+	mp.Stop()
+	b.js(deskRow(first.ID)+`.focus(); true`, nil)
+	b.press("c")
+	b.wait("the request confirmed", deskRow(first.ID)+`.dataset.status === "confirmed"`)
+	confirmedFailed := `[...document.querySelectorAll("#messages [data-message-id]")].some(m => m.dataset.bookingIdRef === ` + jsString(first.ID) +
+		` && m.dataset.status === "failed" && m.textContent.includes("Booking confirmed") && m.querySelector('[data-action="retry"]'))`
+	b.waitWithin(20*time.Second, "the confirmation email shown failed on the record", confirmedFailed)
 
 	// The record from Find too: the patient found by name.
 	b.js(`(() => { const q = document.querySelector("#q"); q.value = "Lopez"; q.dispatchEvent(new Event("input")); return true })()`, nil)

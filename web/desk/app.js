@@ -113,7 +113,8 @@
 
   const session = { token: "", staff: /** @type {S["Staff"]} */ (null), refreshing: null, stream: null, lastEventId: "" };
   const view = { screen: "today", locations: /** @type {Loc[]} */ ([]), location: "", date: "", q: "", reload: null, searchAbort: null,
-    patient: "", providers: /** @type {S["Provider"][]} */ ([]), provider: "", types: /** @type {CType[]} */ ([]), byHour: false, wlStatus: "waiting", wlType: "" };
+    patient: "", providers: /** @type {S["Provider"][]} */ ([]), provider: "", types: /** @type {CType[]} */ ([]), byHour: false, wlStatus: "waiting", wlType: "",
+    watch: /** @type {Map<number, Message>} */ (new Map()), msgPoll: null, changedAt: 0 };
 
   const $ = (id) => document.getElementById(id);
   function el(tag, attrs, ...kids) {
@@ -325,6 +326,7 @@
         if (line === "") {
           if (data) {
             if (id) session.lastEventId = id;
+            view.changedAt = Date.now();
             scheduleReload();
           }
           id = "";
@@ -371,6 +373,7 @@
       screen = "today";
       if (path !== "/desk") history.replaceState(null, "", "/desk/today");
     }
+    if (screen !== view.screen) view.watch.clear();
     view.screen = screen;
     view.q = new URLSearchParams(location.search).get("q") || "";
     if (screen === "find" && /** @type {HTMLInputElement} */ ($("q")).value !== view.q) /** @type {HTMLInputElement} */ ($("q")).value = view.q;
@@ -773,19 +776,63 @@
     $("details").replaceChildren(...[[t("bornLabel"), p.date_of_birth], [t("phoneLabel"), p.phone], [t("emailLabel"), p.email]]
       .filter((x) => x[1]).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
     fill(rec.bookings, t("noBookings"));
-    if (!frontDesk()) return;
-    const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: p.id, limit: "100" }));
-    if (seq !== loadSeq || !mr.ok) return;
+    if (frontDesk()) await loadRecordMessages(seq);
+  }
+
+  // loadRecordMessages lists every message about the record's bookings.
+  async function loadRecordMessages(seq) {
+    const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: view.patient, limit: "100" }));
+    if (seq !== loadSeq || view.screen !== "patient" || !mr.ok) return;
     showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, t("noMessages"));
+    pollMessages();
   }
 
   // loadMessages lists the failed messages, each with the booking it was
-  // about (the list carries each one's reference, patient and time).
+  // about (the list carries each one's reference, patient and time). A
+  // message retried here stays on the list, as it is now (sending, sent),
+  // until the screen is left: the receptionist sees it go out, or fail
+  // again. Its state is read from its patient's messages, since the list
+  // of failed ones no longer holds it.
   async function loadMessages(seq) {
     const r = await api("GET", "/v1/messages?status=failed&limit=100");
     if (seq !== loadSeq || view.screen !== "messages") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
-    showMessages(/** @type {S["MessageList"]} */ (await r.json()).items, t("noFailed"));
+    const items = /** @type {S["MessageList"]} */ (await r.json()).items;
+    for (const m of items) view.watch.delete(m.id); // failed again: listed as such
+    for (const [id, m] of view.watch) if (!m.booking || !m.booking.patient_id) view.watch.delete(id); // no record to read it from
+    const patients = new Set([...view.watch.values()].map((m) => m.booking && m.booking.patient_id).filter(Boolean));
+    await Promise.all([...patients].map(async (id) => {
+      const pr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: id, limit: "100" }));
+      if (!pr.ok) return;
+      for (const m of /** @type {S["MessageList"]} */ (await pr.json()).items) if (view.watch.has(m.id) && m.status !== "failed") view.watch.set(m.id, m);
+    }));
+    if (seq !== loadSeq || view.screen !== "messages") return;
+    const shown = items.concat([...view.watch.values()].filter((m) => !items.some((x) => x.id === m.id)));
+    if (shown.length > items.length) shown.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+    showMessages(shown, t("noFailed"));
+    pollMessages();
+  }
+
+  // The live feed carries booking changes (and so a booking's new
+  // messages), not deliveries: while Messages or a record is shown, its
+  // messages are read again, every 2 s while one is being sent (after a
+  // retry, say) or in the 10 s after a booking change (whose messages
+  // follow it), every 20 s otherwise, and not while the page is hidden.
+  // Rows that did not change keep the focus (keepFocus).
+  const POLL_SENDING = 2000;
+  const POLL_IDLE = 20000;
+  const AFTER_CHANGE = 10000;
+  function pollMessages() {
+    clearTimeout(view.msgPoll);
+    const on = () => session.token && frontDesk() && (view.screen === "messages" || view.screen === "patient");
+    if (!on()) return;
+    const sending = [...document.querySelectorAll("#messages [data-message-id]")].some((x) => /** @type {HTMLElement} */ (x).dataset.status === "pending");
+    view.msgPoll = setTimeout(() => {
+      if (!on()) return;
+      if (document.visibilityState !== "visible") { pollMessages(); return; }
+      const seq = loadSeq; // a full load started meanwhile wins
+      (view.screen === "messages" ? loadMessages(seq) : loadRecordMessages(seq)).catch(() => pollMessages());
+    }, sending || Date.now() - view.changedAt < AFTER_CHANGE ? POLL_SENDING : POLL_IDLE);
   }
 
   const fmtWhen = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
@@ -794,6 +841,10 @@
   function showMessages(items, empty) {
     const ul = $("messages");
     if (!ul) return;
+    // Read again on a timer: redrawn only when something changed.
+    const sig = lang + JSON.stringify(items.map((m) => [m.id, m.status, m.attempts, m.last_error, m.booking && m.booking.status]));
+    if (ul.dataset.sig === sig) return;
+    ul.dataset.sig = sig;
     keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map(messageRow)
       : [el("li", { class: "empty", text: empty })])));
   }
@@ -838,11 +889,13 @@
       }
       const after = /** @type {Message} */ (await r.json());
       say(t("retried").replace("{id}", String(m.id)));
+      if (view.screen === "messages") view.watch.set(after.id, after.booking ? after : { ...after, booking: m.booking });
       if (cur) {
         const fresh = messageRow(after.booking ? after : { ...after, booking: m.booking });
         cur.replaceWith(fresh);
         fresh.focus();
       }
+      pollMessages();
     } catch {
       const cur = messageEl(m.id);
       if (cur) cur.querySelector(".problem").textContent = t("offline");
