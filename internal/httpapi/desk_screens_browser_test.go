@@ -347,6 +347,10 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	// 6. A clinician: no Messages, no Waitlist, and a record without messages.
 	e.newAccount(auth.RoleClinician, "cleo@clinic.example", "a long password 2")
 	b.js(`document.querySelector("#signout").click(); true`, nil)
+	// Signed out (the session ended on the server) before the next page
+	// loads: a navigation at once could cut the sign-out short, and the
+	// page would sign in again with the cookie.
+	b.wait("signed out", `document.querySelector("form.signin")`)
 	b.do(chromedp.Navigate(e.URL + "/desk/messages"))
 	b.deskSignIn("cleo@clinic.example", "a long password 2")
 	b.wait("the clinician sent to Today", `location.pathname === "/desk/today"`)
