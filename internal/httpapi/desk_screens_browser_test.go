@@ -165,6 +165,18 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 			t.Errorf("the failed message about %s shows %+v, want its reference, the appointment's time and a link to Ana Lopez's record", bk.Reference, meta)
 		}
 	}
+	// One request for the page: no booking read per message.
+	b.mu.Lock()
+	var reads []string
+	for _, u := range b.requests {
+		if strings.Contains(u, "/v1/bookings/") {
+			reads = append(reads, u)
+		}
+	}
+	b.mu.Unlock()
+	if len(reads) > 0 {
+		t.Errorf("Messages read %d bookings one by one (%v), want none: the list carries them", len(reads), reads)
+	}
 	b.axe(axe, "messages")
 	b.shot("desk-messages")
 	mp, err := mailpit.StartAt(bin, t.TempDir(), port)
