@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,4 +59,46 @@ func TestBookingSummaries(t *testing.T) {
 			t.Errorf("summaries of no bookings: %v, %v; want none", got, err)
 		}
 	})
+}
+
+// BenchmarkBookingSummaries measures what a page of 100 failed messages
+// costs to name its bookings: BookingSummaries in one query, against
+// reading each booking with its slot (what the desk did before, one
+// GET /v1/bookings/{id} per message, without the HTTP).
+//
+//	go test ./internal/store -run '^$' -bench BookingSummaries -benchtime 200x
+func BenchmarkBookingSummaries(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			s := storetest.Open(b, be.URL(b))
+			ctx := context.Background()
+			slot := catalogue(b, s)
+			ids := make([]uuid.UUID, 100)
+			for i := range ids {
+				sl := slot(1, booking.SlotOpen)
+				c, err := s.CreateBooking(ctx, sl.ID, draftFor(b, sl.ID, booking.PatientInput{FirstName: "Ana", LastName: "Lopez", DateOfBirth: "1980-04-02",
+					Phone: fmt.Sprintf("+1424555%04d", i)}), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = c.Booking.ID
+			}
+			b.Run("summaries", func(b *testing.B) {
+				for b.Loop() {
+					if got, err := s.BookingSummaries(ctx, ids); err != nil || len(got) != len(ids) {
+						b.Fatalf("%d summaries, %v; want %d", len(got), err, len(ids))
+					}
+				}
+			})
+			b.Run("one_by_one", func(b *testing.B) {
+				for b.Loop() {
+					for _, id := range ids {
+						if _, _, err := s.Booking(ctx, id); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		})
+	}
 }
