@@ -1269,10 +1269,11 @@
   // The shortcuts (listed by `?`, and in the README): `g` and then a
   // letter goes to a screen; on a row (focused, or one of its buttons),
   // one letter takes one of its actions. An action with a form (decline,
-  // cancel, revert, reschedule, offer, remove) only opens it, and one
-  // that cannot be taken back by the desk (complete, no-show) only takes
-  // the focus to its button: Enter is the confirm step. None fires while
-  // typing, or with Ctrl, Alt or Meta (the browser's own shortcuts).
+  // cancel, revert, reschedule, offer, remove) only opens it, and the two
+  // that act at once and last (complete cannot be undone, a no-show only
+  // by a revert with a reason) only take the focus to their button: Enter
+  // is the confirm step. None fires while typing, or with Ctrl, Alt or
+  // Meta (the browser's own shortcuts).
   const GO_KEYS = { t: "today", r: "requests", b: "book", f: "find", m: "messages", w: "waitlist" };
   const ROW_KEYS = { c: ["confirm"], i: ["check-in"], d: ["decline"], x: ["cancel", "remove"], r: ["reschedule", "retry"], u: ["revert"], o: ["offer"],
     e: ["complete"], n: ["no-show"] };
