@@ -86,6 +86,9 @@ func TestDeskKeyboardShortcuts(t *testing.T) {
 	b.js(`document.activeElement.blur(); true`, nil)
 	b.press("g", "r")
 	b.wait("Requests by keyboard", `location.pathname === "/desk/requests" && document.activeElement.id === "screen-title" && `+deskRow(req.ID))
+	// From the title, j is the first request.
+	b.press("j")
+	b.wait("the request focused", `document.activeElement === `+deskRow(req.ID))
 	// `g m`: Messages.
 	b.press("g", "m")
 	b.wait("Messages by keyboard", `location.pathname === "/desk/messages" && document.activeElement.id === "screen-title"`)

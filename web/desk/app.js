@@ -43,7 +43,7 @@
       keysNotHere: "That shortcut has no action on this row.", keysPressEnter: "{action}: press Enter to do it, Tab to leave it.",
       keys: [["/", "Search (put the cursor in the search box)"], ["?", "This list of shortcuts"], ["g t", "Go to Today"], ["g r", "Go to Requests"], ["g b", "Go to Book a caller"],
         ["g f", "Go to Find"], ["g m", "Go to Messages"], ["g w", "Go to Waitlist"], ["Esc", "Close a form, or this list"]],
-      rowKeys: [["↓|j", "Next row (↓ from the search box: the first result)"], ["↑|k", "Previous row"], ["p", "Open the patient's record"], ["c", "Confirm a request"], ["i", "Check in"],
+      rowKeys: [["↓|j", "Next row (from the search box or a screen's title: the first one)"], ["↑|k", "Previous row"], ["p", "Open the patient's record"], ["c", "Confirm a request"], ["i", "Check in"],
         ["r", "Reschedule (choose the time), or retry a failed message"], ["d", "Decline (asks the reason)"], ["x", "Cancel, or remove from the waitlist (asks first)"], ["u", "Revert (asks why)"],
         ["o", "Offer a waitlist entry a time (choose it)"], ["e", "Complete: to its button, then Enter"], ["n", "No-show: to its button, then Enter"], ["Enter", "Press the focused button"]],
       template: { received: "Request received", confirmed: "Booking confirmed", declined: "Request declined", cancelled: "Booking cancelled", rescheduled: "Booking moved", expired: "Request expired", reminder: "Reminder" },
@@ -83,7 +83,7 @@
       keysNotHere: "Ese atajo no tiene acción en esta fila.", keysPressEnter: "{action}: pulse Intro para hacerlo, Tab para dejarlo.",
       keys: [["/", "Buscar (el cursor en la caja de búsqueda)"], ["?", "Esta lista de atajos"], ["g t", "Ir a Hoy"], ["g r", "Ir a Solicitudes"], ["g b", "Ir a Reservar por teléfono"],
         ["g f", "Ir a Buscar"], ["g m", "Ir a Mensajes"], ["g w", "Ir a Lista de espera"], ["Esc", "Cerrar un formulario, o esta lista"]],
-      rowKeys: [["↓|j", "Fila siguiente (↓ desde la caja de búsqueda: el primer resultado)"], ["↑|k", "Fila anterior"], ["p", "Abrir la ficha del paciente"], ["c", "Confirmar una solicitud"], ["i", "Registrar llegada"],
+      rowKeys: [["↓|j", "Fila siguiente (desde la caja de búsqueda o el título de la pantalla: la primera)"], ["↑|k", "Fila anterior"], ["p", "Abrir la ficha del paciente"], ["c", "Confirmar una solicitud"], ["i", "Registrar llegada"],
         ["r", "Cambiar la hora (elegirla), o reintentar un mensaje fallido"], ["d", "Rechazar (pide el motivo)"], ["x", "Cancelar, o quitar de la lista de espera (pregunta antes)"], ["u", "Deshacer (pide el motivo)"],
         ["o", "Ofrecer una hora a una entrada de la lista de espera (elegirla)"], ["e", "Completar: al botón, luego Intro"], ["n", "No se presentó: al botón, luego Intro"], ["Intro", "Pulsar el botón con el foco"]],
       template: { received: "Solicitud recibida", confirmed: "Cita confirmada", declined: "Solicitud rechazada", cancelled: "Cita cancelada", rescheduled: "Cita cambiada", expired: "Solicitud caducada", reminder: "Recordatorio" },
@@ -1333,10 +1333,17 @@
     }
     if (ev.key === "?") { ev.preventDefault(); showKeys(); return; }
     const row = a && a.closest(ROWS);
+    const down = ev.key === "ArrowDown" || ev.key === "j";
+    // From the screen's heading (where a screen puts the focus) or from
+    // nowhere, down is the first row.
+    if (!row && down && (!a || a === document.body || a === $("main") || a.id === "screen-title")) {
+      if (moveRow(null, 1)) ev.preventDefault();
+      return;
+    }
     // Inside a row's form (a reason, a time to choose), keys are the form's.
     if (!row || a.closest("form")) return;
-    if (ev.key === "ArrowDown" || ev.key === "j" || ev.key === "ArrowUp" || ev.key === "k") {
-      if (moveRow(row, ev.key === "ArrowDown" || ev.key === "j" ? 1 : -1)) ev.preventDefault();
+    if (down || ev.key === "ArrowUp" || ev.key === "k") {
+      if (moveRow(row, down ? 1 : -1)) ev.preventDefault();
       return;
     }
     if (ev.key === "p") {
