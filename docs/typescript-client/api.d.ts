@@ -553,8 +553,13 @@ export interface paths {
          *     (`null` on the last page) however many messages it holds. With
          *     `patient_id`, only the messages about that patient's bookings, in
          *     every status unless `status` is given (a patient's record at the
-         *     front desk). Reception and admins (the front desk retries a failed
-         *     message). Never contains message text, tokens or health data.
+         *     front desk). Each message carries a summary of its booking
+         *     (`booking`: reference, state, the patient's name and record, the
+         *     appointment's time), read with the page in one query, so that a
+         *     list of failed messages shows whose they are without a request per
+         *     booking. Reception and admins (the front desk retries a failed
+         *     message). Never contains message text, contact details, tokens or
+         *     health data.
          */
         get: operations["listMessages"];
         put?: never;
@@ -2538,6 +2543,7 @@ export interface components {
             template: "received" | "confirmed" | "declined" | "cancelled" | "rescheduled" | "expired" | "reminder";
             /** Format: uuid */
             booking_id: string;
+            booking: components["schemas"]["MessageBooking"];
             status: components["schemas"]["MessageStatus"];
             /** @description Delivery attempts so far. */
             attempts: number;
@@ -2566,6 +2572,42 @@ export interface components {
             /** @description The last attempt's error (mail server or SMS provider answer), or for a `skipped` message why it was not sent; never a token or health data. */
             last_error: string | null;
         };
+        /**
+         * @description The booking a message is about, as the front desk needs it to act
+         *     on a failed message: its reference and state, whose it is (the
+         *     patient's name and record) and when. No contact details and no
+         *     health data. `null` when the booking is no longer on file.
+         */
+        MessageBooking: {
+            /** @example K7QM-4T2P */
+            reference: string;
+            status: components["schemas"]["BookingStatus"];
+            /**
+             * Format: uuid
+             * @description The patient record the booking belongs to (`null` for a booking made before records existed).
+             */
+            patient_id: string | null;
+            /**
+             * @description The patient's first name, as on the booking.
+             * @example Ana
+             */
+            first_name: string;
+            /**
+             * @description The patient's last name, as on the booking.
+             * @example Lopez
+             */
+            last_name: string;
+            /**
+             * Format: date-time
+             * @description When the appointment starts (or started).
+             */
+            start_at: string;
+            /**
+             * @description IANA timezone of the location, to show the time as the clinic does.
+             * @example America/Los_Angeles
+             */
+            timezone: string;
+        } | null;
         MessageList: {
             items: components["schemas"]["Message"][];
             /** @description Cursor for the next page; `null` on the last page. */
@@ -5587,6 +5629,15 @@ export interface operations {
                      *           "channel": "email",
                      *           "template": "confirmed",
                      *           "booking_id": "3f2c8a4e-1b2d-4c5e-8f9a-0b1c2d3e4f5a",
+                     *           "booking": {
+                     *             "reference": "K7QM-4T2P",
+                     *             "status": "confirmed",
+                     *             "patient_id": "9b2f6c1e-4d3a-4e8b-a1c2-3d4e5f6a7b8c",
+                     *             "first_name": "Ana",
+                     *             "last_name": "Lopez",
+                     *             "start_at": "2026-12-01T17:00:00Z",
+                     *             "timezone": "America/Los_Angeles"
+                     *           },
                      *           "status": "failed",
                      *           "attempts": 14,
                      *           "created_at": "2026-11-25T16:58:03Z",
@@ -5636,6 +5687,15 @@ export interface operations {
                      *       "channel": "email",
                      *       "template": "confirmed",
                      *       "booking_id": "3f2c8a4e-1b2d-4c5e-8f9a-0b1c2d3e4f5a",
+                     *       "booking": {
+                     *         "reference": "K7QM-4T2P",
+                     *         "status": "confirmed",
+                     *         "patient_id": "9b2f6c1e-4d3a-4e8b-a1c2-3d4e5f6a7b8c",
+                     *         "first_name": "Ana",
+                     *         "last_name": "Lopez",
+                     *         "start_at": "2026-12-01T17:00:00Z",
+                     *         "timezone": "America/Los_Angeles"
+                     *       },
                      *       "status": "pending",
                      *       "attempts": 14,
                      *       "created_at": "2026-11-25T16:58:03Z",

@@ -2286,7 +2286,13 @@ type LoginRequest struct {
 // holds no message text and no health data.
 type Message struct {
 	// Attempts Delivery attempts so far.
-	Attempts  int                `json:"attempts"`
+	Attempts int `json:"attempts"`
+
+	// Booking The booking a message is about, as the front desk needs it to act
+	// on a failed message: its reference and state, whose it is (the
+	// patient's name and record) and when. No contact details and no
+	// health data. `null` when the booking is no longer on file.
+	Booking   *MessageBooking    `json:"booking"`
 	BookingId openapi_types.UUID `json:"booking_id"`
 	Channel   MessageChannel     `json:"channel"`
 
@@ -2332,6 +2338,42 @@ type MessageChannel string
 
 // MessageTemplate What the message is about.
 type MessageTemplate string
+
+// MessageBooking The booking a message is about, as the front desk needs it to act
+// on a failed message: its reference and state, whose it is (the
+// patient's name and record) and when. No contact details and no
+// health data. `null` when the booking is no longer on file.
+type MessageBooking struct {
+	// FirstName The patient's first name, as on the booking.
+	//
+	// Example: Ana
+	FirstName string `json:"first_name"`
+
+	// LastName The patient's last name, as on the booking.
+	//
+	// Example: Lopez
+	LastName string `json:"last_name"`
+
+	// PatientId The patient record the booking belongs to (`null` for a booking made before records existed).
+	PatientId *openapi_types.UUID `json:"patient_id"`
+
+	// Reference Example: K7QM-4T2P
+	Reference string `json:"reference"`
+
+	// StartAt When the appointment starts (or started).
+	StartAt time.Time `json:"start_at"`
+
+	// Status `pending` → `confirmed` → `checked_in` → `completed`; `confirmed` →
+	// `no_show`; `pending` → `declined` / `expired`; `pending` or
+	// `confirmed` → `cancelled`. `pending`, `confirmed`, `checked_in`,
+	// `completed` and `no_show` occupy the slot.
+	Status BookingStatus `json:"status"`
+
+	// Timezone IANA timezone of the location, to show the time as the clinic does.
+	//
+	// Example: America/Los_Angeles
+	Timezone string `json:"timezone"`
+}
 
 // MessageList defines model for MessageList.
 type MessageList struct {
@@ -5386,8 +5428,13 @@ type ClientInterface interface {
 	// (`null` on the last page) however many messages it holds. With
 	// `patient_id`, only the messages about that patient's bookings, in
 	// every status unless `status` is given (a patient's record at the
-	// front desk). Reception and admins (the front desk retries a failed
-	// message). Never contains message text, tokens or health data.
+	// front desk). Each message carries a summary of its booking
+	// (`booking`: reference, state, the patient's name and record, the
+	// appointment's time), read with the page in one query, so that a
+	// list of failed messages shows whose they are without a request per
+	// booking. Reception and admins (the front desk retries a failed
+	// message). Never contains message text, contact details, tokens or
+	// health data.
 	//
 	// Corresponds with GET /v1/messages (the `ListMessages` operationId).
 	ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7994,8 +8041,13 @@ func (c *Client) UpdateLocation(ctx context.Context, id openapi_types.UUID, body
 // (`null` on the last page) however many messages it holds. With
 // `patient_id`, only the messages about that patient's bookings, in
 // every status unless `status` is given (a patient's record at the
-// front desk). Reception and admins (the front desk retries a failed
-// message). Never contains message text, tokens or health data.
+// front desk). Each message carries a summary of its booking
+// (`booking`: reference, state, the patient's name and record, the
+// appointment's time), read with the page in one query, so that a
+// list of failed messages shows whose they are without a request per
+// booking. Reception and admins (the front desk retries a failed
+// message). Never contains message text, contact details, tokens or
+// health data.
 //
 // Corresponds with GET /v1/messages (the `ListMessages` operationId).
 func (c *Client) ListMessages(ctx context.Context, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15702,8 +15754,13 @@ type ClientWithResponsesInterface interface {
 	// (`null` on the last page) however many messages it holds. With
 	// `patient_id`, only the messages about that patient's bookings, in
 	// every status unless `status` is given (a patient's record at the
-	// front desk). Reception and admins (the front desk retries a failed
-	// message). Never contains message text, tokens or health data.
+	// front desk). Each message carries a summary of its booking
+	// (`booking`: reference, state, the patient's name and record, the
+	// appointment's time), read with the page in one query, so that a
+	// list of failed messages shows whose they are without a request per
+	// booking. Reception and admins (the front desk retries a failed
+	// message). Never contains message text, contact details, tokens or
+	// health data.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -26794,8 +26851,13 @@ func (c *ClientWithResponses) UpdateLocationWithResponse(ctx context.Context, id
 // (`null` on the last page) however many messages it holds. With
 // `patient_id`, only the messages about that patient's bookings, in
 // every status unless `status` is given (a patient's record at the
-// front desk). Reception and admins (the front desk retries a failed
-// message). Never contains message text, tokens or health data.
+// front desk). Each message carries a summary of its booking
+// (`booking`: reference, state, the patient's name and record, the
+// appointment's time), read with the page in one query, so that a
+// list of failed messages shows whose they are without a request per
+// booking. Reception and admins (the front desk retries a failed
+// message). Never contains message text, contact details, tokens or
+// health data.
 //
 // Returns a wrapper object for the known response body format(s).
 //

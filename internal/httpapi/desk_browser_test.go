@@ -269,7 +269,8 @@ func bookingStatus(t *testing.T, e *env, id string) string {
 // deskSignIn fills in and sends the desk's sign-in form.
 func (b *browser) deskSignIn(email, password string) {
 	b.t.Helper()
-	b.wait("the sign-in form", `document.querySelector('input[name="email"]') && document.querySelector('input[name="password"]')`)
+	// waitWithin: a sign-out just before may still be replacing the page.
+	b.waitWithin(15*time.Second, "the sign-in form", `document.querySelector('input[name="email"]') && document.querySelector('input[name="password"]')`)
 	b.js(`(() => { const f = document.querySelector("form.signin"); f.email.value = `+jsString(email)+`; f.password.value = `+jsString(password)+`;
 		f.requestSubmit(); return true })()`, nil)
 	b.wait("signed in", `document.querySelector("#screen-title")`)

@@ -155,6 +155,28 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	if want := []string{fmt.Sprint(failed[second.ID]), fmt.Sprint(failed[first.ID])}; strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Errorf("failed messages in the order %v, want newest first %v", order, want)
 	}
+	// Each names its booking: the patient (a link to the record), the
+	// reference and the appointment's time, from the list itself.
+	for _, bk := range []created{first, second} {
+		var meta struct{ Ref, Text, Link string }
+		b.js(`(() => { const m = `+msgRow(failed[bk.ID])+`.querySelector("[data-booking-ref]"); return {ref: m.dataset.bookingRef, text: m.textContent,
+			link: m.querySelector("[data-patient-link]").textContent} })()`, &meta)
+		if meta.Ref != bk.Reference || !strings.Contains(meta.Text, bk.Reference) || !strings.Contains(meta.Text, "appointment ") || meta.Link != "Ana Lopez" {
+			t.Errorf("the failed message about %s shows %+v, want its reference, the appointment's time and a link to Ana Lopez's record", bk.Reference, meta)
+		}
+	}
+	// One request for the page: no booking read per message.
+	b.mu.Lock()
+	var reads []string
+	for _, u := range b.requests {
+		if strings.Contains(u, "/v1/bookings/") {
+			reads = append(reads, u)
+		}
+	}
+	b.mu.Unlock()
+	if len(reads) > 0 {
+		t.Errorf("Messages read %d bookings one by one (%v), want none: the list carries them", len(reads), reads)
+	}
 	b.axe(axe, "messages")
 	b.shot("desk-messages")
 	mp, err := mailpit.StartAt(bin, t.TempDir(), port)
@@ -164,6 +186,8 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	t.Cleanup(mp.Stop)
 	b.js(msgRow(failed[second.ID])+`.querySelector('button[data-action="retry"]').click(); true`, nil)
 	b.wait("the message queued again", msgRow(failed[second.ID])+`.dataset.status !== "failed" && !`+msgRow(failed[second.ID])+`.querySelector('[data-action="retry"]')`)
+	// It stays on the list, and is shown sent once it is, without a reload.
+	b.waitWithin(20*time.Second, "the retried message shown sent", msgRow(failed[second.ID])+`.dataset.status === "sent"`)
 	waitFor(t, 20*time.Second, "the retried email sent", func() bool {
 		for _, m := range listMessages(t, e, auth.RoleReception, "status=sent") {
 			if m.ID == failed[second.ID] {
@@ -200,6 +224,16 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	waitFor(t, 20*time.Second, "both emails sent", func() bool {
 		return len(listMessages(t, e, auth.RoleReception, "status=sent")) >= 2 && len(listMessages(t, e, auth.RoleReception, "status=failed")) == 0
 	})
+	b.waitWithin(20*time.Second, "the message retried on the record shown sent", msgRow(failed[first.ID])+`.dataset.status === "sent"`)
+	// The mail server goes down again; the request confirmed by keyboard
+	// (the row focused, c): its email appears and fails on the record, live.
+	mp.Stop()
+	b.js(deskRow(first.ID)+`.focus(); true`, nil)
+	b.press("c")
+	b.wait("the request confirmed", deskRow(first.ID)+`.dataset.status === "confirmed"`)
+	confirmedFailed := `[...document.querySelectorAll("#messages [data-message-id]")].some(m => m.dataset.bookingIdRef === ` + jsString(first.ID) +
+		` && m.dataset.status === "failed" && m.textContent.includes("Booking confirmed") && m.querySelector('[data-action="retry"]'))`
+	b.waitWithin(20*time.Second, "the confirmation email shown failed on the record", confirmedFailed)
 
 	// The record from Find too: the patient found by name.
 	b.js(`(() => { const q = document.querySelector("#q"); q.value = "Lopez"; q.dispatchEvent(new Event("input")); return true })()`, nil)
@@ -325,6 +359,10 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	// 6. A clinician: no Messages, no Waitlist, and a record without messages.
 	e.newAccount(auth.RoleClinician, "cleo@clinic.example", "a long password 2")
 	b.js(`document.querySelector("#signout").click(); true`, nil)
+	// Signed out (the session ended on the server) before the next page
+	// loads: a navigation at once could cut the sign-out short, and the
+	// page would sign in again with the cookie.
+	b.wait("signed out", `document.querySelector("form.signin")`)
 	b.do(chromedp.Navigate(e.URL + "/desk/messages"))
 	b.deskSignIn("cleo@clinic.example", "a long password 2")
 	b.wait("the clinician sent to Today", `location.pathname === "/desk/today"`)

@@ -87,7 +87,37 @@ func (s *Server) ListMessages(c *gin.Context, params api.ListMessagesParams) {
 	for _, m := range items {
 		out.Items = append(out.Items, messageJSON(m))
 	}
+	if err := s.withBookings(ctx, out.Items); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, out)
+}
+
+// withBookings fills in each message's booking summary, read for the
+// whole page at once (a message whose booking is gone keeps null).
+func (s *Server) withBookings(ctx context.Context, items []api.Message) error {
+	ids := make([]uuid.UUID, 0, len(items))
+	seen := make(map[uuid.UUID]bool, len(items))
+	for _, m := range items {
+		if m.BookingId != uuid.Nil && !seen[m.BookingId] {
+			seen[m.BookingId] = true
+			ids = append(ids, m.BookingId)
+		}
+	}
+	found, err := s.store.BookingSummaries(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		if b, ok := found[items[i].BookingId]; ok {
+			items[i].Booking = &api.MessageBooking{
+				Reference: b.Reference, Status: api.BookingStatus(b.Status), PatientId: uuidOrNil(b.PatientID),
+				FirstName: b.FirstName, LastName: b.LastName, StartAt: b.StartAt, Timezone: b.Timezone,
+			}
+		}
+	}
+	return nil
 }
 
 // patientBookingIDs are the ids of a patient's bookings (the newest the
@@ -112,7 +142,12 @@ func (s *Server) RetryMessage(c *gin.Context, id int64) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, messageJSON(m))
+	out := []api.Message{messageJSON(m)}
+	if err := s.withBookings(c.Request.Context(), out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out[0])
 }
 
 func messageJSON(m delivery.Message) api.Message {

@@ -41,10 +41,22 @@ func newEnvWithMessages(t *testing.T, dbURL string, smtpPort int, opts ...envOpt
 }
 
 type messageJSON struct {
-	ID        int64   `json:"id"`
-	BookingID string  `json:"booking_id"`
-	Status    string  `json:"status"`
-	LastError *string `json:"last_error"`
+	ID        int64       `json:"id"`
+	BookingID string      `json:"booking_id"`
+	Booking   *msgBooking `json:"booking"`
+	Status    string      `json:"status"`
+	LastError *string     `json:"last_error"`
+}
+
+// msgBooking is a message's summary of its booking.
+type msgBooking struct {
+	Reference string    `json:"reference"`
+	Status    string    `json:"status"`
+	PatientID *string   `json:"patient_id"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	StartAt   time.Time `json:"start_at"`
+	Timezone  string    `json:"timezone"`
 }
 
 // listMessages reads GET /v1/messages?query as role.
@@ -87,11 +99,37 @@ func TestMessagesOfAPatient(t *testing.T) {
 			})
 			var bk struct {
 				PatientID string `json:"patient_id"`
+				Slot      struct {
+					StartAt time.Time `json:"start_at"`
+				} `json:"slot"`
 			}
 			e.do("GET", "/v1/bookings/"+ana.ID, nil, e.token(auth.RoleReception)).decode(t, &bk)
 			got := listMessages(t, e, auth.RoleReception, "patient_id="+bk.PatientID)
 			if len(got) != 1 || got[0].BookingID != ana.ID || got[0].Status != "failed" || got[0].LastError == nil {
 				t.Fatalf("messages of Ana's record: %+v, want her one failed email with its error", got)
+			}
+			// Each failed message names its booking: whose, which, when.
+			anaSummary := msgBooking{Reference: ana.Reference, Status: "pending", PatientID: &bk.PatientID, FirstName: "Ana", LastName: "Lopez",
+				StartAt: bk.Slot.StartAt, Timezone: "America/Los_Angeles"}
+			summaries := map[string]msgBooking{}
+			for _, m := range listMessages(t, e, auth.RoleReception, "status=failed") {
+				if m.Booking == nil {
+					t.Errorf("failed message %d: booking null, want its summary", m.ID)
+					continue
+				}
+				summaries[m.BookingID] = *m.Booking
+			}
+			for id, want := range map[string]msgBooking{ana.ID: anaSummary, other.ID: {Reference: other.Reference, LastName: "Kim"}} {
+				got, ok := summaries[id]
+				switch {
+				case !ok:
+					t.Errorf("failed messages: none about booking %s", id)
+				case got.Reference != want.Reference || want.FirstName == "" && got.LastName != want.LastName:
+					t.Errorf("the failed message about %s names %+v, want reference %s, last name %s", id, got, want.Reference, want.LastName)
+				case want.FirstName != "" && (got.Status != want.Status || got.PatientID == nil || *got.PatientID != *want.PatientID || got.FirstName != want.FirstName ||
+					got.LastName != want.LastName || !got.StartAt.Equal(want.StartAt) || got.Timezone != want.Timezone):
+					t.Errorf("the failed message about Ana's booking names %+v, want %+v", got, want)
+				}
 			}
 			if got := listMessages(t, e, auth.RoleReception, "patient_id=00000000-0000-4000-8000-000000000000"); len(got) != 0 {
 				t.Errorf("messages of an unknown patient: %+v, want none", got)
@@ -114,6 +152,11 @@ func TestMessagesOfAPatient(t *testing.T) {
 			r := e.do("POST", fmt.Sprintf("/v1/messages/%d/retry", got[0].ID), nil, e.token(auth.RoleReception))
 			if r.Status != http.StatusOK {
 				t.Fatalf("reception retries: %d %s", r.Status, r.Body)
+			}
+			var retried messageJSON
+			r.decode(t, &retried)
+			if retried.Booking == nil || retried.Booking.Reference != ana.Reference {
+				t.Errorf("the retried message names the booking %+v, want %s", retried.Booking, ana.Reference)
 			}
 			waitFor(t, 20*time.Second, "the retried email sent", func() bool {
 				s := listMessages(t, e, auth.RoleReception, "patient_id="+bk.PatientID)

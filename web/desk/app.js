@@ -32,7 +32,7 @@
       messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
       retry: "Retry", retried: "Message {id} is queued again.", channel: { email: "Email", sms: "Text message" }, lastError: "Last error",
       msgStatus: { scheduled: "Scheduled", pending: "Sending", sent: "Sent", failed: "Failed", skipped: "Skipped" }, about: "About",
-      details: "Details", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
+      details: "Details", appointment: "appointment {when}", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
       waitlist: "Waitlist", waitlistTitle: "Waitlist", waitlistHelp: "Patients waiting for a place, urgent first, then oldest first.",
       noEntries: "No entries.", anyStatus: "Any status", anyType: "Any type", statusLabel: "Status", remove: "Remove", removeConfirm: "Remove from the waitlist",
       removed: "{ref} is off the waitlist.", offer: "Offer a time", offered: "A place is offered to {ref}.", dates: "Between {from} and {to}",
@@ -40,6 +40,13 @@
       wlStatus: { waiting: "Waiting", offered: "Offered", booked: "Booked", lapsed: "Lapsed", left: "Left" }, source: { web: "Website", phone: "Phone" },
       provider: "Provider", anyProvider: "Any provider", view: "View", viewList: "List", viewHours: "By hour", due: "Due", arrived: "Arrived",
       late: "Running late", nobody: "Nobody.",
+      keysTitle: "Keyboard shortcuts", keysAnywhere: "Anywhere", keysOnRow: "On a booking, message or waitlist entry (the row or one of its buttons focused)",
+      keysNotHere: "That shortcut has no action on this row.", keysPressEnter: "{action}: press Enter to do it, Tab to leave it.",
+      keys: [["/", "Search (put the cursor in the search box)"], ["?", "This list of shortcuts"], ["g t", "Go to Today"], ["g r", "Go to Requests"], ["g b", "Go to Book a caller"],
+        ["g f", "Go to Find"], ["g m", "Go to Messages"], ["g w", "Go to Waitlist"], ["Esc", "Close a form, or this list"]],
+      rowKeys: [["↓|j", "Next row (from the search box or a screen's title: the first one)"], ["↑|k", "Previous row"], ["p", "Open the patient's record"], ["c", "Confirm a request"], ["i", "Check in"],
+        ["r", "Reschedule (choose the time), or retry a failed message"], ["d", "Decline (asks the reason)"], ["x", "Cancel, or remove from the waitlist (asks first)"], ["u", "Revert (asks why)"],
+        ["o", "Offer a waitlist entry a time (choose it)"], ["e", "Complete: to its button, then Enter"], ["n", "No-show: to its button, then Enter"], ["Enter", "Press the focused button"]],
       template: { received: "Request received", confirmed: "Booking confirmed", declined: "Request declined", cancelled: "Booking cancelled", rescheduled: "Booking moved", expired: "Request expired", reminder: "Reminder" },
       status: { pending: "Pending", confirmed: "Confirmed", declined: "Declined", expired: "Expired", cancelled: "Cancelled", checked_in: "Checked in", completed: "Completed", no_show: "No-show" },
     },
@@ -66,7 +73,7 @@
       messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
       retry: "Reintentar", retried: "El mensaje {id} vuelve a la cola.", channel: { email: "Correo", sms: "Mensaje de texto" }, lastError: "Último error",
       msgStatus: { scheduled: "Programado", pending: "Enviándose", sent: "Enviado", failed: "Fallido", skipped: "Omitido" }, about: "Sobre",
-      details: "Datos", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
+      details: "Datos", appointment: "cita el {when}", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
       waitlist: "Lista de espera", waitlistTitle: "Lista de espera", waitlistHelp: "Pacientes que esperan una plaza, urgentes primero, luego los más antiguos.",
       noEntries: "No hay entradas.", anyStatus: "Cualquier estado", anyType: "Cualquier tipo", statusLabel: "Estado", remove: "Quitar", removeConfirm: "Quitar de la lista de espera",
       removed: "{ref} ya no está en la lista de espera.", offer: "Ofrecer una hora", offered: "Se ha ofrecido una plaza a {ref}.", dates: "Entre el {from} y el {to}",
@@ -74,6 +81,13 @@
       wlStatus: { waiting: "En espera", offered: "Ofrecida", booked: "Reservada", lapsed: "Caducada", left: "Retirada" }, source: { web: "Web", phone: "Teléfono" },
       provider: "Profesional", anyProvider: "Cualquier profesional", view: "Vista", viewList: "Lista", viewHours: "Por hora", due: "Esperados", arrived: "Han llegado",
       late: "Con retraso", nobody: "Nadie.",
+      keysTitle: "Atajos de teclado", keysAnywhere: "En cualquier pantalla", keysOnRow: "En una cita, un mensaje o una entrada de la lista de espera (con el foco en la fila o en uno de sus botones)",
+      keysNotHere: "Ese atajo no tiene acción en esta fila.", keysPressEnter: "{action}: pulse Intro para hacerlo, Tab para dejarlo.",
+      keys: [["/", "Buscar (el cursor en la caja de búsqueda)"], ["?", "Esta lista de atajos"], ["g t", "Ir a Hoy"], ["g r", "Ir a Solicitudes"], ["g b", "Ir a Reservar por teléfono"],
+        ["g f", "Ir a Buscar"], ["g m", "Ir a Mensajes"], ["g w", "Ir a Lista de espera"], ["Esc", "Cerrar un formulario, o esta lista"]],
+      rowKeys: [["↓|j", "Fila siguiente (desde la caja de búsqueda o el título de la pantalla: la primera)"], ["↑|k", "Fila anterior"], ["p", "Abrir la ficha del paciente"], ["c", "Confirmar una solicitud"], ["i", "Registrar llegada"],
+        ["r", "Cambiar la hora (elegirla), o reintentar un mensaje fallido"], ["d", "Rechazar (pide el motivo)"], ["x", "Cancelar, o quitar de la lista de espera (pregunta antes)"], ["u", "Deshacer (pide el motivo)"],
+        ["o", "Ofrecer una hora a una entrada de la lista de espera (elegirla)"], ["e", "Completar: al botón, luego Intro"], ["n", "No se presentó: al botón, luego Intro"], ["Intro", "Pulsar el botón con el foco"]],
       template: { received: "Solicitud recibida", confirmed: "Cita confirmada", declined: "Solicitud rechazada", cancelled: "Cita cancelada", rescheduled: "Cita cambiada", expired: "Solicitud caducada", reminder: "Recordatorio" },
       status: { pending: "Pendiente", confirmed: "Confirmada", declined: "Rechazada", expired: "Caducada", cancelled: "Cancelada", checked_in: "En la clínica", completed: "Completada", no_show: "No se presentó" },
     },
@@ -101,7 +115,8 @@
 
   const session = { token: "", staff: /** @type {S["Staff"]} */ (null), refreshing: null, stream: null, lastEventId: "" };
   const view = { screen: "today", locations: /** @type {Loc[]} */ ([]), location: "", date: "", q: "", reload: null, searchAbort: null,
-    patient: "", providers: /** @type {S["Provider"][]} */ ([]), provider: "", types: /** @type {CType[]} */ ([]), byHour: false, wlStatus: "waiting", wlType: "" };
+    patient: "", providers: /** @type {S["Provider"][]} */ ([]), provider: "", types: /** @type {CType[]} */ ([]), byHour: false, wlStatus: "waiting", wlType: "",
+    watch: /** @type {Map<number, Message>} */ (new Map()), msgPoll: null, changedAt: 0 };
 
   const $ = (id) => document.getElementById(id);
   function el(tag, attrs, ...kids) {
@@ -313,6 +328,7 @@
         if (line === "") {
           if (data) {
             if (id) session.lastEventId = id;
+            view.changedAt = Date.now();
             scheduleReload();
           }
           id = "";
@@ -359,6 +375,7 @@
       screen = "today";
       if (path !== "/desk") history.replaceState(null, "", "/desk/today");
     }
+    if (screen !== view.screen) view.watch.clear();
     view.screen = screen;
     view.q = new URLSearchParams(location.search).get("q") || "";
     if (screen === "find" && /** @type {HTMLInputElement} */ ($("q")).value !== view.q) /** @type {HTMLInputElement} */ ($("q")).value = view.q;
@@ -627,7 +644,7 @@
         late ? el("span", { class: "badge late", "data-late": true, text: t("late") }) : null),
       el("div", { class: "meta", text: [b.reference, b.patient.phone, b.patient.date_of_birth, b.consultation_type_name, b.provider_name, view.screen === "today" ? null : b.location_name].filter(Boolean).join(" · ") })),
     el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t("actions")[a],
-      onclick: () => act(li, b, a) }))),
+      "aria-keyshortcuts": KEY_OF[a], onclick: () => act(li, b, a) }))),
     el("p", { class: "problem", role: "alert" }));
     return li;
   }
@@ -761,62 +778,107 @@
     $("details").replaceChildren(...[[t("bornLabel"), p.date_of_birth], [t("phoneLabel"), p.phone], [t("emailLabel"), p.email]]
       .filter((x) => x[1]).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
     fill(rec.bookings, t("noBookings"));
-    if (!frontDesk()) return;
-    const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: p.id, limit: "100" }));
-    if (seq !== loadSeq || !mr.ok) return;
-    showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, new Map(rec.bookings.map((b) => [b.id, b])), t("noMessages"));
+    if (frontDesk()) await loadRecordMessages(seq);
   }
 
-  // loadMessages lists the failed messages, each with the booking and
-  // patient it was about (read once per booking).
+  // loadRecordMessages lists every message about the record's bookings.
+  async function loadRecordMessages(seq) {
+    const mr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: view.patient, limit: "100" }));
+    if (seq !== loadSeq || view.screen !== "patient" || !mr.ok) return;
+    showMessages(/** @type {S["MessageList"]} */ (await mr.json()).items, t("noMessages"));
+    pollMessages();
+  }
+
+  // loadMessages lists the failed messages, each with the booking it was
+  // about (the list carries each one's reference, patient and time). A
+  // message retried here stays on the list, as it is now (sending, sent),
+  // until the screen is left: the receptionist sees it go out, or fail
+  // again. Its state is read from its patient's messages, since the list
+  // of failed ones no longer holds it.
   async function loadMessages(seq) {
     const r = await api("GET", "/v1/messages?status=failed&limit=100");
     if (seq !== loadSeq || view.screen !== "messages") return;
     if (!r.ok) { if (r.status !== 401) say(await problemDetail(r)); return; }
     const items = /** @type {S["MessageList"]} */ (await r.json()).items;
-    const ids = [...new Set(items.map((m) => m.booking_id))];
-    /** @type {Map<string, Booking>} */
-    const bookings = new Map();
-    await Promise.all(ids.map(async (id) => {
-      const br = await api("GET", "/v1/bookings/" + encodeURIComponent(id));
-      if (br.ok) bookings.set(id, await br.json());
+    for (const m of items) view.watch.delete(m.id); // failed again: listed as such
+    for (const [id, m] of view.watch) if (!m.booking || !m.booking.patient_id) view.watch.delete(id); // no record to read it from
+    const patients = new Set([...view.watch.values()].map((m) => m.booking && m.booking.patient_id).filter(Boolean));
+    await Promise.all([...patients].map(async (id) => {
+      const pr = await api("GET", "/v1/messages?" + new URLSearchParams({ patient_id: id, limit: "100" }));
+      if (!pr.ok) return;
+      for (const m of /** @type {S["MessageList"]} */ (await pr.json()).items) if (view.watch.has(m.id) && m.status !== "failed") view.watch.set(m.id, m);
     }));
-    if (seq !== loadSeq) return;
-    showMessages(items, bookings, t("noFailed"));
+    if (seq !== loadSeq || view.screen !== "messages") return;
+    const shown = items.concat([...view.watch.values()].filter((m) => !items.some((x) => x.id === m.id)));
+    if (shown.length > items.length) shown.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+    showMessages(shown, t("noFailed"));
+    pollMessages();
+  }
+
+  // The live feed carries booking changes (and so a booking's new
+  // messages), not deliveries: while Messages or a record is shown, its
+  // messages are read again, every 2 s while one is being sent (after a
+  // retry, say) or in the 10 s after a booking change (whose messages
+  // follow it), every 20 s otherwise, and not while the page is hidden.
+  // Rows that did not change keep the focus (keepFocus).
+  const POLL_SENDING = 2000;
+  const POLL_IDLE = 20000;
+  const AFTER_CHANGE = 10000;
+  function pollMessages() {
+    clearTimeout(view.msgPoll);
+    const on = () => session.token && frontDesk() && (view.screen === "messages" || view.screen === "patient");
+    if (!on()) return;
+    const sending = [...document.querySelectorAll("#messages [data-message-id]")].some((x) => /** @type {HTMLElement} */ (x).dataset.status === "pending");
+    view.msgPoll = setTimeout(() => {
+      if (!on()) return;
+      if (document.visibilityState !== "visible") { pollMessages(); return; }
+      const seq = loadSeq; // a full load started meanwhile wins
+      (view.screen === "messages" ? loadMessages(seq) : loadRecordMessages(seq)).catch(() => pollMessages());
+    }, sending || Date.now() - view.changedAt < AFTER_CHANGE ? POLL_SENDING : POLL_IDLE);
   }
 
   const fmtWhen = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
-  /** @param {Message[]} items @param {Map<string, Booking>} bookings */
-  function showMessages(items, bookings, empty) {
+  /** @param {Message[]} items */
+  function showMessages(items, empty) {
     const ul = $("messages");
     if (!ul) return;
-    keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map((m) => messageRow(m, bookings.get(m.booking_id)))
+    // Read again on a timer: redrawn only when something changed.
+    const sig = lang + JSON.stringify(items.map((m) => [m.id, m.status, m.attempts, m.last_error, m.booking && m.booking.status]));
+    if (ul.dataset.sig === sig) return;
+    ul.dataset.sig = sig;
+    keepFocus(ul, "data-message-id", () => ul.replaceChildren(...(items.length ? items.map(messageRow)
       : [el("li", { class: "empty", text: empty })])));
   }
 
-  /** @param {Message} m @param {Booking} [b] */
-  function messageRow(m, b) {
+  // fmtAppointment is when an appointment is, in its location's zone.
+  const fmtAppointment = (iso, zone) => new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, weekday: "short", day: "numeric", month: "short",
+    hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+  /** @param {Message} m */
+  function messageRow(m) {
     const label = `msg-${m.id}`;
+    const b = m.booking;
     const zone = b && b.timezone;
     const li = el("li", { class: "message", tabindex: "-1", "data-message-id": String(m.id), "data-status": m.status, "data-booking-id-ref": m.booking_id, "aria-labelledby": label },
       el("div", { class: "when" }, el("time", { datetime: m.created_at, text: fmtWhen(m.created_at, zone) })),
       el("div", {},
         el("div", {}, el("span", { class: "who", id: label, text: `${t("channel")[m.channel] || m.channel}: ${t("template")[m.template] || m.template}` }), " ",
           el("span", { class: "badge", "data-status-label": true, text: t("msgStatus")[m.status] || m.status })),
-        el("div", { class: "meta" }, b && view.screen !== "patient" ? [patientLink(b), " · "] : null,
-          [b ? b.reference : null, t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
+        el("div", { class: "meta", "data-booking-ref": b ? b.reference : null }, b && view.screen !== "patient" ? [recordLink(b.patient_id, `${b.first_name} ${b.last_name}`), " · "] : null,
+          [b ? b.reference : null, b ? t("appointment").replace("{when}", fmtAppointment(b.start_at, b.timezone)) : null, b ? t("status")[b.status] || b.status : null,
+            t("attempts").replace("{n}", String(m.attempts))].filter(Boolean).join(" · ")),
         m.last_error && m.status !== "sent" ? el("div", { class: "meta" }, t("lastError") + ": ", el("code", { text: m.last_error })) : null),
-      el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"),
-        onclick: () => retryMessage(m, b) }) : null),
+      el("div", { class: "actions" }, m.status === "failed" ? el("button", { type: "button", "data-action": "retry", "aria-describedby": label, text: t("retry"), "aria-keyshortcuts": KEY_OF.retry,
+        onclick: () => retryMessage(m) }) : null),
       el("p", { class: "problem", role: "alert" }));
     return li;
   }
 
   const messageEl = (id) => document.querySelector(`li[data-message-id="${CSS.escape(String(id))}"]`);
 
-  /** @param {Message} m @param {Booking} [b] */
-  async function retryMessage(m, b) {
+  /** @param {Message} m */
+  async function retryMessage(m) {
     const li = messageEl(m.id);
     const button = /** @type {HTMLButtonElement} */ (li && li.querySelector('[data-action="retry"]'));
     if (button) button.disabled = true;
@@ -829,11 +891,13 @@
       }
       const after = /** @type {Message} */ (await r.json());
       say(t("retried").replace("{id}", String(m.id)));
+      if (view.screen === "messages") view.watch.set(after.id, after.booking ? after : { ...after, booking: m.booking });
       if (cur) {
-        const fresh = messageRow(after, b);
+        const fresh = messageRow(after.booking ? after : { ...after, booking: m.booking });
         cur.replaceWith(fresh);
         fresh.focus();
       }
+      pollMessages();
     } catch {
       const cur = messageEl(m.id);
       if (cur) cur.querySelector(".problem").textContent = t("offline");
@@ -845,11 +909,13 @@
   // patientLink opens the record of a booking's patient (a booking made
   // before records existed has none: then the name alone).
   /** @param {Booking} b */
-  function patientLink(b) {
-    const name = `${b.patient.first_name} ${b.patient.last_name}`;
-    if (!b.patient_id) return el("span", { text: name });
-    return el("a", { href: "/desk/patient?id=" + encodeURIComponent(b.patient_id), "data-patient-link": b.patient_id, text: name,
-      onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(b.patient_id)); } });
+  const patientLink = (b) => recordLink(b.patient_id, `${b.patient.first_name} ${b.patient.last_name}`);
+
+  /** @param {string | null | undefined} id @param {string} name */
+  function recordLink(id, name) {
+    if (!id) return el("span", { text: name });
+    return el("a", { href: "/desk/patient?id=" + encodeURIComponent(id), "data-patient-link": id, text: name,
+      onclick: (ev) => { ev.preventDefault(); go("patient", "id=" + encodeURIComponent(id)); } });
   }
 
   async function consultationTypes() {
@@ -914,7 +980,7 @@
         el("div", { class: "meta", text: [w.reference, w.patient.phone, type ? type.name : null, loc ? loc.name : null, t("source")[w.source] || w.source].filter(Boolean).join(" · ") }),
         el("div", { class: "meta", text: [t("dates").replace("{from}", w.earliest_date).replace("{to}", w.latest_date), w.times_of_day.map((x) => t("times")[x] || x).join(", ")].filter(Boolean).join(" · ") }),
         w.offer ? el("div", { class: "meta", "data-offer-slot": w.offer.slot_id, text: t("offerUntil").replace("{when}", fmtWhen(w.offer.start_at, w.offer.timezone)).replace("{until}", fmtWhen(w.offer.expires_at, w.offer.timezone)) }) : null),
-      el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t(a),
+      el("div", { class: "actions" }, actions.map((a) => el("button", { type: "button", "data-action": a, "aria-describedby": label, text: t(a), "aria-keyshortcuts": KEY_OF[a],
         onclick: () => (a === "offer" ? offerForm(w) : removeForm(w)) }))),
       el("p", { class: "problem", role: "alert" }));
     return li;
@@ -1225,6 +1291,143 @@
     } };
   }
 
+  // ---------------------------------------------------------------- keyboard
+
+  // The shortcuts (listed by `?`, and in the README): `g` and then a
+  // letter goes to a screen; on a row (focused, or one of its buttons),
+  // one letter takes one of its actions. An action with a form (decline,
+  // cancel, revert, reschedule, offer, remove) only opens it, and the two
+  // that act at once and last (complete cannot be undone, a no-show only
+  // by a revert with a reason) only take the focus to their button: Enter
+  // is the confirm step. None fires while typing, or with Ctrl, Alt or
+  // Meta (the browser's own shortcuts).
+  const GO_KEYS = { t: "today", r: "requests", b: "book", f: "find", m: "messages", w: "waitlist" };
+  const ROW_KEYS = { c: ["confirm"], i: ["check-in"], d: ["decline"], x: ["cancel", "remove"], r: ["reschedule", "retry"], u: ["revert"], o: ["offer"],
+    e: ["complete"], n: ["no-show"] };
+  const FOCUS_ONLY = ["complete", "no-show"];
+  const KEY_OF = Object.fromEntries(Object.entries(ROW_KEYS).flatMap(([k, acts]) => acts.map((a) => [a, k])));
+  const ROWS = "main li[data-booking-id], main li[data-message-id], main li[data-waitlist-id], main li[data-patient-id]";
+  const GO_WITHIN = 1500; // ms between `g` and its letter
+  let goPressed = 0;
+
+  // typing is whether the element takes typed letters (a choice, a
+  // checkbox or a button does not).
+  /** @param {Element} x */
+  function typing(x) {
+    if (!x) return false;
+    const h = /** @type {HTMLElement} */ (x);
+    if (h.isContentEditable || x.tagName === "TEXTAREA" || x.tagName === "SELECT") return true;
+    return x.tagName === "INPUT" && !["radio", "checkbox", "button", "submit", "reset"].includes(/** @type {HTMLInputElement} */ (x).type);
+  }
+
+  // moveRow puts the focus on the row d rows after row (the first one
+  // when there is no row), as the screen shows them.
+  /** @param {Element | null} row @param {number} d */
+  function moveRow(row, d) {
+    const rows = /** @type {HTMLElement[]} */ ([...document.querySelectorAll(ROWS)]).filter((x) => x.getClientRects().length > 0);
+    const next = row ? rows[rows.indexOf(/** @type {HTMLElement} */ (row)) + d] : rows[0];
+    if (!next) return false;
+    if (!next.hasAttribute("tabindex")) next.tabIndex = -1;
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  /** @param {KeyboardEvent} ev */
+  function onKey(ev) {
+    if (!session.token || ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented || $("keys")) return;
+    const a = /** @type {HTMLElement} */ (document.activeElement);
+    if (ev.key === "ArrowDown" && a === $("q")) {
+      if (moveRow(null, 1)) ev.preventDefault();
+      return;
+    }
+    if (typing(a)) return;
+    const go2 = Date.now() - goPressed < GO_WITHIN;
+    goPressed = 0;
+    if (go2 && GO_KEYS[ev.key]) {
+      const screen = GO_KEYS[ev.key];
+      if (FRONT_DESK_SCREENS.includes(screen) && !frontDesk()) return;
+      ev.preventDefault();
+      go(screen);
+      return;
+    }
+    if (ev.key === "g") { goPressed = Date.now(); return; }
+    if (ev.key === "/") {
+      ev.preventDefault();
+      $("q").focus();
+      /** @type {HTMLInputElement} */ ($("q")).select();
+      return;
+    }
+    if (ev.key === "?") { ev.preventDefault(); showKeys(); return; }
+    const row = a && a.closest(ROWS);
+    const down = ev.key === "ArrowDown" || ev.key === "j";
+    // From the screen's heading (where a screen puts the focus) or from
+    // nowhere, down is the first row.
+    if (!row && down && (!a || a === document.body || a === $("main") || a.id === "screen-title")) {
+      if (moveRow(null, 1)) ev.preventDefault();
+      return;
+    }
+    // Inside a row's form (a reason, a time to choose), keys are the form's.
+    if (!row || a.closest("form")) return;
+    if (down || ev.key === "ArrowUp" || ev.key === "k") {
+      if (moveRow(row, down ? 1 : -1)) ev.preventDefault();
+      return;
+    }
+    if (ev.key === "p") {
+      const link = /** @type {HTMLElement} */ (row.querySelector("[data-patient-link]"));
+      if (link) { ev.preventDefault(); link.click(); }
+      return;
+    }
+    const acts = ROW_KEYS[ev.key];
+    if (!acts) return;
+    ev.preventDefault();
+    const button = /** @type {HTMLButtonElement} */ (acts.map((x) => row.querySelector(`.actions [data-action="${x}"]`)).find(Boolean));
+    if (!button || button.disabled) { say(t("keysNotHere")); return; }
+    if (FOCUS_ONLY.includes(button.dataset.action)) {
+      button.focus();
+      say(t("keysPressEnter").replace("{action}", button.textContent));
+      return;
+    }
+    button.click();
+  }
+
+  // keyNames shows "g t" (g, then t) as two keys side by side, and "↓|j"
+  // (either) as two keys with a slash between.
+  /** @param {string} keys */
+  const keyNames = (keys) => keys.split("|").flatMap((alt, i) => [i ? " / " : null,
+    ...alt.split(" ").flatMap((k, j) => [j ? " " : null, el("kbd", { text: k })])]);
+
+  // showKeys opens the list of shortcuts: a modal dialog (the page behind
+  // it inert), the focus kept in it, closed by Escape or its button, the
+  // focus then back where it was.
+  function showKeys() {
+    const back = /** @type {HTMLElement} */ (document.activeElement);
+    const table = (id, caption, rows) => el("table", { class: "keys", "aria-labelledby": id },
+      el("caption", { id, text: caption }),
+      el("tbody", {}, rows.map(([keys, what]) => el("tr", {},
+        el("th", { scope: "row" }, keyNames(keys)), el("td", { text: what })))));
+    const close = el("button", { type: "button", class: "primary", "data-close": true, text: t("close") });
+    const dlg = /** @type {HTMLDialogElement} */ (el("dialog", { id: "keys", "aria-labelledby": "keys-title" },
+      el("h2", { id: "keys-title", text: t("keysTitle") }),
+      table("keys-anywhere", t("keysAnywhere"), t("keys")), table("keys-row", t("keysOnRow"), t("rowKeys")), close));
+    close.addEventListener("click", () => dlg.close());
+    dlg.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Tab") return;
+      // The browser would let Tab leave for its own toolbar: keep it here.
+      const stops = /** @type {HTMLElement[]} */ ([...dlg.querySelectorAll("button, a[href], [tabindex]:not([tabindex='-1'])")]);
+      const i = stops.indexOf(/** @type {HTMLElement} */ (document.activeElement));
+      ev.preventDefault();
+      stops[(i + (ev.shiftKey ? -1 : 1) + stops.length) % stops.length].focus();
+    });
+    dlg.addEventListener("close", () => {
+      dlg.remove();
+      (back && back.isConnected && back !== document.body ? back : $("main")).focus();
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    close.focus();
+  }
+
   // ---------------------------------------------------------------- page chrome
 
   function applyLanguage() {
@@ -1234,6 +1437,7 @@
     $("nav").setAttribute("aria-label", t("screens"));
     $("q-label").textContent = t("search");
     $("signout").textContent = t("signOut");
+    $("keys-open").textContent = t("keysTitle");
     $("lang-label").textContent = t("language");
     document.querySelector(".skip").textContent = t("skip");
     document.title = t("title");
@@ -1249,6 +1453,7 @@
       else showSignIn("");
     });
     $("signout").addEventListener("click", signOut);
+    $("keys-open").addEventListener("click", showKeys);
     $("search").addEventListener("submit", (ev) => ev.preventDefault());
     $("q").addEventListener("input", () => {
       clearTimeout(searchTimer);
@@ -1261,14 +1466,7 @@
         load();
       }, 200);
     });
-    document.addEventListener("keydown", (ev) => {
-      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey || !session.token) return;
-      const a = /** @type {HTMLElement} */ (document.activeElement);
-      if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT" || a.isContentEditable)) return;
-      ev.preventDefault();
-      $("q").focus();
-      /** @type {HTMLInputElement} */ ($("q")).select();
-    });
+    document.addEventListener("keydown", onKey);
     window.addEventListener("popstate", () => { if (session.token) route(true); });
     // Silent sign-in: a reload or a second tab has the refresh cookie.
     refresh().then((ok) => (ok ? signedIn() : showSignIn("")));
