@@ -186,6 +186,8 @@ func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	t.Cleanup(mp.Stop)
 	b.js(msgRow(failed[second.ID])+`.querySelector('button[data-action="retry"]').click(); true`, nil)
 	b.wait("the message queued again", msgRow(failed[second.ID])+`.dataset.status !== "failed" && !`+msgRow(failed[second.ID])+`.querySelector('[data-action="retry"]')`)
+	// The receptionist is told which message, for whom, as the row says it.
+	b.wait("the retry said for whom", `document.getElementById("status").textContent.includes("is queued again") && document.getElementById("status").textContent.includes("Ana Lopez") && document.getElementById("status").textContent.startsWith("Email: ")`)
 	// It stays on the list, and is shown sent once it is, without a reload.
 	b.waitWithin(20*time.Second, "the retried message shown sent", msgRow(failed[second.ID])+`.dataset.status === "sent"`)
 	waitFor(t, 20*time.Second, "the retried email sent", func() bool {

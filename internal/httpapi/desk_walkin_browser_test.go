@@ -104,6 +104,16 @@ func TestDeskBooksAWalkIn(t *testing.T) {
 	if got.Source != "phone" || got.Slot.ID != soon.String() {
 		t.Errorf("the booking: source %q slot %s, want phone in %s", got.Source, got.Slot.ID, soon)
 	}
+
+	// Moving it offers the desk's times too: the walk-in arrived at the
+	// counter while the time that has started still has its place.
+	b.js(`document.querySelector('[data-booking-id] button[data-action="reschedule"]').click(); true`, nil)
+	b.wait("the times to move to", `document.querySelector('form[data-reason-for="reschedule"] [data-slot-id=`+jsString(started.String())+`]') !== null`)
+	var moveTag string
+	b.js(`(() => { const x = document.querySelector('form[data-reason-for="reschedule"] [data-slot-id=`+jsString(started.String())+`]').closest("label").querySelector("[data-window]"); return x ? x.dataset.window : "" })()`, &moveTag)
+	if moveTag != "started" {
+		t.Errorf("the mark of the started time on the move form: got %q, want %q", moveTag, "started")
+	}
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}

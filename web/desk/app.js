@@ -30,7 +30,7 @@
       useMatch: "Use these details", chooseTime: "Choose a time.", yes: "Yes", no: "No", fixFields: "Check the marked fields.",
       patientTitle: "Patient record", openRecord: "Open the record", messages: "Messages", messagesTitle: "Failed messages",
       messagesHelp: "Emails and text messages that could not be delivered, newest first.", noMessages: "No messages.", noFailed: "No failed messages.",
-      retry: "Retry", retried: "Message {id} is queued again.", channel: { email: "Email", sms: "Text message" }, lastError: "Last error",
+      retry: "Retry", retried: "{what} to {name} is queued again.", channel: { email: "Email", sms: "Text message" }, lastError: "Last error",
       msgStatus: { scheduled: "Scheduled", pending: "Sending", sent: "Sent", failed: "Failed", skipped: "Skipped" }, about: "About",
       details: "Details", appointment: "appointment {when}", phoneLabel: "Phone", emailLabel: "Email", bornLabel: "Born", attempts: "{n} attempts", sentAt: "Created {when}",
       waitlist: "Waitlist", waitlistTitle: "Waitlist", waitlistHelp: "Patients waiting for a place, urgent first, then oldest first.",
@@ -71,7 +71,7 @@
       useMatch: "Usar estos datos", chooseTime: "Elija una hora.", yes: "Sí", no: "No", fixFields: "Revise los campos marcados.",
       patientTitle: "Ficha del paciente", openRecord: "Abrir la ficha", messages: "Mensajes", messagesTitle: "Mensajes fallidos",
       messagesHelp: "Correos y mensajes de texto que no se pudieron entregar, los más recientes primero.", noMessages: "No hay mensajes.", noFailed: "No hay mensajes fallidos.",
-      retry: "Reintentar", retried: "El mensaje {id} vuelve a la cola.", channel: { email: "Correo", sms: "Mensaje de texto" }, lastError: "Último error",
+      retry: "Reintentar", retried: "{what} para {name} vuelve a la cola.", channel: { email: "Correo", sms: "Mensaje de texto" }, lastError: "Último error",
       msgStatus: { scheduled: "Programado", pending: "Enviándose", sent: "Enviado", failed: "Fallido", skipped: "Omitido" }, about: "Sobre",
       details: "Datos", appointment: "cita el {when}", phoneLabel: "Teléfono", emailLabel: "Correo", bornLabel: "Nacimiento", attempts: "{n} intentos", sentAt: "Creado {when}",
       waitlist: "Lista de espera", waitlistTitle: "Lista de espera", waitlistHelp: "Pacientes que esperan una plaza, urgentes primero, luego los más antiguos.",
@@ -681,6 +681,36 @@
   // have redrawn it while an action was on its way.
   const rowOf = (id, li) => document.querySelector(`li[data-booking-id="${CSS.escape(id)}"]`) || li;
 
+  // windowTag marks a free time the website would not offer (the desk asks
+  // with window=staff): started (how long ago, for the receptionist to
+  // judge what is left of it), inside the minimum notice, or beyond the
+  // furthest online booking.
+  /** @param {S["NextSlot"]} x @param {number} now @param {S["BookingPolicy"]} policy */
+  const windowTag = (x, now, policy) => {
+    const start = Date.parse(x.start_at);
+    let kind = "", text = "";
+    if (start <= now) {
+      const min = Math.floor((now - start) / 60000);
+      kind = "started"; text = min < 1 ? t("startingNow") : t("startedAgo").replace("{n}", String(min));
+    } else if (start < now + policy.min_notice * 1000) {
+      kind = "notice"; text = t("withinNotice");
+    } else if (policy.max_advance > 0 && start > now + policy.max_advance * 1000) {
+      kind = "ahead"; text = t("beyondAdvance");
+    }
+    return kind ? el("span", { class: "badge", "data-window": kind, title: t("deskOnly"), text }) : null;
+  };
+
+  // slotChoice is one free time to choose, as a radio button, marked by
+  // windowTag when the desk's window was asked for (policy given).
+  /** @param {S["NextSlot"]} x @param {number} now @param {S["BookingPolicy"]} [policy] */
+  const slotChoice = (x, now, policy) => {
+    const tag = policy ? windowTag(x, now, policy) : null;
+    return el("label", { class: "slot" },
+      el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
+      " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
+      (x.location_name ? " · " + x.location_name : ""), tag ? " " : null, tag);
+  };
+
   // rescheduleForm offers the next free times of the booking's type (staff
   // may move it to any provider or location).
   /** @param {Booking} b */
@@ -702,13 +732,15 @@
     });
     li.insertBefore(form, li.querySelector(".problem"));
     try {
-      const r = await api("GET", "/v1/availability/next?" + new URLSearchParams({ consultation_type_id: b.slot.consultation_type_id, limit: "8", locale: lang }));
-      if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
+      const [r, pol] = await Promise.all([
+        api("GET", "/v1/availability/next?" + new URLSearchParams({ window: "staff", consultation_type_id: b.slot.consultation_type_id, limit: "8", locale: lang })),
+        api("GET", "/v1/booking-policy")]);
+      const failed = [r, pol].find((x) => !x.ok);
+      if (failed) { choices.append(el("p", { class: "error", text: await problemDetail(failed) })); return; }
+      const policy = /** @type {S["BookingPolicy"]} */ (await pol.json());
       const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots.filter((x) => x.id !== b.slot.id);
-      choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
-        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
-        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
-        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      const now = Date.now();
+      choices.append(...(list.length ? list.map((x) => slotChoice(x, now, policy)) : [el("p", { class: "empty", text: t("noSlots") })]));
       (form.querySelector('input[name="slot_id"]') || form).focus();
     } catch {
       choices.append(el("p", { class: "error", text: t("offline") }));
@@ -890,7 +922,11 @@
         return;
       }
       const after = /** @type {Message} */ (await r.json());
-      say(t("retried").replace("{id}", String(m.id)));
+      // Said as the row shows it ("Email: Booking confirmed"), for whom: the
+      // message's number means nothing at the desk.
+      const b = after.booking || m.booking;
+      say(t("retried").replace("{what}", `${t("channel")[m.channel] || m.channel}: ${t("template")[m.template] || m.template}`)
+        .replace("{name}", b ? `${b.first_name} ${b.last_name}` : "—"));
       if (view.screen === "messages") view.watch.set(after.id, after.booking ? after : { ...after, booking: m.booking });
       if (cur) {
         const fresh = messageRow(after.booking ? after : { ...after, booking: m.booking });
@@ -1011,7 +1047,9 @@
 
   // offerForm offers the entry a time chosen by hand from the next free
   // times of its consultation type (at its location and provider, when it
-  // named them).
+  // named them): the website's times, not the desk's, since the patient
+  // accepts the offer online, from its message, and needs the notice to
+  // come.
   /** @param {Entry} w */
   async function offerForm(w) {
     const li = entryEl(w.id);
@@ -1029,10 +1067,7 @@
       const r = await api("GET", "/v1/availability/next?" + q);
       if (!r.ok) { choices.append(el("p", { class: "error", text: await problemDetail(r) })); return; }
       const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots;
-      choices.append(...(list.length ? list.map((x) => el("label", { class: "slot" },
-        el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
-        " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
-        (x.location_name ? " · " + x.location_name : ""))) : [el("p", { class: "empty", text: t("noSlots") })]));
+      choices.append(...(list.length ? list.map((x) => slotChoice(x, Date.now())) : [el("p", { class: "empty", text: t("noSlots") })]));
       (form.querySelector('input[name="slot_id"]') || form.querySelector("button")).focus();
     } catch {
       choices.append(el("p", { class: "error", text: t("offline") }));
@@ -1154,13 +1189,7 @@
       const list = /** @type {S["NextAvailability"]} */ (await r.json()).slots;
       const chosen = slots.querySelector('input[name="slot_id"]:checked'); // kept when still offered
       const now = Date.now();
-      slots.replaceChildren(...(list.length ? list.map((x) => {
-        const tag = windowTag(x, now);
-        return el("label", { class: "slot" },
-          el("input", { type: "radio", name: "slot_id", value: x.id, "data-slot-id": x.id }),
-          " " + new Intl.DateTimeFormat(lang, { timeZone: x.timezone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(x.start_at)) +
-          (x.location_name ? " · " + x.location_name : ""), tag ? " " : null, tag);
-      }) : [el("p", { class: "empty", text: t("noSlots") })]));
+      slots.replaceChildren(...(list.length ? list.map((x) => slotChoice(x, now, policy)) : [el("p", { class: "empty", text: t("noSlots") })]));
       const again = chosen && slots.querySelector(`input[name="slot_id"][value="${CSS.escape(chosen.value)}"]`);
       if (again) again.checked = true;
     };
