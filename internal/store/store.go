@@ -51,7 +51,8 @@ type Store struct {
 	walkBudget int // see defaultWalkBudget
 	// staffSessionSQL is the StaffSession statement for this database.
 	staffSessionSQL string
-	db              *gorm.DB // reads, and single-statement writes
+	sessions        staffSessions // StaffSession's recent answers
+	db              *gorm.DB      // reads, and single-statement writes
 	sqlDB           *sql.DB
 	// wdb runs the transactions (Store.tx). On SQLite it is a pool of one
 	// connection: SQLite lets one transaction write at a time anyway, and
