@@ -80,10 +80,11 @@ func TestQuickRun(t *testing.T) {
 // figureMS is a latency figure of the report, "12.34ms".
 var figureMS = regexp.MustCompile(`\b\d+\.\d\dms\b`)
 
-// lineOf is the first line of report that starts with prefix, or "".
+// lineOf is the first line of report that starts with prefix after its
+// indentation (the table is right-aligned), or "".
 func lineOf(report, prefix string) string {
 	for _, line := range strings.Split(report, "\n") {
-		if strings.HasPrefix(line, prefix) {
+		if strings.HasPrefix(strings.TrimSpace(line), prefix) {
 			return line
 		}
 	}
