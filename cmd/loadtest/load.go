@@ -24,6 +24,11 @@ type result struct {
 	lat      []time.Duration // sorted
 	statuses map[int]int     // by HTTP status; 0 is a transport error
 	note     string
+	// windows are the measured spans (one a drive; merge adds them up).
+	windows []window
+	// server holds, sorted, the server-side durations of the requests
+	// measured (see serverTimer), when the scenario was timed there too.
+	server []time.Duration
 }
 
 func (r result) rate() float64 {
@@ -33,12 +38,17 @@ func (r result) rate() float64 {
 	return float64(r.requests) / r.elapsed.Seconds()
 }
 
-func (r result) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
+func (r result) pct(p float64) time.Duration { return pct(r.lat, p) }
+
+// serverPct is the p-quantile of the server-side durations.
+func (r result) serverPct(p float64) time.Duration { return pct(r.server, p) }
+
+// pct is the p-quantile of sorted durations, 0 for none.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.lat)-1) * p)
-	return r.lat[i]
+	return sorted[int(float64(len(sorted)-1)*p)]
 }
 
 // count5xx counts server errors and transport errors.
@@ -57,6 +67,11 @@ func merge(a, b result) result {
 	out := result{name: a.name, requests: a.requests + b.requests, elapsed: a.elapsed + b.elapsed, statuses: map[int]int{}}
 	out.lat = append(append(make([]time.Duration, 0, len(a.lat)+len(b.lat)), a.lat...), b.lat...)
 	slices.Sort(out.lat)
+	out.windows = append(append([]window(nil), a.windows...), b.windows...)
+	if len(a.server)+len(b.server) > 0 {
+		out.server = append(append(make([]time.Duration, 0, len(a.server)+len(b.server)), a.server...), b.server...)
+		slices.Sort(out.server)
+	}
 	for _, m := range []map[int]int{a.statuses, b.statuses} {
 		for k, v := range m {
 			out.statuses[k] += v
@@ -115,7 +130,7 @@ func drive(ctx context.Context, name string, clients int, warmup, d time.Duratio
 	}
 	wg.Wait()
 	end := time.Now()
-	r := result{name: name, statuses: map[int]int{}}
+	r := result{name: name, statuses: map[int]int{}, windows: []window{{measureFrom, deadline}}}
 	if end.After(measureFrom) {
 		r.elapsed = end.Sub(measureFrom)
 	}

@@ -14,7 +14,10 @@
 //   - booking: POST /v1/booking-requests over many free places;
 //   - burst: 200 requests at once for one last place, several times; exactly
 //     one may win, the others get 409;
-//   - search: reception's GET /v1/bookings?q=;
+//   - search: reception's GET /v1/bookings?q= and GET /v1/patients?q=,
+//     each also timed inside the server (from the handler chain's start to
+//     the response written), whose p99 is the goal: on a small machine the
+//     clients' own share of the cores weighs on the latency they see;
 //   - webhooks: booking requests while the delivery workers work through
 //     10,000 webhook deliveries to a dead endpoint, against the same with
 //     the workers stopped;

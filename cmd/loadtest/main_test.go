@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,6 +57,38 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("server errors or a failed burst: %s", line)
 		}
 	}
+	// The searches are timed in the server too: their rows carry a server
+	// p50 and p99 (two more figures than the floor's), and the p99 goal is
+	// the server's.
+	if !strings.Contains(report, "server p50") || !strings.Contains(report, "server p99") {
+		t.Errorf("report lacks the server columns:\n%s", report)
+	}
+	for _, search := range []string{"reception search", "patient search"} {
+		line := lineOf(report, search)
+		if got := len(figureMS.FindAllString(line, -1)); got != 5 {
+			t.Errorf("%s: %d figures in ms, want 5 (p50, p95, p99, server p50, server p99): %q", search, got, line)
+		}
+		if !strings.Contains(line, "server p99 < 20ms") {
+			t.Errorf("%s: goal is not the server's p99: %q", search, line)
+		}
+	}
+	if line := lineOf(report, "HTTP floor: the same search bytes"); len(figureMS.FindAllString(line, -1)) != 3 {
+		t.Errorf("the floor's row has server figures: %q", line)
+	}
+}
+
+// figureMS is a latency figure of the report, "12.34ms".
+var figureMS = regexp.MustCompile(`\b\d+\.\d\dms\b`)
+
+// lineOf is the first line of report that starts with prefix after its
+// indentation (the table is right-aligned), or "".
+func lineOf(report, prefix string) string {
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), prefix) {
+			return line
+		}
+	}
+	return ""
 }
 
 // The waitlist scenarios run at a tiny size on SQLite, and on PostgreSQL

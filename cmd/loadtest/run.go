@@ -104,7 +104,9 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	apiURL, stopAPI, err := serve(handler)
+	// Timed server-side for the search scenarios (see serverTimer).
+	timer := newServerTimer(handler)
+	apiURL, stopAPI, err := serve(timer)
 	if err != nil {
 		return err
 	}
@@ -150,7 +152,7 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	}
 
 	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
-		floorURL: floorURL, floor: fl, stderr: stderr, msgs: msgs, msgsSkip: msgsSkip,
+		floorURL: floorURL, floor: fl, stderr: stderr, timer: timer, msgs: msgs, msgsSkip: msgsSkip,
 		wl: wl, wlSkip: wlSkip}
 	// The flood's servers are made for it and stopped after it, so that
 	// one run's cache does not weigh on the next's memory.

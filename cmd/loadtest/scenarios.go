@@ -33,6 +33,7 @@ type runner struct {
 	floorURL string
 	floor    *floor
 	stderr   io.Writer
+	timer    *serverTimer // times the requests the server at api serves, when on
 
 	places    []uuid.UUID // free places for booking requests, one entry a place
 	nextPlace atomic.Int64
@@ -150,11 +151,16 @@ func (r *runner) scenarios(ctx context.Context) *report {
 				rep.fatal = err
 				return rep
 			}
+			// The p99 goal is the server's: from the handler chain's start
+			// to the response written, timed in the server (serverTimer),
+			// without the clients' and the floor's share of the cores.
+			r.timer.start()
 			f, sr := pair("HTTP floor: the same search bytes", r.fixedCall(r.floorURL+"/floor/availability?", queries, ""),
 				route.name, r.fixedCall(r.api+route.path+"?", queries, tok))
+			sr.server = r.timer.stop(sr.windows)
 			rep.add(row{res: f, baseline: true})
-			rep.add(row{res: sr, base: &f, goal: 0.10, maxP99: 20 * time.Millisecond,
-				goalText: ">= 10% of its floor, p99 < 20ms", no5xx: true})
+			rep.add(row{res: sr, base: &f, goal: 0.10, maxP99: 20 * time.Millisecond, serverP99: true,
+				goalText: ">= 10% of its floor, server p99 < 20ms", no5xx: true})
 		}
 	}
 	if c.runs("mixed") {

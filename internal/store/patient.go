@@ -191,7 +191,7 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		if err != nil {
 			return nil, "", err
 		}
-		rows, more, err := searchPage[patientRow](db, patientFTS, expr, before, c.id, hasCursor, limit)
+		rows, more, err := searchPage(db, patientFTS, expr, before, c.id, hasCursor, limit)
 		if err != nil {
 			return nil, "", fmt.Errorf("list patients: %w", err)
 		}
@@ -213,8 +213,8 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 			return nil, "", err
 		}
 		walk := newestWalk(db, s.walkBudget, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
-		var rows []patientRow
-		if err := db.Where("id IN (?)", walk).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+		rows, err := readPatients(db, "id IN (?)", walk)
+		if err != nil {
 			return nil, "", fmt.Errorf("list patients: %w", err)
 		}
 		if len(rows) > limit {

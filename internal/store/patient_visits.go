@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -13,10 +14,10 @@ import (
 // visitRow is one patient's visits: how many, and the latest one's start
 // (Unix seconds) and time zone.
 type visitRow struct {
-	PatientID   string `gorm:"column:patient_id"`
-	N           int    `gorm:"column:n"`
-	SlotStartAt int64  `gorm:"column:slot_start_at"`
-	Timezone    string `gorm:"column:timezone"`
+	PatientID   string
+	N           int
+	SlotStartAt int64
+	Timezone    string
 }
 
 // PatientVisits returns the earlier visits (booking.Visits) of each of the
@@ -42,13 +43,30 @@ func (s *Store) PatientVisits(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 		plus = "+"
 	}
 	visit := strs(booking.VisitStatuses)
-	var rows []visitRow
-	err := s.db.WithContext(ctx).Raw(`SELECT v.patient_id, v.n, v.slot_start_at,
+	// Scanned with database/sql, not GORM's reflection: every patient
+	// search asks it for its page.
+	res, err := s.db.WithContext(ctx).Raw(`SELECT v.patient_id, v.n, v.slot_start_at,
 			(SELECT b.timezone FROM bookings b WHERE b.patient_id = v.patient_id AND b.slot_start_at = v.slot_start_at AND `+plus+`b.status IN ? LIMIT 1) AS timezone
 		FROM (SELECT patient_id, COUNT(*) AS n, MAX(slot_start_at) AS slot_start_at FROM bookings
 			WHERE patient_id IN ? AND `+plus+`status IN ? GROUP BY patient_id) v`,
-		visit, keys, visit).Scan(&rows).Error
+		visit, keys, visit).Rows()
 	if err != nil {
+		return nil, fmt.Errorf("patient visits: %w", err)
+	}
+	defer res.Close()
+	var rows []visitRow
+	for res.Next() {
+		var (
+			r  visitRow
+			tz sql.NullString
+		)
+		if err := res.Scan(&r.PatientID, &r.N, &r.SlotStartAt, &tz); err != nil {
+			return nil, fmt.Errorf("patient visits: %w", err)
+		}
+		r.Timezone = tz.String
+		rows = append(rows, r)
+	}
+	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("patient visits: %w", err)
 	}
 	for _, r := range rows {

@@ -193,11 +193,11 @@ func newestMatches(db *gorm.DB, ix ftsIndex, expr string, before time.Time, befo
 	return hits[:min(n, len(hits))], nil
 }
 
-// searchPage reads whole the rows (bookingRow or patientRow, by id) of the
-// first limit matches newestMatches finds, in its order, and returns the
-// last of them when more follow (the next page's cursor), else nil. An empty
-// expr matches nothing.
-func searchPage[R interface{ rowKey() string }](db *gorm.DB, ix ftsIndex, expr string, before time.Time, beforeID string, hasBefore bool, limit int) ([]R, *ftsHit, error) {
+// searchPage reads the patient records of the first limit matches
+// newestMatches finds in ix, in its order, and returns the last of them
+// when more follow (the next page's cursor), else nil. An empty expr
+// matches nothing.
+func searchPage(db *gorm.DB, ix ftsIndex, expr string, before time.Time, beforeID string, hasBefore bool, limit int) ([]patientRow, *ftsHit, error) {
 	if expr == "" {
 		return nil, nil, nil
 	}
@@ -217,27 +217,14 @@ func searchPage[R interface{ rowKey() string }](db *gorm.DB, ix ftsIndex, expr s
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	var rows []R
-	if err := db.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, nil, fmt.Errorf("search %s: rows: %w", ix.fts, err)
+	// In the page's order, which is readPatients' (a row deleted since the
+	// index was read is left out).
+	rows, err := readPatients(db, "id IN ?", ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("search %s: %w", ix.fts, err)
 	}
-	// In the page's order; a row deleted since the index was read is left
-	// out.
-	byID := make(map[string]R, len(rows))
-	for _, r := range rows {
-		byID[r.rowKey()] = r
-	}
-	out := rows[:0:0]
-	for _, id := range ids {
-		if r, ok := byID[id]; ok {
-			out = append(out, r)
-		}
-	}
-	return out, more, nil
+	return rows, more, nil
 }
-
-func (r bookingRow) rowKey() string { return r.ID }
-func (r patientRow) rowKey() string { return r.ID }
 
 // defaultWalkBudget is how many of the newest rows a one-word search on
 // PostgreSQL tests, in the list's index, before it asks the trigram index

@@ -53,6 +53,7 @@ func (r staffRow) toDomain() (auth.Staff, error) {
 
 // CreateStaff inserts s; booking.ErrDuplicate when its email is taken.
 func (s *Store) CreateStaff(ctx context.Context, st auth.Staff) error {
+	defer s.sessions.changed()
 	row := staffToRow(st)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		if isUniqueViolation(err) {
@@ -87,6 +88,7 @@ func (s *Store) staffWhere(db *gorm.DB, query string, args ...any) (auth.Staff, 
 
 // UpdateStaff applies fn to the staff member in one transaction.
 func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, fn func(*auth.Staff) error) (auth.Staff, error) {
+	defer s.sessions.changed() // after the commit, before the caller sees it
 	var out auth.Staff
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		st, err := s.staffWhere(tx.Clauses(clause.Locking{Strength: "UPDATE"}), "id = ?", id.String())
@@ -175,6 +177,7 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t auth.RefreshToken) error
 // family revoked for reuse stays revoked even for a token that a racing
 // refresh saved after the revocation.
 func (s *Store) UseRefreshToken(ctx context.Context, tokenHash string, now time.Time) (auth.RefreshToken, bool, error) {
+	defer s.sessions.changed()
 	var row refreshTokenRow
 	var first bool
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -217,6 +220,7 @@ func (s *Store) RevokeStaffRefreshTokens(ctx context.Context, staffID uuid.UUID,
 }
 
 func (s *Store) revokeTokens(ctx context.Context, where, id string, now time.Time) error {
+	defer s.sessions.changed() // after the update, before the caller sees it
 	err := s.db.WithContext(ctx).Model(&refreshTokenRow{}).
 		Where(where+" AND revoked_at IS NULL", id).Update("revoked_at", utc(now)).Error
 	if err != nil {

@@ -62,3 +62,66 @@ func TestStaffSessionSaysWhetherTheSessionEnded(t *testing.T) {
 		}
 	})
 }
+
+// StaffSession's answers are kept a moment (staffSessionTTL): a change
+// made through the same store is seen by the very next call, one made by
+// another store on the database (another instance) within the bound.
+func TestStaffSessionSeesChangesAtOnceHereAndWithinASecondElsewhere(t *testing.T) {
+	for _, be := range storetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			url := be.URL(t)
+			here, there := storetest.Open(t, url), storetest.Open(t, url)
+			ctx := context.Background()
+			now := time.Now()
+			st := auth.Staff{ID: uuid.New(), Email: "kim@clinic.example", Name: "Kim", Role: auth.RoleReception, Active: true,
+				PasswordHash: "x", PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+			if err := here.CreateStaff(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+			session := uuid.New()
+			if err := here.SaveRefreshToken(ctx, auth.RefreshToken{ID: uuid.New(), StaffID: st.ID, FamilyID: session,
+				TokenHash: "h1", ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			check := func(s *store.Store, what string, wantActive, wantRevoked bool) {
+				t.Helper()
+				got, revoked, err := s.StaffSession(ctx, st.ID, session)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if got.Active != wantActive || revoked != wantRevoked {
+					t.Errorf("%s: got active=%v revoked=%v, want active=%v revoked=%v", what, got.Active, revoked, wantActive, wantRevoked)
+				}
+			}
+			// Both stores keep the standing answer.
+			check(here, "before", true, false)
+			check(there, "before, other instance", true, false)
+
+			// A revoked session and a deactivation through this store:
+			// seen by its next call, while the other may still keep its
+			// answer, but no longer than the bound.
+			if err := here.RevokeRefreshFamily(ctx, session, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			check(here, "after logout, same store", true, true)
+			if _, err := here.UpdateStaff(ctx, st.ID, func(s *auth.Staff) error { s.Active = false; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			check(here, "after deactivation, same store", false, true)
+			deadline := time.Now().Add(1500 * time.Millisecond) // the bound, and slack for a loaded machine
+			for {
+				got, revoked, err := there.StaffSession(ctx, st.ID, session)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.Active && revoked {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the other instance still let the session in %s after the change", time.Since(deadline.Add(-1500*time.Millisecond)))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -48,9 +48,12 @@ const (
 
 // Store is the service's storage. It is safe for concurrent use.
 type Store struct {
-	walkBudget int      // see defaultWalkBudget
-	db         *gorm.DB // reads, and single-statement writes
-	sqlDB      *sql.DB
+	walkBudget int // see defaultWalkBudget
+	// staffSessionSQL is the StaffSession statement for this database.
+	staffSessionSQL string
+	sessions        staffSessions // StaffSession's recent answers
+	db              *gorm.DB      // reads, and single-statement writes
+	sqlDB           *sql.DB
 	// wdb runs the transactions (Store.tx). On SQLite it is a pool of one
 	// connection: SQLite lets one transaction write at a time anyway, and
 	// with one connection the writers queue in Go, handed the connection in
@@ -144,6 +147,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	s.staffSessionSQL = bindFor(s.dialect == Postgres)(staffSessionSQL)
 	configurePool(s.sqlDB, s.dialect)
 	if err := s.sqlDB.PingContext(ctx); err != nil {
 		s.sqlDB.Close()

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// pagePatientColumns are the columns readPatients reads, in the order of
+// patientRow.dest: all but the search document, the longest text of a
+// record, which nothing after the match reads.
+const pagePatientColumns = "id, first_name, last_name, dob, phone, email, email_norm, merged_into, version, created_at, updated_at"
+
+// dest is where a row of pagePatientColumns is scanned.
+func (r *patientRow) dest() []any {
+	return []any{&r.ID, &r.FirstName, &r.LastName, &r.DOB, &r.Phone, &r.Email, &r.EmailNorm, &r.MergedInto,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt}
+}
+
+// readPatients reads the patient records that the condition where (with
+// args; a subquery of ids is fine) selects, newest first (created_at DESC,
+// id DESC, the patient lists' order), scanned with database/sql: a search's
+// page is a handful of records found by id, and GORM's reflection over
+// them cost about as much as finding them (see BENCHMARKS.md).
+func readPatients(db *gorm.DB, where string, args ...any) ([]patientRow, error) {
+	res, err := db.Raw("SELECT "+pagePatientColumns+" FROM patients WHERE "+where, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read patients: %w", err)
+	}
+	defer res.Close()
+	var rows []patientRow
+	for res.Next() {
+		var r patientRow
+		if err := res.Scan(r.dest()...); err != nil {
+			return nil, fmt.Errorf("read patients: %w", err)
+		}
+		rows = append(rows, r)
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read patients: %w", err)
+	}
+	slices.SortFunc(rows, func(a, b patientRow) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return rows, nil
+}
