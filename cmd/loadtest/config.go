@@ -55,7 +55,7 @@ const maxDays = 3*366 + 1
 // flags it sets (unless they are given). The group's three years are two
 // back and one ahead, with today between them.
 var scales = map[string]struct {
-	providers, locations                       int
+	providers, locations                      int
 	bookings, pastDays, futureDays, instances int
 }{
 	"clinic": {providers: 5, locations: 2, bookings: 50000, pastDays: 270, futureDays: 94, instances: 1},
