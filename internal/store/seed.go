@@ -70,6 +70,9 @@ type Seeder struct {
 	// patients by "p|dob|phone" and "e|dob|email_norm": the oldest
 	// unmerged record with each, as matchPatientSQL finds it.
 	patients map[string]*seedPatient
+	// deferred are the definitions of the indexes DeferIndexes dropped,
+	// which Finish makes again.
+	deferred []string
 	// added is how many bookings Add inserted, analyzed how many there
 	// were at its last ANALYZE (PostgreSQL).
 	added, analyzed int
@@ -313,7 +316,35 @@ func (sd *Seeder) attach(rows []bookingRow) ([]patientRow, []*seedPatient, error
 	return made, older, nil
 }
 
-// Finish ends a batch load: on PostgreSQL what autovacuum would do only a
+// DeferIndexes drops, on PostgreSQL, the trigram (GIN) indexes of bookings
+// and patients until Finish builds them again from their definitions as
+// stored: a GIN index built once over the loaded rows costs a fraction of
+// one kept up to date row by row (a phone's or a search document's dozens
+// of trigrams each). Until Finish, searches read whole tables: nothing may
+// serve from the database meanwhile. On SQLite it does nothing.
+func (sd *Seeder) DeferIndexes(ctx context.Context) error {
+	if sd.s.dialect != Postgres || sd.deferred != nil {
+		return nil
+	}
+	var idx []struct{ Indexname, Indexdef string }
+	err := sd.s.db.WithContext(ctx).Raw(`SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = current_schema() AND tablename IN ('bookings', 'patients') AND indexdef LIKE '% USING gin %'
+ORDER BY indexname`).Scan(&idx).Error
+	if err != nil {
+		return fmt.Errorf("seed bookings: indexes: %w", err)
+	}
+	sd.deferred = []string{}
+	for _, ix := range idx {
+		if err := sd.s.db.WithContext(ctx).Exec(`DROP INDEX "` + ix.Indexname + `"`).Error; err != nil {
+			return fmt.Errorf("seed bookings: defer index %s: %w", ix.Indexname, err)
+		}
+		sd.deferred = append(sd.deferred, ix.Indexdef)
+	}
+	return nil
+}
+
+// Finish ends a batch load: on PostgreSQL it builds the indexes
+// DeferIndexes dropped, then does what autovacuum would do only a
 // while later, done now. The planner's statistics, so that the first
 // queries do not plan for empty tables (a search then reads every row);
 // the visibility map, without which the search's walk of bookings_created
@@ -326,6 +357,12 @@ func (sd *Seeder) attach(rows []bookingRow) ([]patientRow, []*seedPatient, error
 func (sd *Seeder) Finish(ctx context.Context) error {
 	s := sd.s
 	if s.dialect == Postgres {
+		for _, def := range sd.deferred {
+			if err := s.db.WithContext(ctx).Exec(def).Error; err != nil {
+				return fmt.Errorf("seed bookings: build index: %w", err)
+			}
+		}
+		sd.deferred = nil
 		if err := s.db.WithContext(ctx).Exec("VACUUM (ANALYZE) bookings, booking_events, patients, slots").Error; err != nil {
 			return fmt.Errorf("seed bookings: vacuum: %w", err)
 		}
