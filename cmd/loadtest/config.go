@@ -51,15 +51,13 @@ type config struct {
 // maxDays is the longest range of slots the tool seeds: three years.
 const maxDays = 3*366 + 1
 
-// scales are the shapes -scale names, and the defaults each gives the
-// flags it sets (unless they are given). The group's three years are two
-// back and one ahead, with today between them.
-var scales = map[string]struct {
-	providers, locations                      int
-	bookings, pastDays, futureDays, instances int
-}{
-	"clinic": {providers: 5, locations: 2, bookings: 50000, pastDays: 270, futureDays: 94, instances: 1},
-	"group":  {providers: 20, locations: 6, bookings: 500000, pastDays: 730, futureDays: 365, instances: 2},
+// scales are the shapes -scale names (their providers and locations are
+// clinicPlan's and groupPlan's) and the defaults each gives the flags it
+// sets, unless they are given. The group's three years are two back and
+// one ahead, with today between them.
+var scales = map[string]struct{ bookings, pastDays, futureDays, instances int }{
+	"clinic": {bookings: 50000, pastDays: 270, futureDays: 94, instances: 1},
+	"group":  {bookings: 500000, pastDays: 730, futureDays: 365, instances: 2},
 }
 
 // scenarios that -only can name; each brings its baseline along.
