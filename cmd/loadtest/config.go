@@ -37,9 +37,27 @@ type config struct {
 	cpuProfile      string
 	memProfile      string
 	quick           bool
+	// scale is the clinic seeded: "clinic" (one clinic's year) or "group"
+	// (a clinic group's three years); see scales.
+	scale string
+	// instances is how many server instances, each with its own store,
+	// serve the scenarios on the one database.
+	instances int
 	// bcrypt cost of the reception account: production's 12, or the
 	// minimum with -quick, whose seconds are better spent elsewhere.
 	passwordCost int
+}
+
+// maxDays is the longest range of slots the tool seeds: three years.
+const maxDays = 3*366 + 1
+
+// scales are the shapes -scale names (their providers and locations are
+// clinicPlan's and groupPlan's) and the defaults each gives the flags it
+// sets, unless they are given. The group's three years are two back and
+// one ahead, with today between them.
+var scales = map[string]struct{ bookings, pastDays, futureDays, instances int }{
+	"clinic": {bookings: 50000, pastDays: 270, futureDays: 94, instances: 1},
+	"group":  {bookings: 500000, pastDays: 730, futureDays: 365, instances: 2},
 }
 
 // scenarios that -only can name; each brings its baseline along.
@@ -57,9 +75,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.clients, "clients", 16, "concurrent clients in each timed scenario and baseline")
 	fs.DurationVar(&c.duration, "duration", 4*time.Second, "measured time of each timed scenario and baseline")
 	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "unmeasured time before each timed scenario and baseline")
-	fs.IntVar(&c.bookings, "bookings", 50000, "bookings to seed, past and future")
-	fs.IntVar(&c.pastDays, "past-days", 270, "days of slots before today")
-	fs.IntVar(&c.futureDays, "future-days", 94, "days of slots after today (past + future + 1 <= 366)")
+	fs.StringVar(&c.scale, "scale", "clinic", "what to seed: clinic (5 providers, 2 locations, a year, 50,000 bookings, one server) or group (20 providers, 6 locations, three years, 500,000 bookings, two server instances); the flags below override")
+	fs.IntVar(&c.instances, "instances", 1, "server instances on the one database, each with its own store, cache and watchers, the clients of every scenario spread across them (default 1, 2 with -scale group)")
+	fs.IntVar(&c.bookings, "bookings", 50000, "bookings to seed, past and future (default 500000 with -scale group)")
+	fs.IntVar(&c.pastDays, "past-days", 270, "days of slots before today (default 730 with -scale group)")
+	fs.IntVar(&c.futureDays, "future-days", 94, "days of slots after today (default 365 with -scale group; past + future + 1 <= 1099)")
 	fs.IntVar(&c.burst, "burst", 200, "concurrent requests for the last place in each burst")
 	fs.IntVar(&c.burstRounds, "burst-rounds", 5, "bursts to run")
 	fs.IntVar(&c.floodClients, "flood-clients", 64, "concurrent clients of the availability flood (distinct uncached 62-day questions)")
@@ -81,15 +101,23 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c.passwordCost = 12
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	def := func(name string, apply func()) {
+		if !set[name] {
+			apply()
+		}
+	}
+	sc, ok := scales[c.scale]
+	if !ok {
+		return c, fmt.Errorf("-scale: %q is neither clinic nor group", c.scale)
+	}
+	def("bookings", func() { c.bookings = sc.bookings })
+	def("past-days", func() { c.pastDays = sc.pastDays })
+	def("future-days", func() { c.futureDays = sc.futureDays })
+	def("instances", func() { c.instances = sc.instances })
 	if c.quick {
 		c.passwordCost = 4
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		def := func(name string, apply func()) {
-			if !set[name] {
-				apply()
-			}
-		}
 		def("clients", func() { c.clients = 4 })
 		def("duration", func() { c.duration = 200 * time.Millisecond })
 		def("warmup", func() { c.warmup = 50 * time.Millisecond })
@@ -109,8 +137,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-clients must be at least 1")
 	case c.duration <= 0 || c.warmup < 0:
 		return c, errors.New("-duration must be positive and -warmup not negative")
-	case c.pastDays < 0 || c.futureDays < 7 || c.pastDays+c.futureDays+1 > 366:
-		return c, errors.New("-past-days and -future-days: future at least 7, past + future + 1 at most 366")
+	case c.pastDays < 0 || c.futureDays < 7 || c.pastDays+c.futureDays+1 > maxDays:
+		return c, fmt.Errorf("-past-days and -future-days: future at least 7, past + future + 1 at most %d", maxDays)
+	case c.instances < 1 || c.instances > 8:
+		return c, errors.New("-instances must be 1 to 8")
 	case c.floodClients < 1:
 		return c, errors.New("-flood-clients must be at least 1")
 	case c.webhookBacklog < 0:

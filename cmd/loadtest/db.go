@@ -74,6 +74,20 @@ func freshDatabase(ctx context.Context, base string) (database, error) {
 		}}, nil
 }
 
+// schemaSize is what the run's PostgreSQL schema takes on disk: its
+// tables with their indexes and TOAST.
+func (d database) schemaSize(ctx context.Context) (int64, error) {
+	db, err := sql.Open("pgx", d.url)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
+	return n, err
+}
+
 // scratchRow is a row of the write floor's scratch table.
 type scratchRow struct {
 	ID      string `gorm:"primaryKey"`

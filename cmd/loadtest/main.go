@@ -6,14 +6,20 @@
 // with 5 providers, 2 locations, a year of slots generated from weekly
 // schedules and 50,000 past and future bookings; starts the real server
 // in-process on a loopback port; and drives it over real HTTP with
-// concurrent clients:
+// concurrent clients. With -scale group it seeds a clinic group instead:
+// 20 providers at 6 locations, three years of slots (two back, one ahead)
+// and 500,000 bookings, and runs two server instances on the one
+// database, each with its own store, availability cache and watch of the
+// other's commits, the clients of every scenario spread across both
+// (-instances sets the number for either scale). The scenarios:
 //
 //   - availability: GET /v1/availability, a two-week window for one provider,
 //     every answer in full, then as browsers ask (revalidating with
 //     If-None-Match);
 //   - booking: POST /v1/booking-requests over many free places;
 //   - burst: 200 requests at once for one last place, several times; exactly
-//     one may win, the others get 409;
+//     one may win, the others get 409, and afterwards no instance offers
+//     the place;
 //   - search: reception's GET /v1/bookings?q= and GET /v1/patients?q=,
 //     each also timed inside the server (from the handler chain's start to
 //     the response written), whose p99 is the goal: on a small machine the
@@ -38,6 +44,7 @@
 //	go run ./cmd/loadtest                       # SQLite, defaults, under 3 minutes
 //	go run ./cmd/loadtest -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //	go run ./cmd/loadtest -only availability -cpuprofile cpu.out
+//	go run ./cmd/loadtest -scale group -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //
 // See BENCHMARKS.md for the figures and what limits each scenario.
 package main

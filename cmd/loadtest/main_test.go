@@ -135,3 +135,47 @@ func TestWaitlistScenarios(t *testing.T) {
 		})
 	}
 }
+
+// The clinic group's shape at a tiny size, on SQLite and, when
+// TEST_DATABASE_URL is set, on PostgreSQL: 20 providers at 6 locations,
+// two server instances on the one database with the clients spread across
+// them, the burst across both with exactly one winner, and the taken place
+// gone from both instances' availability (the other one's through the
+// database's notice of the commit).
+func TestGroupQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dbs := map[string]string{"sqlite": ""}
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		dbs["postgres"] = url
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"-quick", "-scale", "group", "-only", "availability,booking,burst,mixed", "-bookings", "200", "-past-days", "3", "-future-days", "10"}
+			if db != "" {
+				args = append(args, "-db", db)
+			}
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut)
+			if err != nil && !errors.Is(err, errGoalsMissed) {
+				t.Fatalf("run: %v\n%s\n%s", err, out.String(), errOut.String())
+			}
+			report := out.String()
+			for _, want := range []string{
+				"20 providers, 6 locations", "14 days), 200 bookings", "2 server instance(s)",
+				"availability, 2 weeks (200)", "booking requests (POST)", "availability while booking (browser mix)",
+				"2/2 rounds exactly one winner; the taken place gone from the other instance's availability within",
+			} {
+				if !strings.Contains(report, want) {
+					t.Errorf("report lacks %q:\n%s", want, report)
+				}
+			}
+			for _, line := range strings.Split(report, "\n") {
+				if strings.Contains(line, " 500:") || strings.Contains(line, " err:") || strings.Contains(line, "burst") && strings.Contains(line, "FAIL") {
+					t.Errorf("server errors or a failed burst: %s", line)
+				}
+			}
+		})
+	}
+}

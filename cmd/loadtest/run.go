@@ -63,10 +63,15 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		time.Since(began).Seconds(), len(k.providers), len(k.locations), len(k.types), k.slots, k.places,
 		c.pastDays+c.futureDays+1, k.occupying+k.released, k.occupying, k.released)
 
+	fmt.Fprintf(stdout, "seeding: catalogue and slots %.1fs, listing the slots %.1fs, bookings %.1fs (%.0f a second); %d server instance(s)\n",
+		k.timing.slots.Seconds(), k.timing.list.Seconds(), k.timing.bookings.Seconds(),
+		float64(k.occupying+k.released)/max(k.timing.bookings.Seconds(), 1e-3), c.instances)
 	if db.sqlite != "" {
 		if fi, err := os.Stat(db.sqlite); err == nil {
 			fmt.Fprintf(stdout, "database file: %.1f MB\n", float64(fi.Size())/(1<<20))
 		}
+	} else if size, err := db.schemaSize(ctx); err == nil {
+		fmt.Fprintf(stdout, "database schema: %.1f MB (tables, indexes and TOAST)\n", float64(size)/(1<<20))
 	}
 	{
 		peak, now := peakRSS()
@@ -104,13 +109,47 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	// Timed server-side for the search scenarios (see serverTimer).
-	timer := newServerTimer(handler)
-	apiURL, stopAPI, err := serve(timer)
+	// Timed server-side for the search scenarios (see serverTimer), on
+	// every instance.
+	timer := &serverTimer{}
+	apiURL, stopAPI, err := serve(timer.wrap(handler))
 	if err != nil {
 		return err
 	}
 	defer stopAPI()
+	apis := []string{apiURL}
+	// The other instances, as other processes on the same database would
+	// be: each its own store (connection pool, availability cache, watch
+	// of the others' commits) and its own auth service with the shared
+	// JWT secret. The message and waitlist pipelines stay on the first,
+	// a worker instance following the feed every instance writes.
+	for range c.instances - 1 {
+		other, err := store.Open(ctx, db.url, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return fmt.Errorf("another instance: %w", err)
+		}
+		defer other.Close()
+		otherAuth, err := auth.NewService(other, auth.Options{
+			JWTSecret: secret, Issuer: "clinic-booking", Audience: "clinic-staff", Log: serverLog,
+			PasswordCost: c.passwordCost,
+		})
+		if err != nil {
+			return err
+		}
+		h, err := httpapi.NewServer(httpapi.Deps{
+			Store: other, Auth: otherAuth, Log: serverLog, Registry: prometheus.NewRegistry(),
+			Options: httpapi.Options{BodyLimit: 64 << 10, Policy: policy, PublicRateLimit: 0},
+		})
+		if err != nil {
+			return err
+		}
+		u, stop, err := serve(timer.wrap(h))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		apis = append(apis, u)
+	}
 	// The same server with the availability cache off: what every request
 	// cost before it, measured beside it.
 	uncachedHandler, err := httpapi.NewServer(httpapi.Deps{
@@ -137,7 +176,7 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 	}
 	defer stopFloor()
 	fmt.Fprintf(stdout, "%d clients, %s measured (after %s warm-up) per run; server on %s, baselines on %s\n\n",
-		c.clients, c.duration, c.warmup, apiURL, floorURL)
+		c.clients, c.duration, c.warmup, strings.Join(apis, " and "), floorURL)
 
 	if c.cpuProfile != "" {
 		f, err := os.Create(c.cpuProfile)
@@ -151,7 +190,7 @@ func (c config) execute(ctx context.Context, stdout, stderr io.Writer) (err erro
 		defer pprof.StopCPUProfile()
 	}
 
-	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, uncached: uncachedURL,
+	r := &runner{cfg: c, st: st, k: k, policy: policy, client: newClient(), api: apiURL, apis: apis, uncached: uncachedURL,
 		floorURL: floorURL, floor: fl, stderr: stderr, timer: timer, msgs: msgs, msgsSkip: msgsSkip,
 		wl: wl, wlSkip: wlSkip}
 	// The flood's servers are made for it and stopped after it, so that

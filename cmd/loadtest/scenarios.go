@@ -28,8 +28,9 @@ type runner struct {
 	k        *clinic
 	policy   booking.Policy
 	client   *http.Client
-	api      string
-	uncached string // the same server with the availability cache off
+	api      string   // the first instance
+	apis     []string // every instance; the clients of a scenario take them in turn
+	uncached string   // the same server with the availability cache off
 	floorURL string
 	floor    *floor
 	stderr   io.Writer
@@ -91,10 +92,10 @@ func (r *runner) scenarios(ctx context.Context) *report {
 		rep.fatal = err
 		return rep
 	}
-	floorAvailability := r.availabilityCall(r.floorURL+"/floor/availability?", queries, false)
+	floorAvailability := r.availabilityCall([]string{r.floorURL + "/floor/availability?"}, queries, false)
 	if c.runs("availability") {
 		f, a := pair("HTTP floor: fixed bytes (200)", floorAvailability,
-			"availability, 2 weeks (200)", r.availabilityCall(r.api+"/v1/availability?", queries, false))
+			"availability, 2 weeks (200)", r.availabilityCall(r.on("/v1/availability?"), queries, false))
 		httpFloor = &f
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: httpFloor, goal: 0.5, goalText: ">= 50% of HTTP floor"})
@@ -105,12 +106,12 @@ func (r *runner) scenarios(ctx context.Context) *report {
 			httpFloor = &f
 			rep.add(row{res: f, baseline: true})
 		}
-		u := d("availability, cache off (200)", r.availabilityCall(r.uncached+"/v1/availability?", queries, false))
+		u := d("availability, cache off (200)", r.availabilityCall([]string{r.uncached + "/v1/availability?"}, queries, false))
 		rep.add(row{res: u, base: httpFloor, goalText: "(no goal: every request queries and encodes)"})
 	}
 	if c.runs("revalidate") {
-		f, a := pair("HTTP floor: fixed bytes (browser mix)", r.availabilityCall(r.floorURL+"/floor/availability?", queries, true),
-			"availability, 2 weeks (browser mix)", r.availabilityCall(r.api+"/v1/availability?", queries, true))
+		f, a := pair("HTTP floor: fixed bytes (browser mix)", r.availabilityCall([]string{r.floorURL + "/floor/availability?"}, queries, true),
+			"availability, 2 weeks (browser mix)", r.availabilityCall(r.on("/v1/availability?"), queries, true))
 		rep.add(row{res: f, baseline: true})
 		rep.add(row{res: a, base: &f, goal: 0.5, goalText: ">= 50% of its floor"})
 	}
@@ -155,8 +156,8 @@ func (r *runner) scenarios(ctx context.Context) *report {
 			// to the response written, timed in the server (serverTimer),
 			// without the clients' and the floor's share of the cores.
 			r.timer.start()
-			f, sr := pair("HTTP floor: the same search bytes", r.fixedCall(r.floorURL+"/floor/availability?", queries, ""),
-				route.name, r.fixedCall(r.api+route.path+"?", queries, tok))
+			f, sr := pair("HTTP floor: the same search bytes", r.fixedCall([]string{r.floorURL + "/floor/availability?"}, queries, ""),
+				route.name, r.fixedCall(r.on(route.path+"?"), queries, tok))
 			sr.server = r.timer.stop(sr.windows)
 			rep.add(row{res: f, baseline: true})
 			rep.add(row{res: sr, base: &f, goal: 0.10, maxP99: 20 * time.Millisecond, serverP99: true,
@@ -193,9 +194,9 @@ func (r *runner) scenarios(ctx context.Context) *report {
 			return av, bk
 		}
 		floorName := "HTTP floor: fixed bytes (browser mix, while booking)"
-		floorFn := r.availabilityCall(r.floorURL+"/floor/availability?", queries, true)
+		floorFn := r.availabilityCall([]string{r.floorURL + "/floor/availability?"}, queries, true)
 		name := "availability while booking (browser mix)"
-		fn := r.availabilityCall(r.api+"/v1/availability?", queries, true)
+		fn := r.availabilityCall(r.on("/v1/availability?"), queries, true)
 		f1, _ := whileBooking(floorName, floorFn, c.seed)
 		a1, b1 := whileBooking(name, fn, c.seed)
 		a2, b2 := whileBooking(name, fn, c.seed+2)
@@ -352,12 +353,23 @@ func (r *runner) availabilityQueries(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// availabilityCall asks for one of queries at base. With revalidate, it
+// on is path on every instance.
+func (r *runner) on(path string) []string {
+	out := make([]string, len(r.apis))
+	for i, api := range r.apis {
+		out[i] = api + path
+	}
+	return out
+}
+
+// availabilityCall asks for one of queries at one of bases, each client
+// always the same one (clients take bases in turn). With revalidate, it
 // behaves as browsers behind the widget do: half the requests come from a
 // visitor who has the answer cached and revalidates it with If-None-Match
 // (304 when unchanged), half from a new visitor.
-func (r *runner) availabilityCall(base string, queries []string, revalidate bool) call {
+func (r *runner) availabilityCall(bases []string, queries []string, revalidate bool) call {
 	return func(ctx context.Context, w *worker) (int, bool) {
+		base := bases[w.id%len(bases)]
 		q := queries[w.rng.IntN(len(queries))]
 		var h http.Header
 		if revalidate {
@@ -428,7 +440,7 @@ func requestBody(slot uuid.UUID, rng *mrand.Rand) []byte {
 func idempotencyKey() string { return uuid.NewString() }
 
 // bookingCall sends one booking request for the next free place, with an
-// Idempotency-Key as the widget does.
+// Idempotency-Key as the widget does, to the client's instance.
 func (r *runner) bookingCall() call {
 	return func(ctx context.Context, w *worker) (int, bool) {
 		i := int(r.nextPlace.Add(1)) - 1
@@ -437,7 +449,7 @@ func (r *runner) bookingCall() call {
 		}
 		body := requestBody(r.places[i], w.rng)
 		h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {idempotencyKey()}}
-		status, _, out := send(ctx, r.client, "POST", r.api+"/v1/booking-requests", body, h, true)
+		status, _, out := send(ctx, r.client, "POST", r.apis[w.id%len(r.apis)]+"/v1/booking-requests", body, h, true)
 		if status == http.StatusCreated {
 			var made struct {
 				ID uuid.UUID `json:"id"`
@@ -515,6 +527,7 @@ func (r *runner) bursts(ctx context.Context) (result, bool, string) {
 	res := result{name: fmt.Sprintf("burst: %d at once for 1 place x %d", r.cfg.burst, r.cfg.burstRounds), statuses: map[int]int{}}
 	ok := true
 	note := ""
+	others, otherLag := 0, time.Duration(0) // the other instances' looks, and the longest
 	saturday := r.k.today
 	for saturday.Weekday() != time.Saturday {
 		saturday = saturday.AddDays(1)
@@ -536,12 +549,21 @@ func (r *runner) bursts(ctx context.Context) (result, bool, string) {
 			status int
 			code   string
 			lat    time.Duration
+			api    string // the instance asked
 		}
 		answers := make([]answer, r.cfg.burst)
 		rng := mrand.New(mrand.NewPCG(r.cfg.seed, uint64(round)))
 		bodies := make([][]byte, r.cfg.burst)
 		for i := range bodies {
 			bodies[i] = requestBody(slot.ID, rng)
+		}
+		// Every instance has the slot in its cache, offered, before the
+		// burst: what each says after it is its cache's invalidation.
+		for _, api := range r.apis {
+			offered, err := r.offers(ctx, api, slot)
+			if err != nil || !offered {
+				return res, false, fmt.Sprintf("round %d: instance %s does not offer the new slot (%v)", round+1, api, err)
+			}
 		}
 		gate := make(chan struct{})
 		var wg sync.WaitGroup
@@ -552,8 +574,8 @@ func (r *runner) bursts(ctx context.Context) (result, bool, string) {
 				h := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {fmt.Sprintf("burst-%d-%d", round, i)}}
 				<-gate
 				t0 := time.Now()
-				status, _, body := send(ctx, client, "POST", r.api+"/v1/booking-requests", bodies[i], h, true)
-				a := answer{status: status, lat: time.Since(t0)}
+				status, _, body := send(ctx, client, "POST", r.apis[i%len(r.apis)]+"/v1/booking-requests", bodies[i], h, true)
+				a := answer{status: status, lat: time.Since(t0), api: r.apis[i%len(r.apis)]}
 				var p struct {
 					Code string `json:"code"`
 				}
@@ -569,12 +591,14 @@ func (r *runner) bursts(ctx context.Context) (result, bool, string) {
 		res.elapsed += time.Since(t0)
 		client.CloseIdleConnections()
 		won, lost := 0, 0
+		winner := ""
 		for _, a := range answers {
 			res.statuses[a.status]++
 			res.lat = append(res.lat, a.lat)
 			switch {
 			case a.status == http.StatusCreated:
 				won++
+				winner = a.api
 			case a.status == http.StatusConflict && a.code == "slot_unavailable":
 				lost++
 			}
@@ -587,13 +611,77 @@ func (r *runner) bursts(ctx context.Context) (result, bool, string) {
 			ok = false
 			note += fmt.Sprintf("round %d: %d won, %d x 409, booked %d; ", round+1, won, lost, after.Booked)
 		}
+		// The place is taken: no instance may offer it any more, the
+		// winner's at once (its own write), the others once the
+		// database has told them (PostgreSQL NOTIFY, SQLite's watch).
+		for _, api := range r.apis {
+			gone, err := r.stopsOffering(ctx, api, slot)
+			switch {
+			case err != nil || gone < 0:
+				ok = false
+				note += fmt.Sprintf("round %d: %s still offers the taken place (%v); ", round+1, api, err)
+			case api != winner:
+				others++
+				otherLag = max(otherLag, gone)
+			}
+		}
 	}
 	res.requests = len(res.lat)
 	sortDurations(res.lat)
 	if ok {
 		note = fmt.Sprintf("%d/%d rounds exactly one winner", r.cfg.burstRounds, r.cfg.burstRounds)
+		if others > 0 {
+			note += fmt.Sprintf("; the taken place gone from the other instance's availability within %s", otherLag.Round(time.Millisecond))
+		}
 	}
 	return res, ok, note
+}
+
+// offers reports whether the instance at api offers slot in its
+// availability of the slot's day for the slot's provider.
+func (r *runner) offers(ctx context.Context, api string, slot booking.Slot) (bool, error) {
+	day := booking.DateOf(slot.StartAt, r.k.zone)
+	q := url.Values{"from": {day.String()}, "to": {day.String()}, "provider_id": {slot.ProviderID.String()}}
+	status, _, body := send(ctx, r.client, "GET", api+"/v1/availability?"+q.Encode(), nil, nil, true)
+	if status != http.StatusOK {
+		return false, fmt.Errorf("availability: status %d", status)
+	}
+	var days struct {
+		Days []struct {
+			Slots []struct {
+				ID uuid.UUID `json:"id"`
+			} `json:"slots"`
+		} `json:"days"`
+	}
+	if err := json.Unmarshal(body, &days); err != nil {
+		return false, fmt.Errorf("availability: %w", err)
+	}
+	for _, d := range days.Days {
+		for _, sl := range d.Slots {
+			if sl.ID == slot.ID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// stopsOffering asks the instance at api for slot's day until it no
+// longer offers it, for at most two seconds, and returns how long that took
+// (-1: it still did).
+func (r *runner) stopsOffering(ctx context.Context, api string, slot booking.Slot) (time.Duration, error) {
+	t0 := time.Now()
+	for time.Since(t0) < 2*time.Second {
+		offered, err := r.offers(ctx, api, slot)
+		if err != nil {
+			return -1, err
+		}
+		if !offered {
+			return time.Since(t0), nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return -1, nil
 }
 
 // login gets reception's access token over HTTP.
@@ -643,14 +731,15 @@ func (r *runner) searchQueries(ctx context.Context, token, path string) ([]strin
 	return out, nil
 }
 
-// fixedCall asks one of queries at base, with the staff token when given.
-func (r *runner) fixedCall(base string, queries []string, token string) call {
+// fixedCall asks one of queries at one of bases (clients take them in
+// turn), with the staff token when given.
+func (r *runner) fixedCall(bases []string, queries []string, token string) call {
 	var h http.Header
 	if token != "" {
 		h = http.Header{"Authorization": {"Bearer " + token}}
 	}
 	return func(ctx context.Context, w *worker) (int, bool) {
-		status, _, _ := send(ctx, r.client, "GET", base+queries[w.rng.IntN(len(queries))], nil, h, false)
+		status, _, _ := send(ctx, r.client, "GET", bases[w.id%len(bases)]+queries[w.rng.IntN(len(queries))], nil, h, false)
 		return status, true
 	}
 }

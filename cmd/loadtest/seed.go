@@ -15,7 +15,7 @@ import (
 	"github.com/clinic/consult/internal/store"
 )
 
-// clinicZone is the time zone of both locations.
+// clinicZone is the time zone of every location.
 const clinicZone = "America/Los_Angeles"
 
 // clinic is what the seeding made and the scenarios use.
@@ -34,6 +34,10 @@ type clinic struct {
 	places    int
 	occupying int
 	released  int
+
+	// timing is how long the seeding's parts took: the catalogue and the
+	// slots' generation, listing the slots, the bookings.
+	timing struct{ slots, list, bookings time.Duration }
 
 	// search terms reception would type: last names, references, phone
 	// fragments, "first last".
@@ -65,7 +69,8 @@ var (
 	areaCodes = []string{"424", "310", "213", "626", "714", "818", "562", "949"}
 )
 
-// seedClinic makes the catalogue, the schedules, a year of slots and the
+// seedClinic makes the catalogue, the schedules, the slots of the days
+// asked (a year for the clinic, three for the group) and the
 // bookings, and the reception account the search scenario logs in with.
 func seedClinic(ctx context.Context, st *store.Store, authSvc *auth.Service, c config, now time.Time, rng *rand.Rand) (*clinic, error) {
 	zone, err := time.LoadLocation(clinicZone)
@@ -73,6 +78,7 @@ func seedClinic(ctx context.Context, st *store.Store, authSvc *auth.Service, c c
 		return nil, err
 	}
 	k := &clinic{zone: zone, today: booking.DateOf(now, zone)}
+	t0 := time.Now()
 	past := now.Add(-time.Duration(c.pastDays+2) * 24 * time.Hour)
 
 	k.staffEmail, k.staffPass = "reception@loadtest.example", "load-test-reception-"+uuid.NewString()[:8]
@@ -82,10 +88,11 @@ func seedClinic(ctx context.Context, st *store.Store, authSvc *auth.Service, c c
 	}
 	k.staffID = staff.ID
 
-	for _, l := range []booking.Location{
-		{Name: "Main office", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017"},
-		{Name: "Telehealth", Address: "Video visit; the link is sent by email"},
-	} {
+	locs, plan := clinicPlan()
+	if c.scale == "group" {
+		locs, plan = groupPlan()
+	}
+	for _, l := range locs {
 		l.ID, l.Timezone, l.Active, l.CreatedAt = uuid.New(), clinicZone, true, past
 		if err := st.CreateLocation(ctx, l); err != nil {
 			return nil, err
@@ -107,17 +114,6 @@ func seedClinic(ctx context.Context, st *store.Store, authSvc *auth.Service, c c
 		typeConfirm[t.ID] = t.RequiresConfirmation
 	}
 	k.burstType = k.types[1]
-	// provider, location, type and capacity of each provider's schedule
-	plan := []struct {
-		name, title   string
-		loc, typ, cap int
-	}{
-		{"Dr. Dana Reyes", "Spine surgeon", 0, 0, 1},
-		{"Dr. Omar Haddad", "Neurosurgeon", 0, 3, 2},
-		{"Lena Park, PA-C", "Physician assistant, spine care", 1, 2, 2},
-		{"Dr. Wei Chen", "Physiatrist", 0, 1, 2},
-		{"Dr. Amara Okafor", "Pain management", 1, 1, 2},
-	}
 	from, to := k.today.AddDays(-c.pastDays), k.today.AddDays(c.futureDays)
 	for _, p := range plan {
 		prov := booking.Provider{ID: uuid.New(), Name: p.name, Title: p.title, Active: true, CreatedAt: past}
@@ -125,31 +121,119 @@ func seedClinic(ctx context.Context, st *store.Store, authSvc *auth.Service, c c
 			return nil, err
 		}
 		k.providers = append(k.providers, prov.ID)
-		sc := booking.Schedule{
-			ID: uuid.New(), ProviderID: prov.ID, LocationID: k.locations[p.loc], ConsultationTypeID: k.types[p.typ],
-			SlotMinutes: 30, Capacity: p.cap, ValidFrom: from, ValidTo: &to, Active: true, CreatedAt: past,
-		}
-		for d := time.Monday; d <= time.Friday; d++ {
-			sc.Windows = append(sc.Windows, booking.Window{Weekday: d, Start: clock("08:00"), End: clock("17:00")})
-		}
-		if err := sc.Validate(); err != nil {
-			return nil, fmt.Errorf("schedule: %w", err)
-		}
-		if err := st.CreateSchedule(ctx, sc); err != nil {
-			return nil, err
-		}
-		// "now" at the start of the range, so that the past is generated too.
-		if _, err := st.GenerateSlots(ctx, sc.ID, from, to, past); err != nil {
-			return nil, err
+		for _, w := range p.work {
+			sc := booking.Schedule{
+				ID: uuid.New(), ProviderID: prov.ID, LocationID: k.locations[w.loc], ConsultationTypeID: k.types[w.typ],
+				SlotMinutes: 30, Capacity: p.cap, ValidFrom: from, ValidTo: &to, Active: true, CreatedAt: past,
+			}
+			for _, d := range w.days {
+				sc.Windows = append(sc.Windows, booking.Window{Weekday: d, Start: clock("08:00"), End: clock("17:00")})
+			}
+			if err := sc.Validate(); err != nil {
+				return nil, fmt.Errorf("schedule: %w", err)
+			}
+			if err := st.CreateSchedule(ctx, sc); err != nil {
+				return nil, err
+			}
+			// "now" at the start of the range, so that the past is
+			// generated too; at most booking.MaxGenerateDays a call.
+			for d := from; !d.After(to); d = d.AddDays(booking.MaxGenerateDays) {
+				if _, err := st.GenerateSlots(ctx, sc.ID, d, minDate(d.AddDays(booking.MaxGenerateDays-1), to), past); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 
-	slots, err := allSlots(ctx, st)
+	k.timing.slots = time.Since(t0)
+	t0 = time.Now()
+	slots, err := allSlots(ctx, st, from, to, zone)
 	if err != nil {
 		return nil, err
 	}
 	k.slots = len(slots)
-	return k, seedBookings(ctx, st, k, slots, typeConfirm, c.bookings, now, rng)
+	k.timing.list = time.Since(t0)
+	t0 = time.Now()
+	err = seedBookings(ctx, st, k, slots, typeConfirm, c.bookings, now, rng)
+	k.timing.bookings = time.Since(t0)
+	return k, err
+}
+
+// providerPlan is a provider and where, what and when they see patients:
+// each work is a schedule of its own.
+type providerPlan struct {
+	name, title string
+	cap         int // places a slot
+	work        []work
+}
+
+type work struct {
+	loc, typ int // indexes of the locations and the consultation types
+	days     []time.Weekday
+}
+
+var weekdays = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
+
+// clinicPlan is the single clinic: 5 providers at 2 locations, each at one
+// location every weekday.
+func clinicPlan() ([]booking.Location, []providerPlan) {
+	locs := []booking.Location{
+		{Name: "Main office", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017"},
+		{Name: "Telehealth", Address: "Video visit; the link is sent by email"},
+	}
+	one := func(name, title string, loc, typ, cap int) providerPlan {
+		return providerPlan{name: name, title: title, cap: cap, work: []work{{loc: loc, typ: typ, days: weekdays}}}
+	}
+	return locs, []providerPlan{
+		one("Dr. Dana Reyes", "Spine surgeon", 0, 0, 1),
+		one("Dr. Omar Haddad", "Neurosurgeon", 0, 3, 2),
+		one("Lena Park, PA-C", "Physician assistant, spine care", 1, 2, 2),
+		one("Dr. Wei Chen", "Physiatrist", 0, 1, 2),
+		one("Dr. Amara Okafor", "Pain management", 1, 1, 2),
+	}
+}
+
+// groupPlan is a clinic group: 20 providers at 6 locations (five offices
+// and telehealth). Each provider sees patients at a home office Monday to
+// Wednesday and at the next office (or by video) on Thursday and Friday,
+// with a consultation type for each; 14 of them two places a slot, 6 one
+// (1.7 a slot: the clinic's share of places taken, about two thirds of
+// the bookings occupying one, at 500,000 bookings over three years).
+func groupPlan() ([]booking.Location, []providerPlan) {
+	locs := []booking.Location{
+		{Name: "Downtown", Address: "1200 Wilshire Blvd, Suite 400, Los Angeles, CA 90017"},
+		{Name: "Pasadena", Address: "75 S Grand Ave, Pasadena, CA 91105"},
+		{Name: "Santa Monica", Address: "2200 Santa Monica Blvd, Santa Monica, CA 90404"},
+		{Name: "Irvine", Address: "16300 Sand Canyon Ave, Irvine, CA 92618"},
+		{Name: "Long Beach", Address: "2801 Atlantic Ave, Long Beach, CA 90806"},
+		{Name: "Telehealth", Address: "Video visit; the link is sent by email"},
+	}
+	titles := []string{"Spine surgeon", "Neurosurgeon", "Physician assistant, spine care", "Physiatrist", "Pain management"}
+	var plan []providerPlan
+	for i := range 20 {
+		home := i % 5
+		second := (home + 1 + i/5) % 6
+		cap := 2
+		if i%10 < 3 {
+			cap = 1
+		}
+		plan = append(plan, providerPlan{
+			name:  fmt.Sprintf("Dr. %s %s", firstNames[(i*7)%len(firstNames)], lastNames[(i*11)%len(lastNames)]),
+			title: titles[i%len(titles)], cap: cap,
+			work: []work{
+				{loc: home, typ: i % 4, days: weekdays[:3]},
+				{loc: second, typ: (i + 1) % 4, days: weekdays[3:]},
+			},
+		})
+	}
+	return locs, plan
+}
+
+func minDate(a, b booking.Date) booking.Date {
+	if a.After(b) {
+		return b
+	}
+	return a
 }
 
 func clock(s string) booking.Clock {
@@ -160,23 +244,30 @@ func clock(s string) booking.Clock {
 	return c
 }
 
-// allSlots pages through every slot.
-func allSlots(ctx context.Context, st *store.Store) ([]slotRef, error) {
+// allSlots pages through every slot, a day of start times at a time: a
+// page's cursor then narrows a day's slots, not the whole table's (a
+// group's three years listed in one run of pages took minutes).
+func allSlots(ctx context.Context, st *store.Store, from, to booking.Date, zone *time.Location) ([]slotRef, error) {
 	var out []slotRef
-	cursor := ""
-	for {
-		page, next, err := st.ListSlots(ctx, store.SlotFilter{}, cursor, 200)
-		if err != nil {
-			return nil, err
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		start, _ := d.At(clock("00:00"), zone)
+		end, _ := d.AddDays(1).At(clock("00:00"), zone)
+		cursor := ""
+		for {
+			page, next, err := st.ListSlots(ctx, store.SlotFilter{StartFrom: start, StartBefore: end}, cursor, 200)
+			if err != nil {
+				return nil, err
+			}
+			for _, sl := range page {
+				out = append(out, slotRef{id: sl.ID, start: sl.StartAt, capacity: sl.Capacity, typeID: sl.ConsultationTypeID})
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
 		}
-		for _, sl := range page {
-			out = append(out, slotRef{id: sl.ID, start: sl.StartAt, capacity: sl.Capacity, typeID: sl.ConsultationTypeID})
-		}
-		if next == "" {
-			return out, nil
-		}
-		cursor = next
 	}
+	return out, nil
 }
 
 // fill is the share of a slot's places that are taken: nearly all in the
@@ -192,8 +283,8 @@ func fill(start, now time.Time) float64 {
 // seedBookings books n patients: about 80% occupying places (slots in the
 // past completed or no-show, future ones confirmed or pending), the rest
 // cancelled, declined or expired, spread over past and future slots. It
-// inserts them with store.SeedBookings, which keeps every slot's booked
-// count equal to its occupying bookings.
+// inserts them with a store.Seeder (store.SeedBookings a batch at a time),
+// which keeps every slot's booked count equal to its occupying bookings.
 func seedBookings(ctx context.Context, st *store.Store, k *clinic, slots []slotRef, confirm map[uuid.UUID]bool,
 	n int, now time.Time, rng *rand.Rand) error {
 	if n == 0 || len(slots) == 0 {
@@ -206,9 +297,16 @@ func seedBookings(ctx context.Context, st *store.Store, k *clinic, slots []slotR
 	}
 	scale := math.Min(1, 0.8*float64(n)/expected)
 	staff := booking.StaffActor(k.staffID)
+	seeder, err := st.NewSeeder(ctx)
+	if err != nil {
+		return err
+	}
+	if err := seeder.DeferIndexes(ctx); err != nil {
+		return err
+	}
 	var batch []store.SeedBooking
 	flush := func() error {
-		err := st.SeedBookings(ctx, batch)
+		err := seeder.Add(ctx, batch)
 		batch = batch[:0]
 		return err
 	}
@@ -223,7 +321,7 @@ func seedBookings(ctx context.Context, st *store.Store, k *clinic, slots []slotR
 		} else {
 			k.released++
 		}
-		if len(batch) == 2000 {
+		if len(batch) == seedBatch {
 			return flush()
 		}
 		return nil
@@ -242,8 +340,14 @@ func seedBookings(ctx context.Context, st *store.Store, k *clinic, slots []slotR
 			return err
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	return seeder.Finish(ctx)
 }
+
+// seedBatch is how many bookings one transaction of the seeding inserts.
+const seedBatch = 5000
 
 // fakeBooking makes one believable booking in slot sl, with the events of
 // the path it took to its status.

@@ -8,15 +8,14 @@ import (
 	"time"
 )
 
-// serverTimer wraps the in-process server and, while on, times every
-// request from the start of the handler chain to the handler's return (the
+// serverTimer wraps the in-process servers (every instance, see wrap)
+// and, while on, times every request from the start of the handler chain to the handler's return (the
 // response written into net/http's buffer, flushed as the handler
 // returns): the server's own latency, without the clients' share of a
 // small machine, whose 16 goroutines and the floor's compete with the
 // server for its cores. Samples are kept exact, not in buckets, and taken
 // per measured window (see take), so the warm-ups are left out.
 type serverTimer struct {
-	h       http.Handler
 	on      atomic.Bool
 	mu      sync.Mutex
 	samples []serverSample
@@ -29,19 +28,20 @@ type serverSample struct {
 	took  time.Duration
 }
 
-func newServerTimer(h http.Handler) *serverTimer { return &serverTimer{h: h} }
-
-func (t *serverTimer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !t.on.Load() {
-		t.h.ServeHTTP(w, r)
-		return
-	}
-	start := time.Now()
-	t.h.ServeHTTP(w, r)
-	took := time.Since(start)
-	t.mu.Lock()
-	t.samples = append(t.samples, serverSample{start, took})
-	t.mu.Unlock()
+// wrap returns h timed by t.
+func (t *serverTimer) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !t.on.Load() {
+			h.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		took := time.Since(start)
+		t.mu.Lock()
+		t.samples = append(t.samples, serverSample{start, took})
+		t.mu.Unlock()
+	})
 }
 
 // start drops what was recorded and times the requests that follow.

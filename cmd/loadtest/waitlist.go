@@ -297,7 +297,7 @@ type cancel struct {
 func (r *runner) cancelBooking(ctx context.Context, token string, id uuid.UUID) cancel {
 	h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
 	c := cancel{sent: time.Now()}
-	c.status, _, _ = send(ctx, r.client, "POST", r.api+"/v1/bookings/"+id.String()+"/cancel",
+	c.status, _, _ = send(ctx, r.client, "POST", r.apis[int(id[0])%len(r.apis)]+"/v1/bookings/"+id.String()+"/cancel",
 		[]byte(`{"reason": "load test: the place goes to the waitlist"}`), h, false)
 	c.lat = time.Since(c.sent)
 	return c
