@@ -146,16 +146,19 @@ WHERE s.id IN ?`, chunk).Scan(&rows).Error
 			return err
 		}
 		if s.dialect == SQLite {
-			// A batch load: write the queued search documents now
-			// (search_queue.go) and merge the index into one segment, as
-			// after the migration (search.go).
+			// A booking and the record made with it share one search
+			// document, as the triggers make them when a booking comes
+			// with its record. Then, a batch load: write the queued
+			// documents now (search_queue.go) and merge the index into one
+			// segment, as after the migration (search.go).
+			if err := shareSearchDocs(ctx, sqlTx); err != nil {
+				return err
+			}
 			if err := flushSearchQueue(ctx, sqlTx); err != nil {
 				return err
 			}
-			for _, t := range []string{"booking_search", "patient_search"} {
-				if err := tx.Exec("INSERT INTO " + t + " (" + t + ") VALUES ('optimize')").Error; err != nil {
-					return fmt.Errorf("optimize %s: %w", t, err)
-				}
+			if err := tx.Exec("INSERT INTO booking_search (booking_search) VALUES ('optimize')").Error; err != nil {
+				return fmt.Errorf("optimize booking_search: %w", err)
 			}
 		}
 		occupying := make([]string, 0, 5)
