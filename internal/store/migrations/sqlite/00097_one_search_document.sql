@@ -102,7 +102,7 @@ WHEN new.search_text IS NOT old.search_text BEGIN
                               WHERE x.docid >= (booking_search_ids.docid >> 20) << 20 AND x.docid < ((booking_search_ids.docid >> 20) + 1) << 20), 0),
                     coalesce((SELECT max(x.docid) FROM patient_search_ids x
                               WHERE x.docid >= (booking_search_ids.docid >> 20) << 20 AND x.docid < ((booking_search_ids.docid >> 20) + 1) << 20), 0)) + 1
-    WHERE booking_id = new.id AND docid IN (SELECT docid FROM patient_search_ids);
+    WHERE booking_id = new.id AND EXISTS (SELECT 1 FROM patient_search_ids x WHERE x.docid = booking_search_ids.docid);
     INSERT INTO search_queue (docid, doc, ref)
         SELECT docid, new.search_text, NULL FROM booking_search_ids WHERE booking_id = new.id;
 END;
@@ -141,7 +141,7 @@ WHEN new.search_text IS NOT old.search_text BEGIN
                               WHERE x.docid >= (patient_search_ids.docid >> 20) << 20 AND x.docid < ((patient_search_ids.docid >> 20) + 1) << 20), 0),
                     coalesce((SELECT max(x.docid) FROM patient_search_ids x
                               WHERE x.docid >= (patient_search_ids.docid >> 20) << 20 AND x.docid < ((patient_search_ids.docid >> 20) + 1) << 20), 0)) + 1
-    WHERE patient_id = new.id AND docid IN (SELECT docid FROM booking_search_ids);
+    WHERE patient_id = new.id AND EXISTS (SELECT 1 FROM booking_search_ids x WHERE x.docid = patient_search_ids.docid);
     INSERT INTO search_queue (docid, doc, ref)
         SELECT docid, new.search_text, NULL FROM patient_search_ids WHERE patient_id = new.id;
 END;
