@@ -225,6 +225,8 @@ func (s *Server) createBooking(c *gin.Context, slotID uuid.UUID, draft store.Dra
 	if res.Replay != nil {
 		out = *res.Replay
 		c.Header("Idempotent-Replayed", "true")
+	} else if res.Response != nil {
+		out = *res.Response // rendered once, in the store, as kept for replay
 	} else if out, err = cr.render(res.Booking, res.Slot); err != nil {
 		s.fail(c, err)
 		return

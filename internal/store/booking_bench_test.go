@@ -21,6 +21,9 @@ import (
 // by one caller and by several at once (the SQLite writer queue and group
 // commit at work; on PostgreSQL, row locks). Each booking takes a place of
 // its own in slots of 100 places, spread over a year of generated slots.
+// The patient is the same returning one, except in new_patient, where each
+// booking brings a new person (a patient record made with the booking, as
+// the load tool's bookings do), with an Idempotency-Key.
 //
 //	go test ./internal/store -run '^$' -bench CreateBooking -benchtime 2000x
 func BenchmarkCreateBooking(b *testing.B) {
@@ -40,11 +43,16 @@ func BenchmarkCreateBooking(b *testing.B) {
 				b.Fatal(err)
 			}
 			var n atomic.Int64
-			book := func(b *testing.B, idem bool) {
+			book := func(b *testing.B, idem, newPatient bool) {
 				i := n.Add(1)
 				slot := slots[int(i)%len(slots)]
 				r := req
 				r.SlotID = slot
+				if newPatient {
+					r.Patient.LastName = "Lopez" + strconv.FormatInt(i, 10)
+					r.Patient.Phone = fmt.Sprintf("+1424%07d", i)
+					r.Patient.Email = ""
+				}
 				draft := func(info booking.SlotInfo) (booking.Booking, booking.Event, error) {
 					status := booking.InitialStatus(booking.SourceWeb, info.Type.RequiresConfirmation)
 					bk, ev, _, err := booking.NewBooking(r, booking.SourceWeb, status, booking.Actor{Type: booking.ActorPatient}, time.Now())
@@ -63,20 +71,23 @@ func BenchmarkCreateBooking(b *testing.B) {
 					b.Error(err)
 				}
 			}
-			for _, idem := range []bool{false, true} {
+			for _, v := range []struct {
+				name            string
+				idem, newPerson bool
+			}{{"idempotency=false", false, false}, {"idempotency=true", true, false}, {"new_patient", true, true}} {
 				for _, par := range []int{1, 8} {
-					b.Run(fmt.Sprintf("idempotency=%v/callers=%d", idem, par), func(b *testing.B) {
+					b.Run(fmt.Sprintf("%s/callers=%d", v.name, par), func(b *testing.B) {
 						b.ReportAllocs()
 						if par == 1 {
 							for b.Loop() {
-								book(b, idem)
+								book(b, v.idem, v.newPerson)
 							}
 							return
 						}
 						b.SetParallelism(par)
 						b.RunParallel(func(pb *testing.PB) {
 							for pb.Next() {
-								book(b, idem)
+								book(b, v.idem, v.newPerson)
 							}
 						})
 					})

@@ -55,6 +55,10 @@ type Created struct {
 	// Replay is set when the Idempotency-Key had been used with the same
 	// request: it is the first response, and nothing was created.
 	Replay *Response
+	// Response is, with an Idempotency-Key, the response rendered for the
+	// new booking (Idempotency.Response) and kept for replay: the caller
+	// answers with it rather than render the booking a second time.
+	Response *Response
 }
 
 // CreateBooking takes a place in slot slotID and inserts the booking that
@@ -199,6 +203,7 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			if err := finishIdempotencyKey(tx, idem, sec, resp); err != nil {
 				return err
 			}
+			out.Response = &resp
 		}
 		out.Booking, out.Slot = b, slot
 		return nil

@@ -22,7 +22,8 @@ import (
 //     reference with and without its dash, the phone in E.164 and every
 //     suffix of its digits of three or more, so that a search by any run of
 //     a phone's digits is a search by a word's beginning;
-//   - on SQLite an FTS4 table (booking_search, patient_search; FTS4 and its
+//   - on SQLite an FTS4 table (booking_search, for bookings and patient
+//     records, one document for a booking and the record made with it; FTS4 and its
 //     prefix indexes are compiled into mattn/go-sqlite3 without build tags)
 //     is fed from search_text by triggers, through a map table whose integer
 //     docids survive VACUUM, and a queue written into the index as the
@@ -123,13 +124,16 @@ func (s *Store) boundedQuery(ctx context.Context) context.Context {
 	return ctx
 }
 
-// ftsIndex names an SQLite full-text index, its map table and the map's id
-// column.
-type ftsIndex struct{ fts, ids, idCol string }
+// ftsIndex names an SQLite full-text index, what a search matches in it
+// (the table's name: every column; a column's: that column), its map table
+// and the map's id column. Bookings and patient records share one index
+// (00097_one_search_document.sql): a record's words are in doc, and a
+// booking's reference in ref besides, which a record's search leaves out.
+type ftsIndex struct{ fts, match, ids, idCol string }
 
 var (
-	bookingFTS = ftsIndex{fts: "booking_search", ids: "booking_search_ids", idCol: "booking_id"}
-	patientFTS = ftsIndex{fts: "patient_search", ids: "patient_search_ids", idCol: "patient_id"}
+	bookingFTS = ftsIndex{fts: "booking_search", match: "booking_search", ids: "booking_search_ids", idCol: "booking_id"}
+	patientFTS = ftsIndex{fts: "booking_search", match: "doc", ids: "patient_search_ids", idCol: "patient_id"}
 )
 
 // docidMillisBits is how far a map docid's creation millisecond is shifted
@@ -150,7 +154,7 @@ type ftsHit struct {
 // complete and sorts what it read. A common name matches hundreds of rows;
 // this reads a page's worth of them.
 func newestMatches(db *gorm.DB, ix ftsIndex, expr string, before time.Time, beforeID string, hasBefore bool, n int) ([]ftsHit, error) {
-	q := "SELECT s.docid, m.created_at, m." + ix.idCol + " FROM " + ix.fts + " s JOIN " + ix.ids + " m ON m.docid = s.docid WHERE s." + ix.fts + " MATCH ?"
+	q := "SELECT s.docid, m.created_at, m." + ix.idCol + " FROM " + ix.fts + " s JOIN " + ix.ids + " m ON m.docid = s.docid WHERE s." + ix.match + " MATCH ?"
 	args := []any{expr}
 	if hasBefore {
 		// The cursor's millisecond and older, then exactly after it.

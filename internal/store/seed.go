@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -369,10 +370,23 @@ func (sd *Seeder) Finish(ctx context.Context) error {
 		return nil
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for _, t := range []string{"booking_search", "patient_search"} {
-			if err := tx.Exec("INSERT INTO " + t + " (" + t + ") VALUES ('optimize')").Error; err != nil {
-				return fmt.Errorf("optimize %s: %w", t, err)
-			}
+		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return errors.New("not in a database transaction")
+		}
+		// A booking and the record made with it share one search
+		// document, as the triggers make them when a booking comes with
+		// its record (the Seeder inserts the records first, some dated
+		// later). Then the queued documents are written and the index
+		// merged into one segment, as after the migration (search.go).
+		if err := shareSearchDocs(ctx, sqlTx); err != nil {
+			return err
+		}
+		if err := flushSearchQueue(ctx, sqlTx); err != nil {
+			return err
+		}
+		if err := tx.Exec("INSERT INTO booking_search (booking_search) VALUES ('optimize')").Error; err != nil {
+			return fmt.Errorf("optimize booking_search: %w", err)
 		}
 		return nil
 	})

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"io/fs"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
 	"gorm.io/gorm"
 )
 
@@ -94,4 +96,35 @@ func SetWalkBudget(t interface{ Cleanup(func()) }, s *Store, n int) {
 	old := s.walkBudget
 	s.walkBudget = n
 	t.Cleanup(func() { s.walkBudget = old })
+}
+
+// SearchDocuments returns how many documents the SQLite full-text index
+// holds (bookings and patient records together, 00097); 0 on PostgreSQL.
+func SearchDocuments(ctx context.Context, s *Store) (int, error) {
+	if s.dialect != SQLite {
+		return 0, nil
+	}
+	var n int
+	err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM booking_search").Scan(&n)
+	return n, err
+}
+
+// MigrateSQLiteDownTo moves the SQLite database at path down to version
+// with the store's own migrations, as an operator rolling back would.
+func MigrateSQLiteDownTo(ctx context.Context, path string, version int64) error {
+	db, err := openSQLiteDB(sqliteDSN(path))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fsys, err := fs.Sub(migrations, "migrations/sqlite")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithGoMigrations(goMigrations(false)...))
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
 }

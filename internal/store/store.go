@@ -312,15 +312,7 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	// Version 41 is Go: it attaches the bookings made before patient records
-	// existed to records, with the rule new bookings follow.
-	postgres := s.dialect == Postgres
-	opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(41,
-		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return backfillPatients(ctx, tx, postgres) }},
-		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, "UPDATE bookings SET patient_id = NULL")
-			return err
-		}})))
+	opts = append(opts, goose.WithGoMigrations(goMigrations(s.dialect == Postgres)...))
 	// Branches developed side by side number their migrations in ranges of
 	// their own, so a database may be at a higher version than a migration
 	// merged later: such a migration is applied, not refused.
@@ -345,6 +337,32 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 // ErrSchemaNewer is returned by Open when the database was migrated by a
 // newer version of the server than this one.
 var ErrSchemaNewer = errors.New("the database schema is newer than this server knows")
+
+// goMigrations are the migrations written in Go, for both dialects.
+func goMigrations(postgres bool) []*goose.Migration {
+	return []*goose.Migration{
+		// Version 41 attaches the bookings made before patient records
+		// existed to records, with the rule new bookings follow.
+		goose.NewGoMigration(41,
+			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return backfillPatients(ctx, tx, postgres) }},
+			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, "UPDATE bookings SET patient_id = NULL")
+				return err
+			}}),
+		// Version 98, on SQLite (nothing on PostgreSQL): the bookings and
+		// the patient records made with them share one search document
+		// (see 00097_one_search_document.sql). Going down, 97 rebuilds
+		// both indexes from the rows.
+		goose.NewGoMigration(98,
+			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+				if postgres {
+					return nil
+				}
+				return shareSearchDocs(ctx, tx)
+			}},
+			&goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
+	}
+}
 
 // checkNotNewer refuses a database whose schema version is beyond the
 // newest migration this binary embeds: a newer server migrated it, and an
