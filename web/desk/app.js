@@ -1141,23 +1141,6 @@
     const typeList = /** @type {S["ConsultationTypeList"]} */ (await types.json()).items.filter((x) => x.active !== false);
     const intake = /** @type {S["IntakeForm"]} */ (await form.json());
     const policy = /** @type {S["BookingPolicy"]} */ (await pol.json());
-    // windowTag marks a free time the website would not offer: started
-    // (how long ago, for the receptionist to judge what is left of it),
-    // inside the minimum notice, or beyond the furthest online booking.
-    /** @param {S["NextSlot"]} x @param {number} now */
-    const windowTag = (x, now) => {
-      const start = Date.parse(x.start_at);
-      let kind = "", text = "";
-      if (start <= now) {
-        const min = Math.floor((now - start) / 60000);
-        kind = "started"; text = min < 1 ? t("startingNow") : t("startedAgo").replace("{n}", String(min));
-      } else if (start < now + policy.min_notice * 1000) {
-        kind = "notice"; text = t("withinNotice");
-      } else if (policy.max_advance > 0 && start > now + policy.max_advance * 1000) {
-        kind = "ahead"; text = t("beyondAdvance");
-      }
-      return kind ? el("span", { class: "badge", "data-window": kind, title: t("deskOnly"), text }) : null;
-    };
     const locs = await locations();
     const field = (name, label, input, hint) => el("div", { class: "field", "data-field": name },
       el("label", { for: input.id }, label), input, hint || null, el("span", { class: "error", id: "err-" + input.id }));
