@@ -77,32 +77,7 @@ func TestOneSearchDocumentMigrationKeepsEverything(t *testing.T) {
 	if n, err := store.SearchDocuments(ctx, s); err != nil || n != 3 {
 		t.Errorf("search documents after the upgrade: got %d (%v), want 3 (two shared, one booking of a returning patient)", n, err)
 	}
-	refs := func(q string) []string {
-		t.Helper()
-		items, _, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(q), Limit: 50})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, it := range items {
-			out = append(out, it.Booking.Reference)
-		}
-		slices.Sort(out)
-		return out
-	}
-	names := func(q string) []string {
-		t.Helper()
-		recs, _, err := s.ListPatients(ctx, q, "", 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, r := range recs {
-			out = append(out, r.Details.FirstName)
-		}
-		slices.Sort(out)
-		return out
-	}
+
 	sorted := func(v ...string) []string { slices.Sort(v); return v }
 	for _, tt := range []struct {
 		q                  string
@@ -114,10 +89,10 @@ func TestOneSearchDocumentMigrationKeepsEverything(t *testing.T) {
 		{all[0].ref, []string{all[0].ref}, nil},
 		{all[2].ref, []string{all[2].ref}, nil},
 	} {
-		if got := refs(tt.q); !slices.Equal(got, tt.bookings) {
+		if got := searchRefs(t, s, tt.q); !slices.Equal(got, tt.bookings) {
 			t.Errorf("bookings for %q after the upgrade: got %v, want %v", tt.q, got, tt.bookings)
 		}
-		if got := names(tt.q); !slices.Equal(got, tt.patients) {
+		if got := searchPatients(t, s, tt.q, func(r booking.PatientRecord) string { return r.Details.FirstName }, true); !slices.Equal(got, tt.patients) {
 			t.Errorf("patients for %q after the upgrade: got %v, want %v", tt.q, got, tt.patients)
 		}
 	}

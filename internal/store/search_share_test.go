@@ -43,31 +43,6 @@ func TestOneSearchDocumentForABookingAndItsNewRecord(t *testing.T) {
 		docs(2)
 		rec := first.Booking.PatientID
 
-		bookingRefs := func(q string) []string {
-			t.Helper()
-			items, _, err := s.ListBookings(ctx, store.BookingFilter{Search: booking.ParseSearch(q), Limit: 50})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out []string
-			for _, it := range items {
-				out = append(out, it.Booking.Reference)
-			}
-			slices.Sort(out)
-			return out
-		}
-		patients := func(q string) []string {
-			t.Helper()
-			recs, _, err := s.ListPatients(ctx, q, "", 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out []string
-			for _, r := range recs {
-				out = append(out, r.Details.LastName)
-			}
-			return out
-		}
 		both := []string{first.Booking.Reference, second.Booking.Reference}
 		slices.Sort(both)
 		check := func(stage string, tests []struct {
@@ -77,10 +52,10 @@ func TestOneSearchDocumentForABookingAndItsNewRecord(t *testing.T) {
 		}) {
 			t.Helper()
 			for _, tt := range tests {
-				if got := bookingRefs(tt.q); !slices.Equal(got, tt.bookings) {
+				if got := searchRefs(t, s, tt.q); !slices.Equal(got, tt.bookings) {
 					t.Errorf("%s: bookings for %q: got %v, want %v", stage, tt.q, got, tt.bookings)
 				}
-				if got := patients(tt.q); !slices.Equal(got, tt.patients) {
+				if got := searchPatients(t, s, tt.q, func(r booking.PatientRecord) string { return r.Details.LastName }, false); !slices.Equal(got, tt.patients) {
 					t.Errorf("%s: patients for %q: got %v, want %v", stage, tt.q, got, tt.patients)
 				}
 			}
@@ -113,4 +88,37 @@ func TestOneSearchDocumentForABookingAndItsNewRecord(t *testing.T) {
 			t.Errorf("queued after the commits: %d, %v; want 0", n, err)
 		}
 	})
+}
+
+// searchRefs is the references of the bookings a search of q finds, sorted.
+func searchRefs(t *testing.T, s *store.Store, q string) []string {
+	t.Helper()
+	items, _, err := s.ListBookings(context.Background(), store.BookingFilter{Search: booking.ParseSearch(q), Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Booking.Reference)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// searchPatients is what name says of each patient record a search of q
+// finds, in the list's order or sorted.
+func searchPatients(t *testing.T, s *store.Store, q string, name func(booking.PatientRecord) string, sorted bool) []string {
+	t.Helper()
+	recs, _, err := s.ListPatients(context.Background(), q, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, name(r))
+	}
+	if sorted {
+		slices.Sort(out)
+	}
+	return out
 }
