@@ -154,6 +154,11 @@ type Server struct {
 
 var _ api.ServerInterface = (*Server)(nil)
 
+// testHookServer, when set (by the tests), sees every Server NewServer
+// makes.
+var testHookServer func(*Server)
+
+
 // NewServer returns the service's HTTP handler.
 func NewServer(d Deps) (http.Handler, error) {
 	if d.Now == nil {
@@ -215,6 +220,14 @@ func NewServer(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s.bodies, s.params = loadBodySchemas(doc), loadParamSchemas(doc)
+	if !s.opts.NoAvailabilityCache {
+		// Places taken and freed patch the cached answers instead of
+		// dropping them (see availabilityCache.patch).
+		s.store.OnPlaces(s.availCache.patch)
+	}
+	if testHookServer != nil {
+		testHookServer(s)
+	}
 	return s.routes(m)
 }
 

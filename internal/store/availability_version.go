@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -67,6 +68,14 @@ type availabilityVersion struct {
 	listening atomic.Bool // false: notifications may be missed, do not cache
 	stop      context.CancelFunc
 	done      chan struct{}
+
+	// Place changes (see OnPlaces): placeMu orders their reads and
+	// deliveries, and guards sinks, readPlaces (the pool's reader, for
+	// PostgreSQL's notifications and commits) and now (the store's clock).
+	placeMu    sync.Mutex
+	sinks      []func([]SlotPlaces)
+	readPlaces placesReader
+	now        func() time.Time
 }
 
 // dayVersions is one provider's versions (see availabilityVersion).
@@ -113,8 +122,13 @@ func (v *availabilityVersion) bumpProvider(id uuid.UUID, day int64, whole bool) 
 }
 
 // bumpScope moves the versions a scope recorded by the triggers names:
-// "provider/day", "provider", or anything else ('*') for everything.
+// "provider/day" (or "provider/day/slot", a place change, see OnPlaces),
+// "provider", or anything else ('*') for everything.
 func (v *availabilityVersion) bumpScope(scope string) {
+	if p, ok := parsePlaceScope(scope); ok {
+		v.bumpProvider(p.provider, p.day, false)
+		return
+	}
 	id, dayText, hasDay := strings.Cut(scope, "/")
 	p, err := uuid.Parse(id)
 	if err != nil {
