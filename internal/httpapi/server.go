@@ -158,7 +158,6 @@ var _ api.ServerInterface = (*Server)(nil)
 // makes.
 var testHookServer func(*Server)
 
-
 // NewServer returns the service's HTTP handler.
 func NewServer(d Deps) (http.Handler, error) {
 	if d.Now == nil {
