@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,5 +102,28 @@ func TestWaitlistScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The load tool runs with the soft memory limit of the image, so its peak
+// RSS is the deployed server's.
+func TestMemoryLimitIsTheImages(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`GOMEMLIMIT=(\d+)MiB\b`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the Dockerfile sets no GOMEMLIMIT in MiB")
+	}
+	mib, err := strconv.Atoi(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := imageMemoryLimitText, string(m[1])+"MiB"; got != want {
+		t.Errorf("load tool's limit %s, want the image's %s", got, want)
+	}
+	if got, want := imageMemoryLimit, mib<<20; got != want {
+		t.Errorf("load tool's limit %d bytes, want the image's %d", got, want)
 	}
 }

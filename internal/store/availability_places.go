@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +66,9 @@ func (q AvailabilityQuery) Includes(p SlotPlaces) bool {
 // AvailabilityVersion), one call at a time, in the order the places were
 // read, so that a later state is never overwritten by an earlier one.
 // Should the places not be read, the versions of their scopes move instead.
-func (s *Store) OnPlaces(fn func([]SlotPlaces)) {
+// fn returns false when it is gone (its cache was let go): it is then
+// forgotten, and once none is left the versions move again.
+func (s *Store) OnPlaces(fn func([]SlotPlaces) bool) {
 	v := s.avail
 	v.placeMu.Lock()
 	defer v.placeMu.Unlock()
@@ -167,9 +170,7 @@ func (v *availabilityVersion) places(ps []placeScope, read placesReader) {
 	if len(got) == 0 {
 		return
 	}
-	for _, fn := range v.sinks {
-		fn(got)
-	}
+	v.sinks = slices.DeleteFunc(v.sinks, func(fn func([]SlotPlaces) bool) bool { return !fn(got) })
 }
 
 // placesSQL reads the places of slots by id as Availability counts them;

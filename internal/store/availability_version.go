@@ -73,7 +73,7 @@ type availabilityVersion struct {
 	// deliveries, and guards sinks, readPlaces (the pool's reader, for
 	// PostgreSQL's notifications and commits) and now (the store's clock).
 	placeMu    sync.Mutex
-	sinks      []func([]SlotPlaces)
+	sinks      []func([]SlotPlaces) bool
 	readPlaces placesReader
 	now        func() time.Time
 }
