@@ -58,6 +58,19 @@ const (
 //     window (start - MIN_NOTICE) or a slot of its range enters it
 //     (start - MAX_ADVANCE).
 //
+// A write that only takes or frees places of a slot (a booking made,
+// cancelled, declined, expired or moved; a hold placed or released) moves
+// no version: the store hands the slot's new places to patch instead, at
+// the same moments it would have moved the versions, and patch rewrites
+// the cached answers that hold the slot (its remaining, or the slot taken
+// out when it has none left; an answer that should now list a slot it
+// left out for want of a place is dropped). A patched answer is byte for
+// byte what a fresh computation encodes, with the ETag of its new bytes,
+// so the widget's answers survive the bookings made meanwhile
+// (TestPatchedAvailabilityMatchesRecomputation). A computation under way
+// while a change is patched in gets it patched in before it is cached
+// (catchUp).
+//
 // So a place taken by a write that has returned is never offered again by
 // this process, and one taken by another instance is offered at most a
 // millisecond longer on SQLite, and until its notification arrives on

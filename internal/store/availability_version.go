@@ -215,9 +215,14 @@ func storeMax(c *atomic.Uint64, n uint64) {
 // should the record of changes fail to read): nothing may be cached then. On
 // PostgreSQL the first call starts the listener.
 //
+// Once a function is registered with OnPlaces, writes that only take or
+// free places of a slot no longer move it: they are handed to that
+// function instead, at the same moments.
+//
 // An answer of Availability to q read after AvailabilityVersion returned n
 // may be reused for as long as it still returns n (and, the clock being the
-// other input, until AvailabilityValidUntil).
+// other input, until AvailabilityValidUntil), with the place changes
+// handed to OnPlaces's functions meanwhile patched in.
 func (s *Store) AvailabilityVersion(q AvailabilityQuery) (version uint64, ok bool) {
 	v := s.avail
 	if s.dialect != Postgres {
