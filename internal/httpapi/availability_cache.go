@@ -214,25 +214,51 @@ func (c *availabilityCache) catchUp(a *availabilityAnswer, since uint64) *availa
 // remembered for the computations under way (see catchUp).
 func (c *availabilityCache) patch(places []store.SlotPlaces) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.seq++
 	c.patches = append(c.patches, places)
 	if len(c.patches) > availabilityPatchLog {
 		c.patches = slices.Delete(c.patches, 0, len(c.patches)-availabilityPatchLog)
 	}
+	var affected []patched
 	for key, a := range c.entries {
-		b := patchAnswer(a, places)
-		if b == a {
-			continue
+		for _, p := range places {
+			if a.q.Covers(p.ProviderID, p.Day) {
+				affected = append(affected, patched{key: key, old: a})
+				break
+			}
 		}
-		c.bytes -= a.cost()
-		if b == nil {
-			delete(c.entries, key)
-			continue
-		}
-		c.entries[key] = b
-		c.bytes += b.cost()
 	}
+	c.mu.Unlock()
+	// Copying and hashing the bodies happens outside the lock, which every
+	// request takes; the patches are serialised by the store (OnPlaces), and
+	// an answer cached meanwhile caught up with this one by itself.
+	n := 0
+	for _, e := range affected {
+		if e.new = patchAnswer(e.old, places); e.new != e.old {
+			affected[n] = e
+			n++
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range affected[:n] {
+		if c.entries[e.key] != e.old {
+			continue // replaced or evicted meanwhile
+		}
+		c.bytes -= e.old.cost()
+		if e.new == nil {
+			delete(c.entries, e.key)
+			continue
+		}
+		c.entries[e.key] = e.new
+		c.bytes += e.new.cost()
+	}
+}
+
+// patched is a cached answer and what a place change makes of it.
+type patched struct {
+	key      string
+	old, new *availabilityAnswer
 }
 
 // patchAnswer returns a with the places patched in: a itself when they

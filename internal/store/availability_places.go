@@ -236,3 +236,17 @@ func readSlotPlaces(now time.Time, query func(q string, args ...any) (*sql.Rows,
 	}
 	return out, nil
 }
+
+// Covers reports whether the answer to q may hold slots of provider
+// starting on the UTC day (start_at / 86400): those whose writes move q's
+// AvailabilityVersion. It may say yes for a slot q leaves out.
+func (q AvailabilityQuery) Covers(provider uuid.UUID, day int64) bool {
+	if q.ProviderID != nil && *q.ProviderID != provider {
+		return false
+	}
+	if q.Days.From.IsZero() {
+		return true
+	}
+	lo, hi := availabilityDays(q.Days)
+	return day >= lo && day <= hi
+}
