@@ -127,3 +127,18 @@ func TestMemoryLimitIsTheImages(t *testing.T) {
 		t.Errorf("load tool's limit %d bytes, want the image's %d", got, want)
 	}
 }
+
+// The load tool runs with glibc's arena limit of the image.
+func TestArenaMaxIsTheImages(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`MALLOC_ARENA_MAX=(\d+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the Dockerfile sets no MALLOC_ARENA_MAX")
+	}
+	if got, want := strconv.Itoa(imageArenaMax), string(m[1]); got != want {
+		t.Errorf("load tool's MALLOC_ARENA_MAX %s, want the image's %s", got, want)
+	}
+}
