@@ -286,7 +286,9 @@ func patchAnswer(a *availabilityAnswer, places []store.SlotPlaces) *availability
 				until = h
 			}
 		}
-		changed := len(body) != len(out.body) || (len(body) > 0 && &body[0] != &out.body[0])
+		// setRemaining and removeSlot return the body itself when nothing
+		// changes, a copy otherwise.
+		changed := len(body) != len(out.body) || &body[0] != &out.body[0]
 		if !changed && until.Equal(out.until) {
 			continue
 		}
