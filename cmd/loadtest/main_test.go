@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,5 +178,43 @@ func TestGroupQuickRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The load tool runs with the soft memory limit of the image, so its peak
+// RSS is the deployed server's.
+func TestMemoryLimitIsTheImages(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`GOMEMLIMIT=(\d+)MiB\b`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the Dockerfile sets no GOMEMLIMIT in MiB")
+	}
+	mib, err := strconv.Atoi(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := imageMemoryLimitText, string(m[1])+"MiB"; got != want {
+		t.Errorf("load tool's limit %s, want the image's %s", got, want)
+	}
+	if got, want := imageMemoryLimit, mib<<20; got != want {
+		t.Errorf("load tool's limit %d bytes, want the image's %d", got, want)
+	}
+}
+
+// The load tool runs with glibc's arena limit of the image.
+func TestArenaMaxIsTheImages(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`MALLOC_ARENA_MAX=(\d+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the Dockerfile sets no MALLOC_ARENA_MAX")
+	}
+	if got, want := strconv.Itoa(imageArenaMax), string(m[1]); got != want {
+		t.Errorf("load tool's MALLOC_ARENA_MAX %s, want the image's %s", got, want)
 	}
 }

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -56,6 +58,19 @@ const (
 //     window (start - MIN_NOTICE) or a slot of its range enters it
 //     (start - MAX_ADVANCE).
 //
+// A write that only takes or frees places of a slot (a booking made,
+// cancelled, declined, expired or moved; a hold placed or released) moves
+// no version: the store hands the slot's new places to patch instead, at
+// the same moments it would have moved the versions, and patch rewrites
+// the cached answers that hold the slot (its remaining, or the slot taken
+// out when it has none left; an answer that should now list a slot it
+// left out for want of a place is dropped). A patched answer is byte for
+// byte what a fresh computation encodes, with the ETag of its new bytes,
+// so the widget's answers survive the bookings made meanwhile
+// (TestPatchedAvailabilityMatchesRecomputation). A computation under way
+// while a change is patched in gets it patched in before it is cached
+// (catchUp).
+//
 // So a place taken by a write that has returned is never offered again by
 // this process, and one taken by another instance is offered at most a
 // millisecond longer on SQLite, and until its notification arrives on
@@ -73,7 +88,17 @@ type availabilityCache struct {
 	entries  map[string]*availabilityAnswer
 	bytes    int
 	flights  map[string]*availabilityFlight
+
+	// The place changes patched in (see patch), numbered: seq is the
+	// number of the last, patches the most recent ones, the first of them
+	// numbered seq-len(patches)+1.
+	seq     uint64
+	patches [][]store.SlotPlaces
 }
+
+// availabilityPatchLog is how many place changes the cache remembers for
+// the computations that started before them (see availabilityCache.patch).
+const availabilityPatchLog = 256
 
 // availabilityAnswer is one encoded answer.
 type availabilityAnswer struct {
@@ -81,6 +106,7 @@ type availabilityAnswer struct {
 	body    []byte
 	etag    string
 	until   time.Time // right while now is not after it; zero: no expiry
+	q       store.AvailabilityQuery
 }
 
 func (a *availabilityAnswer) validAt(now time.Time) bool {
@@ -93,6 +119,8 @@ func (a *availabilityAnswer) cost() int { return len(a.body) + availabilityEntry
 // and version wait for.
 type availabilityFlight struct {
 	version uint64
+	seq     uint64 // the cache's place changes when it started
+	upTo    uint64 // the place changes answer holds, once done
 	done    chan struct{}
 	answer  *availabilityAnswer
 	err     error
@@ -121,35 +149,215 @@ func (s *Server) availability(ctx context.Context, key string, q store.Availabil
 		return a, nil
 	}
 	if f := c.flights[key]; f != nil && f.version == version {
+		joined := c.seq
 		c.mu.Unlock()
 		select {
 		case <-f.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if f.err == nil && f.answer.validAt(q.Now) {
+		// The answer must hold the place changes made before this request.
+		if f.err == nil && f.upTo >= joined && f.answer.validAt(q.Now) {
 			return f.answer, nil
 		}
 		return s.computeAvailability(ctx, q, false)
 	}
-	f := &availabilityFlight{version: version, done: make(chan struct{})}
+	f := &availabilityFlight{version: version, seq: c.seq, done: make(chan struct{})}
 	c.flights[key] = f
 	c.mu.Unlock()
 
-	f.answer, f.err = s.computeAvailability(ctx, q, true)
-	if f.err == nil {
-		f.answer.version = version
-	}
+	a, err := s.computeAvailability(ctx, q, true)
 	c.mu.Lock()
 	if c.flights[key] == f {
 		delete(c.flights, key)
 	}
-	if f.err == nil {
-		c.put(key, f.answer)
+	f.answer, f.err, f.upTo = a, err, f.seq
+	if err == nil {
+		a.version, a.q = version, q
+		// Its query may have run before place changes patched in since it
+		// started: patch them in too, or keep it only for this request.
+		if caught := c.catchUp(a, f.seq); caught != nil {
+			f.answer, f.upTo = caught, c.seq
+			c.put(key, caught)
+		}
 	}
 	c.mu.Unlock()
 	close(f.done)
 	return f.answer, f.err
+}
+
+// catchUp returns a with the place changes after the since-th patched in,
+// or nil when the cache no longer remembers them all or one of them
+// cannot be patched in; c.mu is held.
+func (c *availabilityCache) catchUp(a *availabilityAnswer, since uint64) *availabilityAnswer {
+	if since == c.seq {
+		return a
+	}
+	first := c.seq - uint64(len(c.patches)) + 1
+	if since+1 < first {
+		return nil
+	}
+	for _, places := range c.patches[since+1-first:] {
+		if a = patchAnswer(a, places); a == nil {
+			return nil
+		}
+	}
+	return a
+}
+
+// patch brings the cached answers up to date with a write that only took
+// or freed places (store.OnPlaces): an answer that offers one of the slots
+// gets its new remaining, or loses it when none is left; one that does not
+// offer it stays as it is while the slot offers none, and is dropped when
+// the slot offers some again (it cannot tell whether the slot belongs in
+// it). Each answer patched gets its ETag from its new bytes. The change is
+// remembered for the computations under way (see catchUp).
+func (c *availabilityCache) patch(places []store.SlotPlaces) {
+	c.mu.Lock()
+	c.seq++
+	c.patches = append(c.patches, places)
+	if len(c.patches) > availabilityPatchLog {
+		c.patches = slices.Delete(c.patches, 0, len(c.patches)-availabilityPatchLog)
+	}
+	var affected []patched
+	for key, a := range c.entries {
+		for _, p := range places {
+			if a.q.Covers(p.ProviderID, p.Day) {
+				affected = append(affected, patched{key: key, old: a})
+				break
+			}
+		}
+	}
+	c.mu.Unlock()
+	// Copying and hashing the bodies happens outside the lock, which every
+	// request takes; the patches are serialised by the store (OnPlaces), and
+	// an answer cached meanwhile caught up with this one by itself.
+	n := 0
+	for _, e := range affected {
+		if e.new = patchAnswer(e.old, places); e.new != e.old {
+			affected[n] = e
+			n++
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range affected[:n] {
+		if c.entries[e.key] != e.old {
+			continue // replaced or evicted meanwhile
+		}
+		c.bytes -= e.old.cost()
+		if e.new == nil {
+			delete(c.entries, e.key)
+			continue
+		}
+		c.entries[e.key] = e.new
+		c.bytes += e.new.cost()
+	}
+}
+
+// patched is a cached answer and what a place change makes of it.
+type patched struct {
+	key      string
+	old, new *availabilityAnswer
+}
+
+// patchAnswer returns a with the places patched in: a itself when they
+// change nothing of it, a new answer when they do (a may be in use), nil
+// when a must be dropped.
+func patchAnswer(a *availabilityAnswer, places []store.SlotPlaces) *availabilityAnswer {
+	out := a
+	for _, p := range places {
+		body, until := out.body, out.until
+		start, end, found := findSlot(body, p.ID)
+		includes := found || a.q.Includes(p)
+		switch {
+		case found && p.Offered:
+			body = setRemaining(body, start, end, p.Remaining)
+		case found:
+			body = removeSlot(body, start, end)
+		case includes && p.Offered:
+			// A place freed on a slot the answer leaves out for want of
+			// one: computed again rather than placed among the others.
+			return nil
+		}
+		if includes && !p.HoldExpiry.IsZero() {
+			// Counted while expires_at > now: right until just before it.
+			if h := p.HoldExpiry.Add(-time.Nanosecond); until.IsZero() || h.Before(until) {
+				until = h
+			}
+		}
+		// setRemaining and removeSlot return the body itself when nothing
+		// changes, a copy otherwise.
+		changed := len(body) != len(out.body) || &body[0] != &out.body[0]
+		if !changed && until.Equal(out.until) {
+			continue
+		}
+		n := *out
+		n.body, n.until = body, until
+		if changed {
+			n.etag = availabilityETag(body)
+		}
+		out = &n
+	}
+	return out
+}
+
+// findSlot finds the object of slot id in an encoded answer: body[start:end].
+func findSlot(body []byte, id uuid.UUID) (start, end int, ok bool) {
+	needle := appendUUID([]byte(`"id":"`), id)
+	i := bytes.Index(body, append(needle, '"'))
+	if i < 0 {
+		return 0, 0, false
+	}
+	start = bytes.LastIndexByte(body[:i], '{')
+	j := bytes.IndexByte(body[i:], '}')
+	if start < 0 || j < 0 {
+		return 0, 0, false
+	}
+	return start, i + j + 1, true
+}
+
+// setRemaining returns body with the remaining of the slot object at
+// body[start:end] set to n: body itself when it has n already, else a copy.
+func setRemaining(body []byte, start, end, n int) []byte {
+	const field = `"remaining":`
+	i := bytes.Index(body[start:end], []byte(field))
+	if i < 0 {
+		return body
+	}
+	from := start + i + len(field)
+	to := from
+	for to < end && body[to] >= '0' && body[to] <= '9' {
+		to++
+	}
+	num := strconv.AppendInt(nil, int64(n), 10)
+	if bytes.Equal(body[from:to], num) {
+		return body
+	}
+	out := make([]byte, 0, len(body)-(to-from)+len(num))
+	out = append(out, body[:from]...)
+	out = append(out, num...)
+	return append(out, body[to:]...)
+}
+
+// removeSlot returns a copy of body without the slot object at
+// body[start:end], and without its day when it was the day's only slot
+// (an answer lists no empty day).
+func removeSlot(body []byte, start, end int) []byte {
+	if body[start-1] == '[' && body[end] == ']' {
+		// The day's only slot: the day goes, from its '{' to its '}'.
+		start = bytes.LastIndex(body[:start], []byte(`{"date":`))
+		end += bytes.IndexByte(body[end:], '}') + 1
+	}
+	switch {
+	case body[start-1] == ',':
+		start--
+	case body[end] == ',':
+		end++
+	}
+	out := make([]byte, 0, len(body)-(end-start))
+	out = append(out, body[:start]...)
+	return append(out, body[end:]...)
 }
 
 // put stores a under key; c.mu is held. An answer of an older version than
@@ -260,8 +468,13 @@ func (s *Server) computeAvailability(ctx context.Context, q store.AvailabilityQu
 	if err != nil {
 		return nil, err
 	}
+	return &availabilityAnswer{body: body, etag: availabilityETag(body), until: until}, nil
+}
+
+// availabilityETag is the ETag of an encoded answer: a hash of its bytes.
+func availabilityETag(body []byte) string {
 	sum := sha256.Sum256(body)
-	return &availabilityAnswer{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, until: until}, nil
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // encodeAvailability is the JSON body of an availability answer: what

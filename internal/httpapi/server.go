@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"weak"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -154,6 +155,10 @@ type Server struct {
 
 var _ api.ServerInterface = (*Server)(nil)
 
+// testHookServer, when set (by the tests), sees every Server NewServer
+// makes.
+var testHookServer func(*Server)
+
 // NewServer returns the service's HTTP handler.
 func NewServer(d Deps) (http.Handler, error) {
 	if d.Now == nil {
@@ -215,6 +220,22 @@ func NewServer(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s.bodies, s.params = loadBodySchemas(doc), loadParamSchemas(doc)
+	if !s.opts.NoAvailabilityCache {
+		// Places taken and freed patch the cached answers instead of
+		// dropping them (see availabilityCache.patch). The store holds the
+		// cache weakly: a server let go takes its cache with it.
+		cache := weak.Make(s.availCache)
+		s.store.OnPlaces(func(places []store.SlotPlaces) bool {
+			c := cache.Value()
+			if c != nil {
+				c.patch(places)
+			}
+			return c != nil
+		})
+	}
+	if testHookServer != nil {
+		testHookServer(s)
+	}
 	return s.routes(m)
 }
 

@@ -115,9 +115,18 @@ func (s *Store) endAvailability(m *txMark) {
 		s.avail.bump()
 		return
 	}
+	var places []placeScope
 	for _, sc := range m.scopes {
+		if p, ok := parsePlaceScope(sc); ok {
+			places = append(places, p)
+			continue
+		}
 		s.avail.bumpScope(sc)
 	}
+	s.avail.placeMu.Lock()
+	read := s.avail.readPlaces
+	s.avail.placeMu.Unlock()
+	s.avail.places(places, read)
 }
 
 // touchesAvailability reports whether the statement may have written to

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -67,6 +68,14 @@ type availabilityVersion struct {
 	listening atomic.Bool // false: notifications may be missed, do not cache
 	stop      context.CancelFunc
 	done      chan struct{}
+
+	// Place changes (see OnPlaces): placeMu orders their reads and
+	// deliveries, and guards sinks, readPlaces (the pool's reader, for
+	// PostgreSQL's notifications and commits) and now (the store's clock).
+	placeMu    sync.Mutex
+	sinks      []func([]SlotPlaces) bool
+	readPlaces placesReader
+	now        func() time.Time
 }
 
 // dayVersions is one provider's versions (see availabilityVersion).
@@ -113,8 +122,13 @@ func (v *availabilityVersion) bumpProvider(id uuid.UUID, day int64, whole bool) 
 }
 
 // bumpScope moves the versions a scope recorded by the triggers names:
-// "provider/day", "provider", or anything else ('*') for everything.
+// "provider/day" (or "provider/day/slot", a place change, see OnPlaces),
+// "provider", or anything else ('*') for everything.
 func (v *availabilityVersion) bumpScope(scope string) {
+	if p, ok := parsePlaceScope(scope); ok {
+		v.bumpProvider(p.provider, p.day, false)
+		return
+	}
 	id, dayText, hasDay := strings.Cut(scope, "/")
 	p, err := uuid.Parse(id)
 	if err != nil {
@@ -201,9 +215,14 @@ func storeMax(c *atomic.Uint64, n uint64) {
 // should the record of changes fail to read): nothing may be cached then. On
 // PostgreSQL the first call starts the listener.
 //
+// Once a function is registered with OnPlaces, writes that only take or
+// free places of a slot no longer move it: they are handed to that
+// function instead, at the same moments.
+//
 // An answer of Availability to q read after AvailabilityVersion returned n
 // may be reused for as long as it still returns n (and, the clock being the
-// other input, until AvailabilityValidUntil).
+// other input, until AvailabilityValidUntil), with the place changes
+// handed to OnPlaces's functions meanwhile patched in.
 func (s *Store) AvailabilityVersion(q AvailabilityQuery) (version uint64, ok bool) {
 	v := s.avail
 	if s.dialect != Postgres {

@@ -143,6 +143,10 @@ func (w *sqliteWatch) look(v *availabilityVersion) error {
 		return fmt.Errorf("read availability changes: %w", err)
 	}
 	defer rows.Close()
+	// Place changes are read after the log, on the same connection, and
+	// handed on together (see OnPlaces).
+	sinks := v.hasSinks()
+	var places []placeScope
 	for rows.Next() {
 		var scope string
 		var seq int64
@@ -154,14 +158,28 @@ func (w *sqliteWatch) look(v *availabilityVersion) error {
 			// numbered some other way: anything may have changed.
 			v.bump()
 		}
-		v.bumpScope(scope)
+		if p, ok := parsePlaceScope(scope); ok && sinks {
+			places = append(places, p)
+		} else {
+			v.bumpScope(scope)
+		}
 		w.seq = seq
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read availability changes: %w", err)
 	}
+	rows.Close()
 	w.last = dv
+	v.places(places, w.readPlaces)
 	return nil
+}
+
+// readPlaces reads slots' places on the watch's connection, which has just
+// read the log: what it reads is no older than the changes it names.
+func (w *sqliteWatch) readPlaces(now time.Time, ids []string) ([]SlotPlaces, error) {
+	return readSlotPlaces(now, func(q string, args ...any) (*sql.Rows, error) {
+		return w.conn.QueryContext(context.Background(), q, args...)
+	}, ids)
 }
 
 func (w *sqliteWatch) close() {
@@ -264,7 +282,15 @@ func (v *availabilityVersion) notified(schema, payload string) {
 	if payload[:i] != schema {
 		return
 	}
-	v.bumpScope(payload[i+1:])
+	scope := payload[i+1:]
+	if p, ok := parsePlaceScope(scope); ok {
+		v.placeMu.Lock()
+		read := v.readPlaces
+		v.placeMu.Unlock()
+		v.places([]placeScope{p}, read)
+		return
+	}
+	v.bumpScope(scope)
 }
 
 // close stops the listener, if it runs, and waits for it.
