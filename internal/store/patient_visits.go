@@ -45,11 +45,12 @@ func (s *Store) PatientVisits(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	visit := strs(booking.VisitStatuses)
 	// Scanned with database/sql, not GORM's reflection: every patient
 	// search asks it for its page.
+	inKeys, keysArg := s.inList("patient_id", keys)
 	res, err := s.db.WithContext(ctx).Raw(`SELECT v.patient_id, v.n, v.slot_start_at,
 			(SELECT b.timezone FROM bookings b WHERE b.patient_id = v.patient_id AND b.slot_start_at = v.slot_start_at AND `+plus+`b.status IN ? LIMIT 1) AS timezone
 		FROM (SELECT patient_id, COUNT(*) AS n, MAX(slot_start_at) AS slot_start_at FROM bookings
-			WHERE patient_id IN ? AND `+plus+`status IN ? GROUP BY patient_id) v`,
-		visit, keys, visit).Rows()
+			WHERE `+inKeys+` AND `+plus+`status IN ? GROUP BY patient_id) v`,
+		visit, keysArg, visit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("patient visits: %w", err)
 	}

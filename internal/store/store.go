@@ -210,8 +210,12 @@ func configurePool(db *sql.DB, d Dialect) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	case Postgres:
+		// As many idle as open: a connection closed when a burst ends is
+		// a backend to start again at the next, cold (its catalog caches
+		// and prepared statements gone), which a search pays in
+		// milliseconds.
 		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 }
