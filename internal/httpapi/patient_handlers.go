@@ -19,16 +19,7 @@ func (s *Server) ListPatients(c *gin.Context, params api.ListPatientsParams) {
 		s.fail(c, booking.InvalidLimit("q", booking.FieldTooLong, 200, "must be at most 200 characters"))
 		return
 	}
-	items, next, err := s.store.ListPatients(c.Request.Context(), q, deref(params.Cursor), deref(params.Limit))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	ids := make([]uuid.UUID, len(items))
-	for i, r := range items {
-		ids[i] = r.ID
-	}
-	visits, err := s.store.PatientVisits(c.Request.Context(), ids)
+	items, visits, next, err := s.store.SearchPatients(c.Request.Context(), q, deref(params.Cursor), deref(params.Limit))
 	if err != nil {
 		s.fail(c, err)
 		return

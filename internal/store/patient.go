@@ -181,6 +181,29 @@ func (s *Store) PatientBookings(ctx context.Context, id uuid.UUID) ([]BookingWit
 // (see patientSearch for what q may be). It returns a *booking.ValidationError
 // naming cursor for a cursor it did not make.
 func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]booking.PatientRecord, string, error) {
+	out, _, next, err := s.listPatients(ctx, q, cur, limit, false)
+	return out, next, err
+}
+
+// SearchPatients is ListPatients with the earlier visits of the page's
+// records (see PatientVisits): the patient search's page. On PostgreSQL a
+// search for one word reads the records and their visits in one statement.
+func (s *Store) SearchPatients(ctx context.Context, q, cur string, limit int) ([]booking.PatientRecord, map[uuid.UUID]booking.Visits, string, error) {
+	out, visits, next, err := s.listPatients(ctx, q, cur, limit, true)
+	if err != nil || visits != nil {
+		return out, visits, next, err
+	}
+	ids := make([]uuid.UUID, len(out))
+	for i, r := range out {
+		ids[i] = r.ID
+	}
+	visits, err = s.PatientVisits(ctx, ids)
+	return out, visits, next, err
+}
+
+// listPatients is ListPatients; with withVisits, the newest-first walk of
+// PostgreSQL reads the records' visits too (else visits is nil).
+func (s *Store) listPatients(ctx context.Context, q, cur string, limit int, withVisits bool) (out []booking.PatientRecord, visits map[uuid.UUID]booking.Visits, next string, err error) {
 	db := s.db.WithContext(s.boundedQuery(ctx))
 	if expr, ok := s.patientFTS(q); ok {
 		// SQLite, words or digits: the page's matches come from the
@@ -189,18 +212,17 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		limit = clampLimit(limit)
 		c, before, hasCursor, err := decodeTimeCursor(listPatients, cur)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		rows, more, err := searchPage(db, patientFTS, expr, before, c.id, hasCursor, limit)
 		if err != nil {
-			return nil, "", fmt.Errorf("list patients: %w", err)
+			return nil, nil, "", fmt.Errorf("list patients: %w", err)
 		}
-		next := ""
 		if more != nil {
 			next = cursor{list: listPatients, key: timeKey(more.CreatedAt), id: more.ID}.encode()
 		}
 		out, err := mapRows(rows, patientRow.toDomain)
-		return out, next, err
+		return out, nil, next, err
 	}
 	_, groups := patientGroups(q)
 	if s.dialect == Postgres && walkable(groups) {
@@ -210,18 +232,26 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 		limit = clampLimit(limit)
 		c, before, hasCursor, err := decodeTimeCursor(listPatients, cur)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		walk := newestWalk(db, s.walkBudget, "patients", true, groups[0][0], before, c.id, hasCursor, limit+1)
-		rows, err := readPatients(db, "id IN (?)", walk)
+		var rows []patientRow
+		if withVisits {
+			rows, visits, err = readPatientsVisits(db, walk)
+		} else {
+			rows, err = readPatients(db, "id IN (?)", walk)
+		}
 		if err != nil {
-			return nil, "", fmt.Errorf("list patients: %w", err)
+			return nil, nil, "", fmt.Errorf("list patients: %w", err)
 		}
 		if len(rows) > limit {
+			if id, err := uuid.Parse(rows[limit].ID); err == nil {
+				delete(visits, id) // the next page's
+			}
 			rows = rows[:limit]
 			last := rows[limit-1]
 			out, err := mapRows(rows, patientRow.toDomain)
-			return out, cursor{list: listPatients, key: timeKey(last.CreatedAt), id: last.ID}.encode(), err
+			return out, visits, cursor{list: listPatients, key: timeKey(last.CreatedAt), id: last.ID}.encode(), err
 		}
 	}
 	list := db.Model(&patientRow{}).Where("merged_into IS NULL")
@@ -235,10 +265,10 @@ func (s *Store) ListPatients(ctx context.Context, q, cur string, limit int) ([]b
 	rows, next, err := pageByTime(list, listPatients, cur, limit, col, true,
 		func(r patientRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	if err != nil {
-		return nil, "", fmt.Errorf("list patients: %w", err)
+		return nil, nil, "", fmt.Errorf("list patients: %w", err)
 	}
-	out, err := mapRows(rows, patientRow.toDomain)
-	return out, next, err
+	out, err = mapRows(rows, patientRow.toDomain)
+	return out, nil, next, err
 }
 
 // patientGroups reads a patient search: a date of birth, phone digits (at

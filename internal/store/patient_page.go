@@ -41,11 +41,16 @@ func readPatients(db *gorm.DB, where string, args ...any) ([]patientRow, error) 
 	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("read patients: %w", err)
 	}
+	sortPatients(rows)
+	return rows, nil
+}
+
+// sortPatients puts rows in the patient lists' order.
+func sortPatients(rows []patientRow) {
 	slices.SortFunc(rows, func(a, b patientRow) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(b.ID, a.ID)
 	})
-	return rows, nil
 }

@@ -88,6 +88,29 @@ func TestPatientVisits(t *testing.T) {
 				t.Errorf("%s: %d visits, last on %q; want %d, %q", c.who, v.Count, last, c.count, c.last)
 			}
 		}
+		// The patient search's page carries the same visits, whichever way
+		// it is read (on PostgreSQL a one-word search reads them in the
+		// page's statement), and only the page's records'.
+		for _, c := range []struct {
+			q     string
+			limit int
+		}{{"lopez", 20}, {"a", 20}, {"a", 1}, {"n", 1}, {"o", 2}, {"kim", 20}, {"ana lopez", 20}, {"4245550123", 20}, {"", 2}, {"zzz", 20}} {
+			recs, visits, _, err := s.SearchPatients(ctx, c.q, "", c.limit)
+			if err != nil {
+				t.Fatalf("search %q: %v", c.q, err)
+			}
+			ids := make([]uuid.UUID, len(recs))
+			for i, r := range recs {
+				ids[i] = r.ID
+			}
+			want, err := s.PatientVisits(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(visits) != fmt.Sprint(want) {
+				t.Errorf("search %q, limit %d: visits %v; want %v", c.q, c.limit, visits, want)
+			}
+		}
 		if none, err := s.PatientVisits(ctx, nil); err != nil || len(none) != 0 {
 			t.Errorf("no records: got %v, %v; want an empty map", none, err)
 		}
