@@ -267,14 +267,14 @@ type patched struct {
 func patchAnswer(a *availabilityAnswer, places []store.SlotPlaces) *availabilityAnswer {
 	out := a
 	for _, p := range places {
-		body, until := out.body, out.until
+		body, until, changed := out.body, out.until, false
 		start, end, found := findSlot(body, p.ID)
 		includes := found || a.q.Includes(p)
 		switch {
 		case found && p.Offered:
-			body = setRemaining(body, start, end, p.Remaining)
+			body, changed = setRemaining(body, start, end, p.Remaining)
 		case found:
-			body = removeSlot(body, start, end)
+			body, changed = removeSlot(body, start, end), true
 		case includes && p.Offered:
 			// A place freed on a slot the answer leaves out for want of
 			// one: computed again rather than placed among the others.
@@ -286,9 +286,6 @@ func patchAnswer(a *availabilityAnswer, places []store.SlotPlaces) *availability
 				until = h
 			}
 		}
-		// setRemaining and removeSlot return the body itself when nothing
-		// changes, a copy otherwise.
-		changed := len(body) != len(out.body) || &body[0] != &out.body[0]
 		if !changed && until.Equal(out.until) {
 			continue
 		}
@@ -318,12 +315,13 @@ func findSlot(body []byte, id uuid.UUID) (start, end int, ok bool) {
 }
 
 // setRemaining returns body with the remaining of the slot object at
-// body[start:end] set to n: body itself when it has n already, else a copy.
-func setRemaining(body []byte, start, end, n int) []byte {
+// body[start:end] set to n, and whether that changed it: body itself when
+// it has n already, else a copy.
+func setRemaining(body []byte, start, end, n int) ([]byte, bool) {
 	const field = `"remaining":`
 	i := bytes.Index(body[start:end], []byte(field))
 	if i < 0 {
-		return body
+		return body, false
 	}
 	from := start + i + len(field)
 	to := from
@@ -332,12 +330,12 @@ func setRemaining(body []byte, start, end, n int) []byte {
 	}
 	num := strconv.AppendInt(nil, int64(n), 10)
 	if bytes.Equal(body[from:to], num) {
-		return body
+		return body, false
 	}
 	out := make([]byte, 0, len(body)-(to-from)+len(num))
 	out = append(out, body[:from]...)
 	out = append(out, num...)
-	return append(out, body[to:]...)
+	return append(out, body[to:]...), true
 }
 
 // removeSlot returns a copy of body without the slot object at
