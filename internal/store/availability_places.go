@@ -149,22 +149,15 @@ func (v *availabilityVersion) places(ps []placeScope, read placesReader) {
 		invalidate(ps)
 		return
 	}
-	found := make(map[string]bool, len(got))
+	byID := make(map[string]SlotPlaces, len(got))
 	for _, sp := range got {
-		found[sp.ID.String()] = true
+		byID[sp.ID.String()] = sp
 	}
 	for _, p := range ps {
 		// Deleted since (its deletion moved its scope too) or moved to
 		// another provider or day: not a place change any more.
-		if !found[p.slot] {
+		if sp, ok := byID[p.slot]; !ok || p.provider != sp.ProviderID || p.day != sp.Day {
 			v.bumpProvider(p.provider, p.day, false)
-		}
-	}
-	for _, sp := range got {
-		for _, p := range ps {
-			if p.slot == sp.ID.String() && (p.provider != sp.ProviderID || p.day != sp.Day) {
-				v.bumpProvider(p.provider, p.day, false)
-			}
 		}
 	}
 	if len(got) == 0 {
