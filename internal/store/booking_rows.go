@@ -74,6 +74,15 @@ func strs[T ~string](in []T) []string {
 	return out
 }
 
+// idStrings is ids in their text form, as the tables key rows.
+func idStrings(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
 func typed[T ~string](in []string) []T {
 	out := make([]T, len(in))
 	for i, v := range in {

@@ -45,13 +45,11 @@ func (s *Store) BookingSummaries(ctx context.Context, ids []uuid.UUID) (map[uuid
 	if len(ids) == 0 {
 		return out, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = id.String()
-	}
+	keys := idStrings(ids)
 	var rows []summaryRow
+	inKeys, keysArg := s.inList("id", keys)
 	err := s.db.WithContext(ctx).Raw(`SELECT id, reference, status, patient_id, patient_first_name, patient_last_name, slot_start_at, timezone
-		FROM bookings WHERE id IN ?`, keys).Scan(&rows).Error
+		FROM bookings WHERE `+inKeys, keysArg).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("booking summaries: %w", err)
 	}

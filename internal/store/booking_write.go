@@ -297,10 +297,7 @@ func releaseSlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) error {
 // lockSlots locks the slots' rows in id order, for the rest of tx
 // (PostgreSQL; SQLite's transaction already excludes other writers).
 func lockSlots(tx *gorm.DB, ids ...uuid.UUID) error {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = id.String()
-	}
+	keys := idStrings(ids)
 	slices.Sort(keys)
 	var got []string
 	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Model(&slotRow{}).

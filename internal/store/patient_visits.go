@@ -30,10 +30,7 @@ func (s *Store) PatientVisits(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	if len(ids) == 0 {
 		return out, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = id.String()
-	}
+	keys := idStrings(ids)
 	// Counted per record through bookings_patient; the latest visit's time
 	// zone is one more step down the same index. On SQLite a unary + keeps
 	// the planner off bookings_status_created, which it would otherwise
