@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -61,8 +62,8 @@ func (s *Store) onWrite(db *gorm.DB) {
 
 // availabilityScopesSQL reads, inside a PostgreSQL transaction, the scopes
 // its writes recorded (see migration 00070): space-separated, empty or NULL
-// for none.
-const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availability_scopes', true), '')"
+// for none; and the backend's pid, which its notifications carry.
+const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availability_scopes', true), ''), pg_backend_pid()"
 
 // availabilityInvalidateSQL records an explicit invalidation of a provider in
 // the writing transaction, as the triggers do for the rows they see.
@@ -87,14 +88,26 @@ func (s *Store) flushAvailability(tx *gorm.DB, m *txMark) error {
 		return nil
 	}
 	var scopes string
-	m.scopes, m.scopesErr = nil, nil
-	if err := tx.Raw(availabilityScopesSQL).Row().Scan(&scopes); err != nil {
+	var pid int64
+	m.scopes, m.scopesErr, m.own = nil, nil, nil
+	if err := tx.Raw(availabilityScopesSQL).Row().Scan(&scopes, &pid); err != nil {
 		// The versions move for everything instead (endAvailability); the
 		// transaction itself need not fail for it.
 		m.scopesErr = err
 		return nil
 	}
 	m.scopes = strings.Fields(scopes)
+	// This process reads the places its commit changed itself
+	// (endAvailability): its listener need not read them again when the
+	// commit's notifications arrive. Told before the commit, so that it
+	// knows however soon they do.
+	for _, sc := range m.scopes {
+		if _, ok := parsePlaceScope(sc); ok {
+			m.own = append(m.own, sc)
+		}
+	}
+	m.pid = uint32(pid)
+	s.avail.expectOwn(m.pid, m.own, time.Now())
 	return nil
 }
 
@@ -103,13 +116,19 @@ func (s *Store) flushAvailability(tx *gorm.DB, m *txMark) error {
 // SQLite those of the scopes availability_changes shows moved, on
 // PostgreSQL those its triggers recorded, or everything when that record
 // could not be read.
-func (s *Store) endAvailability(m *txMark) {
+func (s *Store) endAvailability(m *txMark, committed bool) {
 	if !m.dirty.Load() {
 		return
 	}
 	if s.dialect != Postgres {
 		s.watch.sync(s.avail)
 		return
+	}
+	if !committed {
+		// No notification comes for what was not committed. (Should a
+		// failed commit have reached the server after all, its
+		// notifications are read as another instance's would be.)
+		s.avail.unexpectOwn(m.pid, m.own)
 	}
 	if m.scopesErr != nil || (m.scopes == nil && len(m.invalidated) > 0) {
 		s.avail.bump()

@@ -76,6 +76,11 @@ type availabilityVersion struct {
 	sinks      []func([]SlotPlaces) bool
 	readPlaces placesReader
 	now        func() time.Time
+
+	// PostgreSQL: the place changes of this process's commits whose
+	// notifications the listener skips (see ownNotices).
+	ownMu sync.Mutex
+	own   ownNotices
 }
 
 // dayVersions is one provider's versions (see availabilityVersion).

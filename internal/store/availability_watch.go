@@ -239,6 +239,9 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+availabilityChannel); err != nil {
 		return err
 	}
+	// What was expected before this connection listened may never come;
+	// the bump below stands for it.
+	v.forgetOwn()
 	var schema string
 	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return err
@@ -251,7 +254,7 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 		cancel()
 		switch {
 		case err == nil:
-			v.notified(schema, n.Payload)
+			v.notified(schema, n.PID, n.Payload)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
@@ -269,11 +272,13 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 	}
 }
 
-// notified moves the versions a notification names: its payload is the
-// schema of the table written and the scope, space-separated (see
-// migration 00070). Other schemas' notifications are ignored; one in
-// another form moves everything.
-func (v *availabilityVersion) notified(schema, payload string) {
+// notified moves the versions a notification from backend pid names: its
+// payload is the schema of the table written and the scope,
+// space-separated (see migration 00070). Other schemas' notifications are
+// ignored; one in another form moves everything. A place change this
+// process committed itself was read once after its commit, and is not read
+// again (see ownNotices).
+func (v *availabilityVersion) notified(schema string, pid uint32, payload string) {
 	i := strings.LastIndexByte(payload, ' ')
 	if i < 0 {
 		v.bump()
@@ -284,6 +289,9 @@ func (v *availabilityVersion) notified(schema, payload string) {
 	}
 	scope := payload[i+1:]
 	if p, ok := parsePlaceScope(scope); ok {
+		if v.isOwn(pid, scope, time.Now()) {
+			return
+		}
 		v.placeMu.Lock()
 		read := v.readPlaces
 		v.placeMu.Unlock()

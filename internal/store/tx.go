@@ -76,10 +76,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		err = s.wdb.WithContext(ctx).Transaction(work)
 	}
 
-	// End the availability mark: bump the versions of the scopes written,
-	// after the commit (or the rollback), so a version never runs ahead of
-	// what a reader can see.
-	s.endAvailability(m)
+	// End the availability mark: bump the versions of the scopes written
+	// and read the places changed, after the commit (or the rollback), so a
+	// version never runs ahead of what a reader can see.
+	s.endAvailability(m, err == nil)
 	// Wake feed followers of this process at once; other instances hear of
 	// it through the NOTIFY flushFeed sent.
 	if err == nil && m.feed.Load() {
@@ -101,6 +101,10 @@ type txMark struct {
 	invalidated []uuid.UUID
 	scopes      []string
 	scopesErr   error
+	// pid is the PostgreSQL backend the transaction ran on, own the place
+	// scopes whose notifications its listener is told to skip (ownNotices).
+	pid uint32
+	own []string
 
 	mu          sync.Mutex
 	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
