@@ -57,17 +57,63 @@ func BenchmarkParamCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &Server{params: loadParamSchemas(doc)}
+	for _, memo := range []bool{false, true} {
+		b.Run(map[bool]string{false: "checked", true: "remembered"}[memo], func(b *testing.B) {
+			s := &Server{params: loadParamSchemas(doc)}
+			if memo {
+				s.validParams = newParamMemo()
+			}
+			r := gin.New()
+			r.GET("/v1/availability", func(c *gin.Context) {
+				if !s.checkParams(c) {
+					b.Fatal("parameters refused")
+				}
+			})
+			req := httptest.NewRequest("GET", "/v1/availability?from=2027-01-04&to=2027-01-17&consultation_type_id=0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91&provider_id=3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				r.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// TestParamMemoKeepsRefusing holds that remembering valid parameter values
+// changes no answer: a value refused stays refused however often it and
+// valid ones are asked, and a valid one is accepted from memory.
+func TestParamMemoKeepsRefusing(t *testing.T) {
+	doc, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{params: loadParamSchemas(doc), validParams: newParamMemo()}
 	r := gin.New()
 	r.GET("/v1/availability", func(c *gin.Context) {
-		if !s.checkParams(c) {
-			b.Fatal("parameters refused")
+		if s.checkParams(c) {
+			c.Status(204)
 		}
 	})
-	req := httptest.NewRequest("GET", "/v1/availability?from=2027-01-04&to=2027-01-17&consultation_type_id=0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91&provider_id=3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c", nil)
-	w := httptest.NewRecorder()
-	b.ReportAllocs()
-	for b.Loop() {
-		r.ServeHTTP(w, req)
+	const id = "0b6f2c1e-5d7a-4c1e-9a53-3f0c2d7e8a91"
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"from=2027-01-04&to=2027-01-17&provider_id=" + id, 204},
+		{"from=2027-01-04&to=2027-01-17&provider_id=" + id, 204},
+		{"from=2027-01-32&to=2027-01-17&provider_id=" + id, 400},
+		{"from=2027-01-32&to=2027-01-17&provider_id=" + id, 400},
+		{"from=2027-01-04&to=2027-01-17&provider_id=not-an-id", 400},
+		{"from=2027-01-04&to=2027-01-17&provider_id=not-an-id", 400},
+		{"from=2027-01-04&to=2027-01-17&provider_id=" + id, 204},
+	} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest("GET", "/v1/availability?"+tc.query, nil))
+		if got := w.Code; got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.query, got, tc.want)
+		}
+	}
+	if got := len(s.validParams.m); got == 0 || got > paramMemoSize {
+		t.Errorf("memo holds %d values, want 1..%d", got, paramMemoSize)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
@@ -115,10 +116,16 @@ func (s *Server) checkParams(c *gin.Context) bool {
 			}
 			continue
 		}
+		if len(raw) == 1 && s.validParams.has(p, raw[0]) {
+			continue
+		}
 		sch := p.Schema.Value
 		v, err := paramValue(sch, p, raw)
 		if err == nil {
 			err = sch.VisitJSON(v, schemaOptions...)
+		}
+		if err == nil && len(raw) == 1 {
+			s.validParams.add(p, raw[0])
 		}
 		if err != nil {
 			fe := booking.FieldError{Code: booking.FieldType, Message: "is not valid here"}
@@ -142,6 +149,55 @@ func (s *Server) checkParams(c *gin.Context) bool {
 	s.fail(c, &httpError{status: http.StatusBadRequest, code: "invalid_parameter",
 		detail: "invalid parameter: " + strings.Join(names, ", "), fields: fields})
 	return false
+}
+
+// paramMemo remembers parameter values found valid: the widget asks the
+// same few questions over and over (the same dates, provider ids and, when
+// revalidating, ETags), and checking a value against its schema (kin-openapi
+// walking it, a date format's regular expression) cost more than the rest
+// of a cached availability answer's handler. Whether a value is valid
+// depends only on the value and the parameter's schema, so a remembered
+// answer stays right. Bounded: at paramMemoSize values it starts afresh, and
+// long values are not kept. A nil memo remembers nothing.
+type paramMemo struct {
+	mu sync.RWMutex
+	m  map[paramValueKey]struct{}
+}
+
+type paramValueKey struct {
+	p     *openapi3.Parameter
+	value string
+}
+
+const (
+	paramMemoSize     = 4096
+	paramMemoMaxValue = 128 // bytes: longer values are checked every time
+)
+
+func newParamMemo() *paramMemo { return &paramMemo{m: map[paramValueKey]struct{}{}} }
+
+// has reports whether value was found valid for p.
+func (m *paramMemo) has(p *openapi3.Parameter, value string) bool {
+	if m == nil || len(value) > paramMemoMaxValue {
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.m[paramValueKey{p, value}]
+	return ok
+}
+
+// add remembers that value is valid for p.
+func (m *paramMemo) add(p *openapi3.Parameter, value string) {
+	if m == nil || len(value) > paramMemoMaxValue {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) >= paramMemoSize {
+		clear(m.m)
+	}
+	m.m[paramValueKey{p, value}] = struct{}{}
 }
 
 // paramValue turns a parameter's text into the JSON value its schema

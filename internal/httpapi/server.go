@@ -151,6 +151,7 @@ type Server struct {
 	calendar      CalendarOptions
 	bodies        bodySchemas  // request body schemas from openapi.yaml
 	params        paramSchemas // parameters from openapi.yaml
+	validParams   *paramMemo   // parameter values found valid (see checkParams)
 }
 
 var _ api.ServerInterface = (*Server)(nil)
@@ -219,7 +220,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.bodies, s.params = loadBodySchemas(doc), loadParamSchemas(doc)
+	s.bodies, s.params, s.validParams = loadBodySchemas(doc), loadParamSchemas(doc), newParamMemo()
 	if !s.opts.NoAvailabilityCache {
 		// Places taken and freed patch the cached answers instead of
 		// dropping them (see availabilityCache.patch). The store holds the
