@@ -24,17 +24,40 @@ import (
 // lapsed; an entry lapsed) append theirs the same way, through
 // insertWaitlistEvents (appendWaitlistFeed).
 //
-// Feed ids increase in commit order, on both databases: the ids are taken
-// by an UPDATE of feed_counter's one row, which the writer then holds locked
-// until it commits (PostgreSQL), or inside SQLite's single writing
-// transaction. A reader that has seen id n will therefore never see an id
-// below n appear later, and "everything after n" is a safe resume point.
-// (Ids from a sequence would not be: a transaction that took 7 may commit
-// after one that took 8 was read.) The cost is that booking writes on
-// PostgreSQL take turns from that UPDATE to their commit; to keep the
-// stretch short, the events are only queued during the change (appendFeed)
-// and numbered and written as the transaction's last statements
-// (flushFeed).
+// Feed ids increase in commit order, on both databases: a reader that has
+// seen id n will never see an id below n appear later, so "everything after
+// n" is a safe resume point (the SSE stream's Last-Event-ID, the cursors of
+// FollowFeed: webhooks, patient messages, the waitlist). (Ids from a
+// sequence taken by the writers would not be: a transaction that took 7 may
+// commit after one that took 8 was read.) The events are only queued during
+// the change (appendFeed) and written as the transaction's last statements
+// (flushFeed); how they are numbered depends on the database:
+//
+//   - SQLite numbers them there, with an UPDATE of feed_counter's one row,
+//     inside its single writing transaction: no other writer can commit in
+//     between, and none waits on the counter but for the writer it waits for
+//     anyway.
+//   - PostgreSQL numbers them after commit (see numberFeed). The writer
+//     appends them unnumbered to feed_pending and takes no lock that another
+//     writer waits for: holding the counter's row from the UPDATE to the
+//     commit made every booking writer of every instance take turns over a
+//     commit latency. A numbering is one short transaction that locks the
+//     counter row (only numberings take it), then, in a snapshot taken after
+//     the lock, moves every committed pending row into feed_events with the
+//     next ids, in the order of feed_pending.seq, and commits. Numberings
+//     take turns on the counter, and each sees what the previous one
+//     committed, so each one's ids are above the previous one's and become
+//     visible after them; a row that commits after a numbering's snapshot
+//     waits for the next numbering and gets a higher id. Readers only read
+//     feed_events, numbered rows. Every instance numbers (batches: one
+//     numbering for everything pending), after its own commits, before its
+//     readers read (FeedEvents, LastFeedID, FollowFeed), when the feed
+//     watcher wakes, and at startup; so rows a crash left unnumbered between
+//     a commit and its numbering are numbered by the next one, never lost.
+//     The numbering, not the writer, sends the pg_notify that wakes the
+//     other instances' watchers: a NOTIFY makes its transaction's commit
+//     take a database-wide lock until the commit is durable, which would
+//     serialise the writers again.
 
 // FeedEvent is one entry of the live feed: a booking's change, or (when
 // Waitlist is set) a waitlist entry's step.
@@ -310,11 +333,11 @@ func appendWaitlistFeed(tx *gorm.DB, e booking.WaitlistEntry, events ...booking.
 	return nil
 }
 
-// flushFeed numbers the transaction's queued feed events and writes them.
-// Store.tx calls it after the transaction's work, just before the commit:
-// the counter row it updates stays locked until the commit (PostgreSQL), so
-// the stretch in which booking writers wait for each other is this and the
-// commit, nothing more.
+// flushFeed writes the transaction's queued feed events. Store.tx calls it
+// after the transaction's work, just before the commit. On SQLite it numbers
+// them too (the counter row is updated inside the single writer); on
+// PostgreSQL it appends them to feed_pending, unnumbered, for the numbering
+// Store.tx asks for after the commit (see numberFeed).
 func flushFeed(tx *gorm.DB, m *txMark) error {
 	m.mu.Lock()
 	rows := m.pendingFeed
@@ -326,6 +349,24 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 	rt, err := rawTxOf(tx)
 	if err != nil {
 		return fmt.Errorf("feed: %w", err)
+	}
+	if tx.Dialector.Name() == "postgres" {
+		// One statement for the transaction's events; seq is taken in the
+		// order of VALUES, which is the order they were queued in.
+		q := "INSERT INTO feed_pending (booking_id, waitlist_entry_id, type, occurred_at, booking) VALUES "
+		args := make([]any, 0, 5*len(rows))
+		for i, r := range rows {
+			if i > 0 {
+				q += ", "
+			}
+			q += "(?, ?, ?, ?, ?)"
+			args = append(args, r.BookingID, r.WaitlistEntryID, r.Type, r.OccurredAt, r.Booking)
+		}
+		if _, err := rt.exec(q, args...); err != nil {
+			return fmt.Errorf("feed: append: %w", err)
+		}
+		m.feed.Store(true)
+		return nil
 	}
 	var last int64
 	err = rt.queryRow("UPDATE feed_counter SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", []any{len(rows)}, &last)
@@ -343,20 +384,17 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 			return fmt.Errorf("feed: append: %w", err)
 		}
 	}
-	if tx.Dialector.Name() == "postgres" {
-		// Delivered to every instance's listener when, and only if, the
-		// transaction commits.
-		if err := tx.Exec("SELECT pg_notify(?, '')", feedChannel).Error; err != nil {
-			return fmt.Errorf("feed: notify: %w", err)
-		}
-	}
 	m.feed.Store(true)
 	return nil
 }
 
 // FeedEvents returns up to limit feed events with ids above after, oldest
-// first.
+// first. Every feed event committed before the call is numbered by then (see
+// numberFeed), so a change the caller has made is among them.
 func (s *Store) FeedEvents(ctx context.Context, after int64, limit int) ([]FeedEvent, error) {
+	if err := s.numberFeed(ctx); err != nil {
+		return nil, err
+	}
 	return feedEvents(s.db.WithContext(ctx), after, limit)
 }
 
@@ -399,8 +437,13 @@ func feedEvents(db *gorm.DB, after int64, limit int) ([]FeedEvent, error) {
 	return out, nil
 }
 
-// LastFeedID returns the id of the newest feed event, 0 when there is none.
+// LastFeedID returns the id of the newest feed event, 0 when there is none;
+// every feed event committed before the call is numbered by then (see
+// numberFeed), so its id is at most the one returned.
 func (s *Store) LastFeedID(ctx context.Context) (int64, error) {
+	if err := s.numberFeed(ctx); err != nil {
+		return 0, err
+	}
 	return lastFeedID(s.db.WithContext(ctx))
 }
 

@@ -29,11 +29,16 @@ type FeedFunc func(ctx context.Context, tx *sql.Tx, events []FeedEvent) error
 // Readers of one cursor take turns: a second one waits for the first's
 // transaction (the cursor's row is locked by the UPDATE on PostgreSQL; on
 // SQLite all writes take turns), then starts after what the first passed.
-// Because feed ids increase in commit order (see flushFeed), a cursor never
-// steps over an event that commits later.
+// Because feed ids increase in commit order (see the top of feed.go), a
+// cursor never steps over an event that commits later.
 func (s *Store) FollowFeed(ctx context.Context, name string, limit int, fn FeedFunc) (int, error) {
 	if limit <= 0 {
 		return 0, errors.New("follow feed: limit must be positive")
+	}
+	// Every event committed so far gets its id first (PostgreSQL; see
+	// numberFeed): the events after the cursor include them.
+	if err := s.numberFeed(ctx); err != nil {
+		return 0, fmt.Errorf("follow feed %q: %w", name, err)
 	}
 	passed := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -74,7 +79,7 @@ func (s *Store) FeedCursor(ctx context.Context, name string) (at, newest int64, 
 	if err := s.db.WithContext(ctx).Raw("SELECT last_id FROM feed_cursors WHERE name = ?", name).Scan(&ids).Error; err != nil {
 		return 0, 0, false, fmt.Errorf("feed cursor %q: %w", name, err)
 	}
-	if newest, err = lastFeedID(s.db.WithContext(ctx)); err != nil {
+	if newest, err = s.LastFeedID(ctx); err != nil {
 		return 0, 0, false, err
 	}
 	if len(ids) == 0 {

@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// feedChannel is the PostgreSQL NOTIFY channel on which a transaction that
-// appended to the live feed announces it, at commit.
+// feedChannel is the PostgreSQL NOTIFY channel on which a numbering of the
+// live feed (see numberFeed) announces the events it numbered, at commit.
 const feedChannel = "clinic_feed"
 
 // How often the feed watcher looks for new feed events without being told:
@@ -23,8 +23,11 @@ const (
 )
 
 // feedWatch tells subscribers when the live feed has grown. Commits by this
-// process wake it directly (Store.tx); commits by other processes reach it
-// through PostgreSQL LISTEN/NOTIFY or, on SQLite, by polling. It only says
+// process wake it directly (Store.tx on SQLite, the numbering that follows
+// the commit on PostgreSQL); other processes' reach it through PostgreSQL
+// LISTEN/NOTIFY (their numberings') or, on SQLite, by polling. On
+// PostgreSQL each look numbers first (LastFeedID): the poll also numbers
+// what an instance that died left unnumbered. It only says
 // "look again": subscribers read the events themselves (FeedEvents), so a
 // wake-up that finds nothing new, or two merged into one, are harmless.
 type feedWatch struct {

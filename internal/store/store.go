@@ -75,6 +75,8 @@ type Store struct {
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
 	feed    *feedWatch           // see SubscribeFeed
+	// numberer numbers the feed after commit (PostgreSQL; see numberFeed).
+	numberer *feedNumberer
 }
 
 // Option changes how Open builds a Store.
@@ -98,6 +100,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	}
 	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log), walkBudget: defaultWalkBudget}
 	s.feed = newFeedWatch(s, rawURL, log)
+	s.numberer = &feedNumberer{s: s}
 	for _, o := range opts {
 		o(s)
 	}
@@ -196,6 +199,12 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 			s.Close()
 			return nil, fmt.Errorf("open database: %w", err)
 		}
+	}
+	// Feed events that a crash left unnumbered between their commit and
+	// their numbering get their ids now (PostgreSQL; see numberFeed).
+	if err := s.numberFeed(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return s, nil
 }
@@ -457,6 +466,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.avail.close()
 	s.feed.close()
+	s.numberer.close()
 	if s.stopCheckpointer != nil {
 		s.stopCheckpointer()
 	}

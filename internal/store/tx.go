@@ -45,9 +45,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		// Flush feed events: numbered and written last, so the feed counter
-		// row stays locked only until the commit (and, on PostgreSQL,
-		// pg_notify tells the other instances when it commits).
+		// Flush feed events: written last; on SQLite numbered too (the
+		// counter row is the single writer's), on PostgreSQL queued in
+		// feed_pending for the numbering after the commit.
 		if err := flushFeed(tx, m); err != nil {
 			return err
 		}
@@ -80,10 +80,16 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	// and read the places changed, after the commit (or the rollback), so a
 	// version never runs ahead of what a reader can see.
 	s.endAvailability(m, err == nil)
-	// Wake feed followers of this process at once; other instances hear of
-	// it through the NOTIFY flushFeed sent.
+	// Feed: on PostgreSQL, ask for the numbering of the events just
+	// committed (without waiting: it wakes this process's feed followers,
+	// and its NOTIFY the other instances', once done); on SQLite, wake feed
+	// followers of this process at once (other processes poll).
 	if err == nil && m.feed.Load() {
-		s.feed.wake()
+		if s.dialect == Postgres {
+			s.askFeedNumbering()
+		} else {
+			s.feed.wake()
+		}
 	}
 	return err
 }
