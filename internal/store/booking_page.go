@@ -48,7 +48,7 @@ func readBookings(db *gorm.DB, where string, args ...any) (rows []bookingRow, sl
 	// CROSS JOIN: SQLite then reads bookings first, by where, and each
 	// one's slot by id; with a plain join and no statistics it may walk
 	// every slot instead, testing each one's bookings against where.
-	res, err := db.Raw("SELECT "+pageBookingColumns+", "+pageSlotColumns+
+	res, err := db.Raw("SELECT "+packed(db, pageBookingColumns+", "+pageSlotColumns)+
 		" FROM bookings b CROSS JOIN slots s WHERE s.id = b.slot_id AND ("+where+")", args...).Rows()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read bookings: %w", err)
@@ -59,7 +59,7 @@ func readBookings(db *gorm.DB, where string, args ...any) (rows []bookingRow, sl
 			b bookingRow
 			s slotRow
 		)
-		if err := res.Scan(append(b.dest(), s.dest()...)...); err != nil {
+		if err := scanRow(db, res, append(b.dest(), s.dest()...)); err != nil {
 			return nil, nil, fmt.Errorf("read bookings: %w", err)
 		}
 		rows, slots = append(rows, b), append(slots, s)
