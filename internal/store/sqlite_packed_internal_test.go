@@ -65,7 +65,7 @@ func TestPackedRowReadsWhatScanReads(t *testing.T) {
 			dest := func(r *row) []any { return []any{&r.S, &r.N, &r.I, &r.Big, &r.OK, &r.At} }
 			const cols = "s, n, i, big, ok, at"
 			var want, got row
-			if err := sqlDB.QueryRow("SELECT "+cols+" FROM p").Scan(dest(&want)...); err != nil {
+			if err := sqlDB.QueryRow("SELECT " + cols + " FROM p").Scan(dest(&want)...); err != nil {
 				t.Fatal(err)
 			}
 			res, err := db.Raw("SELECT " + packed(db, cols) + " FROM p").Rows()
