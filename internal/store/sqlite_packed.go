@@ -2,12 +2,13 @@ package store
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
@@ -118,7 +119,8 @@ func assignPacked(d any, tok string, isStr, escaped bool) error {
 	var s string
 	if isStr {
 		if escaped {
-			if err := json.Unmarshal([]byte(tok), &s); err != nil {
+			var err error
+			if s, err = unescapeJSON(tok[1 : len(tok)-1]); err != nil {
 				return err
 			}
 		} else {
@@ -170,6 +172,67 @@ func assignPacked(d any, tok string, isStr, escaped bool) error {
 		return fmt.Errorf("unsupported destination %T", d)
 	}
 	return nil
+}
+
+// unescapeJSON decodes the body of a JSON string that holds backslash
+// escapes (an intake's JSON text in a packed row is one): a hand-written
+// loop, as encoding/json's reflection for one string cost as much as
+// splitting the whole row.
+func unescapeJSON(body string) (string, error) {
+	var b strings.Builder
+	b.Grow(len(body))
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		if i++; i >= len(body) {
+			return "", errors.New("string ends in a backslash")
+		}
+		switch body[i] {
+		case '"', '\\', '/':
+			b.WriteByte(body[i])
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := hex4(body[i+1:])
+			if !ok {
+				return "", errors.New("bad \\u escape")
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				// A character beyond the BMP is a pair of escapes.
+				if lo, ok := hex4(strings.TrimPrefix(body[i+1:], `\u`)); ok && strings.HasPrefix(body[i+1:], `\u`) {
+					if d := utf16.DecodeRune(r, lo); d != utf8.RuneError {
+						r = d
+						i += 6
+					}
+				}
+			}
+			b.WriteRune(r)
+		default:
+			return "", fmt.Errorf("bad escape \\%c", body[i])
+		}
+	}
+	return b.String(), nil
+}
+
+// hex4 reads the four hex digits a \u escape starts s with.
+func hex4(s string) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[:4], 16, 32)
+	return rune(n), err == nil
 }
 
 // parseSQLiteTime reads a DATETIME's text as go-sqlite3 does: the first of

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -111,5 +112,28 @@ func TestPackedRowRefusesAMismatch(t *testing.T) {
 				t.Errorf("unpackRow(%s): got nil error, want one", tc.row)
 			}
 		})
+	}
+}
+
+// unescapeJSON decodes what encoding/json decodes, for the escapes a JSON
+// string may hold.
+func TestUnescapeJSONAgreesWithEncodingJSON(t *testing.T) {
+	for _, body := range []string{
+		`plain`, `\"quoted\"`, `back\\slash`, `\/`, `\b\f\n\r\t`, `\u0041\u00e9\u2028`,
+		`\ud83d\ude00 pair`, `\ud83d lone high`, `\ude00 lone low`, `{\"red_flags\":[\"none\"],\"pain_severity\":7}`,
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(`"`+body+`"`), &want); err != nil {
+			t.Fatalf("encoding/json %s: %v", body, err)
+		}
+		got, err := unescapeJSON(body)
+		if err != nil || got != want {
+			t.Errorf("unescapeJSON(%s) = %q, %v; want %q", body, got, err, want)
+		}
+	}
+	for _, body := range []string{`\`, `\x`, `\u12`, `\uzzzz`} {
+		if _, err := unescapeJSON(body); err == nil {
+			t.Errorf("unescapeJSON(%s): got nil error, want one", body)
+		}
 	}
 }
