@@ -30,13 +30,12 @@ func readPatients(db *gorm.DB, where string, args ...any) ([]patientRow, error) 
 		return nil, fmt.Errorf("read patients: %w", err)
 	}
 	defer res.Close()
-	var rows []patientRow
+	rows := make([]patientRow, 0, pageRoom)
 	for res.Next() {
-		var r patientRow
-		if err := scanRow(db, res, r.dest()); err != nil {
+		rows = append(rows, patientRow{})
+		if err := scanRow(db, res, rows[len(rows)-1].dest()); err != nil {
 			return nil, fmt.Errorf("read patients: %w", err)
 		}
-		rows = append(rows, r)
 	}
 	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("read patients: %w", err)
