@@ -25,18 +25,17 @@ func (r *patientRow) dest() []any {
 // page is a handful of records found by id, and GORM's reflection over
 // them cost about as much as finding them (see BENCHMARKS.md).
 func readPatients(db *gorm.DB, where string, args ...any) ([]patientRow, error) {
-	res, err := db.Raw("SELECT "+pagePatientColumns+" FROM patients WHERE "+where, args...).Rows()
+	res, err := db.Raw("SELECT "+packed(db, pagePatientColumns)+" FROM patients WHERE "+where, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read patients: %w", err)
 	}
 	defer res.Close()
-	var rows []patientRow
+	rows := make([]patientRow, 0, pageRoom)
 	for res.Next() {
-		var r patientRow
-		if err := res.Scan(r.dest()...); err != nil {
+		rows = append(rows, patientRow{})
+		if err := scanRow(db, res, rows[len(rows)-1].dest()); err != nil {
 			return nil, fmt.Errorf("read patients: %w", err)
 		}
-		rows = append(rows, r)
 	}
 	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("read patients: %w", err)
