@@ -54,7 +54,8 @@ type Store struct {
 	sessions        staffSessions // StaffSession's recent answers
 	db              *gorm.DB      // reads, and single-statement writes
 	sqlDB           *sql.DB
-	// searchDB runs the staff searches' reads (see searchReads). On
+	// searchDB runs the staff searches' reads (see listReads and
+	// listPatients). On
 	// PostgreSQL it is a small pool of its own whose sessions plan every
 	// prepared statement once, generically (plan_cache_mode =
 	// force_generic_plan): a search's statement took as long to plan as to
