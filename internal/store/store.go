@@ -55,14 +55,13 @@ type Store struct {
 	db              *gorm.DB      // reads, and single-statement writes
 	sqlDB           *sql.DB
 	// searchDB runs the staff searches' reads (see listReads and
-	// listPatients). On
-	// PostgreSQL it is a small pool of its own whose sessions plan every
-	// prepared statement once, generically (plan_cache_mode =
-	// force_generic_plan): a search's statement took as long to plan as to
-	// run, and under plan_cache_mode = auto PostgreSQL may make a custom
-	// plan at every call. Only the searches use it: the booking and
-	// availability statements keep the planner's per-call choice. On SQLite
-	// it is db.
+	// listPatients). On PostgreSQL it is a small pool of its own whose
+	// sessions plan every prepared statement once, generically
+	// (plan_cache_mode = force_generic_plan): a search's statement took as
+	// long to plan as to run, and under plan_cache_mode = auto PostgreSQL
+	// may make a custom plan at every call. Only the searches use it: the
+	// booking and availability statements keep the planner's per-call
+	// choice. On SQLite it is db.
 	searchDB    *gorm.DB
 	searchSQLDB *sql.DB
 	// wdb runs the transactions (Store.tx). On SQLite it is a pool of one
