@@ -55,7 +55,7 @@ func (s *Store) ListBookings(ctx context.Context, f BookingFilter) ([]BookingWit
 	if err != nil {
 		return nil, "", err
 	}
-	db := s.db.WithContext(s.boundedQuery(ctx))
+	db := s.listReads(l).WithContext(s.boundedQuery(ctx))
 	rows, slots, more, err := s.bookingPage(ctx, db, l)
 	if err != nil {
 		return nil, "", fmt.Errorf("list bookings: %w", err)
@@ -139,6 +139,17 @@ func checkBookings(f BookingFilter) (bookingList, error) {
 		}
 	}
 	return l, nil
+}
+
+// listReads is the pool that reads the list l: reception's search as you
+// type (plainSearch) on the search pool (see Store.searchDB), whose few
+// statements are planned once per connection; every other list, whose
+// filters vary more, on the main pool.
+func (s *Store) listReads(l bookingList) *gorm.DB {
+	if l.plainSearch() {
+		return s.searchDB
+	}
+	return s.db
 }
 
 // plainSearch reports whether l is a search and nothing else, newest
@@ -272,7 +283,8 @@ func (s *Store) bookingPage(ctx context.Context, db *gorm.DB, l bookingList) (ro
 		for i, h := range hits {
 			ids[i] = h.ID
 		}
-		rows, slots, err = readBookings(db, "b.id IN ?", ids)
+		inIDs, idsArg := s.inList("b.id", ids)
+		rows, slots, err = readBookings(db, inIDs, idsArg)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -197,14 +197,19 @@ func (s *Store) SearchPatients(ctx context.Context, q, cur string, limit int) ([
 	for i, r := range out {
 		ids[i] = r.ID
 	}
-	visits, err = s.PatientVisits(ctx, ids)
+	visits, err = s.patientVisits(s.searchDB.WithContext(ctx), ids)
 	return out, visits, next, err
 }
 
 // listPatients is ListPatients; with withVisits, the newest-first walk of
 // PostgreSQL reads the records' visits too (else visits is nil).
 func (s *Store) listPatients(ctx context.Context, q, cur string, limit int, withVisits bool) (out []booking.PatientRecord, visits map[uuid.UUID]booking.Visits, next string, err error) {
-	db := s.db.WithContext(s.boundedQuery(ctx))
+	db := s.db
+	if strings.TrimSpace(q) != "" {
+		// A search: on the search pool (see Store.searchDB).
+		db = s.searchDB
+	}
+	db = db.WithContext(s.boundedQuery(ctx))
 	if expr, ok := s.patientFTS(q); ok {
 		// SQLite, words or digits: the page's matches come from the
 		// full-text index newest first (newestMatches; the index holds

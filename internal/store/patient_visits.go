@@ -26,6 +26,12 @@ type visitRow struct {
 // records: a page of matches costs one read, not one per record. A record
 // with no visit is left out of the map.
 func (s *Store) PatientVisits(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]booking.Visits, error) {
+	return s.patientVisits(s.db.WithContext(ctx), ids)
+}
+
+// patientVisits is PatientVisits on db (a patient search asks it on the
+// search pool).
+func (s *Store) patientVisits(db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]booking.Visits, error) {
 	out := make(map[uuid.UUID]booking.Visits, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -44,7 +50,7 @@ func (s *Store) PatientVisits(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	// Scanned with database/sql, not GORM's reflection: every patient
 	// search asks it for its page.
 	inKeys, keysArg := s.inList("patient_id", keys)
-	res, err := s.db.WithContext(ctx).Raw(`SELECT v.patient_id, v.n, v.slot_start_at,
+	res, err := db.Raw(`SELECT v.patient_id, v.n, v.slot_start_at,
 			(SELECT b.timezone FROM bookings b WHERE b.patient_id = v.patient_id AND b.slot_start_at = v.slot_start_at AND `+plus+`b.status IN ? LIMIT 1) AS timezone
 		FROM (SELECT patient_id, COUNT(*) AS n, MAX(slot_start_at) AS slot_start_at FROM bookings
 			WHERE `+inKeys+` AND `+plus+`status IN ? GROUP BY patient_id) v`,

@@ -40,7 +40,8 @@ import (
 //     in no useful order and each is a heap row to read and sort, so a
 //     search for one word (a name, the common case of many matches) first
 //     tests the newest rows in the order of the list's index, which holds
-//     search_text (00043_search_walk.sql), and asks the trigram index only
+//     the document without the phone's digits (walk_text,
+//     00099_walk_text.sql; 00043_search_walk.sql), and asks the trigram index only
 //     when those do not fill the page (newestWalk). Phone digits are
 //     looked for in the phone column, through a trigram index of its own
 //     (00092_phone_search.sql): in search_text, where every suffix of the
@@ -254,15 +255,17 @@ func walkable(groups [][]string) bool {
 
 // newestWalk returns, on PostgreSQL, the subquery of the ids of the first n
 // rows of table (newest first: created_at DESC, id DESC), starting after the
-// cursor position (before, beforeID) when hasBefore, whose search_text holds
-// term (and, with unmergedOnly, that are not merged away), among the
+// cursor position (before, beforeID) when hasBefore, whose search document
+// holds term (and, with unmergedOnly, that are not merged away), among the
 // budget newest rows. It reads the list's index only (created_at, id and
 // the columns it includes). The walk itself has no condition but the cursor,
 // so that the planner takes the index whatever its statistics say. When it
 // yields fewer than n ids, rows beyond the budget may match too: the caller
 // asks the trigram index instead.
 func newestWalk(db *gorm.DB, budget int, table string, unmergedOnly bool, term string, before time.Time, beforeID string, hasBefore bool, n int) *gorm.DB {
-	cols := "id, created_at, search_text"
+	// walk_text: search_text without the phone's digits, which a word of
+	// letters cannot match (00099_walk_text.sql); the index holds it.
+	cols := "id, created_at, walk_text"
 	if unmergedOnly {
 		cols += ", merged_into"
 	}
@@ -271,7 +274,7 @@ func newestWalk(db *gorm.DB, budget int, table string, unmergedOnly bool, term s
 		inner = inner.Where("(created_at < ? OR (created_at = ? AND id < ?))", before, before, beforeID)
 	}
 	inner = inner.Order("created_at DESC, id DESC").Limit(budget)
-	walk := db.Table("(?) w", inner).Select("id").Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%")
+	walk := db.Table("(?) w", inner).Select("id").Where(`walk_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(term)+"%")
 	if unmergedOnly {
 		walk = walk.Where("merged_into IS NULL")
 	}

@@ -54,6 +54,16 @@ type Store struct {
 	sessions        staffSessions // StaffSession's recent answers
 	db              *gorm.DB      // reads, and single-statement writes
 	sqlDB           *sql.DB
+	// searchDB runs the staff searches' reads (see listReads and
+	// listPatients). On PostgreSQL it is a small pool of its own whose
+	// sessions plan every prepared statement once, generically
+	// (plan_cache_mode = force_generic_plan): a search's statement took as
+	// long to plan as to run, and under plan_cache_mode = auto PostgreSQL
+	// may make a custom plan at every call. Only the searches use it: the
+	// booking and availability statements keep the planner's per-call
+	// choice. On SQLite it is db.
+	searchDB    *gorm.DB
+	searchSQLDB *sql.DB
 	// wdb runs the transactions (Store.tx). On SQLite it is a pool of one
 	// connection: SQLite lets one transaction write at a time anyway, and
 	// with one connection the writers queue in Go, handed the connection in
@@ -139,7 +149,14 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		s.db, err = openSQLiteGorm(path, gcfg())
 	case "postgres", "postgresql":
 		s.dialect = Postgres
-		s.db, err = gorm.Open(postgres.Open(rawURL), gcfg())
+		if s.db, err = gorm.Open(postgres.Open(rawURL), gcfg()); err == nil {
+			if s.searchDB, err = gorm.Open(postgres.Open(genericPlansURL(u)), gcfg()); err != nil {
+				if main, dbErr := s.db.DB(); dbErr == nil {
+					main.Close()
+				}
+				err = fmt.Errorf("search pool: %w", err)
+			}
+		}
 	default:
 		return nil, fmt.Errorf("open database: unknown scheme %q", u.Scheme)
 	}
@@ -152,8 +169,20 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	}
 	s.staffSessionSQL = bindFor(s.dialect == Postgres)(staffSessionSQL)
 	configurePool(s.sqlDB, s.dialect)
+	if s.searchDB == nil {
+		s.searchDB, s.searchSQLDB = s.db, s.sqlDB
+	} else {
+		if s.searchSQLDB, err = s.searchDB.DB(); err != nil {
+			s.sqlDB.Close()
+			return nil, fmt.Errorf("open database: search pool: %w", err)
+		}
+		configureSearchPool(s.searchSQLDB)
+	}
 	if err := s.sqlDB.PingContext(ctx); err != nil {
 		s.sqlDB.Close()
+		if s.searchSQLDB != s.sqlDB {
+			s.searchSQLDB.Close()
+		}
 		return nil, fmt.Errorf("open database: ping: %w", err)
 	}
 	s.wdb, s.wsqlDB = s.db, s.sqlDB
@@ -227,6 +256,28 @@ func configurePool(db *sql.DB, d Dialect) {
 		db.SetMaxIdleConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
+}
+
+// configureSearchPool sizes PostgreSQL's pool of search reads (see
+// Store.searchDB): a few reception desks typing at once, each search a
+// statement of a few milliseconds, so fewer connections than the main
+// pool; as many idle as open for the same reason as the main pool's (a
+// new connection prepares and plans its statements again).
+func configureSearchPool(db *sql.DB) {
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// genericPlansURL is the PostgreSQL URL u with plan_cache_mode set to
+// force_generic_plan, a setting pgx sends at connect for the session
+// (any parameter it does not know itself is one).
+func genericPlansURL(u *url.URL) string {
+	g := *u
+	q := g.Query()
+	q.Set("plan_cache_mode", "force_generic_plan")
+	g.RawQuery = q.Encode()
+	return g.String()
 }
 
 // OpenPlain opens a plain GORM pool on rawURL (sqlite://path or
@@ -474,6 +525,9 @@ func (s *Store) Close() error {
 	if s.wsqlDB != s.sqlDB {
 		s.wsqlDB.Close()
 	}
+	if s.searchSQLDB != nil && s.searchSQLDB != s.sqlDB {
+		s.searchSQLDB.Close()
+	}
 	return s.sqlDB.Close()
 }
 
@@ -493,11 +547,15 @@ func isCheckViolation(err error) bool {
 
 // PoolCollectors returns Prometheus collectors of the connection pools'
 // figures (go_sql_*), labelled db_name "main" and, on SQLite, "writer" for
-// the single connection that runs the transactions.
+// the single connection that runs the transactions, on PostgreSQL
+// "search" for the staff searches' pool.
 func (s *Store) PoolCollectors() []prometheus.Collector {
 	out := []prometheus.Collector{collectors.NewDBStatsCollector(s.sqlDB, "main")}
 	if s.wsqlDB != s.sqlDB {
 		out = append(out, collectors.NewDBStatsCollector(s.wsqlDB, "writer"))
+	}
+	if s.searchSQLDB != s.sqlDB {
+		out = append(out, collectors.NewDBStatsCollector(s.searchSQLDB, "search"))
 	}
 	return out
 }
