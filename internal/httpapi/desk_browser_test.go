@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,10 +58,7 @@ func pageGone(err error) bool {
 
 func TestDeskInBrowser(t *testing.T) {
 	b := newDeskBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	axe := string(axeJS)
 	// The accounts' clock, moved on to expire the desk's access token.
 	var skew atomic.Int64
@@ -282,10 +278,7 @@ func (b *browser) deskSignIn(email, password string) {
 // and books; a missing consent is shown next to its box first.
 func TestDeskBooksACaller(t *testing.T) {
 	b := newDeskBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	e := newEnv(t, sqliteURL(t), noRateLimit)
 	k := newClinic(t, e)
 	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")

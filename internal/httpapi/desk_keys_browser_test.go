@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -68,10 +67,7 @@ func (b *browser) press(keys ...string) {
 // and Spanish, and closes with Escape, the focus back where it was.
 func TestDeskKeyboardShortcuts(t *testing.T) {
 	b := newDeskBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	axe := string(axeJS)
 	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) { o.PublicRateLimit = 0 })
 	k := newClinic(t, e)

@@ -81,10 +81,7 @@ func (b *browser) deskNav(screen string) {
 // screen passes axe at 1280x800 and fits a 768 px tablet.
 func TestDeskRecordsMessagesWaitlist(t *testing.T) {
 	bin := mailpit.BinaryFor(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	axe := string(axeJS)
 	port, err := mailpit.FreePort()
 	if err != nil {

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +16,7 @@ import (
 // min ago" (in Spanish too), and books the first.
 func TestDeskBooksAWalkIn(t *testing.T) {
 	b := newDeskBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	e := newEnv(t, sqliteURL(t), noRateLimit)
 	k := newClinic(t, e)
 	e.newAccount(auth.RoleReception, "rita@clinic.example", "a long password 1")

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +32,7 @@ func waitText(b *browser) string {
 
 func TestWaitlistPageInBrowser(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	e := newEnv(t, sqliteURL(t), func(o *httpapi.Options, _ *auth.Options) {
 		o.PublicRateLimit = 0
 		o.ClinicPhone = "+14245550100"

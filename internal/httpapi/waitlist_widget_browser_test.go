@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,10 +43,7 @@ func fillPatient(b *browser, first, phone, email string) {
 
 func TestWaitlistFromWidgetInBrowser(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	axe := func(step string) { b.axe(string(axeJS), step) }
 	mp := mailpit.Start(t)
 	var apiURL string

@@ -65,6 +65,16 @@ func axePath(t *testing.T) string {
 	return p
 }
 
+// axeScript is the text of axe.min.js (see axePath), for a page to run.
+func axeScript(t *testing.T) []byte {
+	t.Helper()
+	js, err := os.ReadFile(axePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 func missing(t *testing.T, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
@@ -408,10 +418,7 @@ func check(name, value string) string {
 
 func TestWidgetInBrowser(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	// The website's origin must be known before the booking server starts
 	// (its CORS list), so the host server starts first and learns the API
 	// address afterwards.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -70,10 +69,7 @@ func liveHolds(t *testing.T, e *env) int {
 // hold token, takes the place itself. In English and Spanish.
 func TestWidgetBooksWithoutHoldWhenDayShareIsHeld(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	e, k, hostURL := limitsBrowserEnv(t, func(o *httpapi.Options) {
 		o.Policy.HoldMaxShare = 0.5
 		o.TrustedProxies = []string{"127.0.0.1", "::1"}
@@ -195,10 +191,7 @@ func TestWidgetBooksWithoutHoldWhenDayShareIsHeld(t *testing.T) {
 // Spanish.
 func TestWidgetSaysPatientLimitReached(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	e, k, hostURL := limitsBrowserEnv(t, func(o *httpapi.Options) {
 		o.Policy.MaxLivePerPatient = 1
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +22,7 @@ import (
 // the other answers and the reverse.
 func TestWidgetEmergencyScreen(t *testing.T) {
 	b := newBrowser(t)
-	axeJS, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axeJS := axeScript(t)
 	var apiURL string
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hostPage(apiURL).ServeHTTP(w, r) }))
 	t.Cleanup(host.Close)
