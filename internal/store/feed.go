@@ -353,13 +353,10 @@ func flushFeed(tx *gorm.DB, m *txMark) error {
 	if tx.Dialector.Name() == "postgres" {
 		// One statement for the transaction's events; seq is taken in the
 		// order of VALUES, which is the order they were queued in.
-		q := "INSERT INTO feed_pending (booking_id, waitlist_entry_id, type, occurred_at, booking) VALUES "
+		q := "INSERT INTO feed_pending (booking_id, waitlist_entry_id, type, occurred_at, booking) VALUES " +
+			joinedCopies("(?, ?, ?, ?, ?)", len(rows))
 		args := make([]any, 0, 5*len(rows))
-		for i, r := range rows {
-			if i > 0 {
-				q += ", "
-			}
-			q += "(?, ?, ?, ?, ?)"
+		for _, r := range rows {
 			args = append(args, r.BookingID, r.WaitlistEntryID, r.Type, r.OccurredAt, r.Booking)
 		}
 		if _, err := rt.exec(q, args...); err != nil {

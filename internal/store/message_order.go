@@ -59,12 +59,9 @@ func (s *Store) NoteMessagesTx(ctx context.Context, tx *sql.Tx, notes []MessageN
 		keys = keys[len(part):]
 		var q strings.Builder
 		q.WriteString("INSERT INTO message_order (booking_id, channel, written_version) VALUES ")
+		q.WriteString(joinedCopies("(?, ?, ?)", len(part)))
 		args := make([]any, 0, 3*len(part))
-		for i, k := range part {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?)")
+		for _, k := range part {
 			args = append(args, k.id.String(), k.channel, newest[k])
 		}
 		q.WriteString(" ON CONFLICT (booking_id, channel) DO UPDATE SET written_version = " + greatest +

@@ -43,13 +43,10 @@ func (c *RateCounter) Hit(ctx context.Context, now time.Time, rules []limit.Rule
 	nowMS := now.UnixMilli()
 	var q strings.Builder
 	q.WriteString("INSERT INTO rate_counters (counter_key, expires_at, hits) VALUES ")
+	q.WriteString(joinedCopies("(?, ?, 1)", len(rules)))
 	args := make([]any, 0, 2*len(rules)+2)
 	index := make(map[string]int, len(rules))
 	for i, r := range rules {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, 1)")
 		k := counterKey(r.Key)
 		index[k] = i
 		args = append(args, k, now.Add(r.Window).UnixMilli())
@@ -167,8 +164,15 @@ func (c *RateCounter) bind(q string) string {
 	return b.String()
 }
 
+// placeholders is n "?" separated by commas: an IN list's.
 func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	return joinedCopies("?", n)
+}
+
+// joinedCopies is n copies of s separated by ", ": the placeholders of an
+// IN list, or the rows of a multi-row INSERT's VALUES.
+func joinedCopies(s string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(s+", ", n), ", ")
 }
 
 func hashed(keys []string) []any {
