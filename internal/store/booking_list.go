@@ -411,8 +411,18 @@ func (s *Store) searchBookings(q *gorm.DB, search booking.Search, groups [][]str
 		}
 		return q.Where("("+strings.Join(parts, " OR ")+")", args...)
 	}
-	for _, w := range search.Words {
-		q = q.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")
+	return wordsLike(q, groups)
+}
+
+// wordsLike narrows q, on PostgreSQL, to the rows whose search document
+// holds every group's word (searchTerms, patientGroups: one each); a group
+// of none (a word of punctuation only) matches nothing.
+func wordsLike(q *gorm.DB, groups [][]string) *gorm.DB {
+	for _, g := range groups {
+		if len(g) == 0 {
+			return q.Where("1 = 0")
+		}
+		q = q.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
 	}
 	return q
 }
@@ -424,7 +434,9 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // terms. A whole phone number is searched in E.164 form, part of one as its
 // digits; a reference with and without its dash (the document holds both;
 // a reference of digits only may be phone digits too, so both are tried);
-// anything else is words, each of which must appear.
+// anything else is words, each of which must appear, folded as the
+// documents are (queryTerm). Words of punctuation only are left out; when
+// every word is, the one group left has no term, which matches nothing.
 func searchTerms(q booking.Search) [][]string {
 	var alternatives []string
 	switch {
@@ -440,9 +452,21 @@ func searchTerms(q booking.Search) [][]string {
 	if len(alternatives) > 0 {
 		return [][]string{alternatives}
 	}
+	return wordGroups(q.Words)
+}
+
+// wordGroups returns the groups of search words (see searchTerms): one
+// term each, folded (queryTerm); a single empty group when words has some
+// but none holds a letter or digit.
+func wordGroups(words []string) [][]string {
 	var out [][]string
-	for _, w := range q.Words {
-		out = append(out, []string{w})
+	for _, w := range words {
+		if t, ok := queryTerm(w); ok {
+			out = append(out, []string{t})
+		}
+	}
+	if len(out) == 0 && len(words) > 0 {
+		return [][]string{{}}
 	}
 	return out
 }

@@ -277,8 +277,8 @@ func (s *Store) listPatients(ctx context.Context, q, cur string, limit int, with
 }
 
 // patientGroups reads a patient search: a date of birth, phone digits (at
-// least four, in any format) or words. Exactly one of dob and groups is set
-// for a non-empty q.
+// least four, in any format) or words (folded, see wordGroups). Exactly one
+// of dob and groups is set for a non-empty q.
 func patientGroups(q string) (dob string, groups [][]string) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
@@ -290,10 +290,7 @@ func patientGroups(q string) (dob string, groups [][]string) {
 	if booking.PhoneLike(q) {
 		return "", [][]string{{booking.DigitsOf(q)}}
 	}
-	for _, w := range strings.Fields(q) {
-		groups = append(groups, []string{w})
-	}
-	return "", groups
+	return "", wordGroups(strings.Fields(q))
 }
 
 // patientFTS returns the FTS4 expression of a word or digit search on
@@ -325,10 +322,7 @@ func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
 		// trigram index (00092_phone_search.sql).
 		return db.Where("phone LIKE ?", "%"+groups[0][0]+"%")
 	}
-	for _, g := range groups {
-		db = db.Where(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(g[0])+"%")
-	}
-	return db
+	return wordsLike(db, groups)
 }
 
 // PatientChange changes a record read under lock; it reports whether

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
 	"github.com/clinic/consult/internal/booking"
@@ -18,7 +20,10 @@ import (
 // that changes the row:
 //
 //   - every row keeps a search document (search_text), written by the same
-//     statement that writes the row: lower-cased names and email, the
+//     statement that writes the row: lower-cased names and email with their
+//     forms folded as a search folds the words typed (without diacritics,
+//     and without punctuation inside a name: "o'brien obrien"; see
+//     foldedForms and queryTerm), the
 //     reference with and without its dash, the phone in E.164 and every
 //     suffix of its digits of three or more, so that a search by any run of
 //     a phone's digits is a search by a word's beginning;
@@ -49,12 +54,18 @@ import (
 //     reference is looked up in the reference column.
 
 // searchDoc builds a search document from words (names, email, reference),
-// the reference and the phone.
+// the reference and the phone. Each word is followed by its folded forms
+// (foldedForms), so that what a receptionist types for O'Brien, Smith-Jones
+// or Pérez ("obrien", "smithjones", "perez") is in the document on both
+// databases. The words, folded forms included, come before the reference:
+// a booking's document is its patient record's with the reference inserted
+// there (SQLite shares them, 00097_one_search_document.sql).
 func searchDoc(words []string, reference, phone string) string {
 	parts := make([]string, 0, len(words)+16)
 	for _, w := range words {
 		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
 			parts = append(parts, w)
+			parts = foldedForms(parts, w)
 		}
 	}
 	if reference != "" {
@@ -79,6 +90,102 @@ func searchText(b booking.Booking) string {
 // birth is searched on its own column).
 func patientSearchText(p booking.Patient) string {
 	return searchDoc([]string{p.FirstName, p.LastName, p.Email}, "", p.Phone)
+}
+
+// foldedForms appends to parts the forms of w (a lower-cased name or email)
+// that a search typed without its accents or punctuation looks for: w
+// without diacritics when it has any ("pérez" → "perez"; PostgreSQL's LIKE
+// does not fold them, SQLite's unicode61 does), and every piece of it
+// between spaces, '@' and '.' that punctuation splits into several runs of
+// letters and digits, joined ("o'brien" → "obrien", "smith-jones" →
+// "smithjones", also in an email's local part). A word of ASCII letters,
+// digits, spaces, '.' and '@' (most names and emails) has none.
+func foldedForms(parts []string, w string) []string {
+	if plainWord(w) {
+		return parts
+	}
+	f := foldDiacritics(w)
+	if f != w {
+		parts = append(parts, f)
+	}
+	for _, field := range strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '@' || r == '.' || unicode.IsSpace(r) }) {
+		if j, runs := joinLetters(field); runs > 1 {
+			parts = append(parts, j)
+		}
+	}
+	return parts
+}
+
+// plainWord reports whether w is only ASCII letters, digits, spaces, '.'
+// and '@': a word with no folded forms (see foldedForms).
+func plainWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || c == ' ' || c == '.' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+// foldDiacritics returns s without its diacritics (the combining marks of
+// its canonical decomposition: é, ñ, ü → e, n, u), composed again.
+func foldDiacritics(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return norm.NFC.String(b.String())
+}
+
+// joinLetters returns the letters and digits of s, joined, and how many
+// runs of them punctuation separated in s.
+func joinLetters(s string) (string, int) {
+	var b strings.Builder
+	runs, in := 0, false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if !in {
+				runs++
+			}
+			in = true
+			b.WriteRune(r)
+		} else {
+			in = false
+		}
+	}
+	return b.String(), runs
+}
+
+// queryTerm returns what a search word is looked for as, folded as the
+// documents are (foldedForms): without diacritics, and, unless it has an
+// '@' or a '.' (part of an email, looked for as typed), without
+// punctuation, joined ("O'Brien", "o’brien", "obrien" → "obrien";
+// "smith-jones" → "smithjones"), which the documents hold for every such
+// word. So a search finds the same rows on both databases, whatever their
+// own folding. It reports false for a word of no letter or digit, which
+// matches nothing.
+func queryTerm(w string) (string, bool) {
+	f := foldDiacritics(strings.ToLower(w))
+	if strings.ContainsAny(f, ".@") {
+		_, runs := joinLetters(f)
+		return f, runs > 0
+	}
+	j, runs := joinLetters(f)
+	return j, runs > 0
 }
 
 // ftsTokens splits s into the runs of letters and digits an FTS4 unicode61
