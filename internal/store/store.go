@@ -431,6 +431,12 @@ func goMigrations(postgres bool) []*goose.Migration {
 				return shareSearchDocs(ctx, tx)
 			}},
 			&goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
+		// Version 102: the search documents of names and emails with
+		// accents or punctuation hold their folded forms (search.go,
+		// refoldSearchDocs). Going down keeps them.
+		goose.NewGoMigration(102,
+			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return refoldSearchDocs(ctx, tx, postgres) }},
+			&goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
 	}
 }
 
