@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -58,6 +60,49 @@ func TestBookingSearchIsTextAndInStep(t *testing.T) {
 		}
 		if got := count("5550123"); got != 0 {
 			t.Errorf("old phone: got %d, want 0", got)
+		}
+	})
+}
+
+// TestDeskFindsNamesAsCallersSayThem searches bookings and patients (the
+// desk's Find box) by names typed without their apostrophe, hyphen or
+// accents, or with accents the record lacks.
+func TestDeskFindsNamesAsCallersSayThem(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		k := newClinic(t, e)
+		rec := e.token(auth.RoleReception)
+		for i, name := range [][2]string{{"Seán", "O'Brien"}, {"Mary", "Smith-Jones"}, {"Rosa", "Pérez"}, {"Luis", "Perez"}} {
+			body := requestBody(k.slot(t, slotOpts{}))
+			p := body["patient"].(map[string]any)
+			p["first_name"], p["last_name"] = name[0], name[1]
+			p["phone"], p["email"] = fmt.Sprintf("+1424555%04d", 7000+i), fmt.Sprintf("p%d@example.com", i)
+			if r := e.do("POST", "/v1/booking-requests", body); r.Status != 201 {
+				t.Fatalf("book %s: %d %s", name, r.Status, r.Body)
+			}
+		}
+		count := func(path, q string) int {
+			t.Helper()
+			r := e.do("GET", path+"?q="+url.QueryEscape(q), nil, rec)
+			if r.Status != 200 {
+				t.Fatalf("%s %q: got %d %s", path, q, r.Status, r.Body)
+			}
+			var list struct{ Items []json.RawMessage }
+			r.decode(t, &list)
+			return len(list.Items)
+		}
+		for _, tt := range []struct {
+			q    string
+			want int
+		}{
+			{"obrien", 1}, {"O'Brien", 1}, {"o’brien", 1}, {"o brien", 1}, {"sean", 1},
+			{"smithjones", 1}, {"smith jones", 1}, {"Smith-Jones", 1},
+			{"perez", 2}, {"pérez", 2}, {"rosa perez", 1}, {"'", 0}, {"-", 0},
+		} {
+			for _, path := range []string{"/v1/bookings", "/v1/patients"} {
+				if got := count(path, tt.q); got != tt.want {
+					t.Errorf("%s %q: got %d, want %d", path, tt.q, got, tt.want)
+				}
+			}
 		}
 	})
 }
