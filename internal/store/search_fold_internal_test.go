@@ -34,6 +34,20 @@ func TestSearchDocFoldsNames(t *testing.T) {
 	}
 }
 
+// foldDiacritics takes the marks off letters, precomposed or not, and
+// leaves everything else as it is.
+func TestFoldDiacritics(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"perez", "perez"}, {"pérez", "perez"}, {"pe\u0301rez", "perez"}, {"muñoz", "munoz"},
+		{"çağlar", "caglar"}, {"ǖ", "u"}, {"łukasz", "łukasz"}, {"straße", "straße"}, {"o’brien", "o’brien"},
+		{"한국", "한국"}, {"åsa øberg", "asa øberg"}, {"", ""},
+	} {
+		if got := foldDiacritics(tt.in); got != tt.want {
+			t.Errorf("foldDiacritics(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // Search words are folded as the documents are; an email is looked for as
 // typed; punctuation alone matches nothing.
 func TestSearchTermsFold(t *testing.T) {
