@@ -5003,7 +5003,9 @@ type ClientInterface interface {
 	//
 	// The agenda and booking search. Filters combine with AND. `q`
 	// matches the reference, patient name, phone or email
-	// (case-insensitive). Any staff role.
+	// (case-insensitive; accents and the apostrophes and hyphens inside a
+	// name need not be typed: `obrien` finds O'Brien, `perez` Pérez and
+	// `pérez` Perez). Any staff role.
 	//
 	// The day sheet: with `Accept: text/csv` the answer is every booking
 	// the filters select (no pages: `limit` and `cursor` are not taken)
@@ -5456,8 +5458,11 @@ type ClientInterface interface {
 	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
-	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-	// text: quotes, `%`, `_` and search operators match themselves. Each
+	// name, last name or email (`ana lopez`, `ana@ex`), without regard to
+	// accents or to the apostrophes and hyphens inside a name (`obrien`
+	// finds O'Brien, `smith jones` Smith-Jones, `perez` Pérez). Quotes, `%`,
+	// `_` and search operators are never syntax, and a query of
+	// punctuation only finds nothing. Each
 	// record carries its earlier `visits` (how many, and the day of the
 	// latest), counted for the whole page at once, so a caller can be
 	// matched before booking. Any staff role.
@@ -7266,7 +7271,9 @@ func (c *Client) RescheduleBookingRequest(ctx context.Context, reference string,
 //
 // The agenda and booking search. Filters combine with AND. `q`
 // matches the reference, patient name, phone or email
-// (case-insensitive). Any staff role.
+// (case-insensitive; accents and the apostrophes and hyphens inside a
+// name need not be typed: `obrien` finds O'Brien, `perez` Pérez and
+// `pérez` Perez). Any staff role.
 //
 // The day sheet: with `Accept: text/csv` the answer is every booking
 // the filters select (no pages: `limit` and `cursor` are not taken)
@@ -8089,8 +8096,11 @@ func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...Reque
 // `q` is a date of birth (`1980-04-02`, exact), a phone number in any
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
-// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-// text: quotes, `%`, `_` and search operators match themselves. Each
+// name, last name or email (`ana lopez`, `ana@ex`), without regard to
+// accents or to the apostrophes and hyphens inside a name (`obrien`
+// finds O'Brien, `smith jones` Smith-Jones, `perez` Pérez). Quotes, `%`,
+// `_` and search operators are never syntax, and a query of
+// punctuation only finds nothing. Each
 // record carries its earlier `visits` (how many, and the day of the
 // latest), counted for the whole page at once, so a caller can be
 // matched before booking. Any staff role.
@@ -15299,7 +15309,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The agenda and booking search. Filters combine with AND. `q`
 	// matches the reference, patient name, phone or email
-	// (case-insensitive). Any staff role.
+	// (case-insensitive; accents and the apostrophes and hyphens inside a
+	// name need not be typed: `obrien` finds O'Brien, `perez` Pérez and
+	// `pérez` Perez). Any staff role.
 	//
 	// The day sheet: with `Accept: text/csv` the answer is every booking
 	// the filters select (no pages: `limit` and `cursor` are not taken)
@@ -15786,8 +15798,11 @@ type ClientWithResponsesInterface interface {
 	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
-	// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-	// text: quotes, `%`, `_` and search operators match themselves. Each
+	// name, last name or email (`ana lopez`, `ana@ex`), without regard to
+	// accents or to the apostrophes and hyphens inside a name (`obrien`
+	// finds O'Brien, `smith jones` Smith-Jones, `perez` Pérez). Quotes, `%`,
+	// `_` and search operators are never syntax, and a query of
+	// punctuation only finds nothing. Each
 	// record carries its earlier `visits` (how many, and the day of the
 	// latest), counted for the whole page at once, so a caller can be
 	// matched before booking. Any staff role.
@@ -26186,7 +26201,9 @@ func (c *ClientWithResponses) RescheduleBookingRequestWithResponse(ctx context.C
 //
 // The agenda and booking search. Filters combine with AND. `q`
 // matches the reference, patient name, phone or email
-// (case-insensitive). Any staff role.
+// (case-insensitive; accents and the apostrophes and hyphens inside a
+// name need not be typed: `obrien` finds O'Brien, `perez` Pérez and
+// `pérez` Perez). Any staff role.
 //
 // The day sheet: with `Accept: text/csv` the answer is every booking
 // the filters select (no pages: `limit` and `cursor` are not taken)
@@ -26895,8 +26912,11 @@ func (c *ClientWithResponses) RetryMessageWithResponse(ctx context.Context, id i
 // `q` is a date of birth (`1980-04-02`, exact), a phone number in any
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
-// name, last name or email (`ana lopez`, `ana@ex`). Every character is
-// text: quotes, `%`, `_` and search operators match themselves. Each
+// name, last name or email (`ana lopez`, `ana@ex`), without regard to
+// accents or to the apostrophes and hyphens inside a name (`obrien`
+// finds O'Brien, `smith jones` Smith-Jones, `perez` Pérez). Quotes, `%`,
+// `_` and search operators are never syntax, and a query of
+// punctuation only finds nothing. Each
 // record carries its earlier `visits` (how many, and the day of the
 // latest), counted for the whole page at once, so a caller can be
 // matched before booking. Any staff role.
