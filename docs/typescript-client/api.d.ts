@@ -1933,7 +1933,10 @@ export interface paths {
         /**
          * Find patients
          * @description Patient records, newest first; merged-away records are left out.
-         *     `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+         *     `q` is a date of birth (`1980-04-02`; or as callers read it out,
+         *     `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+         *     either reading, month first or day first, and a two-digit year in
+         *     either century), a phone number in any
          *     format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
          *     holds those digits), or words that must each appear in the first
          *     name, last name or email (`ana lopez`, `ana@ex`). Every character is

@@ -11,6 +11,7 @@
   const TEXT = {
     en: {
       title: "Reception desk", skip: "Skip to content", screens: "Screens", search: "Search", signOut: "Sign out",
+      searchHint: "Name, phone, reference or date of birth",
       language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
       signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
       requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
@@ -52,6 +53,7 @@
     },
     es: {
       title: "Recepción", skip: "Ir al contenido", screens: "Pantallas", search: "Buscar", signOut: "Cerrar sesión",
+      searchHint: "Nombre, teléfono, referencia o fecha de nacimiento",
       language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
       signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
       requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
@@ -1448,6 +1450,7 @@
     $("brand").textContent = t("title");
     $("nav").setAttribute("aria-label", t("screens"));
     $("q-label").textContent = t("search");
+    $("q").setAttribute("placeholder", t("searchHint"));
     $("signout").textContent = t("signOut");
     $("keys-open").textContent = t("keysTitle");
     $("lang-label").textContent = t("language");
