@@ -554,9 +554,10 @@
         path = "/v1/bookings?" + new URLSearchParams({ q, limit: "50" });
         empty = t("noResults");
         const signal = view.searchAbort.signal;
+        // The patient search reads phone digits in any format and dates of
+        // birth as callers read them out: the query goes as typed.
         const [r, pr] = await Promise.all([api("GET", path, undefined, { signal }),
-          // Patient search reads spaced digits as words: send a number as digits.
-          api("GET", "/v1/patients?" + new URLSearchParams({ q: /^[\d\s().+-]+$/.test(q) ? q.replace(/[^\d+]/g, "") : q, limit: "10" }), undefined, { signal })]);
+          api("GET", "/v1/patients?" + new URLSearchParams({ q, limit: "10" }), undefined, { signal })]);
         if (seq !== loadSeq) return;
         if (!r.ok) { say(await problemDetail(r)); return; }
         fill(/** @type {S["BookingList"]} */ (await r.json()).items, empty);
