@@ -1430,7 +1430,9 @@ export interface paths {
          * List and search bookings
          * @description The agenda and booking search. Filters combine with AND. `q`
          *     matches the reference, patient name, phone or email
-         *     (case-insensitive). Any staff role.
+         *     (case-insensitive; accents and the apostrophes and hyphens inside a
+         *     name need not be typed: `obrien` finds O'Brien, `perez` Pérez and
+         *     `pérez` Perez). Any staff role.
          *
          *     The day sheet: with `Accept: text/csv` the answer is every booking
          *     the filters select (no pages: `limit` and `cursor` are not taken)
@@ -1933,11 +1935,17 @@ export interface paths {
         /**
          * Find patients
          * @description Patient records, newest first; merged-away records are left out.
-         *     `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+         *     `q` is a date of birth (`1980-04-02`; or as callers read it out,
+         *     `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+         *     either reading, month first or day first, and a two-digit year in
+         *     either century), a phone number in any
          *     format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
          *     holds those digits), or words that must each appear in the first
-         *     name, last name or email (`ana lopez`, `ana@ex`). Every character is
-         *     text: quotes, `%`, `_` and search operators match themselves. Each
+         *     name, last name or email (`ana lopez`, `ana@ex`), without regard to
+         *     accents or to the apostrophes and hyphens inside a name (`obrien`
+         *     finds O'Brien, `smith jones` Smith-Jones, `perez` Pérez). Quotes, `%`,
+         *     `_` and search operators are never syntax, and a query of
+         *     punctuation only finds nothing. Each
          *     record carries its earlier `visits` (how many, and the day of the
          *     latest), counted for the whole page at once, so a caller can be
          *     matched before booking. Any staff role.

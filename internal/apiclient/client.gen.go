@@ -5455,7 +5455,10 @@ type ClientInterface interface {
 	// ListPatients Find patients
 	//
 	// Patient records, newest first; merged-away records are left out.
-	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// `q` is a date of birth (`1980-04-02`; or as callers read it out,
+	// `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+	// either reading, month first or day first, and a two-digit year in
+	// either century), a phone number in any
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
 	// name, last name or email (`ana lopez`, `ana@ex`), without regard to
@@ -8093,7 +8096,10 @@ func (c *Client) RetryMessage(ctx context.Context, id int64, reqEditors ...Reque
 // ListPatients Find patients
 //
 // Patient records, newest first; merged-away records are left out.
-// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// `q` is a date of birth (`1980-04-02`; or as callers read it out,
+// `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+// either reading, month first or day first, and a two-digit year in
+// either century), a phone number in any
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
 // name, last name or email (`ana lopez`, `ana@ex`), without regard to
@@ -15795,7 +15801,10 @@ type ClientWithResponsesInterface interface {
 	// ListPatientsWithResponse Find patients
 	//
 	// Patient records, newest first; merged-away records are left out.
-	// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+	// `q` is a date of birth (`1980-04-02`; or as callers read it out,
+	// `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+	// either reading, month first or day first, and a two-digit year in
+	// either century), a phone number in any
 	// format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 	// holds those digits), or words that must each appear in the first
 	// name, last name or email (`ana lopez`, `ana@ex`), without regard to
@@ -26909,7 +26918,10 @@ func (c *ClientWithResponses) RetryMessageWithResponse(ctx context.Context, id i
 // ListPatientsWithResponse Find patients
 //
 // Patient records, newest first; merged-away records are left out.
-// `q` is a date of birth (`1980-04-02`, exact), a phone number in any
+// `q` is a date of birth (`1980-04-02`; or as callers read it out,
+// `04/02/1980`, `4.2.1980`, `04-02-1980`, `4/2/80`: records born on
+// either reading, month first or day first, and a two-digit year in
+// either century), a phone number in any
 // format (`(424) 555-0123`, `4245550123`, `0123`: records whose phone
 // holds those digits), or words that must each appear in the first
 // name, last name or email (`ana lopez`, `ana@ex`), without regard to

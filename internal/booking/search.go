@@ -2,6 +2,7 @@ package booking
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -144,4 +145,64 @@ func DigitsOf(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// BirthDates reads q as a date of birth the way a caller reads one out and
+// a receptionist types it, and returns the days it may name, in order; nil
+// when q is no date. A date in the form YYYY-MM-DD is that day. A date
+// written day and month first, separated by '/', '.' or '-' ("04/02/1980",
+// "4.2.1980", "04-02-80"), is read both ways, month first as in the United
+// States and day first as in Spain and most of the world, because a clinic
+// hears both and the patient's record settles it. With '/' a two-digit year
+// is read in both the 1900s and the 2000s (a date of birth can only be one
+// of them, and the other finds no one); with '.' or '-' the year has four
+// digits, so that phone digits typed in pairs ("12-12-34") stay phone
+// digits. Only days that exist are returned.
+func BirthDates(q string) []Date {
+	q = strings.TrimSpace(q)
+	if d, err := ParseDate(q); err == nil {
+		return []Date{d}
+	}
+	sep := strings.IndexAny(q, "/.-")
+	if sep < 0 {
+		return nil
+	}
+	parts := strings.Split(q, q[sep:sep+1])
+	if len(parts) != 3 {
+		return nil
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, ok := digits(p)
+		if !ok || p == "" || len(p) > 4 || (i < 2 && len(p) > 2) {
+			return nil
+		}
+		n[i] = v
+	}
+	var years []int
+	switch len(parts[2]) {
+	case 4:
+		years = []int{n[2]}
+	case 2:
+		if q[sep] != '/' {
+			return nil
+		}
+		years = []int{1900 + n[2], 2000 + n[2]}
+	default:
+		return nil
+	}
+	var out []Date
+	for _, y := range years {
+		for _, md := range [2][2]int{{n[0], n[1]}, {n[1], n[0]}} {
+			m, d := md[0], md[1]
+			if y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, time.Month(m)) {
+				continue
+			}
+			date := Date{Year: y, Month: time.Month(m), Day: d}
+			if !slices.Contains(out, date) {
+				out = append(out, date)
+			}
+		}
+	}
+	return out
 }

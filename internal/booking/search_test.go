@@ -98,3 +98,43 @@ func TestBoundsOutOfOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestBirthDates(t *testing.T) {
+	d := func(y int, m time.Month, day int) Date { return Date{Year: y, Month: m, Day: day} }
+	tests := []struct {
+		q    string
+		want []Date
+	}{
+		{"1980-04-02", []Date{d(1980, time.April, 2)}},
+		{" 1980-04-02 ", []Date{d(1980, time.April, 2)}},
+		{"04/02/1980", []Date{d(1980, time.April, 2), d(1980, time.February, 4)}},
+		{"4/2/1980", []Date{d(1980, time.April, 2), d(1980, time.February, 4)}},
+		{"02.04.1980", []Date{d(1980, time.February, 4), d(1980, time.April, 2)}},
+		{"02-04-1980", []Date{d(1980, time.February, 4), d(1980, time.April, 2)}},
+		{"25/12/1961", []Date{d(1961, time.December, 25)}}, // only day first exists
+		{"12/25/1961", []Date{d(1961, time.December, 25)}}, // only month first exists
+		{"7/7/1977", []Date{d(1977, time.July, 7)}},        // both readings are one day
+		{"4/2/80", []Date{d(1980, time.April, 2), d(1980, time.February, 4), d(2080, time.April, 2), d(2080, time.February, 4)}},
+		{"29/02/2023", nil}, // no such day either way
+		{"30/02/2024", nil},
+		{"29/2/2024", []Date{d(2024, time.February, 29)}},
+		{"12-12-34", nil}, // phone digits in pairs, not a date
+		{"12.12.34", nil},
+		{"1980-4-2", nil},
+		{"04/02", nil},
+		{"04/02/1980/1", nil},
+		{"04/02-1980", nil},
+		{"a4/02/1980", nil},
+		{"004/02/1980", nil},
+		{"04/02/19800", nil},
+		{"04//1980", nil},
+		{"ana lopez", nil},
+		{"(424) 555-0123", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := BirthDates(tt.q); !slices.Equal(got, tt.want) {
+			t.Errorf("BirthDates(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}

@@ -198,6 +198,20 @@ func TestDeskInBrowser(t *testing.T) {
 	b.wait("the patient on file found too", `document.querySelector("#patients [data-patient-id]") && document.querySelector("#patients").textContent.includes("Ana Lopez")`)
 	b.axe(axe, "find")
 	b.shot("desk-find")
+	// A date of birth, in the form the server stores and as a caller reads
+	// it out, day or month first.
+	setQ := func(q string) {
+		b.js(`(() => { const q = document.querySelector("#q"); q.value = `+jsString(q)+`; q.dispatchEvent(new Event("input")); return true })()`, nil)
+	}
+	for _, dob := range []string{"1980-04-02", "04/02/1980", "2.4.1980"} {
+		setQ("nobody")
+		b.wait("no patient for nobody", `new URLSearchParams(location.search).get("q") === "nobody" && !document.querySelector("#patients [data-patient-id]")`)
+		setQ(dob)
+		b.wait("the patient found by date of birth "+dob, `new URLSearchParams(location.search).get("q") === `+jsString(dob)+
+			` && document.querySelector("#patients [data-patient-id]") && document.querySelector("#patients").textContent.includes("Ana Lopez")`)
+	}
+	setQ("555 0123")
+	b.wait("the phone search again", `new URLSearchParams(location.search).get("q") === "555 0123" && `+deskRow(req.ID))
 
 	// 6. Reload: still signed in, on the same search.
 	b.do(chromedp.Reload())

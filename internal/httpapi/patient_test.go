@@ -70,6 +70,9 @@ func TestPatientsThroughHTTP(t *testing.T) {
 		}{
 			{"lopez", 2}, {"ana lopez", 2}, {"ANA MARÍA", 1}, {"(424) 555-0123", 1}, {"4245559999", 0}, {"1980-04-02", 2},
 			{"ana@example.com", 1}, {"nobody", 0},
+			// A date of birth as callers read it out and staff type it:
+			// month or day first (both are tried), two-digit years.
+			{"04/02/1980", 2}, {"2/4/1980", 2}, {"02.04.1980", 2}, {"02-04-1980", 2}, {"4/2/80", 2}, {"05/02/1980", 0},
 			// Wildcards and operators are text: never an error, never more
 			// than the words find (quotes and * are separators at most).
 			{"%", 0}, {"_", 0}, {"a_a", 0}, {"ana NEAR lopez", 0}, {"' OR 1=1 --", 0}, {`\`, 0}, {"lopez OR", 0},

@@ -276,21 +276,25 @@ func (s *Store) listPatients(ctx context.Context, q, cur string, limit int, with
 	return out, nil, next, err
 }
 
-// patientGroups reads a patient search: a date of birth, phone digits (at
+// patientGroups reads a patient search: a date of birth in any of the
+// forms booking.BirthDates reads (the days it may name), phone digits (at
 // least four, in any format) or words (folded, see wordGroups). Exactly one
-// of dob and groups is set for a non-empty q.
-func patientGroups(q string) (dob string, groups [][]string) {
+// of dobs and groups is set for a non-empty q.
+func patientGroups(q string) (dobs []string, groups [][]string) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
-		return "", nil
+		return nil, nil
 	}
-	if d, err := booking.ParseDate(q); err == nil {
-		return d.String(), nil
+	if days := booking.BirthDates(q); len(days) > 0 {
+		for _, d := range days {
+			dobs = append(dobs, d.String())
+		}
+		return dobs, nil
 	}
 	if booking.PhoneLike(q) {
-		return "", [][]string{{booking.DigitsOf(q)}}
+		return nil, [][]string{{booking.DigitsOf(q)}}
 	}
-	return "", wordGroups(strings.Fields(q))
+	return nil, wordGroups(strings.Fields(q))
 }
 
 // patientFTS returns the FTS4 expression of a word or digit search on
@@ -308,14 +312,15 @@ func (s *Store) patientFTS(q string) (string, bool) {
 }
 
 // patientSearch narrows db to the records q matches, where the full-text
-// index does not serve it (see ListPatients): a date of birth (1980-04-02)
-// matches it exactly; on PostgreSQL a phone number in any format matches
+// index does not serve it (see ListPatients): a date of birth matches the
+// records born on any day it may name (1980-04-02 exactly; 04/02/1980 on
+// 2 April or 4 February, see booking.BirthDates); on PostgreSQL a phone number in any format matches
 // records whose phone holds those digits, and words must each appear in the
 // names or email. Every character of q is text (see search.go).
 func (s *Store) patientSearch(db *gorm.DB, q string) *gorm.DB {
-	dob, groups := patientGroups(q)
-	if dob != "" {
-		return db.Where("dob = ?", dob)
+	dobs, groups := patientGroups(q)
+	if len(dobs) > 0 {
+		return db.Where("dob IN ?", dobs)
 	}
 	if booking.PhoneLike(strings.TrimSpace(q)) {
 		// Digits are looked for in the phone itself, through its own

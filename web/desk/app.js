@@ -11,6 +11,7 @@
   const TEXT = {
     en: {
       title: "Reception desk", skip: "Skip to content", screens: "Screens", search: "Search", signOut: "Sign out",
+      searchHint: "Name, phone, reference or date of birth",
       language: "Language", loading: "Loading…", signInTitle: "Sign in", email: "Email", password: "Password",
       signIn: "Sign in", signInFailed: "Wrong email or password.", today: "Today", requests: "Requests", find: "Find",
       requestsTitle: "Requests to answer", requestsHelp: "Pending requests, urgent first, then oldest first.",
@@ -52,6 +53,7 @@
     },
     es: {
       title: "Recepción", skip: "Ir al contenido", screens: "Pantallas", search: "Buscar", signOut: "Cerrar sesión",
+      searchHint: "Nombre, teléfono, referencia o fecha de nacimiento",
       language: "Idioma", loading: "Cargando…", signInTitle: "Iniciar sesión", email: "Correo electrónico", password: "Contraseña",
       signIn: "Entrar", signInFailed: "Correo o contraseña incorrectos.", today: "Hoy", requests: "Solicitudes", find: "Buscar",
       requestsTitle: "Solicitudes por responder", requestsHelp: "Solicitudes pendientes, urgentes primero, luego las más antiguas.",
@@ -552,9 +554,10 @@
         path = "/v1/bookings?" + new URLSearchParams({ q, limit: "50" });
         empty = t("noResults");
         const signal = view.searchAbort.signal;
+        // The patient search reads phone digits in any format and dates of
+        // birth as callers read them out: the query goes as typed.
         const [r, pr] = await Promise.all([api("GET", path, undefined, { signal }),
-          // Patient search reads spaced digits as words: send a number as digits.
-          api("GET", "/v1/patients?" + new URLSearchParams({ q: /^[\d\s().+-]+$/.test(q) ? q.replace(/[^\d+]/g, "") : q, limit: "10" }), undefined, { signal })]);
+          api("GET", "/v1/patients?" + new URLSearchParams({ q, limit: "10" }), undefined, { signal })]);
         if (seq !== loadSeq) return;
         if (!r.ok) { say(await problemDetail(r)); return; }
         fill(/** @type {S["BookingList"]} */ (await r.json()).items, empty);
@@ -1448,6 +1451,7 @@
     $("brand").textContent = t("title");
     $("nav").setAttribute("aria-label", t("screens"));
     $("q-label").textContent = t("search");
+    $("q").setAttribute("placeholder", t("searchHint"));
     $("signout").textContent = t("signOut");
     $("keys-open").textContent = t("keysTitle");
     $("lang-label").textContent = t("language");
