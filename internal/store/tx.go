@@ -80,11 +80,13 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	// and read the places changed, after the commit (or the rollback), so a
 	// version never runs ahead of what a reader can see.
 	s.endAvailability(m, err == nil)
-	// Feed: on PostgreSQL, ask for the numbering of the events just
-	// committed (without waiting: it wakes this process's feed followers,
-	// and its NOTIFY the other instances', once done); on SQLite, wake feed
-	// followers of this process at once (other processes poll).
-	if err == nil && m.feed.Load() {
+	// Feed and availability notices: on PostgreSQL, ask for the step that
+	// numbers the feed events just committed and announces the
+	// availability changes queued (without waiting: it wakes this
+	// process's feed followers, and its NOTIFYs the other instances', once
+	// done); on SQLite, wake feed followers of this process at once (other
+	// processes poll).
+	if err == nil && (m.feed.Load() || len(m.queued) > 0) {
 		if s.dialect == Postgres {
 			s.askFeedNumbering()
 		} else {
@@ -107,10 +109,10 @@ type txMark struct {
 	invalidated []uuid.UUID
 	scopes      []string
 	scopesErr   error
-	// pid is the PostgreSQL backend the transaction ran on, own the place
-	// scopes whose notifications its listener is told to skip (ownNotices).
-	pid uint32
-	own []string
+	// queued are the seqs of the rows the transaction queued in
+	// availability_pending (PostgreSQL), which the step after its commit
+	// announces (see availability_notice.go).
+	queued []int64
 
 	mu          sync.Mutex
 	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
