@@ -69,45 +69,64 @@ func (s *Store) sendAvailabilityNotices(ctx context.Context, tx *sql.Tx) (seqs [
 		return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 	}
 	defer rows.Close()
-	var scopes []string
-	mine := map[string]bool{} // scope: every row of it is this process's place change
+	var queued []queuedChange
 	for rows.Next() {
-		var seq int64
-		var scope string
+		var q queuedChange
 		var backend int64
-		if err := rows.Scan(&seq, &scope, &backend); err != nil {
+		if err := rows.Scan(&q.seq, &q.scope, &backend); err != nil {
 			return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 		}
 		pid = uint32(backend)
-		seqs = append(seqs, seq)
-		_, place := parsePlaceScope(scope)
-		isOwn := place && s.avail.isOwnRow(seq)
-		if was, seen := mine[scope]; seen {
-			mine[scope] = was && isOwn
-			continue
-		}
-		mine[scope] = isOwn
-		scopes = append(scopes, scope)
+		queued = append(queued, q)
+		seqs = append(seqs, q.seq)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 	}
 	rows.Close()
-	if len(scopes) == 0 {
+	if len(queued) == 0 {
 		return nil, nil, 0, nil
 	}
+	scopes, own := noticeScopes(queued, s.avail.isOwnRow)
+	if _, err := tx.ExecContext(ctx, availabilityNotifySQL, availabilityChannel, scopes); err != nil {
+		return nil, nil, 0, fmt.Errorf("announce availability changes: %w", err)
+	}
+	return seqs, own, pid, nil
+}
+
+// queuedChange is a row of availability_pending.
+type queuedChange struct {
+	seq   int64
+	scope string
+}
+
+// noticeScopes returns the distinct scopes of queued, in order, to be
+// announced (everything, '*', once, when there are more than
+// maxNoticeScopes), and those of them that are this process's own place
+// changes: every row of the scope is a place change that isOwnRow reports
+// this process queued, and so read after its commit. A scope that another
+// writer queued too is read by this process's listener as well.
+func noticeScopes(queued []queuedChange, isOwnRow func(seq int64) bool) (scopes, own []string) {
+	mine := map[string]bool{}
+	for _, q := range queued {
+		_, place := parsePlaceScope(q.scope)
+		isOwn := place && isOwnRow(q.seq)
+		if was, seen := mine[q.scope]; seen {
+			mine[q.scope] = was && isOwn
+			continue
+		}
+		mine[q.scope] = isOwn
+		scopes = append(scopes, q.scope)
+	}
 	if len(scopes) > maxNoticeScopes {
-		scopes = []string{"*"}
+		return []string{"*"}, nil
 	}
 	for _, sc := range scopes {
 		if mine[sc] {
 			own = append(own, sc)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, availabilityNotifySQL, availabilityChannel, scopes); err != nil {
-		return nil, nil, 0, fmt.Errorf("announce availability changes: %w", err)
-	}
-	return seqs, own, pid, nil
+	return scopes, own
 }
 
 // parsePendingSeqs reads the transaction-local list of the rows a
