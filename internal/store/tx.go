@@ -86,12 +86,12 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	// process's feed followers, and its NOTIFYs the other instances', once
 	// done); on SQLite, wake feed followers of this process at once (other
 	// processes poll).
-	if err == nil && (m.feed.Load() || len(m.queued) > 0) {
-		if s.dialect == Postgres {
-			s.askFeedNumbering()
-		} else {
-			s.feed.wake()
-		}
+	switch {
+	case err != nil:
+	case s.dialect == Postgres && (m.feed.Load() || m.dirty.Load()):
+		s.askFeedNumbering()
+	case s.dialect != Postgres && m.feed.Load():
+		s.feed.wake()
 	}
 	return err
 }
@@ -111,7 +111,8 @@ type txMark struct {
 	scopesErr   error
 	// queued are the seqs of the rows the transaction queued in
 	// availability_pending (PostgreSQL), which the step after its commit
-	// announces (see availability_notice.go).
+	// announces (see availability_notice.go); this process's own, for its
+	// listener.
 	queued []int64
 
 	mu          sync.Mutex
