@@ -178,7 +178,7 @@ func TestAvailabilityNoticesAfterCommit(t *testing.T) {
 }
 
 // Migration 104 upgrades a database whose triggers notified in the writing
-// transaction (here: made by this build, then moved down to 101) and keeps
+// transaction (here: made by this build, then moved down below 104) and keeps
 // every booking working and every change announced; moved down, it
 // announces what is still queued and its triggers notify again.
 func TestAvailabilityNoticesMigration(t *testing.T) {
@@ -205,16 +205,16 @@ func TestAvailabilityNoticesMigration(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "INSERT INTO availability_pending (scope) VALUES ($1)", f.provider.ID.String()); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.MigratePostgresDownTo(ctx, url, 101); err != nil {
-		t.Fatalf("down to 101: %v", err)
+	if err := store.MigratePostgresDownTo(ctx, url, 103); err != nil {
+		t.Fatalf("down below 104: %v", err)
 	}
 	if n := nextNotice(t, l, 2*time.Second); n == nil || !strings.HasSuffix(n.Payload, " "+f.provider.ID.String()) {
 		t.Errorf("on the way down: got notification %v, want the queued change's", n)
 	}
-	// At 101 the writer notifies itself, at its commit.
+	// Below 104 the writer notifies itself, at its commit.
 	writer := commitWithoutStep(t, db, sl.ID.String())
 	if n := nextNotice(t, l, 2*time.Second); n == nil || n.PID != writer {
-		t.Errorf("at 101: got notification %v, want one from the writer %d", n, writer)
+		t.Errorf("below 104: got notification %v, want one from the writer %d", n, writer)
 	}
 
 	// Up again: bookings still work, and their changes are announced by
