@@ -43,8 +43,9 @@ func (s *Store) registerAvailabilityCallbacks() error {
 // read; the store has none.) On SQLite the scopes written are read from
 // availability_changes (see sqliteWatch.sync); on PostgreSQL, where the
 // transaction-local record of an autocommitted statement is gone once it
-// returns, everything moves (the other instances get the scoped NOTIFYs of
-// the triggers).
+// returns, everything moves (the other instances get the scoped
+// notifications of the rows the triggers queued, sent by the step it asks
+// for).
 func (s *Store) onWrite(db *gorm.DB) {
 	if !touchesAvailability(db.Statement) {
 		return
@@ -55,15 +56,18 @@ func (s *Store) onWrite(db *gorm.DB) {
 	}
 	if s.dialect == Postgres {
 		s.avail.bump()
+		s.askFeedNumbering()
 		return
 	}
 	s.watch.sync(s.avail)
 }
 
 // availabilityScopesSQL reads, inside a PostgreSQL transaction, the scopes
-// its writes recorded (see migration 00070): space-separated, empty or NULL
-// for none; and the backend's pid, which its notifications carry.
-const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availability_scopes', true), ''), pg_backend_pid()"
+// its writes recorded (see migration 00070), space-separated, empty or
+// NULL for none, and the seqs of the rows they queued in
+// availability_pending for the step after the commit to announce
+// (migration 00104).
+const availabilityScopesSQL = "SELECT coalesce(current_setting('clinic.availability_scopes', true), ''), coalesce(current_setting('clinic.availability_pending', true), '')"
 
 // availabilityInvalidateSQL records an explicit invalidation of a provider in
 // the writing transaction, as the triggers do for the rows they see.
@@ -74,7 +78,8 @@ var availabilityInvalidateSQL = map[Dialect]string{
 
 // flushAvailability runs at the end of a transaction marked dirty, before
 // its commit: it records the providers InvalidateAvailability named, and on
-// PostgreSQL reads the scopes the transaction's writes recorded.
+// PostgreSQL reads the scopes the transaction's writes recorded and the
+// rows they queued.
 func (s *Store) flushAvailability(tx *gorm.DB, m *txMark) error {
 	if !m.dirty.Load() {
 		return nil
@@ -87,27 +92,26 @@ func (s *Store) flushAvailability(tx *gorm.DB, m *txMark) error {
 	if s.dialect != Postgres {
 		return nil
 	}
-	var scopes string
-	var pid int64
-	m.scopes, m.scopesErr, m.own = nil, nil, nil
-	if err := tx.Raw(availabilityScopesSQL).Row().Scan(&scopes, &pid); err != nil {
+	var scopes, queued string
+	m.scopes, m.scopesErr, m.queued = nil, nil, nil
+	if err := tx.Raw(availabilityScopesSQL).Row().Scan(&scopes, &queued); err != nil {
 		// The versions move for everything instead (endAvailability); the
 		// transaction itself need not fail for it.
+		m.scopesErr = err
+		return nil
+	}
+	seqs, err := parsePendingSeqs(queued)
+	if err != nil {
 		m.scopesErr = err
 		return nil
 	}
 	m.scopes = strings.Fields(scopes)
 	// This process reads the places its commit changed itself
 	// (endAvailability): its listener need not read them again when the
-	// commit's notifications arrive. Told before the commit, so that it
-	// knows however soon they do.
-	for _, sc := range m.scopes {
-		if _, ok := parsePlaceScope(sc); ok {
-			m.own = append(m.own, sc)
-		}
-	}
-	m.pid = uint32(pid)
-	s.avail.expectOwn(m.pid, m.own, time.Now())
+	// notifications of its rows arrive. Told before the commit, so that it
+	// knows however soon a step sends them.
+	m.queued = seqs
+	s.avail.expectRows(m.queued, time.Now())
 	return nil
 }
 
@@ -125,10 +129,10 @@ func (s *Store) endAvailability(m *txMark, committed bool) {
 		return
 	}
 	if !committed {
-		// No notification comes for what was not committed. (Should a
-		// failed commit have reached the server after all, its
-		// notifications are read as another instance's would be.)
-		s.avail.unexpectOwn(m.pid, m.own)
+		// No row was queued by what was not committed. (Should a failed
+		// commit have reached the server after all, its rows are read as
+		// another instance's would be.)
+		s.avail.forgetRows(m.queued)
 	}
 	if m.scopesErr != nil || (m.scopes == nil && len(m.invalidated) > 0) {
 		s.avail.bump()

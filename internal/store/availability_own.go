@@ -5,28 +5,34 @@ import (
 )
 
 // ownNotices are the place changes this process's own PostgreSQL
-// transactions announced, by the backend that committed them, whose
-// NOTIFY the listener is still to receive. The writing instance reads a
-// place change's slot once after its own commit (endAvailability), before
-// the writing call returns; the NOTIFY of that same commit reaches its
-// listener too, and reading the slot again there would only hand the
-// caches the state they already have (or a newer one, which the write that
-// made it announces in a notification of its own). So the listener skips a
-// notification it finds here and reads every other one, other instances'
-// above all.
+// transactions made, whose NOTIFY the listener is still to receive. The
+// writing instance reads a place change's slot once after its own commit
+// (endAvailability), before the writing call returns; the NOTIFY announcing
+// that same commit reaches its listener too, and reading the slot again
+// there would only hand the caches the state they already have (or a newer
+// one, which the write that made it announces in a notification of its
+// own). So the listener skips a notification it finds here and reads every
+// other one, other instances' above all.
 //
-// A notification is matched by the backend's pid (pg_backend_pid(), read
-// with the scopes before the commit) and the scope: a transaction announces
-// a scope once (availability_changed), and PostgreSQL delivers one
-// notification per distinct payload of a transaction. Entries are added
-// before the commit, so one is there when its notification arrives, however
-// soon; a transaction that did not commit takes its entries back. An entry
-// whose notification never came (the listener was reconnecting, or a
-// commit failed after reaching the server) is forgotten when the listener
-// reconnects or after ownNoticeTTL, so that a later backend given the same
-// pid cannot have its notification skipped.
+// The notifications are sent after the commit, by the step that follows it
+// (see availability_notice.go), in two stages. rows holds the seqs of the
+// availability_pending rows this process's transactions queued, added
+// before each commit (a transaction that did not commit takes them back);
+// the step that deletes them sends their scopes, and m holds, by the step's
+// backend pid (pg_backend_pid()) and scope, the scopes it sends that only
+// this process's place changes queued (a scope another writer queued too
+// in the same batch is read). PostgreSQL delivers one notification per
+// distinct payload of a transaction, and a step sends a scope once. Entries
+// of m are added before the step commits, so one is there when its
+// notification arrives, however soon. An entry whose notification never
+// came (the listener was reconnecting, or a commit failed after reaching
+// the server) is forgotten when the listener reconnects or after
+// ownNoticeTTL, so that a later backend given the same pid cannot have its
+// notification skipped; a row another instance's step sent (its
+// notification is then read as another's) is forgotten after ownNoticeTTL.
 type ownNotices struct {
-	m map[ownNotice]ownCount
+	m    map[ownNotice]ownCount
+	rows map[int64]time.Time // seq: when queued
 }
 
 type ownNotice struct {
@@ -43,8 +49,8 @@ type ownCount struct {
 // within milliseconds of the commit.
 const ownNoticeTTL = 30 * time.Second
 
-// expect records that backend pid's transaction is about to commit, and
-// announce, the place scopes ps; v.placeMu is not held.
+// expectOwn records that backend pid's transaction is about to commit, and
+// announce, the place scopes ps, this process's own; v.placeMu is not held.
 func (v *availabilityVersion) expectOwn(pid uint32, ps []string, now time.Time) {
 	if len(ps) == 0 {
 		return
@@ -106,10 +112,53 @@ func (o *ownNotices) take(k ownNotice) {
 	o.m[k] = c
 }
 
-// forgetOwn drops every entry: the listener (re)connected, and whatever it
-// missed meanwhile moved every version.
+// forgetOwn drops every notification expected: the listener (re)connected,
+// and whatever it missed meanwhile moved every version. (Rows not sent yet
+// stay: their notifications are still to come.)
 func (v *availabilityVersion) forgetOwn() {
 	v.ownMu.Lock()
 	defer v.ownMu.Unlock()
 	clear(v.own.m)
+}
+
+// expectRows records that this process's transaction is about to commit
+// the availability_pending rows seqs, whose place changes it reads itself.
+func (v *availabilityVersion) expectRows(seqs []int64, now time.Time) {
+	if len(seqs) == 0 {
+		return
+	}
+	v.ownMu.Lock()
+	defer v.ownMu.Unlock()
+	if v.own.rows == nil {
+		v.own.rows = map[int64]time.Time{}
+	}
+	if len(v.own.rows) > 1024 {
+		for k, at := range v.own.rows {
+			if now.Sub(at) > ownNoticeTTL {
+				delete(v.own.rows, k)
+			}
+		}
+	}
+	for _, seq := range seqs {
+		v.own.rows[seq] = now
+	}
+}
+
+// forgetRows drops rows from the record: their transaction did not commit,
+// or a step has sent them.
+func (v *availabilityVersion) forgetRows(seqs []int64) {
+	v.ownMu.Lock()
+	defer v.ownMu.Unlock()
+	for _, seq := range seqs {
+		delete(v.own.rows, seq)
+	}
+}
+
+// isOwnRow reports whether this process queued the availability_pending
+// row seq (see expectRows).
+func (v *availabilityVersion) isOwnRow(seq int64) bool {
+	v.ownMu.Lock()
+	defer v.ownMu.Unlock()
+	_, ok := v.own.rows[seq]
+	return ok
 }

@@ -35,9 +35,11 @@ var availabilityTables = map[string]bool{
 // availabilityTables (migration 00070) record, in the writing transaction,
 // the scope of every row written (its provider and the UTC day its slot
 // starts on): on SQLite in the table availability_changes, which
-// sqliteWatch reads; on PostgreSQL in a NOTIFY with the scope as payload,
-// which the listener receives, and in a transaction-local setting the
-// writing instance reads before its commit. GORM callbacks on every create,
+// sqliteWatch reads; on PostgreSQL in availability_pending, whose rows a
+// step after the commit announces in NOTIFYs with the scope as payload
+// (migration 00104, availability_notice.go), which the listener receives,
+// and in a transaction-local setting the writing instance reads before its
+// commit. GORM callbacks on every create,
 // update, delete and raw statement (onWrite) only tell this process when to
 // look, so that a write path added later cannot forget it. Inside a
 // transaction (Store.tx) the callback only marks the transaction; the
@@ -61,13 +63,16 @@ type availabilityVersion struct {
 	// 86400), and at the last move of the provider as a whole.
 	byProvider map[uuid.UUID]*dayVersions
 
-	// PostgreSQL: the listener that turns other instances' NOTIFYs into moves.
-	pgURL     string
-	log       *slog.Logger
-	startOnce sync.Once
-	listening atomic.Bool // false: notifications may be missed, do not cache
-	stop      context.CancelFunc
-	done      chan struct{}
+	// PostgreSQL: the listener that turns other instances' NOTIFYs into
+	// moves, and asks sendQueued (the store's step after commits) to send
+	// the availability changes it finds queued unsent.
+	sendQueued func()
+	pgURL      string
+	log        *slog.Logger
+	startOnce  sync.Once
+	listening  atomic.Bool // false: notifications may be missed, do not cache
+	stop       context.CancelFunc
+	done       chan struct{}
 
 	// Place changes (see OnPlaces): placeMu orders their reads and
 	// deliveries, and guards sinks, readPlaces (the pool's reader, for

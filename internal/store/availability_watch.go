@@ -223,10 +223,6 @@ func (v *availabilityVersion) start() {
 	}()
 }
 
-// listenCheck is how long the listener waits for a notification before it
-// checks that its connection still answers.
-const listenCheck = 5 * time.Second
-
 // listen holds one LISTEN connection: it bumps the counter once connected
 // (anything may have changed while it was not) and on every notification,
 // and returns when the connection fails.
@@ -248,8 +244,9 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 	}
 	v.bump()
 	v.listening.Store(true)
+	poll := time.Now().Add(pendingPoll)
 	for {
-		wctx, cancel := context.WithTimeout(ctx, listenCheck)
+		wctx, cancel := context.WithDeadline(ctx, poll)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
@@ -258,17 +255,27 @@ func (v *availabilityVersion) listen(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			// Quiet: make sure the connection is alive, so that a silently
-			// dead one stops caching within listenCheck + the ping's timeout.
-			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			err := conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("ping: %w", err)
-			}
 		default:
 			return err
 		}
+		if time.Now().Before(poll) {
+			continue
+		}
+		// Every pendingPoll, busy or quiet: send what is queued and no
+		// step follows (see availability_notice.go), and make sure the
+		// connection is alive, so that a silently dead one stops caching
+		// within pendingPoll + the look's timeout.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		var queued bool
+		err = conn.QueryRow(pctx, "SELECT EXISTS (SELECT 1 FROM availability_pending)").Scan(&queued)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("look for queued changes: %w", err)
+		}
+		if queued && v.sendQueued != nil {
+			v.sendQueued()
+		}
+		poll = time.Now().Add(pendingPoll)
 	}
 }
 

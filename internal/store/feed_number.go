@@ -10,7 +10,9 @@ import (
 )
 
 // feedNumberer runs the feed numberings of one Store on PostgreSQL (see the
-// comment at the top of feed.go), one at a time in a goroutine of its own,
+// comment at the top of feed.go), each of which also announces the
+// availability changes committed (see availability_notice.go: the step
+// after commits), one at a time in a goroutine of its own,
 // each for every caller that asked before it started: callers that ask
 // while one runs share the next. So the numberings of one instance never
 // queue for the counter row behind each other, and a burst of commits is
@@ -114,26 +116,30 @@ func (s *Store) numberFeed(ctx context.Context) error {
 }
 
 // askFeedNumbering asks for a numbering without waiting for it: Store.tx,
-// after a commit that appended to the feed, so that the writer's request
-// does not wait for it.
+// after a commit that appended to the feed or queued availability changes,
+// so that the writer's request does not wait for it.
 func (s *Store) askFeedNumbering() {
 	if s.dialect == Postgres {
 		s.numberer.ask()
 	}
 }
 
-// numberFeedOnce numbers every feed event committed in feed_pending so far
-// and returns how many it numbered: it moves them into feed_events with the
-// ids after feed_counter's, in seq order, and tells every instance's feed
-// watcher (pg_notify, delivered at its commit).
+// numberFeedOnce is the step after commits (PostgreSQL): it numbers every
+// feed event committed in feed_pending so far and returns how many it
+// numbered (it moves them into feed_events with the ids after
+// feed_counter's, in seq order, and tells every instance's feed watcher),
+// and announces every availability change committed in
+// availability_pending (see sendAvailabilityNotices), in one transaction:
+// its NOTIFYs, delivered at its commit, take PostgreSQL's notification
+// lock once for both.
 func (s *Store) numberFeedOnce(ctx context.Context) (int64, error) {
 	// Most calls find nothing (a reader's, or a batch someone else
-	// numbered): a look at the small table, without taking the counter.
-	var waiting bool
-	if err := s.sqlDB.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM feed_pending)").Scan(&waiting); err != nil {
+	// numbered): a look at the small tables, without taking the counter.
+	var events, changes bool
+	if err := s.sqlDB.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM feed_pending), EXISTS (SELECT 1 FROM availability_pending)").Scan(&events, &changes); err != nil {
 		return 0, fmt.Errorf("pending events: %w", err)
 	}
-	if !waiting {
+	if !events && !changes {
 		return 0, nil
 	}
 	// READ COMMITTED, whatever the server's default: each statement after
@@ -144,6 +150,43 @@ func (s *Store) numberFeedOnce(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	var moved int64
+	if events {
+		if moved, err = numberPendingEvents(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
+	var sent []int64
+	var own []string
+	var pid uint32
+	if changes {
+		if sent, own, pid, err = s.sendAvailabilityNotices(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
+	if moved == 0 && len(sent) == 0 {
+		return 0, nil // another instance's step took them since the look
+	}
+	if moved > 0 {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", feedChannel); err != nil {
+			return 0, fmt.Errorf("notify: %w", err)
+		}
+	}
+	// The listener skips this process's own place changes: told before the
+	// commit, so that it knows however soon the notifications arrive.
+	s.avail.expectOwn(pid, own, time.Now())
+	if err := tx.Commit(); err != nil {
+		s.avail.unexpectOwn(pid, own)
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	s.avail.forgetRows(sent)
+	return moved, nil
+}
+
+// numberPendingEvents, inside the step's transaction tx, moves every feed
+// event of feed_pending into feed_events with the ids after feed_counter's,
+// in seq order, under the counter's row lock, and returns how many.
+func numberPendingEvents(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var last int64
 	if err := tx.QueryRowContext(ctx, "SELECT last_id FROM feed_counter WHERE id = 1 FOR UPDATE").Scan(&last); err != nil {
 		return 0, fmt.Errorf("lock the feed counter: %w", err)
@@ -161,12 +204,6 @@ func (s *Store) numberFeedOnce(ctx context.Context) (int64, error) {
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE feed_counter SET last_id = $1 WHERE id = 1", last+moved); err != nil {
 		return 0, fmt.Errorf("move the feed counter: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", feedChannel); err != nil {
-		return 0, fmt.Errorf("notify: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return moved, nil
 }

@@ -85,7 +85,8 @@ type Store struct {
 	now     func() time.Time
 	avail   *availabilityVersion // see AvailabilityVersion
 	feed    *feedWatch           // see SubscribeFeed
-	// numberer numbers the feed after commit (PostgreSQL; see numberFeed).
+	// numberer numbers the feed and announces availability changes after
+	// commit (PostgreSQL; see numberFeed and availability_notice.go).
 	numberer *feedNumberer
 }
 
@@ -111,6 +112,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 	s := &Store{now: time.Now, avail: newAvailabilityVersion(rawURL, log), walkBudget: defaultWalkBudget}
 	s.feed = newFeedWatch(s, rawURL, log)
 	s.numberer = &feedNumberer{s: s}
+	s.avail.sendQueued = s.askFeedNumbering
 	for _, o := range opts {
 		o(s)
 	}
@@ -230,7 +232,8 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 	}
 	// Feed events that a crash left unnumbered between their commit and
-	// their numbering get their ids now (PostgreSQL; see numberFeed).
+	// their numbering get their ids now, and availability changes it left
+	// unannounced are announced (PostgreSQL; see numberFeed).
 	if err := s.numberFeed(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database: %w", err)

@@ -80,16 +80,18 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	// and read the places changed, after the commit (or the rollback), so a
 	// version never runs ahead of what a reader can see.
 	s.endAvailability(m, err == nil)
-	// Feed: on PostgreSQL, ask for the numbering of the events just
-	// committed (without waiting: it wakes this process's feed followers,
-	// and its NOTIFY the other instances', once done); on SQLite, wake feed
-	// followers of this process at once (other processes poll).
-	if err == nil && m.feed.Load() {
-		if s.dialect == Postgres {
-			s.askFeedNumbering()
-		} else {
-			s.feed.wake()
-		}
+	// Feed and availability notices: on PostgreSQL, ask for the step that
+	// numbers the feed events just committed and announces the
+	// availability changes queued (without waiting: it wakes this
+	// process's feed followers, and its NOTIFYs the other instances', once
+	// done); on SQLite, wake feed followers of this process at once (other
+	// processes poll).
+	switch {
+	case err != nil:
+	case s.dialect == Postgres && (m.feed.Load() || m.dirty.Load()):
+		s.askFeedNumbering()
+	case s.dialect != Postgres && m.feed.Load():
+		s.feed.wake()
 	}
 	return err
 }
@@ -107,10 +109,11 @@ type txMark struct {
 	invalidated []uuid.UUID
 	scopes      []string
 	scopesErr   error
-	// pid is the PostgreSQL backend the transaction ran on, own the place
-	// scopes whose notifications its listener is told to skip (ownNotices).
-	pid uint32
-	own []string
+	// queued are the seqs of the rows the transaction queued in
+	// availability_pending (PostgreSQL), which the step after its commit
+	// announces (see availability_notice.go); this process's own, for its
+	// listener.
+	queued []int64
 
 	mu          sync.Mutex
 	pendingFeed []feedEventRow // feed events waiting for their ids (see appendFeed)
