@@ -174,6 +174,7 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			if err := insertBookingDocid(rt, row, rec); err != nil {
 				return err
 			}
+			s.searchQueued.Store(true)
 		}
 		if err := insertBookingRow(tx, row); err != nil {
 			if isUniqueViolation(err) {
