@@ -155,7 +155,8 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			return err
 		}
 		b.Locale = localeOrDefault(b.Locale) // as it is read back
-		if b.PatientID, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
+		var rec *newDoc
+		if b.PatientID, rec, err = s.attachPatient(tx, b.Patient, b.CreatedAt); err != nil {
 			return err
 		}
 		row, err := bookingToRow(b, slot.StartAt)
@@ -163,6 +164,18 @@ func (s *Store) createBooking(ctx context.Context, slotID uuid.UUID, holdTokenHa
 			return err
 		}
 		row.CreatedByStaffID = uuidPtrString(ev.Actor.StaffID)
+		if s.dialect != Postgres {
+			// The search docid and document, which the insert trigger
+			// would otherwise work out (search_docid.go).
+			rt, err := rawTxOf(tx)
+			if err != nil {
+				return err
+			}
+			if err := insertBookingDocid(rt, row, rec); err != nil {
+				return err
+			}
+			s.searchQueued.Store(true)
+		}
 		if err := insertBookingRow(tx, row); err != nil {
 			if isUniqueViolation(err) {
 				return errRetry // the reference is taken; draft makes another
@@ -231,9 +244,23 @@ func scanSlot(rows *sql.Rows) (booking.Slot, error) {
 // one statement when the place is there (UPDATE ... RETURNING), then a
 // count of the slot's live holds, which must leave the place free; when it
 // is not there, a read tells an unknown slot from a full or blocked one.
+//
+// On SQLite the count is a column of the UPDATE's RETURNING: the writer's
+// transaction excludes every other writer from BEGIN, so the count sees
+// every committed hold whichever statement makes it, and the booking saves
+// a statement. On PostgreSQL it stays a statement of its own, after the
+// UPDATE: a RETURNING subquery would read with the UPDATE's snapshot, taken
+// before it waited for the row's lock, and miss a hold committed meanwhile
+// (see slot_hold.go).
 func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, error) {
-	rows, err := tx.Raw("UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity RETURNING "+slotColumns,
-		utc(now), slotID.String(), string(booking.SlotOpen)).Rows()
+	sqlite := tx.Dialector.Name() == "sqlite"
+	q := "UPDATE slots SET booked = booked + 1, updated_at = ? WHERE id = ? AND status = ? AND booked < capacity RETURNING " + slotColumns
+	args := []any{utc(now), slotID.String(), string(booking.SlotOpen)}
+	if sqlite {
+		q += ", (SELECT COUNT(*) FROM slot_holds WHERE slot_id = slots.id AND expires_at > ?)"
+		args = append(args, now.Unix())
+	}
+	rows, err := tx.Raw(q, args...).Rows()
 	if err != nil {
 		if isCheckViolation(err) {
 			return booking.Slot{}, booking.ErrSlotUnavailable
@@ -242,10 +269,16 @@ func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, err
 	}
 	var (
 		slot  booking.Slot
+		held  int
 		taken bool
 	)
 	for rows.Next() {
-		if slot, err = scanSlot(rows); err != nil {
+		if sqlite {
+			slot, held, err = scanSlotHeld(rows)
+		} else {
+			slot, err = scanSlot(rows)
+		}
+		if err != nil {
 			rows.Close()
 			return booking.Slot{}, fmt.Errorf("take a place: %w", err)
 		}
@@ -262,13 +295,15 @@ func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, err
 		return booking.Slot{}, fmt.Errorf("take a place: %w", err)
 	}
 	if taken {
-		// The UPDATE holds the slot row's lock now, so the count sees every
-		// hold committed before it (see slot_hold.go). The place just taken
-		// must not be one that a live hold keeps for someone else.
-		held, err := countHeld(tx, slotID, now)
-		if err != nil {
-			return booking.Slot{}, err
+		if !sqlite {
+			// The UPDATE holds the slot row's lock now, so the count sees
+			// every hold committed before it (see slot_hold.go).
+			if held, err = countHeld(tx, slotID, now); err != nil {
+				return booking.Slot{}, err
+			}
 		}
+		// The place just taken must not be one that a live hold keeps for
+		// someone else.
 		if slot.Booked+held > slot.Capacity {
 			return booking.Slot{}, booking.ErrSlotUnavailable
 		}
@@ -280,6 +315,21 @@ func occupySlot(tx *gorm.DB, slotID uuid.UUID, now time.Time) (booking.Slot, err
 		return booking.Slot{}, err
 	}
 	return booking.Slot{}, booking.ErrSlotUnavailable
+}
+
+// scanSlotHeld reads one row of slotColumns followed by a count of live
+// holds.
+func scanSlotHeld(rows *sql.Rows) (booking.Slot, int, error) {
+	var (
+		r    slotRow
+		held int
+	)
+	if err := rows.Scan(&r.ID, &r.ProviderID, &r.LocationID, &r.ConsultationTypeID, &r.ScheduleID,
+		&r.StartAt, &r.EndAt, &r.Capacity, &r.Booked, &r.Status, &r.CreatedAt, &held); err != nil {
+		return booking.Slot{}, 0, err
+	}
+	slot, err := r.toDomain()
+	return slot, held, err
 }
 
 // releaseSlot gives back one place in the slot.

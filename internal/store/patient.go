@@ -72,32 +72,44 @@ ORDER BY created_at, id LIMIT 1`
 // same new person at once must not both make a record: SQLite runs one
 // writing transaction at a time; on PostgreSQL a transaction-scoped advisory
 // lock on the date of birth makes the second wait for the first's commit
-// (READ COMMITTED then sees its record).
-func (s *Store) attachPatient(tx *gorm.DB, p booking.Patient, now time.Time) (uuid.UUID, error) {
+// (READ COMMITTED then sees its record). On SQLite a new record's search
+// docid is written here and returned, for the booking to share.
+func (s *Store) attachPatient(tx *gorm.DB, p booking.Patient, now time.Time) (uuid.UUID, *newDoc, error) {
 	dob := p.DateOfBirth.String()
 	if err := s.lockPatientDOBs(tx, dob); err != nil {
-		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
+		return uuid.Nil, nil, fmt.Errorf("attach patient: %w", err)
 	}
 	rt, err := rawTxOf(tx)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
+		return uuid.Nil, nil, fmt.Errorf("attach patient: %w", err)
 	}
 	var id string
 	err = rt.queryRow(matchPatientSQL, []any{dob, p.Phone, booking.NormalizeEmail(p.Email)}, &id)
 	if err == nil {
-		return uuid.Parse(id)
+		parsed, err := uuid.Parse(id)
+		return parsed, nil, err
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return uuid.Nil, fmt.Errorf("attach patient: %w", err)
+		return uuid.Nil, nil, fmt.Errorf("attach patient: %w", err)
 	}
 	rec := booking.NewPatientRecord(p, now)
 	r := patientToRow(rec)
+	var doc *newDoc
+	if s.dialect != Postgres {
+		// The record's docid first: its insert trigger then leaves it to
+		// the booking (search_docid.go).
+		d, err := insertPatientDocid(rt, r)
+		if err != nil {
+			return uuid.Nil, nil, fmt.Errorf("attach patient: %w", err)
+		}
+		doc = &d
+	}
 	if _, err := rt.exec(`INSERT INTO patients (id, first_name, last_name, dob, phone, email, email_norm, search_text, merged_into, version, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FirstName, r.LastName, r.DOB, r.Phone, r.Email, r.EmailNorm, r.SearchText, r.MergedInto, r.Version, r.CreatedAt, r.UpdatedAt); err != nil {
-		return uuid.Nil, fmt.Errorf("attach patient: insert: %w", err)
+		return uuid.Nil, nil, fmt.Errorf("attach patient: insert: %w", err)
 	}
-	return rec.ID, nil
+	return rec.ID, doc, nil
 }
 
 // lockPatientDOBs takes, on PostgreSQL, the transaction-scoped advisory

@@ -47,12 +47,22 @@ var flushSearchSQL = func() []string {
 // flushSearchQueue writes the queued search documents into the FTS tables
 // in tx (SQLite only). An empty queue costs one read.
 func flushSearchQueue(ctx context.Context, tx *sql.Tx) error {
-	var queued int
-	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&queued); err != nil {
-		return fmt.Errorf("search index: %w", err)
-	}
-	if queued == 0 {
-		return nil
+	return flushSearch(ctx, tx, false)
+}
+
+// flushSearch is flushSearchQueue; with queued (a call of the batch queued
+// a document itself: see Store.searchQueued) it skips the read that asks
+// whether there is anything to write. Should that call have been rolled
+// back, the statements run on an empty queue and change nothing.
+func flushSearch(ctx context.Context, tx *sql.Tx, queued bool) error {
+	if !queued {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
 	}
 	for _, q := range flushSearchSQL {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

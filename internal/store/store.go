@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -88,6 +89,11 @@ type Store struct {
 	// numberer numbers the feed and announces availability changes after
 	// commit (PostgreSQL; see numberFeed and availability_notice.go).
 	numberer *feedNumberer
+	// searchQueued is set by a call of the SQLite writer that queued a
+	// search document itself (createBooking, search_docid.go), and cleared
+	// by its batch's flush, which then need not read whether the queue
+	// holds anything (flushSearch).
+	searchQueued atomic.Bool
 }
 
 // Option changes how Open builds a Store.
@@ -199,7 +205,10 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		s.wsqlDB.SetMaxOpenConns(1)
 		s.wsqlDB.SetMaxIdleConns(1)
 		s.writer = newSQLiteWriter(s.wsqlDB)
-		s.writer.beforeCommit = flushSearchQueue // a step of every commit: see Store.tx
+		// A step of every commit: see Store.tx.
+		s.writer.beforeCommit = func(ctx context.Context, tx *sql.Tx) error {
+			return flushSearch(ctx, tx, s.searchQueued.Swap(false))
+		}
 		if s.watch, err = openSQLiteWatch(ctx, sqliteDSN(sqlitePath)); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open database: %w", err)
