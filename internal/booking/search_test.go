@@ -118,7 +118,10 @@ func TestBirthDates(t *testing.T) {
 		{"29/02/2023", nil}, // no such day either way
 		{"30/02/2024", nil},
 		{"29/2/2024", []Date{d(2024, time.February, 29)}},
-		{"12-12-34", nil}, // phone digits in pairs, not a date
+		{"12-12-34", nil},   // phone digits in pairs, not a date
+		{"11-22-3344", nil}, // a phone number in groups, not the year 3344
+		{"01/02/1899", nil},
+		{"31/12/2099", []Date{d(2099, time.December, 31)}},
 		{"12.12.34", nil},
 		{"1980-4-2", nil},
 		{"04/02", nil},

@@ -38,7 +38,7 @@ import (
 // ownNotices): flushAvailability records the seqs of its rows before the
 // commit (expectRows), and the step, which sends them from a backend of
 // its own, tells the listener which of the scopes it sends are wholly this
-// process's place changes (expectOwn, with the step's backend pid).
+// process's place changes (expectSent, with the step's backend pid).
 
 // availabilityPendingSQL deletes every queued availability change (see
 // sendAvailabilityNotices); the step's backend pid comes with each row.
@@ -60,13 +60,14 @@ const pendingPoll = time.Second
 
 // sendAvailabilityNotices, inside the step's transaction tx, deletes every
 // queued availability change and announces its scopes. It returns the
-// seqs sent and this process's own place scopes among them, with the
-// step's backend pid, which the caller hands to expectOwn before the
-// commit and takes back (unexpectOwn) should the commit fail.
-func (s *Store) sendAvailabilityNotices(ctx context.Context, tx *sql.Tx) (seqs []int64, own []string, pid uint32, err error) {
+// seqs sent, the scopes announced and this process's own place scopes
+// among them, with the step's backend pid, which the caller hands to
+// expectSent before the commit and takes back (unexpectSent) should the
+// commit fail.
+func (s *Store) sendAvailabilityNotices(ctx context.Context, tx *sql.Tx) (seqs []int64, scopes, own []string, pid uint32, err error) {
 	rows, err := tx.QueryContext(ctx, availabilityPendingSQL)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 	}
 	defer rows.Close()
 	var queued []queuedChange
@@ -74,24 +75,24 @@ func (s *Store) sendAvailabilityNotices(ctx context.Context, tx *sql.Tx) (seqs [
 		var q queuedChange
 		var backend int64
 		if err := rows.Scan(&q.seq, &q.scope, &backend); err != nil {
-			return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
+			return nil, nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 		}
 		pid = uint32(backend)
 		queued = append(queued, q)
 		seqs = append(seqs, q.seq)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("queued availability changes: %w", err)
 	}
 	rows.Close()
 	if len(queued) == 0 {
-		return nil, nil, 0, nil
+		return nil, nil, nil, 0, nil
 	}
-	scopes, own := noticeScopes(queued, s.avail.isOwnRow)
+	scopes, own = noticeScopes(queued, s.avail.isOwnRow)
 	if _, err := tx.ExecContext(ctx, availabilityNotifySQL, availabilityChannel, scopes); err != nil {
-		return nil, nil, 0, fmt.Errorf("announce availability changes: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("announce availability changes: %w", err)
 	}
-	return seqs, own, pid, nil
+	return seqs, scopes, own, pid, nil
 }
 
 // queuedChange is a row of availability_pending.

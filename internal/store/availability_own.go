@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 )
 
@@ -24,15 +25,25 @@ import (
 // in the same batch is read). PostgreSQL delivers one notification per
 // distinct payload of a transaction, and a step sends a scope once. Entries
 // of m are added before the step commits, so one is there when its
-// notification arrives, however soon. An entry whose notification never
+// notification arrives, however soon.
+//
+// One backend serves this process's steps one after another (the pool
+// hands its connection on), and a step may send a scope that is not wholly
+// its own (another writer queued it too) just before the next step on the
+// same backend sends it as its own. So m keeps, by pid and scope, every
+// place scope a step sent, own or not, in the order of the steps: their
+// notifications arrive in that order (the first step committed before the
+// next began), and each takes the first entry. An own entry can then never
+// be taken by the notification of another's change, which would be read
+// by no one here. An entry whose notification never
 // came (the listener was reconnecting, or a commit failed after reaching
 // the server) is forgotten when the listener reconnects or after
 // ownNoticeTTL, so that a later backend given the same pid cannot have its
 // notification skipped; a row another instance's step sent (its
 // notification is then read as another's) is forgotten after ownNoticeTTL.
 type ownNotices struct {
-	m    map[ownNotice]ownCount
-	rows map[int64]time.Time // seq: when queued
+	m    map[ownNotice][]sentNotice // oldest first
+	rows map[int64]time.Time        // seq: when queued
 }
 
 type ownNotice struct {
@@ -40,8 +51,10 @@ type ownNotice struct {
 	scope string
 }
 
-type ownCount struct {
-	n     int
+// sentNotice is a place scope a step of this process sent: whether it was
+// wholly this process's own change, and when.
+type sentNotice struct {
+	own   bool
 	added time.Time
 }
 
@@ -49,67 +62,69 @@ type ownCount struct {
 // within milliseconds of the commit.
 const ownNoticeTTL = 30 * time.Second
 
-// expectOwn records that backend pid's transaction is about to commit, and
-// announce, the place scopes ps, this process's own; v.placeMu is not held.
-func (v *availabilityVersion) expectOwn(pid uint32, ps []string, now time.Time) {
-	if len(ps) == 0 {
-		return
-	}
+// expectSent records that backend pid's step is about to commit, and
+// announce, the scopes sent, of which own are this process's own place
+// changes (see noticeScopes); v.placeMu is not held. Only place scopes are
+// kept: the listener reads every other scope.
+func (v *availabilityVersion) expectSent(pid uint32, sent, own []string, now time.Time) {
 	v.ownMu.Lock()
 	defer v.ownMu.Unlock()
 	if v.own.m == nil {
-		v.own.m = map[ownNotice]ownCount{}
+		v.own.m = map[ownNotice][]sentNotice{}
 	}
 	if len(v.own.m) > 1024 {
-		for k, c := range v.own.m {
-			if now.Sub(c.added) > ownNoticeTTL {
+		for k, q := range v.own.m {
+			if now.Sub(q[len(q)-1].added) > ownNoticeTTL {
 				delete(v.own.m, k)
 			}
 		}
 	}
-	for _, sc := range ps {
+	for _, sc := range sent {
+		if _, place := parsePlaceScope(sc); !place {
+			continue
+		}
 		k := ownNotice{pid, sc}
-		c := v.own.m[k]
-		v.own.m[k] = ownCount{n: c.n + 1, added: now}
+		v.own.m[k] = append(v.own.m[k], sentNotice{own: slices.Contains(own, sc), added: now})
 	}
 }
 
-// unexpectOwn takes back what expectOwn recorded, for a transaction that
-// did not commit.
-func (v *availabilityVersion) unexpectOwn(pid uint32, ps []string) {
+// unexpectSent takes back what expectSent recorded, for a step that did not
+// commit: the last entries of its backend's scopes, as no other step used
+// the backend since.
+func (v *availabilityVersion) unexpectSent(pid uint32, sent []string) {
 	v.ownMu.Lock()
 	defer v.ownMu.Unlock()
-	for _, sc := range ps {
-		v.own.take(ownNotice{pid, sc})
+	for _, sc := range sent {
+		k := ownNotice{pid, sc}
+		q := v.own.m[k]
+		switch len(q) {
+		case 0:
+		case 1:
+			delete(v.own.m, k)
+		default:
+			v.own.m[k] = q[:len(q)-1]
+		}
 	}
 }
 
-// isOwn reports whether the notification of scope from backend pid was
-// announced by a commit of this process, and forgets it.
+// isOwn reports whether the notification of scope from backend pid
+// announces a commit of this process's own place change, and forgets the
+// step's entry it matches (the oldest of that backend and scope).
 func (v *availabilityVersion) isOwn(pid uint32, scope string, now time.Time) bool {
 	v.ownMu.Lock()
 	defer v.ownMu.Unlock()
 	k := ownNotice{pid, scope}
-	c, ok := v.own.m[k]
+	q, ok := v.own.m[k]
 	if !ok {
 		return false
 	}
-	v.own.take(k)
-	return now.Sub(c.added) <= ownNoticeTTL
-}
-
-// take removes one count of k.
-func (o *ownNotices) take(k ownNotice) {
-	c, ok := o.m[k]
-	if !ok {
-		return
+	first := q[0]
+	if len(q) == 1 {
+		delete(v.own.m, k)
+	} else {
+		v.own.m[k] = q[1:]
 	}
-	if c.n <= 1 {
-		delete(o.m, k)
-		return
-	}
-	c.n--
-	o.m[k] = c
+	return first.own && now.Sub(first.added) <= ownNoticeTTL
 }
 
 // forgetOwn drops every notification expected: the listener (re)connected,

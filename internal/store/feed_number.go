@@ -157,10 +157,10 @@ func (s *Store) numberFeedOnce(ctx context.Context) (int64, error) {
 		}
 	}
 	var sent []int64
-	var own []string
+	var scopes, own []string
 	var pid uint32
 	if changes {
-		if sent, own, pid, err = s.sendAvailabilityNotices(ctx, tx); err != nil {
+		if sent, scopes, own, pid, err = s.sendAvailabilityNotices(ctx, tx); err != nil {
 			return 0, err
 		}
 	}
@@ -173,10 +173,11 @@ func (s *Store) numberFeedOnce(ctx context.Context) (int64, error) {
 		}
 	}
 	// The listener skips this process's own place changes: told before the
-	// commit, so that it knows however soon the notifications arrive.
-	s.avail.expectOwn(pid, own, time.Now())
+	// commit, so that it knows however soon the notifications arrive; told
+	// every scope sent, so that it matches each notification to its step.
+	s.avail.expectSent(pid, scopes, own, time.Now())
 	if err := tx.Commit(); err != nil {
-		s.avail.unexpectOwn(pid, own)
+		s.avail.unexpectSent(pid, scopes)
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	s.avail.forgetRows(sent)

@@ -55,6 +55,10 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 -- What is still queued is announced, as the step after a commit would.
+-- The lock first waits for every writer that is queueing now (its row is
+-- then committed and read here, or rolled back) and keeps new ones out
+-- until the table is gone, so no committed change is dropped unannounced.
+LOCK TABLE availability_pending IN ACCESS EXCLUSIVE MODE;
 SELECT pg_notify('clinic_availability', current_schema() || ' ' || scope)
 FROM (SELECT DISTINCT scope FROM availability_pending) queued;
 DROP TABLE availability_pending;
