@@ -150,16 +150,16 @@ func DigitsOf(s string) string {
 // BirthDates reads q as a date of birth the way a caller reads one out and
 // a receptionist types it, and returns the days it may name, in order; nil
 // when q is no date. A date in the form YYYY-MM-DD is that day. A date
-// written day and month first, separated by '/', '.' or '-' ("04/02/1980",
-// "4.2.1980", "04-02-1980", "4/2/80"), is read both ways, month first as in the United
-// States and day first as in Spain and most of the world, because a clinic
-// hears both and the patient's record settles it. With '/' a two-digit year
-// is read in both the 1900s and the 2000s (a date of birth can only be one
-// of them, and the other finds no one); with '.' or '-' the year has four
-// digits, so that phone digits typed in pairs ("12-12-34") stay phone
-// digits. A four-digit year is from 1900 to 2099, so that a phone number typed
-// in groups ("11-22-3344") stays a phone number. Only days that exist are
-// returned.
+// written with the day and month before the year, separated by '/', '.' or
+// '-' ("04/02/1980", "4.2.1980", "04-02-1980", "4/2/80"), is read both
+// ways, month first as in the United States and day first as in Spain and
+// most of the world, because a clinic hears both and the patient's record
+// settles it. With '/' a two-digit year is read in both the 1900s and the
+// 2000s (a date of birth can only be one of them, and the other finds no
+// one); with '.' or '-' the year has four digits, so that phone digits
+// typed in pairs ("12-12-34") stay phone digits. A four-digit year is from
+// 1900 to 2099, so that a phone number typed in groups ("11-22-3344")
+// stays a phone number. Only days that exist are returned.
 func BirthDates(q string) []Date {
 	q = strings.TrimSpace(q)
 	if d, err := ParseDate(q); err == nil {
