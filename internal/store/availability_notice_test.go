@@ -16,8 +16,9 @@ import (
 )
 
 // listenAvailability returns a connection listening on the availability
-// channel of the database at url, as another instance's listener would.
-func listenAvailability(t *testing.T, url string) *pgx.Conn {
+// channel, for the notifications of url's schema: the channel is the
+// database's, and other tests' schemas announce on it at the same time.
+func listenAvailability(t *testing.T, url string) *noticeListener {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
@@ -25,32 +26,47 @@ func listenAvailability(t *testing.T, url string) *pgx.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := conn.Exec(ctx, "LISTEN clinic_availability"); err != nil {
 		t.Fatal(err)
 	}
-	return conn
+	return &noticeListener{conn: conn, schema: schema}
 }
 
-// nextNotice returns the next notification conn receives within d, nil
-// when none comes.
-func nextNotice(t *testing.T, conn *pgx.Conn, d time.Duration) *pgconn.Notification {
+// noticeListener is a connection listening on the availability channel,
+// for the notifications of one schema.
+type noticeListener struct {
+	conn   *pgx.Conn
+	schema string
+}
+
+// nextNotice returns the next notification of l's schema that l receives
+// within d, nil when none comes.
+func nextNotice(t *testing.T, l *noticeListener, d time.Duration) *pgconn.Notification {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	n, err := conn.WaitForNotification(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return nil
+	for {
+		n, err := l.conn.WaitForNotification(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(n.Payload, l.schema+" ") {
+			return n
+		}
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
-// drainNotices reads notifications until none has come for d.
-func drainNotices(t *testing.T, conn *pgx.Conn, d time.Duration) {
+// drainNotices reads l's notifications until none has come for d.
+func drainNotices(t *testing.T, l *noticeListener, d time.Duration) {
 	t.Helper()
-	for nextNotice(t, conn, d) != nil {
+	for nextNotice(t, l, d) != nil {
 	}
 }
 
