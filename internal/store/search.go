@@ -217,14 +217,7 @@ func joinLetters(s string) (string, bool) {
 	if runs < 2 {
 		return "", false
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String(), true
+	return letters(s), true
 }
 
 // letters returns the letters and digits of s, joined.
