@@ -18,29 +18,30 @@ import (
 // The notifications are sent after the commit, by the step that follows it
 // (see availability_notice.go), in two stages. rows holds the seqs of the
 // availability_pending rows this process's transactions queued, added
-// before each commit (a transaction that did not commit takes them back);
-// the step that deletes them sends their scopes, and m holds, by the step's
-// backend pid (pg_backend_pid()) and scope, the scopes it sends that only
-// this process's place changes queued (a scope another writer queued too
-// in the same batch is read). PostgreSQL delivers one notification per
-// distinct payload of a transaction, and a step sends a scope once. Entries
-// of m are added before the step commits, so one is there when its
-// notification arrives, however soon.
+// before each commit (a transaction that did not commit takes them back).
+// The step that deletes them sends their scopes, one notification per
+// distinct scope (PostgreSQL delivers one per distinct payload of a
+// transaction), and m holds, by the step's backend pid (pg_backend_pid())
+// and scope, every place scope it sends, marked own when only this
+// process's place changes queued it (a scope another writer queued too in
+// the same batch is read). Entries of m are added before the step commits,
+// so one is there when its notification arrives, however soon.
 //
 // One backend serves this process's steps one after another (the pool
-// hands its connection on), and a step may send a scope that is not wholly
-// its own (another writer queued it too) just before the next step on the
-// same backend sends it as its own. So m keeps, by pid and scope, every
-// place scope a step sent, own or not, in the order of the steps: their
-// notifications arrive in that order (the first step committed before the
-// next began), and each takes the first entry. An own entry can then never
-// be taken by the notification of another's change, which would be read
-// by no one here. An entry whose notification never
-// came (the listener was reconnecting, or a commit failed after reaching
-// the server) is forgotten when the listener reconnects or after
-// ownNoticeTTL, so that a later backend given the same pid cannot have its
-// notification skipped; a row another instance's step sent (its
-// notification is then read as another's) is forgotten after ownNoticeTTL.
+// hands its connection on), and a step may send a scope as another's just
+// before the next step on the same backend sends it as its own. So m keeps
+// a backend's entries for a scope in the order of its steps: their
+// notifications arrive in that order (a step commits before the next one
+// on its backend begins), and each takes the first entry. An own entry can
+// then never be taken by the notification of another's change, which would
+// be read by no one here.
+//
+// An entry whose notification never came (the listener was reconnecting,
+// or a commit failed after reaching the server) is forgotten when the
+// listener reconnects or after ownNoticeTTL, so that a later backend given
+// the same pid cannot have its notification skipped; a row another
+// instance's step sent (its notification is then read as another's) is
+// forgotten after ownNoticeTTL.
 type ownNotices struct {
 	m    map[ownNotice][]sentNotice // oldest first
 	rows map[int64]time.Time        // seq: when queued
